@@ -1,0 +1,138 @@
+"""The hash algorithms offload-ai knows, keyed by their ASC MHL names.
+
+Every name in the product (CLI, manifests, reports) is the ASC MHL name: ``xxh64``, ``xxh3``,
+``xxh128``, ``md5``, ``sha1``, ``c4``; plus ``sha256`` (not an ASC MHL v2.0 format, so it is
+never written to a manifest). ``xxh64be`` is accepted as Pomfort's alias of ``xxh64``: XXH64
+with seed 0 as canonical big-endian hex, the same as ``xxhsum -H1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import xxhash
+
+from offload.hashing.c4 import C4Hasher
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer as Buffer
+
+
+class Hasher(Protocol):
+    """What every incremental hasher offers (hashlib's and python-xxhash's objects do)."""
+
+    def update(self, data: Buffer, /) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+    def hexdigest(self) -> str: ...
+
+
+class UnknownHashError(ValueError):
+    """A hash name that is not in the registry; the message lists the names that are."""
+
+
+@dataclass(frozen=True)
+class HashAlgorithm:
+    """One algorithm: its ASC MHL name, how to make a hasher, and how it behaves.
+
+    ``inline`` algorithms are fast enough (several GB/s) to run in the reader thread; the others
+    get a hasher thread of their own so a slow hash never throttles the copy alone.
+    ``in_ascmhl`` says whether ASC MHL v2.0 has an element for it.
+    ``mhl_order`` is the position of its element inside ``<hash>`` (the XSD enforces the order).
+    """
+
+    name: str
+    factory: Callable[[], Hasher]
+    inline: bool
+    in_ascmhl: bool
+    mhl_order: int
+    gb_per_s: float  # single-thread speed measured on the project machines (FIELD.md §2)
+
+    def new(self) -> Hasher:
+        return self.factory()
+
+
+def _xxh64() -> Hasher:
+    return xxhash.xxh64()
+
+
+def _xxh3() -> Hasher:
+    return xxhash.xxh3_64()
+
+
+def _xxh128() -> Hasher:
+    return xxhash.xxh3_128()
+
+
+def _hashlib(name: str) -> Callable[[], Hasher]:
+    def factory() -> Hasher:
+        return hashlib.new(name)
+
+    return factory
+
+
+ALGORITHMS: dict[str, HashAlgorithm] = {
+    algorithm.name: algorithm
+    for algorithm in (
+        HashAlgorithm("c4", C4Hasher, inline=False, in_ascmhl=True, mhl_order=0, gb_per_s=0.5),
+        HashAlgorithm("md5", _hashlib("md5"), inline=False, in_ascmhl=True, mhl_order=1, gb_per_s=0.6),
+        HashAlgorithm("sha1", _hashlib("sha1"), inline=False, in_ascmhl=True, mhl_order=2, gb_per_s=1.2),
+        HashAlgorithm("sha256", _hashlib("sha256"), inline=False, in_ascmhl=False, mhl_order=9, gb_per_s=1.35),
+        HashAlgorithm("xxh128", _xxh128, inline=True, in_ascmhl=True, mhl_order=3, gb_per_s=11.0),
+        HashAlgorithm("xxh3", _xxh3, inline=True, in_ascmhl=True, mhl_order=4, gb_per_s=11.0),
+        HashAlgorithm("xxh64", _xxh64, inline=True, in_ascmhl=True, mhl_order=5, gb_per_s=6.0),
+    )
+}
+
+ALIASES: dict[str, str] = {"xxh64be": "xxh64", "xxhash64be": "xxh64", "xxh3_64": "xxh3",
+                           "xxh3-64": "xxh3", "xxh3_128": "xxh128", "sha-1": "sha1",
+                           "sha-256": "sha256"}
+
+# xxh64 because it is what Pomfort's engine and ASC MHL tools use by default.
+DEFAULT_ALGORITHM = "xxh64"
+
+
+def resolve_algorithm(name: str) -> HashAlgorithm:
+    """Return the algorithm for an ASC MHL name or alias (case-insensitive).
+
+    Raises UnknownHashError naming the accepted names.
+    """
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    try:
+        return ALGORITHMS[key]
+    except KeyError:
+        accepted = ", ".join([*ALGORITHMS, "xxh64be"])
+        raise UnknownHashError(f"unknown hash algorithm {name!r} (accepted: {accepted})") from None
+
+
+def parse_algorithms(names: Iterable[str]) -> tuple[str, ...]:
+    """Resolve names (each may be comma-separated) into unique canonical names, order kept.
+
+    Raises UnknownHashError for an unknown name, ValueError if nothing is selected.
+    """
+    selected: list[str] = []
+    for item in names:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            canonical = resolve_algorithm(part).name
+            if canonical not in selected:
+                selected.append(canonical)
+    if not selected:
+        raise ValueError("no hash algorithm selected")
+    return tuple(selected)
+
+
+def new_hasher(name: str) -> Hasher:
+    """A fresh incremental hasher for an ASC MHL name or alias. Raises UnknownHashError."""
+    return resolve_algorithm(name).new()
+
+
+def fastest(names: Iterable[str]) -> str:
+    """The fastest of the given canonical names (used to hash read-backs)."""
+    return max(names, key=lambda n: ALGORITHMS[n].gb_per_s)
