@@ -1,0 +1,217 @@
+"""A copy job: N files, M destinations, one read of each source byte. The most important file.
+
+``CopyJob.run()`` starts one reader thread and one writer thread per destination, waits for
+them and returns a JobReport. Data flow (DESIGN.md): the reader reads each file once into
+pooled buffers, hashes it in flight and fans the chunks out through bounded queues; each
+destination worker writes a partial file, makes it durable, reads it back from the media,
+compares with the reader's digest (and, in full mode, with the reader's source re-read), then
+renames it to its final name and fsyncs the folder. Memory is bounded by
+``chunk_size × (queue_depth + 2)`` plus one read-back buffer a destination.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from offload.engine.buffers import ChunkPool
+from offload.engine.cancel import CancelToken
+from offload.engine.messages import FileTask, FileTicket
+from offload.engine.reader import SOURCE_INDEX, SourceReader
+from offload.engine.worker import DestinationWorker
+from offload.errors import SourceError
+from offload.events import (
+    EventSink,
+    FileFailed,
+    FileVerified,
+    JobFinished,
+    JobStarted,
+    NullSink,
+)
+from offload.fs.ops import device_name
+from offload.hashing.registry import ALGORITHMS
+from offload.options import CopyOptions
+from offload.results import (
+    DestinationFileResult,
+    DestinationStatus,
+    DestinationSummary,
+    FileResult,
+    JobReport,
+)
+
+# Read-backs hash with one algorithm; a fast one, added to the in-flight hashes if the user
+# selected only slow ones (bytes that match under XXH3-128 match under every hash).
+_FAST_VERIFY_ALGORITHM = "xxh128"
+
+
+def verification_algorithm(selected: Sequence[str]) -> str:
+    """The algorithm read-backs are hashed with: the fastest selected xxh, else xxh128."""
+    fast = [name for name in selected if ALGORITHMS[name].inline]
+    if not fast:
+        return _FAST_VERIFY_ALGORITHM
+    return max(fast, key=lambda name: ALGORITHMS[name].gb_per_s)
+
+
+class _ResultBook:
+    """Collects per-destination results into FileResults. Thread-safe (one lock)."""
+
+    def __init__(self, report: JobReport, tickets: Sequence[FileTicket], selected: Sequence[str],
+                 sink: EventSink) -> None:
+        self._lock = threading.Lock()
+        self._report = report
+        self._selected = tuple(selected)
+        self._sink = sink
+        self._results: dict[int, FileResult] = {}
+        for ticket in tickets:
+            source = ticket.task.source
+            result = FileResult(relative_path=source.relative_path, source_path=str(source.path),
+                                size_bytes=source.size_bytes, mtime_ns=source.mtime_ns)
+            self._results[ticket.sequence] = result
+            report.files.append(result)
+
+    def record(self, ticket: FileTicket, result: DestinationFileResult) -> None:
+        with self._lock:
+            self._results[ticket.sequence].destinations.append(result)
+        if result.status is DestinationStatus.FAILED:
+            self._sink.emit(FileFailed(result.destination_index, ticket.relative_path,
+                                       result.error or "failed"))
+        else:
+            self._sink.emit(FileVerified(result.destination_index, ticket.relative_path,
+                                         result.final_path, result.status.value,
+                                         dict(result.digests)))
+
+    def fail_everywhere(self, ticket: FileTicket, error: SourceError,
+                        indexes: Sequence[int]) -> None:
+        with self._lock:
+            self._results[ticket.sequence].source_error = error.message
+        self._sink.emit(FileFailed(SOURCE_INDEX, ticket.relative_path, error.message))
+        for index in indexes:
+            target = ticket.task.targets[index]
+            self.record(ticket, DestinationFileResult(
+                destination_index=index, final_path=str(target),
+                status=DestinationStatus.FAILED, error=error.message))
+
+    def lost_elsewhere(self, ticket: FileTicket, worker: DestinationWorker) -> None:
+        assert worker.lost is not None
+        self.record(ticket, DestinationFileResult(
+            destination_index=worker.index, final_path=str(ticket.task.targets[worker.index]),
+            status=DestinationStatus.FAILED,
+            error=f"not copied: destination lost ({worker.lost.message})"))
+
+    def finish(self, tickets: Sequence[FileTicket]) -> None:
+        """Copy the reader's digests into the results (once every thread has stopped)."""
+        for ticket in tickets:
+            result = self._results[ticket.sequence]
+            result.inflight_digests = {name: ticket.inflight_digests[name]
+                                       for name in self._selected
+                                       if name in ticket.inflight_digests}
+            result.source_reread_digests = dict(ticket.source_reread_digests)
+            result.source_cache_bypass = ticket.source_cache_bypass
+            result.destinations.sort(key=lambda d: d.destination_index)
+
+
+class CopyJob:
+    """Copies files to several destinations with verification (see module docstring).
+
+    ``run()`` blocks until every thread has stopped and returns the report; it raises only for
+    bugs (an unexpected exception in the reader is re-raised after a clean stop). A
+    KeyboardInterrupt while waiting cancels the job: partials are removed and the report says
+    ``cancelled`` (exit code 130). Use a CancelToken to cancel from elsewhere (signal handler).
+    One job runs once.
+    """
+
+    def __init__(self, tasks: Sequence[FileTask], destination_roots: Sequence[Path],
+                 options: CopyOptions, *, sink: EventSink | None = None,
+                 cancel: CancelToken | None = None) -> None:
+        self.tasks = list(tasks)
+        self.destination_roots = [Path(root) for root in destination_roots]
+        self.options = options
+        self.sink = sink or NullSink()
+        self.cancel = cancel or CancelToken()
+        for task in self.tasks:
+            if len(task.targets) != len(self.destination_roots):
+                raise ValueError("every task needs one target (or None) per destination")
+
+    def run(self) -> JobReport:
+        options = self.options
+        verify_algorithm = verification_algorithm(options.algorithms)
+        hash_names = list(options.algorithms)
+        if verify_algorithm not in hash_names:
+            hash_names.append(verify_algorithm)
+        report = JobReport(verify=options.verify.value, algorithms=options.algorithms,
+                           started_at=time.time())
+        tickets = [FileTicket(task, sequence) for sequence, task in enumerate(self.tasks)]
+        book = _ResultBook(report, tickets, options.algorithms, self.sink)
+        devices = [device_name(root) for root in self.destination_roots]
+        self.sink.emit(JobStarted(
+            files=len(tickets), total_bytes=sum(t.source.size_bytes for t in self.tasks),
+            destinations=tuple(str(r) for r in self.destination_roots),
+            verify=options.verify.value, algorithms=options.algorithms))
+        started = time.monotonic()
+        pool = ChunkPool(count=options.queue_depth + 2, chunk_size=options.chunk_size)
+        workers = [
+            DestinationWorker(index=index, root=root, device=devices[index], options=options,
+                              verify_algorithm=verify_algorithm, sink=self.sink,
+                              cancel=self.cancel, record=book.record,
+                              queue_size=options.queue_depth + 8)
+            for index, root in enumerate(self.destination_roots)
+        ]
+        reader = SourceReader(pool=pool, workers=workers, options=options,
+                              hash_names=hash_names, verify_algorithm=verify_algorithm,
+                              sink=self.sink, cancel=self.cancel,
+                              fail_everywhere=book.fail_everywhere,
+                              lost_elsewhere=book.lost_elsewhere)
+        threads = [threading.Thread(target=w.run, name=f"destination-{w.index}")
+                   for w in workers]
+        threads.append(threading.Thread(target=reader.run, args=(tickets,), name="reader"))
+        for thread in threads:
+            thread.start()
+        self._join(threads)
+        pool.close()
+        report.elapsed_s = time.monotonic() - started
+        report.finished_at = time.time()
+        report.cancelled = self.cancel.cancelled
+        book.finish(tickets)
+        report.destinations = self._summaries(workers, report)
+        self.sink.emit(JobFinished(int(report.exit_code), report.cancelled))
+        if reader.error is not None:
+            raise reader.error
+        return report
+
+    def _join(self, threads: list[threading.Thread]) -> None:
+        for thread in threads:
+            while True:
+                try:
+                    thread.join()
+                    break
+                except KeyboardInterrupt:
+                    self.cancel.cancel()
+
+    @staticmethod
+    def _summaries(workers: Sequence[DestinationWorker],
+                   report: JobReport) -> list[DestinationSummary]:
+        summaries = []
+        for worker in workers:
+            summary = DestinationSummary(
+                index=worker.index, root=str(worker.root), device=worker.device,
+                lost=worker.lost is not None,
+                lost_reason=None if worker.lost is None else worker.lost.message,
+                copy_s=worker.copy_s, verify_s=worker.verify_s)
+            for file in report.files:
+                result = file.destination(worker.index)
+                if result is None:
+                    continue
+                if result.status is DestinationStatus.VERIFIED:
+                    summary.files_verified += 1
+                elif result.status is DestinationStatus.COPIED:
+                    summary.files_copied += 1
+                elif result.status is DestinationStatus.SKIPPED:
+                    summary.files_skipped += 1
+                elif result.status is DestinationStatus.FAILED:
+                    summary.files_failed += 1
+                summary.bytes_written += result.bytes_written if result.status in (
+                    DestinationStatus.VERIFIED, DestinationStatus.COPIED) else 0
+            summaries.append(summary)
+        return summaries

@@ -1,0 +1,145 @@
+"""One file being written on one destination: partial name → write → sync → commit.
+
+Nothing incomplete ever carries the final name: data goes to a hidden partial file in the
+final folder (created with O_EXCL), which is renamed to the final name only after the caller
+verified it, without replacing an existing file unless asked.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from pathlib import Path
+
+from offload.fs.ops import rename_noreplace
+from offload.options import ExistingFilePolicy
+
+PARTIAL_PREFIX = ".offload-partial."
+_NAME_MAX = 255
+
+
+def partial_name(final_name: str) -> str:
+    """A hidden, unique name for the partial of *final_name*, within NAME_MAX bytes."""
+    token = secrets.token_hex(4)
+    stem = f"{PARTIAL_PREFIX}{token}."
+    budget = _NAME_MAX - len(stem.encode())
+    encoded = final_name.encode("utf-8", "surrogateescape")[:budget]
+    return stem + encoded.decode("utf-8", "ignore")
+
+
+def is_partial_name(name: str) -> bool:
+    return name.startswith(PARTIAL_PREFIX)
+
+
+def keep_both_name(final_path: Path, attempt: int) -> Path:
+    """``clip.mov`` → ``clip (1).mov`` (attempt 1), ``clip (2).mov`` ..."""
+    suffix = "".join(final_path.suffixes[-1:])
+    stem = final_path.name[: len(final_path.name) - len(suffix)] if suffix else final_path.name
+    return final_path.with_name(f"{stem} ({attempt}){suffix}")
+
+
+class PartialFile:
+    """The lifecycle of one partial file. Owned by one thread; not thread-safe.
+
+    Every method raises OSError from the OS as is; the caller wraps it with the destination
+    and decides the scope. ``discard()`` never raises and is safe to call at any point.
+    """
+
+    def __init__(self, final_path: Path, *, write_call_size: int) -> None:
+        self.final_path = final_path
+        self.partial_path = final_path.with_name(partial_name(final_path.name))
+        self.committed_path: Path | None = None
+        self.bytes_written = 0
+        self._write_call_size = write_call_size
+        self._fd: int | None = None
+        self.created_dirs: list[Path] = []
+
+    def create(self) -> None:
+        """Create the final folder if needed and the partial file (O_EXCL)."""
+        folder = self.final_path.parent
+        if not folder.is_dir():
+            missing: list[Path] = []
+            cursor = folder
+            while not cursor.exists():
+                missing.append(cursor)
+                cursor = cursor.parent
+            os.makedirs(folder, exist_ok=True)
+            self.created_dirs = list(reversed(missing))
+        self._fd = os.open(self.partial_path,
+                           os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+
+    def write(self, data: memoryview) -> None:
+        """Write all of *data* in calls of at most write_call_size bytes (short writes loop)."""
+        assert self._fd is not None
+        position = 0
+        total = len(data)
+        while position < total:
+            end = min(position + self._write_call_size, total)
+            written = os.write(self._fd, data[position:end])
+            if written <= 0:
+                raise OSError(errno.EIO, "write() wrote nothing", str(self.partial_path))
+            position += written
+        self.bytes_written += total
+
+    def set_mtime(self, mtime_ns: int) -> None:
+        assert self._fd is not None
+        os.utime(self._fd, ns=(mtime_ns, mtime_ns))
+
+    @property
+    def fd(self) -> int:
+        assert self._fd is not None
+        return self._fd
+
+    def sync(self) -> None:
+        """fsync the data. A failure is final: the data may be lost (never retried)."""
+        assert self._fd is not None
+        os.fsync(self._fd)
+
+    def size_on_disk(self) -> int:
+        assert self._fd is not None
+        return os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        """Close the descriptor; close() can report a deferred write error (NFS, FUSE)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def commit(self, policy: ExistingFilePolicy) -> Path:
+        """Rename the partial to its final name; returns the name it got.
+
+        FAIL: FileExistsError if the final name exists (also when it differs only by case on
+        a case-insensitive filesystem). OVERWRITE: replaces it atomically. KEEP_BOTH: takes
+        the first free "name (n).ext".
+        """
+        self.close()
+        if policy is ExistingFilePolicy.OVERWRITE:
+            os.replace(self.partial_path, self.final_path)
+            self.committed_path = self.final_path
+            return self.final_path
+        target = self.final_path
+        attempt = 0
+        while True:
+            try:
+                rename_noreplace(self.partial_path, target)
+            except FileExistsError:
+                if policy is not ExistingFilePolicy.KEEP_BOTH or attempt >= 9999:
+                    raise
+                attempt += 1
+                target = keep_both_name(self.final_path, attempt)
+                continue
+            self.committed_path = target
+            return target
+
+    def discard(self) -> None:
+        """Close and delete the partial (if not committed). Never raises."""
+        try:
+            self.close()
+        except OSError:
+            pass
+        if self.committed_path is None:
+            try:
+                os.unlink(self.partial_path)
+            except OSError:
+                pass

@@ -1,0 +1,202 @@
+"""The one thread that reads the source: each byte is read once and fanned out to every writer.
+
+Threading model: ``SourceReader.run`` is the body of the reader thread. It owns the source
+file descriptors, the MultiHasher and its hasher threads. It hands pooled chunks to the
+destination workers through their bounded queues and publishes, per file, a FileTicket with
+the in-flight digests (and in full mode the source re-read) that the workers wait for before
+they commit. It always ends by sending Finish (or Cancel) to every worker, whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Sequence
+
+from offload.engine.buffers import ChunkPool
+from offload.engine.cancel import CancelToken
+from offload.engine.messages import (
+    AbortFile,
+    Cancel,
+    ChunkReady,
+    EndFile,
+    FileTicket,
+    Finish,
+    StartFile,
+)
+from offload.engine.verifier import read_back
+from offload.engine.worker import DestinationWorker
+from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
+from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
+from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
+from offload.hashing.multihasher import MultiHasher
+from offload.options import CopyOptions, VerifyMode
+from offload.results import CacheBypass
+
+SOURCE_INDEX = -1  # events about the source carry this destination index
+
+
+class SourceReader:
+    """Reads every ticket's source once, hashes it in flight, feeds the workers (see module)."""
+
+    def __init__(self, *, pool: ChunkPool, workers: Sequence[DestinationWorker],
+                 options: CopyOptions, hash_names: Sequence[str], verify_algorithm: str,
+                 sink: EventSink, cancel: CancelToken,
+                 fail_everywhere: Callable[[FileTicket, SourceError, Sequence[int]], None],
+                 lost_elsewhere: Callable[[FileTicket, DestinationWorker], None]) -> None:
+        self._pool = pool
+        self._workers = workers
+        self._options = options
+        self._hash_names = tuple(hash_names)
+        self._verify_algorithm = verify_algorithm
+        self._sink = sink
+        self._cancel = cancel
+        self._fail_everywhere = fail_everywhere
+        self._lost_elsewhere = lost_elsewhere
+        self._reread_buffer: AlignedBuffer | None = None
+        self.copy_s = 0.0
+        self.error: BaseException | None = None
+
+    def run(self, tickets: Sequence[FileTicket]) -> None:
+        hasher = MultiHasher(self._hash_names)
+        cancelled = False
+        try:
+            for ticket in tickets:
+                if self._cancel.cancelled:
+                    cancelled = True
+                    break
+                try:
+                    self._copy_one(ticket, hasher)
+                except CancelledError:
+                    cancelled = True
+                    break
+        except BaseException as exc:  # a bug: stop the job cleanly, the job re-raises it
+            self.error = exc
+            self._cancel.cancel()
+            cancelled = True
+        finally:
+            hasher.close()
+            if self._reread_buffer is not None:
+                self._reread_buffer.close()
+            for worker in self._workers:
+                worker.put(Cancel() if cancelled or self._cancel.cancelled else Finish())
+
+    def _copy_one(self, ticket: FileTicket, hasher: MultiHasher) -> None:
+        source = ticket.task.source
+        wanted = [w for w in self._workers if ticket.task.targets[w.index] is not None]
+        active = []
+        for worker in wanted:
+            if worker.lost is None:
+                active.append(worker)
+            else:
+                self._lost_elsewhere(ticket, worker)
+        if not active:
+            ticket.publish()
+            return
+        self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
+        self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
+        for worker in active:
+            worker.put(StartFile(ticket))
+        try:
+            try:
+                self._read_and_fan_out(ticket, hasher, active)
+            except SourceError:
+                hasher.hexdigests()  # drain and reset the hashers for the next file
+                raise
+            if self._options.verify is VerifyMode.FULL:
+                for worker in active:
+                    worker.put(EndFile(ticket))
+                self._reread_source(ticket)
+            else:
+                for worker in active:
+                    worker.put(EndFile(ticket))
+        except SourceError as error:
+            ticket.source_error = error
+            for worker in active:
+                worker.put(AbortFile(ticket))
+            self._fail_everywhere(ticket, error, [w.index for w in active])
+        finally:
+            ticket.publish()
+
+    def _read_and_fan_out(self, ticket: FileTicket, hasher: MultiHasher,
+                          active: list[DestinationWorker]) -> None:
+        source = ticket.task.source
+        path = source.path
+        try:
+            fd, direct = open_for_reading(path, direct=self._options.direct_source_reads)
+        except OSError as exc:
+            raise source_io_error(exc, "open", path) from exc
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise SourceError(f"source {path} is not a regular file", path=path)
+            if before.st_size != source.size_bytes or before.st_mtime_ns != source.mtime_ns:
+                raise SourceChangedError(
+                    f"source {path} changed since it was scanned (size {source.size_bytes} → "
+                    f"{before.st_size}); re-run the offload", path=path)
+            offset = 0
+            chunk_size = self._pool.chunk_size
+            while True:
+                chunk = self._pool.acquire(self._cancel)
+                try:
+                    n, direct = read_at(fd, chunk.writable, offset, direct=direct)
+                except OSError as exc:
+                    chunk.hand_out(0)
+                    raise source_io_error(exc, f"read at byte {offset} of", path) from exc
+                if n == 0:
+                    chunk.hand_out(0)
+                    break
+                chunk.length = n
+                chunk.offset = offset
+                receivers = [w for w in active if w.lost is None]
+                chunk.hand_out(len(receivers) + hasher.threaded_count)
+                for worker in receivers:
+                    worker.put(ChunkReady(chunk))
+                hasher.update(chunk.data, release=chunk.release)
+                offset += n
+                self._sink.emit(SourceBytesRead(n))
+                if n < chunk_size:
+                    break
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if (offset != before.st_size or after.st_size != before.st_size
+                or after.st_mtime_ns != before.st_mtime_ns):
+            raise SourceChangedError(
+                f"source {path} changed while it was read ({before.st_size} bytes expected, "
+                f"{offset} read, now {after.st_size} bytes); it was not copied", path=path)
+        digests = hasher.hexdigests()
+        ticket.inflight_digests = digests
+        ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
+
+    def _reread_source(self, ticket: FileTicket) -> None:
+        """Full mode: re-read the source from the media; it must match the in-flight hash."""
+        source = ticket.task.source
+        if self._reread_buffer is None:
+            self._reread_buffer = AlignedBuffer(self._options.chunk_size)
+        self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "verify"))
+        expected = ticket.inflight_digests[self._verify_algorithm]
+
+        def counted(n: int) -> None:
+            self._sink.emit(BytesVerified(SOURCE_INDEX, n))
+
+        digest = ""
+        for _attempt in range(2):  # a mismatch is re-read once before it is declared
+            try:
+                digest, size, how = read_back(source.path, self._verify_algorithm,
+                                              self._reread_buffer, cancel=self._cancel,
+                                              on_bytes=counted)
+            except OSError as exc:
+                raise source_io_error(exc, "re-read", source.path) from exc
+            ticket.source_reread_digests = {self._verify_algorithm: digest}
+            ticket.source_cache_bypass = how
+            if size != source.size_bytes:
+                raise SourceChangedError(
+                    f"source {source.path} changed size while it was verified "
+                    f"({source.size_bytes} → {size} bytes)", path=source.path)
+            if digest == expected:
+                return
+        raise SourceChangedError(
+            f"source {source.path} reads differently each time ({self._verify_algorithm} "
+            f"{expected} while copying, {digest} re-read twice): card, reader or cable is "
+            "unreliable, or the file is being modified", path=source.path)

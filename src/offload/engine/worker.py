@@ -1,0 +1,398 @@
+"""One destination: a long-lived writer thread fed through a bounded queue.
+
+Threading model: ``DestinationWorker.run`` is the body of one thread per destination. It is the
+only thread that touches this destination's files. The reader talks to it through ``put()``
+(blocking: the queue is bounded, and the worker always drains it, even after its destination
+is lost, so the reader never blocks on a dead consumer). Results go to the job's ResultBook.
+
+Per file: StartFile opens a partial (O_EXCL), chunks are written, EndFile adds the finished
+partial to a batch. A batch is made durable together (one syncfs, then an fsync a file to
+collect its errors), read back from the media, compared with the reader's digest, renamed to
+its final name and the folders fsynced. Big files make a batch of their own; many small files
+share one, which is what lets a card of small files go as fast as ``cp``.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from offload.engine.cancel import CancelToken
+from offload.engine.messages import (
+    AbortFile,
+    Cancel,
+    ChunkReady,
+    EndFile,
+    FileTicket,
+    Finish,
+    Message,
+    StartFile,
+)
+from offload.engine.partial import PartialFile
+from offload.engine.verifier import read_back
+from offload.errors import (
+    CancelledError,
+    DestinationError,
+    DestinationFileError,
+    OffloadError,
+    VerificationError,
+    destination_io_error,
+)
+from offload.events import (
+    BytesVerified,
+    DestinationBytesWritten,
+    DestinationLost,
+    EventSink,
+    PhaseChanged,
+)
+from offload.fs.direct import AlignedBuffer
+from offload.fs.ops import fsync_dir, syncfs
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
+
+RecordResult = Callable[[FileTicket, DestinationFileResult], None]
+
+
+@dataclass
+class _Pending:
+    ticket: FileTicket
+    partial: PartialFile
+    started: float
+    copy_s: float = 0.0
+
+
+class DestinationWorker:
+    """Writes, syncs, verifies and commits files on one destination (see module docstring).
+
+    ``lost`` is set (once) by the worker thread when the destination fails as a whole; the
+    reader reads it to stop sending chunks there. The read is racy by design: a chunk sent
+    after the loss is simply released.
+    """
+
+    def __init__(self, *, index: int, root: Path, device: str, options: CopyOptions,
+                 verify_algorithm: str, sink: EventSink, cancel: CancelToken,
+                 record: RecordResult, queue_size: int) -> None:
+        self.index = index
+        self.root = root
+        self.device = device
+        self.lost: OffloadError | None = None
+        self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
+        self._options = options
+        self._verify_algorithm = verify_algorithm
+        self._sink = sink
+        self._cancel = cancel
+        self._record = record
+        self._flush = index not in options.noflush_destinations
+        self._root_device = os.stat(root).st_dev
+        self._current: _Pending | None = None
+        self._batch: list[_Pending] = []
+        self._batch_bytes = 0
+        self._buffer: AlignedBuffer | None = None
+        self.copy_s = 0.0
+        self.verify_s = 0.0
+
+    # -- called by the reader thread --------------------------------------------------------
+
+    def put(self, message: Message) -> None:
+        self.queue.put(message)
+
+    # -- the worker thread ------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            while True:
+                message = self.queue.get()
+                if isinstance(message, ChunkReady):
+                    try:
+                        self._on_chunk(message)
+                    finally:
+                        message.chunk.release()
+                elif isinstance(message, StartFile):
+                    self._on_start(message.ticket)
+                elif isinstance(message, EndFile):
+                    self._on_end(message.ticket)
+                elif isinstance(message, AbortFile):
+                    self._on_abort(message.ticket)
+                elif isinstance(message, Finish):
+                    self._flush_batch()
+                    return
+                elif isinstance(message, Cancel):
+                    self._discard_all(CancelledError("cancelled"))
+                    return
+        finally:
+            self._discard_all(CancelledError("cancelled"))
+            if self._buffer is not None:
+                self._buffer.close()
+
+    def _on_start(self, ticket: FileTicket) -> None:
+        target = ticket.task.targets[self.index]
+        assert target is not None
+        if self.lost is not None:
+            self._fail(ticket, target, self.lost)
+            return
+        try:
+            self._check_device()
+            if (self._options.existing is ExistingFilePolicy.FAIL
+                    and os.path.lexists(target)):
+                raise DestinationFileError(
+                    f"{target} already exists on destination {self.device}; "
+                    "use --overwrite or --keep-both to replace or keep it", path=target)
+            partial = PartialFile(target, write_call_size=self._options.write_call_size)
+            self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "copy"))
+            try:
+                partial.create()
+            except OSError as exc:
+                raise destination_io_error(exc, "create", partial.partial_path,
+                                           self.device) from exc
+            self._current = _Pending(ticket, partial, time.monotonic())
+        except OffloadError as error:
+            self._fail(ticket, target, error)
+
+    def _on_chunk(self, message: ChunkReady) -> None:
+        current = self._current
+        if current is None:
+            return  # the file already failed here, or the destination is lost
+        try:
+            current.partial.write(message.chunk.data)
+        except OSError as exc:
+            self._current = None
+            error = destination_io_error(exc, "write", current.partial.final_path, self.device)
+            self._fail_pending(current, error)
+            return
+        self._sink.emit(DestinationBytesWritten(self.index, message.chunk.length))
+
+    def _on_end(self, ticket: FileTicket) -> None:
+        current = self._current
+        self._current = None
+        if current is None:
+            return
+        assert current.ticket is ticket
+        try:
+            if self._options.preserve_mtime:
+                current.partial.set_mtime(ticket.task.source.mtime_ns)
+        except OSError as exc:
+            self._fail_pending(current, destination_io_error(
+                exc, "set the modification time of", current.partial.final_path, self.device))
+            return
+        current.copy_s = time.monotonic() - current.started
+        self._batch.append(current)
+        self._batch_bytes += current.partial.bytes_written
+        if (self._batch_bytes >= self._options.batch_bytes
+                or len(self._batch) >= self._options.batch_files):
+            self._flush_batch()
+
+    def _on_abort(self, ticket: FileTicket) -> None:
+        current = self._current
+        if current is not None and current.ticket is ticket:
+            self._current = None
+            current.partial.discard()
+        # The reader records the source error for every destination itself.
+
+    # -- batches: sync, verify, commit ----------------------------------------------------
+
+    def _flush_batch(self) -> None:
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if not batch:
+            return
+        batch = self._sync(batch)
+        committed_dirs: set[Path] = set()
+        done: list[tuple[_Pending, DestinationFileResult]] = []
+        for position, pending in enumerate(batch):
+            if self.lost is not None:
+                self._lose(self.lost, extra=batch[position:])
+                break
+            result = self._verify_and_commit(pending)
+            if result is None:
+                continue
+            if result.status is DestinationStatus.FAILED:
+                self._record(pending.ticket, result)
+                continue
+            done.append((pending, result))
+            committed_dirs.add(pending.partial.final_path.parent)
+            for created in pending.partial.created_dirs:
+                committed_dirs.add(created.parent)
+        if self._flush:
+            # Deepest first, so a new folder's own entries are durable before its name is.
+            for folder in sorted(committed_dirs, key=lambda p: len(p.parts), reverse=True):
+                try:
+                    fsync_dir(folder)
+                except OSError as exc:
+                    # The renames may not survive a power cut: nothing here is called good.
+                    self._lose(destination_io_error(exc, "fsync folder", folder, self.device),
+                               extra=[p for p, _ in done])
+                    return
+        for pending, result in done:
+            self._record(pending.ticket, result)
+
+    def _sync(self, batch: list[_Pending]) -> list[_Pending]:
+        """Make every file of the batch durable; returns the files that survived."""
+        survivors: list[_Pending] = []
+        started = time.monotonic()
+        if self._flush and len(batch) > 1:
+            try:
+                syncfs(batch[0].partial.fd)
+            except OSError:
+                pass  # the per-file fsync below reports the real error for each file
+        for position, pending in enumerate(batch):
+            self._sink.emit(PhaseChanged(self.index, pending.ticket.relative_path, "flush"))
+            try:
+                if self._flush:
+                    pending.partial.sync()
+                size = pending.partial.size_on_disk()
+                pending.partial.close()
+            except OSError as exc:
+                # fsyncgate: a failed fsync is never retried into a "success".
+                self._fail_pending(pending, destination_io_error(
+                    exc, "flush", pending.partial.final_path, self.device))
+                if self.lost is not None:
+                    self._lose(self.lost, extra=batch[position + 1:])
+                    return []
+                continue
+            expected = pending.ticket.task.source.size_bytes
+            if size != pending.partial.bytes_written or size != expected:
+                self._fail_pending(pending, VerificationError(
+                    f"{pending.partial.final_path} on {self.device} has {size} bytes, "
+                    f"expected {expected}", path=pending.partial.final_path))
+                continue
+            survivors.append(pending)
+        elapsed = time.monotonic() - started
+        self.copy_s += sum(p.copy_s for p in batch) + elapsed
+        return survivors
+
+    def _verify_and_commit(self, pending: _Pending) -> DestinationFileResult | None:
+        """Read back (unless transfer mode), wait for the reader's verdict, rename."""
+        ticket = pending.ticket
+        partial = pending.partial
+        result = DestinationFileResult(
+            destination_index=self.index, final_path=str(partial.final_path),
+            status=DestinationStatus.FAILED, bytes_written=partial.bytes_written,
+            copy_s=pending.copy_s)
+        try:
+            verifying = self._options.verify is not VerifyMode.TRANSFER
+            if verifying:
+                self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "verify"))
+                self._read_back(pending, result)
+            if not ticket.wait(self._cancel) or self._cancel.cancelled:
+                raise CancelledError("cancelled")
+            if ticket.source_error is not None:
+                partial.discard()
+                return None  # the reader records the source error on every destination
+            expected = ticket.inflight_digests[self._verify_algorithm]
+            if not verifying:
+                result.digests = {self._verify_algorithm: expected}
+            elif result.digests[self._verify_algorithm] != expected:
+                # A mismatch is re-read once before it is declared (a flaky read path).
+                result.reread = True
+                self._read_back(pending, result)
+                if result.digests[self._verify_algorithm] != expected:
+                    raise VerificationError(
+                        f"{partial.final_path} on {self.device} does not match the source: "
+                        f"{self._verify_algorithm} {result.digests[self._verify_algorithm]} "
+                        f"read back twice, {expected} read from the source",
+                        path=partial.final_path)
+            self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "commit"))
+            try:
+                final = partial.commit(self._options.existing)
+            except FileExistsError as exc:
+                raise DestinationFileError(
+                    f"{partial.final_path} already exists on destination {self.device} "
+                    "(or a name differing only by case); use --overwrite or --keep-both",
+                    path=partial.final_path) from exc
+            except OSError as exc:
+                raise destination_io_error(exc, "rename", partial.final_path,
+                                           self.device) from exc
+        except OffloadError as error:
+            partial.discard()
+            if isinstance(error, CancelledError):
+                return None
+            if isinstance(error, DestinationError):
+                self._lose(error)
+            result.error = error.message
+            return result
+        result.final_path = str(final)
+        result.status = (DestinationStatus.COPIED if self._options.verify is VerifyMode.TRANSFER
+                         else DestinationStatus.VERIFIED)
+        return result
+
+    def _read_back(self, pending: _Pending, result: DestinationFileResult) -> None:
+        """Hash the partial as stored on the media into *result* (digest, bypass, time)."""
+        if self._buffer is None:
+            self._buffer = AlignedBuffer(self._options.chunk_size)
+        started = time.monotonic()
+
+        def counted(n: int) -> None:
+            self._sink.emit(BytesVerified(self.index, n))
+
+        try:
+            digest, size, how = read_back(pending.partial.partial_path, self._verify_algorithm,
+                                          self._buffer, cancel=self._cancel, on_bytes=counted,
+                                          bypass_cache=self._flush)
+        except OSError as exc:
+            raise destination_io_error(exc, "read back", pending.partial.final_path,
+                                       self.device) from exc
+        if size != pending.ticket.task.source.size_bytes:
+            digest = f"(read back {size} bytes)"
+        result.digests = {self._verify_algorithm: digest}
+        result.cache_bypass = how
+        elapsed = time.monotonic() - started
+        result.verify_s += elapsed
+        self.verify_s += elapsed
+
+    # -- failures ----------------------------------------------------------------------
+
+    def _check_device(self) -> None:
+        try:
+            device = os.stat(self.root).st_dev
+        except OSError as exc:
+            raise destination_io_error(exc, "reach", self.root, self.device) from exc
+        if device != self._root_device:
+            raise DestinationError(
+                f"destination {self.device} is gone: {self.root} is now on another device "
+                "(unmounted?)", path=self.root)
+
+    def _fail(self, ticket: FileTicket, target: Path, error: OffloadError) -> None:
+        if isinstance(error, DestinationError) and self.lost is None:
+            self._lose(error)
+        self._record(ticket, DestinationFileResult(
+            destination_index=self.index, final_path=str(target),
+            status=DestinationStatus.FAILED, error=error.message))
+
+    def _fail_pending(self, pending: _Pending, error: OffloadError) -> None:
+        pending.partial.discard()
+        if isinstance(error, DestinationError) and self.lost is None:
+            self._lose(error)
+        self._record(pending.ticket, DestinationFileResult(
+            destination_index=self.index, final_path=str(pending.partial.final_path),
+            status=DestinationStatus.FAILED, error=error.message,
+            bytes_written=pending.partial.bytes_written))
+
+    def _lose(self, error: OffloadError, *, extra: list[_Pending] | None = None) -> None:
+        """Detach this destination: everything not yet committed here fails with *error*."""
+        if self.lost is None:
+            self.lost = error
+            self._sink.emit(DestinationLost(self.index, error.message))
+        victims = list(extra or [])
+        if self._current is not None:
+            victims.append(self._current)
+            self._current = None
+        victims.extend(self._batch)
+        self._batch, self._batch_bytes = [], 0
+        for pending in victims:
+            pending.partial.discard()
+            self._record(pending.ticket, DestinationFileResult(
+                destination_index=self.index, final_path=str(pending.partial.final_path),
+                status=DestinationStatus.FAILED, error=error.message,
+                bytes_written=pending.partial.bytes_written))
+
+    def _discard_all(self, error: OffloadError) -> None:
+        """Remove every partial still open (cancel, or the thread is leaving)."""
+        if self._current is not None:
+            self._current.partial.discard()
+            self._current = None
+        for pending in self._batch:
+            pending.partial.discard()
+        self._batch, self._batch_bytes = [], 0

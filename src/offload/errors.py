@@ -1,0 +1,127 @@
+"""Errors classified by scope, each with its exit code; OS errors are wrapped at the I/O boundary.
+
+Scope decides what the engine does (DESIGN.md principle 4):
+
+* ``FILE``: this file failed on this destination; other files and destinations go on.
+* ``DESTINATION``: the drive is full, gone or failing: that destination is detached, the
+  others go on.
+* ``SOURCE``: this file failed on every destination (read error, changed while read).
+* ``JOB``: bad arguments or nothing can proceed; nothing is written.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from enum import Enum, IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every CLI (documented in README.md)."""
+
+    OK = 0  # every file verified (or already verified) on every destination
+    PARTIAL = 1  # completed, but some destination or file failed; others verified
+    FAILED = 2  # nothing was copied and verified
+    USAGE = 64  # bad arguments or bad input (BSD EX_USAGE); nothing was written
+    CANCELLED = 130  # interrupted (SIGINT/SIGTERM); partial files removed
+
+
+class ErrorScope(Enum):
+    FILE = "file"
+    DESTINATION = "destination"
+    SOURCE = "source"
+    JOB = "job"
+
+
+class OffloadError(Exception):
+    """Base of every error offload-ai raises on purpose. ``str()`` is a one-line message."""
+
+    scope: ErrorScope = ErrorScope.JOB
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str, *, path: Path | str | None = None,
+                 errno_: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.errno = errno_
+
+
+class UsageError(OffloadError):
+    """Bad arguments or bad input, found before anything was written."""
+
+    scope = ErrorScope.JOB
+    exit_code = ExitCode.USAGE
+
+
+class CancelledError(OffloadError):
+    """The job was cancelled (Ctrl-C); partial files were removed."""
+
+    scope = ErrorScope.JOB
+    exit_code = ExitCode.CANCELLED
+
+
+class SourceError(OffloadError):
+    """The source file could not be read completely: it fails on every destination."""
+
+    scope = ErrorScope.SOURCE
+
+
+class SourceChangedError(SourceError):
+    """The source changed while it was read (size, mtime or content differ)."""
+
+
+class DestinationError(OffloadError):
+    """A destination is lost (full, gone, failing): it is detached, the others go on."""
+
+    scope = ErrorScope.DESTINATION
+
+
+class DestinationFileError(OffloadError):
+    """This file failed on this destination only (exists already, too large, bad name...)."""
+
+    scope = ErrorScope.FILE
+
+
+class VerificationError(DestinationFileError):
+    """What was read back differs from what was read from the source (after one re-read)."""
+
+
+# A destination that returns these is not fit for any further file: detach it.
+_DESTINATION_LOST_ERRNOS = frozenset(
+    code
+    for code in (
+        errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOTCONN, errno.ENODEV, errno.ENXIO,
+        errno.EROFS, errno.ESTALE, getattr(errno, "EREMOTEIO", None), errno.ESHUTDOWN,
+        errno.ENOMEDIUM, errno.ECONNABORTED,
+    )
+    if code is not None
+)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``strerror (ERRNO)``, e.g. ``No space left on device (ENOSPC)``."""
+    name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    text = exc.strerror or os.strerror(exc.errno or 0)
+    return f"{text} ({name})"
+
+
+def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
+    """Wrap an OS error raised while reading the source."""
+    return SourceError(f"cannot {operation} source {path}: {describe_os_error(exc)}",
+                       path=path, errno_=exc.errno)
+
+
+def destination_io_error(exc: OSError, operation: str, path: Path | str,
+                         device: str) -> OffloadError:
+    """Wrap an OS error raised on a destination, choosing the scope from the errno.
+
+    Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the
+    destination); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
+    this file.
+    """
+    message = f"cannot {operation} {path} on destination {device}: {describe_os_error(exc)}"
+    if exc.errno in _DESTINATION_LOST_ERRNOS:
+        return DestinationError(message, path=path, errno_=exc.errno)
+    return DestinationFileError(message, path=path, errno_=exc.errno)

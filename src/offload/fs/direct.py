@@ -1,0 +1,78 @@
+"""Reading from the media, not the page cache: O_DIRECT with page-aligned buffers.
+
+O_DIRECT needs an aligned buffer (we use anonymous ``mmap``, page-aligned), aligned offsets
+and aligned lengths; a read at the end of a file may return fewer bytes. Filesystems that
+refuse O_DIRECT (some FUSE, older tmpfs) answer EINVAL at open or at the first read: callers
+then fall back to buffered reads and say so in their result.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import mmap
+import os
+from pathlib import Path
+
+PAGE_SIZE = mmap.PAGESIZE
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+
+
+class AlignedBuffer:
+    """A page-aligned, reusable buffer (anonymous mmap). Not thread-safe; one owner at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = -(-size // PAGE_SIZE) * PAGE_SIZE
+        self._map = mmap.mmap(-1, self.size)
+        self.view = memoryview(self._map)
+
+    def close(self) -> None:
+        self.view.release()
+        self._map.close()
+
+
+def open_for_reading(path: Path | str, *, direct: bool) -> tuple[int, bool]:
+    """Open a file read-only, with O_DIRECT when asked and the filesystem allows it.
+
+    Returns ``(fd, direct_in_effect)``. Raises OSError from ``open`` (other than the EINVAL of
+    a filesystem refusing O_DIRECT, which falls back to a buffered open).
+    """
+    flags = os.O_RDONLY | os.O_CLOEXEC
+    if direct and _O_DIRECT:
+        try:
+            return os.open(path, flags | _O_DIRECT), True
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+    return os.open(path, flags), False
+
+
+def disable_direct(fd: int) -> None:
+    """Turn O_DIRECT off on an open descriptor (for a filesystem that rejects direct reads)."""
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~_O_DIRECT)
+
+
+def read_at(fd: int, buffer: memoryview, offset: int, *, direct: bool) -> tuple[int, bool]:
+    """Fill *buffer* from *offset* as far as the file allows; returns ``(nbytes, direct)``.
+
+    Loops over short reads (a FUSE filesystem or a signal may return fewer bytes); stops at
+    end of file. If a direct read is refused with EINVAL, retries buffered and returns
+    ``direct=False`` so the caller can record that the cache was not bypassed. Raises OSError.
+    """
+    total = 0
+    while total < len(buffer):
+        try:
+            n = os.preadv(fd, [buffer[total:]], offset + total)
+        except OSError as exc:
+            if not (direct and exc.errno == errno.EINVAL):
+                raise
+            disable_direct(fd)
+            direct = False
+            continue
+        if n == 0:
+            break
+        total += n
+        if direct and n % PAGE_SIZE:
+            break  # a direct read shorter than a page multiple is end of file
+    return total, direct

@@ -1,0 +1,128 @@
+"""Durability and atomicity primitives: rename without replacing, fsync of folders, syncfs.
+
+Linux-first; each call documents its fallback where a filesystem (FUSE, exFAT) lacks a feature.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+from pathlib import Path
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+# Filesystems answer an unsupported renameat2 flag with one of these.
+_NO_RENAMEAT2 = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
+# Filesystems without hard links (exFAT, FAT, some FUSE) answer link() with one of these.
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS,
+                       errno.EMLINK, errno.EXDEV})
+
+
+def rename_noreplace(source: Path, target: Path) -> None:
+    """Atomically rename *source* to *target*, failing with FileExistsError if *target* exists.
+
+    Tries ``renameat2(RENAME_NOREPLACE)``; where the filesystem refuses the flag, falls back to
+    ``link()`` + ``unlink()`` (also atomic against an existing target); where it has no hard
+    links either (exFAT), to an existence check followed by ``rename()``, which is racy only
+    against another program creating the same name in that instant. On a case-insensitive
+    filesystem the existence check sees ``CLIP.MOV`` when asked for ``clip.mov``.
+    Raises OSError for any other failure.
+    """
+    result = _libc.renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target),
+                             _RENAME_NOREPLACE)
+    if result == 0:
+        return
+    code = ctypes.get_errno()
+    if code not in _NO_RENAMEAT2:
+        raise OSError(code, os.strerror(code), str(source), None, str(target))
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+    else:
+        os.unlink(source)
+        return
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so that the names created or renamed in it are durable.
+
+    Raises OSError. A filesystem that cannot fsync a directory (EINVAL on some FUSE) is taken
+    as having nothing to flush.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+    finally:
+        os.close(fd)
+
+
+def syncfs(fd: int) -> None:
+    """Flush the whole filesystem that *fd* lives on (one call instead of one fsync a file).
+
+    Raises OSError. Note: syncfs reports writeback errors only since Linux 5.8, so callers
+    still fsync each file after it (cheap once the data is clean) to collect per-file errors.
+    """
+    if _libc.syncfs(fd) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def drop_cache(fd: int) -> None:
+    """Ask the kernel to drop the file's clean pages (after fsync) so a re-read hits the media."""
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+_PROT_READ = 1
+_MAP_SHARED = 1
+_MAP_FAILED = ctypes.c_void_p(-1).value
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_int, ctypes.c_long]
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+
+
+def cached_pages(fd: int, size: int) -> int | None:
+    """How many pages of the file are in the page cache now (``mincore``), None if unknown.
+
+    Used to record honestly whether a ``POSIX_FADV_DONTNEED`` really emptied the cache (it
+    cannot on tmpfs, where the cache is the storage).
+    """
+    if size <= 0:
+        return 0
+    address = _libc.mmap(None, size, _PROT_READ, _MAP_SHARED, fd, 0)
+    if address is None or address == _MAP_FAILED:
+        return None
+    try:
+        pages = (size + os.sysconf("SC_PAGE_SIZE") - 1) // os.sysconf("SC_PAGE_SIZE")
+        vector = ctypes.create_string_buffer(pages)
+        if _libc.mincore(address, size, vector) != 0:
+            return None
+        return sum(byte & 1 for byte in vector.raw)
+    finally:
+        _libc.munmap(address, size)
+
+
+def device_of(path: Path) -> int:
+    """``st_dev`` of *path* (following symlinks). Raises OSError."""
+    return os.stat(path).st_dev
+
+
+def device_name(path: Path) -> str:
+    """The mount point holding *path*, for messages that name a device ("/Volumes/RAID1")."""
+    current = Path(os.path.abspath(path))
+    while not os.path.ismount(current) and current != current.parent:
+        current = current.parent
+    return str(current)

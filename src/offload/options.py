@@ -1,0 +1,83 @@
+"""Options of a copy job. Every default carries its reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from offload.hashing.registry import DEFAULT_ALGORITHM, parse_algorithms
+
+MIB = 1024 * 1024
+
+
+class VerifyMode(StrEnum):
+    """How much is proven before a file is called good (FIELD.md §4)."""
+
+    TRANSFER = "transfer"  # in-flight source hash + size check of each destination
+    DESTINATION = "destination"  # + every destination re-read from the media
+    FULL = "full"  # + the source re-read from the media; all three must agree
+
+
+class ExistingFilePolicy(StrEnum):
+    """What to do when the final destination path already exists."""
+
+    FAIL = "fail"  # the file fails on that destination; nothing is overwritten
+    OVERWRITE = "overwrite"  # replaced atomically, only after the new copy is verified
+    KEEP_BOTH = "keep-both"  # the new copy gets a free name: "clip (1).mov"
+
+
+# Pomfort's engine is seen with -b 8388608; large reads keep the per-call overhead and the
+# GIL hand-offs low, and python-xxhash/hashlib release the GIL on buffers this size.
+DEFAULT_CHUNK_SIZE = 8 * MIB
+# ≤ 256 KiB write() calls stayed on the kernel's fast buffered-write path on these machines
+# (BENCHMARKING.md: 1 MiB calls ran at a fifth of the speed).
+DEFAULT_WRITE_CALL_SIZE = 256 * 1024
+# Chunks the reader may run ahead of the slowest destination. Memory is bounded by
+# chunk_size × (queue_depth + 2) whatever the file size.
+DEFAULT_QUEUE_DEPTH = 4
+# Small files are made durable in batches (one syncfs, then read-back, then renames) instead
+# of one fsync each; a batch closes at this many bytes or files.
+DEFAULT_BATCH_BYTES = 64 * MIB
+DEFAULT_BATCH_FILES = 256
+MAX_CHUNK_SIZE = 256 * MIB
+PAGE_SIZE = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopyOptions:
+    """Everything that changes how files are copied and verified.
+
+    Raises ValueError from ``__post_init__`` for values that make no sense (the CLIs turn it
+    into a usage error naming the option).
+    """
+
+    algorithms: tuple[str, ...] = (DEFAULT_ALGORITHM,)
+    verify: VerifyMode = VerifyMode.FULL  # the default DITs expect before a card is erased
+    existing: ExistingFilePolicy = ExistingFilePolicy.FAIL
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    write_call_size: int = DEFAULT_WRITE_CALL_SIZE
+    queue_depth: int = DEFAULT_QUEUE_DEPTH
+    batch_bytes: int = DEFAULT_BATCH_BYTES
+    batch_files: int = DEFAULT_BATCH_FILES
+    # Read the source with O_DIRECT where the filesystem allows it: faster cold reads here
+    # and the source re-read in full mode cannot come from the page cache.
+    direct_source_reads: bool = True
+    # Destinations (indexes) whose data is not flushed (Pomfort's -noflush_dest). Without a
+    # flush a read-back cannot prove the media holds the data, so such destinations are
+    # verified against the page cache and their result says so.
+    noflush_destinations: frozenset[int] = field(default_factory=frozenset)
+    preserve_mtime: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "algorithms", parse_algorithms(self.algorithms))
+        object.__setattr__(self, "verify", VerifyMode(self.verify))
+        object.__setattr__(self, "existing", ExistingFilePolicy(self.existing))
+        if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
+            raise ValueError(
+                f"block size {self.chunk_size} is out of range (1 .. {MAX_CHUNK_SIZE} bytes)")
+        # O_DIRECT needs page-aligned offsets and lengths: round up to whole pages.
+        object.__setattr__(self, "chunk_size", -(-self.chunk_size // PAGE_SIZE) * PAGE_SIZE)
+        if self.write_call_size <= 0 or self.queue_depth <= 0:
+            raise ValueError("write call size and queue depth must be positive")
+        if self.batch_bytes <= 0 or self.batch_files <= 0:
+            raise ValueError("batch limits must be positive")

@@ -1,0 +1,137 @@
+"""What a job did: per file, per destination, per job; and the exit code that follows.
+
+All result objects are plain data, filled by the engine and read after the job; they are not
+shared between threads while the job runs (each worker owns the results it builds and hands
+them over through the job's lock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from offload.errors import ExitCode
+
+
+class DestinationStatus(StrEnum):
+    VERIFIED = "verified"  # read back from the destination and matched (destination/full)
+    COPIED = "copied"  # transfer mode: in-flight hash + size check only, never read back
+    SKIPPED = "skipped"  # already verified there by an earlier run (incremental offload)
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+GOOD_STATUSES = frozenset({DestinationStatus.VERIFIED, DestinationStatus.COPIED,
+                           DestinationStatus.SKIPPED})
+
+
+class CacheBypass(StrEnum):
+    """How a read-back avoided the page cache (so that it read the media)."""
+
+    O_DIRECT = "o_direct"  # read with O_DIRECT: the page cache was not used
+    FADVISE = "fadvise"  # fsync + POSIX_FADV_DONTNEED, and mincore() showed nothing cached
+    NONE = "none"  # the data was (partly) still cached: the read-back may have come from RAM
+    NOT_READ = "not-read"  # no read-back (transfer mode)
+
+
+@dataclass
+class DestinationFileResult:
+    destination_index: int
+    final_path: str
+    status: DestinationStatus
+    error: str | None = None
+    bytes_written: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # read back from this destination
+    cache_bypass: CacheBypass = CacheBypass.NOT_READ
+    reread: bool = False  # a mismatch was re-read once (and then matched, if verified)
+    copy_s: float = 0.0
+    verify_s: float = 0.0
+
+
+@dataclass
+class FileResult:
+    relative_path: str
+    source_path: str
+    size_bytes: int
+    mtime_ns: int
+    inflight_digests: dict[str, str] = field(default_factory=dict)
+    source_reread_digests: dict[str, str] = field(default_factory=dict)
+    source_error: str | None = None
+    source_cache_bypass: CacheBypass = CacheBypass.NOT_READ
+    destinations: list[DestinationFileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.source_error is None and bool(self.destinations) and all(
+            d.status in GOOD_STATUSES for d in self.destinations)
+
+    def destination(self, index: int) -> DestinationFileResult | None:
+        for result in self.destinations:
+            if result.destination_index == index:
+                return result
+        return None
+
+
+@dataclass
+class DestinationSummary:
+    index: int
+    root: str
+    device: str
+    lost: bool = False
+    lost_reason: str | None = None
+    files_verified: int = 0
+    files_copied: int = 0
+    files_skipped: int = 0
+    files_failed: int = 0
+    bytes_written: int = 0
+    copy_s: float = 0.0
+    verify_s: float = 0.0
+
+    @property
+    def throughput_mb_s(self) -> float:
+        busy = self.copy_s + self.verify_s
+        return self.bytes_written / busy / 1e6 if busy > 0 else 0.0
+
+
+@dataclass
+class JobReport:
+    """The outcome of one job. ``exit_code`` is derived, never stored."""
+
+    verify: str
+    algorithms: tuple[str, ...]
+    files: list[FileResult] = field(default_factory=list)
+    destinations: list[DestinationSummary] = field(default_factory=list)
+    started_at: float = 0.0  # time.time()
+    finished_at: float = 0.0
+    elapsed_s: float = 0.0  # monotonic
+    copy_s: float = 0.0  # from the first byte read to the last source byte read
+    cancelled: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size_bytes for f in self.files)
+
+    @property
+    def speed_mb_sec(self) -> float:
+        """Source bytes per second of the whole job (copy + verification), MB = 10^6."""
+        return self.total_bytes / self.elapsed_s / 1e6 if self.elapsed_s > 0 else 0.0
+
+    @property
+    def copy_speed_mb_sec(self) -> float:
+        return self.total_bytes / self.copy_s / 1e6 if self.copy_s > 0 else 0.0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.cancelled:
+            return ExitCode.CANCELLED
+        outcomes = [d.status for f in self.files for d in f.destinations]
+        sources_failed = any(f.source_error for f in self.files)
+        if not self.files:
+            return ExitCode.OK
+        good = [s for s in outcomes if s in GOOD_STATUSES]
+        if not good:
+            return ExitCode.FAILED
+        if sources_failed or len(good) != len(outcomes):
+            return ExitCode.PARTIAL
+        return ExitCode.OK
