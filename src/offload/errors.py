@@ -40,8 +40,9 @@ class OffloadError(Exception):
     scope: ErrorScope = ErrorScope.JOB
     exit_code: ExitCode = ExitCode.FAILED
 
-    def __init__(self, message: str, *, path: Path | str | None = None,
-                 errno_: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: Path | str | None = None, errno_: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = None if path is None else str(path)
@@ -92,9 +93,18 @@ class VerificationError(DestinationFileError):
 _DESTINATION_LOST_ERRNOS = frozenset(
     code
     for code in (
-        errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOTCONN, errno.ENODEV, errno.ENXIO,
-        errno.EROFS, errno.ESTALE, getattr(errno, "EREMOTEIO", None), errno.ESHUTDOWN,
-        errno.ENOMEDIUM, errno.ECONNABORTED,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EIO,
+        errno.ENOTCONN,
+        errno.ENODEV,
+        errno.ENXIO,
+        errno.EROFS,
+        errno.ESTALE,
+        getattr(errno, "EREMOTEIO", None),
+        errno.ESHUTDOWN,
+        errno.ENOMEDIUM,
+        errno.ECONNABORTED,
     )
     if code is not None
 )
@@ -109,12 +119,14 @@ def describe_os_error(exc: OSError) -> str:
 
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
     """Wrap an OS error raised while reading the source."""
-    return SourceError(f"cannot {operation} source {path}: {describe_os_error(exc)}",
-                       path=path, errno_=exc.errno)
+    return SourceError(
+        f"cannot {operation} source {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
+    )
 
 
-def destination_io_error(exc: OSError, operation: str, path: Path | str,
-                         device: str) -> OffloadError:
+def destination_io_error(
+    exc: OSError, operation: str, path: Path | str, device: str
+) -> OffloadError:
     """Wrap an OS error raised on a destination, choosing the scope from the errno.
 
     Lost-device errnos (ENOSPC, EIO, ENOTCONN, EROFS, ...) give DestinationError (detach the

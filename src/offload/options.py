@@ -74,7 +74,8 @@ class CopyOptions:
         object.__setattr__(self, "existing", ExistingFilePolicy(self.existing))
         if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(
-                f"block size {self.chunk_size} is out of range (1 .. {MAX_CHUNK_SIZE} bytes)")
+                f"block size {self.chunk_size} is out of range (1 .. {MAX_CHUNK_SIZE} bytes)"
+            )
         # O_DIRECT needs page-aligned offsets and lengths: round up to whole pages.
         object.__setattr__(self, "chunk_size", -(-self.chunk_size // PAGE_SIZE) * PAGE_SIZE)
         if self.write_call_size <= 0 or self.queue_depth <= 0:

@@ -21,8 +21,9 @@ class DestinationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-GOOD_STATUSES = frozenset({DestinationStatus.VERIFIED, DestinationStatus.COPIED,
-                           DestinationStatus.SKIPPED})
+GOOD_STATUSES = frozenset(
+    {DestinationStatus.VERIFIED, DestinationStatus.COPIED, DestinationStatus.SKIPPED}
+)
 
 
 class CacheBypass(StrEnum):
@@ -62,8 +63,11 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
-        return self.source_error is None and bool(self.destinations) and all(
-            d.status in GOOD_STATUSES for d in self.destinations)
+        return (
+            self.source_error is None
+            and bool(self.destinations)
+            and all(d.status in GOOD_STATUSES for d in self.destinations)
+        )
 
     def destination(self, index: int) -> DestinationFileResult | None:
         for result in self.destinations:

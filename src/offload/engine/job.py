@@ -57,8 +57,13 @@ def verification_algorithm(selected: Sequence[str]) -> str:
 class _ResultBook:
     """Collects per-destination results into FileResults. Thread-safe (one lock)."""
 
-    def __init__(self, report: JobReport, tickets: Sequence[FileTicket], selected: Sequence[str],
-                 sink: EventSink) -> None:
+    def __init__(
+        self,
+        report: JobReport,
+        tickets: Sequence[FileTicket],
+        selected: Sequence[str],
+        sink: EventSink,
+    ) -> None:
         self._lock = threading.Lock()
         self._report = report
         self._selected = tuple(selected)
@@ -66,8 +71,12 @@ class _ResultBook:
         self._results: dict[int, FileResult] = {}
         for ticket in tickets:
             source = ticket.task.source
-            result = FileResult(relative_path=source.relative_path, source_path=str(source.path),
-                                size_bytes=source.size_bytes, mtime_ns=source.mtime_ns)
+            result = FileResult(
+                relative_path=source.relative_path,
+                source_path=str(source.path),
+                size_bytes=source.size_bytes,
+                mtime_ns=source.mtime_ns,
+            )
             self._results[ticket.sequence] = result
             report.files.append(result)
 
@@ -75,38 +84,59 @@ class _ResultBook:
         with self._lock:
             self._results[ticket.sequence].destinations.append(result)
         if result.status is DestinationStatus.FAILED:
-            self._sink.emit(FileFailed(result.destination_index, ticket.relative_path,
-                                       result.error or "failed"))
+            self._sink.emit(
+                FileFailed(result.destination_index, ticket.relative_path, result.error or "failed")
+            )
         else:
-            self._sink.emit(FileVerified(result.destination_index, ticket.relative_path,
-                                         result.final_path, result.status.value,
-                                         dict(result.digests)))
+            self._sink.emit(
+                FileVerified(
+                    result.destination_index,
+                    ticket.relative_path,
+                    result.final_path,
+                    result.status.value,
+                    dict(result.digests),
+                )
+            )
 
-    def fail_everywhere(self, ticket: FileTicket, error: SourceError,
-                        indexes: Sequence[int]) -> None:
+    def fail_everywhere(
+        self, ticket: FileTicket, error: SourceError, indexes: Sequence[int]
+    ) -> None:
         with self._lock:
             self._results[ticket.sequence].source_error = error.message
         self._sink.emit(FileFailed(SOURCE_INDEX, ticket.relative_path, error.message))
         for index in indexes:
             target = ticket.task.targets[index]
-            self.record(ticket, DestinationFileResult(
-                destination_index=index, final_path=str(target),
-                status=DestinationStatus.FAILED, error=error.message))
+            self.record(
+                ticket,
+                DestinationFileResult(
+                    destination_index=index,
+                    final_path=str(target),
+                    status=DestinationStatus.FAILED,
+                    error=error.message,
+                ),
+            )
 
     def lost_elsewhere(self, ticket: FileTicket, worker: DestinationWorker) -> None:
         assert worker.lost is not None
-        self.record(ticket, DestinationFileResult(
-            destination_index=worker.index, final_path=str(ticket.task.targets[worker.index]),
-            status=DestinationStatus.FAILED,
-            error=f"not copied: destination lost ({worker.lost.message})"))
+        self.record(
+            ticket,
+            DestinationFileResult(
+                destination_index=worker.index,
+                final_path=str(ticket.task.targets[worker.index]),
+                status=DestinationStatus.FAILED,
+                error=f"not copied: destination lost ({worker.lost.message})",
+            ),
+        )
 
     def finish(self, tickets: Sequence[FileTicket]) -> None:
         """Copy the reader's digests into the results (once every thread has stopped)."""
         for ticket in tickets:
             result = self._results[ticket.sequence]
-            result.inflight_digests = {name: ticket.inflight_digests[name]
-                                       for name in self._selected
-                                       if name in ticket.inflight_digests}
+            result.inflight_digests = {
+                name: ticket.inflight_digests[name]
+                for name in self._selected
+                if name in ticket.inflight_digests
+            }
             result.source_reread_digests = dict(ticket.source_reread_digests)
             result.source_cache_bypass = ticket.source_cache_bypass
             result.destinations.sort(key=lambda d: d.destination_index)
@@ -122,9 +152,15 @@ class CopyJob:
     One job runs once.
     """
 
-    def __init__(self, tasks: Sequence[FileTask], destination_roots: Sequence[Path],
-                 options: CopyOptions, *, sink: EventSink | None = None,
-                 cancel: CancelToken | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Sequence[FileTask],
+        destination_roots: Sequence[Path],
+        options: CopyOptions,
+        *,
+        sink: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
         self.tasks = list(tasks)
         self.destination_roots = [Path(root) for root in destination_roots]
         self.options = options
@@ -140,31 +176,49 @@ class CopyJob:
         hash_names = list(options.algorithms)
         if verify_algorithm not in hash_names:
             hash_names.append(verify_algorithm)
-        report = JobReport(verify=options.verify.value, algorithms=options.algorithms,
-                           started_at=time.time())
+        report = JobReport(
+            verify=options.verify.value, algorithms=options.algorithms, started_at=time.time()
+        )
         tickets = [FileTicket(task, sequence) for sequence, task in enumerate(self.tasks)]
         book = _ResultBook(report, tickets, options.algorithms, self.sink)
         devices = [device_name(root) for root in self.destination_roots]
-        self.sink.emit(JobStarted(
-            files=len(tickets), total_bytes=sum(t.source.size_bytes for t in self.tasks),
-            destinations=tuple(str(r) for r in self.destination_roots),
-            verify=options.verify.value, algorithms=options.algorithms))
+        self.sink.emit(
+            JobStarted(
+                files=len(tickets),
+                total_bytes=sum(t.source.size_bytes for t in self.tasks),
+                destinations=tuple(str(r) for r in self.destination_roots),
+                verify=options.verify.value,
+                algorithms=options.algorithms,
+            )
+        )
         started = time.monotonic()
         pool = ChunkPool(count=options.queue_depth + 2, chunk_size=options.chunk_size)
         workers = [
-            DestinationWorker(index=index, root=root, device=devices[index], options=options,
-                              verify_algorithm=verify_algorithm, sink=self.sink,
-                              cancel=self.cancel, record=book.record,
-                              queue_size=options.queue_depth + 8)
+            DestinationWorker(
+                index=index,
+                root=root,
+                device=devices[index],
+                options=options,
+                verify_algorithm=verify_algorithm,
+                sink=self.sink,
+                cancel=self.cancel,
+                record=book.record,
+                queue_size=options.queue_depth + 8,
+            )
             for index, root in enumerate(self.destination_roots)
         ]
-        reader = SourceReader(pool=pool, workers=workers, options=options,
-                              hash_names=hash_names, verify_algorithm=verify_algorithm,
-                              sink=self.sink, cancel=self.cancel,
-                              fail_everywhere=book.fail_everywhere,
-                              lost_elsewhere=book.lost_elsewhere)
-        threads = [threading.Thread(target=w.run, name=f"destination-{w.index}")
-                   for w in workers]
+        reader = SourceReader(
+            pool=pool,
+            workers=workers,
+            options=options,
+            hash_names=hash_names,
+            verify_algorithm=verify_algorithm,
+            sink=self.sink,
+            cancel=self.cancel,
+            fail_everywhere=book.fail_everywhere,
+            lost_elsewhere=book.lost_elsewhere,
+        )
+        threads = [threading.Thread(target=w.run, name=f"destination-{w.index}") for w in workers]
         threads.append(threading.Thread(target=reader.run, args=(tickets,), name="reader"))
         for thread in threads:
             thread.start()
@@ -190,15 +244,20 @@ class CopyJob:
                     self.cancel.cancel()
 
     @staticmethod
-    def _summaries(workers: Sequence[DestinationWorker],
-                   report: JobReport) -> list[DestinationSummary]:
+    def _summaries(
+        workers: Sequence[DestinationWorker], report: JobReport
+    ) -> list[DestinationSummary]:
         summaries = []
         for worker in workers:
             summary = DestinationSummary(
-                index=worker.index, root=str(worker.root), device=worker.device,
+                index=worker.index,
+                root=str(worker.root),
+                device=worker.device,
                 lost=worker.lost is not None,
                 lost_reason=None if worker.lost is None else worker.lost.message,
-                copy_s=worker.copy_s, verify_s=worker.verify_s)
+                copy_s=worker.copy_s,
+                verify_s=worker.verify_s,
+            )
             for file in report.files:
                 result = file.destination(worker.index)
                 if result is None:
@@ -211,7 +270,10 @@ class CopyJob:
                     summary.files_skipped += 1
                 elif result.status is DestinationStatus.FAILED:
                     summary.files_failed += 1
-                summary.bytes_written += result.bytes_written if result.status in (
-                    DestinationStatus.VERIFIED, DestinationStatus.COPIED) else 0
+                summary.bytes_written += (
+                    result.bytes_written
+                    if result.status in (DestinationStatus.VERIFIED, DestinationStatus.COPIED)
+                    else 0
+                )
             summaries.append(summary)
         return summaries

@@ -66,8 +66,9 @@ class PartialFile:
                 cursor = cursor.parent
             os.makedirs(folder, exist_ok=True)
             self.created_dirs = list(reversed(missing))
-        self._fd = os.open(self.partial_path,
-                           os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        self._fd = os.open(
+            self.partial_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666
+        )
 
     def write(self, data: memoryview) -> None:
         """Write all of *data* in calls of at most write_call_size bytes (short writes loop)."""

@@ -39,11 +39,19 @@ SOURCE_INDEX = -1  # events about the source carry this destination index
 class SourceReader:
     """Reads every ticket's source once, hashes it in flight, feeds the workers (see module)."""
 
-    def __init__(self, *, pool: ChunkPool, workers: Sequence[DestinationWorker],
-                 options: CopyOptions, hash_names: Sequence[str], verify_algorithm: str,
-                 sink: EventSink, cancel: CancelToken,
-                 fail_everywhere: Callable[[FileTicket, SourceError, Sequence[int]], None],
-                 lost_elsewhere: Callable[[FileTicket, DestinationWorker], None]) -> None:
+    def __init__(
+        self,
+        *,
+        pool: ChunkPool,
+        workers: Sequence[DestinationWorker],
+        options: CopyOptions,
+        hash_names: Sequence[str],
+        verify_algorithm: str,
+        sink: EventSink,
+        cancel: CancelToken,
+        fail_everywhere: Callable[[FileTicket, SourceError, Sequence[int]], None],
+        lost_elsewhere: Callable[[FileTicket, DestinationWorker], None],
+    ) -> None:
         self._pool = pool
         self._workers = workers
         self._options = options
@@ -118,8 +126,9 @@ class SourceReader:
         finally:
             ticket.publish()
 
-    def _read_and_fan_out(self, ticket: FileTicket, hasher: MultiHasher,
-                          active: list[DestinationWorker]) -> None:
+    def _read_and_fan_out(
+        self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWorker]
+    ) -> None:
         source = ticket.task.source
         path = source.path
         try:
@@ -133,7 +142,9 @@ class SourceReader:
             if before.st_size != source.size_bytes or before.st_mtime_ns != source.mtime_ns:
                 raise SourceChangedError(
                     f"source {path} changed since it was scanned (size {source.size_bytes} → "
-                    f"{before.st_size}); re-run the offload", path=path)
+                    f"{before.st_size}); re-run the offload",
+                    path=path,
+                )
             offset = 0
             chunk_size = self._pool.chunk_size
             while True:
@@ -160,11 +171,16 @@ class SourceReader:
             after = os.fstat(fd)
         finally:
             os.close(fd)
-        if (offset != before.st_size or after.st_size != before.st_size
-                or after.st_mtime_ns != before.st_mtime_ns):
+        if (
+            offset != before.st_size
+            or after.st_size != before.st_size
+            or after.st_mtime_ns != before.st_mtime_ns
+        ):
             raise SourceChangedError(
                 f"source {path} changed while it was read ({before.st_size} bytes expected, "
-                f"{offset} read, now {after.st_size} bytes); it was not copied", path=path)
+                f"{offset} read, now {after.st_size} bytes); it was not copied",
+                path=path,
+            )
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
@@ -183,9 +199,13 @@ class SourceReader:
         digest = ""
         for _attempt in range(2):  # a mismatch is re-read once before it is declared
             try:
-                digest, size, how = read_back(source.path, self._verify_algorithm,
-                                              self._reread_buffer, cancel=self._cancel,
-                                              on_bytes=counted)
+                digest, size, how = read_back(
+                    source.path,
+                    self._verify_algorithm,
+                    self._reread_buffer,
+                    cancel=self._cancel,
+                    on_bytes=counted,
+                )
             except OSError as exc:
                 raise source_io_error(exc, "re-read", source.path) from exc
             ticket.source_reread_digests = {self._verify_algorithm: digest}
@@ -193,10 +213,14 @@ class SourceReader:
             if size != source.size_bytes:
                 raise SourceChangedError(
                     f"source {source.path} changed size while it was verified "
-                    f"({source.size_bytes} → {size} bytes)", path=source.path)
+                    f"({source.size_bytes} → {size} bytes)",
+                    path=source.path,
+                )
             if digest == expected:
                 return
         raise SourceChangedError(
             f"source {source.path} reads differently each time ({self._verify_algorithm} "
             f"{expected} while copying, {digest} re-read twice): card, reader or cable is "
-            "unreliable, or the file is being modified", path=source.path)
+            "unreliable, or the file is being modified",
+            path=source.path,
+        )

@@ -14,9 +14,15 @@ from offload.hashing.registry import new_hasher
 from offload.results import CacheBypass
 
 
-def read_back(path: Path, algorithm: str, buffer: AlignedBuffer, *, cancel: CancelToken,
-              on_bytes: Callable[[int], None] | None = None,
-              bypass_cache: bool = True) -> tuple[str, int, CacheBypass]:
+def read_back(
+    path: Path,
+    algorithm: str,
+    buffer: AlignedBuffer,
+    *,
+    cancel: CancelToken,
+    on_bytes: Callable[[int], None] | None = None,
+    bypass_cache: bool = True,
+) -> tuple[str, int, CacheBypass]:
     """Hash *path* as stored on its media; returns ``(hexdigest, size_read, how_bypassed)``.
 
     Uses O_DIRECT where the filesystem allows it; otherwise drops the file's pages with

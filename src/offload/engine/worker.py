@@ -52,7 +52,7 @@ from offload.events import (
 from offload.fs.direct import AlignedBuffer
 from offload.fs.ops import fsync_dir, syncfs
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
-from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
+from offload.results import DestinationFileResult, DestinationStatus
 
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
 
@@ -73,9 +73,19 @@ class DestinationWorker:
     after the loss is simply released.
     """
 
-    def __init__(self, *, index: int, root: Path, device: str, options: CopyOptions,
-                 verify_algorithm: str, sink: EventSink, cancel: CancelToken,
-                 record: RecordResult, queue_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        index: int,
+        root: Path,
+        device: str,
+        options: CopyOptions,
+        verify_algorithm: str,
+        sink: EventSink,
+        cancel: CancelToken,
+        record: RecordResult,
+        queue_size: int,
+    ) -> None:
         self.index = index
         self.root = root
         self.device = device
@@ -136,18 +146,20 @@ class DestinationWorker:
             return
         try:
             self._check_device()
-            if (self._options.existing is ExistingFilePolicy.FAIL
-                    and os.path.lexists(target)):
+            if self._options.existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
                 raise DestinationFileError(
                     f"{target} already exists on destination {self.device}; "
-                    "use --overwrite or --keep-both to replace or keep it", path=target)
+                    "use --overwrite or --keep-both to replace or keep it",
+                    path=target,
+                )
             partial = PartialFile(target, write_call_size=self._options.write_call_size)
             self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "copy"))
             try:
                 partial.create()
             except OSError as exc:
-                raise destination_io_error(exc, "create", partial.partial_path,
-                                           self.device) from exc
+                raise destination_io_error(
+                    exc, "create", partial.partial_path, self.device
+                ) from exc
             self._current = _Pending(ticket, partial, time.monotonic())
         except OffloadError as error:
             self._fail(ticket, target, error)
@@ -175,14 +187,20 @@ class DestinationWorker:
             if self._options.preserve_mtime:
                 current.partial.set_mtime(ticket.task.source.mtime_ns)
         except OSError as exc:
-            self._fail_pending(current, destination_io_error(
-                exc, "set the modification time of", current.partial.final_path, self.device))
+            self._fail_pending(
+                current,
+                destination_io_error(
+                    exc, "set the modification time of", current.partial.final_path, self.device
+                ),
+            )
             return
         current.copy_s = time.monotonic() - current.started
         self._batch.append(current)
         self._batch_bytes += current.partial.bytes_written
-        if (self._batch_bytes >= self._options.batch_bytes
-                or len(self._batch) >= self._options.batch_files):
+        if (
+            self._batch_bytes >= self._options.batch_bytes
+            or len(self._batch) >= self._options.batch_files
+        ):
             self._flush_batch()
 
     def _on_abort(self, ticket: FileTicket) -> None:
@@ -222,8 +240,10 @@ class DestinationWorker:
                     fsync_dir(folder)
                 except OSError as exc:
                     # The renames may not survive a power cut: nothing here is called good.
-                    self._lose(destination_io_error(exc, "fsync folder", folder, self.device),
-                               extra=[p for p, _ in done])
+                    self._lose(
+                        destination_io_error(exc, "fsync folder", folder, self.device),
+                        extra=[p for p, _ in done],
+                    )
                     return
         for pending, result in done:
             self._record(pending.ticket, result)
@@ -246,17 +266,24 @@ class DestinationWorker:
                 pending.partial.close()
             except OSError as exc:
                 # fsyncgate: a failed fsync is never retried into a "success".
-                self._fail_pending(pending, destination_io_error(
-                    exc, "flush", pending.partial.final_path, self.device))
+                self._fail_pending(
+                    pending,
+                    destination_io_error(exc, "flush", pending.partial.final_path, self.device),
+                )
                 if self.lost is not None:
-                    self._lose(self.lost, extra=batch[position + 1:])
+                    self._lose(self.lost, extra=batch[position + 1 :])
                     return []
                 continue
             expected = pending.ticket.task.source.size_bytes
             if size != pending.partial.bytes_written or size != expected:
-                self._fail_pending(pending, VerificationError(
-                    f"{pending.partial.final_path} on {self.device} has {size} bytes, "
-                    f"expected {expected}", path=pending.partial.final_path))
+                self._fail_pending(
+                    pending,
+                    VerificationError(
+                        f"{pending.partial.final_path} on {self.device} has {size} bytes, "
+                        f"expected {expected}",
+                        path=pending.partial.final_path,
+                    ),
+                )
                 continue
             survivors.append(pending)
         elapsed = time.monotonic() - started
@@ -268,9 +295,12 @@ class DestinationWorker:
         ticket = pending.ticket
         partial = pending.partial
         result = DestinationFileResult(
-            destination_index=self.index, final_path=str(partial.final_path),
-            status=DestinationStatus.FAILED, bytes_written=partial.bytes_written,
-            copy_s=pending.copy_s)
+            destination_index=self.index,
+            final_path=str(partial.final_path),
+            status=DestinationStatus.FAILED,
+            bytes_written=partial.bytes_written,
+            copy_s=pending.copy_s,
+        )
         try:
             verifying = self._options.verify is not VerifyMode.TRANSFER
             if verifying:
@@ -293,7 +323,8 @@ class DestinationWorker:
                         f"{partial.final_path} on {self.device} does not match the source: "
                         f"{self._verify_algorithm} {result.digests[self._verify_algorithm]} "
                         f"read back twice, {expected} read from the source",
-                        path=partial.final_path)
+                        path=partial.final_path,
+                    )
             self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "commit"))
             try:
                 final = partial.commit(self._options.existing)
@@ -301,10 +332,10 @@ class DestinationWorker:
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {self.device} "
                     "(or a name differing only by case); use --overwrite or --keep-both",
-                    path=partial.final_path) from exc
+                    path=partial.final_path,
+                ) from exc
             except OSError as exc:
-                raise destination_io_error(exc, "rename", partial.final_path,
-                                           self.device) from exc
+                raise destination_io_error(exc, "rename", partial.final_path, self.device) from exc
         except OffloadError as error:
             partial.discard()
             if isinstance(error, CancelledError):
@@ -314,8 +345,11 @@ class DestinationWorker:
             result.error = error.message
             return result
         result.final_path = str(final)
-        result.status = (DestinationStatus.COPIED if self._options.verify is VerifyMode.TRANSFER
-                         else DestinationStatus.VERIFIED)
+        result.status = (
+            DestinationStatus.COPIED
+            if self._options.verify is VerifyMode.TRANSFER
+            else DestinationStatus.VERIFIED
+        )
         return result
 
     def _read_back(self, pending: _Pending, result: DestinationFileResult) -> None:
@@ -328,12 +362,18 @@ class DestinationWorker:
             self._sink.emit(BytesVerified(self.index, n))
 
         try:
-            digest, size, how = read_back(pending.partial.partial_path, self._verify_algorithm,
-                                          self._buffer, cancel=self._cancel, on_bytes=counted,
-                                          bypass_cache=self._flush)
+            digest, size, how = read_back(
+                pending.partial.partial_path,
+                self._verify_algorithm,
+                self._buffer,
+                cancel=self._cancel,
+                on_bytes=counted,
+                bypass_cache=self._flush,
+            )
         except OSError as exc:
-            raise destination_io_error(exc, "read back", pending.partial.final_path,
-                                       self.device) from exc
+            raise destination_io_error(
+                exc, "read back", pending.partial.final_path, self.device
+            ) from exc
         if size != pending.ticket.task.source.size_bytes:
             digest = f"(read back {size} bytes)"
         result.digests = {self._verify_algorithm: digest}
@@ -352,23 +392,37 @@ class DestinationWorker:
         if device != self._root_device:
             raise DestinationError(
                 f"destination {self.device} is gone: {self.root} is now on another device "
-                "(unmounted?)", path=self.root)
+                "(unmounted?)",
+                path=self.root,
+            )
 
     def _fail(self, ticket: FileTicket, target: Path, error: OffloadError) -> None:
         if isinstance(error, DestinationError) and self.lost is None:
             self._lose(error)
-        self._record(ticket, DestinationFileResult(
-            destination_index=self.index, final_path=str(target),
-            status=DestinationStatus.FAILED, error=error.message))
+        self._record(
+            ticket,
+            DestinationFileResult(
+                destination_index=self.index,
+                final_path=str(target),
+                status=DestinationStatus.FAILED,
+                error=error.message,
+            ),
+        )
 
     def _fail_pending(self, pending: _Pending, error: OffloadError) -> None:
         pending.partial.discard()
         if isinstance(error, DestinationError) and self.lost is None:
             self._lose(error)
-        self._record(pending.ticket, DestinationFileResult(
-            destination_index=self.index, final_path=str(pending.partial.final_path),
-            status=DestinationStatus.FAILED, error=error.message,
-            bytes_written=pending.partial.bytes_written))
+        self._record(
+            pending.ticket,
+            DestinationFileResult(
+                destination_index=self.index,
+                final_path=str(pending.partial.final_path),
+                status=DestinationStatus.FAILED,
+                error=error.message,
+                bytes_written=pending.partial.bytes_written,
+            ),
+        )
 
     def _lose(self, error: OffloadError, *, extra: list[_Pending] | None = None) -> None:
         """Detach this destination: everything not yet committed here fails with *error*."""
@@ -383,10 +437,16 @@ class DestinationWorker:
         self._batch, self._batch_bytes = [], 0
         for pending in victims:
             pending.partial.discard()
-            self._record(pending.ticket, DestinationFileResult(
-                destination_index=self.index, final_path=str(pending.partial.final_path),
-                status=DestinationStatus.FAILED, error=error.message,
-                bytes_written=pending.partial.bytes_written))
+            self._record(
+                pending.ticket,
+                DestinationFileResult(
+                    destination_index=self.index,
+                    final_path=str(pending.partial.final_path),
+                    status=DestinationStatus.FAILED,
+                    error=error.message,
+                    bytes_written=pending.partial.bytes_written,
+                ),
+            )
 
     def _discard_all(self, error: OffloadError) -> None:
         """Remove every partial still open (cancel, or the thread is leaving)."""

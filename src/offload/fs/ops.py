@@ -18,8 +18,9 @@ _RENAME_NOREPLACE = 1
 # Filesystems answer an unsupported renameat2 flag with one of these.
 _NO_RENAMEAT2 = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
 # Filesystems without hard links (exFAT, FAT, some FUSE) answer link() with one of these.
-_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS,
-                       errno.EMLINK, errno.EXDEV})
+_NO_LINKS = frozenset(
+    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
+)
 
 
 def rename_noreplace(source: Path, target: Path) -> None:
@@ -32,8 +33,9 @@ def rename_noreplace(source: Path, target: Path) -> None:
     filesystem the existence check sees ``CLIP.MOV`` when asked for ``clip.mov``.
     Raises OSError for any other failure.
     """
-    result = _libc.renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target),
-                             _RENAME_NOREPLACE)
+    result = _libc.renameat2(
+        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE
+    )
     if result == 0:
         return
     code = ctypes.get_errno()
@@ -88,8 +90,14 @@ _PROT_READ = 1
 _MAP_SHARED = 1
 _MAP_FAILED = ctypes.c_void_p(-1).value
 _libc.mmap.restype = ctypes.c_void_p
-_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                       ctypes.c_int, ctypes.c_long]
+_libc.mmap.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_size_t,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_long,
+]
 _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 _libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
 

@@ -1,9 +1,8 @@
-"""C4 ID (SMPTE ST 2114): SHA-512 of the data, base58-encoded, padded to 88 digits, ``c4`` prefix."""
+"""C4 ID (SMPTE ST 2114): SHA-512 of the data in base58, padded to 88 digits, "c4" prefix."""
 
 from __future__ import annotations
 
 import hashlib
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -79,18 +79,30 @@ ALGORITHMS: dict[str, HashAlgorithm] = {
     algorithm.name: algorithm
     for algorithm in (
         HashAlgorithm("c4", C4Hasher, inline=False, in_ascmhl=True, mhl_order=0, gb_per_s=0.5),
-        HashAlgorithm("md5", _hashlib("md5"), inline=False, in_ascmhl=True, mhl_order=1, gb_per_s=0.6),
-        HashAlgorithm("sha1", _hashlib("sha1"), inline=False, in_ascmhl=True, mhl_order=2, gb_per_s=1.2),
-        HashAlgorithm("sha256", _hashlib("sha256"), inline=False, in_ascmhl=False, mhl_order=9, gb_per_s=1.35),
+        HashAlgorithm(
+            "md5", _hashlib("md5"), inline=False, in_ascmhl=True, mhl_order=1, gb_per_s=0.6
+        ),
+        HashAlgorithm(
+            "sha1", _hashlib("sha1"), inline=False, in_ascmhl=True, mhl_order=2, gb_per_s=1.2
+        ),
+        HashAlgorithm(
+            "sha256", _hashlib("sha256"), inline=False, in_ascmhl=False, mhl_order=9, gb_per_s=1.35
+        ),
         HashAlgorithm("xxh128", _xxh128, inline=True, in_ascmhl=True, mhl_order=3, gb_per_s=11.0),
         HashAlgorithm("xxh3", _xxh3, inline=True, in_ascmhl=True, mhl_order=4, gb_per_s=11.0),
         HashAlgorithm("xxh64", _xxh64, inline=True, in_ascmhl=True, mhl_order=5, gb_per_s=6.0),
     )
 }
 
-ALIASES: dict[str, str] = {"xxh64be": "xxh64", "xxhash64be": "xxh64", "xxh3_64": "xxh3",
-                           "xxh3-64": "xxh3", "xxh3_128": "xxh128", "sha-1": "sha1",
-                           "sha-256": "sha256"}
+ALIASES: dict[str, str] = {
+    "xxh64be": "xxh64",
+    "xxhash64be": "xxh64",
+    "xxh3_64": "xxh3",
+    "xxh3-64": "xxh3",
+    "xxh3_128": "xxh128",
+    "sha-1": "sha1",
+    "sha-256": "sha256",
+}
 
 # xxh64 because it is what Pomfort's engine and ASC MHL tools use by default.
 DEFAULT_ALGORITHM = "xxh64"

@@ -1,0 +1,1 @@
+"""Command-line clients of the library: parse, call, render, map to an exit code."""

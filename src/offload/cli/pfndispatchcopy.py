@@ -1,0 +1,250 @@
+"""``pfndispatchcopy``: one source file to N destination files, compatible with Pomfort's engine.
+
+Usage (Pomfort's single-dash long flags, plus GNU-style aliases)::
+
+    pfndispatchcopy [-v] [-t HASH]... [-b BYTES] [-f_size BYTES] [-noflush_dest PATH]... [-k]
+                    [--verify MODE] [--overwrite] [--create-folders] SRC DST1 [DST2 ...]
+
+With ``-v`` it prints Pomfort's lines (FIELD.md §1)::
+
+    INFO: copying SRC...
+    INFO: copied N of M bytes          (about once a second)
+    hash XXH64BE:<hex>                 (one line per algorithm; always printed)
+    INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
+
+Errors go to stderr as ``ERROR: ...`` lines naming the destination and file. Exit codes:
+0 verified everywhere, 1 some destination failed (others verified), 2 nothing verified,
+64 usage error or bad input (nothing written), 130 cancelled (partials removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from offload import __version__
+from offload.api import copy_with_multiple_destinations
+from offload.cli.common import Environment, cancel_on_signals
+from offload.engine.cancel import CancelToken
+from offload.errors import ExitCode, OffloadError, UsageError
+from offload.events import Event, SourceBytesRead
+from offload.hashing.registry import UnknownHashError, parse_algorithms
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.results import GOOD_STATUSES
+
+PROGRESS_INTERVAL_S = 1.0
+
+
+class _UsageParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see pfndispatchcopy --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _UsageParser(
+        prog="pfndispatchcopy",
+        allow_abbrev=False,
+        description="Copy one file to several destinations with one read of the source, "
+        "hashing in flight and verifying every copy from the media.",
+        epilog="Exit codes: 0 all verified; 1 some destination failed, others verified; "
+        "2 nothing verified; 64 usage error / bad input, nothing written; "
+        "130 cancelled. -k (keep going) is always in effect: one failed destination "
+        "never stops the others.",
+    )
+    parser.add_argument("source", metavar="SRC")
+    parser.add_argument(
+        "destinations",
+        metavar="DST",
+        nargs="+",
+        help="destination file path, or an existing folder",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print Pomfort's INFO lines")
+    parser.add_argument(
+        "-t",
+        "--hash",
+        action="append",
+        metavar="HASH",
+        default=None,
+        help="xxh64be (default), xxh64, xxh3, xxh128, md5, sha1, sha256, c4; "
+        "repeat or comma-separate for several",
+    )
+    parser.add_argument(
+        "-b", "--block-size", type=int, metavar="BYTES", help="read block size (default 8388608)"
+    )
+    parser.add_argument(
+        "-f_size",
+        "--file-size",
+        dest="f_size",
+        type=int,
+        metavar="BYTES",
+        help="expected source size; a mismatch is an error before writing",
+    )
+    parser.add_argument(
+        "-noflush_dest",
+        "--noflush-dest",
+        dest="noflush",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="do not flush this destination (its read-back then comes from "
+        "the page cache and is reported as such)",
+    )
+    parser.add_argument(
+        "-k",
+        "--keep-going",
+        action="store_true",
+        help="accepted for compatibility; always in effect",
+    )
+    parser.add_argument(
+        "--verify",
+        choices=[m.value for m in VerifyMode],
+        default=VerifyMode.FULL.value,
+        help="transfer: in-flight hash + size; destination: + read back every "
+        "copy from the media; full (default): + re-read the source",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing destination file (after the new copy is verified)",
+    )
+    parser.add_argument(
+        "--create-folders", action="store_true", help="create missing destination folders"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def _hash_label(requested: str, canonical: str) -> str:
+    """Pomfort prints the name it was given, upper case (XXH64BE); ours default to that."""
+    if canonical == "xxh64" and requested.lower() in ("xxh64be", "xxh64"):
+        return "XXH64BE" if requested.lower() == "xxh64be" else "XXH64"
+    return canonical.upper()
+
+
+class _VerboseProgress:
+    """Prints ``INFO: copied N of M bytes`` about once a second, from the engine's events."""
+
+    def __init__(self, env: Environment, total: int) -> None:
+        self._env = env
+        self._total = total
+        self._copied = 0
+        self._lock = threading.Lock()
+        self._last = time.monotonic()
+
+    def emit(self, event: Event) -> None:
+        if not isinstance(event, SourceBytesRead):
+            return
+        with self._lock:
+            self._copied += event.nbytes
+            now = time.monotonic()
+            if now - self._last < PROGRESS_INTERVAL_S or self._copied >= self._total:
+                return
+            self._last = now
+            copied = self._copied
+        print(f"INFO: copied {copied} of {self._total} bytes", file=self._env.stdout, flush=True)
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    try:
+        return _run(build_parser().parse_args(argv), env)
+    except UsageError as error:
+        env.error(error.message)
+        return int(ExitCode.USAGE)
+
+
+def _run(args: argparse.Namespace, env: Environment) -> int:
+    requested = args.hash or ["xxh64be"]
+    try:
+        algorithms = parse_algorithms(requested)
+    except (UnknownHashError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    labels: dict[str, str] = {}
+    for item in requested:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            canonical = parse_algorithms([part])[0]
+            labels.setdefault(canonical, _hash_label(part, canonical))
+    try:
+        options = CopyOptions(
+            algorithms=algorithms,
+            verify=VerifyMode(args.verify),
+            existing=ExistingFilePolicy.OVERWRITE if args.overwrite else ExistingFilePolicy.FAIL,
+            **({"chunk_size": args.block_size} if args.block_size is not None else {}),
+            noflush_destinations=_noflush_indexes(args.noflush, args.destinations, args.source),
+        )
+    except ValueError as exc:
+        raise UsageError(f"{exc}") from None
+    if args.f_size is not None and args.f_size < 0:
+        raise UsageError(f"-f_size {args.f_size} is negative")
+    source = Path(args.source)
+    size = os.stat(source).st_size if source.is_file() else 0
+    cancel = CancelToken()
+    if args.verbose:
+        print(f"INFO: copying {args.source}...", file=env.stdout, flush=True)
+    sink = _VerboseProgress(env, size) if args.verbose else None
+    with cancel_on_signals(env, cancel):
+        try:
+            report = copy_with_multiple_destinations(
+                source,
+                args.destinations,
+                options=options,
+                expected_size=args.f_size,
+                create_folders=args.create_folders,
+                sink=sink,
+                cancel=cancel,
+            )
+        except UsageError:
+            raise
+        except OffloadError as error:
+            env.error(error.message)
+            return int(error.exit_code)
+    file = report.files[0]
+    for result in file.destinations:
+        if result.status not in GOOD_STATUSES:
+            env.error(result.error or f"{result.final_path}: {result.status.value}")
+    if report.cancelled:
+        env.error("cancelled; partial files were removed")
+        return int(ExitCode.CANCELLED)
+    if file.source_error is None and any(d.status in GOOD_STATUSES for d in file.destinations):
+        for name, digest in file.inflight_digests.items():
+            print(f"hash {labels.get(name, name.upper())}:{digest}", file=env.stdout)
+    if args.verbose:
+        print(
+            f"INFO: copy speed {file.size_bytes} bytes in {report.elapsed_s:.5f} sec "
+            f"({report.speed_mb_sec:.1f} MB/sec)",
+            file=env.stdout,
+        )
+    env.stdout.flush()
+    return int(report.exit_code)
+
+
+def _noflush_indexes(
+    paths: Sequence[str], destinations: Sequence[str], source: str
+) -> frozenset[int]:
+    """Map -noflush_dest PATHs to destination indexes; an unknown path is a usage error."""
+
+    def key(path: str) -> str:
+        absolute = Path(os.path.abspath(path))
+        return str(absolute / Path(source).name) if absolute.is_dir() else str(absolute)
+
+    keys = [key(d) for d in destinations]
+    indexes = set()
+    for path in paths:
+        try:
+            indexes.add(keys.index(key(path)))
+        except ValueError:
+            raise UsageError(f"-noflush_dest {path} is not one of the destinations") from None
+    return frozenset(indexes)
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()
