@@ -1,0 +1,156 @@
+"""pfndispatchcopy's lines and exit codes, in-process and as a real subprocess."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.pfndispatchcopy import main
+
+SPEED_LINE = re.compile(r"^INFO: copy speed (\d+) bytes in (\d+\.\d{5}) sec \((\d+\.\d) MB/sec\)$")
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    code = main(argv, env)
+    assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
+    return code, env.stdout.getvalue(), env.stderr.getvalue()
+
+
+@pytest.fixture
+def card(tmp_path: Path) -> Path:
+    source = tmp_path / "A013C0002_251011_VW5X15.MOV"
+    source.write_bytes(os.urandom(3 * 1024 * 1024 + 5))
+    for index in (1, 2, 3):
+        (tmp_path / f"d{index}").mkdir()
+    return source
+
+
+def xxhsum(path: Path) -> str:
+    return subprocess.run(
+        ["xxhsum", "-H1", str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+
+
+def test_verbose_lines_exactly(card: Path) -> None:
+    dests = [str(card.parent / f"d{i}" / card.name) for i in (1, 2, 3)]
+    code, out, err = run(["-v", "-t", "xxh64be", "-b", "1048576", str(card), *dests])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"INFO: copying {card}..."
+    assert all(re.fullmatch(r"INFO: copied \d+ of \d+ bytes", line) for line in lines[1:-2])
+    assert lines[-2] == f"hash XXH64BE:{xxhsum(card)}"
+    match = SPEED_LINE.match(lines[-1])
+    assert match and int(match.group(1)) == card.stat().st_size
+    assert err == ""
+    for dest in dests:
+        assert xxhsum(Path(dest)) == xxhsum(card)
+
+
+def test_pomfort_invocation_with_noflush_and_f_size(card: Path) -> None:
+    d1, d2 = (str(card.parent / f"d{i}" / card.name) for i in (1, 2))
+    size = str(card.stat().st_size)
+    code, out, err = run(
+        [
+            "-v",
+            "-noflush_dest",
+            d1,
+            "-noflush_dest",
+            d2,
+            "-t",
+            "xxh64be",
+            "-k",
+            "-f_size",
+            size,
+            "-b",
+            "8388608",
+            str(card),
+            d1,
+            d2,
+        ]
+    )
+    assert code == 0, err
+    assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
+
+
+def test_several_hashes_one_line_each(card: Path) -> None:
+    code, out, _ = run(["-t", "md5", "-t", "sha1,xxh128", str(card), str(card.parent / "d1")])
+    assert code == 0
+    md5 = subprocess.run(["md5sum", str(card)], capture_output=True, text=True).stdout.split()[0]
+    assert out.splitlines()[0] == f"hash MD5:{md5}"
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        "hash MD5",
+        "hash SHA1",
+        "hash XXH128",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["-t", "xxh32", "{src}", "{d1}"], "unknown hash algorithm 'xxh32'"),
+        (["-b", "0", "{src}", "{d1}"], "block size 0"),
+        (["-b", "-5", "{src}", "{d1}"], "block size -5"),
+        (["-b", str(1 << 40), "{src}", "{d1}"], "out of range"),
+        (["{src}"], "the following arguments are required"),
+        (["-f_size", "12", "{src}", "{d1}"], "-f_size says 12"),
+        (["{src}", "{src}"], "is the source file itself"),
+        (["{missing}", "{d1}"], "does not exist"),
+        (["{src}", "{nowhere}"], "does not exist; create it"),
+        (["--bogus", "{src}", "{d1}"], "unrecognized arguments"),
+        (["-noflush_dest", "/elsewhere", "{src}", "{d1}"], "is not one of the destinations"),
+    ],
+)
+def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
+    values = {
+        "src": str(card),
+        "d1": str(card.parent / "d1"),
+        "missing": str(card.parent / "missing.mov"),
+        "nowhere": str(card.parent / "nowhere" / "x.mov"),
+    }
+    code, out, err = run([a.format(**values) for a in argv])
+    assert code == 64
+    assert err.startswith("ERROR: ") and needle in err and err.count("\n") == 1
+    assert os.listdir(card.parent / "d1") == []
+
+
+def test_existing_file_exit_code_and_overwrite(card: Path) -> None:
+    dest = card.parent / "d1" / card.name
+    dest.write_bytes(b"other take")
+    code, _, err = run([str(card), str(dest)])
+    assert code == 64 and "already exists" in err and dest.read_bytes() == b"other take"
+    code, _, err = run(["--overwrite", str(card), str(dest)])
+    assert code == 0 and dest.read_bytes() == card.read_bytes()
+
+
+def test_subprocess_help_and_version() -> None:
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "Exit codes" in result.stdout
+    assert "-noflush_dest" in result.stdout and "-f_size" in result.stdout
+
+
+def test_subprocess_copy(card: Path) -> None:
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    result = subprocess.run(
+        [
+            str(exe),
+            "-v",
+            "-t",
+            "xxh64be",
+            str(card),
+            str(card.parent / "d1"),
+            str(card.parent / "d2"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"hash XXH64BE:{xxhsum(card)}" in result.stdout

@@ -1,0 +1,272 @@
+"""The engine end to end on real files in temporary folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offload.api import copy_with_multiple_destinations, copy_with_multiple_destinations_parallel
+from offload.engine.cancel import CancelToken
+from offload.engine.partial import PARTIAL_PREFIX
+from offload.errors import ExitCode, UsageError
+from offload.events import Event, SourceBytesRead
+from offload.hashing import new_hasher
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.results import CacheBypass, DestinationStatus
+
+
+def make_file(path: Path, size: int, seed: int = 1) -> Path:
+    path.write_bytes(
+        os.urandom(size) if seed < 0 else bytes((i * 31 + seed) % 256 for i in range(size))
+    )
+    return path
+
+
+def dest_dirs(tmp_path: Path, count: int) -> list[Path]:
+    dirs = [tmp_path / f"dest{i}" for i in range(count)]
+    for d in dirs:
+        d.mkdir()
+    return dirs
+
+
+def assert_no_partials(*folders: Path) -> None:
+    for folder in folders:
+        for _root, _dirs, files in os.walk(folder):
+            assert not [f for f in files if f.startswith(PARTIAL_PREFIX)], files
+
+
+def digest_of(path: Path, name: str = "xxh64") -> str:
+    hasher = new_hasher(name)
+    hasher.update(path.read_bytes())
+    return hasher.hexdigest()
+
+
+@pytest.mark.parametrize("mode", list(VerifyMode))
+def test_three_destinations_all_modes(tmp_path: Path, mode: VerifyMode) -> None:
+    source = make_file(tmp_path / "A001C001.mov", 5 * 1024 * 1024 + 123, seed=-1)
+    os.utime(source, ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
+    dests = dest_dirs(tmp_path, 3)
+    report = copy_with_multiple_destinations(
+        source,
+        dests,
+        options=CopyOptions(verify=mode, algorithms=("xxh64", "md5"), chunk_size=1024 * 1024),
+    )
+    assert report.exit_code is ExitCode.OK
+    file = report.files[0]
+    expected = digest_of(source)
+    assert file.inflight_digests == {"xxh64": expected, "md5": digest_of(source, "md5")}
+    want = DestinationStatus.COPIED if mode is VerifyMode.TRANSFER else DestinationStatus.VERIFIED
+    for index, dest in enumerate(dests):
+        copy = dest / source.name
+        assert copy.read_bytes() == source.read_bytes()
+        assert copy.stat().st_mtime_ns == source.stat().st_mtime_ns
+        result = file.destination(index)
+        assert result is not None and result.status is want
+        assert result.digests == {"xxh64": expected}
+        if mode is not VerifyMode.TRANSFER:
+            assert result.cache_bypass in (CacheBypass.O_DIRECT, CacheBypass.FADVISE)
+    if mode is VerifyMode.FULL:
+        assert file.source_reread_digests == {"xxh64": expected}
+    else:
+        assert file.source_reread_digests == {}
+    assert_no_partials(*dests)
+    assert report.speed_mb_sec > 0
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    size=st.sampled_from([0, 1, 4095, 4096, 4097, 65535, 65536, 65537, 3 * 65536 + 5])
+    | st.integers(0, 300_000)
+)
+def test_sizes_around_chunk_boundaries(tmp_path_factory: pytest.TempPathFactory, size: int) -> None:
+    root = tmp_path_factory.mktemp("sizes")
+    source = make_file(root / "clip.bin", size, seed=size % 200)
+    dests = dest_dirs(root, 2)
+    report = copy_with_multiple_destinations(
+        source, dests, options=CopyOptions(chunk_size=65536, algorithms=("xxh64", "sha1"))
+    )
+    assert report.exit_code is ExitCode.OK
+    file = report.files[0]
+    assert file.inflight_digests["xxh64"] == digest_of(source)
+    for dest in dests:
+        assert (dest / "clip.bin").read_bytes() == source.read_bytes()
+        assert [d.digests["xxh64"] for d in file.destinations] == [digest_of(source)] * 2
+
+
+def test_slow_only_hash_is_verified_with_fast_internal_hash(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.bin", 100_000)
+    (dest,) = dest_dirs(tmp_path, 1)
+    report = copy_with_multiple_destinations(
+        source, [dest], options=CopyOptions(algorithms=("md5",))
+    )
+    file = report.files[0]
+    assert set(file.inflight_digests) == {"md5"}
+    assert file.destinations[0].digests == {"xxh128": digest_of(source, "xxh128")}
+
+
+def test_existing_destination_file_is_never_overwritten(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.bin", 10_000)
+    dests = dest_dirs(tmp_path, 2)
+    (dests[1] / "clip.bin").write_bytes(b"precious")
+    with pytest.raises(UsageError, match="already exists"):
+        copy_with_multiple_destinations(source, dests)
+    assert (dests[1] / "clip.bin").read_bytes() == b"precious"
+    assert not (dests[0] / "clip.bin").exists()  # nothing written anywhere
+    report = copy_with_multiple_destinations(
+        source, dests, options=CopyOptions(existing=ExistingFilePolicy.OVERWRITE)
+    )
+    assert report.exit_code is ExitCode.OK
+    assert (dests[1] / "clip.bin").read_bytes() == source.read_bytes()
+
+
+def test_keep_both(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.mov", 1000)
+    (dest,) = dest_dirs(tmp_path, 1)
+    (dest / "clip.mov").write_bytes(b"old")
+    report = copy_with_multiple_destinations(
+        source, [dest], options=CopyOptions(existing=ExistingFilePolicy.KEEP_BOTH)
+    )
+    assert report.exit_code is ExitCode.OK
+    assert (dest / "clip.mov").read_bytes() == b"old"
+    assert (dest / "clip (1).mov").read_bytes() == source.read_bytes()
+    assert report.files[0].destinations[0].final_path == str(dest / "clip (1).mov")
+
+
+def test_source_changed_while_read_fails_everywhere(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "growing.mov", 4 * 65536)
+    dests = dest_dirs(tmp_path, 3)
+    fired = threading.Event()
+
+    class Appender:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, SourceBytesRead) and not fired.is_set():
+                fired.set()
+                with open(source, "ab") as handle:  # a camera still writing the clip
+                    handle.write(b"more footage")
+
+    report = copy_with_multiple_destinations(
+        source, dests, options=CopyOptions(chunk_size=65536), sink=Appender()
+    )
+    assert fired.is_set()
+    assert report.exit_code is ExitCode.FAILED
+    assert "changed while it was read" in (report.files[0].source_error or "")
+    assert [d.status for d in report.files[0].destinations] == [DestinationStatus.FAILED] * 3
+    for dest in dests:
+        assert os.listdir(dest) == []
+
+
+def test_cancel_removes_partials(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "big.bin", 8 * 1024 * 1024)
+    dests = dest_dirs(tmp_path, 2)
+    cancel = CancelToken()
+
+    class CancelAfterFirstChunk:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, SourceBytesRead):
+                cancel.cancel()
+
+    report = copy_with_multiple_destinations(
+        source,
+        dests,
+        options=CopyOptions(chunk_size=65536),
+        sink=CancelAfterFirstChunk(),
+        cancel=cancel,
+    )
+    assert report.cancelled and report.exit_code is ExitCode.CANCELLED
+    for dest in dests:
+        assert os.listdir(dest) == []
+    assert threading.active_count() == 1  # every thread was joined
+
+
+def test_sequential_path_matches_parallel(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.bin", 300_000)
+    dests = dest_dirs(tmp_path, 3)
+    report = copy_with_multiple_destinations(source, dests, parallel=False)
+    assert report.exit_code is ExitCode.OK
+    assert [d.destination_index for d in report.files[0].destinations] == [0, 1, 2]
+    second = dest_dirs(tmp_path / "p", 3) if (tmp_path / "p").mkdir() is None else []
+    parallel = copy_with_multiple_destinations_parallel(source, second, 1 << 20)
+    assert parallel.exit_code is ExitCode.OK and parallel.speed_mb_sec > 0
+
+
+def test_copies_match_xxhsum(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.bin", 2_000_000, seed=-1)
+    dests = dest_dirs(tmp_path, 3)
+    report = copy_with_multiple_destinations(source, dests)
+    out = subprocess.run(
+        ["xxhsum", "-H1", str(source), *(str(d / "clip.bin") for d in dests)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert {out[i] for i in range(0, len(out), 2)} == {report.files[0].inflight_digests["xxh64"]}
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing_source", "does not exist"),
+        ("source_dir", "is a folder"),
+        ("dest_is_source", "is the source file itself"),
+        ("dest_symlink_to_source", "is the source file itself"),
+        ("dest_hardlink_to_source", "is the source file itself"),
+        ("duplicate_dest", "is the same file as"),
+        ("duplicate_via_symlink_dir", "is the same file as"),
+        ("missing_folder", "does not exist; create it"),
+        ("no_dest", "no destination"),
+    ],
+)
+def test_bad_input_writes_nothing(tmp_path: Path, setup: str, message: str) -> None:
+    source = make_file(tmp_path / "clip.bin", 1000)
+    dests = dest_dirs(tmp_path, 2)
+    args: list[Path] = [dests[0] / "clip.bin", dests[1] / "clip.bin"]
+    src: Path = source
+    if setup == "missing_source":
+        src = tmp_path / "nope.bin"
+    elif setup == "source_dir":
+        src = dests[0]
+    elif setup == "dest_is_source":
+        args = [source]
+    elif setup == "dest_symlink_to_source":
+        (dests[1] / "link.bin").symlink_to(source)
+        args = [dests[1] / "link.bin"]
+    elif setup == "dest_hardlink_to_source":
+        os.link(source, dests[1] / "hard.bin")
+        args = [dests[1] / "hard.bin"]
+    elif setup == "duplicate_dest":
+        args = [dests[0], dests[0] / "clip.bin"]
+    elif setup == "duplicate_via_symlink_dir":
+        (tmp_path / "alias").symlink_to(dests[0])
+        args = [dests[0], tmp_path / "alias"]
+    elif setup == "missing_folder":
+        args = [tmp_path / "nowhere" / "clip.bin"]
+    elif setup == "no_dest":
+        args = []
+    before = {p: sorted(os.listdir(p)) for p in dests}
+    with pytest.raises(UsageError, match=message):
+        copy_with_multiple_destinations(src, args)
+    assert {p: sorted(os.listdir(p)) for p in dests} == before
+    assert source.read_bytes() == bytes((i * 31 + 1) % 256 for i in range(1000))
+
+
+def test_expected_size_mismatch_is_refused(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.bin", 1000)
+    (dest,) = dest_dirs(tmp_path, 1)
+    with pytest.raises(UsageError, match="-f_size"):
+        copy_with_multiple_destinations(source, [dest], expected_size=999)
+    assert os.listdir(dest) == []
+
+
+def test_create_folders_when_asked(tmp_path: Path) -> None:
+    source = make_file(tmp_path / "clip.bin", 1000)
+    target = tmp_path / "new" / "deeper" / "clip.bin"
+    report = copy_with_multiple_destinations(source, [target], create_folders=True)
+    assert report.exit_code is ExitCode.OK and target.read_bytes() == source.read_bytes()
