@@ -32,6 +32,7 @@ from offload.events import (
 )
 from offload.fs.ops import device_name
 from offload.hashing.registry import ALGORITHMS
+from offload.ledger import Ledger
 from offload.options import CopyOptions
 from offload.results import (
     DestinationFileResult,
@@ -77,6 +78,7 @@ class _ResultBook:
                 size_bytes=source.size_bytes,
                 mtime_ns=source.mtime_ns,
             )
+            result.destinations.extend(ticket.task.preset)
             self._results[ticket.sequence] = result
             report.files.append(result)
 
@@ -160,8 +162,10 @@ class CopyJob:
         *,
         sink: EventSink | None = None,
         cancel: CancelToken | None = None,
+        ledgers: Sequence[Ledger | None] | None = None,
     ) -> None:
         self.tasks = list(tasks)
+        self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
         self.destination_roots = [Path(root) for root in destination_roots]
         self.options = options
         self.sink = sink or NullSink()
@@ -204,6 +208,7 @@ class CopyJob:
                 cancel=self.cancel,
                 record=book.record,
                 queue_size=options.queue_depth + 8,
+                ledger=self.ledgers[index],
             )
             for index, root in enumerate(self.destination_roots)
         ]

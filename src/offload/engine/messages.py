@@ -10,7 +10,7 @@ from offload.engine.buffers import Chunk
 from offload.engine.cancel import CancelToken
 from offload.errors import OffloadError
 from offload.model import SourceFile
-from offload.results import CacheBypass
+from offload.results import CacheBypass, DestinationFileResult
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class FileTask:
 
     source: SourceFile
     targets: tuple[Path | None, ...]
+    # Results known before copying (a destination where the file is already verified).
+    preset: tuple[DestinationFileResult, ...] = ()
 
 
 @dataclass

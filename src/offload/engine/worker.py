@@ -51,6 +51,7 @@ from offload.events import (
 )
 from offload.fs.direct import AlignedBuffer
 from offload.fs.ops import fsync_dir, syncfs
+from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
 
@@ -85,6 +86,7 @@ class DestinationWorker:
         cancel: CancelToken,
         record: RecordResult,
         queue_size: int,
+        ledger: Ledger | None = None,
     ) -> None:
         self.index = index
         self.root = root
@@ -96,6 +98,7 @@ class DestinationWorker:
         self._sink = sink
         self._cancel = cancel
         self._record = record
+        self._ledger = ledger
         self._flush = index not in options.noflush_destinations
         self._root_device = os.stat(root).st_dev
         self._current: _Pending | None = None
@@ -217,17 +220,44 @@ class DestinationWorker:
         if not batch:
             return
         batch = self._sync(batch)
-        committed_dirs: set[Path] = set()
-        done: list[tuple[_Pending, DestinationFileResult]] = []
+        verified: list[tuple[_Pending, DestinationFileResult]] = []
         for position, pending in enumerate(batch):
             if self.lost is not None:
                 self._lose(self.lost, extra=batch[position:])
-                break
-            result = self._verify_and_commit(pending)
+                return
+            result = self._verify(pending)
             if result is None:
                 continue
             if result.status is DestinationStatus.FAILED:
                 self._record(pending.ticket, result)
+                continue
+            verified.append((pending, result))
+        if not verified:
+            return
+        if self._ledger is not None:
+            try:
+                self._ledger.append(
+                    verified_entry(
+                        p.ticket.relative_path,
+                        size_bytes=p.ticket.task.source.size_bytes,
+                        mtime_ns=p.ticket.task.source.mtime_ns,
+                        digests=p.ticket.inflight_digests,
+                        partial_name=p.partial.partial_path.name,
+                        final_name=p.partial.final_path.name,
+                        verify=self._options.verify.value,
+                    )
+                    for p, _ in verified
+                )
+            except OSError as exc:
+                self._lose(
+                    destination_io_error(exc, "record", self._ledger.path, self.device),
+                    extra=[p for p, _ in verified],
+                )
+                return
+        committed_dirs: set[Path] = set()
+        done: list[tuple[_Pending, DestinationFileResult]] = []
+        for pending, result in verified:
+            if not self._commit(pending, result):
                 continue
             done.append((pending, result))
             committed_dirs.add(pending.partial.final_path.parent)
@@ -290,8 +320,12 @@ class DestinationWorker:
         self.copy_s += sum(p.copy_s for p in batch) + elapsed
         return survivors
 
-    def _verify_and_commit(self, pending: _Pending) -> DestinationFileResult | None:
-        """Read back (unless transfer mode), wait for the reader's verdict, rename."""
+    def _verify(self, pending: _Pending) -> DestinationFileResult | None:
+        """Read back (unless transfer mode) and wait for the reader's verdict.
+
+        Returns a VERIFIED/COPIED result (not yet committed), a FAILED one, or None when the
+        file is no longer this worker's to report (source error, cancel).
+        """
         ticket = pending.ticket
         partial = pending.partial
         result = DestinationFileResult(
@@ -325,7 +359,22 @@ class DestinationWorker:
                         f"read back twice, {expected} read from the source",
                         path=partial.final_path,
                     )
-            self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "commit"))
+        except OffloadError as error:
+            partial.discard()
+            if isinstance(error, CancelledError):
+                return None
+            if isinstance(error, DestinationError):
+                self._lose(error)
+            result.error = error.message
+            return result
+        result.status = DestinationStatus.VERIFIED if verifying else DestinationStatus.COPIED
+        return result
+
+    def _commit(self, pending: _Pending, result: DestinationFileResult) -> bool:
+        """Rename a verified partial to its final name; on failure record it and say False."""
+        partial = pending.partial
+        self._sink.emit(PhaseChanged(self.index, pending.ticket.relative_path, "commit"))
+        try:
             try:
                 final = partial.commit(self._options.existing)
             except FileExistsError as exc:
@@ -338,19 +387,19 @@ class DestinationWorker:
                 raise destination_io_error(exc, "rename", partial.final_path, self.device) from exc
         except OffloadError as error:
             partial.discard()
-            if isinstance(error, CancelledError):
-                return None
+            if self._ledger is not None:
+                try:
+                    self._ledger.append([LedgerEntry(pending.ticket.relative_path, "revoked")])
+                except OSError:
+                    pass  # the entry names a partial that no longer exists: never trusted
             if isinstance(error, DestinationError):
                 self._lose(error)
+            result.status = DestinationStatus.FAILED
             result.error = error.message
-            return result
+            self._record(pending.ticket, result)
+            return False
         result.final_path = str(final)
-        result.status = (
-            DestinationStatus.COPIED
-            if self._options.verify is VerifyMode.TRANSFER
-            else DestinationStatus.VERIFIED
-        )
-        return result
+        return True
 
     def _read_back(self, pending: _Pending, result: DestinationFileResult) -> None:
         """Hash the partial as stored on the media into *result* (digest, bypass, time)."""

@@ -1,0 +1,142 @@
+"""A destination's own record of what offload-ai verified there, for incremental offloads.
+
+``<copy root>/.offload/ledger.jsonl`` is append-only JSON lines. Before a verified partial is
+renamed to its final name, the worker appends (and fsyncs) an entry with the file's size,
+mtime, in-flight digests and the partial's unique name; so after a SIGKILL at any point, a
+final-named file either has its entry or was never renamed. A re-run trusts a file only when
+the last entry for its path says verified, the file has the recorded size and mtime, and the
+partial named in the entry is gone (our rename happened). Never on name and size alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from offload.fs.ops import fsync_dir
+
+STATE_FOLDER = ".offload"
+LEDGER_NAME = "ledger.jsonl"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    relative_path: str
+    state: str  # "verified" or "revoked"
+    size_bytes: int = 0
+    mtime_ns: int = 0
+    digests: dict[str, str] = field(default_factory=dict)
+    partial_name: str = ""
+    final_name: str = ""
+    verify: str = ""
+    recorded_at: float = 0.0
+
+
+class Ledger:
+    """The ledger of one copy root. ``append`` is thread-safe and durable when it returns."""
+
+    def __init__(self, copy_root: Path) -> None:
+        self.copy_root = copy_root
+        self.folder = copy_root / STATE_FOLDER
+        self.path = self.folder / LEDGER_NAME
+        self._lock = threading.Lock()
+
+    def load(self) -> dict[str, LedgerEntry]:
+        """The last entry per relative path. A torn last line (killed mid-write) is ignored.
+
+        Raises OSError if the ledger exists but cannot be read.
+        """
+        entries: dict[str, LedgerEntry] = {}
+        if not self.path.exists():
+            return entries
+        with open(self.path, encoding="utf-8", errors="surrogateescape") as handle:
+            for line in handle:
+                try:
+                    raw = json.loads(line)
+                    entry = LedgerEntry(**raw)
+                except (ValueError, TypeError):
+                    continue
+                entries[entry.relative_path] = entry
+        return entries
+
+    def append(self, entries: Iterable[LedgerEntry]) -> None:
+        """Append entries and fsync. Raises OSError (the destination is then not trustworthy)."""
+        lines = "".join(json.dumps(asdict(entry), ensure_ascii=False) + "\n" for entry in entries)
+        if not lines:
+            return
+        data = lines.encode("utf-8", "surrogateescape")
+        with self._lock:
+            created = not self.folder.exists()
+            if created:
+                os.makedirs(self.folder, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created:
+                fsync_dir(self.folder)
+                fsync_dir(self.copy_root)
+
+    def trusted(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+    ) -> LedgerEntry | None:
+        """The entry proving *relative_path* is already verified here, or None."""
+        entry = entries.get(relative_path)
+        if entry is None or entry.state != "verified":
+            return None
+        if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
+            return None
+        if any(name not in entry.digests for name in algorithms):
+            return None
+        final = self.copy_root / relative_path
+        if entry.final_name:
+            final = final.with_name(entry.final_name)
+        try:
+            st = os.lstat(final)
+        except OSError:
+            return None
+        # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
+        if st.st_size != size_bytes or abs(st.st_mtime_ns - mtime_ns) >= 2_000_000_000:
+            return None
+        if entry.partial_name and os.path.lexists(final.with_name(entry.partial_name)):
+            return None  # the rename never happened: the final file is not ours
+        return entry
+
+
+def verified_entry(
+    relative_path: str,
+    *,
+    size_bytes: int,
+    mtime_ns: int,
+    digests: dict[str, str],
+    partial_name: str,
+    final_name: str,
+    verify: str,
+) -> LedgerEntry:
+    return LedgerEntry(
+        relative_path=relative_path,
+        state="verified",
+        size_bytes=size_bytes,
+        mtime_ns=mtime_ns,
+        digests=dict(digests),
+        partial_name=partial_name,
+        final_name=final_name,
+        verify=verify,
+        recorded_at=time.time(),
+    )
