@@ -1,0 +1,64 @@
+"""The codes of preflight findings, and the finding type itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+
+class PreflightCode(StrEnum):
+    """Stable identifiers of preflight findings (safe for JSON reports and scripts).
+
+    Most codes are always errors or always warnings; the few that depend on the destination's
+    filesystem say so.
+    """
+
+    # Errors: the copy must not start.
+    DEST_MISSING = "dest-missing"
+    DEST_NOT_DIRECTORY = "dest-not-directory"
+    DEST_NOT_WRITABLE = "dest-not-writable"
+    DEST_UNREADABLE = "dest-unreadable"  # existing content of the destination cannot be lstat-ed
+    DEST_INSIDE_SOURCE = "dest-inside-source"
+    TARGET_OVERLAPS_SOURCE = "target-overlaps-source"
+    DEST_DUPLICATE = "dest-duplicate"
+    DEST_OVERLAP = "dest-overlap"
+    TARGET_TYPE_CONFLICT = "target-type-conflict"
+    INSUFFICIENT_SPACE = "insufficient-space"
+    NAME_INVALID_CHARS = "name-invalid-chars"
+    NAME_TRAILING_DOT_OR_SPACE = "name-trailing-dot-or-space"
+    NAME_TOO_LONG = "name-too-long"
+    PATH_TOO_LONG = "path-too-long"
+    NAME_CASE_COLLISION = "name-case-collision"
+    SYMLINK_UNSUPPORTED = "symlink-unsupported"  # warning where the driver is not known
+    # Error where the filesystem folds normalisation (APFS/HFS+), warning where it is only
+    # case-insensitive (exFAT/FAT/NTFS keep both names, but Mac/Windows tools may not).
+    NAME_NORMALISATION_COLLISION = "name-normalisation-collision"
+    # Error on filesystems that store Unicode (exFAT, NTFS, APFS...), warning elsewhere
+    # (manifests and reports cannot name such a file exactly).
+    NAME_NOT_UTF8 = "name-not-utf8"
+
+    # Warnings: the copy may start, the user should know.
+    DEST_SAME_DEVICE = "dest-same-device"
+    DEST_SAME_DISK = "dest-same-disk"
+    DEST_ON_SOURCE_DEVICE = "dest-on-source-device"
+    DEST_CONTAINS_SOURCE = "dest-contains-source"
+    SYMLINK_OUTSIDE_SOURCE = "symlink-outside-source"
+    SPECIAL_FILE_SKIPPED = "special-file-skipped"
+    NAME_RESERVED_WINDOWS = "name-reserved-windows"
+    FILESYSTEM_UNKNOWN = "filesystem-unknown"
+    FREE_SPACE_UNKNOWN = "free-space-unknown"
+
+
+@dataclass(frozen=True)
+class PreflightItem:
+    """One finding: what is wrong, where, and what to do about it, in one line.
+
+    ``destination_index`` is the index of the destination concerned (``None`` for findings
+    about the source alone).
+    """
+
+    code: PreflightCode
+    path: Path | None
+    message: str
+    destination_index: int | None = None

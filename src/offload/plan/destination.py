@@ -1,0 +1,66 @@
+"""Where the scanned tree lands on each destination."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from offload.plan.scan import SourceTree
+
+
+@dataclass(frozen=True)
+class DestinationPlan:
+    """One destination and the folder that receives the source's content there.
+
+    ``destination`` is the folder the user named (absolute, not resolved). ``root`` is where
+    the tree's relative paths are anchored: ``destination/<source folder name>`` by default (as
+    ``cp -r SRC DEST`` does), ``destination`` itself with ``into``. For a single-file source,
+    ``root`` is ``destination`` and the file's relative path is its name.
+    ``creates_root`` says whether ``root`` is a folder of its own below ``destination``.
+    """
+
+    index: int
+    destination: Path
+    root: Path
+    creates_root: bool
+
+    def target_for(self, relative_path: str) -> Path:
+        """The final path here of the entry at ``relative_path`` (``/``-separated)."""
+        return self.root.joinpath(*relative_path.split("/"))
+
+
+def plan_destinations(
+    tree: SourceTree,
+    source_root: Path,
+    destinations: Sequence[Path],
+    *,
+    into: bool,
+) -> list[DestinationPlan]:
+    """Plan one :class:`DestinationPlan` per destination, in the order given.
+
+    By default a folder source goes to ``DEST/<source folder name>/``; with ``into=True`` its
+    content goes directly into ``DEST``. A single-file source always goes to
+    ``DEST/<file name>`` (``into`` changes nothing). Nothing is touched on disk: existence,
+    overlaps and the like are :func:`~offload.plan.preflight.preflight`'s job.
+
+    Raises ``ValueError`` when ``destinations`` is empty, when ``source_root`` is not the root
+    ``tree`` was scanned from, or when the source has no name to give its folder (the
+    filesystem root ``/``: use ``into=True``).
+    """
+    if not destinations:
+        raise ValueError("no destination given")
+    source_abs = Path(os.path.abspath(source_root))
+    if source_abs != tree.root:
+        raise ValueError(f"the tree was scanned from {tree.root}, not from {source_abs}")
+    name = source_abs.name
+    creates_root = not tree.root_is_file and not into
+    if creates_root and not name:
+        raise ValueError(f"{source_abs} has no name to give its folder: copy with into=True")
+    plans: list[DestinationPlan] = []
+    for index, dest in enumerate(destinations):
+        dest_abs = Path(os.path.abspath(dest))
+        root = dest_abs / name if creates_root else dest_abs
+        plans.append(DestinationPlan(index, dest_abs, root, creates_root))
+    return plans

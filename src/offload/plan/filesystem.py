@@ -1,0 +1,213 @@
+"""What the preflight needs to know about a destination's filesystem, and how it finds out.
+
+Each probe is a plain function so :func:`~offload.plan.preflight.preflight` can take a
+replacement (tests simulate exFAT without mounting anything).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+MOUNTINFO = Path("/proc/self/mountinfo")
+
+
+class NameFamily(StrEnum):
+    """Families of filesystems that share their naming rules."""
+
+    POSIX = "posix"  # ext4, xfs, btrfs, zfs, tmpfs, nfs...: any byte but "/" and NUL
+    WINDOWS = "windows"  # exFAT, FAT, NTFS, SMB: Windows' character set, case-insensitive
+    APPLE = "apple"  # HFS+, APFS: case- and normalisation-insensitive (by default)
+    UNKNOWN = "unknown"  # could not tell: POSIX rules are checked, and a warning says so
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """What names a filesystem accepts and which names it treats as the same.
+
+    ``symlinks`` is ``None`` when it depends on the driver (``fuseblk`` may be exFAT or NTFS).
+    """
+
+    family: NameFamily
+    forbidden_chars: frozenset[str] = frozenset()
+    forbid_control_chars: bool = False
+    forbid_trailing_dot_or_space: bool = False
+    max_name_utf16: int | None = None
+    case_insensitive: bool = False
+    normalisation_insensitive: bool = False
+    requires_unicode: bool = False
+    symlinks: bool | None = True
+
+
+POSIX_RULES = NameRules(NameFamily.POSIX)
+UNKNOWN_RULES = NameRules(NameFamily.UNKNOWN)
+WINDOWS_FORBIDDEN = frozenset('"*/:<>?\\|')
+
+
+def _windows_rules(*, symlinks: bool | None) -> NameRules:
+    # exFAT/FAT/NTFS as Windows and macOS see them: the Linux drivers accept some of these
+    # names (ntfs-3g takes ":"; exfat strips trailing dots), but the drive is read elsewhere.
+    return NameRules(
+        NameFamily.WINDOWS,
+        forbidden_chars=WINDOWS_FORBIDDEN,
+        forbid_control_chars=True,
+        forbid_trailing_dot_or_space=True,
+        max_name_utf16=255,
+        case_insensitive=True,
+        requires_unicode=True,
+        symlinks=symlinks,
+    )
+
+
+APPLE_RULES = NameRules(
+    NameFamily.APPLE,
+    max_name_utf16=255,
+    case_insensitive=True,
+    normalisation_insensitive=True,
+    requires_unicode=True,
+)
+
+_NO_SYMLINKS = {"exfat", "fuse.exfat", "fuse.exfat-fuse", "vfat", "msdos", "fat", "umsdos"}
+_MAYBE_SYMLINKS = {"fuseblk"}  # exfat-fuse and ntfs-3g both mount as fuseblk
+_WINDOWS = {"ntfs", "ntfs3", "fuse.ntfs-3g", "ntfs-3g", "cifs", "smb3", "smbfs"}
+_APPLE = {"hfs", "hfsplus", "apfs", "fuse.apfs-fuse", "fuse.hfsfuse"}
+
+
+def rules_for_fstype(fstype: str) -> NameRules:
+    """The naming rules of a filesystem type as ``/proc/self/mountinfo`` spells it."""
+    fstype = fstype.lower()
+    if fstype in _NO_SYMLINKS:
+        return _windows_rules(symlinks=False)
+    if fstype in _MAYBE_SYMLINKS:
+        return _windows_rules(symlinks=None)
+    if fstype in _WINDOWS:
+        return _windows_rules(symlinks=True)
+    if fstype in _APPLE:
+        return APPLE_RULES
+    if fstype == "unknown":
+        return UNKNOWN_RULES
+    return POSIX_RULES
+
+
+@dataclass(frozen=True)
+class FilesystemInfo:
+    """The mount that holds a path: its type, mount point and source device."""
+
+    fstype: str
+    mount_point: Path | None = None
+    source: str = ""
+
+    @property
+    def rules(self) -> NameRules:
+        return rules_for_fstype(self.fstype)
+
+
+@dataclass(frozen=True)
+class MountEntry:
+    """One line of ``/proc/self/mountinfo`` (the fields the preflight uses)."""
+
+    mount_point: str
+    fstype: str
+    source: str
+
+
+_OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3})")
+
+
+def _unescape(field: bytes) -> str:
+    raw = _OCTAL_ESCAPE.sub(lambda m: bytes([int(m.group(1), 8)]), field)
+    return os.fsdecode(raw)
+
+
+def parse_mountinfo(data: bytes) -> list[MountEntry]:
+    """Parse the text of ``/proc/<pid>/mountinfo`` (see proc(5)); malformed lines are skipped."""
+    mounts: list[MountEntry] = []
+    for line in data.splitlines():
+        fields = line.split(b" ")
+        try:
+            sep = fields.index(b"-", 6)
+            mount_point = _unescape(fields[4])
+            fstype = _unescape(fields[sep + 1])
+            source = _unescape(fields[sep + 2]) if len(fields) > sep + 2 else ""
+        except (ValueError, IndexError):
+            continue
+        mounts.append(MountEntry(mount_point, fstype, source))
+    return mounts
+
+
+def _within(path: str, root: str) -> bool:
+    return root == "/" or path == root or path.startswith(root + "/")
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists (``/`` at worst)."""
+    current = Path(os.path.abspath(path))
+    while not current.exists() and current.parent != current:
+        current = current.parent
+    return current
+
+
+def find_mount(path: Path, mounts: list[MountEntry]) -> MountEntry | None:
+    """The mount holding ``path`` (absolute, already resolved; the disk is not touched): the
+    longest mount point that contains it. Of mounts stacked on one mount point the last listed
+    is the one visible.
+    """
+    real = str(path)
+    best: MountEntry | None = None
+    for mount in mounts:
+        if _within(real, mount.mount_point) and (
+            best is None or len(mount.mount_point) >= len(best.mount_point)
+        ):
+            best = mount
+    return best
+
+
+def detect_filesystem(path: Path) -> FilesystemInfo:
+    """Find the filesystem type of the mount holding ``path`` from ``/proc/self/mountinfo``.
+
+    ``path`` need not exist (its nearest existing ancestor is used). Never raises: where
+    mountinfo cannot be read (not Linux) the type is ``"unknown"``.
+    """
+    try:
+        data = MOUNTINFO.read_bytes()
+    except OSError:
+        return FilesystemInfo("unknown")
+    real = Path(os.path.realpath(nearest_existing(path)))
+    mount = find_mount(real, parse_mountinfo(data))
+    if mount is None:
+        return FilesystemInfo("unknown")
+    return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source)
+
+
+@dataclass(frozen=True)
+class SpaceInfo:
+    """Free space for an unprivileged writer, and the allocation unit to round files up to."""
+
+    free_bytes: int
+    block_size: int
+
+
+def statvfs_space(path: Path) -> SpaceInfo:
+    """``f_bavail * f_frsize`` of the filesystem holding ``path``; raises ``OSError``."""
+    st = os.statvfs(path)
+    block = st.f_frsize or st.f_bsize or 4096
+    return SpaceInfo(free_bytes=st.f_bavail * block, block_size=block)
+
+
+def disk_of(st_dev: int) -> str | None:
+    """The whole block device (``sda``, ``nvme0n1``) under ``st_dev``'s partition, if known.
+
+    Reads ``/sys/dev/block/MAJOR:MINOR``; ``None`` for tmpfs, FUSE, network filesystems, or
+    when sysfs is not there.
+    """
+    node = Path(f"/sys/dev/block/{os.major(st_dev)}:{os.minor(st_dev)}")
+    try:
+        real = node.resolve(strict=True)
+    except OSError:
+        return None
+    if (real / "partition").exists():
+        return real.parent.name
+    return real.name

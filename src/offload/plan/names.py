@@ -1,0 +1,163 @@
+"""Name rules: which names a destination filesystem refuses, and which names it confuses.
+
+Pure functions of a name and a :class:`~offload.plan.filesystem.NameRules`, so they can be
+property-tested without any filesystem.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from offload.plan.codes import PreflightCode
+from offload.plan.filesystem import NameFamily, NameRules
+
+NAME_MAX_BYTES = 255  # Linux NAME_MAX: every filesystem we write to refuses longer names
+PATH_MAX_BYTES = 4096  # Linux PATH_MAX, counting the terminating NUL
+
+_WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [
+        f"{stem}{n}"
+        for stem in ("COM", "LPT")
+        for n in (*"123456789", "\u00b9", "\u00b2", "\u00b3")
+    ]
+)
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    """Why one name cannot be written as it is (``detail`` completes "the name ...")."""
+
+    code: PreflightCode
+    detail: str
+
+
+def is_utf8(name: str) -> bool:
+    """Whether ``name`` came from valid UTF-8 bytes (no surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def utf16_units(name: str) -> int:
+    """Length of ``name`` in UTF-16 code units, as exFAT/NTFS/APFS count it."""
+    return len(name.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def name_problems(
+    name: str, rules: NameRules, *, name_max_bytes: int = NAME_MAX_BYTES
+) -> list[NameProblem]:
+    """Every reason ``rules``' filesystem would refuse or alter ``name``, in a fixed order.
+
+    A name is one path component (no ``/``). ``NAME_NOT_UTF8`` is reported for every family;
+    the caller decides its severity (an error where ``rules.requires_unicode``).
+    ``NAME_RESERVED_WINDOWS`` is only reported for the Windows family. Never raises.
+    """
+    problems: list[NameProblem] = []
+    if not is_utf8(name):
+        problems.append(NameProblem(PreflightCode.NAME_NOT_UTF8, "is not valid UTF-8"))
+    size = len(os.fsencode(name))
+    if size > name_max_bytes:
+        problems.append(
+            NameProblem(
+                PreflightCode.NAME_TOO_LONG, f"is {size} bytes long (limit {name_max_bytes})"
+            )
+        )
+    bad = sorted({c for c in name if c in rules.forbidden_chars})
+    if rules.forbid_control_chars:
+        bad += sorted({c for c in name if ord(c) < 0x20})
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        problems.append(NameProblem(PreflightCode.NAME_INVALID_CHARS, f"contains {shown}"))
+    if rules.forbid_trailing_dot_or_space and name[-1:] in (".", " "):
+        which = "a dot" if name.endswith(".") else "a space"
+        problems.append(NameProblem(PreflightCode.NAME_TRAILING_DOT_OR_SPACE, f"ends with {which}"))
+    if rules.max_name_utf16 is not None:
+        units = utf16_units(name)
+        if units > rules.max_name_utf16:
+            problems.append(
+                NameProblem(
+                    PreflightCode.NAME_TOO_LONG,
+                    f"is {units} UTF-16 units long (limit {rules.max_name_utf16})",
+                )
+            )
+    if rules.family is NameFamily.WINDOWS:
+        stem = name.split(".", 1)[0].rstrip(" ").upper()
+        if stem in _WINDOWS_RESERVED:
+            problems.append(
+                NameProblem(PreflightCode.NAME_RESERVED_WINDOWS, "is a reserved name on Windows")
+            )
+    return problems
+
+
+def _simple_upper(name: str) -> str:
+    # exFAT and NTFS compare names through an up-case table of one-to-one mappings: "ß" stays
+    # "ß" (str.upper() would make it "SS", which those filesystems do not).
+    out = []
+    for c in name:
+        up = c.upper()
+        out.append(up if len(up) == 1 else c)
+    return "".join(out)
+
+
+def collision_key(name: str, rules: NameRules) -> str:
+    """The form under which ``rules``' filesystem considers two names the same."""
+    if rules.normalisation_insensitive:
+        name = unicodedata.normalize("NFD", name)
+    if rules.case_insensitive:
+        name = _simple_upper(name)
+    return name
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Distinct names of one folder that a filesystem would (or might) treat as one."""
+
+    code: PreflightCode
+    names: tuple[str, ...]
+    is_error: bool
+
+
+def find_collisions(names: Iterable[str], rules: NameRules) -> list[Collision]:
+    """Groups of ``names`` (the entries of one folder) that collide under ``rules``.
+
+    On a case-insensitive filesystem, names equal up to case are an error
+    (``NAME_CASE_COLLISION``); where the filesystem also folds Unicode normalisation, names
+    equal up to normalisation are an error too (``NAME_NORMALISATION_COLLISION``). Where it
+    does not (exFAT, FAT, NTFS keep NFC and NFD apart) the latter are a warning: macOS and
+    some Windows tools do fold them. Order: by first appearance of the group in ``names``.
+    """
+    distinct = list(dict.fromkeys(names))
+    collisions: list[Collision] = []
+    if rules.case_insensitive or rules.normalisation_insensitive:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for name in distinct:
+            groups[collision_key(name, rules)].append(name)
+        for group in groups.values():
+            if len(group) > 1:
+                nfc = {unicodedata.normalize("NFC", n) for n in group}
+                code = (
+                    PreflightCode.NAME_NORMALISATION_COLLISION
+                    if len(nfc) == 1
+                    else PreflightCode.NAME_CASE_COLLISION
+                )
+                collisions.append(Collision(code, tuple(group), is_error=True))
+    if rules.case_insensitive and not rules.normalisation_insensitive:
+        by_key: dict[str, list[str]] = defaultdict(list)
+        for name in distinct:
+            by_key[collision_key(name, rules)].append(name)
+        loose: dict[str, list[str]] = defaultdict(list)
+        for key, group in by_key.items():
+            loose[unicodedata.normalize("NFC", key)].extend(group)
+        for group in loose.values():
+            if len({collision_key(n, rules) for n in group}) > 1:
+                collisions.append(
+                    Collision(PreflightCode.NAME_NORMALISATION_COLLISION, tuple(group), False)
+                )
+    return collisions

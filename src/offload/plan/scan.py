@@ -1,0 +1,247 @@
+"""Scan a source (a card's folder tree, or one file) into a :class:`SourceTree`.
+
+The walk is deterministic and never hides an error: a dying card must not look like an empty
+one (``os.walk`` swallows errors unless given ``onerror``; this walker has no such mode).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from offload.model import SourceFile, SourceSymlink
+from offload.plan.ignore import IgnoreRules
+
+
+class ScanError(OSError):
+    """The scan could not read part of the source; nothing is ever skipped silently.
+
+    ``filename`` (and ``path``) name the entry, ``errno``/``strerror`` come from the OS, and
+    ``operation`` says what failed (``"stat"``, ``"lstat"``, ``"list folder"``, ``"readlink"``).
+    ``errno`` is ``None`` when the OS reported nothing (an unsupported root type).
+    """
+
+    def __init__(self, path: Path, operation: str, err: int | None, strerror: str) -> None:
+        super().__init__(err, strerror, str(path))
+        self.path = path
+        self.operation = operation
+
+    def __str__(self) -> str:
+        code = f"[Errno {self.errno}] " if self.errno is not None else ""
+        return f"cannot {self.operation} {self.path}: {code}{self.strerror}"
+
+
+class SpecialKind(StrEnum):
+    """Kinds of entry that are neither file, folder nor symlink; the copy skips them."""
+
+    FIFO = "fifo"
+    SOCKET = "socket"
+    CHAR_DEVICE = "character device"
+    BLOCK_DEVICE = "block device"
+    OTHER = "unknown type"
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    """A special file the scan saw and the copy will skip (reported as a warning)."""
+
+    path: Path
+    relative_path: str
+    kind: SpecialKind
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """What a scan found, in deterministic order.
+
+    Every sequence is in walk order: depth first, the entries of each folder sorted by the
+    bytes of their names (``os.fsencode``), a folder listed just before its content. That is
+    *not* the order of sorting whole relative paths (``a/b`` comes before ``a-b``).
+
+    - ``root``: the absolute source path as given (not resolved; a symlink root is followed).
+    - ``root_is_file``: the source is one regular file; ``files`` then holds it alone, with its
+      name as ``relative_path``, and ``directories`` is empty.
+    - ``directories``: every folder below the root, empty ones included (``/``-separated,
+      relative; the root itself is not listed).
+    - ``symlinks``: links copied as links, never followed. ``outside_symlinks`` holds the
+      relative paths of those whose target leaves the source: an absolute target (copied
+      verbatim it still points at the card, wherever it lands) or a relative one that resolves
+      (following further links) outside the source root.
+    - ``skipped``: fifos, sockets and devices, which are not copied.
+    - ``ignored``: relative paths of entries left out by the ignore rules (an ignored folder's
+      content is not listed).
+    - ``root_dev``/``root_ino``: identity of the root (after following a symlink root).
+    """
+
+    root: Path
+    root_is_file: bool
+    files: tuple[SourceFile, ...]
+    directories: tuple[str, ...]
+    symlinks: tuple[SourceSymlink, ...]
+    skipped: tuple[SkippedEntry, ...]
+    ignored: tuple[str, ...]
+    outside_symlinks: frozenset[str] = field(default_factory=frozenset)
+    root_dev: int = 0
+    root_ino: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size_bytes for f in self.files)
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def directory_count(self) -> int:
+        return len(self.directories)
+
+    @property
+    def symlink_count(self) -> int:
+        return len(self.symlinks)
+
+    def points_outside(self, link: SourceSymlink) -> bool:
+        """Whether ``link``'s target leaves the source (see the class docstring)."""
+        return link.relative_path in self.outside_symlinks
+
+
+def _error(path: Path, operation: str, exc: OSError) -> ScanError:
+    return ScanError(path, operation, exc.errno, exc.strerror or str(exc))
+
+
+def _special_kind(mode: int) -> SpecialKind:
+    if stat.S_ISFIFO(mode):
+        return SpecialKind.FIFO
+    if stat.S_ISSOCK(mode):
+        return SpecialKind.SOCKET
+    if stat.S_ISCHR(mode):
+        return SpecialKind.CHAR_DEVICE
+    if stat.S_ISBLK(mode):
+        return SpecialKind.BLOCK_DEVICE
+    return SpecialKind.OTHER
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _leaves_source(link_path: Path, target: str, root_real: str) -> bool:
+    if os.path.isabs(target):
+        return True
+    resolved = os.path.realpath(os.path.join(os.path.dirname(link_path), target))
+    return not _within(resolved, root_real)
+
+
+def _list_sorted(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError as exc:
+        raise _error(folder, "list folder", exc) from exc
+    entries.sort(key=lambda e: os.fsencode(e.name))
+    return entries
+
+
+def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
+    """Walk ``root`` (a folder or a single file) and return what a copy must reproduce.
+
+    Names are kept exactly as the filesystem returns them (no Unicode normalisation; bytes that
+    are not UTF-8 come back as surrogate escapes, as ``os.fsdecode`` does). Symlinks are
+    recorded, never followed, except when ``root`` itself is one. ``ignore`` defaults to
+    :meth:`IgnoreRules.default`.
+
+    Raises :class:`ScanError` (an ``OSError``) naming the path for any failure: the root
+    missing or neither a file nor a folder, a folder that cannot be listed, an entry that
+    vanishes or cannot be ``lstat``-ed, a link that cannot be read. Blocks for as long as the
+    walk takes; does no writing; safe to call from any thread.
+    """
+    rules = ignore if ignore is not None else IgnoreRules.default()
+    root = Path(os.path.abspath(root))
+    try:
+        root_st = os.stat(root)
+    except OSError as exc:
+        raise _error(root, "stat", exc) from exc
+
+    if stat.S_ISREG(root_st.st_mode):
+        only = SourceFile(
+            path=root,
+            relative_path=root.name,
+            size_bytes=root_st.st_size,
+            mtime_ns=root_st.st_mtime_ns,
+        )
+        return SourceTree(
+            root=root,
+            root_is_file=True,
+            files=(only,),
+            directories=(),
+            symlinks=(),
+            skipped=(),
+            ignored=(),
+            root_dev=root_st.st_dev,
+            root_ino=root_st.st_ino,
+        )
+    if not stat.S_ISDIR(root_st.st_mode):
+        kind = _special_kind(root_st.st_mode)
+        raise ScanError(root, "scan", None, f"the source is a {kind}, not a file or folder")
+
+    root_real = os.path.realpath(root)
+    files: list[SourceFile] = []
+    directories: list[str] = []
+    symlinks: list[SourceSymlink] = []
+    skipped: list[SkippedEntry] = []
+    ignored: list[str] = []
+    outside: set[str] = set()
+
+    # An explicit stack of iterators instead of recursion: card trees are shallow, but a path
+    # may legally nest ~2000 folders deep, beyond Python's recursion limit.
+    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", iter(_list_sorted(root)))]
+    while stack:
+        prefix, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        rel = prefix + entry.name
+        path = Path(entry.path)
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            raise _error(path, "lstat", exc) from exc
+        mode = st.st_mode
+        if rules.matches(rel, is_dir=stat.S_ISDIR(mode)):
+            ignored.append(rel)
+        elif stat.S_ISDIR(mode):
+            directories.append(rel)
+            stack.append((rel + "/", iter(_list_sorted(path))))
+        elif stat.S_ISREG(mode):
+            files.append(SourceFile(path, rel, st.st_size, st.st_mtime_ns))
+        elif stat.S_ISLNK(mode):
+            try:
+                target = os.readlink(path)
+            except OSError as exc:
+                raise _error(path, "readlink", exc) from exc
+            symlinks.append(SourceSymlink(path, rel, target, st.st_mtime_ns))
+            if _leaves_source(path, target, root_real):
+                outside.add(rel)
+        else:
+            skipped.append(SkippedEntry(path, rel, _special_kind(mode)))
+
+    return SourceTree(
+        root=root,
+        root_is_file=False,
+        files=tuple(files),
+        directories=tuple(directories),
+        symlinks=tuple(symlinks),
+        skipped=tuple(skipped),
+        ignored=tuple(ignored),
+        outside_symlinks=frozenset(outside),
+        root_dev=root_st.st_dev,
+        root_ino=root_st.st_ino,
+    )
+
+
+__all__ = ["ScanError", "SkippedEntry", "SourceTree", "SpecialKind", "scan_source"]

@@ -1,0 +1,175 @@
+"""Name rules and filesystem detection: pure rules (property-tested) and mountinfo parsing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from offload.plan import NameFamily, PreflightCode, detect_filesystem, rules_for_fstype
+from offload.plan.filesystem import find_mount, parse_mountinfo
+from offload.plan.names import collision_key, find_collisions, name_problems, utf16_units
+
+C = PreflightCode
+EXFAT = rules_for_fstype("exfat")
+EXT4 = rules_for_fstype("ext4")
+APFS = rules_for_fstype("apfs")
+
+_SAFE = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters='"*/:<>?\\|\x00'
+    ),
+    min_size=1,
+    max_size=60,
+).filter(lambda n: not n.endswith((".", " ")) and n.split(".")[0].rstrip(" ").upper() != "CON")
+
+
+def codes(name: str, rules: object = EXFAT, **kw: int) -> list[PreflightCode]:
+    return [p.code for p in name_problems(name, rules, **kw)]  # type: ignore[arg-type]
+
+
+def test_fstype_families() -> None:
+    for fstype in ("exfat", "vfat", "msdos", "fuseblk", "fuse.exfat-fuse", "ntfs", "ntfs3"):
+        assert rules_for_fstype(fstype).family is NameFamily.WINDOWS, fstype
+    for fstype in ("ext4", "xfs", "btrfs", "tmpfs", "zfs", "nfs4"):
+        assert rules_for_fstype(fstype).family is NameFamily.POSIX, fstype
+    assert rules_for_fstype("apfs").family is NameFamily.APPLE
+    assert rules_for_fstype("exfat").symlinks is False
+    assert rules_for_fstype("fuseblk").symlinks is None  # exfat-fuse or ntfs-3g: cannot tell
+    assert rules_for_fstype("ntfs3").symlinks is True
+
+
+@given(_SAFE)
+def test_safe_names_pass_everywhere(name: str) -> None:
+    assert codes(name, EXFAT, name_max_bytes=10_000) == []
+    assert codes(name, EXT4, name_max_bytes=10_000) == []
+
+
+@given(_SAFE, st.sampled_from(list('"*:<>?\\|') + [chr(c) for c in range(1, 32)]), st.data())
+def test_a_forbidden_character_anywhere_is_reported_on_exfat_only(
+    name: str, bad: str, data: st.DataObject
+) -> None:
+    at = data.draw(st.integers(0, len(name) - 1))
+    named = name[:at] + bad + name[at:]
+    assert C.NAME_INVALID_CHARS in codes(named, EXFAT, name_max_bytes=10_000)
+    assert C.NAME_INVALID_CHARS not in codes(named, EXT4, name_max_bytes=10_000)
+
+
+@pytest.mark.parametrize("name", ["clip.", "clip ", "clip. ", "..."])
+def test_trailing_dot_or_space(name: str) -> None:
+    assert C.NAME_TRAILING_DOT_OR_SPACE in codes(name, EXFAT)
+    assert codes(name, EXT4) == []
+
+
+def test_length_limits_in_bytes_and_utf16_units() -> None:
+    assert codes("a" * 255, EXT4) == []
+    assert codes("a" * 256, EXT4) == [C.NAME_TOO_LONG]
+    cjk = "\u6620" * 200  # 600 bytes of UTF-8, 200 UTF-16 units: fine on exFAT (limit 1530 B)
+    assert codes(cjk, EXFAT, name_max_bytes=1530) == []
+    emoji = "\U0001f3ac" * 128  # 256 UTF-16 units (surrogate pairs)
+    assert utf16_units(emoji) == 256
+    assert codes(emoji, EXFAT, name_max_bytes=1530) == [C.NAME_TOO_LONG]
+    assert codes(emoji, EXT4, name_max_bytes=1530) == []
+
+
+def test_reserved_windows_names_and_non_utf8() -> None:
+    for name in ("CON", "con.txt", "Lpt9.mov", "COM1 .x", "nul"):
+        assert codes(name, EXFAT) == [C.NAME_RESERVED_WINDOWS], name
+    for name in ("CONSOLE", "COM10", "xCON"):
+        assert codes(name, EXFAT) == [], name
+    assert codes("CON", EXT4) == []
+    not_utf8 = os.fsdecode(b"clip-\xff")
+    assert codes(not_utf8, EXT4) == [C.NAME_NOT_UTF8]
+    assert codes(not_utf8, EXFAT) == [C.NAME_NOT_UTF8]
+
+
+@given(_SAFE)
+def test_names_equal_up_to_case_collide_on_case_insensitive_fs(name: str) -> None:
+    other = collision_key(name, EXFAT)
+    if other == name:
+        other = name.swapcase()
+    found = find_collisions([name, other], EXFAT)
+    if name == other or collision_key(name, EXFAT) != collision_key(other, EXFAT):
+        return
+    assert [(c.code, c.is_error) for c in found] == [(C.NAME_CASE_COLLISION, True)]
+    assert find_collisions([name, other], EXT4) == []
+
+
+def test_collisions_case_and_normalisation() -> None:
+    nfc, nfd = (unicodedata.normalize(f, "Caf\u00e9") for f in ("NFC", "NFD"))
+    assert find_collisions(["clip.MOV", "CLIP.mov", "other"], EXT4) == []
+    [case] = find_collisions(["clip.MOV", "CLIP.mov", "other"], EXFAT)
+    assert case.names == ("clip.MOV", "CLIP.mov") and case.is_error
+    assert find_collisions(["stra\u00dfe", "STRASSE"], EXFAT) == []  # simple up-case only
+    # exFAT keeps NFC and NFD apart, macOS readers may not: a warning.
+    [norm] = find_collisions([nfc, nfd], EXFAT)
+    assert (norm.code, norm.is_error) == (C.NAME_NORMALISATION_COLLISION, False)
+    # APFS/HFS+ fold normalisation: an error.
+    [norm] = find_collisions([nfc, nfd], APFS)
+    assert (norm.code, norm.is_error) == (C.NAME_NORMALISATION_COLLISION, True)
+    assert find_collisions([nfc, nfd], EXT4) == []
+    assert find_collisions(["a", "a"], EXFAT) == []
+
+
+# --- mountinfo ----------------------------------------------------------------------------------
+
+MOUNTINFO = b"""\
+22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+60 27 8:17 / /media/dit/A\\040CARD rw,nosuid shared:40 - exfat /dev/sdb1 rw,iocharset=utf8
+61 27 8:33 / /media/dit/RAID rw master:1 - fuseblk /dev/sdc1 rw,user_id=0
+62 61 0:50 / /media/dit/RAID/scratch rw - tmpfs tmpfs rw,size=1024k
+63 61 0:51 / /media/dit/RAID/scratch rw - vfat /dev/sdd1 rw
+garbage line
+"""
+
+
+def test_parse_mountinfo_unescapes_and_skips_garbage() -> None:
+    mounts = parse_mountinfo(MOUNTINFO)
+    assert [(m.mount_point, m.fstype) for m in mounts] == [
+        ("/proc", "proc"),
+        ("/", "ext4"),
+        ("/media/dit/A CARD", "exfat"),
+        ("/media/dit/RAID", "fuseblk"),
+        ("/media/dit/RAID/scratch", "tmpfs"),
+        ("/media/dit/RAID/scratch", "vfat"),
+    ]
+    assert mounts[2].source == "/dev/sdb1"
+
+
+def test_find_mount_longest_prefix_and_last_stacked() -> None:
+    mounts = parse_mountinfo(MOUNTINFO)
+
+    def fstype(path: str) -> str | None:
+        found = find_mount(Path(path), mounts)
+        return found.fstype if found else None
+
+    assert fstype("/media/dit/A CARD/DCIM") == "exfat"
+    assert fstype("/media/dit/RAID/day1") == "fuseblk"
+    assert fstype("/media/dit/RAID/scratch/x") == "vfat"  # mounted over the tmpfs
+    assert fstype("/media/dit/RAIDX") == "ext4"  # a prefix of the name is not a parent
+    assert fstype("/home") == "ext4"
+
+
+def test_detect_filesystem_on_a_real_path(tmp_path: Path) -> None:
+    info = detect_filesystem(tmp_path / "not" / "yet")
+    assert info.fstype != "unknown"
+    assert info.mount_point is not None
+    assert str(tmp_path).startswith(str(info.mount_point))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_detect_filesystem_sees_a_real_tmpfs(tmp_path: Path) -> None:
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], check=True)
+    try:
+        info = detect_filesystem(mnt / "sub")
+        assert (info.fstype, info.mount_point) == ("tmpfs", mnt)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)

@@ -1,0 +1,473 @@
+"""plan_destinations and preflight on real trees in tmp dirs (real tmpfs mounts when root)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from offload.plan import (
+    FilesystemInfo,
+    IgnoreRules,
+    PreflightCode,
+    PreflightReport,
+    SpaceInfo,
+    human_bytes,
+    plan_destinations,
+    preflight,
+    scan_source,
+)
+
+C = PreflightCode
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="mounting needs root")
+
+
+def ext4(_: Path) -> FilesystemInfo:
+    return FilesystemInfo("ext4")
+
+
+def exfat(_: Path) -> FilesystemInfo:
+    return FilesystemInfo("exfat", Path("/media/dit/CARD"), "/dev/sdb1")
+
+
+def write(path: Path, data: bytes = b"") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def card(tmp_path: Path) -> Path:
+    src = tmp_path / "A001"
+    write(src / "CLIPS" / "A001C001.mov", b"m" * 10_000)
+    write(src / "CLIPS" / "A001C001.xml", b"<x/>")
+    write(src / "empty.txt")
+    (src / "EMPTY_DIR").mkdir()
+    return src
+
+
+def run(
+    src: Path, dests: list[Path], *, into: bool = False, **kw: object
+) -> tuple[PreflightReport, list[object]]:
+    tree = scan_source(src)
+    plans = plan_destinations(tree, src, dests, into=into)
+    kw.setdefault("filesystem_of", ext4)
+    return preflight(tree, plans, **kw), list(plans)  # type: ignore[arg-type]
+
+
+def codes(items: object) -> list[PreflightCode]:
+    return [i.code for i in items]  # type: ignore[attr-defined]
+
+
+def dests(tmp_path: Path, *names: str) -> list[Path]:
+    out = []
+    for name in names:
+        (tmp_path / name).mkdir()
+        out.append(tmp_path / name)
+    return out
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[object]:
+    """Mount real tmpfs filesystems of a given size; unmounted at the end whatever happens."""
+    if not ROOT:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted: list[Path] = []
+
+    def mount(name: str, size: str, *options: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        opts = ",".join([f"size={size}", *options])
+        subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(point)], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", str(point)], check=True)
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+def test_plan_default_into_and_single_file(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    tree = scan_source(src)
+    [d] = dests(tmp_path, "d")
+
+    [plan] = plan_destinations(tree, src, [d], into=False)
+    assert (plan.root, plan.creates_root) == (d / "A001", True)
+    assert plan.target_for("CLIPS/A001C001.mov") == d / "A001" / "CLIPS" / "A001C001.mov"
+
+    [plan] = plan_destinations(tree, src, [d], into=True)
+    assert (plan.root, plan.creates_root) == (d, False)
+
+    clip = src / "CLIPS" / "A001C001.mov"
+    one = scan_source(clip)
+    for into in (False, True):
+        [plan] = plan_destinations(one, clip, [d], into=into)
+        assert plan.target_for(one.files[0].relative_path) == d / "A001C001.mov"
+
+    with pytest.raises(ValueError):
+        plan_destinations(tree, src, [], into=False)
+    with pytest.raises(ValueError):
+        plan_destinations(tree, tmp_path, [d], into=False)
+
+
+# --- a clean run --------------------------------------------------------------------------------
+
+
+def test_clean_run_has_no_errors_and_counts_what_to_copy(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    a, b = dests(tmp_path, "a", "b")
+
+    report, _ = run(src, [a, b], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+
+    assert report.ok, report.errors
+    assert set(codes(report.warnings)) == {C.DEST_SAME_DEVICE, C.DEST_ON_SOURCE_DEVICE}
+    check = report.destinations[0]
+    assert (check.files_to_copy, check.bytes_to_copy, check.files_present) == (3, 10_004, 0)
+    # 10,000 B -> 3 blocks, 4 B -> 1 block, 0 B -> 0; 3 folders (root, CLIPS, EMPTY_DIR).
+    assert check.required_bytes == (3 + 1 + 3) * 4096
+    assert not any(p.name.startswith(".offload-probe") for p in a.iterdir())  # probe removed
+
+
+def test_files_already_there_are_not_counted_again(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    [d] = dests(tmp_path, "d")
+    for f in scan_source(src).files:
+        target = write(d / "A001" / f.relative_path, f.path.read_bytes())
+        os.utime(target, ns=(f.mtime_ns, f.mtime_ns))
+    write(d / "A001" / "empty.txt", b"different now")
+
+    report, _ = run(src, [d], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+
+    check = report.destinations[0]
+    assert (check.files_to_copy, check.files_present) == (1, 2)
+    assert check.bytes_to_copy == 0  # empty.txt: 0 bytes to write again
+    # one partial of the largest present file (10,000 B) + the missing EMPTY_DIR
+    assert check.required_bytes == 3 * 4096 + 4096
+
+
+def test_report_is_deterministic(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    write(src / "a:b", b"x")
+    write(src / "A:B", b"y")
+    a, b = dests(tmp_path, "a", "b")
+    first, _ = run(src, [a, b], filesystem_of=exfat)
+    second, _ = run(src, [a, b], filesystem_of=exfat)
+    assert first == second
+
+
+# --- destination folder -------------------------------------------------------------------------
+
+
+def test_missing_and_not_a_folder(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    not_dir = write(tmp_path / "file")
+    report, _ = run(src, [tmp_path / "missing", not_dir])
+    assert codes(report.errors) == [C.DEST_MISSING, C.DEST_NOT_DIRECTORY]
+    assert report.errors[0].path == tmp_path / "missing"
+    assert report.errors[0].destination_index == 0
+    assert report.errors[1].destination_index == 1
+
+
+def test_existing_entry_of_the_wrong_type_at_a_target(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    [d] = dests(tmp_path, "d")
+    write(d / "A001" / "CLIPS")  # a file where the copy needs a folder
+    (d / "A001" / "empty.txt").mkdir()  # a folder where the copy puts a file
+    report, _ = run(src, [d])
+    assert [(i.code, i.path) for i in report.errors] == [
+        (C.TARGET_TYPE_CONFLICT, d / "A001" / "CLIPS"),
+        (C.TARGET_TYPE_CONFLICT, d / "A001" / "empty.txt"),
+    ]
+
+    write(tmp_path / "e" / "A001")  # the root itself is a file
+    report, _ = run(src, [tmp_path / "e"])
+    assert codes(report.errors) == [C.TARGET_TYPE_CONFLICT]
+
+
+@pytest.mark.skipif(
+    ROOT, reason="root ignores permission bits (the read-only mount test covers it)"
+)
+def test_not_writable_by_permissions(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    [d] = dests(tmp_path, "d")
+    d.chmod(0o555)
+    try:
+        report, _ = run(src, [d])
+    finally:
+        d.chmod(0o755)
+    assert C.DEST_NOT_WRITABLE in codes(report.errors)
+
+
+@pytest.mark.fault
+def test_read_only_mount_is_not_writable(tmp_path: Path, tmpfs: object) -> None:
+    src = card(tmp_path)
+    ro = tmpfs("ro", "64k", "ro")  # type: ignore[operator]
+    report, _ = run(src, [ro])
+    [item] = [i for i in report.errors if i.code is C.DEST_NOT_WRITABLE]
+    assert item.path == ro
+    assert "Read-only file system" in item.message
+
+
+# --- overlaps -----------------------------------------------------------------------------------
+
+
+def test_destination_inside_source_directly_and_through_a_symlink(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    alias = tmp_path / "alias"
+    os.symlink(src / "CLIPS", alias)
+    report, _ = run(src, [src / "EMPTY_DIR", alias, src])
+    inside = [i for i in report.errors if i.code is C.DEST_INSIDE_SOURCE]
+    assert [i.destination_index for i in inside] == [0, 1, 2]
+
+
+@needs_root
+@pytest.mark.fault
+def test_destination_inside_source_through_a_bind_mount(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    subprocess.run(["mount", "--bind", str(src), str(bound)], check=True)
+    try:
+        report, _ = run(src, [bound / "EMPTY_DIR"])
+    finally:
+        subprocess.run(["umount", str(bound)], check=True)
+    assert C.DEST_INSIDE_SOURCE in codes(report.errors)
+
+
+def test_copy_that_would_land_on_the_source(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    # cp -r A001 <its parent> would write A001 onto itself.
+    report, _ = run(src, [tmp_path])
+    assert C.TARGET_OVERLAPS_SOURCE in codes(report.errors)
+    # Copying the content "into" the parent: the target tree holds the source.
+    report, _ = run(src, [tmp_path], into=True)
+    assert C.TARGET_OVERLAPS_SOURCE in codes(report.errors)
+    # A single file copied into its own folder.
+    clip = src / "CLIPS" / "A001C001.mov"
+    report, _ = run(clip, [src / "CLIPS"])
+    assert C.TARGET_OVERLAPS_SOURCE in codes(report.errors)
+
+
+def test_source_elsewhere_inside_a_destination_is_a_warning(tmp_path: Path) -> None:
+    src = card(tmp_path / "ingest")
+    report, _ = run(src, [tmp_path])  # lands in tmp_path/A001, beside ingest/A001
+    assert report.ok, report.errors
+    assert C.DEST_CONTAINS_SOURCE in codes(report.warnings)
+
+
+def test_same_folder_twice_and_nested_destinations(tmp_path: Path) -> None:
+    src = card(tmp_path / "cards")
+    [a] = dests(tmp_path, "a")
+    os.symlink(a, tmp_path / "a-alias")
+    (a / "A001").mkdir()
+    report, _ = run(src, [a, tmp_path / "a-alias", a / "A001"])
+    assert [(i.code, i.destination_index) for i in report.errors] == [
+        (C.DEST_DUPLICATE, 1),
+        (C.DEST_OVERLAP, 2),
+    ]
+
+
+def test_destinations_on_one_device_are_not_a_backup(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    a, b = dests(tmp_path, "a", "b")
+    report, _ = run(src, [a, b])
+    [same] = [i for i in report.warnings if i.code is C.DEST_SAME_DEVICE]
+    assert str(a) in same.message and str(b) in same.message
+    assert "not backups" in same.message
+
+
+# --- free space ---------------------------------------------------------------------------------
+
+
+@pytest.mark.fault
+def test_free_space_shortfall_on_a_real_small_tmpfs(tmp_path: Path, tmpfs: object) -> None:
+    src = tmp_path / "A001"
+    write(src / "a.mov", b"a" * 600_000)
+    write(src / "b.mov", b"b" * 600_000)
+    small = tmpfs("small", "1m")  # type: ignore[operator]
+
+    report, _ = run(src, [small], reserve_bytes=0)
+
+    [item] = report.errors
+    assert (item.code, item.path, item.destination_index) == (C.INSUFFICIENT_SPACE, small, 0)
+    check = report.destinations[0]
+    assert check.free_bytes == 1024 * 1024
+    short = check.required_bytes - check.free_bytes
+    assert short > 0 and f"{short:,} bytes" in item.message
+    assert human_bytes(short) in item.message
+
+
+@pytest.mark.fault
+def test_block_rounding_counts_many_small_files(tmp_path: Path, tmpfs: object) -> None:
+    src = tmp_path / "A001"
+    for i in range(300):  # 300 bytes in all, but 300 blocks of 4 KiB on a 256-block tmpfs
+        write(src / f"s{i:03}.xml", b"x")
+    small = tmpfs("small", "1m")  # type: ignore[operator]
+
+    report, _ = run(src, [small], reserve_bytes=0)
+
+    assert codes(report.errors) == [C.INSUFFICIENT_SPACE]
+    assert report.destinations[0].required_bytes == 301 * 4096
+
+
+@pytest.mark.fault
+def test_destinations_on_one_filesystem_share_its_free_space(tmp_path: Path, tmpfs: object) -> None:
+    src = tmp_path / "A001"
+    write(src / "a.mov", b"a" * 600_000)  # fits once in 1 MiB, not twice
+    shared = tmpfs("shared", "1m")  # type: ignore[operator]
+    a, b = shared / "a", shared / "b"
+    a.mkdir()
+    b.mkdir()
+
+    alone, _ = run(src, [a], reserve_bytes=0)
+    assert alone.ok, alone.errors
+
+    both, _ = run(src, [a, b], reserve_bytes=0)
+    space = [i for i in both.errors if i.code is C.INSUFFICIENT_SPACE]
+    assert [i.destination_index for i in space] == [0, 1]
+    assert "share one filesystem" in space[0].message
+
+
+def test_shared_free_space_with_an_injected_probe(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    a, b = dests(tmp_path, "a", "b")  # same st_dev: one filesystem
+    need = 7 * 4096
+    fits_once = lambda _: SpaceInfo(need + 4096, 4096)  # noqa: E731
+    alone, _ = run(src, [a], space_of=fits_once, reserve_bytes=0)
+    assert alone.ok
+    both, _ = run(src, [a, b], space_of=fits_once, reserve_bytes=0)
+    assert codes(both.errors) == [C.INSUFFICIENT_SPACE, C.INSUFFICIENT_SPACE]
+
+
+def test_unreadable_free_space_is_a_warning(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    [d] = dests(tmp_path, "d")
+
+    def broken(_: Path) -> SpaceInfo:
+        raise OSError(5, "Input/output error")
+
+    report, _ = run(src, [d], space_of=broken)
+    assert report.ok
+    assert C.FREE_SPACE_UNKNOWN in codes(report.warnings)
+
+
+# --- names the destination refuses --------------------------------------------------------------
+
+
+def exfat_card(tmp_path: Path) -> Path:
+    src = tmp_path / "A001"
+    for rel in [
+        "CLIPS/clip:1.mov",
+        "CLIPS/what?.mov",
+        "CLIPS/tab\there.mov",
+        "CLIPS/trailing.",
+        "CLIPS/A001C001.MOV",
+        "CLIPS/a001c001.mov",
+        "CLIPS/ok.mov",
+        "CON.txt",
+        unicodedata.normalize("NFC", "Caf\u00e9"),
+        unicodedata.normalize("NFD", "Caf\u00e9"),
+    ]:
+        write(src / rel, b"x")
+    os.symlink("CLIPS/ok.mov", src / "link")
+    return src
+
+
+def test_exfat_illegal_names_collisions_and_symlinks(tmp_path: Path) -> None:
+    src = exfat_card(tmp_path)
+    [d] = dests(tmp_path, "d")
+
+    report, _ = run(src, [d], filesystem_of=exfat)
+
+    errors = [(i.code, i.path) for i in report.errors]
+    assert errors == [
+        (C.NAME_INVALID_CHARS, src / "CLIPS" / "clip:1.mov"),
+        (C.NAME_INVALID_CHARS, src / "CLIPS" / "tab\there.mov"),
+        (C.NAME_TRAILING_DOT_OR_SPACE, src / "CLIPS" / "trailing."),
+        (C.NAME_INVALID_CHARS, src / "CLIPS" / "what?.mov"),
+        (C.SYMLINK_UNSUPPORTED, src / "link"),
+        (C.NAME_CASE_COLLISION, d / "A001" / "CLIPS"),
+    ]
+    message = report.errors[0].message
+    assert "':'" in message and "exfat" in message and "rename" in message
+    warnings = codes(report.warnings)
+    assert C.NAME_RESERVED_WINDOWS in warnings
+    assert C.NAME_NORMALISATION_COLLISION in warnings
+
+    on_ext4, _ = run(src, [d], filesystem_of=ext4)
+    assert on_ext4.ok, on_ext4.errors
+
+
+def test_root_folder_name_is_checked_too(tmp_path: Path) -> None:
+    src = tmp_path / "DAY 1: A"
+    write(src / "a.mov")
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=exfat)
+    assert [(i.code, i.path) for i in report.errors] == [(C.NAME_INVALID_CHARS, src)]
+    report, _ = run(src, [d], filesystem_of=exfat, into=True)
+    assert report.ok
+
+
+def test_unknown_filesystem_is_a_warning(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d], filesystem_of=lambda _: FilesystemInfo("unknown"))
+    assert report.ok
+    assert C.FILESYSTEM_UNKNOWN in codes(report.warnings)
+
+
+def test_long_names_and_paths_on_every_filesystem(tmp_path: Path) -> None:
+    src = tmp_path / "A001"
+    name = "N" * 250 + ".mov"  # 254 bytes: fits NAME_MAX, not with a 10-byte partial suffix
+    write(src / name)
+    [d] = dests(tmp_path, "d")
+    report, _ = run(src, [d])
+    assert report.ok
+    report, _ = run(src, [d], name_headroom_bytes=10)
+    assert codes(report.errors) == [C.NAME_TOO_LONG]
+
+    # A source path that fits PATH_MAX and a destination path that makes it too long.
+    deep_src = tmp_path / "S"
+    rel = "/".join(["s" * 200] * 15)  # ~3 kB
+    write(deep_src / rel / "clip.mov")
+    deep_dest = tmp_path.joinpath(*["d" * 200] * 6)
+    deep_dest.mkdir(parents=True)
+    report, _ = run(deep_src, [deep_dest])
+    too_long = [i for i in report.errors if i.code is C.PATH_TOO_LONG]
+    assert too_long and too_long[-1].path == deep_src / rel / "clip.mov"
+    assert set(codes(report.errors)) == {C.PATH_TOO_LONG}
+
+
+# --- source findings ----------------------------------------------------------------------------
+
+
+def test_symlinks_outside_and_special_files_are_warnings(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    os.symlink("../../etc", src / "out")
+    os.symlink("CLIPS", src / "in")
+    os.mkfifo(src / "pipe")
+    write(src / ".DS_Store")
+    [d] = dests(tmp_path, "d")
+
+    report, _ = run(src, [d])
+
+    assert report.ok
+    source_items = [(i.code, i.path) for i in report.warnings if i.destination_index is None]
+    assert source_items == [
+        (C.SYMLINK_OUTSIDE_SOURCE, src / "out"),
+        (C.SPECIAL_FILE_SKIPPED, src / "pipe"),
+    ]
+
+
+def test_preflight_needs_a_plan(tmp_path: Path) -> None:
+    src = card(tmp_path)
+    with pytest.raises(ValueError):
+        preflight(scan_source(src, ignore=IgnoreRules.none()), [])
