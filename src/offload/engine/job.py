@@ -30,7 +30,6 @@ from offload.events import (
     JobStarted,
     NullSink,
 )
-from offload.fs.ops import device_name
 from offload.hashing.registry import ALGORITHMS
 from offload.ledger import Ledger
 from offload.options import CopyOptions
@@ -185,7 +184,7 @@ class CopyJob:
         )
         tickets = [FileTicket(task, sequence) for sequence, task in enumerate(self.tasks)]
         book = _ResultBook(report, tickets, options.algorithms, self.sink)
-        devices = [device_name(root) for root in self.destination_roots]
+        devices = [str(root) for root in self.destination_roots]
         self.sink.emit(
             JobStarted(
                 files=len(tickets),

@@ -1,0 +1,293 @@
+"""Offload a whole card (a folder tree, or one file) to several destinations.
+
+``plan_offload`` scans the source, plans each destination, runs the preflight and decides
+per file and destination what is left to do (an incremental offload skips what a ledger
+proves verified there). ``run_offload`` copies the rest with one CopyJob, then reproduces
+symlinks, empty folders and folder mtimes, and returns an OffloadReport. Neither prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from offload.engine.cancel import CancelToken
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
+from offload.engine.partial import is_partial_name
+from offload.errors import UsageError
+from offload.events import EventSink, NullSink, WarningIssued
+from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
+from offload.options import CopyOptions
+from offload.plan import (
+    DestinationPlan,
+    IgnoreRules,
+    PreflightItem,
+    PreflightReport,
+    ScanError,
+    SourceTree,
+    plan_destinations,
+    preflight,
+    scan_source,
+)
+from offload.results import DestinationFileResult, DestinationStatus, JobReport
+
+# Our own state on a destination, and partials of an interrupted run, are never card content.
+TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*")
+# What a partial's name adds to the final name (see engine.partial.partial_name).
+_PARTIAL_NAME_HEADROOM = len(".offload-partial.12345678.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffloadOptions:
+    """Options of a card offload; ``copy`` holds the engine's."""
+
+    copy: CopyOptions = field(default_factory=CopyOptions)
+    into: bool = False  # copy the source's content into DEST instead of DEST/<source name>
+    ignore: IgnoreRules = field(
+        default_factory=lambda: IgnoreRules.default(exclude_root_ascmhl=True)
+    )
+    # Skip files a ledger proves verified on a destination (resume, incremental offloads).
+    incremental: bool = True
+
+
+@dataclass
+class SymlinkResult:
+    destination_index: int
+    relative_path: str
+    target: str
+    status: str  # "created", "skipped" (same link there), "failed"
+    error: str | None = None
+
+
+@dataclass
+class OffloadPlan:
+    source: Path
+    tree: SourceTree
+    plans: list[DestinationPlan]
+    preflight: PreflightReport
+    tasks: list[FileTask]
+    options: OffloadOptions
+    ledgers: list[Ledger]
+
+    @property
+    def bytes_to_copy(self) -> int:
+        return sum(t.source.size_bytes for t in self.tasks if any(t.targets))
+
+    @property
+    def files_to_copy(self) -> int:
+        return sum(1 for t in self.tasks if any(t.targets))
+
+
+@dataclass
+class OffloadReport:
+    """The outcome of a card offload: the engine's JobReport plus what the card layer did."""
+
+    source: str
+    plans: list[DestinationPlan]
+    job: JobReport
+    symlinks: list[SymlinkResult] = field(default_factory=list)
+    directories: int = 0
+    warnings: list[PreflightItem] = field(default_factory=list)
+    removed_partials: int = 0
+    folder_errors: list[str] = field(default_factory=list)
+    report_paths: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        code = int(self.job.exit_code)
+        if code == 0 and (self.folder_errors or any(s.status == "failed" for s in self.symlinks)):
+            return 1
+        return code
+
+
+def plan_offload(
+    source: Path | str, destinations: Sequence[Path | str], options: OffloadOptions | None = None
+) -> OffloadPlan:
+    """Scan, plan and preflight an offload; decide what each destination still needs.
+
+    Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
+    the preflight finds an error; the message names every problem, one per line.
+    """
+    options = options or OffloadOptions()
+    source_path = Path(os.path.abspath(source))
+    if not destinations:
+        raise UsageError("no destination given; name at least one destination folder")
+    ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    try:
+        tree = scan_source(source_path, ignore=ignore)
+    except ScanError as exc:
+        raise UsageError(
+            f"cannot read the source completely: {exc}; nothing was copied "
+            "(check the card and the reader)",
+            path=exc.path,
+        ) from None
+    try:
+        plans = plan_destinations(
+            tree, source_path, [Path(d) for d in destinations], into=options.into
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    checked = preflight(tree, plans, name_headroom_bytes=_PARTIAL_NAME_HEADROOM)
+    if checked.errors:
+        lines = "\n".join(f"{item.message}" for item in checked.errors)
+        raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+    ledgers = [Ledger(plan.root) for plan in plans]
+    entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    algorithms = options.copy.algorithms
+    tasks: list[FileTask] = []
+    for source_file in tree.files:
+        targets: list[Path | None] = []
+        preset: list[DestinationFileResult] = []
+        for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
+            trusted = (
+                ledger.trusted(
+                    source_file.relative_path,
+                    size_bytes=source_file.size_bytes,
+                    mtime_ns=source_file.mtime_ns,
+                    algorithms=algorithms,
+                    entries=known,
+                )
+                if known
+                else None
+            )
+            final = plan.target_for(source_file.relative_path)
+            if trusted is None:
+                targets.append(final)
+                continue
+            targets.append(None)
+            if trusted.final_name:
+                final = final.with_name(trusted.final_name)
+            preset.append(
+                DestinationFileResult(
+                    destination_index=plan.index,
+                    final_path=str(final),
+                    status=DestinationStatus.SKIPPED,
+                    digests={name: trusted.digests[name] for name in algorithms},
+                )
+            )
+        tasks.append(FileTask(source_file, tuple(targets), tuple(preset)))
+    return OffloadPlan(source_path, tree, plans, checked, tasks, options, ledgers)
+
+
+def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
+    try:
+        return ledger.load()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {ledger.path}: {exc}; fix or move it away", path=ledger.path
+        ) from None
+
+
+def run_offload(
+    plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
+) -> OffloadReport:
+    """Copy what the plan says, then links, folders and folder times. Blocks until done.
+
+    Everything that goes wrong during the copy is in the report (``exit_code``); raises only
+    for bugs.
+    """
+    sink = sink or NullSink()
+    cancel = cancel or CancelToken()
+    for item in plan.preflight.warnings:
+        sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
+    removed = sum(_remove_stray_partials(p.root) for p in plan.plans)
+    job = CopyJob(
+        plan.tasks,
+        [p.destination for p in plan.plans],
+        plan.options.copy,
+        sink=sink,
+        cancel=cancel,
+        ledgers=plan.ledgers,
+    )
+    job_report = job.run()
+    report = OffloadReport(
+        source=str(plan.source),
+        plans=plan.plans,
+        job=job_report,
+        warnings=list(plan.preflight.warnings),
+        removed_partials=removed,
+    )
+    if job_report.cancelled:
+        return report
+    lost = {d.index for d in job_report.destinations if d.lost}
+    for dest_plan in plan.plans:
+        if dest_plan.index in lost:
+            continue
+        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
+        report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
+    report.directories = len(plan.tree.directories)
+    return report
+
+
+def offload(
+    source: Path | str,
+    destinations: Sequence[Path | str],
+    *,
+    options: OffloadOptions | None = None,
+    sink: EventSink | None = None,
+    cancel: CancelToken | None = None,
+) -> OffloadReport:
+    """plan_offload + run_offload. Raises UsageError for bad input (nothing written)."""
+    return run_offload(plan_offload(source, destinations, options), sink=sink, cancel=cancel)
+
+
+def _remove_stray_partials(root: Path) -> int:
+    """Delete partial files an interrupted run left under *root*; returns how many."""
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            if is_partial_name(name):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
+
+
+def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResult]:
+    results = []
+    for link in tree.symlinks:
+        target = plan.target_for(link.relative_path)
+        result = SymlinkResult(plan.index, link.relative_path, link.target, "created")
+        try:
+            if os.path.islink(target) and os.readlink(target) == link.target:
+                result.status = "skipped"
+            else:
+                os.makedirs(target.parent, exist_ok=True)
+                os.symlink(link.target, target)
+                os.utime(target, ns=(link.mtime_ns, link.mtime_ns), follow_symlinks=False)
+        except OSError as exc:
+            result.status = "failed"
+            result.error = f"cannot create symlink {target}: {exc.strerror or exc}"
+        results.append(result)
+    return results
+
+
+def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
+    """Create every folder (empty ones too) and give each its source mtime, deepest first."""
+    errors = []
+    folders = [plan.target_for(d) for d in tree.directories]
+    sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
+    if plan.creates_root:
+        folders.append(plan.root)
+        sources.append(tree.root)
+    for folder in folders:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            errors.append(f"cannot create folder {folder}: {exc.strerror or exc}")
+    for folder, source in sorted(
+        zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
+    ):
+        try:
+            mtime = os.lstat(source).st_mtime_ns
+            os.utime(folder, ns=(mtime, mtime))
+        except OSError as exc:
+            errors.append(f"cannot set the time of folder {folder}: {exc.strerror or exc}")
+    return errors
