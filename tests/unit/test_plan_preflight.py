@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,18 +194,35 @@ def test_existing_entry_of_the_wrong_type_at_a_target(tmp_path: Path) -> None:
     assert codes(report.errors) == [C.TARGET_TYPE_CONFLICT]
 
 
-@pytest.mark.skipif(
-    ROOT, reason="root ignores permission bits (the read-only mount test covers it)"
-)
+_CHILD = """
+import sys
+from pathlib import Path
+from offload.plan import FilesystemInfo, plan_destinations, preflight, scan_source
+src, dest = Path(sys.argv[1]), Path(sys.argv[2])
+tree = scan_source(src)
+plans = plan_destinations(tree, src, [dest], into=False)
+report = preflight(tree, plans, filesystem_of=lambda _: FilesystemInfo("ext4"))
+print(" ".join(i.code for i in report.errors))
+"""
+
+
 def test_not_writable_by_permissions(tmp_path: Path) -> None:
+    # Root ignores permission bits: run the preflight in a child without DAC override, so the
+    # kernel itself refuses the probe file (as it would for a DIT's ordinary user).
     src = card(tmp_path)
     [d] = dests(tmp_path, "d")
+    cmd = [sys.executable, "-c", _CHILD, str(src), str(d)]
+    if ROOT:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root without setpriv: cannot make a folder unwritable")
+        cmd = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *cmd]
     d.chmod(0o555)
     try:
-        report, _ = run(src, [d])
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
     finally:
         d.chmod(0o755)
-    assert C.DEST_NOT_WRITABLE in codes(report.errors)
+    assert done.stdout.split() == [C.DEST_NOT_WRITABLE]
 
 
 @pytest.mark.fault
