@@ -1,0 +1,248 @@
+"""``offload``: whole cards and folders.
+
+    offload copy SOURCE DEST [DEST ...]   copy with verification (see ``offload copy --help``)
+
+Exit codes (all commands): 0 everything verified (or already verified); 1 completed, but some
+destination or file failed; 2 nothing could be copied; 64 usage error or refused by the
+preflight, nothing written; 130 cancelled (partials removed; re-run to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from offload import __version__
+from offload.card import OffloadOptions, plan_offload, run_offload
+from offload.cli.common import Environment, cancel_on_signals
+from offload.cli.live import LiveView
+from offload.engine.cancel import CancelToken
+from offload.errors import ExitCode, UsageError
+from offload.events import Event, EventSink, FanoutSink, WarningIssued
+from offload.hashing.registry import UnknownHashError, parse_algorithms
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.plan import IgnoreRules, human_bytes
+from offload.progress import ProgressModel
+from offload.report.events_json import JsonLinesSink
+from offload.report.job_report import write_reports
+from offload.report.summary import summary_table
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all verified (or already verified); 1 completed, but some "
+    "destination or file failed; 2 nothing could be copied; 64 usage error or "
+    "refused by the preflight, nothing written; 130 cancelled (re-run to resume)."
+)
+
+
+class _UsageParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def default_report_dir() -> Path:
+    """Local reports: $OFFLOAD_REPORT_DIR, else $XDG_STATE_HOME/offload-ai/reports."""
+    if os.environ.get("OFFLOAD_REPORT_DIR"):
+        return Path(os.environ["OFFLOAD_REPORT_DIR"])
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return Path(state) / "offload-ai" / "reports"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _UsageParser(
+        prog="offload",
+        allow_abbrev=False,
+        epilog=EXIT_CODES_HELP,
+        description="Offload camera cards to several drives, verified.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_UsageParser)
+    copy = commands.add_parser(
+        "copy",
+        allow_abbrev=False,
+        epilog=EXIT_CODES_HELP,
+        help="copy a card or folder to several destinations with verification",
+        description="Copy SOURCE (a card, a folder or a file) into every DEST, like cp -r: "
+        "by default into DEST/<source folder name>/ (--into copies the contents "
+        "into DEST itself). One read of the source feeds every destination; each "
+        "file is written under a hidden partial name, flushed, read back from the "
+        "media and compared before it gets its final name. Re-running the same "
+        "command resumes an interrupted offload and copies only what is new.",
+    )
+    copy.add_argument("source", metavar="SOURCE")
+    copy.add_argument("destinations", metavar="DEST", nargs="+")
+    copy.add_argument(
+        "--into",
+        action="store_true",
+        help="copy the contents of SOURCE into DEST (not DEST/<name>/)",
+    )
+    copy.add_argument(
+        "-t",
+        "--hash",
+        action="append",
+        metavar="HASH",
+        help="xxh64 (default), xxh3, xxh128, md5, sha1, sha256, c4; repeat or "
+        "comma-separate for several",
+    )
+    copy.add_argument(
+        "--verify",
+        choices=[m.value for m in VerifyMode],
+        default=VerifyMode.FULL.value,
+        help="transfer: in-flight hash + size; destination: + read back every "
+        "copy from the media; full (default): + re-read the source",
+    )
+    policy = copy.add_mutually_exclusive_group()
+    policy.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a different file already at the destination (only "
+        "after the new copy is verified)",
+    )
+    policy.add_argument(
+        "--keep-both",
+        action="store_true",
+        help="keep a different existing file and name the new copy 'name (1).ext'",
+    )
+    copy.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="do not skip files an earlier run verified on a destination",
+    )
+    copy.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="also ignore names (or /-anchored paths) matching PATTERN",
+    )
+    copy.add_argument(
+        "--no-default-ignore",
+        action="store_true",
+        help="copy OS junk too (.DS_Store, ._*, .Spotlight-V100, ...)",
+    )
+    copy.add_argument(
+        "-b", "--block-size", type=int, metavar="BYTES", help="read block size (default 8 MiB)"
+    )
+    copy.add_argument(
+        "--json", action="store_true", help="print one JSON event per line on stdout (docs/json.md)"
+    )
+    copy.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    copy.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help=f"where local reports go (default {default_report_dir()})",
+    )
+    return parser
+
+
+def _copy_options(args: argparse.Namespace) -> OffloadOptions:
+    try:
+        algorithms = parse_algorithms(args.hash or ["xxh64"])
+        existing = (
+            ExistingFilePolicy.OVERWRITE
+            if args.overwrite
+            else ExistingFilePolicy.KEEP_BOTH
+            if args.keep_both
+            else ExistingFilePolicy.FAIL
+        )
+        extra = {"chunk_size": args.block_size} if args.block_size is not None else {}
+        copy = CopyOptions(
+            algorithms=algorithms, verify=VerifyMode(args.verify), existing=existing, **extra
+        )
+        ignore = IgnoreRules.none() if args.no_default_ignore else IgnoreRules.default()
+        ignore = IgnoreRules(ignore.adding(args.ignore).patterns, exclude_root_ascmhl=True)
+    except (UnknownHashError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return OffloadOptions(copy=copy, into=args.into, ignore=ignore, incremental=not args.no_resume)
+
+
+class _WarningPrinter:
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, WarningIssued):
+            self._env.warning(event.message)
+
+
+def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
+    options = _copy_options(args)
+    plan = plan_offload(args.source, args.destinations, options)
+    model = ProgressModel()
+    json_sink = JsonLinesSink(env.stdout, progress=model) if args.json else None
+    sink: EventSink = (
+        json_sink if json_sink is not None else FanoutSink(model, _WarningPrinter(env))
+    )
+    console = Console(file=env.stderr)
+    live = not args.json and not args.quiet and console.is_terminal
+    if not args.json:
+        print(
+            f"Offloading {plan.tree.file_count} files ({human_bytes(plan.tree.total_bytes)}) "
+            f"from {plan.source}: {plan.files_to_copy} to copy, "
+            f"{human_bytes(plan.bytes_to_copy)}",
+            file=env.stderr,
+            flush=True,
+        )
+    cancel = CancelToken()
+    with cancel_on_signals(env, cancel):
+        if live:
+            with LiveView(model, console):
+                report = run_offload(plan, sink=sink, cancel=cancel)
+        else:
+            report = run_offload(plan, sink=sink, cancel=cancel)
+    if not report.job.cancelled:
+        write_reports(report, args.report_dir or default_report_dir())
+    failures = [
+        (f.relative_path, d.error) for f in report.job.files for d in f.destinations if d.error
+    ]
+    failures += [(f"{s.relative_path}", s.error) for s in report.symlinks if s.error]
+    if json_sink is not None:
+        json_sink.write(
+            {
+                "event": "job_report",
+                "exit_code": report.exit_code,
+                "reports": report.report_paths,
+                "destinations": [vars(d) for d in report.job.destinations],
+                "failures": [{"path": p, "error": e} for p, e in failures],
+            }
+        )
+        return report.exit_code
+    Console(file=env.stdout if env.stdout.isatty() else env.stderr).print(summary_table(report))
+    seen: set[str | None] = set()
+    for path, error in failures:
+        if error not in seen:
+            env.error(error or path)
+            seen.add(error)
+    for error in report.folder_errors:
+        env.error(error)
+    if report.job.cancelled:
+        env.error("cancelled: partial files were removed; run the same command again to resume")
+    for path in report.report_paths[:1]:
+        print(f"Report: {path}", file=env.stderr)
+    return report.exit_code
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "copy":
+            return cmd_copy(args, env)
+        raise UsageError(f"unknown command {args.command}")
+    except UsageError as error:
+        for line in error.message.splitlines():
+            env.error(line)
+        return int(ExitCode.USAGE)
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

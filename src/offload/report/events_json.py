@@ -1,0 +1,82 @@
+"""``--json``: one JSON object per line on stdout for other programs (schema in docs/json.md).
+
+Every engine event becomes a line ``{"event": "<snake_case name>", "time": <unix s>, ...}``
+with the event's fields, except the per-chunk byte counts, which are folded into a
+``progress`` line at most every ``interval_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+import time
+from typing import Any, TextIO
+
+from offload.events import BytesVerified, DestinationBytesWritten, Event, SourceBytesRead
+from offload.progress import ProgressModel
+
+_BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, BytesVerified)
+
+
+def event_name(event: Event) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+
+
+class JsonLinesSink:
+    """Writes events as JSON lines. Thread-safe (one lock around each write)."""
+
+    def __init__(self, stream: TextIO, *, progress: ProgressModel, interval_s: float = 0.5) -> None:
+        self._stream = stream
+        self._progress = progress
+        self._interval_s = interval_s
+        self._lock = threading.Lock()
+        self._last_progress = 0.0
+
+    def write(self, payload: dict[str, Any]) -> None:
+        line = json.dumps(payload, ensure_ascii=False)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def emit(self, event: Event) -> None:
+        self._progress.emit(event)
+        if isinstance(event, _BYTE_EVENTS):
+            now = time.monotonic()
+            if now - self._last_progress >= self._interval_s:
+                self._last_progress = now
+                self.write_progress()
+            return
+        payload: dict[str, Any] = {"event": event_name(event), "time": round(time.time(), 3)}
+        payload.update(dataclasses.asdict(event))
+        self.write(payload)
+
+    def write_progress(self) -> None:
+        snap = self._progress.snapshot()
+        self.write(
+            {
+                "event": "progress",
+                "time": round(time.time(), 3),
+                "bytes_total": snap.total_bytes,
+                "source_bytes_read": snap.source_bytes_read,
+                "source_bytes_verified": snap.source_bytes_verified,
+                "files_total": snap.total_files,
+                "files_finished": snap.files_finished,
+                "fraction": round(snap.fraction, 4),
+                "rate_bytes_s": round(snap.rate_bytes_s),
+                "eta_s": None if snap.eta_s is None else round(snap.eta_s, 1),
+                "destinations": [
+                    {
+                        "index": d.index,
+                        "phase": d.phase,
+                        "bytes_written": d.bytes_written,
+                        "bytes_verified": d.bytes_verified,
+                        "files_done": d.files_done,
+                        "files_failed": d.files_failed,
+                        "lost": d.lost,
+                    }
+                    for d in snap.destinations
+                ],
+            }
+        )
