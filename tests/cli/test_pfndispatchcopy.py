@@ -115,7 +115,7 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
         "missing": str(card.parent / "missing.mov"),
         "nowhere": str(card.parent / "nowhere" / "x.mov"),
     }
-    code, out, err = run([a.format(**values) for a in argv])
+    code, _out, err = run([a.format(**values) for a in argv])
     assert code == 64
     assert err.startswith("ERROR: ") and needle in err and err.count("\n") == 1
     assert os.listdir(card.parent / "d1") == []
