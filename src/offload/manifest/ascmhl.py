@@ -1,0 +1,483 @@
+"""ASC MHL v2.0 writer: appends one generation (manifest + chain entry) to ``ROOT/ascmhl/``.
+
+What a generation records, and why (the reference tool ``ascmhl`` 1.2 decides the same way,
+``commands.seal_file_path`` and ``generator.MHLGenerationCreationSession``):
+
+* A path the history does not know yet (no ``original`` hash anywhere): every format is
+  written with ``action="original"``.
+* A known path: each format the history has a reference hash for is ``verified`` if equal,
+  ``failed`` if not. Formats the history has no hash in yet are ``verified`` when some other
+  format was verified in this generation (they were computed in the same pass over the same
+  bytes), left out when a format failed (a hash of bytes known to be wrong is no reference),
+  and ``original`` when the file has no format in common with the history (nothing could
+  be compared; the new format is the first of its kind for the path).
+* Files passed as *failed* (the copy tool found the copy bad): ascmhl writes ``failed`` only
+  as the result of comparing with a recorded hash, so such a file is written only when it is
+  known to the history and at least one format differs from it; then with the actions above.
+  Otherwise it is left out: writing it ``original`` would make bad bytes the reference, and
+  a ``failed`` without a recorded hash is nothing the reference tool ever writes or reads.
+* Folder hashes cover what is written (plus empty folders), with every digest of each file
+  (those of failed formats included, as ascmhl hashes what is on disk). A file left out is
+  not hashed into its folder: if it is on disk all the same, ``ascmhl verify -dh`` will
+  rightly report the folder.
+
+The manifest is written in one streaming pass (entries are text, not a DOM), atomically, and
+never replaces an existing file; then the chain file is rewritten atomically. Nested
+histories (an ``ascmhl`` folder below the root) are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from offload.errors import describe_os_error
+from offload.fs.ops import fsync_dir
+from offload.hashing import UnknownHashError, resolve_algorithm
+from offload.manifest.atomic import AtomicFile, write_file_atomically
+from offload.manifest.digest import format_order, normalize_digest, sorted_formats
+from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
+from offload.manifest.errors import ManifestError, UnsupportedTreeError
+from offload.manifest.history import (
+    ASCMHL_FOLDER,
+    CHAIN_FILE_NAME,
+    DIRECTORY_NAMESPACE,
+    History,
+    read_history,
+)
+from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
+from offload.manifest.xmltext import (
+    check_xml_string,
+    escape_attribute,
+    escape_text,
+    iso_utc,
+    to_utc,
+    utc_from_ns,
+)
+
+PROCESSES = ("transfer", "in-place", "flatten")
+# The XSD's EmailAddressAttributeType (an XSD pattern matches the whole value).
+_EMAIL = re.compile(r"[^@]+@[^.]+\..+", re.DOTALL)
+
+
+def utc_now() -> datetime:
+    """The default clock: now, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Entry:
+    """A file to write: its canonical digests and the hash elements decided for it."""
+
+    path: str
+    size_bytes: int
+    mtime_ns: int
+    hash_date: datetime
+    digests: dict[str, str]
+    written: list[tuple[str, str, Action]]
+
+
+def check_relative_path(path: str) -> None:
+    """Raise ValueError unless *path* is a clean relative ``/``-path (no empty, ``.`` or
+    ``..`` components, no leading or trailing ``/``); UnsupportedTreeError if XML cannot
+    hold it."""
+    if not path or path.startswith("/") or path.endswith("/"):
+        raise ValueError(f"not a relative path: {path!r}")
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            raise ValueError(f"not a clean relative path: {path!r}")
+    check_xml_string(path, "path")
+
+
+def canonical_digests(digests: Mapping[str, str]) -> dict[str, str]:
+    """The ASC MHL digests among *digests*, keyed by canonical name, text normalised.
+
+    Names are resolved through the hashing registry (``xxh64be`` → ``xxh64``); names it does
+    not know and formats ASC MHL lacks (``sha256``) are dropped. Raises ValueError for a
+    malformed digest.
+    """
+    result: dict[str, str] = {}
+    for name, value in digests.items():
+        try:
+            algorithm = resolve_algorithm(name)
+        except UnknownHashError:
+            continue
+        if algorithm.in_ascmhl:
+            result[algorithm.name] = normalize_digest(algorithm.name, value)
+    return result
+
+
+def _nested_history_root(path: str) -> str | None:
+    parts = path.split("/")
+    for index in range(1, len(parts)):
+        if parts[index] == ASCMHL_FOLDER:
+            return "/".join(parts[:index])
+    return None
+
+
+def _check_creator(creator: CreatorInfo) -> None:
+    for label, value in (
+        ("tool name", creator.tool_name),
+        ("tool version", creator.tool_version),
+        ("hostname", creator.hostname),
+        ("author name", creator.author_name),
+        ("author email", creator.author_email),
+        ("author phone", creator.author_phone),
+        ("author role", creator.author_role),
+        ("location", creator.location),
+        ("comment", creator.comment),
+    ):
+        if value is not None:
+            check_xml_string(value, label)
+    if creator.author_email is not None and not _EMAIL.fullmatch(creator.author_email):
+        raise ValueError(
+            f"not an e-mail address the ASC MHL schema accepts: {creator.author_email!r}"
+        )
+
+
+def _prepare(
+    files: Iterable[ManifestFile], spec: IgnoreSpec, seen: set[str], nested: set[str]
+) -> list[_Entry]:
+    entries: list[_Entry] = []
+    for item in files:
+        check_relative_path(item.relative_path)
+        if item.relative_path in seen:
+            raise ValueError(f"{item.relative_path!r} is listed twice")
+        seen.add(item.relative_path)
+        nested_root = _nested_history_root(item.relative_path)
+        if nested_root is not None:
+            nested.add(nested_root)
+        if spec.excludes(item.relative_path, is_dir=False):
+            continue
+        if item.size_bytes < 0:
+            raise ValueError(f"negative size for {item.relative_path!r}")
+        digests = canonical_digests(item.digests)
+        if not digests:
+            raise ValueError(f"{item.relative_path!r} has no digest in an ASC MHL format")
+        to_utc(item.hash_date)  # rejects naive datetimes before anything is written
+        entries.append(
+            _Entry(item.relative_path, item.size_bytes, item.mtime_ns, item.hash_date, digests, [])
+        )
+    return entries
+
+
+def _decide(entry: _Entry, history: History) -> None:
+    """Fill ``entry.written`` with the hash elements ascmhl would write (module doc)."""
+    formats = sorted_formats(entry.digests)
+    known = history.reference_hash_formats(entry.path)
+    if known is None:
+        entry.written = [(f, entry.digests[f], Action.ORIGINAL) for f in formats]
+        return
+    compared: list[tuple[str, str, Action]] = []
+    fresh: list[str] = []
+    for fmt in formats:
+        recorded = known.get(fmt)
+        if recorded is None:
+            fresh.append(fmt)
+        else:
+            action = Action.VERIFIED if recorded == entry.digests[fmt] else Action.FAILED
+            compared.append((fmt, entry.digests[fmt], action))
+    if any(action is Action.FAILED for _, _, action in compared):
+        written = compared
+    else:
+        fresh_action = Action.VERIFIED if compared else Action.ORIGINAL
+        written = compared + [(f, entry.digests[f], fresh_action) for f in fresh]
+    entry.written = sorted(written, key=lambda item: format_order(item[0]))
+
+
+def _select_formats(
+    entries: Sequence[_Entry], hash_formats: Sequence[str] | None
+) -> tuple[str, ...]:
+    if hash_formats is not None:
+        formats = sorted_formats(resolve_algorithm(name).name for name in hash_formats)
+        if not formats:
+            raise ValueError(f"no ASC MHL format among {list(hash_formats)!r}")
+        for entry in entries:
+            missing = [f for f in formats if f not in entry.digests]
+            if missing:
+                raise ValueError(f"{entry.path!r} lacks the {', '.join(missing)} digest")
+        return formats
+    if not entries:
+        return ()
+    common = set(entries[0].digests)
+    for entry in entries[1:]:
+        common &= entry.digests.keys()
+    if not common:
+        raise ValueError("the files have no ASC MHL format in common to hash their folders with")
+    return sorted_formats(common)
+
+
+def _directory_mtime(root: Path, relative: str) -> str | None:
+    try:
+        return iso_utc(utc_from_ns(os.stat(root / relative).st_mtime_ns))
+    except OSError:
+        return None
+
+
+def _hashes_block(indent: str, hashes: Mapping[str, str], formats: Sequence[str], date: str) -> str:
+    return "".join(
+        f'{indent}<{fmt} hashdate="{date}">{escape_text(hashes[fmt])}</{fmt}>\n' for fmt in formats
+    )
+
+
+def _directory_element(
+    indent: str, tag: str, path_line: str, hashes: DirectoryHash, formats: Sequence[str], date: str
+) -> str:
+    inner = indent + "  "
+    return (
+        f"{indent}<{tag}>\n{path_line}"
+        f"{inner}<content>\n{_hashes_block(inner + '  ', hashes.content, formats, date)}"
+        f"{inner}</content>\n"
+        f"{inner}<structure>\n{_hashes_block(inner + '  ', hashes.structure, formats, date)}"
+        f"{inner}</structure>\n"
+        f"{indent}</{tag}>\n"
+    )
+
+
+def _file_element(entry: _Entry) -> str:
+    modified = iso_utc(utc_from_ns(entry.mtime_ns))
+    hashed = iso_utc(entry.hash_date)
+    lines = [
+        "    <hash>\n",
+        f'      <path size="{entry.size_bytes}" lastmodificationdate="{modified}">'
+        f"{escape_text(entry.path)}</path>\n",
+    ]
+    for fmt, value, action in entry.written:
+        text = escape_text(value)
+        lines.append(f'      <{fmt} action="{action.value}" hashdate="{hashed}">{text}</{fmt}>\n')
+    lines.append("    </hash>\n")
+    return "".join(lines)
+
+
+def _creator_block(creator: CreatorInfo, created: str) -> str:
+    lines = [
+        "  <creatorinfo>\n",
+        f"    <creationdate>{created}</creationdate>\n",
+        f"    <hostname>{escape_text(creator.hostname)}</hostname>\n",
+        f'    <tool version="{escape_attribute(creator.tool_version)}">'
+        f"{escape_text(creator.tool_name)}</tool>\n",
+    ]
+    if creator.has_author:
+        attributes = "".join(
+            f' {name}="{escape_attribute(value)}"'
+            for name, value in (
+                ("email", creator.author_email),
+                ("phone", creator.author_phone),
+                ("role", creator.author_role),
+            )
+            if value is not None
+        )
+        lines.append(f"    <author{attributes}>{escape_text(creator.author_name or '')}</author>\n")
+    if creator.location is not None:
+        lines.append(f"    <location>{escape_text(creator.location)}</location>\n")
+    if creator.comment is not None:
+        lines.append(f"    <comment>{escape_text(creator.comment)}</comment>\n")
+    lines.append("  </creatorinfo>\n")
+    return "".join(lines)
+
+
+def _walk_order(folders: set[str], files: Sequence[_Entry]) -> Iterable[tuple[str, _Entry | None]]:
+    """The reference tool's order: for each folder, its sub-folders (sorted, recursively)
+    first, then its own files (sorted), then the folder itself. Yields (folder, None) for
+    folders and (folder, entry) for files. Iterative, so deep trees cannot overflow."""
+    subfolders: dict[str, list[str]] = {}
+    for folder in folders:
+        if folder:
+            subfolders.setdefault(folder.rpartition("/")[0], []).append(folder)
+    own_files: dict[str, list[_Entry]] = {}
+    for entry in files:
+        own_files.setdefault(entry.path.rpartition("/")[0], []).append(entry)
+    stack = [("", iter(sorted(subfolders.get("", ()))))]
+    while stack:
+        folder, pending = stack[-1]
+        child = next(pending, None)
+        if child is not None:
+            stack.append((child, iter(sorted(subfolders.get(child, ())))))
+            continue
+        stack.pop()
+        for entry in sorted(own_files.get(folder, ()), key=lambda e: e.path):
+            yield folder, entry
+        yield folder, None
+
+
+def _chain_text(entries: Sequence[ChainEntry]) -> str:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        f'<ascmhldirectory xmlns="{DIRECTORY_NAMESPACE}">\n',
+    ]
+    for entry in entries:
+        lines.append(
+            f'  <hashlist sequencenr="{entry.sequence_number}">\n'
+            f"    <path>{escape_text(entry.path)}</path>\n"
+            f"    <c4>{escape_text(entry.c4)}</c4>\n"
+            "  </hashlist>\n"
+        )
+    lines.append("</ascmhldirectory>\n")
+    return "".join(lines)
+
+
+def write_generation(
+    root: Path,
+    files: Iterable[ManifestFile],
+    *,
+    directories: Iterable[str] = (),
+    creator: CreatorInfo,
+    process: str = "transfer",
+    ignore_patterns: Sequence[str] = (),
+    now: Callable[[], datetime] = utc_now,
+    failed: Iterable[ManifestFile] = (),
+    hash_formats: Sequence[str] | None = None,
+) -> Path:
+    """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
+
+    *files*: the files to record (see the module doc for the actions chosen against the
+    existing history). *directories*: every folder under *root* (relative), empty ones
+    included; the folders of the files are added anyway. *failed*: files the caller found
+    bad (written only as ``failed`` against a recorded hash, else left out). *ignore_patterns*
+    are added to the history's latest patterns (or ascmhl's defaults): matching files and
+    folders are left out, and the patterns are recorded. *hash_formats*: the formats to hash
+    folders with (every recorded file must have them); by default those all files share.
+    *now* gives the creation time (aware datetime) used in the file name and dates.
+
+    Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
+    an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
+    the new manifest is removed again. Not safe against another writer on the same history.
+
+    Raises ValueError for bad input (unclean or duplicate paths, malformed digests, naive
+    datetimes, unknown process, no common format), UnsupportedTreeError for nested
+    histories or names XML cannot hold, HistoryError for an unusable existing history, and
+    ManifestError (wrapping the OSError) when writing fails. Nothing is written when an
+    input error is raised.
+    """
+    if process not in PROCESSES:
+        raise ValueError(f"unknown ASC MHL process {process!r} (expected one of {PROCESSES})")
+    _check_creator(creator)
+    history = read_history(root)
+    patterns = merge_patterns(
+        DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
+    )
+    for pattern in patterns:
+        check_xml_string(pattern, "ignore pattern")
+    spec = IgnoreSpec(patterns)
+
+    seen: set[str] = set()
+    nested: set[str] = set()
+    good = _prepare(files, spec, seen, nested)
+    bad = _prepare(failed, spec, seen, nested)
+    folders: set[str] = {""}
+    for folder in directories:
+        if folder in ("", "."):
+            continue
+        check_relative_path(folder)
+        nested_root = _nested_history_root(folder + "/x")
+        if nested_root is not None:
+            nested.add(nested_root)
+        if not spec.excludes(folder, is_dir=True):
+            folders.add(folder)
+    for entry in good:
+        _decide(entry, history)
+    recorded = list(good)
+    for entry in bad:
+        _decide(entry, history)
+        if any(action is Action.FAILED for _, _, action in entry.written):
+            recorded.append(entry)
+    for entry in recorded:
+        parent = entry.path.rpartition("/")[0]
+        while parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    for folder in list(folders):
+        parent = folder.rpartition("/")[0]
+        while folder and parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    nested.update(f for f in folders if f and os.path.isdir(root / f / ASCMHL_FOLDER))
+    nested = {n for n in nested if not spec.excludes(n, is_dir=True)}
+    if nested:
+        raise UnsupportedTreeError(
+            f"nested ASC MHL histories are not supported: {', '.join(sorted(nested))}",
+            path=root,
+        )
+    formats = _select_formats(recorded, hash_formats)
+    hasher = DirectoryHasher(formats)
+    for folder in folders:
+        hasher.add_directory(folder)
+    for entry in recorded:
+        hasher.add_file(entry.path, entry.digests)
+    folder_hashes = hasher.compute()
+
+    created_at = to_utc(now())
+    created = iso_utc(created_at)
+    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    check_xml_string(root_name, "root folder name")
+    sequence_number = history.latest_sequence_number() + 1
+    file_name = f"{sequence_number:04d}_{root_name}_{created_at:%Y-%m-%d_%H%M%S}Z.mhl"
+    folder_path = root / ASCMHL_FOLDER
+    manifest_path = folder_path / file_name
+    try:
+        try:
+            folder_path.mkdir()
+        except FileExistsError:
+            pass
+        else:
+            fsync_dir(root)
+        with AtomicFile(manifest_path) as out:
+            out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n')
+            out.write_text('<hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">\n')
+            out.write_text(_creator_block(creator, created))
+            out.write_text(f"  <processinfo>\n    <process>{process}</process>\n")
+            if formats:
+                out.write_text(
+                    _directory_element("    ", "roothash", "", folder_hashes[""], formats, created)
+                )
+            out.write_text("    <ignore>\n")
+            for pattern in patterns:
+                out.write_text(f"      <pattern>{escape_text(pattern)}</pattern>\n")
+            out.write_text("    </ignore>\n  </processinfo>\n")
+            # the XSD wants at least one entry inside <hashes>: leave it out when empty
+            if recorded or (formats and len(folders) > 1):
+                out.write_text("  <hashes>\n")
+                for folder, item in _walk_order(folders, recorded):
+                    if item is not None:
+                        out.write_text(_file_element(item))
+                    elif folder and formats:
+                        modified = _directory_mtime(root, folder)
+                        attribute = (
+                            "" if modified is None else f' lastmodificationdate="{modified}"'
+                        )
+                        path_line = f"      <path{attribute}>{escape_text(folder)}</path>\n"
+                        out.write_text(
+                            _directory_element(
+                                "    ",
+                                "directoryhash",
+                                path_line,
+                                folder_hashes[folder],
+                                formats,
+                                created,
+                            )
+                        )
+                out.write_text("  </hashes>\n")
+            out.write_text("</hashlist>\n")
+            out.commit(replace=False)
+        assert out.c4_id is not None
+        chain = (*history.chain, ChainEntry(sequence_number, file_name, out.c4_id))
+        try:
+            write_file_atomically(
+                folder_path / CHAIN_FILE_NAME, _chain_text(chain).encode("utf-8"), replace=True
+            )
+        except BaseException:
+            # a manifest the chain does not list would still be read as a generation
+            manifest_path.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot write ASC MHL manifest {manifest_path}: {describe_os_error(exc)}",
+            path=manifest_path,
+            errno_=exc.errno,
+        ) from exc
+    return manifest_path

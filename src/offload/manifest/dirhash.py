@@ -1,0 +1,111 @@
+"""ASC MHL directory hashes: a content hash and a structure hash per folder and format.
+
+As the reference tool (``ascmhl`` 1.2) computes them, per format H:
+
+* a file contributes its hash *h* to the content list of its folder, and
+  ``H(utf8(name) + h)`` to the structure list;
+* a sub-folder contributes its content hash to the content list, and
+  ``H(utf8(name) + its structure hash)`` to the structure list;
+* a folder's content hash is ``H(concatenation of its sorted content list)``, its structure
+  hash ``H(concatenation of its sorted structure list)``; an empty folder hashes ``H(b"")``.
+
+Hashes are concatenated as raw bytes (hex decoded; a C4 ID decoded to its SHA-512 digest)
+and sorted by their text, which for fixed-length lower-case hex and for C4 IDs (whose base58
+alphabet is in ASCII order) is the same order as their bytes. Names are the last path
+component, UTF-8 encoded, never normalised. Only what is passed in is hashed: callers leave
+out ignored paths and the ``ascmhl`` folder, as the reference's walk does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from offload.manifest.digest import bytes_to_digest, digest_to_bytes, hash_bytes
+
+
+@dataclass(frozen=True)
+class DirectoryHash:
+    """The hashes of one folder: format → text, for content and for structure."""
+
+    content: Mapping[str, str]
+    structure: Mapping[str, str]
+
+
+class DirectoryHasher:
+    """Collects files and folders, then computes every folder's hashes bottom-up.
+
+    Paths are relative (``/``-separated); ``""`` is the root. Work is linear in the number of
+    files and folders (plus the sorting of each folder's children). Not thread-safe.
+    """
+
+    def __init__(self, formats: Sequence[str]) -> None:
+        self.formats = tuple(formats)
+        # folder → per format: (content hashes, structure hashes) of its children, as bytes
+        self._children: dict[str, list[tuple[list[bytes], list[bytes]]]] = {"": self._empty()}
+
+    def _empty(self) -> list[tuple[list[bytes], list[bytes]]]:
+        return [([], []) for _ in self.formats]
+
+    def _folder(self, path: str) -> list[tuple[list[bytes], list[bytes]]]:
+        lists = self._children.get(path)
+        if lists is None:
+            lists = self._empty()
+            self._children[path] = lists
+            if path:
+                self._folder(path.rpartition("/")[0])  # make sure every ancestor exists
+        return lists
+
+    def add_directory(self, relative_path: str) -> None:
+        """Record a folder (and its ancestors), so that empty folders get a hash too."""
+        self._folder(relative_path)
+
+    def add_file(self, relative_path: str, digests: Mapping[str, str]) -> None:
+        """Record a file with its canonical digests; every format of the hasher is required.
+
+        Raises KeyError if a format is missing from *digests*.
+        """
+        parent, _, name = relative_path.rpartition("/")
+        name_bytes = name.encode("utf-8")
+        for (contents, structures), fmt in zip(self._folder(parent), self.formats, strict=True):
+            raw = digest_to_bytes(fmt, digests[fmt])
+            contents.append(raw)
+            structures.append(hash_bytes(fmt, name_bytes + raw))
+
+    def compute(self) -> dict[str, DirectoryHash]:
+        """Every folder's hashes, keyed by relative path (``""`` for the root)."""
+        results: dict[str, DirectoryHash] = {}
+        # deepest folders first, so each folder is complete before it is hashed
+        for path in sorted(self._children, key=lambda p: p.count("/") + bool(p), reverse=True):
+            content: dict[str, str] = {}
+            structure: dict[str, str] = {}
+            parent_lists = None
+            if path:
+                parent, _, name = path.rpartition("/")
+                parent_lists = self._children[parent]
+                name_bytes = name.encode("utf-8")
+            for index, fmt in enumerate(self.formats):
+                contents, structures = self._children[path][index]
+                content_raw = hash_bytes(fmt, b"".join(sorted(contents)))
+                structure_raw = hash_bytes(fmt, b"".join(sorted(structures)))
+                content[fmt] = bytes_to_digest(fmt, content_raw)
+                structure[fmt] = bytes_to_digest(fmt, structure_raw)
+                if parent_lists is not None:
+                    parent_lists[index][0].append(content_raw)
+                    parent_lists[index][1].append(hash_bytes(fmt, name_bytes + structure_raw))
+            results[path] = DirectoryHash(content, structure)
+        return results
+
+
+def directory_hashes(
+    formats: Sequence[str],
+    files: Iterable[tuple[str, Mapping[str, str]]],
+    directories: Iterable[str] = (),
+) -> dict[str, DirectoryHash]:
+    """Convenience: hash a tree given as (path, digests) pairs and extra (empty) folders."""
+    hasher = DirectoryHasher(formats)
+    for path in directories:
+        hasher.add_directory(path)
+    for path, digests in files:
+        hasher.add_file(path, digests)
+    return hasher.compute()

@@ -1,0 +1,28 @@
+"""Errors raised by the manifest package.
+
+Every one is an :class:`offload.errors.OffloadError` so the CLIs map it to an exit code in one
+place. A manifest belongs to one destination, so their scope is ``DESTINATION``: the engine
+reports that destination's manifest as failed and the other destinations carry on.
+"""
+
+from __future__ import annotations
+
+from offload.errors import ErrorScope, ExitCode, OffloadError
+
+
+class ManifestError(OffloadError):
+    """A manifest could not be written or read (bad input, unsupported tree, I/O failure)."""
+
+    scope = ErrorScope.DESTINATION
+    exit_code = ExitCode.PARTIAL
+
+
+class HistoryError(ManifestError):
+    """An existing ASC MHL history is unusable: unreadable XML, a chain file that does not
+    match the manifests (modified or missing manifest, missing chain), or a destination
+    history that diverges from the one being carried into it."""
+
+
+class UnsupportedTreeError(ManifestError):
+    """The tree holds something this writer deliberately does not handle (nested histories,
+    names that cannot be written in XML 1.0 / UTF-8)."""

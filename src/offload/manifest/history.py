@@ -1,0 +1,419 @@
+"""Reading an ASC MHL history (``ROOT/ascmhl/``) and carrying one to another root.
+
+A history is the chain file ``ascmhl_chain.xml`` (sequence number, manifest file name and C4
+ID of each manifest's bytes) plus the manifests ``NNNN_<root>_<date>_<time>Z.mhl``. Like the
+reference tool, every ``*.mhl`` whose name starts with a sequence number is a generation
+(also one the chain does not list), and every manifest the chain lists must exist with the
+listed C4 ID.
+
+Which hash is "the" recorded hash of a file, as the reference tool decides it:
+
+* a path is known to the history once some generation records an ``action="original"`` hash
+  for it (``find_original_hash_entry_for_path``); until then it is new;
+* for a known path, the reference hash in a format is the first hash recorded in that format,
+  in generation order (``find_first_hash_entry_for_path``); a ``failed`` hash never is one.
+
+Nested histories (an ``ascmhl`` folder below the root) and renames (``previousPath``) are
+not interpreted here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+from offload.errors import describe_os_error
+from offload.fs.ops import fsync_dir
+from offload.hashing.c4 import C4Hasher
+from offload.manifest.atomic import write_file_atomically
+from offload.manifest.digest import is_ascmhl_format
+from offload.manifest.errors import HistoryError
+from offload.manifest.model import (
+    ChainEntry,
+    DirectoryRecord,
+    FileRecord,
+    Generation,
+    HashRecord,
+)
+
+ASCMHL_FOLDER = "ascmhl"
+CHAIN_FILE_NAME = "ascmhl_chain.xml"
+ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
+DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"
+
+# ascmhl's history_file_name_regex, applied to the name without ".mhl"
+_GENERATION_NAME = re.compile(r"(\d{4,})(?:_(.+))?", re.DOTALL)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text(element: ET.Element | None) -> str:
+    if element is None or element.text is None:
+        return ""
+    return element.text
+
+
+def _reference_text(fmt: str, value: str) -> str:
+    # Compare hex case-insensitively: other tools may have written upper case.
+    return value if fmt == "c4" else value.strip().lower()
+
+
+def generation_number_of(file_name: str) -> int | None:
+    """The sequence number of a manifest file name, or None if it is not one (like ascmhl:
+    ``*.mhl`` not starting with ``._``, the stem being digits optionally followed by ``_...``)."""
+    if not file_name.endswith(".mhl") or file_name.startswith("._"):
+        return None
+    match = _GENERATION_NAME.fullmatch(file_name[: -len(".mhl")])
+    return int(match.group(1)) if match else None
+
+
+class History:
+    """An ASC MHL history as read from disk. Immutable after construction.
+
+    ``generations`` are sorted by sequence number. The lookups are computed on first use.
+    """
+
+    def __init__(
+        self, root: Path, chain: tuple[ChainEntry, ...], generations: tuple[Generation, ...]
+    ) -> None:
+        self.root = root
+        self.chain = chain
+        self.generations = generations
+        self._reference: dict[str, dict[str, str]] | None = None
+        self._sizes: dict[str, int] = {}
+
+    @property
+    def exists(self) -> bool:
+        """True if the history has at least one generation."""
+        return bool(self.generations)
+
+    def latest_sequence_number(self) -> int:
+        """The highest sequence number in the history (0 when empty)."""
+        return max((g.sequence_number for g in self.generations), default=0)
+
+    def latest_ignore_patterns(self) -> tuple[str, ...] | None:
+        """The ignore patterns of the newest generation, None if it has none (or no history)."""
+        if not self.generations or not self.generations[-1].ignore_patterns:
+            return None
+        return self.generations[-1].ignore_patterns
+
+    def _build_lookups(self) -> dict[str, dict[str, str]]:
+        if self._reference is not None:
+            return self._reference
+        firsts: dict[str, dict[str, str]] = {}
+        known: set[str] = set()
+        sizes: dict[str, int] = {}
+        for generation in self.generations:
+            for record in generation.files:
+                per_format = firsts.setdefault(record.path, {})
+                for entry in record.hashes:
+                    if entry.action == "failed" or not is_ascmhl_format(entry.format):
+                        continue
+                    per_format.setdefault(entry.format, _reference_text(entry.format, entry.value))
+                    if entry.action == "original" and record.path not in known:
+                        known.add(record.path)
+                        if record.size_bytes is not None:
+                            sizes[record.path] = record.size_bytes
+        self._reference = {path: firsts[path] for path in firsts if path in known}
+        self._sizes = sizes
+        return self._reference
+
+    def reference_hashes(self) -> dict[str, dict[str, str]]:
+        """path → {format → reference hash} for every file the history knows (has an
+        ``original`` hash for). Hex is lower case. The caller may keep and mutate the result
+        (it is a copy)."""
+        return {path: dict(hashes) for path, hashes in self._build_lookups().items()}
+
+    def reference_hash_formats(self, path: str) -> dict[str, str] | None:
+        """The reference hashes of one known path (not a copy: do not mutate), else None."""
+        return self._build_lookups().get(path)
+
+    def reference_size(self, path: str) -> int | None:
+        """The size recorded with the path's ``original`` hash, if any."""
+        self._build_lookups()
+        return self._sizes.get(path)
+
+    def recorded_file_paths(self) -> set[str]:
+        """Every file path recorded in any generation (known or not)."""
+        return {record.path for g in self.generations for record in g.files}
+
+    def recorded_directory_paths(self) -> set[str]:
+        """Every folder path recorded with a ``<directoryhash>`` in any generation."""
+        return {record.path for g in self.generations for record in g.directories}
+
+
+def _parse_hash_children(element: ET.Element) -> FileRecord:
+    path = ""
+    size: int | None = None
+    modified: str | None = None
+    previous: str | None = None
+    hashes: list[HashRecord] = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "path":
+            path = _text(child)
+            size_text = child.get("size")
+            size = int(size_text) if size_text not in (None, "") else None
+            modified = child.get("lastmodificationdate")
+        elif tag == "previousPath":
+            previous = _text(child)
+        elif tag != "metadata":
+            hashes.append(HashRecord(tag, _text(child), child.get("action"), child.get("hashdate")))
+    return FileRecord(path, size, modified, tuple(hashes), previous)
+
+
+def _parse_directory_children(element: ET.Element, path: str | None = None) -> DirectoryRecord:
+    content: dict[str, str] = {}
+    structure: dict[str, str] = {}
+    modified: str | None = None
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "path":
+            path = _text(child)
+            modified = child.get("lastmodificationdate")
+        elif tag in ("content", "structure"):
+            target = content if tag == "content" else structure
+            for hash_element in child:
+                target[_local(hash_element.tag)] = _text(hash_element)
+    return DirectoryRecord(path or "", content, structure, modified)
+
+
+def parse_manifest(path: Path, sequence_number: int) -> Generation:
+    """Parse one ASC MHL manifest. Streams (memory stays small for big manifests).
+
+    Raises HistoryError for malformed XML or a document that is not an ASC MHL hashlist,
+    OSError if it cannot be read.
+    """
+    fields: dict[str, str | None] = {}
+    ignore: list[str] = []
+    files: list[FileRecord] = []
+    directories: list[DirectoryRecord] = []
+    references: list[str] = []
+    root_hash: DirectoryRecord | None = None
+    stack: list[ET.Element] = []
+    try:
+        for event, element in ET.iterparse(path, events=("start", "end")):
+            if event == "start":
+                if not stack and _local(element.tag) != "hashlist":
+                    raise HistoryError(f"{path} is not an ASC MHL manifest", path=path)
+                stack.append(element)
+                continue
+            stack.pop()
+            tag = _local(element.tag)
+            parent = _local(stack[-1].tag) if stack else None
+            if tag == "hash" and parent == "hashes":
+                files.append(_parse_hash_children(element))
+            elif tag == "directoryhash" and parent == "hashes":
+                directories.append(_parse_directory_children(element))
+            elif tag == "roothash" and parent == "processinfo":
+                root_hash = _parse_directory_children(element, ".")
+            elif tag == "hashlistreference" and parent == "references":
+                references.extend(_text(c) for c in element if _local(c.tag) == "path")
+            elif parent == "creatorinfo" and tag in ("creationdate", "hostname"):
+                fields[tag] = _text(element)
+            elif parent == "creatorinfo" and tag == "tool":
+                fields["tool"] = _text(element)
+                fields["tool_version"] = element.get("version")
+            elif parent == "processinfo" and tag == "process":
+                fields["process"] = _text(element)
+            elif parent == "ignore" and tag == "pattern":
+                ignore.append(_text(element))
+            else:
+                continue
+            # a finished top-level record: drop it so memory does not grow with the manifest
+            if tag in ("hash", "directoryhash", "hashlistreference") and stack:
+                stack[-1].remove(element)
+    except ET.ParseError as exc:
+        raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    return Generation(
+        sequence_number=sequence_number,
+        file_name=path.name,
+        creation_date=fields.get("creationdate"),
+        hostname=fields.get("hostname"),
+        tool_name=fields.get("tool"),
+        tool_version=fields.get("tool_version"),
+        process=fields.get("process"),
+        root_hash=root_hash,
+        ignore_patterns=tuple(ignore),
+        files=tuple(files),
+        directories=tuple(directories),
+        references=tuple(references),
+    )
+
+
+def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
+    """Parse ``ascmhl_chain.xml``. Raises HistoryError if malformed, OSError if unreadable."""
+    entries: list[ChainEntry] = []
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError as exc:
+        raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    root = tree.getroot()
+    if _local(root.tag) != "ascmhldirectory":
+        raise HistoryError(f"{path} is not an ASC MHL chain file", path=path)
+    for element in root:
+        if _local(element.tag) != "hashlist":
+            continue
+        name = ""
+        c4 = ""
+        for child in element:
+            if _local(child.tag) == "path":
+                name = _text(child)
+            elif _local(child.tag) == "c4":
+                c4 = _text(child)
+        try:
+            number = int(element.get("sequencenr", ""))
+        except ValueError:
+            raise HistoryError(f"{path}: a hashlist without a sequence number", path=path) from None
+        entries.append(ChainEntry(number, name, c4))
+    return tuple(entries)
+
+
+def c4_of_file(path: Path) -> str:
+    """C4 ID of a file's bytes. Raises OSError."""
+    hasher = C4Hasher()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _manifest_names(folder: Path) -> Iterator[tuple[int, str]]:
+    for entry in os.scandir(folder):
+        number = generation_number_of(entry.name)
+        if number is not None and entry.is_file():
+            yield number, entry.name
+
+
+def read_history(root: Path, *, check_chain: bool = True) -> History:
+    """Read the history in ``root/ascmhl`` (an empty History if there is none).
+
+    With *check_chain* (the default, as the reference tool does on every load) each manifest
+    listed in the chain must exist and have the listed C4 ID.
+    Raises HistoryError for a manifest folder without a chain file (when it holds manifests),
+    a modified or missing manifest, malformed XML or two manifests with one sequence number;
+    ManifestError-wrapped OSError details are kept in the message.
+    """
+    folder = root / ASCMHL_FOLDER
+    try:
+        if not folder.is_dir():
+            return History(root, (), ())
+        names = sorted(_manifest_names(folder))
+        chain_path = folder / CHAIN_FILE_NAME
+        if not chain_path.is_file():
+            if names:
+                raise HistoryError(f"missing ASC MHL chain file {chain_path}", path=chain_path)
+            return History(root, (), ())
+        chain = parse_chain(chain_path)
+        if check_chain:
+            for entry in chain:
+                manifest = folder / entry.path
+                if not manifest.is_file():
+                    raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
+                if c4_of_file(manifest) != entry.c4:
+                    raise HistoryError(f"modified ASC MHL manifest {manifest}", path=manifest)
+        generations: list[Generation] = []
+        for number, name in names:
+            if generations and generations[-1].sequence_number == number:
+                raise HistoryError(
+                    f"two ASC MHL manifests with sequence number {number} in {folder}",
+                    path=folder,
+                )
+            generations.append(parse_manifest(folder / name, number))
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot read ASC MHL history {folder}: {describe_os_error(exc)}",
+            path=folder,
+            errno_=exc.errno,
+        ) from exc
+    return History(root, chain, tuple(generations))
+
+
+def read_reference_hashes(root: Path) -> dict[str, dict[str, str]]:
+    """Read ``root/ascmhl`` into ``path → {format → reference hash}`` (see module doc).
+
+    Empty for a root without history. Raises HistoryError as :func:`read_history`.
+    """
+    return read_history(root).reference_hashes()
+
+
+def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
+    """Carry the history of *source_root* into *destination_root* (before a new generation is
+    written there), byte for byte, so the chain's C4 IDs stay valid. Returns the files written.
+
+    The source history is read and checked first (chain C4 IDs). Each manifest is written
+    atomically; the chain file last, so an interrupted copy never leaves a chain that lists
+    a manifest the destination does not have. Re-running after an interruption, or on a
+    destination that already carries the same history (possibly with more generations after
+    it), writes only what is missing.
+    Raises HistoryError if the source history is unusable or the destination holds a
+    different history; ManifestError-family errors wrap OSError.
+    """
+    source = read_history(source_root)
+    if not source.exists:
+        return ()
+    source_folder = source_root / ASCMHL_FOLDER
+    destination_folder = destination_root / ASCMHL_FOLDER
+    chain_path = destination_folder / CHAIN_FILE_NAME
+    try:
+        if chain_path.is_file():
+            destination = read_history(destination_root)
+            if destination.chain[: len(source.chain)] != source.chain:
+                raise HistoryError(
+                    f"{destination_folder} holds an ASC MHL history that is not the one of "
+                    f"{source_folder}",
+                    path=destination_folder,
+                )
+            return ()
+        try:
+            destination_folder.mkdir()
+        except FileExistsError:
+            pass
+        else:
+            fsync_dir(destination_root)
+        written: list[Path] = []
+        expected = {entry.path: entry.c4 for entry in source.chain}
+        for generation in source.generations:
+            data = (source_folder / generation.file_name).read_bytes()
+            target = destination_folder / generation.file_name
+            if target.exists():
+                if target.read_bytes() != data:
+                    raise HistoryError(
+                        f"{target} differs from {source_folder / generation.file_name}",
+                        path=target,
+                    )
+                continue
+            c4 = write_file_atomically(target, data, replace=False)
+            if generation.file_name in expected and c4 != expected[generation.file_name]:
+                raise HistoryError(f"{target} changed while it was copied", path=target)
+            written.append(target)
+        write_file_atomically(
+            chain_path, (source_folder / CHAIN_FILE_NAME).read_bytes(), replace=False
+        )
+        written.append(chain_path)
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot copy the ASC MHL history to {destination_folder}: {describe_os_error(exc)}",
+            path=destination_folder,
+            errno_=exc.errno,
+        ) from exc
+    return tuple(written)
+
+
+__all__ = [
+    "ASCMHL_FOLDER",
+    "CHAIN_FILE_NAME",
+    "History",
+    "c4_of_file",
+    "copy_history",
+    "generation_number_of",
+    "parse_chain",
+    "parse_manifest",
+    "read_history",
+    "read_reference_hashes",
+]

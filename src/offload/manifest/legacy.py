@@ -1,0 +1,254 @@
+"""Legacy MHL v1 (``<hashlist version="1.1">``): the flat file many post houses still ask for.
+
+Writer: one ``<FOLDER>_<YYYY-MM-DD>_<HHMMSS>.mhl`` in the folder it covers, no namespace,
+``<creatorinfo>`` (name?, username, hostname, tool, startdate, finishdate) then one ``<hash>``
+per file with ``file, size, lastmodificationdate, <hash elements>, hashdate`` in mhl-tool's
+order. xxh64 is written as ``<xxhash64be>`` (canonical big-endian hex, what ``xxhsum -H1``
+prints), md5 as ``<md5>``, sha1 as ``<sha1>``; v1 has no element for xxh3, xxh128 or c4.
+Never ``<xxhash64>``: in v1 that element is the little-endian rendering.
+
+Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths,
+``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``).
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from offload.errors import describe_os_error
+from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_now
+from offload.manifest.atomic import AtomicFile
+from offload.manifest.errors import ManifestError
+from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.model import CreatorInfo, ManifestFile
+from offload.manifest.xmltext import check_xml_string, escape_text, iso_utc_z, utc_from_ns
+
+# ASC MHL name → legacy element, in the order they are written inside <hash>
+LEGACY_ELEMENTS: dict[str, str] = {"md5": "md5", "sha1": "sha1", "xxh64": "xxhash64be"}
+
+
+@dataclass(frozen=True)
+class LegacyEntry:
+    """One ``<hash>`` of a legacy MHL.
+
+    ``digests``: ASC MHL name → canonical text for what we can recompute (md5, sha1, xxh64,
+    the latter also from a little-endian ``<xxhash64>``). ``other_digests``: element → text
+    for the rest (``xxhash`` = XXH32 decimal, ``null``).
+    """
+
+    path: str
+    size_bytes: int | None
+    last_modification_date: str | None
+    digests: Mapping[str, str]
+    other_digests: Mapping[str, str] = field(default_factory=dict)
+    hash_date: str | None = None
+
+
+@dataclass(frozen=True)
+class LegacyHashList:
+    """A legacy MHL file as read. Entry paths are relative to the MHL file's folder."""
+
+    path: Path
+    version: str | None
+    tool: str | None
+    hostname: str | None
+    user_name: str | None
+    start_date: str | None
+    finish_date: str | None
+    entries: tuple[LegacyEntry, ...]
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _legacy_file_name(folder: Path, root_name: str, moment: datetime) -> Path:
+    stem = f"{root_name}_{moment:%Y-%m-%d_%H%M%S}"
+    candidate = folder / f"{stem}.mhl"
+    counter = 2
+    while os.path.lexists(candidate):
+        candidate = folder / f"{stem}_{counter}.mhl"
+        counter += 1
+    return candidate
+
+
+def write_legacy_mhl(
+    root: Path,
+    files: Iterable[ManifestFile],
+    *,
+    creator: CreatorInfo,
+    now: Callable[[], datetime] = utc_now,
+    start_date: datetime | None = None,
+    ignore_patterns: Sequence[str] = (),
+) -> Path:
+    """Write a legacy MHL v1.1 file for *files* into *root*; return its path.
+
+    The name is ``<root name>_<YYYY-MM-DD>_<HHMMSS>.mhl`` (UTC, from *now*); ``_2``, ``_3``...
+    is appended if that name is taken. Entries are sorted by path; files matching ascmhl's
+    default ignore patterns or *ignore_patterns* are left out. ``startdate`` is *start_date*
+    (default: the same as ``finishdate``, which is *now*). Written atomically.
+
+    Raises ValueError for bad paths, duplicates or a file without an md5, sha1 or xxh64
+    digest (v1 could record nothing verifiable for it), UnsupportedTreeError for text XML
+    cannot hold, ManifestError wrapping an OSError.
+    """
+    spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    rows: list[tuple[tuple[str, ...], str]] = []
+    seen: set[str] = set()
+    for item in files:
+        check_relative_path(item.relative_path)
+        if item.relative_path in seen:
+            raise ValueError(f"{item.relative_path!r} is listed twice")
+        seen.add(item.relative_path)
+        if spec.excludes(item.relative_path, is_dir=False):
+            continue
+        digests = canonical_digests(item.digests)
+        elements = [
+            f"    <{tag}>{digests[name]}</{tag}>\n"
+            for name, tag in LEGACY_ELEMENTS.items()
+            if name in digests
+        ]
+        if not elements:
+            raise ValueError(
+                f"{item.relative_path!r} has no md5, sha1 or xxh64 digest for a legacy MHL"
+            )
+        text = (
+            "  <hash>\n"
+            f"    <file>{escape_text(item.relative_path)}</file>\n"
+            f"    <size>{item.size_bytes}</size>\n"
+            f"    <lastmodificationdate>{iso_utc_z(utc_from_ns(item.mtime_ns))}"
+            "</lastmodificationdate>\n"
+            f"{''.join(elements)}"
+            f"    <hashdate>{iso_utc_z(item.hash_date)}</hashdate>\n"
+            "  </hash>\n"
+        )
+        rows.append((tuple(item.relative_path.split("/")), text))
+    rows.sort(key=lambda row: row[0])
+
+    finished = now()
+    finish_text = iso_utc_z(finished)
+    start_text = iso_utc_z(start_date) if start_date is not None else finish_text
+    user_name = creator.user_name if creator.user_name is not None else creator.author_name
+    for label, value in (
+        ("user name", user_name),
+        ("hostname", creator.hostname),
+        ("tool", creator.tool_name),
+        ("tool version", creator.tool_version),
+    ):
+        if value is not None:
+            check_xml_string(value, label)
+    header = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n',
+        "  <creatorinfo>\n",
+    ]
+    if creator.author_name is not None:
+        check_xml_string(creator.author_name, "author name")
+        header.append(f"    <name>{escape_text(creator.author_name)}</name>\n")
+    header += [
+        f"    <username>{escape_text(user_name or '')}</username>\n",
+        f"    <hostname>{escape_text(creator.hostname)}</hostname>\n",
+        f"    <tool>{escape_text(creator.tool_name)} {escape_text(creator.tool_version)}</tool>\n",
+        f"    <startdate>{start_text}</startdate>\n",
+        f"    <finishdate>{finish_text}</finishdate>\n",
+        "  </creatorinfo>\n",
+    ]
+    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    target = _legacy_file_name(root, root_name, finished)
+    try:
+        with AtomicFile(target) as out:
+            out.write_text("".join(header))
+            for _, text in rows:
+                out.write_text(text)
+            out.write_text("</hashlist>\n")
+            out.commit(replace=False)
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot write legacy MHL {target}: {describe_os_error(exc)}",
+            path=target,
+            errno_=exc.errno,
+        ) from exc
+    return target
+
+
+def _xxh64_from_little_endian(value: str) -> str:
+    return bytes.fromhex(value.strip())[::-1].hex()
+
+
+def read_legacy_mhl(path: Path) -> LegacyHashList:
+    """Read a legacy MHL file (v1.0/1.1). Streams the entries.
+
+    Raises ManifestError for malformed XML, a document that is not a hashlist, or an
+    unreadable file (wrapping the OSError).
+    """
+    info: dict[str, str] = {}
+    version: str | None = None
+    entries: list[LegacyEntry] = []
+    try:
+        for event, element in ET.iterparse(path, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if version is None:
+                    if tag != "hashlist":
+                        raise ManifestError(f"{path} is not an MHL hashlist", path=path)
+                    version = element.get("version", "")
+                continue
+            if tag == "creatorinfo":
+                for child in element:
+                    info[_local(child.tag)] = (child.text or "").strip()
+                element.clear()
+            elif tag == "hash":
+                entries.append(_legacy_entry(element))
+                element.clear()
+    except ET.ParseError as exc:
+        raise ManifestError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot read legacy MHL {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
+        ) from exc
+    return LegacyHashList(
+        path=path,
+        version=version or None,
+        tool=info.get("tool"),
+        hostname=info.get("hostname"),
+        user_name=info.get("username"),
+        start_date=info.get("startdate"),
+        finish_date=info.get("finishdate"),
+        entries=tuple(entries),
+    )
+
+
+def _legacy_entry(element: ET.Element) -> LegacyEntry:
+    values: dict[str, str] = {}
+    for child in element:
+        values.setdefault(_local(child.tag), child.text or "")
+    digests: dict[str, str] = {}
+    others: dict[str, str] = {}
+    for tag, text in values.items():
+        text = text.strip()
+        try:
+            if tag == "md5":
+                digests["md5"] = text.lower()
+            elif tag == "sha1":
+                digests["sha1"] = text.lower()
+            elif tag == "xxhash64be":
+                digests["xxh64"] = text.lower()
+            elif tag == "xxhash64":
+                digests.setdefault("xxh64", _xxh64_from_little_endian(text))
+            elif tag in ("xxhash", "null"):
+                others[tag] = text
+        except ValueError:
+            others[tag] = text
+    size_text = values.get("size", "").strip()
+    return LegacyEntry(
+        path=values.get("file", "").replace("\\", "/"),
+        size_bytes=int(size_text) if size_text.isdigit() else None,
+        last_modification_date=values.get("lastmodificationdate"),
+        digests=digests,
+        other_digests=others,
+        hash_date=values.get("hashdate"),
+    )

@@ -1,0 +1,347 @@
+"""Verify a tree on disk against its ASC MHL history (or a legacy MHL file).
+
+Each file on disk is compared with the hashes the history holds for it (the reference hash
+per format, see :mod:`offload.manifest.history`): ``verified`` if every compared format
+matches, ``changed`` if the size or a hash differs, ``extra`` if the history does not know
+it; recorded files that are gone are ``missing``. The walk skips the ``ascmhl`` folder and
+whatever the history's latest ignore patterns (plus the caller's) exclude, as the reference
+tool does, and it raises on any directory it cannot read (a dying card must not look empty).
+
+Optionally a new generation is appended (process ``in-place``): verified files as
+``verified``, changed files as ``failed``, extra files as ``original``, so the history
+records this check. That needs every file hashed, extra ones included.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from offload.errors import describe_os_error
+from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
+from offload.manifest.ascmhl import utc_now, write_generation
+from offload.manifest.digest import sorted_formats
+from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
+from offload.manifest.history import ASCMHL_FOLDER, History, read_history
+from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.legacy import read_legacy_mhl
+from offload.manifest.model import CreatorInfo, ManifestFile
+
+HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+
+_CHUNK_BYTES = 4 << 20  # large reads amortise the per-call cost; the hashers release the GIL
+
+
+def hash_file_plain(path: Path, formats: Sequence[str]) -> dict[str, str]:
+    """Hash a file with plain buffered reads (the page cache may answer: not a read-back).
+
+    Returns format → canonical digest text. Raises OSError, UnknownHashError.
+    """
+    hashers = {name: new_hasher(name) for name in formats}
+    buffer = bytearray(_CHUNK_BYTES)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            chunk = view[:count]
+            for hasher in hashers.values():
+                hasher.update(chunk)
+    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """A file whose size or hash differs from the record.
+
+    ``reason``: ``"size"`` (then hashes may not have been computed: ``actual`` is empty) or
+    ``"hash"``. ``expected``/``actual``: format → digest for the formats compared.
+    """
+
+    path: str
+    reason: str
+    expected_size: int | None
+    actual_size: int
+    expected: Mapping[str, str] = field(default_factory=dict)
+    actual: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :func:`verify_tree`. All path lists are sorted, relative, ``/``-separated.
+
+    ``reference``: ``"ascmhl"`` or ``"legacy"``. ``unverifiable``: legacy entries with no hash
+    we can recompute (XXH32, ``<null>``); they are checked for presence and size only.
+    ``generation``: the manifest appended, if one was requested.
+    """
+
+    root: Path
+    reference: str
+    verified: tuple[str, ...]
+    changed: tuple[ChangedFile, ...]
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+    unverifiable: tuple[str, ...] = ()
+    generation: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing changed, nothing is missing and nothing unknown appeared."""
+        return not (self.changed or self.missing or self.extra)
+
+
+@dataclass(frozen=True)
+class _DiskFile:
+    path: str
+    absolute: Path
+    size_bytes: int
+    mtime_ns: int
+
+
+def _walk(
+    root: Path, spec: IgnoreSpec, *, refuse_nested: bool
+) -> tuple[list[_DiskFile], list[str]]:
+    """Regular files (and symlinks to files, followed as the reference does) and folders
+    under *root*, skipping what *spec* ignores. Symlinks to folders are not followed.
+    Raises OSError."""
+    found: list[_DiskFile] = []
+    folders: list[str] = []
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        with os.scandir(root / folder if folder else root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            relative = f"{folder}/{entry.name}" if folder else entry.name
+            is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
+            if is_dir and refuse_nested and entry.name == ASCMHL_FOLDER and folder:
+                raise UnsupportedTreeError(
+                    f"nested ASC MHL history at {relative}: not supported", path=entry.path
+                )
+            if spec.matches(relative, is_dir=is_dir):
+                continue
+            if is_dir:
+                if not entry.is_symlink():
+                    pending.append(relative)
+                    folders.append(relative)
+                continue
+            info = entry.stat()
+            if stat.S_ISREG(info.st_mode):
+                found.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
+    found.sort(key=lambda f: f.path)
+    folders.sort()
+    return found, folders
+
+
+def _generation_formats(history: History, formats: Sequence[str] | None) -> tuple[str, ...]:
+    if formats:
+        return sorted_formats(resolve_algorithm(name).name for name in formats)
+    for generation in reversed(history.generations):
+        if generation.root_hash is not None and generation.root_hash.content:
+            return sorted_formats(generation.root_hash.content)
+    for generation in reversed(history.generations):
+        if generation.files:
+            return sorted_formats(h.format for h in generation.files[0].hashes)
+    return (DEFAULT_ALGORITHM,)
+
+
+def verify_tree(
+    root: Path,
+    *,
+    hash_file: HashFile = hash_file_plain,
+    formats: Sequence[str] | None = None,
+    legacy_mhl: Path | None = None,
+    ignore_patterns: Sequence[str] = (),
+    append_generation: bool = False,
+    creator: CreatorInfo | None = None,
+    now: Callable[[], datetime] = utc_now,
+) -> VerifyReport:
+    """Compare the files under *root* with their recorded hashes; see the module doc.
+
+    *hash_file(path, formats)* returns format → digest (the product passes one that reads
+    from the media, bypassing the page cache). *formats*: the formats to check (each file is
+    checked in those it has a record for; a file with none of them in its own first recorded
+    format); by default every recorded format. *legacy_mhl*: verify against that legacy MHL
+    file instead of the ASC MHL history (its paths are relative to its own folder, which must
+    be *root* or below it). *ignore_patterns*: more paths to skip.
+
+    *append_generation* (ASC MHL only) hashes every file, extra ones included, and appends an
+    ``in-place`` generation written by *creator* at *now*; it returns its path in the report.
+
+    Blocks while hashing. Raises HistoryError for an unusable or absent history (there is
+    nothing to verify against), UnsupportedTreeError for nested histories, ValueError for
+    bad arguments, ManifestError wrapping an OSError from the walk or from *hash_file*.
+    """
+    if legacy_mhl is not None:
+        if append_generation:
+            raise ValueError("append_generation needs an ASC MHL history, not a legacy MHL")
+        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns)
+    if append_generation and creator is None:
+        raise ValueError("append_generation needs a creator")
+    history = read_history(root)
+    if not history.exists:
+        raise HistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
+    patterns = merge_patterns(
+        DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
+    )
+    spec = IgnoreSpec(patterns)
+    wanted = (
+        None if not formats else set(sorted_formats(resolve_algorithm(f).name for f in formats))
+    )
+    generation_formats = _generation_formats(history, formats) if append_generation else ()
+
+    verified: list[str] = []
+    changed: list[ChangedFile] = []
+    extra: list[str] = []
+    good: list[ManifestFile] = []
+    bad: list[ManifestFile] = []
+    try:
+        disk, folders = _walk(root, spec, refuse_nested=True)
+        for item in disk:
+            recorded = history.reference_hash_formats(item.path)
+            if recorded is None:
+                extra.append(item.path)
+                if append_generation:
+                    digests = hash_file(item.absolute, generation_formats)
+                    good.append(_manifest_file(item, digests, now))
+                continue
+            compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
+            if not compare:
+                compare = [next(iter(recorded))]
+            expected_size = history.reference_size(item.path)
+            if (
+                expected_size is not None
+                and expected_size != item.size_bytes
+                and not append_generation
+            ):
+                changed.append(
+                    ChangedFile(
+                        item.path,
+                        "size",
+                        expected_size,
+                        item.size_bytes,
+                        {f: recorded[f] for f in compare},
+                    )
+                )
+                continue
+            to_hash = sorted_formats([*compare, *generation_formats])
+            digests = hash_file(item.absolute, to_hash)
+            expected = {f: recorded[f] for f in compare}
+            actual = {f: digests[f] for f in compare}
+            if actual != expected or (
+                expected_size is not None and expected_size != item.size_bytes
+            ):
+                reason = "hash" if actual != expected else "size"
+                changed.append(
+                    ChangedFile(item.path, reason, expected_size, item.size_bytes, expected, actual)
+                )
+                bad.append(_manifest_file(item, digests, now))
+            else:
+                verified.append(item.path)
+                good.append(_manifest_file(item, digests, now))
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+        ) from exc
+    on_disk = {item.path for item in disk}
+    missing = sorted(
+        path
+        for path in history.recorded_file_paths()
+        if path not in on_disk and not spec.excludes(path, is_dir=False)
+    )
+    generation: Path | None = None
+    if append_generation:
+        assert creator is not None
+        generation = write_generation(
+            root,
+            good,
+            directories=folders,
+            creator=creator,
+            process="in-place",
+            ignore_patterns=ignore_patterns,
+            now=now,
+            failed=bad,
+            hash_formats=generation_formats,
+        )
+    return VerifyReport(
+        root=root,
+        reference="ascmhl",
+        verified=tuple(verified),
+        changed=tuple(changed),
+        missing=tuple(missing),
+        extra=tuple(extra),
+        generation=generation,
+    )
+
+
+def _manifest_file(
+    item: _DiskFile, digests: Mapping[str, str], now: Callable[[], datetime]
+) -> ManifestFile:
+    return ManifestFile(item.path, item.size_bytes, item.mtime_ns, dict(digests), now())
+
+
+def _verify_legacy(
+    root: Path, legacy_mhl: Path, hash_file: HashFile, ignore_patterns: Sequence[str]
+) -> VerifyReport:
+    hash_list = read_legacy_mhl(legacy_mhl)
+    base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
+    if base == os.pardir or base.startswith(os.pardir + os.sep):
+        raise ValueError(f"{legacy_mhl} is not inside {root}")
+    prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
+    spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    verified: list[str] = []
+    changed: list[ChangedFile] = []
+    unverifiable: list[str] = []
+    try:
+        disk = {item.path: item for item in _walk(root, spec, refuse_nested=False)[0]}
+        listed: set[str] = set()
+        missing: list[str] = []
+        for entry in hash_list.entries:
+            path = prefix + entry.path
+            listed.add(path)
+            item = disk.get(path)
+            if item is None:
+                missing.append(path)
+                continue
+            if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
+                changed.append(
+                    ChangedFile(
+                        path, "size", entry.size_bytes, item.size_bytes, dict(entry.digests)
+                    )
+                )
+                continue
+            if not entry.digests:
+                unverifiable.append(path)
+                continue
+            actual = hash_file(item.absolute, sorted_formats(entry.digests))
+            actual = {f: actual[f] for f in entry.digests}
+            if actual != dict(entry.digests):
+                changed.append(
+                    ChangedFile(
+                        path, "hash", entry.size_bytes, item.size_bytes, dict(entry.digests), actual
+                    )
+                )
+            else:
+                verified.append(path)
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+        ) from exc
+    own_folder = prefix.rstrip("/")
+    extra = sorted(
+        path
+        for path in disk
+        if path not in listed
+        and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
+    )
+    return VerifyReport(
+        root=root,
+        reference="legacy",
+        verified=tuple(sorted(verified)),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        missing=tuple(sorted(missing)),
+        extra=tuple(extra),
+        unverifiable=tuple(sorted(unverifiable)),
+    )
