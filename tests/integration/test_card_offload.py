@@ -1,0 +1,263 @@
+"""`offload copy` of real trees: layout, names, incremental runs, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from offload.card import OffloadOptions, offload
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.engine.partial import PARTIAL_PREFIX
+from offload.ledger import Ledger
+from offload.options import CopyOptions, ExistingFilePolicy
+from offload.results import DestinationStatus
+
+NFC = unicodedata.normalize("NFC", "Szene_é")
+NFD = unicodedata.normalize("NFD", "Szene_é")
+
+
+def build_card(root: Path) -> Path:
+    card = root / "A002R2EC"
+    clips = card / "CLIPS" / "A002C001"
+    clips.mkdir(parents=True)
+    (clips / "A002C001.mxf").write_bytes(os.urandom(3_000_000))
+    (clips / "A002C001.xml").write_text("<clip/>")
+    (card / "CLIPS" / "zero.bin").write_bytes(b"")
+    deep = card.joinpath(*[f"d{i}" for i in range(25)])
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("deep")
+    (card / f"{NFC}.mov").write_bytes(b"nfc" * 1000)
+    (card / f"{NFD}.mov").write_bytes(b"nfd" * 1000)
+    (card / ("L" * 200 + ".mov")).write_bytes(b"long")
+    (card / "EMPTY" / "NESTED_EMPTY").mkdir(parents=True)
+    (card / ".hidden_meta").write_text("keep me")
+    (card / ".DS_Store").write_bytes(b"junk")
+    (card / "link_inside.mxf").symlink_to("CLIPS/A002C001/A002C001.mxf")
+    (card / "link_outside").symlink_to("/etc/hostname")
+    os.mkfifo(card / "a_fifo")
+    os.utime(clips / "A002C001.mxf", ns=(1_700_000_000_000_000_001, 1_700_000_000_000_000_001))
+    os.utime(card / "EMPTY", ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    return card
+
+
+def tree_listing(root: Path) -> dict[str, tuple[str, int | str]]:
+    listing: dict[str, tuple[str, int | str]] = {}
+    for folder, dirs, files in os.walk(root):
+        rel_folder = os.path.relpath(folder, root)
+        dirs[:] = [d for d in dirs if d != ".offload"]
+        for name in dirs:
+            path = os.path.join(folder, name)
+            kind = "link" if os.path.islink(path) else "dir"
+            listing[os.path.normpath(os.path.join(rel_folder, name))] = (
+                kind,
+                os.readlink(path) if kind == "link" else 0,
+            )
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                listing[os.path.normpath(os.path.join(rel_folder, name))] = (
+                    "link",
+                    os.readlink(path),
+                )
+            elif os.path.isfile(path):
+                st = os.stat(path)
+                listing[os.path.normpath(os.path.join(rel_folder, name))] = ("file", st.st_mtime_ns)
+    return listing
+
+
+def assert_no_partials(root: Path) -> None:
+    for _folder, _dirs, files in os.walk(root):
+        assert not [f for f in files if f.startswith(PARTIAL_PREFIX)]
+
+
+@pytest.fixture
+def card(tmp_path: Path) -> Path:
+    return build_card(tmp_path / "cards")
+
+
+@pytest.fixture
+def dests(tmp_path: Path) -> list[Path]:
+    out = [tmp_path / f"RAID{i}" for i in range(3)]
+    for d in out:
+        d.mkdir()
+    return out
+
+
+def test_tree_names_times_links_and_empty_folders(card: Path, dests: list[Path]) -> None:
+    report = offload(card, dests)
+    assert report.exit_code == 0, [f.destinations for f in report.job.files if not f.ok]
+    expected = tree_listing(card)
+    del expected[".DS_Store"]
+    expected.pop("a_fifo", None)
+    for dest in dests:
+        copy_root = dest / card.name
+        got = tree_listing(copy_root)
+        assert got == expected
+        assert (copy_root / f"{NFC}.mov").read_bytes() == b"nfc" * 1000
+        assert (copy_root / f"{NFD}.mov").read_bytes() == b"nfd" * 1000
+        assert os.stat(copy_root / "EMPTY").st_mtime_ns == os.stat(card / "EMPTY").st_mtime_ns
+        assert_no_partials(copy_root)
+        assert not (copy_root / "a_fifo").exists()
+    assert {w.code.value for w in report.warnings} >= {
+        "special-file-skipped",
+        "symlink-outside-source",
+    }
+    hashes = subprocess.run(
+        ["xxhsum", "-H1", str(dests[2] / card.name / "CLIPS" / "A002C001" / "A002C001.mxf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+    mxf = next(f for f in report.job.files if f.relative_path.endswith("A002C001.mxf"))
+    assert mxf.inflight_digests["xxh64"] == hashes
+
+
+def test_into_copies_the_contents(card: Path, dests: list[Path]) -> None:
+    report = offload(card, dests[:1], options=OffloadOptions(into=True))
+    assert report.exit_code == 0
+    assert (dests[0] / "CLIPS" / "A002C001" / "A002C001.mxf").is_file()
+
+
+def test_second_run_copies_nothing_and_changed_file_is_not_overwritten(
+    card: Path, dests: list[Path]
+) -> None:
+    assert offload(card, dests).exit_code == 0
+    again = offload(card, dests)
+    assert again.exit_code == 0
+    statuses = {d.status for f in again.job.files for d in f.destinations}
+    assert statuses == {DestinationStatus.SKIPPED}
+    assert all(s.bytes_written == 0 for s in again.job.destinations)
+
+    changed = card / "CLIPS" / "A002C001" / "A002C001.xml"
+    changed.write_text("<clip take='2'/>")
+    third = offload(card, dests)
+    assert third.exit_code == 1
+    failed = [f for f in third.job.files if not f.ok]
+    assert [f.relative_path for f in failed] == ["CLIPS/A002C001/A002C001.xml"]
+    assert "already exists" in (failed[0].destinations[0].error or "")
+    assert (dests[0] / card.name / "CLIPS" / "A002C001" / "A002C001.xml").read_text() == "<clip/>"
+
+    fourth = offload(
+        card, dests, options=OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.OVERWRITE))
+    )
+    assert fourth.exit_code == 0
+    for dest in dests:
+        copy = dest / card.name / "CLIPS" / "A002C001" / "A002C001.xml"
+        assert copy.read_text() == "<clip take='2'/>"
+        assert_no_partials(dest)
+
+
+def test_cli_json_events_and_reports(card: Path, dests: list[Path], tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["copy", "--json", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] == "warning_issued" or names[0] == "job_started"
+    assert "job_started" in names and "file_verified" in names and names[-1] == "job_report"
+    assert names[-2] == "job_finished"
+    verified = [e for e in events if e["event"] == "file_verified"]
+    assert {e["destination_index"] for e in verified} == {0, 1, 2}
+    assert all(e["status"] == "verified" for e in verified)
+    final = events[-1]
+    assert final["exit_code"] == 0 and len(final["reports"]) == 4
+    report = json.loads(Path(final["reports"][0]).read_text())
+    assert report["schema"] == "offload-ai/job-report/1"
+    mxf = next(f for f in report["files"] if f["path"].endswith(".mxf") and "link" not in f["path"])
+    assert [d["status"] for d in mxf["destinations"]] == ["verified"] * 3
+    assert (dests[0] / card.name / ".offload" / "reports").is_dir()
+    csv_files = list((tmp_path / "reports").glob("*.csv"))
+    assert len(csv_files) == 1 and "relative_path" in csv_files[0].read_text().splitlines()[0]
+
+
+def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    assert main(["copy", str(card / "missing"), str(dests[0])], env) == 64
+    assert "cannot read the source" in err.getvalue()
+    assert main(["copy", str(card), str(card / "CLIPS")], env) == 64
+    assert main(["copy", str(card), str(dests[0] / "nope")], env) == 64
+    assert main(["copy", "-t", "crc32", str(card), str(dests[0])], env) == 64
+    assert os.listdir(dests[0]) == []
+
+
+def _big_card(root: Path, files: int, size: int) -> Path:
+    card = root / "BIGCARD"
+    for index in range(files):
+        folder = card / f"CLIP{index // 10:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"frame{index:05d}.dpx").write_bytes(os.urandom(size))
+    return card
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
+    card = _big_card(tmp_path / "src", files=600, size=400_000)
+    dests = [tmp_path / f"D{i}" for i in range(3)]
+    for d in dests:
+        d.mkdir()
+    exe = Path(sys.executable).with_name("offload")
+    command = [
+        str(exe),
+        "copy",
+        "--quiet",
+        "--report-dir",
+        str(tmp_path / "r"),
+        str(card),
+        *map(str, dests),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    firsts = [d / card.name / "CLIP000" / "frame00000.dpx" for d in dests]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if all(first.exists() for first in firsts):
+            break  # the first batch (64 MB) is being committed everywhere
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    # Files that reached their final name before the kill; each must have its ledger entry
+    # (written before the rename), and only those may be skipped by the resumed run.
+    before = []
+    for dest in dests:
+        entries = Ledger(dest / card.name).load()
+        final = {
+            str(p.relative_to(dest / card.name))
+            for p in (dest / card.name).rglob("*.dpx")
+            if not p.name.startswith(PARTIAL_PREFIX)
+        }
+        assert final <= set(entries)
+        before.append(final)
+    assert 0 < min(len(b) for b in before) and max(len(b) for b in before) < 600, (
+        "the kill must land half-way"
+    )
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=100)
+    assert result.returncode == 0, result.stderr
+    report_file = sorted((tmp_path / "r").glob("*.json"))[-1]
+    report = json.loads(report_file.read_text())
+    for index, dest in enumerate(dests):
+        statuses = {f["path"]: f["destinations"][index]["status"] for f in report["files"]}
+        skipped = {p for p, s in statuses.items() if s == "skipped"}
+        verified = {p for p, s in statuses.items() if s == "verified"}
+        assert skipped == before[index]  # nothing copied twice
+        assert skipped | verified == set(statuses) and len(statuses) == 600
+        assert_no_partials(dest)
+        for folder, _dirs, files in os.walk(card):
+            for name in files:
+                source = Path(folder, name)
+                copy = dest / card.name / source.relative_to(card)
+                assert copy.read_bytes() == source.read_bytes()
