@@ -117,20 +117,22 @@ def _compile(pattern: str) -> _Rule | None:
     text = text.lstrip("/")
     segments = text.split("/")
     parts: list[str] = []
+    separator_done = True  # nothing before the first segment needs a "/"
     for position, segment in enumerate(segments):
         last = position == len(segments) - 1
         if segment == "**":
             if last:
                 # "dir/**": everything inside (a bare "**" matches everything)
                 parts.append(".*" if position == 0 else "/.*")
-            elif position == 0:
-                parts.append("(?:.*/)?")
             else:
-                parts.append("(?:/.*)?/")
+                # leading "**/" or inner "/**/": zero or more folders, ending with a "/"
+                parts.append("(?:.*/)?" if position == 0 else "/(?:.*/)?")
+                separator_done = True
             continue
-        if parts and not parts[-1].endswith("/"):
+        if not separator_done:
             parts.append("/")
         parts.append(_glob_segment_to_regex(segment))
+        separator_done = False
     regex = re.compile("".join(parts), re.DOTALL)
     return _Rule(regex, negated, directory_only, anchored or len(segments) > 1)
 

@@ -74,7 +74,9 @@ class VerifyReport:
 
     ``reference``: ``"ascmhl"`` or ``"legacy"``. ``unverifiable``: legacy entries with no hash
     we can recompute (XXH32, ``<null>``); they are checked for presence and size only.
-    ``generation``: the manifest appended, if one was requested.
+    ``unreadable``: files whose hashing raised OSError (a dying card): the check went on
+    without them. ``generation``: the manifest appended, if one was requested and every file
+    could be read (an unreadable file's folder hashes cannot be computed).
     """
 
     root: Path
@@ -84,12 +86,14 @@ class VerifyReport:
     missing: tuple[str, ...]
     extra: tuple[str, ...]
     unverifiable: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
     generation: Path | None = None
 
     @property
     def passed(self) -> bool:
-        """True when nothing changed, nothing is missing and nothing unknown appeared."""
-        return not (self.changed or self.missing or self.extra)
+        """True when every file was read and matched, none is missing, none unknown appeared
+        (legacy entries without a recomputable hash count as passed on their size)."""
+        return not (self.changed or self.missing or self.extra or self.unreadable)
 
 
 @dataclass(frozen=True)
@@ -170,9 +174,11 @@ def verify_tree(
     *append_generation* (ASC MHL only) hashes every file, extra ones included, and appends an
     ``in-place`` generation written by *creator* at *now*; it returns its path in the report.
 
-    Blocks while hashing. Raises HistoryError for an unusable or absent history (there is
-    nothing to verify against), UnsupportedTreeError for nested histories, ValueError for
-    bad arguments, ManifestError wrapping an OSError from the walk or from *hash_file*.
+    Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
+    Raises HistoryError for an unusable or absent history (there is nothing to verify
+    against), UnsupportedTreeError for nested histories, ValueError for bad arguments,
+    ManifestError wrapping an OSError from the walk (an unreadable folder must not look
+    empty) or from writing the generation.
     """
     if legacy_mhl is not None:
         if append_generation:
@@ -195,6 +201,7 @@ def verify_tree(
     verified: list[str] = []
     changed: list[ChangedFile] = []
     extra: list[str] = []
+    unreadable: list[str] = []
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
     try:
@@ -204,8 +211,9 @@ def verify_tree(
             if recorded is None:
                 extra.append(item.path)
                 if append_generation:
-                    digests = hash_file(item.absolute, generation_formats)
-                    good.append(_manifest_file(item, digests, now))
+                    digests = _hash_or_note(hash_file, item, generation_formats, unreadable)
+                    if digests is not None:
+                        good.append(_manifest_file(item, digests, now))
                 continue
             compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
             if not compare:
@@ -227,7 +235,9 @@ def verify_tree(
                 )
                 continue
             to_hash = sorted_formats([*compare, *generation_formats])
-            digests = hash_file(item.absolute, to_hash)
+            digests = _hash_or_note(hash_file, item, to_hash, unreadable)
+            if digests is None:
+                continue
             expected = {f: recorded[f] for f in compare}
             actual = {f: digests[f] for f in compare}
             if actual != expected or (
@@ -252,7 +262,7 @@ def verify_tree(
         if path not in on_disk and not spec.excludes(path, is_dir=False)
     )
     generation: Path | None = None
-    if append_generation:
+    if append_generation and not unreadable:
         assert creator is not None
         generation = write_generation(
             root,
@@ -272,8 +282,20 @@ def verify_tree(
         changed=tuple(changed),
         missing=tuple(missing),
         extra=tuple(extra),
+        unreadable=tuple(unreadable),
         generation=generation,
     )
+
+
+def _hash_or_note(
+    hash_file: HashFile, item: _DiskFile, formats: Sequence[str], unreadable: list[str]
+) -> dict[str, str] | None:
+    """Hash one file; an I/O error is noted against that file and the check goes on."""
+    try:
+        return hash_file(item.absolute, formats)
+    except OSError:
+        unreadable.append(item.path)
+        return None
 
 
 def _manifest_file(
@@ -294,6 +316,7 @@ def _verify_legacy(
     verified: list[str] = []
     changed: list[ChangedFile] = []
     unverifiable: list[str] = []
+    unreadable: list[str] = []
     try:
         disk = {item.path: item for item in _walk(root, spec, refuse_nested=False)[0]}
         listed: set[str] = set()
@@ -315,8 +338,10 @@ def _verify_legacy(
             if not entry.digests:
                 unverifiable.append(path)
                 continue
-            actual = hash_file(item.absolute, sorted_formats(entry.digests))
-            actual = {f: actual[f] for f in entry.digests}
+            hashed = _hash_or_note(hash_file, item, sorted_formats(entry.digests), unreadable)
+            if hashed is None:
+                continue
+            actual = {f: hashed[f] for f in entry.digests}
             if actual != dict(entry.digests):
                 changed.append(
                     ChangedFile(
@@ -344,4 +369,5 @@ def _verify_legacy(
         missing=tuple(sorted(missing)),
         extra=tuple(extra),
         unverifiable=tuple(sorted(unverifiable)),
+        unreadable=tuple(sorted(unreadable)),
     )

@@ -1,0 +1,71 @@
+"""Ignore patterns: git wildmatch rules over paths relative to the history root."""
+
+from __future__ import annotations
+
+import pytest
+
+from offload.manifest import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
+
+CASES: list[tuple[str, str, bool, bool]] = [
+    # pattern, path, is_dir, ignored
+    (".DS_Store", ".DS_Store", False, True),
+    (".DS_Store", "Clips/.DS_Store", False, True),
+    ("ascmhl", "ascmhl", True, True),
+    ("ascmhl", "sub/ascmhl", False, True),
+    ("ascmhl/", "ascmhl", False, False),
+    ("*.tmp", "a/b/c.tmp", False, True),
+    ("*.tmp", "c.tmpx", False, False),
+    ("Clips/", "Clips", True, True),
+    ("Clips/", "x/Clips", True, True),
+    ("Clips/", "Clips", False, False),
+    ("/Clips", "Clips", True, True),
+    ("/Clips", "x/Clips", True, False),
+    ("Clips/*.mov", "Clips/a.mov", False, True),
+    ("Clips/*.mov", "x/Clips/a.mov", False, False),
+    ("Clips/*.mov", "Clips/sub/a.mov", False, False),
+    ("**/x", "x", False, True),
+    ("**/x", "q/r/x", True, True),
+    ("a/**/b", "a/b", False, True),
+    ("a/**/b", "a/c/d/b", False, True),
+    ("dir/**", "dir/z", False, True),
+    ("dir/**", "dir", True, False),
+    ("foo*/", "foo1", True, True),
+    ("foo*/", "foo1", False, False),
+    ("[ab].txt", "a.txt", False, True),
+    ("[ab].txt", "c.txt", False, False),
+    ("[!ab].txt", "c.txt", False, True),
+    ("?.txt", "c.txt", False, True),
+    ("?.txt", "cc.txt", False, False),
+    ("x\\ y", "x y", False, True),
+    ("trailing   ", "trailing", False, True),
+    ("# comment", "# comment", False, False),
+    ("\\#hash", "#hash", False, True),
+    ("[[]x", "[x", False, True),
+    ("a&&b", "a&&b", False, True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "path", "is_dir", "ignored"), CASES)
+def test_single_pattern(pattern: str, path: str, is_dir: bool, ignored: bool) -> None:
+    assert IgnoreSpec([pattern]).matches(path, is_dir=is_dir) is ignored
+
+
+def test_negation_last_match_wins() -> None:
+    spec = IgnoreSpec(["*.tmp", "!keep.tmp"])
+    assert spec.matches("a.tmp", is_dir=False)
+    assert not spec.matches("keep.tmp", is_dir=False)
+    assert spec.matches("keep.tmp", is_dir=False) is False
+
+
+def test_inside_an_ignored_folder_everything_is_excluded() -> None:
+    spec = IgnoreSpec([*DEFAULT_IGNORE_PATTERNS, "cache/", "!cache/keep"])
+    assert spec.excludes("ascmhl/0001_x.mhl", is_dir=False)
+    assert spec.excludes("cache/keep", is_dir=False)  # git cannot re-include either
+    assert spec.excludes("a/ascmhl/chain.xml", is_dir=False)
+    assert not spec.excludes("Clips/a.mov", is_dir=False)
+
+
+def test_names_with_newlines_and_regex_characters() -> None:
+    spec = IgnoreSpec(["*.(x)+"])
+    assert spec.matches("line\nbreak.(x)+", is_dir=False)
+    assert not spec.matches("a.x", is_dir=False)

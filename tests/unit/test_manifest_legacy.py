@@ -1,0 +1,99 @@
+"""Legacy MHL v1.1: golden output, element names and order, reader tolerance."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import xxhash
+
+from offload.manifest import CreatorInfo, ManifestFile, read_legacy_mhl, write_legacy_mhl
+from tests.unit.test_manifest_writer import (
+    FIXED_MTIME_NS,
+    SMALL_TREE,
+    check_golden,
+    digests_of,
+)
+
+CREATOR = CreatorInfo(
+    tool_version="0.1.0", hostname="dit-cart.local", author_name="Dana", user_name="dana"
+)
+START = datetime(2024, 5, 1, 9, 58, 0, tzinfo=UTC)
+FINISH = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+
+
+def files(formats: tuple[str, ...]) -> list[ManifestFile]:
+    return [
+        ManifestFile(rel, len(data), FIXED_MTIME_NS, digests_of(data, formats), FINISH)
+        for rel, data in SMALL_TREE.items()
+    ]
+
+
+def test_golden_legacy_mhl(tmp_path: Path) -> None:
+    root = tmp_path / "A001_CARD"
+    root.mkdir()
+    path = write_legacy_mhl(
+        root,
+        files(("xxh64", "md5", "xxh128")),
+        creator=CREATOR,
+        now=lambda: FINISH,
+        start_date=START,
+    )
+    assert path.name == "A001_CARD_2024-05-01_100000.mhl"
+    check_golden(path, "legacy_small/A001_CARD_2024-05-01_100000.mhl")
+    text = path.read_text()
+    assert "<xxhash64be>" in text and "<xxhash64>" not in text and "xxh128" not in text
+    first = ET.parse(path).getroot().find("hash")
+    assert first is not None
+    assert [child.tag for child in first] == [
+        "file",
+        "size",
+        "lastmodificationdate",
+        "md5",
+        "xxhash64be",
+        "hashdate",
+    ]
+
+
+def test_round_trip_and_name_collision(tmp_path: Path) -> None:
+    first = write_legacy_mhl(tmp_path, files(("sha1",)), creator=CREATOR, now=lambda: FINISH)
+    second = write_legacy_mhl(tmp_path, files(("sha1",)), creator=CREATOR, now=lambda: FINISH)
+    assert second.name == first.name.replace(".mhl", "_2.mhl")
+    hash_list = read_legacy_mhl(first)
+    assert hash_list.version == "1.1" and hash_list.user_name == "dana"
+    assert hash_list.tool == "offload-ai 0.1.0"
+    by_path = {entry.path: entry for entry in hash_list.entries}
+    assert set(by_path) == set(SMALL_TREE)
+    for rel, data in SMALL_TREE.items():
+        assert by_path[rel].digests == {"sha1": digests_of(data, ("sha1",))["sha1"]}
+        assert by_path[rel].size_bytes == len(data)
+
+
+def test_a_file_without_a_v1_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="legacy"):
+        write_legacy_mhl(tmp_path, files(("xxh128",)), creator=CREATOR, now=lambda: FINISH)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reader_accepts_older_dialects(tmp_path: Path) -> None:
+    be = xxhash.xxh64(b"abc").hexdigest()
+    le = bytes.fromhex(be)[::-1].hex().upper()
+    path = tmp_path / "old.mhl"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<hashlist version="1.0" xmlns="http://www.mediahashlist.org/v1.1">'
+        "<creatorinfo><username>u</username><hostname>h</hostname><tool>t</tool>"
+        "<startdate>2018-01-07T21:31:17Z</startdate><finishdate>2018-01-07T21:31:52Z</finishdate>"
+        "</creatorinfo>"
+        f"<hash><file>Clips\\A.mov</file><size>3</size><xxhash64>{le}</xxhash64>"
+        "<hashdate>2018-01-07T21:31:52Z</hashdate></hash>"
+        "<hash><file>B.mov</file><size>3</size><xxhash>1234567</xxhash></hash>"
+        "</hashlist>"
+    )
+    hash_list = read_legacy_mhl(path)
+    assert hash_list.version == "1.0" and hash_list.hostname == "h"
+    a, b = hash_list.entries
+    assert a.path == "Clips/A.mov" and a.digests == {"xxh64": be}
+    assert b.digests == {} and b.other_digests == {"xxhash": "1234567"}

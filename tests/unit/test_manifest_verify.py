@@ -1,0 +1,177 @@
+"""verify_tree: ok / changed / missing / extra against a history or a legacy MHL."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from offload.manifest import (
+    CreatorInfo,
+    HistoryError,
+    ManifestFile,
+    UnsupportedTreeError,
+    read_history,
+    verify_tree,
+    write_generation,
+    write_legacy_mhl,
+)
+from offload.manifest.verify import hash_file_plain
+from tests.unit.test_manifest_writer import digests_of
+
+CREATOR = CreatorInfo(tool_version="0.1.0", hostname="host")
+T1 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+T2 = datetime(2024, 5, 1, 11, 0, 0, tzinfo=UTC)
+NS = "{urn:ASC:MHL:v2.0}"
+TREE = {"Clips/a.mov": b"alpha", "Clips/b.mov": b"bravo", "c.txt": b"charlie", "d.txt": b"d"}
+
+
+def build(root: Path, formats: tuple[str, ...] = ("xxh64", "md5")) -> Path:
+    entries = []
+    for rel, data in TREE.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        stat = path.stat()
+        entries.append(
+            ManifestFile(rel, stat.st_size, stat.st_mtime_ns, digests_of(data, formats), T1)
+        )
+    return write_generation(root, entries, directories=["Clips"], creator=CREATOR, now=lambda: T1)
+
+
+def test_intact_tree_passes(tmp_path: Path) -> None:
+    build(tmp_path)
+    (tmp_path / ".DS_Store").write_bytes(b"finder")
+    report = verify_tree(tmp_path)
+    assert report.passed and report.reference == "ascmhl"
+    assert report.verified == tuple(sorted(TREE))
+
+
+def test_changed_missing_and_extra_are_reported(tmp_path: Path) -> None:
+    build(tmp_path)
+    data = bytearray((tmp_path / "Clips/a.mov").read_bytes())
+    data[0] ^= 1
+    (tmp_path / "Clips/a.mov").write_bytes(bytes(data))
+    (tmp_path / "c.txt").write_bytes(b"charlie!")
+    (tmp_path / "d.txt").unlink()
+    (tmp_path / "new.bin").write_bytes(b"n")
+    report = verify_tree(tmp_path)
+    assert not report.passed
+    assert report.verified == ("Clips/b.mov",)
+    assert [(c.path, c.reason) for c in report.changed] == [
+        ("Clips/a.mov", "hash"),
+        ("c.txt", "size"),
+    ]
+    changed = report.changed[0]
+    assert changed.expected == {
+        "md5": digests_of(b"alpha")["md5"],
+        "xxh64": digests_of(b"alpha")["xxh64"],
+    }
+    assert changed.actual["xxh64"] == digests_of(bytes(data))["xxh64"]
+    assert report.missing == ("d.txt",)
+    assert report.extra == ("new.bin",)
+
+
+def test_injected_hasher_and_format_selection(tmp_path: Path) -> None:
+    build(tmp_path)
+    calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def spy(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        calls.append((path.name, tuple(formats)))
+        return hash_file_plain(path, formats)
+
+    report = verify_tree(tmp_path, hash_file=spy, formats=["xxh64be"])
+    assert report.passed
+    assert {formats for _, formats in calls} == {("xxh64",)}
+
+
+def test_append_generation_records_the_check(tmp_path: Path) -> None:
+    build(tmp_path)
+    (tmp_path / "c.txt").write_bytes(b"CHARLIE")  # same size, other bytes
+    (tmp_path / "extra.bin").write_bytes(b"e")
+    (tmp_path / "Empty").mkdir()
+    report = verify_tree(tmp_path, append_generation=True, creator=CREATOR, now=lambda: T2)
+    assert report.generation is not None and report.generation.name.startswith("0002_")
+    document = ET.parse(report.generation).getroot()
+    assert document.findtext(f"{NS}processinfo/{NS}process") == "in-place"
+    found = {
+        h.findtext(f"{NS}path"): {c.tag.removeprefix(NS): c.get("action") for c in h}
+        for h in document.iter(f"{NS}hash")
+    }
+    assert found["Clips/a.mov"] == {"path": None, "md5": "verified", "xxh64": "verified"}
+    assert found["c.txt"] == {"path": None, "md5": "failed", "xxh64": "failed"}
+    assert found["extra.bin"] == {"path": None, "md5": "original", "xxh64": "original"}
+    assert "Empty" in {d.path for d in read_history(tmp_path).generations[1].directories}
+
+
+def test_no_history_or_nested_history_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(HistoryError):
+        verify_tree(tmp_path)
+    build(tmp_path)
+    (tmp_path / "Clips" / "ascmhl").mkdir()
+    with pytest.raises(UnsupportedTreeError):
+        verify_tree(tmp_path)
+
+
+def test_append_generation_needs_a_creator(tmp_path: Path) -> None:
+    build(tmp_path)
+    with pytest.raises(ValueError, match="creator"):
+        verify_tree(tmp_path, append_generation=True)
+
+
+def test_verify_against_a_legacy_mhl(tmp_path: Path) -> None:
+    root = tmp_path / "card"
+    entries = []
+    for rel, data in TREE.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        entries.append(ManifestFile(rel, len(data), 0, digests_of(data, ("xxh64",)), T1))
+    legacy = write_legacy_mhl(root, entries, creator=CREATOR, now=lambda: T1)
+    report = verify_tree(root, legacy_mhl=legacy)
+    assert report.passed and report.reference == "legacy"
+    assert report.verified == tuple(sorted(TREE))
+
+    (root / "Clips/b.mov").write_bytes(b"BRAVO")
+    os.remove(root / "d.txt")
+    (root / "more.bin").write_bytes(b"m")
+    report = verify_tree(root, legacy_mhl=legacy)
+    assert [c.path for c in report.changed] == ["Clips/b.mov"]
+    assert report.missing == ("d.txt",) and report.extra == ("more.bin",)
+
+    with pytest.raises(ValueError, match="legacy"):
+        verify_tree(root, legacy_mhl=legacy, append_generation=True, creator=CREATOR)
+
+
+def test_legacy_mhl_in_a_subfolder_is_resolved_against_its_folder(tmp_path: Path) -> None:
+    card = tmp_path / "day" / "card"
+    card.mkdir(parents=True)
+    (card / "a.mov").write_bytes(b"a")
+    legacy = write_legacy_mhl(
+        card,
+        [ManifestFile("a.mov", 1, 0, digests_of(b"a", ("md5",)), T1)],
+        creator=CREATOR,
+        now=lambda: T1,
+    )
+    report = verify_tree(tmp_path / "day", legacy_mhl=legacy)
+    assert report.verified == ("card/a.mov",) and report.passed
+
+
+def test_unreadable_file_is_reported_and_the_check_goes_on(tmp_path: Path) -> None:
+    build(tmp_path)
+
+    def flaky(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        if path.name == "b.mov":
+            raise OSError(5, "Input/output error")
+        return hash_file_plain(path, formats)
+
+    report = verify_tree(
+        tmp_path, hash_file=flaky, append_generation=True, creator=CREATOR, now=lambda: T2
+    )
+    assert report.unreadable == ("Clips/b.mov",) and not report.passed
+    assert report.verified == ("Clips/a.mov", "c.txt", "d.txt")
+    assert report.generation is None  # the folder of b.mov cannot be hashed
