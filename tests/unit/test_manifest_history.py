@@ -164,3 +164,24 @@ def test_copy_history_without_source_history_does_nothing(tmp_path: Path) -> Non
     (tmp_path / "dest").mkdir()
     assert copy_history(tmp_path / "card", tmp_path / "dest") == ()
     assert not (tmp_path / "dest" / "ascmhl").exists()
+
+
+def test_copy_history_brings_an_older_carried_state_up_to_date(tmp_path: Path) -> None:
+    source = tmp_path / "card"
+    record(source, {"a": b"a"}, T1)
+    destination = tmp_path / "dest" / "card"
+    destination.mkdir(parents=True)
+    copy_history(source, destination)
+    record(source, {"a": b"a"}, T2)  # the card was verified again since
+    written = copy_history(source, destination)
+    assert [p.name for p in written] == [
+        next((source / "ascmhl").glob("0002_*.mhl")).name,
+        "ascmhl_chain.xml",
+    ]
+    assert read_history(destination).chain == read_history(source).chain
+
+    # a destination that went its own way after the common generations is refused
+    record(destination, {"a": b"a"}, T3)
+    record(source, {"a": b"a"}, datetime(2024, 5, 1, 13, 0, 0, tzinfo=UTC))
+    with pytest.raises(HistoryError, match="not the one"):
+        copy_history(source, destination)

@@ -350,9 +350,11 @@ def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
     atomically; the chain file last, so an interrupted copy never leaves a chain that lists
     a manifest the destination does not have. Re-running after an interruption, or on a
     destination that already carries the same history (possibly with more generations after
-    it), writes only what is missing.
+    it), writes only what is missing; a destination carrying an older state of the same
+    history (the card got generations since) is brought up to the source's.
     Raises HistoryError if the source history is unusable or the destination holds a
-    different history; ManifestError-family errors wrap OSError.
+    different history (including one that diverged after the common generations);
+    HistoryError also wraps an OSError.
     """
     source = read_history(source_root)
     if not source.exists:
@@ -363,19 +365,25 @@ def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
     try:
         if chain_path.is_file():
             destination = read_history(destination_root)
-            if destination.chain[: len(source.chain)] != source.chain:
+            carried = len(source.chain)
+            if destination.chain[:carried] == source.chain:
+                return ()  # already carried, maybe with generations of its own after it
+            source_names = {g.file_name for g in source.generations}
+            if source.chain[: len(destination.chain)] != destination.chain or any(
+                g.file_name not in source_names for g in destination.generations
+            ):
                 raise HistoryError(
                     f"{destination_folder} holds an ASC MHL history that is not the one of "
                     f"{source_folder}",
                     path=destination_folder,
                 )
-            return ()
-        try:
-            destination_folder.mkdir()
-        except FileExistsError:
-            pass
         else:
-            fsync_dir(destination_root)
+            try:
+                destination_folder.mkdir()
+            except FileExistsError:
+                pass
+            else:
+                fsync_dir(destination_root)
         written: list[Path] = []
         expected = {entry.path: entry.c4 for entry in source.chain}
         for generation in source.generations:
@@ -388,12 +396,20 @@ def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
                         path=target,
                     )
                 continue
-            c4 = write_file_atomically(target, data, replace=False)
-            if generation.file_name in expected and c4 != expected[generation.file_name]:
-                raise HistoryError(f"{target} changed while it was copied", path=target)
+            hasher = C4Hasher()
+            hasher.update(data)
+            if (
+                generation.file_name in expected
+                and hasher.hexdigest() != expected[generation.file_name]
+            ):
+                raise HistoryError(
+                    f"{source_folder / generation.file_name} changed while it was copied",
+                    path=source_folder / generation.file_name,
+                )
+            write_file_atomically(target, data, replace=False)
             written.append(target)
         write_file_atomically(
-            chain_path, (source_folder / CHAIN_FILE_NAME).read_bytes(), replace=False
+            chain_path, (source_folder / CHAIN_FILE_NAME).read_bytes(), replace=True
         )
         written.append(chain_path)
     except OSError as exc:
