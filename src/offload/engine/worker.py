@@ -155,7 +155,11 @@ class DestinationWorker:
                     "use --overwrite or --keep-both to replace or keep it",
                     path=target,
                 )
-            partial = PartialFile(target, write_call_size=self._options.write_call_size)
+            partial = PartialFile(
+                target,
+                write_call_size=self._options.write_call_size,
+                direct=self._options.direct_writes,
+            )
             self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "copy"))
             try:
                 partial.create()
