@@ -256,3 +256,18 @@ def test_carried_source_history_is_verified_on_the_destination(
     assert "<process>transfer</process>" in text and 'action="original"' not in text
     assert_history_accepted(judge, destination)
     assert read_history(destination).latest_sequence_number() == 2
+
+
+def test_the_judge_is_not_vacuous(judge: AscmhlJudge, card: Path) -> None:
+    manifest = generation(card, ("xxh64",), Clock())
+    broken = card.parent / "broken.mhl"
+    text = manifest.read_text()
+    # hostname after tool: the XSD's order is violated
+    broken.write_text(
+        text.replace("<hostname>judge-host</hostname>\n", "", 1).replace(
+            "</tool>\n", "</tool>\n    <hostname>judge-host</hostname>\n", 1
+        )
+    )
+    assert judge.check_manifest_schema(broken).returncode != 0
+    (card / "Sidecar.xml").write_bytes(b"<xmm/>")  # same size, other bytes
+    assert judge.verify(card).returncode == 11

@@ -369,16 +369,6 @@ def write_generation(
     nested: set[str] = set()
     good = _prepare(files, spec, seen, nested)
     bad = _prepare(failed, spec, seen, nested)
-    folders: set[str] = {""}
-    for folder in directories:
-        if folder in ("", "."):
-            continue
-        check_relative_path(folder)
-        nested_root = _nested_history_root(folder + "/x")
-        if nested_root is not None:
-            nested.add(nested_root)
-        if not spec.excludes(folder, is_dir=True):
-            folders.add(folder)
     for entry in good:
         _decide(entry, history)
     recorded = list(good)
@@ -386,37 +376,28 @@ def write_generation(
         _decide(entry, history)
         if any(action is Action.FAILED for _, _, action in entry.written):
             recorded.append(entry)
-    for entry in recorded:
-        parent = entry.path.rpartition("/")[0]
-        while parent not in folders:
-            folders.add(parent)
-            parent = parent.rpartition("/")[0]
-    for folder in list(folders):
-        parent = folder.rpartition("/")[0]
-        while folder and parent not in folders:
-            folders.add(parent)
-            parent = parent.rpartition("/")[0]
-    nested.update(f for f in folders if f and os.path.isdir(root / f / ASCMHL_FOLDER))
-    nested = {n for n in nested if not spec.excludes(n, is_dir=True)}
-    if nested:
-        raise UnsupportedTreeError(
-            f"nested ASC MHL histories are not supported: {', '.join(sorted(nested))}",
-            path=root,
-        )
+    folders = _collect_folders(root, directories, recorded, spec, nested)
     formats = _select_formats(recorded, hash_formats)
     hasher = DirectoryHasher(formats)
     for folder in folders:
         hasher.add_directory(folder)
     for entry in recorded:
         hasher.add_file(entry.path, entry.digests)
-    folder_hashes = hasher.compute()
-
-    created_at = to_utc(now())
-    created = iso_utc(created_at)
+    plan = _Plan(
+        root=root,
+        creator=creator,
+        process=process,
+        patterns=patterns,
+        formats=formats,
+        folders=folders,
+        entries=recorded,
+        folder_hashes=hasher.compute(),
+        created_at=to_utc(now()),
+    )
     root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
     check_xml_string(root_name, "root folder name")
     sequence_number = history.latest_sequence_number() + 1
-    file_name = f"{sequence_number:04d}_{root_name}_{created_at:%Y-%m-%d_%H%M%S}Z.mhl"
+    file_name = f"{sequence_number:04d}_{root_name}_{plan.created_at:%Y-%m-%d_%H%M%S}Z.mhl"
     folder_path = root / ASCMHL_FOLDER
     manifest_path = folder_path / file_name
     try:
@@ -427,42 +408,7 @@ def write_generation(
         else:
             fsync_dir(root)
         with AtomicFile(manifest_path) as out:
-            out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n')
-            out.write_text('<hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">\n')
-            out.write_text(_creator_block(creator, created))
-            out.write_text(f"  <processinfo>\n    <process>{process}</process>\n")
-            if formats:
-                out.write_text(
-                    _directory_element("    ", "roothash", "", folder_hashes[""], formats, created)
-                )
-            out.write_text("    <ignore>\n")
-            for pattern in patterns:
-                out.write_text(f"      <pattern>{escape_text(pattern)}</pattern>\n")
-            out.write_text("    </ignore>\n  </processinfo>\n")
-            # the XSD wants at least one entry inside <hashes>: leave it out when empty
-            if recorded or (formats and len(folders) > 1):
-                out.write_text("  <hashes>\n")
-                for folder, item in _walk_order(folders, recorded):
-                    if item is not None:
-                        out.write_text(_file_element(item))
-                    elif folder and formats:
-                        modified = _directory_mtime(root, folder)
-                        attribute = (
-                            "" if modified is None else f' lastmodificationdate="{modified}"'
-                        )
-                        path_line = f"      <path{attribute}>{escape_text(folder)}</path>\n"
-                        out.write_text(
-                            _directory_element(
-                                "    ",
-                                "directoryhash",
-                                path_line,
-                                folder_hashes[folder],
-                                formats,
-                                created,
-                            )
-                        )
-                out.write_text("  </hashes>\n")
-            out.write_text("</hashlist>\n")
+            _write_manifest(out, plan)
             out.commit(replace=False)
         assert out.c4_id is not None
         chain = (*history.chain, ChainEntry(sequence_number, file_name, out.c4_id))
@@ -481,3 +427,85 @@ def write_generation(
             errno_=exc.errno,
         ) from exc
     return manifest_path
+
+
+def _collect_folders(
+    root: Path,
+    directories: Iterable[str],
+    recorded: Sequence[_Entry],
+    spec: IgnoreSpec,
+    nested: set[str],
+) -> set[str]:
+    """The folders to hash ("" is the root): those given and not ignored, those of the
+    recorded files, and all their ancestors. Raises UnsupportedTreeError for nested
+    histories (named in *nested* by the caller or found on disk), ValueError for bad paths."""
+    folders: set[str] = {""}
+    for folder in directories:
+        if folder in ("", "."):
+            continue
+        check_relative_path(folder)
+        nested_root = _nested_history_root(folder + "/x")
+        if nested_root is not None:
+            nested.add(nested_root)
+        if not spec.excludes(folder, is_dir=True):
+            folders.add(folder)
+    for path in [entry.path for entry in recorded] + list(folders):
+        parent = path.rpartition("/")[0]
+        while path and parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    nested.update(f for f in folders if f and os.path.isdir(root / f / ASCMHL_FOLDER))
+    refused = sorted(n for n in nested if not spec.excludes(n, is_dir=True))
+    if refused:
+        raise UnsupportedTreeError(
+            f"nested ASC MHL histories are not supported: {', '.join(refused)}", path=root
+        )
+    return folders
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a manifest says, decided before the first byte is written."""
+
+    root: Path
+    creator: CreatorInfo
+    process: str
+    patterns: tuple[str, ...]
+    formats: tuple[str, ...]
+    folders: set[str]
+    entries: list[_Entry]
+    folder_hashes: dict[str, DirectoryHash]
+    created_at: datetime
+
+
+def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
+    created = iso_utc(plan.created_at)
+    out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write_text('<hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">\n')
+    out.write_text(_creator_block(plan.creator, created))
+    out.write_text(f"  <processinfo>\n    <process>{plan.process}</process>\n")
+    if plan.formats:
+        root_hash = plan.folder_hashes[""]
+        out.write_text(_directory_element("    ", "roothash", "", root_hash, plan.formats, created))
+    out.write_text("    <ignore>\n")
+    for pattern in plan.patterns:
+        out.write_text(f"      <pattern>{escape_text(pattern)}</pattern>\n")
+    out.write_text("    </ignore>\n  </processinfo>\n")
+    # the XSD wants at least one entry inside <hashes>: leave the element out when empty
+    if plan.entries or (plan.formats and len(plan.folders) > 1):
+        out.write_text("  <hashes>\n")
+        for folder, item in _walk_order(plan.folders, plan.entries):
+            if item is not None:
+                out.write_text(_file_element(item))
+            elif folder and plan.formats:
+                modified = _directory_mtime(plan.root, folder)
+                attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
+                path_line = f"      <path{attribute}>{escape_text(folder)}</path>\n"
+                hashes = plan.folder_hashes[folder]
+                out.write_text(
+                    _directory_element(
+                        "    ", "directoryhash", path_line, hashes, plan.formats, created
+                    )
+                )
+        out.write_text("  </hashes>\n")
+    out.write_text("</hashlist>\n")
