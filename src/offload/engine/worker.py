@@ -1,9 +1,14 @@
-"""One destination: a long-lived writer thread fed through a bounded queue.
+"""One destination: a writer thread fed through a bounded queue, and a committer thread.
 
-Threading model: ``DestinationWorker.run`` is the body of one thread per destination. It is the
-only thread that touches this destination's files. The reader talks to it through ``put()``
-(blocking: the queue is bounded, and the worker always drains it, even after its destination
-is lost, so the reader never blocks on a dead consumer). Results go to the job's ResultBook.
+Threading model: ``DestinationWorker.run`` is the body of the writer thread; it starts and
+joins the destination's committer thread. The writer creates partials and writes chunks; each
+finished batch of files goes to the committer through a queue of at most two batches, so the
+writer (and the reader behind it) keep going while the committer syncs, reads back and renames
+the previous batch. The reader talks to the writer through ``put()`` (blocking: the queue is
+bounded, and the writer always drains it, even after its destination is lost, so the reader
+never blocks on a dead consumer). Results go to the job's ResultBook. ``lost`` is set once,
+under a lock, by whichever of the two threads meets the failure; each thread then fails the
+files it owns.
 
 Per file: StartFile opens a partial (O_EXCL), chunks are written, EndFile adds the finished
 partial to a batch. A batch is made durable together (one syncfs, then an fsync a file to
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,6 +110,8 @@ class DestinationWorker:
         self._current: _Pending | None = None
         self._batch: list[_Pending] = []
         self._batch_bytes = 0
+        self._batches: queue.Queue[list[_Pending] | None] = queue.Queue(maxsize=2)
+        self._lost_lock = threading.Lock()
         self._buffer: AlignedBuffer | None = None
         self.copy_s = 0.0
         self.verify_s = 0.0
@@ -113,9 +121,11 @@ class DestinationWorker:
     def put(self, message: Message) -> None:
         self.queue.put(message)
 
-    # -- the worker thread ------------------------------------------------------------------
+    # -- the writer thread ------------------------------------------------------------------
 
     def run(self) -> None:
+        committer = threading.Thread(target=self._commit_loop, name=f"commit-{self.index}")
+        committer.start()
         try:
             while True:
                 message = self.queue.get()
@@ -124,22 +134,31 @@ class DestinationWorker:
                         self._on_chunk(message)
                     finally:
                         message.chunk.release()
-                elif isinstance(message, StartFile):
+                    continue
+                self._fail_own_files_if_lost()
+                if isinstance(message, StartFile):
                     self._on_start(message.ticket)
                 elif isinstance(message, EndFile):
                     self._on_end(message.ticket)
                 elif isinstance(message, AbortFile):
                     self._on_abort(message.ticket)
                 elif isinstance(message, Finish):
-                    self._flush_batch()
+                    self._hand_off()
                     return
                 elif isinstance(message, Cancel):
-                    self._discard_all(CancelledError("cancelled"))
                     return
         finally:
-            self._discard_all(CancelledError("cancelled"))
+            self._discard_own_files()
+            self._batches.put(None)
+            committer.join()
             if self._buffer is not None:
                 self._buffer.close()
+
+    def _hand_off(self) -> None:
+        """Give the current batch to the committer (blocks while two batches are pending)."""
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if batch:
+            self._batches.put(batch)
 
     def _on_start(self, ticket: FileTicket) -> None:
         target = ticket.task.targets[self.index]
@@ -175,12 +194,15 @@ class DestinationWorker:
         current = self._current
         if current is None:
             return  # the file already failed here, or the destination is lost
+        if self._fail_own_files_if_lost():
+            return
         try:
             current.partial.write(message.chunk.data)
         except OSError as exc:
             self._current = None
             error = destination_io_error(exc, "write", current.partial.final_path, self.device)
             self._fail_pending(current, error)
+            self._fail_own_files_if_lost()
             return
         self._sink.emit(DestinationBytesWritten(self.index, message.chunk.length))
 
@@ -208,7 +230,7 @@ class DestinationWorker:
             self._batch_bytes >= self._options.batch_bytes
             or len(self._batch) >= self._options.batch_files
         ):
-            self._flush_batch()
+            self._hand_off()
 
     def _on_abort(self, ticket: FileTicket) -> None:
         current = self._current
@@ -217,17 +239,28 @@ class DestinationWorker:
             current.partial.discard()
         # The reader records the source error for every destination itself.
 
-    # -- batches: sync, verify, commit ----------------------------------------------------
+    # -- the committer thread: sync, verify, commit ------------------------------------------
 
-    def _flush_batch(self) -> None:
-        batch, self._batch, self._batch_bytes = self._batch, [], 0
-        if not batch:
-            return
+    def _commit_loop(self) -> None:
+        while True:
+            batch = self._batches.get()
+            if batch is None:
+                return
+            if self._cancel.cancelled:
+                for pending in batch:
+                    pending.partial.discard()
+                continue
+            if self.lost is not None:
+                self._fail_all(batch, self.lost)
+                continue
+            self._flush_batch(batch)
+
+    def _flush_batch(self, batch: list[_Pending]) -> None:
         batch = self._sync(batch)
         verified: list[tuple[_Pending, DestinationFileResult]] = []
         for position, pending in enumerate(batch):
             if self.lost is not None:
-                self._lose(self.lost, extra=batch[position:])
+                self._fail_all(batch[position:], self.lost)
                 return
             result = self._verify(pending)
             if result is None:
@@ -253,10 +286,9 @@ class DestinationWorker:
                     for p, _ in verified
                 )
             except OSError as exc:
-                self._lose(
-                    destination_io_error(exc, "record", self._ledger.path, self.device),
-                    extra=[p for p, _ in verified],
-                )
+                error = destination_io_error(exc, "record", self._ledger.path, self.device)
+                self._declare_lost(error)
+                self._fail_all([p for p, _ in verified], error)
                 return
         committed_dirs: set[Path] = set()
         done: list[tuple[_Pending, DestinationFileResult]] = []
@@ -274,10 +306,9 @@ class DestinationWorker:
                     fsync_dir(folder)
                 except OSError as exc:
                     # The renames may not survive a power cut: nothing here is called good.
-                    self._lose(
-                        destination_io_error(exc, "fsync folder", folder, self.device),
-                        extra=[p for p, _ in done],
-                    )
+                    error = destination_io_error(exc, "fsync folder", folder, self.device)
+                    self._declare_lost(error)
+                    self._fail_all([p for p, _ in done], error)
                     return
         for pending, result in done:
             self._record(pending.ticket, result)
@@ -305,7 +336,7 @@ class DestinationWorker:
                     destination_io_error(exc, "flush", pending.partial.final_path, self.device),
                 )
                 if self.lost is not None:
-                    self._lose(self.lost, extra=batch[position + 1 :])
+                    self._fail_all(batch[position + 1 :], self.lost)
                     return []
                 continue
             expected = pending.ticket.task.source.size_bytes
@@ -368,7 +399,7 @@ class DestinationWorker:
             if isinstance(error, CancelledError):
                 return None
             if isinstance(error, DestinationError):
-                self._lose(error)
+                self._declare_lost(error)
             result.error = error.message
             return result
         result.status = DestinationStatus.VERIFIED if verifying else DestinationStatus.COPIED
@@ -397,7 +428,7 @@ class DestinationWorker:
                 except OSError:
                     pass  # the entry names a partial that no longer exists: never trusted
             if isinstance(error, DestinationError):
-                self._lose(error)
+                self._declare_lost(error)
             result.status = DestinationStatus.FAILED
             result.error = error.message
             self._record(pending.ticket, result)
@@ -450,8 +481,8 @@ class DestinationWorker:
             )
 
     def _fail(self, ticket: FileTicket, target: Path, error: OffloadError) -> None:
-        if isinstance(error, DestinationError) and self.lost is None:
-            self._lose(error)
+        if isinstance(error, DestinationError):
+            self._declare_lost(error)
         self._record(
             ticket,
             DestinationFileResult(
@@ -463,31 +494,20 @@ class DestinationWorker:
         )
 
     def _fail_pending(self, pending: _Pending, error: OffloadError) -> None:
-        pending.partial.discard()
-        if isinstance(error, DestinationError) and self.lost is None:
-            self._lose(error)
-        self._record(
-            pending.ticket,
-            DestinationFileResult(
-                destination_index=self.index,
-                final_path=str(pending.partial.final_path),
-                status=DestinationStatus.FAILED,
-                error=error.message,
-                bytes_written=pending.partial.bytes_written,
-            ),
-        )
+        if isinstance(error, DestinationError):
+            self._declare_lost(error)
+        self._fail_all([pending], error)
 
-    def _lose(self, error: OffloadError, *, extra: list[_Pending] | None = None) -> None:
-        """Detach this destination: everything not yet committed here fails with *error*."""
-        if self.lost is None:
+    def _declare_lost(self, error: OffloadError) -> None:
+        """Detach this destination (once; either thread): nothing more is written here."""
+        with self._lost_lock:
+            if self.lost is not None:
+                return
             self.lost = error
-            self._sink.emit(DestinationLost(self.index, error.message))
-        victims = list(extra or [])
-        if self._current is not None:
-            victims.append(self._current)
-            self._current = None
-        victims.extend(self._batch)
-        self._batch, self._batch_bytes = [], 0
+        self._sink.emit(DestinationLost(self.index, error.message))
+
+    def _fail_all(self, victims: list[_Pending], error: OffloadError) -> None:
+        """Discard these partials and record each file failed with *error*."""
         for pending in victims:
             pending.partial.discard()
             self._record(
@@ -501,8 +521,22 @@ class DestinationWorker:
                 ),
             )
 
-    def _discard_all(self, error: OffloadError) -> None:
-        """Remove every partial still open (cancel, or the thread is leaving)."""
+    def _fail_own_files_if_lost(self) -> bool:
+        """Writer thread: once the destination is lost, fail the file being written and the
+        batch not yet handed off. Returns whether the destination is lost."""
+        error = self.lost
+        if error is None:
+            return False
+        victims = list(self._batch)
+        if self._current is not None:
+            victims.append(self._current)
+        self._current = None
+        self._batch, self._batch_bytes = [], 0
+        self._fail_all(victims, error)
+        return True
+
+    def _discard_own_files(self) -> None:
+        """Writer thread, leaving: remove partials still open (cancel, or a bug)."""
         if self._current is not None:
             self._current.partial.discard()
             self._current = None
