@@ -56,7 +56,7 @@ from offload.events import (
     PhaseChanged,
 )
 from offload.fs.direct import AlignedBuffer
-from offload.fs.ops import fsync_dir, syncfs
+from offload.fs.ops import fsync_dir, syncfs, syncfs_is_enough
 from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
@@ -317,15 +317,17 @@ class DestinationWorker:
         """Make every file of the batch durable; returns the files that survived."""
         survivors: list[_Pending] = []
         started = time.monotonic()
+        synced_all = False
         if self._flush and len(batch) > 1:
             try:
                 syncfs(batch[0].partial.fd)
+                synced_all = syncfs_is_enough(batch[0].partial.fd)
             except OSError:
-                pass  # the per-file fsync below reports the real error for each file
+                pass  # the per-file fsync below finds which files the error belongs to
         for position, pending in enumerate(batch):
             self._sink.emit(PhaseChanged(self.index, pending.ticket.relative_path, "flush"))
             try:
-                if self._flush:
+                if self._flush and not synced_all:
                     pending.partial.sync()
                 size = pending.partial.size_on_disk()
                 pending.partial.close()
