@@ -8,6 +8,7 @@ symlinks, empty folders and folder mtimes, and returns an OffloadReport. Neither
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
 from offload.errors import UsageError
 from offload.events import EventSink, NullSink, WarningIssued
-from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
+from offload.histories import (
+    ManifestOptions,
+    ManifestResult,
+    reference_formats,
+    source_references,
+    write_manifests,
+)
+from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry
 from offload.options import CopyOptions
 from offload.plan import (
     DestinationPlan,
@@ -34,8 +42,6 @@ from offload.plan import (
 )
 from offload.results import DestinationFileResult, DestinationStatus, JobReport
 
-# Our own state on a destination, and partials of an interrupted run, are never card content.
-TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*")
 # What a partial's name adds to the final name (see engine.partial.partial_name).
 _PARTIAL_NAME_HEADROOM = len(".offload-partial.12345678.")
 
@@ -51,6 +57,7 @@ class OffloadOptions:
     )
     # Skip files a ledger proves verified on a destination (resume, incremental offloads).
     incremental: bool = True
+    manifests: ManifestOptions = field(default_factory=ManifestOptions)
 
 
 @dataclass
@@ -94,6 +101,7 @@ class OffloadReport:
     removed_partials: int = 0
     folder_errors: list[str] = field(default_factory=list)
     report_paths: list[str] = field(default_factory=list)
+    manifests: list[ManifestResult] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -134,6 +142,16 @@ def plan_offload(
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+    references = {} if tree.root_is_file else source_references(source_path)
+    if references:
+        extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
+        if extra:
+            options = dataclasses.replace(
+                options,
+                copy=dataclasses.replace(
+                    options.copy, algorithms=(*options.copy.algorithms, *extra)
+                ),
+            )
     ledgers = [Ledger(plan.root) for plan in plans]
     entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
     algorithms = options.copy.algorithms
@@ -168,7 +186,14 @@ def plan_offload(
                     digests={name: trusted.digests[name] for name in algorithms},
                 )
             )
-        tasks.append(FileTask(source_file, tuple(targets), tuple(preset)))
+        tasks.append(
+            FileTask(
+                source_file,
+                tuple(targets),
+                tuple(preset),
+                references.get(source_file.relative_path, {}),
+            )
+        )
     return OffloadPlan(source_path, tree, plans, checked, tasks, options, ledgers)
 
 
@@ -219,6 +244,8 @@ def run_offload(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
+    report.manifests = write_manifests(plan, report, plan.options.manifests)
+    report.folder_errors.extend(m.error for m in report.manifests if m.error)
     return report
 
 

@@ -28,7 +28,8 @@ def make_sample_card(root: Path, *, seed: int = 2114, clip_mb: int = 64) -> Path
         name = f"A001C00{take}_261127_R1AB"
         (clips / f"{name}.mxf").write_bytes(rng.randbytes(clip_mb * 1024 * 1024 // take))
         (clips / f"{name}.xml").write_text(
-            f'<?xml version="1.0"?>\n<clip name="{name}" fps="25" reel="A001"/>\n')
+            f'<?xml version="1.0"?>\n<clip name="{name}" fps="25" reel="A001"/>\n'
+        )
     thumbs = card / "THUMBS"
     thumbs.mkdir()
     for index in range(3):

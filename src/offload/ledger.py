@@ -22,6 +22,8 @@ from offload.fs.ops import fsync_dir
 
 STATE_FOLDER = ".offload"
 LEDGER_NAME = "ledger.jsonl"
+# Our own state on a destination, and partials of an interrupted run, are never card content.
+TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*")
 
 
 @dataclass(frozen=True)

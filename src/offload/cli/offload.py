@@ -1,6 +1,7 @@
 """``offload``: whole cards and folders.
 
     offload copy SOURCE DEST [DEST ...]   copy with verification (see ``offload copy --help``)
+    offload verify PATH                   re-hash a destination against its records
 
 Exit codes (all commands): 0 everything verified (or already verified); 1 completed, but some
 destination or file failed; 2 nothing could be copied; 64 usage error or refused by the
@@ -10,6 +11,7 @@ preflight, nothing written; 130 cancelled (partials removed; re-run to resume).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -25,12 +27,14 @@ from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode, UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
 from offload.hashing.registry import UnknownHashError, parse_algorithms
+from offload.histories import ManifestOptions, MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
 from offload.report.summary import summary_table
+from offload.verification import exit_code_of, verify_path
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all verified (or already verified); 1 completed, but some "
@@ -137,7 +141,60 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"where local reports go (default {default_report_dir()})",
     )
+    copy.add_argument(
+        "--mhl",
+        choices=["ascmhl", "legacy", "both", "none"],
+        default="ascmhl",
+        help="manifests written into each destination: an ASC MHL v2 history "
+        "(default; a card's own history is carried and continued), a "
+        "legacy MHL v1 file, both, or none",
+    )
+    _add_creator_arguments(copy)
+
+    verify = commands.add_parser(
+        "verify",
+        allow_abbrev=False,
+        help="re-hash a destination or card from the media against its records",
+        description="Re-hash every file under PATH, reading the media (not the page cache), "
+        "against its newest ASC MHL history, a legacy MHL (--mhl-file), or the "
+        "ledger offload-ai keeps there; report OK, changed, missing and extra "
+        "files.",
+        epilog="Exit codes: 0 all OK; 10 files missing; 11 files changed or unreadable; "
+        "21 only new files; 30 nothing to verify against; 64 usage error.",
+    )
+    verify.add_argument("path", metavar="PATH", type=Path)
+    verify.add_argument(
+        "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
+    )
+    verify.add_argument(
+        "--append",
+        action="store_true",
+        help="append an in-place generation recording this check to the "
+        "ASC MHL history (like ascmhl verify/create)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_creator_arguments(verify)
     return parser
+
+
+def _add_creator_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("manifest creator info")
+    group.add_argument("--author-name", metavar="NAME")
+    group.add_argument("--author-email", metavar="EMAIL")
+    group.add_argument("--author-role", metavar="ROLE")
+    group.add_argument("--location", metavar="TEXT")
+    group.add_argument("--comment", metavar="TEXT")
+
+
+def _manifest_options(args: argparse.Namespace, kinds: frozenset[MhlKind]) -> ManifestOptions:
+    return ManifestOptions(
+        kinds=kinds,
+        author_name=args.author_name,
+        author_email=args.author_email,
+        author_role=args.author_role,
+        location=args.location,
+        comment=args.comment,
+    )
 
 
 def _copy_options(args: argparse.Namespace) -> OffloadOptions:
@@ -158,7 +215,19 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         ignore = IgnoreRules(ignore.adding(args.ignore).patterns, exclude_root_ascmhl=True)
     except (UnknownHashError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    return OffloadOptions(copy=copy, into=args.into, ignore=ignore, incremental=not args.no_resume)
+    kinds = {
+        "ascmhl": {MhlKind.ASCMHL},
+        "legacy": {MhlKind.LEGACY},
+        "both": {MhlKind.ASCMHL, MhlKind.LEGACY},
+        "none": set(),
+    }[args.mhl]
+    return OffloadOptions(
+        copy=copy,
+        into=args.into,
+        ignore=ignore,
+        incremental=not args.no_resume,
+        manifests=_manifest_options(args, frozenset(kinds)),
+    )
 
 
 class _WarningPrinter:
@@ -227,12 +296,80 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     return report.exit_code
 
 
+def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
+    creator = _manifest_options(args, frozenset()).creator() if args.append else None
+    report, bypassed = verify_path(
+        args.path, legacy_mhl=args.mhl_file, append_generation=args.append, creator=creator
+    )
+    code = int(exit_code_of(report))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "path": str(report.root),
+                    "reference": report.reference,
+                    "exit_code": code,
+                    "passed": report.passed,
+                    "verified": list(report.verified),
+                    "changed": [
+                        {
+                            "path": c.path,
+                            "reason": c.reason,
+                            "expected_size": c.expected_size,
+                            "actual_size": c.actual_size,
+                            "expected": dict(c.expected),
+                            "actual": dict(c.actual),
+                        }
+                        for c in report.changed
+                    ],
+                    "missing": list(report.missing),
+                    "extra": list(report.extra),
+                    "unreadable": list(report.unreadable),
+                    "unverifiable": list(report.unverifiable),
+                    "files_read_from_media": bypassed,
+                    "generation": None if report.generation is None else str(report.generation),
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            file=env.stdout,
+        )
+        return code
+    for changed in report.changed:
+        detail = (
+            f"size {changed.actual_size}, recorded {changed.expected_size}"
+            if changed.reason == "size"
+            else ", ".join(
+                f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
+            )
+        )
+        env.error(f"CHANGED {report.root / changed.path}: {detail}")
+    for path in report.unreadable:
+        env.error(f"UNREADABLE {report.root / path}")
+    for path in report.missing:
+        env.error(f"MISSING {report.root / path}")
+    for path in report.extra:
+        env.warning(f"NEW (not in the records) {report.root / path}")
+    print(
+        f"{report.root}: {len(report.verified)} OK, {len(report.changed)} changed, "
+        f"{len(report.missing)} missing, {len(report.extra)} new, "
+        f"{len(report.unreadable)} unreadable (against {report.reference}; "
+        f"{bypassed} files read from the media)",
+        file=env.stdout,
+    )
+    if report.generation is not None:
+        print(f"Recorded in {report.generation}", file=env.stdout)
+    return code
+
+
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     try:
         args = build_parser().parse_args(argv)
         if args.command == "copy":
             return cmd_copy(args, env)
+        if args.command == "verify":
+            return cmd_verify(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
         for line in error.message.splitlines():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,9 @@ class FileTask:
     targets: tuple[Path | None, ...]
     # Results known before copying (a destination where the file is already verified).
     preset: tuple[DestinationFileResult, ...] = ()
+    # Digests the source must have (from the card's own ASC MHL history); a mismatch fails
+    # the file on every destination.
+    reference_digests: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

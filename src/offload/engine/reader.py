@@ -183,6 +183,13 @@ class SourceReader:
             )
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
+        for name, expected in ticket.task.reference_digests.items():
+            if name in digests and digests[name] != expected.lower():
+                raise SourceError(
+                    f"source {path} does not match the card's own ASC MHL history: {name} "
+                    f"{digests[name]} read, {expected} recorded; the card file may be damaged",
+                    path=path,
+                )
         ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
 
     def _reread_source(self, ticket: FileTicket) -> None:

@@ -112,6 +112,23 @@ class MultiHasher:
         for thread in self._threads:
             thread.feed(data, release)
 
+    def drain(self) -> None:
+        """Block until the threaded algorithms have hashed everything fed so far."""
+        done = threading.Event()
+        pending = [len(self._threads)]
+        lock = threading.Lock()
+
+        def released() -> None:
+            with lock:
+                pending[0] -= 1
+                if pending[0] == 0:
+                    done.set()
+
+        for thread in self._threads:
+            thread.feed(b"", released)
+        if self._threads:
+            done.wait()
+
     def hexdigests(self) -> dict[str, str]:
         """Digests of everything fed since the last call, in selection order; then reset.
 

@@ -1,0 +1,163 @@
+"""``offload verify``: re-hash a destination (or a card) from the media against its records.
+
+The reference is, in this order: a legacy MHL file given explicitly, the newest ASC MHL
+history in the folder, or the ledger offload-ai keeps in ``.offload/ledger.jsonl`` (the
+digests of every file it verified there). Files are hashed with the page cache bypassed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import IntEnum
+from pathlib import Path
+
+from offload.engine.verifier import MediaHasher
+from offload.errors import UsageError
+from offload.ledger import STATE_FOLDER, Ledger
+from offload.manifest import (
+    ASCMHL_FOLDER,
+    ChangedFile,
+    CreatorInfo,
+    HistoryError,
+    VerifyReport,
+    utc_now,
+    verify_tree,
+)
+
+HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+
+
+class VerifyExit(IntEnum):
+    """Exit codes of ``offload verify`` (those of ``ascmhl verify`` where they overlap)."""
+
+    OK = 0
+    MISSING = 10  # files recorded but gone
+    CHANGED = 11  # a size or hash differs, or a file could not be read
+    EXTRA = 21  # only new files the records do not know
+    NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
+
+
+def exit_code_of(report: VerifyReport) -> VerifyExit:
+    if report.changed or report.unreadable:
+        return VerifyExit.CHANGED
+    if report.missing:
+        return VerifyExit.MISSING
+    if report.extra:
+        return VerifyExit.EXTRA
+    return VerifyExit.OK
+
+
+def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
+    """Compare the files under *root* with the digests offload-ai recorded in its ledger.
+
+    Raises UsageError if there is no ledger.
+    """
+    ledger = Ledger(root)
+    if not ledger.path.exists():
+        raise UsageError(
+            f"nothing to verify {root} against: no ASC MHL history "
+            f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger",
+            path=root,
+        )
+    entries = {path: e for path, e in ledger.load().items() if e.state == "verified"}
+    recorded: dict[str, tuple[int, dict[str, str]]] = {}
+    for path, entry in entries.items():
+        final = path.rsplit("/", 1)
+        name = entry.final_name or final[-1]
+        relative = f"{final[0]}/{name}" if len(final) == 2 else name
+        recorded[relative] = (entry.size_bytes, entry.digests)
+    verified: list[str] = []
+    changed: list[ChangedFile] = []
+    missing: list[str] = []
+    unreadable: list[str] = []
+    on_disk = set(_walk(root))
+    for relative in sorted(recorded):
+        size, digests = recorded[relative]
+        absolute = root / relative
+        if relative not in on_disk:
+            missing.append(relative)
+            continue
+        actual_size = os.stat(absolute).st_size
+        if actual_size != size:
+            changed.append(ChangedFile(relative, "size", size, actual_size))
+            continue
+        try:
+            actual = hash_file(absolute, list(digests))
+        except OSError:
+            unreadable.append(relative)
+            continue
+        if any(actual[name] != value for name, value in digests.items()):
+            changed.append(ChangedFile(relative, "hash", size, actual_size, digests, actual))
+        else:
+            verified.append(relative)
+    extra = sorted(on_disk - set(recorded))
+    return VerifyReport(
+        root=root,
+        reference="ledger",
+        verified=tuple(verified),
+        changed=tuple(changed),
+        missing=tuple(missing),
+        extra=tuple(extra),
+        unreadable=tuple(unreadable),
+    )
+
+
+def _walk(root: Path) -> list[str]:
+    found: list[str] = []
+
+    def fail(error: OSError) -> None:
+        raise error  # a folder that cannot be read must not look empty
+
+    for folder, dirs, files in os.walk(root, onerror=fail):
+        relative_folder = os.path.relpath(folder, root)
+        if relative_folder == ".":
+            dirs[:] = [d for d in dirs if d not in (STATE_FOLDER, ASCMHL_FOLDER)]
+        for name in files:
+            if name.startswith(".offload-partial."):
+                continue
+            relative = os.path.normpath(os.path.join(relative_folder, name))
+            found.append(relative.replace(os.sep, "/"))
+    return found
+
+
+def verify_path(
+    root: Path,
+    *,
+    legacy_mhl: Path | None = None,
+    append_generation: bool = False,
+    creator: CreatorInfo | None = None,
+    now: Callable[[], datetime] = utc_now,
+) -> tuple[VerifyReport, int]:
+    """Verify *root* against its best reference; returns the report and how many files were
+    read with the page cache bypassed. Raises UsageError when there is nothing to verify
+    against or the folder is unusable."""
+    if not root.is_dir():
+        raise UsageError(
+            f"{root} is not a folder; name the destination (or card) folder", path=root
+        )
+    hasher = MediaHasher()
+    try:
+        if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
+            try:
+                report = verify_tree(
+                    root,
+                    hash_file=hasher,
+                    legacy_mhl=legacy_mhl,
+                    append_generation=append_generation,
+                    creator=creator,
+                    now=now,
+                    ignore_patterns=[STATE_FOLDER],
+                )
+            except HistoryError as exc:
+                raise UsageError(f"cannot verify {root}: {exc.message}", path=root) from None
+        else:
+            if append_generation:
+                raise UsageError(
+                    f"{root} has no ASC MHL history to append a generation to", path=root
+                )
+            report = verify_against_ledger(root, hasher)
+        return report, hasher.bypassed
+    finally:
+        hasher.close()
