@@ -183,6 +183,7 @@ def plan_offload(
                     destination_index=plan.index,
                     final_path=str(final),
                     status=DestinationStatus.SKIPPED,
+                    verified_at=trusted.recorded_at or None,
                     digests={name: trusted.digests[name] for name in algorithms},
                 )
             )

@@ -95,24 +95,34 @@ def write_manifests(
             continue
         outcome = ManifestResult(dest_plan.index)
         results.append(outcome)
+        # The generation lists the whole tree as it stands on this destination: files copied
+        # now and files an earlier run verified (skipped now, with the digests and the date
+        # of that verification), so its folder hashes describe the complete folders.
         copied: list[ManifestFile] = []
+        any_new = False
         for file in report.job.files:
             result = file.destination(dest_plan.index)
             if result is None or result.status not in (
                 DestinationStatus.VERIFIED,
                 DestinationStatus.COPIED,
+                DestinationStatus.SKIPPED,
             ):
                 continue
+            any_new = any_new or result.status is not DestinationStatus.SKIPPED
             relative = str(Path(result.final_path).relative_to(dest_plan.root).as_posix())
+            digests = file.inflight_digests or result.digests
+            when = result.verified_at or report.job.finished_at
             copied.append(
                 ManifestFile(
                     relative_path=relative,
                     size_bytes=file.size_bytes,
                     mtime_ns=file.mtime_ns,
-                    digests=file.inflight_digests,
-                    hash_date=datetime.fromtimestamp(report.job.finished_at, UTC),
+                    digests=digests,
+                    hash_date=datetime.fromtimestamp(when, UTC),
                 )
             )
+        if not any_new:
+            copied = []  # nothing happened on this destination: no new generation
         try:
             if MhlKind.ASCMHL in options.kinds:
                 if source_has_history:
@@ -120,6 +130,10 @@ def write_manifests(
                         str(p) for p in copy_history(plan.source, dest_plan.root)
                     )
                 if copied:
+                    # The legacy MHL (written next to it) is not card content.
+                    legacy = (
+                        [f"{dest_plan.root.name}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
+                    )
                     outcome.written.append(
                         str(
                             write_generation(
@@ -128,7 +142,7 @@ def write_manifests(
                                 directories=plan.tree.directories,
                                 creator=creator,
                                 process="transfer",
-                                ignore_patterns=patterns,
+                                ignore_patterns=[*patterns, *legacy],
                                 now=options.now,
                             )
                         )

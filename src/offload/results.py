@@ -47,6 +47,8 @@ class DestinationFileResult:
     reread: bool = False  # a mismatch was re-read once (and then matched, if verified)
     copy_s: float = 0.0
     verify_s: float = 0.0
+    # When this copy was last verified (time.time()); for a skipped file, by an earlier run.
+    verified_at: float | None = None
 
 
 @dataclass
