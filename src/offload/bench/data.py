@@ -1,0 +1,106 @@
+"""Test data: one file, or a card (a folder tree like a camera's), made once and reused.
+
+Content is random (incompressible, no two blocks alike) so that no layer can shortcut it.
+A dataset folder holds a ``.bench-dataset.json`` marker written last: a folder whose marker
+matches the spec is reused by later runs, anything else is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from offload.bench.stats import human_size
+
+_MARKER = ".bench-dataset.json"
+_WRITE_BLOCK = 4 * 1024 * 1024
+CARD_FOLDER = "CARD"  # a card dataset's root folder; copies land in DEST/CARD/
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """``kind`` "file": one file of ``size_bytes``; "card": ``count`` files of that size."""
+
+    name: str
+    kind: str
+    size_bytes: int
+    count: int = 1
+    files_per_folder: int = 500
+
+    @property
+    def total_bytes(self) -> int:
+        return self.size_bytes * self.count
+
+    def label(self) -> str:
+        if self.kind == "file":
+            return human_size(self.size_bytes)
+        return f"{self.count:,} × {human_size(self.size_bytes)}"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset on disk. ``root`` is the file, or the card folder; ``files`` are relative
+    to ``root.parent`` for a file and to ``root`` for a card, sorted."""
+
+    spec: DatasetSpec
+    root: Path
+    files: tuple[str, ...]
+
+    def paths(self) -> list[Path]:
+        base = self.root.parent if self.spec.kind == "file" else self.root
+        return [base / name for name in self.files]
+
+
+def card_layout(spec: DatasetSpec) -> list[str]:
+    """Relative paths of a card's files: clips spread over folders like a camera writes them."""
+    names = []
+    for index in range(spec.count):
+        folder = index // spec.files_per_folder
+        if spec.size_bytes >= 64 * 1024 * 1024:
+            names.append(f"CLIP/A001C{index + 1:03d}.mov")
+        else:
+            names.append(f"DCIM/{100 + folder:03d}MEDIA/C{index + 1:05d}.MP4")
+    return sorted(names)
+
+
+def ensure_dataset(spec: DatasetSpec, data_dir: Path) -> Dataset:
+    """The dataset for *spec* under ``data_dir/<name>``, made now unless a matching one exists."""
+    home = data_dir / spec.name
+    marker = home / _MARKER
+    if spec.kind == "file":
+        root = home / f"{spec.name}.bin"
+        files: tuple[str, ...] = (root.name,)
+    elif spec.kind == "card":
+        root = home / CARD_FOLDER
+        files = tuple(card_layout(spec))
+    else:
+        raise ValueError(f"unknown dataset kind {spec.kind!r}")
+    dataset = Dataset(spec, root, files)
+    try:
+        if json.loads(marker.read_text()) == asdict(spec) and all(
+            p.stat().st_size == spec.size_bytes for p in dataset.paths()
+        ):
+            return dataset
+    except (OSError, ValueError):
+        pass
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    for path in dataset.paths():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_random(path, spec.size_bytes)
+    os.sync()
+    marker.write_text(json.dumps(asdict(spec)))
+    return dataset
+
+
+def _write_random(path: Path, size: int) -> None:
+    with open(path, "wb", buffering=0) as handle:
+        left = size
+        while left:
+            block = os.urandom(min(left, _WRITE_BLOCK))
+            handle.write(block)
+            left -= len(block)

@@ -1,0 +1,337 @@
+"""Turns raw results into a markdown summary (medians, min–max, ratios, targets) and plots.
+
+Everything here works from a ``Results`` object (or a saved ``results.json``), so a report
+can be re-rendered without re-running: ``python -m offload.bench --report-only DIR``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from offload.bench.runner import CaseInfo, Results
+from offload.bench.stats import (
+    Summary,
+    format_ratio,
+    format_seconds,
+    summarize,
+    throughput_mb_s,
+)
+from offload.options import DEFAULT_CHUNK_SIZE, DEFAULT_QUEUE_DEPTH
+
+# Peers that only copy, in the order the report lists them; the copy target is the fastest.
+COPY_PEERS = ("cp", "tee", "rsync -a", "ocopy --dont-verify")
+
+
+def times(results: Results, case_id: str, contender: str) -> Summary | None:
+    """Summary of the successful runs' wall times of *contender* in *case_id*."""
+    return summarize(
+        r.wall_s for r in results.runs if r.case == case_id and r.contender == contender and r.ok
+    )
+
+
+def peak_rss_mib(results: Results, case_id: str, contender: str) -> Summary | None:
+    return summarize(
+        r.peak_rss_kib / 1024
+        for r in results.runs
+        if r.case == case_id and r.contender == contender and r.ok
+    )
+
+
+def failures(results: Results, case_id: str, contender: str) -> int:
+    return sum(
+        1 for r in results.runs if r.case == case_id and r.contender == contender and not r.ok
+    )
+
+
+def case_table(results: Results, case: CaseInfo) -> str:
+    """A markdown table of one case: a row per contender, ratios against the group's ours."""
+    lines = [f"### {case.title}", ""]
+    with_ratio = bool(case.references)
+    head = "| contender | what it does | fsyncs | verifies | median s (min–max) | MB/s |"
+    rule = "|---|---|---|---|---|---|"
+    if case.x_label == "destinations":
+        head += " written MB/s |"
+        rule += "---|"
+    head += " peak RSS MiB |"
+    rule += "---|"
+    if with_ratio:
+        head += " ours ÷ this (time) |"
+        rule += "---|"
+    lines += [head, rule]
+    for info in case.contenders:
+        if info.unavailable is not None:
+            lines.append(f"| {info.name} | {info.description} | | | skipped: {info.unavailable} |")
+            continue
+        summary = times(results, case.id, info.name)
+        rss = peak_rss_mib(results, case.id, info.name)
+        speed = throughput_mb_s(case.total_bytes, summary.median) if summary else 0.0
+        failed = failures(results, case.id, info.name)
+        cell = format_seconds(summary) + (f" ({failed} failed)" if failed else "")
+        row = (
+            f"| {info.name} | {info.description} | {'yes' if info.fsync else 'no'} | "
+            f"{info.verifies} | {cell} | {speed:.0f} |"
+        )
+        if case.x_label == "destinations":
+            row += f" {speed * info.destinations:.0f} |"
+        row += f" {rss.median:.0f} |" if rss else " n/a |"
+        if with_ratio:
+            reference = case.references.get(info.group)
+            value = None
+            if reference is not None and reference != info.name:
+                ours = times(results, case.id, reference)
+                value = _time_ratio(ours, summary)
+            row += f" {format_ratio(value)} |"
+        lines.append(row)
+    lines.append("")
+    if with_ratio:
+        refs = ", ".join(f"{group}: {name}" for group, name in case.references.items())
+        lines.append(
+            f"Ratios are median times, ours ÷ this ({refs}): below 1.00 ours is faster. "
+            f"MB/s is the card's bytes ({case.total_bytes / 1e6:.0f} MB) per second."
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _time_ratio(ours: Summary | None, theirs: Summary | None) -> float | None:
+    if ours is None or theirs is None or theirs.median <= 0:
+        return None
+    return ours.median / theirs.median
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One product target: what it asks, what was measured, and whether it is met."""
+
+    target: str
+    measured: str
+    met: bool | None  # None: not measured in this run
+
+
+def evaluate_targets(results: Results) -> list[TargetResult]:
+    """The product's performance targets, judged on this run's medians."""
+    cases = {c.id: c for c in results.cases}
+    out: list[TargetResult] = []
+    for case_id in ("large-card-cold", "large-card-warm", "small-card-cold"):
+        if case_id not in cases:
+            continue
+        ours = times(results, case_id, "ours transfer")
+        peers = {name: times(results, case_id, name) for name in COPY_PEERS}
+        measured = {k: v for k, v in peers.items() if v is not None}
+        if ours is None or not measured:
+            out.append(TargetResult(f"copy phase ≤ fastest peer ({case_id})", "n/a", None))
+            continue
+        fastest = min(measured, key=lambda k: measured[k].median)
+        value = ours.median / measured[fastest].median
+        out.append(
+            TargetResult(
+                f"copy phase (transfer) at least as fast as the fastest of cp, tee, rsync -a, "
+                f"ocopy --dont-verify ({case_id})",
+                f"ours {ours.median:.1f} s vs {fastest} {measured[fastest].median:.1f} s: "
+                f"ours ÷ fastest = {value:.2f}",
+                value <= 1.0,
+            )
+        )
+    for case_id in ("large-card-cold", "small-card-cold"):
+        if case_id not in cases:
+            continue
+        full = times(results, case_id, "ours full")
+        dit = times(results, case_id, "DIT script")
+        ocopy = times(results, case_id, "ocopy (verify)")
+        if full is not None and dit is not None:
+            speedup = dit.median / full.median
+            out.append(
+                TargetResult(
+                    f"full verification ≥ 1.5× faster than the DIT script ({case_id})",
+                    f"DIT {dit.median:.1f} s ÷ ours full {full.median:.1f} s = {speedup:.2f}×",
+                    speedup >= 1.5,
+                )
+            )
+        if full is not None and ocopy is not None:
+            value = full.median / ocopy.median
+            out.append(
+                TargetResult(
+                    f"full verification ≤ 1.3× ocopy with verification + sync ({case_id})",
+                    f"ours full {full.median:.1f} s ÷ ocopy {ocopy.median:.1f} s = {value:.2f}",
+                    value <= 1.3,
+                )
+            )
+    for case in results.cases:
+        if case.section != "seed" or case.destinations != 3:
+            continue
+        parallel = times(results, case.id, "parallel")
+        sequential = times(results, case.id, "sequential")
+        if parallel is None or sequential is None:
+            continue
+        speedup = sequential.median / parallel.median
+        out.append(
+            TargetResult(
+                f"parallel ≥ 1.3× sequential, 3 destinations ({case.dataset})",
+                f"sequential {sequential.median:.2f} s ÷ parallel {parallel.median:.2f} s "
+                f"= {speedup:.2f}×",
+                speedup >= 1.3,
+            )
+        )
+    out.extend(_memory_targets(results))
+    if "small-card-cold" in cases:
+        cp = times(results, "small-card-cold", "cp")
+        for name in ("ours transfer", "ours full"):
+            ours = times(results, "small-card-cold", name)
+            if ours is None or cp is None:
+                continue
+            value = ours.median / cp.median
+            out.append(
+                TargetResult(
+                    f"small-file card at least as fast as cp -r to each in turn ({name})",
+                    f"{name} {ours.median:.1f} s ÷ cp {cp.median:.1f} s = {value:.2f}",
+                    value <= 1.0,
+                )
+            )
+    return out
+
+
+def _memory_targets(results: Results) -> list[TargetResult]:
+    """Peak RSS of our engine (3 destinations, default settings) for files of several sizes.
+
+    Below the chunk pool's size a file never touches every buffer, so the target is judged on
+    files at least that large: their peaks must agree within 10 % (or 8 MiB).
+    """
+    pool_bytes = DEFAULT_CHUNK_SIZE * (DEFAULT_QUEUE_DEPTH + 2)
+    points: list[tuple[int, str, float]] = []
+    for case in results.cases:
+        name = None
+        if case.section == "seed" and case.destinations == 3:
+            name = "parallel"
+        elif case.id == "scaling" and "N=3" in case.x_values:
+            name = "N=3"
+        rss = peak_rss_mib(results, case.id, name) if name else None
+        if rss is not None:
+            points.append((case.total_bytes, f"{case.dataset} file", rss.median))
+    cards = []
+    for case_id, label in (("large-card-cold", "large card"), ("small-card-cold", "small card")):
+        rss = peak_rss_mib(results, case_id, "ours full")
+        if rss is not None:
+            cards.append(f"{label} (offload copy, full) {rss.median:.0f} MiB")
+    if not points:
+        return []
+    points.sort()
+    measured = ", ".join([*(f"{label} {mib:.0f} MiB" for _, label, mib in points), *cards])
+    big = [mib for size, _, mib in points if size >= pool_bytes]
+    met = None
+    if len(big) >= 2:
+        met = max(big) <= max(min(big) * 1.10, min(big) + 8)
+    return [
+        TargetResult(
+            "peak memory independent of file size (3 destinations; judged on files ≥ the "
+            f"{pool_bytes // 2**20} MiB chunk pool)",
+            measured,
+            met,
+        )
+    ]
+
+
+def targets_table(results: Results) -> str:
+    lines = ["| target | measured (medians) | met |", "|---|---|---|"]
+    for item in evaluate_targets(results):
+        verdict = "n/a" if item.met is None else ("**yes**" if item.met else "**no**")
+        lines.append(f"| {item.target} | {item.measured} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(results: Results) -> str:
+    """The whole summary: setup, targets, then one table per case."""
+    config = results.config
+    machine = results.machine
+    lines = [
+        f"# Benchmark {results.started_at}",
+        "",
+        f"Machine: {machine.get('cpus')} CPUs, kernel {machine.get('kernel')}, Python "
+        f"{machine.get('python')}, commit {machine.get('git_commit', '?')}; load average at "
+        f"start {_load(machine)}. Mode: {'quick' if config.get('quick') else 'full'}, "
+        f"{config.get('repetitions')} repetitions, {config.get('sleep_s')} s pause before "
+        "each run. Every time includes a final `sync`.",
+        "",
+        "## Targets",
+        "",
+        targets_table(results),
+        "## Results",
+        "",
+    ]
+    for case in results.cases:
+        lines.append(case_table(results, case))
+    loads = [r.load_before for r in results.runs]
+    if loads:
+        lines.append(
+            f"Load average (1 min) before the runs: {min(loads):.1f}–{max(loads):.1f} "
+            "(2 cores; anything above ~0.5 is other work sharing the machine)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _load(machine: dict[str, object]) -> str:
+    load = machine.get("load_average")
+    if isinstance(load, list | tuple) and load:
+        return f"{float(load[0]):.2f}"
+    return "?"
+
+
+def write_plots(results: Results, out_dir: Path) -> list[Path]:
+    """scaling.png and block-size.png (needs matplotlib, the ``bench`` extra); returns paths.
+
+    Returns an empty list when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    for case in results.cases:
+        if not case.x_values:
+            continue
+        names = [c.name for c in case.contenders if c.unavailable is None]
+        points = []
+        for name in names:
+            summary = times(results, case.id, name)
+            if summary is not None:
+                points.append((case.x_values[name], summary, name))
+        if not points:
+            continue
+        points.sort(key=lambda p: p[0])
+        xs = [p[0] for p in points]
+        count = {c.name: c.destinations for c in case.contenders}
+        mb = case.total_bytes
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        med = [throughput_mb_s(mb, p[1].median) for p in points]
+        low = [m - throughput_mb_s(mb, p[1].maximum) for m, p in zip(med, points, strict=True)]
+        high = [throughput_mb_s(mb, p[1].minimum) - m for m, p in zip(med, points, strict=True)]
+        ax.errorbar(xs, med, yerr=[low, high], marker="o", capsize=4, label="source MB/s")
+        if case.x_label == "destinations":
+            written_mb = [m * count[p[2]] for m, p in zip(med, points, strict=True)]
+            ax.plot(xs, written_mb, marker="s", linestyle="--", label="MB/s written (all)")
+            ax.set_xticks(xs)
+        else:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(xs)
+            ax.set_xticklabels([p[2] for p in points])
+        ax.set_xlabel(case.x_label)
+        ax.set_ylabel("MB/s (median, min–max)")
+        ax.set_title(case.title, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        path = out_dir / f"{case.id}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def write_report(results: Results, out_dir: Path) -> list[Path]:
+    """summary.md plus the plots in *out_dir*; returns the files written."""
+    summary = out_dir / "summary.md"
+    summary.write_text(markdown(results))
+    return [summary, *write_plots(results, out_dir)]

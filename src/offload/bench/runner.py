@@ -1,0 +1,312 @@
+"""Runs the cases: contenders take turns, every run prepared the same way, results kept raw.
+
+For each case and repetition, each available contender runs once, in rotated order
+(A B C, B C A, ...). Before every run: empty the destinations, ``sync``, put the source in
+the case's state (cold: its pages evicted; warm: read once), then sleep ``sleep_s``
+(BENCHMARKING.md: freed RAM is slow to reuse for a few seconds). The timing covers the
+contender's whole job and a final ``sync``. After the timing the copies are checked (every
+file there, with its size). Results are written to ``results.json`` after every run, so an
+interrupted run keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import offload
+from offload.bench.contenders import Contender, RunContext, find_tools
+from offload.bench.data import Dataset, ensure_dataset
+from offload.bench.plan import BenchConfig, Case
+from offload.bench.stats import rotation
+from offload.bench.system import (
+    GNU_TIME,
+    CommandError,
+    Spawner,
+    can_drop_caches,
+    empty_folder,
+    evict,
+    load_average,
+    memory_available_kib,
+    pause,
+    sync,
+    warm,
+)
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RunRecord:
+    """One measured run of one contender."""
+
+    case: str
+    contender: str
+    repetition: int
+    position: int  # its place in this repetition's order
+    ok: bool
+    wall_s: float
+    peak_rss_kib: int
+    commands: int
+    load_before: float
+    load_after: float
+    error: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class ContenderInfo:
+    name: str
+    group: str
+    ours: bool
+    description: str
+    fsync: bool
+    verifies: str
+    destinations: int
+    unavailable: str | None = None
+
+
+@dataclass
+class CaseInfo:
+    id: str
+    section: str
+    title: str
+    dataset: str
+    files: int
+    total_bytes: int
+    destinations: int
+    source_state: str
+    contenders: list[ContenderInfo]
+    references: dict[str, str]
+    x_values: dict[str, int]
+    x_label: str
+
+
+@dataclass
+class Results:
+    """Everything a run measured; ``results.json`` is ``asdict`` of this."""
+
+    started_at: str
+    config: dict[str, object]
+    machine: dict[str, object]
+    cases: list[CaseInfo] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
+    finished_at: str | None = None
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1, default=str))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Results:
+        raw = json.loads(path.read_text())
+        cases = [
+            CaseInfo(**{**c, "contenders": [ContenderInfo(**i) for i in c["contenders"]]})
+            for c in raw["cases"]
+        ]
+        runs = [RunRecord(**r) for r in raw["runs"]]
+        return cls(
+            started_at=raw["started_at"],
+            config=raw["config"],
+            machine=raw["machine"],
+            cases=cases,
+            runs=runs,
+            finished_at=raw.get("finished_at"),
+        )
+
+
+def snapshot_code(target: Path) -> dict[str, object]:
+    """Copy the ``offload`` package being measured to *target*/offload; describe its version.
+
+    Other people may change the working tree while a long run goes on: every measured run
+    imports this copy (through PYTHONPATH), so one run measures one version of the engine.
+    """
+    package = Path(offload.__file__).parent
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(package, target / "offload", ignore=shutil.ignore_patterns("__pycache__"))
+    info: dict[str, object] = {"source": str(package)}
+    try:
+        git = ["git", "-C", str(package)]
+        info["commit"] = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        info["changed_files"] = subprocess.run(
+            [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=False
+        ).stdout.splitlines()
+    except OSError:
+        pass
+    return info
+
+
+def machine_info() -> dict[str, object]:
+    """What the numbers depend on: cores, memory, kernel, disk, who else is busy."""
+    info: dict[str, object] = {
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "memory_available_kib": memory_available_kib(),
+        "load_average": os.getloadavg(),
+        "root": os.geteuid() == 0,
+        "can_drop_caches": can_drop_caches(),
+        "peak_rss_by": "GNU time %M" if os.access(GNU_TIME, os.X_OK) else "wait4 of the child",
+    }
+    try:
+        info["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        pass
+    return info
+
+
+class Runner:
+    """Runs a list of cases into a results folder. Single-threaded; blocks until done."""
+
+    def __init__(self, config: BenchConfig, out_dir: Path, *, log: Log = print) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.work = out_dir / "work"
+        self.log = log
+        self.tools = find_tools(config.ocopy)
+        self.python_env: dict[str, str] | None = None
+        self.results = Results(
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            config={k: v for k, v in asdict(config).items()},
+            machine={**machine_info(), "tools": self.tools},
+        )
+
+    def run(self, cases: list[Case]) -> Results:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        code = self.out_dir / "code"
+        self.results.machine["code"] = snapshot_code(code)
+        pythonpath = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+        self.python_env = {**os.environ, "PYTHONPATH": pythonpath}
+        try:
+            for case in cases:
+                self._run_case(case)
+        finally:
+            self.results.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            self.results.save(self.out_dir / "results.json")
+            shutil.rmtree(self.work, ignore_errors=True)
+        return self.results
+
+    def _run_case(self, case: Case) -> None:
+        self.log(f"== {case.title}: making data ...")
+        dataset = ensure_dataset(case.dataset, self.config.data_dir)
+        infos = []
+        runnable: dict[str, Contender] = {}
+        for contender in case.contenders:
+            reason = contender.unavailable(dataset, self.tools)
+            infos.append(
+                ContenderInfo(
+                    name=contender.name,
+                    group=contender.group,
+                    ours=contender.ours,
+                    description=contender.describe(),
+                    fsync=contender.does_fsync,
+                    verifies=contender.verifies,
+                    destinations=contender.destinations or case.destinations,
+                    unavailable=reason,
+                )
+            )
+            if reason is None:
+                runnable[contender.name] = contender
+            else:
+                self.log(f"   skipping {contender.name}: {reason}")
+        self.results.cases.append(
+            CaseInfo(
+                id=case.id,
+                section=case.section,
+                title=case.title,
+                dataset=case.dataset.label(),
+                files=case.dataset.count,
+                total_bytes=case.dataset.total_bytes,
+                destinations=case.destinations,
+                source_state=case.source_state,
+                contenders=infos,
+                references=dict(case.references),
+                x_values=dict(case.x_values),
+                x_label=case.x_label,
+            )
+        )
+        for repetition in range(self.config.repetitions):
+            for position, name in enumerate(rotation(list(runnable), repetition)):
+                record = self._measure(case, dataset, runnable[name], repetition, position)
+                self.results.runs.append(record)
+                self.results.save(self.out_dir / "results.json")
+                status = "ok" if record.ok else f"FAILED: {record.error}"
+                self.log(
+                    f"   [{repetition + 1}/{self.config.repetitions}] {name:<22} "
+                    f"{record.wall_s:8.2f} s  {record.peak_rss_kib / 1024:7.1f} MiB  "
+                    f"load {record.load_before:.1f}  {status}"
+                )
+
+    def _measure(
+        self, case: Case, dataset: Dataset, contender: Contender, repetition: int, position: int
+    ) -> RunRecord:
+        count = contender.destinations or case.destinations
+        destinations = [self.work / f"dest{i + 1}" for i in range(count)]
+        scratch = self.work / "scratch"
+        for folder in [*destinations, scratch]:
+            empty_folder(folder)
+        sync()
+        if case.source_state == "warm":
+            warm(dataset.paths())
+        else:
+            evict(dataset.paths())
+        pause(self.config.sleep_s)
+        spawner = Spawner(scratch)
+        ctx = RunContext(
+            dataset, destinations, spawner, scratch, self.tools, python_env=self.python_env
+        )
+        load_before = load_average()
+        error: str | None = None
+        started = time.perf_counter()
+        try:
+            contender.run(ctx)
+            sync()
+        except (CommandError, OSError, ValueError) as exc:
+            error = str(exc)
+        wall = time.perf_counter() - started
+        if error is None:
+            error = check_copies(ctx)
+        record = RunRecord(
+            case=case.id,
+            contender=contender.name,
+            repetition=repetition,
+            position=position,
+            ok=error is None,
+            wall_s=wall,
+            peak_rss_kib=spawner.peak_rss_kib,
+            commands=spawner.commands,
+            load_before=load_before,
+            load_after=load_average(),
+            error=error,
+            extra=dict(ctx.extra),
+        )
+        for folder in destinations:
+            shutil.rmtree(folder, ignore_errors=True)
+        return record
+
+
+def check_copies(ctx: RunContext) -> str | None:
+    """None if every destination holds every file with the source's size; else what is wrong."""
+    size = ctx.dataset.spec.size_bytes
+    for destination in ctx.destinations:
+        for target in ctx.targets(destination):
+            try:
+                actual = target.stat().st_size
+            except OSError as exc:
+                return f"missing copy {target}: {exc.strerror}"
+            if actual != size:
+                return f"{target} has {actual} bytes, expected {size}"
+    return None

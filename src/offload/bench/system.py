@@ -1,0 +1,171 @@
+"""What the runner asks of the OS: measured subprocesses, sync, page-cache state, load.
+
+Every contender runs as child processes of the runner. ``Spawner.run`` keeps the largest
+``ru_maxrss`` of its children. On Linux a child's rusage also covers the descendants it waited
+for, so a peer that forks (rsync does) is counted whole; but it also keeps the high-water mark
+of the memory the child was forked from, so a child forked straight from this Python process
+would never show less than the runner's own ~25 MiB. Commands therefore go through GNU
+``time`` when it is installed (a small process whose children start small) and its ``%M``
+(the child's ``ru_maxrss`` from ``wait4``) is what we keep; without it, ``os.wait4`` of the
+direct child, which overstates small programs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+GNU_TIME = "/usr/bin/time"
+_READ_BLOCK = 4 * 1024 * 1024
+
+
+class CommandError(RuntimeError):
+    """A contender's command failed (non-zero exit); the message holds the end of its stderr."""
+
+
+class Spawner:
+    """Runs commands for one measured run and remembers their peak memory. Not thread-safe."""
+
+    def __init__(self, scratch: Path, *, use_gnu_time: bool | None = None) -> None:
+        self.scratch = scratch
+        self.peak_rss_kib = 0
+        self.commands = 0
+        if use_gnu_time is None:
+            use_gnu_time = os.access(GNU_TIME, os.X_OK)
+        self.use_gnu_time = use_gnu_time
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        stdin: Path | None = None,
+        capture: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> str:
+        """Run *argv* to completion; returns its stdout when *capture* (else "").
+
+        stdout goes to /dev/null unless captured (a temporary file, so nothing waits on a
+        pipe while we wait4). Raises CommandError on a non-zero exit, OSError if it cannot
+        start.
+        """
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with (
+            tempfile.TemporaryFile(dir=self.scratch) as out,
+            tempfile.TemporaryFile(dir=self.scratch) as err,
+        ):
+            command = [os.fspath(a) for a in argv]
+            rss_file = None
+            if self.use_gnu_time:
+                rss_file = self.scratch / f".rss-{os.getpid()}-{self.commands}"
+                command = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *command]
+            stdin_file = open(stdin, "rb") if stdin is not None else None  # noqa: SIM115
+            try:
+                proc = subprocess.Popen(
+                    command,
+                    stdin=stdin_file if stdin_file is not None else subprocess.DEVNULL,
+                    stdout=out if capture else subprocess.DEVNULL,
+                    stderr=err,
+                    env=env,
+                )
+            finally:
+                if stdin_file is not None:
+                    stdin_file.close()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            self.commands += 1
+            rss_kib = int(usage.ru_maxrss)
+            if rss_file is not None:
+                rss_kib = _read_time_output(rss_file, fallback=rss_kib)
+            self.peak_rss_kib = max(self.peak_rss_kib, rss_kib)
+            if proc.returncode != 0:
+                err.seek(0)
+                tail = err.read()[-2000:].decode(errors="replace").strip()
+                raise CommandError(
+                    f"{os.path.basename(os.fspath(argv[0]))} exited with {proc.returncode}: {tail}"
+                )
+            if not capture:
+                return ""
+            out.seek(0)
+            return out.read().decode(errors="replace")
+
+
+def _read_time_output(path: Path, *, fallback: int) -> int:
+    """The ``%M`` that GNU time wrote (its last line; a failed command adds a line first)."""
+    try:
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        path.unlink()
+        return int(lines[-1])
+    except (OSError, ValueError, IndexError):
+        return fallback
+
+
+def sync() -> None:
+    """Flush every filesystem's dirty data (what ``sync`` does; part of each timing)."""
+    os.sync()
+
+
+def can_drop_caches() -> bool:
+    return os.geteuid() == 0 and os.access(DROP_CACHES, os.W_OK)
+
+
+def drop_all_caches() -> bool:
+    """``sync; echo 3 > /proc/sys/vm/drop_caches``; returns False when not allowed (not root)."""
+    os.sync()
+    if not can_drop_caches():
+        return False
+    DROP_CACHES.write_text("3\n")
+    return True
+
+
+def evict(paths: Iterable[Path]) -> None:
+    """Drop the (clean) cached pages of each file: POSIX_FADV_DONTNEED after a sync."""
+    os.sync()
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def warm(paths: Iterable[Path]) -> None:
+    """Read each file once so that it sits in the page cache."""
+    buffer = bytearray(_READ_BLOCK)
+    view = memoryview(buffer)
+    for path in paths:
+        with open(path, "rb", buffering=0) as handle:
+            while handle.readinto(view):
+                pass
+
+
+def empty_folder(folder: Path) -> None:
+    """Delete everything inside *folder* (which is kept, or created)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
+def load_average() -> float:
+    """The 1-minute load average (other work sharing the machine shows here)."""
+    return os.getloadavg()[0]
+
+
+def memory_available_kib() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def pause(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
