@@ -54,7 +54,7 @@ def tree_listing(root: Path) -> dict[str, tuple[str, int | str]]:
     listing: dict[str, tuple[str, int | str]] = {}
     for folder, dirs, files in os.walk(root):
         rel_folder = os.path.relpath(folder, root)
-        dirs[:] = [d for d in dirs if d != ".offload"]
+        dirs[:] = [d for d in dirs if d not in (".offload", "ascmhl")]
         for name in dirs:
             path = os.path.join(folder, name)
             kind = "link" if os.path.islink(path) else "dir"
