@@ -39,6 +39,12 @@ class VerifyExit(IntEnum):
     NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
 
 
+class NoReferenceError(UsageError):
+    """There is no history, legacy MHL or ledger to verify against (exit 30)."""
+
+    exit_code = VerifyExit.NO_REFERENCE  # type: ignore[assignment]
+
+
 def exit_code_of(report: VerifyReport) -> VerifyExit:
     if report.changed or report.unreadable:
         return VerifyExit.CHANGED
@@ -52,11 +58,11 @@ def exit_code_of(report: VerifyReport) -> VerifyExit:
 def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
     """Compare the files under *root* with the digests offload-ai recorded in its ledger.
 
-    Raises UsageError if there is no ledger.
+    Raises NoReferenceError if there is no ledger.
     """
     ledger = Ledger(root)
     if not ledger.path.exists():
-        raise UsageError(
+        raise NoReferenceError(
             f"nothing to verify {root} against: no ASC MHL history "
             f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger",
             path=root,

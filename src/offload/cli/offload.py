@@ -374,7 +374,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except UsageError as error:
         for line in error.message.splitlines():
             env.error(line)
-        return int(ExitCode.USAGE)
+        return int(error.exit_code)
 
 
 def entry_point() -> None:
