@@ -6,7 +6,8 @@ pooled buffers, hashes it in flight and fans the chunks out through bounded queu
 destination worker writes a partial file, makes it durable, reads it back from the media,
 compares with the reader's digest (and, in full mode, with the reader's source re-read), then
 renames it to its final name and fsyncs the folder. Memory is bounded by
-``chunk_size × (queue_depth + 2)`` plus one read-back buffer a destination.
+``chunk_size × (queue_depth + 2)`` + 48 MiB of small-file buffers, plus one read-back buffer
+a destination.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ from offload.results import (
 # Read-backs hash with one algorithm; a fast one, added to the in-flight hashes if the user
 # selected only slow ones (bytes that match under XXH3-128 match under every hash).
 _FAST_VERIFY_ALGORITHM = "xxh128"
+# Files smaller than SMALL_CHUNK_SIZE are read into buffers of that size, SMALL_CHUNKS of
+# them (48 MiB): a card of small files keeps up to 48 files in flight.
+SMALL_CHUNK_SIZE = 1024 * 1024
+SMALL_CHUNKS = 48
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -196,6 +201,9 @@ class CopyJob:
         )
         started = time.monotonic()
         pool = ChunkPool(count=options.queue_depth + 2, chunk_size=options.chunk_size)
+        small_pool = ChunkPool(
+            count=SMALL_CHUNKS, chunk_size=min(SMALL_CHUNK_SIZE, options.chunk_size)
+        )
         workers = [
             DestinationWorker(
                 index=index,
@@ -206,13 +214,15 @@ class CopyJob:
                 sink=self.sink,
                 cancel=self.cancel,
                 record=book.record,
-                queue_size=options.queue_depth + 8,
+                # Three messages a file; the pools, not the queues, bound the memory.
+                queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,
                 ledger=self.ledgers[index],
             )
             for index, root in enumerate(self.destination_roots)
         ]
         reader = SourceReader(
             pool=pool,
+            small_pool=small_pool,
             workers=workers,
             options=options,
             hash_names=hash_names,
@@ -228,6 +238,7 @@ class CopyJob:
             thread.start()
         self._join(threads)
         pool.close()
+        small_pool.close()
         report.elapsed_s = time.monotonic() - started
         report.finished_at = time.time()
         report.cancelled = self.cancel.cancelled

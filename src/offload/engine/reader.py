@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections import deque
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
@@ -29,6 +31,7 @@ from offload.engine.worker import DestinationWorker
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
 from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
+from offload.fs.ops import drop_cache
 from offload.hashing.multihasher import MultiHasher
 from offload.options import CopyOptions, VerifyMode
 from offload.results import CacheBypass
@@ -43,6 +46,7 @@ class SourceReader:
         self,
         *,
         pool: ChunkPool,
+        small_pool: ChunkPool,
         workers: Sequence[DestinationWorker],
         options: CopyOptions,
         hash_names: Sequence[str],
@@ -53,6 +57,7 @@ class SourceReader:
         lost_elsewhere: Callable[[FileTicket, DestinationWorker], None],
     ) -> None:
         self._pool = pool
+        self._small_pool = small_pool
         self._workers = workers
         self._options = options
         self._hash_names = tuple(hash_names)
@@ -68,11 +73,13 @@ class SourceReader:
     def run(self, tickets: Sequence[FileTicket]) -> None:
         hasher = MultiHasher(self._hash_names)
         cancelled = False
+        prefetcher = _Prefetcher(tickets, small_below=self._pool.chunk_size)
         try:
-            for ticket in tickets:
+            for index, ticket in enumerate(tickets):
                 if self._cancel.cancelled:
                     cancelled = True
                     break
+                prefetcher.advance(index)
                 try:
                     self._copy_one(ticket, hasher)
                 except CancelledError:
@@ -132,7 +139,13 @@ class SourceReader:
         source = ticket.task.source
         path = source.path
         try:
-            fd, direct = open_for_reading(path, direct=self._options.direct_source_reads)
+            # Small files are read through the page cache, which the prefetcher filled ahead
+            # (one synchronous O_DIRECT read per small file made the reader the bottleneck of
+            # a card of small files); large ones stream with O_DIRECT.
+            direct_read = (
+                self._options.direct_source_reads and source.size_bytes >= self._pool.chunk_size
+            )
+            fd, direct = open_for_reading(path, direct=direct_read)
         except OSError as exc:
             raise source_io_error(exc, "open", path) from exc
         try:
@@ -146,9 +159,16 @@ class SourceReader:
                     path=path,
                 )
             offset = 0
-            chunk_size = self._pool.chunk_size
+            # A small file takes a small buffer: many small files can then be in flight
+            # at once, which absorbs one destination's hiccups without stalling the others.
+            pool = (
+                self._small_pool
+                if source.size_bytes < self._small_pool.chunk_size
+                else (self._pool)
+            )
+            chunk_size = pool.chunk_size
             while True:
-                chunk = self._pool.acquire(self._cancel)
+                chunk = pool.acquire(self._cancel)
                 try:
                     n, direct = read_at(fd, chunk.writable, offset, direct=direct)
                 except OSError as exc:
@@ -181,6 +201,8 @@ class SourceReader:
                 f"{offset} read, now {after.st_size} bytes); it was not copied",
                 path=path,
             )
+        if not direct:
+            _drop_source_cache(path)  # so a full-mode re-read cannot be answered from RAM
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         for name, expected in ticket.task.reference_digests.items():
@@ -231,3 +253,67 @@ class SourceReader:
             "unreliable, or the file is being modified",
             path=source.path,
         )
+
+
+def _drop_source_cache(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        drop_cache(fd)
+    finally:
+        os.close(fd)
+
+
+class _Prefetcher:
+    """Asks the kernel to read the next small files ahead (POSIX_FADV_WILLNEED), so a card of
+    small files is read with many requests in flight instead of one at a time.
+
+    At most ``window_bytes`` (and ``window_files`` files) are requested ahead of the file
+    being copied. Reader thread only.
+    """
+
+    def __init__(
+        self,
+        tickets: Sequence[FileTicket],
+        *,
+        small_below: int,
+        window_bytes: int = 64 * 1024 * 1024,
+        window_files: int = 64,
+    ) -> None:
+        self._tickets = tickets
+        self._small_below = small_below
+        self._window_bytes = window_bytes
+        self._window_files = window_files
+        self._next = 0  # the first ticket not yet considered
+        self._ahead: deque[tuple[int, int]] = deque()  # (index, size) requested ahead
+        self._ahead_bytes = 0
+
+    def advance(self, current: int) -> None:
+        while self._ahead and self._ahead[0][0] <= current:
+            self._ahead_bytes -= self._ahead.popleft()[1]
+        self._next = max(self._next, current + 1)
+        while (
+            self._next < len(self._tickets)
+            and self._next - current <= self._window_files
+            and self._ahead_bytes < self._window_bytes
+        ):
+            index = self._next
+            self._next += 1
+            task = self._tickets[index].task
+            size = task.source.size_bytes
+            if size == 0 or size >= self._small_below or not any(task.targets):
+                continue
+            try:
+                fd = os.open(task.source.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue  # the reader reports it when it gets there
+            try:
+                os.posix_fadvise(fd, 0, size, os.POSIX_FADV_WILLNEED)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+            self._ahead.append((index, size))
+            self._ahead_bytes += size

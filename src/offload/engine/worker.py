@@ -61,6 +61,8 @@ from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
 
+_MIN_DIRECT_WRITE_BYTES = 1024 * 1024
+
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
 
 
@@ -177,7 +179,9 @@ class DestinationWorker:
             partial = PartialFile(
                 target,
                 write_call_size=self._options.write_call_size,
-                direct=self._options.direct_writes,
+                # Below a page-aligned MiB nothing would be written direct anyway.
+                direct=self._options.direct_writes
+                and ticket.task.source.size_bytes >= _MIN_DIRECT_WRITE_BYTES,
             )
             self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "copy"))
             try:
