@@ -1,0 +1,41 @@
+"""Memory stays bounded whatever the file size: the chunk pool is the bound."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# chunk pool 6 × 8 MiB + small buffers 48 MiB + 4 read-back buffers (8 MiB) + the
+# interpreter and its libraries (~40 MiB): well under this generous bound.
+RSS_BUDGET_BYTES = 250 * 1024 * 1024
+
+
+def peak_rss_of(command: list[str]) -> tuple[int, int]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    assert process.stderr is not None
+    process.stderr.close()
+    return process.returncode, usage.ru_maxrss * 1024
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_peak_rss_of_a_large_copy_to_four_destinations(tmp_path: Path) -> None:
+    source = tmp_path / "big.mov"
+    with open(source, "wb") as handle:  # sparse: reading it costs no disk time
+        handle.truncate(1024 * 1024 * 1024)
+    dests = [tmp_path / f"d{i}" for i in range(4)]
+    for dest in dests:
+        dest.mkdir()
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    code, rss = peak_rss_of([exe, "--verify", "destination", str(source), *map(str, dests)])
+    assert code == 0
+    print(f"peak RSS {rss / 2**20:.0f} MiB")
+    assert rss < RSS_BUDGET_BYTES, f"peak RSS {rss / 2**20:.0f} MiB"
+    for dest in dests:
+        assert (dest / "big.mov").stat().st_size == 1024 * 1024 * 1024
