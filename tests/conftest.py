@@ -1,0 +1,157 @@
+"""Project-wide test configuration: fault-tooling fixtures and the rules for fault tests.
+
+* As root, the whole session runs in a private mount namespace (entered when this file is
+  imported, before any thread starts), so no mount made by a test outlives pytest. Set
+  OFFLOAD_TESTS_SHARED_MOUNTS=1 to stay in the host's namespace (to look at a mount from
+  another shell while debugging).
+* Factory fixtures ``faulty_fs``, ``tmpfs_mount``, ``ext4_loop``, ``exfat_loop`` (see
+  docs/reliability.md) skip with the reason when not root or a tool is missing; each mount is
+  undone at the end of the test.
+* A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own,
+  and under CI=true a fault test that skips is reported as failed, with the skip reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import faultyfs, mounts
+from support.faultyfs import FaultyFS
+
+FAULT_TIMEOUT_S = 60
+"""Per-test timeout of fault tests: a hung mount must fail fast, not after the global 300 s."""
+
+WATCHDOG_MARGIN_S = 5
+"""The FaultyFS daemon is SIGKILLed this long before the test's timeout, so a call blocked on
+the mount returns ENOTCONN and the test fails with a traceback instead of hanging."""
+
+if os.environ.get("OFFLOAD_TESTS_SHARED_MOUNTS") == "1":
+    NAMESPACE = mounts.NamespaceResult(False, "OFFLOAD_TESTS_SHARED_MOUNTS=1: host namespace")
+else:
+    NAMESPACE = mounts.enter_private_mount_namespace()
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    header = f"mounts: {NAMESPACE.detail}"
+    if NAMESPACE.threads_left_behind:
+        header += f" ({NAMESPACE.threads_left_behind} older thread(s) stay in the host's)"
+    return header
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("fault") and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(FAULT_TIMEOUT_S))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    if (
+        report.skipped
+        and _ci()
+        and item.get_closest_marker("fault") is not None
+        and not hasattr(report, "wasxfail")
+    ):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"fault test skipped under CI=true (fault tests must run in CI): {reason}"
+    return report
+
+
+def _timeout_s(request: pytest.FixtureRequest) -> float | None:
+    marker = request.node.get_closest_marker("timeout")
+    value = marker.args[0] if marker and marker.args else request.config.getini("timeout")
+    try:
+        timeout = float(value)
+    except (TypeError, ValueError):
+        return None
+    return timeout if timeout > 0 else None
+
+
+def _skip_if(reason: str | None) -> None:
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def faulty_fs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., FaultyFS]]:
+    """Factory: ``faulty_fs(backing=None, mountpoint=None, **FaultyFS options) -> FaultyFS``.
+
+    Mounts a started FaultyFS (default dirs under tmp_path); all are closed after the test.
+    """
+    _skip_if(faultyfs.unavailable_reason())
+    timeout = _timeout_s(request)
+    watchdog = max(1.0, timeout - WATCHDOG_MARGIN_S) if timeout else None
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(
+            backing: Path | None = None, mountpoint: Path | None = None, **options: Any
+        ) -> FaultyFS:
+            n = next(numbers)
+            options.setdefault("watchdog_s", watchdog)
+            fs = FaultyFS(
+                backing or tmp_path / f"faultyfs{n}-backing",
+                mountpoint or tmp_path / f"faultyfs{n}",
+                **options,
+            )
+            return stack.enter_context(fs)
+
+        yield make
+
+
+@pytest.fixture
+def tmpfs_mount(tmp_path: Path) -> Iterator[Callable[..., mounts.Mount]]:
+    """Factory: ``tmpfs_mount(size_bytes, *, nr_inodes=None, path=None) -> Mount``."""
+    _skip_if(mounts.unavailable_reason("tmpfs"))
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(
+            size_bytes: int, *, nr_inodes: int | None = None, path: Path | None = None
+        ) -> mounts.Mount:
+            where = path or tmp_path / f"tmpfs{next(numbers)}"
+            return stack.enter_context(mounts.tmpfs(where, size_bytes, nr_inodes))
+
+        yield make
+
+
+@pytest.fixture
+def ext4_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
+    """Factory: ``ext4_loop(size_bytes=32 MiB, *, path=None) -> Ext4Loop``."""
+    _skip_if(mounts.unavailable_reason("ext4"))
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(size_bytes: int = 32 << 20, *, path: Path | None = None) -> mounts.Ext4Loop:
+            where = path or tmp_path / f"ext4-{next(numbers)}"
+            return stack.enter_context(mounts.ext4_loop(where, size_bytes))
+
+        yield make
+
+
+@pytest.fixture
+def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
+    """Factory: ``exfat_loop(size_bytes=32 MiB, *, path=None) -> ExfatLoop``."""
+    _skip_if(mounts.unavailable_reason("exfat"))
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(size_bytes: int = 32 << 20, *, path: Path | None = None) -> mounts.ExfatLoop:
+            where = path or tmp_path / f"exfat-{next(numbers)}"
+            return stack.enter_context(mounts.exfat_loop(where, size_bytes))
+
+        yield make

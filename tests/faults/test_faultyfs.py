@@ -1,0 +1,674 @@
+"""Self-tests of the fault tooling: each fault really happens, seen through plain OS calls.
+
+A fault that never fires makes a green test that proves nothing, so every test here asserts
+both the effect seen by the caller and the rule's fired count.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support import mounts
+from support.faultyfs import STATE_NAME, FaultyFS, FaultyFSError
+from support.mounts import read_direct, read_uncached
+
+pytestmark = pytest.mark.fault
+
+FaultyFactory = Callable[..., FaultyFS]
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.renameat2.argtypes = [
+    ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint,
+]  # fmt: skip
+AT_FDCWD = -100
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
+
+DATA = bytes(range(256)) * 1024  # 256 KiB, every byte value at a known offset
+
+
+def renameat2(old: Path, new: Path, flags: int) -> None:
+    if _libc.renameat2(AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), flags) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(new))
+
+
+def create(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+
+
+def write_all(fd: int, data: bytes) -> int:
+    """Write everything, looping on short writes like a correct copy tool; returns calls."""
+    view, calls = memoryview(data), 0
+    while view:
+        calls += 1
+        view = view[os.write(fd, view) :]
+    return calls
+
+
+def write_file(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    fd = create(path)
+    try:
+        write_all(fd, data)
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def in_thread(target: Callable[[], object]) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target()
+        except BaseException as exc:  # handed to the test, which asserts on it
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+# -- the pass-through filesystem ------------------------------------------------------------
+
+
+def test_mount_lifecycle_leaves_nothing_behind(tmp_path: Path) -> None:
+    backing, mnt = tmp_path / "backing", tmp_path / "mnt"
+    with FaultyFS(backing, mnt) as fs:
+        assert mounts.mount_entry(mnt) == {
+            "fstype": "fuse.faultyfs",
+            "source": "faultyfs",
+            "options": mounts.mount_entry(mnt)["options"],  # type: ignore[index]
+        }
+        assert fs.start_duration_s < 5
+        assert threading.active_count() == 1  # no helper thread in the test process
+        pid = fs.pid
+        assert pid is not None
+    assert not mounts.is_mounted(mnt)
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+    assert not (backing / STATE_NAME).exists()
+
+
+def test_passthrough_supports_what_a_copy_tool_uses(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    mnt, backing = fs.mountpoint, fs.backing
+    (mnt / "clips").mkdir()
+    write_file(mnt / "clips" / "a.part", DATA)
+    with pytest.raises(FileExistsError):
+        create(mnt / "clips" / "a.part")
+    assert read_direct(mnt / "clips" / "a.part") == DATA  # O_DIRECT open and read work
+    os.rename(mnt / "clips" / "a.part", mnt / "clips" / "a.mov")
+    write_file(mnt / "clips" / "b.mov", b"b")
+    with pytest.raises(FileExistsError):
+        renameat2(mnt / "clips" / "b.mov", mnt / "clips" / "a.mov", RENAME_NOREPLACE)
+    with pytest.raises(OSError) as exchange:
+        renameat2(mnt / "clips" / "b.mov", mnt / "clips" / "a.mov", RENAME_EXCHANGE)
+    assert exchange.value.errno == errno.EINVAL
+    renameat2(mnt / "clips" / "b.mov", mnt / "clips" / "c.mov", RENAME_NOREPLACE)
+    fsync_dir(mnt / "clips")
+    os.link(mnt / "clips" / "a.mov", mnt / "clips" / "hard.mov")
+    os.symlink("a.mov", mnt / "clips" / "soft.mov")
+    assert os.readlink(mnt / "clips" / "soft.mov") == "a.mov"
+    assert os.stat(mnt / "clips" / "hard.mov").st_nlink == 2
+    os.chmod(mnt / "clips" / "c.mov", 0o600)
+    os.utime(mnt / "clips" / "c.mov", ns=(1_000_000_123, 1_500_000_000_987_654_321))
+    st = os.stat(mnt / "clips" / "c.mov")
+    assert (st.st_mode & 0o777, st.st_mtime_ns) == (0o600, 1_500_000_000_987_654_321)
+    os.truncate(mnt / "clips" / "hard.mov", 1000)
+    assert os.stat(mnt / "clips" / "a.mov").st_size == 1000
+    assert sorted(os.listdir(mnt)) == ["clips"]  # the daemon's state dir stays hidden
+    assert sorted(os.listdir(mnt / "clips")) == ["a.mov", "c.mov", "hard.mov", "soft.mov"]
+    assert os.statvfs(mnt).f_blocks == os.statvfs(backing).f_blocks
+    os.unlink(mnt / "clips" / "soft.mov")
+    (mnt / "empty").mkdir()
+    os.rmdir(mnt / "empty")
+    with pytest.raises(OSError) as not_empty:
+        os.rmdir(mnt / "clips")
+    assert not_empty.value.errno == errno.ENOTEMPTY
+    assert sorted(os.listdir(backing / "clips")) == ["a.mov", "c.mov", "hard.mov"]
+    assert (backing / "clips" / "a.mov").read_bytes() == DATA[:1000]
+    assert fs.op_count("fsyncdir") == 1
+
+
+def test_bad_rules_are_refused(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    with pytest.raises(FaultyFSError, match="unknown operation"):
+        fs.fail("wirte")
+    with pytest.raises(FaultyFSError, match="offset only applies"):
+        fs.fail("fsync", offset=10)
+    with pytest.raises(KeyError):
+        fs.fired("never-armed")
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def test_write_eio_at_an_exact_offset(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    rule = fs.fail("write", errno.EIO, path="*.mov", offset=100_003)
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        with pytest.raises(OSError) as failure:
+            write_all(fd, DATA)
+        assert failure.value.errno == errno.EIO
+        assert os.fstat(fd).st_size == 100_003  # exactly the bytes before the bad offset
+    finally:
+        os.close(fd)
+    assert fs.fired(rule) == 1
+    write_file(fs.mountpoint / "other.bin", DATA)  # the glob spares other files
+
+
+def test_write_enospc_on_the_nth_write_and_efbig(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    full = fs.fail("write", errno.ENOSPC, path="full.bin", nth=3)
+    big = fs.fail("write", errno.EFBIG, path="big.bin", offset=4096)
+    fd = create(fs.mountpoint / "full.bin")
+    try:
+        os.write(fd, b"1" * 4096)
+        os.write(fd, b"2" * 4096)
+        with pytest.raises(OSError) as nospace:
+            os.write(fd, b"3" * 4096)
+        assert nospace.value.errno == errno.ENOSPC
+        os.write(fd, b"4" * 4096)  # nth implies once
+    finally:
+        os.close(fd)
+    fd = create(fs.mountpoint / "big.bin")
+    try:
+        with pytest.raises(OSError) as too_big:
+            write_all(fd, DATA)
+        assert too_big.value.errno == errno.EFBIG
+    finally:
+        os.close(fd)
+    assert (fs.fired(full), fs.fired(big)) == (1, 1)
+
+
+def test_fsync_eio(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    rule = fs.fail("fsync", errno.EIO, path="a.mov")
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        write_all(fd, DATA)
+        with pytest.raises(OSError) as failure:
+            os.fsync(fd)
+        assert failure.value.errno == errno.EIO
+        with pytest.raises(OSError):
+            os.fdatasync(fd)
+    finally:
+        os.close(fd)
+    assert fs.fired(rule) == 2
+
+
+def test_close_eio(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    rule = fs.fail("flush", errno.EIO, path="a.mov", times=1)
+    fd = create(fs.mountpoint / "a.mov")
+    write_all(fd, b"x")
+    with pytest.raises(OSError) as failure:
+        os.close(fd)  # the fd is gone all the same
+    assert failure.value.errno == errno.EIO
+    assert fs.fired(rule) == 1
+
+
+def test_create_rename_and_fsyncdir_errors(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    mnt = fs.mountpoint
+    no_create = fs.fail("create", errno.EACCES, path="denied/*")
+    no_rename = fs.fail("rename", errno.EIO, path="*.mov")
+    no_dirsync = fs.fail("fsyncdir", errno.EIO, path="")  # the mount's root directory
+    (mnt / "denied").mkdir()
+    with pytest.raises(PermissionError):
+        create(mnt / "denied" / "a.part")
+    write_file(mnt / "a.part", b"x")
+    with pytest.raises(OSError) as failed_rename:
+        os.rename(mnt / "a.part", mnt / "a.mov")  # matched by the new name
+    assert failed_rename.value.errno == errno.EIO
+    with pytest.raises(OSError):
+        fsync_dir(mnt)
+    fsync_dir(mnt / "denied")
+    assert (fs.fired(no_create), fs.fired(no_rename), fs.fired(no_dirsync)) == (1, 1, 1)
+
+
+def test_read_error_at_an_offset_like_a_dying_card(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    (fs.backing / "A001.mov").write_bytes(DATA)  # put on the card behind the mount's back
+    rule = fs.fail("read", errno.EIO, path="A001.mov", offset=200_000)
+    fd = os.open(fs.mountpoint / "A001.mov", os.O_RDONLY)
+    try:
+        assert os.pread(fd, 65536, 0) == DATA[:65536]  # a page-cache read before the offset
+        with pytest.raises(OSError) as failure:
+            os.pread(fd, 65536, 196_608)
+        assert failure.value.errno == errno.EIO
+    finally:
+        os.close(fd)
+    with pytest.raises(OSError):
+        read_direct(fs.mountpoint / "A001.mov")
+    assert fs.fired(rule) >= 2
+
+
+# -- short writes, stalls -------------------------------------------------------------------
+
+
+def test_short_writes_are_passed_to_the_caller(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    rule = fs.short_write(path="a.mov", max_bytes=1000, times=5)
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        assert os.write(fd, DATA) == 1000  # what a naive caller would take as done
+        calls = write_all(fd, DATA[1000:])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert calls >= 2  # the loop went round (the kernel may split at page boundaries too)
+    assert fs.fired(rule) == 5
+    assert read_direct(fs.mountpoint / "a.mov") == DATA
+
+
+def test_stall_until_released(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    rule = fs.stall("fsync", path="a.mov")
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        write_all(fd, DATA)
+        thread, errors = in_thread(lambda: os.fsync(fd))
+        fs.wait_stalled(rule)
+        thread.join(0.3)
+        assert thread.is_alive()  # fsync(2) is held in the kernel
+        fs.release(rule)
+        thread.join(10)
+        assert not thread.is_alive()
+        assert errors == []
+    finally:
+        os.close(fd)
+    assert fs.fired(rule) == 1
+
+
+def test_stall_for_some_seconds_then_fail(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    rule = fs.stall("write", path="a.mov", seconds=0.3, then_errno=errno.EIO, nth=2)
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        os.write(fd, b"fast")
+        started = time.monotonic()
+        with pytest.raises(OSError) as failure:
+            os.write(fd, b"slow")
+        assert time.monotonic() - started >= 0.3
+        assert failure.value.errno == errno.EIO
+    finally:
+        os.close(fd)
+    assert fs.fired(rule) == 1
+
+
+# -- silent corruption ----------------------------------------------------------------------
+
+
+def test_flipped_byte_is_seen_only_past_the_page_cache(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    path = fs.mountpoint / "a.mov"
+    rule = fs.flip(123_457, path="a.mov")
+    write_file(path, DATA)
+    assert fs.fired(rule) == 1
+    assert path.read_bytes() == DATA  # served from the page cache: the write looked fine
+    direct = read_direct(path)
+    assert len(direct) == len(DATA)
+    assert [i for i in range(len(DATA)) if direct[i] != DATA[i]] == [123_457]
+    assert direct[123_457] == DATA[123_457] ^ 0xFF
+    assert read_uncached(path) == direct  # fsync + POSIX_FADV_DONTNEED, then read
+    assert (fs.backing / "a.mov").read_bytes() == direct
+
+
+def test_flip_on_read_leaves_the_stored_byte_good(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    (fs.backing / "A001.mov").write_bytes(DATA)
+    rule = fs.flip(5, path="A001.mov", op="read", mask=0x01, times=1)
+    first = (fs.mountpoint / "A001.mov").read_bytes()
+    assert first[5] == DATA[5] ^ 0x01 and first[:5] == DATA[:5] and first[6:] == DATA[6:]
+    assert read_direct(fs.mountpoint / "A001.mov") == DATA  # fired once: a flaky read
+    assert fs.fired(rule) == 1
+
+
+@pytest.mark.parametrize("mode", ["zeros", "drop"])
+def test_lying_drive(faulty_fs: FaultyFactory, mode: str) -> None:
+    fs = faulty_fs()
+    path = fs.mountpoint / "a.mov"
+    rule = fs.lie(65_536, path="a.mov", mode=mode)
+    fd = create(path)
+    try:
+        assert write_all(fd, DATA) == 1  # every byte acknowledged
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert fs.fired(rule) >= 1
+    stored = read_direct(path)
+    if mode == "zeros":
+        assert path.read_bytes() == DATA  # the page cache still holds what was written
+        assert stored == DATA[:65_536] + bytes(len(DATA) - 65_536)
+    else:
+        assert stored == DATA[:65_536]  # nothing past the offset reached the disk
+        assert os.stat(path).st_size == 65_536
+
+
+def test_direct_io_mount_shows_corruption_to_plain_reads(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs(direct_io=True)
+    path = fs.mountpoint / "a.mov"
+    rule = fs.flip(10, path="a.mov")
+    write_file(path, DATA)
+    assert path.read_bytes()[10] == DATA[10] ^ 0xFF  # no page cache on this mount
+    assert fs.fired(rule) == 1
+
+
+# -- losing the device ----------------------------------------------------------------------
+
+
+def test_unplug_fails_everything_with_eio(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        os.write(fd, b"before")
+        fs.unplug()
+        for call in (
+            lambda: os.write(fd, b"after"),
+            lambda: os.fsync(fd),
+            lambda: os.stat(fs.mountpoint / "a.mov"),
+            lambda: os.listdir(fs.mountpoint),
+            lambda: create(fs.mountpoint / "b.mov"),
+        ):
+            with pytest.raises(OSError) as failure:
+                call()
+            assert failure.value.errno == errno.EIO
+        fs.replug()
+        os.write(fd, b"again")
+    finally:
+        os.close(fd)
+    assert fs.stats()["ops"]["write"] >= 3
+
+
+def test_kill_gives_enotconn_and_a_plain_looking_directory(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    fd = create(fs.mountpoint / "a.mov")
+    try:
+        os.write(fd, b"x")
+        rule = fs.fail("fsync", path="never-used")
+        fs.kill()
+        with pytest.raises(OSError) as failure:
+            os.write(fd, b"y")
+        assert failure.value.errno == errno.ENOTCONN
+        with pytest.raises(OSError) as stat_failure:
+            os.stat(fs.mountpoint / "a.mov")
+        assert stat_failure.value.errno == errno.ENOTCONN
+        assert not os.path.ismount(fs.mountpoint)  # lstat fails: looks like no mount at all
+        assert mounts.is_mounted(fs.mountpoint)  # but the dead mount is still in the table
+    finally:
+        with pytest.raises(OSError):
+            os.close(fd)
+    assert not fs.alive
+    assert fs.fired(rule) == 0  # counts stay readable after the kill
+
+
+def test_watchdog_kills_a_hung_daemon(tmp_path: Path) -> None:
+    with FaultyFS(tmp_path / "b", tmp_path / "m", watchdog_s=0.3) as fs:
+        rule = fs.stall("getattr", path="a.mov")
+        (fs.backing / "a.mov").write_bytes(b"x")
+        started = time.monotonic()
+        with pytest.raises(OSError) as failure:
+            os.stat(fs.mountpoint / "a.mov")  # held until the watchdog kills the daemon
+        assert failure.value.errno == errno.ECONNABORTED  # a call in flight when it died
+        assert time.monotonic() - started < 10
+        with pytest.raises(OSError) as later:
+            os.stat(fs.mountpoint / "a.mov")
+        assert later.value.errno == errno.ENOTCONN  # every call after
+        assert fs.watchdog_fired
+        assert fs.fired(rule) == 1  # the watchdog printed the counts before the kill
+    assert not mounts.is_mounted(tmp_path / "m")
+    assert fs.watchdog_fired and fs.fired(rule) == 1
+
+
+# -- power cut ------------------------------------------------------------------------------
+
+
+def test_power_cut_keeps_only_what_was_made_durable(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    mnt = fs.mountpoint
+    (fs.backing / "card").mkdir()
+    (fs.backing / "card" / "old.mov").write_bytes(b"old content")  # durable from the start
+    rule = fs.fail("fsync", path="never-used")
+    d = mnt / "card"
+    write_file(d / "kept.mov", DATA)  # data fsynced...
+    write_file(d / "renamed.part", DATA[:1000])
+    fsync_dir(d)  # ... and both names made durable
+    fd = os.open(d / "kept.mov", os.O_WRONLY | os.O_APPEND)
+    write_all(fd, b"appended, never fsynced")
+    os.close(fd)
+    os.rename(d / "renamed.part", d / "renamed.mov")  # never followed by fsyncdir
+    write_file(d / "unsynced.mov", b"never fsynced", fsync=False)
+    write_file(d / "no-dirsync.mov", b"fsynced, but its directory was not")
+    write_file(d / "old.mov.new", b"new content")
+    os.rename(d / "old.mov.new", d / "old.mov")  # atomic replace, no fsyncdir
+    (mnt / "durable").mkdir()
+    write_file(mnt / "durable" / "y.part", b"y" * 100)
+    os.rename(mnt / "durable" / "y.part", mnt / "durable" / "y.mov")
+    fsync_dir(mnt / "durable")
+    fsync_dir(mnt)
+    (mnt / "later").mkdir()  # the root directory is not fsynced again
+    write_file(mnt / "later" / "x.mov", b"x")
+    stale = os.open(d / "kept.mov", os.O_RDONLY)
+
+    # kept.mov (appended) and unsynced.mov; card/, later/ and the root.
+    assert fs.stats()["unsynced"] == {"files": 2, "dirs": 3}
+    summary = fs.power_cut()
+    assert summary["restored_files"] >= 1
+
+    assert sorted(os.listdir(d)) == ["kept.mov", "old.mov", "renamed.part"]
+    assert (d / "kept.mov").read_bytes() == DATA  # the append is gone
+    assert read_direct(d / "kept.mov") == DATA
+    assert (d / "renamed.part").read_bytes() == DATA[:1000]  # the rename was undone
+    assert (d / "old.mov").read_bytes() == b"old content"
+    assert sorted(os.listdir(mnt)) == ["card", "durable"]
+    assert os.listdir(mnt / "durable") == ["y.mov"]  # rename + fsyncdir survive
+    assert (mnt / "durable" / "y.mov").read_bytes() == b"y" * 100
+    assert sorted(set(os.listdir(fs.backing)) - {STATE_NAME}) == ["card", "durable"]
+    with pytest.raises(OSError) as failure:
+        os.fstat(stale)  # files opened before the cut are on the dead mount
+    assert failure.value.errno == errno.ENOTCONN
+    with pytest.raises(OSError):
+        os.close(stale)  # close(2) flushes to the dead mount: ENOTCONN, the fd is gone anyway
+    assert fs.fired(rule) == 0
+    assert fs.stats()["unsynced"] == {"files": 0, "dirs": 0}
+    write_file(d / "after.mov", b"the new mount works")
+
+
+def test_power_cut_file_synced_dir_not(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    d = fs.mountpoint
+    write_file(d / "empty-after-cut.mov", b"data never fsynced", fsync=False)
+    fsync_dir(d)  # the name is durable, the data is not: an empty file, as on ext4
+    fs.power_cut()
+    assert os.listdir(d) == ["empty-after-cut.mov"]
+    assert (d / "empty-after-cut.mov").read_bytes() == b""
+
+
+def test_oplog_shows_the_order_of_durability_calls(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs()
+    mnt = fs.mountpoint
+    fs.oplog(clear=True)
+    write_file(mnt / "a.part", b"x")
+    os.rename(mnt / "a.part", mnt / "a.mov")
+    fsync_dir(mnt)
+    ops = [(r.op, r.path) for r in fs.oplog() if r.op in ("create", "fsync", "rename", "fsyncdir")]
+    assert ops == [
+        ("create", "a.part"),
+        ("fsync", "a.part"),
+        ("rename", "a.part -> a.mov"),
+        ("fsyncdir", ""),
+    ]
+
+
+def test_rename_flags_none_refuses_noreplace_like_exfat(faulty_fs: FaultyFactory) -> None:
+    fs = faulty_fs(rename_flags="none")
+    mnt = fs.mountpoint
+    write_file(mnt / "a", b"a")
+    write_file(mnt / "b", b"b")
+    with pytest.raises(OSError) as refused:
+        renameat2(mnt / "a", mnt / "c", RENAME_NOREPLACE)
+    assert refused.value.errno == errno.EINVAL
+    with pytest.raises(FileExistsError):  # the VFS checks an existing target before the fs
+        renameat2(mnt / "a", mnt / "b", RENAME_NOREPLACE)
+
+
+# -- kernel filesystems ---------------------------------------------------------------------
+
+
+def test_tmpfs_disk_full(tmpfs_mount: Callable[..., mounts.Mount]) -> None:
+    disk = tmpfs_mount(1 << 20)
+    fd = create(disk.path / "big.mov")
+    try:
+        with pytest.raises(OSError) as failure:
+            write_all(fd, DATA * 8)
+        assert failure.value.errno == errno.ENOSPC
+        assert os.fstat(fd).st_size <= 1 << 20
+    finally:
+        os.close(fd)
+
+
+def test_faultyfs_over_a_full_tmpfs_passes_enospc_through(
+    faulty_fs: FaultyFactory, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    disk = tmpfs_mount(1 << 20)
+    fs = faulty_fs(backing=disk.path)
+    fd = create(fs.mountpoint / "big.mov")
+    try:
+        with pytest.raises(OSError) as failure:
+            write_all(fd, DATA * 8)
+        assert failure.value.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def test_tmpfs_inode_exhaustion(tmpfs_mount: Callable[..., mounts.Mount]) -> None:
+    disk = tmpfs_mount(1 << 20, nr_inodes=4)
+    made = 0
+    with pytest.raises(OSError) as failure:
+        for i in range(10):
+            os.close(create(disk.path / f"{i}.mov"))
+            made += 1
+    assert failure.value.errno == errno.ENOSPC
+    assert 1 <= made < 4
+
+
+def test_ext4_bit_rot_is_seen_only_past_the_page_cache(
+    ext4_loop: Callable[..., mounts.Ext4Loop],
+) -> None:
+    disk = ext4_loop(16 << 20)
+    assert disk.fstype == "ext4" and disk.source.startswith("/dev/loop")
+    path = disk.path / "a.mov"
+    write_file(path, DATA)
+    assert path.read_bytes() == DATA
+    where = disk.flip_bit(path, 70_001, bit=3)
+    assert where > 0
+    assert path.read_bytes() == DATA  # the page cache does not know
+    direct = read_direct(path)
+    assert [i for i in range(len(DATA)) if direct[i] != DATA[i]] == [70_001]
+    assert direct[70_001] == DATA[70_001] ^ 0x08
+    assert read_uncached(path) == direct
+
+
+def test_exfat_names_collide_by_case_and_forbidden_characters_are_refused(
+    exfat_loop: Callable[..., mounts.ExfatLoop],
+) -> None:
+    disk = exfat_loop(16 << 20)
+    assert disk.fstype == "fuseblk"
+    write_file(disk.path / "A001.MOV", b"upper")
+    with pytest.raises(FileExistsError):
+        create(disk.path / "a001.mov")  # O_EXCL catches the collision
+    (disk.path / "a001.mov").write_bytes(b"lower")  # open(..., "wb") silently replaces
+    assert os.listdir(disk.path) == ["A001.MOV"]
+    assert (disk.path / "A001.MOV").read_bytes() == b"lower"
+    for char in ':?*"<>|\\':
+        with pytest.raises(FileNotFoundError):  # exfat-fuse says ENOENT
+            create(disk.path / f"a{char}b.mov")
+    write_file(disk.path / "x.part", b"x")
+    with pytest.raises(OSError) as refused:  # exfat-fuse (libfuse 2) has no renameat2 flags
+        renameat2(disk.path / "x.part", disk.path / "x.mov", RENAME_NOREPLACE)
+    assert refused.value.errno == errno.EINVAL
+    os.utime(disk.path / "x.part", ns=(0, 1_500_000_000_123_456_789))
+    assert os.stat(disk.path / "x.part").st_mtime_ns % 1_000_000_000 == 0  # 1 s mtimes
+
+
+# -- the session ----------------------------------------------------------------------------
+
+
+def test_session_mounts_are_private(tmpfs_mount: Callable[..., mounts.Mount]) -> None:
+    # pytest's parent (a shell, make) stayed in the namespace the session started from.
+    parent = os.getppid()
+    if os.readlink("/proc/self/ns/mnt") == os.readlink(f"/proc/{parent}/ns/mnt"):
+        pytest.skip("the session shares its parent's mount namespace (see conftest.NAMESPACE)")
+    disk = tmpfs_mount(1 << 20)
+    assert mounts.is_mounted(disk.path)
+    assert str(disk.path) not in Path(f"/proc/{parent}/mountinfo").read_text()
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_ci_turns_a_skipped_fault_test_into_a_failure(tmp_path: Path, ci: str) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    fault: x\n    slow: x\n")
+    (tmp_path / "test_inner.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+            @pytest.mark.fault
+            def test_runtime_skip():
+                pytest.skip("no device here")
+
+            @pytest.mark.fault
+            @pytest.mark.skipif(True, reason="static skip")
+            def test_static_skip():
+                pass
+
+            def test_plain_skip():
+                pytest.skip("not a fault test")
+
+            @pytest.mark.fault
+            def test_fault_timeout(request):
+                assert request.node.get_closest_marker("timeout").args[0] == 60
+            """
+        )
+    )
+    tests_dir = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "CI": ci, "PYTHONPATH": str(tests_dir)}
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conftest", "-q", "-rA", "test_inner.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if ci:
+        assert done.returncode == 1, done.stdout
+        assert "no device here" in done.stdout and "static skip" in done.stdout
+        assert "1 passed, 1 skipped" in done.stdout
+        assert "fault tests must run in CI" in done.stdout
+    else:
+        assert done.returncode == 0, done.stdout
+        assert "1 passed, 3 skipped" in done.stdout

@@ -1,0 +1,1 @@
+"""Test support: real fault injection (FaultyFS) and real mounts; see docs/reliability.md."""

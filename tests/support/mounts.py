@@ -1,0 +1,445 @@
+"""Real mounts for tests: tmpfs, ext4 and exFAT images, a private mount namespace, cache helpers.
+
+Every mount helper is a context manager whose exit unmounts (lazily if busy) and releases its
+loop device, with a timeout on every external command, so neither a failing test nor a hung
+filesystem can leak a mount or hang the run. As a second line of defence the test session runs
+in a private mount namespace (``enter_private_mount_namespace``, called by tests/conftest.py):
+whatever is still mounted when pytest exits disappears with it.
+
+All of this needs root; ``unavailable_reason`` says why a helper cannot run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import mmap
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMAND_TIMEOUT_S = 60.0
+MOUNT_TIMEOUT_S = 15.0
+EXIT_TIMEOUT_S = 5.0
+SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+_libc.mount.argtypes = [
+    ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p,
+]  # fmt: skip
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+
+CLONE_NEWNS = 0x00020000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+
+FS_IOC_FIEMAP = 0xC020660B
+FIEMAP_FLAG_SYNC = 0x1
+FIEMAP_EXTENT_LAST = 0x1
+FIEMAP_EXTENT_UNMAPPED_FLAGS = 0x2 | 0x4 | 0x8 | 0x100 | 0x200 | 0x800
+"""UNKNOWN, DELALLOC, ENCODED, NOT_ALIGNED, DATA_INLINE, UNWRITTEN: no plain image offset."""
+_FIEMAP_HEADER = struct.Struct("=QQIIII")
+_FIEMAP_EXTENT = struct.Struct("=QQQ16xI12x")
+
+TOOLS = {
+    "tmpfs": (),
+    "ext4": ("mkfs.ext4", "mount"),
+    "exfat": ("losetup", "mkfs.exfat", "mount.exfat-fuse"),
+}
+PACKAGES = {
+    "mkfs.ext4": "e2fsprogs",
+    "mount": "mount",
+    "losetup": "mount",
+    "mkfs.exfat": "exfatprogs",
+    "mount.exfat-fuse": "exfat-fuse",
+}
+
+
+class MountError(RuntimeError):
+    """A mount helper could not set up its filesystem."""
+
+
+# -- discovery --------------------------------------------------------------------------------
+
+
+def which(tool: str) -> str | None:
+    """Full path of ``tool``, also looking in the sbin directories a CI PATH may lack."""
+    return shutil.which(tool, path=os.environ.get("PATH", "") + ":" + SBIN_PATH)
+
+
+def unavailable_reason(kind: str) -> str | None:
+    """Why ``kind`` ("tmpfs", "ext4", "exfat") cannot be mounted here, or None if it can."""
+    if os.geteuid() != 0:
+        return f"mounting {kind} needs root; CI runs as root"
+    missing = [tool for tool in TOOLS[kind] if which(tool) is None]
+    if missing:
+        packages = sorted({PACKAGES[tool] for tool in missing})
+        return f"{', '.join(missing)} not found (Debian: apt-get install {' '.join(packages)})"
+    if kind == "exfat" and not os.path.exists("/dev/fuse"):
+        return "/dev/fuse is missing: exFAT is mounted through FUSE"
+    return None
+
+
+def _run(*args: str, timeout_s: float = COMMAND_TIMEOUT_S) -> str:
+    tool = which(args[0])
+    if tool is None:
+        raise MountError(f"{args[0]} not found")
+    try:
+        done = subprocess.run(
+            [tool, *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise MountError(f"{' '.join(args)} timed out after {timeout_s} s") from exc
+    if done.returncode != 0:
+        raise MountError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def _mountinfo_unescape(field: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as \ooo (octal).
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mount_entry(path: Path | str) -> dict[str, str] | None:
+    """The /proc/self/mountinfo entry of ``path`` (top-most), or None if not a mount point.
+
+    Reads the table instead of stat()ing, so it cannot hang on a dead FUSE mount.
+    """
+    wanted = os.path.realpath(os.fspath(path))
+    found = None
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as info:
+        for line in info:
+            fields = line.split()
+            if _mountinfo_unescape(fields[4]) != wanted:
+                continue
+            rest = fields[fields.index("-") + 1 :]
+            found = {"fstype": rest[0], "source": _mountinfo_unescape(rest[1]), "options": rest[2]}
+    return found
+
+
+def is_mounted(path: Path | str) -> bool:
+    """Whether something is mounted at ``path`` (from mountinfo: no stat, no hang)."""
+    return mount_entry(path) is not None
+
+
+def unmount(path: Path | str) -> None:
+    """Unmount ``path``, detaching lazily if busy; nothing if nothing is mounted there.
+
+    Never blocks on a hung or dead FUSE daemon: umount2 does not wait for it.
+    """
+    target = os.fsencode(os.path.realpath(os.fspath(path)))
+    for flags in (0, MNT_DETACH):
+        if _libc.umount2(target, flags) == 0:
+            return
+        code = ctypes.get_errno()
+        if code in (errno.EINVAL, errno.ENOENT):
+            return  # not (or no longer) a mount point
+        if code != errno.EBUSY:
+            raise OSError(code, f"umount {os.fspath(path)}: {os.strerror(code)}")
+    raise OSError(errno.EBUSY, f"umount {os.fspath(path)}: still busy")
+
+
+# -- mount objects ------------------------------------------------------------------------
+
+
+@dataclass
+class Mount:
+    """A mounted filesystem: its mount point, type and source."""
+
+    path: Path
+    fstype: str
+    source: str
+
+    def statvfs(self) -> os.statvfs_result:
+        return os.statvfs(self.path)
+
+    def is_mounted(self) -> bool:
+        return is_mounted(self.path)
+
+
+@dataclass(frozen=True)
+class Extent:
+    """One FIEMAP extent of a file: byte offsets in the file and in the device (image)."""
+
+    logical: int
+    physical: int
+    length: int
+    flags: int
+
+
+def file_extents(path: Path | str, *, max_extents: int = 256) -> list[Extent]:
+    """The extents of ``path`` from the FIEMAP ioctl, after syncing the file (no delalloc)."""
+    buf = bytearray(_FIEMAP_HEADER.size + _FIEMAP_EXTENT.size * max_extents)
+    _FIEMAP_HEADER.pack_into(buf, 0, 0, 2**64 - 1, FIEMAP_FLAG_SYNC, 0, max_extents, 0)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, FS_IOC_FIEMAP, buf, True)
+    finally:
+        os.close(fd)
+    mapped = _FIEMAP_HEADER.unpack_from(buf, 0)[3]
+    extents = []
+    for i in range(mapped):
+        logical, physical, length, flags = _FIEMAP_EXTENT.unpack_from(
+            buf, _FIEMAP_HEADER.size + i * _FIEMAP_EXTENT.size
+        )
+        extents.append(Extent(logical, physical, length, flags))
+    return extents
+
+
+@dataclass
+class Ext4Loop(Mount):
+    """An ext4 filesystem in ``image``, mounted through a loop device (autoclear)."""
+
+    image: Path
+
+    def physical_offset(self, file: Path | str, offset: int) -> int:
+        """Byte offset in the image of byte ``offset`` of ``file`` (a path in the mount)."""
+        for extent in file_extents(file):
+            if extent.logical <= offset < extent.logical + extent.length:
+                if extent.flags & FIEMAP_EXTENT_UNMAPPED_FLAGS:
+                    raise MountError(f"{file}: extent flags {extent.flags:#x} have no offset")
+                return extent.physical + offset - extent.logical
+        raise MountError(f"{file}: offset {offset} is not allocated")
+
+    def flip_bit(self, file: Path | str, offset: int, *, bit: int = 0) -> int:
+        """Flip one bit of ``file`` at ``offset`` by writing the image under the mounted fs.
+
+        Bit rot after the copy: the filesystem does not know. A read served from the page cache
+        still shows the good byte; one that bypasses it (O_DIRECT, or POSIX_FADV_DONTNEED
+        first: ``read_direct``/``read_uncached``) shows the flipped one. Returns the image
+        offset written.
+        """
+        where = self.physical_offset(file, offset)
+        fd = os.open(self.image, os.O_RDWR)
+        try:
+            (old,) = os.pread(fd, 1, where)
+            os.pwrite(fd, bytes([old ^ (1 << bit)]), where)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return where
+
+
+@dataclass
+class ExfatLoop(Mount):
+    """An exFAT filesystem in ``image`` on loop ``device``, served by mount.exfat-fuse."""
+
+    image: Path
+    device: str
+    pid: int
+
+
+# -- mount helpers ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size_bytes: int, nr_inodes: int | None = None) -> Iterator[Mount]:
+    """Mount a tmpfs of ``size_bytes`` (rounded up to pages) and at most ``nr_inodes`` inodes.
+
+    Writes past the size fail with ENOSPC; creating a file past the inode limit fails with
+    ENOSPC too (the root directory uses one inode).
+    """
+    reason = unavailable_reason("tmpfs")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size_bytes},mode=0755"
+    if nr_inodes is not None:
+        options += f",nr_inodes={nr_inodes}"
+    if _libc.mount(b"tmpfs", os.fsencode(path), b"tmpfs", 0, options.encode()) != 0:
+        code = ctypes.get_errno()
+        raise MountError(f"mount tmpfs on {path}: {os.strerror(code)}")
+    try:
+        yield Mount(path, "tmpfs", "tmpfs")
+    finally:
+        unmount(path)
+
+
+@contextlib.contextmanager
+def ext4_loop(path: Path, size_bytes: int, *, image: Path | None = None) -> Iterator[Ext4Loop]:
+    """Make an ext4 image (``mkfs.ext4 -m 0``: root gets no reserved blocks) and mount it.
+
+    ``image`` defaults to ``<path>.ext4.img`` beside the mount point; it is deleted on exit.
+    Takes about 0.1 s for a few MiB.
+    """
+    reason = unavailable_reason("ext4")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    image = Path(image) if image is not None else path.with_name(path.name + ".ext4.img")
+    try:
+        with open(image, "wb") as handle:
+            handle.truncate(size_bytes)
+        _run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", str(image))
+        _run("mount", "-o", "loop", str(image), str(path))
+        entry = mount_entry(path) or {}
+        try:
+            yield Ext4Loop(path, "ext4", entry.get("source", ""), image)
+        finally:
+            unmount(path)
+    finally:
+        image.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def exfat_loop(path: Path, size_bytes: int, *, image: Path | None = None) -> Iterator[ExfatLoop]:
+    """Make an exFAT image on a loop device and mount it with ``mount.exfat-fuse``.
+
+    The kernel here has no exFAT driver and exfat-fuse wants a block device, hence the loop
+    device. It is marked autoclear once mounted, so it vanishes with the FUSE daemon even if
+    this process dies. Takes about 0.2 s.
+    """
+    reason = unavailable_reason("exfat")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    image = Path(image) if image is not None else path.with_name(path.name + ".exfat.img")
+    with open(image, "wb") as handle:
+        handle.truncate(size_bytes)
+    device = ""
+    try:
+        device = _run("losetup", "-f", "--show", str(image)).strip()
+        _run("mkfs.exfat", device)
+        with _exfat_daemon(device, path) as pid:
+            # A detach of a busy loop device only marks it autoclear: it goes with its user.
+            _run("losetup", "-d", device)
+            yield ExfatLoop(path, "fuseblk", device, image, device, pid)
+    finally:
+        if device:
+            with contextlib.suppress(MountError):
+                _run("losetup", "-d", device)
+        image.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _exfat_daemon(device: str, path: Path) -> Iterator[int]:
+    tool = which("mount.exfat-fuse")
+    assert tool is not None
+    # -d keeps the daemon in the foreground (and logs each call), so it can be reaped;
+    # setpriv makes the kernel SIGKILL it if this process dies first, so it cannot keep the
+    # session's mount namespace (and its loop devices) alive.
+    setpriv = which("setpriv")
+    wrapper = [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [*wrapper, tool, "-d", device, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + MOUNT_TIMEOUT_S
+            while not is_mounted(path):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")[-4000:]
+                    raise MountError(f"mount.exfat-fuse {device} {path} did not mount:\n{output}")
+                time.sleep(0.02)
+            yield proc.pid
+        finally:
+            unmount(path)
+            try:
+                proc.wait(timeout=EXIT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=EXIT_TIMEOUT_S)
+
+
+# -- the session's mount namespace --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamespaceResult:
+    """Outcome of ``enter_private_mount_namespace``."""
+
+    entered: bool
+    detail: str
+    threads_left_behind: int = 0
+
+
+def enter_private_mount_namespace() -> NamespaceResult:
+    """Move this process into a new, private mount namespace (root only).
+
+    unshare(CLONE_NEWNS) then make every mount private (``mount --make-rprivate /``), so the
+    mounts made afterwards are invisible outside and vanish when the last process in the
+    namespace exits; children started afterwards share it. unshare() only moves the calling
+    thread: threads that already run stay in the old namespace (counted in
+    ``threads_left_behind``), while threads started afterwards by the caller inherit the new
+    one. Call it early, from the main thread, before any thread starts (pytest's conftest
+    import is such a point). Never raises; the result says what happened.
+    """
+    if os.geteuid() != 0:
+        return NamespaceResult(False, "not root: mounts are shared with the host")
+    before = os.readlink("/proc/thread-self/ns/mnt")
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        code = ctypes.get_errno()
+        return NamespaceResult(False, f"unshare(CLONE_NEWNS) failed: {os.strerror(code)}")
+    if _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        code = ctypes.get_errno()
+        return NamespaceResult(False, f"mount --make-rprivate / failed: {os.strerror(code)}")
+    mine = os.readlink("/proc/thread-self/ns/mnt")
+    left_behind = 0
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/task/{tid}/ns/mnt") != mine:
+                left_behind += 1
+    return NamespaceResult(True, f"private mount namespace {mine} (was {before})", left_behind)
+
+
+# -- reading past the page cache --------------------------------------------------------------
+
+
+def read_direct(path: Path | str, *, chunk_size: int = 1 << 20) -> bytes:
+    """Read a whole file with O_DIRECT (page-aligned mmap buffer, os.preadv).
+
+    The bytes come from the device, never from the page cache.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    try:
+        with mmap.mmap(-1, chunk_size) as buf:
+            out = bytearray()
+            while True:
+                count = os.preadv(fd, [buf], len(out))
+                out += buf[:count]
+                if count < chunk_size:
+                    return bytes(out)
+    finally:
+        os.close(fd)
+
+
+def drop_cache(path: Path | str) -> None:
+    """fsync ``path`` then drop its clean pages from the page cache (POSIX_FADV_DONTNEED)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def read_uncached(path: Path | str) -> bytes:
+    """``drop_cache`` then read the whole file: what the device holds now."""
+    drop_cache(path)
+    with open(path, "rb") as handle:
+        return handle.read()
