@@ -104,9 +104,13 @@ class PartialFile:
                 try:
                     written = os.write(self._fd, data[position:])
                 except OSError as exc:
-                    if exc.errno != errno.EINVAL:
+                    if exc.errno not in (errno.EINVAL, errno.EIO):
                         raise
-                    self._stop_direct()  # the filesystem refuses direct writes after all
+                    # EINVAL: the filesystem refuses direct writes after all. EIO: FUSE turns
+                    # a short direct write into EIO. Either way the chunk (not yet counted;
+                    # the file offset did not move) is written again buffered, once: a real
+                    # media error fails again there, or at fsync, or at read-back.
+                    self._stop_direct()
                     continue
                 if written % PAGE_SIZE:
                     self._stop_direct()
