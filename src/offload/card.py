@@ -28,6 +28,7 @@ from offload.histories import (
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry
+from offload.manifest import ASCMHL_FOLDER
 from offload.options import CopyOptions
 from offload.plan import (
     DestinationPlan,
@@ -78,6 +79,9 @@ class OffloadPlan:
     tasks: list[FileTask]
     options: OffloadOptions
     ledgers: list[Ledger]
+    # The card carries its own ASC MHL history (looked at once, before copying: a card that
+    # dies during the offload must not turn the manifest step into a crash).
+    source_has_history: bool = False
 
     @property
     def bytes_to_copy(self) -> int:
@@ -195,7 +199,10 @@ def plan_offload(
                 references.get(source_file.relative_path, {}),
             )
         )
-    return OffloadPlan(source_path, tree, plans, checked, tasks, options, ledgers)
+    has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
+    return OffloadPlan(
+        source_path, tree, plans, checked, tasks, options, ledgers, source_has_history=has_history
+    )
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:

@@ -87,7 +87,7 @@ def write_manifests(
     if report.job.cancelled or not options.kinds:
         return results
     lost = {d.index for d in report.job.destinations if d.lost}
-    source_has_history = (plan.source / ASCMHL_FOLDER).is_dir() and not plan.tree.root_is_file
+    source_has_history = plan.source_has_history
     patterns = _ignore_patterns(plan)
     creator = options.creator()
     for dest_plan in plan.plans:

@@ -276,3 +276,328 @@ def test_destination_unplugged_mid_card(
     assert again.exit_code == 0
     assert_complete_copy(card, fs.mountpoint / card.name)
     assert partials_under(fs.backing) == []
+
+
+# -- the card --------------------------------------------------------------------------------
+
+
+def test_source_read_error_fails_that_file_everywhere(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    reader = faulty_fs()
+    card = make_card(reader.backing, CARD)
+    mounted_card = reader.mountpoint / card.name
+    dests = plain_dests(tmp_path, 3)
+    rule = reader.fail("read", errno.EIO, path="*A007C001.mov", offset=5 * MIB)
+    report = offload(mounted_card, dests)
+    assert reader.fired(rule) >= 1
+    assert report.exit_code == 1
+    bad = next(f for f in report.job.files if f.relative_path == "CLIPS/A007C001.mov")
+    assert bad.source_error is not None
+    assert "A007C001.mov" in bad.source_error and "EIO" in bad.source_error
+    assert {d.status for d in bad.destinations} == {DestinationStatus.FAILED}
+    for dest in dests:
+        assert not (dest / card.name / "CLIPS" / "A007C001.mov").exists()
+        assert partials_under(dest) == []
+        others = [f for f in report.job.files if f is not bad]
+        assert all(f.ok for f in others)
+
+
+def test_card_unplugged_mid_card(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> None:
+    reader = faulty_fs()
+    # Clips of 8 MiB are streamed, not prefetched: the reader opens each when it gets there.
+    card = make_card(reader.backing, {f"CLIPS/A007C{i:03d}.mov": 8 * MIB for i in range(6)})
+    dests = plain_dests(tmp_path, 3)
+    stall = reader.stall("open", path="*A007C003.mov")
+    plan = plan_offload(reader.mountpoint / card.name, dests)
+    import threading
+
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("report", run_offload(plan)))
+    runner.start()
+    reader.wait_stalled(stall, timeout_s=30)
+    reader.unplug()
+    reader.release(stall)
+    runner.join(timeout=60)
+    report = outcome["report"]
+    assert report.exit_code == 1, [
+        (f.relative_path, f.source_error, [(d.status, d.error) for d in f.destinations])
+        for f in report.job.files
+    ]
+    failed = [f for f in report.job.files if f.source_error]
+    assert [f.relative_path for f in failed] == [f"CLIPS/A007C{i:03d}.mov" for i in range(3, 6)]
+    assert all("EIO" in (f.source_error or "") for f in failed)
+    for dest in dests:
+        assert partials_under(dest) == []
+        for f in failed:
+            assert not (dest / card.name / f.relative_path).exists()
+        assert_nothing_bad_named(card, dest / card.name)
+
+
+@pytest.mark.parametrize("mode", [VerifyMode.FULL, VerifyMode.DESTINATION])
+def test_flaky_card_reader_is_caught_by_the_source_reread(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], mode: VerifyMode
+) -> None:
+    """A reader that corrupts one read (not the card) gives a copy the source re-read
+    disagrees with: full verification fails the file everywhere; destination mode cannot
+    know (that is what full mode is for)."""
+    reader = faulty_fs()
+    card = make_card(reader.backing, CARD)
+    dests = plain_dests(tmp_path, 2)
+    rule = reader.flip(1 * MIB + 5, path="*A007C002.mov", op="read", times=1)
+    report = offload(
+        reader.mountpoint / card.name, dests, options=OffloadOptions(copy=CopyOptions(verify=mode))
+    )
+    assert reader.fired(rule) == 1
+    bad = next(f for f in report.job.files if f.relative_path == "CLIPS/A007C002.mov")
+    if mode is VerifyMode.FULL:
+        assert report.exit_code == 1
+        assert "reads differently" in (bad.source_error or "")
+        for dest in dests:
+            assert not (dest / card.name / "CLIPS" / "A007C002.mov").exists()
+            assert partials_under(dest) == []
+    else:
+        assert report.exit_code == 0  # copies match what was read; only full mode can tell
+
+
+# -- power cut -------------------------------------------------------------------------------
+
+
+def test_power_cut_after_verified_keeps_every_verified_file(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    sizes = {**CARD, **{f"SEQ/f{i:04d}.dpx": 30_000 for i in range(40)}}
+    card = make_card(tmp_path / "cards", sizes)
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    report = offload(card, dests)
+    assert report.exit_code == 0
+    summary = fs.power_cut()
+    verified = [
+        f.relative_path
+        for f in report.job.files
+        if f.destination(1) and f.destination(1).status is DestinationStatus.VERIFIED
+    ]
+    assert len(verified) == len(sizes)
+    for relative in verified:
+        copy = fs.mountpoint / card.name / relative
+        assert copy.read_bytes() == (card / relative).read_bytes(), relative
+    assert summary  # the cut really rebuilt the durable state
+    # And the same offload afterwards finds everything in place.
+    again = offload(card, dests)
+    assert again.exit_code == 0
+    assert {d.status for f in again.job.files for d in f.destinations} == {
+        DestinationStatus.SKIPPED
+    }
+
+
+def test_power_cut_mid_card_never_leaves_a_bad_final_name(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = make_card(tmp_path / "cards", {f"CLIPS/A007C{i:03d}.mov": MIB for i in range(8)})
+    fs = faulty_fs()
+    dests = [fs.mountpoint]
+    stall = fs.stall("create", path="*A007C005.mov")
+    plan = plan_offload(card, dests)
+    import threading
+
+    runner = threading.Thread(target=lambda: run_offload(plan))
+    runner.start()
+    fs.wait_stalled(stall, timeout_s=30)
+    fs.power_cut()
+    runner.join(timeout=60)
+    assert_nothing_bad_named(card, fs.mountpoint / card.name)
+    again = offload(card, dests)
+    assert again.exit_code == 0
+    assert_complete_copy(card, fs.mountpoint / card.name)
+
+
+# -- signals ---------------------------------------------------------------------------------
+
+
+def test_sigint_exits_130_promptly_and_removes_partials(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = make_card(tmp_path / "cards", CARD)
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    stall = slow.stall("write", path="*A007C002.mov", seconds=3)
+    process = subprocess.Popen(
+        [
+            OFFLOAD,
+            "copy",
+            "--json",
+            "--report-dir",
+            str(tmp_path / "r"),
+            str(card),
+            *map(str, dests),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    slow.wait_stalled(stall, timeout_s=30)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert time.monotonic() - started < 10
+    events = [json.loads(line) for line in out.splitlines()]
+    finished = next(e for e in events if e["event"] == "job_finished")
+    assert finished["cancelled"] is True and finished["exit_code"] == 130
+    for dest in dests:
+        assert partials_under(dest) == []
+    assert partials_under(slow.backing) == []
+    # Resumable: the same command again completes.
+    rerun = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), *map(str, dests)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    for dest in dests:
+        assert_complete_copy(card, dest / card.name)
+
+
+def test_pfndispatchcopy_sigint_mid_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(20 * MIB))
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    stall = slow.stall("write", path="*clip.mov", offset=8 * MIB, seconds=3)
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    process = subprocess.Popen(
+        [exe, "-v", str(source), *map(str, dests)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    slow.wait_stalled(stall, timeout_s=30)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "cancelled" in err
+    for dest in dests:
+        assert os.listdir(dest) == []
+    assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
+
+
+# -- file too large --------------------------------------------------------------------------
+
+
+def test_file_too_large_for_the_destination(tmp_path: Path) -> None:
+    """A FAT32-like size limit, made real with RLIMIT_FSIZE in the child: EFBIG."""
+    card = make_card(tmp_path / "cards", {"BIG.mov": 5 * MIB, "small.xml": 1000})
+    dests = plain_dests(tmp_path, 2)
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4 * MIB, 4 * MIB))
+
+    result = subprocess.run(
+        [
+            OFFLOAD,
+            "copy",
+            "-q",
+            "--mhl",
+            "none",
+            "--report-dir",
+            str(tmp_path / "r"),
+            str(card),
+            *map(str, dests),
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "File too large (EFBIG)" in result.stderr and "BIG.mov" in result.stderr
+    for dest in dests:
+        assert not (dest / card.name / "BIG.mov").exists()
+        assert (dest / card.name / "small.xml").read_bytes() == (card / "small.xml").read_bytes()
+        assert partials_under(dest) == []
+
+
+# -- exFAT -----------------------------------------------------------------------------------
+
+
+def test_exfat_names_refused_before_copying(
+    tmp_path: Path, exfat_loop: Callable[..., object]
+) -> None:
+    card = make_card(
+        tmp_path / "cards", {"CLIPS/A001.MOV": 1000, "CLIPS/a001.mov": 1000, "CLIPS/what?.xml": 10}
+    )
+    exfat = exfat_loop(64 * MIB).path  # type: ignore[attr-defined]
+    dests = [*plain_dests(tmp_path, 1), exfat]
+    out, err = io.StringIO(), io.StringIO()
+    code = offload_main(
+        ["copy", str(card), *map(str, dests)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 64
+    assert "A001.MOV" in err.getvalue() and "a001.mov" in err.getvalue()
+    assert "what?.xml" in err.getvalue()
+    assert os.listdir(exfat) == [] and os.listdir(dests[0]) == []
+
+
+def test_exfat_case_insensitive_existing_file_is_never_overwritten(
+    tmp_path: Path, exfat_loop: Callable[..., object]
+) -> None:
+    exfat = exfat_loop(64 * MIB).path  # type: ignore[attr-defined]
+    (exfat / "CLIP.MOV").write_bytes(b"the first take")
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(300_000))
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    result = subprocess.run(
+        [exe, str(source), str(exfat / "clip.mov")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 64, result.stderr
+    assert "already exists" in result.stderr
+    assert (exfat / "CLIP.MOV").read_bytes() == b"the first take"
+    assert sorted(os.listdir(exfat)) == ["CLIP.MOV"]
+
+
+def test_rename_without_replacing_on_exfat(
+    tmp_path: Path, exfat_loop: Callable[..., object]
+) -> None:
+    """exFAT via FUSE refuses RENAME_NOREPLACE and hard links: the fallback must still never
+    replace a name that differs only by case."""
+    from offload.fs.ops import rename_noreplace
+
+    exfat = exfat_loop(64 * MIB).path  # type: ignore[attr-defined]
+    (exfat / "CLIP.MOV").write_bytes(b"the first take")
+    (exfat / ".partial").write_bytes(b"new take")
+    with pytest.raises(FileExistsError):
+        rename_noreplace(exfat / ".partial", exfat / "clip.mov")
+    assert (exfat / "CLIP.MOV").read_bytes() == b"the first take"
+    rename_noreplace(exfat / ".partial", exfat / "other.mov")
+    assert (exfat / "other.mov").read_bytes() == b"new take"
+
+
+# -- bit rot ---------------------------------------------------------------------------------
+
+
+def test_bit_rot_found_by_verify_although_the_cache_holds_good_data(
+    tmp_path: Path, ext4_loop: Callable[..., object]
+) -> None:
+    card = make_card(tmp_path / "cards", CARD)
+    disk = ext4_loop(64 * MIB)
+    dest = disk.path  # type: ignore[attr-defined]
+    report = offload(card, [dest])
+    assert report.exit_code == 0
+    victim = dest / card.name / "CLIPS" / "A007C001.mov"
+    good = victim.read_bytes()  # the page cache now holds the good bytes
+    disk.flip_bit(victim, 3 * MIB + 99)  # type: ignore[attr-defined]
+    assert victim.read_bytes() == good  # a plain read still sees good data
+    out = io.StringIO()
+    code = offload_main(
+        ["verify", "--json", str(dest / card.name)],
+        Environment(stdout=out, stderr=io.StringIO(), install_signal_handlers=False),
+    )
+    result = json.loads(out.getvalue())
+    assert code == 11
+    assert [c["path"] for c in result["changed"]] == ["CLIPS/A007C001.mov"]
