@@ -94,6 +94,43 @@ def case_table(results: Results, case: CaseInfo) -> str:
     return "\n".join(lines)
 
 
+def overview_table(results: Results) -> str:
+    """One table over the card cases: a row per contender, per case its median (min–max) and
+    the ratio ours ÷ this (its group's reference), then the largest median peak RSS."""
+    cards = [c for c in results.cases if c.section in ("large-card", "small-card")]
+    if not cards:
+        return ""
+    names: list[str] = []
+    for case in cards:
+        names += [c.name for c in case.contenders if c.name not in names]
+    head = "| contender |" + "".join(f" {_short_title(c)} s | ours ÷ this |" for c in cards)
+    lines = [head + " peak RSS MiB |", "|---|" + "---|---|" * len(cards) + "---|"]
+    for name in names:
+        row = f"| {name} |"
+        peaks = []
+        for case in cards:
+            info = next((c for c in case.contenders if c.name == name), None)
+            summary = times(results, case.id, name) if info else None
+            value = None
+            if info is not None and summary is not None:
+                reference = case.references.get(info.group)
+                if reference is not None and reference != name:
+                    value = _time_ratio(times(results, case.id, reference), summary)
+            rss = peak_rss_mib(results, case.id, name) if info else None
+            if rss is not None:
+                peaks.append(rss.median)
+            cell = format_seconds(summary) if info else "—"
+            row += f" {cell} | {format_ratio(value) if value is not None else ''} |"
+        row += f" {max(peaks):.0f} |" if peaks else " n/a |"
+        lines.append(row)
+    return "\n".join(lines) + "\n"
+
+
+def _short_title(case: CaseInfo) -> str:
+    kind = "large card" if case.section == "large-card" else "small card"
+    return f"{kind} {case.dataset}, {case.source_state}"
+
+
 def _time_ratio(ours: Summary | None, theirs: Summary | None) -> float | None:
     if ours is None or theirs is None or theirs.median <= 0:
         return None
@@ -255,6 +292,13 @@ def markdown(results: Results) -> str:
         "## Targets",
         "",
         targets_table(results),
+        "## Overview (cards, 3 destinations)",
+        "",
+        "Median seconds (min–max); ours ÷ this is the ratio of median times against our "
+        "contender of the same group (copy: ours transfer, verify: ours full); below 1.00 "
+        "ours is faster.",
+        "",
+        overview_table(results),
         "## Results",
         "",
     ]
