@@ -24,7 +24,7 @@ from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import Environment, cancel_on_signals
 from offload.cli.live import LiveView
 from offload.engine.cancel import CancelToken
-from offload.errors import ExitCode, UsageError
+from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
 from offload.hashing.registry import UnknownHashError, parse_algorithms
 from offload.histories import ManifestOptions, MhlKind
