@@ -160,8 +160,10 @@ def test_report_is_deterministic(tmp_path: Path) -> None:
     write(src / "a:b", b"x")
     write(src / "A:B", b"y")
     a, b = dests(tmp_path, "a", "b")
-    first, _ = run(src, [a, b], filesystem_of=exfat)
-    second, _ = run(src, [a, b], filesystem_of=exfat)
+    # Free space is fixed: the real disk's changes while other work runs on the machine.
+    space = {"space_of": lambda _: SpaceInfo(10**9, 4096)}
+    first, _ = run(src, [a, b], filesystem_of=exfat, **space)
+    second, _ = run(src, [a, b], filesystem_of=exfat, **space)
     assert first == second
 
 
