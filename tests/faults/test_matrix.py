@@ -601,3 +601,44 @@ def test_bit_rot_found_by_verify_although_the_cache_holds_good_data(
     result = json.loads(out.getvalue())
     assert code == 11
     assert [c["path"] for c in result["changed"]] == ["CLIPS/A007C001.mov"]
+
+
+# -- refused before writing ------------------------------------------------------------------
+
+
+def test_pfndispatchcopy_refuses_a_destination_without_room(
+    tmp_path: Path, tmpfs_mount: Callable[..., object]
+) -> None:
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(3 * MIB))
+    small = tmpfs_mount(2 * MIB).path  # type: ignore[attr-defined]
+    dests = [*plain_dests(tmp_path, 1), small]
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    result = subprocess.run(
+        [exe, str(source), *map(str, dests)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 64
+    assert "not enough free space" in result.stderr and str(small) in result.stderr
+    assert os.listdir(small) == [] and os.listdir(dests[0]) == []
+
+
+def test_read_only_destination_is_refused(
+    tmp_path: Path, tmpfs_mount: Callable[..., object]
+) -> None:
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(100_000))
+    read_only = tmpfs_mount(8 * MIB).path  # type: ignore[attr-defined]
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    result = subprocess.run(
+        [exe, str(source), str(read_only)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 64
+    assert "not writable" in result.stderr and "EROFS" in result.stderr
+    card = make_card(tmp_path / "cards", {"a.mov": 1000})
+    out, err = io.StringIO(), io.StringIO()
+    code = offload_main(
+        ["copy", str(card), str(read_only)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 64 and str(read_only) in err.getvalue()
