@@ -10,7 +10,9 @@ they commit. It always ends by sending Finish (or Cancel) to every worker, whate
 from __future__ import annotations
 
 import os
+import queue
 import stat
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -67,6 +69,7 @@ class SourceReader:
         self._fail_everywhere = fail_everywhere
         self._lost_elsewhere = lost_elsewhere
         self._reread_buffer: AlignedBuffer | None = None
+        self._verifier: _SourceVerifier | None = None
         self.copy_s = 0.0
         self.error: BaseException | None = None
 
@@ -74,6 +77,8 @@ class SourceReader:
         hasher = MultiHasher(self._hash_names)
         cancelled = False
         prefetcher = _Prefetcher(tickets, small_below=self._pool.chunk_size)
+        if self._options.verify is VerifyMode.FULL:
+            self._verifier = _SourceVerifier(self)
         try:
             for index, ticket in enumerate(tickets):
                 if self._cancel.cancelled:
@@ -91,6 +96,8 @@ class SourceReader:
             cancelled = True
         finally:
             hasher.close()
+            if self._verifier is not None:
+                self._verifier.stop()  # every ticket it holds gets its verdict first
             if self._reread_buffer is not None:
                 self._reread_buffer.close()
             for worker in self._workers:
@@ -112,26 +119,28 @@ class SourceReader:
         self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
         for worker in active:
             worker.put(StartFile(ticket))
+        handed_over = False
         try:
             try:
                 self._read_and_fan_out(ticket, hasher, active)
             except SourceError:
                 hasher.hexdigests()  # drain and reset the hashers for the next file
                 raise
-            if self._options.verify is VerifyMode.FULL:
-                for worker in active:
-                    worker.put(EndFile(ticket))
-                self._reread_source(ticket)
-            else:
-                for worker in active:
-                    worker.put(EndFile(ticket))
+            for worker in active:
+                worker.put(EndFile(ticket))
+            if self._verifier is not None:
+                # Full mode: the source is re-read on the verifier thread while this one
+                # reads the next file; the ticket is published when the re-read is done.
+                self._verifier.submit(ticket, [w.index for w in active])
+                handed_over = True
         except SourceError as error:
             ticket.source_error = error
             for worker in active:
                 worker.put(AbortFile(ticket))
             self._fail_everywhere(ticket, error, [w.index for w in active])
         finally:
-            ticket.publish()
+            if not handed_over:
+                ticket.publish()
 
     def _read_and_fan_out(
         self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWorker]
@@ -253,6 +262,53 @@ class SourceReader:
             "unreliable, or the file is being modified",
             path=source.path,
         )
+
+
+class _SourceVerifier:
+    """Full mode's source re-read, on a thread of its own (started and stopped by the reader).
+
+    Tickets come in order through a bounded queue; each is re-read from the media, compared
+    with its in-flight digest, failed everywhere on a mismatch, then published. Never waits on
+    a destination, so the committers waiting for its verdicts cannot deadlock with it.
+    """
+
+    _QUEUE_TICKETS = 64
+
+    def __init__(self, reader: SourceReader) -> None:
+        self._reader = reader
+        self._queue: queue.Queue[tuple[FileTicket, list[int]] | None] = queue.Queue(
+            maxsize=self._QUEUE_TICKETS
+        )
+        self._thread = threading.Thread(target=self._run, name="source-verifier")
+        self._thread.start()
+
+    def submit(self, ticket: FileTicket, indexes: list[int]) -> None:
+        self._queue.put((ticket, indexes))
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        reader = self._reader
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            ticket, indexes = item
+            try:
+                if not reader._cancel.cancelled:
+                    reader._reread_source(ticket)
+            except SourceError as error:
+                ticket.source_error = error
+                reader._fail_everywhere(ticket, error, indexes)
+            except CancelledError:
+                pass
+            except BaseException as exc:  # a bug: stop the job; the job re-raises it
+                reader.error = reader.error or exc
+                reader._cancel.cancel()
+            finally:
+                ticket.publish()
 
 
 def _drop_source_cache(path: Path) -> None:
