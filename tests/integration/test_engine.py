@@ -270,3 +270,29 @@ def test_create_folders_when_asked(tmp_path: Path) -> None:
     target = tmp_path / "new" / "deeper" / "clip.bin"
     report = copy_with_multiple_destinations(source, [target], create_folders=True)
     assert report.exit_code is ExitCode.OK and target.read_bytes() == source.read_bytes()
+
+
+def test_batches_fit_a_low_open_file_limit(tmp_path: Path) -> None:
+    """With the soft and hard limits at 256 descriptors, 600 small files to 3 destinations
+    would need 3 × 3 × 256 open partials at default batch sizes: batches must shrink."""
+    dests = [str(tmp_path / f"d{i}") for i in range(3)]
+    script = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+from offload.card import offload
+sys.exit(offload({str(tmp_path / "card")!r}, {dests!r}).exit_code)
+"""
+    card = tmp_path / "card"
+    card.mkdir()
+    for index in range(600):
+        (card / f"f{index:04d}.bin").write_bytes(bytes([index % 256]) * 2000)
+    for index in range(3):
+        (tmp_path / f"d{index}").mkdir()
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for index in range(3):
+        assert len(list((tmp_path / f"d{index}" / "card").glob("*.bin"))) == 600

@@ -12,6 +12,8 @@ a destination.
 
 from __future__ import annotations
 
+import dataclasses
+import resource
 import threading
 import time
 from collections.abc import Sequence
@@ -49,6 +51,9 @@ _FAST_VERIFY_ALGORITHM = "xxh128"
 # them (48 MiB): a card of small files keeps up to 48 files in flight.
 SMALL_CHUNK_SIZE = 1024 * 1024
 SMALL_CHUNKS = 48
+# Descriptors kept free for everything but the batches' partials (sources, read-backs,
+# ledgers, folders, reports, the interpreter's own).
+_SPARE_FILE_DESCRIPTORS = 128
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -57,6 +62,29 @@ def verification_algorithm(selected: Sequence[str]) -> str:
     if not fast:
         return _FAST_VERIFY_ALGORITHM
     return max(fast, key=lambda name: ALGORITHMS[name].gb_per_s)
+
+
+def _fit_batches_to_open_file_limit(options: CopyOptions, destinations: int) -> CopyOptions:
+    """Keep the partials held open by batches within the open-file limit.
+
+    Each destination holds up to three batches of open partials (one being written, two
+    waiting for its committer). The soft limit is raised towards the hard one first (the
+    default of 1024 would allow only a few destinations); if it is still too low, batches get
+    smaller, never the other way round (EMFILE would fail files that are fine).
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 3 * options.batch_files * destinations + _SPARE_FILE_DESCRIPTORS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return options
+    batch_files = max(1, (soft - _SPARE_FILE_DESCRIPTORS) // (3 * destinations))
+    return dataclasses.replace(options, batch_files=batch_files)
 
 
 class _ResultBook:
@@ -179,7 +207,7 @@ class CopyJob:
                 raise ValueError("every task needs one target (or None) per destination")
 
     def run(self) -> JobReport:
-        options = self.options
+        options = _fit_batches_to_open_file_limit(self.options, len(self.destination_roots))
         verify_algorithm = verification_algorithm(options.algorithms)
         hash_names = list(options.algorithms)
         if verify_algorithm not in hash_names:
