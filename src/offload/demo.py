@@ -26,7 +26,12 @@ def make_sample_card(root: Path, *, seed: int = 2114, clip_mb: int = 64) -> Path
     clips.mkdir(parents=True)
     for take in (1, 2):
         name = f"A001C00{take}_261127_R1AB"
-        (clips / f"{name}.mxf").write_bytes(rng.randbytes(clip_mb * 1024 * 1024 // take))
+        with open(clips / f"{name}.mxf", "wb") as clip:
+            remaining = clip_mb * 1024 * 1024 // take
+            while remaining:  # in pieces: randbytes() refuses very large sizes
+                piece = min(remaining, 16 * 1024 * 1024)
+                clip.write(rng.randbytes(piece))
+                remaining -= piece
         (clips / f"{name}.xml").write_text(
             f'<?xml version="1.0"?>\n<clip name="{name}" fps="25" reel="A001"/>\n'
         )
