@@ -281,7 +281,17 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             }
         )
         return report.exit_code
-    Console(file=env.stdout if env.stdout.isatty() else env.stderr).print(summary_table(report))
+    # The summary goes to stderr with the rest of the human output; stdout stays for --json.
+    out = Console(file=env.stderr, width=None if env.stderr.isatty() else 160)
+    out.print(summary_table(report))
+    job = report.job
+    good = sum(1 for f in job.files if f.ok)
+    print(
+        f"{good} of {len(job.files)} files ({human_bytes(job.total_bytes)}) safe on every "
+        f"destination ({job.verify} verification); {job.elapsed_s:.1f} s, "
+        f"{job.speed_mb_sec:,.1f} MB/s",
+        file=env.stderr,
+    )
     seen: set[str | None] = set()
     for path, error in failures:
         if error not in seen:
