@@ -102,6 +102,12 @@ def resolve_file_destinations(
                 )
             # Created by the engine only once every check has passed.
             _probe_writable(_existing_ancestor(folder))
+            resolved = target.resolve()  # abspath() already removed "." and ".."
+            if resolved in seen:
+                raise UsageError(
+                    f"destination {raw} is the same file as {seen[resolved]}", path=target
+                )
+            seen[resolved] = target
             finals.append(target)
             continue
         folder_st = os.stat(folder)

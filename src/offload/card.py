@@ -170,6 +170,7 @@ def plan_offload(
                     size_bytes=source_file.size_bytes,
                     mtime_ns=source_file.mtime_ns,
                     algorithms=algorithms,
+                    verify=options.copy.verify.value,
                     entries=known,
                 )
                 if known

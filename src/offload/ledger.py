@@ -25,6 +25,7 @@ LEDGER_NAME = "ledger.jsonl"
 # Our own state on a destination, and partials of an interrupted run, are never card content.
 TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*")
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+_PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,17 @@ class Ledger:
         size_bytes: int,
         mtime_ns: int,
         algorithms: Sequence[str],
+        verify: str,
         entries: dict[str, LedgerEntry],
     ) -> LedgerEntry | None:
-        """The entry proving *relative_path* is already verified here, or None."""
+        """The entry proving *relative_path* is already verified here, at least as strictly
+        as *verify* asks ("transfer", "destination", "full"), or None."""
         entry = entries.get(relative_path)
         if entry is None or entry.state != "verified":
+            return None
+        # A copy proven only by a transfer check is not trusted by a run that asks for a
+        # read-back (and a destination-only check not by a full one).
+        if _PROOF_RANK.get(entry.verify, -1) < _PROOF_RANK.get(verify, 99):
             return None
         if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
             return None

@@ -642,3 +642,22 @@ def test_read_only_destination_is_refused(
         Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
     assert code == 64 and str(read_only) in err.getvalue()
+
+
+def test_destination_lost_mid_batch_reports_every_file(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review finding: files of a batch that had passed fsync when the destination was lost
+    got no result there, and their partials stayed."""
+    card = make_card(tmp_path / "cards", {f"f{i}.bin": 10_000 for i in range(8)})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    rule = fs.fail("fsync", errno.EIO, path="*f*.bin", nth=4)
+    report = offload(card, dests)
+    assert fs.fired(rule) == 1
+    assert report.job.destinations[1].lost
+    for file in report.job.files:
+        assert [d.destination_index for d in file.destinations] == [0, 1], file
+        assert file.destination(1).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    assert partials_under(fs.backing) == []
+    assert_others_verified(report, card, dests, [0])

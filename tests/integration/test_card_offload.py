@@ -18,8 +18,9 @@ from offload.card import OffloadOptions, offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.partial import PARTIAL_PREFIX
+from offload.events import FileVerified
 from offload.ledger import Ledger
-from offload.options import CopyOptions, ExistingFilePolicy
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import DestinationStatus
 
 NFC = unicodedata.normalize("NFC", "Szene_é")
@@ -261,3 +262,92 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
                 source = Path(folder, name)
                 copy = dest / card.name / source.relative_to(card)
                 assert copy.read_bytes() == source.read_bytes()
+
+
+def test_transfer_checked_copy_is_not_trusted_by_a_stricter_run(tmp_path: Path) -> None:
+    """Review finding: a copy never read back (transfer mode) was skipped as verified by a
+    later full run even after it was corrupted."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.mov").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    transfer = OffloadOptions(copy=CopyOptions(verify=VerifyMode.TRANSFER))
+    assert offload(card, [dest], options=transfer).exit_code == 0
+    copy = dest / "CARD" / "a.mov"
+    data = bytearray(copy.read_bytes())
+    data[5] ^= 1
+    stat = copy.stat()
+    copy.write_bytes(bytes(data))
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    # The same transfer run trusts its own kind of proof...
+    assert offload(card, [dest], options=transfer).job.files[0].destinations[0].status is (
+        DestinationStatus.SKIPPED
+    )
+    # ...a full run does not: the different file there is never overwritten silently.
+    full = offload(card, [dest])
+    assert full.exit_code == 2  # its only file failed: nothing verified
+    assert "already exists" in (full.job.files[0].destinations[0].error or "")
+    fixed = offload(
+        card,
+        [dest],
+        options=OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.OVERWRITE)),
+    )
+    assert fixed.exit_code == 0
+    assert copy.read_bytes() == (card / "a.mov").read_bytes()
+
+
+def test_keep_both_records_the_name_the_copy_got(tmp_path: Path) -> None:
+    """Review finding: keep-both recorded the planned name, so a later run trusted the old,
+    different file under that name."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    data = os.urandom(100_000)
+    (card / "a.mov").write_bytes(data)
+    dest = tmp_path / "dest"
+    (dest / "CARD").mkdir(parents=True)
+    old = bytearray(data)
+    old[5] ^= 1
+    (dest / "CARD" / "a.mov").write_bytes(bytes(old))
+    stat = (card / "a.mov").stat()
+    os.utime(dest / "CARD" / "a.mov", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    keep = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.KEEP_BOTH))
+    first = offload(card, [dest], options=keep)
+    assert first.job.files[0].destinations[0].final_path == str(dest / "CARD" / "a (1).mov")
+    second = offload(card, [dest], options=keep)
+    result = second.job.files[0].destinations[0]
+    assert result.status is DestinationStatus.SKIPPED
+    assert result.final_path == str(dest / "CARD" / "a (1).mov")
+    assert Path(result.final_path).read_bytes() == data
+    assert sorted(p.name for p in (dest / "CARD").glob("*.mov")) == ["a (1).mov", "a.mov"]
+
+
+def test_destination_folder_vanishing_is_a_lost_destination(tmp_path: Path) -> None:
+    """Review finding: a mount point removed mid-run (udisks) gave ENOENT per file; the
+    destination was not lost and the tree and a manifest were recreated on the parent disk."""
+    card = tmp_path / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(40):
+        (card / "CLIPS" / f"c{index:02}.mov").write_bytes(os.urandom(30_000))
+    mount = tmp_path / "media" / "RAID"
+    day = mount / "Day1"
+    day.mkdir(parents=True)
+    other = tmp_path / "d2"
+    other.mkdir()
+    pulled: list[bool] = []
+
+    class Unplug:
+        def emit(self, event: object) -> None:
+            if isinstance(event, FileVerified) and event.destination_index == 0 and not pulled:
+                pulled.append(True)
+                os.rename(mount, tmp_path / "media" / "RAID.unplugged")
+
+    report = offload(
+        card, [day, other], options=OffloadOptions(copy=CopyOptions(batch_files=4)), sink=Unplug()
+    )
+    assert pulled
+    lost = report.job.destinations[0]
+    assert lost.lost and "no longer exists" in (lost.lost_reason or "")
+    assert not mount.exists()  # nothing recreated where the drive was
+    assert report.job.destinations[1].files_verified == 40
+    assert report.exit_code == 1

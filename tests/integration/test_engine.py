@@ -296,3 +296,15 @@ sys.exit(offload({str(tmp_path / "card")!r}, {dests!r}).exit_code)
     assert result.returncode == 0, result.stderr[-3000:]
     for index in range(3):
         assert len(list((tmp_path / f"d{index}" / "card").glob("*.bin"))) == 600
+
+
+def test_duplicate_destinations_in_folders_still_to_create(tmp_path: Path) -> None:
+    """Review finding: with --create-folders, the same new path named twice was copied
+    "twice" into one file and reported verified twice."""
+    source = make_file(tmp_path / "a.mov", 1000)
+    new = tmp_path / "new"
+    with pytest.raises(UsageError, match="is the same file as"):
+        copy_with_multiple_destinations(
+            source, [new / "a.mov", tmp_path / "new" / "." / "a.mov"], create_folders=True
+        )
+    assert not new.exists()

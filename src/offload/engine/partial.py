@@ -52,6 +52,7 @@ class PartialFile:
         self.final_path = final_path
         self.partial_path = final_path.with_name(partial_name(final_path.name))
         self.committed_path: Path | None = None
+        self.target_path = final_path  # the name it will get (see choose_target)
         self.bytes_written = 0
         self._write_call_size = write_call_size
         self._want_direct = direct
@@ -151,31 +152,36 @@ class PartialFile:
             fd, self._fd = self._fd, None
             os.close(fd)
 
-    def commit(self, policy: ExistingFilePolicy) -> Path:
-        """Rename the partial to its final name; returns the name it got.
+    def choose_target(self, policy: ExistingFilePolicy) -> Path:
+        """Decide the name the file will get (before the ledger records it).
 
-        FAIL: FileExistsError if the final name exists (also when it differs only by case on
-        a case-insensitive filesystem). OVERWRITE: replaces it atomically. KEEP_BOTH: takes
-        the first free "name (n).ext".
+        FAIL and OVERWRITE: the final name. KEEP_BOTH: the final name if free, else the first
+        free "name (n).ext". Raises FileExistsError when no name is free.
+        """
+        self.target_path = self.final_path
+        if policy is ExistingFilePolicy.KEEP_BOTH:
+            attempt = 0
+            while os.path.lexists(self.target_path):
+                attempt += 1
+                if attempt > 9999:
+                    raise FileExistsError(errno.EEXIST, "no free name", str(self.final_path))
+                self.target_path = keep_both_name(self.final_path, attempt)
+        return self.target_path
+
+    def commit(self, policy: ExistingFilePolicy) -> Path:
+        """Rename the partial to the chosen target name (``choose_target``); returns it.
+
+        FAIL and KEEP_BOTH never replace: FileExistsError if the name exists now (also when it
+        differs only by case on a case-insensitive filesystem). OVERWRITE replaces atomically.
         """
         self.close()
+        target = self.target_path
         if policy is ExistingFilePolicy.OVERWRITE:
-            os.replace(self.partial_path, self.final_path)
-            self.committed_path = self.final_path
-            return self.final_path
-        target = self.final_path
-        attempt = 0
-        while True:
-            try:
-                rename_noreplace(self.partial_path, target)
-            except FileExistsError:
-                if policy is not ExistingFilePolicy.KEEP_BOTH or attempt >= 9999:
-                    raise
-                attempt += 1
-                target = keep_both_name(self.final_path, attempt)
-                continue
-            self.committed_path = target
-            return target
+            os.replace(self.partial_path, target)
+        else:
+            rename_noreplace(self.partial_path, target)
+        self.committed_path = target
+        return target
 
     def discard(self) -> None:
         """Close and delete the partial (if not committed). Never raises."""

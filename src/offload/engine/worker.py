@@ -19,6 +19,7 @@ share one, which is what lets a card of small files go as fast as ``cp``.
 
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import threading
@@ -264,7 +265,7 @@ class DestinationWorker:
         verified: list[tuple[_Pending, DestinationFileResult]] = []
         for position, pending in enumerate(batch):
             if self.lost is not None:
-                self._fail_all(batch[position:], self.lost)
+                self._fail_all([p for p, _ in verified] + batch[position:], self.lost)
                 return
             result = self._verify(pending)
             if result is None:
@@ -275,7 +276,12 @@ class DestinationWorker:
             verified.append((pending, result))
         if not verified:
             return
-        if self._ledger is not None:
+        verified = self._choose_targets(verified)
+        if self._ledger is not None and verified:
+            # What the read-back proved: "transfer" when nothing was read back from the media
+            # (transfer mode, or a destination that is not flushed). A later run in a
+            # stricter mode does not trust such an entry.
+            proven = self._options.verify.value if self._flush else VerifyMode.TRANSFER.value
             try:
                 self._ledger.append(
                     verified_entry(
@@ -284,8 +290,8 @@ class DestinationWorker:
                         mtime_ns=p.ticket.task.source.mtime_ns,
                         digests=p.ticket.inflight_digests,
                         partial_name=p.partial.partial_path.name,
-                        final_name=p.partial.final_path.name,
-                        verify=self._options.verify.value,
+                        final_name=p.partial.target_path.name,
+                        verify=proven,
                     )
                     for p, _ in verified
                 )
@@ -294,18 +300,20 @@ class DestinationWorker:
                 self._declare_lost(error)
                 self._fail_all([p for p, _ in verified], error)
                 return
-        committed_dirs: set[Path] = set()
+        folders: set[Path] = set()
         done: list[tuple[_Pending, DestinationFileResult]] = []
         for pending, result in verified:
             if not self._commit(pending, result):
+                if self.lost is not None:
+                    self._fail_all([p for p, _ in done], self.lost)
+                    return
                 continue
             done.append((pending, result))
-            committed_dirs.add(pending.partial.final_path.parent)
-            for created in pending.partial.created_dirs:
-                committed_dirs.add(created.parent)
+            folders.update(self._folders_up_to_root(pending.partial.final_path.parent))
         if self._flush:
-            # Deepest first, so a new folder's own entries are durable before its name is.
-            for folder in sorted(committed_dirs, key=lambda p: len(p.parts), reverse=True):
+            # Deepest first, so a new folder's own entries are durable before its name is;
+            # every folder up to the destination, since any of them may be new.
+            for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
                 try:
                     fsync_dir(folder)
                 except OSError as exc:
@@ -316,6 +324,33 @@ class DestinationWorker:
                     return
         for pending, result in done:
             self._record(pending.ticket, result)
+
+    def _folders_up_to_root(self, folder: Path) -> list[Path]:
+        chain = []
+        while folder != self.root and self.root in folder.parents:
+            chain.append(folder)
+            folder = folder.parent
+        chain.append(self.root)
+        return chain
+
+    def _choose_targets(
+        self, verified: list[tuple[_Pending, DestinationFileResult]]
+    ) -> list[tuple[_Pending, DestinationFileResult]]:
+        """Fix each file's final name before the ledger records it (keep-both picks one)."""
+        kept = []
+        for pending, result in verified:
+            try:
+                pending.partial.choose_target(self._options.existing)
+            except OSError as exc:
+                pending.partial.discard()
+                result.status = DestinationStatus.FAILED
+                result.error = destination_io_error(
+                    exc, "name", pending.partial.final_path, self.device
+                ).message
+                self._record(pending.ticket, result)
+                continue
+            kept.append((pending, result))
+        return kept
 
     def _sync(self, batch: list[_Pending]) -> list[_Pending]:
         """Make every file of the batch durable; returns the files that survived."""
@@ -342,7 +377,7 @@ class DestinationWorker:
                     destination_io_error(exc, "flush", pending.partial.final_path, self.device),
                 )
                 if self.lost is not None:
-                    self._fail_all(batch[position + 1 :], self.lost)
+                    self._fail_all(survivors + batch[position + 1 :], self.lost)
                     return []
                 continue
             expected = pending.ticket.task.source.size_bytes
@@ -431,8 +466,12 @@ class DestinationWorker:
             if self._ledger is not None:
                 try:
                     self._ledger.append([LedgerEntry(pending.ticket.relative_path, "revoked")])
-                except OSError:
-                    pass  # the entry names a partial that no longer exists: never trusted
+                except OSError as exc:
+                    # The entry just written would be trusted by a later run (its partial is
+                    # gone and some file has the name): this destination cannot be trusted.
+                    self._declare_lost(
+                        destination_io_error(exc, "record", self._ledger.path, self.device)
+                    )
             if isinstance(error, DestinationError):
                 self._declare_lost(error)
             result.status = DestinationStatus.FAILED
@@ -478,6 +517,13 @@ class DestinationWorker:
         try:
             device = os.stat(self.root).st_dev
         except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                # The mount point itself is gone (udisks removes it): the drive is gone.
+                raise DestinationError(
+                    f"destination {self.device} is gone: {self.root} no longer exists "
+                    "(unplugged or unmounted?)",
+                    path=self.root,
+                ) from exc
             raise destination_io_error(exc, "reach", self.root, self.device) from exc
         if device != self._root_device:
             raise DestinationError(
