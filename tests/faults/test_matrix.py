@@ -661,3 +661,32 @@ def test_destination_lost_mid_batch_reports_every_file(
         assert file.destination(1).status is DestinationStatus.FAILED  # type: ignore[union-attr]
     assert partials_under(fs.backing) == []
     assert_others_verified(report, card, dests, [0])
+
+
+def test_ctrl_c_in_a_library_call_cancels_cleanly(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review finding: on Python 3.11 a KeyboardInterrupt inside Thread.join() let run()
+    return while engine threads still ran (and crashed freeing the buffers they used)."""
+    import threading
+
+    from offload.api import copy_with_multiple_destinations
+
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(24 * MIB))
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), slow.mountpoint]
+    stall = slow.stall("write", path="*clip.mov", offset=8 * MIB, seconds=2)
+
+    def interrupt() -> None:
+        slow.wait_stalled(stall, timeout_s=30)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt)
+    interrupter.start()
+    report = copy_with_multiple_destinations(source, dests)
+    interrupter.join()
+    assert report.cancelled and int(report.exit_code) == 130
+    assert [t.name for t in threading.enumerate() if t is not threading.main_thread()] == []
+    assert os.listdir(dests[0]) == []
+    assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []

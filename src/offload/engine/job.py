@@ -16,7 +16,7 @@ import dataclasses
 import resource
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from offload.engine.buffers import ChunkPool
@@ -62,6 +62,21 @@ def verification_algorithm(selected: Sequence[str]) -> str:
     if not fast:
         return _FAST_VERIFY_ALGORITHM
     return max(fast, key=lambda name: ALGORITHMS[name].gb_per_s)
+
+
+class _SignallingThread(threading.Thread):
+    """A thread that sets ``done`` when its body returns or raises."""
+
+    def __init__(self, name: str, body: Callable[[], None]) -> None:
+        super().__init__(name=name)
+        self._body = body
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._body()
+        finally:
+            self.done.set()
 
 
 def _fit_batches_to_open_file_limit(options: CopyOptions, destinations: int) -> CopyOptions:
@@ -260,8 +275,11 @@ class CopyJob:
             fail_everywhere=book.fail_everywhere,
             lost_elsewhere=book.lost_elsewhere,
         )
-        threads = [threading.Thread(target=w.run, name=f"destination-{w.index}") for w in workers]
-        threads.append(threading.Thread(target=reader.run, args=(tickets,), name="reader"))
+        bodies: list[tuple[str, Callable[[], None]]] = [
+            (f"destination-{w.index}", w.run) for w in workers
+        ]
+        bodies.append(("reader", lambda: reader.run(tickets)))
+        threads = [_SignallingThread(name, body) for name, body in bodies]
         for thread in threads:
             thread.start()
         self._join(threads)
@@ -277,14 +295,20 @@ class CopyJob:
             raise reader.error
         return report
 
-    def _join(self, threads: list[threading.Thread]) -> None:
+    def _join(self, threads: list[_SignallingThread]) -> None:
+        """Wait for every thread; Ctrl-C while waiting cancels the job and keeps waiting.
+
+        Waits on each thread's own "done" event, not on join(): on Python 3.11 a
+        KeyboardInterrupt inside join() marks a still-running thread as stopped.
+        """
         for thread in threads:
             while True:
                 try:
-                    thread.join()
-                    break
+                    if thread.done.wait(0.2):
+                        break
                 except KeyboardInterrupt:
                     self.cancel.cancel()
+            thread.join()
 
     @staticmethod
     def _summaries(

@@ -138,18 +138,25 @@ class DestinationWorker:
                     finally:
                         message.chunk.release()
                     continue
-                self._fail_own_files_if_lost()
-                if isinstance(message, StartFile):
-                    self._on_start(message.ticket)
-                elif isinstance(message, EndFile):
-                    self._on_end(message.ticket)
-                elif isinstance(message, AbortFile):
-                    self._on_abort(message.ticket)
-                elif isinstance(message, Finish):
+                if isinstance(message, Finish):
+                    self._fail_own_files_if_lost()
                     self._hand_off()
                     return
-                elif isinstance(message, Cancel):
+                if isinstance(message, Cancel):
                     return
+                try:
+                    self._fail_own_files_if_lost()
+                    if isinstance(message, StartFile):
+                        self._on_start(message.ticket)
+                    elif isinstance(message, EndFile):
+                        self._on_end(message.ticket)
+                    elif isinstance(message, AbortFile):
+                        self._on_abort(message.ticket)
+                except Exception as exc:  # a bug must not leave the reader blocked on us
+                    self._declare_lost(
+                        DestinationError(f"internal error on destination {self.device}: {exc!r}")
+                    )
+                    self._fail_own_files_if_lost()
         finally:
             self._discard_own_files()
             self._batches.put(None)
@@ -258,7 +265,15 @@ class DestinationWorker:
             if self.lost is not None:
                 self._fail_all(batch, self.lost)
                 continue
-            self._flush_batch(batch)
+            try:
+                self._flush_batch(batch)
+            except Exception as exc:  # a bug must not leave the writer blocked on us
+                self._declare_lost(
+                    DestinationError(f"internal error on destination {self.device}: {exc!r}")
+                )
+                for pending in batch:
+                    if pending.partial.committed_path is None:
+                        pending.partial.discard()
 
     def _flush_batch(self, batch: list[_Pending]) -> None:
         batch = self._sync(batch)

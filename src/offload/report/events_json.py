@@ -33,12 +33,20 @@ class JsonLinesSink:
         self._interval_s = interval_s
         self._lock = threading.Lock()
         self._last_progress = 0.0
+        self._broken = False
 
     def write(self, payload: dict[str, Any]) -> None:
+        """Write one line. A reader that went away (``| head``) never stops the copy: the
+        stream is then abandoned and the offload goes on."""
         line = json.dumps(payload, ensure_ascii=False)
         with self._lock:
-            self._stream.write(line + "\n")
-            self._stream.flush()
+            if self._broken:
+                return
+            try:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                self._broken = True
 
     def emit(self, event: Event) -> None:
         self._progress.emit(event)
