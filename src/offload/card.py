@@ -20,6 +20,7 @@ from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
 from offload.errors import UsageError
 from offload.events import EventSink, NullSink, WarningIssued
+from offload.fs.ops import fsync_dir
 from offload.histories import (
     ManifestOptions,
     ManifestResult,
@@ -227,7 +228,7 @@ def run_offload(
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
-    removed = sum(_remove_stray_partials(p.root) for p in plan.plans)
+    removed = sum(_remove_stray_partials(plan.tree, p) for p in plan.plans)
     job = CopyJob(
         plan.tasks,
         [p.destination for p in plan.plans],
@@ -255,6 +256,9 @@ def run_offload(
     report.directories = len(plan.tree.directories)
     report.manifests = write_manifests(plan, report, plan.options.manifests)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
+    for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
+        if dest_plan.index not in lost:
+            report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
     return report
 
 
@@ -270,16 +274,20 @@ def offload(
     return run_offload(plan_offload(source, destinations, options), sink=sink, cancel=cancel)
 
 
-def _remove_stray_partials(root: Path) -> int:
-    """Delete partial files an interrupted run left under *root*; returns how many."""
+def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan) -> int:
+    """Delete the partial files an interrupted run left in the folders this offload writes
+    to (only those: with --into, DEST may hold much else); returns how many."""
+    folders = {plan.target_for(f.relative_path).parent for f in tree.files}
     removed = 0
-    if not root.is_dir():
-        return 0
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            if is_partial_name(name):
+    for folder in sorted(folders):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # not there yet, or unreadable: the copy will say so
+        for entry in entries:
+            if is_partial_name(entry.name) and entry.is_file(follow_symlinks=False):
                 try:
-                    os.unlink(os.path.join(folder, name))
+                    os.unlink(entry.path)
                     removed += 1
                 except OSError:
                     pass
@@ -306,18 +314,34 @@ def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResul
 
 
 def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
-    """Create every folder (empty ones too) and give each its source mtime, deepest first."""
+    """Create every folder (empty ones too) and make the new names durable."""
+    errors = []
+    created: set[Path] = set()
+    for folder in [plan.target_for(d) for d in tree.directories]:
+        if folder.is_dir():
+            continue
+        try:
+            os.makedirs(folder, exist_ok=True)
+            created.add(folder.parent)
+        except OSError as exc:
+            errors.append(f"cannot create folder {folder}: {exc.strerror or exc}")
+    for parent in sorted(created, key=lambda p: len(p.parts), reverse=True):
+        try:
+            fsync_dir(parent)
+        except OSError as exc:
+            errors.append(f"cannot flush folder {parent}: {exc.strerror or exc}")
+    return errors
+
+
+def _set_folder_times(tree: SourceTree, plan: DestinationPlan) -> list[str]:
+    """Give every folder its source mtime, deepest first (a child's entries change the
+    parent's time)."""
     errors = []
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
         folders.append(plan.root)
         sources.append(tree.root)
-    for folder in folders:
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            errors.append(f"cannot create folder {folder}: {exc.strerror or exc}")
     for folder, source in sorted(
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
