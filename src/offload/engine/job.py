@@ -130,8 +130,13 @@ class _ResultBook:
             report.files.append(result)
 
     def record(self, ticket: FileTicket, result: DestinationFileResult) -> None:
+        """Keep the first result per file and destination (a source error and a lost
+        destination can both fail the same file; the first cause is the one reported)."""
         with self._lock:
-            self._results[ticket.sequence].destinations.append(result)
+            results = self._results[ticket.sequence].destinations
+            if any(r.destination_index == result.destination_index for r in results):
+                return
+            results.append(result)
         if result.status is DestinationStatus.FAILED:
             self._sink.emit(
                 FileFailed(result.destination_index, ticket.relative_path, result.error or "failed")

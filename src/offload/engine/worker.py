@@ -574,16 +574,20 @@ class DestinationWorker:
         self._sink.emit(DestinationLost(self.index, error.message))
 
     def _fail_all(self, victims: list[_Pending], error: OffloadError) -> None:
-        """Discard these partials and record each file failed with *error*."""
+        """Discard these partials and record each file failed with *error* (the message names
+        each file, also when the error that detached the destination named another one)."""
         for pending in victims:
             pending.partial.discard()
+            message = error.message
+            if str(pending.partial.final_path) not in message:
+                message = f"{pending.partial.final_path} not completed: {message}"
             self._record(
                 pending.ticket,
                 DestinationFileResult(
                     destination_index=self.index,
                     final_path=str(pending.partial.final_path),
                     status=DestinationStatus.FAILED,
-                    error=error.message,
+                    error=message,
                     bytes_written=pending.partial.bytes_written,
                 ),
             )
