@@ -2,6 +2,7 @@
 
     offload copy SOURCE DEST [DEST ...]   copy with verification (see ``offload copy --help``)
     offload verify PATH                   re-hash a destination against its records
+    offload bench                         offload-ai against cp, tee, rsync, ocopy
 
 Exit codes (all commands): 0 everything verified (or already verified); 1 completed, but some
 destination or file failed; 2 nothing could be copied; 64 usage error or refused by the
@@ -20,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 
 from offload import __version__
+from offload.bench.cli import add_bench_parser, cmd_bench
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import Environment, cancel_on_signals
 from offload.cli.live import LiveView
@@ -174,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_creator_arguments(verify)
+    add_bench_parser(commands)
     return parser
 
 
@@ -380,6 +383,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return cmd_copy(args, env)
         if args.command == "verify":
             return cmd_verify(args, env)
+        if args.command == "bench":
+            return cmd_bench(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
         for line in error.message.splitlines():
