@@ -25,7 +25,8 @@ test: lint
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.installed
-	$(PY) -m offload.cli.offload bench
+	$(PY) -m pip install -q -e '.[bench]'
+	$(VENV)/bin/offload bench
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
