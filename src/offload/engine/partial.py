@@ -8,6 +8,7 @@ verified it, without replacing an existing file unless asked.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import secrets
 from pathlib import Path
@@ -21,9 +22,17 @@ _O_DIRECT = getattr(os, "O_DIRECT", 0)
 _NAME_MAX = 255
 
 
+_RUN_TOKEN = secrets.token_hex(3)  # per process: partials of two runs never share a name
+_SERIAL = itertools.count()
+
+
 def partial_name(final_name: str) -> str:
-    """A hidden, unique name for the partial of *final_name*, within NAME_MAX bytes."""
-    token = secrets.token_hex(4)
+    """A hidden, unique name for the partial of *final_name*, within NAME_MAX bytes.
+
+    A per-process random token and a counter (one urandom call a file was measurable on cards
+    of small files); O_EXCL at creation guards against any collision anyway.
+    """
+    token = f"{_RUN_TOKEN}{next(_SERIAL):x}"
     stem = f"{PARTIAL_PREFIX}{token}."
     budget = _NAME_MAX - len(stem.encode())
     encoded = final_name.encode("utf-8", "surrogateescape")[:budget]
@@ -60,13 +69,14 @@ class PartialFile:
         self._fd: int | None = None
         self.created_dirs: list[Path] = []
 
-    def create(self) -> None:
+    def create(self, *, folder_exists: bool = False) -> None:
         """Create the final folder if needed and the partial file (O_EXCL).
 
-        With ``direct``, opens with O_DIRECT where the filesystem accepts it.
+        ``folder_exists``: the caller knows the folder is there (saves a stat a file). With
+        ``direct``, opens with O_DIRECT where the filesystem accepts it.
         """
         folder = self.final_path.parent
-        if not folder.is_dir():
+        if not folder_exists and not folder.is_dir():
             missing: list[Path] = []
             cursor = folder
             while not cursor.exists():

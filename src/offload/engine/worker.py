@@ -115,6 +115,9 @@ class DestinationWorker:
         self._batch_bytes = 0
         self._batches: queue.Queue[list[_Pending] | None] = queue.Queue(maxsize=2)
         self._lost_lock = threading.Lock()
+        # Writer thread only: folders seen to exist, and those this run created itself.
+        self._known_folders: set[Path] = set()
+        self._created_folders: set[Path] = set()
         self._buffer: AlignedBuffer | None = None
         self.copy_s = 0.0
         self.verify_s = 0.0
@@ -178,7 +181,13 @@ class DestinationWorker:
             return
         try:
             self._check_device()
-            if self._options.existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
+            folder = target.parent
+            # In a folder this run created, nothing can be in the way: no lookup needed.
+            if (
+                self._options.existing is ExistingFilePolicy.FAIL
+                and folder not in self._created_folders
+                and os.path.lexists(target)
+            ):
                 raise DestinationFileError(
                     f"{target} already exists on destination {self.device}; "
                     "use --overwrite or --keep-both to replace or keep it",
@@ -193,11 +202,13 @@ class DestinationWorker:
             )
             self._sink.emit(PhaseChanged(self.index, ticket.relative_path, "copy"))
             try:
-                partial.create()
+                partial.create(folder_exists=folder in self._known_folders)
             except OSError as exc:
                 raise destination_io_error(
                     exc, "create", partial.partial_path, self.device
                 ) from exc
+            self._known_folders.add(folder)
+            self._created_folders.update(partial.created_dirs)
             self._current = _Pending(ticket, partial, time.monotonic())
         except OffloadError as error:
             self._fail(ticket, target, error)
