@@ -53,8 +53,9 @@ def test_parse_size(text: str, size: int) -> None:
 
 
 def test_parse_size_refuses_nonsense() -> None:
-    with pytest.raises(ValueError):
-        parse_size("fast")
+    for text in ("fast", "huge", "-1MB", "MB"):
+        with pytest.raises(ValueError, match="size"):
+            parse_size(text)
     assert human_size(1 << 30) == "1 GiB"
     assert human_size(30_000_000) == "30 MB"
 

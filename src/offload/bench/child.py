@@ -1,7 +1,11 @@
 """Our engine on one file, in the child process the runner measures.
 
     python -m offload.bench.child [--verify MODE] [--sequential] [--chunk-size N]
-                                  [--write-call-size N] [--queue-depth N] SOURCE DEST...
+                                  [--write-call-size N] [--queue-depth N]
+                                  [--batch-bytes N] [--batch-files N] [--card] SOURCE DEST...
+
+``--card`` offloads a folder through ``offload.card.offload`` (what ``offload copy`` runs,
+without the CLI's reports) so that engine knobs the CLI does not expose can be compared.
 
 Prints one JSON line (exit code, the engine's own elapsed time, copy and verify seconds per
 destination) and exits with the report's exit code.
@@ -17,6 +21,8 @@ from pathlib import Path
 
 import offload
 from offload.api import copy_with_multiple_destinations
+from offload.card import OffloadOptions
+from offload.card import offload as offload_card
 from offload.options import CopyOptions, VerifyMode
 
 
@@ -27,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int)
     parser.add_argument("--write-call-size", type=int)
     parser.add_argument("--queue-depth", type=int)
+    parser.add_argument("--batch-bytes", type=int)
+    parser.add_argument("--batch-files", type=int)
+    parser.add_argument("--card", action="store_true", help="SOURCE is a folder (card)")
     parser.add_argument("source")
     parser.add_argument("destinations", nargs="+")
     args = parser.parse_args(argv)
@@ -36,13 +45,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("chunk_size", args.chunk_size),
             ("write_call_size", args.write_call_size),
             ("queue_depth", args.queue_depth),
+            ("batch_bytes", args.batch_bytes),
+            ("batch_files", args.batch_files),
         )
         if value is not None
     }
     options = CopyOptions(verify=VerifyMode(args.verify), **tuning)
-    report = copy_with_multiple_destinations(
-        args.source, args.destinations, options=options, parallel=not args.sequential
-    )
+    if args.card:
+        report = offload_card(
+            args.source, args.destinations, options=OffloadOptions(copy=options)
+        ).job
+    else:
+        report = copy_with_multiple_destinations(
+            args.source, args.destinations, options=options, parallel=not args.sequential
+        )
     print(
         json.dumps(
             {

@@ -82,7 +82,8 @@ class Contender:
 
 
 class OursFile(Contender):
-    """Our engine on one file through the library (``copy_with_multiple_destinations``)."""
+    """Our engine through the library: one file (``copy_with_multiple_destinations``), or
+    with ``card=True`` a folder (``offload.card.offload``), with any engine knob."""
 
     group = ENGINE
     ours = True
@@ -98,8 +99,10 @@ class OursFile(Contender):
         chunk_size: int | None = None,
         write_call_size: int | None = None,
         queue_depth: int | None = None,
+        batch_files: int | None = None,
         destinations: int | None = None,
         group: str = ENGINE,
+        card: bool = False,
     ) -> None:
         super().__init__(name, destinations=destinations)
         self.verify = verify
@@ -107,22 +110,36 @@ class OursFile(Contender):
         self.chunk_size = chunk_size
         self.write_call_size = write_call_size
         self.queue_depth = queue_depth
+        self.batch_files = batch_files
         self.group = group
+        self.card = card
+        self.file_only = not card
+        self.card_only = card
         self.verifies = {"transfer": "no", "destination": "media", "full": "media"}[verify]
 
     def describe(self) -> str:
         how = "parallel" if self.parallel else "sequential (parallel=False)"
-        block = f", {human_size(self.chunk_size)} blocks" if self.chunk_size else ""
-        return f"offload library, {how}, verify={self.verify}{block}"
+        knobs = [f"verify={self.verify}"]
+        if self.chunk_size:
+            knobs.append(f"{human_size(self.chunk_size)} blocks")
+        if self.queue_depth:
+            knobs.append(f"queue depth {self.queue_depth}")
+        if self.batch_files:
+            knobs.append(f"batches of ≤ {self.batch_files} files")
+        what = "offload library (card)" if self.card else f"offload library, {how}"
+        return f"{what}, {', '.join(knobs)}"
 
     def run(self, ctx: RunContext) -> None:
         argv: list[str] = [sys.executable, "-m", "offload.bench.child", "--verify", self.verify]
         if not self.parallel:
             argv.append("--sequential")
+        if self.card:
+            argv.append("--card")
         for flag, value in (
             ("--chunk-size", self.chunk_size),
             ("--write-call-size", self.write_call_size),
             ("--queue-depth", self.queue_depth),
+            ("--batch-files", self.batch_files),
         ):
             if value is not None:
                 argv += [flag, str(value)]

@@ -90,9 +90,13 @@ def parse_size(text: str) -> int:
     cleaned = text.strip().lower().replace(" ", "")
     number = cleaned.rstrip("bgikm")
     unit = cleaned[len(number) :]
+    message = f"not a size: {text!r} (examples: 512, 100KB, 30MB, 4MiB, 1GiB)"
     if unit not in units or not number:
-        raise ValueError(f"not a size: {text!r} (examples: 512, 100KB, 30MB, 4MiB, 1GiB)")
-    value = float(number) * units[unit]
+        raise ValueError(message)
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise ValueError(message) from None
     if value <= 0:
         raise ValueError(f"size must be positive: {text!r}")
     return int(value)
