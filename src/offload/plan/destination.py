@@ -28,7 +28,8 @@ class DestinationPlan:
 
     def target_for(self, relative_path: str) -> Path:
         """The final path here of the entry at ``relative_path`` (``/``-separated)."""
-        return self.root.joinpath(*relative_path.split("/"))
+        # One parse of a joined string: joinpath(*parts) was a hot spot on 5,000-file cards.
+        return Path(f"{self.root}/{relative_path}")
 
 
 def plan_destinations(
