@@ -325,7 +325,11 @@ def test_card_unplugged_mid_card(tmp_path: Path, faulty_fs: Callable[..., Faulty
         for f in report.job.files
     ]
     failed = [f for f in report.job.files if f.source_error]
-    assert [f.relative_path for f in failed] == [f"CLIPS/A007C{i:03d}.mov" for i in range(3, 6)]
+    # Clips 3-5 were never read. A clip read before the unplug may still fail: in full mode
+    # its source re-read runs behind the reader and can meet the dead card. Either way a
+    # clip is verified everywhere or failed everywhere.
+    assert {f"CLIPS/A007C{i:03d}.mov" for i in range(3, 6)} <= {f.relative_path for f in failed}
+    assert all(f.ok or f.source_error for f in report.job.files)
     assert all("EIO" in (f.source_error or "") for f in failed)
     for dest in dests:
         assert partials_under(dest) == []
