@@ -289,10 +289,14 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     out.print(summary_table(report))
     job = report.job
     good = sum(1 for f in job.files if f.ok)
+    outcome = (
+        "copied (transfer check only: never read back)"
+        if job.verify == "transfer"
+        else f"verified ({job.verify} verification)"
+    )
     print(
-        f"{good} of {len(job.files)} files ({human_bytes(job.total_bytes)}) safe on every "
-        f"destination ({job.verify} verification); {job.elapsed_s:.1f} s, "
-        f"{job.speed_mb_sec:,.1f} MB/s",
+        f"{good} of {len(job.files)} files ({human_bytes(job.total_bytes)}) {outcome} on "
+        f"every destination; {job.elapsed_s:.1f} s, {job.speed_mb_sec:,.1f} MB/s",
         file=env.stderr,
     )
     seen: set[str | None] = set()
