@@ -31,5 +31,7 @@ def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
         Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
     assert code == 0
-    assert f"1 of 1 files (5,000 bytes) {verdict} on every destination" in err.getvalue()
+    assert f"1 of 1 files (5.00 kB (5,000 bytes)) {verdict} on every destination" in (
+        err.getvalue()
+    )
     assert out.getvalue() == ""  # stdout stays free for --json
