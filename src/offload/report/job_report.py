@@ -1,6 +1,6 @@
 """The machine-readable job report (JSON) and the per-file CSV, written atomically.
 
-Schema (``schema`` = ``offload-ai/job-report/1``): see docs/reports.md. Written locally and
+Schema (``schema`` = ``offload-ai/job-report/1``): see docs/json.md. Written locally and
 into ``<copy root>/.offload/reports/`` on every destination that was not lost.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import socket
 import time
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 
 from offload import __version__
 from offload.card import OffloadReport
-from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER
+from offload.manifest.atomic import write_file_atomically
 
 SCHEMA = "offload-ai/job-report/1"
 CSV_COLUMNS = (
@@ -146,22 +145,6 @@ def csv_text(report: OffloadReport) -> str:
     return out.getvalue()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary name, fsync, rename, fsync the folder. Raises OSError."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-    fsync_dir(path.parent)
-
-
 def report_basename(report: OffloadReport) -> str:
     name = Path(report.source).name or "source"
     return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(report.job.started_at))}Z"
@@ -193,8 +176,10 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> list[str]:
     table = csv_text(report).encode("utf-8", "surrogateescape")
     for folder in folders:
         try:
-            write_atomically(folder / f"{base}.json", data)
-            write_atomically(folder / f"{base}.csv", table)
+            folder.mkdir(parents=True, exist_ok=True)
+            # Temporary name, fsync, rename, fsync of the folder (as the manifests are).
+            write_file_atomically(folder / f"{base}.json", data, replace=True)
+            write_file_atomically(folder / f"{base}.csv", table, replace=True)
             written.append(str(folder / f"{base}.json"))
         except OSError as exc:
             report.folder_errors.append(f"cannot write the report into {folder}: {exc}")
