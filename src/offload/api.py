@@ -271,7 +271,6 @@ def _copy_in_turn(
         combined.destinations.extend(report.destinations)
         combined.elapsed_s += report.elapsed_s
         combined.finished_at = report.finished_at
-        combined.cancelled = combined.cancelled or report.cancelled
     if combined is None:
         raise UsageError("cancelled before the first destination", path=source.path)
     combined.cancelled = cancel.cancelled

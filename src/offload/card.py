@@ -17,7 +17,7 @@ from pathlib import Path
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.engine.partial import is_partial_name
+from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
 from offload.errors import UsageError
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
@@ -43,9 +43,6 @@ from offload.plan import (
     scan_source,
 )
 from offload.results import DestinationFileResult, DestinationStatus, JobReport
-
-# What a partial's name adds to the final name (see engine.partial.partial_name).
-_PARTIAL_NAME_HEADROOM = len(".offload-partial.12345678.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +140,7 @@ def plan_offload(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    checked = preflight(tree, plans, name_headroom_bytes=_PARTIAL_NAME_HEADROOM)
+    checked = preflight(tree, plans, name_headroom_bytes=PARTIAL_NAME_OVERHEAD)
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")

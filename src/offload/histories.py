@@ -1,9 +1,10 @@
 """The manifests of a finished offload: ASC MHL v2 histories and legacy MHL v1 files.
 
 For each destination that was not lost: carry the source card's own ``ascmhl/`` history
-(if any), then append a ``transfer`` generation listing the files copied and verified in this
-run (files skipped as already verified are in the history from the run that copied them; a
-generation is not a claim they were re-read), and/or write a legacy MHL. Nothing is re-read:
+(if any), then append a ``transfer`` generation (when this run copied anything there) listing
+every file verified on this destination, now or by an earlier run (those with the digests and
+the date of that verification, from the ledger), so that its folder hashes describe complete
+folders; and/or write a legacy MHL. Nothing is re-read:
 the digests are the copy's in-flight digests, every one of which was matched against the
 read-back. Failures here never touch the copies; they are reported per destination.
 """
@@ -30,7 +31,7 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
-from offload.results import DestinationStatus
+from offload.results import GOOD_STATUSES, DestinationStatus
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
@@ -98,21 +99,17 @@ def write_manifests(
         # The generation lists the whole tree as it stands on this destination: files copied
         # now and files an earlier run verified (skipped now, with the digests and the date
         # of that verification), so its folder hashes describe the complete folders.
-        copied: list[ManifestFile] = []
+        listed: list[ManifestFile] = []
         any_new = False
         for file in report.job.files:
             result = file.destination(dest_plan.index)
-            if result is None or result.status not in (
-                DestinationStatus.VERIFIED,
-                DestinationStatus.COPIED,
-                DestinationStatus.SKIPPED,
-            ):
+            if result is None or result.status not in GOOD_STATUSES:
                 continue
             any_new = any_new or result.status is not DestinationStatus.SKIPPED
             relative = str(Path(result.final_path).relative_to(dest_plan.root).as_posix())
             digests = file.inflight_digests or result.digests
             when = result.verified_at or report.job.finished_at
-            copied.append(
+            listed.append(
                 ManifestFile(
                     relative_path=relative,
                     size_bytes=file.size_bytes,
@@ -122,14 +119,14 @@ def write_manifests(
                 )
             )
         if not any_new:
-            copied = []  # nothing happened on this destination: no new generation
+            listed = []  # nothing happened on this destination: no new generation
         try:
             if MhlKind.ASCMHL in options.kinds:
                 if source_has_history:
                     outcome.written.extend(
                         str(p) for p in copy_history(plan.source, dest_plan.root)
                     )
-                if copied:
+                if listed:
                     # The legacy MHL (written next to it) is not card content.
                     legacy = (
                         [f"{dest_plan.root.name}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
@@ -138,7 +135,7 @@ def write_manifests(
                         str(
                             write_generation(
                                 dest_plan.root,
-                                copied,
+                                listed,
                                 directories=plan.tree.directories,
                                 creator=creator,
                                 process="transfer",
@@ -147,12 +144,12 @@ def write_manifests(
                             )
                         )
                     )
-            if MhlKind.LEGACY in options.kinds and copied:
+            if MhlKind.LEGACY in options.kinds and listed:
                 outcome.written.append(
                     str(
                         write_legacy_mhl(
                             dest_plan.root,
-                            copied,
+                            listed,
                             creator=creator,
                             now=options.now,
                             start_date=datetime.fromtimestamp(report.job.started_at, UTC),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from offload.fs.direct import PAGE_SIZE
 from offload.hashing.registry import DEFAULT_ALGORITHM, parse_algorithms
 
 MIB = 1024 * 1024
@@ -40,7 +41,6 @@ DEFAULT_QUEUE_DEPTH = 4
 DEFAULT_BATCH_BYTES = 64 * MIB
 DEFAULT_BATCH_FILES = 256
 MAX_CHUNK_SIZE = 256 * MIB
-PAGE_SIZE = 4096
 
 
 @dataclass(frozen=True, kw_only=True)

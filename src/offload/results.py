@@ -110,7 +110,6 @@ class JobReport:
     started_at: float = 0.0  # time.time()
     finished_at: float = 0.0
     elapsed_s: float = 0.0  # monotonic
-    copy_s: float = 0.0  # from the first byte read to the last source byte read
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -122,10 +121,6 @@ class JobReport:
     def speed_mb_sec(self) -> float:
         """Source bytes per second of the whole job (copy + verification), MB = 10^6."""
         return self.total_bytes / self.elapsed_s / 1e6 if self.elapsed_s > 0 else 0.0
-
-    @property
-    def copy_speed_mb_sec(self) -> float:
-        return self.total_bytes / self.copy_s / 1e6 if self.copy_s > 0 else 0.0
 
     @property
     def exit_code(self) -> ExitCode:

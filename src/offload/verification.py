@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 
+from offload.engine.partial import is_partial_name
 from offload.engine.verifier import MediaHasher
 from offload.errors import UsageError
 from offload.ledger import STATE_FOLDER, Ledger
@@ -121,7 +122,7 @@ def _walk(root: Path) -> list[str]:
         if relative_folder == ".":
             dirs[:] = [d for d in dirs if d not in (STATE_FOLDER, ASCMHL_FOLDER)]
         for name in files:
-            if name.startswith(".offload-partial."):
+            if is_partial_name(name):
                 continue
             relative = os.path.normpath(os.path.join(relative_folder, name))
             found.append(relative.replace(os.sep, "/"))

@@ -21,6 +21,7 @@ from offload.engine.partial import PARTIAL_PREFIX
 from offload.events import FileVerified
 from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.progress import ProgressModel
 from offload.results import DestinationStatus
 
 NFC = unicodedata.normalize("NFC", "Szene_é")
@@ -135,8 +136,12 @@ def test_second_run_copies_nothing_and_changed_file_is_not_overwritten(
     card: Path, dests: list[Path]
 ) -> None:
     assert offload(card, dests).exit_code == 0
-    again = offload(card, dests)
+    progress = ProgressModel()
+    again = offload(card, dests, sink=progress)
     assert again.exit_code == 0
+    # Skipped files count as done: the progress of a resumed run reaches its total.
+    snapshot = progress.snapshot()
+    assert snapshot.files_finished == snapshot.total_files == len(again.job.files)
     statuses = {d.status for f in again.job.files for d in f.destinations}
     assert statuses == {DestinationStatus.SKIPPED}
     assert all(s.bytes_written == 0 for s in again.job.destinations)

@@ -4,9 +4,10 @@
     offload verify PATH                   re-hash a destination against its records
     offload bench                         offload-ai against cp, tee, rsync, ocopy
 
-Exit codes (all commands): 0 everything verified (or already verified); 1 completed, but some
-destination or file failed; 2 nothing could be copied; 64 usage error or refused by the
-preflight, nothing written; 130 cancelled (partials removed; re-run to resume).
+Exit codes of ``offload copy`` (``offload verify --help`` lists its own): 0 everything
+verified (or already verified); 1 completed, but some destination or file failed; 2 nothing
+could be copied; 64 usage error or refused by the preflight, nothing written; 130 cancelled
+(partials removed; re-run to resume).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from offload.cli.live import LiveView
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
-from offload.hashing.registry import UnknownHashError, parse_algorithms
+from offload.hashing.registry import DEFAULT_ALGORITHM, UnknownHashError, parse_algorithms
 from offload.histories import ManifestOptions, MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, human_bytes
@@ -202,7 +203,7 @@ def _manifest_options(args: argparse.Namespace, kinds: frozenset[MhlKind]) -> Ma
 
 def _copy_options(args: argparse.Namespace) -> OffloadOptions:
     try:
-        algorithms = parse_algorithms(args.hash or ["xxh64"])
+        algorithms = parse_algorithms(args.hash or [DEFAULT_ALGORITHM])
         existing = (
             ExistingFilePolicy.OVERWRITE
             if args.overwrite

@@ -20,6 +20,3 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
-
-    def wait(self, timeout_s: float) -> bool:
-        return self._event.wait(timeout_s)

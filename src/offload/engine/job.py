@@ -28,12 +28,13 @@ from offload.errors import SourceError
 from offload.events import (
     EventSink,
     FileFailed,
+    FileSkipped,
     FileVerified,
     JobFinished,
     JobStarted,
     NullSink,
 )
-from offload.hashing.registry import ALGORITHMS
+from offload.hashing.registry import ALGORITHMS, fastest
 from offload.ledger import Ledger
 from offload.options import CopyOptions
 from offload.results import (
@@ -61,7 +62,7 @@ def verification_algorithm(selected: Sequence[str]) -> str:
     fast = [name for name in selected if ALGORITHMS[name].inline]
     if not fast:
         return _FAST_VERIFY_ALGORITHM
-    return max(fast, key=lambda name: ALGORITHMS[name].gb_per_s)
+    return fastest(fast)
 
 
 class _SignallingThread(threading.Thread):
@@ -247,6 +248,15 @@ class CopyJob:
                 algorithms=options.algorithms,
             )
         )
+        for task in self.tasks:  # files already verified on a destination count as done
+            for preset in task.preset:
+                self.sink.emit(
+                    FileSkipped(
+                        preset.destination_index,
+                        task.source.relative_path,
+                        "already verified there",
+                    )
+                )
         started = time.monotonic()
         pool = ChunkPool(count=options.queue_depth + 2, chunk_size=options.chunk_size)
         small_pool = ChunkPool(

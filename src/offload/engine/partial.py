@@ -13,15 +13,17 @@ import os
 import secrets
 from pathlib import Path
 
-from offload.fs.direct import PAGE_SIZE, disable_direct
+from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.ops import rename_noreplace
 from offload.options import ExistingFilePolicy
 
 PARTIAL_PREFIX = ".offload-partial."
-_O_DIRECT = getattr(os, "O_DIRECT", 0)
 _NAME_MAX = 255
 
 
+# What a partial's name adds to the final name, at most: prefix, token (6 + up to 16 hex
+# digits of the counter) and a dot. Name checks before copying leave this much room.
+PARTIAL_NAME_OVERHEAD = len(PARTIAL_PREFIX) + 6 + 16 + 1
 _RUN_TOKEN = secrets.token_hex(3)  # per process: partials of two runs never share a name
 _SERIAL = itertools.count()
 
@@ -85,9 +87,9 @@ class PartialFile:
             os.makedirs(folder, exist_ok=True)
             self.created_dirs = list(reversed(missing))
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        if self._want_direct and _O_DIRECT:
+        if self._want_direct and O_DIRECT:
             try:
-                self._fd = os.open(self.partial_path, flags | _O_DIRECT, 0o666)
+                self._fd = os.open(self.partial_path, flags | O_DIRECT, 0o666)
                 self.direct = True
                 return
             except OSError as exc:

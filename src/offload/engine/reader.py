@@ -70,7 +70,6 @@ class SourceReader:
         self._lost_elsewhere = lost_elsewhere
         self._reread_buffer: AlignedBuffer | None = None
         self._verifier: _SourceVerifier | None = None
-        self.copy_s = 0.0
         self.error: BaseException | None = None
 
     def run(self, tickets: Sequence[FileTicket]) -> None:

@@ -94,7 +94,6 @@ class MediaHasher:
     def __init__(self, *, chunk_size: int = 8 * 1024 * 1024) -> None:
         self._buffer = AlignedBuffer(chunk_size)
         self.bypassed = 0  # files read with the cache bypassed (O_DIRECT or emptied cache)
-        self.not_bypassed = 0
 
     def __call__(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
         fd, direct = open_for_reading(path, direct=True)
@@ -103,8 +102,6 @@ class MediaHasher:
                 drop_cache(fd)
                 if cached_pages(fd, os.fstat(fd).st_size) == 0:
                     self.bypassed += 1
-                else:
-                    self.not_bypassed += 1
             else:
                 self.bypassed += 1
             with MultiHasher(formats) as hasher:

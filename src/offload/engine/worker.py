@@ -11,8 +11,9 @@ under a lock, by whichever of the two threads meets the failure; each thread the
 files it owns.
 
 Per file: StartFile opens a partial (O_EXCL), chunks are written, EndFile adds the finished
-partial to a batch. A batch is made durable together (one syncfs, then an fsync a file to
-collect its errors), read back from the media, compared with the reader's digest, renamed to
+partial to a batch. A batch is made durable together (one syncfs, plus an fsync per file
+where syncfs cannot be trusted to report errors: ``fs.ops.syncfs_is_enough``), read back
+from the media, compared with the reader's digest, renamed to
 its final name and the folders fsynced. Big files make a batch of their own; many small files
 share one, which is what lets a card of small files go as fast as ``cp``.
 """

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 PAGE_SIZE = mmap.PAGESIZE
-_O_DIRECT = getattr(os, "O_DIRECT", 0)
+O_DIRECT = getattr(os, "O_DIRECT", 0)  # 0 where the platform has none
 
 
 class AlignedBuffer:
@@ -38,9 +38,9 @@ def open_for_reading(path: Path | str, *, direct: bool) -> tuple[int, bool]:
     a filesystem refusing O_DIRECT, which falls back to a buffered open).
     """
     flags = os.O_RDONLY | os.O_CLOEXEC
-    if direct and _O_DIRECT:
+    if direct and O_DIRECT:
         try:
-            return os.open(path, flags | _O_DIRECT), True
+            return os.open(path, flags | O_DIRECT), True
         except OSError as exc:
             if exc.errno != errno.EINVAL:
                 raise
@@ -50,7 +50,7 @@ def open_for_reading(path: Path | str, *, direct: bool) -> tuple[int, bool]:
 def disable_direct(fd: int) -> None:
     """Turn O_DIRECT off on an open descriptor (for a filesystem that rejects direct reads)."""
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-    fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~_O_DIRECT)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~O_DIRECT)
 
 
 def read_at(fd: int, buffer: memoryview, offset: int, *, direct: bool) -> tuple[int, bool]:

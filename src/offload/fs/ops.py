@@ -11,6 +11,8 @@ import errno
 import os
 from pathlib import Path
 
+from offload.fs.direct import PAGE_SIZE
+
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
@@ -114,26 +116,13 @@ def cached_pages(fd: int, size: int) -> int | None:
     if address is None or address == _MAP_FAILED:
         return None
     try:
-        pages = (size + os.sysconf("SC_PAGE_SIZE") - 1) // os.sysconf("SC_PAGE_SIZE")
+        pages = (size + PAGE_SIZE - 1) // PAGE_SIZE
         vector = ctypes.create_string_buffer(pages)
         if _libc.mincore(address, size, vector) != 0:
             return None
         return sum(byte & 1 for byte in vector.raw)
     finally:
         _libc.munmap(address, size)
-
-
-def device_of(path: Path) -> int:
-    """``st_dev`` of *path* (following symlinks). Raises OSError."""
-    return os.stat(path).st_dev
-
-
-def device_name(path: Path) -> str:
-    """The mount point holding *path*, for messages that name a device ("/Volumes/RAID1")."""
-    current = Path(os.path.abspath(path))
-    while not os.path.ismount(current) and current != current.parent:
-        current = current.parent
-    return str(current)
 
 
 class _StatFs(ctypes.Structure):

@@ -96,6 +96,8 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
                         "error": d.error,
                         "readback_digests": d.digests,
                         "cache_bypass": d.cache_bypass.value,
+                        "copy_s": round(d.copy_s, 6),
+                        "verify_s": round(d.verify_s, 6),
                         "reread": d.reread,
                     }
                     for d in f.destinations
@@ -167,7 +169,6 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> list[str]:
         if plan.index not in lost and plan.root.is_dir()
     )
     written: list[str] = []
-    report.report_paths = [str(folder / f"{base}.json") for folder in folders]
     # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
     # files on three destinations); `python -m json.tool` pretty-prints it.
     data = json.dumps(job_report_dict(report), ensure_ascii=False).encode(
