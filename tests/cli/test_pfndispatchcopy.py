@@ -121,6 +121,11 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
     assert os.listdir(card.parent / "d1") == []
 
 
+def test_verbose_bad_input_prints_only_the_error(card: Path) -> None:
+    code, out, err = run(["-v", str(card), str(card.parent / "nowhere" / "x.mov")])
+    assert code == 64 and out == "" and err.startswith("ERROR: ")
+
+
 def test_existing_file_exit_code_and_overwrite(card: Path) -> None:
     dest = card.parent / "d1" / card.name
     dest.write_bytes(b"other take")

@@ -32,7 +32,7 @@ from offload.api import copy_with_multiple_destinations
 from offload.cli.common import Environment, cancel_on_signals
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode, OffloadError, UsageError
-from offload.events import Event, SourceBytesRead
+from offload.events import Event, JobStarted, SourceBytesRead
 from offload.hashing.registry import UnknownHashError, parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import GOOD_STATUSES
@@ -127,16 +127,21 @@ def _hash_label(requested: str, canonical: str) -> str:
 
 
 class _VerboseProgress:
-    """Prints ``INFO: copied N of M bytes`` about once a second, from the engine's events."""
+    """Prints ``INFO: copying SRC...`` when the copy starts (after the input was checked: bad
+    input gets only its ERROR line) and ``INFO: copied N of M bytes`` about once a second."""
 
-    def __init__(self, env: Environment, total: int) -> None:
+    def __init__(self, env: Environment, total: int, source: str) -> None:
         self._env = env
         self._total = total
+        self._source = source
         self._copied = 0
         self._lock = threading.Lock()
         self._last = time.monotonic()
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, JobStarted):
+            print(f"INFO: copying {self._source}...", file=self._env.stdout, flush=True)
+            return
         if not isinstance(event, SourceBytesRead):
             return
         with self._lock:
@@ -184,9 +189,7 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     source = Path(args.source)
     size = os.stat(source).st_size if source.is_file() else 0
     cancel = CancelToken()
-    if args.verbose:
-        print(f"INFO: copying {args.source}...", file=env.stdout, flush=True)
-    sink = _VerboseProgress(env, size) if args.verbose else None
+    sink = _VerboseProgress(env, size, args.source) if args.verbose else None
     with cancel_on_signals(env, cancel):
         try:
             report = copy_with_multiple_destinations(
