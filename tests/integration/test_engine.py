@@ -181,6 +181,8 @@ def test_cancel_removes_partials(tmp_path: Path) -> None:
         cancel=cancel,
     )
     assert report.cancelled and report.exit_code is ExitCode.CANCELLED
+    statuses = [d.status for d in report.files[0].destinations]
+    assert statuses == [DestinationStatus.CANCELLED] * 2  # the report is complete
     for dest in dests:
         assert os.listdir(dest) == []
     assert threading.active_count() == 1  # every thread was joined

@@ -183,10 +183,27 @@ class _ResultBook:
             ),
         )
 
-    def finish(self, tickets: Sequence[FileTicket]) -> None:
-        """Copy the reader's digests into the results (once every thread has stopped)."""
+    def finish(self, tickets: Sequence[FileTicket], *, cancelled: bool) -> None:
+        """Copy the reader's digests into the results (once every thread has stopped), and
+        give every file a result on every destination it was meant for: ``cancelled`` for
+        those the job never finished (so a report is complete, never silent)."""
         for ticket in tickets:
             result = self._results[ticket.sequence]
+            have = {d.destination_index for d in result.destinations}
+            for index, target in enumerate(ticket.task.targets):
+                if target is not None and index not in have:
+                    result.destinations.append(
+                        DestinationFileResult(
+                            destination_index=index,
+                            final_path=str(target),
+                            status=DestinationStatus.CANCELLED
+                            if cancelled
+                            else DestinationStatus.FAILED,
+                            error="cancelled before it was verified"
+                            if cancelled
+                            else "no outcome recorded (internal error)",
+                        )
+                    )
             result.inflight_digests = {
                 name: ticket.inflight_digests[name]
                 for name in self._selected
@@ -303,7 +320,7 @@ class CopyJob:
         report.elapsed_s = time.monotonic() - started
         report.finished_at = time.time()
         report.cancelled = self.cancel.cancelled
-        book.finish(tickets)
+        book.finish(tickets, cancelled=report.cancelled)
         report.destinations = self._summaries(workers, report)
         self.sink.emit(JobFinished(int(report.exit_code), report.cancelled))
         if reader.error is not None:
