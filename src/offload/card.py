@@ -185,7 +185,7 @@ def plan_offload(
                 DestinationFileResult(
                     destination_index=plan.index,
                     final_path=str(final),
-                    status=DestinationStatus.SKIPPED,
+                    status=DestinationStatus.VERIFIED_EARLIER,
                     verified_at=trusted.recorded_at or None,
                     digests={name: trusted.digests[name] for name in algorithms},
                 )

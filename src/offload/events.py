@@ -67,7 +67,7 @@ class FileVerified(Event):
     destination_index: int
     relative_path: str
     final_path: str
-    status: str  # "verified", or "copied" in transfer mode (size-checked, not read back)
+    status: str  # "verified", or "transfer_checked" in transfer mode (never read back)
     digests: dict[str, str] = field(default_factory=dict)
 
 

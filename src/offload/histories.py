@@ -105,7 +105,7 @@ def write_manifests(
             result = file.destination(dest_plan.index)
             if result is None or result.status not in GOOD_STATUSES:
                 continue
-            any_new = any_new or result.status is not DestinationStatus.SKIPPED
+            any_new = any_new or result.status is not DestinationStatus.VERIFIED_EARLIER
             relative = str(Path(result.final_path).relative_to(dest_plan.root).as_posix())
             digests = file.inflight_digests or result.digests
             when = result.verified_at or report.job.finished_at

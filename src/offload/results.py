@@ -14,15 +14,29 @@ from offload.errors import ExitCode
 
 
 class DestinationStatus(StrEnum):
-    VERIFIED = "verified"  # read back from the destination and matched (destination/full)
-    COPIED = "copied"  # transfer mode: in-flight hash + size check only, never read back
-    SKIPPED = "skipped"  # already verified there by an earlier run (incremental offload)
+    """What this run proved about one file on one destination; the only words reports use.
+
+    VERIFIED: read back from the destination's media in this run and matched (destination or
+    full mode). VERIFIED_EARLIER: trusted from the destination's ledger, where an earlier run
+    recorded it verified (``verified_at``, ``verified_mode``); not re-read now.
+    TRANSFER_CHECKED: written with the in-flight hash and the size checked, never read back
+    (transfer mode). FAILED: see ``error``. CANCELLED: the job was cancelled before this copy
+    was verified (no final name was given to it by this run).
+    """
+
+    VERIFIED = "verified"
+    VERIFIED_EARLIER = "verified_earlier"
+    TRANSFER_CHECKED = "transfer_checked"
     FAILED = "failed"
     CANCELLED = "cancelled"
 
 
 GOOD_STATUSES = frozenset(
-    {DestinationStatus.VERIFIED, DestinationStatus.COPIED, DestinationStatus.SKIPPED}
+    {
+        DestinationStatus.VERIFIED,
+        DestinationStatus.TRANSFER_CHECKED,
+        DestinationStatus.VERIFIED_EARLIER,
+    }
 )
 
 
@@ -86,8 +100,8 @@ class DestinationSummary:
     lost: bool = False
     lost_reason: str | None = None
     files_verified: int = 0
-    files_copied: int = 0
-    files_skipped: int = 0
+    files_transfer_checked: int = 0
+    files_verified_earlier: int = 0
     files_failed: int = 0
     bytes_written: int = 0
     copy_s: float = 0.0

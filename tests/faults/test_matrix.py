@@ -391,7 +391,7 @@ def test_power_cut_after_verified_keeps_every_verified_file(
     again = offload(card, dests)
     assert again.exit_code == 0
     assert {d.status for f in again.job.files for d in f.destinations} == {
-        DestinationStatus.SKIPPED
+        DestinationStatus.VERIFIED_EARLIER
     }
 
 

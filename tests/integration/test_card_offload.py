@@ -143,7 +143,7 @@ def test_second_run_copies_nothing_and_changed_file_is_not_overwritten(
     snapshot = progress.snapshot()
     assert snapshot.files_finished == snapshot.total_files == len(again.job.files)
     statuses = {d.status for f in again.job.files for d in f.destinations}
-    assert statuses == {DestinationStatus.SKIPPED}
+    assert statuses == {DestinationStatus.VERIFIED_EARLIER}
     assert all(s.bytes_written == 0 for s in again.job.destinations)
 
     changed = card / "CLIPS" / "A002C001" / "A002C001.xml"
@@ -259,7 +259,7 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
     report = json.loads(report_file.read_text())
     for index, dest in enumerate(dests):
         statuses = {f["path"]: f["destinations"][index]["status"] for f in report["files"]}
-        skipped = {p for p, s in statuses.items() if s == "skipped"}
+        skipped = {p for p, s in statuses.items() if s == "verified_earlier"}
         verified = {p for p, s in statuses.items() if s == "verified"}
         assert skipped == before[index]  # nothing copied twice
         assert skipped | verified == set(statuses) and len(statuses) == 600
@@ -289,7 +289,7 @@ def test_transfer_checked_copy_is_not_trusted_by_a_stricter_run(tmp_path: Path) 
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     # The same transfer run trusts its own kind of proof...
     assert offload(card, [dest], options=transfer).job.files[0].destinations[0].status is (
-        DestinationStatus.SKIPPED
+        DestinationStatus.VERIFIED_EARLIER
     )
     # ...a full run does not: the different file there is never overwritten silently.
     full = offload(card, [dest])
@@ -323,7 +323,7 @@ def test_keep_both_records_the_name_the_copy_got(tmp_path: Path) -> None:
     assert first.job.files[0].destinations[0].final_path == str(dest / "CARD" / "a (1).mov")
     second = offload(card, [dest], options=keep)
     result = second.job.files[0].destinations[0]
-    assert result.status is DestinationStatus.SKIPPED
+    assert result.status is DestinationStatus.VERIFIED_EARLIER
     assert result.final_path == str(dest / "CARD" / "a (1).mov")
     assert Path(result.final_path).read_bytes() == data
     assert sorted(p.name for p in (dest / "CARD").glob("*.mov")) == ["a (1).mov", "a.mov"]

@@ -61,7 +61,11 @@ def test_three_destinations_all_modes(tmp_path: Path, mode: VerifyMode) -> None:
     file = report.files[0]
     expected = digest_of(source)
     assert file.inflight_digests == {"xxh64": expected, "md5": digest_of(source, "md5")}
-    want = DestinationStatus.COPIED if mode is VerifyMode.TRANSFER else DestinationStatus.VERIFIED
+    want = (
+        DestinationStatus.TRANSFER_CHECKED
+        if mode is VerifyMode.TRANSFER
+        else DestinationStatus.VERIFIED
+    )
     for index, dest in enumerate(dests):
         copy = dest / source.name
         assert copy.read_bytes() == source.read_bytes()

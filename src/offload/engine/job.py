@@ -363,15 +363,16 @@ class CopyJob:
                     continue
                 if result.status is DestinationStatus.VERIFIED:
                     summary.files_verified += 1
-                elif result.status is DestinationStatus.COPIED:
-                    summary.files_copied += 1
-                elif result.status is DestinationStatus.SKIPPED:
-                    summary.files_skipped += 1
+                elif result.status is DestinationStatus.TRANSFER_CHECKED:
+                    summary.files_transfer_checked += 1
+                elif result.status is DestinationStatus.VERIFIED_EARLIER:
+                    summary.files_verified_earlier += 1
                 elif result.status is DestinationStatus.FAILED:
                     summary.files_failed += 1
                 summary.bytes_written += (
                     result.bytes_written
-                    if result.status in (DestinationStatus.VERIFIED, DestinationStatus.COPIED)
+                    if result.status
+                    in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED)
                     else 0
                 )
             summaries.append(summary)

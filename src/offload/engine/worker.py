@@ -475,7 +475,9 @@ class DestinationWorker:
                 self._declare_lost(error)
             result.error = error.message
             return result
-        result.status = DestinationStatus.VERIFIED if verifying else DestinationStatus.COPIED
+        result.status = (
+            DestinationStatus.VERIFIED if verifying else DestinationStatus.TRANSFER_CHECKED
+        )
         return result
 
     def _commit(self, pending: _Pending, result: DestinationFileResult) -> bool:

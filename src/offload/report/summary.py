@@ -33,8 +33,8 @@ def summary_table(report: OffloadReport) -> Table:
         table.add_row(
             dest.root,
             str(dest.files_verified),
-            str(dest.files_copied),
-            str(dest.files_skipped),
+            str(dest.files_transfer_checked),
+            str(dest.files_verified_earlier),
             str(dest.files_failed),
             f"{dest.bytes_written / 1e6:,.1f} MB",
             f"{busy:.1f} s",
