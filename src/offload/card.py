@@ -33,7 +33,7 @@ from offload.histories import (
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.manifest import ASCMHL_FOLDER
-from offload.options import CopyOptions, ExistingFilePolicy
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
     IgnoreRules,
@@ -69,6 +69,7 @@ class OffloadOptions:
     # rsync -c); a copy that no longer matches is copied again from the source.
     reverify: bool = False
     manifests: ManifestOptions = field(default_factory=ManifestOptions)
+    production: ProductionInfo = field(default_factory=ProductionInfo)
 
 
 @dataclass
@@ -119,11 +120,24 @@ class OffloadReport:
     folder_errors: list[str] = field(default_factory=list)
     report_paths: list[str] = field(default_factory=list)
     manifests: list[ManifestResult] = field(default_factory=list)
+    # The production and creator fields of the reports (production, shoot_day, camera, reel,
+    # author_name, author_email, author_role, location, comment); None where not given.
+    production: dict[str, str | None] = field(default_factory=dict)
+    # Entries the ignore rules left out: (relative path, why).
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    # Problems that change no file's state (a local report folder that cannot be written).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
+        return self.exit_code_with(more_errors=False)
+
+    def exit_code_with(self, *, more_errors: bool) -> int:
+        """The exit code, as it is once *more_errors* (e.g. a report that a destination
+        refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
-        if code == 0 and (self.folder_errors or any(s.status == "failed" for s in self.symlinks)):
+        failed_links = any(s.status == "failed" for s in self.symlinks)
+        if code == 0 and (self.folder_errors or failed_links or more_errors):
             return 1
         return code
 
@@ -149,6 +163,13 @@ def plan_offload(
             "(check the card and the reader)",
             path=exc.path,
         ) from None
+    if not tree.files and not tree.symlinks:
+        raise UsageError(
+            f"source {source_path} holds no files to offload ({len(tree.directories)} "
+            f"folders, {len(tree.ignored)} ignored entries); nothing was written (check that "
+            "the card is mounted and is the right one)",
+            path=source_path,
+        )
     try:
         plans = plan_destinations(
             tree, source_path, [Path(d) for d in destinations], into=options.into
@@ -339,6 +360,8 @@ def run_offload(
         job=job_report,
         warnings=list(plan.preflight.warnings),
         removed_partials=removed,
+        production=_production_fields(plan),
+        ignored=_ignored_with_reasons(plan),
     )
     if job_report.cancelled:
         return report
@@ -355,6 +378,27 @@ def run_offload(
         if dest_plan.index not in lost:
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
     return report
+
+
+def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+    rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    return [(path, rules.why(path)) for path in plan.tree.ignored]
+
+
+def _production_fields(plan: OffloadPlan) -> dict[str, str | None]:
+    production = plan.options.production
+    manifests = plan.options.manifests
+    return {
+        "production": production.production,
+        "shoot_day": production.shoot_day,
+        "camera": production.camera,
+        "reel": production.reel or plan.source.name,
+        "author_name": manifests.author_name,
+        "author_email": manifests.author_email,
+        "author_role": manifests.author_role,
+        "location": manifests.location,
+        "comment": manifests.comment,
+    }
 
 
 def offload(

@@ -194,7 +194,7 @@ def test_cli_json_events_and_reports(card: Path, dests: list[Path], tmp_path: Pa
     final = events[-1]
     assert final["exit_code"] == 0 and len(final["reports"]) == 4
     report = json.loads(Path(final["reports"][0]).read_text())
-    assert report["schema"] == "offload-ai/job-report/1"
+    assert report["schema"] == "offload-ai/job-report/2"
     mxf = next(f for f in report["files"] if f["path"].endswith(".mxf") and "link" not in f["path"])
     assert [d["status"] for d in mxf["destinations"]] == ["verified"] * 3
     assert (dests[0] / card.name / ".offload" / "reports").is_dir()

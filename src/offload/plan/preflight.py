@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich import filesize
+
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -84,15 +86,8 @@ class PreflightReport:
 
 
 def human_bytes(n: int) -> str:
-    """``1.50 GB (1,500,000,000 bytes)``: decimal units, as Finder and the cameras count."""
-    value = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
-        if abs(value) < 1000 or unit == "PB":
-            if unit == "bytes":
-                return f"{n:,} bytes"
-            return f"{value:.2f} {unit} ({n:,} bytes)"
-        value /= 1000
-    raise AssertionError("unreachable")  # pragma: no cover
+    """``1.5 GB``: decimal units, as Finder and the cameras count (rich's formatting)."""
+    return filesize.decimal(n)
 
 
 def _round_up(size: int, block: int) -> int:
@@ -564,7 +559,7 @@ def _cross_checks(
             continue
         required = sum(c.required_bytes for _, c in group)
         if required > free:
-            short = human_bytes(required - free)
+            short = f"{human_bytes(required - free)} ({required - free:,} bytes)"
             shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
             for plan, _ in group:
                 subject = "" if len(group) > 1 else f"{plan.destination} "
