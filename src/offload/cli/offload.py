@@ -24,7 +24,8 @@ from rich.console import Console
 from offload import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
 from offload.card import OffloadOptions, plan_offload, run_offload
-from offload.cli.common import Environment, cancel_on_signals
+from offload.cli.common import Environment, cancel_on_signals, default_report_dir
+from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
@@ -50,14 +51,6 @@ EXIT_CODES_HELP = (
 class _UsageParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def default_report_dir() -> Path:
-    """Local reports: $OFFLOAD_REPORT_DIR, else $XDG_STATE_HOME/offload-ai/reports."""
-    if os.environ.get("OFFLOAD_REPORT_DIR"):
-        return Path(os.environ["OFFLOAD_REPORT_DIR"])
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
-    return Path(state) / "offload-ai" / "reports"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_creator_arguments(verify)
+    add_history_parser(commands)
     add_bench_parser(commands)
     return parser
 
@@ -424,6 +418,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return cmd_verify(args, env)
         if args.command == "bench":
             return cmd_bench(args, env)
+        if args.command == "history":
+            return cmd_history(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
         for line in error.message.splitlines():
