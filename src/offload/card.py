@@ -68,6 +68,8 @@ class OffloadOptions:
     # Re-read copies the ledger trusts and compare them with the recorded digests (like
     # rsync -c); a copy that no longer matches is copied again from the source.
     reverify: bool = False
+    # Write into a destination even if it looks like a camera card (see plan.cardlike).
+    allow_card_destination: bool = False
     manifests: ManifestOptions = field(default_factory=ManifestOptions)
     production: ProductionInfo = field(default_factory=ProductionInfo)
 
@@ -176,7 +178,12 @@ def plan_offload(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    checked = preflight(tree, plans, name_headroom_bytes=PARTIAL_NAME_OVERHEAD)
+    checked = preflight(
+        tree,
+        plans,
+        name_headroom_bytes=PARTIAL_NAME_OVERHEAD,
+        allow_card_destination=options.allow_card_destination,
+    )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")

@@ -391,3 +391,38 @@ def test_rerun_summary_shows_no_bogus_speed(tmp_path: Path) -> None:
     assert time.monotonic() - started < 60
     assert "MB/s" not in again.stderr
     assert " kB (" not in again.stderr.splitlines()[0]  # one readable size, not two
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["DCIM/100MEDIA/CLIP.MP4", "PRIVATE/M4ROOT/CLIP/C0001.MP4", "ascmhl/0001.mhl"],
+)
+def test_a_second_card_given_as_destination_is_refused(tmp_path: Path, layout: str) -> None:
+    """Failed before: `offload copy A001 A002 RAID` wrote into the second card silently."""
+    card = make_card(tmp_path, files=1)
+    other_card = tmp_path / "A002"
+    (other_card / layout).parent.mkdir(parents=True)
+    (other_card / layout).write_bytes(b"clip")
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    before = sorted(str(p) for p in other_card.rglob("*"))
+    result = run("copy", card, other_card, raid, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64
+    assert f"destination {other_card} looks like a camera card" in result.stderr
+    assert "--allow-card-destination" in result.stderr
+    assert sorted(str(p) for p in other_card.rglob("*")) == before
+    assert list(raid.iterdir()) == []
+    allowed = run(
+        "copy", "--allow-card-destination", card, other_card, raid, "--report-dir", tmp_path / "r"
+    )
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_our_own_copy_root_is_not_taken_for_a_card(tmp_path: Path) -> None:
+    card = make_card(tmp_path, files=1)
+    into = tmp_path / "RAID" / "A001"
+    into.mkdir(parents=True)
+    assert run("copy", "--into", card, into, "--report-dir", tmp_path / "r").returncode == 0
+    assert (into / "ascmhl").is_dir()
+    again = run("copy", "--into", card, into, "--report-dir", tmp_path / "r")
+    assert again.returncode == 0, again.stderr

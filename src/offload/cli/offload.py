@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         "digests (like rsync -c); a copy that no longer matches is copied again",
     )
     copy.add_argument(
+        "--allow-card-destination",
+        action="store_true",
+        help="write into a destination even if it looks like a camera card (DCIM/, "
+        "PRIVATE/M4ROOT/, a card's own ascmhl/ history...); refused without it",
+    )
+    copy.add_argument(
         "--dry-run",
         action="store_true",
         help="show what would be copied, skipped and refused, and the space left on each "
@@ -246,6 +252,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         ignore=ignore,
         incremental=not args.no_resume,
         reverify=args.reverify,
+        allow_card_destination=args.allow_card_destination,
         manifests=_manifest_options(args, frozenset(kinds)),
         production=ProductionInfo(
             production=args.production,
