@@ -1,0 +1,928 @@
+"""S3-compatible object storage as a destination (AWS S3, MinIO, Backblaze B2, Wasabi, R2...).
+
+An upload (``S3Upload``) goes straight to the object's final key and becomes visible only when
+it is complete: a file up to ``single_put_max`` bytes in one PutObject, a larger one as a
+multipart upload whose CompleteMultipartUpload is the atomic publish (S3 has no rename). There
+is never a partial object under any name.
+
+Integrity, end to end:
+
+* every request that carries data carries a checksum of it that the service checks before it
+  stores anything (``x-amz-checksum-crc32`` by default; SHA256, CRC32C or Content-MD5 on
+  request); a part the service refuses for a bad checksum is sent again (``part_attempts``),
+  and CompleteMultipartUpload lists every part's checksum, which the service checks again.
+* the object is read back with a streamed GET and hashed with the caller's algorithms
+  (``read_back``, or ``open_read_back`` for the engine's own hashing): the ``destination`` and
+  ``full`` verification modes. ``transfer`` mode relies on the part checksums only.
+* nothing is overwritten: the upload completes with ``If-None-Match: *`` (the service refuses
+  it with 412 if the key exists, atomically). A service that does not support conditional
+  writes (501) gets a HEAD check just before completing instead, which is racy:
+  ``conditional_create`` turns False and says so.
+* the digests of the whole file are known only once the file was read, after the upload was
+  created: they go into the ledger and the ASC MHL; into the object's metadata
+  (``x-amz-meta-offload-<algorithm>``) only when the caller knows them up front.
+
+Resume: a multipart upload in progress is recorded in a small JSON object under
+``<prefix>/.offload/uploads/`` (S3 cannot return the metadata of an unfinished upload, so this
+record is our marker). A later upload of the same key and size finds it, lists the parts
+already on the service, and as the source is streamed again skips every part whose checksum
+(the service's CRC32/SHA256, else its MD5 ETag) matches the source's bytes; the rest are sent.
+Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``).
+
+Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
+the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
+finish.
+
+Errors are raised as ``OSError`` with an errno the engine scopes (``destination_io_error``):
+the service unreachable after botocore's retries is ENOTCONN (the destination is lost), an
+existing key EEXIST, a refused credential EACCES... Messages name the ``s3://`` URL and never
+hold a credential.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+from offload.destinations.s3config import (
+    S3Settings,
+    checksum_function,
+    make_client,
+    part_size_for,
+    require_boto3,
+)
+from offload.destinations.s3url import S3Url
+from offload.errors import UsageError
+from offload.hashing.multihasher import MultiHasher
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+STATE_PREFIX = ".offload"
+UPLOADS_FOLDER = f"{STATE_PREFIX}/uploads"
+MARKER_KEY = "offload-upload"  # object metadata: the run that uploaded it
+_RUN_TOKEN = secrets.token_hex(8)
+_CHECKSUM_REFUSED = frozenset(
+    {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
+)
+_GET_CHUNK = 1024 * 1024
+
+
+def _redact_endpoint(endpoint: str | None) -> str:
+    """An endpoint URL without any user:password part, for messages."""
+    if not endpoint:
+        return "the AWS default endpoint"
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _error_code(exc: BaseException) -> tuple[str, int]:
+    response = getattr(exc, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return code, status
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectionError,
+        EndpointConnectionError,
+        HTTPClientError,
+        ReadTimeoutError,
+    )
+
+    return isinstance(
+        exc,
+        ConnectionError
+        | EndpointConnectionError
+        | ConnectionClosedError
+        | ReadTimeoutError
+        | HTTPClientError,
+    )
+
+
+def os_error(exc: BaseException, operation: str, where: str, endpoint: str | None) -> OSError:
+    """Map a botocore error onto an OSError whose errno the engine scopes.
+
+    ENOTCONN (lost): unreachable after the retries. EIO (lost): the service kept failing
+    (5xx). ENODEV (lost): the bucket is gone. EEXIST: the key exists (412). EACCES: refused
+    credentials or permission. ENOSPC: a quota. EFBIG, ENAMETOOLONG: too large, key too long.
+    EBADMSG: data refused for a bad checksum after every retry. EINVAL: anything else.
+    """
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    if isinstance(exc, OSError) and exc.errno is not None and not _is_connection_error(exc):
+        return exc
+    place = f"{where} ({_redact_endpoint(endpoint)})"
+    if isinstance(exc, NoCredentialsError):
+        return PermissionError(errno.EACCES, f"{operation} {place}: no AWS credentials found")
+    if isinstance(exc, ClientError):
+        code, status = _error_code(exc)
+        text = str(exc.response.get("Error", {}).get("Message", "") or code or status)
+        message = f"{operation} {place}: {code or status} {text}".rstrip()
+        if code == "PreconditionFailed" or status == 412:
+            return FileExistsError(errno.EEXIST, f"{operation} {place}: the key exists already")
+        if code == "NoSuchBucket":
+            return OSError(errno.ENODEV, f"{operation} {place}: the bucket no longer exists")
+        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch") or status in (
+            401,
+            403,
+        ):
+            return PermissionError(errno.EACCES, message)
+        if code in ("QuotaExceeded", "StorageQuotaExceeded") or status == 507:
+            return OSError(errno.ENOSPC, message)
+        if code == "EntityTooLarge":
+            return OSError(errno.EFBIG, message)
+        if code == "KeyTooLongError":
+            return OSError(errno.ENAMETOOLONG, message)
+        if code in _CHECKSUM_REFUSED:
+            return OSError(errno.EBADMSG, message)
+        if code == "NoSuchUpload":
+            return OSError(errno.ENOENT, message)
+        if code == "NotImplemented" or status == 501:
+            return OSError(errno.EOPNOTSUPP, message)
+        if status >= 500:
+            return OSError(errno.EIO, f"{message} (the service kept failing after the retries)")
+        return OSError(errno.EINVAL, message)
+    if _is_connection_error(exc):
+        return OSError(
+            errno.ENOTCONN, f"{operation} {place}: the service cannot be reached ({exc})"
+        )
+    return OSError(errno.EIO, f"{operation} {place}: {exc}")
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size_bytes: int
+    etag: str
+    mtime_ns: int
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _ExistingPart:
+    number: int
+    size: int
+    etag: str
+    checksum: str | None  # the service's checksum of our algorithm, if it returned one
+
+
+class S3Destination:
+    """One ``s3://bucket/prefix`` destination (see the module docstring).
+
+    Thread-safe: the engine's writer and committer threads use it at once; part uploads run
+    on its own bounded executor. ``close()`` stops the executor.
+    """
+
+    def __init__(
+        self,
+        url: S3Url,
+        settings: S3Settings | None = None,
+        *,
+        client: S3Client | None = None,
+    ) -> None:
+        self.url = url
+        self.settings = settings or S3Settings()
+        self.client: S3Client = client if client is not None else make_client(self.settings)
+        self.device = str(url)
+        self.endpoint = _redact_endpoint(self.settings.endpoint_url)
+        self.started_at = time.time()
+        self._checksum = checksum_function(self.settings.checksum)
+        self._conditional = self.settings.conditional_writes
+        self._slots = threading.BoundedSemaphore(self.settings.parallel_parts + 1)
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
+        )
+        self._lock = threading.Lock()
+
+    # -- what it promises -------------------------------------------------------------
+
+    @property
+    def conditional_create(self) -> bool:
+        """Whether "never overwrite" is atomic here (If-None-Match); False: a HEAD check just
+        before completing (another writer could create the key in between)."""
+        return self._conditional
+
+    def _conditional_refused(self) -> None:
+        with self._lock:
+            self._conditional = False
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    # -- preflight --------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Before the first byte: can we reach the service, does the bucket exist, may we
+        list and write there? Raises UsageError (exit 64) with one line naming the URL and
+        what to do. Writes nothing (no bucket, no object)."""
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        quick = make_client(
+            replace(self.settings, max_attempts=2, connect_timeout_s=5.0, read_timeout_s=15.0)
+        )
+        where = f"{self.url} ({self.endpoint})"
+        bucket = self.url.bucket
+        try:
+            quick.head_bucket(Bucket=bucket)
+            quick.list_objects_v2(Bucket=bucket, Prefix=self._state_key(""), MaxKeys=1)
+            quick.list_multipart_uploads(Bucket=bucket, Prefix=self.url.key(""), MaxUploads=1)
+        except NoCredentialsError:
+            raise UsageError(
+                f"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or name a profile (--s3-profile or AWS_PROFILE); "
+                "nothing was written"
+            ) from None
+        except ClientError as exc:
+            code, status = _error_code(exc)
+            if code in ("NoSuchBucket", "404") or status == 404:
+                raise UsageError(
+                    f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
+                    "never creates buckets) or fix the URL or --s3-endpoint; nothing was written"
+                ) from None
+            if code in (
+                "AccessDenied",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+                "403",
+                "401",
+            ) or status in (401, 403):
+                raise UsageError(
+                    f"{where}: access denied ({code or status}); check the credentials of the "
+                    "AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials) and the "
+                    "permissions listed in docs/s3.md; nothing was written"
+                ) from None
+            raise UsageError(
+                f"{where}: the service refused the check ({code or status}); nothing was written"
+            ) from None
+        except BotoCoreError as exc:
+            reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
+            raise UsageError(
+                f"{where}: the service {reason}; check the network and the endpoint "
+                "(--s3-endpoint or AWS_ENDPOINT_URL); nothing was written"
+            ) from None
+        finally:
+            quick.close()
+
+    # -- names --------------------------------------------------------------------------
+
+    def _state_key(self, name: str) -> str:
+        return self.url.key(f"{STATE_PREFIX}/{name}" if name else STATE_PREFIX)
+
+    def _record_key(self, key: str) -> str:
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+        return self.url.key(f"{UPLOADS_FOLDER}/{digest}.json")
+
+    def display(self, key: str) -> str:
+        return self.url.display(key)
+
+    def _error(self, exc: BaseException, operation: str, key: str) -> OSError:
+        return os_error(exc, operation, self.display(key), self.settings.endpoint_url)
+
+    # -- objects ------------------------------------------------------------------------
+
+    def stat_key(self, key: str) -> ObjectInfo | None:
+        """The object under *key*, None if there is none. Raises OSError."""
+        try:
+            head = self.client.head_object(Bucket=self.url.bucket, Key=key)
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._error(exc, "cannot look up", key) from exc
+        modified = head.get("LastModified")
+        return ObjectInfo(
+            key=key,
+            size_bytes=int(head.get("ContentLength", 0)),
+            etag=str(head.get("ETag", "")),
+            mtime_ns=int(modified.timestamp() * 1e9) if modified else 0,
+            metadata=dict(head.get("Metadata", {})),
+        )
+
+    def exists_key(self, key: str) -> bool:
+        return self.stat_key(key) is not None
+
+    def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object whose key starts with *prefix*, in key order. Raises OSError."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    modified = item.get("LastModified")
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size_bytes=int(item.get("Size", 0)),
+                        etag=str(item.get("ETag", "")),
+                        mtime_ns=int(modified.timestamp() * 1e9) if modified else 0,
+                        metadata={},
+                    )
+        except Exception as exc:
+            raise self._error(exc, "cannot list", prefix) from exc
+
+    def put_small(self, key: str, data: bytes, *, replace: bool = False) -> str:
+        """Store a small object (a manifest, a report) without overwriting unless *replace*;
+        returns its ETag. Raises OSError (FileExistsError if the key exists)."""
+        return self._put(key, data, metadata={}, replace=replace)
+
+    def _put(
+        self, key: str, data: bytes | bytearray, *, metadata: dict[str, str], replace: bool
+    ) -> str:
+        param, value = self._checksum(data)
+        attempts = max(1, self.settings.part_attempts)
+        for attempt in range(attempts):
+            conditional = not replace and self._conditional
+            if not replace and not conditional and self.exists_key(key):
+                raise FileExistsError(
+                    errno.EEXIST, f"cannot store {self.display(key)}: the key exists already"
+                )
+            extra: dict[str, Any] = {param: value}
+            if conditional:
+                extra["IfNoneMatch"] = "*"
+            try:
+                answer = self.client.put_object(
+                    Bucket=self.url.bucket,
+                    Key=key,
+                    Body=cast(bytes, data),  # botocore takes a bytearray as is
+                    Metadata=metadata,
+                    **extra,
+                )
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if conditional and (code == "NotImplemented" or status == 501):
+                    self._conditional_refused()
+                    continue
+                if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
+                    continue
+                raise self._error(exc, "cannot store", key) from exc
+            return str(answer.get("ETag", ""))
+        raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
+
+    def get_small(self, key: str) -> bytes | None:
+        """A small object's bytes, None if there is none. Raises OSError."""
+        try:
+            answer = self.client.get_object(Bucket=self.url.bucket, Key=key)
+            return answer["Body"].read()
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if status == 404 or code in ("NoSuchKey", "404"):
+                return None
+            raise self._error(exc, "cannot read", key) from exc
+
+    def delete_key(self, key: str, *, etag: str | None = None) -> None:
+        """Delete *key* (only if it still has *etag*, where given). Raises OSError."""
+        try:
+            if etag:
+                try:
+                    self.client.delete_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
+                    return
+                except Exception as exc:
+                    code, status = _error_code(exc)
+                    if code == "PreconditionFailed" or status == 412:
+                        return  # someone else's object now: not ours to delete
+                    if code != "NotImplemented" and status != 501:
+                        raise
+                info = self.stat_key(key)
+                if info is None or info.etag != etag:
+                    return
+            self.client.delete_object(Bucket=self.url.bucket, Key=key)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, "cannot delete", key) from exc
+
+    # -- uploads ------------------------------------------------------------------------
+
+    def open_upload(
+        self,
+        key: str,
+        size_bytes: int,
+        *,
+        replace: bool = False,
+        digests: dict[str, str] | None = None,
+    ) -> S3Upload:
+        """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
+        file's digests when known up front (stored as ``offload-<name>`` metadata).
+        Raises OSError."""
+        metadata = {MARKER_KEY: _RUN_TOKEN}
+        for name, value in (digests or {}).items():
+            metadata[f"offload-{name}"] = value
+        upload = S3Upload(self, key, size_bytes, metadata=metadata, replace=replace)
+        if upload.multipart:
+            upload.start()
+        return upload
+
+    def read_back(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
+        """Stream the object under *key* and hash it with *algorithms*; returns the digests
+        and the bytes read. Raises OSError."""
+        reader = S3ReadBack(self, key)
+        buffer = bytearray(8 * 1024 * 1024)
+        view = memoryview(buffer)
+        offset = 0
+        with MultiHasher(algorithms) as hasher:
+            try:
+                while True:
+                    n = reader.read_into(view, offset)
+                    if n == 0:
+                        break
+                    hasher.update(bytes(view[:n]))
+                    offset += n
+                    if n < len(view):
+                        break
+            finally:
+                reader.close()
+            return hasher.hexdigests(), offset
+
+    # -- resume records -----------------------------------------------------------------
+
+    def _load_record(self, key: str) -> dict[str, Any] | None:
+        raw = self.get_small(self._record_key(key))
+        if raw is None:
+            return None
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(record, dict) or record.get("key") != key:
+            return None
+        return record
+
+    def _save_record(self, key: str, record: dict[str, Any]) -> None:
+        body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        self._put(self._record_key(key), body, metadata={}, replace=True)
+
+    def _drop_record(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.url.bucket, Key=self._record_key(key))
+        except Exception:
+            pass  # a stale record is found and dropped by a later run
+
+    def _upload_in_progress(self, key: str, upload_id: str) -> bool:
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.url.bucket, Prefix=key):
+                for upload in page.get("Uploads", []):
+                    if upload.get("Key") == key and upload.get("UploadId") == upload_id:
+                        return True
+        except Exception as exc:
+            raise self._error(exc, "cannot list the uploads of", key) from exc
+        return False
+
+    def _existing_parts(self, key: str, upload_id: str) -> dict[int, _ExistingPart]:
+        param = self._checksum(b"")[0]
+        parts: dict[int, _ExistingPart] = {}
+        try:
+            paginator = self.client.get_paginator("list_parts")
+            for page in paginator.paginate(Bucket=self.url.bucket, Key=key, UploadId=upload_id):
+                for part in page.get("Parts", []):
+                    number = int(part["PartNumber"])
+                    raw = part.get(param) if param != "ContentMD5" else None
+                    parts[number] = _ExistingPart(
+                        number,
+                        int(part.get("Size", 0)),
+                        str(part.get("ETag", "")),
+                        str(raw) if raw else None,
+                    )
+        except Exception as exc:
+            raise self._error(exc, "cannot list the parts of", key) from exc
+        return parts
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        """Abort one upload and drop its record. Never raises."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
+        except Exception:
+            pass
+        self._drop_record(key)
+
+    def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
+        """Abort our uploads that will never be resumed; returns their keys.
+
+        Ours: recorded under ``.offload/uploads/``. Kept: those of keys this run is about to
+        write (``open_upload`` resumes them, or aborts them if they cannot be resumed), and
+        those younger than ``abandon_after_s`` (another run may be writing them). A record
+        whose upload the service no longer has is dropped. Raises OSError if the records
+        cannot be listed.
+        """
+        keep = set(keys_of_this_run)
+        aborted: list[str] = []
+        cutoff = self.started_at - self.settings.abandon_after_s
+        for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
+            raw = self.get_small(info.key)
+            try:
+                record = json.loads(raw or b"")
+                key, upload_id = str(record["key"]), str(record["upload_id"])
+                created = float(record.get("created_at", 0.0))
+            except (ValueError, KeyError, TypeError):
+                continue
+            if key in keep:
+                continue
+            if not self._upload_in_progress(key, upload_id):
+                self._drop_record(key)
+                continue
+            if created < cutoff:
+                self.abort_upload(key, upload_id)
+                aborted.append(key)
+        return aborted
+
+
+class S3Upload:
+    """One file on its way to one key (single PutObject or multipart; see the module
+    docstring). Used by one thread at a time (the writer, then the committer); its parts
+    upload on the destination's executor.
+
+    ``write`` buffers and hands full parts to the executor; ``complete`` sends what is left,
+    waits for every part and completes the upload, which publishes the object (without
+    replacing anything unless ``replace``). ``discard`` aborts an unfinished upload, or deletes
+    the object it completed (only while it is still ours: same ETag). Raises OSError.
+    """
+
+    def __init__(
+        self,
+        destination: S3Destination,
+        key: str,
+        size_bytes: int,
+        *,
+        metadata: dict[str, str],
+        replace: bool,
+    ) -> None:
+        self.destination = destination
+        self.key = key
+        self.size_bytes = size_bytes
+        self.metadata = metadata
+        self.replace = replace
+        settings = destination.settings
+        self.multipart = size_bytes > settings.single_put_max
+        self.part_size = part_size_for(size_bytes, settings) if self.multipart else size_bytes
+        self.upload_id: str | None = None
+        self.bytes_written = 0
+        self.etag: str | None = None  # of the completed object
+        self.completed = False
+        self.resumed_parts = 0  # parts found on the service and matched, not sent again
+        self._buffer: bytearray | None = None
+        self._fill = 0
+        self._next_part = 1
+        self._futures: list[Future[dict[str, Any]]] = []
+        self._existing: dict[int, _ExistingPart] = {}
+        self._single: bytearray | None = None
+
+    # -- writer side --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the multipart upload, or resume ours (same key and size) if the service
+        still has it."""
+        dest = self.destination
+        record = dest._load_record(self.key)
+        if record is not None:
+            upload_id = str(record.get("upload_id", ""))
+            same = (
+                record.get("size_bytes") == self.size_bytes
+                and record.get("part_size") == self.part_size
+                and record.get("checksum") == dest.settings.checksum
+            )
+            if same and upload_id and dest._upload_in_progress(self.key, upload_id):
+                self.upload_id = upload_id
+                self._existing = dest._existing_parts(self.key, upload_id)
+                return
+            if upload_id:
+                dest.abort_upload(self.key, upload_id)  # ours, but not resumable
+        extra: dict[str, Any] = {}
+        if dest.settings.checksum != "MD5":
+            extra["ChecksumAlgorithm"] = dest.settings.checksum
+        try:
+            created = dest.client.create_multipart_upload(
+                Bucket=dest.url.bucket, Key=self.key, Metadata=self.metadata, **extra
+            )
+        except Exception as exc:
+            raise dest._error(exc, "cannot start the upload of", self.key) from exc
+        self.upload_id = created["UploadId"]
+        try:
+            dest._save_record(
+                self.key,
+                {
+                    "key": self.key,
+                    "upload_id": self.upload_id,
+                    "size_bytes": self.size_bytes,
+                    "part_size": self.part_size,
+                    "checksum": dest.settings.checksum,
+                    "created_at": time.time(),
+                    "run": _RUN_TOKEN,
+                },
+            )
+        except OSError:
+            dest.abort_upload(self.key, self.upload_id)
+            self.upload_id = None
+            raise
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Append *data* (copied: the caller may reuse its buffer on return). Raises OSError,
+        also for a part that failed in the background."""
+        self._raise_failed_part()
+        view = memoryview(data).cast("B")
+        if self.bytes_written + len(view) > self.size_bytes:
+            raise OSError(
+                errno.EINVAL,
+                f"cannot upload {self.destination.display(self.key)}: the source gave more "
+                f"than its {self.size_bytes} bytes (changed while read?)",
+            )
+        if not self.multipart:
+            if self._single is None:
+                self._single = bytearray(self.size_bytes)
+            self._single[self.bytes_written : self.bytes_written + len(view)] = view
+            self.bytes_written += len(view)
+            if self.bytes_written == self.size_bytes:
+                self._submit_single()
+            return
+        position = 0
+        while position < len(view):
+            if self._buffer is None:
+                self._take_buffer()
+            assert self._buffer is not None
+            room = len(self._buffer) - self._fill
+            take = min(room, len(view) - position)
+            self._buffer[self._fill : self._fill + take] = view[position : position + take]
+            self._fill += take
+            position += take
+            self.bytes_written += take
+            if self._fill == len(self._buffer) or self.bytes_written == self.size_bytes:
+                self._submit_part()
+
+    def _take_buffer(self) -> None:
+        remaining = self.size_bytes - self.bytes_written
+        while not self.destination._slots.acquire(timeout=1.0):
+            self._raise_failed_part()
+        self._buffer = bytearray(min(self.part_size, remaining))
+        self._fill = 0
+
+    def _submit_single(self) -> None:
+        data, self._single = self._single, None
+        assert data is not None
+        dest = self.destination
+        while not dest._slots.acquire(timeout=1.0):
+            pass
+
+        def put() -> dict[str, Any]:
+            try:
+                etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
+                return {"ETag": etag}
+            finally:
+                dest._slots.release()
+
+        self._futures.append(dest._executor.submit(put))
+
+    def _submit_part(self) -> None:
+        buffer, self._buffer = self._buffer, None
+        assert buffer is not None
+        length, self._fill = self._fill, 0
+        number = self._next_part
+        self._next_part += 1
+        existing = self._existing.get(number)
+        dest = self.destination
+
+        def send() -> dict[str, Any]:
+            try:
+                return self._send_part(number, buffer, length, existing)
+            finally:
+                dest._slots.release()
+
+        try:
+            self._futures.append(dest._executor.submit(send))
+        except RuntimeError:
+            dest._slots.release()
+            raise OSError(errno.ECANCELED, "the destination was closed") from None
+
+    def _send_part(
+        self, number: int, buffer: bytearray, length: int, existing: _ExistingPart | None
+    ) -> dict[str, Any]:
+        dest = self.destination
+        body = buffer if length == len(buffer) else bytes(memoryview(buffer)[:length])
+        param, value = dest._checksum(body)
+        entry: dict[str, Any] = {"PartNumber": number}
+        if param != "ContentMD5":
+            entry[param] = value
+        if (
+            existing is not None
+            and existing.size == length
+            and self._matches(existing, body, value)
+        ):
+            entry["ETag"] = existing.etag
+            self.resumed_parts += 1
+            return entry
+        attempts = max(1, dest.settings.part_attempts)
+        for attempt in range(attempts):
+            try:
+                answer = dest.client.upload_part(
+                    Bucket=dest.url.bucket,
+                    Key=self.key,
+                    UploadId=str(self.upload_id),
+                    PartNumber=number,
+                    Body=cast(bytes, body),  # botocore takes a bytearray as is
+                    **{param: value},  # type: ignore[arg-type]
+                )
+            except Exception as exc:
+                code, _ = _error_code(exc)
+                if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
+                    continue  # the service saw other bytes than we sent: send them again
+                raise dest._error(exc, f"cannot upload part {number} of", self.key) from exc
+            entry["ETag"] = answer["ETag"]
+            return entry
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _matches(existing: _ExistingPart, body: bytes | bytearray, value: str) -> bool:
+        """Whether a part already on the service holds *body*: by the service's checksum of
+        our algorithm where it returned one, else by its ETag when that is the part's MD5
+        (as on AWS without SSE-KMS, MinIO, moto); anything else is sent again."""
+        if existing.checksum:
+            return existing.checksum == value
+        etag = existing.etag.strip('"')
+        if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag.lower()):
+            return hashlib.md5(body).hexdigest() == etag.lower()
+        return False
+
+    def _raise_failed_part(self) -> None:
+        for future in self._futures:
+            if future.done() and future.exception() is not None:
+                error = future.exception()
+                assert error is not None
+                raise error
+
+    # -- committer side -----------------------------------------------------------------
+
+    def complete(self) -> int:
+        """Send what is left, wait for every part, publish the object under its key (never
+        replacing unless ``replace``); returns the size stored. Raises OSError
+        (FileExistsError: the key exists)."""
+        dest = self.destination
+        if self.bytes_written != self.size_bytes:
+            raise OSError(
+                errno.EINVAL,
+                f"cannot upload {dest.display(self.key)}: got {self.bytes_written} of "
+                f"{self.size_bytes} bytes from the source (changed while read?)",
+            )
+        if not self.multipart:
+            if self.size_bytes == 0 and not self._futures:
+                self._single = bytearray()
+                self._submit_single()
+            answer = self._wait()[0]
+            self.etag = str(answer["ETag"])
+            self.completed = True
+            return self.bytes_written
+        if self._buffer is not None and self._fill:
+            self._submit_part()
+        parts = sorted(self._wait(), key=lambda part: int(part["PartNumber"]))
+        self._complete_multipart(parts)
+        dest._drop_record(self.key)
+        return self.bytes_written
+
+    def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
+        dest = self.destination
+        while True:
+            conditional = not self.replace and dest.conditional_create
+            if not self.replace and not conditional and dest.exists_key(self.key):
+                raise FileExistsError(
+                    errno.EEXIST,
+                    f"cannot publish {dest.display(self.key)}: the key exists already",
+                )
+            extra: dict[str, Any] = {"IfNoneMatch": "*"} if conditional else {}
+            try:
+                answer = dest.client.complete_multipart_upload(
+                    Bucket=dest.url.bucket,
+                    Key=self.key,
+                    UploadId=str(self.upload_id),
+                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+                    **extra,
+                )
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if conditional and (code == "NotImplemented" or status == 501):
+                    dest._conditional_refused()
+                    continue
+                raise dest._error(exc, "cannot complete the upload of", self.key) from exc
+            self.etag = str(answer.get("ETag", ""))
+            self.completed = True
+            return
+
+    def _wait(self) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        first: BaseException | None = None
+        for future in self._futures:
+            try:
+                results.append(future.result())
+            except BaseException as exc:
+                first = first or exc
+        self._futures = []
+        if first is not None:
+            if isinstance(first, OSError):
+                raise first
+            raise self.destination._error(first, "cannot upload", self.key) from first
+        return results
+
+    def discard(self) -> None:
+        """Abort an unfinished upload (its parts go), or delete the object this upload
+        completed while it is still ours. Never raises; safe more than once."""
+        dest = self.destination
+        for future in self._futures:
+            future.cancel()
+        self._futures = []
+        if self._buffer is not None:
+            self._buffer = None
+            dest._slots.release()
+        self._single = None
+        if self.completed and self.etag:
+            try:
+                dest.delete_key(self.key, etag=self.etag)
+            except OSError:
+                pass
+            self.completed = False
+        elif self.upload_id is not None:
+            dest.abort_upload(self.key, self.upload_id)
+        self.upload_id = None
+
+
+class S3ReadBack:
+    """A streamed GET of one object, read in order into the caller's buffers; a dropped
+    connection is resumed with a ranged GET of the same object version (If-Match on the ETag
+    of the first answer). ``read_into`` raises OSError."""
+
+    def __init__(self, destination: S3Destination, key: str) -> None:
+        self.destination = destination
+        self.key = key
+        self.etag: str | None = None
+        self._body: Any = None
+        self._position = 0
+
+    def _open(self, offset: int) -> None:
+        dest = self.destination
+        extra: dict[str, Any] = {}
+        if offset:
+            extra["Range"] = f"bytes={offset}-"
+        if self.etag:
+            extra["IfMatch"] = self.etag
+        try:
+            answer = dest.client.get_object(Bucket=dest.url.bucket, Key=self.key, **extra)
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if status == 416 or code == "InvalidRange":
+                self._body = None
+                self._position = offset
+                return
+            raise dest._error(exc, "cannot read back", self.key) from exc
+        self.etag = self.etag or str(answer.get("ETag", ""))
+        self._body = answer["Body"]
+        self._position = offset
+
+    def read_into(self, buffer: memoryview, offset: int) -> int:
+        from botocore.exceptions import BotoCoreError
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        require_boto3()
+        filled = 0
+        retries = self.destination.settings.max_attempts
+        at_end = False
+        while filled < len(buffer) and not at_end:
+            try:
+                if self._body is None or self._position != offset + filled:
+                    self._open(offset + filled)
+                    if self._body is None:
+                        break  # past the end
+                want = min(len(buffer) - filled, _GET_CHUNK)
+                data = self._body.read(want)
+            except (BotoCoreError, Urllib3Error, ConnectionError, TimeoutError) as exc:
+                self._close_body()
+                retries -= 1
+                if retries <= 0:
+                    raise self.destination._error(exc, "cannot read back", self.key) from exc
+                time.sleep(0.2)
+                continue
+            if not data:
+                at_end = True
+                break
+            buffer[filled : filled + len(data)] = data
+            filled += len(data)
+            self._position += len(data)
+        return filled
+
+    def _close_body(self) -> None:
+        if self._body is not None:
+            try:
+                self._body.close()
+            except Exception:
+                pass
+        self._body = None
+
+    def close(self) -> None:
+        self._close_body()

@@ -1,0 +1,169 @@
+"""Settings and the boto3 client of an S3 destination.
+
+boto3 is an optional dependency (``pip install 'offload-ai[s3]'``): it is imported here, lazily,
+the first time an ``s3://`` destination is used, so the core works without it.
+
+Credentials, region and profiles come from the standard AWS chain (environment variables,
+``~/.aws/config`` and ``~/.aws/credentials``, a named profile, instance roles...); offload-ai
+never reads, prints, logs or writes a secret itself. The endpoint of an S3-compatible service
+comes from ``--s3-endpoint`` or the standard ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``.
+Retries are botocore's "standard" mode, set explicitly (throttling such as 503 SlowDown,
+5xx, timeouts and dropped connections, with exponential backoff and jitter).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from offload.errors import UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+MiB = 1024 * 1024
+# S3's limits on multipart uploads.
+MIN_PART_SIZE = 5 * MiB
+MAX_PART_SIZE = 5 * 1024 * MiB
+MAX_PARTS = 10_000
+
+EXTRA_HINT = "install the s3 extra: pip install 'offload-ai[s3]'"
+
+# Part checksums the service checks on arrival: the request parameter and how to compute it.
+# CRC32 (zlib, several GB/s) is the default: every service with flexible checksums checks it.
+# SHA256 is stronger and slower; MD5 is the classic Content-MD5 header, for services without
+# flexible checksums. CRC32C needs awscrt (``pip install awscrt``).
+CHECKSUMS = ("CRC32", "CRC32C", "SHA256", "MD5")
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """How to reach the service and how to upload. Holds no secret (credentials stay in
+    botocore's chain); safe to print."""
+
+    endpoint_url: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    part_size: int = 8 * MiB  # grown per file so that a file needs at most MAX_PARTS parts
+    parallel_parts: int = 4  # parts in flight per destination (and buffers = this + 1)
+    single_put_max: int = 8 * MiB  # files up to this size go in one PutObject
+    checksum: str = "CRC32"
+    # Use If-None-Match: * on PutObject/CompleteMultipartUpload (atomic no-overwrite). Off, or
+    # refused by the service: a HEAD check before completing (racy; recorded as weaker).
+    conditional_writes: bool = True
+    max_attempts: int = 8  # botocore standard retries, per request
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+    # Our unfinished uploads of keys this run does not write are aborted once this old.
+    abandon_after_s: float = 24 * 3600.0
+    # Times a part the service refused for a bad checksum is sent again.
+    part_attempts: int = 3
+
+
+def settings_from_env(
+    env: Mapping[str, str],
+    *,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    **overrides: Any,
+) -> S3Settings:
+    """Settings from the CLI's values, falling back on the standard AWS variables
+    (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``)."""
+    endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    settings = S3Settings(
+        endpoint_url=endpoint or None,
+        profile=profile or env.get("AWS_PROFILE") or None,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        **overrides,
+    )
+    if settings.checksum not in CHECKSUMS:
+        raise UsageError(
+            f"unknown S3 part checksum {settings.checksum!r} (accepted: {', '.join(CHECKSUMS)})"
+        )
+    return settings
+
+
+def require_boto3() -> Any:
+    """Import boto3, or raise UsageError naming the extra to install."""
+    try:
+        import boto3
+    except ImportError:
+        raise UsageError(f"s3:// destinations need boto3: {EXTRA_HINT}") from None
+    return boto3
+
+
+def make_client(settings: S3Settings) -> S3Client:
+    """A thread-safe S3 client for *settings*. Raises UsageError for an unknown profile or
+    a malformed endpoint (nothing is sent over the network here)."""
+    boto3 = require_boto3()
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ProfileNotFound
+
+    try:
+        session = boto3.session.Session(profile_name=settings.profile)
+    except ProfileNotFound:
+        raise UsageError(
+            f"AWS profile {settings.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
+            "name an existing profile (--s3-profile or AWS_PROFILE)"
+        ) from None
+    config = Config(
+        retries={"mode": "standard", "max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout_s,
+        read_timeout=settings.read_timeout_s,
+        max_pool_connections=2 * settings.parallel_parts + 4,
+        # Path-style requests work on every S3-compatible service; AWS itself picks.
+        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+        # We compute and send the part checksums ourselves, and verify reads with our own
+        # hashes: botocore adds none of its own.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        user_agent_extra="offload-ai",
+    )
+    try:
+        client: S3Client = session.client(
+            "s3",
+            endpoint_url=settings.endpoint_url,
+            region_name=settings.region,
+            config=config,
+        )
+    except (BotoCoreError, ValueError) as exc:
+        raise UsageError(
+            f"cannot use the S3 endpoint {settings.endpoint_url!r}: {exc}; "
+            "give a URL such as https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"
+        ) from None
+    return client
+
+
+def part_size_for(size_bytes: int, settings: S3Settings) -> int:
+    """The part size for a file: the configured one, grown (in MiB) so that the file fits in
+    MAX_PARTS parts."""
+    size = max(settings.part_size, MIN_PART_SIZE)
+    needed = -(-size_bytes // MAX_PARTS)
+    if needed > size:
+        size = -(-needed // MiB) * MiB
+    return min(size, MAX_PART_SIZE)
+
+
+def checksum_function(name: str) -> Callable[[bytes | bytearray | memoryview], tuple[str, str]]:
+    """For a CHECKSUMS name: a function returning (request parameter, base64 value)."""
+    if name == "CRC32":
+        return lambda data: ("ChecksumCRC32", _b64(zlib.crc32(data).to_bytes(4, "big")))
+    if name == "SHA256":
+        return lambda data: ("ChecksumSHA256", _b64(hashlib.sha256(data).digest()))
+    if name == "MD5":
+        return lambda data: ("ContentMD5", _b64(hashlib.md5(data).digest()))
+    if name == "CRC32C":
+        try:
+            from awscrt import checksums
+        except ImportError:
+            raise UsageError("the CRC32C part checksum needs awscrt: pip install awscrt") from None
+        return lambda data: ("ChecksumCRC32C", _b64(checksums.crc32c(data).to_bytes(4, "big")))
+    raise UsageError(f"unknown S3 part checksum {name!r} (accepted: {', '.join(CHECKSUMS)})")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")

@@ -1,0 +1,82 @@
+"""``s3://bucket/prefix`` URLs: parsing, validation and the keys under a prefix.
+
+A destination URL names a bucket and an optional key prefix; every copy goes to
+``<prefix>/<relative path>``. Keys are the source's relative paths as they are (``/``-separated,
+no normalisation); S3 keys are at most 1,024 bytes of UTF-8.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from offload.errors import UsageError
+
+SCHEME = "s3://"
+MAX_KEY_BYTES = 1024
+# S3's bucket naming rules (3-63 characters; lower-case letters, digits, dots, hyphens;
+# starts and ends with a letter or digit). Services that allow more (legacy upper-case AWS
+# buckets) are rare; we refuse early rather than sign a request the service will refuse.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+
+def is_s3_url(text: str) -> bool:
+    """Whether a destination argument names an S3 location (``s3://...``)."""
+    return text.lower().startswith(SCHEME)
+
+
+@dataclass(frozen=True)
+class S3Url:
+    """A bucket and a key prefix (no leading or trailing ``/``; empty for the bucket's top)."""
+
+    bucket: str
+    prefix: str = ""
+
+    def __str__(self) -> str:
+        return f"{SCHEME}{self.bucket}/{self.prefix}" if self.prefix else f"{SCHEME}{self.bucket}"
+
+    def key(self, relative_path: str) -> str:
+        """The key of *relative_path* (``/``-separated) under this prefix."""
+        relative = relative_path.strip("/")
+        if not self.prefix:
+            return relative
+        return f"{self.prefix}/{relative}" if relative else self.prefix
+
+    def relative(self, key: str) -> str:
+        """The relative path of a key under this prefix (ValueError if it is not under it)."""
+        if not self.prefix:
+            return key
+        head = self.prefix + "/"
+        if not key.startswith(head):
+            raise ValueError(f"{key!r} is not under {self}")
+        return key[len(head) :]
+
+    def child(self, relative_path: str) -> S3Url:
+        """The URL of a folder below this one."""
+        return S3Url(self.bucket, self.key(relative_path))
+
+    def display(self, key: str) -> str:
+        """``s3://bucket/key`` for messages and reports."""
+        return f"{SCHEME}{self.bucket}/{key}"
+
+
+def parse_s3_url(text: str) -> S3Url:
+    """Parse ``s3://bucket[/prefix][/]``. Raises UsageError (exit 64) naming what is wrong."""
+    if not is_s3_url(text):
+        raise UsageError(f"{text!r} is not an s3:// URL (expected s3://bucket/prefix)")
+    rest = text[len(SCHEME) :]
+    bucket, _, prefix = rest.partition("/")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise UsageError(
+            f"{text}: {bucket!r} is not a valid bucket name (3-63 lower-case letters, digits, "
+            "dots and hyphens); write s3://bucket/prefix"
+        )
+    prefix = prefix.strip("/")
+    parts = prefix.split("/") if prefix else []
+    if any(part in ("", ".", "..") for part in parts):
+        raise UsageError(
+            f"{text}: the prefix has an empty, '.' or '..' component; write s3://bucket/a/b"
+        )
+    if len(prefix.encode("utf-8", "surrogateescape")) >= MAX_KEY_BYTES:
+        raise UsageError(f"{text}: the prefix is longer than S3's {MAX_KEY_BYTES}-byte keys")
+    return S3Url(bucket, prefix)

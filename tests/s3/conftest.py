@@ -1,0 +1,151 @@
+"""Fixtures of the S3 tests: a real S3 server process (moto's, behind the checksum gate of
+``support.s3server``) on a free loopback port, started once a session and stopped by its PID;
+a fault proxy in front of it per test; real boto3 clients.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("boto3")
+pytest.importorskip("moto")
+
+from offload.destinations.s3 import S3Destination
+from offload.destinations.s3config import S3Settings, make_client
+from offload.destinations.s3url import S3Url
+from support.tcpproxy import FaultProxy
+
+TESTS = Path(__file__).resolve().parents[1]
+ACCESS_KEY = "AKIAOFFLOADTEST00001"
+SECRET_KEY = "offload-test-secret-0000000000000000000"
+
+
+@dataclass
+class S3Server:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(extra_env: dict[str, str] | None = None) -> S3Server:
+    port = _free_port()
+    env = {**os.environ, **(extra_env or {})}
+    env["PYTHONPATH"] = str(TESTS) + os.pathsep + env.get("PYTHONPATH", "")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "support.s3server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the S3 test server exited at start")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return S3Server(port, process)
+        except OSError:
+            time.sleep(0.1)
+    stop_server(S3Server(port, process))
+    raise RuntimeError("the S3 test server did not start")
+
+
+def stop_server(server: S3Server) -> None:
+    if server.process.poll() is None:
+        os.kill(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(server.process.pid, signal.SIGKILL)
+            server.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = start_server()
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Credentials from the environment only: never the machine's ~/.aws."""
+    home = tmp_path_factory.mktemp("aws")
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server) -> str:
+    """A new, empty bucket on the server (made with a plain client, not the code under test)."""
+    name = f"t-{secrets.token_hex(6)}"
+    admin(s3_server.url).create_bucket(Bucket=name)
+    return name
+
+
+def admin(endpoint: str):  # type: ignore[no-untyped-def]
+    """A plain boto3 client straight to the server (no proxy), to set up and to inspect."""
+    return make_client(S3Settings(endpoint_url=endpoint, region="us-east-1", max_attempts=2))
+
+
+@pytest.fixture
+def proxy(s3_server: S3Server) -> Iterator[FaultProxy]:
+    fault_proxy = FaultProxy(s3_server.port)
+    try:
+        yield fault_proxy
+    finally:
+        fault_proxy.close()
+
+
+FAST = dict(
+    part_size=5 * 1024 * 1024,
+    single_put_max=1024 * 1024,
+    parallel_parts=3,
+    max_attempts=4,
+    connect_timeout_s=2.0,
+    read_timeout_s=5.0,
+)
+
+
+def destination(endpoint: str, bucket: str, prefix: str = "cards", **overrides: object):  # type: ignore[no-untyped-def]
+    settings = S3Settings(endpoint_url=endpoint, region="us-east-1", **{**FAST, **overrides})  # type: ignore[arg-type]
+    return S3Destination(S3Url(bucket, prefix), settings)
+
+
+def reset_auth(endpoint: str, count: str) -> None:
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        answer.read()

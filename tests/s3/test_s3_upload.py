@@ -1,0 +1,220 @@
+"""Uploads through a real S3 server process with real boto3: small, empty and multipart files,
+read back by a GET; part checksums really sent and checked; faults made for real by the proxy."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+
+import pytest
+import xxhash
+
+from offload.destinations.s3 import MARKER_KEY, S3Destination
+from s3.conftest import admin, destination
+from support.tcpproxy import FaultProxy
+
+MiB = 1024 * 1024
+
+
+def upload(
+    dest: S3Destination, key: str, data: bytes, *, chunk: int = MiB, **kwargs: object
+) -> int:
+    upload = dest.open_upload(key, len(data), **kwargs)  # type: ignore[arg-type]
+    try:
+        for start in range(0, len(data), chunk):
+            upload.write(memoryview(data)[start : start + chunk])
+        return upload.complete()
+    except BaseException:
+        upload.discard()
+        raise
+
+
+def stored(endpoint: str, bucket: str, key: str) -> bytes:
+    return admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, MiB, 12 * MiB + 7])
+def test_upload_and_read_back(s3_server, bucket, size: int) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(size)
+    dest = destination(s3_server.url, bucket)
+    key = dest.url.key("A001/clip.mov")
+    assert upload(dest, key, data) == size
+    assert stored(s3_server.url, bucket, "cards/A001/clip.mov") == data
+    digests, read = dest.read_back(key, ["xxh64", "md5"])
+    assert read == size
+    assert digests == {
+        "xxh64": xxhash.xxh64(data).hexdigest(),
+        "md5": hashlib.md5(data).hexdigest(),
+    }
+    head = admin(s3_server.url).head_object(Bucket=bucket, Key=key)
+    assert head["Metadata"][MARKER_KEY]
+    # Nothing else under the prefix: no partial object, no upload record left behind.
+    keys = [
+        o["Key"] for o in admin(s3_server.url).list_objects_v2(Bucket=bucket).get("Contents", [])
+    ]
+    assert keys == [key]
+    assert not admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads")
+    dest.close()
+
+
+def test_multipart_parts_in_parallel_and_digests_metadata(
+    s3_server, bucket, proxy: FaultProxy
+) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(23 * MiB)
+    dest = destination(proxy.url, bucket)
+    key = dest.url.key("big.mxf")
+    upload(dest, key, data, digests={"xxh64": xxhash.xxh64(data).hexdigest()})
+    # 5 parts of 5 MiB (the last 3 MiB) and the upload's resume record.
+    assert proxy.stats.methods.count("PUT") == 6
+    head = admin(s3_server.url).head_object(Bucket=bucket, Key=key)
+    assert head["Metadata"]["offload-xxh64"] == xxhash.xxh64(data).hexdigest()
+    assert head["ContentLength"] == len(data)
+    assert stored(s3_server.url, bucket, key) == data
+    dest.close()
+
+
+@pytest.mark.parametrize("checksum", ["CRC32", "SHA256", "MD5"])
+def test_corrupted_part_is_refused_by_the_server_and_sent_again(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy: FaultProxy, checksum: str
+) -> None:
+    data = os.urandom(11 * MiB)
+    dest = destination(proxy.url, bucket, checksum=checksum)
+    key = dest.url.key("clip.mov")
+    proxy.corrupt_next(1, min_body=MiB)  # one byte flipped in the first part on the wire
+    upload(dest, key, data)
+    assert proxy.stats.corrupted == 1
+    # The server refused the corrupted part (400 BadDigest) and we sent it again: the
+    # record, 3 parts, 1 part again.
+    assert proxy.stats.methods.count("PUT") == 5
+    assert stored(s3_server.url, bucket, key) == data
+    dest.close()
+
+
+def test_corrupted_small_object_is_refused_and_sent_again(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(300_000)
+    dest = destination(proxy.url, bucket)
+    proxy.corrupt_next(1)
+    upload(dest, dest.url.key("small.wav"), data)
+    assert proxy.stats.corrupted == 1 and proxy.stats.methods.count("PUT") == 2
+    assert stored(s3_server.url, bucket, "cards/small.wav") == data
+    dest.close()
+
+
+def test_a_part_corrupted_every_time_fails_the_file_and_leaves_nothing(
+    s3_server, bucket, proxy
+) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(7 * MiB)
+    dest = destination(proxy.url, bucket, parallel_parts=1)
+    proxy.corrupt_next(100, min_body=MiB)
+    with pytest.raises(OSError) as caught:
+        upload(dest, dest.url.key("clip.mov"), data)
+    assert caught.value.errno == errno.EBADMSG
+    assert "BadDigest" in str(caught.value) and "s3://" in str(caught.value)
+    client = admin(s3_server.url)
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket)
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    dest.close()
+
+
+def test_connection_cut_mid_part_is_retried(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(11 * MiB)
+    dest = destination(proxy.url, bucket)
+    proxy.cut_next(2 * MiB)  # both sockets closed 2 MiB into the first part
+    upload(dest, dest.url.key("clip.mov"), data)
+    assert proxy.stats.cut == 1
+    assert stored(s3_server.url, bucket, "cards/clip.mov") == data
+    dest.close()
+
+
+def test_slow_down_is_retried_with_backoff(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(6 * MiB)
+    dest = destination(proxy.url, bucket)
+    proxy.slow_down_next(2)
+    upload(dest, dest.url.key("clip.mov"), data)
+    assert proxy.stats.slowed == 2
+    assert stored(s3_server.url, bucket, "cards/clip.mov") == data
+    dest.close()
+
+
+def test_stalled_answer_times_out_and_is_retried(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(200_000)
+    dest = destination(proxy.url, bucket, read_timeout_s=1.0)
+    proxy.stall_next(3.0)
+    upload(dest, dest.url.key("clip.mov"), data)
+    assert proxy.stats.stalled == 1
+    assert stored(s3_server.url, bucket, "cards/clip.mov") == data
+    dest.close()
+
+
+def test_server_gone_for_good_is_a_destination_lost_error(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(11 * MiB)
+    dest = destination(proxy.url, bucket, max_attempts=2)
+    upload_ = dest.open_upload(dest.url.key("clip.mov"), len(data))
+    upload_.write(memoryview(data)[: 3 * MiB])
+    proxy.go_down()
+    with pytest.raises(OSError) as caught:
+        upload_.write(memoryview(data)[3 * MiB :])
+        upload_.complete()
+    upload_.discard()
+    assert caught.value.errno == errno.ENOTCONN
+    assert "s3://" in str(caught.value) and "cannot be reached" in str(caught.value)
+    dest.close()
+
+
+def test_existing_object_is_refused_atomically(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="cards/clip.mov", Body=b"someone else's")
+    client.put_object(Bucket=bucket, Key="cards/big.mov", Body=b"someone else's too")
+    dest = destination(proxy.url, bucket)
+    assert dest.conditional_create
+    with pytest.raises(FileExistsError):
+        upload(dest, "cards/clip.mov", os.urandom(1000))
+    with pytest.raises(FileExistsError):
+        upload(dest, "cards/big.mov", os.urandom(6 * MiB))
+    assert stored(s3_server.url, bucket, "cards/clip.mov") == b"someone else's"
+    assert stored(s3_server.url, bucket, "cards/big.mov") == b"someone else's too"
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    # Asked to replace: replaced.
+    data = os.urandom(6 * MiB)
+    upload(dest, "cards/big.mov", data, replace=True)
+    assert stored(s3_server.url, bucket, "cards/big.mov") == data
+    dest.close()
+
+
+def test_existing_object_refused_by_head_check_without_conditional_writes(
+    s3_server, bucket
+) -> None:  # type: ignore[no-untyped-def]
+    admin(s3_server.url).put_object(Bucket=bucket, Key="cards/big.mov", Body=b"x")
+    dest = destination(s3_server.url, bucket, conditional_writes=False)
+    assert not dest.conditional_create
+    with pytest.raises(FileExistsError):
+        upload(dest, "cards/big.mov", os.urandom(6 * MiB))
+    assert stored(s3_server.url, bucket, "cards/big.mov") == b"x"
+    dest.close()
+
+
+def test_object_corrupted_afterwards_is_found_by_the_read_back(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(7 * MiB)
+    dest = destination(s3_server.url, bucket)
+    upload(dest, "cards/clip.mov", data)
+    recorded = xxhash.xxh64(data).hexdigest()
+    assert dest.read_back("cards/clip.mov", ["xxh64"])[0]["xxh64"] == recorded
+    bad = bytearray(data)
+    bad[4 * MiB] ^= 1
+    admin(s3_server.url).put_object(Bucket=bucket, Key="cards/clip.mov", Body=bytes(bad))
+    digests, size = dest.read_back("cards/clip.mov", ["xxh64"])
+    assert size == len(data) and digests["xxh64"] != recorded
+    dest.close()
+
+
+def test_read_back_survives_a_cut_connection(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    data = os.urandom(9 * MiB)
+    upload(destination(s3_server.url, bucket), "cards/clip.mov", data)
+    dest = destination(proxy.url, bucket)
+    proxy.cut_answer_next(3 * MiB)  # the GET's connection closed 3 MiB into the object
+    reader_digests, size = dest.read_back("cards/clip.mov", ["xxh64"])
+    assert size == len(data) and reader_digests["xxh64"] == xxhash.xxh64(data).hexdigest()
+    assert proxy.stats.cut == 1
+    assert proxy.stats.methods.count("GET") == 2  # resumed with a ranged GET
+    dest.close()

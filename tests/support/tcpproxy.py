@@ -1,0 +1,257 @@
+"""A small TCP proxy between a client and an HTTP/1.1 server, for making network faults for real.
+
+It accepts connections, forwards requests and answers byte for byte, and on command:
+
+* ``cut_next(after_body_bytes)``: the next request that carries a body has both its sockets
+  closed after that many body bytes were forwarded (a connection lost mid-part);
+* ``corrupt_next(count)``: flips one byte in the body of the next *count* requests that carry
+  a body (the server sees other bytes than the client sent and checked);
+* ``slow_down_next(count)``: answers the next *count* requests itself with
+  ``503 SlowDown`` (as S3 does when throttling), without forwarding them;
+* ``stall_next(seconds)``: holds the next request for that long before forwarding it;
+* ``go_down()``: closes every connection and refuses new ones (the server gone for good).
+
+Requests are parsed only as far as needed (head, Content-Length); answers are forwarded raw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+_SLOW_DOWN = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+
+
+@dataclass
+class ProxyStats:
+    requests: int = 0
+    cut: int = 0
+    corrupted: int = 0
+    slowed: int = 0
+    stalled: int = 0
+    methods: list[str] = field(default_factory=list)
+
+
+class FaultProxy:
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self.port = self._listener.getsockname()[1]
+        self.stats = ProxyStats()
+        self._lock = threading.Lock()
+        self._cut: int | None = None
+        self._corrupt = 0
+        self._corrupt_min = 1
+        self._slow = 0
+        self._stall = 0.0
+        self._down = False
+        self._answer_cut: int | None = None
+        self._sockets: set[socket.socket] = set()
+        self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- commands --------------------------------------------------------------------------
+
+    def cut_next(self, after_body_bytes: int) -> None:
+        """Cut the next request whose body is longer than *after_body_bytes*."""
+        with self._lock:
+            self._cut = after_body_bytes
+
+    def corrupt_next(self, count: int = 1, *, min_body: int = 1) -> None:
+        """Flip a byte in the next *count* request bodies of at least *min_body* bytes."""
+        with self._lock:
+            self._corrupt = count
+            self._corrupt_min = min_body
+
+    def slow_down_next(self, count: int = 1) -> None:
+        with self._lock:
+            self._slow = count
+
+    def cut_answer_next(self, after_bytes: int) -> None:
+        """Cut the next connection whose answers pass *after_bytes* bytes (mid-download)."""
+        with self._lock:
+            self._answer_cut = after_bytes
+
+    def _take_answer_cut(self, forwarded: int) -> int | None:
+        with self._lock:
+            cut = self._answer_cut
+            if cut is None or forwarded <= cut:
+                return None
+            self._answer_cut = None
+            self.stats.cut += 1
+            return cut
+
+    def stall_next(self, seconds: float) -> None:
+        with self._lock:
+            self._stall = seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self._cut, self._corrupt, self._slow, self._stall = None, 0, 0, 0.0
+            self.stats = ProxyStats()
+
+    def go_down(self) -> None:
+        with self._lock:
+            self._down = True
+            sockets = list(self._sockets)
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        for sock in sockets:
+            _close(sock)
+
+    close = go_down
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                if self._down:
+                    _close(client)
+                    return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _track(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def _serve(self, client: socket.socket) -> None:
+        self._track(client)
+        try:
+            upstream = socket.create_connection(self.upstream)
+        except OSError:
+            _close(client)
+            return
+        self._track(upstream)
+        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+        buffered = b""
+        try:
+            while True:
+                head, buffered = _read_head(client, buffered)
+                if head is None:
+                    return
+                lines = head.split(b"\r\n")
+                method = lines[0].split(b" ", 1)[0].decode("latin-1")
+                length = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip())
+                with self._lock:
+                    self.stats.requests += 1
+                    self.stats.methods.append(method)
+                    slow = self._slow > 0
+                    if slow:
+                        self._slow -= 1
+                        self.stats.slowed += 1
+                    stall, self._stall = self._stall, 0.0
+                    if stall:
+                        self.stats.stalled += 1
+                    cut = corrupt = None
+                    if length and not slow:
+                        if self._cut is not None and length > self._cut:
+                            cut, self._cut = self._cut, None
+                            self.stats.cut += 1
+                        if self._corrupt > 0 and length >= self._corrupt_min:
+                            self._corrupt -= 1
+                            self.stats.corrupted += 1
+                            corrupt = True
+                if slow:
+                    # Read the body (unless the client waits for 100-continue), answer 503.
+                    expect = b"100-continue" in head.lower()
+                    if not expect:
+                        buffered = _skip(client, buffered, length)
+                    answer = (
+                        b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                        b"Content-Length: " + str(len(_SLOW_DOWN)).encode() + b"\r\n"
+                        b"Connection: close\r\n\r\n" + _SLOW_DOWN
+                    )
+                    client.sendall(answer)
+                    return
+                if stall:
+                    time.sleep(stall)
+                upstream.sendall(head + b"\r\n\r\n")
+                remaining = length
+                while remaining:
+                    if not buffered:
+                        buffered = client.recv(1024 * 1024)
+                        if not buffered:
+                            return
+                    piece, buffered = buffered[:remaining], buffered[remaining:]
+                    if corrupt:
+                        piece = bytes([piece[0] ^ 0xFF]) + piece[1:]
+                        corrupt = None
+                    if cut is not None:
+                        if len(piece) >= cut:
+                            upstream.sendall(piece[:cut])
+                            return  # both sockets closed below: lost mid-transfer
+                        cut -= len(piece)
+                    upstream.sendall(piece)
+                    remaining -= len(piece)
+        except OSError:
+            return
+        finally:
+            _close(client)
+            _close(upstream)
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        forwarded = 0
+        try:
+            while True:
+                data = source.recv(256 * 1024)
+                if not data:
+                    break
+                cut = self._take_answer_cut(forwarded + len(data))
+                if cut is not None:
+                    target.sendall(data[: max(0, cut - forwarded)])
+                    break  # both sockets closed below: lost mid-answer
+                target.sendall(data)
+                forwarded += len(data)
+        except OSError:
+            pass
+        finally:
+            _close(source)
+            _close(target)
+
+
+def _read_head(sock: socket.socket, buffered: bytes) -> tuple[bytes | None, bytes]:
+    while b"\r\n\r\n" not in buffered:
+        data = sock.recv(65536)
+        if not data:
+            return None, b""
+        buffered += data
+    head, _, rest = buffered.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def _skip(sock: socket.socket, buffered: bytes, length: int) -> bytes:
+    while len(buffered) < length:
+        data = sock.recv(1024 * 1024)
+        if not data:
+            return b""
+        buffered += data
+    return buffered[length:]
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
