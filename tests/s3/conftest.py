@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,11 +140,3 @@ FAST = dict(
 def destination(endpoint: str, bucket: str, prefix: str = "cards", **overrides: object):  # type: ignore[no-untyped-def]
     settings = S3Settings(endpoint_url=endpoint, region="us-east-1", **{**FAST, **overrides})  # type: ignore[arg-type]
     return S3Destination(S3Url(bucket, prefix), settings)
-
-
-def reset_auth(endpoint: str, count: str) -> None:
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=count.encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        answer.read()

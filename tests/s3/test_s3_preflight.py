@@ -1,0 +1,204 @@
+"""The preflight of an S3 destination: one clear line naming the URL and what to do, raised as
+UsageError (exit 64) before the first byte, nothing written. Credentials are really checked:
+a second moto server with its IAM authentication on (signatures verified with the secret)."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from offload.destinations.s3config import S3Settings, make_client, require_boto3, settings_from_env
+from offload.destinations.s3url import S3Url, parse_s3_url
+from offload.errors import ExitCode, UsageError
+from s3.conftest import S3Server, admin, destination, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def auth_server() -> Iterator[tuple[S3Server, str, str]]:
+    """A server that checks credentials; yields it and a valid key id and secret."""
+    # The first 4 requests (the set-up below) are not authenticated; every later one is.
+    server = start_server({"INITIAL_NO_AUTH_ACTION_COUNT": "4"})
+    try:
+        import boto3
+
+        setup = boto3.client(
+            "iam",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="setup",
+            aws_secret_access_key="setup",
+        )
+        setup.create_user(UserName="dit")
+        setup.put_user_policy(
+            UserName="dit",
+            PolicyName="s3",
+            PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+            '"Action":"s3:*","Resource":"*"}]}',
+        )
+        key = setup.create_access_key(UserName="dit")["AccessKey"]
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+        s3.create_bucket(Bucket="rushes")
+        yield server, key["AccessKeyId"], key["SecretAccessKey"]
+    finally:
+        stop_server(server)
+
+
+def _nothing_written(server_url: str, bucket: str) -> None:
+    client = admin(server_url)
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket)
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_valid_credentials_pass(auth_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    dest = destination(server.url, "rushes")
+    dest.check()
+    dest.close()
+
+
+@pytest.mark.parametrize("wrong", ["secret", "key id"])
+def test_wrong_credentials_one_line_exit_64(auth_server, monkeypatch, wrong: str) -> None:  # type: ignore[no-untyped-def]
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id if wrong == "secret" else "AKIANOBODY0000000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret" if wrong == "secret" else secret)
+    dest = destination(server.url, "rushes")
+    with pytest.raises(UsageError) as caught:
+        dest.check()
+    message = str(caught.value)
+    assert caught.value.exit_code is ExitCode.USAGE
+    assert "\n" not in message
+    assert message.startswith("s3://rushes/cards (") and "access denied" in message
+    assert "nothing was written" in message
+    assert secret not in message and "not-the-secret" not in message
+    dest.close()
+
+
+def test_missing_bucket(s3_server) -> None:  # type: ignore[no-untyped-def]
+    dest = destination(s3_server.url, "no-such-bucket")
+    with pytest.raises(UsageError) as caught:
+        dest.check()
+    message = str(caught.value)
+    assert "\n" not in message and "s3://no-such-bucket/cards" in message
+    assert "does not exist" in message and "never creates buckets" in message
+    buckets = [b["Name"] for b in admin(s3_server.url).list_buckets()["Buckets"]]
+    assert "no-such-bucket" not in buckets
+    dest.close()
+
+
+def test_no_network(s3_server) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dest = destination(f"http://127.0.0.1:{port}", "rushes")
+    with pytest.raises(UsageError) as caught:
+        dest.check()
+    message = str(caught.value)
+    assert "\n" not in message and "s3://rushes/cards" in message
+    assert "cannot be reached" in message and "--s3-endpoint" in message
+    dest.close()
+
+
+def test_check_of_a_good_destination_writes_nothing(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    dest = destination(s3_server.url, bucket)
+    dest.check()
+    _nothing_written(s3_server.url, bucket)
+    dest.close()
+
+
+def test_unknown_profile(s3_server) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UsageError, match="profile 'nope'"):
+        make_client(S3Settings(endpoint_url=s3_server.url, profile="nope"))
+
+
+def test_profile_from_aws_config(s3_server, bucket, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from s3.conftest import ACCESS_KEY, SECRET_KEY
+
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[dit]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    settings = settings_from_env(
+        {"AWS_ENDPOINT_URL": s3_server.url, "AWS_PROFILE": "dit", "AWS_REGION": "us-east-1"}
+    )
+    assert settings.endpoint_url == s3_server.url and settings.profile == "dit"
+    from offload.destinations.s3 import S3Destination
+
+    dest = S3Destination(S3Url(bucket, "x"), settings)
+    dest.check()
+    dest.close()
+
+
+def test_endpoint_precedence() -> None:
+    env = {"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_S3": "http://b"}
+    assert settings_from_env(env).endpoint_url == "http://b"
+    assert settings_from_env(env, endpoint_url="http://c").endpoint_url == "http://c"
+    assert settings_from_env({}).endpoint_url is None
+
+
+@pytest.mark.parametrize(
+    ("text", "bucket", "prefix"),
+    [
+        ("s3://rushes", "rushes", ""),
+        ("s3://rushes/", "rushes", ""),
+        ("s3://rushes/day 1/A001/", "rushes", "day 1/A001"),
+    ],
+)
+def test_parse_urls(text: str, bucket: str, prefix: str) -> None:
+    url = parse_s3_url(text)
+    assert (url.bucket, url.prefix) == (bucket, prefix)
+    assert url.key("C/clip.mov") == (f"{prefix}/C/clip.mov" if prefix else "C/clip.mov")
+
+
+@pytest.mark.parametrize(
+    "text", ["s3://", "s3://UPPER/x", "s3://a/x", "s3://ok-bucket/a//b", "s3://ok/../x", "/local"]
+)
+def test_bad_urls(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_s3_url(text)
+
+
+def test_without_boto3_one_line_names_the_extra(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    real_import = builtins.__import__
+
+    def no_boto3(name: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "boto3" or name.startswith("boto3."):
+            raise ImportError("No module named 'boto3'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "boto3", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_boto3)
+    with pytest.raises(UsageError) as caught:
+        require_boto3()
+    assert "offload-ai[s3]" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_core_imports_without_boto3() -> None:
+    """The core (CLI, engine, the s3 modules themselves) imports with boto3 unavailable."""
+    code = (
+        "import sys; sys.modules['boto3'] = None; sys.modules['botocore'] = None\n"
+        "import offload, offload.cli.offload, offload.destinations.s3, offload.card\n"
+        "from offload.destinations.s3config import require_boto3\n"
+        "try:\n    require_boto3()\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    assert out.startswith("UsageError s3:// destinations need boto3") and "offload-ai[s3]" in out
