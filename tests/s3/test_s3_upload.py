@@ -218,3 +218,33 @@ def test_read_back_survives_a_cut_connection(s3_server, bucket, proxy) -> None: 
     assert proxy.stats.cut == 1
     assert proxy.stats.methods.count("GET") == 2  # resumed with a ranged GET
     dest.close()
+
+
+def test_keep_both_picks_a_free_key(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="cards/A/clip.mov", Body=b"1")
+    client.put_object(Bucket=bucket, Key="cards/A/clip (1).mov", Body=b"2")
+    dest = destination(s3_server.url, bucket)
+    assert dest.free_key("cards/A/clip.mov") == "cards/A/clip (2).mov"
+    assert dest.free_key("cards/A/other.mov") == "cards/A/other.mov"
+    dest.close()
+
+
+def test_memory_is_bounded_by_the_part_buffers(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    """60 MiB through 5 MiB parts, 2 in flight: the upload holds at most 3 buffers (+ the
+    copy of a short last part), however fast the source is."""
+    import tracemalloc
+
+    dest = destination(s3_server.url, bucket, parallel_parts=2)
+    chunk = os.urandom(MiB)
+    tracemalloc.start()
+    try:
+        upload_ = dest.open_upload("cards/big.mov", 60 * MiB)
+        for _ in range(60):
+            upload_.write(chunk)
+        upload_.complete()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 5 * MiB + 4 * MiB, peak / MiB
+    dest.close()

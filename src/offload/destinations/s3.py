@@ -60,7 +60,7 @@ from offload.destinations.s3config import (
     part_size_for,
     require_boto3,
 )
-from offload.destinations.s3url import S3Url
+from offload.destinations.s3url import S3Url, keep_both_key
 from offload.errors import UsageError
 from offload.hashing.multihasher import MultiHasher
 
@@ -315,6 +315,18 @@ class S3Destination:
 
     def exists_key(self, key: str) -> bool:
         return self.stat_key(key) is not None
+
+    def free_key(self, key: str) -> str:
+        """*key* if nothing is stored there, else the first free ``name (n).ext`` (keep-both;
+        a key cannot change once its upload started, so it is chosen before). Raises
+        OSError (FileExistsError when no name is free)."""
+        candidate, attempt = key, 0
+        while self.exists_key(candidate):
+            attempt += 1
+            if attempt > 9999:
+                raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
+            candidate = keep_both_key(key, attempt)
+        return candidate
 
     def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
         """Every object whose key starts with *prefix*, in key order. Raises OSError."""

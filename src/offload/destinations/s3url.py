@@ -80,3 +80,13 @@ def parse_s3_url(text: str) -> S3Url:
     if len(prefix.encode("utf-8", "surrogateescape")) >= MAX_KEY_BYTES:
         raise UsageError(f"{text}: the prefix is longer than S3's {MAX_KEY_BYTES}-byte keys")
     return S3Url(bucket, prefix)
+
+
+def keep_both_key(key: str, attempt: int) -> str:
+    """``a/clip.mov`` → ``a/clip (1).mov`` (attempt 1), ``a/clip (2).mov`` ... (as for files)."""
+    folder, _, name = key.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = name, ""
+    renamed = f"{stem} ({attempt}).{suffix}" if suffix else f"{stem} ({attempt})"
+    return f"{folder}/{renamed}" if folder else renamed
