@@ -296,7 +296,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     cancel = CancelToken()
     with cancel_on_signals(env, cancel):
         if live:
-            with LiveView(model, console):
+            with LiveView(model, console, cancel=cancel):
                 report = run_offload(plan, sink=sink, cancel=cancel)
         else:
             report = run_offload(plan, sink=sink, cancel=cancel)
