@@ -251,7 +251,7 @@ def run_offload(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(plan, report, plan.options.manifests)
+    report.manifests = write_manifests(plan, report, plan.options.manifests, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost:
