@@ -22,14 +22,14 @@ from offload.errors import UsageError
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.histories import (
+    CardHistory,
     ManifestOptions,
     ManifestResult,
+    check_card_history,
     reference_formats,
-    source_references,
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry
-from offload.manifest import ASCMHL_FOLDER
 from offload.options import CopyOptions
 from offload.plan import (
     DestinationPlan,
@@ -80,6 +80,9 @@ class OffloadPlan:
     # The card carries its own ASC MHL history (looked at once, before copying: a card that
     # dies during the offload must not turn the manifest step into a crash).
     source_has_history: bool = False
+    # The card's own history as checked (None: the source is one file): its
+    # ``missing_from_card`` lists what the history records and the card no longer has.
+    card_history: CardHistory | None = None
 
     @property
     def bytes_to_copy(self) -> int:
@@ -144,7 +147,10 @@ def plan_offload(
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
-    references = {} if tree.root_is_file else source_references(source_path)
+    card_history = None if tree.root_is_file else check_card_history(source_path)
+    references = card_history.references if card_history is not None else {}
+    if card_history is not None and card_history.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
         if extra:
@@ -198,9 +204,17 @@ def plan_offload(
                 references.get(source_file.relative_path, {}),
             )
         )
-    has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
+    has_history = card_history is not None and card_history.trusted
     return OffloadPlan(
-        source_path, tree, plans, checked, tasks, options, ledgers, source_has_history=has_history
+        source_path,
+        tree,
+        plans,
+        checked,
+        tasks,
+        options,
+        ledgers,
+        source_has_history=has_history,
+        card_history=card_history,
     )
 
 
