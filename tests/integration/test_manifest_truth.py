@@ -13,11 +13,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from offload.card import plan_offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Local reports of every run here (subprocesses inherit it) go below tmp_path."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "r"))
+    return tmp_path / "r"
 
 
 def offload_cli(*argv: str) -> tuple[int, str, str]:
@@ -172,11 +181,11 @@ def test_verify_a_symlink_loop_and_a_dangling_link_subprocess(tmp_path: Path) ->
     root = offloaded(tmp_path)
     os.symlink("loop", root / "CLIPS" / "loop")
     os.symlink("../nowhere/at/all", root / "META" / "gone.xml")
-    result = run_offload("verify", "--report-dir", tmp_path / "r", root)
+    result = run_offload("verify", root)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stderr
     assert "CLIPS/loop" in result.stderr and "META/gone.xml" in result.stderr
-    result = run_offload("verify", "--json", "--report-dir", tmp_path / "r", root)
+    result = run_offload("verify", "--json", root)
     data = json.loads(result.stdout)
     assert data["dangling"] == ["CLIPS/loop", "META/gone.xml"] and data["exit_code"] == 0
 
@@ -206,7 +215,7 @@ def test_verify_nested_histories_subprocess(tmp_path: Path) -> None:
         )
         assert code == 0, err
     assert (dest / "ascmhl").is_dir() and (dest / card.name / "ascmhl").is_dir()
-    result = run_offload("verify", "--json", "--report-dir", tmp_path / "r", dest)
+    result = run_offload("verify", "--json", dest)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
@@ -222,9 +231,9 @@ def test_verify_nested_histories_subprocess(tmp_path: Path) -> None:
     )
     # damage inside the nested history is found and named with its full path
     (dest / card.name / "META" / "sidecar.xml").write_bytes(b"<XML/>")
-    result = run_offload("verify", "--report-dir", tmp_path / "r", dest)
+    result = run_offload("verify", dest)
     assert result.returncode == 11 and f"{card.name}/META/sidecar.xml" in result.stderr
-    result = run_offload("verify", "--append", "--report-dir", tmp_path / "r", dest)
+    result = run_offload("verify", "--append", dest)
     assert (
         result.returncode == 64 and "nested" in result.stderr and "Traceback" not in result.stderr
     )
@@ -234,7 +243,7 @@ def test_verify_json_into_a_closed_pipe(tmp_path: Path) -> None:
     root = offloaded(tmp_path)
     # `offload verify --json ROOT | head -0`: the reader is gone before the first byte
     process = subprocess.Popen(
-        [OFFLOAD, "verify", "--json", "--report-dir", str(tmp_path / "r"), str(root)],
+        [OFFLOAD, "verify", "--json", str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -298,7 +307,7 @@ def test_a_forged_card_history_is_not_trusted(judge: AscmhlJudge, tmp_path: Path
     card = small_card(tmp_path / "cards")
     forge(card, judge)
     # verify: a distinct exit code and a clear message, no MISSING line for the forged path
-    result = run_offload("verify", "--report-dir", tmp_path / "r", card)
+    result = run_offload("verify", card)
     assert result.returncode == 31, result.stdout + result.stderr
     assert "broken or forged" in result.stderr and "../../etc/A001C002.mov" in result.stderr
     assert "MISSING" not in result.stderr and "Traceback" not in result.stderr
@@ -350,7 +359,7 @@ def test_verify_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     for argv, wanted in ((["verify"], True), (["verify", "--json"], False)):
         primary, secondary = pty.openpty()
         process = subprocess.Popen(
-            [OFFLOAD, *argv, "--report-dir", str(tmp_path / "r"), str(root)],
+            [OFFLOAD, *argv, str(root)],
             stdout=subprocess.PIPE,
             stderr=secondary,
             env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
