@@ -52,7 +52,7 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
-from offload.manifest.xmltext import check_xml_string
+from offload.manifest.xmltext import check_xml_string, xml_safe
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.results import GOOD_STATUSES, DestinationStatus
 
@@ -280,7 +280,9 @@ def _write_on_destination(
             if source_has_history:
                 outcome.written.extend(str(p) for p in copy_history(plan.source, root))
             # The legacy MHL (written next to it) is not card content.
-            legacy = [f"{root.name}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
+            legacy = (
+                [f"{xml_safe(root.name, '?')}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
+            )
             outcome.written.append(
                 str(
                     write_generation(

@@ -383,3 +383,23 @@ def test_verify_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
         assert ("verify" in seen and "files" in seen) is wanted, seen
         if not wanted:
             json.loads(out)
+
+
+def test_a_card_whose_own_name_is_not_utf8_keeps_its_history(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    card_bytes = os.fsencode(cards) + b"/A00\xe9"
+    os.makedirs(card_bytes + b"/CLIPS")
+    with open(card_bytes + b"/CLIPS/C001.mov", "wb") as handle:
+        handle.write(os.urandom(10_000))
+    card = Path(os.fsdecode(card_bytes))
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", "both"))
+    assert code == 0, err
+    root = dest / card.name
+    manifests = list((root / "ascmhl").glob("*.mhl"))
+    assert [m.name.startswith("0001_A00_") for m in manifests] == [True]
+    assert recorded_paths(root) == {"CLIPS/C001.mov"}
+    result = run_offload("verify", root)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr

@@ -44,6 +44,7 @@ from offload.histories import ManifestOptions, printable_name
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER, VerifyReport
 from offload.manifest.atomic import write_file_atomically
+from offload.manifest.xmltext import xml_safe
 from offload.verification import VerifyExit, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
@@ -247,7 +248,7 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
     """Write ``verify_<root>_<stamp>Z[_N].json`` and its ``.csv``; never over an existing
     report. Returns the JSON's path. Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = printable_name(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
+    name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
     stem = f"verify_{name}_{datetime.fromtimestamp(started, UTC):%Y-%m-%d_%H%M%S}Z"
     for attempt in range(1, 1000):
         base = stem if attempt == 1 else f"{stem}_{attempt}"
@@ -383,12 +384,12 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         _write_stdout(env, json_text(data, indent=2))
         return code
     if error is not None:
-        for line in error.splitlines():
+        for line in printable_name(error).splitlines():
             env.error(line)
     if report is not None:
         _print_human(env, report, bypassed)
     if data["report"] is not None:
-        print(f"Report: {data['report']}", file=env.stderr)
+        print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
 
 
@@ -415,13 +416,24 @@ def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
             f"{printable_name(str(where / path))}"
         )
     for folder in report.nested:
-        env.warning(f"nested ASC MHL history {where / folder}: checked against its own history")
-    nested = f", {len(report.nested)} nested histories" if report.nested else ""
+        env.warning(
+            f"nested ASC MHL history {printable_name(str(where / folder))}: checked against "
+            "its own history"
+        )
+    nested = (
+        f", {len(report.nested)} nested {'history' if len(report.nested) == 1 else 'histories'}"
+        if report.nested
+        else ""
+    )
     _write_stdout(
         env,
-        f"{where}: {len(report.verified)} OK, {len(report.changed)} changed, "
+        f"{printable_name(str(where))}: {len(report.verified)} OK, {len(report.changed)} changed, "
         f"{len(report.missing)} missing, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable (against {report.reference}{nested}; "
         f"{bypassed} files read from the media)"
-        + (f"\nRecorded in {report.generation}" if report.generation is not None else ""),
+        + (
+            f"\nRecorded in {printable_name(str(report.generation))}"
+            if report.generation is not None
+            else ""
+        ),
     )
