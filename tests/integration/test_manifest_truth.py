@@ -8,9 +8,11 @@ import io
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.manifest import hash_file_plain, read_history, verify_tree
 from support.ascmhl_judge import AscmhlJudge
+from support.faultyfs import FaultyFS
 
 
 @pytest.fixture(autouse=True)
@@ -403,3 +406,32 @@ def test_a_card_whose_own_name_is_not_utf8_keeps_its_history(tmp_path: Path) -> 
     result = run_offload("verify", root)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.fault
+def test_verify_interrupted_exits_130_with_a_report(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = small_card(tmp_path / "cards")
+    backing = tmp_path / "disk"
+    code, err = copy(tmp_path, card, backing)
+    assert code == 0, err
+    fs = faulty_fs(backing=backing)
+    rule = fs.stall("read", path="A001/CLIPS/A001C001.mov")
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", str(fs.mountpoint / card.name)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled(rule)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release(rule)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    reports = list((tmp_path / "r").glob("verify_*.json"))
+    assert [json.loads(p.read_text())["exit_code"] for p in reports] == [130]
