@@ -435,3 +435,36 @@ def test_verify_interrupted_exits_130_with_a_report(
     assert "interrupted" in err and "Traceback" not in err
     reports = list((tmp_path / "r").glob("verify_*.json"))
     assert [json.loads(p.read_text())["exit_code"] for p in reports] == [130]
+
+
+def test_a_card_history_with_a_file_symlink_is_carried_and_continued(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = small_card(tmp_path / "cards")
+    os.symlink("../META/sidecar.xml", card / "CLIPS" / "sidecar-link.xml")
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    assert "CLIPS/sidecar-link.xml" in recorded_paths(card)  # ascmhl lists it as a file
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest)
+    assert code == 0, err
+    assert "does not match" not in err
+    root = dest / card.name
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    newest = sorted((root / "ascmhl").glob("*.mhl"))[-1].read_text()
+    assert 'action="failed"' not in newest and "sidecar-link.xml" in newest
+    for result in (judge.diff(root), judge.verify(root), judge.verify(root, directory_hashes=True)):
+        assert result.clean, result.describe()
+    assert run_offload("verify", root).returncode == 0
+
+
+def test_ledger_verify_of_a_copy_with_a_file_symlink(tmp_path: Path) -> None:
+    card = small_card(tmp_path / "cards")
+    os.symlink("A001C002.mov", card / "CLIPS" / "latest.mov")
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", "none"))
+    assert code == 0, err
+    result = run_offload("verify", "--json", dest / card.name)
+    data = json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data["reference"] == "ledger" and data["extra"] == []
