@@ -4,9 +4,10 @@ For each destination that was not lost: carry the source card's own ``ascmhl/`` 
 (if any), then append a ``transfer`` generation (when this run copied anything there) listing
 every file verified on this destination, now or by an earlier run (those with the digests and
 the date of that verification, from the ledger), so that its folder hashes describe complete
-folders; and/or write a legacy MHL. Nothing is re-read:
-the digests are the copy's in-flight digests, every one of which was matched against the
-read-back. Failures here never touch the copies; they are reported per destination.
+folders; and/or write a legacy MHL. Copied files are not re-read: their digests are the
+copy's in-flight digests, every one of which was matched against the read-back (only what
+symlinks lead to is read here, see below). Failures here never touch the copies; they are
+reported per destination.
 
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:

@@ -379,7 +379,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         try:
             write_report(args.report_dir or default_report_dir(), root, data, started)
         except OSError as exc:
-            env.error(f"cannot write the verify report: {exc}")
+            data["report"] = None
+            env.error(f"cannot write the verify report: {printable_name(str(exc))}")
     if args.json:
         _write_stdout(env, json_text(data, indent=2))
         return code
