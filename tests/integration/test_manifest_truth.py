@@ -468,3 +468,15 @@ def test_ledger_verify_of_a_copy_with_a_file_symlink(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
     assert data["reference"] == "ledger" and data["extra"] == []
+
+
+def test_verify_append_with_a_name_that_is_not_utf8(judge: AscmhlJudge, tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    with open(os.fsencode(root / "META") + b"/new\xff.xml", "wb") as handle:
+        handle.write(b"added later")
+    result = run_offload("verify", "--append", root)
+    assert result.returncode == 21, result.stderr  # new, and said so; the check is recorded
+    assert "Traceback" not in result.stderr and "new\\xff.xml" in result.stderr
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    info = judge.info(root)
+    assert info.returncode == 0, info.describe()

@@ -44,6 +44,7 @@ from offload.manifest.history import ASCMHL_FOLDER, History, read_history
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.model import CreatorInfo, ManifestFile
+from offload.manifest.xmltext import check_xml_string
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -328,15 +329,16 @@ def verify_tree(
     generation: Path | None = None
     if append_generation and not unreadable:
         assert creator is not None
+        # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
         generation = write_generation(
             root,
-            good,
-            directories=folders,
+            [f for f in good if _xml_can_hold(f.relative_path)],
+            directories=[f for f in folders if _xml_can_hold(f)],
             creator=creator,
             process="in-place",
             ignore_patterns=ignore_patterns,
             now=now,
-            failed=bad,
+            failed=[f for f in bad if _xml_can_hold(f.relative_path)],
             hash_formats=generation_formats,
         )
     report = VerifyReport(
@@ -352,6 +354,14 @@ def verify_tree(
         nested=tuple(tree.nested),
     )
     return _merge(report, nested_reports)
+
+
+def _xml_can_hold(path: str) -> bool:
+    try:
+        check_xml_string(path, "path")
+    except UnsupportedTreeError:
+        return False
+    return True
 
 
 def _below_any(path: str, folders: Sequence[str]) -> bool:
