@@ -480,3 +480,16 @@ def test_verify_append_with_a_name_that_is_not_utf8(judge: AscmhlJudge, tmp_path
     assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
     info = judge.info(root)
     assert info.returncode == 0, info.describe()
+
+
+def test_a_forged_legacy_mhl_is_not_trusted(tmp_path: Path) -> None:
+    card = small_card(tmp_path / "cards")
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", "legacy"))
+    assert code == 0, err
+    root = dest / card.name
+    legacy = next(root.glob("*.mhl"))
+    legacy.write_text(legacy.read_text().replace(">META/sidecar.xml<", ">../../sidecar.xml<"))
+    result = run_offload("verify", "--mhl-file", legacy, root)
+    assert result.returncode == 31, result.stdout + result.stderr
+    assert "broken or forged" in result.stderr and "MISSING" not in result.stderr

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from offload.manifest.errors import (
     UnsupportedTreeError,
     UntrustedHistoryError,
 )
-from offload.manifest.history import ASCMHL_FOLDER, History, read_history
+from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.model import CreatorInfo, ManifestFile
@@ -466,6 +467,15 @@ def _verify_legacy(
         raise ValueError(f"{legacy_mhl} is not inside {root}")
     prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    escaping = sorted(
+        e.path for e in hash_list.entries if path_escapes(posixpath.normpath(prefix + e.path))
+    )
+    if escaping:
+        raise UntrustedHistoryError(
+            f"the legacy MHL {legacy_mhl} is broken or forged: it records paths outside "
+            f"{root} ({', '.join(repr(p) for p in escaping[:5])}); it is not trusted",
+            path=legacy_mhl,
+        )
     verified: list[str] = []
     changed: list[ChangedFile] = []
     unverifiable: list[str] = []
