@@ -143,8 +143,13 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
     pending = [""]
     while pending:
         folder = pending.pop()
-        with os.scandir(root / folder if folder else root) as it:
-            entries = sorted(it, key=lambda e: e.name)
+        try:
+            with os.scandir(root / folder if folder else root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except FileNotFoundError:
+            if not folder:
+                raise
+            continue  # the folder vanished since it was listed: its files are not there
         for entry in entries:
             relative = f"{folder}/{entry.name}" if folder else entry.name
             try:
@@ -217,8 +222,10 @@ def verify_tree(
     ``in-place`` generation written by *creator* at *now*; it returns its path in the report.
 
     Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
-    Raises HistoryError for an unusable or absent history (there is nothing to verify
-    against), UnsupportedTreeError for nested histories, ValueError for bad arguments,
+    Raises NoHistoryError for an absent history (there is nothing to verify against),
+    UntrustedHistoryError for one recording paths outside *root* (broken or forged),
+    HistoryError for an otherwise unusable one, UnsupportedTreeError for nested histories
+    with *append_generation*, ValueError for bad arguments,
     ManifestError wrapping an OSError from the walk (an unreadable folder must not look
     empty) or from writing the generation.
     """
