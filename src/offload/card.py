@@ -25,14 +25,14 @@ from offload.events import EventSink, NullSink, WarningIssued
 from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
 from offload.histories import (
+    CardHistory,
     ManifestOptions,
     ManifestResult,
+    check_card_history,
     reference_formats,
-    source_references,
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
-from offload.manifest import ASCMHL_FOLDER
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -98,6 +98,9 @@ class OffloadPlan:
     # Copies already on a destination that this run reads back instead of copying
     # (offload.existing); their targets in ``tasks`` are None.
     checks: list[ExistingCopy] = field(default_factory=list)
+    # The card's own history as checked (None: the source is one file): its
+    # ``missing_from_card`` lists what the history records and the card no longer has.
+    card_history: CardHistory | None = None
 
     @property
     def bytes_to_copy(self) -> int:
@@ -187,7 +190,10 @@ def plan_offload(
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
-    references = {} if tree.root_is_file else source_references(source_path)
+    card_history = None if tree.root_is_file else check_card_history(source_path)
+    references = card_history.references if card_history is not None else {}
+    if card_history is not None and card_history.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
         if extra:
@@ -260,7 +266,7 @@ def plan_offload(
                 references.get(source_file.relative_path, {}),
             )
         )
-    has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
+    has_history = card_history is not None and card_history.trusted
     return OffloadPlan(
         source_path,
         tree,
@@ -271,6 +277,7 @@ def plan_offload(
         ledgers,
         source_has_history=has_history,
         checks=checks,
+        card_history=card_history,
     )
 
 
@@ -379,7 +386,7 @@ def run_offload(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(plan, report, plan.options.manifests)
+    report.manifests = write_manifests(plan, report, plan.options.manifests, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost:
