@@ -132,6 +132,10 @@ class OffloadReport:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     # Problems that change no file's state (a local report folder that cannot be written).
     notes: list[str] = field(default_factory=list)
+    # Files the card's own ASC MHL history records that the card no longer has; and why
+    # that history was not trusted, if it was not.
+    missing_from_card: list[str] = field(default_factory=list)
+    card_history_untrusted: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -376,6 +380,8 @@ def run_offload(
         removed_partials=removed,
         production=_production_fields(plan),
         ignored=_ignored_with_reasons(plan),
+        missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
+        card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
     )
     if job_report.cancelled:
         return report

@@ -289,6 +289,10 @@ def test_files_the_card_history_lists_but_the_card_lost_are_named(
     assert code == 0, err
     for path in ("CLIPS/A001C002.mov", "META/sidecar.xml"):
         assert f"'{path}' is in the card's own ASC MHL history but not on the card" in err, err
+    # ...and again in the summary and the report, after the table.
+    assert "MISSING FROM THE CARD" in err and "CLIPS/A001C002.mov, META/sidecar.xml" in err
+    report = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert report["missing_from_card"] == ["CLIPS/A001C002.mov", "META/sidecar.xml"]
 
 
 def forge(card: Path, judge: AscmhlJudge) -> None:
