@@ -146,7 +146,10 @@ class OffloadReport:
         refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
         failed_links = any(s.status == "failed" for s in self.symlinks)
-        if code == 0 and (self.folder_errors or failed_links or more_errors):
+        # A file the card's own history records but the card lost is a file this offload
+        # could not deliver: never a silent success.
+        problems = self.folder_errors or failed_links or more_errors or self.missing_from_card
+        if code == 0 and problems:
             return 1
         return code
 

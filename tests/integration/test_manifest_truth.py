@@ -286,7 +286,7 @@ def test_files_the_card_history_lists_but_the_card_lost_are_named(
     ]
     assert named == [str(card / "CLIPS" / "A001C002.mov"), str(card / "META" / "sidecar.xml")]
     code, err = copy(tmp_path, card, tmp_path / "RAID1")
-    assert code == 0, err
+    assert code == 1, err  # completed, but files are missing: never a silent exit 0
     for path in ("CLIPS/A001C002.mov", "META/sidecar.xml"):
         assert f"'{path}' is in the card's own ASC MHL history but not on the card" in err, err
     # ...and again in the summary and the report, after the table.
