@@ -25,14 +25,14 @@ from offload.events import EventSink, NullSink, WarningIssued
 from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
 from offload.histories import (
+    CardHistory,
     ManifestOptions,
     ManifestResult,
+    check_card_history,
     reference_formats,
-    source_references,
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
-from offload.manifest import ASCMHL_FOLDER
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -98,6 +98,9 @@ class OffloadPlan:
     # Copies already on a destination that this run reads back instead of copying
     # (offload.existing); their targets in ``tasks`` are None.
     checks: list[ExistingCopy] = field(default_factory=list)
+    # The card's own history as checked (None: the source is one file): its
+    # ``missing_from_card`` lists what the history records and the card no longer has.
+    card_history: CardHistory | None = None
 
     @property
     def bytes_to_copy(self) -> int:
@@ -129,6 +132,10 @@ class OffloadReport:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     # Problems that change no file's state (a local report folder that cannot be written).
     notes: list[str] = field(default_factory=list)
+    # Files the card's own ASC MHL history records that the card no longer has; and why
+    # that history was not trusted, if it was not.
+    missing_from_card: list[str] = field(default_factory=list)
+    card_history_untrusted: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -139,7 +146,10 @@ class OffloadReport:
         refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
         failed_links = any(s.status == "failed" for s in self.symlinks)
-        if code == 0 and (self.folder_errors or failed_links or more_errors):
+        # A file the card's own history records but the card lost is a file this offload
+        # could not deliver: never a silent success.
+        problems = self.folder_errors or failed_links or more_errors or self.missing_from_card
+        if code == 0 and problems:
             return 1
         return code
 
@@ -187,7 +197,10 @@ def plan_offload(
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
-    references = {} if tree.root_is_file else source_references(source_path)
+    card_history = None if tree.root_is_file else check_card_history(source_path)
+    references = card_history.references if card_history is not None else {}
+    if card_history is not None and card_history.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
         if extra:
@@ -260,7 +273,7 @@ def plan_offload(
                 references.get(source_file.relative_path, {}),
             )
         )
-    has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
+    has_history = card_history is not None and card_history.trusted
     return OffloadPlan(
         source_path,
         tree,
@@ -271,6 +284,7 @@ def plan_offload(
         ledgers,
         source_has_history=has_history,
         checks=checks,
+        card_history=card_history,
     )
 
 
@@ -369,6 +383,8 @@ def run_offload(
         removed_partials=removed,
         production=_production_fields(plan),
         ignored=_ignored_with_reasons(plan),
+        missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
+        card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
     )
     if job_report.cancelled:
         return report
@@ -379,7 +395,7 @@ def run_offload(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(plan, report, plan.options.manifests)
+    report.manifests = write_manifests(plan, report, plan.options.manifests, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost:

@@ -426,3 +426,20 @@ def test_our_own_copy_root_is_not_taken_for_a_card(tmp_path: Path) -> None:
     assert (into / "ascmhl").is_dir()
     again = run("copy", "--into", card, into, "--report-dir", tmp_path / "r")
     assert again.returncode == 0, again.stderr
+
+
+def test_ledger_verify_checks_transfer_checked_copies(tmp_path: Path) -> None:
+    """Ledger entries of transfer-checked copies are references for `offload verify` too
+    (they were left out once the ledger named their state honestly)."""
+    card = make_card(tmp_path, files=2)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    copied = run(
+        "copy", "--verify", "transfer", "--mhl", "none", card, dest, "--report-dir", tmp_path
+    )
+    assert copied.returncode == 0, copied.stderr
+    checked = run("verify", "--json", dest / "A001", "--report-dir", tmp_path / "v")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["reference"] == "ledger"
+    corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C000.mov")
+    assert run("verify", dest / "A001", "--report-dir", tmp_path / "v").returncode == 11

@@ -13,7 +13,6 @@ could be copied; 64 usage error or refused by the preflight, nothing written; 13
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import Environment, cancel_on_signals, default_report_dir
 from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
+from offload.cli.verify_cmd import add_verify_parser, cmd_verify
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
@@ -39,7 +39,6 @@ from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
 from offload.report.summary import summary_table, verdict_lines
-from offload.verification import exit_code_of, verify_path
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all verified (or already verified); 1 completed, but some "
@@ -174,29 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--reel", metavar="NAME", help="reel or card name (default: the source folder's name)"
     )
 
-    verify = commands.add_parser(
-        "verify",
-        allow_abbrev=False,
-        help="re-hash a destination or card from the media against its records",
-        description="Re-hash every file under PATH, reading the media (not the page cache), "
-        "against its newest ASC MHL history, a legacy MHL (--mhl-file), or the "
-        "ledger offload-ai keeps there; report OK, changed, missing and extra "
-        "files.",
-        epilog="Exit codes: 0 all OK; 10 files missing; 11 files changed or unreadable; "
-        "21 only new files; 30 nothing to verify against; 64 usage error.",
-    )
-    verify.add_argument("path", metavar="PATH", type=Path)
-    verify.add_argument(
-        "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
-    )
-    verify.add_argument(
-        "--append",
-        action="store_true",
-        help="append an in-place generation recording this check to the "
-        "ASC MHL history (like ascmhl verify/create)",
-    )
-    verify.add_argument("--json", action="store_true", help="print the result as JSON")
-    _add_creator_arguments(verify)
+    add_verify_parser(commands)
     add_history_parser(commands)
     add_bench_parser(commands)
     return parser
@@ -296,7 +273,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     cancel = CancelToken()
     with cancel_on_signals(env, cancel):
         if live:
-            with LiveView(model, console):
+            with LiveView(model, console, cancel=cancel):
                 report = run_offload(plan, sink=sink, cancel=cancel)
         else:
             report = run_offload(plan, sink=sink, cancel=cancel)
@@ -347,72 +324,6 @@ def _columns(default: int) -> int:
         return int(os.environ.get("COLUMNS", ""))
     except ValueError:
         return default
-
-
-def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
-    creator = _manifest_options(args, frozenset()).creator() if args.append else None
-    report, bypassed = verify_path(
-        args.path, legacy_mhl=args.mhl_file, append_generation=args.append, creator=creator
-    )
-    code = int(exit_code_of(report))
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "path": str(report.root),
-                    "reference": report.reference,
-                    "exit_code": code,
-                    "passed": report.passed,
-                    "verified": list(report.verified),
-                    "changed": [
-                        {
-                            "path": c.path,
-                            "reason": c.reason,
-                            "expected_size": c.expected_size,
-                            "actual_size": c.actual_size,
-                            "expected": dict(c.expected),
-                            "actual": dict(c.actual),
-                        }
-                        for c in report.changed
-                    ],
-                    "missing": list(report.missing),
-                    "extra": list(report.extra),
-                    "unreadable": list(report.unreadable),
-                    "unverifiable": list(report.unverifiable),
-                    "files_read_from_media": bypassed,
-                    "generation": None if report.generation is None else str(report.generation),
-                },
-                ensure_ascii=False,
-                indent=2,
-            ),
-            file=env.stdout,
-        )
-        return code
-    for changed in report.changed:
-        detail = (
-            f"size {changed.actual_size}, recorded {changed.expected_size}"
-            if changed.reason == "size"
-            else ", ".join(
-                f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
-            )
-        )
-        env.error(f"CHANGED {report.root / changed.path}: {detail}")
-    for path in report.unreadable:
-        env.error(f"UNREADABLE {report.root / path}")
-    for path in report.missing:
-        env.error(f"MISSING {report.root / path}")
-    for path in report.extra:
-        env.warning(f"NEW (not in the records) {report.root / path}")
-    print(
-        f"{report.root}: {len(report.verified)} OK, {len(report.changed)} changed, "
-        f"{len(report.missing)} missing, {len(report.extra)} new, "
-        f"{len(report.unreadable)} unreadable (against {report.reference}; "
-        f"{bypassed} files read from the media)",
-        file=env.stdout,
-    )
-    if report.generation is not None:
-        print(f"Recorded in {report.generation}", file=env.stdout)
-    return code
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:

@@ -156,6 +156,8 @@ def job_report_dict(
         ],
         "symlinks": [vars(s) for s in report.symlinks],
         "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
+        "missing_from_card": report.missing_from_card,
+        "card_history_untrusted": report.card_history_untrusted,
         "warnings": [
             {
                 "code": w.code.value,

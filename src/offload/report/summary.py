@@ -101,6 +101,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         else f"; nothing written ({job.elapsed_s:.1f} s)"
     )
     lines = []
+    if report.missing_from_card:
+        names = ", ".join(report.missing_from_card[:20])
+        more = len(report.missing_from_card) - 20
+        lines.append(
+            f"MISSING FROM THE CARD: its own ASC MHL history lists {len(report.missing_from_card)}"
+            f" files the card no longer has: {names}" + (f" and {more} more" if more > 0 else "")
+        )
+    if report.card_history_untrusted:
+        lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
     if job.cancelled:
         lines.append(
             f"CANCELLED: {verified_everywhere} of {total} files "
