@@ -136,7 +136,7 @@ def test_quick_plan_covers_every_section() -> None:
     config = BenchConfig.quick_config()
     cases = build_cases(config)
     assert {c.section for c in cases} == {
-        "seed",
+        "sequential",
         "scaling",
         "block-size",
         "large-card",
@@ -162,7 +162,7 @@ def test_tiny_real_run_of_our_engine_and_peers(tmp_path: Path) -> None:
     spec = DatasetSpec("tiny", "file", 1_000_000)
     case = Case(
         id="tiny",
-        section="seed",
+        section="sequential",
         title="tiny file",
         dataset=spec,
         destinations=2,

@@ -5,7 +5,7 @@ Usage (Pomfort's single-dash long flags, plus GNU-style aliases)::
     pfndispatchcopy [-v] [-t HASH]... [-b BYTES] [-f_size BYTES] [-noflush_dest PATH]... [-k]
                     [--verify MODE] [--overwrite] [--create-folders] SRC DST1 [DST2 ...]
 
-With ``-v`` it prints Pomfort's lines (FIELD.md §1)::
+With ``-v`` it prints Pomfort's lines::
 
     INFO: copying SRC...
     INFO: copied N of M bytes          (about once a second)

@@ -50,7 +50,7 @@ class HashAlgorithm:
     inline: bool
     in_ascmhl: bool
     mhl_order: int
-    gb_per_s: float  # single-thread speed measured on the project machines (FIELD.md §2)
+    gb_per_s: float  # single-thread speed measured on the project machines
 
     def new(self) -> Hasher:
         return self.factory()
