@@ -60,15 +60,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     report = yield
-    if report.skipped and _ci() and not hasattr(report, "wasxfail"):
+    if report.skipped and not hasattr(report, "wasxfail"):
         longrepr = report.longrepr
         reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-        if item.get_closest_marker("fault") is not None:
+        unavailable = reason.removeprefix("Skipped: ").startswith(requirements.UNAVAILABLE)
+        if unavailable and isinstance(longrepr, tuple) and item.location[1] is not None:
+            # name the test in the summary, not the helper that skipped it
+            report.longrepr = (item.location[0], item.location[1] + 1, reason)
+        if _ci() and item.get_closest_marker("fault") is not None:
             report.outcome = "failed"
             report.longrepr = (
                 f"fault test skipped under CI=true (fault tests must run in CI): {reason}"
             )
-        elif reason.removeprefix("Skipped: ").startswith(requirements.UNAVAILABLE):
+        elif _ci() and unavailable:
             report.outcome = "failed"
             report.longrepr = (
                 f"skipped under CI=true (CI must have every tool and run as root): {reason}"
