@@ -86,3 +86,16 @@ class CopyOptions:
             raise ValueError("write call size and queue depth must be positive")
         if self.batch_bytes <= 0 or self.batch_files <= 0:
             raise ValueError("batch limits must be positive")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductionInfo:
+    """What the production calls this offload, for the reports (never used to copy).
+
+    ``reel`` defaults to the card's folder name when None.
+    """
+
+    production: str | None = None
+    shoot_day: str | None = None
+    camera: str | None = None
+    reel: str | None = None
