@@ -23,6 +23,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.progress import ProgressModel
 from offload.results import CopyAction, DestinationStatus
+from support.requirements import require_tool
 
 NFC = unicodedata.normalize("NFC", "Szene_é")
 NFD = unicodedata.normalize("NFD", "Szene_é")
@@ -128,7 +129,11 @@ def test_tree_names_times_links_and_empty_folders(card: Path, dests: list[Path])
         "symlink-outside-source",
     }
     hashes = subprocess.run(
-        ["xxhsum", "-H1", str(dests[2] / card.name / "CLIPS" / "A002C001" / "A002C001.mxf")],
+        [
+            require_tool("xxhsum"),
+            "-H1",
+            str(dests[2] / card.name / "CLIPS" / "A002C001" / "A002C001.mxf"),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -30,7 +30,12 @@ from offload.cli.verify_cmd import add_verify_parser, cmd_verify
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
-from offload.hashing.registry import DEFAULT_ALGORITHM, UnknownHashError, parse_algorithms
+from offload.hashing.registry import (
+    DEFAULT_ALGORITHM,
+    UnknownHashError,
+    hash_option_help,
+    parse_algorithms,
+)
 from offload.histories import ManifestOptions, MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import IgnoreRules, human_bytes
@@ -85,8 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hash",
         action="append",
         metavar="HASH",
-        help="xxh64 (default), xxh3, xxh128, md5, sha1, sha256, c4; repeat or "
-        "comma-separate for several",
+        help=hash_option_help(DEFAULT_ALGORITHM),
     )
     copy.add_argument(
         "--verify",
