@@ -583,13 +583,18 @@ class S3Upload:
         self.bytes_written = 0
         self.etag: str | None = None  # of the completed object
         self.completed = False
-        self.resumed_parts = 0  # parts found on the service and matched, not sent again
+        self._resumed: list[int] = []  # parts found on the service and matched, not resent
         self._buffer: bytearray | None = None
         self._fill = 0
         self._next_part = 1
         self._futures: list[Future[dict[str, Any]]] = []
         self._existing: dict[int, _ExistingPart] = {}
         self._single: bytearray | None = None
+
+    @property
+    def resumed_parts(self) -> int:
+        """Parts found on the service with the source's bytes (not sent again)."""
+        return len(self._resumed)
 
     # -- writer side --------------------------------------------------------------------
 
@@ -731,7 +736,7 @@ class S3Upload:
             and self._matches(existing, body, value)
         ):
             entry["ETag"] = existing.etag
-            self.resumed_parts += 1
+            self._resumed.append(number)  # list.append: safe from the part threads
             return entry
         attempts = max(1, dest.settings.part_attempts)
         for attempt in range(attempts):
