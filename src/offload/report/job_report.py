@@ -18,6 +18,8 @@ from offload import __version__
 from offload.card import OffloadReport
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import write_file_atomically
+from offload.report.documents import documents_or_error
+from offload.report.volumes import add_volume_info
 
 SCHEMA = "offload-ai/job-report/1"
 CSV_COLUMNS = (
@@ -43,7 +45,7 @@ def _iso(timestamp: float) -> str:
 def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> dict[str, Any]:
     """The report as plain JSON-able data (stable key order)."""
     job = report.job
-    return {
+    data = {
         "schema": SCHEMA,
         "tool": {"name": "offload-ai", "version": __version__},
         "hostname": hostname or socket.gethostname(),
@@ -117,6 +119,8 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
         "folder_errors": report.folder_errors,
         "removed_stray_partials": report.removed_partials,
     }
+    # Volume label, device, filesystem and free space of the card and of each destination.
+    return add_volume_info(data)
 
 
 def csv_text(report: OffloadReport) -> str:
@@ -171,18 +175,27 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> list[str]:
     written: list[str] = []
     # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
     # files on three destinations); `python -m json.tool` pretty-prints it.
-    data = json.dumps(job_report_dict(report), ensure_ascii=False).encode(
-        "utf-8", "surrogateescape"
-    )
+    payload = job_report_dict(report)
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8", "surrogateescape")
     table = csv_text(report).encode("utf-8", "surrogateescape")
+    documents = _documents(payload, report)  # HTML + PDF, built once for every folder
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # Temporary name, fsync, rename, fsync of the folder (as the manifests are).
             write_file_atomically(folder / f"{base}.json", data, replace=True)
             write_file_atomically(folder / f"{base}.csv", table, replace=True)
+            for suffix, content in documents.items():
+                write_file_atomically(folder / f"{base}{suffix}", content, replace=True)
             written.append(str(folder / f"{base}.json"))
         except OSError as exc:
             report.folder_errors.append(f"cannot write the report into {folder}: {exc}")
     report.report_paths = written
     return written
+
+
+def _documents(payload: dict[str, Any], report: OffloadReport) -> dict[str, bytes]:
+    documents, error = documents_or_error(payload)
+    if error:
+        report.folder_errors.append(error)
+    return documents
