@@ -109,6 +109,10 @@ def human_bytes(count: float | None) -> str:
     return f"{value:,.2f} PB"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def when(iso: str | None) -> str:
     """``2026-11-30T13:28:03Z`` → ``2026-11-30 13:28:03 UTC``."""
     if not iso:
@@ -238,6 +242,8 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             )
         elif d.get("files_failed"):
             result = f"✖ {result}"
+        elif d.get("files_transfer_checked"):
+            result = f"≈ {result}"
         elif result:
             result = f"✔ {result}"
         busy = float(d.get("copy_s") or 0) + float(d.get("verify_s") or 0)
@@ -418,7 +424,8 @@ def build_view(
     n_sequences = sum(1 for c in clips if c.kind == "sequence")
     detail = (
         f"{card_name}: {totals_data.get('files', 0)} files, "
-        f"{human_bytes(totals_data.get('bytes'))}, {n_clips} clips, {n_sequences} sequences "
+        f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
+        f"{plural(n_sequences, 'image sequence')} "
         f"→ {len(destinations)} destination(s); {data.get('verify')} verification "
         f"({', '.join(data.get('algorithms') or [])})"
     )
@@ -438,8 +445,8 @@ def build_view(
         ("Files", str(totals_data.get("files", ""))),
         (
             "Clips",
-            f"{n_clips} clips, {n_sequences} image sequences, "
-            f"{sum(1 for c in clips if c.kind == 'file')} other files",
+            f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}, "
+            f"{plural(sum(1 for c in clips if c.kind == 'file'), 'other file')}",
         ),
         ("Started", when(data.get("started"))),
         ("Finished", when(data.get("finished"))),
