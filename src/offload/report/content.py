@@ -146,11 +146,15 @@ def describe(entry: dict[str, Any]) -> State:
     if status == "verified":
         return State(status, "Verified now")
     if status == "verified_earlier":
-        parts = [when(entry.get("verified_at")).replace(" UTC", "")[:16] + " UTC"]
-        if not entry.get("verified_at"):
-            parts = []
-        if entry.get("verified_mode"):
-            parts.append(f"{entry['verified_mode']} verification")
+        parts = []
+        if entry.get("verified_at"):
+            parts.append(when(entry["verified_at"]).replace(" UTC", "")[:16] + " UTC")
+        mode = entry.get("verified_mode")
+        if mode == "transfer":  # the earlier run never read it back either
+            parts.append("never read back")
+            return State(status, f"Transfer-checked earlier ({', '.join(parts)})")
+        if mode:
+            parts.append(f"{mode} verification")
         parts.append("not re-read")
         return State(status, f"Verified earlier ({', '.join(parts)})")
     if status == "transfer_checked":
@@ -394,11 +398,17 @@ def build_view(
             )
 
     statuses = Counter(
-        str(d.get("status"))
+        # A copy trusted from a transfer-mode record was never read back: count it so.
+        "transfer_checked"
+        if d.get("status") == "verified_earlier" and d.get("verified_mode") == "transfer"
+        else str(d.get("status"))
         for entry in data.get("files", [])
         for d in entry.get("destinations", [])
     )
     copies = sum(statuses.values())
+    unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
+    if unfinished and not data.get("cancelled"):
+        problems.append(f"{unfinished} of {copies} copies were not finished (cancelled or missing)")
     if data.get("cancelled"):
         verdict, ok = "✖ CANCELLED: the offload did not finish", False
     elif problems:
