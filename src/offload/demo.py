@@ -171,8 +171,8 @@ def make_sample_card(root: Path, *, seed: int = 2114) -> Path:
             )
     thumbs = card / "THUMBS"
     thumbs.mkdir()
-    for index in range(3):
-        (thumbs / f"thumb_{index:03d}.jpg").write_bytes(rng.randbytes(20_000))
+    for index, image in enumerate(_frames(ClipSpec("thumb", width=160, height=90), "T", 3)):
+        image.save(thumbs / f"thumb_{index:03d}.jpg", "JPEG", quality=80)
     frames = range(1001, 1049)
     write_sequence(card / "SEQ" / "A001_shot010", "A001_shot010", frames, skip=frozenset({1030}))
     (card / ".camera_meta").write_text("serial=K1.71234\n")

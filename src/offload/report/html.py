@@ -75,9 +75,10 @@ def _clip(row: ClipRow) -> str:
     if row.thumbnail:
         data = base64.b64encode(row.thumbnail).decode("ascii")
         thumb = f'<img alt="frame of {escape(row.name)}" src="data:image/jpeg;base64,{data}">'
+    elif row.kind == "file":
+        thumb = ""  # sidecar-less other files: no picture expected
     else:
-        reason = row.media_note or ("not a picture file" if row.kind == "file" else "no thumbnail")
-        thumb = f'<div class="nothumb">{escape(reason)}</div>'
+        thumb = f'<div class="nothumb">{escape(row.media_note or "no thumbnail")}</div>'
     lines = []
     for detail in row.details:
         css = ' class="gap"' if detail.startswith(("⚠", "✖")) else ""

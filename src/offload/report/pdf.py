@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -87,34 +87,64 @@ class PdfWriter:
         self.pdf.set_creator("offload-ai")
         self.pdf.add_page()
         self.width = self.pdf.w - 2 * MARGIN
+        self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
         self.bottom = self.pdf.h - 14
 
     # -- measuring and drawing blocks of text ---------------------------------------------
+    def _lines(self, seg: Segment, width: float) -> list[str]:
+        """*seg* wrapped to *width* mm: words first, characters for a word longer than a
+        line (paths, digests). Own wrapping with the core font's metrics: fpdf2's
+        multi_cell measured 4 ms a row, 20 s for a card of 5,000 files."""
+        key = (seg.text, seg.style, seg.size, round(width, 3))
+        cached = self._wrapped.get(key)
+        if cached is not None:
+            return cached
+        self.pdf.set_font("helvetica", seg.style, seg.size)
+        widths: Any = getattr(self.pdf.current_font, "cw", {})  # Latin-1 char → 1/1000 em
+        scale = seg.size * 0.001 / self.pdf.k
+
+        def measure(text: str) -> float:
+            return float(sum(widths.get(c, 600) for c in text)) * scale
+
+        space = measure(" ")
+        lines: list[str] = []
+        for paragraph in latin1(seg.text).split("\n"):
+            line, used = "", 0.0
+            for word in paragraph.split(" "):
+                size = measure(word)
+                if line and used + space + size <= width:
+                    line, used = f"{line} {word}", used + space + size
+                    continue
+                if line:
+                    lines.append(line)
+                while size > width and len(word) > 1:
+                    cut, taken = 0, 0.0
+                    while cut < len(word) and taken + measure(word[cut]) <= width:
+                        taken += measure(word[cut])
+                        cut += 1
+                    cut = max(cut, 1)
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                    size = measure(word)
+                line, used = word, size
+            lines.append(line)
+        self._wrapped[key] = lines
+        return lines
+
     def _height(self, segments: list[Segment], width: float) -> float:
-        total = 0.0
-        for seg in segments:
-            self.pdf.set_font("helvetica", seg.style, seg.size)
-            lines = self.pdf.multi_cell(  # dry_run + LINES: a list of str
-                width, LINE * seg.size / 7.5, latin1(seg.text), dry_run=True, output="LINES"
-            )
-            total += len(cast(list[str], lines)) * LINE * seg.size / 7.5
-        return total
+        return sum(len(self._lines(seg, width)) * LINE * seg.size / 7.5 for seg in segments)
 
     def _draw(self, segments: list[Segment], x: float, y: float, width: float) -> None:
-        self.pdf.set_xy(x, y)
         for seg in segments:
+            line_h = LINE * seg.size / 7.5
             self.pdf.set_font("helvetica", seg.style, seg.size)
             self.pdf.set_text_color(*seg.color)
-            self.pdf.set_x(x)
-            self.pdf.multi_cell(
-                width,
-                LINE * seg.size / 7.5,
-                latin1(seg.text),
-                align="L",
-                new_x=XPos.LEFT,
-                new_y=YPos.NEXT,
-            )
+            for line in self._lines(seg, width):
+                # text() takes the baseline; a line's ascent is about 0.8 of the font size.
+                self.pdf.text(x, y + line_h * 0.5 + seg.size * 0.3528 * 0.36, line)
+                y += line_h
         self.pdf.set_text_color(*BLACK)
+        self.pdf.set_xy(x, y)
 
     def _ensure(self, height: float, header: Any = None) -> None:
         if self.pdf.get_y() + height > self.bottom:
