@@ -44,6 +44,7 @@ def test_2000_frames_and_20_clips(
     html = Path(written[0]).with_suffix(".html")
     pdf = html.with_suffix(".pdf")
     assert html.stat().st_size < 1_000_000 and pdf.stat().st_size < 1_000_000
+    print(f"HTML {html.stat().st_size:,} bytes, PDF {pdf.stat().st_size:,} bytes")
     names = [c.name for c in group_clips(job_report_dict(report)["files"])]
     assert "B002_plate.[0000000-0001999].dpx" in names and len(names) == 21
     page = browser.open(html)
