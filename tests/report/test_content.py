@@ -179,3 +179,34 @@ def test_default_paper_by_locale() -> None:
     assert default_paper({"LANG": "C.UTF-8"}) == "a4"
     assert default_paper({}) == "a4"
     assert default_paper({"OFFLOAD_PAPER": "Letter", "LANG": "de_DE"}) == "letter"
+
+
+def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
+    files = [
+        {
+            "path": f"DATA/{folder}/f{n:04d}.bin",
+            "size_bytes": 1,
+            "destinations": [
+                {
+                    "index": 0,
+                    "status": "failed" if (folder, n) == ("b", 7) else "verified",
+                    "error": "disk full",
+                },
+                {"index": 1, "status": "verified_earlier", "verified_at": 1764000000.0},
+            ],
+        }
+        for folder in ("a", "b")
+        for n in range(400)
+    ]
+    data = job(files=files)
+    view = build_view(data, group_clips(files), {}, [])
+    assert [r.name for r in view.clips] == [
+        "f0007.bin",
+        "DATA/a/ (400 files)",
+        "DATA/b/ (399 files)",
+    ]
+    assert view.clips[0].states[0][1].text == "FAILED: disk full"
+    assert view.clips[1].states[0][1].text == "Verified now"
+    assert view.clips[1].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
+    html = build_documents(data)[".html"].decode()
+    assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows

@@ -17,17 +17,22 @@ status                 words                                               mark
 from __future__ import annotations
 
 import os
+import posixpath
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from offload.report.clips import Clip
+from offload.report.clips import Clip, FileEntry
 from offload.report.media import MediaInfo
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
 GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 MAX_PROBLEM_LINES = 200
+# Past this many "other files" (no clip, no sequence), the good ones are folded into one row
+# per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
+MAX_FILE_ROWS = 300
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,12 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def when(iso: str | None) -> str:
-    """``2026-11-30T13:28:03Z`` → ``2026-11-30 13:28:03 UTC``."""
+def when(iso: str | float | None) -> str:
+    """``2026-11-30T13:28:03Z`` (or Unix seconds) → ``2026-11-30 13:28:03 UTC``."""
     if not iso:
         return ""
+    if isinstance(iso, int | float):
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(iso))
     text = str(iso)
     if text.endswith("Z"):
         return text[:-1].replace("T", " ") + " UTC"
@@ -342,6 +349,31 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
     )
 
 
+def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
+    if len(files) <= MAX_FILE_ROWS:
+        return [_clip_row(clip, None, labels) for clip in files]
+    rows: list[ClipRow] = []
+    folded: dict[str, list[FileEntry]] = {}
+    for clip in files:
+        if any(clip_state(clip, index).bad for index in labels):
+            rows.append(_clip_row(clip, None, labels))
+        else:
+            folded.setdefault(clip.folder, []).extend(clip.files)
+    for folder, entries in sorted(folded.items()):
+        group = Clip(
+            name=f"{folder or '(card root)'}/ ({plural(len(entries), 'file')})",
+            kind="folder",
+            folder=posixpath.dirname(folder),
+            primary=entries[0],
+            files=entries,
+        )
+        row = _clip_row(group, None, labels)
+        row.digests = ["per file in the JSON/CSV report"]
+        row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
+        rows.append(row)
+    return rows
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -354,9 +386,12 @@ def build_view(
     card_name = os.path.basename(source.rstrip("/")) or source
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
-    rows = [_clip_row(clip, media.get(i), labels) for i, clip in enumerate(clips)]
+    rows = [
+        _clip_row(clip, media.get(i), labels) for i, clip in enumerate(clips) if clip.kind != "file"
+    ]
+    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "file": 1}
+    order = {"clip": 0, "sequence": 0, "file": 1, "folder": 1}
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []

@@ -75,7 +75,7 @@ def _clip(row: ClipRow) -> str:
     if row.thumbnail:
         data = base64.b64encode(row.thumbnail).decode("ascii")
         thumb = f'<img alt="frame of {escape(row.name)}" src="data:image/jpeg;base64,{data}">'
-    elif row.kind == "file":
+    elif row.kind in ("file", "folder"):
         thumb = ""  # sidecar-less other files: no picture expected
     else:
         thumb = f'<div class="nothumb">{escape(row.media_note or "no thumbnail")}</div>'
@@ -90,7 +90,7 @@ def _clip(row: ClipRow) -> str:
         items = "".join(f"<li>{escape(s)}</li>" for s in row.sidecars)
         sidecars = f'<ul class="side">{items}</ul>'
     folder = f'<div class="folder">{escape(row.folder)}/</div>' if row.folder else ""
-    kind = {"clip": "clip", "sequence": "image sequence", "file": "file"}.get(row.kind, row.kind)
+    kind = {"sequence": "image sequence", "folder": "files in a folder"}.get(row.kind, row.kind)
     digests = "".join(f'<div class="digest">{escape(d)}</div>' for d in row.digests)
     states = "".join(_state(state) for _, state in row.states)
     css = ' class="bad"' if row.bad else ""

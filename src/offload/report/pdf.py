@@ -310,10 +310,11 @@ class PdfWriter:
             self._clip_row(clip, widths, header)
 
     def _clip_row(self, row: ClipRow, widths: tuple[float, ...], header: Any) -> None:
-        kind = {"clip": "CLIP", "sequence": "IMAGE SEQUENCE", "file": "FILE"}.get(row.kind, "")
+        kind = {"sequence": "IMAGE SEQUENCE", "folder": "FILES IN A FOLDER"}.get(row.kind, row.kind)
+        kind = kind.upper()
         picture: list[Segment] = []
         if not row.thumbnail:
-            reason = row.media_note or ("-" if row.kind == "file" else "no thumbnail")
+            reason = row.media_note or ("-" if row.kind in ("file", "folder") else "no thumbnail")
             picture = [Segment(reason, "I", 6.5)]
         name = [Segment(kind, "", 6), Segment(row.name, "B", 8)]
         if row.folder:
