@@ -109,7 +109,9 @@ class Browser:
             method = message.get("method")
             params = message.get("params", {})
             if method == "Runtime.exceptionThrown":
-                result.errors.append(json.dumps(params.get("exceptionDetails", {}))[:500])
+                details = params.get("exceptionDetails", {})
+                description = details.get("exception", {}).get("description")
+                result.errors.append(str(description or details.get("text"))[:500])
             elif method == "Runtime.consoleAPICalled" and params.get("type") in (
                 "error",
                 "assert",

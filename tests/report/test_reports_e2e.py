@@ -196,3 +196,18 @@ def test_second_offload_says_verified_earlier(
     assert "Verified earlier (" in page.text and "not re-read" in page.text
     assert "Verified now" not in page.text
     assert "ALL COPIES VERIFIED (" in page.text  # and how many were not re-read
+
+
+def test_the_browser_check_sees_errors(browser: Browser, tmp_path: Path) -> None:
+    """The checks above would catch a broken report: console errors, exceptions, bad images."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><html><body><p>hello</p>"
+        '<img src="data:image/jpeg;base64,AAAA">'
+        "<script>console.error('boom'); undefined_function();</script></body></html>"
+    )
+    result = browser.open(page)
+    assert len(result.errors) >= 2, result.errors
+    assert any("boom" in e for e in result.errors)
+    assert any("undefined_function" in e for e in result.errors)
+    assert result.broken_images == 1 and result.text.strip() == "hello"
