@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from offload import __version__
+from offload.manifest.atomic import write_file_atomically
 from offload.report.clips import Clip, group_clips
 from offload.report.content import build_view
 from offload.report.html import render_html
@@ -106,12 +107,26 @@ def build_documents(
     }
 
 
-def documents_or_error(
-    data: dict[str, Any], options: DocumentOptions | None = None
-) -> tuple[dict[str, bytes], str | None]:
-    """build_documents for ``write_reports``: a bug or a missing library in the HTML/PDF
-    path must not lose the JSON and CSV reports, so it becomes an error line instead."""
+def write_documents(
+    data: dict[str, Any],
+    folders: list[Path],
+    base: str,
+    options: DocumentOptions | None = None,
+) -> list[str]:
+    """Build the documents once and write ``<base>.html`` and ``<base>.pdf`` into every
+    folder (``write_reports`` calls this after the JSON and CSV are written). Returns error
+    lines: a bug or a missing library here must not lose the JSON and CSV reports."""
+    if not folders:
+        return []
     try:
-        return build_documents(data, options), None
+        documents = build_documents(data, options)
     except Exception as exc:  # reported, never swallowed: it lands in folder_errors
-        return {}, f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc}"
+        return [f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc}"]
+    errors = []
+    for folder in folders:
+        for suffix, content in documents.items():
+            try:
+                write_file_atomically(folder / f"{base}{suffix}", content, replace=True)
+            except OSError as exc:
+                errors.append(f"cannot write the {suffix[1:].upper()} report into {folder}: {exc}")
+    return errors

@@ -18,7 +18,7 @@ from offload import __version__
 from offload.card import OffloadReport
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import write_file_atomically
-from offload.report.documents import documents_or_error
+from offload.report.documents import write_documents
 from offload.report.volumes import add_volume_info
 
 SCHEMA = "offload-ai/job-report/1"
@@ -178,24 +178,16 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> list[str]:
     payload = job_report_dict(report)
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8", "surrogateescape")
     table = csv_text(report).encode("utf-8", "surrogateescape")
-    documents = _documents(payload, report)  # HTML + PDF, built once for every folder
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # Temporary name, fsync, rename, fsync of the folder (as the manifests are).
             write_file_atomically(folder / f"{base}.json", data, replace=True)
             write_file_atomically(folder / f"{base}.csv", table, replace=True)
-            for suffix, content in documents.items():
-                write_file_atomically(folder / f"{base}{suffix}", content, replace=True)
             written.append(str(folder / f"{base}.json"))
         except OSError as exc:
             report.folder_errors.append(f"cannot write the report into {folder}: {exc}")
     report.report_paths = written
+    # HTML + PDF after the JSON and CSV are safe (probing the clips reads media files).
+    report.folder_errors.extend(write_documents(payload, [Path(p).parent for p in written], base))
     return written
-
-
-def _documents(payload: dict[str, Any], report: OffloadReport) -> dict[str, bytes]:
-    documents, error = documents_or_error(payload)
-    if error:
-        report.folder_errors.append(error)
-    return documents
