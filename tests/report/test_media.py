@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -78,3 +79,25 @@ def test_budgets(tmp_path: Path, media: Any) -> None:
     assert notes and "total time budget of 0.6 s" in notes[0]
     results, notes = probe_clips(clips, lambda c: None)
     assert all(isinstance(i, MediaInfo) and i.error for i in results.values()) and not notes
+
+
+def test_without_pyav_clips_are_listed_without_thumbnails_and_the_report_says_so(
+    tmp_path: Path, media: Any, monkeypatch: Any
+) -> None:
+    from offload.report.documents import build_documents
+
+    card = tmp_path / "CARD"
+    encode_clip(card, ClipSpec("A001C001.mov", seconds=1.0, width=320, height=180))
+    data = {
+        "schema": "offload-ai/job-report/1",
+        "source": str(card),
+        "files": [{"path": "A001C001.mov", "size_bytes": 1, "destinations": []}],
+        "destinations": [],
+    }
+    assert "data:image/jpeg" in build_documents(data)[".html"].decode()
+    monkeypatch.setitem(sys.modules, "av", None)  # as if the media extra were not installed
+    documents = build_documents(data)
+    html = documents[".html"].decode()
+    assert "data:image/jpeg" not in html and "A001C001.mov" in html
+    assert "need PyAV (pip install &#x27;offload-ai[media]&#x27;)" in html
+    assert documents[".pdf"].startswith(b"%PDF-")

@@ -211,3 +211,16 @@ def test_the_browser_check_sees_errors(browser: Browser, tmp_path: Path) -> None
     assert any("boom" in e for e in result.errors)
     assert any("undefined_function" in e for e in result.errors)
     assert result.broken_images == 1 and result.text.strip() == "hello"
+
+
+def test_offload_report_html_only_without_media(offloaded: dict[str, Any], tmp_path: Path) -> None:
+    out_html = tmp_path / "only.html"
+    code, out, err = offload_cli(
+        ["report", str(offloaded["job_path"]), "--html", str(out_html), "--no-media"]
+    )
+    assert code == 0, err
+    assert out.strip() == f"HTML report: {out_html}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["only.html"]
+    html = out_html.read_text()
+    assert "data:image/jpeg" not in html and "(--no-media)" in html
+    assert "A001C003_261127_R1AB.mxf" in html

@@ -18,7 +18,7 @@ thumbnail; nothing here raises.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import io
 import threading
 import time
@@ -74,8 +74,12 @@ class MediaInfo:
 
 
 def media_available() -> bool:
-    """PyAV (the ``media`` extra) is installed."""
-    return importlib.util.find_spec("av") is not None
+    """PyAV (the ``media`` extra) is installed (and imports)."""
+    try:
+        importlib.import_module("av")
+    except ImportError:
+        return False
+    return True
 
 
 def format_rate(rate: Fraction | None) -> str | None:
