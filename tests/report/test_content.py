@@ -109,7 +109,9 @@ def test_failures_first_and_clip_state_is_its_worst_file() -> None:
     assert (label1, on_raid.text) == ("1: RAID1", "Verified now")
     assert label2 == "2: SHUTTLE"
     assert on_shuttle.level == "failed"
-    assert on_shuttle.text == "FAILED: disk full: 1 of 2 files; Verified now: 1 of 2 files"
+    assert on_shuttle.text == (
+        "FAILED: 1 of 2 files (A001C002.mov): disk full; Verified now: 1 of 2 files"
+    )
 
 
 def test_production_fields_blank_when_missing_and_reel_from_card() -> None:

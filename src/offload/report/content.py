@@ -178,12 +178,14 @@ def describe(entry: dict[str, Any]) -> State:
 def clip_state(clip: Clip, index: int) -> State:
     """The state of a clip (all its files) on destination *index*."""
     states = []
+    names = []
     for entry in clip.files:
         found = next(
             (d for d in entry.get("destinations", []) if d.get("index") == index),
             {"status": "missing"},
         )
         states.append(describe(found))
+        names.append(str(entry.get("path", "")).rsplit("/", 1)[-1])
     if not states:
         return describe({"status": "missing"})
     counts = Counter(s.level for s in states)
@@ -193,11 +195,14 @@ def clip_state(clip: Clip, index: int) -> State:
     worst = min(counts, key=SEVERITY.index)
     parts = []
     for level in sorted(counts, key=SEVERITY.index):
-        first = next(s for s in states if s.level == level)
-        text = first.text
-        if level == "failed" and counts[level] > 1:
-            text = f"{text} (and {counts[level] - 1} more)"
-        parts.append(f"{text}: {counts[level]} of {len(states)} files")
+        at = next(i for i, s in enumerate(states) if s.level == level)
+        share = f"{counts[level]} of {len(states)} files"
+        if level == "failed":  # which file, and why (the first; the problem list has all)
+            more = f" and {counts[level] - 1} more" if counts[level] > 1 else ""
+            reason = states[at].text.removeprefix("FAILED: ")
+            parts.append(f"FAILED: {share} ({names[at]}{more}): {reason}")
+        else:
+            parts.append(f"{states[at].text}: {share}")
     return State(worst, "; ".join(parts))
 
 
