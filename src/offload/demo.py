@@ -37,6 +37,28 @@ class ClipSpec:
     height: int = 360
     timecode: str = "01:00:00:00"
     hue: int = 0  # which bar the moving box takes (clips differ at a glance)
+    scene: int = 0  # 0: colour bars; 1..: a landscape with a moving sun, in its own colours
+
+
+SKIES = ((40, 90, 170), (230, 120, 50), (20, 30, 70), (120, 170, 210))
+GROUNDS = ((50, 110, 40), (120, 80, 40), (30, 50, 40), (170, 160, 120))
+
+
+def _scene(image: Any, scene: int) -> None:
+    """Sky gradient, two hills (the base picture of a scene)."""
+    from PIL import ImageDraw
+
+    width, height = image.size
+    draw = ImageDraw.Draw(image)
+    sky, ground = SKIES[scene % len(SKIES)], GROUNDS[scene % len(GROUNDS)]
+    for y in range(height):
+        k = y / height
+        draw.line(
+            (0, y, width, y), tuple(int(c * (1 - 0.5 * k) + 255 * 0.5 * k * 0.6) for c in sky)
+        )
+    draw.ellipse((-width // 4, height // 2, width * 3 // 4, height * 3 // 2), ground)
+    darker = tuple(int(c * 0.7) for c in ground)
+    draw.ellipse((width // 3, height * 3 // 5, width * 3 // 2, height * 8 // 5), darker)
 
 
 def _frames(spec: ClipSpec, label: str, count: int) -> Iterator[Any]:
@@ -51,9 +73,11 @@ def _frames(spec: ClipSpec, label: str, count: int) -> Iterator[Any]:
     bar = width / len(BARS)
     base = Image.new("RGB", (width, height), (16, 16, 16))
     draw = ImageDraw.Draw(base)
-    for index, colour in enumerate(BARS):
+    if spec.scene:
+        _scene(base, spec.scene)
+    for index, colour in enumerate(() if spec.scene else BARS):
         draw.rectangle((round(index * bar), 0, round((index + 1) * bar), height * 2 // 3), colour)
-    for step in range(8):  # a grey ramp under the bars
+    for step in range(0 if spec.scene else 8):  # a grey ramp under the bars
         grey = 16 + step * 32
         draw.rectangle(
             (step * width // 8, height * 2 // 3, (step + 1) * width // 8, height * 3 // 4),
@@ -63,6 +87,16 @@ def _frames(spec: ClipSpec, label: str, count: int) -> Iterator[Any]:
         image = base.copy()
         draw = ImageDraw.Draw(image)
         x = int((frame / max(1, count - 1)) * (width - height // 5))
+        if spec.scene:  # the sun crosses the sky
+            r = height // 10
+            y = height // 3 - int(height / 5 * (1 - abs(2 * frame / max(1, count - 1) - 1)))
+            draw.ellipse(
+                (x - r + height // 10, y - r, x + r + height // 10, y + r), (255, 230, 120)
+            )
+            text = f"{label}  #{frame:04d}"
+            draw.text((8, height - height // 8), text, fill=(255, 255, 255), font=font)
+            yield image
+            continue
         draw.rectangle(
             (x, height * 3 // 4 + 4, x + height // 5, height - 4), BARS[spec.hue % len(BARS)]
         )
@@ -128,15 +162,15 @@ def write_sequence(
 
 
 DEMO_CLIPS = (
-    ClipSpec("A001C001_261127_R1AB/A001C001_261127_R1AB.mov", timecode="14:02:10:00", hue=0),
-    ClipSpec("A001C001_261127_R1AB/A001C002_261127_R1AB.mov", timecode="14:05:31:12", hue=5),
+    ClipSpec("A001C001_261127_R1AB/A001C001_261127_R1AB.mov", timecode="14:02:10:00", scene=1),
+    ClipSpec("A001C001_261127_R1AB/A001C002_261127_R1AB.mov", timecode="14:05:31:12", scene=2),
     ClipSpec(
         "A001C001_261127_R1AB/A001C003_261127_R1AB.mxf",
         codec="mpeg2video",
         timecode="14:11:02:05",
         hue=2,
     ),
-    ClipSpec("DCIM/100MEDIA/DJI_0001.MP4", seconds=2.0, rate=30, timecode="00:00:00:00", hue=6),
+    ClipSpec("DCIM/100MEDIA/DJI_0001.MP4", seconds=2.0, rate=30, timecode="00:00:00:00", scene=4),
 )
 
 
