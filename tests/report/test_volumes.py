@@ -19,7 +19,9 @@ def test_volume_of_a_real_folder(tmp_path: Path) -> None:
         assert info["filesystem"] and info["mount_point"] and info["device"]
         assert str(tmp_path).startswith(info["mount_point"])
     # A destination folder that is gone (lost drive): its nearest existing parent answers.
-    assert volumes.volume_of(tmp_path / "not" / "there")["free_bytes"] == info["free_bytes"]
+    gone = volumes.volume_of(tmp_path / "not" / "there")
+    assert gone["free_bytes"] == pytest.approx(info["free_bytes"], rel=0.05)  # others write too
+    assert gone["mount_point"] == info["mount_point"]
 
 
 def test_mountinfo_parsing_with_escaped_spaces_and_labels(
