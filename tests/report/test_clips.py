@@ -63,11 +63,10 @@ def test_red_spanned_clip_in_rdc_folder() -> None:
             "A001_0101AB.RDM/A001_C001_0101XY.RDC/A001_C001_0101XY_001.mov",  # a proxy
         )
     )
-    clip_rows = [c for c in clips if c.kind == "clip"]
-    names = [c.name for c in clip_rows]
-    assert "A001_C001_0101XY_001.R3D (+1 spans)" in names
-    red = next(c for c in clip_rows if c.name.endswith("spans)"))
-    assert len(red.files) >= 3  # both spans and the RMD
+    assert by_name(clips) == {
+        "A001_C001_0101XY_001.R3D (+1 spans)": ["A001_C001_0101XY.RMD", "A001_C001_0101XY_001.mov"]
+    }
+    assert len(clips[0].files) == 4
 
 
 def test_sony_xavc_card() -> None:

@@ -41,6 +41,7 @@ SEQUENCE_EXTENSIONS = frozenset(
 GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
+RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx"})
 PROXY_FOLDERS = frozenset({"sub", "proxy", "proxies", "lowres", "low_res"})
 
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
@@ -169,7 +170,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     clips: list[Clip] = []
     for (folder, key), members in primaries.items():
         members.sort(key=lambda e: str(e["path"]))
-        _, stem, _ = _split(str(members[0]["path"]))
+        _, stem, ext = _split(str(members[0]["path"]))
         name = posixpath.basename(str(members[0]["path"]))
         if len(members) > 1:
             name = f"{name} (+{len(members) - 1} spans)"
@@ -180,9 +181,28 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
                 folder=folder,
                 primary=members[0],
                 files=list(members),
-                stem=key if key.startswith("GOPRO") else stem if len(members) == 1 else key,
+                stem=stem if len(members) == 1 and ext != "r3d" and key == stem else key,
             )
         )
+    # A camera-raw clip's proxies beside it (RED's A001_C001_0101XY_001.mov in the .RDC
+    # folder) are its sidecars, not clips.
+    raw = [c for c in clips if _split(str(c.primary["path"]))[2] in RAW_EXTENSIONS]
+    for clip in list(clips):
+        if clip in raw or len(clip.files) != 1:
+            continue
+        owner = next(
+            (
+                r
+                for r in raw
+                if r.folder == clip.folder
+                and _starts_with_stem(_split(str(clip.primary["path"]))[1], r.stem)
+            ),
+            None,
+        )
+        if owner is not None:
+            clips.remove(clip)
+            owner.sidecars.append(clip.primary)
+            owner.files.append(clip.primary)
     # A proxy in a SUB/Proxy folder whose stem no clip claims is a clip of its own.
     owners = clips + sequences
     for entry in proxies:
