@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -126,9 +127,9 @@ def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
 
 def _short_error(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    # FFmpeg errors carry the path; the report shows the clip already.
-    text = text.split(": '")[0]
-    return text[:160]
+    # FFmpeg errors carry the path and an errno; the report shows the clip already.
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text.split(": '")[0])
+    return f"not readable by FFmpeg: {text[:140]}"
 
 
 def _read_metadata(container: Any, info: MediaInfo) -> None:
