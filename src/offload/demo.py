@@ -230,7 +230,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Sample card: {card}")
     print(f"Offloading to: {', '.join(map(str, destinations))}\n")
     code = offload_cli.main(
-        ["copy", str(card), *map(str, destinations), "--report-dir", str(out / "reports")]
+        [
+            "copy",
+            str(card),
+            *map(str, destinations),
+            "--report-dir",
+            str(out / "reports"),
+            *("--production", "The Long Take", "--shoot-day", "Day 12", "--camera", "A"),
+            *("--author-name", "Demo DIT", "--author-role", "DIT", "--location", "Stage 4"),
+        ]
     )
     reports = sorted((out / "reports").glob("*.html"))
     if reports:

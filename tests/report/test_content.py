@@ -212,3 +212,16 @@ def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
     assert view.clips[1].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
     html = build_documents(data)[".html"].decode()
     assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows
+
+
+def test_files_missing_from_the_card_and_notes_are_shown() -> None:
+    data = job(
+        exit_code=1,
+        missing_from_card=["CLIPS/A001C009.mov"],
+        card_history_untrusted=None,
+        notes=["cannot write the local report into /ro: read-only file system"],
+    )
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert not view.verdict_ok
+    assert any("A001C009.mov: MISSING FROM THE CARD" in p for p in view.problems)
+    assert "cannot write the local report into /ro: read-only file system" in view.warnings

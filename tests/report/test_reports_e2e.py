@@ -224,3 +224,22 @@ def test_offload_report_html_only_without_media(offloaded: dict[str, Any], tmp_p
     html = out_html.read_text()
     assert "data:image/jpeg" not in html and "(--no-media)" in html
     assert "A001C003_261127_R1AB.mxf" in html
+
+
+def test_a_cancelled_offload_says_so(tmp_path: Path, browser: Browser, media: Any) -> None:
+    from offload.card import offload
+    from offload.engine.cancel import CancelToken
+    from offload.report.job_report import write_reports
+
+    card = make_sample_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    cancel = CancelToken()
+    cancel.cancel()  # Ctrl-C before the first byte
+    report = offload(card, [dest], cancel=cancel)
+    assert report.job.cancelled
+    written = write_reports(report, tmp_path / "r")
+    page = browser.open(Path(written.paths[0]).with_suffix(".html"))
+    assert page.errors == []
+    assert "CANCELLED" in page.text and "Cancelled" in page.text
+    assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text

@@ -37,11 +37,12 @@ def test_2000_frames_and_20_clips(
     started = time.monotonic()
     written = write_reports(report, tmp_path / "reports")
     elapsed = time.monotonic() - started
-    assert len(written) == 3 and not report.folder_errors
+    assert len(written.paths) == 3
+    assert not written.destination_errors and written.local_error is None
     print(f"\nreports (JSON, CSV, HTML, PDF into 3 folders) took {elapsed:.2f} s")
     assert elapsed < REPORT_BUDGET_S
 
-    html = Path(written[0]).with_suffix(".html")
+    html = Path(written.paths[0]).with_suffix(".html")
     pdf = html.with_suffix(".pdf")
     assert html.stat().st_size < 1_000_000 and pdf.stat().st_size < 1_000_000
     print(f"HTML {html.stat().st_size:,} bytes, PDF {pdf.stat().st_size:,} bytes")

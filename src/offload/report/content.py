@@ -250,13 +250,14 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             (d.get("files_verified_earlier"), "verified earlier (not re-read)"),
             (d.get("files_transfer_checked"), "transfer-checked only (not read back)"),
             (d.get("files_failed"), "FAILED"),
+            (d.get("files_cancelled"), "cancelled"),
         ]
         result = ", ".join(f"{n} {label}" for n, label in counts if n)
         if d.get("lost"):
             result = f"✖ LOST: {d.get('lost_reason') or 'no reason recorded'}" + (
                 f" ({result})" if result else ""
             )
-        elif d.get("files_failed"):
+        elif d.get("files_failed") or d.get("files_cancelled"):
             result = f"✖ {result}"
         elif d.get("files_transfer_checked"):
             result = f"≈ {result}"
@@ -423,6 +424,13 @@ def build_view(
         problems.append(
             f"… and {len(failed_lines) - MAX_PROBLEM_LINES} more failures (see the clip list)"
         )
+    missing = list(data.get("missing_from_card") or [])
+    for path in missing[:MAX_PROBLEM_LINES]:
+        problems.append(
+            f"{path}: MISSING FROM THE CARD (its own ASC MHL history lists it): not copied"
+        )
+    if len(missing) > MAX_PROBLEM_LINES:
+        problems.append(f"… and {len(missing) - MAX_PROBLEM_LINES} more missing from the card")
     for error in data.get("folder_errors") or []:
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
@@ -430,6 +438,10 @@ def build_view(
             problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
 
     warnings = [str(w.get("message") or w) for w in data.get("warnings") or []]
+    if data.get("card_history_untrusted"):
+        warnings.append(f"The card's own ASC MHL history was not trusted: "
+                        f"{data['card_history_untrusted']}")  # fmt: skip
+    warnings.extend(str(note) for note in data.get("notes") or [])
     for clip in clips:
         if clip.kind == "sequence" and clip.gaps:
             warnings.append(
@@ -520,6 +532,7 @@ def build_view(
             f"{n_sequences} ({sum(c.frames for c in clips if c.kind == 'sequence')} frames)",
         ),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
+        ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
     ]
     totals.extend(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,24 +109,28 @@ def build_documents(
 
 def write_documents(
     data: dict[str, Any],
-    folders: list[Path],
-    base: str,
+    json_paths: Sequence[str | Path],
     options: DocumentOptions | None = None,
 ) -> list[str]:
-    """Build the documents once and write ``<base>.html`` and ``<base>.pdf`` into every
-    folder (``write_reports`` calls this after the JSON and CSV are written). Returns error
-    lines: a bug or a missing library here must not lose the JSON and CSV reports."""
-    if not folders:
+    """Build the documents once and write ``X.html`` and ``X.pdf`` beside every ``X.json``
+    in *json_paths* (``write_reports`` calls this after the JSON and CSV are written).
+    Returns notes for what failed: a bug or a full disk here must not cost the JSON and CSV
+    reports, and ``offload report X.json`` writes the documents again."""
+    if not json_paths:
         return []
     try:
         documents = build_documents(data, options)
-    except Exception as exc:  # reported, never swallowed: it lands in folder_errors
-        return [f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc}"]
-    errors = []
-    for folder in folders:
+    except Exception as exc:  # reported, never swallowed: the caller shows the note
+        return [
+            f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
+            f"(offload report {json_paths[0]} tries again)"
+        ]
+    notes = []
+    for json_path in map(Path, json_paths):
         for suffix, content in documents.items():
+            target = json_path.with_suffix(suffix)
             try:
-                write_file_atomically(folder / f"{base}{suffix}", content, replace=True)
+                write_file_atomically(target, content, replace=True)
             except OSError as exc:
-                errors.append(f"cannot write the {suffix[1:].upper()} report into {folder}: {exc}")
-    return errors
+                notes.append(f"cannot write the {suffix[1:].upper()} report {target}: {exc}")
+    return notes
