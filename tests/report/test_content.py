@@ -166,10 +166,12 @@ def test_verdicts_never_claim_more_than_the_states() -> None:
 def test_documents_without_media_and_with_odd_names() -> None:
     data = job()
     data["files"][0]["path"] = "CLIPS/Ünïcødé 日本 clip.mov"
+    data["files"][1]["path"] = "CLIPS/latin1-\udce9t\udce9.mov"  # not UTF-8 on the card
     data["destinations"][0].update(lost=True, lost_reason="device unplugged (ENODEV)")
     documents = build_documents(data)  # the card path does not exist: nothing to probe
     html = documents[".html"].decode()
     assert "Ünïcødé 日本 clip.mov" in html and "LOST: device unplugged (ENODEV)" in html
+    assert "latin1-\\xe9t\\xe9.mov" in html
     assert "neither the card nor a verified copy" in html
     assert documents[".pdf"].startswith(b"%PDF-")
 

@@ -11,6 +11,7 @@ card is gone), word the states (``content``), render (``html``, ``pdf``).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,13 @@ from offload.report.content import build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
 from offload.report.pdf import render_pdf
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _hex(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()) - 0xDC00:02x}"
+
 
 # Territories that print on US Letter (the rest of the world uses A4).
 LETTER_TERRITORIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "PR", "GT", "CR"})
@@ -102,7 +110,8 @@ def build_documents(
     view = build_view(data, clips, media, notes, generated=generated)
     paper = (options.paper or default_paper()).lower()
     return {
-        ".html": render_html(view).encode("utf-8", "surrogateescape"),
+        # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
+        ".html": _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"),
         ".pdf": render_pdf(view, paper),
     }
 
