@@ -3,6 +3,7 @@
     offload copy SOURCE DEST [DEST ...]   copy with verification (see ``offload copy --help``)
     offload verify PATH                   re-hash a destination against its records
     offload bench                         offload-ai against cp, tee, rsync, ocopy
+    offload report JOB.json               HTML and PDF reports from a saved JSON report
 
 Exit codes of ``offload copy`` (``offload verify --help`` lists its own): 0 everything
 verified (or already verified); 1 completed, but some destination or file failed; 2 nothing
@@ -40,6 +41,7 @@ from offload.histories import ManifestOptions, MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
+from offload.report.cli import add_report_parser, cmd_report
 from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
@@ -180,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_parser(commands)
     add_history_parser(commands)
     add_bench_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
@@ -342,6 +345,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return cmd_bench(args, env)
         if args.command == "history":
             return cmd_history(args, env)
+        if args.command == "report":
+            return cmd_report(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
         for line in error.message.splitlines():

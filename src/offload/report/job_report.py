@@ -21,6 +21,8 @@ from offload.card import OffloadReport
 from offload.errors import describe_os_error
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import write_file_atomically
+from offload.report.documents import write_documents
+from offload.report.volumes import add_volume_info
 from offload.results import DestinationFileResult, DestinationStatus
 
 SCHEMA = "offload-ai/job-report/2"
@@ -82,7 +84,7 @@ def job_report_dict(
     for f in job.files:
         for d in f.destinations:
             states[d.status.value] += 1
-    return {
+    data = {
         "schema": SCHEMA,
         "tool": {"name": "offload-ai", "version": __version__},
         "hostname": hostname or socket.gethostname(),
@@ -170,6 +172,8 @@ def job_report_dict(
         "notes": report.notes,
         "removed_stray_partials": report.removed_partials,
     }
+    # Volume label, device, filesystem and free space of the card and of each destination.
+    return add_volume_info(data)
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:
@@ -288,6 +292,11 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
                 f"cannot write the local report into {local_dir}: {describe_os_error(exc)} "
                 "(the copies are not affected; --report-dir chooses another folder)"
             )
+    # HTML + PDF beside each JSON, after all of them are safe (probing reads media files);
+    # a failure is a note: `offload report JOB.json` writes them again.
+    notes = write_documents(job_report_dict(report, exit_code=result.exit_code), result.paths)
+    if notes:
+        result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
     return result
 
 
