@@ -159,7 +159,8 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
         return OSError(errno.EINVAL, message)
     if _is_connection_error(exc):
         return OSError(
-            errno.ENOTCONN, f"{operation} {place}: the service cannot be reached ({exc})"
+            errno.ENOTCONN,
+            f"{operation} {place}: the service cannot be reached ({type(exc).__name__})",
         )
     return OSError(errno.EIO, f"{operation} {place}: {exc}")
 
