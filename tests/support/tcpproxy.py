@@ -55,6 +55,7 @@ class FaultProxy:
         self._stall = 0.0
         self._down = False
         self._answer_cut: int | None = None
+        self._down_after: int | None = None
         self._sockets: set[socket.socket] = set()
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._thread.start()
@@ -93,6 +94,11 @@ class FaultProxy:
             self._answer_cut = None
             self.stats.cut += 1
             return cut
+
+    def down_after(self, requests: int) -> None:
+        """Go down for good once this many more requests have been seen."""
+        with self._lock:
+            self._down_after = self.stats.requests + requests
 
     def stall_next(self, seconds: float) -> None:
         with self._lock:
@@ -154,6 +160,13 @@ class FaultProxy:
                     name, _, value = line.partition(b":")
                     if name.strip().lower() == b"content-length":
                         length = int(value.strip())
+                with self._lock:
+                    going_down = self._down_after is not None and (
+                        self.stats.requests >= self._down_after
+                    )
+                if going_down:
+                    self.go_down()
+                    return
                 with self._lock:
                     self.stats.requests += 1
                     self.stats.methods.append(method)

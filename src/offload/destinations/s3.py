@@ -47,7 +47,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
@@ -208,6 +208,11 @@ class S3Destination:
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-part"
         )
+        # Clean-ups (aborts, deletes) run on a thread of their own: the engine calls them while
+        # it handles an error, and an exception raised there (and kept by botocore or urllib3)
+        # would otherwise chain to that error and pin, through its traceback, the engine's
+        # pooled buffers.
+        self._cleanup = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-cleanup")
         self._lock = threading.Lock()
 
     # -- what it promises -------------------------------------------------------------
@@ -224,6 +229,14 @@ class S3Destination:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._cleanup.shutdown(wait=True)
+
+    def _clean_up(self, work: Callable[[], None]) -> None:
+        """Run *work* on the clean-up thread and wait for it; never raises."""
+        try:
+            self._cleanup.submit(work).result()
+        except Exception:
+            pass
 
     # -- preflight --------------------------------------------------------------------
 
@@ -649,7 +662,12 @@ class S3Upload:
         """Append *data* (copied: the caller may reuse its buffer on return). Raises OSError,
         also for a part that failed in the background."""
         self._raise_failed_part()
-        view = memoryview(data).cast("B")
+        # Released on the way out, also when raising: a view kept alive by a traceback would
+        # pin the engine's pooled buffer (it could not be unmapped).
+        with memoryview(data).cast("B") as view:
+            self._write(view)
+
+    def _write(self, view: memoryview) -> None:
         if self.bytes_written + len(view) > self.size_bytes:
             raise OSError(
                 errno.EINVAL,
@@ -776,7 +794,7 @@ class S3Upload:
             if future.done() and future.exception() is not None:
                 error = future.exception()
                 assert error is not None
-                raise error
+                raise _fresh(error)
 
     # -- committer side -----------------------------------------------------------------
 
@@ -844,9 +862,7 @@ class S3Upload:
                 first = first or exc
         self._futures = []
         if first is not None:
-            if isinstance(first, OSError):
-                raise first
-            raise self.destination._error(first, "cannot upload", self.key) from first
+            raise _fresh(first)
         return results
 
     def discard(self) -> None:
@@ -861,14 +877,22 @@ class S3Upload:
             dest._slots.release()
         self._single = None
         if self.completed and self.etag:
-            try:
-                dest.delete_key(self.key, etag=self.etag)
-            except OSError:
-                pass
+            etag = self.etag
+            dest._clean_up(lambda: dest.delete_key(self.key, etag=etag))
             self.completed = False
         elif self.upload_id is not None:
-            dest.abort_upload(self.key, self.upload_id)
+            upload_id = self.upload_id
+            dest._clean_up(lambda: dest.abort_upload(self.key, upload_id))
         self.upload_id = None
+
+
+def _fresh(error: BaseException) -> OSError:
+    """A new OSError like *error* (from a part thread) to raise here. Never the stored one:
+    each raise would add this thread's frames to its traceback, and the frames of a write
+    hold the engine's pooled buffer, which could then not be unmapped."""
+    if isinstance(error, OSError):
+        return type(error)(error.errno, error.strerror)
+    return OSError(errno.EIO, f"an upload failed: {type(error).__name__}: {error}")
 
 
 class S3ReadBack:
