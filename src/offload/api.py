@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,13 @@ from offload.errors import UsageError, describe_os_error
 from offload.events import EventSink
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
-from offload.results import JobReport
+from offload.results import (
+    DestinationFileResult,
+    DestinationStatus,
+    DestinationSummary,
+    FileResult,
+    JobReport,
+)
 
 # Room kept free beyond the file itself: metadata, the partial's name, block rounding.
 _FREE_SPACE_MARGIN = 1024 * 1024
@@ -251,15 +258,21 @@ def _copy_in_turn(
     sink: EventSink | None,
     cancel: CancelToken | None,
 ) -> JobReport:
-    """Sequential path: one job per destination, the source read once for each."""
+    """Sequential path: one job per destination, the source read once for each.
+
+    A cancel between two destinations (or before the first) stops there: every destination
+    not started is reported ``cancelled`` (exit code 130), like a cancelled parallel job.
+    """
     cancel = cancel or CancelToken()
     combined: JobReport | None = None
+    done = 0
     for index, target in enumerate(targets):
         if cancel.cancelled:
             break
         report = CopyJob(
             [FileTask(source, (target,))], [target.parent], options, sink=sink, cancel=cancel
         ).run()
+        done += 1
         for result in report.files[0].destinations:
             result.destination_index = index
         for summary in report.destinations:
@@ -272,7 +285,34 @@ def _copy_in_turn(
         combined.elapsed_s += report.elapsed_s
         combined.finished_at = report.finished_at
     if combined is None:
-        raise UsageError("cancelled before the first destination", path=source.path)
+        now = time.time()
+        combined = JobReport(
+            verify=options.verify.value,
+            algorithms=options.algorithms,
+            files=[
+                FileResult(
+                    relative_path=source.relative_path,
+                    source_path=str(source.path),
+                    size_bytes=source.size_bytes,
+                    mtime_ns=source.mtime_ns,
+                )
+            ],
+            started_at=now,
+            finished_at=now,
+        )
+    for index in range(done, len(targets)):
+        target = targets[index]
+        combined.files[0].destinations.append(
+            DestinationFileResult(
+                destination_index=index,
+                final_path=str(target),
+                status=DestinationStatus.CANCELLED,
+                error="cancelled before this destination was started",
+            )
+        )
+        combined.destinations.append(
+            DestinationSummary(index=index, root=str(target.parent), device=str(target.parent))
+        )
     combined.cancelled = cancel.cancelled
     return combined
 
