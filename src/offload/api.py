@@ -17,7 +17,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError, describe_os_error
-from offload.events import EventSink
+from offload.events import EventSink, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
 from offload.results import (
@@ -186,7 +186,9 @@ def copy_with_multiple_destinations(
     way; several are written in parallel from a single read unless ``parallel=False``, which
     copies to each destination in turn (reading the source once per destination).
     Raises UsageError for bad input (nothing written); everything that happens during the
-    copy is in the returned report (``report.exit_code``). Blocks until done.
+    copy is in the returned report (``report.exit_code``). Blocks until done. *sink*'s
+    exceptions never reach the engine (``events.isolated``): a subscriber that raises is
+    named in a WarningIssued and in ``report.warnings``.
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
@@ -216,10 +218,14 @@ def copy_with_multiple_destinations(
                 path=target.parent,
             ) from None
     roots = [target.parent for target in targets]
+    guarded = isolated(sink)
     if parallel is False and len(targets) > 1:
-        return _copy_in_turn(source_file, targets, options, sink, cancel)
-    task = FileTask(source_file, tuple(targets))
-    return CopyJob([task], roots, options, sink=sink, cancel=cancel).run()
+        report = _copy_in_turn(source_file, targets, options, guarded, cancel)
+    else:
+        task = FileTask(source_file, tuple(targets))
+        report = CopyJob([task], roots, options, sink=guarded, cancel=cancel).run()
+    report.warnings.extend(guarded.warnings)
+    return report
 
 
 def copy_with_multiple_destinations_parallel(

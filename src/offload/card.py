@@ -19,7 +19,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
 from offload.errors import UsageError
-from offload.events import EventSink, NullSink, WarningIssued
+from offload.events import EventSink, WarningIssued, isolated
 from offload.fs.ops import fsync_dir
 from offload.histories import (
     ManifestOptions,
@@ -219,9 +219,11 @@ def run_offload(
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
 
     Everything that goes wrong during the copy is in the report (``exit_code``); raises only
-    for bugs.
+    for bugs. *sink*'s exceptions never reach the engine (``events.isolated``): a subscriber
+    that raises is named in a WarningIssued and in ``report.job.warnings``.
     """
-    sink = sink or NullSink()
+    guarded = isolated(sink)
+    sink = guarded
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
@@ -235,6 +237,7 @@ def run_offload(
         ledgers=plan.ledgers,
     )
     job_report = job.run()
+    job_report.warnings.extend(guarded.warnings)
     report = OffloadReport(
         source=str(plan.source),
         plans=plan.plans,

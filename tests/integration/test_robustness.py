@@ -4,12 +4,16 @@ raise, progress of resumed offloads, stray partials and the ledger, one run per 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
+import pytest
+
 from offload.api import copy_with_multiple_destinations
+from offload.card import offload
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode
-from offload.events import Event, FileVerified
+from offload.events import Event, FanoutSink, FileVerified, WarningIssued
 from offload.results import DestinationStatus
 
 
@@ -68,3 +72,86 @@ def test_sequential_cancel_between_destinations_reports_the_rest_cancelled(
     ]
     assert os.listdir(dests[0]) == ["clip.bin"]
     assert os.listdir(dests[1]) == [] and os.listdir(dests[2]) == []
+
+
+# --- event subscribers that raise -----------------------------------------------------------
+
+
+class RaisesOnNthEvent:
+    """A subscriber with a bug: raises on the job's Nth event (the preflight's warnings not
+    counted: event 1 is JobStarted) and, with *every*, on each later FileVerified too."""
+
+    def __init__(self, n: int, *, every: bool = False) -> None:
+        self.n = n
+        self.every = every
+        self.seen = 0
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, WarningIssued):
+            return
+        with self._lock:
+            self.seen += 1
+            seen = self.seen
+        if seen == self.n or (self.every and seen > self.n and isinstance(event, FileVerified)):
+            raise RuntimeError(f"renderer bug at event {seen}")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+
+def make_card(root: Path, files: int = 6, size: int = 200_000) -> Path:
+    for i in range(files):
+        make_file(root / "CLIPS" / f"C{i:03d}.MOV", size + i, seed=i)
+    return root
+
+
+@pytest.mark.timeout(60)  # before the fix, the job hung until cancelled
+@pytest.mark.parametrize(
+    ("n", "every"),
+    [(1, False), (5, False), (30, False), (3, True)],
+    ids=["job-started", "5th-event", "30th-event", "every-file-verified"],
+)
+def test_a_subscriber_that_raises_neither_kills_nor_hangs_the_job(
+    tmp_path: Path, n: int, every: bool
+) -> None:
+    card = make_card(tmp_path / "CARD")
+    dests = dest_dirs(tmp_path, 2)
+    bad = RaisesOnNthEvent(n, every=every)
+    recorder = Recorder()
+    report = offload(card, dests, sink=FanoutSink(bad, recorder))
+    assert report.exit_code == 0
+    assert all(f.ok for f in report.job.files) and len(report.job.files) == 6
+    [warning] = report.job.warnings  # once, however often it raised
+    assert "RaisesOnNthEvent" in warning and "RuntimeError: renderer bug" in warning
+    surfaced = [
+        e
+        for e in recorder.events
+        if isinstance(e, WarningIssued) and e.message.startswith("event subscriber")
+    ]
+    assert [e.message for e in surfaced] == [warning]
+    assert sum(isinstance(e, FileVerified) for e in recorder.events) == 12
+    for dest in dests:
+        assert sorted(os.listdir(dest / "CARD" / "CLIPS")) == [f"C{i:03d}.MOV" for i in range(6)]
+
+
+@pytest.mark.timeout(60)
+def test_a_lone_subscriber_is_isolated_too(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "CARD", files=3)
+    dests = dest_dirs(tmp_path, 2)
+    report = offload(card, dests, sink=RaisesOnNthEvent(8))
+    assert report.exit_code == 0
+    assert len(report.job.warnings) == 1
+    source = make_file(tmp_path / "clip.bin", 300_000)
+    single = copy_with_multiple_destinations(
+        source, [tmp_path / "a.bin", tmp_path / "b.bin"], sink=RaisesOnNthEvent(6)
+    )
+    assert single.exit_code is ExitCode.OK
+    assert len(single.warnings) == 1 and "RaisesOnNthEvent" in single.warnings[0]
