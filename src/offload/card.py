@@ -19,7 +19,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
 from offload.errors import UsageError
-from offload.events import EventSink, WarningIssued, isolated
+from offload.events import Event, EventSink, FileSkipped, WarningIssued, isolated
 from offload.fs.ops import fsync_dir
 from offload.histories import (
     ManifestOptions,
@@ -223,7 +223,7 @@ def run_offload(
     that raises is named in a WarningIssued and in ``report.job.warnings``.
     """
     guarded = isolated(sink)
-    sink = guarded
+    sink = _SkipSizes(guarded, plan.tasks)
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
@@ -260,6 +260,21 @@ def run_offload(
         if dest_plan.index not in lost:
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
     return report
+
+
+class _SkipSizes:
+    """Adds the file's size to the engine's FileSkipped events, so that the progress total
+    leaves out what an earlier run verified (a resumed offload then ends at 100 %)."""
+
+    def __init__(self, sink: EventSink, tasks: Sequence[FileTask]) -> None:
+        self._sink = sink
+        self._sizes = {t.source.relative_path: t.source.size_bytes for t in tasks}
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, FileSkipped) and not event.size_bytes:
+            size = self._sizes.get(event.relative_path, 0)
+            event = dataclasses.replace(event, size_bytes=size)
+        self._sink.emit(event)
 
 
 def offload(

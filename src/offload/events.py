@@ -88,9 +88,15 @@ class FileFailed(Event):
 
 @dataclass(frozen=True)
 class FileSkipped(Event):
+    """A file is not copied to a destination: an earlier run verified it there.
+
+    ``size_bytes`` (0 when the emitter did not say) takes its work out of the progress total.
+    """
+
     destination_index: int
     relative_path: str
     reason: str
+    size_bytes: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ under one lock.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -62,7 +63,27 @@ class ProgressSnapshot:
 
     @property
     def fraction(self) -> float:
-        return self.work_done / self.work_total if self.work_total else 1.0
+        """0..1; exactly 1.0 only when all the work is done (never rounded up to it: a bar
+        at 1.0 while a file is still being verified would be a lie)."""
+        if self.work_total == 0:  # before the job started, or a job with nothing to do
+            return 1.0 if self.finished else 0.0
+        if self.work_done >= self.work_total:
+            return 1.0
+        return min(self.work_done / self.work_total, _BELOW_ONE)
+
+    @property
+    def percent(self) -> float:
+        """The fraction in percent, rounded down to 0.1 (100.0 only when all is done)."""
+        return math.floor(self.fraction * 1000) / 10
+
+
+# The work of one file on one destination beyond its bytes (fsync, the ledger's fsync, the
+# rename, the folder's fsync), in byte-equivalents: about what a drive streams while it
+# seeks and flushes for one file. It keeps the bar below 100 % until every file is
+# committed (all bytes can be read back long before a batch's files are renamed) and gives
+# cards of small files an ETA that counts their per-file cost.
+COMMIT_WORK_BYTES = 256 * 1024
+_BELOW_ONE = 0.9999  # what a fraction not yet complete is capped at (JSON keeps 4 decimals)
 
 
 class ProgressModel:
@@ -70,7 +91,13 @@ class ProgressModel:
 
     Work is counted in bytes: every byte read from the source, written to a destination and
     read back for verification is one unit, so the bar and the ETA account for the
-    verification passes (which take as long as the copy) instead of jumping at the end.
+    verification passes (which take as long as the copy) instead of jumping at the end; each
+    file on each destination adds COMMIT_WORK_BYTES, done when it is reported verified or
+    failed there. What this run will not do is not in the total: files already verified on a
+    destination by an earlier run (FileSkipped, with their size), the rest of a lost
+    destination. A job that finishes without being cancelled ends at exactly 1.0 (a failed
+    file's unread bytes are never read). Counts are clamped to their totals (a mismatch
+    re-read counts its bytes twice).
     """
 
     def __init__(self) -> None:
@@ -85,9 +112,17 @@ class ProgressModel:
         self._destinations: list[DestinationProgress] = []
         self._finished_per_file: dict[str, int] = {}
         self._files_finished = 0
+        # What this run will not do: bytes already verified per destination, files already
+        # verified everywhere (their source is not read), (file, destination) pairs skipped.
+        self._skipped_bytes: list[int] = []
+        self._skips_per_file: dict[str, int] = {}
+        self._source_skipped_bytes = 0
+        self._pairs_skipped = 0
+        self._pairs_finished = 0
         self._started = time.monotonic()
         self._samples: deque[tuple[float, int]] = deque()
         self._finished = False
+        self._cancelled = False
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -101,6 +136,7 @@ class ProgressModel:
             self._destinations = [
                 DestinationProgress(i, p) for i, p in enumerate(event.destinations)
             ]
+            self._skipped_bytes = [0] * len(event.destinations)
             self._started = time.monotonic()
         elif isinstance(event, SourceBytesRead):
             self._source_read += event.nbytes
@@ -126,6 +162,10 @@ class ProgressModel:
                     dest.files_failed += 1
                 else:
                     dest.files_done += 1
+                if isinstance(event, FileSkipped):
+                    self._skipped(event)
+                else:
+                    self._pairs_finished += 1
                 count = self._finished_per_file.get(event.relative_path, 0) + 1
                 self._finished_per_file[event.relative_path] = count
                 if count == len(self._destinations):
@@ -137,29 +177,41 @@ class ProgressModel:
             dest.phase = "lost"
         elif isinstance(event, JobFinished):
             self._finished = True
+            self._cancelled = event.cancelled
             for dest in self._destinations:
                 if dest.lost is None:
                     dest.phase = "done"
 
+    def _skipped(self, event: FileSkipped) -> None:
+        self._pairs_skipped += 1
+        self._skipped_bytes[event.destination_index] += event.size_bytes
+        count = self._skips_per_file.get(event.relative_path, 0) + 1
+        self._skips_per_file[event.relative_path] = count
+        if count == len(self._destinations):
+            self._source_skipped_bytes += event.size_bytes
+            del self._skips_per_file[event.relative_path]
+
     def _work(self) -> tuple[int, int]:
-        passes_per_destination = 1 if self._verify == "transfer" else 2
-        total = self._total_bytes * (1 + passes_per_destination * len(self._destinations))
+        passes = 1 if self._verify == "transfer" else 2  # per destination: write, read back
+        source_passes = 2 if self._verify == "full" else 1  # read, and re-read in full mode
+        source_total = self._total_bytes - self._source_skipped_bytes
+        total = source_total * source_passes
+        done = min(self._source_read, source_total)
         if self._verify == "full":
-            total += self._total_bytes
-        done = (
-            self._source_read
-            + self._source_verified
-            + sum(d.bytes_written + d.bytes_verified for d in self._destinations)
-        )
-        # A lost destination's remaining work will never be done: take it out of the total.
-        for dest in self._destinations:
-            if dest.lost is not None:
-                total -= max(
-                    0,
-                    self._total_bytes * passes_per_destination
-                    - dest.bytes_written
-                    - dest.bytes_verified,
-                )
+            done += min(self._source_verified, source_total)
+        for dest, skipped in zip(self._destinations, self._skipped_bytes, strict=True):
+            dest_total = self._total_bytes - skipped
+            dest_done = min(dest.bytes_written, dest_total)
+            if passes == 2:
+                dest_done += min(dest.bytes_verified, dest_total)
+            done += dest_done
+            # A lost destination's remaining work will never be done: not in the total.
+            total += dest_done if dest.lost is not None else dest_total * passes
+        pairs = self._total_files * len(self._destinations) - self._pairs_skipped
+        total += pairs * COMMIT_WORK_BYTES
+        done += min(self._pairs_finished, pairs) * COMMIT_WORK_BYTES
+        if self._finished and not self._cancelled:
+            total = done  # everything this job will ever do is done
         return done, max(total, done)
 
     def snapshot(self) -> ProgressSnapshot:

@@ -3,6 +3,8 @@ raise, progress of resumed offloads, stray partials and the ledger, one run per 
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import threading
 from pathlib import Path
@@ -10,10 +12,22 @@ from pathlib import Path
 import pytest
 
 from offload.api import copy_with_multiple_destinations
-from offload.card import offload
+from offload.card import OffloadOptions, offload
+from offload.cli.common import Environment
+from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode
-from offload.events import Event, FanoutSink, FileVerified, WarningIssued
+from offload.events import (
+    Event,
+    FanoutSink,
+    FileSkipped,
+    FileStarted,
+    FileVerified,
+    JobFinished,
+    WarningIssued,
+)
+from offload.options import CopyOptions, VerifyMode
+from offload.progress import ProgressModel
 from offload.results import DestinationStatus
 
 
@@ -155,3 +169,93 @@ def test_a_lone_subscriber_is_isolated_too(tmp_path: Path) -> None:
     )
     assert single.exit_code is ExitCode.OK
     assert len(single.warnings) == 1 and "RaisesOnNthEvent" in single.warnings[0]
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+class FractionRecorder:
+    """A ProgressModel and, after each event, the fraction and percent it shows then."""
+
+    def __init__(self) -> None:
+        self.model = ProgressModel()
+        self.seen: list[tuple[Event, float, float]] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self.model.emit(event)
+            snap = self.model.snapshot()
+            self.seen.append((event, snap.fraction, snap.percent))
+
+    def assert_honest(self) -> None:
+        """Monotonic; below 1.0 (and below 100.0 %) until the last file_verified; 1.0 at the
+        end."""
+        fractions = [f for _e, f, _p in self.seen]
+        assert fractions == sorted(fractions), fractions
+        last_verified = max(
+            i for i, (e, _f, _p) in enumerate(self.seen) if isinstance(e, FileVerified)
+        )
+        for event, fraction, percent in self.seen[:last_verified]:
+            assert fraction < 1.0 and percent < 100.0, (event, fraction, percent)
+        assert isinstance(self.seen[-1][0], JobFinished)
+        assert self.seen[-1][1:] == (1.0, 100.0)
+        assert self.model.snapshot().fraction == 1.0
+
+
+def test_progress_of_a_resumed_offload_reaches_one(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "CARD", files=10, size=100_000)
+    dests = dest_dirs(tmp_path, 2)
+    assert offload(card, dests).exit_code == 0
+    make_file(card / "CLIPS" / "NEW.MOV", 150_000, seed=99)
+    recorder = FractionRecorder()
+    report = offload(card, dests, sink=recorder)
+    assert report.exit_code == 0
+    assert [
+        f.relative_path for f in report.job.files if f.destinations[0].status == "verified"
+    ] == ["CLIPS/NEW.MOV"]
+    recorder.assert_honest()  # it ended at 0.091 (10 files verified earlier in the total)
+    # What an earlier run verified is not this run's work: nothing done yet at the start.
+    first_started = next(
+        i for i, (e, *_r) in enumerate(recorder.seen) if isinstance(e, FileStarted)
+    )
+    assert sum(isinstance(e, FileSkipped) for e, *_r in recorder.seen[:first_started]) == 20
+    assert recorder.seen[first_started][1] == 0.0
+    snap = recorder.model.snapshot()
+    assert snap.work_done == snap.work_total
+
+
+@pytest.mark.parametrize("verify", [VerifyMode.FULL, VerifyMode.DESTINATION, VerifyMode.TRANSFER])
+def test_progress_reaches_one_only_with_the_last_verification(
+    tmp_path: Path, verify: VerifyMode
+) -> None:
+    # Many small files and one large: the bytes are all read back long before the batch's
+    # files are committed; the bar said 100.0 % at 4 of 304 files.
+    card = make_card(tmp_path / "CARD", files=150, size=3_000)
+    make_file(card / "BIG.MOV", 12_000_000, seed=7)
+    dests = dest_dirs(tmp_path, 2)
+    recorder = FractionRecorder()
+    options = OffloadOptions(copy=CopyOptions(verify=verify))
+    report = offload(card, dests, options=options, sink=recorder)
+    assert report.exit_code == 0
+    recorder.assert_honest()
+
+
+def test_json_progress_ends_at_one_before_job_finished(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "CARD", files=4)
+    dests = dest_dirs(tmp_path, 2)
+    assert offload(card, dests).exit_code == 0
+    make_file(card / "CLIPS" / "NEW.MOV", 150_000, seed=99)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["copy", "--json", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    names = [e["event"] for e in events]
+    finished = names.index("job_finished")
+    assert names[finished - 1] == "progress"
+    assert events[finished - 1]["fraction"] == 1.0
+    fractions = [e["fraction"] for e in events if e["event"] == "progress"]
+    assert all(f < 1.0 for f in fractions[:-1])

@@ -35,7 +35,7 @@ def render(snap: ProgressSnapshot) -> RenderableType:
     head = Table.grid(padding=(0, 1))
     head.add_row(
         ProgressBar(total=max(snap.work_total, 1), completed=snap.work_done, width=40),
-        Text(f"{snap.fraction * 100:5.1f}%"),
+        Text(f"{snap.percent:5.1f}%"),  # rounded down: 100.0 only when all is done
         Text(f"{snap.files_finished}/{snap.total_files} files"),
         Text(f"{snap.source_bytes_read / 1e9:,.2f}/{snap.total_bytes / 1e9:,.2f} GB"),
         Text(human_rate(source_rate)),
