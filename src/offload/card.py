@@ -227,7 +227,10 @@ def run_offload(
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
-    removed = sum(_remove_stray_partials(plan.tree, p) for p in plan.plans)
+    removed = sum(
+        _remove_stray_partials(plan.tree, dest_plan, ledger)
+        for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
+    )
     job = CopyJob(
         plan.tasks,
         [p.destination for p in plan.plans],
@@ -289,23 +292,62 @@ def offload(
     return run_offload(plan_offload(source, destinations, options), sink=sink, cancel=cancel)
 
 
-def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan) -> int:
+def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledger) -> int:
     """Delete the partial files an interrupted run left in the folders this offload writes
-    to (only those: with --into, DEST may hold much else); returns how many."""
+    to (only those: with --into, DEST may hold much else); returns how many.
+
+    A partial that the ledger's last entry for its file names is the ledger's proof that the
+    rename never happened (the run was killed between recording the file verified and
+    renaming it; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
+    it alone would turn the entry into a false proof (with --overwrite, an older file of the
+    same size and mtime under the final name would then be trusted). So such entries are
+    revoked first, durably (one appended and fsynced ``revoked`` entry per file), and only
+    then are their partials deleted. Crash-safe at every step: killed before the revocation
+    is durable, the partial and the entry are both still there (the entry is still refused);
+    killed after it, the entry is revoked whatever happens to the partial (a later run
+    deletes it as an ordinary stray). If the ledger cannot be read or the revocation cannot
+    be written, those partials are kept (they cost space, never a wrong "verified").
+    """
     folders = {plan.target_for(f.relative_path).parent for f in tree.files}
-    removed = 0
+    strays: list[str] = []
     for folder in sorted(folders):
         try:
             entries = list(os.scandir(folder))
         except OSError:
             continue  # not there yet, or unreadable: the copy will say so
-        for entry in entries:
-            if is_partial_name(entry.name) and entry.is_file(follow_symlinks=False):
-                try:
-                    os.unlink(entry.path)
-                    removed += 1
-                except OSError:
-                    pass
+        strays.extend(
+            entry.path
+            for entry in entries
+            if is_partial_name(entry.name) and entry.is_file(follow_symlinks=False)
+        )
+    if not strays:
+        return 0
+    try:
+        known = ledger.load()
+    except OSError:
+        known = None
+    # The unproven renames: the last entry of a file says verified and names a partial here.
+    proofs: dict[str, str] = {}
+    for relative_path, entry in (known or {}).items():
+        if entry.state == "verified" and entry.partial_name:
+            partial = plan.target_for(relative_path).with_name(entry.partial_name)
+            proofs[str(partial)] = relative_path
+    keep: set[str] = set(strays) if known is None else set()
+    revoke = sorted({proofs[path] for path in strays if path in proofs})
+    if revoke:
+        try:
+            ledger.append(LedgerEntry(relative_path, "revoked") for relative_path in revoke)
+        except OSError:
+            keep.update(path for path in strays if path in proofs)
+    removed = 0
+    for path in strays:
+        if path in keep:
+            continue
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass
     return removed
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from offload.api import copy_with_multiple_destinations
-from offload.card import OffloadOptions, offload
+from offload.card import OffloadOptions, offload, plan_offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
@@ -26,7 +26,9 @@ from offload.events import (
     JobFinished,
     WarningIssued,
 )
-from offload.options import CopyOptions, VerifyMode
+from offload.hashing import new_hasher
+from offload.ledger import Ledger, verified_entry
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.progress import ProgressModel
 from offload.results import DestinationStatus
 
@@ -259,3 +261,68 @@ def test_json_progress_ends_at_one_before_job_finished(tmp_path: Path) -> None:
     assert events[finished - 1]["fraction"] == 1.0
     fractions = [e["fraction"] for e in events if e["event"] == "progress"]
     assert all(f < 1.0 for f in fractions[:-1])
+
+
+# --- stray partials and the ledger's proof ---------------------------------------------------
+
+
+def digest_of(data: bytes, name: str = "xxh64") -> str:
+    hasher = new_hasher(name)
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
+def test_a_partial_that_proves_an_unfinished_rename_is_not_lost(tmp_path: Path) -> None:
+    """Killed between recording a file verified and renaming it: the partial is the ledger's
+    proof that the final-named file is not ours. Cleaning the strays must not lose it."""
+    card = make_card(tmp_path / "CARD", files=2)
+    [dest] = dest_dirs(tmp_path, 1)
+    overwrite = OffloadOptions(copy=CopyOptions(existing=ExistingFilePolicy.OVERWRITE))
+    assert offload(card, [dest]).exit_code == 0
+    source = card / "CLIPS" / "C000.MOV"
+    final = dest / "CARD" / "CLIPS" / "C000.MOV"
+    st = source.stat()
+    # The card is re-recorded: new content, same size and mtime. An --overwrite run wrote
+    # and verified the new partial, recorded it in the ledger, and was SIGKILLed before its
+    # rename: the old copy still has the final name.
+    new = bytes(reversed(source.read_bytes()))
+    source.write_bytes(new)
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    partial = final.with_name(".offload-partial.dead01.C000.MOV")
+    partial.write_bytes(new)
+    os.utime(partial, ns=(st.st_atime_ns, st.st_mtime_ns))
+    stray = final.with_name(".offload-partial.dead02.C001.MOV")  # named by no entry
+    stray.write_bytes(b"half")
+    ledger = Ledger(dest / "CARD")
+    ledger.append(
+        [
+            verified_entry(
+                "CLIPS/C000.MOV",
+                size_bytes=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                digests={"xxh64": digest_of(new)},
+                partial_name=partial.name,
+                final_name="C000.MOV",
+                verify="full",
+            )
+        ]
+    )
+
+    def needs_copy() -> bool:
+        [task] = [t for t in plan_offload(card, [dest], overwrite).tasks if t.source.path == source]
+        return task.targets[0] is not None
+
+    assert needs_copy()  # the partial is there: the old copy is not trusted
+    # A run that cleans the strays and is then cancelled before it copies anything.
+    cancel = CancelToken()
+    cancel.cancel()
+    report = offload(card, [dest], options=overwrite, cancel=cancel)
+    assert report.exit_code == ExitCode.CANCELLED
+    assert not stray.exists()
+    # The old copy must still not be trusted (it was: the proof had been deleted).
+    assert needs_copy()
+    assert final.read_bytes() != new
+    assert offload(card, [dest], options=overwrite).exit_code == 0
+    assert final.read_bytes() == new
+    assert not [n for n in os.listdir(final.parent) if n.startswith(".offload-partial.")]
+    assert not needs_copy()
