@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,8 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
 from offload.errors import UsageError
-from offload.events import Event, EventSink, FileSkipped, WarningIssued, isolated
+from offload.events import Event, EventSink, JobStarted, WarningIssued, WorkPlanned, isolated
+from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
 from offload.histories import (
     ManifestOptions,
@@ -28,9 +31,9 @@ from offload.histories import (
     source_references,
     write_manifests,
 )
-from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry
+from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.manifest import ASCMHL_FOLDER
-from offload.options import CopyOptions
+from offload.options import CopyOptions, ExistingFilePolicy
 from offload.plan import (
     DestinationPlan,
     IgnoreRules,
@@ -42,7 +45,13 @@ from offload.plan import (
     preflight,
     scan_source,
 )
-from offload.results import DestinationFileResult, DestinationStatus, JobReport
+from offload.results import (
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+    JobReport,
+    merge_job_reports,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +65,9 @@ class OffloadOptions:
     )
     # Skip files a ledger proves verified on a destination (resume, incremental offloads).
     incremental: bool = True
+    # Re-read copies the ledger trusts and compare them with the recorded digests (like
+    # rsync -c); a copy that no longer matches is copied again from the source.
+    reverify: bool = False
     manifests: ManifestOptions = field(default_factory=ManifestOptions)
 
 
@@ -80,6 +92,9 @@ class OffloadPlan:
     # The card carries its own ASC MHL history (looked at once, before copying: a card that
     # dies during the offload must not turn the manifest step into a crash).
     source_has_history: bool = False
+    # Copies already on a destination that this run reads back instead of copying
+    # (offload.existing); their targets in ``tasks`` are None.
+    checks: list[ExistingCopy] = field(default_factory=list)
 
     @property
     def bytes_to_copy(self) -> int:
@@ -157,37 +172,56 @@ def plan_offload(
     ledgers = [Ledger(plan.root) for plan in plans]
     entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
     algorithms = options.copy.algorithms
+    verify = options.copy.verify.value
     tasks: list[FileTask] = []
+    checks: list[ExistingCopy] = []
     for source_file in tree.files:
         targets: list[Path | None] = []
         preset: list[DestinationFileResult] = []
         for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
-            trusted = (
-                ledger.trusted(
+            final = plan.target_for(source_file.relative_path)
+            recorded = (
+                ledger.recorded(
                     source_file.relative_path,
                     size_bytes=source_file.size_bytes,
                     mtime_ns=source_file.mtime_ns,
                     algorithms=algorithms,
-                    verify=options.copy.verify.value,
                     entries=known,
                 )
                 if known
                 else None
             )
-            final = plan.target_for(source_file.relative_path)
-            if trusted is None:
+            if recorded is not None and recorded.final_name:
+                final = final.with_name(recorded.final_name)
+            kind = _existing_copy_kind(
+                recorded, final, source_file.size_bytes, verify=verify, reverify=options.reverify
+            )
+            if kind is None:
                 targets.append(final)
                 continue
             targets.append(None)
-            if trusted.final_name:
-                final = final.with_name(trusted.final_name)
-            preset.append(
-                DestinationFileResult(
+            if not isinstance(kind, CheckKind):  # trusted from the ledger
+                assert recorded is not None
+                preset.append(
+                    DestinationFileResult(
+                        destination_index=plan.index,
+                        final_path=str(final),
+                        status=DestinationStatus.VERIFIED_EARLIER,
+                        verified_at=recorded.recorded_at or None,
+                        verified_mode=recorded.verify or None,
+                        recorded_digests={name: recorded.digests[name] for name in algorithms},
+                        action=CopyAction.TRUSTED,
+                    )
+                )
+                continue
+            checks.append(
+                ExistingCopy(
+                    task_index=len(tasks),
                     destination_index=plan.index,
-                    final_path=str(final),
-                    status=DestinationStatus.VERIFIED_EARLIER,
-                    verified_at=trusted.recorded_at or None,
-                    digests={name: trusted.digests[name] for name in algorithms},
+                    final_path=final,
+                    kind=kind,
+                    recorded={} if recorded is None else dict(recorded.digests),
+                    recorded_mode="" if recorded is None else recorded.verify,
                 )
             )
         tasks.append(
@@ -200,8 +234,42 @@ def plan_offload(
         )
     has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
     return OffloadPlan(
-        source_path, tree, plans, checked, tasks, options, ledgers, source_has_history=has_history
+        source_path,
+        tree,
+        plans,
+        checked,
+        tasks,
+        options,
+        ledgers,
+        source_has_history=has_history,
+        checks=checks,
     )
+
+
+_TRUSTED = "trusted"
+
+
+def _existing_copy_kind(
+    recorded: LedgerEntry | None,
+    final: Path,
+    size_bytes: int,
+    *,
+    verify: str,
+    reverify: bool,
+) -> CheckKind | str | None:
+    """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
+    proves it as strictly as asked), or the kind of read-back an existing copy needs."""
+    if recorded is not None:
+        if not proof_satisfies(recorded.verify, verify):
+            return CheckKind.UPGRADE
+        return CheckKind.REVERIFY if reverify else _TRUSTED
+    try:
+        st = os.lstat(final)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
+        return CheckKind.ADOPT
+    return None  # absent, or different: the engine's existing-file policy decides
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
@@ -223,7 +291,7 @@ def run_offload(
     that raises is named in a WarningIssued and in ``report.job.warnings``.
     """
     guarded = isolated(sink)
-    sink = _SkipSizes(guarded, plan.tasks)
+    sink = guarded
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
@@ -231,16 +299,51 @@ def run_offload(
         _remove_stray_partials(plan.tree, dest_plan, ledger)
         for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
     )
-    job = CopyJob(
+    started_at, started = time.time(), time.monotonic()
+    copy = plan.options.copy
+    outcomes = check_existing(
+        plan.checks,
+        [task.source for task in plan.tasks],
+        algorithms=copy.algorithms,
+        verify=copy.verify.value,
+        cancel=cancel,
+        reference_digests=lambda index: plan.tasks[index].reference_digests,
+    )
+    settled = settle(
         plan.tasks,
-        [p.destination for p in plan.plans],
-        plan.options.copy,
-        sink=sink,
+        plan.checks,
+        outcomes,
+        plan.ledgers,
+        verify=copy.verify.value,
+        policy=copy.existing,
+    )
+    for message, path in settled.warnings:
+        sink.emit(WarningIssued(message, path))
+    roots = [p.destination for p in plan.plans]
+    job_report = CopyJob(
+        settled.tasks,
+        roots,
+        copy,
+        sink=_PlannedWorkAnnouncer(sink, settled.tasks),
         cancel=cancel,
         ledgers=plan.ledgers,
-    )
-    job_report = job.run()
+    ).run()
+    if settled.replace_tasks and not job_report.cancelled:
+        again = CopyJob(
+            settled.replace_tasks,
+            roots,
+            dataclasses.replace(copy, existing=ExistingFilePolicy.OVERWRITE),
+            sink=_PlannedWorkAnnouncer(sink, settled.replace_tasks),
+            cancel=cancel,
+            ledgers=plan.ledgers,
+        ).run()
+        merge_job_reports(job_report, again)
     job_report.warnings.extend(guarded.warnings)
+    for file in job_report.files:
+        if not file.inflight_digests and file.relative_path in settled.source_digests:
+            file.inflight_digests = settled.source_digests[file.relative_path]
+    job_report.started_at = started_at
+    job_report.elapsed_s = time.monotonic() - started
     report = OffloadReport(
         source=str(plan.source),
         plans=plan.plans,
@@ -265,19 +368,29 @@ def run_offload(
     return report
 
 
-class _SkipSizes:
-    """Adds the file's size to the engine's FileSkipped events, so that the progress total
-    leaves out what an earlier run verified (a resumed offload then ends at 100 %)."""
+class _PlannedWorkAnnouncer:
+    """Follows the job's JobStarted with a WorkPlanned event: what this job will copy to
+    each destination (the job's total counts every file, also those already verified
+    there, so a resumed offload's progress stopped at its share of new files)."""
 
     def __init__(self, sink: EventSink, tasks: Sequence[FileTask]) -> None:
         self._sink = sink
-        self._sizes = {t.source.relative_path: t.source.size_bytes for t in tasks}
+        destinations = len(tasks[0].targets) if tasks else 0
+        self._planned = WorkPlanned(
+            source_bytes=sum(t.source.size_bytes for t in tasks if any(t.targets)),
+            destination_bytes=tuple(
+                sum(t.source.size_bytes for t in tasks if t.targets[i] is not None)
+                for i in range(destinations)
+            ),
+            destination_files=tuple(
+                sum(1 for t in tasks if t.targets[i] is not None) for i in range(destinations)
+            ),
+        )
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, FileSkipped) and not event.size_bytes:
-            size = self._sizes.get(event.relative_path, 0)
-            event = dataclasses.replace(event, size_bytes=size)
         self._sink.emit(event)
+        if isinstance(event, JobStarted):
+            self._sink.emit(self._planned)
 
 
 def offload(
@@ -326,10 +439,10 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
         known = ledger.load()
     except OSError:
         known = None
-    # The unproven renames: the last entry of a file says verified and names a partial here.
+    # The unproven renames: the last entry of a file records a copy and names a partial here.
     proofs: dict[str, str] = {}
     for relative_path, entry in (known or {}).items():
-        if entry.state == "verified" and entry.partial_name:
+        if entry.state in ("verified", "transfer_checked") and entry.partial_name:
             partial = plan.target_for(relative_path).with_name(entry.partial_name)
             proofs[str(partial)] = relative_path
     keep: set[str] = set(strays) if known is None else set()

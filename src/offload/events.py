@@ -31,6 +31,19 @@ class JobStarted(Event):
 
 
 @dataclass(frozen=True)
+class WorkPlanned(Event):
+    """Follows JobStarted when the caller knows what the job will really do (the card layer):
+    the bytes read from the source (files wanted by at least one destination) and, per
+    destination, the bytes and files written there. Files already verified there (the job
+    announces them as FileVerifiedEarlier, or as results known before the copy) are not
+    in it. The progress model takes its totals from here when it is sent."""
+
+    source_bytes: int
+    destination_bytes: tuple[int, ...]
+    destination_files: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class FileStarted(Event):
     relative_path: str
     size_bytes: int
@@ -87,16 +100,16 @@ class FileFailed(Event):
 
 
 @dataclass(frozen=True)
-class FileSkipped(Event):
-    """A file is not copied to a destination: an earlier run verified it there.
-
-    ``size_bytes`` (0 when the emitter did not say) takes its work out of the progress total.
-    """
+class FileVerifiedEarlier(Event):
+    """A copy an earlier run verified is trusted from the destination's ledger: not copied
+    and not re-read by this run. ``verified_at`` is when that run verified it (Unix s),
+    ``verified_mode`` how ("transfer" means transfer-checked only)."""
 
     destination_index: int
     relative_path: str
-    reason: str
-    size_bytes: int = 0
+    final_path: str
+    verified_at: float | None
+    verified_mode: str | None
 
 
 @dataclass(frozen=True)

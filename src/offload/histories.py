@@ -107,7 +107,7 @@ def write_manifests(
                 continue
             any_new = any_new or result.status is not DestinationStatus.VERIFIED_EARLIER
             relative = str(Path(result.final_path).relative_to(dest_plan.root).as_posix())
-            digests = file.inflight_digests or result.digests
+            digests = file.inflight_digests or result.digests or result.recorded_digests
             when = result.verified_at or report.job.finished_at
             listed.append(
                 ManifestFile(

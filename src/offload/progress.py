@@ -19,13 +19,14 @@ from offload.events import (
     DestinationLost,
     Event,
     FileFailed,
-    FileSkipped,
     FileStarted,
     FileVerified,
+    FileVerifiedEarlier,
     JobFinished,
     JobStarted,
     PhaseChanged,
     SourceBytesRead,
+    WorkPlanned,
 )
 
 _RATE_WINDOW_S = 5.0  # the rate is measured over the last few seconds, so the ETA follows
@@ -92,16 +93,20 @@ class ProgressModel:
     Work is counted in bytes: every byte read from the source, written to a destination and
     read back for verification is one unit, so the bar and the ETA account for the
     verification passes (which take as long as the copy) instead of jumping at the end; each
-    file on each destination adds COMMIT_WORK_BYTES, done when it is reported verified or
-    failed there. What this run will not do is not in the total: files already verified on a
-    destination by an earlier run (FileSkipped, with their size), the rest of a lost
+    file on each destination adds COMMIT_WORK_BYTES, done when the job reports it verified or
+    failed there. What the job will not do is not in the total: files already verified on a
+    destination (when WorkPlanned says what the job really copies), the rest of a lost
     destination. A job that finishes without being cancelled ends at exactly 1.0 (a failed
-    file's unread bytes are never read). Counts are clamped to their totals (a mismatch
-    re-read counts its bytes twice).
+    file's unread bytes are never read); until then the fraction stays below 1.0. Counts are
+    clamped to their totals (a mismatch re-read counts its bytes twice). A JobStarted starts
+    the model afresh (a card offload that replaces wrong copies runs a second, small job).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
         self._total_bytes = 0
         self._total_files = 0
         self._verify = "full"
@@ -112,13 +117,14 @@ class ProgressModel:
         self._destinations: list[DestinationProgress] = []
         self._finished_per_file: dict[str, int] = {}
         self._files_finished = 0
-        # What this run will not do: bytes already verified per destination, files already
-        # verified everywhere (their source is not read), (file, destination) pairs skipped.
-        self._skipped_bytes: list[int] = []
-        self._skips_per_file: dict[str, int] = {}
-        self._source_skipped_bytes = 0
-        self._pairs_skipped = 0
-        self._pairs_finished = 0
+        # The job's own work: source bytes read, and per destination bytes and files.
+        self._source_total = 0
+        self._destination_totals: list[int] = []
+        self._destination_files: list[int] = []
+        # Files this job copies (FileStarted), and per destination how many of them it has
+        # finished (verified or failed): results known before the copy are not its work.
+        self._started_paths: set[str] = set()
+        self._commits: list[int] = []
         self._started = time.monotonic()
         self._samples: deque[tuple[float, int]] = deque()
         self._finished = False
@@ -130,14 +136,23 @@ class ProgressModel:
 
     def _apply(self, event: Event) -> None:
         if isinstance(event, JobStarted):
+            self._reset()
+            count = len(event.destinations)
             self._total_bytes = event.total_bytes
             self._total_files = event.files
             self._verify = event.verify
             self._destinations = [
                 DestinationProgress(i, p) for i, p in enumerate(event.destinations)
             ]
-            self._skipped_bytes = [0] * len(event.destinations)
-            self._started = time.monotonic()
+            self._source_total = event.total_bytes
+            self._destination_totals = [event.total_bytes] * count
+            self._destination_files = [event.files] * count
+            self._commits = [0] * count
+        elif isinstance(event, WorkPlanned):
+            if len(event.destination_bytes) == len(self._destinations):
+                self._source_total = event.source_bytes
+                self._destination_totals = list(event.destination_bytes)
+                self._destination_files = list(event.destination_files)
         elif isinstance(event, SourceBytesRead):
             self._source_read += event.nbytes
         elif isinstance(event, DestinationBytesWritten):
@@ -150,22 +165,21 @@ class ProgressModel:
         elif isinstance(event, FileStarted):
             self._files_started += 1
             self._current = event.relative_path
+            self._started_paths.add(event.relative_path)
         elif isinstance(event, PhaseChanged) and event.destination_index >= 0:
             dest = self._destinations[event.destination_index]
             if dest.lost is None:
                 dest.phase = event.phase
                 dest.current_file = event.relative_path
-        elif isinstance(event, FileVerified | FileFailed | FileSkipped):
+        elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
             if event.destination_index >= 0:
                 dest = self._destinations[event.destination_index]
                 if isinstance(event, FileFailed):
                     dest.files_failed += 1
                 else:
                     dest.files_done += 1
-                if isinstance(event, FileSkipped):
-                    self._skipped(event)
-                else:
-                    self._pairs_finished += 1
+                if event.relative_path in self._started_paths:
+                    self._commits[event.destination_index] += 1
                 count = self._finished_per_file.get(event.relative_path, 0) + 1
                 self._finished_per_file[event.relative_path] = count
                 if count == len(self._destinations):
@@ -182,34 +196,32 @@ class ProgressModel:
                 if dest.lost is None:
                     dest.phase = "done"
 
-    def _skipped(self, event: FileSkipped) -> None:
-        self._pairs_skipped += 1
-        self._skipped_bytes[event.destination_index] += event.size_bytes
-        count = self._skips_per_file.get(event.relative_path, 0) + 1
-        self._skips_per_file[event.relative_path] = count
-        if count == len(self._destinations):
-            self._source_skipped_bytes += event.size_bytes
-            del self._skips_per_file[event.relative_path]
-
     def _work(self) -> tuple[int, int]:
         passes = 1 if self._verify == "transfer" else 2  # per destination: write, read back
-        source_passes = 2 if self._verify == "full" else 1  # read, and re-read in full mode
-        source_total = self._total_bytes - self._source_skipped_bytes
-        total = source_total * source_passes
+        source_total = self._source_total
         done = min(self._source_read, source_total)
-        if self._verify == "full":
+        total = source_total
+        if self._verify == "full":  # the source is re-read
             done += min(self._source_verified, source_total)
-        for dest, skipped in zip(self._destinations, self._skipped_bytes, strict=True):
-            dest_total = self._total_bytes - skipped
+            total += source_total
+        for dest, dest_total, files, commits in zip(
+            self._destinations,
+            self._destination_totals,
+            self._destination_files,
+            self._commits,
+            strict=True,
+        ):
             dest_done = min(dest.bytes_written, dest_total)
             if passes == 2:
                 dest_done += min(dest.bytes_verified, dest_total)
+            dest_done += min(commits, files) * COMMIT_WORK_BYTES
             done += dest_done
             # A lost destination's remaining work will never be done: not in the total.
-            total += dest_done if dest.lost is not None else dest_total * passes
-        pairs = self._total_files * len(self._destinations) - self._pairs_skipped
-        total += pairs * COMMIT_WORK_BYTES
-        done += min(self._pairs_finished, pairs) * COMMIT_WORK_BYTES
+            total += (
+                dest_done
+                if dest.lost is not None
+                else dest_total * passes + files * COMMIT_WORK_BYTES
+            )
         if self._finished and not self._cancelled:
             total = done  # everything this job will ever do is done
         return done, max(total, done)

@@ -20,9 +20,9 @@ from offload.errors import ExitCode
 from offload.events import (
     Event,
     FanoutSink,
-    FileSkipped,
     FileStarted,
     FileVerified,
+    FileVerifiedEarlier,
     JobFinished,
     WarningIssued,
 )
@@ -221,7 +221,7 @@ def test_progress_of_a_resumed_offload_reaches_one(tmp_path: Path) -> None:
     first_started = next(
         i for i, (e, *_r) in enumerate(recorder.seen) if isinstance(e, FileStarted)
     )
-    assert sum(isinstance(e, FileSkipped) for e, *_r in recorder.seen[:first_started]) == 20
+    assert sum(isinstance(e, FileVerifiedEarlier) for e, *_r in recorder.seen[:first_started]) == 20
     assert recorder.seen[first_started][1] == 0.0
     snap = recorder.model.snapshot()
     assert snap.work_done == snap.work_total
@@ -308,11 +308,13 @@ def test_a_partial_that_proves_an_unfinished_rename_is_not_lost(tmp_path: Path) 
         ]
     )
 
-    def needs_copy() -> bool:
-        [task] = [t for t in plan_offload(card, [dest], overwrite).tasks if t.source.path == source]
-        return task.targets[0] is not None
+    def trusted() -> bool:
+        """Whether the plan takes the copy on the ledger's word (no read-back)."""
+        plan = plan_offload(card, [dest], overwrite)
+        [task] = [t for t in plan.tasks if t.source.path == source]
+        return any(p.status is DestinationStatus.VERIFIED_EARLIER for p in task.preset)
 
-    assert needs_copy()  # the partial is there: the old copy is not trusted
+    assert not trusted()  # the partial is there: the old copy is not taken on trust
     # A run that cleans the strays and is then cancelled before it copies anything.
     cancel = CancelToken()
     cancel.cancel()
@@ -320,9 +322,9 @@ def test_a_partial_that_proves_an_unfinished_rename_is_not_lost(tmp_path: Path) 
     assert report.exit_code == ExitCode.CANCELLED
     assert not stray.exists()
     # The old copy must still not be trusted (it was: the proof had been deleted).
-    assert needs_copy()
+    assert not trusted()
     assert final.read_bytes() != new
     assert offload(card, [dest], options=overwrite).exit_code == 0
     assert final.read_bytes() == new
     assert not [n for n in os.listdir(final.parent) if n.startswith(".offload-partial.")]
-    assert not needs_copy()
+    assert trusted()
