@@ -32,6 +32,7 @@ from offload.histories import (
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
+from offload.lock import lock_copy_roots
 from offload.manifest import ASCMHL_FOLDER
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.plan import (
@@ -282,6 +283,26 @@ def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
 
 
 def run_offload(
+    plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
+) -> OffloadReport:
+    """Copy what the plan says, then links, folders and folder times. Blocks until done.
+
+    Holds the lock of every copy root (``offload.lock``) from before the first byte until
+    the manifests and folder times are written, released on every exit path; raises
+    CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
+    Everything else that goes wrong is in the report (see ``_run_locked``).
+    """
+    guarded = isolated(sink)
+    roots = [dest_plan.root for dest_plan in plan.plans]
+    with lock_copy_roots(roots, source=str(plan.source)) as locks:
+        for message in locks.warnings:
+            guarded.emit(WarningIssued(message))
+        report = _run_locked(plan, sink=guarded, cancel=cancel)
+        report.job.warnings.extend(locks.warnings)
+        return report
+
+
+def _run_locked(
     plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
