@@ -178,10 +178,19 @@ def _body(command: Sequence[str] | None, source: str | None) -> bytes:
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
-        "command": shlex.join(sys.argv if command is None else command),
+        "command": shlex.join(_command_line() if command is None else command),
         "source": source,
     }
     return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+
+
+def _command_line() -> list[str]:
+    """This process's command line, its program by name (``offload copy ...``, also when run
+    as ``python -m offload.cli.offload``)."""
+    argv = list(sys.argv) or ["?"]
+    program = os.path.basename(argv[0])
+    argv[0] = program.removesuffix(".py") if program.endswith(".py") else program
+    return argv
 
 
 def _describe_holder(fd: int) -> str:

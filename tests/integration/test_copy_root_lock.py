@@ -182,6 +182,7 @@ def test_two_offloads_of_one_card_into_one_copy_root(
         assert second.returncode == 64, second.stderr
         assert is_locked(dest / "A001")
         assert f"pid {first.pid} on {socket.gethostname()}" in second.stderr
+        assert f"offload copy --report-dir {tmp_path / 'r1'} {card} {dest}" in second.stderr
         assert listing(dest) == before  # its partials were not "cleaned" away
         third = run(offload_cli("--report-dir", tmp_path / "r3", other, dest))
         assert third.returncode == 0, third.stderr
