@@ -25,16 +25,16 @@ from offload.events import Event, EventSink, JobStarted, WarningIssued, WorkPlan
 from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
 from offload.histories import (
+    CardHistory,
     ManifestOptions,
     ManifestResult,
+    check_card_history,
     reference_formats,
-    source_references,
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
-from offload.manifest import ASCMHL_FOLDER
-from offload.options import CopyOptions, ExistingFilePolicy
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
     IgnoreRules,
@@ -69,7 +69,10 @@ class OffloadOptions:
     # Re-read copies the ledger trusts and compare them with the recorded digests (like
     # rsync -c); a copy that no longer matches is copied again from the source.
     reverify: bool = False
+    # Write into a destination even if it looks like a camera card (see plan.cardlike).
+    allow_card_destination: bool = False
     manifests: ManifestOptions = field(default_factory=ManifestOptions)
+    production: ProductionInfo = field(default_factory=ProductionInfo)
 
 
 @dataclass
@@ -96,6 +99,9 @@ class OffloadPlan:
     # Copies already on a destination that this run reads back instead of copying
     # (offload.existing); their targets in ``tasks`` are None.
     checks: list[ExistingCopy] = field(default_factory=list)
+    # The card's own history as checked (None: the source is one file): its
+    # ``missing_from_card`` lists what the history records and the card no longer has.
+    card_history: CardHistory | None = None
 
     @property
     def bytes_to_copy(self) -> int:
@@ -120,11 +126,31 @@ class OffloadReport:
     folder_errors: list[str] = field(default_factory=list)
     report_paths: list[str] = field(default_factory=list)
     manifests: list[ManifestResult] = field(default_factory=list)
+    # The production and creator fields of the reports (production, shoot_day, camera, reel,
+    # author_name, author_email, author_role, location, comment); None where not given.
+    production: dict[str, str | None] = field(default_factory=dict)
+    # Entries the ignore rules left out: (relative path, why).
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    # Problems that change no file's state (a local report folder that cannot be written).
+    notes: list[str] = field(default_factory=list)
+    # Files the card's own ASC MHL history records that the card no longer has; and why
+    # that history was not trusted, if it was not.
+    missing_from_card: list[str] = field(default_factory=list)
+    card_history_untrusted: str | None = None
 
     @property
     def exit_code(self) -> int:
+        return self.exit_code_with(more_errors=False)
+
+    def exit_code_with(self, *, more_errors: bool) -> int:
+        """The exit code, as it is once *more_errors* (e.g. a report that a destination
+        refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
-        if code == 0 and (self.folder_errors or any(s.status == "failed" for s in self.symlinks)):
+        failed_links = any(s.status == "failed" for s in self.symlinks)
+        # A file the card's own history records but the card lost is a file this offload
+        # could not deliver: never a silent success.
+        problems = self.folder_errors or failed_links or more_errors or self.missing_from_card
+        if code == 0 and problems:
             return 1
         return code
 
@@ -150,17 +176,32 @@ def plan_offload(
             "(check the card and the reader)",
             path=exc.path,
         ) from None
+    if not tree.files and not tree.symlinks:
+        raise UsageError(
+            f"source {source_path} holds no files to offload ({len(tree.directories)} "
+            f"folders, {len(tree.ignored)} ignored entries); nothing was written (check that "
+            "the card is mounted and is the right one)",
+            path=source_path,
+        )
     try:
         plans = plan_destinations(
             tree, source_path, [Path(d) for d in destinations], into=options.into
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    checked = preflight(tree, plans, name_headroom_bytes=PARTIAL_NAME_OVERHEAD)
+    checked = preflight(
+        tree,
+        plans,
+        name_headroom_bytes=PARTIAL_NAME_OVERHEAD,
+        allow_card_destination=options.allow_card_destination,
+    )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
-    references = {} if tree.root_is_file else source_references(source_path)
+    card_history = None if tree.root_is_file else check_card_history(source_path)
+    references = card_history.references if card_history is not None else {}
+    if card_history is not None and card_history.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
         if extra:
@@ -233,7 +274,7 @@ def plan_offload(
                 references.get(source_file.relative_path, {}),
             )
         )
-    has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
+    has_history = card_history is not None and card_history.trusted
     return OffloadPlan(
         source_path,
         tree,
@@ -244,6 +285,7 @@ def plan_offload(
         ledgers,
         source_has_history=has_history,
         checks=checks,
+        card_history=card_history,
     )
 
 
@@ -371,6 +413,10 @@ def _run_locked(
         job=job_report,
         warnings=list(plan.preflight.warnings),
         removed_partials=removed,
+        production=_production_fields(plan),
+        ignored=_ignored_with_reasons(plan),
+        missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
+        card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
     )
     if job_report.cancelled:
         return report
@@ -381,7 +427,7 @@ def _run_locked(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(plan, report, plan.options.manifests)
+    report.manifests = write_manifests(plan, report, plan.options.manifests, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost:
@@ -412,6 +458,27 @@ class _PlannedWorkAnnouncer:
         self._sink.emit(event)
         if isinstance(event, JobStarted):
             self._sink.emit(self._planned)
+
+
+def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+    rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    return [(path, rules.why(path)) for path in plan.tree.ignored]
+
+
+def _production_fields(plan: OffloadPlan) -> dict[str, str | None]:
+    production = plan.options.production
+    manifests = plan.options.manifests
+    return {
+        "production": production.production,
+        "shoot_day": production.shoot_day,
+        "camera": production.camera,
+        "reel": production.reel or plan.source.name,
+        "author_name": manifests.author_name,
+        "author_email": manifests.author_email,
+        "author_role": manifests.author_role,
+        "location": manifests.location,
+        "comment": manifests.comment,
+    }
 
 
 def offload(

@@ -7,9 +7,10 @@ them over through the job's lock).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 from offload.errors import ExitCode
 
@@ -190,6 +191,28 @@ class JobReport:
         if sources_failed or len(good) != len(outcomes):
             return ExitCode.PARTIAL
         return ExitCode.OK
+
+    # Read-only mapping access (``report["speed_mb_sec"]``) for code written against a dict
+    # result; the typed attributes above stay the API. Keys: public fields and properties.
+    def keys(self) -> tuple[str, ...]:
+        properties = [
+            name for name, value in vars(JobReport).items() if isinstance(value, property)
+        ]
+        return (*(f.name for f in fields(self)), *properties)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.keys() else default
 
 
 def merge_job_reports(into: JobReport, other: JobReport) -> None:

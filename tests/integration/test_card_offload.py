@@ -23,6 +23,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.progress import ProgressModel
 from offload.results import CopyAction, DestinationStatus
+from support.requirements import require_tool
 
 NFC = unicodedata.normalize("NFC", "Szene_é")
 NFD = unicodedata.normalize("NFD", "Szene_é")
@@ -128,7 +129,11 @@ def test_tree_names_times_links_and_empty_folders(card: Path, dests: list[Path])
         "symlink-outside-source",
     }
     hashes = subprocess.run(
-        ["xxhsum", "-H1", str(dests[2] / card.name / "CLIPS" / "A002C001" / "A002C001.mxf")],
+        [
+            require_tool("xxhsum"),
+            "-H1",
+            str(dests[2] / card.name / "CLIPS" / "A002C001" / "A002C001.mxf"),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -194,7 +199,7 @@ def test_cli_json_events_and_reports(card: Path, dests: list[Path], tmp_path: Pa
     final = events[-1]
     assert final["exit_code"] == 0 and len(final["reports"]) == 4
     report = json.loads(Path(final["reports"][0]).read_text())
-    assert report["schema"] == "offload-ai/job-report/1"
+    assert report["schema"] == "offload-ai/job-report/2"
     mxf = next(f for f in report["files"] if f["path"].endswith(".mxf") and "link" not in f["path"])
     assert [d["status"] for d in mxf["destinations"]] == ["verified"] * 3
     assert (dests[0] / card.name / ".offload" / "reports").is_dir()

@@ -20,6 +20,7 @@ from offload.plan.names import (
     name_problems,
     utf16_units,
 )
+from support.requirements import root_mark
 
 C = PreflightCode
 EXFAT = rules_for_fstype("exfat")
@@ -186,7 +187,7 @@ def test_detect_filesystem_on_a_real_path(tmp_path: Path) -> None:
     assert str(tmp_path).startswith(str(info.mount_point))
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+@root_mark("mounting a tmpfs")
 def test_detect_filesystem_sees_a_real_tmpfs(tmp_path: Path) -> None:
     mnt = tmp_path / "mnt"
     mnt.mkdir()

@@ -1,7 +1,7 @@
 """A copy job: N files, M destinations, one read of each source byte. The most important file.
 
 ``CopyJob.run()`` starts one reader thread and one writer thread per destination, waits for
-them and returns a JobReport. Data flow (DESIGN.md): the reader reads each file once into
+them and returns a JobReport. Data flow (docs/design.md): the reader reads each file once into
 pooled buffers, hashes it in flight and fans the chunks out through bounded queues; each
 destination worker writes a partial file, makes it durable, reads it back from the media,
 compares with the reader's digest (and, in full mode, with the reader's source re-read), then
