@@ -192,8 +192,8 @@ class FanoutSink:
                 return
             message = (
                 f"event subscriber {subscriber_name(sink)} raised "
-                f"{type(exc).__name__}: {exc} on {type(event).__name__}; "
-                "the copy went on without it (its output may be incomplete)"
+                f"{type(exc).__name__}: {exc} on {type(event).__name__}; the copy went on, "
+                "but what this subscriber shows or writes may be incomplete"
             )
             self._warnings.append(message)
         _log.debug("%s", message, exc_info=exc)
