@@ -69,6 +69,8 @@ class CopyRootLocks:
         return [path for path, _fd in self._held]
 
     def release(self) -> None:
+        """Never raises: a destination lost during the run (unplugged, its FUSE daemon
+        gone) fails these calls, and its lock goes with the descriptor anyway."""
         while self._held:
             _path, fd = self._held.pop()
             try:
@@ -79,7 +81,10 @@ class CopyRootLocks:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             except OSError:
                 pass
-            os.close(fd)  # closing alone would release it too
+            try:
+                os.close(fd)  # closing alone would release it too
+            except OSError:
+                pass  # the descriptor is closed all the same (EIO/ENOTCONN from a flush)
 
     def __enter__(self) -> CopyRootLocks:
         return self

@@ -50,6 +50,20 @@ def listing(root: Path) -> dict[str, int]:
     return found
 
 
+def settled_listing(root: Path, *, quiet_s: float = 1.5, timeout_s: float = 60) -> dict[str, int]:
+    """The listing once it has not changed for *quiet_s* seconds."""
+    deadline = time.monotonic() + timeout_s
+    last, since = listing(root), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = listing(root)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+    raise TimeoutError(f"{root} kept changing")
+
+
 def is_locked(copy_root: Path) -> bool:
     fd = os.open(lock_path(copy_root), os.O_RDWR)
     try:
@@ -177,7 +191,10 @@ def test_two_offloads_of_one_card_into_one_copy_root(
     )
     try:
         reader.wait_stalled(stall, timeout_s=60)
-        before = listing(dest)
+        # The first run finishes what it can (C000 and C001 renamed, C002's partial created)
+        # and then waits for the card: its files stop changing.
+        before = settled_listing(dest)
+        assert ".offload-partial." in " ".join(before)
         second = run(offload_cli("--report-dir", tmp_path / "r2", card, dest), timeout=60)
         assert second.returncode == 64, second.stderr
         assert is_locked(dest / "A001")
@@ -193,7 +210,8 @@ def test_two_offloads_of_one_card_into_one_copy_root(
         if first.poll() is None:  # the test failed: stop the first run, whatever it waits for
             first.kill()
             reader.release()
-            first.wait()
+        if first.stdout is not None and not first.stdout.closed:
+            first.communicate()
     ledger = Ledger(dest / "A001").load()
     assert sorted(ledger) == sorted(clips)
     assert all(entry.state == "verified" for entry in ledger.values())
