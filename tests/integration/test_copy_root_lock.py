@@ -144,14 +144,15 @@ def test_a_busy_root_releases_the_roots_already_locked(tmp_path: Path) -> None:
         stop(holder)
 
 
-def test_the_lock_folder_is_durable_and_the_ledger_still_fsyncs_its_name(tmp_path: Path) -> None:
+def test_the_lock_creates_its_folders_and_describes_its_holder(tmp_path: Path) -> None:
     root = tmp_path / "dest" / "A001"
-    with lock_copy_roots([root], command=["x"]) as locks:
+    with lock_copy_roots([root], command=["offload", "copy", "A001"]) as locks:
         assert locks.warnings == [] and is_locked(root)
         body = json.loads(lock_path(root).read_text())
-        assert body["pid"] == os.getpid() and body["command"] == "x"
-        Ledger(root).append([])  # nothing to write: no file
+        assert body["pid"] == os.getpid() and body["command"] == "offload copy A001"
+        assert body["host"] == socket.gethostname()
         assert sorted(os.listdir(root / ".offload")) == ["lock"]
+    assert not is_locked(root) and lock_path(root).read_bytes() == b""
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
