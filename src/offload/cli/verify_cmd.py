@@ -41,11 +41,10 @@ from offload import __version__
 from offload.cli.common import Environment, default_report_dir
 from offload.errors import OffloadError
 from offload.histories import ManifestOptions, printable_name
-from offload.ledger import STATE_FOLDER
-from offload.manifest import ASCMHL_FOLDER, VerifyReport
+from offload.manifest import VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
-from offload.verification import VerifyExit, exit_code_of, verify_path
+from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 
@@ -107,19 +106,16 @@ def _files_to_read(root: Path) -> tuple[int, int]:
     """A quick count (files, bytes) for the progress total; never raises."""
     files = total = 0
 
-    def ignore(error: OSError) -> None:
+    def pass_over(folder: Path, error: OSError) -> None:
         return None
 
-    for folder, dirs, names in os.walk(root, onerror=ignore):
-        if folder == str(root):
-            dirs[:] = [d for d in dirs if d not in (ASCMHL_FOLDER, STATE_FOLDER)]
-        for name in names:
-            try:
-                info = os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            files += 1
-            total += info.st_size
+    for item in content_entries(root, on_error=pass_over):
+        try:
+            info = os.stat(item.path)
+        except OSError:
+            continue
+        files += 1
+        total += info.st_size
     return files, total
 
 

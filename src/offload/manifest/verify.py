@@ -46,6 +46,7 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string
+from offload.walk import walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -140,45 +141,39 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
     folder is listed as a nested history root and not entered. Raises OSError for a folder
     that cannot be read (an entry that vanishes meanwhile is left out)."""
     tree = _Tree([], [], [], [])
-    pending = [""]
-    while pending:
-        folder = pending.pop()
+
+    def unlistable(folder: Path, exc: OSError) -> None:
+        if folder == root or not isinstance(exc, FileNotFoundError):
+            raise exc
+        # the folder vanished since it was listed: its files are not there
+
+    for item in walk_tree(root, on_error=unlistable):
+        entry, relative = item.entry, item.relative
         try:
-            with os.scandir(root / folder if folder else root) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except FileNotFoundError:
-            if not folder:
+            is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
+        except OSError:
+            is_dir = False  # a symlink loop: isdir is False for ascmhl too
+        if spec.matches(relative, is_dir=is_dir):
+            continue
+        if is_dir:
+            if entry.is_symlink():
+                continue
+            if split_nested and os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
+                tree.nested.append(relative)
+                continue
+            item.enter()
+            tree.folders.append(relative)
+            continue
+        try:
+            info = entry.stat()
+        except OSError as exc:
+            if entry.is_symlink():
+                tree.dangling.append(relative)
+            elif exc.errno != errno.ENOENT:  # vanished since it was listed: not there
                 raise
-            continue  # the folder vanished since it was listed: its files are not there
-        for entry in entries:
-            relative = f"{folder}/{entry.name}" if folder else entry.name
-            try:
-                is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
-            except OSError:
-                is_dir = False  # a symlink loop: isdir is False for ascmhl too
-            if spec.matches(relative, is_dir=is_dir):
-                continue
-            if is_dir:
-                if entry.is_symlink():
-                    continue
-                if split_nested and os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
-                    tree.nested.append(relative)
-                    continue
-                pending.append(relative)
-                tree.folders.append(relative)
-                continue
-            try:
-                info = entry.stat()
-            except OSError as exc:
-                if entry.is_symlink():
-                    tree.dangling.append(relative)
-                elif exc.errno != errno.ENOENT:  # vanished since it was listed: not there
-                    raise
-                continue
-            if stat.S_ISREG(info.st_mode):
-                tree.files.append(
-                    _DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns)
-                )
+            continue
+        if stat.S_ISREG(info.st_mode):
+            tree.files.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
     tree.files.sort(key=lambda f: f.path)
     tree.folders.sort()
     tree.dangling.sort()
