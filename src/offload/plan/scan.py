@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from offload.model import SourceFile, SourceSymlink
+from offload.plan.filesystem import within
 from offload.plan.ignore import IgnoreRules
 from offload.walk import walk_tree
 
@@ -125,15 +126,11 @@ def _special_kind(mode: int) -> SpecialKind:
     return SpecialKind.OTHER
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
 def _leaves_source(link_path: Path, target: str, root_real: str) -> bool:
     if os.path.isabs(target):
         return True
     resolved = os.path.realpath(os.path.join(os.path.dirname(link_path), target))
-    return not _within(resolved, root_real)
+    return not within(resolved, root_real)
 
 
 def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
