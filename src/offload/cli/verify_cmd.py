@@ -38,9 +38,14 @@ from rich.progress import (
 )
 
 from offload import __version__
-from offload.cli.common import Environment, default_report_dir
+from offload.cli.common import (
+    Environment,
+    add_creator_arguments,
+    default_report_dir,
+    manifest_options,
+)
 from offload.errors import OffloadError
-from offload.histories import ManifestOptions, printable_name
+from offload.histories import printable_name
 from offload.manifest import VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
@@ -90,12 +95,7 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         default=None,
         help=f"where local reports go (default {default_report_dir()})",
     )
-    group = verify.add_argument_group("manifest creator info (with --append)")
-    group.add_argument("--author-name", metavar="NAME")
-    group.add_argument("--author-email", metavar="EMAIL")
-    group.add_argument("--author-role", metavar="ROLE")
-    group.add_argument("--location", metavar="TEXT")
-    group.add_argument("--comment", metavar="TEXT")
+    add_creator_arguments(verify, "manifest creator info (with --append)")
 
 
 def _iso(moment: float) -> str:
@@ -281,18 +281,7 @@ def _write_stdout(env: Environment, text: str) -> None:
 
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     root: Path = args.path
-    creator = (
-        ManifestOptions(
-            kinds=frozenset(),
-            author_name=args.author_name,
-            author_email=args.author_email,
-            author_role=args.author_role,
-            location=args.location,
-            comment=args.comment,
-        ).creator()
-        if args.append
-        else None
-    )
+    creator = manifest_options(args).creator() if args.append else None
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal and root.is_dir()
     started = time.time()
