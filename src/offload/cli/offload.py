@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from offload import __version__
+from offload._version import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import (
@@ -46,7 +46,7 @@ from offload.events import Event, EventSink, FanoutSink, WarningIssued
 from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
 )
-from offload.histories import MhlKind
+from offload.manifests_writer import MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel

@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from offload import __version__
+from offload._version import __version__
 from offload.api import copy_with_multiple_destinations
 from offload.cli.common import (
     Environment,

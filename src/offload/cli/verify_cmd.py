@@ -37,7 +37,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from offload import __version__
+from offload._version import __version__
 from offload.cli.common import (
     Environment,
     add_creator_arguments,
@@ -45,10 +45,10 @@ from offload.cli.common import (
     manifest_options,
 )
 from offload.errors import OffloadError
-from offload.histories import printable_name
 from offload.manifest import VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
+from offload.manifests_writer import printable_name
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"

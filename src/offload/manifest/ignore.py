@@ -159,3 +159,15 @@ def merge_patterns(*pattern_lists: Sequence[str]) -> tuple[str, ...]:
         for pattern in patterns:
             seen.setdefault(pattern, None)
     return tuple(seen)
+
+
+def ascmhl_ignore_patterns(patterns: Iterable[str]) -> list[str]:
+    """The patterns an ASC MHL ignore list carries for a scan's *patterns*: the unanchored
+    ones (a leading or trailing ``/`` dropped), duplicates dropped, order kept.
+
+    A pattern with a ``/`` inside is left out: the reference tool matches anchored patterns
+    against absolute paths in ``verify`` (module doc), where it would never match, and what
+    it names was not copied, so it is not in the manifest either way.
+    """
+    stripped = (p.rstrip("/").lstrip("/") for p in patterns)
+    return list(dict.fromkeys(p for p in stripped if p and "/" not in p))
