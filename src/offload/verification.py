@@ -23,10 +23,12 @@ from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
     ChangedFile,
+    ChangeReason,
     CreatorInfo,
     HistoryError,
     ManifestError,
     NoHistoryError,
+    ReferenceKind,
     UnsupportedTreeError,
     VerifyReport,
     utc_now,
@@ -115,7 +117,7 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
         try:
             actual_size = os.stat(absolute).st_size
             if actual_size != size:
-                changed.append(ChangedFile(relative, "size", size, actual_size))
+                changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
                 continue
             actual = hash_file(absolute, list(digests))
         except FileNotFoundError:
@@ -126,13 +128,15 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
             unreadable.append(relative)
             continue
         if any(actual[name] != value for name, value in digests.items()):
-            changed.append(ChangedFile(relative, "hash", size, actual_size, digests, actual))
+            changed.append(
+                ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
+            )
         else:
             verified.append(relative)
     extra = sorted(on_disk - set(recorded))
     return VerifyReport(
         root=root,
-        reference="ledger",
+        reference=ReferenceKind.LEDGER,
         verified=tuple(verified),
         changed=tuple(changed),
         missing=tuple(missing),

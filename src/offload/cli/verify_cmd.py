@@ -45,7 +45,7 @@ from offload.cli.common import (
     manifest_options,
 )
 from offload.errors import OffloadError
-from offload.manifest import VerifyReport
+from offload.manifest import ChangeReason, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
 from offload.manifests_writer import printable_name
@@ -375,7 +375,7 @@ def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
     for changed in report.changed:
         detail = (
             f"size {changed.actual_size}, recorded {changed.expected_size}"
-            if changed.reason == "size"
+            if changed.reason is ChangeReason.SIZE
             else ", ".join(
                 f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
             )

@@ -29,6 +29,7 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 from offload.errors import describe_os_error
@@ -69,6 +70,21 @@ def hash_file_plain(path: Path, formats: Sequence[str]) -> dict[str, str]:
     return {name: hasher.hexdigest() for name, hasher in hashers.items()}
 
 
+class ChangeReason(StrEnum):
+    """How a file differs from its record."""
+
+    SIZE = "size"  # hashes may not have been computed
+    HASH = "hash"
+
+
+class ReferenceKind(StrEnum):
+    """What a tree was verified against."""
+
+    ASCMHL = "ascmhl"  # its ASC MHL history
+    LEGACY = "legacy"  # a legacy MHL v1 file
+    LEDGER = "ledger"  # offload-ai's ledger (offload.verification)
+
+
 @dataclass(frozen=True)
 class ChangedFile:
     """A file whose size or hash differs from the record.
@@ -78,7 +94,7 @@ class ChangedFile:
     """
 
     path: str
-    reason: str
+    reason: ChangeReason
     expected_size: int | None
     actual_size: int
     expected: Mapping[str, str] = field(default_factory=dict)
@@ -100,7 +116,7 @@ class VerifyReport:
     """
 
     root: Path
-    reference: str
+    reference: ReferenceKind
     verified: tuple[str, ...]
     changed: tuple[ChangedFile, ...]
     missing: tuple[str, ...]
@@ -289,7 +305,7 @@ def verify_tree(
                 changed.append(
                     ChangedFile(
                         item.path,
-                        "size",
+                        ChangeReason.SIZE,
                         expected_size,
                         item.size_bytes,
                         {f: recorded[f] for f in compare},
@@ -305,7 +321,7 @@ def verify_tree(
             if actual != expected or (
                 expected_size is not None and expected_size != item.size_bytes
             ):
-                reason = "hash" if actual != expected else "size"
+                reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
                 changed.append(
                     ChangedFile(item.path, reason, expected_size, item.size_bytes, expected, actual)
                 )
@@ -346,7 +362,7 @@ def verify_tree(
         )
     report = VerifyReport(
         root=root,
-        reference="ascmhl",
+        reference=ReferenceKind.ASCMHL,
         verified=tuple(verified),
         changed=tuple(changed),
         missing=tuple(missing),
@@ -497,7 +513,11 @@ def _verify_legacy(
             if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
                 changed.append(
                     ChangedFile(
-                        path, "size", entry.size_bytes, item.size_bytes, dict(entry.digests)
+                        path,
+                        ChangeReason.SIZE,
+                        entry.size_bytes,
+                        item.size_bytes,
+                        dict(entry.digests),
                     )
                 )
                 continue
@@ -511,7 +531,12 @@ def _verify_legacy(
             if actual != dict(entry.digests):
                 changed.append(
                     ChangedFile(
-                        path, "hash", entry.size_bytes, item.size_bytes, dict(entry.digests), actual
+                        path,
+                        ChangeReason.HASH,
+                        entry.size_bytes,
+                        item.size_bytes,
+                        dict(entry.digests),
+                        actual,
                     )
                 )
             else:
@@ -529,7 +554,7 @@ def _verify_legacy(
     )
     return VerifyReport(
         root=root,
-        reference="legacy",
+        reference=ReferenceKind.LEGACY,
         verified=tuple(sorted(verified)),
         changed=tuple(sorted(changed, key=lambda c: c.path)),
         missing=tuple(sorted(missing)),

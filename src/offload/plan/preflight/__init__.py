@@ -25,7 +25,7 @@ from offload.plan.preflight.findings import (
     PreflightReport,
     human_bytes,
 )
-from offload.plan.preflight.names import Entry, check_names, entries_of
+from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_of
 from offload.plan.preflight.paths import (
     check_duplicates,
     check_folder,
@@ -91,7 +91,7 @@ def preflight(
     entries = (
         entries_of(tree)
         if not tree.root_is_file
-        else [Entry(tree.files[0].relative_path, tree.root, "file")]
+        else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
     )
     checks: list[DestinationCheck] = []
     for plan in plans:

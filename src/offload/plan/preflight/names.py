@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from offload.plan.destination import DestinationPlan
@@ -15,22 +16,30 @@ from offload.plan.preflight.findings import C, Findings
 from offload.plan.scan import SourceTree
 
 
+class EntryKind(Enum):
+    """What the copy creates at a path."""
+
+    FILE = "file"
+    FOLDER = "folder"
+    SYMLINK = "symlink"
+
+
 @dataclass(frozen=True)
 class Entry:
     relative_path: str
     source_path: Path
-    kind: str  # "file", "folder", "symlink"
+    kind: EntryKind
 
 
 def entries_of(tree: SourceTree) -> list[Entry]:
     """Every entry a copy creates below the plan root, in walk order."""
     by_rel: dict[str, Entry] = {}
     for d in tree.directories:
-        by_rel[d] = Entry(d, tree.root.joinpath(*d.split("/")), "folder")
+        by_rel[d] = Entry(d, tree.root.joinpath(*d.split("/")), EntryKind.FOLDER)
     for f in tree.files:
-        by_rel[f.relative_path] = Entry(f.relative_path, f.path, "file")
+        by_rel[f.relative_path] = Entry(f.relative_path, f.path, EntryKind.FILE)
     for link in tree.symlinks:
-        by_rel[link.relative_path] = Entry(link.relative_path, link.path, "symlink")
+        by_rel[link.relative_path] = Entry(link.relative_path, link.path, EntryKind.SYMLINK)
     return sorted(
         by_rel.values(), key=lambda e: [os.fsencode(p) for p in e.relative_path.split("/")]
     )
@@ -92,7 +101,7 @@ def check_names(
                 "source's folder names, or copy into a shallower destination",
                 plan.index,
             )
-        if entry.kind == "symlink" and rules.symlinks is not True:
+        if entry.kind is EntryKind.SYMLINK and rules.symlinks is not True:
             out.add(
                 is_error=rules.symlinks is False,
                 code=C.SYMLINK_UNSUPPORTED,
