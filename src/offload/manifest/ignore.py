@@ -63,8 +63,18 @@ class IgnoreRule:
 
 
 def _strip_trailing_spaces(pattern: str) -> str:
-    # pathspec's rule: trailing whitespace goes unless the pattern ends with an escaped space
-    return pattern if pattern.endswith("\\ ") else pattern.rstrip()
+    end = len(pattern)
+    while end > 0 and pattern[end - 1] == " ":
+        # a space preceded by an odd number of backslashes is escaped and stays
+        backslashes = 0
+        index = end - 2
+        while index >= 0 and pattern[index] == "\\":
+            backslashes += 1
+            index -= 1
+        if backslashes % 2 == 1:
+            break
+        end -= 1
+    return pattern[:end]
 
 
 def _regex(body: str) -> re.Pattern[str]:
@@ -73,11 +83,15 @@ def _regex(body: str) -> re.Pattern[str]:
         return _EVERYTHING
     if body[:1] in ("!", "#"):
         body = "\\" + body  # already unnegated: the rest is literal
+    if body.endswith(" ") and not body.endswith("\\ "):
+        body = body[:-1] + "\\ "  # the line's trailing spaces are gone: this one is a name's
     try:
         source, _ = GitIgnoreBasicPattern.pattern_to_regex(body)
     except GitIgnorePatternError:
         source = None  # like git, what does not parse is matched literally
-    if source is None or source in (".", "/"):
+    if source in (".", "/"):
+        return _EVERYTHING  # pathspec's shortcut for a pattern that matches every path
+    if source is None:
         source = "^(?:.+/)?" + re.escape(body) + "$"
     with warnings.catch_warnings():
         # pathspec passes bracket expressions through as they are ("[[]"): same semantics
@@ -98,9 +112,12 @@ def compile_pattern(pattern: str) -> IgnoreRule | None:
     body = text.rstrip("/")
     if not body:
         return None
-    contents_only = body.endswith("/**") and bool(body[:-3].strip("/"))
+    folder = body
+    while folder.endswith("/**"):
+        folder = folder[:-3]
+    contents_only = folder != body and folder.strip("/") not in ("", "**")
     if contents_only:
-        body = "/" + body[:-3].lstrip("/")  # "dir/**" is anchored: so is its folder
+        body = "/" + folder.lstrip("/")  # "dir/**" is anchored: so is its folder
     return IgnoreRule(pattern, _regex(body), negated, directory_only, contents_only)
 
 

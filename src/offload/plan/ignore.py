@@ -7,10 +7,12 @@ the manifests use too (:mod:`offload.manifest.ignore`, built on ``pathspec``): `
 - without ``/``: against the entry's *name*, at any depth (``.DS_Store``, ``._*``);
 - with ``/``: against the entry's ``/``-separated path relative to the source root, one path
   segment per pattern segment (``*`` never crosses a ``/``); a segment ``**`` matches zero or
-  more segments; a leading ``/`` is allowed and changes nothing (paths are always anchored);
+  more segments (so ``CLIPS/**`` leaves out the folder ``CLIPS`` too, where git, and an
+  ASC MHL ignore list, leave out only what is inside); a leading ``/`` is allowed and changes
+  nothing (paths are always anchored);
 - a trailing ``/`` makes the pattern match folders only (``ascmhl/``, ``/ascmhl/``);
-- as in git, ``!`` re-includes (the last matching pattern wins), ``#`` starts a comment and
-  ``\\`` escapes the next character.
+- as in git, ``!`` re-includes (the last matching pattern wins), ``#`` starts a comment,
+  ``\\`` escapes the next character and unescaped trailing spaces are dropped.
 
 An ignored folder is not descended into. The root itself is never ignored.
 
@@ -55,6 +57,25 @@ def _check(pattern: str) -> None:
         raise ValueError(f"ignore pattern has an empty path segment: {pattern!r}")
 
 
+def _as_git(pattern: str) -> tuple[str, ...]:
+    """The git patterns that match what *pattern* matches here: itself and, for a trailing
+    ``/**`` (zero or more segments here, one or more in git), the folder it names."""
+    body = pattern.rstrip("/")
+    if not body.endswith("/**"):
+        return (pattern,)
+    base = body
+    while base.endswith("/**"):
+        base = base[:-3]
+    negation = "!" if base.startswith("!") else ""
+    base = base.removeprefix("!")
+    folder = negation + "/" + base.lstrip("/")
+    if pattern.endswith("/"):
+        folder += "/"
+    elif folder.endswith(" "):
+        folder = folder[:-1] + "\\ "  # a name's space, not a line's trailing one
+    return (pattern, folder)
+
+
 @dataclass(frozen=True)
 class IgnoreRules:
     """A set of ignore patterns (see the module docstring for their syntax).
@@ -71,11 +92,17 @@ class IgnoreRules:
     exclude_root_ascmhl: bool = False
     _spec: IgnoreSpec = field(init=False, repr=False, compare=False)
 
+    _origin: dict[str, str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        for pattern in self.patterns:
-            _check(pattern)
+        origin: dict[str, str] = {}
         extra = (ROOT_ASCMHL_PATTERN,) if self.exclude_root_ascmhl else ()
-        object.__setattr__(self, "_spec", IgnoreSpec((*self.patterns, *extra)))
+        for pattern in (*self.patterns, *extra):
+            _check(pattern)
+            for compiled in _as_git(pattern):
+                origin.setdefault(compiled, pattern)
+        object.__setattr__(self, "_origin", origin)
+        object.__setattr__(self, "_spec", IgnoreSpec(origin))
 
     @classmethod
     def default(cls, *, exclude_root_ascmhl: bool = False) -> IgnoreRules:
@@ -99,9 +126,10 @@ class IgnoreRules:
     def why(self, relative_path: str) -> str:
         """Why an ignored entry was left out: the first pattern that matches it (as a folder
         or a file) and, for a default pattern, the reason it is safe to leave out."""
-        pattern = self._spec.first_match(relative_path)
-        if pattern is None:
+        matched = self._spec.first_match(relative_path)
+        if matched is None:
             return "ignored"
+        pattern = self._origin[matched]
         if pattern in DEFAULT_IGNORE_REASONS:
             return f"{pattern}: {DEFAULT_IGNORE_REASONS[pattern]}"
         if pattern == ROOT_ASCMHL_PATTERN:
