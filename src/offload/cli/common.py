@@ -56,6 +56,17 @@ def add_block_size_option(parser: argparse.ArgumentParser, default_text: str) ->
     )
 
 
+def add_quiet_and_report_dir_options(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet`` (no live progress) and ``--report-dir`` (local reports)."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help=f"where local reports go (default {default_report_dir()})",
+    )
+
+
 def hash_algorithms(requested: Sequence[str]) -> tuple[str, ...]:
     """The algorithms ``-t`` asked for; a name we do not know is a usage error."""
     try:

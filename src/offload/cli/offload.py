@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 
@@ -30,6 +29,7 @@ from offload.cli.common import (
     add_block_size_option,
     add_creator_arguments,
     add_hash_option,
+    add_quiet_and_report_dir_options,
     add_verify_option,
     cancel_on_signals,
     default_report_dir,
@@ -145,13 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument(
         "--json", action="store_true", help="print one JSON event per line on stdout (docs/json.md)"
     )
-    copy.add_argument("--quiet", "-q", action="store_true", help="no live progress")
-    copy.add_argument(
-        "--report-dir",
-        type=Path,
-        default=None,
-        help=f"where local reports go (default {default_report_dir()})",
-    )
+    add_quiet_and_report_dir_options(copy)
     copy.add_argument(
         "--mhl",
         choices=["ascmhl", "legacy", "both", "none"],

@@ -41,6 +41,7 @@ from offload._version import __version__
 from offload.cli.common import (
     Environment,
     add_creator_arguments,
+    add_quiet_and_report_dir_options,
     default_report_dir,
     manifest_options,
 )
@@ -88,13 +89,7 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
     )
-    verify.add_argument("--quiet", "-q", action="store_true", help="no live progress")
-    verify.add_argument(
-        "--report-dir",
-        type=Path,
-        default=None,
-        help=f"where local reports go (default {default_report_dir()})",
-    )
+    add_quiet_and_report_dir_options(verify)
     add_creator_arguments(verify, "manifest creator info (with --append)")
 
 
