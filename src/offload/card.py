@@ -19,7 +19,7 @@ from pathlib import Path
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
+from offload.engine.partial import is_partial_name
 from offload.errors import UsageError
 from offload.events import Event, EventSink, JobStarted, WarningIssued, WorkPlanned, isolated
 from offload.existing import CheckKind, ExistingCopy, check_existing, settle
@@ -189,12 +189,9 @@ def plan_offload(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    checked = preflight(
-        tree,
-        plans,
-        name_headroom_bytes=PARTIAL_NAME_OVERHEAD,
-        allow_card_destination=options.allow_card_destination,
-    )
+    # No name headroom: a partial's name is cut to fit NAME_MAX (its unique token keeps it
+    # apart), so any name the destination accepts can be copied.
+    checked = preflight(tree, plans, allow_card_destination=options.allow_card_destination)
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
