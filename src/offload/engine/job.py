@@ -23,7 +23,8 @@ from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask, FileTicket
 from offload.engine.reader import SOURCE_INDEX, SourceReader
-from offload.engine.worker import DestinationWorker
+from offload.engine.state import DestinationState
+from offload.engine.writer import DestinationWriter
 from offload.errors import SourceError
 from offload.events import (
     EventSink,
@@ -171,7 +172,7 @@ class _ResultBook:
                 ),
             )
 
-    def lost_elsewhere(self, ticket: FileTicket, worker: DestinationWorker) -> None:
+    def lost_elsewhere(self, ticket: FileTicket, worker: DestinationWriter) -> None:
         assert worker.lost is not None
         self.record(
             ticket,
@@ -280,18 +281,20 @@ class CopyJob:
             count=SMALL_CHUNKS, chunk_size=min(SMALL_CHUNK_SIZE, options.chunk_size)
         )
         workers = [
-            DestinationWorker(
-                index=index,
-                root=root,
-                device=devices[index],
-                options=options,
-                verify_algorithm=verify_algorithm,
-                sink=self.sink,
-                cancel=self.cancel,
-                record=book.record,
+            DestinationWriter(
+                DestinationState(
+                    index=index,
+                    root=root,
+                    device=devices[index],
+                    options=options,
+                    verify_algorithm=verify_algorithm,
+                    sink=self.sink,
+                    cancel=self.cancel,
+                    record=book.record,
+                    ledger=self.ledgers[index],
+                ),
                 # Three messages a file; the pools, not the queues, bound the memory.
                 queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,
-                ledger=self.ledgers[index],
             )
             for index, root in enumerate(self.destination_roots)
         ]
@@ -344,18 +347,19 @@ class CopyJob:
 
     @staticmethod
     def _summaries(
-        workers: Sequence[DestinationWorker], report: JobReport
+        workers: Sequence[DestinationWriter], report: JobReport
     ) -> list[DestinationSummary]:
         summaries = []
         for worker in workers:
+            state = worker.state
             summary = DestinationSummary(
-                index=worker.index,
-                root=str(worker.root),
-                device=worker.device,
-                lost=worker.lost is not None,
-                lost_reason=None if worker.lost is None else worker.lost.message,
-                copy_s=worker.copy_s,
-                verify_s=worker.verify_s,
+                index=state.index,
+                root=str(state.root),
+                device=state.device,
+                lost=state.lost is not None,
+                lost_reason=None if state.lost is None else state.lost.message,
+                copy_s=state.copy_s,
+                verify_s=state.verify_s,
             )
             for file in report.files:
                 result = file.destination(worker.index)

@@ -29,7 +29,7 @@ from offload.engine.messages import (
     StartFile,
 )
 from offload.engine.verifier import read_back
-from offload.engine.worker import DestinationWorker
+from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
 from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
@@ -49,14 +49,14 @@ class SourceReader:
         *,
         pool: ChunkPool,
         small_pool: ChunkPool,
-        workers: Sequence[DestinationWorker],
+        workers: Sequence[DestinationWriter],
         options: CopyOptions,
         hash_names: Sequence[str],
         verify_algorithm: str,
         sink: EventSink,
         cancel: CancelToken,
         fail_everywhere: Callable[[FileTicket, SourceError, Sequence[int]], None],
-        lost_elsewhere: Callable[[FileTicket, DestinationWorker], None],
+        lost_elsewhere: Callable[[FileTicket, DestinationWriter], None],
     ) -> None:
         self._pool = pool
         self._small_pool = small_pool
@@ -142,7 +142,7 @@ class SourceReader:
                 ticket.publish()
 
     def _read_and_fan_out(
-        self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWorker]
+        self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWriter]
     ) -> None:
         source = ticket.task.source
         path = source.path
