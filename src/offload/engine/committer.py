@@ -3,24 +3,28 @@
 Threading model: ``DestinationCommitter.run`` is the body of the committer thread, started
 and joined by the destination's writer (``engine.writer``). It takes batches from
 ``DestinationState.batches``; every file of a batch is its own from then on (see
-``engine.state``). It owns the read-back buffer.
+``engine.state``). It owns the read-back buffer. Every destination I/O goes through the
+destination backend (``offload.destinations.base``).
 
-Per batch: make every file durable (one syncfs, plus an fsync per file where syncfs cannot
-be trusted to report errors), read each back from the media (unless transfer mode), wait for
-the reader's verdict, compare, record the verified files in the ledger (durably), rename each
-to its final name without replacing, fsync the folders; only then is a file reported good.
+Per batch: make every file durable (``make_durable``: one call for the batch where the
+destination can promise it covers every file, else a sync per file), read each back from the
+media (unless transfer mode), wait for the reader's verdict, compare, record the verified
+files in the ledger (durably), publish each under its final name without replacing, make the
+names durable; only then is a file reported good.
 Every file of a batch gets exactly one result here (or, for a source error or a cancel, from
 the reader or the job).
 """
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 
+from offload.destinations.naming import keep_both_name
 from offload.engine.cancel import wait_for
 from offload.engine.state import DestinationState, Pending
-from offload.engine.verifier import evict_and_prefetch, read_back
+from offload.engine.verifier import hash_read_back
 from offload.errors import (
     CancelledError,
     DestinationError,
@@ -31,9 +35,8 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, PhaseChanged
 from offload.fs.direct import AlignedBuffer
-from offload.fs.ops import fsync_dir, syncfs, syncfs_is_enough
 from offload.ledger import LedgerEntry, verified_entry
-from offload.options import VerifyMode
+from offload.options import ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 Verified = list[tuple[Pending, DestinationFileResult]]
@@ -54,7 +57,7 @@ class DestinationCommitter:
                 return
             if state.cancel.cancelled:
                 for pending in batch:
-                    pending.partial.discard()
+                    state.destination.remove_partial(pending.partial)
                 continue
             if state.lost is not None:
                 state.fail_all(batch, state.lost)
@@ -64,8 +67,7 @@ class DestinationCommitter:
             except Exception as exc:  # a bug must not leave the writer blocked on us
                 state.internal_error(exc)
                 for pending in batch:
-                    if pending.partial.committed_path is None:
-                        pending.partial.discard()
+                    state.destination.remove_partial(pending.partial)
 
     def close(self) -> None:
         """Free the read-back buffer (after ``run`` returned)."""
@@ -107,7 +109,7 @@ class DestinationCommitter:
                         mtime_ns=p.ticket.task.source.mtime_ns,
                         digests=p.ticket.inflight_digests,
                         partial_name=p.partial.partial_path.name,
-                        final_name=p.partial.target_path.name,
+                        final_name=p.target.name if p.target else p.partial.final_path.name,
                         verify=proven,
                     )
                     for p, _ in verified
@@ -117,7 +119,6 @@ class DestinationCommitter:
                 state.declare_lost(error)
                 state.fail_all([p for p, _ in verified], error)
                 return
-        folders: set[Path] = set()
         done: Verified = []
         for pending, result in verified:
             if not self._commit(pending, result):
@@ -126,30 +127,18 @@ class DestinationCommitter:
                     return
                 continue
             done.append((pending, result))
-            folders.update(self._folders_up_to_root(pending.partial.final_path.parent))
-        if state.flush:
-            # Deepest first, so a new folder's own entries are durable before its name is;
-            # every folder up to the destination, since any of them may be new.
-            for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-                try:
-                    fsync_dir(folder)
-                except OSError as exc:
-                    # The renames may not survive a power cut: nothing here is called good.
-                    error = destination_io_error(exc, "fsync folder", folder, state.device)
-                    state.declare_lost(error)
-                    state.fail_all([p for p, _ in done], error)
-                    return
+        if state.flush and done:
+            try:
+                state.destination.make_names_durable(p.partial.final_path for p, _ in done)
+            except OSError as exc:
+                # The renames may not survive a power cut: nothing here is called good.
+                folder = exc.filename or state.root
+                error = destination_io_error(exc, "fsync folder", folder, state.device)
+                state.declare_lost(error)
+                state.fail_all([p for p, _ in done], error)
+                return
         for pending, result in done:
             state.record(pending.ticket, result)
-
-    def _folders_up_to_root(self, folder: Path) -> list[Path]:
-        root = self.state.root
-        chain = []
-        while folder != root and root in folder.parents:
-            chain.append(folder)
-            folder = folder.parent
-        chain.append(root)
-        return chain
 
     def _choose_targets(self, verified: Verified) -> Verified:
         """Fix each file's final name before the ledger records it (keep-both picks one)."""
@@ -157,9 +146,9 @@ class DestinationCommitter:
         kept = []
         for pending, result in verified:
             try:
-                pending.partial.choose_target(state.options.existing)
+                pending.target = self._free_name(pending.partial.final_path)
             except OSError as exc:
-                pending.partial.discard()
+                state.destination.remove_partial(pending.partial)
                 result.status = DestinationStatus.FAILED
                 result.error = destination_io_error(
                     exc, "name", pending.partial.final_path, state.device
@@ -169,6 +158,21 @@ class DestinationCommitter:
             kept.append((pending, result))
         return kept
 
+    def _free_name(self, final_path: Path) -> Path:
+        """FAIL and OVERWRITE: the final name. KEEP_BOTH: the final name if free, else the
+        first free "name (n).ext". Raises FileExistsError when no name is free."""
+        if self.state.options.existing is not ExistingFilePolicy.KEEP_BOTH:
+            return final_path
+        exists = self.state.destination.exists
+        target = final_path
+        attempt = 0
+        while exists(target):
+            attempt += 1
+            if attempt > 9999:
+                raise FileExistsError(errno.EEXIST, "no free name", str(final_path))
+            target = keep_both_name(final_path, attempt)
+        return target
+
     def _sync(self, batch: list[Pending]) -> list[Pending]:
         """Make every file of the batch durable; returns the files that survived."""
         state = self.state
@@ -176,18 +180,11 @@ class DestinationCommitter:
         started = time.monotonic()
         synced_all = False
         if state.flush and len(batch) > 1:
-            try:
-                syncfs(batch[0].partial.fd)
-                synced_all = syncfs_is_enough(batch[0].partial.fd)
-            except OSError:
-                pass  # the per-file fsync below finds which files the error belongs to
+            synced_all = state.destination.make_durable([p.partial for p in batch])
         for position, pending in enumerate(batch):
             state.sink.emit(PhaseChanged(state.index, pending.ticket.relative_path, "flush"))
             try:
-                if state.flush and not synced_all:
-                    pending.partial.sync()
-                size = pending.partial.size_on_disk()
-                pending.partial.close()
+                size = pending.partial.seal(sync=state.flush and not synced_all)
             except OSError as exc:
                 # fsyncgate: a failed fsync is never retried into a "success".
                 state.fail_pending(
@@ -240,7 +237,7 @@ class DestinationCommitter:
             if state.cancel.cancelled:
                 raise CancelledError("cancelled")
             if source_error is not None:
-                partial.discard()
+                state.destination.remove_partial(partial)
                 return None  # the reader records the source error on every destination
             expected = ticket.inflight_digests[algorithm]
             if not verifying:
@@ -257,7 +254,7 @@ class DestinationCommitter:
                         path=partial.final_path,
                     )
         except OffloadError as error:
-            partial.discard()
+            state.destination.remove_partial(partial)
             if isinstance(error, CancelledError):
                 return None
             if isinstance(error, DestinationError):
@@ -274,9 +271,11 @@ class DestinationCommitter:
         state = self.state
         partial = pending.partial
         state.sink.emit(PhaseChanged(state.index, pending.ticket.relative_path, "commit"))
+        target = pending.target or partial.final_path
+        replace = state.options.existing is ExistingFilePolicy.OVERWRITE
         try:
             try:
-                final = partial.commit(state.options.existing)
+                state.destination.publish(partial, target, replace=replace)
             except FileExistsError as exc:
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device} "
@@ -286,7 +285,7 @@ class DestinationCommitter:
             except OSError as exc:
                 raise destination_io_error(exc, "rename", partial.final_path, state.device) from exc
         except OffloadError as error:
-            partial.discard()
+            state.destination.remove_partial(partial)
             if state.ledger is not None:
                 try:
                     state.ledger.append([LedgerEntry(pending.ticket.relative_path, "revoked")])
@@ -302,18 +301,20 @@ class DestinationCommitter:
             result.error = error.message
             state.record(pending.ticket, result)
             return False
-        result.final_path = str(final)
+        pending.published = True
+        result.final_path = str(target)
         return True
 
     def _prefetch_read_backs(self, batch: list[Pending]) -> None:
         """Evict the batch's small files from the cache and start reading them back from the
         media, all at once (one synchronous O_DIRECT read a file was the bottleneck of full
         verification on cards of small files). Large files keep their O_DIRECT read-back."""
+        state = self.state
         for pending in batch:
-            if pending.partial.bytes_written >= self.state.options.chunk_size:
+            if pending.partial.bytes_written >= state.options.chunk_size:
                 continue
             try:
-                pending.evicted = evict_and_prefetch(pending.partial.partial_path)
+                pending.evicted = state.destination.prefetch_read_back(pending.partial)
             except OSError:
                 pending.evicted = None  # the read-back itself reports the error
 
@@ -333,13 +334,14 @@ class DestinationCommitter:
             state.sink.emit(BytesVerified(state.index, n))
 
         try:
-            digest, size, how = read_back(
-                pending.partial.partial_path,
+            digest, size, how = hash_read_back(
+                state.destination.open_read_back(
+                    pending.partial, bypass_cache=state.flush and prefetched is None
+                ),
                 state.verify_algorithm,
                 self._buffer,
                 cancel=state.cancel,
                 on_bytes=counted,
-                bypass_cache=state.flush and prefetched is None,
             )
         except OSError as exc:
             raise destination_io_error(

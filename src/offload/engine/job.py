@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from offload.destinations.base import Destination
+from offload.destinations.local import LocalDestination
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask, FileTicket
@@ -223,6 +225,9 @@ class CopyJob:
     KeyboardInterrupt while waiting cancels the job: partials are removed and the report says
     ``cancelled`` (exit code 130). Use a CancelToken to cancel from elsewhere (signal handler).
     One job runs once.
+
+    ``destinations``: the backends to write through, one per root (default: a
+    ``LocalDestination`` on each root, made when the job runs).
     """
 
     def __init__(
@@ -234,10 +239,14 @@ class CopyJob:
         sink: EventSink | None = None,
         cancel: CancelToken | None = None,
         ledgers: Sequence[Ledger | None] | None = None,
+        destinations: Sequence[Destination] | None = None,
     ) -> None:
         self.tasks = list(tasks)
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
         self.destination_roots = [Path(root) for root in destination_roots]
+        self.destinations = list(destinations) if destinations is not None else None
+        if self.destinations is not None and len(self.destinations) != len(self.destination_roots):
+            raise ValueError("one destination backend per destination root")
         self.options = options
         self.sink = sink or NullSink()
         self.cancel = cancel or CancelToken()
@@ -280,11 +289,20 @@ class CopyJob:
         small_pool = ChunkPool(
             count=SMALL_CHUNKS, chunk_size=min(SMALL_CHUNK_SIZE, options.chunk_size)
         )
+        backends = self.destinations or [
+            LocalDestination(
+                root,
+                device=devices[index],
+                write_call_size=options.write_call_size,
+                direct_writes=options.direct_writes,
+            )
+            for index, root in enumerate(self.destination_roots)
+        ]
         workers = [
             DestinationWriter(
                 DestinationState(
                     index=index,
-                    root=root,
+                    destination=backends[index],
                     device=devices[index],
                     options=options,
                     verify_algorithm=verify_algorithm,
@@ -296,7 +314,7 @@ class CopyJob:
                 # Three messages a file; the pools, not the queues, bound the memory.
                 queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,
             )
-            for index, root in enumerate(self.destination_roots)
+            for index in range(len(self.destination_roots))
         ]
         reader = SourceReader(
             pool=pool,

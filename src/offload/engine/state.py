@@ -11,6 +11,8 @@ the writer (``engine.writer``) and the committer (``engine.committer``). The rul
   Whoever owns a Pending is the only one that may touch it (write, sync, discard, fail it).
 * ``copy_s`` and ``verify_s`` are written by the committer only and read by the job after
   both threads stopped.
+* ``destination`` (the backend) is safe for both threads by its contract
+  (``offload.destinations.base``); a Pending's partial is touched only by its owner.
 * Everything else is set at construction and read-only.
 """
 
@@ -22,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from offload.destinations.base import Destination, Partial
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTicket
-from offload.engine.partial import PartialFile
 from offload.errors import DestinationError, OffloadError
 from offload.events import DestinationLost, EventSink
 from offload.ledger import Ledger
@@ -44,9 +46,12 @@ class Pending:
     committer."""
 
     ticket: FileTicket
-    partial: PartialFile
+    partial: Partial
     started: float
     copy_s: float = 0.0
+    # The name it will get (keep-both may pick another), fixed before the ledger records it.
+    target: Path | None = None
+    published: bool = False
     # Set when the batch evicted this file from the cache and asked for it to be read back
     # in the background: whether the cache was really empty (None: not prefetched).
     evicted: bool | None = None
@@ -59,7 +64,7 @@ class DestinationState:
         self,
         *,
         index: int,
-        root: Path,
+        destination: Destination,
         device: str,
         options: CopyOptions,
         verify_algorithm: str,
@@ -69,7 +74,8 @@ class DestinationState:
         ledger: Ledger | None = None,
     ) -> None:
         self.index = index
-        self.root = root
+        self.destination = destination
+        self.root = destination.root
         self.device = device
         self.options = options
         self.verify_algorithm = verify_algorithm
@@ -121,7 +127,7 @@ class DestinationState:
         each file, also when the error that detached the destination named another one).
         Only the thread that owns the victims may call this."""
         for pending in victims:
-            pending.partial.discard()
+            self.destination.remove_partial(pending.partial)
             message = error.message
             if str(pending.partial.final_path) not in message:
                 message = f"{pending.partial.final_path} not completed: {message}"

@@ -10,14 +10,13 @@ belongs to it from then on (a batch closes at ``batch_bytes`` or ``batch_files``
 make a batch of their own; many small files share one, which is what lets a card of small
 files go as fast as ``cp``).
 
-Per file: StartFile opens a partial (O_EXCL), chunks are written, EndFile sets the mtime and
-adds the finished partial to the batch; AbortFile (the source failed) discards it.
+Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
+EndFile sets the mtime and adds the finished partial to the batch; AbortFile (the source
+failed) removes it. Every destination I/O goes through the destination backend.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import queue
 import threading
 import time
@@ -34,18 +33,14 @@ from offload.engine.messages import (
     Message,
     StartFile,
 )
-from offload.engine.partial import PartialFile
 from offload.engine.state import DestinationState, Pending
 from offload.errors import (
-    DestinationError,
     DestinationFileError,
     OffloadError,
     destination_io_error,
 )
 from offload.events import DestinationBytesWritten, PhaseChanged
 from offload.options import ExistingFilePolicy
-
-_MIN_DIRECT_WRITE_BYTES = 1024 * 1024
 
 
 class DestinationWriter:
@@ -58,7 +53,6 @@ class DestinationWriter:
     def __init__(self, state: DestinationState, *, queue_size: int) -> None:
         self.state = state
         self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
-        self._root_device = os.stat(state.root).st_dev
         # Writer thread only: the file being written, the batch being filled, folders seen
         # to exist, and those this run created itself.
         self._current: Pending | None = None
@@ -132,34 +126,33 @@ class DestinationWriter:
         if state.lost is not None:
             state.fail(ticket, target, state.lost)
             return
+        destination = state.destination
         try:
-            self._check_device()
             folder = target.parent
-            # In a folder this run created, nothing can be in the way: no lookup needed.
-            if (
-                state.options.existing is ExistingFilePolicy.FAIL
-                and folder not in self._created_folders
-                and os.path.lexists(target)
-            ):
-                raise DestinationFileError(
-                    f"{target} already exists on destination {state.device}; "
-                    "use --overwrite or --keep-both to replace or keep it",
-                    path=target,
-                )
-            partial = PartialFile(
-                target,
-                write_call_size=state.options.write_call_size,
-                # Below a page-aligned MiB nothing would be written direct anyway.
-                direct=state.options.direct_writes
-                and ticket.task.source.size_bytes >= _MIN_DIRECT_WRITE_BYTES,
-            )
+            try:
+                destination.check_present()
+                # In a folder this run created, nothing can be in the way: no lookup needed.
+                if (
+                    state.options.existing is ExistingFilePolicy.FAIL
+                    and folder not in self._created_folders
+                    and destination.exists(target)
+                ):
+                    raise DestinationFileError(
+                        f"{target} already exists on destination {state.device}; "
+                        "use --overwrite or --keep-both to replace or keep it",
+                        path=target,
+                    )
+            except OSError as exc:
+                raise destination_io_error(exc, "reach", state.root, state.device) from exc
             state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
             try:
-                partial.create(folder_exists=folder in self._known_folders)
+                partial = destination.open_partial(
+                    target,
+                    size_bytes=ticket.task.source.size_bytes,
+                    folder_known=folder in self._known_folders,
+                )
             except OSError as exc:
-                raise destination_io_error(
-                    exc, "create", partial.partial_path, state.device
-                ) from exc
+                raise destination_io_error(exc, "create", target, state.device) from exc
             self._known_folders.add(folder)
             self._created_folders.update(partial.created_dirs)
             self._current = Pending(ticket, partial, time.monotonic())
@@ -215,28 +208,8 @@ class DestinationWriter:
         current = self._current
         if current is not None and current.ticket is ticket:
             self._current = None
-            current.partial.discard()
+            self.state.destination.remove_partial(current.partial)
         # The reader records the source error for every destination itself.
-
-    def _check_device(self) -> None:
-        state = self.state
-        try:
-            device = os.stat(state.root).st_dev
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                # The mount point itself is gone (udisks removes it): the drive is gone.
-                raise DestinationError(
-                    f"destination {state.device} is gone: {state.root} no longer exists "
-                    "(unplugged or unmounted?)",
-                    path=state.root,
-                ) from exc
-            raise destination_io_error(exc, "reach", state.root, state.device) from exc
-        if device != self._root_device:
-            raise DestinationError(
-                f"destination {state.device} is gone: {state.root} is now on another device "
-                "(unmounted?)",
-                path=state.root,
-            )
 
     def _fail_own_files_if_lost(self) -> bool:
         """Once the destination is lost, fail the file being written and the batch not yet
@@ -254,9 +227,10 @@ class DestinationWriter:
 
     def _discard_own_files(self) -> None:
         """Leaving: remove partials still open (cancel, or a bug)."""
+        remove = self.state.destination.remove_partial
         if self._current is not None:
-            self._current.partial.discard()
+            remove(self._current.partial)
             self._current = None
         for pending in self._batch:
-            pending.partial.discard()
+            remove(pending.partial)
         self._batch, self._batch_bytes = [], 0
