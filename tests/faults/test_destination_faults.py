@@ -54,7 +54,6 @@ def copy_through(
     ).run()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the batch's later files get no outcome")
 def test_rename_eio_mid_batch_fails_every_remaining_file_and_removes_partials(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

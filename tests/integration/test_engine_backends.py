@@ -253,7 +253,6 @@ def test_a_file_too_large_fails_only_itself(tmp_path: Path) -> None:
     assert bad.partials() == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the batch's later files get no outcome")
 @pytest.mark.parametrize("nth", [1, 2, 5])
 def test_publish_error_that_loses_the_destination_fails_the_whole_batch(
     tmp_path: Path, nth: int

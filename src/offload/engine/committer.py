@@ -120,10 +120,15 @@ class DestinationCommitter:
                 state.fail_all([p for p, _ in verified], error)
                 return
         done: Verified = []
-        for pending, result in verified:
+        for position, (pending, result) in enumerate(verified):
             if not self._commit(pending, result):
                 if state.lost is not None:
-                    state.fail_all([p for p, _ in done], state.lost)
+                    # Lost while publishing: the files published so far are not called good,
+                    # and those not yet published never will be (their partials go, and
+                    # their ledger entries are revoked).
+                    rest = [p for p, _ in verified[position + 1 :]]
+                    self._revoke(rest)
+                    state.fail_all([p for p, _ in done] + rest, state.lost)
                     return
                 continue
             done.append((pending, result))
@@ -286,24 +291,27 @@ class DestinationCommitter:
                 raise destination_io_error(exc, "rename", partial.final_path, state.device) from exc
         except OffloadError as error:
             state.destination.remove_partial(partial)
-            if state.ledger is not None:
-                try:
-                    state.ledger.append([LedgerEntry(pending.ticket.relative_path, "revoked")])
-                except OSError as exc:
-                    # The entry just written would be trusted by a later run (its partial is
-                    # gone and some file has the name): this destination cannot be trusted.
-                    state.declare_lost(
-                        destination_io_error(exc, "record", state.ledger.path, state.device)
-                    )
+            self._revoke([pending])
             if isinstance(error, DestinationError):
                 state.declare_lost(error)
             result.status = DestinationStatus.FAILED
             result.error = error.message
             state.record(pending.ticket, result)
             return False
-        pending.published = True
         result.final_path = str(target)
         return True
+
+    def _revoke(self, pendings: list[Pending]) -> None:
+        """Revoke the ledger entries of files recorded verified that will not be published."""
+        state = self.state
+        if state.ledger is None or not pendings:
+            return
+        try:
+            state.ledger.append(LedgerEntry(p.ticket.relative_path, "revoked") for p in pendings)
+        except OSError as exc:
+            # The entries just written would be trusted by a later run (their partials are
+            # gone and some file may have the name): this destination cannot be trusted.
+            state.declare_lost(destination_io_error(exc, "record", state.ledger.path, state.device))
 
     def _prefetch_read_backs(self, batch: list[Pending]) -> None:
         """Evict the batch's small files from the cache and start reading them back from the

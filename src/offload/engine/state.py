@@ -51,7 +51,6 @@ class Pending:
     copy_s: float = 0.0
     # The name it will get (keep-both may pick another), fixed before the ledger records it.
     target: Path | None = None
-    published: bool = False
     # Set when the batch evicted this file from the cache and asked for it to be read back
     # in the background: whether the cache was really empty (None: not prefetched).
     evicted: bool | None = None
