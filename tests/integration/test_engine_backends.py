@@ -150,6 +150,7 @@ def test_every_mode_copies_every_file(rig: Rig, tmp_path: Path, mode: VerifyMode
             if mode is VerifyMode.TRANSFER:
                 assert result.status is DestinationStatus.TRANSFER_CHECKED
                 assert result.cache_bypass is CacheBypass.NOT_READ
+                assert result.digests == {}  # nothing was read back
             else:
                 assert result.status is DestinationStatus.VERIFIED
                 assert result.digests == {"xxh64": digest(data)}

@@ -245,9 +245,9 @@ class DestinationCommitter:
                 state.destination.remove_partial(partial)
                 return None  # the reader records the source error on every destination
             expected = ticket.inflight_digests[algorithm]
-            if not verifying:
-                result.digests = {algorithm: expected}
-            elif result.digests[algorithm] != expected:
+            # Transfer mode read nothing back: its result carries no digest (the in-flight
+            # digests are the file's, in FileResult), only TRANSFER_CHECKED.
+            if verifying and result.digests[algorithm] != expected:
                 # A mismatch is re-read once before it is declared (a flaky read path).
                 result.reread = True
                 self._read_back(pending, result)
