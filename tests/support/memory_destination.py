@@ -89,13 +89,13 @@ class MemoryDestination:
         features: Features = MEMORY_FEATURES,
         capacity: int = 1 << 40,
     ) -> None:
-        self._root = Path(root)
-        self._features = features
+        self.root = Path(root)
+        self.features = features
         self._capacity = capacity
         self._lock = threading.Lock()
         self.files: dict[Path, bytearray] = {}
         self.mtimes: dict[Path, int] = {}
-        self.folders: set[Path] = {self._root}
+        self.folders: set[Path] = {self.root}
         self.publishes = 0
         self.written = 0
         self._lost = False
@@ -123,21 +123,13 @@ class MemoryDestination:
 
     # -- the Destination protocol ---------------------------------------------------------
 
-    @property
-    def root(self) -> Path:
-        return self._root
-
-    @property
-    def features(self) -> Features:
-        return self._features
-
     def _check(self) -> None:
         if self._lost:
             raise OSError(errno.ENOTCONN, os.strerror(errno.ENOTCONN))
 
     def check_present(self) -> None:
         if self._lost:
-            raise DestinationError(f"destination {self._root} is gone (lost)", path=self._root)
+            raise DestinationError(f"destination {self.root} is gone (lost)", path=self.root)
 
     def exists(self, path: Path) -> bool:
         with self._lock:
@@ -176,7 +168,7 @@ class MemoryDestination:
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         with self._lock:
-            return not self._lost and self._features.durable_batch
+            return not self._lost and self.features.durable_batch
 
     def prefetch_read_back(self, partial: Partial) -> bool | None:
         return None
@@ -243,7 +235,7 @@ class MemoryDestination:
             return self._capacity - sum(len(data) for data in self.files.values())
 
     def name_problem(self, name: str) -> str | None:
-        return name_problem(name, self._features.max_name_bytes)
+        return name_problem(name, self.features.max_name_bytes)
 
 
 def _own(partial: Partial) -> MemoryPartial:

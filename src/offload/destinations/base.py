@@ -165,7 +165,8 @@ class Destination(Protocol):
 
     def check_present(self) -> None:
         """Raise ``DestinationError`` if the destination is gone (unplugged, unmounted,
-        replaced by another device); OSError-free. Cheap: called once a file."""
+        replaced by another device), OSError if it cannot be reached to tell (scoped by its
+        errno like any other). Cheap: called once a file."""
         ...
 
     def exists(self, path: Path) -> bool:

@@ -165,7 +165,8 @@ class LocalPartial:
         direct I/O is in effect; anything else turns O_DIRECT off and is written in calls of at
         most write_call_size bytes (the kernel's fast path for buffered writes).
         """
-        fd = self.fd
+        fd = self._fd
+        assert fd is not None
         position = 0
         total = len(data)
         if self.direct and (total % PAGE_SIZE or self.bytes_written % PAGE_SIZE):
@@ -240,38 +241,30 @@ class LocalDestination:
         direct_writes: bool = True,
         features: Features | None = None,
     ) -> None:
-        self._root = Path(root)
+        self.root = Path(root)
         self.device = device or str(root)
-        self._root_device = os.stat(self._root).st_dev
-        self._features = features if features is not None else probe_features(self._root)
+        self.root_device = os.stat(self.root).st_dev
+        self.features = features if features is not None else probe_features(self.root)
         self._write_call_size = write_call_size
-        self._direct_writes = direct_writes and self._features.direct_writes
-
-    @property
-    def root(self) -> Path:
-        return self._root
-
-    @property
-    def features(self) -> Features:
-        return self._features
+        self._direct_writes = direct_writes and self.features.direct_writes
 
     def check_present(self) -> None:
         try:
-            device = os.stat(self._root).st_dev
+            device = os.stat(self.root).st_dev
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 # The mount point itself is gone (udisks removes it): the drive is gone.
                 raise DestinationError(
-                    f"destination {self.device} is gone: {self._root} no longer exists "
+                    f"destination {self.device} is gone: {self.root} no longer exists "
                     "(unplugged or unmounted?)",
-                    path=self._root,
+                    path=self.root,
                 ) from exc
             raise
-        if device != self._root_device:
+        if device != self.root_device:
             raise DestinationError(
-                f"destination {self.device} is gone: {self._root} is now on another device "
+                f"destination {self.device} is gone: {self.root} is now on another device "
                 "(unmounted?)",
-                path=self._root,
+                path=self.root,
             )
 
     def exists(self, path: Path) -> bool:
@@ -293,18 +286,18 @@ class LocalDestination:
             syncfs(_own(partials[0]).fd)
         except OSError:
             return False  # the per-file fsyncs find which files the error belongs to
-        return self._features.durable_batch
+        return self.features.durable_batch
 
     def prefetch_read_back(self, partial: Partial) -> bool | None:
-        if not self._features.cache_eviction:
+        if not self.features.cache_eviction:
             return None
         return evict_and_prefetch(partial.partial_path)
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
         return MediaReader(
             partial.partial_path,
-            direct=bypass_cache and self._features.direct_reads,
-            evict=bypass_cache and self._features.cache_eviction,
+            direct=bypass_cache and self.features.direct_reads,
+            evict=bypass_cache and self.features.cache_eviction,
         )
 
     def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
@@ -315,13 +308,13 @@ class LocalDestination:
             rename_noreplace(
                 own.partial_path,
                 target,
-                renameat2=self._features.atomic_noreplace,
-                links=self._features.hard_links,
+                renameat2=self.features.atomic_noreplace,
+                links=self.features.hard_links,
             )
         own.published = True
 
     def make_names_durable(self, paths: Iterable[Path]) -> None:
-        if not self._features.folder_sync:
+        if not self.features.folder_sync:
             return
         folders: set[Path] = set()
         for path in paths:
@@ -335,7 +328,7 @@ class LocalDestination:
                 raise OSError(exc.errno, exc.strerror, str(folder)) from exc
 
     def _folders_up_to_root(self, folder: Path) -> list[Path]:
-        root = self._root
+        root = self.root
         chain = []
         while folder != root and root in folder.parents:
             chain.append(folder)
@@ -359,11 +352,11 @@ class LocalDestination:
         return sorted(found, key=lambda e: e.name)
 
     def free_space(self) -> int:
-        vfs = os.statvfs(self._root)
+        vfs = os.statvfs(self.root)
         return vfs.f_bavail * vfs.f_frsize
 
     def name_problem(self, name: str) -> str | None:
-        return name_problem(name, self._features.max_name_bytes)
+        return name_problem(name, self.features.max_name_bytes)
 
 
 def _own(partial: Partial) -> LocalPartial:

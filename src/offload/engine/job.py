@@ -1,11 +1,12 @@
 """A copy job: N files, M destinations, one read of each source byte. The most important file.
 
-``CopyJob.run()`` starts one reader thread and one writer thread per destination, waits for
-them and returns a JobReport. Data flow (DESIGN.md): the reader reads each file once into
-pooled buffers, hashes it in flight and fans the chunks out through bounded queues; each
-destination worker writes a partial file, makes it durable, reads it back from the media,
+``CopyJob.run()`` starts one reader thread and one writer thread per destination (each with a
+committer thread), waits for them and returns a JobReport. Data flow (DESIGN.md): the reader
+reads each file once into pooled buffers, hashes it in flight and fans the chunks out through
+bounded queues; each destination's writer writes a partial through its destination backend
+(``offload.destinations``), its committer makes it durable, reads it back from the media,
 compares with the reader's digest (and, in full mode, with the reader's source re-read), then
-renames it to its final name and fsyncs the folder. Memory is bounded by
+publishes it under its final name and makes the name durable. Memory is bounded by
 ``chunk_size × (queue_depth + 2)`` + 48 MiB of small-file buffers, plus one read-back buffer
 a destination.
 """

@@ -52,6 +52,7 @@ class DestinationWriter:
 
     def __init__(self, state: DestinationState, *, queue_size: int) -> None:
         self.state = state
+        self.index = state.index  # read per chunk by the reader: a plain attribute
         self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
         # Writer thread only: the file being written, the batch being filled, folders seen
         # to exist, and those this run created itself.
@@ -60,10 +61,6 @@ class DestinationWriter:
         self._batch_bytes = 0
         self._known_folders: set[Path] = set()
         self._created_folders: set[Path] = set()
-
-    @property
-    def index(self) -> int:
-        return self.state.index
 
     @property
     def lost(self) -> OffloadError | None:
@@ -152,7 +149,9 @@ class DestinationWriter:
                     folder_known=folder in self._known_folders,
                 )
             except OSError as exc:
-                raise destination_io_error(exc, "create", target, state.device) from exc
+                # Named as the OS named it (the partial, or a folder it needed).
+                where = exc.filename or target
+                raise destination_io_error(exc, "create", where, state.device) from exc
             self._known_folders.add(folder)
             self._created_folders.update(partial.created_dirs)
             self._current = Pending(ticket, partial, time.monotonic())
