@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
 #   make demo   -- venv + install + generate a sample card + offload it to three destinations
-#   make test   -- venv + install + lint + type check + the whole test suite
+#   make test   -- venv + install (with the test extras) + lint + type check + the Debian
+#                  packages the tests use (scripts/install-test-deps: as root with apt-get,
+#                  else the tests that need them skip) + the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,20 +10,21 @@ PY := $(VENV)/bin/python
 .PHONY: demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,media]'
 	touch $@
 
 demo: $(VENV)/.installed
 	$(PY) -m offload.demo demo-output
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/mypy
 
 test: lint
+	scripts/install-test-deps
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.installed

@@ -7,8 +7,10 @@
 * Factory fixtures ``faulty_fs``, ``tmpfs_mount``, ``ext4_loop``, ``exfat_loop`` (see
   docs/reliability.md) skip with the reason when not root or a tool is missing; each mount is
   undone at the end of the test.
-* A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own,
-  and under CI=true a fault test that skips is reported as failed, with the skip reason.
+* A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
+* Under CI=true a skip is a failure (with the skip reason) when the test is a fault test or
+  when it skipped because something is missing here: a program, a library, root (every such
+  reason comes from support/requirements.py and starts with ``requirements.UNAVAILABLE``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from support import faultyfs, mounts
+from support import faultyfs, mounts, requirements
 from support.faultyfs import FaultyFS
 
 FAULT_TIMEOUT_S = 60
@@ -58,16 +60,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     report = yield
-    if (
-        report.skipped
-        and _ci()
-        and item.get_closest_marker("fault") is not None
-        and not hasattr(report, "wasxfail")
-    ):
+    if report.skipped and not hasattr(report, "wasxfail"):
         longrepr = report.longrepr
         reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-        report.outcome = "failed"
-        report.longrepr = f"fault test skipped under CI=true (fault tests must run in CI): {reason}"
+        unavailable = reason.removeprefix("Skipped: ").startswith(requirements.UNAVAILABLE)
+        if unavailable and isinstance(longrepr, tuple) and item.location[1] is not None:
+            # name the test in the summary, not the helper that skipped it
+            report.longrepr = (item.location[0], item.location[1] + 1, reason)
+        if _ci() and item.get_closest_marker("fault") is not None:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"fault test skipped under CI=true (fault tests must run in CI): {reason}"
+            )
+        elif _ci() and unavailable:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"skipped under CI=true (CI must have every tool and run as root): {reason}"
+            )
     return report
 
 
@@ -81,9 +90,7 @@ def _timeout_s(request: pytest.FixtureRequest) -> float | None:
     return timeout if timeout > 0 else None
 
 
-def _skip_if(reason: str | None) -> None:
-    if reason:
-        pytest.skip(reason)
+_skip_if = requirements.skip_unavailable
 
 
 @pytest.fixture

@@ -226,7 +226,7 @@ def copy_with_multiple_destinations_parallel(
     sink: EventSink | None = None,
     cancel: CancelToken | None = None,
 ) -> JobReport:
-    """The seed's entry point: parallel writers with *buffer_size*-byte chunks.
+    """The one-file entry point with parallel writers and *buffer_size*-byte chunks.
 
     Same contract as copy_with_multiple_destinations; the report's ``speed_mb_sec`` is the
     job's throughput in MB/s (10^6 bytes).

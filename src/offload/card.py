@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,17 +22,18 @@ from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
 from offload.errors import UsageError
 from offload.events import EventSink, NullSink, WarningIssued
+from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
 from offload.histories import (
+    CardHistory,
     ManifestOptions,
     ManifestResult,
+    check_card_history,
     reference_formats,
-    source_references,
     write_manifests,
 )
-from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry
-from offload.manifest import ASCMHL_FOLDER
-from offload.options import CopyOptions
+from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
     IgnoreRules,
@@ -42,7 +45,13 @@ from offload.plan import (
     preflight,
     scan_source,
 )
-from offload.results import DestinationFileResult, DestinationStatus, JobReport
+from offload.results import (
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+    JobReport,
+    merge_job_reports,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +65,13 @@ class OffloadOptions:
     )
     # Skip files a ledger proves verified on a destination (resume, incremental offloads).
     incremental: bool = True
+    # Re-read copies the ledger trusts and compare them with the recorded digests (like
+    # rsync -c); a copy that no longer matches is copied again from the source.
+    reverify: bool = False
+    # Write into a destination even if it looks like a camera card (see plan.cardlike).
+    allow_card_destination: bool = False
     manifests: ManifestOptions = field(default_factory=ManifestOptions)
+    production: ProductionInfo = field(default_factory=ProductionInfo)
 
 
 @dataclass
@@ -80,6 +95,12 @@ class OffloadPlan:
     # The card carries its own ASC MHL history (looked at once, before copying: a card that
     # dies during the offload must not turn the manifest step into a crash).
     source_has_history: bool = False
+    # Copies already on a destination that this run reads back instead of copying
+    # (offload.existing); their targets in ``tasks`` are None.
+    checks: list[ExistingCopy] = field(default_factory=list)
+    # The card's own history as checked (None: the source is one file): its
+    # ``missing_from_card`` lists what the history records and the card no longer has.
+    card_history: CardHistory | None = None
 
     @property
     def bytes_to_copy(self) -> int:
@@ -104,11 +125,31 @@ class OffloadReport:
     folder_errors: list[str] = field(default_factory=list)
     report_paths: list[str] = field(default_factory=list)
     manifests: list[ManifestResult] = field(default_factory=list)
+    # The production and creator fields of the reports (production, shoot_day, camera, reel,
+    # author_name, author_email, author_role, location, comment); None where not given.
+    production: dict[str, str | None] = field(default_factory=dict)
+    # Entries the ignore rules left out: (relative path, why).
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    # Problems that change no file's state (a local report folder that cannot be written).
+    notes: list[str] = field(default_factory=list)
+    # Files the card's own ASC MHL history records that the card no longer has; and why
+    # that history was not trusted, if it was not.
+    missing_from_card: list[str] = field(default_factory=list)
+    card_history_untrusted: str | None = None
 
     @property
     def exit_code(self) -> int:
+        return self.exit_code_with(more_errors=False)
+
+    def exit_code_with(self, *, more_errors: bool) -> int:
+        """The exit code, as it is once *more_errors* (e.g. a report that a destination
+        refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
-        if code == 0 and (self.folder_errors or any(s.status == "failed" for s in self.symlinks)):
+        failed_links = any(s.status == "failed" for s in self.symlinks)
+        # A file the card's own history records but the card lost is a file this offload
+        # could not deliver: never a silent success.
+        problems = self.folder_errors or failed_links or more_errors or self.missing_from_card
+        if code == 0 and problems:
             return 1
         return code
 
@@ -134,17 +175,32 @@ def plan_offload(
             "(check the card and the reader)",
             path=exc.path,
         ) from None
+    if not tree.files and not tree.symlinks:
+        raise UsageError(
+            f"source {source_path} holds no files to offload ({len(tree.directories)} "
+            f"folders, {len(tree.ignored)} ignored entries); nothing was written (check that "
+            "the card is mounted and is the right one)",
+            path=source_path,
+        )
     try:
         plans = plan_destinations(
             tree, source_path, [Path(d) for d in destinations], into=options.into
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    checked = preflight(tree, plans, name_headroom_bytes=PARTIAL_NAME_OVERHEAD)
+    checked = preflight(
+        tree,
+        plans,
+        name_headroom_bytes=PARTIAL_NAME_OVERHEAD,
+        allow_card_destination=options.allow_card_destination,
+    )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
-    references = {} if tree.root_is_file else source_references(source_path)
+    card_history = None if tree.root_is_file else check_card_history(source_path)
+    references = card_history.references if card_history is not None else {}
+    if card_history is not None and card_history.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
         if extra:
@@ -157,37 +213,56 @@ def plan_offload(
     ledgers = [Ledger(plan.root) for plan in plans]
     entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
     algorithms = options.copy.algorithms
+    verify = options.copy.verify.value
     tasks: list[FileTask] = []
+    checks: list[ExistingCopy] = []
     for source_file in tree.files:
         targets: list[Path | None] = []
         preset: list[DestinationFileResult] = []
         for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
-            trusted = (
-                ledger.trusted(
+            final = plan.target_for(source_file.relative_path)
+            recorded = (
+                ledger.recorded(
                     source_file.relative_path,
                     size_bytes=source_file.size_bytes,
                     mtime_ns=source_file.mtime_ns,
                     algorithms=algorithms,
-                    verify=options.copy.verify.value,
                     entries=known,
                 )
                 if known
                 else None
             )
-            final = plan.target_for(source_file.relative_path)
-            if trusted is None:
+            if recorded is not None and recorded.final_name:
+                final = final.with_name(recorded.final_name)
+            kind = _existing_copy_kind(
+                recorded, final, source_file.size_bytes, verify=verify, reverify=options.reverify
+            )
+            if kind is None:
                 targets.append(final)
                 continue
             targets.append(None)
-            if trusted.final_name:
-                final = final.with_name(trusted.final_name)
-            preset.append(
-                DestinationFileResult(
+            if not isinstance(kind, CheckKind):  # trusted from the ledger
+                assert recorded is not None
+                preset.append(
+                    DestinationFileResult(
+                        destination_index=plan.index,
+                        final_path=str(final),
+                        status=DestinationStatus.VERIFIED_EARLIER,
+                        verified_at=recorded.recorded_at or None,
+                        verified_mode=recorded.verify or None,
+                        recorded_digests={name: recorded.digests[name] for name in algorithms},
+                        action=CopyAction.TRUSTED,
+                    )
+                )
+                continue
+            checks.append(
+                ExistingCopy(
+                    task_index=len(tasks),
                     destination_index=plan.index,
-                    final_path=str(final),
-                    status=DestinationStatus.VERIFIED_EARLIER,
-                    verified_at=trusted.recorded_at or None,
-                    digests={name: trusted.digests[name] for name in algorithms},
+                    final_path=final,
+                    kind=kind,
+                    recorded={} if recorded is None else dict(recorded.digests),
+                    recorded_mode="" if recorded is None else recorded.verify,
                 )
             )
         tasks.append(
@@ -198,10 +273,45 @@ def plan_offload(
                 references.get(source_file.relative_path, {}),
             )
         )
-    has_history = not tree.root_is_file and (source_path / ASCMHL_FOLDER).is_dir()
+    has_history = card_history is not None and card_history.trusted
     return OffloadPlan(
-        source_path, tree, plans, checked, tasks, options, ledgers, source_has_history=has_history
+        source_path,
+        tree,
+        plans,
+        checked,
+        tasks,
+        options,
+        ledgers,
+        source_has_history=has_history,
+        checks=checks,
+        card_history=card_history,
     )
+
+
+_TRUSTED = "trusted"
+
+
+def _existing_copy_kind(
+    recorded: LedgerEntry | None,
+    final: Path,
+    size_bytes: int,
+    *,
+    verify: str,
+    reverify: bool,
+) -> CheckKind | str | None:
+    """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
+    proves it as strictly as asked), or the kind of read-back an existing copy needs."""
+    if recorded is not None:
+        if not proof_satisfies(recorded.verify, verify):
+            return CheckKind.UPGRADE
+        return CheckKind.REVERIFY if reverify else _TRUSTED
+    try:
+        st = os.lstat(final)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
+        return CheckKind.ADOPT
+    return None  # absent, or different: the engine's existing-file policy decides
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
@@ -226,21 +336,55 @@ def run_offload(
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
     removed = sum(_remove_stray_partials(plan.tree, p) for p in plan.plans)
-    job = CopyJob(
-        plan.tasks,
-        [p.destination for p in plan.plans],
-        plan.options.copy,
-        sink=sink,
+    started_at, started = time.time(), time.monotonic()
+    copy = plan.options.copy
+    outcomes = check_existing(
+        plan.checks,
+        [task.source for task in plan.tasks],
+        algorithms=copy.algorithms,
+        verify=copy.verify.value,
         cancel=cancel,
-        ledgers=plan.ledgers,
+        reference_digests=lambda index: plan.tasks[index].reference_digests,
     )
-    job_report = job.run()
+    settled = settle(
+        plan.tasks,
+        plan.checks,
+        outcomes,
+        plan.ledgers,
+        verify=copy.verify.value,
+        policy=copy.existing,
+    )
+    for message, path in settled.warnings:
+        sink.emit(WarningIssued(message, path))
+    roots = [p.destination for p in plan.plans]
+    job_report = CopyJob(
+        settled.tasks, roots, copy, sink=sink, cancel=cancel, ledgers=plan.ledgers
+    ).run()
+    if settled.replace_tasks and not job_report.cancelled:
+        again = CopyJob(
+            settled.replace_tasks,
+            roots,
+            dataclasses.replace(copy, existing=ExistingFilePolicy.OVERWRITE),
+            sink=sink,
+            cancel=cancel,
+            ledgers=plan.ledgers,
+        ).run()
+        merge_job_reports(job_report, again)
+    for file in job_report.files:
+        if not file.inflight_digests and file.relative_path in settled.source_digests:
+            file.inflight_digests = settled.source_digests[file.relative_path]
+    job_report.started_at = started_at
+    job_report.elapsed_s = time.monotonic() - started
     report = OffloadReport(
         source=str(plan.source),
         plans=plan.plans,
         job=job_report,
         warnings=list(plan.preflight.warnings),
         removed_partials=removed,
+        production=_production_fields(plan),
+        ignored=_ignored_with_reasons(plan),
+        missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
+        card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
     )
     if job_report.cancelled:
         return report
@@ -251,12 +395,33 @@ def run_offload(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(plan, report, plan.options.manifests)
+    report.manifests = write_manifests(plan, report, plan.options.manifests, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost:
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
     return report
+
+
+def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
+    rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    return [(path, rules.why(path)) for path in plan.tree.ignored]
+
+
+def _production_fields(plan: OffloadPlan) -> dict[str, str | None]:
+    production = plan.options.production
+    manifests = plan.options.manifests
+    return {
+        "production": production.production,
+        "shoot_day": production.shoot_day,
+        "camera": production.camera,
+        "reel": production.reel or plan.source.name,
+        "author_name": manifests.author_name,
+        "author_email": manifests.author_email,
+        "author_role": manifests.author_role,
+        "location": manifests.location,
+        "comment": manifests.comment,
+    }
 
 
 def offload(

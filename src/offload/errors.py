@@ -1,6 +1,6 @@
 """Errors classified by scope, each with its exit code; OS errors are wrapped at the I/O boundary.
 
-Scope decides what the engine does (DESIGN.md principle 4):
+Scope decides what the engine does (docs/design.md, "Failure semantics in one place"):
 
 * ``FILE``: this file failed on this destination; other files and destinations go on.
 * ``DESTINATION``: the drive is full, gone or failing: that destination is detached, the

@@ -81,10 +81,16 @@ class FileFailed(Event):
 
 
 @dataclass(frozen=True)
-class FileSkipped(Event):
+class FileVerifiedEarlier(Event):
+    """A copy an earlier run verified is trusted from the destination's ledger: not copied
+    and not re-read by this run. ``verified_at`` is when that run verified it (Unix s),
+    ``verified_mode`` how ("transfer" means transfer-checked only)."""
+
     destination_index: int
     relative_path: str
-    reason: str
+    final_path: str
+    verified_at: float | None
+    verified_mode: str | None
 
 
 @dataclass(frozen=True)

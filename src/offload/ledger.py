@@ -4,8 +4,13 @@
 renamed to its final name, the worker appends (and fsyncs) an entry with the file's size,
 mtime, in-flight digests and the partial's unique name; so after a SIGKILL at any point, a
 final-named file either has its entry or was never renamed. A re-run trusts a file only when
-the last entry for its path says verified, the file has the recorded size and mtime, and the
-partial named in the entry is gone (our rename happened). Never on name and size alone.
+the last entry for its path says verified (or transfer-checked, for a run that asks no more),
+the file has the recorded size and mtime, and the partial named in the entry is gone (our
+rename happened). Never on name and size alone.
+
+Entry states: ``verified`` (read back from the media and matched, by the ``verify`` mode
+recorded), ``transfer_checked`` (written with the in-flight hash and size checked, never read
+back: ``verify`` is "transfer"), ``revoked`` (no longer trusted).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 @dataclass(frozen=True)
 class LedgerEntry:
     relative_path: str
-    state: str  # "verified" or "revoked"
+    state: str  # "verified", "transfer_checked" or "revoked"
     size_bytes: int = 0
     mtime_ns: int = 0
     digests: dict[str, str] = field(default_factory=dict)
@@ -106,12 +111,33 @@ class Ledger:
     ) -> LedgerEntry | None:
         """The entry proving *relative_path* is already verified here, at least as strictly
         as *verify* asks ("transfer", "destination", "full"), or None."""
-        entry = entries.get(relative_path)
-        if entry is None or entry.state != "verified":
-            return None
+        entry = self.recorded(
+            relative_path,
+            size_bytes=size_bytes,
+            mtime_ns=mtime_ns,
+            algorithms=algorithms,
+            entries=entries,
+        )
         # A copy proven only by a transfer check is not trusted by a run that asks for a
         # read-back (and a destination-only check not by a full one).
-        if _PROOF_RANK.get(entry.verify, -1) < _PROOF_RANK.get(verify, 99):
+        if entry is None or not proof_satisfies(entry.verify, verify):
+            return None
+        return entry
+
+    def recorded(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+    ) -> LedgerEntry | None:
+        """The entry of a copy this ledger recorded (verified or transfer-checked, by any
+        mode) that is still there as recorded, or None. Its digests are what the copy held
+        when it was recorded: a stricter run can read the copy back against them."""
+        entry = entries.get(relative_path)
+        if entry is None or entry.state not in ("verified", "transfer_checked"):
             return None
         if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
             return None
@@ -132,6 +158,12 @@ class Ledger:
         return entry
 
 
+def proof_satisfies(recorded_mode: str, asked_mode: str) -> bool:
+    """Whether a copy proven by *recorded_mode* is proven enough for a run in *asked_mode*
+    ("transfer" < "destination" < "full")."""
+    return _PROOF_RANK.get(recorded_mode, -1) >= _PROOF_RANK.get(asked_mode, 99)
+
+
 def verified_entry(
     relative_path: str,
     *,
@@ -142,9 +174,11 @@ def verified_entry(
     final_name: str,
     verify: str,
 ) -> LedgerEntry:
+    """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
+    read back), else ``verified``."""
     return LedgerEntry(
         relative_path=relative_path,
-        state="verified",
+        state="transfer_checked" if verify == "transfer" else "verified",
         size_bytes=size_bytes,
         mtime_ns=mtime_ns,
         digests=dict(digests),

@@ -12,7 +12,7 @@ MIB = 1024 * 1024
 
 
 class VerifyMode(StrEnum):
-    """How much is proven before a file is called good (FIELD.md §4)."""
+    """How much is proven before a file is called good (README.md, "Verification modes")."""
 
     TRANSFER = "transfer"  # in-flight source hash + size check of each destination
     DESTINATION = "destination"  # + every destination re-read from the media
@@ -31,7 +31,7 @@ class ExistingFilePolicy(StrEnum):
 # GIL hand-offs low, and python-xxhash/hashlib release the GIL on buffers this size.
 DEFAULT_CHUNK_SIZE = 8 * MIB
 # ≤ 256 KiB write() calls stayed on the kernel's fast buffered-write path on these machines
-# (BENCHMARKING.md: 1 MiB calls ran at a fifth of the speed).
+# (measured: 1 MiB calls ran at a fifth of the speed).
 DEFAULT_WRITE_CALL_SIZE = 256 * 1024
 # Chunks the reader may run ahead of the slowest destination. Memory is bounded by
 # chunk_size × (queue_depth + 2) whatever the file size.
@@ -86,3 +86,16 @@ class CopyOptions:
             raise ValueError("write call size and queue depth must be positive")
         if self.batch_bytes <= 0 or self.batch_files <= 0:
             raise ValueError("batch limits must be positive")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductionInfo:
+    """What the production calls this offload, for the reports (never used to copy).
+
+    ``reel`` defaults to the card's folder name when None.
+    """
+
+    production: str | None = None
+    shoot_day: str | None = None
+    camera: str | None = None
+    reel: str | None = None

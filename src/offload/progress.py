@@ -18,9 +18,9 @@ from offload.events import (
     DestinationLost,
     Event,
     FileFailed,
-    FileSkipped,
     FileStarted,
     FileVerified,
+    FileVerifiedEarlier,
     JobFinished,
     JobStarted,
     PhaseChanged,
@@ -119,7 +119,7 @@ class ProgressModel:
             if dest.lost is None:
                 dest.phase = event.phase
                 dest.current_file = event.relative_path
-        elif isinstance(event, FileVerified | FileFailed | FileSkipped):
+        elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
             if event.destination_index >= 0:
                 dest = self._destinations[event.destination_index]
                 if isinstance(event, FileFailed):

@@ -7,8 +7,10 @@ them over through the job's lock).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 from offload.errors import ExitCode
 
@@ -49,6 +51,15 @@ class CacheBypass(StrEnum):
     NOT_READ = "not-read"  # no read-back (transfer mode)
 
 
+class CopyAction(StrEnum):
+    """How this run got a copy to its state (besides the state itself)."""
+
+    COPIED = "copied"  # written from the source by this run
+    ADOPTED = "adopted"  # already there (cp, rsync, --no-resume): read back, equal to the source
+    RECHECKED = "rechecked"  # a copy an earlier run recorded, read back again now and matched
+    TRUSTED = "trusted"  # a copy an earlier run verified, trusted from the ledger (not re-read)
+
+
 @dataclass
 class DestinationFileResult:
     destination_index: int
@@ -56,13 +67,19 @@ class DestinationFileResult:
     status: DestinationStatus
     error: str | None = None
     bytes_written: int = 0
-    digests: dict[str, str] = field(default_factory=dict)  # read back from this destination
+    digests: dict[str, str] = field(default_factory=dict)  # read back from this destination now
+    # For VERIFIED_EARLIER: the digests the ledger recorded for this copy (not re-read now).
+    recorded_digests: dict[str, str] = field(default_factory=dict)
     cache_bypass: CacheBypass = CacheBypass.NOT_READ
     reread: bool = False  # a mismatch was re-read once (and then matched, if verified)
     copy_s: float = 0.0
     verify_s: float = 0.0
-    # When this copy was last verified (time.time()); for a skipped file, by an earlier run.
+    # When this copy was last verified (time.time()); for VERIFIED_EARLIER, by an earlier run.
     verified_at: float | None = None
+    # The verification mode that proved it ("destination", "full"; "transfer" for a
+    # transfer check); for VERIFIED_EARLIER, the earlier run's mode.
+    verified_mode: str | None = None
+    action: CopyAction = CopyAction.COPIED
 
 
 @dataclass
@@ -103,6 +120,7 @@ class DestinationSummary:
     files_transfer_checked: int = 0
     files_verified_earlier: int = 0
     files_failed: int = 0
+    files_cancelled: int = 0
     bytes_written: int = 0
     copy_s: float = 0.0
     verify_s: float = 0.0
@@ -111,6 +129,29 @@ class DestinationSummary:
     def throughput_mb_s(self) -> float:
         busy = self.copy_s + self.verify_s
         return self.bytes_written / busy / 1e6 if busy > 0 else 0.0
+
+    @property
+    def failed(self) -> bool:
+        """The destination was lost, or some file failed there."""
+        return self.lost or self.files_failed > 0
+
+    def count(self, files: Sequence[FileResult]) -> None:
+        """Set the per-state counts and bytes written from the files' results here."""
+        counts = dict.fromkeys(DestinationStatus, 0)
+        written = 0
+        for file in files:
+            result = file.destination(self.index)
+            if result is None:
+                continue
+            counts[result.status] += 1
+            if result.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED):
+                written += result.bytes_written
+        self.files_verified = counts[DestinationStatus.VERIFIED]
+        self.files_transfer_checked = counts[DestinationStatus.TRANSFER_CHECKED]
+        self.files_verified_earlier = counts[DestinationStatus.VERIFIED_EARLIER]
+        self.files_failed = counts[DestinationStatus.FAILED]
+        self.files_cancelled = counts[DestinationStatus.CANCELLED]
+        self.bytes_written = written
 
 
 @dataclass
@@ -150,3 +191,55 @@ class JobReport:
         if sources_failed or len(good) != len(outcomes):
             return ExitCode.PARTIAL
         return ExitCode.OK
+
+    # Read-only mapping access (``report["speed_mb_sec"]``) for code written against a dict
+    # result; the typed attributes above stay the API. Keys: public fields and properties.
+    def keys(self) -> tuple[str, ...]:
+        properties = [
+            name for name, value in vars(JobReport).items() if isinstance(value, property)
+        ]
+        return (*(f.name for f in fields(self)), *properties)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.keys() else default
+
+
+def merge_job_reports(into: JobReport, other: JobReport) -> None:
+    """Fold a second job over the same card and destinations into *into*: each file's
+    results on the destinations the second job handled are added to the first's, the
+    per-destination counts and times are recomputed. Not thread-safe (after both jobs)."""
+    by_path = {f.relative_path: f for f in into.files}
+    for file in other.files:
+        mine = by_path.get(file.relative_path)
+        if mine is None:
+            into.files.append(file)
+            continue
+        have = {d.destination_index for d in mine.destinations}
+        mine.destinations.extend(d for d in file.destinations if d.destination_index not in have)
+        mine.destinations.sort(key=lambda d: d.destination_index)
+        mine.inflight_digests = mine.inflight_digests or file.inflight_digests
+        mine.source_reread_digests = mine.source_reread_digests or file.source_reread_digests
+        mine.source_error = mine.source_error or file.source_error
+    others = {d.index: d for d in other.destinations}
+    for summary in into.destinations:
+        extra = others.get(summary.index)
+        if extra is not None:
+            summary.copy_s += extra.copy_s
+            summary.verify_s += extra.verify_s
+            if extra.lost and not summary.lost:
+                summary.lost, summary.lost_reason = True, extra.lost_reason
+        summary.count(into.files)
+    into.finished_at = max(into.finished_at, other.finished_at)
+    into.cancelled = into.cancelled or other.cancelled
+    into.warnings.extend(other.warnings)

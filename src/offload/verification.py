@@ -3,6 +3,9 @@
 The reference is, in this order: a legacy MHL file given explicitly, the newest ASC MHL
 history in the folder, or the ledger offload-ai keeps in ``.offload/ledger.jsonl`` (the
 digests of every file it verified there). Files are hashed with the page cache bypassed.
+
+Every way it can end has an exit code (:class:`VerifyExit`); errors are raised as
+``UsageError`` subclasses carrying theirs, so the CLI never ends in a traceback.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from pathlib import Path
 
 from offload.engine.partial import is_partial_name
 from offload.engine.verifier import MediaHasher
-from offload.errors import UsageError
+from offload.errors import UsageError, describe_os_error
 from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
     ChangedFile,
     CreatorInfo,
     HistoryError,
+    ManifestError,
+    NoHistoryError,
+    UnsupportedTreeError,
     VerifyReport,
     utc_now,
     verify_tree,
@@ -38,12 +44,28 @@ class VerifyExit(IntEnum):
     CHANGED = 11  # a size or hash differs, or a file could not be read
     EXTRA = 21  # only new files the records do not know
     NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
+    UNTRUSTED = 31  # the ASC MHL history is damaged or forged: not trusted, nothing verified
+    USAGE = 64  # bad arguments, PATH not a folder
+    CANCELLED = 130  # interrupted (Ctrl-C)
 
 
 class NoReferenceError(UsageError):
     """There is no history, legacy MHL or ledger to verify against (exit 30)."""
 
     exit_code = VerifyExit.NO_REFERENCE  # type: ignore[assignment]
+
+
+class UntrustedReferenceError(UsageError):
+    """The ASC MHL history is damaged (a manifest modified or missing, no chain file,
+    malformed XML) or forged (paths outside the folder): nothing was verified (exit 31)."""
+
+    exit_code = VerifyExit.UNTRUSTED  # type: ignore[assignment]
+
+
+class UnreadableTreeError(UsageError):
+    """A folder under PATH cannot be read: the check cannot be complete (exit 11)."""
+
+    exit_code = VerifyExit.CHANGED  # type: ignore[assignment]
 
 
 def exit_code_of(report: VerifyReport) -> VerifyExit:
@@ -59,7 +81,7 @@ def exit_code_of(report: VerifyReport) -> VerifyExit:
 def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
     """Compare the files under *root* with the digests offload-ai recorded in its ledger.
 
-    Raises NoReferenceError if there is no ledger.
+    Raises NoReferenceError if there is no ledger, OSError if a folder cannot be read.
     """
     ledger = Ledger(root)
     if not ledger.path.exists():
@@ -68,7 +90,10 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
             f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger",
             path=root,
         )
-    entries = {path: e for path, e in ledger.load().items() if e.state == "verified"}
+    # A transfer-checked copy's entry holds its in-flight digests: as good a reference.
+    entries = {
+        path: e for path, e in ledger.load().items() if e.state in ("verified", "transfer_checked")
+    }
     recorded: dict[str, tuple[int, dict[str, str]]] = {}
     for path, entry in entries.items():
         final = path.rsplit("/", 1)
@@ -86,12 +111,16 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
         if relative not in on_disk:
             missing.append(relative)
             continue
-        actual_size = os.stat(absolute).st_size
-        if actual_size != size:
-            changed.append(ChangedFile(relative, "size", size, actual_size))
-            continue
         try:
+            actual_size = os.stat(absolute).st_size
+            if actual_size != size:
+                changed.append(ChangedFile(relative, "size", size, actual_size))
+                continue
             actual = hash_file(absolute, list(digests))
+        except FileNotFoundError:
+            missing.append(relative)  # vanished while checked
+            on_disk.discard(relative)
+            continue
         except OSError:
             unreadable.append(relative)
             continue
@@ -112,6 +141,9 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
 
 
 def _walk(root: Path) -> list[str]:
+    """The regular files under *root* (not the ledger's or the history's folders, not
+    partials). Symlinks are left out: the ledger records the files offload-ai copied, and a
+    link is reproduced as a link, never copied as a file."""
     found: list[str] = []
 
     def fail(error: OSError) -> None:
@@ -122,7 +154,7 @@ def _walk(root: Path) -> list[str]:
         if relative_folder == ".":
             dirs[:] = [d for d in dirs if d not in (STATE_FOLDER, ASCMHL_FOLDER)]
         for name in files:
-            if is_partial_name(name):
+            if is_partial_name(name) or os.path.islink(os.path.join(folder, name)):
                 continue
             relative = os.path.normpath(os.path.join(relative_folder, name))
             found.append(relative.replace(os.sep, "/"))
@@ -136,15 +168,34 @@ def verify_path(
     append_generation: bool = False,
     creator: CreatorInfo | None = None,
     now: Callable[[], datetime] = utc_now,
+    on_file: Callable[[Path, int], None] | None = None,
 ) -> tuple[VerifyReport, int]:
     """Verify *root* against its best reference; returns the report and how many files were
-    read with the page cache bypassed. Raises UsageError when there is nothing to verify
-    against or the folder is unusable."""
+    read with the page cache bypassed. *on_file(path, size)* is called after each file is
+    hashed (progress).
+
+    Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
+    not a folder or a request that cannot be met (--append without a history or with nested
+    histories, a legacy MHL outside PATH); NoReferenceError (30) when there is nothing to
+    verify against; UntrustedReferenceError (31) for a damaged or forged history;
+    UnreadableTreeError (11) when a folder cannot be read or listing it failed.
+    """
     if not root.is_dir():
         raise UsageError(
             f"{root} is not a folder; name the destination (or card) folder", path=root
         )
-    hasher = MediaHasher()
+    media = MediaHasher()
+
+    def hasher(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        digests = media(path, formats)
+        if on_file is not None:
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                size = 0
+            on_file(path, size)
+        return digests
+
     try:
         if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
             try:
@@ -157,14 +208,36 @@ def verify_path(
                     now=now,
                     ignore_patterns=[STATE_FOLDER],
                 )
+            except NoHistoryError as exc:
+                raise NoReferenceError(
+                    f"nothing to verify {root} against: {exc.message}", path=root
+                ) from None
             except HistoryError as exc:
-                raise UsageError(f"cannot verify {root}: {exc.message}", path=root) from None
+                raise UntrustedReferenceError(
+                    f"cannot verify {root}: {exc.message}; nothing was verified against it",
+                    path=root,
+                ) from None
+            except (UnsupportedTreeError, ValueError) as exc:
+                raise UsageError(
+                    f"cannot verify {root}: {getattr(exc, 'message', str(exc))}", path=root
+                ) from None
+            except ManifestError as exc:
+                raise UnreadableTreeError(exc.message, path=root) from None
+            except OSError as exc:  # the legacy MHL itself cannot be read
+                raise UsageError(
+                    f"cannot verify {root}: {describe_os_error(exc)}", path=root
+                ) from None
         else:
             if append_generation:
                 raise UsageError(
                     f"{root} has no ASC MHL history to append a generation to", path=root
                 )
-            report = verify_against_ledger(root, hasher)
-        return report, hasher.bypassed
+            try:
+                report = verify_against_ledger(root, hasher)
+            except OSError as exc:
+                raise UnreadableTreeError(
+                    f"cannot verify {root}: {describe_os_error(exc)}", path=root
+                ) from None
+        return report, media.bypassed
     finally:
-        hasher.close()
+        media.close()

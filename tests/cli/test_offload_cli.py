@@ -14,9 +14,9 @@ from offload.cli.offload import main
 @pytest.mark.parametrize(
     ("mode", "verdict"),
     [
-        ("transfer", "copied (transfer check only: never read back)"),
-        ("destination", "verified (destination verification)"),
-        ("full", "verified (full verification)"),
+        ("transfer", "1 files (5.0 kB) are on every destination, TRANSFER-CHECKED ONLY"),
+        ("destination", "All 1 files (5.0 kB) are verified on every destination (destination "),
+        ("full", "All 1 files (5.0 kB) are verified on every destination (full verification)"),
     ],
 )
 def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
@@ -31,7 +31,5 @@ def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
         Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
     assert code == 0
-    assert f"1 of 1 files (5.00 kB (5,000 bytes)) {verdict} on every destination" in (
-        err.getvalue()
-    )
+    assert verdict in err.getvalue()
     assert out.getvalue() == ""  # stdout stays free for --json

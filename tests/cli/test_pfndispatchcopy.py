@@ -13,6 +13,7 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
+from support.requirements import require_tool
 
 SPEED_LINE = re.compile(r"^INFO: copy speed (\d+) bytes in (\d+\.\d{5}) sec \((\d+\.\d) MB/sec\)$")
 
@@ -35,7 +36,7 @@ def card(tmp_path: Path) -> Path:
 
 def xxhsum(path: Path) -> str:
     return subprocess.run(
-        ["xxhsum", "-H1", str(path)], capture_output=True, text=True, check=True
+        [require_tool("xxhsum"), "-H1", str(path)], capture_output=True, text=True, check=True
     ).stdout.split()[0]
 
 
@@ -83,7 +84,8 @@ def test_pomfort_invocation_with_noflush_and_f_size(card: Path) -> None:
 def test_several_hashes_one_line_each(card: Path) -> None:
     code, out, _ = run(["-t", "md5", "-t", "sha1,xxh128", str(card), str(card.parent / "d1")])
     assert code == 0
-    md5 = subprocess.run(["md5sum", str(card)], capture_output=True, text=True).stdout.split()[0]
+    md5sum = require_tool("md5sum")
+    md5 = subprocess.run([md5sum, str(card)], capture_output=True, text=True).stdout.split()[0]
     assert out.splitlines()[0] == f"hash MD5:{md5}"
     assert [line.split(":")[0] for line in out.splitlines()] == [
         "hash MD5",

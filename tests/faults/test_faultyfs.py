@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from support import mounts
+from support import faultyfs, mounts
 from support.faultyfs import STATE_NAME, FaultyFS, FaultyFSError
 from support.mounts import read_direct, read_uncached
+from support.requirements import skip_unavailable
 
 pytestmark = pytest.mark.fault
 
@@ -93,6 +94,7 @@ def in_thread(target: Callable[[], object]) -> tuple[threading.Thread, list[Base
 
 
 def test_mount_lifecycle_leaves_nothing_behind(tmp_path: Path) -> None:
+    skip_unavailable(faultyfs.unavailable_reason())  # FaultyFS used directly, not the fixture
     backing, mnt = tmp_path / "backing", tmp_path / "mnt"
     with FaultyFS(backing, mnt) as fs:
         assert mounts.mount_entry(mnt) == {
@@ -425,6 +427,7 @@ def test_kill_gives_enotconn_and_a_plain_looking_directory(faulty_fs: FaultyFact
 
 
 def test_watchdog_kills_a_hung_daemon(tmp_path: Path) -> None:
+    skip_unavailable(faultyfs.unavailable_reason())  # FaultyFS used directly, not the fixture
     with FaultyFS(tmp_path / "b", tmp_path / "m", watchdog_s=0.3) as fs:
         rule = fs.stall("getattr", path="a.mov")
         (fs.backing / "a.mov").write_bytes(b"x")

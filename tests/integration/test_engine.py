@@ -19,6 +19,7 @@ from offload.events import Event, SourceBytesRead
 from offload.hashing import new_hasher
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationStatus
+from support.requirements import require_tool
 
 
 def make_file(path: Path, size: int, seed: int = 1) -> Path:
@@ -205,11 +206,12 @@ def test_sequential_path_matches_parallel(tmp_path: Path) -> None:
 
 
 def test_copies_match_xxhsum(tmp_path: Path) -> None:
+    xxhsum = require_tool("xxhsum")
     source = make_file(tmp_path / "clip.bin", 2_000_000, seed=-1)
     dests = dest_dirs(tmp_path, 3)
     report = copy_with_multiple_destinations(source, dests)
     out = subprocess.run(
-        ["xxhsum", "-H1", str(source), *(str(d / "clip.bin") for d in dests)],
+        [xxhsum, "-H1", str(source), *(str(d / "clip.bin") for d in dests)],
         capture_output=True,
         text=True,
         check=True,

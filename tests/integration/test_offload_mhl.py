@@ -19,6 +19,13 @@ from offload.manifest import read_legacy_mhl
 from support.ascmhl_judge import AscmhlJudge
 
 
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """offload verify writes a report per run: keep them below tmp_path, not in $HOME."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "verify-reports"))
+    return tmp_path / "verify-reports"
+
+
 def offload_cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))

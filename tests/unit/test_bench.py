@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from offload.bench.stats import (
     summarize,
     throughput_mb_s,
 )
+from support.requirements import require_tool
 
 
 def test_summary_is_median_min_max() -> None:
@@ -136,7 +136,7 @@ def test_quick_plan_covers_every_section() -> None:
     config = BenchConfig.quick_config()
     cases = build_cases(config)
     assert {c.section for c in cases} == {
-        "seed",
+        "sequential",
         "scaling",
         "block-size",
         "large-card",
@@ -155,13 +155,14 @@ def test_cli_lists_the_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert bench_main(["--only", "nothing", "--list", "--out", str(tmp_path)]) == 64
 
 
-@pytest.mark.skipif(shutil.which("cp") is None or shutil.which("tee") is None, reason="no cp")
 def test_tiny_real_run_of_our_engine_and_peers(tmp_path: Path) -> None:
+    require_tool("cp")
+    require_tool("tee")
     config = BenchConfig(repetitions=1, sleep_s=0, data_dir=tmp_path / "data")
     spec = DatasetSpec("tiny", "file", 1_000_000)
     case = Case(
         id="tiny",
-        section="seed",
+        section="sequential",
         title="tiny file",
         dataset=spec,
         destinations=2,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 
 from offload.hashing import MultiHasher, UnknownHashError, new_hasher, parse_algorithms
 from offload.hashing.c4 import c4_id_from_sha512, sha512_from_c4_id
+from support.requirements import require_tool
 
 VECTORS = {
     ("xxh64", b""): "ef46db3751d8e999",
@@ -85,9 +85,7 @@ TOOLS = {
 @pytest.mark.parametrize("name", list(TOOLS))
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 1024 * 1024 + 7])
 def test_against_reference_tools(tmp_path: Path, name: str, size: int) -> None:
-    tool = TOOLS[name]
-    if shutil.which(tool[0]) is None:
-        pytest.skip(f"{tool[0]} not installed (Debian package xxhash / coreutils)")
+    tool = [require_tool(TOOLS[name][0]), *TOOLS[name][1:]]
     path = tmp_path / "f.bin"
     path.write_bytes(bytes((i * 7 + size) % 251 for i in range(size)))
     expected = subprocess.run(

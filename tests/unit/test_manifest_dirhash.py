@@ -1,4 +1,4 @@
-"""Directory hashes computed by hand from the definition (FIELD.md §3), per format."""
+"""Directory hashes computed by hand from the ASC MHL definition, per format."""
 
 from __future__ import annotations
 

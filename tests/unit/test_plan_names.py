@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from offload.plan import NameFamily, PreflightCode, detect_filesystem, rules_for_fstype
 from offload.plan.filesystem import find_mount, parse_mountinfo
 from offload.plan.names import collision_key, find_collisions, name_problems, utf16_units
+from support.requirements import root_mark
 
 C = PreflightCode
 EXFAT = rules_for_fstype("exfat")
@@ -163,7 +164,7 @@ def test_detect_filesystem_on_a_real_path(tmp_path: Path) -> None:
     assert str(tmp_path).startswith(str(info.mount_point))
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+@root_mark("mounting a tmpfs")
 def test_detect_filesystem_sees_a_real_tmpfs(tmp_path: Path) -> None:
     mnt = tmp_path / "mnt"
     mnt.mkdir()

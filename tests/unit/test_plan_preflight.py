@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import unicodedata
@@ -23,10 +22,11 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from support.requirements import require_root, require_tool, root_mark
 
 C = PreflightCode
 ROOT = os.geteuid() == 0
-needs_root = pytest.mark.skipif(not ROOT, reason="mounting needs root")
+needs_root = root_mark("mounting")
 
 
 def ext4(_: Path) -> FilesystemInfo:
@@ -76,8 +76,7 @@ def dests(tmp_path: Path, *names: str) -> list[Path]:
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[object]:
     """Mount real tmpfs filesystems of a given size; unmounted at the end whatever happens."""
-    if not ROOT:
-        pytest.skip("mounting a tmpfs needs root")
+    require_root("mounting a tmpfs")
     mounted: list[Path] = []
 
     def mount(name: str, size: str, *options: str) -> Path:
@@ -215,9 +214,7 @@ def test_not_writable_by_permissions(tmp_path: Path) -> None:
     [d] = dests(tmp_path, "d")
     cmd = [sys.executable, "-c", _CHILD, str(src), str(d)]
     if ROOT:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("root without setpriv: cannot make a folder unwritable")
+        setpriv = require_tool("setpriv")  # root ignores permission bits without it
         cmd = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *cmd]
     d.chmod(0o555)
     try:

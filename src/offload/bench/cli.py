@@ -43,7 +43,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument(
         "--large-file-size",
         type=_size,
-        help="size of each large-card file and of the seed table's large file (full: 1GiB)",
+        help="size of each large-card file and of the sequential-vs-parallel table's "
+        "large file (full: 1GiB)",
     )
     parser.add_argument("--large-card-files", type=int, help="files on the large card (3)")
     parser.add_argument("--small-card-files", type=int, help="files on the small card (full: 5000)")

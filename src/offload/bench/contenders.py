@@ -21,7 +21,7 @@ from offload.bench.stats import human_size
 from offload.bench.system import CommandError, Spawner, drop_all_caches, evict
 
 # Groups decide what is compared with what in the report.
-ENGINE = "engine"  # our engine with different settings (seed tables, scaling, block size)
+ENGINE = "engine"  # our engine with different settings (sequential/parallel, scaling, block size)
 COPY = "copy"  # copy only (+ sync): our transfer mode vs cp, tee, rsync, ocopy --dont-verify
 VERIFY = "verify"  # copy + verification: ours destination/full vs ocopy, the DIT script
 

@@ -1,8 +1,8 @@
 """What a benchmark run measures: its configuration and the cases built from it.
 
 A case is one dataset, one number of destinations, one source state (cold or warm) and the
-contenders that take turns on it. The full plan is the seed's three tables (sequential vs
-parallel, destination scaling, block size) plus a large-file card and a small-file card
+contenders that take turns on it. The full plan is three tables (sequential vs parallel,
+destination scaling, block size) plus a large-file card and a small-file card
 against the peers. ``--quick`` shrinks every size and repetition for a smoke test.
 """
 
@@ -31,7 +31,7 @@ KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
 
-SECTIONS = ("seed", "scaling", "block-size", "large-card", "small-card")
+SECTIONS = ("sequential", "scaling", "block-size", "large-card", "small-card")
 FULL_BLOCK_SIZES = (64 * KIB, 256 * KIB, 1 * MIB, 4 * MIB, 8 * MIB, 16 * MIB)
 QUICK_BLOCK_SIZES = (64 * KIB, 1 * MIB, 16 * MIB)
 FULL_SCALING = (1, 2, 3, 4, 5, 6, 7, 8)
@@ -44,7 +44,7 @@ class BenchConfig:
 
     quick: bool = False
     repetitions: int = 3
-    # BENCHMARKING.md: freed RAM is handed back to the host ~2 s after it is freed and cold
+    # Measured: freed RAM is handed back to the host ~2 s after it is freed and cold
     # reads right after are not representative; 8 s of idle gives steady numbers.
     sleep_s: float = 8.0
     destinations: int = 3
@@ -56,7 +56,7 @@ class BenchConfig:
     block_file_size: int = 256 * MIB
     block_sizes: tuple[int, ...] = FULL_BLOCK_SIZES
     scaling: tuple[int, ...] = FULL_SCALING
-    seed_sizes: tuple[tuple[int, int], ...] = ((30_000_000, 3), (50_000_000, 5))
+    sequential_sizes: tuple[tuple[int, int], ...] = ((30_000_000, 3), (50_000_000, 5))
     warm: bool = True
     only: tuple[str, ...] = ()
     data_dir: Path = Path("bench-results/data")
@@ -104,7 +104,7 @@ class Case:
 def build_cases(config: BenchConfig) -> list[Case]:
     """The cases of a run, in the order they run; ``config.only`` keeps some sections/ids."""
     cases = [
-        *_seed_cases(config),
+        *_sequential_cases(config),
         _scaling_case(config),
         _block_case(config),
         *_card_cases(config),
@@ -114,15 +114,15 @@ def build_cases(config: BenchConfig) -> list[Case]:
     return cases
 
 
-def _seed_cases(config: BenchConfig) -> list[Case]:
+def _sequential_cases(config: BenchConfig) -> list[Case]:
     cases = []
-    sizes = [*config.seed_sizes, (config.large_file_size, config.destinations)]
+    sizes = [*config.sequential_sizes, (config.large_file_size, config.destinations)]
     for size, count in sizes:
         spec = DatasetSpec(f"file-{size}", "file", size)
         cases.append(
             Case(
-                id=f"seed-{human_size(size).replace(' ', '')}x{count}",
-                section="seed",
+                id=f"sequential-{human_size(size).replace(' ', '')}x{count}",
+                section="sequential",
                 title=f"Sequential vs parallel: {human_size(size)} × {count} destinations",
                 dataset=spec,
                 destinations=count,

@@ -195,7 +195,7 @@ def evaluate_targets(results: Results) -> list[TargetResult]:
                 )
             )
     for case in results.cases:
-        if case.section != "seed" or case.destinations != 3:
+        if case.section != "sequential" or case.destinations != 3:
             continue
         parallel = times(results, case.id, "parallel")
         sequential = times(results, case.id, "sequential")
@@ -238,7 +238,7 @@ def _memory_targets(results: Results) -> list[TargetResult]:
     points: list[tuple[int, str, float]] = []
     for case in results.cases:
         name = None
-        if case.section == "seed" and case.destinations == 3:
+        if case.section == "sequential" and case.destinations == 3:
             name = "parallel"
         elif case.id == "scaling" and "N=3" in case.x_values:
             name = "N=3"

@@ -3,7 +3,7 @@
 For each case and repetition, each available contender runs once, in rotated order
 (A B C, B C A, ...). Before every run: empty the destinations, ``sync``, put the source in
 the case's state (cold: its pages evicted; warm: read once), then sleep ``sleep_s``
-(BENCHMARKING.md: freed RAM is slow to reuse for a few seconds). The timing covers the
+(measured: freed RAM is slow to reuse for a few seconds). The timing covers the
 contender's whole job and a final ``sync``. After the timing the copies are checked (every
 file there, with its size). Results are written to ``results.json`` after every run, so an
 interrupted run keeps what it measured.

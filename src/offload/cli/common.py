@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from offload.engine.cancel import CancelToken
+
+
+def default_report_dir() -> Path:
+    """Local reports: $OFFLOAD_REPORT_DIR, else $XDG_STATE_HOME/offload-ai/reports."""
+    if os.environ.get("OFFLOAD_REPORT_DIR"):
+        return Path(os.environ["OFFLOAD_REPORT_DIR"])
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return Path(state) / "offload-ai" / "reports"
 
 
 @dataclass

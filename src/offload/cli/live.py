@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from rich.console import Console, Group, RenderableType
+from rich import filesize
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from offload.engine.cancel import CancelToken
 from offload.progress import ProgressModel, ProgressSnapshot
 
 
@@ -29,55 +31,98 @@ def human_eta(seconds: float | None) -> str:
     )
 
 
-def render(snap: ProgressSnapshot) -> RenderableType:
-    """One overall bar (bytes, files, source speed, ETA) and a line per destination."""
-    source_rate = snap.rate_bytes_s * (snap.total_bytes / snap.work_total if snap.work_total else 0)
-    head = Table.grid(padding=(0, 1))
-    head.add_row(
-        ProgressBar(total=max(snap.work_total, 1), completed=snap.work_done, width=40),
-        Text(f"{snap.fraction * 100:5.1f}%"),
-        Text(f"{snap.files_finished}/{snap.total_files} files"),
-        Text(f"{snap.source_bytes_read / 1e9:,.2f}/{snap.total_bytes / 1e9:,.2f} GB"),
-        Text(human_rate(source_rate)),
-        Text(f"ETA {human_eta(snap.eta_s)}"),
-    )
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    for column in (
-        "#",
-        "destination",
-        "state",
-        "written",
-        "verified",
-        "files",
-        "failed",
-        "current file",
-    ):
-        table.add_column(column, overflow="ellipsis", no_wrap=True)
-    for dest in snap.destinations:
-        state = Text(
-            dest.phase,
-            style="bold red" if dest.lost else "green" if dest.phase == "done" else "cyan",
+def _tail(path: str, width: int) -> str:
+    """The end of *path* in at most *width* cells: the card's folder and file names are what
+    tell destinations apart, not the mount point's start."""
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
+
+
+class _Frame:
+    """One frame of the live view, laid out for the width the console offers (the overall
+    bar and a line per destination; the current file only where there is room)."""
+
+    def __init__(self, snap: ProgressSnapshot, *, cancelled: bool) -> None:
+        self.snap = snap
+        self.cancelled = cancelled
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        snap = self.snap
+        width = options.max_width
+        source_rate = snap.rate_bytes_s * (
+            snap.total_bytes / snap.work_total if snap.work_total else 0
         )
-        table.add_row(
-            str(dest.index + 1),
-            dest.path,
-            state,
-            f"{dest.bytes_written / 1e9:,.2f} GB",
-            f"{dest.bytes_verified / 1e9:,.2f} GB",
-            str(dest.files_done),
-            str(dest.files_failed),
-            dest.lost or dest.current_file,
+        head = Table.grid(padding=(0, 1), expand=False)
+        head.add_row(
+            ProgressBar(
+                total=max(snap.work_total, 1), completed=snap.work_done, width=max(10, width - 8)
+            ),
+            Text(f"{snap.fraction * 100:5.1f}%"),
         )
-    return Group(head, table)
+        yield head
+        status = "CANCELLING" if self.cancelled and not snap.finished else ""
+        status = "CANCELLED" if self.cancelled and snap.finished else status
+        yield Text(
+            " · ".join(
+                part
+                for part in (
+                    status,
+                    f"{snap.files_finished}/{snap.total_files} files",
+                    f"{filesize.decimal(snap.source_bytes_read)} of "
+                    f"{filesize.decimal(snap.total_bytes)} read",
+                    human_rate(source_rate),
+                    f"ETA {human_eta(None if self.cancelled else snap.eta_s)}",
+                )
+                if part
+            ),
+            overflow="fold",
+        )
+        wide = width >= 120
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
+        if wide:
+            columns.append("current file")
+        fixed = 2 + 12 + 10 + 10 + 6 + 6 + 2 * len(columns)
+        room = max(12, (width - fixed) // (2 if wide else 1))
+        for column in columns:
+            table.add_column(column, no_wrap=True, overflow="ellipsis")
+        for dest in snap.destinations:
+            phase = "cancelled" if self.cancelled and snap.finished else dest.phase
+            state = Text(
+                "LOST" if dest.lost else phase,
+                style="bold red" if dest.lost else "green" if phase == "done" else "cyan",
+            )
+            row: list[str | Text] = [
+                str(dest.index + 1),
+                _tail(dest.path, room),
+                state,
+                filesize.decimal(dest.bytes_written),
+                filesize.decimal(dest.bytes_verified),
+                str(dest.files_done),
+                str(dest.files_failed),
+            ]
+            if wide:
+                row.append(_tail(dest.lost or dest.current_file, room))
+            table.add_row(*row)
+        yield table
+
+
+def render(snap: ProgressSnapshot, *, cancelled: bool = False) -> RenderableType:
+    """The live view of *snap*, fitted to the console's width when printed."""
+    return _Frame(snap, cancelled=cancelled)
 
 
 class LiveView:
     """Context manager that shows the model on a terminal while the job runs."""
 
-    def __init__(self, model: ProgressModel, console: Console) -> None:
+    def __init__(
+        self, model: ProgressModel, console: Console, *, cancel: CancelToken | None = None
+    ) -> None:
         self._model = model
+        self._cancel = cancel
         self._live = Live(
-            get_renderable=lambda: render(model.snapshot()),
+            get_renderable=lambda: render(
+                model.snapshot(), cancelled=bool(cancel is not None and cancel.cancelled)
+            ),
             console=console,
             refresh_per_second=10,
             transient=False,

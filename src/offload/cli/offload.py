@@ -3,6 +3,7 @@
     offload copy SOURCE DEST [DEST ...]   copy with verification (see ``offload copy --help``)
     offload verify PATH                   re-hash a destination against its records
     offload bench                         offload-ai against cp, tee, rsync, ocopy
+    offload report JOB.json               HTML and PDF reports from a saved JSON report
 
 Exit codes of ``offload copy`` (``offload verify --help`` lists its own): 0 everything
 verified (or already verified); 1 completed, but some destination or file failed; 2 nothing
@@ -13,7 +14,6 @@ could be copied; 64 usage error or refused by the preflight, nothing written; 13
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -24,20 +24,28 @@ from rich.console import Console
 from offload import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
 from offload.card import OffloadOptions, plan_offload, run_offload
-from offload.cli.common import Environment, cancel_on_signals
+from offload.cli.common import Environment, cancel_on_signals, default_report_dir
+from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
+from offload.cli.verify_cmd import add_verify_parser, cmd_verify
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
-from offload.hashing.registry import DEFAULT_ALGORITHM, UnknownHashError, parse_algorithms
+from offload.hashing.registry import (
+    DEFAULT_ALGORITHM,
+    UnknownHashError,
+    hash_option_help,
+    parse_algorithms,
+)
 from offload.histories import ManifestOptions, MhlKind
-from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
+from offload.report.cli import add_report_parser, cmd_report
+from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
-from offload.report.summary import summary_table
-from offload.verification import exit_code_of, verify_path
+from offload.report.summary import summary_table, verdict_lines
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all verified (or already verified); 1 completed, but some "
@@ -49,14 +57,6 @@ EXIT_CODES_HELP = (
 class _UsageParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def default_report_dir() -> Path:
-    """Local reports: $OFFLOAD_REPORT_DIR, else $XDG_STATE_HOME/offload-ai/reports."""
-    if os.environ.get("OFFLOAD_REPORT_DIR"):
-        return Path(os.environ["OFFLOAD_REPORT_DIR"])
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
-    return Path(state) / "offload-ai" / "reports"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,8 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hash",
         action="append",
         metavar="HASH",
-        help="xxh64 (default), xxh3, xxh128, md5, sha1, sha256, c4; repeat or "
-        "comma-separate for several",
+        help=hash_option_help(DEFAULT_ALGORITHM),
     )
     copy.add_argument(
         "--verify",
@@ -117,7 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument(
         "--no-resume",
         action="store_true",
-        help="do not skip files an earlier run verified on a destination",
+        help="do not trust the ledger of an earlier run (files already there are read back "
+        "and compared with the source instead)",
+    )
+    copy.add_argument(
+        "--reverify",
+        action="store_true",
+        help="re-read copies an earlier run verified and compare them with the recorded "
+        "digests (like rsync -c); a copy that no longer matches is copied again",
+    )
+    copy.add_argument(
+        "--allow-card-destination",
+        action="store_true",
+        help="write into a destination even if it looks like a camera card (DCIM/, "
+        "PRIVATE/M4ROOT/, a card's own ascmhl/ history...); refused without it",
+    )
+    copy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be copied, skipped and refused, and the space left on each "
+        "destination; write nothing",
     )
     copy.add_argument(
         "--ignore",
@@ -153,31 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
         "legacy MHL v1 file, both, or none",
     )
     _add_creator_arguments(copy)
+    production = copy.add_argument_group("production fields (reports)")
+    production.add_argument("--production", metavar="NAME", help="production title")
+    production.add_argument("--shoot-day", metavar="DAY", help="shoot day, e.g. 'Day 12'")
+    production.add_argument("--camera", metavar="NAME", help="camera, e.g. 'A cam'")
+    production.add_argument(
+        "--reel", metavar="NAME", help="reel or card name (default: the source folder's name)"
+    )
 
-    verify = commands.add_parser(
-        "verify",
-        allow_abbrev=False,
-        help="re-hash a destination or card from the media against its records",
-        description="Re-hash every file under PATH, reading the media (not the page cache), "
-        "against its newest ASC MHL history, a legacy MHL (--mhl-file), or the "
-        "ledger offload-ai keeps there; report OK, changed, missing and extra "
-        "files.",
-        epilog="Exit codes: 0 all OK; 10 files missing; 11 files changed or unreadable; "
-        "21 only new files; 30 nothing to verify against; 64 usage error.",
-    )
-    verify.add_argument("path", metavar="PATH", type=Path)
-    verify.add_argument(
-        "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
-    )
-    verify.add_argument(
-        "--append",
-        action="store_true",
-        help="append an in-place generation recording this check to the "
-        "ASC MHL history (like ascmhl verify/create)",
-    )
-    verify.add_argument("--json", action="store_true", help="print the result as JSON")
-    _add_creator_arguments(verify)
+    add_verify_parser(commands)
+    add_history_parser(commands)
     add_bench_parser(commands)
+    add_report_parser(commands)
     return parser
 
 
@@ -230,7 +235,15 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         into=args.into,
         ignore=ignore,
         incremental=not args.no_resume,
+        reverify=args.reverify,
+        allow_card_destination=args.allow_card_destination,
         manifests=_manifest_options(args, frozenset(kinds)),
+        production=ProductionInfo(
+            production=args.production,
+            shoot_day=args.shoot_day,
+            camera=args.camera,
+            reel=args.reel,
+        ),
     )
 
 
@@ -246,6 +259,8 @@ class _WarningPrinter:
 def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     options = _copy_options(args)
     plan = plan_offload(args.source, args.destinations, options)
+    if args.dry_run:
+        return print_dry_run(plan, env, as_json=args.json)
     model = ProgressModel()
     json_sink = JsonLinesSink(env.stdout, progress=model) if args.json else None
     sink: EventSink = (
@@ -256,20 +271,26 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     if not args.json:
         print(
             f"Offloading {plan.tree.file_count} files ({human_bytes(plan.tree.total_bytes)}) "
-            f"from {plan.source}: {plan.files_to_copy} to copy, "
-            f"{human_bytes(plan.bytes_to_copy)}",
+            f"from {plan.source}: {plan.files_to_copy} to copy "
+            f"({human_bytes(plan.bytes_to_copy)}), {len(plan.checks)} copies already there "
+            "to read back",
             file=env.stderr,
             flush=True,
         )
     cancel = CancelToken()
     with cancel_on_signals(env, cancel):
         if live:
-            with LiveView(model, console):
+            with LiveView(model, console, cancel=cancel):
                 report = run_offload(plan, sink=sink, cancel=cancel)
         else:
             report = run_offload(plan, sink=sink, cancel=cancel)
-    if not report.job.cancelled:
-        write_reports(report, args.report_dir or default_report_dir())
+    written = write_reports(report, args.report_dir or default_report_dir())
+    report.folder_errors.extend(written.destination_errors)
+    report.report_paths = written.paths
+    if written.local_error:
+        report.notes.append(written.local_error)
+    exit_code = report.exit_code
+    assert exit_code == written.exit_code, "the reports must state the process's exit code"
     failures = [
         (f.relative_path, d.error) for f in report.job.files for d in f.destinations if d.error
     ]
@@ -278,106 +299,38 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
         json_sink.write(
             {
                 "event": "job_report",
-                "exit_code": report.exit_code,
+                "exit_code": exit_code,
                 "reports": report.report_paths,
                 "destinations": [vars(d) for d in report.job.destinations],
                 "failures": [{"path": p, "error": e} for p, e in failures],
+                "notes": report.notes,
             }
         )
-        return report.exit_code
+        return exit_code
     # The summary goes to stderr with the rest of the human output; stdout stays for --json.
-    out = Console(file=env.stderr, width=None if env.stderr.isatty() else 160)
+    out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
     out.print(summary_table(report))
-    job = report.job
-    good = sum(1 for f in job.files if f.ok)
-    outcome = (
-        "copied (transfer check only: never read back)"
-        if job.verify == "transfer"
-        else f"verified ({job.verify} verification)"
-    )
-    print(
-        f"{good} of {len(job.files)} files ({human_bytes(job.total_bytes)}) {outcome} on "
-        f"every destination; {job.elapsed_s:.1f} s, {job.speed_mb_sec:,.1f} MB/s",
-        file=env.stderr,
-    )
+    for line in verdict_lines(report):
+        print(line, file=env.stderr)
     seen: set[str | None] = set()
     for path, error in failures:
-        if error not in seen:
+        if error not in seen and error != "cancelled before it was verified":
             env.error(error or path)
             seen.add(error)
     for error in report.folder_errors:
         env.error(error)
-    if report.job.cancelled:
-        env.error("cancelled: partial files were removed; run the same command again to resume")
+    for note in report.notes:
+        env.warning(note)
     for path in report.report_paths[:1]:
         print(f"Report: {path}", file=env.stderr)
-    return report.exit_code
+    return exit_code
 
 
-def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
-    creator = _manifest_options(args, frozenset()).creator() if args.append else None
-    report, bypassed = verify_path(
-        args.path, legacy_mhl=args.mhl_file, append_generation=args.append, creator=creator
-    )
-    code = int(exit_code_of(report))
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "path": str(report.root),
-                    "reference": report.reference,
-                    "exit_code": code,
-                    "passed": report.passed,
-                    "verified": list(report.verified),
-                    "changed": [
-                        {
-                            "path": c.path,
-                            "reason": c.reason,
-                            "expected_size": c.expected_size,
-                            "actual_size": c.actual_size,
-                            "expected": dict(c.expected),
-                            "actual": dict(c.actual),
-                        }
-                        for c in report.changed
-                    ],
-                    "missing": list(report.missing),
-                    "extra": list(report.extra),
-                    "unreadable": list(report.unreadable),
-                    "unverifiable": list(report.unverifiable),
-                    "files_read_from_media": bypassed,
-                    "generation": None if report.generation is None else str(report.generation),
-                },
-                ensure_ascii=False,
-                indent=2,
-            ),
-            file=env.stdout,
-        )
-        return code
-    for changed in report.changed:
-        detail = (
-            f"size {changed.actual_size}, recorded {changed.expected_size}"
-            if changed.reason == "size"
-            else ", ".join(
-                f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
-            )
-        )
-        env.error(f"CHANGED {report.root / changed.path}: {detail}")
-    for path in report.unreadable:
-        env.error(f"UNREADABLE {report.root / path}")
-    for path in report.missing:
-        env.error(f"MISSING {report.root / path}")
-    for path in report.extra:
-        env.warning(f"NEW (not in the records) {report.root / path}")
-    print(
-        f"{report.root}: {len(report.verified)} OK, {len(report.changed)} changed, "
-        f"{len(report.missing)} missing, {len(report.extra)} new, "
-        f"{len(report.unreadable)} unreadable (against {report.reference}; "
-        f"{bypassed} files read from the media)",
-        file=env.stdout,
-    )
-    if report.generation is not None:
-        print(f"Recorded in {report.generation}", file=env.stdout)
-    return code
+def _columns(default: int) -> int:
+    try:
+        return int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return default
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
@@ -390,6 +343,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return cmd_verify(args, env)
         if args.command == "bench":
             return cmd_bench(args, env)
+        if args.command == "history":
+            return cmd_history(args, env)
+        if args.command == "report":
+            return cmd_report(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
         for line in error.message.splitlines():

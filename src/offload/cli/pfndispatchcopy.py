@@ -5,7 +5,7 @@ Usage (Pomfort's single-dash long flags, plus GNU-style aliases)::
     pfndispatchcopy [-v] [-t HASH]... [-b BYTES] [-f_size BYTES] [-noflush_dest PATH]... [-k]
                     [--verify MODE] [--overwrite] [--create-folders] SRC DST1 [DST2 ...]
 
-With ``-v`` it prints Pomfort's lines (FIELD.md §1)::
+With ``-v`` it prints Pomfort's lines::
 
     INFO: copying SRC...
     INFO: copied N of M bytes          (about once a second)
@@ -33,7 +33,7 @@ from offload.cli.common import Environment, cancel_on_signals
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode, OffloadError, UsageError
 from offload.events import Event, JobStarted, SourceBytesRead
-from offload.hashing.registry import UnknownHashError, parse_algorithms
+from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import GOOD_STATUSES
 
@@ -70,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="HASH",
         default=None,
-        help="xxh64be (default), xxh64, xxh3, xxh128, md5, sha1, sha256, c4; "
-        "repeat or comma-separate for several",
+        help=hash_option_help("xxh64be"),
     )
     parser.add_argument(
         "-b", "--block-size", type=int, metavar="BYTES", help="read block size (default 8388608)"

@@ -2,7 +2,7 @@
 
 The pool is the job's memory bound: the reader takes a free buffer before every read and
 blocks while none is free, so it can never run more than ``count`` chunks ahead of the
-slowest consumer, whatever the file size (DESIGN.md principle 5).
+slowest consumer, whatever the file size (docs/design.md, "Memory").
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from offload.fs.direct import AlignedBuffer
 class Chunk:
     """One filled buffer on its way to several consumers.
 
-    ``sequence`` numbers chunks of a job from 0 (the seed's "chunk data with sequential
-    ids"); ``offset`` is the position in the file. The reader sets the number of consumers
+    ``sequence`` numbers chunks of a job from 0 (chunks carry sequential ids);
+    ``offset`` is the position in the file. The reader sets the number of consumers
     before it hands the chunk out; each consumer calls ``release()`` exactly once; the last
     one returns the buffer to the pool. Thread-safe.
     """

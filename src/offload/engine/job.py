@@ -1,7 +1,7 @@
 """A copy job: N files, M destinations, one read of each source byte. The most important file.
 
 ``CopyJob.run()`` starts one reader thread and one writer thread per destination (each with a
-committer thread), waits for them and returns a JobReport. Data flow (DESIGN.md): the reader
+committer thread), waits for them and returns a JobReport. Data flow (docs/design.md): the reader
 reads each file once into pooled buffers, hashes it in flight and fans the chunks out through
 bounded queues; each destination's writer writes a partial through its destination backend
 (``offload.destinations``), its committer makes it durable, reads it back from the media,
@@ -30,10 +30,11 @@ from offload.engine.state import DestinationState
 from offload.engine.writer import DestinationWriter
 from offload.errors import SourceError
 from offload.events import (
+    Event,
     EventSink,
     FileFailed,
-    FileSkipped,
     FileVerified,
+    FileVerifiedEarlier,
     JobFinished,
     JobStarted,
     NullSink,
@@ -105,6 +106,28 @@ def _fit_batches_to_open_file_limit(options: CopyOptions, destinations: int) -> 
         return options
     batch_files = max(1, (soft - _SPARE_FILE_DESCRIPTORS) // (3 * destinations))
     return dataclasses.replace(options, batch_files=batch_files)
+
+
+def preset_event(relative_path: str, result: DestinationFileResult) -> Event:
+    """The event announcing a result known before the copy (trusted from the ledger, or an
+    existing copy read back by the card layer)."""
+    if result.status is DestinationStatus.VERIFIED_EARLIER:
+        return FileVerifiedEarlier(
+            result.destination_index,
+            relative_path,
+            result.final_path,
+            result.verified_at,
+            result.verified_mode,
+        )
+    if result.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED):
+        return FileVerified(
+            result.destination_index,
+            relative_path,
+            result.final_path,
+            result.status.value,
+            dict(result.digests),
+        )
+    return FileFailed(result.destination_index, relative_path, result.error or result.status)
 
 
 class _ResultBook:
@@ -276,15 +299,9 @@ class CopyJob:
                 algorithms=options.algorithms,
             )
         )
-        for task in self.tasks:  # files already verified on a destination count as done
+        for task in self.tasks:  # results known before copying count as done
             for preset in task.preset:
-                self.sink.emit(
-                    FileSkipped(
-                        preset.destination_index,
-                        task.source.relative_path,
-                        "already verified there",
-                    )
-                )
+                self.sink.emit(preset_event(task.source.relative_path, preset))
         started = time.monotonic()
         pool = ChunkPool(count=options.queue_depth + 2, chunk_size=options.chunk_size)
         small_pool = ChunkPool(
@@ -380,23 +397,6 @@ class CopyJob:
                 copy_s=state.copy_s,
                 verify_s=state.verify_s,
             )
-            for file in report.files:
-                result = file.destination(worker.index)
-                if result is None:
-                    continue
-                if result.status is DestinationStatus.VERIFIED:
-                    summary.files_verified += 1
-                elif result.status is DestinationStatus.TRANSFER_CHECKED:
-                    summary.files_transfer_checked += 1
-                elif result.status is DestinationStatus.VERIFIED_EARLIER:
-                    summary.files_verified_earlier += 1
-                elif result.status is DestinationStatus.FAILED:
-                    summary.files_failed += 1
-                summary.bytes_written += (
-                    result.bytes_written
-                    if result.status
-                    in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED)
-                    else 0
-                )
+            summary.count(report.files)
             summaries.append(summary)
         return summaries

@@ -50,7 +50,7 @@ class HashAlgorithm:
     inline: bool
     in_ascmhl: bool
     mhl_order: int
-    gb_per_s: float  # single-thread speed measured on the project machines (FIELD.md §2)
+    gb_per_s: float  # single-thread speed measured on the project machines
 
     def new(self) -> Hasher:
         return self.factory()
@@ -104,6 +104,29 @@ ALIASES: dict[str, str] = {
     "sha-256": "sha256",
 }
 
+SAME_DIGEST_NOTE = (
+    "xxh64 and xxh64be are one algorithm and print the same canonical digest (XXH64, "
+    "big-endian hex, as xxhsum -H1)"
+)
+
+
+def accepted_names() -> tuple[str, ...]:
+    """Every name a hash option accepts (case-insensitive): canonical names, then aliases."""
+    return (*ALGORITHMS, *ALIASES)
+
+
+def hash_option_help(default: str) -> str:
+    """Help of a ``-t/--hash`` option, built from this registry so it lists every name."""
+    groups = []
+    for name in ALGORITHMS:
+        aliases = [alias for alias, canonical in ALIASES.items() if canonical == name]
+        groups.append(f"{name} (also {', '.join(aliases)})" if aliases else name)
+    return (
+        f"hash algorithm (default {default}); accepted, case-insensitive: {'; '.join(groups)}. "
+        f"{SAME_DIGEST_NOTE}. Repeat or comma-separate for several."
+    )
+
+
 # xxh64 because it is what Pomfort's engine and ASC MHL tools use by default.
 DEFAULT_ALGORITHM = "xxh64"
 
@@ -118,7 +141,7 @@ def resolve_algorithm(name: str) -> HashAlgorithm:
     try:
         return ALGORITHMS[key]
     except KeyError:
-        accepted = ", ".join([*ALGORITHMS, "xxh64be"])
+        accepted = ", ".join(accepted_names())
         raise UnknownHashError(f"unknown hash algorithm {name!r} (accepted: {accepted})") from None
 
 

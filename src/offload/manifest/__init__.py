@@ -13,7 +13,13 @@ A library: nothing here prints. Entry points:
 
 from offload.manifest.ascmhl import PROCESSES, canonical_digests, utc_now, write_generation
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher, directory_hashes
-from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
+from offload.manifest.errors import (
+    HistoryError,
+    ManifestError,
+    NoHistoryError,
+    UnsupportedTreeError,
+    UntrustedHistoryError,
+)
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     CHAIN_FILE_NAME,
@@ -58,7 +64,9 @@ __all__ = [
     "LegacyHashList",
     "ManifestError",
     "ManifestFile",
+    "NoHistoryError",
     "UnsupportedTreeError",
+    "UntrustedHistoryError",
     "VerifyReport",
     "canonical_digests",
     "copy_history",

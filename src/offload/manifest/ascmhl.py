@@ -58,6 +58,7 @@ from offload.manifest.xmltext import (
     iso_utc,
     to_utc,
     utc_from_ns,
+    xml_safe,
 )
 
 PROCESSES = ("transfer", "in-place", "flatten")
@@ -394,8 +395,9 @@ def write_generation(
         folder_hashes=hasher.compute(),
         created_at=to_utc(now()),
     )
-    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
-    check_xml_string(root_name, "root folder name")
+    # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
+    # that is not UTF-8 must not cost the whole history.
+    root_name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root))))
     sequence_number = history.latest_sequence_number() + 1
     file_name = f"{sequence_number:04d}_{root_name}_{plan.created_at:%Y-%m-%d_%H%M%S}Z.mhl"
     folder_path = root / ASCMHL_FOLDER

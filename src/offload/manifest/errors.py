@@ -26,3 +26,12 @@ class HistoryError(ManifestError):
 class UnsupportedTreeError(ManifestError):
     """The tree holds something this writer deliberately does not handle (nested histories,
     names that cannot be written in XML 1.0 / UTF-8)."""
+
+
+class NoHistoryError(HistoryError):
+    """There is no ASC MHL history (no generation) where one was expected."""
+
+
+class UntrustedHistoryError(HistoryError):
+    """A history that records paths outside its own root (absolute, or leading up through
+    ``..``): broken or forged. Nothing it says is trusted."""

@@ -63,6 +63,11 @@ def _reference_text(fmt: str, value: str) -> str:
     return value if fmt == "c4" else value.strip().lower()
 
 
+def path_escapes(path: str) -> bool:
+    """Whether a recorded path leaves the root it is relative to (absolute, or ``..``)."""
+    return path.startswith("/") or ".." in path.split("/")
+
+
 def generation_number_of(file_name: str) -> int | None:
     """The sequence number of a manifest file name, or None if it is not one (like ascmhl:
     ``*.mhl`` not starting with ``._``, the stem being digits optionally followed by ``_...``)."""
@@ -141,6 +146,19 @@ class History:
     def recorded_file_paths(self) -> set[str]:
         """Every file path recorded in any generation (known or not)."""
         return {record.path for g in self.generations for record in g.files}
+
+    def escaping_paths(self) -> list[str]:
+        """Recorded paths (files, previous paths, folders) that leave the history's root:
+        absolute, or with a ``..`` component. A history holding one is broken or forged
+        (``ascmhl`` would join it to the root and check a file outside it). Sorted."""
+        paths: set[str] = set()
+        for generation in self.generations:
+            for record in generation.files:
+                paths.add(record.path)
+                if record.previous_path is not None:
+                    paths.add(record.previous_path)
+            paths.update(record.path for record in generation.directories)
+        return sorted(p for p in paths if path_escapes(p))
 
     def recorded_directory_paths(self) -> set[str]:
         """Every folder path recorded with a ``<directoryhash>`` in any generation."""
@@ -430,6 +448,7 @@ __all__ = [
     "generation_number_of",
     "parse_chain",
     "parse_manifest",
+    "path_escapes",
     "read_history",
     "read_reference_hashes",
 ]

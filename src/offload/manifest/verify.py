@@ -10,11 +10,21 @@ tool does, and it raises on any directory it cannot read (a dying card must not 
 Optionally a new generation is appended (process ``in-place``): verified files as
 ``verified``, changed files as ``failed``, extra files as ``original``, so the history
 records this check. That needs every file hashed, extra ones included.
+
+What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a symlink to a
+file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
+that leads nowhere (dangling, looping) has nothing to read: it is listed in ``dangling``
+(ascmhl would call it a new file) and is ``missing`` if the history records its path. A
+file that vanishes while the check runs is ``missing``. A folder below the root holding an
+``ascmhl`` folder of its own is a nested history: its files are checked against that
+history (as ascmhl's child histories), their paths prefixed with the folder's.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import posixpath
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +35,17 @@ from offload.errors import describe_os_error
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest.ascmhl import utc_now, write_generation
 from offload.manifest.digest import sorted_formats
-from offload.manifest.errors import HistoryError, ManifestError, UnsupportedTreeError
-from offload.manifest.history import ASCMHL_FOLDER, History, read_history
+from offload.manifest.errors import (
+    ManifestError,
+    NoHistoryError,
+    UnsupportedTreeError,
+    UntrustedHistoryError,
+)
+from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.model import CreatorInfo, ManifestFile
+from offload.manifest.xmltext import check_xml_string
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -76,7 +92,10 @@ class VerifyReport:
     we can recompute (XXH32, ``<null>``); they are checked for presence and size only.
     ``unreadable``: files whose hashing raised OSError (a dying card): the check went on
     without them. ``generation``: the manifest appended, if one was requested and every file
-    could be read (an unreadable file's folder hashes cannot be computed).
+    could be read (an unreadable file's folder hashes cannot be computed). ``dangling``:
+    symlinks that lead nowhere (dangling or looping), not recorded: nothing to read, not
+    counted against ``passed``. ``nested``: the roots of nested histories checked against
+    their own history (their files are in the lists above, with their full paths).
     """
 
     root: Path
@@ -88,6 +107,8 @@ class VerifyReport:
     unverifiable: tuple[str, ...] = ()
     unreadable: tuple[str, ...] = ()
     generation: Path | None = None
+    dangling: tuple[str, ...] = ()
+    nested: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -104,39 +125,65 @@ class _DiskFile:
     mtime_ns: int
 
 
-def _walk(
-    root: Path, spec: IgnoreSpec, *, refuse_nested: bool
-) -> tuple[list[_DiskFile], list[str]]:
+@dataclass
+class _Tree:
+    files: list[_DiskFile]
+    folders: list[str]
+    dangling: list[str]
+    nested: list[str]
+
+
+def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
     """Regular files (and symlinks to files, followed as the reference does) and folders
-    under *root*, skipping what *spec* ignores. Symlinks to folders are not followed.
-    Raises OSError."""
-    found: list[_DiskFile] = []
-    folders: list[str] = []
+    under *root*, skipping what *spec* ignores. Symlinks to folders are not followed; those
+    leading nowhere are listed apart. With *split_nested* a folder holding an ``ascmhl``
+    folder is listed as a nested history root and not entered. Raises OSError for a folder
+    that cannot be read (an entry that vanishes meanwhile is left out)."""
+    tree = _Tree([], [], [], [])
     pending = [""]
     while pending:
         folder = pending.pop()
-        with os.scandir(root / folder if folder else root) as it:
-            entries = sorted(it, key=lambda e: e.name)
+        try:
+            with os.scandir(root / folder if folder else root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except FileNotFoundError:
+            if not folder:
+                raise
+            continue  # the folder vanished since it was listed: its files are not there
         for entry in entries:
             relative = f"{folder}/{entry.name}" if folder else entry.name
-            is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
-            if is_dir and refuse_nested and entry.name == ASCMHL_FOLDER and folder:
-                raise UnsupportedTreeError(
-                    f"nested ASC MHL history at {relative}: not supported", path=entry.path
-                )
+            try:
+                is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
+            except OSError:
+                is_dir = False  # a symlink loop: isdir is False for ascmhl too
             if spec.matches(relative, is_dir=is_dir):
                 continue
             if is_dir:
-                if not entry.is_symlink():
-                    pending.append(relative)
-                    folders.append(relative)
+                if entry.is_symlink():
+                    continue
+                if split_nested and os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
+                    tree.nested.append(relative)
+                    continue
+                pending.append(relative)
+                tree.folders.append(relative)
                 continue
-            info = entry.stat()
+            try:
+                info = entry.stat()
+            except OSError as exc:
+                if entry.is_symlink():
+                    tree.dangling.append(relative)
+                elif exc.errno != errno.ENOENT:  # vanished since it was listed: not there
+                    raise
+                continue
             if stat.S_ISREG(info.st_mode):
-                found.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
-    found.sort(key=lambda f: f.path)
-    folders.sort()
-    return found, folders
+                tree.files.append(
+                    _DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns)
+                )
+    tree.files.sort(key=lambda f: f.path)
+    tree.folders.sort()
+    tree.dangling.sort()
+    tree.nested.sort()
+    return tree
 
 
 def _generation_formats(history: History, formats: Sequence[str] | None) -> tuple[str, ...]:
@@ -175,8 +222,10 @@ def verify_tree(
     ``in-place`` generation written by *creator* at *now*; it returns its path in the report.
 
     Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
-    Raises HistoryError for an unusable or absent history (there is nothing to verify
-    against), UnsupportedTreeError for nested histories, ValueError for bad arguments,
+    Raises NoHistoryError for an absent history (there is nothing to verify against),
+    UntrustedHistoryError for one recording paths outside *root* (broken or forged),
+    HistoryError for an otherwise unusable one, UnsupportedTreeError for nested histories
+    with *append_generation*, ValueError for bad arguments,
     ManifestError wrapping an OSError from the walk (an unreadable folder must not look
     empty) or from writing the generation.
     """
@@ -188,7 +237,16 @@ def verify_tree(
         raise ValueError("append_generation needs a creator")
     history = read_history(root)
     if not history.exists:
-        raise HistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
+        raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
+    escaping = history.escaping_paths()
+    if escaping:
+        shown = ", ".join(repr(p) for p in escaping[:5])
+        more = f" and {len(escaping) - 5} more" if len(escaping) > 5 else ""
+        raise UntrustedHistoryError(
+            f"the ASC MHL history in {root / ASCMHL_FOLDER} is broken or forged: it records "
+            f"paths outside {root} ({shown}{more}); it is not trusted",
+            path=root / ASCMHL_FOLDER,
+        )
     patterns = merge_patterns(
         DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
     )
@@ -204,14 +262,23 @@ def verify_tree(
     unreadable: list[str] = []
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
+    gone: set[str] = set()
     try:
-        disk, folders = _walk(root, spec, refuse_nested=True)
+        tree = _walk(root, spec, split_nested=True)
+        if tree.nested and append_generation:
+            raise UnsupportedTreeError(
+                f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
+                "appending a generation to them is not supported; verify without --append, "
+                "or verify each nested folder on its own",
+                path=root,
+            )
+        disk, folders = tree.files, tree.folders
         for item in disk:
             recorded = history.reference_hash_formats(item.path)
             if recorded is None:
                 extra.append(item.path)
                 if append_generation:
-                    digests = _hash_or_note(hash_file, item, generation_formats, unreadable)
+                    digests = _hash_or_note(hash_file, item, generation_formats, unreadable, gone)
                     if digests is not None:
                         good.append(_manifest_file(item, digests, now))
                 continue
@@ -235,7 +302,7 @@ def verify_tree(
                 )
                 continue
             to_hash = sorted_formats([*compare, *generation_formats])
-            digests = _hash_or_note(hash_file, item, to_hash, unreadable)
+            digests = _hash_or_note(hash_file, item, to_hash, unreadable, gone)
             if digests is None:
                 continue
             expected = {f: recorded[f] for f in compare}
@@ -255,27 +322,34 @@ def verify_tree(
         raise ManifestError(
             f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
         ) from exc
-    on_disk = {item.path for item in disk}
+    extra = [path for path in extra if path not in gone]
+    on_disk = {item.path for item in disk} - gone
     missing = sorted(
         path
         for path in history.recorded_file_paths()
-        if path not in on_disk and not spec.excludes(path, is_dir=False)
+        if path not in on_disk
+        and not spec.excludes(path, is_dir=False)
+        and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     )
+    nested_reports = [
+        _verify_nested(root, folder, hash_file, formats, ignore_patterns) for folder in tree.nested
+    ]
     generation: Path | None = None
     if append_generation and not unreadable:
         assert creator is not None
+        # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
         generation = write_generation(
             root,
-            good,
-            directories=folders,
+            [f for f in good if _xml_can_hold(f.relative_path)],
+            directories=[f for f in folders if _xml_can_hold(f)],
             creator=creator,
             process="in-place",
             ignore_patterns=ignore_patterns,
             now=now,
-            failed=bad,
+            failed=[f for f in bad if _xml_can_hold(f.relative_path)],
             hash_formats=generation_formats,
         )
-    return VerifyReport(
+    report = VerifyReport(
         root=root,
         reference="ascmhl",
         verified=tuple(verified),
@@ -284,15 +358,102 @@ def verify_tree(
         extra=tuple(extra),
         unreadable=tuple(unreadable),
         generation=generation,
+        dangling=tuple(tree.dangling),
+        nested=tuple(tree.nested),
+    )
+    return _merge(report, nested_reports)
+
+
+def _xml_can_hold(path: str) -> bool:
+    try:
+        check_xml_string(path, "path")
+    except UnsupportedTreeError:
+        return False
+    return True
+
+
+def _below_any(path: str, folders: Sequence[str]) -> bool:
+    return any(path.startswith(folder + "/") for folder in folders)
+
+
+def _verify_nested(
+    root: Path,
+    folder: str,
+    hash_file: HashFile,
+    formats: Sequence[str] | None,
+    ignore_patterns: Sequence[str],
+) -> VerifyReport:
+    """Verify a nested history root; its paths come back prefixed with *folder*."""
+    inner = verify_tree(
+        root / folder, hash_file=hash_file, formats=formats, ignore_patterns=ignore_patterns
+    )
+    prefix = folder + "/"
+
+    def paths(items: Sequence[str]) -> tuple[str, ...]:
+        return tuple(prefix + item for item in items)
+
+    return VerifyReport(
+        root=root,
+        reference=inner.reference,
+        verified=paths(inner.verified),
+        changed=tuple(
+            ChangedFile(
+                prefix + c.path, c.reason, c.expected_size, c.actual_size, c.expected, c.actual
+            )
+            for c in inner.changed
+        ),
+        missing=paths(inner.missing),
+        extra=paths(inner.extra),
+        unverifiable=paths(inner.unverifiable),
+        unreadable=paths(inner.unreadable),
+        dangling=paths(inner.dangling),
+        nested=(folder, *paths(inner.nested)),
+    )
+
+
+def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport:
+    if not others:
+        return report
+
+    def joined(name: str) -> tuple[str, ...]:
+        items: list[str] = list(getattr(report, name))
+        for other in others:
+            items.extend(getattr(other, name))
+        return tuple(sorted(items))
+
+    changed = [*report.changed, *(c for other in others for c in other.changed)]
+    return VerifyReport(
+        root=report.root,
+        reference=report.reference,
+        verified=joined("verified"),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        missing=joined("missing"),
+        extra=joined("extra"),
+        unverifiable=joined("unverifiable"),
+        unreadable=joined("unreadable"),
+        generation=report.generation,
+        dangling=joined("dangling"),
+        nested=tuple(sorted({*report.nested, *(n for o in others for n in o.nested)})),
     )
 
 
 def _hash_or_note(
-    hash_file: HashFile, item: _DiskFile, formats: Sequence[str], unreadable: list[str]
+    hash_file: HashFile,
+    item: _DiskFile,
+    formats: Sequence[str],
+    unreadable: list[str],
+    gone: set[str] | None = None,
 ) -> dict[str, str] | None:
-    """Hash one file; an I/O error is noted against that file and the check goes on."""
+    """Hash one file; an I/O error is noted against that file and the check goes on (a
+    file that vanished meanwhile goes into *gone*: it is missing, not unreadable)."""
     try:
         return hash_file(item.absolute, formats)
+    except FileNotFoundError:
+        if gone is None:
+            unreadable.append(item.path)
+        else:
+            gone.add(item.path)
+        return None
     except OSError:
         unreadable.append(item.path)
         return None
@@ -313,12 +474,22 @@ def _verify_legacy(
         raise ValueError(f"{legacy_mhl} is not inside {root}")
     prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    escaping = sorted(
+        e.path for e in hash_list.entries if path_escapes(posixpath.normpath(prefix + e.path))
+    )
+    if escaping:
+        raise UntrustedHistoryError(
+            f"the legacy MHL {legacy_mhl} is broken or forged: it records paths outside "
+            f"{root} ({', '.join(repr(p) for p in escaping[:5])}); it is not trusted",
+            path=legacy_mhl,
+        )
     verified: list[str] = []
     changed: list[ChangedFile] = []
     unverifiable: list[str] = []
     unreadable: list[str] = []
     try:
-        disk = {item.path: item for item in _walk(root, spec, refuse_nested=False)[0]}
+        walked = _walk(root, spec, split_nested=False)
+        disk = {item.path: item for item in walked.files}
         listed: set[str] = set()
         missing: list[str] = []
         for entry in hash_list.entries:
@@ -370,4 +541,5 @@ def _verify_legacy(
         extra=tuple(extra),
         unverifiable=tuple(sorted(unverifiable)),
         unreadable=tuple(sorted(unreadable)),
+        dangling=tuple(walked.dangling),
     )

@@ -32,6 +32,12 @@ def check_xml_string(value: str, what: str) -> None:
         )
 
 
+def xml_safe(value: str, replacement: str = "_") -> str:
+    """*value* with every character XML 1.0 cannot carry replaced by *replacement* (for
+    names that are informational only, such as the root folder's in a manifest file name)."""
+    return _NOT_XML.sub(replacement, value)
+
+
 def escape_text(value: str) -> str:
     """Escape element text. ``\\r`` becomes ``&#13;`` so parsers do not turn it into ``\\n``."""
     if _TEXT_SPECIAL.search(value) is None:

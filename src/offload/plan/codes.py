@@ -37,6 +37,9 @@ class PreflightCode(StrEnum):
     # Error on filesystems that store Unicode (exFAT, NTFS, APFS...), warning elsewhere
     # (manifests and reports cannot name such a file exactly).
     NAME_NOT_UTF8 = "name-not-utf8"
+    # A destination that looks like a camera card (a second card given by mistake), unless
+    # the user says it is not one.
+    DEST_LOOKS_LIKE_CARD = "dest-looks-like-card"
 
     # Warnings: the copy may start, the user should know.
     DEST_SAME_DEVICE = "dest-same-device"
@@ -48,6 +51,9 @@ class PreflightCode(StrEnum):
     NAME_RESERVED_WINDOWS = "name-reserved-windows"
     FILESYSTEM_UNKNOWN = "filesystem-unknown"
     FREE_SPACE_UNKNOWN = "free-space-unknown"
+    # The card's own ASC MHL history (offload.histories.check_card_history).
+    CARD_HISTORY_FILE_MISSING = "card-history-file-missing"  # recorded, not on the card
+    CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
 
 
 @dataclass(frozen=True)

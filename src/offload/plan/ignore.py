@@ -123,6 +123,22 @@ class IgnoreRules:
         """Rules with exactly ``patterns`` (the ascmhl flag is kept)."""
         return IgnoreRules(tuple(patterns), exclude_root_ascmhl=self.exclude_root_ascmhl)
 
+    def why(self, relative_path: str) -> str:
+        """Why an ignored entry was left out: the first pattern that matches it (as a folder
+        or a file) and, for a default pattern, the reason it is safe to leave out."""
+        name = relative_path.rsplit("/", 1)[-1]
+        patterns = [*self.patterns, *([ROOT_ASCMHL_PATTERN] if self.exclude_root_ascmhl else [])]
+        for pattern, compiled in zip(patterns, self._compiled, strict=True):
+            if compiled.matches(relative_path, name, is_dir=True) or compiled.matches(
+                relative_path, name, is_dir=False
+            ):
+                if pattern in DEFAULT_IGNORE_REASONS:
+                    return f"{pattern}: {DEFAULT_IGNORE_REASONS[pattern]}"
+                if pattern == ROOT_ASCMHL_PATTERN:
+                    return f"{pattern}: the card's ASC MHL history, carried and continued"
+                return f"matches ignore pattern {pattern}"
+        return "ignored"
+
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether the entry at ``relative_path`` (``/``-separated, no leading ``/``) is ignored."""
         name = relative_path.rsplit("/", 1)[-1]

@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich import filesize
+
+from offload.plan.cardlike import camera_card_sign
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -84,15 +87,8 @@ class PreflightReport:
 
 
 def human_bytes(n: int) -> str:
-    """``1.50 GB (1,500,000,000 bytes)``: decimal units, as Finder and the cameras count."""
-    value = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
-        if abs(value) < 1000 or unit == "PB":
-            if unit == "bytes":
-                return f"{n:,} bytes"
-            return f"{value:.2f} {unit} ({n:,} bytes)"
-        value /= 1000
-    raise AssertionError("unreachable")  # pragma: no cover
+    """``1.5 GB``: decimal units, as Finder and the cameras count (rich's formatting)."""
+    return filesize.decimal(n)
 
 
 def _round_up(size: int, block: int) -> int:
@@ -564,7 +560,7 @@ def _cross_checks(
             continue
         required = sum(c.required_bytes for _, c in group)
         if required > free:
-            short = human_bytes(required - free)
+            short = f"{human_bytes(required - free)} ({required - free:,} bytes)"
             shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
             for plan, _ in group:
                 subject = "" if len(group) > 1 else f"{plan.destination} "
@@ -614,6 +610,7 @@ def preflight(
     probe_write: bool = True,
     reserve_bytes: int | None = None,
     name_headroom_bytes: int = 0,
+    allow_card_destination: bool = False,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -633,7 +630,8 @@ def preflight(
     ``reserve_bytes`` is the room kept per destination for manifests and reports (default
     ``RESERVE_BASE_BYTES + RESERVE_PER_FILE_BYTES * file count``). ``name_headroom_bytes`` is
     what the copy adds to a file name for its partial file, so that a name that fits
-    ``NAME_MAX`` only without it is reported.
+    ``NAME_MAX`` only without it is reported. A destination that looks like a camera card
+    (:mod:`offload.plan.cardlike`) is an error unless ``allow_card_destination``.
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -660,6 +658,17 @@ def preflight(
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
         _check_source_overlap(tree, plan, out)
+        sign = None if allow_card_destination else camera_card_sign(plan.destination)
+        if sign is not None:
+            out.error(
+                C.DEST_LOOKS_LIKE_CARD,
+                plan.destination,
+                f"destination {plan.destination} looks like a camera card ({sign}): not "
+                "writing into it; if it really is a destination, add --allow-card-destination",
+                plan.index,
+            )
+            checks.append(DestinationCheck(plan.index, plan.destination))
+            continue
         _check_writable(plan, out, probe=probe_write)
 
         fs = filesystem_of(plan.destination)

@@ -9,57 +9,101 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import socket
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from offload import __version__
 from offload.card import OffloadReport
+from offload.errors import describe_os_error
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import write_file_atomically
+from offload.report.documents import write_documents
+from offload.report.volumes import add_volume_info
+from offload.results import DestinationFileResult, DestinationStatus
 
-SCHEMA = "offload-ai/job-report/1"
+SCHEMA = "offload-ai/job-report/2"
+PRODUCTION_FIELDS = (
+    "production",
+    "shoot_day",
+    "camera",
+    "reel",
+    "author_name",
+    "author_email",
+    "author_role",
+    "location",
+    "comment",
+)
 CSV_COLUMNS = (
     "relative_path",
     "size_bytes",
+    "mtime",
     "mtime_ns",
     "destination_index",
     "destination",
     "status",
+    "action",
+    "verified_at",
+    "verified_mode",
     "final_path",
     "error",
     "digests",
     "readback_digests",
+    "recorded_digests",
     "cache_bypass",
     "source_error",
+    *PRODUCTION_FIELDS,
 )
+# A name that is not valid UTF-8 is held as lone surrogates (os.fsdecode): in JSON they are
+# written as \udcXX escapes (json.loads and os.fsencode give the original bytes back), in
+# the CSV as \xXX text, so that both files stay valid UTF-8.
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
-def _iso(timestamp: float) -> str:
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
-def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> dict[str, Any]:
-    """The report as plain JSON-able data (stable key order)."""
+def _readback(result: DestinationFileResult) -> dict[str, str]:
+    # Only a read-back made now is one: a transfer check or a ledger record never is.
+    return result.digests if result.status is DestinationStatus.VERIFIED else {}
+
+
+def job_report_dict(
+    report: OffloadReport, *, hostname: str | None = None, exit_code: int | None = None
+) -> dict[str, Any]:
+    """The report as plain JSON-able data (stable key order). *exit_code* overrides the
+    report's own (the caller knows the process's final code)."""
     job = report.job
-    return {
+    states = {state.value: 0 for state in DestinationStatus}
+    for f in job.files:
+        for d in f.destinations:
+            states[d.status.value] += 1
+    data = {
         "schema": SCHEMA,
         "tool": {"name": "offload-ai", "version": __version__},
         "hostname": hostname or socket.gethostname(),
         "source": report.source,
+        "production": {key: report.production.get(key) for key in PRODUCTION_FIELDS},
         "started": _iso(job.started_at),
         "finished": _iso(job.finished_at),
         "elapsed_s": round(job.elapsed_s, 6),
         "verify": job.verify,
         "algorithms": list(job.algorithms),
         "cancelled": job.cancelled,
-        "exit_code": report.exit_code,
+        "exit_code": report.exit_code if exit_code is None else exit_code,
         "totals": {
             "files": len(job.files),
             "bytes": job.total_bytes,
             "folders": report.directories,
             "symlinks": len(report.symlinks),
+            "ignored": len(report.ignored),
+            "results": states,
         },
         "destinations": [
             {
@@ -68,10 +112,12 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
                 "copy_root": str(report.plans[d.index].root),
                 "lost": d.lost,
                 "lost_reason": d.lost_reason,
+                "result": "failed" if d.failed else "ok",
                 "files_verified": d.files_verified,
-                "files_transfer_checked": d.files_transfer_checked,
                 "files_verified_earlier": d.files_verified_earlier,
+                "files_transfer_checked": d.files_transfer_checked,
                 "files_failed": d.files_failed,
+                "files_cancelled": d.files_cancelled,
                 "bytes_written": d.bytes_written,
                 "copy_s": round(d.copy_s, 6),
                 "verify_s": round(d.verify_s, 6),
@@ -83,6 +129,7 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
             {
                 "path": f.relative_path,
                 "size_bytes": f.size_bytes,
+                "mtime": _iso(f.mtime_ns / 1e9),
                 "mtime_ns": f.mtime_ns,
                 "digests": f.inflight_digests,
                 "source_reread_digests": f.source_reread_digests,
@@ -92,9 +139,13 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
                     {
                         "index": d.destination_index,
                         "status": d.status.value,
+                        "action": d.action.value,
+                        "verified_at": _iso(d.verified_at),
+                        "verified_mode": d.verified_mode,
                         "final_path": d.final_path,
                         "error": d.error,
-                        "readback_digests": d.digests,
+                        "readback_digests": _readback(d),
+                        "recorded_digests": d.recorded_digests,
                         "cache_bypass": d.cache_bypass.value,
                         "copy_s": round(d.copy_s, 6),
                         "verify_s": round(d.verify_s, 6),
@@ -106,6 +157,9 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
             for f in job.files
         ],
         "symlinks": [vars(s) for s in report.symlinks],
+        "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
+        "missing_from_card": report.missing_from_card,
+        "card_history_untrusted": report.card_history_untrusted,
         "warnings": [
             {
                 "code": w.code.value,
@@ -115,8 +169,20 @@ def job_report_dict(report: OffloadReport, *, hostname: str | None = None) -> di
             for w in report.warnings
         ],
         "folder_errors": report.folder_errors,
+        "notes": report.notes,
         "removed_stray_partials": report.removed_partials,
     }
+    # Volume label, device, filesystem and free space of the card and of each destination.
+    return add_volume_info(data)
+
+
+def json_bytes(data: dict[str, Any]) -> bytes:
+    """Compact JSON, valid UTF-8 whatever the names (see _SURROGATE)."""
+    # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
+    # files on three destinations); `python -m json.tool` pretty-prints it.
+    text = json.dumps(data, ensure_ascii=False)
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text.encode("utf-8")
 
 
 def csv_text(report: OffloadReport) -> str:
@@ -125,23 +191,34 @@ def csv_text(report: OffloadReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     roots = {d.index: d.root for d in report.job.destinations}
+    production = [report.production.get(key) or "" for key in PRODUCTION_FIELDS]
+
+    def digests_text(digests: dict[str, str]) -> str:
+        return " ".join(f"{k}:{v}" for k, v in digests.items())
+
     for file in report.job.files:
-        digests = " ".join(f"{k}:{v}" for k, v in file.inflight_digests.items())
+        digests = digests_text(file.inflight_digests)
         for dest in file.destinations:
             writer.writerow(
                 [
                     file.relative_path,
                     file.size_bytes,
+                    _iso(file.mtime_ns / 1e9),
                     file.mtime_ns,
                     dest.destination_index,
                     roots.get(dest.destination_index, ""),
                     dest.status.value,
+                    dest.action.value,
+                    _iso(dest.verified_at) or "",
+                    dest.verified_mode or "",
                     dest.final_path,
                     dest.error or "",
                     digests,
-                    " ".join(f"{k}:{v}" for k, v in dest.digests.items()),
+                    digests_text(_readback(dest)),
+                    digests_text(dest.recorded_digests),
                     dest.cache_bypass.value,
                     file.source_error or "",
+                    *production,
                 ]
             )
     return out.getvalue()
@@ -152,37 +229,110 @@ def report_basename(report: OffloadReport) -> str:
     return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(report.job.started_at))}Z"
 
 
-def write_reports(report: OffloadReport, local_dir: Path | None) -> list[str]:
-    """Write JSON + CSV locally (if *local_dir*) and into every destination not lost.
+@dataclass
+class ReportsWritten:
+    """What ``write_reports`` wrote: the JSON paths, the exit code they state, and what
+    could not be written (a destination's problem: the caller adds it to that report's
+    ``folder_errors``, which makes the exit code the one stated; the local folder's: a
+    note, the offload itself is not affected)."""
 
-    Returns the paths written; a destination that refuses the report is listed in
-    ``report.folder_errors`` instead (the copies themselves are not affected).
+    paths: list[str] = field(default_factory=list)
+    exit_code: int = 0
+    destination_errors: list[str] = field(default_factory=list)
+    local_error: str | None = None
+
+
+def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritten:
+    """Write JSON + CSV into every destination not lost, then locally (if *local_dir*).
+
+    Never replaces another run's report: the name gets ``_2``, ``_3``... when a report of
+    the same card and second exists in any of the folders. The exit code written is the
+    one the caller will return once ``destination_errors`` are added to the report.
+    Does not modify *report*; never raises for I/O.
     """
-    base = report_basename(report)
-    folders: list[Path] = []
-    if local_dir is not None:
-        folders.append(local_dir)
     lost = {d.index for d in report.job.destinations if d.lost}
-    folders.extend(
+    folders = [
         plan.root / STATE_FOLDER / "reports"
         for plan in report.plans
         if plan.index not in lost and plan.root.is_dir()
-    )
-    written: list[str] = []
-    # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
-    # files on three destinations); `python -m json.tool` pretty-prints it.
-    data = json.dumps(job_report_dict(report), ensure_ascii=False).encode(
-        "utf-8", "surrogateescape"
-    )
-    table = csv_text(report).encode("utf-8", "surrogateescape")
+    ]
+    everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
+    base = _free_basename(report_basename(report), everywhere)
+    table = _csv_bytes(report)
+    result = ReportsWritten(exit_code=report.exit_code)
+    written: list[Path] = []
     for folder in folders:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            # Temporary name, fsync, rename, fsync of the folder (as the manifests are).
-            write_file_atomically(folder / f"{base}.json", data, replace=True)
-            write_file_atomically(folder / f"{base}.csv", table, replace=True)
-            written.append(str(folder / f"{base}.json"))
+            written.append(_write_pair(folder, base, _data(report, result.exit_code), table))
         except OSError as exc:
-            report.folder_errors.append(f"cannot write the report into {folder}: {exc}")
-    report.report_paths = written
-    return written
+            result.destination_errors.append(
+                f"cannot write the report into {folder}: {describe_os_error(exc)}"
+            )
+    final_code = report.exit_code_with(more_errors=bool(result.destination_errors))
+    if final_code != result.exit_code:
+        # A destination refused its report: the reports already written must state the
+        # final exit code too (our own files, just written: replacing them loses nothing).
+        result.exit_code = final_code
+        for path in written:
+            try:
+                write_file_atomically(path, _data(report, final_code), replace=True)
+            except OSError as exc:
+                result.destination_errors.append(
+                    f"cannot write the report {path}: {describe_os_error(exc)}"
+                )
+    result.paths = [str(p) for p in written]
+    if local_dir is not None:
+        try:
+            local_dir.mkdir(parents=True, exist_ok=True)
+            result.paths.insert(
+                0, str(_write_pair(local_dir, base, _data(report, result.exit_code), table))
+            )
+        except OSError as exc:
+            result.local_error = (
+                f"cannot write the local report into {local_dir}: {describe_os_error(exc)} "
+                "(the copies are not affected; --report-dir chooses another folder)"
+            )
+    # HTML + PDF beside each JSON, after all of them are safe (probing reads media files);
+    # a failure is a note: `offload report JOB.json` writes them again.
+    notes = write_documents(job_report_dict(report, exit_code=result.exit_code), result.paths)
+    if notes:
+        result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
+    return result
+
+
+def _data(report: OffloadReport, exit_code: int) -> bytes:
+    return json_bytes(job_report_dict(report, exit_code=exit_code))
+
+
+def _csv_bytes(report: OffloadReport) -> bytes:
+    text = csv_text(report)
+    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text).encode("utf-8")
+
+
+def _free_basename(base: str, folders: list[Path]) -> str:
+    for number in range(1, 10_000):
+        candidate = base if number == 1 else f"{base}_{number}"
+        if not any(
+            (folder / f"{candidate}.json").exists() or (folder / f"{candidate}.csv").exists()
+            for folder in folders
+        ):
+            return candidate
+    raise OSError(f"too many reports named {base}")
+
+
+def _write_pair(folder: Path, base: str, data: bytes, table: bytes) -> Path:
+    """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything
+    (temporary name, fsync, rename without replace, fsync of the folder); if another run
+    took the name meanwhile, the next free one. Raises OSError."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = base
+    for number in range(2, 1000):
+        json_path = folder / f"{name}.json"
+        try:
+            write_file_atomically(json_path, data, replace=False)
+        except FileExistsError:
+            name = f"{base}_{number}"
+            continue
+        write_file_atomically(folder / f"{name}.csv", table, replace=False)
+        return json_path
+    raise FileExistsError(f"no free report name {base}_N in {folder}")

@@ -1,44 +1,190 @@
-"""The end-of-job summary table for a terminal (plain text when not a TTY)."""
+"""The human summary of a finished offload: one table (a row per destination) and verdict
+lines. Every number is named for what it proves (docs/json.md, "states"); a column that is
+zero on every destination is left out, except "verified now" and "failed"."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+
+from rich import box, filesize
 from rich.table import Table
+from rich.text import Text
 
 from offload.card import OffloadReport
+from offload.results import CopyAction, DestinationFileResult, DestinationStatus, DestinationSummary
+
+# (header, attribute): headers are short enough for 80 columns and say what they count.
+_COUNT_COLUMNS = (
+    ("verified\nnow", "files_verified"),
+    ("verified earlier\n(not re-read)", "files_verified_earlier"),
+    ("transfer-checked\nonly", "files_transfer_checked"),
+    ("failed", "files_failed"),
+    ("cancelled", "files_cancelled"),
+)
+_ALWAYS = {"files_verified", "files_failed"}
 
 
 def summary_table(report: OffloadReport) -> Table:
+    """A row per destination: what each file there is now, bytes written, speed, result."""
     job = report.job
     table = Table(
-        title=f"Offload of {report.source} ({job.verify} verification, "
-        f"{', '.join(job.algorithms)})",
+        title=f"{report.source}: {job.verify} verification, {', '.join(job.algorithms)}",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    for column in (
-        "destination",
-        "verified",
-        "copied",
-        "skipped",
-        "failed",
-        "bytes",
-        "time",
-        "throughput",
-        "state",
-    ):
-        table.add_column(
-            column, justify="right" if column not in ("destination", "state") else "left"
-        )
+    table.add_column("destination", overflow="fold", min_width=12, ratio=1)
+    shown = [
+        (header, attribute)
+        for header, attribute in _COUNT_COLUMNS
+        if attribute in _ALWAYS or any(getattr(d, attribute) for d in job.destinations)
+    ]
+    for header, _attribute in shown:
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("written", justify="right", no_wrap=True)
+    table.add_column("speed", justify="right", no_wrap=True)
+    table.add_column("result", no_wrap=False, min_width=6)
     for dest in job.destinations:
-        busy = dest.copy_s + dest.verify_s
         table.add_row(
             dest.root,
-            str(dest.files_verified),
-            str(dest.files_transfer_checked),
-            str(dest.files_verified_earlier),
-            str(dest.files_failed),
-            f"{dest.bytes_written / 1e6:,.1f} MB",
-            f"{busy:.1f} s",
-            f"{dest.throughput_mb_s:,.1f} MB/s",
-            "LOST: " + (dest.lost_reason or "") if dest.lost else "ok",
+            *[str(getattr(dest, attribute)) for _header, attribute in shown],
+            filesize.decimal(dest.bytes_written),
+            _speed(dest),
+            _result(dest),
         )
     return table
+
+
+def _speed(dest: DestinationSummary) -> str:
+    busy = dest.copy_s + dest.verify_s
+    if dest.bytes_written == 0 or busy <= 0:
+        return "-"
+    return f"{dest.bytes_written / busy / 1e6:,.0f} MB/s"
+
+
+def _result(dest: DestinationSummary) -> Text:
+    if dest.lost:
+        return Text(f"LOST: {dest.lost_reason or ''}", style="bold red")
+    if dest.files_failed:
+        return Text("FAILED", style="bold red")
+    if dest.files_cancelled:
+        return Text("cancelled", style="yellow")
+    return Text("ok", style="green")
+
+
+def verdict_lines(report: OffloadReport) -> list[str]:
+    """What the offload proved, in words that claim no more than that.
+
+    The first line counts files (a file counts as verified only when it is verified, now or
+    earlier, on every destination); further lines name what weakens it.
+    """
+    job = report.job
+    total = len(job.files)
+    by_state: Counter[DestinationStatus] = Counter()
+    verified_everywhere = 0
+    verified_bytes = 0
+    for file in job.files:
+        states = {d.status for d in file.destinations}
+        by_state.update(d.status for d in file.destinations)
+        if file.source_error is None and states <= {
+            DestinationStatus.VERIFIED,
+            DestinationStatus.VERIFIED_EARLIER,
+        }:
+            verified_everywhere += 1
+            verified_bytes += file.size_bytes
+    written = sum(d.bytes_written for d in job.destinations)
+    speed = (
+        f"; {filesize.decimal(written)} written in {job.elapsed_s:.1f} s "
+        f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
+        if written and job.elapsed_s > 0
+        else f"; nothing written ({job.elapsed_s:.1f} s)"
+    )
+    lines = []
+    if report.missing_from_card:
+        names = ", ".join(report.missing_from_card[:20])
+        more = len(report.missing_from_card) - 20
+        lines.append(
+            f"MISSING FROM THE CARD: its own ASC MHL history lists {len(report.missing_from_card)}"
+            f" files the card no longer has: {names}" + (f" and {more} more" if more > 0 else "")
+        )
+    if report.card_history_untrusted:
+        lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
+    if job.cancelled:
+        lines.append(
+            f"CANCELLED: {verified_everywhere} of {total} files "
+            f"({filesize.decimal(verified_bytes)}) are verified on every destination; "
+            f"{by_state[DestinationStatus.CANCELLED]} copies were cancelled "
+            "(partial files removed; run the same command again to resume)"
+        )
+        return lines
+    transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
+    if total == 0:
+        lines.append("No files to copy.")
+    elif verified_everywhere == total:
+        lines.append(
+            f"All {total} files ({filesize.decimal(job.total_bytes)}) are verified on every "
+            f"destination ({job.verify} verification){speed}."
+        )
+    elif transfer_only and not by_state[DestinationStatus.FAILED]:
+        lines.append(
+            f"{total} files ({filesize.decimal(job.total_bytes)}) are on every destination, "
+            f"TRANSFER-CHECKED ONLY: sizes and in-flight hashes checked, never read back "
+            f"from the destinations ({transfer_only} copies){speed}."
+        )
+    else:
+        failed_files = sum(1 for f in job.files if not f.ok)
+        lines.append(
+            f"NOT ALL VERIFIED: {failed_files} of {total} files failed on at least one "
+            f"destination (listed above); {verified_everywhere} are verified on every "
+            f"destination{speed}."
+        )
+    now = by_state[DestinationStatus.VERIFIED]
+    earlier = [
+        d
+        for f in job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.VERIFIED_EARLIER
+    ]
+    if earlier:
+        lines.append(
+            f"Copies verified now (read back from the media in this run): {now}; verified "
+            f"earlier and trusted from the destination's ledger, not re-read now: "
+            f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
+        )
+    actions = Counter(
+        d.action
+        for f in job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.VERIFIED
+    )
+    if actions[CopyAction.ADOPTED]:
+        lines.append(
+            f"{actions[CopyAction.ADOPTED]} copies already there (not made by offload-ai) were "
+            "read back from the media, found equal to the source and adopted."
+        )
+    if actions[CopyAction.RECHECKED]:
+        lines.append(
+            f"{actions[CopyAction.RECHECKED]} copies recorded by an earlier run were read back "
+            "again now and matched."
+        )
+    if report.ignored:
+        lines.append(f"Ignored (not copied): {len(report.ignored)} entries (listed in the report).")
+    return lines
+
+
+def _earlier_detail(results: list[DestinationFileResult]) -> str:
+    dates = sorted(r.verified_at for r in results if r.verified_at)
+    modes = sorted({r.verified_mode or "unknown" for r in results})
+    when = ""
+    if dates:
+        first, last = (
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (dates[0], dates[-1])
+        )
+        when = f"verified {first}" if first == last else f"verified {first} to {last}"
+    how = ", ".join(f"{m} verification" if m != "transfer" else "transfer check" for m in modes)
+    return f"{when} by {how}" if when else f"by {how}"
+
+
+def _local_time(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))

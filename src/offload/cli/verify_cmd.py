@@ -1,0 +1,431 @@
+"""``offload verify PATH``: re-hash a destination (or a card) from the media against its
+records (see :mod:`offload.verification`), with live progress on a terminal and a report.
+
+Every run that got as far as checking a folder writes a JSON report and a CSV (one row per
+path) into the local report folder (``--report-dir``, ``$OFFLOAD_REPORT_DIR``, default
+``~/.local/state/offload-ai/reports``), named ``verify_<folder>_<YYYY-MM-DD_HHMMSS>Z.json``
+(``_2``, ``_3``... when a report of that second exists: two runs never overwrite each other).
+Its ``exit_code`` is the process's. The layout is in docs/json.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from offload import __version__
+from offload.cli.common import Environment, default_report_dir
+from offload.errors import OffloadError
+from offload.histories import ManifestOptions, printable_name
+from offload.ledger import STATE_FOLDER
+from offload.manifest import ASCMHL_FOLDER, VerifyReport
+from offload.manifest.atomic import write_file_atomically
+from offload.manifest.xmltext import xml_safe
+from offload.verification import VerifyExit, exit_code_of, verify_path
+
+REPORT_SCHEMA = "offload-ai/verify-report/1"
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all OK; 10 files missing; 11 files changed or unreadable (or a folder "
+    "cannot be read); 21 only new files; 30 nothing to verify against; 31 the ASC MHL "
+    "history is damaged or forged (a manifest modified or missing, no chain file, paths "
+    "outside PATH): not trusted, nothing verified; 64 usage error; 130 interrupted. A "
+    "report (JSON and CSV) is written into the report folder with the same exit code."
+)
+
+
+def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
+    """The ``verify`` sub-command (its parser class comes from *commands*)."""
+    verify = commands.add_parser(
+        "verify",
+        allow_abbrev=False,
+        help="re-hash a destination or card from the media against its records",
+        description="Re-hash every file under PATH, reading the media (not the page cache), "
+        "against its newest ASC MHL history (nested histories included), a legacy MHL "
+        "(--mhl-file), or the ledger offload-ai keeps there; report OK, changed, missing "
+        "and new files. Symlinks to files are checked as the files they lead to (as ascmhl "
+        "does); symlinks that lead nowhere are named in a warning.",
+        epilog=EXIT_CODES_HELP,
+    )
+    verify.add_argument("path", metavar="PATH", type=Path)
+    verify.add_argument(
+        "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
+    )
+    verify.add_argument(
+        "--append",
+        action="store_true",
+        help="append an in-place generation recording this check to the "
+        "ASC MHL history (like ascmhl verify/create)",
+    )
+    verify.add_argument(
+        "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
+    )
+    verify.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    verify.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help=f"where local reports go (default {default_report_dir()})",
+    )
+    group = verify.add_argument_group("manifest creator info (with --append)")
+    group.add_argument("--author-name", metavar="NAME")
+    group.add_argument("--author-email", metavar="EMAIL")
+    group.add_argument("--author-role", metavar="ROLE")
+    group.add_argument("--location", metavar="TEXT")
+    group.add_argument("--comment", metavar="TEXT")
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def _files_to_read(root: Path) -> tuple[int, int]:
+    """A quick count (files, bytes) for the progress total; never raises."""
+    files = total = 0
+
+    def ignore(error: OSError) -> None:
+        return None
+
+    for folder, dirs, names in os.walk(root, onerror=ignore):
+        if folder == str(root):
+            dirs[:] = [d for d in dirs if d not in (ASCMHL_FOLDER, STATE_FOLDER)]
+        for name in names:
+            try:
+                info = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            files += 1
+            total += info.st_size
+    return files, total
+
+
+def report_dict(
+    root: Path,
+    report: VerifyReport | None,
+    *,
+    code: int,
+    error: str | None,
+    started: float,
+    finished: float,
+    bypassed: int,
+    bytes_read: int,
+) -> dict[str, Any]:
+    """The verify report (docs/json.md); also what ``--json`` prints."""
+    empty: tuple[str, ...] = ()
+    lists = {
+        name: list(getattr(report, name)) if report is not None else list(empty)
+        for name in (
+            "verified",
+            "missing",
+            "extra",
+            "unreadable",
+            "unverifiable",
+            "dangling",
+            "nested",
+        )
+    }
+    changed = [
+        {
+            "path": c.path,
+            "reason": c.reason,
+            "expected_size": c.expected_size,
+            "actual_size": c.actual_size,
+            "expected": dict(c.expected),
+            "actual": dict(c.actual),
+        }
+        for c in (report.changed if report is not None else ())
+    ]
+    return {
+        "schema": REPORT_SCHEMA,
+        "tool": f"offload-ai {__version__}",
+        "hostname": socket.gethostname(),
+        "path": str(root),
+        "reference": None if report is None else report.reference,
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "elapsed_s": round(finished - started, 3),
+        "exit_code": code,
+        "passed": report is not None and report.passed,
+        "error": error,
+        "totals": {
+            "verified": len(lists["verified"]),
+            "changed": len(changed),
+            "missing": len(lists["missing"]),
+            "extra": len(lists["extra"]),
+            "unreadable": len(lists["unreadable"]),
+            "unverifiable": len(lists["unverifiable"]),
+            "dangling": len(lists["dangling"]),
+            "bytes_read": bytes_read,
+        },
+        "verified": lists["verified"],
+        "changed": changed,
+        "missing": lists["missing"],
+        "extra": lists["extra"],
+        "unreadable": lists["unreadable"],
+        "unverifiable": lists["unverifiable"],
+        "dangling": lists["dangling"],
+        "nested": lists["nested"],
+        "files_read_from_media": bypassed,
+        "generation": None
+        if report is None or report.generation is None
+        else str(report.generation),
+        "report": None,
+    }
+
+
+def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
+    """JSON that is always valid UTF-8: a name byte that is not UTF-8 is written as the
+    escape ``\\udcNN`` (Python's surrogateescape), so the exact bytes can be recovered."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def csv_text(data: dict[str, Any]) -> str:
+    """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
+    unreadable, unverifiable, dangling). Names that are not UTF-8 show their bytes as
+    ``\\xNN``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["path", "status", "detail"])
+    rows: list[tuple[str, str, str]] = [(p, "verified", "") for p in data["verified"]]
+    for change in data["changed"]:
+        detail = (
+            f"size {change['actual_size']}, recorded {change['expected_size']}"
+            if change["reason"] == "size"
+            else "; ".join(
+                f"{k} {change['actual'].get(k)} (recorded {v})"
+                for k, v in change["expected"].items()
+            )
+        )
+        rows.append((change["path"], "changed", detail))
+    for key, status in (
+        ("missing", "missing"),
+        ("extra", "new"),
+        ("unreadable", "unreadable"),
+        ("unverifiable", "unverifiable"),
+        ("dangling", "dangling"),
+    ):
+        rows.extend((p, status, "") for p in data[key])
+    for path, status, detail in sorted(rows):
+        writer.writerow([printable_name(path), status, detail])
+    return out.getvalue()
+
+
+def write_report(folder: Path, root: Path, data: dict[str, Any], started: float) -> Path:
+    """Write ``verify_<root>_<stamp>Z[_N].json`` and its ``.csv``; never over an existing
+    report. Returns the JSON's path. Raises OSError."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
+    stem = f"verify_{name}_{datetime.fromtimestamp(started, UTC):%Y-%m-%d_%H%M%S}Z"
+    for attempt in range(1, 1000):
+        base = stem if attempt == 1 else f"{stem}_{attempt}"
+        target = folder / f"{base}.json"
+        data["report"] = str(target)
+        try:
+            write_file_atomically(target, json_text(data).encode("utf-8"), replace=False)
+        except FileExistsError:
+            continue
+        write_file_atomically(folder / f"{base}.csv", csv_text(data).encode("utf-8"), replace=True)
+        return target
+    raise FileExistsError(f"too many reports named {stem} in {folder}")
+
+
+@contextmanager
+def _interruptible(env: Environment) -> Iterator[None]:
+    """SIGTERM ends the check like Ctrl-C (exit 130, with a report), not silently."""
+    if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write_stdout(env: Environment, text: str) -> None:
+    """Print; a reader that went away (``| head``) is not an error: the rest is dropped."""
+    try:
+        print(text, file=env.stdout, flush=True)
+    except BrokenPipeError:
+        if env.stdout is sys.stdout:
+            # Python flushes stdout again at exit: point it at /dev/null so that cannot fail.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
+def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
+    root: Path = args.path
+    creator = (
+        ManifestOptions(
+            kinds=frozenset(),
+            author_name=args.author_name,
+            author_email=args.author_email,
+            author_role=args.author_role,
+            location=args.location,
+            comment=args.comment,
+        ).creator()
+        if args.append
+        else None
+    )
+    console = Console(file=env.stderr)
+    live = not args.json and not args.quiet and console.is_terminal and root.is_dir()
+    started = time.time()
+    done = {"bytes": 0, "files": 0}
+    report: VerifyReport | None = None
+    bypassed = 0
+    error: str | None = None
+    code: int
+    with _interruptible(env):
+        try:
+            if live:
+                files, total = _files_to_read(root)
+                columns = (
+                    TextColumn("[bold]verify"),
+                    BarColumn(),
+                    TaskProgressColumn(),
+                    TextColumn("{task.fields[files]}"),
+                    DownloadColumn(),
+                    TransferSpeedColumn(),
+                    TimeRemainingColumn(),
+                )
+                with Progress(*columns, console=console, transient=True) as progress:
+                    task = progress.add_task("verify", total=total or None, files="")
+
+                    def on_file(path: Path, size: int) -> None:
+                        done["bytes"] += size
+                        done["files"] += 1
+                        progress.update(
+                            task, completed=done["bytes"], files=f"{done['files']}/{files} files"
+                        )
+
+                    report, bypassed = verify_path(
+                        root,
+                        legacy_mhl=args.mhl_file,
+                        append_generation=args.append,
+                        creator=creator,
+                        on_file=on_file,
+                    )
+            else:
+
+                def count(path: Path, size: int) -> None:
+                    done["bytes"] += size
+                    done["files"] += 1
+
+                report, bypassed = verify_path(
+                    root,
+                    legacy_mhl=args.mhl_file,
+                    append_generation=args.append,
+                    creator=creator,
+                    on_file=count,
+                )
+            code = int(exit_code_of(report))
+        except OffloadError as exc:
+            error = exc.message
+            code = int(exc.exit_code)
+        except KeyboardInterrupt:
+            error = "interrupted: the check did not finish"
+            code = int(VerifyExit.CANCELLED)
+    finished = time.time()
+    data = report_dict(
+        root,
+        report,
+        code=code,
+        error=error,
+        started=started,
+        finished=finished,
+        bypassed=bypassed,
+        bytes_read=done["bytes"],
+    )
+    if root.is_dir():  # a run that got as far as a folder leaves a report
+        try:
+            write_report(args.report_dir or default_report_dir(), root, data, started)
+        except OSError as exc:
+            data["report"] = None
+            env.error(f"cannot write the verify report: {printable_name(str(exc))}")
+    if args.json:
+        _write_stdout(env, json_text(data, indent=2))
+        return code
+    if error is not None:
+        for line in printable_name(error).splitlines():
+            env.error(line)
+    if report is not None:
+        _print_human(env, report, bypassed)
+    if data["report"] is not None:
+        print(f"Report: {printable_name(data['report'])}", file=env.stderr)
+    return code
+
+
+def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
+    where = report.root
+    for changed in report.changed:
+        detail = (
+            f"size {changed.actual_size}, recorded {changed.expected_size}"
+            if changed.reason == "size"
+            else ", ".join(
+                f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
+            )
+        )
+        env.error(f"CHANGED {printable_name(str(where / changed.path))}: {detail}")
+    for path in report.unreadable:
+        env.error(f"UNREADABLE {printable_name(str(where / path))}")
+    for path in report.missing:
+        env.error(f"MISSING {printable_name(str(where / path))}")
+    for path in report.extra:
+        env.warning(f"NEW (not in the records) {printable_name(str(where / path))}")
+    for path in report.dangling:
+        env.warning(
+            f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "
+            f"{printable_name(str(where / path))}"
+        )
+    for folder in report.nested:
+        env.warning(
+            f"nested ASC MHL history {printable_name(str(where / folder))}: checked against "
+            "its own history"
+        )
+    nested = (
+        f", {len(report.nested)} nested {'history' if len(report.nested) == 1 else 'histories'}"
+        if report.nested
+        else ""
+    )
+    _write_stdout(
+        env,
+        f"{printable_name(str(where))}: {len(report.verified)} OK, {len(report.changed)} changed, "
+        f"{len(report.missing)} missing, {len(report.extra)} new, "
+        f"{len(report.unreadable)} unreadable (against {report.reference}{nested}; "
+        f"{bypassed} files read from the media)"
+        + (
+            f"\nRecorded in {printable_name(str(report.generation))}"
+            if report.generation is not None
+            else ""
+        ),
+    )

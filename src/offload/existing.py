@@ -1,0 +1,378 @@
+"""Copies that are already on a destination: prove them by reading them back, or copy again.
+
+Three cases reach this module (the planner decides which, ``card.plan_offload``):
+
+* ADOPT: a file is already at its final name, with the source's size, but no ledger of ours
+  vouches for it (a copy made with ``cp`` or rsync, or an offload run with ``--no-resume``).
+  The source and the copy are both read (the copy from the media, not the page cache) and
+  the copy is adopted when every requested digest is equal; it is never replaced unless
+  the user asked for it (``--overwrite``, ``--keep-both``).
+* UPGRADE: the ledger recorded the copy with a weaker proof than this run asks for (a
+  transfer check, or a destination-only read-back when ``full`` is asked). The copy is read
+  back and compared with the digests recorded when it was written; in ``full`` mode the
+  source is re-read too.
+* REVERIFY (``--reverify``): the ledger trusts the copy, but the user asks to re-read it
+  anyway (like ``rsync -c``): the copy is read back and compared with the recorded digests;
+  in ``full`` mode the source is re-read too.
+
+A copy that matches is VERIFIED now (``action`` ADOPTED or RECHECKED) and recorded in the
+ledger; one that does not match is reported and, for UPGRADE and REVERIFY (the copy is ours
+and provably wrong), copied again from the card and renamed over the bad one only once the
+new copy is verified. Nothing here deletes or rewrites a file's content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from offload.engine.cancel import CancelToken
+from offload.engine.messages import FileTask
+from offload.engine.verifier import MediaHasher
+from offload.errors import describe_os_error
+from offload.ledger import Ledger, LedgerEntry, verified_entry
+from offload.model import SourceFile
+from offload.options import ExistingFilePolicy
+from offload.results import CacheBypass, CopyAction, DestinationFileResult, DestinationStatus
+
+
+class CheckKind(StrEnum):
+    ADOPT = "adopt"
+    UPGRADE = "upgrade"
+    REVERIFY = "reverify"
+
+
+@dataclass(frozen=True)
+class ExistingCopy:
+    """One copy to prove: ``recorded`` holds the ledger's digests (empty for ADOPT)."""
+
+    task_index: int
+    destination_index: int
+    final_path: Path
+    kind: CheckKind
+    recorded: Mapping[str, str] = field(default_factory=dict)
+    recorded_mode: str = ""
+
+
+@dataclass
+class CheckOutcome:
+    """What reading one existing copy proved.
+
+    ``matched``: every requested digest of the copy equals the reference (the source as read
+    now, or the recorded digests, or both). ``error``: the copy or the source could not be
+    read (then ``matched`` is False and nothing was proved).
+    """
+
+    check: ExistingCopy
+    matched: bool
+    digests: dict[str, str] = field(default_factory=dict)  # of the copy, read from the media
+    source_digests: dict[str, str] = field(default_factory=dict)  # of the source, read now
+    read_from_media: bool = False  # the copy's read bypassed the page cache
+    error: str | None = None
+    source_error: str | None = None
+    mismatch: str | None = None  # what differed, for the report
+    verify_s: float = 0.0
+
+
+def needs_source(kind: CheckKind, verify: str) -> bool:
+    """ADOPT always compares with the source; the others only in full mode (the recorded
+    digests already tie the copy to the source as it was read when it was written)."""
+    return kind is CheckKind.ADOPT or verify == "full"
+
+
+def check_existing(
+    checks: Sequence[ExistingCopy],
+    sources: Sequence[SourceFile],
+    *,
+    algorithms: Sequence[str],
+    verify: str,
+    cancel: CancelToken,
+    reference_digests: Callable[[int], Mapping[str, str]] | None = None,
+    on_outcome: Callable[[CheckOutcome], None] | None = None,
+) -> list[CheckOutcome]:
+    """Read each copy (and, where needed, its source) and compare; blocks until done.
+
+    *sources* is indexed by ``check.task_index``. Each source is read at most once however
+    many destinations need it; copies are read in parallel, one reader per destination, so
+    a slow drive does not hold the others. Returns the outcomes in the order of *checks*
+    (those not reached before a cancel are left out). Never raises for I/O: a file that
+    cannot be read is an outcome with ``error``. Thread-safe callbacks are the caller's.
+    """
+    if not checks:
+        return []
+    formats = list(algorithms)
+    local = threading.local()
+    made: list[MediaHasher] = []
+    made_lock = threading.Lock()
+
+    def hasher() -> MediaHasher:
+        current: MediaHasher | None = getattr(local, "hasher", None)
+        if current is None:
+            current = MediaHasher()
+            local.hasher = current
+            with made_lock:
+                made.append(current)
+        return current
+
+    source_lock = threading.Lock()
+    source_futures: dict[int, Future[tuple[dict[str, str], str | None]]] = {}
+
+    def read_source(task_index: int) -> tuple[dict[str, str], str | None]:
+        source = sources[task_index]
+        try:
+            digests = hasher()(source.path, formats)
+        except OSError as exc:
+            return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
+        try:
+            st = os.stat(source.path)
+        except OSError as exc:
+            return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
+        if st.st_size != source.size_bytes or st.st_mtime_ns != source.mtime_ns:
+            return {}, f"source {source.path} changed since the scan"
+        if reference_digests is not None:
+            for name, value in reference_digests(task_index).items():
+                if name in digests and digests[name] != value:
+                    return {}, (
+                        f"source {source.path} differs from the card's own ASC MHL "
+                        f"({name} {digests[name]}, recorded {value})"
+                    )
+        return digests, None
+
+    destinations = sorted({c.destination_index for c in checks})
+    per_destination = {d: [c for c in checks if c.destination_index == d] for d in destinations}
+    source_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offload-existing-src")
+
+    def source_future(task_index: int) -> Future[tuple[dict[str, str], str | None]]:
+        with source_lock:
+            future = source_futures.get(task_index)
+            if future is None:
+                future = source_pool.submit(read_source, task_index)
+                source_futures[task_index] = future
+            return future
+
+    # Queue every source read first, in card order: the source reader then runs ahead of the
+    # copies' readers instead of waiting for each of them.
+    for check in checks:
+        if needs_source(check.kind, verify):
+            source_future(check.task_index)
+
+    outcomes: dict[int, CheckOutcome] = {}
+    order = {id(c): i for i, c in enumerate(checks)}
+
+    def run_destination(items: list[ExistingCopy]) -> None:
+        for check in items:
+            if cancel.cancelled:
+                return
+            outcome = _check_one(check, formats, verify, hasher, source_future)
+            outcomes[order[id(check)]] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+    try:
+        with ThreadPoolExecutor(
+            max_workers=len(destinations), thread_name_prefix="offload-existing"
+        ) as pool:
+            runs = [pool.submit(run_destination, per_destination[d]) for d in destinations]
+            for run in runs:
+                run.result()
+    finally:
+        for future in source_futures.values():
+            future.cancel()
+        source_pool.shutdown(wait=True)
+        for item in made:
+            item.close()
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _check_one(
+    check: ExistingCopy,
+    formats: Sequence[str],
+    verify: str,
+    hasher: Callable[[], MediaHasher],
+    source_future: Callable[[int], Future[tuple[dict[str, str], str | None]]],
+) -> CheckOutcome:
+    started = time.monotonic()
+    outcome = CheckOutcome(check, matched=False)
+    media = hasher()
+    bypassed_before = media.bypassed
+    try:
+        outcome.digests = media(check.final_path, formats)
+        outcome.read_from_media = media.bypassed > bypassed_before
+    except OSError as exc:
+        outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+    if needs_source(check.kind, verify):
+        outcome.source_digests, outcome.source_error = source_future(check.task_index).result()
+    outcome.verify_s = time.monotonic() - started
+    if outcome.error or outcome.source_error:
+        return outcome
+    references: list[tuple[str, Mapping[str, str]]] = []
+    if check.recorded:
+        references.append(("the digests recorded when it was written", check.recorded))
+    if outcome.source_digests:
+        references.append(("the source", outcome.source_digests))
+    for label, reference in references:
+        for name in formats:
+            want = reference.get(name)
+            if want is not None and outcome.digests.get(name) != want:
+                outcome.mismatch = (
+                    f"{check.final_path} differs from {label} "
+                    f"({name} {outcome.digests.get(name)}, expected {want})"
+                )
+                return outcome
+    outcome.matched = True
+    return outcome
+
+
+@dataclass
+class SettledTasks:
+    """The tasks of a run once the existing copies are settled.
+
+    ``tasks``: the main job's (a proven copy is a preset result, a copy to make is a target);
+    ``replace_tasks``: copies of ours proven wrong, to copy again and rename over the bad one
+    (run with the overwrite policy); ``warnings``: one line per copy that did not match.
+    """
+
+    tasks: list[FileTask]
+    replace_tasks: list[FileTask]
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (message, path)
+    source_digests: dict[str, dict[str, str]] = field(default_factory=dict)  # by relative path
+
+
+def settle(
+    tasks: Sequence[FileTask],
+    checks: Sequence[ExistingCopy],
+    outcomes: Sequence[CheckOutcome],
+    ledgers: Sequence[Ledger],
+    *,
+    verify: str,
+    policy: ExistingFilePolicy,
+) -> SettledTasks:
+    """Turn the outcomes into preset results, targets and re-copies; record proven copies in
+    their destination's ledger (durably) and revoke the entries of copies proven wrong.
+
+    A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
+    Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED.
+    """
+    targets = [list(task.targets) for task in tasks]
+    presets = [list(task.preset) for task in tasks]
+    replace: dict[int, dict[int, Path]] = {}
+    settled = SettledTasks([], [])
+    reached = {id(o.check): o for o in outcomes}
+    # A copy read back from the media now is proven at least at destination level.
+    proven_mode = "destination" if verify == "transfer" else verify
+    for check in checks:
+        task = tasks[check.task_index]
+        relative = task.source.relative_path
+        outcome = reached.get(id(check))
+        result = DestinationFileResult(
+            destination_index=check.destination_index,
+            final_path=str(check.final_path),
+            status=DestinationStatus.FAILED,
+        )
+        if outcome is None:
+            result.status = DestinationStatus.CANCELLED
+            result.error = "cancelled before it was verified"
+        elif outcome.source_digests:
+            settled.source_digests[relative] = outcome.source_digests
+        if outcome is None:
+            pass
+        elif outcome.source_error:
+            result.error = outcome.source_error
+        elif outcome.matched:
+            result.error = _adopt(check, outcome, task, ledgers, proven_mode)
+            if result.error is None:
+                result.status = DestinationStatus.VERIFIED
+                result.digests = dict(outcome.digests)
+                result.cache_bypass = (
+                    CacheBypass.O_DIRECT if outcome.read_from_media else CacheBypass.NONE
+                )
+                result.verified_at = time.time()
+                result.verified_mode = proven_mode
+                result.verify_s = outcome.verify_s
+                result.action = (
+                    CopyAction.ADOPTED if check.kind is CheckKind.ADOPT else CopyAction.RECHECKED
+                )
+        elif check.kind is CheckKind.ADOPT:
+            if outcome.error:
+                result.error = outcome.error
+            elif policy is ExistingFilePolicy.FAIL:
+                result.error = (
+                    f"{check.final_path} already exists with other content; not overwritten "
+                    "(--overwrite replaces it once the new copy is verified, --keep-both "
+                    "keeps both)"
+                )
+            else:
+                targets[check.task_index][check.destination_index] = check.final_path
+                continue
+        else:
+            # Our own copy, provably wrong (or unreadable): say so by name, stop trusting it
+            # durably, and copy it again from the source.
+            reason = outcome.mismatch or outcome.error or "differs"
+            settled.warnings.append(
+                (f"copy no longer matches, copying it again: {reason}", str(check.final_path))
+            )
+            try:
+                ledgers[check.destination_index].append(
+                    [LedgerEntry(relative_path=relative, state="revoked")]
+                )
+            except OSError as exc:
+                result.error = f"cannot revoke {relative} in its ledger: {describe_os_error(exc)}"
+            else:
+                replace.setdefault(check.task_index, {})[check.destination_index] = check.final_path
+                continue
+        presets[check.task_index].append(result)
+    for index, task in enumerate(tasks):
+        settled.tasks.append(
+            dataclasses.replace(task, targets=tuple(targets[index]), preset=tuple(presets[index]))
+        )
+        if index in replace:
+            settled.replace_tasks.append(
+                dataclasses.replace(
+                    task,
+                    targets=tuple(replace[index].get(i) for i in range(len(task.targets))),
+                    preset=(),
+                )
+            )
+    return settled
+
+
+def _adopt(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    task: FileTask,
+    ledgers: Sequence[Ledger],
+    mode: str,
+) -> str | None:
+    """Give an adopted copy the source's mtime (as a copy of ours has) and record the proof
+    in the ledger; returns an error message, or None."""
+    source = task.source
+    digests = outcome.digests
+    try:
+        if check.kind is CheckKind.ADOPT:
+            os.utime(check.final_path, ns=(source.mtime_ns, source.mtime_ns))
+        planned_name = Path(source.relative_path).name
+        ledgers[check.destination_index].append(
+            [
+                verified_entry(
+                    source.relative_path,
+                    size_bytes=source.size_bytes,
+                    mtime_ns=source.mtime_ns,
+                    digests=digests,
+                    partial_name="",
+                    final_name=""
+                    if check.final_path.name == planned_name
+                    else check.final_path.name,
+                    verify=mode,
+                )
+            ]
+        )
+    except OSError as exc:
+        return f"cannot record {check.final_path} as verified: {describe_os_error(exc)}"
+    return None

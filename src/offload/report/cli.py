@@ -1,0 +1,98 @@
+"""``offload report JOB.json [--html OUT] [--pdf OUT]``: the HTML and PDF reports again, from
+a saved JSON job report (the same code path as after an offload).
+
+Without --html/--pdf both are written beside JOB.json (``JOB.html``, ``JOB.pdf``). Clips are
+probed again for thumbnails (the card, or a verified copy when the card is gone).
+
+Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable or not a
+job report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from offload.cli.common import Environment
+from offload.errors import UsageError
+from offload.manifest.atomic import write_file_atomically
+from offload.report.documents import DocumentOptions, build_documents, default_paper
+from offload.report.media import ProbeBudget
+
+SCHEMA_PREFIX = "offload-ai/job-report/"
+
+
+def add_report_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``report`` to the ``offload`` subcommands (*commands*: argparse subparsers)."""
+    budget = ProbeBudget()
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "report",
+        allow_abbrev=False,
+        help="write the HTML and PDF reports of a saved JSON job report",
+        description="Write the HTML (one self-contained file) and PDF reports of an offload "
+        "from its JSON job report: production, card, destinations, and every clip with a "
+        "thumbnail, metadata, digests and its state on each destination.",
+        epilog="Exit codes: 0 written; 1 a report could not be written; 64 usage error.",
+    )
+    parser.add_argument("job", metavar="JOB.json", type=Path)
+    parser.add_argument("--html", type=Path, metavar="OUT", help="HTML output (default JOB.html)")
+    parser.add_argument("--pdf", type=Path, metavar="OUT", help="PDF output (default JOB.pdf)")
+    parser.add_argument(
+        "--paper",
+        choices=["a4", "letter"],
+        help=f"PDF paper size (default from the locale or $OFFLOAD_PAPER: {default_paper()})",
+    )
+    parser.add_argument(
+        "--no-media", action="store_true", help="no thumbnails or clip metadata (no probing)"
+    )
+    parser.add_argument(
+        "--media-budget",
+        type=float,
+        metavar="SECONDS",
+        default=budget.total_s,
+        help=f"total time for probing clips (default {budget.total_s:g}; "
+        f"each clip gets at most {budget.per_clip_s:g} s)",
+    )
+    return parser
+
+
+def load_job_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", path=path) from None
+    except ValueError as exc:
+        raise UsageError(f"{path} is not JSON: {exc}", path=path) from None
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(SCHEMA_PREFIX):
+        raise UsageError(f"{path} is not an offload-ai job report (no schema {SCHEMA_PREFIX}*)")
+    return data
+
+
+def cmd_report(args: argparse.Namespace, env: Environment) -> int:
+    data = load_job_report(args.job)
+    options = DocumentOptions(
+        paper=args.paper,
+        media=not args.no_media,
+        budget=ProbeBudget(total_s=max(0.0, args.media_budget)),
+    )
+    documents = build_documents(data, options)
+    targets = {
+        ".html": args.html or args.job.with_suffix(".html"),
+        ".pdf": args.pdf or args.job.with_suffix(".pdf"),
+    }
+    if args.html is not None and args.pdf is None:
+        targets.pop(".pdf")
+    elif args.pdf is not None and args.html is None:
+        targets.pop(".html")
+    code = 0
+    for suffix, target in targets.items():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_file_atomically(target, documents[suffix], replace=True)
+            print(f"{suffix[1:].upper()} report: {target}", file=env.stdout)
+        except OSError as exc:
+            env.error(f"cannot write {target}: {exc.strerror or exc}")
+            code = 1
+    return code

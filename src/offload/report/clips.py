@@ -1,0 +1,280 @@
+"""Group a card's files into what a production calls clips.
+
+* An **image sequence** (DPX, EXR, TIFF, DNG, ARRIRAW, ... frames ``name.0001001.dpx``) is one
+  row: ``name.[0001001-0001048].dpx``, its frame count, and the missing frame numbers.
+* A **clip** is a camera media file (MOV, MP4, MXF, R3D, BRAW, CRM, MTS, ...). Its sidecars
+  are grouped under it: files in the same folder whose name starts with the clip's base name
+  (``A001C001.xml``, Sony ``C0001M01.XML``, DJI ``DJI_0001.SRT``/``.LRF``, Blackmagic
+  ``.sidecar``, audio ``.wav``), such files anywhere on the card when exactly one clip has that
+  base name (Sony ``THMBNL/C0001T01.JPG``, ``SUB/C0001S03.MXF`` proxies), every file of a
+  folder that holds a single clip (RED ``.RDC``, Canon XF per-clip folders), and GoPro
+  chapters and proxies of the same recording (``GH010001.MP4``, ``GH020001.MP4``,
+  ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
+  chapters) is one clip whose first span is its primary file.
+* Everything else is an **other file**, one row each.
+
+Pure functions of the JSON report's ``files`` list: nothing here reads the card.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+FileEntry = dict[str, Any]
+
+VIDEO_EXTENSIONS = frozenset(
+    {
+        "mov", "mp4", "m4v", "mxf", "r3d", "braw", "crm", "mts", "m2ts", "avi", "mkv",
+        "insv", "360", "mpg", "mpeg", "webm", "3gp", "dv", "vrw",
+    }
+)  # fmt: skip
+# Frames of an image sequence: professional formats need two frames, general picture
+# formats (a folder of camera thumbnails is not a sequence) need SEQUENCE_MIN_GENERAL.
+SEQUENCE_EXTENSIONS = frozenset(
+    {"dpx", "exr", "tif", "tiff", "dng", "ari", "arx", "cin", "cri", "j2c", "jp2", "tga", "sgi"}
+)
+GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
+SEQUENCE_MIN_GENERAL = 24
+AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
+RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx"})
+PROXY_FOLDERS = frozenset({"sub", "proxy", "proxies", "lowres", "low_res"})
+
+_FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
+_SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
+_GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
+
+
+@dataclass
+class Clip:
+    """One row of the report."""
+
+    name: str  # what the report shows (a sequence's name carries its frame range)
+    kind: str  # "clip", "sequence" or "file"
+    folder: str  # relative folder ("" at the card's root)
+    primary: FileEntry  # the file probed for a thumbnail (a sequence's middle frame)
+    files: list[FileEntry] = field(default_factory=list)  # every member, primary first
+    sidecars: list[FileEntry] = field(default_factory=list)
+    frames: int = 0  # sequence only
+    first_frame: int = 0
+    last_frame: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # missing frame ranges
+    stem: str = ""  # the base name sidecars match
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(int(f.get("size_bytes") or 0) for f in self.files)
+
+    @property
+    def missing_frames(self) -> int:
+        return sum(last - first + 1 for first, last in self.gaps)
+
+
+def _split(path: str) -> tuple[str, str, str]:
+    """(folder, stem, lower-case extension) of a relative path."""
+    folder, name = posixpath.split(path)
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        return folder, name, ""
+    return folder, stem, ext.lower()
+
+
+def _ranges(numbers: list[int]) -> list[tuple[int, int]]:
+    """Missing numbers between the first and last of sorted *numbers*, as ranges."""
+    gaps = []
+    for before, after in itertools.pairwise(numbers):
+        if after - before > 1:
+            gaps.append((before + 1, after - 1))
+    return gaps
+
+
+def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
+    groups: dict[tuple[str, str, str, int], list[tuple[int, FileEntry]]] = defaultdict(list)
+    rest: list[FileEntry] = []
+    for entry in files:
+        folder, name = posixpath.split(str(entry["path"]))
+        match = _FRAME.match(name)
+        ext = match.group("suffix")[1:].lower() if match else ""
+        if match and (ext in SEQUENCE_EXTENSIONS or ext in GENERAL_IMAGE_EXTENSIONS):
+            key = (folder, match.group("prefix"), match.group("suffix"), len(match["digits"]))
+            groups[key].append((int(match.group("digits")), entry))
+        else:
+            rest.append(entry)
+    sequences = []
+    for (folder, prefix, suffix, width), members in groups.items():
+        ext = suffix[1:].lower()
+        needed = 2 if ext in SEQUENCE_EXTENSIONS else SEQUENCE_MIN_GENERAL
+        if len(members) < needed:
+            rest.extend(entry for _, entry in members)
+            continue
+        members.sort(key=lambda pair: pair[0])
+        numbers = [n for n, _ in members]
+        first, last = numbers[0], numbers[-1]
+        name = f"{prefix}[{first:0{width}d}-{last:0{width}d}]{suffix}"
+        sequences.append(
+            Clip(
+                name=name,
+                kind="sequence",
+                folder=folder,
+                primary=members[len(members) // 2][1],
+                files=[entry for _, entry in members],
+                frames=len(members),
+                first_frame=first,
+                last_frame=last,
+                gaps=_ranges(numbers),
+                stem=prefix.rstrip("._-") or prefix,
+            )
+        )
+    return sequences, rest
+
+
+def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
+    """Files with the same key are spans/chapters of one recording (RED, GoPro)."""
+    gopro = _GOPRO.match(stem)
+    if gopro:
+        return folder, f"GOPRO{gopro['number']}"
+    span = _SPAN.match(stem)
+    if span and ext == "r3d":
+        return folder, span["base"]
+    return folder, stem
+
+
+def _starts_with_stem(stem: str, clip_stem: str) -> bool:
+    if not clip_stem or not stem.lower().startswith(clip_stem.lower()):
+        return False
+    rest = stem[len(clip_stem) :]
+    return not rest or not rest[0].isdigit()
+
+
+def group_clips(files: list[FileEntry]) -> list[Clip]:
+    """Clips and sequences first (by path), then the other files (by path)."""
+    sequences, rest = _sequences(files)
+    proxies: list[FileEntry] = []
+    primaries: dict[tuple[str, str], list[FileEntry]] = defaultdict(list)
+    others: list[FileEntry] = []
+    for entry in rest:
+        folder, stem, ext = _split(str(entry["path"]))
+        gopro = _GOPRO.match(stem)
+        if ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
+            others.append(entry)  # GoPro low-res proxy: a sidecar of its recording
+        elif ext in VIDEO_EXTENSIONS and posixpath.basename(folder).lower() in PROXY_FOLDERS:
+            proxies.append(entry)
+        elif ext in VIDEO_EXTENSIONS:
+            primaries[_clip_key(folder, stem, ext)].append(entry)
+        else:
+            others.append(entry)
+    clips: list[Clip] = []
+    for (folder, key), members in primaries.items():
+        members.sort(key=lambda e: str(e["path"]))
+        _, stem, ext = _split(str(members[0]["path"]))
+        name = posixpath.basename(str(members[0]["path"]))
+        if len(members) > 1:
+            name = f"{name} (+{len(members) - 1} spans)"
+        clips.append(
+            Clip(
+                name=name,
+                kind="clip",
+                folder=folder,
+                primary=members[0],
+                files=list(members),
+                stem=stem if len(members) == 1 and ext != "r3d" and key == stem else key,
+            )
+        )
+    # A camera-raw clip's proxies beside it (RED's A001_C001_0101XY_001.mov in the .RDC
+    # folder) are its sidecars, not clips.
+    raw = [c for c in clips if _split(str(c.primary["path"]))[2] in RAW_EXTENSIONS]
+    for clip in list(clips):
+        if clip in raw or len(clip.files) != 1:
+            continue
+        owner = next(
+            (
+                r
+                for r in raw
+                if r.folder == clip.folder
+                and _starts_with_stem(_split(str(clip.primary["path"]))[1], r.stem)
+            ),
+            None,
+        )
+        if owner is not None:
+            clips.remove(clip)
+            owner.sidecars.append(clip.primary)
+            owner.files.append(clip.primary)
+    # A proxy in a SUB/Proxy folder whose stem no clip claims is a clip of its own.
+    owners = clips + sequences
+    for entry in proxies:
+        owner = _owner(entry, owners)
+        if owner is None:
+            folder, stem, _ = _split(str(entry["path"]))
+            clips.append(
+                Clip(
+                    name=posixpath.basename(str(entry["path"])),
+                    kind="clip",
+                    folder=folder,
+                    primary=entry,
+                    files=[entry],
+                    stem=stem,
+                )
+            )
+        else:
+            owner.sidecars.append(entry)
+            owner.files.append(entry)
+    owners = clips + sequences
+    loose: list[FileEntry] = []
+    for entry in others:
+        owner = _owner(entry, owners)
+        if owner is None:
+            loose.append(entry)
+        else:
+            owner.sidecars.append(entry)
+            owner.files.append(entry)
+    # A folder whose only clip is X: its remaining files belong to X (RED .RDC, Canon XF).
+    by_folder: dict[str, list[Clip]] = defaultdict(list)
+    for clip in owners:
+        by_folder[clip.folder].append(clip)
+    singles: list[FileEntry] = []
+    for entry in loose:
+        folder = posixpath.dirname(str(entry["path"]))
+        in_folder = by_folder.get(folder, [])
+        if folder and len(in_folder) == 1:
+            in_folder[0].sidecars.append(entry)
+            in_folder[0].files.append(entry)
+        else:
+            singles.append(entry)
+    owners.sort(key=lambda c: (c.folder, c.name))
+    for clip in owners:
+        clip.sidecars.sort(key=lambda e: str(e["path"]))
+    files_rows = [
+        Clip(
+            name=posixpath.basename(str(e["path"])),
+            kind="file",
+            folder=posixpath.dirname(str(e["path"])),
+            primary=e,
+            files=[e],
+            stem=_split(str(e["path"]))[1],
+        )
+        for e in sorted(singles, key=lambda e: str(e["path"]))
+    ]
+    return owners + files_rows
+
+
+def _owner(entry: FileEntry, clips: list[Clip]) -> Clip | None:
+    """The clip *entry* is a sidecar of: same folder and base name first, then a unique base
+    name match anywhere on the card."""
+    folder, stem, _ = _split(str(entry["path"]))
+    gopro = _GOPRO.match(stem)
+    if gopro:
+        stem = f"GOPRO{gopro['number']}"
+    same_folder = [c for c in clips if c.folder == folder and _starts_with_stem(stem, c.stem)]
+    if same_folder:
+        return max(same_folder, key=lambda c: len(c.stem))
+    anywhere = [c for c in clips if _starts_with_stem(stem, c.stem)]
+    if anywhere:
+        longest = max(len(c.stem) for c in anywhere)
+        best = [c for c in anywhere if len(c.stem) == longest]
+        if len(best) == 1:
+            return best[0]
+    return None

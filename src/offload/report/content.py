@@ -1,0 +1,560 @@
+"""What the HTML and PDF reports say, built once from the JSON report dict.
+
+Both renderers draw the same ``ReportView``, so the wording of a state is decided here only.
+The words never claim more than the JSON's ``status`` says:
+
+=====================  ==================================================  =======
+status                 words                                               mark
+=====================  ==================================================  =======
+``verified``           Verified now                                        ✔ / OK
+``verified_earlier``   Verified earlier (date, not re-read)                ✔ / OK
+``transfer_checked``   Transfer-checked only (not read back)               ~
+``failed``             FAILED: the error                                   ✖ / XX
+``cancelled``          Cancelled                                           – / --
+=====================  ==================================================  =======
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from offload.report.clips import Clip, FileEntry
+from offload.report.media import MediaInfo
+
+# Worst first: a clip's state on a destination is its worst file's.
+SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
+GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
+MAX_PROBLEM_LINES = 200
+# Past this many "other files" (no clip, no sequence), the good ones are folded into one row
+# per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
+MAX_FILE_ROWS = 300
+
+
+@dataclass(frozen=True)
+class State:
+    level: str  # a status value of the JSON (or "missing")
+    text: str
+
+    @property
+    def mark(self) -> str:
+        """A symbol a black-and-white print keeps (HTML)."""
+        return {
+            "verified": "✔",
+            "verified_earlier": "✔",
+            "transfer_checked": "≈",
+            "failed": "✖",
+            "cancelled": "–",
+        }.get(self.level, "?")
+
+    @property
+    def ascii_mark(self) -> str:
+        """The same in Latin-1 (the PDF's core fonts)."""
+        return {
+            "verified": "OK",
+            "verified_earlier": "OK",
+            "transfer_checked": "~",
+            "failed": "XX",
+            "cancelled": "--",
+        }.get(self.level, "?")
+
+    @property
+    def bad(self) -> bool:
+        return self.level not in GOOD
+
+
+@dataclass
+class ClipRow:
+    name: str
+    kind: str  # clip, sequence, file
+    folder: str
+    thumbnail: bytes | None
+    details: list[str]
+    size: str
+    digests: list[str]
+    sidecars: list[str]
+    states: list[tuple[str, State]]  # (destination label, state)
+    media_note: str | None = None
+
+    @property
+    def bad(self) -> bool:
+        return any(state.bad for _, state in self.states)
+
+
+@dataclass
+class ReportView:
+    title: str
+    verdict: str
+    verdict_ok: bool
+    verdict_detail: str
+    production: list[tuple[str, str]]
+    card: list[tuple[str, str]]
+    destinations: list[list[tuple[str, str]]]
+    problems: list[str]
+    warnings: list[str]
+    notes: list[str]
+    clips: list[ClipRow]
+    totals: list[tuple[str, str]]
+    generated: str = ""
+    destination_labels: list[str] = field(default_factory=list)
+
+
+def human_bytes(count: float | None) -> str:
+    if count is None:
+        return ""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1000 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.2f} {unit}"
+        value /= 1000
+    return f"{value:,.2f} PB"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def when(iso: str | float | None) -> str:
+    """``2026-11-30T13:28:03Z`` (or Unix seconds) → ``2026-11-30 13:28:03 UTC``."""
+    if not iso:
+        return ""
+    if isinstance(iso, int | float):
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(iso))
+    text = str(iso)
+    if text.endswith("Z"):
+        return text[:-1].replace("T", " ") + " UTC"
+    return text.replace("T", " ")
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
+
+
+def clip_duration(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:05.2f}"
+
+
+def describe(entry: dict[str, Any]) -> State:
+    """The words for one file on one destination (see the module's table)."""
+    status = str(entry.get("status") or "missing")
+    if status == "verified":
+        return State(status, "Verified now")
+    if status == "verified_earlier":
+        parts = []
+        if entry.get("verified_at"):
+            parts.append(when(entry["verified_at"]).replace(" UTC", "")[:16] + " UTC")
+        mode = entry.get("verified_mode")
+        if mode == "transfer":  # the earlier run never read it back either
+            parts.append("never read back")
+            return State(status, f"Transfer-checked earlier ({', '.join(parts)})")
+        if mode:
+            parts.append(f"{mode} verification")
+        parts.append("not re-read")
+        return State(status, f"Verified earlier ({', '.join(parts)})")
+    if status == "transfer_checked":
+        return State(status, "Transfer-checked only (not read back)")
+    if status == "failed":
+        return State(status, f"FAILED: {entry.get('error') or 'no reason recorded'}")
+    if status == "cancelled":
+        return State(status, "Cancelled")
+    if status == "missing":
+        return State(status, "No record of this copy")
+    return State(status, status)
+
+
+def clip_state(clip: Clip, index: int) -> State:
+    """The state of a clip (all its files) on destination *index*."""
+    states = []
+    names = []
+    for entry in clip.files:
+        found = next(
+            (d for d in entry.get("destinations", []) if d.get("index") == index),
+            {"status": "missing"},
+        )
+        states.append(describe(found))
+        names.append(str(entry.get("path", "")).rsplit("/", 1)[-1])
+    if not states:
+        return describe({"status": "missing"})
+    counts = Counter(s.level for s in states)
+    texts = {s.text for s in states}
+    if len(texts) == 1:
+        return states[0]
+    worst = min(counts, key=SEVERITY.index)
+    parts = []
+    for level in sorted(counts, key=SEVERITY.index):
+        at = next(i for i, s in enumerate(states) if s.level == level)
+        share = f"{counts[level]} of {len(states)} files"
+        if level == "failed":  # which file, and why (the first; the problem list has all)
+            more = f" and {counts[level] - 1} more" if counts[level] > 1 else ""
+            reason = states[at].text.removeprefix("FAILED: ")
+            parts.append(f"FAILED: {share} ({names[at]}{more}): {reason}")
+        else:
+            parts.append(f"{states[at].text}: {share}")
+    return State(worst, "; ".join(parts))
+
+
+def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
+    production = data.get("production") or {}
+
+    def get(key: str) -> str:
+        value = production.get(key)
+        return "" if value is None else str(value)
+
+    author = get("author_name")
+    if get("author_email"):
+        author = f"{author} <{get('author_email')}>".strip()
+    if get("author_role"):
+        author = f"{author} ({get('author_role')})".strip()
+    return [
+        ("Production", get("production")),
+        ("Shoot day", get("shoot_day")),
+        ("Camera", get("camera")),
+        ("Reel", get("reel") or card_name),
+        ("Offloaded by", author),
+        ("Location", get("location")),
+        ("Comment", get("comment")),
+    ]
+
+
+def _volume_text(label: Any, device: Any, filesystem: Any) -> str:
+    parts = [str(p) for p in (label, device) if p]
+    text = " on ".join(parts)
+    if filesystem:
+        text = f"{text} ({filesystem})" if text else str(filesystem)
+    return text
+
+
+def destination_label(destination: dict[str, Any]) -> str:
+    name = os.path.basename(str(destination.get("path") or "").rstrip("/")) or "?"
+    return f"{int(destination.get('index', 0)) + 1}: {name}"
+
+
+def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    rows = []
+    for d in data.get("destinations", []):
+        counts = [
+            (d.get("files_verified"), "verified now"),
+            (d.get("files_verified_earlier"), "verified earlier (not re-read)"),
+            (d.get("files_transfer_checked"), "transfer-checked only (not read back)"),
+            (d.get("files_failed"), "FAILED"),
+            (d.get("files_cancelled"), "cancelled"),
+        ]
+        result = ", ".join(f"{n} {label}" for n, label in counts if n)
+        if d.get("lost"):
+            result = f"✖ LOST: {d.get('lost_reason') or 'no reason recorded'}" + (
+                f" ({result})" if result else ""
+            )
+        elif d.get("files_failed") or d.get("files_cancelled"):
+            result = f"✖ {result}"
+        elif d.get("files_transfer_checked"):
+            result = f"≈ {result}"
+        elif result:
+            result = f"✔ {result}"
+        busy = float(d.get("copy_s") or 0) + float(d.get("verify_s") or 0)
+        free = d.get("free_bytes_after")
+        total = d.get("total_bytes")
+        free_text = human_bytes(free)
+        if free is not None and total:
+            free_text += f" of {human_bytes(total)}"
+        rows.append(
+            [
+                ("Destination", destination_label(d)),
+                ("Path", str(d.get("copy_root") or d.get("path") or "")),
+                (
+                    "Volume",
+                    _volume_text(d.get("volume_label"), d.get("device"), d.get("filesystem")),
+                ),
+                ("Free after", free_text),
+                ("Verification", str(data.get("verify") or "")),
+                ("Algorithms", ", ".join(data.get("algorithms") or [])),
+                ("Result", result or "nothing copied"),
+                ("Duration", duration(busy) if busy else ""),
+                (
+                    "Speed",
+                    f"{float(d['throughput_mb_s']):,.1f} MB/s" if d.get("throughput_mb_s") else "",
+                ),
+                ("Written", human_bytes(d.get("bytes_written"))),
+            ]
+        )
+    return rows
+
+
+def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> ClipRow:
+    details: list[str] = []
+    if info is not None:
+        picture = " · ".join(
+            p
+            for p in (
+                info.codec,
+                f"{info.width}×{info.height}" if info.width and info.height else None,
+                f"{info.frame_rate} fps" if info.frame_rate else None,
+            )
+            if p
+        )
+        if picture:
+            details.append(picture)
+        if info.duration_s and clip.kind != "sequence":
+            frames = f" ({info.frames} frames)" if info.frames else ""
+            details.append(f"Duration {clip_duration(info.duration_s)}{frames}")
+        if info.timecode:
+            details.append(f"Start TC {info.timecode}")
+        if info.audio:
+            details.append(f"Audio {info.audio}")
+    if clip.kind == "sequence":
+        details.append(f"{clip.frames} frames ({clip.first_frame}–{clip.last_frame})")
+        if clip.gaps:
+            ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
+            more = " …" if len(clip.gaps) > 10 else ""
+            details.append(f"⚠ GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}")
+        else:
+            details.append("No missing frames")
+    primary = clip.primary
+    digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()]
+    if clip.kind == "sequence":
+        digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
+    sidecars = [
+        f"{e['path'].rsplit('/', 1)[-1]} ({human_bytes(e.get('size_bytes'))})"
+        for e in clip.sidecars
+    ]
+    if clip.kind == "clip" and len(clip.files) - len(clip.sidecars) > 1:
+        spans = [e for e in clip.files if e not in clip.sidecars][1:]
+        sidecars = [
+            *(
+                f"{e['path'].rsplit('/', 1)[-1]} (span, {human_bytes(e.get('size_bytes'))})"
+                for e in spans
+            ),
+            *sidecars,
+        ]
+    source_errors = {str(e["source_error"]) for e in clip.files if e.get("source_error")}
+    for error in sorted(source_errors):
+        details.append(f"✖ CARD READ FAILED: {error}")
+    return ClipRow(
+        name=clip.name,
+        kind=clip.kind,
+        folder=clip.folder,
+        thumbnail=None if info is None else info.thumbnail,
+        details=details,
+        size=human_bytes(clip.size_bytes),
+        digests=digests,
+        sidecars=sidecars,
+        states=[(label, clip_state(clip, index)) for index, label in labels.items()],
+        media_note=None if info is None else info.error,
+    )
+
+
+def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
+    if len(files) <= MAX_FILE_ROWS:
+        return [_clip_row(clip, None, labels) for clip in files]
+    rows: list[ClipRow] = []
+    folded: dict[str, list[FileEntry]] = {}
+    for clip in files:
+        if any(clip_state(clip, index).bad for index in labels):
+            rows.append(_clip_row(clip, None, labels))
+        else:
+            folded.setdefault(clip.folder, []).extend(clip.files)
+    for folder, entries in sorted(folded.items()):
+        group = Clip(
+            name=f"{folder or '(card root)'}/ ({plural(len(entries), 'file')})",
+            kind="folder",
+            folder=posixpath.dirname(folder),
+            primary=entries[0],
+            files=entries,
+        )
+        row = _clip_row(group, None, labels)
+        row.digests = ["per file in the JSON/CSV report"]
+        row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
+        rows.append(row)
+    return rows
+
+
+def build_view(
+    data: dict[str, Any],
+    clips: list[Clip],
+    media: dict[int, MediaInfo],
+    notes: list[str],
+    *,
+    generated: str = "",
+) -> ReportView:
+    source = str(data.get("source") or "")
+    card_name = os.path.basename(source.rstrip("/")) or source
+    destinations = data.get("destinations", [])
+    labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
+    rows = [
+        _clip_row(clip, media.get(i), labels) for i, clip in enumerate(clips) if clip.kind != "file"
+    ]
+    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
+    # Failures first; then clips and sequences, then other files (each in path order).
+    order = {"clip": 0, "sequence": 0, "file": 1, "folder": 1}
+    rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
+
+    problems: list[str] = []
+    if data.get("cancelled"):
+        problems.append("The offload was CANCELLED before it finished: run it again to resume.")
+    for d in destinations:
+        if d.get("lost"):
+            problems.append(
+                f"Destination {destination_label(d)} LOST: {d.get('lost_reason') or 'no reason'}"
+            )
+    failed_lines = []
+    for entry in data.get("files", []):
+        if entry.get("source_error"):
+            failed_lines.append(f"{entry['path']}: card read FAILED: {entry['source_error']}")
+        for dest in entry.get("destinations", []):
+            if dest.get("status") == "failed":
+                label = labels.get(int(dest.get("index", 0)), "?")
+                failed_lines.append(
+                    f"{entry['path']} on destination {label}: FAILED: "
+                    f"{dest.get('error') or 'no reason recorded'}"
+                )
+    problems.extend(failed_lines[:MAX_PROBLEM_LINES])
+    if len(failed_lines) > MAX_PROBLEM_LINES:
+        problems.append(
+            f"… and {len(failed_lines) - MAX_PROBLEM_LINES} more failures (see the clip list)"
+        )
+    missing = list(data.get("missing_from_card") or [])
+    for path in missing[:MAX_PROBLEM_LINES]:
+        problems.append(
+            f"{path}: MISSING FROM THE CARD (its own ASC MHL history lists it): not copied"
+        )
+    if len(missing) > MAX_PROBLEM_LINES:
+        problems.append(f"… and {len(missing) - MAX_PROBLEM_LINES} more missing from the card")
+    for error in data.get("folder_errors") or []:
+        problems.append(str(error))
+    for symlink in data.get("symlinks") or []:
+        if symlink.get("status") == "failed":
+            problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
+
+    warnings = [str(w.get("message") or w) for w in data.get("warnings") or []]
+    if data.get("card_history_untrusted"):
+        warnings.append(f"The card's own ASC MHL history was not trusted: "
+                        f"{data['card_history_untrusted']}")  # fmt: skip
+    warnings.extend(str(note) for note in data.get("notes") or [])
+    for clip in clips:
+        if clip.kind == "sequence" and clip.gaps:
+            warnings.append(
+                f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
+                "(not on the card: check with the camera department)"
+            )
+
+    statuses = Counter(
+        # A copy trusted from a transfer-mode record was never read back: count it so.
+        "transfer_checked"
+        if d.get("status") == "verified_earlier" and d.get("verified_mode") == "transfer"
+        else str(d.get("status"))
+        for entry in data.get("files", [])
+        for d in entry.get("destinations", [])
+    )
+    copies = sum(statuses.values())
+    unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
+    if unfinished and not data.get("cancelled"):
+        problems.append(f"{unfinished} of {copies} copies were not finished (cancelled or missing)")
+    if data.get("cancelled"):
+        verdict, ok = "✖ CANCELLED: the offload did not finish", False
+    elif problems:
+        verdict, ok = f"✖ FAILED: {len(problems)} problem(s), listed first below", False
+    elif not copies:
+        verdict, ok = "Nothing was copied", True
+    elif statuses["transfer_checked"]:
+        verdict, ok = (
+            "≈ COPIED, TRANSFER-CHECKED ONLY: "
+            f"{statuses['transfer_checked']} of {copies} copies were never read back",
+            True,
+        )
+    elif statuses["verified_earlier"]:
+        verdict, ok = (
+            "✔ ALL COPIES VERIFIED "
+            f"({statuses['verified_earlier']} of {copies} verified earlier, not re-read now)",
+            True,
+        )
+    else:
+        verdict, ok = "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched", True
+    totals_data = data.get("totals") or {}
+    n_clips = sum(1 for c in clips if c.kind == "clip")
+    n_sequences = sum(1 for c in clips if c.kind == "sequence")
+    detail = (
+        f"{card_name}: {totals_data.get('files', 0)} files, "
+        f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
+        f"{plural(n_sequences, 'image sequence')} "
+        f"→ {len(destinations)} destination(s); {data.get('verify')} verification "
+        f"({', '.join(data.get('algorithms') or [])})"
+    )
+
+    volume = data.get("source_volume") or {}
+    tool = data.get("tool") or {}
+    card = [
+        ("Card", card_name),
+        ("Path", source),
+        (
+            "Volume",
+            _volume_text(
+                volume.get("volume_label"), volume.get("device"), volume.get("filesystem")
+            ),
+        ),
+        ("Size", human_bytes(totals_data.get("bytes"))),
+        ("Files", str(totals_data.get("files", ""))),
+        (
+            "Clips",
+            f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}, "
+            f"{plural(sum(1 for c in clips if c.kind == 'file'), 'other file')}",
+        ),
+        ("Started", when(data.get("started"))),
+        ("Finished", when(data.get("finished"))),
+        ("Elapsed", duration(data.get("elapsed_s"))),
+        ("Computer", str(data.get("hostname") or "")),
+        ("Tool", f"{tool.get('name', '')} {tool.get('version', '')}".strip()),
+    ]
+
+    names = {
+        "verified": "Verified now",
+        "verified_earlier": "Verified earlier (not re-read)",
+        "transfer_checked": "Transfer-checked only (not read back)",
+        "failed": "FAILED",
+        "cancelled": "Cancelled",
+    }
+    totals = [
+        ("Files", f"{totals_data.get('files', 0)} ({human_bytes(totals_data.get('bytes'))})"),
+        ("Clips", str(n_clips)),
+        (
+            "Image sequences",
+            f"{n_sequences} ({sum(c.frames for c in clips if c.kind == 'sequence')} frames)",
+        ),
+        ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
+        ("Ignored (not copied)", str(len(data.get("ignored") or []))),
+        ("Destinations", str(len(destinations))),
+    ]
+    totals.extend(
+        (f"Copies: {names.get(status, status)}", str(statuses[status]))
+        for status in SEVERITY
+        if statuses.get(status)
+    )
+    totals.append(("Problems", str(len(problems)) if problems else "none"))
+    totals.append(("Exit code", str(data.get("exit_code", ""))))
+    return ReportView(
+        title=f"Offload report: {card_name}",
+        verdict=verdict,
+        verdict_ok=ok,
+        verdict_detail=detail,
+        production=_production(data, card_name),
+        card=card,
+        destinations=_destination_rows(data),
+        problems=problems,
+        warnings=warnings,
+        notes=notes,
+        clips=rows,
+        totals=totals,
+        generated=generated,
+        destination_labels=list(labels.values()),
+    )

@@ -1,0 +1,258 @@
+"""Clip metadata and a thumbnail per clip, read with PyAV (FFmpeg bundled in the wheel).
+
+PyAV is the optional extra ``offload-ai[media]``; without it ``media_available()`` is false
+and the reports list clips without thumbnails and say so. Probing runs after the copies are
+verified (never on the copy's critical path), reads each clip at most once (open, seek to the
+middle, decode one frame), and is bounded in time twice (``ProbeBudget``):
+
+* ``per_clip_s`` (default 2 s): decoding stops at the first frame at or past the middle, or
+  when the clip's budget is spent (the last decoded frame is used, if any);
+* ``total_s`` (default 20 s): probing runs on a daemon thread; when the total budget is spent
+  the report is written with what was probed, and the rest is listed without thumbnails
+  ("not probed: time budget spent"). A read that hangs (a dying card) cannot hold the report
+  back longer than that.
+
+A file FFmpeg cannot open or decode (R3D, BRAW, random bytes) gets ``error`` and no
+thumbnail; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from offload.report.clips import Clip
+
+CODEC_NAMES = {
+    "h264": "H.264",
+    "hevc": "HEVC/H.265",
+    "prores": "Apple ProRes",
+    "mpeg2video": "MPEG-2",
+    "dnxhd": "Avid DNx",
+    "dpx": "DPX",
+    "exr": "OpenEXR",
+    "tiff": "TIFF",
+    "mjpeg": "Motion JPEG",
+    "jpeg2000": "JPEG 2000",
+    "av1": "AV1",
+    "vp9": "VP9",
+    "cfhd": "CineForm",
+    "dvvideo": "DV",
+    "png": "PNG",
+    "cinepak": "Cinepak",
+}
+
+
+@dataclass(frozen=True)
+class ProbeBudget:
+    total_s: float = 20.0
+    per_clip_s: float = 2.0
+    thumbnail_width: int = 160
+    jpeg_quality: int = 70
+
+
+@dataclass
+class MediaInfo:
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: str | None = None
+    duration_s: float | None = None
+    frames: int | None = None
+    timecode: str | None = None
+    audio: str | None = None
+    thumbnail: bytes | None = None  # JPEG
+    read_from: str | None = None  # the path that was read
+    error: str | None = None
+
+
+def media_available() -> bool:
+    """PyAV (the ``media`` extra) is installed (and imports)."""
+    try:
+        importlib.import_module("av")
+    except ImportError:
+        return False
+    return True
+
+
+def format_rate(rate: Fraction | None) -> str | None:
+    if not rate:
+        return None
+    value = float(rate)
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _codec_label(name: str, profile: str | None) -> str:
+    label = CODEC_NAMES.get(name, name.upper())
+    if profile and profile.lower() not in ("unknown", "none"):
+        label = f"{label} {profile}"
+    return label
+
+
+def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
+    """Open *path* once: metadata and one frame from the middle as a small JPEG."""
+    budget = budget or ProbeBudget()
+    info = MediaInfo(read_from=str(path))
+    try:
+        import av
+    except ImportError:
+        info.error = "PyAV not installed"
+        return info
+    deadline = time.monotonic() + budget.per_clip_s
+    try:
+        with av.open(str(path), timeout=budget.per_clip_s) as container:
+            _read_metadata(container, info)
+            if not container.streams.video:
+                info.error = info.error or "no picture in this file"
+                return info
+            stream = container.streams.video[0]
+            frame = _middle_frame(container, stream, info, deadline)
+            if frame is not None:
+                info.thumbnail = _jpeg(frame, budget)
+            elif info.error is None:
+                info.error = "no frame could be decoded"
+    except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
+        info.error = _short_error(exc)
+    return info
+
+
+def _short_error(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    # FFmpeg errors carry the path and an errno; the report shows the clip already.
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text.split(": '")[0])
+    return f"not readable by FFmpeg: {text[:140]}"
+
+
+def _read_metadata(container: Any, info: MediaInfo) -> None:
+    timecode = container.metadata.get("timecode")
+    for stream in container.streams:
+        timecode = timecode or stream.metadata.get("timecode")
+    info.timecode = timecode
+    if container.duration:
+        info.duration_s = container.duration / 1_000_000
+    if container.streams.video:
+        video = container.streams.video[0]
+        context = video.codec_context
+        info.codec = _codec_label(context.name, getattr(context, "profile", None))
+        info.width = context.width or None
+        info.height = context.height or None
+        rate = video.average_rate or video.guessed_rate
+        single_image = container.format.name.endswith("_pipe") or container.format.name in (
+            "image2",
+            "exr_pipe",
+        )
+        if not single_image:
+            info.frame_rate = format_rate(rate)
+            if video.frames:
+                info.frames = int(video.frames)
+            elif info.duration_s and rate:
+                info.frames = round(info.duration_s * float(rate))
+        if info.duration_s is None and video.duration and video.time_base:
+            info.duration_s = float(video.duration * video.time_base)
+    if container.streams.audio:
+        audio = container.streams.audio[0].codec_context
+        channels = getattr(getattr(audio, "layout", None), "nb_channels", None) or 0
+        info.audio = (
+            f"{len(container.streams.audio)} track(s), {audio.sample_rate // 1000} kHz"
+            + (f", {channels} ch" if channels else "")
+            if audio.sample_rate
+            else f"{len(container.streams.audio)} track(s)"
+        )
+
+
+def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float) -> Any:
+    target = (info.duration_s or 0.0) / 2
+    if target > 0:
+        try:
+            container.seek(int(target * 1_000_000), backward=True, any_frame=False)
+        except Exception:
+            # Not seekable: decode from the start (bounded by the clip budget).
+            container.seek(0)
+    frame = None
+    for decoded in container.decode(stream):
+        frame = decoded
+        if decoded.time is None or decoded.time >= target - 1e-6:
+            break
+        if time.monotonic() > deadline:
+            info.error = "per-clip time budget spent: frame before the middle shown"
+            break
+    if frame is not None and info.width is None:
+        info.width, info.height = frame.width, frame.height
+    return frame
+
+
+def _jpeg(frame: Any, budget: ProbeBudget) -> bytes:
+    image = frame.to_image()  # RGB, via Pillow
+    width = budget.thumbnail_width
+    aspect = frame.width / frame.height if frame.height else 16 / 9
+    sar = getattr(frame, "sample_aspect_ratio", None)
+    if sar:
+        aspect *= float(sar)
+    height = max(1, round(width / aspect))
+    image = image.resize((width, height))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=budget.jpeg_quality, optimize=True)
+    return out.getvalue()
+
+
+def probe_clips(
+    clips: Sequence[Clip],
+    locate: Callable[[Clip], Path | None],
+    budget: ProbeBudget | None = None,
+) -> tuple[dict[int, MediaInfo], list[str]]:
+    """Probe every clip and sequence (index in *clips* → MediaInfo) within the budgets.
+
+    *locate* names the file to read for a clip (the card, or a verified copy), or None.
+    Returns the results and notes for the report (what was not probed and why).
+    """
+    budget = budget or ProbeBudget()
+    wanted = [i for i, clip in enumerate(clips) if clip.kind in ("clip", "sequence")]
+    if not wanted:
+        return {}, []
+    if not media_available():
+        return {}, [
+            "Thumbnails and clip metadata need PyAV (pip install 'offload-ai[media]'); "
+            "this report lists the clips without them."
+        ]
+    results: dict[int, MediaInfo] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def work() -> None:
+        for index in wanted:
+            if stop.is_set():
+                return
+            path = locate(clips[index])
+            info = (
+                probe_file(path, budget)
+                if path is not None
+                else MediaInfo(error="not probed: neither the card nor a verified copy is there")
+            )
+            with lock:
+                results[index] = info
+
+    worker = threading.Thread(target=work, name="offload-report-probe", daemon=True)
+    worker.start()
+    worker.join(budget.total_s)
+    stop.set()
+    with lock:
+        done = dict(results)
+    notes = []
+    skipped = [i for i in wanted if i not in done]
+    for index in skipped:
+        done[index] = MediaInfo(error=f"not probed: the {budget.total_s:g} s time budget was spent")
+    if skipped:
+        notes.append(
+            f"Probing stopped after its total time budget of {budget.total_s:g} s: "
+            f"{len(skipped)} clip(s) are listed without thumbnails and metadata."
+        )
+    return done, notes

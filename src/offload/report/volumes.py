@@ -1,0 +1,143 @@
+"""Which volume a path is on: device, label, filesystem, free space (for the reports).
+
+Linux: the mount is the longest mount point in ``/proc/self/mountinfo`` that holds the path;
+the label comes from ``/dev/disk/by-label`` (udev) when there is one. Elsewhere (or when
+/proc is not there) only ``os.statvfs`` answers, and the other fields stay ``None``. Nothing
+here raises: a report must never fail because a drive was unplugged after the copy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+MOUNTINFO = Path("/proc/self/mountinfo")
+BY_LABEL = Path("/dev/disk/by-label")
+
+
+def _unescape(text: str) -> str:
+    """mountinfo and udev escape spaces and other bytes as octal (\\040) or hex (\\x20)."""
+    out = bytearray()
+    i = 0
+    raw = text.encode("utf-8", "surrogateescape")
+    while i < len(raw):
+        if raw[i : i + 1] == b"\\" and raw[i + 1 : i + 4].isdigit() and len(raw) >= i + 4:
+            out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        elif raw[i : i + 2] == b"\\x" and len(raw) >= i + 4:
+            try:
+                out.append(int(raw[i + 2 : i + 4], 16))
+                i += 4
+            except ValueError:
+                out.append(raw[i])
+                i += 1
+        else:
+            out.append(raw[i])
+            i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _mounts() -> list[tuple[str, str, str]]:
+    """(mount point, filesystem type, source device) of every mount, or [] off Linux."""
+    try:
+        lines = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    except OSError:
+        return []
+    mounts = []
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        fields = left.split()
+        tail = right.split()
+        if not sep or len(fields) < 5 or len(tail) < 2:
+            continue
+        mounts.append((_unescape(fields[4]), tail[0], _unescape(tail[1])))
+    return mounts
+
+
+def _labels() -> dict[str, str]:
+    """Resolved device path → volume label, from udev's /dev/disk/by-label."""
+    labels: dict[str, str] = {}
+    try:
+        entries = list(os.scandir(BY_LABEL))
+    except OSError:
+        return labels
+    for entry in entries:
+        try:
+            labels[os.path.realpath(entry.path)] = _unescape(entry.name)
+        except OSError:
+            continue
+    return labels
+
+
+def _existing(path: Path) -> Path | None:
+    """*path*, or its nearest ancestor that exists (a lost destination may be half gone)."""
+    for candidate in (path, *path.parents):
+        try:
+            if candidate.exists():
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``mount_point``, ``device``, ``volume_label``, ``filesystem``, ``free_bytes``,
+    ``total_bytes`` of the volume holding *path* (``None`` where unknown)."""
+    info: dict[str, Any] = {
+        "mount_point": None,
+        "device": None,
+        "volume_label": None,
+        "filesystem": None,
+        "free_bytes": None,
+        "total_bytes": None,
+    }
+    found = _existing(Path(os.path.abspath(path)))
+    if found is None:
+        return info
+    try:
+        real = os.path.realpath(found)
+    except OSError:
+        real = str(found)
+    best: tuple[str, str, str] | None = None
+    for mount in _mounts():
+        point = mount[0]
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= len(best[0])):
+            best = mount  # the last of equal mount points is the one on top
+    if best is not None:
+        info["mount_point"], info["filesystem"], info["device"] = best
+        if best[2].startswith("/dev/"):
+            try:
+                info["volume_label"] = _labels().get(os.path.realpath(best[2]))
+            except OSError:
+                pass
+    if info["volume_label"] is None and info["mount_point"] not in (None, "/"):
+        # No udev label (containers, network shares): the mount point's name is what a
+        # person sees in a file browser (/media/dit/RAID1 → RAID1).
+        info["volume_label"] = os.path.basename(str(info["mount_point"]).rstrip("/")) or None
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is not None:
+        try:
+            st = statvfs(found)
+            info["free_bytes"] = st.f_bavail * st.f_frsize
+            info["total_bytes"] = st.f_blocks * st.f_frsize
+        except OSError:
+            pass
+    return info
+
+
+def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
+    """Add ``source_volume`` and, per destination, ``volume_label``, ``device``,
+    ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
+    returned for chaining). Called once the copies are done, so the free space is "after"."""
+    data["source_volume"] = volume_of(data.get("source") or ".")
+    for destination in data.get("destinations", []):
+        info = volume_of(destination.get("copy_root") or destination.get("path") or ".")
+        destination["volume_label"] = info["volume_label"]
+        destination["device"] = info["device"]
+        destination["filesystem"] = info["filesystem"]
+        destination["mount_point"] = info["mount_point"]
+        destination["free_bytes_after"] = info["free_bytes"]
+        destination["total_bytes"] = info["total_bytes"]
+    return data

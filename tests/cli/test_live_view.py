@@ -1,0 +1,46 @@
+"""The live view renders readably at 80 and 120 columns, and says when it was cancelled."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from offload.cli.live import render
+from offload.events import DestinationBytesWritten, FileStarted, JobStarted, PhaseChanged
+from offload.progress import ProgressModel
+
+LONG = "/Volumes/a-rather-long-shuttle-drive-name/PRODUCTION/DAY_12/A001R1AB"
+
+
+def _model() -> ProgressModel:
+    model = ProgressModel()
+    model.emit(JobStarted(304, 110_323_470, (LONG, "/mnt/RAID1", "/mnt/RAID2"), "full", ("xxh64",)))
+    model.emit(FileStarted("CLIPS/A001C001_240501_R1AB.mxf", 1_000_000))
+    for index in range(3):
+        model.emit(PhaseChanged(index, "CLIPS/A001C001_240501_R1AB.mxf", "verify"))
+        model.emit(DestinationBytesWritten(index, 50_000_000))
+    return model
+
+
+def _text(width: int, *, cancelled: bool = False) -> str:
+    console = Console(width=width, record=True, color_system=None, force_terminal=False)
+    console.print(render(_model().snapshot(), cancelled=cancelled))
+    return console.export_text()
+
+
+def test_live_view_fits_80_columns_without_cutting_headers() -> None:
+    for width in (80, 120):
+        text = _text(width)
+        lines = text.splitlines()
+        assert all(len(line) <= width for line in lines), text
+        for header in ("destination", "state", "written", "read back", "done", "failed"):
+            assert header in text  # never "verif…"
+        assert "A001R1AB" in text  # the tail of a long destination is kept
+        assert "/mnt/RAID1" in text and "/mnt/RAID2" in text
+        assert "50.0 MB" in text
+        assert "(" not in text.split("read")[0]  # one size format, no nested parentheses
+    assert "current file" in _text(120) and "current file" not in _text(80)
+
+
+def test_live_view_says_cancelling() -> None:
+    assert "CANCELLING" in _text(80, cancelled=True)
+    assert "ETA --:--" in _text(80, cancelled=True)

@@ -1,0 +1,445 @@
+"""What `offload copy` prints and writes is exactly what it proved (re-runs, transfer mode,
+copies already there, reports, cancel, empty cards). Real trees, the real CLI in a
+subprocess where the words on the terminal matter."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.card import OffloadOptions, offload
+from offload.ledger import Ledger
+from offload.options import CopyOptions, VerifyMode
+from offload.report.job_report import write_reports
+from offload.results import CopyAction, DestinationStatus
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def make_card(root: Path, files: int = 3, size: int = 200_000) -> Path:
+    card = root / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for i in range(files):
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(size))
+    return card
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
+
+
+def newest_report(folder: Path) -> dict[str, Any]:
+    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return json.loads(reports[-1].read_text())
+
+
+def corrupt_keeping_size_and_mtime(path: Path) -> None:
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_rerun_reports_verified_earlier_not_verified_now(tmp_path: Path) -> None:
+    """Failed before: the re-run said "N of N files verified (full verification)" and
+    wrote `skipped` with the ledger's digests as if read back."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    first = run("copy", card, dest, "--report-dir", reports)
+    assert first.returncode == 0, first.stderr
+    corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C001.mov")
+
+    again = run("copy", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    assert "verified earlier" in again.stderr
+    assert "not re-read" in again.stderr
+    assert "nothing written" in again.stderr
+    report = newest_report(reports)
+    assert report["exit_code"] == 0
+    for file in report["files"]:
+        (result,) = file["destinations"]
+        assert result["status"] == "verified_earlier"
+        assert result["action"] == "trusted"
+        assert result["verified_mode"] == "full"
+        assert result["verified_at"] and result["verified_at"].endswith("Z")
+        assert result["readback_digests"] == {}  # nothing was read back now
+        assert result["recorded_digests"]["xxh64"]
+    assert report["destinations"][0]["files_verified"] == 0
+    assert report["destinations"][0]["files_verified_earlier"] == 3
+    rows = list(csv.DictReader(io.StringIO((reports / _csv_of(reports)).read_text())))
+    assert {row["status"] for row in rows} == {"verified_earlier"}
+    assert all(row["verified_at"] for row in rows)
+
+    events = run("copy", card, dest, "--json", "--report-dir", reports)
+    names = [json.loads(line)["event"] for line in events.stdout.splitlines()]
+    assert names.count("file_verified_earlier") == 3
+    assert "file_verified" not in names
+
+
+def _csv_of(folder: Path) -> str:
+    return sorted(folder.glob("*.csv"), key=lambda p: p.stat().st_mtime_ns)[-1].name
+
+
+def test_reverify_rereads_trusted_copies_and_recopies_a_bad_one(tmp_path: Path) -> None:
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    bad = dest / "A001" / "CLIPS" / "C001.mov"
+    corrupt_keeping_size_and_mtime(bad)
+    assert run("verify", dest / "A001").returncode == 11  # the reference check sees it
+
+    result = run("copy", "--reverify", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    assert "no longer matches" in result.stderr and str(bad) in result.stderr
+    assert bad.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0] for f in report["files"]}
+    assert states["CLIPS/C001.mov"]["status"] == "verified"
+    assert states["CLIPS/C001.mov"]["action"] == "copied"
+    for name in ("CLIPS/C000.mov", "CLIPS/C002.mov"):
+        assert states[name]["status"] == "verified"
+        assert states[name]["action"] == "rechecked"
+        assert (
+            states[name]["readback_digests"] == states[name]["recorded_digests"]
+            or (states[name]["readback_digests"]["xxh64"])
+        )
+    assert run("verify", dest / "A001").returncode == 0
+
+
+def test_transfer_mode_records_transfer_checked_never_readback(tmp_path: Path) -> None:
+    """Failed before: readback_digests equal to the in-flight digest and a `verified`
+    ledger entry although nothing was read back."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    result = run("copy", "--verify", "transfer", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    assert "TRANSFER-CHECKED ONLY" in result.stderr
+    assert "verified on every destination" not in result.stderr
+    report = newest_report(reports)
+    for file in report["files"]:
+        (dest_result,) = file["destinations"]
+        assert dest_result["status"] == "transfer_checked"
+        assert dest_result["readback_digests"] == {}
+        assert dest_result["cache_bypass"] == "not-read"
+    entries = Ledger(dest / "A001").load()
+    assert {e.state for e in entries.values()} == {"transfer_checked"}
+
+
+def test_stricter_run_upgrades_transfer_checked_copies(tmp_path: Path) -> None:
+    """Failed before: "already exists", exit 2."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    transfer = OffloadOptions(copy=CopyOptions(verify=VerifyMode.TRANSFER))
+    assert offload(card, [dest], options=transfer).exit_code == 0
+    for mode in (VerifyMode.DESTINATION, VerifyMode.FULL):
+        upgraded = offload(card, [dest], options=OffloadOptions(copy=CopyOptions(verify=mode)))
+        assert upgraded.exit_code == 0
+        for file in upgraded.job.files:
+            (result,) = file.destinations
+            assert result.status is DestinationStatus.VERIFIED
+            assert result.action is CopyAction.RECHECKED
+            assert result.verified_mode == mode.value
+            assert result.digests == file.inflight_digests or result.digests
+    # Now trusted at full strength: the next full run re-reads nothing.
+    trusted = offload(card, [dest])
+    assert {r.status for f in trusted.job.files for r in f.destinations} == {
+        DestinationStatus.VERIFIED_EARLIER
+    }
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_identical_files_already_there_are_read_back_and_adopted(
+    tmp_path: Path, resume: bool
+) -> None:
+    """Failed before: a copy made with cp (or an earlier run with --no-resume) was refused
+    as "already exists"."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)  # no -p: other mtimes
+    options = OffloadOptions(incremental=resume)
+    report = offload(card, [dest], options=options)
+    assert report.exit_code == 0
+    for file in report.job.files:
+        (result,) = file.destinations
+        assert result.status is DestinationStatus.VERIFIED
+        assert result.action is CopyAction.ADOPTED
+        assert result.digests["xxh64"] == file.inflight_digests["xxh64"]
+        copy = Path(result.final_path)
+        assert copy.stat().st_mtime_ns == (card / file.relative_path).stat().st_mtime_ns
+    # The adopted copies are now in the ledger: the next run trusts them.
+    again = offload(card, [dest])
+    assert {r.status for f in again.job.files for r in f.destinations} == {
+        DestinationStatus.VERIFIED_EARLIER
+    }
+
+
+def test_a_different_file_of_the_same_size_is_refused_and_kept(tmp_path: Path) -> None:
+    card = make_card(tmp_path, files=1)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    other = os.urandom(200_000)
+    (dest / "A001" / "CLIPS" / "C000.mov").write_bytes(other)
+    report = offload(card, [dest])
+    assert report.exit_code == 2
+    (result,) = report.job.files[0].destinations
+    assert result.status is DestinationStatus.FAILED
+    assert "already exists with other content" in (result.error or "")
+    assert (dest / "A001" / "CLIPS" / "C000.mov").read_bytes() == other
+
+
+def test_reports_never_overwrite_each_other_and_state_the_exit_code(tmp_path: Path) -> None:
+    """Failed before: two reports in the same second left one JSON."""
+    card = make_card(tmp_path, files=1)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    report = offload(card, [dest])
+    first = write_reports(report, tmp_path / "r")
+    second = write_reports(report, tmp_path / "r")  # same card, same second
+    assert first.paths[0] != second.paths[0]
+    assert len(list((tmp_path / "r").glob("*.json"))) == 2
+    assert len(list((dest / "A001" / ".offload" / "reports").glob("*.json"))) == 2
+
+
+def test_report_a_destination_refuses_is_its_problem_and_the_json_says_exit_1(
+    tmp_path: Path,
+) -> None:
+    card = make_card(tmp_path, files=1)
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    (bad / "A001" / ".offload").mkdir(parents=True)
+    (bad / "A001" / ".offload" / "reports").write_text("in the way")
+    reports = tmp_path / "reports"
+    result = run("copy", card, good, bad, "--report-dir", reports)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot write the report into {bad / 'A001' / '.offload' / 'reports'}" in (
+        result.stderr
+    )
+    assert newest_report(reports)["exit_code"] == 1
+    on_good = next((good / "A001" / ".offload" / "reports").glob("*.json"))
+    assert json.loads(on_good.read_text())["exit_code"] == 1
+
+
+def test_local_report_folder_that_cannot_be_written_is_a_warning(tmp_path: Path) -> None:
+    card = make_card(tmp_path, files=1)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = run("copy", card, dest, "--report-dir", blocker / "reports")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: cannot write the local report" in result.stderr
+    on_dest = next((dest / "A001" / ".offload" / "reports").glob("*.json"))
+    assert json.loads(on_dest.read_text())["exit_code"] == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cancel_writes_the_job_report(tmp_path: Path, signum: int) -> None:
+    """Failed before: a cancelled offload wrote no report at all."""
+    card = make_card(tmp_path, files=40, size=4_000_000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [*CLI, "copy", "--json", str(card), str(dest), "--report-dir", str(reports)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "file_verified":
+            break
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    report = newest_report(reports)
+    assert report["cancelled"] is True and report["exit_code"] == 130
+    states = [d["status"] for f in report["files"] for d in f["destinations"]]
+    assert "verified" in states and "cancelled" in states
+    assert set(states) <= {"verified", "cancelled"}
+    last = json.loads(stdout.splitlines()[-1])
+    assert last["event"] == "job_report" and last["exit_code"] == 130
+
+
+def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """Failed before: exit 1 and "cannot set the time of folder ...: No such file"."""
+    card = tmp_path / "EMPTY"
+    (card / "DCIM").mkdir(parents=True)
+    (card / ".DS_Store").write_text("junk")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = run("copy", card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64
+    assert f"source {card} holds no files to offload" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(dest.iterdir()) == []
+    assert not (tmp_path / "r").exists()
+
+
+def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert offload(card, [dest]).exit_code == 0
+    (card / "CLIPS" / "NEW.mov").write_bytes(b"new")
+    (dest / "A001" / "CLIPS" / "NEW.mov").write_bytes(b"other content, other size")
+    (card / "CLIPS" / "NEXT.mov").write_bytes(b"next")
+    before = sorted(str(p) for p in dest.rglob("*"))
+    result = run("copy", "--dry-run", "--json", card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    (destination,) = plan["destinations"]
+    assert destination["copy"] == ["CLIPS/NEXT.mov"]
+    assert sorted(destination["verified_earlier"]) == [f"CLIPS/C00{i}.mov" for i in range(3)]
+    assert [r["path"] for r in destination["refused"]] == ["CLIPS/NEW.mov"]
+    assert destination["free_after_bytes"] == destination["free_bytes"] - 4
+    text = run("copy", "--dry-run", card, dest, "--report-dir", tmp_path / "r")
+    assert "would be REFUSED" in text.stderr and "CLIPS/NEW.mov" in text.stderr
+    assert sorted(str(p) for p in dest.rglob("*")) == before
+    assert not (tmp_path / "r").exists()
+
+
+def test_non_utf8_name_keeps_reports_valid_utf8(tmp_path: Path) -> None:
+    """Failed before: the CSV was not valid UTF-8."""
+    card = make_card(tmp_path, files=1)
+    raw = os.path.join(os.fsencode(card / "CLIPS"), b"bad\xff.mov")
+    with open(raw, "wb") as handle:
+        handle.write(b"x" * 100)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    report = offload(card, [dest])
+    written = write_reports(report, tmp_path / "r")
+    data = Path(written.paths[0]).read_bytes()
+    parsed = json.loads(data.decode("utf-8"))
+    names = [f["path"] for f in parsed["files"]]
+    assert os.fsdecode(b"CLIPS/bad\xff.mov") in names  # \udcff round-trips to the bytes
+    Path(written.paths[0]).with_suffix(".csv").read_bytes().decode("utf-8")
+
+
+def test_summary_readable_at_80_and_120_columns(tmp_path: Path) -> None:
+    card = make_card(tmp_path)
+    dests = [tmp_path / "a-rather-long-destination-name-RAID-1", tmp_path / "SHUTTLE"]
+    for dest in dests:
+        dest.mkdir()
+    for columns in (80, 120):
+        result = run(
+            "copy",
+            card,
+            *dests,
+            "--report-dir",
+            tmp_path / f"r{columns}",
+            env={"COLUMNS": str(columns)},
+        )
+        assert result.returncode == 0
+        lines = result.stderr.splitlines()
+        title = next(i for i, line in enumerate(lines) if line.startswith(f"{card}:"))
+        end = next(i for i in range(title + 3, len(lines)) if not lines[i].strip())
+        table = lines[title:end]
+        assert all(len(line) <= columns for line in table), "\n".join(table)
+        assert "…" not in "\n".join(table)
+        rule = next(i for i, line in enumerate(table) if "────" in line)
+        header = "\n".join(table[:rule])
+        for word in ("destination", "verified", "now", "failed", "written", "result"):
+            assert word in header
+        rows = "".join(line.strip().split(" ")[0] for line in table[rule + 1 :])
+        for dest in dests:  # names fold, never cut
+            assert str(dest) in rows
+        shutil_remove(dests)
+
+
+def shutil_remove(dests: list[Path]) -> None:
+    import shutil
+
+    for dest in dests:
+        shutil.rmtree(dest / "A001")
+
+
+def test_rerun_summary_shows_no_bogus_speed(tmp_path: Path) -> None:
+    """Failed before: a re-run that copied nothing showed thousands of MB/s."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", tmp_path / "r").returncode == 0
+    started = time.monotonic()
+    again = run("copy", card, dest, "--report-dir", tmp_path / "r")
+    assert time.monotonic() - started < 60
+    assert "MB/s" not in again.stderr
+    assert " kB (" not in again.stderr.splitlines()[0]  # one readable size, not two
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["DCIM/100MEDIA/CLIP.MP4", "PRIVATE/M4ROOT/CLIP/C0001.MP4", "ascmhl/0001.mhl"],
+)
+def test_a_second_card_given_as_destination_is_refused(tmp_path: Path, layout: str) -> None:
+    """Failed before: `offload copy A001 A002 RAID` wrote into the second card silently."""
+    card = make_card(tmp_path, files=1)
+    other_card = tmp_path / "A002"
+    (other_card / layout).parent.mkdir(parents=True)
+    (other_card / layout).write_bytes(b"clip")
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    before = sorted(str(p) for p in other_card.rglob("*"))
+    result = run("copy", card, other_card, raid, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64
+    assert f"destination {other_card} looks like a camera card" in result.stderr
+    assert "--allow-card-destination" in result.stderr
+    assert sorted(str(p) for p in other_card.rglob("*")) == before
+    assert list(raid.iterdir()) == []
+    allowed = run(
+        "copy", "--allow-card-destination", card, other_card, raid, "--report-dir", tmp_path / "r"
+    )
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_our_own_copy_root_is_not_taken_for_a_card(tmp_path: Path) -> None:
+    card = make_card(tmp_path, files=1)
+    into = tmp_path / "RAID" / "A001"
+    into.mkdir(parents=True)
+    assert run("copy", "--into", card, into, "--report-dir", tmp_path / "r").returncode == 0
+    assert (into / "ascmhl").is_dir()
+    again = run("copy", "--into", card, into, "--report-dir", tmp_path / "r")
+    assert again.returncode == 0, again.stderr
+
+
+def test_ledger_verify_checks_transfer_checked_copies(tmp_path: Path) -> None:
+    """Ledger entries of transfer-checked copies are references for `offload verify` too
+    (they were left out once the ledger named their state honestly)."""
+    card = make_card(tmp_path, files=2)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    copied = run(
+        "copy", "--verify", "transfer", "--mhl", "none", card, dest, "--report-dir", tmp_path
+    )
+    assert copied.returncode == 0, copied.stderr
+    checked = run("verify", "--json", dest / "A001", "--report-dir", tmp_path / "v")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["reference"] == "ledger"
+    corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C000.mov")
+    assert run("verify", dest / "A001", "--report-dir", tmp_path / "v").returncode == 11

@@ -1,0 +1,499 @@
+"""Issue 9 "Every word true", the manifest and verify part: what the histories say about
+symlinks and odd names, judged by the reference tool (ascmhl 1.2), and ``offload verify``
+agreeing with it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from offload.card import plan_offload
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.manifest import hash_file_plain, read_history, verify_tree
+from support.ascmhl_judge import AscmhlJudge
+from support.faultyfs import FaultyFS
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Local reports of every run here (subprocesses inherit it) go below tmp_path."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "r"))
+    return tmp_path / "r"
+
+
+def offload_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+def small_card(root: Path, name: str = "A001") -> Path:
+    card = root / name
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001C001.mov").write_bytes(os.urandom(300_000))
+    (card / "CLIPS" / "A001C002.mov").write_bytes(b"second clip")
+    (card / "META").mkdir()
+    (card / "META" / "sidecar.xml").write_bytes(b"<xml/>")
+    return card
+
+
+def copy(tmp_path: Path, card: Path, *dests: Path, extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    for dest in dests:
+        dest.mkdir(exist_ok=True)
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "reports"), *extra, str(card), *map(str, dests)
+    )
+    return code, err
+
+
+def recorded_paths(root: Path) -> set[str]:
+    return read_history(root).recorded_file_paths()
+
+
+def test_file_symlink_is_recorded_as_its_targets_content(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = small_card(tmp_path / "cards")
+    os.symlink("A001C002.mov", card / "CLIPS" / "latest.mov")  # a link to a file on the card
+    dests = [tmp_path / "RAID0", tmp_path / "RAID1"]
+    code, err = copy(tmp_path, card, *dests)
+    assert code == 0, err
+    for dest in dests:
+        root = dest / card.name
+        assert os.readlink(root / "CLIPS" / "latest.mov") == "A001C002.mov"  # still a link
+        assert "CLIPS/latest.mov" in recorded_paths(root)
+        for result in (
+            judge.diff(root),
+            judge.verify(root),
+            judge.verify(root, directory_hashes=True),
+        ):
+            assert result.clean, result.describe()
+        code, out, _ = offload_cli("verify", "--json", str(root))
+        result = json.loads(out)
+        assert code == 0, out
+        assert "CLIPS/latest.mov" in result["verified"]
+        assert result["extra"] == []
+    # The manifest says what ascmhl itself says about the same tree.
+    os.rename(dests[1] / card.name / "ascmhl", tmp_path / "ours")
+    created = judge.run("ascmhl", "create", "-h", "xxh64", "-i", ".offload", dests[1] / card.name)
+    assert created.clean, created.describe()
+    theirs = read_history(dests[1] / card.name)
+    ours = read_history(dests[0] / card.name)
+    assert theirs.reference_hashes() == ours.reference_hashes()
+    assert theirs.generations[0].root_hash == ours.generations[0].root_hash
+
+
+def test_folder_and_dangling_symlinks_are_left_out_and_verify_agrees(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = small_card(tmp_path / "cards")
+    os.symlink("META", card / "META_LINK")  # a link to a folder: ascmhl skips it
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest)
+    assert code == 0, err
+    root = dest / card.name
+    assert not any("META_LINK" in p for p in recorded_paths(root))
+    for result in (judge.diff(root), judge.verify(root)):
+        assert result.clean, result.describe()
+    code, out, _ = offload_cli("verify", "--json", str(root))
+    assert code == 0, out
+
+    # A dangling link: nothing to hash; named in a warning, left out, the rest recorded.
+    card2 = small_card(tmp_path / "cards2", "A002")
+    os.symlink("GONE.mov", card2 / "CLIPS" / "dangling.mov")
+    code, err = copy(tmp_path, card2, dest)
+    assert code == 0, err
+    assert "CLIPS/dangling.mov" in err and "leads nowhere" in err
+    root2 = dest / card2.name
+    assert recorded_paths(root2) == {
+        "CLIPS/A001C001.mov",
+        "CLIPS/A001C002.mov",
+        "META/sidecar.xml",
+    }
+    code, out, err = offload_cli("verify", str(root2))
+    assert code == 0, out + err
+    assert "dangling.mov" in err
+
+
+def test_a_name_that_is_not_utf8_leaves_only_that_file_out(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = small_card(tmp_path / "cards")
+    bad = os.fsencode(card / "CLIPS") + b"/caf\xe9.mov"
+    with open(bad, "wb") as handle:
+        handle.write(b"latin-1 name")
+    dests = [tmp_path / "RAID0", tmp_path / "RAID1"]
+    code, err = copy(tmp_path, card, *dests, extra=("--mhl", "both"))
+    assert code == 0, err
+    assert "caf" in err and "not in the ASC MHL manifest" in err
+    for dest in dests:
+        root = dest / card.name
+        assert os.path.exists(os.fsencode(root / "CLIPS") + b"/caf\xe9.mov")
+        assert recorded_paths(root) == {
+            "CLIPS/A001C001.mov",
+            "CLIPS/A001C002.mov",
+            "META/sidecar.xml",
+        }
+        schema = judge.check_manifest_schema(next((root / "ascmhl").glob("*.mhl")))
+        assert schema.clean, schema.describe()
+        # the reference tool sees the file it cannot name as new (exit 21), nothing else
+        diff = judge.diff(root)
+        assert diff.returncode == 21 and "caf" in diff.stderr, diff.describe()
+        code, out, _ = offload_cli("verify", "--json", str(root))
+        assert code == 21, out
+        result = json.loads(out)
+        assert len(result["extra"]) == 1 and result["missing"] == []
+        assert len(result["verified"]) == 3
+
+
+# -- offload verify: every end has a documented exit code, never a traceback -----------------
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+def run_offload(
+    *argv: str | Path, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [OFFLOAD, *map(str, argv)], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def offloaded(tmp_path: Path, name: str = "A001") -> Path:
+    card = small_card(tmp_path / "cards", name)
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest)
+    assert code == 0, err
+    return dest / card.name
+
+
+def test_verify_a_symlink_loop_and_a_dangling_link_subprocess(tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    os.symlink("loop", root / "CLIPS" / "loop")
+    os.symlink("../nowhere/at/all", root / "META" / "gone.xml")
+    result = run_offload("verify", root)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "CLIPS/loop" in result.stderr and "META/gone.xml" in result.stderr
+    result = run_offload("verify", "--json", root)
+    data = json.loads(result.stdout)
+    assert data["dangling"] == ["CLIPS/loop", "META/gone.xml"] and data["exit_code"] == 0
+
+
+def test_a_file_that_vanishes_while_checked_is_missing(tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    victim = root / "META" / "sidecar.xml"
+
+    def hash_then_lose_the_sidecar(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        victim.unlink(missing_ok=True)  # the drive drops the file while the check runs
+        return hash_file_plain(path, formats)
+
+    report = verify_tree(root, hash_file=hash_then_lose_the_sidecar, ignore_patterns=[".offload"])
+    assert report.missing == ("META/sidecar.xml",)
+    assert report.unreadable == () and report.extra == ()
+
+
+def test_verify_nested_histories_subprocess(tmp_path: Path) -> None:
+    dest = tmp_path / "DEST"
+    dest.mkdir()
+    single = tmp_path / "file.mov"
+    single.write_bytes(b"one file")
+    card = small_card(tmp_path / "cards")
+    for source in (single, card):
+        code, _, err = offload_cli(
+            "copy", "-q", "--report-dir", str(tmp_path / "r"), str(source), str(dest)
+        )
+        assert code == 0, err
+    assert (dest / "ascmhl").is_dir() and (dest / card.name / "ascmhl").is_dir()
+    result = run_offload("verify", "--json", dest)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["nested"] == [card.name]
+    assert sorted(data["verified"]) == sorted(
+        [
+            "file.mov",
+            *(
+                f"{card.name}/{p}"
+                for p in ("CLIPS/A001C001.mov", "CLIPS/A001C002.mov", "META/sidecar.xml")
+            ),
+        ]
+    )
+    # damage inside the nested history is found and named with its full path
+    (dest / card.name / "META" / "sidecar.xml").write_bytes(b"<XML/>")
+    result = run_offload("verify", dest)
+    assert result.returncode == 11 and f"{card.name}/META/sidecar.xml" in result.stderr
+    result = run_offload("verify", "--append", dest)
+    assert (
+        result.returncode == 64 and "nested" in result.stderr and "Traceback" not in result.stderr
+    )
+
+
+def test_verify_json_into_a_closed_pipe(tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    # `offload verify --json ROOT | head -0`: the reader is gone before the first byte
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    reports = list((tmp_path / "r").glob("verify_*.json"))
+    assert len(reports) == 1 and json.loads(reports[0].read_text())["exit_code"] == 0
+
+
+# -- the card's own history: files it lists that the card lost, forged histories -------------
+
+
+def test_files_the_card_history_lists_but_the_card_lost_are_named(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = small_card(tmp_path / "cards")
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    (card / "CLIPS" / "A001C002.mov").unlink()  # deleted in camera after the history
+    (card / "META" / "sidecar.xml").unlink()
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    plan = plan_offload(card, [dest])
+    assert plan.card_history is not None
+    assert plan.card_history.missing_from_card == ("CLIPS/A001C002.mov", "META/sidecar.xml")
+    code, out, _ = offload_cli(
+        "copy", "--json", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    events = [json.loads(line) for line in out.splitlines()]
+    named = [
+        e["path"] for e in events if e["event"] == "warning_issued" and "card's own" in e["message"]
+    ]
+    assert named == [str(card / "CLIPS" / "A001C002.mov"), str(card / "META" / "sidecar.xml")]
+    code, err = copy(tmp_path, card, tmp_path / "RAID1")
+    assert code == 1, err  # completed, but files are missing: never a silent exit 0
+    for path in ("CLIPS/A001C002.mov", "META/sidecar.xml"):
+        assert f"'{path}' is in the card's own ASC MHL history but not on the card" in err, err
+    # ...and again in the summary and the report, after the table.
+    assert "MISSING FROM THE CARD" in err and "CLIPS/A001C002.mov, META/sidecar.xml" in err
+    report = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert report["missing_from_card"] == ["CLIPS/A001C002.mov", "META/sidecar.xml"]
+
+
+def forge(card: Path, judge: AscmhlJudge) -> None:
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    manifest = next((card / "ascmhl").glob("*.mhl"))
+    text = manifest.read_text().replace(">CLIPS/A001C002.mov<", ">../../etc/A001C002.mov<")
+    manifest.write_text(text)
+    # a forger also rewrites the chain's C4 of the manifest
+    from offload.manifest.history import c4_of_file
+
+    chain = card / "ascmhl" / "ascmhl_chain.xml"
+    chain_text = chain.read_text()
+    old = chain_text.split("<c4>")[1].split("</c4>")[0]
+    chain.write_text(chain_text.replace(old, c4_of_file(manifest)))
+
+
+def test_a_forged_card_history_is_not_trusted(judge: AscmhlJudge, tmp_path: Path) -> None:
+    card = small_card(tmp_path / "cards")
+    forge(card, judge)
+    # verify: a distinct exit code and a clear message, no MISSING line for the forged path
+    result = run_offload("verify", card)
+    assert result.returncode == 31, result.stdout + result.stderr
+    assert "broken or forged" in result.stderr and "../../etc/A001C002.mov" in result.stderr
+    assert "MISSING" not in result.stderr and "Traceback" not in result.stderr
+    # copy: a loud warning, the offload goes on with a fresh history of its own
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest)
+    assert code == 0, err
+    assert "broken or forged" in err and "not trusted" in err
+    root = dest / card.name
+    manifests = sorted((root / "ascmhl").glob("*.mhl"))
+    assert len(manifests) == 1 and "offload-ai" in manifests[0].read_text()
+    assert "../" not in manifests[0].read_text()
+    for result2 in (judge.diff(root), judge.verify(root)):
+        assert result2.clean, result2.describe()
+
+
+# -- offload verify: reports and progress ------------------------------------------------------
+
+
+def test_verify_writes_a_report_per_run_with_its_exit_code(tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    reports = tmp_path / "reports-verify"
+    first = run_offload("verify", "--report-dir", reports, root)
+    (root / "META" / "sidecar.xml").unlink()
+    second = run_offload("verify", "--report-dir", reports, root)
+    third = run_offload("verify", "--report-dir", reports, tmp_path / "no-history-here")
+    (tmp_path / "empty").mkdir()
+    fourth = run_offload(
+        "verify", tmp_path / "empty", env_extra={"OFFLOAD_REPORT_DIR": str(reports)}
+    )
+    codes = [r.returncode for r in (first, second, third, fourth)]
+    assert codes == [0, 10, 64, 30]
+    found = sorted(reports.glob("verify_*.json"), key=lambda p: p.stat().st_mtime_ns)
+    assert len(found) == 3  # no report for a PATH that is not a folder
+    codes = [json.loads(p.read_text())["exit_code"] for p in found]
+    assert codes == [0, 10, 30]
+    data = json.loads(found[1].read_text())
+    assert data["schema"] == "offload-ai/verify-report/1" and data["missing"] == [
+        "META/sidecar.xml"
+    ]
+    assert data["report"] == str(found[1])
+    table = found[1].with_suffix(".csv").read_text().splitlines()
+    assert table[0] == "path,status,detail" and "META/sidecar.xml,missing," in table
+    assert f"Report: {found[1]}" in second.stderr
+
+
+def test_verify_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    for argv, wanted in ((["verify"], True), (["verify", "--json"], False)):
+        primary, secondary = pty.openpty()
+        process = subprocess.Popen(
+            [OFFLOAD, *argv, str(root)],
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        )
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.stdout is not None
+        out = process.stdout.read()
+        process.stdout.close()
+        assert process.wait(timeout=120) == 0
+        os.close(primary)
+        seen = b"".join(chunks).decode("utf-8", "replace")
+        assert ("verify" in seen and "files" in seen) is wanted, seen
+        if not wanted:
+            json.loads(out)
+
+
+def test_a_card_whose_own_name_is_not_utf8_keeps_its_history(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    card_bytes = os.fsencode(cards) + b"/A00\xe9"
+    os.makedirs(card_bytes + b"/CLIPS")
+    with open(card_bytes + b"/CLIPS/C001.mov", "wb") as handle:
+        handle.write(os.urandom(10_000))
+    card = Path(os.fsdecode(card_bytes))
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", "both"))
+    assert code == 0, err
+    root = dest / card.name
+    manifests = list((root / "ascmhl").glob("*.mhl"))
+    assert [m.name.startswith("0001_A00_") for m in manifests] == [True]
+    assert recorded_paths(root) == {"CLIPS/C001.mov"}
+    result = run_offload("verify", root)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.fault
+def test_verify_interrupted_exits_130_with_a_report(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = small_card(tmp_path / "cards")
+    backing = tmp_path / "disk"
+    code, err = copy(tmp_path, card, backing)
+    assert code == 0, err
+    fs = faulty_fs(backing=backing)
+    rule = fs.stall("read", path="A001/CLIPS/A001C001.mov")
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", str(fs.mountpoint / card.name)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled(rule)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release(rule)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    reports = list((tmp_path / "r").glob("verify_*.json"))
+    assert [json.loads(p.read_text())["exit_code"] for p in reports] == [130]
+
+
+def test_a_card_history_with_a_file_symlink_is_carried_and_continued(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = small_card(tmp_path / "cards")
+    os.symlink("../META/sidecar.xml", card / "CLIPS" / "sidecar-link.xml")
+    created = judge.create(card, "xxh64")
+    assert created.clean, created.describe()
+    assert "CLIPS/sidecar-link.xml" in recorded_paths(card)  # ascmhl lists it as a file
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest)
+    assert code == 0, err
+    assert "does not match" not in err
+    root = dest / card.name
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    newest = sorted((root / "ascmhl").glob("*.mhl"))[-1].read_text()
+    assert 'action="failed"' not in newest and "sidecar-link.xml" in newest
+    for result in (judge.diff(root), judge.verify(root), judge.verify(root, directory_hashes=True)):
+        assert result.clean, result.describe()
+    assert run_offload("verify", root).returncode == 0
+
+
+def test_ledger_verify_of_a_copy_with_a_file_symlink(tmp_path: Path) -> None:
+    card = small_card(tmp_path / "cards")
+    os.symlink("A001C002.mov", card / "CLIPS" / "latest.mov")
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", "none"))
+    assert code == 0, err
+    result = run_offload("verify", "--json", dest / card.name)
+    data = json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data["reference"] == "ledger" and data["extra"] == []
+
+
+def test_verify_append_with_a_name_that_is_not_utf8(judge: AscmhlJudge, tmp_path: Path) -> None:
+    root = offloaded(tmp_path)
+    with open(os.fsencode(root / "META") + b"/new\xff.xml", "wb") as handle:
+        handle.write(b"added later")
+    result = run_offload("verify", "--append", root)
+    assert result.returncode == 21, result.stderr  # new, and said so; the check is recorded
+    assert "Traceback" not in result.stderr and "new\\xff.xml" in result.stderr
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    info = judge.info(root)
+    assert info.returncode == 0, info.describe()
+
+
+def test_a_forged_legacy_mhl_is_not_trusted(tmp_path: Path) -> None:
+    card = small_card(tmp_path / "cards")
+    dest = tmp_path / "RAID0"
+    code, err = copy(tmp_path, card, dest, extra=("--mhl", "legacy"))
+    assert code == 0, err
+    root = dest / card.name
+    legacy = next(root.glob("*.mhl"))
+    legacy.write_text(legacy.read_text().replace(">META/sidecar.xml<", ">../../sidecar.xml<"))
+    result = run_offload("verify", "--mhl-file", legacy, root)
+    assert result.returncode == 31, result.stdout + result.stderr
+    assert "broken or forged" in result.stderr and "MISSING" not in result.stderr

@@ -1,0 +1,42 @@
+"""Fixtures of the report tests: the real tools (headless Chromium, poppler, PyAV). Each skips
+with the reason when its tool is missing (``make test`` installs them)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report.helpers import Browser, chromium_path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): HTML not rendered")
+    pytest.importorskip("websocket", reason="websocket-client (dev extra) is not installed")
+    with tempfile.TemporaryDirectory(prefix="offload-chromium-") as profile:
+        instance = Browser(executable, Path(profile))
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="session")
+def poppler() -> dict[str, str]:
+    tools = {name: shutil.which(name) for name in ("pdftotext", "pdftoppm", "pdfinfo")}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        pytest.skip(f"poppler-utils is not installed ({', '.join(missing)} missing): PDF not read")
+    return {name: str(path) for name, path in tools.items()}
+
+
+@pytest.fixture(scope="session")
+def media() -> Any:
+    return pytest.importorskip("av", reason="PyAV (the media extra) is not installed")

@@ -1,0 +1,220 @@
+"""Helpers of the report tests: headless Chromium over the DevTools protocol, poppler's
+pdftotext/pdfinfo/pdftoppm, pixel checks with Pillow, the offload CLI in-process."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offload.cli import offload as offload_main
+from offload.cli.common import Environment
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+
+
+def chromium_path() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+@dataclass
+class PageResult:
+    """What a person would see: console errors, the rendered text, a screenshot (PNG)."""
+
+    errors: list[str] = field(default_factory=list)
+    text: str = ""
+    screenshot: bytes = b""
+    images: int = 0  # <img> elements that decoded (naturalWidth > 0)
+    broken_images: int = 0
+
+
+class Browser:
+    """One headless Chromium; ``open(path)`` loads a file in a fresh tab."""
+
+    def __init__(self, executable: str, profile: Path) -> None:
+        import websocket  # websocket-client (dev extra)
+
+        self._websocket = websocket
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+                "--remote-allow-origins=*",
+                f"--user-data-dir={profile}",
+                "--window-size=1280,1600",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text().strip():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                raise RuntimeError("chromium did not start its DevTools endpoint")
+            time.sleep(0.05)
+        self.port = int(port_file.read_text().split()[0])
+
+    def _new_tab(self) -> tuple[str, str]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            target = json.load(response)
+        return target["id"], target["webSocketDebuggerUrl"]
+
+    def open(self, path: Path, *, timeout: float = 30.0) -> PageResult:
+        target_id, url = self._new_tab()
+        ws = self._websocket.create_connection(url, timeout=timeout, suppress_origin=True)
+        result = PageResult()
+        counter = iter(range(1, 1_000_000))
+        deadline = time.monotonic() + timeout
+
+        def send(method: str, **params: Any) -> dict[str, Any]:
+            number = next(counter)
+            ws.send(json.dumps({"id": number, "method": method, "params": params}))
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no answer to {method}")
+                message = json.loads(ws.recv())
+                note(message)
+                if message.get("id") == number:
+                    if "error" in message:
+                        raise RuntimeError(f"{method}: {message['error']}")
+                    return dict(message.get("result", {}))
+
+        loaded = [False]
+
+        def note(message: dict[str, Any]) -> None:
+            method = message.get("method")
+            params = message.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params.get("exceptionDetails", {})
+                description = details.get("exception", {}).get("description")
+                result.errors.append(str(description or details.get("text"))[:500])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in (
+                "error",
+                "assert",
+            ):
+                result.errors.append(json.dumps(params.get("args", []))[:500])
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+                result.errors.append(str(params["entry"].get("text"))[:500])
+            elif method == "Page.loadEventFired":
+                loaded[0] = True
+
+        try:
+            send("Page.enable")
+            send("Runtime.enable")
+            send("Log.enable")
+            send("Page.navigate", url=path.resolve().as_uri())
+            while not loaded[0]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} did not finish loading")
+                note(json.loads(ws.recv()))
+            # Let late console messages arrive.
+            send("Runtime.evaluate", expression="new Promise(r => setTimeout(r, 200))",
+                 awaitPromise=True)  # fmt: skip
+            text = send("Runtime.evaluate", expression="document.body.innerText")
+            result.text = str(text["result"].get("value", ""))
+            counts = send(
+                "Runtime.evaluate",
+                expression="JSON.stringify([...document.images].map(i => i.naturalWidth))",
+            )
+            widths = json.loads(counts["result"]["value"])
+            result.images = sum(1 for w in widths if w > 0)
+            result.broken_images = sum(1 for w in widths if w == 0)
+            shot = send("Page.captureScreenshot", format="png")
+            result.screenshot = base64.b64decode(shot["data"])
+        finally:
+            ws.close()
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/json/close/{target_id}", timeout=10
+            ).close()
+        return result
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def pdf_text(poppler: dict[str, str], pdf: Path) -> str:
+    return subprocess.run(
+        [poppler["pdftotext"], str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def pdf_info(poppler: dict[str, str], pdf: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [poppler["pdfinfo"], str(pdf)], check=True, capture_output=True, text=True
+    ).stdout
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+
+
+def pdf_page_png(poppler: dict[str, str], pdf: Path, page: int, out: Path, dpi: int = 50) -> Path:
+    prefix = out / f"page{page}"
+    subprocess.run(
+        [poppler["pdftoppm"], "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
+         "-singlefile", str(pdf), str(prefix)],
+        check=True,
+    )  # fmt: skip
+    return prefix.with_suffix(".png")
+
+
+def not_blank(png: bytes) -> float:
+    """How much of the picture is not the background colour (0..1)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = image.convert("RGB").resize((200, 200))
+        raw = rgb.tobytes()
+        pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
+        background = pixels[0]
+    return sum(1 for p in pixels if p != background) / len(pixels)
+
+
+def colourful(png: bytes) -> float:
+    """Share of saturated pixels (thumbnails of colour bars), 0..1."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = image.convert("RGB").resize((300, 300))
+        raw = rgb.tobytes()
+        pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
+    return sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 80) / len(pixels)
+
+
+def offload_cli(argv: list[str]) -> tuple[int, str, str]:
+    """Run ``offload ARGV`` in-process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = offload_main.main(
+        argv, Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()

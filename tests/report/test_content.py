@@ -1,0 +1,229 @@
+"""The words of the reports: exactly what the JSON's states prove, failures first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from offload.report.clips import group_clips
+from offload.report.content import build_view, describe
+from offload.report.documents import build_documents, default_paper
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ({"status": "verified"}, "Verified now"),
+        (
+            {"status": "verified_earlier", "verified_at": "2026-11-27T14:02:33Z"},
+            "Verified earlier (2026-11-27 14:02 UTC, not re-read)",
+        ),
+        (
+            {
+                "status": "verified_earlier",
+                "verified_at": "2026-11-27T14:02:33Z",
+                "verified_mode": "full",
+            },
+            "Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read)",
+        ),
+        (
+            {
+                "status": "verified_earlier",
+                "verified_at": "2026-11-27T14:02:33Z",
+                "verified_mode": "transfer",
+            },
+            "Transfer-checked earlier (2026-11-27 14:02 UTC, never read back)",
+        ),
+        ({"status": "verified_earlier"}, "Verified earlier (not re-read)"),
+        ({"status": "transfer_checked"}, "Transfer-checked only (not read back)"),
+        ({"status": "failed", "error": "read-back mismatch"}, "FAILED: read-back mismatch"),
+        ({"status": "cancelled"}, "Cancelled"),
+    ],
+)
+def test_state_words(entry: dict[str, Any], words: str) -> None:
+    assert describe(entry).text == words
+
+
+def job(**overrides: Any) -> dict[str, Any]:
+    def dest_entries(*statuses: str) -> list[dict[str, Any]]:
+        return [
+            {"index": i, "status": s, "error": "disk full" if s == "failed" else None}
+            for i, s in enumerate(statuses)
+        ]
+
+    data: dict[str, Any] = {
+        "schema": "offload-ai/job-report/1",
+        "tool": {"name": "offload-ai", "version": "0.1.0"},
+        "hostname": "cart",
+        "source": "/nonexistent/A001R1AB",
+        "started": "2026-11-30T10:00:00Z",
+        "finished": "2026-11-30T10:05:00Z",
+        "elapsed_s": 300.0,
+        "verify": "full",
+        "algorithms": ["xxh64"],
+        "cancelled": False,
+        "exit_code": 0,
+        "totals": {"files": 3, "bytes": 300, "folders": 1, "symlinks": 0},
+        "destinations": [
+            {"index": 0, "path": "/mnt/RAID1", "copy_root": "/mnt/RAID1/A001R1AB"},
+            {"index": 1, "path": "/mnt/SHUTTLE", "copy_root": "/mnt/SHUTTLE/A001R1AB"},
+        ],
+        "files": [
+            {
+                "path": "CLIPS/A001C001.mov",
+                "size_bytes": 100,
+                "digests": {"xxh64": "0123456789abcdef"},
+                "destinations": dest_entries("verified", "verified"),
+            },
+            {
+                "path": "CLIPS/A001C002.mov",
+                "size_bytes": 100,
+                "digests": {"xxh64": "fedcba9876543210"},
+                "destinations": dest_entries("verified", "failed"),
+            },
+            {
+                "path": "CLIPS/A001C002.xml",
+                "size_bytes": 100,
+                "digests": {"xxh64": "00000000000000ff"},
+                "destinations": dest_entries("verified", "verified"),
+            },
+        ],
+        "warnings": [],
+        "folder_errors": [],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_failures_first_and_clip_state_is_its_worst_file() -> None:
+    data = job(exit_code=1)
+    clips = group_clips(data["files"])
+    view = build_view(data, clips, {}, [])
+    assert view.verdict.startswith("✖ FAILED") and not view.verdict_ok
+    assert view.problems == ["CLIPS/A001C002.mov on destination 2: SHUTTLE: FAILED: disk full"]
+    assert [r.name for r in view.clips] == ["A001C002.mov", "A001C001.mov"]
+    failed = view.clips[0]
+    assert failed.sidecars == ["A001C002.xml (100 B)"]
+    (label1, on_raid), (label2, on_shuttle) = failed.states
+    assert (label1, on_raid.text) == ("1: RAID1", "Verified now")
+    assert label2 == "2: SHUTTLE"
+    assert on_shuttle.level == "failed"
+    assert on_shuttle.text == (
+        "FAILED: 1 of 2 files (A001C002.mov): disk full; Verified now: 1 of 2 files"
+    )
+
+
+def test_production_fields_blank_when_missing_and_reel_from_card() -> None:
+    view = build_view(job(), group_clips(job()["files"]), {}, [])
+    assert dict(view.production) == {
+        "Production": "",
+        "Shoot day": "",
+        "Camera": "",
+        "Reel": "A001R1AB",
+        "Offloaded by": "",
+        "Location": "",
+        "Comment": "",
+    }
+    data = job(
+        production={
+            "production": "The Long Take",
+            "shoot_day": "Day 12",
+            "camera": "A",
+            "reel": "A001",
+            "author_name": "Dana DIT",
+            "author_email": "dana@example.com",
+            "author_role": "DIT",
+        }
+    )
+    fields = dict(build_view(data, group_clips(data["files"]), {}, []).production)
+    assert fields["Production"] == "The Long Take" and fields["Reel"] == "A001"
+    assert fields["Offloaded by"] == "Dana DIT <dana@example.com> (DIT)"
+
+
+def test_verdicts_never_claim_more_than_the_states() -> None:
+    def verdict(*statuses: str, mode: str | None = None) -> str:
+        files = [
+            {
+                "path": f"f{i}.mov",
+                "size_bytes": 1,
+                "destinations": [{"index": 0, "status": s, "verified_mode": mode}],
+            }
+            for i, s in enumerate(statuses)
+        ]
+        data = job(files=files, destinations=job()["destinations"][:1])
+        return build_view(data, group_clips(files), {}, []).verdict
+
+    assert verdict("verified", "verified").startswith("✔ ALL COPIES VERIFIED: every copy read")
+    assert "1 of 2 verified earlier, not re-read" in verdict("verified", "verified_earlier")
+    assert "TRANSFER-CHECKED ONLY" in verdict("verified", "transfer_checked")
+    assert "TRANSFER-CHECKED ONLY" in verdict("verified_earlier", mode="transfer")
+    assert verdict("verified", "cancelled").startswith("✖")
+    cancelled = job(cancelled=True)
+    assert build_view(cancelled, [], {}, []).verdict.startswith("✖ CANCELLED")
+
+
+def test_documents_without_media_and_with_odd_names() -> None:
+    data = job()
+    data["files"][0]["path"] = "CLIPS/Ünïcødé 日本 clip.mov"
+    data["files"][1]["path"] = "CLIPS/latin1-\udce9t\udce9.mov"  # not UTF-8 on the card
+    data["destinations"][0].update(lost=True, lost_reason="device unplugged (ENODEV)")
+    documents = build_documents(data)  # the card path does not exist: nothing to probe
+    html = documents[".html"].decode()
+    assert "Ünïcødé 日本 clip.mov" in html and "LOST: device unplugged (ENODEV)" in html
+    assert "latin1-\\xe9t\\xe9.mov" in html
+    assert "neither the card nor a verified copy" in html
+    assert documents[".pdf"].startswith(b"%PDF-")
+
+
+def test_default_paper_by_locale() -> None:
+    assert default_paper({"LANG": "en_US.UTF-8"}) == "letter"
+    assert default_paper({"LANG": "de_DE.UTF-8"}) == "a4"
+    assert default_paper({"LC_PAPER": "en_CA.UTF-8", "LANG": "fr_FR.UTF-8"}) == "letter"
+    assert default_paper({"LANG": "C.UTF-8"}) == "a4"
+    assert default_paper({}) == "a4"
+    assert default_paper({"OFFLOAD_PAPER": "Letter", "LANG": "de_DE"}) == "letter"
+
+
+def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
+    files = [
+        {
+            "path": f"DATA/{folder}/f{n:04d}.bin",
+            "size_bytes": 1,
+            "destinations": [
+                {
+                    "index": 0,
+                    "status": "failed" if (folder, n) == ("b", 7) else "verified",
+                    "error": "disk full",
+                },
+                {"index": 1, "status": "verified_earlier", "verified_at": 1764000000.0},
+            ],
+        }
+        for folder in ("a", "b")
+        for n in range(400)
+    ]
+    data = job(files=files)
+    view = build_view(data, group_clips(files), {}, [])
+    assert [r.name for r in view.clips] == [
+        "f0007.bin",
+        "DATA/a/ (400 files)",
+        "DATA/b/ (399 files)",
+    ]
+    assert view.clips[0].states[0][1].text == "FAILED: disk full"
+    assert view.clips[1].states[0][1].text == "Verified now"
+    assert view.clips[1].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
+    html = build_documents(data)[".html"].decode()
+    assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows
+
+
+def test_files_missing_from_the_card_and_notes_are_shown() -> None:
+    data = job(
+        exit_code=1,
+        missing_from_card=["CLIPS/A001C009.mov"],
+        card_history_untrusted=None,
+        notes=["cannot write the local report into /ro: read-only file system"],
+    )
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert not view.verdict_ok
+    assert any("A001C009.mov: MISSING FROM THE CARD" in p for p in view.problems)
+    assert "cannot write the local report into /ro: read-only file system" in view.warnings

@@ -1,0 +1,103 @@
+"""Probing real clips with PyAV: metadata, a middle frame, budgets, undecodable files."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from offload.demo import ClipSpec, encode_clip, write_sequence
+from offload.report.clips import group_clips
+from offload.report.media import MediaInfo, ProbeBudget, probe_clips, probe_file
+
+
+def test_h264_mov_metadata_timecode_and_middle_frame(tmp_path: Path, media: Any) -> None:
+    from PIL import Image
+
+    clip = encode_clip(
+        tmp_path, ClipSpec("A001C001.mov", seconds=2.0, rate=25, timecode="10:11:12:13")
+    )
+    info = probe_file(clip)
+    assert info.error is None
+    assert info.codec is not None and info.codec.startswith("H.264")
+    assert (info.width, info.height, info.frame_rate) == (640, 360, "25")
+    assert info.timecode == "10:11:12:13"
+    assert info.duration_s is not None and abs(info.duration_s - 2.0) < 0.1
+    assert info.frames == 50
+    assert info.thumbnail is not None and len(info.thumbnail) < 20_000
+    with Image.open(io.BytesIO(info.thumbnail)) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (160, 90)
+        # The moving box is at the middle of its path in the middle frame (not frame 0).
+        row = thumb.convert("RGB").crop((0, 75, 160, 86)).resize((16, 1)).tobytes()
+    brightness = [sum(row[i : i + 3]) for i in range(0, len(row), 3)]
+    assert brightness.index(max(brightness)) in range(5, 11), brightness
+
+
+def test_mpeg2_mxf_and_dpx(tmp_path: Path, media: Any) -> None:
+    mxf = encode_clip(tmp_path, ClipSpec("C.mxf", codec="mpeg2video", seconds=1.0))
+    info = probe_file(mxf)
+    assert info.error is None and info.codec is not None and info.codec.startswith("MPEG-2")
+    assert info.timecode == "01:00:00:00" and info.thumbnail
+    write_sequence(tmp_path / "SEQ", "S", range(1, 4))
+    dpx = probe_file(tmp_path / "SEQ" / "S.0000002.dpx")
+    assert dpx.error is None and dpx.codec == "DPX" and dpx.thumbnail
+    assert dpx.frame_rate is None  # a single frame has no rate of its own
+
+
+def test_undecodable_files_have_no_thumbnail_and_no_crash(tmp_path: Path, media: Any) -> None:
+    junk = tmp_path / "A001_C001.R3D"
+    junk.write_bytes(os.urandom(50_000))
+    empty = tmp_path / "empty.mov"
+    empty.write_bytes(b"")
+    truncated = encode_clip(tmp_path, ClipSpec("t.mp4", seconds=1.0))
+    truncated.write_bytes(truncated.read_bytes()[:3000])
+    for path in (junk, empty, truncated, tmp_path / "gone.mov"):
+        info = probe_file(path)
+        assert info.thumbnail is None and info.error, path
+
+
+def test_budgets(tmp_path: Path, media: Any) -> None:
+    paths = [
+        encode_clip(tmp_path, ClipSpec(f"C{n:03d}.mov", seconds=1.0, width=320, height=180))
+        for n in range(3)
+    ]
+    clips = group_clips([{"path": p.name, "size_bytes": 1} for p in paths])
+
+    def slow(clip: Any) -> Path:
+        time.sleep(0.4)  # a slow card reader
+        return tmp_path / str(clip.primary["path"])
+
+    started = time.monotonic()
+    results, notes = probe_clips(clips, slow, ProbeBudget(total_s=0.6))
+    assert time.monotonic() - started < 1.5
+    probed = [i for i, info in results.items() if info.thumbnail]
+    assert probed == [0] and len(results) == 3
+    assert results[2].error == "not probed: the 0.6 s time budget was spent"
+    assert notes and "total time budget of 0.6 s" in notes[0]
+    results, notes = probe_clips(clips, lambda c: None)
+    assert all(isinstance(i, MediaInfo) and i.error for i in results.values()) and not notes
+
+
+def test_without_pyav_clips_are_listed_without_thumbnails_and_the_report_says_so(
+    tmp_path: Path, media: Any, monkeypatch: Any
+) -> None:
+    from offload.report.documents import build_documents
+
+    card = tmp_path / "CARD"
+    encode_clip(card, ClipSpec("A001C001.mov", seconds=1.0, width=320, height=180))
+    data = {
+        "schema": "offload-ai/job-report/1",
+        "source": str(card),
+        "files": [{"path": "A001C001.mov", "size_bytes": 1, "destinations": []}],
+        "destinations": [],
+    }
+    assert "data:image/jpeg" in build_documents(data)[".html"].decode()
+    monkeypatch.setitem(sys.modules, "av", None)  # as if the media extra were not installed
+    documents = build_documents(data)
+    html = documents[".html"].decode()
+    assert "data:image/jpeg" not in html and "A001C001.mov" in html
+    assert "need PyAV (pip install &#x27;offload-ai[media]&#x27;)" in html
+    assert documents[".pdf"].startswith(b"%PDF-")

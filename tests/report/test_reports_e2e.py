@@ -1,0 +1,245 @@
+"""The HTML and PDF reports as a production reads them: a real offload of the demo card (real
+clips), the HTML opened in headless Chromium, the PDF read with poppler."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.demo import make_sample_card
+from offload.report.clips import group_clips
+from report.helpers import (
+    Browser,
+    colourful,
+    not_blank,
+    offload_cli,
+    pdf_info,
+    pdf_page_png,
+    pdf_text,
+)
+
+CLASH = "A001C001_261127_R1AB/A001C002_261127_R1AB.xml"
+
+
+def clip_names(job: dict[str, Any]) -> list[str]:
+    return [clip.name for clip in group_clips(job["files"])]
+
+
+@pytest.fixture(scope="module")
+def offloaded(tmp_path_factory: pytest.TempPathFactory, media: Any) -> dict[str, Any]:
+    """The demo card offloaded to two drives; on the second, one sidecar is already there
+    with other content, so that copy fails (and must be the first thing the reports say)."""
+    root = tmp_path_factory.mktemp("e2e")
+    card = make_sample_card(root / "card")
+    dests = [root / "RAID1", root / "RAID2"]
+    for dest in dests:
+        dest.mkdir()
+    clash = dests[1] / card.name / CLASH
+    clash.parent.mkdir(parents=True)
+    clash.write_text("someone else's file\n")
+    code, _, err = offload_cli(
+        ["copy", str(card), *map(str, dests), "--report-dir", str(root / "reports")]
+    )
+    assert code == 1, err
+    job_path = sorted((root / "reports").glob("*.json"))[-1]
+    return {
+        "root": root,
+        "card": card,
+        "dests": dests,
+        "job_path": job_path,
+        "job": json.loads(job_path.read_text()),
+    }
+
+
+def test_reports_are_written_beside_json_and_csv_everywhere(offloaded: dict[str, Any]) -> None:
+    job_path: Path = offloaded["job_path"]
+    base = job_path.stem
+    folders = [job_path.parent] + [
+        d / offloaded["card"].name / ".offload" / "reports" for d in offloaded["dests"]
+    ]
+    for folder in folders:
+        names = sorted(p.name for p in folder.iterdir() if p.stem == base)
+        assert names == [f"{base}.csv", f"{base}.html", f"{base}.json", f"{base}.pdf"], folder
+    html = job_path.with_suffix(".html").read_text()
+    # Self-contained: nothing is fetched (pictures inline, no links to files or servers).
+    assert not re.search(r'(src|href)="(?!data:)', html)
+    assert html.count('src="data:image/jpeg;base64,') == 5  # 4 clips + 1 sequence
+
+
+def test_json_report_names_the_volumes(offloaded: dict[str, Any]) -> None:
+    job = offloaded["job"]
+    for dest in job["destinations"]:
+        assert dest["filesystem"], dest
+        assert dest["free_bytes_after"] > 0
+        assert "volume_label" in dest and "device" in dest
+    assert job["source_volume"]["filesystem"]
+
+
+def test_html_in_chromium(offloaded: dict[str, Any], browser: Browser, tmp_path: Path) -> None:
+    job = offloaded["job"]
+    page = browser.open(offloaded["job_path"].with_suffix(".html"))
+    assert page.errors == []
+    assert page.broken_images == 0 and page.images == 5
+    assert not_blank(page.screenshot) > 0.05
+    assert colourful(page.screenshot) > 0.01  # the colour-bar thumbnails are really drawn
+    text = page.text
+    for name in clip_names(job):
+        assert name in text
+    assert "A001_shot010.[0001001-0001048].dpx" in text
+    assert "GAPS: 1 frame(s) missing: 1030" in text
+    assert "14:02:10:00" in text and "H.264" in text and "MPEG-2" in text and "640×360" in text
+    # The failure comes first: in the verdict, the problem list, and the first clip row.
+    assert text.index("FAILED") < text.index("Production")
+    assert f"{CLASH} on destination 2: RAID2: FAILED" in text
+    first_row = text.index("Clips and files")
+    assert text.index("A001C002_261127_R1AB.mov", first_row) < text.index(
+        "A001C001_261127_R1AB.mov", first_row
+    )
+    assert "Verified now" in text and "ALL COPIES VERIFIED" not in text
+
+
+def test_pdf_with_poppler(
+    offloaded: dict[str, Any], poppler: dict[str, str], tmp_path: Path
+) -> None:
+    pdf = offloaded["job_path"].with_suffix(".pdf")
+    text = pdf_text(poppler, pdf)
+    flat = " ".join(text.split())
+    for name in clip_names(offloaded["job"]):
+        assert name in flat
+    assert "XX FAILED" in flat
+    assert flat.index("FAILED") < flat.index("Production and card")
+    assert "OK Verified now" in flat
+    info = pdf_info(poppler, pdf)
+    assert "A4" in info["Page size"] or "595" in info["Page size"]
+    assert 1 <= int(info["Pages"]) <= 4
+    png = pdf_page_png(poppler, pdf, 1, tmp_path).read_bytes()
+    assert not_blank(png) > 0.03
+
+
+def test_offload_report_regenerates_from_json_when_the_card_is_gone(
+    offloaded: dict[str, Any], browser: Browser, poppler: dict[str, str], tmp_path: Path
+) -> None:
+    card: Path = offloaded["card"]
+    moved = card.with_name(card.name + ".gone")
+    shutil.move(card, moved)
+    try:
+        html, pdf = tmp_path / "again.html", tmp_path / "out" / "again.pdf"
+        code, out, err = offload_cli(
+            [
+                "report",
+                str(offloaded["job_path"]),
+                "--html",
+                str(html),
+                "--pdf",
+                str(pdf),
+                "--paper",
+                "letter",
+            ]
+        )
+    finally:
+        shutil.move(moved, card)
+    assert code == 0, err
+    assert f"HTML report: {html}" in out and f"PDF report: {pdf}" in out
+    # Thumbnails were read from a verified copy on a destination.
+    assert html.read_text().count("data:image/jpeg;base64,") == 5
+    page = browser.open(html)
+    assert page.errors == [] and page.images == 5
+    assert (
+        "Letter" in pdf_info(poppler, pdf)["Page size"]
+        or "612 x 792" in pdf_info(poppler, pdf)["Page size"]
+    )
+
+
+def test_offload_report_usage_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text('{"schema": "something-else"}')
+    code, _, err = offload_cli(["report", str(bad)])
+    assert code == 64 and "not an offload-ai job report" in err
+    code, _, err = offload_cli(["report", str(tmp_path / "missing.json")])
+    assert code == 64 and "cannot read" in err
+
+
+def test_transfer_mode_never_claims_verified(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
+) -> None:
+    card = make_sample_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        ["copy", "--verify", "transfer", str(card), str(dest), "--report-dir", str(tmp_path / "r")]
+    )
+    assert code == 0, err
+    html = sorted((tmp_path / "r").glob("*.html"))[-1]
+    page = browser.open(html)
+    assert page.errors == []
+    assert "TRANSFER-CHECKED ONLY" in page.text
+    assert "Transfer-checked only (not read back)" in page.text
+    assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text
+    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    assert "Transfer-checked only (not read back)" in flat and "Verified now" not in flat
+
+
+def test_second_offload_says_verified_earlier(
+    offloaded: dict[str, Any], browser: Browser, tmp_path: Path
+) -> None:
+    """Run again onto the first drive: every file is trusted from its ledger, none re-read."""
+    card, dest = offloaded["card"], offloaded["dests"][0]
+    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path)])
+    assert code == 0, err
+    page = browser.open(sorted(tmp_path.glob("*.html"))[-1])
+    assert page.errors == []
+    assert "Verified earlier (" in page.text and "not re-read" in page.text
+    assert "Verified now" not in page.text
+    assert "ALL COPIES VERIFIED (" in page.text  # and how many were not re-read
+
+
+def test_the_browser_check_sees_errors(browser: Browser, tmp_path: Path) -> None:
+    """The checks above would catch a broken report: console errors, exceptions, bad images."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><html><body><p>hello</p>"
+        '<img src="data:image/jpeg;base64,AAAA">'
+        "<script>console.error('boom'); undefined_function();</script></body></html>"
+    )
+    result = browser.open(page)
+    assert len(result.errors) >= 2, result.errors
+    assert any("boom" in e for e in result.errors)
+    assert any("undefined_function" in e for e in result.errors)
+    assert result.broken_images == 1 and result.text.strip() == "hello"
+
+
+def test_offload_report_html_only_without_media(offloaded: dict[str, Any], tmp_path: Path) -> None:
+    out_html = tmp_path / "only.html"
+    code, out, err = offload_cli(
+        ["report", str(offloaded["job_path"]), "--html", str(out_html), "--no-media"]
+    )
+    assert code == 0, err
+    assert out.strip() == f"HTML report: {out_html}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["only.html"]
+    html = out_html.read_text()
+    assert "data:image/jpeg" not in html and "(--no-media)" in html
+    assert "A001C003_261127_R1AB.mxf" in html
+
+
+def test_a_cancelled_offload_says_so(tmp_path: Path, browser: Browser, media: Any) -> None:
+    from offload.card import offload
+    from offload.engine.cancel import CancelToken
+    from offload.report.job_report import write_reports
+
+    card = make_sample_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    cancel = CancelToken()
+    cancel.cancel()  # Ctrl-C before the first byte
+    report = offload(card, [dest], cancel=cancel)
+    assert report.job.cancelled
+    written = write_reports(report, tmp_path / "r")
+    page = browser.open(Path(written.paths[0]).with_suffix(".html"))
+    assert page.errors == []
+    assert "CANCELLED" in page.text and "Cancelled" in page.text
+    assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text
