@@ -305,3 +305,26 @@ def test_destination_lost_mid_job(tmp_path: Path) -> None:
             assert Path(result.final_path) in bad.files
     assert report.files[-1].destination(1).status is DestinationStatus.FAILED  # type: ignore[union-attr]
     assert bad.partials() == []
+
+
+def test_a_flaky_read_back_is_re_read_once(tmp_path: Path) -> None:
+    rig, (_good, bad) = memory_rig(tmp_path)
+    bad.corrupt_reads(1)
+    files = make_card(tmp_path, {"clip.mov": 50_000})
+    report = run(rig, files)
+    result = report.files[0].destination(1)
+    assert result is not None and result.status is DestinationStatus.VERIFIED
+    assert result.reread
+
+
+def test_a_read_back_that_differs_twice_fails_that_file(tmp_path: Path) -> None:
+    rig, (_good, bad) = memory_rig(tmp_path)
+    bad.corrupt_reads(2)
+    files = make_card(tmp_path, {"clip.mov": 50_000, "other.mov": 50_000})
+    report = run(rig, files, CopyOptions(chunk_size=MIB, batch_files=1))
+    first, second = (f.destination(1) for f in report.files)
+    assert first is not None and first.status is DestinationStatus.FAILED
+    assert "does not match the source" in (first.error or "")
+    assert second is not None and second.status is DestinationStatus.VERIFIED
+    assert not report.destinations[1].lost
+    assert bad.partials() == [] and not bad.exists(Path(first.final_path))

@@ -9,7 +9,9 @@ destination fail the way drives do:
 * ``fail_publish(nth)``: the *nth* publish (1-based) raises (EIO by default); with
   ``lose=True`` the destination is gone from then on;
 * ``lose()``: every call from now on raises ENOTCONN (``check_present``: DestinationError),
-  like a network share that went away.
+  like a network share that went away;
+* ``corrupt_reads(times)``: the next *times* read-backs see one byte flipped (a flaky read
+  path; the stored data stays good).
 
 Files live in ``files`` (path → bytes, partials included); ``folders`` holds the folders.
 Thread-safe: one lock around every method.
@@ -101,6 +103,7 @@ class MemoryDestination:
         self._lost = False
         self._write_limit: tuple[int, int] | None = None
         self._publish_fault: tuple[int, int, bool] | None = None
+        self._corrupt_reads = 0
 
     # -- fault switches -----------------------------------------------------------------
 
@@ -112,6 +115,9 @@ class MemoryDestination:
 
     def lose(self) -> None:
         self._lost = True
+
+    def corrupt_reads(self, times: int) -> None:
+        self._corrupt_reads = times
 
     # -- what tests look at ---------------------------------------------------------------
 
@@ -177,11 +183,15 @@ class MemoryDestination:
         with self._lock:
             self._check()
             try:
-                return _MemoryReadBack(bytes(self.files[partial.partial_path]))
+                data = bytes(self.files[partial.partial_path])
             except KeyError:
                 raise FileNotFoundError(
                     errno.ENOENT, "no such partial", str(partial.partial_path)
                 ) from None
+            if self._corrupt_reads > 0 and data:
+                self._corrupt_reads -= 1
+                data = bytes([data[0] ^ 0x01]) + data[1:]
+            return _MemoryReadBack(data)
 
     def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
         own = _own(partial)

@@ -199,10 +199,12 @@ class LocalPartial:
         self.direct = False
 
     def set_mtime(self, mtime_ns: int) -> None:
-        os.utime(self.fd, ns=(mtime_ns, mtime_ns))
+        assert self._fd is not None
+        os.utime(self._fd, ns=(mtime_ns, mtime_ns))
 
     def seal(self, *, sync: bool) -> int:
-        fd = self.fd
+        fd = self._fd
+        assert fd is not None
         if sync:
             full_fsync(fd)  # fsyncgate: a failure is final, never retried
         size = os.fstat(fd).st_size
