@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +17,16 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError, describe_os_error
-from offload.events import EventSink
+from offload.events import EventSink, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
-from offload.results import JobReport
+from offload.results import (
+    DestinationFileResult,
+    DestinationStatus,
+    DestinationSummary,
+    FileResult,
+    JobReport,
+)
 
 # Room kept free beyond the file itself: metadata, the partial's name, block rounding.
 _FREE_SPACE_MARGIN = 1024 * 1024
@@ -179,7 +186,9 @@ def copy_with_multiple_destinations(
     way; several are written in parallel from a single read unless ``parallel=False``, which
     copies to each destination in turn (reading the source once per destination).
     Raises UsageError for bad input (nothing written); everything that happens during the
-    copy is in the returned report (``report.exit_code``). Blocks until done.
+    copy is in the returned report (``report.exit_code``). Blocks until done. *sink*'s
+    exceptions never reach the engine (``events.isolated``): a subscriber that raises is
+    named in a WarningIssued and in ``report.warnings``.
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
@@ -209,10 +218,14 @@ def copy_with_multiple_destinations(
                 path=target.parent,
             ) from None
     roots = [target.parent for target in targets]
+    guarded = isolated(sink)
     if parallel is False and len(targets) > 1:
-        return _copy_in_turn(source_file, targets, options, sink, cancel)
-    task = FileTask(source_file, tuple(targets))
-    return CopyJob([task], roots, options, sink=sink, cancel=cancel).run()
+        report = _copy_in_turn(source_file, targets, options, guarded, cancel)
+    else:
+        task = FileTask(source_file, tuple(targets))
+        report = CopyJob([task], roots, options, sink=guarded, cancel=cancel).run()
+    report.warnings.extend(guarded.warnings)
+    return report
 
 
 def copy_with_multiple_destinations_parallel(
@@ -251,15 +264,21 @@ def _copy_in_turn(
     sink: EventSink | None,
     cancel: CancelToken | None,
 ) -> JobReport:
-    """Sequential path: one job per destination, the source read once for each."""
+    """Sequential path: one job per destination, the source read once for each.
+
+    A cancel between two destinations (or before the first) stops there: every destination
+    not started is reported ``cancelled`` (exit code 130), like a cancelled parallel job.
+    """
     cancel = cancel or CancelToken()
     combined: JobReport | None = None
+    done = 0
     for index, target in enumerate(targets):
         if cancel.cancelled:
             break
         report = CopyJob(
             [FileTask(source, (target,))], [target.parent], options, sink=sink, cancel=cancel
         ).run()
+        done += 1
         for result in report.files[0].destinations:
             result.destination_index = index
         for summary in report.destinations:
@@ -272,7 +291,34 @@ def _copy_in_turn(
         combined.elapsed_s += report.elapsed_s
         combined.finished_at = report.finished_at
     if combined is None:
-        raise UsageError("cancelled before the first destination", path=source.path)
+        now = time.time()
+        combined = JobReport(
+            verify=options.verify.value,
+            algorithms=options.algorithms,
+            files=[
+                FileResult(
+                    relative_path=source.relative_path,
+                    source_path=str(source.path),
+                    size_bytes=source.size_bytes,
+                    mtime_ns=source.mtime_ns,
+                )
+            ],
+            started_at=now,
+            finished_at=now,
+        )
+    for index in range(done, len(targets)):
+        target = targets[index]
+        combined.files[0].destinations.append(
+            DestinationFileResult(
+                destination_index=index,
+                final_path=str(target),
+                status=DestinationStatus.CANCELLED,
+                error="cancelled before this destination was started",
+            )
+        )
+        combined.destinations.append(
+            DestinationSummary(index=index, root=str(target.parent), device=str(target.parent))
+        )
     combined.cancelled = cancel.cancelled
     return combined
 

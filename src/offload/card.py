@@ -21,7 +21,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
 from offload.errors import UsageError
-from offload.events import EventSink, NullSink, WarningIssued
+from offload.events import Event, EventSink, JobStarted, WarningIssued, WorkPlanned, isolated
 from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
 from offload.histories import (
@@ -33,6 +33,7 @@ from offload.histories import (
     write_manifests,
 )
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
+from offload.lock import lock_copy_roots
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -328,14 +329,39 @@ def run_offload(
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
 
-    Everything that goes wrong during the copy is in the report (``exit_code``); raises only
-    for bugs.
+    Holds the lock of every copy root (``offload.lock``) from before the first byte until
+    the manifests and folder times are written, released on every exit path; raises
+    CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
+    Everything else that goes wrong is in the report (see ``_run_locked``).
     """
-    sink = sink or NullSink()
+    guarded = isolated(sink)
+    roots = [dest_plan.root for dest_plan in plan.plans]
+    with lock_copy_roots(roots, source=str(plan.source)) as locks:
+        for message in locks.warnings:
+            guarded.emit(WarningIssued(message))
+        report = _run_locked(plan, sink=guarded, cancel=cancel)
+        report.job.warnings.extend(locks.warnings)
+        return report
+
+
+def _run_locked(
+    plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
+) -> OffloadReport:
+    """Copy what the plan says, then links, folders and folder times. Blocks until done.
+
+    Everything that goes wrong during the copy is in the report (``exit_code``); raises only
+    for bugs. *sink*'s exceptions never reach the engine (``events.isolated``): a subscriber
+    that raises is named in a WarningIssued and in ``report.job.warnings``.
+    """
+    guarded = isolated(sink)
+    sink = guarded
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
-    removed = sum(_remove_stray_partials(plan.tree, p) for p in plan.plans)
+    removed = sum(
+        _remove_stray_partials(plan.tree, dest_plan, ledger)
+        for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
+    )
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
     outcomes = check_existing(
@@ -358,18 +384,24 @@ def run_offload(
         sink.emit(WarningIssued(message, path))
     roots = [p.destination for p in plan.plans]
     job_report = CopyJob(
-        settled.tasks, roots, copy, sink=sink, cancel=cancel, ledgers=plan.ledgers
+        settled.tasks,
+        roots,
+        copy,
+        sink=_PlannedWorkAnnouncer(sink, settled.tasks),
+        cancel=cancel,
+        ledgers=plan.ledgers,
     ).run()
     if settled.replace_tasks and not job_report.cancelled:
         again = CopyJob(
             settled.replace_tasks,
             roots,
             dataclasses.replace(copy, existing=ExistingFilePolicy.OVERWRITE),
-            sink=sink,
+            sink=_PlannedWorkAnnouncer(sink, settled.replace_tasks),
             cancel=cancel,
             ledgers=plan.ledgers,
         ).run()
         merge_job_reports(job_report, again)
+    job_report.warnings.extend(guarded.warnings)
     for file in job_report.files:
         if not file.inflight_digests and file.relative_path in settled.source_digests:
             file.inflight_digests = settled.source_digests[file.relative_path]
@@ -401,6 +433,31 @@ def run_offload(
         if dest_plan.index not in lost:
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
     return report
+
+
+class _PlannedWorkAnnouncer:
+    """Follows the job's JobStarted with a WorkPlanned event: what this job will copy to
+    each destination (the job's total counts every file, also those already verified
+    there, so a resumed offload's progress stopped at its share of new files)."""
+
+    def __init__(self, sink: EventSink, tasks: Sequence[FileTask]) -> None:
+        self._sink = sink
+        destinations = len(tasks[0].targets) if tasks else 0
+        self._planned = WorkPlanned(
+            source_bytes=sum(t.source.size_bytes for t in tasks if any(t.targets)),
+            destination_bytes=tuple(
+                sum(t.source.size_bytes for t in tasks if t.targets[i] is not None)
+                for i in range(destinations)
+            ),
+            destination_files=tuple(
+                sum(1 for t in tasks if t.targets[i] is not None) for i in range(destinations)
+            ),
+        )
+
+    def emit(self, event: Event) -> None:
+        self._sink.emit(event)
+        if isinstance(event, JobStarted):
+            self._sink.emit(self._planned)
 
 
 def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
@@ -436,23 +493,62 @@ def offload(
     return run_offload(plan_offload(source, destinations, options), sink=sink, cancel=cancel)
 
 
-def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan) -> int:
+def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledger) -> int:
     """Delete the partial files an interrupted run left in the folders this offload writes
-    to (only those: with --into, DEST may hold much else); returns how many."""
+    to (only those: with --into, DEST may hold much else); returns how many.
+
+    A partial that the ledger's last entry for its file names is the ledger's proof that the
+    rename never happened (the run was killed between recording the file verified and
+    renaming it; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
+    it alone would turn the entry into a false proof (with --overwrite, an older file of the
+    same size and mtime under the final name would then be trusted). So such entries are
+    revoked first, durably (one appended and fsynced ``revoked`` entry per file), and only
+    then are their partials deleted. Crash-safe at every step: killed before the revocation
+    is durable, the partial and the entry are both still there (the entry is still refused);
+    killed after it, the entry is revoked whatever happens to the partial (a later run
+    deletes it as an ordinary stray). If the ledger cannot be read or the revocation cannot
+    be written, those partials are kept (they cost space, never a wrong "verified").
+    """
     folders = {plan.target_for(f.relative_path).parent for f in tree.files}
-    removed = 0
+    strays: list[str] = []
     for folder in sorted(folders):
         try:
             entries = list(os.scandir(folder))
         except OSError:
             continue  # not there yet, or unreadable: the copy will say so
-        for entry in entries:
-            if is_partial_name(entry.name) and entry.is_file(follow_symlinks=False):
-                try:
-                    os.unlink(entry.path)
-                    removed += 1
-                except OSError:
-                    pass
+        strays.extend(
+            entry.path
+            for entry in entries
+            if is_partial_name(entry.name) and entry.is_file(follow_symlinks=False)
+        )
+    if not strays:
+        return 0
+    try:
+        known = ledger.load()
+    except OSError:
+        known = None
+    # The unproven renames: the last entry of a file records a copy and names a partial here.
+    proofs: dict[str, str] = {}
+    for relative_path, entry in (known or {}).items():
+        if entry.state in ("verified", "transfer_checked") and entry.partial_name:
+            partial = plan.target_for(relative_path).with_name(entry.partial_name)
+            proofs[str(partial)] = relative_path
+    keep: set[str] = set(strays) if known is None else set()
+    revoke = sorted({proofs[path] for path in strays if path in proofs})
+    if revoke:
+        try:
+            ledger.append(LedgerEntry(relative_path, "revoked") for relative_path in revoke)
+        except OSError:
+            keep.update(path for path in strays if path in proofs)
+    removed = 0
+    for path in strays:
+        if path in keep:
+            continue
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass
     return removed
 
 

@@ -2,10 +2,16 @@
 
 The engine never prints. Events are emitted from the engine's threads: a sink must be
 thread-safe and fast (it runs on the copy's hot path for the byte-count events).
+
+The engine is handed ``isolated(sink)``, never a subscriber itself: a subscriber that raises
+(a renderer's bug, a JSON writer's full disk) must not kill the thread that emitted the event
+(a writer thread that dies leaves the reader waiting on its queue: the job hangs).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -22,6 +28,19 @@ class JobStarted(Event):
     destinations: tuple[str, ...]
     verify: str
     algorithms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkPlanned(Event):
+    """Follows JobStarted when the caller knows what the job will really do (the card layer):
+    the bytes read from the source (files wanted by at least one destination) and, per
+    destination, the bytes and files written there. Files already verified there (the job
+    announces them as FileVerifiedEarlier, or as results known before the copy) are not
+    in it. The progress model takes its totals from here when it is sent."""
+
+    source_bytes: int
+    destination_bytes: tuple[int, ...]
+    destination_files: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -123,11 +142,79 @@ class NullSink:
 
 
 class FanoutSink:
-    """Forwards every event to several sinks, in order."""
+    """Forwards every event to several subscribers, in order, each isolated from the others and
+    from the thread that emits (as s3transfer does with its subscribers).
+
+    An exception (``Exception``, not KeyboardInterrupt/SystemExit) raised by a subscriber is
+    caught; the subscriber keeps getting the next events (one bad event must not blind a
+    renderer for the rest of the job). The first failure of each subscriber becomes one
+    ``WarningIssued`` (naming the subscriber, the event and the exception; sent to every
+    subscriber) and one line in ``warnings``, which the caller copies into the job's report;
+    later failures of the same subscriber are only counted (``failures``); the traceback is
+    logged at DEBUG on the ``offload.events`` logger. Thread-safe; ``emit`` never raises
+    ``Exception``.
+    """
 
     def __init__(self, *sinks: EventSink) -> None:
         self.sinks = sinks
+        self._lock = threading.Lock()
+        self._failures: dict[int, int] = {}
+        self._warnings: list[str] = []
 
     def emit(self, event: Event) -> None:
+        for index, sink in enumerate(self.sinks):
+            try:
+                sink.emit(event)
+            except Exception as exc:
+                self._failed(index, sink, event, exc)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per subscriber that raised (nested FanoutSinks' lines included)."""
+        with self._lock:
+            lines = list(self._warnings)
         for sink in self.sinks:
-            sink.emit(event)
+            if isinstance(sink, FanoutSink):
+                lines.extend(sink.warnings)
+        return lines
+
+    @property
+    def failures(self) -> int:
+        """How many times a subscriber raised, in all."""
+        with self._lock:
+            return sum(self._failures.values())
+
+    def _failed(self, index: int, sink: EventSink, event: Event, exc: Exception) -> None:
+        with self._lock:
+            count = self._failures.get(index, 0)
+            self._failures[index] = count + 1
+            if count:
+                return
+            message = (
+                f"event subscriber {subscriber_name(sink)} raised "
+                f"{type(exc).__name__}: {exc} on {type(event).__name__}; the copy went on, "
+                "but what this subscriber shows or writes may be incomplete"
+            )
+            self._warnings.append(message)
+        _log.debug("%s", message, exc_info=exc)
+        # Re-entrant, and finite: a subscriber that raises on this warning is only counted.
+        self.emit(WarningIssued(message))
+
+
+def subscriber_name(sink: object) -> str:
+    cls = type(sink)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def isolated(sink: EventSink | None) -> FanoutSink:
+    """The sink to hand to the engine: *sink*'s exceptions never reach the engine's threads.
+
+    A FanoutSink is returned as it is (it isolates its subscribers); anything else is wrapped.
+    After the job, the returned sink's ``warnings`` say which subscriber failed.
+    """
+    if isinstance(sink, FanoutSink):
+        return sink
+    return FanoutSink() if sink is None or isinstance(sink, NullSink) else FanoutSink(sink)
+
+
+_log = logging.getLogger("offload.events")

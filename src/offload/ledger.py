@@ -84,6 +84,9 @@ class Ledger:
         data = lines.encode("utf-8", "surrogateescape")
         with self._lock:
             created = not self.folder.exists()
+            # The folder may exist without the ledger (the copy root's lock lives there too):
+            # a new ledger's name must be made durable like a new folder's.
+            new_file = created or not self.path.exists()
             if created:
                 os.makedirs(self.folder, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -95,8 +98,9 @@ class Ledger:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            if created:
+            if new_file:
                 fsync_dir(self.folder)
+            if created:
                 fsync_dir(self.copy_root)
 
     def trusted(

@@ -7,6 +7,7 @@ under one lock.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -25,6 +26,7 @@ from offload.events import (
     JobStarted,
     PhaseChanged,
     SourceBytesRead,
+    WorkPlanned,
 )
 
 _RATE_WINDOW_S = 5.0  # the rate is measured over the last few seconds, so the ETA follows
@@ -62,7 +64,27 @@ class ProgressSnapshot:
 
     @property
     def fraction(self) -> float:
-        return self.work_done / self.work_total if self.work_total else 1.0
+        """0..1; exactly 1.0 only when all the work is done (never rounded up to it: a bar
+        at 1.0 while a file is still being verified would be a lie)."""
+        if self.work_total == 0:  # before the job started, or a job with nothing to do
+            return 1.0 if self.finished else 0.0
+        if self.work_done >= self.work_total:
+            return 1.0
+        return min(self.work_done / self.work_total, _BELOW_ONE)
+
+    @property
+    def percent(self) -> float:
+        """The fraction in percent, rounded down to 0.1 (100.0 only when all is done)."""
+        return math.floor(self.fraction * 1000) / 10
+
+
+# The work of one file on one destination beyond its bytes (fsync, the ledger's fsync, the
+# rename, the folder's fsync), in byte-equivalents: about what a drive streams while it
+# seeks and flushes for one file. It keeps the bar below 100 % until every file is
+# committed (all bytes can be read back long before a batch's files are renamed) and gives
+# cards of small files an ETA that counts their per-file cost.
+COMMIT_WORK_BYTES = 256 * 1024
+_BELOW_ONE = 0.9999  # what a fraction not yet complete is capped at (JSON keeps 4 decimals)
 
 
 class ProgressModel:
@@ -70,11 +92,21 @@ class ProgressModel:
 
     Work is counted in bytes: every byte read from the source, written to a destination and
     read back for verification is one unit, so the bar and the ETA account for the
-    verification passes (which take as long as the copy) instead of jumping at the end.
+    verification passes (which take as long as the copy) instead of jumping at the end; each
+    file on each destination adds COMMIT_WORK_BYTES, done when the job reports it verified or
+    failed there. What the job will not do is not in the total: files already verified on a
+    destination (when WorkPlanned says what the job really copies), the rest of a lost
+    destination. A job that finishes without being cancelled ends at exactly 1.0 (a failed
+    file's unread bytes are never read); until then the fraction stays below 1.0. Counts are
+    clamped to their totals (a mismatch re-read counts its bytes twice). A JobStarted starts
+    the model afresh (a card offload that replaces wrong copies runs a second, small job).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
         self._total_bytes = 0
         self._total_files = 0
         self._verify = "full"
@@ -85,9 +117,18 @@ class ProgressModel:
         self._destinations: list[DestinationProgress] = []
         self._finished_per_file: dict[str, int] = {}
         self._files_finished = 0
+        # The job's own work: source bytes read, and per destination bytes and files.
+        self._source_total = 0
+        self._destination_totals: list[int] = []
+        self._destination_files: list[int] = []
+        # Files this job copies (FileStarted), and per destination how many of them it has
+        # finished (verified or failed): results known before the copy are not its work.
+        self._started_paths: set[str] = set()
+        self._commits: list[int] = []
         self._started = time.monotonic()
         self._samples: deque[tuple[float, int]] = deque()
         self._finished = False
+        self._cancelled = False
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -95,13 +136,23 @@ class ProgressModel:
 
     def _apply(self, event: Event) -> None:
         if isinstance(event, JobStarted):
+            self._reset()
+            count = len(event.destinations)
             self._total_bytes = event.total_bytes
             self._total_files = event.files
             self._verify = event.verify
             self._destinations = [
                 DestinationProgress(i, p) for i, p in enumerate(event.destinations)
             ]
-            self._started = time.monotonic()
+            self._source_total = event.total_bytes
+            self._destination_totals = [event.total_bytes] * count
+            self._destination_files = [event.files] * count
+            self._commits = [0] * count
+        elif isinstance(event, WorkPlanned):
+            if len(event.destination_bytes) == len(self._destinations):
+                self._source_total = event.source_bytes
+                self._destination_totals = list(event.destination_bytes)
+                self._destination_files = list(event.destination_files)
         elif isinstance(event, SourceBytesRead):
             self._source_read += event.nbytes
         elif isinstance(event, DestinationBytesWritten):
@@ -114,6 +165,7 @@ class ProgressModel:
         elif isinstance(event, FileStarted):
             self._files_started += 1
             self._current = event.relative_path
+            self._started_paths.add(event.relative_path)
         elif isinstance(event, PhaseChanged) and event.destination_index >= 0:
             dest = self._destinations[event.destination_index]
             if dest.lost is None:
@@ -126,6 +178,8 @@ class ProgressModel:
                     dest.files_failed += 1
                 else:
                     dest.files_done += 1
+                if event.relative_path in self._started_paths:
+                    self._commits[event.destination_index] += 1
                 count = self._finished_per_file.get(event.relative_path, 0) + 1
                 self._finished_per_file[event.relative_path] = count
                 if count == len(self._destinations):
@@ -137,29 +191,39 @@ class ProgressModel:
             dest.phase = "lost"
         elif isinstance(event, JobFinished):
             self._finished = True
+            self._cancelled = event.cancelled
             for dest in self._destinations:
                 if dest.lost is None:
                     dest.phase = "done"
 
     def _work(self) -> tuple[int, int]:
-        passes_per_destination = 1 if self._verify == "transfer" else 2
-        total = self._total_bytes * (1 + passes_per_destination * len(self._destinations))
-        if self._verify == "full":
-            total += self._total_bytes
-        done = (
-            self._source_read
-            + self._source_verified
-            + sum(d.bytes_written + d.bytes_verified for d in self._destinations)
-        )
-        # A lost destination's remaining work will never be done: take it out of the total.
-        for dest in self._destinations:
-            if dest.lost is not None:
-                total -= max(
-                    0,
-                    self._total_bytes * passes_per_destination
-                    - dest.bytes_written
-                    - dest.bytes_verified,
-                )
+        passes = 1 if self._verify == "transfer" else 2  # per destination: write, read back
+        source_total = self._source_total
+        done = min(self._source_read, source_total)
+        total = source_total
+        if self._verify == "full":  # the source is re-read
+            done += min(self._source_verified, source_total)
+            total += source_total
+        for dest, dest_total, files, commits in zip(
+            self._destinations,
+            self._destination_totals,
+            self._destination_files,
+            self._commits,
+            strict=True,
+        ):
+            dest_done = min(dest.bytes_written, dest_total)
+            if passes == 2:
+                dest_done += min(dest.bytes_verified, dest_total)
+            dest_done += min(commits, files) * COMMIT_WORK_BYTES
+            done += dest_done
+            # A lost destination's remaining work will never be done: not in the total.
+            total += (
+                dest_done
+                if dest.lost is not None
+                else dest_total * passes + files * COMMIT_WORK_BYTES
+            )
+        if self._finished and not self._cancelled:
+            total = done  # everything this job will ever do is done
         return done, max(total, done)
 
     def snapshot(self) -> ProgressSnapshot:

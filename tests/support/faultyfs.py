@@ -288,7 +288,8 @@ class FaultyFS:
         directory's last fsyncdir (so a create, rename, unlink or mkdir not followed by an fsync
         of its parent directory is undone). Metadata (mode, times) is kept as it is. Then the
         daemon is SIGKILLed and a fresh one mounted, so no kernel cache survives either; files
-        opened before the cut fail with ENOTCONN/EIO. Returns counts from the rebuild.
+        opened before the cut fail with ENOTCONN/EIO. Operations in flight at the cut either
+        finish before the rebuild or fail with EIO. Returns counts from the rebuild.
         """
         summary = self._request({"cmd": "power_cut"})
         summary.pop("ok", None)
@@ -480,7 +481,11 @@ class FaultyFS:
         self._request({"cmd": "release", "id": rule_id})
 
     def unplug(self) -> None:
-        """Every operation fails with EIO from now on, like a drive pulled out under FUSE."""
+        """Every operation fails with EIO from now on, like a drive pulled out under FUSE.
+
+        Operations already past their fault rules finish first: once this returns, nothing
+        touches the backing directory until ``replug()``.
+        """
         self._request({"cmd": "unplug"})
 
     def replug(self) -> None:

@@ -13,12 +13,17 @@ once the daemon has applied it, so a rule is armed when ``FaultyFS.fail()`` retu
 Threading model: libfuse's multi-threaded loop calls the operations from several threads.
 ``_rules_lock`` guards the rules and counters; ``_fs_lock`` guards the durability journal and
 every namespace change, so that ``power_cut`` sees a consistent state. Data I/O and stalls run
-outside both locks. The control server answers each connection on its own thread.
+outside both locks. Every access to the backing tree or to a handle's fd (after the fault gate,
+so never during a stall) runs inside ``FaultyOps._backing()``, which counts it; ``power_cut`` and
+``unplug`` stop admitting new ones and wait until those in flight are done. A handle's fd is
+closed only by ``release`` (the kernel sends it after every other request on that handle), never
+by a fault switch. The control server answers each connection on its own thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -32,6 +37,7 @@ import stat
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +50,9 @@ STATE_NAME = ".faultyfs-state"
 
 MAX_STALL_S = 3600.0
 """A stall "until released" still ends after an hour: the test's timeout fires long before."""
+
+DRAIN_TIMEOUT_S = 5.0
+"""How long ``power_cut``/``unplug`` wait for the operations in flight on the backing tree."""
 
 OPLOG_LIMIT = 200_000
 """Operations kept in the log; older ones are dropped (the count of dropped ones is kept)."""
@@ -358,6 +367,7 @@ class FaultyOps(mfusepy.Operations):
         self.rename_flags = rename_flags
         self.durability = Durability(self.root)
         self.handles: dict[int, Handle] = {}
+        self._handles_lock = threading.Lock()
         self.rules: dict[str, Rule] = {}
         self.op_counts: dict[str, int] = {}
         self.oplog: list[tuple[int, str, str, str]] = []
@@ -368,6 +378,9 @@ class FaultyOps(mfusepy.Operations):
         self.conn_info: dict[str, int] = {}
         self._rules_lock = threading.Lock()
         self._fs_lock = threading.RLock()
+        # Operations inside _backing(), and the condition power_cut/unplug wait on for none.
+        self._in_flight = 0
+        self._idle = threading.Condition(self._fs_lock)
         self.on_init: list[Any] = []
 
     # -- plumbing -------------------------------------------------------------------------
@@ -420,10 +433,57 @@ class FaultyOps(mfusepy.Operations):
         return "" if path is None else path.lstrip("/")
 
     def _handle(self, fh: int) -> Handle:
-        handle = self.handles.get(fh)
+        # The fd stays open for the whole request: only release() closes it, and the kernel
+        # sends RELEASE for a handle after every other request on it has been answered.
+        handle = self._find_handle(fh)
         if handle is None:
             raise _fail(errno.EBADF)
         return handle
+
+    def _find_handle(self, fh: int | None) -> Handle | None:
+        if fh is None:
+            return None
+        with self._handles_lock:
+            return self.handles.get(fh)
+
+    def _add_handle(self, fd: int, rel: str, ino: int) -> None:
+        with self._handles_lock:
+            self.handles[fd] = Handle(fd, rel, ino)
+
+    @contextlib.contextmanager
+    def _backing(self) -> Iterator[None]:
+        """Admit one request to the backing tree and its fds, or fail it with EIO.
+
+        Why: a fault switch used to act while requests admitted by ``_gate`` were still running
+        in other FUSE threads. ``power_cut`` closed every handle's fd while a write, fsync,
+        read-back or release was using it: two closes of one fd (``release`` closed it too),
+        so power_cut failed with EBADF, or an fd number closed by one and reused meanwhile
+        (power_cut's own scandir or copies, another open) closed or written under someone else;
+        and a rename or write already past the gate could land in the rebuilt tree after the
+        cut. Now the switch sets its flag under ``_fs_lock`` (no request is admitted after it)
+        and waits for the count of admitted ones to reach zero (``_wait_idle``), so a request
+        either completes before the cut or unplug or fails with EIO; fds are left to release.
+        The stall in ``_gate`` stays outside: a stalled request must not hold up the switch.
+        """
+        with self._fs_lock:
+            if self.dead or self.unplugged:
+                raise _fail(errno.EIO)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._fs_lock:
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self._idle.notify_all()
+
+    def _wait_idle(self) -> None:
+        """Wait (holding ``_fs_lock``) until no request is inside ``_backing()``."""
+        if not self._idle.wait_for(lambda: self._in_flight == 0, timeout=DRAIN_TIMEOUT_S):
+            raise TimeoutError(
+                f"{self._in_flight} operations on the backing tree still running "
+                f"after {DRAIN_TIMEOUT_S} s"
+            )
 
     def _gate(
         self, op: str, paths: tuple[str, ...], offset: int = 0, size: int = 0, note: str = ""
@@ -571,21 +631,29 @@ class FaultyOps(mfusepy.Operations):
                     self.oplog_dropped = 0
             return {"log": log, "dropped": dropped}
         if cmd == "unplug":
-            self.unplugged = True
+            # Once unplug() returns, no request touches the backing tree any more: those
+            # admitted before it finish first (see _backing).
+            with self._fs_lock:
+                self.unplugged = True
+                self._wait_idle()
             return {}
         if cmd == "replug":
-            self.unplugged = False
+            with self._fs_lock:
+                self.unplugged = False
             return {}
         if cmd == "power_cut":
             with self._fs_lock:
-                self.dead = True
+                self.dead = True  # _backing() admits nothing from here on
                 with self._rules_lock:
                     rules = list(self.rules.values())
                 for rule in rules:
-                    rule.released.set()
-                for handle in list(self.handles.values()):
-                    os.close(handle.fd)
-                self.handles.clear()
+                    rule.released.set()  # stalled requests wake up and fail with EIO
+                # Wait for the requests in flight (a write, fsync, rename, ...) instead of
+                # closing their fds under them; wait_for releases _fs_lock meanwhile, so the
+                # journal changes they still make are whole when the rebuild reads it. The
+                # handles stay open until their release (or until remount kills the daemon):
+                # every later request on them fails with EIO.
+                self._wait_idle()
                 return self.durability.power_cut()
         raise ValueError(f"unknown command {cmd!r}")
 
@@ -593,10 +661,11 @@ class FaultyOps(mfusepy.Operations):
 
     def getattr(self, path: str | None, fh: int | None = None) -> dict[str, Any]:
         self._gate("getattr", (self._rel(path),))
-        if path is None and fh is not None:
-            st = os.fstat(self._handle(fh).fd)
-        else:
-            st = os.lstat(self._real(path))
+        with self._backing():
+            if path is None and fh is not None:
+                st = os.fstat(self._handle(fh).fd)
+            else:
+                st = os.lstat(self._real(path))
         return {
             "st_mode": st.st_mode,
             "st_ino": st.st_ino,
@@ -614,40 +683,45 @@ class FaultyOps(mfusepy.Operations):
 
     def readlink(self, path: str) -> str:
         self._gate("readlink", (self._rel(path),))
-        return os.readlink(self._real(path))
+        with self._backing():
+            return os.readlink(self._real(path))
 
     def statfs(self, path: str) -> dict[str, int]:
         self._gate("statfs", (self._rel(path),))
-        sv = os.statvfs(self.root)
-        keys = (
-            "f_bsize", "f_frsize", "f_blocks", "f_bfree", "f_bavail",
-            "f_files", "f_ffree", "f_favail", "f_namemax",
-        )  # fmt: skip
-        return {key: getattr(sv, key) for key in keys}
+        with self._backing():
+            sv = os.statvfs(self.root)
+            keys = (
+                "f_bsize", "f_frsize", "f_blocks", "f_bfree", "f_bavail",
+                "f_files", "f_ffree", "f_favail", "f_namemax",
+            )  # fmt: skip
+            return {key: getattr(sv, key) for key in keys}
 
     def chmod(self, path: str | None, mode: int) -> int:
         self._gate("chmod", (self._rel(path),))
-        os.chmod(self._real(path), stat.S_IMODE(mode))
-        return 0
+        with self._backing():
+            os.chmod(self._real(path), stat.S_IMODE(mode))
+            return 0
 
     def chown(self, path: str | None, uid: int, gid: int) -> int:
         self._gate("chown", (self._rel(path),))
-        os.lchown(self._real(path), uid, gid)
-        return 0
+        with self._backing():
+            os.lchown(self._real(path), uid, gid)
+            return 0
 
     def utimens_raw(
         self, path: str | None, times: tuple[tuple[int, int], tuple[int, int]] | None, fh: Any
     ) -> int:
         self._gate("utimens", (self._rel(path),))
-        ts = None
-        if times is not None:
-            ts = (_Timespec * 2)(_Timespec(*times[0]), _Timespec(*times[1]))
-        if path is None and fh is not None:
-            _check_libc(_libc.futimens(self._handle(fh).fd, ts))
-        else:
-            real = os.fsencode(self._real(path))
-            _check_libc(_libc.utimensat(AT_FDCWD, real, ts, AT_SYMLINK_NOFOLLOW))
-        return 0
+        with self._backing():
+            ts = None
+            if times is not None:
+                ts = (_Timespec * 2)(_Timespec(*times[0]), _Timespec(*times[1]))
+            if path is None and fh is not None:
+                _check_libc(_libc.futimens(self._handle(fh).fd, ts))
+            else:
+                real = os.fsencode(self._real(path))
+                _check_libc(_libc.utimensat(AT_FDCWD, real, ts, AT_SYMLINK_NOFOLLOW))
+            return 0
 
     def utimens(self, path: str | None, times: tuple[int, int] | None = None) -> int:
         # Registers the callback; FaultyFUSE.utimens_fuse_3 calls utimens_raw instead, which
@@ -656,94 +730,101 @@ class FaultyOps(mfusepy.Operations):
 
     def truncate(self, path: str | None, length: int, fh: int | None = None) -> int:
         self._gate("truncate", (self._rel(path),), note=str(length))
-        handle = self.handles.get(fh) if fh is not None else None
-        real = None if handle is not None else self._real(path)
-        self._mark_data_change(handle, real)
-        if handle is not None:
-            os.ftruncate(handle.fd, length)
-        else:
-            assert real is not None
-            os.truncate(real, length)
-        return 0
+        with self._backing():
+            handle = self._find_handle(fh)
+            real = None if handle is not None else self._real(path)
+            self._mark_data_change(handle, real)
+            if handle is not None:
+                os.ftruncate(handle.fd, length)
+            else:
+                assert real is not None
+                os.truncate(real, length)
+            return 0
 
     # -- namespace ------------------------------------------------------------------------
 
     def mkdir(self, path: str, mode: int) -> int:
         self._gate("mkdir", (self._rel(path),))
-        real = self._real(path)
-        with self._fs_lock:
-            self.durability.before_dir_change(os.path.dirname(real))
-            os.mkdir(real, mode)
-            self.durability.new_dir(os.lstat(real).st_ino)
-        self._chown_to_caller(real)
-        return 0
+        with self._backing():
+            real = self._real(path)
+            with self._fs_lock:
+                self.durability.before_dir_change(os.path.dirname(real))
+                os.mkdir(real, mode)
+                self.durability.new_dir(os.lstat(real).st_ino)
+            self._chown_to_caller(real)
+            return 0
 
     def rmdir(self, path: str) -> int:
         self._gate("rmdir", (self._rel(path),))
-        real = self._real(path)
-        with self._fs_lock:
-            if not stat.S_ISDIR(os.lstat(real).st_mode):
-                raise _fail(errno.ENOTDIR)
-            if os.listdir(real):
-                raise _fail(errno.ENOTEMPTY)
-            self.durability.before_dir_change(os.path.dirname(real))
-            self.durability.bury(real)  # moves the empty directory under grave/
-        return 0
+        with self._backing():
+            real = self._real(path)
+            with self._fs_lock:
+                if not stat.S_ISDIR(os.lstat(real).st_mode):
+                    raise _fail(errno.ENOTDIR)
+                if os.listdir(real):
+                    raise _fail(errno.ENOTEMPTY)
+                self.durability.before_dir_change(os.path.dirname(real))
+                self.durability.bury(real)  # moves the empty directory under grave/
+            return 0
 
     def unlink(self, path: str) -> int:
         self._gate("unlink", (self._rel(path),))
-        real = self._real(path)
-        with self._fs_lock:
-            if stat.S_ISDIR(os.lstat(real).st_mode):
-                raise _fail(errno.EISDIR)
-            self.durability.before_dir_change(os.path.dirname(real))
-            self.durability.bury(real)
-            os.unlink(real)
-        return 0
+        with self._backing():
+            real = self._real(path)
+            with self._fs_lock:
+                if stat.S_ISDIR(os.lstat(real).st_mode):
+                    raise _fail(errno.EISDIR)
+                self.durability.before_dir_change(os.path.dirname(real))
+                self.durability.bury(real)
+                os.unlink(real)
+            return 0
 
     def symlink(self, target: str, source: str) -> int:
         self._gate("symlink", (self._rel(target),), note=source)
-        real = self._real(target)
-        with self._fs_lock:
-            self.durability.before_dir_change(os.path.dirname(real))
-            os.symlink(source, real)
-        self._chown_to_caller(real)
-        return 0
+        with self._backing():
+            real = self._real(target)
+            with self._fs_lock:
+                self.durability.before_dir_change(os.path.dirname(real))
+                os.symlink(source, real)
+            self._chown_to_caller(real)
+            return 0
 
     def link(self, target: str, source: str) -> int:
         self._gate("link", (self._rel(source), self._rel(target)))
-        real_new = self._real(target)
-        with self._fs_lock:
-            self.durability.before_dir_change(os.path.dirname(real_new))
-            os.link(self._real(source), real_new, follow_symlinks=False)
-        return 0
+        with self._backing():
+            real_new = self._real(target)
+            with self._fs_lock:
+                self.durability.before_dir_change(os.path.dirname(real_new))
+                os.link(self._real(source), real_new, follow_symlinks=False)
+            return 0
 
     def rename(self, old: str, new: str, flags: int = 0) -> int:
         self._gate("rename", (self._rel(old), self._rel(new)), note=f"flags={flags}")
-        if flags & ~RENAME_NOREPLACE or (flags and self.rename_flags == "none"):
-            raise _fail(errno.EINVAL)  # like many FUSE filesystems: no RENAME_EXCHANGE etc.
-        real_old, real_new = self._real(old), self._real(new)
-        with self._fs_lock:
-            self.durability.before_dir_change(os.path.dirname(real_old))
-            self.durability.before_dir_change(os.path.dirname(real_new))
-            if not flags & RENAME_NOREPLACE:
-                try:
-                    st = os.lstat(real_new)
-                except FileNotFoundError:
-                    pass
-                else:
-                    if os.path.samestat(st, os.lstat(real_old)):
-                        return 0
-                    if stat.S_ISDIR(st.st_mode):
-                        self.durability.before_dir_change(real_new)
+        with self._backing():
+            if flags & ~RENAME_NOREPLACE or (flags and self.rename_flags == "none"):
+                raise _fail(errno.EINVAL)  # like many FUSE filesystems: no RENAME_EXCHANGE etc.
+            real_old, real_new = self._real(old), self._real(new)
+            with self._fs_lock:
+                self.durability.before_dir_change(os.path.dirname(real_old))
+                self.durability.before_dir_change(os.path.dirname(real_new))
+                if not flags & RENAME_NOREPLACE:
+                    try:
+                        st = os.lstat(real_new)
+                    except FileNotFoundError:
+                        pass
                     else:
-                        self.durability.bury(real_new)
-            _check_libc(
-                _libc.renameat2(
-                    AT_FDCWD, os.fsencode(real_old), AT_FDCWD, os.fsencode(real_new), flags
+                        if os.path.samestat(st, os.lstat(real_old)):
+                            return 0
+                        if stat.S_ISDIR(st.st_mode):
+                            self.durability.before_dir_change(real_new)
+                        else:
+                            self.durability.bury(real_new)
+                _check_libc(
+                    _libc.renameat2(
+                        AT_FDCWD, os.fsencode(real_old), AT_FDCWD, os.fsencode(real_new), flags
+                    )
                 )
-            )
-        return 0
+            return 0
 
     # -- files ----------------------------------------------------------------------------
 
@@ -755,48 +836,51 @@ class FaultyOps(mfusepy.Operations):
 
     def open(self, path: str, flags: int) -> int:
         self._gate("open", (self._rel(path),), note=oct(flags))
-        real = self._real(path)
-        if flags & os.O_TRUNC:
-            self._mark_data_change(None, real)
-        fd = os.open(real, self._backing_flags(flags) | (flags & os.O_TRUNC))
-        self.handles[fd] = Handle(fd, self._rel(path), os.fstat(fd).st_ino)
-        return fd
+        with self._backing():
+            real = self._real(path)
+            if flags & os.O_TRUNC:
+                self._mark_data_change(None, real)
+            fd = os.open(real, self._backing_flags(flags) | (flags & os.O_TRUNC))
+            self._add_handle(fd, self._rel(path), os.fstat(fd).st_ino)
+            return fd
 
     def create(self, path: str, mode: int, flags: int) -> int:
         self._gate("create", (self._rel(path),), note=oct(flags))
-        real = self._real(path)
-        with self._fs_lock:
-            if self.dead:
-                raise _fail(errno.EIO)
-            existed = os.path.lexists(real)
-            if existed and flags & os.O_EXCL:
-                raise _fail(errno.EEXIST)
-            if existed and flags & os.O_TRUNC:
-                self._mark_data_change(None, real)
+        with self._backing():
+            real = self._real(path)
+            with self._fs_lock:
+                if self.dead:
+                    raise _fail(errno.EIO)
+                existed = os.path.lexists(real)
+                if existed and flags & os.O_EXCL:
+                    raise _fail(errno.EEXIST)
+                if existed and flags & os.O_TRUNC:
+                    self._mark_data_change(None, real)
+                if not existed:
+                    self.durability.before_dir_change(os.path.dirname(real))
+                extra = os.O_CREAT | (flags & (os.O_EXCL | os.O_TRUNC))
+                fd = os.open(real, self._backing_flags(flags) | extra, mode)
+                ino = os.fstat(fd).st_ino
+                if not existed:
+                    self.durability.new_file(ino)
+                self._add_handle(fd, self._rel(path), ino)
             if not existed:
-                self.durability.before_dir_change(os.path.dirname(real))
-            extra = os.O_CREAT | (flags & (os.O_EXCL | os.O_TRUNC))
-            fd = os.open(real, self._backing_flags(flags) | extra, mode)
-            ino = os.fstat(fd).st_ino
-            if not existed:
-                self.durability.new_file(ino)
-            self.handles[fd] = Handle(fd, self._rel(path), ino)
-        if not existed:
-            self._chown_to_caller(real)
-        return fd
+                self._chown_to_caller(real)
+            return fd
 
     def read(self, path: str | None, size: int, offset: int, fh: int) -> bytes:
         handle = self._handle(fh)
         rel = handle.path if path is None else self._rel(path)
         effects = self._gate("read", (rel,), offset, size, note=f"{offset}+{size}")
-        data = os.pread(handle.fd, size, offset)
-        if effects.flips:
-            buf = bytearray(data)
-            for at, mask in zip(effects.flips, effects.masks, strict=True):
-                if at < len(buf):
-                    buf[at] ^= mask
-            data = bytes(buf)
-        return data
+        with self._backing():
+            data = os.pread(handle.fd, size, offset)
+            if effects.flips:
+                buf = bytearray(data)
+                for at, mask in zip(effects.flips, effects.masks, strict=True):
+                    if at < len(buf):
+                        buf[at] ^= mask
+                data = bytes(buf)
+            return data
 
     def write(self, path: str | None, data: bytes, offset: int, fh: int) -> int:
         handle = self._handle(fh)
@@ -818,10 +902,11 @@ class FaultyOps(mfusepy.Operations):
                 stored = stored[:cut] + bytes(len(stored) - cut)
             else:
                 stored = stored[: effects.lie_from]
-        self._mark_data_change(handle, None)
-        done = 0
-        while done < len(stored):
-            done += os.pwrite(handle.fd, stored[done:], offset + done)
+        with self._backing():
+            self._mark_data_change(handle, None)
+            done = 0
+            while done < len(stored):
+                done += os.pwrite(handle.fd, stored[done:], offset + done)
         return len(data)
 
     def flush(self, path: str | None, fh: int) -> int:
@@ -830,7 +915,10 @@ class FaultyOps(mfusepy.Operations):
         return 0
 
     def release(self, path: str | None, fh: int) -> int:
-        handle = self.handles.pop(fh, None)
+        # Not gated: the fd is closed even after a power cut or unplug (nothing else closes
+        # it), and whoever pops the handle from the table is the only one to close its fd.
+        with self._handles_lock:
+            handle = self.handles.pop(fh, None)
         with self._rules_lock:
             self.op_counts["release"] = self.op_counts.get("release", 0) + 1
         if handle is not None:
@@ -841,48 +929,54 @@ class FaultyOps(mfusepy.Operations):
         handle = self._handle(fh)
         rel = handle.path if path is None else self._rel(path)
         self._gate("fsync", (rel,), note="datasync" if datasync else "")
-        with self._fs_lock:
-            if self.dead:
-                raise _fail(errno.EIO)
-            self.durability.synced_file(handle.ino)
-        return 0
+        with self._backing():
+            with self._fs_lock:
+                if self.dead:
+                    raise _fail(errno.EIO)
+                self.durability.synced_file(handle.ino)
+            return 0
 
     # -- directories ----------------------------------------------------------------------
 
     def opendir(self, path: str) -> int:
         self._gate("opendir", (self._rel(path),))
-        if not os.path.isdir(self._real(path)):
-            raise _fail(errno.ENOTDIR)
-        return 0
+        with self._backing():
+            if not os.path.isdir(self._real(path)):
+                raise _fail(errno.ENOTDIR)
+            return 0
 
     def readdir(self, path: str, fh: int) -> list[tuple[str, dict[str, int], int]]:
         self._gate("readdir", (self._rel(path),))
-        real = self._real(path)
-        # With use_ino every entry needs its inode number: glibc's readdir skips d_ino == 0.
-        here = os.lstat(real)
-        entries = [(".", here), ("..", here)]
-        with os.scandir(real) as it:
-            for entry in it:
-                if real == self.root and entry.name == STATE_NAME:
-                    continue
-                entries.append((entry.name, entry.stat(follow_symlinks=False)))
-        return [(name, {"st_ino": st.st_ino, "st_mode": st.st_mode}, 0) for name, st in entries]
+        with self._backing():
+            real = self._real(path)
+            # With use_ino every entry needs its inode number: glibc's readdir skips d_ino == 0.
+            here = os.lstat(real)
+            entries = [(".", here), ("..", here)]
+            with os.scandir(real) as it:
+                for entry in it:
+                    if real == self.root and entry.name == STATE_NAME:
+                        continue
+                    entries.append((entry.name, entry.stat(follow_symlinks=False)))
+            return [(name, {"st_ino": st.st_ino, "st_mode": st.st_mode}, 0) for name, st in entries]
 
     def releasedir(self, path: str, fh: int) -> int:
         return 0
 
     def fsyncdir(self, path: str, datasync: int, fh: int) -> int:
         self._gate("fsyncdir", (self._rel(path),))
-        with self._fs_lock:
-            if self.dead:
-                raise _fail(errno.EIO)
-            self.durability.synced_dir(self._real(path))
-        return 0
+        with self._backing():
+            with self._fs_lock:
+                if self.dead:
+                    raise _fail(errno.EIO)
+                self.durability.synced_dir(self._real(path))
+            return 0
 
     def destroy(self, path: str) -> None:
-        for handle in list(self.handles.values()):
+        with self._handles_lock:
+            handles = list(self.handles.values())
+            self.handles.clear()
+        for handle in handles:
             os.close(handle.fd)
-        self.handles.clear()
 
 
 class FaultyFUSE(mfusepy.FUSE):

@@ -56,7 +56,7 @@ class _Frame:
             ProgressBar(
                 total=max(snap.work_total, 1), completed=snap.work_done, width=max(10, width - 8)
             ),
-            Text(f"{snap.fraction * 100:5.1f}%"),
+            Text(f"{snap.percent:5.1f}%"),  # rounded down: 100.0 only when all is done
         )
         yield head
         status = "CANCELLING" if self.cancelled and not snap.finished else ""

@@ -14,7 +14,13 @@ import threading
 import time
 from typing import Any, TextIO
 
-from offload.events import BytesVerified, DestinationBytesWritten, Event, SourceBytesRead
+from offload.events import (
+    BytesVerified,
+    DestinationBytesWritten,
+    Event,
+    JobFinished,
+    SourceBytesRead,
+)
 from offload.progress import ProgressModel
 
 _BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, BytesVerified)
@@ -56,6 +62,8 @@ class JsonLinesSink:
                 self._last_progress = now
                 self.write_progress()
             return
+        if isinstance(event, JobFinished):
+            self.write_progress()  # the last progress line says where the job ended (1.0)
         payload: dict[str, Any] = {"event": event_name(event), "time": round(time.time(), 3)}
         payload.update(dataclasses.asdict(event))
         self.write(payload)

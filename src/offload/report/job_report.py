@@ -167,7 +167,9 @@ def job_report_dict(
                 "message": w.message,
             }
             for w in report.warnings
-        ],
+        ]
+        # Problems of the run itself (an event subscriber that raised): no path, one code.
+        + [{"code": "job-warning", "path": None, "message": w} for w in job.warnings],
         "folder_errors": report.folder_errors,
         "notes": report.notes,
         "removed_stray_partials": report.removed_partials,

@@ -1,0 +1,220 @@
+"""One offload at a time per copy root: an exclusive ``flock`` on ``<copy root>/.offload/lock``.
+
+Two runs writing into the same copy root (the same card started twice, from two terminals)
+remove each other's partials as strays and race on the ledger. ``lock_copy_roots`` makes the
+second one stop before its first byte.
+
+Contract:
+
+* ``lock_copy_roots(roots)`` takes, without waiting, an exclusive ``flock`` on an open
+  descriptor of ``<root>/.offload/lock`` for every copy root, and returns a ``CopyRootLocks``
+  that holds them until ``release()`` (or the end of its ``with`` block). If another open
+  file description holds one (another run, in this process or another), every lock taken so
+  far is released and ``CopyRootBusy`` (a UsageError: exit 64) is raised, with a one-line
+  message naming the holder: pid, host, start time and command line, from the lock file's
+  JSON body.
+* The lock is the ``flock``, never the file's existence: the kernel releases it when the
+  holder's descriptor is closed, including when the process crashes or is SIGKILLed, so a
+  dead run never leaves a copy root locked. The file stays (it is never unlinked: unlinking
+  a lock file lets two runs lock two different inodes); its body only describes the holder,
+  is written once the lock is taken and emptied on release.
+* Copy roots are independent: offloads into different copy roots of one drive run side by
+  side. The same root named twice is locked once.
+* It creates the copy root and its ``.offload`` folder when missing (and fsyncs the new
+  folders, as the ledger would have: its first entry relies on a durable folder). Call it
+  only once the preflight has passed: it writes on the destinations.
+* Advisory: only offload-ai takes it. A destination that cannot be locked (a filesystem
+  without ``flock``, a read-only or failing drive) is not a reason to refuse the others:
+  it is left unlocked and ``warnings`` says why (a drive that cannot be written fails in the
+  copy anyway). ``flock`` on NFS is a POSIX lock the server sees; on SMB it may be local only.
+* Not thread-safe (one object per run); ``release()`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shlex
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from offload.errors import UsageError, describe_os_error
+from offload.fs.ops import fsync_dir
+from offload.ledger import STATE_FOLDER
+
+LOCK_NAME = "lock"
+_BODY_WAIT_S = 0.5  # a holder writes its body right after it took the lock
+_COMMAND_MAX = 300  # characters of the holder's command line in the message
+
+
+class CopyRootBusy(UsageError):
+    """Another offload holds a copy root's lock; nothing was written."""
+
+
+class CopyRootLocks:
+    """The locks of one run (see the module's contract)."""
+
+    def __init__(self) -> None:
+        self._held: list[tuple[Path, int]] = []
+        self.warnings: list[str] = []
+
+    @property
+    def paths(self) -> list[Path]:
+        return [path for path, _fd in self._held]
+
+    def release(self) -> None:
+        """Never raises: a destination lost during the run (unplugged, its FUSE daemon
+        gone) fails these calls, and its lock goes with the descriptor anyway."""
+        while self._held:
+            _path, fd = self._held.pop()
+            try:
+                os.ftruncate(fd, 0)  # the body describes a holder: there is none now
+            except OSError:
+                pass
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+            try:
+                os.close(fd)  # closing alone would release it too
+            except OSError:
+                pass  # the descriptor is closed all the same (EIO/ENOTCONN from a flush)
+
+    def __enter__(self) -> CopyRootLocks:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def lock_path(copy_root: Path) -> Path:
+    return copy_root / STATE_FOLDER / LOCK_NAME
+
+
+def lock_copy_roots(
+    roots: Sequence[Path], *, command: Sequence[str] | None = None, source: str | None = None
+) -> CopyRootLocks:
+    """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy."""
+    locks = CopyRootLocks()
+    body = _body(command, source)
+    seen: set[str] = set()
+    try:
+        for root in roots:
+            key = os.path.realpath(root)
+            if key in seen:
+                continue
+            seen.add(key)
+            _lock_one(Path(root), body, locks)
+    except BaseException:
+        locks.release()
+        raise
+    return locks
+
+
+def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
+    path = lock_path(root)
+    try:
+        _make_folders(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        locks.warnings.append(
+            f"cannot lock copy root {root} ({describe_os_error(exc)}); "
+            "another offload into it would not be stopped"
+        )
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _describe_holder(fd)
+        os.close(fd)
+        raise CopyRootBusy(
+            f"copy root {root} is in use by another offload ({holder}); nothing was written: "
+            "wait for it to finish, or stop it, and run this again",
+            path=root,
+        ) from None
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            locks.warnings.append(
+                f"cannot lock copy root {root}: its filesystem does not support locks "
+                f"({describe_os_error(exc)}); another offload into it would not be stopped"
+            )
+            return
+        raise
+    locks._held.append((root, fd))
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, body, 0)
+    except OSError:
+        pass  # the body only describes the holder; the lock is held
+
+
+def _make_folders(folder: Path) -> None:
+    """``makedirs`` that fsyncs what it created (deepest first, then their parents)."""
+    missing: list[Path] = []
+    probe = folder
+    while not probe.is_dir():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not missing:
+        return
+    os.makedirs(folder, exist_ok=True)
+    for created in missing:
+        fsync_dir(created)
+        fsync_dir(created.parent)
+
+
+def _body(command: Sequence[str] | None, source: str | None) -> bytes:
+    started = time.gmtime()
+    holder = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
+        "command": shlex.join(_command_line() if command is None else command),
+        "source": source,
+    }
+    return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+
+
+def _command_line() -> list[str]:
+    """This process's command line, its program by name (``offload copy ...``, also when run
+    as ``python -m offload.cli.offload``)."""
+    argv = list(sys.argv) or ["?"]
+    program = os.path.basename(argv[0])
+    argv[0] = program.removesuffix(".py") if program.endswith(".py") else program
+    return argv
+
+
+def _describe_holder(fd: int) -> str:
+    deadline = time.monotonic() + _BODY_WAIT_S
+    while True:
+        try:
+            raw = os.pread(fd, 64 * 1024, 0)
+            holder = json.loads(raw.decode("utf-8", "surrogateescape")) if raw.strip() else None
+        except (OSError, ValueError):
+            holder = None
+        if isinstance(holder, dict) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    if not isinstance(holder, dict):
+        return "its lock file does not say which one"
+    command = str(holder.get("command", "?"))
+    if len(command) > _COMMAND_MAX:
+        command = command[: _COMMAND_MAX - 1] + "…"
+    return (
+        f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
+        f"{holder.get('started', '?')}: {command}"
+    )

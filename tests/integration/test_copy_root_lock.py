@@ -1,0 +1,242 @@
+"""One offload at a time per copy root (offload.lock): real processes, really killed."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload.ledger import Ledger
+from offload.lock import CopyRootBusy, lock_copy_roots, lock_path
+from support.faultyfs import FaultyFS
+from support.mounts import Mount
+
+MIB = 1024 * 1024
+
+
+def make_card(root: Path, sizes: dict[str, int]) -> Path:
+    for relative, size in sizes.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        seed = sum(relative.encode())
+        path.write_bytes(bytes((i * 31 + seed) % 251 for i in range(256)) * (size // 256))
+    return root
+
+
+def offload_cli(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "offload.cli.offload", "copy", *map(str, args)]
+
+
+def run(command: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def listing(root: Path) -> dict[str, int]:
+    found = {}
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            found[str(path.relative_to(root))] = path.stat().st_size
+    return found
+
+
+def settled_listing(root: Path, *, quiet_s: float = 1.5, timeout_s: float = 60) -> dict[str, int]:
+    """The listing once it has not changed for *quiet_s* seconds."""
+    deadline = time.monotonic() + timeout_s
+    last, since = listing(root), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = listing(root)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+    raise TimeoutError(f"{root} kept changing")
+
+
+def is_locked(copy_root: Path) -> bool:
+    fd = os.open(lock_path(copy_root), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from offload.lock import lock_copy_roots
+    locks = lock_copy_roots([Path(p) for p in sys.argv[1:]], command=["offload", "copy", "A001"])
+    print("locked", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def stop(holder: subprocess.Popen[str]) -> None:
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    if holder.stdout is not None:
+        holder.stdout.close()
+
+
+def start_holder(*roots: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, *map(str, roots)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def test_a_second_run_is_refused_until_the_holder_is_killed(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "A001", {"CLIPS/C001.MOV": 300_000, "CLIPS/C002.MOV": 5_000})
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    holder = start_holder(dest / "A001")
+    try:
+        body = json.loads(lock_path(dest / "A001").read_text())
+        before = listing(dest)
+        refused = run(offload_cli("--report-dir", tmp_path / "r1", card, dest))
+        assert refused.returncode == 64, refused.stderr
+        lines = refused.stderr.strip().splitlines()
+        message = next(line for line in lines if "in use by another offload" in line)
+        assert f"pid {holder.pid} on {socket.gethostname()}" in message
+        assert body["started"] in message and "offload copy A001" in message
+        assert str(dest / "A001") in message
+        assert listing(dest) == before  # not a byte written
+    finally:
+        stop(holder)  # SIGKILL
+    # The kernel released the dead holder's lock: nothing to clean up by hand.
+    done = run(offload_cli("--report-dir", tmp_path / "r2", card, dest))
+    assert done.returncode == 0, done.stderr
+    assert (dest / "A001" / "CLIPS" / "C001.MOV").stat().st_size == 300_000 // 256 * 256
+    assert lock_path(dest / "A001").read_bytes() == b""  # released: no holder described
+    assert not is_locked(dest / "A001")
+
+
+def test_a_busy_root_releases_the_roots_already_locked(tmp_path: Path) -> None:
+    free, busy = tmp_path / "free" / "A001", tmp_path / "busy" / "A001"
+    holder = start_holder(busy)
+    try:
+        with pytest.raises(CopyRootBusy, match=f"pid {holder.pid}"):
+            lock_copy_roots([free, busy])
+        assert not is_locked(free)
+        # Other copy roots on the same drive are independent.
+        with lock_copy_roots([tmp_path / "busy" / "A002", free]) as locks:
+            assert is_locked(free) and len(locks.paths) == 2
+        assert not is_locked(free)
+    finally:
+        stop(holder)
+
+
+def test_the_lock_creates_its_folders_and_describes_its_holder(tmp_path: Path) -> None:
+    root = tmp_path / "dest" / "A001"
+    with lock_copy_roots([root], command=["offload", "copy", "A001"]) as locks:
+        assert locks.warnings == [] and is_locked(root)
+        body = json.loads(lock_path(root).read_text())
+        assert body["pid"] == os.getpid() and body["command"] == "offload copy A001"
+        assert body["host"] == socket.gethostname()
+        assert sorted(os.listdir(root / ".offload")) == ["lock"]
+    assert not is_locked(root) and lock_path(root).read_bytes() == b""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_a_refused_preflight_creates_nothing_on_the_destination(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    card = make_card(tmp_path / "A001", {"CLIPS/C001.MOV": 2 * MIB})
+    where = tmpfs_mount(1 * MIB).path
+    refused = run(offload_cli("--report-dir", tmp_path / "r", card, where))
+    assert refused.returncode == 64, refused.stderr
+    assert os.listdir(where) == []
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(300)  # five offloads in subprocesses, on a busy machine
+def test_two_offloads_of_one_card_into_one_copy_root(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The same card started twice: the second is refused before its first byte and the
+    first finishes untouched; a third into another copy root of the drive runs meanwhile.
+    Then the first is SIGKILLed mid-card and a new run completes it."""
+    reader = faulty_fs()
+    clips = {f"CLIPS/C{i:03d}.MOV": 8 * MIB for i in range(4)}
+    make_card(reader.backing / "A001", clips)
+    card = reader.mountpoint / "A001"
+    other = make_card(tmp_path / "B002", {"CLIPS/B.MOV": 100_000})
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    # Clips of 8 MiB are streamed in order: the first run holds the lock and has partials
+    # on the destination when it reaches the third clip, and waits there.
+    stall = reader.stall("open", path="A001/CLIPS/C002.MOV")
+    first = subprocess.Popen(
+        offload_cli("--report-dir", tmp_path / "r1", card, dest),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reader.wait_stalled(stall, timeout_s=60)
+        # The first run finishes what it can (C000 and C001 renamed, C002's partial created)
+        # and then waits for the card: its files stop changing.
+        before = settled_listing(dest)
+        assert ".offload-partial." in " ".join(before)
+        second = run(offload_cli("--report-dir", tmp_path / "r2", card, dest), timeout=60)
+        assert second.returncode == 64, second.stderr
+        assert is_locked(dest / "A001")
+        assert f"pid {first.pid} on {socket.gethostname()}" in second.stderr
+        assert f"offload copy --report-dir {tmp_path / 'r1'} {card} {dest}" in second.stderr
+        assert listing(dest) == before  # its partials were not "cleaned" away
+        third = run(offload_cli("--report-dir", tmp_path / "r3", other, dest))
+        assert third.returncode == 0, third.stderr
+        reader.release(stall)
+        _out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+    finally:
+        if first.poll() is None:  # the test failed: stop the first run, whatever it waits for
+            first.kill()
+            reader.release()
+        if first.stdout is not None and not first.stdout.closed:
+            first.communicate()
+    ledger = Ledger(dest / "A001").load()
+    assert sorted(ledger) == sorted(clips)
+    assert all(entry.state == "verified" for entry in ledger.values())
+
+    # Killed while it holds the lock: the kernel releases it, the next run resumes.
+    make_card(reader.backing / "A001", {"CLIPS/C004.MOV": 8 * MIB, "CLIPS/C005.MOV": 8 * MIB})
+    stall = reader.stall("open", path="A001/CLIPS/C005.MOV")
+    killed = subprocess.Popen(
+        offload_cli("--report-dir", tmp_path / "r4", card, dest),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    reader.wait_stalled(stall, timeout_s=60)
+    assert is_locked(dest / "A001")
+    killed.send_signal(signal.SIGKILL)
+    # A process killed inside a FUSE call the daemon holds dies when the call returns.
+    reader.release(stall)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while is_locked(dest / "A001") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    resumed = run(offload_cli("--report-dir", tmp_path / "r5", card, dest))
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(Ledger(dest / "A001").load()) == sorted(
+        [*clips, "CLIPS/C004.MOV", "CLIPS/C005.MOV"]
+    )
+    assert not [n for n in os.listdir(dest / "A001" / "CLIPS") if n.startswith(".offload")]
