@@ -9,9 +9,7 @@ The public API::
 report whose ``exit_code`` follows the documented codes.
 """
 
-__version__ = "0.1.0"
-
-# The modules below read __version__, so it is defined first.
+from offload._version import __version__
 from offload.api import (
     copy_with_multiple_destinations,
     copy_with_multiple_destinations_parallel,

@@ -14,26 +14,32 @@ import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.engine.partial import PARTIAL_NAME_OVERHEAD, is_partial_name
+from offload.engine.partial import is_partial_name
 from offload.errors import UsageError
 from offload.events import Event, EventSink, JobStarted, WarningIssued, WorkPlanned, isolated
 from offload.existing import CheckKind, ExistingCopy, check_existing, settle
 from offload.fs.ops import fsync_dir
-from offload.histories import (
+from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
+from offload.lock import lock_copy_roots
+from offload.manifest import ManifestFile
+from offload.manifests_writer import (
     CardHistory,
+    DestinationRecords,
+    LinkToRecord,
     ManifestOptions,
     ManifestResult,
+    OffloadRecords,
     check_card_history,
     reference_formats,
     write_manifests,
 )
-from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
-from offload.lock import lock_copy_roots
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -47,6 +53,7 @@ from offload.plan import (
     scan_source,
 )
 from offload.results import (
+    GOOD_STATUSES,
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
@@ -75,12 +82,18 @@ class OffloadOptions:
     production: ProductionInfo = field(default_factory=ProductionInfo)
 
 
+class SymlinkStatus(StrEnum):
+    CREATED = "created"
+    SKIPPED = "skipped"  # the same link was there
+    FAILED = "failed"
+
+
 @dataclass
 class SymlinkResult:
     destination_index: int
     relative_path: str
     target: str
-    status: str  # "created", "skipped" (same link there), "failed"
+    status: SymlinkStatus
     error: str | None = None
 
 
@@ -146,7 +159,7 @@ class OffloadReport:
         """The exit code, as it is once *more_errors* (e.g. a report that a destination
         refused) are added to ``folder_errors``."""
         code = int(self.job.exit_code)
-        failed_links = any(s.status == "failed" for s in self.symlinks)
+        failed_links = any(s.status is SymlinkStatus.FAILED for s in self.symlinks)
         # A file the card's own history records but the card lost is a file this offload
         # could not deliver: never a silent success.
         problems = self.folder_errors or failed_links or more_errors or self.missing_from_card
@@ -189,12 +202,9 @@ def plan_offload(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    checked = preflight(
-        tree,
-        plans,
-        name_headroom_bytes=PARTIAL_NAME_OVERHEAD,
-        allow_card_destination=options.allow_card_destination,
-    )
+    # No name headroom: a partial's name is cut to fit NAME_MAX (its unique token keeps it
+    # apart), so any name the destination accepts can be copied.
+    checked = preflight(tree, plans, allow_card_destination=options.allow_card_destination)
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
@@ -427,7 +437,7 @@ def _run_locked(
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(plan, report, plan.options.manifests, sink)
+    report.manifests = write_manifests(_records(plan, report), plan.options.manifests, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost:
@@ -463,6 +473,62 @@ class _PlannedWorkAnnouncer:
 def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
     return [(path, rules.why(path)) for path in plan.tree.ignored]
+
+
+def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
+    """What the manifests of each destination not lost record (manifests_writer's inputs)."""
+    lost = {d.index for d in report.job.destinations if d.lost}
+    destinations = []
+    for dest_plan in plan.plans:
+        if dest_plan.index in lost:
+            continue
+        index, root = dest_plan.index, dest_plan.root
+        files: list[ManifestFile] = []
+        anything_new = False
+        for file in report.job.files:
+            result = file.destination(index)
+            if result is None or result.status not in GOOD_STATUSES:
+                continue
+            anything_new = anything_new or result.status is not DestinationStatus.VERIFIED_EARLIER
+            when = result.verified_at or report.job.finished_at
+            files.append(
+                ManifestFile(
+                    relative_path=str(Path(result.final_path).relative_to(root).as_posix()),
+                    size_bytes=file.size_bytes,
+                    mtime_ns=file.mtime_ns,
+                    digests=file.inflight_digests or result.digests or result.recorded_digests,
+                    hash_date=datetime.fromtimestamp(when, UTC),
+                )
+            )
+        made = {
+            link.relative_path
+            for link in report.symlinks
+            if link.destination_index == index and link.status is not SymlinkStatus.FAILED
+        }
+        links = tuple(
+            LinkToRecord(relative_path=link.relative_path, target=link.target)
+            for link in plan.tree.symlinks
+            if link.relative_path in made
+        )
+        destinations.append(
+            DestinationRecords(
+                index=index,
+                root=root,
+                destination=dest_plan.destination,
+                files=tuple(files),
+                anything_new=anything_new,
+                links=links,
+            )
+        )
+    return OffloadRecords(
+        source=plan.source,
+        card_has_history=plan.source_has_history,
+        directories=plan.tree.directories,
+        algorithms=tuple(plan.options.copy.algorithms),
+        ignore_patterns=(*plan.options.ignore.patterns, *TOOL_IGNORE_PATTERNS),
+        started_at=report.job.started_at,
+        destinations=tuple(destinations),
+    )
 
 
 def _production_fields(plan: OffloadPlan) -> dict[str, str | None]:
@@ -556,16 +622,16 @@ def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResul
     results = []
     for link in tree.symlinks:
         target = plan.target_for(link.relative_path)
-        result = SymlinkResult(plan.index, link.relative_path, link.target, "created")
+        result = SymlinkResult(plan.index, link.relative_path, link.target, SymlinkStatus.CREATED)
         try:
             if os.path.islink(target) and os.readlink(target) == link.target:
-                result.status = "skipped"
+                result.status = SymlinkStatus.SKIPPED
             else:
                 os.makedirs(target.parent, exist_ok=True)
                 os.symlink(link.target, target)
                 os.utime(target, ns=(link.mtime_ns, link.mtime_ns), follow_symlinks=False)
         except OSError as exc:
-            result.status = "failed"
+            result.status = SymlinkStatus.FAILED
             result.error = f"cannot create symlink {target}: {exc.strerror or exc}"
         results.append(result)
     return results

@@ -11,7 +11,7 @@ Every way it can end has an exit code (:class:`VerifyExit`); errors are raised a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -23,15 +23,18 @@ from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
     ChangedFile,
+    ChangeReason,
     CreatorInfo,
     HistoryError,
     ManifestError,
     NoHistoryError,
+    ReferenceKind,
     UnsupportedTreeError,
     VerifyReport,
     utc_now,
     verify_tree,
 )
+from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -114,7 +117,7 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
         try:
             actual_size = os.stat(absolute).st_size
             if actual_size != size:
-                changed.append(ChangedFile(relative, "size", size, actual_size))
+                changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
                 continue
             actual = hash_file(absolute, list(digests))
         except FileNotFoundError:
@@ -125,13 +128,15 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
             unreadable.append(relative)
             continue
         if any(actual[name] != value for name, value in digests.items()):
-            changed.append(ChangedFile(relative, "hash", size, actual_size, digests, actual))
+            changed.append(
+                ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
+            )
         else:
             verified.append(relative)
     extra = sorted(on_disk - set(recorded))
     return VerifyReport(
         root=root,
-        reference="ledger",
+        reference=ReferenceKind.LEDGER,
         verified=tuple(verified),
         changed=tuple(changed),
         missing=tuple(missing),
@@ -144,21 +149,27 @@ def _walk(root: Path) -> list[str]:
     """The regular files under *root* (not the ledger's or the history's folders, not
     partials). Symlinks are left out: the ledger records the files offload-ai copied, and a
     link is reproduced as a link, never copied as a file."""
-    found: list[str] = []
+    return [
+        item.relative
+        for item in content_entries(root)
+        if not is_partial_name(item.name) and not item.entry.is_symlink()
+    ]
 
-    def fail(error: OSError) -> None:
-        raise error  # a folder that cannot be read must not look empty
 
-    for folder, dirs, files in os.walk(root, onerror=fail):
-        relative_folder = os.path.relpath(folder, root)
-        if relative_folder == ".":
-            dirs[:] = [d for d in dirs if d not in (STATE_FOLDER, ASCMHL_FOLDER)]
-        for name in files:
-            if is_partial_name(name) or os.path.islink(os.path.join(folder, name)):
-                continue
-            relative = os.path.normpath(os.path.join(relative_folder, name))
-            found.append(relative.replace(os.sep, "/"))
-    return found
+def content_entries(root: Path, *, on_error: OnError | None = None) -> Iterator[WalkEntry]:
+    """What is under *root* that is not a folder (a link to a folder counts as a folder and is
+    not entered, as ``os.walk`` sorts them), leaving out the ledger's and the history's
+    folders at the root. Raises OSError for a folder that cannot be listed, unless
+    *on_error* passes it over."""
+    for item in walk_tree(root, on_error=on_error):
+        try:
+            is_dir = item.entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            yield item
+        elif "/" in item.relative or item.name not in (STATE_FOLDER, ASCMHL_FOLDER):
+            item.enter()
 
 
 def verify_path(

@@ -22,10 +22,6 @@ from support.faultyfs import FaultyFS
 pytestmark = pytest.mark.fault
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rename failure leaves the batch's partials: fixed in the engine refactor",
-)
 def test_a_rename_that_loses_the_destination_fails_the_rest_of_its_batch(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

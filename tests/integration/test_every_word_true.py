@@ -443,3 +443,21 @@ def test_ledger_verify_checks_transfer_checked_copies(tmp_path: Path) -> None:
     assert json.loads(checked.stdout)["reference"] == "ledger"
     corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C000.mov")
     assert run("verify", dest / "A001", "--report-dir", tmp_path / "v").returncode == 11
+
+
+def test_any_name_the_destination_accepts_is_copied(tmp_path: Path) -> None:
+    """Failed before: a 254-byte name on ext4 refused the whole card ("rename it on the
+    source"), because the partial file's prefix was counted against the name."""
+    card = make_card(tmp_path, files=1)
+    long_name = "A" * 250 + ".MOV"  # 254 bytes: ext4 takes up to 255
+    (card / "CLIPS" / long_name).write_bytes(os.urandom(50_000))
+    accented = "é" * 125 + ".MP4"  # 254 bytes of UTF-8
+    (card / "CLIPS" / accented).write_bytes(os.urandom(50_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = run("copy", card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    for name in (long_name, accented):
+        copy = dest / "A001" / "CLIPS" / name
+        assert copy.read_bytes() == (card / "CLIPS" / name).read_bytes()
+    assert not [p for p in (dest / "A001" / "CLIPS").iterdir() if p.name.startswith(".offload")]

@@ -69,3 +69,20 @@ def test_names_with_newlines_and_regex_characters() -> None:
     spec = IgnoreSpec(["*.(x)+"])
     assert spec.matches("line\nbreak.(x)+", is_dir=False)
     assert not spec.matches("a.x", is_dir=False)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "is_dir", "ignored"),
+    [
+        ("*", "a", False, True),  # pathspec's shortcut for "everything"
+        ("*", "a/b", True, True),
+        ("**/*", "a/b", False, True),
+        ("a/**/**", "a/b/c", False, True),
+        ("a/**/**", "a", True, False),
+        ("x\\ ", "x ", False, True),  # an escaped trailing space stays
+        ("x\\   ", "x ", False, True),
+        ("x  ", "x", False, True),
+    ],
+)
+def test_shortcuts_and_spaces(pattern: str, path: str, is_dir: bool, ignored: bool) -> None:
+    assert IgnoreSpec([pattern]).matches(path, is_dir=is_dir) is ignored

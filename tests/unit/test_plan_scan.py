@@ -404,3 +404,11 @@ def test_any_names_come_back_exactly_in_byte_order(names: set[str]) -> None:
             (src / name).write_bytes(b"")
         tree = scan_source(src, ignore=IgnoreRules.none())
     assert rels(tree.files) == sorted(names, key=os.fsencode)
+
+
+def test_a_trailing_double_star_also_matches_the_folder_itself() -> None:
+    rules = IgnoreRules.none().adding(["CLIPS/**", "x/**/"])
+    assert rules.matches("CLIPS", is_dir=True) and rules.matches("CLIPS/a/b.mov", is_dir=False)
+    assert rules.matches("x", is_dir=True) and not rules.matches("x", is_dir=False)
+    assert rules.why("CLIPS") == "matches ignore pattern CLIPS/**"
+    assert IgnoreRules.none().adding(["*"]).matches("any/thing", is_dir=False)

@@ -1,17 +1,85 @@
-"""What every CLI shares: signal handling, the environment, error printing."""
+"""What every CLI shares: signal handling, the environment, error printing, and the options
+both copy commands take (``-t/--hash``, ``--verify``, ``-b/--block-size``)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from offload.engine.cancel import CancelToken
+from offload.errors import UsageError
+from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
+from offload.manifests_writer import ManifestOptions, MhlKind
+from offload.options import VerifyMode
+
+
+class UsageParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` (exit 64, nothing written) for bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def add_hash_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """``-t/--hash HASH`` (repeatable, comma lists too); its help names *default*."""
+    parser.add_argument(
+        "-t", "--hash", action="append", metavar="HASH", help=hash_option_help(default)
+    )
+
+
+def add_verify_option(parser: argparse.ArgumentParser) -> None:
+    """``--verify transfer|destination|full`` (default full)."""
+    parser.add_argument(
+        "--verify",
+        choices=[m.value for m in VerifyMode],
+        default=VerifyMode.FULL.value,
+        help="transfer: in-flight hash + size; destination: + read back every "
+        "copy from the media; full (default): + re-read the source",
+    )
+
+
+def add_block_size_option(parser: argparse.ArgumentParser, default_text: str) -> None:
+    """``-b/--block-size BYTES``; *default_text* is how the CLI's help writes 8 MiB."""
+    parser.add_argument(
+        "-b",
+        "--block-size",
+        type=int,
+        metavar="BYTES",
+        help=f"read block size (default {default_text})",
+    )
+
+
+def add_quiet_and_report_dir_options(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet`` (no live progress) and ``--report-dir`` (local reports)."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="no live progress")
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        help=f"where local reports go (default {default_report_dir()})",
+    )
+
+
+def hash_algorithms(requested: Sequence[str]) -> tuple[str, ...]:
+    """The algorithms ``-t`` asked for; a name we do not know is a usage error."""
+    try:
+        return parse_algorithms(requested)
+    except (UnknownHashError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def engine_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """``--verify`` and ``-b`` as ``CopyOptions`` keyword arguments (no ``chunk_size`` when
+    ``-b`` is not given: the default stays ``CopyOptions``'s)."""
+    extra = {"chunk_size": args.block_size} if args.block_size is not None else {}
+    return {"verify": VerifyMode(args.verify), **extra}
 
 
 def default_report_dir() -> Path:
@@ -59,3 +127,27 @@ def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def add_creator_arguments(parser: argparse.ArgumentParser, title: str) -> None:
+    """``--author-name`` ... ``--comment``: who and where, for the manifests written."""
+    group = parser.add_argument_group(title)
+    group.add_argument("--author-name", metavar="NAME")
+    group.add_argument("--author-email", metavar="EMAIL")
+    group.add_argument("--author-role", metavar="ROLE")
+    group.add_argument("--location", metavar="TEXT")
+    group.add_argument("--comment", metavar="TEXT")
+
+
+def manifest_options(
+    args: argparse.Namespace, kinds: frozenset[MhlKind] = frozenset()
+) -> ManifestOptions:
+    """The manifests to write, with the creator arguments (:func:`add_creator_arguments`)."""
+    return ManifestOptions(
+        kinds=kinds,
+        author_name=args.author_name,
+        author_email=args.author_email,
+        author_role=args.author_role,
+        location=args.location,
+        comment=args.comment,
+    )

@@ -17,14 +17,26 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 
-from offload import __version__
+from offload._version import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
 from offload.card import OffloadOptions, plan_offload, run_offload
-from offload.cli.common import Environment, cancel_on_signals, default_report_dir
+from offload.cli.common import (
+    Environment,
+    UsageParser,
+    add_block_size_option,
+    add_creator_arguments,
+    add_hash_option,
+    add_quiet_and_report_dir_options,
+    add_verify_option,
+    cancel_on_signals,
+    default_report_dir,
+    engine_arguments,
+    hash_algorithms,
+    manifest_options,
+)
 from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
 from offload.cli.verify_cmd import add_verify_parser, cmd_verify
@@ -33,12 +45,9 @@ from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
 from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
-    UnknownHashError,
-    hash_option_help,
-    parse_algorithms,
 )
-from offload.histories import ManifestOptions, MhlKind
-from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
+from offload.manifests_writer import MhlKind
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.report.cli import add_report_parser, cmd_report
@@ -54,20 +63,15 @@ EXIT_CODES_HELP = (
 )
 
 
-class _UsageParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _UsageParser(
+    parser = UsageParser(
         prog="offload",
         allow_abbrev=False,
         epilog=EXIT_CODES_HELP,
         description="Offload camera cards to several drives, verified.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_UsageParser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
     copy = commands.add_parser(
         "copy",
         allow_abbrev=False,
@@ -87,20 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="copy the contents of SOURCE into DEST (not DEST/<name>/)",
     )
-    copy.add_argument(
-        "-t",
-        "--hash",
-        action="append",
-        metavar="HASH",
-        help=hash_option_help(DEFAULT_ALGORITHM),
-    )
-    copy.add_argument(
-        "--verify",
-        choices=[m.value for m in VerifyMode],
-        default=VerifyMode.FULL.value,
-        help="transfer: in-flight hash + size; destination: + read back every "
-        "copy from the media; full (default): + re-read the source",
-    )
+    add_hash_option(copy, DEFAULT_ALGORITHM)
+    add_verify_option(copy)
     policy = copy.add_mutually_exclusive_group()
     policy.add_argument(
         "--overwrite",
@@ -149,19 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="copy OS junk too (.DS_Store, ._*, .Spotlight-V100, ...)",
     )
-    copy.add_argument(
-        "-b", "--block-size", type=int, metavar="BYTES", help="read block size (default 8 MiB)"
-    )
+    add_block_size_option(copy, "8 MiB")
     copy.add_argument(
         "--json", action="store_true", help="print one JSON event per line on stdout (docs/json.md)"
     )
-    copy.add_argument("--quiet", "-q", action="store_true", help="no live progress")
-    copy.add_argument(
-        "--report-dir",
-        type=Path,
-        default=None,
-        help=f"where local reports go (default {default_report_dir()})",
-    )
+    add_quiet_and_report_dir_options(copy)
     copy.add_argument(
         "--mhl",
         choices=["ascmhl", "legacy", "both", "none"],
@@ -170,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default; a card's own history is carried and continued), a "
         "legacy MHL v1 file, both, or none",
     )
-    _add_creator_arguments(copy)
+    add_creator_arguments(copy, "manifest creator info")
     production = copy.add_argument_group("production fields (reports)")
     production.add_argument("--production", metavar="NAME", help="production title")
     production.add_argument("--shoot-day", metavar="DAY", help="shoot day, e.g. 'Day 12'")
@@ -186,29 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_creator_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("manifest creator info")
-    group.add_argument("--author-name", metavar="NAME")
-    group.add_argument("--author-email", metavar="EMAIL")
-    group.add_argument("--author-role", metavar="ROLE")
-    group.add_argument("--location", metavar="TEXT")
-    group.add_argument("--comment", metavar="TEXT")
-
-
-def _manifest_options(args: argparse.Namespace, kinds: frozenset[MhlKind]) -> ManifestOptions:
-    return ManifestOptions(
-        kinds=kinds,
-        author_name=args.author_name,
-        author_email=args.author_email,
-        author_role=args.author_role,
-        location=args.location,
-        comment=args.comment,
-    )
-
-
 def _copy_options(args: argparse.Namespace) -> OffloadOptions:
+    algorithms = hash_algorithms(args.hash or [DEFAULT_ALGORITHM])
     try:
-        algorithms = parse_algorithms(args.hash or [DEFAULT_ALGORITHM])
         existing = (
             ExistingFilePolicy.OVERWRITE
             if args.overwrite
@@ -216,13 +180,10 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
             if args.keep_both
             else ExistingFilePolicy.FAIL
         )
-        extra = {"chunk_size": args.block_size} if args.block_size is not None else {}
-        copy = CopyOptions(
-            algorithms=algorithms, verify=VerifyMode(args.verify), existing=existing, **extra
-        )
+        copy = CopyOptions(algorithms=algorithms, existing=existing, **engine_arguments(args))
         ignore = IgnoreRules.none() if args.no_default_ignore else IgnoreRules.default()
         ignore = IgnoreRules(ignore.adding(args.ignore).patterns, exclude_root_ascmhl=True)
-    except (UnknownHashError, ValueError) as exc:
+    except ValueError as exc:
         raise UsageError(str(exc)) from None
     kinds = {
         "ascmhl": {MhlKind.ASCMHL},
@@ -237,7 +198,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         incremental=not args.no_resume,
         reverify=args.reverify,
         allow_card_destination=args.allow_card_destination,
-        manifests=_manifest_options(args, frozenset(kinds)),
+        manifests=manifest_options(args, frozenset(kinds)),
         production=ProductionInfo(
             production=args.production,
             shoot_day=args.shoot_day,

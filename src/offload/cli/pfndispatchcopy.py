@@ -27,26 +27,30 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from offload import __version__
+from offload._version import __version__
 from offload.api import copy_with_multiple_destinations
-from offload.cli.common import Environment, cancel_on_signals
+from offload.cli.common import (
+    Environment,
+    UsageParser,
+    add_block_size_option,
+    add_hash_option,
+    add_verify_option,
+    cancel_on_signals,
+    engine_arguments,
+    hash_algorithms,
+)
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode, OffloadError, UsageError
 from offload.events import Event, JobStarted, SourceBytesRead
-from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
-from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.hashing.registry import parse_algorithms
+from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import GOOD_STATUSES
 
 PROGRESS_INTERVAL_S = 1.0
 
 
-class _UsageParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see pfndispatchcopy --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _UsageParser(
+    parser = UsageParser(
         prog="pfndispatchcopy",
         allow_abbrev=False,
         description="Copy one file to several destinations with one read of the source, "
@@ -64,17 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="destination file path, or an existing folder",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print Pomfort's INFO lines")
-    parser.add_argument(
-        "-t",
-        "--hash",
-        action="append",
-        metavar="HASH",
-        default=None,
-        help=hash_option_help("xxh64be"),
-    )
-    parser.add_argument(
-        "-b", "--block-size", type=int, metavar="BYTES", help="read block size (default 8388608)"
-    )
+    add_hash_option(parser, "xxh64be")
+    add_block_size_option(parser, "8388608")
     parser.add_argument(
         "-f_size",
         "--file-size",
@@ -99,13 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accepted for compatibility; always in effect",
     )
-    parser.add_argument(
-        "--verify",
-        choices=[m.value for m in VerifyMode],
-        default=VerifyMode.FULL.value,
-        help="transfer: in-flight hash + size; destination: + read back every "
-        "copy from the media; full (default): + re-read the source",
-    )
+    add_verify_option(parser)
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -164,10 +153,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 def _run(args: argparse.Namespace, env: Environment) -> int:
     requested = args.hash or ["xxh64be"]
-    try:
-        algorithms = parse_algorithms(requested)
-    except (UnknownHashError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    algorithms = hash_algorithms(requested)
     labels: dict[str, str] = {}
     for item in requested:
         for part in filter(None, (p.strip() for p in item.split(","))):
@@ -176,9 +162,8 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     try:
         options = CopyOptions(
             algorithms=algorithms,
-            verify=VerifyMode(args.verify),
             existing=ExistingFilePolicy.OVERWRITE if args.overwrite else ExistingFilePolicy.FAIL,
-            **({"chunk_size": args.block_size} if args.block_size is not None else {}),
+            **engine_arguments(args),
             noflush_destinations=_noflush_indexes(args.noflush, args.destinations, args.source),
         )
     except ValueError as exc:

@@ -37,15 +37,20 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from offload import __version__
-from offload.cli.common import Environment, default_report_dir
+from offload._version import __version__
+from offload.cli.common import (
+    Environment,
+    add_creator_arguments,
+    add_quiet_and_report_dir_options,
+    default_report_dir,
+    manifest_options,
+)
 from offload.errors import OffloadError
-from offload.histories import ManifestOptions, printable_name
-from offload.ledger import STATE_FOLDER
-from offload.manifest import ASCMHL_FOLDER, VerifyReport
+from offload.manifest import ChangeReason, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
-from offload.verification import VerifyExit, exit_code_of, verify_path
+from offload.manifests_writer import printable_name
+from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 
@@ -84,19 +89,8 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
     )
-    verify.add_argument("--quiet", "-q", action="store_true", help="no live progress")
-    verify.add_argument(
-        "--report-dir",
-        type=Path,
-        default=None,
-        help=f"where local reports go (default {default_report_dir()})",
-    )
-    group = verify.add_argument_group("manifest creator info (with --append)")
-    group.add_argument("--author-name", metavar="NAME")
-    group.add_argument("--author-email", metavar="EMAIL")
-    group.add_argument("--author-role", metavar="ROLE")
-    group.add_argument("--location", metavar="TEXT")
-    group.add_argument("--comment", metavar="TEXT")
+    add_quiet_and_report_dir_options(verify)
+    add_creator_arguments(verify, "manifest creator info (with --append)")
 
 
 def _iso(moment: float) -> str:
@@ -107,19 +101,16 @@ def _files_to_read(root: Path) -> tuple[int, int]:
     """A quick count (files, bytes) for the progress total; never raises."""
     files = total = 0
 
-    def ignore(error: OSError) -> None:
+    def pass_over(folder: Path, error: OSError) -> None:
         return None
 
-    for folder, dirs, names in os.walk(root, onerror=ignore):
-        if folder == str(root):
-            dirs[:] = [d for d in dirs if d not in (ASCMHL_FOLDER, STATE_FOLDER)]
-        for name in names:
-            try:
-                info = os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            files += 1
-            total += info.st_size
+    for item in content_entries(root, on_error=pass_over):
+        try:
+            info = os.stat(item.path)
+        except OSError:
+            continue
+        files += 1
+        total += info.st_size
     return files, total
 
 
@@ -285,18 +276,7 @@ def _write_stdout(env: Environment, text: str) -> None:
 
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     root: Path = args.path
-    creator = (
-        ManifestOptions(
-            kinds=frozenset(),
-            author_name=args.author_name,
-            author_email=args.author_email,
-            author_role=args.author_role,
-            location=args.location,
-            comment=args.comment,
-        ).creator()
-        if args.append
-        else None
-    )
+    creator = manifest_options(args).creator() if args.append else None
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal and root.is_dir()
     started = time.time()
@@ -390,7 +370,7 @@ def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
     for changed in report.changed:
         detail = (
             f"size {changed.actual_size}, recorded {changed.expected_size}"
-            if changed.reason == "size"
+            if changed.reason is ChangeReason.SIZE
             else ", ".join(
                 f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
             )

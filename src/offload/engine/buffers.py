@@ -10,12 +10,9 @@ from __future__ import annotations
 import queue
 import threading
 
-from offload.engine.cancel import CancelToken
+from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError
 from offload.fs.direct import AlignedBuffer
-
-# How often a blocked acquire() looks at the cancel token.
-_CANCEL_POLL_S = 0.1
 
 
 class Chunk:
@@ -81,7 +78,7 @@ class ChunkPool:
         """
         while True:
             try:
-                chunk = self._free.get(timeout=_CANCEL_POLL_S)
+                chunk = self._free.get(timeout=CANCEL_POLL_S)
             except queue.Empty:
                 if cancel.cancelled:
                     raise CancelledError("cancelled") from None

@@ -1,11 +1,12 @@
 """A copy job: N files, M destinations, one read of each source byte. The most important file.
 
-``CopyJob.run()`` starts one reader thread and one writer thread per destination, waits for
-them and returns a JobReport. Data flow (docs/design.md): the reader reads each file once into
-pooled buffers, hashes it in flight and fans the chunks out through bounded queues; each
-destination worker writes a partial file, makes it durable, reads it back from the media,
+``CopyJob.run()`` starts one reader thread and one writer thread per destination (each with a
+committer thread), waits for them and returns a JobReport. Data flow (docs/design.md): the reader
+reads each file once into pooled buffers, hashes it in flight and fans the chunks out through
+bounded queues; each destination's writer writes a partial through its destination backend
+(``offload.destinations``), its committer makes it durable, reads it back from the media,
 compares with the reader's digest (and, in full mode, with the reader's source re-read), then
-renames it to its final name and fsyncs the folder. Memory is bounded by
+publishes it under its final name and makes the name durable. Memory is bounded by
 ``chunk_size × (queue_depth + 2)`` + 48 MiB of small-file buffers, plus one read-back buffer
 a destination.
 """
@@ -19,11 +20,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from offload.destinations.base import Destination
+from offload.destinations.local import LocalDestination
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask, FileTicket
 from offload.engine.reader import SOURCE_INDEX, SourceReader
-from offload.engine.worker import DestinationWorker
+from offload.engine.state import DestinationState
+from offload.engine.writer import DestinationWriter
 from offload.errors import SourceError
 from offload.events import (
     Event,
@@ -194,7 +198,7 @@ class _ResultBook:
                 ),
             )
 
-    def lost_elsewhere(self, ticket: FileTicket, worker: DestinationWorker) -> None:
+    def lost_elsewhere(self, ticket: FileTicket, worker: DestinationWriter) -> None:
         assert worker.lost is not None
         self.record(
             ticket,
@@ -245,6 +249,9 @@ class CopyJob:
     KeyboardInterrupt while waiting cancels the job: partials are removed and the report says
     ``cancelled`` (exit code 130). Use a CancelToken to cancel from elsewhere (signal handler).
     One job runs once.
+
+    ``destinations``: the backends to write through, one per root (default: a
+    ``LocalDestination`` on each root, made when the job runs).
     """
 
     def __init__(
@@ -256,10 +263,14 @@ class CopyJob:
         sink: EventSink | None = None,
         cancel: CancelToken | None = None,
         ledgers: Sequence[Ledger | None] | None = None,
+        destinations: Sequence[Destination] | None = None,
     ) -> None:
         self.tasks = list(tasks)
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
         self.destination_roots = [Path(root) for root in destination_roots]
+        self.destinations = list(destinations) if destinations is not None else None
+        if self.destinations is not None and len(self.destinations) != len(self.destination_roots):
+            raise ValueError("one destination backend per destination root")
         self.options = options
         self.sink = sink or NullSink()
         self.cancel = cancel or CancelToken()
@@ -296,21 +307,32 @@ class CopyJob:
         small_pool = ChunkPool(
             count=SMALL_CHUNKS, chunk_size=min(SMALL_CHUNK_SIZE, options.chunk_size)
         )
-        workers = [
-            DestinationWorker(
-                index=index,
-                root=root,
+        backends = self.destinations or [
+            LocalDestination(
+                root,
                 device=devices[index],
-                options=options,
-                verify_algorithm=verify_algorithm,
-                sink=self.sink,
-                cancel=self.cancel,
-                record=book.record,
-                # Three messages a file; the pools, not the queues, bound the memory.
-                queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,
-                ledger=self.ledgers[index],
+                write_call_size=options.write_call_size,
+                direct_writes=options.direct_writes,
             )
             for index, root in enumerate(self.destination_roots)
+        ]
+        workers = [
+            DestinationWriter(
+                DestinationState(
+                    index=index,
+                    destination=backends[index],
+                    device=devices[index],
+                    options=options,
+                    verify_algorithm=verify_algorithm,
+                    sink=self.sink,
+                    cancel=self.cancel,
+                    record=book.record,
+                    ledger=self.ledgers[index],
+                ),
+                # Three messages a file; the pools, not the queues, bound the memory.
+                queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,
+            )
+            for index in range(len(self.destination_roots))
         ]
         reader = SourceReader(
             pool=pool,
@@ -361,18 +383,19 @@ class CopyJob:
 
     @staticmethod
     def _summaries(
-        workers: Sequence[DestinationWorker], report: JobReport
+        workers: Sequence[DestinationWriter], report: JobReport
     ) -> list[DestinationSummary]:
         summaries = []
         for worker in workers:
+            state = worker.state
             summary = DestinationSummary(
-                index=worker.index,
-                root=str(worker.root),
-                device=worker.device,
-                lost=worker.lost is not None,
-                lost_reason=None if worker.lost is None else worker.lost.message,
-                copy_s=worker.copy_s,
-                verify_s=worker.verify_s,
+                index=state.index,
+                root=str(state.root),
+                device=state.device,
+                lost=state.lost is not None,
+                lost_reason=None if state.lost is None else state.lost.message,
+                copy_s=state.copy_s,
+                verify_s=state.verify_s,
             )
             summary.count(report.files)
             summaries.append(summary)

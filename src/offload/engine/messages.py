@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from offload.engine.buffers import Chunk
-from offload.engine.cancel import CancelToken
 from offload.errors import OffloadError
 from offload.model import SourceFile
 from offload.results import CacheBypass, DestinationFileResult
@@ -32,9 +31,12 @@ class FileTask:
 class FileTicket:
     """What the reader knows about one file, published once for the destination workers.
 
-    The reader fills the digests or the error and then calls ``publish()``; workers call
-    ``wait()`` before they rename a verified copy to its final name, so no destination
-    commits a file whose source read (or source re-read, in full mode) failed.
+    The reader (or, in full mode, its source verifier) fills the digests or the error and
+    then calls ``publish()``, which resolves ``verdict`` with the source error (None: the
+    source was read, and re-read, fine). Committers wait for ``verdict`` (cancellably:
+    ``engine.cancel.wait_for``) before they rename a verified copy to its final name, so no
+    destination commits a file whose source read (or source re-read) failed. The fields are
+    written before ``publish()`` and only read after ``verdict`` is done.
     """
 
     task: FileTask
@@ -43,21 +45,16 @@ class FileTicket:
     source_reread_digests: dict[str, str] = field(default_factory=dict)
     source_cache_bypass: CacheBypass = CacheBypass.NOT_READ
     source_error: OffloadError | None = None
-    _published: threading.Event = field(default_factory=threading.Event)
+    verdict: Future[OffloadError | None] = field(default_factory=Future)
 
     @property
     def relative_path(self) -> str:
         return self.task.source.relative_path
 
     def publish(self) -> None:
-        self._published.set()
-
-    def wait(self, cancel: CancelToken) -> bool:
-        """Block until the reader's verdict is published; False if cancelled first."""
-        while not self._published.wait(0.1):
-            if cancel.cancelled:
-                return False
-        return True
+        """Resolve ``verdict`` (once; a second call changes nothing). Reader side only."""
+        if not self.verdict.done():
+            self.verdict.set_result(self.source_error)
 
 
 @dataclass(frozen=True)

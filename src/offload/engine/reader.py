@@ -28,11 +28,12 @@ from offload.engine.messages import (
     Finish,
     StartFile,
 )
-from offload.engine.verifier import read_back
-from offload.engine.worker import DestinationWorker
+from offload.engine.verifier import hash_read_back
+from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
 from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
+from offload.fs.media import MediaReader
 from offload.fs.ops import drop_cache
 from offload.hashing.multihasher import MultiHasher
 from offload.options import CopyOptions, VerifyMode
@@ -49,14 +50,14 @@ class SourceReader:
         *,
         pool: ChunkPool,
         small_pool: ChunkPool,
-        workers: Sequence[DestinationWorker],
+        workers: Sequence[DestinationWriter],
         options: CopyOptions,
         hash_names: Sequence[str],
         verify_algorithm: str,
         sink: EventSink,
         cancel: CancelToken,
         fail_everywhere: Callable[[FileTicket, SourceError, Sequence[int]], None],
-        lost_elsewhere: Callable[[FileTicket, DestinationWorker], None],
+        lost_elsewhere: Callable[[FileTicket, DestinationWriter], None],
     ) -> None:
         self._pool = pool
         self._small_pool = small_pool
@@ -142,7 +143,7 @@ class SourceReader:
                 ticket.publish()
 
     def _read_and_fan_out(
-        self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWorker]
+        self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWriter]
     ) -> None:
         source = ticket.task.source
         path = source.path
@@ -236,8 +237,8 @@ class SourceReader:
         digest = ""
         for _attempt in range(2):  # a mismatch is re-read once before it is declared
             try:
-                digest, size, how = read_back(
-                    source.path,
+                digest, size, how = hash_read_back(
+                    MediaReader(source.path, direct=True, evict=True),
                     self._verify_algorithm,
                     self._reread_buffer,
                     cancel=self._cancel,

@@ -1,6 +1,9 @@
 """Durability and atomicity primitives: rename without replacing, fsync of folders, syncfs.
 
-Linux-first; each call documents its fallback where a filesystem (FUSE, exFAT) lacks a feature.
+The OS calls only; which of them a destination uses, and when, is decided by the local
+destination backend (``offload.destinations.local``) from its ``Features``. Linux-first;
+each call documents its fallback where a filesystem (FUSE, exFAT) lacks a feature, and the
+macOS equivalent (``renamex_np(RENAME_EXCL)``, ``fcntl(F_FULLFSYNC)``, ``F_NOCACHE``).
 """
 
 from __future__ import annotations
@@ -8,12 +11,15 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import os
 from pathlib import Path
 
 from offload.fs.direct import PAGE_SIZE
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_HAS_RENAMEAT2 = hasattr(_libc, "renameat2")
+HAS_SYNCFS = hasattr(_libc, "syncfs")  # Linux only
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
 
@@ -25,32 +31,37 @@ _NO_LINKS = frozenset(
 )
 
 
-def rename_noreplace(source: Path, target: Path) -> None:
+def rename_noreplace(
+    source: Path, target: Path, *, renameat2: bool = True, links: bool = True
+) -> None:
     """Atomically rename *source* to *target*, failing with FileExistsError if *target* exists.
 
-    Tries ``renameat2(RENAME_NOREPLACE)``; where the filesystem refuses the flag, falls back to
-    ``link()`` + ``unlink()`` (also atomic against an existing target); where it has no hard
-    links either (exFAT), to an existence check followed by ``rename()``, which is racy only
-    against another program creating the same name in that instant. On a case-insensitive
-    filesystem the existence check sees ``CLIP.MOV`` when asked for ``clip.mov``.
-    Raises OSError for any other failure.
+    Tries ``renameat2(RENAME_NOREPLACE)`` (unless *renameat2* is False, or the C library has
+    none: macOS's equivalent is ``renamex_np(RENAME_EXCL)``); where the filesystem refuses
+    the flag, falls back to ``link()`` + ``unlink()`` (also atomic against an existing target;
+    unless *links* is False); where it has no hard links either (exFAT), to an existence
+    check followed by ``rename()``, which is racy only against another program creating the
+    same name in that instant. On a case-insensitive filesystem the existence check sees
+    ``CLIP.MOV`` when asked for ``clip.mov``. Raises OSError for any other failure.
     """
-    result = _libc.renameat2(
-        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE
-    )
-    if result == 0:
-        return
-    code = ctypes.get_errno()
-    if code not in _NO_RENAMEAT2:
-        raise OSError(code, os.strerror(code), str(source), None, str(target))
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno not in _NO_LINKS:
-            raise
-    else:
-        os.unlink(source)
-        return
+    if renameat2 and _HAS_RENAMEAT2:
+        result = _libc.renameat2(
+            _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE
+        )
+        if result == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in _NO_RENAMEAT2:
+            raise OSError(code, os.strerror(code), str(source), None, str(target))
+    if links:
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+        else:
+            os.unlink(source)
+            return
     if os.path.lexists(target):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
     os.rename(source, target)
@@ -81,6 +92,17 @@ def syncfs(fd: int) -> None:
     if _libc.syncfs(fd) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
+
+
+def full_fsync(fd: int) -> None:
+    """Make a file's data durable on the medium: ``fsync`` on Linux; on macOS, where fsync
+    only reaches the drive's cache, ``fcntl(F_FULLFSYNC)``. Raises OSError (final: never
+    retried into a success)."""
+    full = getattr(fcntl, "F_FULLFSYNC", None)
+    if full is None:
+        os.fsync(fd)
+    else:
+        fcntl.fcntl(fd, full)
 
 
 def drop_cache(fd: int) -> None:
@@ -144,20 +166,6 @@ class _StatFs(ctypes.Structure):
 
 _libc.fstatfs.argtypes = [ctypes.c_int, ctypes.POINTER(_StatFs)]
 
-# Local filesystems whose syncfs() writes back every file and reports writeback errors
-# (Linux ≥ 5.8 records them per superblock): one syncfs can stand for a batch of fsyncs there.
-# FUSE, NFS, SMB and unknown filesystems get one fsync per file.
-_SYNCFS_TRUSTED = frozenset(
-    {
-        0xEF53,  # ext2/3/4
-        0x58465342,  # xfs
-        0x9123683E,  # btrfs
-        0xF2F52010,  # f2fs
-        0x2011BAB0,  # exfat (kernel driver)
-        0x01021994,  # tmpfs: memory is the medium
-    }
-)
-
 
 def filesystem_magic(fd: int) -> int | None:
     """``f_type`` of the filesystem holding *fd* (``fstatfs``), None if unknown."""
@@ -165,20 +173,3 @@ def filesystem_magic(fd: int) -> int | None:
     if _libc.fstatfs(fd, ctypes.byref(buffer)) != 0:
         return None
     return int(buffer.f_type) & 0xFFFFFFFF
-
-
-def _kernel_reports_syncfs_errors() -> bool:
-    try:
-        major, minor = (int(part) for part in os.uname().release.split(".")[:2])
-    except ValueError:
-        return False
-    return (major, minor) >= (5, 8)
-
-
-_SYNCFS_REPORTS_ERRORS = _kernel_reports_syncfs_errors()
-
-
-def syncfs_is_enough(fd: int) -> bool:
-    """Whether one successful syncfs() makes every file written on this filesystem durable
-    and would have reported a writeback error (so per-file fsyncs can be skipped)."""
-    return _SYNCFS_REPORTS_ERRORS and filesystem_magic(fd) in _SYNCFS_TRUSTED

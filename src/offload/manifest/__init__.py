@@ -40,7 +40,14 @@ from offload.manifest.model import (
     HashRecord,
     ManifestFile,
 )
-from offload.manifest.verify import ChangedFile, VerifyReport, hash_file_plain, verify_tree
+from offload.manifest.verify import (
+    ChangedFile,
+    ChangeReason,
+    ReferenceKind,
+    VerifyReport,
+    hash_file_plain,
+    verify_tree,
+)
 
 __all__ = [
     "ASCMHL_FOLDER",
@@ -49,6 +56,7 @@ __all__ = [
     "PROCESSES",
     "Action",
     "ChainEntry",
+    "ChangeReason",
     "ChangedFile",
     "CreatorInfo",
     "DirectoryHash",
@@ -65,6 +73,7 @@ __all__ = [
     "ManifestError",
     "ManifestFile",
     "NoHistoryError",
+    "ReferenceKind",
     "UnsupportedTreeError",
     "UntrustedHistoryError",
     "VerifyReport",

@@ -1,8 +1,11 @@
-"""Ignore patterns as ASC MHL stores them (``<ignore><pattern>``): git's wildmatch syntax.
+"""Ignore patterns: git's wildmatch syntax, the one engine of the scan and of the manifests.
 
-The reference tool (``ascmhl`` 1.2) matches these with pathspec's "gitwildmatch" patterns while
-it walks the tree, appending ``/`` to folder paths and never descending into an ignored
-folder. This module implements the same rules over paths relative to the history root:
+ASC MHL stores its ignore list as ``<ignore><pattern>``; the reference tool (``ascmhl`` 1.2)
+matches these with pathspec's "gitwildmatch" patterns while it walks the tree, appending
+``/`` to folder paths and never descending into an ignored folder. The scan's ignore rules
+(:mod:`offload.plan.ignore`) use this same engine. Each pattern is translated to a regular
+expression by ``pathspec`` (its ``gitignore`` patterns); this module applies them to one path
+at a time, relative to the root:
 
 * a pattern without ``/`` (or with only a trailing one) matches a name at any depth;
 * a pattern with a ``/`` elsewhere is anchored at the root (a leading ``/`` only anchors);
@@ -12,6 +15,9 @@ folder. This module implements the same rules over paths relative to the history
   unescaped trailing spaces are dropped;
 * anything inside an ignored folder is ignored (a ``!`` pattern cannot bring it back).
 
+:meth:`IgnoreSpec.matches` asks whether a pattern matches the path *itself* (a pattern that
+matches one of its folders is not looked at: that is :meth:`IgnoreSpec.excludes`).
+
 The reference matches *anchored* patterns against absolute paths in ``verify`` (but relative
 to the root in ``create``, ``diff`` and ``verify -dh``); we always anchor at the root.
 """
@@ -19,19 +25,41 @@ to the root in ``create``, ``diff`` and ``verify -dh``); we always anchor at the
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
 # What ascmhl writes into every new history (ascmhl/ignore.py: default_ignore_list).
 DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = (".DS_Store", "ascmhl", "ascmhl/")
 
+_EVERYTHING = re.compile(".*", re.DOTALL)
+
 
 @dataclass(frozen=True)
-class _Rule:
+class IgnoreRule:
+    """One compiled pattern. ``contents_only``: a trailing ``/**`` (the folder's content
+    matches, not the folder itself)."""
+
+    pattern: str
     regex: re.Pattern[str]
     negated: bool
     directory_only: bool
-    anchored: bool
+    contents_only: bool = False
+
+    def matches(self, relative_path: str, *, is_dir: bool) -> bool:
+        """Whether this pattern matches the path itself (``/``-separated, relative)."""
+        if self.directory_only and not is_dir:
+            return False
+        if self.contents_only:
+            parts = relative_path.split("/")
+            return any(
+                self.regex.fullmatch("/".join(parts[:end])) is not None
+                for end in range(1, len(parts))
+            )
+        return self.regex.fullmatch(relative_path) is not None
 
 
 def _strip_trailing_spaces(pattern: str) -> str:
@@ -49,92 +77,48 @@ def _strip_trailing_spaces(pattern: str) -> str:
     return pattern[:end]
 
 
-def _escape_class_body(body: str) -> str:
-    # Keep ranges ("a-z") working; escape what Python's re would read as syntax or as a
-    # future set operation ("[[", "&&", "~~", "||", "--" warn and mean something else later).
-    out: list[str] = []
-    for index, char in enumerate(body):
-        doubled_dash = char == "-" and (
-            (index > 0 and body[index - 1] == "-")
-            or (index + 1 < len(body) and body[index + 1] == "-")
-        )
-        out.append("\\" + char if char in "\\[]&~|^" or doubled_dash else char)
-    return "".join(out)
+def _regex(body: str) -> re.Pattern[str]:
+    """pathspec's regular expression for *body* (no ``!``, no trailing ``/``)."""
+    if body.lstrip("/") in ("**", ""):
+        return _EVERYTHING
+    if body[:1] in ("!", "#"):
+        body = "\\" + body  # already unnegated: the rest is literal
+    if body.endswith(" ") and not body.endswith("\\ "):
+        body = body[:-1] + "\\ "  # the line's trailing spaces are gone: this one is a name's
+    try:
+        source, _ = GitIgnoreBasicPattern.pattern_to_regex(body)
+    except GitIgnorePatternError:
+        source = None  # like git, what does not parse is matched literally
+    if source in (".", "/"):
+        return _EVERYTHING  # pathspec's shortcut for a pattern that matches every path
+    if source is None:
+        source = "^(?:.+/)?" + re.escape(body) + "$"
+    with warnings.catch_warnings():
+        # pathspec passes bracket expressions through as they are ("[[]"): same semantics
+        # as in the reference tool, which compiles the same expression
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(source, re.DOTALL)
 
 
-def _glob_segment_to_regex(segment: str) -> str:
-    """One path segment of a glob (no ``/`` in it) as a regex fragment."""
-    out: list[str] = []
-    index = 0
-    while index < len(segment):
-        char = segment[index]
-        if char == "\\" and index + 1 < len(segment):
-            out.append(re.escape(segment[index + 1]))
-            index += 2
-            continue
-        if char == "*":
-            while index + 1 < len(segment) and segment[index + 1] == "*":
-                index += 1  # "**" inside a segment is an ordinary "*"
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            close = index + 1
-            if close < len(segment) and segment[close] in "!^":
-                close += 1
-            if close < len(segment) and segment[close] == "]":
-                close += 1
-            while close < len(segment) and segment[close] != "]":
-                close += 1
-            if close >= len(segment):
-                out.append(re.escape(char))  # no closing bracket: a literal "["
-            else:
-                body = segment[index + 1 : close]
-                negate = body[:1] in ("!", "^")
-                if negate:
-                    body = body[1:]
-                out.append(("[^/" if negate else "[") + _escape_class_body(body) + "]")
-                index = close
-        else:
-            out.append(re.escape(char))
-        index += 1
-    return "".join(out)
-
-
-def _compile(pattern: str) -> _Rule | None:
+def compile_pattern(pattern: str) -> IgnoreRule | None:
+    """One pattern as a rule (``None`` for a comment or a blank pattern)."""
     text = _strip_trailing_spaces(pattern)
     if not text or text.startswith("#"):
         return None
     negated = text.startswith("!")
-    if negated or text.startswith("\\!") or text.startswith("\\#"):
+    if negated:
         text = text[1:]
     directory_only = text.endswith("/")
-    if directory_only:
-        text = text.rstrip("/")
-    if not text:
+    body = text.rstrip("/")
+    if not body:
         return None
-    anchored = "/" in text
-    text = text.lstrip("/")
-    segments = text.split("/")
-    parts: list[str] = []
-    separator_done = True  # nothing before the first segment needs a "/"
-    for position, segment in enumerate(segments):
-        last = position == len(segments) - 1
-        if segment == "**":
-            if last:
-                # "dir/**": everything inside (a bare "**" matches everything)
-                parts.append(".*" if position == 0 else "/.*")
-            else:
-                # leading "**/" or inner "/**/": zero or more folders, ending with a "/"
-                parts.append("(?:.*/)?" if position == 0 else "/(?:.*/)?")
-                separator_done = True
-            continue
-        if not separator_done:
-            parts.append("/")
-        parts.append(_glob_segment_to_regex(segment))
-        separator_done = False
-    regex = re.compile("".join(parts), re.DOTALL)
-    return _Rule(regex, negated, directory_only, anchored or len(segments) > 1)
+    folder = body
+    while folder.endswith("/**"):
+        folder = folder[:-3]
+    contents_only = folder != body and folder.strip("/") not in ("", "**")
+    if contents_only:
+        body = "/" + folder.lstrip("/")  # "dir/**" is anchored: so is its folder
+    return IgnoreRule(pattern, _regex(body), negated, directory_only, contents_only)
 
 
 class IgnoreSpec:
@@ -146,20 +130,28 @@ class IgnoreSpec:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns: tuple[str, ...] = tuple(patterns)
-        self._rules = [rule for rule in map(_compile, self.patterns) if rule is not None]
+        self.rules: tuple[IgnoreRule, ...] = tuple(
+            rule for rule in map(compile_pattern, self.patterns) if rule is not None
+        )
         self._folder_cache: dict[str, bool] = {}
 
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether the patterns ignore this path itself (its folders are not looked at)."""
-        name = relative_path.rsplit("/", 1)[-1]
         ignored = False
-        for rule in self._rules:
-            if rule.directory_only and not is_dir:
-                continue
-            subject = relative_path if rule.anchored else name
-            if rule.regex.fullmatch(subject) is not None:
+        for rule in self.rules:
+            if rule.matches(relative_path, is_dir=is_dir):
                 ignored = not rule.negated
         return ignored
+
+    def first_match(self, relative_path: str) -> str | None:
+        """The first pattern (not a ``!`` one) that matches this path as a folder or a file."""
+        for rule in self.rules:
+            if not rule.negated and (
+                rule.matches(relative_path, is_dir=True)
+                or rule.matches(relative_path, is_dir=False)
+            ):
+                return rule.pattern
+        return None
 
     def excludes(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether a walk that skips ignored folders would never record this path: the path
@@ -184,3 +176,15 @@ def merge_patterns(*pattern_lists: Sequence[str]) -> tuple[str, ...]:
         for pattern in patterns:
             seen.setdefault(pattern, None)
     return tuple(seen)
+
+
+def ascmhl_ignore_patterns(patterns: Iterable[str]) -> list[str]:
+    """The patterns an ASC MHL ignore list carries for a scan's *patterns*: the unanchored
+    ones (a leading or trailing ``/`` dropped), duplicates dropped, order kept.
+
+    A pattern with a ``/`` inside is left out: the reference tool matches anchored patterns
+    against absolute paths in ``verify`` (module doc), where it would never match, and what
+    it names was not copied, so it is not in the manifest either way.
+    """
+    stripped = (p.rstrip("/").lstrip("/") for p in patterns)
+    return list(dict.fromkeys(p for p in stripped if p and "/" not in p))

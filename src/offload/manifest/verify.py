@@ -29,6 +29,7 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 from offload.errors import describe_os_error
@@ -46,6 +47,7 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string
+from offload.walk import walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -68,6 +70,21 @@ def hash_file_plain(path: Path, formats: Sequence[str]) -> dict[str, str]:
     return {name: hasher.hexdigest() for name, hasher in hashers.items()}
 
 
+class ChangeReason(StrEnum):
+    """How a file differs from its record."""
+
+    SIZE = "size"  # hashes may not have been computed
+    HASH = "hash"
+
+
+class ReferenceKind(StrEnum):
+    """What a tree was verified against."""
+
+    ASCMHL = "ascmhl"  # its ASC MHL history
+    LEGACY = "legacy"  # a legacy MHL v1 file
+    LEDGER = "ledger"  # offload-ai's ledger (offload.verification)
+
+
 @dataclass(frozen=True)
 class ChangedFile:
     """A file whose size or hash differs from the record.
@@ -77,7 +94,7 @@ class ChangedFile:
     """
 
     path: str
-    reason: str
+    reason: ChangeReason
     expected_size: int | None
     actual_size: int
     expected: Mapping[str, str] = field(default_factory=dict)
@@ -99,7 +116,7 @@ class VerifyReport:
     """
 
     root: Path
-    reference: str
+    reference: ReferenceKind
     verified: tuple[str, ...]
     changed: tuple[ChangedFile, ...]
     missing: tuple[str, ...]
@@ -140,45 +157,39 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
     folder is listed as a nested history root and not entered. Raises OSError for a folder
     that cannot be read (an entry that vanishes meanwhile is left out)."""
     tree = _Tree([], [], [], [])
-    pending = [""]
-    while pending:
-        folder = pending.pop()
+
+    def unlistable(folder: Path, exc: OSError) -> None:
+        if folder == root or not isinstance(exc, FileNotFoundError):
+            raise exc
+        # the folder vanished since it was listed: its files are not there
+
+    for item in walk_tree(root, on_error=unlistable):
+        entry, relative = item.entry, item.relative
         try:
-            with os.scandir(root / folder if folder else root) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except FileNotFoundError:
-            if not folder:
+            is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
+        except OSError:
+            is_dir = False  # a symlink loop: isdir is False for ascmhl too
+        if spec.matches(relative, is_dir=is_dir):
+            continue
+        if is_dir:
+            if entry.is_symlink():
+                continue
+            if split_nested and os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
+                tree.nested.append(relative)
+                continue
+            item.enter()
+            tree.folders.append(relative)
+            continue
+        try:
+            info = entry.stat()
+        except OSError as exc:
+            if entry.is_symlink():
+                tree.dangling.append(relative)
+            elif exc.errno != errno.ENOENT:  # vanished since it was listed: not there
                 raise
-            continue  # the folder vanished since it was listed: its files are not there
-        for entry in entries:
-            relative = f"{folder}/{entry.name}" if folder else entry.name
-            try:
-                is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
-            except OSError:
-                is_dir = False  # a symlink loop: isdir is False for ascmhl too
-            if spec.matches(relative, is_dir=is_dir):
-                continue
-            if is_dir:
-                if entry.is_symlink():
-                    continue
-                if split_nested and os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
-                    tree.nested.append(relative)
-                    continue
-                pending.append(relative)
-                tree.folders.append(relative)
-                continue
-            try:
-                info = entry.stat()
-            except OSError as exc:
-                if entry.is_symlink():
-                    tree.dangling.append(relative)
-                elif exc.errno != errno.ENOENT:  # vanished since it was listed: not there
-                    raise
-                continue
-            if stat.S_ISREG(info.st_mode):
-                tree.files.append(
-                    _DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns)
-                )
+            continue
+        if stat.S_ISREG(info.st_mode):
+            tree.files.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
     tree.files.sort(key=lambda f: f.path)
     tree.folders.sort()
     tree.dangling.sort()
@@ -294,7 +305,7 @@ def verify_tree(
                 changed.append(
                     ChangedFile(
                         item.path,
-                        "size",
+                        ChangeReason.SIZE,
                         expected_size,
                         item.size_bytes,
                         {f: recorded[f] for f in compare},
@@ -310,7 +321,7 @@ def verify_tree(
             if actual != expected or (
                 expected_size is not None and expected_size != item.size_bytes
             ):
-                reason = "hash" if actual != expected else "size"
+                reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
                 changed.append(
                     ChangedFile(item.path, reason, expected_size, item.size_bytes, expected, actual)
                 )
@@ -351,7 +362,7 @@ def verify_tree(
         )
     report = VerifyReport(
         root=root,
-        reference="ascmhl",
+        reference=ReferenceKind.ASCMHL,
         verified=tuple(verified),
         changed=tuple(changed),
         missing=tuple(missing),
@@ -502,7 +513,11 @@ def _verify_legacy(
             if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
                 changed.append(
                     ChangedFile(
-                        path, "size", entry.size_bytes, item.size_bytes, dict(entry.digests)
+                        path,
+                        ChangeReason.SIZE,
+                        entry.size_bytes,
+                        item.size_bytes,
+                        dict(entry.digests),
                     )
                 )
                 continue
@@ -516,7 +531,12 @@ def _verify_legacy(
             if actual != dict(entry.digests):
                 changed.append(
                     ChangedFile(
-                        path, "hash", entry.size_bytes, item.size_bytes, dict(entry.digests), actual
+                        path,
+                        ChangeReason.HASH,
+                        entry.size_bytes,
+                        item.size_bytes,
+                        dict(entry.digests),
+                        actual,
                     )
                 )
             else:
@@ -534,7 +554,7 @@ def _verify_legacy(
     )
     return VerifyReport(
         root=root,
-        reference="legacy",
+        reference=ReferenceKind.LEGACY,
         verified=tuple(sorted(verified)),
         changed=tuple(sorted(changed, key=lambda c: c.path)),
         missing=tuple(sorted(missing)),

@@ -138,8 +138,10 @@ def parse_mountinfo(data: bytes) -> list[MountEntry]:
     return mounts
 
 
-def _within(path: str, root: str) -> bool:
-    return root == "/" or path == root or path.startswith(root + "/")
+def within(path: str, root: str) -> bool:
+    """Whether *path* is *root* or below it, as strings (both absolute and normalised: no
+    ``..``, no trailing ``/`` but for ``/`` itself); the disk is not touched."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def nearest_existing(path: Path) -> Path:
@@ -158,7 +160,7 @@ def find_mount(path: Path, mounts: list[MountEntry]) -> MountEntry | None:
     real = str(path)
     best: MountEntry | None = None
     for mount in mounts:
-        if _within(real, mount.mount_point) and (
+        if within(real, mount.mount_point) and (
             best is None or len(mount.mount_point) >= len(best.mount_point)
         ):
             best = mount

@@ -1,12 +1,18 @@
 """Ignore rules: which entries of a source the scan leaves out.
 
-A pattern is matched case-sensitively (``fnmatch.fnmatchcase``: ``*``, ``?``, ``[seq]``):
+A pattern is git's wildmatch syntax (``gitignore``), matched case-sensitively by the engine
+the manifests use too (:mod:`offload.manifest.ignore`, built on ``pathspec``): ``*``, ``?``,
+``[seq]``:
 
 - without ``/``: against the entry's *name*, at any depth (``.DS_Store``, ``._*``);
 - with ``/``: against the entry's ``/``-separated path relative to the source root, one path
   segment per pattern segment (``*`` never crosses a ``/``); a segment ``**`` matches zero or
-  more segments; a leading ``/`` is allowed and changes nothing (paths are always anchored);
-- a trailing ``/`` makes the pattern match folders only (``ascmhl/``, ``/ascmhl/``).
+  more segments (so ``CLIPS/**`` leaves out the folder ``CLIPS`` too, where git, and an
+  ASC MHL ignore list, leave out only what is inside); a leading ``/`` is allowed and changes
+  nothing (paths are always anchored);
+- a trailing ``/`` makes the pattern match folders only (``ascmhl/``, ``/ascmhl/``);
+- as in git, ``!`` re-includes (the last matching pattern wins), ``#`` starts a comment,
+  ``\\`` escapes the next character and unescaped trailing spaces are dropped.
 
 An ignored folder is not descended into. The root itself is never ignored.
 
@@ -20,7 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+
+from offload.manifest.ignore import IgnoreSpec
 
 #: The default patterns, each with the reason it is safe to leave out.
 DEFAULT_IGNORE_REASONS: dict[str, str] = {
@@ -43,43 +50,30 @@ DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = tuple(DEFAULT_IGNORE_REASONS)
 ROOT_ASCMHL_PATTERN = "/ascmhl/"
 
 
-def _split(pattern: str) -> tuple[str, ...]:
-    return tuple(part for part in pattern.strip("/").split("/"))
-
-
-def _match_segments(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
-    if not pattern:
-        return not parts
-    head = pattern[0]
-    if head == "**":
-        return any(_match_segments(pattern[1:], parts[i:]) for i in range(len(parts) + 1))
-    return bool(parts) and fnmatchcase(parts[0], head) and _match_segments(pattern[1:], parts[1:])
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    segments: tuple[str, ...]
-    on_path: bool
-    folders_only: bool
-
-    def matches(self, relative_path: str, name: str, *, is_dir: bool) -> bool:
-        if self.folders_only and not is_dir:
-            return False
-        if self.on_path:
-            return _match_segments(self.segments, tuple(relative_path.split("/")))
-        return fnmatchcase(name, self.segments[0])
-
-
-def _compile(pattern: str) -> _Compiled:
+def _check(pattern: str) -> None:
     if not pattern or not pattern.strip("/"):
         raise ValueError(f"empty ignore pattern: {pattern!r}")
-    folders_only = pattern.endswith("/")
-    body = pattern.rstrip("/")
-    on_path = "/" in body
-    segments = _split(body)
-    if any(not s for s in segments):
+    if any(not s for s in pattern.strip("/").split("/")):
         raise ValueError(f"ignore pattern has an empty path segment: {pattern!r}")
-    return _Compiled(segments=segments, on_path=on_path, folders_only=folders_only)
+
+
+def _as_git(pattern: str) -> tuple[str, ...]:
+    """The git patterns that match what *pattern* matches here: itself and, for a trailing
+    ``/**`` (zero or more segments here, one or more in git), the folder it names."""
+    body = pattern.rstrip("/")
+    if not body.endswith("/**"):
+        return (pattern,)
+    base = body
+    while base.endswith("/**"):
+        base = base[:-3]
+    negation = "!" if base.startswith("!") else ""
+    base = base.removeprefix("!")
+    folder = negation + "/" + base.lstrip("/")
+    if pattern.endswith("/"):
+        folder += "/"
+    elif folder.endswith(" "):
+        folder = folder[:-1] + "\\ "  # a name's space, not a line's trailing one
+    return (pattern, folder)
 
 
 @dataclass(frozen=True)
@@ -96,13 +90,19 @@ class IgnoreRules:
 
     patterns: tuple[str, ...] = DEFAULT_IGNORE_PATTERNS
     exclude_root_ascmhl: bool = False
-    _compiled: tuple[_Compiled, ...] = field(init=False, repr=False, compare=False, default=())
+    _spec: IgnoreSpec = field(init=False, repr=False, compare=False)
+
+    _origin: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        compiled = [_compile(p) for p in self.patterns]
-        if self.exclude_root_ascmhl:
-            compiled.append(_compile(ROOT_ASCMHL_PATTERN))
-        object.__setattr__(self, "_compiled", tuple(compiled))
+        origin: dict[str, str] = {}
+        extra = (ROOT_ASCMHL_PATTERN,) if self.exclude_root_ascmhl else ()
+        for pattern in (*self.patterns, *extra):
+            _check(pattern)
+            for compiled in _as_git(pattern):
+                origin.setdefault(compiled, pattern)
+        object.__setattr__(self, "_origin", origin)
+        object.__setattr__(self, "_spec", IgnoreSpec(origin))
 
     @classmethod
     def default(cls, *, exclude_root_ascmhl: bool = False) -> IgnoreRules:
@@ -126,20 +126,16 @@ class IgnoreRules:
     def why(self, relative_path: str) -> str:
         """Why an ignored entry was left out: the first pattern that matches it (as a folder
         or a file) and, for a default pattern, the reason it is safe to leave out."""
-        name = relative_path.rsplit("/", 1)[-1]
-        patterns = [*self.patterns, *([ROOT_ASCMHL_PATTERN] if self.exclude_root_ascmhl else [])]
-        for pattern, compiled in zip(patterns, self._compiled, strict=True):
-            if compiled.matches(relative_path, name, is_dir=True) or compiled.matches(
-                relative_path, name, is_dir=False
-            ):
-                if pattern in DEFAULT_IGNORE_REASONS:
-                    return f"{pattern}: {DEFAULT_IGNORE_REASONS[pattern]}"
-                if pattern == ROOT_ASCMHL_PATTERN:
-                    return f"{pattern}: the card's ASC MHL history, carried and continued"
-                return f"matches ignore pattern {pattern}"
-        return "ignored"
+        matched = self._spec.first_match(relative_path)
+        if matched is None:
+            return "ignored"
+        pattern = self._origin[matched]
+        if pattern in DEFAULT_IGNORE_REASONS:
+            return f"{pattern}: {DEFAULT_IGNORE_REASONS[pattern]}"
+        if pattern == ROOT_ASCMHL_PATTERN:
+            return f"{pattern}: the card's ASC MHL history, carried and continued"
+        return f"matches ignore pattern {pattern}"
 
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether the entry at ``relative_path`` (``/``-separated, no leading ``/``) is ignored."""
-        name = relative_path.rsplit("/", 1)[-1]
-        return any(c.matches(relative_path, name, is_dir=is_dir) for c in self._compiled)
+        return self._spec.matches(relative_path, is_dir=is_dir)

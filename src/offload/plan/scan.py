@@ -1,20 +1,21 @@
 """Scan a source (a card's folder tree, or one file) into a :class:`SourceTree`.
 
-The walk is deterministic and never hides an error: a dying card must not look like an empty
-one (``os.walk`` swallows errors unless given ``onerror``; this walker has no such mode).
+The walk (:func:`offload.walk.walk_tree`) is deterministic and never hides an error: a dying
+card must not look like an empty one (``os.walk`` swallows errors unless given ``onerror``).
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from offload.model import SourceFile, SourceSymlink
+from offload.plan.filesystem import within
 from offload.plan.ignore import IgnoreRules
+from offload.walk import walk_tree
 
 
 class ScanError(OSError):
@@ -125,25 +126,11 @@ def _special_kind(mode: int) -> SpecialKind:
     return SpecialKind.OTHER
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
 def _leaves_source(link_path: Path, target: str, root_real: str) -> bool:
     if os.path.isabs(target):
         return True
     resolved = os.path.realpath(os.path.join(os.path.dirname(link_path), target))
-    return not _within(resolved, root_real)
-
-
-def _list_sorted(folder: Path) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as it:
-            entries = list(it)
-    except OSError as exc:
-        raise _error(folder, "list folder", exc) from exc
-    entries.sort(key=lambda e: os.fsencode(e.name))
-    return entries
+    return not within(resolved, root_real)
 
 
 def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
@@ -196,19 +183,14 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     ignored: list[str] = []
     outside: set[str] = set()
 
-    # An explicit stack of iterators instead of recursion: card trees are shallow, but a path
-    # may legally nest ~2000 folders deep, beyond Python's recursion limit.
-    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", iter(_list_sorted(root)))]
-    while stack:
-        prefix, entries = stack[-1]
-        entry = next(entries, None)
-        if entry is None:
-            stack.pop()
-            continue
-        rel = prefix + entry.name
-        path = Path(entry.path)
+    def unlistable(folder: Path, exc: OSError) -> None:
+        raise _error(folder, "list folder", exc) from exc
+
+    for item in walk_tree(root, on_error=unlistable):
+        rel = item.relative
+        path = Path(item.path)
         try:
-            st = entry.stat(follow_symlinks=False)
+            st = item.entry.stat(follow_symlinks=False)
         except OSError as exc:
             raise _error(path, "lstat", exc) from exc
         mode = st.st_mode
@@ -216,7 +198,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             ignored.append(rel)
         elif stat.S_ISDIR(mode):
             directories.append(rel)
-            stack.append((rel + "/", iter(_list_sorted(path))))
+            item.enter()
         elif stat.S_ISREG(mode):
             files.append(SourceFile(path, rel, st.st_size, st.st_mtime_ns))
         elif stat.S_ISLNK(mode):

@@ -23,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich import filesize
+
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import MediaInfo
 
@@ -103,15 +105,15 @@ class ReportView:
     destination_labels: list[str] = field(default_factory=list)
 
 
+_UNITS = ["B", "KB", "MB", "GB", "TB"]
+
+
 def human_bytes(count: float | None) -> str:
+    """Decimal units with two decimals (``1.50 KB``), bytes as they are (``100 B``)."""
     if count is None:
         return ""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.2f} {unit}"
-        value /= 1000
-    return f"{value:,.2f} PB"
+    unit, suffix = filesize.pick_unit_and_suffix(int(abs(count)), _UNITS, 1000)
+    return f"{count:,.0f} B" if unit == 1 else f"{count / unit:,.2f} {suffix}"
 
 
 def plural(count: int, noun: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offload import __version__
+from offload._version import __version__
 from offload.manifest.atomic import write_file_atomically
 from offload.report.clips import Clip, group_clips
 from offload.report.content import build_view

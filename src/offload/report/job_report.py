@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offload import __version__
+from offload._version import __version__
 from offload.card import OffloadReport
 from offload.errors import describe_os_error
 from offload.ledger import STATE_FOLDER

@@ -1,13 +1,15 @@
 """The manifests of a finished offload: ASC MHL v2 histories and legacy MHL v1 files.
 
-For each destination that was not lost: carry the source card's own ``ascmhl/`` history
-(if any), then append a ``transfer`` generation (when this run copied anything there) listing
-every file verified on this destination, now or by an earlier run (those with the digests and
-the date of that verification, from the ledger), so that its folder hashes describe complete
-folders; and/or write a legacy MHL. Copied files are not re-read: their digests are the
-copy's in-flight digests, every one of which was matched against the read-back (only what
-symlinks lead to is read here, see below). Failures here never touch the copies; they are
-reported per destination.
+Plain inputs: the card layer (:mod:`offload.card`) says what to record on each destination
+(:class:`OffloadRecords`, one :class:`DestinationRecords` per destination not lost); this
+module knows nothing of plans and job reports. For each destination: carry the source
+card's own ``ascmhl/`` history (if any), then append a ``transfer`` generation (when this run
+copied anything there) listing every file verified on this destination, now or by an earlier
+run (those with the digests and the date of that verification, from the ledger), so that its
+folder hashes describe complete folders; and/or write a legacy MHL. Copied files are not
+re-read: their digests are the copy's in-flight digests, every one of which was matched
+against the read-back (only what symlinks lead to is read here, see below). Failures here
+never touch the copies; they are reported per destination.
 
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:
@@ -36,13 +38,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from offload import __version__
+from offload._version import __version__
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, UsageError, describe_os_error
 from offload.events import EventSink, NullSink, WarningIssued
-from offload.ledger import TOOL_IGNORE_PATTERNS
 from offload.manifest import (
     ASCMHL_FOLDER,
     CreatorInfo,
@@ -53,13 +53,9 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
+from offload.manifest.ignore import ascmhl_ignore_patterns
 from offload.manifest.xmltext import check_xml_string, xml_safe
 from offload.plan.codes import PreflightCode, PreflightItem
-from offload.results import GOOD_STATUSES, DestinationStatus
-
-if TYPE_CHECKING:
-    from offload.card import OffloadPlan, OffloadReport
-    from offload.plan import DestinationPlan
 
 
 class MhlKind(StrEnum):
@@ -106,6 +102,51 @@ class ManifestResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
+class LinkToRecord:
+    """A symlink this offload made (or found as it should be) on a destination."""
+
+    relative_path: str  # relative to the copy root, as on the source
+    target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DestinationRecords:
+    """What the manifests of one destination record.
+
+    ``files``: every file verified there, by this run or an earlier one (with that
+    verification's digests and date), relative to ``root``; ``anything_new``: this run
+    verified something there (else no new generation is written, the card's history is only
+    carried); ``links``: the symlinks there, in walk order (those to files are listed with the
+    content they lead to, read here).
+    """
+
+    index: int
+    root: Path  # the copy root: where ascmhl/ goes
+    destination: Path  # as named by the user (messages)
+    files: tuple[ManifestFile, ...]
+    anything_new: bool
+    links: tuple[LinkToRecord, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffloadRecords:
+    """What the manifests of a finished offload record, on every destination not lost.
+
+    ``ignore_patterns``: the scan's ignore patterns as given (the writer keeps those an
+    ASC MHL ignore list can carry); ``directories``: every folder of the source, relative;
+    ``card_has_history``: the card's own (trusted) ASC MHL history is carried from ``source``.
+    """
+
+    source: Path
+    card_has_history: bool
+    directories: tuple[str, ...]
+    algorithms: tuple[str, ...]
+    ignore_patterns: tuple[str, ...]
+    started_at: float
+    destinations: tuple[DestinationRecords, ...]
+
+
 def printable_name(path: str) -> str:
     """A path as text that can always be printed: bytes that are not UTF-8 as ``\\xNN``."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
@@ -120,35 +161,19 @@ def xml_can_hold(path: str) -> bool:
     return True
 
 
-def _ignore_patterns(plan: OffloadPlan) -> list[str]:
-    """The offload's ignore patterns in the form ascmhl applies them (names, folders)."""
-    patterns = [
-        p.rstrip("/").lstrip("/") for p in (*plan.options.ignore.patterns, *TOOL_IGNORE_PATTERNS)
-    ]
-    return list(dict.fromkeys(p for p in patterns if p and "/" not in p))
-
-
 def _linked_files(
-    plan: OffloadPlan,
-    report: OffloadReport,
-    index: int,
-    root: Path,
+    records: OffloadRecords,
+    destination: DestinationRecords,
     hasher: MediaHasher,
     outcome: ManifestResult,
     now: datetime,
 ) -> list[ManifestFile]:
     """The symlinks to files on one destination as ascmhl lists them (module doc): size, date
     and digests of the content each leads to there, read from the media through the link."""
-    made = {
-        link.relative_path
-        for link in report.symlinks
-        if link.destination_index == index and link.status != "failed"
-    }
-    algorithms = list(plan.options.copy.algorithms)
+    root = destination.root
+    algorithms = list(records.algorithms)
     listed: list[ManifestFile] = []
-    for link in plan.tree.symlinks:
-        if link.relative_path not in made:
-            continue
+    for link in destination.links:
         path = root / link.relative_path
         try:
             info = os.stat(path)  # follows the link, as ascmhl does
@@ -209,77 +234,57 @@ def _representable(
 
 
 def write_manifests(
-    plan: OffloadPlan,
-    report: OffloadReport,
+    records: OffloadRecords,
     options: ManifestOptions,
     sink: EventSink | None = None,
 ) -> list[ManifestResult]:
-    """Write the selected manifests on every destination not lost. Never raises for I/O.
+    """Write the selected manifests on every destination of *records*. Never raises for I/O.
 
     Whatever is left out of a manifest is named in a ``WarningIssued`` on *sink* and in the
     destination's ``ManifestResult.left_out``.
     """
     results: list[ManifestResult] = []
-    if report.job.cancelled or not options.kinds:
+    if not options.kinds:
         return results
     sink = sink or NullSink()
     hasher = MediaHasher()
     try:
-        for dest_plan in plan.plans:
-            if any(d.index == dest_plan.index and d.lost for d in report.job.destinations):
-                continue
-            outcome = _write_on_destination(plan, report, options, dest_plan, hasher)
+        for destination in records.destinations:
+            outcome = _write_on_destination(records, options, destination, hasher)
             results.append(outcome)
             for message in outcome.warnings:
-                sink.emit(WarningIssued(message, str(dest_plan.root)))
+                sink.emit(WarningIssued(message, str(destination.root)))
     finally:
         hasher.close()
     return results
 
 
 def _write_on_destination(
-    plan: OffloadPlan,
-    report: OffloadReport,
+    records: OffloadRecords,
     options: ManifestOptions,
-    dest_plan: DestinationPlan,
+    destination: DestinationRecords,
     hasher: MediaHasher,
 ) -> ManifestResult:
-    source_has_history = plan.source_has_history
-    patterns = _ignore_patterns(plan)
+    source_has_history = records.card_has_history
+    patterns = ascmhl_ignore_patterns(records.ignore_patterns)
     creator = options.creator()
-    root = dest_plan.root
-    outcome = ManifestResult(dest_plan.index)
+    root = destination.root
+    outcome = ManifestResult(destination.index)
     # The generation lists the whole tree as it stands on this destination: files copied
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
-    listed: list[ManifestFile] = []
-    any_new = False
-    for file in report.job.files:
-        result = file.destination(dest_plan.index)
-        if result is None or result.status not in GOOD_STATUSES:
-            continue
-        any_new = any_new or result.status is not DestinationStatus.VERIFIED_EARLIER
-        relative = str(Path(result.final_path).relative_to(root).as_posix())
-        digests = file.inflight_digests or result.digests or result.recorded_digests
-        when = result.verified_at or report.job.finished_at
-        listed.append(
-            ManifestFile(
-                relative_path=relative,
-                size_bytes=file.size_bytes,
-                mtime_ns=file.mtime_ns,
-                digests=digests,
-                hash_date=datetime.fromtimestamp(when, UTC),
-            )
+    listed = list(destination.files)
+    if not destination.anything_new:
+        return (
+            _carry_only(records.source, root, options, outcome) if source_has_history else outcome
         )
-    if not any_new:
-        return _carry_only(plan, root, options, outcome) if source_has_history else outcome
-    listed += _linked_files(plan, report, dest_plan.index, root, hasher, outcome, options.now())
+    listed += _linked_files(records, destination, hasher, outcome, options.now())
     listed = _representable(listed, root, outcome)
-    directories = [d for d in plan.tree.directories if xml_can_hold(d)]
+    directories = [d for d in records.directories if xml_can_hold(d)]
     try:
         if MhlKind.ASCMHL in options.kinds:
             if source_has_history:
-                outcome.written.extend(str(p) for p in copy_history(plan.source, root))
+                outcome.written.extend(str(p) for p in copy_history(records.source, root))
             # The legacy MHL (written next to it) is not card content.
             legacy = (
                 [f"{xml_safe(root.name, '?')}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
@@ -305,27 +310,28 @@ def _write_on_destination(
                         listed,
                         creator=creator,
                         now=options.now,
-                        start_date=datetime.fromtimestamp(report.job.started_at, UTC),
+                        start_date=datetime.fromtimestamp(records.started_at, UTC),
                         ignore_patterns=patterns,
                     )
                 )
             )
     except (OffloadError, ValueError) as exc:
         outcome.error = (
-            f"manifest not written on {dest_plan.destination}: {getattr(exc, 'message', str(exc))}"
+            f"manifest not written on {destination.destination}: "
+            f"{getattr(exc, 'message', str(exc))}"
         )
     return outcome
 
 
 def _carry_only(
-    plan: OffloadPlan, root: Path, options: ManifestOptions, outcome: ManifestResult
+    source: Path, root: Path, options: ManifestOptions, outcome: ManifestResult
 ) -> ManifestResult:
     """Nothing new on this destination: no new generation, but the card's history is still
     carried (it may have grown since)."""
     if MhlKind.ASCMHL not in options.kinds:
         return outcome
     try:
-        outcome.written.extend(str(p) for p in copy_history(plan.source, root))
+        outcome.written.extend(str(p) for p in copy_history(source, root))
     except OffloadError as exc:
         outcome.error = f"manifest not written on {root}: {exc.message}"
     return outcome

@@ -1,0 +1,233 @@
+"""The destination seam: how the engine talks to wherever the copies go.
+
+In the spirit of rclone's ``Fs``/``Object`` and its ``Features``: the engine (writer,
+committer, job) knows a destination only through the ``Destination`` Protocol below and
+the ``Partial`` objects it hands out, and asks ``Destination.features`` (plain data) what a
+destination can promise. The local filesystem is ``offload.destinations.local``; an object
+store (S3 multipart uploads) is meant to fit the same contract:
+
+==========================  ===============================  ================================
+step                        local filesystem                 object store (multipart upload)
+==========================  ===============================  ================================
+``open_partial``            hidden partial, O_EXCL           create the multipart upload
+``Partial.write``           write(2), O_DIRECT when aligned  buffer, upload parts
+``make_durable`` / ``seal`` syncfs, fsync, close              complete the upload (no batch)
+``open_read_back``          O_DIRECT or checked cache drop   GET of the uploaded object
+``publish``                 renameat2(RENAME_NOREPLACE)      conditional copy (If-None-Match)
+``make_names_durable``      fsync of the folders             nothing (a PUT is durable)
+``remove_partial``          unlink                           abort the upload / delete
+==========================  ===============================  ================================
+
+Contract common to every method:
+
+* **Errors.** I/O failures are raised as ``OSError`` with an errno the engine scopes with
+  ``offload.errors.destination_io_error`` (EIO, ENOSPC, ENOTCONN... lose the destination;
+  EEXIST, EFBIG, ENAMETOOLONG... fail one file). A backend for a remote store maps its own
+  failures onto these errnos (a refused credential: EACCES; the service gone: ENOTCONN).
+  Only ``check_present`` raises ``DestinationError`` itself, naming why the destination is
+  gone. ``remove_partial`` never raises.
+* **Threads.** A ``Destination`` is used by two threads at once (the destination's writer and
+  its committer) and must be safe for that: its methods keep no per-call state, or lock it.
+  A ``Partial`` is used by one thread at a time: the writer creates and writes it, then hands
+  it to the committer through a queue (which orders the two), and the committer seals,
+  reads back, publishes or removes it.
+* **Ownership.** The engine owns the bytes it passes (``write`` must not keep the buffer
+  after it returns: the buffer goes back to the pool). The backend owns each Partial's
+  handles (descriptors, upload ids) until ``publish`` or ``remove_partial`` releases them.
+* **Paths.** Paths are absolute and lie under ``root``; an object store maps them to keys
+  relative to ``root``. Names are as the source had them (no normalisation).
+* **Honesty.** Where a backend cannot give a guarantee the engine asks for, it says so in
+  what it returns (``ReadBack.cache_bypass``; ``make_durable`` returning False), never by
+  pretending: the engine records in each result which guarantee was really given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from offload.results import CacheBypass
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a destination can promise, as data (rclone's ``Features``).
+
+    Every flag turned off selects a tested fallback in the backend that still keeps the
+    promise, or makes the backend record which guarantee it could not give. The local
+    backend probes them (``destinations.local.probe_features``); tests switch them off.
+    """
+
+    # One call (syncfs) makes every file of a batch durable AND would report a writeback
+    # error of any of them: per-file fsyncs can be skipped after it. Off: each file is synced
+    # on its own (NFS, SMB, FUSE, kernels before 5.8; macOS: F_FULLFSYNC per file).
+    durable_batch: bool = False
+    # Writes can go around the page cache (Linux O_DIRECT; macOS F_NOCACHE). Off: buffered
+    # writes only (same data, more cache pressure).
+    direct_writes: bool = False
+    # Read-back can go around the cache (O_DIRECT; macOS F_NOCACHE). Off: the file's cache is
+    # dropped and checked empty (``cache_eviction``), or the result says CacheBypass.NONE.
+    direct_reads: bool = False
+    # A file's cached pages can be dropped and checked gone (POSIX_FADV_DONTNEED + mincore),
+    # and read back in ahead (POSIX_FADV_WILLNEED). Off: no prefetched read-backs; a read-back
+    # that cannot go direct is recorded as CacheBypass.NONE.
+    cache_eviction: bool = False
+    # Publish without replacing in one atomic call (Linux renameat2 RENAME_NOREPLACE; macOS
+    # renamex_np RENAME_EXCL). Off: link()+unlink() where ``hard_links``, else a check for the
+    # name then rename() (racy only against another program creating that name then).
+    atomic_noreplace: bool = False
+    # Hard links, for the publish fallback above (exFAT, FAT and some FUSE have none).
+    hard_links: bool = False
+    # Names become durable by fsyncing their folder (off: the store makes names durable
+    # itself, or cannot; nothing is done).
+    folder_sync: bool = False
+    # Symbolic links can be stored (exFAT, FAT, object stores: no).
+    symlinks: bool = False
+    # Modification times can be set (object stores keep their own upload time).
+    mtimes: bool = False
+    # The longest name (one path component) in bytes the destination accepts.
+    max_name_bytes: int = 255
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """What ``stat`` and ``list`` tell about a name on the destination (never followed)."""
+
+    name: str
+    kind: str  # "file", "folder", "symlink" or "other"
+    size_bytes: int
+    mtime_ns: int
+
+
+class ReadBack(Protocol):
+    """An open read of a file as stored on the media (``Destination.open_read_back``).
+
+    ``cache_bypass`` says how the reads so far avoided any cache; it may get worse after a
+    read (a filesystem that refuses direct reads late): read it after the last read.
+    One thread; ``close()`` always.
+    """
+
+    @property
+    def cache_bypass(self) -> CacheBypass: ...
+
+    def read_into(self, buffer: memoryview, offset: int) -> int:
+        """Fill *buffer* from *offset* as far as the file allows; returns the bytes read (fewer
+        than asked only at end of file). The buffer is page-aligned. Raises OSError."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Partial(Protocol):
+    """One file being written under a hidden name (or an unfinished upload).
+
+    ``final_path``: where the engine means it to go. ``partial_path``: the hidden name its
+    data is under (recorded in the ledger, so a later run can tell our rename happened).
+    ``created_dirs``: folders ``open_partial`` had to create (outermost first).
+    """
+
+    @property
+    def final_path(self) -> Path: ...
+
+    @property
+    def partial_path(self) -> Path: ...
+
+    @property
+    def bytes_written(self) -> int: ...
+
+    @property
+    def created_dirs(self) -> Sequence[Path]: ...
+
+    def write(self, data: memoryview) -> None:
+        """Append all of *data* (short writes are the backend's to finish). Raises OSError."""
+        ...
+
+    def set_mtime(self, mtime_ns: int) -> None:
+        """Set the modification time the file will have (where ``features.mtimes``)."""
+        ...
+
+    def seal(self, *, sync: bool) -> int:
+        """Finish writing: make the data durable if *sync* (a failure is final: never retried
+        into a success), release the handle; returns the size as stored. Raises OSError."""
+        ...
+
+
+class Destination(Protocol):
+    """One destination (see the module docstring for errors, threads and ownership)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def features(self) -> Features: ...
+
+    def check_present(self) -> None:
+        """Raise ``DestinationError`` if the destination is gone (unplugged, unmounted,
+        replaced by another device), OSError if it cannot be reached to tell (scoped by its
+        errno like any other). Cheap: called once a file."""
+        ...
+
+    def exists(self, path: Path) -> bool:
+        """Whether anything has this name (a symlink counts, even dangling; on a
+        case-insensitive destination a name differing only by case counts). Raises OSError."""
+        ...
+
+    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+        """Create a new, empty partial for *final_path*, creating its folders unless
+        *folder_known* (the caller saw them); never reuses an existing name (O_EXCL).
+        *size_bytes*: what will be written (a hint for direct I/O and multipart sizes)."""
+        ...
+
+    def make_durable(self, partials: Sequence[Partial]) -> bool:
+        """Try to make every partial of a batch durable in one call. True only if that call
+        succeeded and would have reported a write error of any of them (then ``seal`` need not
+        sync); False: each partial must be sealed with ``sync=True``. Never raises: a failure
+        is found again, per file, by the syncs that follow."""
+        ...
+
+    def prefetch_read_back(self, partial: Partial) -> bool | None:
+        """Evict a sealed partial from any cache and start reading it back from the media in
+        the background; returns whether the cache was verifiably emptied, None if this
+        destination cannot (``features.cache_eviction`` off). Raises OSError."""
+        ...
+
+    def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        """Open a sealed partial for reading as stored on the media: around the cache when
+        *bypass_cache* (or with the cache dropped and checked; the ReadBack says which);
+        otherwise through the cache (a destination not flushed, or one whose cache
+        ``prefetch_read_back`` just refilled from the media). Raises OSError."""
+        ...
+
+    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+        """Give a sealed, verified partial the name *target*, atomically. Without *replace*,
+        never replaces anything: FileExistsError when *target* exists (by case too, on a
+        case-insensitive destination). Raises OSError."""
+        ...
+
+    def make_names_durable(self, paths: Iterable[Path]) -> None:
+        """Make the names of these published files durable (and of every folder between them
+        and the root). Raises OSError whose ``filename`` is the folder that failed."""
+        ...
+
+    def remove_partial(self, partial: Partial) -> None:
+        """Release the partial's handle and delete its data unless it was published. Never
+        raises; safe at any point, and more than once."""
+        ...
+
+    def stat(self, path: Path) -> EntryInfo | None:
+        """What has this name (not followed), None if nothing. Raises OSError (for resume)."""
+        ...
+
+    def list(self, folder: Path) -> list[EntryInfo]:
+        """The names in *folder*, sorted. Raises OSError (for resume and stray partials)."""
+        ...
+
+    def free_space(self) -> int:
+        """Bytes the destination can still take. Raises OSError."""
+        ...
+
+    def name_problem(self, name: str) -> str | None:
+        """Why *name* (one component) cannot be stored here with its partial name, or None."""
+        ...

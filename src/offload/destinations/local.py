@@ -1,0 +1,380 @@
+"""The local filesystem as a destination: every OS quirk of writing, syncing, reading back
+and renaming lives here (the OS calls themselves are in ``offload.fs``).
+
+What it does, and the fallback taken where a feature is off (``Features``; probed from the
+filesystem by ``probe_features``, or switched off by a caller, which is how the tests run
+every fallback on Linux):
+
+* partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
+  final folder; large files are written with O_DIRECT in page-aligned chunks (the tail
+  buffered, in calls of ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
+  open (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for
+  a short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
+  buffered.
+* a batch is made durable with one ``syncfs``, which covers every file only where the kernel
+  (≥ 5.8) reports writeback errors through it and the filesystem is a trusted local one
+  (``durable_batch``); elsewhere each file is fsynced as well (cheap once syncfs wrote the
+  data back). A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per file.
+* read-backs use O_DIRECT (``direct_reads``; macOS ``F_NOCACHE``), else drop the file's cache
+  and check it empty with ``mincore`` (``cache_eviction``), else read through the cache and
+  record ``CacheBypass.NONE``. A batch of small files is evicted and prefetched at once.
+* publishing without replacing uses ``renameat2(RENAME_NOREPLACE)`` (``atomic_noreplace``;
+  macOS ``renamex_np(RENAME_EXCL)``), else ``link()`` + ``unlink()`` (``hard_links``), else a
+  check for the name then ``rename()``. ``--overwrite`` uses ``rename()`` (atomic replace).
+* the published names are made durable by fsyncing every folder up to the root, deepest
+  first (``folder_sync``).
+
+Thread-safe: a LocalDestination keeps nothing that changes after construction; a
+LocalPartial is used by one thread at a time (see ``destinations.base``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.naming import name_problem, partial_name
+from offload.errors import DestinationError
+from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
+from offload.fs.media import MediaReader, evict_and_prefetch
+from offload.fs.ops import (
+    HAS_SYNCFS,
+    filesystem_magic,
+    fsync_dir,
+    full_fsync,
+    rename_noreplace,
+    syncfs,
+)
+
+# Files smaller than this are written buffered: below a page-aligned MiB nothing would be
+# written direct anyway.
+MIN_DIRECT_WRITE_BYTES = 1024 * 1024
+
+# Local filesystems whose syncfs() writes back every file and reports writeback errors
+# (Linux ≥ 5.8 records them per superblock): one syncfs can stand for a batch of fsyncs there.
+# FUSE, NFS, SMB and unknown filesystems get one fsync per file.
+_SYNCFS_TRUSTED = frozenset(
+    {
+        0xEF53,  # ext2/3/4
+        0x58465342,  # xfs
+        0x9123683E,  # btrfs
+        0xF2F52010,  # f2fs
+        0x2011BAB0,  # exfat (kernel driver)
+        0x01021994,  # tmpfs: memory is the medium
+    }
+)
+# Filesystems without symbolic or hard links.
+_NO_LINKS = frozenset({0x2011BAB0, 0x4D44})  # exfat, vfat
+
+
+def _kernel_reports_syncfs_errors() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        major, minor = (int(part) for part in os.uname().release.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (5, 8)
+
+
+_SYNCFS_REPORTS_ERRORS = _kernel_reports_syncfs_errors()
+
+
+def probe_features(root: Path) -> Features:
+    """What the filesystem holding *root* can promise (``fstatfs``, ``fstatvfs``).
+
+    Features a filesystem may still refuse at run time (O_DIRECT, RENAME_NOREPLACE, hard
+    links) are tried and fall back then, as if switched off here.
+    """
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        magic = filesystem_magic(fd)
+        name_max = os.fstatvfs(fd).f_namemax or 255
+    finally:
+        os.close(fd)
+    links = magic not in _NO_LINKS
+    return Features(
+        durable_batch=HAS_SYNCFS and _SYNCFS_REPORTS_ERRORS and magic in _SYNCFS_TRUSTED,
+        direct_writes=bool(O_DIRECT),
+        direct_reads=bool(O_DIRECT),
+        cache_eviction=hasattr(os, "posix_fadvise"),
+        atomic_noreplace=sys.platform.startswith("linux"),
+        hard_links=links,
+        folder_sync=True,
+        symlinks=links,
+        mtimes=True,
+        max_name_bytes=name_max,
+    )
+
+
+class LocalPartial:
+    """A partial file on a local filesystem (the ``Partial`` of ``destinations.base``).
+
+    Every method raises OSError from the OS as is; ``discard()`` never raises.
+    """
+
+    def __init__(self, final_path: Path, *, write_call_size: int, direct: bool) -> None:
+        self.final_path = final_path
+        self.partial_path = final_path.with_name(partial_name(final_path.name))
+        self.bytes_written = 0
+        self.created_dirs: list[Path] = []
+        self.published = False
+        self.direct = False  # O_DIRECT in effect for the aligned part of the data
+        self._want_direct = direct
+        self._write_call_size = write_call_size
+        self._fd: int | None = None
+
+    def create(self, *, folder_known: bool) -> None:
+        folder = self.final_path.parent
+        if not folder_known and not folder.is_dir():
+            missing: list[Path] = []
+            cursor = folder
+            while not cursor.exists():
+                missing.append(cursor)
+                cursor = cursor.parent
+            os.makedirs(folder, exist_ok=True)
+            self.created_dirs = list(reversed(missing))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        if self._want_direct and O_DIRECT:
+            try:
+                self._fd = os.open(self.partial_path, flags | O_DIRECT, 0o666)
+                self.direct = True
+                return
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                # EINVAL from open with O_DIRECT: the file may exist now; start over plainly.
+                if os.path.lexists(self.partial_path):
+                    os.unlink(self.partial_path)
+        self._fd = os.open(self.partial_path, flags, 0o666)
+
+    @property
+    def fd(self) -> int:
+        assert self._fd is not None
+        return self._fd
+
+    def write(self, data: memoryview) -> None:
+        """Write all of *data*; short writes loop.
+
+        Page-aligned data (every chunk but a file's last) goes in one O_DIRECT call when
+        direct I/O is in effect; anything else turns O_DIRECT off and is written in calls of at
+        most write_call_size bytes (the kernel's fast path for buffered writes).
+        """
+        fd = self._fd
+        assert fd is not None
+        position = 0
+        total = len(data)
+        if self.direct and (total % PAGE_SIZE or self.bytes_written % PAGE_SIZE):
+            self._stop_direct()
+        while position < total:
+            if self.direct:
+                try:
+                    written = os.write(fd, data[position:])
+                except OSError as exc:
+                    if exc.errno not in (errno.EINVAL, errno.EIO):
+                        raise
+                    # EINVAL: the filesystem refuses direct writes after all. EIO: FUSE turns
+                    # a short direct write into EIO. Either way the chunk (not yet counted;
+                    # the file offset did not move) is written again buffered, once: a real
+                    # media error fails again there, or at fsync, or at read-back.
+                    self._stop_direct()
+                    continue
+                if written % PAGE_SIZE:
+                    self._stop_direct()
+            else:
+                end = min(position + self._write_call_size, total)
+                written = os.write(fd, data[position:end])
+            if written <= 0:
+                raise OSError(errno.EIO, "write() wrote nothing", str(self.partial_path))
+            position += written
+        self.bytes_written += total
+
+    def _stop_direct(self) -> None:
+        disable_direct(self.fd)
+        self.direct = False
+
+    def set_mtime(self, mtime_ns: int) -> None:
+        assert self._fd is not None
+        os.utime(self._fd, ns=(mtime_ns, mtime_ns))
+
+    def seal(self, *, sync: bool) -> int:
+        fd = self._fd
+        assert fd is not None
+        if sync:
+            full_fsync(fd)  # fsyncgate: a failure is final, never retried
+        size = os.fstat(fd).st_size
+        self._fd = None
+        os.close(fd)  # close() can report a deferred write error (NFS, FUSE)
+        return size
+
+    def discard(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if not self.published:
+            try:
+                os.unlink(self.partial_path)
+            except OSError:
+                pass
+
+
+class LocalDestination:
+    """A folder on a local (or mounted network) filesystem; see the module docstring.
+
+    ``root``: the folder whose device must stay the same while the job runs (unmounted or
+    replaced: the destination is gone). ``features``: None to probe them.
+    Raises OSError if *root* cannot be reached.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        device: str | None = None,
+        write_call_size: int = 256 * 1024,
+        direct_writes: bool = True,
+        features: Features | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.device = device or str(root)
+        self.root_device = os.stat(self.root).st_dev
+        self.features = features if features is not None else probe_features(self.root)
+        self._write_call_size = write_call_size
+        self._direct_writes = direct_writes and self.features.direct_writes
+
+    def check_present(self) -> None:
+        try:
+            device = os.stat(self.root).st_dev
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                # The mount point itself is gone (udisks removes it): the drive is gone.
+                raise DestinationError(
+                    f"destination {self.device} is gone: {self.root} no longer exists "
+                    "(unplugged or unmounted?)",
+                    path=self.root,
+                ) from exc
+            raise
+        if device != self.root_device:
+            raise DestinationError(
+                f"destination {self.device} is gone: {self.root} is now on another device "
+                "(unmounted?)",
+                path=self.root,
+            )
+
+    def exists(self, path: Path) -> bool:
+        return os.path.lexists(path)
+
+    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+        partial = LocalPartial(
+            final_path,
+            write_call_size=self._write_call_size,
+            direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
+        )
+        partial.create(folder_known=folder_known)
+        return partial
+
+    def make_durable(self, partials: Sequence[Partial]) -> bool:
+        if not partials or not HAS_SYNCFS:
+            return False
+        try:
+            syncfs(_own(partials[0]).fd)
+        except OSError:
+            return False  # the per-file fsyncs find which files the error belongs to
+        return self.features.durable_batch
+
+    def prefetch_read_back(self, partial: Partial) -> bool | None:
+        if not self.features.cache_eviction:
+            return None
+        return evict_and_prefetch(partial.partial_path)
+
+    def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        return MediaReader(
+            partial.partial_path,
+            direct=bypass_cache and self.features.direct_reads,
+            evict=bypass_cache and self.features.cache_eviction,
+        )
+
+    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+        own = _own(partial)
+        if replace:
+            os.replace(own.partial_path, target)
+        else:
+            rename_noreplace(
+                own.partial_path,
+                target,
+                renameat2=self.features.atomic_noreplace,
+                links=self.features.hard_links,
+            )
+        own.published = True
+
+    def make_names_durable(self, paths: Iterable[Path]) -> None:
+        if not self.features.folder_sync:
+            return
+        folders: set[Path] = set()
+        for path in paths:
+            folders.update(self._folders_up_to_root(path.parent))
+        # Deepest first, so a new folder's own entries are durable before its name is;
+        # every folder up to the destination, since any of them may be new.
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            try:
+                fsync_dir(folder)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(folder)) from exc
+
+    def _folders_up_to_root(self, folder: Path) -> list[Path]:
+        root = self.root
+        chain = []
+        while folder != root and root in folder.parents:
+            chain.append(folder)
+            folder = folder.parent
+        chain.append(root)
+        return chain
+
+    def remove_partial(self, partial: Partial) -> None:
+        _own(partial).discard()
+
+    def stat(self, path: Path) -> EntryInfo | None:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        return _entry(path.name, info)
+
+    def list(self, folder: Path) -> list[EntryInfo]:
+        with os.scandir(folder) as entries:
+            found = [_entry(e.name, e.stat(follow_symlinks=False)) for e in entries]
+        return sorted(found, key=lambda e: e.name)
+
+    def free_space(self) -> int:
+        vfs = os.statvfs(self.root)
+        return vfs.f_bavail * vfs.f_frsize
+
+    def name_problem(self, name: str) -> str | None:
+        return name_problem(name, self.features.max_name_bytes)
+
+
+def _own(partial: Partial) -> LocalPartial:
+    if not isinstance(partial, LocalPartial):
+        raise TypeError(f"not a partial of a local destination: {partial!r}")
+    return partial
+
+
+def _entry(name: str, st: os.stat_result) -> EntryInfo:
+    kind: str
+    if stat.S_ISREG(st.st_mode):
+        kind = "file"
+    elif stat.S_ISDIR(st.st_mode):
+        kind = "folder"
+    elif stat.S_ISLNK(st.st_mode):
+        kind = "symlink"
+    else:
+        kind = "other"
+    return EntryInfo(name=name, kind=kind, size_bytes=st.st_size, mtime_ns=st.st_mtime_ns)

@@ -1,0 +1,58 @@
+"""Names a copy goes by on a destination before and after it is verified.
+
+Nothing incomplete ever carries the final name: data goes to a hidden partial name in the
+final folder, renamed to the final name only after it was verified. These names are shared by
+every backend that has names (an object store's pending upload has none, but its temporary
+key may use them), by the card layer (stray partials of an interrupted run) and by
+``offload verify`` (partials are never card content).
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from pathlib import Path
+
+PARTIAL_PREFIX = ".offload-partial."
+_NAME_MAX = 255
+
+# What a partial's name adds to the final name, at most: prefix, token (6 + up to 16 hex
+# digits of the counter) and a dot. Name checks before copying leave this much room.
+PARTIAL_NAME_OVERHEAD = len(PARTIAL_PREFIX) + 6 + 16 + 1
+_RUN_TOKEN = secrets.token_hex(3)  # per process: partials of two runs never share a name
+_SERIAL = itertools.count()
+
+
+def partial_name(final_name: str) -> str:
+    """A hidden, unique name for the partial of *final_name*, within NAME_MAX bytes.
+
+    A per-process random token and a counter (one urandom call a file was measurable on cards
+    of small files); O_EXCL at creation guards against any collision anyway.
+    """
+    token = f"{_RUN_TOKEN}{next(_SERIAL):x}"
+    stem = f"{PARTIAL_PREFIX}{token}."
+    budget = _NAME_MAX - len(stem.encode())
+    encoded = final_name.encode("utf-8", "surrogateescape")[:budget]
+    return stem + encoded.decode("utf-8", "ignore")
+
+
+def is_partial_name(name: str) -> bool:
+    return name.startswith(PARTIAL_PREFIX)
+
+
+def keep_both_name(final_path: Path, attempt: int) -> Path:
+    """``clip.mov`` → ``clip (1).mov`` (attempt 1), ``clip (2).mov`` ..."""
+    suffix = "".join(final_path.suffixes[-1:])
+    stem = final_path.name[: len(final_path.name) - len(suffix)] if suffix else final_path.name
+    return final_path.with_name(f"{stem} ({attempt}){suffix}")
+
+
+def name_problem(name: str, max_name_bytes: int) -> str | None:
+    """Why *name* (one component) cannot be stored where names have at most
+    *max_name_bytes* bytes, with room for its partial name; None if it can."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        return f"{name!r} is not a file name"
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size + PARTIAL_NAME_OVERHEAD > max_name_bytes:
+        return f"{name!r} is {size} bytes; with its partial name it must fit {max_name_bytes} bytes"
+    return None

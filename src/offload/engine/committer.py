@@ -1,0 +1,366 @@
+"""A destination's committer thread: make a batch durable, read it back, publish it.
+
+Threading model: ``DestinationCommitter.run`` is the body of the committer thread, started
+and joined by the destination's writer (``engine.writer``). It takes batches from
+``DestinationState.batches``; every file of a batch is its own from then on (see
+``engine.state``). It owns the read-back buffer. Every destination I/O goes through the
+destination backend (``offload.destinations.base``).
+
+Per batch: make every file durable (``make_durable``: one call for the batch where the
+destination can promise it covers every file, else a sync per file), read each back from the
+media (unless transfer mode), wait for the reader's verdict, compare, record the verified
+files in the ledger (durably), publish each under its final name without replacing, make the
+names durable; only then is a file reported good.
+Every file of a batch gets exactly one result here (or, for a source error or a cancel, from
+the reader or the job).
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from pathlib import Path
+
+from offload.destinations.naming import keep_both_name
+from offload.engine.cancel import wait_for
+from offload.engine.state import DestinationState, Pending
+from offload.engine.verifier import hash_read_back
+from offload.errors import (
+    CancelledError,
+    DestinationError,
+    DestinationFileError,
+    OffloadError,
+    VerificationError,
+    destination_io_error,
+)
+from offload.events import BytesVerified, PhaseChanged
+from offload.fs.direct import AlignedBuffer
+from offload.ledger import LedgerEntry, verified_entry
+from offload.options import ExistingFilePolicy, VerifyMode
+from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
+
+Verified = list[tuple[Pending, DestinationFileResult]]
+
+
+class DestinationCommitter:
+    """Syncs, verifies and commits the batches of one destination (see module docstring)."""
+
+    def __init__(self, state: DestinationState) -> None:
+        self.state = state
+        self._buffer: AlignedBuffer | None = None
+
+    def run(self) -> None:
+        state = self.state
+        while True:
+            batch = state.batches.get()
+            if batch is None:
+                return
+            if state.cancel.cancelled:
+                for pending in batch:
+                    state.destination.remove_partial(pending.partial)
+                continue
+            if state.lost is not None:
+                state.fail_all(batch, state.lost)
+                continue
+            try:
+                self._flush_batch(batch)
+            except Exception as exc:  # a bug must not leave the writer blocked on us
+                state.internal_error(exc)
+                for pending in batch:
+                    state.destination.remove_partial(pending.partial)
+
+    def close(self) -> None:
+        """Free the read-back buffer (after ``run`` returned)."""
+        if self._buffer is not None:
+            self._buffer.close()
+            self._buffer = None
+
+    def _flush_batch(self, batch: list[Pending]) -> None:
+        state = self.state
+        options = state.options
+        batch = self._sync(batch)
+        if options.verify is not VerifyMode.TRANSFER and state.flush and len(batch) > 1:
+            self._prefetch_read_backs(batch)
+        verified: Verified = []
+        for position, pending in enumerate(batch):
+            if state.lost is not None:
+                state.fail_all([p for p, _ in verified] + batch[position:], state.lost)
+                return
+            result = self._verify(pending)
+            if result is None:
+                continue
+            if result.status is DestinationStatus.FAILED:
+                state.record(pending.ticket, result)
+                continue
+            verified.append((pending, result))
+        if not verified:
+            return
+        verified = self._choose_targets(verified)
+        if state.ledger is not None and verified:
+            # What the read-back proved: "transfer" when nothing was read back from the media
+            # (transfer mode, or a destination that is not flushed). A later run in a
+            # stricter mode does not trust such an entry.
+            proven = options.verify.value if state.flush else VerifyMode.TRANSFER.value
+            try:
+                state.ledger.append(
+                    verified_entry(
+                        p.ticket.relative_path,
+                        size_bytes=p.ticket.task.source.size_bytes,
+                        mtime_ns=p.ticket.task.source.mtime_ns,
+                        digests=p.ticket.inflight_digests,
+                        partial_name=p.partial.partial_path.name,
+                        final_name=p.target.name if p.target else p.partial.final_path.name,
+                        verify=proven,
+                    )
+                    for p, _ in verified
+                )
+            except OSError as exc:
+                error = destination_io_error(exc, "record", state.ledger.path, state.device)
+                state.declare_lost(error)
+                state.fail_all([p for p, _ in verified], error)
+                return
+        done: Verified = []
+        for position, (pending, result) in enumerate(verified):
+            if not self._commit(pending, result):
+                if state.lost is not None:
+                    # Lost while publishing: the files published so far are not called good,
+                    # and those not yet published never will be (their partials go, and
+                    # their ledger entries are revoked).
+                    rest = [p for p, _ in verified[position + 1 :]]
+                    self._revoke(rest)
+                    state.fail_all([p for p, _ in done] + rest, state.lost)
+                    return
+                continue
+            done.append((pending, result))
+        if state.flush and done:
+            try:
+                state.destination.make_names_durable(p.partial.final_path for p, _ in done)
+            except OSError as exc:
+                # The renames may not survive a power cut: nothing here is called good.
+                folder = exc.filename or state.root
+                error = destination_io_error(exc, "fsync folder", folder, state.device)
+                state.declare_lost(error)
+                state.fail_all([p for p, _ in done], error)
+                return
+        for pending, result in done:
+            state.record(pending.ticket, result)
+
+    def _choose_targets(self, verified: Verified) -> Verified:
+        """Fix each file's final name before the ledger records it (keep-both picks one)."""
+        state = self.state
+        kept = []
+        for pending, result in verified:
+            try:
+                pending.target = self._free_name(pending.partial.final_path)
+            except OSError as exc:
+                state.destination.remove_partial(pending.partial)
+                result.status = DestinationStatus.FAILED
+                result.error = destination_io_error(
+                    exc, "name", pending.partial.final_path, state.device
+                ).message
+                state.record(pending.ticket, result)
+                continue
+            kept.append((pending, result))
+        return kept
+
+    def _free_name(self, final_path: Path) -> Path:
+        """FAIL and OVERWRITE: the final name. KEEP_BOTH: the final name if free, else the
+        first free "name (n).ext". Raises FileExistsError when no name is free."""
+        if self.state.options.existing is not ExistingFilePolicy.KEEP_BOTH:
+            return final_path
+        exists = self.state.destination.exists
+        target = final_path
+        attempt = 0
+        while exists(target):
+            attempt += 1
+            if attempt > 9999:
+                raise FileExistsError(errno.EEXIST, "no free name", str(final_path))
+            target = keep_both_name(final_path, attempt)
+        return target
+
+    def _sync(self, batch: list[Pending]) -> list[Pending]:
+        """Make every file of the batch durable; returns the files that survived."""
+        state = self.state
+        survivors: list[Pending] = []
+        started = time.monotonic()
+        synced_all = False
+        if state.flush and len(batch) > 1:
+            synced_all = state.destination.make_durable([p.partial for p in batch])
+        for position, pending in enumerate(batch):
+            state.sink.emit(PhaseChanged(state.index, pending.ticket.relative_path, "flush"))
+            try:
+                size = pending.partial.seal(sync=state.flush and not synced_all)
+            except OSError as exc:
+                # fsyncgate: a failed fsync is never retried into a "success".
+                state.fail_pending(
+                    pending,
+                    destination_io_error(exc, "flush", pending.partial.final_path, state.device),
+                )
+                if state.lost is not None:
+                    state.fail_all(survivors + batch[position + 1 :], state.lost)
+                    return []
+                continue
+            expected = pending.ticket.task.source.size_bytes
+            if size != pending.partial.bytes_written or size != expected:
+                state.fail_pending(
+                    pending,
+                    VerificationError(
+                        f"{pending.partial.final_path} on {state.device} has {size} bytes, "
+                        f"expected {expected}",
+                        path=pending.partial.final_path,
+                    ),
+                )
+                continue
+            survivors.append(pending)
+        elapsed = time.monotonic() - started
+        state.copy_s += sum(p.copy_s for p in batch) + elapsed
+        return survivors
+
+    def _verify(self, pending: Pending) -> DestinationFileResult | None:
+        """Read back (unless transfer mode) and wait for the reader's verdict.
+
+        Returns a VERIFIED/TRANSFER_CHECKED result (not yet committed), a FAILED one, or None
+        when the file is no longer this committer's to report (source error, cancel).
+        """
+        state = self.state
+        algorithm = state.verify_algorithm
+        ticket = pending.ticket
+        partial = pending.partial
+        result = DestinationFileResult(
+            destination_index=state.index,
+            final_path=str(partial.final_path),
+            status=DestinationStatus.FAILED,
+            bytes_written=partial.bytes_written,
+            copy_s=pending.copy_s,
+        )
+        try:
+            verifying = state.options.verify is not VerifyMode.TRANSFER
+            if verifying:
+                state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "verify"))
+                self._read_back(pending, result)
+            source_error = wait_for(ticket.verdict, state.cancel)
+            if state.cancel.cancelled:
+                raise CancelledError("cancelled")
+            if source_error is not None:
+                state.destination.remove_partial(partial)
+                return None  # the reader records the source error on every destination
+            expected = ticket.inflight_digests[algorithm]
+            # Transfer mode read nothing back: its result carries no digest (the in-flight
+            # digests are the file's, in FileResult), only TRANSFER_CHECKED.
+            if verifying and result.digests[algorithm] != expected:
+                # A mismatch is re-read once before it is declared (a flaky read path).
+                result.reread = True
+                self._read_back(pending, result)
+                if result.digests[algorithm] != expected:
+                    raise VerificationError(
+                        f"{partial.final_path} on {state.device} does not match the source: "
+                        f"{algorithm} {result.digests[algorithm]} "
+                        f"read back twice, {expected} read from the source",
+                        path=partial.final_path,
+                    )
+        except OffloadError as error:
+            state.destination.remove_partial(partial)
+            if isinstance(error, CancelledError):
+                return None
+            if isinstance(error, DestinationError):
+                state.declare_lost(error)
+            result.error = error.message
+            return result
+        result.status = (
+            DestinationStatus.VERIFIED if verifying else DestinationStatus.TRANSFER_CHECKED
+        )
+        return result
+
+    def _commit(self, pending: Pending, result: DestinationFileResult) -> bool:
+        """Rename a verified partial to its final name; on failure record it and say False."""
+        state = self.state
+        partial = pending.partial
+        state.sink.emit(PhaseChanged(state.index, pending.ticket.relative_path, "commit"))
+        target = pending.target or partial.final_path
+        replace = state.options.existing is ExistingFilePolicy.OVERWRITE
+        try:
+            try:
+                state.destination.publish(partial, target, replace=replace)
+            except FileExistsError as exc:
+                raise DestinationFileError(
+                    f"{partial.final_path} already exists on destination {state.device} "
+                    "(or a name differing only by case); use --overwrite or --keep-both",
+                    path=partial.final_path,
+                ) from exc
+            except OSError as exc:
+                raise destination_io_error(exc, "rename", partial.final_path, state.device) from exc
+        except OffloadError as error:
+            state.destination.remove_partial(partial)
+            self._revoke([pending])
+            if isinstance(error, DestinationError):
+                state.declare_lost(error)
+            result.status = DestinationStatus.FAILED
+            result.error = error.message
+            state.record(pending.ticket, result)
+            return False
+        result.final_path = str(target)
+        return True
+
+    def _revoke(self, pendings: list[Pending]) -> None:
+        """Revoke the ledger entries of files recorded verified that will not be published."""
+        state = self.state
+        if state.ledger is None or not pendings:
+            return
+        try:
+            state.ledger.append(LedgerEntry(p.ticket.relative_path, "revoked") for p in pendings)
+        except OSError as exc:
+            # The entries just written would be trusted by a later run (their partials are
+            # gone and some file may have the name): this destination cannot be trusted.
+            state.declare_lost(destination_io_error(exc, "record", state.ledger.path, state.device))
+
+    def _prefetch_read_backs(self, batch: list[Pending]) -> None:
+        """Evict the batch's small files from the cache and start reading them back from the
+        media, all at once (one synchronous O_DIRECT read a file was the bottleneck of full
+        verification on cards of small files). Large files keep their O_DIRECT read-back."""
+        state = self.state
+        for pending in batch:
+            if pending.partial.bytes_written >= state.options.chunk_size:
+                continue
+            try:
+                pending.evicted = state.destination.prefetch_read_back(pending.partial)
+            except OSError:
+                pending.evicted = None  # the read-back itself reports the error
+
+    def _read_back(self, pending: Pending, result: DestinationFileResult) -> None:
+        """Hash the partial as stored on the media into *result* (digest, bypass, time).
+
+        A file the batch prefetched is read through the cache the media just filled; any
+        other (and every re-read after a mismatch) with O_DIRECT or a checked cache drop.
+        """
+        state = self.state
+        if self._buffer is None:
+            self._buffer = AlignedBuffer(state.options.chunk_size)
+        started = time.monotonic()
+        prefetched, pending.evicted = pending.evicted, None
+
+        def counted(n: int) -> None:
+            state.sink.emit(BytesVerified(state.index, n))
+
+        try:
+            digest, size, how = hash_read_back(
+                state.destination.open_read_back(
+                    pending.partial, bypass_cache=state.flush and prefetched is None
+                ),
+                state.verify_algorithm,
+                self._buffer,
+                cancel=state.cancel,
+                on_bytes=counted,
+            )
+        except OSError as exc:
+            raise destination_io_error(
+                exc, "read back", pending.partial.final_path, state.device
+            ) from exc
+        if size != pending.ticket.task.source.size_bytes:
+            digest = f"(read back {size} bytes)"
+        result.digests = {state.verify_algorithm: digest}
+        if prefetched is not None:
+            how = CacheBypass.FADVISE if prefetched else CacheBypass.NONE
+        result.cache_bypass = how
+        elapsed = time.monotonic() - started
+        result.verify_s += elapsed
+        state.verify_s += elapsed

@@ -1,0 +1,142 @@
+"""What a destination's writer and committer threads share, and who may touch what.
+
+One ``DestinationState`` per destination, created by the job, shared by exactly two threads:
+the writer (``engine.writer``) and the committer (``engine.committer``). The rules:
+
+* ``lost`` is written once, under ``_lost_lock``, by ``declare_lost`` (either thread); anyone
+  may read it without the lock (the reader, to stop sending chunks there): a read that misses
+  the loss only sends a chunk that is then released.
+* ``batches`` carries finished files from the writer to the committer (at most two batches
+  wait): a ``Pending`` belongs to the writer until it is put there, then to the committer.
+  Whoever owns a Pending is the only one that may touch it (write, sync, discard, fail it).
+* ``copy_s`` and ``verify_s`` are written by the committer only and read by the job after
+  both threads stopped.
+* ``destination`` (the backend) is safe for both threads by its contract
+  (``offload.destinations.base``); a Pending's partial is touched only by its owner.
+* Everything else is set at construction and read-only.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from offload.destinations.base import Destination, Partial
+from offload.engine.cancel import CancelToken
+from offload.engine.messages import FileTicket
+from offload.errors import DestinationError, OffloadError
+from offload.events import DestinationLost, EventSink
+from offload.ledger import Ledger
+from offload.options import CopyOptions
+from offload.results import DestinationFileResult, DestinationStatus
+
+RecordResult = Callable[[FileTicket, DestinationFileResult], None]
+
+# Batches waiting for the committer: the writer blocks (and with it, through the bounded
+# queues, the reader) while two are pending.
+_PENDING_BATCHES = 2
+
+
+@dataclass
+class Pending:
+    """One file on its way: owned by the writer until handed over in a batch, then by the
+    committer."""
+
+    ticket: FileTicket
+    partial: Partial
+    started: float
+    copy_s: float = 0.0
+    # The name it will get (keep-both may pick another), fixed before the ledger records it.
+    target: Path | None = None
+    # Set when the batch evicted this file from the cache and asked for it to be read back
+    # in the background: whether the cache was really empty (None: not prefetched).
+    evicted: bool | None = None
+
+
+class DestinationState:
+    """A destination's shared state (see the module docstring for the ownership rules)."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        destination: Destination,
+        device: str,
+        options: CopyOptions,
+        verify_algorithm: str,
+        sink: EventSink,
+        cancel: CancelToken,
+        record: RecordResult,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.index = index
+        self.destination = destination
+        self.root = destination.root
+        self.device = device
+        self.options = options
+        self.verify_algorithm = verify_algorithm
+        self.sink = sink
+        self.cancel = cancel
+        self.record = record
+        self.ledger = ledger
+        # A destination not flushed (--noflush) is neither synced nor read back from the media.
+        self.flush = index not in options.noflush_destinations
+        self.lost: OffloadError | None = None
+        self._lost_lock = threading.Lock()
+        self.batches: queue.Queue[list[Pending] | None] = queue.Queue(maxsize=_PENDING_BATCHES)
+        self.copy_s = 0.0
+        self.verify_s = 0.0
+
+    def declare_lost(self, error: OffloadError) -> None:
+        """Detach this destination (once; either thread): nothing more is written here."""
+        with self._lost_lock:
+            if self.lost is not None:
+                return
+            self.lost = error
+        self.sink.emit(DestinationLost(self.index, error.message))
+
+    def internal_error(self, exc: BaseException) -> None:
+        """A bug in either thread: detach the destination rather than block the reader."""
+        self.declare_lost(DestinationError(f"internal error on destination {self.device}: {exc!r}"))
+
+    def fail(self, ticket: FileTicket, target: Path, error: OffloadError) -> None:
+        """Record *ticket* failed here before anything was written for it."""
+        if isinstance(error, DestinationError):
+            self.declare_lost(error)
+        self.record(
+            ticket,
+            DestinationFileResult(
+                destination_index=self.index,
+                final_path=str(target),
+                status=DestinationStatus.FAILED,
+                error=error.message,
+            ),
+        )
+
+    def fail_pending(self, pending: Pending, error: OffloadError) -> None:
+        if isinstance(error, DestinationError):
+            self.declare_lost(error)
+        self.fail_all([pending], error)
+
+    def fail_all(self, victims: list[Pending], error: OffloadError) -> None:
+        """Discard these partials and record each file failed with *error* (the message names
+        each file, also when the error that detached the destination named another one).
+        Only the thread that owns the victims may call this."""
+        for pending in victims:
+            self.destination.remove_partial(pending.partial)
+            message = error.message
+            if str(pending.partial.final_path) not in message:
+                message = f"{pending.partial.final_path} not completed: {message}"
+            self.record(
+                pending.ticket,
+                DestinationFileResult(
+                    destination_index=self.index,
+                    final_path=str(pending.partial.final_path),
+                    status=DestinationStatus.FAILED,
+                    error=message,
+                    bytes_written=pending.partial.bytes_written,
+                ),
+            )

@@ -1,0 +1,235 @@
+"""A destination's writer thread: opens partials, writes chunks, hands batches on.
+
+Threading model: ``DestinationWriter.run`` is the body of the writer thread; it starts and
+joins the destination's committer thread (``engine.committer``). The reader talks to the
+writer through ``put()`` only (blocking: the queue is bounded, and the writer always drains
+it, even after its destination is lost, so the reader never blocks on a dead consumer).
+The writer owns the file being written (``_current``) and the batch being filled
+(``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
+belongs to it from then on (a batch closes at ``batch_bytes`` or ``batch_files``: big files
+make a batch of their own; many small files share one, which is what lets a card of small
+files go as fast as ``cp``).
+
+Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
+EndFile sets the mtime and adds the finished partial to the batch; AbortFile (the source
+failed) removes it. Every destination I/O goes through the destination backend.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+from offload.engine.committer import DestinationCommitter
+from offload.engine.messages import (
+    AbortFile,
+    Cancel,
+    ChunkReady,
+    EndFile,
+    FileTicket,
+    Finish,
+    Message,
+    StartFile,
+)
+from offload.engine.state import DestinationState, Pending
+from offload.errors import (
+    DestinationFileError,
+    OffloadError,
+    destination_io_error,
+)
+from offload.events import DestinationBytesWritten, PhaseChanged
+from offload.options import ExistingFilePolicy
+
+
+class DestinationWriter:
+    """Writes the files of one destination and runs its committer (see module docstring).
+
+    ``put()`` is for the reader thread; ``run()`` is the writer thread's body; ``lost`` and
+    ``index`` may be read by anyone.
+    """
+
+    def __init__(self, state: DestinationState, *, queue_size: int) -> None:
+        self.state = state
+        self.index = state.index  # read per chunk by the reader: a plain attribute
+        self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
+        # Writer thread only: the file being written, the batch being filled, folders seen
+        # to exist, and those this run created itself.
+        self._current: Pending | None = None
+        self._batch: list[Pending] = []
+        self._batch_bytes = 0
+        self._known_folders: set[Path] = set()
+        self._created_folders: set[Path] = set()
+
+    @property
+    def lost(self) -> OffloadError | None:
+        return self.state.lost
+
+    # -- called by the reader thread --------------------------------------------------------
+
+    def put(self, message: Message) -> None:
+        self.queue.put(message)
+
+    # -- the writer thread ------------------------------------------------------------------
+
+    def run(self) -> None:
+        state = self.state
+        committer = DestinationCommitter(state)
+        thread = threading.Thread(target=committer.run, name=f"commit-{state.index}")
+        thread.start()
+        try:
+            while True:
+                message = self.queue.get()
+                if isinstance(message, ChunkReady):
+                    try:
+                        self._on_chunk(message)
+                    finally:
+                        message.chunk.release()
+                    continue
+                if isinstance(message, Finish):
+                    self._fail_own_files_if_lost()
+                    self._hand_off()
+                    return
+                if isinstance(message, Cancel):
+                    return
+                try:
+                    self._fail_own_files_if_lost()
+                    if isinstance(message, StartFile):
+                        self._on_start(message.ticket)
+                    elif isinstance(message, EndFile):
+                        self._on_end(message.ticket)
+                    elif isinstance(message, AbortFile):
+                        self._on_abort(message.ticket)
+                except Exception as exc:  # a bug must not leave the reader blocked on us
+                    state.internal_error(exc)
+                    self._fail_own_files_if_lost()
+        finally:
+            self._discard_own_files()
+            state.batches.put(None)
+            thread.join()
+            committer.close()
+
+    def _hand_off(self) -> None:
+        """Give the current batch to the committer (blocks while two batches are pending)."""
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if batch:
+            self.state.batches.put(batch)
+
+    def _on_start(self, ticket: FileTicket) -> None:
+        state = self.state
+        target = ticket.task.targets[state.index]
+        assert target is not None
+        if state.lost is not None:
+            state.fail(ticket, target, state.lost)
+            return
+        destination = state.destination
+        try:
+            folder = target.parent
+            try:
+                destination.check_present()
+                # In a folder this run created, nothing can be in the way: no lookup needed.
+                if (
+                    state.options.existing is ExistingFilePolicy.FAIL
+                    and folder not in self._created_folders
+                    and destination.exists(target)
+                ):
+                    raise DestinationFileError(
+                        f"{target} already exists on destination {state.device}; "
+                        "use --overwrite or --keep-both to replace or keep it",
+                        path=target,
+                    )
+            except OSError as exc:
+                raise destination_io_error(exc, "reach", state.root, state.device) from exc
+            state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
+            try:
+                partial = destination.open_partial(
+                    target,
+                    size_bytes=ticket.task.source.size_bytes,
+                    folder_known=folder in self._known_folders,
+                )
+            except OSError as exc:
+                # Named as the OS named it (the partial, or a folder it needed).
+                where = exc.filename or target
+                raise destination_io_error(exc, "create", where, state.device) from exc
+            self._known_folders.add(folder)
+            self._created_folders.update(partial.created_dirs)
+            self._current = Pending(ticket, partial, time.monotonic())
+        except OffloadError as error:
+            state.fail(ticket, target, error)
+
+    def _on_chunk(self, message: ChunkReady) -> None:
+        current = self._current
+        if current is None:
+            return  # the file already failed here, or the destination is lost
+        if self._fail_own_files_if_lost():
+            return
+        try:
+            current.partial.write(message.chunk.data)
+        except OSError as exc:
+            self._current = None
+            error = destination_io_error(
+                exc, "write", current.partial.final_path, self.state.device
+            )
+            self.state.fail_pending(current, error)
+            self._fail_own_files_if_lost()
+            return
+        self.state.sink.emit(DestinationBytesWritten(self.state.index, message.chunk.length))
+
+    def _on_end(self, ticket: FileTicket) -> None:
+        current = self._current
+        self._current = None
+        if current is None:
+            return
+        assert current.ticket is ticket
+        options = self.state.options
+        try:
+            if options.preserve_mtime:
+                current.partial.set_mtime(ticket.task.source.mtime_ns)
+        except OSError as exc:
+            self.state.fail_pending(
+                current,
+                destination_io_error(
+                    exc,
+                    "set the modification time of",
+                    current.partial.final_path,
+                    self.state.device,
+                ),
+            )
+            return
+        current.copy_s = time.monotonic() - current.started
+        self._batch.append(current)
+        self._batch_bytes += current.partial.bytes_written
+        if self._batch_bytes >= options.batch_bytes or len(self._batch) >= options.batch_files:
+            self._hand_off()
+
+    def _on_abort(self, ticket: FileTicket) -> None:
+        current = self._current
+        if current is not None and current.ticket is ticket:
+            self._current = None
+            self.state.destination.remove_partial(current.partial)
+        # The reader records the source error for every destination itself.
+
+    def _fail_own_files_if_lost(self) -> bool:
+        """Once the destination is lost, fail the file being written and the batch not yet
+        handed off. Returns whether the destination is lost."""
+        error = self.state.lost
+        if error is None:
+            return False
+        victims = list(self._batch)
+        if self._current is not None:
+            victims.append(self._current)
+        self._current = None
+        self._batch, self._batch_bytes = [], 0
+        self.state.fail_all(victims, error)
+        return True
+
+    def _discard_own_files(self) -> None:
+        """Leaving: remove partials still open (cancel, or a bug)."""
+        remove = self.state.destination.remove_partial
+        if self._current is not None:
+            remove(self._current.partial)
+            self._current = None
+        for pending in self._batch:
+            remove(pending.partial)
+        self._batch, self._batch_bytes = [], 0

@@ -1,0 +1,170 @@
+"""Preflight: everything that can be known to fail before a single byte is copied.
+
+:func:`preflight` looks at the scanned tree and the planned destinations and returns findings:
+errors (the copy must not start) and warnings (it may, the user should know). Each finding has
+a stable code (:class:`~offload.plan.codes.PreflightCode`), the path concerned and a one-line
+message saying what is wrong and what to do.
+
+The checks, by concern: :mod:`.paths` (destinations there and writable, overlaps with the
+source and between copies), :mod:`.space` (what each destination holds and needs, free space,
+shared devices), :mod:`.names` (names and paths the destination filesystem refuses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from offload.plan.cardlike import camera_card_sign
+from offload.plan.destination import DestinationPlan
+from offload.plan.filesystem import FilesystemInfo, SpaceInfo, detect_filesystem, statvfs_space
+from offload.plan.preflight.findings import (
+    C,
+    DestinationCheck,
+    Findings,
+    PreflightReport,
+    human_bytes,
+)
+from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_of
+from offload.plan.preflight.paths import (
+    check_duplicates,
+    check_folder,
+    check_source_overlap,
+    check_writable,
+    source_findings,
+)
+from offload.plan.preflight.space import (
+    FALLBACK_BLOCK,
+    RESERVE_BASE_BYTES,
+    RESERVE_PER_FILE_BYTES,
+    check_devices,
+    check_targets,
+)
+from offload.plan.scan import SourceTree
+
+
+def preflight(
+    tree: SourceTree,
+    plans: Sequence[DestinationPlan],
+    *,
+    filesystem_of: Callable[[Path], FilesystemInfo] = detect_filesystem,
+    space_of: Callable[[Path], SpaceInfo] = statvfs_space,
+    probe_write: bool = True,
+    reserve_bytes: int | None = None,
+    name_headroom_bytes: int = 0,
+    allow_card_destination: bool = False,
+) -> PreflightReport:
+    """Check that the planned copy can be done, before copying anything.
+
+    Errors (:attr:`PreflightReport.errors`, the copy must not start): a destination missing,
+    not a folder, not writable (``os.access`` then, with ``probe_write``, a real
+    ``O_CREAT|O_EXCL`` create and delete of a probe file), inside the source, or whose copy
+    would overlap the source or another destination's copy; the same folder named twice; an
+    existing entry of the wrong type at a target path; too little free space
+    (``f_bavail * f_frsize``; destinations sharing a filesystem share it); names the
+    destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
+    longer than ``PATH_MAX``; symlinks on a filesystem that cannot hold them.
+    Warnings: destinations sharing a device or disk with each other or with the source;
+    symlinks leading outside the source; skipped special files; names Windows reserves;
+    unknown filesystem type or free space.
+
+    ``filesystem_of`` and ``space_of`` are the probes (injectable for tests).
+    ``reserve_bytes`` is the room kept per destination for manifests and reports (default
+    ``RESERVE_BASE_BYTES + RESERVE_PER_FILE_BYTES * file count``). ``name_headroom_bytes`` is
+    what the copy adds to a file name for its partial file, so that a name that fits
+    ``NAME_MAX`` only without it is reported. A destination that looks like a camera card
+    (:mod:`offload.plan.cardlike`) is an error unless ``allow_card_destination``.
+
+    Never raises for a filesystem problem: every failure to inspect a destination becomes a
+    finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
+    probe files, which it removes.
+    """
+    if not plans:
+        raise ValueError("no destination planned")
+    out = Findings()
+    source_findings(tree, out)
+    reserve = (
+        reserve_bytes
+        if reserve_bytes is not None
+        else RESERVE_BASE_BYTES + RESERVE_PER_FILE_BYTES * tree.file_count
+    )
+    entries = (
+        entries_of(tree)
+        if not tree.root_is_file
+        else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
+    )
+    checks: list[DestinationCheck] = []
+    for plan in plans:
+        st = check_folder(plan, out)
+        if st is None:
+            checks.append(DestinationCheck(plan.index, plan.destination))
+            continue
+        check_source_overlap(tree, plan, out)
+        sign = None if allow_card_destination else camera_card_sign(plan.destination)
+        if sign is not None:
+            out.error(
+                C.DEST_LOOKS_LIKE_CARD,
+                plan.destination,
+                f"destination {plan.destination} looks like a camera card ({sign}): not "
+                "writing into it; if it really is a destination, add --allow-card-destination",
+                plan.index,
+            )
+            checks.append(DestinationCheck(plan.index, plan.destination))
+            continue
+        check_writable(plan, out, probe=probe_write)
+
+        fs = filesystem_of(plan.destination)
+        if fs.fstype == "unknown":
+            out.warning(
+                C.FILESYSTEM_UNKNOWN,
+                plan.destination,
+                f"cannot tell the filesystem of {plan.destination}: only the generic name "
+                "limits were checked",
+                plan.index,
+            )
+        check_names(tree, plan, entries, fs, out, name_headroom_bytes=name_headroom_bytes)
+
+        space: SpaceInfo | None
+        try:
+            space = space_of(plan.destination)
+        except OSError as exc:
+            space = None
+            out.warning(
+                C.FREE_SPACE_UNKNOWN,
+                plan.destination,
+                f"cannot read the free space of {plan.destination}: {exc.strerror}; make sure "
+                "it is large enough",
+                plan.index,
+            )
+        block = space.block_size if space else FALLBACK_BLOCK
+        check = check_targets(tree, plan, block, reserve, out)
+        checks.append(
+            DestinationCheck(
+                index=plan.index,
+                destination=plan.destination,
+                st_dev=st.st_dev,
+                filesystem=fs,
+                free_bytes=space.free_bytes if space else None,
+                block_size=block,
+                bytes_to_copy=check.bytes_to_copy,
+                files_to_copy=check.files_to_copy,
+                files_present=check.files_present,
+                required_bytes=check.required_bytes,
+            )
+        )
+    usable = [
+        (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
+    ]
+    duplicate = check_duplicates(usable, out)
+    check_devices(tree, usable, duplicate, checks, out)
+    return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
+
+
+__all__ = [
+    "RESERVE_BASE_BYTES",
+    "RESERVE_PER_FILE_BYTES",
+    "DestinationCheck",
+    "PreflightReport",
+    "human_bytes",
+    "preflight",
+]

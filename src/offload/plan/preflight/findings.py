@@ -1,0 +1,96 @@
+"""What the preflight reports (:class:`PreflightReport`, one :class:`DestinationCheck` per
+destination) and how its checks collect findings (:class:`Findings`)."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich import filesize
+
+from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.filesystem import FilesystemInfo
+
+C = PreflightCode
+
+
+@dataclass(frozen=True)
+class DestinationCheck:
+    """What the preflight learnt about one destination (``None`` where it could not tell).
+
+    ``bytes_to_copy``/``files_to_copy`` count the files not already at their final path with
+    the same size and mtime (``files_present``; whether they are really skipped is the copy
+    policy's call). ``required_bytes`` is what the copy may take on that filesystem: each file
+    rounded up to ``block_size``, a block per new folder and symlink, room for one partial of
+    the largest present file (an overwrite writes a partial before the rename frees the old
+    one) and the reserve for manifests and reports.
+    """
+
+    index: int
+    destination: Path
+    st_dev: int | None = None
+    filesystem: FilesystemInfo | None = None
+    free_bytes: int | None = None
+    block_size: int | None = None
+    bytes_to_copy: int = 0
+    files_to_copy: int = 0
+    files_present: int = 0
+    required_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """Findings in a deterministic order: source findings first, then per destination in
+    the given order, then findings across destinations."""
+
+    errors: tuple[PreflightItem, ...]
+    warnings: tuple[PreflightItem, ...]
+    destinations: tuple[DestinationCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No error: the copy may start."""
+        return not self.errors
+
+
+def human_bytes(n: int) -> str:
+    """``1.5 GB``: decimal units, as Finder and the cameras count (rich's formatting)."""
+    return filesize.decimal(n)
+
+
+def join_paths(paths: Sequence[object]) -> str:
+    texts = [str(p) for p in paths]
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+
+
+def kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISREG(mode):
+        return "a file"
+    return "a special file"
+
+
+class Findings:
+    """Errors and warnings in the order the checks find them."""
+
+    def __init__(self) -> None:
+        self.errors: list[PreflightItem] = []
+        self.warnings: list[PreflightItem] = []
+
+    def error(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
+        self.errors.append(PreflightItem(code, path, message, index))
+
+    def warning(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
+        self.warnings.append(PreflightItem(code, path, message, index))
+
+    def add(
+        self, *, is_error: bool, code: C, path: Path | None, message: str, index: int | None
+    ) -> None:
+        (self.errors if is_error else self.warnings).append(
+            PreflightItem(code, path, message, index)
+        )

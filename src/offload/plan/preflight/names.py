@@ -1,0 +1,128 @@
+"""Preflight checks of names: what the destination filesystem refuses or merges (see
+:mod:`offload.plan.names`), paths longer than ``PATH_MAX``, symlinks it cannot hold."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from offload.plan.destination import DestinationPlan
+from offload.plan.filesystem import FilesystemInfo, NameRules
+from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES, find_collisions, name_problems
+from offload.plan.preflight.findings import C, Findings
+from offload.plan.scan import SourceTree
+
+
+class EntryKind(Enum):
+    """What the copy creates at a path."""
+
+    FILE = "file"
+    FOLDER = "folder"
+    SYMLINK = "symlink"
+
+
+@dataclass(frozen=True)
+class Entry:
+    relative_path: str
+    source_path: Path
+    kind: EntryKind
+
+
+def entries_of(tree: SourceTree) -> list[Entry]:
+    """Every entry a copy creates below the plan root, in walk order."""
+    by_rel: dict[str, Entry] = {}
+    for d in tree.directories:
+        by_rel[d] = Entry(d, tree.root.joinpath(*d.split("/")), EntryKind.FOLDER)
+    for f in tree.files:
+        by_rel[f.relative_path] = Entry(f.relative_path, f.path, EntryKind.FILE)
+    for link in tree.symlinks:
+        by_rel[link.relative_path] = Entry(link.relative_path, link.path, EntryKind.SYMLINK)
+    return sorted(
+        by_rel.values(), key=lambda e: [os.fsencode(p) for p in e.relative_path.split("/")]
+    )
+
+
+def _name_max(path: Path) -> int:
+    try:
+        value = os.pathconf(path, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return NAME_MAX_BYTES
+    return value if value > 0 else NAME_MAX_BYTES
+
+
+def check_names(
+    tree: SourceTree,
+    plan: DestinationPlan,
+    entries: list[Entry],
+    fs: FilesystemInfo,
+    out: Findings,
+    *,
+    name_headroom_bytes: int,
+) -> None:
+    rules: NameRules = fs.rules
+    where = f"{fs.fstype} at {plan.destination}"
+    name_max = _name_max(plan.destination) - name_headroom_bytes
+    named: list[tuple[str, str, Path]] = []  # (folder relative to plan.destination, name, source)
+    prefix = ""
+    if plan.creates_root:
+        named.append(("", plan.root.name, tree.root))
+        prefix = plan.root.name + "/"
+    for entry in entries:
+        parent, _, name = (prefix + entry.relative_path).rpartition("/")
+        named.append((parent, name, entry.source_path))
+
+    folders: dict[str, list[str]] = defaultdict(list)
+    for parent, name, source in named:
+        folders[parent].append(name)
+        for problem in name_problems(name, rules, name_max_bytes=name_max):
+            is_error = problem.code is not C.NAME_RESERVED_WINDOWS and (
+                problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode
+            )
+            out.add(
+                is_error=is_error,
+                code=problem.code,
+                path=source,
+                message=f"the name {name!r} {problem.detail}, which {where} will not take as "
+                "it is: rename it on the source, or choose another destination",
+                index=plan.index,
+            )
+
+    for entry in entries:
+        target = plan.target_for(entry.relative_path)
+        size = len(os.fsencode(str(target))) + 1
+        if size > PATH_MAX_BYTES:
+            out.error(
+                C.PATH_TOO_LONG,
+                entry.source_path,
+                f"{target} would be {size} bytes long (limit {PATH_MAX_BYTES}): shorten the "
+                "source's folder names, or copy into a shallower destination",
+                plan.index,
+            )
+        if entry.kind is EntryKind.SYMLINK and rules.symlinks is not True:
+            out.add(
+                is_error=rules.symlinks is False,
+                code=C.SYMLINK_UNSUPPORTED,
+                path=entry.source_path,
+                message=f"{where} {'cannot' if rules.symlinks is False else 'may not'} hold "
+                f"the symlink {entry.relative_path!r}: remove it from the source, or choose "
+                "another destination",
+                index=plan.index,
+            )
+
+    for parent, names in folders.items():
+        for collision in find_collisions(names, rules):
+            shown = ", ".join(repr(n) for n in collision.names)
+            folder = plan.destination.joinpath(*parent.split("/")) if parent else plan.destination
+            how = "case" if collision.code is C.NAME_CASE_COLLISION else "Unicode normalisation"
+            verdict = "will" if collision.is_error else "may"
+            out.add(
+                is_error=collision.is_error,
+                code=collision.code,
+                path=folder,
+                message=f"{shown} differ only by {how}: in {folder} on {fs.fstype} they "
+                f"{verdict} become one entry; rename one of them on the source",
+                index=plan.index,
+            )

@@ -1,0 +1,194 @@
+"""Preflight checks of paths: each destination is there, is a folder, can be written to; the
+copy stays out of the source and of the other copies; what the source's links lead to."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from offload.plan.destination import DestinationPlan
+from offload.plan.filesystem import within
+from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
+from offload.plan.scan import SourceTree
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def is_inside(inner: Path, outer: Path) -> bool:
+    """Whether ``inner`` is ``outer`` or below it, through symlinks and bind mounts.
+
+    Realpaths catch symlinks; comparing the ``(st_dev, st_ino)`` of each ancestor of
+    ``inner`` with ``outer``'s catches a folder reached through a bind mount.
+    """
+    inner_real = os.path.realpath(inner)
+    if within(inner_real, os.path.realpath(outer)):
+        return True
+    outer_id = _identity(outer)
+    if outer_id is None:
+        return False
+    current = inner_real
+    while True:
+        if _identity(Path(current)) == outer_id:
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
+def _probe_write(folder: Path) -> OSError | None:
+    """Create and delete a file in ``folder``: ``os.access`` alone trusts permission bits,
+    a real create also meets read-only mounts, full inode tables and FUSE refusals."""
+    probe = folder / f".offload-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        return exc
+    try:
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return exc
+    return None
+
+
+def source_findings(tree: SourceTree, out: Findings) -> None:
+    for link in tree.symlinks:
+        if tree.points_outside(link):
+            why = "is absolute" if os.path.isabs(link.target) else "leads outside the source"
+            out.warning(
+                C.SYMLINK_OUTSIDE_SOURCE,
+                link.path,
+                f"symlink {link.relative_path!r} -> {link.target!r} {why}: it is copied as a link "
+                "(not followed), so the copy will not contain what it points to",
+            )
+    for entry in tree.skipped:
+        out.warning(
+            C.SPECIAL_FILE_SKIPPED,
+            entry.path,
+            f"{entry.relative_path!r} is a {entry.kind}, not a file: it will not be copied",
+        )
+
+
+def check_folder(plan: DestinationPlan, out: Findings) -> os.stat_result | None:
+    dest = plan.destination
+    try:
+        st = os.stat(dest)
+    except FileNotFoundError:
+        out.error(
+            C.DEST_MISSING,
+            dest,
+            f"destination {dest} does not exist: check the drive is mounted, or create the folder",
+            plan.index,
+        )
+        return None
+    except OSError as exc:
+        out.error(
+            C.DEST_UNREADABLE,
+            dest,
+            f"cannot inspect destination {dest}: {exc.strerror}; check the drive",
+            plan.index,
+        )
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        out.error(
+            C.DEST_NOT_DIRECTORY,
+            dest,
+            f"destination {dest} is {kind_of(st.st_mode)}, not a folder: name a folder",
+            plan.index,
+        )
+        return None
+    return st
+
+
+def check_writable(plan: DestinationPlan, out: Findings, *, probe: bool) -> None:
+    folder = plan.root if plan.creates_root and plan.root.is_dir() else plan.destination
+    failure: OSError | None = None
+    if probe:
+        failure = _probe_write(folder)
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        failure = PermissionError(13, "no write permission for this user, or a read-only mount")
+    if failure is not None:
+        reason = failure.strerror or str(failure)
+        out.error(
+            C.DEST_NOT_WRITABLE,
+            folder,
+            f"cannot write to {folder}: {reason}; mount it read-write or fix its permissions, "
+            "or choose another destination",
+            plan.index,
+        )
+
+
+def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings) -> None:
+    dest = plan.destination
+    if not tree.root_is_file and is_inside(dest, tree.root):
+        out.error(
+            C.DEST_INSIDE_SOURCE,
+            dest,
+            f"destination {dest} is inside the source {tree.root}: choose a destination on "
+            "another drive",
+            plan.index,
+        )
+        return
+    if tree.root_is_file:
+        target = plan.target_for(tree.files[0].relative_path)
+        overlaps = _identity(target) == (tree.root_dev, tree.root_ino)
+    else:
+        overlaps = is_inside(tree.root, plan.root)
+    if overlaps:
+        out.error(
+            C.TARGET_OVERLAPS_SOURCE,
+            plan.root,
+            f"the copy to {plan.root} would write over the source {tree.root}: choose another "
+            "destination",
+            plan.index,
+        )
+    elif is_inside(tree.root, dest):
+        out.warning(
+            C.DEST_CONTAINS_SOURCE,
+            dest,
+            f"the source {tree.root} is inside destination {dest}: it is already on that "
+            "drive, so this copy adds no safety there",
+            plan.index,
+        )
+
+
+def check_duplicates(
+    usable: Sequence[tuple[DestinationPlan, DestinationCheck]], out: Findings
+) -> set[int]:
+    """The same folder named twice (an error each, the later one left out of further
+    checks: returned) and copies that would overlap."""
+    duplicate: set[int] = set()
+    for i, (a, _) in enumerate(usable):
+        if a.index in duplicate:
+            continue
+        for b, _ in usable[i + 1 :]:
+            if b.index in duplicate:
+                continue
+            if is_inside(a.destination, b.destination) and is_inside(b.destination, a.destination):
+                duplicate.add(b.index)
+                out.error(
+                    C.DEST_DUPLICATE,
+                    b.destination,
+                    f"destinations {a.destination} and {b.destination} are the same folder: "
+                    "name each destination once",
+                    b.index,
+                )
+            elif is_inside(b.root, a.root) or is_inside(a.root, b.root):
+                out.error(
+                    C.DEST_OVERLAP,
+                    b.destination,
+                    f"the copies to {a.root} and {b.root} would overlap: choose destinations "
+                    "that are not inside one another",
+                    b.index,
+                )
+    return duplicate

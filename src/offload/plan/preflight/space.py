@@ -1,0 +1,224 @@
+"""Preflight checks of space and devices: what each destination already holds and what the
+copy needs there, free space per filesystem (shared by the destinations on it), destinations
+that share a filesystem or disk with one another or with the source."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from offload.plan.destination import DestinationPlan
+from offload.plan.filesystem import disk_of
+from offload.plan.preflight.findings import (
+    C,
+    DestinationCheck,
+    Findings,
+    human_bytes,
+    join_paths,
+    kind_of,
+)
+from offload.plan.scan import SourceTree
+
+#: Room kept free on each destination beyond the files themselves, for the ASC MHL manifest
+#: (about 0.5 KiB per file and generation), the chain file and the reports written there.
+RESERVE_BASE_BYTES = 64 * 1024
+RESERVE_PER_FILE_BYTES = 1024
+
+FALLBACK_BLOCK = 4096
+
+
+def _round_up(size: int, block: int) -> int:
+    return -(-size // block) * block
+
+
+def check_targets(
+    tree: SourceTree,
+    plan: DestinationPlan,
+    block: int,
+    reserve_bytes: int,
+    out: Findings,
+) -> DestinationCheck:
+    """Compare the plan with what is already at the destination; estimate the space needed."""
+    files_to_copy = files_present = bytes_to_copy = 0
+    needed = largest_present = 0
+    root_exists = True
+    if plan.creates_root:
+        try:
+            root_st = os.lstat(plan.root)
+        except FileNotFoundError:
+            root_exists = False
+            needed += block
+        except OSError as exc:
+            out.error(
+                C.DEST_UNREADABLE,
+                plan.root,
+                f"cannot inspect {plan.root}: {exc.strerror}; check the drive and its permissions",
+                plan.index,
+            )
+            return DestinationCheck(plan.index, plan.destination)
+        else:
+            if not stat.S_ISDIR(root_st.st_mode):
+                out.error(
+                    C.TARGET_TYPE_CONFLICT,
+                    plan.root,
+                    f"{plan.root} exists and is {kind_of(root_st.st_mode)}, where the copy needs a "
+                    "folder: move it away, or copy into another destination",
+                    plan.index,
+                )
+                return DestinationCheck(plan.index, plan.destination)
+
+    def existing(target: Path) -> os.stat_result | OSError | None:
+        if not root_exists:
+            return None
+        try:
+            return os.lstat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            return exc
+
+    def conflict(target: Path, mode: int, wanted: str) -> None:
+        out.error(
+            C.TARGET_TYPE_CONFLICT,
+            target,
+            f"{target} exists and is {kind_of(mode)}, where the copy puts {wanted}: move it "
+            "away, or copy into another destination",
+            plan.index,
+        )
+
+    def unreadable(target: Path, exc: OSError) -> None:
+        out.error(
+            C.DEST_UNREADABLE,
+            target,
+            f"cannot inspect {target}: {exc.strerror}; check the drive and its permissions",
+            plan.index,
+        )
+
+    for rel in tree.directories:
+        target = plan.target_for(rel)
+        st = existing(target)
+        if isinstance(st, OSError):
+            unreadable(target, st)
+        elif st is None:
+            needed += block
+        elif not stat.S_ISDIR(st.st_mode):
+            conflict(target, st.st_mode, "a folder")
+    for link in tree.symlinks:
+        target = plan.target_for(link.relative_path)
+        st = existing(target)
+        if isinstance(st, OSError):
+            unreadable(target, st)
+        elif st is None:
+            needed += block
+        elif stat.S_ISDIR(st.st_mode):
+            conflict(target, st.st_mode, "a symlink")
+    for f in tree.files:
+        target = plan.target_for(f.relative_path)
+        st = existing(target)
+        if isinstance(st, OSError):
+            unreadable(target, st)
+            continue
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            conflict(target, st.st_mode, "a file")
+            continue
+        if st is not None and st.st_size == f.size_bytes and st.st_mtime_ns == f.mtime_ns:
+            files_present += 1
+            largest_present = max(largest_present, f.size_bytes)
+            continue
+        files_to_copy += 1
+        bytes_to_copy += f.size_bytes
+        needed += _round_up(f.size_bytes, block)
+    needed += _round_up(largest_present, block) + reserve_bytes
+    return DestinationCheck(
+        plan.index,
+        plan.destination,
+        bytes_to_copy=bytes_to_copy,
+        files_to_copy=files_to_copy,
+        files_present=files_present,
+        required_bytes=needed,
+    )
+
+
+def check_devices(
+    tree: SourceTree,
+    usable: Sequence[tuple[DestinationPlan, DestinationCheck]],
+    duplicate: set[int],
+    checks: Sequence[DestinationCheck],
+    out: Findings,
+) -> None:
+    """Destinations sharing a filesystem, a disk or the source's device (warnings) and the
+    free space each filesystem has for all the copies it takes (errors)."""
+    by_dev: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
+    for plan, check in usable:
+        if plan.index not in duplicate and check.st_dev is not None:
+            by_dev[check.st_dev].append((plan, check))
+
+    for dev, group in by_dev.items():
+        names = join_paths([p.destination for p, _ in group])
+        fs = group[0][1].filesystem
+        fs_text = f" ({fs.fstype} at {fs.mount_point})" if fs and fs.mount_point else ""
+        if len(group) > 1:
+            out.warning(
+                C.DEST_SAME_DEVICE,
+                group[-1][0].destination,
+                f"{names} are on the same filesystem{fs_text}: one drive failure loses every "
+                "copy there, so they are not backups of each other",
+                group[-1][0].index,
+            )
+        if dev == tree.root_dev:
+            for plan, _ in group:
+                out.warning(
+                    C.DEST_ON_SOURCE_DEVICE,
+                    plan.destination,
+                    f"destination {plan.destination} is on the same filesystem as the source: "
+                    "it is not a backup of the card",
+                    plan.index,
+                )
+        # Destinations on one filesystem draw on the same free space.
+        free = next((c.free_bytes for _, c in group if c.free_bytes is not None), None)
+        if free is None:
+            continue
+        required = sum(c.required_bytes for _, c in group)
+        if required > free:
+            short = f"{human_bytes(required - free)} ({required - free:,} bytes)"
+            shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
+            for plan, _ in group:
+                subject = "" if len(group) > 1 else f"{plan.destination} "
+                out.error(
+                    C.INSUFFICIENT_SPACE,
+                    plan.destination,
+                    f"{subject}{shared} {human_bytes(free)} free but the copy needs "
+                    f"{human_bytes(required)}: short by {short}; free space or choose a "
+                    "larger destination",
+                    plan.index,
+                )
+
+    disks: dict[str, list[DestinationPlan]] = defaultdict(list)
+    source_disk = disk_of(tree.root_dev)
+    for dev, group in by_dev.items():
+        disk = disk_of(dev)
+        if disk is not None:
+            disks[disk].extend(p for p, _ in group)
+            if disk == source_disk and dev != tree.root_dev:
+                for plan, _ in group:
+                    out.warning(
+                        C.DEST_ON_SOURCE_DEVICE,
+                        plan.destination,
+                        f"destination {plan.destination} is on the same disk ({disk}) as the "
+                        "source: it is not a backup of the card",
+                        plan.index,
+                    )
+    for disk, group_plans in disks.items():
+        devs = {c.st_dev for p in group_plans for c in checks if c.index == p.index}
+        if len(devs) > 1:
+            names = join_paths([p.destination for p in group_plans])
+            out.warning(
+                C.DEST_SAME_DISK,
+                group_plans[-1].destination,
+                f"{names} are partitions of one disk ({disk}): one drive failure loses every "
+                "copy there, so they are not backups of each other",
+                group_plans[-1].index,
+            )

@@ -1,0 +1,136 @@
+"""Destination backend paths under real faults and on a real FUSE filesystem: the publish
+that fails and loses the destination (issue 11), and the local backend's fallbacks seen in
+the operations the filesystem receives (each capability switched off by a Features
+override, as on a filesystem or platform without it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload.card import offload
+from offload.destinations.local import LocalDestination, probe_features
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
+from offload.model import SourceFile
+from offload.options import CopyOptions
+from offload.results import DestinationStatus, JobReport
+from support.faultyfs import FaultyFS
+
+pytestmark = pytest.mark.fault
+
+
+def partials_under(root: Path) -> list[str]:
+    return [
+        name
+        for _folder, _dirs, files in os.walk(root)
+        for name in files
+        if name.startswith(".offload-partial.")
+    ]
+
+
+def make_sources(root: Path, count: int, size: int = 10_000, prefix: str = "f") -> list[SourceFile]:
+    root.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index in range(count):
+        path = root / f"{prefix}{index}.bin"
+        path.write_bytes(os.urandom(size))
+        st = path.stat()
+        files.append(SourceFile(path, path.name, st.st_size, st.st_mtime_ns))
+    return files
+
+
+def copy_through(
+    destination: LocalDestination, files: list[SourceFile], **options: int
+) -> JobReport:
+    tasks = [FileTask(f, (destination.root / f.relative_path,)) for f in files]
+    return CopyJob(
+        tasks, [destination.root], CopyOptions(**options), destinations=[destination]
+    ).run()
+
+
+def test_rename_eio_mid_batch_fails_every_remaining_file_and_removes_partials(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Issue 11: the rename of the 3rd file of a batch fails with EIO (the destination is
+    lost); the files after it in the batch had no outcome and kept their partials."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 8)
+    fs = faulty_fs()
+    plain = tmp_path / "RAID0"
+    plain.mkdir()
+    rule = fs.fail("rename", errno.EIO, path="*f*.bin", nth=3)
+    report = offload(card, [plain, fs.mountpoint])
+    assert fs.fired(rule) == 1
+    assert report.job.destinations[1].lost
+    for file in report.job.files:
+        assert file.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+        result = file.destination(1)
+        assert result is not None and result.status is DestinationStatus.FAILED, file
+        assert "no outcome recorded" not in (result.error or ""), result
+    assert partials_under(fs.backing) == []
+
+
+def ops_of(fs: FaultyFS, *names: str) -> list[str]:
+    return [r.op for r in fs.oplog() if r.op in names]
+
+
+def test_batch_sync_switch_decides_fsyncs_per_file(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    fs = faulty_fs()
+    files = make_sources(tmp_path / "src", 6)
+    probed = probe_features(fs.mountpoint)
+    assert not probed.durable_batch  # FUSE: syncfs is not trusted to report errors
+    fs.oplog(clear=True)
+    report = copy_through(LocalDestination(fs.mountpoint), files)
+    assert report.exit_code == 0
+    assert ops_of(fs, "fsync").count("fsync") >= 6  # one a file
+    trusting = dataclasses.replace(probed, durable_batch=True)
+    more = make_sources(tmp_path / "src2", 6, prefix="g")
+    fs.oplog(clear=True)
+    report = copy_through(LocalDestination(fs.mountpoint, features=trusting), more)
+    assert report.exit_code == 0
+    assert ops_of(fs, "fsync") == []  # one syncfs stood for the batch
+
+
+@pytest.mark.parametrize(
+    ("off", "expected"),
+    [
+        ({}, ["rename"]),
+        ({"atomic_noreplace": False}, ["link", "unlink"]),
+        ({"atomic_noreplace": False, "hard_links": False}, ["rename"]),
+    ],
+    ids=["renameat2", "link-unlink", "check-then-rename"],
+)
+def test_publish_path_follows_the_features(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    off: dict[str, bool],
+    expected: list[str],
+) -> None:
+    fs = faulty_fs()
+    features = dataclasses.replace(probe_features(fs.mountpoint), **off)
+    files = make_sources(tmp_path / "src", 1)
+    fs.oplog(clear=True)
+    report = copy_through(LocalDestination(fs.mountpoint, features=features), files)
+    assert report.exit_code == 0
+    assert ops_of(fs, "rename", "link", "unlink") == expected
+    assert (fs.mountpoint / "f0.bin").read_bytes() == files[0].path.read_bytes()
+
+
+def test_folder_sync_switch(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> None:
+    fs = faulty_fs()
+    files = make_sources(tmp_path / "src", 2)
+    fs.oplog(clear=True)
+    copy_through(LocalDestination(fs.mountpoint), files[:1])
+    assert "fsyncdir" in ops_of(fs, "fsyncdir")
+    features = dataclasses.replace(probe_features(fs.mountpoint), folder_sync=False)
+    fs.oplog(clear=True)
+    copy_through(LocalDestination(fs.mountpoint, features=features), files[1:])
+    assert ops_of(fs, "fsyncdir") == []

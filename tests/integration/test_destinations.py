@@ -1,0 +1,247 @@
+"""The destination contract (``offload.destinations.base``) on each backend, and every
+fallback of the local backend, run on Linux by switching its capability off (a Features
+override), so that a platform or filesystem without it (macOS, FUSE, NFS, exFAT) starts from
+a tested path."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.destinations.base import Destination, Features, Partial
+from offload.destinations.local import LocalDestination, LocalPartial, probe_features
+from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
+from offload.engine.cancel import CancelToken
+from offload.engine.verifier import hash_read_back
+from offload.fs.direct import AlignedBuffer
+from offload.hashing import new_hasher
+from offload.results import CacheBypass
+from support.memory_destination import MemoryDestination
+
+MIB = 1024 * 1024
+
+
+def local(tmp_path: Path, **off: bool) -> LocalDestination:
+    root = tmp_path / "dest"
+    root.mkdir(exist_ok=True)
+    features = dataclasses.replace(probe_features(root), **off)
+    return LocalDestination(root, features=features)
+
+
+@pytest.fixture(params=["local", "memory"])
+def destination(request: pytest.FixtureRequest, tmp_path: Path) -> Destination:
+    if request.param == "local":
+        return local(tmp_path)
+    return MemoryDestination(Path("/memory/dest"))
+
+
+def write_sealed(destination: Destination, final: Path, data: bytes) -> Partial:
+    partial = destination.open_partial(final, size_bytes=len(data), folder_known=False)
+    partial.write(memoryview(data))
+    assert partial.seal(sync=True) == len(data)
+    return partial
+
+
+def read_back(
+    destination: Destination, partial: object, *, bypass: bool = True
+) -> tuple[str, CacheBypass]:
+    buffer = AlignedBuffer(MIB)
+    try:
+        digest, _size, how = hash_read_back(
+            destination.open_read_back(partial, bypass_cache=bypass),
+            "xxh64",
+            buffer,
+            cancel=CancelToken(),
+        )
+    finally:
+        buffer.close()
+    return digest, how
+
+
+def xxh64(data: bytes) -> str:
+    hasher = new_hasher("xxh64")
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
+# -- the contract, on every backend -----------------------------------------------------------
+
+
+def test_partial_is_hidden_until_published(destination: Destination) -> None:
+    final = destination.root / "CLIPS" / "A001.mov"
+    data = os.urandom(3 * MIB + 5)
+    partial = write_sealed(destination, final, data)
+    assert not destination.exists(final)
+    assert destination.exists(partial.partial_path)
+    assert partial.created_dirs == [destination.root / "CLIPS"]
+    assert read_back(destination, partial)[0] == xxh64(data)
+    destination.publish(partial, final, replace=False)
+    destination.make_names_durable([final])
+    assert destination.exists(final) and not destination.exists(partial.partial_path)
+    info = destination.stat(final)
+    assert info is not None and info.kind == "file" and info.size_bytes == len(data)
+    destination.remove_partial(partial)
+    assert destination.exists(final)  # a published file is never removed
+    names = [e.name for e in destination.list(destination.root / "CLIPS")]
+    assert names == ["A001.mov"]
+
+
+def test_publish_never_replaces_unless_asked(destination: Destination) -> None:
+    final = destination.root / "clip.mov"
+    first = write_sealed(destination, final, b"the first take")
+    destination.publish(first, final, replace=False)
+    second = write_sealed(destination, final, b"second")
+    with pytest.raises(FileExistsError):
+        destination.publish(second, final, replace=False)
+    destination.remove_partial(second)
+    destination.remove_partial(second)  # twice: still fine
+    assert not destination.exists(second.partial_path)
+    third = write_sealed(destination, final, b"third")
+    destination.publish(third, final, replace=True)
+    assert destination.stat(final).size_bytes == len(b"third")  # type: ignore[union-attr]
+
+
+def test_names_and_space(destination: Destination) -> None:
+    assert destination.free_space() > 0
+    assert destination.name_problem("A001C001.mov") is None
+    longest = destination.features.max_name_bytes - PARTIAL_NAME_OVERHEAD
+    assert destination.name_problem("n" * longest) is None
+    assert destination.name_problem("n" * (longest + 1)) is not None
+    assert destination.name_problem("a/b") is not None
+    assert destination.stat(destination.root / "nothing") is None
+
+
+def test_check_present_notices_a_lost_destination(tmp_path: Path) -> None:
+    from offload.errors import DestinationError
+
+    dest = local(tmp_path)
+    dest.check_present()
+    dest.root.rmdir()
+    with pytest.raises(DestinationError, match="is gone"):
+        dest.check_present()
+    memory = MemoryDestination(Path("/memory/x"))
+    memory.check_present()
+    memory.lose()
+    with pytest.raises(DestinationError):
+        memory.check_present()
+
+
+# -- the local backend's probes and fallbacks --------------------------------------------------
+
+
+def test_probe_on_linux(tmp_path: Path) -> None:
+    features = probe_features(tmp_path)
+    assert features.direct_writes and features.direct_reads and features.cache_eviction
+    assert features.atomic_noreplace and features.folder_sync and features.mtimes
+    assert features.max_name_bytes == os.statvfs(tmp_path).f_namemax
+
+
+def test_direct_writes_off_writes_buffered(tmp_path: Path) -> None:
+    on = local(tmp_path)
+    big = on.open_partial(on.root / "a.mov", size_bytes=4 * MIB, folder_known=False)
+    assert isinstance(big, LocalPartial) and big.direct
+    on.remove_partial(big)
+    off = local(tmp_path, direct_writes=False)
+    data = os.urandom(4 * MIB)
+    partial = write_sealed(off, off.root / "b.mov", data)
+    assert isinstance(partial, LocalPartial) and not partial.direct
+    assert read_back(off, partial)[0] == xxh64(data)
+
+
+def test_direct_reads_off_drops_the_cache_and_says_how(tmp_path: Path) -> None:
+    dest = local(tmp_path, direct_reads=False)
+    data = os.urandom(2 * MIB)
+    partial = write_sealed(dest, dest.root / "a.mov", data)
+    digest, how = read_back(dest, partial)
+    assert digest == xxh64(data)
+    # The cache was dropped and checked: emptied on a disk, not on tmpfs (memory is the media).
+    assert how in (CacheBypass.FADVISE, CacheBypass.NONE)
+    with_direct = local(tmp_path)
+    assert read_back(with_direct, partial)[1] is CacheBypass.O_DIRECT
+
+
+def test_no_way_around_the_cache_is_recorded_as_none(tmp_path: Path) -> None:
+    dest = local(tmp_path, direct_reads=False, cache_eviction=False)
+    data = os.urandom(100_000)
+    partial = write_sealed(dest, dest.root / "a.mov", data)
+    assert dest.prefetch_read_back(partial) is None
+    assert read_back(dest, partial) == (xxh64(data), CacheBypass.NONE)
+
+
+def test_not_flushed_reads_through_the_cache(tmp_path: Path) -> None:
+    dest = local(tmp_path)
+    partial = write_sealed(dest, dest.root / "a.mov", b"x" * 10_000)
+    assert read_back(dest, partial, bypass=False)[1] is CacheBypass.NONE
+
+
+@pytest.mark.parametrize(
+    "off",
+    [{"atomic_noreplace": False}, {"atomic_noreplace": False, "hard_links": False}],
+    ids=["link-unlink", "check-then-rename"],
+)
+def test_publish_fallbacks_never_replace(tmp_path: Path, off: dict[str, bool]) -> None:
+    dest = local(tmp_path, **off)
+    final = dest.root / "clip.mov"
+    final.write_bytes(b"the first take")
+    partial = write_sealed(dest, final, b"new take")
+    with pytest.raises(FileExistsError):
+        dest.publish(partial, final, replace=False)
+    assert final.read_bytes() == b"the first take"
+    other = dest.root / "other.mov"
+    dest.publish(partial, other, replace=False)
+    assert other.read_bytes() == b"new take"
+    assert not partial.partial_path.exists()
+    assert sorted(os.listdir(dest.root)) == ["clip.mov", "other.mov"]
+
+
+def test_publish_of_a_dangling_symlink_name_is_refused(tmp_path: Path) -> None:
+    for off in ({}, {"atomic_noreplace": False}, {"atomic_noreplace": False, "hard_links": False}):
+        dest = local(tmp_path, **off)
+        final = dest.root / f"link{len(off)}.mov"
+        final.symlink_to(dest.root / "nowhere")
+        partial = write_sealed(dest, final, b"data")
+        with pytest.raises(FileExistsError):
+            dest.publish(partial, final, replace=False)
+        dest.remove_partial(partial)
+        assert final.is_symlink()
+
+
+def test_batch_durability_off_asks_for_a_sync_per_file(tmp_path: Path) -> None:
+    on = local(tmp_path, durable_batch=True)
+    off = local(tmp_path, durable_batch=False)
+    partials = [write_unsealed(off, off.root / f"f{i}.bin") for i in range(3)]
+    assert off.make_durable(partials) is False
+    assert on.make_durable(partials) is True
+    assert on.make_durable([]) is False
+    for partial in partials:
+        assert partial.seal(sync=True) == 10
+
+
+def write_unsealed(dest: LocalDestination, final: Path) -> LocalPartial:
+    partial = dest.open_partial(final, size_bytes=10, folder_known=False)
+    partial.write(memoryview(b"0123456789"))
+    assert isinstance(partial, LocalPartial)
+    return partial
+
+
+def test_folder_sync_off_does_nothing_and_on_reports_the_folder(tmp_path: Path) -> None:
+    dest = local(tmp_path, folder_sync=False)
+    dest.make_names_durable([dest.root / "gone" / "deeper" / "x.mov"])  # nothing is opened
+    on = local(tmp_path)
+    with pytest.raises(OSError) as failed:
+        on.make_names_durable([on.root / "gone" / "x.mov"])
+    assert failed.value.errno == errno.ENOENT
+    assert failed.value.filename == str(on.root / "gone")
+
+
+def test_features_are_frozen_data() -> None:
+    features = Features()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        features.durable_batch = True  # type: ignore[misc]
+    assert not any(
+        value for name, value in dataclasses.asdict(features).items() if name != "max_name_bytes"
+    )
