@@ -18,6 +18,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from offload.destinations.s3backend import S3Backend, display_path
+from offload.destinations.s3card import (
+    S3PathSink,
+    abort_abandoned,
+    close_all,
+    open_s3_destinations,
+    show_s3_paths,
+    write_s3_manifests,
+)
+from offload.destinations.s3config import S3Settings
+from offload.destinations.s3ledger import S3Ledger
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
@@ -80,6 +91,9 @@ class OffloadOptions:
     allow_card_destination: bool = False
     manifests: ManifestOptions = field(default_factory=ManifestOptions)
     production: ProductionInfo = field(default_factory=ProductionInfo)
+    # Endpoint, profile and upload settings of s3:// destinations (None: from the standard
+    # AWS environment variables; docs/s3.md).
+    s3: S3Settings | None = None
 
 
 class SymlinkStatus(StrEnum):
@@ -115,6 +129,9 @@ class OffloadPlan:
     # The card's own history as checked (None: the source is one file): its
     # ``missing_from_card`` lists what the history records and the card no longer has.
     card_history: CardHistory | None = None
+    # The s3:// destinations by index; their plans' roots are stand-ins (/s3:/bucket/prefix)
+    # where nothing local is ever done (docs/s3.md).
+    backends: dict[int, S3Backend] = field(default_factory=dict)
 
     @property
     def bytes_to_copy(self) -> int:
@@ -196,6 +213,25 @@ def plan_offload(
             "the card is mounted and is the right one)",
             path=source_path,
         )
+    # Each s3:// destination is checked here (UsageError, nothing written) and planned under
+    # its stand-in root.
+    destinations, backends = open_s3_destinations(
+        destinations, settings=options.s3, existing=options.copy.existing
+    )
+    try:
+        return _plan(source_path, tree, destinations, backends, options)
+    except BaseException:
+        close_all(backends)
+        raise
+
+
+def _plan(
+    source_path: Path,
+    tree: SourceTree,
+    destinations: Sequence[Path | str],
+    backends: dict[int, S3Backend],
+    options: OffloadOptions,
+) -> OffloadPlan:
     try:
         plans = plan_destinations(
             tree, source_path, [Path(d) for d in destinations], into=options.into
@@ -204,7 +240,12 @@ def plan_offload(
         raise UsageError(str(exc)) from None
     # No name headroom: a partial's name is cut to fit NAME_MAX (its unique token keeps it
     # apart), so any name the destination accepts can be copied.
-    checked = preflight(tree, plans, allow_card_destination=options.allow_card_destination)
+    local = [plan for plan in plans if plan.index not in backends]  # S3: checked already
+    checked = (
+        preflight(tree, local, allow_card_destination=options.allow_card_destination)
+        if local
+        else PreflightReport((), (), ())
+    )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
@@ -221,7 +262,10 @@ def plan_offload(
                     options.copy, algorithms=(*options.copy.algorithms, *extra)
                 ),
             )
-    ledgers = [Ledger(plan.root) for plan in plans]
+    ledgers = [
+        S3Ledger(backends[plan.index], plan.root) if plan.index in backends else Ledger(plan.root)
+        for plan in plans
+    ]
     entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
     algorithms = options.copy.algorithms
     verify = options.copy.verify.value
@@ -248,6 +292,8 @@ def plan_offload(
             kind = _existing_copy_kind(
                 recorded, final, source_file.size_bytes, verify=verify, reverify=options.reverify
             )
+            if plan.index in backends and isinstance(kind, CheckKind):
+                kind = None  # existing copies are read back on disks only (not yet on S3)
             if kind is None:
                 targets.append(final)
                 continue
@@ -296,6 +342,7 @@ def plan_offload(
         source_has_history=has_history,
         checks=checks,
         card_history=card_history,
+        backends=backends,
     )
 
 
@@ -344,14 +391,18 @@ def run_offload(
     CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
-    guarded = isolated(sink)
-    roots = [dest_plan.root for dest_plan in plan.plans]
-    with lock_copy_roots(roots, source=str(plan.source)) as locks:
-        for message in locks.warnings:
-            guarded.emit(WarningIssued(message))
-        report = _run_locked(plan, sink=guarded, cancel=cancel)
-        report.job.warnings.extend(locks.warnings)
-        return report
+    guarded = isolated(S3PathSink(sink) if plan.backends and sink else sink)
+    # Only local copy roots have a lock file (none on S3: docs/s3.md).
+    roots = [p.root for p in plan.plans if p.index not in plan.backends]
+    try:
+        with lock_copy_roots(roots, source=str(plan.source)) as locks:
+            for message in locks.warnings:
+                guarded.emit(WarningIssued(message))
+            report = _run_locked(plan, sink=guarded, cancel=cancel)
+            report.job.warnings.extend(locks.warnings)
+            return report
+    finally:
+        close_all(plan.backends)
 
 
 def _run_locked(
@@ -371,7 +422,9 @@ def _run_locked(
     removed = sum(
         _remove_stray_partials(plan.tree, dest_plan, ledger)
         for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
+        if dest_plan.index not in plan.backends
     )
+    removed += abort_abandoned(plan, plan.backends)
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
     outcomes = check_existing(
@@ -393,6 +446,7 @@ def _run_locked(
     for message, path in settled.warnings:
         sink.emit(WarningIssued(message, path))
     roots = [p.destination for p in plan.plans]
+    backends = [plan.backends.get(p.index) for p in plan.plans]
     job_report = CopyJob(
         settled.tasks,
         roots,
@@ -400,6 +454,7 @@ def _run_locked(
         sink=_PlannedWorkAnnouncer(sink, settled.tasks),
         cancel=cancel,
         ledgers=plan.ledgers,
+        destinations=backends,
     ).run()
     if settled.replace_tasks and not job_report.cancelled:
         again = CopyJob(
@@ -409,6 +464,7 @@ def _run_locked(
             sink=_PlannedWorkAnnouncer(sink, settled.replace_tasks),
             cancel=cancel,
             ledgers=plan.ledgers,
+            destinations=backends,
         ).run()
         merge_job_reports(job_report, again)
     job_report.warnings.extend(guarded.warnings)
@@ -429,20 +485,45 @@ def _run_locked(
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
     )
     if job_report.cancelled:
+        show_s3_paths(report, plan.backends)
         return report
     lost = {d.index for d in job_report.destinations if d.lost}
     for dest_plan in plan.plans:
         if dest_plan.index in lost:
             continue
+        if dest_plan.index in plan.backends:  # an object store: no links, no folders
+            report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
+            continue
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
-    report.manifests = write_manifests(_records(plan, report), plan.options.manifests, sink)
+    records = _records(plan, report)
+    on_disks = dataclasses.replace(
+        records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
+    )
+    report.manifests = write_manifests(on_disks, plan.options.manifests, sink)
+    report.manifests += write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
-        if dest_plan.index not in lost:
+        if dest_plan.index not in lost and dest_plan.index not in plan.backends:
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
+    show_s3_paths(report, plan.backends)
     return report
+
+
+def _no_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResult]:
+    """An object store holds no symlinks: each one fails there, named."""
+    return [
+        SymlinkResult(
+            plan.index,
+            link.relative_path,
+            link.target,
+            SymlinkStatus.FAILED,
+            f"cannot create symlink {display_path(plan.target_for(link.relative_path))}: "
+            "an object store holds no symlinks",
+        )
+        for link in tree.symlinks
+    ]
 
 
 class _PlannedWorkAnnouncer:

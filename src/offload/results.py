@@ -49,6 +49,7 @@ class CacheBypass(StrEnum):
     FADVISE = "fadvise"  # fsync + POSIX_FADV_DONTNEED, and mincore() showed nothing cached
     NONE = "none"  # the data was (partly) still cached: the read-back may have come from RAM
     NOT_READ = "not-read"  # no read-back (transfer mode)
+    REMOTE = "remote"  # read from a remote service (an S3 GET): no local cache in the way
 
 
 class CopyAction(StrEnum):

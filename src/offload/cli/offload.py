@@ -40,6 +40,7 @@ from offload.cli.common import (
 from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
 from offload.cli.verify_cmd import add_verify_parser, cmd_verify
+from offload.destinations.s3config import settings_from_env
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.events import Event, EventSink, FanoutSink, WarningIssued
@@ -116,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-read copies an earlier run verified and compare them with the recorded "
         "digests (like rsync -c); a copy that no longer matches is copied again",
+    )
+    copy.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="endpoint of an S3-compatible service for s3://bucket/prefix destinations "
+        "(default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS; docs/s3.md)",
+    )
+    copy.add_argument(
+        "--s3-profile",
+        metavar="NAME",
+        help="AWS profile (~/.aws/config) for s3:// destinations (default: AWS_PROFILE); "
+        "credentials always come from the standard AWS chain",
     )
     copy.add_argument(
         "--allow-card-destination",
@@ -199,6 +212,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         reverify=args.reverify,
         allow_card_destination=args.allow_card_destination,
         manifests=manifest_options(args, frozenset(kinds)),
+        s3=settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile),
         production=ProductionInfo(
             production=args.production,
             shoot_day=args.shoot_day,

@@ -250,8 +250,8 @@ class CopyJob:
     ``cancelled`` (exit code 130). Use a CancelToken to cancel from elsewhere (signal handler).
     One job runs once.
 
-    ``destinations``: the backends to write through, one per root (default: a
-    ``LocalDestination`` on each root, made when the job runs).
+    ``destinations``: the backends to write through, one per root (default, and for a None
+    entry: a ``LocalDestination`` on that root, made when the job runs).
     """
 
     def __init__(
@@ -263,7 +263,7 @@ class CopyJob:
         sink: EventSink | None = None,
         cancel: CancelToken | None = None,
         ledgers: Sequence[Ledger | None] | None = None,
-        destinations: Sequence[Destination] | None = None,
+        destinations: Sequence[Destination | None] | None = None,
     ) -> None:
         self.tasks = list(tasks)
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
@@ -307,15 +307,20 @@ class CopyJob:
         small_pool = ChunkPool(
             count=SMALL_CHUNKS, chunk_size=min(SMALL_CHUNK_SIZE, options.chunk_size)
         )
-        backends = self.destinations or [
-            LocalDestination(
+        given = self.destinations or [None] * len(self.destination_roots)
+        backends: list[Destination] = [
+            backend
+            if backend is not None
+            else LocalDestination(
                 root,
                 device=devices[index],
                 write_call_size=options.write_call_size,
                 direct_writes=options.direct_writes,
             )
-            for index, root in enumerate(self.destination_roots)
+            for index, (root, backend) in enumerate(zip(self.destination_roots, given, strict=True))
         ]
+        # A backend may name itself better than its root (s3://bucket/prefix).
+        devices = [getattr(b, "device", d) for b, d in zip(backends, devices, strict=True)]
         workers = [
             DestinationWriter(
                 DestinationState(

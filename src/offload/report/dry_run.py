@@ -18,6 +18,7 @@ from rich import filesize
 
 from offload.card import OffloadPlan
 from offload.cli.common import Environment
+from offload.destinations.s3backend import display_path
 from offload.existing import CheckKind
 from offload.options import ExistingFilePolicy
 
@@ -50,7 +51,7 @@ class DestinationDryRun:
 def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     """Per destination: what would be copied, trusted, read back and refused."""
     policy = plan.options.copy.existing
-    out = [DestinationDryRun(p.index, str(p.root)) for p in plan.plans]
+    out = [DestinationDryRun(p.index, display_path(p.root)) for p in plan.plans]
     for found in plan.preflight.destinations:
         out[found.index].free_bytes = found.free_bytes
     for task in plan.tasks:

@@ -1,0 +1,298 @@
+"""An S3 destination behind the engine's seam (``destinations.base.Destination``).
+
+The engine speaks in paths under ``root``; this maps them to keys under the ``s3://`` URL and
+each step of the seam onto ``destinations.s3``:
+
+====================  ==============================================================
+``open_partial``      start (or resume) the upload of the final key; with keep-both, the
+                      first free ``name (n).ext`` is chosen here (a key cannot change later)
+``Partial.write``     buffer, send full parts on the bounded executor
+``seal``              send the rest, complete: the object appears under its key, atomically,
+                      never over another object (If-None-Match; ``features.atomic_noreplace``
+                      False where the service needs the HEAD fallback)
+``open_read_back``    a streamed GET of the completed object
+``publish``           nothing left to do (the name was taken at ``seal``): checks the target
+``remove_partial``    abort the upload, or delete the object it completed while still ours
+====================  ==============================================================
+
+So on S3, unlike a disk, a copy is visible under its key before its read-back; one whose
+read-back fails is deleted, and only the ledger and the ASC MHL (written after the read-back)
+call a copy verified (docs/s3.md).
+
+``root`` is a stand-in path, ``/s3:/<bucket>/<prefix>`` (``s3_root``): nothing local is ever
+made there; the card layer routes S3 roots around every local operation.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
+from offload.destinations.s3url import MAX_KEY_BYTES, S3Url
+from offload.options import ExistingFilePolicy
+from offload.results import CacheBypass
+
+S3_ROOT = PurePosixPath("/s3:")
+
+
+def s3_root(url: S3Url) -> Path:
+    """The stand-in local path of an ``s3://`` URL: ``/s3:/bucket/prefix``."""
+    root = Path(S3_ROOT) / url.bucket
+    return root / url.prefix if url.prefix else root
+
+
+def is_s3_root(path: Path | str) -> bool:
+    return str(path) == str(S3_ROOT) or str(path).startswith(f"{S3_ROOT}/")
+
+
+def display_path(path: Path | str) -> str:
+    """``/s3:/bucket/key`` → ``s3://bucket/key`` (anything else as is)."""
+    text = str(path)
+    return "s3://" + text[len(str(S3_ROOT)) + 1 :] if is_s3_root(text) else text
+
+
+def shown(text: str) -> str:
+    """Every stand-in path in a message shown as its ``s3://`` URL."""
+    return text.replace(f"{S3_ROOT}/", "s3://")
+
+
+class S3ShownPath(type(Path())):  # type: ignore[misc]
+    """A stand-in path that prints as its ``s3://`` URL, for reports only (never opened:
+    its ``os.fspath`` is the URL, a relative name nothing local has)."""
+
+    def __str__(self) -> str:
+        return display_path(super().__str__())
+
+
+class S3Partial:
+    """One upload seen as the seam's ``Partial``. ``partial_path`` is the key it goes to
+    (there is no hidden name on S3)."""
+
+    def __init__(
+        self, final_path: Path, key_path: Path, upload: S3Upload, sealed: dict[str, S3Partial]
+    ) -> None:
+        self.final_path = final_path
+        self._sealed = sealed
+        self.partial_path = key_path
+        self.upload = upload
+        self.created_dirs: list[Path] = []
+        self.published = False
+
+    @property
+    def bytes_written(self) -> int:
+        return self.upload.bytes_written
+
+    def write(self, data: memoryview) -> None:
+        self.upload.write(data)
+
+    def set_mtime(self, mtime_ns: int) -> None:
+        """Objects keep their upload time (``features.mtimes`` is off); the source's mtime is
+        in the ledger and the ASC MHL."""
+
+    def seal(self, *, sync: bool) -> int:
+        """Complete the upload: the object appears under its key (a completed upload is
+        durable; *sync* changes nothing). Raises OSError (FileExistsError: the key exists)."""
+        size = self.upload.complete()
+        self._sealed[self.upload.key] = self
+        return size
+
+
+class _ReadBack:
+    def __init__(self, reader: S3ReadBack) -> None:
+        self._reader = reader
+
+    @property
+    def cache_bypass(self) -> CacheBypass:
+        # Read from the service over the network: no local cache is involved.
+        return CacheBypass.REMOTE
+
+    def read_into(self, buffer: memoryview, offset: int) -> int:
+        return self._reader.read_into(buffer, offset)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class S3Backend:
+    """``s3://bucket/prefix`` as a ``destinations.base.Destination`` (module docstring).
+
+    ``existing``: the job's policy (the upload needs it before the engine's publish step:
+    the object is published when it is sealed).
+    """
+
+    def __init__(
+        self,
+        store: S3Destination,
+        *,
+        existing: ExistingFilePolicy = ExistingFilePolicy.FAIL,
+    ) -> None:
+        self.store = store
+        self.device = str(store.url)
+        self._root = s3_root(store.url)
+        self._existing = existing
+        self._lock = threading.Lock()
+        # Completed here, not yet published (a dict: setting and popping a key are atomic).
+        self._sealed: dict[str, S3Partial] = {}
+        self._published: set[str] = set()
+        self._listed: dict[str, set[str]] = {}  # folder key -> names, listed once
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def features(self) -> Features:
+        return Features(
+            durable_batch=False,
+            direct_writes=False,
+            direct_reads=False,
+            cache_eviction=False,
+            atomic_noreplace=self.store.conditional_create,
+            hard_links=False,
+            folder_sync=False,
+            symlinks=False,
+            mtimes=False,
+            max_name_bytes=MAX_KEY_BYTES,
+        )
+
+    def key(self, path: Path) -> str:
+        relative = PurePosixPath(path).relative_to(self._root).as_posix()
+        return self.store.url.key("" if relative == "." else relative)
+
+    def _path(self, key: str) -> Path:
+        return self._root / self.store.url.relative(key)
+
+    def check_present(self) -> None:
+        """Nothing cheap tells an object store is gone: the next request does (ENOTCONN
+        after the retries, which loses the destination)."""
+
+    def exists(self, path: Path) -> bool:
+        """From one listing a folder (not a HEAD a file: thousands of files would cost
+        thousands of round trips), plus what this run published since. A key created by
+        someone else after the listing is still refused when its upload completes
+        (If-None-Match, or the HEAD of the fallback)."""
+        key = self.key(path)
+        with self._lock:
+            if key in self._sealed:
+                return False  # our own upload, waiting for its publish
+            if key in self._published:
+                return True
+        folder = key.rpartition("/")[0]
+        with self._lock:
+            names = self._listed.get(folder)
+        if names is None:
+            names = {entry.name for entry in self.list(path.parent)}
+            with self._lock:
+                self._listed[folder] = names
+        return key.rpartition("/")[2] in names
+
+    def _is_folder(self, key: str) -> bool:
+        return any(True for _ in self._first(key + "/"))
+
+    def _first(self, prefix: str) -> Iterable[object]:
+        try:
+            answer = self.store.client.list_objects_v2(
+                Bucket=self.store.url.bucket, Prefix=prefix, MaxKeys=1
+            )
+        except Exception as exc:
+            raise self.store._error(exc, "cannot list", prefix) from exc
+        return answer.get("Contents", [])
+
+    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+        key = self.key(final_path)
+        if self._existing is ExistingFilePolicy.KEEP_BOTH:
+            key = self.store.free_key(key)
+        upload = self.store.open_upload(
+            key, size_bytes, replace=self._existing is ExistingFilePolicy.OVERWRITE
+        )
+        return S3Partial(final_path, self._path(key), upload, self._sealed)
+
+    def make_durable(self, partials: Sequence[Partial]) -> bool:
+        return False  # each upload completes in its own seal
+
+    def prefetch_read_back(self, partial: Partial) -> bool | None:
+        return None
+
+    def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        own = _own(partial)
+        return _ReadBack(S3ReadBack(self.store, own.upload.key))
+
+    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+        own = _own(partial)
+        with self._lock:
+            self._sealed.pop(own.upload.key, None)
+        if self.key(target) != own.upload.key or not own.upload.completed:
+            raise FileExistsError(
+                errno.EEXIST,
+                f"{display_path(target)} cannot be published: the object was stored as "
+                f"{self.store.display(own.upload.key)}",
+                str(target),
+            )
+        own.published = True
+        with self._lock:
+            self._published.add(own.upload.key)
+
+    def make_names_durable(self, paths: Iterable[Path]) -> None:
+        """A completed upload is durable with its name: nothing to do."""
+
+    def remove_partial(self, partial: Partial) -> None:
+        own = _own(partial)
+        with self._lock:
+            self._sealed.pop(own.upload.key, None)
+        if not own.published:
+            own.upload.discard()
+
+    def stat(self, path: Path) -> EntryInfo | None:
+        key = self.key(path)
+        info = self.store.stat_key(key)
+        if info is not None:
+            return EntryInfo(path.name, "file", info.size_bytes, info.mtime_ns)
+        if self._is_folder(key):
+            return EntryInfo(path.name, "folder", 0, 0)
+        return None
+
+    def list(self, folder: Path) -> list[EntryInfo]:
+        key = self.key(folder)
+        prefix = f"{key}/" if key else ""
+        found: list[EntryInfo] = []
+        paginator = self.store.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(
+                Bucket=self.store.url.bucket, Prefix=prefix, Delimiter="/"
+            ):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(prefix) :]
+                    modified = item.get("LastModified")
+                    mtime = int(modified.timestamp() * 1e9) if modified else 0
+                    found.append(EntryInfo(name, "file", int(item.get("Size", 0)), mtime))
+                for common in page.get("CommonPrefixes", []):
+                    name = common.get("Prefix", "")[len(prefix) :].rstrip("/")
+                    found.append(EntryInfo(name, "folder", 0, 0))
+        except Exception as exc:
+            raise self.store._error(exc, "cannot list", prefix) from exc
+        return sorted(found, key=lambda entry: entry.name)
+
+    def free_space(self) -> int:
+        """Object stores have no free space to ask for (a quota answers ENOSPC when hit)."""
+        return sys.maxsize
+
+    def name_problem(self, name: str) -> str | None:
+        if not name or name in (".", "..") or "/" in name or "\0" in name:
+            return f"{name!r} is not a file name"
+        if len(name.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
+            return f"{name!r} is longer than S3's {MAX_KEY_BYTES}-byte keys"
+        return None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _own(partial: Partial) -> S3Partial:
+    if not isinstance(partial, S3Partial):
+        raise TypeError(f"not a partial of an S3 destination: {partial!r}")
+    return partial

@@ -1,0 +1,218 @@
+"""What a card offload does differently for ``s3://`` destinations (kept out of ``card.py``).
+
+* ``open_s3_destinations``: each ``s3://`` argument becomes an ``S3Backend`` whose preflight
+  (``S3Destination.check``) ran before anything is written, and its stand-in root path
+  (``/s3:/bucket/prefix``) for the planner;
+* ``abort_abandoned``: our unfinished uploads that this run will not resume are aborted (the
+  S3 side of removing stray partial files);
+* ``write_s3_manifests``: the ASC MHL (and legacy MHL) of an S3 destination are written by
+  the same code as on a disk, in a local staging folder that holds the destination's
+  ``ascmhl/`` history as downloaded, then the new and changed files are uploaded under the
+  copy root's prefix (a new generation never over an existing object; the chain file
+  replaced);
+* ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path.
+
+Symlinks, empty folders and folder times do not exist in an object store: the card layer
+skips those steps for S3 roots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from offload.destinations.s3 import S3Destination
+from offload.destinations.s3backend import (
+    S3_ROOT,
+    S3Backend,
+    S3ShownPath,
+    display_path,
+    is_s3_root,
+    shown,
+)
+from offload.destinations.s3config import S3Settings, settings_from_env
+from offload.destinations.s3url import is_s3_url, parse_s3_url
+from offload.errors import OffloadError
+from offload.events import Event, EventSink, JobStarted
+from offload.manifest import ASCMHL_FOLDER
+from offload.options import ExistingFilePolicy
+
+if TYPE_CHECKING:
+    from offload.card import OffloadPlan, OffloadReport
+    from offload.manifests_writer import ManifestOptions, ManifestResult, OffloadRecords
+
+
+def open_s3_destinations(
+    destinations: Sequence[Path | str],
+    *,
+    settings: S3Settings | None,
+    existing: ExistingFilePolicy,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[Path | str], dict[int, S3Backend]]:
+    """The destinations with every ``s3://`` URL replaced by its stand-in root, and the
+    backends by destination index. Each S3 destination is checked first (UsageError, exit
+    64, nothing written, when it cannot be used)."""
+    paths: list[Path | str] = []
+    backends: dict[int, S3Backend] = {}
+    try:
+        for index, destination in enumerate(destinations):
+            text = str(destination)
+            if not is_s3_url(text):
+                paths.append(destination)
+                continue
+            url = parse_s3_url(text)
+            store = S3Destination(
+                url, settings or settings_from_env(os.environ if env is None else env)
+            )
+            backends[index] = S3Backend(store, existing=existing)
+            store.check()
+            paths.append(backends[index].root)
+    except BaseException:
+        close_all(backends)
+        raise
+    return paths, backends
+
+
+def close_all(backends: Mapping[int, S3Backend]) -> None:
+    for backend in backends.values():
+        backend.close()
+
+
+def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int:
+    """Abort our unfinished uploads this run will not resume; returns how many."""
+    aborted = 0
+    for dest_plan in plan.plans:
+        backend = backends.get(dest_plan.index)
+        if backend is None:
+            continue
+        keys = [backend.key(dest_plan.target_for(f.relative_path)) for f in plan.tree.files]
+        try:
+            aborted += len(backend.store.abort_abandoned(keys))
+        except OSError:
+            pass  # the copy itself will say what is wrong with the destination
+    return aborted
+
+
+def write_s3_manifests(
+    records: OffloadRecords,
+    options: ManifestOptions,
+    backends: Mapping[int, S3Backend],
+    sink: EventSink | None = None,
+) -> list[ManifestResult]:
+    """The manifests of every S3 destination in *records* (see the module docstring). Never
+    raises for I/O: a failure is the destination's ``ManifestResult.error``."""
+    from offload.manifests_writer import ManifestResult, write_manifests
+
+    results: list[ManifestResult] = []
+    for destination in records.destinations:
+        backend = backends.get(destination.index)
+        if backend is None:
+            continue
+        with tempfile.TemporaryDirectory(prefix="offload-s3-mhl-") as staging:
+            # Named as the copy root: the manifest's file name carries the root's name.
+            root = Path(staging) / (destination.root.name or backend.store.url.bucket)
+            try:
+                root.mkdir()
+                before = _download_history(backend, destination.root, root)
+                staged = dataclasses.replace(destination, root=root, destination=root)
+                outcomes = write_manifests(
+                    dataclasses.replace(records, destinations=(staged,)), options, sink
+                )
+                for outcome in outcomes:
+                    uploaded = _upload_changes(backend, destination.root, root, before)
+                    outcome.written = [display_path(p) for p in uploaded]
+                    if outcome.error:
+                        outcome.error = outcome.error.replace(str(root), str(backend.store.url))
+                    outcome.warnings = [
+                        w.replace(str(root), display_path(destination.root))
+                        for w in outcome.warnings
+                    ]
+                    results.append(outcome)
+            except (OSError, OffloadError) as exc:
+                message = getattr(exc, "message", None) or str(exc)
+                results.append(
+                    ManifestResult(
+                        destination.index,
+                        error=f"manifest not written on {backend.store.url}: {message}",
+                    )
+                )
+    return results
+
+
+def _download_history(backend: S3Backend, copy_root: Path, staging: Path) -> dict[str, bytes]:
+    """Copy ``<copy root>/ascmhl/*`` from the store into *staging*; returns what it held."""
+    held: dict[str, bytes] = {}
+    prefix = backend.key(copy_root / ASCMHL_FOLDER) + "/"
+    for info in backend.store.list_keys(prefix):
+        relative = info.key[len(prefix) :]
+        data = backend.store.get_small(info.key) or b""
+        target = staging / ASCMHL_FOLDER / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        held[f"{ASCMHL_FOLDER}/{relative}"] = data
+    return held
+
+
+def _upload_changes(
+    backend: S3Backend, copy_root: Path, staging: Path, before: Mapping[str, bytes]
+) -> list[Path]:
+    """Upload every file of *staging* that is new or changed; returns their stand-in paths.
+    New files never replace an object (If-None-Match); changed ones (the chain) do."""
+    uploaded: list[Path] = []
+    for folder, _, names in sorted(os.walk(staging)):
+        for name in sorted(names):
+            local = Path(folder) / name
+            relative = local.relative_to(staging).as_posix()
+            data = local.read_bytes()
+            if before.get(relative) == data:
+                continue
+            target = copy_root / relative
+            backend.store.put_small(backend.key(target), data, replace=relative in before)
+            uploaded.append(target)
+    return uploaded
+
+
+def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> None:
+    """Name S3 copies ``s3://bucket/key`` in the report (after the manifests were written)."""
+    if not backends:
+        return
+    for file in report.job.files:
+        for result in file.destinations:
+            if result.final_path and is_s3_root(result.final_path):
+                result.final_path = display_path(result.final_path)
+            if result.error:
+                result.error = shown(result.error)
+    for summary in report.job.destinations:
+        summary.root = shown(summary.root)
+        summary.device = shown(summary.device)
+        if summary.lost_reason:
+            summary.lost_reason = shown(summary.lost_reason)
+    report.plans = [
+        dataclasses.replace(
+            plan, destination=S3ShownPath(plan.destination), root=S3ShownPath(plan.root)
+        )
+        if plan.index in backends
+        else plan
+        for plan in report.plans
+    ]
+
+
+class S3PathSink:
+    """Passes events on with every stand-in path shown as its ``s3://`` URL."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self._sink = sink
+
+    def emit(self, event: Event) -> None:
+        changes: dict[str, Any] = {}
+        for name in ("final_path", "message", "path"):
+            value = getattr(event, name, None)
+            if isinstance(value, str) and f"{S3_ROOT}/" in value:
+                changes[name] = shown(value)
+        if isinstance(event, JobStarted):
+            changes["destinations"] = tuple(shown(d) for d in event.destinations)
+        self._sink.emit(dataclasses.replace(event, **changes) if changes else event)

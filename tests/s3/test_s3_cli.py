@@ -1,0 +1,128 @@
+"""``offload copy CARD /local s3://bucket/prefix`` end to end: a real moto server process,
+real boto3, the real CLI; the S3 copy read back, recorded in a ledger and an ASC MHL history
+under the prefix; a re-run trusts it; bad credentials and a missing bucket stop before the
+first byte (exit 64); a known secret appears in no output and no file."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import xxhash
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.manifest.history import read_history
+from s3.conftest import SECRET_KEY, admin
+
+MiB = 1024 * 1024
+CARD = {"CLIPS/A001C001.mov": 7 * MiB + 3, "CLIPS/A001C002.mov": 200_000, "A001.xml": 900}
+
+
+def make_card(tmp: Path) -> Path:
+    card = tmp / "A001"
+    for relative, size in CARD.items():
+        path = card / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    return card
+
+
+def offload(tmp: Path, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["copy", "--report-dir", str(tmp / "reports"), *args],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def keys(endpoint: str, bucket: str) -> list[str]:
+    listing = admin(endpoint).list_objects_v2(Bucket=bucket)
+    return sorted(o["Key"] for o in listing.get("Contents", []))
+
+
+def test_copy_to_local_and_s3(s3_server, bucket, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    client = admin(s3_server.url)
+    for relative in CARD:
+        data = (card / relative).read_bytes()
+        assert client.get_object(Bucket=bucket, Key=f"day1/A001/{relative}")["Body"].read() == data
+        assert (local / "A001" / relative).read_bytes() == data
+    stored = keys(s3_server.url, bucket)
+    assert any(k.startswith("day1/A001/ascmhl/") and k.endswith(".mhl") for k in stored)
+    assert any(k.startswith("day1/A001/.offload/ledger/") for k in stored)
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    # The ASC MHL history on S3 is a valid history naming every file with its xxh64.
+    staging = tmp_path / "mhl" / "A001"
+    for key in stored:
+        if key.startswith("day1/A001/ascmhl/"):
+            target = staging / key[len("day1/A001/") :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    history = read_history(staging)
+    recorded = {
+        entry.path: {h.format: h.value for h in entry.hashes}.get("xxh64")
+        for generation in history.generations
+        for entry in generation.files
+    }
+    for relative in CARD:
+        assert recorded[relative] == xxhash.xxh64((card / relative).read_bytes()).hexdigest()
+    # The report names the copies by their s3:// URL and says how they were read back.
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert events
+    assert "/s3:/" not in out
+    assert f"{url}/A001/CLIPS/A001C001.mov" in out
+
+    # A second run trusts what the ledger on S3 records: nothing is uploaded again.
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
+    assert code == 0, err
+    assert keys(s3_server.url, bucket) == stored  # nothing uploaded, no new generation
+    assert "verified earlier" in err.lower()
+
+
+def test_missing_bucket_and_bad_endpoint_exit_64_nothing_written(s3_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    local = tmp_path / "local"
+    local.mkdir()
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), "s3://nope-bucket/x"
+    )
+    assert code == 64
+    assert "s3://nope-bucket/x" in err and "does not exist" in err
+    assert list(local.iterdir()) == []  # nothing written on the local destination either
+
+
+def test_secret_in_no_output_and_no_file(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    outputs, codes = [], []
+    for args in (
+        ("--json", str(card), str(local), url),
+        (str(card), str(local), url),  # again: trusted from the ledger on S3
+        (str(card), "s3://nope-bucket/x"),
+    ):
+        code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, *args)
+        outputs += [out, err]
+        codes.append(code)
+    assert codes == [0, 0, 64]
+    assert SECRET_KEY not in "".join(outputs)
+    for folder, _, names in os.walk(tmp_path):
+        for name in names:
+            assert SECRET_KEY.encode() not in (Path(folder) / name).read_bytes(), name
+    client = admin(s3_server.url)
+    for key in keys(s3_server.url, bucket):
+        got = client.get_object(Bucket=bucket, Key=key)
+        assert SECRET_KEY.encode() not in got["Body"].read()
+        assert SECRET_KEY not in json.dumps(got["Metadata"])

@@ -1,0 +1,230 @@
+"""The engine (CopyJob) writing through the S3 backend (``destinations.s3backend``) next to a
+local destination: one read of the source feeds both; every S3 object read back by a GET;
+the ledger on S3; faults made for real by the proxy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import xxhash
+
+from offload.destinations.local import LocalDestination
+from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3ledger import S3Ledger
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
+from offload.model import SourceFile
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.results import CacheBypass, DestinationStatus, JobReport
+from s3.conftest import admin, destination
+from support.tcpproxy import FaultProxy
+
+MiB = 1024 * 1024
+SIZES = {"CLIPS/A001C001.mov": 7 * MiB + 17, "CLIPS/A001C002.mov": 70_000, "meta.xml": 0}
+
+
+def make_card(root: Path) -> list[SourceFile]:
+    files = []
+    for relative, size in SIZES.items():
+        path = root / "card" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+        st = path.stat()
+        files.append(SourceFile(path, relative, st.st_size, st.st_mtime_ns))
+    return files
+
+
+def run(
+    tmp: Path,
+    backend: S3Backend,
+    files: list[SourceFile],
+    mode: VerifyMode = VerifyMode.DESTINATION,
+    existing: ExistingFilePolicy = ExistingFilePolicy.FAIL,
+) -> JobReport:
+    local_root = tmp / "local"
+    local_root.mkdir(parents=True, exist_ok=True)
+    roots = [local_root, backend.root]
+    tasks = [FileTask(f, tuple(r / "A001" / f.relative_path for r in roots)) for f in files]
+    return CopyJob(
+        tasks,
+        roots,
+        CopyOptions(verify=mode, chunk_size=MiB, existing=existing),
+        destinations=[LocalDestination(local_root), backend],
+        ledgers=[None, S3Ledger(backend, backend.root / "A001")],
+    ).run()
+
+
+def stored(endpoint: str, bucket: str, key: str) -> bytes:
+    return admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+@pytest.mark.parametrize("mode", list(VerifyMode))
+def test_card_to_local_and_s3(s3_server, bucket, proxy, tmp_path, mode) -> None:  # type: ignore[no-untyped-def]
+    files = make_card(tmp_path)
+    backend = S3Backend(destination(proxy.url, bucket, prefix="day1"))
+    report = run(tmp_path, backend, files, mode)
+    backend.close()
+    assert report.exit_code == 0, [(f.relative_path, f.destinations) for f in report.files]
+    for file in files:
+        data = file.path.read_bytes()
+        assert stored(s3_server.url, bucket, f"day1/A001/{file.relative_path}") == data
+        result = next(f for f in report.files if f.relative_path == file.relative_path)
+        s3_result = result.destination(1)
+        assert s3_result is not None
+        if mode is VerifyMode.TRANSFER:
+            assert s3_result.status is DestinationStatus.TRANSFER_CHECKED
+            assert s3_result.cache_bypass is CacheBypass.NOT_READ
+        else:
+            assert s3_result.status is DestinationStatus.VERIFIED
+            assert s3_result.cache_bypass is CacheBypass.REMOTE
+            assert s3_result.digests == {"xxh64": xxhash.xxh64(data).hexdigest()}
+    # The ledger is on S3, next to the copies: one object per batch.
+    ledger = S3Ledger(backend, backend.root / "A001").load()
+    assert set(ledger) == set(SIZES)
+    assert all(e.verify == mode.value for e in ledger.values())
+    client = admin(s3_server.url)
+    keys = {o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert {k for k in keys if "/.offload/" not in k} == {f"day1/A001/{r}" for r in SIZES}
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_existing_object_fails_that_file_only(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = make_card(tmp_path)
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/meta.xml", Body=b"theirs")
+    backend = S3Backend(destination(s3_server.url, bucket, prefix="day1"))
+    report = run(tmp_path, backend, files)
+    backend.close()
+    meta = next(f for f in report.files if f.relative_path == "meta.xml").destination(1)
+    assert meta is not None and meta.status is DestinationStatus.FAILED
+    assert "exists" in (meta.error or "")
+    assert stored(s3_server.url, bucket, "day1/A001/meta.xml") == b"theirs"
+    others = [f.destination(1) for f in report.files if f.relative_path != "meta.xml"]
+    assert all(r is not None and r.status is DestinationStatus.VERIFIED for r in others)
+    assert report.exit_code == 1
+
+
+def test_keep_both_on_s3(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = make_card(tmp_path)
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C001.mov", Body=b"theirs")
+    backend = S3Backend(
+        destination(s3_server.url, bucket, prefix="day1"), existing=ExistingFilePolicy.KEEP_BOTH
+    )
+    report = run(tmp_path, backend, files, existing=ExistingFilePolicy.KEEP_BOTH)
+    backend.close()
+    assert report.exit_code == 0
+    clip = next(f for f in report.files if f.relative_path == "CLIPS/A001C001.mov")
+    result = clip.destination(1)
+    assert result is not None and result.final_path.endswith("A001C001 (1).mov")
+    assert stored(s3_server.url, bucket, "day1/A001/CLIPS/A001C001.mov") == b"theirs"
+    data = files[0].path.read_bytes()
+    assert stored(s3_server.url, bucket, "day1/A001/CLIPS/A001C001 (1).mov") == data
+
+
+def test_server_gone_loses_the_s3_destination_only(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = make_card(tmp_path)
+    proxy.go_down()
+    backend = S3Backend(destination(proxy.url, bucket, prefix="day1", max_attempts=2))
+    report = run(tmp_path, backend, files)
+    backend.close()
+    assert report.exit_code == 1
+    print(report.destinations[1].lost_reason)
+    print([f.destination(1).error for f in report.files])  # type: ignore[union-attr]
+    assert report.destinations[1].lost and "cannot be reached" in (
+        report.destinations[1].lost_reason or ""
+    )
+    assert all(
+        f.destination(0) is not None and f.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+        for f in report.files
+    )
+    assert all(f.destination(1).status is DestinationStatus.FAILED for f in report.files)  # type: ignore[union-attr]
+
+
+def test_corrupted_part_on_the_wire_is_resent_within_a_job(
+    s3_server, bucket, proxy, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    files = make_card(tmp_path)
+    proxy.corrupt_next(1, min_body=MiB)
+    backend = S3Backend(destination(proxy.url, bucket, prefix="day1"))
+    report = run(tmp_path, backend, files)
+    backend.close()
+    assert proxy.stats.corrupted == 1
+    assert report.exit_code == 0
+    clip = files[0]
+    assert (
+        stored(s3_server.url, bucket, f"day1/A001/{clip.relative_path}") == clip.path.read_bytes()
+    )
+
+
+def test_upload_cut_off_by_a_lost_service_resumes_on_the_next_run(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    path = tmp_path / "card" / "A001C003.mov"
+    path.parent.mkdir(parents=True)
+    data = os.urandom(26 * MiB)  # 6 parts of 5 MiB
+    path.write_bytes(data)
+    st = path.stat()
+    files = [SourceFile(path, "A001C003.mov", st.st_size, st.st_mtime_ns)]
+    # Lookups, the upload's creation and record, then 3 parts: then the service is gone.
+    proxy.down_after(6)
+    first = S3Backend(destination(proxy.url, bucket, prefix="day1", max_attempts=2))
+    report = run(tmp_path, first, files)
+    first.close()
+    assert report.destinations[1].lost
+    client = admin(s3_server.url)
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["Key"] for u in uploads] == ["day1/A001/A001C003.mov"]  # left for a resume
+    parts = client.list_parts(Bucket=bucket, Key=uploads[0]["Key"], UploadId=uploads[0]["UploadId"])
+    assert parts.get("Parts")
+
+    second_proxy = FaultProxy(s3_server.port)
+    again = S3Backend(destination(second_proxy.url, bucket, prefix="day1"))
+    report = run(tmp_path / "second", again, files)
+    again.close()
+    second_proxy.close()
+    assert report.exit_code == 0
+    # Only the parts the service lacked were sent (6 parts in all).
+    assert second_proxy.stats.methods.count("PUT") < 6 - len(parts["Parts"]) + 2
+    assert stored(s3_server.url, bucket, "day1/A001/A001C003.mov") == data
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    # The upload was resumed (its record is gone once completed).
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert not [k for k in keys if "/.offload/uploads/" in k]
+
+
+def test_cancel_aborts_the_uploads_in_flight(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from offload.engine.cancel import CancelToken
+    from offload.events import DestinationBytesWritten, Event
+
+    path = tmp_path / "card" / "big.mov"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(os.urandom(30 * MiB))
+    st = path.stat()
+    source = SourceFile(path, "big.mov", st.st_size, st.st_mtime_ns)
+    backend = S3Backend(destination(proxy.url, bucket, prefix="day1"))
+    cancel = CancelToken()
+    written = [0]
+
+    class Sink:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, DestinationBytesWritten) and event.destination_index == 0:
+                written[0] += event.nbytes
+                if written[0] >= 12 * MiB:
+                    cancel.cancel()
+
+    report = CopyJob(
+        [FileTask(source, (backend.root / "A001" / "big.mov",))],
+        [backend.root],
+        CopyOptions(chunk_size=MiB),
+        destinations=[backend],
+        sink=Sink(),
+        cancel=cancel,
+    ).run()
+    backend.close()
+    assert report.cancelled
+    client = admin(s3_server.url)
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert not client.list_objects_v2(Bucket=bucket).get("Contents")
