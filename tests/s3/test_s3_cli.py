@@ -126,3 +126,35 @@ def test_secret_in_no_output_and_no_file(s3_server, bucket, tmp_path) -> None:  
         got = client.get_object(Bucket=bucket, Key=key)
         assert SECRET_KEY.encode() not in got["Body"].read()
         assert SECRET_KEY not in json.dumps(got["Metadata"])
+
+
+def test_copy_to_s3_only(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    (card / "link.xml").symlink_to("A001.xml")
+    code, _, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--verify",
+        "destination",
+        str(card),
+        f"s3://{bucket}",
+    )
+    # Every file verified; the symlink could not be stored there and is named (exit 1).
+    assert code == 1, err
+    assert "cannot create symlink s3://" in err and "no symlinks" in err
+    client = admin(s3_server.url)
+    for relative in CARD:
+        data = (card / relative).read_bytes()
+        assert client.get_object(Bucket=bucket, Key=f"A001/{relative}")["Body"].read() == data
+    assert not Path("s3:").exists() and not Path("/s3:").exists()  # nothing local made
+
+
+def test_dry_run_names_the_url_and_writes_nothing(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--dry-run", str(card), f"s3://{bucket}/d"
+    )
+    assert code == 0, err
+    assert f"s3://{bucket}/d/A001" in out + err and "/s3:/" not in out + err
+    assert keys(s3_server.url, bucket) == []
