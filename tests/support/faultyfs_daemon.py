@@ -454,16 +454,18 @@ class FaultyOps(mfusepy.Operations):
     def _backing(self) -> Iterator[None]:
         """Admit one request to the backing tree and its fds, or fail it with EIO.
 
-        Why: a fault switch used to act while requests admitted by ``_gate`` were still running
-        in other FUSE threads. ``power_cut`` closed every handle's fd while a write, fsync,
-        read-back or release was using it: two closes of one fd (``release`` closed it too),
-        so power_cut failed with EBADF, or an fd number closed by one and reused meanwhile
-        (power_cut's own scandir or copies, another open) closed or written under someone else;
-        and a rename or write already past the gate could land in the rebuilt tree after the
-        cut. Now the switch sets its flag under ``_fs_lock`` (no request is admitted after it)
-        and waits for the count of admitted ones to reach zero (``_wait_idle``), so a request
-        either completes before the cut or unplug or fails with EIO; fds are left to release.
-        The stall in ``_gate`` stays outside: a stalled request must not hold up the switch.
+        Why: the fault switches used to act while requests that ``_gate`` had let through were
+        still running in other FUSE threads. ``power_cut`` closed every handle's fd under them,
+        and ``release`` (with no lock) closed its own: when both closed one fd, power_cut failed
+        with EBADF (the intermittent "faultyfs refused power_cut" of a test_matrix test); in the
+        other order the second close, or a late pwrite, hit whatever file had reused the fd
+        number meanwhile (power_cut's own scandir or copies, another open). And a rename or
+        write already past the gate could change the tree power_cut had just rebuilt.
+
+        Now a switch sets its flag under ``_fs_lock``, so no request is admitted after it, and
+        waits until the admitted ones are done (``_wait_idle``): each request either completes
+        before the cut or unplug or fails with EIO, and fds are closed only by ``release``.
+        The stall in ``_gate`` stays outside: a stalled request must not hold up a switch.
         """
         with self._fs_lock:
             if self.dead or self.unplugged:
