@@ -228,3 +228,23 @@ def test_cancel_aborts_the_uploads_in_flight(s3_server, bucket, proxy, tmp_path)
     client = admin(s3_server.url)
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
     assert not client.list_objects_v2(Bucket=bucket).get("Contents")
+
+
+def test_a_name_that_is_not_utf8_fails_that_file_on_s3_only(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = make_card(tmp_path)
+    odd = tmp_path / "card" / os.fsdecode(b"clip-\xff.mov")
+    odd.write_bytes(b"odd name")
+    st = odd.stat()
+    files.append(SourceFile(odd, odd.name, st.st_size, st.st_mtime_ns))
+    backend = S3Backend(destination(s3_server.url, bucket, prefix="day1"))
+    report = run(tmp_path, backend, files)
+    backend.close()
+    by_name = {f.relative_path: f for f in report.files}
+    failed = by_name[odd.name].destination(1)
+    assert failed is not None and failed.status is DestinationStatus.FAILED
+    assert "not valid UTF-8" in (failed.error or "")
+    local = by_name[odd.name].destination(0)
+    assert local is not None and local.status is DestinationStatus.VERIFIED
+    assert not report.destinations[1].lost
+    others = [by_name[r].destination(1) for r in SIZES]
+    assert all(r is not None and r.status is DestinationStatus.VERIFIED for r in others)

@@ -161,8 +161,19 @@ class S3Backend:
         )
 
     def key(self, path: Path) -> str:
+        """The key of *path*. Raises OSError (EILSEQ) for a name S3 cannot hold: keys are
+        UTF-8, and a name that is not (bytes kept by surrogateescape) fails that file only."""
         relative = PurePosixPath(path).relative_to(self._root).as_posix()
-        return self.store.url.key("" if relative == "." else relative)
+        key = self.store.url.key("" if relative == "." else relative)
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            raise OSError(
+                errno.EILSEQ,
+                f"{display_path(path).encode('utf-8', 'backslashreplace').decode()} is not "
+                "valid UTF-8, which S3 keys must be",
+            ) from None
+        return key
 
     def _path(self, key: str) -> Path:
         return self._root / self.store.url.relative(key)
@@ -284,6 +295,10 @@ class S3Backend:
     def name_problem(self, name: str) -> str | None:
         if not name or name in (".", "..") or "/" in name or "\0" in name:
             return f"{name!r} is not a file name"
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{name!r} is not valid UTF-8, which S3 keys must be"
         if len(name.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             return f"{name!r} is longer than S3's {MAX_KEY_BYTES}-byte keys"
         return None
