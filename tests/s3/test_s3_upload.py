@@ -248,3 +248,14 @@ def test_memory_is_bounded_by_the_part_buffers(s3_server, bucket) -> None:  # ty
         tracemalloc.stop()
     assert peak < 4 * 5 * MiB + 4 * MiB, peak / MiB
     dest.close()
+
+
+def test_client_side_errors_fail_the_file_not_the_destination(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    dest = destination(s3_server.url, bucket)
+    with pytest.raises(OSError) as caught:
+        dest.stat_key(os.fsdecode(b"cards/clip-\xff.mov"))
+    assert caught.value.errno == errno.EILSEQ
+    with pytest.raises(OSError) as caught:
+        upload(dest, "cards/a.mov", b"x", digests={"xxh64": "caf\u00e9"})  # not ASCII metadata
+    assert caught.value.errno in (errno.EINVAL, errno.EILSEQ)
+    dest.close()

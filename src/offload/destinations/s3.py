@@ -122,7 +122,7 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
     credentials or permission. ENOSPC: a quota. EFBIG, ENAMETOOLONG: too large, key too long.
     EBADMSG: data refused for a bad checksum after every retry. EINVAL: anything else.
     """
-    from botocore.exceptions import ClientError, NoCredentialsError
+    from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
     if isinstance(exc, OSError) and exc.errno is not None and not _is_connection_error(exc):
         return exc
@@ -157,6 +157,10 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
         if status >= 500:
             return OSError(errno.EIO, f"{message} (the service kept failing after the retries)")
         return OSError(errno.EINVAL, message)
+    if isinstance(exc, UnicodeError):
+        return OSError(errno.EILSEQ, f"{operation} {place}: not valid UTF-8 ({exc})")
+    if isinstance(exc, ParamValidationError):
+        return OSError(errno.EINVAL, f"{operation} {place}: {exc}")
     if _is_connection_error(exc):
         return OSError(
             errno.ENOTCONN,
