@@ -24,7 +24,6 @@ from offload.report.clips import Clip, group_clips
 from offload.report.content import build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
-from offload.report.pdf import render_pdf
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -109,6 +108,9 @@ def build_documents(
     )
     view = build_view(data, clips, media, notes, generated=generated)
     paper = (options.paper or default_paper()).lower()
+    # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.2 s to import, which every
+    # command would otherwise pay at start-up.
+    from offload.report.pdf import render_pdf
     return {
         # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
         ".html": _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"),
