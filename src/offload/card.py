@@ -17,18 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from offload.destinations.s3backend import S3Backend, display_path
-from offload.destinations.s3card import (
-    S3PathSink,
-    abort_abandoned,
-    close_all,
-    open_s3_destinations,
-    show_s3_paths,
-    write_s3_manifests,
-)
-from offload.destinations.s3config import S3Settings
-from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
@@ -71,6 +63,10 @@ from offload.results import (
     JobReport,
     merge_job_reports,
 )
+
+if TYPE_CHECKING:
+    from offload.destinations.s3backend import S3Backend
+    from offload.destinations.s3config import S3Settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,14 +211,28 @@ def plan_offload(
         )
     # Each s3:// destination is checked here (UsageError, nothing written) and planned under
     # its stand-in root.
-    destinations, backends = open_s3_destinations(
-        destinations, settings=options.s3, existing=options.copy.existing
-    )
+    backends: dict[int, S3Backend] = {}
+    if any(is_s3_url(str(d)) for d in destinations):
+        destinations, backends = _s3().open_s3_destinations(
+            destinations, settings=options.s3, existing=options.copy.existing
+        )
     try:
         return _plan(source_path, tree, destinations, backends, options)
     except BaseException:
-        close_all(backends)
+        _close(backends)
         raise
+
+
+def _s3() -> ModuleType:
+    """The card layer's S3 steps, imported only when an s3:// destination is named."""
+    from offload.destinations import s3card
+
+    return s3card
+
+
+def _close(backends: dict[int, S3Backend]) -> None:
+    for backend in backends.values():
+        backend.close()
 
 
 def _plan(
@@ -263,7 +273,9 @@ def _plan(
                 ),
             )
     ledgers = [
-        S3Ledger(backends[plan.index], plan.root) if plan.index in backends else Ledger(plan.root)
+        _s3().S3Ledger(backends[plan.index], plan.root)
+        if plan.index in backends
+        else Ledger(plan.root)
         for plan in plans
     ]
     entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
@@ -391,7 +403,7 @@ def run_offload(
     CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
-    guarded = isolated(S3PathSink(sink) if plan.backends and sink else sink)
+    guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
     # Only local copy roots have a lock file (none on S3: docs/s3.md).
     roots = [p.root for p in plan.plans if p.index not in plan.backends]
     try:
@@ -402,7 +414,7 @@ def run_offload(
             report.job.warnings.extend(locks.warnings)
             return report
     finally:
-        close_all(plan.backends)
+        _close(plan.backends)
 
 
 def _run_locked(
@@ -424,7 +436,8 @@ def _run_locked(
         for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
         if dest_plan.index not in plan.backends
     )
-    removed += abort_abandoned(plan, plan.backends)
+    if plan.backends:
+        removed += _s3().abort_abandoned(plan, plan.backends)
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
     outcomes = check_existing(
@@ -485,7 +498,8 @@ def _run_locked(
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
     )
     if job_report.cancelled:
-        show_s3_paths(report, plan.backends)
+        if plan.backends:
+            _s3().show_s3_paths(report, plan.backends)
         return report
     lost = {d.index for d in job_report.destinations if d.lost}
     for dest_plan in plan.plans:
@@ -502,12 +516,16 @@ def _run_locked(
         records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
     )
     report.manifests = write_manifests(on_disks, plan.options.manifests, sink)
-    report.manifests += write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
+    if plan.backends:
+        report.manifests += _s3().write_s3_manifests(
+            records, plan.options.manifests, plan.backends, sink
+        )
     report.folder_errors.extend(m.error for m in report.manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if dest_plan.index not in lost and dest_plan.index not in plan.backends:
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
-    show_s3_paths(report, plan.backends)
+    if plan.backends:
+        _s3().show_s3_paths(report, plan.backends)
     return report
 
 

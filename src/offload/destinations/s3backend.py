@@ -33,32 +33,13 @@ from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
 from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
-from offload.destinations.s3url import MAX_KEY_BYTES, S3Url
+from offload.destinations.s3url import (
+    MAX_KEY_BYTES,
+    display_path,
+    s3_root,
+)
 from offload.options import ExistingFilePolicy
 from offload.results import CacheBypass
-
-S3_ROOT = PurePosixPath("/s3:")
-
-
-def s3_root(url: S3Url) -> Path:
-    """The stand-in local path of an ``s3://`` URL: ``/s3:/bucket/prefix``."""
-    root = Path(S3_ROOT) / url.bucket
-    return root / url.prefix if url.prefix else root
-
-
-def is_s3_root(path: Path | str) -> bool:
-    return str(path) == str(S3_ROOT) or str(path).startswith(f"{S3_ROOT}/")
-
-
-def display_path(path: Path | str) -> str:
-    """``/s3:/bucket/key`` → ``s3://bucket/key`` (anything else as is)."""
-    text = str(path)
-    return "s3://" + text[len(str(S3_ROOT)) + 1 :] if is_s3_root(text) else text
-
-
-def shown(text: str) -> str:
-    """Every stand-in path in a message shown as its ``s3://`` URL."""
-    return text.replace(f"{S3_ROOT}/", "s3://")
 
 
 class S3ShownPath(type(Path())):  # type: ignore[misc]

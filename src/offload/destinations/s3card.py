@@ -13,7 +13,8 @@
 * ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path.
 
 Symlinks, empty folders and folder times do not exist in an object store: the card layer
-skips those steps for S3 roots.
+skips those steps for S3 roots. ``card.py`` imports this module only when an ``s3://``
+destination is named (the S3 code stays out of every other command's start-up).
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.destinations.s3 import S3Destination
-from offload.destinations.s3backend import (
+from offload.destinations.s3backend import S3Backend, S3ShownPath
+from offload.destinations.s3config import S3Settings, settings_from_env
+from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3url import (
     S3_ROOT,
-    S3Backend,
-    S3ShownPath,
     display_path,
     is_s3_root,
+    is_s3_url,
+    parse_s3_url,
     shown,
 )
-from offload.destinations.s3config import S3Settings, settings_from_env
-from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.errors import OffloadError
 from offload.events import Event, EventSink, JobStarted
 from offload.manifest import ASCMHL_FOLDER
@@ -216,3 +218,14 @@ class S3PathSink:
         if isinstance(event, JobStarted):
             changes["destinations"] = tuple(shown(d) for d in event.destinations)
         self._sink.emit(dataclasses.replace(event, **changes) if changes else event)
+
+
+__all__ = [
+    "S3Ledger",
+    "S3PathSink",
+    "abort_abandoned",
+    "close_all",
+    "open_s3_destinations",
+    "show_s3_paths",
+    "write_s3_manifests",
+]

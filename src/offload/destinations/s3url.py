@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from offload.errors import UsageError
 
@@ -90,3 +91,29 @@ def keep_both_key(key: str, attempt: int) -> str:
         stem, suffix = name, ""
     renamed = f"{stem} ({attempt}).{suffix}" if suffix else f"{stem} ({attempt})"
     return f"{folder}/{renamed}" if folder else renamed
+
+
+# The engine's root of an S3 destination is a stand-in path, /s3:/bucket/prefix: the card layer
+# does nothing local there, and events and reports show it as s3://bucket/prefix.
+S3_ROOT = PurePosixPath("/s3:")
+
+
+def s3_root(url: S3Url) -> Path:
+    """The stand-in local path of an ``s3://`` URL: ``/s3:/bucket/prefix``."""
+    root = Path(S3_ROOT) / url.bucket
+    return root / url.prefix if url.prefix else root
+
+
+def is_s3_root(path: Path | str) -> bool:
+    return str(path) == str(S3_ROOT) or str(path).startswith(f"{S3_ROOT}/")
+
+
+def display_path(path: Path | str) -> str:
+    """``/s3:/bucket/key`` → ``s3://bucket/key`` (anything else as is)."""
+    text = str(path)
+    return "s3://" + text[len(str(S3_ROOT)) + 1 :] if is_s3_root(text) else text
+
+
+def shown(text: str) -> str:
+    """Every stand-in path in a message shown as its ``s3://`` URL."""
+    return text.replace(f"{S3_ROOT}/", "s3://")

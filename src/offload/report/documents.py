@@ -111,6 +111,7 @@ def build_documents(
     # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.2 s to import, which every
     # command would otherwise pay at start-up.
     from offload.report.pdf import render_pdf
+
     return {
         # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
         ".html": _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"),

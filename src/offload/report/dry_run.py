@@ -18,7 +18,7 @@ from rich import filesize
 
 from offload.card import OffloadPlan
 from offload.cli.common import Environment
-from offload.destinations.s3backend import display_path
+from offload.destinations.s3url import display_path
 from offload.existing import CheckKind
 from offload.options import ExistingFilePolicy
 
