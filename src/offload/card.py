@@ -26,8 +26,16 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
 from offload.errors import UsageError
-from offload.events import Event, EventSink, JobStarted, WarningIssued, WorkPlanned, isolated
-from offload.existing import CheckKind, ExistingCopy, check_existing, settle
+from offload.events import (
+    Event,
+    EventSink,
+    ExistingCopiesChecking,
+    JobStarted,
+    WarningIssued,
+    WorkPlanned,
+    isolated,
+)
+from offload.existing import CheckKind, ExistingCopy, check_existing, needs_source, settle
 from offload.fs.ops import fsync_dir
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
@@ -440,6 +448,8 @@ def _run_locked(
         removed += _s3().abort_abandoned(plan, plan.backends)
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
+    if plan.checks:
+        sink.emit(_checking_event(plan))
     outcomes = check_existing(
         plan.checks,
         [task.source for task in plan.tasks],
@@ -447,6 +457,7 @@ def _run_locked(
         verify=copy.verify.value,
         cancel=cancel,
         reference_digests=lambda index: plan.tasks[index].reference_digests,
+        sink=sink,
     )
     settled = settle(
         plan.tasks,
@@ -567,6 +578,24 @@ class _PlannedWorkAnnouncer:
         self._sink.emit(event)
         if isinstance(event, JobStarted):
             self._sink.emit(self._planned)
+
+
+def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:
+    """What the read-back of the copies already there will read (for the progress)."""
+    verify = plan.options.copy.verify.value
+    per_destination = [0] * len(plan.plans)
+    sources: dict[int, int] = {}
+    for check in plan.checks:
+        size = plan.tasks[check.task_index].source.size_bytes
+        per_destination[check.destination_index] += size
+        if needs_source(check.kind, verify):
+            sources[check.task_index] = size
+    return ExistingCopiesChecking(
+        files=len({check.task_index for check in plan.checks}),
+        destinations=tuple(str(p.destination) for p in plan.plans),
+        source_bytes=sum(sources.values()),
+        destination_bytes=tuple(per_destination),
+    )
 
 
 def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:

@@ -44,6 +44,19 @@ class WorkPlanned(Event):
 
 
 @dataclass(frozen=True)
+class ExistingCopiesChecking(Event):
+    """Before the job: copies already on the destinations are read back to be proven
+    (adopted, upgraded, re-verified; see offload.existing). ``source_bytes``: what is read
+    from the source for it; ``destination_bytes``: what is read back on each destination.
+    Their progress comes as BytesVerified events; the job's JobStarted follows."""
+
+    files: int
+    destinations: tuple[str, ...]
+    source_bytes: int
+    destination_bytes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class FileStarted(Event):
     relative_path: str
     size_bytes: int

@@ -37,6 +37,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import describe_os_error
+from offload.events import BytesVerified, EventSink, NullSink
 from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
@@ -81,6 +82,9 @@ class CheckOutcome:
     verify_s: float = 0.0
 
 
+SOURCE_INDEX = -1  # BytesVerified's index for the source
+
+
 def needs_source(kind: CheckKind, verify: str) -> bool:
     """ADOPT always compares with the source; the others only in full mode (the recorded
     digests already tie the copy to the source as it was read when it was written)."""
@@ -96,6 +100,7 @@ def check_existing(
     cancel: CancelToken,
     reference_digests: Callable[[int], Mapping[str, str]] | None = None,
     on_outcome: Callable[[CheckOutcome], None] | None = None,
+    sink: EventSink | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -104,7 +109,10 @@ def check_existing(
     a slow drive does not hold the others. Returns the outcomes in the order of *checks*
     (those not reached before a cancel are left out). Never raises for I/O: a file that
     cannot be read is an outcome with ``error``. Thread-safe callbacks are the caller's.
+    *sink* gets a BytesVerified event per file read (index -1: the source), from the
+    reading threads.
     """
+    sink = sink or NullSink()
     if not checks:
         return []
     formats = list(algorithms)
@@ -130,6 +138,7 @@ def check_existing(
             digests = hasher()(source.path, formats)
         except OSError as exc:
             return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
+        sink.emit(BytesVerified(SOURCE_INDEX, source.size_bytes))
         try:
             st = os.stat(source.path)
         except OSError as exc:
@@ -171,6 +180,7 @@ def check_existing(
             if cancel.cancelled:
                 return
             outcome = _check_one(check, formats, verify, hasher, source_future)
+            sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
             outcomes[order[id(check)]] = outcome
             if on_outcome is not None:
                 on_outcome(outcome)

@@ -18,6 +18,7 @@ from offload.events import (
     DestinationBytesWritten,
     DestinationLost,
     Event,
+    ExistingCopiesChecking,
     FileFailed,
     FileStarted,
     FileVerified,
@@ -129,13 +130,30 @@ class ProgressModel:
         self._samples: deque[tuple[float, int]] = deque()
         self._finished = False
         self._cancelled = False
+        self._checking = False  # before the job: existing copies being read back
 
     def emit(self, event: Event) -> None:
         with self._lock:
             self._apply(event)
 
     def _apply(self, event: Event) -> None:
-        if isinstance(event, JobStarted):
+        if isinstance(event, ExistingCopiesChecking):
+            self._reset()
+            self._checking = True
+            self._verify = "check"
+            self._total_bytes = event.source_bytes
+            self._total_files = event.files
+            self._destinations = [
+                DestinationProgress(i, p, phase="checking" if n else "waiting")
+                for i, (p, n) in enumerate(
+                    zip(event.destinations, event.destination_bytes, strict=True)
+                )
+            ]
+            self._source_total = event.source_bytes
+            self._destination_totals = list(event.destination_bytes)
+            self._destination_files = [0] * len(event.destinations)
+            self._commits = [0] * len(event.destinations)
+        elif isinstance(event, JobStarted):
             self._reset()
             count = len(event.destinations)
             self._total_bytes = event.total_bytes
@@ -197,6 +215,14 @@ class ProgressModel:
                     dest.phase = "done"
 
     def _work(self) -> tuple[int, int]:
+        if self._checking:  # existing copies read back (and their sources read) only
+            done = min(self._source_verified, self._source_total)
+            done += sum(
+                min(d.bytes_verified, t)
+                for d, t in zip(self._destinations, self._destination_totals, strict=True)
+            )
+            total = self._source_total + sum(self._destination_totals)
+            return done, max(total, done)
         passes = 1 if self._verify == "transfer" else 2  # per destination: write, read back
         source_total = self._source_total
         done = min(self._source_read, source_total)

@@ -461,3 +461,32 @@ def test_any_name_the_destination_accepts_is_copied(tmp_path: Path) -> None:
         copy = dest / "A001" / "CLIPS" / name
         assert copy.read_bytes() == (card / "CLIPS" / name).read_bytes()
     assert not [p for p in (dest / "A001" / "CLIPS").iterdir() if p.name.startswith(".offload")]
+
+
+def test_progress_follows_the_read_back_of_copies_already_there(tmp_path: Path) -> None:
+    """--reverify (and adopting, upgrading) reads copies back before the job: the progress
+    shows it (it stayed at 0 % meanwhile), reaching 1.0 before the job starts afresh."""
+    from offload.events import Event, ExistingCopiesChecking, JobStarted
+    from offload.progress import ProgressModel
+
+    card = make_card(tmp_path, files=4)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert offload(card, [dest]).exit_code == 0
+    model = ProgressModel()
+    seen: list[tuple[str, float]] = []
+
+    class Recorder:
+        def emit(self, event: Event) -> None:
+            model.emit(event)
+            seen.append((type(event).__name__, model.snapshot().fraction))
+
+    report = offload(card, [dest], options=OffloadOptions(reverify=True), sink=Recorder())
+    assert report.exit_code == 0
+    names = [name for name, _ in seen]
+    start = names.index(ExistingCopiesChecking.__name__)
+    job = names.index(JobStarted.__name__)
+    assert start < job
+    checking = [fraction for _name, fraction in seen[start + 1 : job]]
+    assert checking == sorted(checking) and checking[-1] == 1.0 and checking[0] < 1.0
+    assert seen[-1][1] == 1.0
