@@ -9,7 +9,6 @@ import dataclasses
 import os
 import stat
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from offload.errors import UsageError, describe_os_error
 from offload.events import EventSink, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
+from offload.plan import ScanError, plan_file_targets, preflight, scan_source
 from offload.results import (
     DestinationFileResult,
     DestinationStatus,
@@ -54,118 +54,55 @@ def _stat_source(source: Path) -> os.stat_result:
     return st
 
 
-def _existing_ancestor(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
-def _probe_writable(folder: Path) -> None:
-    """Create and delete a file in *folder*: the only honest test for a read-only mount."""
-    probe = folder / f".offload-probe-{os.getpid()}"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise UsageError(
-            f"destination folder {folder} is not writable: {describe_os_error(exc)}", path=folder
-        ) from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def resolve_file_destinations(
+def plan_file(
     source: Path,
     destinations: Sequence[Path | str],
     *,
     create_folders: bool = False,
     existing: ExistingFilePolicy = ExistingFilePolicy.FAIL,
 ) -> list[Path]:
-    """Turn destination arguments into final file paths and refuse bad ones.
+    """Plan one file like a card with explicit target names, through the card's planner and
+    preflight (one validation, one free-space check, one same-file check); returns the
+    final paths.
 
     A destination that is an existing folder receives the file under the source's name (like
-    ``cp``); anything else is the destination file's path. Raises UsageError when there is no
-    destination, a destination is the source or another destination (also through symlinks or
-    hard links), its folder is missing (unless *create_folders*) or read-only, or the file
-    exists and the policy is FAIL. Creates missing folders only when asked.
+    ``cp``); anything else is the destination file's path. Raises UsageError (nothing
+    written) when there is no destination, a destination is the source or another
+    destination (also through symlinks or hard links), its folder is missing (unless
+    *create_folders*) or not writable, space is short, the name is refused there, or the
+    file exists and the policy is FAIL. Creates nothing.
     """
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
-    source_st = os.stat(source)
-    finals: list[Path] = []
-    seen: dict[tuple[int, int, str] | Path, Path] = {}
-    for raw in destinations:
-        target = Path(os.path.abspath(raw))
-        if target.is_dir():
-            target = target / source.name
-        folder = target.parent
-        if not folder.is_dir():
-            if folder.exists():
-                raise UsageError(f"destination {folder} is not a folder", path=folder)
-            if not create_folders:
-                raise UsageError(
-                    f"destination folder {folder} does not exist; create it or "
-                    "pass --create-folders",
-                    path=folder,
-                )
-            # Created by the engine only once every check has passed.
-            _probe_writable(_existing_ancestor(folder))
-            resolved = target.resolve()  # abspath() already removed "." and ".."
-            if resolved in seen:
-                raise UsageError(
-                    f"destination {raw} is the same file as {seen[resolved]}", path=target
-                )
-            seen[resolved] = target
-            finals.append(target)
-            continue
-        folder_st = os.stat(folder)
-        key: tuple[int, int, str] | Path = (folder_st.st_dev, folder_st.st_ino, target.name)
-        if os.path.lexists(target):
-            target_st = os.stat(target) if os.path.exists(target) else None
-            if target_st is not None and (target_st.st_dev, target_st.st_ino) == (
-                source_st.st_dev,
-                source_st.st_ino,
-            ):
-                raise UsageError(f"destination {raw} is the source file itself", path=target)
-            if target_st is not None and stat.S_ISDIR(target_st.st_mode):
-                raise UsageError(f"destination {target} is a folder", path=target)
-            if existing is ExistingFilePolicy.FAIL:
-                raise UsageError(
-                    f"destination {target} already exists; nothing was written "
-                    "(pass --overwrite to replace it)",
-                    path=target,
-                )
-        if key in seen or target.resolve() in seen:
-            raise UsageError(
-                f"destination {raw} is the same file as {seen.get(key, target)}", path=target
-            )
-        seen[key] = target
-        seen[target.resolve()] = target
-        _probe_writable(folder)
-        finals.append(target)
-    return finals
-
-
-def check_free_space(size_bytes: int, targets: Sequence[Path]) -> None:
-    """Refuse when a destination filesystem cannot hold the file (shared filesystems add up).
-
-    Raises UsageError naming the destination and the shortfall.
-    """
-    needed: dict[int, int] = defaultdict(int)
-    where: dict[int, Path] = {}
+    try:
+        tree = scan_source(source)
+    except ScanError as exc:
+        raise UsageError(f"cannot read source {source}: {exc}", path=exc.path) from None
+    plans = plan_file_targets(tree, [Path(d) for d in destinations])
+    # The single-file path writes no manifest or report on the destination: the reserve is
+    # a margin for the filesystem's own metadata.
+    checked = preflight(
+        tree,
+        plans,
+        reserve_bytes=_FREE_SPACE_MARGIN,
+        allow_card_destination=True,
+        create_folders=create_folders,
+    )
+    if checked.errors:
+        first = checked.errors[0]
+        raise UsageError(
+            "\n".join(item.message for item in checked.errors) + "; nothing was written",
+            path=first.path,
+        )
+    targets = [plan.target_for(tree.files[0].relative_path) for plan in plans]
     for target in targets:
-        folder = _existing_ancestor(target.parent)
-        device = os.stat(folder).st_dev
-        needed[device] += size_bytes + _FREE_SPACE_MARGIN
-        where.setdefault(device, folder)
-    for device, amount in needed.items():
-        vfs = os.statvfs(where[device])
-        free = vfs.f_bavail * vfs.f_frsize
-        if free < amount:
+        if existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
             raise UsageError(
-                f"not enough free space on destination {where[device]}: {free} bytes free, "
-                f"{amount} needed (short by {amount - free} bytes); nothing was written",
-                path=where[device],
+                f"destination {target} already exists; nothing was written "
+                "(pass --overwrite to replace it)",
+                path=target,
             )
+    return targets
 
 
 def copy_with_multiple_destinations(
@@ -199,10 +136,9 @@ def copy_with_multiple_destinations(
             f"{expected_size}; nothing was written",
             path=source_path,
         )
-    targets = resolve_file_destinations(
+    targets = plan_file(
         source_path, destinations, create_folders=create_folders, existing=options.existing
     )
-    check_free_space(st.st_size, targets)
     source_file = SourceFile(
         path=source_path,
         relative_path=source_path.name,
@@ -324,8 +260,7 @@ def _copy_in_turn(
 
 
 __all__ = [
-    "check_free_space",
     "copy_with_multiple_destinations",
     "copy_with_multiple_destinations_parallel",
-    "resolve_file_destinations",
+    "plan_file",
 ]

@@ -6,6 +6,7 @@ import os
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -317,3 +318,31 @@ def test_duplicate_destinations_in_folders_still_to_create(tmp_path: Path) -> No
             source, [new / "a.mov", tmp_path / "new" / "." / "a.mov"], create_folders=True
         )
     assert not new.exists()
+
+
+def test_one_file_is_planned_like_a_card(tmp_path: Path, exfat_loop: Any) -> None:
+    """Issue 11: the single-file path goes through the card's planner and preflight, so it
+    gets the card's checks too: a name the destination filesystem refuses is refused
+    before anything is written (it was found only when the write failed), under the
+    explicit target name, not the source's."""
+    source = make_file(tmp_path / "clip.bin", 1000)
+    exfat = exfat_loop(8 << 20).path
+    with pytest.raises(UsageError, match=r"'take:2\.bin'.*exfat"):
+        copy_with_multiple_destinations(source, [exfat / "take:2.bin"])
+    before = sorted(os.listdir(exfat))
+    assert not [n for n in before if n.endswith(".bin")]
+    report = copy_with_multiple_destinations(source, [exfat / "take_2.bin"])
+    assert report.exit_code is ExitCode.OK
+    assert (exfat / "take_2.bin").read_bytes() == source.read_bytes()
+
+
+def test_one_file_plan_maps_folders_and_file_names(tmp_path: Path) -> None:
+    from offload.api import plan_file
+
+    source = make_file(tmp_path / "clip.bin", 1000)
+    folder, other = dest_dirs(tmp_path, 2)
+    assert plan_file(source, [folder, other / "renamed.bin"]) == [
+        folder / "clip.bin",
+        other / "renamed.bin",
+    ]
+    assert os.listdir(folder) == [] and os.listdir(other) == []  # planning writes nothing

@@ -9,7 +9,7 @@ The three steps, all free of printing and of copying::
 """
 
 from offload.plan.codes import PreflightCode, PreflightItem
-from offload.plan.destination import DestinationPlan, plan_destinations
+from offload.plan.destination import DestinationPlan, plan_destinations, plan_file_targets
 from offload.plan.filesystem import (
     FilesystemInfo,
     NameFamily,
@@ -46,6 +46,7 @@ __all__ = [
     "human_bytes",
     "name_problems",
     "plan_destinations",
+    "plan_file_targets",
     "preflight",
     "rules_for_fstype",
     "scan_source",

@@ -25,9 +25,14 @@ class DestinationPlan:
     destination: Path
     root: Path
     creates_root: bool
+    # A single-file source copied under a name of its own here (``pfndispatchcopy SRC
+    # DEST/other.mov``): the final name of the file, in the folder ``root``.
+    file_name: str | None = None
 
     def target_for(self, relative_path: str) -> Path:
         """The final path here of the entry at ``relative_path`` (``/``-separated)."""
+        if self.file_name is not None:
+            return self.root / self.file_name
         # One parse of a joined string: joinpath(*parts) was a hot spot on 5,000-file cards.
         return Path(f"{self.root}/{relative_path}")
 
@@ -64,4 +69,27 @@ def plan_destinations(
         dest_abs = Path(os.path.abspath(dest))
         root = dest_abs / name if creates_root else dest_abs
         plans.append(DestinationPlan(index, dest_abs, root, creates_root))
+    return plans
+
+
+def plan_file_targets(tree: SourceTree, targets: Sequence[Path]) -> list[DestinationPlan]:
+    """Plan a single-file source onto explicit targets, as ``cp SRC DEST`` does: a target
+    that is an existing folder receives the file under its own name; any other target is the
+    final file path (its folder is the destination). Nothing is touched on disk beyond
+    telling folders from other paths; the preflight checks the rest.
+
+    Raises ``ValueError`` when the tree is not a single file or there is no target.
+    """
+    if not tree.root_is_file:
+        raise ValueError("explicit targets are for a single-file source")
+    if not targets:
+        raise ValueError("no destination given")
+    plans: list[DestinationPlan] = []
+    for index, target in enumerate(targets):
+        target_abs = Path(os.path.abspath(target))
+        if target_abs.is_dir():
+            plans.append(DestinationPlan(index, target_abs, target_abs, False))
+        else:
+            folder = target_abs.parent
+            plans.append(DestinationPlan(index, folder, folder, False, file_name=target_abs.name))
     return plans

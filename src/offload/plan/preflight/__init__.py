@@ -31,6 +31,7 @@ from offload.plan.preflight.paths import (
     check_folder,
     check_source_overlap,
     check_writable,
+    existing_folder,
     source_findings,
 )
 from offload.plan.preflight.space import (
@@ -53,6 +54,7 @@ def preflight(
     reserve_bytes: int | None = None,
     name_headroom_bytes: int = 0,
     allow_card_destination: bool = False,
+    create_folders: bool = False,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -73,7 +75,9 @@ def preflight(
     ``RESERVE_BASE_BYTES + RESERVE_PER_FILE_BYTES * file count``). ``name_headroom_bytes`` is
     what the copy adds to a file name for its partial file, so that a name that fits
     ``NAME_MAX`` only without it is reported. A destination that looks like a camera card
-    (:mod:`offload.plan.cardlike`) is an error unless ``allow_card_destination``.
+    (:mod:`offload.plan.cardlike`) is an error unless ``allow_card_destination``. With
+    ``create_folders``, the missing folder of a single file's explicit target is checked
+    through its nearest existing ancestor (the caller creates it once this passed).
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -95,7 +99,8 @@ def preflight(
     )
     checks: list[DestinationCheck] = []
     for plan in plans:
-        st = check_folder(plan, out)
+        folder = existing_folder(plan, create_folders=create_folders)
+        st = check_folder(plan, out, folder=folder)
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
@@ -111,9 +116,11 @@ def preflight(
             )
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        check_writable(plan, out, probe=probe_write)
+        check_writable(
+            plan, out, probe=probe_write, folder=None if folder == plan.destination else folder
+        )
 
-        fs = filesystem_of(plan.destination)
+        fs = filesystem_of(folder)
         if fs.fstype == "unknown":
             out.warning(
                 C.FILESYSTEM_UNKNOWN,
@@ -126,7 +133,7 @@ def preflight(
 
         space: SpaceInfo | None
         try:
-            space = space_of(plan.destination)
+            space = space_of(folder)
         except OSError as exc:
             space = None
             out.warning(
@@ -155,7 +162,7 @@ def preflight(
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
-    duplicate = check_duplicates(usable, out)
+    duplicate = check_duplicates(tree, usable, out)
     check_devices(tree, usable, duplicate, checks, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 

@@ -72,6 +72,8 @@ def check_names(
         prefix = plan.root.name + "/"
     for entry in entries:
         parent, _, name = (prefix + entry.relative_path).rpartition("/")
+        if plan.file_name is not None:  # a single file under a name of its own
+            parent, name = "", plan.file_name
         named.append((parent, name, entry.source_path))
 
     folders: dict[str, list[str]] = defaultdict(list)

@@ -9,6 +9,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from offload.errors import describe_os_error
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
@@ -79,17 +80,34 @@ def source_findings(tree: SourceTree, out: Findings) -> None:
         )
 
 
-def check_folder(plan: DestinationPlan, out: Findings) -> os.stat_result | None:
-    dest = plan.destination
+def existing_folder(plan: DestinationPlan, *, create_folders: bool) -> Path:
+    """The folder the checks look at: the destination, or, for a single file whose folder
+    is still to be created (*create_folders*), its nearest existing ancestor (the folders
+    are created only once every check has passed)."""
+    folder = plan.destination
+    if not create_folders or plan.file_name is None or os.path.lexists(folder):
+        return folder
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def check_folder(
+    plan: DestinationPlan, out: Findings, *, folder: Path | None = None
+) -> os.stat_result | None:
+    """The destination folder (or *folder*, the existing ancestor that stands for it) is
+    there and is a folder; returns its stat, or None with an error recorded."""
+    dest = folder or plan.destination
     try:
         st = os.stat(dest)
     except FileNotFoundError:
-        out.error(
-            C.DEST_MISSING,
-            dest,
-            f"destination {dest} does not exist: check the drive is mounted, or create the folder",
-            plan.index,
+        message = (
+            f"destination folder {dest} does not exist; create it or pass --create-folders"
+            if plan.file_name is not None
+            else f"destination {dest} does not exist: check the drive is mounted, or create "
+            "the folder"
         )
+        out.error(C.DEST_MISSING, dest, message, plan.index)
         return None
     except OSError as exc:
         out.error(
@@ -110,20 +128,22 @@ def check_folder(plan: DestinationPlan, out: Findings) -> os.stat_result | None:
     return st
 
 
-def check_writable(plan: DestinationPlan, out: Findings, *, probe: bool) -> None:
-    folder = plan.root if plan.creates_root and plan.root.is_dir() else plan.destination
+def check_writable(
+    plan: DestinationPlan, out: Findings, *, probe: bool, folder: Path | None = None
+) -> None:
+    if folder is None:
+        folder = plan.root if plan.creates_root and plan.root.is_dir() else plan.destination
     failure: OSError | None = None
     if probe:
         failure = _probe_write(folder)
     elif not os.access(folder, os.W_OK | os.X_OK):
         failure = PermissionError(13, "no write permission for this user, or a read-only mount")
     if failure is not None:
-        reason = failure.strerror or str(failure)
         out.error(
             C.DEST_NOT_WRITABLE,
             folder,
-            f"cannot write to {folder}: {reason}; mount it read-write or fix its permissions, "
-            "or choose another destination",
+            f"destination {folder} is not writable: {describe_os_error(failure)}; mount it "
+            "read-write or fix its permissions, or choose another destination",
             plan.index,
         )
 
@@ -141,7 +161,15 @@ def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings)
         return
     if tree.root_is_file:
         target = plan.target_for(tree.files[0].relative_path)
-        overlaps = _identity(target) == (tree.root_dev, tree.root_ino)
+        if _identity(target) == (tree.root_dev, tree.root_ino):
+            out.error(
+                C.TARGET_OVERLAPS_SOURCE,
+                target,
+                f"destination {target} is the source file itself; choose another destination",
+                plan.index,
+            )
+            return
+        overlaps = False
     else:
         overlaps = is_inside(tree.root, plan.root)
     if overlaps:
@@ -163,10 +191,11 @@ def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings)
 
 
 def check_duplicates(
-    usable: Sequence[tuple[DestinationPlan, DestinationCheck]], out: Findings
+    tree: SourceTree, usable: Sequence[tuple[DestinationPlan, DestinationCheck]], out: Findings
 ) -> set[int]:
-    """The same folder named twice (an error each, the later one left out of further
-    checks: returned) and copies that would overlap."""
+    """The same folder named twice, or for a single file the same final file (also through
+    symlinks, hard links or a folder named two ways): an error each, the later one left
+    out of further checks (returned); and copies that would overlap."""
     duplicate: set[int] = set()
     for i, (a, _) in enumerate(usable):
         if a.index in duplicate:
@@ -174,7 +203,21 @@ def check_duplicates(
         for b, _ in usable[i + 1 :]:
             if b.index in duplicate:
                 continue
-            if is_inside(a.destination, b.destination) and is_inside(b.destination, a.destination):
+            if tree.root_is_file:
+                name = tree.files[0].relative_path
+                a_target, b_target = a.target_for(name), b.target_for(name)
+                if _same_file(a_target, b_target):
+                    duplicate.add(b.index)
+                    out.error(
+                        C.DEST_DUPLICATE,
+                        b_target,
+                        f"destination {b_target} is the same file as {a_target}: name each "
+                        "destination once",
+                        b.index,
+                    )
+            elif is_inside(a.destination, b.destination) and is_inside(
+                b.destination, a.destination
+            ):
                 duplicate.add(b.index)
                 out.error(
                     C.DEST_DUPLICATE,
@@ -192,3 +235,15 @@ def check_duplicates(
                     b.index,
                 )
     return duplicate
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two final paths name one file: the same path, the same existing file, or the
+    same name in the same folder (a folder reached two ways)."""
+    if a == b or os.path.realpath(a) == os.path.realpath(b):
+        return True
+    a_id, b_id = _identity(a), _identity(b)
+    if a_id is not None and a_id == b_id:
+        return True
+    folder_a, folder_b = _identity(a.parent), _identity(b.parent)
+    return folder_a is not None and folder_a == folder_b and a.name == b.name

@@ -190,9 +190,9 @@ def check_devices(
                 out.error(
                     C.INSUFFICIENT_SPACE,
                     plan.destination,
-                    f"{subject}{shared} {human_bytes(free)} free but the copy needs "
-                    f"{human_bytes(required)}: short by {short}; free space or choose a "
-                    "larger destination",
+                    f"not enough free space: {subject}{shared} {human_bytes(free)} free but "
+                    f"the copy needs {human_bytes(required)}: short by {short}; free space "
+                    "or choose a larger destination",
                     plan.index,
                 )
 
