@@ -256,21 +256,8 @@ def _plan(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    # No name headroom: a partial's name is cut to fit NAME_MAX (its unique token keeps it
-    # apart), so any name the destination accepts can be copied.
-    local = [plan for plan in plans if plan.index not in backends]  # S3: checked already
-    checked = (
-        preflight(tree, local, allow_card_destination=options.allow_card_destination)
-        if local
-        else PreflightReport((), (), ())
-    )
-    if checked.errors:
-        lines = "\n".join(f"{item.message}" for item in checked.errors)
-        raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
     card_history = None if tree.root_is_file else check_card_history(source_path)
     references = card_history.references if card_history is not None else {}
-    if card_history is not None and card_history.warnings:
-        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
         if extra:
@@ -350,6 +337,27 @@ def _plan(
                 references.get(source_file.relative_path, {}),
             )
         )
+    # The preflight runs over the real task list: what the ledgers trust and the copies
+    # already there are not counted as to be copied (space, counts). No name headroom: a
+    # partial's name is cut to fit NAME_MAX (its unique token keeps it apart), so any name
+    # the destination accepts can be copied.
+    local = [plan for plan in plans if plan.index not in backends]  # S3: checked already
+    needed = {
+        plan.index: frozenset(
+            task.source.relative_path for task in tasks if task.targets[plan.index] is not None
+        )
+        for plan in local
+    }
+    checked = (
+        preflight(tree, local, allow_card_destination=options.allow_card_destination, needed=needed)
+        if local
+        else PreflightReport((), (), ())
+    )
+    if checked.errors:
+        lines = "\n".join(f"{item.message}" for item in checked.errors)
+        raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+    if card_history is not None and card_history.warnings:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     has_history = card_history is not None and card_history.trusted
     return OffloadPlan(
         source_path,

@@ -490,3 +490,23 @@ def test_progress_follows_the_read_back_of_copies_already_there(tmp_path: Path) 
     checking = [fraction for _name, fraction in seen[start + 1 : job]]
     assert checking == sorted(checking) and checking[-1] == 1.0 and checking[0] < 1.0
     assert seen[-1][1] == 1.0
+
+
+def test_preflight_and_plan_agree_on_what_is_copied(tmp_path: Path) -> None:
+    """Issue 11: the preflight ran before the ledger and the existing files were looked at,
+    so it counted (and reserved space for) files the offload then adopted or trusted: with
+    a `cp -r` copy already there (other mtimes), it said 3 to copy where the plan copied 0."""
+    from offload.card import plan_offload
+
+    card = make_card(tmp_path)
+    (card / "CLIPS" / "NEW.mov").write_bytes(os.urandom(1000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)
+    (dest / "A001" / "CLIPS" / "NEW.mov").unlink()
+    plan = plan_offload(card, [dest])
+    to_copy = sum(1 for task in plan.tasks if task.targets[0] is not None)
+    assert to_copy == 1 and len(plan.checks) == 3
+    (check,) = plan.preflight.destinations
+    assert check.files_to_copy == to_copy
+    assert check.bytes_to_copy == 1000

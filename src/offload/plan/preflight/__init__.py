@@ -12,7 +12,8 @@ shared devices), :mod:`.names` (names and paths the destination filesystem refus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from offload.plan.cardlike import camera_card_sign
@@ -55,6 +56,7 @@ def preflight(
     name_headroom_bytes: int = 0,
     allow_card_destination: bool = False,
     create_folders: bool = False,
+    needed: Mapping[int, AbstractSet[str]] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -78,6 +80,10 @@ def preflight(
     (:mod:`offload.plan.cardlike`) is an error unless ``allow_card_destination``. With
     ``create_folders``, the missing folder of a single file's explicit target is checked
     through its nearest existing ancestor (the caller creates it once this passed).
+    ``needed``, by destination index, is what the copy will really write there (the
+    planner's task list: files a ledger trusts or copies already there to be read back are
+    not in it); without it, a file at its target with the same size and mtime counts as
+    present.
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -144,7 +150,14 @@ def preflight(
                 plan.index,
             )
         block = space.block_size if space else FALLBACK_BLOCK
-        check = check_targets(tree, plan, block, reserve, out)
+        check = check_targets(
+            tree,
+            plan,
+            block,
+            reserve,
+            out,
+            to_write=None if needed is None else needed.get(plan.index, frozenset()),
+        )
         checks.append(
             DestinationCheck(
                 index=plan.index,

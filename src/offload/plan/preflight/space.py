@@ -8,6 +8,7 @@ import os
 import stat
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from offload.plan.destination import DestinationPlan
@@ -40,8 +41,13 @@ def check_targets(
     block: int,
     reserve_bytes: int,
     out: Findings,
+    *,
+    to_write: AbstractSet[str] | None = None,
 ) -> DestinationCheck:
-    """Compare the plan with what is already at the destination; estimate the space needed."""
+    """Compare the plan with what is already at the destination; estimate the space needed.
+
+    *to_write*: the files the copy will write here (None: those not already at their target
+    with the same size and mtime)."""
     files_to_copy = files_present = bytes_to_copy = 0
     needed = largest_present = 0
     root_exists = True
@@ -124,7 +130,12 @@ def check_targets(
         if st is not None and not stat.S_ISREG(st.st_mode):
             conflict(target, st.st_mode, "a file")
             continue
-        if st is not None and st.st_size == f.size_bytes and st.st_mtime_ns == f.mtime_ns:
+        present = (
+            f.relative_path not in to_write
+            if to_write is not None
+            else st is not None and st.st_size == f.size_bytes and st.st_mtime_ns == f.mtime_ns
+        )
+        if present:
             files_present += 1
             largest_present = max(largest_present, f.size_bytes)
             continue
