@@ -108,9 +108,10 @@ def _fit_batches_to_open_file_limit(options: CopyOptions, destinations: int) -> 
     return dataclasses.replace(options, batch_files=batch_files)
 
 
-def preset_event(relative_path: str, result: DestinationFileResult) -> Event:
+def preset_event(relative_path: str, result: DestinationFileResult) -> Event | None:
     """The event announcing a result known before the copy (trusted from the ledger, or an
-    existing copy read back by the card layer)."""
+    existing copy read back by the card layer); None for a cancelled one (cancelled copies
+    are reported in the job report, never as events, as the job's own are)."""
     if result.status is DestinationStatus.VERIFIED_EARLIER:
         return FileVerifiedEarlier(
             result.destination_index,
@@ -127,6 +128,8 @@ def preset_event(relative_path: str, result: DestinationFileResult) -> Event:
             result.status.value,
             dict(result.digests),
         )
+    if result.status is DestinationStatus.CANCELLED:
+        return None
     return FileFailed(result.destination_index, relative_path, result.error or result.status)
 
 
@@ -301,7 +304,9 @@ class CopyJob:
         )
         for task in self.tasks:  # results known before copying count as done
             for preset in task.preset:
-                self.sink.emit(preset_event(task.source.relative_path, preset))
+                event = preset_event(task.source.relative_path, preset)
+                if event is not None:
+                    self.sink.emit(event)
         started = time.monotonic()
         pool = ChunkPool(count=options.queue_depth + 2, chunk_size=options.chunk_size)
         small_pool = ChunkPool(
