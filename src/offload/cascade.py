@@ -286,6 +286,8 @@ def _cascade_tasks(
                         tuple(t if i in wanted else None for i, t in enumerate(task.targets)),
                         (),
                         reference,
+                        reference_origin="the card's digests (read when it was copied); "
+                        "the copy changed since it was verified",
                     )
                 )
                 continue

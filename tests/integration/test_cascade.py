@@ -88,6 +88,16 @@ def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path) -
     report = json.loads(Path(final["reports"][0]).read_text())
     movs = [f for f in report["files"] if f["path"].endswith(".mov") and "link" not in f["path"]]
     assert all([d["status"] for d in f["destinations"]] == ["verified"] * 2 for f in movs)
+    assert report["cascade"]["destinations"] == [1] and report["cascade"]["card_released_at"]
+    assert len(final["reports"]) == 3  # the local JSON, and one on each destination
+    assert any(str(slow) in p for p in final["reports"])
+    csv_file = Path(final["reports"][0]).with_suffix(".csv")
+    assert str(slow) in csv_file.read_text()
+    html, pdf = tmp_path / "job.html", tmp_path / "job.pdf"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", final["reports"][0], "--html", str(html), "--pdf", str(pdf)], env) == 0
+    assert "Cascading copy" in html.read_text() and str(slow) in html.read_text()
+    assert pdf.read_bytes().startswith(b"%PDF")
     assert (slow / card.name / ".offload" / "reports").is_dir()
 
 
