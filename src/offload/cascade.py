@@ -148,25 +148,37 @@ def run_cascade(
             (tasks, copy.existing),
             (replace_tasks, ExistingFilePolicy.OVERWRITE),
         ):
-            if cancel.cancelled:
-                break
-            fed, references, failures = _cascade_tasks(plan, batch, by_path, slow, feeders)
-            _record_failures(report, failures)
-            if not fed:
-                continue
-            job = CopyJob(
-                fed,
-                roots,
-                dataclasses.replace(copy, existing=policy),
-                sink=_PlannedWorkAnnouncer(sink, fed),
-                cancel=cancel,
-                ledgers=plan.ledgers,
-                destinations=backends,
-            ).run()
-            _explain(job, fed, references, sink)
-            elapsed = report.job.elapsed_s + job.elapsed_s
-            merge_job_reports(report.job, job)
-            report.job.elapsed_s = elapsed
+            # A fast copy that cannot be read or no longer matches the card: the file is fed
+            # again from the next fast destination that holds it, if any.
+            pending, tried = list(batch), dict[str, int]()
+            damaged: list[tuple[str, int, str]] = []
+            while pending and not cancel.cancelled:
+                fed, references, failures, used = _cascade_tasks(
+                    plan, pending, by_path, slow, feeders, tried
+                )
+                _record_failures(report, failures)
+                if not fed:
+                    break
+                job = CopyJob(
+                    fed,
+                    roots,
+                    dataclasses.replace(copy, existing=policy),
+                    sink=_PlannedWorkAnnouncer(sink, fed),
+                    cancel=cancel,
+                    ledgers=plan.ledgers,
+                    destinations=backends,
+                ).run()
+                retry, found = (
+                    _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
+                )
+                damaged.extend(found)
+                job.files = [f for f in job.files if f.relative_path not in retry]
+                tried = {path: used[path][0] + 1 for path in retry}
+                pending = [t for t in pending if t.source.relative_path in retry]
+                elapsed = report.job.elapsed_s + job.elapsed_s
+                merge_job_reports(report.job, job)
+                report.job.elapsed_s = elapsed
+            _fail_damaged(report, damaged)  # after the retries: they choose among the copies
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, tasks, slow, cancelled=True)
@@ -230,12 +242,21 @@ def _cascade_tasks(
     by_path: Mapping[str, FileResult],
     slow: list[int],
     feeders: list[int],
-) -> tuple[list[FileTask], dict[str, dict[str, str]], list[tuple[str, int, str, str]]]:
+    tried: Mapping[str, int],
+) -> tuple[
+    list[FileTask],
+    dict[str, dict[str, str]],
+    list[tuple[str, int, str, str]],
+    dict[str, tuple[int, int, int]],
+]:
     """The cascade's tasks (source: a fast copy; reference: the card's digests), the card's
-    digests by path, and the slow targets that cannot be fed: (path, index, target, why)."""
+    digests by path, the slow targets that cannot be fed: (path, index, target, why), and
+    per path fed (which candidate fed it, how many there are, its destination). *tried*:
+    per path, how many candidates earlier attempts used up."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
     failures: list[tuple[str, int, str, str]] = []
+    used: dict[str, tuple[int, int, int]] = {}
     algorithms = plan.options.copy.algorithms
     for task in tasks:
         wanted = [i for i in slow if task.targets[i] is not None]
@@ -256,8 +277,10 @@ def _cascade_tasks(
         why = ""
         if file is None or not candidates:
             why = _no_copy_reason(plan, file, feeders)
-        else:
-            chosen = candidates[0][1]
+        for position in range(tried.get(relative, 0), len(candidates)):
+            why = ""
+            chosen = candidates[position][1]
+            assert file is not None
             digests = dict(file.inflight_digests) or dict(chosen.recorded_digests or chosen.digests)
             reference = {name: digests[name] for name in algorithms if name in digests}
             copy_path = Path(chosen.final_path)
@@ -280,6 +303,7 @@ def _cascade_tasks(
                 assert st is not None
                 _drop_cache(copy_path)  # read from the media, not from RAM
                 references[relative] = reference
+                used[relative] = (position, len(candidates), chosen.destination_index)
                 fed.append(
                     FileTask(
                         SourceFile(copy_path, relative, st.st_size, st.st_mtime_ns),
@@ -290,9 +314,10 @@ def _cascade_tasks(
                         "the copy changed since it was verified",
                     )
                 )
-                continue
-        failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
-    return fed, references, failures
+                break
+        if relative not in used:
+            failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
+    return fed, references, failures, used
 
 
 def _no_copy_reason(plan: OffloadPlan, file: FileResult | None, feeders: list[int]) -> str:
@@ -347,10 +372,15 @@ def _explain(
     tasks: Sequence[FileTask],
     references: Mapping[str, dict[str, str]],
     sink: EventSink,
-) -> None:
+    used: Mapping[str, tuple[int, int, int]],
+) -> tuple[set[str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
-    a failure of that file on the slow destinations (named), never a card error."""
+    a failure of that file on the slow destinations (named), never a card error. Returns
+    the files to feed again from another fast copy (one is left), and the fast copies found
+    damaged: (path, destination index, why)."""
+    retry: set[str] = set()
+    damaged: list[tuple[str, int, str]] = []
     sources = {t.source.relative_path: t.source.path for t in tasks}
     for file in job.files:
         read = dict(file.inflight_digests)
@@ -377,11 +407,43 @@ def _explain(
                 )
             )
             job.warnings.append(f"the copy {copy_path} differs from the card's digests ({name})")
+            damaged.append(
+                (
+                    file.relative_path,
+                    used.get(file.relative_path, (0, 1, -1))[2],
+                    f"{file.relative_path}: the copy {copy_path} changed after it was verified: "
+                    f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
+                    "from the card; re-run with the card and --reverify to replace it",
+                )
+            )
         else:
             why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
+        position, count, _index = used.get(file.relative_path, (0, 1, -1))
+        if position + 1 < count:
+            retry.add(file.relative_path)
+            sink.emit(
+                WarningIssued(
+                    f"{file.relative_path}: fed again from another fast copy ({why})",
+                    str(copy_path),
+                )
+            )
         file.source_error = None
         for result in file.destinations:
             if result.status is DestinationStatus.FAILED:
                 result.error = why
     for summary in job.destinations:
         summary.count(job.files)
+    return retry, damaged
+
+
+def _fail_damaged(report: OffloadReport, damaged: list[tuple[str, int, str]]) -> None:
+    """A fast copy found damaged by the cascade's re-read is no longer reported verified."""
+    by_path = {f.relative_path: f for f in report.job.files}
+    for relative, index, why in damaged:
+        result = by_path[relative].destination(index) if relative in by_path else None
+        if result is not None:
+            result.status = DestinationStatus.FAILED
+            result.error = why
+    if damaged:
+        for summary in report.job.destinations:
+            summary.count(report.job.files)

@@ -13,7 +13,7 @@ from offload.card import OffloadOptions, offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
-from offload.events import CardReleased, Event, FileVerified
+from offload.events import CardReleased, Event, FileVerified, WarningIssued
 from offload.ledger import Ledger
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
@@ -139,7 +139,8 @@ def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(tmp_path: 
     assert victim in (result.error or "") and str(damaged) in (result.error or "")
     assert "no longer matches the card" in (result.error or "")
     assert failed[0].source_error is None  # the card was fine
-    assert failed[0].destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+    # The fast copy is no longer reported verified either: it was found damaged.
+    assert failed[0].destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
     assert not (slow / card.name / victim).exists()
     # The card's digest stays the one in the reports, and the other files went through.
     assert report.job.destinations[1].files_verified == 11
@@ -217,3 +218,37 @@ def test_cascade_needs_a_local_destination_that_is_not_cascaded(tmp_path: Path) 
     assert code == 64
     assert "needs at least one local destination" in err
     assert os.listdir(slow) == []
+
+
+def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=4)
+    fast = [tmp_path / "RAID1", tmp_path / "RAID2"]
+    slow = tmp_path / "SHUTTLE"
+    for folder in (*fast, slow):
+        folder.mkdir()
+    victim = "CLIPS/C00/A003C002.mov"
+    damaged = fast[0] / card.name / victim
+    warnings: list[str] = []
+
+    class Damage:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                with open(damaged, "r+b") as handle:
+                    handle.seek(7)
+                    handle.write(b"\xff\x00")
+            if isinstance(event, WarningIssued):
+                warnings.append(event.message)
+
+    report = offload(
+        card, [*fast, slow], options=OffloadOptions(cascade=frozenset({2})), sink=Damage()
+    )
+    # The slow copy is good (fed from RAID2); RAID1's copy is reported damaged: exit 1.
+    assert report.exit_code == 1
+    assert [f.relative_path for f in report.job.files if not f.ok] == [victim]
+    bad = next(f for f in report.job.files if f.relative_path == victim)
+    assert bad.destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    assert "changed after it was verified" in (bad.destination(0).error or "")  # type: ignore[union-attr]
+    assert bad.destination(2).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+    assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
+    assert any("fed again from another fast copy" in w and str(damaged) in w for w in warnings)
+    assert report.job.destinations[2].files_verified == 4
