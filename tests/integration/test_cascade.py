@@ -7,7 +7,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from offload.card import OffloadOptions, offload
 from offload.cli.common import Environment
@@ -252,3 +257,39 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> 
     assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
     assert any("fed again from another fast copy" in w and str(damaged) in w for w in warnings)
     assert report.job.destinations[2].files_verified == 4
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
+    tmp_path: Path,
+) -> None:
+    card = make_card(tmp_path / "cards", files=200, size=300_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    exe = Path(sys.executable).with_name("offload")
+    command = [str(exe), "copy", "--report-dir", str(tmp_path / "r"), str(card), str(fast)]
+    with subprocess.Popen(
+        [*command, "--cascade-to", str(slow)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            if line.startswith("CARD RELEASED"):
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "The card was released at" in rest and "cascade to" in rest and "cancelled" in rest
+    verified_on_slow = len(Ledger(slow / card.name).load())
+    assert verified_on_slow < 200
+    # The re-run resumes the slow destination; the fast one has everything already.
+    again = subprocess.run(
+        [*command, "--cascade-to", str(slow)], capture_output=True, text=True, timeout=100
+    )
+    assert again.returncode == 0, again.stderr
+    assert len(Ledger(slow / card.name).load()) == 200

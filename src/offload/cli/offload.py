@@ -296,7 +296,11 @@ def card_released_line(event: CardReleased) -> str:
 
 def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     options = _copy_options(args)
-    plan = plan_offload(args.source, _cascade_destinations(args)[0], options)
+    destinations = _cascade_destinations(args)[0]
+    if args.cascade and not any(is_s3_url(d) for d in destinations):
+        env.warning("--cascade feeds s3:// destinations in cascade, and none is named; use "
+                    "--cascade-to DEST for a slow drive")  # fmt: skip
+    plan = plan_offload(args.source, destinations, options)
     if args.dry_run:
         return print_dry_run(plan, env, as_json=args.json)
     model = ProgressModel()
