@@ -535,7 +535,9 @@ def _run_locked(
     )
     if job_report.cancelled:
         if slow:
-            _cascade().not_cascaded(report, settled.tasks, slow, cancelled=True)
+            _cascade().not_cascaded(
+                report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
+            )
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         return report

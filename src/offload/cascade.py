@@ -23,6 +23,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -181,7 +182,7 @@ def run_cascade(
             _fail_damaged(report, damaged)  # after the retries: they choose among the copies
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
-            not_cascaded(report, tasks, slow, cancelled=True)
+            not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
             return
         finish(history, folder_times)
 
@@ -189,8 +190,6 @@ def run_cascade(
 def _release(
     plan: OffloadPlan, report: OffloadReport, fast: list[int], slow: list[int], sink: EventSink
 ) -> None:
-    import time
-
     report.card_released_at = time.time()
     verified = failed = 0
     for file in report.job.files:

@@ -137,9 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the card back: the card is read once to the other destinations; once they are "
         "verified the card is released (a line says it can be ejected), then the cascaded "
         "destinations are fed from a verified local copy, re-read from its drive and checked "
-        "against the card's digests. Off by default: a cascade reads the data twice and "
-        "makes one more hop, which only pays when a destination is much slower. Needs at "
-        "least one local destination that is not cascaded.",
+        "against the card's digests. Off by default, s3:// destinations included: a "
+        "cascade reads the data twice and makes one more hop, which only pays when a "
+        "destination is much slower. Needs at least one local destination that is not "
+        "cascaded.",
     )
     cascade.add_argument(
         "--cascade",
