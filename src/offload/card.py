@@ -12,7 +12,7 @@ import dataclasses
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -98,6 +98,11 @@ class OffloadOptions:
     # Endpoint, profile and upload settings of s3:// destinations (None: from the standard
     # AWS environment variables; docs/s3.md).
     s3: S3Settings | None = None
+    # Cascading copy (offload.cascade): the indexes (in the order the destinations are
+    # given) of the slow destinations. The card is read once to the others; once they are
+    # verified the card is released, then the slow ones are fed from a verified fast copy
+    # and checked against the card's digests.
+    cascade: frozenset[int] = frozenset()
 
 
 class SymlinkStatus(StrEnum):
@@ -171,6 +176,10 @@ class OffloadReport:
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
     card_history_untrusted: str | None = None
+    # A cascading offload: when the card was released (time.time(); None: not released, or
+    # no cascade), and the cascaded destinations' indexes.
+    card_released_at: float | None = None
+    cascade: tuple[int, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -225,7 +234,10 @@ def plan_offload(
             destinations, settings=options.s3, existing=options.copy.existing
         )
     try:
-        return _plan(source_path, tree, destinations, backends, options)
+        plan = _plan(source_path, tree, destinations, backends, options)
+        if options.cascade:
+            _cascade().check_cascade(plan)
+        return plan
     except BaseException:
         _close(backends)
         raise
@@ -236,6 +248,13 @@ def _s3() -> ModuleType:
     from offload.destinations import s3card
 
     return s3card
+
+
+def _cascade() -> ModuleType:
+    """Cascading copy (--cascade), imported only when asked for."""
+    from offload import cascade
+
+    return cascade
 
 
 def _close(backends: dict[int, S3Backend]) -> None:
@@ -479,21 +498,26 @@ def _run_locked(
         sink.emit(WarningIssued(message, path))
     roots = [p.destination for p in plan.plans]
     backends = [plan.backends.get(p.index) for p in plan.plans]
+    slow = plan.options.cascade
+    first_tasks, first_replace = settled.tasks, settled.replace_tasks
+    if slow:  # the card feeds the fast destinations only (offload.cascade)
+        first_tasks = _cascade().without_slow(first_tasks, slow)
+        first_replace = _cascade().without_slow(first_replace, slow)
     job_report = CopyJob(
-        settled.tasks,
+        first_tasks,
         roots,
         copy,
-        sink=_PlannedWorkAnnouncer(sink, settled.tasks),
+        sink=_PlannedWorkAnnouncer(sink, first_tasks),
         cancel=cancel,
         ledgers=plan.ledgers,
         destinations=backends,
     ).run()
-    if settled.replace_tasks and not job_report.cancelled:
+    if first_replace and not job_report.cancelled:
         again = CopyJob(
-            settled.replace_tasks,
+            first_replace,
             roots,
             dataclasses.replace(copy, existing=ExistingFilePolicy.OVERWRITE),
-            sink=_PlannedWorkAnnouncer(sink, settled.replace_tasks),
+            sink=_PlannedWorkAnnouncer(sink, first_replace),
             cancel=cancel,
             ledgers=plan.ledgers,
             destinations=backends,
@@ -515,14 +539,52 @@ def _run_locked(
         ignored=_ignored_with_reasons(plan),
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
+        cascade=tuple(sorted(slow)),
     )
     if job_report.cancelled:
+        if slow:
+            _cascade().not_cascaded(
+                report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
+            )
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         return report
-    lost = {d.index for d in job_report.destinations if d.lost}
+    fast = {p.index for p in plan.plans if p.index not in slow}
+    _finish_destinations(plan, report, fast, sink)
+    if slow:
+        _cascade().run_cascade(
+            plan,
+            report,
+            settled.tasks,
+            settled.replace_tasks,
+            sink=sink,
+            cancel=cancel,
+            finish=lambda history, times: _finish_destinations(
+                plan, report, set(slow), sink, history_source=history, folder_times=times
+            ),
+        )
+        report.job.elapsed_s = time.monotonic() - started
+    if plan.backends:
+        _s3().show_s3_paths(report, plan.backends)
+    return report
+
+
+def _finish_destinations(
+    plan: OffloadPlan,
+    report: OffloadReport,
+    indexes: set[int],
+    sink: EventSink,
+    *,
+    history_source: Path | None = None,
+    folder_times: Mapping[Path, int] | None = None,
+) -> None:
+    """Symlinks, folders, manifests and folder times on the destinations *indexes* (those
+    not lost). *history_source*: where the card's own ascmhl/ is read from (default: the
+    card); *folder_times*: the card's folder mtimes by source path (default: lstat of the
+    card). A cascade finishes its slow destinations after the card was released."""
+    lost = {d.index for d in report.job.destinations if d.lost}
     for dest_plan in plan.plans:
-        if dest_plan.index in lost:
+        if dest_plan.index in lost or dest_plan.index not in indexes:
             continue
         if dest_plan.index in plan.backends:  # an object store: no links, no folders
             report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
@@ -531,21 +593,26 @@ def _run_locked(
         report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
+    records = dataclasses.replace(
+        records,
+        source=history_source or records.source,
+        destinations=tuple(d for d in records.destinations if d.index in indexes),
+    )
     on_disks = dataclasses.replace(
         records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
     )
-    report.manifests = write_manifests(on_disks, plan.options.manifests, sink)
+    manifests = write_manifests(on_disks, plan.options.manifests, sink)
     if plan.backends:
-        report.manifests += _s3().write_s3_manifests(
-            records, plan.options.manifests, plan.backends, sink
-        )
-    report.folder_errors.extend(m.error for m in report.manifests if m.error)
+        manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
+    report.manifests.extend(manifests)
+    report.folder_errors.extend(m.error for m in manifests if m.error)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
-        if dest_plan.index not in lost and dest_plan.index not in plan.backends:
-            report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan))
-    if plan.backends:
-        _s3().show_s3_paths(report, plan.backends)
-    return report
+        if (
+            dest_plan.index not in lost
+            and dest_plan.index not in plan.backends
+            and dest_plan.index in indexes
+        ):
+            report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan, folder_times))
 
 
 def _no_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResult]:
@@ -793,9 +860,11 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     return errors
 
 
-def _set_folder_times(tree: SourceTree, plan: DestinationPlan) -> list[str]:
+def _set_folder_times(
+    tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
+) -> list[str]:
     """Give every folder its source mtime, deepest first (a child's entries change the
-    parent's time)."""
+    parent's time); from *times* (source path → mtime) where given, else from the card."""
     errors = []
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
@@ -806,7 +875,7 @@ def _set_folder_times(tree: SourceTree, plan: DestinationPlan) -> list[str]:
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
         try:
-            mtime = os.lstat(source).st_mtime_ns
+            mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
             errors.append(f"cannot set the time of folder {folder}: {exc.strerror or exc}")

@@ -138,6 +138,21 @@ class WarningIssued(Event):
 
 
 @dataclass(frozen=True)
+class CardReleased(Event):
+    """A cascading offload (``--cascade``): the card's pass is over, every fast destination is
+    done (copied, verified, manifests written); the card is not read again and can be
+    ejected. The cascaded (slow) destinations are then fed from a verified fast copy.
+    ``files_verified``: files good on every fast destination; ``files_failed``: files that
+    failed on some fast destination (the card is needed to retry those)."""
+
+    source: str
+    destinations: tuple[str, ...]  # the fast ones, done
+    cascade: tuple[str, ...]  # the slow ones, fed next
+    files_verified: int
+    files_failed: int
+
+
+@dataclass(frozen=True)
 class JobFinished(Event):
     exit_code: int
     cancelled: bool

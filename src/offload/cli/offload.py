@@ -41,9 +41,10 @@ from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
 from offload.cli.verify_cmd import add_verify_parser, cmd_verify
 from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
-from offload.events import Event, EventSink, FanoutSink, WarningIssued
+from offload.events import CardReleased, Event, EventSink, FanoutSink, WarningIssued
 from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
 )
@@ -130,6 +131,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS profile (~/.aws/config) for s3:// destinations (default: AWS_PROFILE); "
         "credentials always come from the standard AWS chain",
     )
+    cascade = copy.add_argument_group(
+        "cascading copy",
+        "A slow destination (a bucket behind an uplink, a slow shuttle drive) need not hold "
+        "the card back: the card is read once to the other destinations; once they are "
+        "verified the card is released (a line says it can be ejected), then the cascaded "
+        "destinations are fed from a verified local copy, re-read from its drive and checked "
+        "against the card's digests. Off by default, s3:// destinations included: a "
+        "cascade reads the data twice and makes one more hop, which only pays when a "
+        "destination is much slower. Needs at least one local destination that is not "
+        "cascaded.",
+    )
+    cascade.add_argument(
+        "--cascade",
+        action="store_true",
+        help="feed every s3:// destination in cascade",
+    )
+    cascade.add_argument(
+        "--cascade-to",
+        action="append",
+        default=[],
+        metavar="DEST",
+        help="also copy to DEST (a folder or s3:// URL; it may be one of the DESTs) in "
+        "cascade; repeat for several slow destinations",
+    )
     copy.add_argument(
         "--allow-card-destination",
         action="store_true",
@@ -183,6 +208,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _same_destination(a: str, b: str) -> bool:
+    if is_s3_url(a) or is_s3_url(b):
+        return a.rstrip("/") == b.rstrip("/")
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _cascade_destinations(args: argparse.Namespace) -> tuple[list[str], frozenset[int]]:
+    """Every destination (the DESTs, then the --cascade-to ones not among them) and the
+    indexes of those fed in cascade."""
+    destinations = list(args.destinations)
+    cascade = {i for i, d in enumerate(destinations) if args.cascade and is_s3_url(d)}
+    for slow in args.cascade_to:
+        index = next((i for i, d in enumerate(destinations) if _same_destination(d, slow)), None)
+        if index is None:
+            destinations.append(slow)
+            index = len(destinations) - 1
+        cascade.add(index)
+    return destinations, frozenset(cascade)
+
+
 def _copy_options(args: argparse.Namespace) -> OffloadOptions:
     algorithms = hash_algorithms(args.hash or [DEFAULT_ALGORITHM])
     try:
@@ -213,6 +258,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         allow_card_destination=args.allow_card_destination,
         manifests=manifest_options(args, frozenset(kinds)),
         s3=settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile),
+        cascade=_cascade_destinations(args)[1],
         production=ProductionInfo(
             production=args.production,
             shoot_day=args.shoot_day,
@@ -229,11 +275,33 @@ class _WarningPrinter:
     def emit(self, event: Event) -> None:
         if isinstance(event, WarningIssued):
             self._env.warning(event.message)
+        elif isinstance(event, CardReleased):
+            print(card_released_line(event), file=self._env.stderr, flush=True)
+
+
+def card_released_line(event: CardReleased) -> str:
+    fast = ", ".join(event.destinations)
+    slow = ", ".join(event.cascade)
+    if event.files_failed:
+        return (
+            f"CARD PASS DONE: {event.source} is no longer read; {event.files_verified} files "
+            f"verified on {fast}, {event.files_failed} FAILED there (keep the card to retry "
+            f"them: they cannot be cascaded). Now feeding {slow} from those copies."
+        )
+    return (
+        f"CARD RELEASED: {event.source} can be ejected: all {event.files_verified} files are "
+        f"verified on {fast}. Now feeding {slow} from those copies (the card is not read "
+        "again)."
+    )
 
 
 def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     options = _copy_options(args)
-    plan = plan_offload(args.source, args.destinations, options)
+    destinations = _cascade_destinations(args)[0]
+    if args.cascade and not any(is_s3_url(d) for d in destinations):
+        env.warning("--cascade feeds s3:// destinations in cascade, and none is named; use "
+                    "--cascade-to DEST for a slow drive")  # fmt: skip
+    plan = plan_offload(args.source, destinations, options)
     if args.dry_run:
         return print_dry_run(plan, env, as_json=args.json)
     model = ProgressModel()

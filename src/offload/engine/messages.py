@@ -25,6 +25,9 @@ class FileTask:
     # Digests the source must have (from the card's own ASC MHL history); a mismatch fails
     # the file on every destination.
     reference_digests: Mapping[str, str] = field(default_factory=dict)
+    # Where reference_digests come from, for the mismatch message ("": the card's own ASC
+    # MHL history; a cascade names the card read it was copied from).
+    reference_origin: str = ""
 
 
 @dataclass

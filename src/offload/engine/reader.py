@@ -216,6 +216,12 @@ class SourceReader:
         ticket.inflight_digests = digests
         for name, expected in ticket.task.reference_digests.items():
             if name in digests and digests[name] != expected.lower():
+                if ticket.task.reference_origin:
+                    raise SourceError(
+                        f"{path} does not match {ticket.task.reference_origin}: {name} "
+                        f"{digests[name]} read, {expected} expected",
+                        path=path,
+                    )
                 raise SourceError(
                     f"source {path} does not match the card's own ASC MHL history: {name} "
                     f"{digests[name]} read, {expected} recorded; the card file may be damaged",

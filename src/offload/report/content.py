@@ -443,6 +443,15 @@ def build_view(
     if data.get("card_history_untrusted"):
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
+    cascaded: dict[str, Any] = data.get("cascade") or {}
+    if cascaded:
+        numbers = ", ".join(str(i + 1) for i in cascaded.get("destinations") or [])
+        released = cascaded.get("card_released_at")
+        warnings.append(
+            f"Cascading copy: destination(s) {numbers} were fed from a verified copy on a "
+            "fast destination, checked against the card's digests"
+            + (f"; the card was released at {released}" if released else "; not started")
+        )
     warnings.extend(str(note) for note in data.get("notes") or [])
     for clip in clips:
         if clip.kind == "sequence" and clip.gaps:

@@ -84,7 +84,7 @@ def job_report_dict(
     for f in job.files:
         for d in f.destinations:
             states[d.status.value] += 1
-    data = {
+    data: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "offload-ai", "version": __version__},
         "hostname": hostname or socket.gethostname(),
@@ -174,6 +174,11 @@ def job_report_dict(
         "notes": report.notes,
         "removed_stray_partials": report.removed_partials,
     }
+    if report.cascade:  # a cascading copy: which destinations were fed from a fast copy
+        data["cascade"] = {
+            "destinations": list(report.cascade),
+            "card_released_at": _iso(report.card_released_at),
+        }
     # Volume label, device, filesystem and free space of the card and of each destination.
     return add_volume_info(data)
 

@@ -110,6 +110,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
     if report.card_history_untrusted:
         lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
+    if report.cascade:
+        lines.append(_cascade_line(report))
     if job.cancelled:
         lines.append(
             f"CANCELLED: {verified_everywhere} of {total} files "
@@ -171,6 +173,25 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if report.ignored:
         lines.append(f"Ignored (not copied): {len(report.ignored)} entries (listed in the report).")
     return lines
+
+
+def _cascade_line(report: OffloadReport) -> str:
+    slow = ", ".join(
+        report.job.destinations[i].root for i in report.cascade if i < len(report.job.destinations)
+    )
+    if report.card_released_at is None:
+        return (
+            f"Cascade to {slow}: not started (the card's pass did not finish; the card is "
+            "still needed)."
+        )
+    when = _local_time(report.card_released_at)
+    if report.job.cancelled:
+        return (
+            f"The card was released at {when} (the fast destinations are complete); the "
+            f"cascade to {slow} was cancelled: run the same command again to resume it (what "
+            "the fast destinations hold is fed from them, not read from the card again)."
+        )
+    return f"The card was released at {when}; {slow} were then fed from the fast copies."
 
 
 def _earlier_detail(results: list[DestinationFileResult]) -> str:

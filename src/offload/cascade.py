@@ -1,0 +1,448 @@
+"""Cascading copy (``offload copy --cascade`` / ``--cascade-to``): slow destinations fed
+from a verified fast copy, after the card was released.
+
+The card layer (``card.run_offload``) runs its first CopyJob with the slow destinations'
+targets set to None: one read of the card feeds the fast destinations only. Once they are
+verified and finished (links, folders, manifests, folder times), the card is released
+(``CardReleased``: it is not read again). Then a second CopyJob feeds the slow destinations:
+each task's source is the final path of the file on a fast destination (re-read from its
+media), and its ``reference_digests`` are the card's digests (the in-flight digests of the
+first pass, or, for a file an earlier run verified on the fast destination, the digests its
+ledger recorded): a fast copy that no longer matches fails the file on the slow
+destinations, named, and nothing is published there. A file that no fast destination holds
+cannot be cascaded: it fails on the slow ones with the reason. Results are merged into the
+card's JobReport, so reports, manifests and the exit code cover every destination.
+
+A re-run resumes the slow destinations through their ledgers; what the fast ones hold is
+fed from them again, never read from the card (docs/design.md, "Cascading copy").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offload.destinations.s3url import display_path
+from offload.engine.cancel import CancelToken
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
+from offload.errors import UsageError
+from offload.events import CardReleased, EventSink, WarningIssued
+from offload.manifest.history import ASCMHL_FOLDER
+from offload.model import SourceFile
+from offload.options import ExistingFilePolicy
+from offload.results import (
+    GOOD_STATUSES,
+    DestinationFileResult,
+    DestinationStatus,
+    FileResult,
+    JobReport,
+    merge_job_reports,
+)
+
+if TYPE_CHECKING:
+    from offload.card import OffloadPlan, OffloadReport
+
+# Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
+# transfer-checked only (it is hashed again on its way to the slow destinations anyway).
+_PREFERENCE = {
+    DestinationStatus.VERIFIED: 0,
+    DestinationStatus.VERIFIED_EARLIER: 1,
+    DestinationStatus.TRANSFER_CHECKED: 2,
+}
+
+
+def check_cascade(plan: OffloadPlan) -> None:
+    """Refuse (UsageError, nothing written) a cascade that cannot be fed: it needs at least
+    one local destination that is not cascaded (the copy the slow ones are read from)."""
+    cascade = plan.options.cascade
+    count = len(plan.plans)
+    bad = sorted(i for i in cascade if not 0 <= i < count)
+    if bad:
+        raise UsageError(f"cascade: no destination number {bad[0]} ({count} destinations)")
+    feeders = [p for p in plan.plans if p.index not in cascade and p.index not in plan.backends]
+    if not feeders:
+        raise UsageError(
+            "a cascading copy needs at least one local destination that is not cascaded: the "
+            "card is read once to it, then the cascaded destinations are fed from its "
+            "verified copy; name a local drive, or drop --cascade/--cascade-to"
+        )
+
+
+def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
+    """The tasks of the card's pass: the slow destinations' targets set to None."""
+    return [
+        dataclasses.replace(
+            task,
+            targets=tuple(None if i in slow else t for i, t in enumerate(task.targets)),
+        )
+        for task in tasks
+    ]
+
+
+def not_cascaded(
+    report: OffloadReport,
+    tasks: Sequence[FileTask],
+    slow: frozenset[int] | Sequence[int],
+    *,
+    cancelled: bool,
+    reason: str = "cancelled before the cascade",
+) -> None:
+    """Give every slow target still without a result one: CANCELLED, or FAILED with
+    *reason* (a report is complete, never silent)."""
+    by_path = {f.relative_path: f for f in report.job.files}
+    for task in tasks:
+        file = by_path.get(task.source.relative_path)
+        if file is None:
+            continue
+        for index in slow:
+            target = task.targets[index]
+            if target is None or file.destination(index) is not None:
+                continue
+            file.destinations.append(
+                DestinationFileResult(
+                    destination_index=index,
+                    final_path=str(target),
+                    status=DestinationStatus.CANCELLED if cancelled else DestinationStatus.FAILED,
+                    error=reason,
+                )
+            )
+            file.destinations.sort(key=lambda d: d.destination_index)
+    for summary in report.job.destinations:
+        summary.count(report.job.files)
+
+
+def run_cascade(
+    plan: OffloadPlan,
+    report: OffloadReport,
+    tasks: Sequence[FileTask],
+    replace_tasks: Sequence[FileTask],
+    *,
+    sink: EventSink,
+    cancel: CancelToken,
+    finish: Callable[[Path | None, Mapping[Path, int]], None],
+) -> None:
+    """Release the card, then feed the slow destinations from the fast copies and merge the
+    results into *report*; *finish(history_source, folder_times)* then writes the slow
+    destinations' links, folders, manifests and folder times without the card."""
+    from offload.card import _PlannedWorkAnnouncer
+
+    slow = sorted(plan.options.cascade)
+    fast = [p.index for p in plan.plans if p.index not in plan.options.cascade]
+    feeders = [i for i in fast if i not in plan.backends]
+    # What the slow destinations still need from the card, taken before it is released.
+    folder_times = _folder_times(plan)
+    with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
+        history = _snapshot_history(plan, Path(staging))
+        _release(plan, report, fast, slow, sink)
+        by_path = {f.relative_path: f for f in report.job.files}
+        roots = [p.destination for p in plan.plans]
+        backends = [plan.backends.get(p.index) for p in plan.plans]
+        copy = plan.options.copy
+        for batch, policy in (
+            (tasks, copy.existing),
+            (replace_tasks, ExistingFilePolicy.OVERWRITE),
+        ):
+            # A fast copy that cannot be read or no longer matches the card: the file is fed
+            # again from the next fast destination that holds it, if any.
+            pending, tried = list(batch), dict[str, int]()
+            damaged: list[tuple[str, int, str]] = []
+            while pending and not cancel.cancelled:
+                fed, references, failures, used = _cascade_tasks(
+                    plan, pending, by_path, slow, feeders, tried
+                )
+                _record_failures(report, failures)
+                if not fed:
+                    break
+                job = CopyJob(
+                    fed,
+                    roots,
+                    dataclasses.replace(copy, existing=policy),
+                    sink=_PlannedWorkAnnouncer(sink, fed),
+                    cancel=cancel,
+                    ledgers=plan.ledgers,
+                    destinations=backends,
+                ).run()
+                retry, found = (
+                    _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
+                )
+                damaged.extend(found)
+                job.files = [f for f in job.files if f.relative_path not in retry]
+                tried = {path: used[path][0] + 1 for path in retry}
+                pending = [t for t in pending if t.source.relative_path in retry]
+                elapsed = report.job.elapsed_s + job.elapsed_s
+                merge_job_reports(report.job, job)
+                report.job.elapsed_s = elapsed
+            _fail_damaged(report, damaged)  # after the retries: they choose among the copies
+        if report.job.cancelled or cancel.cancelled:
+            report.job.cancelled = True
+            not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
+            return
+        finish(history, folder_times)
+
+
+def _release(
+    plan: OffloadPlan, report: OffloadReport, fast: list[int], slow: list[int], sink: EventSink
+) -> None:
+    report.card_released_at = time.time()
+    verified = failed = 0
+    for file in report.job.files:
+        results = [file.destination(i) for i in fast]
+        if file.source_error or any(
+            r is not None and r.status not in GOOD_STATUSES for r in results
+        ):
+            failed += 1
+        else:
+            verified += 1
+    sink.emit(
+        CardReleased(
+            source=str(plan.source),
+            destinations=tuple(display_path(plan.plans[i].destination) for i in fast),
+            cascade=tuple(display_path(plan.plans[i].destination) for i in slow),
+            files_verified=verified,
+            files_failed=failed,
+        )
+    )
+
+
+def _folder_times(plan: OffloadPlan) -> dict[Path, int]:
+    """The card's folder mtimes (card.py's folder-time step, after the card is gone)."""
+    times: dict[Path, int] = {}
+    tree = plan.tree
+    for source in [tree.root, *(tree.root.joinpath(*d.split("/")) for d in tree.directories)]:
+        try:
+            times[source] = os.lstat(source).st_mtime_ns
+        except OSError:
+            pass  # card.py reports the folder it cannot time
+    return times
+
+
+def _snapshot_history(plan: OffloadPlan, staging: Path) -> Path | None:
+    """A copy of the card's own ascmhl/ (byte for byte), carried to the slow destinations
+    after the card is released; None: the card has none (or it is not trusted)."""
+    if not plan.source_has_history:
+        return None
+    try:
+        shutil.copytree(plan.source / ASCMHL_FOLDER, staging / ASCMHL_FOLDER, symlinks=True)
+    except OSError:
+        return None  # carried from the card itself then: card.py names what fails
+    return staging
+
+
+def _cascade_tasks(
+    plan: OffloadPlan,
+    tasks: Sequence[FileTask],
+    by_path: Mapping[str, FileResult],
+    slow: list[int],
+    feeders: list[int],
+    tried: Mapping[str, int],
+) -> tuple[
+    list[FileTask],
+    dict[str, dict[str, str]],
+    list[tuple[str, int, str, str]],
+    dict[str, tuple[int, int, int]],
+]:
+    """The cascade's tasks (source: a fast copy; reference: the card's digests), the card's
+    digests by path, the slow targets that cannot be fed: (path, index, target, why), and
+    per path fed (which candidate fed it, how many there are, its destination). *tried*:
+    per path, how many candidates earlier attempts used up."""
+    fed: list[FileTask] = []
+    references: dict[str, dict[str, str]] = {}
+    failures: list[tuple[str, int, str, str]] = []
+    used: dict[str, tuple[int, int, int]] = {}
+    algorithms = plan.options.copy.algorithms
+    for task in tasks:
+        wanted = [i for i in slow if task.targets[i] is not None]
+        if not wanted:
+            continue
+        relative = task.source.relative_path
+        file = by_path.get(relative)
+        candidates = sorted(
+            (
+                (_PREFERENCE[r.status], r)
+                for i in feeders
+                if file is not None
+                and (r := file.destination(i)) is not None
+                and r.status in _PREFERENCE
+            ),
+            key=lambda pair: (pair[0], pair[1].destination_index),
+        )
+        why = ""
+        if file is None or not candidates:
+            why = _no_copy_reason(plan, file, feeders)
+        for position in range(tried.get(relative, 0), len(candidates)):
+            why = ""
+            chosen = candidates[position][1]
+            assert file is not None
+            digests = dict(file.inflight_digests) or dict(chosen.recorded_digests or chosen.digests)
+            reference = {name: digests[name] for name in algorithms if name in digests}
+            copy_path = Path(chosen.final_path)
+            try:
+                st = os.stat(copy_path)
+            except OSError as exc:
+                st = None
+                why = (
+                    f"not cascaded: the verified copy {copy_path} cannot be read "
+                    f"({exc.strerror or exc})"
+                )
+            if st is not None and st.st_size != task.source.size_bytes:
+                why = (
+                    f"not cascaded: the copy {copy_path} has {st.st_size} bytes, the card's "
+                    f"file {task.source.size_bytes}; it changed since it was verified"
+                )
+            elif st is not None and not reference:
+                why = f"not cascaded: no digest of the card's file is known to check {copy_path}"
+            if not why:
+                assert st is not None
+                _drop_cache(copy_path)  # read from the media, not from RAM
+                references[relative] = reference
+                used[relative] = (position, len(candidates), chosen.destination_index)
+                fed.append(
+                    FileTask(
+                        SourceFile(copy_path, relative, st.st_size, st.st_mtime_ns),
+                        tuple(t if i in wanted else None for i, t in enumerate(task.targets)),
+                        (),
+                        reference,
+                        reference_origin="the card's digests (read when it was copied); "
+                        "the copy changed since it was verified",
+                    )
+                )
+                break
+        if relative not in used:
+            failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
+    return fed, references, failures, used
+
+
+def _no_copy_reason(plan: OffloadPlan, file: FileResult | None, feeders: list[int]) -> str:
+    if file is not None and file.source_error:
+        return f"cannot be cascaded: the card's file was not copied ({file.source_error})"
+    errors = [
+        f"{display_path(plan.plans[i].destination)}: {r.error or r.status}"
+        for i in feeders
+        if file is not None and (r := file.destination(i)) is not None
+    ]
+    detail = "; ".join(errors) if errors else "no fast destination was given it"
+    return (
+        "cannot be cascaded: no fast destination holds a verified copy of it "
+        f"({detail}); re-run with the card to copy it"
+    )
+
+
+def _drop_cache(path: Path) -> None:
+    """Evict a verified (durable) copy's pages, so the cascade reads it from the media."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _record_failures(report: OffloadReport, failures: list[tuple[str, int, str, str]]) -> None:
+    by_path = {f.relative_path: f for f in report.job.files}
+    for relative, index, target, why in failures:
+        file = by_path[relative]
+        if file.destination(index) is None:
+            file.destinations.append(
+                DestinationFileResult(
+                    destination_index=index,
+                    final_path=target,
+                    status=DestinationStatus.FAILED,
+                    error=f"{relative}: {why}",
+                )
+            )
+            file.destinations.sort(key=lambda d: d.destination_index)
+    for summary in report.job.destinations:
+        summary.count(report.job.files)
+
+
+def _explain(
+    job: JobReport,
+    tasks: Sequence[FileTask],
+    references: Mapping[str, dict[str, str]],
+    sink: EventSink,
+    used: Mapping[str, tuple[int, int, int]],
+) -> tuple[set[str], list[tuple[str, int, str]]]:
+    """Make the cascade job's results about the card: its in-flight digests are the card's,
+    not the fast copy's; a fast copy that could not be read or no longer matches the card is
+    a failure of that file on the slow destinations (named), never a card error. Returns
+    the files to feed again from another fast copy (one is left), and the fast copies found
+    damaged: (path, destination index, why)."""
+    retry: set[str] = set()
+    damaged: list[tuple[str, int, str]] = []
+    sources = {t.source.relative_path: t.source.path for t in tasks}
+    for file in job.files:
+        read = dict(file.inflight_digests)
+        reference = references.get(file.relative_path, {})
+        file.inflight_digests = dict(reference)
+        file.source_reread_digests = {}
+        if file.source_error is None:
+            continue
+        copy_path = sources.get(file.relative_path)
+        differs = [n for n, v in reference.items() if n in read and read[n] != v.lower()]
+        if differs:
+            name = differs[0]
+            why = (
+                f"{file.relative_path}: not cascaded: the fast copy {copy_path} no longer "
+                f"matches the card ({name} {read[name]} read from it, {reference[name]} read "
+                "from the card); nothing was written under its name here. Check that copy "
+                "(offload verify) and re-run with the card"
+            )
+            sink.emit(
+                WarningIssued(
+                    f"the copy {copy_path} differs from the card's digests read when it was "
+                    f"copied ({name}): it is damaged; check it with offload verify",
+                    str(copy_path),
+                )
+            )
+            job.warnings.append(f"the copy {copy_path} differs from the card's digests ({name})")
+            damaged.append(
+                (
+                    file.relative_path,
+                    used.get(file.relative_path, (0, 1, -1))[2],
+                    f"{file.relative_path}: the copy {copy_path} changed after it was verified: "
+                    f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
+                    "from the card; re-run with the card and --reverify to replace it",
+                )
+            )
+        else:
+            why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
+        position, count, _index = used.get(file.relative_path, (0, 1, -1))
+        if position + 1 < count:
+            retry.add(file.relative_path)
+            sink.emit(
+                WarningIssued(
+                    f"{file.relative_path}: fed again from another fast copy ({why})",
+                    str(copy_path),
+                )
+            )
+        file.source_error = None
+        for result in file.destinations:
+            if result.status is DestinationStatus.FAILED:
+                result.error = why
+    for summary in job.destinations:
+        summary.count(job.files)
+    return retry, damaged
+
+
+def _fail_damaged(report: OffloadReport, damaged: list[tuple[str, int, str]]) -> None:
+    """A fast copy found damaged by the cascade's re-read is no longer reported verified."""
+    by_path = {f.relative_path: f for f in report.job.files}
+    for relative, index, why in damaged:
+        result = by_path[relative].destination(index) if relative in by_path else None
+        if result is not None:
+            result.status = DestinationStatus.FAILED
+            result.error = why
+    if damaged:
+        for summary in report.job.destinations:
+            summary.count(report.job.files)

@@ -1,0 +1,295 @@
+"""Cascading copy (``--cascade-to``): the card is read once to the fast destinations, released
+once they are verified, then the slow destinations are fed from a verified fast copy and
+checked against the card's digests. Real files, the real CLI and library, no mocks."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from offload.card import OffloadOptions, offload
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.engine.cancel import CancelToken
+from offload.events import CardReleased, Event, FileVerified, WarningIssued
+from offload.ledger import Ledger
+from offload.manifest.history import read_history
+from offload.options import CopyOptions
+from offload.results import DestinationStatus
+
+
+def make_card(root: Path, files: int = 12, size: int = 200_000) -> Path:
+    card = root / "A003R1"
+    for index in range(files):
+        folder = card / "CLIPS" / f"C{index // 4:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"A003C{index:03d}.mov").write_bytes(os.urandom(size + index))
+    (card / "EMPTY").mkdir()
+    (card / "link.mov").symlink_to("CLIPS/C00/A003C000.mov")
+    return card
+
+
+def cli(tmp: Path, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["copy", "--report-dir", str(tmp / "reports"), *args],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards")
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    code, out, err = cli(tmp_path, "--json", str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    names = [e["event"] for e in events]
+    released = names.index("card_released")
+    # Nothing reached the slow destination (index 1) before the card was released...
+    touched_slow = [
+        i
+        for i, e in enumerate(events)
+        if e.get("destination_index") == 1 and e["event"] != "file_verified_earlier"
+    ]
+    assert touched_slow and min(touched_slow) > released
+    # ...and every file was verified on the fast one before.
+    fast_verified = [
+        i
+        for i, e in enumerate(events)
+        if e["event"] == "file_verified" and e["destination_index"] == 0
+    ]
+    assert len(fast_verified) == 12 and max(fast_verified) < released
+    event = events[released]
+    assert event["destinations"] == [str(fast)] and event["cascade"] == [str(slow)]
+    assert event["files_verified"] == 12 and event["files_failed"] == 0
+    # The fast destination's manifest was written before the release.
+    assert (fast / card.name / "ascmhl").is_dir()
+
+    for source in (card / "CLIPS").rglob("*.mov"):
+        relative = source.relative_to(card)
+        assert (slow / card.name / relative).read_bytes() == source.read_bytes()
+        assert (slow / card.name / relative).stat().st_mtime_ns == source.stat().st_mtime_ns
+    assert (slow / card.name / "EMPTY").is_dir()
+    assert os.readlink(slow / card.name / "link.mov") == "CLIPS/C00/A003C000.mov"
+    assert os.stat(slow / card.name).st_mtime_ns == os.stat(card).st_mtime_ns
+    # The slow destination has its own ASC MHL history and ledger, with the card's digests.
+    history = read_history(slow / card.name)
+    recorded = {e.path for g in history.generations for e in g.files}
+    assert {str(p.relative_to(card)) for p in (card / "CLIPS").rglob("*.mov")} <= recorded
+    assert len(Ledger(slow / card.name).load()) == 12
+    # One report covers both destinations.
+    final = events[-1]
+    assert final["event"] == "job_report" and final["exit_code"] == 0
+    report = json.loads(Path(final["reports"][0]).read_text())
+    movs = [f for f in report["files"] if f["path"].endswith(".mov") and "link" not in f["path"]]
+    assert all([d["status"] for d in f["destinations"]] == ["verified"] * 2 for f in movs)
+    assert report["cascade"]["destinations"] == [1] and report["cascade"]["card_released_at"]
+    assert len(final["reports"]) == 3  # the local JSON, and one on each destination
+    assert any(str(slow) in p for p in final["reports"])
+    csv_file = Path(final["reports"][0]).with_suffix(".csv")
+    assert str(slow) in csv_file.read_text()
+    html, pdf = tmp_path / "job.html", tmp_path / "job.pdf"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", final["reports"][0], "--html", str(html), "--pdf", str(pdf)], env) == 0
+    assert "Cascading copy" in html.read_text() and str(slow) in html.read_text()
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert (slow / card.name / ".offload" / "reports").is_dir()
+
+
+def test_human_output_says_the_card_can_be_ejected(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    code, _out, err = cli(tmp_path, str(card), str(fast), str(slow), "--cascade-to", str(slow))
+    assert code == 0, err
+    assert "CARD RELEASED" in err and "can be ejected" in err
+    assert "The card was released at" in err
+
+
+def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards")
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    victim = "CLIPS/C01/A003C005.mov"
+    damaged = fast / card.name / victim
+
+    class Damage:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):  # between the passes
+                data = bytearray(damaged.read_bytes())
+                data[1000] ^= 0x40
+                with open(damaged, "r+b") as handle:
+                    handle.write(bytes(data))
+
+    report = offload(
+        card, [fast, slow], options=OffloadOptions(cascade=frozenset({1})), sink=Damage()
+    )
+    assert report.exit_code == 1
+    failed = [f for f in report.job.files if not f.ok]
+    assert [f.relative_path for f in failed] == [victim]
+    result = failed[0].destination(1)
+    assert result is not None and result.status is DestinationStatus.FAILED
+    assert victim in (result.error or "") and str(damaged) in (result.error or "")
+    assert "no longer matches the card" in (result.error or "")
+    assert failed[0].source_error is None  # the card was fine
+    # The fast copy is no longer reported verified either: it was found damaged.
+    assert failed[0].destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    assert not (slow / card.name / victim).exists()
+    # The card's digest stays the one in the reports, and the other files went through.
+    assert report.job.destinations[1].files_verified == 11
+    assert any(str(damaged) in w for w in report.job.warnings)
+
+
+def test_a_file_every_fast_destination_failed_is_not_cascaded(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=4)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    (fast / card.name / "CLIPS" / "C00").mkdir(parents=True)
+    (fast / card.name / "CLIPS" / "C00" / "A003C001.mov").write_bytes(b"another file")
+    slow.mkdir()
+    report = offload(card, [fast, slow], options=OffloadOptions(cascade=frozenset({1})))
+    assert report.exit_code == 1
+    bad = next(f for f in report.job.files if f.relative_path == "CLIPS/C00/A003C001.mov")
+    on_slow = bad.destination(1)
+    assert on_slow is not None and on_slow.status is DestinationStatus.FAILED
+    assert "cannot be cascaded" in (on_slow.error or "")
+    assert "already exists" in (on_slow.error or "")  # why the fast one has no copy
+    assert report.job.destinations[1].files_verified == 3
+
+
+def test_cancel_during_the_cascade_then_resume_without_the_card(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=40, size=100_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=2))
+    cancel = CancelToken()
+
+    class StopInCascade:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileVerified) and event.destination_index == 1:
+                cancel.cancel()
+
+    report = offload(card, [fast, slow], options=options, sink=StopInCascade(), cancel=cancel)
+    assert report.exit_code == 130
+    assert report.card_released_at is not None
+    assert report.job.destinations[0].files_verified == 40
+    statuses = [f.destination(1).status for f in report.job.files if f.destination(1)]  # type: ignore[union-attr]
+    assert DestinationStatus.CANCELLED in statuses and len(statuses) == 40
+    on_slow = set(Ledger(slow / card.name).load())
+    assert 0 < len(on_slow) < 40
+
+    # The card's files now hold other bytes (same size and time): a re-run that read the
+    # card again would copy those; it must feed the slow destination from the fast copy.
+    originals = {}
+    for source in (card / "CLIPS").rglob("*.mov"):
+        originals[source.relative_to(card)] = source.read_bytes()
+        st = source.stat()
+        source.write_bytes(os.urandom(st.st_size))
+        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = offload(card, [fast, slow], options=options)
+    assert again.exit_code == 0, [f.destinations for f in again.job.files if not f.ok]
+    for file in again.job.files:
+        if not file.relative_path.endswith(".mov"):
+            continue
+        assert file.destination(0).status is DestinationStatus.VERIFIED_EARLIER  # type: ignore[union-attr]
+        expected = (
+            DestinationStatus.VERIFIED_EARLIER
+            if file.relative_path in on_slow
+            else DestinationStatus.VERIFIED
+        )
+        assert file.destination(1).status is expected  # type: ignore[union-attr]
+    for relative, data in originals.items():
+        assert (slow / card.name / relative).read_bytes() == data
+    assert again.job.destinations[1].files_verified == 40 - len(on_slow)
+
+
+def test_cascade_needs_a_local_destination_that_is_not_cascaded(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=1)
+    slow = tmp_path / "SHUTTLE"
+    slow.mkdir()
+    code, _out, err = cli(tmp_path, str(card), "--cascade-to", str(slow), str(slow))
+    assert code == 64
+    assert "needs at least one local destination" in err
+    assert os.listdir(slow) == []
+
+
+def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=4)
+    fast = [tmp_path / "RAID1", tmp_path / "RAID2"]
+    slow = tmp_path / "SHUTTLE"
+    for folder in (*fast, slow):
+        folder.mkdir()
+    victim = "CLIPS/C00/A003C002.mov"
+    damaged = fast[0] / card.name / victim
+    warnings: list[str] = []
+
+    class Damage:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                with open(damaged, "r+b") as handle:
+                    handle.seek(7)
+                    handle.write(b"\xff\x00")
+            if isinstance(event, WarningIssued):
+                warnings.append(event.message)
+
+    report = offload(
+        card, [*fast, slow], options=OffloadOptions(cascade=frozenset({2})), sink=Damage()
+    )
+    # The slow copy is good (fed from RAID2); RAID1's copy is reported damaged: exit 1.
+    assert report.exit_code == 1
+    assert [f.relative_path for f in report.job.files if not f.ok] == [victim]
+    bad = next(f for f in report.job.files if f.relative_path == victim)
+    assert bad.destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    assert "changed after it was verified" in (bad.destination(0).error or "")  # type: ignore[union-attr]
+    assert bad.destination(2).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+    assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
+    assert any("fed again from another fast copy" in w and str(damaged) in w for w in warnings)
+    assert report.job.destinations[2].files_verified == 4
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
+    tmp_path: Path,
+) -> None:
+    card = make_card(tmp_path / "cards", files=200, size=300_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    exe = Path(sys.executable).with_name("offload")
+    command = [str(exe), "copy", "--report-dir", str(tmp_path / "r"), str(card), str(fast)]
+    with subprocess.Popen(
+        [*command, "--cascade-to", str(slow)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            if line.startswith("CARD RELEASED"):
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "The card was released at" in rest and "cascade to" in rest and "cancelled" in rest
+    verified_on_slow = len(Ledger(slow / card.name).load())
+    assert verified_on_slow < 200
+    # The re-run resumes the slow destination; the fast one has everything already.
+    again = subprocess.run(
+        [*command, "--cascade-to", str(slow)], capture_output=True, text=True, timeout=100
+    )
+    assert again.returncode == 0, again.stderr
+    assert len(Ledger(slow / card.name).load()) == 200

@@ -1,0 +1,60 @@
+"""``offload copy --cascade CARD /local s3://bucket/prefix``: the bucket is fed from the
+verified local copy after the card was released (a real moto server process, real boto3,
+the real CLI)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from s3.conftest import admin
+from s3.test_s3_cli import CARD, keys, make_card
+
+
+def test_s3_destination_fed_in_cascade_after_the_card_is_released(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    card = make_card(tmp_path)
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [
+            "copy",
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--s3-endpoint",
+            s3_server.url,
+            "--json",
+            "--cascade",
+            str(card),
+            str(local),
+            url,
+        ],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    names = [e["event"] for e in events]
+    released = names.index("card_released")
+    assert events[released]["cascade"] == [url]
+    on_s3 = [i for i, e in enumerate(events) if e.get("destination_index") == 1]
+    assert on_s3 and min(on_s3) > released
+    client = admin(s3_server.url)
+    for relative in CARD:
+        data = (card / relative).read_bytes()
+        assert client.get_object(Bucket=bucket, Key=f"day1/A001/{relative}")["Body"].read() == data
+    stored = keys(s3_server.url, bucket)
+    assert any(k.startswith("day1/A001/ascmhl/") and k.endswith(".mhl") for k in stored)
+    assert any(k.startswith("day1/A001/.offload/ledger/") for k in stored)
+    # One report, both destinations, the S3 copies named by URL.
+    final = events[-1]
+    assert final["exit_code"] == 0
+    report = json.loads(Path(final["reports"][0]).read_text())
+    for file in report["files"]:
+        assert [d["status"] for d in file["destinations"]] == ["verified", "verified"]
+    assert "/s3:/" not in out.getvalue()
