@@ -40,6 +40,7 @@ from offload.destinations.s3url import (
 )
 from offload.errors import OffloadError
 from offload.events import Event, EventSink, JobStarted
+from offload.existing import CheckKind
 from offload.manifest import ASCMHL_FOLDER
 from offload.options import ExistingFilePolicy
 
@@ -82,6 +83,22 @@ def open_s3_destinations(
 def close_all(backends: Mapping[int, S3Backend]) -> None:
     for backend in backends.values():
         backend.close()
+
+
+def existing_object_kind(backend: S3Backend, final: Path, size_bytes: int) -> CheckKind | None:
+    """An object no ledger of ours records at *final*: ADOPT (read back and compared with
+    the source) when it has the source's size, else None (the existing-file policy decides).
+    One listing a folder (``S3Backend.exists``), a HEAD only for a name that is there; a
+    destination that cannot be asked: None (the copy will say what is wrong)."""
+    try:
+        if not backend.exists(final):
+            return None
+        info = backend.stat(final)
+    except OSError:
+        return None
+    if info is not None and info.kind == "file" and info.size_bytes == size_bytes:
+        return CheckKind.ADOPT
+    return None
 
 
 def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int:
@@ -225,6 +242,7 @@ __all__ = [
     "S3PathSink",
     "abort_abandoned",
     "close_all",
+    "existing_object_kind",
     "open_s3_destinations",
     "show_s3_paths",
     "write_s3_manifests",
