@@ -75,6 +75,7 @@ from offload.results import (
 if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
+    from offload.report.job_report import RemoteReportFolder
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,6 +172,9 @@ class OffloadReport:
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
     card_history_untrusted: str | None = None
+    # Where the job reports go on destinations that are not folders, by destination index
+    # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
+    report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
