@@ -12,7 +12,7 @@ from pathlib import Path
 
 from offload.card import OffloadOptions, offload
 from offload.destinations.s3config import S3Settings
-from offload.events import WarningIssued
+from offload.events import ExistingCopiesChecking, WarningIssued
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, CopyAction, DestinationStatus
 from s3.conftest import admin
@@ -52,8 +52,13 @@ def test_objects_already_there_are_read_back_and_adopted(s3_server, bucket, tmp_
     card = make_card(tmp_path)
     put_card(s3_server.url, bucket, card)  # an rclone/aws s3 cp copy: no ledger of ours
     url = f"s3://{bucket}/day1"
-    report = offload(card, [url], options=options(s3_server.url))
+    events = Events()
+    report = offload(card, [url], options=options(s3_server.url), sink=events)
     assert report.exit_code == 0, [r.error for f in report.job.files for r in f.destinations]
+    # Every event names the destination by its URL, the read-back's announcement too.
+    checking = [e for e in events.events if isinstance(e, ExistingCopiesChecking)]
+    assert len(checking) == 1 and checking[0].destinations == (url,)
+    assert "/s3:/" not in repr(events.events)
     for file in report.job.files:
         (result,) = file.destinations
         assert result.status is DestinationStatus.VERIFIED
