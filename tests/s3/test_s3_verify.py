@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from pathlib import Path
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from s3 import test_s3_preflight
 from s3.conftest import admin
 from s3.test_s3_cli import CARD, keys, make_card, offload
+
+# The module-scoped server that checks credentials (its IAM authentication on).
+auth_server = test_s3_preflight.auth_server
 
 
 def verify(tmp: Path, endpoint: str, *args: str) -> tuple[int, str, str]:
@@ -98,3 +103,23 @@ def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_
     assert len(err.strip().splitlines()) == 1 and "does not exist" in err
     code, _, err = verify(tmp_path, s3_server.url, "--append", f"s3://{bucket}/loose")
     assert code == 64
+
+
+def test_verify_wrong_credentials_or_no_service_one_line_exit_64(
+    auth_server, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    code, out, err = verify(tmp_path, server.url, "s3://rushes/day1/A001")
+    assert code == 64, err
+    assert len(err.strip().splitlines()) == 1 and "access denied" in err
+    assert "not-the-secret" not in out + err and secret not in out + err
+    assert not (tmp_path / "vreports").exists()  # nothing checked: no report
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, err = verify(tmp_path, f"http://127.0.0.1:{port}", "--json", "s3://rushes/x")
+    assert code == 64
+    assert json.loads(out)["exit_code"] == 64 and "cannot be reached" in json.loads(out)["error"]
