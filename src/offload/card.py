@@ -75,6 +75,7 @@ from offload.results import (
 if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
+    from offload.report.job_report import RemoteReportFolder
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +181,9 @@ class OffloadReport:
     # no cascade), and the cascaded destinations' indexes.
     card_released_at: float | None = None
     cascade: tuple[int, ...] = ()
+    # Where the job reports go on destinations that are not folders, by destination index
+    # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
+    report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -316,10 +320,13 @@ def _plan(
             if recorded is not None and recorded.final_name:
                 final = final.with_name(recorded.final_name)
             kind = _existing_copy_kind(
-                recorded, final, source_file.size_bytes, verify=verify, reverify=options.reverify
+                recorded,
+                final,
+                source_file.size_bytes,
+                verify=verify,
+                reverify=options.reverify,
+                backend=backends.get(plan.index),
             )
-            if plan.index in backends and isinstance(kind, CheckKind):
-                kind = None  # existing copies are read back on disks only (not yet on S3)
             if kind is None:
                 targets.append(final)
                 continue
@@ -403,13 +410,18 @@ def _existing_copy_kind(
     *,
     verify: str,
     reverify: bool,
+    backend: S3Backend | None = None,
 ) -> CheckKind | str | None:
     """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
-    proves it as strictly as asked), or the kind of read-back an existing copy needs."""
+    proves it as strictly as asked), or the kind of read-back an existing copy needs.
+    *backend*: an S3 destination's (its objects are looked up there, not locally)."""
     if recorded is not None:
         if not proof_satisfies(recorded.verify, verify):
             return CheckKind.UPGRADE
         return CheckKind.REVERIFY if reverify else _TRUSTED
+    if backend is not None:
+        found: CheckKind | None = _s3().existing_object_kind(backend, final, size_bytes)
+        return found
     try:
         st = os.lstat(final)
     except OSError:
@@ -485,6 +497,7 @@ def _run_locked(
         cancel=cancel,
         reference_digests=lambda index: plan.tasks[index].reference_digests,
         sink=sink,
+        readers=plan.backends,
     )
     settled = settle(
         plan.tasks,
@@ -520,7 +533,10 @@ def _run_locked(
             sink=_PlannedWorkAnnouncer(sink, first_replace),
             cancel=cancel,
             ledgers=plan.ledgers,
-            destinations=backends,
+            destinations=[
+                b.with_policy(ExistingFilePolicy.OVERWRITE) if b is not None else None
+                for b in backends
+            ],
         ).run()
         merge_job_reports(job_report, again)
     job_report.warnings.extend(guarded.warnings)

@@ -32,6 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
@@ -42,6 +43,16 @@ from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
 from offload.results import CacheBypass, CopyAction, DestinationFileResult, DestinationStatus
+
+
+class CopyReader(Protocol):
+    """How a copy that is not a local file is read back (an object store's backend:
+    ``destinations.s3backend.S3Backend``): *path* is its path under the destination's
+    (stand-in) root."""
+
+    def hash_copy(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
+        """Read the copy at *path* as stored and hash it. Raises OSError."""
+        ...
 
 
 class CheckKind(StrEnum):
@@ -76,6 +87,9 @@ class CheckOutcome:
     digests: dict[str, str] = field(default_factory=dict)  # of the copy, read from the media
     source_digests: dict[str, str] = field(default_factory=dict)  # of the source, read now
     read_from_media: bool = False  # the copy's read bypassed the page cache
+    # Read through its destination's CopyReader (not a local file): how that read avoided
+    # any cache (REMOTE for an object store); None for a local file.
+    read_by: CacheBypass | None = None
     error: str | None = None
     source_error: str | None = None
     mismatch: str | None = None  # what differed, for the report
@@ -101,6 +115,7 @@ def check_existing(
     reference_digests: Callable[[int], Mapping[str, str]] | None = None,
     on_outcome: Callable[[CheckOutcome], None] | None = None,
     sink: EventSink | None = None,
+    readers: Mapping[int, CopyReader] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -110,7 +125,8 @@ def check_existing(
     (those not reached before a cancel are left out). Never raises for I/O: a file that
     cannot be read is an outcome with ``error``. Thread-safe callbacks are the caller's.
     *sink* gets a BytesVerified event per file read (index -1: the source), from the
-    reading threads.
+    reading threads. *readers*: by destination index, the destinations whose copies are not
+    local files (S3): their copies are read through the reader instead of from a path.
     """
     sink = sink or NullSink()
     if not checks:
@@ -179,7 +195,8 @@ def check_existing(
         for check in items:
             if cancel.cancelled:
                 return
-            outcome = _check_one(check, formats, verify, hasher, source_future)
+            reader = (readers or {}).get(check.destination_index)
+            outcome = _check_one(check, formats, verify, hasher, source_future, reader)
             sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
             outcomes[order[id(check)]] = outcome
             if on_outcome is not None:
@@ -207,14 +224,19 @@ def _check_one(
     verify: str,
     hasher: Callable[[], MediaHasher],
     source_future: Callable[[int], Future[tuple[dict[str, str], str | None]]],
+    reader: CopyReader | None = None,
 ) -> CheckOutcome:
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
-    media = hasher()
-    bypassed_before = media.bypassed
     try:
-        outcome.digests = media(check.final_path, formats)
-        outcome.read_from_media = media.bypassed > bypassed_before
+        if reader is not None:
+            outcome.read_by = CacheBypass.REMOTE
+            outcome.digests = reader.hash_copy(check.final_path, formats)
+        else:
+            media = hasher()
+            bypassed_before = media.bypassed
+            outcome.digests = media(check.final_path, formats)
+            outcome.read_from_media = media.bypassed > bypassed_before
     except OSError as exc:
         outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
     if needs_source(check.kind, verify):
@@ -300,7 +322,7 @@ def settle(
             if result.error is None:
                 result.status = DestinationStatus.VERIFIED
                 result.digests = dict(outcome.digests)
-                result.cache_bypass = (
+                result.cache_bypass = outcome.read_by or (
                     CacheBypass.O_DIRECT if outcome.read_from_media else CacheBypass.NONE
                 )
                 result.verified_at = time.time()
@@ -365,7 +387,7 @@ def _adopt(
     source = task.source
     digests = outcome.digests
     try:
-        if check.kind is CheckKind.ADOPT:
+        if check.kind is CheckKind.ADOPT and outcome.read_by is None:  # a local file
             os.utime(check.final_path, ns=(source.mtime_ns, source.mtime_ns))
         planned_name = Path(source.relative_path).name
         ledgers[check.destination_index].append(

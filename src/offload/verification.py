@@ -180,10 +180,12 @@ def verify_path(
     creator: CreatorInfo | None = None,
     now: Callable[[], datetime] = utc_now,
     on_file: Callable[[Path, int], None] | None = None,
+    hash_file: HashFile | None = None,
 ) -> tuple[VerifyReport, int]:
     """Verify *root* against its best reference; returns the report and how many files were
     read with the page cache bypassed. *on_file(path, size)* is called after each file is
-    hashed (progress).
+    hashed (progress). *hash_file* replaces the read from the media (``offload verify
+    s3://...`` hashes a local mirror's files by streaming their objects: s3verify.py).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     not a folder or a request that cannot be met (--append without a history or with nested
@@ -198,7 +200,7 @@ def verify_path(
     media = MediaHasher()
 
     def hasher(path: Path, formats: Sequence[str]) -> dict[str, str]:
-        digests = media(path, formats)
+        digests = media(path, formats) if hash_file is None else hash_file(path, formats)
         if on_file is not None:
             try:
                 size = os.stat(path).st_size

@@ -86,7 +86,12 @@ def test_copy_to_local_and_s3(s3_server, bucket, tmp_path, monkeypatch) -> None:
     # A second run trusts what the ledger on S3 records: nothing is uploaded again.
     code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
     assert code == 0, err
-    assert keys(s3_server.url, bucket) == stored  # nothing uploaded, no new generation
+    # Nothing uploaded, no new generation: only this run's reports (.offload/reports/).
+    again = keys(s3_server.url, bucket)
+    assert [k for k in again if "/.offload/reports/" not in k] == [
+        k for k in stored if "/.offload/reports/" not in k
+    ]
+    assert len(again) == len(stored) + 4  # JSON, CSV, HTML, PDF
     assert "verified earlier" in err.lower()
 
 

@@ -20,7 +20,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +45,10 @@ from offload.cli.common import (
     default_report_dir,
     manifest_options,
 )
-from offload.errors import OffloadError
-from offload.manifest import ChangeReason, VerifyReport
+from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3url import is_s3_url
+from offload.errors import OffloadError, UsageError
+from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
 from offload.manifests_writer import printable_name
@@ -73,10 +75,12 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "against its newest ASC MHL history (nested histories included), a legacy MHL "
         "(--mhl-file), or the ledger offload-ai keeps there; report OK, changed, missing "
         "and new files. Symlinks to files are checked as the files they lead to (as ascmhl "
-        "does); symlinks that lead nowhere are named in a warning.",
+        "does); symlinks that lead nowhere are named in a warning. PATH may be "
+        "s3://bucket/prefix/CARD: its history (or ledger) is read from the bucket and every "
+        "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,
     )
-    verify.add_argument("path", metavar="PATH", type=Path)
+    verify.add_argument("path", metavar="PATH", help="a folder, or s3://bucket/prefix/CARD")
     verify.add_argument(
         "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
     )
@@ -88,6 +92,17 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
     )
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
+    )
+    verify.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="endpoint of an S3-compatible service for an s3:// PATH (default: "
+        "AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS; docs/s3.md)",
+    )
+    verify.add_argument(
+        "--s3-profile",
+        metavar="NAME",
+        help="AWS profile (~/.aws/config) for an s3:// PATH (default: AWS_PROFILE)",
     )
     add_quiet_and_report_dir_options(verify)
     add_creator_arguments(verify, "manifest creator info (with --append)")
@@ -115,7 +130,7 @@ def _files_to_read(root: Path) -> tuple[int, int]:
 
 
 def report_dict(
-    root: Path,
+    root: Path | str,
     report: VerifyReport | None,
     *,
     code: int,
@@ -274,11 +289,49 @@ def _write_stdout(env: Environment, text: str) -> None:
             os.close(devnull)
 
 
+def _verifier(
+    args: argparse.Namespace, creator: CreatorInfo | None
+) -> Callable[[Callable[[Path, int], None]], tuple[VerifyReport, int]]:
+    """What checks PATH: a local folder, or an S3 copy root (``destinations.s3verify``,
+    imported only then)."""
+    if is_s3_url(args.path):
+
+        def remote(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
+            from offload.destinations.s3verify import verify_s3
+
+            if args.mhl_file is not None:
+                raise UsageError(f"{args.path}: --mhl-file is not supported on S3 yet")
+            settings = settings_from_env(
+                os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
+            )
+            return verify_s3(
+                args.path,
+                settings=settings,
+                append_generation=args.append,
+                on_file=on_file,
+            )
+
+        return remote
+
+    def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
+        return verify_path(
+            Path(args.path),
+            legacy_mhl=args.mhl_file,
+            append_generation=args.append,
+            creator=creator,
+            on_file=on_file,
+        )
+
+    return local
+
+
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
-    root: Path = args.path
+    remote = is_s3_url(args.path)
+    root = Path(args.path)
     creator = manifest_options(args).creator() if args.append else None
+    verifier = _verifier(args, creator)
     console = Console(file=env.stderr)
-    live = not args.json and not args.quiet and console.is_terminal and root.is_dir()
+    live = not args.json and not args.quiet and console.is_terminal and (remote or root.is_dir())
     started = time.time()
     done = {"bytes": 0, "files": 0}
     report: VerifyReport | None = None
@@ -288,7 +341,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     with _interruptible(env):
         try:
             if live:
-                files, total = _files_to_read(root)
+                files, total = (0, 0) if remote else _files_to_read(root)
                 columns = (
                     TextColumn("[bold]verify"),
                     BarColumn(),
@@ -308,26 +361,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                             task, completed=done["bytes"], files=f"{done['files']}/{files} files"
                         )
 
-                    report, bypassed = verify_path(
-                        root,
-                        legacy_mhl=args.mhl_file,
-                        append_generation=args.append,
-                        creator=creator,
-                        on_file=on_file,
-                    )
+                    report, bypassed = verifier(on_file)
             else:
 
                 def count(path: Path, size: int) -> None:
                     done["bytes"] += size
                     done["files"] += 1
 
-                report, bypassed = verify_path(
-                    root,
-                    legacy_mhl=args.mhl_file,
-                    append_generation=args.append,
-                    creator=creator,
-                    on_file=count,
-                )
+                report, bypassed = verifier(count)
             code = int(exit_code_of(report))
         except OffloadError as exc:
             error = exc.message
@@ -337,7 +378,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
             code = int(VerifyExit.CANCELLED)
     finished = time.time()
     data = report_dict(
-        root,
+        args.path if remote else root,
         report,
         code=code,
         error=error,
@@ -346,7 +387,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         bypassed=bypassed,
         bytes_read=done["bytes"],
     )
-    if root.is_dir():  # a run that got as far as a folder leaves a report
+    # A run that got as far as a folder (or a bucket it may read) leaves a report.
+    if (code != VerifyExit.USAGE) if remote else root.is_dir():
         try:
             write_report(args.report_dir or default_report_dir(), root, data, started)
         except OSError as exc:

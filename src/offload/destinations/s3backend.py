@@ -284,6 +284,16 @@ class S3Backend:
             return f"{name!r} is longer than S3's {MAX_KEY_BYTES}-byte keys"
         return None
 
+    def hash_copy(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
+        """Stream the object of *path* (a copy already there) and hash it: the read-back
+        of ``existing.CopyReader``. Raises OSError."""
+        return self.store.read_back(self.key(path), formats)[0]
+
+    def with_policy(self, existing: ExistingFilePolicy) -> S3Backend:
+        """This destination with another existing-file policy (the re-copy of copies of ours
+        found wrong runs with OVERWRITE); shares the store: ``close`` this one only."""
+        return S3Backend(self.store, existing=existing)
+
     def close(self) -> None:
         self.store.close()
 

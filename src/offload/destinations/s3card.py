@@ -39,7 +39,9 @@ from offload.destinations.s3url import (
     shown,
 )
 from offload.errors import OffloadError
-from offload.events import Event, EventSink, JobStarted
+from offload.events import Event, EventSink, ExistingCopiesChecking, JobStarted
+from offload.existing import CheckKind
+from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
 from offload.options import ExistingFilePolicy
 
@@ -82,6 +84,22 @@ def open_s3_destinations(
 def close_all(backends: Mapping[int, S3Backend]) -> None:
     for backend in backends.values():
         backend.close()
+
+
+def existing_object_kind(backend: S3Backend, final: Path, size_bytes: int) -> CheckKind | None:
+    """An object no ledger of ours records at *final*: ADOPT (read back and compared with
+    the source) when it has the source's size, else None (the existing-file policy decides).
+    One listing a folder (``S3Backend.exists``), a HEAD only for a name that is there; a
+    destination that cannot be asked: None (the copy will say what is wrong)."""
+    try:
+        if not backend.exists(final):
+            return None
+        info = backend.stat(final)
+    except OSError:
+        return None
+    if info is not None and info.kind == "file" and info.size_bytes == size_bytes:
+        return CheckKind.ADOPT
+    return None
 
 
 def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int:
@@ -178,10 +196,41 @@ def _upload_changes(
     return uploaded
 
 
+class S3ReportFolder:
+    """``<copy root>/.offload/reports/`` on S3, where ``report.job_report.write_reports``
+    stores the job reports (``RemoteReportFolder``). Uses the destination's store after the
+    run closed it: ``put_small`` and ``stat_key`` need only its client, not its executors."""
+
+    def __init__(self, store: S3Destination, prefix: str) -> None:
+        self.store = store
+        self._prefix = prefix  # the folder's key, without the trailing "/"
+        self.name = store.display(prefix)
+
+    def exists(self, filename: str) -> bool:
+        """Raises OSError."""
+        return self.store.exists_key(f"{self._prefix}/{filename}")
+
+    def put(self, filename: str, data: bytes, *, replace: bool) -> str:
+        """Store *data* as *filename*, never over an object unless *replace*; returns its
+        ``s3://`` URL. Raises OSError (FileExistsError: the name is taken)."""
+        key = f"{self._prefix}/{filename}"
+        self.store.put_small(key, data, replace=replace)
+        return self.store.display(key)
+
+
 def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> None:
-    """Name S3 copies ``s3://bucket/key`` in the report (after the manifests were written)."""
+    """Name S3 copies ``s3://bucket/key`` in the report (after the manifests were written),
+    and tell it where its job reports go on each S3 destination (``report_folders``)."""
     if not backends:
         return
+    for plan in report.plans:
+        backend = backends.get(plan.index)
+        if backend is not None and is_s3_root(plan.root):
+            try:
+                folder = backend.key(plan.root / STATE_FOLDER / "reports")
+            except OSError:
+                continue  # a copy root S3 cannot name: the copy said so already
+            report.report_folders[plan.index] = S3ReportFolder(backend.store, folder)
     for file in report.job.files:
         for result in file.destinations:
             if result.final_path and is_s3_root(result.final_path):
@@ -215,7 +264,7 @@ class S3PathSink:
             value = getattr(event, name, None)
             if isinstance(value, str) and f"{S3_ROOT}/" in value:
                 changes[name] = shown(value)
-        if isinstance(event, JobStarted):
+        if isinstance(event, JobStarted | ExistingCopiesChecking):
             changes["destinations"] = tuple(shown(d) for d in event.destinations)
         self._sink.emit(dataclasses.replace(event, **changes) if changes else event)
 
@@ -223,8 +272,10 @@ class S3PathSink:
 __all__ = [
     "S3Ledger",
     "S3PathSink",
+    "S3ReportFolder",
     "abort_abandoned",
     "close_all",
+    "existing_object_kind",
     "open_s3_destinations",
     "show_s3_paths",
     "write_s3_manifests",

@@ -11,10 +11,11 @@ import io
 import json
 import re
 import socket
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from offload._version import __version__
 from offload.card import OffloadReport
@@ -249,8 +250,26 @@ class ReportsWritten:
     local_error: str | None = None
 
 
+class RemoteReportFolder(Protocol):
+    """A destination's reports folder that is not a local folder (S3:
+    ``destinations.s3card.S3ReportFolder``), in ``OffloadReport.report_folders``."""
+
+    @property
+    def name(self) -> str: ...  # as shown (s3://bucket/prefix/CARD/.offload/reports)
+
+    def exists(self, filename: str) -> bool:
+        """Raises OSError."""
+        ...
+
+    def put(self, filename: str, data: bytes, *, replace: bool) -> str:
+        """Store *data*, never over anything unless *replace*; returns its shown path.
+        Raises OSError (FileExistsError: the name is taken)."""
+        ...
+
+
 def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritten:
-    """Write JSON + CSV into every destination not lost, then locally (if *local_dir*).
+    """Write JSON + CSV into every destination not lost (a local folder, or a
+    ``report_folders`` one: S3), then locally (if *local_dir*).
 
     Never replaces another run's report: the name gets ``_2``, ``_3``... when a report of
     the same card and second exists in any of the folders. The exit code written is the
@@ -261,10 +280,11 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     folders = [
         plan.root / STATE_FOLDER / "reports"
         for plan in report.plans
-        if plan.index not in lost and plan.root.is_dir()
+        if plan.index not in lost and plan.index not in report.report_folders and plan.root.is_dir()
     ]
+    remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
-    base = _free_basename(report_basename(report), everywhere)
+    base = _free_basename(report_basename(report), everywhere, remote)
     table = _csv_bytes(report)
     result = ReportsWritten(exit_code=report.exit_code)
     written: list[Path] = []
@@ -274,6 +294,15 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
         except OSError as exc:
             result.destination_errors.append(
                 f"cannot write the report into {folder}: {describe_os_error(exc)}"
+            )
+    stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
+    for remote_folder in remote:
+        try:
+            name, shown = _put_pair(remote_folder, base, _data(report, result.exit_code), table)
+            stored.append((remote_folder, name, shown))
+        except OSError as exc:
+            result.destination_errors.append(
+                f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}"
             )
     final_code = report.exit_code_with(more_errors=bool(result.destination_errors))
     if final_code != result.exit_code:
@@ -286,6 +315,13 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
             except OSError as exc:
                 result.destination_errors.append(
                     f"cannot write the report {path}: {describe_os_error(exc)}"
+                )
+        for remote_folder, name, shown in stored:
+            try:
+                remote_folder.put(f"{name}.json", _data(report, final_code), replace=True)
+            except OSError as exc:
+                result.destination_errors.append(
+                    f"cannot write the report {shown}: {describe_os_error(exc)}"
                 )
     result.paths = [str(p) for p in written]
     if local_dir is not None:
@@ -301,7 +337,10 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
             )
     # HTML + PDF beside each JSON, after all of them are safe (probing reads media files);
     # a failure is a note: `offload report JOB.json` writes them again.
-    notes = write_documents(job_report_dict(report, exit_code=result.exit_code), result.paths)
+    data = job_report_dict(report, exit_code=result.exit_code)
+    notes = write_documents(data, result.paths)
+    notes += _put_documents(data, stored)
+    result.paths += [shown for _, _, shown in stored]
     if notes:
         result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
     return result
@@ -316,15 +355,69 @@ def _csv_bytes(report: OffloadReport) -> bytes:
     return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text).encode("utf-8")
 
 
-def _free_basename(base: str, folders: list[Path]) -> str:
+def _free_basename(
+    base: str, folders: list[Path], remote: list[RemoteReportFolder] | None = None
+) -> str:
     for number in range(1, 10_000):
         candidate = base if number == 1 else f"{base}_{number}"
         if not any(
             (folder / f"{candidate}.json").exists() or (folder / f"{candidate}.csv").exists()
             for folder in folders
-        ):
+        ) and not any(_remote_has(folder, candidate) for folder in remote or ()):
             return candidate
     raise OSError(f"too many reports named {base}")
+
+
+def _remote_has(folder: RemoteReportFolder, base: str) -> bool:
+    try:
+        return folder.exists(f"{base}.json") or folder.exists(f"{base}.csv")
+    except OSError:
+        return False  # the write that follows says what is wrong with that destination
+
+
+def _put_pair(folder: RemoteReportFolder, base: str, data: bytes, table: bytes) -> tuple[str, str]:
+    """``_write_pair`` on a remote folder: the JSON never over an object (another run's
+    report of the same second takes the next name); returns the name and the JSON's shown
+    path. Raises OSError."""
+    name = base
+    for number in range(2, 1000):
+        try:
+            shown = folder.put(f"{name}.json", data, replace=False)
+        except FileExistsError:
+            name = f"{base}_{number}"
+            continue
+        folder.put(f"{name}.csv", table, replace=False)
+        return name, shown
+    raise FileExistsError(f"no free report name {base}_N in {folder.name}")
+
+
+def _put_documents(
+    data: dict[str, Any], stored: list[tuple[RemoteReportFolder, str, str]]
+) -> list[str]:
+    """The HTML and PDF beside each remote JSON: built by ``write_documents`` in a local
+    staging folder, then stored (never over an object). Returns notes, as it does."""
+    if not stored:
+        return []
+    with tempfile.TemporaryDirectory(prefix="offload-report-") as staging:
+        json_path = Path(staging) / "report.json"
+        notes = [
+            note.replace(str(json_path.with_suffix("")), stored[0][2].removesuffix(".json"))
+            for note in write_documents(data, [json_path])
+        ]
+        for suffix in (".html", ".pdf"):
+            document = json_path.with_suffix(suffix)
+            if not document.exists():
+                continue
+            content = document.read_bytes()
+            for folder, name, _ in stored:
+                try:
+                    folder.put(f"{name}{suffix}", content, replace=False)
+                except OSError as exc:
+                    notes.append(
+                        f"cannot write the {suffix[1:].upper()} report {folder.name}/{name}"
+                        f"{suffix}: {describe_os_error(exc)}"
+                    )
+    return notes
 
 
 def _write_pair(folder: Path, base: str, data: bytes, table: bytes) -> Path:

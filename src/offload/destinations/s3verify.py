@@ -1,0 +1,136 @@
+"""``offload verify s3://bucket/prefix/CARD``: re-hash a copy root on S3 against its records.
+
+The same checks as a local verify (``offload.verification.verify_path``), run on a local
+*mirror* of the copy root: a temporary folder that holds
+
+* the ASC MHL histories (every ``ascmhl/`` folder under the prefix) as downloaded,
+* ``.offload/ledger.jsonl`` built from the S3 ledger (``<prefix>/.offload/ledger/``), the
+  reference when there is no history,
+* one empty sparse file per object, of the object's size (names and sizes as listed; no
+  data is downloaded for it),
+
+and a hash function that, for a file of the mirror, streams the GET of its object and hashes
+that (``S3Destination.read_back``). So OK / changed / missing / new and the exit codes are
+exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror.
+
+A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
+than the local filesystem takes) is reported as new (it is not a file offload-ai writes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path, PurePosixPath
+
+from offload.destinations.s3 import S3Destination
+from offload.destinations.s3backend import S3Backend, S3ShownPath
+from offload.destinations.s3config import S3Settings
+from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3url import parse_s3_url, s3_root
+from offload.errors import OffloadError, UsageError
+from offload.ledger import STATE_FOLDER
+from offload.manifest import ASCMHL_FOLDER, VerifyReport
+
+
+def verify_s3(
+    url_text: str,
+    *,
+    settings: S3Settings,
+    append_generation: bool = False,
+    on_file: Callable[[Path, int], None] | None = None,
+) -> tuple[VerifyReport, int]:
+    """Verify the copy root at *url_text*; returns the report (its ``root`` prints as the
+    URL) and 0 (files read from a local medium: none). Raises what ``verify_path`` raises,
+    its messages naming the URL; UsageError (64) when the bucket cannot be used (one line,
+    from the preflight of a copy) or for ``--append``/``--mhl-file`` (not on S3 yet)."""
+    from offload.verification import verify_path
+
+    url = parse_s3_url(url_text)
+    if append_generation:
+        raise UsageError(
+            f"{url}: --append is not supported on S3 yet (the history is read, not written)"
+        )
+    store = S3Destination(url, settings)
+    try:
+        store.check()
+        backend = S3Backend(store)
+        shown_root = S3ShownPath(s3_root(url))
+        with tempfile.TemporaryDirectory(prefix="offload-s3-verify-") as staging:
+            name = PurePosixPath(url.prefix).name or url.bucket
+            root = Path(staging) / name
+            root.mkdir()
+            keys, odd = _mirror(backend, root)
+            sizes = {key: size for key, size in keys.values()}
+
+            def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
+                relative = path.relative_to(root).as_posix()
+                found = keys.get(relative)
+                if found is None:  # not an object: the history or the ledger we staged
+                    raise OSError(errno.ENOENT, f"{relative} is not an object of {url}")
+                key = found[0]
+                digests, size = store.read_back(key, formats)
+                if size != sizes[key] and store.stat_key(key) is None:
+                    raise FileNotFoundError(errno.ENOENT, f"{store.display(key)} is gone")
+                return digests
+
+            try:
+                report, _ = verify_path(root, hash_file=hash_file, on_file=on_file)
+            except OffloadError as exc:
+                message = exc.message.replace(str(root), str(url))
+                raise type(exc)(message) from None
+            report = dataclasses.replace(
+                report,
+                root=shown_root,
+                extra=tuple(sorted({*report.extra, *odd})),
+            )
+            return report, 0
+    finally:
+        store.close()
+
+
+def _mirror(backend: S3Backend, root: Path) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    """Fill *root* (see the module docstring); returns {relative path: (key, size)} of the
+    content objects, and the relative paths of keys the mirror cannot hold."""
+    store = backend.store
+    url = store.url
+    prefix = url.key("") + "/" if url.prefix else ""
+    state = f"{STATE_FOLDER}/"
+    keys: dict[str, tuple[str, int]] = {}
+    odd: list[str] = []
+    for info in store.list_keys(prefix):
+        relative = info.key[len(prefix) :]
+        if relative.startswith(state):
+            continue  # our own state: the ledger is staged below from S3Ledger
+        if relative.endswith("/") and info.size_bytes == 0:
+            continue  # a "folder" marker some tools write
+        parts = relative.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            odd.append(relative)
+            continue
+        target = root.joinpath(*parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if ASCMHL_FOLDER in parts[:-1]:
+                target.write_bytes(store.get_small(info.key) or b"")
+                continue
+            with open(target, "xb") as handle:
+                handle.truncate(info.size_bytes)  # sparse: no data, the object's size
+        except (OSError, ValueError):
+            odd.append(relative)
+            continue
+        keys[relative] = (info.key, info.size_bytes)
+    entries = S3Ledger(backend, backend.root).load()
+    if entries:
+        ledger = root / STATE_FOLDER / "ledger.jsonl"
+        ledger.parent.mkdir(parents=True, exist_ok=True)
+        with open(ledger, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            for entry in entries.values():
+                handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
+    return keys, odd
+
+
+__all__ = ["verify_s3"]

@@ -1,0 +1,178 @@
+"""Copies already on S3 (``existing.py`` through the S3 backend's read-back), against the real
+server: an object no ledger records is read back and adopted when equal to the source, refused
+when different (unless --overwrite / --keep-both); --reverify re-reads the objects the S3
+ledger trusts and uploads a corrupted one again, named; a stricter --verify upgrades
+transfer-checked objects. Each failed before (adopt: refused as existing; reverify and
+upgrade: trusted or refused without a read)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from offload.card import OffloadOptions, offload
+from offload.destinations.s3config import S3Settings
+from offload.events import ExistingCopiesChecking, WarningIssued
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.results import CacheBypass, CopyAction, DestinationStatus
+from s3.conftest import admin
+from s3.test_s3_cli import CARD, keys, make_card
+
+MARKER = "offload-upload"
+
+
+def options(endpoint: str, **copy: object) -> OffloadOptions:
+    return OffloadOptions(
+        copy=CopyOptions(**copy),  # type: ignore[arg-type]
+        s3=S3Settings(endpoint_url=endpoint, region="us-east-1", max_attempts=3),
+    )
+
+
+class Events:
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def emit(self, event: object) -> None:
+        self.events.append(event)
+
+
+def put_card(endpoint: str, bucket: str, card: Path, prefix: str = "day1/A001") -> None:
+    client = admin(endpoint)
+    for relative in CARD:
+        client.put_object(
+            Bucket=bucket, Key=f"{prefix}/{relative}", Body=(card / relative).read_bytes()
+        )
+
+
+def head(endpoint: str, bucket: str, key: str) -> dict[str, str]:
+    return dict(admin(endpoint).head_object(Bucket=bucket, Key=key)["Metadata"])
+
+
+def test_objects_already_there_are_read_back_and_adopted(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    put_card(s3_server.url, bucket, card)  # an rclone/aws s3 cp copy: no ledger of ours
+    url = f"s3://{bucket}/day1"
+    events = Events()
+    report = offload(card, [url], options=options(s3_server.url), sink=events)
+    assert report.exit_code == 0, [r.error for f in report.job.files for r in f.destinations]
+    # Every event names the destination by its URL, the read-back's announcement too.
+    checking = [e for e in events.events if isinstance(e, ExistingCopiesChecking)]
+    assert len(checking) == 1 and checking[0].destinations == (url,)
+    assert "/s3:/" not in repr(events.events)
+    for file in report.job.files:
+        (result,) = file.destinations
+        assert result.status is DestinationStatus.VERIFIED
+        assert result.action is CopyAction.ADOPTED
+        assert result.cache_bypass is CacheBypass.REMOTE
+        assert result.final_path == f"{url}/A001/{file.relative_path}"
+        assert result.digests["xxh64"] == file.inflight_digests["xxh64"]
+        # Not uploaded again: the object is still the one put there (no marker of ours).
+        assert MARKER not in head(s3_server.url, bucket, f"day1/A001/{file.relative_path}")
+    # Adopted copies are in the S3 ledger: the next run trusts them.
+    again = offload(card, [url], options=options(s3_server.url))
+    assert {r.status for f in again.job.files for r in f.destinations} == {
+        DestinationStatus.VERIFIED_EARLIER
+    }
+
+
+def test_a_different_object_is_refused_unless_overwrite_or_keep_both(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    key = "day1/A001/A001.xml"
+    other = os.urandom(CARD["A001.xml"])
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=key, Body=other)
+    url = f"s3://{bucket}/day1"
+    report = offload(card, [url], options=options(s3_server.url))
+    assert report.exit_code == 1  # one file of three failed
+    failed = [r for f in report.job.files for r in f.destinations if r.error]
+    assert len(failed) == 1 and "already exists with other content" in (failed[0].error or "")
+    assert f"s3://{bucket}/{key}" in (failed[0].error or "")
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+
+    kept = offload(
+        card, [url], options=options(s3_server.url, existing=ExistingFilePolicy.KEEP_BOTH)
+    )
+    assert kept.exit_code == 0
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+    assert (
+        client.get_object(Bucket=bucket, Key="day1/A001/A001 (1).xml")["Body"].read()
+        == (card / "A001.xml").read_bytes()
+    )
+
+
+def test_overwrite_replaces_a_different_object(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    key = "day1/A001/A001.xml"
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=key, Body=os.urandom(CARD["A001.xml"]))
+    url = f"s3://{bucket}/day1"
+    report = offload(
+        card, [url], options=options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE)
+    )
+    assert report.exit_code == 0
+    assert (
+        client.get_object(Bucket=bucket, Key=key)["Body"].read() == (card / "A001.xml").read_bytes()
+    )
+
+
+def test_reverify_rereads_and_uploads_a_corrupted_object_again(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    assert offload(card, [url], options=options(s3_server.url)).exit_code == 0
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=key, Body=b"\1" * CARD["CLIPS/A001C002.mov"])
+    # Without --reverify the ledger is trusted: nothing is read.
+    trusted = offload(card, [url], options=options(s3_server.url))
+    assert {r.status for f in trusted.job.files for r in f.destinations} == {
+        DestinationStatus.VERIFIED_EARLIER
+    }
+    events = Events()
+    reverified = offload(
+        card,
+        [url],
+        options=OffloadOptions(
+            reverify=True, s3=S3Settings(endpoint_url=s3_server.url, region="us-east-1")
+        ),
+        sink=events,
+    )
+    assert reverified.exit_code == 0
+    warnings = [e for e in events.events if isinstance(e, WarningIssued)]
+    assert any(
+        "no longer matches" in w.message and f"s3://{bucket}/{key}" in w.message for w in warnings
+    ), warnings
+    assert "/s3:/" not in repr(warnings)
+    states = {f.relative_path: f.destinations[0] for f in reverified.job.files}
+    assert states["CLIPS/A001C002.mov"].status is DestinationStatus.VERIFIED
+    assert states["CLIPS/A001C002.mov"].action is CopyAction.COPIED
+    for name in ("CLIPS/A001C001.mov", "A001.xml"):
+        assert states[name].action is CopyAction.RECHECKED
+        assert states[name].cache_bypass is CacheBypass.REMOTE
+    good = (card / "CLIPS/A001C002.mov").read_bytes()
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == good
+    assert not any(k.endswith("(1).mov") for k in keys(s3_server.url, bucket))
+
+
+def test_stricter_verify_upgrades_transfer_checked_objects(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    first = offload(card, [url], options=options(s3_server.url, verify=VerifyMode.TRANSFER))
+    assert first.exit_code == 0
+    stored = keys(s3_server.url, bucket)
+    upgraded = offload(card, [url], options=options(s3_server.url, verify=VerifyMode.DESTINATION))
+    assert upgraded.exit_code == 0
+    for file in upgraded.job.files:
+        (result,) = file.destinations
+        assert result.status is DestinationStatus.VERIFIED
+        assert result.action is CopyAction.RECHECKED
+        assert result.verified_mode == "destination"
+    content = [
+        k for k in keys(s3_server.url, bucket) if "/.offload/" not in k and "/ascmhl/" not in k
+    ]
+    assert content == [k for k in stored if "/.offload/" not in k and "/ascmhl/" not in k]
+    trusted = offload(card, [url], options=options(s3_server.url, verify=VerifyMode.DESTINATION))
+    assert {r.status for f in trusted.job.files for r in f.destinations} == {
+        DestinationStatus.VERIFIED_EARLIER
+    }

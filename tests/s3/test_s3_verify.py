@@ -1,0 +1,125 @@
+"""``offload verify s3://bucket/prefix/CARD`` end to end against the real server process:
+OK, an object corrupted afterwards (exit 11, named), one deleted (10), one added (21), the
+ledger as the reference when there is no history, nothing to verify against (30), a missing
+bucket (64, one line); the JSON report names s3:// keys."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from pathlib import Path
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from s3 import test_s3_preflight
+from s3.conftest import admin
+from s3.test_s3_cli import CARD, keys, make_card, offload
+
+# The module-scoped server that checks credentials (its IAM authentication on).
+auth_server = test_s3_preflight.auth_server
+
+
+def verify(tmp: Path, endpoint: str, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["verify", "--report-dir", str(tmp / "vreports"), "--s3-endpoint", endpoint, *args],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def copied(s3_server, bucket, tmp_path, *extra: str) -> str:  # type: ignore[no-untyped-def]
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), url)
+    assert code == 0, err
+    return f"{url}/A001"
+
+
+def test_verify_ok_then_corrupted_missing_new(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = copied(s3_server, bucket, tmp_path)
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 0, err
+    assert f"{url}: 3 OK, 0 changed, 0 missing, 0 new" in out
+    assert "/s3:/" not in out + err and "offload-s3-verify" not in out + err
+    reports = list((tmp_path / "vreports").glob("verify_A001_*.json"))
+    assert len(reports) == 1
+    data = json.loads(reports[0].read_text())
+    assert data["path"] == url and data["exit_code"] == 0 and data["reference"] == "ascmhl"
+    assert sorted(data["verified"]) == sorted(CARD)
+    assert data["totals"]["bytes_read"] == sum(CARD.values())
+
+    client = admin(s3_server.url)
+    # Different bytes of the same size put under a key afterwards: changed, named (exit 11).
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client.put_object(Bucket=bucket, Key=key, Body=b"\0" * CARD["CLIPS/A001C002.mov"])
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 11, err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == ["CLIPS/A001C002.mov"]
+    assert data["changed"][0]["reason"] == "hash"
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 11
+    assert f"CHANGED s3://{bucket}/{key}" in err
+
+    # Restored, then one object deleted (10), then an object nobody recorded (21).
+    client.put_object(
+        Bucket=bucket, Key=key, Body=(tmp_path / "A001" / "CLIPS/A001C002.mov").read_bytes()
+    )
+    assert verify(tmp_path, s3_server.url, url)[0] == 0
+    client.delete_object(Bucket=bucket, Key="day1/A001/A001.xml")
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 10 and f"MISSING s3://{bucket}/day1/A001/A001.xml" in err
+    client.put_object(
+        Bucket=bucket, Key="day1/A001/A001.xml", Body=(tmp_path / "A001" / "A001.xml").read_bytes()
+    )
+    client.put_object(Bucket=bucket, Key="day1/A001/notes.txt", Body=b"hello")
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 21 and f"NEW (not in the records) s3://{bucket}/day1/A001/notes.txt" in err
+
+
+def test_verify_against_the_s3_ledger(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = copied(s3_server, bucket, tmp_path, "--mhl", "none")
+    assert not [k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k]
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["reference"] == "ledger" and sorted(data["verified"]) == sorted(CARD)
+    admin(s3_server.url).put_object(
+        Bucket=bucket, Key="day1/A001/A001.xml", Body=b"x" * CARD["A001.xml"]
+    )
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 11 and f"CHANGED s3://{bucket}/day1/A001/A001.xml" in err
+
+
+def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    admin(s3_server.url).put_object(Bucket=bucket, Key="loose/file.bin", Body=b"abc")
+    code, _, err = verify(tmp_path, s3_server.url, f"s3://{bucket}/loose")
+    assert code == 30, err
+    assert f"s3://{bucket}/loose" in err and "offload-s3-verify" not in err
+    code, _, err = verify(tmp_path, s3_server.url, "s3://nope-bucket/x")
+    assert code == 64
+    assert len(err.strip().splitlines()) == 1 and "does not exist" in err
+    code, _, err = verify(tmp_path, s3_server.url, "--append", f"s3://{bucket}/loose")
+    assert code == 64
+
+
+def test_verify_wrong_credentials_or_no_service_one_line_exit_64(
+    auth_server, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    code, out, err = verify(tmp_path, server.url, "s3://rushes/day1/A001")
+    assert code == 64, err
+    assert len(err.strip().splitlines()) == 1 and "access denied" in err
+    assert "not-the-secret" not in out + err and secret not in out + err
+    assert not (tmp_path / "vreports").exists()  # nothing checked: no report
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, err = verify(tmp_path, f"http://127.0.0.1:{port}", "--json", "s3://rushes/x")
+    assert code == 64
+    assert json.loads(out)["exit_code"] == 64 and "cannot be reached" in json.loads(out)["error"]
