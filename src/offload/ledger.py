@@ -140,16 +140,12 @@ class Ledger:
         """The entry of a copy this ledger recorded (verified or transfer-checked, by any
         mode) that is still there as recorded, or None. Its digests are what the copy held
         when it was recorded: a stricter run can read the copy back against them."""
-        entry = entries.get(relative_path)
-        if entry is None or entry.state not in ("verified", "transfer_checked"):
+        entry = recorded_entry(
+            entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
+        )
+        if entry is None:
             return None
-        if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
-            return None
-        if any(name not in entry.digests for name in algorithms):
-            return None
-        final = self.copy_root / relative_path
-        if entry.final_name:
-            final = final.with_name(entry.final_name)
+        final = final_path_of(self.copy_root, entry)
         try:
             st = os.lstat(final)
         except OSError:
@@ -160,6 +156,33 @@ class Ledger:
         if entry.partial_name and os.path.lexists(final.with_name(entry.partial_name)):
             return None  # the rename never happened: the final file is not ours
         return entry
+
+
+def recorded_entry(
+    entries: dict[str, LedgerEntry],
+    relative_path: str,
+    *,
+    size_bytes: int,
+    mtime_ns: int,
+    algorithms: Sequence[str],
+) -> LedgerEntry | None:
+    """The last entry of *relative_path* if it records a copy (verified or transfer-checked)
+    of a source of this size and mtime with every digest asked for; else None. Whether the
+    copy is still there is the caller's (its ledger's) to check."""
+    entry = entries.get(relative_path)
+    if entry is None or entry.state not in ("verified", "transfer_checked"):
+        return None
+    if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
+        return None
+    if any(name not in entry.digests for name in algorithms):
+        return None
+    return entry
+
+
+def final_path_of(copy_root: Path, entry: LedgerEntry) -> Path:
+    """Where the copy an entry records is: its relative path, under the name it got."""
+    final = copy_root / entry.relative_path
+    return final.with_name(entry.final_name) if entry.final_name else final
 
 
 def proof_satisfies(recorded_mode: str, asked_mode: str) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from offload.destinations.s3backend import S3Backend
-from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
+from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry, final_path_of, recorded_entry
 
 _RUN = secrets.token_hex(4)
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -66,16 +66,12 @@ class S3Ledger(Ledger):
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
     ) -> LedgerEntry | None:
-        entry = entries.get(relative_path)
-        if entry is None or entry.state not in ("verified", "transfer_checked"):
+        entry = recorded_entry(
+            entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
+        )
+        if entry is None:
             return None
-        if entry.size_bytes != size_bytes or entry.mtime_ns != mtime_ns:
-            return None
-        if any(name not in entry.digests for name in algorithms):
-            return None
-        final = self.copy_root / relative_path
-        if entry.final_name:
-            final = final.with_name(entry.final_name)
+        final = final_path_of(self.copy_root, entry)
         try:
             info = self.store.stat_key(self.backend.key(final))
         except OSError:
