@@ -289,6 +289,12 @@ def test_issue_targets_met_and_not_met_from_fake_timings() -> None:
     assert rows["5,000 × 100 KB card, full ≥ 1.0× the honest script"].status == NOT_MEASURED
     fixed_cost = rows["fixed cost of a 200-file card ≤ 0.25 s beyond the data"]
     assert (fixed_cost.status, fixed_cost.value) == (MET, "+0.20 s")
+    assert "(engine" not in fixed_cost.measured  # no engine time recorded in these runs
+    for run in results.runs:
+        if run.case == "fixed-cost" and run.contender == "ours transfer":
+            run.extra["engine_s"] = 0.1
+    fixed_cost = _by_target(results)["fixed cost of a 200-file card ≤ 0.25 s beyond the data"]
+    assert "ours transfer 0.50 s (engine 0.10 s of it) − cp 0.30 s" in fixed_cost.measured
     # Sections that did not run at all: large cards and scale.
     assert rows["3 × 512 MiB card, full ≥ 1.5× the honest script"].status == NOT_MEASURED
     scale = [t for t in issue_targets(results) if "50,000" in t.target or "200,000" in t.target]
