@@ -566,7 +566,8 @@ def markdown(results: Results) -> str:
         f"{machine.get('python')}, commit {machine.get('git_commit', '?')}; load average at "
         f"start {_load(machine)}. Mode: {'quick' if config.get('quick') else 'full'}, "
         f"{config.get('repetitions')} repetitions, {config.get('sleep_s')} s pause before "
-        "each run. Every time includes a final `sync`.",
+        "each run. Every time includes a final `sync`. Clip probing in offload copy's "
+        f"reports (PyAV): {_probe(machine)}.",
         "",
         "## Targets",
         "",
@@ -597,6 +598,11 @@ def markdown(results: Results) -> str:
             "(2 cores; anything above ~0.5 is other work sharing the machine)."
         )
     return "\n".join(lines) + "\n"
+
+
+def _probe(machine: dict[str, object]) -> str:
+    probe = machine.get("media_probe")
+    return "not recorded" if probe is None else ("on" if probe else "off (PyAV not installed)")
 
 
 def _load(machine: dict[str, object]) -> str:

@@ -12,6 +12,7 @@ interrupted run keeps what it measured.
 from __future__ import annotations
 
 import compileall
+import importlib.util
 import json
 import os
 import platform
@@ -161,6 +162,9 @@ def machine_info() -> dict[str, object]:
         "root": os.geteuid() == 0,
         "can_drop_caches": can_drop_caches(),
         "peak_rss_by": "GNU time %M" if os.access(GNU_TIME, os.X_OK) else "wait4 of the child",
+        # offload copy's reports probe every clip with PyAV when it is installed (up to the
+        # probe budget): part of its fixed cost on a card of many clips.
+        "media_probe": importlib.util.find_spec("av") is not None,
     }
     try:
         info["git_commit"] = subprocess.run(
