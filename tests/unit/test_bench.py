@@ -358,6 +358,8 @@ def test_scale_targets_time_memory_and_growth() -> None:
     # 50,000 → 200,000 files: 11 s → 100 s is steeper than linear; 100 → 600 MiB too.
     assert time_growth.status == NOT_MET and time_growth.value.startswith("slope 1.5")
     assert memory_growth.status == NOT_MET
+    assert "+2.8 KiB per extra file" in memory_growth.measured  # (600 − 60) MiB ÷ 195,000
+    assert "+508 µs per extra file" in time_growth.measured  # 99 s ÷ 195,000
 
 
 def test_quick_plan_has_the_issue_14_sections() -> None:

@@ -459,6 +459,14 @@ def _scale_rows(results: Results) -> list[IssueTarget]:
         exponent = growth_exponent(points)
         digits = 2 if unit == "s" else 0
         listed = ", ".join(f"{n:,} files {v:.{digits}f} {unit}" for n, v in points)
+        if len(points) >= 2 and points[-1][0] > points[0][0]:
+            (n1, v1), (n2, v2) = points[0], points[-1]
+            per_file = (v2 - v1) / (n2 - n1)
+            listed += (
+                f"; {per_file * 1e6:+.0f} µs per extra file"
+                if unit == "s"
+                else f"; {per_file * 1024:+.1f} KiB per extra file"
+            )
         rows.append(
             IssueTarget(
                 growth_target.format(what),
