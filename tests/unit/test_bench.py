@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -316,6 +317,16 @@ def test_a_section_left_out_by_only_is_not_measured() -> None:
     assert sequence.status == NOT_MEASURED
     assert sequence.measured == "section image-sequence left out by --only"
     assert len(issue_targets(results)) == 11  # every target has a row, measured or not
+    # Every run of ours failed: NOT MET, not "not measured".
+    results.runs = [
+        replace(r, ok=False, error="boom") if r.contender == "ours transfer" else r
+        for r in results.runs
+    ]
+    failed = _by_target(results)["fixed cost of a 200-file card ≤ 0.25 s beyond the data"]
+    assert (failed.status, failed.measured) == (
+        NOT_MET,
+        "200 × 100 KB: every run of ours transfer failed",
+    )
 
 
 def test_large_card_targets_use_the_matching_size_or_say_which_one_ran() -> None:

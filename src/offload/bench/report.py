@@ -334,13 +334,21 @@ def _not_run(results: Results, section: str) -> IssueTarget:
     return IssueTarget("", why, "—", NOT_MEASURED)
 
 
+def _unmeasured(results: Results, case: CaseInfo, target: str, ours: str) -> IssueTarget:
+    """A target without medians: NOT MET when every run of ours failed (a failure is not
+    "not measured"), else not measured (a peer failed or was unavailable)."""
+    if times(results, case.id, ours) is None and failures(results, case.id, ours):
+        return IssueTarget(target, f"{case.dataset}: every run of {ours} failed", "—", NOT_MET)
+    return IssueTarget(target, f"{case.dataset}: no successful run", "—", NOT_MEASURED)
+
+
 def _speedup_row(
     results: Results, case: CaseInfo, target: str, ours: str, theirs: str, limit: float
 ) -> IssueTarget:
     """theirs' median time ÷ ours' ≥ *limit* on *case*."""
     mine, other = times(results, case.id, ours), times(results, case.id, theirs)
     if mine is None or other is None:
-        return IssueTarget(target, f"{case.dataset}: no successful run", "—", NOT_MEASURED)
+        return _unmeasured(results, case, target, ours)
     speedup = other.median / mine.median
     return IssueTarget(
         target,
@@ -419,9 +427,7 @@ def _scale_rows(results: Results) -> list[IssueTarget]:
     rows = []
     ours, cp = times(results, case.id, "ours transfer"), times(results, case.id, "cp")
     if ours is None or cp is None:
-        rows.append(
-            IssueTarget(time_target, f"{case.dataset}: no successful run", "—", NOT_MEASURED)
-        )
+        rows.append(_unmeasured(results, case, time_target, "ours transfer"))
     else:
         value = ours.median / cp.median
         rows.append(
@@ -434,9 +440,7 @@ def _scale_rows(results: Results) -> list[IssueTarget]:
         )
     rss = peak_rss_mib(results, case.id, "ours transfer")
     if rss is None:
-        rows.append(
-            IssueTarget(rss_target, f"{case.dataset}: no successful run", "—", NOT_MEASURED)
-        )
+        rows.append(_unmeasured(results, case, rss_target, "ours transfer"))
     else:
         mb = rss.median * 2**20 / 1e6
         rows.append(
@@ -486,7 +490,7 @@ def _fixed_cost_row(results: Results) -> IssueTarget:
     case = next(c for c in results.cases if c.id == "fixed-cost")
     ours, cp = times(results, case.id, "ours transfer"), times(results, case.id, "cp")
     if ours is None or cp is None:
-        return IssueTarget(target, f"{case.dataset}: no successful run", "—", NOT_MEASURED)
+        return _unmeasured(results, case, target, "ours transfer")
     extra = ours.median - cp.median
     engine = engine_seconds(results, case.id, "ours transfer")
     inside = f" (engine {engine.median:.2f} s of it)" if engine is not None else ""
