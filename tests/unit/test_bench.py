@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from offload.bench.cli import main as bench_main
 from offload.bench.contenders import COPY, VERIFY, Cp, OursFile, Tee
-from offload.bench.data import DatasetSpec, ensure_dataset
-from offload.bench.plan import BenchConfig, Case, build_cases
-from offload.bench.report import evaluate_targets, markdown, write_report
+from offload.bench.data import DatasetSpec, card_layout, ensure_dataset
+from offload.bench.plan import SECTIONS, BenchConfig, Case, build_cases
+from offload.bench.report import (
+    MET,
+    NOT_MEASURED,
+    NOT_MET,
+    IssueTarget,
+    evaluate_targets,
+    growth_exponent,
+    issue_targets,
+    issue_targets_table,
+    judge,
+    markdown,
+    write_report,
+)
 from offload.bench.runner import CaseInfo, ContenderInfo, Results, Runner, RunRecord
 from offload.bench.stats import (
     format_seconds,
@@ -135,13 +148,7 @@ def test_results_survive_a_json_round_trip(tmp_path: Path) -> None:
 def test_quick_plan_covers_every_section() -> None:
     config = BenchConfig.quick_config()
     cases = build_cases(config)
-    assert {c.section for c in cases} == {
-        "sequential",
-        "scaling",
-        "block-size",
-        "large-card",
-        "small-card",
-    }
+    assert {c.section for c in cases} == set(SECTIONS)
     card = next(c for c in cases if c.id == "large-card-cold")
     assert {"cp", "tee", "rsync -a", "ocopy (verify)", "DIT script", "ours full"} <= {
         c.name for c in card.contenders
@@ -187,3 +194,228 @@ def test_tiny_real_run_of_our_engine_and_peers(tmp_path: Path) -> None:
     before = (tmp_path / "data" / "tiny" / "tiny.bin").stat().st_mtime_ns
     ensure_dataset(spec, config.data_dir)
     assert (tmp_path / "data" / "tiny" / "tiny.bin").stat().st_mtime_ns == before
+
+
+# Issue 14: image sequences, small files, fixed cost and scale — the targets' logic.
+
+
+def _case(case_id: str, section: str, files: int, file_size: int, names: list[str]) -> CaseInfo:
+    groups = {"ours full": VERIFY, "DIT script": VERIFY}
+    return CaseInfo(
+        id=case_id,
+        section=section,
+        title=case_id,
+        dataset=f"{files:,} × {human_size(file_size)}",
+        files=files,
+        total_bytes=files * file_size,
+        destinations=3,
+        source_state="cold",
+        contenders=[_info(n, groups.get(n, COPY), ours=n.startswith("ours")) for n in names],
+        references={COPY: "ours transfer", VERIFY: "ours full"},
+        x_values={},
+        x_label="",
+    )
+
+
+def _results_of(
+    cases: list[tuple[CaseInfo, dict[str, tuple[float, int]]]], *, only: tuple[str, ...] = ()
+) -> Results:
+    """Results whose every run of a contender took (seconds, peak RSS KiB), twice."""
+    runs = [
+        RunRecord(case.id, name, rep, 0, True, seconds, rss, 1, 0.0, 0.0)
+        for case, timings in cases
+        for name, (seconds, rss) in timings.items()
+        for rep in range(2)
+    ]
+    config = {"only": list(only), "scale_target_count": 50_000}
+    return Results("now", config, {"cpus": 2}, [case for case, _ in cases], runs)
+
+
+def _by_target(results: Results) -> dict[str, IssueTarget]:
+    return {t.target: t for t in issue_targets(results)}
+
+
+def test_judge_turns_a_value_and_a_limit_into_met_or_not() -> None:
+    assert judge(1.0, 1.0, at_least=True) == MET
+    assert judge(0.99, 1.0, at_least=True) == NOT_MET
+    assert judge(0.25, 0.25, at_least=False) == MET
+    assert judge(0.26, 0.25, at_least=False) == NOT_MET
+    assert judge(150.0, 150, at_least=False, strict=True) == NOT_MET  # "< 150 MB"
+    assert judge(None, 1.0, at_least=True) == NOT_MEASURED
+
+
+def test_growth_exponent_is_the_steepest_log_log_slope() -> None:
+    linear = growth_exponent([(5_000, 1.0), (50_000, 10.0), (200_000, 40.0)])
+    assert linear == pytest.approx(1.0)
+    # Sublinear at first, then quadratic: the steepest stretch decides.
+    steep = growth_exponent([(1_000, 2.0), (10_000, 4.0), (20_000, 16.0)])
+    assert steep == pytest.approx(2.0)
+    assert growth_exponent([(5_000, 1.0)]) is None
+    assert growth_exponent([]) is None
+
+
+def test_issue_targets_met_and_not_met_from_fake_timings() -> None:
+    sequence = _case(
+        "image-sequence-cold",
+        "image-sequence",
+        300,
+        4_000_000,
+        ["ours transfer", "cp", "ours full", "DIT script"],
+    )
+    small = _case("small-card-cold", "small-card", 5000, 100_000, ["ours transfer", "cp"])
+    fixed = _case("fixed-cost", "fixed-cost", 200, 100_000, ["ours transfer", "cp"])
+    results = _results_of(
+        [
+            (
+                sequence,
+                {
+                    "ours transfer": (10.0, 100_000),
+                    "cp": (12.0, 2_000),
+                    "ours full": (20.0, 100_000),
+                    "DIT script": (25.0, 2_000),
+                },
+            ),
+            (small, {"ours transfer": (8.0, 100_000), "cp": (6.0, 2_000)}),
+            (fixed, {"ours transfer": (0.50, 90_000), "cp": (0.30, 2_000)}),
+        ]
+    )
+    rows = _by_target(results)
+    transfer = rows["image sequence, transfer ≥ 1.0× `cp -r` + sync"]
+    assert (transfer.status, transfer.value) == (MET, "1.20×")
+    full = rows["image sequence, full ≥ 1.5× the honest script"]
+    assert (full.status, full.value) == (NOT_MET, "1.25×")
+    small_transfer = rows["5,000 × 100 KB card, transfer ≥ 1.0× `cp -r` + sync"]
+    assert (small_transfer.status, small_transfer.value) == (NOT_MET, "0.75×")
+    # ours full did not run on the small card: that target is not measured, not failed.
+    assert rows["5,000 × 100 KB card, full ≥ 1.0× the honest script"].status == NOT_MEASURED
+    fixed_cost = rows["fixed cost of a 200-file card ≤ 0.25 s beyond the data"]
+    assert (fixed_cost.status, fixed_cost.value) == (MET, "+0.20 s")
+    assert "(engine" not in fixed_cost.measured  # no engine time recorded in these runs
+    for run in results.runs:
+        if run.case == "fixed-cost" and run.contender == "ours transfer":
+            run.extra["engine_s"] = 0.1
+    fixed_cost = _by_target(results)["fixed cost of a 200-file card ≤ 0.25 s beyond the data"]
+    assert "ours transfer 0.50 s (engine 0.10 s of it) − cp 0.30 s" in fixed_cost.measured
+    # Sections that did not run at all: large cards and scale.
+    assert rows["3 × 512 MiB card, full ≥ 1.5× the honest script"].status == NOT_MEASURED
+    scale = [t for t in issue_targets(results) if "50,000" in t.target or "200,000" in t.target]
+    assert len(scale) == 4 and {t.status for t in scale} == {NOT_MEASURED}
+    assert "section scale not run" in scale[0].measured
+    table = issue_targets_table(results)
+    assert "| **MET** |" in table and "| **NOT MET** |" in table and "| not measured |" in table
+    assert "## Targets of issue 14" in markdown(results)
+
+
+def test_a_section_left_out_by_only_is_not_measured() -> None:
+    fixed = _case("fixed-cost", "fixed-cost", 200, 100_000, ["ours transfer", "cp"])
+    results = _results_of(
+        [(fixed, {"ours transfer": (1.0, 90_000), "cp": (0.2, 2_000)})], only=("fixed-cost",)
+    )
+    rows = _by_target(results)
+    assert rows["fixed cost of a 200-file card ≤ 0.25 s beyond the data"].status == NOT_MET
+    sequence = rows["image sequence, transfer ≥ 1.0× `cp -r` + sync"]
+    assert sequence.status == NOT_MEASURED
+    assert sequence.measured == "section image-sequence left out by --only"
+    assert len(issue_targets(results)) == 11  # every target has a row, measured or not
+    # Every run of ours failed: NOT MET, not "not measured".
+    results.runs = [
+        replace(r, ok=False, error="boom") if r.contender == "ours transfer" else r
+        for r in results.runs
+    ]
+    failed = _by_target(results)["fixed cost of a 200-file card ≤ 0.25 s beyond the data"]
+    assert (failed.status, failed.measured) == (
+        NOT_MET,
+        "200 × 100 KB: every run of ours transfer failed",
+    )
+
+
+def test_large_card_targets_use_the_matching_size_or_say_which_one_ran() -> None:
+    names = ["ours full", "DIT script"]
+    exact = _case("large-card-full-512MiB", "large-card", 3, 512 * 2**20, names)
+    other = _case("large-card-cold", "large-card", 3, 64 * 2**20, names)
+    results = _results_of(
+        [
+            (exact, {"ours full": (10.0, 100_000), "DIT script": (16.0, 2_000)}),
+            (other, {"ours full": (2.0, 100_000), "DIT script": (2.0, 2_000)}),
+        ]
+    )
+    rows = _by_target(results)
+    big = rows["3 × 512 MiB card, full ≥ 1.5× the honest script"]
+    assert (big.status, big.value) == (MET, "1.60×")
+    assert "this run's size" not in big.measured
+    huge = rows["3 × 2 GiB card, full ≥ 1.5× the honest script"]
+    # No 2 GiB card: the closest size (512 MiB) stands in, and the row says so.
+    assert huge.status == MET and "not 3 × 2 GiB" in huge.measured
+
+
+def test_scale_targets_time_memory_and_growth() -> None:
+    def scale(count: int) -> CaseInfo:
+        return _case(f"scale-{count}", "scale", count, 1_000, ["ours transfer", "cp"])
+
+    results = _results_of(
+        [
+            (scale(5_000), {"ours transfer": (1.0, 60 * 1024), "cp": (1.0, 2_000)}),
+            (scale(50_000), {"ours transfer": (11.0, 100 * 1024), "cp": (10.0, 2_000)}),
+            (scale(200_000), {"ours transfer": (100.0, 600 * 1024), "cp": (40.0, 2_000)}),
+        ]
+    )
+    rows = {t.target.split(":")[0]: t for t in issue_targets(results)}
+    versus_cp = rows["50,000 × 1 KB in 50 folders, transfer, 1 destination"]
+    assert (versus_cp.status, versus_cp.value) == (MET, "1.10×")  # judged on 50,000 files
+    rss = rows["50,000 × 1 KB, transfer"]
+    assert (rss.status, rss.value) == (MET, "105 MB")  # 100 MiB
+    growth = [t for t in issue_targets(results) if "linearly" in t.target]
+    time_growth, memory_growth = growth
+    # 50,000 → 200,000 files: 11 s → 100 s is steeper than linear; 100 → 600 MiB too.
+    assert time_growth.status == NOT_MET and time_growth.value.startswith("slope 1.5")
+    assert memory_growth.status == NOT_MET
+    assert "+2.8 KiB per extra file" in memory_growth.measured  # (600 − 60) MiB ÷ 195,000
+    assert "+508 µs per extra file" in time_growth.measured  # 99 s ÷ 195,000
+
+
+def test_quick_plan_has_the_issue_14_sections() -> None:
+    cases = {c.id: c for c in build_cases(BenchConfig.quick_config())}
+    sequence = cases["image-sequence-cold"]
+    assert sequence.section == "image-sequence" and sequence.destinations == 3
+    assert [c.name for c in sequence.contenders] == [
+        "ours transfer",
+        "cp",
+        "ours full",
+        "DIT script",
+    ]
+    assert sequence.dataset.layout == "sequence" and sequence.dataset.count < 300
+    fixed = cases["fixed-cost"]
+    assert (fixed.dataset.count, fixed.destinations) == (200, 1)
+    scale = [c for c in cases.values() if c.section == "scale"]
+    assert scale and all(c.destinations == 1 and c.dataset.size_bytes == 1_000 for c in scale)
+    assert max(c.dataset.count for c in scale) < 50_000  # a small version in --quick
+    assert not any(c.startswith("large-card-full") for c in cases)  # full plan only
+    full = {c.id: c for c in build_cases(BenchConfig())}
+    assert {"large-card-full-512MiB", "large-card-full-2GiB", "scale-200000"} <= set(full)
+    assert full["scale-50000"].dataset.files_per_folder == 1000  # 50 folders
+    only = build_cases(BenchConfig.quick_config(only=("image-sequence",)))
+    assert [c.id for c in only] == ["image-sequence-cold"]
+
+
+def test_image_sequence_layout_names_frames_in_clip_folders() -> None:
+    spec = DatasetSpec("seq", "card", 4_000_000, count=3, layout="sequence")
+    assert card_layout(spec) == [
+        "A004C001/A004C001.0000001.dpx",
+        "A004C001/A004C001.0000002.dpx",
+        "A004C001/A004C001.0000003.dpx",
+    ]
+    split = DatasetSpec("seq", "card", 1_000, count=3, files_per_folder=2, layout="sequence")
+    assert card_layout(split)[-1] == "A004C002/A004C002.0000001.dpx"
+    # The camera layout keeps its names (datasets made before layouts are reused).
+    camera = DatasetSpec("card", "card", 100_000, count=2)
+    assert card_layout(camera) == ["DCIM/100MEDIA/C00001.MP4", "DCIM/100MEDIA/C00002.MP4"]
+
+
+def test_cli_takes_the_new_sizes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    argv = ["--quick", "--list", "--out", str(tmp_path), "--image-frames", "12"]
+    argv += ["--scale-counts", "100,2000", "--large-card-sizes", "32MiB", "--only", "scale"]
+    argv += ["--only", "image-sequence", "--only", "large-card"]
+    assert bench_main(argv) == 0
+    out = capsys.readouterr().out
+    assert "12 × 4 MB frames" in out and "scale-100:" in out and "scale-2000:" in out
+    assert "large-card-full-32MiB" in out

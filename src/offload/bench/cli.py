@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.bench.plan import SECTIONS, BenchConfig, build_cases
-from offload.bench.report import write_report
+from offload.bench.report import issue_targets_table, write_report
 from offload.bench.runner import Results, Runner
 from offload.bench.stats import human_size, parse_size
 
@@ -29,12 +29,27 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    """``512MiB,2GiB`` → sizes; an empty string → ()."""
+    return tuple(_size(part) for part in text.split(",") if part.strip())
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of counts: {text!r}") from None
+    if any(count < 1 for count in counts):
+        raise argparse.ArgumentTypeError(f"counts must be positive: {text!r}")
+    return counts
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the bench options to *parser* (the standalone one or a subcommand's)."""
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes, 2 repetitions, short pauses: a 1–2 minute smoke test",
+        help="small sizes, 2 repetitions, short pauses: a few minutes' smoke test",
     )
     parser.add_argument("--reps", type=int, help="repetitions of each contender (full: 3)")
     parser.add_argument(
@@ -50,6 +65,27 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--small-card-files", type=int, help="files on the small card (full: 5000)")
     parser.add_argument("--small-file-size", type=_size, help="small-card file size (100KB)")
     parser.add_argument("--destinations", type=int, help="destinations for the cards (3)")
+    parser.add_argument(
+        "--large-card-sizes",
+        type=_sizes,
+        metavar="SIZE,...",
+        help="extra large cards (large-card section: ours full vs the DIT script), one per "
+        "file size (full: 512MiB,2GiB; quick: none); '' for none",
+    )
+    parser.add_argument(
+        "--image-frames", type=int, help="frames on the image-sequence card (full: 300, quick: 40)"
+    )
+    parser.add_argument("--image-frame-size", type=_size, help="size of each frame (4MB)")
+    parser.add_argument(
+        "--fixed-cost-files", type=int, help="files on the fixed-cost card (200 × small size)"
+    )
+    parser.add_argument(
+        "--scale-counts",
+        type=_counts,
+        metavar="N,...",
+        help="file counts of the scale section, 1 KB files in 50 folders "
+        "(full: 5000,50000,200000; quick: 1000,5000)",
+    )
     parser.add_argument(
         "--no-warm", action="store_true", help="skip the warm-source (page cache) case"
     )
@@ -93,6 +129,11 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         ("small_card_files", "small_card_files"),
         ("small_file_size", "small_file_size"),
         ("destinations", "destinations"),
+        ("large_card_sizes", "large_card_sizes"),
+        ("image_frames", "image_frames"),
+        ("image_frame_size", "image_frame_size"),
+        ("fixed_cost_files", "fixed_cost_files"),
+        ("scale_counts", "scale_counts"),
         ("ocopy", "ocopy"),
     ):
         value = getattr(args, option)
@@ -117,7 +158,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="benchmark the engine against cp, tee, rsync, ocopy and a DIT script",
         description="Measure the engine and its peers in one run (contenders alternate, "
         "medians of several repetitions) and write results under OUT/<timestamp>/. "
-        "The full run takes 30–45 minutes and needs ~15 GB free on the data disk.",
+        "The full run takes about an hour and needs ~40 GB free on the data disk.",
     )
     return configure_parser(parser)
 
@@ -134,6 +175,7 @@ def cmd_bench(args: argparse.Namespace, env: Any = None) -> int:
         results = Results.load(args.report_only / "results.json")
         for path in write_report(results, args.report_only):
             print(f"wrote {path}", file=stdout)
+        print(f"\nTargets of issue 14:\n{issue_targets_table(results)}", file=stdout)
         return 0
     try:
         config = config_from_args(args)
@@ -162,6 +204,7 @@ def cmd_bench(args: argparse.Namespace, env: Any = None) -> int:
     results = Runner(config, out_dir, log=log).run(cases)
     for path in write_report(results, out_dir):
         log(f"wrote {path}")
+    log(f"\nTargets of issue 14 (image sequences and small files):\n{issue_targets_table(results)}")
     return 0 if all(r.ok for r in results.runs) else 1
 
 

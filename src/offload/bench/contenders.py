@@ -181,6 +181,20 @@ class OursCard(Contender):
         argv.append(str(ctx.dataset.root))
         argv += [str(d) for d in ctx.destinations]
         ctx.spawner.run(argv, env=ctx.python_env)
+        engine_s = _report_elapsed(ctx.scratch / "reports")
+        if engine_s is not None:
+            ctx.extra["engine_s"] = engine_s
+
+
+def _report_elapsed(folder: Path) -> float | None:
+    """The engine's own time (``elapsed_s`` of the JSON job report in *folder*): the run's
+    wall time minus it is start-up, scan and reports."""
+    try:
+        reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        value = json.loads(reports[-1].read_text()).get("elapsed_s") if reports else None
+    except (OSError, ValueError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
 
 
 class Cp(Contender):

@@ -22,13 +22,16 @@ CARD_FOLDER = "CARD"  # a card dataset's root folder; copies land in DEST/CARD/
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """``kind`` "file": one file of ``size_bytes``; "card": ``count`` files of that size."""
+    """``kind`` "file": one file of ``size_bytes``; "card": ``count`` files of that size,
+    named by ``layout``: "camera" (clips and DCIM folders) or "sequence" (image-sequence
+    frames, ``A004C001/A004C001.0000001.dpx``, ``files_per_folder`` frames per clip)."""
 
     name: str
     kind: str
     size_bytes: int
     count: int = 1
     files_per_folder: int = 500
+    layout: str = "camera"
 
     @property
     def total_bytes(self) -> int:
@@ -57,13 +60,27 @@ class Dataset:
 def card_layout(spec: DatasetSpec) -> list[str]:
     """Relative paths of a card's files: clips spread over folders like a camera writes them."""
     names = []
+    width = max(5, len(str(spec.count)))
     for index in range(spec.count):
         folder = index // spec.files_per_folder
-        if spec.size_bytes >= 64 * 1024 * 1024:
+        if spec.layout == "sequence":
+            clip = f"A004C{folder + 1:03d}"
+            frame = index % spec.files_per_folder
+            names.append(f"{clip}/{clip}.{frame + 1:07d}.dpx")
+        elif spec.size_bytes >= 64 * 1024 * 1024:
             names.append(f"CLIP/A001C{index + 1:03d}.mov")
         else:
-            names.append(f"DCIM/{100 + folder:03d}MEDIA/C{index + 1:05d}.MP4")
+            names.append(f"DCIM/{100 + folder:03d}MEDIA/C{index + 1:0{width}d}.MP4")
     return sorted(names)
+
+
+def _marker(spec: DatasetSpec) -> dict[str, object]:
+    """What the marker file records; the default layout is left out, so datasets made
+    before layouts existed are still reused."""
+    fields = asdict(spec)
+    if spec.layout == "camera":
+        del fields["layout"]
+    return fields
 
 
 def ensure_dataset(spec: DatasetSpec, data_dir: Path) -> Dataset:
@@ -78,9 +95,11 @@ def ensure_dataset(spec: DatasetSpec, data_dir: Path) -> Dataset:
         files = tuple(card_layout(spec))
     else:
         raise ValueError(f"unknown dataset kind {spec.kind!r}")
+    if spec.layout not in ("camera", "sequence"):
+        raise ValueError(f"unknown card layout {spec.layout!r}")
     dataset = Dataset(spec, root, files)
     try:
-        if json.loads(marker.read_text()) == asdict(spec) and all(
+        if json.loads(marker.read_text()) == _marker(spec) and all(
             p.stat().st_size == spec.size_bytes for p in dataset.paths()
         ):
             return dataset
@@ -93,7 +112,7 @@ def ensure_dataset(spec: DatasetSpec, data_dir: Path) -> Dataset:
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_random(path, spec.size_bytes)
     os.sync()
-    marker.write_text(json.dumps(asdict(spec)))
+    marker.write_text(json.dumps(_marker(spec)))
     return dataset
 
 

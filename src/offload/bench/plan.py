@@ -3,7 +3,9 @@
 A case is one dataset, one number of destinations, one source state (cold or warm) and the
 contenders that take turns on it. The full plan is three tables (sequential vs parallel,
 destination scaling, block size) plus a large-file card and a small-file card
-against the peers. ``--quick`` shrinks every size and repetition for a smoke test.
+against the peers, then the sections of issue 14: an image-sequence card, the fixed cost of a
+small card, and the scale in file count (one destination, up to 200,000 files). ``--quick``
+shrinks every size and repetition for a smoke test.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
 
-SECTIONS = ("sequential", "scaling", "block-size", "large-card", "small-card")
+SECTIONS = (
+    "sequential",
+    "scaling",
+    "block-size",
+    "large-card",
+    "small-card",
+    "image-sequence",
+    "fixed-cost",
+    "scale",
+)
 FULL_BLOCK_SIZES = (64 * KIB, 256 * KIB, 1 * MIB, 4 * MIB, 8 * MIB, 16 * MIB)
 QUICK_BLOCK_SIZES = (64 * KIB, 1 * MIB, 16 * MIB)
 FULL_SCALING = (1, 2, 3, 4, 5, 6, 7, 8)
@@ -57,6 +68,18 @@ class BenchConfig:
     block_sizes: tuple[int, ...] = FULL_BLOCK_SIZES
     scaling: tuple[int, ...] = FULL_SCALING
     sequential_sizes: tuple[tuple[int, int], ...] = ((30_000_000, 3), (50_000_000, 5))
+    # Extra large cards (files of these sizes) where only ours full and the DIT script run.
+    large_card_sizes: tuple[int, ...] = (512 * MIB, 2 * GIB)
+    image_frames: int = 300
+    image_frame_size: int = 4_000_000
+    image_frames_per_clip: int = 500
+    fixed_cost_files: int = 200
+    scale_counts: tuple[int, ...] = (5_000, 50_000, 200_000)
+    scale_file_size: int = 1_000
+    scale_folders: int = 50
+    # The file count the scale targets (time vs cp, peak RSS) are judged on; without a case
+    # of that count, the largest count measured.
+    scale_target_count: int = 50_000
     warm: bool = True
     only: tuple[str, ...] = ()
     data_dir: Path = Path("bench-results/data")
@@ -74,6 +97,9 @@ class BenchConfig:
             "block_file_size": 32 * MIB,
             "block_sizes": QUICK_BLOCK_SIZES,
             "scaling": QUICK_SCALING,
+            "large_card_sizes": (),
+            "image_frames": 40,
+            "scale_counts": (1_000, 5_000),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -108,6 +134,10 @@ def build_cases(config: BenchConfig) -> list[Case]:
         _scaling_case(config),
         _block_case(config),
         *_card_cases(config),
+        *_large_card_full_cases(config),
+        _image_sequence_case(config),
+        _fixed_cost_case(config),
+        *_scale_cases(config),
     ]
     if config.only:
         cases = [c for c in cases if c.section in config.only or c.id in config.only]
@@ -248,4 +278,107 @@ def _card_cases(config: BenchConfig) -> list[Case]:
             references=references,
         )
     )
+    return cases
+
+
+def _large_card_full_cases(config: BenchConfig) -> list[Case]:
+    """Full verification against the DIT script on cards of ``large_card_sizes``."""
+    cases = []
+    n = config.destinations
+    for size in config.large_card_sizes:
+        spec = DatasetSpec(
+            f"card-{config.large_card_files}x{size}", "card", size, count=config.large_card_files
+        )
+        cases.append(
+            Case(
+                id=f"large-card-full-{human_size(size).replace(' ', '')}",
+                section="large-card",
+                title=f"Large-file card, full verification: {spec.label()}, {n} destinations, "
+                "cold source",
+                dataset=spec,
+                destinations=n,
+                source_state="cold",
+                contenders=(
+                    OursCard("ours full", verify="full", group=VERIFY),
+                    DitScript("DIT script"),
+                ),
+                references={VERIFY: "ours full"},
+            )
+        )
+    return cases
+
+
+def _image_sequence_case(config: BenchConfig) -> Case:
+    """An image-sequence card (DPX-like frames in clip folders) against cp and the script."""
+    spec = DatasetSpec(
+        f"seq-{config.image_frames}x{config.image_frame_size}",
+        "card",
+        config.image_frame_size,
+        count=config.image_frames,
+        files_per_folder=config.image_frames_per_clip,
+        layout="sequence",
+    )
+    n = config.destinations
+    return Case(
+        id="image-sequence-cold",
+        section="image-sequence",
+        title=f"Image-sequence card: {spec.label()} frames, {n} destinations, cold source",
+        dataset=spec,
+        destinations=n,
+        source_state="cold",
+        contenders=(
+            OursCard("ours transfer", verify="transfer"),
+            Cp("cp"),
+            OursCard("ours full", verify="full", group=VERIFY),
+            DitScript("DIT script"),
+        ),
+        references={COPY: "ours transfer", VERIFY: "ours full"},
+    )
+
+
+def _fixed_cost_case(config: BenchConfig) -> Case:
+    """A small card to one destination: what ours takes beyond ``cp -r`` + sync is its
+    fixed cost (start-up, scan, reports, MHL)."""
+    spec = DatasetSpec(
+        f"card-{config.fixed_cost_files}x{config.small_file_size}",
+        "card",
+        config.small_file_size,
+        count=config.fixed_cost_files,
+    )
+    return Case(
+        id="fixed-cost",
+        section="fixed-cost",
+        title=f"Fixed cost: {spec.label()} card, 1 destination, transfer, cold source",
+        dataset=spec,
+        destinations=1,
+        source_state="cold",
+        contenders=(OursCard("ours transfer", verify="transfer"), Cp("cp")),
+        references={COPY: "ours transfer"},
+    )
+
+
+def _scale_cases(config: BenchConfig) -> list[Case]:
+    """Many tiny files in ``scale_folders`` folders, one destination, transfer mode."""
+    cases = []
+    for count in config.scale_counts:
+        spec = DatasetSpec(
+            f"scale-{count}x{config.scale_file_size}",
+            "card",
+            config.scale_file_size,
+            count=count,
+            files_per_folder=max(1, -(-count // config.scale_folders)),
+        )
+        cases.append(
+            Case(
+                id=f"scale-{count}",
+                section="scale",
+                title=f"Scale: {spec.label()} in {config.scale_folders} folders, "
+                "1 destination, transfer, cold source",
+                dataset=spec,
+                destinations=1,
+                source_state="cold",
+                contenders=(OursCard("ours transfer", verify="transfer"), Cp("cp")),
+                references={COPY: "ours transfer"},
+            )
+        )
     return cases
