@@ -72,6 +72,7 @@ def test_rerun_reports_verified_earlier_not_verified_now(tmp_path: Path) -> None
     assert again.returncode == 0, again.stderr
     assert "verified earlier" in again.stderr
     assert "not re-read" in again.stderr
+    assert "0 copies now (full verification) and 3 earlier (not re-read)" in again.stderr
     assert "nothing written" in again.stderr
     report = newest_report(reports)
     assert report["exit_code"] == 0

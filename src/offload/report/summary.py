@@ -123,10 +123,18 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
     if total == 0:
         lines.append("No files to copy.")
-    elif verified_everywhere == total:
+    elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
         lines.append(
             f"All {total} files ({filesize.decimal(job.total_bytes)}) are verified on every "
             f"destination ({job.verify} verification){speed}."
+        )
+    elif verified_everywhere == total:
+        # Part (or all) of it was proved by an earlier run: never word it as this run's.
+        lines.append(
+            f"All {total} files ({filesize.decimal(job.total_bytes)}) are verified on every "
+            f"destination, {by_state[DestinationStatus.VERIFIED]} copies now ({job.verify} "
+            f"verification) and {by_state[DestinationStatus.VERIFIED_EARLIER]} earlier "
+            f"(not re-read){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         lines.append(
