@@ -86,10 +86,9 @@ class CheckOutcome:
     matched: bool
     digests: dict[str, str] = field(default_factory=dict)  # of the copy, read from the media
     source_digests: dict[str, str] = field(default_factory=dict)  # of the source, read now
-    read_from_media: bool = False  # the copy's read bypassed the page cache
-    # Read through its destination's CopyReader (not a local file): how that read avoided
-    # any cache (REMOTE for an object store); None for a local file.
-    read_by: CacheBypass | None = None
+    # How the copy's read avoided the page cache (O_DIRECT, FADVISE; NONE: it may have come
+    # from RAM; REMOTE: read through its destination's CopyReader, an object store).
+    cache_bypass: CacheBypass = CacheBypass.NOT_READ
     error: str | None = None
     source_error: str | None = None
     mismatch: str | None = None  # what differed, for the report
@@ -230,13 +229,12 @@ def _check_one(
     outcome = CheckOutcome(check, matched=False)
     try:
         if reader is not None:
-            outcome.read_by = CacheBypass.REMOTE
             outcome.digests = reader.hash_copy(check.final_path, formats)
+            outcome.cache_bypass = CacheBypass.REMOTE
         else:
             media = hasher()
-            bypassed_before = media.bypassed
             outcome.digests = media(check.final_path, formats)
-            outcome.read_from_media = media.bypassed > bypassed_before
+            outcome.cache_bypass = media.last_bypass
     except OSError as exc:
         outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
     if needs_source(check.kind, verify):
@@ -322,9 +320,7 @@ def settle(
             if result.error is None:
                 result.status = DestinationStatus.VERIFIED
                 result.digests = dict(outcome.digests)
-                result.cache_bypass = outcome.read_by or (
-                    CacheBypass.O_DIRECT if outcome.read_from_media else CacheBypass.NONE
-                )
+                result.cache_bypass = outcome.cache_bypass
                 result.verified_at = time.time()
                 result.verified_mode = proven_mode
                 result.verify_s = outcome.verify_s
@@ -387,7 +383,9 @@ def _adopt(
     source = task.source
     digests = outcome.digests
     try:
-        if check.kind is CheckKind.ADOPT and outcome.read_by is None:  # a local file
+        if (
+            check.kind is CheckKind.ADOPT and outcome.cache_bypass is not CacheBypass.REMOTE
+        ):  # a local file
             os.utime(check.final_path, ns=(source.mtime_ns, source.mtime_ns))
         planned_name = Path(source.relative_path).name
         ledgers[check.destination_index].append(

@@ -24,6 +24,7 @@ from offload.hashing import new_hasher
 from offload.model import SourceFile
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationStatus, JobReport
+from support.cards import write_source_files
 from support.memory_destination import MemoryDestination
 
 MIB = 1024 * 1024
@@ -90,14 +91,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Rig:
 
 
 def make_card(root: Path, sizes: dict[str, int]) -> list[SourceFile]:
-    files = []
-    for relative, size in sizes.items():
-        path = root / "card" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(size))
-        st = path.stat()
-        files.append(SourceFile(path, relative, st.st_size, st.st_mtime_ns))
-    return files
+    return write_source_files(root, sizes)
 
 
 def run(

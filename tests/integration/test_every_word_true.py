@@ -511,3 +511,21 @@ def test_preflight_and_plan_agree_on_what_is_copied(tmp_path: Path) -> None:
     (check,) = plan.preflight.destinations
     assert check.files_to_copy == to_copy
     assert check.bytes_to_copy == 1000
+
+
+def test_an_adopted_copy_records_how_it_was_read_back(tmp_path: Path) -> None:
+    """The read-back of a copy already there says how it avoided the page cache, as the
+    engine's do (it said o_direct for any bypass, fadvise included)."""
+    from offload.engine.verifier import MediaHasher
+
+    card = make_card(tmp_path, files=1)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)
+    (result,) = offload(card, [dest]).job.files[0].destinations
+    hasher = MediaHasher()
+    try:
+        hasher(Path(result.final_path), ["xxh64"])
+        assert result.cache_bypass is hasher.last_bypass
+    finally:
+        hasher.close()

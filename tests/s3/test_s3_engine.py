@@ -19,6 +19,7 @@ from offload.model import SourceFile
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationStatus, JobReport
 from s3.conftest import admin, destination
+from support.cards import write_source_files
 from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
@@ -26,14 +27,7 @@ SIZES = {"CLIPS/A001C001.mov": 7 * MiB + 17, "CLIPS/A001C002.mov": 70_000, "meta
 
 
 def make_card(root: Path) -> list[SourceFile]:
-    files = []
-    for relative, size in SIZES.items():
-        path = root / "card" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(size))
-        st = path.stat()
-        files.append(SourceFile(path, relative, st.st_size, st.st_mtime_ns))
-    return files
+    return write_source_files(root, SIZES)
 
 
 def run(

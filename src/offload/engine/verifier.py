@@ -61,10 +61,12 @@ class MediaHasher:
     def __init__(self, *, chunk_size: int = 8 * 1024 * 1024) -> None:
         self._buffer = AlignedBuffer(chunk_size)
         self.bypassed = 0  # files read with the cache bypassed (O_DIRECT or emptied cache)
+        self.last_bypass = CacheBypass.NOT_READ  # how the last file's read avoided the cache
 
     def __call__(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
         media = MediaReader(path, direct=True, evict=True)
         try:
+            self.last_bypass = media.cache_bypass
             if media.cache_bypass is not CacheBypass.NONE:
                 self.bypassed += 1
             with MultiHasher(formats) as hasher:
