@@ -143,7 +143,7 @@ def write_s3_manifests(
                     dataclasses.replace(records, destinations=(staged,)), options, sink
                 )
                 for outcome in outcomes:
-                    uploaded = _upload_changes(backend, destination.root, root, before)
+                    uploaded = upload_history_changes(backend, destination.root, root, before)
                     outcome.written = [display_path(p) for p in uploaded]
                     if outcome.error:
                         outcome.error = outcome.error.replace(str(root), str(backend.store.url))
@@ -177,13 +177,21 @@ def _download_history(backend: S3Backend, copy_root: Path, staging: Path) -> dic
     return held
 
 
-def _upload_changes(
-    backend: S3Backend, copy_root: Path, staging: Path, before: Mapping[str, bytes]
+def upload_history_changes(
+    backend: S3Backend,
+    copy_root: Path,
+    staging: Path,
+    before: Mapping[str, bytes],
+    *,
+    under: str = "",
 ) -> list[Path]:
-    """Upload every file of *staging* that is new or changed; returns their stand-in paths.
-    New files never replace an object (If-None-Match); changed ones (the chain) do."""
+    """Upload every file of *staging* (only those below its folder *under*, if given) that
+    is new or changed against *before* (relative path → bytes as downloaded); returns their
+    stand-in paths. New files never replace an object (If-None-Match); changed ones (the
+    chain) do. In name order, so a new generation is stored before the chain naming it.
+    Raises OSError."""
     uploaded: list[Path] = []
-    for folder, _, names in sorted(os.walk(staging)):
+    for folder, _, names in sorted(os.walk(staging / under if under else staging)):
         for name in sorted(names):
             local = Path(folder) / name
             relative = local.relative_to(staging).as_posix()
@@ -278,5 +286,6 @@ __all__ = [
     "existing_object_kind",
     "open_s3_destinations",
     "show_s3_paths",
+    "upload_history_changes",
     "write_s3_manifests",
 ]
