@@ -48,6 +48,7 @@ from offload.options import ExistingFilePolicy
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
     from offload.manifests_writer import ManifestOptions, ManifestResult, OffloadRecords
+    from offload.results import JobReport
 
 
 def open_s3_destinations(
@@ -239,17 +240,7 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
             except OSError:
                 continue  # a copy root S3 cannot name: the copy said so already
             report.report_folders[plan.index] = S3ReportFolder(backend.store, folder)
-    for file in report.job.files:
-        for result in file.destinations:
-            if result.final_path and is_s3_root(result.final_path):
-                result.final_path = display_path(result.final_path)
-            if result.error:
-                result.error = shown(result.error)
-    for summary in report.job.destinations:
-        summary.root = shown(summary.root)
-        summary.device = shown(summary.device)
-        if summary.lost_reason:
-            summary.lost_reason = shown(summary.lost_reason)
+    show_job_paths(report.job)
     report.plans = [
         dataclasses.replace(
             plan, destination=S3ShownPath(plan.destination), root=S3ShownPath(plan.root)
@@ -258,6 +249,22 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
         else plan
         for plan in report.plans
     ]
+
+
+def show_job_paths(job: JobReport) -> None:
+    """Name S3 copies, and the S3 destinations, by ``s3://`` URL in *job* (never the
+    stand-in path); used by card offloads and by the one-file API."""
+    for file in job.files:
+        for result in file.destinations:
+            if result.final_path and is_s3_root(result.final_path):
+                result.final_path = display_path(result.final_path)
+            if result.error:
+                result.error = shown(result.error)
+    for summary in job.destinations:
+        summary.root = shown(summary.root)
+        summary.device = shown(summary.device)
+        if summary.lost_reason:
+            summary.lost_reason = shown(summary.lost_reason)
 
 
 class S3PathSink:
@@ -285,6 +292,7 @@ __all__ = [
     "close_all",
     "existing_object_kind",
     "open_s3_destinations",
+    "show_job_paths",
     "show_s3_paths",
     "upload_history_changes",
     "write_s3_manifests",
