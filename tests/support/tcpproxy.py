@@ -9,6 +9,9 @@ It accepts connections, forwards requests and answers byte for byte, and on comm
 * ``slow_down_next(count)``: answers the next *count* requests itself with
   ``503 SlowDown`` (as S3 does when throttling), without forwarding them;
 * ``stall_next(seconds)``: holds the next request for that long before forwarding it;
+* ``hold(method, path_part)``: holds every request of that method whose path contains
+  *path_part* until ``release()`` (``held`` is set when the first one arrives): a step of the
+  client frozen at a known point, e.g. the read-back GET of an object just completed;
 * ``go_down()``: closes every connection and refuses new ones (the server gone for good).
 
 Requests are parsed only as far as needed (head, Content-Length); answers are forwarded raw.
@@ -36,6 +39,7 @@ class ProxyStats:
     slowed: int = 0
     stalled: int = 0
     methods: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)  # each request's path and query
 
 
 class FaultProxy:
@@ -56,6 +60,9 @@ class FaultProxy:
         self._down = False
         self._answer_cut: int | None = None
         self._down_after: int | None = None
+        self._hold: tuple[str, str] | None = None
+        self.held = threading.Event()
+        self._released = threading.Event()
         self._sockets: set[socket.socket] = set()
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._thread.start()
@@ -104,12 +111,25 @@ class FaultProxy:
         with self._lock:
             self._stall = seconds
 
+    def hold(self, method: str, path_part: str) -> None:
+        """Hold every *method* request whose path contains *path_part* until ``release``."""
+        with self._lock:
+            self._hold = (method, path_part)
+            self.held.clear()
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold = None
+        self._released.set()
+
     def reset(self) -> None:
         with self._lock:
             self._cut, self._corrupt, self._slow, self._stall = None, 0, 0, 0.0
             self.stats = ProxyStats()
 
     def go_down(self) -> None:
+        self._released.set()  # nothing stays held by a proxy that is gone
         with self._lock:
             self._down = True
             sockets = list(self._sockets)
@@ -154,7 +174,12 @@ class FaultProxy:
                 if head is None:
                     return
                 lines = head.split(b"\r\n")
-                method = lines[0].split(b" ", 1)[0].decode("latin-1")
+                method, _, rest = lines[0].decode("latin-1").partition(" ")
+                with self._lock:
+                    hold = self._hold
+                if hold is not None and method == hold[0] and hold[1] in rest.split(" ")[0]:
+                    self.held.set()
+                    self._released.wait(120)
                 length = 0
                 for line in lines[1:]:
                     name, _, value = line.partition(b":")
@@ -170,6 +195,7 @@ class FaultProxy:
                 with self._lock:
                     self.stats.requests += 1
                     self.stats.methods.append(method)
+                    self.stats.targets.append(rest.split(" ")[0])
                     slow = self._slow > 0
                     if slow:
                         self._slow -= 1
