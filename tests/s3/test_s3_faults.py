@@ -138,7 +138,7 @@ def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ig
     # The upload was resumed: only the parts the server lacked were sent (6 in all).
     sent = [
         t
-        for m, t in zip(again.stats.methods, again.stats.targets, strict=True)
+        for m, t in zip(again.stats.methods, again.targets, strict=True)
         if m == "PUT" and "partNumber=" in t
     ]
     assert 0 < len(sent) <= 6 - len(there["Parts"]), sent

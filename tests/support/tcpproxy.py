@@ -9,12 +9,14 @@ It accepts connections, forwards requests and answers byte for byte, and on comm
 * ``slow_down_next(count)``: answers the next *count* requests itself with
   ``503 SlowDown`` (as S3 does when throttling), without forwarding them;
 * ``stall_next(seconds)``: holds the next request for that long before forwarding it;
-* ``hold(method, path_part)``: holds every request of that method whose path contains
-  *path_part* until ``release()`` (``held`` is set when the first one arrives): a step of the
-  client frozen at a known point, e.g. the read-back GET of an object just completed;
 * ``go_down()``: closes every connection and refuses new ones (the server gone for good).
 
 Requests are parsed only as far as needed (head, Content-Length); answers are forwarded raw.
+
+``hold(method, path_part)`` holds every request of that method whose target contains
+*path_part* until ``release()`` (``held`` is set when the first one arrives): the client frozen
+at a known step, e.g. the read-back GET of an object just completed. ``targets`` lists every
+request's target (path and query), in order, beside ``stats.methods``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ class ProxyStats:
     slowed: int = 0
     stalled: int = 0
     methods: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)  # each request's path and query
 
 
 class FaultProxy:
@@ -51,6 +52,10 @@ class FaultProxy:
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
         self.stats = ProxyStats()
+        self.targets: list[str] = []
+        self._hold: tuple[str, str] | None = None
+        self.held = threading.Event()
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._cut: int | None = None
         self._corrupt = 0
@@ -60,9 +65,6 @@ class FaultProxy:
         self._down = False
         self._answer_cut: int | None = None
         self._down_after: int | None = None
-        self._hold: tuple[str, str] | None = None
-        self.held = threading.Event()
-        self._released = threading.Event()
         self._sockets: set[socket.socket] = set()
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._thread.start()
@@ -195,7 +197,7 @@ class FaultProxy:
                 with self._lock:
                     self.stats.requests += 1
                     self.stats.methods.append(method)
-                    self.stats.targets.append(rest.split(" ")[0])
+                    self.targets.append(rest.split(" ")[0])
                     slow = self._slow > 0
                     if slow:
                         self._slow -= 1
