@@ -11,7 +11,7 @@ from pathlib import Path
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from s3.conftest import admin
-from s3.test_s3_cli import CARD, keys, make_card
+from s3.test_s3_cli import CARD, card_local_url, keys, make_card
 
 
 def test_s3_destination_fed_in_cascade_after_the_card_is_released(  # type: ignore[no-untyped-def]
@@ -63,10 +63,7 @@ def test_s3_destination_fed_in_cascade_after_the_card_is_released(  # type: igno
 def test_dry_run_with_cascade_says_the_bucket_is_fed_after_the_release(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
-    card = make_card(tmp_path)
-    local = tmp_path / "local"
-    local.mkdir()
-    url = f"s3://{bucket}/day1"
+    card, local, url = card_local_url(tmp_path, bucket)
     args = ["--s3-endpoint", s3_server.url, "--cascade", "--dry-run", str(card), str(local), url]
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdout=out, stderr=err, install_signal_handlers=False)

@@ -24,7 +24,7 @@ import pytest
 from offload.destinations.s3ledger import S3Ledger
 from s3 import test_s3_preflight
 from s3.conftest import admin, destination
-from s3.test_s3_cli import keys, offload
+from s3.test_s3_cli import card_local_url, keys, make_card, offload
 from support.tcpproxy import FaultProxy
 
 # The module-scoped server that checks credentials (its IAM authentication on).
@@ -33,15 +33,6 @@ auth_server = test_s3_preflight.auth_server
 MiB = 1024 * 1024
 BIG = "CLIPS/A001C001.mov"
 CARD = {BIG: 40 * MiB + 3, "CLIPS/A001C002.mov": 300_000, "A001.xml": 900}  # BIG: 6 parts
-
-
-def make_card(tmp: Path) -> Path:
-    card = tmp / "A001"
-    for relative, size in CARD.items():
-        path = card / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(size))
-    return card
 
 
 def report_of(out: str) -> dict:  # type: ignore[type-arg]
@@ -84,10 +75,7 @@ def test_slow_down_is_retried_with_backoff(s3_server, bucket, proxy, caplog) -> 
 def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
-    card = make_card(tmp_path)
-    local = tmp_path / "local"
-    local.mkdir()
-    url = f"s3://{bucket}/day1"
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
 
     # The big file's third part is held (its upload cannot complete); once the server holds
     # two other parts, the service goes for good: mid-card, mid-file.
@@ -158,10 +146,8 @@ def _free_port() -> int:
 def test_refused_before_the_first_byte_nothing_written_anywhere(  # type: ignore[no-untyped-def]
     s3_server, bucket, auth_server, monkeypatch, tmp_path, fault
 ) -> None:
-    card = make_card(tmp_path)
-    local = tmp_path / "local"
-    local.mkdir()
-    endpoint, url = s3_server.url, f"s3://{bucket}/day1"
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
+    endpoint = s3_server.url
     if fault == "credentials":
         server, key_id, _secret = auth_server
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
@@ -215,7 +201,7 @@ def _ledger(endpoint: str, bucket: str) -> dict[str, str]:
 def test_stopped_after_completion_before_the_read_back(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, stop
 ) -> None:
-    card = make_card(tmp_path)
+    card = make_card(tmp_path, CARD)
     url = f"s3://{bucket}/day1"
     big_key = f"day1/A001/{BIG}"
     # The big file's read-back GET is held: its object is complete, not yet read back.
