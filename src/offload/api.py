@@ -151,20 +151,21 @@ def copy_with_multiple_destinations(
             f"{expected_size}; nothing was written",
             path=source_path,
         )
-    remote: dict[int, S3FileTarget] = {}
-    if any(is_s3_url(str(d)) for d in destinations):
-        from offload.destinations import s3file
-
-        remote = s3file.open_s3_file_targets(
-            destinations, source_path.name, settings=s3, existing=options.existing
+    if not any(is_s3_url(str(d)) for d in destinations):
+        return _copy_planned(
+            source_path, st, destinations, {}, options, create_folders, sink, cancel, parallel
         )
+    from offload.destinations import s3file
+
+    remote = s3file.open_s3_file_targets(
+        destinations, source_path.name, settings=s3, existing=options.existing
+    )
     try:
         return _copy_planned(
             source_path, st, destinations, remote, options, create_folders, sink, cancel, parallel
         )
     finally:
-        for item in remote.values():
-            item.backend.close()
+        s3file.close_targets(remote)
 
 
 def _copy_planned(
@@ -181,9 +182,10 @@ def _copy_planned(
     """The copy once the S3 targets (*remote*, by index) are open: the local ones planned,
     their folders made, the job run, the report naming S3 objects by URL."""
     local = [d for i, d in enumerate(destinations) if i not in remote]
+    # No destination at all is plan_file's error to raise; only S3 ones: nothing to plan here.
     planned = iter(
         plan_file(source_path, local, create_folders=create_folders, existing=options.existing)
-        if local
+        if local or not remote
         else []
     )
     targets = [remote[i].target if i in remote else next(planned) for i in range(len(destinations))]
