@@ -28,7 +28,7 @@ from __future__ import annotations
 import errno
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -63,6 +63,8 @@ class S3Partial:
         self.upload = upload
         self.created_dirs: list[Path] = []
         self.published = False
+        # XXH3-128 of the last whole read-back of a staged upload (``S3ReadBack.fingerprint``).
+        self.fingerprint: str | None = None
 
     @property
     def bytes_written(self) -> int:
@@ -84,8 +86,9 @@ class S3Partial:
 
 
 class _ReadBack:
-    def __init__(self, reader: S3ReadBack) -> None:
+    def __init__(self, reader: S3ReadBack, partial: S3Partial) -> None:
         self._reader = reader
+        self._partial = partial
 
     @property
     def cache_bypass(self) -> CacheBypass:
@@ -97,6 +100,8 @@ class _ReadBack:
 
     def close(self) -> None:
         self._reader.close()
+        # The last read-back is what the engine compared: a re-read replaces the first.
+        self._partial.fingerprint = self._reader.fingerprint()
 
 
 class S3Backend:
@@ -195,14 +200,30 @@ class S3Backend:
             raise self.store._error(exc, "cannot list", prefix) from exc
         return answer.get("Contents", [])
 
-    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+    def open_partial(
+        self,
+        final_path: Path,
+        *,
+        size_bytes: int,
+        folder_known: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> Partial:
+        """Start the upload. With the overwrite policy and an object already under the key,
+        the upload is *staged* (``S3Destination.promote``): the object stays until its
+        replacement is verified. *digests* (known before the bytes: a cascade's, the card's
+        ASC MHL's) go into the object's metadata."""
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
             key = self.store.free_key(key)
+        replace = self._existing is ExistingFilePolicy.OVERWRITE
         upload = self.store.open_upload(
-            key, size_bytes, replace=self._existing is ExistingFilePolicy.OVERWRITE
+            key,
+            size_bytes,
+            replace=replace,
+            digests=digests,
+            staged=replace and self.exists(final_path),
         )
-        return S3Partial(final_path, self._path(key), upload, self._sealed)
+        return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
@@ -211,23 +232,46 @@ class S3Backend:
         return None
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        """A streamed GET of the object the upload completed (If-Match on its ETag: not
+        whatever replaced it since). A staged upload's read-back is fingerprinted too, for
+        ``publish`` to confirm the copy it makes."""
         own = _own(partial)
-        return _ReadBack(S3ReadBack(self.store, own.upload.key))
+        upload = own.upload
+        return _ReadBack(
+            S3ReadBack(self.store, upload.key, etag=upload.etag, fingerprint=upload.staged),
+            own,
+        )
 
-    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+    def publish(
+        self,
+        partial: Partial,
+        target: Path,
+        *,
+        replace: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
+        """A direct upload: nothing left to do (its key was taken at ``seal``). A staged
+        one (a replacement, verified at its staging key): ``S3Destination.promote`` copies
+        it over the final key (with *digests* in its metadata), confirms the copy (read back
+        and compared with the staging object's read-back, when there was one) and deletes
+        the staging object. Raises OSError; the final key is then as it was, or (a copy that
+        did not confirm) holds nothing."""
         own = _own(partial)
+        upload = own.upload
         with self._lock:
-            self._sealed.pop(own.upload.key, None)
-        if self.key(target) != own.upload.key or not own.upload.completed:
+            self._sealed.pop(upload.key, None)
+        if self.key(target) != upload.final_key or not upload.completed:
             raise FileExistsError(
                 errno.EEXIST,
                 f"{display_path(target)} cannot be published: the object was stored as "
-                f"{self.store.display(own.upload.key)}",
+                f"{self.store.display(upload.final_key)}",
                 str(target),
             )
+        if upload.staged:
+            self.store.promote(upload, digests=digests, fingerprint=own.fingerprint)
         own.published = True
         with self._lock:
-            self._published.add(own.upload.key)
+            self._published.add(upload.final_key)
 
     def make_names_durable(self, paths: Iterable[Path]) -> None:
         """A completed upload is durable with its name: nothing to do."""

@@ -62,6 +62,9 @@ class S3Settings:
     abandon_after_s: float = 24 * 3600.0
     # Times a part the service refused for a bad checksum is sent again.
     part_attempts: int = 3
+    # A replacement up to this size is copied from its staging key by one CopyObject (S3's
+    # limit: 5 GiB); larger ones by a multipart copy (UploadPartCopy).
+    copy_max: int = MAX_PART_SIZE
 
 
 def settings_from_env(
