@@ -13,7 +13,10 @@ It accepts connections, forwards requests and answers byte for byte, and on comm
 * ``intercept(method, path_part, ...)``: the requests with that method whose target holds
   *path_part* (and, if given, a header line holding *header*) are answered with an S3 error
   of the given status instead of being forwarded, or are forwarded and their answer's body
-  gets one byte flipped (a download corrupted on its way back).
+  gets one byte flipped (a download corrupted on its way back);
+* ``gate(method, path_part, width)``: each matching request is held until *width* of them
+  wait at once (or ``timeout`` passed), then forwarded: ``stats.most_waiting`` shows how many
+  such requests a client had in flight together, with no clock in the test.
 
 Requests are parsed only as far as needed (head, Content-Length); answers are forwarded raw.
 """
@@ -51,6 +54,7 @@ class ProxyStats:
     slowed: int = 0
     stalled: int = 0
     intercepted: int = 0
+    most_waiting: int = 0
     methods: list[str] = field(default_factory=list)
 
 
@@ -74,6 +78,9 @@ class FaultProxy:
         self._down_after: int | None = None
         self._sockets: set[socket.socket] = set()
         self._intercepts: list[_Intercept] = []
+        self._gate_open = threading.Condition()
+        self._gate: tuple[str, bytes, int, float] | None = None
+        self._waiting = self._group = 0
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._thread.start()
 
@@ -136,6 +143,29 @@ class FaultProxy:
                     method, path_part.encode(), header.lower().encode(), status, code, flip, count
                 )
             )
+
+    def gate(self, method: str, path_part: str, width: int, *, timeout: float = 3.0) -> None:
+        """Hold each matching request until *width* of them wait together (see the module
+        docstring); a request waits at most *timeout* seconds."""
+        with self._gate_open:
+            self._gate = (method, path_part.encode(), width, timeout)
+
+    def _pass_gate(self, method: str, head: bytes) -> None:
+        with self._gate_open:
+            if self._gate is None:
+                return
+            gate_method, part, width, timeout = self._gate
+            if method != gate_method or part not in head.split(b"\r\n", 1)[0]:
+                return
+            self._waiting += 1
+            self.stats.most_waiting = max(self.stats.most_waiting, self._waiting)
+            group = self._group
+            if self._waiting >= width:
+                self._group += 1  # the group is full: it goes
+                self._gate_open.notify_all()
+            else:
+                self._gate_open.wait_for(lambda: self._group != group, timeout)
+            self._waiting -= 1
 
     def _take_intercept(self, method: str, head: bytes) -> _Intercept | None:
         target = head.split(b"\r\n", 1)[0]
@@ -252,6 +282,7 @@ class FaultProxy:
                     return
                 if stall:
                     time.sleep(stall)
+                self._pass_gate(method, head)
                 rule = self._take_intercept(method, head)
                 if rule is not None:
                     body = b""

@@ -223,6 +223,10 @@ class S3Destination:
         # would otherwise chain to that error and pin, through its traceback, the engine's
         # pooled buffers.
         self._cleanup = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-cleanup")
+        # Read-backs fetched ahead (``fetch``): as many at once as parts in flight.
+        self._reads = ThreadPoolExecutor(
+            max_workers=self.settings.parallel_parts, thread_name_prefix="s3-read"
+        )
         self._lock = threading.Lock()
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
@@ -241,6 +245,7 @@ class S3Destination:
             self._conditional = False
 
     def close(self) -> None:
+        self._reads.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._cleanup.shutdown(wait=True)
 
@@ -481,6 +486,27 @@ class S3Destination:
         if upload.multipart:
             upload.start()
         return upload
+
+    def fetch(self, key: str, etag: str | None, size_bytes: int) -> Future[bytes]:
+        """Start reading the whole object under *key* (If-Match *etag*) into memory, on the
+        read executor; its future raises OSError. For small objects only."""
+
+        def read() -> bytes:
+            reader = S3ReadBack(self, key, etag=etag)
+            buffer = bytearray(size_bytes + 1)  # one more: a longer object shows it
+            try:
+                n = reader.read_into(memoryview(buffer), 0)
+            finally:
+                reader.close()
+            del buffer[n:]
+            return bytes(buffer)
+
+        try:
+            return self._reads.submit(read)
+        except RuntimeError:  # closed
+            failed: Future[bytes] = Future()
+            failed.set_exception(OSError(errno.ECANCELED, "the destination was closed"))
+            return failed
 
     def read_back(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
         """Stream the object under *key* and hash it with *algorithms*; returns the digests

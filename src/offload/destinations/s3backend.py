@@ -28,7 +28,9 @@ from __future__ import annotations
 import errno
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -104,6 +106,98 @@ class _ReadBack:
         self._partial.fingerprint = self._reader.fingerprint()
 
 
+class _Fetched:
+    """A read-back served from a whole small object fetched ahead (``_ReadAhead``)."""
+
+    def __init__(self, ahead: _ReadAhead, partial: S3Partial, future: Future[bytes]) -> None:
+        self._ahead = ahead
+        self._partial = partial
+        self._future = future
+        self._data: bytes | None = None
+
+    @property
+    def cache_bypass(self) -> CacheBypass:
+        return CacheBypass.REMOTE
+
+    def read_into(self, buffer: memoryview, offset: int) -> int:
+        if self._data is None:
+            self._data = self._ahead.wait(self._future)
+        piece = self._data[offset : offset + len(buffer)]
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+    def close(self) -> None:
+        self._data = None
+        self._ahead.done(self._partial)
+
+
+class _ReadAhead:
+    """The read-backs of a batch's small files, fetched ahead, several at once.
+
+    The committer reads a batch back one file after the other; on an object store each of
+    those is a round trip, so ``prefetch`` queues the batch's small objects (in the order they
+    will be read) and up to ``parallel_parts`` of them are fetched at once, each whole into
+    memory (a small file is below the engine's chunk size): memory stays below
+    ``parallel_parts`` small files, whatever the batch. A fetched object is held until its
+    read-back is closed (or its partial removed or published), which lets the next one start.
+    A fetch's failure is raised by that file's read-back only. Used by the committer thread;
+    the fetches run on the store's read executor.
+    """
+
+    def __init__(self, store: S3Destination) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._queue: deque[S3Partial] = deque()
+        self._started: dict[int, Future[bytes]] = {}  # id(partial) -> its fetch
+        self._limit = max(1, store.settings.parallel_parts)
+
+    def prefetch(self, partial: S3Partial) -> None:
+        with self._lock:
+            self._queue.append(partial)
+        self._pump()
+
+    def open(self, partial: S3Partial) -> _Fetched | None:
+        """The fetched read-back of *partial* if one was started, else None (read it by a
+        streamed GET; a queued fetch is dropped)."""
+        with self._lock:
+            future = self._started.get(id(partial))
+            if future is None:
+                if partial in self._queue:
+                    self._queue.remove(partial)
+                return None
+        return _Fetched(self, partial, future)
+
+    def wait(self, future: Future[bytes]) -> bytes:
+        """The fetched bytes; raises the fetch's OSError, or ECANCELED on a cancel."""
+        while True:
+            try:
+                return future.result(timeout=0.1)
+            except TimeoutError:
+                if self._store.cancelled():
+                    raise OSError(errno.ECANCELED, "cancelled") from None
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror) from None  # fresh: no pinned frames
+
+    def done(self, partial: S3Partial) -> None:
+        """*partial* needs its fetch no more (read, removed or published): the next may go."""
+        with self._lock:
+            future = self._started.pop(id(partial), None)
+            if future is None and partial in self._queue:
+                self._queue.remove(partial)
+        if future is not None:
+            future.cancel()
+            self._pump()
+
+    def _pump(self) -> None:
+        with self._lock:
+            while self._queue and len(self._started) < self._limit:
+                partial = self._queue.popleft()
+                upload = partial.upload
+                self._started[id(partial)] = self._store.fetch(
+                    upload.key, upload.etag, upload.size_bytes
+                )
+
+
 class S3Backend:
     """``s3://bucket/prefix`` as a ``destinations.base.Destination`` (module docstring).
 
@@ -126,6 +220,7 @@ class S3Backend:
         self._sealed: dict[str, S3Partial] = {}
         self._published: set[str] = set()
         self._listed: dict[str, set[str]] = {}  # folder key -> names, listed once
+        self._ahead = _ReadAhead(store)
 
     @property
     def root(self) -> Path:
@@ -229,13 +324,22 @@ class S3Backend:
         return False  # each upload completes in its own seal
 
     def prefetch_read_back(self, partial: Partial) -> bool | None:
+        """Queue the object for fetching ahead, several at once (``_ReadAhead``; the engine
+        asks for a batch's small files). None: no cache is involved either way."""
+        own = _own(partial)
+        if own.upload.completed and not own.upload.staged:
+            self._ahead.prefetch(own)
         return None
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
         """A streamed GET of the object the upload completed (If-Match on its ETag: not
-        whatever replaced it since). A staged upload's read-back is fingerprinted too, for
-        ``publish`` to confirm the copy it makes."""
+        whatever replaced it since), or its fetch ahead (``prefetch_read_back``). A staged
+        upload's read-back is fingerprinted too, for ``publish`` to confirm the copy it
+        makes."""
         own = _own(partial)
+        fetched = self._ahead.open(own)
+        if fetched is not None:
+            return fetched
         upload = own.upload
         return _ReadBack(
             S3ReadBack(self.store, upload.key, etag=upload.etag, fingerprint=upload.staged),
@@ -258,6 +362,7 @@ class S3Backend:
         did not confirm) holds nothing."""
         own = _own(partial)
         upload = own.upload
+        self._ahead.done(own)
         with self._lock:
             self._sealed.pop(upload.key, None)
         if self.key(target) != upload.final_key or not upload.completed:
@@ -278,6 +383,7 @@ class S3Backend:
 
     def remove_partial(self, partial: Partial) -> None:
         own = _own(partial)
+        self._ahead.done(own)
         with self._lock:
             self._sealed.pop(own.upload.key, None)
         if not own.published:
