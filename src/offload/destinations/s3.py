@@ -418,9 +418,32 @@ class S3Destination:
                     continue
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
                     continue
+                if conditional and (code == "PreconditionFailed" or status == 412):
+                    retried = getattr(exc, "response", {}).get("ResponseMetadata", {})
+                    if retried.get("RetryAttempts", 0):
+                        # botocore sent it again after an answer it lost: the object there
+                        # may be the one the first attempt stored.
+                        etag = self._stored_by(key, data, param, value)
+                        if etag is not None:
+                            return etag
                 raise self._error(exc, "cannot store", key) from exc
             return str(answer.get("ETag", ""))
         raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
+
+    def _stored_by(self, key: str, data: bytes | bytearray, param: str, value: str) -> str | None:
+        """The ETag of the object under *key* if it holds *data* (as a PutObject of it
+        stored it), else None: the service's checksum of our algorithm where it keeps one,
+        else an ETag that is the MD5 of *data* (AWS without SSE-KMS, MinIO, moto)."""
+        try:
+            head = self.client.head_object(Bucket=self.url.bucket, Key=key, ChecksumMode="ENABLED")
+        except Exception:
+            return None
+        if int(head.get("ContentLength", -1)) != len(data):
+            return None
+        etag = str(head.get("ETag", ""))
+        if param != "ContentMD5" and head.get(param):
+            return etag if head.get(param) == value else None
+        return etag if etag.strip('"') == hashlib.md5(data).hexdigest() else None
 
     def get_small(self, key: str) -> bytes | None:
         """A small object's bytes, None if there is none. Raises OSError."""
