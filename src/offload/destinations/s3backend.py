@@ -30,7 +30,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -148,7 +148,8 @@ class _ReadAhead:
         self._store = store
         self._lock = threading.Lock()
         self._queue: deque[S3Partial] = deque()
-        self._started: dict[int, Future[bytes]] = {}  # id(partial) -> its fetch
+        # id(partial) -> (the partial, kept so its id is not reused meanwhile; its fetch)
+        self._started: dict[int, tuple[S3Partial, Future[bytes]]] = {}
         self._limit = max(1, store.settings.parallel_parts)
 
     def prefetch(self, partial: S3Partial) -> None:
@@ -160,12 +161,12 @@ class _ReadAhead:
         """The fetched read-back of *partial* if one was started, else None (read it by a
         streamed GET; a queued fetch is dropped)."""
         with self._lock:
-            future = self._started.get(id(partial))
-            if future is None:
+            started = self._started.get(id(partial))
+            if started is None:
                 if partial in self._queue:
                     self._queue.remove(partial)
                 return None
-        return _Fetched(self, partial, future)
+        return _Fetched(self, partial, started[1])
 
     def wait(self, future: Future[bytes]) -> bytes:
         """The fetched bytes; raises the fetch's OSError, or ECANCELED on a cancel."""
@@ -177,15 +178,19 @@ class _ReadAhead:
                     raise OSError(errno.ECANCELED, "cancelled") from None
             except OSError as exc:
                 raise OSError(exc.errno, exc.strerror) from None  # fresh: no pinned frames
+            except CancelledError:
+                raise OSError(errno.ECANCELED, "the read-back was cancelled") from None
+            except Exception as exc:  # a bug in the fetch: this file's read-back fails
+                raise OSError(errno.EIO, f"the read-back failed: {exc!r}") from None
 
     def done(self, partial: S3Partial) -> None:
         """*partial* needs its fetch no more (read, removed or published): the next may go."""
         with self._lock:
-            future = self._started.pop(id(partial), None)
-            if future is None and partial in self._queue:
+            started = self._started.pop(id(partial), None)
+            if started is None and partial in self._queue:
                 self._queue.remove(partial)
-        if future is not None:
-            future.cancel()
+        if started is not None:
+            started[1].cancel()
             self._pump()
 
     def _pump(self) -> None:
@@ -193,9 +198,8 @@ class _ReadAhead:
             while self._queue and len(self._started) < self._limit:
                 partial = self._queue.popleft()
                 upload = partial.upload
-                self._started[id(partial)] = self._store.fetch(
-                    upload.key, upload.etag, upload.size_bytes
-                )
+                fetch = self._store.fetch(upload.key, upload.etag, upload.size_bytes)
+                self._started[id(partial)] = (partial, fetch)
 
 
 class S3Backend:
