@@ -136,7 +136,8 @@ class FaultProxy:
         count: int = 1,
     ) -> None:
         """The next *count* matching requests: answered *status* (an S3 error *code*), or,
-        with *flip*, forwarded with one byte of their answer's body flipped."""
+        with *flip*, forwarded with one byte of their answer's body flipped (for requests
+        without ``Expect: 100-continue`` whose answer has a Content-Length, such as a GET)."""
         with self._lock:
             self._intercepts.append(
                 _Intercept(
