@@ -485,6 +485,8 @@ def _run_locked(
     )
     if plan.backends:
         removed += _s3().abort_abandoned(plan, plan.backends)
+        for backend in plan.backends.values():  # its own long steps stop on a cancel too
+            backend.store.cancelled = lambda: cancel.cancelled
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
     if plan.checks:

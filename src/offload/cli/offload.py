@@ -17,11 +17,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
 from offload._version import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
+from offload.bench.stats import parse_size
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import (
     Environment,
@@ -40,7 +42,13 @@ from offload.cli.common import (
 from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
 from offload.cli.verify_cmd import add_verify_parser, cmd_verify
-from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3config import (
+    CHECKSUMS,
+    MAX_PART_SIZE,
+    MIN_PART_SIZE,
+    S3Settings,
+    settings_from_env,
+)
 from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
@@ -131,6 +139,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS profile (~/.aws/config) for s3:// destinations (default: AWS_PROFILE); "
         "credentials always come from the standard AWS chain",
     )
+    copy.add_argument(
+        "--s3-part-size",
+        metavar="SIZE",
+        help="multipart part size for s3:// destinations, 5MiB to 5GiB (default 8MiB; e.g. "
+        "64MiB); grown automatically for a file that would need more than S3's 10,000 parts "
+        "(8MiB parts: up to 78 GiB)",
+    )
+    copy.add_argument(
+        "--s3-checksum",
+        type=str.upper,
+        choices=CHECKSUMS,
+        help="checksum of every part, checked by the service before it stores it: CRC32 "
+        "(default), CRC32C (needs awscrt), SHA256, SHA1, or MD5 (Content-MD5, for services "
+        "without the x-amz-checksum headers)",
+    )
     cascade = copy.add_argument_group(
         "cascading copy",
         "A slow destination (a bucket behind an uplink, a slow shuttle drive) need not hold "
@@ -214,6 +237,26 @@ def _same_destination(a: str, b: str) -> bool:
     return os.path.abspath(a) == os.path.abspath(b)
 
 
+def _s3_settings(args: argparse.Namespace) -> S3Settings:
+    """The S3 options (``--s3-*``) over the standard AWS variables. Raises UsageError."""
+    upload: dict[str, Any] = {}
+    if args.s3_part_size is not None:
+        text = args.s3_part_size
+        try:
+            upload["part_size"] = parse_size(text)
+        except ValueError as exc:
+            raise UsageError(f"--s3-part-size: {exc}") from None
+        if not MIN_PART_SIZE <= upload["part_size"] <= MAX_PART_SIZE:
+            raise UsageError(
+                f"--s3-part-size {text}: S3 parts are 5MiB to 5GiB; give e.g. 8MiB or 64MiB"
+            )
+    if args.s3_checksum is not None:
+        upload["checksum"] = args.s3_checksum
+    return settings_from_env(
+        os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile, **upload
+    )
+
+
 def _cascade_destinations(args: argparse.Namespace) -> tuple[list[str], frozenset[int]]:
     """Every destination (the DESTs, then the --cascade-to ones not among them) and the
     indexes of those fed in cascade."""
@@ -257,7 +300,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         reverify=args.reverify,
         allow_card_destination=args.allow_card_destination,
         manifests=manifest_options(args, frozenset(kinds)),
-        s3=settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile),
+        s3=_s3_settings(args),
         cascade=_cascade_destinations(args)[1],
         production=ProductionInfo(
             production=args.production,
