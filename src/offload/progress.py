@@ -11,8 +11,10 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from offload.eta import EtaEstimator, Lane
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
@@ -103,7 +105,16 @@ class ProgressModel:
     the model afresh (a card offload that replaces wrong copies runs a second, small job).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        estimator: EtaEstimator | None = None,
+    ) -> None:
+        # The clock is a parameter so a recorded run can be replayed on its own times
+        # (offload.bench.eta); the estimator so another one can be judged on the same run.
+        self._clock = clock
+        self._eta = estimator or EtaEstimator()
         self._lock = threading.Lock()
         self._reset()
 
@@ -126,7 +137,8 @@ class ProgressModel:
         # finished (verified or failed): results known before the copy are not its work.
         self._started_paths: set[str] = set()
         self._commits: list[int] = []
-        self._started = time.monotonic()
+        self._started = self._clock()
+        self._eta.reset(self._started)
         self._samples: deque[tuple[float, int]] = deque()
         self._finished = False
         self._cancelled = False
@@ -252,16 +264,57 @@ class ProgressModel:
             total = done  # everything this job will ever do is done
         return done, max(total, done)
 
+    def _lanes(self) -> list[Lane]:
+        """The streams of work that go at their own speeds (see offload.eta): the source's
+        read and re-read, and each destination that is not lost (its writes, read-backs and
+        commits in the work units of ``_work``; the bytes of a batch are read back as soon
+        as it is durable, so they are one lane)."""
+        if self._finished:
+            return []
+        source = self._source_total
+        if self._checking:
+            lanes = [Lane("source", min(self._source_verified, source), source)]
+            passes, commit = 1, 0
+        else:
+            lanes = [Lane("source", min(self._source_read, source), source)]
+            if self._verify == "full":
+                verified = min(self._source_verified, source)
+                lanes.append(Lane("source re-read", verified, source, follows="source"))
+            passes = 1 if self._verify == "transfer" else 2
+            commit = COMMIT_WORK_BYTES
+        for index, (dest, dest_total, files, commits) in enumerate(
+            zip(
+                self._destinations,
+                self._destination_totals,
+                self._destination_files,
+                self._commits,
+                strict=True,
+            )
+        ):
+            if dest.lost is not None:
+                continue
+            if self._checking:
+                done = min(dest.bytes_verified, dest_total)
+            else:
+                done = min(dest.bytes_written, dest_total)
+                if passes == 2:
+                    done += min(dest.bytes_verified, dest_total)
+                done += min(commits, files) * commit
+            lanes.append(Lane(f"destination {index}", done, dest_total * passes + files * commit))
+        return lanes
+
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             done, total = self._work()
             self._samples.append((now, done))
             while len(self._samples) > 2 and now - self._samples[0][0] > _RATE_WINDOW_S:
                 self._samples.popleft()
             first_t, first_done = self._samples[0]
             rate = (done - first_done) / (now - first_t) if now > first_t else 0.0
-            eta = (total - done) / rate if rate > 0 else None
+            eta = self._eta.estimate(now, self._lanes())
+            if self._cancelled or (total == 0 and not self._finished):
+                eta = None  # cancelled, or no job yet: nothing to estimate
             return ProgressSnapshot(
                 total_bytes=self._total_bytes,
                 total_files=self._total_files,

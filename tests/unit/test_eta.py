@@ -1,0 +1,173 @@
+"""The ETA on synthetic runs fed on a virtual clock: lanes at different speeds, a verification
+pass slower than the copy, the ends of a job. Times are the model's virtual seconds, never
+the machine's: nothing here depends on how loaded the machine is."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable
+
+import pytest
+
+from offload.bench.eta import _LegacyRate
+from offload.events import (
+    BytesVerified,
+    DestinationBytesWritten,
+    DestinationLost,
+    Event,
+    FileStarted,
+    FileVerified,
+    JobFinished,
+    JobStarted,
+    SourceBytesRead,
+)
+from offload.progress import ProgressModel
+
+MB = 1_000_000
+
+
+class Run:
+    """Events at virtual times, fed in time order to a model polled every ``poll_s``."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[float, int, Event]] = []
+        self._order = 0
+
+    def at(self, t: float, event: Event) -> None:
+        heapq.heappush(self._queue, (t, self._order, event))
+        self._order += 1
+
+    def stream(self, start: float, rate: float, total: int, make: type, *index: int) -> float:
+        """Chunks of 1 MB from *start* at *rate* bytes/s (``make(*index, nbytes)``); returns
+        when the last one is done."""
+        t = start
+        for _ in range(total // MB):
+            t += MB / rate
+            self.at(t, make(*index, MB))
+        return t
+
+    def play(self, poll_s: float = 0.1) -> Iterable[tuple[float, float | None, float, bool]]:
+        """(t, ETA, legacy ETA, finished) at every poll."""
+        clock = [0.0]
+        model = ProgressModel(clock=lambda: clock[0])
+        legacy = _LegacyRate()
+        t_poll = 0.0
+        queue = sorted(self._queue)
+        for t, _order, event in queue:
+            while t_poll < t:
+                clock[0] = t_poll
+                snap = model.snapshot()
+                yield t_poll, snap.eta_s, legacy.eta(t_poll, snap.work_done, snap.work_total), False
+                t_poll += poll_s
+            clock[0] = t
+            model.emit(event)
+        snap = model.snapshot()
+        yield clock[0], snap.eta_s, 0.0, snap.finished
+
+
+def _job(run: Run, *, files: int, size: int, destinations: int, verify: str) -> None:
+    run.at(
+        0.0,
+        JobStarted(
+            files, files * size, tuple(f"/d{i}" for i in range(destinations)), verify, ("xxh64",)
+        ),
+    )
+    for index in range(files):
+        run.at(0.0, FileStarted(f"C{index:03d}.MOV", size))
+
+
+def _verified(run: Run, t: float, destination: int, index: int) -> None:
+    run.at(t, FileVerified(destination, f"C{index:03d}.MOV", f"/d/C{index:03d}.MOV", "verified"))
+
+
+def two_speeds(run: Run) -> float:
+    """Transfer mode, one 1,000 MB file: the source and destination 0 at 100 MB/s, destination 1
+    at 50 MB/s (it finishes 10 s after the others). Returns the end."""
+    _job(run, files=1, size=1000 * MB, destinations=2, verify="transfer")
+    run.stream(0.0, 100 * MB, 1000 * MB, SourceBytesRead)
+    fast = run.stream(0.0, 100 * MB, 1000 * MB, DestinationBytesWritten, 0)
+    slow = run.stream(0.0, 50 * MB, 1000 * MB, DestinationBytesWritten, 1)
+    _verified(run, fast + 0.05, 0, 0)
+    _verified(run, slow + 0.05, 1, 0)
+    run.at(slow + 0.1, JobFinished(0, False))
+    return slow + 0.1
+
+
+def slow_source_reread(run: Run) -> float:
+    """Full verification, 10 × 100 MB: the copy and each destination's read-back at
+    100 MB/s (a file read back as soon as written), the source re-read at 40 MB/s."""
+    _job(run, files=10, size=100 * MB, destinations=1, verify="full")
+    end = run.stream(0.0, 100 * MB, 1000 * MB, SourceBytesRead)
+    run.stream(0.0, 100 * MB, 1000 * MB, DestinationBytesWritten, 0)
+    run.stream(1.0, 100 * MB, 1000 * MB, BytesVerified, 0)
+    reread = run.stream(1.0, 40 * MB, 1000 * MB, BytesVerified, -1)
+    for index in range(10):
+        _verified(run, max(2.0 + index, (index + 1) * 2.5 + 1.0), 0, index)
+    end = max(end, reread) + 0.1
+    run.at(end, JobFinished(0, False))
+    return end
+
+
+@pytest.mark.parametrize("scenario", [two_speeds, slow_source_reread])
+def test_eta_converges_on_the_slowest_lane_and_does_not_jump(scenario) -> None:  # type: ignore[no-untyped-def]
+    run = Run()
+    end = scenario(run)
+    polls = list(run.play())
+    shown = [(t, eta) for t, eta, _legacy, finished in polls if eta is not None and not finished]
+    assert shown and shown[0][0] <= 2.0  # an ETA within 2 s of the start
+    for t, eta in shown:
+        if t >= 0.2 * end:
+            assert abs(t + eta - end) <= 0.1 * end, (t, eta, end)
+    moves = [abs((t2 + e2) - (t1 + e1)) for (t1, e1), (t2, e2) in itertools.pairwise(shown)]
+    # The one move allowed: when a lane that followed another gets a rate of its own.
+    assert max(moves) <= 0.1 * end, max(moves)
+
+
+@pytest.mark.parametrize("scenario", [two_speeds, slow_source_reread])
+def test_the_eta_before_lanes_ran_out_early_on_the_same_runs(scenario) -> None:  # type: ignore[no-untyped-def]
+    """The scenarios above are ones the single-rate ETA got wrong (the test's baseline)."""
+    run = Run()
+    end = scenario(run)
+    legacy = [(t, e) for t, _eta, e, finished in run.play() if e is not None and not finished]
+    assert max(abs(t + e - end) for t, e in legacy if t >= 0.2 * end) > 0.2 * end
+
+
+def test_no_eta_before_a_rate_is_known_and_never_zero_while_work_remains() -> None:
+    run = Run()
+    _job(run, files=1, size=100 * MB, destinations=1, verify="transfer")
+    run.stream(0.5, 10 * MB, 100 * MB, SourceBytesRead)
+    last = run.stream(0.5, 10 * MB, 100 * MB, DestinationBytesWritten, 0)
+    _verified(run, last + 3.0, 0, 0)  # a long commit after the last byte
+    run.at(last + 3.1, JobFinished(0, False))
+    polls = list(run.play())
+    assert all(eta is None for t, eta, _l, _f in polls if t < 1.0)
+    # Until the file is verified some work remains (its commit): never 0:00.
+    assert all(eta is not None and eta >= 1.0 for t, eta, _l, _f in polls if 2.0 <= t < last + 3)
+    assert polls[-1][1] == 0.0 and polls[-1][3]
+
+
+def test_eta_does_not_depend_on_how_often_it_is_polled() -> None:
+    etas = {}
+    for poll_s in (0.05, 1.0):
+        run = Run()
+        two_speeds(run)
+        etas[poll_s] = {round(t, 2): eta for t, eta, _l, _f in run.play(poll_s)}
+    for t in (5.0, 10.0, 15.0):
+        fast, slow = etas[0.05][t], etas[1.0][t]
+        assert fast is not None and slow is not None
+        assert abs(fast - slow) <= 1.0, (t, fast, slow)
+
+
+def test_a_lost_destination_leaves_the_eta() -> None:
+    """The slow destination is lost at 5 s: from then on the job ends with the fast one."""
+    run = Run()
+    _job(run, files=1, size=1000 * MB, destinations=2, verify="transfer")
+    run.stream(0.0, 100 * MB, 1000 * MB, SourceBytesRead)
+    fast = run.stream(0.0, 100 * MB, 1000 * MB, DestinationBytesWritten, 0)
+    run.stream(0.0, 50 * MB, 250 * MB, DestinationBytesWritten, 1)
+    run.at(5.0, DestinationLost(1, "ENOSPC"))
+    _verified(run, fast + 0.05, 0, 0)
+    run.at(fast + 0.1, JobFinished(1, False))
+    late = [(t, eta) for t, eta, _l, f in run.play() if eta is not None and t >= 7.0 and not f]
+    assert late and all(abs(t + eta - (fast + 0.1)) <= 1.0 for t, eta in late)
