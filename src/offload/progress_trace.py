@@ -48,14 +48,14 @@ class ProgressTraceWriter:
         self._last_snapshot = -interval_s
         self._broken = False
         self._write(
-            {"trace": TRACE_FORMAT, "version": TRACE_VERSION, "started": round(time.time(), 3)}
+            {"trace": TRACE_FORMAT, "version": TRACE_VERSION, "started": round(time.time(), 3)},
+            timed=False,
         )
 
     def emit(self, event: Event) -> None:
-        now = time.monotonic() - self._start
-        payload: dict[str, Any] = {"t": round(now, 4), "event": event_name(event)}
+        payload: dict[str, Any] = {"event": event_name(event)}
         payload.update(dataclasses.asdict(event))
-        self._write(payload)
+        now = self._write(payload)
         # The model is fed by another subscriber (before this one in the CLI's fan-out).
         if isinstance(event, JobFinished) or now - self._last_snapshot >= self._interval_s:
             self._last_snapshot = now
@@ -65,7 +65,6 @@ class ProgressTraceWriter:
         snap = self._progress.snapshot()
         self._write(
             {
-                "t": round(time.monotonic() - self._start, 4),
                 "event": SNAPSHOT,
                 "elapsed_s": round(snap.elapsed_s, 3),
                 "fraction": round(snap.fraction, 6),
@@ -95,15 +94,20 @@ class ProgressTraceWriter:
                 except OSError:
                     self._broken = True
 
-    def _write(self, payload: dict[str, Any]) -> None:
-        line = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    def _write(self, payload: dict[str, Any], *, timed: bool = True) -> float:
+        """Writes one line; its time is taken under the lock, so the lines (written by
+        several threads) are in the order of their times. Returns that time."""
         with self._lock:
+            now = time.monotonic() - self._start
             if self._broken:
-                return
+                return now
+            line = {"t": round(now, 4), **payload} if timed else payload
             try:
-                self._stream.write(line + "\n")
+                self._stream.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+                self._stream.write("\n")
             except (OSError, ValueError):
                 self._broken = True
+            return now
 
 
 @dataclass
