@@ -8,8 +8,13 @@ slow one is still reading back (the bar "stalled at 100 %"). So each lane's rate
 its own, and the ETA is the largest of remaining ÷ rate.
 
 A lane's rate is its progress over the last ``window_s`` seconds; while it made none there
-(a batch being flushed), its average since it started. A lane that has not started yet (the
-source's re-read follows the read) is given the rate of the lane it follows. The predicted end
+(a long flush), its average since it started. A lane that moves in steps (a batch of files
+committed at once) counts down through the gap after a step at the rate it had up to it,
+and once it has moved as far again as its first step, it is measured from that step on
+(what came before it was the pipeline filling up, not a rate).
+A lane that follows another (the
+source's re-read follows the read, a destination's commits follow its bytes) ends no earlier
+than that one, which alone gives its ETA until it has a rate of its own. The predicted end
 (now + ETA) is smoothed over ``smoothing_s`` (less early in a job) so the ETA counts down
 instead of jumping with each batch; a lane that leaves with work left (a lost destination)
 moves it at once. No ETA until every lane with work left has been measured for ``warmup_s``
@@ -37,8 +42,9 @@ _SAMPLE_S = 0.1  # samples are at least this far apart, however often the model 
 
 @dataclass(frozen=True)
 class Lane:
-    """One lane's work in its own units: ``done`` of ``total``. ``follows``: the key of the
-    lane whose output it works on (its rate stands in until this lane has one)."""
+    """One lane's work in its own units: ``done`` of ``total``. ``follows``: the key of an
+    earlier lane (in the list given to ``estimate``) whose output this one works on: it ends
+    no earlier than that one, which alone gives its ETA until it has a rate of its own."""
 
     key: str
     done: float
@@ -70,7 +76,10 @@ class EtaEstimator:
         """A new job starts at *now*."""
         self._start = now
         self._samples: deque[tuple[float, dict[str, float]]] = deque()
-        self._idle_since: dict[str, float] = {}  # the last time a lane had done nothing
+        self._start_of: dict[str, float] = {}  # the last time each lane had done nothing
+        self._first: dict[str, tuple[float, float]] = {}  # each lane's first move: when, where
+        self._done: dict[str, float] = {}  # each lane's progress at the last estimate
+        self._moved: dict[str, float] = {}  # the last time each lane's progress changed
         self._end: float | None = None
         self._last = now
         self._busy: set[str] = set()  # the lanes with work left at the last estimate
@@ -83,27 +92,37 @@ class EtaEstimator:
             self._end = None  # a lane left with work to do (a lost destination): not smoothed
         self._busy = {lane.key for lane in lanes if lane.done < lane.total}
         for lane in lanes:
-            if lane.done <= 0 or lane.key not in self._idle_since:
-                self._idle_since[lane.key] = now if lane.done <= 0 else self._start
+            if lane.done <= 0 or lane.key not in self._start_of:
+                self._start_of[lane.key] = now if lane.done <= 0 else self._start
+            if self._done.get(lane.key) != lane.done:
+                self._done[lane.key] = lane.done
+                self._moved[lane.key] = now
+                if lane.key not in self._first and lane.done > 0:
+                    self._first[lane.key] = (now, lane.done)
         if not self._samples or now - self._samples[-1][0] >= _SAMPLE_S:
             self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
             self._samples.popleft()
-        rates = {lane.key: self._rate(now, lane) for lane in lanes}
-        raw = 0.0
+        ends: dict[str, float] = {}  # seconds left per lane
         for lane in lanes:
             left = lane.total - lane.done
             if left <= 0:
+                ends[lane.key] = 0.0
                 continue
-            rate = self._measured(lane, rates, {lane.key: lane for lane in lanes})
-            if rate is None:
+            own = self._own(now, lane)
+            # A lane ends no earlier than the one it follows (a read-back, its write).
+            known = [] if own is None else [own]
+            if lane.follows in ends:
+                known.append(ends[lane.follows])
+            if not known:
                 self._end = None
                 self._last = now
                 return None
-            raw = max(raw, left / rate)
-        if raw <= 0:
+            ends[lane.key] = max(known)
+        if not self._busy:
             self._end = now
             return 0.0
+        raw = max(ends.values())  # 0 when the lanes left wait on finished ones: the floor
         end = now + raw
         if self._end is None:
             self._end = end
@@ -114,28 +133,26 @@ class EtaEstimator:
         self._last = now
         return max(self._end - now, self.floor_s)
 
-    def _rate(self, now: float, lane: Lane) -> float | None:
-        """The lane's own rate, or None until it has been measured for ``warmup_s``."""
-        since = self._idle_since.get(lane.key, now)
-        if lane.done <= 0 or now - since < self.warmup_s:
+    def _own(self, now: float, lane: Lane) -> float | None:
+        """Seconds left in *lane* at its own rate, or None until it has been measured for
+        ``warmup_s``. A lane's first step is often the pipeline filling up (a first batch
+        committed at once): once the lane has moved as far again, it is measured from that
+        step on, not from its start."""
+        first = self._first.get(lane.key)
+        start = self._start_of.get(lane.key)
+        if first is None or start is None or now - start < self.warmup_s:
             return None
-        then, before = self._samples[0]
-        if then <= since:  # it started within the window: measured from its start
-            then, before = since, {}
-        recent = (lane.done - before.get(lane.key, 0.0)) / (now - then) if now > then else 0.0
-        if recent > 0:
-            return recent
-        return lane.done / (now - since)  # stalled over the window: its average since it began
-
-    def _measured(
-        self, lane: Lane, rates: dict[str, float | None], by_key: dict[str, Lane]
-    ) -> float | None:
-        seen = set()
-        current: Lane | None = lane
-        while current is not None and current.key not in seen:
-            seen.add(current.key)
-            rate = rates.get(current.key)
-            if rate:
-                return rate
-            current = by_key.get(current.follows) if current.follows else None
-        return None
+        base = first if lane.done - first[1] >= first[1] else (start, 0.0)
+        left = lane.total - lane.done
+        then, sample = self._samples[0]
+        before = sample.get(lane.key, 0.0)
+        if then <= base[0]:  # it started within the window: measured from its start
+            then, before = base
+        progress = lane.done - before
+        moved = self._moved.get(lane.key, now)
+        if progress <= 0 or moved <= then:  # stalled over the window: its average rate
+            return left * (now - base[0]) / (lane.done - base[1])
+        # A lane that moves in steps counts down through the gap after a step at the rate
+        # it had up to it; once the next step is late, the gap counts against its rate.
+        at_step = moved + left * (moved - then) / progress - now
+        return at_step if at_step > 0 else left * (now - then) / progress

@@ -135,8 +135,10 @@ class ProgressModel:
         self._destination_files: list[int] = []
         # Files this job copies (FileStarted), and per destination how many of them it has
         # finished (verified or failed): results known before the copy are not its work.
-        self._started_paths: set[str] = set()
+        self._started_paths: dict[str, int] = {}  # path → size
         self._commits: list[int] = []
+        # Per destination, the bytes of the files it committed (the ETA's commit lanes).
+        self._committed_bytes: list[int] = []
         self._started = self._clock()
         self._eta.reset(self._started)
         self._samples: deque[tuple[float, int]] = deque()
@@ -165,6 +167,7 @@ class ProgressModel:
             self._destination_totals = list(event.destination_bytes)
             self._destination_files = [0] * len(event.destinations)
             self._commits = [0] * len(event.destinations)
+            self._committed_bytes = [0] * len(event.destinations)
         elif isinstance(event, JobStarted):
             self._reset()
             count = len(event.destinations)
@@ -178,6 +181,7 @@ class ProgressModel:
             self._destination_totals = [event.total_bytes] * count
             self._destination_files = [event.files] * count
             self._commits = [0] * count
+            self._committed_bytes = [0] * count
         elif isinstance(event, WorkPlanned):
             if len(event.destination_bytes) == len(self._destinations):
                 self._source_total = event.source_bytes
@@ -195,7 +199,7 @@ class ProgressModel:
         elif isinstance(event, FileStarted):
             self._files_started += 1
             self._current = event.relative_path
-            self._started_paths.add(event.relative_path)
+            self._started_paths[event.relative_path] = event.size_bytes
         elif isinstance(event, PhaseChanged) and event.destination_index >= 0:
             dest = self._destinations[event.destination_index]
             if dest.lost is None:
@@ -208,8 +212,10 @@ class ProgressModel:
                     dest.files_failed += 1
                 else:
                     dest.files_done += 1
-                if event.relative_path in self._started_paths:
+                size = self._started_paths.get(event.relative_path)
+                if size is not None:
                     self._commits[event.destination_index] += 1
+                    self._committed_bytes[event.destination_index] += size
                 count = self._finished_per_file.get(event.relative_path, 0) + 1
                 self._finished_per_file[event.relative_path] = count
                 if count == len(self._destinations):
@@ -266,41 +272,52 @@ class ProgressModel:
 
     def _lanes(self) -> list[Lane]:
         """The streams of work that go at their own speeds (see offload.eta): the source's
-        read and re-read, and each destination that is not lost (its writes, read-backs and
-        commits in the work units of ``_work``; the bytes of a batch are read back as soon
-        as it is durable, so they are one lane)."""
+        read and re-read, and per destination that is not lost its bytes (written and read
+        back: a batch is read back as soon as it is durable, so they are one lane) and its
+        files committed (verified or failed), counted in files: their cost per file is
+        measured as a rate of files, not guessed in bytes."""
         if self._finished:
             return []
         source = self._source_total
         if self._checking:
             lanes = [Lane("source", min(self._source_verified, source), source)]
-            passes, commit = 1, 0
+            passes = 1
         else:
             lanes = [Lane("source", min(self._source_read, source), source)]
             if self._verify == "full":
                 verified = min(self._source_verified, source)
                 lanes.append(Lane("source re-read", verified, source, follows="source"))
             passes = 1 if self._verify == "transfer" else 2
-            commit = COMMIT_WORK_BYTES
-        for index, (dest, dest_total, files, commits) in enumerate(
+        for index, (dest, dest_total, files, commits, committed) in enumerate(
             zip(
                 self._destinations,
                 self._destination_totals,
                 self._destination_files,
                 self._commits,
+                self._committed_bytes,
                 strict=True,
             )
         ):
             if dest.lost is not None:
                 continue
+            key = f"destination {index}"
             if self._checking:
-                done = min(dest.bytes_verified, dest_total)
-            else:
-                done = min(dest.bytes_written, dest_total)
-                if passes == 2:
-                    done += min(dest.bytes_verified, dest_total)
-                done += min(commits, files) * commit
-            lanes.append(Lane(f"destination {index}", done, dest_total * passes + files * commit))
+                lanes.append(Lane(key, min(dest.bytes_verified, dest_total), dest_total))
+                continue
+            done = min(dest.bytes_written, dest_total)
+            if passes == 2:
+                done += min(dest.bytes_verified, dest_total)
+            lanes.append(Lane(key, done, dest_total * passes))
+            # Committed files weigh their bytes and a per-file cost: a rate of files alone
+            # is tiny while large clips are committed and says nothing of the small ones.
+            lanes.append(
+                Lane(
+                    f"{key} commits",
+                    min(committed, dest_total) + min(commits, files) * COMMIT_WORK_BYTES,
+                    dest_total + files * COMMIT_WORK_BYTES,
+                    follows=key,
+                )
+            )
         return lanes
 
     def snapshot(self) -> ProgressSnapshot:
