@@ -8,10 +8,10 @@ slow one is still reading back (the bar "stalled at 100 %"). So each lane's rate
 its own, and the ETA is the largest of remaining ÷ rate.
 
 A lane's rate is its progress over the last ``window_s`` seconds; while it made none there
-(a long flush), its average since it started. A lane that moves in steps (a batch of files
-committed at once) counts down through the gap after a step at the rate it had up to it,
-and once it has moved as far again as its first step, it is measured from that step on
-(what came before it was the pipeline filling up, not a rate).
+(a long flush), its average since its first move. A lane is measured from its first move on,
+once it has moved as far again (the first step of a lane that moves in steps, a batch of
+files committed at once, is the pipeline filling up, not a rate); between two steps it
+counts down at the rate it had up to the last one, and a late step counts against it.
 A lane that follows another (the
 source's re-read follows the read, a destination's commits follow its bytes) ends no earlier
 than that one, which alone gives its ETA until it has a rate of its own. The predicted end
@@ -76,7 +76,6 @@ class EtaEstimator:
         """A new job starts at *now*."""
         self._start = now
         self._samples: deque[tuple[float, dict[str, float]]] = deque()
-        self._start_of: dict[str, float] = {}  # the last time each lane had done nothing
         self._first: dict[str, tuple[float, float]] = {}  # each lane's first move: when, where
         self._done: dict[str, float] = {}  # each lane's progress at the last estimate
         self._moved: dict[str, float] = {}  # the last time each lane's progress changed
@@ -92,8 +91,6 @@ class EtaEstimator:
             self._end = None  # a lane left with work to do (a lost destination): not smoothed
         self._busy = {lane.key for lane in lanes if lane.done < lane.total}
         for lane in lanes:
-            if lane.done <= 0 or lane.key not in self._start_of:
-                self._start_of[lane.key] = now if lane.done <= 0 else self._start
             if self._done.get(lane.key) != lane.done:
                 self._done[lane.key] = lane.done
                 self._moved[lane.key] = now
@@ -134,24 +131,22 @@ class EtaEstimator:
         return max(self._end - now, self.floor_s)
 
     def _own(self, now: float, lane: Lane) -> float | None:
-        """Seconds left in *lane* at its own rate, or None until it has been measured for
-        ``warmup_s``. A lane's first step is often the pipeline filling up (a first batch
-        committed at once): once the lane has moved as far again, it is measured from that
-        step on, not from its start."""
+        """Seconds left in *lane* at its own rate, measured from its first move on, or None
+        until it has been measured for ``warmup_s`` and has moved as far again as that first
+        move (a lane's first step is often the pipeline filling up, a first batch committed
+        at once, not a rate)."""
         first = self._first.get(lane.key)
-        start = self._start_of.get(lane.key)
-        if first is None or start is None or now - start < self.warmup_s:
+        if first is None or now - first[0] < self.warmup_s or lane.done < 2 * first[1]:
             return None
-        base = first if lane.done - first[1] >= first[1] else (start, 0.0)
         left = lane.total - lane.done
         then, sample = self._samples[0]
         before = sample.get(lane.key, 0.0)
-        if then <= base[0]:  # it started within the window: measured from its start
-            then, before = base
+        if then <= first[0]:  # it started within the window: measured from its first move
+            then, before = first
         progress = lane.done - before
         moved = self._moved.get(lane.key, now)
         if progress <= 0 or moved <= then:  # stalled over the window: its average rate
-            return left * (now - base[0]) / (lane.done - base[1])
+            return left * (now - first[0]) / (lane.done - first[1])
         # A lane that moves in steps counts down through the gap after a step at the rate
         # it had up to it; once the next step is late, the gap counts against its rate.
         at_step = moved + left * (moved - then) / progress - now

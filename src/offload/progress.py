@@ -103,6 +103,11 @@ class ProgressModel:
     file's unread bytes are never read); until then the fraction stays below 1.0. Counts are
     clamped to their totals (a mismatch re-read counts its bytes twice). A JobStarted starts
     the model afresh (a card offload that replaces wrong copies runs a second, small job).
+
+    The ETA is not work left ÷ one rate: the job ends when its slowest lane ends (the source
+    read, its re-read, each destination's bytes and commits; ``_lanes``), so each lane's rate
+    is measured on its own (``offload.eta.EtaEstimator``). ``rate_bytes_s`` is still the rate
+    of all the work, for the views that show a speed.
     """
 
     def __init__(
@@ -274,8 +279,7 @@ class ProgressModel:
         """The streams of work that go at their own speeds (see offload.eta): the source's
         read and re-read, and per destination that is not lost its bytes (written and read
         back: a batch is read back as soon as it is durable, so they are one lane) and its
-        files committed (verified or failed), counted in files: their cost per file is
-        measured as a rate of files, not guessed in bytes."""
+        files committed (verified or failed), which follow its bytes batch by batch."""
         if self._finished:
             return []
         source = self._source_total

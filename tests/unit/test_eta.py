@@ -109,28 +109,53 @@ def slow_source_reread(run: Run) -> float:
     return end
 
 
-@pytest.mark.parametrize("scenario", [two_speeds, slow_source_reread])
-def test_eta_converges_on_the_slowest_lane_and_does_not_jump(scenario) -> None:  # type: ignore[no-untyped-def]
+def commits_in_batches(run: Run) -> float:
+    """Transfer mode, 2,048 files of 100 kB: the bytes at 20 MB/s, the files committed by
+    batches of 256, each taking 2 s (fsyncs, renames): the commits are the slowest lane and
+    move in steps, and end 6 s after the last byte."""
+    files, size, batch = 2048, 100_000, 256
+    _job(run, files=files, size=size, destinations=1, verify="transfer")
+    written = 0.0
+    committed = 0.0
+    for first in range(0, files, batch):
+        for _index in range(first, first + batch):
+            written += size / (20 * MB)
+            run.at(written, SourceBytesRead(size))
+            run.at(written, DestinationBytesWritten(0, size))
+        committed = max(committed, written) + 2.0
+        for index in range(first, first + batch):
+            _verified(run, committed - 0.002 * (first + batch - index), 0, index)
+    run.at(committed + 0.1, JobFinished(0, False))
+    return committed + 0.1
+
+
+@pytest.mark.parametrize(
+    ("scenario", "tolerance"),
+    [(two_speeds, 0.1), (slow_source_reread, 0.1), (commits_in_batches, 0.3)],
+)
+def test_eta_converges_on_the_slowest_lane_and_does_not_jump(scenario, tolerance) -> None:  # type: ignore[no-untyped-def]
+    """Within 10 % of the real end once every lane has been measured (at a third of the run
+    here); 30 % for commits in batches, whose rate two steps tell only roughly."""
     run = Run()
     end = scenario(run)
     polls = list(run.play())
     shown = [(t, eta) for t, eta, _legacy, finished in polls if eta is not None and not finished]
     assert shown and shown[0][0] <= 2.0  # an ETA within 2 s of the start
     for t, eta in shown:
-        if t >= 0.2 * end:
-            assert abs(t + eta - end) <= 0.1 * end, (t, eta, end)
+        if t >= 0.35 * end:
+            assert abs(t + eta - end) <= tolerance * end, (t, eta, end)
     moves = [abs((t2 + e2) - (t1 + e1)) for (t1, e1), (t2, e2) in itertools.pairwise(shown)]
     # The one move allowed: when a lane that followed another gets a rate of its own.
     assert max(moves) <= 0.1 * end, max(moves)
 
 
-@pytest.mark.parametrize("scenario", [two_speeds, slow_source_reread])
+@pytest.mark.parametrize("scenario", [two_speeds, slow_source_reread, commits_in_batches])
 def test_the_eta_before_lanes_ran_out_early_on_the_same_runs(scenario) -> None:  # type: ignore[no-untyped-def]
     """The scenarios above are ones the single-rate ETA got wrong (the test's baseline)."""
     run = Run()
     end = scenario(run)
     legacy = [(t, e) for t, _eta, e, finished in run.play() if e is not None and not finished]
-    assert max(abs(t + e - end) for t, e in legacy if t >= 0.2 * end) > 0.2 * end
+    assert max(abs(t + e - end) for t, e in legacy if t >= 0.35 * end) > 0.2 * end
 
 
 def test_no_eta_before_a_rate_is_known_and_never_zero_while_work_remains() -> None:
