@@ -18,14 +18,16 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from offload.bench.data import DatasetSpec, ensure_dataset
 from offload.bench.eta import Score, main_job, replay, score
@@ -46,7 +48,7 @@ class Case:
 # name: (full-size spec, --quick spec); "mixed" is built by _mixed_card.
 _CARDS: dict[str, tuple[DatasetSpec, DatasetSpec]] = {
     "clips": (
-        DatasetSpec("eta-clips-4x256MiB", "card", 256 << 20, count=4),
+        DatasetSpec("eta-clips-4x512MiB", "card", 512 << 20, count=4),
         DatasetSpec("eta-clips-3x64MiB", "card", 64 << 20, count=3),
     ),
     "small": (
@@ -54,7 +56,7 @@ _CARDS: dict[str, tuple[DatasetSpec, DatasetSpec]] = {
         DatasetSpec("eta-small-500x100KB", "card", 100_000, count=500),
     ),
     "sequence": (
-        DatasetSpec("eta-sequence-200x4MB", "card", 4_000_000, count=200, layout="sequence"),
+        DatasetSpec("eta-sequence-300x4MB", "card", 4_000_000, count=300, layout="sequence"),
         DatasetSpec("eta-sequence-50x4MB", "card", 4_000_000, count=50, layout="sequence"),
     ),
 }
@@ -77,7 +79,7 @@ CASES = (
 def _mixed_card(data_dir: Path, quick: bool) -> Path:
     """A camera card's mix: a few large clips, each with many small sidecars, proxies and
     thumbnails, in the order a scan meets them (clip folders one after the other)."""
-    clips, clip_size, sidecars = (2, 32 << 20, 40) if quick else (4, 160 << 20, 150)
+    clips, clip_size, sidecars = (2, 32 << 20, 40) if quick else (4, 256 << 20, 150)
     home = data_dir / f"eta-mixed-{clips}x{clip_size}-{sidecars}"
     card = home / "CARD"
     marker = home / ".done"
@@ -178,7 +180,7 @@ HEADER = (
 )
 
 
-def score_traces(traces: list[tuple[str, Path]]) -> tuple[list[str], list[dict[str, object]]]:
+def score_traces(traces: list[tuple[str, Path]]) -> tuple[list[str], list[dict[str, Any]]]:
     rows, raw = [], []
     for name, path in traces:
         job = main_job(replay(read_trace(path)))
@@ -191,7 +193,28 @@ def score_traces(traces: list[tuple[str, Path]]) -> tuple[list[str], list[dict[s
         raw.append(
             {"trace": name, "path": str(path), "before": asdict(before), "after": asdict(after)}
         )
+    if len(raw) > 1:
+        medians = (_medians(raw, key) for key in ("before", "after"))
+        rows.append(_row("**median over the traces**", *medians))
     return rows, raw
+
+
+def _medians(raw: list[dict[str, Any]], key: str) -> Score:
+    """Each metric's median over the traces (a trace without a value is left out)."""
+    values: dict[str, Any] = {}
+    for spec in fields(Score):
+        found = [r[key][spec.name] for r in raw if r[key][spec.name] is not None]
+        values[spec.name] = statistics.median(found) if found else None
+    return Score(**values)
+
+
+def _case_name(trace: Path) -> str:
+    """The case a trace of this tool was recorded for (its run's cases.json), else its name."""
+    try:
+        names = json.loads((trace.parent / "cases.json").read_text())
+        return str(names[trace.name])
+    except (OSError, ValueError, KeyError):
+        return trace.name
 
 
 def main() -> int:
@@ -203,7 +226,7 @@ def main() -> int:
     parser.add_argument("--score", type=Path, nargs="+", help="score these traces, run nothing")
     args = parser.parse_args()
     if args.score:
-        traces = [(path.name, path) for path in args.score]
+        traces = [(_case_name(path), path) for path in args.score]
         out = None
     else:
         out = args.out / f"eta-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -218,6 +241,9 @@ def main() -> int:
             wall = record(case, card, trace, args.work or out / "work")
             print(f"{case.name}: {wall:.1f} s ({trace.name})", file=sys.stderr, flush=True)
             traces.append((case.name, trace))
+    if out is not None:
+        names = {path.name: name for name, path in traces}
+        (out / "cases.json").write_text(json.dumps(names, indent=1))
     rows, raw = score_traces(traces)
     table = "\n".join([HEADER, *rows])
     print(table)
