@@ -107,7 +107,7 @@ class EtaEstimator:
                 ends[lane.key] = 0.0
                 continue
             own = self._own(now, lane)
-            # A lane ends no earlier than the one it follows (a read-back, its write).
+            # A lane ends no earlier than the one it follows (commits, their bytes).
             known = [] if own is None else [own]
             if lane.follows in ends:
                 known.append(ends[lane.follows])
@@ -136,7 +136,11 @@ class EtaEstimator:
         move (a lane's first step is often the pipeline filling up, a first batch committed
         at once, not a rate)."""
         first = self._first.get(lane.key)
-        if first is None or now - first[0] < self.warmup_s or lane.done < 2 * first[1]:
+        if first is None or now - first[0] < self.warmup_s:
+            return None
+        # As far again as the first move, or half of what was left after it (a model polled
+        # rarely may first see a lane well advanced).
+        if lane.done - first[1] < min(first[1], (lane.total - first[1]) / 2):
             return None
         left = lane.total - lane.done
         then, sample = self._samples[0]

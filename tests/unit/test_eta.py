@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import pytest
 
 from offload.bench.eta import _LegacyRate
+from offload.eta import EtaEstimator, Lane
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
@@ -182,6 +183,16 @@ def test_eta_does_not_depend_on_how_often_it_is_polled() -> None:
         fast, slow = etas[0.05][t], etas[1.0][t]
         assert fast is not None and slow is not None
         assert abs(fast - slow) <= 1.0, (t, fast, slow)
+
+
+def test_a_lane_first_seen_well_advanced_is_measured() -> None:
+    """Polled rarely, a model may first see a lane 60 % done: it cannot move as far again,
+    and still gets a rate (it had none for the rest of the job)."""
+    estimator = EtaEstimator()
+    assert estimator.estimate(0.0, [Lane("source", 0, 1000)]) is None
+    assert estimator.estimate(3.0, [Lane("source", 600, 1000)]) is None  # not measured yet
+    eta = estimator.estimate(4.0, [Lane("source", 800, 1000)])  # 200 in 1 s, 200 left
+    assert eta is not None and abs(eta - 1.0) <= 0.01  # before, None to the end of the job
 
 
 def test_a_lost_destination_leaves_the_eta() -> None:
