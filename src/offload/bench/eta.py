@@ -11,8 +11,8 @@ the next one or its JobFinished) is scored against the time it really ended:
   of the job's time (t from the job's start), where an ETA was shown;
 - ``max_jump``: the largest move of the predicted end (t + ETA) between two consecutive polls
   with an ETA, ÷ t_end (a countdown at the right pace moves it by nothing);
-- ``stall_s``: time spent showing ≥ 99.9 % or an ETA under 1 s (shown as 0:00) while the job
-  was not finished;
+- ``stall_s``: time spent showing ≥ 99.9 % or an ETA of 1 s or less (0:00 or 0:01, where
+  the ETA's floor stays) earlier than the job's last second;
 - ``none_s``: time with no ETA shown while the job was not finished.
 """
 
@@ -143,7 +143,8 @@ def score(job: Job, *, legacy: bool = False) -> Score | None:
         if not poll.finished:
             if eta is None:
                 none += step
-            if poll.fraction >= 0.999 or (eta is not None and eta < 1.0):
+            # An ETA of 1 s or less (what the floor shows), or 99.9 %, more than 1 s early.
+            if poll.t < end - 1.0 and (poll.fraction >= 0.999 or (eta is not None and eta <= 1.0)):
                 stall += step
         if eta is None:
             continue
