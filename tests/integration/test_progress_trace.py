@@ -89,3 +89,19 @@ def test_a_file_that_is_not_a_trace_is_named(tmp_path: Path) -> None:
     path.write_text('{"event": "job_started"}\n')
     with pytest.raises(ValueError, match=r"events\.jsonl: not a progress trace"):
         read_trace(path)
+
+
+def test_a_trace_that_cannot_be_written_never_stops_the_events(tmp_path: Path) -> None:
+    """A full disk (/dev/full answers every write with ENOSPC): the trace is abandoned, the
+    subscriber never raises into the engine's threads."""
+    from offload.events import SourceBytesRead
+    from offload.progress import ProgressModel
+    from offload.progress_trace import ProgressTraceWriter
+
+    model = ProgressModel()
+    writer = ProgressTraceWriter(open("/dev/full", "w", encoding="utf-8"), progress=model)  # noqa: SIM115
+    model.emit(JobStarted(1, 10_000_000, ("/d",), "transfer", ("xxh64",)))
+    for _ in range(5000):  # far more than the stream's buffer
+        writer.emit(SourceBytesRead(2000))
+    writer.emit(JobFinished(0, False))
+    writer.close()
