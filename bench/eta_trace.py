@@ -9,7 +9,8 @@ its pages dropped first) to real destinations: folders on the disk, a tmpfs fold
 slow one), so per-destination speeds differ. Every trace is then replayed through the
 progress model with the ETA of today and the ETA before per-lane rates
 (``offload.bench.eta``), and both are scored on the same polls. Writes
-``<out>/eta-<timestamp>/`` (the traces, ``scores.json``, ``summary.md``) and prints the table.
+``<out>/eta-<timestamp>/`` (the traces, ``cases.json``, ``scores.json``, ``summary.md``) and
+prints the table.
 """
 
 from __future__ import annotations

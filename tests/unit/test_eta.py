@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from offload.bench.eta import _LegacyRate
+from offload.bench.eta import Job, LegacyEta, Poll, score
 from offload.eta import EtaEstimator, Lane
 from offload.events import (
     BytesVerified,
@@ -52,7 +52,7 @@ class Run:
         """(t, ETA, legacy ETA, finished) at every poll."""
         clock = [0.0]
         model = ProgressModel(clock=lambda: clock[0])
-        legacy = _LegacyRate()
+        legacy = LegacyEta()
         t_poll = 0.0
         queue = sorted(self._queue)
         for t, _order, event in queue:
@@ -207,3 +207,24 @@ def test_a_lost_destination_leaves_the_eta() -> None:
     run.at(fast + 0.1, JobFinished(1, False))
     late = [(t, eta) for t, eta, _l, f in run.play() if eta is not None and t >= 7.0 and not f]
     assert late and all(abs(t + eta - (fast + 0.1)) <= 1.0 for t, eta in late)
+
+
+def test_the_scores_measure_what_they_say() -> None:
+    """An exact countdown scores 0. A 10 s job whose predicted end goes 10, 10, 12, 12, 12, 12,
+    8, 9, 10 s: its largest jump is 4 s (40 %), its errors 0–20 %, and the ETA at 1 s from 7 s
+    on is 2 s of stall (its last second is not)."""
+    exact = Job("copy", 10.0, [Poll(t, t / 10, 10.0 - t, None, False) for t in range(10)])
+    exact.polls.append(Poll(10.0, 1.0, 0.0, None, True))
+    result = score(exact)
+    assert result is not None
+    assert (result.error_median, result.error_p90, result.max_jump) == (0.0, 0.0, 0.0)
+    assert (result.stall_s, result.none_s) == (0.0, 0.0)
+
+    etas: list[float | None] = [None, 9.0, 8.0, 9.0, 8.0, 7.0, 6.0, 1.0, 1.0, 1.0, 0.0]
+    moved = Job("copy", 10.0, [Poll(t, t / 10, etas[t], None, t == 10) for t in range(11)])
+    result = score(moved)
+    assert result is not None
+    assert result.none_s == 1.0
+    assert result.max_jump == pytest.approx(0.4)
+    assert result.error_median == pytest.approx(0.2)
+    assert result.stall_s == 2.0

@@ -63,7 +63,7 @@ class Score:
     none_s: float
 
 
-class _LegacyRate:
+class LegacyEta:
     """The ETA before per-lane rates: all the work left ÷ the rate of all the work over the
     last 5 s of polls (what ``ProgressModel.snapshot`` computed until then)."""
 
@@ -91,7 +91,7 @@ def replay(
     jobs: list[Job] = []
     job: Job | None = None
     start = 0.0
-    legacy = _LegacyRate()
+    legacy = LegacyEta()
     next_poll = 0.0
 
     def poll(at: float) -> None:
@@ -118,7 +118,7 @@ def replay(
                 job.end = t - start  # the read-back of existing copies ends as the job starts
             job = Job("check" if isinstance(event, ExistingCopiesChecking) else "copy", None)
             jobs.append(job)
-            start, next_poll, legacy = t, t, _LegacyRate()
+            start, next_poll, legacy = t, t, LegacyEta()
         clock[0] = t
         model.emit(event)
         if isinstance(event, JobFinished) and job is not None and job.end is None:

@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress-trace",
         metavar="FILE",
         help="record the run's progress (every event with its time, and what the progress "
-        "showed) as JSON lines into FILE, a new file, to judge the ETA (bench/eta_trace.py)",
+        "showed) as JSON lines into FILE, a new file, to judge the ETA (docs/json.md)",
     )
     copy.add_argument(
         "--mhl",
