@@ -1,27 +1,28 @@
 """The ETA of a job from the progress of its lanes: the job ends when its slowest lane ends.
 
 A lane is a stream of work that goes at its own speed: the source read, the source's re-read
-(``full``), and each destination (its writes, its read-backs and its per-file commits, in work
-units). One rate over all the work (the sum) is wrong as soon as the lanes differ: a fast
-destination that is done takes its share of the rate away, and the ETA then runs out while the
-slow one is still reading back (the bar "stalled at 100 %"). So each lane's rate is measured on
-its own, and the ETA is the largest of remaining ÷ rate.
+(``full``), each destination's bytes (written and read back) and its files committed. One
+rate over all the work (the sum) is wrong as soon as the lanes differ: a fast destination
+that is done takes its share of the rate away, and the ETA then runs out while the slow one
+is still working (the bar "stalled at 100 %"). So each lane's rate is measured on its own,
+and the ETA is the largest of remaining ÷ rate.
 
 A lane's rate is its progress over the last ``window_s`` seconds; while it made none there
 (a long flush), its average since its first move. A lane is measured from its first move on,
 once it has moved as far again (the first step of a lane that moves in steps, a batch of
 files committed at once, is the pipeline filling up, not a rate); between two steps it
-counts down at the rate it had up to the last one, and a late step counts against it.
-A lane that follows another (the
-source's re-read follows the read, a destination's commits follow its bytes) ends no earlier
-than that one, which alone gives its ETA until it has a rate of its own. The predicted end
-(now + ETA) is smoothed over ``smoothing_s`` (less early in a job) so the ETA counts down
-instead of jumping with each batch; a lane that leaves with work left (a lost destination)
-moves it at once. No ETA until every lane with work left has been measured for ``warmup_s``
-(or follows one that has); never less than ``floor_s`` while work remains (0:00 means done).
+counts down at the rate it had up to the last one, and a late step counts against it. A
+lane that follows another (the source's re-read follows the read, a destination's commits
+follow its bytes) ends no earlier than that one, which alone gives its ETA until it has a
+rate of its own. The predicted end (now + ETA) is smoothed over ``smoothing_s`` (less early
+in a job) so the ETA counts down instead of jumping with each batch; a lane that leaves with
+work left (a lost destination) moves it at once. No ETA until every lane with work left has
+been measured for ``warmup_s`` (or follows one that has); never less than ``floor_s`` while
+work remains (0:00 means done).
 
 No I/O, no threads: ``ProgressModel`` calls ``estimate`` under its lock, at whatever pace its
-renderers poll; the estimate does not depend on that pace (samples are spaced by time).
+renderers poll; samples are spaced by time, so the pace hardly changes the estimate.
+Measured on recorded runs in docs/performance.md ("ETA").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-WINDOW_S = 10.0  # the recent rate: spans many batches and I/O stalls (5 s did worse)
+WINDOW_S = 10.0  # spans many batches and I/O stalls; 3 s and 5 s were no better overall
 SMOOTHING_S = 3.0  # time constant of the predicted end's smoothing
 WARMUP_S = 1.0  # no ETA from less than this much measurement
 FLOOR_S = 1.0  # an ETA while work remains is never shown as 0
