@@ -17,6 +17,7 @@ from offload.events import (
     DestinationBytesWritten,
     DestinationLost,
     Event,
+    ExistingCopiesChecking,
     FileStarted,
     FileVerified,
     JobFinished,
@@ -228,3 +229,18 @@ def test_the_scores_measure_what_they_say() -> None:
     assert result.max_jump == pytest.approx(0.4)
     assert result.error_median == pytest.approx(0.2)
     assert result.stall_s == 2.0
+
+
+def test_the_read_back_of_existing_copies_has_its_own_eta() -> None:
+    """Before the job, copies already there are read back (--reverify): the source at 100 MB/s,
+    the destination at 50 MB/s; the ETA follows the destination, then the job starts afresh."""
+    run = Run()
+    run.at(0.0, ExistingCopiesChecking(1, ("/d0",), 500 * MB, (500 * MB,)))
+    run.stream(0.0, 100 * MB, 500 * MB, BytesVerified, -1)
+    end = run.stream(0.0, 50 * MB, 500 * MB, BytesVerified, 0)
+    run.at(end + 0.1, JobStarted(0, 0, ("/d0",), "full", ("xxh64",)))
+    run.at(end + 0.2, JobFinished(0, False))
+    polls = list(run.play())
+    checking = [(t, eta) for t, eta, _l, _f in polls if 3.0 <= t < end]
+    assert checking and all(eta is not None and abs(t + eta - end) <= 1.0 for t, eta in checking)
+    assert all(eta is None for t, eta, _l, f in polls if end + 0.1 < t and not f)
