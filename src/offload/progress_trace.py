@@ -35,7 +35,7 @@ class ProgressTraceWriter:
     """An event sink that writes a progress trace to an open text stream. Thread-safe: one
     lock around each line (events come from the engine's threads). It never feeds *progress*;
     it only takes snapshots of it. A write that fails (a full disk) abandons the trace, never
-    the copy. ``close()`` flushes and closes the stream."""
+    the copy."""
 
     def __init__(
         self, stream: IO[str], *, progress: ProgressModel, interval_s: float = 0.25
@@ -87,12 +87,14 @@ class ProgressTraceWriter:
         )
 
     def close(self) -> None:
+        """Flushes and closes the stream, also after a failed write (its data is lost, its
+        file is not left open); never raises."""
         with self._lock:
-            if not self._broken:
-                try:
-                    self._stream.close()
-                except OSError:
-                    self._broken = True
+            self._broken = True  # nothing more is written
+            try:
+                self._stream.close()  # closes the file even when the flush fails
+            except (OSError, ValueError):
+                pass
 
     def _write(self, payload: dict[str, Any], *, timed: bool = True) -> float:
         """Writes one line; its time is taken under the lock, so the lines (written by
