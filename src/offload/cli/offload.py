@@ -60,6 +60,7 @@ from offload.manifests_writer import MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
+from offload.progress_trace import ProgressTraceWriter
 from offload.report.cli import add_report_parser, cmd_report
 from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
@@ -208,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_quiet_and_report_dir_options(copy)
     copy.add_argument(
+        "--progress-trace",
+        metavar="FILE",
+        help="record the run's progress (every event with its time, and what the progress "
+        "showed) as JSON lines into FILE, a new file, to judge the ETA (docs/json.md)",
+    )
+    copy.add_argument(
         "--mhl",
         choices=["ascmhl", "legacy", "both", "none"],
         default="ascmhl",
@@ -352,6 +359,9 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     sink: EventSink = (
         json_sink if json_sink is not None else FanoutSink(model, _WarningPrinter(env))
     )
+    trace = _open_progress_trace(args.progress_trace, model)
+    if trace is not None:
+        sink = FanoutSink(sink, trace)
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal
     if not args.json:
@@ -364,12 +374,16 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             flush=True,
         )
     cancel = CancelToken()
-    with cancel_on_signals(env, cancel):
-        if live:
-            with LiveView(model, console, cancel=cancel):
+    try:
+        with cancel_on_signals(env, cancel):
+            if live:
+                with LiveView(model, console, cancel=cancel):
+                    report = run_offload(plan, sink=sink, cancel=cancel)
+            else:
                 report = run_offload(plan, sink=sink, cancel=cancel)
-        else:
-            report = run_offload(plan, sink=sink, cancel=cancel)
+    finally:
+        if trace is not None:
+            trace.close()
     written = write_reports(report, args.report_dir or default_report_dir())
     report.folder_errors.extend(written.destination_errors)
     report.report_paths = written.paths
@@ -410,6 +424,23 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     for path in report.report_paths[:1]:
         print(f"Report: {path}", file=env.stderr)
     return exit_code
+
+
+def _open_progress_trace(path: str | None, model: ProgressModel) -> ProgressTraceWriter | None:
+    """The ``--progress-trace`` writer, on a new file (an existing one is never replaced)."""
+    if path is None:
+        return None
+    try:
+        stream = open(path, "x", encoding="utf-8")  # noqa: SIM115 (closed after the run)
+    except FileExistsError:
+        raise UsageError(
+            f"--progress-trace {path}: the file exists; name a new file (it is never replaced)"
+        ) from None
+    except OSError as error:
+        raise UsageError(
+            f"--progress-trace {path}: cannot create it ({error.strerror}); name a writable file"
+        ) from None
+    return ProgressTraceWriter(stream, progress=model)
 
 
 def _columns(default: int) -> int:
