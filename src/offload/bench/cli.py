@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.bench.plan import SECTIONS, BenchConfig, build_cases
-from offload.bench.report import issue_targets_table, write_report
+from offload.bench.report import issue_targets_table, s3_table, write_report
 from offload.bench.runner import Results, Runner
 from offload.bench.stats import human_size, parse_size
 
@@ -192,6 +192,7 @@ def cmd_bench(args: argparse.Namespace, env: Any = None) -> int:
         for path in write_report(results, args.report_only):
             print(f"wrote {path}", file=stdout)
         print(f"\nTargets of issue 14:\n{issue_targets_table(results)}", file=stdout)
+        _print_s3(results, stdout)
         return 0
     try:
         config = config_from_args(args)
@@ -221,7 +222,14 @@ def cmd_bench(args: argparse.Namespace, env: Any = None) -> int:
     for path in write_report(results, out_dir):
         log(f"wrote {path}")
     log(f"\nTargets of issue 14 (image sequences and small files):\n{issue_targets_table(results)}")
+    _print_s3(results, stdout)
     return 0 if all(r.ok for r in results.runs) else 1
+
+
+def _print_s3(results: Results, stdout: TextIO) -> None:
+    table = s3_table(results)
+    if table:
+        print(f"\nS3: ours against awscli and rclone (issue 12):\n{table}", file=stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

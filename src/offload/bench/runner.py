@@ -103,6 +103,8 @@ class Results:
     cases: list[CaseInfo] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
     finished_at: str | None = None
+    # Numbers derived from the runs by the report (the S3 section's medians and ratios).
+    summaries: dict[str, object] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -124,6 +126,7 @@ class Results:
             cases=cases,
             runs=runs,
             finished_at=raw.get("finished_at"),
+            summaries=raw.get("summaries", {}),
         )
 
 
