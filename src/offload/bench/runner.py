@@ -305,6 +305,8 @@ class Runner:
                 error = check_copies(ctx) or contender.check(ctx)
             except (CommandError, OSError, ValueError, RuntimeError) as exc:
                 error = str(exc)
+        # CPU time is steadier than wall time on a shared machine: kept for every run.
+        ctx.extra["cpu_s"] = round(spawner.cpu_s, 3)
         record = RunRecord(
             case=case.id,
             contender=contender.name,
