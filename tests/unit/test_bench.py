@@ -34,7 +34,7 @@ from offload.bench.report import (
     write_report,
 )
 from offload.bench.runner import CaseInfo, ContenderInfo, Results, Runner, RunRecord
-from offload.bench.s3 import missing_reason
+from offload.bench.s3 import missing_reason, s3_service
 from offload.bench.stats import (
     format_seconds,
     human_size,
@@ -595,7 +595,7 @@ def test_tiny_real_run_of_the_s3_section(tmp_path: Path) -> None:
     kept = [c for c in case.contenders if c.name not in ("ours transfer", "ours full --cascade")]
     case = replace(case, contenders=(*kept, _HalfUpload("half")))
     runner = Runner(config, tmp_path / "out", log=lambda line: None)
-    skip_unavailable(missing_reason(runner.tools))
+    skip_unavailable(missing_reason())
     results = runner.run([case])
     infos = {c.name: c for c in results.cases[0].contenders}
     records = {r.contender: r for r in results.runs}
@@ -612,3 +612,21 @@ def test_tiny_real_run_of_the_s3_section(tmp_path: Path) -> None:
     assert not half.ok
     assert half.error == "missing object s3://bench/half/CARD/META/A001M002.xml"
     assert not (tmp_path / "out" / "work").exists()  # folders and server homes removed
+
+
+def test_the_bench_server_serves_version_null_as_aws_does(tmp_path: Path) -> None:
+    """rclone HEADs what it uploaded by multipart with ``versionId=null``; AWS answers with the
+    object on a bucket without versioning, moto alone answers 400 (rclone then retried its
+    whole copy). The bench's server gives AWS's answer; an empty bucket at start."""
+    skip_unavailable(missing_reason())
+    with s3_service(tmp_path) as service:
+        client = service.client()
+        assert client.list_objects_v2(Bucket="bench")["KeyCount"] == 0
+        client.put_object(Bucket="bench", Key="a/b.xml", Body=b"x" * 10)
+        head = client.head_object(Bucket="bench", Key="a/b.xml", VersionId="null")
+        assert head["ContentLength"] == 10
+        assert service.check("a/", ["b.xml"], [10]) is None
+        assert (
+            service.check("a/", ["b.xml"], [11]) == "s3://bench/a/b.xml has 10 bytes, expected 11"
+        )
+    assert service.server.process.poll() is not None  # stopped by its PID

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from offload.bench.data import Dataset
-from offload.bench.s3 import S3Service, find_server, missing_reason
+from offload.bench.s3 import S3Service, missing_reason
 from offload.bench.stats import human_size
 from offload.bench.system import CommandError, Spawner, drop_all_caches, evict
 
@@ -87,7 +87,7 @@ class Contender:
         if self.card_only and dataset.spec.kind != "card":
             return "copies folders only"
         if self.needs_s3:
-            return missing_reason(tools)
+            return missing_reason()
         return None
 
     def run(self, ctx: RunContext) -> None:
@@ -435,7 +435,7 @@ def xxhsum(ctx: RunContext, paths: Sequence[Path]) -> list[str]:
 def find_tools(ocopy: str | None = None, aws: str | None = None) -> dict[str, str]:
     """Paths of the peer programs found on this machine: ocopy (*ocopy*, PATH, or the
     project's ``.test-venvs/ocopy`` next to the current venv), awscli (*aws*, the project's
-    ``.test-venvs/awscli``, PATH), rclone (PATH) and moto's server (this venv, PATH)."""
+    ``.test-venvs/awscli``, PATH) and rclone (PATH)."""
     tools = {}
     for name in ("cp", "tee", "rsync", "xxhsum", "sync", "rclone"):
         found = shutil.which(name)
@@ -451,7 +451,6 @@ def find_tools(ocopy: str | None = None, aws: str | None = None) -> dict[str, st
             if candidate and os.access(candidate, os.X_OK):
                 tools[name] = candidate
                 break
-    tools.update(find_server())
     return tools
 
 

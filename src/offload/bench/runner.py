@@ -28,7 +28,7 @@ import offload
 from offload.bench.contenders import Contender, RunContext, find_tools
 from offload.bench.data import Dataset, ensure_dataset
 from offload.bench.plan import BenchConfig, Case
-from offload.bench.s3 import MOTO_SERVER, peer_versions, s3_service
+from offload.bench.s3 import peer_versions, s3_service
 from offload.bench.stats import rotation
 from offload.bench.system import (
     GNU_TIME,
@@ -285,7 +285,7 @@ class Runner:
         with contextlib.ExitStack() as services:
             try:
                 if contender.needs_s3:  # a new server per run, before the pause
-                    ctx.s3 = services.enter_context(s3_service(s3_home, self.tools[MOTO_SERVER]))
+                    ctx.s3 = services.enter_context(s3_service(s3_home))
                 sync()
                 if case.source_state == "warm":
                     warm(dataset.paths())

@@ -1,7 +1,8 @@
 """The S3 server of the bench's S3 section, and what every contender needs to reach it.
 
-Each measured run gets a **new** moto server process (``moto_server``, from the ``dev`` extra)
-on a free loopback port with one empty bucket, started before the run's pause and stopped
+Each measured run gets a **new** moto server process (moto's S3 server as its ``moto_server``
+command runs it, behind ``s3server.NullVersionShim``; moto comes with the ``dev`` extra) on a
+free loopback port with one empty bucket, started before the run's pause and stopped
 after its copies were checked: no contender finds an object of an earlier one (none may skip
 work), none inherits a server whose heap earlier uploads grew, and the server's CPU time and
 peak RSS are that run's alone. Every contender gets the same credentials, region and endpoint
@@ -14,44 +15,40 @@ are put under the run's work folder (``TMPDIR``), on the disk being measured.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offload.bench.s3server import (
-    LocalServer,
-    moto_server_program,
-    start_local_server,
-    stop_local_server,
-)
+from offload.bench.s3server import LocalServer, start_local_server, stop_local_server
 
 BUCKET = "bench"
 REGION = "us-east-1"
 # Credentials of the local server only (moto accepts any); never a real account's.
 ACCESS_KEY = "AKIAOFFLOADBENCH0001"
 SECRET_KEY = "offload-bench-local-moto-secret-000000"
-MOTO_SERVER = "moto_server"  # its name in the runner's tools
+MOTO = "moto"  # its name in the runner's tool versions
 
 
-def missing_reason(tools: Mapping[str, str]) -> str | None:
-    """Why the S3 section cannot run here (no server or no boto3), or None."""
-    if MOTO_SERVER not in tools:
-        return "moto_server not found (pip install 'moto[server]': the dev extra)"
-    try:
-        import boto3  # noqa: F401
-    except ImportError:
-        return "boto3 not installed (pip install 'offload-ai[s3]')"
+def missing_reason() -> str | None:
+    """Why the S3 section cannot run here (no moto server or no boto3), or None."""
+    for module, install in (
+        ("moto.moto_server", "pip install 'moto[server]' (the dev extra)"),
+        ("werkzeug", "pip install 'moto[server]' (the dev extra)"),
+        ("boto3", "pip install 'offload-ai[s3]'"),
+    ):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return f"{module} not installed ({install})"
     return None
-
-
-def find_server() -> dict[str, str]:
-    """``{"moto_server": path}`` when moto's server is installed, else ``{}``."""
-    program = moto_server_program()
-    return {MOTO_SERVER: program} if program else {}
 
 
 @dataclass
@@ -118,7 +115,7 @@ class S3Service:
 
 
 @contextmanager
-def s3_service(home: Path, program: str) -> Iterator[S3Service]:
+def s3_service(home: Path) -> Iterator[S3Service]:
     """A new moto server with an empty bucket, stopped (by its PID) on exit.
 
     *home* is emptied and used for the clients' configuration and the server's TMPDIR.
@@ -127,9 +124,9 @@ def s3_service(home: Path, program: str) -> Iterator[S3Service]:
     tmp.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TMPDIR": str(tmp)}
     server = start_local_server(
-        lambda port: [program, "-H", "127.0.0.1", "-p", str(port)],
+        lambda port: [sys.executable, "-m", "offload.bench.s3server", "--port", str(port)],
         env=env,
-        what="moto_server (the bench's S3 server)",
+        what="the bench's S3 server (moto)",
     )
     try:
         service = S3Service(server, home)
@@ -143,7 +140,7 @@ def peer_versions(tools: Mapping[str, str]) -> dict[str, str]:
     """The first line of ``--version`` of the S3 peers, and moto's version (for the report)."""
     versions = {}
     try:
-        versions[MOTO_SERVER] = f"moto {importlib.metadata.version('moto')}"
+        versions[MOTO] = f"moto {importlib.metadata.version('moto')}"
     except importlib.metadata.PackageNotFoundError:
         pass
     for name, argv in (("aws", ["--version"]), ("rclone", ["version"])):

@@ -1,23 +1,24 @@
-"""A local S3 server process on a free loopback port: started, waited for, stopped by its PID.
+"""A local S3 server process on a free loopback port: started, waited for, stopped by its PID;
+and moto's S3 server run in it, behind a WSGI layer of the caller's.
 
-Shared by ``offload bench`` (moto's standalone ``moto_server`` for its S3 section,
-``bench/s3.py``) and the test suite (tests/s3/conftest.py runs moto behind its checksum gate).
-Only the process's life is here; what runs in it is the caller's command. Linux: the CPU time
-and peak memory of the server are read from ``/proc/<pid>``.
+Shared by ``offload bench`` (its S3 section, ``bench/s3.py``: ``python -m
+offload.bench.s3server --port N``, moto behind ``NullVersionShim``) and the test suite
+(tests/s3/conftest.py runs ``support.s3server``: moto behind its checksum gate). Linux: the CPU
+time and peak memory of the server are read from ``/proc/<pid>``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 
@@ -107,9 +108,58 @@ def stop_local_server(server: LocalServer) -> None:
             server.process.wait(10)
 
 
-def moto_server_program() -> str | None:
-    """moto's standalone server: next to this Python (its venv's bin), else on PATH."""
-    beside = Path(sys.executable).with_name("moto_server")
-    if os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("moto_server")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def serve_moto(host: str, port: int, wrap: Callable[[WsgiApp], WsgiApp]) -> None:
+    """Run moto's S3 server (what its ``moto_server`` command runs: the same app, threaded,
+    moto's request handler) behind ``wrap(app)`` on *host*:*port*, until killed.
+
+    Prints ``READY`` before it listens. Needs moto's server extra (``moto[server]``).
+    """
+    os.environ.setdefault("MOTO_PORT", str(port))
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    app = DomainDispatcherApplication(create_backend_app)
+    print("READY", flush=True)
+    run_simple(host, port, wrap(app), threaded=True, request_handler=MotoRequestHandler)
+
+
+class NullVersionShim:
+    """WSGI layer: a request for ``versionId=null`` is served as one without a version.
+
+    On a bucket without versioning every object's version is "null", and AWS answers a GET or
+    HEAD of ``?versionId=null`` with the object; moto 5.2 answers 400. rclone 1.60 HEADs each
+    object it uploaded by multipart with the version id moto gave it ("null"), so without this
+    layer its first pass fails on every large file and it retries the whole copy (a cost that
+    AWS would not make it pay). The bench's buckets have no versioning.
+    """
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        query = environ.get("QUERY_STRING", "")
+        if "versionId=null" in query:
+            environ["QUERY_STRING"] = "&".join(
+                part for part in query.split("&") if part != "versionId=null"
+            )
+        return self.app(environ, start_response)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m offload.bench.s3server --port N``: the bench's S3 server."""
+    parser = argparse.ArgumentParser(prog="python -m offload.bench.s3server")
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    serve_moto(args.host, args.port, NullVersionShim)
+
+
+if __name__ == "__main__":
+    main()
