@@ -373,44 +373,51 @@ class OursS3(S3Contender, OursCard):
         return ctx.s3_service().client_env(ctx.python_env or os.environ)
 
 
-class AwsS3(S3Contender):
-    """``cp -r`` to the local destination(s), then ``aws s3 cp --recursive`` (awscli v1, its
-    defaults: 8 MB multipart threshold and parts, 10 requests in flight)."""
+class S3Peer(S3Contender):
+    """A peer as a DIT uses it: ``cp -r`` to the local destination(s), then its upload
+    command (``upload_argv``) with the run's credentials and endpoint in its environment."""
 
     group = S3
+
+    def upload_argv(self, ctx: RunContext, service: S3Service) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, ctx: RunContext) -> None:
+        copy_in_turn(ctx)
+        service = ctx.s3_service()
+        ctx.spawner.run(self.upload_argv(ctx, service), env=service.client_env(os.environ))
+
+
+class AwsS3(S3Peer):
+    """``aws s3 cp --recursive`` (awscli v1, its defaults: 8 MB multipart threshold and
+    parts, 10 requests in flight)."""
+
     tool = "aws"
     verifies = "S3 part checksums (botocore's default CRC32; not checked by moto)"
 
     def describe(self) -> str:
         return "`cp -r CARD dest1/`, then `aws s3 cp --recursive CARD s3://…` (defaults)"
 
-    def run(self, ctx: RunContext) -> None:
-        copy_in_turn(ctx)
-        service = ctx.s3_service()
+    def upload_argv(self, ctx: RunContext, service: S3Service) -> list[str]:
         url = f"s3://{service.bucket}/{self.card_prefix(ctx)}"
         argv = [ctx.tools["aws"], "s3", "cp", "--recursive", "--only-show-errors", "--no-progress"]
-        argv += ["--endpoint-url", service.endpoint, str(ctx.dataset.root), url]
-        ctx.spawner.run(argv, env=service.client_env(os.environ))
+        return [*argv, "--endpoint-url", service.endpoint, str(ctx.dataset.root), url]
 
 
-class RcloneS3(S3Contender):
-    """``cp -r`` to the local destination(s), then ``rclone copy`` to an S3 remote given by
-    environment variables (its defaults: 4 transfers, multipart above 200 MiB in 5 MiB parts,
-    4 parts in flight, Content-MD5 on every request, the MD5 compared after each upload)."""
+class RcloneS3(S3Peer):
+    """``rclone copy`` to an S3 remote given by environment variables (its defaults: 4
+    transfers, multipart above 200 MiB in 5 MiB parts, 4 parts in flight, Content-MD5 on
+    every request, the MD5 compared after each upload)."""
 
-    group = S3
     tool = "rclone"
     verifies = "Content-MD5 per part (not checked by moto); MD5 vs ETag or its metadata"
 
     def describe(self) -> str:
         return "`cp -r CARD dest1/`, then `rclone copy CARD :s3:…` (defaults)"
 
-    def run(self, ctx: RunContext) -> None:
-        copy_in_turn(ctx)
-        service = ctx.s3_service()
+    def upload_argv(self, ctx: RunContext, service: S3Service) -> list[str]:
         remote = f":s3:{service.bucket}/{self.card_prefix(ctx).rstrip('/')}"
-        argv = [ctx.tools["rclone"], "copy", str(ctx.dataset.root), remote]
-        ctx.spawner.run(argv, env=service.client_env(os.environ))
+        return [ctx.tools["rclone"], "copy", str(ctx.dataset.root), remote]
 
 
 def copy_in_turn(ctx: RunContext) -> None:
