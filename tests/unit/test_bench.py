@@ -513,7 +513,7 @@ def _s3_results(timings: dict[str, tuple[list[float], int]], skipped: str | None
             2,
             0.0,
             0.0,
-            extra={"server_cpu_s": 1.5, "cpu_s": 4.0},
+            extra={"server_cpu_s": 1.5, "cpu_s": 4.0, "server_peak_rss_kib": 2048},
         )
         for name, (values, rss) in timings.items()
         for rep, value in enumerate(values)
@@ -553,9 +553,9 @@ def test_s3_report_throughput_peak_rss_and_ratios_against_each_peer(tmp_path: Pa
     assert ratios["ours full", "rclone copy"]["throughput"] is None  # skipped: no ratio
     text = (tmp_path / "summary.md").read_text()
     assert "## S3: ours against awscli and rclone (issue 12)" in text
-    assert "| ours full | 80 (67–100) | 10.00 | 200 (200–200) | 4.00 | 1.50 |" in text
-    assert "| aws s3 cp | 40 (32–50) (1 failed) | 20.00 | 100 (100–100) | 4.00 | 1.50 |" in text
-    assert "| rclone copy | skipped: rclone not found | | | | |" in text
+    assert "| ours full | 80 (67–100) | 10.00 | 200 (200–200) | 4.00 | 1.50 | 2 |" in text
+    assert "| aws s3 cp | 40 (32–50) (1 failed) | 20.00 | 100 (100–100) | 4.00 | 1.50 | 2 |" in text
+    assert "| rclone copy | skipped: rclone not found | | | | | |" in text
     assert "| ours full | aws s3 cp | 2.00 | 2.00 |" in text
     assert "| ours transfer | rclone copy | n/a | n/a |" in text
     no_s3 = _fake_results({"ours transfer": [1.0], "cp": [2.0]}, case_id="small-card-cold")

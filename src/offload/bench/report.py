@@ -51,9 +51,10 @@ def engine_seconds(results: Results, case_id: str, contender: str) -> Summary | 
     return summarize(float(v) for v in values if isinstance(v, int | float))
 
 
-def extra_seconds(results: Results, case_id: str, contender: str, key: str) -> Summary | None:
+def extra_values(results: Results, case_id: str, contender: str, key: str) -> Summary | None:
     """Summary of a number the successful runs recorded in ``extra``: ``cpu_s`` (the
-    contender's CPU seconds), ``server_cpu_s`` (the S3 server's during the timing)."""
+    contender's CPU seconds), ``server_cpu_s`` (the S3 server's during the timing),
+    ``server_peak_rss_kib``."""
     values = [
         r.extra[key]
         for r in results.runs
@@ -603,10 +604,10 @@ def _mb_s(total_bytes: int, wall: Summary | None) -> Summary | None:
 
 def s3_summary(results: Results) -> dict[str, object] | None:
     """The S3 section (issue 12) in numbers, for results.json: per contender its MB/s of
-    card bytes, wall time, peak RSS (GNU time %M), its CPU seconds and the server's, medians
-    and min–max; and for each of ours against each peer, the throughput ratio (ours ÷ peer
-    MB/s: above 1 ours is faster) and the peak RSS ratio (ours ÷ peer). None without the
-    section."""
+    card bytes, wall time, peak RSS (GNU time %M), its CPU seconds, the server's CPU seconds
+    and peak RSS, medians and min–max; and for each of ours against each peer, the
+    throughput ratio (ours ÷ peer MB/s: above 1 ours is faster) and the peak RSS ratio
+    (ours ÷ peer). None without the section."""
     case = next((c for c in results.cases if c.section == S3_SECTION), None)
     if case is None:
         return None
@@ -621,8 +622,9 @@ def s3_summary(results: Results) -> dict[str, object] | None:
             "mb_s": _range(_mb_s(case.total_bytes, wall), 1),
             "wall_s": _range(wall, 2),
             "peak_rss_mib": _range(peak_rss_mib(results, case.id, info.name)),
-            "cpu_s": _range(extra_seconds(results, case.id, info.name, "cpu_s"), 2),
-            "server_cpu_s": _range(extra_seconds(results, case.id, info.name, "server_cpu_s"), 2),
+            "cpu_s": _range(extra_values(results, case.id, info.name, "cpu_s"), 2),
+            "server_cpu_s": _range(extra_values(results, case.id, info.name, "server_cpu_s"), 2),
+            "server_peak_rss_mib": _range(_server_rss_mib(results, case.id, info.name)),
         }
     ratios = []
     for ours in (c for c in case.contenders if c.ours):
@@ -651,6 +653,13 @@ def s3_summary(results: Results) -> dict[str, object] | None:
     }
 
 
+def _server_rss_mib(results: Results, case_id: str, contender: str) -> Summary | None:
+    kib = extra_values(results, case_id, contender, "server_peak_rss_kib")
+    if kib is None:
+        return None
+    return Summary(kib.median / 1024, kib.minimum / 1024, kib.maximum / 1024, kib.count)
+
+
 def s3_table(results: Results) -> str:
     """The S3 section's two markdown tables (per contender; ours against each peer), or ""."""
     summary = s3_summary(results)
@@ -662,18 +671,18 @@ def s3_table(results: Results) -> str:
         "MB/s are its bytes per second of wall time, sync included).",
         "",
         "| contender | MB/s median (min–max) | s median | peak RSS MiB median (min–max) "
-        "| CPU s median | server CPU s median |",
-        "|---|---|---|---|---|---|",
+        "| CPU s median | server CPU s median | server peak RSS MiB median |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, row in rows.items():
         if row["skipped"] is not None:
-            lines.append(f"| {name} | skipped: {row['skipped']} | | | | |")
+            lines.append(f"| {name} | skipped: {row['skipped']} | | | | | |")
             continue
         failed = f" ({row['failed']} failed)" if row["failed"] else ""
         lines.append(
             f"| {name} | {_cell(row['mb_s'], 0)}{failed} | {_median(row['wall_s'], 2)} | "
             f"{_cell(row['peak_rss_mib'], 0)} | {_median(row['cpu_s'], 2)} | "
-            f"{_median(row['server_cpu_s'], 2)} |"
+            f"{_median(row['server_cpu_s'], 2)} | {_median(row['server_peak_rss_mib'], 0)} |"
         )
     lines += [
         "",
