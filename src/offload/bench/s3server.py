@@ -134,10 +134,10 @@ class NullVersionShim:
     """WSGI layer: a request for ``versionId=null`` is served as one without a version.
 
     On a bucket without versioning every object's version is "null", and AWS answers a GET or
-    HEAD of ``?versionId=null`` with the object; moto 5.2 answers 400. rclone 1.60 HEADs each
-    object it uploaded by multipart with the version id moto gave it ("null"), so without this
-    layer its first pass fails on every large file and it retries the whole copy (a cost that
-    AWS would not make it pay). The bench's buckets have no versioning.
+    HEAD of ``?versionId=null`` with the object; moto 5.2 answers a HEAD with 400. rclone 1.60
+    HEADs each object it uploaded by multipart with the version id moto gave it ("null"), so
+    without this layer its first pass fails on every large file and it retries the whole copy
+    (a cost that AWS would not make it pay). The bench's buckets have no versioning.
     """
 
     def __init__(self, app: WsgiApp) -> None:
