@@ -630,3 +630,6 @@ def test_the_bench_server_serves_version_null_as_aws_does(tmp_path: Path) -> Non
             service.check("a/", ["b.xml"], [11]) == "s3://bench/a/b.xml has 10 bytes, expected 11"
         )
     assert service.server.process.poll() is not None  # stopped by its PID
+    # A server that is gone fails the check with a line, not a traceback.
+    gone = service.check("a/", ["b.xml"], [10])
+    assert gone is not None and gone.startswith("cannot list s3://bench/a/: ")

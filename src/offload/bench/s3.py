@@ -99,12 +99,18 @@ class S3Service:
         )
 
     def check(self, prefix: str, names: Sequence[str], sizes: Sequence[int]) -> str | None:
-        """None if every ``prefix + name`` is an object of its size; else what is wrong."""
+        """None if every ``prefix + name`` is an object of its size; else what is wrong
+        (a server that cannot be listed too)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         found: dict[str, int] = {}
-        paginator = self.client().get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                found[item["Key"]] = int(item["Size"])
+        try:
+            paginator = self.client().get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    found[item["Key"]] = int(item["Size"])
+        except (BotoCoreError, ClientError) as exc:
+            return f"cannot list s3://{self.bucket}/{prefix}: {exc}"
         for name, size in zip(names, sizes, strict=True):
             key = prefix + name
             if key not in found:
@@ -118,8 +124,11 @@ class S3Service:
 def s3_service(home: Path) -> Iterator[S3Service]:
     """A new moto server with an empty bucket, stopped (by its PID) on exit.
 
-    *home* is emptied and used for the clients' configuration and the server's TMPDIR.
+    *home* is used for the clients' configuration and the server's TMPDIR. Raises
+    RuntimeError when the server does not start or refuses the bucket.
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
     tmp = home / "server-tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TMPDIR": str(tmp)}
@@ -130,7 +139,10 @@ def s3_service(home: Path) -> Iterator[S3Service]:
     )
     try:
         service = S3Service(server, home)
-        service.client().create_bucket(Bucket=service.bucket)
+        try:
+            service.client().create_bucket(Bucket=service.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise RuntimeError(f"the bench's S3 server refused the bucket: {exc}") from None
         yield service
     finally:
         stop_local_server(server)
