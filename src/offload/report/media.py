@@ -12,13 +12,14 @@ middle, decode one frame), and is bounded in time twice (``ProbeBudget``):
   ("not probed: time budget spent"). A read that hangs (a dying card) cannot hold the report
   back longer than that.
 
-A file FFmpeg cannot open or decode (R3D, BRAW, random bytes) gets ``error`` and no
-thumbnail; nothing here raises.
+A file whose first bytes are no picture or video format FFmpeg reads (``sniff``: R3D,
+random bytes) is not opened with FFmpeg at all; it, and a file FFmpeg cannot open or decode
+(BRAW, a truncated clip), gets ``error`` and no thumbnail; nothing here raises.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import io
 import re
 import threading
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip
+from offload.report.sniff import not_media
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -75,12 +77,13 @@ class MediaInfo:
 
 
 def media_available() -> bool:
-    """PyAV (the ``media`` extra) is installed (and imports)."""
+    """PyAV (the ``media`` extra) is installed. Found, not imported: importing it takes
+    ~0.2 s, which a card without a single clip FFmpeg can read should not pay
+    (``probe_file`` imports it, and says so on a clip if that fails)."""
     try:
-        importlib.import_module("av")
-    except ImportError:
+        return importlib.util.find_spec("av") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def format_rate(rate: Fraction | None) -> str | None:
@@ -102,6 +105,10 @@ def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
     """Open *path* once: metadata and one frame from the middle as a small JPEG."""
     budget = budget or ProbeBudget()
     info = MediaInfo(read_from=str(path))
+    # A file whose first bytes are no format FFmpeg reads is not opened with it (sniff).
+    info.error = not_media(path)
+    if info.error is not None:
+        return info
     try:
         import av
     except ImportError:
