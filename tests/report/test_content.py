@@ -216,6 +216,51 @@ def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
     assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows
 
 
+def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_stay() -> None:
+    from offload.report.content import MAX_CLIP_ROWS
+    from offload.report.media import MediaInfo
+
+    count = MAX_CLIP_ROWS // 2 + 1  # per folder: more than MAX_CLIP_ROWS in all
+    files = [
+        {
+            "path": f"DCIM/{folder}/C{n:05d}.MP4",
+            "size_bytes": 1,
+            "destinations": [
+                {
+                    "index": 0,
+                    "status": "failed" if (folder, n) == ("101", 7) else "transfer_checked",
+                    "error": "disk full",
+                },
+                {"index": 1, "status": "transfer_checked"},
+            ],
+        }
+        for folder in ("100", "101")
+        for n in range(count)
+    ]
+    data = job(files=files)
+    clips = group_clips(files)
+    not_media = "not probed: its first bytes are no picture or video format FFmpeg reads"
+    media = {i: MediaInfo(error=not_media) for i in range(len(clips))}
+    media[3] = MediaInfo(codec="H.264", thumbnail=b"\xff\xd8jpeg")  # a real clip among them
+    view = build_view(data, clips, media, [])
+    assert [r.name for r in view.clips] == [
+        "C00007.MP4",
+        "C00003.MP4",
+        f"DCIM/100/ ({count - 1} clips)",
+        f"DCIM/101/ ({count - 1} clips)",
+    ]
+    failed, pictured, folded = view.clips[0], view.clips[1], view.clips[2]
+    assert failed.states[0][1].text == "FAILED: disk full" and failed.media_note == not_media
+    assert pictured.thumbnail and pictured.details == ["H.264"]
+    assert folded.kind == "clips" and folded.media_note == not_media
+    assert folded.states[0][1].text == "Transfer-checked only (not read back)"
+    html = build_documents(data)[".html"].decode()
+    assert f"DCIM/101/ ({count - 1} clips)" in html and html.count("<tr") < 60
+    # Up to MAX_CLIP_ROWS, every clip keeps its row.
+    few = files[: MAX_CLIP_ROWS - 1]
+    assert len(build_view(job(files=few), group_clips(few), {}, []).clips) == len(few)
+
+
 def test_files_missing_from_the_card_and_notes_are_shown() -> None:
     data = job(
         exit_code=1,
