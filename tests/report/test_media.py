@@ -80,6 +80,20 @@ def test_budgets(tmp_path: Path, media: Any) -> None:
     assert notes and "total time budget of 0.6 s" in notes[0]
     results, notes = probe_clips(clips, lambda c: None)
     assert all(isinstance(i, MediaInfo) and i.error for i in results.values()) and not notes
+    # Past max_clips, the rest are not even opened.
+    opened: list[str] = []
+
+    def fast(clip: Any) -> Path:
+        opened.append(str(clip.primary["path"]))
+        return tmp_path / str(clip.primary["path"])
+
+    results, notes = probe_clips(clips, fast, ProbeBudget(max_clips=2))
+    assert opened == ["C000.mov", "C001.mov"] and results[1].thumbnail
+    assert results[2].error == "not probed: only the first 2 clips of a card are"
+    assert notes == [
+        "Only the first 2 clips and sequences were probed for thumbnails and metadata; "
+        "1 more are listed without them."
+    ]
 
 
 def test_without_pyav_clips_are_listed_without_thumbnails_and_the_report_says_so(

@@ -367,16 +367,15 @@ def _media_rows(
 ) -> list[ClipRow]:
     """A row per clip and sequence; past MAX_CLIP_ROWS, one per folder for the clips in a
     good state without a thumbnail."""
-    rows = [_clip_row(clip, info, labels) for clip, info in clips]
-    if len(rows) <= MAX_CLIP_ROWS:
-        return rows
-    kept: list[ClipRow] = []
-    folded: dict[str, list[tuple[Clip, ClipRow]]] = {}
-    for (clip, _), row in zip(clips, rows, strict=True):
-        if clip.kind != "clip" or row.thumbnail or row.bad:
-            kept.append(row)
+    if len(clips) <= MAX_CLIP_ROWS:
+        return [_clip_row(clip, info, labels) for clip, info in clips]
+    rows: list[ClipRow] = []
+    folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
+    for clip, info in clips:
+        if clip.kind != "clip" or (info is not None and info.thumbnail) or not _fine(clip, labels):
+            rows.append(_clip_row(clip, info, labels))
         else:
-            folded.setdefault(clip.folder, []).append((clip, row))
+            folded.setdefault(clip.folder, []).append((clip, info))
     for folder, members in sorted(folded.items()):
         entries = [entry for clip, _ in members for entry in clip.files]
         group = Clip(
@@ -388,7 +387,9 @@ def _media_rows(
         )
         row = _clip_row(group, None, labels)
         row.digests = ["per file in the JSON/CSV report"]
-        reasons = Counter(member.media_note or "no thumbnail" for _, member in members)
+        reasons = Counter(
+            (info.error if info is not None else None) or "no thumbnail" for _, info in members
+        )
         row.media_note = "; ".join(
             f"{reason} ({count})" if len(reasons) > 1 else reason
             for reason, count in reasons.most_common(3)
@@ -398,8 +399,20 @@ def _media_rows(
             f"({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report"
         ]
-        kept.append(row)
-    return kept
+        rows.append(row)
+    return rows
+
+
+def _fine(clip: Clip, labels: dict[int, str]) -> bool:
+    """Every file of *clip* is in a good state on every destination (what ``clip_state``
+    would call not bad, without wording it), and the card read it."""
+    for entry in clip.files:
+        if entry.get("source_error"):
+            return False
+        found = {d.get("index"): d.get("status") for d in entry.get("destinations", [])}
+        if any(found.get(index) not in GOOD for index in labels):
+            return False
+    return True
 
 
 def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:

@@ -7,6 +7,7 @@ middle, decode one frame), and is bounded in time twice (``ProbeBudget``):
 
 * ``per_clip_s`` (default 2 s): decoding stops at the first frame at or past the middle, or
   when the clip's budget is spent (the last decoded frame is used, if any);
+* ``max_clips`` (default 1,000): the clips after these are not looked at;
 * ``total_s`` (default 20 s): probing runs on a daemon thread; when the total budget is spent
   the report is written with what was probed, and the rest is listed without thumbnails
   ("not probed: time budget spent"). A read that hangs (a dying card) cannot hold the report
@@ -57,6 +58,10 @@ CODEC_NAMES = {
 class ProbeBudget:
     total_s: float = 20.0
     per_clip_s: float = 2.0
+    # Clips and sequences looked at, in the report's order: within 20 s a card yields a few
+    # hundred thumbnails, and past 1,000 clips the report folds those without one
+    # (content.MAX_CLIP_ROWS); even a header sniff costs ~20-100 µs a file.
+    max_clips: int = 1000
     thumbnail_width: int = 160
     jpeg_quality: int = 70
 
@@ -225,6 +230,8 @@ def probe_clips(
     wanted = [i for i, clip in enumerate(clips) if clip.kind in ("clip", "sequence")]
     if not wanted:
         return {}, []
+    beyond = wanted[budget.max_clips :]
+    wanted = wanted[: budget.max_clips]
     if not media_available():
         return {}, [
             "Thumbnails and clip metadata need PyAV (pip install 'offload-ai[media]'); "
@@ -261,5 +268,14 @@ def probe_clips(
         notes.append(
             f"Probing stopped after its total time budget of {budget.total_s:g} s: "
             f"{len(skipped)} clip(s) are listed without thumbnails and metadata."
+        )
+    for index in beyond:
+        done[index] = MediaInfo(
+            error=f"not probed: only the first {budget.max_clips:,} clips of a card are"
+        )
+    if beyond:
+        notes.append(
+            f"Only the first {budget.max_clips:,} clips and sequences were probed for "
+            f"thumbnails and metadata; {len(beyond):,} more are listed without them."
         )
     return done, notes
