@@ -53,6 +53,7 @@ from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.report.cli import add_report_parser, cmd_report
+from offload.report.documents import preload_renderer
 from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
@@ -320,6 +321,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             file=env.stderr,
             flush=True,
         )
+    preload_renderer()  # the PDF library loads while the copy waits on the drives
     cancel = CancelToken()
     with cancel_on_signals(env, cancel):
         if live:

@@ -10,8 +10,10 @@ card is gone), word the states (``content``), render (``html``, ``pdf``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,6 +94,21 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
         return None
 
     return locate
+
+
+def preload_renderer() -> None:
+    """Import the PDF renderer (fpdf2 with Pillow and fontTools: ~0.3 s, the largest part
+    of the reports' fixed cost on a small card) on a daemon thread, so that it loads while
+    the copy waits on the drives rather than after it. A failure here is ignored: the import
+    in ``build_documents`` raises it again, where it becomes a note."""
+
+    def load() -> None:
+        try:
+            importlib.import_module("offload.report.pdf")
+        except Exception:  # reported by build_documents' own import
+            pass
+
+    threading.Thread(target=load, name="offload-report-preload", daemon=True).start()
 
 
 def build_documents(
