@@ -185,23 +185,44 @@ def test_default_paper_by_locale() -> None:
     assert default_paper({"OFFLOAD_PAPER": "Letter", "LANG": "de_DE"}) == "letter"
 
 
-def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
-    files = [
+def folders_of_files(
+    pattern: str,
+    folders: tuple[str, ...],
+    count: int,
+    *,
+    good: str,
+    failed: tuple[str, int],
+    second: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """*count* files per folder (*pattern* with {folder} and {n}) on two destinations: *good*
+    on the first except the one *failed* there ("disk full"), *second* on the other."""
+    return [
         {
-            "path": f"DATA/{folder}/f{n:04d}.bin",
+            "path": pattern.format(folder=folder, n=n),
             "size_bytes": 1,
             "destinations": [
                 {
                     "index": 0,
-                    "status": "failed" if (folder, n) == ("b", 7) else "verified",
+                    "status": "failed" if (folder, n) == failed else good,
                     "error": "disk full",
                 },
-                {"index": 1, "status": "verified_earlier", "verified_at": 1764000000.0},
+                {"index": 1, **second},
             ],
         }
-        for folder in ("a", "b")
-        for n in range(400)
+        for folder in folders
+        for n in range(count)
     ]
+
+
+def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
+    files = folders_of_files(
+        "DATA/{folder}/f{n:04d}.bin",
+        ("a", "b"),
+        400,
+        good="verified",
+        failed=("b", 7),
+        second={"status": "verified_earlier", "verified_at": 1764000000.0},
+    )
     data = job(files=files)
     view = build_view(data, group_clips(files), {}, [])
     assert [r.name for r in view.clips] == [
@@ -221,22 +242,14 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     from offload.report.media import MediaInfo
 
     count = MAX_CLIP_ROWS // 2 + 1  # per folder: more than MAX_CLIP_ROWS in all
-    files = [
-        {
-            "path": f"DCIM/{folder}/C{n:05d}.MP4",
-            "size_bytes": 1,
-            "destinations": [
-                {
-                    "index": 0,
-                    "status": "failed" if (folder, n) == ("101", 7) else "transfer_checked",
-                    "error": "disk full",
-                },
-                {"index": 1, "status": "transfer_checked"},
-            ],
-        }
-        for folder in ("100", "101")
-        for n in range(count)
-    ]
+    files = folders_of_files(
+        "DCIM/{folder}/C{n:05d}.MP4",
+        ("100", "101"),
+        count,
+        good="transfer_checked",
+        failed=("101", 7),
+        second={"status": "transfer_checked"},
+    )
     data = job(files=files)
     clips = group_clips(files)
     not_media = "not probed: its first bytes are no picture or video format FFmpeg reads"

@@ -378,15 +378,7 @@ def _media_rows(
             folded.setdefault(clip.folder, []).append((clip, info))
     for folder, members in sorted(folded.items()):
         entries = [entry for clip, _ in members for entry in clip.files]
-        group = Clip(
-            name=f"{folder or '(card root)'}/ ({plural(len(members), 'clip')})",
-            kind="clips",
-            folder=posixpath.dirname(folder),
-            primary=entries[0],
-            files=entries,
-        )
-        row = _clip_row(group, None, labels)
-        row.digests = ["per file in the JSON/CSV report"]
+        row = _folded_row(folder, plural(len(members), "clip"), "clips", entries, labels)
         reasons = Counter(
             (info.error if info is not None else None) or "no thumbnail" for _, info in members
         )
@@ -401,6 +393,22 @@ def _media_rows(
         ]
         rows.append(row)
     return rows
+
+
+def _folded_row(
+    folder: str, count: str, kind: str, entries: list[FileEntry], labels: dict[int, str]
+) -> ClipRow:
+    """One row for *entries* of *folder* ("DATA/b/ (399 files)"), their states counted."""
+    group = Clip(
+        name=f"{folder or '(card root)'}/ ({count})",
+        kind=kind,
+        folder=posixpath.dirname(folder),
+        primary=entries[0],
+        files=entries,
+    )
+    row = _clip_row(group, None, labels)
+    row.digests = ["per file in the JSON/CSV report"]
+    return row
 
 
 def _fine(clip: Clip, labels: dict[int, str]) -> bool:
@@ -426,15 +434,7 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
         else:
             folded.setdefault(clip.folder, []).extend(clip.files)
     for folder, entries in sorted(folded.items()):
-        group = Clip(
-            name=f"{folder or '(card root)'}/ ({plural(len(entries), 'file')})",
-            kind="folder",
-            folder=posixpath.dirname(folder),
-            primary=entries[0],
-            files=entries,
-        )
-        row = _clip_row(group, None, labels)
-        row.digests = ["per file in the JSON/CSV report"]
+        row = _folded_row(folder, plural(len(entries), "file"), "folder", entries, labels)
         row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
         rows.append(row)
     return rows
