@@ -37,7 +37,7 @@ MAX_PROBLEM_LINES = 200
 MAX_FILE_ROWS = 300
 # Past this many clips and sequences, the clips in a good state that have no thumbnail
 # (not probed: not media, or the probing budget was spent) are folded the same way: a card
-# of 50,000 clips gave a PDF of 2,000 pages that took 40 s to draw, and nobody reads it. A
+# of 50,000 clips gave a PDF of ~2,000 pages that took ~55 s to draw, and nobody reads it. A
 # clip with a picture, a sequence and every clip that is not fine keep their own rows.
 MAX_CLIP_ROWS = 1000
 

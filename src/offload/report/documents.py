@@ -68,8 +68,8 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
     Copies first: the engine drops the card's pages from the cache once it has read them
     (so that a re-read comes from the media), the card reader is the slowest link, and the
     card may be ejected; a copy that was just written is on a faster drive and, for small
-    files, still in the page cache (measured: sniffing 50,000 headers on the card took
-    ~10 s cold, on the copies well under one)."""
+    files, still in the page cache (measured: reading the headers of 5,000 files took 0.98 s
+    cold, 0.04 s from the cache)."""
     source = Path(str(data.get("source") or ""))
     single_file = bool(source.name) and source.is_file()
 
