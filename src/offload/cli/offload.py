@@ -62,6 +62,7 @@ from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.progress_trace import ProgressTraceWriter
 from offload.report.cli import add_report_parser, cmd_report
+from offload.report.documents import preload_renderer
 from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
@@ -373,6 +374,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             file=env.stderr,
             flush=True,
         )
+    preload_renderer()  # the PDF library loads while the copy waits on the drives
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):
