@@ -306,11 +306,14 @@ class S3Backend:
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
         """Start the upload. With the overwrite policy and an object already under the key,
         the upload is *staged* (``S3Destination.promote``): the object stays until its
         replacement is verified. *digests* (known before the bytes: a cascade's, the card's
-        ASC MHL's) go into the object's metadata."""
+        ASC MHL's) go into the object's metadata, and so do the digests *hashed* resolves with
+        (a direct copy: ``S3Upload`` waits for them before its PutObject, or copies its
+        completed multipart object onto itself with them)."""
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
             key = self.store.free_key(key)
@@ -320,9 +323,20 @@ class S3Backend:
             size_bytes,
             replace=replace,
             digests=digests,
+            hashed=hashed if self.store.settings.metadata_digests else None,
             staged=replace and self.exists(final_path),
         )
         return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
+
+    def sealed_etag(self, path: Path) -> str:
+        """The ETag of the object a direct upload of this run completed under *path*'s key
+        (sealed, not yet published); "" if none, or a staged one (its copy over the final key
+        makes another object). Raises OSError for a name S3 cannot hold."""
+        with self._lock:
+            partial = self._sealed.get(self.key(path))
+        if partial is None or partial.upload.staged or not partial.upload.etag:
+            return ""
+        return partial.upload.etag
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
