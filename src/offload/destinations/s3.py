@@ -545,9 +545,12 @@ class S3Destination:
             failed.set_exception(OSError(errno.ECANCELED, "the destination was closed"))
             return failed
 
-    def read_back(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
+    def read_back(
+        self, key: str, algorithms: Sequence[str], *, etags: dict[str, str] | None = None
+    ) -> tuple[dict[str, str], int]:
         """Stream the object under *key* and hash it with *algorithms*; returns the digests
-        and the bytes read. Raises OSError."""
+        and the bytes read. *etags*: where to note the ETag of the object read (every range
+        of it is read pinned to that ETag), by key. Raises OSError."""
         reader = S3ReadBack(self, key)
         buffer = bytearray(8 * 1024 * 1024)
         view = memoryview(buffer)
@@ -564,6 +567,8 @@ class S3Destination:
                         break
             finally:
                 reader.close()
+            if etags is not None and reader.etag:
+                etags[key] = reader.etag
             return hasher.hexdigests(), offset
 
     # -- replacing an object: staged, verified, copied ---------------------------------
@@ -1147,6 +1152,7 @@ class S3Upload:
             raise
         except Exception as exc:
             raise dest._error(exc, "cannot store the digests in the metadata of", self.key) from exc
+        self.etag = etag  # ours now: ``discard`` deletes this object, not the one it replaced
         problem = dest._confirm(self.key, etag, self.size_bytes, None)
         if problem is not None:
             raise OSError(
@@ -1154,7 +1160,6 @@ class S3Upload:
                 f"cannot store the digests in the metadata of {dest.display(self.key)}: "
                 f"{problem} after the copy",
             )
-        self.etag = etag
 
     def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
         dest = self.destination

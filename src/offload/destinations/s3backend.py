@@ -224,6 +224,8 @@ class S3Backend:
         self._sealed: dict[str, S3Partial] = {}
         self._published: set[str] = set()
         self._listed: dict[str, set[str]] = {}  # folder key -> names, listed once
+        # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
+        self._read_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
 
     @property
@@ -328,13 +330,18 @@ class S3Backend:
         )
         return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
 
-    def sealed_etag(self, path: Path) -> str:
-        """The ETag of the object a direct upload of this run completed under *path*'s key
-        (sealed, not yet published); "" if none, or a staged one (its copy over the final key
-        makes another object). Raises OSError for a name S3 cannot hold."""
+    def known_etag(self, path: Path) -> str:
+        """The ETag of the object under *path*'s key as this run proved it, for its ledger
+        entry: completed by a direct upload (sealed, not yet published), or read back whole
+        by ``hash_copy``; "" if neither (a staged upload: its copy over the final key makes
+        another object). Raises OSError for a name S3 cannot hold."""
+        key = self.key(path)
         with self._lock:
-            partial = self._sealed.get(self.key(path))
-        if partial is None or partial.upload.staged or not partial.upload.etag:
+            partial = self._sealed.get(key)
+            read = self._read_etags.get(key, "")
+        if partial is None:
+            return read
+        if partial.upload.staged or not partial.upload.etag:
             return ""
         return partial.upload.etag
 
@@ -454,13 +461,18 @@ class S3Backend:
 
     def hash_copy(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
         """Stream the object of *path* (a copy already there) and hash it: the read-back
-        of ``existing.CopyReader``. Raises OSError."""
-        return self.store.read_back(self.key(path), formats)[0]
+        of ``existing.CopyReader``; its ETag is noted for the ledger (``known_etag``).
+        Raises OSError."""
+        return self.store.read_back(self.key(path), formats, etags=self._read_etags)[0]
 
     def with_policy(self, existing: ExistingFilePolicy) -> S3Backend:
         """This destination with another existing-file policy (the re-copy of copies of ours
-        found wrong runs with OVERWRITE); shares the store: ``close`` this one only."""
-        return S3Backend(self.store, existing=existing)
+        found wrong runs with OVERWRITE); shares the store, and what was uploaded and read
+        back (for the ledger's ETags): ``close`` this one only."""
+        other = S3Backend(self.store, existing=existing)
+        other._sealed = self._sealed
+        other._read_etags = self._read_etags
+        return other
 
     def close(self) -> None:
         self.store.close()

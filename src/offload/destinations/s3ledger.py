@@ -65,13 +65,14 @@ class S3Ledger(Ledger):
         self.store.put_small(self._prefix + name, lines.encode("utf-8", "surrogateescape"))
 
     def _with_etag(self, entry: LedgerEntry) -> LedgerEntry:
-        """*entry* with the ETag of the object its (direct, sealed) upload completed."""
+        """*entry* with the ETag of the object it records, as this run proved it (uploaded
+        directly, or read back whole: ``S3Backend.known_etag``)."""
         if entry.state == "revoked":
             return entry
         final = final_path_of(self.copy_root, entry)
         path = final.with_name(entry.partial_name) if entry.partial_name else final
         try:
-            etag = self.backend.sealed_etag(path)
+            etag = self.backend.known_etag(path)
         except OSError:
             return entry
         return replace(entry, etag=etag) if etag else entry
