@@ -178,11 +178,13 @@ def test_a_multipart_copy_stores_the_digests(s3_server, bucket, tmp_path) -> Non
 
 
 def test_the_opt_out_stores_no_digests(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    card = make_card(tmp_path)
-    chosen = options(s3_server.url)
-    chosen = replace(chosen, s3=replace(chosen.s3, metadata_digests=False))
-    assert offload(card, [f"s3://{bucket}/day1"], options=chosen).exit_code == 0
-    for relative in CARD:
+    sizes = {"CLIPS/A001C001.mov": 9 * MiB + 3, "A001.xml": 900}
+    card, _local, url = card_local_url(tmp_path, bucket, sizes)
+    code, _out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, "--s3-no-digest-metadata", str(card), url
+    )
+    assert code == 0, err
+    for relative in sizes:
         assert object_digests(s3_server.url, bucket, f"day1/A001/{relative}") == {}
 
 
