@@ -1090,8 +1090,9 @@ class S3Upload:
 
     def complete(self) -> int:
         """Send what is left, wait for every part, publish the object under its key (never
-        replacing unless ``replace``); returns the size stored. Raises OSError
-        (FileExistsError: the key exists)."""
+        replacing unless ``replace``), and, for a multipart upload given ``hashed``, copy it
+        onto itself with the digests (``_store_digests``); returns the size stored. Raises
+        OSError (FileExistsError: the key exists)."""
         dest = self.destination
         if self.bytes_written != self.size_bytes:
             raise OSError(
