@@ -70,9 +70,12 @@ class S3Ledger(Ledger):
         if entry.state == "revoked":
             return entry
         final = final_path_of(self.copy_root, entry)
-        path = final.with_name(entry.partial_name) if entry.partial_name else final
+        if entry.partial_name and entry.partial_name != final.name:
+            # A replacement (uploaded to a staging key): the object under the final key is
+            # still the one it replaces, with an ETag this entry must not claim.
+            return entry
         try:
-            etag = self.backend.known_etag(path)
+            etag = self.backend.known_etag(final)
         except OSError:
             return entry
         return replace(entry, etag=etag) if etag else entry
