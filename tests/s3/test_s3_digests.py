@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -228,7 +227,7 @@ def test_a_resumed_direct_upload_stores_the_digests(s3_server, bucket, proxy, tm
 
 
 def test_ctrl_c_during_the_metadata_copy(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from s3.test_s3_faults import BIG, _offload_process, report_of, statuses
+    from s3.test_s3_faults import BIG, _offload_process, report_of, statuses, stop_while_held
     from s3.test_s3_faults import CARD as BIG_CARD
 
     card = make_card(tmp_path, BIG_CARD)
@@ -238,16 +237,7 @@ def test_ctrl_c_during_the_metadata_copy(s3_server, bucket, proxy, tmp_path) -> 
     # is complete, and the copy has not reached the service.
     proxy.hold("PUT", f"/{bucket}/{big_key}", header="x-amz-copy-source")
     process = _offload_process(tmp_path, proxy.url, str(card), url)
-    try:
-        assert proxy.held.wait(120), "the copy never started"
-        process.send_signal(signal.SIGINT)
-        time.sleep(0.5)  # Ctrl-C seen before the held copy goes on
-        proxy.release()
-        out, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    out, err = stop_while_held(proxy, process, signal.SIGINT, "the copy")
     assert process.returncode == 130, err
     report = report_of(out)
     assert statuses(report, 0)[BIG] == "cancelled"
