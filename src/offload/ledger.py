@@ -44,6 +44,9 @@ class LedgerEntry:
     final_name: str = ""
     verify: str = ""
     recorded_at: float = 0.0
+    # An object store's ETag of the copy as verified (empty for a disk): a later run trusts
+    # the entry only if the object there still has it.
+    etag: str = ""
 
 
 class Ledger:

@@ -111,3 +111,28 @@ FAST = dict(
 def destination(endpoint: str, bucket: str, prefix: str = "cards", **overrides: object):  # type: ignore[no-untyped-def]
     settings = S3Settings(endpoint_url=endpoint, region="us-east-1", **{**FAST, **overrides})  # type: ignore[arg-type]
     return S3Destination(S3Url(bucket, prefix), settings)
+
+
+def corrupt_in_place(
+    endpoint: str, bucket: str, relative: str, data: bytes, *, prefix: str = "day1/A001"
+) -> None:
+    """Other bytes under ``<prefix>/<relative>`` that the ledger still records as ours: what
+    a copy corrupted on the service looks like (its ETag stays the one our ledger recorded).
+    Through the API a new object gets a new ETag, so the ledger's entry is given it too; an
+    object merely replaced by another writer is ``admin().put_object`` alone (not trusted)."""
+    from dataclasses import replace
+
+    from offload.destinations.s3backend import S3Backend
+    from offload.destinations.s3ledger import S3Ledger
+
+    client = admin(endpoint)
+    key = f"{prefix}/{relative}"
+    client.put_object(Bucket=bucket, Key=key, Body=data)
+    etag = client.head_object(Bucket=bucket, Key=key)["ETag"]
+    root, _, card = prefix.rpartition("/")
+    backend = S3Backend(destination(endpoint, bucket, prefix=root))
+    try:
+        ledger = S3Ledger(backend, backend.root / card)
+        ledger.append([replace(ledger.load()[relative], etag=etag)])
+    finally:
+        backend.close()

@@ -181,7 +181,8 @@ def test_upload_cut_off_by_a_lost_service_resumes_on_the_next_run(  # type: igno
     second_proxy.close()
     assert report.exit_code == 0
     # Only the parts the service lacked were sent (6 parts in all).
-    assert second_proxy.stats.methods.count("PUT") < 6 - len(parts["Parts"]) + 2
+    sent = [t for t in second_proxy.targets if "partNumber=" in t]
+    assert len(sent) <= 6 - len(parts["Parts"])
     assert stored(s3_server.url, bucket, "day1/A001/A001C003.mov") == data
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
     # The upload was resumed (its record is gone once completed).

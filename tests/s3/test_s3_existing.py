@@ -15,7 +15,7 @@ from offload.destinations.s3config import S3Settings
 from offload.events import ExistingCopiesChecking, WarningIssued
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, CopyAction, DestinationStatus
-from s3.conftest import admin
+from s3.conftest import admin, corrupt_in_place
 from s3.test_s3_cli import CARD, keys, make_card
 
 MARKER = "offload-upload"
@@ -123,7 +123,9 @@ def test_reverify_rereads_and_uploads_a_corrupted_object_again(s3_server, bucket
     assert offload(card, [url], options=options(s3_server.url)).exit_code == 0
     key = "day1/A001/CLIPS/A001C002.mov"
     client = admin(s3_server.url)
-    client.put_object(Bucket=bucket, Key=key, Body=b"\1" * CARD["CLIPS/A001C002.mov"])
+    corrupt_in_place(
+        s3_server.url, bucket, "CLIPS/A001C002.mov", b"\1" * CARD["CLIPS/A001C002.mov"]
+    )
     # Without --reverify the ledger is trusted: nothing is read.
     trusted = offload(card, [url], options=options(s3_server.url))
     assert {r.status for f in trusted.job.files for r in f.destinations} == {

@@ -197,6 +197,24 @@ def _ledger(endpoint: str, bucket: str) -> dict[str, str]:
     return {path: entry.state for path, entry in entries.items()}
 
 
+def stop_while_held(
+    proxy: FaultProxy, process: subprocess.Popen[str], stop: int, what: str
+) -> tuple[str, str]:
+    """Once the proxy holds a request of *process* (*what*, for the message), send it *stop*,
+    let the request go on, and return the process's output."""
+    try:
+        assert proxy.held.wait(120), f"{what} never started"
+        process.send_signal(stop)
+        if stop == signal.SIGINT:
+            time.sleep(0.5)  # Ctrl-C seen before the held request goes on
+        proxy.release()
+        return process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
 def test_stopped_after_completion_before_the_read_back(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, stop
@@ -207,17 +225,7 @@ def test_stopped_after_completion_before_the_read_back(  # type: ignore[no-untyp
     # The big file's read-back GET is held: its object is complete, not yet read back.
     proxy.hold("GET", f"/{bucket}/{big_key}")
     process = _offload_process(tmp_path, proxy.url, str(card), url)
-    try:
-        assert proxy.held.wait(120), "the read-back never started"
-        process.send_signal(stop)
-        if stop == signal.SIGINT:
-            time.sleep(0.5)  # Ctrl-C seen before the held GET goes on
-        proxy.release()
-        out, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    out, err = stop_while_held(proxy, process, stop, "the read-back")
     client = admin(s3_server.url)
     ledger = _ledger(s3_server.url, bucket)
     if stop == signal.SIGINT:

@@ -23,6 +23,7 @@ import errno
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -149,6 +150,7 @@ class MemoryDestination:
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
         partial = MemoryPartial(self, final_path)
         with self._lock:

@@ -73,7 +73,7 @@ class FaultProxy:
         self.port = self._listener.getsockname()[1]
         self.stats = ProxyStats()
         self.targets: list[str] = []
-        self._hold: tuple[str, str] | None = None
+        self._hold: tuple[str, str, str] | None = None
         self.held = threading.Event()
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -196,10 +196,11 @@ class FaultProxy:
         with self._lock:
             self._stall = seconds
 
-    def hold(self, method: str, path_part: str) -> None:
-        """Hold every *method* request whose path contains *path_part* until ``release``."""
+    def hold(self, method: str, path_part: str, *, header: str = "") -> None:
+        """Hold every *method* request whose path contains *path_part* (and whose head
+        contains *header*, if given) until ``release``."""
         with self._lock:
-            self._hold = (method, path_part)
+            self._hold = (method, path_part, header.lower())
             self.held.clear()
             self._released.clear()
 
@@ -262,7 +263,12 @@ class FaultProxy:
                 method, _, rest = lines[0].decode("latin-1").partition(" ")
                 with self._lock:
                     hold = self._hold
-                if hold is not None and method == hold[0] and hold[1] in rest.split(" ")[0]:
+                if (
+                    hold is not None
+                    and method == hold[0]
+                    and hold[1] in rest.split(" ")[0]
+                    and hold[2].encode() in head.lower()
+                ):
                     self.held.set()
                     self._released.wait(120)
                 length = 0

@@ -156,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default), CRC32C (needs awscrt), SHA256, SHA1, or MD5 (Content-MD5, for services "
         "without the x-amz-checksum headers)",
     )
+    copy.add_argument(
+        "--s3-no-digest-metadata",
+        action="store_true",
+        help="do not store the digests of a file copied straight from the card in its "
+        "object's metadata (x-amz-meta-offload-<hash>): a multipart object (above 8MiB) "
+        "is otherwise copied onto itself, server-side, once complete (a PutObject carries "
+        "them at no cost)",
+    )
     cascade = copy.add_argument_group(
         "cascading copy",
         "A slow destination (a bucket behind an uplink, a slow shuttle drive) need not hold "
@@ -260,6 +268,8 @@ def _s3_settings(args: argparse.Namespace) -> S3Settings:
             )
     if args.s3_checksum is not None:
         upload["checksum"] = args.s3_checksum
+    if args.s3_no_digest_metadata:
+        upload["metadata_digests"] = False
     return settings_from_env(
         os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile, **upload
     )

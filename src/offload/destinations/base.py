@@ -44,6 +44,7 @@ Contract common to every method:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -181,12 +182,17 @@ class Destination(Protocol):
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
         """Create a new, empty partial for *final_path*, creating its folders unless
         *folder_known* (the caller saw them); never reuses an existing name (O_EXCL).
         *size_bytes*: what will be written (a hint for direct I/O and multipart sizes).
         *digests*: the file's digests when known before its bytes (a cascade's reference,
-        the card's ASC MHL), which a destination may store with the copy (S3: metadata)."""
+        the card's ASC MHL), which a destination may store with the copy (S3: metadata).
+        *hashed*: resolves with the file's digests once all its bytes were read (None: never),
+        for a destination that stores them with the copy although they are not known before;
+        it may wait for them in ``write``'s background work or ``seal``, never in
+        ``open_partial``."""
         ...
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:

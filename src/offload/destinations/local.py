@@ -35,6 +35,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -279,6 +280,7 @@ class LocalDestination:
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
         partial = LocalPartial(
             final_path,

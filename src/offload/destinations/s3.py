@@ -18,9 +18,13 @@ Integrity, end to end:
   it with 412 if the key exists, atomically). A service that does not support conditional
   writes (501) gets a HEAD check just before completing instead, which is racy:
   ``conditional_create`` turns False and says so.
-* the digests of the whole file are known only once the file was read, after the upload was
-  created: they go into the ledger and the ASC MHL; into the object's metadata
-  (``x-amz-meta-offload-<algorithm>``) only when the caller knows them up front.
+* the digests of the whole file go into the object's metadata
+  (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
+  the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
+  are known only once the file was read), a PutObject waits for them before it is sent (no
+  extra request), and a multipart object, whose metadata is fixed at its creation, is copied
+  onto itself with them once complete (``_store_digests``: server-side, pinned to the
+  completed ETag); the object that results is the one read back.
 
 Resume: a multipart upload in progress is recorded in a small JSON object under
 ``<prefix>/.offload/uploads/`` (S3 cannot return the metadata of an unfinished upload, so this
@@ -487,10 +491,13 @@ class S3Destination:
         *,
         replace: bool = False,
         digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
         staged: bool = False,
     ) -> S3Upload:
         """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
         file's digests when known up front (stored as ``offload-<name>`` metadata).
+        *hashed*: resolves with them once the file was read (stored in the metadata then:
+        module docstring); ignored with *digests* or *staged* (``promote`` stores them).
         *staged*: upload to ``staging_key(key)`` instead, to be verified there and copied
         to *key* by ``promote`` (the replacement of an object: the object stays until its
         replacement is proven). Raises OSError."""
@@ -505,7 +512,14 @@ class S3Destination:
                 final_key=key,
             )
         else:
-            upload = S3Upload(self, key, size_bytes, metadata=metadata, replace=replace)
+            upload = S3Upload(
+                self,
+                key,
+                size_bytes,
+                metadata=metadata,
+                replace=replace,
+                hashed=None if digests else hashed,
+            )
         if upload.multipart:
             upload.start()
         return upload
@@ -531,9 +545,12 @@ class S3Destination:
             failed.set_exception(OSError(errno.ECANCELED, "the destination was closed"))
             return failed
 
-    def read_back(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
+    def read_back(
+        self, key: str, algorithms: Sequence[str], *, etags: dict[str, str] | None = None
+    ) -> tuple[dict[str, str], int]:
         """Stream the object under *key* and hash it with *algorithms*; returns the digests
-        and the bytes read. Raises OSError."""
+        and the bytes read. *etags*: where to note the ETag of the object read (every range
+        of it is read pinned to that ETag), by key. Raises OSError."""
         reader = S3ReadBack(self, key)
         buffer = bytearray(8 * 1024 * 1024)
         view = memoryview(buffer)
@@ -550,6 +567,8 @@ class S3Destination:
                         break
             finally:
                 reader.close()
+            if etags is not None and reader.etag:
+                etags[key] = reader.etag
             return hasher.hexdigests(), offset
 
     # -- replacing an object: staged, verified, copied ---------------------------------
@@ -583,24 +602,8 @@ class S3Destination:
         if not upload.staged or not upload.completed or not upload.etag:
             raise OSError(errno.EINVAL, f"{self.display(upload.key)} is not a staged upload")
         metadata = {**upload.metadata, **digest_metadata(digests)}
-        extra: dict[str, Any] = {}
-        if self.settings.checksum != "MD5":
-            extra["ChecksumAlgorithm"] = self.settings.checksum
-        source = {"Bucket": self.url.bucket, "Key": upload.key}
         try:
-            if upload.size_bytes <= self.settings.copy_max:
-                answer = self.client.copy_object(
-                    Bucket=self.url.bucket,
-                    Key=final,
-                    CopySource=source,  # type: ignore[arg-type]
-                    CopySourceIfMatch=upload.etag,
-                    MetadataDirective="REPLACE",
-                    Metadata=metadata,
-                    **extra,
-                )
-                etag = str(answer.get("CopyObjectResult", {}).get("ETag", ""))
-            else:
-                etag = self._copy_in_parts(upload, metadata, extra)
+            etag = self.copy_object(upload.key, upload.etag, upload.size_bytes, final, metadata)
         except OSError:
             raise
         except Exception as exc:
@@ -624,11 +627,41 @@ class S3Destination:
         self._clean_up(lambda: self.delete_key(upload.key, etag=staging_etag))
         return etag
 
-    def _copy_in_parts(
-        self, upload: S3Upload, metadata: dict[str, str], extra: dict[str, Any]
+    def copy_object(
+        self, source_key: str, source_etag: str, size: int, key: str, metadata: dict[str, str]
     ) -> str:
-        """The multipart server-side copy of ``promote`` (objects above ``copy_max``)."""
-        final = upload.final_key
+        """Copy the object under *source_key*, server-side, pinned to *source_etag*
+        (CopySourceIfMatch), to *key* (which may be *source_key*: a copy onto itself) with
+        *metadata*; returns the new object's ETag. One CopyObject up to ``copy_max``, else a
+        multipart copy (UploadPartCopy, completed at once; aborted on a cancel): either way
+        *key* changes atomically, from what it held to the whole copy. Raises botocore's
+        errors (412: the source changed) or OSError (ECANCELED)."""
+        extra: dict[str, Any] = {}
+        if self.settings.checksum != "MD5":
+            extra["ChecksumAlgorithm"] = self.settings.checksum
+        if size > self.settings.copy_max:
+            return self._copy_in_parts(source_key, source_etag, size, key, metadata, extra)
+        answer = self.client.copy_object(
+            Bucket=self.url.bucket,
+            Key=key,
+            CopySource={"Bucket": self.url.bucket, "Key": source_key},
+            CopySourceIfMatch=source_etag,
+            MetadataDirective="REPLACE",
+            Metadata=metadata,
+            **extra,
+        )
+        return str(answer.get("CopyObjectResult", {}).get("ETag", ""))
+
+    def _copy_in_parts(
+        self,
+        source_key: str,
+        source_etag: str,
+        size: int,
+        final: str,
+        metadata: dict[str, str],
+        extra: dict[str, Any],
+    ) -> str:
+        """The multipart server-side copy of ``copy_object`` (objects above ``copy_max``)."""
         created = self.client.create_multipart_upload(
             Bucket=self.url.bucket, Key=final, Metadata=metadata, **extra
         )
@@ -636,7 +669,6 @@ class S3Destination:
         checksum_field = self._checksum(b"")[0]
         try:
             parts: list[dict[str, Any]] = []
-            size = upload.size_bytes
             part = part_size_for(size, self.settings)
             for number, start in enumerate(range(0, size, part), 1):
                 if self.cancelled():
@@ -647,8 +679,8 @@ class S3Destination:
                     Key=final,
                     UploadId=upload_id,
                     PartNumber=number,
-                    CopySource={"Bucket": self.url.bucket, "Key": upload.key},
-                    CopySourceIfMatch=str(upload.etag),
+                    CopySource={"Bucket": self.url.bucket, "Key": source_key},
+                    CopySourceIfMatch=source_etag,
                     CopySourceRange=f"bytes={start}-{end}",
                 )
                 result = answer.get("CopyPartResult", {})
@@ -818,8 +850,12 @@ class S3Upload:
         metadata: dict[str, str],
         replace: bool,
         final_key: str | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
     ) -> None:
         self.destination = destination
+        # Resolves with the file's digests once it was read (None: never): stored in the
+        # object's metadata (module docstring). None here: nothing to wait for.
+        self._hashed = hashed
         self.key = key
         # Where the object must end up: *key* itself, or, for a staged upload, the key that
         # ``S3Destination.promote`` copies it to once verified.
@@ -963,6 +999,9 @@ class S3Upload:
 
         def put() -> dict[str, Any]:
             try:
+                # Sent once the digests are known (the reader hashes the last bytes as this
+                # waits): they go into this PutObject's metadata, no request more.
+                self._add_digests(self._wait_for_digests())
                 etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
                 return {"ETag": etag}
             finally:
@@ -1051,8 +1090,9 @@ class S3Upload:
 
     def complete(self) -> int:
         """Send what is left, wait for every part, publish the object under its key (never
-        replacing unless ``replace``); returns the size stored. Raises OSError
-        (FileExistsError: the key exists)."""
+        replacing unless ``replace``), and, for a multipart upload given ``hashed``, copy it
+        onto itself with the digests (``_store_digests``); returns the size stored. Raises
+        OSError (FileExistsError: the key exists)."""
         dest = self.destination
         if self.bytes_written != self.size_bytes:
             raise OSError(
@@ -1073,7 +1113,54 @@ class S3Upload:
         parts = sorted(self._wait(), key=lambda part: int(part["PartNumber"]))
         self._complete_multipart(parts)
         dest._drop_record(self.key)
+        self._store_digests()
         return self.bytes_written
+
+    def _wait_for_digests(self) -> dict[str, str] | None:
+        """The file's digests from ``hashed`` once known (None: none to wait for, or the
+        source failed). Raises OSError (ECANCELED) on a cancel."""
+        hashed, self._hashed = self._hashed, None
+        if hashed is None:
+            return None
+        while True:
+            try:
+                return hashed.result(timeout=0.1)
+            except TimeoutError:
+                if self.destination.cancelled():
+                    raise OSError(
+                        errno.ECANCELED, f"cancelled: {self.destination.display(self.key)}"
+                    ) from None
+
+    def _add_digests(self, digests: Mapping[str, str] | None) -> None:
+        if digests:
+            self.metadata = {**self.metadata, **digest_metadata(digests)}
+
+    def _store_digests(self) -> None:
+        """A completed multipart object: copy it onto itself with the file's digests in its
+        metadata (fixed at CreateMultipartUpload, before they were known), pinned to the ETag
+        the upload completed with; ``etag`` becomes the copy's, which the read-back then reads.
+        A HEAD confirms the copy (its ETag and size). A failure or a cancel raises OSError
+        (the file fails here; ``discard`` deletes the object only while it is still ours), a
+        cancel during a multipart copy leaves the completed object as it was."""
+        dest = self.destination
+        digests = self._wait_for_digests()
+        if not digests or not self.etag:
+            return
+        self._add_digests(digests)
+        try:
+            etag = dest.copy_object(self.key, self.etag, self.size_bytes, self.key, self.metadata)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise dest._error(exc, "cannot store the digests in the metadata of", self.key) from exc
+        self.etag = etag  # ours now: ``discard`` deletes this object, not the one it replaced
+        problem = dest._confirm(self.key, etag, self.size_bytes, None)
+        if problem is not None:
+            raise OSError(
+                errno.EBADMSG,
+                f"cannot store the digests in the metadata of {dest.display(self.key)}: "
+                f"{problem} after the copy",
+            )
 
     def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
         dest = self.destination

@@ -224,6 +224,8 @@ class S3Backend:
         self._sealed: dict[str, S3Partial] = {}
         self._published: set[str] = set()
         self._listed: dict[str, set[str]] = {}  # folder key -> names, listed once
+        # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
+        self._read_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
 
     @property
@@ -306,11 +308,14 @@ class S3Backend:
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
         """Start the upload. With the overwrite policy and an object already under the key,
         the upload is *staged* (``S3Destination.promote``): the object stays until its
         replacement is verified. *digests* (known before the bytes: a cascade's, the card's
-        ASC MHL's) go into the object's metadata."""
+        ASC MHL's) go into the object's metadata, and so do the digests *hashed* resolves with
+        (a direct copy: ``S3Upload`` waits for them before its PutObject, or copies its
+        completed multipart object onto itself with them)."""
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
             key = self.store.free_key(key)
@@ -320,9 +325,25 @@ class S3Backend:
             size_bytes,
             replace=replace,
             digests=digests,
+            hashed=hashed if self.store.settings.metadata_digests else None,
             staged=replace and self.exists(final_path),
         )
         return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
+
+    def known_etag(self, path: Path) -> str:
+        """The ETag of the object under *path*'s key as this run proved it, for its ledger
+        entry: completed by a direct upload (sealed, not yet published), or read back whole
+        by ``hash_copy``; "" if neither (a staged upload: its copy over the final key makes
+        another object). Raises OSError for a name S3 cannot hold."""
+        key = self.key(path)
+        with self._lock:
+            partial = self._sealed.get(key)
+            read = self._read_etags.get(key, "")
+        if partial is None:
+            return read
+        if partial.upload.staged or not partial.upload.etag:
+            return ""
+        return partial.upload.etag
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
@@ -440,13 +461,18 @@ class S3Backend:
 
     def hash_copy(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
         """Stream the object of *path* (a copy already there) and hash it: the read-back
-        of ``existing.CopyReader``. Raises OSError."""
-        return self.store.read_back(self.key(path), formats)[0]
+        of ``existing.CopyReader``; its ETag is noted for the ledger (``known_etag``).
+        Raises OSError."""
+        return self.store.read_back(self.key(path), formats, etags=self._read_etags)[0]
 
     def with_policy(self, existing: ExistingFilePolicy) -> S3Backend:
         """This destination with another existing-file policy (the re-copy of copies of ours
-        found wrong runs with OVERWRITE); shares the store: ``close`` this one only."""
-        return S3Backend(self.store, existing=existing)
+        found wrong runs with OVERWRITE); shares the store, and what was uploaded and read
+        back (for the ledger's ETags): ``close`` this one only."""
+        other = S3Backend(self.store, existing=existing)
+        other._sealed = self._sealed
+        other._read_etags = self._read_etags
+        return other
 
     def close(self) -> None:
         self.store.close()

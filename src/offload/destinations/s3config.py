@@ -65,6 +65,9 @@ class S3Settings:
     # A replacement up to this size is copied from its staging key by one CopyObject (S3's
     # limit: 5 GiB); larger ones by a multipart copy (UploadPartCopy).
     copy_max: int = MAX_PART_SIZE
+    # Store the digests of a direct copy in its object's metadata (offload-<algorithm>): free
+    # for a PutObject; a multipart object is copied onto itself, server-side, to get them.
+    metadata_digests: bool = True
 
     def __post_init__(self) -> None:
         """Refuse what S3 would refuse (UsageError, exit 64: one line saying what to give)."""

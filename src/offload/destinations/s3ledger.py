@@ -5,9 +5,14 @@ Objects cannot be appended to, so each ``append`` (one a batch) stores one small
 ``<root>/.offload/ledger/<time_ns>-<run>-<serial>.jsonl`` (never over another), and ``load``
 reads them all in key order (time first): the last entry per path wins, as in the local
 ledger. Entries are written after the read-back matched and before the engine's publish step,
-as on a disk. A re-run trusts an entry only if the object is still there with the recorded
-size (objects keep no source mtime: that is checked against the entry, which recorded it),
-and, for a replacement, its staging object is gone (as a local entry's partial must be).
+as on a disk. Each entry records the ETag of the object its upload completed (read back
+under that ETag). A re-run trusts an entry only if the object under the key still has that
+ETag and the recorded size (objects keep no source mtime: that is checked against the
+entry, which recorded it): another object there, even of the same size, is an existing
+object of unknown content, which the existing-copies pre-pass reads back and adopts or
+refuses. A replacement (staged, copied over the final key after this entry was written)
+gets a new ETag its entry cannot know: it is never trusted from the ledger alone, and is
+read back on the next run instead.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from offload.destinations.s3backend import S3Backend
@@ -52,11 +58,27 @@ class S3Ledger(Ledger):
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Store the entries as one new object. Raises OSError."""
-        lines = "".join(_ENCODER.encode(vars(entry)) + "\n" for entry in entries)
+        lines = "".join(_ENCODER.encode(vars(self._with_etag(entry))) + "\n" for entry in entries)
         if not lines:
             return
         name = f"{time.time_ns():020d}-{_RUN}-{next(self._serial):06d}.jsonl"
         self.store.put_small(self._prefix + name, lines.encode("utf-8", "surrogateescape"))
+
+    def _with_etag(self, entry: LedgerEntry) -> LedgerEntry:
+        """*entry* with the ETag of the object it records, as this run proved it (uploaded
+        directly, or read back whole: ``S3Backend.known_etag``)."""
+        if entry.state == "revoked":
+            return entry
+        final = final_path_of(self.copy_root, entry)
+        if entry.partial_name and entry.partial_name != final.name:
+            # A replacement (uploaded to a staging key): the object under the final key is
+            # still the one it replaces, with an ETag this entry must not claim.
+            return entry
+        try:
+            etag = self.backend.known_etag(final)
+        except OSError:
+            return entry
+        return replace(entry, etag=etag) if etag else entry
 
     def recorded(
         self,
@@ -79,14 +101,8 @@ class S3Ledger(Ledger):
             return None
         if info is None or info.size_bytes != size_bytes:
             return None
-        if entry.partial_name and entry.partial_name != final.name:
-            # A replacement, uploaded to a staging key and recorded before its copy over the
-            # final key: while its staging object is there, that copy may not have happened
-            # (the object under the key is then the one it was to replace).
-            try:
-                staging = self.store.stat_key(self.store.staging_key_named(entry.partial_name))
-            except OSError:
-                return None
-            if staging is not None:
-                return None
+        if not entry.etag or info.etag != entry.etag:
+            # Not the object we read back (another writer's, or a replacement's copy, or an
+            # entry of a version that recorded no ETag): its content is unknown.
+            return None
         return entry

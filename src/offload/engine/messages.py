@@ -40,6 +40,11 @@ class FileTicket:
     ``engine.cancel.wait_for``) before they rename a verified copy to its final name, so no
     destination commits a file whose source read (or source re-read) failed. The fields are
     written before ``publish()`` and only read after ``verdict`` is done.
+
+    ``hashed`` resolves earlier, as soon as the whole file was read and hashed once (before
+    any re-read of the source), with its in-flight digests; with None if the file failed
+    before (``publish`` resolves it then). A destination that stores the digests with the
+    copy (S3 object metadata) waits for it, not for the verdict.
     """
 
     task: FileTask
@@ -49,13 +54,20 @@ class FileTicket:
     source_cache_bypass: CacheBypass = CacheBypass.NOT_READ
     source_error: OffloadError | None = None
     verdict: Future[OffloadError | None] = field(default_factory=Future)
+    hashed: Future[dict[str, str] | None] = field(default_factory=Future)
 
     @property
     def relative_path(self) -> str:
         return self.task.source.relative_path
 
+    def resolve_hashed(self, digests: dict[str, str] | None) -> None:
+        """Resolve ``hashed`` (once; later calls change nothing). Reader side only."""
+        if not self.hashed.done():
+            self.hashed.set_result(digests)
+
     def publish(self) -> None:
         """Resolve ``verdict`` (once; a second call changes nothing). Reader side only."""
+        self.resolve_hashed(None)
         if not self.verdict.done():
             self.verdict.set_result(self.source_error)
 

@@ -214,6 +214,7 @@ class SourceReader:
             _drop_source_cache(path)  # so a full-mode re-read cannot be answered from RAM
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
+        ticket.resolve_hashed(dict(digests))
         for name, expected in ticket.task.reference_digests.items():
             if name in digests and digests[name] != expected.lower():
                 if ticket.task.reference_origin:

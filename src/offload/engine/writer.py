@@ -148,6 +148,7 @@ class DestinationWriter:
                     size_bytes=ticket.task.source.size_bytes,
                     folder_known=folder in self._known_folders,
                     digests=ticket.task.reference_digests or None,
+                    hashed=ticket.hashed,
                 )
             except OSError as exc:
                 # Named as the OS named it (the partial, or a folder it needed).
