@@ -319,8 +319,10 @@ class LocalDestination:
         if not self.features.folder_sync:
             return
         folders: set[Path] = set()
-        for path in paths:
-            folders.update(self._folders_up_to_root(path.parent))
+        # A batch's files share a few folders: each chain is walked once per folder, not per
+        # file (walking it per file was a hot spot on cards of many small files).
+        for parent in {path.parent for path in paths}:
+            folders.update(self._folders_up_to_root(parent))
         # Deepest first, so a new folder's own entries are durable before its name is;
         # every folder up to the destination, since any of them may be new.
         for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):

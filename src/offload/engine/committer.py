@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 from offload.destinations.naming import keep_both_name
-from offload.engine.cancel import wait_for
 from offload.engine.state import DestinationState, Pending
 from offload.engine.verifier import hash_read_back
 from offload.errors import (
@@ -238,7 +237,7 @@ class DestinationCommitter:
             if verifying:
                 state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "verify"))
                 self._read_back(pending, result)
-            source_error = wait_for(ticket.verdict, state.cancel)
+            source_error = ticket.wait_for_verdict(state.cancel)
             if state.cancel.cancelled:
                 raise CancelledError("cancelled")
             if source_error is not None:
