@@ -19,7 +19,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import ExitCode
-from offload.events import Event, SourceBytesRead
+from offload.events import Event, FileVerified, PhaseChanged, SourceBytesRead
 from offload.hashing import new_hasher
 from offload.model import SourceFile
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
@@ -322,3 +322,17 @@ def test_a_read_back_that_differs_twice_fails_that_file(tmp_path: Path) -> None:
     assert second is not None and second.status is DestinationStatus.VERIFIED
     assert not report.destinations[1].lost
     assert bad.partials() == [] and not bad.exists(Path(first.final_path))
+
+
+def test_flush_and_commit_are_announced_once_a_batch(rig: Rig, tmp_path: Path) -> None:
+    # Every file still gets its outcome event; the batch's phases are announced per batch
+    # (one event per file per destination was a measurable part of a small file's cost).
+    rig.add()
+    files = make_card(tmp_path, {f"F/{n:03d}.jpg": 1_000 for n in range(12)})
+    events: list[Event] = []
+    report = run(rig, files, CopyOptions(chunk_size=MIB, batch_files=5), sink=events.append)
+    assert report.exit_code is ExitCode.OK
+    phases = [e.phase for e in events if isinstance(e, PhaseChanged) and e.destination_index == 0]
+    assert phases.count("copy") == 12
+    assert phases.count("flush") == phases.count("commit") == 3  # batches of 5, 5 and 2
+    assert sum(isinstance(e, FileVerified) for e in events) == 12
