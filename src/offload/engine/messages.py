@@ -131,6 +131,15 @@ class EndFile:
 
 
 @dataclass(frozen=True)
+class WholeFile:
+    """A file that fits in one chunk, read and checked: StartFile, ChunkReady and EndFile in
+    one message (``chunk`` None: an empty file). The receiver releases the chunk."""
+
+    ticket: FileTicket
+    chunk: Chunk | None
+
+
+@dataclass(frozen=True)
 class AbortFile:
     """The source failed: discard this file's partial."""
 
@@ -147,4 +156,4 @@ class Cancel:
     """The job was cancelled: discard every partial, stop."""
 
 
-Message = StartFile | ChunkReady | EndFile | AbortFile | Finish | Cancel
+Message = StartFile | ChunkReady | EndFile | WholeFile | AbortFile | Finish | Cancel
