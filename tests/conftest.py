@@ -7,6 +7,7 @@
 * Factory fixtures ``faulty_fs``, ``tmpfs_mount``, ``ext4_loop``, ``exfat_loop`` (see
   docs/reliability.md) skip with the reason when not root or a tool is missing; each mount is
   undone at the end of the test.
+* ``judge``: the reference tool ``ascmhl`` 1.2 in its own venv (integration and S3 tests).
 * A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
 * Under CI=true a skip is a failure (with the skip reason) when the test is a fault test or
   when it skipped because something is missing here: a program, a library, root (every such
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 
 from support import faultyfs, mounts, requirements
+from support.ascmhl_judge import AscmhlJudge, JudgeUnavailable, ensure_judge
 from support.faultyfs import FaultyFS
 
 FAULT_TIMEOUT_S = 60
@@ -42,6 +44,17 @@ else:
 
 def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+@pytest.fixture(scope="session")
+def judge() -> AscmhlJudge:
+    """The reference tool ascmhl 1.2 in its own venv; under CI=true it must be available."""
+    try:
+        return ensure_judge()
+    except JudgeUnavailable as exc:
+        if _ci():
+            pytest.fail(f"the ASC MHL judge (ascmhl 1.2) must run under CI: {exc}")
+        pytest.skip(f"the ASC MHL judge (ascmhl 1.2) is unavailable: {exc}")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

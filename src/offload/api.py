@@ -1,6 +1,10 @@
 """Keyword-only façade over the engine: validate, build a CopyJob, run it, return the report.
 
 These functions never print. Bad input raises UsageError before anything is written.
+
+A destination may be ``s3://bucket/key`` (``destinations.s3file``, imported only then): the
+object is written by the engine through the S3 backend, with the same checks as a card's
+S3 copy (part checksums, completion never over another object, read back by a GET).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import stat
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
@@ -27,6 +33,11 @@ from offload.results import (
     FileResult,
     JobReport,
 )
+
+if TYPE_CHECKING:
+    from offload.destinations.base import Destination
+    from offload.destinations.s3config import S3Settings
+    from offload.destinations.s3file import S3FileTarget
 
 # Room kept free beyond the file itself: metadata, the partial's name, block rounding.
 _FREE_SPACE_MARGIN = 1024 * 1024
@@ -115,13 +126,17 @@ def copy_with_multiple_destinations(
     sink: EventSink | None = None,
     cancel: CancelToken | None = None,
     parallel: bool | None = None,
+    s3: S3Settings | None = None,
 ) -> JobReport:
     """Copy one file to every destination with one read of the source; verify; report.
 
     *destinations* are file paths (or existing folders, which receive the file under its own
-    name). ``parallel=None`` picks the path automatically: one destination is one job either
-    way; several are written in parallel from a single read unless ``parallel=False``, which
-    copies to each destination in turn (reading the source once per destination).
+    name), or ``s3://bucket/key`` objects (``s3://bucket/folder/``: under the source's name;
+    *s3*: the endpoint, profile and upload settings, default from the environment as the
+    CLI's; docs/s3.md). ``parallel=None`` picks the path automatically: one destination is
+    one job either way; several are written in parallel from a single read unless
+    ``parallel=False``, which copies to each destination in turn (reading the source once per
+    destination).
     Raises UsageError for bad input (nothing written); everything that happens during the
     copy is in the returned report (``report.exit_code``). Blocks until done. *sink*'s
     exceptions never reach the engine (``events.isolated``): a subscriber that raises is
@@ -136,16 +151,56 @@ def copy_with_multiple_destinations(
             f"{expected_size}; nothing was written",
             path=source_path,
         )
-    targets = plan_file(
-        source_path, destinations, create_folders=create_folders, existing=options.existing
+    if not any(is_s3_url(str(d)) for d in destinations):
+        return _copy_planned(
+            source_path, st, destinations, {}, options, create_folders, sink, cancel, parallel
+        )
+    from offload.destinations import s3file
+
+    remote = s3file.open_s3_file_targets(
+        destinations, source_path.name, settings=s3, existing=options.existing
     )
+    try:
+        return _copy_planned(
+            source_path, st, destinations, remote, options, create_folders, sink, cancel, parallel
+        )
+    finally:
+        s3file.close_targets(remote)
+
+
+def _copy_planned(
+    source_path: Path,
+    st: os.stat_result,
+    destinations: Sequence[Path | str],
+    remote: dict[int, S3FileTarget],
+    options: CopyOptions,
+    create_folders: bool,
+    sink: EventSink | None,
+    cancel: CancelToken | None,
+    parallel: bool | None,
+) -> JobReport:
+    """The copy once the S3 targets (*remote*, by index) are open: the local ones planned,
+    their folders made, the job run, the report naming S3 objects by URL."""
+    local = [d for i, d in enumerate(destinations) if i not in remote]
+    # No destination at all is plan_file's error to raise; only S3 ones: nothing to plan here.
+    planned = iter(
+        plan_file(source_path, local, create_folders=create_folders, existing=options.existing)
+        if local or not remote
+        else []
+    )
+    targets = [remote[i].target if i in remote else next(planned) for i in range(len(destinations))]
+    backends: list[Destination | None] = [
+        remote[i].backend if i in remote else None for i in range(len(targets))
+    ]
     source_file = SourceFile(
         path=source_path,
         relative_path=source_path.name,
         size_bytes=st.st_size,
         mtime_ns=st.st_mtime_ns,
     )
-    for target in targets:
+    for index, target in enumerate(targets):
+        if index in remote:
+            continue  # an object store has no folders to make
         try:
             os.makedirs(target.parent, exist_ok=True)
         except OSError as exc:
@@ -153,13 +208,24 @@ def copy_with_multiple_destinations(
                 f"cannot create destination folder {target.parent}: {describe_os_error(exc)}",
                 path=target.parent,
             ) from None
-    roots = [target.parent for target in targets]
+    roots = [remote[i].backend.root if i in remote else t.parent for i, t in enumerate(targets)]
     guarded = isolated(sink)
+    shown: EventSink = guarded
+    if remote:
+        from offload.destinations.s3card import S3PathSink
+
+        shown = S3PathSink(guarded)
     if parallel is False and len(targets) > 1:
-        report = _copy_in_turn(source_file, targets, options, guarded, cancel)
+        report = _copy_in_turn(source_file, targets, roots, backends, options, shown, cancel)
     else:
         task = FileTask(source_file, tuple(targets))
-        report = CopyJob([task], roots, options, sink=guarded, cancel=cancel).run()
+        report = CopyJob(
+            [task], roots, options, sink=shown, cancel=cancel, destinations=backends
+        ).run()
+    if remote:
+        from offload.destinations.s3card import show_job_paths
+
+        show_job_paths(report)
     report.warnings.extend(guarded.warnings)
     return report
 
@@ -174,6 +240,7 @@ def copy_with_multiple_destinations_parallel(
     create_folders: bool = False,
     sink: EventSink | None = None,
     cancel: CancelToken | None = None,
+    s3: S3Settings | None = None,
 ) -> JobReport:
     """The one-file entry point with parallel writers and *buffer_size*-byte chunks.
 
@@ -190,12 +257,15 @@ def copy_with_multiple_destinations_parallel(
         sink=sink,
         cancel=cancel,
         parallel=True,
+        s3=s3,
     )
 
 
 def _copy_in_turn(
     source: SourceFile,
     targets: Sequence[Path],
+    roots: Sequence[Path],
+    backends: Sequence[Destination | None],
     options: CopyOptions,
     sink: EventSink | None,
     cancel: CancelToken | None,
@@ -212,7 +282,12 @@ def _copy_in_turn(
         if cancel.cancelled:
             break
         report = CopyJob(
-            [FileTask(source, (target,))], [target.parent], options, sink=sink, cancel=cancel
+            [FileTask(source, (target,))],
+            [roots[index]],
+            options,
+            sink=sink,
+            cancel=cancel,
+            destinations=[backends[index]],
         ).run()
         done += 1
         for result in report.files[0].destinations:
@@ -253,7 +328,7 @@ def _copy_in_turn(
             )
         )
         combined.destinations.append(
-            DestinationSummary(index=index, root=str(target.parent), device=str(target.parent))
+            DestinationSummary(index=index, root=str(roots[index]), device=str(roots[index]))
         )
     combined.cancelled = cancel.cancelled
     return combined

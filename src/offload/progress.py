@@ -11,8 +11,10 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from offload.eta import EtaEstimator, Lane
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
@@ -101,9 +103,23 @@ class ProgressModel:
     file's unread bytes are never read); until then the fraction stays below 1.0. Counts are
     clamped to their totals (a mismatch re-read counts its bytes twice). A JobStarted starts
     the model afresh (a card offload that replaces wrong copies runs a second, small job).
+
+    The ETA is not work left ÷ one rate: the job ends when its slowest lane ends (the source
+    read, its re-read, each destination's bytes and commits; ``_lanes``), so each lane's rate
+    is measured on its own (``offload.eta.EtaEstimator``). ``rate_bytes_s`` is still the rate
+    of all the work, for the views that show a speed.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        estimator: EtaEstimator | None = None,
+    ) -> None:
+        # The clock is a parameter so a recorded run can be replayed on its own times
+        # (offload.bench.eta); the estimator so another one can be judged on the same run.
+        self._clock = clock
+        self._eta = estimator or EtaEstimator()
         self._lock = threading.Lock()
         self._reset()
 
@@ -124,9 +140,12 @@ class ProgressModel:
         self._destination_files: list[int] = []
         # Files this job copies (FileStarted), and per destination how many of them it has
         # finished (verified or failed): results known before the copy are not its work.
-        self._started_paths: set[str] = set()
+        self._started_paths: dict[str, int] = {}  # path → size
         self._commits: list[int] = []
-        self._started = time.monotonic()
+        # Per destination, the bytes of the files it committed (the ETA's commit lanes).
+        self._committed_bytes: list[int] = []
+        self._started = self._clock()
+        self._eta.reset(self._started)
         self._samples: deque[tuple[float, int]] = deque()
         self._finished = False
         self._cancelled = False
@@ -153,6 +172,7 @@ class ProgressModel:
             self._destination_totals = list(event.destination_bytes)
             self._destination_files = [0] * len(event.destinations)
             self._commits = [0] * len(event.destinations)
+            self._committed_bytes = [0] * len(event.destinations)
         elif isinstance(event, JobStarted):
             self._reset()
             count = len(event.destinations)
@@ -166,6 +186,7 @@ class ProgressModel:
             self._destination_totals = [event.total_bytes] * count
             self._destination_files = [event.files] * count
             self._commits = [0] * count
+            self._committed_bytes = [0] * count
         elif isinstance(event, WorkPlanned):
             if len(event.destination_bytes) == len(self._destinations):
                 self._source_total = event.source_bytes
@@ -183,7 +204,7 @@ class ProgressModel:
         elif isinstance(event, FileStarted):
             self._files_started += 1
             self._current = event.relative_path
-            self._started_paths.add(event.relative_path)
+            self._started_paths[event.relative_path] = event.size_bytes
         elif isinstance(event, PhaseChanged) and event.destination_index >= 0:
             dest = self._destinations[event.destination_index]
             if dest.lost is None:
@@ -196,8 +217,10 @@ class ProgressModel:
                     dest.files_failed += 1
                 else:
                     dest.files_done += 1
-                if event.relative_path in self._started_paths:
+                size = self._started_paths.get(event.relative_path)
+                if size is not None:
                     self._commits[event.destination_index] += 1
+                    self._committed_bytes[event.destination_index] += size
                 count = self._finished_per_file.get(event.relative_path, 0) + 1
                 self._finished_per_file[event.relative_path] = count
                 if count == len(self._destinations):
@@ -252,16 +275,67 @@ class ProgressModel:
             total = done  # everything this job will ever do is done
         return done, max(total, done)
 
+    def _lanes(self) -> list[Lane]:
+        """The streams of work that go at their own speeds (see offload.eta): the source's
+        read and re-read, and per destination that is not lost its bytes (written and read
+        back: a batch is read back as soon as it is durable, so they are one lane) and its
+        files committed (verified or failed), which follow its bytes batch by batch."""
+        if self._finished:
+            return []
+        source = self._source_total
+        if self._checking:
+            lanes = [Lane("source", min(self._source_verified, source), source)]
+            passes = 1
+        else:
+            lanes = [Lane("source", min(self._source_read, source), source)]
+            if self._verify == "full":
+                verified = min(self._source_verified, source)
+                lanes.append(Lane("source re-read", verified, source, follows="source"))
+            passes = 1 if self._verify == "transfer" else 2
+        for index, (dest, dest_total, files, commits, committed) in enumerate(
+            zip(
+                self._destinations,
+                self._destination_totals,
+                self._destination_files,
+                self._commits,
+                self._committed_bytes,
+                strict=True,
+            )
+        ):
+            if dest.lost is not None:
+                continue
+            key = f"destination {index}"
+            if self._checking:
+                lanes.append(Lane(key, min(dest.bytes_verified, dest_total), dest_total))
+                continue
+            done = min(dest.bytes_written, dest_total)
+            if passes == 2:
+                done += min(dest.bytes_verified, dest_total)
+            lanes.append(Lane(key, done, dest_total * passes))
+            # Committed files weigh their bytes and a per-file cost: a rate of files alone
+            # is tiny while large clips are committed and says nothing of the small ones.
+            lanes.append(
+                Lane(
+                    f"{key} commits",
+                    min(committed, dest_total) + min(commits, files) * COMMIT_WORK_BYTES,
+                    dest_total + files * COMMIT_WORK_BYTES,
+                    follows=key,
+                )
+            )
+        return lanes
+
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             done, total = self._work()
             self._samples.append((now, done))
             while len(self._samples) > 2 and now - self._samples[0][0] > _RATE_WINDOW_S:
                 self._samples.popleft()
             first_t, first_done = self._samples[0]
             rate = (done - first_done) / (now - first_t) if now > first_t else 0.0
-            eta = (total - done) / rate if rate > 0 else None
+            eta = self._eta.estimate(now, self._lanes())
+            if self._cancelled or (total == 0 and not self._finished):
+                eta = None  # cancelled, or no job yet: nothing to estimate
             return ProgressSnapshot(
                 total_bytes=self._total_bytes,
                 total_files=self._total_files,

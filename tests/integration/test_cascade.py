@@ -293,3 +293,48 @@ def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
     )
     assert again.returncode == 0, again.stderr
     assert len(Ledger(slow / card.name).load()) == 200
+
+
+def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=4)
+    raid1, raid2, shuttle = tmp_path / "RAID1", tmp_path / "RAID2", tmp_path / "SHUTTLE"
+    for folder in (raid1, raid2, shuttle):
+        folder.mkdir()
+    assert cli(tmp_path, str(card), str(raid1))[0] == 0  # RAID1: every file verified earlier
+    # A new file, with a different file already at its name on both fast drives: neither will
+    # hold a copy of it, so it cannot be cascaded; another, refused on RAID2 only.
+    (card / "CLIPS" / "C09").mkdir()
+    (card / "CLIPS" / "C09" / "new.mov").write_bytes(b"new clip")
+    for raid in (raid1, raid2):
+        (raid / card.name / "CLIPS" / "C09").mkdir(parents=True, exist_ok=True)
+        (raid / card.name / "CLIPS" / "C09" / "new.mov").write_bytes(b"other content!")
+    (raid2 / card.name / "CLIPS" / "C00").mkdir(parents=True)
+    (raid2 / card.name / "CLIPS" / "C00" / "A003C000.mov").write_bytes(b"other")
+    before = sorted(str(p) for p in tmp_path.rglob("*") if "reports" not in p.parts)
+
+    args = (str(card), str(raid1), str(raid2), "--cascade-to", str(shuttle), "--dry-run")
+    code, out, err = cli(tmp_path, "--json", *args)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["cascade"]["card_pass"] == [0, 1] and data["cascade"]["cascade_pass"] == [2]
+    one, two, slow = data["destinations"]
+    assert one["cascade_pass"] == two["cascade_pass"] == 1
+    assert one["fed_from"] == two["fed_from"] == "card"
+    assert slow["cascade_pass"] == 2
+    fed = {item["copy_root"]: sorted(item["paths"]) for item in slow["fed_from"]}
+    # A copy verified by this run (RAID2) is preferred to one verified earlier (RAID1).
+    assert fed == {
+        str(raid2 / card.name): [f"CLIPS/C00/A003C{i:03d}.mov" for i in (1, 2, 3)],
+        str(raid1 / card.name): ["CLIPS/C00/A003C000.mov"],
+    }
+    assert [item["path"] for item in slow["not_cascaded"]] == ["CLIPS/C09/new.mov"]
+
+    code, _, err = cli(tmp_path, *args)
+    assert code == 0
+    assert "Cascading copy: pass 1 reads the card to" in err and "CARD RELEASED" in err
+    assert f"{shuttle / card.name} (" in err and "pass 2: after the card is released" in err
+    assert f"3 fed from the verified copy on {raid2 / card.name}" in err
+    assert f"1 fed from the verified copy on {raid1 / card.name}" in err
+    assert "1 CANNOT be cascaded" in err and "CLIPS/C09/new.mov" in err
+    assert sorted(str(p) for p in tmp_path.rglob("*") if "reports" not in p.parts) == before
+    assert list(shuttle.iterdir()) == []  # nothing written

@@ -138,3 +138,23 @@ def test_a_few_camera_thumbnails_are_not_a_sequence() -> None:
     assert [c.kind for c in clips] == ["file", "file", "file"]
     stills = group_clips(files(*(f"TL/frame_{n:05d}.jpg" for n in range(100))))
     assert [c.kind for c in stills] == ["sequence"]
+
+
+def test_a_card_of_ten_thousand_clips_with_sidecars_is_grouped_by_index() -> None:
+    """Sony-like: every clip has an XML beside it and a thumbnail elsewhere. Each sidecar
+    finds its clip through the base-name index (comparing every sidecar with every clip
+    made this 10⁸ comparisons: minutes)."""
+    count = 10_000
+    clips = group_clips(
+        files(
+            *(f"M4ROOT/CLIP/C{n:05d}.MP4" for n in range(count)),
+            *(f"M4ROOT/CLIP/C{n:05d}M01.XML" for n in range(count)),
+            *(f"M4ROOT/THMBNL/C{n:05d}T01.JPG" for n in range(count)),
+        )
+    )
+    assert len(clips) == count and all(c.kind == "clip" for c in clips)
+    assert by_name(clips[:2]) == {
+        "C00000.MP4": ["C00000M01.XML", "C00000T01.JPG"],
+        "C00001.MP4": ["C00001M01.XML", "C00001T01.JPG"],
+    }
+    assert all(len(c.sidecars) == 2 for c in clips)

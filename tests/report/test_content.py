@@ -185,23 +185,44 @@ def test_default_paper_by_locale() -> None:
     assert default_paper({"OFFLOAD_PAPER": "Letter", "LANG": "de_DE"}) == "letter"
 
 
-def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
-    files = [
+def folders_of_files(
+    pattern: str,
+    folders: tuple[str, ...],
+    count: int,
+    *,
+    good: str,
+    failed: tuple[str, int],
+    second: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """*count* files per folder (*pattern* with {folder} and {n}) on two destinations: *good*
+    on the first except the one *failed* there ("disk full"), *second* on the other."""
+    return [
         {
-            "path": f"DATA/{folder}/f{n:04d}.bin",
+            "path": pattern.format(folder=folder, n=n),
             "size_bytes": 1,
             "destinations": [
                 {
                     "index": 0,
-                    "status": "failed" if (folder, n) == ("b", 7) else "verified",
+                    "status": "failed" if (folder, n) == failed else good,
                     "error": "disk full",
                 },
-                {"index": 1, "status": "verified_earlier", "verified_at": 1764000000.0},
+                {"index": 1, **second},
             ],
         }
-        for folder in ("a", "b")
-        for n in range(400)
+        for folder in folders
+        for n in range(count)
     ]
+
+
+def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
+    files = folders_of_files(
+        "DATA/{folder}/f{n:04d}.bin",
+        ("a", "b"),
+        400,
+        good="verified",
+        failed=("b", 7),
+        second={"status": "verified_earlier", "verified_at": 1764000000.0},
+    )
     data = job(files=files)
     view = build_view(data, group_clips(files), {}, [])
     assert [r.name for r in view.clips] == [
@@ -214,6 +235,43 @@ def test_many_other_files_fold_per_folder_but_failures_stay() -> None:
     assert view.clips[1].states[1][1].text == "Verified earlier (2025-11-24 16:00 UTC, not re-read)"
     html = build_documents(data)[".html"].decode()
     assert "DATA/b/ (399 files)" in html and html.count("<tr") < 60  # not 800 rows
+
+
+def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_stay() -> None:
+    from offload.report.content import MAX_CLIP_ROWS
+    from offload.report.media import MediaInfo
+
+    count = MAX_CLIP_ROWS // 2 + 1  # per folder: more than MAX_CLIP_ROWS in all
+    files = folders_of_files(
+        "DCIM/{folder}/C{n:05d}.MP4",
+        ("100", "101"),
+        count,
+        good="transfer_checked",
+        failed=("101", 7),
+        second={"status": "transfer_checked"},
+    )
+    data = job(files=files)
+    clips = group_clips(files)
+    not_media = "not probed: its first bytes are no picture or video format FFmpeg reads"
+    media = {i: MediaInfo(error=not_media) for i in range(len(clips))}
+    media[3] = MediaInfo(codec="H.264", thumbnail=b"\xff\xd8jpeg")  # a real clip among them
+    view = build_view(data, clips, media, [])
+    assert [r.name for r in view.clips] == [
+        "C00007.MP4",
+        "C00003.MP4",
+        f"DCIM/100/ ({count - 1} clips)",
+        f"DCIM/101/ ({count - 1} clips)",
+    ]
+    failed, pictured, folded = view.clips[0], view.clips[1], view.clips[2]
+    assert failed.states[0][1].text == "FAILED: disk full" and failed.media_note == not_media
+    assert pictured.thumbnail and pictured.details == ["H.264"]
+    assert folded.kind == "clips" and folded.media_note == not_media
+    assert folded.states[0][1].text == "Transfer-checked only (not read back)"
+    html = build_documents(data)[".html"].decode()
+    assert f"DCIM/101/ ({count - 1} clips)" in html and html.count("<tr") < 60
+    # Up to MAX_CLIP_ROWS, every clip keeps its row.
+    few = files[: MAX_CLIP_ROWS - 1]
+    assert len(build_view(job(files=few), group_clips(few), {}, []).clips) == len(few)
 
 
 def test_files_missing_from_the_card_and_notes_are_shown() -> None:

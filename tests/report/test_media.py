@@ -12,6 +12,7 @@ from typing import Any
 from offload.demo import ClipSpec, encode_clip, write_sequence
 from offload.report.clips import group_clips
 from offload.report.media import MediaInfo, ProbeBudget, probe_clips, probe_file
+from offload.report.sniff import not_media
 
 
 def test_h264_mov_metadata_timecode_and_middle_frame(tmp_path: Path, media: Any) -> None:
@@ -79,6 +80,20 @@ def test_budgets(tmp_path: Path, media: Any) -> None:
     assert notes and "total time budget of 0.6 s" in notes[0]
     results, notes = probe_clips(clips, lambda c: None)
     assert all(isinstance(i, MediaInfo) and i.error for i in results.values()) and not notes
+    # Past max_clips, the rest are not even opened.
+    opened: list[str] = []
+
+    def fast(clip: Any) -> Path:
+        opened.append(str(clip.primary["path"]))
+        return tmp_path / str(clip.primary["path"])
+
+    results, notes = probe_clips(clips, fast, ProbeBudget(max_clips=2))
+    assert opened == ["C000.mov", "C001.mov"] and results[1].thumbnail
+    assert results[2].error == "not probed: only the first 2 clips of a card are"
+    assert notes == [
+        "Only the first 2 clips and sequences were probed for thumbnails and metadata; "
+        "1 more are listed without them."
+    ]
 
 
 def test_without_pyav_clips_are_listed_without_thumbnails_and_the_report_says_so(
@@ -101,3 +116,55 @@ def test_without_pyav_clips_are_listed_without_thumbnails_and_the_report_says_so
     assert "data:image/jpeg" not in html and "A001C001.mov" in html
     assert "need PyAV (pip install &#x27;offload-ai[media]&#x27;)" in html
     assert documents[".pdf"].startswith(b"%PDF-")
+
+
+def test_every_container_ffmpeg_writes_passes_the_header_sniff(tmp_path: Path, media: Any) -> None:
+    """Real files of each format a card holds are still handed to FFmpeg (sniff), and come
+    back with their codec; files that only carry a clip's name are not."""
+    from PIL import Image
+
+    clips = [
+        encode_clip(tmp_path, ClipSpec(f"c.{ext}", codec=codec, seconds=0.5, width=64, height=36))
+        for ext, codec in (
+            ("mov", "mpeg4"),
+            ("mp4", "mpeg4"),
+            ("m4v", "mpeg4"),
+            ("3gp", "mpeg4"),
+            ("mxf", "mpeg2video"),
+            ("mkv", "mpeg4"),
+            ("webm", "libvpx") if "libvpx" in av_codecs() else ("mkv", "mpeg4"),
+            ("avi", "mpeg4"),
+            ("mts", "mpeg2video"),
+            ("m2ts", "mpeg2video"),
+            ("mpg", "mpeg2video"),
+        )
+    ]
+    stills = []
+    for fmt, ext in (("PNG", "png"), ("JPEG", "jpg"), ("TIFF", "tif"), ("BMP", "bmp")):
+        stills.append(tmp_path / f"s.{ext}")
+        Image.new("RGB", (64, 36), (200, 30, 30)).save(stills[-1], fmt)
+    write_sequence(tmp_path / "SEQ", "S", range(1, 2))
+    for path in [*clips, *stills, tmp_path / "SEQ" / "S.0000001.dpx"]:
+        assert not_media(path) is None, path
+        info = probe_file(path)  # opened by FFmpeg: it names the codec
+        assert info.codec, (path, info.error)
+    # A clip's name on bytes that are none of these: FFmpeg is not asked (its own error
+    # would read "not readable by FFmpeg: ..."), and an empty file says so.
+    junk = tmp_path / "C0001.MP4"
+    junk.write_bytes(os.urandom(1000))
+    empty = tmp_path / "C0002.MXF"
+    empty.write_bytes(b"")
+    assert probe_file(junk).error == (
+        "not probed: its first bytes are no picture or video format FFmpeg reads"
+    )
+    assert probe_file(empty).error == "not probed: the file is empty"
+    # An MXF with a run-in before its header partition is still recognised.
+    run_in = tmp_path / "runin.mxf"
+    run_in.write_bytes(os.urandom(3000) + clips[4].read_bytes())
+    assert not_media(run_in) is None
+
+
+def av_codecs() -> set[str]:
+    import av
+
+    return set(av.codecs_available)

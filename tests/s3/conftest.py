@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,6 +24,7 @@ except ImportError:  # a failure under CI=true (tests/conftest.py), where the ex
         allow_module_level=True,
     )
 
+from offload.bench.s3server import LocalServer, start_local_server, stop_local_server
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3config import S3Settings, make_client
 from offload.destinations.s3url import S3Url
@@ -39,54 +35,21 @@ ACCESS_KEY = "AKIAOFFLOADTEST00001"
 SECRET_KEY = "offload-test-secret-0000000000000000000"
 
 
-@dataclass
-class S3Server:
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+S3Server = LocalServer
 
 
 def start_server(extra_env: dict[str, str] | None = None) -> S3Server:
-    port = _free_port()
+    """moto behind the checksum gate (``support.s3server``) on a free loopback port."""
     env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = str(TESTS) + os.pathsep + env.get("PYTHONPATH", "")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "support.s3server", "--port", str(port)],
+    return start_local_server(
+        lambda port: [sys.executable, "-m", "support.s3server", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        what="the S3 test server",
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the S3 test server exited at start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return S3Server(port, process)
-        except OSError:
-            time.sleep(0.1)
-    stop_server(S3Server(port, process))
-    raise RuntimeError("the S3 test server did not start")
 
 
-def stop_server(server: S3Server) -> None:
-    if server.process.poll() is None:
-        os.kill(server.process.pid, signal.SIGTERM)
-        try:
-            server.process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(server.process.pid, signal.SIGKILL)
-            server.process.wait(10)
+stop_server = stop_local_server
 
 
 @pytest.fixture(scope="session")

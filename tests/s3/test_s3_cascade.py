@@ -11,7 +11,7 @@ from pathlib import Path
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from s3.conftest import admin
-from s3.test_s3_cli import CARD, keys, make_card
+from s3.test_s3_cli import CARD, card_local_url, keys, make_card
 
 
 def test_s3_destination_fed_in_cascade_after_the_card_is_released(  # type: ignore[no-untyped-def]
@@ -58,3 +58,23 @@ def test_s3_destination_fed_in_cascade_after_the_card_is_released(  # type: igno
     for file in report["files"]:
         assert [d["status"] for d in file["destinations"]] == ["verified", "verified"]
     assert "/s3:/" not in out.getvalue()
+
+
+def test_dry_run_with_cascade_says_the_bucket_is_fed_after_the_release(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    card, local, url = card_local_url(tmp_path, bucket)
+    args = ["--s3-endpoint", s3_server.url, "--cascade", "--dry-run", str(card), str(local), url]
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(tmp_path / "r"), "--json", *args], env) == 0
+    data = json.loads(out.getvalue())
+    assert data["cascade"]["card_pass"] == [0] and data["cascade"]["cascade_pass"] == [1]
+    on_disk, on_s3 = data["destinations"]
+    assert on_disk["fed_from"] == "card" and on_s3["copy_root"] == f"{url}/A001"
+    assert on_s3["fed_from"] == [{"copy_root": str(local / "A001"), "paths": sorted(CARD)}]
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(tmp_path / "r"), *args], env) == 0
+    assert f"pass 2 then feeds {url}/A001 from the verified copies" in err.getvalue()
+    assert keys(s3_server.url, bucket) == [] and list(local.iterdir()) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import xxhash
@@ -21,13 +22,22 @@ MiB = 1024 * 1024
 CARD = {"CLIPS/A001C001.mov": 7 * MiB + 3, "CLIPS/A001C002.mov": 200_000, "A001.xml": 900}
 
 
-def make_card(tmp: Path) -> Path:
+def make_card(tmp: Path, sizes: Mapping[str, int] = CARD) -> Path:
     card = tmp / "A001"
-    for relative, size in CARD.items():
+    for relative, size in sizes.items():
         path = card / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(os.urandom(size))
     return card
+
+
+def card_local_url(
+    tmp: Path, bucket: str, sizes: Mapping[str, int] = CARD
+) -> tuple[Path, Path, str]:
+    """A card of *sizes*, an empty local destination folder, and ``s3://bucket/day1``."""
+    local = tmp / "local"
+    local.mkdir()
+    return make_card(tmp, sizes), local, f"s3://{bucket}/day1"
 
 
 def offload(tmp: Path, *args: str) -> tuple[int, str, str]:

@@ -259,3 +259,20 @@ def test_client_side_errors_fail_the_file_not_the_destination(s3_server, bucket)
         upload(dest, "cards/a.mov", b"x", digests={"xxh64": "caf\u00e9"})  # not ASCII metadata
     assert caught.value.errno in (errno.EINVAL, errno.EILSEQ)
     dest.close()
+
+
+def test_a_put_whose_answer_was_lost_is_not_refused_as_existing(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    # The service stored the object, its answer was lost on the way back, botocore sent the
+    # PutObject again, and If-None-Match refused it (412): that is our own object, not
+    # another's. Before, the file failed as "already exists".
+    dest = destination(proxy.url, bucket)
+    data = os.urandom(300_000)
+    key = dest.url.key("small.wav")
+    proxy.cut_answer_next(60)  # past the two "100 Continue" (50 bytes): in the final answer
+    dest.put_small(key, data)
+    assert proxy.stats.cut == 1 and proxy.stats.methods.count("PUT") == 2
+    assert stored(s3_server.url, bucket, key) == data
+    # A key someone else holds is still refused.
+    with pytest.raises(FileExistsError):
+        dest.put_small(key, os.urandom(300_000))
+    dest.close()

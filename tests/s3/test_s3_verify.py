@@ -1,7 +1,8 @@
 """``offload verify s3://bucket/prefix/CARD`` end to end against the real server process:
 OK, an object corrupted afterwards (exit 11, named), one deleted (10), one added (21), the
 ledger as the reference when there is no history, nothing to verify against (30), a missing
-bucket (64, one line); the JSON report names s3:// keys."""
+bucket (64, one line); the JSON report names s3:// keys. ``--append`` stores a generation
+under the prefix; the prefix downloaded by boto3 passes the reference tool's verify."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.manifest.history import read_history
 from s3 import test_s3_preflight
 from s3.conftest import admin
 from s3.test_s3_cli import CARD, keys, make_card, offload
@@ -35,6 +37,74 @@ def copied(s3_server, bucket, tmp_path, *extra: str) -> str:  # type: ignore[no-
     code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), url)
     assert code == 0, err
     return f"{url}/A001"
+
+
+def download_prefix(endpoint: str, bucket: str, prefix: str, target: Path) -> Path:
+    """Every object under *prefix* into *target* with a plain boto3 client (no code of ours),
+    as a DIT would fetch a copy root from the bucket; returns *target*."""
+    client = admin(endpoint)
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix + "/"
+    ):
+        for item in page.get("Contents", []):
+            path = target.joinpath(*item["Key"][len(prefix) + 1 :].split("/"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            client.download_file(bucket, item["Key"], str(path))
+    return target
+
+
+def test_the_prefix_downloaded_passes_ascmhl_verify_before_and_after_append(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, judge
+) -> None:
+    url = copied(s3_server, bucket, tmp_path)
+    first = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl1" / "A001")
+    for relative in CARD:
+        assert (first / relative).read_bytes() == (tmp_path / "A001" / relative).read_bytes()
+    # ascmhl 1.2 has its verify under ascmhl-debug (`ascmhl` itself: create, diff, info).
+    for result in (judge.verify(first), judge.diff(first)):
+        assert result.clean, result.describe()
+    before = set(keys(s3_server.url, bucket))
+
+    code, out, err = verify(tmp_path, s3_server.url, "--append", "--author-name", "Dana", url)
+    assert code == 0, err
+    added = sorted(set(keys(s3_server.url, bucket)) - before)
+    manifests = [k for k in added if k.startswith("day1/A001/ascmhl/") and k.endswith(".mhl")]
+    assert len(manifests) == 1, added
+    assert set(added) == {manifests[0]}, added  # nothing else: no mirror file, no ledger copy
+    assert f"Recorded in s3://{bucket}/{manifests[0]}" in out
+    assert "offload-s3-verify" not in out + err and "/s3:/" not in out + err
+
+    second = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl2" / "A001")
+    history = read_history(second)
+    assert len(history.generations) == 2
+    newest = history.generations[-1]
+    assert newest.process == "in-place"
+    assert sorted(f.path for f in newest.files) == sorted(CARD)
+    for result in (
+        judge.verify(second, directory_hashes=True),
+        judge.diff(second),
+        judge.check_manifest_schema(second / "ascmhl" / manifests[0].rpartition("/")[2]),
+        judge.check_chain_schema(second / "ascmhl" / "ascmhl_chain.xml"),
+    ):
+        assert result.clean, result.describe()
+    # Our own verify reads the appended history back from the bucket.
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 0, err
+    assert sorted(json.loads(out)["verified"]) == sorted(CARD)
+
+
+def test_append_records_a_changed_object_as_failed_exit_11(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = copied(s3_server, bucket, tmp_path)
+    key = "day1/A001/A001.xml"
+    admin(s3_server.url).put_object(Bucket=bucket, Key=key, Body=b"y" * CARD["A001.xml"])
+    code, out, err = verify(tmp_path, s3_server.url, "--append", "--json", url)
+    assert code == 11, err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == ["A001.xml"]
+    assert data["generation"].startswith(f"s3://{bucket}/day1/A001/ascmhl/0002_")
+    history = read_history(download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "d"))
+    failed = [f.path for f in history.generations[-1].files if f.hashes[0].action == "failed"]
+    assert failed == ["A001.xml"]
 
 
 def test_verify_ok_then_corrupted_missing_new(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +172,7 @@ def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_
     assert code == 64
     assert len(err.strip().splitlines()) == 1 and "does not exist" in err
     code, _, err = verify(tmp_path, s3_server.url, "--append", f"s3://{bucket}/loose")
-    assert code == 64
+    assert code == 64 and "no ASC MHL history to append" in err, err
 
 
 def test_verify_wrong_credentials_or_no_service_one_line_exit_64(

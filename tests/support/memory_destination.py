@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -142,7 +142,14 @@ class MemoryDestination:
             self._check()
             return path in self.files or path in self.folders
 
-    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+    def open_partial(
+        self,
+        final_path: Path,
+        *,
+        size_bytes: int,
+        folder_known: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> Partial:
         partial = MemoryPartial(self, final_path)
         with self._lock:
             self._check()
@@ -193,7 +200,14 @@ class MemoryDestination:
                 data = bytes([data[0] ^ 0x01]) + data[1:]
             return _MemoryReadBack(data)
 
-    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+    def publish(
+        self,
+        partial: Partial,
+        target: Path,
+        *,
+        replace: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
         own = _own(partial)
         with self._lock:
             self._check()

@@ -15,13 +15,12 @@ import argparse
 import base64
 import hashlib
 import io
-import os
 import sys
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.serving import run_simple
+from offload.bench.s3server import serve_moto
 
 _BAD_DIGEST = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>BadDigest</Code>'
@@ -85,22 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    os.environ.setdefault("MOTO_PORT", str(args.port))
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-
-    app = DomainDispatcherApplication(create_backend_app)
-    print("READY", flush=True)
-    run_simple(
-        args.host,
-        args.port,
-        ChecksumGate(app),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
+    serve_moto(args.host, args.port, ChecksumGate)
 
 
 if __name__ == "__main__":

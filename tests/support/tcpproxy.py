@@ -9,9 +9,21 @@ It accepts connections, forwards requests and answers byte for byte, and on comm
 * ``slow_down_next(count)``: answers the next *count* requests itself with
   ``503 SlowDown`` (as S3 does when throttling), without forwarding them;
 * ``stall_next(seconds)``: holds the next request for that long before forwarding it;
-* ``go_down()``: closes every connection and refuses new ones (the server gone for good).
+* ``go_down()``: closes every connection and refuses new ones (the server gone for good);
+* ``intercept(method, path_part, ...)``: the requests with that method whose target holds
+  *path_part* (and, if given, a header line holding *header*) are answered with an S3 error
+  of the given status instead of being forwarded, or are forwarded and their answer's body
+  gets one byte flipped (a download corrupted on its way back);
+* ``gate(method, path_part, width)``: each matching request is held until *width* of them
+  wait at once (or ``timeout`` passed), then forwarded: ``stats.most_waiting`` shows how many
+  such requests a client had in flight together, with no clock in the test.
 
 Requests are parsed only as far as needed (head, Content-Length); answers are forwarded raw.
+
+``hold(method, path_part)`` holds every request of that method whose target contains
+*path_part* until ``release()`` (``held`` is set when the first one arrives): the client frozen
+at a known step, e.g. the read-back GET of an object just completed. ``targets`` lists every
+request's target (path and query), in order, beside ``stats.methods``.
 """
 
 from __future__ import annotations
@@ -29,12 +41,25 @@ _SLOW_DOWN = (
 
 
 @dataclass
+class _Intercept:
+    method: str
+    path_part: bytes
+    header: bytes
+    status: int | None
+    code: str
+    flip: bool
+    count: int
+
+
+@dataclass
 class ProxyStats:
     requests: int = 0
     cut: int = 0
     corrupted: int = 0
     slowed: int = 0
     stalled: int = 0
+    intercepted: int = 0
+    most_waiting: int = 0
     methods: list[str] = field(default_factory=list)
 
 
@@ -47,6 +72,10 @@ class FaultProxy:
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
         self.stats = ProxyStats()
+        self.targets: list[str] = []
+        self._hold: tuple[str, str] | None = None
+        self.held = threading.Event()
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._cut: int | None = None
         self._corrupt = 0
@@ -57,6 +86,10 @@ class FaultProxy:
         self._answer_cut: int | None = None
         self._down_after: int | None = None
         self._sockets: set[socket.socket] = set()
+        self._intercepts: list[_Intercept] = []
+        self._gate_open = threading.Condition()
+        self._gate: tuple[str, bytes, int, float] | None = None
+        self._waiting = self._group = 0
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._thread.start()
 
@@ -100,9 +133,80 @@ class FaultProxy:
         with self._lock:
             self._down_after = self.stats.requests + requests
 
+    def intercept(
+        self,
+        method: str,
+        path_part: str,
+        *,
+        header: str = "",
+        status: int | None = None,
+        code: str = "AccessDenied",
+        flip: bool = False,
+        count: int = 1,
+    ) -> None:
+        """The next *count* matching requests: answered *status* (an S3 error *code*), or,
+        with *flip*, forwarded with one byte of their answer's body flipped (for requests
+        without ``Expect: 100-continue`` whose answer has a Content-Length, such as a GET)."""
+        with self._lock:
+            self._intercepts.append(
+                _Intercept(
+                    method, path_part.encode(), header.lower().encode(), status, code, flip, count
+                )
+            )
+
+    def gate(self, method: str, path_part: str, width: int, *, timeout: float = 3.0) -> None:
+        """Hold each matching request until *width* of them wait together (see the module
+        docstring); a request waits at most *timeout* seconds."""
+        with self._gate_open:
+            self._gate = (method, path_part.encode(), width, timeout)
+
+    def _pass_gate(self, method: str, head: bytes) -> None:
+        with self._gate_open:
+            if self._gate is None:
+                return
+            gate_method, part, width, timeout = self._gate
+            if method != gate_method or part not in head.split(b"\r\n", 1)[0]:
+                return
+            self._waiting += 1
+            self.stats.most_waiting = max(self.stats.most_waiting, self._waiting)
+            group = self._group
+            if self._waiting >= width:
+                self._group += 1  # the group is full: it goes
+                self._gate_open.notify_all()
+            else:
+                self._gate_open.wait_for(lambda: self._group != group, timeout)
+            self._waiting -= 1
+
+    def _take_intercept(self, method: str, head: bytes) -> _Intercept | None:
+        target = head.split(b"\r\n", 1)[0]
+        with self._lock:
+            for rule in self._intercepts:
+                if (
+                    rule.count > 0
+                    and rule.method == method
+                    and rule.path_part in target
+                    and (not rule.header or rule.header in head.lower())
+                ):
+                    rule.count -= 1
+                    self.stats.intercepted += 1
+                    return rule
+        return None
+
     def stall_next(self, seconds: float) -> None:
         with self._lock:
             self._stall = seconds
+
+    def hold(self, method: str, path_part: str) -> None:
+        """Hold every *method* request whose path contains *path_part* until ``release``."""
+        with self._lock:
+            self._hold = (method, path_part)
+            self.held.clear()
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold = None
+        self._released.set()
 
     def reset(self) -> None:
         with self._lock:
@@ -110,6 +214,7 @@ class FaultProxy:
             self.stats = ProxyStats()
 
     def go_down(self) -> None:
+        self._released.set()  # nothing stays held by a proxy that is gone
         with self._lock:
             self._down = True
             sockets = list(self._sockets)
@@ -154,7 +259,12 @@ class FaultProxy:
                 if head is None:
                     return
                 lines = head.split(b"\r\n")
-                method = lines[0].split(b" ", 1)[0].decode("latin-1")
+                method, _, rest = lines[0].decode("latin-1").partition(" ")
+                with self._lock:
+                    hold = self._hold
+                if hold is not None and method == hold[0] and hold[1] in rest.split(" ")[0]:
+                    self.held.set()
+                    self._released.wait(120)
                 length = 0
                 for line in lines[1:]:
                     name, _, value = line.partition(b":")
@@ -170,6 +280,7 @@ class FaultProxy:
                 with self._lock:
                     self.stats.requests += 1
                     self.stats.methods.append(method)
+                    self.targets.append(rest.split(" ")[0])
                     slow = self._slow > 0
                     if slow:
                         self._slow -= 1
@@ -200,6 +311,19 @@ class FaultProxy:
                     return
                 if stall:
                     time.sleep(stall)
+                self._pass_gate(method, head)
+                rule = self._take_intercept(method, head)
+                if rule is not None:
+                    body = b""
+                    if b"100-continue" not in head.lower():
+                        while len(buffered) < length:
+                            more = client.recv(1024 * 1024)
+                            if not more:
+                                return
+                            buffered += more
+                        body, buffered = buffered[:length], buffered[length:]
+                    client.sendall(self._intercepted(rule, head, body))
+                    continue
                 upstream.sendall(head + b"\r\n\r\n")
                 remaining = length
                 while remaining:
@@ -223,6 +347,36 @@ class FaultProxy:
         finally:
             _close(client)
             _close(upstream)
+
+    def _intercepted(self, rule: _Intercept, head: bytes, body: bytes) -> bytes:
+        """The answer to an intercepted request (see ``intercept``)."""
+        if rule.status is not None:
+            error = (
+                f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{rule.code}</Code>'
+                f"<Message>intercepted by the test proxy</Message></Error>"
+            ).encode()
+            return (
+                f"HTTP/1.1 {rule.status} Error\r\nContent-Type: application/xml\r\n"
+                f"Content-Length: {len(error)}\r\n\r\n"
+            ).encode() + error
+        with socket.create_connection(self.upstream) as side:
+            side.sendall(head + b"\r\n\r\n" + body)
+            answer_head, rest = _read_head(side, b"")
+            assert answer_head is not None
+            size = 0
+            for line in answer_head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    size = int(value.strip())
+            while len(rest) < size:
+                more = side.recv(1024 * 1024)
+                if not more:
+                    break
+                rest += more
+        data = bytearray(rest[:size])
+        if data and rule.flip:
+            data[len(data) // 2] ^= 0xFF
+        return answer_head + b"\r\n\r\n" + bytes(data)
 
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         forwarded = 0

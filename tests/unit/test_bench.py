@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from offload.bench.cli import main as bench_main
-from offload.bench.contenders import COPY, VERIFY, Cp, OursFile, Tee
+from offload.bench.contenders import (
+    COPY,
+    VERIFY,
+    Cp,
+    OursFile,
+    RunContext,
+    S3Contender,
+    Tee,
+    copy_in_turn,
+)
 from offload.bench.data import DatasetSpec, card_layout, ensure_dataset
 from offload.bench.plan import SECTIONS, BenchConfig, Case, build_cases
 from offload.bench.report import (
@@ -25,6 +34,7 @@ from offload.bench.report import (
     write_report,
 )
 from offload.bench.runner import CaseInfo, ContenderInfo, Results, Runner, RunRecord
+from offload.bench.s3 import missing_reason, s3_service
 from offload.bench.stats import (
     format_seconds,
     human_size,
@@ -34,7 +44,7 @@ from offload.bench.stats import (
     summarize,
     throughput_mb_s,
 )
-from support.requirements import require_tool
+from support.requirements import require_tool, skip_unavailable
 
 
 def test_summary_is_median_min_max() -> None:
@@ -183,6 +193,7 @@ def test_tiny_real_run_of_our_engine_and_peers(tmp_path: Path) -> None:
     assert [r.contender for r in results.runs] == ["ours", "cp", "tee"]
     assert all(r.ok for r in results.runs), [r.error for r in results.runs]
     assert all(r.wall_s > 0 and r.peak_rss_kib > 0 for r in results.runs)
+    assert all(r.extra["cpu_s"] > 0 for r in results.runs)  # type: ignore[operator]
     ours = results.runs[0]
     assert ours.extra["exit_code"] == 0 and len(ours.extra["verify_s"]) == 2  # type: ignore[arg-type]
     assert ours.extra["engine_from"] == str(out / "code" / "offload")  # the run's snapshot
@@ -419,3 +430,206 @@ def test_cli_takes_the_new_sizes(capsys: pytest.CaptureFixture[str], tmp_path: P
     out = capsys.readouterr().out
     assert "12 × 4 MB frames" in out and "scale-100:" in out and "scale-2000:" in out
     assert "large-card-full-32MiB" in out
+
+
+# Issue 12: the S3 section (a card to one folder + a local S3 server, ours vs awscli, rclone).
+
+
+def test_s3_plan_one_folder_and_a_bucket_ours_and_both_peers() -> None:
+    quick = next(c for c in build_cases(BenchConfig.quick_config()) if c.section == "s3")
+    assert (quick.id, quick.destinations, quick.source_state) == ("s3", 1, "cold")
+    assert [c.name for c in quick.contenders] == [
+        "ours full",
+        "ours transfer",
+        "ours full --cascade",
+        "aws s3 cp",
+        "rclone copy",
+    ]
+    assert all(c.needs_s3 and c.card_only for c in quick.contenders)
+    spec = quick.dataset
+    assert (spec.count, spec.size_bytes, spec.sidecars, spec.sidecar_size) == (
+        3,
+        32 * 2**20,
+        20,
+        100_000,
+    )
+    full = next(c for c in build_cases(BenchConfig()) if c.section == "s3")
+    assert full.dataset.size_bytes == 256 * 2**20
+    assert full.dataset.total_bytes == 3 * 256 * 2**20 + 20 * 100_000
+    assert [c.id for c in build_cases(BenchConfig(only=("s3",)))] == ["s3"]
+
+
+def test_s3_sizes_are_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    argv = ["--list", "--only", "s3", "--out", str(tmp_path), "--s3-clips", "2"]
+    argv += ["--s3-clip-size", "64MiB", "--s3-sidecars", "5", "--s3-sidecar-size", "4KB"]
+    assert bench_main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("s3: S3: 2 × 64 MiB + 5 × 4 KB card to 1 folder")
+    assert "aws s3 cp, rclone copy" in out
+
+
+def test_a_card_with_sidecars_has_files_of_two_sizes(tmp_path: Path) -> None:
+    spec = DatasetSpec("s3c", "card", 70 * 2**20, count=2, sidecars=2, sidecar_size=1_000)
+    assert card_layout(spec) == [
+        "CLIP/A001C001.mov",
+        "CLIP/A001C002.mov",
+        "META/A001M001.xml",
+        "META/A001M002.xml",
+    ]
+    assert (spec.file_count, spec.total_bytes) == (4, 140 * 2**20 + 2_000)
+    assert spec.label() == "2 × 70 MiB + 2 × 1 KB"
+    small = DatasetSpec("s3c", "card", 5_000, count=2, sidecars=1, sidecar_size=10)
+    dataset = ensure_dataset(small, tmp_path)
+    assert [p.stat().st_size for p in dataset.paths()] == dataset.sizes() == [5_000, 5_000, 10]
+
+
+def _s3_results(timings: dict[str, tuple[list[float], int]], skipped: str | None) -> Results:
+    names = ["ours full", "ours transfer", "aws s3 cp", "rclone copy"]
+    infos = [_info(n, "s3", ours=n.startswith("ours")) for n in names]
+    infos[-1].unavailable = skipped
+    case = CaseInfo(
+        id="s3",
+        section="s3",
+        title="S3",
+        dataset="3 × 256 MiB",
+        files=3,
+        total_bytes=800_000_000,
+        destinations=1,
+        source_state="cold",
+        contenders=infos,
+        references={"s3": "ours full"},
+        x_values={},
+        x_label="",
+    )
+    runs = [
+        RunRecord(
+            "s3",
+            name,
+            rep,
+            0,
+            True,
+            value,
+            rss,
+            2,
+            0.0,
+            0.0,
+            extra={"server_cpu_s": 1.5, "cpu_s": 4.0, "server_peak_rss_kib": 2048},
+        )
+        for name, (values, rss) in timings.items()
+        for rep, value in enumerate(values)
+    ]
+    runs.append(RunRecord("s3", "aws s3 cp", 3, 0, False, 1.0, 0, 2, 0.0, 0.0, error="boom"))
+    return Results("now", {"repetitions": 3}, {"cpus": 2}, [case], runs)
+
+
+def test_s3_report_throughput_peak_rss_and_ratios_against_each_peer(tmp_path: Path) -> None:
+    results = _s3_results(
+        {
+            "ours full": ([10.0, 8.0, 12.0], 200 * 1024),
+            "ours transfer": ([5.0, 4.0, 6.0], 150 * 1024),
+            "aws s3 cp": ([20.0, 16.0, 25.0], 100 * 1024),
+        },
+        skipped="rclone not found",
+    )
+    (tmp_path / "results.json").write_text("{}")
+    write_report(results, tmp_path)
+    summary = Results.load(tmp_path / "results.json").summaries["s3"]
+    rows = summary["contenders"]  # type: ignore[index]
+    # 800 MB in 10 s (median) = 80 MB/s; the range comes from the slowest and fastest runs.
+    assert rows["ours full"]["mb_s"] == {"median": 80.0, "min": 66.7, "max": 100.0}
+    assert rows["ours full"]["peak_rss_mib"] == {"median": 200, "min": 200, "max": 200}
+    assert rows["ours full"]["server_cpu_s"]["median"] == 1.5
+    assert (rows["aws s3 cp"]["runs"], rows["aws s3 cp"]["failed"]) == (3, 1)
+    assert rows["rclone copy"]["skipped"] == "rclone not found"
+    ratios = {(r["ours"], r["peer"]): r for r in summary["ratios"]}  # type: ignore[index]
+    # ours full 10 s vs aws 20 s: twice the throughput; 200 vs 100 MiB: twice the memory.
+    assert ratios["ours full", "aws s3 cp"] == {
+        "ours": "ours full",
+        "peer": "aws s3 cp",
+        "throughput": 2.0,
+        "peak_rss": 2.0,
+    }
+    assert ratios["ours transfer", "aws s3 cp"]["throughput"] == 4.0
+    assert ratios["ours full", "rclone copy"]["throughput"] is None  # skipped: no ratio
+    text = (tmp_path / "summary.md").read_text()
+    assert "## S3: ours against awscli and rclone (issue 12)" in text
+    assert "| ours full | 80 (67–100) | 10.00 | 200 (200–200) | 4.00 | 1.50 | 2 |" in text
+    assert "| aws s3 cp | 40 (32–50) (1 failed) | 20.00 | 100 (100–100) | 4.00 | 1.50 | 2 |" in text
+    assert "| rclone copy | skipped: rclone not found | | | | | |" in text
+    assert "| ours full | aws s3 cp | 2.00 | 2.00 |" in text
+    assert "| ours transfer | rclone copy | n/a | n/a |" in text
+    no_s3 = _fake_results({"ours transfer": [1.0], "cp": [2.0]}, case_id="small-card-cold")
+    assert "## S3" not in markdown(no_s3)
+
+
+class _HalfUpload(S3Contender):
+    """Copies the card to the folder but leaves its last file out of the bucket."""
+
+    def describe(self) -> str:
+        return "half"
+
+    def run(self, ctx: RunContext) -> None:
+        copy_in_turn(ctx)
+        client = ctx.s3_service().client()
+        for name, path in list(zip(ctx.dataset.files, ctx.dataset.paths(), strict=True))[:-1]:
+            client.upload_file(str(path), "bench", self.card_prefix(ctx) + name)
+
+
+def test_tiny_real_run_of_the_s3_section(tmp_path: Path) -> None:
+    """The section as planned, at tiny sizes, against a real moto server process: ours runs
+    and its objects are found; a peer that is not installed is skipped with the reason, one
+    that is installed must succeed; a contender whose upload is incomplete fails the check."""
+    require_tool("cp")
+    config = BenchConfig(
+        repetitions=1,
+        sleep_s=0,
+        data_dir=tmp_path / "data",
+        only=("s3",),
+        s3_clips=2,
+        s3_clip_size=6 * 2**20,  # above the 5 MiB part size: multipart uploads everywhere
+        s3_sidecars=2,
+        s3_sidecar_size=1_000,
+    )
+    (case,) = build_cases(config)
+    # ours transfer and --cascade add time, not coverage: the S3 tests cover the modes.
+    kept = [c for c in case.contenders if c.name not in ("ours transfer", "ours full --cascade")]
+    case = replace(case, contenders=(*kept, _HalfUpload("half")))
+    runner = Runner(config, tmp_path / "out", log=lambda line: None)
+    skip_unavailable(missing_reason())
+    results = runner.run([case])
+    infos = {c.name: c for c in results.cases[0].contenders}
+    records = {r.contender: r for r in results.runs}
+    ours = records["ours full"]
+    assert ours.ok, ours.error
+    assert ours.extra["server_cpu_s"] > 0  # type: ignore[operator]
+    assert ours.extra["server_peak_rss_kib"] > 0  # type: ignore[operator]
+    for peer, tool in (("aws s3 cp", "aws"), ("rclone copy", "rclone")):
+        if tool in runner.tools:
+            assert records[peer].ok, records[peer].error
+        else:
+            assert infos[peer].unavailable == f"{tool} not found" and peer not in records
+    half = records["half"]
+    assert not half.ok
+    assert half.error == "missing object s3://bench/half/CARD/META/A001M002.xml"
+    assert not (tmp_path / "out" / "work").exists()  # folders and server homes removed
+
+
+def test_the_bench_server_serves_version_null_as_aws_does(tmp_path: Path) -> None:
+    """rclone HEADs what it uploaded by multipart with ``versionId=null``; AWS answers with the
+    object on a bucket without versioning, moto alone answers 400 (rclone then retried its
+    whole copy). The bench's server gives AWS's answer; an empty bucket at start."""
+    skip_unavailable(missing_reason())
+    with s3_service(tmp_path) as service:
+        client = service.client()
+        assert client.list_objects_v2(Bucket="bench")["KeyCount"] == 0
+        client.put_object(Bucket="bench", Key="a/b.xml", Body=b"x" * 10)
+        head = client.head_object(Bucket="bench", Key="a/b.xml", VersionId="null")
+        assert head["ContentLength"] == 10
+        assert service.check("a/", ["b.xml"], [10]) is None
+        assert (
+            service.check("a/", ["b.xml"], [11]) == "s3://bench/a/b.xml has 10 bytes, expected 11"
+        )
+    assert service.server.process.poll() is not None  # stopped by its PID
+    # A server that is gone fails the check with a line, not a traceback.
+    gone = service.check("a/", ["b.xml"], [10])
+    assert gone is not None and gone.startswith("cannot list s3://bench/a/: ")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.bench.plan import SECTIONS, BenchConfig, build_cases
-from offload.bench.report import issue_targets_table, write_report
+from offload.bench.report import issue_targets_table, s3_table, write_report
 from offload.bench.runner import Results, Runner
 from offload.bench.stats import human_size, parse_size
 
@@ -86,6 +86,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         help="file counts of the scale section, 1 KB files in 50 folders "
         "(full: 5000,50000,200000; quick: 1000,5000)",
     )
+    parser.add_argument("--s3-clips", type=int, help="clips on the S3 section's card (3)")
+    parser.add_argument(
+        "--s3-clip-size",
+        type=_size,
+        help="size of each clip of the S3 card (full: 256MiB, quick: 32MiB)",
+    )
+    parser.add_argument("--s3-sidecars", type=int, help="sidecar files on the S3 card (20)")
+    parser.add_argument("--s3-sidecar-size", type=_size, help="size of each sidecar (100KB)")
+    parser.add_argument(
+        "--aws", help="path of the aws program (default: .test-venvs/awscli, then PATH)"
+    )
     parser.add_argument(
         "--no-warm", action="store_true", help="skip the warm-source (page cache) case"
     )
@@ -135,6 +146,11 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         ("fixed_cost_files", "fixed_cost_files"),
         ("scale_counts", "scale_counts"),
         ("ocopy", "ocopy"),
+        ("s3_clips", "s3_clips"),
+        ("s3_clip_size", "s3_clip_size"),
+        ("s3_sidecars", "s3_sidecars"),
+        ("s3_sidecar_size", "s3_sidecar_size"),
+        ("aws", "aws"),
     ):
         value = getattr(args, option)
         if value is not None:
@@ -155,7 +171,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``bench`` on an ``add_subparsers()`` object; returns the new parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "bench",
-        help="benchmark the engine against cp, tee, rsync, ocopy and a DIT script",
+        help="benchmark the engine against cp, tee, rsync, ocopy, a DIT script, awscli and rclone",
         description="Measure the engine and its peers in one run (contenders alternate, "
         "medians of several repetitions) and write results under OUT/<timestamp>/. "
         "The full run takes about an hour and needs ~40 GB free on the data disk.",
@@ -176,6 +192,7 @@ def cmd_bench(args: argparse.Namespace, env: Any = None) -> int:
         for path in write_report(results, args.report_only):
             print(f"wrote {path}", file=stdout)
         print(f"\nTargets of issue 14:\n{issue_targets_table(results)}", file=stdout)
+        _print_s3(results, stdout)
         return 0
     try:
         config = config_from_args(args)
@@ -205,7 +222,14 @@ def cmd_bench(args: argparse.Namespace, env: Any = None) -> int:
     for path in write_report(results, out_dir):
         log(f"wrote {path}")
     log(f"\nTargets of issue 14 (image sequences and small files):\n{issue_targets_table(results)}")
+    _print_s3(results, stdout)
     return 0 if all(r.ok for r in results.runs) else 1
+
+
+def _print_s3(results: Results, stdout: TextIO) -> None:
+    table = s3_table(results)
+    if table:
+        print(f"\nS3: ours against awscli and rclone (issue 12):\n{table}", file=stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

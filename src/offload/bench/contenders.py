@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from offload.bench.data import Dataset
+from offload.bench.s3 import S3Service, missing_reason
 from offload.bench.stats import human_size
 from offload.bench.system import CommandError, Spawner, drop_all_caches, evict
 
@@ -24,6 +26,7 @@ from offload.bench.system import CommandError, Spawner, drop_all_caches, evict
 ENGINE = "engine"  # our engine with different settings (sequential/parallel, scaling, block size)
 COPY = "copy"  # copy only (+ sync): our transfer mode vs cp, tee, rsync, ocopy --dont-verify
 VERIFY = "verify"  # copy + verification: ours destination/full vs ocopy, the DIT script
+S3 = "s3"  # a card to one folder + the bench's S3 server: ours vs awscli and rclone
 
 _XXHSUM_BATCH = 500  # paths per xxhsum call (stays far below ARG_MAX)
 
@@ -40,6 +43,13 @@ class RunContext:
     extra: dict[str, object] = field(default_factory=dict)
     # The environment our engine's processes run in (PYTHONPATH → the run's code snapshot).
     python_env: dict[str, str] | None = None
+    # The run's S3 server (cases of the S3 section only).
+    s3: S3Service | None = None
+
+    def s3_service(self) -> S3Service:
+        if self.s3 is None:
+            raise ValueError("this case has no S3 server")
+        return self.s3
 
     def targets(self, destination: Path) -> list[Path]:
         """Where the dataset's files must end up in *destination* (like ``cp -r``)."""
@@ -59,6 +69,7 @@ class Contender:
     card_only = False
     does_fsync = False
     verifies = "no"
+    needs_s3 = False  # writes to the run's S3 server too
 
     def __init__(self, name: str, *, destinations: int | None = None) -> None:
         self.name = name
@@ -75,10 +86,17 @@ class Contender:
             return "copies single files only"
         if self.card_only and dataset.spec.kind != "card":
             return "copies folders only"
+        if self.needs_s3:
+            return missing_reason()
         return None
 
     def run(self, ctx: RunContext) -> None:
         raise NotImplementedError
+
+    def check(self, ctx: RunContext) -> str | None:
+        """After the clock stops, beyond the local copies: None if what this contender wrote
+        elsewhere (S3) is complete, else what is wrong."""
+        return None
 
 
 class OursFile(Contender):
@@ -173,14 +191,25 @@ class OursCard(Contender):
     def describe(self) -> str:
         return f"`offload copy --verify {self.verify}`"
 
+    def options(self, ctx: RunContext) -> list[str]:
+        """``offload copy`` options beyond the verification mode and the report folder."""
+        if self.chunk_size is not None:
+            return ["--block-size", str(self.chunk_size)]
+        return []
+
+    def targets(self, ctx: RunContext) -> list[str]:
+        return [str(d) for d in ctx.destinations]
+
+    def env(self, ctx: RunContext) -> dict[str, str] | None:
+        return ctx.python_env
+
     def run(self, ctx: RunContext) -> None:
         argv = [sys.executable, "-m", "offload.cli.offload", "copy", "--quiet"]
         argv += ["--verify", self.verify, "--report-dir", str(ctx.scratch / "reports")]
-        if self.chunk_size is not None:
-            argv += ["--block-size", str(self.chunk_size)]
+        argv += self.options(ctx)
         argv.append(str(ctx.dataset.root))
-        argv += [str(d) for d in ctx.destinations]
-        ctx.spawner.run(argv, env=ctx.python_env)
+        argv += self.targets(ctx)
+        ctx.spawner.run(argv, env=self.env(ctx))
         engine_s = _report_elapsed(ctx.scratch / "reports")
         if engine_s is not None:
             ctx.extra["engine_s"] = engine_s
@@ -289,6 +318,108 @@ class DitScript(Contender):
                 raise CommandError(f"xxhsum: copies in {destination} differ from the source")
 
 
+def s3_slug(name: str) -> str:
+    """A contender's folder in the bucket: its name in lowercase letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+class S3Contender(Contender):
+    """A contender that copies the card to the local destination(s) and to the run's bucket,
+    under ``<slug of its name>/CARD/``; its objects are checked after the clock stops."""
+
+    card_only = True
+    needs_s3 = True
+
+    def card_prefix(self, ctx: RunContext) -> str:
+        """The key prefix of the card's copy in the bucket (``ours-full/CARD/``)."""
+        return f"{s3_slug(self.name)}/{ctx.dataset.root.name}/"
+
+    def check(self, ctx: RunContext) -> str | None:
+        return ctx.s3_service().check(self.card_prefix(ctx), ctx.dataset.files, ctx.dataset.sizes())
+
+
+class OursS3(S3Contender, OursCard):
+    """``offload copy CARD dest1 s3://bench/<slug>`` (one read of the card feeds both), with
+    ``--cascade``: the card to dest1 first, then dest1 to the bucket."""
+
+    group = S3
+
+    def __init__(self, name: str, *, verify: str, cascade: bool = False) -> None:
+        OursCard.__init__(self, name, verify=verify, group=S3)
+        self.cascade = cascade
+        self.verifies = {
+            "transfer": "in-flight xxh64; S3 parts CRC32 (not checked by moto)",
+            "destination": "read back: local from the media, S3 by GET",
+            "full": "read back: local from the media, S3 by GET; source re-read",
+        }[verify]
+
+    def describe(self) -> str:
+        how = "card → dest1, then dest1 → bucket" if self.cascade else "one read feeds both"
+        flags = " --cascade" if self.cascade else ""
+        return f"`offload copy --verify {self.verify}{flags} CARD dest1 s3://…` ({how})"
+
+    def options(self, ctx: RunContext) -> list[str]:
+        return [
+            "--s3-endpoint",
+            ctx.s3_service().endpoint,
+            *(["--cascade"] if self.cascade else []),
+        ]
+
+    def targets(self, ctx: RunContext) -> list[str]:
+        service = ctx.s3_service()
+        return [*super().targets(ctx), f"s3://{service.bucket}/{s3_slug(self.name)}"]
+
+    def env(self, ctx: RunContext) -> dict[str, str] | None:
+        return ctx.s3_service().client_env(ctx.python_env or os.environ)
+
+
+class S3Peer(S3Contender):
+    """A peer as a DIT uses it: ``cp -r`` to the local destination(s), then its upload
+    command (``upload_argv``) with the run's credentials and endpoint in its environment."""
+
+    group = S3
+
+    def upload_argv(self, ctx: RunContext, service: S3Service) -> list[str]:
+        raise NotImplementedError
+
+    def run(self, ctx: RunContext) -> None:
+        copy_in_turn(ctx)
+        service = ctx.s3_service()
+        ctx.spawner.run(self.upload_argv(ctx, service), env=service.client_env(os.environ))
+
+
+class AwsS3(S3Peer):
+    """``aws s3 cp --recursive`` (awscli v1, its defaults: 8 MB multipart threshold and
+    parts, 10 requests in flight)."""
+
+    tool = "aws"
+    verifies = "S3 part checksums (botocore's default CRC32; not checked by moto)"
+
+    def describe(self) -> str:
+        return "`cp -r CARD dest1/`, then `aws s3 cp --recursive CARD s3://…` (defaults)"
+
+    def upload_argv(self, ctx: RunContext, service: S3Service) -> list[str]:
+        url = f"s3://{service.bucket}/{self.card_prefix(ctx)}"
+        argv = [ctx.tools["aws"], "s3", "cp", "--recursive", "--only-show-errors", "--no-progress"]
+        return [*argv, "--endpoint-url", service.endpoint, str(ctx.dataset.root), url]
+
+
+class RcloneS3(S3Peer):
+    """``rclone copy`` to an S3 remote given by environment variables (its defaults: 4
+    transfers, multipart above 200 MiB in 5 MiB parts, 4 parts in flight, Content-MD5 on
+    every request, the MD5 compared after each upload)."""
+
+    tool = "rclone"
+    verifies = "Content-MD5 per part (not checked by moto); MD5 vs ETag or its metadata"
+
+    def describe(self) -> str:
+        return "`cp -r CARD dest1/`, then `rclone copy CARD :s3:…` (defaults)"
+
+    def upload_argv(self, ctx: RunContext, service: S3Service) -> list[str]:
+        remote = f":s3:{service.bucket}/{self.card_prefix(ctx).rstrip('/')}"
+        return [ctx.tools["rclone"], "copy", str(ctx.dataset.root), remote]
+
+
 def copy_in_turn(ctx: RunContext) -> None:
     cp = ctx.tools["cp"]
     for destination in ctx.destinations:
@@ -308,22 +439,28 @@ def xxhsum(ctx: RunContext, paths: Sequence[Path]) -> list[str]:
     return digests
 
 
-def find_tools(ocopy: str | None = None) -> dict[str, str]:
-    """Paths of the peer programs found on this machine (ocopy: *ocopy*, PATH, or the
-    project's ``.test-venvs/ocopy`` next to the current venv)."""
+def find_tools(ocopy: str | None = None, aws: str | None = None) -> dict[str, str]:
+    """Paths of the peer programs found on this machine: ocopy (*ocopy*, PATH, or the
+    project's ``.test-venvs/ocopy`` next to the current venv), awscli (*aws*, the project's
+    ``.test-venvs/awscli``, PATH) and rclone (PATH)."""
     tools = {}
-    for name in ("cp", "tee", "rsync", "xxhsum", "sync"):
+    for name in ("cp", "tee", "rsync", "xxhsum", "sync", "rclone"):
         found = shutil.which(name)
         if found:
             tools[name] = found
-    candidates = [ocopy] if ocopy else [shutil.which("ocopy"), *_ocopy_venv_candidates()]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            tools["ocopy"] = candidate
-            break
+    # ocopy: PATH first (as documented since the first bench); awscli: the project's own
+    # venv first, so a run measures the awscli the docs install, not whatever PATH has.
+    for name, given, candidates in (
+        ("ocopy", ocopy, [shutil.which("ocopy"), *_venv_candidates("ocopy", "ocopy")]),
+        ("aws", aws, [*_venv_candidates("awscli", "aws"), shutil.which("aws")]),
+    ):
+        for candidate in [given] if given else candidates:
+            if candidate and os.access(candidate, os.X_OK):
+                tools[name] = candidate
+                break
     return tools
 
 
-def _ocopy_venv_candidates() -> list[str]:
+def _venv_candidates(venv: str, program: str) -> list[str]:
     roots = [Path.cwd(), Path(sys.prefix).parent]
-    return [str(root / ".test-venvs" / "ocopy" / "bin" / "ocopy") for root in roots]
+    return [str(root / ".test-venvs" / venv / "bin" / program) for root in roots]

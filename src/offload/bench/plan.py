@@ -4,8 +4,9 @@ A case is one dataset, one number of destinations, one source state (cold or war
 contenders that take turns on it. The full plan is three tables (sequential vs parallel,
 destination scaling, block size) plus a large-file card and a small-file card
 against the peers, then the sections of issue 14: an image-sequence card, the fixed cost of a
-small card, and the scale in file count (one destination, up to 200,000 files). ``--quick``
-shrinks every size and repetition for a smoke test.
+small card, and the scale in file count (one destination, up to 200,000 files); then the S3
+section of issue 12: a card to one folder and a local S3 server, ours against awscli and
+rclone. ``--quick`` shrinks every size and repetition for a smoke test.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from pathlib import Path
 
 from offload.bench.contenders import (
     COPY,
+    S3,
     VERIFY,
+    AwsS3,
     Contender,
     Cp,
     DitScript,
     Ocopy,
     OursCard,
     OursFile,
+    OursS3,
+    RcloneS3,
     Rsync,
     Tee,
 )
@@ -42,6 +47,7 @@ SECTIONS = (
     "image-sequence",
     "fixed-cost",
     "scale",
+    "s3",
 )
 FULL_BLOCK_SIZES = (64 * KIB, 256 * KIB, 1 * MIB, 4 * MIB, 8 * MIB, 16 * MIB)
 QUICK_BLOCK_SIZES = (64 * KIB, 1 * MIB, 16 * MIB)
@@ -80,10 +86,16 @@ class BenchConfig:
     # The file count the scale targets (time vs cp, peak RSS) are judged on; without a case
     # of that count, the largest count measured.
     scale_target_count: int = 50_000
+    # The S3 section: clips and sidecars of a card small enough for a loopback moto server.
+    s3_clips: int = 3
+    s3_clip_size: int = 256 * MIB
+    s3_sidecars: int = 20
+    s3_sidecar_size: int = 100_000
     warm: bool = True
     only: tuple[str, ...] = ()
     data_dir: Path = Path("bench-results/data")
     ocopy: str | None = None
+    aws: str | None = None
 
     @classmethod
     def quick_config(cls, **overrides: object) -> BenchConfig:
@@ -100,6 +112,7 @@ class BenchConfig:
             "large_card_sizes": (),
             "image_frames": 40,
             "scale_counts": (1_000, 5_000),
+            "s3_clip_size": 32 * MIB,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -138,6 +151,7 @@ def build_cases(config: BenchConfig) -> list[Case]:
         _image_sequence_case(config),
         _fixed_cost_case(config),
         *_scale_cases(config),
+        _s3_case(config),
     ]
     if config.only:
         cases = [c for c in cases if c.section in config.only or c.id in config.only]
@@ -382,3 +396,37 @@ def _scale_cases(config: BenchConfig) -> list[Case]:
             )
         )
     return cases
+
+
+def s3_contenders() -> tuple[Contender, ...]:
+    """Ours (full, transfer, full with --cascade), then the peers awscli and rclone."""
+    return (
+        OursS3("ours full", verify="full"),
+        OursS3("ours transfer", verify="transfer"),
+        OursS3("ours full --cascade", verify="full", cascade=True),
+        AwsS3("aws s3 cp"),
+        RcloneS3("rclone copy"),
+    )
+
+
+def _s3_case(config: BenchConfig) -> Case:
+    """A card (clips + sidecars) to one local folder and a bucket of a local S3 server."""
+    spec = DatasetSpec(
+        f"s3card-{config.s3_clips}x{config.s3_clip_size}"
+        f"+{config.s3_sidecars}x{config.s3_sidecar_size}",
+        "card",
+        config.s3_clip_size,
+        count=config.s3_clips,
+        sidecars=config.s3_sidecars,
+        sidecar_size=config.s3_sidecar_size,
+    )
+    return Case(
+        id="s3",
+        section="s3",
+        title=f"S3: {spec.label()} card to 1 folder + a local S3 server (moto), cold source",
+        dataset=spec,
+        destinations=1,
+        source_state="cold",
+        contenders=s3_contenders(),
+        references={S3: "ours full"},
+    )

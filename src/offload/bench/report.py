@@ -23,6 +23,7 @@ from offload.options import DEFAULT_CHUNK_SIZE, DEFAULT_QUEUE_DEPTH
 
 # Peers that only copy, in the order the report lists them; the copy target is the fastest.
 COPY_PEERS = ("cp", "tee", "rsync -a", "ocopy --dont-verify")
+S3_SECTION = "s3"
 
 
 def times(results: Results, case_id: str, contender: str) -> Summary | None:
@@ -46,6 +47,18 @@ def engine_seconds(results: Results, case_id: str, contender: str) -> Summary | 
         r.extra["engine_s"]
         for r in results.runs
         if r.case == case_id and r.contender == contender and r.ok and "engine_s" in r.extra
+    ]
+    return summarize(float(v) for v in values if isinstance(v, int | float))
+
+
+def extra_values(results: Results, case_id: str, contender: str, key: str) -> Summary | None:
+    """Summary of a number the successful runs recorded in ``extra``: ``cpu_s`` (the
+    contender's CPU seconds), ``server_cpu_s`` (the S3 server's during the timing),
+    ``server_peak_rss_kib``."""
+    values = [
+        r.extra[key]
+        for r in results.runs
+        if r.case == case_id and r.contender == contender and r.ok and key in r.extra
     ]
     return summarize(float(v) for v in values if isinstance(v, int | float))
 
@@ -567,6 +580,133 @@ def targets_table(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _range(summary: Summary | None, digits: int = 0) -> dict[str, float] | None:
+    if summary is None:
+        return None
+    return {
+        "median": round(summary.median, digits),
+        "min": round(summary.minimum, digits),
+        "max": round(summary.maximum, digits),
+    }
+
+
+def _mb_s(total_bytes: int, wall: Summary | None) -> Summary | None:
+    """Throughput of the card's bytes: the median time's, and the range from the extremes."""
+    if wall is None:
+        return None
+    return Summary(
+        throughput_mb_s(total_bytes, wall.median),
+        throughput_mb_s(total_bytes, wall.maximum),
+        throughput_mb_s(total_bytes, wall.minimum),
+        wall.count,
+    )
+
+
+def s3_summary(results: Results) -> dict[str, object] | None:
+    """The S3 section (issue 12) in numbers, for results.json: per contender its MB/s of
+    card bytes, wall time, peak RSS (GNU time %M), its CPU seconds, the server's CPU seconds
+    and peak RSS, medians and min–max; and for each of ours against each peer, the
+    throughput ratio (ours ÷ peer MB/s: above 1 ours is faster) and the peak RSS ratio
+    (ours ÷ peer). None without the section."""
+    case = next((c for c in results.cases if c.section == S3_SECTION), None)
+    if case is None:
+        return None
+    rows: dict[str, dict[str, object]] = {}
+    for info in case.contenders:
+        wall = times(results, case.id, info.name)
+        rows[info.name] = {
+            "ours": info.ours,
+            "skipped": info.unavailable,
+            "runs": wall.count if wall else 0,
+            "failed": failures(results, case.id, info.name),
+            "mb_s": _range(_mb_s(case.total_bytes, wall), 1),
+            "wall_s": _range(wall, 2),
+            "peak_rss_mib": _range(peak_rss_mib(results, case.id, info.name)),
+            "cpu_s": _range(extra_values(results, case.id, info.name, "cpu_s"), 2),
+            "server_cpu_s": _range(extra_values(results, case.id, info.name, "server_cpu_s"), 2),
+            "server_peak_rss_mib": _range(_server_rss_mib(results, case.id, info.name)),
+        }
+    ratios = []
+    for ours in (c for c in case.contenders if c.ours):
+        for peer in (c for c in case.contenders if not c.ours):
+            mine, theirs = times(results, case.id, ours.name), times(results, case.id, peer.name)
+            rss_mine = peak_rss_mib(results, case.id, ours.name)
+            rss_theirs = peak_rss_mib(results, case.id, peer.name)
+            ratios.append(
+                {
+                    "ours": ours.name,
+                    "peer": peer.name,
+                    "throughput": None
+                    if mine is None or theirs is None
+                    else round(theirs.median / mine.median, 2),
+                    "peak_rss": None
+                    if rss_mine is None or rss_theirs is None
+                    else round(rss_mine.median / rss_theirs.median, 2),
+                }
+            )
+    return {
+        "case": case.id,
+        "card": case.dataset,
+        "card_bytes": case.total_bytes,
+        "contenders": rows,
+        "ratios": ratios,
+    }
+
+
+def _server_rss_mib(results: Results, case_id: str, contender: str) -> Summary | None:
+    kib = extra_values(results, case_id, contender, "server_peak_rss_kib")
+    if kib is None:
+        return None
+    return Summary(kib.median / 1024, kib.minimum / 1024, kib.maximum / 1024, kib.count)
+
+
+def s3_table(results: Results) -> str:
+    """The S3 section's two markdown tables (per contender; ours against each peer), or ""."""
+    summary = s3_summary(results)
+    if summary is None:
+        return ""
+    rows: dict[str, dict[str, object]] = summary["contenders"]  # type: ignore[assignment]
+    lines = [
+        f"Card {summary['card']} ({int(summary['card_bytes']) / 1e6:.0f} MB; "  # type: ignore[call-overload]
+        "MB/s are its bytes per second of wall time, sync included).",
+        "",
+        "| contender | MB/s median (min–max) | s median | peak RSS MiB median (min–max) "
+        "| CPU s median | server CPU s median | server peak RSS MiB median |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in rows.items():
+        if row["skipped"] is not None:
+            lines.append(f"| {name} | skipped: {row['skipped']} | | | | | |")
+            continue
+        failed = f" ({row['failed']} failed)" if row["failed"] else ""
+        lines.append(
+            f"| {name} | {_cell(row['mb_s'], 0)}{failed} | {_median(row['wall_s'], 2)} | "
+            f"{_cell(row['peak_rss_mib'], 0)} | {_median(row['cpu_s'], 2)} | "
+            f"{_median(row['server_cpu_s'], 2)} | {_median(row['server_peak_rss_mib'], 0)} |"
+        )
+    lines += [
+        "",
+        "| ours | peer | throughput ours ÷ peer (above 1: ours faster) | peak RSS ours ÷ peer |",
+        "|---|---|---|---|",
+    ]
+    for ratio_row in summary["ratios"]:  # type: ignore[attr-defined]
+        lines.append(
+            f"| {ratio_row['ours']} | {ratio_row['peer']} | "
+            f"{format_ratio(ratio_row['throughput'])} | {format_ratio(ratio_row['peak_rss'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(values: object, digits: int) -> str:
+    if not isinstance(values, dict):
+        return "n/a"
+    return f"{values['median']:.{digits}f} ({values['min']:.{digits}f}–{values['max']:.{digits}f})"
+
+
+def _median(values: object, digits: int) -> str:
+    return f"{values['median']:.{digits}f}" if isinstance(values, dict) else "n/a"
+
+
 def markdown(results: Results) -> str:
     """The whole summary: setup, targets, then one table per case."""
     config = results.config
@@ -601,6 +741,16 @@ def markdown(results: Results) -> str:
         "## Results",
         "",
     ]
+    s3 = s3_table(results)
+    if s3:
+        lines[-2:-2] = [
+            "## S3: ours against awscli and rclone (issue 12)",
+            "",
+            "Each contender copies the card to one local folder and to a bucket of a new local "
+            "moto server (started for each run); ratios of medians.",
+            "",
+            s3,
+        ]
     for case in results.cases:
         lines.append(case_table(results, case))
     loads = [r.load_before for r in results.runs]
@@ -679,7 +829,12 @@ def write_plots(results: Results, out_dir: Path) -> list[Path]:
 
 
 def write_report(results: Results, out_dir: Path) -> list[Path]:
-    """summary.md plus the plots in *out_dir*; returns the files written."""
+    """summary.md plus the plots in *out_dir*; returns the files written. The derived
+    numbers of the S3 section are also stored in results.json (``summaries``)."""
+    s3 = s3_summary(results)
+    if s3 is not None:
+        results.summaries["s3"] = s3
+        results.save(out_dir / "results.json")
     summary = out_dir / "summary.md"
     summary.write_text(markdown(results))
     return [summary, *write_plots(results, out_dir)]

@@ -12,6 +12,7 @@ interrupted run keeps what it measured.
 from __future__ import annotations
 
 import compileall
+import contextlib
 import importlib.util
 import json
 import os
@@ -27,6 +28,7 @@ import offload
 from offload.bench.contenders import Contender, RunContext, find_tools
 from offload.bench.data import Dataset, ensure_dataset
 from offload.bench.plan import BenchConfig, Case
+from offload.bench.s3 import peer_versions, s3_service
 from offload.bench.stats import rotation
 from offload.bench.system import (
     GNU_TIME,
@@ -101,6 +103,8 @@ class Results:
     cases: list[CaseInfo] = field(default_factory=list)
     runs: list[RunRecord] = field(default_factory=list)
     finished_at: str | None = None
+    # Numbers derived from the runs by the report (the S3 section's medians and ratios).
+    summaries: dict[str, object] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -122,6 +126,7 @@ class Results:
             cases=cases,
             runs=runs,
             finished_at=raw.get("finished_at"),
+            summaries=raw.get("summaries", {}),
         )
 
 
@@ -183,12 +188,16 @@ class Runner:
         self.out_dir = out_dir
         self.work = out_dir / "work"
         self.log = log
-        self.tools = find_tools(config.ocopy)
+        self.tools = find_tools(config.ocopy, config.aws)
         self.python_env: dict[str, str] | None = None
         self.results = Results(
             started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             config={k: v for k, v in asdict(config).items()},
-            machine={**machine_info(), "tools": self.tools},
+            machine={
+                **machine_info(),
+                "tools": self.tools,
+                "tool_versions": peer_versions(self.tools),
+            },
         )
 
     def run(self, cases: list[Case]) -> Results:
@@ -235,7 +244,7 @@ class Runner:
                 section=case.section,
                 title=case.title,
                 dataset=case.dataset.label(),
-                files=case.dataset.count,
+                files=case.dataset.file_count,
                 total_bytes=case.dataset.total_bytes,
                 destinations=case.destinations,
                 source_state=case.source_state,
@@ -263,29 +272,41 @@ class Runner:
         count = contender.destinations or case.destinations
         destinations = [self.work / f"dest{i + 1}" for i in range(count)]
         scratch = self.work / "scratch"
-        for folder in [*destinations, scratch]:
+        s3_home = self.work / "s3"
+        for folder in [*destinations, scratch, s3_home]:
             empty_folder(folder)
-        sync()
-        if case.source_state == "warm":
-            warm(dataset.paths())
-        else:
-            evict(dataset.paths())
-        pause(self.config.sleep_s)
         spawner = Spawner(scratch)
         ctx = RunContext(
             dataset, destinations, spawner, scratch, self.tools, python_env=self.python_env
         )
         load_before = load_average()
         error: str | None = None
-        started = time.perf_counter()
-        try:
-            contender.run(ctx)
-            sync()
-        except (CommandError, OSError, ValueError) as exc:
-            error = str(exc)
-        wall = time.perf_counter() - started
-        if error is None:
-            error = check_copies(ctx)
+        wall = 0.0
+        with contextlib.ExitStack() as services:
+            try:
+                if contender.needs_s3:  # a new server per run, before the pause
+                    ctx.s3 = services.enter_context(s3_service(s3_home))
+                sync()
+                if case.source_state == "warm":
+                    warm(dataset.paths())
+                else:
+                    evict(dataset.paths())
+                pause(self.config.sleep_s)
+                load_before = load_average()
+                server_cpu = ctx.s3.server.cpu_seconds() if ctx.s3 else None
+                started = time.perf_counter()
+                try:
+                    contender.run(ctx)
+                    sync()
+                finally:
+                    wall = time.perf_counter() - started
+                if ctx.s3 is not None:
+                    _record_server(ctx, server_cpu)
+                error = check_copies(ctx) or contender.check(ctx)
+            except (CommandError, OSError, ValueError, RuntimeError) as exc:
+                error = str(exc)
+        # CPU time is steadier than wall time on a shared machine: kept for every run.
+        ctx.extra["cpu_s"] = round(spawner.cpu_s, 3)
         record = RunRecord(
             case=case.id,
             contender=contender.name,
@@ -300,16 +321,28 @@ class Runner:
             error=error,
             extra=dict(ctx.extra),
         )
-        for folder in destinations:
+        for folder in [*destinations, s3_home]:
             shutil.rmtree(folder, ignore_errors=True)
         return record
 
 
+def _record_server(ctx: RunContext, cpu_before: float | None) -> None:
+    """The S3 server's CPU seconds during the timing and its peak RSS (the server is new for
+    the run, so its high-water mark is this run's), in the run's extra."""
+    assert ctx.s3 is not None
+    cpu_after = ctx.s3.server.cpu_seconds()
+    if cpu_before is not None and cpu_after is not None:
+        ctx.extra["server_cpu_s"] = round(cpu_after - cpu_before, 3)
+    peak = ctx.s3.server.peak_rss_kib()
+    if peak is not None:
+        ctx.extra["server_peak_rss_kib"] = peak
+
+
 def check_copies(ctx: RunContext) -> str | None:
     """None if every destination holds every file with the source's size; else what is wrong."""
-    size = ctx.dataset.spec.size_bytes
+    sizes = ctx.dataset.sizes()
     for destination in ctx.destinations:
-        for target in ctx.targets(destination):
+        for target, size in zip(ctx.targets(destination), sizes, strict=True):
             try:
                 actual = target.stat().st_size
             except OSError as exc:

@@ -30,11 +30,13 @@ class CommandError(RuntimeError):
 
 
 class Spawner:
-    """Runs commands for one measured run and remembers their peak memory. Not thread-safe."""
+    """Runs commands for one measured run and remembers their peak memory and CPU time (user
+    + system, the command and the descendants it waited for). Not thread-safe."""
 
     def __init__(self, scratch: Path, *, use_gnu_time: bool | None = None) -> None:
         self.scratch = scratch
         self.peak_rss_kib = 0
+        self.cpu_s = 0.0
         self.commands = 0
         if use_gnu_time is None:
             use_gnu_time = os.access(GNU_TIME, os.X_OK)
@@ -79,6 +81,7 @@ class Spawner:
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
             self.commands += 1
+            self.cpu_s += usage.ru_utime + usage.ru_stime
             rss_kib = int(usage.ru_maxrss)
             if rss_file is not None:
                 rss_kib = _read_time_output(rss_file, fallback=rss_kib)

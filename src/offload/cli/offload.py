@@ -17,11 +17,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
 from offload._version import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
+from offload.bench.stats import parse_size
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import (
     Environment,
@@ -40,7 +42,13 @@ from offload.cli.common import (
 from offload.cli.history_cmd import add_history_parser, cmd_history
 from offload.cli.live import LiveView
 from offload.cli.verify_cmd import add_verify_parser, cmd_verify
-from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3config import (
+    CHECKSUMS,
+    MAX_PART_SIZE,
+    MIN_PART_SIZE,
+    S3Settings,
+    settings_from_env,
+)
 from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
@@ -52,7 +60,9 @@ from offload.manifests_writer import MhlKind
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
+from offload.progress_trace import ProgressTraceWriter
 from offload.report.cli import add_report_parser, cmd_report
+from offload.report.documents import preload_renderer
 from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
@@ -131,6 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="AWS profile (~/.aws/config) for s3:// destinations (default: AWS_PROFILE); "
         "credentials always come from the standard AWS chain",
     )
+    copy.add_argument(
+        "--s3-part-size",
+        metavar="SIZE",
+        help="multipart part size for s3:// destinations, 5MiB to 5GiB (default 8MiB; e.g. "
+        "64MiB); grown automatically for a file that would need more than S3's 10,000 parts "
+        "(8MiB parts: up to 78 GiB)",
+    )
+    copy.add_argument(
+        "--s3-checksum",
+        type=str.upper,
+        choices=CHECKSUMS,
+        help="checksum of every part, checked by the service before it stores it: CRC32 "
+        "(default), CRC32C (needs awscrt), SHA256, SHA1, or MD5 (Content-MD5, for services "
+        "without the x-amz-checksum headers)",
+    )
     cascade = copy.add_argument_group(
         "cascading copy",
         "A slow destination (a bucket behind an uplink, a slow shuttle drive) need not hold "
@@ -185,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_quiet_and_report_dir_options(copy)
     copy.add_argument(
+        "--progress-trace",
+        metavar="FILE",
+        help="record the run's progress (every event with its time, and what the progress "
+        "showed) as JSON lines into FILE, a new file, to judge the ETA (docs/json.md)",
+    )
+    copy.add_argument(
         "--mhl",
         choices=["ascmhl", "legacy", "both", "none"],
         default="ascmhl",
@@ -212,6 +243,26 @@ def _same_destination(a: str, b: str) -> bool:
     if is_s3_url(a) or is_s3_url(b):
         return a.rstrip("/") == b.rstrip("/")
     return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _s3_settings(args: argparse.Namespace) -> S3Settings:
+    """The S3 options (``--s3-*``) over the standard AWS variables. Raises UsageError."""
+    upload: dict[str, Any] = {}
+    if args.s3_part_size is not None:
+        text = args.s3_part_size
+        try:
+            upload["part_size"] = parse_size(text)
+        except ValueError as exc:
+            raise UsageError(f"--s3-part-size: {exc}") from None
+        if not MIN_PART_SIZE <= upload["part_size"] <= MAX_PART_SIZE:
+            raise UsageError(
+                f"--s3-part-size {text}: S3 parts are 5MiB to 5GiB; give e.g. 8MiB or 64MiB"
+            )
+    if args.s3_checksum is not None:
+        upload["checksum"] = args.s3_checksum
+    return settings_from_env(
+        os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile, **upload
+    )
 
 
 def _cascade_destinations(args: argparse.Namespace) -> tuple[list[str], frozenset[int]]:
@@ -257,7 +308,7 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
         reverify=args.reverify,
         allow_card_destination=args.allow_card_destination,
         manifests=manifest_options(args, frozenset(kinds)),
-        s3=settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile),
+        s3=_s3_settings(args),
         cascade=_cascade_destinations(args)[1],
         production=ProductionInfo(
             production=args.production,
@@ -309,6 +360,9 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     sink: EventSink = (
         json_sink if json_sink is not None else FanoutSink(model, _WarningPrinter(env))
     )
+    trace = _open_progress_trace(args.progress_trace, model)
+    if trace is not None:
+        sink = FanoutSink(sink, trace)
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal
     if not args.json:
@@ -320,13 +374,18 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             file=env.stderr,
             flush=True,
         )
+    preload_renderer()  # the PDF library loads while the copy waits on the drives
     cancel = CancelToken()
-    with cancel_on_signals(env, cancel):
-        if live:
-            with LiveView(model, console, cancel=cancel):
+    try:
+        with cancel_on_signals(env, cancel):
+            if live:
+                with LiveView(model, console, cancel=cancel):
+                    report = run_offload(plan, sink=sink, cancel=cancel)
+            else:
                 report = run_offload(plan, sink=sink, cancel=cancel)
-        else:
-            report = run_offload(plan, sink=sink, cancel=cancel)
+    finally:
+        if trace is not None:
+            trace.close()
     written = write_reports(report, args.report_dir or default_report_dir())
     report.folder_errors.extend(written.destination_errors)
     report.report_paths = written.paths
@@ -367,6 +426,23 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     for path in report.report_paths[:1]:
         print(f"Report: {path}", file=env.stderr)
     return exit_code
+
+
+def _open_progress_trace(path: str | None, model: ProgressModel) -> ProgressTraceWriter | None:
+    """The ``--progress-trace`` writer, on a new file (an existing one is never replaced)."""
+    if path is None:
+        return None
+    try:
+        stream = open(path, "x", encoding="utf-8")  # noqa: SIM115 (closed after the run)
+    except FileExistsError:
+        raise UsageError(
+            f"--progress-trace {path}: the file exists; name a new file (it is never replaced)"
+        ) from None
+    except OSError as error:
+        raise UsageError(
+            f"--progress-trace {path}: cannot create it ({error.strerror}); name a writable file"
+        ) from None
+    return ProgressTraceWriter(stream, progress=model)
 
 
 def _columns(default: int) -> int:

@@ -39,6 +39,7 @@ from offload.cli.common import (
     engine_arguments,
     hash_algorithms,
 )
+from offload.destinations.s3config import settings_from_env
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode, OffloadError, UsageError
 from offload.events import Event, JobStarted, SourceBytesRead
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "destinations",
         metavar="DST",
         nargs="+",
-        help="destination file path, or an existing folder",
+        help="destination file path, or an existing folder, or s3://bucket/key "
+        "(s3://bucket/folder/: under the source's name; docs/s3.md)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="print Pomfort's INFO lines")
     add_hash_option(parser, "xxh64be")
@@ -102,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--create-folders", action="store_true", help="create missing destination folders"
+    )
+    parser.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="endpoint of an S3-compatible service for s3:// destinations (default: "
+        "AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS)",
+    )
+    parser.add_argument(
+        "--s3-profile",
+        metavar="NAME",
+        help="AWS profile (~/.aws/config) for s3:// destinations (default: AWS_PROFILE)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -184,6 +197,9 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
                 create_folders=args.create_folders,
                 sink=sink,
                 cancel=cancel,
+                s3=settings_from_env(
+                    os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
+                ),
             )
         except UsageError:
             raise

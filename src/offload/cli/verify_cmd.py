@@ -88,7 +88,7 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "--append",
         action="store_true",
         help="append an in-place generation recording this check to the "
-        "ASC MHL history (like ascmhl verify/create)",
+        "ASC MHL history (like ascmhl verify/create); on s3:// it is stored under the prefix",
     )
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
@@ -308,6 +308,7 @@ def _verifier(
                 args.path,
                 settings=settings,
                 append_generation=args.append,
+                creator=creator,
                 on_file=on_file,
             )
 

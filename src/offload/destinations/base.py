@@ -43,7 +43,7 @@ Contract common to every method:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -174,10 +174,19 @@ class Destination(Protocol):
         case-insensitive destination a name differing only by case counts). Raises OSError."""
         ...
 
-    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+    def open_partial(
+        self,
+        final_path: Path,
+        *,
+        size_bytes: int,
+        folder_known: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> Partial:
         """Create a new, empty partial for *final_path*, creating its folders unless
         *folder_known* (the caller saw them); never reuses an existing name (O_EXCL).
-        *size_bytes*: what will be written (a hint for direct I/O and multipart sizes)."""
+        *size_bytes*: what will be written (a hint for direct I/O and multipart sizes).
+        *digests*: the file's digests when known before its bytes (a cascade's reference,
+        the card's ASC MHL), which a destination may store with the copy (S3: metadata)."""
         ...
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
@@ -200,10 +209,18 @@ class Destination(Protocol):
         ``prefetch_read_back`` just refilled from the media). Raises OSError."""
         ...
 
-    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+    def publish(
+        self,
+        partial: Partial,
+        target: Path,
+        *,
+        replace: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
         """Give a sealed, verified partial the name *target*, atomically. Without *replace*,
         never replaces anything: FileExistsError when *target* exists (by case too, on a
-        case-insensitive destination). Raises OSError."""
+        case-insensitive destination). *digests*: the file's, now known, which a destination
+        may store with the copy. Raises OSError; a failure leaves *target* as it was."""
         ...
 
     def make_names_durable(self, paths: Iterable[Path]) -> None:

@@ -34,7 +34,7 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -289,7 +289,14 @@ class LocalDestination:
     def exists(self, path: Path) -> bool:
         return os.path.lexists(path)
 
-    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+    def open_partial(
+        self,
+        final_path: Path,
+        *,
+        size_bytes: int,
+        folder_known: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> Partial:
         partial = LocalPartial(
             final_path,
             write_call_size=self._write_call_size,
@@ -319,7 +326,14 @@ class LocalDestination:
             evict=bypass_cache and self.features.cache_eviction,
         )
 
-    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+    def publish(
+        self,
+        partial: Partial,
+        target: Path,
+        *,
+        replace: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
         own = _own(partial)
         if replace:
             os.replace(own.partial_path, target)

@@ -47,11 +47,13 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
+
+import xxhash
 
 from offload.destinations.s3config import (
     S3Settings,
@@ -69,6 +71,10 @@ if TYPE_CHECKING:
 
 STATE_PREFIX = ".offload"
 UPLOADS_FOLDER = f"{STATE_PREFIX}/uploads"
+# Where a replacement is uploaded and verified before it is copied over the object it replaces
+# (S3 has no rename): ``<prefix>/.offload/staging/<sha256 of the final key>``. Our state, like
+# the upload records: never card content, never listed, verified or put in a manifest.
+STAGING_FOLDER = f"{STATE_PREFIX}/staging"
 MARKER_KEY = "offload-upload"  # object metadata: the run that uploaded it
 _RUN_TOKEN = secrets.token_hex(8)
 _CHECKSUM_REFUSED = frozenset(
@@ -217,7 +223,14 @@ class S3Destination:
         # would otherwise chain to that error and pin, through its traceback, the engine's
         # pooled buffers.
         self._cleanup = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-cleanup")
+        # Read-backs fetched ahead (``fetch``): as many at once as parts in flight.
+        self._reads = ThreadPoolExecutor(
+            max_workers=self.settings.parallel_parts, thread_name_prefix="s3-read"
+        )
         self._lock = threading.Lock()
+        # Set by the caller (the card layer: its CancelToken): long steps of our own (a
+        # multipart copy, the read-back that confirms it) stop when it answers True.
+        self.cancelled: Callable[[], bool] = lambda: False
 
     # -- what it promises -------------------------------------------------------------
 
@@ -232,6 +245,7 @@ class S3Destination:
             self._conditional = False
 
     def close(self) -> None:
+        self._reads.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._cleanup.shutdown(wait=True)
 
@@ -302,8 +316,15 @@ class S3Destination:
         return self.url.key(f"{STATE_PREFIX}/{name}" if name else STATE_PREFIX)
 
     def _record_key(self, key: str) -> str:
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
-        return self.url.key(f"{UPLOADS_FOLDER}/{digest}.json")
+        return self.url.key(f"{UPLOADS_FOLDER}/{_key_hash(key)}.json")
+
+    def staging_key(self, final_key: str) -> str:
+        """Where the replacement of *final_key* is uploaded and verified first."""
+        return self.staging_key_named(_key_hash(final_key))
+
+    def staging_key_named(self, name: str) -> str:
+        """The staging key of a staging object's name (``staging_key``'s last component)."""
+        return self.url.key(f"{STAGING_FOLDER}/{name}")
 
     def display(self, key: str) -> str:
         return self.url.display(key)
@@ -397,9 +418,32 @@ class S3Destination:
                     continue
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
                     continue
+                if conditional and (code == "PreconditionFailed" or status == 412):
+                    retried = getattr(exc, "response", {}).get("ResponseMetadata", {})
+                    if retried.get("RetryAttempts", 0):
+                        # botocore sent it again after an answer it lost: the object there
+                        # may be the one the first attempt stored.
+                        etag = self._stored_by(key, data, param, value)
+                        if etag is not None:
+                            return etag
                 raise self._error(exc, "cannot store", key) from exc
             return str(answer.get("ETag", ""))
         raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
+
+    def _stored_by(self, key: str, data: bytes | bytearray, param: str, value: str) -> str | None:
+        """The ETag of the object under *key* if it holds *data* (as a PutObject of it
+        stored it), else None: the service's checksum of our algorithm where it keeps one,
+        else an ETag that is the MD5 of *data* (AWS without SSE-KMS, MinIO, moto)."""
+        try:
+            head = self.client.head_object(Bucket=self.url.bucket, Key=key, ChecksumMode="ENABLED")
+        except Exception:
+            return None
+        if int(head.get("ContentLength", -1)) != len(data):
+            return None
+        etag = str(head.get("ETag", ""))
+        if param != "ContentMD5" and head.get(param):
+            return etag if head.get(param) == value else None
+        return etag if etag.strip('"') == hashlib.md5(data).hexdigest() else None
 
     def get_small(self, key: str) -> bytes | None:
         """A small object's bytes, None if there is none. Raises OSError."""
@@ -442,18 +486,50 @@ class S3Destination:
         size_bytes: int,
         *,
         replace: bool = False,
-        digests: dict[str, str] | None = None,
+        digests: Mapping[str, str] | None = None,
+        staged: bool = False,
     ) -> S3Upload:
         """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
         file's digests when known up front (stored as ``offload-<name>`` metadata).
-        Raises OSError."""
-        metadata = {MARKER_KEY: _RUN_TOKEN}
-        for name, value in (digests or {}).items():
-            metadata[f"offload-{name}"] = value
-        upload = S3Upload(self, key, size_bytes, metadata=metadata, replace=replace)
+        *staged*: upload to ``staging_key(key)`` instead, to be verified there and copied
+        to *key* by ``promote`` (the replacement of an object: the object stays until its
+        replacement is proven). Raises OSError."""
+        metadata = {MARKER_KEY: _RUN_TOKEN, **digest_metadata(digests)}
+        if staged:
+            upload = S3Upload(
+                self,
+                self.staging_key(key),
+                size_bytes,
+                metadata=metadata,
+                replace=True,  # the staging key is ours: a leftover of a killed run goes
+                final_key=key,
+            )
+        else:
+            upload = S3Upload(self, key, size_bytes, metadata=metadata, replace=replace)
         if upload.multipart:
             upload.start()
         return upload
+
+    def fetch(self, key: str, etag: str | None, size_bytes: int) -> Future[bytes]:
+        """Start reading the whole object under *key* (If-Match *etag*) into memory, on the
+        read executor; its future raises OSError. For small objects only."""
+
+        def read() -> bytes:
+            reader = S3ReadBack(self, key, etag=etag)
+            buffer = bytearray(size_bytes + 1)  # one more: a longer object shows it
+            try:
+                n = reader.read_into(memoryview(buffer), 0)
+            finally:
+                reader.close()
+            del buffer[n:]
+            return bytes(buffer)
+
+        try:
+            return self._reads.submit(read)
+        except RuntimeError:  # closed
+            failed: Future[bytes] = Future()
+            failed.set_exception(OSError(errno.ECANCELED, "the destination was closed"))
+            return failed
 
     def read_back(self, key: str, algorithms: Sequence[str]) -> tuple[dict[str, str], int]:
         """Stream the object under *key* and hash it with *algorithms*; returns the digests
@@ -475,6 +551,149 @@ class S3Destination:
             finally:
                 reader.close()
             return hasher.hexdigests(), offset
+
+    # -- replacing an object: staged, verified, copied ---------------------------------
+
+    def promote(
+        self,
+        upload: S3Upload,
+        *,
+        digests: Mapping[str, str] | None = None,
+        fingerprint: str | None = None,
+    ) -> str:
+        """Copy a staged upload, verified at its staging key, over its final key; returns the
+        ETag of the object now under the final key. Raises OSError.
+
+        1. the copy, server-side, pinned to the staging object that was verified
+           (CopySourceIfMatch on its ETag): one CopyObject up to ``copy_max``, else a
+           multipart copy (UploadPartCopy, each part with the configured checksum, completed
+           at once); either way the final key changes atomically, from the old object to the
+           whole new one, and the object gets the upload's metadata plus *digests*;
+        2. the confirmation: a HEAD shows the copy's ETag and the upload's size, and, when
+           *fingerprint* is given (the XXH3-128 of the staging object as the verifying
+           read-back read it), the final object is read back whole, pinned to that ETag, and
+           must hash to the same value;
+        3. the staging object is deleted (a failure there is left for ``abort_abandoned``).
+
+        A failure before the copy completed leaves the final key as it was. A copy that does
+        not confirm is deleted (only while it is still ours) and raises EBADMSG. A cancel
+        (``cancelled``) aborts a multipart copy; a CopyObject is never half done.
+        """
+        final = upload.final_key
+        if not upload.staged or not upload.completed or not upload.etag:
+            raise OSError(errno.EINVAL, f"{self.display(upload.key)} is not a staged upload")
+        metadata = {**upload.metadata, **digest_metadata(digests)}
+        extra: dict[str, Any] = {}
+        if self.settings.checksum != "MD5":
+            extra["ChecksumAlgorithm"] = self.settings.checksum
+        source = {"Bucket": self.url.bucket, "Key": upload.key}
+        try:
+            if upload.size_bytes <= self.settings.copy_max:
+                answer = self.client.copy_object(
+                    Bucket=self.url.bucket,
+                    Key=final,
+                    CopySource=source,  # type: ignore[arg-type]
+                    CopySourceIfMatch=upload.etag,
+                    MetadataDirective="REPLACE",
+                    Metadata=metadata,
+                    **extra,
+                )
+                etag = str(answer.get("CopyObjectResult", {}).get("ETag", ""))
+            else:
+                etag = self._copy_in_parts(upload, metadata, extra)
+        except OSError:
+            raise
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status == 412:
+                raise OSError(
+                    errno.EBADMSG,
+                    f"cannot replace {self.display(final)}: its verified replacement "
+                    f"{self.display(upload.key)} changed before it was copied",
+                ) from None
+            raise self._error(exc, "cannot replace", final) from exc
+        problem = self._confirm(final, etag, upload.size_bytes, fingerprint)
+        if problem is not None:
+            self._clean_up(lambda: self.delete_key(final, etag=etag))
+            raise OSError(
+                errno.EBADMSG,
+                f"the replacement of {self.display(final)} did not confirm after its copy "
+                f"({problem}); the copy was deleted",
+            )
+        staging_etag = upload.etag
+        self._clean_up(lambda: self.delete_key(upload.key, etag=staging_etag))
+        return etag
+
+    def _copy_in_parts(
+        self, upload: S3Upload, metadata: dict[str, str], extra: dict[str, Any]
+    ) -> str:
+        """The multipart server-side copy of ``promote`` (objects above ``copy_max``)."""
+        final = upload.final_key
+        created = self.client.create_multipart_upload(
+            Bucket=self.url.bucket, Key=final, Metadata=metadata, **extra
+        )
+        upload_id = created["UploadId"]
+        checksum_field = self._checksum(b"")[0]
+        try:
+            parts: list[dict[str, Any]] = []
+            size = upload.size_bytes
+            part = part_size_for(size, self.settings)
+            for number, start in enumerate(range(0, size, part), 1):
+                if self.cancelled():
+                    raise OSError(errno.ECANCELED, f"cancelled: {self.display(final)} unchanged")
+                end = min(start + part, size) - 1
+                answer = self.client.upload_part_copy(
+                    Bucket=self.url.bucket,
+                    Key=final,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource={"Bucket": self.url.bucket, "Key": upload.key},
+                    CopySourceIfMatch=str(upload.etag),
+                    CopySourceRange=f"bytes={start}-{end}",
+                )
+                result = answer.get("CopyPartResult", {})
+                entry: dict[str, Any] = {"PartNumber": number, "ETag": result.get("ETag", "")}
+                if result.get(checksum_field):
+                    entry[checksum_field] = result[checksum_field]  # type: ignore[literal-required]
+                parts.append(entry)
+            done = self.client.complete_multipart_upload(
+                Bucket=self.url.bucket,
+                Key=final,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            )
+        except BaseException:
+            self._clean_up(lambda: self.abort_upload(final, upload_id))
+            raise
+        return str(done.get("ETag", ""))
+
+    def _confirm(self, key: str, etag: str, size: int, fingerprint: str | None) -> str | None:
+        """What is wrong with the object a copy just made (None: it is the one expected)."""
+        info = self.stat_key(key)
+        if info is None:
+            return "no object under the key"
+        if info.etag != etag:
+            return "another object under the key"
+        if info.size_bytes != size:
+            return f"{info.size_bytes} bytes, expected {size}"
+        if fingerprint is None:
+            return None
+        reader = S3ReadBack(self, key, etag=etag, fingerprint=True)
+        buffer = memoryview(bytearray(_GET_CHUNK * 8))
+        offset = 0
+        try:
+            while True:
+                if self.cancelled():
+                    raise OSError(errno.ECANCELED, f"cancelled while reading {self.display(key)}")
+                n = reader.read_into(buffer, offset)
+                offset += n
+                if n < len(buffer):
+                    break
+        finally:
+            reader.close()
+        if reader.fingerprint() != fingerprint:
+            return "read back, it differs from the verified replacement"
+        return None
 
     # -- resume records -----------------------------------------------------------------
 
@@ -539,17 +758,27 @@ class S3Destination:
         self._drop_record(key)
 
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
-        """Abort our uploads that will never be resumed; returns their keys.
+        """Abort our uploads that will never be resumed, and delete our old staging objects;
+        returns their keys.
 
-        Ours: recorded under ``.offload/uploads/``. Kept: those of keys this run is about to
-        write (``open_upload`` resumes them, or aborts them if they cannot be resumed), and
-        those younger than ``abandon_after_s`` (another run may be writing them). A record
+        Ours: recorded under ``.offload/uploads/``, or stored under ``.offload/staging/``.
+        Uploads kept: those of keys this run is about to write (``open_upload`` resumes
+        them, or aborts them if they cannot be resumed); kept too, uploads and staging
+        objects younger than ``abandon_after_s`` (another run may be writing them). A record
         whose upload the service no longer has is dropped. Raises OSError if the records
         cannot be listed.
         """
         keep = set(keys_of_this_run)
+        keep |= {self.staging_key(key) for key in keep}  # a replacement's upload resumes too
         aborted: list[str] = []
         cutoff = self.started_at - self.settings.abandon_after_s
+        # Staging objects (a replacement verified but not yet copied, or copied but not yet
+        # deleted, when a run was killed): deleted once as old, whatever this run writes
+        # (a new replacement uploads its own).
+        for info in list(self.list_keys(self.url.key(STAGING_FOLDER) + "/")):
+            if info.mtime_ns / 1e9 < cutoff:
+                self.delete_key(info.key, etag=info.etag)
+                aborted.append(info.key)
         for info in list(self.list_keys(self.url.key(UPLOADS_FOLDER) + "/")):
             raw = self.get_small(info.key)
             try:
@@ -588,9 +817,13 @@ class S3Upload:
         *,
         metadata: dict[str, str],
         replace: bool,
+        final_key: str | None = None,
     ) -> None:
         self.destination = destination
         self.key = key
+        # Where the object must end up: *key* itself, or, for a staged upload, the key that
+        # ``S3Destination.promote`` copies it to once verified.
+        self.final_key = final_key or key
         self.size_bytes = size_bytes
         self.metadata = metadata
         self.replace = replace
@@ -610,6 +843,16 @@ class S3Upload:
         self._single: bytearray | None = None
 
     @property
+    def staged(self) -> bool:
+        """Uploaded to a staging key, to be copied to ``final_key`` once verified."""
+        return self.final_key != self.key
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """The digests this upload stores in the object's metadata (by algorithm)."""
+        return digests_of(self.metadata)
+
+    @property
     def resumed_parts(self) -> int:
         """Parts found on the service with the source's bytes (not sent again)."""
         return len(self._resumed)
@@ -627,6 +870,9 @@ class S3Upload:
                 record.get("size_bytes") == self.size_bytes
                 and record.get("part_size") == self.part_size
                 and record.get("checksum") == dest.settings.checksum
+                # The metadata is the upload's, fixed at its creation: a resumed upload must
+                # not complete with the digests of another source of the same size.
+                and record.get("digests", {}) == self.digests
             )
             if same and upload_id and dest._upload_in_progress(self.key, upload_id):
                 self.upload_id = upload_id
@@ -653,6 +899,7 @@ class S3Upload:
                     "size_bytes": self.size_bytes,
                     "part_size": self.part_size,
                     "checksum": dest.settings.checksum,
+                    "digests": self.digests,
                     "created_at": time.time(),
                     "run": _RUN_TOKEN,
                 },
@@ -890,6 +1137,27 @@ class S3Upload:
         self.upload_id = None
 
 
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+
+
+DIGEST_PREFIX = "offload-"  # object metadata: offload-<algorithm>: <digest of the whole file>
+
+
+def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:
+    """The object metadata holding *digests* (``offload-xxh64: ...``, one per algorithm)."""
+    return {f"{DIGEST_PREFIX}{name}": value for name, value in sorted((digests or {}).items())}
+
+
+def digests_of(metadata: Mapping[str, str]) -> dict[str, str]:
+    """The digests an object's metadata holds (``digest_metadata`` read back)."""
+    return {
+        name[len(DIGEST_PREFIX) :]: value
+        for name, value in metadata.items()
+        if name.startswith(DIGEST_PREFIX) and name != MARKER_KEY
+    }
+
+
 def _fresh(error: BaseException) -> OSError:
     """A new OSError like *error* (from a part thread) to raise here. Never the stored one:
     each raise would add this thread's frames to its traceback, and the frames of a write
@@ -904,12 +1172,32 @@ class S3ReadBack:
     connection is resumed with a ranged GET of the same object version (If-Match on the ETag
     of the first answer). ``read_into`` raises OSError."""
 
-    def __init__(self, destination: S3Destination, key: str) -> None:
+    def __init__(
+        self,
+        destination: S3Destination,
+        key: str,
+        *,
+        etag: str | None = None,
+        fingerprint: bool = False,
+    ) -> None:
+        """*etag*: read only this version of the object (If-Match from the first request:
+        the object an upload of ours completed, not whatever replaced it since).
+        *fingerprint*: also hash what is read, in order, into ``fingerprint()``."""
         self.destination = destination
         self.key = key
-        self.etag: str | None = None
+        self.etag: str | None = etag
+        self.size: int | None = None  # the object's, from the first answer
         self._body: Any = None
         self._position = 0
+        self._hasher = xxhash.xxh3_128() if fingerprint else None
+        self._hashed = 0  # bytes fed to the hasher, all from offset 0 in order
+
+    def fingerprint(self) -> str | None:
+        """The XXH3-128 of the whole object as read (every byte once, in order), or None if
+        it was not read whole that way (or not asked for)."""
+        if self._hasher is None or self.size is None or self._hashed != self.size:
+            return None
+        return str(self._hasher.hexdigest())
 
     def _open(self, offset: int) -> None:
         dest = self.destination
@@ -928,6 +1216,8 @@ class S3ReadBack:
                 return
             raise dest._error(exc, "cannot read back", self.key) from exc
         self.etag = self.etag or str(answer.get("ETag", ""))
+        if self.size is None:
+            self.size = offset + int(answer.get("ContentLength", 0))
         self._body = answer["Body"]
         self._position = offset
 
@@ -958,6 +1248,9 @@ class S3ReadBack:
                 at_end = True
                 break
             buffer[filled : filled + len(data)] = data
+            if self._hasher is not None and self._hashed == self._position:
+                self._hasher.update(data)
+                self._hashed += len(data)
             filled += len(data)
             self._position += len(data)
         return filled

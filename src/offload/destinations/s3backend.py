@@ -28,7 +28,9 @@ from __future__ import annotations
 import errno
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
@@ -63,6 +65,8 @@ class S3Partial:
         self.upload = upload
         self.created_dirs: list[Path] = []
         self.published = False
+        # XXH3-128 of the last whole read-back of a staged upload (``S3ReadBack.fingerprint``).
+        self.fingerprint: str | None = None
 
     @property
     def bytes_written(self) -> int:
@@ -84,8 +88,9 @@ class S3Partial:
 
 
 class _ReadBack:
-    def __init__(self, reader: S3ReadBack) -> None:
+    def __init__(self, reader: S3ReadBack, partial: S3Partial) -> None:
         self._reader = reader
+        self._partial = partial
 
     @property
     def cache_bypass(self) -> CacheBypass:
@@ -97,6 +102,104 @@ class _ReadBack:
 
     def close(self) -> None:
         self._reader.close()
+        # The last read-back is what the engine compared: a re-read replaces the first.
+        self._partial.fingerprint = self._reader.fingerprint()
+
+
+class _Fetched:
+    """A read-back served from a whole small object fetched ahead (``_ReadAhead``)."""
+
+    def __init__(self, ahead: _ReadAhead, partial: S3Partial, future: Future[bytes]) -> None:
+        self._ahead = ahead
+        self._partial = partial
+        self._future = future
+        self._data: bytes | None = None
+
+    @property
+    def cache_bypass(self) -> CacheBypass:
+        return CacheBypass.REMOTE
+
+    def read_into(self, buffer: memoryview, offset: int) -> int:
+        if self._data is None:
+            self._data = self._ahead.wait(self._future)
+        piece = self._data[offset : offset + len(buffer)]
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+    def close(self) -> None:
+        self._data = None
+        self._ahead.done(self._partial)
+
+
+class _ReadAhead:
+    """The read-backs of a batch's small files, fetched ahead, several at once.
+
+    The committer reads a batch back one file after the other; on an object store each of
+    those is a round trip, so ``prefetch`` queues the batch's small objects (in the order they
+    will be read) and up to ``parallel_parts`` of them are fetched at once, each whole into
+    memory (a small file is below the engine's chunk size): memory stays below
+    ``parallel_parts`` small files, whatever the batch. A fetched object is held until its
+    read-back is closed (or its partial removed or published), which lets the next one start.
+    A fetch's failure is raised by that file's read-back only. Used by the committer thread;
+    the fetches run on the store's read executor.
+    """
+
+    def __init__(self, store: S3Destination) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._queue: deque[S3Partial] = deque()
+        # id(partial) -> (the partial, kept so its id is not reused meanwhile; its fetch)
+        self._started: dict[int, tuple[S3Partial, Future[bytes]]] = {}
+        self._limit = max(1, store.settings.parallel_parts)
+
+    def prefetch(self, partial: S3Partial) -> None:
+        with self._lock:
+            self._queue.append(partial)
+        self._pump()
+
+    def open(self, partial: S3Partial) -> _Fetched | None:
+        """The fetched read-back of *partial* if one was started, else None (read it by a
+        streamed GET; a queued fetch is dropped)."""
+        with self._lock:
+            started = self._started.get(id(partial))
+            if started is None:
+                if partial in self._queue:
+                    self._queue.remove(partial)
+                return None
+        return _Fetched(self, partial, started[1])
+
+    def wait(self, future: Future[bytes]) -> bytes:
+        """The fetched bytes; raises the fetch's OSError, or ECANCELED on a cancel."""
+        while True:
+            try:
+                return future.result(timeout=0.1)
+            except TimeoutError:
+                if self._store.cancelled():
+                    raise OSError(errno.ECANCELED, "cancelled") from None
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror) from None  # fresh: no pinned frames
+            except CancelledError:
+                raise OSError(errno.ECANCELED, "the read-back was cancelled") from None
+            except Exception as exc:  # a bug in the fetch: this file's read-back fails
+                raise OSError(errno.EIO, f"the read-back failed: {exc!r}") from None
+
+    def done(self, partial: S3Partial) -> None:
+        """*partial* needs its fetch no more (read, removed or published): the next may go."""
+        with self._lock:
+            started = self._started.pop(id(partial), None)
+            if started is None and partial in self._queue:
+                self._queue.remove(partial)
+        if started is not None:
+            started[1].cancel()
+            self._pump()
+
+    def _pump(self) -> None:
+        with self._lock:
+            while self._queue and len(self._started) < self._limit:
+                partial = self._queue.popleft()
+                upload = partial.upload
+                fetch = self._store.fetch(upload.key, upload.etag, upload.size_bytes)
+                self._started[id(partial)] = (partial, fetch)
 
 
 class S3Backend:
@@ -121,6 +224,7 @@ class S3Backend:
         self._sealed: dict[str, S3Partial] = {}
         self._published: set[str] = set()
         self._listed: dict[str, set[str]] = {}  # folder key -> names, listed once
+        self._ahead = _ReadAhead(store)
 
     @property
     def root(self) -> Path:
@@ -195,45 +299,95 @@ class S3Backend:
             raise self.store._error(exc, "cannot list", prefix) from exc
         return answer.get("Contents", [])
 
-    def open_partial(self, final_path: Path, *, size_bytes: int, folder_known: bool) -> Partial:
+    def open_partial(
+        self,
+        final_path: Path,
+        *,
+        size_bytes: int,
+        folder_known: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> Partial:
+        """Start the upload. With the overwrite policy and an object already under the key,
+        the upload is *staged* (``S3Destination.promote``): the object stays until its
+        replacement is verified. *digests* (known before the bytes: a cascade's, the card's
+        ASC MHL's) go into the object's metadata."""
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
             key = self.store.free_key(key)
+        replace = self._existing is ExistingFilePolicy.OVERWRITE
         upload = self.store.open_upload(
-            key, size_bytes, replace=self._existing is ExistingFilePolicy.OVERWRITE
+            key,
+            size_bytes,
+            replace=replace,
+            digests=digests,
+            staged=replace and self.exists(final_path),
         )
-        return S3Partial(final_path, self._path(key), upload, self._sealed)
+        return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
 
     def prefetch_read_back(self, partial: Partial) -> bool | None:
+        """Queue the object for fetching ahead, several at once (``_ReadAhead``; the engine
+        asks for a batch's small files). None: no cache is involved either way."""
+        own = _own(partial)
+        if own.upload.completed and not own.upload.staged:
+            self._ahead.prefetch(own)
         return None
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        """A streamed GET of the object the upload completed (If-Match on its ETag: not
+        whatever replaced it since), or its fetch ahead (``prefetch_read_back``). A staged
+        upload's read-back is fingerprinted too, for ``publish`` to confirm the copy it
+        makes."""
         own = _own(partial)
-        return _ReadBack(S3ReadBack(self.store, own.upload.key))
+        fetched = self._ahead.open(own)
+        if fetched is not None:
+            return fetched
+        upload = own.upload
+        return _ReadBack(
+            S3ReadBack(self.store, upload.key, etag=upload.etag, fingerprint=upload.staged),
+            own,
+        )
 
-    def publish(self, partial: Partial, target: Path, *, replace: bool) -> None:
+    def publish(
+        self,
+        partial: Partial,
+        target: Path,
+        *,
+        replace: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
+        """A direct upload: nothing left to do (its key was taken at ``seal``). A staged
+        one (a replacement, verified at its staging key): ``S3Destination.promote`` copies
+        it over the final key (with *digests* in its metadata), confirms the copy (read back
+        and compared with the staging object's read-back, when there was one) and deletes
+        the staging object. Raises OSError; the final key is then as it was, or (a copy that
+        did not confirm) holds nothing."""
         own = _own(partial)
+        upload = own.upload
+        self._ahead.done(own)
         with self._lock:
-            self._sealed.pop(own.upload.key, None)
-        if self.key(target) != own.upload.key or not own.upload.completed:
+            self._sealed.pop(upload.key, None)
+        if self.key(target) != upload.final_key or not upload.completed:
             raise FileExistsError(
                 errno.EEXIST,
                 f"{display_path(target)} cannot be published: the object was stored as "
-                f"{self.store.display(own.upload.key)}",
+                f"{self.store.display(upload.final_key)}",
                 str(target),
             )
+        if upload.staged:
+            self.store.promote(upload, digests=digests, fingerprint=own.fingerprint)
         own.published = True
         with self._lock:
-            self._published.add(own.upload.key)
+            self._published.add(upload.final_key)
 
     def make_names_durable(self, paths: Iterable[Path]) -> None:
         """A completed upload is durable with its name: nothing to do."""
 
     def remove_partial(self, partial: Partial) -> None:
         own = _own(partial)
+        self._ahead.done(own)
         with self._lock:
             self._sealed.pop(own.upload.key, None)
         if not own.published:

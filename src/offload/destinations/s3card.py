@@ -48,6 +48,7 @@ from offload.options import ExistingFilePolicy
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
     from offload.manifests_writer import ManifestOptions, ManifestResult, OffloadRecords
+    from offload.results import JobReport
 
 
 def open_s3_destinations(
@@ -143,7 +144,7 @@ def write_s3_manifests(
                     dataclasses.replace(records, destinations=(staged,)), options, sink
                 )
                 for outcome in outcomes:
-                    uploaded = _upload_changes(backend, destination.root, root, before)
+                    uploaded = upload_history_changes(backend, destination.root, root, before)
                     outcome.written = [display_path(p) for p in uploaded]
                     if outcome.error:
                         outcome.error = outcome.error.replace(str(root), str(backend.store.url))
@@ -177,13 +178,21 @@ def _download_history(backend: S3Backend, copy_root: Path, staging: Path) -> dic
     return held
 
 
-def _upload_changes(
-    backend: S3Backend, copy_root: Path, staging: Path, before: Mapping[str, bytes]
+def upload_history_changes(
+    backend: S3Backend,
+    copy_root: Path,
+    staging: Path,
+    before: Mapping[str, bytes],
+    *,
+    under: str = "",
 ) -> list[Path]:
-    """Upload every file of *staging* that is new or changed; returns their stand-in paths.
-    New files never replace an object (If-None-Match); changed ones (the chain) do."""
+    """Upload every file of *staging* (only those below its folder *under*, if given) that
+    is new or changed against *before* (relative path → bytes as downloaded); returns their
+    stand-in paths. New files never replace an object (If-None-Match); changed ones (the
+    chain) do. In name order, so a new generation is stored before the chain naming it.
+    Raises OSError."""
     uploaded: list[Path] = []
-    for folder, _, names in sorted(os.walk(staging)):
+    for folder, _, names in sorted(os.walk(staging / under if under else staging)):
         for name in sorted(names):
             local = Path(folder) / name
             relative = local.relative_to(staging).as_posix()
@@ -231,17 +240,7 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
             except OSError:
                 continue  # a copy root S3 cannot name: the copy said so already
             report.report_folders[plan.index] = S3ReportFolder(backend.store, folder)
-    for file in report.job.files:
-        for result in file.destinations:
-            if result.final_path and is_s3_root(result.final_path):
-                result.final_path = display_path(result.final_path)
-            if result.error:
-                result.error = shown(result.error)
-    for summary in report.job.destinations:
-        summary.root = shown(summary.root)
-        summary.device = shown(summary.device)
-        if summary.lost_reason:
-            summary.lost_reason = shown(summary.lost_reason)
+    show_job_paths(report.job)
     report.plans = [
         dataclasses.replace(
             plan, destination=S3ShownPath(plan.destination), root=S3ShownPath(plan.root)
@@ -250,6 +249,22 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
         else plan
         for plan in report.plans
     ]
+
+
+def show_job_paths(job: JobReport) -> None:
+    """Name S3 copies, and the S3 destinations, by ``s3://`` URL in *job* (never the
+    stand-in path); used by card offloads and by the one-file API."""
+    for file in job.files:
+        for result in file.destinations:
+            if result.final_path and is_s3_root(result.final_path):
+                result.final_path = display_path(result.final_path)
+            if result.error:
+                result.error = shown(result.error)
+    for summary in job.destinations:
+        summary.root = shown(summary.root)
+        summary.device = shown(summary.device)
+        if summary.lost_reason:
+            summary.lost_reason = shown(summary.lost_reason)
 
 
 class S3PathSink:
@@ -277,6 +292,8 @@ __all__ = [
     "close_all",
     "existing_object_kind",
     "open_s3_destinations",
+    "show_job_paths",
     "show_s3_paths",
+    "upload_history_changes",
     "write_s3_manifests",
 ]

@@ -35,9 +35,9 @@ EXTRA_HINT = "install the s3 extra: pip install 'offload-ai[s3]'"
 
 # Part checksums the service checks on arrival: the request parameter and how to compute it.
 # CRC32 (zlib, several GB/s) is the default: every service with flexible checksums checks it.
-# SHA256 is stronger and slower; MD5 is the classic Content-MD5 header, for services without
-# flexible checksums. CRC32C needs awscrt (``pip install awscrt``).
-CHECKSUMS = ("CRC32", "CRC32C", "SHA256", "MD5")
+# SHA256 (and SHA1) are stronger and slower; MD5 is the classic Content-MD5 header, for services
+# without flexible checksums. CRC32C needs awscrt (``pip install awscrt``).
+CHECKSUMS = ("CRC32", "CRC32C", "SHA256", "SHA1", "MD5")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,23 @@ class S3Settings:
     abandon_after_s: float = 24 * 3600.0
     # Times a part the service refused for a bad checksum is sent again.
     part_attempts: int = 3
+    # A replacement up to this size is copied from its staging key by one CopyObject (S3's
+    # limit: 5 GiB); larger ones by a multipart copy (UploadPartCopy).
+    copy_max: int = MAX_PART_SIZE
+
+    def __post_init__(self) -> None:
+        """Refuse what S3 would refuse (UsageError, exit 64: one line saying what to give)."""
+        if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
+            raise UsageError(
+                f"S3 part size {self.part_size} bytes is outside S3's limits (5 MiB to 5 GiB); "
+                "give e.g. --s3-part-size 8MiB or 64MiB"
+            )
+        if self.checksum not in CHECKSUMS:
+            raise UsageError(
+                f"unknown S3 part checksum {self.checksum!r} (accepted: {', '.join(CHECKSUMS)})"
+            )
+        if self.parallel_parts < 1:
+            raise UsageError(f"S3 parallel parts must be at least 1, not {self.parallel_parts}")
 
 
 def settings_from_env(
@@ -80,10 +97,6 @@ def settings_from_env(
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
         **overrides,
     )
-    if settings.checksum not in CHECKSUMS:
-        raise UsageError(
-            f"unknown S3 part checksum {settings.checksum!r} (accepted: {', '.join(CHECKSUMS)})"
-        )
     return settings
 
 
@@ -140,7 +153,7 @@ def make_client(settings: S3Settings) -> S3Client:
 
 def part_size_for(size_bytes: int, settings: S3Settings) -> int:
     """The part size for a file: the configured one, grown (in MiB) so that the file fits in
-    MAX_PARTS parts."""
+    MAX_PARTS parts (8 MiB parts hold up to 78 GiB; a 500 GiB file gets 52 MiB parts)."""
     size = max(settings.part_size, MIN_PART_SIZE)
     needed = -(-size_bytes // MAX_PARTS)
     if needed > size:
@@ -154,6 +167,8 @@ def checksum_function(name: str) -> Callable[[bytes | bytearray | memoryview], t
         return lambda data: ("ChecksumCRC32", _b64(zlib.crc32(data).to_bytes(4, "big")))
     if name == "SHA256":
         return lambda data: ("ChecksumSHA256", _b64(hashlib.sha256(data).digest()))
+    if name == "SHA1":
+        return lambda data: ("ChecksumSHA1", _b64(hashlib.sha1(data).digest()))
     if name == "MD5":
         return lambda data: ("ContentMD5", _b64(hashlib.md5(data).digest()))
     if name == "CRC32C":

@@ -6,7 +6,8 @@ Objects cannot be appended to, so each ``append`` (one a batch) stores one small
 reads them all in key order (time first): the last entry per path wins, as in the local
 ledger. Entries are written after the read-back matched and before the engine's publish step,
 as on a disk. A re-run trusts an entry only if the object is still there with the recorded
-size (objects keep no source mtime: that is checked against the entry, which recorded it).
+size (objects keep no source mtime: that is checked against the entry, which recorded it),
+and, for a replacement, its staging object is gone (as a local entry's partial must be).
 """
 
 from __future__ import annotations
@@ -78,4 +79,14 @@ class S3Ledger(Ledger):
             return None
         if info is None or info.size_bytes != size_bytes:
             return None
+        if entry.partial_name and entry.partial_name != final.name:
+            # A replacement, uploaded to a staging key and recorded before its copy over the
+            # final key: while its staging object is there, that copy may not have happened
+            # (the object under the key is then the one it was to replace).
+            try:
+                staging = self.store.stat_key(self.store.staging_key_named(entry.partial_name))
+            except OSError:
+                return None
+            if staging is not None:
+                return None
         return entry

@@ -15,6 +15,12 @@ exactly those of a local verify; the report names ``s3://bucket/key``, never the
 
 A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
 than the local filesystem takes) is reported as new (it is not a file offload-ai writes).
+
+``--append`` is the local one too: the local verify appends its ``in-place`` generation to
+the mirror's ``ascmhl/`` (each mirror file carries its object's size and LastModified, which
+the generation records), then what changed there is uploaded under the prefix by the card
+layer's history upload (``s3card.upload_history_changes``: the new manifest never over an
+object, then the chain).
 """
 
 from __future__ import annotations
@@ -22,18 +28,20 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
+from offload.destinations.s3card import upload_history_changes
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import parse_s3_url, s3_root
-from offload.errors import OffloadError, UsageError
+from offload.errors import OffloadError
 from offload.ledger import STATE_FOLDER
-from offload.manifest import ASCMHL_FOLDER, VerifyReport
+from offload.manifest import ASCMHL_FOLDER, CreatorInfo, VerifyReport
 
 
 def verify_s3(
@@ -41,19 +49,19 @@ def verify_s3(
     *,
     settings: S3Settings,
     append_generation: bool = False,
+    creator: CreatorInfo | None = None,
     on_file: Callable[[Path, int], None] | None = None,
 ) -> tuple[VerifyReport, int]:
-    """Verify the copy root at *url_text*; returns the report (its ``root`` prints as the
-    URL) and 0 (files read from a local medium: none). Raises what ``verify_path`` raises,
-    its messages naming the URL; UsageError (64) when the bucket cannot be used (one line,
-    from the preflight of a copy) or for ``--append``/``--mhl-file`` (not on S3 yet)."""
-    from offload.verification import verify_path
+    """Verify the copy root at *url_text*; returns the report (its ``root`` and its
+    ``generation`` print as URLs) and 0 (files read from a local medium: none).
+    *append_generation* (with *creator*) stores an ``in-place`` generation recording this
+    check under the prefix, as ``verify_path`` does in a folder (not when a file could not
+    be read). Raises what ``verify_path`` raises, its messages naming the URL;
+    UsageError (64) when the bucket cannot be used (one line, from the preflight of a
+    copy); UnreadableTreeError (11) when the generation cannot be stored."""
+    from offload.verification import UnreadableTreeError, verify_path
 
     url = parse_s3_url(url_text)
-    if append_generation:
-        raise UsageError(
-            f"{url}: --append is not supported on S3 yet (the history is read, not written)"
-        )
     store = S3Destination(url, settings)
     try:
         store.check()
@@ -63,7 +71,7 @@ def verify_s3(
             name = PurePosixPath(url.prefix).name or url.bucket
             root = Path(staging) / name
             root.mkdir()
-            keys, odd = _mirror(backend, root)
+            keys, odd, history = _mirror(backend, root)
             sizes = {key: size for key, size in keys.values()}
 
             def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
@@ -78,29 +86,53 @@ def verify_s3(
                 return digests
 
             try:
-                report, _ = verify_path(root, hash_file=hash_file, on_file=on_file)
+                report, _ = verify_path(
+                    root,
+                    hash_file=hash_file,
+                    on_file=on_file,
+                    append_generation=append_generation,
+                    creator=creator,
+                )
             except OffloadError as exc:
                 message = exc.message.replace(str(root), str(url))
                 raise type(exc)(message) from None
+            generation: Path | None = None
+            if report.generation is not None:
+                try:
+                    upload_history_changes(
+                        backend, backend.root, root, history, under=ASCMHL_FOLDER
+                    )
+                except OSError as exc:
+                    raise UnreadableTreeError(
+                        f"{url}: checked, but the generation recording the check could not "
+                        f"be stored: {exc.strerror or exc}; nothing was appended",
+                        path=str(url),
+                    ) from None
+                generation = S3ShownPath(backend.root / report.generation.relative_to(root))
             report = dataclasses.replace(
                 report,
                 root=shown_root,
                 extra=tuple(sorted({*report.extra, *odd})),
+                generation=generation,
             )
             return report, 0
     finally:
         store.close()
 
 
-def _mirror(backend: S3Backend, root: Path) -> tuple[dict[str, tuple[str, int]], list[str]]:
+def _mirror(
+    backend: S3Backend, root: Path
+) -> tuple[dict[str, tuple[str, int]], list[str], dict[str, bytes]]:
     """Fill *root* (see the module docstring); returns {relative path: (key, size)} of the
-    content objects, and the relative paths of keys the mirror cannot hold."""
+    content objects, the relative paths of keys the mirror cannot hold, and the histories'
+    files as downloaded ({relative path: bytes}: what an appended generation changes)."""
     store = backend.store
     url = store.url
     prefix = url.key("") + "/" if url.prefix else ""
     state = f"{STATE_FOLDER}/"
     keys: dict[str, tuple[str, int]] = {}
     odd: list[str] = []
+    history: dict[str, bytes] = {}
     for info in store.list_keys(prefix):
         relative = info.key[len(prefix) :]
         if relative.startswith(state):
@@ -115,10 +147,13 @@ def _mirror(backend: S3Backend, root: Path) -> tuple[dict[str, tuple[str, int]],
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             if ASCMHL_FOLDER in parts[:-1]:
-                target.write_bytes(store.get_small(info.key) or b"")
+                history[relative] = store.get_small(info.key) or b""
+                target.write_bytes(history[relative])
                 continue
             with open(target, "xb") as handle:
                 handle.truncate(info.size_bytes)  # sparse: no data, the object's size
+            # An appended generation records the file's date: the object's (S3 keeps no other).
+            os.utime(target, ns=(info.mtime_ns, info.mtime_ns))
         except (OSError, ValueError):
             odd.append(relative)
             continue
@@ -130,7 +165,7 @@ def _mirror(backend: S3Backend, root: Path) -> tuple[dict[str, tuple[str, int]],
         with open(ledger, "w", encoding="utf-8", errors="surrogateescape") as handle:
             for entry in entries.values():
                 handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
-    return keys, odd
+    return keys, odd, history
 
 
 __all__ = ["verify_s3"]

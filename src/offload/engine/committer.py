@@ -283,7 +283,9 @@ class DestinationCommitter:
         replace = state.options.existing is ExistingFilePolicy.OVERWRITE
         try:
             try:
-                state.destination.publish(partial, target, replace=replace)
+                state.destination.publish(
+                    partial, target, replace=replace, digests=pending.ticket.inflight_digests
+                )
             except FileExistsError as exc:
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device} "

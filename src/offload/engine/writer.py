@@ -155,6 +155,7 @@ class DestinationWriter:
                     target,
                     size_bytes=ticket.task.source.size_bytes,
                     folder_known=folder in self._known_folders,
+                    digests=ticket.task.reference_digests or None,
                 )
             except OSError as exc:
                 # Named as the OS named it (the partial, or a folder it needed).

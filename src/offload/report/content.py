@@ -35,6 +35,11 @@ MAX_PROBLEM_LINES = 200
 # Past this many "other files" (no clip, no sequence), the good ones are folded into one row
 # per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
 MAX_FILE_ROWS = 300
+# Past this many clips and sequences, the clips in a good state that have no thumbnail
+# (not probed: not media, or the probing budget was spent) are folded the same way: a card
+# of 50,000 clips gave a PDF of ~2,000 pages that took ~55 s to draw, and nobody reads it. A
+# clip with a picture, a sequence and every clip that is not fine keep their own rows.
+MAX_CLIP_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class State:
 @dataclass
 class ClipRow:
     name: str
-    kind: str  # clip, sequence, file
+    kind: str  # clip, sequence, file; folded per folder: "folder" (files), "clips"
     folder: str
     thumbnail: bytes | None
     details: list[str]
@@ -357,6 +362,67 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
     )
 
 
+def _media_rows(
+    clips: list[tuple[Clip, MediaInfo | None]], labels: dict[int, str]
+) -> list[ClipRow]:
+    """A row per clip and sequence; past MAX_CLIP_ROWS, one per folder for the clips in a
+    good state without a thumbnail."""
+    if len(clips) <= MAX_CLIP_ROWS:
+        return [_clip_row(clip, info, labels) for clip, info in clips]
+    rows: list[ClipRow] = []
+    folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
+    for clip, info in clips:
+        if clip.kind != "clip" or (info is not None and info.thumbnail) or not _fine(clip, labels):
+            rows.append(_clip_row(clip, info, labels))
+        else:
+            folded.setdefault(clip.folder, []).append((clip, info))
+    for folder, members in sorted(folded.items()):
+        entries = [entry for clip, _ in members for entry in clip.files]
+        row = _folded_row(folder, plural(len(members), "clip"), "clips", entries, labels)
+        reasons = Counter(
+            (info.error if info is not None else None) or "no thumbnail" for _, info in members
+        )
+        row.media_note = "; ".join(
+            f"{reason} ({count})" if len(reasons) > 1 else reason
+            for reason, count in reasons.most_common(3)
+        ) + ("; ..." if len(reasons) > 3 else "")
+        row.details = [
+            f"{plural(len(members), 'clip')} without a thumbnail "
+            f"({plural(len(entries), 'file')} with their sidecars), "
+            "each listed in the JSON/CSV report"
+        ]
+        rows.append(row)
+    return rows
+
+
+def _folded_row(
+    folder: str, count: str, kind: str, entries: list[FileEntry], labels: dict[int, str]
+) -> ClipRow:
+    """One row for *entries* of *folder* ("DATA/b/ (399 files)"), their states counted."""
+    group = Clip(
+        name=f"{folder or '(card root)'}/ ({count})",
+        kind=kind,
+        folder=posixpath.dirname(folder),
+        primary=entries[0],
+        files=entries,
+    )
+    row = _clip_row(group, None, labels)
+    row.digests = ["per file in the JSON/CSV report"]
+    return row
+
+
+def _fine(clip: Clip, labels: dict[int, str]) -> bool:
+    """Every file of *clip* is in a good state on every destination (what ``clip_state``
+    would call not bad, without wording it), and the card read it."""
+    for entry in clip.files:
+        if entry.get("source_error"):
+            return False
+        found = {d.get("index"): d.get("status") for d in entry.get("destinations", [])}
+        if any(found.get(index) not in GOOD for index in labels):
+            return False
+    return True
+
+
 def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
     if len(files) <= MAX_FILE_ROWS:
         return [_clip_row(clip, None, labels) for clip in files]
@@ -368,15 +434,7 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
         else:
             folded.setdefault(clip.folder, []).extend(clip.files)
     for folder, entries in sorted(folded.items()):
-        group = Clip(
-            name=f"{folder or '(card root)'}/ ({plural(len(entries), 'file')})",
-            kind="folder",
-            folder=posixpath.dirname(folder),
-            primary=entries[0],
-            files=entries,
-        )
-        row = _clip_row(group, None, labels)
-        row.digests = ["per file in the JSON/CSV report"]
+        row = _folded_row(folder, plural(len(entries), "file"), "folder", entries, labels)
         row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
         rows.append(row)
     return rows
@@ -394,12 +452,12 @@ def build_view(
     card_name = os.path.basename(source.rstrip("/")) or source
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
-    rows = [
-        _clip_row(clip, media.get(i), labels) for i, clip in enumerate(clips) if clip.kind != "file"
-    ]
+    rows = _media_rows(
+        [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"], labels
+    )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "file": 1, "folder": 1}
+    order = {"clip": 0, "sequence": 0, "clips": 0, "file": 1, "folder": 1}
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []

@@ -10,8 +10,10 @@ card is gone), word the states (``content``), render (``html``, ``pdf``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,23 +62,29 @@ class DocumentOptions:
 
 
 def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
-    """The file to probe for a clip: on the card if it is still there, else the first copy
-    a destination holds in a good state."""
+    """The file to probe for a clip: the first copy a destination holds in a good state,
+    else the card if it is still there.
+
+    Copies first: the engine drops the card's pages from the cache once it has read them
+    (so that a re-read comes from the media), the card reader is the slowest link, and the
+    card may be ejected; a copy that was just written is on a faster drive and, for small
+    files, still in the page cache (measured: reading the headers of 5,000 files took 0.98 s
+    cold, 0.04 s from the cache)."""
     source = Path(str(data.get("source") or ""))
+    single_file = bool(source.name) and source.is_file()
 
     def locate(clip: Clip) -> Path | None:
         entry = clip.primary
         relative = str(entry.get("path") or "")
-        candidates: list[Path] = []
-        if source.name and source.is_file() and relative == source.name:
-            candidates.append(source)
-        elif str(source):
-            candidates.append(source.joinpath(*relative.split("/")))
-        candidates.extend(
+        candidates = [
             Path(str(d["final_path"]))
             for d in entry.get("destinations", [])
             if d.get("status") in READABLE_COPY and d.get("final_path")
-        )
+        ]
+        if single_file and relative == source.name:
+            candidates.append(source)
+        elif str(source):
+            candidates.append(source.joinpath(*relative.split("/")))
         for candidate in candidates:
             try:
                 if candidate.is_file():
@@ -86,6 +94,21 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
         return None
 
     return locate
+
+
+def preload_renderer() -> None:
+    """Import the PDF renderer (fpdf2 with Pillow and fontTools: ~0.3 s, the largest part
+    of the reports' fixed cost on a small card) on a daemon thread, so that it loads while
+    the copy waits on the drives rather than after it. A failure here is ignored: the import
+    in ``build_documents`` raises it again, where it becomes a note."""
+
+    def load() -> None:
+        try:
+            importlib.import_module("offload.report.pdf")
+        except Exception:  # reported by build_documents' own import
+            pass
+
+    threading.Thread(target=load, name="offload-report-preload", daemon=True).start()
 
 
 def build_documents(

@@ -4,6 +4,12 @@ The plan already holds every decision (``card.plan_offload``: the ledger first, 
 existing files, then the preflight); this module only sorts and prints them. The one thing
 it adds is what the engine would decide at the last moment: a file of another size already
 at the final name is refused (default), replaced, or kept beside the new copy.
+
+With a cascade (``--cascade``, ``--cascade-to``; ``offload.cascade``) it also shows the two
+passes: which destinations the card feeds, that the card is released once they are verified,
+and, per cascaded destination, which fast copy feeds each file, chosen as the cascade will
+(a copy verified by this run first, else one verified earlier, lowest destination number
+first), and the files no fast destination will hold (they cannot be cascaded).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from offload.card import OffloadPlan
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.existing import CheckKind
-from offload.options import ExistingFilePolicy
+from offload.options import ExistingFilePolicy, VerifyMode
 
 _LISTED = 10  # names shown per group on a terminal; --json lists them all
 
@@ -42,6 +48,11 @@ class DestinationDryRun:
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     free_bytes: int | None = None
+    # With a cascade: the pass that feeds this destination (1: the card; 2: fast copies), and
+    # for pass 2 the files each fast copy root feeds, and the files none can.
+    cascade_pass: int | None = None
+    fed_from: dict[str, list[str]] = field(default_factory=dict)
+    not_cascaded: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
     @property
     def free_after_bytes(self) -> int | None:
@@ -76,7 +87,36 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     for check in plan.checks:
         relative = plan.tasks[check.task_index].source.relative_path
         out[check.destination_index].read_back.append((relative, _CHECK_WHY[check.kind]))
+    if plan.options.cascade:
+        _cascade_passes(plan, out)
     return out
+
+
+def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
+    """Fill the cascade fields of *out* (see the module docstring)."""
+    slow = plan.options.cascade
+    feeders = [p.index for p in plan.plans if p.index not in slow and p.index not in plan.backends]
+    # What each fast destination will hold, in the cascade's order of preference: 0 verified
+    # by this run (copied, or read back), 1 verified earlier (the ledger), 2 transfer-checked.
+    copied = 2 if plan.options.copy.verify is VerifyMode.TRANSFER else 0
+    holds: list[dict[str, int]] = [{} for _ in out]
+    for index in feeders:
+        item = out[index]
+        holds[index].update((path, 1) for path in item.verified_earlier)
+        holds[index].update((path, copied) for path in item.copy)
+        holds[index].update((path, 0) for path, _why in item.read_back)
+    for item in out:
+        item.cascade_pass = 2 if item.index in slow else 1
+        if item.index not in slow:
+            continue
+        for path in [*item.copy, *(p for p, _why in item.read_back)]:
+            ranked = sorted((holds[f][path], f) for f in feeders if path in holds[f])
+            if not ranked:
+                item.not_cascaded.append(
+                    (path, "no fast destination will hold a verified copy of it")
+                )
+                continue
+            item.fed_from.setdefault(out[ranked[0][1]].copy_root, []).append(path)
 
 
 def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
@@ -93,6 +133,16 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         f"({filesize.decimal(plan.tree.total_bytes)}), {len(plan.tree.ignored)} ignored",
         file=err,
     )
+    fast = [item.copy_root for item in results if item.cascade_pass == 1]
+    slow = [item.copy_root for item in results if item.cascade_pass == 2]
+    if slow:
+        print(
+            f"\nCascading copy: pass 1 reads the card to {', '.join(fast)}; the card is "
+            "released (CARD RELEASED, it can be ejected) once those are verified; pass 2 then "
+            f"feeds {', '.join(slow)} from the verified copies, checked against the card's "
+            "digests",
+            file=err,
+        )
     for item in results:
         free = (
             "free space unknown"
@@ -100,7 +150,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             else f"{filesize.decimal(item.free_bytes)} free, "
             f"{filesize.decimal(max(item.free_after_bytes or 0, 0))} left after the copy"
         )
-        print(f"\n{item.copy_root} ({free})", file=err)
+        print(f"\n{item.copy_root} ({free}){_pass_note(item)}", file=err)
         _group(err, f"would copy ({filesize.decimal(item.copy_bytes)})", item.copy)
         _group(
             err,
@@ -109,11 +159,27 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         )
         _group(err, "would read back", (f"{p}: {why}" for p, why in item.read_back))
         _group(err, "would be REFUSED", (f"{p}: {why}" for p, why in item.refused))
+        if item.cascade_pass == 2:
+            for root, paths in item.fed_from.items():
+                print(f"  {len(paths)} fed from the verified copy on {root}", file=err)
+            _group(
+                err,
+                "CANNOT be cascaded (re-run with the card to copy them)",
+                (f"{p}: {why}" for p, why in item.not_cascaded),
+            )
     for warning in plan.preflight.warnings:
         env.warning(warning.message)
     for path in plan.tree.ignored[:_LISTED]:
         print(f"ignored: {path}", file=err)
     return 0
+
+
+def _pass_note(item: DestinationDryRun) -> str:
+    if item.cascade_pass == 1:
+        return ", pass 1: from the card"
+    if item.cascade_pass == 2:
+        return ", pass 2: after the card is released, from the fast copies"
+    return ""
 
 
 def _group(stream: Any, title: str, lines: Iterable[str]) -> None:
@@ -133,6 +199,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "bytes": plan.tree.total_bytes,
         "ignored": list(plan.tree.ignored),
         "warnings": [w.message for w in plan.preflight.warnings],
+        "cascade": _cascade_dict(results),
         "destinations": [
             {
                 "index": item.index,
@@ -144,7 +211,24 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "refused": [{"path": p, "why": why} for p, why in item.refused],
                 "free_bytes": item.free_bytes,
                 "free_after_bytes": item.free_after_bytes,
+                "cascade_pass": item.cascade_pass,
+                "fed_from": "card"
+                if item.cascade_pass != 2
+                else [{"copy_root": root, "paths": paths} for root, paths in item.fed_from.items()],
+                "not_cascaded": [{"path": p, "why": why} for p, why in item.not_cascaded],
             }
             for item in results
         ],
+    }
+
+
+def _cascade_dict(results: list[DestinationDryRun]) -> dict[str, Any] | None:
+    """The two passes, or None without a cascade."""
+    if not any(item.cascade_pass == 2 for item in results):
+        return None
+    return {
+        "card_pass": [item.index for item in results if item.cascade_pass == 1],
+        "cascade_pass": [item.index for item in results if item.cascade_pass == 2],
+        "card_released": "once every destination of the card pass is verified and finished "
+        "(links, folders, manifests); nothing reads the card after",
     }

@@ -27,7 +27,12 @@ _BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, BytesVerified)
 
 
 def event_name(event: Event) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+    return event_class_name(type(event))
+
+
+def event_class_name(cls: type[Event]) -> str:
+    """``FileVerified`` → ``file_verified``: the name an event has in JSON lines and traces."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 class JsonLinesSink:

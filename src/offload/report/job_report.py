@@ -287,10 +287,21 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     base = _free_basename(report_basename(report), everywhere, remote)
     table = _csv_bytes(report)
     result = ReportsWritten(exit_code=report.exit_code)
+    # Built once and encoded once per exit code stated: at 50,000 files each build took
+    # ~1 s and the JSON ~25 MB, and it was built for every folder and again for the HTML.
+    data = job_report_dict(report, exit_code=result.exit_code)
+    encoded: dict[int, bytes] = {}
+
+    def stating(exit_code: int) -> bytes:
+        if exit_code not in encoded:
+            encoded.clear()  # the code only ever changes once: keep one encoding in memory
+            encoded[exit_code] = json_bytes({**data, "exit_code": exit_code})
+        return encoded[exit_code]
+
     written: list[Path] = []
     for folder in folders:
         try:
-            written.append(_write_pair(folder, base, _data(report, result.exit_code), table))
+            written.append(_write_pair(folder, base, stating(result.exit_code), table))
         except OSError as exc:
             result.destination_errors.append(
                 f"cannot write the report into {folder}: {describe_os_error(exc)}"
@@ -298,7 +309,7 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
     for remote_folder in remote:
         try:
-            name, shown = _put_pair(remote_folder, base, _data(report, result.exit_code), table)
+            name, shown = _put_pair(remote_folder, base, stating(result.exit_code), table)
             stored.append((remote_folder, name, shown))
         except OSError as exc:
             result.destination_errors.append(
@@ -311,14 +322,14 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
         result.exit_code = final_code
         for path in written:
             try:
-                write_file_atomically(path, _data(report, final_code), replace=True)
+                write_file_atomically(path, stating(final_code), replace=True)
             except OSError as exc:
                 result.destination_errors.append(
                     f"cannot write the report {path}: {describe_os_error(exc)}"
                 )
         for remote_folder, name, shown in stored:
             try:
-                remote_folder.put(f"{name}.json", _data(report, final_code), replace=True)
+                remote_folder.put(f"{name}.json", stating(final_code), replace=True)
             except OSError as exc:
                 result.destination_errors.append(
                     f"cannot write the report {shown}: {describe_os_error(exc)}"
@@ -328,7 +339,7 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
         try:
             local_dir.mkdir(parents=True, exist_ok=True)
             result.paths.insert(
-                0, str(_write_pair(local_dir, base, _data(report, result.exit_code), table))
+                0, str(_write_pair(local_dir, base, stating(result.exit_code), table))
             )
         except OSError as exc:
             result.local_error = (
@@ -337,17 +348,14 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
             )
     # HTML + PDF beside each JSON, after all of them are safe (probing reads media files);
     # a failure is a note: `offload report JOB.json` writes them again.
-    data = job_report_dict(report, exit_code=result.exit_code)
+    encoded.clear()
+    data["exit_code"] = result.exit_code
     notes = write_documents(data, result.paths)
     notes += _put_documents(data, stored)
     result.paths += [shown for _, _, shown in stored]
     if notes:
         result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
     return result
-
-
-def _data(report: OffloadReport, exit_code: int) -> bytes:
-    return json_bytes(job_report_dict(report, exit_code=exit_code))
 
 
 def _csv_bytes(report: OffloadReport) -> bytes:

@@ -7,18 +7,20 @@ middle, decode one frame), and is bounded in time twice (``ProbeBudget``):
 
 * ``per_clip_s`` (default 2 s): decoding stops at the first frame at or past the middle, or
   when the clip's budget is spent (the last decoded frame is used, if any);
+* ``max_clips`` (default 1,000): the clips after these are not looked at;
 * ``total_s`` (default 20 s): probing runs on a daemon thread; when the total budget is spent
   the report is written with what was probed, and the rest is listed without thumbnails
   ("not probed: time budget spent"). A read that hangs (a dying card) cannot hold the report
   back longer than that.
 
-A file FFmpeg cannot open or decode (R3D, BRAW, random bytes) gets ``error`` and no
-thumbnail; nothing here raises.
+A file whose first bytes are no picture or video format FFmpeg reads (``sniff``: R3D,
+random bytes) is not opened with FFmpeg at all; it, and a file FFmpeg cannot open or decode
+(BRAW, a truncated clip), gets ``error`` and no thumbnail; nothing here raises.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import io
 import re
 import threading
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip
+from offload.report.sniff import not_media
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -55,6 +58,10 @@ CODEC_NAMES = {
 class ProbeBudget:
     total_s: float = 20.0
     per_clip_s: float = 2.0
+    # Clips and sequences looked at, in the report's order: within 20 s a card yields a few
+    # hundred thumbnails, and past 1,000 clips the report folds those without one
+    # (content.MAX_CLIP_ROWS); even a header sniff costs ~20-100 µs a file.
+    max_clips: int = 1000
     thumbnail_width: int = 160
     jpeg_quality: int = 70
 
@@ -75,12 +82,13 @@ class MediaInfo:
 
 
 def media_available() -> bool:
-    """PyAV (the ``media`` extra) is installed (and imports)."""
+    """PyAV (the ``media`` extra) is installed. Found, not imported: importing it takes
+    ~0.2 s, which a card without a single clip FFmpeg can read should not pay
+    (``probe_file`` imports it, and says so on a clip if that fails)."""
     try:
-        importlib.import_module("av")
-    except ImportError:
+        return importlib.util.find_spec("av") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def format_rate(rate: Fraction | None) -> str | None:
@@ -102,6 +110,10 @@ def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
     """Open *path* once: metadata and one frame from the middle as a small JPEG."""
     budget = budget or ProbeBudget()
     info = MediaInfo(read_from=str(path))
+    # A file whose first bytes are no format FFmpeg reads is not opened with it (sniff).
+    info.error = not_media(path)
+    if info.error is not None:
+        return info
     try:
         import av
     except ImportError:
@@ -218,6 +230,8 @@ def probe_clips(
     wanted = [i for i, clip in enumerate(clips) if clip.kind in ("clip", "sequence")]
     if not wanted:
         return {}, []
+    beyond = wanted[budget.max_clips :]
+    wanted = wanted[: budget.max_clips]
     if not media_available():
         return {}, [
             "Thumbnails and clip metadata need PyAV (pip install 'offload-ai[media]'); "
@@ -254,5 +268,14 @@ def probe_clips(
         notes.append(
             f"Probing stopped after its total time budget of {budget.total_s:g} s: "
             f"{len(skipped)} clip(s) are listed without thumbnails and metadata."
+        )
+    for index in beyond:
+        done[index] = MediaInfo(
+            error=f"not probed: only the first {budget.max_clips:,} clips of a card are"
+        )
+    if beyond:
+        notes.append(
+            f"Only the first {budget.max_clips:,} clips and sequences were probed for "
+            f"thumbnails and metadata; {len(beyond):,} more are listed without them."
         )
     return done, notes

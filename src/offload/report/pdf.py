@@ -310,7 +310,11 @@ class PdfWriter:
             self._clip_row(clip, widths, header)
 
     def _clip_row(self, row: ClipRow, widths: tuple[float, ...], header: Any) -> None:
-        kind = {"sequence": "IMAGE SEQUENCE", "folder": "FILES IN A FOLDER"}.get(row.kind, row.kind)
+        kind = {
+            "sequence": "IMAGE SEQUENCE",
+            "folder": "FILES IN A FOLDER",
+            "clips": "CLIPS IN A FOLDER",
+        }.get(row.kind, row.kind)
         kind = kind.upper()
         picture: list[Segment] = []
         if not row.thumbnail:

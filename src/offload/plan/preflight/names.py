@@ -93,8 +93,8 @@ def check_names(
             )
 
     for entry in entries:
-        target = plan.target_for(entry.relative_path)
-        size = len(os.fsencode(str(target))) + 1
+        target = plan.target_text(entry.relative_path)
+        size = len(os.fsencode(target)) + 1
         if size > PATH_MAX_BYTES:
             out.error(
                 C.PATH_TOO_LONG,

@@ -76,7 +76,7 @@ def check_targets(
                 )
                 return DestinationCheck(plan.index, plan.destination)
 
-    def existing(target: Path) -> os.stat_result | OSError | None:
+    def existing(target: Path | str) -> os.stat_result | OSError | None:
         if not root_exists:
             return None
         try:
@@ -86,19 +86,19 @@ def check_targets(
         except OSError as exc:
             return exc
 
-    def conflict(target: Path, mode: int, wanted: str) -> None:
+    def conflict(target: Path | str, mode: int, wanted: str) -> None:
         out.error(
             C.TARGET_TYPE_CONFLICT,
-            target,
+            Path(target),
             f"{target} exists and is {kind_of(mode)}, where the copy puts {wanted}: move it "
             "away, or copy into another destination",
             plan.index,
         )
 
-    def unreadable(target: Path, exc: OSError) -> None:
+    def unreadable(target: Path | str, exc: OSError) -> None:
         out.error(
             C.DEST_UNREADABLE,
-            target,
+            Path(target),
             f"cannot inspect {target}: {exc.strerror}; check the drive and its permissions",
             plan.index,
         )
@@ -122,13 +122,13 @@ def check_targets(
         elif stat.S_ISDIR(st.st_mode):
             conflict(target, st.st_mode, "a symlink")
     for f in tree.files:
-        target = plan.target_for(f.relative_path)
-        st = existing(target)
+        text = plan.target_text(f.relative_path)
+        st = existing(text)
         if isinstance(st, OSError):
-            unreadable(target, st)
+            unreadable(text, st)
             continue
         if st is not None and not stat.S_ISREG(st.st_mode):
-            conflict(target, st.st_mode, "a file")
+            conflict(text, st.st_mode, "a file")
             continue
         present = (
             f.relative_path not in to_write

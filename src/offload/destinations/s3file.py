@@ -1,0 +1,116 @@
+"""One file to ``s3://bucket/key``: the S3 side of ``api.copy_with_multiple_destinations`` and
+``pfndispatchcopy SRC s3://bucket/key``.
+
+A destination URL names the object, as a destination path names the file:
+
+* ``s3://bucket/dir/clip.mov``: the object ``dir/clip.mov``;
+* ``s3://bucket/dir/`` (a trailing ``/``), ``s3://bucket``, or a key under which objects
+  already exist and that is not an object itself (a "folder", as ``aws s3 ls`` shows it):
+  the file goes below it under the source's name, as ``cp`` does into a folder.
+
+Each destination is an ``S3Backend`` rooted at the object's folder, so the engine writes it
+as for a card (multipart upload with part checksums, completion never over another object,
+a streamed GET read-back in ``destination``/``full`` mode). Before the first byte, each is
+checked as a card's is (``S3Destination.check``: credentials, bucket, network), and an
+object already at the key is refused unless the policy replaces it: ``UsageError`` (exit
+64), nothing written anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from offload.destinations.base import EntryInfo
+from offload.destinations.s3 import S3Destination
+from offload.destinations.s3backend import S3Backend
+from offload.destinations.s3config import S3Settings, settings_from_env
+from offload.destinations.s3url import S3Url, display_path, is_s3_url, parse_s3_url
+from offload.errors import UsageError
+from offload.options import ExistingFilePolicy
+
+
+@dataclass(frozen=True)
+class S3FileTarget:
+    """Where one file goes on S3: the backend (rooted at the object's folder) and the
+    target's stand-in path under its root."""
+
+    backend: S3Backend
+    target: Path
+
+
+def open_s3_file_targets(
+    destinations: Sequence[Path | str],
+    source_name: str,
+    *,
+    settings: S3Settings | None = None,
+    existing: ExistingFilePolicy = ExistingFilePolicy.FAIL,
+    env: Mapping[str, str] | None = None,
+) -> dict[int, S3FileTarget]:
+    """The S3 targets among *destinations*, by index (see the module docstring); the others
+    are left to the local planner. Raises UsageError (nothing written) for a URL, bucket,
+    credentials or network S3 refuses, a name S3 cannot hold, the same object named twice,
+    or an object already at the key with the FAIL policy. The caller closes the backends
+    (``close_targets``)."""
+    opened: dict[int, S3FileTarget] = {}
+    try:
+        for index, destination in enumerate(destinations):
+            text = str(destination)
+            if not is_s3_url(text):
+                continue
+            url = parse_s3_url(text)
+            folder_named = text.endswith("/") or not url.prefix
+            parent, _, name = url.prefix.rpartition("/")
+            root_url = url if folder_named else S3Url(url.bucket, parent)
+            store = S3Destination(
+                root_url, settings or settings_from_env(os.environ if env is None else env)
+            )
+            backend = S3Backend(store, existing=existing)
+            target = backend.root / (source_name if folder_named else name)
+            opened[index] = S3FileTarget(backend, target)  # closed on error below
+            store.check()
+            info = _stat(backend, target)
+            if info is not None and info.kind == "folder":  # objects below it: cp's folder
+                target = target / source_name
+                opened[index] = S3FileTarget(backend, target)
+                info = _stat(backend, target)
+            problem = backend.name_problem(target.name)
+            if problem is not None:
+                raise UsageError(
+                    f"destination {display_path(target)}: {problem}; nothing was written"
+                )
+            if info is not None and existing is ExistingFilePolicy.FAIL:
+                raise UsageError(
+                    f"destination {display_path(target)} already exists; nothing was written "
+                    "(pass --overwrite to replace it)",
+                    path=display_path(target),
+                )
+            named = [display_path(t.target) for i, t in opened.items() if i != index]
+            if display_path(target) in named:
+                raise UsageError(
+                    f"destination {display_path(target)} is named twice; nothing was written"
+                )
+    except BaseException:
+        close_targets(opened)
+        raise
+    return opened
+
+
+def _stat(backend: S3Backend, target: Path) -> EntryInfo | None:
+    try:
+        return backend.stat(target)
+    except OSError as exc:
+        raise UsageError(
+            f"destination {display_path(target)}: cannot be looked up "
+            f"({exc.strerror or exc}); nothing was written"
+        ) from None
+
+
+def close_targets(targets: Mapping[int, S3FileTarget]) -> None:
+    for item in targets.values():
+        item.backend.close()
+
+
+__all__ = ["S3FileTarget", "close_targets", "open_s3_file_targets"]

@@ -1,0 +1,158 @@
+"""The ETA of a job from the progress of its lanes: the job ends when its slowest lane ends.
+
+A lane is a stream of work that goes at its own speed: the source read, the source's re-read
+(``full``), each destination's bytes (written and read back) and its files committed. One
+rate over all the work (the sum) is wrong as soon as the lanes differ: a fast destination
+that is done takes its share of the rate away, and the ETA then runs out while the slow one
+is still working (the bar "stalled at 100 %"). So each lane's rate is measured on its own,
+and the ETA is the largest of remaining ÷ rate.
+
+A lane's rate is its progress over the last ``window_s`` seconds; while it made none there
+(a long flush), its average since its first move. A lane is measured from its first move on,
+once it has moved as far again (the first step of a lane that moves in steps, a batch of
+files committed at once, is the pipeline filling up, not a rate); between two steps it
+counts down at the rate it had up to the last one, and a late step counts against it. A
+lane that follows another (the source's re-read follows the read, a destination's commits
+follow its bytes) ends no earlier than that one, which alone gives its ETA until it has a
+rate of its own. The predicted end (now + ETA) is smoothed over ``smoothing_s`` (less early
+in a job) so the ETA counts down instead of jumping with each batch; a lane that leaves with
+work left (a lost destination) moves it at once. No ETA until every lane with work left has
+been measured for ``warmup_s`` (or follows one that has); never less than ``floor_s`` while
+work remains (0:00 means done).
+
+No I/O, no threads: ``ProgressModel`` calls ``estimate`` under its lock, at whatever pace its
+renderers poll; samples are spaced by time, so the pace hardly changes the estimate.
+Measured on recorded runs in docs/performance.md ("ETA").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+WINDOW_S = 10.0  # spans many batches and I/O stalls; 3 s and 5 s were no better overall
+SMOOTHING_S = 3.0  # time constant of the predicted end's smoothing
+WARMUP_S = 1.0  # no ETA from less than this much measurement
+FLOOR_S = 1.0  # an ETA while work remains is never shown as 0
+# Early in a job (the first estimates still rough) the smoothing is shorter: a fraction of
+# the time measured so far, so a first guess is not dragged along for seconds.
+SMOOTHING_FRACTION = 0.3
+_SAMPLE_S = 0.1  # samples are at least this far apart, however often the model is polled
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One lane's work in its own units: ``done`` of ``total``. ``follows``: the key of an
+    earlier lane (in the list given to ``estimate``) whose output this one works on: it ends
+    no earlier than that one, which alone gives its ETA until it has a rate of its own."""
+
+    key: str
+    done: float
+    total: float
+    follows: str | None = None
+
+
+class EtaEstimator:
+    """Remaining seconds of a job from its lanes (see the module's docstring). Not
+    thread-safe: its owner calls it under a lock."""
+
+    def __init__(
+        self,
+        *,
+        window_s: float = WINDOW_S,
+        smoothing_s: float = SMOOTHING_S,
+        warmup_s: float = WARMUP_S,
+        floor_s: float = FLOOR_S,
+        smoothing_fraction: float = SMOOTHING_FRACTION,
+    ) -> None:
+        self.smoothing_fraction = smoothing_fraction
+        self.window_s = window_s
+        self.smoothing_s = smoothing_s
+        self.warmup_s = warmup_s
+        self.floor_s = floor_s
+        self.reset(0.0)
+
+    def reset(self, now: float) -> None:
+        """A new job starts at *now*."""
+        self._start = now
+        self._samples: deque[tuple[float, dict[str, float]]] = deque()
+        self._first: dict[str, tuple[float, float]] = {}  # each lane's first move: when, where
+        self._done: dict[str, float] = {}  # each lane's progress at the last estimate
+        self._moved: dict[str, float] = {}  # the last time each lane's progress changed
+        self._end: float | None = None
+        self._last = now
+        self._busy: set[str] = set()  # the lanes with work left at the last estimate
+
+    def estimate(self, now: float, lanes: list[Lane]) -> float | None:
+        """Seconds left at *now*, or None while no rate is known. *lanes* with nothing left
+        are done; an empty list (or all done) gives 0."""
+        done = {lane.key: lane.done for lane in lanes}
+        if any(key not in done for key in self._busy):
+            self._end = None  # a lane left with work to do (a lost destination): not smoothed
+        self._busy = {lane.key for lane in lanes if lane.done < lane.total}
+        for lane in lanes:
+            if self._done.get(lane.key) != lane.done:
+                self._done[lane.key] = lane.done
+                self._moved[lane.key] = now
+                if lane.key not in self._first and lane.done > 0:
+                    self._first[lane.key] = (now, lane.done)
+        if not self._samples or now - self._samples[-1][0] >= _SAMPLE_S:
+            self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
+            self._samples.popleft()
+        ends: dict[str, float] = {}  # seconds left per lane
+        for lane in lanes:
+            left = lane.total - lane.done
+            if left <= 0:
+                ends[lane.key] = 0.0
+                continue
+            own = self._own(now, lane)
+            # A lane ends no earlier than the one it follows (commits, their bytes).
+            known = [] if own is None else [own]
+            if lane.follows in ends:
+                known.append(ends[lane.follows])
+            if not known:
+                self._end = None
+                self._last = now
+                return None
+            ends[lane.key] = max(known)
+        if not self._busy:
+            self._end = now
+            return 0.0
+        raw = max(ends.values())  # 0 when the lanes left wait on finished ones: the floor
+        end = now + raw
+        if self._end is None:
+            self._end = end
+        else:
+            tau = min(self.smoothing_s, self.smoothing_fraction * (now - self._start))
+            alpha = 1.0 - math.exp(-max(now - self._last, 0.0) / max(tau, 1e-3))
+            self._end += alpha * (end - self._end)
+        self._last = now
+        return max(self._end - now, self.floor_s)
+
+    def _own(self, now: float, lane: Lane) -> float | None:
+        """Seconds left in *lane* at its own rate, measured from its first move on, or None
+        until it has been measured for ``warmup_s`` and has moved as far again as that first
+        move (a lane's first step is often the pipeline filling up, a first batch committed
+        at once, not a rate)."""
+        first = self._first.get(lane.key)
+        if first is None or now - first[0] < self.warmup_s:
+            return None
+        # As far again as the first move, or half of what was left after it (a model polled
+        # rarely may first see a lane well advanced).
+        if lane.done - first[1] < min(first[1], (lane.total - first[1]) / 2):
+            return None
+        left = lane.total - lane.done
+        then, sample = self._samples[0]
+        before = sample.get(lane.key, 0.0)
+        if then <= first[0]:  # it started within the window: measured from its first move
+            then, before = first
+        progress = lane.done - before
+        moved = self._moved.get(lane.key, now)
+        if progress <= 0 or moved <= then:  # stalled over the window: its average rate
+            return left * (now - first[0]) / (lane.done - first[1])
+        # A lane that moves in steps counts down through the gap after a step at the rate
+        # it had up to it; once the next step is late, the gap counts against its rate.
+        at_step = moved + left * (moved - then) / progress - now
+        return at_step if at_step > 0 else left * (now - then) / progress

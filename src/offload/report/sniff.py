@@ -1,0 +1,83 @@
+"""Is a file worth handing to FFmpeg? A look at its first bytes, before PyAV opens it.
+
+    not_media(path) -> None | str
+
+None when the file starts like a picture or video format FFmpeg reads (ISO BMFF/QuickTime,
+MXF, MPEG-TS/PS, Matroska, AVI, DPX, Cineon, OpenEXR, TIFF/DNG, JPEG, PNG, JPEG 2000, ...),
+or when its extension names a format without a signature to check (TGA, DV): then PyAV
+decides, as before. Otherwise the reason it is not probed, for the report's row.
+
+Why: FFmpeg, given a file it does not recognise, tries every demuxer it has and reads up
+to its probe size (5 MB) doing so; a card of small files named ``.MP4`` that are not clips
+(proxies of another tool, test data, a broken card) cost ~10 ms a file that way, and a
+camera raw FFmpeg cannot decode (R3D) costs a 5 MB read from the card for nothing. A header
+is a few hundred bytes, and the engine has just read small files through the page cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HEADER_BYTES = 256
+# An MXF file may start with a run-in of up to 64 KiB before its header partition pack.
+MXF_RUN_IN = 65_536
+MXF_PARTITION_KEY = bytes.fromhex("060e2b34020501010d010201")
+# Types of the first box of an ISO base media file (MP4, MOV, 3GP, CRM, BRAW, HEIC, JP2).
+ISO_BOXES = frozenset(
+    {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp", b"moof",
+     b"sidx", b"jP  "}
+)  # fmt: skip
+# Signatures at offset 0 of formats FFmpeg demuxes or decodes.
+MAGIC = (
+    b"SDPX", b"XPDS",  # DPX (big- and little-endian)
+    b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80",  # Cineon
+    b"\x76\x2f\x31\x01",  # OpenEXR
+    b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+",  # TIFF, BigTIFF, DNG
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",  # PNG
+    b"\xff\x4f\xff\x51",  # JPEG 2000 codestream (.j2c)
+    b"\x01\xda",  # SGI
+    b"BM",  # BMP
+    b"RIFF",  # AVI, WebP, WAV
+    b"\x1a\x45\xdf\xa3",  # Matroska, WebM
+    b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3",  # MPEG program stream, MPEG video
+    b"FLV", b"OggS", b"GIF8",
+)  # fmt: skip
+# Formats without a signature at a fixed place: FFmpeg decides.
+UNCHECKED_EXTENSIONS = frozenset({"tga", "dv", "dif"})
+
+
+def not_media(path: Path) -> str | None:
+    """None if *path* may be a picture or video FFmpeg reads (see the module); else why it
+    is not handed to FFmpeg. A file that cannot be read is left to FFmpeg, which says why."""
+    extension = path.suffix[1:].lower()
+    if extension in UNCHECKED_EXTENSIONS:
+        return None
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            header = handle.read(HEADER_BYTES)
+            if not header:
+                return "not probed: the file is empty"
+            if _recognised(header):
+                return None
+            if extension == "mxf" and MXF_PARTITION_KEY in header + handle.read(MXF_RUN_IN):
+                return None
+    except OSError:
+        return None
+    return "not probed: its first bytes are no picture or video format FFmpeg reads"
+
+
+def _recognised(header: bytes) -> bool:
+    if header[4:8] in ISO_BOXES or header.startswith(MAGIC):
+        return True
+    if header.startswith(MXF_PARTITION_KEY):
+        return True
+    # MPEG transport stream: a sync byte every 188 bytes (M2TS/MTS: 192, after a 4-byte
+    # time code); a file shorter than two packets is checked on its first.
+    for start, size in ((0, 188), (4, 192)):
+        if header[start : start + 1] == b"\x47" and header[start + size : start + size + 1] in (
+            b"\x47",
+            b"",
+        ):
+            return True
+    return False

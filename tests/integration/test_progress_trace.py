@@ -1,0 +1,107 @@
+"""``offload copy --progress-trace``: a real run's trace, read back and replayed, keeps the
+progress model's promises (no timing thresholds: only the order and the ends of things)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.bench.eta import main_job, replay, score
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.errors import ExitCode
+from offload.events import FileVerified, JobFinished, JobStarted
+from offload.progress_trace import read_trace
+
+
+def _card(root: Path) -> Path:
+    for index in range(20):
+        path = root / "CLIPS" / f"C{index:03d}.MOV"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(3_000_000 if index % 5 == 0 else 40_000))
+    return root
+
+
+def _copy(args: list[str], tmp_path: Path) -> tuple[int, str]:
+    err = io.StringIO()
+    code = main(
+        ["copy", "--quiet", "--report-dir", str(tmp_path / "reports"), *args],
+        Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False),
+    )
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize("verify", ["full", "transfer"])
+def test_a_recorded_trace_keeps_the_progress_promises(tmp_path: Path, verify: str) -> None:
+    card = _card(tmp_path / "A001")
+    dests = [tmp_path / f"dest{i}" for i in range(2)]
+    for dest in dests:
+        dest.mkdir()
+    trace_path = tmp_path / "trace.jsonl"
+    code, err = _copy(
+        ["--verify", verify, "--progress-trace", str(trace_path), str(card), *map(str, dests)],
+        tmp_path,
+    )
+    assert code == 0, err
+    trace = read_trace(trace_path)
+    names = [type(event) for _t, event in trace.events]
+    assert names.count(JobStarted) == 1 and names[-1] is JobFinished
+    assert names.count(FileVerified) == 2 * 20
+    times = [t for t, _event in trace.events]
+    assert times == sorted(times)
+
+    # What the live model showed: monotone, 1.0 only at the end, never 0:00 before it.
+    shown = trace.snapshots
+    fractions = [s["fraction"] for s in shown]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and shown[-1]["finished"]
+    assert all(f < 1.0 for s, f in zip(shown, fractions, strict=True) if not s["finished"])
+    assert all(s["eta_s"] is None or s["eta_s"] >= 1.0 for s in shown if s["fraction"] < 1.0)
+    assert len(shown[-1]["destinations"]) == 2
+
+    # Replayed on its own clock: the same promises at every poll, and a score.
+    job = main_job(replay(trace))
+    assert job is not None and job.end is not None
+    polled = [p.fraction for p in job.polls]
+    assert polled == sorted(polled) and polled[-1] == 1.0 and job.polls[-1].finished
+    assert all(p.eta is None or p.eta >= 1.0 for p in job.polls if p.fraction < 1.0)
+    result = score(job)
+    assert result is not None and result.duration_s == job.end
+
+
+def test_an_existing_trace_file_is_refused_before_anything_is_copied(tmp_path: Path) -> None:
+    card = _card(tmp_path / "A001")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    trace_path = tmp_path / "trace.jsonl"
+    trace_path.write_text("a user's file\n")
+    code, err = _copy(["--progress-trace", str(trace_path), str(card), str(dest)], tmp_path)
+    assert code == ExitCode.USAGE
+    assert f"--progress-trace {trace_path}: the file exists" in err
+    assert trace_path.read_text() == "a user's file\n"
+    assert not any(dest.iterdir())
+
+
+def test_a_file_that_is_not_a_trace_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"event": "job_started"}\n')
+    with pytest.raises(ValueError, match=r"events\.jsonl: not a progress trace"):
+        read_trace(path)
+
+
+def test_a_trace_that_cannot_be_written_never_stops_the_events(tmp_path: Path) -> None:
+    """A full disk (/dev/full answers every write with ENOSPC): the trace is abandoned, the
+    subscriber never raises into the engine's threads."""
+    from offload.events import SourceBytesRead
+    from offload.progress import ProgressModel
+    from offload.progress_trace import ProgressTraceWriter
+
+    model = ProgressModel()
+    writer = ProgressTraceWriter(open("/dev/full", "w", encoding="utf-8"), progress=model)  # noqa: SIM115
+    model.emit(JobStarted(1, 10_000_000, ("/d",), "transfer", ("xxh64",)))
+    for _ in range(5000):  # far more than the stream's buffer
+        writer.emit(SourceBytesRead(2000))
+    writer.emit(JobFinished(0, False))
+    writer.close()

@@ -1,0 +1,256 @@
+"""The faults of an S3 destination, made for real at the level a DIT sees them (the ``offload``
+CLI, in-process or as a real subprocess; a real server process; the fault proxy): 503 SlowDown
+retried with backoff; the service gone for good mid-card (that destination lost, the local one
+verified, exit 1; the re-run resumes the upload and finishes); refused credentials, a missing
+bucket or no network (one line, exit 64, nothing written anywhere); Ctrl-C mid-upload (130,
+nothing incomplete under a final key) and a kill between an object's completion and its
+read-back (not recorded as verified; the re-run reads it back and adopts it)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from offload.destinations.s3ledger import S3Ledger
+from s3 import test_s3_preflight
+from s3.conftest import admin, destination
+from s3.test_s3_cli import card_local_url, keys, make_card, offload
+from support.tcpproxy import FaultProxy
+
+# The module-scoped server that checks credentials (its IAM authentication on).
+auth_server = test_s3_preflight.auth_server
+
+MiB = 1024 * 1024
+BIG = "CLIPS/A001C001.mov"
+CARD = {BIG: 40 * MiB + 3, "CLIPS/A001C002.mov": 300_000, "A001.xml": 900}  # BIG: 6 parts
+
+
+def report_of(out: str) -> dict:  # type: ignore[type-arg]
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    final = events[-1]
+    assert final["event"] == "job_report"
+    return json.loads(Path(final["reports"][0]).read_text())  # type: ignore[no-any-return]
+
+
+def statuses(report: dict, index: int) -> dict[str, str]:  # type: ignore[type-arg]
+    return {
+        f["path"]: d["status"]
+        for f in report["files"]
+        for d in f["destinations"]
+        if d["index"] == index
+    }
+
+
+def test_slow_down_is_retried_with_backoff(s3_server, bucket, proxy, caplog) -> None:  # type: ignore[no-untyped-def]
+    dest = destination(proxy.url, bucket)
+    data = os.urandom(6 * MiB)
+    proxy.slow_down_next(2)
+    with caplog.at_level(logging.DEBUG, logger="botocore.retries.standard"):
+        upload = dest.open_upload(dest.url.key("clip.mov"), len(data))
+        upload.write(memoryview(data))
+        upload.complete()
+    dest.close()
+    assert proxy.stats.slowed == 2
+    # botocore's standard mode computed an exponential backoff delay before each retry.
+    delays = [
+        float(r.getMessage().rsplit(":", 1)[1])
+        for r in caplog.records
+        if r.getMessage().startswith("Retry needed, retrying request after delay of")
+    ]
+    assert len(delays) == 2 and all(d >= 0 for d in delays)
+    stored = admin(s3_server.url).get_object(Bucket=bucket, Key="cards/clip.mov")["Body"].read()
+    assert stored == data
+
+
+def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
+
+    # The big file's third part is held (its upload cannot complete); once the server holds
+    # two other parts, the service goes for good: mid-card, mid-file.
+    proxy.hold("PUT", "partNumber=3")
+
+    def go_down_mid_file() -> None:
+        client = admin(s3_server.url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                parts = client.list_parts(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                ).get("Parts", [])
+                if len(parts) >= 2:
+                    proxy.go_down()
+                    return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=go_down_mid_file, daemon=True)
+    watcher.start()
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    watcher.join()
+    assert code == 1, err
+    first = report_of(out)
+    assert set(statuses(first, 0).values()) == {"verified"}  # the local copy, whole
+    assert "verified" not in statuses(first, 1).values() or len(statuses(first, 1)) < 3
+    assert first["destinations"][1]["lost"]
+    client = admin(s3_server.url)
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u["Key"] for u in uploads] == [f"day1/A001/{BIG}"]  # left for the re-run
+    there = client.list_parts(Bucket=bucket, Key=uploads[0]["Key"], UploadId=uploads[0]["UploadId"])
+    assert there.get("Parts")
+    assert f"day1/A001/{BIG}" not in keys(s3_server.url, bucket)  # nothing partial visible
+
+    again = FaultProxy(s3_server.port)
+    try:
+        code, out, err = offload(
+            tmp_path, "--s3-endpoint", again.url, "--json", str(card), str(local), url
+        )
+    finally:
+        again.close()
+    assert code == 0, err
+    second = report_of(out)
+    assert set(statuses(second, 0).values()) == {"verified_earlier"}  # not copied again
+    assert set(statuses(second, 1).values()) <= {"verified", "verified_earlier"}
+    # The upload was resumed: only the parts the server lacked were sent (6 in all).
+    sent = [
+        t
+        for m, t in zip(again.stats.methods, again.targets, strict=True)
+        if m == "PUT" and "partNumber=" in t
+    ]
+    assert 0 < len(sent) <= 6 - len(there["Parts"]), sent
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    for relative in CARD:
+        body = client.get_object(Bucket=bucket, Key=f"day1/A001/{relative}")["Body"].read()
+        assert body == (card / relative).read_bytes()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("fault", ["credentials", "bucket", "network"])
+def test_refused_before_the_first_byte_nothing_written_anywhere(  # type: ignore[no-untyped-def]
+    s3_server, bucket, auth_server, monkeypatch, tmp_path, fault
+) -> None:
+    card, local, url = card_local_url(tmp_path, bucket, CARD)
+    endpoint = s3_server.url
+    if fault == "credentials":
+        server, key_id, _secret = auth_server
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        endpoint, url = server.url, "s3://rushes/day1"
+    elif fault == "bucket":
+        url = "s3://nope-bucket/day1"
+    else:
+        endpoint = f"http://127.0.0.1:{_free_port()}"
+    code, out, err = offload(tmp_path, "--s3-endpoint", endpoint, str(card), str(local), url)
+    assert code == 64
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert url in err and "nothing was written" in err
+    assert list(local.iterdir()) == []
+    assert not (tmp_path / "reports").exists() or not list((tmp_path / "reports").iterdir())
+    assert keys(s3_server.url, bucket) == []
+
+
+def _offload_process(tmp: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.offload",
+            "copy",
+            "--report-dir",
+            str(tmp / "reports"),
+            "--s3-endpoint",
+            endpoint,
+            "--json",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _ledger(endpoint: str, bucket: str) -> dict[str, str]:
+    from offload.destinations.s3backend import S3Backend
+
+    backend = S3Backend(destination(endpoint, bucket, prefix="day1"))
+    try:
+        entries = S3Ledger(backend, backend.root / "A001").load()
+    finally:
+        backend.close()
+    return {path: entry.state for path, entry in entries.items()}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
+def test_stopped_after_completion_before_the_read_back(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, stop
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    big_key = f"day1/A001/{BIG}"
+    # The big file's read-back GET is held: its object is complete, not yet read back.
+    proxy.hold("GET", f"/{bucket}/{big_key}")
+    process = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "the read-back never started"
+        process.send_signal(stop)
+        if stop == signal.SIGINT:
+            time.sleep(0.5)  # Ctrl-C seen before the held GET goes on
+        proxy.release()
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    client = admin(s3_server.url)
+    ledger = _ledger(s3_server.url, bucket)
+    if stop == signal.SIGINT:
+        assert process.returncode == 130, err
+        report = report_of(out)
+        assert report["cancelled"] is True or report["exit_code"] == 130
+        # Completed, not read back: cancelled, not in the ledger, and the object (still
+        # ours) deleted, as a partial file is removed on a disk.
+        assert statuses(report, 0)[BIG] == "cancelled"
+        assert BIG not in ledger
+        assert big_key not in keys(s3_server.url, bucket)
+    else:
+        assert process.returncode == -signal.SIGKILL
+        # Complete under its key, but nothing of ours calls it verified.
+        head = client.head_object(Bucket=bucket, Key=big_key)
+        assert head["ContentLength"] == CARD[BIG]
+        assert BIG not in ledger
+    # Nothing incomplete is visible under a final key: what is there is whole.
+    for key in keys(s3_server.url, bucket):
+        relative = key.removeprefix("day1/A001/")
+        if relative in CARD:
+            assert client.head_object(Bucket=bucket, Key=key)["ContentLength"] == CARD[relative]
+    if stop == signal.SIGINT:
+        assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+    # The re-run proves what is there (read back and adopted, or uploaded again).
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    assert code == 0, err
+    report = report_of(out)
+    by_path = {f["path"]: f["destinations"][0] for f in report["files"]}  # one destination
+    assert by_path[BIG]["status"] in ("verified", "verified_earlier")
+    if stop == signal.SIGKILL:
+        assert by_path[BIG]["status"] == "verified" and by_path[BIG]["action"] == "adopted"
+    assert _ledger(s3_server.url, bucket)[BIG] == "verified"
+    body = client.get_object(Bucket=bucket, Key=big_key)["Body"].read()
+    assert body == (card / BIG).read_bytes()
