@@ -19,7 +19,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,7 +199,7 @@ def verified_entry(
     *,
     size_bytes: int,
     mtime_ns: int,
-    digests: dict[str, str],
+    digests: Mapping[str, str],
     partial_name: str,
     final_name: str,
     verify: str,

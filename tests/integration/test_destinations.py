@@ -18,6 +18,7 @@ from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.engine.cancel import CancelToken
 from offload.engine.verifier import hash_read_back
 from offload.fs.direct import AlignedBuffer
+from offload.fs.ops import cached_pages
 from offload.hashing import new_hasher
 from offload.results import CacheBypass
 from support.memory_destination import MemoryDestination
@@ -150,6 +151,29 @@ def test_direct_writes_off_writes_buffered(tmp_path: Path) -> None:
     partial = write_sealed(off, off.root / "b.mov", data)
     assert isinstance(partial, LocalPartial) and not partial.direct
     assert read_back(off, partial)[0] == xxh64(data)
+
+
+def test_a_chunk_that_ends_past_a_page_is_written_direct_but_its_tail(tmp_path: Path) -> None:
+    # A 4,000,000-byte frame is one chunk that ends 2,304 bytes past a page: its aligned part
+    # goes O_DIRECT (never in the page cache), only the tail's page is written buffered.
+    dest = local(tmp_path)
+    size = 4_000_000
+    buffer = AlignedBuffer(4 * MIB)
+    try:
+        buffer.view[:size] = os.urandom(size)
+        partial = dest.open_partial(dest.root / "f.dpx", size_bytes=size, folder_known=False)
+        assert isinstance(partial, LocalPartial) and partial.direct
+        partial.write(buffer.view[:size])
+        fd = os.open(partial.partial_path, os.O_RDONLY)
+        try:
+            cached = cached_pages(fd, size)
+        finally:
+            os.close(fd)
+        assert cached is not None and cached <= 1
+        assert partial.seal(sync=True) == size
+        assert read_back(dest, partial)[0] == xxh64(bytes(buffer.view[:size]))
+    finally:
+        buffer.close()
 
 
 def test_direct_reads_off_drops_the_cache_and_says_how(tmp_path: Path) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import ExitCode
-from offload.events import Event, SourceBytesRead
+from offload.events import Event, FileVerified, PhaseChanged, SourceBytesRead
 from offload.hashing import new_hasher
 from offload.model import SourceFile
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
@@ -322,3 +324,50 @@ def test_a_read_back_that_differs_twice_fails_that_file(tmp_path: Path) -> None:
     assert second is not None and second.status is DestinationStatus.VERIFIED
     assert not report.destinations[1].lost
     assert bad.partials() == [] and not bad.exists(Path(first.final_path))
+
+
+def test_flush_and_commit_are_announced_once_a_batch(rig: Rig, tmp_path: Path) -> None:
+    # Every file still gets its outcome event; the batch's phases are announced per batch
+    # (one event per file per destination was a measurable part of a small file's cost).
+    rig.add()
+    files = make_card(tmp_path, {f"F/{n:03d}.jpg": 1_000 for n in range(12)})
+    events: list[Event] = []
+    report = run(rig, files, CopyOptions(chunk_size=MIB, batch_files=5), sink=events.append)
+    assert report.exit_code is ExitCode.OK
+    phases = [e.phase for e in events if isinstance(e, PhaseChanged) and e.destination_index == 0]
+    assert phases.count("copy") == 12
+    assert phases.count("flush") == phases.count("commit") == 3  # batches of 5, 5 and 2
+    assert sum(isinstance(e, FileVerified) for e in events) == 12
+
+
+def test_a_small_file_that_changes_while_read_is_never_started(rig: Rig, tmp_path: Path) -> None:
+    # A file that fits in one buffer reaches the writers only once it was read and checked:
+    # a source that changed while read fails everywhere without a partial ever being made.
+    for _ in range(2):
+        rig.add()
+    files = make_card(tmp_path, {"A/growing.xml": 5_000, "A/fine.xml": 3_000})
+    opened: list[Path] = []
+    for destination in rig.destinations:
+        real_open = destination.open_partial
+
+        def counting(final: Path, *, open_partial: Any = real_open, **kw: Any) -> Any:
+            opened.append(final)
+            return open_partial(final, **kw)
+
+        destination.open_partial = counting  # type: ignore[method-assign]
+    grown = threading.Event()
+
+    def grow(event: Event) -> None:
+        if isinstance(event, SourceBytesRead) and not grown.is_set():
+            grown.set()
+            with open(files[0].path, "ab") as handle:  # a camera still writing the file
+                handle.write(b"more")
+
+    report = run(rig, files, sink=grow)
+    assert grown.is_set() and report.exit_code is ExitCode.PARTIAL
+    changed, fine = report.files
+    assert "changed while it was read" in (changed.source_error or "")
+    assert [d.status for d in changed.destinations] == [DestinationStatus.FAILED] * 2
+    assert [d.status for d in fine.destinations] == [DestinationStatus.VERIFIED] * 2
+    assert sorted(p.name for p in opened) == ["fine.xml", "fine.xml"]
+    assert rig.partials(0) == rig.partials(1) == []

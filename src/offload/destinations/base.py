@@ -90,6 +90,9 @@ class Features:
     mtimes: bool = False
     # The longest name (one path component) in bytes the destination accepts.
     max_name_bytes: int = 255
+    # The destination stores a file's digests with the copy (S3 object metadata): the writer
+    # hands ``open_partial`` the signal of the digests known once the file was read.
+    stores_digests: bool = False
 
 
 @dataclass(frozen=True)

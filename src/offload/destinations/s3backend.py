@@ -245,6 +245,7 @@ class S3Backend:
             symlinks=False,
             mtimes=False,
             max_name_bytes=MAX_KEY_BYTES,
+            stores_digests=self.store.settings.metadata_digests,
         )
 
     def key(self, path: Path) -> str:

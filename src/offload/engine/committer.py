@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 from offload.destinations.naming import keep_both_name
-from offload.engine.cancel import wait_for
 from offload.engine.state import DestinationState, Pending
 from offload.engine.verifier import hash_read_back
 from offload.errors import (
@@ -96,7 +95,9 @@ class DestinationCommitter:
         if not verified:
             return
         verified = self._choose_targets(verified)
-        if state.ledger is not None and verified:
+        if not verified:
+            return
+        if state.ledger is not None:
             # What the read-back proved: "transfer" when nothing was read back from the media
             # (transfer mode, or a destination that is not flushed). A later run in a
             # stricter mode does not trust such an entry.
@@ -120,6 +121,7 @@ class DestinationCommitter:
                 state.fail_all([p for p, _ in verified], error)
                 return
         done: Verified = []
+        state.sink.emit(PhaseChanged(state.index, verified[0][0].ticket.relative_path, "commit"))
         for position, (pending, result) in enumerate(verified):
             if not self._commit(pending, result):
                 if state.lost is not None:
@@ -184,10 +186,12 @@ class DestinationCommitter:
         survivors: list[Pending] = []
         started = time.monotonic()
         synced_all = False
+        # One phase event a batch, not a file: the batch is flushed at once, and events per
+        # file per destination were a measurable share of a small file's cost.
+        state.sink.emit(PhaseChanged(state.index, batch[0].ticket.relative_path, "flush"))
         if state.flush and len(batch) > 1:
             synced_all = state.destination.make_durable([p.partial for p in batch])
         for position, pending in enumerate(batch):
-            state.sink.emit(PhaseChanged(state.index, pending.ticket.relative_path, "flush"))
             try:
                 size = pending.partial.seal(sync=state.flush and not synced_all)
             except OSError as exc:
@@ -238,7 +242,7 @@ class DestinationCommitter:
             if verifying:
                 state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "verify"))
                 self._read_back(pending, result)
-            source_error = wait_for(ticket.verdict, state.cancel)
+            source_error = ticket.wait_for_verdict(state.cancel)
             if state.cancel.cancelled:
                 raise CancelledError("cancelled")
             if source_error is not None:
@@ -275,7 +279,6 @@ class DestinationCommitter:
         """Rename a verified partial to its final name; on failure record it and say False."""
         state = self.state
         partial = pending.partial
-        state.sink.emit(PhaseChanged(state.index, pending.ticket.relative_path, "commit"))
         target = pending.target or partial.final_path
         replace = state.options.existing is ExistingFilePolicy.OVERWRITE
         try:

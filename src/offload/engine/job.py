@@ -24,7 +24,7 @@ from offload.destinations.base import Destination
 from offload.destinations.local import LocalDestination
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
-from offload.engine.messages import FileTask, FileTicket
+from offload.engine.messages import FileTask, FileTicket, VerdictBoard
 from offload.engine.reader import SOURCE_INDEX, SourceReader
 from offload.engine.state import DestinationState
 from offload.engine.writer import DestinationWriter
@@ -290,7 +290,8 @@ class CopyJob:
         report = JobReport(
             verify=options.verify.value, algorithms=options.algorithms, started_at=time.time()
         )
-        tickets = [FileTicket(task, sequence) for sequence, task in enumerate(self.tasks)]
+        board = VerdictBoard()
+        tickets = [FileTicket(task, sequence, board) for sequence, task in enumerate(self.tasks)]
         book = _ResultBook(report, tickets, options.algorithms, self.sink)
         devices = [str(root) for root in self.destination_roots]
         self.sink.emit(

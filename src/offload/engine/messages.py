@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from offload.engine.buffers import Chunk
-from offload.errors import OffloadError
+from offload.engine.cancel import CANCEL_POLL_S, CancelToken
+from offload.errors import CancelledError, OffloadError
 from offload.model import SourceFile
 from offload.results import CacheBypass, DestinationFileResult
 
@@ -30,46 +33,123 @@ class FileTask:
     reference_origin: str = ""
 
 
-@dataclass
+class VerdictBoard:
+    """Where the reader publishes its verdicts on a job's files: one condition for the job.
+
+    A ``concurrent.futures.Future`` per file (a Condition, a lock and a deque each) cost
+    about 1.3 KB a file and a second of set-up on 50,000 files; one shared condition costs
+    nothing per file. Publishing wakes every waiter (at most one committer a destination),
+    each of which looks at its own ticket again. Thread-safe.
+    """
+
+    __slots__ = ("_condition", "lock")
+
+    def __init__(self) -> None:
+        # Also guards each ticket's ``hashed`` (FileTicket.hashed); never held while waiting.
+        self.lock = threading.Lock()
+        self._condition = threading.Condition(threading.Lock())
+
+    def publish(self, ticket: FileTicket) -> None:
+        with self._condition:
+            if not ticket.published:
+                ticket.published = True
+                self._condition.notify_all()
+
+    def wait(self, ticket: FileTicket, cancel: CancelToken) -> OffloadError | None:
+        """The ticket's source error (None: read, and re-read, fine) once it is published.
+
+        Raises CancelledError once *cancel* is set while waiting (looked at every
+        ``CANCEL_POLL_S``).
+        """
+        if not ticket.published:
+            with self._condition:
+                while not ticket.published:
+                    if cancel.cancelled:
+                        raise CancelledError("cancelled")
+                    self._condition.wait(CANCEL_POLL_S)
+        return ticket.source_error
+
+
+_NO_DIGESTS: Mapping[str, str] = MappingProxyType({})
+
+
 class FileTicket:
     """What the reader knows about one file, published once for the destination workers.
 
     The reader (or, in full mode, its source verifier) fills the digests or the error and
-    then calls ``publish()``, which resolves ``verdict`` with the source error (None: the
-    source was read, and re-read, fine). Committers wait for ``verdict`` (cancellably:
-    ``engine.cancel.wait_for``) before they rename a verified copy to its final name, so no
-    destination commits a file whose source read (or source re-read) failed. The fields are
-    written before ``publish()`` and only read after ``verdict`` is done.
+    then calls ``publish()``; committers wait for it (``wait_for_verdict``, cancellable)
+    before they rename a verified copy to its final name, so no destination commits a file
+    whose source read (or source re-read) failed. The fields are written before
+    ``publish()`` and only read after it. One ticket a file lives for the whole job: slots,
+    no lock of its own, and shared empty digests keep it small.
 
     ``hashed`` resolves earlier, as soon as the whole file was read and hashed once (before
     any re-read of the source), with its in-flight digests; with None if the file failed
     before (``publish`` resolves it then). A destination that stores the digests with the
-    copy (S3 object metadata) waits for it, not for the verdict.
+    copy (S3 object metadata, ``Features.stores_digests``) waits for it, not for the
+    verdict. Its Future is made only when a writer asks for it (most files never need one):
+    until then the digests wait in the ticket, under the board's lock.
     """
 
-    task: FileTask
-    sequence: int
-    inflight_digests: dict[str, str] = field(default_factory=dict)
-    source_reread_digests: dict[str, str] = field(default_factory=dict)
-    source_cache_bypass: CacheBypass = CacheBypass.NOT_READ
-    source_error: OffloadError | None = None
-    verdict: Future[OffloadError | None] = field(default_factory=Future)
-    hashed: Future[dict[str, str] | None] = field(default_factory=Future)
+    __slots__ = (
+        "_hashed",
+        "board",
+        "inflight_digests",
+        "published",
+        "sequence",
+        "source_cache_bypass",
+        "source_error",
+        "source_reread_digests",
+        "task",
+    )
+
+    def __init__(self, task: FileTask, sequence: int, board: VerdictBoard) -> None:
+        self.task = task
+        self.sequence = sequence
+        self.board = board
+        self.inflight_digests: Mapping[str, str] = _NO_DIGESTS
+        self.source_reread_digests: Mapping[str, str] = _NO_DIGESTS
+        self.source_cache_bypass = CacheBypass.NOT_READ
+        self.source_error: OffloadError | None = None
+        self.published = False
+        # None: not resolved and not asked for; a 1-tuple: resolved with its item before
+        # anyone asked; a Future: asked for (resolved or not).
+        self._hashed: Future[dict[str, str] | None] | tuple[dict[str, str] | None] | None = None
 
     @property
     def relative_path(self) -> str:
         return self.task.source.relative_path
 
+    @property
+    def hashed(self) -> Future[dict[str, str] | None]:
+        """The Future of the file's in-flight digests (made on first use). Thread-safe."""
+        with self.board.lock:
+            state = self._hashed
+            if isinstance(state, Future):
+                return state
+            future: Future[dict[str, str] | None] = Future()
+            if state is not None:
+                future.set_result(state[0])
+            self._hashed = future
+            return future
+
     def resolve_hashed(self, digests: dict[str, str] | None) -> None:
         """Resolve ``hashed`` (once; later calls change nothing). Reader side only."""
-        if not self.hashed.done():
-            self.hashed.set_result(digests)
+        with self.board.lock:
+            state = self._hashed
+            if state is None:
+                self._hashed = (digests,)
+            elif isinstance(state, Future) and not state.done():
+                state.set_result(digests)
 
     def publish(self) -> None:
-        """Resolve ``verdict`` (once; a second call changes nothing). Reader side only."""
+        """Publish the verdict (once; a second call changes nothing). Reader side only."""
         self.resolve_hashed(None)
-        if not self.verdict.done():
-            self.verdict.set_result(self.source_error)
+        self.board.publish(self)
+
+    def wait_for_verdict(self, cancel: CancelToken) -> OffloadError | None:
+        """The source error (None: fine), once published; CancelledError if cancelled."""
+        return self.board.wait(self, cancel)
 
 
 @dataclass(frozen=True)
@@ -85,6 +165,15 @@ class ChunkReady:
 @dataclass(frozen=True)
 class EndFile:
     ticket: FileTicket
+
+
+@dataclass(frozen=True)
+class WholeFile:
+    """A file that fits in one chunk, read and checked: StartFile, ChunkReady and EndFile in
+    one message (``chunk`` None: an empty file). The receiver releases the chunk."""
+
+    ticket: FileTicket
+    chunk: Chunk | None
 
 
 @dataclass(frozen=True)
@@ -104,4 +193,4 @@ class Cancel:
     """The job was cancelled: discard every partial, stop."""
 
 
-Message = StartFile | ChunkReady | EndFile | AbortFile | Finish | Cancel
+Message = StartFile | ChunkReady | EndFile | WholeFile | AbortFile | Finish | Cancel

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from offload.engine.buffers import ChunkPool
+from offload.engine.buffers import Chunk, ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import (
     AbortFile,
@@ -27,6 +27,7 @@ from offload.engine.messages import (
     FileTicket,
     Finish,
     StartFile,
+    WholeFile,
 )
 from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
@@ -117,17 +118,23 @@ class SourceReader:
             return
         self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
         self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
-        for worker in active:
-            worker.put(StartFile(ticket))
+        # A file that fits in one small buffer goes to each writer as one message, once it
+        # was read and checked (three messages a file and destination, each a hand-off
+        # between threads, were a large share of a small file's cost); a larger one is
+        # announced first and streamed chunk by chunk.
+        whole = source.size_bytes < self._small_pool.chunk_size
+        if not whole:
+            for worker in active:
+                worker.put(StartFile(ticket))
         handed_over = False
         try:
             try:
-                self._read_and_fan_out(ticket, hasher, active)
+                chunk = self._read_and_fan_out(ticket, hasher, active, whole=whole)
             except SourceError:
                 hasher.hexdigests()  # drain and reset the hashers for the next file
                 raise
             for worker in active:
-                worker.put(EndFile(ticket))
+                worker.put(WholeFile(ticket, chunk) if whole else EndFile(ticket))
             if self._verifier is not None:
                 # Full mode: the source is re-read on the verifier thread while this one
                 # reads the next file; the ticket is published when the re-read is done.
@@ -135,16 +142,44 @@ class SourceReader:
                 handed_over = True
         except SourceError as error:
             ticket.source_error = error
-            for worker in active:
-                worker.put(AbortFile(ticket))
+            if not whole:
+                for worker in active:
+                    worker.put(AbortFile(ticket))
             self._fail_everywhere(ticket, error, [w.index for w in active])
         finally:
             if not handed_over:
                 ticket.publish()
 
     def _read_and_fan_out(
-        self, ticket: FileTicket, hasher: MultiHasher, active: list[DestinationWriter]
+        self,
+        ticket: FileTicket,
+        hasher: MultiHasher,
+        active: list[DestinationWriter],
+        *,
+        whole: bool,
+    ) -> Chunk | None:
+        """Read, hash and check the file. Chunk by chunk to the writers, or (*whole*: the
+        file fits in one small buffer) kept: the chunk is returned, handed out to every
+        writer of *active* (None for an empty file), for the caller to send once the file
+        passed every check. Raises SourceError (a kept chunk is then released)."""
+        kept: list[Chunk] = []
+        try:
+            self._read_checked(ticket, hasher, active, kept if whole else None)
+        except BaseException:
+            for chunk in kept:
+                for _ in active:
+                    chunk.release()
+            raise
+        return kept[0] if kept else None
+
+    def _read_checked(
+        self,
+        ticket: FileTicket,
+        hasher: MultiHasher,
+        active: list[DestinationWriter],
+        kept: list[Chunk] | None,
     ) -> None:
+        """``_read_and_fan_out``'s body; a whole file's chunk is put in *kept*, not sent."""
         source = ticket.task.source
         path = source.path
         try:
@@ -188,15 +223,21 @@ class SourceReader:
                     break
                 chunk.length = n
                 chunk.offset = offset
-                receivers = [w for w in active if w.lost is None]
-                chunk.hand_out(len(receivers) + hasher.threaded_count)
-                for worker in receivers:
-                    worker.put(ChunkReady(chunk))
+                if kept is not None:
+                    # Every writer gets it (one that was lost meanwhile records the file
+                    # failed and releases it).
+                    chunk.hand_out(len(active) + hasher.threaded_count)
+                    kept.append(chunk)
+                else:
+                    receivers = [w for w in active if w.lost is None]
+                    chunk.hand_out(len(receivers) + hasher.threaded_count)
+                    for worker in receivers:
+                        worker.put(ChunkReady(chunk))
                 hasher.update(chunk.data, release=chunk.release)
                 offset += n
                 self._sink.emit(SourceBytesRead(n))
-                if n < chunk_size:
-                    break
+                if n < chunk_size or kept is not None:
+                    break  # a whole file that filled its buffer has grown: checked below
             after = os.fstat(fd)
         finally:
             os.close(fd)
