@@ -497,7 +497,9 @@ class S3Destination:
         """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
         file's digests when known up front (stored as ``offload-<name>`` metadata).
         *hashed*: resolves with them once the file was read (stored in the metadata then:
-        module docstring); ignored with *digests* or *staged* (``promote`` stores them).
+        module docstring), with None if the source failed (a PutObject not yet sent is then
+        not sent); with *digests* it only gates the PutObject; ignored with *staged*
+        (``promote`` stores them).
         *staged*: upload to ``staging_key(key)`` instead, to be verified there and copied
         to *key* by ``promote`` (the replacement of an object: the object stays until its
         replacement is proven). Raises OSError."""
@@ -518,7 +520,8 @@ class S3Destination:
                 size_bytes,
                 metadata=metadata,
                 replace=replace,
-                hashed=None if digests else hashed,
+                hashed=hashed,
+                store_hashed=not digests,
             )
         if upload.multipart:
             upload.start()
@@ -851,11 +854,17 @@ class S3Upload:
         replace: bool,
         final_key: str | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        store_hashed: bool = True,
     ) -> None:
         self.destination = destination
-        # Resolves with the file's digests once it was read (None: never): stored in the
-        # object's metadata (module docstring). None here: nothing to wait for.
+        # Resolves with the file's digests once it was read (None: never, the source
+        # failed): the PutObject waits for it, and is not sent after a None; the digests are
+        # stored in the object's metadata (module docstring) unless not *store_hashed* (the
+        # metadata has them already). None here: nothing to wait for.
         self._hashed = hashed
+        self._store_hashed = store_hashed
+        # Set by ``discard``: a request not yet sent is not sent any more.
+        self._aborted = threading.Event()
         self.key = key
         # Where the object must end up: *key* itself, or, for a staged upload, the key that
         # ``S3Destination.promote`` copies it to once verified.
@@ -1000,8 +1009,20 @@ class S3Upload:
         def put() -> dict[str, Any]:
             try:
                 # Sent once the digests are known (the reader hashes the last bytes as this
-                # waits): they go into this PutObject's metadata, no request more.
-                self._add_digests(self._wait_for_digests())
+                # waits): they go into this PutObject's metadata, no request more. Not sent
+                # for a source that failed meanwhile (changed while read, not matching its
+                # reference digests), nor once discarded.
+                gated = self._hashed is not None
+                digests = self._wait_for_digests()
+                if gated and digests is None:
+                    raise OSError(
+                        errno.ECANCELED,
+                        f"not uploaded: the source of {dest.display(self.key)} failed",
+                    )
+                if self._store_hashed:
+                    self._add_digests(digests)
+                if self._aborted.is_set():
+                    raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
                 return {"ETag": etag}
             finally:
@@ -1126,7 +1147,7 @@ class S3Upload:
             try:
                 return hashed.result(timeout=0.1)
             except TimeoutError:
-                if self.destination.cancelled():
+                if self.destination.cancelled() or self._aborted.is_set():
                     raise OSError(
                         errno.ECANCELED, f"cancelled: {self.destination.display(self.key)}"
                     ) from None
@@ -1143,6 +1164,8 @@ class S3Upload:
         (the file fails here; ``discard`` deletes the object only while it is still ours), a
         cancel during a multipart copy leaves the completed object as it was."""
         dest = self.destination
+        if not self._store_hashed:
+            return  # the metadata has them from the start
         digests = self._wait_for_digests()
         if not digests or not self.etag:
             return
@@ -1205,15 +1228,30 @@ class S3Upload:
 
     def discard(self) -> None:
         """Abort an unfinished upload (its parts go), or delete the object this upload
-        completed while it is still ours. Never raises; safe more than once."""
+        stored while it is still ours (same ETag): completed, or put by a PutObject already
+        sent (waited for: a request in flight is not stopped by a cancel). A request not yet
+        sent is not sent. Never raises; safe more than once."""
         dest = self.destination
-        for future in self._futures:
-            future.cancel()
-        self._futures = []
+        self._aborted.set()
+        futures, self._futures = self._futures, []
+        stored: str | None = None
+        for future in futures:
+            if future.cancel():
+                dest._slots.release()  # never ran: its ``finally`` did not release its slot
+                continue
+            # exception(), not result(): the stored error is not raised here (a raise would
+            # tie this thread's frames, and the engine's pooled buffer, to it: ``_fresh``).
+            if future.exception() is not None:
+                continue  # a failed request stored nothing
+            answer = future.result()
+            if not self.multipart and answer.get("ETag"):
+                stored = str(answer["ETag"])
         if self._buffer is not None:
             self._buffer = None
             dest._slots.release()
         self._single = None
+        if stored is not None and not self.completed:
+            self.etag, self.completed = stored, True
         if self.completed and self.etag:
             etag = self.etag
             dest._clean_up(lambda: dest.delete_key(self.key, etag=etag))
