@@ -11,6 +11,8 @@ import os
 from concurrent.futures import Future
 from pathlib import Path
 
+import pytest
+
 from offload.card import OffloadOptions, offload
 from offload.destinations.s3config import S3Settings
 from offload.options import CopyOptions
@@ -82,3 +84,30 @@ def test_a_card_file_not_matching_its_own_history_leaves_no_object(  # type: ign
     stored = keys(s3_server.url, bucket)
     assert "day1/A001/A001.xml" in stored
     assert not [k for k in stored if k.endswith(".mov")], stored
+
+
+def test_an_object_replaced_before_its_digests_were_stored_is_named_so(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy
+) -> None:
+    # A multipart object, completed; its copy onto itself (pinned to the ETag it completed
+    # with) answered 412: another object replaced it in between.
+    dest = destination(proxy.url, bucket)
+    try:
+        hashed: Future[dict[str, str] | None] = Future()
+        hashed.set_result({"xxh64": "0123456789abcdef"})
+        upload = dest.open_upload("cards/clip.mov", 6 * MiB, hashed=hashed)
+        upload.write(os.urandom(6 * MiB))
+        proxy.intercept(
+            "PUT",
+            "/cards/clip.mov",
+            header="x-amz-copy-source",
+            status=412,
+            code="PreconditionFailed",
+        )
+        with pytest.raises(OSError) as caught:
+            upload.complete()
+        assert not isinstance(caught.value, FileExistsError)
+        assert "changed before its digests were stored" in str(caught.value)
+        upload.discard()
+    finally:
+        dest.close()

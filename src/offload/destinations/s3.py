@@ -1175,6 +1175,15 @@ class S3Upload:
         except OSError:
             raise
         except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status == 412:
+                # The copy is pinned to the completed object (CopySourceIfMatch): another
+                # object replaced it since. Not "the key exists" (_error's reading of a 412).
+                raise OSError(
+                    errno.EBADMSG,
+                    f"cannot store the digests in the metadata of {dest.display(self.key)}: "
+                    "the object changed before its digests were stored",
+                ) from None
             raise dest._error(exc, "cannot store the digests in the metadata of", self.key) from exc
         self.etag = etag  # ours now: ``discard`` deletes this object, not the one it replaced
         problem = dest._confirm(self.key, etag, self.size_bytes, None)
