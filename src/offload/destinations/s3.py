@@ -240,8 +240,9 @@ class S3Destination:
 
     @property
     def conditional_create(self) -> bool:
-        """Whether "never overwrite" is atomic here (If-None-Match); False: a HEAD check just
-        before completing (another writer could create the key in between)."""
+        """Whether "never overwrite" is atomic here (If-None-Match), and so "only over that
+        object" (If-Match, a multipart copy onto itself); False: a HEAD check just before
+        completing (another writer could create or replace the key in between)."""
         return self._conditional
 
     def _conditional_refused(self) -> None:
@@ -691,16 +692,49 @@ class S3Destination:
                 if result.get(checksum_field):
                     entry[checksum_field] = result[checksum_field]  # type: ignore[literal-required]
                 parts.append(entry)
-            done = self.client.complete_multipart_upload(
-                Bucket=self.url.bucket,
-                Key=final,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-            )
+            # A copy onto itself completes only over the object it copied (If-Match on its
+            # ETag): one that replaced it meanwhile is not overwritten (412).
+            pinned = source_etag if source_key == final else None
+            done = self._complete_copy(final, upload_id, parts, pinned)
         except BaseException:
             self._clean_up(lambda: self.abort_upload(final, upload_id))
             raise
         return str(done.get("ETag", ""))
+
+    def _complete_copy(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], pinned: str | None
+    ) -> dict[str, Any]:
+        """Complete a multipart copy to *key*; given *pinned*, only while *key* still holds
+        the object of that ETag: If-Match, or, where the service does not do conditional
+        writes (501), a HEAD just before (another writer could replace it in between).
+        Raises botocore's errors (412: the object changed) or OSError (EBADMSG: so seen by
+        the HEAD)."""
+        while True:
+            extra: dict[str, Any] = {}
+            if pinned is not None and self.conditional_create:
+                extra["IfMatch"] = pinned
+            elif pinned is not None:
+                info = self.stat_key(key)
+                if info is None or info.etag != pinned:
+                    raise OSError(
+                        errno.EBADMSG,
+                        f"{self.display(key)} changed before its copy onto itself completed",
+                    )
+            try:
+                answer = self.client.complete_multipart_upload(
+                    Bucket=self.url.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+                    **extra,
+                )
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if extra and (code == "NotImplemented" or status == 501):
+                    self._conditional_refused()
+                    continue
+                raise
+            return cast(dict[str, Any], answer)
 
     def _confirm(self, key: str, etag: str, size: int, fingerprint: str | None) -> str | None:
         """What is wrong with the object a copy just made (None: it is the one expected)."""
