@@ -55,7 +55,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import xxhash
 
@@ -64,6 +63,7 @@ from offload.destinations.s3config import (
     checksum_function,
     make_client,
     part_size_for,
+    redact_endpoint,
     require_boto3,
 )
 from offload.destinations.s3url import S3Url, keep_both_key
@@ -85,17 +85,6 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
-
-
-def _redact_endpoint(endpoint: str | None) -> str:
-    """An endpoint URL without any user:password part, for messages."""
-    if not endpoint:
-        return "the AWS default endpoint"
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -136,7 +125,7 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
 
     if isinstance(exc, OSError) and exc.errno is not None and not _is_connection_error(exc):
         return exc
-    place = f"{where} ({_redact_endpoint(endpoint)})"
+    place = f"{where} ({redact_endpoint(endpoint)})"
     if isinstance(exc, NoCredentialsError):
         return PermissionError(errno.EACCES, f"{operation} {place}: no AWS credentials found")
     if isinstance(exc, ClientError):
@@ -214,7 +203,7 @@ class S3Destination:
         self.settings = settings or S3Settings()
         self.client: S3Client = client if client is not None else make_client(self.settings)
         self.device = str(url)
-        self.endpoint = _redact_endpoint(self.settings.endpoint_url)
+        self.endpoint = redact_endpoint(self.settings.endpoint_url)
         self.started_at = time.time()
         self._checksum = checksum_function(self.settings.checksum)
         self._conditional = self.settings.conditional_writes
