@@ -614,7 +614,8 @@ class S3Destination:
             raise OSError(
                 errno.EBADMSG,
                 f"the replacement of {self.display(final)} did not confirm after its copy "
-                f"({problem}); the copy was deleted",
+                f"({problem}); the copy was deleted, and the object it replaced is gone: "
+                "copy the file again",
             )
         staging_etag = upload.etag
         self._clean_up(lambda: self.delete_key(upload.key, etag=staging_etag))
