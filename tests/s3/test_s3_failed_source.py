@@ -113,30 +113,27 @@ def test_an_object_replaced_before_its_digests_were_stored_is_named_so(  # type:
         dest.close()
 
 
-def _digests_copied_in_parts(proxy, bucket):  # type: ignore[no-untyped-def]
-    """A completed 6 MiB multipart upload whose copy onto itself (the digests into its
-    metadata) is a multipart copy (``copy_max`` 5 MiB); complete() not yet called."""
+def _digests_copied_in_parts(proxy, bucket, status: int, code: str):  # type: ignore[no-untyped-def]
+    """A 6 MiB multipart upload, all written, whose copy onto itself (the digests into its
+    metadata) is a multipart copy (``copy_max`` 5 MiB), completed with If-Match, which the
+    proxy answers *status* (*code*)."""
     dest = destination(proxy.url, bucket, copy_max=5 * MiB)
     hashed: Future[dict[str, str] | None] = Future()
     hashed.set_result({"xxh64": "0123456789abcdef"})
     upload = dest.open_upload("cards/clip.mov", 6 * MiB, hashed=hashed)
     upload.write(os.urandom(6 * MiB))
+    proxy.intercept(
+        "POST", "/cards/clip.mov?uploadId", header="if-match:", status=status, code=code
+    )
     return dest, upload
 
 
 def test_a_multipart_copy_onto_itself_completes_only_over_that_object(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy
 ) -> None:
-    dest, upload = _digests_copied_in_parts(proxy, bucket)
+    # The service's answer when another object replaced it since (moto ignores If-Match).
+    dest, upload = _digests_copied_in_parts(proxy, bucket, 412, "PreconditionFailed")
     try:
-        # The service's answer when another object replaced it since (moto ignores If-Match).
-        proxy.intercept(
-            "POST",
-            "/cards/clip.mov?uploadId",
-            header="if-match:",
-            status=412,
-            code="PreconditionFailed",
-        )
         with pytest.raises(OSError, match="changed before its digests were stored"):
             upload.complete()
         assert not admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads")
@@ -148,15 +145,8 @@ def test_a_multipart_copy_onto_itself_completes_only_over_that_object(  # type: 
 def test_without_conditional_writes_a_head_pins_the_copy_onto_itself(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy
 ) -> None:
-    dest, upload = _digests_copied_in_parts(proxy, bucket)
+    dest, upload = _digests_copied_in_parts(proxy, bucket, 501, "NotImplemented")
     try:
-        proxy.intercept(
-            "POST",
-            "/cards/clip.mov?uploadId",
-            header="if-match:",
-            status=501,
-            code="NotImplemented",
-        )
         assert upload.complete() == 6 * MiB
         assert not dest.conditional_create
         head = admin(s3_server.url).head_object(Bucket=bucket, Key="cards/clip.mov")

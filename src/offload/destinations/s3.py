@@ -685,23 +685,38 @@ class S3Destination:
             # A copy onto itself completes only over the object it copied (If-Match on its
             # ETag): one that replaced it meanwhile is not overwritten (412).
             pinned = source_etag if source_key == final else None
-            done = self._complete_copy(final, upload_id, parts, pinned)
+            done = self.complete_multipart(final, upload_id, parts, pinned=pinned)
         except BaseException:
             self._clean_up(lambda: self.abort_upload(final, upload_id))
             raise
         return str(done.get("ETag", ""))
 
-    def _complete_copy(
-        self, key: str, upload_id: str, parts: list[dict[str, Any]], pinned: str | None
+    def complete_multipart(
+        self,
+        key: str,
+        upload_id: str,
+        parts: list[dict[str, Any]],
+        *,
+        create: bool = False,
+        pinned: str | None = None,
     ) -> dict[str, Any]:
-        """Complete a multipart copy to *key*; given *pinned*, only while *key* still holds
-        the object of that ETag: If-Match, or, where the service does not do conditional
-        writes (501), a HEAD just before (another writer could replace it in between).
-        Raises botocore's errors (412: the object changed) or OSError (EBADMSG: so seen by
-        the HEAD)."""
+        """Complete the multipart upload *upload_id* to *key*; with *create*, only where no
+        object is (never replacing); with *pinned*, only over the object of that ETag (a copy
+        onto itself). Conditional (If-None-Match, If-Match: atomic) where the service does
+        conditional writes; where it answers 501, a HEAD just before instead (racy: another
+        writer could act in between; ``conditional_create`` turns False). Raises botocore's
+        errors (412: the condition failed), FileExistsError or OSError (EBADMSG: the object
+        changed) as the HEAD saw it."""
         while True:
+            conditional = self.conditional_create
             extra: dict[str, Any] = {}
-            if pinned is not None and self.conditional_create:
+            if create and conditional:
+                extra["IfNoneMatch"] = "*"
+            elif create and self.exists_key(key):
+                raise FileExistsError(
+                    errno.EEXIST, f"cannot publish {self.display(key)}: the key exists already"
+                )
+            if pinned is not None and conditional:
                 extra["IfMatch"] = pinned
             elif pinned is not None:
                 info = self.stat_key(key)
@@ -1220,31 +1235,16 @@ class S3Upload:
 
     def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
         dest = self.destination
-        while True:
-            conditional = not self.replace and dest.conditional_create
-            if not self.replace and not conditional and dest.exists_key(self.key):
-                raise FileExistsError(
-                    errno.EEXIST,
-                    f"cannot publish {dest.display(self.key)}: the key exists already",
-                )
-            extra: dict[str, Any] = {"IfNoneMatch": "*"} if conditional else {}
-            try:
-                answer = dest.client.complete_multipart_upload(
-                    Bucket=dest.url.bucket,
-                    Key=self.key,
-                    UploadId=str(self.upload_id),
-                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-                    **extra,
-                )
-            except Exception as exc:
-                code, status = _error_code(exc)
-                if conditional and (code == "NotImplemented" or status == 501):
-                    dest._conditional_refused()
-                    continue
-                raise dest._error(exc, "cannot complete the upload of", self.key) from exc
-            self.etag = str(answer.get("ETag", ""))
-            self.completed = True
-            return
+        try:
+            answer = dest.complete_multipart(
+                self.key, str(self.upload_id), parts, create=not self.replace
+            )
+        except OSError:
+            raise
+        except Exception as exc:
+            raise dest._error(exc, "cannot complete the upload of", self.key) from exc
+        self.etag = str(answer.get("ETag", ""))
+        self.completed = True
 
     def _wait(self) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
