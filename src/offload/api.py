@@ -160,6 +160,10 @@ def copy_with_multiple_destinations(
     remote = s3file.open_s3_file_targets(
         destinations, source_path.name, settings=s3, existing=options.existing
     )
+    # The stores' own long steps (a multipart copy, a confirming read) stop on a cancel too:
+    # the job's token, made here when the caller gave none.
+    cancel = cancel or CancelToken()
+    s3file.stop_on(remote, cancel)
     try:
         return _copy_planned(
             source_path, st, destinations, remote, options, create_folders, sink, cancel, parallel

@@ -60,3 +60,14 @@ def test_known_secret_appears_nowhere(s3_server, bucket, proxy, caplog) -> None:
     assert logged  # botocore did log (at DEBUG) while we ran
     for text in (logged, *said, *stored):
         assert SECRET_KEY not in text
+
+
+@pytest.mark.parametrize("endpoint", ["http://key:pa55word@[::1", "http://key:pa55word@ho st:9x"])
+def test_an_endpoint_refused_is_named_without_its_password(endpoint: str) -> None:
+    from offload.destinations.s3config import S3Settings, make_client
+
+    with pytest.raises(UsageError) as caught:
+        make_client(S3Settings(endpoint_url=endpoint, region="us-east-1"))
+    said = f"{caught.value} {caught.value!r}"
+    assert "pa55word" not in said and "key:" not in said, said
+    assert "cannot use the S3 endpoint 'http://" in said

@@ -55,7 +55,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import xxhash
 
@@ -64,6 +63,7 @@ from offload.destinations.s3config import (
     checksum_function,
     make_client,
     part_size_for,
+    redact_endpoint,
     require_boto3,
 )
 from offload.destinations.s3url import S3Url, keep_both_key
@@ -85,17 +85,6 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
-
-
-def _redact_endpoint(endpoint: str | None) -> str:
-    """An endpoint URL without any user:password part, for messages."""
-    if not endpoint:
-        return "the AWS default endpoint"
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -136,7 +125,7 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
 
     if isinstance(exc, OSError) and exc.errno is not None and not _is_connection_error(exc):
         return exc
-    place = f"{where} ({_redact_endpoint(endpoint)})"
+    place = f"{where} ({redact_endpoint(endpoint)})"
     if isinstance(exc, NoCredentialsError):
         return PermissionError(errno.EACCES, f"{operation} {place}: no AWS credentials found")
     if isinstance(exc, ClientError):
@@ -214,7 +203,7 @@ class S3Destination:
         self.settings = settings or S3Settings()
         self.client: S3Client = client if client is not None else make_client(self.settings)
         self.device = str(url)
-        self.endpoint = _redact_endpoint(self.settings.endpoint_url)
+        self.endpoint = redact_endpoint(self.settings.endpoint_url)
         self.started_at = time.time()
         self._checksum = checksum_function(self.settings.checksum)
         self._conditional = self.settings.conditional_writes
@@ -240,8 +229,9 @@ class S3Destination:
 
     @property
     def conditional_create(self) -> bool:
-        """Whether "never overwrite" is atomic here (If-None-Match); False: a HEAD check just
-        before completing (another writer could create the key in between)."""
+        """Whether "never overwrite" is atomic here (If-None-Match), and so "only over that
+        object" (If-Match, a multipart copy onto itself); False: a HEAD check just before
+        completing (another writer could create or replace the key in between)."""
         return self._conditional
 
     def _conditional_refused(self) -> None:
@@ -497,7 +487,9 @@ class S3Destination:
         """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
         file's digests when known up front (stored as ``offload-<name>`` metadata).
         *hashed*: resolves with them once the file was read (stored in the metadata then:
-        module docstring); ignored with *digests* or *staged* (``promote`` stores them).
+        module docstring), with None if the source failed (a PutObject not yet sent is then
+        not sent); with *digests* it only gates the PutObject; ignored with *staged*
+        (``promote`` stores them).
         *staged*: upload to ``staging_key(key)`` instead, to be verified there and copied
         to *key* by ``promote`` (the replacement of an object: the object stays until its
         replacement is proven). Raises OSError."""
@@ -518,7 +510,8 @@ class S3Destination:
                 size_bytes,
                 metadata=metadata,
                 replace=replace,
-                hashed=None if digests else hashed,
+                hashed=hashed,
+                store_hashed=not digests,
             )
         if upload.multipart:
             upload.start()
@@ -621,7 +614,8 @@ class S3Destination:
             raise OSError(
                 errno.EBADMSG,
                 f"the replacement of {self.display(final)} did not confirm after its copy "
-                f"({problem}); the copy was deleted",
+                f"({problem}); the copy was deleted, and the object it replaced is gone: "
+                "copy the file again",
             )
         staging_etag = upload.etag
         self._clean_up(lambda: self.delete_key(upload.key, etag=staging_etag))
@@ -688,16 +682,64 @@ class S3Destination:
                 if result.get(checksum_field):
                     entry[checksum_field] = result[checksum_field]  # type: ignore[literal-required]
                 parts.append(entry)
-            done = self.client.complete_multipart_upload(
-                Bucket=self.url.bucket,
-                Key=final,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-            )
+            # A copy onto itself completes only over the object it copied (If-Match on its
+            # ETag): one that replaced it meanwhile is not overwritten (412).
+            pinned = source_etag if source_key == final else None
+            done = self.complete_multipart(final, upload_id, parts, pinned=pinned)
         except BaseException:
             self._clean_up(lambda: self.abort_upload(final, upload_id))
             raise
         return str(done.get("ETag", ""))
+
+    def complete_multipart(
+        self,
+        key: str,
+        upload_id: str,
+        parts: list[dict[str, Any]],
+        *,
+        create: bool = False,
+        pinned: str | None = None,
+    ) -> dict[str, Any]:
+        """Complete the multipart upload *upload_id* to *key*; with *create*, only where no
+        object is (never replacing); with *pinned*, only over the object of that ETag (a copy
+        onto itself). Conditional (If-None-Match, If-Match: atomic) where the service does
+        conditional writes; where it answers 501, a HEAD just before instead (racy: another
+        writer could act in between; ``conditional_create`` turns False). Raises botocore's
+        errors (412: the condition failed), FileExistsError or OSError (EBADMSG: the object
+        changed) as the HEAD saw it."""
+        while True:
+            conditional = self.conditional_create
+            extra: dict[str, Any] = {}
+            if create and conditional:
+                extra["IfNoneMatch"] = "*"
+            elif create and self.exists_key(key):
+                raise FileExistsError(
+                    errno.EEXIST, f"cannot publish {self.display(key)}: the key exists already"
+                )
+            if pinned is not None and conditional:
+                extra["IfMatch"] = pinned
+            elif pinned is not None:
+                info = self.stat_key(key)
+                if info is None or info.etag != pinned:
+                    raise OSError(
+                        errno.EBADMSG,
+                        f"{self.display(key)} changed before its copy onto itself completed",
+                    )
+            try:
+                answer = self.client.complete_multipart_upload(
+                    Bucket=self.url.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+                    **extra,
+                )
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if extra and (code == "NotImplemented" or status == 501):
+                    self._conditional_refused()
+                    continue
+                raise
+            return cast(dict[str, Any], answer)
 
     def _confirm(self, key: str, etag: str, size: int, fingerprint: str | None) -> str | None:
         """What is wrong with the object a copy just made (None: it is the one expected)."""
@@ -851,11 +893,17 @@ class S3Upload:
         replace: bool,
         final_key: str | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        store_hashed: bool = True,
     ) -> None:
         self.destination = destination
-        # Resolves with the file's digests once it was read (None: never): stored in the
-        # object's metadata (module docstring). None here: nothing to wait for.
+        # Resolves with the file's digests once it was read (None: never, the source
+        # failed): the PutObject waits for it, and is not sent after a None; the digests are
+        # stored in the object's metadata (module docstring) unless not *store_hashed* (the
+        # metadata has them already). None here: nothing to wait for.
         self._hashed = hashed
+        self._store_hashed = store_hashed
+        # Set by ``discard``: a request not yet sent is not sent any more.
+        self._aborted = threading.Event()
         self.key = key
         # Where the object must end up: *key* itself, or, for a staged upload, the key that
         # ``S3Destination.promote`` copies it to once verified.
@@ -1000,8 +1048,20 @@ class S3Upload:
         def put() -> dict[str, Any]:
             try:
                 # Sent once the digests are known (the reader hashes the last bytes as this
-                # waits): they go into this PutObject's metadata, no request more.
-                self._add_digests(self._wait_for_digests())
+                # waits): they go into this PutObject's metadata, no request more. Not sent
+                # for a source that failed meanwhile (changed while read, not matching its
+                # reference digests), nor once discarded.
+                gated = self._hashed is not None
+                digests = self._wait_for_digests()
+                if gated and digests is None:
+                    raise OSError(
+                        errno.ECANCELED,
+                        f"not uploaded: the source of {dest.display(self.key)} failed",
+                    )
+                if self._store_hashed:
+                    self._add_digests(digests)
+                if self._aborted.is_set():
+                    raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
                 return {"ETag": etag}
             finally:
@@ -1126,7 +1186,7 @@ class S3Upload:
             try:
                 return hashed.result(timeout=0.1)
             except TimeoutError:
-                if self.destination.cancelled():
+                if self.destination.cancelled() or self._aborted.is_set():
                     raise OSError(
                         errno.ECANCELED, f"cancelled: {self.destination.display(self.key)}"
                     ) from None
@@ -1143,6 +1203,8 @@ class S3Upload:
         (the file fails here; ``discard`` deletes the object only while it is still ours), a
         cancel during a multipart copy leaves the completed object as it was."""
         dest = self.destination
+        if not self._store_hashed:
+            return  # the metadata has them from the start
         digests = self._wait_for_digests()
         if not digests or not self.etag:
             return
@@ -1152,6 +1214,15 @@ class S3Upload:
         except OSError:
             raise
         except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status == 412:
+                # The copy is pinned to the completed object (CopySourceIfMatch): another
+                # object replaced it since. Not "the key exists" (_error's reading of a 412).
+                raise OSError(
+                    errno.EBADMSG,
+                    f"cannot store the digests in the metadata of {dest.display(self.key)}: "
+                    "the object changed before its digests were stored",
+                ) from None
             raise dest._error(exc, "cannot store the digests in the metadata of", self.key) from exc
         self.etag = etag  # ours now: ``discard`` deletes this object, not the one it replaced
         problem = dest._confirm(self.key, etag, self.size_bytes, None)
@@ -1164,31 +1235,16 @@ class S3Upload:
 
     def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
         dest = self.destination
-        while True:
-            conditional = not self.replace and dest.conditional_create
-            if not self.replace and not conditional and dest.exists_key(self.key):
-                raise FileExistsError(
-                    errno.EEXIST,
-                    f"cannot publish {dest.display(self.key)}: the key exists already",
-                )
-            extra: dict[str, Any] = {"IfNoneMatch": "*"} if conditional else {}
-            try:
-                answer = dest.client.complete_multipart_upload(
-                    Bucket=dest.url.bucket,
-                    Key=self.key,
-                    UploadId=str(self.upload_id),
-                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-                    **extra,
-                )
-            except Exception as exc:
-                code, status = _error_code(exc)
-                if conditional and (code == "NotImplemented" or status == 501):
-                    dest._conditional_refused()
-                    continue
-                raise dest._error(exc, "cannot complete the upload of", self.key) from exc
-            self.etag = str(answer.get("ETag", ""))
-            self.completed = True
-            return
+        try:
+            answer = dest.complete_multipart(
+                self.key, str(self.upload_id), parts, create=not self.replace
+            )
+        except OSError:
+            raise
+        except Exception as exc:
+            raise dest._error(exc, "cannot complete the upload of", self.key) from exc
+        self.etag = str(answer.get("ETag", ""))
+        self.completed = True
 
     def _wait(self) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
@@ -1205,15 +1261,30 @@ class S3Upload:
 
     def discard(self) -> None:
         """Abort an unfinished upload (its parts go), or delete the object this upload
-        completed while it is still ours. Never raises; safe more than once."""
+        stored while it is still ours (same ETag): completed, or put by a PutObject already
+        sent (waited for: a request in flight is not stopped by a cancel). A request not yet
+        sent is not sent. Never raises; safe more than once."""
         dest = self.destination
-        for future in self._futures:
-            future.cancel()
-        self._futures = []
+        self._aborted.set()
+        futures, self._futures = self._futures, []
+        stored: str | None = None
+        for future in futures:
+            if future.cancel():
+                dest._slots.release()  # never ran: its ``finally`` did not release its slot
+                continue
+            # exception(), not result(): the stored error is not raised here (a raise would
+            # tie this thread's frames, and the engine's pooled buffer, to it: ``_fresh``).
+            if future.exception() is not None:
+                continue  # a failed request stored nothing
+            answer = future.result()
+            if not self.multipart and answer.get("ETag"):
+                stored = str(answer["ETag"])
         if self._buffer is not None:
             self._buffer = None
             dest._slots.release()
         self._single = None
+        if stored is not None and not self.completed:
+            self.etag, self.completed = stored, True
         if self.completed and self.etag:
             etag = self.etag
             dest._clean_up(lambda: dest.delete_key(self.key, etag=etag))

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from offload.errors import UsageError
 
@@ -103,6 +105,21 @@ def settings_from_env(
     return settings
 
 
+def redact_endpoint(endpoint: str | None) -> str:
+    """An endpoint URL without any user:password part (nor query), for messages; also one
+    too malformed to parse."""
+    if not endpoint:
+        return "the AWS default endpoint"
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a bad IPv6 literal or port: drop what precedes an "@" by hand
+        return re.sub(r"^([^:/?#]*://)?[^/?#]*@", r"\1", endpoint).split("?")[0]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
 def require_boto3() -> Any:
     """Import boto3, or raise UsageError naming the extra to install."""
     try:
@@ -147,8 +164,11 @@ def make_client(settings: S3Settings) -> S3Client:
             config=config,
         )
     except (BotoCoreError, ValueError) as exc:
+        # Named without its user:password part, also where botocore's message quotes it.
+        shown = redact_endpoint(settings.endpoint_url)
+        reason = str(exc).replace(settings.endpoint_url or "", shown)
         raise UsageError(
-            f"cannot use the S3 endpoint {settings.endpoint_url!r}: {exc}; "
+            f"cannot use the S3 endpoint {shown!r}: {reason}; "
             "give a URL such as https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"
         ) from None
     return client

@@ -28,6 +28,7 @@ from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend
 from offload.destinations.s3config import S3Settings, settings_from_env
 from offload.destinations.s3url import S3Url, display_path, is_s3_url, parse_s3_url
+from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.options import ExistingFilePolicy
 
@@ -108,9 +109,16 @@ def _stat(backend: S3Backend, target: Path) -> EntryInfo | None:
         ) from None
 
 
+def stop_on(targets: Mapping[int, S3FileTarget], cancel: CancelToken) -> None:
+    """Make the targets' stores stop their own long steps (``S3Destination.cancelled``: a
+    multipart copy, a confirming read, a wait for the file's digests) once *cancel* is."""
+    for item in targets.values():
+        item.backend.store.cancelled = lambda: cancel.cancelled
+
+
 def close_targets(targets: Mapping[int, S3FileTarget]) -> None:
     for item in targets.values():
         item.backend.close()
 
 
-__all__ = ["S3FileTarget", "close_targets", "open_s3_file_targets"]
+__all__ = ["S3FileTarget", "close_targets", "open_s3_file_targets", "stop_on"]

@@ -255,7 +255,6 @@ class SourceReader:
             _drop_source_cache(path)  # so a full-mode re-read cannot be answered from RAM
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
-        ticket.resolve_hashed(dict(digests))
         for name, expected in ticket.task.reference_digests.items():
             if name in digests and digests[name] != expected.lower():
                 if ticket.task.reference_origin:
@@ -269,6 +268,10 @@ class SourceReader:
                     f"{digests[name]} read, {expected} recorded; the card file may be damaged",
                     path=path,
                 )
+        # Only now, once it passed every check: a destination waiting for it (an S3 PutObject)
+        # sends the file then, and never for a file that failed here (``publish`` resolves
+        # it with None).
+        ticket.resolve_hashed(dict(digests))
         ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
 
     def _reread_source(self, ticket: FileTicket) -> None:
