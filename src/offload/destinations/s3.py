@@ -595,19 +595,16 @@ class S3Destination:
         if not upload.staged or not upload.completed or not upload.etag:
             raise OSError(errno.EINVAL, f"{self.display(upload.key)} is not a staged upload")
         metadata = {**upload.metadata, **digest_metadata(digests)}
-        try:
-            etag = self.copy_object(upload.key, upload.etag, upload.size_bytes, final, metadata)
-        except OSError:
-            raise
-        except Exception as exc:
-            code, status = _error_code(exc)
-            if code == "PreconditionFailed" or status == 412:
-                raise OSError(
-                    errno.EBADMSG,
-                    f"cannot replace {self.display(final)}: its verified replacement "
-                    f"{self.display(upload.key)} changed before it was copied",
-                ) from None
-            raise self._error(exc, "cannot replace", final) from exc
+        etag = self.copy_object(
+            upload.key,
+            upload.etag,
+            upload.size_bytes,
+            final,
+            metadata,
+            failure="cannot replace",
+            changed=f"its verified replacement {self.display(upload.key)} changed before it "
+            "was copied",
+        )
         problem = self._confirm(final, etag, upload.size_bytes, fingerprint)
         if problem is not None:
             self._clean_up(lambda: self.delete_key(final, etag=etag))
@@ -622,14 +619,39 @@ class S3Destination:
         return etag
 
     def copy_object(
-        self, source_key: str, source_etag: str, size: int, key: str, metadata: dict[str, str]
+        self,
+        source_key: str,
+        source_etag: str,
+        size: int,
+        key: str,
+        metadata: dict[str, str],
+        *,
+        failure: str,
+        changed: str,
     ) -> str:
         """Copy the object under *source_key*, server-side, pinned to *source_etag*
         (CopySourceIfMatch), to *key* (which may be *source_key*: a copy onto itself) with
         *metadata*; returns the new object's ETag. One CopyObject up to ``copy_max``, else a
         multipart copy (UploadPartCopy, completed at once; aborted on a cancel): either way
-        *key* changes atomically, from what it held to the whole copy. Raises botocore's
-        errors (412: the source changed) or OSError (ECANCELED)."""
+        *key* changes atomically, from what it held to the whole copy.
+
+        Raises OSError: EBADMSG "*failure* KEY: *changed*" when the source changed (412: not
+        "the key exists", ``_error``'s reading of a 412), ECANCELED on a cancel, else the
+        service's error as ``_error`` names it ("*failure* KEY: ...")."""
+        try:
+            return self._copy_object(source_key, source_etag, size, key, metadata)
+        except OSError:
+            raise
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status == 412:
+                raise OSError(errno.EBADMSG, f"{failure} {self.display(key)}: {changed}") from None
+            raise self._error(exc, failure, key) from exc
+
+    def _copy_object(
+        self, source_key: str, source_etag: str, size: int, key: str, metadata: dict[str, str]
+    ) -> str:
+        """copy_object without the reading of its errors (botocore's raised as they are)."""
         extra: dict[str, Any] = {}
         if self.settings.checksum != "MD5":
             extra["ChecksumAlgorithm"] = self.settings.checksum
@@ -1209,21 +1231,15 @@ class S3Upload:
         if not digests or not self.etag:
             return
         self._add_digests(digests)
-        try:
-            etag = dest.copy_object(self.key, self.etag, self.size_bytes, self.key, self.metadata)
-        except OSError:
-            raise
-        except Exception as exc:
-            code, status = _error_code(exc)
-            if code == "PreconditionFailed" or status == 412:
-                # The copy is pinned to the completed object (CopySourceIfMatch): another
-                # object replaced it since. Not "the key exists" (_error's reading of a 412).
-                raise OSError(
-                    errno.EBADMSG,
-                    f"cannot store the digests in the metadata of {dest.display(self.key)}: "
-                    "the object changed before its digests were stored",
-                ) from None
-            raise dest._error(exc, "cannot store the digests in the metadata of", self.key) from exc
+        etag = dest.copy_object(
+            self.key,
+            self.etag,
+            self.size_bytes,
+            self.key,
+            self.metadata,
+            failure="cannot store the digests in the metadata of",
+            changed="the object changed before its digests were stored",
+        )
         self.etag = etag  # ours now: ``discard`` deletes this object, not the one it replaced
         problem = dest._confirm(self.key, etag, self.size_bytes, None)
         if problem is not None:
