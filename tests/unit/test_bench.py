@@ -38,12 +38,12 @@ from offload.bench.s3 import missing_reason, s3_service
 from offload.bench.stats import (
     format_seconds,
     human_size,
-    parse_size,
     ratio,
     rotation,
     summarize,
     throughput_mb_s,
 )
+from offload.sizes import parse_size
 from support.requirements import require_tool, skip_unavailable
 
 

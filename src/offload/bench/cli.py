@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from offload.bench.plan import SECTIONS, BenchConfig, build_cases
 from offload.bench.report import issue_targets_table, s3_table, write_report
 from offload.bench.runner import Results, Runner
-from offload.bench.stats import human_size, parse_size
+from offload.bench.stats import human_size
+from offload.sizes import parse_size
 
 DEFAULT_OUT = Path("bench-results")
 

@@ -23,7 +23,6 @@ from rich.console import Console
 
 from offload._version import __version__
 from offload.bench.cli import add_bench_parser, cmd_bench
-from offload.bench.stats import parse_size
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import (
     Environment,
@@ -67,6 +66,7 @@ from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
 from offload.report.summary import summary_table, verdict_lines
+from offload.sizes import parse_size
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all verified (or already verified); 1 completed, but some "
