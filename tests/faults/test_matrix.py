@@ -320,14 +320,16 @@ def test_card_unplugged_mid_card(tmp_path: Path, faulty_fs: Callable[..., Faulty
     reader.release(stall)
     runner.join(timeout=60)
     report = outcome["report"]
-    assert report.exit_code == 1, [
+    failed = [f for f in report.job.files if f.source_error]
+    # Clips 3-5 were never read. A clip read before the unplug may still fail: in full mode
+    # its source re-read runs behind the reader and can meet the dead card (on a loaded
+    # machine, every one of them can: then nothing was verified, exit 2). Either way a clip is
+    # verified everywhere or failed everywhere.
+    expected_exit = 2 if len(failed) == len(report.job.files) else 1
+    assert report.exit_code == expected_exit, [
         (f.relative_path, f.source_error, [(d.status, d.error) for d in f.destinations])
         for f in report.job.files
     ]
-    failed = [f for f in report.job.files if f.source_error]
-    # Clips 3-5 were never read. A clip read before the unplug may still fail: in full mode
-    # its source re-read runs behind the reader and can meet the dead card. Either way a
-    # clip is verified everywhere or failed everywhere.
     assert {f"CLIPS/A007C{i:03d}.mov" for i in range(3, 6)} <= {f.relative_path for f in failed}
     assert all(f.ok or f.source_error for f in report.job.files)
     assert all("EIO" in (f.source_error or "") for f in failed)
