@@ -9,15 +9,48 @@ The public API::
 report whose ``exit_code`` follows the documented codes.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from offload._version import __version__
-from offload.api import (
-    copy_with_multiple_destinations,
-    copy_with_multiple_destinations_parallel,
-)
-from offload.card import OffloadOptions, OffloadReport, offload
-from offload.errors import ExitCode, OffloadError, UsageError
-from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
-from offload.results import JobReport
+
+if TYPE_CHECKING:
+    from offload.api import (
+        copy_with_multiple_destinations,
+        copy_with_multiple_destinations_parallel,
+    )
+    from offload.card import OffloadOptions, OffloadReport, offload
+    from offload.errors import ExitCode, OffloadError, UsageError
+    from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+    from offload.results import JobReport
+
+# Imported on first use (PEP 562): a process that needs one module of the package (the PDF
+# renderer's, ``offload.report.pdf_process``) does not import the engine and the planner.
+_LAZY = {
+    "copy_with_multiple_destinations": "offload.api",
+    "copy_with_multiple_destinations_parallel": "offload.api",
+    "OffloadOptions": "offload.card",
+    "OffloadReport": "offload.card",
+    "offload": "offload.card",
+    "ExitCode": "offload.errors",
+    "OffloadError": "offload.errors",
+    "UsageError": "offload.errors",
+    "CopyOptions": "offload.options",
+    "ExistingFilePolicy": "offload.options",
+    "VerifyMode": "offload.options",
+    "JobReport": "offload.results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'offload' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CopyOptions",

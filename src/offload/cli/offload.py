@@ -61,7 +61,7 @@ from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.progress_trace import ProgressTraceWriter
 from offload.report.cli import add_report_parser, cmd_report
-from offload.report.documents import preload_renderer
+from offload.report.documents import pdf_renderer_started
 from offload.report.dry_run import print_dry_run
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
@@ -357,6 +357,15 @@ def card_released_line(event: CardReleased) -> str:
 
 
 def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
+    if args.dry_run:
+        return _copy(args, env)
+    # Started first, so the PDF library loads in its own process while this one plans and
+    # copies; the reports wait for its PDF (the command returns once they are written).
+    with pdf_renderer_started():
+        return _copy(args, env)
+
+
+def _copy(args: argparse.Namespace, env: Environment) -> int:
     options = _copy_options(args)
     destinations = _cascade_destinations(args)[0]
     if args.cascade and not any(is_s3_url(d) for d in destinations):
@@ -384,7 +393,6 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             file=env.stderr,
             flush=True,
         )
-    preload_renderer()  # the PDF library loads while the copy waits on the drives
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):

@@ -10,12 +10,11 @@ card is gone), word the states (``content``), render (``html``, ``pdf``).
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,10 @@ from typing import Any
 from offload._version import __version__
 from offload.manifest.atomic import write_file_atomically
 from offload.report.clips import Clip, group_clips
-from offload.report.content import build_view
+from offload.report.content import ReportView, build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
+from offload.report.pdf_process import PdfProcess
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -96,19 +96,40 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
     return locate
 
 
-def preload_renderer() -> None:
-    """Import the PDF renderer (fpdf2 with Pillow and fontTools: ~0.3 s, the largest part
-    of the reports' fixed cost on a small card) on a daemon thread, so that it loads while
-    the copy waits on the drives rather than after it. A failure here is ignored: the import
-    in ``build_documents`` raises it again, where it becomes a note."""
+_prepared: PdfProcess | None = None  # started by pdf_renderer_started, used once
 
-    def load() -> None:
+
+@contextmanager
+def pdf_renderer_started() -> Iterator[None]:
+    """Within the block, ``build_documents`` draws the PDF in a process started now
+    (``pdf_process``): it imports fpdf2 (~0.35 s of CPU, the largest part of the reports'
+    fixed cost on a small card) on another core while this process copies. Leaving the
+    block ends the process if it was not used. Where no process can be started, or it
+    fails, the PDF is drawn here as before."""
+    global _prepared
+    _prepared = PdfProcess.start()
+    try:
+        yield
+    finally:
+        unused, _prepared = _prepared, None
+        if unused is not None:
+            unused.close()
+
+
+def _render_pdf(view: ReportView, paper: str) -> bytes:
+    """The PDF from the started process if there is one, else (or if it failed) here."""
+    global _prepared
+    process, _prepared = _prepared, None
+    if process is not None:
         try:
-            importlib.import_module("offload.report.pdf")
-        except Exception:  # reported by build_documents' own import
-            pass
+            return process.render(view, paper)
+        except RuntimeError:
+            pass  # drawn here instead: a bug raises again here, where it becomes a note
+    # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.35 s to import, which every
+    # command would otherwise pay at start-up.
+    from offload.report.pdf import render_pdf
 
-    threading.Thread(target=load, name="offload-report-preload", daemon=True).start()
+    return render_pdf(view, paper)
 
 
 def build_documents(
@@ -131,14 +152,10 @@ def build_documents(
     )
     view = build_view(data, clips, media, notes, generated=generated)
     paper = (options.paper or default_paper()).lower()
-    # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.2 s to import, which every
-    # command would otherwise pay at start-up.
-    from offload.report.pdf import render_pdf
-
     return {
         # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
         ".html": _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"),
-        ".pdf": render_pdf(view, paper),
+        ".pdf": _render_pdf(view, paper),
     }
 
 

@@ -1,0 +1,109 @@
+"""The PDF report rendered by a process of its own, started before the copy.
+
+Why a process: importing fpdf2 (with Pillow, fontTools and cryptography) costs ~0.35 s of
+CPU, about half of what ``offload copy`` spends on a small card beyond moving the data. On a
+thread it competed with the copy and the reports for the interpreter lock; in a process it
+runs on another core while this one plans, copies and writes the manifests, and the PDF is
+then drawn there from the finished view. The command still returns only once the PDF is
+written and durable: the caller writes the bytes this process hands back.
+
+    renderer = PdfProcess.start()      # None when no process could be started
+    pdf = renderer.render(view, "a4")  # the bytes of render_pdf(view, "a4"); RuntimeError
+    renderer.close()                   # an unused renderer exits without rendering
+
+The protocol: one pickled ``(view, paper)`` on the child's stdin, the PDF on its stdout,
+exit status 0; a failure is a non-zero status with the reason on stderr. End of input with
+nothing sent means "not needed": the child exits 0 at once. The child runs in a session of
+its own, so a Ctrl-C on the terminal reaches only the command, which decides; if the
+command dies, the child's stdin closes and it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from offload.report.content import ReportView
+
+_MODULE = "offload.report.pdf_process"
+
+
+class PdfProcess:
+    """One child process that renders one PDF (or none). Not thread-safe: one owner."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self._process = process
+
+    @classmethod
+    def start(cls) -> PdfProcess | None:
+        """Start the child (it imports the PDF renderer at once). None if it cannot be
+        started: the caller renders in this process instead."""
+        # The child must import this very package (a bench snapshot, a source tree).
+        package_root = str(Path(__file__).resolve().parents[2])
+        paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", _MODULE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError:
+            return None
+        return cls(process)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def render(self, view: ReportView, paper: str) -> bytes:
+        """The PDF of *view* on *paper*, as ``render_pdf`` makes it. Raises RuntimeError
+        naming why the child gave none (it died, or raised)."""
+        try:
+            out, err = self._process.communicate(pickle.dumps((view, paper), protocol=5))
+        except OSError as exc:  # the child is gone (EPIPE)
+            self.close()
+            raise RuntimeError(f"the PDF process is gone: {exc}") from None
+        if self._process.returncode != 0 or not out:
+            reason = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+                f"exit status {self._process.returncode}"
+            ]
+            raise RuntimeError(f"the PDF process failed: {reason[0]}")
+        return out
+
+    def close(self) -> None:
+        """End the child if it was not used (end of input: it exits without rendering) and
+        reap it. Never raises."""
+        if self._process.returncode is not None:
+            return
+        try:
+            self._process.communicate(b"", timeout=30)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait()
+
+
+def _serve() -> int:
+    """The child: import the renderer first (the point of starting early), then render
+    what comes on stdin."""
+    from offload.report.pdf import render_pdf
+
+    request = sys.stdin.buffer.read()
+    if not request:
+        return 0
+    view, paper = pickle.loads(request)  # our own parent wrote it
+    sys.stdout.buffer.write(render_pdf(view, paper))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_serve())
