@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from offload.cli import entry
+from offload.cli.entry import writes_reports
 from offload.report import documents
 from offload.report.content import build_view
 from offload.report.documents import build_documents, pdf_renderer_started
@@ -17,7 +21,8 @@ from offload.report.pdf import render_pdf
 from offload.report.pdf_process import PdfProcess
 from tests.report.test_content import job
 
-_CREATION_DATE = re.compile(rb"/CreationDate \(D:[^)]*\)")
+# What differs between two renderings a second apart: the date, and the file ID made from it.
+_DATED = re.compile(rb"/CreationDate \(D:[^)]*\)|/ID \[[^]]*\]")
 
 
 def _gone(pid: int) -> bool:
@@ -35,7 +40,7 @@ def test_the_process_draws_the_same_pdf() -> None:
     drawn = process.render(view, "letter")
     assert _gone(process.pid), "the process is reaped once it has drawn the PDF"
     here = render_pdf(view, "letter")
-    assert _CREATION_DATE.sub(b"", drawn) == _CREATION_DATE.sub(b"", here)
+    assert _DATED.sub(b"", drawn) == _DATED.sub(b"", here)
 
 
 def test_documents_use_the_started_process_once() -> None:
@@ -67,18 +72,15 @@ def test_an_unused_process_ends_with_the_block() -> None:
     assert _gone(process.pid), "reaped, not left as a zombie or running"
 
 
-def test_offload_copy_never_imports_the_pdf_library(tmp_path: Path) -> None:
-    card = tmp_path / "CARD"
-    (card / "CLIPS").mkdir(parents=True)
-    for number in range(3):
-        (card / "CLIPS" / f"C{number}.MOV").write_bytes(os.urandom(10_000))
-    (tmp_path / "dest").mkdir()
+@pytest.mark.parametrize("module", ["offload.cli.offload", "offload.cli.entry"])
+def test_offload_copy_never_imports_the_pdf_library(tmp_path: Path, module: str) -> None:
+    card, dest = _card(tmp_path)
     reports = tmp_path / "reports"
     script = (
         "import sys\n"
-        "from offload.cli.offload import main\n"
+        f"from {module} import main\n"
         f"code = main(['copy', '--quiet', '--report-dir', {str(reports)!r}, "
-        f"{str(card)!r}, {str(tmp_path / 'dest')!r}])\n"
+        f"{str(card)!r}, {str(dest)!r}])\n"
         "print(code, 'fpdf' in sys.modules)\n"
     )
     done = subprocess.run(
@@ -87,3 +89,52 @@ def test_offload_copy_never_imports_the_pdf_library(tmp_path: Path) -> None:
     assert done.stdout.split() == ["0", "False"], done.stderr
     (pdf,) = reports.glob("*.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["copy", "CARD", "DEST"], True),
+        (["copy", "--json", "CARD", "DEST"], True),
+        (["copy", "--dry-run", "CARD", "DEST"], False),
+        (["copy", "--help"], False),
+        (["verify", "DEST/CARD"], False),
+        ([], False),
+    ],
+)
+def test_which_command_lines_start_the_renderer_early(argv: list[str], expected: bool) -> None:
+    assert writes_reports(argv) is expected
+
+
+def _card(tmp_path: Path) -> tuple[Path, Path]:
+    card = tmp_path / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    for number in range(3):
+        (card / "CLIPS" / f"C{number}.MOV").write_bytes(os.urandom(10_000))
+    (tmp_path / "dest").mkdir()
+    return card, tmp_path / "dest"
+
+
+def test_the_entry_point_starts_one_renderer_before_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    start = PdfProcess.start.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[PdfProcess]) -> PdfProcess | None:
+        process = start(cls)
+        started.append(process.pid if process else 0)
+        return process
+
+    monkeypatch.setattr(PdfProcess, "start", classmethod(counting))
+    card, dest = _card(tmp_path)
+    reports = tmp_path / "reports"
+    code = entry.main(["copy", "--quiet", "--report-dir", str(reports), str(card), str(dest)])
+    assert code == 0
+    assert len(started) == 1, "the early renderer is the one the reports used"
+    assert all(_gone(pid) for pid in started)
+    (pdf,) = reports.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    started.clear()
+    assert entry.main(["copy", "--dry-run", str(card), str(dest)]) == 0
+    assert started == [], "a dry run draws no PDF"

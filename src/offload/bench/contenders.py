@@ -204,7 +204,7 @@ class OursCard(Contender):
         return ctx.python_env
 
     def run(self, ctx: RunContext) -> None:
-        argv = [sys.executable, "-m", "offload.cli.offload", "copy", "--quiet"]
+        argv = [sys.executable, "-m", "offload", "copy", "--quiet"]
         argv += ["--verify", self.verify, "--report-dir", str(ctx.scratch / "reports")]
         argv += self.options(ctx)
         argv.append(str(ctx.dataset.root))

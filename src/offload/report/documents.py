@@ -25,7 +25,7 @@ from offload.report.clips import Clip, group_clips
 from offload.report.content import ReportView, build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
-from offload.report.pdf_process import PdfProcess
+from offload.report.pdf_process import PdfProcess, take_early
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -104,10 +104,11 @@ def pdf_renderer_started() -> Iterator[None]:
     """Within the block, ``build_documents`` draws the PDF in a process started now
     (``pdf_process``): it imports fpdf2 (~0.35 s of CPU, the largest part of the reports'
     fixed cost on a small card) on another core while this process copies. Leaving the
-    block ends the process if it was not used. Where no process can be started, or it
-    fails, the PDF is drawn here as before."""
+    block ends the process if it was not used. A process ``pdf_process.start_early`` started
+    (the ``offload`` command's entry point, before its imports) is used instead of a new one.
+    Where no process can be started, or it fails, the PDF is drawn here as before."""
     global _prepared
-    _prepared = PdfProcess.start()
+    _prepared = take_early() or PdfProcess.start()
     try:
         yield
     finally:

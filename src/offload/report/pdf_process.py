@@ -9,13 +9,13 @@ written and durable: the caller writes the bytes this process hands back.
 
     renderer = PdfProcess.start()      # None when no process could be started
     pdf = renderer.render(view, "a4")  # the bytes of render_pdf(view, "a4"); RuntimeError
-    renderer.close()                   # an unused renderer exits without rendering
+    renderer.close()                   # an unused renderer is ended
 
 The protocol: one pickled ``(view, paper)`` on the child's stdin, the PDF on its stdout,
-exit status 0; a failure is a non-zero status with the reason on stderr. End of input with
-nothing sent means "not needed": the child exits 0 at once. The child runs in a session of
-its own, so a Ctrl-C on the terminal reaches only the command, which decides; if the
-command dies, the child's stdin closes and it exits.
+exit status 0; a failure is a non-zero status with the reason on stderr. An unused child is
+killed (end of input with nothing sent also ends it). The child runs in a session of its
+own, so a Ctrl-C on the terminal reaches only the command, which decides; if the command
+dies, the child's stdin closes and it exits.
 """
 
 from __future__ import annotations
@@ -80,15 +80,42 @@ class PdfProcess:
         return out
 
     def close(self) -> None:
-        """End the child if it was not used (end of input: it exits without rendering) and
-        reap it. Never raises."""
+        """End the child if it was not used and reap it. Never raises. Killed rather than
+        told to stop: it may still be importing, it has written nothing, and a command
+        that needs no PDF (``--dry-run``, a refusal) must not wait for it."""
         if self._process.returncode is not None:
             return
         try:
-            self._process.communicate(b"", timeout=30)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
             self._process.kill()
-            self._process.wait()
+        except OSError:
+            pass
+        self._process.communicate()
+
+
+_early: PdfProcess | None = None
+
+
+def start_early() -> None:
+    """Start the renderer for a command that will write a PDF, before the command's own
+    imports (``offload.cli.entry``): the earlier it starts, the sooner the PDF library is
+    loaded. ``take_early`` hands it over; ``close_early`` ends it if nobody took it."""
+    global _early
+    if _early is None:
+        _early = PdfProcess.start()
+
+
+def take_early() -> PdfProcess | None:
+    """The renderer ``start_early`` started, now the caller's (None if none)."""
+    global _early
+    process, _early = _early, None
+    return process
+
+
+def close_early() -> None:
+    """End the renderer ``start_early`` started if it was not taken."""
+    process = take_early()
+    if process is not None:
+        process.close()
 
 
 def _serve() -> int:
