@@ -9,7 +9,6 @@ macOS equivalent (``renamex_np(RENAME_EXCL)``, ``fcntl(F_FULLFSYNC)``, ``F_NOCAC
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import os
@@ -17,7 +16,9 @@ from pathlib import Path
 
 from offload.fs.direct import PAGE_SIZE
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+# The C library this process already uses (dlopen(NULL)): find_library("c") would run
+# `ldconfig -p` in a subprocess at every start-up.
+_libc = ctypes.CDLL(None, use_errno=True)
 _HAS_RENAMEAT2 = hasattr(_libc, "renameat2")
 HAS_SYNCFS = hasattr(_libc, "syncfs")  # Linux only
 _AT_FDCWD = -100
