@@ -4,6 +4,7 @@ in this process, a fallback when that process is gone, no process left behind, a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -138,3 +139,13 @@ def test_the_entry_point_starts_one_renderer_before_the_command(
     started.clear()
     assert entry.main(["copy", "--dry-run", str(card), str(dest)]) == 0
     assert started == [], "a dry run draws no PDF"
+
+
+def test_a_view_that_cannot_be_sent_is_drawn_here_and_the_process_reaped() -> None:
+    view = build_view(job(), [], {}, [], generated="g")
+    process = PdfProcess.start()
+    assert process is not None
+    unpicklable = dataclasses.replace(view, title=lambda: None)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="got no view"):
+        process.render(unpicklable, "a4")
+    assert _gone(process.pid)

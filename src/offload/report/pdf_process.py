@@ -44,6 +44,8 @@ class PdfProcess:
         """Start the child (it imports the PDF renderer at once). None if it cannot be
         started: the caller renders in this process instead."""
         # The child must import this very package (a bench snapshot, a source tree).
+        if not sys.executable:  # an embedded interpreter: nothing to start
+            return None
         package_root = str(Path(__file__).resolve().parents[2])
         paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
@@ -66,12 +68,14 @@ class PdfProcess:
 
     def render(self, view: ReportView, paper: str) -> bytes:
         """The PDF of *view* on *paper*, as ``render_pdf`` makes it. Raises RuntimeError
-        naming why the child gave none (it died, or raised)."""
+        naming why the child gave none (it died, raised, or *view* could not be sent); the
+        child is reaped either way."""
         try:
-            out, err = self._process.communicate(pickle.dumps((view, paper), protocol=5))
-        except OSError as exc:  # the child is gone (EPIPE)
+            request = pickle.dumps((view, paper), protocol=pickle.HIGHEST_PROTOCOL)
+            out, err = self._process.communicate(request)
+        except Exception as exc:  # not picklable (a bug), or the child is gone
             self.close()
-            raise RuntimeError(f"the PDF process is gone: {exc}") from None
+            raise RuntimeError(f"the PDF process got no view: {type(exc).__name__}: {exc}") from exc
         if self._process.returncode != 0 or not out:
             reason = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
                 f"exit status {self._process.returncode}"
