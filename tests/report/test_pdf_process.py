@@ -1,6 +1,6 @@
 """The PDF drawn by a process of its own (``report/pdf_process.py``): the same PDF as drawn
 in this process, a fallback when that process is gone, no process left behind, and
-``offload copy`` never importing fpdf2 itself."""
+``offload copy`` never importing fpdf2 itself (nor the other commands' modules)."""
 
 from __future__ import annotations
 
@@ -82,12 +82,15 @@ def test_offload_copy_never_imports_the_pdf_library(tmp_path: Path, module: str)
         f"from {module} import main\n"
         f"code = main(['copy', '--quiet', '--report-dir', {str(reports)!r}, "
         f"{str(card)!r}, {str(dest)!r}])\n"
-        "print(code, 'fpdf' in sys.modules)\n"
+        "others = ('offload.bench', 'offload.cli.verify_cmd', 'offload.cli.history_cmd',"
+        " 'offload.report.cli', 'offload.cli.live', 'offload.report.dry_run')\n"
+        "print(code, 'fpdf' in sys.modules, sorted(set(others) & set(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
     )
-    assert done.stdout.split() == ["0", "False"], done.stderr
+    # The other commands' modules are not imported either (offload.cli.offload.main).
+    assert done.stdout.split() == ["0", "False", "[]"], done.stderr
     (pdf,) = reports.glob("*.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-")
 
