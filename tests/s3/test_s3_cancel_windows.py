@@ -17,39 +17,26 @@ import threading
 import time
 from collections.abc import Callable
 
-from offload.card import OffloadOptions, OffloadReport, offload
-from offload.destinations.s3config import S3Settings
+from offload.card import OffloadReport, offload
 from offload.engine.cancel import CancelToken
 from offload.errors import ExitCode
-from offload.options import CopyOptions
 from offload.results import CopyAction, DestinationStatus
 from s3.conftest import admin
 from s3.test_s3_cli import keys, make_card
 from s3.test_s3_digests import _ledger
-from s3.test_s3_replace import CLIP, SMALL, first_copy, result_of, spoil, staging_keys, stored
+from s3.test_s3_replace import (
+    CLIP,
+    SMALL,
+    first_copy,
+    options,
+    result_of,
+    spoil,
+    staging_keys,
+    stored,
+)
 from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
-
-
-def settings(endpoint: str, **overrides: object) -> S3Settings:
-    values: dict[str, object] = dict(
-        endpoint_url=endpoint,
-        region="us-east-1",
-        max_attempts=2,
-        single_put_max=1024 * 1024,
-        part_size=5 * MiB,
-    )
-    values.update(overrides)
-    return S3Settings(**values)  # type: ignore[arg-type]
-
-
-def options(endpoint: str, *, reverify: bool = False, **overrides: object) -> OffloadOptions:
-    return OffloadOptions(
-        copy=CopyOptions(algorithms=("xxh64",)),
-        reverify=reverify,
-        s3=settings(endpoint, **overrides),
-    )
 
 
 def inside(function: str, module: str) -> bool:
