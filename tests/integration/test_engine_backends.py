@@ -279,6 +279,38 @@ def test_publish_refused_for_one_name_fails_only_that_file(tmp_path: Path) -> No
     assert bad.partials() == []
 
 
+@pytest.mark.parametrize("cancelled", [True, False])
+def test_a_step_stopped_by_the_cancel_is_cancelled_not_failed(
+    tmp_path: Path, cancelled: bool
+) -> None:
+    """A backend's own step that the job's cancel stopped raises ECANCELED (the seam's
+    contract; an S3 server-side copy at publish): the file is cancelled there, not failed.
+    Before, it was recorded failed ("cannot rename ...: cancelled"). ECANCELED while the job
+    is not cancelled stays an ordinary error of that file."""
+    rig, (good, bad) = memory_rig(tmp_path)
+    bad.fail_publish(1, errno.ECANCELED)
+    files = make_card(tmp_path, {f"f{i}.bin": 10_000 for i in range(4)})
+    cancel = CancelToken()
+
+    def cancel_at_commit(event: Event) -> None:
+        if cancelled and isinstance(event, PhaseChanged) and event.phase == "commit":
+            cancel.cancel()
+
+    report = run(
+        rig, files, CopyOptions(chunk_size=MIB, batch_files=4), cancel=cancel, sink=cancel_at_commit
+    )
+    statuses = [f.destination(1).status for f in report.files]  # type: ignore[union-attr]
+    if cancelled:
+        assert report.exit_code is ExitCode.CANCELLED
+        assert statuses[0] is DestinationStatus.CANCELLED
+        assert DestinationStatus.FAILED not in statuses
+    else:
+        assert report.exit_code is ExitCode.PARTIAL
+        assert statuses.count(DestinationStatus.FAILED) == 1
+        assert statuses.count(DestinationStatus.VERIFIED) == 3
+    assert bad.partials() == [] and good.partials() == []
+
+
 def test_destination_lost_mid_job(tmp_path: Path) -> None:
     rig, (_good, bad) = memory_rig(tmp_path)
     files = make_card(tmp_path, {f"f{i}.bin": 300_000 for i in range(6)})

@@ -1,9 +1,10 @@
 """A cancel reaches the S3 store's own long steps on the one-file path
 (``copy_with_multiple_destinations``, ``pfndispatchcopy``) as on a card's: a replacement's
 multipart copy over the final key (UploadPartCopy, objects above ``copy_max``) stops before
-its next part, is aborted, and the final key keeps the object it held. Before, the store's
-``cancelled`` stayed ``lambda: False`` there: Ctrl-C let the copy run to its end and replace
-the object."""
+its next part, is aborted, the final key keeps the object it held, and the file is reported
+cancelled. Before, the store's ``cancelled`` stayed ``lambda: False`` there: Ctrl-C let the
+copy run to its end and replace the object; then the file was reported failed ("cancelled:
+... unchanged") instead of cancelled."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from offload.api import copy_with_multiple_destinations
 from offload.destinations.s3config import S3Settings
 from offload.engine.cancel import CancelToken
 from offload.options import CopyOptions, ExistingFilePolicy
+from offload.results import DestinationStatus
 from s3.conftest import FAST, admin
 
 MiB = 1024 * 1024
@@ -56,6 +58,8 @@ def test_a_cancel_stops_the_replacements_multipart_copy(  # type: ignore[no-unty
         helper.join()
     assert proxy.held.is_set(), "the multipart copy never started"
     assert report.cancelled
+    (result,) = report.files[0].destinations
+    assert result.status is DestinationStatus.CANCELLED, result.error
     head = client.head_object(Bucket=bucket, Key="day1/clip.mov")
     assert head["ETag"] == before and head["ContentLength"] == len(b"the old object")
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import xxhash
 
 from offload.card import OffloadOptions, offload
@@ -159,7 +160,12 @@ def test_a_large_replacement_is_copied_in_parts(s3_server, bucket, tmp_path) -> 
     assert staging_keys(s3_server.url, bucket) == []
 
 
-def test_ctrl_c_before_the_copy_leaves_the_old_object(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("copy_max", [6 * 1024 * 1024, 5 * 1024 * 1024 * 1024])
+def test_ctrl_c_before_the_copy_leaves_the_old_object(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, copy_max
+) -> None:
+    # In parts (UploadPartCopy) and as one CopyObject: before, the CopyObject was sent after
+    # the cancel and replaced the old object, and either way the file was reported failed.
     card = make_card(tmp_path)
     url = first_copy(s3_server.url, bucket, card)
     bad = spoil(s3_server.url, bucket, CLIP)
@@ -173,11 +179,13 @@ def test_ctrl_c_before_the_copy_leaves_the_old_object(s3_server, bucket, tmp_pat
     report = offload(
         card,
         [url],
-        options=options(s3_server.url, reverify=True, copy_max=6 * 1024 * 1024),
+        options=options(s3_server.url, reverify=True, copy_max=copy_max),
         sink=CancelAtCommit(),
         cancel=cancel,
     )
     assert report.job.cancelled
+    result = result_of(report, CLIP)
+    assert result.status is DestinationStatus.CANCELLED, result.error
     assert stored(s3_server.url, bucket, CLIP) == bad
     assert staging_keys(s3_server.url, bucket) == []
     # No multipart copy left behind under the final key.

@@ -243,6 +243,12 @@ class S3Destination:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._cleanup.shutdown(wait=True)
 
+    def _stop_if_cancelled(self, what: str) -> None:
+        """Raise OSError(ECANCELED) once ``cancelled``: how a step of ours stopped by the
+        job's cancel says so (the engine then records the file cancelled, not failed)."""
+        if self.cancelled():
+            raise OSError(errno.ECANCELED, f"cancelled: {what}")
+
     def _clean_up(self, work: Callable[[], None]) -> None:
         """Run *work* on the clean-up thread and wait for it; never raises."""
         try:
@@ -635,9 +641,12 @@ class S3Destination:
         multipart copy (UploadPartCopy, completed at once; aborted on a cancel): either way
         *key* changes atomically, from what it held to the whole copy.
 
+        Not started once ``cancelled``: *key* keeps what it held.
+
         Raises OSError: EBADMSG "*failure* KEY: *changed*" when the source changed (412: not
         "the key exists", ``_error``'s reading of a 412), ECANCELED on a cancel, else the
         service's error as ``_error`` names it ("*failure* KEY: ...")."""
+        self._stop_if_cancelled(f"{self.display(key)} unchanged")
         try:
             return self._copy_object(source_key, source_etag, size, key, metadata)
         except OSError:
@@ -687,8 +696,7 @@ class S3Destination:
             parts: list[dict[str, Any]] = []
             part = part_size_for(size, self.settings)
             for number, start in enumerate(range(0, size, part), 1):
-                if self.cancelled():
-                    raise OSError(errno.ECANCELED, f"cancelled: {self.display(final)} unchanged")
+                self._stop_if_cancelled(f"{self.display(final)} unchanged")
                 end = min(start + part, size) - 1
                 answer = self.client.upload_part_copy(
                     Bucket=self.url.bucket,
@@ -779,8 +787,7 @@ class S3Destination:
         offset = 0
         try:
             while True:
-                if self.cancelled():
-                    raise OSError(errno.ECANCELED, f"cancelled while reading {self.display(key)}")
+                self._stop_if_cancelled(f"while reading {self.display(key)}")
                 n = reader.read_into(buffer, offset)
                 offset += n
                 if n < len(buffer):
@@ -1084,6 +1091,7 @@ class S3Upload:
                     self._add_digests(digests)
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
+                dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
                 etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
                 return {"ETag": etag}
             finally:
@@ -1193,6 +1201,9 @@ class S3Upload:
         if self._buffer is not None and self._fill:
             self._submit_part()
         parts = sorted(self._wait(), key=lambda part: int(part["PartNumber"]))
+        # Not completed once cancelled (``discard`` aborts it): no object appears under the
+        # key for the engine to delete again.
+        dest._stop_if_cancelled(f"{dest.display(self.key)} not completed")
         self._complete_multipart(parts)
         dest._drop_record(self.key)
         self._store_digests()

@@ -195,11 +195,12 @@ class DestinationCommitter:
             try:
                 size = pending.partial.seal(sync=state.flush and not synced_all)
             except OSError as exc:
+                error = self._io_error(exc, "flush", pending.partial.final_path)
+                if isinstance(error, CancelledError):
+                    state.destination.remove_partial(pending.partial)
+                    continue  # the job records it cancelled
                 # fsyncgate: a failed fsync is never retried into a "success".
-                state.fail_pending(
-                    pending,
-                    destination_io_error(exc, "flush", pending.partial.final_path, state.device),
-                )
+                state.fail_pending(pending, error)
                 if state.lost is not None:
                     state.fail_all(survivors + batch[position + 1 :], state.lost)
                     return []
@@ -276,7 +277,8 @@ class DestinationCommitter:
         return result
 
     def _commit(self, pending: Pending, result: DestinationFileResult) -> bool:
-        """Rename a verified partial to its final name; on failure record it and say False."""
+        """Rename a verified partial to its final name; on failure record it and say False
+        (on a cancel, say False: the job records the file cancelled)."""
         state = self.state
         partial = pending.partial
         target = pending.target or partial.final_path
@@ -293,10 +295,12 @@ class DestinationCommitter:
                     path=partial.final_path,
                 ) from exc
             except OSError as exc:
-                raise destination_io_error(exc, "rename", partial.final_path, state.device) from exc
+                raise self._io_error(exc, "rename", partial.final_path) from exc
         except OffloadError as error:
             state.destination.remove_partial(partial)
             self._revoke([pending])
+            if isinstance(error, CancelledError):
+                return False  # not published: the job records it cancelled
             if isinstance(error, DestinationError):
                 state.declare_lost(error)
             result.status = DestinationStatus.FAILED
@@ -305,6 +309,15 @@ class DestinationCommitter:
             return False
         result.final_path = str(target)
         return True
+
+    def _io_error(self, exc: OSError, operation: str, path: Path) -> OffloadError:
+        """``destination_io_error``, except for a step the destination stopped because the job
+        was cancelled (ECANCELED while the token is set; ``destinations.base``): that is the
+        job's cancel, and the file is cancelled, not failed."""
+        state = self.state
+        if exc.errno == errno.ECANCELED and state.cancel.cancelled:
+            return CancelledError(f"cancelled: {exc.strerror or exc}", path=path)
+        return destination_io_error(exc, operation, path, state.device)
 
     def _revoke(self, pendings: list[Pending]) -> None:
         """Revoke the ledger entries of files recorded verified that will not be published."""
@@ -357,9 +370,7 @@ class DestinationCommitter:
                 on_bytes=counted,
             )
         except OSError as exc:
-            raise destination_io_error(
-                exc, "read back", pending.partial.final_path, state.device
-            ) from exc
+            raise self._io_error(exc, "read back", pending.partial.final_path) from exc
         if size != pending.ticket.task.source.size_bytes:
             digest = f"(read back {size} bytes)"
         result.digests = {state.verify_algorithm: digest}
