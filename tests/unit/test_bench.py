@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from offload.bench.stats import (
     summarize,
     throughput_mb_s,
 )
+from offload.bench.system import disk_io_bytes
 from offload.sizes import parse_size
 from support.requirements import require_tool, skip_unavailable
 
@@ -194,6 +196,8 @@ def test_tiny_real_run_of_our_engine_and_peers(tmp_path: Path) -> None:
     assert all(r.ok for r in results.runs), [r.error for r in results.runs]
     assert all(r.wall_s > 0 and r.peak_rss_kib > 0 for r in results.runs)
     assert all(r.extra["cpu_s"] > 0 for r in results.runs)  # type: ignore[operator]
+    if disk_io_bytes(tmp_path) is not None:  # each run wrote 2 copies of 1 MB to the disk
+        assert all(r.extra["disk_written_bytes"] >= 2_000_000 for r in results.runs)  # type: ignore[operator]
     ours = results.runs[0]
     assert ours.extra["exit_code"] == 0 and len(ours.extra["verify_s"]) == 2  # type: ignore[arg-type]
     assert ours.extra["engine_from"] == str(out / "code" / "offload")  # the run's snapshot
@@ -357,6 +361,43 @@ def test_large_card_targets_use_the_matching_size_or_say_which_one_ran() -> None
     huge = rows["3 × 2 GiB card, full ≥ 1.5× the honest script"]
     # No 2 GiB card: the closest size (512 MiB) stands in, and the row says so.
     assert huge.status == MET and "not 3 × 2 GiB" in huge.measured
+
+
+def test_large_card_targets_say_what_the_disk_moved_and_how_fast() -> None:
+    names = ["ours full", "DIT script"]
+    case = _case("large-card-full-512MiB", "large-card", 3, 512 * 2**20, names)
+    results = _results_of([(case, {"ours full": (10.0, 100_000), "DIT script": (16.0, 2_000)})])
+    assert (
+        "disk"
+        not in _by_target(results)["3 × 512 MiB card, full ≥ 1.5× the honest script"].measured
+    )
+    for run in results.runs:  # both moved 13 GB: 8 read, 5 written
+        run.extra.update(disk_read_bytes=8_000_000_000, disk_written_bytes=5_000_000_000)
+    row = _by_target(results)["3 × 512 MiB card, full ≥ 1.5× the honest script"]
+    assert row.measured.endswith(
+        "; disk read + written: DIT script 13.0 GB at 0.81 GB/s, ours full 13.0 GB at 1.30 GB/s"
+    )
+    assert (row.status, row.value) == (MET, "1.60×")
+
+
+def test_disk_io_bytes_counts_what_reaches_the_disk(tmp_path: Path) -> None:
+    before = disk_io_bytes(tmp_path)
+    if before is None:
+        pytest.skip(f"{tmp_path} is on no block device listed in /proc/diskstats")
+    size = 8 * 2**20
+    path = tmp_path / "data.bin"
+    with path.open("wb") as handle:
+        handle.write(os.urandom(size))
+        handle.flush()
+        os.fsync(handle.fileno())
+    written = disk_io_bytes(tmp_path)
+    assert written is not None and written[1] - before[1] >= size
+    with path.open("rb", buffering=0) as handle:
+        # Synced, so its pages are clean and can be dropped: the read comes from the disk.
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        assert len(handle.read()) == size
+    read = disk_io_bytes(tmp_path)
+    assert read is not None and read[0] - written[0] >= size
 
 
 def test_scale_targets_time_memory_and_growth() -> None:

@@ -63,6 +63,30 @@ def extra_values(results: Results, case_id: str, contender: str, key: str) -> Su
     return summarize(float(v) for v in values if isinstance(v, int | float))
 
 
+def disk_traffic(results: Results, case_id: str, contenders: list[str]) -> str:
+    """What the data disk moved (read + written) in each contender's runs and at what rate
+    (medians), e.g. "disk read + written: DIT script 13.0 GB at 0.89 GB/s, ours full 13.0 GB
+    at 1.19 GB/s"; "" when no run recorded it. Two contenders moving the same bytes through
+    one disk can differ only by how fast they keep it busy."""
+    parts = []
+    for name in contenders:
+        runs = [
+            (int(r.extra["disk_read_bytes"]) + int(r.extra["disk_written_bytes"]), r.wall_s)  # type: ignore[call-overload]
+            for r in results.runs
+            if r.case == case_id
+            and r.contender == name
+            and r.ok
+            and r.wall_s > 0
+            and "disk_read_bytes" in r.extra
+            and "disk_written_bytes" in r.extra
+        ]
+        moved = summarize(float(n) for n, _ in runs)
+        rate = summarize(n / wall for n, wall in runs)
+        if moved is not None and rate is not None:
+            parts.append(f"{name} {moved.median / 1e9:.1f} GB at {rate.median / 1e9:.2f} GB/s")
+    return f"disk read + written: {', '.join(parts)}" if parts else ""
+
+
 def failures(results: Results, case_id: str, contender: str) -> int:
     return sum(
         1 for r in results.runs if r.case == case_id and r.contender == contender and not r.ok
@@ -406,6 +430,9 @@ def _large_card_row(results: Results, size: int, label: str) -> IssueTarget:
         return IssueTarget(target, missing.measured, missing.value, missing.status)
     case = min(cards, key=lambda c: abs(math.log(c.total_bytes / c.files / size)))
     row = _speedup_row(results, case, target, "ours full", "DIT script", 1.5)
+    moved = disk_traffic(results, case.id, ["DIT script", "ours full"])
+    if moved:
+        row = IssueTarget(row.target, f"{row.measured}; {moved}", row.value, row.status)
     if case.total_bytes // case.files != size:
         row = IssueTarget(
             row.target, f"(not {label}: this run's size) {row.measured}", row.value, row.status

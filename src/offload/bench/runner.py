@@ -35,6 +35,7 @@ from offload.bench.system import (
     CommandError,
     Spawner,
     can_drop_caches,
+    disk_io_bytes,
     empty_folder,
     evict,
     load_average,
@@ -294,12 +295,14 @@ class Runner:
                 pause(self.config.sleep_s)
                 load_before = load_average()
                 server_cpu = ctx.s3.server.cpu_seconds() if ctx.s3 else None
+                disk_before = disk_io_bytes(self.work)
                 started = time.perf_counter()
                 try:
                     contender.run(ctx)
                     sync()
                 finally:
                     wall = time.perf_counter() - started
+                _record_disk(ctx, disk_before, disk_io_bytes(self.work))
                 if ctx.s3 is not None:
                     _record_server(ctx, server_cpu)
                 error = check_copies(ctx) or contender.check(ctx)
@@ -324,6 +327,19 @@ class Runner:
         for folder in [*destinations, s3_home]:
             shutil.rmtree(folder, ignore_errors=True)
         return record
+
+
+def _record_disk(
+    ctx: RunContext, before: tuple[int, int] | None, after: tuple[int, int] | None
+) -> None:
+    """What the data disk read and wrote during the timing, in the run's extra: how many
+    bytes a contender really moved (a copy with full verification moves the card's bytes
+    several times over), and so how close it came to the disk's own speed. The device's
+    counters include other users of the disk (said in docs/performance.md)."""
+    if before is None or after is None:
+        return
+    ctx.extra["disk_read_bytes"] = after[0] - before[0]
+    ctx.extra["disk_written_bytes"] = after[1] - before[1]
 
 
 def _record_server(ctx: RunContext, cpu_before: float | None) -> None:

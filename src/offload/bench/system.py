@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+DISKSTATS = Path("/proc/diskstats")
+_SECTOR = 512  # /proc/diskstats counts 512-byte sectors, whatever the device's own
 GNU_TIME = "/usr/bin/time"
 _READ_BLOCK = 4 * 1024 * 1024
 
@@ -152,6 +154,27 @@ def empty_folder(folder: Path) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+
+
+def disk_io_bytes(path: Path) -> tuple[int, int] | None:
+    """Bytes read from and written to the block device holding *path* since boot
+    (``/proc/diskstats``), or None where there is none to ask (tmpfs, overlayfs, btrfs
+    subvolumes, not Linux).
+
+    The device's counters include every process's I/O on it, not only a contender's: on a
+    shared machine the difference over a run is an upper bound of what the run moved.
+    """
+    try:
+        device = os.stat(path).st_dev
+        lines = DISKSTATS.read_text().splitlines()
+    except OSError:
+        return None
+    major, minor = str(os.major(device)), str(os.minor(device))
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 10 and fields[0] == major and fields[1] == minor:
+            return int(fields[5]) * _SECTOR, int(fields[9]) * _SECTOR
+    return None
 
 
 def load_average() -> float:
