@@ -471,7 +471,8 @@ def test_pfndispatchcopy_sigint_mid_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     source = tmp_path / "clip.mov"
-    source.write_bytes(os.urandom(20 * MIB))
+    data = os.urandom(20 * MIB)
+    source.write_bytes(data)
     slow = faulty_fs()
     dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
     stall = slow.stall("write", path="*clip.mov", offset=8 * MIB, seconds=3)
@@ -485,10 +486,18 @@ def test_pfndispatchcopy_sigint_mid_copy(
     slow.wait_stalled(stall, timeout_s=30)
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     assert "cancelled" in err
-    for dest in dests:
-        assert os.listdir(dest) == []
+    # The reader runs ahead of the stalled destination (the file's three chunks fit the
+    # pool), so on a loaded machine a fast destination may have verified and published the
+    # clip before the signal came: a verified copy is kept. What must never be left is a
+    # partial, or a file under the final name that is not the source's.
+    for dest in dests[:2]:
+        names = os.listdir(dest)
+        assert names in ([], ["clip.mov"]), (names, err)
+        if names:
+            assert (dest / "clip.mov").read_bytes() == data
+    assert os.listdir(slow.mountpoint) == []  # held mid-file when the signal came
     assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
 
 
