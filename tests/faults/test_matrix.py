@@ -694,8 +694,8 @@ def test_ctrl_c_in_a_library_call_cancels_cleanly(
     source.write_bytes(data)
     slow = faulty_fs()
     dests = [*plain_dests(tmp_path, 1), slow.mountpoint]
-    # Held until the job has seen the Ctrl-C (not for a fixed time: on a loaded machine a
-    # 2 s hold ran out before the signal was handled, and the job finished uncancelled).
+    # Held until the job has seen the Ctrl-C, not for a fixed time: a 2 s hold was a window
+    # that a loaded machine can miss (the job then finishes uncancelled).
     stall = slow.stall("write", path="*clip.mov", offset=8 * MIB)
     cancel = CancelToken()  # the job's own token, watched here: what Ctrl-C sets
 
