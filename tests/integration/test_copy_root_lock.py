@@ -50,8 +50,12 @@ def listing(root: Path) -> dict[str, int]:
     return found
 
 
-def settled_listing(root: Path, *, quiet_s: float = 1.5, timeout_s: float = 60) -> dict[str, int]:
-    """The listing once it has not changed for *quiet_s* seconds."""
+def settled_listing(root: Path, *, quiet_s: float = 5.0, timeout_s: float = 120) -> dict[str, int]:
+    """The listing once it has not changed for *quiet_s* seconds.
+
+    Generous: on a machine whose disk is busy with other work one flush of the run being
+    watched can take seconds, and a listing taken before the run settled changes later.
+    """
     deadline = time.monotonic() + timeout_s
     last, since = listing(root), time.monotonic()
     while time.monotonic() < deadline:

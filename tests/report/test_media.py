@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +67,30 @@ def test_budgets(tmp_path: Path, media: Any) -> None:
     ]
     clips = group_clips([{"path": p.name, "size_bytes": 1} for p in paths])
 
-    def slow(clip: Any) -> Path:
-        time.sleep(0.4)  # a slow card reader
-        return tmp_path / str(clip.primary["path"])
+    # A card reader that hangs after the first clip. The budget is spent while the second is
+    # being read, however slow the machine: no sleep races the budget (a 0.6 s budget against
+    # a 0.4 s sleep plus a real probe failed on a loaded machine, the first clip unprobed).
+    # The budget is still 100 times what the first clip's probe takes on an idle machine.
+    hung: list[str] = []
+    release = threading.Event()
 
-    started = time.monotonic()
-    results, notes = probe_clips(clips, slow, ProbeBudget(total_s=0.6))
-    assert time.monotonic() - started < 1.5
+    def hangs_after_the_first(clip: Any) -> Path:
+        name = str(clip.primary["path"])
+        if name != "C000.mov":
+            hung.append(name)
+            release.wait(120)
+            hung.append("released")
+        return tmp_path / name
+
+    try:
+        results, notes = probe_clips(clips, hangs_after_the_first, ProbeBudget(total_s=5.0))
+        assert hung == ["C001.mov"]  # returned while the reader hangs, never waited for it
+    finally:
+        release.set()
     probed = [i for i, info in results.items() if info.thumbnail]
     assert probed == [0] and len(results) == 3
-    assert results[2].error == "not probed: the 0.6 s time budget was spent"
-    assert notes and "total time budget of 0.6 s" in notes[0]
+    assert results[1].error == results[2].error == "not probed: the 5 s time budget was spent"
+    assert notes and "total time budget of 5 s" in notes[0]
     results, notes = probe_clips(clips, lambda c: None)
     assert all(isinstance(i, MediaInfo) and i.error for i in results.values()) and not notes
     # Past max_clips, the rest are not even opened.

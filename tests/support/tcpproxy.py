@@ -219,8 +219,9 @@ class FaultProxy:
         with self._lock:
             self._down = True
             sockets = list(self._sockets)
-        with contextlib.suppress(OSError):
-            self._listener.close()
+        # shutdown, not only close: closing a listening socket does not wake the thread
+        # blocked in accept() on Linux, and every proxy left that thread running.
+        _close(self._listener)
         for sock in sockets:
             _close(sock)
 
