@@ -448,7 +448,9 @@ def test_sigint_exits_130_promptly_and_removes_partials(
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=30)
     assert process.returncode == 130
-    assert time.monotonic() - started < 10
+    # Promptly: not after the rest of the card. Generous, as the reports are still written
+    # after the cancel and a loaded CI machine stretches that (the cancel is proven below).
+    assert time.monotonic() - started < 20
     events = [json.loads(line) for line in out.splitlines()]
     finished = next(e for e in events if e["event"] == "job_finished")
     assert finished["cancelled"] is True and finished["exit_code"] == 130

@@ -1,5 +1,7 @@
-"""A card of 2,000 DPX frames and 20 clips: the HTML + PDF reports in under 10 s beyond the
-offload itself, small, with a sane page count."""
+"""A card of 2,000 DPX frames and 20 clips: the HTML + PDF reports in under 10 s of CPU beyond
+the offload itself, small, with a sane page count. CPU time of this process, not wall time: a
+loaded machine stretches wall time, while work that grows too fast (quadratic grouping, a
+probe per frame) shows in the CPU time too."""
 
 from __future__ import annotations
 
@@ -34,12 +36,12 @@ def test_2000_frames_and_20_clips(
     report = offload(card, dests)
     assert report.exit_code == 0
 
-    started = time.monotonic()
+    started = time.process_time()
     written = write_reports(report, tmp_path / "reports")
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     assert len(written.paths) == 3
     assert not written.destination_errors and written.local_error is None
-    print(f"\nreports (JSON, CSV, HTML, PDF into 3 folders) took {elapsed:.2f} s")
+    print(f"\nreports (JSON, CSV, HTML, PDF into 3 folders) took {elapsed:.2f} s of CPU")
     assert elapsed < REPORT_BUDGET_S
 
     html = Path(written.paths[0]).with_suffix(".html")
