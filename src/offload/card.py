@@ -65,6 +65,7 @@ from offload.plan import (
 )
 from offload.results import (
     GOOD_STATUSES,
+    NO_DIGESTS,
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
@@ -302,10 +303,12 @@ def _plan(
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
     for source_file in tree.files:
-        targets: list[Path | None] = []
+        # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
+        # was a large share of a 50,000-file card's memory.
+        targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
         for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
-            final = plan.target_for(source_file.relative_path)
+            final = plan.target_text(source_file.relative_path)
             recorded = (
                 ledger.recorded(
                     source_file.relative_path,
@@ -318,7 +321,7 @@ def _plan(
                 else None
             )
             if recorded is not None and recorded.final_name:
-                final = final.with_name(recorded.final_name)
+                final = str(Path(final).with_name(recorded.final_name))
             kind = _existing_copy_kind(
                 recorded,
                 final,
@@ -336,7 +339,7 @@ def _plan(
                 preset.append(
                     DestinationFileResult(
                         destination_index=plan.index,
-                        final_path=str(final),
+                        final_path=final,
                         status=DestinationStatus.VERIFIED_EARLIER,
                         verified_at=recorded.recorded_at or None,
                         verified_mode=recorded.verify or None,
@@ -349,7 +352,7 @@ def _plan(
                 ExistingCopy(
                     task_index=len(tasks),
                     destination_index=plan.index,
-                    final_path=final,
+                    final_path=Path(final),
                     kind=kind,
                     recorded={} if recorded is None else dict(recorded.digests),
                     recorded_mode="" if recorded is None else recorded.verify,
@@ -360,7 +363,7 @@ def _plan(
                 source_file,
                 tuple(targets),
                 tuple(preset),
-                references.get(source_file.relative_path, {}),
+                references.get(source_file.relative_path) or NO_DIGESTS,
             )
         )
     # The preflight runs over the real task list: what the ledgers trust and the copies
@@ -405,7 +408,7 @@ _TRUSTED = "trusted"
 
 def _existing_copy_kind(
     recorded: LedgerEntry | None,
-    final: Path,
+    final: str,
     size_bytes: int,
     *,
     verify: str,
@@ -420,7 +423,7 @@ def _existing_copy_kind(
             return CheckKind.UPGRADE
         return CheckKind.REVERIFY if reverify else _TRUSTED
     if backend is not None:
-        found: CheckKind | None = _s3().existing_object_kind(backend, final, size_bytes)
+        found: CheckKind | None = _s3().existing_object_kind(backend, Path(final), size_bytes)
         return found
     try:
         st = os.lstat(final)
