@@ -69,6 +69,7 @@ from offload.results import (
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
+    FileResult,
     JobReport,
     merge_job_reports,
 )
@@ -718,7 +719,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
             when = result.verified_at or report.job.finished_at
             files.append(
                 ManifestFile(
-                    relative_path=_relative_to(result.final_path, root, prefix),
+                    relative_path=_relative_to(result.final_path, root, prefix, file),
                     size_bytes=file.size_bytes,
                     mtime_ns=file.mtime_ns,
                     digests=file.inflight_digests or result.digests or result.recorded_digests,
@@ -756,10 +757,14 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
     )
 
 
-def _relative_to(path: str, root: Path, prefix: str) -> str:
-    """*path* relative to *root* (``/``-separated): a string cut where it can be (the
+def _relative_to(path: str, root: Path, prefix: str, file: FileResult) -> str:
+    """*path* relative to *root* (``/``-separated): *file*'s own relative path when *path*
+    is that path under *root* (no new string a file), a string cut where it can be (the
     engine's final paths are ``f"{root}/{relative}"``), a Path otherwise."""
     if path.startswith(prefix) and "//" not in path and "/./" not in path:
+        relative = file.relative_path
+        if len(path) == len(prefix) + len(relative) and path.endswith(relative):
+            return relative
         return path[len(prefix) :]
     return Path(path).relative_to(root).as_posix()
 
