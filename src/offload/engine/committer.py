@@ -303,7 +303,7 @@ class DestinationCommitter:
             result.error = error.message
             state.record(pending.ticket, result)
             return False
-        if pending.target is not None:  # keep-both chose another name
+        if target is not partial.final_path:  # keep-both chose another name
             result.final_path = str(target)
         return True
 
