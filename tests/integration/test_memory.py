@@ -84,19 +84,7 @@ def test_per_file_state_of_a_job_stays_small(tmp_path: Path) -> None:
     1,500 files (what a job costs once, such as first imports, cancels out); the chunk pool
     (mmap) is not counted, so the number does not depend on the machine's load.
     """
-    roots = [tmp_path / "a", tmp_path / "b"]
-    for root in roots:
-        root.mkdir()
-    tests = Path(__file__).resolve().parents[1]
-    result = subprocess.run(
-        [sys.executable, "-c", _PER_FILE_PROBE, *map(str, roots)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), *sys.path])},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    per_file = float(result.stdout.split()[-1])
+    per_file = _probe_per_file(_PER_FILE_PROBE, tmp_path)
     print(f"{per_file:.0f} B a file at the peak")
     assert per_file < 2_200, f"{per_file:.0f} B a file"
 
