@@ -7,7 +7,6 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 
 from offload.engine.buffers import Chunk
@@ -47,11 +46,6 @@ class FileTask:
         if not all(target is None or type(target) is str for target in targets):
             texts = tuple(None if t is None else os.fspath(t) for t in targets)
             object.__setattr__(self, "targets", texts)
-
-    def target_path(self, index: int) -> Path | None:
-        """``targets[index]`` as a ``Path`` (a new one each call), or None."""
-        target = self.targets[index]
-        return None if target is None else Path(target)
 
 
 class VerdictBoard:

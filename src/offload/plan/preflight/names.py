@@ -65,9 +65,8 @@ def check_names(
     rules: NameRules = fs.rules
     where = f"{fs.fstype} at {plan.destination}"
     name_max = _name_max(plan.destination) - name_headroom_bytes
-    named: list[
-        tuple[str, str, Path | str]
-    ] = []  # (folder relative to plan.destination, name, source)
+    # (folder relative to plan.destination, name, source)
+    named: list[tuple[str, str, Path | str]] = []
     prefix = ""
     if plan.creates_root:
         named.append(("", plan.root.name, tree.root))
