@@ -222,7 +222,7 @@ def _copy_planned(
     if parallel is False and len(targets) > 1:
         report = _copy_in_turn(source_file, targets, roots, backends, options, shown, cancel)
     else:
-        task = FileTask(source_file, tuple(targets))
+        task = FileTask(source_file, tuple(map(str, targets)))
         report = CopyJob(
             [task], roots, options, sink=shown, cancel=cancel, destinations=backends
         ).run()
@@ -286,7 +286,7 @@ def _copy_in_turn(
         if cancel.cancelled:
             break
         report = CopyJob(
-            [FileTask(source, (target,))],
+            [FileTask(source, (str(target),))],
             [roots[index]],
             options,
             sink=sink,

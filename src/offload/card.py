@@ -65,9 +65,11 @@ from offload.plan import (
 )
 from offload.results import (
     GOOD_STATUSES,
+    NO_DIGESTS,
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
+    FileResult,
     JobReport,
     merge_job_reports,
 )
@@ -302,10 +304,12 @@ def _plan(
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
     for source_file in tree.files:
-        targets: list[Path | None] = []
+        # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
+        # was a large share of a 50,000-file card's memory.
+        targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
         for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
-            final = plan.target_for(source_file.relative_path)
+            final = plan.target_text(source_file.relative_path)
             recorded = (
                 ledger.recorded(
                     source_file.relative_path,
@@ -318,7 +322,7 @@ def _plan(
                 else None
             )
             if recorded is not None and recorded.final_name:
-                final = final.with_name(recorded.final_name)
+                final = str(Path(final).with_name(recorded.final_name))
             kind = _existing_copy_kind(
                 recorded,
                 final,
@@ -336,7 +340,7 @@ def _plan(
                 preset.append(
                     DestinationFileResult(
                         destination_index=plan.index,
-                        final_path=str(final),
+                        final_path=final,
                         status=DestinationStatus.VERIFIED_EARLIER,
                         verified_at=recorded.recorded_at or None,
                         verified_mode=recorded.verify or None,
@@ -349,7 +353,7 @@ def _plan(
                 ExistingCopy(
                     task_index=len(tasks),
                     destination_index=plan.index,
-                    final_path=final,
+                    final_path=Path(final),
                     kind=kind,
                     recorded={} if recorded is None else dict(recorded.digests),
                     recorded_mode="" if recorded is None else recorded.verify,
@@ -360,7 +364,7 @@ def _plan(
                 source_file,
                 tuple(targets),
                 tuple(preset),
-                references.get(source_file.relative_path, {}),
+                references.get(source_file.relative_path) or NO_DIGESTS,
             )
         )
     # The preflight runs over the real task list: what the ledgers trust and the copies
@@ -405,7 +409,7 @@ _TRUSTED = "trusted"
 
 def _existing_copy_kind(
     recorded: LedgerEntry | None,
-    final: Path,
+    final: str,
     size_bytes: int,
     *,
     verify: str,
@@ -420,7 +424,7 @@ def _existing_copy_kind(
             return CheckKind.UPGRADE
         return CheckKind.REVERIFY if reverify else _TRUSTED
     if backend is not None:
-        found: CheckKind | None = _s3().existing_object_kind(backend, final, size_bytes)
+        found: CheckKind | None = _s3().existing_object_kind(backend, Path(final), size_bytes)
         return found
     try:
         st = os.lstat(final)
@@ -715,7 +719,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
             when = result.verified_at or report.job.finished_at
             files.append(
                 ManifestFile(
-                    relative_path=_relative_to(result.final_path, root, prefix),
+                    relative_path=_relative_to(result.final_path, root, prefix, file),
                     size_bytes=file.size_bytes,
                     mtime_ns=file.mtime_ns,
                     digests=file.inflight_digests or result.digests or result.recorded_digests,
@@ -753,10 +757,14 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
     )
 
 
-def _relative_to(path: str, root: Path, prefix: str) -> str:
-    """*path* relative to *root* (``/``-separated): a string cut where it can be (the
+def _relative_to(path: str, root: Path, prefix: str, file: FileResult) -> str:
+    """*path* relative to *root* (``/``-separated): *file*'s own relative path when *path*
+    is that path under *root* (no new string a file), a string cut where it can be (the
     engine's final paths are ``f"{root}/{relative}"``), a Path otherwise."""
     if path.startswith(prefix) and "//" not in path and "/./" not in path:
+        relative = file.relative_path
+        if len(path) == len(prefix) + len(relative) and path.endswith(relative):
+            return relative
         return path[len(prefix) :]
     return Path(path).relative_to(root).as_posix()
 

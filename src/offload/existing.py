@@ -290,9 +290,15 @@ def settle(
     A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
     Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED.
     """
-    targets = [list(task.targets) for task in tasks]
-    presets = [list(task.preset) for task in tasks]
-    replace: dict[int, dict[int, Path]] = {}
+    # Only the tasks a check touched get new targets or presets (a task is kept for the
+    # whole job: the others are passed on as they are, not copied).
+    targets: dict[int, list[str | None]] = {}
+    presets: dict[int, list[DestinationFileResult]] = {}
+    for check in checks:
+        task = tasks[check.task_index]
+        targets.setdefault(check.task_index, list(task.targets))
+        presets.setdefault(check.task_index, list(task.preset))
+    replace: dict[int, dict[int, str]] = {}
     settled = SettledTasks([], [])
     reached = {id(o.check): o for o in outcomes}
     # A copy read back from the media now is proven at least at destination level.
@@ -337,7 +343,7 @@ def settle(
                     "keeps both)"
                 )
             else:
-                targets[check.task_index][check.destination_index] = check.final_path
+                targets[check.task_index][check.destination_index] = str(check.final_path)
                 continue
         else:
             # Our own copy, provably wrong (or unreadable): say so by name, stop trusting it
@@ -353,12 +359,16 @@ def settle(
             except OSError as exc:
                 result.error = f"cannot revoke {relative} in its ledger: {describe_os_error(exc)}"
             else:
-                replace.setdefault(check.task_index, {})[check.destination_index] = check.final_path
+                replace.setdefault(check.task_index, {})[check.destination_index] = str(
+                    check.final_path
+                )
                 continue
         presets[check.task_index].append(result)
     for index, task in enumerate(tasks):
         settled.tasks.append(
             dataclasses.replace(task, targets=tuple(targets[index]), preset=tuple(presets[index]))
+            if index in targets
+            else task
         )
         if index in replace:
             settled.replace_tasks.append(

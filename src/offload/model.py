@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, init=False)
 class SourceFile:
     """One regular file to copy, as the scan saw it.
 
     ``relative_path`` is ``/``-separated, relative to the source root, with the names exactly as
     the filesystem returned them (no Unicode normalisation). ``mtime_ns``/``size_bytes`` are
     from the scan's ``lstat``; the reader compares them with what it sees when it opens the file.
+
+    The path is held as text (``path_text``; ``path`` makes a ``Path`` of it on each call): a
+    card of 50,000 files keeps one of these per file from the scan to the end of the job, and
+    a ``Path`` (its parts list and their strings) cost ~350 B more a file than its text. The
+    job's results share the same string (``FileResult.source_path``).
     """
 
-    path: Path
+    path_text: str
     relative_path: str
     size_bytes: int
     mtime_ns: int
+
+    def __init__(
+        self, path: str | os.PathLike[str], relative_path: str, size_bytes: int, mtime_ns: int
+    ) -> None:
+        object.__setattr__(self, "path_text", os.fspath(path))
+        object.__setattr__(self, "relative_path", relative_path)
+        object.__setattr__(self, "size_bytes", size_bytes)
+        object.__setattr__(self, "mtime_ns", mtime_ns)
+
+    @property
+    def path(self) -> Path:
+        """The file's path (a new ``Path`` each call: hot paths use ``path_text``)."""
+        return Path(self.path_text)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 from offload.errors import ExitCode
 
@@ -61,6 +61,28 @@ class CopyAction(StrEnum):
     TRUSTED = "trusted"  # a copy an earlier run verified, trusted from the ledger (not re-read)
 
 
+class _NoDigests(dict[str, str]):
+    """The empty digests every result without digests shares (``NO_DIGESTS``): a ``dict``,
+    so that reports encode it as ``{}``, but read-only, since it is shared. A result gets
+    its digests by assignment (``result.digests = {...}``), never by filling this one."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("NO_DIGESTS is shared and read-only: assign a new dict instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    update = setdefault = pop = popitem = clear = _refuse
+
+
+# One empty dict per result and field cost 64 B each, four a file on a one-destination job.
+NO_DIGESTS: dict[str, str] = _NoDigests()
+
+
+def _no_digests() -> dict[str, str]:
+    return NO_DIGESTS
+
+
 # Slots: one FileResult and one DestinationFileResult per file and destination live for the
 # whole job (and its reports); without an instance __dict__ each is ~200 B smaller.
 @dataclass(slots=True)
@@ -70,9 +92,11 @@ class DestinationFileResult:
     status: DestinationStatus
     error: str | None = None
     bytes_written: int = 0
-    digests: dict[str, str] = field(default_factory=dict)  # read back from this destination now
+    digests: dict[str, str] = field(
+        default_factory=_no_digests
+    )  # read back from this destination now
     # For VERIFIED_EARLIER: the digests the ledger recorded for this copy (not re-read now).
-    recorded_digests: dict[str, str] = field(default_factory=dict)
+    recorded_digests: dict[str, str] = field(default_factory=_no_digests)
     cache_bypass: CacheBypass = CacheBypass.NOT_READ
     reread: bool = False  # a mismatch was re-read once (and then matched, if verified)
     copy_s: float = 0.0
@@ -91,8 +115,8 @@ class FileResult:
     source_path: str
     size_bytes: int
     mtime_ns: int
-    inflight_digests: dict[str, str] = field(default_factory=dict)
-    source_reread_digests: dict[str, str] = field(default_factory=dict)
+    inflight_digests: dict[str, str] = field(default_factory=_no_digests)
+    source_reread_digests: dict[str, str] = field(default_factory=_no_digests)
     source_error: str | None = None
     source_cache_bypass: CacheBypass = CacheBypass.NOT_READ
     destinations: list[DestinationFileResult] = field(default_factory=list)

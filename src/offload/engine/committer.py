@@ -233,7 +233,7 @@ class DestinationCommitter:
         partial = pending.partial
         result = DestinationFileResult(
             destination_index=state.index,
-            final_path=str(partial.final_path),
+            final_path=_final_text(pending, state.index),
             status=DestinationStatus.FAILED,
             bytes_written=partial.bytes_written,
             copy_s=pending.copy_s,
@@ -307,7 +307,8 @@ class DestinationCommitter:
             result.error = error.message
             state.record(pending.ticket, result)
             return False
-        result.final_path = str(target)
+        if target is not partial.final_path:  # keep-both chose another name
+            result.final_path = str(target)
         return True
 
     def _io_error(self, exc: OSError, operation: str, path: Path) -> OffloadError:
@@ -380,3 +381,11 @@ class DestinationCommitter:
         elapsed = time.monotonic() - started
         result.verify_s += elapsed
         state.verify_s += elapsed
+
+
+def _final_text(pending: Pending, index: int) -> str:
+    """The partial's final path as text: the task's own string when it is the same (the
+    result keeps it for the whole job: a string of its own was ~110 B more a file)."""
+    final = str(pending.partial.final_path)
+    planned = pending.ticket.task.targets[index]
+    return planned if planned == final and planned is not None else final

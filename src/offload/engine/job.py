@@ -17,7 +17,7 @@ import dataclasses
 import resource
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from offload.destinations.base import Destination
@@ -43,6 +43,7 @@ from offload.hashing.registry import ALGORITHMS, fastest
 from offload.ledger import Ledger
 from offload.options import CopyOptions
 from offload.results import (
+    NO_DIGESTS,
     DestinationFileResult,
     DestinationStatus,
     DestinationSummary,
@@ -152,7 +153,7 @@ class _ResultBook:
             source = ticket.task.source
             result = FileResult(
                 relative_path=source.relative_path,
-                source_path=str(source.path),
+                source_path=source.path_text,  # the scan's string, shared
                 size_bytes=source.size_bytes,
                 mtime_ns=source.mtime_ns,
             )
@@ -213,6 +214,15 @@ class _ResultBook:
             ),
         )
 
+    def _selected_digests(self, digests: Mapping[str, str]) -> dict[str, str]:
+        """The selected algorithms' digests of *digests*: the reader's own dict when it holds
+        just those, in that order (the usual case; one dict a file is kept, not two)."""
+        if not digests:
+            return NO_DIGESTS
+        if isinstance(digests, dict) and tuple(digests) == self._selected:
+            return digests
+        return {name: digests[name] for name in self._selected if name in digests}
+
     def finish(self, tickets: Sequence[FileTicket], *, cancelled: bool) -> None:
         """Copy the reader's digests into the results (once every thread has stopped), and
         give every file a result on every destination it was meant for: ``cancelled`` for
@@ -234,12 +244,9 @@ class _ResultBook:
                             else "no outcome recorded (internal error)",
                         )
                     )
-            result.inflight_digests = {
-                name: ticket.inflight_digests[name]
-                for name in self._selected
-                if name in ticket.inflight_digests
-            }
-            result.source_reread_digests = dict(ticket.source_reread_digests)
+            result.inflight_digests = self._selected_digests(ticket.inflight_digests)
+            reread = ticket.source_reread_digests
+            result.source_reread_digests = dict(reread) if reread else NO_DIGESTS
             result.source_cache_bypass = ticket.source_cache_bypass
             result.destinations.sort(key=lambda d: d.destination_index)
 

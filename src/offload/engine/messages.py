@@ -2,35 +2,50 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 
 from offload.engine.buffers import Chunk
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError, OffloadError
 from offload.model import SourceFile
-from offload.results import CacheBypass, DestinationFileResult
+from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult
 
 
-@dataclass(frozen=True)
+def _no_digests() -> Mapping[str, str]:
+    return NO_DIGESTS
+
+
+@dataclass(frozen=True, slots=True)
 class FileTask:
-    """One source file and where it goes: ``targets[i]`` is its final path on destination i,
-    or None when destination i does not need it (already verified there)."""
+    """One source file and where it goes: ``targets[i]`` is its final path on destination i
+    (as text), or None when destination i does not need it (already verified there).
+
+    Paths are held as text and a task has slots: one task a file lives for the whole job (a
+    ``Path`` a target cost ~350 B more than its text). A ``Path`` given as a target is turned
+    into its text here.
+    """
 
     source: SourceFile
-    targets: tuple[Path | None, ...]
+    targets: tuple[str | None, ...]
     # Results known before copying (a destination where the file is already verified).
     preset: tuple[DestinationFileResult, ...] = ()
     # Digests the source must have (from the card's own ASC MHL history); a mismatch fails
     # the file on every destination.
-    reference_digests: Mapping[str, str] = field(default_factory=dict)
+    reference_digests: Mapping[str, str] = field(default_factory=_no_digests)
     # Where reference_digests come from, for the mismatch message ("": the card's own ASC
     # MHL history; a cascade names the card read it was copied from).
     reference_origin: str = ""
+
+    def __post_init__(self) -> None:
+        targets = self.targets
+        if not all(target is None or type(target) is str for target in targets):
+            texts = tuple(None if t is None else os.fspath(t) for t in targets)
+            object.__setattr__(self, "targets", texts)
 
 
 class VerdictBoard:

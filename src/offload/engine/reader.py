@@ -181,7 +181,7 @@ class SourceReader:
     ) -> None:
         """``_read_and_fan_out``'s body; a whole file's chunk is put in *kept*, not sent."""
         source = ticket.task.source
-        path = source.path
+        path = source.path_text
         try:
             # Small files are read through the page cache, which the prefetcher filled ahead
             # (one synchronous O_DIRECT read per small file made the reader the bottleneck of
@@ -362,7 +362,7 @@ class _SourceVerifier:
                 ticket.publish()
 
 
-def _drop_source_cache(path: Path) -> None:
+def _drop_source_cache(path: str | Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
@@ -413,7 +413,7 @@ class _Prefetcher:
             if size == 0 or size >= self._small_below or not any(task.targets):
                 continue
             try:
-                fd = os.open(task.source.path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(task.source.path_text, os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 continue  # the reader reports it when it gets there
             try:

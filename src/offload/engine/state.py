@@ -102,7 +102,7 @@ class DestinationState:
         """A bug in either thread: detach the destination rather than block the reader."""
         self.declare_lost(DestinationError(f"internal error on destination {self.device}: {exc!r}"))
 
-    def fail(self, ticket: FileTicket, target: Path, error: OffloadError) -> None:
+    def fail(self, ticket: FileTicket, target: str | Path, error: OffloadError) -> None:
         """Record *ticket* failed here before anything was written for it."""
         if isinstance(error, DestinationError):
             self.declare_lost(error)

@@ -23,6 +23,7 @@ import os
 import queue
 import threading
 import time
+from pathlib import Path
 
 from offload.engine.buffers import Chunk
 from offload.engine.committer import DestinationCommitter
@@ -124,16 +125,17 @@ class DestinationWriter:
 
     def _on_start(self, ticket: FileTicket) -> None:
         state = self.state
-        target = ticket.task.targets[state.index]
-        assert target is not None
+        text = ticket.task.targets[state.index]
+        assert text is not None
         if state.lost is not None:
-            state.fail(ticket, target, state.lost)
+            state.fail(ticket, text, state.lost)
             return
         destination = state.destination
+        target = Path(text)  # lives while the file is on its way (the task keeps the text)
         try:
             # Folders are keyed by their path string: hashing a new Path object per file
             # (target.parent) was a measurable share of a small file's cost.
-            folder = os.path.dirname(target)
+            folder = os.path.dirname(text)
             try:
                 destination.check_present()
                 # In a folder this run created, nothing can be in the way: no lookup needed.
@@ -166,7 +168,7 @@ class DestinationWriter:
             self._created_folders.update(map(str, partial.created_dirs))
             self._current = Pending(ticket, partial, time.monotonic())
         except OffloadError as error:
-            state.fail(ticket, target, error)
+            state.fail(ticket, text, error)
 
     def _on_whole(self, message: WholeFile) -> None:
         """A file in one message: start, its one chunk (none if empty), end."""

@@ -110,7 +110,9 @@ def canonical_digests(digests: Mapping[str, str]) -> dict[str, str]:
             continue
         if algorithm.in_ascmhl:
             result[algorithm.name] = normalize_digest(algorithm.name, value)
-    return result
+    # *digests* itself when it was canonical already (the usual case): one dict a file, not
+    # two, while a manifest of a large card is written. Never modified by the writer.
+    return digests if isinstance(digests, dict) and result == digests else result
 
 
 def _nested_history_root(path: str) -> str | None:

@@ -188,11 +188,10 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
 
     for item in walk_tree(root, on_error=unlistable):
         rel = item.relative
-        path = Path(item.path)
         try:
             st = item.entry.stat(follow_symlinks=False)
         except OSError as exc:
-            raise _error(path, "lstat", exc) from exc
+            raise _error(Path(item.path), "lstat", exc) from exc
         mode = st.st_mode
         if rules.matches(rel, is_dir=stat.S_ISDIR(mode)):
             ignored.append(rel)
@@ -200,8 +199,10 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             directories.append(rel)
             item.enter()
         elif stat.S_ISREG(mode):
-            files.append(SourceFile(path, rel, st.st_size, st.st_mtime_ns))
+            # The entry's own path text: no Path a file (see SourceFile).
+            files.append(SourceFile(item.path, rel, st.st_size, st.st_mtime_ns))
         elif stat.S_ISLNK(mode):
+            path = Path(item.path)
             try:
                 target = os.readlink(path)
             except OSError as exc:
@@ -210,7 +211,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             if _leaves_source(path, target, root_real):
                 outside.add(rel)
         else:
-            skipped.append(SkippedEntry(path, rel, _special_kind(mode)))
+            skipped.append(SkippedEntry(Path(item.path), rel, _special_kind(mode)))
 
     return SourceTree(
         root=root,

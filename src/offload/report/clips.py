@@ -49,9 +49,9 @@ _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_00
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(slots=True)
 class Clip:
-    """One row of the report."""
+    """One row of the report (slots: a card of 50,000 clips has 50,000 of them)."""
 
     name: str  # what the report shows (a sequence's name carries its frame range)
     kind: str  # "clip", "sequence" or "file"

@@ -13,18 +13,19 @@ import re
 import socket
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from offload._version import __version__
 from offload.card import OffloadReport
 from offload.errors import describe_os_error
 from offload.ledger import STATE_FOLDER
-from offload.manifest.atomic import write_file_atomically
+from offload.manifest.atomic import AtomicFile
 from offload.report.documents import write_documents
 from offload.report.volumes import add_volume_info
-from offload.results import DestinationFileResult, DestinationStatus
+from offload.results import DestinationFileResult, DestinationStatus, FileResult
 
 SCHEMA = "offload-ai/job-report/2"
 PRODUCTION_FIELDS = (
@@ -75,11 +76,102 @@ def _readback(result: DestinationFileResult) -> dict[str, str]:
     return result.digests if result.status is DestinationStatus.VERIFIED else {}
 
 
+def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
+    return {
+        "index": d.destination_index,
+        "status": d.status.value,
+        "action": d.action.value,
+        "verified_at": _iso(d.verified_at),
+        "verified_mode": d.verified_mode,
+        "final_path": d.final_path,
+        "error": d.error,
+        "readback_digests": _readback(d),
+        "recorded_digests": d.recorded_digests,
+        "cache_bypass": d.cache_bypass.value,
+        "copy_s": round(d.copy_s, 6),
+        "verify_s": round(d.verify_s, 6),
+        "reread": d.reread,
+    }
+
+
+# A file's entry in the JSON report, key by key (in the report's order): ``file_entry``
+# builds it whole, ``FileEntryView`` computes one key when it is read.
+_FILE_FIELDS: dict[str, Callable[[FileResult], Any]] = {
+    "path": lambda f: f.relative_path,
+    "size_bytes": lambda f: f.size_bytes,
+    "mtime": lambda f: _iso(f.mtime_ns / 1e9),
+    "mtime_ns": lambda f: f.mtime_ns,
+    "digests": lambda f: f.inflight_digests,
+    "source_reread_digests": lambda f: f.source_reread_digests,
+    "source_cache_bypass": lambda f: f.source_cache_bypass.value,
+    "source_error": lambda f: f.source_error,
+    "destinations": lambda f: [_destination_entry(d) for d in f.destinations],
+}
+
+
+def file_entry(file: FileResult) -> dict[str, Any]:
+    """The entry of *file* in the JSON report's ``files``."""
+    return {key: get(file) for key, get in _FILE_FIELDS.items()}
+
+
+class FileEntryView(Mapping[str, Any]):
+    """``file_entry(file)`` read key by key, computed when read and never kept: what the
+    HTML/PDF reports are built from after an offload (a whole entry a file, kept while they
+    are built, was ~1 KB a file; the same keys and values as the JSON report's)."""
+
+    __slots__ = ("_file",)
+
+    def __init__(self, file: FileResult) -> None:
+        self._file = file
+
+    def __getitem__(self, key: str) -> Any:
+        return _FILE_FIELDS[key](self._file)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FILE_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_FILE_FIELDS)
+
+
+class FileEntries(Sequence[Mapping[str, Any]]):
+    """The ``files`` of a report being written: a ``FileEntryView`` of each result, made
+    when asked for. ``json_chunks`` encodes them a batch at a time, so that neither the
+    entries nor the whole JSON text are ever held at once."""
+
+    __slots__ = ("files",)
+
+    def __init__(self, files: Sequence[FileResult]) -> None:
+        self.files = files
+
+    @overload
+    def __getitem__(self, index: int) -> Mapping[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Mapping[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> Mapping[str, Any] | Sequence[Mapping[str, Any]]:
+        if isinstance(index, slice):
+            return [FileEntryView(f) for f in self.files[index]]
+        return FileEntryView(self.files[index])
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
 def job_report_dict(
     report: OffloadReport, *, hostname: str | None = None, exit_code: int | None = None
 ) -> dict[str, Any]:
     """The report as plain JSON-able data (stable key order). *exit_code* overrides the
     report's own (the caller knows the process's final code)."""
+    data = report_data(report, hostname=hostname, exit_code=exit_code)
+    data["files"] = [file_entry(f) for f in report.job.files]
+    return data
+
+
+def report_data(
+    report: OffloadReport, *, hostname: str | None = None, exit_code: int | None = None
+) -> dict[str, Any]:
+    """``job_report_dict`` with ``files`` as ``FileEntries`` (made when read): what
+    ``write_reports`` streams into the JSON and builds the HTML/PDF reports from."""
     job = report.job
     states = {state.value: 0 for state in DestinationStatus}
     for f in job.files:
@@ -126,37 +218,7 @@ def job_report_dict(
             }
             for d in job.destinations
         ],
-        "files": [
-            {
-                "path": f.relative_path,
-                "size_bytes": f.size_bytes,
-                "mtime": _iso(f.mtime_ns / 1e9),
-                "mtime_ns": f.mtime_ns,
-                "digests": f.inflight_digests,
-                "source_reread_digests": f.source_reread_digests,
-                "source_cache_bypass": f.source_cache_bypass.value,
-                "source_error": f.source_error,
-                "destinations": [
-                    {
-                        "index": d.destination_index,
-                        "status": d.status.value,
-                        "action": d.action.value,
-                        "verified_at": _iso(d.verified_at),
-                        "verified_mode": d.verified_mode,
-                        "final_path": d.final_path,
-                        "error": d.error,
-                        "readback_digests": _readback(d),
-                        "recorded_digests": d.recorded_digests,
-                        "cache_bypass": d.cache_bypass.value,
-                        "copy_s": round(d.copy_s, 6),
-                        "verify_s": round(d.verify_s, 6),
-                        "reread": d.reread,
-                    }
-                    for d in f.destinations
-                ],
-            }
-            for f in job.files
-        ],
+        "files": FileEntries(job.files),
         "symlinks": [vars(s) for s in report.symlinks],
         "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
         "missing_from_card": report.missing_from_card,
@@ -188,13 +250,46 @@ def json_bytes(data: dict[str, Any]) -> bytes:
     """Compact JSON, valid UTF-8 whatever the names (see _SURROGATE)."""
     # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
     # files on three destinations); `python -m json.tool` pretty-prints it.
-    text = json.dumps(data, ensure_ascii=False)
-    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return text.encode("utf-8")
+    return _json_encoded(json.dumps(data, ensure_ascii=False))
+
+
+def _json_encoded(text: str) -> bytes:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+# Entries encoded at a time: small pieces, and still one json.dumps call per entry.
+_BATCH = 1000
+
+
+def json_chunks(data: Mapping[str, Any]) -> Iterator[bytes]:
+    """``json_bytes(data)`` in pieces, the same bytes: a ``FileEntries`` value is encoded a
+    batch of entries at a time (a 50,000-file report is ~30 MB of JSON, which was built as
+    one string and then one bytes object)."""
+    separator = "{"
+    for key, value in data.items():
+        head = f"{separator}{json.dumps(key, ensure_ascii=False)}: "
+        separator = ", "
+        if not isinstance(value, FileEntries):
+            yield _json_encoded(head + json.dumps(value, ensure_ascii=False))
+            continue
+        yield _json_encoded(head + "[")
+        files = value.files
+        for start in range(0, len(files), _BATCH):
+            text = ", ".join(
+                json.dumps(file_entry(f), ensure_ascii=False) for f in files[start : start + _BATCH]
+            )
+            yield _json_encoded(text if start == 0 else ", " + text)
+        yield b"]"
+    yield b"}" if separator == ", " else b"{}"
 
 
 def csv_text(report: OffloadReport) -> str:
     """One row per file and destination."""
+    return "".join(_csv_pieces(report))
+
+
+def _csv_pieces(report: OffloadReport) -> Iterator[str]:
+    """``csv_text`` a batch of files at a time (never the whole text at once)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -204,7 +299,7 @@ def csv_text(report: OffloadReport) -> str:
     def digests_text(digests: dict[str, str]) -> str:
         return " ".join(f"{k}:{v}" for k, v in digests.items())
 
-    for file in report.job.files:
+    for number, file in enumerate(report.job.files, 1):
         digests = digests_text(file.inflight_digests)
         for dest in file.destinations:
             writer.writerow(
@@ -229,7 +324,17 @@ def csv_text(report: OffloadReport) -> str:
                     *production,
                 ]
             )
-    return out.getvalue()
+        if number % _BATCH == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def csv_chunks(report: OffloadReport) -> Iterator[bytes]:
+    """The CSV file's bytes in pieces (names that are not UTF-8 as ``\\xNN`` text)."""
+    for text in _csv_pieces(report):
+        yield _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text).encode("utf-8")
 
 
 def report_basename(report: OffloadReport) -> str:
@@ -285,23 +390,18 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
     base = _free_basename(report_basename(report), everywhere, remote)
-    table = _csv_bytes(report)
     result = ReportsWritten(exit_code=report.exit_code)
-    # Built once and encoded once per exit code stated: at 50,000 files each build took
-    # ~1 s and the JSON ~25 MB, and it was built for every folder and again for the HTML.
-    data = job_report_dict(report, exit_code=result.exit_code)
-    encoded: dict[int, bytes] = {}
-
-    def stating(exit_code: int) -> bytes:
-        if exit_code not in encoded:
-            encoded.clear()  # the code only ever changes once: keep one encoding in memory
-            encoded[exit_code] = json_bytes({**data, "exit_code": exit_code})
-        return encoded[exit_code]
+    # Streamed into the first file, then copied from it (StreamedFile): at 50,000 files the
+    # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
+    # of the offload's peak memory.
+    data = report_data(report, exit_code=result.exit_code)
+    json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
+    table = StreamedFile(lambda _code: csv_chunks(report))
 
     written: list[Path] = []
     for folder in folders:
         try:
-            written.append(_write_pair(folder, base, stating(result.exit_code), table))
+            written.append(_write_pair(folder, base, json_file, table, result.exit_code))
         except OSError as exc:
             result.destination_errors.append(
                 f"cannot write the report into {folder}: {describe_os_error(exc)}"
@@ -309,7 +409,9 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
     for remote_folder in remote:
         try:
-            name, shown = _put_pair(remote_folder, base, stating(result.exit_code), table)
+            name, shown = _put_pair(
+                remote_folder, base, json_file.content(result.exit_code), table.content(0)
+            )
             stored.append((remote_folder, name, shown))
         except OSError as exc:
             result.destination_errors.append(
@@ -322,14 +424,14 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
         result.exit_code = final_code
         for path in written:
             try:
-                write_file_atomically(path, stating(final_code), replace=True)
+                json_file.write(path, final_code, replace=True)
             except OSError as exc:
                 result.destination_errors.append(
                     f"cannot write the report {path}: {describe_os_error(exc)}"
                 )
         for remote_folder, name, shown in stored:
             try:
-                remote_folder.put(f"{name}.json", stating(final_code), replace=True)
+                remote_folder.put(f"{name}.json", json_file.content(final_code), replace=True)
             except OSError as exc:
                 result.destination_errors.append(
                     f"cannot write the report {shown}: {describe_os_error(exc)}"
@@ -339,7 +441,7 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
         try:
             local_dir.mkdir(parents=True, exist_ok=True)
             result.paths.insert(
-                0, str(_write_pair(local_dir, base, stating(result.exit_code), table))
+                0, str(_write_pair(local_dir, base, json_file, table, result.exit_code))
             )
         except OSError as exc:
             result.local_error = (
@@ -348,7 +450,6 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
             )
     # HTML + PDF beside each JSON, after all of them are safe (probing reads media files);
     # a failure is a note: `offload report JOB.json` writes them again.
-    encoded.clear()
     data["exit_code"] = result.exit_code
     notes = write_documents(data, result.paths)
     notes += _put_documents(data, stored)
@@ -356,11 +457,6 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     if notes:
         result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
     return result
-
-
-def _csv_bytes(report: OffloadReport) -> bytes:
-    text = csv_text(report)
-    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text).encode("utf-8")
 
 
 def _free_basename(
@@ -428,7 +524,9 @@ def _put_documents(
     return notes
 
 
-def _write_pair(folder: Path, base: str, data: bytes, table: bytes) -> Path:
+def _write_pair(
+    folder: Path, base: str, data: StreamedFile, table: StreamedFile, exit_code: int
+) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything
     (temporary name, fsync, rename without replace, fsync of the folder); if another run
     took the name meanwhile, the next free one. Raises OSError."""
@@ -437,10 +535,58 @@ def _write_pair(folder: Path, base: str, data: bytes, table: bytes) -> Path:
     for number in range(2, 1000):
         json_path = folder / f"{name}.json"
         try:
-            write_file_atomically(json_path, data, replace=False)
+            data.write(json_path, exit_code, replace=False)
         except FileExistsError:
             name = f"{base}_{number}"
             continue
-        write_file_atomically(folder / f"{name}.csv", table, replace=False)
+        table.write(folder / f"{name}.csv", 0, replace=False)
         return json_path
     raise FileExistsError(f"no free report name {base}_N in {folder}")
+
+
+_COPY_BLOCK = 1 << 20
+
+
+class StreamedFile:
+    """A report file whose bytes (for a given exit code) are made in pieces by *chunks* and
+    streamed into the first file written, then copied from that file into the others: never
+    held whole, and built once however many folders get it. Not thread-safe."""
+
+    def __init__(self, chunks: Callable[[int], Iterable[bytes]]) -> None:
+        self._chunks = chunks
+        self._written: dict[int, Path] = {}  # exit code -> a file of ours holding its bytes
+
+    def write(self, path: Path, exit_code: int, *, replace: bool) -> None:
+        """Write the bytes for *exit_code* to *path* atomically (``AtomicFile``). Raises
+        OSError (FileExistsError: *path* exists and not *replace*)."""
+        # A file about to be replaced no longer holds another code's bytes.
+        self._written = {code: p for code, p in self._written.items() if p != path}
+        source = self._written.get(exit_code)
+        with AtomicFile(path) as handle:
+            if source is None or not _copy_file(source, handle):
+                for piece in self._chunks(exit_code):
+                    handle.write_bytes(piece)
+            handle.commit(replace=replace)
+        self._written.setdefault(exit_code, path)
+
+    def content(self, exit_code: int) -> bytes:
+        """The whole bytes for *exit_code* (for a destination that takes bytes: S3)."""
+        source = self._written.get(exit_code)
+        if source is not None:
+            try:
+                return source.read_bytes()
+            except OSError:
+                pass
+        return b"".join(self._chunks(exit_code))
+
+
+def _copy_file(source: Path, handle: AtomicFile) -> bool:
+    """Copy *source* into *handle*; False (nothing written) when it cannot be opened."""
+    try:
+        reader = open(source, "rb")  # noqa: SIM115 (closed below, after the open is known)
+    except OSError:
+        return False
+    with reader:
+        while block := reader.read(_COPY_BLOCK):
+            handle.write_bytes(block)
+    return True

@@ -262,17 +262,21 @@ def probe_clips(
         done = dict(results)
     notes = []
     skipped = [i for i in wanted if i not in done]
+    # One MediaInfo for all the clips left out for the same reason (never changed once
+    # made): a card of 50,000 clips held 49,000 alike, ~10 MB.
+    spent = MediaInfo(error=f"not probed: the {budget.total_s:g} s time budget was spent")
     for index in skipped:
-        done[index] = MediaInfo(error=f"not probed: the {budget.total_s:g} s time budget was spent")
+        done[index] = spent
     if skipped:
         notes.append(
             f"Probing stopped after its total time budget of {budget.total_s:g} s: "
             f"{len(skipped)} clip(s) are listed without thumbnails and metadata."
         )
+    left_out = MediaInfo(
+        error=f"not probed: only the first {budget.max_clips:,} clips of a card are"
+    )
     for index in beyond:
-        done[index] = MediaInfo(
-            error=f"not probed: only the first {budget.max_clips:,} clips of a card are"
-        )
+        done[index] = left_out
     if beyond:
         notes.append(
             f"Only the first {budget.max_clips:,} clips and sequences were probed for "

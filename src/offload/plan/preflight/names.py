@@ -27,7 +27,7 @@ class EntryKind(Enum):
 @dataclass(frozen=True)
 class Entry:
     relative_path: str
-    source_path: Path
+    source_path: Path | str  # a file's as text (SourceFile.path_text): no Path a file
     kind: EntryKind
 
 
@@ -37,12 +37,12 @@ def entries_of(tree: SourceTree) -> list[Entry]:
     for d in tree.directories:
         by_rel[d] = Entry(d, tree.root.joinpath(*d.split("/")), EntryKind.FOLDER)
     for f in tree.files:
-        by_rel[f.relative_path] = Entry(f.relative_path, f.path, EntryKind.FILE)
+        by_rel[f.relative_path] = Entry(f.relative_path, f.path_text, EntryKind.FILE)
     for link in tree.symlinks:
         by_rel[link.relative_path] = Entry(link.relative_path, link.path, EntryKind.SYMLINK)
-    return sorted(
-        by_rel.values(), key=lambda e: [os.fsencode(p) for p in e.relative_path.split("/")]
-    )
+    # Name by name, by bytes: the same order as the bytes of the whole path with "/" made
+    # the smallest byte (no name holds a NUL), one key an entry instead of a list of them.
+    return sorted(by_rel.values(), key=lambda e: os.fsencode(e.relative_path).replace(b"/", b"\0"))
 
 
 def _name_max(path: Path) -> int:
@@ -65,7 +65,8 @@ def check_names(
     rules: NameRules = fs.rules
     where = f"{fs.fstype} at {plan.destination}"
     name_max = _name_max(plan.destination) - name_headroom_bytes
-    named: list[tuple[str, str, Path]] = []  # (folder relative to plan.destination, name, source)
+    # (folder relative to plan.destination, name, source)
+    named: list[tuple[str, str, Path | str]] = []
     prefix = ""
     if plan.creates_root:
         named.append(("", plan.root.name, tree.root))
@@ -86,7 +87,7 @@ def check_names(
             out.add(
                 is_error=is_error,
                 code=problem.code,
-                path=source,
+                path=Path(source),
                 message=f"the name {name!r} {problem.detail}, which {where} will not take as "
                 "it is: rename it on the source, or choose another destination",
                 index=plan.index,
@@ -98,7 +99,7 @@ def check_names(
         if size > PATH_MAX_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
-                entry.source_path,
+                Path(entry.source_path),
                 f"{target} would be {size} bytes long (limit {PATH_MAX_BYTES}): shorten the "
                 "source's folder names, or copy into a shallower destination",
                 plan.index,
@@ -107,7 +108,7 @@ def check_names(
             out.add(
                 is_error=rules.symlinks is False,
                 code=C.SYMLINK_UNSUPPORTED,
-                path=entry.source_path,
+                path=Path(entry.source_path),
                 message=f"{where} {'cannot' if rules.symlinks is False else 'may not'} hold "
                 f"the symlink {entry.relative_path!r}: remove it from the source, or choose "
                 "another destination",

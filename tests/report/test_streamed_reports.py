@@ -1,0 +1,94 @@
+"""The JSON and CSV reports are streamed (a batch of files at a time) and copied from the
+first file written; they must be byte for byte what the whole-report functions make, and
+the HTML/PDF's per-file views must read as the JSON's entries."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.card import offload
+from offload.report import job_report
+from offload.results import NO_DIGESTS, DestinationFileResult, DestinationStatus, FileResult
+
+# A name that is not UTF-8 (a surrogate escape in Python), written as \udcXX / \xNN.
+ODD_NAME = os.fsdecode(b"odd\xff.txt")
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> job_report.OffloadReport:
+    card = tmp_path / "CARD"
+    (card / "A").mkdir(parents=True)
+    for n in range(5):
+        (card / "A" / f"C{n}.MP4").write_bytes(os.urandom(100 + n))
+    (card / "A" / ODD_NAME).write_bytes(b"x")
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    done = offload(card, dests)
+    assert done.exit_code == 0
+    # One failed copy, with a message that is not ASCII.
+    failed = done.job.files[0].destinations[1]
+    failed.status, failed.error = DestinationStatus.FAILED, "écrit à moitié"
+    return done
+
+
+@pytest.mark.parametrize("batch", [1, 2, 1000])
+def test_streamed_json_and_csv_are_the_whole_reports_bytes(
+    report: job_report.OffloadReport, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job_report, "_BATCH", batch)
+    data = job_report.report_data(report, hostname="host", exit_code=1)
+    whole = {**data, "files": [job_report.file_entry(f) for f in report.job.files]}
+    streamed = b"".join(job_report.json_chunks(data))
+    assert streamed == job_report.json_bytes(whole)
+    assert json.loads(streamed)["files"][0]["destinations"][1]["error"] == "écrit à moitié"
+    assert b"odd\\udcff.txt" in streamed
+    table = b"".join(job_report.csv_chunks(report))
+    assert table.decode("utf-8") == job_report.csv_text(report).replace("\udcff", "\\xff")
+    assert table.count(b"\n") == 1 + 2 * len(report.job.files)
+
+
+def test_empty_and_fileless_reports_stream_as_json_does() -> None:
+    assert b"".join(job_report.json_chunks({})) == b"{}"
+    files = job_report.FileEntries([])
+    assert b"".join(job_report.json_chunks({"a": 1, "files": files})) == b'{"a": 1, "files": []}'
+
+
+def test_file_views_read_as_the_json_entries(report: job_report.OffloadReport) -> None:
+    entries = job_report.report_data(report)["files"]
+    assert len(entries) == len(report.job.files)
+    for view, file in zip(entries, report.job.files, strict=True):
+        assert dict(view) == job_report.file_entry(file)
+        assert view.get("no such key") is None
+    assert [dict(v) for v in entries[1:3]] == [dict(v) for v in list(entries)[1:3]]
+    # job_report_dict still holds plain dicts (its callers and `offload report` read those).
+    assert job_report.job_report_dict(report)["files"] == [dict(v) for v in entries]
+
+
+def test_reports_written_into_several_folders_are_identical(
+    report: job_report.OffloadReport, tmp_path: Path
+) -> None:
+    written = job_report.write_reports(report, tmp_path / "local")
+    assert len(written.paths) == 3  # local + both destinations
+    jsons = [Path(p).read_bytes() for p in written.paths]
+    csvs = [Path(p).with_suffix(".csv").read_bytes() for p in written.paths]
+    assert jsons[0] == jsons[1] == jsons[2] and csvs[0] == csvs[1] == csvs[2]
+    assert json.loads(jsons[0])["exit_code"] == written.exit_code
+    assert len(json.loads(jsons[0])["files"]) == len(report.job.files)
+
+
+def test_results_share_one_read_only_empty_digests() -> None:
+    file = FileResult("a", "/card/a", 1, 0)
+    copy = DestinationFileResult(0, "/d/a", DestinationStatus.TRANSFER_CHECKED)
+    assert file.inflight_digests is NO_DIGESTS and copy.recorded_digests is NO_DIGESTS
+    assert json.dumps(copy.digests) == "{}" and copy.digests == {}
+    with pytest.raises(TypeError):
+        copy.digests["xxh64"] = "0" * 16
+    with pytest.raises(TypeError):
+        file.inflight_digests.update(xxh64="0" * 16)
+    copy.digests = {"xxh64": "0" * 16}  # a result gets its own dict by assignment
+    assert NO_DIGESTS == {}
