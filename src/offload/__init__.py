@@ -42,12 +42,22 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'offload' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif name.isidentifier() and not name.startswith("__"):
+        # A submodule (``offload.results`` after ``import offload``), as when the package
+        # imported them all eagerly.
+        try:
+            value = importlib.import_module(f"offload.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"offload.{name}":
+                raise
+            raise AttributeError(f"module 'offload' has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module 'offload' has no attribute {name!r}")
     globals()[name] = value
     return value
 

@@ -92,3 +92,29 @@ def test_results_share_one_read_only_empty_digests() -> None:
         file.inflight_digests.update(xxh64="0" * 16)
     copy.digests = {"xxh64": "0" * 16}  # a result gets its own dict by assignment
     assert NO_DIGESTS == {}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "rewritten", "gone"])
+def test_a_first_report_changed_since_is_not_copied(tmp_path: Path, damage: str) -> None:
+    """The other folders' reports are copies of the first one written, which sits on a
+    destination: if it changed (a sync tool, a user, a drive returning short data) or is
+    gone, its bytes are made again rather than copied (before: a truncated first file gave a
+    truncated report under the second final name)."""
+    pieces = [b'{"exit_code": 0, ', b'"files": [' + b"1, " * 5000 + b"2]}"]
+    streamed = job_report.StreamedFile(lambda code: iter(pieces))
+    first, second = tmp_path / "a" / "r.json", tmp_path / "b" / "r.json"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    streamed.write(first, 0, replace=False)
+    whole = b"".join(pieces)
+    assert first.read_bytes() == whole
+    if damage == "truncated":
+        os.truncate(first, 10)
+    elif damage == "rewritten":
+        first.write_bytes(whole.replace(b"2]", b"3]"))
+    else:
+        first.unlink()
+    streamed.write(second, 0, replace=False)
+    assert second.read_bytes() == whole
+    assert streamed.content(0) == whole
+    assert sorted(p.name for p in second.parent.iterdir()) == ["r.json"]  # no temporary left

@@ -73,6 +73,21 @@ class AtomicFile:
             written = os.write(self._fd, view)
             view = view[written:]
 
+    def written_c4_id(self) -> str:
+        """The C4 ID of the bytes written so far (buffered text included)."""
+        self._flush()
+        return self._hasher.hexdigest()
+
+    def rewind(self) -> None:
+        """Drop everything written so far: the temporary file is emptied, to be written
+        again from the start. Raises OSError."""
+        assert self._fd is not None, "AtomicFile used outside its with-block"
+        self._pending.clear()
+        self._pending_chars = 0
+        os.ftruncate(self._fd, 0)
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        self._hasher = C4Hasher()
+
     def commit(self, *, replace: bool) -> None:
         """Flush, fsync, rename to the final name, fsync the folder.
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol, overload
 from offload._version import __version__
 from offload.card import OffloadReport
 from offload.errors import describe_os_error
+from offload.hashing.c4 import C4Hasher
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
 from offload.report.documents import write_documents
@@ -550,43 +551,57 @@ _COPY_BLOCK = 1 << 20
 class StreamedFile:
     """A report file whose bytes (for a given exit code) are made in pieces by *chunks* and
     streamed into the first file written, then copied from that file into the others: never
-    held whole, and built once however many folders get it. Not thread-safe."""
+    held whole, and built once however many folders get it. A copy is published only if its
+    bytes are the ones first written (their C4 ID); a first file that changed or cannot be
+    read since is not trusted, the bytes are made again. Not thread-safe."""
 
     def __init__(self, chunks: Callable[[int], Iterable[bytes]]) -> None:
         self._chunks = chunks
-        self._written: dict[int, Path] = {}  # exit code -> a file of ours holding its bytes
+        # exit code -> a file of ours holding its bytes, and their C4 ID
+        self._written: dict[int, tuple[Path, str]] = {}
 
     def write(self, path: Path, exit_code: int, *, replace: bool) -> None:
         """Write the bytes for *exit_code* to *path* atomically (``AtomicFile``). Raises
         OSError (FileExistsError: *path* exists and not *replace*)."""
         # A file about to be replaced no longer holds another code's bytes.
-        self._written = {code: p for code, p in self._written.items() if p != path}
-        source = self._written.get(exit_code)
+        self._written = {code: w for code, w in self._written.items() if w[0] != path}
+        known = self._written.get(exit_code)
         with AtomicFile(path) as handle:
-            if source is None or not _copy_file(source, handle):
+            if known is None or not _copy_file(known, handle):
                 for piece in self._chunks(exit_code):
                     handle.write_bytes(piece)
             handle.commit(replace=replace)
-        self._written.setdefault(exit_code, path)
+        assert handle.c4_id is not None
+        self._written.setdefault(exit_code, (path, handle.c4_id))
 
     def content(self, exit_code: int) -> bytes:
         """The whole bytes for *exit_code* (for a destination that takes bytes: S3)."""
-        source = self._written.get(exit_code)
-        if source is not None:
+        known = self._written.get(exit_code)
+        if known is not None:
             try:
-                return source.read_bytes()
+                data = known[0].read_bytes()
             except OSError:
                 pass
+            else:
+                hasher = C4Hasher()
+                hasher.update(data)
+                if hasher.hexdigest() == known[1]:
+                    return data
         return b"".join(self._chunks(exit_code))
 
 
-def _copy_file(source: Path, handle: AtomicFile) -> bool:
-    """Copy *source* into *handle*; False (nothing written) when it cannot be opened."""
+def _copy_file(known: tuple[Path, str], handle: AtomicFile) -> bool:
+    """Copy the first file written (*known*: its path and C4 ID) into *handle*. False, with
+    *handle* emptied, when it cannot be read whole or its bytes are not the ones written."""
+    source, c4_id = known
     try:
-        reader = open(source, "rb")  # noqa: SIM115 (closed below, after the open is known)
+        with open(source, "rb") as reader:
+            while block := reader.read(_COPY_BLOCK):
+                handle.write_bytes(block)
     except OSError:
+        handle.rewind()
         return False
-    with reader:
-        while block := reader.read(_COPY_BLOCK):
-            handle.write_bytes(block)
+    if handle.written_c4_id() != c4_id:
+        handle.rewind()
+        return False
     return True

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from offload.report.content import ReportView
 
 _MODULE = "offload.report.pdf_process"
+# Environment variables the child does not get (it needs none of them to draw).
+_SECRET = re.compile(r"^AWS_|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|_KEY($|_)", re.IGNORECASE)
 
 
 class PdfProcess:
@@ -43,15 +45,21 @@ class PdfProcess:
     def start(cls) -> PdfProcess | None:
         """Start the child (it imports the PDF renderer at once). None if it cannot be
         started: the caller renders in this process instead."""
-        # The child must import this very package (a bench snapshot, a source tree).
         if not sys.executable:  # an embedded interpreter: nothing to start
             return None
-        package_root = str(Path(__file__).resolve().parents[2])
-        paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        # The child imports exactly what this process imports from (a bench snapshot, a
+        # source tree, an installed package), and nothing from the working directory: ``-I``
+        # (isolated: no current folder or script folder first on the path, no PYTHON*
+        # variables, no user site) and this process's own path handed over. It gets no
+        # credentials: it only draws.
+        bootstrap = (
+            "import sys; sys.path[:] = sys.argv[1:]; "
+            f"from {_MODULE} import _serve; sys.exit(_serve())"
+        )
+        env = {name: value for name, value in os.environ.items() if not _SECRET.search(name)}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", _MODULE],
+                [sys.executable, "-I", "-c", bootstrap, *[p for p in sys.path if p]],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -76,7 +84,10 @@ class PdfProcess:
         except Exception as exc:  # not picklable (a bug), or the child is gone
             self.close()
             raise RuntimeError(f"the PDF process got no view: {type(exc).__name__}: {exc}") from exc
-        if self._process.returncode != 0 or not out:
+        except BaseException:  # Ctrl-C while it draws: it must not outlive the command
+            self.close()
+            raise
+        if self._process.returncode != 0 or not out.startswith(b"%PDF-"):
             reason = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
                 f"exit status {self._process.returncode}"
             ]
