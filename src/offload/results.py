@@ -79,7 +79,9 @@ class _NoDigests(dict[str, str]):
 NO_DIGESTS: dict[str, str] = _NoDigests()
 
 
-def _no_digests() -> dict[str, str]:
+def no_digests() -> dict[str, str]:
+    """``NO_DIGESTS``, as a dataclass field's ``default_factory`` (a dict cannot be a
+    field's plain default)."""
     return NO_DIGESTS
 
 
@@ -92,11 +94,10 @@ class DestinationFileResult:
     status: DestinationStatus
     error: str | None = None
     bytes_written: int = 0
-    digests: dict[str, str] = field(
-        default_factory=_no_digests
-    )  # read back from this destination now
+    # read back from this destination now
+    digests: dict[str, str] = field(default_factory=no_digests)
     # For VERIFIED_EARLIER: the digests the ledger recorded for this copy (not re-read now).
-    recorded_digests: dict[str, str] = field(default_factory=_no_digests)
+    recorded_digests: dict[str, str] = field(default_factory=no_digests)
     cache_bypass: CacheBypass = CacheBypass.NOT_READ
     reread: bool = False  # a mismatch was re-read once (and then matched, if verified)
     copy_s: float = 0.0
@@ -115,8 +116,8 @@ class FileResult:
     source_path: str
     size_bytes: int
     mtime_ns: int
-    inflight_digests: dict[str, str] = field(default_factory=_no_digests)
-    source_reread_digests: dict[str, str] = field(default_factory=_no_digests)
+    inflight_digests: dict[str, str] = field(default_factory=no_digests)
+    source_reread_digests: dict[str, str] = field(default_factory=no_digests)
     source_error: str | None = None
     source_cache_bypass: CacheBypass = CacheBypass.NOT_READ
     destinations: list[DestinationFileResult] = field(default_factory=list)

@@ -7,17 +7,12 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from offload.engine.buffers import Chunk
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError, OffloadError
 from offload.model import SourceFile
-from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult
-
-
-def _no_digests() -> Mapping[str, str]:
-    return NO_DIGESTS
+from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult, no_digests
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +31,7 @@ class FileTask:
     preset: tuple[DestinationFileResult, ...] = ()
     # Digests the source must have (from the card's own ASC MHL history); a mismatch fails
     # the file on every destination.
-    reference_digests: Mapping[str, str] = field(default_factory=_no_digests)
+    reference_digests: Mapping[str, str] = field(default_factory=no_digests)
     # Where reference_digests come from, for the mismatch message ("": the card's own ASC
     # MHL history; a cascade names the card read it was copied from).
     reference_origin: str = ""
@@ -85,9 +80,6 @@ class VerdictBoard:
         return ticket.source_error
 
 
-_NO_DIGESTS: Mapping[str, str] = MappingProxyType({})
-
-
 class FileTicket:
     """What the reader knows about one file, published once for the destination workers.
 
@@ -122,8 +114,8 @@ class FileTicket:
         self.task = task
         self.sequence = sequence
         self.board = board
-        self.inflight_digests: Mapping[str, str] = _NO_DIGESTS
-        self.source_reread_digests: Mapping[str, str] = _NO_DIGESTS
+        self.inflight_digests: Mapping[str, str] = NO_DIGESTS
+        self.source_reread_digests: Mapping[str, str] = NO_DIGESTS
         self.source_cache_bypass = CacheBypass.NOT_READ
         self.source_error: OffloadError | None = None
         self.published = False
