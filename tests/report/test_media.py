@@ -15,6 +15,36 @@ from offload.report.media import MediaInfo, ProbeBudget, probe_clips, probe_file
 from offload.report.sniff import not_media
 
 
+def _box_position(thumbnail: bytes) -> int:
+    """Which sixteenth of the width the demo clip's moving box is in (0..15)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(thumbnail)) as thumb:
+        row = thumb.convert("RGB").crop((0, 75, 160, 86)).resize((16, 1)).tobytes()
+    brightness = [sum(row[i : i + 3]) for i in range(0, len(row), 3)]
+    return brightness.index(max(brightness))
+
+
+def _as_mpegts_starting_at(clip: Path, start_s: int) -> Path:
+    """The clip's packets re-muxed into MPEG-TS with every time shifted by *start_s*: a
+    transport stream starts where its clock stood, rarely at 0."""
+    import av
+
+    out_path = clip.with_suffix(".ts")
+    with av.open(str(clip)) as source, av.open(str(out_path), "w") as out:
+        video = source.streams.video[0]
+        target = out.add_stream_from_template(video)
+        shift = int(start_s / video.time_base)
+        for packet in source.demux(video):
+            if packet.dts is None:  # the demuxer's flush packet
+                continue
+            packet.pts += shift
+            packet.dts += shift
+            packet.stream = target
+            out.mux(packet)
+    return out_path
+
+
 def test_h264_mov_metadata_timecode_and_middle_frame(tmp_path: Path, media: Any) -> None:
     from PIL import Image
 
@@ -31,10 +61,26 @@ def test_h264_mov_metadata_timecode_and_middle_frame(tmp_path: Path, media: Any)
     assert info.thumbnail is not None and len(info.thumbnail) < 20_000
     with Image.open(io.BytesIO(info.thumbnail)) as thumb:
         assert thumb.format == "JPEG" and thumb.size == (160, 90)
-        # The moving box is at the middle of its path in the middle frame (not frame 0).
-        row = thumb.convert("RGB").crop((0, 75, 160, 86)).resize((16, 1)).tobytes()
-    brightness = [sum(row[i : i + 3]) for i in range(0, len(row), 3)]
-    assert brightness.index(max(brightness)) in range(5, 11), brightness
+    # The moving box is at the middle of its path in the middle frame (not frame 0).
+    assert _box_position(info.thumbnail) in range(5, 11)
+
+
+def test_short_h264_transport_stream_has_a_thumbnail(tmp_path: Path, media: Any) -> None:
+    # 0.2-0.5 s: one keyframe; a seek to the middle landed past it and nothing decoded.
+    for seconds in (0.2, 0.48):
+        clip = encode_clip(tmp_path, ClipSpec(f"S{int(seconds * 100):03d}.ts", seconds=seconds))
+        info = probe_file(clip)
+        assert info.error is None and info.thumbnail, (seconds, info.error)
+
+
+def test_middle_frame_of_a_stream_that_starts_late(tmp_path: Path, media: Any) -> None:
+    clip = encode_clip(tmp_path, ClipSpec("A001C003.mp4", seconds=2.0, rate=25))
+    late = _as_mpegts_starting_at(clip, 10)
+    info = probe_file(late)
+    assert info.error is None and info.thumbnail
+    assert info.duration_s is not None and abs(info.duration_s - 2.0) < 0.1
+    # The middle of the clip, not its first frame (the box starts at the left).
+    assert _box_position(info.thumbnail) in range(5, 11)
 
 
 def test_mpeg2_mxf_and_dpx(tmp_path: Path, media: Any) -> None:

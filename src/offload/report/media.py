@@ -182,13 +182,30 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
 
 
 def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float) -> Any:
-    target = (info.duration_s or 0.0) / 2
-    if target > 0:
+    """The frame at the middle of the clip, else the last one decoded before it (or the
+    first if the clip cannot be seeked); None if no frame decodes at all.
+
+    Frame times are the container's own: they start at its ``start_time`` (MPEG-TS and MXF
+    often start far from 0), so the middle is that start plus half the duration. A seek can
+    land past a short clip's only keyframe, and then nothing decodes: decode from the start
+    instead (bounded by the clip's time budget)."""
+    start = (container.start_time or 0) / 1_000_000  # in AV_TIME_BASE (µs) units
+    target = start + (info.duration_s or 0.0) / 2
+    if target > start:
         try:
             container.seek(int(target * 1_000_000), backward=True, any_frame=False)
         except Exception:
-            # Not seekable: decode from the start (bounded by the clip budget).
-            container.seek(0)
+            pass  # not seekable: decode from the start below
+        else:
+            frame = _decode_to(container, stream, target, info, deadline)
+            if frame is not None:
+                return frame
+    container.seek(0)
+    return _decode_to(container, stream, target, info, deadline)
+
+
+def _decode_to(container: Any, stream: Any, target: float, info: MediaInfo, deadline: float) -> Any:
+    """Decode from where the container stands to the first frame at or after *target*."""
     frame = None
     for decoded in container.decode(stream):
         frame = decoded
