@@ -17,6 +17,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.manifest.history import read_history
 from s3.conftest import SECRET_KEY, admin
+from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
 CARD = {"CLIPS/A001C001.mov": 7 * MiB + 3, "CLIPS/A001C002.mov": 200_000, "A001.xml": 900}
@@ -173,3 +174,23 @@ def test_dry_run_names_the_url_and_writes_nothing(s3_server, bucket, tmp_path) -
     assert code == 0, err
     assert f"s3://{bucket}/d/A001" in out + err and "/s3:/" not in out + err
     assert keys(s3_server.url, bucket) == []
+
+
+def test_a_rerun_checks_the_recorded_objects_by_one_listing(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A re-run of a card verified on S3 asked for every recorded object by its own HEAD (a
+    # round trip a file: minutes on a real service for a card of thousands); one listing of
+    # the copy root answers for them all.
+    sizes = {f"DCIM/100CANON/IMG_{n:04d}.JPG": 700 + n for n in range(60)}
+    card, local, url = card_local_url(tmp_path, bucket, sizes)
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
+    assert code == 0, err
+    proxy = FaultProxy(s3_server.port)
+    try:
+        code, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), url)
+        heads = proxy.stats.methods.count("HEAD")
+    finally:
+        proxy.close()
+    assert code == 0, err
+    assert "verified earlier and trusted from the destination's ledger" in err
+    assert ": 60 (verified" in err  # every file trusted, none re-read or sent again
+    assert heads < 10, heads

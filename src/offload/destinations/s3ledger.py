@@ -13,6 +13,11 @@ object of unknown content, which the existing-copies pre-pass reads back and ado
 refuses. A replacement (staged, copied over the final key after this entry was written)
 gets a new ETag its entry cannot know: it is never trusted from the ledger alone, and is
 read back on the next run instead.
+
+A re-run checks every recorded object: one listing of the copy root (a request a thousand
+keys) answers for all of them; a key the listing does not show with the recorded ETag and
+size is asked for by its own HEAD, so the listing can only spare requests, never trust more
+than a HEAD would.
 """
 
 from __future__ import annotations
@@ -25,15 +30,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from offload.destinations.s3 import ObjectInfo
 from offload.destinations.s3backend import S3Backend
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry, final_path_of, recorded_entry
 
 _RUN = secrets.token_hex(4)
+# The listing stops after this many keys beyond the ledger's own entries (a copy root that
+# holds much else): the keys it did not reach are asked for one by one.
+_LISTING_SLACK = 10_000
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 class S3Ledger(Ledger):
-    """``Ledger`` with its entries stored as objects under ``<copy root>/.offload/ledger/``."""
+    """``Ledger`` with its entries stored as objects under ``<copy root>/.offload/ledger/``.
+
+    Not thread-safe: the planner (one thread) loads it and asks ``recorded``; the engine's
+    committers only ``append`` (each call one new object).
+    """
 
     def __init__(self, backend: S3Backend, copy_root: Path) -> None:
         super().__init__(copy_root)
@@ -42,6 +55,7 @@ class S3Ledger(Ledger):
         self.path = copy_root / STATE_FOLDER / "ledger"
         self._prefix = backend.key(self.path) + "/"
         self._serial = itertools.count()
+        self._listing: dict[str, ObjectInfo] | None = None
 
     def load(self) -> dict[str, LedgerEntry]:
         """The last entry per relative path. Raises OSError if the ledger cannot be read."""
@@ -95,10 +109,13 @@ class S3Ledger(Ledger):
         if entry is None:
             return None
         final = final_path_of(self.copy_root, entry)
-        try:
-            info = self.store.stat_key(self.backend.key(final))
-        except OSError:
-            return None
+        key = self.backend.key(final)
+        info = self._listed(key, entries)
+        if info is None or info.etag != entry.etag or info.size_bytes != size_bytes:
+            try:
+                info = self.store.stat_key(key)
+            except OSError:
+                return None
         if info is None or info.size_bytes != size_bytes:
             return None
         if not entry.etag or info.etag != entry.etag:
@@ -106,3 +123,19 @@ class S3Ledger(Ledger):
             # entry of a version that recorded no ETag): its content is unknown.
             return None
         return entry
+
+    def _listed(self, key: str, entries: dict[str, LedgerEntry]) -> ObjectInfo | None:
+        """*key*'s object as one listing of the copy root showed it (made on the first call),
+        or None if the listing did not show it (absent, not reached, or unlistable)."""
+        if self._listing is None:
+            self._listing = {}
+            limit = len(entries) + _LISTING_SLACK
+            prefix = self.backend.key(self.copy_root) + "/"
+            try:
+                for info in self.store.list_keys(prefix):
+                    self._listing[info.key] = info
+                    if len(self._listing) >= limit:
+                        break
+            except OSError:
+                pass  # each key is then asked for by its own HEAD, as before the listing
+        return self._listing.get(key)
