@@ -24,6 +24,7 @@ new copy is verified. Nothing here deletes or rewrites a file's content.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import threading
 import time
@@ -93,6 +94,7 @@ class CheckOutcome:
     source_error: str | None = None
     mismatch: str | None = None  # what differed, for the report
     verify_s: float = 0.0
+    cancelled: bool = False  # the read stopped at the job's cancel (ECANCELED): proves nothing
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -196,6 +198,8 @@ def check_existing(
                 return
             reader = (readers or {}).get(check.destination_index)
             outcome = _check_one(check, formats, verify, hasher, source_future, reader)
+            if outcome.cancelled:
+                return  # no outcome: settled as cancelled, not as a copy that failed
             sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
             outcomes[order[id(check)]] = outcome
             if on_outcome is not None:
@@ -237,6 +241,11 @@ def _check_one(
             outcome.cache_bypass = media.last_bypass
     except OSError as exc:
         outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+        # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
+        # ECANCELED, and only once the job is cancelled.
+        outcome.cancelled = exc.errno == errno.ECANCELED
+    if outcome.cancelled:
+        return outcome
     if needs_source(check.kind, verify):
         outcome.source_digests, outcome.source_error = source_future(check.task_index).result()
     outcome.verify_s = time.monotonic() - started

@@ -217,3 +217,38 @@ def test_cancel_while_a_part_is_held_completes_nothing(s3_server, bucket, proxy,
     client = admin(s3_server.url)
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
     assert key not in keys(s3_server.url, bucket)
+
+
+def test_cancel_while_an_existing_object_is_read_back(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # An object already under the key (put by another tool, no ledger of ours) is read back
+    # before the run adopts it. A cancel in that read was seen only once the whole object
+    # was read (minutes for a large clip on a real link; the test saw it adopted, verified,
+    # after the cancel). Now the read stops at the next MiB, the copy is recorded cancelled
+    # (not failed: the read proved nothing either way) and the object is left as it was.
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 24 * MiB + 5})
+    key = "day1/A001/CLIPS/A001C001.mov"
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=key, Body=(card / "CLIPS/A001C001.mov").read_bytes())
+    before = client.head_object(Bucket=bucket, Key=key)["ETag"]
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.hold("GET", f"/{bucket}/{key}")
+        report = run_cancelled_while_held(
+            proxy,
+            lambda cancel: offload(
+                card, [f"s3://{bucket}/day1"], options=options(proxy.url), cancel=cancel
+            ),
+        )
+        gets = [
+            target
+            for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+            if method == "GET" and target.startswith(f"/{bucket}/{key}")
+        ]
+    finally:
+        proxy.close()
+    assert report.job.cancelled and report.exit_code == ExitCode.CANCELLED
+    result = result_of(report, "CLIPS/A001C001.mov")
+    assert result.status is DestinationStatus.CANCELLED, result.error
+    assert len(gets) == 1, gets  # the one GET it was reading (no retry, no re-read)
+    assert client.head_object(Bucket=bucket, Key=key)["ETag"] == before
+    assert not [k for k in keys(s3_server.url, bucket) if "/.offload/ledger/" in k]

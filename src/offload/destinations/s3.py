@@ -1355,7 +1355,8 @@ def _fresh(error: BaseException) -> OSError:
 class S3ReadBack:
     """A streamed GET of one object, read in order into the caller's buffers; a dropped
     connection is resumed with a ranged GET of the same object version (If-Match on the ETag
-    of the first answer). ``read_into`` raises OSError."""
+    of the first answer). ``read_into`` raises OSError: ECANCELED between two chunks (1 MiB)
+    once the destination is ``cancelled``, so a cancel does not wait for a whole object."""
 
     def __init__(
         self,
@@ -1415,6 +1416,9 @@ class S3ReadBack:
         retries = self.destination.settings.max_attempts
         at_end = False
         while filled < len(buffer) and not at_end:
+            self.destination._stop_if_cancelled(
+                f"while reading {self.destination.display(self.key)}"
+            )
             try:
                 if self._body is None or self._position != offset + filled:
                     self._open(offset + filled)
