@@ -51,6 +51,12 @@ class CopyReader(Protocol):
     ``destinations.s3backend.S3Backend``): *path* is its path under the destination's
     (stand-in) root."""
 
+    @property
+    def parallel_reads(self) -> int:
+        """How many copies to read at once (``hash_copy`` is thread-safe): a copy a round
+        trip away is read alongside others (a local disk's copies are read one at a time)."""
+        ...
+
     def hash_copy(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
         """Read the copy at *path* as stored and hash it. Raises OSError."""
         ...
@@ -192,18 +198,39 @@ def check_existing(
     outcomes: dict[int, CheckOutcome] = {}
     order = {id(c): i for i, c in enumerate(checks)}
 
+    def run_one(check: ExistingCopy, reader: CopyReader | None) -> bool:
+        """Check one copy; False once cancelled (then it has no outcome: it is settled as
+        cancelled, not as a copy that failed)."""
+        if cancel.cancelled:
+            return False
+        outcome = _check_one(check, formats, verify, hasher, source_future, reader)
+        if outcome.cancelled:
+            return False
+        sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
+        outcomes[order[id(check)]] = outcome  # one key a check: no lock needed
+        if on_outcome is not None:
+            on_outcome(outcome)
+        return True
+
     def run_destination(items: list[ExistingCopy]) -> None:
-        for check in items:
-            if cancel.cancelled:
-                return
-            reader = (readers or {}).get(check.destination_index)
-            outcome = _check_one(check, formats, verify, hasher, source_future, reader)
-            if outcome.cancelled:
-                return  # no outcome: settled as cancelled, not as a copy that failed
-            sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
-            outcomes[order[id(check)]] = outcome
-            if on_outcome is not None:
-                on_outcome(outcome)
+        reader = (readers or {}).get(items[0].destination_index)
+        width = max(1, reader.parallel_reads) if reader is not None else 1
+        pending = iter(items)
+        taking = threading.Lock()
+
+        def take_and_check() -> None:
+            while True:
+                with taking:
+                    check = next(pending, None)
+                if check is None or not run_one(check, reader):
+                    return
+
+        if width == 1:
+            take_and_check()
+            return
+        with ThreadPoolExecutor(width, thread_name_prefix="offload-existing-read") as readers_:
+            for run in [readers_.submit(take_and_check) for _ in range(width)]:
+                run.result()
 
     try:
         with ThreadPoolExecutor(
@@ -312,6 +339,8 @@ def settle(
     reached = {id(o.check): o for o in outcomes}
     # A copy read back from the media now is proven at least at destination level.
     proven_mode = "destination" if verify == "transfer" else verify
+    # The proofs of the copies found equal, by destination: recorded together below.
+    proofs: dict[int, list[_Proven]] = {}
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -331,16 +360,11 @@ def settle(
         elif outcome.source_error:
             result.error = outcome.source_error
         elif outcome.matched:
-            result.error = _adopt(check, outcome, task, ledgers, proven_mode)
+            # VERIFIED once its proof is recorded (_record_proofs), else FAILED as it stands.
+            result.error = _give_source_mtime(check, outcome, task)
             if result.error is None:
-                result.status = DestinationStatus.VERIFIED
-                result.digests = dict(outcome.digests)
-                result.cache_bypass = outcome.cache_bypass
-                result.verified_at = time.time()
-                result.verified_mode = proven_mode
-                result.verify_s = outcome.verify_s
-                result.action = (
-                    CopyAction.ADOPTED if check.kind is CheckKind.ADOPT else CopyAction.RECHECKED
+                proofs.setdefault(check.destination_index, []).append(
+                    _Proven(check, outcome, result, _proof(check, outcome, task, proven_mode))
                 )
         elif check.kind is CheckKind.ADOPT:
             if outcome.error:
@@ -373,6 +397,8 @@ def settle(
                 )
                 continue
         presets[check.task_index].append(result)
+    for index, proven in proofs.items():
+        _record_proofs(ledgers[index], proven, proven_mode)
     for index, task in enumerate(tasks):
         settled.tasks.append(
             dataclasses.replace(task, targets=tuple(targets[index]), preset=tuple(presets[index]))
@@ -390,38 +416,72 @@ def settle(
     return settled
 
 
-def _adopt(
-    check: ExistingCopy,
-    outcome: CheckOutcome,
-    task: FileTask,
-    ledgers: Sequence[Ledger],
-    mode: str,
-) -> str | None:
-    """Give an adopted copy the source's mtime (as a copy of ours has) and record the proof
-    in the ledger; returns an error message, or None."""
-    source = task.source
-    digests = outcome.digests
+def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTask) -> str | None:
+    """Give an adopted local copy the source's mtime (as a copy of ours has); returns an
+    error message, or None. (An object keeps no mtime: its ledger entry records it.)"""
+    if check.kind is not CheckKind.ADOPT or outcome.cache_bypass is CacheBypass.REMOTE:
+        return None
+    mtime_ns = task.source.mtime_ns
     try:
-        if (
-            check.kind is CheckKind.ADOPT and outcome.cache_bypass is not CacheBypass.REMOTE
-        ):  # a local file
-            os.utime(check.final_path, ns=(source.mtime_ns, source.mtime_ns))
-        planned_name = Path(source.relative_path).name
-        ledgers[check.destination_index].append(
-            [
-                verified_entry(
-                    source.relative_path,
-                    size_bytes=source.size_bytes,
-                    mtime_ns=source.mtime_ns,
-                    digests=digests,
-                    partial_name="",
-                    final_name=""
-                    if check.final_path.name == planned_name
-                    else check.final_path.name,
-                    verify=mode,
-                )
-            ]
-        )
+        os.utime(check.final_path, ns=(mtime_ns, mtime_ns))
     except OSError as exc:
         return f"cannot record {check.final_path} as verified: {describe_os_error(exc)}"
     return None
+
+
+def _proof(check: ExistingCopy, outcome: CheckOutcome, task: FileTask, mode: str) -> LedgerEntry:
+    """The ledger entry that records a copy found equal as verified (by *mode*)."""
+    source = task.source
+    planned_name = Path(source.relative_path).name
+    return verified_entry(
+        source.relative_path,
+        size_bytes=source.size_bytes,
+        mtime_ns=source.mtime_ns,
+        digests=outcome.digests,
+        partial_name="",
+        final_name="" if check.final_path.name == planned_name else check.final_path.name,
+        verify=mode,
+    )
+
+
+# Proofs recorded by one ledger append (one fsync on a disk, one object on S3): one a copy
+# was 1,000 PutObjects (or fsyncs) for a card of 1,000 copies already there.
+_PROOFS_AT_ONCE = 1000
+
+
+@dataclass
+class _Proven:
+    """A copy found equal, its (still FAILED) result and the ledger entry to record."""
+
+    check: ExistingCopy
+    outcome: CheckOutcome
+    result: DestinationFileResult
+    entry: LedgerEntry
+
+
+def _record_proofs(ledger: Ledger, proven: Sequence[_Proven], mode: str) -> None:
+    """Record the proofs durably, _PROOFS_AT_ONCE at a time, and mark each copy whose proof
+    is recorded VERIFIED by *mode*; one whose proof could not be recorded stays FAILED
+    (nothing would vouch for it on the next run), with the reason."""
+    for start in range(0, len(proven), _PROOFS_AT_ONCE):
+        batch = proven[start : start + _PROOFS_AT_ONCE]
+        try:
+            ledger.append([item.entry for item in batch])
+        except OSError as exc:
+            for item in batch:
+                item.result.error = (
+                    f"cannot record {item.check.final_path} as verified: {describe_os_error(exc)}"
+                )
+            continue
+        recorded_at = time.time()
+        for item in batch:
+            result, outcome = item.result, item.outcome
+            result.status = DestinationStatus.VERIFIED
+            result.digests = dict(outcome.digests)
+            result.cache_bypass = outcome.cache_bypass
+            result.verified_at = recorded_at
+            result.verified_mode = mode
+            result.verify_s = outcome.verify_s
+            result.action = (
+                CopyAction.ADOPTED if item.check.kind is CheckKind.ADOPT else CopyAction.RECHECKED
+            )

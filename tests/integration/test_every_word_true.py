@@ -529,3 +529,31 @@ def test_an_adopted_copy_records_how_it_was_read_back(tmp_path: Path) -> None:
         assert result.cache_bypass is hasher.last_bypass
     finally:
         hasher.close()
+
+
+def test_a_copy_found_equal_whose_proof_cannot_be_recorded_is_failed(tmp_path: Path) -> None:
+    """Copies already there, read back and found equal, are verified only once the ledger
+    records them (recorded together, one append a thousand): a ledger that cannot be written
+    leaves each of them failed, named, never "verified" without a proof the next run sees."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)
+    state = dest / "A001" / ".offload"
+    state.mkdir()
+    made = subprocess.run(["chattr", "+i", str(state)], capture_output=True, text=True)
+    if made.returncode != 0:  # not root, or a filesystem without the flag
+        pytest.skip(f"cannot make {state} immutable: {made.stderr.strip()}")
+    try:
+        report = offload(card, [dest])
+    finally:
+        subprocess.run(["chattr", "-i", str(state)], check=True)
+    assert report.exit_code != 0
+    for file in report.job.files:
+        (result,) = file.destinations
+        assert result.status is DestinationStatus.FAILED, result
+        assert result.error is not None and result.error.startswith(
+            f"cannot record {result.final_path} as verified:"
+        )
+        assert not result.digests and result.verified_at is None
+    assert not (state / "ledger.jsonl").exists()

@@ -17,6 +17,7 @@ from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, CopyAction, DestinationStatus
 from s3.conftest import admin, corrupt_in_place
 from s3.test_s3_cli import CARD, keys, make_card
+from support.tcpproxy import FaultProxy
 
 MARKER = "offload-upload"
 
@@ -178,3 +179,42 @@ def test_stricter_verify_upgrades_transfer_checked_objects(s3_server, bucket, tm
     assert {r.status for f in trusted.job.files for r in f.destinations} == {
         DestinationStatus.VERIFIED_EARLIER
     }
+
+
+def test_objects_already_there_are_read_back_several_at_once(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Each read of an object already there is a round trip, and so was recording each one's
+    # proof (a ledger object each): 1,000 small objects took 27 s on a local server. Now
+    # they are read as many at once as an upload's parts, and their proofs recorded together.
+    sizes = {f"DCIM/100GOPRO/G{n:07d}.JPG": 20_000 + n for n in range(12)}
+    card = make_card(tmp_path, sizes)
+    client = admin(s3_server.url)
+    for relative in sizes:
+        client.put_object(
+            Bucket=bucket, Key=f"day1/A001/{relative}", Body=(card / relative).read_bytes()
+        )
+    proxy = FaultProxy(s3_server.port)
+    try:
+        # Wider than allowed: each group goes after the timeout, having shown how many GETs
+        # the client had in flight together.
+        proxy.gate("GET", f"/{bucket}/day1/A001/DCIM/", width=4, timeout=1.0)
+        settings = S3Settings(
+            endpoint_url=proxy.url, region="us-east-1", max_attempts=3, parallel_parts=3
+        )
+        report = offload(
+            card, [f"s3://{bucket}/day1"], options=OffloadOptions(copy=CopyOptions(), s3=settings)
+        )
+        most = proxy.stats.most_waiting
+        ledger_puts = [
+            target
+            for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+            if method == "PUT" and "/.offload/ledger/" in target
+        ]
+    finally:
+        proxy.close()
+    assert report.exit_code == 0, [r.error for f in report.job.files for r in f.destinations]
+    for file in report.job.files:
+        (result,) = file.destinations
+        assert result.status is DestinationStatus.VERIFIED and result.action is CopyAction.ADOPTED
+    assert most == 3  # several at once, never more than parallel_parts
+    # Their proofs are recorded by one ledger object, not one a copy (12 PutObjects before).
+    assert len(ledger_puts) == 1, ledger_puts

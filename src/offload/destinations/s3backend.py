@@ -460,6 +460,12 @@ class S3Backend:
             return f"{name!r} is longer than S3's {MAX_KEY_BYTES}-byte keys"
         return None
 
+    @property
+    def parallel_reads(self) -> int:
+        """Copies ``existing`` reads at once through ``hash_copy`` (a GET each, as many as
+        the parts an upload keeps in flight)."""
+        return max(1, self.store.settings.parallel_parts)
+
     def hash_copy(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
         """Stream the object of *path* (a copy already there) and hash it: the read-back
         of ``existing.CopyReader``; its ETag is noted for the ledger (``known_etag``).
