@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from faults.test_destination_faults import partials_under
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
@@ -46,15 +47,6 @@ class WaitWatcher:
             and event.phase == "wait"
         ):
             self.waiting.set()
-
-
-def partials_under(root: Path) -> list[str]:
-    return [
-        name
-        for _folder, _dirs, files in os.walk(root)
-        for name in files
-        if name.startswith(".offload-partial.")
-    ]
 
 
 def start_job(

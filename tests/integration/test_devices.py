@@ -7,12 +7,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from integration.test_robustness import Recorder
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.engine.devices import SERIAL, describe, group_destinations
 from offload.events import BytesVerified, Event, PhaseChanged
@@ -23,18 +23,6 @@ from support import mounts
 from support.requirements import skip_unavailable
 
 MIB = 1024 * 1024
-
-
-class Recorder:
-    """Every event, in the order the job's threads emitted them (thread-safe)."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._lock = threading.Lock()
-
-    def emit(self, event: Event) -> None:
-        with self._lock:
-            self.events.append(event)
 
 
 @pytest.fixture
