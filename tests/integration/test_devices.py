@@ -16,7 +16,7 @@ from integration.test_robustness import Recorder
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.engine.devices import SERIAL, describe, group_destinations
 from offload.events import BytesVerified, Event, PhaseChanged
-from offload.fs.devices import block_device_of
+from offload.fs.devices import BlockDevice, block_device_of, block_device_of_dev
 from offload.options import CopyOptions, DeviceConcurrency
 from offload.results import DestinationStatus
 from support import mounts
@@ -190,3 +190,49 @@ def test_filesystems_on_no_disk_and_remote_destinations_are_groups_of_their_own(
         (f"filesystem {os.major(st_dev)}:{os.minor(st_dev)}", (0, 1), "unknown", "parallel"),
         ("s3://bucket/card", (2,), "remote", "parallel"),
     ]
+
+
+def fake_block(
+    sys: Path, where: str, dev: tuple[int, int], *, rotational: bool, slaves: tuple[Path, ...] = ()
+) -> Path:
+    """A block device's sysfs entries as the kernel lays them out (``/sys/devices/...``, a
+    ``/sys/dev/block/MAJ:MIN`` link to it, ``slaves/`` links to the devices under it)."""
+    real = sys / "devices" / where
+    (real / "queue").mkdir(parents=True)
+    (real / "queue" / "rotational").write_text(f"{int(rotational)}\n")
+    (real / "dev").write_text(f"{dev[0]}:{dev[1]}\n")
+    (real / "slaves").mkdir()
+    for slave in slaves:
+        (real / "slaves" / slave.name).symlink_to(slave)
+    (sys / "dev" / "block").mkdir(parents=True, exist_ok=True)
+    (sys / "dev" / "block" / f"{dev[0]}:{dev[1]}").symlink_to(real)
+    return real
+
+
+def test_device_mapper_over_one_disk_is_that_disk_and_md_over_two_is_itself(
+    tmp_path: Path,
+) -> None:
+    # This kernel has no device-mapper, no md and no partition tables (no MSDOS or EFI
+    # partition support): their sysfs layout is written out here.
+    sys = tmp_path / "sys"
+    host = "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block"
+    sda = fake_block(sys, f"{host}/sda", (8, 0), rotational=True)
+    sdb = fake_block(sys, f"{host}/sdb", (8, 16), rotational=True)
+    parts = [
+        fake_block(sys, f"{host}/{disk.name}/{disk.name}{n}", (8, minor), rotational=True)
+        for disk, n, minor in ((sda, 1, 1), (sda, 2, 2), (sdb, 1, 17))
+    ]
+    for part in parts:
+        (part / "partition").write_text("1\n")
+    (sda / "device").mkdir()
+    (sda / "device" / "model").write_text("WDC WD40EFRX-68N\n")
+    fake_block(sys, "virtual/block/dm-0", (253, 0), rotational=True, slaves=(parts[1],))
+    fake_block(sys, "virtual/block/md0", (9, 0), rotational=True, slaves=(parts[0], parts[2]))
+    dm = block_device_of_dev(os.makedev(253, 0), sys=sys)
+    assert dm == BlockDevice("sda", True, "ata", "WDC WD40EFRX-68N", ("dm-0", "sda2"))
+    md = block_device_of_dev(os.makedev(9, 0), sys=sys)
+    assert md == BlockDevice("md0", True, "md", None, ())
+    assert block_device_of_dev(os.makedev(8, 17), sys=sys) == BlockDevice(
+        "sdb", True, "ata", None, ("sdb1",)
+    )
+    assert block_device_of_dev(os.makedev(7, 99), sys=sys) is None
