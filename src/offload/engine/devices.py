@@ -41,7 +41,7 @@ from typing import Any
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError
-from offload.fs.devices import BlockDevice, block_device_of_dev
+from offload.fs.devices import BlockDevice, block_device_of_dev, device_number
 from offload.options import DeviceConcurrency
 
 SERIAL = "serial"
@@ -170,25 +170,13 @@ def group_destinations(
 def _device_key(
     path: Path | str, found: dict[str, BlockDevice | None]
 ) -> tuple[str, BlockDevice | None]:
-    st_dev = _st_dev(path)
+    st_dev = device_number(path)
     if st_dev is None:
         return f"unreachable {path}", None
     device = block_device_of_dev(st_dev)
     if device is None:
         return f"filesystem {os.major(st_dev)}:{os.minor(st_dev)}", None
     return device.path, found.get(device.path, device)
-
-
-def _st_dev(path: Path | str) -> int | None:
-    """The device number of *path*'s filesystem (its nearest existing ancestor's)."""
-    current = Path(os.path.abspath(path))
-    while True:
-        try:
-            return os.stat(current).st_dev
-        except OSError:
-            if current.parent == current:
-                return None
-            current = current.parent
 
 
 def _kind(device: BlockDevice | None) -> str:

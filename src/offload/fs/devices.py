@@ -49,16 +49,21 @@ class BlockDevice:
 def block_device_of(path: Path | str) -> BlockDevice | None:
     """The physical disk holding *path* (its nearest existing ancestor if it does not exist
     yet), or None when its filesystem is on no block device sysfs knows."""
+    st_dev = device_number(path)
+    return None if st_dev is None else block_device_of_dev(st_dev)
+
+
+def device_number(path: Path | str) -> int | None:
+    """``st_dev`` of *path*'s filesystem (of its nearest existing ancestor), None if even
+    ``/`` cannot be stat'ed."""
     current = Path(os.path.abspath(path))
     while True:
         try:
-            st_dev = os.stat(current).st_dev
-            break
+            return os.stat(current).st_dev
         except OSError:
             if current.parent == current:
                 return None
             current = current.parent
-    return block_device_of_dev(st_dev)
 
 
 def block_device_of_dev(st_dev: int, *, sys: Path = SYS) -> BlockDevice | None:
