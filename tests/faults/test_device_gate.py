@@ -5,7 +5,9 @@ first one's read-back is held in the filesystem while the second waits at the ga
 * a cancel while the second waits: it stops waiting at once (its partial is removed while
   the first is still held), and the job ends cancelled with nothing left behind;
 * the first destination lost while holding the gate (its read-back fails with EIO): the
-  gate is released and the second destination verifies its copy.
+  gate is released and the second destination verifies its copy;
+* without a gate (``auto`` on a FUSE filesystem, a device the kernel does not describe) the
+  second destination verifies and publishes while the first one's read-back is held.
 """
 
 from __future__ import annotations
@@ -50,7 +52,11 @@ class WaitWatcher:
 
 
 def start_job(
-    tmp_path: Path, fs: FaultyFS, cancel: CancelToken, sink: WaitWatcher
+    tmp_path: Path,
+    fs: FaultyFS,
+    cancel: CancelToken,
+    sink: WaitWatcher,
+    mode: DeviceConcurrency = DeviceConcurrency.SERIAL,
 ) -> tuple[threading.Thread, list[JobReport], Path, Path]:
     source = tmp_path / "card" / "clip.mov"
     source.parent.mkdir()
@@ -63,7 +69,7 @@ def start_job(
     job = CopyJob(
         [FileTask(file, (str(a / "clip.mov"), str(b / "clip.mov")))],
         [a, b],
-        CopyOptions(device_concurrency=DeviceConcurrency.SERIAL),
+        CopyOptions(device_concurrency=mode),
         sink=sink,
         cancel=cancel,
     )
@@ -135,3 +141,28 @@ def test_a_destination_lost_while_holding_the_gate_releases_it(
     assert kept.status is DestinationStatus.VERIFIED
     assert (b / "clip.mov").read_bytes() == (tmp_path / "card" / "clip.mov").read_bytes()
     assert partials_under(a) == []
+
+
+def test_without_a_gate_a_destination_verifies_while_another_is_reading_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    fs = faulty_fs(direct_io=True)
+    held_read, held_sync = hold_a_then_let_b_reach_the_gate(fs, then_errno=None)
+    watcher = WaitWatcher(1)
+    thread, reports, a, b = start_job(tmp_path, fs, CancelToken(), watcher, DeviceConcurrency.AUTO)
+    try:
+        fs.wait_stalled(held_read, timeout_s=WAIT_S)  # A reads back
+        fs.release(held_sync)  # only now may B read back
+        for _ in range(400):
+            if (b / "clip.mov").exists():
+                break
+            threading.Event().wait(0.05)
+        assert (b / "clip.mov").exists(), "B did not finish while A was reading back"
+        assert thread.is_alive() and not watcher.waiting.is_set()
+    finally:
+        fs.release()
+        thread.join(WAIT_S)
+    assert not thread.is_alive()
+    (group,) = reports[0].devices
+    assert (group.kind, group.read_backs, group.destinations) == ("unknown", "parallel", (0, 1))
+    assert int(reports[0].exit_code) == 0 and (a / "clip.mov").exists()
