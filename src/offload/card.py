@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
+from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
@@ -144,6 +145,9 @@ class OffloadPlan:
     # The s3:// destinations by index; their plans' roots are stand-ins (/s3:/bucket/prefix)
     # where nothing local is ever done (docs/s3.md).
     backends: dict[int, S3Backend] = field(default_factory=dict)
+    # The destinations grouped by the disk they share and how each group reads back
+    # (engine.devices): shown by --dry-run, used by the copy, recorded in the report.
+    devices: list[DeviceGroup] = field(default_factory=list)
 
     @property
     def bytes_to_copy(self) -> int:
@@ -389,6 +393,12 @@ def _plan(
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     has_history = card_history is not None and card_history.trusted
+    devices = group_destinations(
+        [p.destination for p in plans],
+        mode=options.copy.device_concurrency,
+        remote=[backends[p.index].device if p.index in backends else None for p in plans],
+        source=source_path,
+    )
     return OffloadPlan(
         source_path,
         tree,
@@ -401,6 +411,7 @@ def _plan(
         checks=checks,
         card_history=card_history,
         backends=backends,
+        devices=devices,
     )
 
 
@@ -530,6 +541,7 @@ def _run_locked(
         cancel=cancel,
         ledgers=plan.ledgers,
         destinations=backends,
+        devices=plan.devices,
     ).run()
     if first_replace and not job_report.cancelled:
         again = CopyJob(
@@ -543,6 +555,7 @@ def _run_locked(
                 b.with_policy(ExistingFilePolicy.OVERWRITE) if b is not None else None
                 for b in backends
             ],
+            devices=plan.devices,
         ).run()
         merge_job_reports(job_report, again)
     job_report.warnings.extend(guarded.warnings)

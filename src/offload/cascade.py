@@ -168,6 +168,7 @@ def run_cascade(
                     cancel=cancel,
                     ledgers=plan.ledgers,
                     destinations=backends,
+                    devices=plan.devices,
                 ).run()
                 retry, found = (
                     _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])

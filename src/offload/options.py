@@ -27,6 +27,14 @@ class ExistingFilePolicy(StrEnum):
     KEEP_BOTH = "keep-both"  # the new copy gets a free name: "clip (1).mov"
 
 
+class DeviceConcurrency(StrEnum):
+    """How destinations that share one physical disk read back (``engine.devices``)."""
+
+    AUTO = "auto"  # decided per disk from what the kernel says about it
+    PARALLEL = "parallel"  # every destination reads back at once (as on separate drives)
+    SERIAL = "serial"  # destinations on one disk read back one at a time
+
+
 # Pomfort's engine is seen with -b 8388608; large reads keep the per-call overhead and the
 # GIL hand-offs low, and python-xxhash/hashlib release the GIL on buffers this size.
 DEFAULT_CHUNK_SIZE = 8 * MIB
@@ -71,11 +79,16 @@ class CopyOptions:
     # verified against the page cache and their result says so.
     noflush_destinations: frozenset[int] = field(default_factory=frozenset)
     preserve_mtime: bool = True
+    # Read-backs of destinations on one disk: one at a time on a spinning disk they share,
+    # in parallel elsewhere (virtual disks included: measured faster here). See
+    # docs/design.md, "Destinations that share a disk".
+    device_concurrency: DeviceConcurrency = DeviceConcurrency.AUTO
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "algorithms", parse_algorithms(self.algorithms))
         object.__setattr__(self, "verify", VerifyMode(self.verify))
         object.__setattr__(self, "existing", ExistingFilePolicy(self.existing))
+        object.__setattr__(self, "device_concurrency", DeviceConcurrency(self.device_concurrency))
         if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(
                 f"block size {self.chunk_size} is out of range (1 .. {MAX_CHUNK_SIZE} bytes)"

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from offload.errors import ExitCode
+
+if TYPE_CHECKING:
+    from offload.engine.devices import DeviceGroup
 
 
 class DestinationStatus(StrEnum):
@@ -195,6 +198,9 @@ class JobReport:
     elapsed_s: float = 0.0  # monotonic
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
+    # The destinations grouped by the disk they share, and how each group read back
+    # (engine.devices.DeviceGroup).
+    devices: list[DeviceGroup] = field(default_factory=list)
 
     @property
     def total_bytes(self) -> int:
@@ -271,3 +277,5 @@ def merge_job_reports(into: JobReport, other: JobReport) -> None:
     into.finished_at = max(into.finished_at, other.finished_at)
     into.cancelled = into.cancelled or other.cancelled
     into.warnings.extend(other.warnings)
+    grouped = {i for group in into.devices for i in group.destinations}
+    into.devices.extend(g for g in other.devices if not grouped.intersection(g.destinations))

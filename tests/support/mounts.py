@@ -366,6 +366,46 @@ def _exfat_daemon(device: str, path: Path) -> Iterator[int]:
                 proc.wait(timeout=EXIT_TIMEOUT_S)
 
 
+@dataclass
+class LoopDisk(Mount):
+    """ext4 on a loop device of its own (``device``, e.g. ``/dev/loop3``), its image on a
+    tmpfs: a block device whose ``queue/rotational`` flag was set by the test."""
+
+    device: str
+
+
+@contextlib.contextmanager
+def loop_disk(path: Path, size_bytes: int, *, rotational: bool) -> Iterator[LoopDisk]:
+    """A real block device the kernel describes as spinning (*rotational*) or not.
+
+    The image lives on a tmpfs beside ``path``, so no disk lies under the loop device and
+    its own flag (written to ``/sys/block/loopN/queue/rotational``, as an administrator
+    may) is all the kernel says about it. ext4 is made on it and mounted at ``path``; on
+    exit it is unmounted and the loop device and the tmpfs released.
+    """
+    reason = unavailable_reason("ext4") or (None if which("losetup") else "losetup not found")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    with tmpfs(path.with_name(path.name + ".backing"), size_bytes + (1 << 20)) as backing:
+        image = backing.path / "disk.img"
+        with open(image, "wb") as handle:
+            handle.truncate(size_bytes)
+        device = _run("losetup", "-f", "--show", str(image)).strip()
+        try:
+            flag = Path("/sys/block") / os.path.basename(device) / "queue" / "rotational"
+            flag.write_text("1" if rotational else "0")
+            _run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", device)
+            _run("mount", device, str(path))
+            try:
+                yield LoopDisk(path, "ext4", device, device)
+            finally:
+                unmount(path)
+        finally:
+            _run("losetup", "-d", device)
+
+
 # -- the session's mount namespace --------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
 )
 from offload.manifests_writer import MhlKind
-from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
+from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.report.documents import pdf_renderer_started
@@ -213,6 +213,15 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
     )
     add_block_size_option(copy, "8 MiB")
     copy.add_argument(
+        "--device-concurrency",
+        choices=[m.value for m in DeviceConcurrency],
+        default=DeviceConcurrency.AUTO.value,
+        help="how destinations on one disk read back: auto (default: one at a time on a "
+        "spinning disk two or more of them share, in parallel elsewhere, virtual disks "
+        "included), parallel, or serial (one at a time on any shared disk); the decision "
+        "is shown by --dry-run and recorded in the reports",
+    )
+    copy.add_argument(
         "--json", action="store_true", help="print one JSON event per line on stdout (docs/json.md)"
     )
     add_quiet_and_report_dir_options(copy)
@@ -305,7 +314,12 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
             if args.keep_both
             else ExistingFilePolicy.FAIL
         )
-        copy = CopyOptions(algorithms=algorithms, existing=existing, **engine_arguments(args))
+        copy = CopyOptions(
+            algorithms=algorithms,
+            existing=existing,
+            device_concurrency=DeviceConcurrency(args.device_concurrency),
+            **engine_arguments(args),
+        )
         ignore = IgnoreRules.none() if args.no_default_ignore else IgnoreRules.default()
         ignore = IgnoreRules(ignore.adding(args.ignore).patterns, exclude_root_ascmhl=True)
     except ValueError as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from offload.destinations.naming import keep_both_name
@@ -77,21 +78,20 @@ class DestinationCommitter:
     def _flush_batch(self, batch: list[Pending]) -> None:
         state = self.state
         options = state.options
-        batch = self._sync(batch)
-        if options.verify is not VerifyMode.TRANSFER and state.flush and len(batch) > 1:
-            self._prefetch_read_backs(batch)
+        read = self._read_batch_back(self._sync(batch))
         verified: Verified = []
-        for position, pending in enumerate(batch):
+        for position, (pending, result) in enumerate(read):
             if state.lost is not None:
-                state.fail_all([p for p, _ in verified] + batch[position:], state.lost)
+                rest = [p for p, _ in verified] + [p for p, _ in read[position:]]
+                state.fail_all(rest, state.lost)
                 return
-            result = self._verify(pending)
-            if result is None:
+            judged = self._judge(pending, result)
+            if judged is None:
                 continue
-            if result.status is DestinationStatus.FAILED:
-                state.record(pending.ticket, result)
+            if judged.status is DestinationStatus.FAILED:
+                state.record(pending.ticket, judged)
                 continue
-            verified.append((pending, result))
+            verified.append((pending, judged))
         if not verified:
             return
         verified = self._choose_targets(verified)
@@ -221,8 +221,84 @@ class DestinationCommitter:
         state.copy_s += sum(p.copy_s for p in batch) + elapsed
         return survivors
 
-    def _verify(self, pending: Pending) -> DestinationFileResult | None:
-        """Read back (unless transfer mode) and wait for the reader's verdict.
+    def _read_batch_back(self, batch: list[Pending]) -> Verified:
+        """Read every file of the batch back from the media (unless transfer mode), holding
+        the device's read-back gate if the destination has one (``engine.devices``).
+
+        Returns the files still this committer's to judge, each with its result so far. A
+        file whose read-back failed is recorded here; a cancel (also while waiting at the
+        gate) removes the partials and returns nothing (the job records them cancelled); a
+        lost destination fails the batch. Nothing here waits for the reader.
+        """
+        state = self.state
+        read: Verified = []
+        if not batch:
+            return read
+        if state.options.verify is VerifyMode.TRANSFER:
+            return [(pending, self._new_result(pending)) for pending in batch]
+        try:
+            with self._gate(batch[0]):
+                if state.flush and len(batch) > 1:
+                    self._prefetch_read_backs(batch)
+                for position, pending in enumerate(batch):
+                    if state.lost is not None:
+                        state.fail_all([p for p, _ in read] + batch[position:], state.lost)
+                        return []
+                    result = self._new_result(pending)
+                    path = pending.ticket.relative_path
+                    state.sink.emit(PhaseChanged(state.index, path, "verify"))
+                    try:
+                        self._read_back(pending, result)
+                    except OffloadError as error:
+                        if isinstance(error, CancelledError):
+                            for p in [*(p for p, _ in read), *batch[position:]]:
+                                state.destination.remove_partial(p.partial)
+                            return []
+                        self._failed(pending, result, error)
+                        continue
+                    read.append((pending, result))
+        except CancelledError:  # while waiting at the gate: nothing of the batch was read
+            for pending in batch:
+                state.destination.remove_partial(pending.partial)
+            return []
+        return read
+
+    def _gate(self, first: Pending) -> AbstractContextManager[None]:
+        """The device's read-back gate (``engine.devices.ReadBackGate``), or nothing."""
+        state = self.state
+        gate = state.read_back_gate
+        if gate is None:
+            return nullcontext()
+        return gate.held(
+            state.cancel,
+            on_wait=lambda: state.sink.emit(
+                PhaseChanged(state.index, first.ticket.relative_path, "wait")
+            ),
+        )
+
+    def _new_result(self, pending: Pending) -> DestinationFileResult:
+        return DestinationFileResult(
+            destination_index=self.state.index,
+            final_path=_final_text(pending, self.state.index),
+            status=DestinationStatus.FAILED,
+            bytes_written=pending.partial.bytes_written,
+            copy_s=pending.copy_s,
+        )
+
+    def _failed(self, pending: Pending, result: DestinationFileResult, error: OffloadError) -> None:
+        """Record a file failed here (its partial removed; a destination error loses it)."""
+        state = self.state
+        state.destination.remove_partial(pending.partial)
+        if isinstance(error, DestinationError):
+            state.declare_lost(error)
+        result.status = DestinationStatus.FAILED
+        result.error = error.message
+        state.record(pending.ticket, result)
+
+    def _judge(
+        self, pending: Pending, result: DestinationFileResult
+    ) -> DestinationFileResult | None:
+        """Wait for the reader's verdict and compare it with what was read back.
 
         Returns a VERIFIED/TRANSFER_CHECKED result (not yet committed), a FAILED one, or None
         when the file is no longer this committer's to report (source error, cancel).
@@ -231,18 +307,8 @@ class DestinationCommitter:
         algorithm = state.verify_algorithm
         ticket = pending.ticket
         partial = pending.partial
-        result = DestinationFileResult(
-            destination_index=state.index,
-            final_path=_final_text(pending, state.index),
-            status=DestinationStatus.FAILED,
-            bytes_written=partial.bytes_written,
-            copy_s=pending.copy_s,
-        )
+        verifying = state.options.verify is not VerifyMode.TRANSFER
         try:
-            verifying = state.options.verify is not VerifyMode.TRANSFER
-            if verifying:
-                state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "verify"))
-                self._read_back(pending, result)
             source_error = ticket.wait_for_verdict(state.cancel)
             if state.cancel.cancelled:
                 raise CancelledError("cancelled")
@@ -255,7 +321,8 @@ class DestinationCommitter:
             if verifying and result.digests[algorithm] != expected:
                 # A mismatch is re-read once before it is declared (a flaky read path).
                 result.reread = True
-                self._read_back(pending, result)
+                with self._gate(pending):
+                    self._read_back(pending, result)
                 if result.digests[algorithm] != expected:
                     raise VerificationError(
                         f"{partial.final_path} on {state.device} does not match the source: "

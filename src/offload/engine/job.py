@@ -24,6 +24,7 @@ from offload.destinations.base import Destination
 from offload.destinations.local import LocalDestination
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
+from offload.engine.devices import DeviceGroup, group_destinations, read_back_gates
 from offload.engine.messages import FileTask, FileTicket, VerdictBoard
 from offload.engine.reader import SOURCE_INDEX, SourceReader
 from offload.engine.state import DestinationState
@@ -262,6 +263,9 @@ class CopyJob:
 
     ``destinations``: the backends to write through, one per root (default, and for a None
     entry: a ``LocalDestination`` on that root, made when the job runs).
+    ``devices``: the destinations grouped by the disk they share, with each group's
+    read-back decision (``engine.devices.group_destinations``; default: grouped when the job
+    runs, by ``options.device_concurrency``); recorded in the report.
     """
 
     def __init__(
@@ -274,6 +278,7 @@ class CopyJob:
         cancel: CancelToken | None = None,
         ledgers: Sequence[Ledger | None] | None = None,
         destinations: Sequence[Destination | None] | None = None,
+        devices: Sequence[DeviceGroup] | None = None,
     ) -> None:
         self.tasks = list(tasks)
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
@@ -282,6 +287,7 @@ class CopyJob:
         if self.destinations is not None and len(self.destinations) != len(self.destination_roots):
             raise ValueError("one destination backend per destination root")
         self.options = options
+        self.devices = list(devices) if devices is not None else None
         self.sink = sink or NullSink()
         self.cancel = cancel or CancelToken()
         for task in self.tasks:
@@ -334,6 +340,18 @@ class CopyJob:
         ]
         # A backend may name itself better than its root (s3://bucket/prefix).
         devices = [getattr(b, "device", d) for b, d in zip(backends, devices, strict=True)]
+        groups = self.devices
+        if groups is None:
+            groups = group_destinations(
+                self.destination_roots,
+                mode=options.device_concurrency,
+                remote=[
+                    None if isinstance(b, LocalDestination) else name
+                    for b, name in zip(backends, devices, strict=True)
+                ],
+            )
+        report.devices = list(groups)
+        gates = read_back_gates(groups, len(backends))
         workers = [
             DestinationWriter(
                 DestinationState(
@@ -346,6 +364,7 @@ class CopyJob:
                     cancel=self.cancel,
                     record=book.record,
                     ledger=self.ledgers[index],
+                    read_back_gate=gates[index],
                 ),
                 # Three messages a file; the pools, not the queues, bound the memory.
                 queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,

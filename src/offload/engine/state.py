@@ -11,6 +11,8 @@ the writer (``engine.writer``) and the committer (``engine.committer``). The rul
   Whoever owns a Pending is the only one that may touch it (write, sync, discard, fail it).
 * ``copy_s`` and ``verify_s`` are written by the committer only and read by the job after
   both threads stopped.
+* ``read_back_gate`` is shared with the other destinations on the same disk (thread-safe;
+  held by the committer only while it reads back, ``engine.devices``).
 * ``destination`` (the backend) is safe for both threads by its contract
   (``offload.destinations.base``); a Pending's partial is touched only by its owner.
 * Everything else is set at construction and read-only.
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from offload.destinations.base import Destination, Partial
 from offload.engine.cancel import CancelToken
+from offload.engine.devices import ReadBackGate
 from offload.engine.messages import FileTicket
 from offload.errors import DestinationError, OffloadError
 from offload.events import DestinationLost, EventSink
@@ -71,6 +74,7 @@ class DestinationState:
         cancel: CancelToken,
         record: RecordResult,
         ledger: Ledger | None = None,
+        read_back_gate: ReadBackGate | None = None,
     ) -> None:
         self.index = index
         self.destination = destination
@@ -82,6 +86,9 @@ class DestinationState:
         self.cancel = cancel
         self.record = record
         self.ledger = ledger
+        # Shared with the other destinations on this disk when they read back in turn
+        # (engine.devices); None: this destination reads back freely.
+        self.read_back_gate = read_back_gate
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations
         self.lost: OffloadError | None = None

@@ -25,6 +25,7 @@ from typing import Any
 
 from rich import filesize
 
+from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import MediaInfo
 
@@ -608,6 +609,12 @@ def build_view(
         (f"Copies: {names.get(status, status)}", str(statuses[status]))
         for status in SEVERITY
         if statuses.get(status)
+    )
+    # One line per disk: what was detected and how its destinations read back.
+    totals.extend(
+        (f"Disk {entry.get('device')}", describe_devices(entry, list(labels.values())))
+        for entry in data.get("devices") or []
+        if entry.get("destinations")
     )
     totals.append(("Problems", str(len(problems)) if problems else "none"))
     totals.append(("Exit code", str(data.get("exit_code", ""))))

@@ -25,6 +25,7 @@ from rich import filesize
 from offload.card import OffloadPlan
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
+from offload.engine.devices import describe as describe_devices
 from offload.existing import CheckKind
 from offload.options import ExistingFilePolicy, VerifyMode
 
@@ -167,6 +168,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
                 "CANNOT be cascaded (re-run with the card to copy them)",
                 (f"{p}: {why}" for p, why in item.not_cascaded),
             )
+    names = [item.copy_root for item in results]
+    if plan.devices:
+        print("\nDisks (how each group of destinations would read back):", file=err)
+    for group in plan.devices:
+        print(f"  {describe_devices(group.as_json(), names)}", file=err)
     for warning in plan.preflight.warnings:
         env.warning(warning.message)
     for path in plan.tree.ignored[:_LISTED]:
@@ -200,6 +206,10 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "ignored": list(plan.tree.ignored),
         "warnings": [w.message for w in plan.preflight.warnings],
         "cascade": _cascade_dict(results),
+        "devices": [
+            {**entry, "summary": describe_devices(entry, [item.copy_root for item in results])}
+            for entry in (group.as_json() for group in plan.devices)
+        ],
         "destinations": [
             {
                 "index": item.index,

@@ -20,6 +20,7 @@ from typing import Any, Protocol, overload
 
 from offload._version import __version__
 from offload.card import OffloadReport
+from offload.engine.devices import describe as describe_devices
 from offload.errors import describe_os_error
 from offload.hashing.c4 import C4Hasher
 from offload.ledger import STATE_FOLDER
@@ -238,6 +239,12 @@ def report_data(
         "notes": report.notes,
         "removed_stray_partials": report.removed_partials,
     }
+    # The destinations grouped by the disk they share, and how each group read back.
+    names = [d.root for d in job.destinations]
+    data["devices"] = [
+        {**entry, "summary": describe_devices(entry, names)}
+        for entry in (group.as_json() for group in job.devices)
+    ]
     if report.cascade:  # a cascading copy: which destinations were fed from a fast copy
         data["cascade"] = {
             "destinations": list(report.cascade),

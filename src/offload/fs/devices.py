@@ -1,0 +1,159 @@
+"""Which physical block device holds a path, and what the kernel says about it (Linux sysfs).
+
+``block_device_of(path)`` follows the path's filesystem (``st_dev``) down to the disk that
+really stores the bytes: ``/sys/dev/block/MAJ:MIN`` → a partition's parent disk → a loop
+device's backing file (and the disk under that file) → a device-mapper or md device's only
+underlying device. What sysfs says about that disk is kept as found (``rotational``, the
+transport, the model); how to act on it is the engine's decision (``engine.devices``).
+
+Never raises and never blocks on a dead mount beyond one ``stat``: whatever cannot be read
+(no sysfs, a network or FUSE filesystem, tmpfs, a dm device over several disks) gives
+``None`` or stops the descent at the last device known. Cheap: a few small sysfs reads a
+path, no device is opened.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SYS = Path("/sys")
+# A loop over a file on a loop over a file...: deeper than this is treated as unknown.
+_MAX_LAYERS = 8
+
+
+@dataclass(frozen=True)
+class BlockDevice:
+    """A whole disk as sysfs describes it.
+
+    ``name``: the kernel's name (``sda``, ``nvme0n1``, ``vda``, ``loop3``);
+    ``rotational``: ``queue/rotational`` (None: unreadable); ``transport``: how it is
+    attached, from its name and its sysfs path (``nvme``, ``virtio``, ``xen``, ``usb``,
+    ``ata``, ``scsi``, ``mmc``, ``loop``, ``zram``, ``ram``, ``pmem``, ``md``, ``dm``,
+    ``unknown``); ``model``: ``device/model`` if any; ``layers``: the devices and files
+    crossed on the way down, top first (``sda1``, ``loop0``, ``/images/card.img``).
+    """
+
+    name: str
+    rotational: bool | None
+    transport: str
+    model: str | None = None
+    layers: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return f"/dev/{self.name}"
+
+
+def block_device_of(path: Path | str) -> BlockDevice | None:
+    """The physical disk holding *path* (its nearest existing ancestor if it does not exist
+    yet), or None when its filesystem is on no block device sysfs knows."""
+    st_dev = device_number(path)
+    return None if st_dev is None else block_device_of_dev(st_dev)
+
+
+def device_number(path: Path | str) -> int | None:
+    """``st_dev`` of *path*'s filesystem (of its nearest existing ancestor), None if even
+    ``/`` cannot be stat'ed."""
+    current = Path(os.path.abspath(path))
+    while True:
+        try:
+            return os.stat(current).st_dev
+        except OSError:
+            if current.parent == current:
+                return None
+            current = current.parent
+
+
+def block_device_of_dev(st_dev: int, *, sys: Path = SYS) -> BlockDevice | None:
+    """The physical disk under the filesystem of device number *st_dev*, or None."""
+    return _descend(st_dev, sys, (), 0)
+
+
+def _descend(st_dev: int, sys: Path, layers: tuple[str, ...], depth: int) -> BlockDevice | None:
+    node = sys / "dev" / "block" / f"{os.major(st_dev)}:{os.minor(st_dev)}"
+    try:
+        real = node.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if (real / "partition").exists():
+        layers = (*layers, real.name)
+        real = real.parent
+    name = real.name
+    if depth < _MAX_LAYERS:
+        below = _below(real, sys, (*layers, name), depth)
+        if below is not None:
+            return below
+    return BlockDevice(
+        name=name,
+        rotational=_flag(real / "queue" / "rotational"),
+        transport=_transport(name, real),
+        model=_text(real / "device" / "model"),
+        layers=layers,
+    )
+
+
+def _below(real: Path, sys: Path, layers: tuple[str, ...], depth: int) -> BlockDevice | None:
+    """The device under a loop device (its backing file's disk) or under a dm/md device with
+    exactly one underlying device; None when there is none or it cannot be resolved."""
+    backing = _text(real / "loop" / "backing_file")
+    if backing is not None:
+        try:
+            st_dev = os.stat(backing).st_dev
+        except OSError:  # deleted, or in another mount namespace
+            return None
+        return _descend(st_dev, sys, (*layers, backing), depth + 1)
+    try:
+        slaves = sorted(os.listdir(real / "slaves"))
+    except OSError:
+        return None
+    if len(slaves) != 1:  # none, or spread over several disks: this device is the unit
+        return None
+    try:
+        dev = _text(real / "slaves" / slaves[0] / "dev")
+        major, minor = (int(part) for part in (dev or "").split(":"))
+    except ValueError:
+        return None
+    return _descend(os.makedev(major, minor), sys, layers, depth + 1)
+
+
+def _transport(name: str, real: Path) -> str:
+    for prefix, transport in (
+        ("nvme", "nvme"),
+        ("vd", "virtio"),
+        ("xvd", "xen"),
+        ("mmcblk", "mmc"),
+        ("loop", "loop"),
+        ("zram", "zram"),
+        ("ram", "ram"),
+        ("pmem", "pmem"),
+        ("md", "md"),
+        ("dm-", "dm"),
+    ):
+        if name.startswith(prefix):
+            return transport
+    text = str(real)
+    for marker, transport in (
+        ("/usb", "usb"),
+        ("/virtio", "virtio"),
+        ("/nvme", "nvme"),
+        ("/ata", "ata"),
+        ("/host", "scsi"),
+    ):
+        if marker in text:
+            return transport
+    return "unknown"
+
+
+def _text(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def _flag(path: Path) -> bool | None:
+    text = _text(path)
+    return None if text not in ("0", "1") else text == "1"
