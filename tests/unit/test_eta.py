@@ -5,11 +5,16 @@ the machine's: nothing here depends on how loaded the machine is."""
 from __future__ import annotations
 
 import heapq
+import importlib.util
 import itertools
+import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+import offload.eta
 from offload.bench.eta import Job, LegacyEta, Poll, score
 from offload.eta import EtaEstimator, Lane
 from offload.events import (
@@ -322,3 +327,42 @@ def test_a_steady_run_counts_down_second_by_second() -> None:
     assert len(shown) > 50
     for (t1, e1), (t2, e2) in itertools.pairwise(shown):
         assert e2 <= e1 and abs((e1 - e2) - (t2 - t1)) <= 0.05, (t1, e1, t2, e2)
+
+
+def _eta_trace_script(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """bench/eta_trace.py (a script, not a package), imported from its file."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "eta_trace.py"
+    spec = importlib.util.spec_from_file_location("eta_trace_script", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_trace_scorer_judges_an_earlier_estimator_and_counts_traces_paired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--baseline`` loads the EtaEstimator of a copy of an offload/eta.py (a missing file
+    is one line naming it); the paired line counts the traces whose scores went down or up."""
+    script = _eta_trace_script(monkeypatch)
+    copy = tmp_path / "before.py"
+    copy.write_text((Path(offload.eta.__file__)).read_text())
+    estimator = script.load_baseline(copy)()
+    assert estimator.estimate(0.0, [Lane("source", 0.0, 10.0)]) is None
+    with pytest.raises(ValueError, match=r"--baseline .*missing\.py: no such file"):
+        script.load_baseline(tmp_path / "missing.py")
+
+    def scores(median: float, p90: float, jump: float, stall: float) -> dict[str, float]:
+        return {"error_median": median, "error_p90": p90, "max_jump": jump, "stall_s": stall}
+
+    raw = [
+        {"before": scores(0.2, 0.3, 0.1, 0.0), "after": scores(0.1, 0.3, 0.1, 0.5)},
+        {"before": scores(0.2, 0.3, 0.1, 0.0), "after": scores(0.3, 0.2, 0.1, 0.0)},
+        {"before": scores(0.2, 0.3, 0.1, 0.0), "after": scores(0.1, 0.2, 0.05, 0.0)},
+    ]
+    line = script.paired(raw)
+    assert line.startswith("Of 3 traces: error median lower in 2, higher in 1 (-3.3 points")
+    assert "error p90 lower in 2, higher in 0" in line
+    assert "largest jump lower in 1, higher in 0" in line
+    assert line.endswith("stall at 100 % +0.5 s in all.")
