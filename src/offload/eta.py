@@ -21,9 +21,9 @@ behind their bytes they are they tell at every step. The predicted end (now + ET
 smoothed over ``smoothing_s`` (less early in a job), or ``smoothing_earlier_s`` when it moves
 earlier (work done faster than foreseen, which no later batch undoes), so the ETA counts
 down instead of jumping with each batch; a lane that leaves with work left (a lost
-destination) moves it at once. No ETA until every lane with work left has
-been measured for ``warmup_s`` (or follows one that has); never less than ``floor_s`` while
-work remains (0:00 means done).
+destination) moves it at once. No ETA until every lane with work left has been measured for
+``warmup_s`` (or follows one that has); never less than ``floor_s`` while work remains (0:00
+means done).
 
 No I/O, no threads: ``ProgressModel`` calls ``estimate`` under its lock, at whatever pace its
 renderers poll; samples are spaced by time, so the pace hardly changes the estimate.
@@ -59,7 +59,8 @@ _SAMPLE_S = 0.1  # samples are at least this far apart, however often the model 
 class Lane:
     """One lane's work in its own units: ``done`` of ``total``. ``follows``: the key of an
     earlier lane (in the list given to ``estimate``) whose output this one works on: it ends
-    no earlier than that one, which alone gives its ETA until it has a rate of its own."""
+    no earlier than that one, which alone gives its ETA until it has a rate of its own, and
+    while it keeps pace no later than that one's end plus the time it trails it by."""
 
     key: str
     done: float

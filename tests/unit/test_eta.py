@@ -346,6 +346,7 @@ def test_the_trace_scorer_judges_an_earlier_estimator_and_counts_traces_paired(
     """``--baseline`` loads the EtaEstimator of a copy of an offload/eta.py (a missing file
     is one line naming it); the paired line counts the traces whose scores went down or up."""
     script = _eta_trace_script(monkeypatch)
+    monkeypatch.setitem(sys.modules, "eta_baseline", None)  # gone again after the test
     copy = tmp_path / "before.py"
     copy.write_text((Path(offload.eta.__file__)).read_text())
     estimator = script.load_baseline(copy)()
