@@ -1,21 +1,24 @@
 """Record progress traces of real offloads and score the ETA on them (before → after).
 
     .venv/bin/python bench/eta_trace.py [--out bench-results] [--only NAME ...] [--quick]
-    .venv/bin/python bench/eta_trace.py --score TRACE.jsonl ...     # traces recorded elsewhere
+    .venv/bin/python bench/eta_trace.py --score TRACE.jsonl|FOLDER ... [--baseline ETA.py]
 
 Each case runs ``offload copy --progress-trace`` in a subprocess on a real card (cold source:
 its pages dropped first) to real destinations: folders on the disk, a tmpfs folder
 (/dev/shm, a fast destination) and a FUSE pass-through mount (tests/support/faultyfs.py, a
 slow one), so per-destination speeds differ. Every trace is then replayed through the
 progress model with the ETA of today and the ETA before per-lane rates
-(``offload.bench.eta``), and both are scored on the same polls. Writes
-``<out>/eta-<timestamp>/`` (the traces, ``cases.json``, ``scores.json``, ``summary.md``) and
-prints the table.
+(``offload.bench.eta``), or with ``--baseline`` a copy of an earlier ``offload/eta.py``
+(``git show REV:src/offload/eta.py > before.py``), and both are scored on the same polls.
+Writes ``<out>/eta-<timestamp>/`` (the traces, ``cases.json``, ``scores.json``,
+``summary.md``) and prints the table, and for several traces in how many each score went
+down or up (a paired count: free of how loaded the machine was during each recording).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -24,11 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from offload.bench.data import DatasetSpec, ensure_dataset
 from offload.bench.eta import Score, main_job, replay, score
@@ -181,14 +184,39 @@ HEADER = (
 )
 
 
-def score_traces(traces: list[tuple[str, Path]]) -> tuple[list[str], list[dict[str, Any]]]:
+def load_baseline(path: Path) -> Callable[[], Any]:
+    """The ``EtaEstimator`` of another version of ``offload/eta.py`` (e.g. ``git show
+    REV:src/offload/eta.py > before.py``), to be judged against today's on the same polls.
+    Raises ``ValueError`` naming *path* when it is not one."""
+    spec = importlib.util.spec_from_file_location("eta_baseline", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        raise ValueError(f"--baseline {path}: no such file; give a copy of an offload/eta.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    estimator = getattr(module, "EtaEstimator", None)
+    if estimator is None:
+        raise ValueError(f"--baseline {path}: no EtaEstimator in it; give an offload/eta.py")
+    return cast(Callable[[], Any], estimator)
+
+
+def score_traces(
+    traces: list[tuple[str, Path]], baseline: Callable[[], Any] | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Each trace scored before → after: before is the single-rate ETA, or *baseline* (an
+    earlier ``EtaEstimator``) replayed on the same polls."""
     rows, raw = [], []
     for name, path in traces:
-        job = main_job(replay(read_trace(path)))
+        trace = read_trace(path)
+        job = main_job(replay(trace))
         if job is None:
             print(f"{path}: no finished copy job in this trace; skipped", file=sys.stderr)
             continue
-        before, after = score(job, legacy=True), score(job)
+        if baseline is None:
+            before = score(job, legacy=True)
+        else:
+            before = score(main_job(replay(trace, estimator=baseline)) or job)
+        after = score(job)
         assert before is not None and after is not None
         rows.append(_row(name, before, after))
         raw.append(
@@ -198,6 +226,30 @@ def score_traces(traces: list[tuple[str, Path]]) -> tuple[list[str], list[dict[s
         medians = (_medians(raw, key) for key in ("before", "after"))
         rows.append(_row("**median over the traces**", *medians))
     return rows, raw
+
+
+def paired(raw: list[dict[str, Any]]) -> str:
+    """In how many traces each score went down or up, after against before: on the same
+    polls of the same runs, so unlike medians over traces it is free of how loaded the
+    machine was during each recording (which moves every estimator's error alike)."""
+    parts = []
+    for key, label in (
+        ("error_median", "error median"),
+        ("error_p90", "error p90"),
+        ("max_jump", "largest jump"),
+    ):
+        deltas = [
+            r["after"][key] - r["before"][key]
+            for r in raw
+            if r["after"][key] is not None and r["before"][key] is not None
+        ]
+        lower = sum(d < -1e-3 for d in deltas)
+        higher = sum(d > 1e-3 for d in deltas)
+        mean = 100 * statistics.mean(deltas) if deltas else 0.0
+        parts.append(f"{label} lower in {lower}, higher in {higher} ({mean:+.1f} points a trace)")
+    stall = sum(r["after"]["stall_s"] - r["before"]["stall_s"] for r in raw)
+    parts.append(f"stall at 100 % {stall:+.1f} s in all")
+    return f"Of {len(raw)} traces: " + "; ".join(parts) + "."
 
 
 def _medians(raw: list[dict[str, Any]], key: str) -> Score:
@@ -224,10 +276,25 @@ def main() -> int:
     parser.add_argument("--only", action="append", help="cases whose name contains this")
     parser.add_argument("--quick", action="store_true", help="small cards (a smoke run)")
     parser.add_argument("--work", type=Path, help="where destinations go (default: under --out)")
-    parser.add_argument("--score", type=Path, nargs="+", help="score these traces, run nothing")
+    parser.add_argument(
+        "--score",
+        type=Path,
+        nargs="+",
+        help="score these traces (or every trace in these folders of this tool), run nothing",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="judge against this copy of an earlier offload/eta.py instead of the single rate",
+    )
     args = parser.parse_args()
+    try:
+        baseline = load_baseline(args.baseline) if args.baseline else None
+    except ValueError as error:
+        parser.error(str(error))  # one line, exit 2
     if args.score:
-        traces = [(_case_name(path), path) for path in args.score]
+        found = [sorted(p.glob("trace-*.jsonl")) if p.is_dir() else [p] for p in args.score]
+        traces = [(_case_name(path), path) for paths in found for path in paths]
         out = None
     else:
         out = args.out / f"eta-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -245,8 +312,10 @@ def main() -> int:
     if out is not None:
         names = {path.name: name for name, path in traces}
         (out / "cases.json").write_text(json.dumps(names, indent=1))
-    rows, raw = score_traces(traces)
+    rows, raw = score_traces(traces, baseline)
     table = "\n".join([HEADER, *rows])
+    if len(raw) > 1:
+        table += "\n\n" + paired(raw)
     print(table)
     if out is not None:
         (out / "scores.json").write_text(json.dumps(raw, indent=1))

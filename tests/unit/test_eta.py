@@ -5,11 +5,16 @@ the machine's: nothing here depends on how loaded the machine is."""
 from __future__ import annotations
 
 import heapq
+import importlib.util
 import itertools
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
+import offload.eta
 from offload.bench.eta import Job, LegacyEta, Poll, score
 from offload.eta import EtaEstimator, Lane
 from offload.events import (
@@ -244,3 +249,121 @@ def test_the_read_back_of_existing_copies_has_its_own_eta() -> None:
     checking = [(t, eta) for t, eta, _l, _f in polls if 3.0 <= t < end]
     assert checking and all(eta is not None and abs(t + eta - end) <= 1.0 for t, eta in checking)
     assert all(eta is None for t, eta, _l, f in polls if end + 0.1 < t and not f)
+
+
+def test_a_lane_that_keeps_pace_ends_its_trail_after_the_one_it_follows() -> None:
+    """Bytes at 5 % a second for 10 s, then 25 % a second (another job on the drive ended):
+    done at 12 s. Commits in steps of 25 %, each 1 s after the bytes got there (6, 11, 12,
+    13 s). After the second step the commits' own steps say 5 % a second (an end 8 s late);
+    they trail the bytes by a steady 1 s, so the ETA is the bytes' end plus 1 s (within 2 s:
+    the bytes' own rate is still catching up with their speed-up)."""
+    estimator = EtaEstimator(smoothing_s=0.0, smoothing_fraction=0.0)
+
+    def bytes_at(now: float) -> float:
+        return min(5.0 * now, 50.0) + min(max(now - 10.0, 0.0) * 25.0, 50.0)
+
+    steps = [(6.0, 25.0), (11.0, 50.0), (12.0, 75.0), (13.0, 100.0)]
+    for tenth in range(0, 119):
+        now = tenth / 10
+        commits = max([done for at, done in steps if at <= now + 1e-9], default=0.0)
+        lanes = [
+            Lane("bytes", bytes_at(now), 100.0),
+            Lane("commits", commits, 100.0, follows="bytes"),
+        ]
+        eta = estimator.estimate(now, lanes)
+        if now >= 11.2:
+            assert eta is not None and abs(now + eta - 13.0) <= 2.0, (now, eta)
+
+
+def test_a_follower_slower_than_its_leader_is_not_bounded_by_its_trail() -> None:
+    """The source re-read at 40 MB/s behind a read at 100 MB/s trails it more every second: its
+    own rate says when it ends, not the read's end plus how far it trails (which would run
+    out 10 s early)."""
+    run = Run()
+    end = slow_source_reread(run)
+    late = [(t, e) for t, e, _l, f in run.play() if e is not None and not f and t >= 12.0]
+    assert late and all(abs(t + e - end) <= 0.1 * end for t, e in late)
+
+
+class _ScriptedEnd(EtaEstimator):
+    """One lane whose raw predicted end is *ends(now)*: the smoothing alone is under test."""
+
+    def __init__(self, ends: Callable[[float], float]) -> None:
+        super().__init__()
+        self._ends = ends
+
+    def _own(self, now: float, lane: Lane) -> float | None:
+        return self._ends(now) - now
+
+
+def _shown_end(ends: Callable[[float], float], until: float) -> float:
+    estimator = _ScriptedEnd(ends)
+    eta = None
+    for tenth in range(int(until * 10) + 1):
+        eta = estimator.estimate(tenth / 10, [Lane("source", 1.0, 100.0)])
+    assert eta is not None
+    return until + eta
+
+
+def test_an_earlier_end_is_followed_sooner_than_a_later_one() -> None:
+    """A predicted end that moves 4 s earlier at 10 s (work done faster than foreseen) is
+    followed to within 0.3 s by 14 s; one that moves 4 s later (a flush the next batch may
+    make up) has moved by less than 1.5 s after 1 s: no jump either way."""
+    assert abs(_shown_end(lambda now: 20.0 if now < 10 else 16.0, 14.0) - 16.0) <= 0.3
+    assert _shown_end(lambda now: 20.0 if now < 10 else 24.0, 11.0) - 20.0 <= 1.5
+    assert _shown_end(lambda now: 20.0 if now < 10 else 24.0, 20.0) >= 23.5
+
+
+def test_a_steady_run_counts_down_second_by_second() -> None:
+    """One destination at a steady 100 MB/s: once shown, the ETA falls by the time that passed
+    between two polls (within 0.05 s) and never rises."""
+    run = Run()
+    _job(run, files=1, size=1000 * MB, destinations=1, verify="transfer")
+    run.stream(0.0, 100 * MB, 1000 * MB, SourceBytesRead)
+    last = run.stream(0.0, 100 * MB, 1000 * MB, DestinationBytesWritten, 0)
+    _verified(run, last + 0.05, 0, 0)
+    run.at(last + 0.1, JobFinished(0, False))
+    shown = [(t, e) for t, e, _l, f in run.play() if e is not None and not f and e > 1.0]
+    assert len(shown) > 50
+    for (t1, e1), (t2, e2) in itertools.pairwise(shown):
+        assert e2 <= e1 and abs((e1 - e2) - (t2 - t1)) <= 0.05, (t1, e1, t2, e2)
+
+
+def _eta_trace_script(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """bench/eta_trace.py (a script, not a package), imported from its file."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "eta_trace.py"
+    spec = importlib.util.spec_from_file_location("eta_trace_script", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_trace_scorer_judges_an_earlier_estimator_and_counts_traces_paired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--baseline`` loads the EtaEstimator of a copy of an offload/eta.py (a missing file
+    is one line naming it); the paired line counts the traces whose scores went down or up."""
+    script = _eta_trace_script(monkeypatch)
+    monkeypatch.setitem(sys.modules, "eta_baseline", None)  # gone again after the test
+    copy = tmp_path / "before.py"
+    copy.write_text((Path(offload.eta.__file__)).read_text())
+    estimator = script.load_baseline(copy)()
+    assert estimator.estimate(0.0, [Lane("source", 0.0, 10.0)]) is None
+    with pytest.raises(ValueError, match=r"--baseline .*missing\.py: no such file"):
+        script.load_baseline(tmp_path / "missing.py")
+
+    def scores(median: float, p90: float, jump: float, stall: float) -> dict[str, float]:
+        return {"error_median": median, "error_p90": p90, "max_jump": jump, "stall_s": stall}
+
+    raw = [
+        {"before": scores(0.2, 0.3, 0.1, 0.0), "after": scores(0.1, 0.3, 0.1, 0.5)},
+        {"before": scores(0.2, 0.3, 0.1, 0.0), "after": scores(0.3, 0.2, 0.1, 0.0)},
+        {"before": scores(0.2, 0.3, 0.1, 0.0), "after": scores(0.1, 0.2, 0.05, 0.0)},
+    ]
+    line = script.paired(raw)
+    assert line.startswith("Of 3 traces: error median lower in 2, higher in 1 (-3.3 points")
+    assert "error p90 lower in 2, higher in 0" in line
+    assert "largest jump lower in 1, higher in 0" in line
+    assert line.endswith("stall at 100 % +0.5 s in all.")
