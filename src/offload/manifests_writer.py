@@ -117,10 +117,9 @@ class DestinationRecords:
     ``files``: every file verified there, by this run or an earlier one (with that
     verification's digests and date), relative to ``root``; read more than once (the card
     layer makes each record when it is read, so that 50,000 of them are never held at
-    once); ``anything_new``: this run
-    verified something there (else no new generation is written, the card's history is only
-    carried); ``links``: the symlinks there, in walk order (those to files are listed with the
-    content they lead to, read here).
+    once); ``anything_new``: this run verified something there (else no new generation is
+    written, the card's history is only carried); ``links``: the symlinks there, in walk
+    order (those to files are listed with the content they lead to, read here).
     """
 
     index: int
