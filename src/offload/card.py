@@ -12,7 +12,7 @@ import dataclasses
 import os
 import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -713,6 +713,55 @@ def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     return [(path, rules.why(path)) for path in plan.tree.ignored]
 
 
+class _RecordedFiles(Collection[ManifestFile]):
+    """The files verified on one destination (now or by an earlier run), as its manifests
+    record them: each ``ManifestFile`` made from the job's results when it is read, never
+    kept (a tuple of them, with a ``datetime`` each, was ~8 MB on a card of 50,000 files
+    while its manifest was written). Iterable any number of times."""
+
+    def __init__(self, files: list[FileResult], index: int, root: Path, finished_at: float):
+        self._files = files
+        self._index = index
+        self._root = root
+        self._prefix = f"{root}/"
+        self._finished_at = finished_at
+        self._date: tuple[float, datetime] | None = None  # the last one made, reused
+
+    def _verified(self) -> Iterator[tuple[FileResult, DestinationFileResult]]:
+        for file in self._files:
+            result = file.destination(self._index)
+            if result is not None and result.status in GOOD_STATUSES:
+                yield file, result
+
+    @property
+    def anything_new(self) -> bool:
+        """Some file was verified there by this run (not only trusted from the ledger)."""
+        return any(r.status is not DestinationStatus.VERIFIED_EARLIER for _, r in self._verified())
+
+    def _hash_date(self, when: float) -> datetime:
+        # One datetime for the files verified at the same time (every file of a job has
+        # the job's end), not one a file.
+        if self._date is None or self._date[0] != when:
+            self._date = (when, datetime.fromtimestamp(when, UTC))
+        return self._date[1]
+
+    def __iter__(self) -> Iterator[ManifestFile]:
+        for file, result in self._verified():
+            yield ManifestFile(
+                relative_path=_relative_to(result.final_path, self._root, self._prefix, file),
+                size_bytes=file.size_bytes,
+                mtime_ns=file.mtime_ns,
+                digests=file.inflight_digests or result.digests or result.recorded_digests,
+                hash_date=self._hash_date(result.verified_at or self._finished_at),
+            )
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._verified())
+
+    def __contains__(self, item: object) -> bool:
+        return any(item == recorded for recorded in self)
+
+
 def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
     """What the manifests of each destination not lost record (manifests_writer's inputs)."""
     lost = {d.index for d in report.job.destinations if d.lost}
@@ -721,24 +770,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         if dest_plan.index in lost:
             continue
         index, root = dest_plan.index, dest_plan.root
-        prefix = f"{root}/"
-        files: list[ManifestFile] = []
-        anything_new = False
-        for file in report.job.files:
-            result = file.destination(index)
-            if result is None or result.status not in GOOD_STATUSES:
-                continue
-            anything_new = anything_new or result.status is not DestinationStatus.VERIFIED_EARLIER
-            when = result.verified_at or report.job.finished_at
-            files.append(
-                ManifestFile(
-                    relative_path=_relative_to(result.final_path, root, prefix, file),
-                    size_bytes=file.size_bytes,
-                    mtime_ns=file.mtime_ns,
-                    digests=file.inflight_digests or result.digests or result.recorded_digests,
-                    hash_date=datetime.fromtimestamp(when, UTC),
-                )
-            )
+        files = _RecordedFiles(report.job.files, index, root, report.job.finished_at)
         made = {
             link.relative_path
             for link in report.symlinks
@@ -754,8 +786,8 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
                 index=index,
                 root=root,
                 destination=dest_plan.destination,
-                files=tuple(files),
-                anything_new=anything_new,
+                files=files,
+                anything_new=files.anything_new,
                 links=links,
             )
         )

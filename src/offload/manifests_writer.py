@@ -33,7 +33,7 @@ import errno
 import os
 import socket
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -115,16 +115,17 @@ class DestinationRecords:
     """What the manifests of one destination record.
 
     ``files``: every file verified there, by this run or an earlier one (with that
-    verification's digests and date), relative to ``root``; ``anything_new``: this run
-    verified something there (else no new generation is written, the card's history is only
-    carried); ``links``: the symlinks there, in walk order (those to files are listed with the
-    content they lead to, read here).
+    verification's digests and date), relative to ``root``; read more than once (the card
+    layer makes each record when it is read, so that 50,000 of them are never held at
+    once); ``anything_new``: this run verified something there (else no new generation is
+    written, the card's history is only carried); ``links``: the symlinks there, in walk
+    order (those to files are listed with the content they lead to, read here).
     """
 
     index: int
     root: Path  # the copy root: where ascmhl/ goes
     destination: Path  # as named by the user (messages)
-    files: tuple[ManifestFile, ...]
+    files: Collection[ManifestFile]
     anything_new: bool
     links: tuple[LinkToRecord, ...] = ()
 
@@ -214,23 +215,44 @@ def _leave_out(outcome: ManifestResult, relative: str, message: str) -> None:
     outcome.warnings.append(message)
 
 
+class _Listed(Iterable[ManifestFile]):
+    """What a destination's manifests list: its files, then its links to files, without
+    those left out; iterable any number of times, never held whole."""
+
+    def __init__(
+        self, files: Iterable[ManifestFile], links: list[ManifestFile], left_out: set[str]
+    ) -> None:
+        self._files = files
+        self._links = links
+        self._left_out = left_out
+
+    def __iter__(self) -> Iterator[ManifestFile]:
+        for part in (self._files, self._links):
+            for item in part:
+                if not self._left_out or item.relative_path not in self._left_out:
+                    yield item
+
+
 def _representable(
-    files: list[ManifestFile], root: Path, outcome: ManifestResult
-) -> list[ManifestFile]:
-    kept: list[ManifestFile] = []
-    for item in files:
-        if xml_can_hold(item.relative_path):
-            kept.append(item)
-            continue
-        _leave_out(
-            outcome,
-            item.relative_path,
-            f"{printable_name(item.relative_path)} on {root} is not in the ASC MHL manifest: "
-            "its name is not valid UTF-8 (or holds a control character), which an XML "
-            "manifest cannot hold; the copy itself is verified (ascmhl diff will list it as "
-            "a new file)",
-        )
-    return kept
+    files: Iterable[ManifestFile], links: list[ManifestFile], root: Path, outcome: ManifestResult
+) -> _Listed:
+    """*files* and *links* without the names an XML manifest cannot hold (each left out
+    with a warning, in the order listed)."""
+    refused: set[str] = set()
+    for part in (files, links):
+        for item in part:
+            if xml_can_hold(item.relative_path):
+                continue
+            refused.add(item.relative_path)
+            _leave_out(
+                outcome,
+                item.relative_path,
+                f"{printable_name(item.relative_path)} on {root} is not in the ASC MHL "
+                "manifest: its name is not valid UTF-8 (or holds a control character), which "
+                "an XML manifest cannot hold; the copy itself is verified (ascmhl diff will "
+                "list it as a new file)",
+            )
+    return _Listed(files, links, refused)
 
 
 def write_manifests(
@@ -273,13 +295,12 @@ def _write_on_destination(
     # The generation lists the whole tree as it stands on this destination: files copied
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
-    listed = list(destination.files)
     if not destination.anything_new:
         return (
             _carry_only(records.source, root, options, outcome) if source_has_history else outcome
         )
-    listed += _linked_files(records, destination, hasher, outcome, options.now())
-    listed = _representable(listed, root, outcome)
+    links = _linked_files(records, destination, hasher, outcome, options.now())
+    listed = _representable(destination.files, links, root, outcome)
     directories = [d for d in records.directories if xml_can_hold(d)]
     try:
         if MhlKind.ASCMHL in options.kinds:

@@ -71,16 +71,36 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
 class _Entry:
-    """A file to write: its canonical digests and the hash elements decided for it."""
+    """A file to write: its canonical digests and the hash elements decided for it.
 
-    path: str
-    size_bytes: int
-    mtime_ns: int
-    hash_date: datetime
-    digests: dict[str, str]
-    written: list[tuple[str, str, Action]]
+    Slots, and ``written`` None for a path the history does not know (every format
+    ``original``, made when the element is written): a manifest of 50,000 files holds
+    50,000 of these at once (with an instance dict and a list of tuples each, ~25 MB).
+    """
+
+    __slots__ = ("digests", "hash_date", "mtime_ns", "path", "size_bytes", "written")
+
+    def __init__(
+        self,
+        path: str,
+        size_bytes: int,
+        mtime_ns: int,
+        hash_date: datetime,
+        digests: dict[str, str],
+    ) -> None:
+        self.path = path
+        self.size_bytes = size_bytes
+        self.mtime_ns = mtime_ns
+        self.hash_date = hash_date
+        self.digests = digests
+        self.written: list[tuple[str, str, Action]] | None = None
+
+    def elements(self) -> list[tuple[str, str, Action]]:
+        """The hash elements to write: (format, digest, action)."""
+        if self.written is None:
+            return [(f, self.digests[f], Action.ORIGINAL) for f in sorted_formats(self.digests)]
+        return self.written
 
 
 def check_relative_path(path: str) -> None:
@@ -164,18 +184,19 @@ def _prepare(
             raise ValueError(f"{item.relative_path!r} has no digest in an ASC MHL format")
         to_utc(item.hash_date)  # rejects naive datetimes before anything is written
         entries.append(
-            _Entry(item.relative_path, item.size_bytes, item.mtime_ns, item.hash_date, digests, [])
+            _Entry(item.relative_path, item.size_bytes, item.mtime_ns, item.hash_date, digests)
         )
     return entries
 
 
 def _decide(entry: _Entry, history: History) -> None:
-    """Fill ``entry.written`` with the hash elements ascmhl would write (module doc)."""
-    formats = sorted_formats(entry.digests)
+    """Decide the hash elements ascmhl would write (module doc): ``entry.written``, left
+    None for a path the history does not know (``_Entry.elements``)."""
     known = history.reference_hash_formats(entry.path)
     if known is None:
-        entry.written = [(f, entry.digests[f], Action.ORIGINAL) for f in formats]
+        entry.written = None
         return
+    formats = sorted_formats(entry.digests)
     compared: list[tuple[str, str, Action]] = []
     fresh: list[str] = []
     for fmt in formats:
@@ -250,7 +271,7 @@ def _file_element(entry: _Entry) -> str:
         f'      <path size="{entry.size_bytes}" lastmodificationdate="{modified}">'
         f"{escape_text(entry.path)}</path>\n",
     ]
-    for fmt, value, action in entry.written:
+    for fmt, value, action in entry.elements():
         text = escape_text(value)
         lines.append(f'      <{fmt} action="{action.value}" hashdate="{hashed}">{text}</{fmt}>\n')
     lines.append("    </hash>\n")
@@ -377,7 +398,7 @@ def write_generation(
     recorded = list(good)
     for entry in bad:
         _decide(entry, history)
-        if any(action is Action.FAILED for _, _, action in entry.written):
+        if any(action is Action.FAILED for _, _, action in entry.elements()):
             recorded.append(entry)
     folders = _collect_folders(root, directories, recorded, spec, nested)
     formats = _select_formats(recorded, hash_formats)
@@ -397,6 +418,7 @@ def write_generation(
         folder_hashes=hasher.compute(),
         created_at=to_utc(now()),
     )
+    del hasher  # two hashes a file and format, not needed past this point
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
     # that is not UTF-8 must not cost the whole history.
     root_name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root))))

@@ -22,6 +22,7 @@ import itertools
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,18 +52,22 @@ _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re
 
 @dataclass(slots=True)
 class Clip:
-    """One row of the report (slots: a card of 50,000 clips has 50,000 of them)."""
+    """One row of the report (slots: a card of 50,000 clips has 50,000 of them).
+
+    ``sidecars`` and ``gaps`` are a shared empty tuple until there is something in them
+    (most clips have neither: two empty lists a clip were ~110 B of the reports' peak);
+    ``attach`` adds a sidecar."""
 
     name: str  # what the report shows (a sequence's name carries its frame range)
     kind: str  # "clip", "sequence" or "file"
     folder: str  # relative folder ("" at the card's root)
     primary: FileEntry  # the file probed for a thumbnail (a sequence's middle frame)
     files: list[FileEntry] = field(default_factory=list)  # every member, primary first
-    sidecars: list[FileEntry] = field(default_factory=list)
+    sidecars: Sequence[FileEntry] = ()
     frames: int = 0  # sequence only
     first_frame: int = 0
     last_frame: int = 0
-    gaps: list[tuple[int, int]] = field(default_factory=list)  # missing frame ranges
+    gaps: Sequence[tuple[int, int]] = ()  # missing frame ranges
     stem: str = ""  # the base name sidecars match
 
     @property
@@ -72,6 +77,14 @@ class Clip:
     @property
     def missing_frames(self) -> int:
         return sum(last - first + 1 for first, last in self.gaps)
+
+    def attach(self, entry: FileEntry) -> None:
+        """Add *entry* as a sidecar (and a member) of this clip."""
+        if isinstance(self.sidecars, list):
+            self.sidecars.append(entry)
+        else:
+            self.sidecars = [*self.sidecars, entry]
+        self.files.append(entry)
 
 
 def _split(path: str) -> tuple[str, str, str]:
@@ -151,10 +164,16 @@ def _starts_with_stem(stem: str, clip_stem: str) -> bool:
 
 
 def group_clips(files: list[FileEntry]) -> list[Clip]:
-    """Clips and sequences first (by path), then the other files (by path)."""
+    """Clips and sequences first (by path), then the other files (by path).
+
+    Built for cards of 50,000 clips: a folder's name is one string for all its files, a
+    clip's list of files is the one it was grouped in, and the sidecar index (``_Owners``)
+    is made once, only when there are files to match against it."""
+    folders: dict[str, str] = {}  # one string a folder, not one a file
     sequences, rest = _sequences(files)
     proxies: list[FileEntry] = []
-    primaries: dict[tuple[str, str], list[FileEntry]] = defaultdict(list)
+    # A recording's files: the entry itself while it has one (most), a list once it has more.
+    primaries: dict[tuple[str, str], FileEntry | list[FileEntry]] = {}
     others: list[FileEntry] = []
     for entry in rest:
         folder, stem, ext = _split(str(entry["path"]))
@@ -164,11 +183,18 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         elif ext in VIDEO_EXTENSIONS and posixpath.basename(folder).lower() in PROXY_FOLDERS:
             proxies.append(entry)
         elif ext in VIDEO_EXTENSIONS:
-            primaries[_clip_key(folder, stem, ext)].append(entry)
+            recording = _clip_key(folders.setdefault(folder, folder), stem, ext)
+            held = primaries.setdefault(recording, entry)
+            if held is not entry:
+                if isinstance(held, list):
+                    held.append(entry)
+                else:
+                    primaries[recording] = [held, entry]
         else:
             others.append(entry)
     clips: list[Clip] = []
-    for (folder, key), members in primaries.items():
+    for (folder, key), held in primaries.items():
+        members = held if isinstance(held, list) else [held]
         members.sort(key=lambda e: str(e["path"]))
         _, stem, ext = _split(str(members[0]["path"]))
         name = posixpath.basename(str(members[0]["path"]))
@@ -180,10 +206,11 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
                 kind="clip",
                 folder=folder,
                 primary=members[0],
-                files=list(members),
+                files=members,
                 stem=stem if len(members) == 1 and ext != "r3d" and key == stem else key,
             )
         )
+    del primaries
     # A camera-raw clip's proxies beside it (RED's A001_C001_0101XY_001.mov in the .RDC
     # folder) are its sidecars, not clips.
     raw: dict[str, list[Clip]] = defaultdict(list)  # by folder
@@ -203,16 +230,17 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             if owner is None:
                 kept.append(clip)
             else:
-                owner.sidecars.append(clip.primary)
-                owner.files.append(clip.primary)
+                owner.attach(clip.primary)
         clips = kept
+    owners = _Owners(clips, sequences, room=len(proxies)) if proxies or others else None
     # A proxy in a SUB/Proxy folder whose stem no clip claims is a clip of its own.
-    owners = _Owners(clips + sequences)
+    made: list[Clip] = []
     for entry in proxies:
+        assert owners is not None
         owner = owners.find(entry)
         if owner is None:
             folder, stem, _ = _split(str(entry["path"]))
-            clips.append(
+            made.append(
                 Clip(
                     name=posixpath.basename(str(entry["path"])),
                     kind="clip",
@@ -223,59 +251,79 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
                 )
             )
         else:
-            owner.sidecars.append(entry)
-            owner.files.append(entry)
-    owners = _Owners(clips + sequences)
+            owner.attach(entry)
+    if owners is not None:
+        owners.add(made)  # after the proxies, as a clip they became owns none of them
+    clips += made
     loose: list[FileEntry] = []
     for entry in others:
+        assert owners is not None
         owner = owners.find(entry)
         if owner is None:
             loose.append(entry)
         else:
-            owner.sidecars.append(entry)
-            owner.files.append(entry)
+            owner.attach(entry)
+    del owners
+    rows = clips + sequences
     # A folder whose only clip is X: its remaining files belong to X (RED .RDC, Canon XF).
     by_folder: dict[str, list[Clip]] = defaultdict(list)
-    for clip in owners.clips:
+    for clip in rows:
         by_folder[clip.folder].append(clip)
     singles: list[FileEntry] = []
     for entry in loose:
         folder = posixpath.dirname(str(entry["path"]))
         in_folder = by_folder.get(folder, [])
         if folder and len(in_folder) == 1:
-            in_folder[0].sidecars.append(entry)
-            in_folder[0].files.append(entry)
+            in_folder[0].attach(entry)
         else:
             singles.append(entry)
-    rows = sorted(owners.clips, key=lambda c: (c.folder, c.name))
+    del by_folder
+    rows.sort(key=lambda c: (c.folder, c.name))
     for clip in rows:
-        clip.sidecars.sort(key=lambda e: str(e["path"]))
-    files_rows = [
-        Clip(
-            name=posixpath.basename(str(e["path"])),
-            kind="file",
-            folder=posixpath.dirname(str(e["path"])),
-            primary=e,
-            files=[e],
-            stem=_split(str(e["path"]))[1],
+        if isinstance(clip.sidecars, list):
+            clip.sidecars.sort(key=lambda e: str(e["path"]))
+    singles.sort(key=lambda e: str(e["path"]))
+    for e in singles:
+        folder, stem, _ = _split(str(e["path"]))
+        folder = folders.setdefault(folder, folder)
+        rows.append(
+            Clip(
+                name=posixpath.basename(str(e["path"])),
+                kind="file",
+                folder=folder,
+                primary=e,
+                files=[e],
+                stem=stem,
+            )
         )
-        for e in sorted(singles, key=lambda e: str(e["path"]))
-    ]
-    return rows + files_rows
+    return rows
 
 
 class _Owners:
     """The clips sidecars can belong to, indexed by lower-case base name: finding the owner
     of one file looks up each prefix of its own base name (a dozen lookups) instead of
     comparing it with every clip (a card of 10,000 clips with a sidecar each made that
-    10⁸ comparisons)."""
+    10⁸ comparisons).
 
-    def __init__(self, clips: list[Clip]) -> None:
-        self.clips = clips
+    Ties go by position, as a scan of ``clips + sequences`` would; clips added later
+    (``add``) come after *clips* and before the sequences (*room*: how many may be added).
+    """
+
+    def __init__(self, clips: list[Clip], sequences: list[Clip], *, room: int = 0) -> None:
         self._by_stem: dict[str, list[tuple[int, Clip]]] = defaultdict(list)
-        for position, clip in enumerate(clips):
+        self._next = len(clips)
+        self._index(clips, 0)
+        self._index(sequences, len(clips) + room)
+
+    def _index(self, clips: list[Clip], start: int) -> None:
+        for position, clip in enumerate(clips, start):
             if clip.stem:
                 self._by_stem[clip.stem.lower()].append((position, clip))
+
+    def add(self, clips: list[Clip]) -> None:
+        """Index *clips*, after the clips given first (at most *room* of them in all)."""
+        self._index(clips, self._next)
+        self._next += len(clips)
 
     def find(self, entry: FileEntry) -> Clip | None:
         """The clip *entry* is a sidecar of: same folder and base name first, then a unique
