@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,21 @@ def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
     assert code == 0
     assert verdict in err.getvalue()
     assert out.getvalue() == ""  # stdout stays free for --json
+
+
+def test_the_command_imports_the_terminal_library_only_when_it_prints() -> None:
+    """rich (~30 ms of start-up) is imported for the live view (a terminal, not --quiet or
+    --json) and for the summary at the end, not with the command's modules."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nimport offload.cli.offload\n"
+            "print(sorted({'rich.console', 'rich.table', 'rich.live'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.stdout.split() == ["[]"], done.stderr

@@ -19,8 +19,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 from offload._version import __version__
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import (
@@ -58,10 +56,11 @@ from offload.progress import ProgressModel
 from offload.report.documents import pdf_renderer_started
 from offload.report.events_json import JsonLinesSink
 from offload.report.job_report import write_reports
-from offload.report.summary import summary_table, verdict_lines
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from offload.progress_trace import ProgressTraceWriter
 
 EXIT_CODES_HELP = (
@@ -390,8 +389,9 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
         sink = FanoutSink(sink, trace)
-    console = Console(file=env.stderr)
-    live = not args.json and not args.quiet and console.is_terminal
+    # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
+    # at the end.
+    console = None if args.json or args.quiet else _console(env)
     if not args.json:
         print(
             f"Offloading {plan.tree.file_count} files ({human_bytes(plan.tree.total_bytes)}) "
@@ -404,7 +404,7 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):
-            if live:
+            if console is not None and console.is_terminal:
                 from offload.cli.live import LiveView
 
                 with LiveView(model, console, cancel=cancel):
@@ -438,6 +438,10 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
         )
         return exit_code
     # The summary goes to stderr with the rest of the human output; stdout stays for --json.
+    from rich.console import Console
+
+    from offload.report.summary import summary_table, verdict_lines
+
     out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
     out.print(summary_table(report))
     for line in verdict_lines(report):
@@ -454,6 +458,12 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
     for path in report.report_paths[:1]:
         print(f"Report: {path}", file=env.stderr)
     return exit_code
+
+
+def _console(env: Environment) -> Console:
+    from rich.console import Console
+
+    return Console(file=env.stderr)
 
 
 def _open_progress_trace(path: str | None, model: ProgressModel) -> ProgressTraceWriter | None:
