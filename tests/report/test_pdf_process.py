@@ -15,12 +15,12 @@ import pytest
 
 from offload.cli import entry
 from offload.cli.entry import writes_reports
-from offload.report import documents
 from offload.report import pdf as pdf_module
+from offload.report import pdf_process
 from offload.report.content import build_view
-from offload.report.documents import build_documents, pdf_renderer_started, write_documents
+from offload.report.documents import build_documents, write_documents
 from offload.report.pdf import render_pdf
-from offload.report.pdf_process import PdfProcess
+from offload.report.pdf_process import PdfProcess, pdf_renderer_started
 from tests.report.test_content import job
 
 # What differs between two renderings a second apart: the date, and the file ID made from it.
@@ -79,10 +79,10 @@ def test_a_pdf_that_cannot_be_drawn_leaves_the_html_written(
 
 def test_documents_use_the_started_process_once() -> None:
     with pdf_renderer_started():
-        process = documents._prepared
+        process = pdf_process._early
         assert process is not None
         first = build_documents(job())
-        assert documents._prepared is None, "taken by the first build"
+        assert pdf_process._early is None, "taken by the first build"
         assert _gone(process.pid)
         second = build_documents(job())  # drawn here
     assert first[".pdf"].startswith(b"%PDF-") and second[".pdf"].startswith(b"%PDF-")
@@ -90,7 +90,7 @@ def test_documents_use_the_started_process_once() -> None:
 
 def test_a_dead_process_falls_back_to_drawing_here() -> None:
     with pdf_renderer_started():
-        process = documents._prepared
+        process = pdf_process._early
         assert process is not None
         process._process.kill()
         process._process.wait()
@@ -100,9 +100,9 @@ def test_a_dead_process_falls_back_to_drawing_here() -> None:
 
 def test_an_unused_process_ends_with_the_block() -> None:
     with pdf_renderer_started():
-        process = documents._prepared
+        process = pdf_process._early
         assert process is not None
-    assert documents._prepared is None
+    assert pdf_process._early is None
     assert _gone(process.pid), "reaped, not left as a zombie or running"
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from offload.report.clips import Clip, group_clips
 from offload.report.content import ReportView, build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
-from offload.report.pdf_process import PdfProcess, take_early
+from offload.report.pdf_process import take_early
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -97,33 +96,12 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
     return locate
 
 
-_prepared: PdfProcess | None = None  # started by pdf_renderer_started, used once
-
-
-@contextmanager
-def pdf_renderer_started() -> Iterator[None]:
-    """Within the block, ``build_documents`` draws the PDF in a process started now
-    (``pdf_process``): it imports fpdf2 (~0.35 s of CPU, the largest part of the reports'
-    fixed cost on a small card) on another core while this process copies. Leaving the
-    block ends the process if it was not used. A process ``pdf_process.start_early`` started
-    (the ``offload`` command's entry point, before its imports) is used instead of a new one.
-    Where no process can be started, or it fails, the PDF is drawn here as before."""
-    global _prepared
-    _prepared = take_early() or PdfProcess.start()
-    try:
-        yield
-    finally:
-        unused, _prepared = _prepared, None
-        if unused is not None:
-            unused.close()
-
-
 def _pdf_drawn(view: ReportView, paper: str) -> Callable[[], bytes]:
     """Start drawing the PDF of *view*; the function returned gives its bytes. Drawn by the
-    started process if there is one (meanwhile the caller renders and writes the HTML), else
-    (or if that process fails) here, when the bytes are asked for."""
-    global _prepared
-    process, _prepared = _prepared, None
+    renderer process if one was started (``pdf_process.pdf_renderer_started``; meanwhile the
+    caller renders and writes the HTML), else (or if that process fails) here, when the bytes
+    are asked for. A started process is used once."""
+    process = take_early()
     if process is not None:
         try:
             process.send(view, paper)
