@@ -11,6 +11,7 @@ report whose ``exit_code`` follows the documented codes.
 
 from typing import TYPE_CHECKING, Any
 
+from offload._lazy import lazy_attribute
 from offload._version import __version__
 
 if TYPE_CHECKING:
@@ -42,24 +43,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    import importlib
-
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-    elif name.isidentifier() and not name.startswith("__"):
-        # A submodule (``offload.results`` after ``import offload``), as when the package
-        # imported them all eagerly.
-        try:
-            value = importlib.import_module(f"offload.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"offload.{name}":
-                raise
-            raise AttributeError(f"module 'offload' has no attribute {name!r}") from None
-    else:
-        raise AttributeError(f"module 'offload' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _LAZY, globals(), name)
 
 
 __all__ = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,27 @@ def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
     assert code == 0
     assert verdict in err.getvalue()
     assert out.getvalue() == ""  # stdout stays free for --json
+
+
+def test_the_reports_and_the_terminal_library_load_once_the_copy_job_has_finished() -> None:
+    """rich (~25 ms of start-up) and the reports' modules (~10 ms) are not imported with the
+    command's modules: they load on a thread once the job has finished (``JobFinished``),
+    while the manifests and reports wait for fsyncs; rich at once only for a live view."""
+    script = (
+        "import sys\n"
+        "from offload.cli.offload import _ReportModulesLoader\n"
+        "from offload.events import JobFinished, WarningIssued\n"
+        "late = {'rich.console', 'rich.table', 'offload.report.job_report',\n"
+        "        'offload.report.summary', 'offload.report.content', 'offload.report.html'}\n"
+        "print(sorted(late & set(sys.modules)))\n"
+        "loader = _ReportModulesLoader(summary=True)\n"
+        "loader.emit(WarningIssued('not yet'))\n"
+        "print(loader.thread)\n"
+        "loader.emit(JobFinished(0, False))\n"
+        "loader.thread.join(60)\n"
+        "print(sorted(late - set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.stdout.split() == ["[]", "None", "[]"], done.stderr

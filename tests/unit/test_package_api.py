@@ -1,5 +1,6 @@
-"""The ``offload`` package's public names load on first use (PEP 562), and ``import offload``
-still gives its submodules as attributes, as when it imported them eagerly."""
+"""The ``offload`` and ``offload.manifest`` packages' public names load on first use (PEP
+562), and the packages still give their submodules as attributes, as when they imported them
+eagerly."""
 
 from __future__ import annotations
 
@@ -34,3 +35,20 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "no attribute 'no_such_thing'" in done.stdout and "False" in done.stdout
+
+
+def test_a_manifest_module_imports_neither_the_verifier_nor_the_others() -> None:
+    """``offload copy`` imports the manifest writer, not ``offload verify``'s verifier:
+    importing one module of ``offload.manifest`` no longer imports them all."""
+    done = _run(
+        "import sys\n"
+        "import offload.manifest.model\n"
+        "print(sorted({'offload.manifest.verify', 'offload.manifest.legacy'} & set(sys.modules)))\n"
+        "import offload.manifest as manifest\n"
+        "assert manifest.verify_tree and manifest.write_legacy_mhl and manifest.ASCMHL_FOLDER\n"
+        "assert manifest.dirhash.directory_hashes\n"
+        "from offload.manifest import *\n"
+        "assert VerifyReport and IgnoreSpec\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]"]

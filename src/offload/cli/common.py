@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,3 +153,22 @@ def manifest_options(
         location=args.location,
         comment=args.comment,
     )
+
+
+def import_in_background(*modules: str) -> threading.Thread:
+    """Import *modules* on a daemon thread (returned, started). For modules needed after a
+    stretch in which this process mostly waits (fsyncs, the PDF process): the ``import`` that
+    needs them then waits for this one (the import system locks each module while it loads)
+    instead of loading them on the critical path. A module that fails to import here is
+    left to that later ``import``, which raises the error where it belongs."""
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                return
+
+    thread = threading.Thread(target=load, name="offload-import", daemon=True)
+    thread.start()
+    return thread

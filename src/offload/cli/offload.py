@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
 
 from offload._version import __version__
 from offload.card import OffloadOptions, plan_offload, run_offload
@@ -35,6 +34,7 @@ from offload.cli.common import (
     default_report_dir,
     engine_arguments,
     hash_algorithms,
+    import_in_background,
     manifest_options,
 )
 from offload.destinations.s3config import (
@@ -47,7 +47,7 @@ from offload.destinations.s3config import (
 from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
-from offload.events import CardReleased, Event, EventSink, FanoutSink, WarningIssued
+from offload.events import CardReleased, Event, EventSink, FanoutSink, JobFinished, WarningIssued
 from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
 )
@@ -55,13 +55,13 @@ from offload.manifests_writer import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
-from offload.report.documents import pdf_renderer_started
 from offload.report.events_json import JsonLinesSink
-from offload.report.job_report import write_reports
-from offload.report.summary import summary_table, verdict_lines
+from offload.report.pdf_process import pdf_renderer_started
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from offload.progress_trace import ProgressTraceWriter
 
 EXIT_CODES_HELP = (
@@ -360,6 +360,23 @@ class _WarningPrinter:
             print(card_released_line(event), file=self._env.stderr, flush=True)
 
 
+class _ReportModulesLoader:
+    """Loads the modules of the reports (~10 ms of CPU) and of the summary (rich: ~25 ms)
+    on a thread once the copy's job has finished (``JobFinished``): what follows (manifests,
+    reports) mostly waits for fsyncs and for the PDF process, and those imports were on the
+    command's critical path, at start-up or at the end."""
+
+    def __init__(self, *, summary: bool) -> None:
+        self._modules = ["offload.report.job_report"]
+        if summary:
+            self._modules += ["offload.report.summary", "rich.console"]
+        self.thread: threading.Thread | None = None  # the loading thread, once started
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, JobFinished) and self.thread is None:
+            self.thread = import_in_background(*self._modules)
+
+
 def card_released_line(event: CardReleased) -> str:
     fast = ", ".join(event.destinations)
     slow = ", ".join(event.cascade)
@@ -398,14 +415,16 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
         return print_dry_run(plan, env, as_json=args.json)
     model = ProgressModel()
     json_sink = JsonLinesSink(env.stdout, progress=model) if args.json else None
-    sink: EventSink = (
-        json_sink if json_sink is not None else FanoutSink(model, _WarningPrinter(env))
+    sink: EventSink = FanoutSink(
+        json_sink if json_sink is not None else FanoutSink(model, _WarningPrinter(env)),
+        _ReportModulesLoader(summary=json_sink is None),
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
         sink = FanoutSink(sink, trace)
-    console = Console(file=env.stderr)
-    live = not args.json and not args.quiet and console.is_terminal
+    # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
+    # at the end.
+    console = None if args.json or args.quiet else _console(env)
     if not args.json:
         print(
             f"Offloading {plan.tree.file_count} files ({human_bytes(plan.tree.total_bytes)}) "
@@ -418,7 +437,7 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):
-            if live:
+            if console is not None and console.is_terminal:
                 from offload.cli.live import LiveView
 
                 with LiveView(model, console, cancel=cancel):
@@ -428,6 +447,8 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
     finally:
         if trace is not None:
             trace.close()
+    from offload.report.job_report import write_reports
+
     written = write_reports(report, args.report_dir or default_report_dir())
     report.folder_errors.extend(written.destination_errors)
     report.report_paths = written.paths
@@ -452,6 +473,10 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
         )
         return exit_code
     # The summary goes to stderr with the rest of the human output; stdout stays for --json.
+    from rich.console import Console
+
+    from offload.report.summary import summary_table, verdict_lines
+
     out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
     out.print(summary_table(report))
     for line in verdict_lines(report):
@@ -468,6 +493,12 @@ def _copy(args: argparse.Namespace, env: Environment) -> int:
     for path in report.report_paths[:1]:
         print(f"Report: {path}", file=env.stderr)
     return exit_code
+
+
+def _console(env: Environment) -> Console:
+    from rich.console import Console
+
+    return Console(file=env.stderr)
 
 
 def _open_progress_trace(path: str | None, model: ProgressModel) -> ProgressTraceWriter | None:

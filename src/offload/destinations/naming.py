@@ -10,7 +10,7 @@ key may use them), by the card layer (stray partials of an interrupted run) and 
 from __future__ import annotations
 
 import itertools
-import secrets
+import os
 from pathlib import Path
 
 PARTIAL_PREFIX = ".offload-partial."
@@ -19,7 +19,7 @@ _NAME_MAX = 255
 # What a partial's name adds to the final name, at most: prefix, token (6 + up to 16 hex
 # digits of the counter) and a dot. Name checks before copying leave this much room.
 PARTIAL_NAME_OVERHEAD = len(PARTIAL_PREFIX) + 6 + 16 + 1
-_RUN_TOKEN = secrets.token_hex(3)  # per process: partials of two runs never share a name
+_RUN_TOKEN = os.urandom(3).hex()  # per process: partials of two runs never share a name
 _SERIAL = itertools.count()
 
 

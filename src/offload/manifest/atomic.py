@@ -6,7 +6,6 @@ A reader (or a crash) sees either the old file or the complete new one, never a 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from types import TracebackType
 
@@ -32,7 +31,7 @@ class AtomicFile:
     def __init__(self, final_path: Path) -> None:
         self.final_path = final_path
         self.temp_path = final_path.with_name(
-            f".{final_path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
+            f".{final_path.name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
         )
         self.c4_id: str | None = None
         self._hasher = C4Hasher()
@@ -88,11 +87,14 @@ class AtomicFile:
         os.lseek(self._fd, 0, os.SEEK_SET)
         self._hasher = C4Hasher()
 
-    def commit(self, *, replace: bool) -> None:
+    def commit(self, *, replace: bool, sync_folder: bool = True) -> None:
         """Flush, fsync, rename to the final name, fsync the folder.
 
         *replace*: overwrite an existing final file (the chain file); if False, raise
         FileExistsError instead of replacing one (a manifest is never overwritten).
+        *sync_folder* False: the caller fsyncs the folder itself (``fs.ops.fsync_dir``),
+        once for several files, before it calls them durable: until then the new name may
+        be lost in a crash (the file's bytes are durable, the old file or none is seen).
         Raises OSError on any I/O failure; the temporary file is then removed on exit.
         """
         self._flush()
@@ -106,7 +108,8 @@ class AtomicFile:
             rename_noreplace(self.temp_path, self.final_path)
         self._committed = True
         self.c4_id = self._hasher.hexdigest()
-        fsync_dir(self.final_path.parent)
+        if sync_folder:
+            fsync_dir(self.final_path.parent)
 
     def __exit__(
         self,
@@ -124,13 +127,16 @@ class AtomicFile:
                 pass
 
 
-def write_file_atomically(final_path: Path, data: bytes, *, replace: bool) -> str:
-    """Write *data* to *final_path* atomically; return the C4 ID of *data*.
+def write_file_atomically(
+    final_path: Path, data: bytes, *, replace: bool, sync_folder: bool = True
+) -> str:
+    """Write *data* to *final_path* atomically; return the C4 ID of *data*. *sync_folder*:
+    as ``AtomicFile.commit``.
 
     Raises OSError (FileExistsError when *replace* is False and the file exists).
     """
     with AtomicFile(final_path) as handle:
         handle.write_bytes(data)
-        handle.commit(replace=replace)
+        handle.commit(replace=replace, sync_folder=sync_folder)
     assert handle.c4_id is not None
     return handle.c4_id

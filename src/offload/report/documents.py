@@ -13,19 +13,19 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from offload._version import __version__
+from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import write_file_atomically
 from offload.report.clips import Clip, group_clips
 from offload.report.content import ReportView, build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
-from offload.report.pdf_process import PdfProcess, take_early
+from offload.report.pdf_process import take_early
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -96,48 +96,44 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
     return locate
 
 
-_prepared: PdfProcess | None = None  # started by pdf_renderer_started, used once
-
-
-@contextmanager
-def pdf_renderer_started() -> Iterator[None]:
-    """Within the block, ``build_documents`` draws the PDF in a process started now
-    (``pdf_process``): it imports fpdf2 (~0.35 s of CPU, the largest part of the reports'
-    fixed cost on a small card) on another core while this process copies. Leaving the
-    block ends the process if it was not used. A process ``pdf_process.start_early`` started
-    (the ``offload`` command's entry point, before its imports) is used instead of a new one.
-    Where no process can be started, or it fails, the PDF is drawn here as before."""
-    global _prepared
-    _prepared = take_early() or PdfProcess.start()
-    try:
-        yield
-    finally:
-        unused, _prepared = _prepared, None
-        if unused is not None:
-            unused.close()
-
-
-def _render_pdf(view: ReportView, paper: str) -> bytes:
-    """The PDF from the started process if there is one, else (or if it failed) here."""
-    global _prepared
-    process, _prepared = _prepared, None
+def _pdf_drawn(view: ReportView, paper: str) -> Callable[[], bytes]:
+    """Start drawing the PDF of *view*; the function returned gives its bytes. Drawn by the
+    renderer process if one was started (``pdf_process.pdf_renderer_started``; meanwhile the
+    caller renders and writes the HTML), else (or if that process fails) here, when the bytes
+    are asked for. A started process is used once."""
+    process = take_early()
     if process is not None:
         try:
-            return process.render(view, paper)
+            process.send(view, paper)
         except RuntimeError:
-            pass  # drawn here instead: a bug raises again here, where it becomes a note
-    # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.35 s to import, which every
-    # command would otherwise pay at start-up.
-    from offload.report.pdf import render_pdf
+            process = None  # drawn here instead
 
-    return render_pdf(view, paper)
+    def pdf() -> bytes:
+        if process is not None:
+            try:
+                return process.receive()
+            except RuntimeError:
+                pass  # drawn here instead: a bug raises again here, where it becomes a note
+        # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.35 s to import, which
+        # every command would otherwise pay at start-up.
+        from offload.report.pdf import render_pdf
+
+        return render_pdf(view, paper)
+
+    return pdf
 
 
 def build_documents(
     data: dict[str, Any], options: DocumentOptions | None = None
 ) -> dict[str, bytes]:
     """``{".html": ..., ".pdf": ...}`` for the job report *data* (``job_report_dict``)."""
-    options = options or DocumentOptions()
+    html, pdf = _documents(data, options or DocumentOptions())
+    return {".html": html, ".pdf": pdf()}
+
+
+def _documents(data: dict[str, Any], options: DocumentOptions) -> tuple[bytes, Callable[[], bytes]]:
+    """The HTML, and the function that gives the PDF (``_pdf_drawn``: the renderer process
+    draws it while this process renders the HTML and the caller writes it)."""
     started = time.monotonic()
     clips = group_clips(list(data.get("files") or []))
     if options.media:
@@ -152,12 +148,9 @@ def build_documents(
         "The JSON and CSV reports beside this file list every file with its digests."
     )
     view = build_view(data, clips, media, notes, generated=generated)
-    paper = (options.paper or default_paper()).lower()
-    return {
-        # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
-        ".html": _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"),
-        ".pdf": _render_pdf(view, paper),
-    }
+    pdf = _pdf_drawn(view, (options.paper or default_paper()).lower())
+    # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
+    return _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"), pdf
 
 
 def write_documents(
@@ -168,22 +161,44 @@ def write_documents(
     """Build the documents once and write ``X.html`` and ``X.pdf`` beside every ``X.json``
     in *json_paths* (``write_reports`` calls this after the JSON and CSV are written).
     Returns notes for what failed: a bug or a full disk here must not cost the JSON and CSV
-    reports, and ``offload report X.json`` writes the documents again."""
+    reports, and ``offload report X.json`` writes the documents again.
+
+    The HTML is written while the renderer process draws the PDF; each folder is fsynced
+    once, after both: every document written is durable when this returns."""
     if not json_paths:
         return []
     try:
-        documents = build_documents(data, options)
+        html, pdf = _documents(data, options or DocumentOptions())
     except Exception as exc:  # reported, never swallowed: the caller shows the note
         return [
             f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
             f"(offload report {json_paths[0]} tries again)"
         ]
-    notes = []
-    for json_path in map(Path, json_paths):
-        for suffix, content in documents.items():
+    notes: list[str] = []
+    folders: dict[Path, None] = {}  # written into, in order: each fsynced once
+
+    def write(suffix: str, content: bytes) -> None:
+        for json_path in map(Path, json_paths):
             target = json_path.with_suffix(suffix)
             try:
-                write_file_atomically(target, content, replace=True)
+                write_file_atomically(target, content, replace=True, sync_folder=False)
             except OSError as exc:
                 notes.append(f"cannot write the {suffix[1:].upper()} report {target}: {exc}")
+            folders[target.parent] = None  # a failed rename may have happened all the same
+
+    write(".html", html)
+    try:
+        content = pdf()
+    except Exception as exc:  # the HTML is written; the PDF is not
+        notes.append(
+            f"cannot build the PDF report: {type(exc).__name__}: {exc} "
+            f"(offload report {json_paths[0]} tries again)"
+        )
+    else:
+        write(".pdf", content)
+    for folder in folders:
+        try:
+            fsync_dir(folder)
+        except OSError as exc:
+            notes.append(f"cannot make the HTML/PDF reports in {folder} durable: {exc}")
     return notes

@@ -11,7 +11,6 @@ import io
 import json
 import re
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from offload._version import __version__
 from offload.card import OffloadReport
 from offload.engine.devices import describe as describe_devices
 from offload.errors import describe_os_error
+from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
@@ -510,6 +510,8 @@ def _put_documents(
     staging folder, then stored (never over an object). Returns notes, as it does."""
     if not stored:
         return []
+    import tempfile  # only for a destination that is not a local folder (S3)
+
     with tempfile.TemporaryDirectory(prefix="offload-report-") as staging:
         json_path = Path(staging) / "report.json"
         notes = [
@@ -536,18 +538,21 @@ def _write_pair(
     folder: Path, base: str, data: StreamedFile, table: StreamedFile, exit_code: int
 ) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything
-    (temporary name, fsync, rename without replace, fsync of the folder); if another run
-    took the name meanwhile, the next free one. Raises OSError."""
+    (temporary name, fsync, rename without replace; then one fsync of the folder for both
+    names); if another run took the name meanwhile, the next free one. Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
     name = base
     for number in range(2, 1000):
         json_path = folder / f"{name}.json"
         try:
-            data.write(json_path, exit_code, replace=False)
+            data.write(json_path, exit_code, replace=False, sync_folder=False)
         except FileExistsError:
             name = f"{base}_{number}"
             continue
-        table.write(folder / f"{name}.csv", 0, replace=False)
+        try:
+            table.write(folder / f"{name}.csv", 0, replace=False, sync_folder=False)
+        finally:
+            fsync_dir(folder)  # the JSON's name is durable even when the CSV failed
         return json_path
     raise FileExistsError(f"no free report name {base}_N in {folder}")
 
@@ -567,9 +572,10 @@ class StreamedFile:
         # exit code -> a file of ours holding its bytes, and their C4 ID
         self._written: dict[int, tuple[Path, str]] = {}
 
-    def write(self, path: Path, exit_code: int, *, replace: bool) -> None:
-        """Write the bytes for *exit_code* to *path* atomically (``AtomicFile``). Raises
-        OSError (FileExistsError: *path* exists and not *replace*)."""
+    def write(self, path: Path, exit_code: int, *, replace: bool, sync_folder: bool = True) -> None:
+        """Write the bytes for *exit_code* to *path* atomically (``AtomicFile``; *sync_folder*
+        as its ``commit``). Raises OSError (FileExistsError: *path* exists and not
+        *replace*)."""
         # A file about to be replaced no longer holds another code's bytes.
         self._written = {code: w for code, w in self._written.items() if w[0] != path}
         known = self._written.get(exit_code)
@@ -577,7 +583,7 @@ class StreamedFile:
             if known is None or not _copy_file(known, handle):
                 for piece in self._chunks(exit_code):
                     handle.write_bytes(piece)
-            handle.commit(replace=replace)
+            handle.commit(replace=replace, sync_folder=sync_folder)
         assert handle.c4_id is not None
         self._written.setdefault(exit_code, (path, handle.c4_id))
 

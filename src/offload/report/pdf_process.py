@@ -11,9 +11,13 @@ written and durable: the caller writes the bytes this process hands back.
     pdf = renderer.render(view, "a4")  # the bytes of render_pdf(view, "a4"); RuntimeError
     renderer.close()                   # an unused renderer is ended
 
-The protocol: one pickled ``(view, paper)`` on the child's stdin, the PDF on its stdout,
-exit status 0; a failure is a non-zero status with the reason on stderr. An unused child is
-killed (end of input with nothing sent also ends it). The child runs in a session of its
+``render`` is ``send`` (the child starts drawing) then ``receive`` (the PDF): the caller may
+do other work between the two (``documents.write_documents`` writes the HTML reports).
+
+The protocol: one pickled ``(view, paper)`` on the child's stdin (read as one pickle, so the
+child starts drawing before its input ends), the PDF on its stdout, exit status 0; a failure
+is a non-zero status with the reason on stderr. An unused child is killed (end of input with
+nothing sent also ends it). The child runs in a session of its
 own, so a Ctrl-C on the terminal reaches only the command, which decides; if the command
 dies, the child's stdin closes and it exits.
 """
@@ -25,6 +29,8 @@ import pickle
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,15 +81,36 @@ class PdfProcess:
         return self._process.pid
 
     def render(self, view: ReportView, paper: str) -> bytes:
-        """The PDF of *view* on *paper*, as ``render_pdf`` makes it. Raises RuntimeError
-        naming why the child gave none (it died, raised, or *view* could not be sent); the
-        child is reaped either way."""
+        """The PDF of *view* on *paper*, as ``render_pdf`` makes it: ``send``, then
+        ``receive``. Raises RuntimeError as they do."""
+        self.send(view, paper)
+        return self.receive()
+
+    def send(self, view: ReportView, paper: str) -> None:
+        """Hand *view* to the child, which draws it while the caller goes on. Blocks only
+        while the child is still loading the PDF library and the request fills the pipe.
+        Raises RuntimeError (the child is gone, or *view* could not be pickled: a bug); the
+        child is then reaped."""
+        assert self._process.stdin is not None, "started with a pipe on its stdin"
         try:
             request = pickle.dumps((view, paper), protocol=pickle.HIGHEST_PROTOCOL)
-            out, err = self._process.communicate(request)
+            self._process.stdin.write(request)
+            self._process.stdin.flush()
         except Exception as exc:  # not picklable (a bug), or the child is gone
             self.close()
             raise RuntimeError(f"the PDF process got no view: {type(exc).__name__}: {exc}") from exc
+        except BaseException:  # Ctrl-C: it must not outlive the command
+            self.close()
+            raise
+
+    def receive(self) -> bytes:
+        """The PDF the child drew from what ``send`` handed it. Raises RuntimeError naming
+        why it gave none (it died or raised); the child is reaped either way."""
+        try:
+            out, err = self._process.communicate()
+        except Exception as exc:
+            self.close()
+            raise RuntimeError(f"the PDF process failed: {type(exc).__name__}: {exc}") from exc
         except BaseException:  # Ctrl-C while it draws: it must not outlive the command
             self.close()
             raise
@@ -98,16 +125,30 @@ class PdfProcess:
         """End the child if it was not used and reap it. Never raises. Killed rather than
         told to stop: it may still be importing, it has written nothing, and a command
         that needs no PDF (``--dry-run``, a refusal) must not wait for it."""
-        if self._process.returncode is not None:
-            return
-        try:
-            self._process.kill()
-        except OSError:
-            pass
-        self._process.communicate()
+        if self._process.returncode is None:
+            try:
+                self._process.kill()
+            except OSError:
+                pass
+        self._process.communicate()  # closes its pipes, also when it had already ended
 
 
-_early: PdfProcess | None = None
+_early: PdfProcess | None = None  # started, not yet taken
+
+
+@contextmanager
+def pdf_renderer_started() -> Iterator[None]:
+    """Within the block, ``documents`` draws the PDF in a process of its own: the one
+    ``start_early`` started (the ``offload`` command's entry point, before its imports), else
+    one started now, which imports fpdf2 (~0.35 s of CPU, the largest part of the reports'
+    fixed cost on a small card) on another core while this process copies. Leaving the block
+    ends the process if it was not used. Where no process can be started, or it fails, the
+    PDF is drawn in this process as before."""
+    start_early()
+    try:
+        yield
+    finally:
+        close_early()
 
 
 def start_early() -> None:
@@ -138,10 +179,10 @@ def _serve() -> int:
     what comes on stdin."""
     from offload.report.pdf import render_pdf
 
-    request = sys.stdin.buffer.read()
-    if not request:
+    try:
+        view, paper = pickle.load(sys.stdin.buffer)  # our own parent wrote it
+    except EOFError:  # nothing sent: not needed
         return 0
-    view, paper = pickle.loads(request)  # our own parent wrote it
     sys.stdout.buffer.write(render_pdf(view, paper))
     sys.stdout.buffer.flush()
     return 0

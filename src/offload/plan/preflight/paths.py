@@ -4,7 +4,6 @@ copy stays out of the source and of the other copies; what the source's links le
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +48,7 @@ def is_inside(inner: Path, outer: Path) -> bool:
 def _probe_write(folder: Path) -> OSError | None:
     """Create and delete a file in ``folder``: ``os.access`` alone trusts permission bits,
     a real create also meets read-only mounts, full inode tables and FUSE refusals."""
-    probe = folder / f".offload-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    probe = folder / f".offload-probe-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
