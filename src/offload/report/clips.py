@@ -239,17 +239,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         assert owners is not None
         owner = owners.find(entry)
         if owner is None:
-            folder, stem, _ = _split(str(entry["path"]))
-            made.append(
-                Clip(
-                    name=posixpath.basename(str(entry["path"])),
-                    kind="clip",
-                    folder=folder,
-                    primary=entry,
-                    files=[entry],
-                    stem=stem,
-                )
-            )
+            made.append(_one_file_row(entry, "clip", folders))
         else:
             owner.attach(entry)
     if owners is not None:
@@ -283,20 +273,22 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         if isinstance(clip.sidecars, list):
             clip.sidecars.sort(key=lambda e: str(e["path"]))
     singles.sort(key=lambda e: str(e["path"]))
-    for e in singles:
-        folder, stem, _ = _split(str(e["path"]))
-        folder = folders.setdefault(folder, folder)
-        rows.append(
-            Clip(
-                name=posixpath.basename(str(e["path"])),
-                kind="file",
-                folder=folder,
-                primary=e,
-                files=[e],
-                stem=stem,
-            )
-        )
+    rows.extend(_one_file_row(e, "file", folders) for e in singles)
     return rows
+
+
+def _one_file_row(entry: FileEntry, kind: str, folders: dict[str, str]) -> Clip:
+    """A row of one file (*kind* "clip": a proxy no clip claims; "file": a loose file), its
+    folder string shared through *folders*."""
+    folder, stem, _ = _split(str(entry["path"]))
+    return Clip(
+        name=posixpath.basename(str(entry["path"])),
+        kind=kind,
+        folder=folders.setdefault(folder, folder),
+        primary=entry,
+        files=[entry],
+        stem=stem,
+    )
 
 
 class _Owners:
