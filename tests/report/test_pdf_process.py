@@ -1,6 +1,6 @@
 """The PDF drawn by a process of its own (``report/pdf_process.py``): the same PDF as drawn
 in this process, a fallback when that process is gone, no process left behind, and
-``offload copy`` never importing fpdf2 itself (nor the other commands' modules)."""
+``offload copy`` never importing reportlab itself (nor the other commands' modules)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from offload.report.pdf_process import PdfProcess, pdf_renderer_started
 from tests.report.test_content import job
 
 # What differs between two renderings a second apart: the date, and the file ID made from it.
-_DATED = re.compile(rb"/CreationDate \(D:[^)]*\)|/ID \[[^]]*\]")
+_DATED = re.compile(rb"/(Creation|Mod)Date \(D:[^)]*\)|/ID \[[^]]*\]")
 
 
 def _gone(pid: int) -> bool:
@@ -117,7 +117,7 @@ def test_offload_copy_never_imports_the_pdf_library(tmp_path: Path, module: str)
         f"{str(card)!r}, {str(dest)!r}])\n"
         "others = ('offload.bench', 'offload.cli.verify_cmd', 'offload.cli.history_cmd',"
         " 'offload.report.cli', 'offload.cli.live', 'offload.report.dry_run')\n"
-        "print(code, 'fpdf' in sys.modules, sorted(set(others) & set(sys.modules)))\n"
+        "print(code, 'reportlab' in sys.modules, sorted(set(others) & set(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
@@ -190,11 +190,11 @@ def test_a_view_that_cannot_be_sent_is_drawn_here_and_the_process_reaped() -> No
 def test_the_process_imports_nothing_from_the_working_folder_and_gets_no_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``offload copy`` run in a folder holding an ``fpdf`` package must not run it (with
+    """``offload copy`` run in a folder holding a ``reportlab`` package must not run it (with
     ``python -m`` the child put the working folder first on its path), and the child gets no
     credentials from the environment."""
     marker = tmp_path / "HIJACKED"
-    planted = tmp_path / "cwd" / "fpdf"
+    planted = tmp_path / "cwd" / "reportlab"
     planted.mkdir(parents=True)
     (planted / "__init__.py").write_text(
         f"open({str(marker)!r}, 'w').close()\nraise ImportError('planted')\n"

@@ -1,27 +1,45 @@
-"""The PDF report, drawn with fpdf2 (pure Python; no system library, no font file).
+"""The PDF report, drawn on reportlab's canvas (its standard fonts need no font file).
 
 A4 or Letter, portrait. Rows never split across pages: each row's height is measured before
 it is drawn, and a row that does not fit starts a new page under a repeated table header.
 States are words and marks (``OK``, ``~``, ``XX``, ``--``) with a heavy bar beside failed
-rows, so a black-and-white print says what the colour says. The core fonts are Latin-1:
-other characters are replaced (the HTML report keeps them).
+rows, so a black-and-white print says what the colour says. The standard fonts are Latin-1:
+other characters are replaced (the HTML report keeps them). Every page's footer says
+"page N/M": M is a form drawn once the last page is known (``Canvas.doForm`` may name a form
+defined later).
+
+The layout is in millimetres from the top-left corner of the page, as a reader measures a
+printed page; ``_Page`` turns that into the canvas's points from the bottom-left.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
 
 from offload.report.content import ClipRow, ReportView, State
 
-PAPERS = {"a4": "A4", "letter": "Letter"}
+# Streams binary, not ASCII85: a quarter smaller, and the encoding is pure Python without
+# reportlab's optional accelerator. Read when a page or an image is made; nothing else here
+# draws PDFs.
+rl_config.useA85 = 0
+
+PAPERS = {"a4": A4, "letter": LETTER}
 MARGIN = 12.0
 LINE = 3.6  # mm per line at 7.5 pt
+PT = 25.4 / 72  # mm per point
 MAX_SIDECAR_LINES = 12
+FOOTER_Y = 9.0  # the footer's top, mm above the bottom edge
+BOTTOM = 14.0  # no row below this many mm above the bottom edge
+_PAGES_FORM = "page_count"
 _REPLACEMENTS = {
     "✔": "OK",
     "✖": "XX",
@@ -35,16 +53,23 @@ _REPLACEMENTS = {
     "“": '"',
     "”": '"',
 }
+# Control characters but the line break: Latin-1, but no glyph in the standard fonts.
+_CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x0A}
 RED = (170, 0, 20)
 GREEN = (20, 90, 30)
 AMBER = (130, 80, 0)
 BLACK = (0, 0, 0)
+FONTS = {"": "Helvetica", "B": "Helvetica-Bold", "I": "Helvetica-Oblique"}
+
+Color = tuple[int, int, int]
 
 
 def latin1(text: str) -> str:
+    """*text* as the standard fonts can show it: the symbols above in words, any other
+    character outside Latin-1 (and any control character) as ``?``."""
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return text.encode("latin-1", "replace").decode("latin-1").translate(_CONTROLS)
 
 
 @dataclass
@@ -52,7 +77,7 @@ class Segment:
     text: str
     style: str = ""
     size: float = 7.5
-    color: tuple[int, int, int] = BLACK
+    color: Color = BLACK
 
 
 def _state_segment(label: str, state: State) -> Segment:
@@ -65,47 +90,123 @@ def _state_segment(label: str, state: State) -> Segment:
     return Segment(f"[{label}] {state.ascii_mark} {state.text}", style, 7.5, color)
 
 
-class _Report(FPDF):
-    footer_text = ""
+def _rgb(color: Color) -> tuple[float, float, float]:
+    return color[0] / 255, color[1] / 255, color[2] / 255
 
-    def footer(self) -> None:
-        self.set_y(-9)
-        self.set_font("helvetica", "", 7)
-        self.set_text_color(*BLACK)
-        self.cell(0, 4, latin1(f"{self.footer_text}    page {self.page_no()}/{{nb}}"), align="C")
+
+class _Page:
+    """The canvas in the layout's units: millimetres, *y* measured down from the top."""
+
+    def __init__(self, canvas: Canvas, height_mm: float) -> None:
+        self.canvas = canvas
+        self.height = height_mm
+
+    def text(self, x: float, baseline: float, text: str, style: str, size: float) -> None:
+        """One line in black (every drawing sets the fill colour it needs)."""
+        self.canvas.setFillColorRGB(*_rgb(BLACK))
+        self.canvas.setFont(FONTS[style], size)
+        self.canvas.drawString(x * mm, (self.height - baseline) * mm, text)
+
+    def rect(self, x: float, y: float, w: float, h: float, *, fill: bool = False) -> None:
+        self.canvas.rect(
+            x * mm, (self.height - y - h) * mm, w * mm, h * mm, stroke=int(not fill), fill=int(fill)
+        )
+
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        self.canvas.line(x1 * mm, (self.height - y1) * mm, x2 * mm, (self.height - y2) * mm)
+
+    def line_width(self, width: float) -> None:
+        self.canvas.setLineWidth(width * mm)
+
+    def image(self, image: ImageReader, x: float, y: float, w: float, h: float) -> None:
+        self.canvas.drawImage(image, x * mm, (self.height - y - h) * mm, w * mm, h * mm)
 
 
 class PdfWriter:
     def __init__(self, view: ReportView, paper: str) -> None:
         self.view = view
-        self.pdf = _Report(orientation="P", unit="mm", format=PAPERS.get(paper.lower(), "A4"))
-        self.pdf.footer_text = view.title
-        self.pdf.set_margins(MARGIN, MARGIN, MARGIN)
-        self.pdf.set_auto_page_break(False, margin=14)
-        self.pdf.alias_nb_pages()
-        self.pdf.set_title(latin1(view.title))
-        self.pdf.set_creator("offload-ai")
-        self.pdf.add_page()
-        self.width = self.pdf.w - 2 * MARGIN
+        self.out = io.BytesIO()
+        size = PAPERS.get(paper.lower(), A4)
+        self.canvas = Canvas(self.out, pagesize=size)
+        self.canvas.setTitle(latin1(view.title))
+        self.canvas.setSubject(latin1(view.verdict))
+        # Who offloaded, else nothing (reportlab would say "anonymous").
+        self.canvas.setAuthor(latin1(dict(view.production).get("Offloaded by", "")))
+        self.canvas.setCreator("offload-ai")
+        self.page_w, self.page_h = size[0] / mm, size[1] / mm
+        self.page = _Page(self.canvas, self.page_h)
+        self.page_no = 1
+        self.y = MARGIN  # the cursor: where the next block starts, mm from the top
+        self.width = self.page_w - 2 * MARGIN
+        self.bottom = self.page_h - BOTTOM
+        self.page.line_width(0.2)
         self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
-        self.bottom = self.pdf.h - 14
+        self._char_widths: dict[str, dict[str, float]] = {}
+
+    # -- pages ------------------------------------------------------------------------------
+    def _footer(self) -> None:
+        """ "<title>    page N/" and the page count's form after it, centred as one line
+        (the count's width is taken as N's: digits are equally wide, so the line is off
+        centre by half a digit at most when M has more digits than N)."""
+        text = latin1(f"{self.view.title}    page {self.page_no}/")
+        size = 7.0
+        width = (
+            stringWidth(text, FONTS[""], size) + stringWidth(str(self.page_no), FONTS[""], size)
+        ) / mm
+        x = MARGIN + (self.width - width) / 2
+        baseline = self.page_h - FOOTER_Y + 2 + 0.3 * size * PT
+        self.page.text(x, baseline, text, "", size)
+        self.canvas.saveState()
+        self.canvas.translate(
+            (x * mm) + stringWidth(text, FONTS[""], size), (self.page_h - baseline) * mm
+        )
+        self.canvas.doForm(_PAGES_FORM)
+        self.canvas.restoreState()
+
+    def _new_page(self) -> None:
+        self._footer()
+        self.canvas.showPage()  # the next page starts with the canvas's default state
+        self.page_no += 1
+        self.page.line_width(0.2)
+        self.y = MARGIN
+
+    def _finish(self) -> bytes:
+        self._footer()
+        self.canvas.showPage()
+        self.canvas.beginForm(_PAGES_FORM)
+        self.canvas.setFont(FONTS[""], 7.0)
+        self.canvas.drawString(0, 0, str(self.page_no))
+        self.canvas.endForm()
+        self.canvas.save()
+        return self.out.getvalue()
 
     # -- measuring and drawing blocks of text ---------------------------------------------
+    def _measure(self, style: str, size: float) -> Callable[[str], float]:
+        """Width in mm of a Latin-1 text in *style* at *size* pt, from the standard font's
+        metrics (``stringWidth`` of each character, once per font)."""
+        font = FONTS[style]
+        widths = self._char_widths.get(font)
+        if widths is None:
+            widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
+            widths.update((chr(c), widths["?"]) for c in _CONTROLS)
+            self._char_widths[font] = widths
+        scale = size * 0.001 / mm
+        table = widths
+
+        def measure(text: str) -> float:
+            return sum(map(table.__getitem__, text)) * scale
+
+        return measure
+
     def _lines(self, seg: Segment, width: float) -> list[str]:
         """*seg* wrapped to *width* mm: words first, characters for a word longer than a
-        line (paths, digests). Own wrapping with the core font's metrics: fpdf2's
-        multi_cell measured 4 ms a row, 20 s for a card of 5,000 files."""
+        line (paths, digests). Own wrapping with the standard font's metrics (a paragraph
+        flowable per cell would cost far more for a card of thousands of rows)."""
         key = (seg.text, seg.style, seg.size, round(width, 3))
         cached = self._wrapped.get(key)
         if cached is not None:
             return cached
-        self.pdf.set_font("helvetica", seg.style, seg.size)
-        widths: Any = getattr(self.pdf.current_font, "cw", {})  # Latin-1 char → 1/1000 em
-        scale = seg.size * 0.001 / self.pdf.k
-
-        def measure(text: str) -> float:
-            return float(sum(widths.get(c, 600) for c in text)) * scale
-
+        measure = self._measure(seg.style, seg.size)
         space = measure(" ")
         lines: list[str] = []
         for paragraph in latin1(seg.text).split("\n"):
@@ -135,33 +236,44 @@ class PdfWriter:
         return sum(len(self._lines(seg, width)) * LINE * seg.size / 7.5 for seg in segments)
 
     def _draw(self, segments: list[Segment], x: float, y: float, width: float) -> None:
+        """*segments* one under the other from (*x*, *y*), wrapped to *width*: one text
+        object for them all (a ``drawString`` a line made one each, and cost twice as much)."""
+        text = self.canvas.beginText()
+        font: tuple[str, float] | None = None
+        color: Color | None = None
         for seg in segments:
             line_h = LINE * seg.size / 7.5
-            self.pdf.set_font("helvetica", seg.style, seg.size)
-            self.pdf.set_text_color(*seg.color)
-            for line in self._lines(seg, width):
-                # text() takes the baseline; a line's ascent is about 0.8 of the font size.
-                self.pdf.text(x, y + line_h * 0.5 + seg.size * 0.3528 * 0.36, line)
-                y += line_h
-        self.pdf.set_text_color(*BLACK)
-        self.pdf.set_xy(x, y)
+            lines = self._lines(seg, width)
+            if (seg.style, seg.size) != font:  # each change is written out: only changes
+                font = (seg.style, seg.size)
+                text.setFont(FONTS[seg.style], seg.size, line_h * mm)
+            if seg.color != color:
+                color = seg.color
+                text.setFillColorRGB(*_rgb(seg.color))
+            # The baseline: a line's ascent is about 0.8 of the font size.
+            baseline = y + line_h * 0.5 + seg.size * PT * 0.36
+            text.setTextOrigin(x * mm, (self.page_h - baseline) * mm)
+            for line in lines:
+                text.textLine(line)
+            y += line_h * len(lines)
+        self.canvas.drawText(text)
+        self.y = y
 
-    def _ensure(self, height: float, header: Any = None) -> None:
-        if self.pdf.get_y() + height > self.bottom:
-            self.pdf.add_page()
+    def _ensure(self, height: float, header: Callable[[], None] | None = None) -> None:
+        if self.y + height > self.bottom:
+            self._new_page()
             if header is not None:
                 header()
 
     def heading(self, text: str) -> None:
         self._ensure(14)
-        self.pdf.ln(3)
-        self.pdf.set_font("helvetica", "B", 11)
-        self.pdf.cell(0, 6, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        y = self.pdf.get_y()
-        self.pdf.set_line_width(0.5)
-        self.pdf.line(MARGIN, y, MARGIN + self.width, y)
-        self.pdf.set_line_width(0.2)
-        self.pdf.ln(1.5)
+        self.y += 3
+        self.page.text(MARGIN + 1, self.y + 3 + 0.3 * 11 * PT, latin1(text), "B", 11)
+        self.y += 6
+        self.page.line_width(0.5)
+        self.page.line(MARGIN, self.y, MARGIN + self.width, self.y)
+        self.page.line_width(0.2)
+        self.y += 1.5
 
     def row(
         self,
@@ -170,65 +282,60 @@ class PdfWriter:
         image: bytes | None = None,
         image_w: float = 0.0,
         bad: bool = False,
-        header: Any = None,
-        fill: tuple[int, int, int] | None = None,
+        header: Callable[[], None] | None = None,
+        fill: Color | None = None,
     ) -> None:
         pad = 1.0
         heights = [self._height(segs, w - 2 * pad) for w, segs in cells]
-        image_h = 0.0
+        picture, image_h = None, 0.0
         if image is not None:
-            info = self._image_size(image)
-            image_h = image_w * info[1] / info[0] if info[0] else 0.0
+            # A JPEG (media.py's thumbnails) is embedded as it is, never decoded again.
+            picture = ImageReader(io.BytesIO(image))
+            pixels_w, pixels_h = picture.getSize()
+            image_h = image_w * pixels_h / pixels_w if pixels_w else 0.0
         height = max([*heights, image_h]) + 2 * pad
         self._ensure(height, header)
-        x, y = MARGIN, self.pdf.get_y()
+        x, y = MARGIN, self.y
         if fill is not None:
-            self.pdf.set_fill_color(*fill)
-            self.pdf.rect(x, y, sum(w for w, _ in cells), height, style="F")
+            self.canvas.setFillColorRGB(*_rgb(fill))
+            self.page.rect(x, y, sum(w for w, _ in cells), height, fill=True)
         for width, segments in cells:
-            self.pdf.rect(x, y, width, height)
+            self.page.rect(x, y, width, height)
             if segments:
                 self._draw(segments, x + pad, y + pad, width - 2 * pad)
             x += width
-        if image is not None:
-            self.pdf.image(io.BytesIO(image), x=MARGIN + pad, y=y + pad, w=image_w, h=image_h)
+        if picture is not None:
+            self.page.image(picture, MARGIN + pad, y + pad, image_w, image_h)
         if bad:  # a heavy bar: failed rows stand out in black and white too
-            self.pdf.set_fill_color(*RED)
-            self.pdf.rect(MARGIN - 2.2, y, 1.8, height, style="F")
-        self.pdf.set_xy(MARGIN, y + height)
-
-    @staticmethod
-    def _image_size(data: bytes) -> tuple[int, int]:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
+            self.canvas.setFillColorRGB(*_rgb(RED))
+            self.page.rect(MARGIN - 2.2, y, 1.8, height, fill=True)
+        self.y = y + height
 
     # -- sections ---------------------------------------------------------------------------
     def title(self) -> None:
         view = self.view
-        pdf = self.pdf
-        pdf.set_font("helvetica", "B", 15)
-        pdf.multi_cell(self.width, 7, latin1(view.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1)
+        for line in self._lines(Segment(view.title, "B", 15), self.width - 2):
+            self.page.text(MARGIN + 1, self.y + 3.5 + 0.3 * 15 * PT, line, "B", 15)
+            self.y += 7
+        self.y += 1
         color = GREEN if view.verdict_ok else RED
-        y = pdf.get_y()
+        y = self.y
         verdict = [Segment(view.verdict, "B", 11, color)]
         height = self._height(verdict, self.width - 6) + 5
-        pdf.set_draw_color(*color)
-        pdf.set_line_width(0.8 if view.verdict_ok else 1.6)
-        pdf.rect(MARGIN, y, self.width, height)
+        self.canvas.setStrokeColorRGB(*_rgb(color))
+        self.page.line_width(0.8 if view.verdict_ok else 1.6)
+        self.page.rect(MARGIN, y, self.width, height)
         if not view.verdict_ok:
-            pdf.set_line_width(0.4)
-            pdf.rect(MARGIN + 1.5, y + 1.5, self.width - 3, height - 3)
-        pdf.set_line_width(0.2)
-        pdf.set_draw_color(*BLACK)
+            self.page.line_width(0.4)
+            self.page.rect(MARGIN + 1.5, y + 1.5, self.width - 3, height - 3)
+        self.page.line_width(0.2)
+        self.canvas.setStrokeColorRGB(*_rgb(BLACK))
         self._draw(verdict, MARGIN + 3, y + 2.5, self.width - 6)
-        pdf.set_xy(MARGIN, y + height + 1)
-        self._draw([Segment(view.verdict_detail, "", 8)], MARGIN, pdf.get_y(), self.width)
-        pdf.ln(1)
+        self.y = y + height + 1
+        self._draw([Segment(view.verdict_detail, "", 8)], MARGIN, self.y, self.width)
+        self.y += 1
 
-    def bullet_list(self, title: str, items: list[str], color: tuple[int, int, int]) -> None:
+    def bullet_list(self, title: str, items: list[str], color: Color) -> None:
         if not items:
             return
         self.heading(title)
@@ -236,7 +343,7 @@ class PdfWriter:
             segs = [Segment(f"- {item}", "B" if color == RED else "", 8, color)]
             height = self._height(segs, self.width)
             self._ensure(height)
-            self._draw(segs, MARGIN, self.pdf.get_y(), self.width)
+            self._draw(segs, MARGIN, self.y, self.width)
 
     def key_values(self) -> None:
         half = (self.width - 4) / 2
@@ -289,7 +396,7 @@ class PdfWriter:
     def clips(self) -> None:
         self.heading(f"Clips and files ({len(self.view.clips)} rows, problems first)")
         for note in self.view.notes:
-            self._draw([Segment(note, "I", 7.5)], MARGIN, self.pdf.get_y(), self.width)
+            self._draw([Segment(note, "I", 7.5)], MARGIN, self.y, self.width)
         widths = (30.0, 64.0, 40.0, self.width - 134.0)
 
         def header() -> None:
@@ -309,7 +416,9 @@ class PdfWriter:
         for clip in self.view.clips:
             self._clip_row(clip, widths, header)
 
-    def _clip_row(self, row: ClipRow, widths: tuple[float, ...], header: Any) -> None:
+    def _clip_row(
+        self, row: ClipRow, widths: tuple[float, ...], header: Callable[[], None]
+    ) -> None:
         kind = {
             "sequence": "IMAGE SEQUENCE",
             "folder": "FILES IN A FOLDER",
@@ -348,9 +457,8 @@ class PdfWriter:
         for key, value in self.view.totals:
             self.row([(60.0, [Segment(key, "B")]), (self.width - 60.0, [Segment(value)])])
         if self.view.generated:
-            self.pdf.ln(2)
-            generated = [Segment(self.view.generated, "I", 6.5)]
-            self._draw(generated, MARGIN, self.pdf.get_y(), self.width)
+            self.y += 2
+            self._draw([Segment(self.view.generated, "I", 6.5)], MARGIN, self.y, self.width)
 
     def render(self) -> bytes:
         self.title()
@@ -360,7 +468,7 @@ class PdfWriter:
         self.destinations()
         self.clips()
         self.totals()
-        return bytes(self.pdf.output())
+        return self._finish()
 
 
 def render_pdf(view: ReportView, paper: str = "a4") -> bytes:
