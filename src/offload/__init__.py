@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
     from offload.results import JobReport
 
-# Imported on first use (PEP 562): a process that needs one module of the package (the PDF
-# renderer's, ``offload.report.pdf_process``) does not import the engine and the planner.
+# Imported on first use (PEP 562): importing one module of the package (a command's own,
+# ``offload.report.pdf``) does not import the engine and the planner.
 _LAZY = {
     "copy_with_multiple_destinations": "offload.api",
     "copy_with_multiple_destinations_parallel": "offload.api",

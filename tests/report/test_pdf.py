@@ -1,18 +1,24 @@
 """The PDF report (``report/pdf.py``) read back as a producer reads it: ``pdftotext``,
 ``pdfinfo`` and a page rendered by ``pdftoppm``. Rows never split, the table header on every
 page of the clip list, "page N/M" right on every page, characters the standard fonts lack
-replaced, thumbnails embedded as the JPEG they are."""
+replaced, thumbnails embedded as the JPEG they are; drawn by the command itself, after the
+HTML is written."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from offload.report import pdf as pdf_module
 from offload.report.content import ClipRow, ReportView, State, build_view
+from offload.report.documents import write_documents
 from offload.report.pdf import latin1, render_pdf
 from report.helpers import pdf_info, pdf_page_png, pdf_text
 from tests.report.test_content import job
@@ -141,3 +147,60 @@ def test_a_failed_row_has_the_heavy_bar_in_the_margin(
             column = [rgb.getpixel((30, y)) for y in range(rgb.height)]
         red = [p for p in column if p[0] > 120 and p[1] < 40 and p[2] < 60]
         assert bool(red) is failed, failed
+
+
+def test_a_pdf_that_cannot_be_drawn_leaves_the_html_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HTML is written before the PDF is drawn: a PDF that fails (a stand-in for a bug
+    in the drawing) costs the PDF only, named in a note; the reports' other files stay."""
+
+    def broken(view: object, paper: str) -> bytes:
+        raise ValueError("a bug in the drawing")
+
+    monkeypatch.setattr(pdf_module, "render_pdf", broken)
+    json_path = tmp_path / "CARD.json"
+    json_path.write_text("{}")
+    notes = write_documents(job(), [json_path])
+    assert notes == [
+        "cannot build the PDF report: ValueError: a bug in the drawing "
+        f"(offload report {json_path} tries again)"
+    ]
+    assert b"</html>" in (tmp_path / "CARD.html").read_bytes()
+    assert not (tmp_path / "CARD.pdf").exists()
+
+
+@pytest.mark.parametrize("module", ["offload.cli.offload", "offload.cli.entry"])
+def test_offload_copy_draws_the_pdf_itself_and_imports_no_other_command(
+    tmp_path: Path, module: str
+) -> None:
+    """The PDF is drawn in the command (no process of its own: ``offload copy`` starts no
+    child), and the command imports none of the other commands' modules."""
+    card = tmp_path / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    for number in range(3):
+        (card / "CLIPS" / f"C{number}.MOV").write_bytes(os.urandom(10_000))
+    (tmp_path / "dest").mkdir()
+    reports = tmp_path / "reports"
+    script = (
+        "import subprocess, sys\n"
+        "started = []\n"
+        "class Counted(subprocess.Popen):\n"
+        "    def __init__(self, *a, **k):\n"
+        "        started.append(a)\n"
+        "        super().__init__(*a, **k)\n"
+        "subprocess.Popen = Counted\n"
+        f"from {module} import main\n"
+        f"code = main(['copy', '--quiet', '--report-dir', {str(reports)!r}, "
+        f"{str(card)!r}, {str(tmp_path / 'dest')!r}])\n"
+        "others = ('offload.bench', 'offload.cli.verify_cmd', 'offload.cli.history_cmd',"
+        " 'offload.report.cli', 'offload.cli.live', 'offload.report.dry_run')\n"
+        "print(code, len(started), 'reportlab.pdfgen.canvas' in sys.modules,"
+        " sorted(set(others) & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.stdout.split() == ["0", "0", "True", "[]"], done.stderr
+    (pdf,) = reports.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")

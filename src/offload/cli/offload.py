@@ -56,7 +56,6 @@ from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, 
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.report.events_json import JsonLinesSink
-from offload.report.pdf_process import pdf_renderer_started
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -363,8 +362,11 @@ class _WarningPrinter:
 class _ReportModulesLoader:
     """Loads the modules of the reports (~10 ms of CPU) and of the summary (rich: ~25 ms)
     on a thread once the copy's job has finished (``JobFinished``): what follows (manifests,
-    reports) mostly waits for fsyncs and for the PDF process, and those imports were on the
-    command's critical path, at start-up or at the end."""
+    reports) partly waits for fsyncs, and those imports were on the command's critical path,
+    at start-up or at the end. Not the PDF's (reportlab, ~40 ms): loaded here, it made no
+    difference measurable on a 200-file card and added ~4 MiB to the peak RSS at 50,000
+    files, where the PDF is drawn after the peak (docs/performance.md, "The PDF on
+    reportlab")."""
 
     def __init__(self, *, summary: bool) -> None:
         self._modules = ["offload.report.job_report"]
@@ -394,15 +396,6 @@ def card_released_line(event: CardReleased) -> str:
 
 
 def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
-    if args.dry_run:
-        return _copy(args, env)
-    # Started first, so the PDF library loads in its own process while this one plans and
-    # copies; the reports wait for its PDF (the command returns once they are written).
-    with pdf_renderer_started():
-        return _copy(args, env)
-
-
-def _copy(args: argparse.Namespace, env: Environment) -> int:
     options = _copy_options(args)
     destinations = _cascade_destinations(args)[0]
     if args.cascade and not any(is_s3_url(d) for d in destinations):

@@ -25,7 +25,6 @@ from offload.report.clips import Clip, group_clips
 from offload.report.content import ReportView, build_view
 from offload.report.html import render_html
 from offload.report.media import ProbeBudget, probe_clips
-from offload.report.pdf_process import take_early
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -96,26 +95,14 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
     return locate
 
 
-def _pdf_drawn(view: ReportView, paper: str) -> Callable[[], bytes]:
-    """Start drawing the PDF of *view*; the function returned gives its bytes. Drawn by the
-    renderer process if one was started (``pdf_process.pdf_renderer_started``; meanwhile the
-    caller renders and writes the HTML), else (or if that process fails) here, when the bytes
-    are asked for. A started process is used once."""
-    process = take_early()
-    if process is not None:
-        try:
-            process.send(view, paper)
-        except RuntimeError:
-            process = None  # drawn here instead
+def _pdf_drawer(view: ReportView, paper: str) -> Callable[[], bytes]:
+    """The function that draws the PDF of *view* when asked (``write_documents`` asks once
+    the HTML is written, so a PDF that fails costs the PDF only)."""
 
     def pdf() -> bytes:
-        if process is not None:
-            try:
-                return process.receive()
-            except RuntimeError:
-                pass  # drawn here instead: a bug raises again here, where it becomes a note
-        # Imported here: fpdf2 (with Pillow and fontTools) takes ~0.35 s to import, which
-        # every command would otherwise pay at start-up.
+        # Imported here, when the PDF is drawn: only a command that writes the reports
+        # needs reportlab (~40 ms of imports), and loaded at the end it adds nothing to
+        # the peak memory of a large card (whose peak comes earlier).
         from offload.report.pdf import render_pdf
 
         return render_pdf(view, paper)
@@ -132,8 +119,7 @@ def build_documents(
 
 
 def _documents(data: dict[str, Any], options: DocumentOptions) -> tuple[bytes, Callable[[], bytes]]:
-    """The HTML, and the function that gives the PDF (``_pdf_drawn``: the renderer process
-    draws it while this process renders the HTML and the caller writes it)."""
+    """The HTML, and the function that draws the PDF (``_pdf_drawer``)."""
     started = time.monotonic()
     clips = group_clips(list(data.get("files") or []))
     if options.media:
@@ -148,7 +134,7 @@ def _documents(data: dict[str, Any], options: DocumentOptions) -> tuple[bytes, C
         "The JSON and CSV reports beside this file list every file with its digests."
     )
     view = build_view(data, clips, media, notes, generated=generated)
-    pdf = _pdf_drawn(view, (options.paper or default_paper()).lower())
+    pdf = _pdf_drawer(view, (options.paper or default_paper()).lower())
     # A name that is not valid UTF-8 (surrogate escapes) shows as \xNN, as in the CSV.
     return _SURROGATE.sub(_hex, render_html(view)).encode("utf-8"), pdf
 
@@ -163,7 +149,7 @@ def write_documents(
     Returns notes for what failed: a bug or a full disk here must not cost the JSON and CSV
     reports, and ``offload report X.json`` writes the documents again.
 
-    The HTML is written while the renderer process draws the PDF; each folder is fsynced
+    The HTML is written first, then the PDF is drawn and written; each folder is fsynced
     once, after both: every document written is durable when this returns."""
     if not json_paths:
         return []
