@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from offload.report.clips import Clip, group_clips
+from support import camera_cards
 
 
 def files(*paths: str) -> list[dict[str, object]]:
@@ -158,3 +159,89 @@ def test_a_card_of_ten_thousand_clips_with_sidecars_is_grouped_by_index() -> Non
         "C00001.MP4": ["C00001M01.XML", "C00001T01.JPG"],
     }
     assert all(len(c.sidecars) == 2 for c in clips)
+
+
+def test_p2_audio_channels_and_voice_memos_belong_to_their_video_clip() -> None:
+    """P2 writes a clip's audio as one MXF a channel in CONTENTS/AUDIO, named after the clip
+    and two digits: each was a "clip" of its own (the digit after the clip's name kept them
+    from matching it), and the voice memo went to the first channel's row."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.P2)))
+    assert by_name(clips) == {
+        "0001AB.MXF": [
+            "0001AB.BIN",
+            "0001AB.BMP",
+            "0001AB.MP4",
+            "0001AB.XML",
+            "0001AB00.MXF",
+            "0001AB00.WAV",
+            "0001AB01.MXF",
+            "0001AB02.MXF",
+            "0001AB03.MXF",
+        ],
+        "0002CD.MXF": ["0002CD.BMP", "0002CD.XML", "0002CD00.MXF", "0002CD01.MXF"],
+        "LASTCLIP.TXT": [],
+    }
+    assert [c.kind for c in clips] == ["clip", "clip", "file"]
+
+
+def test_p2_audio_without_its_video_stays_a_clip() -> None:
+    clips = group_clips(files("CONTENTS/AUDIO/0003EF00.MXF", "CONTENTS/VOICE/0003EF00.WAV"))
+    assert by_name(clips) == {"0003EF00.MXF": ["0003EF00.WAV"]}  # the same name elsewhere
+    assert [c.kind for c in clips] == ["clip"]
+
+
+def test_dcim_stills_are_neither_a_sequence_nor_a_clip_sidecar() -> None:
+    """A drone's or phone's photos are numbered with its videos: DNGs 0003, 0004, 0006 were
+    a "sequence" with a missing frame (a false warning) that also claimed DJI_0002.JPG, and a
+    GoPro photo was a sidecar of the folder's only video."""
+    dji = group_clips(files(*camera_cards.file_paths(camera_cards.DJI)))
+    assert by_name(dji) == {
+        "DJI_0001.MP4": ["DJI_0001.LRF", "DJI_0001.SRT"],
+        "DJI_0007.MP4": ["DJI_0007.SRT"],
+        "DJI_0002.JPG": [],
+        "DJI_0003.DNG": [],
+        "DJI_0004.DNG": [],
+        "DJI_0006.DNG": [],
+    }
+    assert not any(c.kind == "sequence" for c in dji)
+    gopro = by_name(group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO))))
+    assert gopro["GX010042.MP4 (+1 spans)"] == ["GL010042.LRV", "GL020042.LRV", "GX010042.THM"]
+    assert gopro["GOPR0043.JPG"] == []
+    iphone = group_clips(files(*camera_cards.file_paths(camera_cards.IPHONE)))
+    assert [(c.name, c.kind) for c in iphone if c.kind != "clip"] == [
+        ("IMG_0002.AAE", "file"),
+        ("IMG_0002.HEIC", "file"),
+        ("IMG_0004.DNG", "file"),
+        ("IMG_0005.DNG", "file"),
+    ]
+    # Frames outside DCIM, or not named the DCF way, are still sequences.
+    assert [c.kind for c in group_clips(files("STILLS/IMG_0001.DNG", "STILLS/IMG_0002.DNG"))] == [
+        "sequence"
+    ]
+    cdng = [f"DCIM/CLIP_0001/CLIP_0001_{n:06d}.DNG" for n in range(3)]
+    assert [c.kind for c in group_clips(files(*cdng))] == ["sequence"]
+
+
+def test_avchd_clip_info_belongs_to_its_stream_and_playlists_to_the_card() -> None:
+    clips = by_name(group_clips(files(*camera_cards.file_paths(camera_cards.AVCHD))))
+    assert clips["00000.MTS"] == ["00000.CPI", "00000.CPI"]  # CLIPINF and its BACKUP
+    assert clips["00001.MTS"] == ["00001.CPI", "00001.CPI"]
+    assert clips["00000.MPL"] == []  # a playlist may list several clips
+
+
+def test_sound_recorder_takes_are_audio_rows_with_their_tracks() -> None:
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.SOUND_DEVICES)))
+    rows = {
+        c.name: (c.kind, [str(e["path"]).rsplit("/", 1)[-1] for e in c.files[1:]]) for c in clips
+    }
+    assert rows == {
+        "S01T01.WAV": ("audio", []),  # polyphonic: every track in one file
+        "S01T02.WAV": ("audio", []),
+        "S02T01_1.WAV (+2 tracks)": ("audio", ["S02T01_2.WAV", "S02T01_3.WAV"]),
+        "ZOOM0001_LR.WAV (+2 tracks)": ("audio", ["ZOOM0001_Tr1.WAV", "ZOOM0001_Tr2.WAV"]),
+        "250101.CSV": ("file", []),  # the recorder's sound report
+    }
+    assert all(not c.sidecars for c in clips)
+    # A WAV beside a clip with its name is still that clip's sidecar (Blackmagic, scratch).
+    clip = group_clips(files("A001C001.mov", "A001C001.wav"))
+    assert by_name(clip) == {"A001C001.mov": ["A001C001.wav"]}

@@ -8,7 +8,7 @@ import pytest
 
 from offload.report.clips import group_clips
 from offload.report.content import build_view, describe
-from offload.report.documents import build_documents, default_paper
+from offload.report.documents import DocumentOptions, build_documents, default_paper
 
 
 @pytest.mark.parametrize(
@@ -285,3 +285,22 @@ def test_files_missing_from_the_card_and_notes_are_shown() -> None:
     assert not view.verdict_ok
     assert any("A001C009.mov: MISSING FROM THE CARD" in p for p in view.problems)
     assert "cannot write the local report into /ro: read-only file system" in view.warnings
+
+
+def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
+    """A recorder's WAVs were "other files", one row a track; a take is one row now, its
+    tracks listed under it, and the card's counts name the takes."""
+    data = job(source="/nonexistent/SOUND_01")
+    entry = data["files"][0]
+    data["files"] = [
+        {**entry, "path": f"250101/S02T01_{n}.WAV", "size_bytes": 2048} for n in (1, 2, 3)
+    ] + [{**entry, "path": "250101/250101.CSV"}]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    take, report = view.clips
+    assert (take.kind, take.name) == ("audio", "S02T01_1.WAV (+2 tracks)")
+    assert take.sidecars == ["S02T01_2.WAV (track, 2.05 KB)", "S02T01_3.WAV (track, 2.05 KB)"]
+    assert (report.kind, report.name) == ("file", "250101.CSV")
+    assert "0 clips, 0 image sequences, 1 audio take" in view.verdict_detail
+    assert ("Audio takes", "1") in view.totals
+    html = build_documents(data, DocumentOptions(media=False))[".html"].decode()
+    assert "audio take" in html and "S02T01_3.WAV (track, 2.05 KB)" in html

@@ -27,7 +27,7 @@ from rich import filesize
 
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
-from offload.report.media import MediaInfo
+from offload.report.media import NO_PICTURE, MediaInfo
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -337,11 +337,12 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         f"{e['path'].rsplit('/', 1)[-1]} ({human_bytes(e.get('size_bytes'))})"
         for e in clip.sidecars
     ]
-    if clip.kind == "clip" and len(clip.files) - len(clip.sidecars) > 1:
+    if clip.kind in ("clip", "audio") and len(clip.files) - len(clip.sidecars) > 1:
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
+        part = "track" if clip.kind == "audio" else "span"
         sidecars = [
             *(
-                f"{e['path'].rsplit('/', 1)[-1]} (span, {human_bytes(e.get('size_bytes'))})"
+                f"{e['path'].rsplit('/', 1)[-1]} ({part}, {human_bytes(e.get('size_bytes'))})"
                 for e in spans
             ),
             *sidecars,
@@ -359,8 +360,17 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         digests=digests,
         sidecars=sidecars,
         states=[(label, clip_state(clip, index)) for index, label in labels.items()],
-        media_note=None if info is None else info.error,
+        media_note=_media_note(clip, info),
     )
+
+
+def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
+    """Why a row has no picture; a sound take is expected to have none."""
+    if info is None:
+        return None
+    if clip.kind == "audio" and info.error == NO_PICTURE:
+        return "sound only"
+    return info.error
 
 
 def _media_rows(
@@ -458,7 +468,7 @@ def build_view(
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "clips": 0, "file": 1, "folder": 1}
+    order = {"clip": 0, "sequence": 0, "audio": 0, "clips": 0, "file": 1, "folder": 1}
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []
@@ -554,10 +564,13 @@ def build_view(
     totals_data = data.get("totals") or {}
     n_clips = sum(1 for c in clips if c.kind == "clip")
     n_sequences = sum(1 for c in clips if c.kind == "sequence")
+    n_audio = sum(1 for c in clips if c.kind == "audio")
+    # Audio takes are named only on a card that has them (a camera card's words unchanged).
+    audio = f", {plural(n_audio, 'audio take')}" if n_audio else ""
     detail = (
         f"{card_name}: {totals_data.get('files', 0)} files, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
-        f"{plural(n_sequences, 'image sequence')} "
+        f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {data.get('verify')} verification "
         f"({', '.join(data.get('algorithms') or [])})"
     )
@@ -577,7 +590,7 @@ def build_view(
         ("Files", str(totals_data.get("files", ""))),
         (
             "Clips",
-            f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}, "
+            f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}{audio}, "
             f"{plural(sum(1 for c in clips if c.kind == 'file'), 'other file')}",
         ),
         ("Started", when(data.get("started"))),
@@ -601,6 +614,7 @@ def build_view(
             "Image sequences",
             f"{n_sequences} ({sum(c.frames for c in clips if c.kind == 'sequence')} frames)",
         ),
+        *([("Audio takes", str(n_audio))] if n_audio else []),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),

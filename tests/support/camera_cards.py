@@ -1,0 +1,252 @@
+"""Small synthetic camera cards: the folders and names real cameras and recorders write, with
+tiny files (a few bytes each; grouping and manifests depend on names, not on picture data).
+
+Each layout is a mapping of relative path to content (``bytes``; ``None`` for an empty folder).
+The layouts were written from the vendors' documented card structures (Panasonic P2, Sony
+XDCAM/XAVC, AVCHD, ARRI, RED, Canon, Blackmagic, DJI, GoPro, iPhone, Sound Devices and Zoom
+recorders); what each camera writes beside its media is kept, so that a report's grouping can
+be judged on them. ``write_card`` makes one on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import wave
+from collections.abc import Mapping
+from pathlib import Path
+
+Layout = Mapping[str, bytes | None]
+
+
+def _content(path: str) -> bytes:
+    """A few bytes that differ per file, so a copy swapped with another is caught."""
+    return f"{path}\n".encode()
+
+
+def _wav(channels: int, frames: int) -> bytes:
+    """A real (tiny) 48 kHz 24-bit WAV of silence: a recorder's take, readable by FFmpeg."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(3)
+        out.setframerate(48_000)
+        out.writeframes(bytes(3 * channels * frames))
+    return buffer.getvalue()
+
+
+def _files(*paths: str) -> dict[str, bytes | None]:
+    # Each WAV a different length: a copy swapped with another is caught.
+    return {p: _wav(2, 480 + len(p)) if p.upper().endswith(".WAV") else _content(p) for p in paths}
+
+
+P2 = _files(
+    "CONTENTS/VIDEO/0001AB.MXF",
+    *(f"CONTENTS/AUDIO/0001AB{n:02d}.MXF" for n in range(4)),
+    "CONTENTS/CLIP/0001AB.XML",
+    "CONTENTS/ICON/0001AB.BMP",
+    "CONTENTS/PROXY/0001AB.MP4",
+    "CONTENTS/PROXY/0001AB.BIN",
+    "CONTENTS/VOICE/0001AB00.WAV",
+    "CONTENTS/VIDEO/0002CD.MXF",
+    *(f"CONTENTS/AUDIO/0002CD{n:02d}.MXF" for n in range(2)),
+    "CONTENTS/CLIP/0002CD.XML",
+    "CONTENTS/ICON/0002CD.BMP",
+    "LASTCLIP.TXT",
+) | {"CONTENTS/PROXY/INDEX": None}
+
+SONY_XAVC = _files(
+    "PRIVATE/M4ROOT/CLIP/C0001.MP4",
+    "PRIVATE/M4ROOT/CLIP/C0001M01.XML",
+    "PRIVATE/M4ROOT/CLIP/C0002.MP4",
+    "PRIVATE/M4ROOT/CLIP/C0002M01.XML",
+    "PRIVATE/M4ROOT/THMBNL/C0001T01.JPG",
+    "PRIVATE/M4ROOT/THMBNL/C0002T01.JPG",
+    "PRIVATE/M4ROOT/SUB/C0001S03.MP4",
+    "PRIVATE/M4ROOT/MEDIAPRO.XML",
+    "PRIVATE/M4ROOT/STATUS.BIN",
+) | {"PRIVATE/M4ROOT/GENERAL": None}
+
+SONY_XDCAM = _files(
+    "XDROOT/Clip/A001C001_250101AB.MXF",
+    "XDROOT/Clip/A001C001_250101ABM01.XML",
+    "XDROOT/Sub/A001C001_250101ABS03.MXF",
+    "XDROOT/Clip/A001C002_250101AB.MXF",
+    "XDROOT/Clip/A001C002_250101ABM01.XML",
+    "XDROOT/Sub/A001C002_250101ABS03.MXF",
+    "XDROOT/MEDIAPRO.XML",
+    "XDROOT/DISCMETA.XML",
+) | {"XDROOT/Take": None, "XDROOT/Edit": None, "XDROOT/General": None}
+
+AVCHD = _files(
+    "PRIVATE/AVCHD/BDMV/STREAM/00000.MTS",
+    "PRIVATE/AVCHD/BDMV/STREAM/00001.MTS",
+    "PRIVATE/AVCHD/BDMV/CLIPINF/00000.CPI",
+    "PRIVATE/AVCHD/BDMV/CLIPINF/00001.CPI",
+    "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",
+    "PRIVATE/AVCHD/BDMV/INDEX.BDM",
+    "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
+    "PRIVATE/AVCHD/BDMV/BACKUP/CLIPINF/00000.CPI",
+    "PRIVATE/AVCHD/BDMV/BACKUP/CLIPINF/00001.CPI",
+    "PRIVATE/AVCHD/BDMV/BACKUP/PLAYLIST/00000.MPL",
+    "PRIVATE/AVCHD/BDMV/BACKUP/INDEX.BDM",
+    "PRIVATE/AVCHD/BDMV/BACKUP/MOVIEOBJ.BDM",
+    "PRIVATE/AVCHD/AVCHDTN/THUMB.TDT",
+    "PRIVATE/AVCHD/AVCHDTN/THUMB.TID",
+)
+
+ARRI = _files(
+    "A001R1AB/A001C001_250101_R1AB.mxf",
+    "A001R1AB/A001C002_250101_R1AB.mxf",
+    "A001R1AB/A001C003_250101_R1AB.mxf",
+    *(f"A002C004_250101_R1AB/A002C004_250101_R1AB.{n:07d}.ari" for n in range(1, 6)),
+    *(f"A002C005_250101_R1AB/A002C005_250101_R1AB.{n:07d}.ari" for n in (1, 2, 4)),
+)
+
+RED = _files(
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB_001.R3D",
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB_002.R3D",
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB_003.R3D",
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB.RMD",
+    "A001_0101AB.RDM/A001_C002_0101CD.RDC/A001_C002_0101CD_001.R3D",
+    "A001_0101AB.RDM/A001_C002_0101CD.RDC/A001_C002_0101CD.RMD",
+)
+
+CANON_CRM = _files(
+    "CONTENTS/CLIPS001/A001C001_250101AB_CANON.CRM",
+    "CONTENTS/CLIPS001/A001C001_250101AB_CANON.XML",
+    "CONTENTS/CLIPS001/A001C002_250101AB_CANON.CRM",
+    "CONTENTS/CLIPS001/A001C002_250101AB_CANON.XML",
+    "CONTENTS/CLIPS001/INDEX.MIF",
+)
+
+BLACKMAGIC = _files(
+    "A001_01011230_C001.braw",
+    "A001_01011230_C001.sidecar",
+    "A001_01011231_C002.braw",
+    "Proxy/A001_01011230_C001.mp4",
+)
+
+DJI = _files(
+    "DCIM/100MEDIA/DJI_0001.MP4",
+    "DCIM/100MEDIA/DJI_0001.SRT",
+    "DCIM/100MEDIA/DJI_0001.LRF",
+    "DCIM/100MEDIA/DJI_0002.JPG",
+    "DCIM/100MEDIA/DJI_0003.DNG",
+    "DCIM/100MEDIA/DJI_0004.DNG",
+    "DCIM/100MEDIA/DJI_0006.DNG",
+    "DCIM/100MEDIA/DJI_0007.MP4",
+    "DCIM/100MEDIA/DJI_0007.SRT",
+)
+
+GOPRO = _files(
+    "DCIM/100GOPRO/GX010042.MP4",
+    "DCIM/100GOPRO/GX020042.MP4",
+    "DCIM/100GOPRO/GL010042.LRV",
+    "DCIM/100GOPRO/GL020042.LRV",
+    "DCIM/100GOPRO/GX010042.THM",
+    "DCIM/100GOPRO/GOPR0043.JPG",
+    "MISC/version.txt",
+)
+
+IPHONE = _files(
+    "DCIM/100APPLE/IMG_0001.MOV",
+    "DCIM/100APPLE/IMG_0002.HEIC",
+    "DCIM/100APPLE/IMG_0002.AAE",
+    "DCIM/100APPLE/IMG_0003.MOV",
+    "DCIM/100APPLE/IMG_0003.AAE",
+    "DCIM/100APPLE/IMG_0004.DNG",
+    "DCIM/100APPLE/IMG_0005.DNG",
+    "DCIM/100APPLE/IMG_E0003.MOV",
+)
+
+SOUND_DEVICES = _files(
+    "250101/S01T01.WAV",  # polyphonic: one file a take
+    "250101/S01T02.WAV",
+    "250101/S02T01_1.WAV",  # monophonic: one file a track
+    "250101/S02T01_2.WAV",
+    "250101/S02T01_3.WAV",
+    "250101/250101.CSV",  # the recorder's sound report
+    "ZOOM0001/ZOOM0001_LR.WAV",  # Zoom: a take folder of mono tracks
+    "ZOOM0001/ZOOM0001_Tr1.WAV",
+    "ZOOM0001/ZOOM0001_Tr2.WAV",
+)
+
+SEQUENCES = _files(
+    *(f"A004C001/A004C001.{n:07d}.dpx" for n in range(86400, 86410) if n not in (86403, 86404)),
+    *(f"VFX_010/plate_v001.{n:04d}.exr" for n in range(1001, 1006)),
+    "VFX_010/plate_v001.xml",
+)
+
+# What an operating system leaves on a card it mounted, beside one real clip.
+OS_JUNK = _files(
+    "DCIM/100MEDIA/DJI_0001.MP4",
+    "DCIM/100MEDIA/._DJI_0001.MP4",
+    ".DS_Store",
+    "DCIM/.DS_Store",
+    "._.DS_Store",
+    ".Spotlight-V100/Store-V2/store.db",
+    ".Trashes/501/._x",
+    ".fseventsd/fseventsd-uuid",
+    ".TemporaryItems/folders.501/x",
+    "System Volume Information/IndexerVolumeGuid",
+    "System Volume Information/WPSettings.dat",
+    "$RECYCLE.BIN/desktop.ini",
+    "Thumbs.db",
+)
+
+# Names that stress the manifests and the destinations' filesystems.
+_NFC = "Sc\u00e8ne 1"  # è as one code point
+_NFD = "Sce\u0300ne 2"  # e + combining grave accent
+_LONG = "/".join(["a_rather_long_folder_name_" + "x" * 40] * 5)
+NAMES: dict[str, bytes | None] = _files(
+    "Day 1/Card A/clip one.mov",
+    "Day 1/Card A/clip one.xml",
+    f"{_NFC}/take.mov",
+    f"{_NFD}/take.mov",
+    f"{_LONG}/A001C001.mov",
+    "empty.txt",
+    "Ünïcödé_名前.mp4",
+) | {"Day 1/empty folder": None, "empty.txt": b""}
+
+LAYOUTS: dict[str, Layout] = {
+    "P2": P2,
+    "SONY_XAVC": SONY_XAVC,
+    "SONY_XDCAM": SONY_XDCAM,
+    "AVCHD": AVCHD,
+    "ARRI": ARRI,
+    "RED": RED,
+    "CANON_CRM": CANON_CRM,
+    "BLACKMAGIC": BLACKMAGIC,
+    "DJI": DJI,
+    "GOPRO": GOPRO,
+    "IPHONE": IPHONE,
+    "SOUND": SOUND_DEVICES,
+    "SEQUENCES": SEQUENCES,
+    "OS_JUNK": OS_JUNK,
+    "NAMES": NAMES,
+}
+
+
+def file_paths(layout: Layout) -> list[str]:
+    """The files of *layout* (its empty folders left out)."""
+    return [path for path, content in layout.items() if content is not None]
+
+
+def write_card(root: Path, layout: Layout) -> Path:
+    """Write *layout* under *root* (created) and return *root*."""
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, content in layout.items():
+        path = root / relative
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return root
+
+
+def add_links(root: Path) -> None:
+    """A link inside the card and one pointing out of it (copied as links, never followed)."""
+    os.symlink("clip one.mov", root / "Day 1" / "Card A" / "latest.mov")
+    os.symlink("/etc/hostname", root / "outside")
