@@ -78,7 +78,7 @@ class State:
 @dataclass
 class ClipRow:
     name: str
-    kind: str  # clip, sequence, file; folded per folder: "folder" (files), "clips"
+    kind: str  # clip, sequence, audio, file; folded per folder: "folder" (files), "clips"
     folder: str
     thumbnail: bytes | None
     details: list[str]
