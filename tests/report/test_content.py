@@ -304,3 +304,35 @@ def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
     assert ("Audio takes", "1") in view.totals
     html = build_documents(data, DocumentOptions(media=False))[".html"].decode()
     assert "audio take" in html and "S02T01_3.WAV (track, 2.05 KB)" in html
+
+
+def test_many_audio_takes_fold_per_folder_like_clips() -> None:
+    """A sound library of thousands of takes must not make a PDF of thousands of rows: past
+    MAX_CLIP_ROWS the takes in a good state fold per folder, as clips without a picture do."""
+    from offload.report.content import MAX_CLIP_ROWS
+    from offload.report.media import NO_PICTURE, MediaInfo
+
+    count = MAX_CLIP_ROWS // 2 + 1
+    files = folders_of_files(
+        "SOUND/{folder}/T{n:04d}.WAV",
+        ("DAY1", "DAY2"),
+        count,
+        good="verified",
+        failed=("DAY2", 7),
+        second={"status": "verified"},
+    )
+    clips = group_clips(files)
+    assert {c.kind for c in clips} == {"audio"}
+    media = {i: MediaInfo(error=NO_PICTURE, audio="1 track(s), 48 kHz") for i in range(len(clips))}
+    view = build_view(job(files=files), clips, media, [])
+    assert [r.name for r in view.clips] == [
+        "T0007.WAV",
+        f"SOUND/DAY1/ ({count} audio takes)",
+        f"SOUND/DAY2/ ({count - 1} audio takes)",
+    ]
+    assert view.clips[0].media_note == "sound only"
+    assert view.clips[1].media_note == "sound only"
+    assert view.clips[1].details == [
+        f"{count} audio takes ({count} files with their sidecars), "
+        "each listed in the JSON/CSV report"
+    ]

@@ -36,8 +36,9 @@ MAX_PROBLEM_LINES = 200
 # Past this many "other files" (no clip, no sequence), the good ones are folded into one row
 # per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
 MAX_FILE_ROWS = 300
-# Past this many clips and sequences, the clips in a good state that have no thumbnail
-# (not probed: not media, or the probing budget was spent) are folded the same way: a card
+# Past this many clips, sequences and audio takes, the clips and takes in a good state that
+# have no thumbnail (not probed: not media, or the probing budget was spent; a sound take
+# never has one) are folded the same way: a card
 # of 50,000 clips gave a PDF of ~2,000 pages that took ~55 s to draw, and nobody reads it. A
 # clip with a picture, a sequence and every clip that is not fine keep their own rows.
 MAX_CLIP_ROWS = 1000
@@ -376,29 +377,33 @@ def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
 def _media_rows(
     clips: list[tuple[Clip, MediaInfo | None]], labels: dict[int, str]
 ) -> list[ClipRow]:
-    """A row per clip and sequence; past MAX_CLIP_ROWS, one per folder for the clips in a
-    good state without a thumbnail."""
+    """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
+    clips and audio takes in a good state without a thumbnail."""
     if len(clips) <= MAX_CLIP_ROWS:
         return [_clip_row(clip, info, labels) for clip, info in clips]
     rows: list[ClipRow] = []
     folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
-        if clip.kind != "clip" or (info is not None and info.thumbnail) or not _fine(clip, labels):
+        if (
+            clip.kind not in ("clip", "audio")
+            or (info is not None and info.thumbnail)
+            or not _fine(clip, labels)
+        ):
             rows.append(_clip_row(clip, info, labels))
         else:
             folded.setdefault(clip.folder, []).append((clip, info))
     for folder, members in sorted(folded.items()):
         entries = [entry for clip, _ in members for entry in clip.files]
-        row = _folded_row(folder, plural(len(members), "clip"), "clips", entries, labels)
-        reasons = Counter(
-            (info.error if info is not None else None) or "no thumbnail" for _, info in members
-        )
+        # A recorder's folder of takes says so; a folder with any clip counts clips.
+        noun = "audio take" if all(clip.kind == "audio" for clip, _ in members) else "clip"
+        row = _folded_row(folder, plural(len(members), noun), "clips", entries, labels)
+        reasons = Counter(_media_note(clip, info) or "no thumbnail" for clip, info in members)
         row.media_note = "; ".join(
             f"{reason} ({count})" if len(reasons) > 1 else reason
             for reason, count in reasons.most_common(3)
         ) + ("; ..." if len(reasons) > 3 else "")
         row.details = [
-            f"{plural(len(members), 'clip')} without a thumbnail "
+            f"{plural(len(members), noun)}{'' if noun == 'audio take' else ' without a thumbnail'} "
             f"({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report"
         ]
