@@ -245,3 +245,34 @@ def test_sound_recorder_takes_are_audio_rows_with_their_tracks() -> None:
     # A WAV beside a clip with its name is still that clip's sidecar (Blackmagic, scratch).
     clip = group_clips(files("A001C001.mov", "A001C001.wav"))
     assert by_name(clip) == {"A001C001.mov": ["A001C001.wav"]}
+
+
+def test_canon_xf_clip_in_several_files_is_one_clip() -> None:
+    """Past the FAT32 file size a Canon XF clip is AA001201.MXF, AA001202.MXF...: two clips
+    before, and the clip folder's CIF, XML, thumbnail and SIFs other files."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.CANON_XF)))
+    assert by_name(clips) == {
+        "AA001201.MXF (+1 spans)": [
+            "AA0012.CIF",
+            "AA0012.XML",
+            "AA001201.SIF",
+            "AA001202.SIF",
+            "AA0012I.JPG",
+        ],
+        "AA001301.MXF": ["AA0013.XML"],
+        "INDEX.MIF": [],
+    }
+    assert [len(c.files) for c in clips] == [7, 2, 1]
+
+
+def test_insta360_lenses_and_proxy_are_one_clip_and_gopro_time_lapses_sequences() -> None:
+    insta = group_clips(files(*camera_cards.file_paths(camera_cards.INSTA360)))
+    assert by_name(insta) == {
+        "VID_20250101_120000_00_001.insv (+1 spans)": ["LRV_20250101_120000_01_001.lrv"],
+        "IMG_20250101_120100_00_002.insp": [],
+    }
+    lapse = group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO_TIMELAPSE)))
+    assert [(c.kind, c.name, c.frames, c.gaps) for c in lapse] == [
+        ("sequence", "G001[0001-0030].JPG", 30, []),
+        ("sequence", "G002[0001-0025].JPG", 25, []),
+    ]

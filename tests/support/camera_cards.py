@@ -3,9 +3,10 @@ tiny files (a few bytes each; grouping and manifests depend on names, not on pic
 
 Each layout is a mapping of relative path to content (``bytes``; ``None`` for an empty folder).
 The layouts were written from the vendors' documented card structures (Panasonic P2, Sony
-XDCAM/XAVC, AVCHD, ARRI, RED, Canon, Blackmagic, DJI, GoPro, iPhone, Sound Devices and Zoom
-recorders); what each camera writes beside its media is kept, so that a report's grouping can
-be judged on them. ``write_card`` makes one on disk.
+XDCAM/XAVC, AVCHD, ARRI, RED, Canon Cinema RAW Light and XF, Blackmagic, DJI, GoPro,
+Insta360, iPhone, Sound Devices and Zoom recorders); what each camera writes beside its
+media is kept, so that a report's grouping can be judged on them. ``write_card`` makes one
+on disk.
 """
 
 from __future__ import annotations
@@ -120,6 +121,20 @@ CANON_CRM = _files(
     "CONTENTS/CLIPS001/INDEX.MIF",
 )
 
+# Canon XF: a folder a clip; a clip past the FAT32 file size is several MXFs, each with a SIF.
+CANON_XF = _files(
+    "CONTENTS/CLIPS001/AA0012/AA001201.MXF",
+    "CONTENTS/CLIPS001/AA0012/AA001202.MXF",
+    "CONTENTS/CLIPS001/AA0012/AA001201.SIF",
+    "CONTENTS/CLIPS001/AA0012/AA001202.SIF",
+    "CONTENTS/CLIPS001/AA0012/AA0012.CIF",
+    "CONTENTS/CLIPS001/AA0012/AA0012.XML",
+    "CONTENTS/CLIPS001/AA0012/AA0012I.JPG",
+    "CONTENTS/CLIPS001/AA0013/AA001301.MXF",
+    "CONTENTS/CLIPS001/AA0013/AA0013.XML",
+    "CONTENTS/CLIPS001/INDEX.MIF",
+)
+
 BLACKMAGIC = _files(
     "A001_01011230_C001.braw",
     "A001_01011230_C001.sidecar",
@@ -147,6 +162,18 @@ GOPRO = _files(
     "DCIM/100GOPRO/GX010042.THM",
     "DCIM/100GOPRO/GOPR0043.JPG",
     "MISC/version.txt",
+)
+
+# Insta360: one file a lens (00, 10) and a low-resolution proxy; a GoPro time-lapse group.
+INSTA360 = _files(
+    "DCIM/Camera01/VID_20250101_120000_00_001.insv",
+    "DCIM/Camera01/VID_20250101_120000_10_001.insv",
+    "DCIM/Camera01/LRV_20250101_120000_01_001.lrv",
+    "DCIM/Camera01/IMG_20250101_120100_00_002.insp",
+)
+GOPRO_TIMELAPSE = _files(
+    *(f"DCIM/100GOPRO/G001{n:04d}.JPG" for n in range(1, 31)),
+    *(f"DCIM/100GOPRO/G002{n:04d}.JPG" for n in range(1, 26)),
 )
 
 IPHONE = _files(
@@ -217,9 +244,12 @@ LAYOUTS: dict[str, Layout] = {
     "ARRI": ARRI,
     "RED": RED,
     "CANON_CRM": CANON_CRM,
+    "CANON_XF": CANON_XF,
     "BLACKMAGIC": BLACKMAGIC,
     "DJI": DJI,
     "GOPRO": GOPRO,
+    "INSTA360": INSTA360,
+    "GOPRO_TIMELAPSE": GOPRO_TIMELAPSE,
     "IPHONE": IPHONE,
     "SOUND": SOUND_DEVICES,
     "SEQUENCES": SEQUENCES,

@@ -59,6 +59,8 @@ CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm"})
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
+_GOPRO_GROUP = re.compile(r"^G(?P<group>\d{3})(?P<frame>\d{4})$", re.IGNORECASE)
+_INSTA = re.compile(r"^(?:VID|LRV)_(?P<when>\d{8}_\d{6})_\d\d_(?P<number>\d{3})$", re.IGNORECASE)
 # DCF (Design rule for Camera File system) file names: four characters, four digits.
 _DCF = re.compile(r"^[A-Z0-9_]{4}\d{4}$", re.IGNORECASE)
 # P2: a clip's audio channel or voice memo is the clip's six-character name and two digits.
@@ -129,13 +131,11 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
     rest: list[FileEntry] = []
     for entry in files:
         folder, name = posixpath.split(str(entry["path"]))
-        match = _FRAME.match(name)
-        ext = match.group("suffix")[1:].lower() if match else ""
-        if match and _is_still(folder, name):
-            rest.append(entry)
-        elif match and (ext in SEQUENCE_EXTENSIONS or ext in GENERAL_IMAGE_EXTENSIONS):
-            key = (folder, match.group("prefix"), match.group("suffix"), len(match["digits"]))
-            groups[key].append((int(match.group("digits")), entry))
+        frame = _frame(folder, name)
+        ext = frame[2][1:].lower() if frame else ""
+        if frame and (ext in SEQUENCE_EXTENSIONS or ext in GENERAL_IMAGE_EXTENSIONS):
+            prefix, digits, suffix = frame
+            groups[(folder, prefix, suffix, len(digits))].append((int(digits), entry))
         else:
             rest.append(entry)
     sequences = []
@@ -171,9 +171,37 @@ def _in_dcim(folder: str) -> bool:
     return "/dcim/" in f"/{folder.lower()}/"
 
 
-def _is_still(folder: str, name: str) -> bool:
-    """A camera still in a ``DCIM`` tree, named the DCF way (``IMG_0001.DNG``)."""
-    return _in_dcim(folder) and _DCF.match(name.rpartition(".")[0]) is not None
+def _frame(folder: str, name: str) -> tuple[str, str, str] | None:
+    """(prefix, frame number digits, suffix) of a file that may be a frame of a sequence.
+
+    In a ``DCIM`` tree a DCF name (``IMG_0004.DNG``) is a camera still, never a frame, but
+    a GoPro time-lapse or burst (``G0010001.JPG``: group 001, frame 0001) is a sequence of
+    its group."""
+    match = _FRAME.match(name)
+    if match is None:
+        return None
+    if _in_dcim(folder):
+        stem = name.rpartition(".")[0]
+        group = _GOPRO_GROUP.match(stem)
+        if group is not None:
+            return f"G{group['group']}", group["frame"], match["suffix"]
+        if _DCF.match(stem):
+            return None
+    return match["prefix"], match["digits"], match["suffix"]
+
+
+def _recording(stem: str) -> str | None:
+    """The recording a chapter, lens or proxy file belongs to, where the camera names it in
+    the file's name: GoPro ``GX010042``/``GL010042`` → ``GOPRO0042``; Insta360
+    ``VID_20230101_120000_00_001`` (one file a lens) and ``LRV_..._01_001`` (its proxy) →
+    ``INSTA20230101_120000_001``."""
+    gopro = _GOPRO.match(stem)
+    if gopro:
+        return f"GOPRO{gopro['number']}"
+    insta = _INSTA.match(stem)
+    if insta:
+        return f"INSTA{insta['when']}_{insta['number']}"
+    return None
 
 
 def _p2_track(folder: str, stem: str) -> tuple[str, str] | None:
@@ -187,13 +215,17 @@ def _p2_track(folder: str, stem: str) -> tuple[str, str] | None:
 
 
 def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
-    """Files with the same key are spans/chapters of one recording (RED, GoPro)."""
-    gopro = _GOPRO.match(stem)
-    if gopro:
-        return folder, f"GOPRO{gopro['number']}"
+    """Files with the same key are spans/chapters of one recording (RED, GoPro, Insta360's
+    lenses, the parts of a Canon XF clip: ``AA0012/AA001201.MXF``, ``AA001202.MXF``)."""
+    recording = _recording(stem)
+    if recording:
+        return folder, recording
     span = _SPAN.match(stem)
     if span and ext == "r3d":
         return folder, span["base"]
+    own = posixpath.basename(folder)
+    if ext == "mxf" and own and stem[:-2] == own and stem[-2:].isdigit():
+        return folder, own
     return folder, stem
 
 
@@ -424,9 +456,7 @@ class _Owners:
         """The clip *entry* is a sidecar of: same folder and base name first, then a unique
         base name match anywhere on the card."""
         folder, stem, _ = _split(str(entry["path"]))
-        gopro = _GOPRO.match(stem)
-        if gopro:
-            stem = f"GOPRO{gopro['number']}"
+        stem = _recording(stem) or stem
         lower = stem.lower()
         found = sorted(
             (
