@@ -1,11 +1,11 @@
 """Camera card layouts offloaded for real and judged with the field's tools.
 
 Each synthetic card (``support/camera_cards.py``: P2, Sony, AVCHD, ARRI, RED, Canon,
-Blackmagic, DJI, GoPro, iPhone, sound recorders, sequences, OS junk, odd names) is copied to
-three destinations with full verification; then every destination's ASC MHL history must pass
-``ascmhl verify`` (1.2), every copy must hash as the card did with ``xxhsum -H1`` and
-``md5sum``, the OS's junk must be left out and listed, and the report must group the files
-as a DIT would.
+Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names) is
+copied to three destinations with full verification; then every destination's ASC MHL
+history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
+must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
+and listed, and the report must group the files as a DIT would.
 """
 
 from __future__ import annotations
@@ -133,6 +133,9 @@ def test_card_layout_offloaded_and_judged(
         root = destination / layout
         verdict = judge.verify(root)
         assert verdict.clean, verdict.describe()
+        if destination == destinations[0]:  # the folder hashes too (one is enough: same tree)
+            deep = judge.verify(root, directory_hashes=True)
+            assert deep.clean, deep.describe()
         for tool, algorithm in (("xxhsum", "xxh64"), ("md5sum", "md5")):
             found = field_digests(tool, root, kept)
             assert found == {f["path"]: f["digests"][algorithm] for f in files}, tool
