@@ -58,6 +58,7 @@ ROWS: dict[str, list[tuple[str, str]]] = {
 OS_JUNK_IGNORED = [
     "$RECYCLE.BIN",
     ".DS_Store",
+    ".DocumentRevisions-V100",
     ".Spotlight-V100",
     ".TemporaryItems",
     ".Trashes",

@@ -216,6 +216,7 @@ OS_JUNK = _files(
     ".Trashes/501/._x",
     ".fseventsd/fseventsd-uuid",
     ".TemporaryItems/folders.501/x",
+    ".DocumentRevisions-V100/db-V1/db.sqlite",
     "System Volume Information/IndexerVolumeGuid",
     "System Volume Information/WPSettings.dat",
     "$RECYCLE.BIN/desktop.ini",

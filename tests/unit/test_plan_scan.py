@@ -412,3 +412,15 @@ def test_a_trailing_double_star_also_matches_the_folder_itself() -> None:
     assert rules.matches("x", is_dir=True) and not rules.matches("x", is_dir=False)
     assert rules.why("CLIPS") == "matches ignore pattern CLIPS/**"
     assert IgnoreRules.none().adding(["*"]).matches("any/thing", is_dir=False)
+
+
+def test_macos_document_versions_store_is_os_junk(tmp_path: Path) -> None:
+    """macOS keeps a store of document versions on a volume it mounts (HFS+/APFS recorder
+    drives): copied, it made the card's manifests differ per computer that mounted it."""
+    src = tmp_path / "card"
+    write(src / ".DocumentRevisions-V100/db-V1/db.sqlite", b"j")
+    write(src / "A001_C001.braw", b"clip")
+    tree = scan_source(src)
+    assert rels(tree.files) == ["A001_C001.braw"]
+    assert tree.ignored == (".DocumentRevisions-V100",)
+    assert "document versions" in IgnoreRules.default().why(".DocumentRevisions-V100")
