@@ -276,3 +276,22 @@ def test_insta360_lenses_and_proxy_are_one_clip_and_gopro_time_lapses_sequences(
         ("sequence", "G001[0001-0030].JPG", 30, []),
         ("sequence", "G002[0001-0025].JPG", 25, []),
     ]
+
+
+def test_files_named_by_a_letter_alone_are_takes_of_their_own() -> None:
+    """Sound Devices names a take's tenth track _A, beside _1.._9; CAM_A.WAV and CAM_B.WAV
+    alone are two recordings (camera A and B scratch), not one take of two tracks."""
+    clips = group_clips(
+        files(
+            "T01_1.WAV",
+            *(f"T01_{n}.WAV" for n in range(2, 10)),
+            "T01_A.WAV",
+            "SCRATCH/CAM_A.WAV",
+            "SCRATCH/CAM_B.WAV",
+        )
+    )
+    assert [(c.name, len(c.files)) for c in clips] == [
+        ("T01_1.WAV (+9 tracks)", 10),
+        ("CAM_A.WAV", 1),
+        ("CAM_B.WAV", 1),
+    ]

@@ -30,7 +30,7 @@ import itertools
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ _P2_TRACK_FOLDERS = frozenset({"AUDIO", "VOICE"})
 # A track of a take recorded as one file a track: Sound Devices ``_1``..``_9``, ``_A`` (the
 # tenth); Zoom ``_Tr1``, ``_Tr1_2`` (a stereo pair), ``_Tr1_D`` (dual channel), ``_LR``, ``_MS``.
 _TRACK = re.compile(r"^(?P<take>.+?)_(?:[1-9]|[A-Z]|Tr\d+(?:_\d+)?(?:_D)?|(?:LR|MS)(?:_D)?)$")
+_LETTER = re.compile(r"^.+_[A-Z]$")  # a track named by a letter alone
 
 
 @dataclass(slots=True)
@@ -394,7 +395,7 @@ def _audio_takes(
             continue
         track = _TRACK.match(stem)
         takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
-    for (folder, take), members in takes.items():
+    for (folder, take), members in _split_lettered(takes):
         members.sort(key=lambda e: str(e["path"]))
         name = posixpath.basename(str(members[0]["path"]))
         if len(members) > 1:
@@ -410,6 +411,23 @@ def _audio_takes(
             )
         )
     return remaining
+
+
+def _split_lettered(
+    takes: dict[tuple[str, str], list[FileEntry]],
+) -> Iterator[tuple[tuple[str, str], list[FileEntry]]]:
+    """*takes*, but a "take" whose files differ only by a letter (``CAM_A.WAV``,
+    ``CAM_B.WAV``: two recordings) is a take a file: a letter is a track (the tenth on) only
+    beside numbered tracks."""
+    for (folder, take), members in takes.items():
+        numbered = len(members) == 1 or any(
+            not _LETTER.match(_split(str(e["path"]))[1]) for e in members
+        )
+        if numbered:
+            yield (folder, take), members
+        else:
+            for entry in members:
+                yield (folder, _split(str(entry["path"]))[1]), [entry]
 
 
 def _one_file_row(entry: FileEntry, kind: str, folders: dict[str, str]) -> Clip:
