@@ -263,6 +263,9 @@ def test_canon_xf_clip_in_several_files_is_one_clip() -> None:
         "INDEX.MIF": [],
     }
     assert [len(c.files) for c in clips] == [7, 2, 1]
+    # Only a Canon XF clip folder's (two letters, four digits): a user's SHOT01, SHOT02 stay.
+    user = group_clips(files("SHOT/SHOT01.MXF", "SHOT/SHOT02.MXF"))
+    assert [c.name for c in user] == ["SHOT01.MXF", "SHOT02.MXF"]
 
 
 def test_insta360_lenses_and_proxy_are_one_clip_and_gopro_time_lapses_sequences() -> None:

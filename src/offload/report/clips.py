@@ -61,6 +61,7 @@ _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_00
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
 _GOPRO_GROUP = re.compile(r"^G(?P<group>\d{3})(?P<frame>\d{4})$", re.IGNORECASE)
 _INSTA = re.compile(r"^(?:VID|LRV)_(?P<when>\d{8}_\d{6})_\d\d_(?P<number>\d{3})$", re.IGNORECASE)
+_CANON_XF_CLIP = re.compile(r"^[A-Z]{2}\d{4}$", re.IGNORECASE)  # a Canon XF clip's folder
 # DCF (Design rule for Camera File system) file names: four characters, four digits.
 _DCF = re.compile(r"^[A-Z0-9_]{4}\d{4}$", re.IGNORECASE)
 # P2: a clip's audio channel or voice memo is the clip's six-character name and two digits.
@@ -225,7 +226,7 @@ def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
     if span and ext == "r3d":
         return folder, span["base"]
     own = posixpath.basename(folder)
-    if ext == "mxf" and own and stem[:-2] == own and stem[-2:].isdigit():
+    if ext == "mxf" and _CANON_XF_CLIP.match(own) and stem[:-2] == own and stem[-2:].isdigit():
         return folder, own
     return folder, stem
 
