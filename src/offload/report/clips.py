@@ -274,21 +274,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     clips: list[Clip] = []
     for (folder, key), held in primaries.items():
         members = held if isinstance(held, list) else [held]
-        members.sort(key=lambda e: str(e["path"]))
-        _, stem, ext = _split(str(members[0]["path"]))
-        name = posixpath.basename(str(members[0]["path"]))
-        if len(members) > 1:
-            name = f"{name} (+{len(members) - 1} spans)"
-        clips.append(
-            Clip(
-                name=name,
-                kind="clip",
-                folder=folder,
-                primary=members[0],
-                files=members,
-                stem=stem if len(members) == 1 and ext != "r3d" and key == stem else key,
-            )
-        )
+        clips.append(_recording_row(members, "clip", "spans", folder, key))
     del primaries
     if p2_tracks:
         others += _attach_p2_tracks(p2_tracks, clips, folders)
@@ -397,21 +383,20 @@ def _audio_takes(
         track = _TRACK.match(stem)
         takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
     for (folder, take), members in _split_lettered(takes):
-        members.sort(key=lambda e: str(e["path"]))
-        name = posixpath.basename(str(members[0]["path"]))
-        if len(members) > 1:
-            name = f"{name} (+{len(members) - 1} tracks)"
-        rows.append(
-            Clip(
-                name=name,
-                kind="audio",
-                folder=folders.setdefault(folder, folder),
-                primary=members[0],
-                files=members,
-                stem=take,
-            )
-        )
+        folder = folders.setdefault(folder, folder)
+        rows.append(_recording_row(members, "audio", "tracks", folder, take))
     return remaining
+
+
+def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, key: str) -> Clip:
+    """The row of one recording's *members* (sorted here; the first is its primary), named
+    after the first with the number of the others (*part*: "spans", "tracks"); *key* is the
+    base name its sidecars match."""
+    members.sort(key=lambda e: str(e["path"]))
+    name = posixpath.basename(str(members[0]["path"]))
+    if len(members) > 1:
+        name = f"{name} (+{len(members) - 1} {part})"
+    return Clip(name=name, kind=kind, folder=folder, primary=members[0], files=members, stem=key)
 
 
 def _split_lettered(
