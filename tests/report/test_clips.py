@@ -298,3 +298,25 @@ def test_files_named_by_a_letter_alone_are_takes_of_their_own() -> None:
         ("CAM_A.WAV", 1),
         ("CAM_B.WAV", 1),
     ]
+
+
+def test_nikon_n_raw_and_older_camera_files_are_clips() -> None:
+    """Nikon's N-RAW (.NEV), HDV (.M2T) and JVC's .MOD/.TOD were other files."""
+    clips = group_clips(
+        files(
+            "DCIM/100NCZ_9/DSC_0001.NEV",
+            "DCIM/100NCZ_9/DSC_0002.NEV",
+            "HDV/tape01.m2t",
+            "SD_VIDEO/PRG001/MOV001.MOD",
+            "SD_VIDEO/PRG001/MOV001.MOI",
+            "EVENT/MOV002.TOD",
+        )
+    )
+    assert [(c.kind, c.name) for c in clips] == [
+        ("clip", "DSC_0001.NEV"),
+        ("clip", "DSC_0002.NEV"),
+        ("clip", "MOV002.TOD"),
+        ("clip", "tape01.m2t"),
+        ("clip", "MOV001.MOD"),
+    ]
+    assert by_name(clips)["MOV001.MOD"] == ["MOV001.MOI"]

@@ -40,6 +40,7 @@ VIDEO_EXTENSIONS = frozenset(
     {
         "mov", "mp4", "m4v", "mxf", "r3d", "braw", "crm", "mts", "m2ts", "avi", "mkv",
         "insv", "360", "mpg", "mpeg", "webm", "3gp", "dv", "vrw",
+        "nev", "m2t", "mod", "tod",  # Nikon N-RAW; HDV; JVC/Panasonic SD cameras
     }
 )  # fmt: skip
 # Frames of an image sequence: professional formats need two frames, general picture
@@ -50,7 +51,7 @@ SEQUENCE_EXTENSIONS = frozenset(
 GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
-RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx"})
+RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx", "nev"})
 PROXY_FOLDERS = frozenset({"sub", "proxy", "proxies", "lowres", "low_res"})
 # Files of a card's own index, never one clip's even where the numbers agree (AVCHD
 # ``PLAYLIST/00000.MPL`` lists several clips).
