@@ -129,6 +129,8 @@ def test_card_layout_offloaded_and_judged(
     )
     kept = [p for p in on_card if not any(p == i or p.startswith(i + "/") for i in ignored)]
     assert sorted(f["path"] for f in files) == kept
+    # No two files alike: a copy put under another file's name could not pass unseen.
+    assert len({f["digests"]["md5"] for f in files}) == len(files)
 
     for destination in destinations:
         root = destination / layout

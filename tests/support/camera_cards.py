@@ -25,20 +25,23 @@ def _content(path: str) -> bytes:
     return f"{path}\n".encode()
 
 
-def _wav(channels: int, frames: int) -> bytes:
-    """A real (tiny) 48 kHz 24-bit WAV of silence: a recorder's take, readable by FFmpeg."""
+def _wav(path: str, channels: int = 2) -> bytes:
+    """A real (tiny) 48 kHz 24-bit WAV: a recorder's take, readable by FFmpeg. Its samples
+    spell *path*, so no two files are alike (a copy swapped with another is caught)."""
+    frame = 3 * channels
+    samples = path.encode().ljust(frame * 480, b"\0")
+    samples += bytes(-len(samples) % frame)
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(channels)
         out.setsampwidth(3)
         out.setframerate(48_000)
-        out.writeframes(bytes(3 * channels * frames))
+        out.writeframes(samples)
     return buffer.getvalue()
 
 
 def _files(*paths: str) -> dict[str, bytes | None]:
-    # Each WAV a different length: a copy swapped with another is caught.
-    return {p: _wav(2, 480 + len(p)) if p.upper().endswith(".WAV") else _content(p) for p in paths}
+    return {p: _wav(p) if p.upper().endswith(".WAV") else _content(p) for p in paths}
 
 
 P2 = _files(
