@@ -61,6 +61,7 @@ OS_JUNK_IGNORED = [
     ".DocumentRevisions-V100",
     ".Spotlight-V100",
     ".TemporaryItems",
+    ".Trash-1000",
     ".Trashes",
     "._.DS_Store",
     ".fseventsd",

@@ -220,6 +220,7 @@ OS_JUNK = _files(
     ".fseventsd/fseventsd-uuid",
     ".TemporaryItems/folders.501/x",
     ".DocumentRevisions-V100/db-V1/db.sqlite",
+    ".Trash-1000/files/DJI_0002.MP4",
     "System Volume Information/IndexerVolumeGuid",
     "System Volume Information/WPSettings.dat",
     "$RECYCLE.BIN/desktop.ini",
