@@ -336,3 +336,29 @@ def test_many_audio_takes_fold_per_folder_like_clips() -> None:
         f"{count} audio takes ({count} files with their sidecars), "
         "each listed in the JSON/CSV report"
     ]
+
+
+def test_a_sidecar_in_another_folder_is_named_with_that_folder() -> None:
+    """Under a P2 clip, "0001AB00.MXF" and "0001AB.MP4" did not say that one is an audio
+    channel and the other the proxy; their folder does."""
+    data = job(source="/nonexistent/P2_CARD")
+    entry = data["files"][0]
+    data["files"] = [
+        {**entry, "path": path}
+        for path in (
+            "CONTENTS/VIDEO/0001AB.MXF",
+            "CONTENTS/AUDIO/0001AB00.MXF",
+            "CONTENTS/CLIP/0001AB.XML",
+            "CONTENTS/PROXY/0001AB.MP4",
+            "CONTENTS/VIDEO/0001AB.txt",
+            "0001AB.md5",  # at the card's root: its whole path
+        )
+    ]
+    (row,) = build_view(data, group_clips(data["files"]), {}, []).clips
+    assert row.sidecars == [
+        "0001AB.md5 (100 B)",
+        "AUDIO/0001AB00.MXF (100 B)",
+        "CLIP/0001AB.XML (100 B)",
+        "PROXY/0001AB.MP4 (100 B)",
+        "0001AB.txt (100 B)",
+    ]

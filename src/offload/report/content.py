@@ -335,8 +335,7 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
     if clip.kind == "sequence":
         digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
     sidecars = [
-        f"{e['path'].rsplit('/', 1)[-1]} ({human_bytes(e.get('size_bytes'))})"
-        for e in clip.sidecars
+        f"{_member_name(clip, e)} ({human_bytes(e.get('size_bytes'))})" for e in clip.sidecars
     ]
     if clip.kind in ("clip", "audio") and len(clip.files) - len(clip.sidecars) > 1:
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
@@ -363,6 +362,19 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         states=[(label, clip_state(clip, index)) for index, label in labels.items()],
         media_note=_media_note(clip, info),
     )
+
+
+def _member_name(clip: Clip, entry: FileEntry) -> str:
+    """A member's name as listed under its clip: the file's name in the clip's folder, else
+    its path from the folder the two share (``AUDIO/0001AB00.MXF`` under a P2 clip of
+    ``CONTENTS/VIDEO``, ``THMBNL/C0001T01.JPG`` under ``CLIP/C0001.MP4``), which says what it
+    is."""
+    path = str(entry["path"])
+    folder, _, name = path.rpartition("/")
+    if folder == clip.folder:
+        return name
+    shared = posixpath.commonpath([folder, clip.folder]) if folder and clip.folder else ""
+    return path[len(shared) + 1 :] if shared else path
 
 
 def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
