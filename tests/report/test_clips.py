@@ -320,3 +320,21 @@ def test_nikon_n_raw_and_older_camera_files_are_clips() -> None:
         ("clip", "MOV001.MOD"),
     ]
     assert by_name(clips)["MOV001.MOD"] == ["MOV001.MOI"]
+
+
+def test_xdcam_ex_take_split_into_clip_folders_is_one_clip() -> None:
+    """XDCAM EX splits a take past 4 GB into CLPR/FISH0046_01, _02: two clips before, and
+    the take list in TAKR other files."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.XDCAM_EX)))
+    assert [(c.kind, c.name, len(c.files)) for c in clips] == [
+        ("clip", "FISH0046_01.MP4 (+1 spans)", 10),
+        ("clip", "FISH0047_01.MP4", 3),
+        ("file", "CUEUP.XML", 1),
+        ("file", "MEDIAPRO.XML", 1),
+    ]
+    take = clips[0]
+    assert [str(e["path"]) for e in take.files[:2]] == [
+        "BPAV/CLPR/FISH0046_01/FISH0046_01.MP4",
+        "BPAV/CLPR/FISH0046_02/FISH0046_02.MP4",
+    ]
+    assert "BPAV/TAKR/FISH0046/FISH0046.SMI" in [str(e["path"]) for e in take.sidecars]

@@ -62,6 +62,7 @@ _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_00
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
 _GOPRO_GROUP = re.compile(r"^G(?P<group>\d{3})(?P<frame>\d{4})$", re.IGNORECASE)
 _INSTA = re.compile(r"^(?:VID|LRV)_(?P<when>\d{8}_\d{6})_\d\d_(?P<number>\d{3})$", re.IGNORECASE)
+_XDCAM_EX_PART = re.compile(r"^(?P<take>.+)_\d\d$")  # FISH0046_01: part 01 of take FISH0046
 _CANON_XF_CLIP = re.compile(r"^[A-Z]{2}\d{4}$", re.IGNORECASE)  # a Canon XF clip's folder
 # DCF (Design rule for Camera File system) file names: four characters, four digits.
 _DCF = re.compile(r"^[A-Z0-9_]{4}\d{4}$", re.IGNORECASE)
@@ -219,16 +220,22 @@ def _p2_track(folder: str, stem: str) -> tuple[str, str] | None:
 
 def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
     """Files with the same key are spans/chapters of one recording (RED, GoPro, Insta360's
-    lenses, the parts of a Canon XF clip: ``AA0012/AA001201.MXF``, ``AA001202.MXF``)."""
+    lenses, the parts of a Canon XF clip: ``AA0012/AA001201.MXF``, ``AA001202.MXF``; the
+    clip folders of an XDCAM EX take: ``CLPR/FISH0046_01/FISH0046_01.MP4``, ``_02``, whose
+    key is the ``CLPR`` folder and the take)."""
     recording = _recording(stem)
     if recording:
         return folder, recording
     span = _SPAN.match(stem)
     if span and ext == "r3d":
         return folder, span["base"]
-    own = posixpath.basename(folder)
+    parent, own = posixpath.split(folder)
     if ext == "mxf" and _CANON_XF_CLIP.match(own) and stem[:-2] == own and stem[-2:].isdigit():
         return folder, own
+    # XDCAM EX splits a take past 4 GB into clip folders BPAV/CLPR/FISH0046_01, _02, ...
+    split = _XDCAM_EX_PART.match(stem) if stem == own else None
+    if split and posixpath.basename(parent).upper() == "CLPR":
+        return parent, split["take"]
     return folder, stem
 
 
