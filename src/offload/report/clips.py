@@ -10,9 +10,12 @@
   folder that holds a single clip (RED ``.RDC``, Canon XF per-clip folders), and GoPro
   chapters and proxies of the same recording (``GH010001.MP4``, ``GH020001.MP4``,
   ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
-  chapters) is one clip whose first span is its primary file. A Panasonic P2 clip's audio
+  chapters; the parts of a Canon XF clip, ``AA001201.MXF``, ``AA001202.MXF``; the clip
+  folders of a split XDCAM EX take, ``CLPR/FISH0046_01``, ``_02``; an Insta360 recording's
+  lens files) is one clip whose first span is its primary file. A Panasonic P2 clip's audio
   (``CONTENTS/AUDIO/0001AB00.MXF``...``03.MXF``, one file a channel) and voice memos
-  (``CONTENTS/VOICE/0001AB00.WAV``) belong to its video (``CONTENTS/VIDEO/0001AB.MXF``).
+  (``CONTENTS/VOICE/0001AB00.WAV``) belong to its video (``CONTENTS/VIDEO/0001AB.MXF``). A
+  card's own index (AVCHD ``PLAYLIST/00000.MPL``) is no clip's.
 * Camera stills in a ``DCIM`` folder (DCF names ``IMG_0001.DNG``, ``DJI_0003.JPG``) are never
   frames of a sequence: their numbers count every photo and video the camera took, so a gap
   is no missing frame. A ``DCIM`` folder is never a clip's own folder.
