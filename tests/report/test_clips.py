@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from offload.report.clips import Clip, group_clips
+from support import camera_cards
 
 
 def files(*paths: str) -> list[dict[str, object]]:
@@ -158,3 +159,182 @@ def test_a_card_of_ten_thousand_clips_with_sidecars_is_grouped_by_index() -> Non
         "C00001.MP4": ["C00001M01.XML", "C00001T01.JPG"],
     }
     assert all(len(c.sidecars) == 2 for c in clips)
+
+
+def test_p2_audio_channels_and_voice_memos_belong_to_their_video_clip() -> None:
+    """P2 writes a clip's audio as one MXF a channel in CONTENTS/AUDIO, named after the clip
+    and two digits: each was a "clip" of its own (the digit after the clip's name kept them
+    from matching it), and the voice memo went to the first channel's row."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.P2)))
+    assert by_name(clips) == {
+        "0001AB.MXF": [
+            "0001AB.BIN",
+            "0001AB.BMP",
+            "0001AB.MP4",
+            "0001AB.XML",
+            "0001AB00.MXF",
+            "0001AB00.WAV",
+            "0001AB01.MXF",
+            "0001AB02.MXF",
+            "0001AB03.MXF",
+        ],
+        "0002CD.MXF": ["0002CD.BMP", "0002CD.XML", "0002CD00.MXF", "0002CD01.MXF"],
+        "LASTCLIP.TXT": [],
+    }
+    assert [c.kind for c in clips] == ["clip", "clip", "file"]
+
+
+def test_p2_audio_without_its_video_stays_a_clip() -> None:
+    clips = group_clips(files("CONTENTS/AUDIO/0003EF00.MXF", "CONTENTS/VOICE/0003EF00.WAV"))
+    assert by_name(clips) == {"0003EF00.MXF": ["0003EF00.WAV"]}  # the same name elsewhere
+    assert [c.kind for c in clips] == ["clip"]
+
+
+def test_dcim_stills_are_neither_a_sequence_nor_a_clip_sidecar() -> None:
+    """A drone's or phone's photos are numbered with its videos: DNGs 0003, 0004, 0006 were
+    a "sequence" with a missing frame (a false warning) that also claimed DJI_0002.JPG, and a
+    GoPro photo was a sidecar of the folder's only video."""
+    dji = group_clips(files(*camera_cards.file_paths(camera_cards.DJI)))
+    assert by_name(dji) == {
+        "DJI_0001.MP4": ["DJI_0001.LRF", "DJI_0001.SRT"],
+        "DJI_0007.MP4": ["DJI_0007.SRT"],
+        "DJI_0002.JPG": [],
+        "DJI_0003.DNG": [],
+        "DJI_0004.DNG": [],
+        "DJI_0006.DNG": [],
+    }
+    assert not any(c.kind == "sequence" for c in dji)
+    gopro = by_name(group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO))))
+    assert gopro["GX010042.MP4 (+1 spans)"] == ["GL010042.LRV", "GL020042.LRV", "GX010042.THM"]
+    assert gopro["GOPR0043.JPG"] == []
+    iphone = group_clips(files(*camera_cards.file_paths(camera_cards.IPHONE)))
+    assert [(c.name, c.kind) for c in iphone if c.kind != "clip"] == [
+        ("IMG_0002.AAE", "file"),
+        ("IMG_0002.HEIC", "file"),
+        ("IMG_0004.DNG", "file"),
+        ("IMG_0005.DNG", "file"),
+    ]
+    # Frames outside DCIM, or not named the DCF way, are still sequences.
+    assert [c.kind for c in group_clips(files("STILLS/IMG_0001.DNG", "STILLS/IMG_0002.DNG"))] == [
+        "sequence"
+    ]
+    cdng = [f"DCIM/CLIP_0001/CLIP_0001_{n:06d}.DNG" for n in range(3)]
+    assert [c.kind for c in group_clips(files(*cdng))] == ["sequence"]
+
+
+def test_avchd_clip_info_belongs_to_its_stream_and_playlists_to_the_card() -> None:
+    clips = by_name(group_clips(files(*camera_cards.file_paths(camera_cards.AVCHD))))
+    assert clips["00000.MTS"] == ["00000.CPI", "00000.CPI"]  # CLIPINF and its BACKUP
+    assert clips["00001.MTS"] == ["00001.CPI", "00001.CPI"]
+    assert clips["00000.MPL"] == []  # a playlist may list several clips
+
+
+def test_sound_recorder_takes_are_audio_rows_with_their_tracks() -> None:
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.SOUND_DEVICES)))
+    rows = {
+        c.name: (c.kind, [str(e["path"]).rsplit("/", 1)[-1] for e in c.files[1:]]) for c in clips
+    }
+    assert rows == {
+        "S01T01.WAV": ("audio", []),  # polyphonic: every track in one file
+        "S01T02.WAV": ("audio", []),
+        "S02T01_1.WAV (+2 tracks)": ("audio", ["S02T01_2.WAV", "S02T01_3.WAV"]),
+        "ZOOM0001_LR.WAV (+2 tracks)": ("audio", ["ZOOM0001_Tr1.WAV", "ZOOM0001_Tr2.WAV"]),
+        "250101.CSV": ("file", []),  # the recorder's sound report
+    }
+    assert all(not c.sidecars for c in clips)
+    # A WAV beside a clip with its name is still that clip's sidecar (Blackmagic, scratch).
+    clip = group_clips(files("A001C001.mov", "A001C001.wav"))
+    assert by_name(clip) == {"A001C001.mov": ["A001C001.wav"]}
+
+
+def test_canon_xf_clip_in_several_files_is_one_clip() -> None:
+    """Past the FAT32 file size a Canon XF clip is AA001201.MXF, AA001202.MXF...: two clips
+    before, and the clip folder's CIF, XML, thumbnail and SIFs other files."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.CANON_XF)))
+    assert by_name(clips) == {
+        "AA001201.MXF (+1 spans)": [
+            "AA0012.CIF",
+            "AA0012.XML",
+            "AA001201.SIF",
+            "AA001202.SIF",
+            "AA0012I.JPG",
+        ],
+        "AA001301.MXF": ["AA0013.XML"],
+        "INDEX.MIF": [],
+    }
+    assert [len(c.files) for c in clips] == [7, 2, 1]
+    # Only a Canon XF clip folder's (two letters, four digits): a user's SHOT01, SHOT02 stay.
+    user = group_clips(files("SHOT/SHOT01.MXF", "SHOT/SHOT02.MXF"))
+    assert [c.name for c in user] == ["SHOT01.MXF", "SHOT02.MXF"]
+
+
+def test_insta360_lenses_and_proxy_are_one_clip_and_gopro_time_lapses_sequences() -> None:
+    insta = group_clips(files(*camera_cards.file_paths(camera_cards.INSTA360)))
+    assert by_name(insta) == {
+        "VID_20250101_120000_00_001.insv (+1 spans)": ["LRV_20250101_120000_01_001.lrv"],
+        "IMG_20250101_120100_00_002.insp": [],
+    }
+    lapse = group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO_TIMELAPSE)))
+    assert [(c.kind, c.name, c.frames, c.gaps) for c in lapse] == [
+        ("sequence", "G001[0001-0030].JPG", 30, []),
+        ("sequence", "G002[0001-0025].JPG", 25, []),
+    ]
+
+
+def test_files_named_by_a_letter_alone_are_takes_of_their_own() -> None:
+    """Sound Devices names a take's tenth track _A, beside _1.._9; CAM_A.WAV and CAM_B.WAV
+    alone are two recordings (camera A and B scratch), not one take of two tracks."""
+    clips = group_clips(
+        files(
+            "T01_1.WAV",
+            *(f"T01_{n}.WAV" for n in range(2, 10)),
+            "T01_A.WAV",
+            "SCRATCH/CAM_A.WAV",
+            "SCRATCH/CAM_B.WAV",
+        )
+    )
+    assert [(c.name, len(c.files)) for c in clips] == [
+        ("T01_1.WAV (+9 tracks)", 10),
+        ("CAM_A.WAV", 1),
+        ("CAM_B.WAV", 1),
+    ]
+
+
+def test_nikon_n_raw_and_older_camera_files_are_clips() -> None:
+    """Nikon's N-RAW (.NEV), HDV (.M2T) and JVC's .MOD/.TOD were other files."""
+    clips = group_clips(
+        files(
+            "DCIM/100NCZ_9/DSC_0001.NEV",
+            "DCIM/100NCZ_9/DSC_0002.NEV",
+            "HDV/tape01.m2t",
+            "SD_VIDEO/PRG001/MOV001.MOD",
+            "SD_VIDEO/PRG001/MOV001.MOI",
+            "EVENT/MOV002.TOD",
+        )
+    )
+    assert [(c.kind, c.name) for c in clips] == [
+        ("clip", "DSC_0001.NEV"),
+        ("clip", "DSC_0002.NEV"),
+        ("clip", "MOV002.TOD"),
+        ("clip", "tape01.m2t"),
+        ("clip", "MOV001.MOD"),
+    ]
+    assert by_name(clips)["MOV001.MOD"] == ["MOV001.MOI"]
+
+
+def test_xdcam_ex_take_split_into_clip_folders_is_one_clip() -> None:
+    """XDCAM EX splits a take past 4 GB into CLPR/FISH0046_01, _02: two clips before, and
+    the take list in TAKR other files."""
+    clips = group_clips(files(*camera_cards.file_paths(camera_cards.XDCAM_EX)))
+    assert [(c.kind, c.name, len(c.files)) for c in clips] == [
+        ("clip", "FISH0046_01.MP4 (+1 spans)", 10),
+        ("clip", "FISH0047_01.MP4", 3),
+        ("file", "CUEUP.XML", 1),
+        ("file", "MEDIAPRO.XML", 1),
+    ]
+    take = clips[0]
+    assert [str(e["path"]) for e in take.files[:2]] == [
+        "BPAV/CLPR/FISH0046_01/FISH0046_01.MP4",
+        "BPAV/CLPR/FISH0046_02/FISH0046_02.MP4",
+    ]
+    assert "BPAV/TAKR/FISH0046/FISH0046.SMI" in [str(e["path"]) for e in take.sidecars]

@@ -8,7 +8,7 @@ import pytest
 
 from offload.report.clips import group_clips
 from offload.report.content import build_view, describe
-from offload.report.documents import build_documents, default_paper
+from offload.report.documents import DocumentOptions, build_documents, default_paper
 
 
 @pytest.mark.parametrize(
@@ -285,3 +285,80 @@ def test_files_missing_from_the_card_and_notes_are_shown() -> None:
     assert not view.verdict_ok
     assert any("A001C009.mov: MISSING FROM THE CARD" in p for p in view.problems)
     assert "cannot write the local report into /ro: read-only file system" in view.warnings
+
+
+def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
+    """A recorder's WAVs were "other files", one row a track; a take is one row now, its
+    tracks listed under it, and the card's counts name the takes."""
+    data = job(source="/nonexistent/SOUND_01")
+    entry = data["files"][0]
+    data["files"] = [
+        {**entry, "path": f"250101/S02T01_{n}.WAV", "size_bytes": 2048} for n in (1, 2, 3)
+    ] + [{**entry, "path": "250101/250101.CSV"}]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    take, report = view.clips
+    assert (take.kind, take.name) == ("audio", "S02T01_1.WAV (+2 tracks)")
+    assert take.sidecars == ["S02T01_2.WAV (track, 2.05 KB)", "S02T01_3.WAV (track, 2.05 KB)"]
+    assert (report.kind, report.name) == ("file", "250101.CSV")
+    assert "0 clips, 0 image sequences, 1 audio take" in view.verdict_detail
+    assert ("Audio takes", "1") in view.totals
+    html = build_documents(data, DocumentOptions(media=False))[".html"].decode()
+    assert "audio take" in html and "S02T01_3.WAV (track, 2.05 KB)" in html
+
+
+def test_many_audio_takes_fold_per_folder_like_clips() -> None:
+    """A sound library of thousands of takes must not make a PDF of thousands of rows: past
+    MAX_CLIP_ROWS the takes in a good state fold per folder, as clips without a picture do."""
+    from offload.report.content import MAX_CLIP_ROWS
+    from offload.report.media import NO_PICTURE, MediaInfo
+
+    count = MAX_CLIP_ROWS // 2 + 1
+    files = folders_of_files(
+        "SOUND/{folder}/T{n:04d}.WAV",
+        ("DAY1", "DAY2"),
+        count,
+        good="verified",
+        failed=("DAY2", 7),
+        second={"status": "verified"},
+    )
+    clips = group_clips(files)
+    assert {c.kind for c in clips} == {"audio"}
+    media = {i: MediaInfo(error=NO_PICTURE, audio="1 track(s), 48 kHz") for i in range(len(clips))}
+    view = build_view(job(files=files), clips, media, [])
+    assert [r.name for r in view.clips] == [
+        "T0007.WAV",
+        f"SOUND/DAY1/ ({count} audio takes)",
+        f"SOUND/DAY2/ ({count - 1} audio takes)",
+    ]
+    assert view.clips[0].media_note == "sound only"
+    assert view.clips[1].media_note == "sound only"
+    assert view.clips[1].details == [
+        f"{count} audio takes ({count} files with their sidecars), "
+        "each listed in the JSON/CSV report"
+    ]
+
+
+def test_a_sidecar_in_another_folder_is_named_with_that_folder() -> None:
+    """Under a P2 clip, "0001AB00.MXF" and "0001AB.MP4" did not say that one is an audio
+    channel and the other the proxy; their folder does."""
+    data = job(source="/nonexistent/P2_CARD")
+    entry = data["files"][0]
+    data["files"] = [
+        {**entry, "path": path}
+        for path in (
+            "CONTENTS/VIDEO/0001AB.MXF",
+            "CONTENTS/AUDIO/0001AB00.MXF",
+            "CONTENTS/CLIP/0001AB.XML",
+            "CONTENTS/PROXY/0001AB.MP4",
+            "CONTENTS/VIDEO/0001AB.txt",
+            "0001AB.md5",  # at the card's root: its whole path
+        )
+    ]
+    (row,) = build_view(data, group_clips(data["files"]), {}, []).clips
+    assert row.sidecars == [
+        "0001AB.md5 (100 B)",
+        "AUDIO/0001AB00.MXF (100 B)",
+        "CLIP/0001AB.XML (100 B)",
+        "PROXY/0001AB.MP4 (100 B)",
+        "0001AB.txt (100 B)",
+    ]

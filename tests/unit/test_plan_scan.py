@@ -412,3 +412,20 @@ def test_a_trailing_double_star_also_matches_the_folder_itself() -> None:
     assert rules.matches("x", is_dir=True) and not rules.matches("x", is_dir=False)
     assert rules.why("CLIPS") == "matches ignore pattern CLIPS/**"
     assert IgnoreRules.none().adding(["*"]).matches("any/thing", is_dir=False)
+
+
+def test_macos_versions_and_linux_trash_are_os_junk(tmp_path: Path) -> None:
+    """macOS keeps a store of document versions on a volume it mounts (HFS+/APFS recorder
+    drives): copied, it made the card's manifests differ per computer that mounted it. A
+    Linux desktop moves a clip deleted on the card to .Trash-<uid>/: it was copied, and
+    reported as a clip of the card."""
+    src = tmp_path / "card"
+    write(src / ".DocumentRevisions-V100/db-V1/db.sqlite", b"j")
+    write(src / ".Trash-1000/files/A001_C002.braw", b"deleted")
+    write(src / ".Trash-1000/info/A001_C002.braw.trashinfo", b"j")
+    write(src / "A001_C001.braw", b"clip")
+    tree = scan_source(src)
+    assert rels(tree.files) == ["A001_C001.braw"]
+    assert tree.ignored == (".DocumentRevisions-V100", ".Trash-1000")
+    assert "document versions" in IgnoreRules.default().why(".DocumentRevisions-V100")
+    assert "files the user deleted" in IgnoreRules.default().why(".Trash-1000")

@@ -38,6 +38,9 @@ DEFAULT_IGNORE_REASONS: dict[str, str] = {
     ".fseventsd": "macOS file-system event log of the volume",
     ".Trashes": "macOS per-volume trash: files the user deleted, not the card's content",
     ".TemporaryItems": "macOS per-volume scratch folder",
+    ".DocumentRevisions-V100": "macOS per-volume store of document versions",
+    ".Trash-*": "Linux desktops' per-volume trash (.Trash-1000, freedesktop.org): files the "
+    "user deleted, not the card's content",
     "System Volume Information": "Windows volume metadata (indexer GUID, restore points)",
     "$RECYCLE.BIN": "Windows per-volume recycle bin: deleted files",
     "Thumbs.db": "Windows Explorer thumbnail cache",

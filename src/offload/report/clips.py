@@ -10,7 +10,18 @@
   folder that holds a single clip (RED ``.RDC``, Canon XF per-clip folders), and GoPro
   chapters and proxies of the same recording (``GH010001.MP4``, ``GH020001.MP4``,
   ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
-  chapters) is one clip whose first span is its primary file.
+  chapters; the parts of a Canon XF clip, ``AA001201.MXF``, ``AA001202.MXF``; the clip
+  folders of a split XDCAM EX take, ``CLPR/FISH0046_01``, ``_02``; an Insta360 recording's
+  lens files) is one clip whose first span is its primary file. A Panasonic P2 clip's audio
+  (``CONTENTS/AUDIO/0001AB00.MXF``...``03.MXF``, one file a channel) and voice memos
+  (``CONTENTS/VOICE/0001AB00.WAV``) belong to its video (``CONTENTS/VIDEO/0001AB.MXF``). A
+  card's own index (AVCHD ``PLAYLIST/00000.MPL``) is no clip's.
+* Camera stills in a ``DCIM`` folder (DCF names ``IMG_0001.DNG``, ``DJI_0003.JPG``) are never
+  frames of a sequence: their numbers count every photo and video the camera took, so a gap
+  is no missing frame. A ``DCIM`` folder is never a clip's own folder.
+* An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
+  same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``; Zoom ``_Tr1.WAV``,
+  ``_LR.WAV``); a polyphonic WAV is a take of one file.
 * Everything else is an **other file**, one row each.
 
 Pure functions of the JSON report's ``files`` list: nothing here reads the card.
@@ -22,7 +33,7 @@ import itertools
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +43,7 @@ VIDEO_EXTENSIONS = frozenset(
     {
         "mov", "mp4", "m4v", "mxf", "r3d", "braw", "crm", "mts", "m2ts", "avi", "mkv",
         "insv", "360", "mpg", "mpeg", "webm", "3gp", "dv", "vrw",
+        "nev", "m2t", "mod", "tod",  # Nikon N-RAW; HDV; JVC/Panasonic SD cameras
     }
 )  # fmt: skip
 # Frames of an image sequence: professional formats need two frames, general picture
@@ -42,12 +54,28 @@ SEQUENCE_EXTENSIONS = frozenset(
 GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
-RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx"})
+RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx", "nev"})
 PROXY_FOLDERS = frozenset({"sub", "proxy", "proxies", "lowres", "low_res"})
+# Files of a card's own index, never one clip's even where the numbers agree (AVCHD
+# ``PLAYLIST/00000.MPL`` lists several clips).
+CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm"})
 
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
+_GOPRO_GROUP = re.compile(r"^G(?P<group>\d{3})(?P<frame>\d{4})$", re.IGNORECASE)
+_INSTA = re.compile(r"^(?:VID|LRV)_(?P<when>\d{8}_\d{6})_\d\d_(?P<number>\d{3})$", re.IGNORECASE)
+_XDCAM_EX_PART = re.compile(r"^(?P<take>.+)_\d\d$")  # FISH0046_01: part 01 of take FISH0046
+_CANON_XF_CLIP = re.compile(r"^[A-Z]{2}\d{4}$", re.IGNORECASE)  # a Canon XF clip's folder
+# DCF (Design rule for Camera File system) file names: four characters, four digits.
+_DCF = re.compile(r"^[A-Z0-9_]{4}\d{4}$", re.IGNORECASE)
+# P2: a clip's audio channel or voice memo is the clip's six-character name and two digits.
+_P2_TRACK = re.compile(r"^(?P<clip>[0-9A-Z]{6})\d\d$", re.IGNORECASE)
+_P2_TRACK_FOLDERS = frozenset({"AUDIO", "VOICE"})
+# A track of a take recorded as one file a track: Sound Devices ``_1``..``_9``, ``_A`` (the
+# tenth); Zoom ``_Tr1``, ``_Tr1_2`` (a stereo pair), ``_Tr1_D`` (dual channel), ``_LR``, ``_MS``.
+_TRACK = re.compile(r"^(?P<take>.+?)_(?:[1-9]|[A-Z]|Tr\d+(?:_\d+)?(?:_D)?|(?:LR|MS)(?:_D)?)$")
+_LETTER = re.compile(r"^.+_[A-Z]$")  # a track named by a letter alone
 
 
 @dataclass(slots=True)
@@ -110,11 +138,11 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
     rest: list[FileEntry] = []
     for entry in files:
         folder, name = posixpath.split(str(entry["path"]))
-        match = _FRAME.match(name)
-        ext = match.group("suffix")[1:].lower() if match else ""
-        if match and (ext in SEQUENCE_EXTENSIONS or ext in GENERAL_IMAGE_EXTENSIONS):
-            key = (folder, match.group("prefix"), match.group("suffix"), len(match["digits"]))
-            groups[key].append((int(match.group("digits")), entry))
+        frame = _frame(folder, name)
+        ext = frame[2][1:].lower() if frame else ""
+        if frame and (ext in SEQUENCE_EXTENSIONS or ext in GENERAL_IMAGE_EXTENSIONS):
+            prefix, digits, suffix = frame
+            groups[(folder, prefix, suffix, len(digits))].append((int(digits), entry))
         else:
             rest.append(entry)
     sequences = []
@@ -145,14 +173,72 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
     return sequences, rest
 
 
-def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
-    """Files with the same key are spans/chapters of one recording (RED, GoPro)."""
+def _in_dcim(folder: str) -> bool:
+    """Whether *folder* is in a DCF ``DCIM`` tree (stills cameras, phones, drones)."""
+    return "/dcim/" in f"/{folder.lower()}/"
+
+
+def _frame(folder: str, name: str) -> tuple[str, str, str] | None:
+    """(prefix, frame number digits, suffix) of a file that may be a frame of a sequence.
+
+    In a ``DCIM`` tree a DCF name (``IMG_0004.DNG``) is a camera still, never a frame, but
+    a GoPro time-lapse or burst (``G0010001.JPG``: group 001, frame 0001) is a sequence of
+    its group."""
+    match = _FRAME.match(name)
+    if match is None:
+        return None
+    if _in_dcim(folder):
+        stem = name.rpartition(".")[0]
+        group = _GOPRO_GROUP.match(stem)
+        if group is not None:
+            return f"G{group['group']}", group["frame"], match["suffix"]
+        if _DCF.match(stem):
+            return None
+    return match["prefix"], match["digits"], match["suffix"]
+
+
+def _recording(stem: str) -> str | None:
+    """The recording a chapter, lens or proxy file belongs to, where the camera names it in
+    the file's name: GoPro ``GX010042``/``GL010042`` → ``GOPRO0042``; Insta360
+    ``VID_20230101_120000_00_001`` (one file a lens) and ``LRV_..._01_001`` (its proxy) →
+    ``INSTA20230101_120000_001``."""
     gopro = _GOPRO.match(stem)
     if gopro:
-        return folder, f"GOPRO{gopro['number']}"
+        return f"GOPRO{gopro['number']}"
+    insta = _INSTA.match(stem)
+    if insta:
+        return f"INSTA{insta['when']}_{insta['number']}"
+    return None
+
+
+def _p2_track(folder: str, stem: str) -> tuple[str, str] | None:
+    """(folder of its video, clip name), upper case, of a P2 audio channel or voice memo,
+    else None."""
+    parent, name = posixpath.split(folder)
+    match = _P2_TRACK.match(stem)
+    if match is None or name.upper() not in _P2_TRACK_FOLDERS:
+        return None
+    return posixpath.join(parent, "VIDEO").upper(), match["clip"].upper()
+
+
+def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
+    """Files with the same key are spans/chapters of one recording (RED, GoPro, Insta360's
+    lenses, the parts of a Canon XF clip: ``AA0012/AA001201.MXF``, ``AA001202.MXF``; the
+    clip folders of an XDCAM EX take: ``CLPR/FISH0046_01/FISH0046_01.MP4``, ``_02``, whose
+    key is the ``CLPR`` folder and the take)."""
+    recording = _recording(stem)
+    if recording:
+        return folder, recording
     span = _SPAN.match(stem)
     if span and ext == "r3d":
         return folder, span["base"]
+    parent, own = posixpath.split(folder)
+    if ext == "mxf" and _CANON_XF_CLIP.match(own) and stem[:-2] == own and stem[-2:].isdigit():
+        return folder, own
+    # XDCAM EX splits a take past 4 GB into clip folders BPAV/CLPR/FISH0046_01, _02, ...
+    split = _XDCAM_EX_PART.match(stem) if stem == own else None
+    if split and posixpath.basename(parent).upper() == "CLPR":
+        return parent, split["take"]
     return folder, stem
 
 
@@ -164,7 +250,7 @@ def _starts_with_stem(stem: str, clip_stem: str) -> bool:
 
 
 def group_clips(files: list[FileEntry]) -> list[Clip]:
-    """Clips and sequences first (by path), then the other files (by path).
+    """Clips, sequences and audio takes first (by path), then the other files (by path).
 
     Built for cards of 50,000 clips: a folder's name is one string for all its files, a
     clip's list of files is the one it was grouped in, and the sidecar index (``_Owners``)
@@ -175,10 +261,14 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     # A recording's files: the entry itself while it has one (most), a list once it has more.
     primaries: dict[tuple[str, str], FileEntry | list[FileEntry]] = {}
     others: list[FileEntry] = []
+    p2_tracks: list[tuple[FileEntry, tuple[str, str]]] = []
     for entry in rest:
         folder, stem, ext = _split(str(entry["path"]))
         gopro = _GOPRO.match(stem)
-        if ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
+        p2 = _p2_track(folder, stem)
+        if p2 is not None:
+            p2_tracks.append((entry, p2))  # its clip is known once the clips are
+        elif ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
             others.append(entry)  # GoPro low-res proxy: a sidecar of its recording
         elif ext in VIDEO_EXTENSIONS and posixpath.basename(folder).lower() in PROXY_FOLDERS:
             proxies.append(entry)
@@ -195,22 +285,10 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     clips: list[Clip] = []
     for (folder, key), held in primaries.items():
         members = held if isinstance(held, list) else [held]
-        members.sort(key=lambda e: str(e["path"]))
-        _, stem, ext = _split(str(members[0]["path"]))
-        name = posixpath.basename(str(members[0]["path"]))
-        if len(members) > 1:
-            name = f"{name} (+{len(members) - 1} spans)"
-        clips.append(
-            Clip(
-                name=name,
-                kind="clip",
-                folder=folder,
-                primary=members[0],
-                files=members,
-                stem=stem if len(members) == 1 and ext != "r3d" and key == stem else key,
-            )
-        )
+        clips.append(_recording_row(members, "clip", "spans", folder, key))
     del primaries
+    if p2_tracks:
+        others += _attach_p2_tracks(p2_tracks, clips, folders)
     # A camera-raw clip's proxies beside it (RED's A001_C001_0101XY_001.mov in the .RDC
     # folder) are its sidecars, not clips.
     raw: dict[str, list[Clip]] = defaultdict(list)  # by folder
@@ -248,6 +326,9 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     loose: list[FileEntry] = []
     for entry in others:
         assert owners is not None
+        if _split(str(entry["path"]))[2] in CARD_INDEX_EXTENSIONS:
+            loose.append(entry)
+            continue
         owner = owners.find(entry)
         if owner is None:
             loose.append(entry)
@@ -263,11 +344,12 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     for entry in loose:
         folder = posixpath.dirname(str(entry["path"]))
         in_folder = by_folder.get(folder, [])
-        if folder and len(in_folder) == 1:
+        if folder and len(in_folder) == 1 and not _in_dcim(folder):
             in_folder[0].attach(entry)
         else:
             singles.append(entry)
     del by_folder
+    singles = _audio_takes(singles, rows, folders)
     rows.sort(key=lambda c: (c.folder, c.name))
     for clip in rows:
         if isinstance(clip.sidecars, list):
@@ -275,6 +357,74 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     singles.sort(key=lambda e: str(e["path"]))
     rows.extend(_one_file_row(e, "file", folders) for e in singles)
     return rows
+
+
+def _attach_p2_tracks(
+    tracks: list[tuple[FileEntry, tuple[str, str]]], clips: list[Clip], folders: dict[str, str]
+) -> list[FileEntry]:
+    """Attach each P2 audio channel and voice memo to its video clip (a sidecar: listed
+    under it). One whose video is not on the card stays what it would have been: an MXF a
+    clip of its own (added to *clips*), anything else returned, to be matched as others are."""
+    videos = {(c.folder.upper(), c.stem.upper()): c for c in clips if len(c.files) == 1}
+    unclaimed: list[FileEntry] = []
+    for entry, video in tracks:
+        owner = videos.get(video)
+        if owner is not None:
+            owner.attach(entry)
+        elif _split(str(entry["path"]))[2] in VIDEO_EXTENSIONS:
+            clips.append(_one_file_row(entry, "clip", folders))
+        else:
+            unclaimed.append(entry)
+    return unclaimed
+
+
+def _audio_takes(
+    entries: list[FileEntry], rows: list[Clip], folders: dict[str, str]
+) -> list[FileEntry]:
+    """Make an audio take (kind "audio", added to *rows*) of each sound file in *entries*,
+    the tracks of one take (same folder, same name but the track suffix) together; return
+    the entries that are not sound files."""
+    takes: dict[tuple[str, str], list[FileEntry]] = {}
+    remaining: list[FileEntry] = []
+    for entry in entries:
+        folder, stem, ext = _split(str(entry["path"]))
+        if ext not in AUDIO_EXTENSIONS:
+            remaining.append(entry)
+            continue
+        track = _TRACK.match(stem)
+        takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
+    for (folder, take), members in _split_lettered(takes):
+        folder = folders.setdefault(folder, folder)
+        rows.append(_recording_row(members, "audio", "tracks", folder, take))
+    return remaining
+
+
+def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, key: str) -> Clip:
+    """The row of one recording's *members* (sorted here; the first is its primary), named
+    after the first with the number of the others (*part*: "spans", "tracks"); *key* is the
+    base name its sidecars match."""
+    members.sort(key=lambda e: str(e["path"]))
+    name = posixpath.basename(str(members[0]["path"]))
+    if len(members) > 1:
+        name = f"{name} (+{len(members) - 1} {part})"
+    return Clip(name=name, kind=kind, folder=folder, primary=members[0], files=members, stem=key)
+
+
+def _split_lettered(
+    takes: dict[tuple[str, str], list[FileEntry]],
+) -> Iterator[tuple[tuple[str, str], list[FileEntry]]]:
+    """*takes*, but a "take" whose files differ only by a letter (``CAM_A.WAV``,
+    ``CAM_B.WAV``: two recordings) is a take a file: a letter is a track (the tenth on) only
+    beside numbered tracks."""
+    for (folder, take), members in takes.items():
+        numbered = len(members) == 1 or any(
+            not _LETTER.match(_split(str(e["path"]))[1]) for e in members
+        )
+        if numbered:
+            yield (folder, take), members
+        else:
+            for entry in members:
+                yield (folder, _split(str(entry["path"]))[1]), [entry]
 
 
 def _one_file_row(entry: FileEntry, kind: str, folders: dict[str, str]) -> Clip:
@@ -321,9 +471,7 @@ class _Owners:
         """The clip *entry* is a sidecar of: same folder and base name first, then a unique
         base name match anywhere on the card."""
         folder, stem, _ = _split(str(entry["path"]))
-        gopro = _GOPRO.match(stem)
-        if gopro:
-            stem = f"GOPRO{gopro['number']}"
+        stem = _recording(stem) or stem
         lower = stem.lower()
         found = sorted(
             (

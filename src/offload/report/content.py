@@ -27,7 +27,7 @@ from rich import filesize
 
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
-from offload.report.media import MediaInfo
+from offload.report.media import NO_PICTURE, MediaInfo
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -36,8 +36,9 @@ MAX_PROBLEM_LINES = 200
 # Past this many "other files" (no clip, no sequence), the good ones are folded into one row
 # per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
 MAX_FILE_ROWS = 300
-# Past this many clips and sequences, the clips in a good state that have no thumbnail
-# (not probed: not media, or the probing budget was spent) are folded the same way: a card
+# Past this many clips, sequences and audio takes, the clips and takes in a good state that
+# have no thumbnail (not probed: not media, or the probing budget was spent; a sound take
+# never has one) are folded the same way: a card
 # of 50,000 clips gave a PDF of ~2,000 pages that took ~55 s to draw, and nobody reads it. A
 # clip with a picture, a sequence and every clip that is not fine keep their own rows.
 MAX_CLIP_ROWS = 1000
@@ -78,7 +79,7 @@ class State:
 @dataclass
 class ClipRow:
     name: str
-    kind: str  # clip, sequence, file; folded per folder: "folder" (files), "clips"
+    kind: str  # clip, sequence, audio, file; folded per folder: "folder" (files), "clips"
     folder: str
     thumbnail: bytes | None
     details: list[str]
@@ -334,14 +335,14 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
     if clip.kind == "sequence":
         digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
     sidecars = [
-        f"{e['path'].rsplit('/', 1)[-1]} ({human_bytes(e.get('size_bytes'))})"
-        for e in clip.sidecars
+        f"{_member_name(clip, e)} ({human_bytes(e.get('size_bytes'))})" for e in clip.sidecars
     ]
-    if clip.kind == "clip" and len(clip.files) - len(clip.sidecars) > 1:
+    if clip.kind in ("clip", "audio") and len(clip.files) - len(clip.sidecars) > 1:
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
+        part = "track" if clip.kind == "audio" else "span"
         sidecars = [
             *(
-                f"{e['path'].rsplit('/', 1)[-1]} (span, {human_bytes(e.get('size_bytes'))})"
+                f"{e['path'].rsplit('/', 1)[-1]} ({part}, {human_bytes(e.get('size_bytes'))})"
                 for e in spans
             ),
             *sidecars,
@@ -359,36 +360,62 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         digests=digests,
         sidecars=sidecars,
         states=[(label, clip_state(clip, index)) for index, label in labels.items()],
-        media_note=None if info is None else info.error,
+        media_note=_media_note(clip, info),
     )
+
+
+def _member_name(clip: Clip, entry: FileEntry) -> str:
+    """A member's name as listed under its clip: the file's name in the clip's folder, else
+    its path from the folder the two share (``AUDIO/0001AB00.MXF`` under a P2 clip of
+    ``CONTENTS/VIDEO``, ``THMBNL/C0001T01.JPG`` under ``CLIP/C0001.MP4``), which says what it
+    is."""
+    path = str(entry["path"])
+    folder, _, name = path.rpartition("/")
+    if folder == clip.folder:
+        return name
+    shared = posixpath.commonpath([folder, clip.folder]) if folder and clip.folder else ""
+    return path[len(shared) + 1 :] if shared else path
+
+
+def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
+    """Why a row has no picture; a sound take is expected to have none."""
+    if info is None:
+        return None
+    if clip.kind == "audio" and info.error == NO_PICTURE:
+        return "sound only"
+    return info.error
 
 
 def _media_rows(
     clips: list[tuple[Clip, MediaInfo | None]], labels: dict[int, str]
 ) -> list[ClipRow]:
-    """A row per clip and sequence; past MAX_CLIP_ROWS, one per folder for the clips in a
-    good state without a thumbnail."""
+    """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
+    clips and audio takes in a good state without a thumbnail."""
     if len(clips) <= MAX_CLIP_ROWS:
         return [_clip_row(clip, info, labels) for clip, info in clips]
     rows: list[ClipRow] = []
     folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
-        if clip.kind != "clip" or (info is not None and info.thumbnail) or not _fine(clip, labels):
+        if (
+            clip.kind not in ("clip", "audio")
+            or (info is not None and info.thumbnail)
+            or not _fine(clip, labels)
+        ):
             rows.append(_clip_row(clip, info, labels))
         else:
             folded.setdefault(clip.folder, []).append((clip, info))
     for folder, members in sorted(folded.items()):
         entries = [entry for clip, _ in members for entry in clip.files]
-        row = _folded_row(folder, plural(len(members), "clip"), "clips", entries, labels)
-        reasons = Counter(
-            (info.error if info is not None else None) or "no thumbnail" for _, info in members
-        )
+        # A recorder's folder of takes says so; a folder with any clip counts clips.
+        noun = "audio take" if all(clip.kind == "audio" for clip, _ in members) else "clip"
+        row = _folded_row(folder, plural(len(members), noun), "clips", entries, labels)
+        reasons = Counter(_media_note(clip, info) or "no thumbnail" for clip, info in members)
         row.media_note = "; ".join(
             f"{reason} ({count})" if len(reasons) > 1 else reason
             for reason, count in reasons.most_common(3)
         ) + ("; ..." if len(reasons) > 3 else "")
         row.details = [
-            f"{plural(len(members), 'clip')} without a thumbnail "
+            f"{plural(len(members), noun)}{'' if noun == 'audio take' else ' without a thumbnail'} "
             f"({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report"
         ]
@@ -458,7 +485,7 @@ def build_view(
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "clips": 0, "file": 1, "folder": 1}
+    order = {"clip": 0, "sequence": 0, "audio": 0, "clips": 0, "file": 1, "folder": 1}
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []
@@ -554,10 +581,13 @@ def build_view(
     totals_data = data.get("totals") or {}
     n_clips = sum(1 for c in clips if c.kind == "clip")
     n_sequences = sum(1 for c in clips if c.kind == "sequence")
+    n_audio = sum(1 for c in clips if c.kind == "audio")
+    # Audio takes are named only on a card that has them (a camera card's words unchanged).
+    audio = f", {plural(n_audio, 'audio take')}" if n_audio else ""
     detail = (
         f"{card_name}: {totals_data.get('files', 0)} files, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
-        f"{plural(n_sequences, 'image sequence')} "
+        f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {data.get('verify')} verification "
         f"({', '.join(data.get('algorithms') or [])})"
     )
@@ -577,7 +607,7 @@ def build_view(
         ("Files", str(totals_data.get("files", ""))),
         (
             "Clips",
-            f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}, "
+            f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}{audio}, "
             f"{plural(sum(1 for c in clips if c.kind == 'file'), 'other file')}",
         ),
         ("Started", when(data.get("started"))),
@@ -601,6 +631,7 @@ def build_view(
             "Image sequences",
             f"{n_sequences} ({sum(c.frames for c in clips if c.kind == 'sequence')} frames)",
         ),
+        *([("Audio takes", str(n_audio))] if n_audio else []),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),

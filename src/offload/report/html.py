@@ -94,6 +94,7 @@ def _clip(row: ClipRow) -> str:
         "sequence": "image sequence",
         "folder": "files in a folder",
         "clips": "clips in a folder",
+        "audio": "audio take",
     }.get(row.kind, row.kind)
     digests = "".join(f'<div class="digest">{escape(d)}</div>' for d in row.digests)
     states = "".join(_state(state) for _, state in row.states)

@@ -81,6 +81,10 @@ class MediaInfo:
     error: str | None = None
 
 
+#: What a file without a video stream (a sound file) says instead of a thumbnail.
+NO_PICTURE = "no picture in this file"
+
+
 def media_available() -> bool:
     """PyAV (the ``media`` extra) is installed. Found, not imported: importing it takes
     ~0.2 s, which a card without a single clip FFmpeg can read should not pay
@@ -124,7 +128,7 @@ def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
         with av.open(str(path), timeout=budget.per_clip_s) as container:
             _read_metadata(container, info)
             if not container.streams.video:
-                info.error = info.error or "no picture in this file"
+                info.error = info.error or NO_PICTURE
                 return info
             stream = container.streams.video[0]
             frame = _middle_frame(container, stream, info, deadline)
@@ -238,13 +242,14 @@ def probe_clips(
     locate: Callable[[Clip], Path | None],
     budget: ProbeBudget | None = None,
 ) -> tuple[dict[int, MediaInfo], list[str]]:
-    """Probe every clip and sequence (index in *clips* → MediaInfo) within the budgets.
+    """Probe every clip, sequence and audio take (index in *clips* → MediaInfo) within the
+    budgets.
 
     *locate* names the file to read for a clip (the card, or a verified copy), or None.
     Returns the results and notes for the report (what was not probed and why).
     """
     budget = budget or ProbeBudget()
-    wanted = [i for i, clip in enumerate(clips) if clip.kind in ("clip", "sequence")]
+    wanted = [i for i, clip in enumerate(clips) if clip.kind in ("clip", "sequence", "audio")]
     if not wanted:
         return {}, []
     beyond = wanted[budget.max_clips :]

@@ -1,0 +1,161 @@
+"""Camera card layouts offloaded for real and judged with the field's tools.
+
+Each synthetic card (``support/camera_cards.py``: P2, Sony, AVCHD, ARRI, RED, Canon,
+Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names) is
+copied to three destinations with full verification; then every destination's ASC MHL
+history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
+must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
+and listed, and the report must group the files as a DIT would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.report.clips import group_clips
+from support import camera_cards
+from support.ascmhl_judge import AscmhlJudge
+
+# What the report must show for a layout: (kind, name) of every row.
+ROWS: dict[str, list[tuple[str, str]]] = {
+    "P2": [("clip", "0001AB.MXF"), ("clip", "0002CD.MXF"), ("file", "LASTCLIP.TXT")],
+    "AVCHD": [
+        ("clip", "00000.MTS"),
+        ("clip", "00001.MTS"),
+        *(
+            ("file", name)
+            for name in (
+                "THUMB.TDT",
+                "THUMB.TID",
+                "INDEX.BDM",
+                "MOVIEOBJ.BDM",
+                "00000.MPL",
+                "INDEX.BDM",
+                "MOVIEOBJ.BDM",
+                "00000.MPL",
+            )
+        ),
+    ],
+    "RED": [("clip", "A001_C001_0101AB_001.R3D (+2 spans)"), ("clip", "A001_C002_0101CD_001.R3D")],
+    "SOUND": [
+        ("audio", "S01T01.WAV"),
+        ("audio", "S01T02.WAV"),
+        ("audio", "S02T01_1.WAV (+2 tracks)"),
+        ("audio", "ZOOM0001_LR.WAV (+2 tracks)"),
+        ("file", "250101.CSV"),
+    ],
+}
+OS_JUNK_IGNORED = [
+    "$RECYCLE.BIN",
+    ".DS_Store",
+    ".DocumentRevisions-V100",
+    ".Spotlight-V100",
+    ".TemporaryItems",
+    ".Trash-1000",
+    ".Trashes",
+    "._.DS_Store",
+    ".fseventsd",
+    "DCIM/.DS_Store",
+    "DCIM/100MEDIA/._DJI_0001.MP4",
+    "System Volume Information",
+    "Thumbs.db",
+]
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    return tmp_path / "reports"
+
+
+def offload(*argv: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, out.getvalue() + err.getvalue()
+
+
+def field_digests(tool: str, root: Path, paths: list[str]) -> dict[str, str]:
+    """*tool*'s digest of each of *paths* below *root* (one run for them all)."""
+    argv = [tool, "-H1"] if tool == "xxhsum" else [tool]
+    done = subprocess.run(
+        [*argv, "--", *paths], cwd=root, capture_output=True, check=True, timeout=120
+    )
+    digests = {}
+    for line in done.stdout.decode("utf-8", "surrogateescape").splitlines():
+        digest, _, name = line.partition("  ")
+        # Both tools escape a name holding a backslash or newline with a leading "\".
+        digests[name] = digest.removeprefix("\\")
+    return digests
+
+
+@pytest.mark.parametrize("layout", sorted(camera_cards.LAYOUTS))
+def test_card_layout_offloaded_and_judged(
+    layout: str, tmp_path: Path, judge: AscmhlJudge, report_dir: Path
+) -> None:
+    for tool in ("xxhsum", "md5sum"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt-get install xxhash coreutils)")
+    card = camera_cards.write_card(tmp_path / "cards" / layout, camera_cards.LAYOUTS[layout])
+    if layout == "NAMES":
+        camera_cards.add_links(card)
+    destinations = [tmp_path / f"dest{n}" for n in range(3)]
+    for destination in destinations:
+        destination.mkdir()
+    code, output = offload(
+        "copy", str(card), *map(str, destinations), "--verify", "full", "-t", "xxh64,md5"
+    )
+    assert code == 0, output
+    (report,) = report_dir.glob("*.json")
+    data: dict[str, Any] = json.loads(report.read_text())
+    files = data["files"]
+    assert all(d["status"] == "verified" for f in files for d in f["destinations"])
+    # Every file the card holds, but what the ignore rules leave out, was copied.
+    ignored = sorted(entry["path"] for entry in data["ignored"])
+    assert ignored == (OS_JUNK_IGNORED if layout == "OS_JUNK" else [])
+    on_card = sorted(
+        os.path.relpath(os.path.join(folder, name), card)
+        for folder, _, names in os.walk(card)
+        for name in names
+        if not os.path.islink(os.path.join(folder, name))
+    )
+    kept = [p for p in on_card if not any(p == i or p.startswith(i + "/") for i in ignored)]
+    assert sorted(f["path"] for f in files) == kept
+    # No two files alike: a copy put under another file's name could not pass unseen.
+    assert len({f["digests"]["md5"] for f in files}) == len(files)
+
+    for destination in destinations:
+        root = destination / layout
+        verdict = judge.verify(root)
+        assert verdict.clean, verdict.describe()
+        if destination == destinations[0]:  # the folder hashes too (one is enough: same tree)
+            deep = judge.verify(root, directory_hashes=True)
+            assert deep.clean, deep.describe()
+        for tool, algorithm in (("xxhsum", "xxh64"), ("md5sum", "md5")):
+            found = field_digests(tool, root, kept)
+            assert found == {f["path"]: f["digests"][algorithm] for f in files}, tool
+        for junk in ignored:
+            assert not os.path.lexists(root / junk)
+        for relative, content in camera_cards.LAYOUTS[layout].items():
+            if content is None:
+                assert (root / relative).is_dir()  # empty folders are kept
+
+    rows = [(c.kind, c.name) for c in group_clips(files)]
+    if layout in ROWS:
+        assert rows == ROWS[layout]
+    # No layout makes a sequence of stills or a gap that is not there.
+    gaps = {c.name: c.gaps for c in group_clips(files) if c.gaps}
+    expected_gaps = {
+        "ARRI": {"A002C005_250101_R1AB.[0000001-0000004].ari": [(3, 3)]},
+        "SEQUENCES": {"A004C001.[0086400-0086409].dpx": [(86403, 86404)]},
+    }
+    assert gaps == expected_gaps.get(layout, {})

@@ -1,0 +1,307 @@
+"""Small synthetic camera cards: the folders and names real cameras and recorders write, with
+tiny files (a few bytes each; grouping and manifests depend on names, not on picture data).
+
+Each layout is a mapping of relative path to content (``bytes``; ``None`` for an empty folder).
+The layouts were written from the vendors' documented card structures (Panasonic P2, Sony
+XDCAM/XAVC, AVCHD, ARRI, RED, Canon Cinema RAW Light and XF, Blackmagic, DJI, GoPro,
+Insta360, iPhone, Sound Devices and Zoom recorders); what each camera writes beside its
+media is kept, so that a report's grouping can be judged on them. ``write_card`` makes one
+on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import wave
+from collections.abc import Mapping
+from pathlib import Path
+
+Layout = Mapping[str, bytes | None]
+
+
+def _content(path: str) -> bytes:
+    """A few bytes that differ per file, so a copy swapped with another is caught."""
+    return f"{path}\n".encode()
+
+
+def _wav(path: str, channels: int = 2) -> bytes:
+    """A real (tiny) 48 kHz 24-bit WAV: a recorder's take, readable by FFmpeg. Its samples
+    spell *path*, so no two files are alike (a copy swapped with another is caught)."""
+    frame = 3 * channels
+    samples = path.encode().ljust(frame * 480, b"\0")
+    samples += bytes(-len(samples) % frame)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(3)
+        out.setframerate(48_000)
+        out.writeframes(samples)
+    return buffer.getvalue()
+
+
+def _files(*paths: str) -> dict[str, bytes | None]:
+    return {p: _wav(p) if p.upper().endswith(".WAV") else _content(p) for p in paths}
+
+
+P2 = _files(
+    "CONTENTS/VIDEO/0001AB.MXF",
+    *(f"CONTENTS/AUDIO/0001AB{n:02d}.MXF" for n in range(4)),
+    "CONTENTS/CLIP/0001AB.XML",
+    "CONTENTS/ICON/0001AB.BMP",
+    "CONTENTS/PROXY/0001AB.MP4",
+    "CONTENTS/PROXY/0001AB.BIN",
+    "CONTENTS/VOICE/0001AB00.WAV",
+    "CONTENTS/VIDEO/0002CD.MXF",
+    *(f"CONTENTS/AUDIO/0002CD{n:02d}.MXF" for n in range(2)),
+    "CONTENTS/CLIP/0002CD.XML",
+    "CONTENTS/ICON/0002CD.BMP",
+    "LASTCLIP.TXT",
+) | {"CONTENTS/PROXY/INDEX": None}
+
+SONY_XAVC = _files(
+    "PRIVATE/M4ROOT/CLIP/C0001.MP4",
+    "PRIVATE/M4ROOT/CLIP/C0001M01.XML",
+    "PRIVATE/M4ROOT/CLIP/C0002.MP4",
+    "PRIVATE/M4ROOT/CLIP/C0002M01.XML",
+    "PRIVATE/M4ROOT/THMBNL/C0001T01.JPG",
+    "PRIVATE/M4ROOT/THMBNL/C0002T01.JPG",
+    "PRIVATE/M4ROOT/SUB/C0001S03.MP4",
+    "PRIVATE/M4ROOT/MEDIAPRO.XML",
+    "PRIVATE/M4ROOT/STATUS.BIN",
+) | {"PRIVATE/M4ROOT/GENERAL": None}
+
+SONY_XDCAM = _files(
+    "XDROOT/Clip/A001C001_250101AB.MXF",
+    "XDROOT/Clip/A001C001_250101ABM01.XML",
+    "XDROOT/Sub/A001C001_250101ABS03.MXF",
+    "XDROOT/Clip/A001C002_250101AB.MXF",
+    "XDROOT/Clip/A001C002_250101ABM01.XML",
+    "XDROOT/Sub/A001C002_250101ABS03.MXF",
+    "XDROOT/MEDIAPRO.XML",
+    "XDROOT/DISCMETA.XML",
+) | {"XDROOT/Take": None, "XDROOT/Edit": None, "XDROOT/General": None}
+
+# XDCAM EX (SxS): a folder a clip; a take past 4 GB is split into clip folders _01, _02 and
+# joined by a take list in TAKR.
+XDCAM_EX = _files(
+    "BPAV/CLPR/FISH0046_01/FISH0046_01.MP4",
+    "BPAV/CLPR/FISH0046_01/FISH0046_01M01.XML",
+    "BPAV/CLPR/FISH0046_01/FISH0046_01.SMI",
+    "BPAV/CLPR/FISH0046_01/FISH0046_01I01.PPN",
+    "BPAV/CLPR/FISH0046_01/FISH0046_01R01.BIM",
+    "BPAV/CLPR/FISH0046_02/FISH0046_02.MP4",
+    "BPAV/CLPR/FISH0046_02/FISH0046_02M01.XML",
+    "BPAV/CLPR/FISH0046_02/FISH0046_02.SMI",
+    "BPAV/CLPR/FISH0047_01/FISH0047_01.MP4",
+    "BPAV/CLPR/FISH0047_01/FISH0047_01M01.XML",
+    "BPAV/CLPR/FISH0047_01/FISH0047_01.SMI",
+    "BPAV/TAKR/FISH0046/FISH0046.SMI",
+    "BPAV/TAKR/FISH0046/FISH0046M01.XML",
+    "BPAV/MEDIAPRO.XML",
+    "BPAV/CUEUP.XML",
+)
+
+AVCHD = _files(
+    "PRIVATE/AVCHD/BDMV/STREAM/00000.MTS",
+    "PRIVATE/AVCHD/BDMV/STREAM/00001.MTS",
+    "PRIVATE/AVCHD/BDMV/CLIPINF/00000.CPI",
+    "PRIVATE/AVCHD/BDMV/CLIPINF/00001.CPI",
+    "PRIVATE/AVCHD/BDMV/PLAYLIST/00000.MPL",
+    "PRIVATE/AVCHD/BDMV/INDEX.BDM",
+    "PRIVATE/AVCHD/BDMV/MOVIEOBJ.BDM",
+    "PRIVATE/AVCHD/BDMV/BACKUP/CLIPINF/00000.CPI",
+    "PRIVATE/AVCHD/BDMV/BACKUP/CLIPINF/00001.CPI",
+    "PRIVATE/AVCHD/BDMV/BACKUP/PLAYLIST/00000.MPL",
+    "PRIVATE/AVCHD/BDMV/BACKUP/INDEX.BDM",
+    "PRIVATE/AVCHD/BDMV/BACKUP/MOVIEOBJ.BDM",
+    "PRIVATE/AVCHD/AVCHDTN/THUMB.TDT",
+    "PRIVATE/AVCHD/AVCHDTN/THUMB.TID",
+)
+
+ARRI = _files(
+    "A001R1AB/A001C001_250101_R1AB.mxf",
+    "A001R1AB/A001C002_250101_R1AB.mxf",
+    "A001R1AB/A001C003_250101_R1AB.mxf",
+    *(f"A002C004_250101_R1AB/A002C004_250101_R1AB.{n:07d}.ari" for n in range(1, 6)),
+    *(f"A002C005_250101_R1AB/A002C005_250101_R1AB.{n:07d}.ari" for n in (1, 2, 4)),
+)
+
+RED = _files(
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB_001.R3D",
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB_002.R3D",
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB_003.R3D",
+    "A001_0101AB.RDM/A001_C001_0101AB.RDC/A001_C001_0101AB.RMD",
+    "A001_0101AB.RDM/A001_C002_0101CD.RDC/A001_C002_0101CD_001.R3D",
+    "A001_0101AB.RDM/A001_C002_0101CD.RDC/A001_C002_0101CD.RMD",
+)
+
+CANON_CRM = _files(
+    "CONTENTS/CLIPS001/A001C001_250101AB_CANON.CRM",
+    "CONTENTS/CLIPS001/A001C001_250101AB_CANON.XML",
+    "CONTENTS/CLIPS001/A001C002_250101AB_CANON.CRM",
+    "CONTENTS/CLIPS001/A001C002_250101AB_CANON.XML",
+    "CONTENTS/CLIPS001/INDEX.MIF",
+)
+
+# Canon XF: a folder a clip; a clip past the FAT32 file size is several MXFs, each with a SIF.
+CANON_XF = _files(
+    "CONTENTS/CLIPS001/AA0012/AA001201.MXF",
+    "CONTENTS/CLIPS001/AA0012/AA001202.MXF",
+    "CONTENTS/CLIPS001/AA0012/AA001201.SIF",
+    "CONTENTS/CLIPS001/AA0012/AA001202.SIF",
+    "CONTENTS/CLIPS001/AA0012/AA0012.CIF",
+    "CONTENTS/CLIPS001/AA0012/AA0012.XML",
+    "CONTENTS/CLIPS001/AA0012/AA0012I.JPG",
+    "CONTENTS/CLIPS001/AA0013/AA001301.MXF",
+    "CONTENTS/CLIPS001/AA0013/AA0013.XML",
+    "CONTENTS/CLIPS001/INDEX.MIF",
+)
+
+BLACKMAGIC = _files(
+    "A001_01011230_C001.braw",
+    "A001_01011230_C001.sidecar",
+    "A001_01011231_C002.braw",
+    "Proxy/A001_01011230_C001.mp4",
+)
+
+DJI = _files(
+    "DCIM/100MEDIA/DJI_0001.MP4",
+    "DCIM/100MEDIA/DJI_0001.SRT",
+    "DCIM/100MEDIA/DJI_0001.LRF",
+    "DCIM/100MEDIA/DJI_0002.JPG",
+    "DCIM/100MEDIA/DJI_0003.DNG",
+    "DCIM/100MEDIA/DJI_0004.DNG",
+    "DCIM/100MEDIA/DJI_0006.DNG",
+    "DCIM/100MEDIA/DJI_0007.MP4",
+    "DCIM/100MEDIA/DJI_0007.SRT",
+)
+
+GOPRO = _files(
+    "DCIM/100GOPRO/GX010042.MP4",
+    "DCIM/100GOPRO/GX020042.MP4",
+    "DCIM/100GOPRO/GL010042.LRV",
+    "DCIM/100GOPRO/GL020042.LRV",
+    "DCIM/100GOPRO/GX010042.THM",
+    "DCIM/100GOPRO/GOPR0043.JPG",
+    "MISC/version.txt",
+)
+
+# Insta360: one file a lens (00, 10) and a low-resolution proxy; a GoPro time-lapse group.
+INSTA360 = _files(
+    "DCIM/Camera01/VID_20250101_120000_00_001.insv",
+    "DCIM/Camera01/VID_20250101_120000_10_001.insv",
+    "DCIM/Camera01/LRV_20250101_120000_01_001.lrv",
+    "DCIM/Camera01/IMG_20250101_120100_00_002.insp",
+)
+GOPRO_TIMELAPSE = _files(
+    *(f"DCIM/100GOPRO/G001{n:04d}.JPG" for n in range(1, 31)),
+    *(f"DCIM/100GOPRO/G002{n:04d}.JPG" for n in range(1, 26)),
+)
+
+IPHONE = _files(
+    "DCIM/100APPLE/IMG_0001.MOV",
+    "DCIM/100APPLE/IMG_0002.HEIC",
+    "DCIM/100APPLE/IMG_0002.AAE",
+    "DCIM/100APPLE/IMG_0003.MOV",
+    "DCIM/100APPLE/IMG_0003.AAE",
+    "DCIM/100APPLE/IMG_0004.DNG",
+    "DCIM/100APPLE/IMG_0005.DNG",
+    "DCIM/100APPLE/IMG_E0003.MOV",
+)
+
+SOUND_DEVICES = _files(
+    "250101/S01T01.WAV",  # polyphonic: one file a take
+    "250101/S01T02.WAV",
+    "250101/S02T01_1.WAV",  # monophonic: one file a track
+    "250101/S02T01_2.WAV",
+    "250101/S02T01_3.WAV",
+    "250101/250101.CSV",  # the recorder's sound report
+    "ZOOM0001/ZOOM0001_LR.WAV",  # Zoom: a take folder of mono tracks
+    "ZOOM0001/ZOOM0001_Tr1.WAV",
+    "ZOOM0001/ZOOM0001_Tr2.WAV",
+)
+
+SEQUENCES = _files(
+    *(f"A004C001/A004C001.{n:07d}.dpx" for n in range(86400, 86410) if n not in (86403, 86404)),
+    *(f"VFX_010/plate_v001.{n:04d}.exr" for n in range(1001, 1006)),
+    "VFX_010/plate_v001.xml",
+)
+
+# What an operating system leaves on a card it mounted, beside one real clip.
+OS_JUNK = _files(
+    "DCIM/100MEDIA/DJI_0001.MP4",
+    "DCIM/100MEDIA/._DJI_0001.MP4",
+    ".DS_Store",
+    "DCIM/.DS_Store",
+    "._.DS_Store",
+    ".Spotlight-V100/Store-V2/store.db",
+    ".Trashes/501/._x",
+    ".fseventsd/fseventsd-uuid",
+    ".TemporaryItems/folders.501/x",
+    ".DocumentRevisions-V100/db-V1/db.sqlite",
+    ".Trash-1000/files/DJI_0002.MP4",
+    "System Volume Information/IndexerVolumeGuid",
+    "System Volume Information/WPSettings.dat",
+    "$RECYCLE.BIN/desktop.ini",
+    "Thumbs.db",
+)
+
+# Names that stress the manifests and the destinations' filesystems.
+_NFC = "Sc\u00e8ne"  # è as one code point
+_NFD = "Sce\u0300ne"  # the same name: e + combining grave accent
+_LONG = "/".join(["a_rather_long_folder_name_" + "x" * 40] * 5)
+NAMES: dict[str, bytes | None] = _files(
+    "Day 1/Card A/clip one.mov",
+    "Day 1/Card A/clip one.xml",
+    f"{_NFC}/take.mov",
+    f"{_NFD}/take.mov",
+    f"{_LONG}/A001C001.mov",
+    "Ünïcödé_名前.mp4",
+) | {"Day 1/empty folder": None, "empty.txt": b""}
+
+LAYOUTS: dict[str, Layout] = {
+    "P2": P2,
+    "SONY_XAVC": SONY_XAVC,
+    "SONY_XDCAM": SONY_XDCAM,
+    "XDCAM_EX": XDCAM_EX,
+    "AVCHD": AVCHD,
+    "ARRI": ARRI,
+    "RED": RED,
+    "CANON_CRM": CANON_CRM,
+    "CANON_XF": CANON_XF,
+    "BLACKMAGIC": BLACKMAGIC,
+    "DJI": DJI,
+    "GOPRO": GOPRO,
+    "INSTA360": INSTA360,
+    "GOPRO_TIMELAPSE": GOPRO_TIMELAPSE,
+    "IPHONE": IPHONE,
+    "SOUND": SOUND_DEVICES,
+    "SEQUENCES": SEQUENCES,
+    "OS_JUNK": OS_JUNK,
+    "NAMES": NAMES,
+}
+
+
+def file_paths(layout: Layout) -> list[str]:
+    """The files of *layout* (its empty folders left out)."""
+    return [path for path, content in layout.items() if content is not None]
+
+
+def write_card(root: Path, layout: Layout) -> Path:
+    """Write *layout* under *root* (created) and return *root*."""
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, content in layout.items():
+        path = root / relative
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return root
+
+
+def add_links(root: Path) -> None:
+    """A link inside the card and one pointing out of it (copied as links, never followed)."""
+    os.symlink("clip one.mov", root / "Day 1" / "Card A" / "latest.mov")
+    os.symlink("/etc/hostname", root / "outside")
