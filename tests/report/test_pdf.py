@@ -204,3 +204,14 @@ def test_offload_copy_draws_the_pdf_itself_and_imports_no_other_command(
     assert done.stdout.split() == ["0", "0", "True", "[]"], done.stderr
     (pdf,) = reports.glob("*.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_rows_say_what_they_are_in_the_words_of_the_html(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """An audio take is labelled "AUDIO TAKE" in the PDF, as "audio take" in the HTML (the
+    PDF said "AUDIO", its kind's code)."""
+    take = dataclasses.replace(_clip("S01T01.WAV"), kind="audio")
+    sequence = dataclasses.replace(_clip("A001.[0001-0024].dpx"), kind="sequence")
+    (page, *_) = _pages(poppler, render_pdf(_view([take, sequence])), tmp_path)
+    assert page.count("AUDIO TAKE") == 1 and page.count("IMAGE SEQUENCE") == 1

@@ -93,6 +93,19 @@ class ClipRow:
     def bad(self) -> bool:
         return any(state.bad for _, state in self.states)
 
+    @property
+    def kind_label(self) -> str:
+        """What the row is, in words (the HTML and PDF reports print the same label)."""
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+
+_KIND_LABELS = {
+    "sequence": "image sequence",
+    "folder": "files in a folder",
+    "clips": "clips in a folder",
+    "audio": "audio take",
+}
+
 
 @dataclass
 class ReportView:

@@ -90,12 +90,7 @@ def _clip(row: ClipRow) -> str:
         items = "".join(f"<li>{escape(s)}</li>" for s in row.sidecars)
         sidecars = f'<ul class="side">{items}</ul>'
     folder = f'<div class="folder">{escape(row.folder)}/</div>' if row.folder else ""
-    kind = {
-        "sequence": "image sequence",
-        "folder": "files in a folder",
-        "clips": "clips in a folder",
-        "audio": "audio take",
-    }.get(row.kind, row.kind)
+    kind = row.kind_label
     digests = "".join(f'<div class="digest">{escape(d)}</div>' for d in row.digests)
     states = "".join(_state(state) for _, state in row.states)
     css = ' class="bad"' if row.bad else ""

@@ -420,12 +420,7 @@ class PdfWriter:
     def _clip_row(
         self, row: ClipRow, widths: tuple[float, ...], header: Callable[[], None]
     ) -> None:
-        kind = {
-            "sequence": "IMAGE SEQUENCE",
-            "folder": "FILES IN A FOLDER",
-            "clips": "CLIPS IN A FOLDER",
-        }.get(row.kind, row.kind)
-        kind = kind.upper()
+        kind = row.kind_label.upper()
         picture: list[Segment] = []
         if not row.thumbnail:
             reason = row.media_note or ("-" if row.kind in ("file", "folder") else "no thumbnail")
