@@ -109,6 +109,8 @@ class SymlinkStatus(StrEnum):
 
 @dataclass
 class SymlinkResult:
+    """A symbolic link of the source, reproduced (or not) on one destination."""
+
     destination_index: int
     relative_path: str
     target: str
@@ -118,6 +120,9 @@ class SymlinkResult:
 
 @dataclass
 class OffloadPlan:
+    """What ``plan_offload`` decided, for ``run_offload`` (and ``--dry-run``): the scanned
+    tree, each destination's plan, the preflight's findings and the engine's tasks."""
+
     source: Path
     tree: SourceTree
     plans: list[DestinationPlan]

@@ -34,6 +34,8 @@ class MhlKind(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class ManifestOptions:
+    """Which manifests are written (``kinds``) and the creator they name."""
+
     kinds: frozenset[MhlKind] = frozenset({MhlKind.ASCMHL})
     author_name: str | None = None
     author_email: str | None = None
