@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from offload.card_history import CardHistory, check_card_history, reference_formats
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -40,18 +41,7 @@ from offload.existing import CheckKind, ExistingCopy, check_existing, needs_sour
 from offload.fs.ops import fsync_dir
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
-from offload.manifest import ManifestFile
-from offload.manifests_writer import (
-    CardHistory,
-    DestinationRecords,
-    LinkToRecord,
-    ManifestOptions,
-    ManifestResult,
-    OffloadRecords,
-    check_card_history,
-    reference_formats,
-    write_manifests,
-)
+from offload.manifest_options import ManifestOptions
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -78,6 +68,8 @@ from offload.results import (
 if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
+    from offload.manifest.model import ManifestFile
+    from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.report.job_report import RemoteReportFolder
 
 
@@ -117,6 +109,8 @@ class SymlinkStatus(StrEnum):
 
 @dataclass
 class SymlinkResult:
+    """A symbolic link of the source, reproduced (or not) on one destination."""
+
     destination_index: int
     relative_path: str
     target: str
@@ -126,6 +120,9 @@ class SymlinkResult:
 
 @dataclass
 class OffloadPlan:
+    """What ``plan_offload`` decided, for ``run_offload`` (and ``--dry-run``): the scanned
+    tree, each destination's plan, the preflight's findings and the engine's tasks."""
+
     source: Path
     tree: SourceTree
     plans: list[DestinationPlan]
@@ -636,6 +633,8 @@ def _finish_destinations(
     on_disks = dataclasses.replace(
         records, destinations=tuple(d for d in records.destinations if d.index not in plan.backends)
     )
+    from offload.manifests_writer import write_manifests  # loaded during the copy's end
+
     manifests = write_manifests(on_disks, plan.options.manifests, sink)
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
@@ -713,7 +712,7 @@ def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     return [(path, rules.why(path)) for path in plan.tree.ignored]
 
 
-class _RecordedFiles(Collection[ManifestFile]):
+class _RecordedFiles(Collection["ManifestFile"]):
     """The files verified on one destination (now or by an earlier run), as its manifests
     record them: each ``ManifestFile`` made from the job's results when it is read, never
     kept (a tuple of them, with a ``datetime`` each, was ~8 MB on a card of 50,000 files
@@ -746,6 +745,8 @@ class _RecordedFiles(Collection[ManifestFile]):
         return self._date[1]
 
     def __iter__(self) -> Iterator[ManifestFile]:
+        from offload.manifest.model import ManifestFile
+
         for file, result in self._verified():
             yield ManifestFile(
                 relative_path=_relative_to(result.final_path, self._root, self._prefix, file),
@@ -764,6 +765,8 @@ class _RecordedFiles(Collection[ManifestFile]):
 
 def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
     """What the manifests of each destination not lost record (manifests_writer's inputs)."""
+    from offload.manifests_writer import DestinationRecords, LinkToRecord, OffloadRecords
+
     lost = {d.index for d in report.job.destinations if d.lost}
     destinations = []
     for dest_plan in plan.plans:

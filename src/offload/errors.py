@@ -110,6 +110,11 @@ _DESTINATION_LOST_ERRNOS = frozenset(
 )
 
 
+def printable_name(path: str) -> str:
+    """A path as text that can always be printed: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def describe_os_error(exc: OSError) -> str:
     """``strerror (ERRNO)``, e.g. ``No space left on device (ENOSPC)``."""
     name = errno.errorcode.get(exc.errno or 0, str(exc.errno))

@@ -18,11 +18,13 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Event:
-    pass
+    """Base of every event: a past-tense fact, immutable, safe to hand to any thread."""
 
 
 @dataclass(frozen=True)
 class JobStarted(Event):
+    """A copy job starts: its files, bytes, destinations, mode and algorithms."""
+
     files: int
     total_bytes: int
     destinations: tuple[str, ...]
@@ -58,6 +60,8 @@ class ExistingCopiesChecking(Event):
 
 @dataclass(frozen=True)
 class FileStarted(Event):
+    """The reader starts reading a file of the job."""
+
     relative_path: str
     size_bytes: int
 
@@ -71,6 +75,8 @@ class SourceBytesRead(Event):
 
 @dataclass(frozen=True)
 class DestinationBytesWritten(Event):
+    """Bytes of the current file written on one destination."""
+
     destination_index: int
     nbytes: int
 
@@ -127,12 +133,16 @@ class FileVerifiedEarlier(Event):
 
 @dataclass(frozen=True)
 class DestinationLost(Event):
+    """A destination failed as a whole; the others go on."""
+
     destination_index: int
     message: str
 
 
 @dataclass(frozen=True)
 class WarningIssued(Event):
+    """Something the user should read, the copy going on (``path`` if about one)."""
+
     message: str
     path: str | None = None
 
@@ -154,6 +164,8 @@ class CardReleased(Event):
 
 @dataclass(frozen=True)
 class JobFinished(Event):
+    """A copy job ended: its exit code, and whether it was cancelled."""
+
     exit_code: int
     cancelled: bool
 

@@ -35,6 +35,8 @@ _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    """One line of the ledger: what a run verified (or revoked) for one path."""
+
     relative_path: str
     state: str  # "verified", "transfer_checked" or "revoked"
     size_bytes: int = 0

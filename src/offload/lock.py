@@ -37,7 +37,6 @@ import fcntl
 import json
 import os
 import shlex
-import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -181,7 +180,7 @@ def _body(command: Sequence[str] | None, source: str | None) -> bytes:
     started = time.gmtime()
     holder = {
         "pid": os.getpid(),
-        "host": socket.gethostname(),
+        "host": os.uname().nodename,  # socket.gethostname(), without importing socket
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
         "command": shlex.join(_command_line() if command is None else command),
         "source": source,

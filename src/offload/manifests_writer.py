@@ -31,59 +31,25 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 import stat
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
-from offload._version import __version__
 from offload.engine.verifier import MediaHasher
-from offload.errors import OffloadError, UsageError, describe_os_error
+from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.manifest import (
-    ASCMHL_FOLDER,
-    CreatorInfo,
     ManifestFile,
     UnsupportedTreeError,
     copy_history,
-    read_history,
     write_generation,
     write_legacy_mhl,
 )
 from offload.manifest.ignore import ascmhl_ignore_patterns
 from offload.manifest.xmltext import check_xml_string, xml_safe
-from offload.plan.codes import PreflightCode, PreflightItem
-
-
-class MhlKind(StrEnum):
-    ASCMHL = "ascmhl"
-    LEGACY = "legacy"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ManifestOptions:
-    kinds: frozenset[MhlKind] = frozenset({MhlKind.ASCMHL})
-    author_name: str | None = None
-    author_email: str | None = None
-    author_role: str | None = None
-    location: str | None = None
-    comment: str | None = None
-    hostname: str = field(default_factory=socket.gethostname)
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-    def creator(self) -> CreatorInfo:
-        return CreatorInfo(
-            tool_version=__version__,
-            hostname=self.hostname,
-            author_name=self.author_name,
-            author_email=self.author_email,
-            author_role=self.author_role,
-            location=self.location,
-            comment=self.comment,
-        )
+from offload.manifest_options import ManifestOptions, MhlKind
 
 
 @dataclass
@@ -146,11 +112,6 @@ class OffloadRecords:
     ignore_patterns: tuple[str, ...]
     started_at: float
     destinations: tuple[DestinationRecords, ...]
-
-
-def printable_name(path: str) -> str:
-    """A path as text that can always be printed: bytes that are not UTF-8 as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def xml_can_hold(path: str) -> bool:
@@ -356,80 +317,3 @@ def _carry_only(
     except OffloadError as exc:
         outcome.error = f"manifest not written on {root}: {exc.message}"
     return outcome
-
-
-def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[str]:
-    """The formats a source card's history uses (so they are hashed in flight too)."""
-    formats: dict[str, None] = {}
-    for digests in source_references.values():
-        formats.update(dict.fromkeys(digests))
-    return list(formats)
-
-
-@dataclass(frozen=True)
-class CardHistory:
-    """What the card's own ASC MHL history says, checked before anything is copied.
-
-    ``references``: ``path → {format → hash}`` every file is checked against while read
-    (empty when there is no history or it is not trusted). ``trusted``: the history is
-    carried to the destinations and continued there. ``missing_from_card``: paths the history
-    records that the card no longer has (a clip deleted in camera, or lost), sorted; each is
-    also a warning. ``untrusted_reason``: why a history that is there is not trusted (it
-    records paths outside the card: broken or forged). ``warnings``: the findings, in the
-    preflight's form (emitted with the preflight warnings and kept in the report).
-    """
-
-    references: dict[str, dict[str, str]]
-    trusted: bool
-    missing_from_card: tuple[str, ...] = ()
-    untrusted_reason: str | None = None
-    warnings: tuple[PreflightItem, ...] = ()
-
-
-def check_card_history(source: Path) -> CardHistory:
-    """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
-
-    A history that records paths outside the card is not trusted: a warning says so, the
-    offload goes on without it and each destination starts a fresh history. Raises
-    UsageError (nothing copied) when the card carries a history that cannot be read.
-    """
-    folder = source / ASCMHL_FOLDER
-    if not folder.is_dir():
-        return CardHistory({}, trusted=False)
-    try:
-        history = read_history(source)
-    except OffloadError as exc:
-        raise UsageError(
-            f"the card's ASC MHL history in {folder} cannot be read: {exc.message}; nothing "
-            "was copied",
-            path=source,
-        ) from None
-    if not history.exists:
-        return CardHistory({}, trusted=False)
-    escaping = history.escaping_paths()
-    if escaping:
-        shown = ", ".join(repr(printable_name(p)) for p in escaping[:5])
-        more = f" and {len(escaping) - 5} more" if len(escaping) > 5 else ""
-        reason = f"it records paths outside the card ({shown}{more})"
-        message = (
-            f"the card's ASC MHL history in {folder} is broken or forged: {reason}. It is "
-            "not trusted: the card's files are not checked against it, it is not carried to "
-            "the destinations, and each destination starts a fresh history of its own"
-        )
-        item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
-        return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
-    missing = tuple(
-        sorted(p for p in history.recorded_file_paths() if not os.path.lexists(source / p))
-    )
-    warnings = tuple(
-        PreflightItem(
-            PreflightCode.CARD_HISTORY_FILE_MISSING,
-            source / path,
-            f"{printable_name(path)!r} is in the card's own ASC MHL history but not on the "
-            "card (deleted in camera, or lost): it cannot be offloaded",
-        )
-        for path in missing
-    )
-    return CardHistory(
-        history.reference_hashes(), trusted=True, missing_from_card=missing, warnings=warnings
-    )

@@ -37,6 +37,8 @@ _RATE_WINDOW_S = 5.0  # the rate is measured over the last few seconds, so the E
 
 @dataclass
 class DestinationProgress:
+    """What one destination is doing, as the progress view shows it."""
+
     index: int
     path: str
     phase: str = "waiting"
@@ -50,6 +52,8 @@ class DestinationProgress:
 
 @dataclass
 class ProgressSnapshot:
+    """The progress at one moment (``ProgressModel.snapshot``): totals, rate, ETA."""
+
     total_bytes: int
     total_files: int
     source_bytes_read: int

@@ -92,6 +92,8 @@ def no_digests() -> dict[str, str]:
 # whole job (and its reports); without an instance __dict__ each is ~200 B smaller.
 @dataclass(slots=True)
 class DestinationFileResult:
+    """The outcome of one file on one destination."""
+
     destination_index: int
     final_path: str
     status: DestinationStatus
@@ -115,6 +117,8 @@ class DestinationFileResult:
 
 @dataclass(slots=True)
 class FileResult:
+    """One file of the job: its source, in-flight digests and a result per destination."""
+
     relative_path: str
     source_path: str
     size_bytes: int
@@ -142,6 +146,8 @@ class FileResult:
 
 @dataclass
 class DestinationSummary:
+    """One destination's totals at the end of the job."""
+
     index: int
     root: str
     device: str

@@ -37,25 +37,66 @@ def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
     assert out.getvalue() == ""  # stdout stays free for --json
 
 
-def test_the_reports_and_the_terminal_library_load_once_the_copy_job_has_finished() -> None:
-    """rich (~25 ms of start-up) and the reports' modules (~10 ms) are not imported with the
-    command's modules: they load on a thread once the job has finished (``JobFinished``),
-    while the manifests and reports wait for fsyncs; rich at once only for a live view."""
+def test_what_is_needed_after_the_copy_loads_when_its_first_batch_is_made_durable() -> None:
+    """The manifests' writer (~15 ms of start-up), rich (~25 ms) and the reports' modules
+    (~10 ms) are not imported with the command's modules, nor OpenSSL (hashlib) or socket:
+    the writer and the reports load on a thread once a destination makes its first batch
+    durable (on a small card: the job's last stretch, spent waiting for syncfs), else at
+    ``JobFinished``; nothing loads with the job's start (it competed with the copy for the
+    interpreter lock); rich at once only for a live view."""
     script = (
         "import sys\n"
+        "import offload.cli.entry\n"
         "from offload.cli.offload import _ReportModulesLoader\n"
-        "from offload.events import JobFinished, WarningIssued\n"
+        "from offload.events import FileStarted, JobFinished, JobStarted, PhaseChanged\n"
         "late = {'rich.console', 'rich.table', 'offload.report.job_report',\n"
-        "        'offload.report.summary', 'offload.report.content', 'offload.report.html'}\n"
+        "        'offload.report.summary', 'offload.report.content', 'offload.report.html',\n"
+        "        'offload.manifests_writer', 'offload.manifest.ascmhl',\n"
+        "        'offload.manifest.history', 'xml.etree.ElementTree', 'hashlib', 'socket'}\n"
         "print(sorted(late & set(sys.modules)))\n"
-        "loader = _ReportModulesLoader(summary=True)\n"
-        "loader.emit(WarningIssued('not yet'))\n"
-        "print(loader.thread)\n"
-        "loader.emit(JobFinished(0, False))\n"
-        "loader.thread.join(60)\n"
-        "print(sorted(late - set(sys.modules)))\n"
+        "for flush in (True, False):\n"
+        "    loader = _ReportModulesLoader(summary=True)\n"
+        "    loader.emit(JobStarted(1, 1, ('/d',), 'transfer', ('xxh64',)))\n"
+        "    loader.emit(FileStarted('a', 1))\n"
+        "    loader.emit(PhaseChanged(0, 'a', 'copy'))\n"
+        "    print(loader.thread)\n"
+        "    loader.emit(PhaseChanged(0, 'a', 'flush') if flush else JobFinished(0, False))\n"
+        "    loader.thread.join(60)\n"
+        "print(sorted(late - {'hashlib', 'socket', 'xml.etree.ElementTree'} - set(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
     )
-    assert done.stdout.split() == ["[]", "None", "[]"], done.stderr
+    assert done.stdout.split() == ["[]", "None", "None", "[]"], done.stderr
+
+
+def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Path) -> None:
+    """``offload copy`` has the interpreter move every object to the permanent generation at
+    exit (``gc.freeze``), so its last collection walks nothing (~20 ms of a small card's
+    exit). A hook registered before the command runs after the command's (last in, first
+    out) and sees the objects frozen; once per process, however many commands ran."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "from offload.cli.offload import main\n"
+        "calls = []\n"
+        "register = atexit.register\n"
+        "atexit.register = lambda f, *a: (calls.append(f), register(f, *a))[1]\n"
+        "for n in (1, 2):\n"
+        "    args = ['copy', '--quiet', '--report-dir', sys.argv[1] + f'/r{n}']\n"
+        "    assert main([*args, sys.argv[2], sys.argv[1] + f'/d{n}']) == 0\n"
+        "print('hooks', calls.count(gc.freeze))\n"
+    )
+    for n in (1, 2):
+        (tmp_path / f"d{n}").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), str(card)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["hooks", "1", "frozen", "True"], done.stderr

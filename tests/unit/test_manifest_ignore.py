@@ -86,3 +86,13 @@ def test_names_with_newlines_and_regex_characters() -> None:
 )
 def test_shortcuts_and_spaces(pattern: str, path: str, is_dir: bool, ignored: bool) -> None:
     assert IgnoreSpec([pattern]).matches(path, is_dir=is_dir) is ignored
+
+
+def test_a_pattern_is_compiled_once_per_process() -> None:
+    """An offload builds several specs from the same default patterns (the scan's rules,
+    their additions, the manifests' list): each pattern is translated and compiled once,
+    and the specs share the (immutable) rule."""
+    first, second = IgnoreSpec(["*.tmp", "cache/"]), IgnoreSpec(["cache/", "*.tmp"])
+    assert first.rules[0] is second.rules[1]
+    assert first.rules[1] is second.rules[0]
+    assert first.matches("a/b.tmp", is_dir=False) and second.matches("x/cache", is_dir=True)

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
-from offload.manifests_writer import ManifestOptions, MhlKind
+from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
 
 

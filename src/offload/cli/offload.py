@@ -14,6 +14,8 @@ could be copied; 64 usage error or refused by the preflight, nothing written; 13
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import os
 import sys
 import threading
@@ -47,11 +49,19 @@ from offload.destinations.s3config import (
 from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
-from offload.events import CardReleased, Event, EventSink, FanoutSink, JobFinished, WarningIssued
+from offload.events import (
+    CardReleased,
+    Event,
+    EventSink,
+    FanoutSink,
+    JobFinished,
+    PhaseChanged,
+    WarningIssued,
+)
 from offload.hashing.registry import (
     DEFAULT_ALGORITHM,
 )
-from offload.manifests_writer import MhlKind
+from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
@@ -360,22 +370,31 @@ class _WarningPrinter:
 
 
 class _ReportModulesLoader:
-    """Loads the modules of the reports (~10 ms of CPU) and of the summary (rich: ~25 ms)
-    on a thread once the copy's job has finished (``JobFinished``): what follows (manifests,
-    reports) partly waits for fsyncs, and those imports were on the command's critical path,
-    at start-up or at the end. Not the PDF's (reportlab, ~40 ms): loaded here, it made no
-    difference measurable on a 200-file card and added ~4 MiB to the peak RSS at 50,000
-    files, where the PDF is drawn after the peak (docs/performance.md, "The PDF on
-    reportlab")."""
+    """Loads what the command needs after the copy on a thread, once the copy's end is near:
+    the manifests' writer (~15 ms of CPU), the reports' modules (~10 ms) and the summary's
+    (rich: ~25 ms). Not the PDF's (reportlab, ~40 ms): loaded here, it made no difference
+    measurable on a 200-file card and added ~4 MiB to the peak RSS at 50,000 files, where the
+    PDF is drawn after the peak (docs/performance.md, "The PDF on reportlab").
+
+    Started at the first batch a destination makes durable (``PhaseChanged`` "flush"), else
+    at ``JobFinished``: on a small card that is the job's last stretch, in which its threads
+    mostly wait for ``syncfs`` and folder fsyncs, so the imports fill that wait instead of
+    following it. Started with the job instead, they competed with its threads for the
+    interpreter lock and made the command slower (docs/performance.md, "Fixed cost: the
+    command's critical path")."""
 
     def __init__(self, *, summary: bool) -> None:
-        self._modules = ["offload.report.job_report"]
+        self._modules = ["offload.manifests_writer", "offload.report.job_report"]
         if summary:
             self._modules += ["offload.report.summary", "rich.console"]
         self.thread: threading.Thread | None = None  # the loading thread, once started
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, JobFinished) and self.thread is None:
+        if self.thread is not None:
+            return
+        if isinstance(event, JobFinished) or (
+            isinstance(event, PhaseChanged) and event.phase == "flush"
+        ):
             self.thread = import_in_background(*self._modules)
 
 
@@ -396,6 +415,7 @@ def card_released_line(event: CardReleased) -> str:
 
 
 def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
+    _freeze_objects_at_exit()
     options = _copy_options(args)
     destinations = _cascade_destinations(args)[0]
     if args.cascade and not any(is_s3_url(d) for d in destinations):
@@ -518,6 +538,23 @@ def _columns(default: int) -> int:
         return int(os.environ.get("COLUMNS", ""))
     except ValueError:
         return default
+
+
+_freezing_at_exit = False
+
+
+def _freeze_objects_at_exit() -> None:
+    """At the interpreter's exit, move every object to the collector's permanent generation
+    (``gc.freeze``) first: its last collection then has nothing to walk. That collection
+    looked through every object of the run (the plan, the results: one set a file) and took
+    ~20 ms of a 200-file card's ~30 ms exit, growing with the card. Nothing of the command's
+    is left to that collection: every report and manifest is written, fsynced and closed
+    before the command returns; stdout and stderr are flushed by the interpreter anyway.
+    Registered once per process (``main`` may run many times in one)."""
+    global _freezing_at_exit
+    if not _freezing_at_exit:
+        _freezing_at_exit = True
+        atexit.register(gc.freeze)
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:

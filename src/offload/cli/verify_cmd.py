@@ -47,11 +47,10 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.errors import OffloadError, UsageError
+from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
-from offload.manifests_writer import printable_name
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"

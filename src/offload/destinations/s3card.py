@@ -47,7 +47,8 @@ from offload.options import ExistingFilePolicy
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
-    from offload.manifests_writer import ManifestOptions, ManifestResult, OffloadRecords
+    from offload.manifest_options import ManifestOptions
+    from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.results import JobReport
 
 

@@ -13,10 +13,7 @@ Retries are botocore's "standard" mode, set explicitly (throttling such as 503 S
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -186,6 +183,11 @@ def part_size_for(size_bytes: int, settings: S3Settings) -> int:
 
 def checksum_function(name: str) -> Callable[[bytes | bytearray | memoryview], tuple[str, str]]:
     """For a CHECKSUMS name: a function returning (request parameter, base64 value)."""
+    # Imported here, for an s3:// destination only (hashlib loads OpenSSL: ~3 ms of every
+    # offload's start-up otherwise).
+    import hashlib
+    import zlib
+
     if name == "CRC32":
         return lambda data: ("ChecksumCRC32", _b64(zlib.crc32(data).to_bytes(4, "big")))
     if name == "SHA256":
@@ -204,4 +206,6 @@ def checksum_function(name: str) -> Callable[[bytes | bytearray | memoryview], t
 
 
 def _b64(raw: bytes) -> str:
+    import base64
+
     return base64.b64encode(raw).decode("ascii")

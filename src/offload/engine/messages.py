@@ -161,16 +161,22 @@ class FileTicket:
 
 @dataclass(frozen=True)
 class StartFile:
+    """A file larger than one small buffer begins: its chunks follow (writer's queue)."""
+
     ticket: FileTicket
 
 
 @dataclass(frozen=True)
 class ChunkReady:
+    """The next chunk of the file being streamed (the writer releases it once written)."""
+
     chunk: Chunk
 
 
 @dataclass(frozen=True)
 class EndFile:
+    """The streamed file was read whole and passed the source checks."""
+
     ticket: FileTicket
 
 

@@ -15,7 +15,6 @@ import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from offload.engine.buffers import Chunk, ChunkPool
 from offload.engine.cancel import CancelToken
@@ -239,6 +238,10 @@ class SourceReader:
                 if n < chunk_size or kept is not None:
                     break  # a whole file that filled its buffer has grown: checked below
             after = os.fstat(fd)
+            if not direct:
+                # So a full-mode re-read cannot be answered from RAM. On the descriptor just
+                # read (an open of its own was one more open and close a file).
+                drop_cache(fd)
         finally:
             os.close(fd)
         if (
@@ -251,8 +254,6 @@ class SourceReader:
                 f"{offset} read, now {after.st_size} bytes); it was not copied",
                 path=path,
             )
-        if not direct:
-            _drop_source_cache(path)  # so a full-mode re-read cannot be answered from RAM
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         for name, expected in ticket.task.reference_digests.items():
@@ -360,17 +361,6 @@ class _SourceVerifier:
                 reader._cancel.cancel()
             finally:
                 ticket.publish()
-
-
-def _drop_source_cache(path: str | Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        drop_cache(fd)
-    finally:
-        os.close(fd)
 
 
 class _Prefetcher:

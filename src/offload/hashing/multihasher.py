@@ -18,6 +18,8 @@ Release = Callable[[], None]
 
 @dataclass
 class _Finish:
+    """The end of a file on a hasher thread: its digest (or error), and when it is set."""
+
     done: threading.Event = field(default_factory=threading.Event)
     hexdigest: str = ""
     error: BaseException | None = None

@@ -8,7 +8,6 @@ with seed 0 as canonical big-endian hex, the same as ``xxhsum -H1``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -70,6 +69,8 @@ def _xxh128() -> Hasher:
 
 def _hashlib(name: str) -> Callable[[], Hasher]:
     def factory() -> Hasher:
+        import hashlib  # here: OpenSSL (~3 ms to import) only for md5/sha1/sha256
+
         return hashlib.new(name)
 
     return factory

@@ -31,6 +31,7 @@ from offload.hashing.c4 import C4Hasher
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.digest import is_ascmhl_format
 from offload.manifest.errors import HistoryError
+from offload.manifest.layout import ASCMHL_FOLDER as ASCMHL_FOLDER
 from offload.manifest.model import (
     ChainEntry,
     DirectoryRecord,
@@ -39,7 +40,6 @@ from offload.manifest.model import (
     HashRecord,
 )
 
-ASCMHL_FOLDER = "ascmhl"
 CHAIN_FILE_NAME = "ascmhl_chain.xml"
 ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
 DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"

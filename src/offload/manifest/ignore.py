@@ -24,6 +24,7 @@ to the root in ``create``, ``diff`` and ``verify -dh``); we always anchor at the
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -100,8 +101,12 @@ def _regex(body: str) -> re.Pattern[str]:
         return re.compile(source, re.DOTALL)
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_pattern(pattern: str) -> IgnoreRule | None:
-    """One pattern as a rule (``None`` for a comment or a blank pattern)."""
+    """One pattern as a rule (``None`` for a comment or a blank pattern).
+
+    Cached: a rule is immutable, and an offload compiles the same ~20 default patterns in
+    several specs (the scan's rules, their additions, the manifests' list)."""
     text = _strip_trailing_spaces(pattern)
     if not text or text.startswith("#"):
         return None

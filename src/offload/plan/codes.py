@@ -51,7 +51,7 @@ class PreflightCode(StrEnum):
     NAME_RESERVED_WINDOWS = "name-reserved-windows"
     FILESYSTEM_UNKNOWN = "filesystem-unknown"
     FREE_SPACE_UNKNOWN = "free-space-unknown"
-    # The card's own ASC MHL history (offload.manifests_writer.check_card_history).
+    # The card's own ASC MHL history (offload.card_history.check_card_history).
     CARD_HISTORY_FILE_MISSING = "card-history-file-missing"  # recorded, not on the card
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
 

@@ -26,6 +26,8 @@ class EntryKind(Enum):
 
 @dataclass(frozen=True)
 class Entry:
+    """One name of the source tree the destination filesystem must accept."""
+
     relative_path: str
     source_path: Path | str  # a file's as text (SourceFile.path_text): no Path a file
     kind: EntryKind

@@ -1,0 +1,71 @@
+"""How the reader touches each source file, seen from outside: the system calls of a real
+``offload copy`` (strace) and the page cache afterwards (mincore)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from offload.fs.ops import cached_pages, filesystem_magic
+from support.requirements import require_tool
+
+_TMPFS = 0x01021994  # the cache is the storage there: nothing can be dropped
+
+FILES = 12
+SIZE = 64 * 1024
+
+
+def _card(root: Path) -> list[Path]:
+    card = root / "CARD" / "CLIPS"
+    card.mkdir(parents=True)
+    paths = []
+    for index in range(FILES):
+        path = card / f"C{index:04d}.MP4"
+        path.write_bytes(os.urandom(SIZE))
+        paths.append(path)
+    os.sync()  # dirty pages cannot be dropped: only written-back ones
+    return paths
+
+
+def test_each_small_source_file_is_opened_once_to_read_and_dropped_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    """A small file is opened by the prefetcher (to ask the kernel to read it ahead) and by
+    the reader, and its pages are dropped on the reader's own descriptor: no third open (an
+    open of its own for the cache drop was one more open and close a file). The pages are
+    gone afterwards, so a full-mode re-read would come from the media."""
+    strace = require_tool("strace")
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        if filesystem_magic(fd) == _TMPFS:
+            pytest.skip("the temporary folder is on tmpfs, whose pages cannot be dropped")
+    finally:
+        os.close(fd)
+    sources = _card(tmp_path)
+    trace = tmp_path / "trace"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
+    command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
+    subprocess.run(
+        [strace, "-f", "-qq", "-e", "trace=openat", "-o", str(trace), *command],
+        check=True,
+        capture_output=True,
+    )
+    opens = trace.read_text()
+    counts = [len(re.findall(rf'openat\([^"]*"{re.escape(str(p))}"', opens)) for p in sources]
+    # The first file is not read ahead (nothing is ahead of it); every other one is.
+    assert counts == [1] + [2] * (FILES - 1)
+    for source in sources:  # before anything reads them again
+        fd = os.open(source, os.O_RDONLY)
+        try:
+            assert cached_pages(fd, SIZE) == 0, f"{source} still in the page cache"
+        finally:
+            os.close(fd)
+    for source in sources:
+        assert (dest / "CARD" / "CLIPS" / source.name).read_bytes() == source.read_bytes()
