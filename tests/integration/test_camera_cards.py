@@ -22,6 +22,7 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.manifest import read_history
 from offload.report.clips import group_clips
 from support import camera_cards
 from support.ascmhl_judge import AscmhlJudge
@@ -145,6 +146,10 @@ def test_card_layout_offloaded_and_judged(
             assert found == {f["path"]: f["digests"][algorithm] for f in files}, tool
         for junk in ignored:
             assert not os.path.lexists(root / junk)
+        if layout == "NAMES":  # a link in the card is its file; one out of it is ignored
+            recorded = read_history(root).reference_hashes()
+            assert recorded["Day 1/Card A/latest.mov"] == recorded["Day 1/Card A/clip one.mov"]
+            assert "outside" not in recorded and os.readlink(root / "outside") == "/etc/hostname"
         for relative, content in camera_cards.LAYOUTS[layout].items():
             if content is None:
                 assert (root / relative).is_dir()  # empty folders are kept

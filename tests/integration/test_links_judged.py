@@ -38,6 +38,8 @@ IGNORED = {
     "hostname": "/etc/hostname",  # out of the card, absolute
     "CLIPS/up.txt": "../../outside.txt",  # out of the card, relative
     "CLIPS/out_and_back.mov": "../../A001/CLIPS/A001C002.mov",  # out, then in by the card's name
+    "CLIPS/odd [1] *name?\\.mov ": "gone",  # glob characters and a trailing space, escaped
+    "CLIPS/!#bang": "gone",
 }
 
 

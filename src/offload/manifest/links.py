@@ -96,8 +96,8 @@ def classify_link(root: Path, relative: str) -> LinkKind:
         pending[:0] = target.split("/")
         mode = stat.S_IFDIR  # the link's folder, where its target is looked up
     if stat.S_ISDIR(mode):
-        return LinkKind.FOLDER if resolved else LinkKind.OUTSIDE  # a link to the root itself
-    if stat.S_ISREG(mode) and resolved[0] not in _NOT_CARD_CONTENT:
+        return LinkKind.FOLDER  # the card's root included
+    if stat.S_ISREG(mode) and resolved and resolved[0] not in _NOT_CARD_CONTENT:
         return LinkKind.FILE
     return LinkKind.OUTSIDE
 
