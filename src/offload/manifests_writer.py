@@ -213,11 +213,12 @@ def _linked_files(
                 info = os.stat(path)  # follows the link, as ascmhl does
                 digests = hasher(path, algorithms)
         except OSError as exc:
-            _leave_out(
+            _leave_link_out(
                 outcome,
                 link.relative_path,
-                f"{shown} on {root}: {describe_os_error(exc)}; it is not in the manifest "
-                "there (ascmhl will list it as a new file)",
+                f"{shown} on {root}",
+                f"{describe_os_error(exc)}; it is not in the manifest there (ascmhl will list "
+                "it as a new file)",
                 LinkState.LEFT_OUT,
             )
             continue
@@ -264,34 +265,40 @@ def _ignore_links(
                 if relative in hides
                 else "its name is not valid UTF-8 (or holds a control character)"
             )
-            _leave_out(
+            _leave_link_out(
                 outcome,
                 relative,
-                f"{link_shown}: {why}; it is copied as a link but not in the manifest, and "
-                f"{problem}: ascmhl will list it as a new file",
+                link_shown,
+                f"{why}; it is copied as a link but not in the manifest, and {problem}: "
+                "ascmhl will list it as a new file",
                 LinkState.LEFT_OUT,
             )
             continue
         patterns.append(exact_pattern(relative))
-        _leave_out(
+        _leave_link_out(
             outcome,
             relative,
-            f"{link_shown}: {why}; it is copied as a link, and the manifest there ignores it "
-            "(no hash is recorded for it, ascmhl verify skips it)",
+            link_shown,
+            f"{why}; it is copied as a link, and the manifest there ignores it (no hash is "
+            "recorded for it, ascmhl verify skips it)",
             LinkState.IGNORED,
         )
     return patterns
 
 
-def _leave_out(
-    outcome: ManifestResult, relative: str, message: str, link: LinkState | None = None
-) -> None:
-    """*relative* is not listed in the manifests there: named in a warning (and, for a link,
-    its state recorded with that message)."""
+def _leave_out(outcome: ManifestResult, relative: str, message: str) -> None:
+    """*relative* is not listed in the manifests there: named in a warning."""
     outcome.left_out.append(relative)
     outcome.warnings.append(message)
-    if link is not None:
-        outcome.links[relative] = (link, message)
+
+
+def _leave_link_out(
+    outcome: ManifestResult, relative: str, shown: str, note: str, state: LinkState
+) -> None:
+    """The link *relative* is not listed there: named in a warning (*shown*: the link and the
+    destination, then *note*), its *state* recorded with *note*."""
+    _leave_out(outcome, relative, f"{shown}: {note}")
+    outcome.links[relative] = (state, note)
 
 
 class _Listed(Iterable[ManifestFile]):

@@ -118,6 +118,18 @@ def test_every_kind_of_link_is_judged_clean_on_every_destination_and_elsewhere(
     judge_clean(judge, elsewhere)
     code, out = offload("verify", str(elsewhere))
     assert code == 0, out
+    # A check appended there (and one by ascmhl itself) keeps the ignore list.
+    code, out = offload("verify", "--append", str(elsewhere))
+    assert code == 0, out
+    created = judge.create(elsewhere, "xxh64")
+    assert created.clean, created.describe()
+    judge_clean(judge, elsewhere)
+    assert read_history(elsewhere).recorded_file_paths() == {
+        "CLIPS/A001C001.mov",
+        "CLIPS/A001C002.mov",
+        "META/sidecar.xml",
+        *LISTED,
+    }
 
     # The JSON report says how each link stands in each destination's manifest.
     (data,) = [

@@ -481,6 +481,24 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
     return rows
 
 
+def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
+    """One line per symlink a destination's manifest does not list (ignored or left out),
+    naming the destinations it concerns (usually all: the same card, the same links)."""
+    where: dict[tuple[str, str, str], list[int]] = {}
+    for link in symlinks:
+        if link.get("manifest") in ("ignored", "left-out"):
+            key = (
+                str(link.get("relative_path")),
+                str(link.get("target")),
+                str(link.get("manifest_note")),
+            )
+            where.setdefault(key, []).append(int(link.get("destination_index", 0)) + 1)
+    return [
+        f"Symlink {path} -> {target} (destination {', '.join(map(str, numbers))}): {note}"
+        for (path, target, note), numbers in where.items()
+    ]
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -539,6 +557,7 @@ def build_view(
             problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
 
     warnings = [str(w.get("message") or w) for w in data.get("warnings") or []]
+    warnings.extend(_link_notes(data.get("symlinks") or []))
     if data.get("card_history_untrusted"):
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
