@@ -43,6 +43,7 @@ from offload._version import __version__
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, UsageError, describe_os_error
 from offload.events import EventSink, NullSink, WarningIssued
+from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     ASCMHL_FOLDER,
     CreatorInfo,
@@ -163,6 +164,12 @@ class OffloadRecords:
     ignore_patterns: tuple[str, ...]
     started_at: float
     destinations: tuple[DestinationRecords, ...]
+
+
+# What every copy root holds besides the card: our state (ledger, lock, reports) and the
+# partials of a run that died. Carried unanchored: ascmhl verify matches anchored patterns
+# against absolute paths, where they never match.
+COPY_ROOT_STATE = (STATE_FOLDER, ".offload-partial.*")
 
 
 def printable_name(path: str) -> str:
@@ -374,7 +381,7 @@ def _write_on_destination(
     hasher: MediaHasher,
 ) -> ManifestResult:
     source_has_history = records.card_has_history
-    patterns = ascmhl_ignore_patterns(records.ignore_patterns)
+    patterns = ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE))
     creator = options.creator()
     root = destination.root
     outcome = ManifestResult(destination.index)

@@ -197,3 +197,33 @@ def test_a_link_whose_pattern_would_hide_a_file_is_left_out_not_hiding_it(
     verdict = judge.verify(root)
     assert "found new file take.mov" in verdict.stderr, verdict.describe()
     assert "CLIPS/take.mov" not in verdict.stderr
+
+
+def test_root_only_ignores_never_hide_the_same_name_deeper_in_the_manifest(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """lost+found (a default) and --ignore /PROXY/ leave out only the folder at the card's
+    root. Before, the manifest's ignore list carried them as "lost+found" and "PROXY", which
+    left the same names deeper in the card (copied and verified) out of the manifest."""
+    card = tmp_path / "cards" / "A004"
+    for relative in (
+        "lost+found/#12",
+        "PROXY/A001.mp4",
+        "CLIPS/lost+found/A001.mov",
+        "CLIPS/PROXY/A001_proxy.mp4",
+    ):
+        (card / relative).parent.mkdir(parents=True, exist_ok=True)
+        (card / relative).write_bytes(relative.encode())
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", "--ignore", "/PROXY/", str(card), str(dest))
+    assert code == 0, output
+    root = dest / card.name
+    assert not (root / "lost+found").exists() and not (root / "PROXY").exists()
+    assert read_history(root).recorded_file_paths() == {
+        "CLIPS/lost+found/A001.mov",
+        "CLIPS/PROXY/A001_proxy.mp4",
+    }
+    judge_clean(judge, root)
+    code, out = offload("verify", str(root))
+    assert code == 0, out
