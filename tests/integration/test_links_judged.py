@@ -10,7 +10,6 @@ that is not the card's is ever recorded.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -18,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
 from offload.manifest import read_history
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload
 
 # link path -> (target, how the manifests hold it)
 LISTED = {
@@ -47,12 +45,6 @@ IGNORED = {
 def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
     return tmp_path / "reports"
-
-
-def offload(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
-    return code, out.getvalue() + err.getvalue()
 
 
 def card_with_links(parent: Path) -> Path:
