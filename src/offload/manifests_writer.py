@@ -109,7 +109,7 @@ class ManifestResult:
     ``left_out``: paths (relative to the copy root, names as the filesystem gives them) that
     are on this destination but not in its manifests, each named in a warning: dangling or
     looping symlinks, names XML cannot hold. ``warnings``: those messages. ``links``: each
-    symlink's state in the manifests there, with why (the warning, for one not listed).
+    symlink's state in the manifests there, with a note saying why.
     """
 
     destination_index: int
@@ -337,13 +337,26 @@ def _representable(
             if xml_can_hold(item.relative_path):
                 continue
             refused.add(item.relative_path)
+            shown = printable_name(item.relative_path)
+            why = (
+                "its name is not valid UTF-8 (or holds a control character), which an XML "
+                "manifest cannot hold"
+            )
+            if part is links:  # a link is copied, never verified
+                _leave_link_out(
+                    outcome,
+                    item.relative_path,
+                    f"symlink {shown} on {root}",
+                    f"it is not in the ASC MHL manifest: {why}; it is copied as a link "
+                    "(ascmhl diff will list it as a new file)",
+                    LinkState.LEFT_OUT,
+                )
+                continue
             _leave_out(
                 outcome,
                 item.relative_path,
-                f"{printable_name(item.relative_path)} on {root} is not in the ASC MHL "
-                "manifest: its name is not valid UTF-8 (or holds a control character), which "
-                "an XML manifest cannot hold; the copy itself is verified (ascmhl diff will "
-                "list it as a new file)",
+                f"{shown} on {root} is not in the ASC MHL manifest: {why}; the copy itself "
+                "is verified (ascmhl diff will list it as a new file)",
             )
     return _Listed(files, links, refused)
 

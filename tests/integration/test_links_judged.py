@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,16 @@ def card_with_links(parent: Path) -> Path:
     for relative, target in {**LISTED, **IGNORED}.items():
         os.symlink(target, card / relative)
     return card
+
+
+def copy_report(report_dir: Path) -> dict[str, Any]:
+    """The JSON report of the one offload copy (offload verify writes reports of its own)."""
+    (data,) = [
+        report
+        for report in map(json.loads, (p.read_text() for p in report_dir.glob("*.json")))
+        if "symlinks" in report
+    ]
+    return data
 
 
 def judge_clean(judge: AscmhlJudge, root: Path) -> None:
@@ -124,11 +135,7 @@ def test_every_kind_of_link_is_judged_clean_on_every_destination_and_elsewhere(
     }
 
     # The JSON report says how each link stands in each destination's manifest.
-    (data,) = [
-        report
-        for report in map(json.loads, (p.read_text() for p in report_dir.glob("*.json")))
-        if "symlinks" in report  # the copy's (offload verify writes its own)
-    ]
+    data = copy_report(report_dir)
     states = {(s["destination_index"], s["relative_path"]): s for s in data["symlinks"]}
     for index in range(len(dests)):
         for relative in LISTED:
@@ -219,3 +226,22 @@ def test_root_only_ignores_never_hide_the_same_name_deeper_in_the_manifest(
     judge_clean(judge, root)
     code, out = offload("verify", str(root))
     assert code == 0, out
+
+
+def test_a_file_link_whose_name_xml_cannot_hold_is_left_out_never_called_verified(
+    tmp_path: Path, report_dir: Path
+) -> None:
+    card = tmp_path / "cards" / "A005"
+    card.mkdir(parents=True)
+    (card / "clip.mov").write_bytes(b"clip")
+    os.symlink("clip.mov", os.fsencode(card) + b"/caf\xe9.mov")
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    assert read_history(dest / card.name).recorded_file_paths() == {"clip.mov"}
+    data = copy_report(report_dir)
+    (link,) = data["symlinks"]
+    assert link["status"] == "created" and link["manifest"] == "left-out"
+    assert "copied as a link" in link["manifest_note"]
+    assert "verified" not in link["manifest_note"]
