@@ -116,6 +116,10 @@ class SymlinkResult:
     target: str
     status: SymlinkStatus
     error: str | None = None
+    # How the destination's manifests hold it (manifests_writer.LinkState: listed, ignored,
+    # left-out; None: no manifest written there) and why.
+    manifest: str | None = None
+    manifest_note: str | None = None
 
 
 @dataclass
@@ -640,6 +644,7 @@ def _finish_destinations(
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
     report.folder_errors.extend(m.error for m in manifests if m.error)
+    _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if (
             dest_plan.index not in lost
@@ -647,6 +652,15 @@ def _finish_destinations(
             and dest_plan.index in indexes
         ):
             report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan, folder_times))
+
+
+def _note_links(symlinks: list[SymlinkResult], manifests: list[ManifestResult]) -> None:
+    """Each link's state in its destination's manifests, on its result (the JSON report)."""
+    states = {m.destination_index: m.links for m in manifests if not m.error}
+    for link in symlinks:
+        state = states.get(link.destination_index, {}).get(link.relative_path)
+        if state is not None:
+            link.manifest, link.manifest_note = state[0].value, state[1]
 
 
 def _no_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResult]:

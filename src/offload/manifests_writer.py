@@ -14,14 +14,15 @@ never touch the copies; they are reported per destination.
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:
 
-* a symlink to a file is a file to ascmhl: it lists the link's path with the size, date and
-  hash of the content it leads to (``os.path.getsize``/``getmtime``/``open`` follow links).
-  The copy keeps the link a link; its content is read here from the destination's media,
-  through the link (a link whose target did not arrive there is not recorded as if it had);
-* a symlink to a folder is skipped by ``ascmhl diff``/``verify`` (``ascmhl create`` and
-  ``verify -dh`` crash on one): not recorded, and not part of any folder hash;
-* a dangling or looping symlink has no content (``ascmhl create`` crashes on one, ``ascmhl
-  diff`` lists it as a new file): not recorded, and a warning names it;
+* a symlink that leads, inside the card, to a file of the card is a file to ascmhl: it lists
+  the link's path with the size, date and hash of the content it leads to
+  (``os.path.getsize``/``getmtime``/``open`` follow links). The copy keeps the link a link;
+  its content is read here from the destination's media, through the link;
+* every other symlink (to a folder, dangling, looping, leading out of the card) is not
+  recorded and is named in the generation's own ``<ignore>`` list by a pattern that matches
+  it alone, so ``ascmhl verify`` (and ``-dh``, which crashes on such a link otherwise) skips
+  it; no hash of content that is not the card's is ever claimed
+  (:mod:`offload.manifest.links`); a warning names each;
 * a name XML cannot hold (bytes that are not UTF-8, control characters) cannot be written
   in any form ascmhl reads back (it crashes hashing such a name): that file (or folder) is
   left out with a warning naming it; every other file keeps its history.
@@ -29,17 +30,18 @@ generation here records:
 
 from __future__ import annotations
 
-import errno
+import itertools
 import os
-import stat
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
+from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     ManifestFile,
     UnsupportedTreeError,
@@ -48,8 +50,23 @@ from offload.manifest import (
     write_legacy_mhl,
 )
 from offload.manifest.ignore import ascmhl_ignore_patterns
+from offload.manifest.links import (
+    IGNORED_BECAUSE,
+    LinkKind,
+    classify_link,
+    exact_pattern,
+    pattern_hides,
+)
 from offload.manifest.xmltext import check_xml_string, xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
+
+
+class LinkState(StrEnum):
+    """How a symlink stands in a destination's manifests (``SymlinkResult.manifest``)."""
+
+    LISTED = "listed"  # as the file it leads to: size, date and hash of that file's copy
+    IGNORED = "ignored"  # named in the generation's own ignore list: every judge skips it
+    LEFT_OUT = "left-out"  # neither (see the warning): ascmhl will see it as new
 
 
 @dataclass
@@ -58,7 +75,8 @@ class ManifestResult:
 
     ``left_out``: paths (relative to the copy root, names as the filesystem gives them) that
     are on this destination but not in its manifests, each named in a warning: dangling or
-    looping symlinks, names XML cannot hold. ``warnings``: those messages.
+    looping symlinks, names XML cannot hold. ``warnings``: those messages. ``links``: each
+    symlink's state in the manifests there, with a note saying why.
     """
 
     destination_index: int
@@ -66,6 +84,7 @@ class ManifestResult:
     error: str | None = None
     left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +133,12 @@ class OffloadRecords:
     destinations: tuple[DestinationRecords, ...]
 
 
+# What every copy root holds besides the card: our state (ledger, lock, reports) and the
+# partials of a run that died. Carried unanchored: ascmhl verify matches anchored patterns
+# against absolute paths, where they never match.
+COPY_ROOT_STATE = (STATE_FOLDER, ".offload-partial.*")
+
+
 def xml_can_hold(path: str) -> bool:
     """Whether an XML 1.0 manifest can hold *path* (valid UTF-8, no control characters)."""
     try:
@@ -123,42 +148,53 @@ def xml_can_hold(path: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Links:
+    """The links of one destination as its manifests treat them: those listed (as files),
+    and the exact ignore pattern of each link ignored."""
+
+    listed: list[ManifestFile]
+    patterns: list[str]
+
+
 def _linked_files(
     records: OffloadRecords,
     destination: DestinationRecords,
     hasher: MediaHasher,
     outcome: ManifestResult,
     now: datetime,
-) -> list[ManifestFile]:
-    """The symlinks to files on one destination as ascmhl lists them (module doc): size, date
-    and digests of the content each leads to there, read from the media through the link."""
+) -> _Links:
+    """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
+    links`): a link to a file of the card listed with the size, date and digests of the
+    content it leads to there, read from the media through the link; every other link
+    ignored by a pattern naming it alone, unless that pattern would hide a path the manifest
+    lists (then left out, and ascmhl will call it new)."""
     root = destination.root
     algorithms = list(records.algorithms)
     listed: list[ManifestFile] = []
+    ignored: dict[str, LinkKind] = {}
     for link in destination.links:
         path = root / link.relative_path
+        shown = f"symlink {printable_name(link.relative_path)} -> {printable_name(link.target)}"
         try:
-            info = os.stat(path)  # follows the link, as ascmhl does
-            if stat.S_ISDIR(info.st_mode):
-                continue  # ascmhl skips links to folders
-            if not stat.S_ISREG(info.st_mode):
-                raise OSError(0, "it leads to something that is not a file")
-            digests = hasher(path, algorithms)
+            kind = classify_link(root, link.relative_path)
+            if kind is LinkKind.FILE:
+                info = os.stat(path)  # follows the link, as ascmhl does
+                digests = hasher(path, algorithms)
         except OSError as exc:
-            reason = (
-                "it leads nowhere"
-                if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR)
-                else describe_os_error(exc)
-            )
-            _leave_out(
+            _leave_link_out(
                 outcome,
                 link.relative_path,
-                f"symlink {printable_name(link.relative_path)} -> "
-                f"{printable_name(link.target)} on {root}: {reason} (the link leads nowhere "
-                "readable); it is not in the manifest there (ascmhl diff will list it as a "
-                "new file)",
+                f"{shown} on {root}",
+                f"{describe_os_error(exc)}; it is not in the manifest there (ascmhl will list "
+                "it as a new file)",
+                LinkState.LEFT_OUT,
             )
             continue
+        if kind is not LinkKind.FILE:
+            ignored[link.relative_path] = kind
+            continue
+        outcome.links[link.relative_path] = (LinkState.LISTED, "listed as the file it leads to")
         listed.append(
             ManifestFile(
                 relative_path=link.relative_path,
@@ -168,12 +204,70 @@ def _linked_files(
                 hash_date=now,
             )
         )
-    return listed
+    return _Links(listed, _ignore_links(records, destination, listed, ignored, outcome))
+
+
+def _ignore_links(
+    records: OffloadRecords,
+    destination: DestinationRecords,
+    listed: list[ManifestFile],
+    ignored: dict[str, LinkKind],
+    outcome: ManifestResult,
+) -> list[str]:
+    """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
+    those whose pattern would hide a path the manifest lists, or that XML cannot hold."""
+    if not ignored:
+        return []
+    everything = itertools.chain(
+        (f.relative_path for f in destination.files),
+        (f.relative_path for f in listed),
+        records.directories,
+    )
+    hides = pattern_hides(ignored, everything, destination.root)
+    patterns = []
+    for relative, kind in ignored.items():
+        link_shown = f"symlink {printable_name(relative)} on {destination.root}"
+        why = IGNORED_BECAUSE[kind]
+        if relative in hides or not xml_can_hold(relative):
+            problem = (
+                f"an ignore pattern for it would also hide {printable_name(hides[relative])}"
+                if relative in hides
+                else "its name is not valid UTF-8 (or holds a control character)"
+            )
+            _leave_link_out(
+                outcome,
+                relative,
+                link_shown,
+                f"{why}; it is copied as a link but not in the manifest, and {problem}: "
+                "ascmhl will list it as a new file",
+                LinkState.LEFT_OUT,
+            )
+            continue
+        patterns.append(exact_pattern(relative))
+        _leave_link_out(
+            outcome,
+            relative,
+            link_shown,
+            f"{why}; it is copied as a link, and the manifest there ignores it (no hash is "
+            "recorded for it, ascmhl verify skips it)",
+            LinkState.IGNORED,
+        )
+    return patterns
 
 
 def _leave_out(outcome: ManifestResult, relative: str, message: str) -> None:
+    """*relative* is not listed in the manifests there: named in a warning."""
     outcome.left_out.append(relative)
     outcome.warnings.append(message)
+
+
+def _leave_link_out(
+    outcome: ManifestResult, relative: str, shown: str, note: str, state: LinkState
+) -> None:
+    """The link *relative* is not listed there: named in a warning (*shown*: the link and the
+    destination, then *note*), its *state* recorded with *note*."""
+    _leave_out(outcome, relative, f"{shown}: {note}")
+    outcome.links[relative] = (state, note)
 
 
 class _Listed(Iterable[ManifestFile]):
@@ -205,13 +299,26 @@ def _representable(
             if xml_can_hold(item.relative_path):
                 continue
             refused.add(item.relative_path)
+            shown = printable_name(item.relative_path)
+            why = (
+                "its name is not valid UTF-8 (or holds a control character), which an XML "
+                "manifest cannot hold"
+            )
+            if part is links:  # a link is copied, never verified
+                _leave_link_out(
+                    outcome,
+                    item.relative_path,
+                    f"symlink {shown} on {root}",
+                    f"it is not in the ASC MHL manifest: {why}; it is copied as a link "
+                    "(ascmhl diff will list it as a new file)",
+                    LinkState.LEFT_OUT,
+                )
+                continue
             _leave_out(
                 outcome,
                 item.relative_path,
-                f"{printable_name(item.relative_path)} on {root} is not in the ASC MHL "
-                "manifest: its name is not valid UTF-8 (or holds a control character), which "
-                "an XML manifest cannot hold; the copy itself is verified (ascmhl diff will "
-                "list it as a new file)",
+                f"{shown} on {root} is not in the ASC MHL manifest: {why}; the copy itself "
+                "is verified (ascmhl diff will list it as a new file)",
             )
     return _Listed(files, links, refused)
 
@@ -249,7 +356,7 @@ def _write_on_destination(
     hasher: MediaHasher,
 ) -> ManifestResult:
     source_has_history = records.card_has_history
-    patterns = ascmhl_ignore_patterns(records.ignore_patterns)
+    patterns = ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE))
     creator = options.creator()
     root = destination.root
     outcome = ManifestResult(destination.index)
@@ -261,7 +368,7 @@ def _write_on_destination(
             _carry_only(records.source, root, options, outcome) if source_has_history else outcome
         )
     links = _linked_files(records, destination, hasher, outcome, options.now())
-    listed = _representable(destination.files, links, root, outcome)
+    listed = _representable(destination.files, links.listed, root, outcome)
     directories = [d for d in records.directories if xml_can_hold(d)]
     try:
         if MhlKind.ASCMHL in options.kinds:
@@ -279,7 +386,7 @@ def _write_on_destination(
                         directories=directories,
                         creator=creator,
                         process="transfer",
-                        ignore_patterns=[*patterns, *legacy],
+                        ignore_patterns=[*patterns, *legacy, *links.patterns],
                         now=options.now,
                     )
                 )

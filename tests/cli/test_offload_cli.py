@@ -14,17 +14,20 @@ from offload.cli.offload import main
 
 
 @pytest.mark.parametrize(
-    ("mode", "verdict"),
+    ("mode", "files", "verdict"),
     [
-        ("transfer", "1 files (5.0 kB) are on every destination, TRANSFER-CHECKED ONLY"),
-        ("destination", "All 1 files (5.0 kB) are verified on every destination (destination "),
-        ("full", "All 1 files (5.0 kB) are verified on every destination (full verification)"),
+        ("transfer", 1, "1 file (5.0 kB) is on every destination, TRANSFER-CHECKED ONLY"),
+        ("destination", 1, "The 1 file (5.0 kB) is verified on every destination (destination "),
+        ("full", 1, "The 1 file (5.0 kB) is verified on every destination (full verification)"),
+        ("transfer", 2, "2 files (10.0 kB) are on every destination, TRANSFER-CHECKED ONLY"),
+        ("full", 2, "All 2 files (10.0 kB) are verified on every destination (full verification)"),
     ],
 )
-def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
+def test_verdict_line(tmp_path: Path, mode: str, files: int, verdict: str) -> None:
     card = tmp_path / "CARD"
     card.mkdir()
-    (card / "a.mov").write_bytes(b"x" * 5000)
+    for n in range(files):
+        (card / f"{n}.mov").write_bytes(b"x" * 5000)
     dest = tmp_path / "dest"
     dest.mkdir()
     out, err = io.StringIO(), io.StringIO()
@@ -34,6 +37,8 @@ def test_verdict_line(tmp_path: Path, mode: str, verdict: str) -> None:
     )
     assert code == 0
     assert verdict in err.getvalue()
+    assert f"Offloading {files} file{'s' if files > 1 else ''} (" in err.getvalue()
+    assert f" ({files} cop{'ies' if files > 1 else 'y'})" in err.getvalue() or mode != "transfer"
     assert out.getvalue() == ""  # stdout stays free for --json
 
 

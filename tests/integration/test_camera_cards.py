@@ -10,7 +10,6 @@ and listed, and the report must group the files as a DIT would.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -20,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
+from offload.manifest import read_history
 from offload.report.clips import group_clips
 from support import camera_cards
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload
 
 # What the report must show for a layout: (kind, name) of every row.
 ROWS: dict[str, list[tuple[str, str]]] = {
@@ -76,12 +75,6 @@ OS_JUNK_IGNORED = [
 def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
     return tmp_path / "reports"
-
-
-def offload(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
-    return code, out.getvalue() + err.getvalue()
 
 
 def field_digests(tool: str, root: Path, paths: list[str]) -> dict[str, str]:
@@ -145,6 +138,10 @@ def test_card_layout_offloaded_and_judged(
             assert found == {f["path"]: f["digests"][algorithm] for f in files}, tool
         for junk in ignored:
             assert not os.path.lexists(root / junk)
+        if layout == "NAMES":  # a link in the card is its file; one out of it is ignored
+            recorded = read_history(root).reference_hashes()
+            assert recorded["Day 1/Card A/latest.mov"] == recorded["Day 1/Card A/clip one.mov"]
+            assert "outside" not in recorded and os.readlink(root / "outside") == "/etc/hostname"
         for relative, content in camera_cards.LAYOUTS[layout].items():
             if content is None:
                 assert (root / relative).is_dir()  # empty folders are kept

@@ -287,6 +287,31 @@ def test_files_missing_from_the_card_and_notes_are_shown() -> None:
     assert "cannot write the local report into /ro: read-only file system" in view.warnings
 
 
+def test_links_the_manifest_does_not_list_are_a_note_once_each_never_verified() -> None:
+    note = "it leads out of the card (its content is not part of the card); ignored"
+    links = [
+        {
+            "destination_index": index,
+            "relative_path": path,
+            "target": target,
+            "status": "created",
+            "error": None,
+            "manifest": manifest,
+            "manifest_note": note if manifest == "ignored" else "listed as the file it leads to",
+        }
+        for index in (0, 1)
+        for path, target, manifest in (
+            ("outside", "/etc/hostname", "ignored"),
+            ("CLIPS/latest.mov", "A001C001.mov", "listed"),
+        )
+    ]
+    data = job(symlinks=links)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    assert view.warnings.count(f"Symlink outside -> /etc/hostname (destination 1, 2): {note}") == 1
+    assert not any("latest.mov" in w for w in view.warnings)
+    assert not any("outside" in p for p in view.problems)
+
+
 def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
     """A recorder's WAVs were "other files", one row a track; a take is one row now, its
     tracks listed under it, and the card's counts name the takes."""

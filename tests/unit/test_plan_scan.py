@@ -429,3 +429,15 @@ def test_macos_versions_and_linux_trash_are_os_junk(tmp_path: Path) -> None:
     assert tree.ignored == (".DocumentRevisions-V100", ".Trash-1000")
     assert "document versions" in IgnoreRules.default().why(".DocumentRevisions-V100")
     assert "files the user deleted" in IgnoreRules.default().why(".Trash-1000")
+
+
+def test_lost_and_found_is_ignored_at_the_root_only(tmp_path: Path) -> None:
+    """fsck's lost+found at the root of an ext4 drive is not the card's content (and is
+    readable only by root); a folder of that name deeper in the card is the card's."""
+    src = tmp_path / "card"
+    write(src / "lost+found/#12345", b"a fragment fsck recovered")
+    write(src / "CLIPS/lost+found/A001.mov", b"the card's own folder of that name")
+    tree = scan_source(src)
+    assert rels(tree.files) == ["CLIPS/lost+found/A001.mov"]
+    assert tree.ignored == ("lost+found",)
+    assert "filesystem check" in IgnoreRules.default().why("lost+found")

@@ -66,6 +66,7 @@ from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, 
 from offload.plan import IgnoreRules, human_bytes
 from offload.progress import ProgressModel
 from offload.report.events_json import JsonLinesSink
+from offload.report.words import plural
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
@@ -440,7 +441,8 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     console = None if args.json or args.quiet else _console(env)
     if not args.json:
         print(
-            f"Offloading {plan.tree.file_count} files ({human_bytes(plan.tree.total_bytes)}) "
+            f"Offloading {plural(plan.tree.file_count, 'file')} "
+            f"({human_bytes(plan.tree.total_bytes)}) "
             f"from {plan.source}: {plan.files_to_copy} to copy "
             f"({human_bytes(plan.bytes_to_copy)}), {len(plan.checks)} copies already there "
             "to read back",

@@ -74,7 +74,9 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "against its newest ASC MHL history (nested histories included), a legacy MHL "
         "(--mhl-file), or the ledger offload-ai keeps there; report OK, changed, missing "
         "and new files. Symlinks to files are checked as the files they lead to (as ascmhl "
-        "does); symlinks that lead nowhere are named in a warning. PATH may be "
+        "does), those the history's ignore list names are skipped (as offload copy writes "
+        "for links to folders, dangling, looping or out of the card); other symlinks that "
+        "lead nowhere are named in a warning. PATH may be "
         "s3://bucket/prefix/CARD: its history (or ledger) is read from the bucket and every "
         "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,

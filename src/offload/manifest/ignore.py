@@ -185,11 +185,13 @@ def merge_patterns(*pattern_lists: Sequence[str]) -> tuple[str, ...]:
 
 def ascmhl_ignore_patterns(patterns: Iterable[str]) -> list[str]:
     """The patterns an ASC MHL ignore list carries for a scan's *patterns*: the unanchored
-    ones (a leading or trailing ``/`` dropped), duplicates dropped, order kept.
+    ones (a trailing ``/`` dropped), duplicates dropped, order kept.
 
-    A pattern with a ``/`` inside is left out: the reference tool matches anchored patterns
-    against absolute paths in ``verify`` (module doc), where it would never match, and what
-    it names was not copied, so it is not in the manifest either way.
+    An anchored pattern (a ``/`` inside, or a leading one: ``/lost+found/``) is left out: the
+    reference tool matches anchored patterns against absolute paths in ``verify`` (module
+    doc), where it would never match, and what it names was not copied, so it is not in the
+    manifest either way. Carried without its ``/`` it would hide the same name deeper in the
+    card, which was copied and must be recorded.
     """
-    stripped = (p.rstrip("/").lstrip("/") for p in patterns)
+    stripped = (p.rstrip("/") for p in patterns)
     return list(dict.fromkeys(p for p in stripped if p and "/" not in p))

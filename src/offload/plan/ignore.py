@@ -17,7 +17,8 @@ the manifests use too (:mod:`offload.manifest.ignore`, built on ``pathspec``): `
 An ignored folder is not descended into. The root itself is never ignored.
 
 Why each default is there (:data:`DEFAULT_IGNORE_PATTERNS`): these are written by an operating
-system, never by a camera, and copying them makes manifests of the same card differ from one
+system (or its filesystem check: ``lost+found``, at the source's root only), never by a
+camera, and copying them makes manifests of the same card differ from one
 computer to the next. Hidden files in general are *not* ignored: some cameras and tools write
 dot-files that belong to the media.
 """
@@ -44,6 +45,9 @@ DEFAULT_IGNORE_REASONS: dict[str, str] = {
     "System Volume Information": "Windows volume metadata (indexer GUID, restore points)",
     "$RECYCLE.BIN": "Windows per-volume recycle bin: deleted files",
     "Thumbs.db": "Windows Explorer thumbnail cache",
+    "/lost+found/": "fsck's folder at the root of an ext2/3/4 volume: fragments a filesystem "
+    "check recovered, not the card's content, and readable only by root (a user's offload "
+    "of such a drive would otherwise stop on it); only at the source's root",
 }
 
 DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = tuple(DEFAULT_IGNORE_REASONS)

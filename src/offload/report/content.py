@@ -28,6 +28,7 @@ from rich import filesize
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo
+from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
@@ -134,10 +135,6 @@ def human_bytes(count: float | None) -> str:
         return ""
     unit, suffix = filesize.pick_unit_and_suffix(int(abs(count)), _UNITS, 1000)
     return f"{count:,.0f} B" if unit == 1 else f"{count / unit:,.2f} {suffix}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def when(iso: str | float | None) -> str:
@@ -481,6 +478,24 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
     return rows
 
 
+def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
+    """One line per symlink a destination's manifest does not list (ignored or left out),
+    naming the destinations it concerns (usually all: the same card, the same links)."""
+    where: dict[tuple[str, str, str], list[int]] = {}
+    for link in symlinks:
+        if link.get("manifest") in ("ignored", "left-out"):
+            key = (
+                str(link.get("relative_path")),
+                str(link.get("target")),
+                str(link.get("manifest_note")),
+            )
+            where.setdefault(key, []).append(int(link.get("destination_index", 0)) + 1)
+    return [
+        f"Symlink {path} -> {target} (destination {', '.join(map(str, numbers))}): {note}"
+        for (path, target, note), numbers in where.items()
+    ]
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -539,6 +554,7 @@ def build_view(
             problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
 
     warnings = [str(w.get("message") or w) for w in data.get("warnings") or []]
+    warnings.extend(_link_notes(data.get("symlinks") or []))
     if data.get("card_history_untrusted"):
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
@@ -598,7 +614,7 @@ def build_view(
     # Audio takes are named only on a card that has them (a camera card's words unchanged).
     audio = f", {plural(n_audio, 'audio take')}" if n_audio else ""
     detail = (
-        f"{card_name}: {totals_data.get('files', 0)} files, "
+        f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {data.get('verify')} verification "

@@ -28,6 +28,7 @@ from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
 from offload.existing import CheckKind
 from offload.options import ExistingFilePolicy, VerifyMode
+from offload.report.words import plural
 
 _LISTED = 10  # names shown per group on a terminal; --json lists them all
 
@@ -130,7 +131,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         return 0
     err = env.stderr
     print(
-        f"Dry run, nothing was written: {plan.source}, {plan.tree.file_count} files "
+        f"Dry run, nothing was written: {plan.source}, {plural(plan.tree.file_count, 'file')} "
         f"({filesize.decimal(plan.tree.total_bytes)}), {len(plan.tree.ignored)} ignored",
         file=err,
     )

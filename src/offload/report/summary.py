@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offload.card import OffloadReport
+from offload.report.words import are, plural
 from offload.results import CopyAction, DestinationFileResult, DestinationStatus, DestinationSummary
 
 # (header, attribute): headers are short enough for 80 columns and say what they count.
@@ -113,10 +114,13 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if report.cascade:
         lines.append(_cascade_line(report))
     if job.cancelled:
+        cancelled = by_state[DestinationStatus.CANCELLED]
         lines.append(
-            f"CANCELLED: {verified_everywhere} of {total} files "
-            f"({filesize.decimal(verified_bytes)}) are verified on every destination; "
-            f"{by_state[DestinationStatus.CANCELLED]} copies were cancelled "
+            f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
+            f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
+            "destination; "
+            f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
+            "cancelled "
             "(partial files removed; run the same command again to resume)"
         )
         return lines
@@ -125,28 +129,30 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         lines.append("No files to copy.")
     elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
         lines.append(
-            f"All {total} files ({filesize.decimal(job.total_bytes)}) are verified on every "
-            f"destination ({job.verify} verification){speed}."
+            f"{_all_files(total, job.total_bytes)} verified on every destination "
+            f"({job.verify} verification){speed}."
         )
     elif verified_everywhere == total:
         # Part (or all) of it was proved by an earlier run: never word it as this run's.
         lines.append(
-            f"All {total} files ({filesize.decimal(job.total_bytes)}) are verified on every "
-            f"destination, {by_state[DestinationStatus.VERIFIED]} copies now ({job.verify} "
+            f"{_all_files(total, job.total_bytes)} verified on every destination, "
+            f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now ({job.verify} "
             f"verification) and {by_state[DestinationStatus.VERIFIED_EARLIER]} earlier "
             f"(not re-read){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         lines.append(
-            f"{total} files ({filesize.decimal(job.total_bytes)}) are on every destination, "
+            f"{plural(total, 'file')} ({filesize.decimal(job.total_bytes)}) {are(total)} on "
+            "every destination, "
             f"TRANSFER-CHECKED ONLY: sizes and in-flight hashes checked, never read back "
-            f"from the destinations ({transfer_only} copies){speed}."
+            f"from the destinations ({plural(transfer_only, 'copy', 'copies')}){speed}."
         )
     else:
         failed_files = sum(1 for f in job.files if not f.ok)
         lines.append(
-            f"NOT ALL VERIFIED: {failed_files} of {total} files failed on at least one "
-            f"destination (listed above); {verified_everywhere} are verified on every "
+            f"NOT ALL VERIFIED: {failed_files} of {plural(total, 'file')} failed on at least one "
+            f"destination (listed above); {verified_everywhere} {are(verified_everywhere)} "
+            "verified on every "
             f"destination{speed}."
         )
     now = by_state[DestinationStatus.VERIFIED]
@@ -181,6 +187,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     if report.ignored:
         lines.append(f"Ignored (not copied): {len(report.ignored)} entries (listed in the report).")
     return lines
+
+
+def _all_files(total: int, size_bytes: int) -> str:
+    """The subject of a verdict about every file: "All 3 files (…) are", "The 1 file (…) is"."""
+    size = filesize.decimal(size_bytes)
+    return f"The 1 file ({size}) is" if total == 1 else f"All {total} files ({size}) are"
 
 
 def _cascade_line(report: OffloadReport) -> str:

@@ -1,0 +1,15 @@
+"""Counted nouns, the one place the reports and messages make them agree ("1 file",
+"2 files"): no imports, so a command's first line can use it for free."""
+
+from __future__ import annotations
+
+
+def are(count: int) -> str:
+    """The verb for ``count`` things: ``is`` for one, ``are`` otherwise."""
+    return "is" if count == 1 else "are"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``count`` and ``noun``, in the plural (*nouns*, by default ``noun`` and an ``s``)
+    unless ``count`` is 1: ``1 file``, ``0 files``, ``2 copies``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
