@@ -43,6 +43,19 @@ def test_image_sequence_is_one_row_with_gaps() -> None:
     assert seq.size_bytes == 10 * 1498
 
 
+def test_unpadded_frame_numbers_are_one_sequence_and_padded_widths_stay_apart() -> None:
+    """``shot.9.exr``, ``shot.10.exr``, ``shot.100.exr``: one sequence (it was one a digit
+    count, with false gaps); frames padded to a width (``plate.0099.dpx``) are never joined
+    with another width's (``plate.00100.dpx``: a different sequence)."""
+    unpadded = [f"EXR/shot.{n}.exr" for n in range(1, 121) if n != 50]
+    padded = [f"DPX/plate.{n:04d}.dpx" for n in range(90, 100)]
+    padded += [f"DPX/plate.{n:05d}.dpx" for n in range(100, 110)]
+    clips = {c.name: c for c in group_clips(files(*unpadded, *padded))}
+    assert sorted(clips) == ["plate.[00100-00109].dpx", "plate.[0090-0099].dpx", "shot.[1-120].exr"]
+    shot = clips["shot.[1-120].exr"]
+    assert shot.kind == "sequence" and shot.frames == 119 and shot.gaps == [(50, 50)]
+
+
 def test_arriraw_folder_per_clip() -> None:
     clips = group_clips(
         files(

@@ -2,6 +2,7 @@
 
 * An **image sequence** (DPX, EXR, TIFF, DNG, ARRIRAW, ... frames ``name.0001001.dpx``) is one
   row: ``name.[0001001-0001048].dpx``, its frame count, and the missing frame numbers.
+  Unpadded numbers (``shot.9.exr``, ``shot.10.exr``) are one sequence ``shot.[9-10].exr``.
 * A **clip** is a camera media file (MOV, MP4, MXF, R3D, BRAW, CRM, MTS, ...). Its sidecars
   are grouped under it: files in the same folder whose name starts with the clip's base name
   (``A001C001.xml``, Sony ``C0001M01.XML``, DJI ``DJI_0001.SRT``/``.LRF``, Blackmagic
@@ -135,6 +136,7 @@ def _ranges(numbers: list[int]) -> list[tuple[int, int]]:
 
 def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
     groups: dict[tuple[str, str, str, int], list[tuple[int, FileEntry]]] = defaultdict(list)
+    padded: set[tuple[str, str, str, int]] = set()  # groups with a frame number like 0042
     rest: list[FileEntry] = []
     for entry in files:
         folder, name = posixpath.split(str(entry["path"]))
@@ -142,9 +144,13 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
         ext = frame[2][1:].lower() if frame else ""
         if frame and (ext in SEQUENCE_EXTENSIONS or ext in GENERAL_IMAGE_EXTENSIONS):
             prefix, digits, suffix = frame
-            groups[(folder, prefix, suffix, len(digits))].append((int(digits), entry))
+            key = (folder, prefix, suffix, len(digits))
+            groups[key].append((int(digits), entry))
+            if len(digits) > 1 and digits[0] == "0":
+                padded.add(key)
         else:
             rest.append(entry)
+    _join_unpadded(groups, padded)
     sequences = []
     for (folder, prefix, suffix, width), members in groups.items():
         ext = suffix[1:].lower()
@@ -171,6 +177,26 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
             )
         )
     return sequences, rest
+
+
+def _join_unpadded(
+    groups: dict[tuple[str, str, str, int], list[tuple[int, FileEntry]]],
+    padded: set[tuple[str, str, str, int]],
+) -> None:
+    """Frames numbered without padding (``shot.9.exr``, ``shot.10.exr``) have as many digits
+    as their number: the groups of one folder, prefix and suffix in several widths, none with
+    a zero-padded number, are one sequence (width 0: its name is not padded either). A
+    padded width (``0099``) stays a sequence of its own."""
+    widths: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for folder, prefix, suffix, width in groups:
+        widths[(folder, prefix, suffix)].append(width)
+    for (folder, prefix, suffix), found in widths.items():
+        keys = [(folder, prefix, suffix, width) for width in found]
+        if len(keys) < 2 or any(key in padded for key in keys):
+            continue
+        joined = groups[(folder, prefix, suffix, 0)] = []
+        for key in keys:
+            joined.extend(groups.pop(key))
 
 
 def _in_dcim(folder: str) -> bool:
