@@ -317,8 +317,8 @@ def _representable(
             _leave_out(
                 outcome,
                 item.relative_path,
-                f"{shown} on {root} is not in the ASC MHL manifest: {why}; the copy itself "
-                "is verified (ascmhl diff will list it as a new file)",
+                f"{shown} on {root} is not in the ASC MHL manifest: {why}; its copy is in "
+                "the job report with its state (ascmhl diff will list it as a new file)",
             )
     return _Listed(files, links, refused)
 

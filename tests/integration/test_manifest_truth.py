@@ -164,6 +164,20 @@ def test_a_name_that_is_not_utf8_leaves_only_that_file_out(
         assert len(result["verified"]) == 3
 
 
+def test_a_name_left_out_of_the_manifest_is_not_called_verified_in_transfer_mode(
+    tmp_path: Path,
+) -> None:
+    """The warning for a file the manifest cannot name said "the copy itself is verified",
+    also for a copy only transfer-checked."""
+    card = small_card(tmp_path / "cards")
+    with open(os.fsencode(card / "CLIPS") + b"/caf\xe9.mov", "wb") as handle:
+        handle.write(b"latin-1 name")
+    code, err = copy(tmp_path, card, tmp_path / "RAID0", extra=("--verify", "transfer"))
+    assert code == 0, err
+    (warning,) = [line for line in err.splitlines() if "not in the ASC MHL manifest" in line]
+    assert "verified" not in warning and "job report" in warning
+
+
 # -- offload verify: every end has a documented exit code, never a traceback -----------------
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
