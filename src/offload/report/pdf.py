@@ -27,9 +27,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from offload.report.content import ClipRow, ReportView, State
 
-# Streams binary, not ASCII85: a quarter smaller, and the encoding is pure Python without
-# reportlab's optional accelerator. Read when a page or an image is made; nothing else here
-# draws PDFs.
+# Streams binary, not ASCII85: a quarter smaller, and the encoding is pure Python where
+# reportlab's accelerator (rl-accel) is not installed. Read when a page or an image is made;
+# nothing else here draws PDFs.
 rl_config.useA85 = 0
 
 PAPERS = {"a4": A4, "letter": LETTER}
