@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from offload.ledger import TOOL_IGNORE_PATTERNS
 from offload.manifest import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
+from offload.manifest import ignore as ignore_module
+from offload.manifest.ignore import KNOWN_TRANSLATIONS, pathspec_regex
+from offload.manifests_writer import COPY_ROOT_STATE
+from offload.plan.ignore import IgnoreRules
 
 CASES: list[tuple[str, str, bool, bool]] = [
     # pattern, path, is_dir, ignored
@@ -96,3 +101,27 @@ def test_a_pattern_is_compiled_once_per_process() -> None:
     assert first.rules[0] is second.rules[1]
     assert first.rules[1] is second.rules[0]
     assert first.matches("a/b.tmp", is_dir=False) and second.matches("x/cache", is_dir=True)
+
+
+@pytest.mark.parametrize("body", sorted(KNOWN_TRANSLATIONS))
+def test_each_translation_kept_for_the_start_up_is_pathspecs_own(body: str) -> None:
+    """The expressions kept so that an offload need not import pathspec (~17 ms) are exactly
+    what pathspec makes of the same patterns (a pathspec that changes them fails here)."""
+    assert KNOWN_TRANSLATIONS[body] == pathspec_regex(body)
+
+
+def test_every_pattern_an_offload_compiles_by_default_is_kept_translated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scan's default rules, the source's history and the copy root's state: none of them
+    asks pathspec (a default pattern added without its translation fails here)."""
+    asked: list[str] = []
+    monkeypatch.setattr(ignore_module, "pathspec_regex", asked.append)
+    ignore_module.compile_pattern.cache_clear()
+    try:
+        rules = IgnoreRules.default(exclude_root_ascmhl=True).adding(TOOL_IGNORE_PATTERNS)
+        IgnoreSpec([*DEFAULT_IGNORE_PATTERNS, *COPY_ROOT_STATE, *rules.patterns])
+        assert rules.matches("DCIM/.DS_Store", is_dir=False)
+        assert asked == []
+    finally:
+        ignore_module.compile_pattern.cache_clear()

@@ -30,13 +30,47 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pathspec.patterns.gitignore import GitIgnorePatternError
-from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
-
 # What ascmhl writes into every new history (ascmhl/ignore.py: default_ignore_list).
 DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = (".DS_Store", "ascmhl", "ascmhl/")
 
 _EVERYTHING = re.compile(".*", re.DOTALL)
+
+# pathspec's translation (``GitIgnoreBasicPattern.pattern_to_regex``) of the patterns every
+# offload compiles before its first byte: the scan's default rules (plan/ignore.py), the
+# source's ASC MHL history and the copy root's state (ledger.py, manifests_writer.py).
+# Importing pathspec costs ~17 ms of CPU, on the path of every ``offload copy``; any other
+# pattern is translated by pathspec itself, and a test checks every entry against it.
+KNOWN_TRANSLATIONS: dict[str, str] = {
+    ".DS_Store": r"^(?:.+/)?\.DS_Store(?:/|$)",
+    "._*": r"^(?:.+/)?\._[^/]*(?:/|$)",
+    ".Spotlight-V100": r"^(?:.+/)?\.Spotlight\-V100(?:/|$)",
+    ".fseventsd": r"^(?:.+/)?\.fseventsd(?:/|$)",
+    ".Trashes": r"^(?:.+/)?\.Trashes(?:/|$)",
+    ".TemporaryItems": r"^(?:.+/)?\.TemporaryItems(?:/|$)",
+    ".DocumentRevisions-V100": r"^(?:.+/)?\.DocumentRevisions\-V100(?:/|$)",
+    ".Trash-*": r"^(?:.+/)?\.Trash\-[^/]*(?:/|$)",
+    "System Volume Information": r"^(?:.+/)?System\ Volume\ Information(?:/|$)",
+    "$RECYCLE.BIN": r"^(?:.+/)?\$RECYCLE\.BIN(?:/|$)",
+    "Thumbs.db": r"^(?:.+/)?Thumbs\.db(?:/|$)",
+    "/lost+found": r"^lost\+found(?:/|$)",
+    "ascmhl": r"^(?:.+/)?ascmhl(?:/|$)",
+    "/ascmhl": r"^ascmhl(?:/|$)",
+    ".offload": r"^(?:.+/)?\.offload(?:/|$)",
+    "/.offload": r"^\.offload(?:/|$)",
+    ".offload-partial.*": r"^(?:.+/)?\.offload\-partial\.[^/]*(?:/|$)",
+}
+
+
+def pathspec_regex(body: str) -> str | None:
+    """pathspec's regular expression (source) for *body*, None where it does not parse."""
+    from pathspec.patterns.gitignore import GitIgnorePatternError
+    from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
+
+    try:
+        source, _ = GitIgnoreBasicPattern.pattern_to_regex(body)
+    except GitIgnorePatternError:
+        return None
+    return source
 
 
 @dataclass(frozen=True)
@@ -86,13 +120,10 @@ def _regex(body: str) -> re.Pattern[str]:
         body = "\\" + body  # already unnegated: the rest is literal
     if body.endswith(" ") and not body.endswith("\\ "):
         body = body[:-1] + "\\ "  # the line's trailing spaces are gone: this one is a name's
-    try:
-        source, _ = GitIgnoreBasicPattern.pattern_to_regex(body)
-    except GitIgnorePatternError:
-        source = None  # like git, what does not parse is matched literally
+    source = KNOWN_TRANSLATIONS.get(body) or pathspec_regex(body)
     if source in (".", "/"):
         return _EVERYTHING  # pathspec's shortcut for a pattern that matches every path
-    if source is None:
+    if source is None:  # like git, what does not parse is matched literally
         source = "^(?:.+/)?" + re.escape(body) + "$"
     with warnings.catch_warnings():
         # pathspec passes bracket expressions through as they are ("[[]"): same semantics
