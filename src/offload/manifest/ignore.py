@@ -67,7 +67,7 @@ def pathspec_regex(body: str) -> str | None:
     from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
     try:
-        source, _ = GitIgnoreBasicPattern.pattern_to_regex(body)
+        source: str | None = GitIgnoreBasicPattern.pattern_to_regex(body)[0]
     except GitIgnorePatternError:
         return None
     return source
