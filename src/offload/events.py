@@ -10,7 +10,6 @@ The engine is handed ``isolated(sink)``, never a subscriber itself: a subscriber
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -236,7 +235,11 @@ class FanoutSink:
                 "but what this subscriber shows or writes may be incomplete"
             )
             self._warnings.append(message)
-        _log.debug("%s", message, exc_info=exc)
+        # logging is imported here, the first time a subscriber fails: it costs ~3 ms of
+        # every offload's start-up otherwise.
+        import logging
+
+        logging.getLogger("offload.events").debug("%s", message, exc_info=exc)
         # Re-entrant, and finite: a subscriber that raises on this warning is only counted.
         self.emit(WarningIssued(message))
 
@@ -255,6 +258,3 @@ def isolated(sink: EventSink | None) -> FanoutSink:
     if isinstance(sink, FanoutSink):
         return sink
     return FanoutSink() if sink is None or isinstance(sink, NullSink) else FanoutSink(sink)
-
-
-_log = logging.getLogger("offload.events")

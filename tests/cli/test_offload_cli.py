@@ -75,6 +75,43 @@ def test_what_is_needed_after_the_copy_loads_when_its_first_batch_is_made_durabl
     assert done.stdout.split() == ["[]", "None", "None", "[]"], done.stderr
 
 
+def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_job(
+    tmp_path: Path,
+) -> None:
+    """Before the first byte, a default ``offload copy --quiet`` (no terminal, no --json, no
+    progress trace, nothing already on the destination) has not imported pathspec (~17 ms:
+    the default ignore patterns' translations are kept), concurrent.futures and logging
+    (~7 ms: only copies to check, an S3 destination or a failing subscriber use them),
+    datetime (for the manifests) or the progress model and its ETA (nothing reads them)."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    (tmp_path / "dest").mkdir()
+    script = (
+        "import sys\n"
+        "from offload.cli.offload import main\n"
+        "from offload.engine import job\n"
+        "run = job.CopyJob.run\n"
+        "unneeded = {'pathspec', 'concurrent.futures', 'logging', 'datetime',\n"
+        "            'offload.progress', 'offload.eta', 'offload.report.events_json'}\n"
+        "def first(self):\n"
+        "    print(sorted(unneeded & set(sys.modules)))\n"
+        "    return run(self)\n"
+        "job.CopyJob.run = first\n"
+        "args = ['copy', '--quiet', '--report-dir', sys.argv[1] + '/r']\n"
+        "print(main([*args, sys.argv[1] + '/CARD', sys.argv[1] + '/dest']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["[]", "0"], done.stderr
+    assert (tmp_path / "dest" / "CARD" / "a.bin").read_bytes() == b"x" * 1000
+
+
 def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Path) -> None:
     """``offload copy`` has the interpreter move every object to the permanent generation at
     exit (``gc.freeze``), so its last collection walks nothing (~20 ms of a small card's

@@ -64,15 +64,15 @@ from offload.hashing.registry import (
 from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
-from offload.progress import ProgressModel
-from offload.report.events_json import JsonLinesSink
 from offload.report.words import plural
 from offload.sizes import parse_size
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
+    from offload.report.events_json import JsonLinesSink
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all verified (or already verified); 1 completed, but some "
@@ -427,18 +427,24 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
         from offload.report.dry_run import print_dry_run
 
         return print_dry_run(plan, env, as_json=args.json)
-    model = ProgressModel()
-    json_sink = JsonLinesSink(env.stdout, progress=model) if args.json else None
+    # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
+    # at the end.
+    console = None if args.json or args.quiet else _console(env)
+    live = console is not None and console.is_terminal
+    # The progress model only where something reads it (the live view, --json's progress
+    # lines, --progress-trace): fed every event of the job, it cost a 200-file card ~7 ms of
+    # CPU (its module and its updates) that nothing showed.
+    model = _progress_model() if live or args.json or args.progress_trace else None
+    json_sink = _json_sink(env, model) if args.json else None
     sink: EventSink = FanoutSink(
-        json_sink if json_sink is not None else FanoutSink(model, _WarningPrinter(env)),
+        json_sink
+        if json_sink is not None
+        else FanoutSink(*filter(None, [model]), _WarningPrinter(env)),
         _ReportModulesLoader(summary=json_sink is None),
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
         sink = FanoutSink(sink, trace)
-    # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
-    # at the end.
-    console = None if args.json or args.quiet else _console(env)
     if not args.json:
         print(
             f"Offloading {plural(plan.tree.file_count, 'file')} "
@@ -452,7 +458,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):
-            if console is not None and console.is_terminal:
+            if live and console is not None and model is not None:
                 from offload.cli.live import LiveView
 
                 with LiveView(model, console, cancel=cancel):
@@ -516,10 +522,26 @@ def _console(env: Environment) -> Console:
     return Console(file=env.stderr)
 
 
-def _open_progress_trace(path: str | None, model: ProgressModel) -> ProgressTraceWriter | None:
+def _progress_model() -> ProgressModel:
+    from offload.progress import ProgressModel
+
+    return ProgressModel()
+
+
+def _json_sink(env: Environment, model: ProgressModel | None) -> JsonLinesSink:
+    from offload.report.events_json import JsonLinesSink
+
+    assert model is not None, "--json writes progress lines: it has a progress model"
+    return JsonLinesSink(env.stdout, progress=model)
+
+
+def _open_progress_trace(
+    path: str | None, model: ProgressModel | None
+) -> ProgressTraceWriter | None:
     """The ``--progress-trace`` writer, on a new file (an existing one is never replaced)."""
     if path is None:
         return None
+    assert model is not None, "a progress trace records the progress: it has a model"
     from offload.progress_trace import ProgressTraceWriter
 
     try:

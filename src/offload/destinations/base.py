@@ -48,12 +48,14 @@ Contract common to every method:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from offload.results import CacheBypass
+
+if TYPE_CHECKING:  # concurrent.futures loads logging (~7 ms): not before an offload's copy
+    from concurrent.futures import Future
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,17 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
 from offload.destinations.naming import name_problem, partial_name
 from offload.errors import DestinationError
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.media import MediaReader, evict_and_prefetch
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 from offload.fs.ops import (
     HAS_SYNCFS,
     filesystem_magic,

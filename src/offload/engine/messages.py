@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from offload.engine.buffers import Chunk
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError, OffloadError
 from offload.model import SourceFile
 from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult, no_digests
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +133,13 @@ class FileTicket:
     @property
     def hashed(self) -> Future[dict[str, str] | None]:
         """The Future of the file's in-flight digests (made on first use). Thread-safe."""
+        # Here, not at the top: only a destination that stores digests (S3) asks, and
+        # concurrent.futures loads logging (~7 ms) before an offload's first byte otherwise.
+        from concurrent.futures import Future
+
         with self.board.lock:
             state = self._hashed
-            if isinstance(state, Future):
+            if state is not None and not isinstance(state, tuple):
                 return state
             future: Future[dict[str, str] | None] = Future()
             if state is not None:
@@ -146,7 +153,7 @@ class FileTicket:
             state = self._hashed
             if state is None:
                 self._hashed = (digests,)
-            elif isinstance(state, Future) and not state.done():
+            elif not isinstance(state, tuple) and not state.done():
                 state.set_result(digests)
 
     def publish(self) -> None:
