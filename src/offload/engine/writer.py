@@ -71,17 +71,19 @@ class _Behind:
 
     __slots__ = ("ended", "future", "length", "pending")
 
-    def __init__(self, pending: Pending, length: int, future: Future[None]) -> None:
+    def __init__(self, pending: Pending, length: int, future: Future[float]) -> None:
         self.pending = pending
         self.length = length
         self.future = future
         self.ended = False  # EndFile came while the write was in flight
 
 
-def _write_then_release(pending: Pending, chunk: Chunk) -> None:
-    """The write-behind thread's job: write the chunk, give it back whatever happens."""
+def _write_then_release(pending: Pending, chunk: Chunk) -> float:
+    """The write-behind thread's job: write the chunk, give it back whatever happens.
+    Returns when the write was over (``time.monotonic()``)."""
     try:
         pending.partial.write(chunk.data)
+        return time.monotonic()
     finally:
         chunk.release()
 
@@ -108,7 +110,8 @@ class DestinationWriter:
         self._behind: _Behind | None = None
         self._helper: ThreadPoolExecutor | None = None
         self._write_behind = state.destination.features.direct_writes
-        self._busy_until = 0.0  # when the last file finished (see _finish)
+        # The stretch of time files were being written without a gap (see _add_busy).
+        self._busy_from = self._busy_until = 0.0
 
     @property
     def lost(self) -> OffloadError | None:
@@ -287,7 +290,7 @@ class DestinationWriter:
         if error is None:
             self.state.sink.emit(DestinationBytesWritten(self.state.index, behind.length))
             if behind.ended:
-                self._finish(pending)
+                self._finish(pending, written_at=behind.future.result())
         elif isinstance(error, OSError):
             self._write_failed(pending, error)
         else:  # a bug: fail the file and detach the destination, as the writer does
@@ -309,8 +312,9 @@ class DestinationWriter:
             return
         self._finish(current)
 
-    def _finish(self, current: Pending) -> None:
-        """A file fully written: set its mtime and add it to the batch."""
+    def _finish(self, current: Pending, *, written_at: float | None = None) -> None:
+        """A file fully written (its last write over at *written_at*, default now): set its
+        mtime and add it to the batch."""
         ticket = current.ticket
         options = self.state.options
         try:
@@ -327,15 +331,23 @@ class DestinationWriter:
                 ),
             )
             return
-        # A file's copy time is what it adds to the destination's busy time: files written
-        # behind overlap the next, and the destination's speed must not count twice.
-        now = time.monotonic()
-        current.copy_s = max(0.0, now - max(current.started, self._busy_until))
-        self._busy_until = max(self._busy_until, now)
+        current.copy_s = self._add_busy(current.started, written_at or time.monotonic())
         self._batch.append(current)
         self._batch_bytes += current.partial.bytes_written
         if self._batch_bytes >= options.batch_bytes or len(self._batch) >= options.batch_files:
             self._hand_off()
+
+    def _add_busy(self, start: float, end: float) -> float:
+        """Add a file's span to the destination's busy time; returns what it added (the
+        union: a file written behind overlaps the next one, which may finish first, and the
+        destination's speed must not count that time twice)."""
+        if start > self._busy_until:  # a new stretch of work
+            self._busy_from, self._busy_until = start, end
+            return end - start
+        added = max(0.0, end - self._busy_until) + max(0.0, self._busy_from - start)
+        self._busy_from = min(self._busy_from, start)
+        self._busy_until = max(self._busy_until, end)
+        return added
 
     def _on_abort(self, ticket: FileTicket) -> None:
         if self._behind is not None and self._behind.pending.ticket is ticket:
