@@ -85,52 +85,38 @@ def test_the_next_frame_is_written_while_the_one_before_is_still_being_written(
         assert (fs.mountpoint / card.name / relative).read_bytes() == (card / relative).read_bytes()
 
 
-def test_a_file_level_error_on_a_frame_written_behind_fails_that_frame_only(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+@pytest.mark.parametrize("code", [errno.EFBIG, errno.EIO], ids=["file-level", "lost"])
+def test_a_write_error_on_a_frame_written_behind_is_scoped_like_any_other(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], code: int
 ) -> None:
+    """Frame 3 is written behind (frames 1, 3, 5 are; 2, 4, 6 go on the writer thread while
+    the one before is in flight). EFBIG fails that frame only; EIO loses the destination.
+    Either way the other destination is verified and nothing bad carries a final name."""
     card = make_sequence(tmp_path / "cards")
     fs = faulty_fs()
     good = tmp_path / "RAID0"
     good.mkdir()
-    # Frame 3 is written behind (frames 1, 3, 5 are; 2, 4, 6 go on the writer thread while
-    # the one before is in flight): EFBIG fails that file, not the destination.
-    rule = fs.fail("write", errno.EFBIG, path=f"*{frame_name(3)}")
+    rule = fs.fail("write", code, path=f"*{frame_name(3)}")
     report = offload(card, [good, fs.mountpoint])
     assert fs.fired(rule) >= 1
     assert report.exit_code == 1
-    assert not report.job.destinations[1].lost
+    assert set(statuses(report, 0).values()) == {DestinationStatus.VERIFIED}
     found = statuses(report, 1)
     assert found.pop(frame_name(3)) is DestinationStatus.FAILED
-    assert set(found.values()) == {DestinationStatus.VERIFIED}
-    assert set(statuses(report, 0).values()) == {DestinationStatus.VERIFIED}
+    lost = report.job.destinations[1]
+    if code == errno.EFBIG:
+        assert not lost.lost
+        assert set(found.values()) == {DestinationStatus.VERIFIED}
+    else:
+        assert lost.lost and frame_name(3) in (lost.lost_reason or "")
     copy = fs.mountpoint / card.name / "A004C001"
     assert not (copy / frame_name(3)).exists()
-    for n in (1, 2, 4, 5, 6):
-        assert (copy / frame_name(n)).read_bytes() == (
-            card / "A004C001" / frame_name(n)
-        ).read_bytes()
-    assert partials_under(fs.backing) == []
-
-
-def test_a_destination_lost_while_a_frame_is_written_behind_names_nothing_good(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    card = make_sequence(tmp_path / "cards")
-    fs = faulty_fs()
-    good = tmp_path / "RAID0"
-    good.mkdir()
-    rule = fs.fail("write", errno.EIO, path=f"*{frame_name(3)}")
-    report = offload(card, [good, fs.mountpoint])
-    assert fs.fired(rule) >= 1
-    lost = report.job.destinations[1]
-    assert lost.lost and frame_name(3) in (lost.lost_reason or "")
-    assert set(statuses(report, 0).values()) == {DestinationStatus.VERIFIED}
-    assert statuses(report, 1)[frame_name(3)] is DestinationStatus.FAILED
-    copy = fs.mountpoint / card.name / "A004C001"
-    for n in range(1, FRAMES + 1):
-        path = copy / frame_name(n)
+    for name, status in found.items():
+        path = copy / name
+        assert path.exists() == (status is DestinationStatus.VERIFIED)
         if path.exists():
-            assert path.read_bytes() == (card / "A004C001" / frame_name(n)).read_bytes()
+            assert path.read_bytes() == (card / "A004C001" / name).read_bytes()
+    assert partials_under(fs.backing) == []
 
 
 def test_a_destination_copy_time_counts_overlapping_frames_once(
