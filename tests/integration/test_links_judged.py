@@ -198,6 +198,32 @@ def test_a_link_whose_pattern_would_hide_a_file_is_left_out_not_hiding_it(
     assert "CLIPS/take.mov" not in verdict.stderr
 
 
+def test_a_link_named_like_a_folder_above_the_copy_root_is_left_out_not_hiding_the_tree(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A dangling link ``RAID0`` at the card's root, copied to ``.../RAID0/A006``: ascmhl verify
+    matches ``**/RAID0`` against absolute paths, so every path below the copy root matched it.
+    Before, the pattern was written: ascmhl skipped the whole tree and checked nothing (exit
+    20, "could not find single file", on a good copy). Now the link is left out, named, and
+    every file is checked."""
+    card = tmp_path / "cards" / "A006"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "clip.mov").write_bytes(b"a clip")
+    os.symlink("nowhere", card / "RAID0")
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    assert "would also hide CLIPS/clip.mov" in output
+    root = dest / card.name
+    assert "**/RAID0" not in (read_history(root).latest_ignore_patterns() or ())
+    verdict = judge.verify(root)
+    assert "found new file RAID0" in verdict.stderr, verdict.describe()  # the link, named
+    (root / "CLIPS" / "clip.mov").write_bytes(b"changed")
+    verdict = judge.verify(root)
+    assert "hash mismatch        for CLIPS/clip.mov" in verdict.stderr, verdict.describe()
+
+
 def test_root_only_ignores_never_hide_the_same_name_deeper_in_the_manifest(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:

@@ -99,6 +99,11 @@ def test_pattern_hides_what_ends_with_the_path_or_crosses_the_root() -> None:
     # absolute paths); "**/a/b" hides z/a/b/c (what is below an ignored folder is ignored)
     assert found == {"x": "sub/x", "Card/y": "y", "a/b": "z/a/b/c"}
     assert pattern_hides(["x"], ["x1/x2", "xx"], Path("/media/Card")) == {}
+    # "**/RAID0" and "**/mnt/RAID0" match every path below /mnt/RAID0/A001 (ascmhl verify
+    # matches absolute paths): they would hide the whole tree
+    assert pattern_hides(
+        ["RAID0", "mnt/RAID0", "RAID0/A001/x", "A001x"], ["CLIPS/a.mov"], Path("/mnt/RAID0/A001")
+    ) == {"RAID0": "CLIPS/a.mov", "mnt/RAID0": "CLIPS/a.mov"}
     # the path itself, when asked: a file now where the ignored link was
     assert pattern_hides(["x"], ["x"], Path("/media/Card")) == {}
     assert pattern_hides(["x", "a"], ["x", "a/b"], Path("/m"), itself=True) == {

@@ -155,19 +155,29 @@ def pattern_hides(
     ``**/L`` matches a path holding L's segments in a row, from the start or after a ``/``,
     and whatever is below them (gitwildmatch: an ignored folder's content is ignored); below
     an absolute root it also matches a path starting with the rest of L when L's first
-    segments name the root's own last folders. A listed path that is itself among *ignored*
-    is passed over, unless *itself* (then its own pattern hides it too).
+    segments name the root's own last folders, and everything when L's segments name
+    folders of the root's own path in a row (a link ``RAID0`` in a copy root
+    ``/mnt/RAID0/A001``: ascmhl would skip the whole tree). A listed path that is itself
+    among *ignored* is passed over, unless *itself* (then its own pattern hides it too).
     """
     wanted = set(ignored)
     across: dict[str, str] = {}  # the rest of L -> L, for L that starts in the root's path
+    above: list[str] = []  # L inside the root's own path
     root_parts = Path(os.path.abspath(root)).parts[1:]
     for path in wanted:
-        parts = path.split("/")
+        parts = tuple(path.split("/"))
         for cut in range(1, len(parts)):
-            if root_parts[len(root_parts) - cut :] == tuple(parts[:cut]):
+            if root_parts[len(root_parts) - cut :] == parts[:cut]:
                 across.setdefault("/".join(parts[cut:]), path)
+        if any(
+            root_parts[start : start + len(parts)] == parts
+            for start in range(len(root_parts) - len(parts) + 1)
+        ):
+            above.append(path)
     found: dict[str, str] = {}
     for other in listed:
+        for path in above:
+            found.setdefault(path, other)
         if other in wanted and not itself:
             continue
         parts = other.split("/")
