@@ -165,13 +165,13 @@ def pattern_hides(
     above: list[str] = []  # L inside the root's own path
     root_parts = Path(os.path.abspath(root)).parts[1:]
     for path in wanted:
-        parts = tuple(path.split("/"))
-        for cut in range(1, len(parts)):
-            if root_parts[len(root_parts) - cut :] == parts[:cut]:
-                across.setdefault("/".join(parts[cut:]), path)
+        segments = tuple(path.split("/"))
+        for cut in range(1, len(segments)):
+            if root_parts[len(root_parts) - cut :] == segments[:cut]:
+                across.setdefault("/".join(segments[cut:]), path)
         if any(
-            root_parts[start : start + len(parts)] == parts
-            for start in range(len(root_parts) - len(parts) + 1)
+            root_parts[start : start + len(segments)] == segments
+            for start in range(len(root_parts) - len(segments) + 1)
         ):
             above.append(path)
     found: dict[str, str] = {}
