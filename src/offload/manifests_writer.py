@@ -32,6 +32,7 @@ generation here records:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Collection, Iterable, Iterator
@@ -323,6 +324,21 @@ def _ignore_links(
     return patterns
 
 
+def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:
+    """The pattern an earlier generation holds for the link at *relative* would hide *hidden*,
+    which this generation lists, so it was not carried (``offload.manifest.ascmhl``): if a
+    link (of an earlier card, not this one's) is still there, it is no longer ignored."""
+    if relative in outcome.links or not os.path.islink(root / relative):
+        return  # the real file or folder now there is listed; this run's link is named
+    _leave_out(
+        outcome,
+        relative,
+        f"symlink {printable_name(relative)} on {root}: the ignore pattern an earlier "
+        f"generation holds for it would also hide {printable_name(hidden)}, which this "
+        "generation lists, so it is no longer ignored (ascmhl will list it as a new file)",
+    )
+
+
 def _leave_out(outcome: ManifestResult, relative: str, message: str) -> None:
     """*relative* is not listed in the manifests there: named in a warning."""
     outcome.left_out.append(relative)
@@ -460,6 +476,7 @@ def _write_on_destination(
                         process="transfer",
                         ignore_patterns=[*patterns, *legacy, *links.patterns],
                         now=options.now,
+                        on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                     )
                 )
             )

@@ -147,6 +147,37 @@ def test_a_second_card_into_the_same_root_lists_a_file_where_the_first_had_a_lin
         assert_checked(judge, root, "SOUND/take.wav")
 
 
+def test_a_second_card_whose_file_an_earlier_link_pattern_would_hide_lists_it_and_names_the_link(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The first card's dangling link ``take.wav`` at the root is ignored by ``**/take.wav``,
+    which would also hide the second card's ``SOUND/take.wav``: the file is listed and
+    checked, the pattern is not carried, and a warning says the first card's link is no
+    longer ignored (ascmhl calls it new), as for a link whose pattern would hide a file of
+    its own card."""
+    first = tmp_path / "cards" / "DAY1"
+    first.mkdir(parents=True)
+    (first / "S01T01.wav").write_bytes(os.urandom(20_000))
+    os.symlink("missing.wav", first / "take.wav")
+    second = tmp_path / "cards" / "DAY2"
+    (second / "SOUND").mkdir(parents=True)
+    (second / "SOUND" / "take.wav").write_bytes(os.urandom(20_000))
+    (root,) = [dest / "ROLL" for dest in destinations(tmp_path, 1)]
+    root.mkdir()
+    code, output = offload("copy", "--into", str(first), str(root))
+    assert code == 0, output
+    assert "**/take.wav" in latest_patterns(root)
+    code, output = offload("copy", "--into", str(second), str(root))
+    assert code == 0, output
+    assert "take.wav on" in output and "no longer ignored" in output
+    assert "would also hide SOUND/take.wav" in output
+    assert "**/take.wav" not in latest_patterns(root)
+    assert {r.path for r in read_history(root).generations[-1].files} == {"SOUND/take.wav"}
+    verdict = judge.verify(root)
+    assert "found new file take.wav" in verdict.stderr, verdict.describe()
+    assert_checked(judge, root, "SOUND/take.wav")
+
+
 def test_a_link_added_on_a_re_run_with_no_new_file_gets_a_generation(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:

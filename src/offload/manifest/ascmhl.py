@@ -364,6 +364,7 @@ def write_generation(
     now: Callable[[], datetime] = utc_now,
     failed: Iterable[ManifestFile] = (),
     hash_formats: Sequence[str] | None = None,
+    on_uncarried: Callable[[str, str], None] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -376,6 +377,8 @@ def write_generation(
     folders are left out, and the patterns are recorded. *hash_formats*: the formats to hash
     folders with (every recorded file must have them); by default those all files share.
     *now* gives the creation time (aware datetime) used in the file name and dates.
+    *on_uncarried*: called, once the generation is written, with each path whose carried
+    exact pattern was dropped and a recorded path that pattern would have hidden.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -408,7 +411,8 @@ def write_generation(
         if any(action is Action.FAILED for _, _, action in entry.elements()):
             recorded.append(entry)
     folders = _collect_folders(root, directories, recorded, spec, nested)
-    patterns = carried.patterns(retired=carried.hiding(root, recorded, folders))
+    uncarried = carried.hiding(root, recorded, folders)
+    patterns = carried.patterns(retired=uncarried)
     formats = _select_formats(recorded, hash_formats)
     hasher = DirectoryHasher(formats)
     for folder in folders:
@@ -460,6 +464,9 @@ def write_generation(
             path=manifest_path,
             errno_=exc.errno,
         ) from exc
+    if on_uncarried is not None:
+        for path, hidden in uncarried.items():
+            on_uncarried(path, hidden)
     return manifest_path
 
 
@@ -491,13 +498,15 @@ class _Carried:
         kept = [p for p in self._latest if p not in dropped]
         return merge_patterns(DEFAULT_IGNORE_PATTERNS, kept, self._requested)
 
-    def hiding(self, root: Path, recorded: Sequence[_Entry], folders: Iterable[str]) -> set[str]:
+    def hiding(
+        self, root: Path, recorded: Sequence[_Entry], folders: Iterable[str]
+    ) -> dict[str, str]:
         """The retirable paths whose pattern would hide a recorded file or folder (as ascmhl
-        ``verify`` matches it too: below *root*'s absolute path)."""
+        ``verify`` matches it too: below *root*'s absolute path), each with a path it hides."""
         if not self.retirable:
-            return set()
+            return {}
         listed = itertools.chain((e.path for e in recorded), (f for f in folders if f))
-        return set(pattern_hides(self.retirable, listed, root, itself=True))
+        return pattern_hides(self.retirable, listed, root, itself=True)
 
 
 def _collect_folders(
