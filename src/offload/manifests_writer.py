@@ -8,10 +8,10 @@ copied anything there, or when the history does not yet hold every symlink there
 generation would: a link the card gained since) listing every file verified on this
 destination, now or by an earlier run (those with the digests and the date of that
 verification, from the ledger), so that its folder hashes describe complete folders; and/or
-write a legacy MHL. Copied files are not
-re-read: their digests are the copy's in-flight digests, every one of which was matched
-against the read-back (only what symlinks lead to is read here, see below). Failures here
-never touch the copies; they are reported per destination.
+write a legacy MHL. Copied files are not re-read: their digests are the copy's in-flight
+digests, every one of which was matched against the read-back (only what symlinks lead to is
+read here, see below). Failures here never touch the copies; they are reported per
+destination.
 
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:
@@ -198,6 +198,7 @@ def _plan_links(
 
 
 def _link_unreadable(outcome: ManifestResult, root: Path, link: LinkToRecord, exc: OSError) -> None:
+    """The link could not be followed or read there (EACCES, EIO): left out, named."""
     shown = f"symlink {printable_name(link.relative_path)} -> {printable_name(link.target)}"
     _leave_link_out(
         outcome,
