@@ -48,6 +48,12 @@ def latest_patterns(root: Path) -> tuple[str, ...]:
     return read_history(root).latest_ignore_patterns() or ()
 
 
+def newest_generation(root: Path) -> tuple[int, set[str]]:
+    """The number of generations of *root*'s history, and the paths the newest lists."""
+    history = read_history(root)
+    return len(history.generations), {r.path for r in history.generations[-1].files}
+
+
 def assert_checked(judge: AscmhlJudge, root: Path, relative: str) -> None:
     """ascmhl really checks *relative*: changed behind our back, ``verify`` names it."""
     path = root / relative
@@ -93,14 +99,10 @@ def test_a_link_replaced_by_a_file_on_a_re_run_is_listed_and_verified(
     assert code == 0, output
     for dest in dests:
         root = dest / card.name
-        history = read_history(root)
-        assert len(history.generations) == 2
-        listed = {record.path for record in history.generations[-1].files}
-        assert listed == {
-            "CLIPS/A001C001.mov",
-            "CLIPS/take.mov",
-            "CLIPS/folder_link/inside.xml",
-        }
+        assert newest_generation(root) == (
+            2,
+            {"CLIPS/A001C001.mov", "CLIPS/take.mov", "CLIPS/folder_link/inside.xml"},
+        )
         patterns = latest_patterns(root)
         assert "**/CLIPS/take.mov" not in patterns
         assert "**/CLIPS/folder_link" not in patterns
@@ -137,8 +139,7 @@ def test_a_second_card_into_the_same_root_lists_a_file_where_the_first_had_a_lin
     code, output = offload("copy", "--into", str(second), *map(str, roots))
     assert code == 0, output
     for root in roots:
-        history = read_history(root)
-        assert {r.path for r in history.generations[-1].files} == {"SOUND/take.wav"}
+        assert newest_generation(root) == (2, {"SOUND/take.wav"})
         patterns = latest_patterns(root)
         assert "**/SOUND/take.wav" not in patterns
         assert "**/hostname" in patterns  # the first card's link still there, still ignored
@@ -172,7 +173,7 @@ def test_a_second_card_whose_file_an_earlier_link_pattern_would_hide_lists_it_an
     assert "take.wav on" in output and "no longer ignored" in output
     assert "would also hide SOUND/take.wav" in output
     assert "**/take.wav" not in latest_patterns(root)
-    assert {r.path for r in read_history(root).generations[-1].files} == {"SOUND/take.wav"}
+    assert newest_generation(root) == (2, {"SOUND/take.wav"})
     verdict = judge.verify(root)
     assert "found new file take.wav" in verdict.stderr, verdict.describe()
     assert_checked(judge, root, "SOUND/take.wav")
@@ -195,12 +196,7 @@ def test_a_link_added_on_a_re_run_with_no_new_file_gets_a_generation(
     assert code == 0, output
     for dest in dests:
         root = dest / card.name
-        history = read_history(root)
-        assert len(history.generations) == 2
-        assert {r.path for r in history.generations[-1].files} == {
-            "CLIPS/A002C001.mov",
-            "CLIPS/latest.mov",
-        }
+        assert newest_generation(root) == (2, {"CLIPS/A002C001.mov", "CLIPS/latest.mov"})
         assert "**/CLIPS/dangling.mov" in latest_patterns(root)
         judge_grown(judge, root)
         code, out = offload("verify", str(root))

@@ -177,21 +177,26 @@ def test_an_out_of_card_target_that_changes_does_not_fail_the_card(
     assert code == 0, out
 
 
+def offload_a_dangling_link(card: Path, clip: str, link: str) -> tuple[Path, str]:
+    """Offload a card of one file *clip* and a dangling *link* to ``<card's folder>/RAID0``:
+    the copy root and the command's output."""
+    (card / clip).parent.mkdir(parents=True)
+    (card / clip).write_bytes(b"a clip: " + clip.encode())
+    os.symlink("nowhere.mov", card / link)
+    dest = card.parent / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    return dest / card.name, output
+
+
 def test_a_link_whose_pattern_would_hide_a_file_is_left_out_not_hiding_it(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     """``**/take.mov`` for a dangling link at the root would also hide CLIPS/take.mov: the link
     is left out (ascmhl calls it new), the file stays recorded and judged."""
-    card = tmp_path / "cards" / "A003"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "take.mov").write_bytes(b"a real take")
-    os.symlink("nowhere.mov", card / "take.mov")
-    dest = tmp_path / "RAID0"
-    dest.mkdir()
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
+    root, output = offload_a_dangling_link(tmp_path / "A003", "CLIPS/take.mov", "take.mov")
     assert "would also hide CLIPS/take.mov" in output
-    root = dest / card.name
     assert read_history(root).recorded_file_paths() == {"CLIPS/take.mov"}
     verdict = judge.verify(root)
     assert "found new file take.mov" in verdict.stderr, verdict.describe()
@@ -206,16 +211,8 @@ def test_a_link_named_like_a_folder_above_the_copy_root_is_left_out_not_hiding_t
     Before, the pattern was written: ascmhl skipped the whole tree and checked nothing (exit
     20, "could not find single file", on a good copy). Now the link is left out, named, and
     every file is checked."""
-    card = tmp_path / "cards" / "A006"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "clip.mov").write_bytes(b"a clip")
-    os.symlink("nowhere", card / "RAID0")
-    dest = tmp_path / "RAID0"
-    dest.mkdir()
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
+    root, output = offload_a_dangling_link(tmp_path / "A006", "CLIPS/clip.mov", "RAID0")
     assert "would also hide CLIPS/clip.mov" in output
-    root = dest / card.name
     assert "**/RAID0" not in (read_history(root).latest_ignore_patterns() or ())
     verdict = judge.verify(root)
     assert "found new file RAID0" in verdict.stderr, verdict.describe()  # the link, named
