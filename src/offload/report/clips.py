@@ -13,7 +13,9 @@
   ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
   chapters; the parts of a Canon XF clip, ``AA001201.MXF``, ``AA001202.MXF``; the clip
   folders of a split XDCAM EX take, ``CLPR/FISH0046_01``, ``_02``; an Insta360 recording's
-  lens files) is one clip whose first span is its primary file. A Panasonic P2 clip's audio
+  lens files) is one clip whose first span is its primary file; its name counts the others
+  (``+2 spans``; ``+1 lens``: an Insta360 writes one file a lens at the same time, not one
+  after another). A Panasonic P2 clip's audio
   (``CONTENTS/AUDIO/0001AB00.MXF``...``03.MXF``, one file a channel) and voice memos
   (``CONTENTS/VOICE/0001AB00.WAV``) belong to its video (``CONTENTS/VIDEO/0001AB.MXF``). A
   card's own index (AVCHD ``PLAYLIST/00000.MPL``) is no clip's.
