@@ -15,17 +15,6 @@ EndFile sets the mtime and adds the finished partial to the batch; AbortFile (th
 failed) removes it. A file that fits in one small buffer comes as one WholeFile message
 (all three at once, sent after the source was read and checked). Every destination I/O
 goes through the destination backend.
-
-Write-behind: on a destination that writes directly to the media (O_DIRECT: each write
-waits for the device), a file's last chunk of at least ``WRITE_BEHIND_MIN_BYTES`` is written
-on the destination's write-behind thread while the writer goes on with the next file, so
-two writes are in flight per destination (one alone left the disk's queue short: frames of
-a few MB, one chunk each, were written slower than ``cp`` writes them back;
-docs/performance.md). Only one file is ever behind; the helper releases its chunk as soon
-as the write returns (the reader never waits on the writer for it), and the writer
-finishes the file (mtime, batch) when it next looks: at the next file's last chunk, at
-the end, or when the destination is lost or the job cancelled. A write error there fails
-that file exactly as on the writer thread.
 """
 
 from __future__ import annotations
@@ -34,7 +23,6 @@ import os
 import queue
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from offload.engine.buffers import Chunk
@@ -52,40 +40,12 @@ from offload.engine.messages import (
 )
 from offload.engine.state import DestinationState, Pending
 from offload.errors import (
-    DestinationError,
     DestinationFileError,
     OffloadError,
     destination_io_error,
 )
 from offload.events import DestinationBytesWritten, PhaseChanged
 from offload.options import ExistingFilePolicy
-
-# A last chunk smaller than this is written on the writer thread: the hand-off to the
-# write-behind thread would cost more than the overlap wins.
-WRITE_BEHIND_MIN_BYTES = 1024 * 1024
-
-
-class _Behind:
-    """The file whose last chunk the write-behind thread is writing (writer thread only;
-    ``future`` completes on the helper)."""
-
-    __slots__ = ("ended", "future", "length", "pending")
-
-    def __init__(self, pending: Pending, length: int, future: Future[float]) -> None:
-        self.pending = pending
-        self.length = length
-        self.future = future
-        self.ended = False  # EndFile came while the write was in flight
-
-
-def _write_then_release(pending: Pending, chunk: Chunk) -> float:
-    """The write-behind thread's job: write the chunk, give it back whatever happens.
-    Returns when the write was over (``time.monotonic()``)."""
-    try:
-        pending.partial.write(chunk.data)
-        return time.monotonic()
-    finally:
-        chunk.release()
 
 
 class DestinationWriter:
@@ -106,12 +66,6 @@ class DestinationWriter:
         self._batch_bytes = 0
         self._known_folders: set[str] = set()
         self._created_folders: set[str] = set()
-        # Write-behind (module docstring): the file behind, and the thread, made at first use.
-        self._behind: _Behind | None = None
-        self._helper: ThreadPoolExecutor | None = None
-        self._write_behind = state.destination.features.direct_writes
-        # The stretch of time files were being written without a gap (see _add_busy).
-        self._busy_from = self._busy_until = 0.0
 
     @property
     def lost(self) -> OffloadError | None:
@@ -133,15 +87,12 @@ class DestinationWriter:
             while True:
                 message = self.queue.get()
                 if isinstance(message, ChunkReady):
-                    taken = False
                     try:
-                        taken = self._on_chunk(message.chunk)
+                        self._on_chunk(message.chunk)
                     finally:
-                        if not taken:
-                            message.chunk.release()
+                        message.chunk.release()
                     continue
                 if isinstance(message, Finish):
-                    self._settle_behind()
                     self._fail_own_files_if_lost()
                     self._hand_off()
                     return
@@ -162,8 +113,6 @@ class DestinationWriter:
                     self._fail_own_files_if_lost()
         finally:
             self._discard_own_files()
-            if self._helper is not None:
-                self._helper.shutdown(wait=True)
             state.batches.put(None)
             thread.join()
             committer.close()
@@ -224,81 +173,32 @@ class DestinationWriter:
     def _on_whole(self, message: WholeFile) -> None:
         """A file in one message: start, its one chunk (none if empty), end."""
         chunk = message.chunk
-        taken = False
         try:
             self._on_start(message.ticket)
             if chunk is not None:
-                taken = self._on_chunk(chunk)
+                self._on_chunk(chunk)
             self._on_end(message.ticket)
         finally:
-            if chunk is not None and not taken:
+            if chunk is not None:
                 chunk.release()
 
-    def _on_chunk(self, chunk: Chunk) -> bool:
-        """Write *chunk* into the current file. Returns True when the write-behind thread
-        took the chunk (it releases it), False when the caller still must."""
+    def _on_chunk(self, chunk: Chunk) -> None:
         current = self._current
         if current is None:
-            return False  # the file already failed here, or the destination is lost
+            return  # the file already failed here, or the destination is lost
         if self._fail_own_files_if_lost():
-            return False
-        if self._behind is not None and self._behind.pending is current:
-            # More data after what was its last chunk (the source grew): one writer a file.
-            self._settle_behind()
-            if self._current is not current:
-                return False
-        if self._write_behind and chunk.length >= WRITE_BEHIND_MIN_BYTES:
-            last = current.partial.bytes_written + chunk.length >= (
-                current.ticket.task.source.size_bytes
-            )
-            if last and self._behind is not None and self._behind.future.done():
-                self._settle_behind()
-                if self._current is not current:
-                    return False  # the destination was lost meanwhile
-            if last and self._behind is None:
-                if self._helper is None:
-                    self._helper = ThreadPoolExecutor(
-                        max_workers=1, thread_name_prefix=f"write-behind-{self.index}"
-                    )
-                future = self._helper.submit(_write_then_release, current, chunk)
-                self._behind = _Behind(current, chunk.length, future)
-                return True
+            return
         try:
             current.partial.write(chunk.data)
         except OSError as exc:
-            self._write_failed(current, exc)
-            return False
-        self.state.sink.emit(DestinationBytesWritten(self.state.index, chunk.length))
-        return False
-
-    def _write_failed(self, pending: Pending, exc: OSError) -> None:
-        if self._current is pending:
             self._current = None
-        error = destination_io_error(exc, "write", pending.partial.final_path, self.state.device)
-        self.state.fail_pending(pending, error)
-        self._fail_own_files_if_lost()
-
-    def _settle_behind(self) -> None:
-        """Wait for the file behind (if any) and take it back: a failed write fails it; a
-        file whose EndFile already came is finished (mtime, batch); else it stays the
-        current file for its EndFile or AbortFile."""
-        behind, self._behind = self._behind, None
-        if behind is None:
-            return
-        pending = behind.pending
-        error = behind.future.exception()
-        if error is None:
-            self.state.sink.emit(DestinationBytesWritten(self.state.index, behind.length))
-            if behind.ended:
-                self._finish(pending, written_at=behind.future.result())
-        elif isinstance(error, OSError):
-            self._write_failed(pending, error)
-        else:  # a bug: fail the file and detach the destination, as the writer does
-            if self._current is pending:
-                self._current = None
-            self.state.internal_error(error)
-            self.state.fail_pending(pending, self.state.lost or DestinationError(str(error)))
+            error = destination_io_error(
+                exc, "write", current.partial.final_path, self.state.device
+            )
+            self.state.fail_pending(current, error)
             self._fail_own_files_if_lost()
+            return
+        self.state.sink.emit(DestinationBytesWritten(self.state.index, chunk.length))
 
     def _on_end(self, ticket: FileTicket) -> None:
         current = self._current
@@ -306,16 +206,6 @@ class DestinationWriter:
         if current is None:
             return
         assert current.ticket is ticket
-        behind = self._behind
-        if behind is not None and behind.pending is current:
-            behind.ended = True  # finished when its write is settled
-            return
-        self._finish(current)
-
-    def _finish(self, current: Pending, *, written_at: float | None = None) -> None:
-        """A file fully written (its last write over at *written_at*, default now): set its
-        mtime and add it to the batch."""
-        ticket = current.ticket
         options = self.state.options
         try:
             if options.preserve_mtime:
@@ -331,27 +221,13 @@ class DestinationWriter:
                 ),
             )
             return
-        current.copy_s = self._add_busy(current.started, written_at or time.monotonic())
+        current.copy_s = time.monotonic() - current.started
         self._batch.append(current)
         self._batch_bytes += current.partial.bytes_written
         if self._batch_bytes >= options.batch_bytes or len(self._batch) >= options.batch_files:
             self._hand_off()
 
-    def _add_busy(self, start: float, end: float) -> float:
-        """Add a file's span to the destination's busy time; returns what it added (the
-        union: a file written behind overlaps the next one, which may finish first, and the
-        destination's speed must not count that time twice)."""
-        if start > self._busy_until:  # a new stretch of work
-            self._busy_from, self._busy_until = start, end
-            return end - start
-        added = max(0.0, end - self._busy_until) + max(0.0, self._busy_from - start)
-        self._busy_from = min(self._busy_from, start)
-        self._busy_until = max(self._busy_until, end)
-        return added
-
     def _on_abort(self, ticket: FileTicket) -> None:
-        if self._behind is not None and self._behind.pending.ticket is ticket:
-            self._settle_behind()
         current = self._current
         if current is not None and current.ticket is ticket:
             self._current = None
@@ -364,7 +240,6 @@ class DestinationWriter:
         error = self.state.lost
         if error is None:
             return False
-        self._settle_behind()
         victims = list(self._batch)
         if self._current is not None:
             victims.append(self._current)
@@ -376,11 +251,6 @@ class DestinationWriter:
     def _discard_own_files(self) -> None:
         """Leaving: remove partials still open (cancel, or a bug)."""
         remove = self.state.destination.remove_partial
-        behind, self._behind = self._behind, None
-        if behind is not None:
-            behind.future.exception()  # its write must be over before the partial goes
-            if behind.pending is not self._current:
-                remove(behind.pending.partial)
         if self._current is not None:
             remove(self._current.partial)
             self._current = None
