@@ -16,14 +16,10 @@ file."""
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -35,6 +31,7 @@ from offload.options import CopyOptions
 from offload.results import DestinationStatus, JobReport
 from s3.conftest import admin
 from s3.test_s3_cli import keys, make_card
+from s3.test_s3_faults import _offload_process, report_of
 from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
@@ -84,13 +81,6 @@ def _check_stopped(
     assert not admin(endpoint).list_multipart_uploads(Bucket=bucket).get("Uploads")
 
 
-def _report(out: str) -> dict:  # type: ignore[type-arg]
-    events = [json.loads(line) for line in out.splitlines() if line.strip()]
-    final = events[-1]
-    assert final["event"] == "job_report", final
-    return json.loads(Path(final["reports"][0]).read_text())  # type: ignore[no-any-return]
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_the_parts_and_aborts_the_upload(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, stop
@@ -98,25 +88,8 @@ def test_a_signal_stops_the_parts_and_aborts_the_upload(  # type: ignore[no-unty
     card = make_card(tmp_path, CARD)
     key = f"day1/A001/{CLIP}"
     proxy.throttle(LINK)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "offload.cli.offload",
-            "copy",
-            "--report-dir",
-            str(tmp_path / "reports"),
-            "--s3-endpoint",
-            proxy.url,
-            "--s3-part-size",
-            "5MiB",
-            "--json",
-            str(card),
-            f"s3://{bucket}/day1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = _offload_process(
+        tmp_path, proxy.url, "--s3-part-size", "5MiB", str(card), f"s3://{bucket}/day1"
     )
     try:
         _when_mid_upload(proxy, key, lambda: process.poll() is None)
@@ -129,7 +102,7 @@ def test_a_signal_stops_the_parts_and_aborts_the_upload(  # type: ignore[no-unty
             process.kill()
             process.wait()
     assert process.returncode == 130, err
-    report = _report(out)
+    report = report_of(out)
     assert report["cancelled"] is True and report["exit_code"] == 130
     assert {d["status"] for f in report["files"] for d in f["destinations"]} == {"cancelled"}
     _check_stopped(proxy, s3_server.url, bucket, key, signalled, ended)
