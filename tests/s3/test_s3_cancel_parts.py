@@ -9,6 +9,9 @@ Before, the writer went on writing the chunks the reader had queued before it sa
 each one waiting for a part in flight to free its buffer: on this link the last part request
 reached the server 15 s after the signal (12 of the clip's 25 parts were sent after it).
 
+A file the reader had read (queued for the bucket) before the cancel is never uploaded:
+before, the writer created its upload after the cancel, once the first file's parts let it.
+
 The proxy notes when each request's head arrived (``arrivals``), on the test's own clock,
 which also sends the signal: a part request that reached the server after the cancel is one
 the writer had handed on before it (a part's time on the link at most), never the rest of the
@@ -27,6 +30,7 @@ from offload.api import copy_with_multiple_destinations
 from offload.card import OffloadOptions, offload
 from offload.destinations.s3config import S3Settings
 from offload.engine.cancel import CancelToken
+from offload.events import FileStarted
 from offload.options import CopyOptions
 from offload.results import DestinationStatus, JobReport
 from s3.conftest import admin
@@ -50,13 +54,25 @@ def _parts(proxy: FaultProxy, key: str) -> list[tuple[float, str]]:
     ]
 
 
-def _when_mid_upload(proxy: FaultProxy, key: str, alive: Callable[[], bool]) -> None:
-    """Wait until some parts of *key* are on their way (most of the file still to send)."""
+def _when_mid_upload(
+    proxy: FaultProxy,
+    key: str,
+    alive: Callable[[], bool],
+    *,
+    parts: int = 3,
+    ready: Callable[[], bool] = lambda: True,
+) -> None:
+    """Wait until *parts* parts of *key* are on their way (most of the file still to send)
+    and *ready* says so."""
     deadline = time.monotonic() + 120
-    while len(_parts(proxy, key)) < 3 and time.monotonic() < deadline:
+
+    def under_way() -> bool:
+        return len(_parts(proxy, key)) >= parts and ready()
+
+    while not under_way() and time.monotonic() < deadline:
         assert alive(), "the copy ended before its upload was under way"
         time.sleep(0.02)
-    assert len(_parts(proxy, key)) >= 3, "the upload never started"
+    assert under_way(), "the upload never started"
 
 
 def _check_stopped(
@@ -109,10 +125,16 @@ def test_a_signal_stops_the_parts_and_aborts_the_upload(  # type: ignore[no-unty
 
 
 def _cancel_mid_upload(
-    proxy: FaultProxy, key: str, run: Callable[[CancelToken], JobReport]
+    proxy: FaultProxy,
+    key: str,
+    run: Callable[[CancelToken], JobReport],
+    *,
+    parts: int = 3,
+    ready: Callable[[], bool] = lambda: True,
 ) -> tuple[JobReport, float, float]:
-    """Run *run* with a token that is cancelled once the upload of *key* is under way;
-    returns its report, when the cancel came and when *run* returned."""
+    """Run *run* with a token that is cancelled once the upload of *key* is under way
+    (``_when_mid_upload``); returns its report, when the cancel came and when *run*
+    returned."""
     cancel = CancelToken()
     running = threading.Event()
     running.set()
@@ -120,7 +142,7 @@ def _cancel_mid_upload(
 
     def cancel_mid_upload() -> None:
         try:
-            _when_mid_upload(proxy, key, running.is_set)
+            _when_mid_upload(proxy, key, running.is_set, parts=parts, ready=ready)
         finally:
             moments.append(time.monotonic())
             cancel.cancel()
@@ -165,3 +187,40 @@ def test_a_library_cancel_stops_the_parts_and_aborts_the_upload(  # type: ignore
     assert job.cancelled
     assert [d.status for f in job.files for d in f.destinations] == [DestinationStatus.CANCELLED]
     _check_stopped(proxy, s3_server.url, bucket, key, cancelled_at, ended)
+
+
+def test_a_file_read_before_the_cancel_is_not_uploaded(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The reader had read the next clip, queued for the bucket's writer, when the cancel came
+    # (the writer was waiting for a part buffer of the first one). Before, the writer went
+    # on: it finished the first clip's parts, then created the second one's upload after
+    # the cancel.
+    second = "CLIPS/A001C002.mov"
+    card = make_card(tmp_path, {CLIP: 4 * PART + 7, second: 4 * PART + 7})
+    settings = S3Settings(
+        endpoint_url=proxy.url, region="us-east-1", part_size=PART, parallel_parts=2
+    )
+    options = OffloadOptions(copy=CopyOptions(), s3=settings)
+    read = threading.Event()
+
+    class SecondRead:
+        def emit(self, event: object) -> None:
+            if isinstance(event, FileStarted) and event.relative_path == second:
+                read.set()
+
+    proxy.throttle(LINK)
+    key = f"day1/A001/{CLIP}"
+    job, cancelled_at, ended = _cancel_mid_upload(
+        proxy,
+        key,
+        lambda cancel: (
+            offload(
+                card, [f"s3://{bucket}/day1"], options=options, sink=SecondRead(), cancel=cancel
+            ).job
+        ),
+        parts=2,
+        ready=read.is_set,
+    )
+    assert job.cancelled
+    assert {d.status for f in job.files for d in f.destinations} == {DestinationStatus.CANCELLED}
+    _check_stopped(proxy, s3_server.url, bucket, key, cancelled_at, ended)
+    assert not [t for t in proxy.targets if second in t]  # no request about it at all
