@@ -47,7 +47,7 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.errors import OffloadError, UsageError, printable_name
+from offload.errors import OffloadError, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
@@ -83,7 +83,10 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
     )
     verify.add_argument("path", metavar="PATH", help="a folder, or s3://bucket/prefix/CARD")
     verify.add_argument(
-        "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
+        "--mhl-file",
+        metavar="FILE",
+        help="verify against this legacy MHL v1 file (for an s3:// PATH: an s3:// URL under "
+        "PATH, or a local file whose entries are relative to PATH)",
     )
     verify.add_argument(
         "--append",
@@ -300,14 +303,13 @@ def _verifier(
         def remote(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
             from offload.destinations.s3verify import verify_s3
 
-            if args.mhl_file is not None:
-                raise UsageError(f"{args.path}: --mhl-file is not supported on S3 yet")
             settings = settings_from_env(
                 os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
             )
             return verify_s3(
                 args.path,
                 settings=settings,
+                legacy_mhl=args.mhl_file,
                 append_generation=args.append,
                 creator=creator,
                 on_file=on_file,
@@ -318,7 +320,7 @@ def _verifier(
     def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
         return verify_path(
             Path(args.path),
-            legacy_mhl=args.mhl_file,
+            legacy_mhl=None if args.mhl_file is None else Path(args.mhl_file),
             append_generation=args.append,
             creator=creator,
             on_file=on_file,
