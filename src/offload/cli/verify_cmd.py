@@ -51,6 +51,7 @@ from offload.errors import OffloadError, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
+from offload.report.words import plural
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
@@ -143,8 +144,10 @@ def report_dict(
     finished: float,
     bypassed: int,
     bytes_read: int,
+    remote: bool = False,
 ) -> dict[str, Any]:
-    """The verify report (docs/json.md); also what ``--json`` prints."""
+    """The verify report (docs/json.md); also what ``--json`` prints. *bypassed*: files
+    read from the media past the page cache, or with *remote* objects read back by a GET."""
     empty: tuple[str, ...] = ()
     lists = {
         name: list(getattr(report, name)) if report is not None else list(empty)
@@ -199,7 +202,8 @@ def report_dict(
         "unverifiable": lists["unverifiable"],
         "dangling": lists["dangling"],
         "nested": lists["nested"],
-        "files_read_from_media": bypassed,
+        "files_read_from_media": 0 if remote else bypassed,
+        "objects_read_back": bypassed if remote else None,
         "generation": None
         if report is None or report.generation is None
         else str(report.generation),
@@ -390,6 +394,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         finished=finished,
         bypassed=bypassed,
         bytes_read=done["bytes"],
+        remote=remote,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
     if (code != VerifyExit.USAGE) if remote else root.is_dir():
@@ -405,13 +410,15 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         for line in printable_name(error).splitlines():
             env.error(line)
     if report is not None:
-        _print_human(env, report, bypassed)
+        _print_human(env, report, bypassed, remote=remote)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
 
 
-def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
+def _print_human(
+    env: Environment, report: VerifyReport, bypassed: int, *, remote: bool = False
+) -> None:
     where = report.root
     for changed in report.changed:
         detail = (
@@ -448,7 +455,11 @@ def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
         f"{printable_name(str(where))}: {len(report.verified)} OK, {len(report.changed)} changed, "
         f"{len(report.missing)} missing, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable (against {report.reference}{nested}; "
-        f"{bypassed} files read from the media)"
+        + (
+            f"{plural(bypassed, 'object')} read back by a GET)"
+            if remote
+            else f"{plural(bypassed, 'file')} read from the media)"
+        )
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"
             if report.generation is not None

@@ -61,7 +61,8 @@ def verify_s3(
     on_file: Callable[[Path, int], None] | None = None,
 ) -> tuple[VerifyReport, int]:
     """Verify the copy root at *url_text*; returns the report (its ``root`` and its
-    ``generation`` print as URLs) and 0 (files read from a local medium: none).
+    ``generation`` print as URLs) and how many objects were read back by a GET (each
+    hashed as it streamed; nothing is read from a local medium).
     *legacy_mhl*: verify against that legacy MHL instead (an ``s3://`` URL under the copy
     root, or a local file describing it: module docstring).
     *append_generation* (with *creator*) stores an ``in-place`` generation recording this
@@ -84,9 +85,11 @@ def verify_s3(
             root.mkdir()
             keys, odd, history = _mirror(backend, root)
             sizes = {key: size for key, size in keys.values()}
+            read_back = 0  # objects hashed from a GET in this run
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
 
             def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
+                nonlocal read_back
                 relative = path.relative_to(root).as_posix()
                 found = keys.get(relative)
                 if found is None:  # not an object: the history or the ledger we staged
@@ -95,6 +98,7 @@ def verify_s3(
                 digests, size = store.read_back(key, formats)
                 if size != sizes[key] and store.stat_key(key) is None:
                     raise FileNotFoundError(errno.ENOENT, f"{store.display(key)} is gone")
+                read_back += 1
                 return digests
 
             try:
@@ -131,7 +135,7 @@ def verify_s3(
                 extra=tuple(sorted({*report.extra, *odd})),
                 generation=generation,
             )
-            return report, 0
+            return report, read_back
     finally:
         store.close()
 
