@@ -4,12 +4,14 @@ Plain inputs: the card layer (:mod:`offload.card`) says what to record on each d
 (:class:`OffloadRecords`, one :class:`DestinationRecords` per destination not lost); this
 module knows nothing of plans and job reports. For each destination: carry the source
 card's own ``ascmhl/`` history (if any), then append a ``transfer`` generation (when this run
-copied anything there) listing every file verified on this destination, now or by an earlier
-run (those with the digests and the date of that verification, from the ledger), so that its
-folder hashes describe complete folders; and/or write a legacy MHL. Copied files are not
-re-read: their digests are the copy's in-flight digests, every one of which was matched
-against the read-back (only what symlinks lead to is read here, see below). Failures here
-never touch the copies; they are reported per destination.
+copied anything there, or when the history does not yet hold every symlink there as a new
+generation would: a link the card gained since) listing every file verified on this
+destination, now or by an earlier run (those with the digests and the date of that
+verification, from the ledger), so that its folder hashes describe complete folders; and/or
+write a legacy MHL. Copied files are not re-read: their digests are the copy's in-flight
+digests, every one of which was matched against the read-back (only what symlinks lead to is
+read here, see below). Failures here never touch the copies; they are reported per
+destination.
 
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:
@@ -30,6 +32,7 @@ generation here records:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Collection, Iterable, Iterator
@@ -46,15 +49,17 @@ from offload.manifest import (
     ManifestFile,
     UnsupportedTreeError,
     copy_history,
+    read_history,
     write_generation,
     write_legacy_mhl,
 )
-from offload.manifest.ignore import ascmhl_ignore_patterns
+from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
 from offload.manifest.links import (
     IGNORED_BECAUSE,
     LinkKind,
     classify_link,
     exact_pattern,
+    exact_pattern_path,
     pattern_hides,
 )
 from offload.manifest.xmltext import check_xml_string, xml_safe
@@ -103,7 +108,8 @@ class DestinationRecords:
     verification's digests and date), relative to ``root``; read more than once (the card
     layer makes each record when it is read, so that 50,000 of them are never held at
     once); ``anything_new``: this run verified something there (else no new generation is
-    written, the card's history is only carried); ``links``: the symlinks there, in walk
+    written unless a link there is not yet in the history as a generation would hold it;
+    the card's history is only carried); ``links``: the symlinks there, in walk
     order (those to files are listed with the content they lead to, read here).
     """
 
@@ -157,6 +163,53 @@ class _Links:
     patterns: list[str]
 
 
+@dataclass(frozen=True)
+class _LinkPlan:
+    """How a generation written now would hold the links of one destination, before any
+    content is read: the links to files of the card (to be listed), and the links ignored
+    (path → pattern). The others are left out (named on the ``ManifestResult``)."""
+
+    to_files: list[str]
+    ignored: dict[str, str]
+
+
+def _plan_links(
+    records: OffloadRecords, destination: DestinationRecords, outcome: ManifestResult
+) -> _LinkPlan:
+    """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
+    links`): a link to a file of the card is listed (its content is read by
+    :func:`_linked_files`); every other link ignored by a pattern naming it alone, unless
+    that pattern would hide a path the manifest lists (then left out, and ascmhl will call
+    it new)."""
+    root = destination.root
+    to_files: list[str] = []
+    ignored: dict[str, LinkKind] = {}
+    for link in destination.links:
+        try:
+            kind = classify_link(root, link.relative_path)
+        except OSError as exc:
+            _link_unreadable(outcome, root, link, exc)
+            continue
+        if kind is LinkKind.FILE:
+            to_files.append(link.relative_path)
+        else:
+            ignored[link.relative_path] = kind
+    return _LinkPlan(to_files, _ignore_links(records, destination, to_files, ignored, outcome))
+
+
+def _link_unreadable(outcome: ManifestResult, root: Path, link: LinkToRecord, exc: OSError) -> None:
+    """The link could not be followed or read there (EACCES, EIO): left out, named."""
+    shown = f"symlink {printable_name(link.relative_path)} -> {printable_name(link.target)}"
+    _leave_link_out(
+        outcome,
+        link.relative_path,
+        f"{shown} on {root}",
+        f"{describe_os_error(exc)}; it is not in the manifest there (ascmhl will list "
+        "it as a new file)",
+        LinkState.LEFT_OUT,
+    )
+
+
 def _linked_files(
     records: OffloadRecords,
     destination: DestinationRecords,
@@ -164,67 +217,84 @@ def _linked_files(
     outcome: ManifestResult,
     now: datetime,
 ) -> _Links:
-    """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
-    links`): a link to a file of the card listed with the size, date and digests of the
-    content it leads to there, read from the media through the link; every other link
-    ignored by a pattern naming it alone, unless that pattern would hide a path the manifest
-    lists (then left out, and ascmhl will call it new)."""
+    """The links of one destination as :func:`_plan_links` decides, each link to a file of
+    the card with the size, date and digests of the content it leads to there, read from the
+    media through the link."""
     root = destination.root
     algorithms = list(records.algorithms)
+    plan = _plan_links(records, destination, outcome)
+    targets = {link.relative_path: link for link in destination.links}
     listed: list[ManifestFile] = []
-    ignored: dict[str, LinkKind] = {}
-    for link in destination.links:
-        path = root / link.relative_path
-        shown = f"symlink {printable_name(link.relative_path)} -> {printable_name(link.target)}"
+    for relative in plan.to_files:
+        path = root / relative
         try:
-            kind = classify_link(root, link.relative_path)
-            if kind is LinkKind.FILE:
-                info = os.stat(path)  # follows the link, as ascmhl does
-                digests = hasher(path, algorithms)
+            info = os.stat(path)  # follows the link, as ascmhl does
+            digests = hasher(path, algorithms)
         except OSError as exc:
-            _leave_link_out(
-                outcome,
-                link.relative_path,
-                f"{shown} on {root}",
-                f"{describe_os_error(exc)}; it is not in the manifest there (ascmhl will list "
-                "it as a new file)",
-                LinkState.LEFT_OUT,
-            )
+            _link_unreadable(outcome, root, targets[relative], exc)
             continue
-        if kind is not LinkKind.FILE:
-            ignored[link.relative_path] = kind
-            continue
-        outcome.links[link.relative_path] = (LinkState.LISTED, "listed as the file it leads to")
+        outcome.links[relative] = (LinkState.LISTED, "listed as the file it leads to")
         listed.append(
             ManifestFile(
-                relative_path=link.relative_path,
+                relative_path=relative,
                 size_bytes=info.st_size,
                 mtime_ns=info.st_mtime_ns,
                 digests=digests,
                 hash_date=now,
             )
         )
-    return _Links(listed, _ignore_links(records, destination, listed, ignored, outcome))
+    return _Links(listed, list(plan.ignored.values()))
+
+
+def _links_covered(records: OffloadRecords, destination: DestinationRecords) -> bool:
+    """Whether the ASC MHL history already on the destination holds every link as a
+    generation written now would: each link to a file of the card recorded (with a hash)
+    and not ignored by the newest generation's patterns, each link ignored now ignored by
+    them. A link no generation would list (left out now; a name XML cannot hold; ignored by
+    a pattern the writer carries whatever stands there) needs nothing. False when the
+    history cannot be read (the generation's writer then names the problem)."""
+    if not destination.links:
+        return True
+    try:
+        history = read_history(destination.root)
+    except OffloadError:
+        return False
+    latest = history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS
+    spec = IgnoreSpec(latest)
+    # what a new generation ignores whatever it records (write_generation drops a carried
+    # pattern naming one path exactly when a recorded file stands there)
+    always = IgnoreSpec(p for p in latest if exact_pattern_path(p) is None)
+    plan = _plan_links(records, destination, ManifestResult(destination.index))
+    return all(
+        always.excludes(path, is_dir=False)
+        or (
+            history.reference_hash_formats(path) is not None
+            and not spec.excludes(path, is_dir=False)
+        )
+        for path in plan.to_files
+        if xml_can_hold(path)  # else left out of any generation (_representable)
+    ) and all(spec.excludes(path, is_dir=False) for path in plan.ignored)
 
 
 def _ignore_links(
     records: OffloadRecords,
     destination: DestinationRecords,
-    listed: list[ManifestFile],
+    listed: list[str],
     ignored: dict[str, LinkKind],
     outcome: ManifestResult,
-) -> list[str]:
+) -> dict[str, str]:
     """The exact ignore pattern of each link in *ignored* (each named in a warning), but for
-    those whose pattern would hide a path the manifest lists, or that XML cannot hold."""
+    those whose pattern would hide a path the manifest lists (*listed*: the links listed as
+    files), or that XML cannot hold."""
     if not ignored:
-        return []
+        return {}
     everything = itertools.chain(
         (f.relative_path for f in destination.files),
-        (f.relative_path for f in listed),
+        listed,
         records.directories,
     )
     hides = pattern_hides(ignored, everything, destination.root)
-    patterns = []
+    patterns = {}
     for relative, kind in ignored.items():
         link_shown = f"symlink {printable_name(relative)} on {destination.root}"
         why = IGNORED_BECAUSE[kind]
@@ -243,7 +313,7 @@ def _ignore_links(
                 LinkState.LEFT_OUT,
             )
             continue
-        patterns.append(exact_pattern(relative))
+        patterns[relative] = exact_pattern(relative)
         _leave_link_out(
             outcome,
             relative,
@@ -253,6 +323,21 @@ def _ignore_links(
             LinkState.IGNORED,
         )
     return patterns
+
+
+def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:
+    """The pattern an earlier generation holds for the link at *relative* would hide *hidden*,
+    which this generation lists, so it was not carried (``offload.manifest.ascmhl``): if a
+    link (of an earlier card, not this one's) is still there, it is no longer ignored."""
+    if relative in outcome.links or not os.path.islink(root / relative):
+        return  # the real file or folder now there is listed; this run's link is named
+    _leave_out(
+        outcome,
+        relative,
+        f"symlink {printable_name(relative)} on {root}: the ignore pattern an earlier "
+        f"generation holds for it would also hide {printable_name(hidden)}, which this "
+        "generation lists, so it is no longer ignored (ascmhl will list it as a new file)",
+    )
 
 
 def _leave_out(outcome: ManifestResult, relative: str, message: str) -> None:
@@ -363,7 +448,11 @@ def _write_on_destination(
     # The generation lists the whole tree as it stands on this destination: files copied
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
-    if not destination.anything_new:
+    if not destination.anything_new and (
+        MhlKind.ASCMHL not in options.kinds or _links_covered(records, destination)
+    ):
+        # Nothing new here: no generation. But a link made since the last one (the card
+        # gained it, or an earlier run's manifests were never written) needs one.
         return (
             _carry_only(records.source, root, options, outcome) if source_has_history else outcome
         )
@@ -388,6 +477,7 @@ def _write_on_destination(
                         process="transfer",
                         ignore_patterns=[*patterns, *legacy, *links.patterns],
                         now=options.now,
+                        on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                     )
                 )
             )

@@ -46,6 +46,11 @@ ROWS: dict[str, list[tuple[str, str]]] = {
         ),
     ],
     "RED": [("clip", "A001_C001_0101AB_001.R3D (+2 spans)"), ("clip", "A001_C002_0101CD_001.R3D")],
+    # one file a lens, recorded at once: the second is a lens, not a span
+    "INSTA360": [
+        ("clip", "VID_20250101_120000_00_001.insv (+1 lens)"),
+        ("file", "IMG_20250101_120100_00_002.insp"),
+    ],
     "SOUND": [
         ("audio", "S01T01.WAV"),
         ("audio", "S01T02.WAV"),

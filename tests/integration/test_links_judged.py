@@ -177,25 +177,48 @@ def test_an_out_of_card_target_that_changes_does_not_fail_the_card(
     assert code == 0, out
 
 
+def offload_a_dangling_link(card: Path, clip: str, link: str) -> tuple[Path, str]:
+    """Offload a card of one file *clip* and a dangling *link* to ``<card's folder>/RAID0``:
+    the copy root and the command's output."""
+    (card / clip).parent.mkdir(parents=True)
+    (card / clip).write_bytes(b"a clip: " + clip.encode())
+    os.symlink("nowhere.mov", card / link)
+    dest = card.parent / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    return dest / card.name, output
+
+
 def test_a_link_whose_pattern_would_hide_a_file_is_left_out_not_hiding_it(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     """``**/take.mov`` for a dangling link at the root would also hide CLIPS/take.mov: the link
     is left out (ascmhl calls it new), the file stays recorded and judged."""
-    card = tmp_path / "cards" / "A003"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "take.mov").write_bytes(b"a real take")
-    os.symlink("nowhere.mov", card / "take.mov")
-    dest = tmp_path / "RAID0"
-    dest.mkdir()
-    code, output = offload("copy", str(card), str(dest))
-    assert code == 0, output
+    root, output = offload_a_dangling_link(tmp_path / "A003", "CLIPS/take.mov", "take.mov")
     assert "would also hide CLIPS/take.mov" in output
-    root = dest / card.name
     assert read_history(root).recorded_file_paths() == {"CLIPS/take.mov"}
     verdict = judge.verify(root)
     assert "found new file take.mov" in verdict.stderr, verdict.describe()
     assert "CLIPS/take.mov" not in verdict.stderr
+
+
+def test_a_link_named_like_a_folder_above_the_copy_root_is_left_out_not_hiding_the_tree(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A dangling link ``RAID0`` at the card's root, copied to ``.../RAID0/A006``: ascmhl verify
+    matches ``**/RAID0`` against absolute paths, so every path below the copy root matched it.
+    Before, the pattern was written: ascmhl skipped the whole tree and checked nothing (exit
+    20, "could not find single file", on a good copy). Now the link is left out, named, and
+    every file is checked."""
+    root, output = offload_a_dangling_link(tmp_path / "A006", "CLIPS/clip.mov", "RAID0")
+    assert "would also hide CLIPS/clip.mov" in output
+    assert "**/RAID0" not in (read_history(root).latest_ignore_patterns() or ())
+    verdict = judge.verify(root)
+    assert "found new file RAID0" in verdict.stderr, verdict.describe()  # the link, named
+    (root / "CLIPS" / "clip.mov").write_bytes(b"changed")
+    verdict = judge.verify(root)
+    assert "hash mismatch        for CLIPS/clip.mov" in verdict.stderr, verdict.describe()
 
 
 def test_root_only_ignores_never_hide_the_same_name_deeper_in_the_manifest(

@@ -282,11 +282,17 @@ def test_canon_xf_clip_in_several_files_is_one_clip() -> None:
 
 
 def test_insta360_lenses_and_proxy_are_one_clip_and_gopro_time_lapses_sequences() -> None:
+    """An Insta360 recording's second file is its other lens, not a span (before: "+1 spans")."""
     insta = group_clips(files(*camera_cards.file_paths(camera_cards.INSTA360)))
     assert by_name(insta) == {
-        "VID_20250101_120000_00_001.insv (+1 spans)": ["LRV_20250101_120000_01_001.lrv"],
+        "VID_20250101_120000_00_001.insv (+1 lens)": ["LRV_20250101_120000_01_001.lrv"],
         "IMG_20250101_120100_00_002.insp": [],
     }
+    assert [c.part for c in insta] == ["lens", "span"]
+    three = group_clips(
+        files(*(f"DCIM/Camera01/VID_20250101_120000_{n}_001.insv" for n in ("00", "10", "20")))
+    )
+    assert [c.name for c in three] == ["VID_20250101_120000_00_001.insv (+2 lenses)"]
     lapse = group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO_TIMELAPSE)))
     assert [(c.kind, c.name, c.frames, c.gaps) for c in lapse] == [
         ("sequence", "G001[0001-0030].JPG", 30, []),

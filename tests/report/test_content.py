@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from offload.report.clips import group_clips
 from offload.report.content import build_view, describe
 from offload.report.documents import DocumentOptions, build_documents, default_paper
+from report.helpers import pdf_text
+from support import camera_cards
 
 
 @pytest.mark.parametrize(
@@ -329,6 +332,34 @@ def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
     assert ("Audio takes", "1") in view.totals
     html = build_documents(data, DocumentOptions(media=False))[".html"].decode()
     assert "audio take" in html and "S02T01_3.WAV (track, 2.05 KB)" in html
+
+
+def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """Before: the second lens file of an Insta360 recording read "(span, ...)" under its clip
+    in both reports, as if the recording had been split in time."""
+    data = job(source="/nonexistent/INSTA_01")
+    entry = data["files"][0]
+    data["files"] = [
+        {**entry, "path": f"DCIM/Camera01/{name}", "size_bytes": 2048}
+        for name in camera_cards.file_paths(camera_cards.INSTA360)
+    ]
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    row = next(c for c in view.clips if c.name.startswith("VID_"))
+    assert row.name == "VID_20250101_120000_00_001.insv (+1 lens)"
+    assert row.sidecars == [
+        "VID_20250101_120000_10_001.insv (lens, 2.05 KB)",
+        "LRV_20250101_120000_01_001.lrv (2.05 KB)",
+    ]
+    documents = build_documents(data, DocumentOptions(media=False))
+    html = documents[".html"].decode()
+    assert "VID_20250101_120000_10_001.insv (lens, 2.05 KB)" in html
+    assert "(span," not in html and "spans)" not in html
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "(+1 lens)" in text and "(lens, 2.05 KB)" in text
+    assert "(span," not in text and "spans)" not in text
 
 
 def test_many_audio_takes_fold_per_folder_like_clips() -> None:

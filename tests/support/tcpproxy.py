@@ -23,7 +23,15 @@ Requests are parsed only as far as needed (head, Content-Length); answers are fo
 ``hold(method, path_part)`` holds every request of that method whose target contains
 *path_part* until ``release()`` (``held`` is set when the first one arrives): the client frozen
 at a known step, e.g. the read-back GET of an object just completed. ``targets`` lists every
-request's target (path and query), in order, beside ``stats.methods``.
+request's target (path and query), in order, beside ``stats.methods``; ``arrivals`` the same
+with the ``time.monotonic()`` at which each request's head arrived.
+
+``throttle(bytes_per_s)`` makes a slow link: the request bodies of every connection together
+are forwarded at that rate (a shared token bucket, in pieces of at most 64 KiB), as an uplink
+would carry them, and the proxy's receive buffers are kept small (as a slow link keeps little
+in flight: a client's socket cannot swallow a whole request body); answers are not slowed.
+``stats.ended_mid_body`` names the requests whose client stopped sending mid-body, and
+``wait_for_bodies`` waits until no request body is being forwarded.
 """
 
 from __future__ import annotations
@@ -61,6 +69,9 @@ class ProxyStats:
     intercepted: int = 0
     most_waiting: int = 0
     methods: list[str] = field(default_factory=list)
+    # Targets of the requests whose client closed the connection before the end of the body
+    # it announced (a request stopped mid-body by the client).
+    ended_mid_body: list[str] = field(default_factory=list)
 
 
 class FaultProxy:
@@ -73,10 +84,15 @@ class FaultProxy:
         self.port = self._listener.getsockname()[1]
         self.stats = ProxyStats()
         self.targets: list[str] = []
+        self.arrivals: list[tuple[float, str, str]] = []  # (monotonic, method, target)
+        self._rate: float | None = None
+        self._bodies = 0  # request bodies being forwarded now
+        self._link_free = 0.0  # when the throttled link has sent what it was given
         self._hold: tuple[str, str, str] | None = None
         self.held = threading.Event()
         self._released = threading.Event()
         self._lock = threading.Lock()
+        self._bodies_done = threading.Condition(self._lock)
         self._cut: int | None = None
         self._corrupt = 0
         self._corrupt_min = 1
@@ -196,6 +212,32 @@ class FaultProxy:
         with self._lock:
             self._stall = seconds
 
+    def throttle(self, bytes_per_s: float | None) -> None:
+        """Forward request bodies at *bytes_per_s* for all connections together (None: at
+        full speed)."""
+        with self._lock:
+            self._rate = bytes_per_s
+            self._link_free = time.monotonic()
+
+    def wait_for_bodies(self, timeout: float) -> bool:
+        """Wait until no request body is being forwarded; False if one still is after
+        *timeout* seconds."""
+        with self._bodies_done:
+            return self._bodies_done.wait_for(lambda: self._bodies == 0, timeout)
+
+    def _pace(self, size: int) -> None:
+        """Wait until the throttled link has room for *size* more bytes."""
+        with self._lock:
+            rate = self._rate
+            if rate is None:
+                return
+            start = max(time.monotonic(), self._link_free)
+            self._link_free = start + size / rate
+            done = self._link_free
+        delay = done - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
     def hold(self, method: str, path_part: str, *, header: str = "") -> None:
         """Hold every *method* request whose path contains *path_part* (and whose head
         contains *header*, if given) until ``release``."""
@@ -247,6 +289,8 @@ class FaultProxy:
 
     def _serve(self, client: socket.socket) -> None:
         self._track(client)
+        if self._rate is not None:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         try:
             upstream = socket.create_connection(self.upstream)
         except OSError:
@@ -288,6 +332,7 @@ class FaultProxy:
                     self.stats.requests += 1
                     self.stats.methods.append(method)
                     self.targets.append(rest.split(" ")[0])
+                    self.arrivals.append((time.monotonic(), method, rest.split(" ")[0]))
                     slow = self._slow > 0
                     if slow:
                         self._slow -= 1
@@ -333,27 +378,61 @@ class FaultProxy:
                     continue
                 upstream.sendall(head + b"\r\n\r\n")
                 remaining = length
-                while remaining:
-                    if not buffered:
-                        buffered = client.recv(1024 * 1024)
-                        if not buffered:
-                            return
-                    piece, buffered = buffered[:remaining], buffered[remaining:]
-                    if corrupt:
-                        piece = bytes([piece[0] ^ 0xFF]) + piece[1:]
-                        corrupt = None
-                    if cut is not None:
-                        if len(piece) >= cut:
-                            upstream.sendall(piece[:cut])
-                            return  # both sockets closed below: lost mid-transfer
-                        cut -= len(piece)
-                    upstream.sendall(piece)
-                    remaining -= len(piece)
+                with self._lock:
+                    self._bodies += 1
+                try:
+                    buffered = self._forward_body(
+                        client, upstream, buffered, remaining, corrupt, cut, rest.split(" ")[0]
+                    )
+                finally:
+                    with self._lock:
+                        self._bodies -= 1
+                        self._bodies_done.notify_all()
+                if buffered is None:
+                    return
         except OSError:
             return
         finally:
             _close(client)
             _close(upstream)
+
+    def _forward_body(
+        self,
+        client: socket.socket,
+        upstream: socket.socket,
+        buffered: bytes,
+        remaining: int,
+        corrupt: bool | None,
+        cut: int | None,
+        target: str,
+    ) -> bytes | None:
+        """Forward *remaining* body bytes (with the faults asked for); returns what the client
+        sent beyond them, or None when the connection is to be closed (a cut, or the client
+        gone mid-body: noted in ``stats.ended_mid_body``)."""
+        while remaining:
+            if not buffered:
+                try:
+                    buffered = client.recv(1024 * 1024)
+                except OSError:
+                    buffered = b""
+                if not buffered:
+                    with self._lock:
+                        self.stats.ended_mid_body.append(target)
+                    return None
+            step = remaining if self._rate is None else min(remaining, 64 * 1024)
+            piece, buffered = buffered[:step], buffered[step:]
+            self._pace(len(piece))
+            if corrupt:
+                piece = bytes([piece[0] ^ 0xFF]) + piece[1:]
+                corrupt = None
+            if cut is not None:
+                if len(piece) >= cut:
+                    upstream.sendall(piece[:cut])
+                    return None  # both sockets closed by the caller: lost mid-transfer
+                cut -= len(piece)
+            upstream.sendall(piece)
+            remaining -= len(piece)
+        return buffered
 
     def _intercepted(self, rule: _Intercept, head: bytes, body: bytes) -> bytes:
         """The answer to an intercepted request (see ``intercept``)."""

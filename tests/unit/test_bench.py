@@ -380,6 +380,27 @@ def test_large_card_targets_say_what_the_disk_moved_and_how_fast() -> None:
     assert (row.status, row.value) == (MET, "1.60×")
 
 
+def test_image_sequence_targets_say_what_the_disk_moved_for_each_pair() -> None:
+    names = ["ours transfer", "cp", "ours full", "DIT script"]
+    case = _case("image-sequence-cold", "image-sequence", 300, 4_000_000, names)
+    timings = {"ours transfer": (3.0, 50_000), "cp": (3.0, 2_000)}
+    timings |= {"ours full": (6.0, 70_000), "DIT script": (6.0, 2_000)}
+    results = _results_of([(case, timings)])
+    moved = {"ours transfer": 4.8e9, "cp": 4.8e9, "ours full": 9.6e9, "DIT script": 9.6e9}
+    for run in results.runs:
+        run.extra.update(disk_read_bytes=int(moved[run.contender]), disk_written_bytes=0)
+    rows = _by_target(results)
+    transfer = rows["image sequence, transfer ≥ 1.0× `cp -r` + sync"]
+    assert transfer.measured.endswith(
+        "; disk read + written: cp 4.8 GB at 1.60 GB/s, ours transfer 4.8 GB at 1.60 GB/s"
+    )
+    full = rows["image sequence, full ≥ 1.5× the honest script"]
+    assert full.measured.endswith(
+        "; disk read + written: DIT script 9.6 GB at 1.60 GB/s, ours full 9.6 GB at 1.60 GB/s"
+    )
+    assert (full.status, full.value) == (NOT_MET, "1.00×")
+
+
 def test_disk_io_bytes_counts_what_reaches_the_disk(tmp_path: Path) -> None:
     before = disk_io_bytes(tmp_path)
     if before is None:

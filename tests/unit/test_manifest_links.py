@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from offload.manifest.ignore import IgnoreSpec
-from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
+from offload.manifest.links import (
+    LinkKind,
+    classify_link,
+    exact_pattern,
+    exact_pattern_path,
+    pattern_hides,
+)
 
 
 @pytest.fixture
@@ -69,6 +75,20 @@ def test_exact_pattern_matches_that_path_alone(name: str) -> None:
     assert not spec.matches("CLIPS/take1.mov", is_dir=False)
 
 
+@pytest.mark.parametrize(
+    "path", ["take.mov", "CLIPS/odd [1] *name?.mov", "back\\slash", "trailing ", "!bang", "#hash"]
+)
+def test_exact_pattern_path_reads_back_the_path(path: str) -> None:
+    assert exact_pattern_path(exact_pattern(path)) == path
+
+
+@pytest.mark.parametrize(
+    "pattern", ["take.mov", "*.tmp", "**/*.bak", "**/CLIPS/a?.mov", "**/[ab]", "**/", "/**/x", ""]
+)
+def test_exact_pattern_path_is_none_for_any_other_pattern(pattern: str) -> None:
+    assert exact_pattern_path(pattern) is None
+
+
 def test_pattern_hides_what_ends_with_the_path_or_crosses_the_root() -> None:
     found = pattern_hides(
         ["x", "Card/y", "a/b"],
@@ -79,3 +99,14 @@ def test_pattern_hides_what_ends_with_the_path_or_crosses_the_root() -> None:
     # absolute paths); "**/a/b" hides z/a/b/c (what is below an ignored folder is ignored)
     assert found == {"x": "sub/x", "Card/y": "y", "a/b": "z/a/b/c"}
     assert pattern_hides(["x"], ["x1/x2", "xx"], Path("/media/Card")) == {}
+    # "**/RAID0" and "**/mnt/RAID0" match every path below /mnt/RAID0/A001 (ascmhl verify
+    # matches absolute paths): they would hide the whole tree
+    assert pattern_hides(
+        ["RAID0", "mnt/RAID0", "RAID0/A001/x", "A001x"], ["CLIPS/a.mov"], Path("/mnt/RAID0/A001")
+    ) == {"RAID0": "CLIPS/a.mov", "mnt/RAID0": "CLIPS/a.mov"}
+    # the path itself, when asked: a file now where the ignored link was
+    assert pattern_hides(["x"], ["x"], Path("/media/Card")) == {}
+    assert pattern_hides(["x", "a"], ["x", "a/b"], Path("/m"), itself=True) == {
+        "x": "x",
+        "a": "a/b",
+    }

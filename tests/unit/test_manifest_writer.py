@@ -249,6 +249,60 @@ def test_ignored_files_and_folders_are_left_out_and_patterns_recorded(tmp_path: 
     assert read_history(root).latest_ignore_patterns() == history.latest_ignore_patterns()
 
 
+def test_a_carried_exact_pattern_that_would_hide_a_recorded_path_is_not_carried(
+    tmp_path: Path,
+) -> None:
+    """A pattern naming one path exactly (written for a link) is carried until a file or a
+    folder this generation records stands at that path: then it is left out of the new list
+    (the reference tool reads the newest list alone), and the file is recorded. Before, the
+    carried pattern hid the file from every later generation."""
+    root = tmp_path / "card"
+    first = {"Clips/keep.mov": b"k"}
+    make_tree(root, first)
+    link_patterns = ["**/Clips/take.mov", "**/Clips/folder", "**/Clips/gone.mov", "**/card/up"]
+    write_generation(
+        root,
+        manifest_files(first, T1),
+        ignore_patterns=["*.tmp", "**/Clips/*.bak", *link_patterns],
+        creator=CREATOR,
+        now=lambda: T1,
+    )
+    later = {
+        **first,
+        "Clips/take.mov": b"now a real take",
+        "Clips/folder/inside.xml": b"<xml/>",
+        "up": b"**/card/up matches it below the root's absolute path",
+        "Clips/x.bak": b"still ignored",
+    }
+    make_tree(root, later)
+    second = write_generation(root, manifest_files(later, T2), creator=CREATOR, now=lambda: T2)
+    assert set(actions(second)) == {
+        "Clips/keep.mov",
+        "Clips/take.mov",
+        "Clips/folder/inside.xml",
+        "up",
+    }
+    # what names no recorded path (a link still dangling) and any other pattern stay
+    assert read_history(root).latest_ignore_patterns() == (
+        ".DS_Store",
+        "ascmhl",
+        "ascmhl/",
+        "*.tmp",
+        "**/Clips/*.bak",
+        "**/Clips/gone.mov",
+    )
+    # a pattern the caller asks for again is kept, and what it names is left out
+    third = write_generation(
+        root,
+        manifest_files(later, T2 + timedelta(hours=1)),
+        ignore_patterns=["**/Clips/take.mov"],
+        creator=CREATOR,
+        now=lambda: T2 + timedelta(hours=1),
+    )
+    assert "Clips/take.mov" not in actions(third)
+    assert "**/Clips/take.mov" in (read_history(root).latest_ignore_patterns() or ())
+
+
 def test_empty_tree_writes_a_valid_manifest_without_hashes(tmp_path: Path) -> None:
     root = tmp_path / "card"
     root.mkdir()

@@ -47,10 +47,11 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.errors import OffloadError, UsageError, printable_name
+from offload.errors import OffloadError, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
+from offload.report.words import plural
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
@@ -83,7 +84,10 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
     )
     verify.add_argument("path", metavar="PATH", help="a folder, or s3://bucket/prefix/CARD")
     verify.add_argument(
-        "--mhl-file", type=Path, metavar="FILE", help="verify against this legacy MHL v1 file"
+        "--mhl-file",
+        metavar="FILE",
+        help="verify against this legacy MHL v1 file (for an s3:// PATH: an s3:// URL under "
+        "PATH, or a local file whose entries are relative to PATH)",
     )
     verify.add_argument(
         "--append",
@@ -140,8 +144,10 @@ def report_dict(
     finished: float,
     bypassed: int,
     bytes_read: int,
+    remote: bool = False,
 ) -> dict[str, Any]:
-    """The verify report (docs/json.md); also what ``--json`` prints."""
+    """The verify report (docs/json.md); also what ``--json`` prints. *bypassed*: files
+    read from the media past the page cache, or with *remote* objects read back by a GET."""
     empty: tuple[str, ...] = ()
     lists = {
         name: list(getattr(report, name)) if report is not None else list(empty)
@@ -196,7 +202,8 @@ def report_dict(
         "unverifiable": lists["unverifiable"],
         "dangling": lists["dangling"],
         "nested": lists["nested"],
-        "files_read_from_media": bypassed,
+        "files_read_from_media": 0 if remote else bypassed,
+        "objects_read_back": bypassed if remote else None,
         "generation": None
         if report is None or report.generation is None
         else str(report.generation),
@@ -300,14 +307,13 @@ def _verifier(
         def remote(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
             from offload.destinations.s3verify import verify_s3
 
-            if args.mhl_file is not None:
-                raise UsageError(f"{args.path}: --mhl-file is not supported on S3 yet")
             settings = settings_from_env(
                 os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
             )
             return verify_s3(
                 args.path,
                 settings=settings,
+                legacy_mhl=args.mhl_file,
                 append_generation=args.append,
                 creator=creator,
                 on_file=on_file,
@@ -318,7 +324,7 @@ def _verifier(
     def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
         return verify_path(
             Path(args.path),
-            legacy_mhl=args.mhl_file,
+            legacy_mhl=None if args.mhl_file is None else Path(args.mhl_file),
             append_generation=args.append,
             creator=creator,
             on_file=on_file,
@@ -388,6 +394,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         finished=finished,
         bypassed=bypassed,
         bytes_read=done["bytes"],
+        remote=remote,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
     if (code != VerifyExit.USAGE) if remote else root.is_dir():
@@ -403,13 +410,15 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         for line in printable_name(error).splitlines():
             env.error(line)
     if report is not None:
-        _print_human(env, report, bypassed)
+        _print_human(env, report, bypassed, remote=remote)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
 
 
-def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
+def _print_human(
+    env: Environment, report: VerifyReport, bypassed: int, *, remote: bool = False
+) -> None:
     where = report.root
     for changed in report.changed:
         detail = (
@@ -446,7 +455,11 @@ def _print_human(env: Environment, report: VerifyReport, bypassed: int) -> None:
         f"{printable_name(str(where))}: {len(report.verified)} OK, {len(report.changed)} changed, "
         f"{len(report.missing)} missing, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable (against {report.reference}{nested}; "
-        f"{bypassed} files read from the media)"
+        + (
+            f"{plural(bypassed, 'object')} read back by a GET)"
+            if remote
+            else f"{plural(bypassed, 'file')} read from the media)"
+        )
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"
             if report.generation is not None

@@ -26,10 +26,11 @@ Contract common to every method:
   failures onto these errnos (a refused credential: EACCES; the service gone: ENOTCONN).
   Only ``check_present`` raises ``DestinationError`` itself, naming why the destination is
   gone. ``remove_partial`` never raises. A backend whose own steps watch the job's cancel
-  (S3: a server-side copy, a read-back fetched ahead, an upload's completion) raises
-  ``OSError`` with ECANCELED when the cancel stopped one: while the job is cancelled, the
-  committer then records nothing for that file (the job reports it ``cancelled``), as after
-  its own cancellable waits; otherwise ECANCELED is an ordinary error of that file.
+  (S3: a server-side copy, a read-back fetched ahead, an upload's completion, a ``write``
+  waiting for a part buffer) raises ``OSError`` with ECANCELED when the cancel stopped one:
+  while the job is cancelled, the writer or committer then records nothing for that file
+  (the job reports it ``cancelled``), as after its own cancellable waits; otherwise
+  ECANCELED is an ordinary error of that file.
 * **Threads.** A ``Destination`` is used by two threads at once (the destination's writer and
   its committer) and must be safe for that: its methods keep no per-call state, or lock it.
   A ``Partial`` is used by one thread at a time: the writer creates and writes it, then hands

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import xxhash
 
+from offload.destinations.s3body import PartStopped, StoppableBody
 from offload.destinations.s3config import (
     S3Settings,
     checksum_function,
@@ -85,6 +86,8 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
+# How often a wait for a part buffer looks at the cancel (the engine's CANCEL_POLL_S).
+_POLL_S = 0.1
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -1062,17 +1065,30 @@ class S3Upload:
 
     def _take_buffer(self) -> None:
         remaining = self.size_bytes - self.bytes_written
-        while not self.destination._slots.acquire(timeout=1.0):
-            self._raise_failed_part()
+        self._wait_for_slot()
         self._buffer = bytearray(min(self.part_size, remaining))
         self._fill = 0
+
+    def _wait_for_slot(self) -> None:
+        """Take a part buffer's slot (one frees when a part in flight ends). Raises a part's
+        failure, or OSError (ECANCELED) on a cancel: a writer waiting here behind parts on a
+        slow link must not wait for them to learn that the job was cancelled."""
+        dest = self.destination
+        while not dest._slots.acquire(timeout=_POLL_S):
+            self._raise_failed_part()
+            if self._stopped():
+                raise OSError(errno.ECANCELED, f"cancelled: {dest.display(self.key)} not sent")
+
+    def _stopped(self) -> bool:
+        """Whether nothing more of this upload should be sent: discarded, or the job
+        cancelled."""
+        return self._aborted.is_set() or self.destination.cancelled()
 
     def _submit_single(self) -> None:
         data, self._single = self._single, None
         assert data is not None
         dest = self.destination
-        while not dest._slots.acquire(timeout=1.0):
-            pass
+        self._wait_for_slot()
 
         def put() -> dict[str, Any]:
             try:
@@ -1124,6 +1140,10 @@ class S3Upload:
         self, number: int, buffer: bytearray, length: int, existing: _ExistingPart | None
     ) -> dict[str, Any]:
         dest = self.destination
+        if self._stopped():  # queued behind the parts in flight when the cancel came
+            raise OSError(
+                errno.ECANCELED, f"cancelled: part {number} of {dest.display(self.key)} not sent"
+            )
         body = buffer if length == len(buffer) else bytes(memoryview(buffer)[:length])
         param, value = dest._checksum(body)
         entry: dict[str, Any] = {"PartNumber": number}
@@ -1145,9 +1165,16 @@ class S3Upload:
                     Key=self.key,
                     UploadId=str(self.upload_id),
                     PartNumber=number,
-                    Body=cast(bytes, body),  # botocore takes a bytearray as is
+                    # Streamed from a body that stops at a cancel (``s3body``): a part in
+                    # flight on a slow link ends there, not once all its bytes went.
+                    Body=cast(bytes, StoppableBody(body, self._stopped)),
                     **{param: value},  # type: ignore[arg-type]
                 )
+            except PartStopped:
+                raise OSError(
+                    errno.ECANCELED,
+                    f"cancelled: part {number} of {dest.display(self.key)} stopped",
+                ) from None
             except Exception as exc:
                 code, _ = _error_code(exc)
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
@@ -1289,8 +1316,9 @@ class S3Upload:
     def discard(self) -> None:
         """Abort an unfinished upload (its parts go), or delete the object this upload
         stored while it is still ours (same ETag): completed, or put by a PutObject already
-        sent (waited for: a request in flight is not stopped by a cancel). A request not yet
-        sent is not sent. Never raises; safe more than once."""
+        sent (waited for: a PutObject in flight is not stopped). A request not yet sent is
+        not sent; a part in flight stops at its next block (``s3body``) and is waited for.
+        Never raises; safe more than once."""
         dest = self.destination
         self._aborted.set()
         futures, self._futures = self._futures, []

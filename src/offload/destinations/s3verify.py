@@ -16,6 +16,12 @@ exactly those of a local verify; the report names ``s3://bucket/key``, never the
 A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
 than the local filesystem takes) is reported as new (it is not a file offload-ai writes).
 
+``--mhl-file`` (a legacy MHL v1) is the local one too, on the mirror: an ``s3://`` URL under
+the copy root is downloaded to its place there (its entries are relative to its folder, as on
+a disk); a local file is linked at the mirror's top (it describes the copy root, where
+``offload copy`` writes one). Every object it lists with a digest is read back by a GET and
+hashed: a digest kept in the object's metadata is never taken for a read-back.
+
 ``--append`` is the local one too: the local verify appends its ``in-place`` generation to
 the mirror's ``ascmhl/`` (each mirror file carries its object's size and LastModified, which
 the generation records), then what changed there is uploaded under the prefix by the card
@@ -29,6 +35,7 @@ import dataclasses
 import errno
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
@@ -38,8 +45,8 @@ from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import upload_history_changes
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
-from offload.destinations.s3url import parse_s3_url, s3_root
-from offload.errors import OffloadError
+from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
+from offload.errors import OffloadError, UsageError
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER, CreatorInfo, VerifyReport
 
@@ -48,17 +55,22 @@ def verify_s3(
     url_text: str,
     *,
     settings: S3Settings,
+    legacy_mhl: str | None = None,
     append_generation: bool = False,
     creator: CreatorInfo | None = None,
     on_file: Callable[[Path, int], None] | None = None,
 ) -> tuple[VerifyReport, int]:
     """Verify the copy root at *url_text*; returns the report (its ``root`` and its
-    ``generation`` print as URLs) and 0 (files read from a local medium: none).
+    ``generation`` print as URLs) and how many objects were read back by a GET (each
+    hashed as it streamed; nothing is read from a local medium).
+    *legacy_mhl*: verify against that legacy MHL instead (an ``s3://`` URL under the copy
+    root, or a local file describing it: module docstring).
     *append_generation* (with *creator*) stores an ``in-place`` generation recording this
     check under the prefix, as ``verify_path`` does in a folder (not when a file could not
     be read). Raises what ``verify_path`` raises, its messages naming the URL;
     UsageError (64) when the bucket cannot be used (one line, from the preflight of a
-    copy); UnreadableTreeError (11) when the generation cannot be stored."""
+    copy) or *legacy_mhl* is a URL outside the copy root; UnreadableTreeError (11) when
+    the generation cannot be stored."""
     from offload.verification import UnreadableTreeError, verify_path
 
     url = parse_s3_url(url_text)
@@ -73,8 +85,11 @@ def verify_s3(
             root.mkdir()
             keys, odd, history = _mirror(backend, root)
             sizes = {key: size for key, size in keys.values()}
+            read_back = 0  # objects hashed from a GET in this run
+            legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
 
             def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
+                nonlocal read_back
                 relative = path.relative_to(root).as_posix()
                 found = keys.get(relative)
                 if found is None:  # not an object: the history or the ledger we staged
@@ -83,18 +98,23 @@ def verify_s3(
                 digests, size = store.read_back(key, formats)
                 if size != sizes[key] and store.stat_key(key) is None:
                     raise FileNotFoundError(errno.ENOENT, f"{store.display(key)} is gone")
+                read_back += 1
                 return digests
 
             try:
                 report, _ = verify_path(
                     root,
+                    legacy_mhl=legacy,
                     hash_file=hash_file,
                     on_file=on_file,
                     append_generation=append_generation,
                     creator=creator,
                 )
             except OffloadError as exc:
-                message = exc.message.replace(str(root), str(url))
+                message = exc.message
+                if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):
+                    message = message.replace(str(legacy), legacy_mhl)  # named as given
+                message = message.replace(str(root), str(url))
                 raise type(exc)(message) from None
             generation: Path | None = None
             if report.generation is not None:
@@ -115,9 +135,51 @@ def verify_s3(
                 extra=tuple(sorted({*report.extra, *odd})),
                 generation=generation,
             )
-            return report, 0
+            return report, read_back
     finally:
         store.close()
+
+
+def _stage_legacy(
+    store: S3Destination, root: Path, keys: dict[str, tuple[str, int]], text: str
+) -> Path:
+    """Where the mirror at *root* holds the legacy MHL *text* names (module docstring): an
+    object under the copy root downloaded over its sparse file (a key that is no object:
+    its place, where nothing is, which the local verify reports as it reports a missing
+    file), or a link to a local file at the mirror's top. Raises UsageError (64) for a URL
+    outside the copy root, OSError for a download that failed."""
+    url = store.url
+    if is_s3_url(text):
+        named = parse_s3_url(text)
+        try:
+            relative = url.relative(named.prefix) if named.bucket == url.bucket else ""
+        except ValueError:
+            relative = ""
+        target = _mirror_path(root, relative) if relative else None
+        if target is None:
+            raise UsageError(
+                f"cannot verify {url}: {text} is not inside {url}; name a legacy MHL "
+                f"under it ({S3Url(url.bucket, url.key('NAME.mhl'))}) or a local file"
+            )
+        found = keys.get(relative)
+        data = None if found is None else store.get_small(found[0])
+        if data is not None:
+            target.write_bytes(data)
+        return target
+    while True:  # a name no object of the mirror has
+        link = root / f".offload-legacy-{secrets.token_hex(4)}.mhl"
+        if not os.path.lexists(link):
+            break
+    os.symlink(os.path.abspath(text), link)
+    return link
+
+
+def _mirror_path(root: Path, relative: str) -> Path | None:
+    """The mirror's path for *relative*, None for one it cannot hold (see ``_mirror``)."""
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    return root.joinpath(*parts)
 
 
 def _mirror(
@@ -139,11 +201,11 @@ def _mirror(
             continue  # our own state: the ledger is staged below from S3Ledger
         if relative.endswith("/") and info.size_bytes == 0:
             continue  # a "folder" marker some tools write
-        parts = relative.split("/")
-        if any(part in ("", ".", "..") for part in parts):
+        target = _mirror_path(root, relative)
+        if target is None:
             odd.append(relative)
             continue
-        target = root.joinpath(*parts)
+        parts = relative.split("/")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             if ASCMHL_FOLDER in parts[:-1]:

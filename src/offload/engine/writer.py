@@ -19,6 +19,7 @@ goes through the destination backend.
 
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import threading
@@ -88,7 +89,8 @@ class DestinationWriter:
                 message = self.queue.get()
                 if isinstance(message, ChunkReady):
                     try:
-                        self._on_chunk(message.chunk)
+                        if not state.cancel.cancelled:
+                            self._on_chunk(message.chunk)
                     finally:
                         message.chunk.release()
                     continue
@@ -98,6 +100,13 @@ class DestinationWriter:
                     return
                 if isinstance(message, Cancel):
                     return
+                if state.cancel.cancelled:
+                    # The reader's Cancel comes after what it queued before it saw the cancel:
+                    # none of that is written (on a slow destination, minutes of data), no
+                    # file is opened; the file being written is removed on the way out.
+                    if isinstance(message, WholeFile) and message.chunk is not None:
+                        message.chunk.release()
+                    continue
                 try:
                     self._fail_own_files_if_lost()
                     if isinstance(message, WholeFile):
@@ -192,6 +201,11 @@ class DestinationWriter:
             current.partial.write(chunk.data)
         except OSError as exc:
             self._current = None
+            if exc.errno == errno.ECANCELED and self.state.cancel.cancelled:
+                # The destination stopped at the job's cancel (``destinations.base``): the
+                # job records the file cancelled.
+                self.state.destination.remove_partial(current.partial)
+                return
             error = destination_io_error(
                 exc, "write", current.partial.final_path, self.state.device
             )

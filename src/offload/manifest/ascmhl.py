@@ -16,6 +16,12 @@ What a generation records, and why (the reference tool ``ascmhl`` 1.2 decides th
   known to the history and at least one format differs from it; then with the actions above.
   Otherwise it is left out: writing it ``original`` would make bad bytes the reference, and
   a ``failed`` without a recorded hash is nothing the reference tool ever writes or reads.
+* The ignore list is ascmhl's defaults, the history's latest list (carried, as ``create``
+  does), then the caller's patterns; but a carried pattern that names one path exactly (the
+  ``**/`` form written for a link, :mod:`offload.manifest.links`) is left out when it would
+  hide a file or folder this generation records: a real file now stands where the link was.
+  The reference tool reads the newest generation's list alone (``verify``, ``diff``), so this
+  is how such a path is listed and checked again instead of hidden for good.
 * Folder hashes cover what is written (plus empty folders), with every digest of each file
   (those of failed formats included, as ascmhl hashes what is on disk). A file left out is
   not hashed into its folder: if it is on disk all the same, ``ascmhl verify -dh`` will
@@ -28,9 +34,10 @@ histories (an ``ascmhl`` folder below the root) are refused.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +57,7 @@ from offload.manifest.history import (
     read_history,
 )
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
+from offload.manifest.links import exact_pattern_path, pattern_hides
 from offload.manifest.model import Action, ChainEntry, CreatorInfo, ManifestFile
 from offload.manifest.xmltext import (
     check_xml_string,
@@ -356,6 +364,7 @@ def write_generation(
     now: Callable[[], datetime] = utc_now,
     failed: Iterable[ManifestFile] = (),
     hash_formats: Sequence[str] | None = None,
+    on_uncarried: Callable[[str, str], None] | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -363,10 +372,13 @@ def write_generation(
     existing history). *directories*: every folder under *root* (relative), empty ones
     included; the folders of the files are added anyway. *failed*: files the caller found
     bad (written only as ``failed`` against a recorded hash, else left out). *ignore_patterns*
-    are added to the history's latest patterns (or ascmhl's defaults): matching files and
+    are added to the history's latest patterns (or ascmhl's defaults; a carried exact
+    pattern that would hide a recorded path is dropped, module doc): matching files and
     folders are left out, and the patterns are recorded. *hash_formats*: the formats to hash
     folders with (every recorded file must have them); by default those all files share.
     *now* gives the creation time (aware datetime) used in the file name and dates.
+    *on_uncarried*: called, once the generation is written, with each path whose carried
+    exact pattern was dropped and a recorded path that pattern would have hidden.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -382,12 +394,10 @@ def write_generation(
         raise ValueError(f"unknown ASC MHL process {process!r} (expected one of {PROCESSES})")
     _check_creator(creator)
     history = read_history(root)
-    patterns = merge_patterns(
-        DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
-    )
-    for pattern in patterns:
+    carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
+    spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+    for pattern in carried.patterns():
         check_xml_string(pattern, "ignore pattern")
-    spec = IgnoreSpec(patterns)
 
     seen: set[str] = set()
     nested: set[str] = set()
@@ -401,6 +411,8 @@ def write_generation(
         if any(action is Action.FAILED for _, _, action in entry.elements()):
             recorded.append(entry)
     folders = _collect_folders(root, directories, recorded, spec, nested)
+    uncarried = carried.hiding(root, recorded, folders)
+    patterns = carried.patterns(retired=uncarried)
     formats = _select_formats(recorded, hash_formats)
     hasher = DirectoryHasher(formats)
     for folder in folders:
@@ -452,7 +464,49 @@ def write_generation(
             path=manifest_path,
             errno_=exc.errno,
         ) from exc
+    if on_uncarried is not None:
+        for path, hidden in uncarried.items():
+            on_uncarried(path, hidden)
     return manifest_path
+
+
+class _Carried:
+    """The ignore list of a new generation: ascmhl's defaults, the history's latest patterns
+    (carried, as the reference tool's ``create`` carries them), then the caller's.
+
+    *Retirable*: a carried pattern that names one path exactly (:func:`~offload.manifest.
+    links.exact_pattern`, written for a link that could not be hashed) and that the caller
+    does not ask for again. It is carried unless it would hide a file or folder this
+    generation records: a real file (or folder) now stands where the link was (the card
+    changed, or another card was copied into the same root), and the reference tool reads
+    the newest generation's list alone (``verify``, ``diff``), so leaving the pattern out is
+    what makes it list and check that path again."""
+
+    def __init__(self, latest: Sequence[str], requested: Sequence[str]) -> None:
+        self._latest = tuple(latest)
+        self._requested = tuple(requested)
+        asked = set(requested) | set(DEFAULT_IGNORE_PATTERNS)
+        self.retirable: dict[str, str] = {}  # path -> its pattern
+        for pattern in self._latest:
+            path = exact_pattern_path(pattern)
+            if path is not None and pattern not in asked:
+                self.retirable[path] = pattern
+
+    def patterns(self, *, retired: Collection[str] = ()) -> tuple[str, ...]:
+        """The list, without the carried patterns of the *retired* paths."""
+        dropped = {self.retirable[path] for path in retired}
+        kept = [p for p in self._latest if p not in dropped]
+        return merge_patterns(DEFAULT_IGNORE_PATTERNS, kept, self._requested)
+
+    def hiding(
+        self, root: Path, recorded: Sequence[_Entry], folders: Iterable[str]
+    ) -> dict[str, str]:
+        """The retirable paths whose pattern would hide a recorded file or folder (as ascmhl
+        ``verify`` matches it too: below *root*'s absolute path), each with a path it hides."""
+        if not self.retirable:
+            return {}
+        listed = itertools.chain((e.path for e in recorded), (f for f in folders if f))
+        return pattern_hides(self.retirable, listed, root, itself=True)
 
 
 def _collect_folders(

@@ -14,6 +14,9 @@ never through an absolute target, stays inside the card's copy and ends on a reg
 every other link is *ignored*: the generation names it in its own ``<ignore>`` list with a
 pattern that matches that one path (:func:`exact_pattern`), so the reference tool (and
 ``offload verify``, which reads the same list) skips it. The copy keeps every link a link.
+A later generation carries that pattern until a file or folder it records stands at that path
+(:func:`exact_pattern_path` tells such a pattern from any other; ``offload.manifest.ascmhl``
+drops it then).
 """
 
 from __future__ import annotations
@@ -119,7 +122,32 @@ def exact_pattern(relative: str) -> str:
     return "**/" + escaped
 
 
-def pattern_hides(ignored: Iterable[str], listed: Iterable[str], root: Path) -> dict[str, str]:
+def exact_pattern_path(pattern: str) -> str | None:
+    """The path *pattern* names when it is exactly what :func:`exact_pattern` writes for one
+    path (``**/`` then the path, every glob character escaped), else None (a pattern with a
+    wildcard, a character class, no leading ``**/``...)."""
+    if not pattern.startswith("**/"):
+        return None
+    body = pattern[3:]
+    path: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            path.append(body[index + 1])
+            index += 2
+            continue
+        if char in _GLOB:
+            return None  # a wildcard or a class: matches more than one path
+        path.append(char)
+        index += 1
+    named = "".join(path)
+    return named if named and exact_pattern(named) == pattern else None
+
+
+def pattern_hides(
+    ignored: Iterable[str], listed: Iterable[str], root: Path, *, itself: bool = False
+) -> dict[str, str]:
     """Which of the *ignored* paths' :func:`exact_pattern` would also match a *listed* path
     (a file or folder the manifest records), relative to the root or as ascmhl ``verify``
     sees it (absolute, below *root*): ``{ignored path: listed path it would hide}``.
@@ -127,19 +155,30 @@ def pattern_hides(ignored: Iterable[str], listed: Iterable[str], root: Path) -> 
     ``**/L`` matches a path holding L's segments in a row, from the start or after a ``/``,
     and whatever is below them (gitwildmatch: an ignored folder's content is ignored); below
     an absolute root it also matches a path starting with the rest of L when L's first
-    segments name the root's own last folders.
+    segments name the root's own last folders, and everything when L's segments name
+    folders of the root's own path in a row (a link ``RAID0`` in a copy root
+    ``/mnt/RAID0/A001``: ascmhl would skip the whole tree). A listed path that is itself
+    among *ignored* is passed over, unless *itself* (then its own pattern hides it too).
     """
     wanted = set(ignored)
     across: dict[str, str] = {}  # the rest of L -> L, for L that starts in the root's path
+    above: list[str] = []  # L inside the root's own path
     root_parts = Path(os.path.abspath(root)).parts[1:]
     for path in wanted:
-        parts = path.split("/")
-        for cut in range(1, len(parts)):
-            if root_parts[len(root_parts) - cut :] == tuple(parts[:cut]):
-                across.setdefault("/".join(parts[cut:]), path)
+        segments = tuple(path.split("/"))
+        for cut in range(1, len(segments)):
+            if root_parts[len(root_parts) - cut :] == segments[:cut]:
+                across.setdefault("/".join(segments[cut:]), path)
+        if any(
+            root_parts[start : start + len(segments)] == segments
+            for start in range(len(root_parts) - len(segments) + 1)
+        ):
+            above.append(path)
     found: dict[str, str] = {}
     for other in listed:
-        if other in wanted:
+        for path in above:
+            found.setdefault(path, other)
+        if other in wanted and not itself:
             continue
         parts = other.split("/")
         for start in range(len(parts)):

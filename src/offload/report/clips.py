@@ -13,7 +13,9 @@
   ``GL010001.LRV``, ``GH010001.THM``). A spanned clip (RED ``_001.R3D``, ``_002.R3D``; GoPro
   chapters; the parts of a Canon XF clip, ``AA001201.MXF``, ``AA001202.MXF``; the clip
   folders of a split XDCAM EX take, ``CLPR/FISH0046_01``, ``_02``; an Insta360 recording's
-  lens files) is one clip whose first span is its primary file. A Panasonic P2 clip's audio
+  lens files) is one clip whose first span is its primary file; its name counts the others
+  (``+2 spans``; ``+1 lens``: an Insta360 writes one file a lens at the same time, not one
+  after another). A Panasonic P2 clip's audio
   (``CONTENTS/AUDIO/0001AB00.MXF``...``03.MXF``, one file a channel) and voice memos
   (``CONTENTS/VOICE/0001AB00.WAV``) belong to its video (``CONTENTS/VIDEO/0001AB.MXF``). A
   card's own index (AVCHD ``PLAYLIST/00000.MPL``) is no clip's.
@@ -98,6 +100,7 @@ class Clip:
     last_frame: int = 0
     gaps: Sequence[tuple[int, int]] = ()  # missing frame ranges
     stem: str = ""  # the base name sidecars match
+    part: str = "span"  # what each member after the first is: "span", "track" or "lens"
 
     @property
     def size_bytes(self) -> int:
@@ -311,7 +314,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     clips: list[Clip] = []
     for (folder, key), held in primaries.items():
         members = held if isinstance(held, list) else [held]
-        clips.append(_recording_row(members, "clip", "spans", folder, key))
+        clips.append(_recording_row(members, "clip", _part(members), folder, key))
     del primaries
     if p2_tracks:
         others += _attach_p2_tracks(p2_tracks, clips, folders)
@@ -421,19 +424,41 @@ def _audio_takes(
         takes.setdefault((folder, track["take"] if track else stem), []).append(entry)
     for (folder, take), members in _split_lettered(takes):
         folder = folders.setdefault(folder, folder)
-        rows.append(_recording_row(members, "audio", "tracks", folder, take))
+        rows.append(_recording_row(members, "audio", "track", folder, take))
     return remaining
+
+
+def _part(members: list[FileEntry]) -> str:
+    """What the files of a recording after the first are: an Insta360 camera writes one file
+    a lens, at the same time ("lens"); every other camera splits a recording in time, one
+    file after another ("span": RED, GoPro chapters, Canon XF, XDCAM EX)."""
+    return "lens" if _INSTA.match(_split(str(members[0]["path"]))[1]) else "span"
+
+
+# The name's count of the other members: "(+2 spans)", "(+1 lens)", "(+2 lenses)".
+_PLURALS = {"span": "spans", "track": "tracks", "lens": "lenses"}
 
 
 def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, key: str) -> Clip:
     """The row of one recording's *members* (sorted here; the first is its primary), named
-    after the first with the number of the others (*part*: "spans", "tracks"); *key* is the
-    base name its sidecars match."""
+    after the first with the number of the others (*part*: "span", "track", "lens"); *key*
+    is the base name its sidecars match."""
     members.sort(key=lambda e: str(e["path"]))
     name = posixpath.basename(str(members[0]["path"]))
-    if len(members) > 1:
-        name = f"{name} (+{len(members) - 1} {part})"
-    return Clip(name=name, kind=kind, folder=folder, primary=members[0], files=members, stem=key)
+    others = len(members) - 1
+    if others:
+        # a lone lens reads "+1 lens"; spans and tracks keep the plural their rows always had
+        word = part if part == "lens" and others == 1 else _PLURALS[part]
+        name = f"{name} (+{others} {word})"
+    return Clip(
+        name=name,
+        kind=kind,
+        folder=folder,
+        primary=members[0],
+        files=members,
+        stem=key,
+        part=part,
+    )
 
 
 def _split_lettered(

@@ -349,10 +349,9 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
     ]
     if clip.kind in ("clip", "audio") and len(clip.files) - len(clip.sidecars) > 1:
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
-        part = "track" if clip.kind == "audio" else "span"
         sidecars = [
             *(
-                f"{e['path'].rsplit('/', 1)[-1]} ({part}, {human_bytes(e.get('size_bytes'))})"
+                f"{e['path'].rsplit('/', 1)[-1]} ({clip.part}, {human_bytes(e.get('size_bytes'))})"
                 for e in spans
             ),
             *sidecars,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from offload._version import __version__
+from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import write_file_atomically
 from offload.report.clips import Clip, group_clips
@@ -143,22 +144,27 @@ def write_documents(
     data: dict[str, Any],
     json_paths: Sequence[str | Path],
     options: DocumentOptions | None = None,
+    *,
+    remote: Sequence[tuple[str, Callable[[str, bytes], None]]] = (),
 ) -> list[str]:
     """Build the documents once and write ``X.html`` and ``X.pdf`` beside every ``X.json``
-    in *json_paths* (``write_reports`` calls this after the JSON and CSV are written).
-    Returns notes for what failed: a bug or a full disk here must not cost the JSON and CSV
-    reports, and ``offload report X.json`` writes the documents again.
+    in *json_paths* (``write_reports`` calls this after the JSON and CSV are written), and
+    store the same bytes beside every JSON of *remote* (its shown path, and the function
+    that stores a document given its suffix, raising OSError: a bucket's). Returns notes
+    for what failed: a bug or a full disk here must not cost the JSON and CSV reports, and
+    ``offload report X.json`` writes the documents again.
 
     The HTML is written first, then the PDF is drawn and written; each folder is fsynced
     once, after both: every document written is durable when this returns."""
-    if not json_paths:
+    shown = [*map(str, json_paths), *(name for name, _ in remote)]
+    if not shown:
         return []
     try:
         html, pdf = _documents(data, options or DocumentOptions())
     except Exception as exc:  # reported, never swallowed: the caller shows the note
         return [
             f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
-            f"(offload report {json_paths[0]} tries again)"
+            f"(offload report {shown[0]} tries again)"
         ]
     notes: list[str] = []
     folders: dict[Path, None] = {}  # written into, in order: each fsynced once
@@ -171,6 +177,15 @@ def write_documents(
             except OSError as exc:
                 notes.append(f"cannot write the {suffix[1:].upper()} report {target}: {exc}")
             folders[target.parent] = None  # a failed rename may have happened all the same
+        for name, put in remote:
+            target_name = name.removesuffix(".json") + suffix
+            try:
+                put(suffix, content)
+            except OSError as exc:
+                notes.append(
+                    f"cannot write the {suffix[1:].upper()} report {target_name}: "
+                    f"{describe_os_error(exc)}"
+                )
 
     write(".html", html)
     try:
@@ -178,7 +193,7 @@ def write_documents(
     except Exception as exc:  # the HTML is written; the PDF is not
         notes.append(
             f"cannot build the PDF report: {type(exc).__name__}: {exc} "
-            f"(offload report {json_paths[0]} tries again)"
+            f"(offload report {shown[0]} tries again)"
         )
     else:
         write(".pdf", content)

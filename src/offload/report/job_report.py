@@ -456,11 +456,17 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
                 f"cannot write the local report into {local_dir}: {describe_os_error(exc)} "
                 "(the copies are not affected; --report-dir chooses another folder)"
             )
-    # HTML + PDF beside each JSON, after all of them are safe (probing reads media files);
-    # a failure is a note: `offload report JOB.json` writes them again.
+    json_file.release()
+    table.release()
+    # HTML + PDF beside each JSON, after all of them are safe (probing reads media files),
+    # built once: the same bytes go to the local folders and to the buckets. A failure is a
+    # note: `offload report JOB.json` writes them again.
     data["exit_code"] = result.exit_code
-    notes = write_documents(data, result.paths)
-    notes += _put_documents(data, stored)
+    notes = write_documents(
+        data,
+        result.paths,
+        remote=[(shown, _document_put(folder, name)) for folder, name, shown in stored],
+    )
     result.paths += [shown for _, _, shown in stored]
     if notes:
         result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
@@ -503,35 +509,14 @@ def _put_pair(folder: RemoteReportFolder, base: str, data: bytes, table: bytes) 
     raise FileExistsError(f"no free report name {base}_N in {folder.name}")
 
 
-def _put_documents(
-    data: dict[str, Any], stored: list[tuple[RemoteReportFolder, str, str]]
-) -> list[str]:
-    """The HTML and PDF beside each remote JSON: built by ``write_documents`` in a local
-    staging folder, then stored (never over an object). Returns notes, as it does."""
-    if not stored:
-        return []
-    import tempfile  # only for a destination that is not a local folder (S3)
+def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes], None]:
+    """How a document (``.html``, ``.pdf``) is stored beside the remote JSON *name*: never
+    over an object. Raises OSError."""
 
-    with tempfile.TemporaryDirectory(prefix="offload-report-") as staging:
-        json_path = Path(staging) / "report.json"
-        notes = [
-            note.replace(str(json_path.with_suffix("")), stored[0][2].removesuffix(".json"))
-            for note in write_documents(data, [json_path])
-        ]
-        for suffix in (".html", ".pdf"):
-            document = json_path.with_suffix(suffix)
-            if not document.exists():
-                continue
-            content = document.read_bytes()
-            for folder, name, _ in stored:
-                try:
-                    folder.put(f"{name}{suffix}", content, replace=False)
-                except OSError as exc:
-                    notes.append(
-                        f"cannot write the {suffix[1:].upper()} report {folder.name}/{name}"
-                        f"{suffix}: {describe_os_error(exc)}"
-                    )
-    return notes
+    def put(suffix: str, content: bytes) -> None:
+        folder.put(f"{name}{suffix}", content, replace=False)
+
+    return put
 
 
 def _write_pair(
@@ -565,12 +550,16 @@ class StreamedFile:
     streamed into the first file written, then copied from that file into the others: never
     held whole, and built once however many folders get it. A copy is published only if its
     bytes are the ones first written (their C4 ID); a first file that changed or cannot be
-    read since is not trusted, the bytes are made again. Not thread-safe."""
+    read since is not trusted, the bytes are made again. Bytes asked for whole before any
+    file holds them (``content``: a bucket before the local report folder) are kept until a
+    file is written from them, so they are built once too. Not thread-safe."""
 
     def __init__(self, chunks: Callable[[int], Iterable[bytes]]) -> None:
         self._chunks = chunks
         # exit code -> a file of ours holding its bytes, and their C4 ID
         self._written: dict[int, tuple[Path, str]] = {}
+        # exit code -> its bytes, built whole by ``content`` while no file held them
+        self._held: dict[int, bytes] = {}
 
     def write(self, path: Path, exit_code: int, *, replace: bool, sync_folder: bool = True) -> None:
         """Write the bytes for *exit_code* to *path* atomically (``AtomicFile``; *sync_folder*
@@ -579,16 +568,24 @@ class StreamedFile:
         # A file about to be replaced no longer holds another code's bytes.
         self._written = {code: w for code, w in self._written.items() if w[0] != path}
         known = self._written.get(exit_code)
+        held = self._held.get(exit_code)
         with AtomicFile(path) as handle:
-            if known is None or not _copy_file(known, handle):
+            if held is not None:
+                handle.write_bytes(held)
+            elif known is None or not _copy_file(known, handle):
                 for piece in self._chunks(exit_code):
                     handle.write_bytes(piece)
             handle.commit(replace=replace, sync_folder=sync_folder)
         assert handle.c4_id is not None
         self._written.setdefault(exit_code, (path, handle.c4_id))
+        # A file holds them now (``content`` reads it back): not held in memory any more.
+        self._held.pop(exit_code, None)
 
     def content(self, exit_code: int) -> bytes:
         """The whole bytes for *exit_code* (for a destination that takes bytes: S3)."""
+        held = self._held.get(exit_code)
+        if held is not None:
+            return held
         known = self._written.get(exit_code)
         if known is not None:
             try:
@@ -600,7 +597,12 @@ class StreamedFile:
                 hasher.update(data)
                 if hasher.hexdigest() == known[1]:
                     return data
-        return b"".join(self._chunks(exit_code))
+        data = self._held[exit_code] = b"".join(self._chunks(exit_code))
+        return data
+
+    def release(self) -> None:
+        """Forget the bytes held whole (once every folder has them)."""
+        self._held.clear()
 
 
 def _copy_file(known: tuple[Path, str], handle: AtomicFile) -> bool:

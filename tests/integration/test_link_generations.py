@@ -1,0 +1,250 @@
+"""Symbolic links across generations: re-runs of a card and a second card into the same copy
+root, each judged by the field's tool (``ascmhl`` 1.2) on every destination.
+
+The reference tool reads the ignore list of the newest generation only (``verify``, ``diff``)
+and carries it into the next one it writes (``create``): a pattern written for a link that
+could not be hashed must not keep hiding a real file (or folder) that later stands at that
+path, and a link that appears on a re-run must be covered by a generation of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from integration.test_offload_mhl import judge_destination
+from offload.manifest import read_history
+from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    return tmp_path / "reports"
+
+
+def judge_clean(judge: AscmhlJudge, root: Path) -> None:
+    for result in (judge.verify(root), judge.verify(root, directory_hashes=True)):
+        assert result.clean, result.describe()
+
+
+def judge_grown(judge: AscmhlJudge, root: Path) -> None:
+    """Every check of the reference tool on a history whose folders grew since an earlier
+    generation (``verify -dh`` reports only the older generations' folder hashes)."""
+    judge_destination(judge, root, grown=True)
+
+
+def destinations(parent: Path, count: int = 2) -> list[Path]:
+    dests = [parent / f"RAID{n}" for n in range(count)]
+    for dest in dests:
+        dest.mkdir(parents=True)
+    return dests
+
+
+def latest_patterns(root: Path) -> tuple[str, ...]:
+    return read_history(root).latest_ignore_patterns() or ()
+
+
+def newest_generation(root: Path) -> tuple[int, set[str]]:
+    """The number of generations of *root*'s history, and the paths the newest lists."""
+    history = read_history(root)
+    return len(history.generations), {r.path for r in history.generations[-1].files}
+
+
+def assert_checked(judge: AscmhlJudge, root: Path, relative: str) -> None:
+    """ascmhl really checks *relative*: changed behind our back, ``verify`` names it."""
+    path = root / relative
+    original = path.read_bytes()
+    path.write_bytes(b"changed " + original)
+    try:
+        verdict = judge.verify(root)
+        assert verdict.returncode != 0, verdict.describe()
+        assert f"hash mismatch        for {relative}" in verdict.stderr, verdict.describe()
+    finally:
+        path.write_bytes(original)
+
+
+def test_a_link_replaced_by_a_file_on_a_re_run_is_listed_and_verified(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Before: the first run's ``**/CLIPS/take.mov`` (a dangling link then) was carried into
+    the re-run's generation, so the real take copied and verified there was left out of the
+    manifest and ``ascmhl verify`` never looked at it (and passed)."""
+    card = tmp_path / "cards" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001C001.mov").write_bytes(os.urandom(50_000))
+    os.symlink("GONE.mov", card / "CLIPS" / "take.mov")
+    os.symlink("../CLIPS", card / "CLIPS" / "folder_link")
+    dests = destinations(tmp_path)
+    code, output = offload("copy", str(card), *map(str, dests))
+    assert code == 0, output
+    for dest in dests:
+        assert "**/CLIPS/take.mov" in latest_patterns(dest / card.name)
+        judge_clean(judge, dest / card.name)
+
+    # On the card the links became a real take and a real folder; on each destination the
+    # operator moves the old links away, as the preflight asks, and runs the offload again.
+    (card / "CLIPS" / "take.mov").unlink()
+    (card / "CLIPS" / "take.mov").write_bytes(os.urandom(30_000))
+    (card / "CLIPS" / "folder_link").unlink()
+    (card / "CLIPS" / "folder_link").mkdir()
+    (card / "CLIPS" / "folder_link" / "inside.xml").write_bytes(b"<xml/>")
+    for dest in dests:
+        (dest / card.name / "CLIPS" / "take.mov").unlink()
+        (dest / card.name / "CLIPS" / "folder_link").unlink()
+    code, output = offload("copy", str(card), *map(str, dests))
+    assert code == 0, output
+    for dest in dests:
+        root = dest / card.name
+        assert newest_generation(root) == (
+            2,
+            {"CLIPS/A001C001.mov", "CLIPS/take.mov", "CLIPS/folder_link/inside.xml"},
+        )
+        patterns = latest_patterns(root)
+        assert "**/CLIPS/take.mov" not in patterns
+        assert "**/CLIPS/folder_link" not in patterns
+        judge_grown(judge, root)
+        assert_checked(judge, root, "CLIPS/take.mov")
+        assert_checked(judge, root, "CLIPS/folder_link/inside.xml")
+        code, out = offload("verify", str(root))
+        assert code == 0, out
+
+
+def test_a_second_card_into_the_same_root_lists_a_file_where_the_first_had_a_link(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Two cards offloaded into one copy root (``--into``): the first card's dangling link
+    ``SOUND/take.wav`` is ignored; the second card's real ``SOUND/take.wav`` is listed and
+    checked, while the first card's other link stays ignored. (The second card's generation
+    lists the second card's files, so its folder hashes do not describe the first card's
+    files: ``verify -dh`` is not asked of a root shared by two cards.)"""
+    first = tmp_path / "cards" / "DAY1"
+    (first / "SOUND").mkdir(parents=True)
+    (first / "SOUND" / "S01T01.wav").write_bytes(os.urandom(20_000))
+    os.symlink("missing.wav", first / "SOUND" / "take.wav")
+    os.symlink("/etc/hostname", first / "hostname")
+    second = tmp_path / "cards" / "DAY2"
+    (second / "SOUND").mkdir(parents=True)
+    (second / "SOUND" / "take.wav").write_bytes(os.urandom(20_000))
+    roots = [dest / "ROLL" for dest in destinations(tmp_path)]
+    for root in roots:
+        root.mkdir()
+    code, output = offload("copy", "--into", str(first), *map(str, roots))
+    assert code == 0, output
+    for root in roots:  # the link is in the way of the second card's file: moved away
+        (root / "SOUND" / "take.wav").unlink()
+    code, output = offload("copy", "--into", str(second), *map(str, roots))
+    assert code == 0, output
+    for root in roots:
+        assert newest_generation(root) == (2, {"SOUND/take.wav"})
+        patterns = latest_patterns(root)
+        assert "**/SOUND/take.wav" not in patterns
+        assert "**/hostname" in patterns  # the first card's link still there, still ignored
+        for result in (judge.verify(root), judge.diff(root)):
+            assert result.clean, result.describe()
+        assert_checked(judge, root, "SOUND/take.wav")
+
+
+def test_a_second_card_whose_file_an_earlier_link_pattern_would_hide_lists_it_and_names_the_link(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The first card's dangling link ``take.wav`` at the root is ignored by ``**/take.wav``,
+    which would also hide the second card's ``SOUND/take.wav``: the file is listed and
+    checked, the pattern is not carried, and a warning says the first card's link is no
+    longer ignored (ascmhl calls it new), as for a link whose pattern would hide a file of
+    its own card."""
+    first = tmp_path / "cards" / "DAY1"
+    first.mkdir(parents=True)
+    (first / "S01T01.wav").write_bytes(os.urandom(20_000))
+    os.symlink("missing.wav", first / "take.wav")
+    second = tmp_path / "cards" / "DAY2"
+    (second / "SOUND").mkdir(parents=True)
+    (second / "SOUND" / "take.wav").write_bytes(os.urandom(20_000))
+    (root,) = [dest / "ROLL" for dest in destinations(tmp_path, 1)]
+    root.mkdir()
+    code, output = offload("copy", "--into", str(first), str(root))
+    assert code == 0, output
+    assert "**/take.wav" in latest_patterns(root)
+    code, output = offload("copy", "--into", str(second), str(root))
+    assert code == 0, output
+    assert "take.wav on" in output and "no longer ignored" in output
+    assert "would also hide SOUND/take.wav" in output
+    assert "**/take.wav" not in latest_patterns(root)
+    assert newest_generation(root) == (2, {"SOUND/take.wav"})
+    verdict = judge.verify(root)
+    assert "found new file take.wav" in verdict.stderr, verdict.describe()
+    assert_checked(judge, root, "SOUND/take.wav")
+
+
+def test_a_link_added_on_a_re_run_with_no_new_file_gets_a_generation(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Before: the re-run copied no file, so it wrote no generation, and ascmhl called the new
+    links new files (exit 21 from ``verify``)."""
+    card = tmp_path / "cards" / "A002"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A002C001.mov").write_bytes(os.urandom(40_000))
+    dests = destinations(tmp_path)
+    code, output = offload("copy", str(card), *map(str, dests))
+    assert code == 0, output
+    os.symlink("A002C001.mov", card / "CLIPS" / "latest.mov")  # a file of the card: listed
+    os.symlink("GONE.mov", card / "CLIPS" / "dangling.mov")  # ignored
+    code, output = offload("copy", str(card), *map(str, dests))
+    assert code == 0, output
+    for dest in dests:
+        root = dest / card.name
+        assert newest_generation(root) == (2, {"CLIPS/A002C001.mov", "CLIPS/latest.mov"})
+        assert "**/CLIPS/dangling.mov" in latest_patterns(root)
+        judge_grown(judge, root)
+        code, out = offload("verify", str(root))
+        assert code == 0, out
+
+    # A third run with nothing new (files and links as they were) writes no generation.
+    code, output = offload("copy", str(card), *map(str, dests))
+    assert code == 0, output
+    for dest in dests:
+        assert len(read_history(dest / card.name).generations) == 2
+
+
+def test_links_no_generation_can_hold_never_make_a_generation_on_a_re_run(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A link left out of the manifest (a name XML cannot hold; an ignore pattern that would
+    hide a file) is left out of any generation: a re-run with nothing new writes none for it."""
+    card = tmp_path / "cards" / "A003"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "take.mov").write_bytes(os.urandom(10_000))
+    os.symlink("CLIPS/take.mov", os.fsencode(card) + b"/caf\xe9.mov")
+    os.symlink("nowhere.mov", card / "take.mov")  # **/take.mov would hide CLIPS/take.mov
+    (dest,) = destinations(tmp_path, 1)
+    for _ in range(2):
+        code, output = offload("copy", str(card), str(dest))
+        assert code == 0, output
+    history = read_history(dest / card.name)
+    assert len(history.generations) == 1
+    assert history.recorded_file_paths() == {"CLIPS/take.mov"}
+
+
+def test_a_link_a_carried_pattern_ignores_anyway_makes_no_generation(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A link to a file whose name an earlier run's ignore pattern (``*.bak``, carried from
+    generation to generation) matches would be ignored by any new generation: a re-run with
+    nothing else new writes none, and ascmhl skips the link."""
+    card = tmp_path / "cards" / "A004"
+    card.mkdir(parents=True)
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    (dest,) = destinations(tmp_path, 1)
+    code, output = offload("copy", "--ignore", "*.bak", str(card), str(dest))
+    assert code == 0, output
+    os.symlink("clip.mov", card / "latest.bak")
+    for _ in range(2):
+        code, output = offload("copy", str(card), str(dest))
+        assert code == 0, output
+    root = dest / card.name
+    assert os.readlink(root / "latest.bak") == "clip.mov"
+    assert len(read_history(root).generations) == 1
+    judge_clean(judge, root)
