@@ -43,9 +43,6 @@ from offload.destinations.naming import name_problem, partial_name
 from offload.errors import DestinationError
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.media import MediaReader, evict_and_prefetch
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 from offload.fs.ops import (
     HAS_SYNCFS,
     filesystem_magic,
@@ -54,6 +51,9 @@ from offload.fs.ops import (
     rename_noreplace,
     syncfs,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Files smaller than this are written buffered: below a page-aligned MiB nothing would be
 # written direct anyway.
