@@ -142,12 +142,12 @@ def report_dict(
     error: str | None,
     started: float,
     finished: float,
-    bypassed: int,
+    reads: int,
     bytes_read: int,
     remote: bool = False,
 ) -> dict[str, Any]:
-    """The verify report (docs/json.md); also what ``--json`` prints. *bypassed*: files
-    read from the media past the page cache, or with *remote* objects read back by a GET."""
+    """The verify report (docs/json.md); also what ``--json`` prints. *reads*: files read
+    from the media past the page cache, or with *remote* objects read back by a GET."""
     empty: tuple[str, ...] = ()
     lists = {
         name: list(getattr(report, name)) if report is not None else list(empty)
@@ -202,8 +202,8 @@ def report_dict(
         "unverifiable": lists["unverifiable"],
         "dangling": lists["dangling"],
         "nested": lists["nested"],
-        "files_read_from_media": 0 if remote else bypassed,
-        "objects_read_back": bypassed if remote else None,
+        "files_read_from_media": 0 if remote else reads,
+        "objects_read_back": reads if remote else None,
         "generation": None
         if report is None or report.generation is None
         else str(report.generation),
@@ -343,7 +343,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     started = time.time()
     done = {"bytes": 0, "files": 0}
     report: VerifyReport | None = None
-    bypassed = 0
+    reads = 0
     error: str | None = None
     code: int
     with _interruptible(env):
@@ -369,14 +369,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                             task, completed=done["bytes"], files=f"{done['files']}/{files} files"
                         )
 
-                    report, bypassed = verifier(on_file)
+                    report, reads = verifier(on_file)
             else:
 
                 def count(path: Path, size: int) -> None:
                     done["bytes"] += size
                     done["files"] += 1
 
-                report, bypassed = verifier(count)
+                report, reads = verifier(count)
             code = int(exit_code_of(report))
         except OffloadError as exc:
             error = exc.message
@@ -392,7 +392,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         error=error,
         started=started,
         finished=finished,
-        bypassed=bypassed,
+        reads=reads,
         bytes_read=done["bytes"],
         remote=remote,
     )
@@ -410,14 +410,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         for line in printable_name(error).splitlines():
             env.error(line)
     if report is not None:
-        _print_human(env, report, bypassed, remote=remote)
+        _print_human(env, report, reads, remote=remote)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
 
 
 def _print_human(
-    env: Environment, report: VerifyReport, bypassed: int, *, remote: bool = False
+    env: Environment, report: VerifyReport, reads: int, *, remote: bool = False
 ) -> None:
     where = report.root
     for changed in report.changed:
@@ -456,9 +456,9 @@ def _print_human(
         f"{len(report.missing)} missing, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable (against {report.reference}{nested}; "
         + (
-            f"{plural(bypassed, 'object')} read back by a GET)"
+            f"{plural(reads, 'object')} read back by a GET)"
             if remote
-            else f"{plural(bypassed, 'file')} read from the media)"
+            else f"{plural(reads, 'file')} read from the media)"
         )
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"

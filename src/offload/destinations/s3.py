@@ -68,6 +68,7 @@ from offload.destinations.s3config import (
     require_boto3,
 )
 from offload.destinations.s3url import S3Url, keep_both_key
+from offload.engine.cancel import CANCEL_POLL_S
 from offload.errors import UsageError
 from offload.hashing.multihasher import MultiHasher
 
@@ -86,8 +87,6 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
-# How often a wait for a part buffer looks at the cancel (the engine's CANCEL_POLL_S).
-_POLL_S = 0.1
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -1074,7 +1073,7 @@ class S3Upload:
         failure, or OSError (ECANCELED) on a cancel: a writer waiting here behind parts on a
         slow link must not wait for them to learn that the job was cancelled."""
         dest = self.destination
-        while not dest._slots.acquire(timeout=_POLL_S):
+        while not dest._slots.acquire(timeout=CANCEL_POLL_S):
             self._raise_failed_part()
             if self._stopped():
                 raise OSError(errno.ECANCELED, f"cancelled: {dest.display(self.key)} not sent")

@@ -200,12 +200,11 @@ class DestinationWriter:
         try:
             current.partial.write(chunk.data)
         except OSError as exc:
-            self._current = None
             if exc.errno == errno.ECANCELED and self.state.cancel.cancelled:
                 # The destination stopped at the job's cancel (``destinations.base``): the
-                # job records the file cancelled.
-                self.state.destination.remove_partial(current.partial)
+                # partial goes with the others on the way out, the job records it cancelled.
                 return
+            self._current = None
             error = destination_io_error(
                 exc, "write", current.partial.final_path, self.state.device
             )
