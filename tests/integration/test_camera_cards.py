@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from offload.report.clips import group_clips
 from support import camera_cards
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import offload
+from support.requirements import require_tool
 
 # What the report must show for a layout: (kind, name) of every row.
 ROWS: dict[str, list[tuple[str, str]]] = {
@@ -101,8 +101,7 @@ def test_card_layout_offloaded_and_judged(
     layout: str, tmp_path: Path, judge: AscmhlJudge, report_dir: Path
 ) -> None:
     for tool in ("xxhsum", "md5sum"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt-get install xxhash coreutils)")
+        require_tool(tool)  # a missing judge is a failure under CI=true, not a skip
     card = camera_cards.write_card(tmp_path / "cards" / layout, camera_cards.LAYOUTS[layout])
     if layout == "NAMES":
         camera_cards.add_links(card)
