@@ -388,6 +388,7 @@ def test_many_audio_takes_fold_per_folder_like_clips() -> None:
     ]
     assert view.clips[0].media_note == "sound only"
     assert view.clips[1].media_note == "sound only"
+    assert view.clips[1].kind_label == "audio takes in a folder"  # was "clips in a folder"
     assert view.clips[1].details == [
         f"{count} audio takes ({count} files with their sidecars), "
         "each listed in the JSON/CSV report"

@@ -22,6 +22,7 @@ from report.helpers import (
     pdf_page_png,
     pdf_text,
 )
+from support import camera_cards
 
 CLASH = "A001C001_261127_R1AB/A001C002_261127_R1AB.xml"
 
@@ -243,3 +244,31 @@ def test_a_cancelled_offload_says_so(tmp_path: Path, browser: Browser, media: An
     assert page.errors == []
     assert "CANCELLED" in page.text and "Cancelled" in page.text
     assert "Verified now" not in page.text and "ALL COPIES VERIFIED" not in page.text
+
+
+def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
+) -> None:
+    """A recorder's folder of more takes than the reports give rows folds into one row,
+    titled "SOUND/DAY1/ (1001 audio takes)": its label said "CLIPS IN A FOLDER" (HTML and
+    PDF), as if a camera had shot them."""
+    from offload.report.content import MAX_CLIP_ROWS
+
+    takes = MAX_CLIP_ROWS + 1
+    card = camera_cards.write_card(
+        tmp_path / "SOUND_01", camera_cards.sound_library("SOUND/DAY1", takes)
+    )
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    html = sorted((tmp_path / "r").glob("*.html"))[-1]
+    page = browser.open(html)
+    assert page.errors == []
+    text = page.text
+    assert f"SOUND/DAY1/ ({takes} audio takes)" in text
+    assert "AUDIO TAKES IN A FOLDER" in text
+    assert "CLIPS IN A FOLDER" not in text
+    flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes} audio takes)" in flat
+    assert "CLIPS IN A FOLDER" not in flat

@@ -228,6 +228,13 @@ SEQUENCES = _files(
     "VFX_010/plate_v001.xml",
 )
 
+
+def sound_library(folder: str, takes: int) -> dict[str, bytes | None]:
+    """A recorder's folder of *takes* polyphonic takes (``T0000.WAV`` ...), each a real WAV:
+    enough of them to fold into one row of the reports past their clip-row limit."""
+    return _files(*(f"{folder}/T{n:04d}.WAV" for n in range(takes)))
+
+
 # What an operating system leaves on a card it mounted, beside one real clip.
 OS_JUNK = _files(
     "DCIM/100MEDIA/DJI_0001.MP4",

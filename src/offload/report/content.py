@@ -80,7 +80,9 @@ class State:
 @dataclass
 class ClipRow:
     name: str
-    kind: str  # clip, sequence, audio, file; folded per folder: "folder" (files), "clips"
+    # clip, sequence, audio, file; folded per folder: "folder" (files), "clips" (clips, or
+    # clips and audio takes together), "takes" (audio takes alone)
+    kind: str
     folder: str
     thumbnail: bytes | None
     details: list[str]
@@ -104,6 +106,7 @@ _KIND_LABELS = {
     "sequence": "image sequence",
     "folder": "files in a folder",
     "clips": "clips in a folder",
+    "takes": "audio takes in a folder",
     "audio": "audio take",
 }
 
@@ -417,7 +420,8 @@ def _media_rows(
         entries = [entry for clip, _ in members for entry in clip.files]
         # A recorder's folder of takes says so; a folder with any clip counts clips.
         noun = "audio take" if all(clip.kind == "audio" for clip, _ in members) else "clip"
-        row = _folded_row(folder, plural(len(members), noun), "clips", entries, labels)
+        kind = "takes" if noun == "audio take" else "clips"
+        row = _folded_row(folder, plural(len(members), noun), kind, entries, labels)
         reasons = Counter(_media_note(clip, info) or "no thumbnail" for clip, info in members)
         row.media_note = "; ".join(
             f"{reason} ({count})" if len(reasons) > 1 else reason
@@ -512,7 +516,7 @@ def build_view(
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "audio": 0, "clips": 0, "file": 1, "folder": 1}
+    order = {"clip": 0, "sequence": 0, "audio": 0, "clips": 0, "takes": 0, "file": 1, "folder": 1}
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []
