@@ -346,8 +346,8 @@ def test_xdcam_ex_take_split_into_clip_folders_is_one_clip() -> None:
     the take list in TAKR other files."""
     clips = group_clips(files(*camera_cards.file_paths(camera_cards.XDCAM_EX)))
     assert [(c.kind, c.name, len(c.files)) for c in clips] == [
-        ("clip", "FISH0046_01.MP4 (+1 spans)", 10),
-        ("clip", "FISH0047_01.MP4", 3),
+        ("clip", "FISH0046_01/FISH0046_01.MP4 (+1 spans)", 10),
+        ("clip", "FISH0047_01/FISH0047_01.MP4", 3),
         ("file", "CUEUP.XML", 1),
         ("file", "MEDIAPRO.XML", 1),
     ]

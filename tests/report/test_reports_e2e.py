@@ -272,3 +272,28 @@ def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
     flat = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
     assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes} audio takes)" in flat
     assert "CLIPS IN A FOLDER" not in flat
+
+
+def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str], media: Any
+) -> None:
+    """An XDCAM EX take split into clip folders is one clip shown in ``BPAV/CLPR/``; its
+    spans were named by file name alone ("FISH0046_02.MP4 (span, ...)"), which is in no
+    folder a producer opens there. Each span is named from the clip's folder, as its
+    sidecars in those folders already were."""
+    card = camera_cards.write_card(tmp_path / "XDCAM_EX", camera_cards.XDCAM_EX)
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    html = sorted((tmp_path / "r").glob("*.html"))[-1]
+    page = browser.open(html)
+    assert page.errors == []
+    flat_html = " ".join(page.text.split())
+    flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    for text in (flat_html, flat_pdf):
+        assert "FISH0046_01/FISH0046_01.MP4 (+1 spans)" in text
+        assert "FISH0046_02/FISH0046_02.MP4 (span," in text
+        assert "FISH0047_01/FISH0047_01.MP4" in text
+        assert "BPAV/CLPR/" in text
+        assert "FISH0046_02/FISH0046_02M01.XML" in text  # its sidecars, named the same way

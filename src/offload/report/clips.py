@@ -442,9 +442,16 @@ _PLURALS = {"span": "spans", "track": "tracks", "lens": "lenses"}
 def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, key: str) -> Clip:
     """The row of one recording's *members* (sorted here; the first is its primary), named
     after the first with the number of the others (*part*: "span", "track", "lens"); *key*
-    is the base name its sidecars match."""
+    is the base name its sidecars match.
+
+    The first is named from the row's *folder*: its file name, or, for a recording whose
+    files are in folders of their own under it (an XDCAM EX take's clip folders, shown in
+    ``CLPR``), its path from there (``FISH0046_01/FISH0046_01.MP4``), so that the name is
+    found where the row says it is."""
     members.sort(key=lambda e: str(e["path"]))
-    name = posixpath.basename(str(members[0]["path"]))
+    path = str(members[0]["path"])
+    prefix = f"{folder}/" if folder else ""
+    name = path[len(prefix) :] if path.startswith(prefix) else posixpath.basename(path)
     others = len(members) - 1
     if others:
         # a lone lens reads "+1 lens"; spans and tracks keep the plural their rows always had

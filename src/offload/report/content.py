@@ -354,7 +354,7 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
         sidecars = [
             *(
-                f"{e['path'].rsplit('/', 1)[-1]} ({clip.part}, {human_bytes(e.get('size_bytes'))})"
+                f"{_member_name(clip, e)} ({clip.part}, {human_bytes(e.get('size_bytes'))})"
                 for e in spans
             ),
             *sidecars,
@@ -379,8 +379,9 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
 def _member_name(clip: Clip, entry: FileEntry) -> str:
     """A member's name as listed under its clip: the file's name in the clip's folder, else
     its path from the folder the two share (``AUDIO/0001AB00.MXF`` under a P2 clip of
-    ``CONTENTS/VIDEO``, ``THMBNL/C0001T01.JPG`` under ``CLIP/C0001.MP4``), which says what it
-    is."""
+    ``CONTENTS/VIDEO``, ``THMBNL/C0001T01.JPG`` under ``CLIP/C0001.MP4``, an XDCAM EX span
+    ``FISH0046_02/FISH0046_02.MP4`` under its take in ``BPAV/CLPR``), which says what it is
+    and where to find it."""
     path = str(entry["path"])
     folder, _, name = path.rpartition("/")
     if folder == clip.folder:
