@@ -155,3 +155,30 @@ def test_a_url_outside_the_copy_root_or_no_object(s3_server, bucket, tmp_path) -
     assert code == 11
     assert f"cannot read legacy MHL {url}/none.mhl: No such file or directory" in err
     assert os.sep + "s3:" not in err and "offload-s3-verify" not in err
+
+
+def test_a_local_legacy_mhl_is_linked_beside_an_object_of_the_name_it_would_take(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The local legacy MHL is linked at the top of the mirror, where every top-level object
+    of the copy root has its file: an object named as the link would be is left as it is
+    (the link takes the next name; nothing is made over it, nothing is uploaded) and the
+    local MHL is the reference, not that object."""
+    url = copied(s3_server, bucket, tmp_path, "--mhl", "legacy")
+    client = admin(s3_server.url)
+    local = tmp_path / "from-the-lab.mhl"
+    local.write_bytes(
+        client.get_object(Bucket=bucket, Key=legacy_key(s3_server.url, bucket))["Body"].read()
+    )
+    theirs = b"not a legacy MHL: somebody's object\n"
+    for name in (".offload-legacy.mhl", ".offload-legacy-1.mhl"):
+        client.put_object(Bucket=bucket, Key=f"day1/A001/{name}", Body=theirs)
+    before = sorted(keys(s3_server.url, bucket))
+    code, out, err = verify(tmp_path, s3_server.url, "--mhl-file", str(local), url)
+    assert code == 0, err
+    assert f"{url}: 3 OK, 0 changed, 0 missing, 0 new, 0 unreadable (against legacy;" in out
+    assert ".offload-legacy" not in out + err
+    assert sorted(keys(s3_server.url, bucket)) == before
+    for name in (".offload-legacy.mhl", ".offload-legacy-1.mhl"):
+        body = client.get_object(Bucket=bucket, Key=f"day1/A001/{name}")["Body"].read()
+        assert body == theirs

@@ -35,7 +35,6 @@ import dataclasses
 import errno
 import json
 import os
-import secrets
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
@@ -155,31 +154,39 @@ def _stage_legacy(
             relative = url.relative(named.prefix) if named.bucket == url.bucket else ""
         except ValueError:
             relative = ""
-        target = _mirror_path(root, relative) if relative else None
-        if target is None:
+        parts = _mirror_parts(relative)
+        if parts is None:
             raise UsageError(
                 f"cannot verify {url}: {text} is not inside {url}; name a legacy MHL "
                 f"under it ({S3Url(url.bucket, url.key('NAME.mhl'))}) or a local file"
             )
+        target = root.joinpath(*parts)
         found = keys.get(relative)
         data = None if found is None else store.get_small(found[0])
         if data is not None:
             target.write_bytes(data)
         return target
-    while True:  # a name no object of the mirror has
-        link = root / f".offload-legacy-{secrets.token_hex(4)}.mhl"
-        if not os.path.lexists(link):
-            break
-    os.symlink(os.path.abspath(text), link)
-    return link
+    # The mirror is a folder of our own: what its top holds is the ledger's folder and one
+    # entry a top-level name of the copy root's objects, any of which may be the link's
+    # name. A link is never made over what is there (EEXIST: the next name); the link is
+    # never uploaded (the legacy MHL is read, no generation is appended to it).
+    link, number = root / ".offload-legacy.mhl", 0
+    while True:
+        try:
+            os.symlink(os.path.abspath(text), link)
+            return link
+        except FileExistsError:
+            number += 1
+            link = root / f".offload-legacy-{number}.mhl"
 
 
-def _mirror_path(root: Path, relative: str) -> Path | None:
-    """The mirror's path for *relative*, None for one it cannot hold (see ``_mirror``)."""
+def _mirror_parts(relative: str) -> list[str] | None:
+    """The components of *relative* as the mirror holds them, None for a key it cannot hold
+    (an empty, ``.`` or ``..`` component: see ``_mirror``)."""
     parts = relative.split("/")
     if any(part in ("", ".", "..") for part in parts):
         return None
-    return root.joinpath(*parts)
+    return parts
 
 
 def _mirror(
@@ -201,11 +208,11 @@ def _mirror(
             continue  # our own state: the ledger is staged below from S3Ledger
         if relative.endswith("/") and info.size_bytes == 0:
             continue  # a "folder" marker some tools write
-        target = _mirror_path(root, relative)
-        if target is None:
+        parts = _mirror_parts(relative)
+        if parts is None:
             odd.append(relative)
             continue
-        parts = relative.split("/")
+        target = root.joinpath(*parts)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             if ASCMHL_FOLDER in parts[:-1]:
