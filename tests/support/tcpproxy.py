@@ -145,7 +145,10 @@ class FaultProxy:
             return cut
 
     def down_after(self, requests: int) -> None:
-        """Go down for good once this many more requests have been seen."""
+        """Go down for good once this many more requests have been seen: the next request's
+        head finds the service gone. Request bodies already being forwarded are let finish
+        first (at most 30 s), so the requests counted reach the server whole however slowly a
+        loaded machine sends them; only what comes after them is lost."""
         with self._lock:
             self._down_after = self.stats.requests + requests
 
@@ -326,6 +329,7 @@ class FaultProxy:
                         self.stats.requests >= self._down_after
                     )
                 if going_down:
+                    self.wait_for_bodies(30.0)
                     self.go_down()
                     return
                 with self._lock:
