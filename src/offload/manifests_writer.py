@@ -7,7 +7,9 @@ card's own ``ascmhl/`` history (if any), then append a ``transfer`` generation (
 copied anything there, or when the history does not yet hold every symlink there as a new
 generation would: a link the card gained since) listing every file verified on this
 destination, now or by an earlier run (those with the digests and the date of that
-verification, from the ledger), so that its folder hashes describe complete folders; and/or
+verification, from the ledger), so that its folder hashes describe complete folders; a
+folder that also holds what this offload did not verify there (another card's files in a
+shared ``--into`` root) gets no folder hash (:mod:`offload.manifest.coverage`); and/or
 write a legacy MHL. Copied files are not re-read: their digests are the copy's in-flight
 digests, every one of which was matched against the read-back (only what symlinks lead to is
 read here, see below). Failures here never touch the copies; they are reported per
@@ -53,6 +55,7 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
+from offload.manifest.coverage import Lister, local_lister
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
 from offload.manifest.links import (
     IGNORED_BECAUSE,
@@ -110,7 +113,9 @@ class DestinationRecords:
     once); ``anything_new``: this run verified something there (else no new generation is
     written unless a link there is not yet in the history as a generation would hold it;
     the card's history is only carried); ``links``: the symlinks there, in walk
-    order (those to files are listed with the content they lead to, read here).
+    order (those to files are listed with the content they lead to, read here);
+    ``lister``: what stands in each folder of the copy root (None: the local filesystem at
+    ``root``), so that only the folders the generation lists whole get a folder hash.
     """
 
     index: int
@@ -119,6 +124,7 @@ class DestinationRecords:
     files: Collection[ManifestFile]
     anything_new: bool
     links: tuple[LinkToRecord, ...] = ()
+    lister: Lister | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -478,6 +484,7 @@ def _write_on_destination(
                         ignore_patterns=[*patterns, *legacy, *links.patterns],
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
+                        lister=destination.lister or local_lister(root),
                     )
                 )
             )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ from offload.options import ExistingFilePolicy
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
+    from offload.manifest.coverage import Entry, Lister
     from offload.manifest_options import ManifestOptions
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.results import JobReport
@@ -140,7 +141,12 @@ def write_s3_manifests(
             try:
                 root.mkdir()
                 before = _download_history(backend, destination.root, root)
-                staged = dataclasses.replace(destination, root=root, destination=root)
+                staged = dataclasses.replace(
+                    destination,
+                    root=root,
+                    destination=root,
+                    lister=_store_lister(backend, destination.root, records.directories),
+                )
                 outcomes = write_manifests(
                     dataclasses.replace(records, destinations=(staged,)), options, sink
                 )
@@ -163,6 +169,46 @@ def write_s3_manifests(
                     )
                 )
     return results
+
+
+def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[str]) -> Lister:
+    """What stands in each folder of the copy root in the store, for the manifests' folder
+    hashes (:mod:`offload.manifest.coverage`): the keys under its prefix (listed once, when
+    first asked; another card's objects there are content this generation does not list),
+    and the card's folders (*directories*): a store holds no empty folder, so a folder with
+    no key is not content left out."""
+    from offload.manifest.coverage import Entry
+
+    children: dict[str, dict[str, bool]] | None = None  # folder -> name -> is a folder
+
+    def listing() -> dict[str, dict[str, bool]]:
+        found: dict[str, dict[str, bool]] = {"": {}}
+
+        def add(path: str, is_dir: bool) -> None:
+            parent, _, name = path.rpartition("/")
+            if is_dir:
+                found.setdefault(path, {})
+            if parent:
+                add(parent, True)
+            found.setdefault(parent, {})[name] = is_dir or found[parent].get(name, False)
+
+        prefix = backend.key(copy_root / ASCMHL_FOLDER)[: -len(ASCMHL_FOLDER)]
+        for info in backend.store.list_keys(prefix):
+            relative = info.key[len(prefix) :]
+            if relative and not relative.endswith("/"):
+                add(relative, False)
+        for folder in directories:
+            if folder:
+                add(folder, True)
+        return found
+
+    def entries(folder: str) -> Iterable[Entry]:
+        nonlocal children
+        if children is None:
+            children = listing()
+        return [Entry(n, d, False) for n, d in children.get(folder, {}).items()]
+
+    return entries
 
 
 def _download_history(backend: S3Backend, copy_root: Path, staging: Path) -> dict[str, bytes]:

@@ -25,7 +25,14 @@ What a generation records, and why (the reference tool ``ascmhl`` 1.2 decides th
 * Folder hashes cover what is written (plus empty folders), with every digest of each file
   (those of failed formats included, as ascmhl hashes what is on disk). A file left out is
   not hashed into its folder: if it is on disk all the same, ``ascmhl verify -dh`` will
-  rightly report the folder.
+  rightly report the folder. Given a *lister* (what stands in each folder), only the folders
+  the generation lists whole get a hash (:mod:`offload.manifest.coverage`): a folder that
+  also holds files this generation does not list (another card's, in a shared copy root)
+  gets none, nor does any folder above it, the root included. A generation without a root
+  hash writes an empty ``<roothash>`` (``ascmhl verify -dh`` crashes on a generation without
+  one) and hashes its folders only in formats an earlier generation's root hash has (``-dh``
+  takes its formats from the root hashes and crashes on a folder hash in another): none
+  when no earlier generation has a root hash.
 
 The manifest is written in one streaming pass (entries are text, not a DOM), atomically, and
 never replaces an existing file; then the chain file is rewritten atomically. Nested
@@ -46,6 +53,7 @@ from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
+from offload.manifest.coverage import Lister, whole_folders
 from offload.manifest.digest import format_order, normalize_digest, sorted_formats
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
 from offload.manifest.errors import ManifestError, UnsupportedTreeError
@@ -244,6 +252,20 @@ def _select_formats(
     return sorted_formats(common)
 
 
+def _rooted_formats(formats: Sequence[str], history: History) -> tuple[str, ...]:
+    """The formats among *formats* that a root hash of *history* has: those a generation
+    without a root hash may hash its folders in. ``ascmhl verify -dh`` (1.2) hashes the
+    tree in the formats of the history's root hashes alone (c4 when there are none) and
+    crashes on a folder hash in any other format."""
+    rooted = {
+        fmt
+        for generation in history.generations
+        if generation.root_hash is not None
+        for fmt in generation.root_hash.content
+    }
+    return tuple(f for f in formats if f in rooted)
+
+
 def _directory_mtime(root: Path, relative: str) -> str | None:
     try:
         return iso_utc(utc_from_ns(os.stat(root / relative).st_mtime_ns))
@@ -365,6 +387,7 @@ def write_generation(
     failed: Iterable[ManifestFile] = (),
     hash_formats: Sequence[str] | None = None,
     on_uncarried: Callable[[str, str], None] | None = None,
+    lister: Lister | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -379,6 +402,9 @@ def write_generation(
     *now* gives the creation time (aware datetime) used in the file name and dates.
     *on_uncarried*: called, once the generation is written, with each path whose carried
     exact pattern was dropped and a recorded path that pattern would have hidden.
+    *lister*: what stands in each folder of *root* (:mod:`offload.manifest.coverage`); given,
+    a folder (and the root) gets a hash only when this generation lists it whole; None: every
+    folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -414,6 +440,16 @@ def write_generation(
     uncarried = carried.hiding(root, recorded, folders)
     patterns = carried.patterns(retired=uncarried)
     formats = _select_formats(recorded, hash_formats)
+    # judged with the list this generation carries: the one ascmhl verify -dh reads
+    hashed = (
+        folders
+        if lister is None
+        else whole_folders(folders, (e.path for e in recorded), IgnoreSpec(patterns), lister)
+    )
+    if "" not in hashed:
+        formats = _rooted_formats(formats, history)
+        if not formats:
+            hashed = set()
     hasher = DirectoryHasher(formats)
     for folder in folders:
         hasher.add_directory(folder)
@@ -426,6 +462,7 @@ def write_generation(
         patterns=patterns,
         formats=formats,
         folders=folders,
+        hashed=hashed,
         entries=recorded,
         folder_hashes=hasher.compute(),
         created_at=to_utc(now()),
@@ -553,9 +590,13 @@ class _Plan:
     patterns: tuple[str, ...]
     formats: tuple[str, ...]
     folders: set[str]
+    hashed: set[str]  # the folders whose hashes are written ("" the root): those listed whole
     entries: list[_Entry]
     folder_hashes: dict[str, DirectoryHash]
     created_at: datetime
+
+
+_EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
 
 
 def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
@@ -564,20 +605,26 @@ def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
     out.write_text('<hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">\n')
     out.write_text(_creator_block(plan.creator, created))
     out.write_text(f"  <processinfo>\n    <process>{plan.process}</process>\n")
-    if plan.formats:
+    if plan.formats and "" in plan.hashed:
         root_hash = plan.folder_hashes[""]
         out.write_text(_directory_element("    ", "roothash", "", root_hash, plan.formats, created))
+    else:
+        # No root hash, said as an empty one (the XSD allows <roothash> with no format): the
+        # reference tool's verify -dh reads every generation's root hash and crashes on a
+        # generation without the element (ascmhl 1.2 writes such generations itself, with
+        # create -sf, and cannot then check directory hashes at all).
+        out.write_text(_EMPTY_ROOT_HASH)
     out.write_text("    <ignore>\n")
     for pattern in plan.patterns:
         out.write_text(f"      <pattern>{escape_text(pattern)}</pattern>\n")
     out.write_text("    </ignore>\n  </processinfo>\n")
     # the XSD wants at least one entry inside <hashes>: leave the element out when empty
-    if plan.entries or (plan.formats and len(plan.folders) > 1):
+    if plan.entries or (plan.formats and bool(plan.hashed - {""})):
         out.write_text("  <hashes>\n")
         for folder, item in _walk_order(plan.folders, plan.entries):
             if item is not None:
                 out.write_text(_file_element(item))
-            elif folder and plan.formats:
+            elif folder and plan.formats and folder in plan.hashed:
                 modified = _directory_mtime(plan.root, folder)
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
                 path_line = f"      <path{attribute}>{escape_text(folder)}</path>\n"
