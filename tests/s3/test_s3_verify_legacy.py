@@ -155,3 +155,17 @@ def test_a_url_outside_the_copy_root_or_no_object(s3_server, bucket, tmp_path) -
     assert code == 11
     assert f"cannot read legacy MHL {url}/none.mhl: No such file or directory" in err
     assert os.sep + "s3:" not in err and "offload-s3-verify" not in err
+
+
+def test_a_legacy_only_copy_verifies_clean_against_its_ledger(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    # No ASC MHL history: the S3 ledger is the reference, and the legacy MHL the copy stored
+    # at the copy root is ours, not a new object (before: NEW, exit 21).
+    url = copied(s3_server, bucket, tmp_path, "--mhl", "legacy")
+    legacy_key(s3_server.url, bucket)
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["reference"] == "ledger" and data["extra"] == []
+    assert sorted(data["verified"]) == sorted(CARD)
