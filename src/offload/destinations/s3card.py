@@ -147,7 +147,8 @@ def folders_not_kept(
                     PreflightCode.FOLDER_NOT_KEPT,
                     target,
                     f"{target}: an empty folder of the card is not kept there (an object "
-                    "store holds objects, not folders); its ASC MHL manifest does not list it",
+                    "store holds objects, not folders); the manifests written there do not "
+                    "list it",
                     plan.index,
                 )
             )

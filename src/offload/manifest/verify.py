@@ -17,9 +17,11 @@ that leads nowhere (dangling, looping) has nothing to read: it is listed in ``da
 (ascmhl would call it a new file) and is ``missing`` if the history records its path. A
 file that vanishes while the check runs is ``missing``. A folder the history records (a
 ``<directoryhash>``, an empty folder included) that is not there is ``missing`` too, as
-ascmhl reports it. A folder below the root holding an
-``ascmhl`` folder of its own is a nested history: its files are checked against that
-history (as ascmhl's child histories), their paths prefixed with the folder's.
+ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
+nested history: its files are checked against that history (as ascmhl's child histories),
+their paths prefixed with the folder's. A legacy MHL has no ignore list: against one, a link
+it does not list that is not a file of the card (:func:`offload.manifest.links.classify_link`)
+is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC MHL history.
 """
 
 from __future__ import annotations
