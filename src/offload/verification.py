@@ -34,6 +34,7 @@ from offload.manifest import (
     utc_now,
     verify_tree,
 )
+from offload.manifest.legacy import is_legacy_mhl_name
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
@@ -133,7 +134,12 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
             )
         else:
             verified.append(relative)
-    extra = sorted(on_disk - set(recorded))
+    # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
+    extra = sorted(
+        path
+        for path in on_disk - set(recorded)
+        if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
+    )
     return VerifyReport(
         root=root,
         reference=ReferenceKind.LEDGER,
@@ -143,6 +149,10 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
         extra=tuple(extra),
         unreadable=tuple(unreadable),
     )
+
+
+def _root_name(root: Path) -> str:
+    return os.path.basename(os.path.normpath(os.path.abspath(root)))
 
 
 def _walk(root: Path) -> list[str]:

@@ -182,3 +182,17 @@ def test_a_local_legacy_mhl_is_linked_beside_an_object_of_the_name_it_would_take
     for name in (".offload-legacy.mhl", ".offload-legacy-1.mhl"):
         body = client.get_object(Bucket=bucket, Key=f"day1/A001/{name}")["Body"].read()
         assert body == theirs
+
+
+def test_a_legacy_only_copy_verifies_clean_against_its_ledger(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    # No ASC MHL history: the S3 ledger is the reference, and the legacy MHL the copy stored
+    # at the copy root is ours, not a new object (before: NEW, exit 21).
+    url = copied(s3_server, bucket, tmp_path, "--mhl", "legacy")
+    legacy_key(s3_server.url, bucket)
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["reference"] == "ledger" and data["extra"] == []
+    assert sorted(data["verified"]) == sorted(CARD)

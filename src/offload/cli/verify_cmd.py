@@ -57,11 +57,12 @@ from offload.verification import VerifyExit, content_entries, exit_code_of, veri
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 all OK; 10 files missing; 11 files changed or unreadable (or a folder "
-    "cannot be read); 21 only new files; 30 nothing to verify against; 31 the ASC MHL "
-    "history is damaged or forged (a manifest modified or missing, no chain file, paths "
-    "outside PATH): not trusted, nothing verified; 64 usage error; 130 interrupted. A "
-    "report (JSON and CSV) is written into the report folder with the same exit code."
+    "Exit codes: 0 all OK; 10 files (or folders the history records) missing; 11 files "
+    "changed or unreadable (or a folder cannot be read); 21 only new files; 30 nothing to "
+    "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified or "
+    "missing, no chain file, paths outside PATH): not trusted, nothing verified; 64 usage "
+    "error; 130 interrupted. A report (JSON and CSV) is written into the report folder "
+    "with the same exit code."
 )
 
 
@@ -77,7 +78,8 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "and new files. Symlinks to files are checked as the files they lead to (as ascmhl "
         "does), those the history's ignore list names are skipped (as offload copy writes "
         "for links to folders, dangling, looping or out of the card); other symlinks that "
-        "lead nowhere are named in a warning. PATH may be "
+        "lead nowhere are named in a warning; against a legacy MHL, links out of the card "
+        "are passed over. PATH may be "
         "s3://bucket/prefix/CARD: its history (or ledger) is read from the bucket and every "
         "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,

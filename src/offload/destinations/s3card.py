@@ -13,8 +13,13 @@
 * ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path.
 
 Symlinks, empty folders and folder times do not exist in an object store: the card layer
-skips those steps for S3 roots. ``card.py`` imports this module only when an ``s3://``
-destination is named (the S3 code stays out of every other command's start-up).
+skips those steps for S3 roots. A folder is there only as the common prefix of the objects
+below it, so an S3 destination's manifest lists only the folders that hold an object it lists
+(an empty folder of the card would be a folder the bucket cannot give back: the reference
+tool would call it missing in a downloaded copy), and ``folders_not_kept`` names the card's
+empty folders before the copy (a preflight warning per S3 destination and folder).
+``card.py`` imports this module only when an ``s3://`` destination is named (the S3 code
+stays out of every other command's start-up).
 """
 
 from __future__ import annotations
@@ -44,12 +49,15 @@ from offload.existing import CheckKind
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
 from offload.options import ExistingFilePolicy
+from offload.plan.codes import PreflightCode, PreflightItem
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
     from offload.manifest.coverage import Entry, Lister
     from offload.manifest_options import ManifestOptions
     from offload.manifests_writer import ManifestResult, OffloadRecords
+    from offload.plan.destination import DestinationPlan
+    from offload.plan.scan import SourceTree
     from offload.results import JobReport
 
 
@@ -120,6 +128,46 @@ def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int
     return aborted
 
 
+def folders_not_kept(
+    tree: SourceTree, plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> list[PreflightItem]:
+    """A warning per S3 destination and per folder of the card with no file below it (empty,
+    or holding only links or ignored entries): the bucket cannot hold it (no object, so no
+    prefix; no marker either: ``aws s3 cp --recursive`` and ``sync`` do not make a folder of
+    one, a plain download makes a file of it), so it is neither copied nor listed there."""
+    holding = _folders_holding(f.relative_path for f in tree.files)
+    empty = [folder for folder in tree.directories if folder not in holding]
+    items: list[PreflightItem] = []
+    for plan in plans:
+        if plan.index not in backends:
+            continue
+        for folder in empty:
+            target = S3ShownPath(plan.target_for(folder))
+            items.append(
+                PreflightItem(
+                    PreflightCode.FOLDER_NOT_KEPT,
+                    target,
+                    f"{target}: an empty folder of the card is not kept there (an object "
+                    "store holds objects, not folders); the manifests written there do not "
+                    "list it",
+                    plan.index,
+                )
+            )
+    return items
+
+
+def _folders_holding(paths: Iterable[str]) -> set[str]:
+    """Every folder above one of *paths* (``/``-separated, relative): the folders a bucket
+    holding those objects gives back (the root not included)."""
+    folders: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
 def write_s3_manifests(
     records: OffloadRecords,
     options: ManifestOptions,
@@ -141,14 +189,19 @@ def write_s3_manifests(
             try:
                 root.mkdir()
                 before = _download_history(backend, destination.root, root)
+                # Only the folders the bucket holds: those above an object the manifest lists.
+                holding = _folders_holding(f.relative_path for f in destination.files)
+                directories = tuple(d for d in records.directories if d in holding)
                 staged = dataclasses.replace(
                     destination,
                     root=root,
                     destination=root,
-                    lister=_store_lister(backend, destination.root, records.directories),
+                    lister=_store_lister(backend, destination.root, directories),
                 )
                 outcomes = write_manifests(
-                    dataclasses.replace(records, destinations=(staged,)), options, sink
+                    dataclasses.replace(records, destinations=(staged,), directories=directories),
+                    options,
+                    sink,
                 )
                 for outcome in outcomes:
                     uploaded = upload_history_changes(backend, destination.root, root, before)
@@ -338,6 +391,7 @@ __all__ = [
     "abort_abandoned",
     "close_all",
     "existing_object_kind",
+    "folders_not_kept",
     "open_s3_destinations",
     "show_job_paths",
     "show_s3_paths",

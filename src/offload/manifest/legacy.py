@@ -14,6 +14,7 @@ Reader: accepts what the tools of that era wrote (with or without a namespace, `
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,13 @@ class LegacyHashList:
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def is_legacy_mhl_name(root_name: str, file_name: str) -> bool:
+    """Whether *file_name* is a name :func:`write_legacy_mhl` gives the legacy MHL of a
+    folder named *root_name*: ``<root name>_<YYYY-MM-DD>_<HHMMSS>[_N].mhl``."""
+    stamp = r"_\d{4}-\d{2}-\d{2}_\d{6}(?:_\d+)?\.mhl"
+    return re.fullmatch(re.escape(root_name) + stamp, file_name, re.DOTALL) is not None
 
 
 def _legacy_file_name(folder: Path, root_name: str, moment: datetime) -> Path:

@@ -15,9 +15,13 @@ What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a syml
 file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
 that leads nowhere (dangling, looping) has nothing to read: it is listed in ``dangling``
 (ascmhl would call it a new file) and is ``missing`` if the history records its path. A
-file that vanishes while the check runs is ``missing``. A folder below the root holding an
-``ascmhl`` folder of its own is a nested history: its files are checked against that
-history (as ascmhl's child histories), their paths prefixed with the folder's.
+file that vanishes while the check runs is ``missing``. A folder the history records (a
+``<directoryhash>``, an empty folder included) that is not there is ``missing`` too, as
+ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
+nested history: its files are checked against that history (as ascmhl's child histories),
+their paths prefixed with the folder's. A legacy MHL has no ignore list: against one, a link
+it does not list that is not a file of the card (:func:`offload.manifest.links.classify_link`)
+is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC MHL history.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from offload.manifest.errors import (
 from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.legacy import read_legacy_mhl
+from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string
 from offload.walk import walk_tree
@@ -148,6 +153,8 @@ class _Tree:
     folders: list[str]
     dangling: list[str]
     nested: list[str]
+    # Symlinks to folders: not entered, but there (ascmhl counts a recorded folder found).
+    folder_links: list[str] = field(default_factory=list)
 
 
 def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
@@ -173,6 +180,7 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
             continue
         if is_dir:
             if entry.is_symlink():
+                tree.folder_links.append(relative)
                 continue
             if split_nested and os.path.isdir(os.path.join(entry.path, ASCMHL_FOLDER)):
                 tree.nested.append(relative)
@@ -342,6 +350,7 @@ def verify_tree(
         and not spec.excludes(path, is_dir=False)
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     )
+    missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
     nested_reports = [
         _verify_nested(root, folder, hash_file, formats, ignore_patterns) for folder in tree.nested
     ]
@@ -373,6 +382,28 @@ def verify_tree(
         nested=tuple(tree.nested),
     )
     return _merge(report, nested_reports)
+
+
+def _missing_folders(
+    root: Path, history: History, tree: _Tree, on_disk: set[str], spec: IgnoreSpec
+) -> list[str]:
+    """The folders the history records that the walk did not meet, as ascmhl ``verify``
+    finds them: a recorded path is there when the walk met any entry of that name (a
+    folder, a link to one, a nested history's root; a file where a folder was is ``extra``,
+    not also missing). One the ignore patterns exclude, or below a nested history that is
+    there (that history checks its own), is not looked for."""
+    recorded = history.recorded_directory_paths()
+    if not recorded:
+        return []
+    present = {*tree.folders, *tree.folder_links, *tree.nested, *tree.dangling, *on_disk}
+    return [
+        path
+        for path in recorded
+        if path not in present
+        and path not in ("", ".")
+        and not spec.excludes(path, is_dir=True)
+        and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
+    ]
 
 
 def _xml_can_hold(path: str) -> bool:
@@ -476,6 +507,21 @@ def _manifest_file(
     return ManifestFile(item.path, item.size_bytes, item.mtime_ns, dict(digests), now())
 
 
+def _link_not_card_content(root: Path, path: str) -> bool:
+    """Whether *path* (a file of the walk that no legacy entry lists) is a symlink that is
+    not a file of the card (out of it, into our own state): a legacy MHL has no ignore list,
+    so such a link is passed over here as the ASC MHL history's own ``<ignore>`` pattern
+    passes it over there (``offload.manifest.links``: a manifest never lists one). A link
+    that cannot be followed (EACCES, EIO) stays new: nothing proves what it is."""
+    absolute = root / path
+    if not os.path.islink(absolute):
+        return False
+    try:
+        return classify_link(root, path) is not LinkKind.FILE
+    except OSError:
+        return False
+
+
 def _verify_legacy(
     root: Path, legacy_mhl: Path, hash_file: HashFile, ignore_patterns: Sequence[str]
 ) -> VerifyReport:
@@ -551,6 +597,7 @@ def _verify_legacy(
         for path in disk
         if path not in listed
         and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
+        and not _link_not_card_content(root, path)
     )
     return VerifyReport(
         root=root,

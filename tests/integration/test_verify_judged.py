@@ -1,0 +1,130 @@
+"""``offload verify`` of a folder says what the reference tool (``ascmhl`` 1.2) says where
+they overlap: a folder the history records that is gone is missing (exit 10); offload-ai's
+own legacy MHL is not a new file of a ``--mhl legacy`` copy; a link out of the card is
+passed over against a legacy MHL as the ASC MHL history's ignore list passes it over."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.ascmhl_judge import AscmhlJudge
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+
+
+def offload(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def copied(tmp_path: Path, *options: str, links: dict[str, str] | None = None) -> Path:
+    """A card ``c`` (a.mov, CLIP/b.mov, the empty folders ``empty`` and ``CLIP/deep/er``,
+    and *links*) copied into ``d`` with *options*; returns the copy root."""
+    card = tmp_path / "c"
+    (card / "CLIP" / "deep" / "er").mkdir(parents=True)
+    (card / "empty").mkdir()
+    (card / "a.mov").write_bytes(b"a\n")
+    (card / "CLIP" / "b.mov").write_bytes(os.urandom(5000))
+    for name, target in (links or {}).items():
+        os.symlink(target, card / name)
+    (tmp_path / "d").mkdir()
+    code, _, err = offload("copy", "--quiet", *options, card, tmp_path / "d")
+    assert code == 0, err
+    return tmp_path / "d" / "c"
+
+
+def test_a_recorded_folder_that_is_gone_is_missing_exit_10_as_ascmhl_says(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    root = copied(tmp_path)
+    assert offload("verify", root)[0] == 0
+    assert judge.verify(root).clean
+    (root / "empty").rmdir()
+    (root / "CLIP" / "deep" / "er").rmdir()
+    code, out, err = offload("verify", root)
+    assert code == 10, out + err
+    assert f"MISSING {root}/empty" in err and f"MISSING {root}/CLIP/deep/er" in err
+    assert f"{root}: 2 OK, 0 changed, 2 missing, 0 new" in out
+    code, out, _ = offload("verify", "--json", root)
+    assert code == 10 and json.loads(out)["missing"] == ["CLIP/deep/er", "empty"]
+    judged = judge.verify(root)
+    assert judged.returncode == 10, judged.describe()
+    assert "  empty\n" in judged.stderr and "  CLIP/deep/er\n" in judged.stderr
+
+    # A folder that holds a file: gone with its file, both are missing.
+    (root / "CLIP" / "b.mov").unlink()
+    (root / "CLIP" / "deep").rmdir()
+    (root / "CLIP").rmdir()
+    code, out, _ = offload("verify", "--json", root)
+    assert code == 10
+    assert json.loads(out)["missing"] == [
+        "CLIP",
+        "CLIP/b.mov",
+        "CLIP/deep",
+        "CLIP/deep/er",
+        "empty",
+    ]
+
+
+def test_a_recorded_folder_replaced_by_a_link_to_a_folder_is_not_missing(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    root = copied(tmp_path)
+    (root / "empty").rmdir()
+    os.symlink("CLIP", root / "empty")  # ascmhl: the name is there (a folder it does not enter)
+    code, out, err = offload("verify", root)
+    assert code == 0, out + err
+    assert judge.verify(root).returncode == 0
+
+
+def test_a_legacy_only_copy_verifies_clean_its_own_mhl_is_not_new(tmp_path: Path) -> None:
+    root = copied(tmp_path, "--mhl", "legacy")
+    (own,) = root.glob("c_*.mhl")
+    assert not (root / "ascmhl").exists()
+    code, out, err = offload("verify", root)
+    assert code == 0, out + err
+    assert "NEW" not in err and f"{root}: 2 OK, 0 changed, 0 missing, 0 new" in out
+    # Only that name at the root is ours: anything else there is still new.
+    (root / "CLIP" / own.name).write_bytes(own.read_bytes())
+    (root / "notes.mhl").write_bytes(b"<hashlist/>")
+    code, out, err = offload("verify", "--json", root)
+    assert code == 21, err
+    assert json.loads(out)["extra"] == [f"CLIP/{own.name}", "notes.mhl"]
+
+
+def test_a_link_out_of_the_card_is_passed_over_against_either_reference(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    root = copied(
+        tmp_path,
+        "--mhl",
+        "both",
+        links={"abs": "/etc/hostname", "up": "../../outside.txt", "a-link.mov": "a.mov"},
+    )
+    (tmp_path / "outside.txt").write_bytes(b"not the card's")
+    (legacy,) = root.glob("c_*.mhl")
+    for args in (("--mhl-file", legacy), ()):
+        code, out, err = offload("verify", "--json", *args, root)
+        assert code == 0, out + err
+        data = json.loads(out)
+        assert data["extra"] == [] and data["missing"] == []
+        # a link to a file of the card is listed (both manifests) and checked
+        assert sorted(data["verified"]) == ["CLIP/b.mov", "a-link.mov", "a.mov"]
+    assert judge.verify(root).clean
+    # A file added since is still new against the legacy MHL.
+    (root / "late.mov").write_bytes(b"late")
+    code, out, _ = offload("verify", "--json", "--mhl-file", legacy, root)
+    assert code == 21 and json.loads(out)["extra"] == ["late.mov"]
