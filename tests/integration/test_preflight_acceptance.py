@@ -1,0 +1,98 @@
+"""Preflight and plan defects an acceptance pass found, each reproduced through the real CLI
+in a subprocess on real files (real tmpfs mounts where the free space matters)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+# --- our own copies are never taken for a camera card ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "DCIM/100GOPRO/GX010001.MP4",
+        "PRIVATE/M4ROOT/CLIP/C0001.MP4",
+        "XDROOT/Clip/C0001.MXF",
+        "PRIVATE/XDROOT/Clip/C0001.MXF",
+    ],
+)
+def test_a_rerun_into_a_copy_of_a_card_layout_is_not_refused(tmp_path: Path, layout: str) -> None:
+    """Failed before: the re-run of `offload copy --into c d` was refused (exit 64, "d looks
+    like a camera card (DCIM/ ...)"): the card signs were looked at before our state."""
+    card = tmp_path / "c"
+    write(card / layout, os.urandom(1000))
+    dest = tmp_path / "d"
+    dest.mkdir()
+    reports = tmp_path / "r"
+    first = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert first.returncode == 0, first.stderr
+    again = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    assert "camera card" not in again.stderr
+    # A new clip on the card goes on the same way (an incremental offload).
+    write(card / layout.replace("0001", "0002"), os.urandom(1000))
+    more = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert more.returncode == 0, more.stderr
+    assert (dest / layout.replace("0001", "0002")).is_file()
+
+
+def test_a_raid_holding_our_copy_of_a_red_magazine_takes_more_offloads(tmp_path: Path) -> None:
+    """Failed before: after `offload copy cards/A001_0101AB.RDM RAID`, every offload into
+    RAID (the same one again included) was refused: "looks like a camera card
+    (A001_0101AB.RDM/ (RED magazine))"."""
+    mag = tmp_path / "cards" / "A001_0101AB.RDM"
+    write(mag / "A001_C001_0101AB.RDC" / "A001_C001_0101AB_001.R3D", os.urandom(2000))
+    other = tmp_path / "cards" / "B001"
+    write(other / "CLIPS" / "B001C001.mov", os.urandom(1000))
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    reports = tmp_path / "r"
+    assert run("copy", mag, raid, "--report-dir", reports).returncode == 0
+    again = run("copy", mag, raid, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    second = run("copy", other, raid, "--report-dir", reports)
+    assert second.returncode == 0, second.stderr
+    assert (raid / "B001" / "CLIPS" / "B001C001.mov").is_file()
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["DCIM/100GOPRO/GX010001.MP4", "XDROOT/Clip/C0001.MXF", "A001_0101AB.RDM/A.RDC/A.R3D"],
+)
+def test_a_real_card_given_as_destination_is_still_refused(tmp_path: Path, layout: str) -> None:
+    """The card signs still count where no state of ours vouches for them: a real card
+    (no `.offload/` anywhere), even one beside a copy root of ours."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    other_card = tmp_path / "A002"
+    write(other_card / layout, b"clip")
+    (other_card / "B001" / ".offload").mkdir(parents=True)  # our copy of another card there
+    result = run("copy", card, other_card, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64
+    assert f"destination {other_card} looks like a camera card" in result.stderr
+    assert not (other_card / "A001").exists()
