@@ -384,8 +384,20 @@ def _plan(
         )
         for plan in local
     }
+    # The copies read back before the job may be written again (found wrong, or replaced by
+    # the policy): the free space holds the largest of them too; a trusted one needs none.
+    rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
+    for check in checks:
+        if check.destination_index in rechecked:
+            rechecked[check.destination_index].add(tasks[check.task_index].source.relative_path)
     checked = (
-        preflight(tree, local, allow_card_destination=options.allow_card_destination, needed=needed)
+        preflight(
+            tree,
+            local,
+            allow_card_destination=options.allow_card_destination,
+            needed=needed,
+            rechecked=rechecked,
+        )
         if local
         else PreflightReport((), (), ())
     )

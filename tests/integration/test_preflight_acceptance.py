@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from support.requirements import require_root
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -27,6 +30,24 @@ def write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """Mount real tmpfs filesystems of a given size; unmounted at the end whatever happens."""
+    require_root("mounting a tmpfs")
+    mounted: list[Path] = []
+
+    def mount(name: str, size: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", point], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", str(point)], check=True)
 
 
 # --- our own copies are never taken for a camera card ------------------------------------------
@@ -96,3 +117,34 @@ def test_a_real_card_given_as_destination_is_still_refused(tmp_path: Path, layou
     assert result.returncode == 64
     assert f"destination {other_card} looks like a camera card" in result.stderr
     assert not (other_card / "A001").exists()
+
+
+# --- free space: only for what this run may really write -------------------------------------
+
+
+@pytest.mark.fault
+def test_a_rerun_on_a_nearly_full_drive_needs_room_only_for_what_it_writes(
+    tmp_path: Path, tmpfs: Callable[[str, str], Path]
+) -> None:
+    """Failed before: once the drive had less free space than the card's largest file, a
+    re-run with nothing to copy, or one adding a 4-byte file, was refused (exit 64, "has
+    ... free but the copy needs" the size of the largest file already there)."""
+    card = tmp_path / "card"
+    write(card / "A001.MXF", os.urandom(3_000_000))
+    drive = tmpfs("t", "4m")
+    reports = tmp_path / "r"
+    assert run("copy", card, drive, "--report-dir", reports).returncode == 0
+    free = os.statvfs(drive).f_bavail * os.statvfs(drive).f_frsize
+    write(drive / "other", bytes(free - 300_000))  # ~300 KB left: far less than 3 MB
+    again = run("copy", card, drive, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    write(card / "A002.txt", b"four")
+    more = run("copy", card, drive, "--report-dir", reports)
+    assert more.returncode == 0, more.stderr
+    assert (drive / "card" / "A002.txt").read_bytes() == b"four"
+    # --reverify reads the copy back, and one found wrong is written again beside the old
+    # copy before it goes: that needs room for it, and is refused up front without it.
+    reverify = run("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert reverify.returncode == 64
+    assert "not enough free space" in reverify.stderr
+    assert "the copy needs 3.1 MB" in reverify.stderr

@@ -57,6 +57,7 @@ def preflight(
     allow_card_destination: bool = False,
     create_folders: bool = False,
     needed: Mapping[int, AbstractSet[str]] | None = None,
+    rechecked: Mapping[int, AbstractSet[str]] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -83,7 +84,12 @@ def preflight(
     ``needed``, by destination index, is what the copy will really write there (the
     planner's task list: files a ledger trusts or copies already there to be read back are
     not in it); without it, a file at its target with the same size and mtime counts as
-    present.
+    present. ``rechecked``, by destination index (with ``needed`` only), is which of the
+    files already there this run reads back (``existing.py``): one of them may be written
+    again beside its old copy (found wrong, or replaced by the existing-file policy), so the
+    free space must hold the largest of them as well; a file the ledger alone vouches for is
+    never written, and no room is kept for it. Without ``needed``, room is kept for the
+    largest file already there.
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -157,6 +163,9 @@ def preflight(
             reserve,
             out,
             to_write=None if needed is None else needed.get(plan.index, frozenset()),
+            may_rewrite=None
+            if needed is None
+            else (rechecked or {}).get(plan.index, frozenset()),
         )
         checks.append(
             DestinationCheck(
