@@ -163,9 +163,7 @@ def preflight(
             reserve,
             out,
             to_write=None if needed is None else needed.get(plan.index, frozenset()),
-            may_rewrite=None
-            if needed is None
-            else (rechecked or {}).get(plan.index, frozenset()),
+            may_rewrite=None if needed is None else (rechecked or {}).get(plan.index, frozenset()),
         )
         checks.append(
             DestinationCheck(
