@@ -148,3 +148,30 @@ def test_a_rerun_on_a_nearly_full_drive_needs_room_only_for_what_it_writes(
     assert reverify.returncode == 64
     assert "not enough free space" in reverify.stderr
     assert "the copy needs 3.1 MB" in reverify.stderr
+
+
+# --- a name that is not UTF-8: what the warning says is what happens ---------------------------
+
+
+def test_a_name_that_is_not_utf8_is_copied_and_left_out_of_the_manifest_as_warned(
+    tmp_path: Path,
+) -> None:
+    """Failed before: the warning said the destination "will not take [the name] as it is",
+    then the file was copied and verified under it. Now it says what happens: copied and
+    verified, left out of the XML manifest."""
+    card = tmp_path / "c"
+    write(card / "a.mov", b"a\n")
+    bad = os.fsencode(card) + b"/bad\xff.wav"
+    with open(bad, "wb") as handle:
+        handle.write(b"x")
+    dest = tmp_path / "d"
+    dest.mkdir()
+    result = run("copy", card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert "will not take" not in result.stderr
+    assert "'bad\\xff.wav' is not valid UTF-8" in result.stderr
+    assert "takes it as it is and its copy is verified" in result.stderr
+    with open(os.fsencode(dest) + b"/c/bad\xff.wav", "rb") as handle:
+        assert handle.read() == b"x"
+    [manifest] = (dest / "c" / "ascmhl").glob("0001_*.mhl")
+    assert b"a.mov" in manifest.read_bytes() and b"bad" not in manifest.read_bytes()
