@@ -40,7 +40,7 @@ from offload.existing import CheckKind, ExistingCopy, check_existing, needs_sour
 from offload.fs.ops import fsync_dir
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
-from offload.manifest_options import ManifestOptions
+from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -298,6 +298,11 @@ def _plan(
                     options.copy, algorithms=(*options.copy.algorithms, *extra)
                 ),
             )
+    # Every manifest asked for must be able to record the digests the copy computes (the
+    # card history's formats included): known now, not after the whole card was copied.
+    refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
+    if refused is not None:
+        raise UsageError(refused)
     ledgers = [
         _s3().S3Ledger(backends[plan.index], plan.root)
         if plan.index in backends

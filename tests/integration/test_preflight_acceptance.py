@@ -175,3 +175,53 @@ def test_a_name_that_is_not_utf8_is_copied_and_left_out_of_the_manifest_as_warne
         assert handle.read() == b"x"
     [manifest] = (dest / "c" / "ascmhl").glob("0001_*.mhl")
     assert b"a.mov" in manifest.read_bytes() and b"bad" not in manifest.read_bytes()
+
+
+# --- -t with no format a manifest asked for can record: refused before the copy ---------------
+
+
+@pytest.mark.parametrize(
+    ("options", "manifest"),
+    [
+        (["-t", "sha256"], "an ASC MHL history records only c4, md5, sha1, xxh128, xxh3, xxh64"),
+        (["-t", "sha256", "--mhl", "legacy"], "a legacy MHL records only md5, sha1, xxh64"),
+        (["-t", "xxh3", "--mhl", "both"], "a legacy MHL records only md5, sha1, xxh64"),
+    ],
+)
+def test_hashes_no_manifest_can_record_are_refused_before_the_copy(
+    tmp_path: Path, options: list[str], manifest: str
+) -> None:
+    """Failed before: `offload copy -t sha256 c d` copied the whole card, then exited 1 with
+    "manifest not written on d: 'a.mov' has no digest in an ASC MHL format"."""
+    card = tmp_path / "c"
+    write(card / "a.mov", b"a\n")
+    dest = tmp_path / "d"
+    dest.mkdir()
+    result = run("copy", *options, card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    asked = options[1]
+    assert line.startswith(f"ERROR: -t {asked}: {manifest}")
+    assert f"-t {asked} -t xxh64" in line and "--mhl none" in line
+    assert list(dest.iterdir()) == []
+    fixed = run("copy", *options, "-t", "xxh64", card, dest, "--report-dir", tmp_path / "r")
+    assert fixed.returncode == 0, fixed.stderr
+    (tmp_path / "n").mkdir()
+    reports = tmp_path / "r"
+    alone = run("copy", "-t", asked, "--mhl", "none", card, tmp_path / "n", "--report-dir", reports)
+    assert alone.returncode == 0, alone.stderr
+
+
+def test_a_card_history_supplies_a_format_the_manifest_can_record(tmp_path: Path) -> None:
+    """The card's own ASC MHL history (xxh64 here) is hashed and continued whatever -t says:
+    `-t sha256` alone is then not refused."""
+    card = tmp_path / "c"
+    write(card / "a.mov", b"a\n")
+    first = tmp_path / "d"
+    first.mkdir()
+    assert run("copy", card, first, "--report-dir", tmp_path / "r").returncode == 0
+    second = tmp_path / "e"
+    second.mkdir()
+    result = run("copy", "-t", "sha256", first / "c", second, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert len(list((second / "c" / "ascmhl").glob("*.mhl"))) == 2
