@@ -395,16 +395,14 @@ def _plan(
     for check in checks:
         if check.destination_index in rechecked:
             rechecked[check.destination_index].add(tasks[check.task_index].source.relative_path)
-    checked = (
-        preflight(
-            tree,
-            local,
-            allow_card_destination=options.allow_card_destination,
-            needed=needed,
-            rechecked=rechecked,
-        )
-        if local
-        else PreflightReport((), (), ())
+    # The S3 ones only compared with each other (the same bucket and prefix named twice).
+    checked = preflight(
+        tree,
+        local,
+        allow_card_destination=options.allow_card_destination,
+        needed=needed,
+        rechecked=rechecked,
+        remote=[plan for plan in plans if plan.index in backends],
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)

@@ -30,6 +30,7 @@ from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_
 from offload.plan.preflight.paths import (
     check_duplicates,
     check_folder,
+    check_remote_overlaps,
     check_source_overlap,
     check_writable,
     existing_folder,
@@ -58,6 +59,7 @@ def preflight(
     create_folders: bool = False,
     needed: Mapping[int, AbstractSet[str]] | None = None,
     rechecked: Mapping[int, AbstractSet[str]] | None = None,
+    remote: Sequence[DestinationPlan] = (),
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -91,14 +93,21 @@ def preflight(
     never written, and no room is kept for it. Without ``needed``, room is kept for the
     largest file already there.
 
+    ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
+    by their backend when opened, planned under a stand-in root): only compared with each
+    other by name (:func:`.paths.check_remote_overlaps`: the same one named twice, copy
+    roots inside one another); ``plans`` may then be empty, and the source's findings are
+    left out (they are about what a local copy would hold).
+
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
     probe files, which it removes.
     """
-    if not plans:
+    if not plans and not remote:
         raise ValueError("no destination planned")
     out = Findings()
-    source_findings(tree, out)
+    if plans:
+        source_findings(tree, out)
     reserve = (
         reserve_bytes
         if reserve_bytes is not None
@@ -184,6 +193,7 @@ def preflight(
     ]
     duplicate = check_duplicates(tree, usable, out)
     check_devices(tree, usable, duplicate, checks, out)
+    check_remote_overlaps(remote, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 
