@@ -3,7 +3,9 @@ in a subprocess on real files (real tmpfs mounts where the free space matters)."
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -80,6 +82,35 @@ def test_a_rerun_into_a_copy_of_a_card_layout_is_not_refused(tmp_path: Path, lay
     more = run("copy", "--into", card, dest, "--report-dir", reports)
     assert more.returncode == 0, more.stderr
     assert (dest / layout.replace("0001", "0002")).is_file()
+
+
+def test_an_into_offload_of_a_card_stopped_by_ctrl_c_resumes(tmp_path: Path) -> None:
+    """Failed before: the resume of an `--into` offload of a Sony card stopped by SIGINT was
+    refused ("looks like a camera card (PRIVATE/M4ROOT/ ...)"): the copy stopped after its
+    first verified files had put the card's layout at the destination's root."""
+    card = tmp_path / "c"
+    for i in range(30):
+        write(card / "PRIVATE" / "M4ROOT" / "CLIP" / f"C{i:04d}.MP4", os.urandom(4_000_000))
+    dest = tmp_path / "d"
+    dest.mkdir()
+    reports = tmp_path / "r"
+    process = subprocess.Popen(
+        [*CLI, "copy", "--json", "--into", str(card), str(dest), "--report-dir", str(reports)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "file_verified":
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert (dest / "PRIVATE" / "M4ROOT").is_dir()
+    resumed = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list((dest / "PRIVATE" / "M4ROOT" / "CLIP").iterdir())) == 30
 
 
 def test_a_raid_holding_our_copy_of_a_red_magazine_takes_more_offloads(tmp_path: Path) -> None:
