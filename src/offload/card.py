@@ -40,7 +40,7 @@ from offload.existing import CheckKind, ExistingCopy, check_existing, needs_sour
 from offload.fs.ops import fsync_dir
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
-from offload.manifest_options import ManifestOptions
+from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
 from offload.plan import (
     DestinationPlan,
@@ -298,6 +298,11 @@ def _plan(
                     options.copy, algorithms=(*options.copy.algorithms, *extra)
                 ),
             )
+    # Every manifest asked for must be able to record the digests the copy computes (the
+    # card history's formats included): known now, not after the whole card was copied.
+    refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
+    if refused is not None:
+        raise UsageError(refused)
     ledgers = [
         _s3().S3Ledger(backends[plan.index], plan.root)
         if plan.index in backends
@@ -384,10 +389,20 @@ def _plan(
         )
         for plan in local
     }
-    checked = (
-        preflight(tree, local, allow_card_destination=options.allow_card_destination, needed=needed)
-        if local
-        else PreflightReport((), (), ())
+    # The copies read back before the job may be written again (found wrong, or replaced by
+    # the policy): the free space holds the largest of them too; a trusted one needs none.
+    rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
+    for check in checks:
+        if check.destination_index in rechecked:
+            rechecked[check.destination_index].add(tasks[check.task_index].source.relative_path)
+    # The S3 ones only compared with each other (the same bucket and prefix named twice).
+    checked = preflight(
+        tree,
+        local,
+        allow_card_destination=options.allow_card_destination,
+        needed=needed,
+        rechecked=rechecked,
+        remote=[plan for plan in plans if plan.index in backends],
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)

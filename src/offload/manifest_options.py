@@ -66,3 +66,38 @@ class ManifestOptions:
             location=self.location,
             comment=self.comment,
         )
+
+
+#: The hash formats each manifest can record, by their ASC MHL names (the names of ``-t``).
+#: ASC MHL v2.0 (its XSD, as ascmhl 1.2 ships it): c4, md5, sha1, xxh128, xxh3, xxh64; not
+#: sha256. Legacy MHL v1: md5, sha1 and xxh64 (written as ``<xxhash64be>``); its
+#: ``<xxhash>`` is XXH32, which ``-t`` does not offer (``manifest.legacy.LEGACY_ELEMENTS``,
+#: kept equal to this by a test; not imported: the writer loads after the copy).
+MANIFEST_FORMATS: dict[MhlKind, tuple[str, ...]] = {
+    MhlKind.ASCMHL: ("c4", "md5", "sha1", "xxh128", "xxh3", "xxh64"),
+    MhlKind.LEGACY: ("md5", "sha1", "xxh64"),
+}
+
+_MANIFEST_NAMES = {MhlKind.ASCMHL: "an ASC MHL history", MhlKind.LEGACY: "a legacy MHL"}
+
+
+def manifest_formats_problem(kinds: frozenset[MhlKind], algorithms: tuple[str, ...]) -> str | None:
+    """Why the manifests asked for (*kinds*) could not be written with the digests the copy
+    computes (*algorithms*, canonical names), or None when each can record at least one.
+
+    Asked before anything is copied (``card.plan_offload``): a manifest records a file only
+    with a digest in one of its formats, so with none of them the whole card would be
+    copied and then every manifest refused. Refusing (exit 64) and naming what to add, rather
+    than adding a hash the user did not ask for: which algorithms are computed, and so what
+    the reports and the manifests state, stays the DIT's choice."""
+    for kind in (MhlKind.ASCMHL, MhlKind.LEGACY):
+        formats = MANIFEST_FORMATS[kind]
+        if kind not in kinds or any(name in formats for name in algorithms):
+            continue
+        asked = " ".join(f"-t {name}" for name in algorithms)
+        return (
+            f"{asked}: {_MANIFEST_NAMES[kind]} records only {', '.join(formats)}, so it could "
+            f"not record any file; add one of them (e.g. {asked} -t xxh64), or pass --mhl none "
+            "to write no manifest; nothing was copied"
+        )
+    return None

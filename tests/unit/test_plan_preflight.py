@@ -424,6 +424,37 @@ def test_exfat_illegal_names_collisions_and_symlinks(tmp_path: Path) -> None:
     assert on_ext4.ok, on_ext4.errors
 
 
+def test_a_name_that_is_not_utf8_is_only_a_manifest_matter_where_bytes_are_stored(
+    tmp_path: Path,
+) -> None:
+    """Failed before: on ext4 the warning said the filesystem "will not take [it] as it is",
+    but ext4 takes any bytes but '/' and NUL, and the file was copied and verified; what
+    cannot hold the name is the XML manifest. exFAT (Unicode names) still refuses it."""
+    src = tmp_path / os.fsdecode(b"A\xff01")  # the copy root's own name: in no manifest
+    write(src / os.fsdecode(b"bad\xff.wav"), b"x")
+    write(src / os.fsdecode(b"sub\xfe") / "ok.mov", b"y")
+    [d] = dests(tmp_path, "d")
+
+    report, _ = run(src, [d], filesystem_of=ext4)
+
+    assert report.ok, report.errors
+    found = [(i.code, i.path) for i in report.warnings if i.code is C.NAME_NOT_UTF8]
+    assert found == [
+        (C.NAME_NOT_UTF8, src / os.fsdecode(b"bad\xff.wav")),
+        (C.NAME_NOT_UTF8, src / os.fsdecode(b"sub\xfe")),
+    ]
+    message = report.warnings[0].message
+    assert "will not take" not in message and "rename it on the source" in message
+    assert "'bad\\xff.wav' is not valid UTF-8: ext4 at" in message
+    assert "takes it as it is and its copy is verified" in message
+    assert "MHL" in message and "leaves it out" in message
+
+    on_exfat, _ = run(src, [d], filesystem_of=exfat)
+    refused = [i for i in on_exfat.errors if i.code is C.NAME_NOT_UTF8]
+    assert len(refused) == 3  # the root's name too: exFAT stores Unicode
+    assert "will not take as it is" in refused[0].message
+
+
 def test_root_folder_name_is_checked_too(tmp_path: Path) -> None:
     src = tmp_path / "DAY 1: A"
     write(src / "a.mov")

@@ -46,7 +46,7 @@ from offload.destinations.s3config import (
     S3Settings,
     settings_from_env,
 )
-from offload.destinations.s3url import is_s3_url
+from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
 from offload.events import (
@@ -273,8 +273,13 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
 
 
 def _same_destination(a: str, b: str) -> bool:
+    """Whether two destination arguments name one place: ``s3://`` URLs once normalised
+    (``s3://b/p/`` and ``s3://b//p`` are ``s3://b/p``; UsageError for a bad one), folders
+    by their absolute path."""
+    if is_s3_url(a) and is_s3_url(b):
+        return parse_s3_url(a) == parse_s3_url(b)
     if is_s3_url(a) or is_s3_url(b):
-        return a.rstrip("/") == b.rstrip("/")
+        return False
     return os.path.abspath(a) == os.path.abspath(b)
 
 

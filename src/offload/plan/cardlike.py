@@ -1,15 +1,30 @@
 """Does a folder look like a camera card? (A second card given by mistake as a destination.)
 
 The signs are the folder layouts cameras write at the root of their media, and a card's own
-ASC MHL history at the root without offload-ai's state beside it (a copy root of ours has
-``.offload/`` next to its ``ascmhl/``). Looks at a handful of names at the root only: cheap,
-and never wrong about a folder holding our own copies.
+ASC MHL history at the root without offload-ai's state beside it. Looks at a handful of
+names at the root (and, for a sign, one name below it) only: cheap, and never wrong about a
+folder holding our own copies.
+
+Our own copies look like cards, by design: a copy root is the card's tree, so an ``--into``
+copy of a GoPro card has ``DCIM/`` at the destination's root, and ``offload copy
+A001_0101AB.RDM RAID`` leaves ``RAID/A001_0101AB.RDM/``. Every copy root of ours holds
+``.offload/`` (its ledger and lock, made before the first byte: a run stopped by Ctrl-C has
+it too). So a sign is not counted where that state says it is ours: ``.offload/`` at the
+folder's root (the folder is one of our copy roots: everything in it is our copy), or in the
+sign's own top folder (``RAID/A001_0101AB.RDM/.offload``: that folder is our copy of a card).
+A real card has neither: offload-ai never writes to a source, and a card given as a
+destination is refused before anything (``.offload/`` included) is written, unless the user
+said it is not a card (``--allow-card-destination``).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+# A copy root's state folder (offload.ledger.STATE_FOLDER; not imported: the ledger module
+# is not needed to plan a copy that refuses its destinations).
+_OURS = ".offload"
 
 # (path below the root, what writes it): one is enough.
 CARD_SIGNS: tuple[tuple[str, str], ...] = (
@@ -25,19 +40,31 @@ CARD_SIGNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _our_copy_root(folder: Path) -> bool:
+    """Whether *folder* holds offload-ai's state, so is a copy root of ours."""
+    return os.path.isdir(folder / _OURS)
+
+
 def camera_card_sign(folder: Path) -> str | None:
     """What makes *folder* look like a camera card's root, or None. Never raises (a folder
-    that cannot be listed is not called a card)."""
+    that cannot be listed is not called a card); None for a copy root of ours, and a sign
+    whose top folder is a copy root of ours is not counted (see the module docstring)."""
+    if _our_copy_root(folder):
+        return None
     for relative, what in CARD_SIGNS:
-        if os.path.lexists(folder / relative):
+        top = relative.partition("/")[0]
+        if os.path.lexists(folder / relative) and not _our_copy_root(folder / top):
             return what
     try:
         names = os.listdir(folder)
     except OSError:
         return None
-    red = next((n for n in names if n.upper().endswith(".RDM")), None)
+    red = next(
+        (n for n in names if n.upper().endswith(".RDM") and not _our_copy_root(folder / n)),
+        None,
+    )
     if red is not None:
         return f"{red}/ (RED magazine)"
-    if "ascmhl" in names and ".offload" not in names:
+    if "ascmhl" in names:
         return "an ASC MHL history (ascmhl/) at its root that offload-ai did not write there"
     return None

@@ -34,8 +34,9 @@ class PreflightCode(StrEnum):
     # Error where the filesystem folds normalisation (APFS/HFS+), warning where it is only
     # case-insensitive (exFAT/FAT/NTFS keep both names, but Mac/Windows tools may not).
     NAME_NORMALISATION_COLLISION = "name-normalisation-collision"
-    # Error on filesystems that store Unicode (exFAT, NTFS, APFS...), warning elsewhere
-    # (manifests and reports cannot name such a file exactly).
+    # Error on filesystems that store Unicode (exFAT, NTFS, APFS...), warning elsewhere (the
+    # file is copied and verified under its bytes, but an XML manifest cannot hold the name
+    # and leaves it out; the copy root's own name, in no manifest, is not reported there).
     NAME_NOT_UTF8 = "name-not-utf8"
     # A destination that looks like a camera card (a second card given by mistake), unless
     # the user says it is not one.

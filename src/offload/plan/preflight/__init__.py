@@ -30,6 +30,7 @@ from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_
 from offload.plan.preflight.paths import (
     check_duplicates,
     check_folder,
+    check_remote_overlaps,
     check_source_overlap,
     check_writable,
     existing_folder,
@@ -57,6 +58,8 @@ def preflight(
     allow_card_destination: bool = False,
     create_folders: bool = False,
     needed: Mapping[int, AbstractSet[str]] | None = None,
+    rechecked: Mapping[int, AbstractSet[str]] | None = None,
+    remote: Sequence[DestinationPlan] = (),
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -83,16 +86,28 @@ def preflight(
     ``needed``, by destination index, is what the copy will really write there (the
     planner's task list: files a ledger trusts or copies already there to be read back are
     not in it); without it, a file at its target with the same size and mtime counts as
-    present.
+    present. ``rechecked``, by destination index (with ``needed`` only), is which of the
+    files already there this run reads back (``existing.py``): one of them may be written
+    again beside its old copy (found wrong, or replaced by the existing-file policy), so the
+    free space must hold the largest of them as well; a file the ledger alone vouches for is
+    never written, and no room is kept for it. Without ``needed``, room is kept for the
+    largest file already there.
+
+    ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
+    by their backend when opened, planned under a stand-in root): only compared with each
+    other by name (:func:`.paths.check_remote_overlaps`: the same one named twice, copy
+    roots inside one another); ``plans`` may then be empty, and the source's findings are
+    left out (they are about what a local copy would hold).
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
     probe files, which it removes.
     """
-    if not plans:
+    if not plans and not remote:
         raise ValueError("no destination planned")
     out = Findings()
-    source_findings(tree, out)
+    if plans:
+        source_findings(tree, out)
     reserve = (
         reserve_bytes
         if reserve_bytes is not None
@@ -157,6 +172,7 @@ def preflight(
             reserve,
             out,
             to_write=None if needed is None else needed.get(plan.index, frozenset()),
+            may_rewrite=None if needed is None else (rechecked or {}).get(plan.index, frozenset()),
         )
         checks.append(
             DestinationCheck(
@@ -177,6 +193,7 @@ def preflight(
     ]
     duplicate = check_duplicates(tree, usable, out)
     check_devices(tree, usable, duplicate, checks, out)
+    check_remote_overlaps(remote, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from offload.errors import printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameRules
 from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES, find_collisions, name_problems
@@ -80,9 +81,16 @@ def check_names(
         named.append((parent, name, entry.source_path))
 
     folders: dict[str, list[str]] = defaultdict(list)
-    for parent, name, source in named:
+    for position, (parent, name, source) in enumerate(named):
         folders[parent].append(name)
         for problem in name_problems(name, rules, name_max_bytes=name_max):
+            if problem.code is C.NAME_NOT_UTF8 and not rules.requires_unicode:
+                # The filesystem takes the bytes as they are (ext4, xfs: any but '/' and
+                # NUL), and the copy is verified under them; what cannot hold the name is an
+                # XML manifest. The copy root's own name is in no manifest: nothing to say.
+                if not (plan.creates_root and position == 0):
+                    _not_utf8_warning(name, source, plan, where, out)
+                continue
             is_error = problem.code is not C.NAME_RESERVED_WINDOWS and (
                 problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode
             )
@@ -131,3 +139,22 @@ def check_names(
                 f"{verdict} become one entry; rename one of them on the source",
                 index=plan.index,
             )
+
+
+def _not_utf8_warning(
+    name: str, source: Path | str, plan: DestinationPlan, where: str, out: Findings
+) -> None:
+    """What a name that is not UTF-8 really costs on a filesystem that stores bytes: it is
+    copied and verified as it is, but an XML manifest (ASC MHL, legacy MHL) cannot hold it,
+    so the manifests written there leave it out (``manifests_writer``, which names it again
+    after the copy) while the job report lists it with its state."""
+    out.warning(
+        C.NAME_NOT_UTF8,
+        Path(source),
+        f"the name '{printable_name(name)}' is not valid UTF-8: {where} takes it as it is "
+        "and its copy is verified, but an XML manifest cannot hold such a name, so the ASC "
+        "MHL (or legacy MHL) written there leaves it out (everything below it, for a folder) "
+        "and the job report alone gives its state; rename it on the source if the manifest "
+        "must list it",
+        plan.index,
+    )

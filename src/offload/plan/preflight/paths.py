@@ -8,6 +8,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from offload.destinations.s3url import display_path
 from offload.errors import describe_os_error
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import within
@@ -234,6 +235,44 @@ def check_duplicates(
                     b.index,
                 )
     return duplicate
+
+
+def check_remote_overlaps(remote: Sequence[DestinationPlan], out: Findings) -> None:
+    """The rule of :func:`check_duplicates` for destinations that are no local folder (an
+    ``s3://`` URL, planned under its stand-in root ``/s3:/bucket/prefix``, which exists
+    nowhere on this machine): compared by name, the only identity they have here. Their
+    endpoint is one for the whole run (``--s3-endpoint`` or the environment), and the URL
+    parser normalised each (``s3://b/p/``, ``s3://b//p`` and ``s3://b/p`` are one stand-in
+    root), so one bucket and prefix is one place. The same place named twice is an error
+    (the later one): its two copies would be one set of objects, the second refused as
+    already there, and a re-run would count each object as two verified copies. Copy roots
+    inside one another are an error, as for folders (with ``--into``, ``s3://b/p`` and
+    ``s3://b/p/q``; without it, only when the inner one lies in the outer one's copy root,
+    ``s3://b/p/<card>/...``)."""
+    duplicate: set[int] = set()
+    for i, a in enumerate(remote):
+        if a.index in duplicate:
+            continue
+        for b in remote[i + 1 :]:
+            if b.index in duplicate:
+                continue
+            if a.destination == b.destination:
+                duplicate.add(b.index)
+                out.error(
+                    C.DEST_DUPLICATE,
+                    b.destination,
+                    f"destination {display_path(b.destination)} is named twice (the same "
+                    "bucket and prefix, however written): name each destination once",
+                    b.index,
+                )
+            elif within(str(b.root), str(a.root)) or within(str(a.root), str(b.root)):
+                out.error(
+                    C.DEST_OVERLAP,
+                    b.destination,
+                    f"the copies to {display_path(a.root)} and {display_path(b.root)} would "
+                    "overlap: choose destinations that are not inside one another",
+                    b.index,
+                )
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -43,13 +43,22 @@ def check_targets(
     out: Findings,
     *,
     to_write: AbstractSet[str] | None = None,
+    may_rewrite: AbstractSet[str] | None = None,
 ) -> DestinationCheck:
     """Compare the plan with what is already at the destination; estimate the space needed.
 
     *to_write*: the files the copy will write here (None: those not already at their target
-    with the same size and mtime)."""
+    with the same size and mtime). The space needed is what will really be written: a block
+    for each new folder and link, each file to write rounded up to blocks, the reserve, and
+    room for the largest file already there that this run may write again, *may_rewrite*
+    (None: every file already there). Such a file is written beside its old copy, which goes
+    only once the new one is verified (a copy of ours read back and found wrong, replaced
+    through a second job; an existing file the overwrite or keep-both policy replaces or
+    keeps), so both take room at once, one file at a time. A file already there that this
+    run only trusts (the ledger's) is never written: nothing is kept for it, so a re-run
+    with nothing to copy needs no more than the reserve."""
     files_to_copy = files_present = bytes_to_copy = 0
-    needed = largest_present = 0
+    needed = largest_rewritten = 0
     root_exists = True
     if plan.creates_root:
         try:
@@ -137,12 +146,13 @@ def check_targets(
         )
         if present:
             files_present += 1
-            largest_present = max(largest_present, f.size_bytes)
+            if may_rewrite is None or f.relative_path in may_rewrite:
+                largest_rewritten = max(largest_rewritten, f.size_bytes)
             continue
         files_to_copy += 1
         bytes_to_copy += f.size_bytes
         needed += _round_up(f.size_bytes, block)
-    needed += _round_up(largest_present, block) + reserve_bytes
+    needed += _round_up(largest_rewritten, block) + reserve_bytes
     return DestinationCheck(
         plan.index,
         plan.destination,

@@ -1,0 +1,258 @@
+"""Preflight and plan defects an acceptance pass found, each reproduced through the real CLI
+in a subprocess on real files (real tmpfs mounts where the free space matters)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.requirements import require_root
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """Mount real tmpfs filesystems of a given size; unmounted at the end whatever happens."""
+    require_root("mounting a tmpfs")
+    mounted: list[Path] = []
+
+    def mount(name: str, size: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", point], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", str(point)], check=True)
+
+
+# --- our own copies are never taken for a camera card ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "DCIM/100GOPRO/GX010001.MP4",
+        "PRIVATE/M4ROOT/CLIP/C0001.MP4",
+        "XDROOT/Clip/C0001.MXF",
+        "PRIVATE/XDROOT/Clip/C0001.MXF",
+    ],
+)
+def test_a_rerun_into_a_copy_of_a_card_layout_is_not_refused(tmp_path: Path, layout: str) -> None:
+    """Failed before: the re-run of `offload copy --into c d` was refused (exit 64, "d looks
+    like a camera card (DCIM/ ...)"): the card signs were looked at before our state."""
+    card = tmp_path / "c"
+    write(card / layout, os.urandom(1000))
+    dest = tmp_path / "d"
+    dest.mkdir()
+    reports = tmp_path / "r"
+    first = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert first.returncode == 0, first.stderr
+    again = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    assert "camera card" not in again.stderr
+    # A new clip on the card goes on the same way (an incremental offload).
+    write(card / layout.replace("0001", "0002"), os.urandom(1000))
+    more = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert more.returncode == 0, more.stderr
+    assert (dest / layout.replace("0001", "0002")).is_file()
+
+
+def test_an_into_offload_of_a_card_stopped_by_ctrl_c_resumes(tmp_path: Path) -> None:
+    """Failed before: the resume of an `--into` offload of a Sony card stopped by SIGINT was
+    refused ("looks like a camera card (PRIVATE/M4ROOT/ ...)"): the copy stopped after its
+    first verified files had put the card's layout at the destination's root."""
+    card = tmp_path / "c"
+    for i in range(30):
+        write(card / "PRIVATE" / "M4ROOT" / "CLIP" / f"C{i:04d}.MP4", os.urandom(4_000_000))
+    dest = tmp_path / "d"
+    dest.mkdir()
+    reports = tmp_path / "r"
+    process = subprocess.Popen(
+        [*CLI, "copy", "--json", "--into", str(card), str(dest), "--report-dir", str(reports)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "file_verified":
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert (dest / "PRIVATE" / "M4ROOT").is_dir()
+    resumed = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list((dest / "PRIVATE" / "M4ROOT" / "CLIP").iterdir())) == 30
+
+
+def test_a_raid_holding_our_copy_of_a_red_magazine_takes_more_offloads(tmp_path: Path) -> None:
+    """Failed before: after `offload copy cards/A001_0101AB.RDM RAID`, every offload into
+    RAID (the same one again included) was refused: "looks like a camera card
+    (A001_0101AB.RDM/ (RED magazine))"."""
+    mag = tmp_path / "cards" / "A001_0101AB.RDM"
+    write(mag / "A001_C001_0101AB.RDC" / "A001_C001_0101AB_001.R3D", os.urandom(2000))
+    other = tmp_path / "cards" / "B001"
+    write(other / "CLIPS" / "B001C001.mov", os.urandom(1000))
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    reports = tmp_path / "r"
+    assert run("copy", mag, raid, "--report-dir", reports).returncode == 0
+    again = run("copy", mag, raid, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    second = run("copy", other, raid, "--report-dir", reports)
+    assert second.returncode == 0, second.stderr
+    assert (raid / "B001" / "CLIPS" / "B001C001.mov").is_file()
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["DCIM/100GOPRO/GX010001.MP4", "XDROOT/Clip/C0001.MXF", "A001_0101AB.RDM/A.RDC/A.R3D"],
+)
+def test_a_real_card_given_as_destination_is_still_refused(tmp_path: Path, layout: str) -> None:
+    """The card signs still count where no state of ours vouches for them: a real card
+    (no `.offload/` anywhere), even one beside a copy root of ours."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    other_card = tmp_path / "A002"
+    write(other_card / layout, b"clip")
+    (other_card / "B001" / ".offload").mkdir(parents=True)  # our copy of another card there
+    result = run("copy", card, other_card, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64
+    assert f"destination {other_card} looks like a camera card" in result.stderr
+    assert not (other_card / "A001").exists()
+
+
+# --- free space: only for what this run may really write -------------------------------------
+
+
+@pytest.mark.fault
+def test_a_rerun_on_a_nearly_full_drive_needs_room_only_for_what_it_writes(
+    tmp_path: Path, tmpfs: Callable[[str, str], Path]
+) -> None:
+    """Failed before: once the drive had less free space than the card's largest file, a
+    re-run with nothing to copy, or one adding a 4-byte file, was refused (exit 64, "has
+    ... free but the copy needs" the size of the largest file already there)."""
+    card = tmp_path / "card"
+    write(card / "A001.MXF", os.urandom(3_000_000))
+    drive = tmpfs("t", "4m")
+    reports = tmp_path / "r"
+    assert run("copy", card, drive, "--report-dir", reports).returncode == 0
+    free = os.statvfs(drive).f_bavail * os.statvfs(drive).f_frsize
+    write(drive / "other", bytes(free - 300_000))  # ~300 KB left: far less than 3 MB
+    again = run("copy", card, drive, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    write(card / "A002.txt", b"four")
+    more = run("copy", card, drive, "--report-dir", reports)
+    assert more.returncode == 0, more.stderr
+    assert (drive / "card" / "A002.txt").read_bytes() == b"four"
+    # --reverify reads the copy back, and one found wrong is written again beside the old
+    # copy before it goes: that needs room for it, and is refused up front without it.
+    reverify = run("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert reverify.returncode == 64
+    assert "not enough free space" in reverify.stderr
+    assert "the copy needs 3.1 MB" in reverify.stderr
+
+
+# --- a name that is not UTF-8: what the warning says is what happens ---------------------------
+
+
+def test_a_name_that_is_not_utf8_is_copied_and_left_out_of_the_manifest_as_warned(
+    tmp_path: Path,
+) -> None:
+    """Failed before: the warning said the destination "will not take [the name] as it is",
+    then the file was copied and verified under it. Now it says what happens: copied and
+    verified, left out of the XML manifest."""
+    card = tmp_path / "c"
+    write(card / "a.mov", b"a\n")
+    bad = os.fsencode(card) + b"/bad\xff.wav"
+    with open(bad, "wb") as handle:
+        handle.write(b"x")
+    dest = tmp_path / "d"
+    dest.mkdir()
+    result = run("copy", card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert "will not take" not in result.stderr
+    assert "'bad\\xff.wav' is not valid UTF-8" in result.stderr
+    assert "takes it as it is and its copy is verified" in result.stderr
+    with open(os.fsencode(dest) + b"/c/bad\xff.wav", "rb") as handle:
+        assert handle.read() == b"x"
+    [manifest] = (dest / "c" / "ascmhl").glob("0001_*.mhl")
+    assert b"a.mov" in manifest.read_bytes() and b"bad" not in manifest.read_bytes()
+
+
+# --- -t with no format a manifest asked for can record: refused before the copy ---------------
+
+
+@pytest.mark.parametrize(
+    ("options", "manifest"),
+    [
+        (["-t", "sha256"], "an ASC MHL history records only c4, md5, sha1, xxh128, xxh3, xxh64"),
+        (["-t", "sha256", "--mhl", "legacy"], "a legacy MHL records only md5, sha1, xxh64"),
+        (["-t", "xxh3", "--mhl", "both"], "a legacy MHL records only md5, sha1, xxh64"),
+    ],
+)
+def test_hashes_no_manifest_can_record_are_refused_before_the_copy(
+    tmp_path: Path, options: list[str], manifest: str
+) -> None:
+    """Failed before: `offload copy -t sha256 c d` copied the whole card, then exited 1 with
+    "manifest not written on d: 'a.mov' has no digest in an ASC MHL format"."""
+    card = tmp_path / "c"
+    write(card / "a.mov", b"a\n")
+    dest = tmp_path / "d"
+    dest.mkdir()
+    result = run("copy", *options, card, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    asked = options[1]
+    assert line.startswith(f"ERROR: -t {asked}: {manifest}")
+    assert f"-t {asked} -t xxh64" in line and "--mhl none" in line
+    assert list(dest.iterdir()) == []
+    fixed = run("copy", *options, "-t", "xxh64", card, dest, "--report-dir", tmp_path / "r")
+    assert fixed.returncode == 0, fixed.stderr
+    (tmp_path / "n").mkdir()
+    reports = tmp_path / "r"
+    alone = run("copy", "-t", asked, "--mhl", "none", card, tmp_path / "n", "--report-dir", reports)
+    assert alone.returncode == 0, alone.stderr
+
+
+def test_a_card_history_supplies_a_format_the_manifest_can_record(tmp_path: Path) -> None:
+    """The card's own ASC MHL history (xxh64 here) is hashed and continued whatever -t says:
+    `-t sha256` alone is then not refused."""
+    card = tmp_path / "c"
+    write(card / "a.mov", b"a\n")
+    first = tmp_path / "d"
+    first.mkdir()
+    assert run("copy", card, first, "--report-dir", tmp_path / "r").returncode == 0
+    second = tmp_path / "e"
+    second.mkdir()
+    result = run("copy", "-t", "sha256", first / "c", second, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert len(list((second / "c" / "ascmhl").glob("*.mhl"))) == 2
