@@ -9,6 +9,7 @@ symlinks, empty folders and folder mtimes, and returns an OffloadReport. Neither
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 import time
@@ -41,10 +42,11 @@ from offload.fs.ops import fsync_dir
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions
-from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
     DestinationPlan,
     IgnoreRules,
+    PreflightCode,
     PreflightItem,
     PreflightReport,
     ScanError,
@@ -169,6 +171,8 @@ class OffloadReport:
     job: JobReport
     symlinks: list[SymlinkResult] = field(default_factory=list)
     directories: int = 0
+    # The card's symlinks (``symlinks`` holds one result per link and destination).
+    card_symlinks: int = 0
     warnings: list[PreflightItem] = field(default_factory=list)
     removed_partials: int = 0
     folder_errors: list[str] = field(default_factory=list)
@@ -196,6 +200,14 @@ class OffloadReport:
     @property
     def exit_code(self) -> int:
         return self.exit_code_with(more_errors=False)
+
+    def failed_links(self, index: int) -> list[SymlinkResult]:
+        """The card's symlinks that could not be made on destination *index*."""
+        return [
+            s
+            for s in self.symlinks
+            if s.destination_index == index and s.status is SymlinkStatus.FAILED
+        ]
 
     def exit_code_with(self, *, more_errors: bool) -> int:
         """The exit code, as it is once *more_errors* (e.g. a report that a destination
@@ -347,7 +359,11 @@ def _plan(
                     DestinationFileResult(
                         destination_index=plan.index,
                         final_path=final,
-                        status=DestinationStatus.VERIFIED_EARLIER,
+                        # A record of a transfer check (or of a mode unknown here) proves no
+                        # read-back: trusted, the copy is still transfer-checked only.
+                        status=DestinationStatus.VERIFIED_EARLIER
+                        if proof_satisfies(recorded.verify, VerifyMode.DESTINATION)
+                        else DestinationStatus.TRANSFER_CHECKED,
                         verified_at=recorded.recorded_at or None,
                         verified_mode=recorded.verify or None,
                         recorded_digests={name: recorded.digests[name] for name in algorithms},
@@ -392,6 +408,9 @@ def _plan(
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+    if backends and tree.symlinks:
+        links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     has_history = card_history is not None and card_history.trusted
@@ -415,6 +434,23 @@ def _plan(
         backends=backends,
         devices=devices,
     )
+
+
+def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
+    """Before the copy, as the disk preflight does for a filesystem that may not hold
+    them: each symlink of the card, on each S3 destination, will fail there (docs/s3.md)."""
+    return [
+        PreflightItem(
+            PreflightCode.SYMLINK_UNSUPPORTED,
+            Path(link.path),
+            f"{display_path(plan.root)} cannot hold the symlink {link.relative_path!r} (an "
+            "object store has no symlinks): it will not be copied there and the offload will "
+            "exit 1; remove it from the card, or copy the card to a drive that holds links",
+            plan.index,
+        )
+        for plan in plans
+        for link in tree.symlinks
+    ]
 
 
 _TRUSTED = "trusted"
@@ -574,6 +610,7 @@ def _run_locked(
         removed_partials=removed,
         production=_production_fields(plan),
         ignored=_ignored_with_reasons(plan),
+        card_symlinks=len(plan.tree.symlinks),
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         cascade=tuple(sorted(slow)),
@@ -750,7 +787,7 @@ class _RecordedFiles(Collection["ManifestFile"]):
     @property
     def anything_new(self) -> bool:
         """Some file was verified there by this run (not only trusted from the ledger)."""
-        return any(r.status is not DestinationStatus.VERIFIED_EARLIER for _, r in self._verified())
+        return any(r.action is not CopyAction.TRUSTED for _, r in self._verified())
 
     def _hash_date(self, when: float) -> datetime:
         # One datetime for the files verified at the same time (every file of a job has
@@ -941,9 +978,27 @@ def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResul
                 os.utime(target, ns=(link.mtime_ns, link.mtime_ns), follow_symlinks=False)
         except OSError as exc:
             result.status = SymlinkStatus.FAILED
-            result.error = f"cannot create symlink {target}: {exc.strerror or exc}"
+            result.error = f"cannot create symlink {target}: {_link_error(exc)}"
         results.append(result)
     return results
+
+
+def _link_error(exc: OSError) -> str:
+    """Why a symlink could not be made, in words: a filesystem without symlinks (exFAT,
+    FAT) answers ENOSYS or EOPNOTSUPP through FUSE and EPERM in the kernel, not a reason
+    anyone reading the summary should have to decode."""
+    if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP):
+        return (
+            "the destination's filesystem holds no symlinks (exFAT, FAT): the link is not "
+            "copied; remove it from the card, or copy the card to a drive that holds links"
+        )
+    if exc.errno == errno.EPERM:
+        return (
+            "not permitted (a filesystem without symlinks, such as exFAT or FAT, refuses "
+            "them so): the link is not copied; remove it from the card, or copy the card to "
+            "a drive that holds links"
+        )
+    return exc.strerror or str(exc)
 
 
 def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:

@@ -487,7 +487,15 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
                 "event": "job_report",
                 "exit_code": exit_code,
                 "reports": report.report_paths,
-                "destinations": [vars(d) for d in report.job.destinations],
+                "destinations": [
+                    {
+                        **vars(d),
+                        # As in the job report: a link not made there fails it too (exit 1).
+                        "symlinks_failed": len(report.failed_links(d.index)),
+                        "result": "failed" if d.failed or report.failed_links(d.index) else "ok",
+                    }
+                    for d in report.job.destinations
+                ],
                 "failures": [{"path": p, "error": e} for p, e in failures],
                 "notes": report.notes,
             }
