@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -235,6 +235,12 @@ def plan_offload(
     if not destinations:
         raise UsageError("no destination given; name at least one destination folder")
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    if not os.path.lexists(source_path):
+        raise UsageError(
+            f"source {source_path} does not exist; nothing was copied (check the path, and "
+            "that the card is mounted)",
+            path=source_path,
+        )
     try:
         tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
@@ -494,13 +500,19 @@ def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
 
 
 def run_offload(
-    plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
+    plan: OffloadPlan,
+    *,
+    sink: EventSink | None = None,
+    cancel: CancelToken | None = None,
+    on_locked: Callable[[], None] | None = None,
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
 
     Holds the lock of every copy root (``offload.lock``) from before the first byte until
     the manifests and folder times are written, released on every exit path; raises
     CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
+    *on_locked* is called once every lock is held, before anything else (the command
+    announces the offload then: a run refused by another's lock announces nothing).
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
@@ -508,6 +520,8 @@ def run_offload(
     roots = [p.root for p in plan.plans if p.index not in plan.backends]
     try:
         with lock_copy_roots(roots, source=str(plan.source)) as locks:
+            if on_locked is not None:
+                on_locked()
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             report = _run_locked(plan, sink=guarded, cancel=cancel)
@@ -1037,6 +1051,13 @@ def _set_folder_times(
     ):
         try:
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
+        except OSError as exc:  # the card's folder: the source is the problem, not the copy
+            errors.append(
+                f"cannot read the time of the card's folder {source} (for {folder}): "
+                f"{exc.strerror or exc}; check the card and the reader (was it removed?)"
+            )
+            continue
+        try:
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
             errors.append(f"cannot set the time of folder {folder}: {exc.strerror or exc}")

@@ -693,3 +693,64 @@ def test_links_an_exfat_drive_cannot_hold_are_named_in_words(
     assert (dest["result"], dest["symlinks_failed"]) == ("failed", 1)
     (link,) = report["symlinks"]
     assert link["status"] == "failed" and "holds no symlinks" in link["error"]
+
+
+# -- messages: one line naming the path and what to do -------------------------------------
+
+
+def test_a_missing_source_or_folder_to_verify_is_said_not_to_exist(tmp_path: Path) -> None:
+    """Failed before: `offload copy` printed a raw "[Errno 2] No such file or directory",
+    `offload verify` "is not a folder"."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    copied = run("copy", tmp_path / "nosuch", dest, "--report-dir", tmp_path / "r")
+    assert copied.returncode == 64
+    assert f"source {tmp_path / 'nosuch'} does not exist" in copied.stderr
+    assert "Errno" not in copied.stderr and "card is mounted" in copied.stderr
+    verified = run("verify", tmp_path / "nosuch", "--report-dir", tmp_path / "r")
+    assert verified.returncode == 64
+    assert f"{tmp_path / 'nosuch'} does not exist" in verified.stderr
+    assert "not a folder" not in verified.stderr
+    (tmp_path / "file").write_text("x")
+    assert "is not a folder" in run("verify", tmp_path / "file").stderr
+
+
+def test_a_card_gone_before_its_folder_times_are_read_names_the_card(tmp_path: Path) -> None:
+    """Failed before: "cannot set the time of folder <DEST>/A001/CLIPS" named the copy,
+    though the card (removed) was the problem."""
+    from offload.card import plan_offload, run_offload
+
+    card = make_card(tmp_path, files=1, size=1000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    plan = plan_offload(card, [dest])
+    moved = tmp_path / "elsewhere"
+    card.rename(moved)  # the card pulled out before the copy
+    report = run_offload(plan)
+    assert report.exit_code != 0
+    about_folders = [e for e in report.folder_errors if "time" in e]
+    assert about_folders
+    for error in about_folders:
+        assert error.startswith(f"cannot read the time of the card's folder {card}")
+        assert "check the card and the reader" in error
+        assert "cannot set the time of folder" not in error
+
+
+def test_adopted_copies_are_worded_for_what_is_known_and_counted_in_words(
+    tmp_path: Path,
+) -> None:
+    """Failed before: "1 copies already there (not made by offload-ai)" after a
+    `--no-resume` run over offload-ai's own copy; "1 entries" ignored; the opening line's
+    "1 copies already there to read back"."""
+    card = make_card(tmp_path, files=1)
+    (card / ".DS_Store").write_bytes(b"junk")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    again = run("copy", "--no-resume", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    assert "not made by offload-ai" not in again.stderr
+    assert "1 copy already there to read back" in again.stderr
+    assert "1 copy was already there without a record in the destination's ledger" in (again.stderr)
+    assert "--no-resume" in again.stderr
+    assert "Ignored (not copied): 1 entry (listed in the report)." in again.stderr

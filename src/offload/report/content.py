@@ -592,7 +592,10 @@ def build_view(
     copies = sum(statuses.values())
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
-        problems.append(f"{unfinished} of {copies} copies were not finished (cancelled or missing)")
+        problems.append(
+            f"{unfinished} of {copies} {'copy was' if copies == 1 else 'copies were'} not "
+            "finished (cancelled or missing)"
+        )
     if data.get("cancelled"):
         verdict, ok = "✖ CANCELLED: the offload did not finish", False
     elif problems:
@@ -602,7 +605,8 @@ def build_view(
     elif statuses["transfer_checked"]:
         verdict, ok = (
             "≈ COPIED, TRANSFER-CHECKED ONLY: "
-            f"{statuses['transfer_checked']} of {copies} copies were never read back",
+            f"{statuses['transfer_checked']} of {copies} "
+            f"{'copy was' if copies == 1 else 'copies were'} never read back",
             True,
         )
     elif statuses["verified_earlier"]:

@@ -196,17 +196,21 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     )
     if actions[CopyAction.ADOPTED]:
         lines.append(
-            f"{actions[CopyAction.ADOPTED]} copies already there (not made by offload-ai) were "
-            "read back from the media, found equal to the source and adopted."
+            f"{_copies_were(actions[CopyAction.ADOPTED])} already there without a record in "
+            "the destination's ledger (copied by another tool, or the ledger not read: "
+            "--no-resume): read back from the media, found equal to the source and adopted."
         )
     if actions[CopyAction.RECHECKED]:
         lines.append(
-            f"{actions[CopyAction.RECHECKED]} copies recorded by an earlier run were read back "
-            "again now and matched."
+            f"{_copies_were(actions[CopyAction.RECHECKED])} recorded by an earlier run: read "
+            "back again now and matched."
         )
     lines.extend(_link_lines(report))
     if report.ignored:
-        lines.append(f"Ignored (not copied): {len(report.ignored)} entries (listed in the report).")
+        lines.append(
+            f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
+            "in the report)."
+        )
     return lines
 
 
@@ -233,6 +237,11 @@ def _link_lines(report: OffloadReport) -> list[str]:
     return lines
 
 
+def _copies_were(count: int) -> str:
+    """The subject of a line about copies: "1 copy was", "3 copies were"."""
+    return f"{plural(count, 'copy', 'copies')} {'was' if count == 1 else 'were'}"
+
+
 def _all_files(total: int, size_bytes: int) -> str:
     """The subject of a verdict about every file: "All 3 files (…) are", "The 1 file (…) is"."""
     size = filesize.decimal(size_bytes)
@@ -255,7 +264,8 @@ def _cascade_line(report: OffloadReport) -> str:
             f"cascade to {slow} was cancelled: run the same command again to resume it (what "
             "the fast destinations hold is fed from them, not read from the card again)."
         )
-    return f"The card was released at {when}; {slow} were then fed from the fast copies."
+    verb = "was" if len(report.cascade) == 1 else "were"
+    return f"The card was released at {when}; {slow} {verb} then fed from the fast copies."
 
 
 def _earlier_detail(results: list[DestinationFileResult]) -> str:
