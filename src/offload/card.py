@@ -9,10 +9,11 @@ symlinks, empty folders and folder mtimes, and returns an OffloadReport. Neither
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -41,10 +42,11 @@ from offload.fs.ops import fsync_dir
 from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
-from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo
+from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
     DestinationPlan,
     IgnoreRules,
+    PreflightCode,
     PreflightItem,
     PreflightReport,
     ScanError,
@@ -169,6 +171,8 @@ class OffloadReport:
     job: JobReport
     symlinks: list[SymlinkResult] = field(default_factory=list)
     directories: int = 0
+    # The card's symlinks (``symlinks`` holds one result per link and destination).
+    card_symlinks: int = 0
     warnings: list[PreflightItem] = field(default_factory=list)
     removed_partials: int = 0
     folder_errors: list[str] = field(default_factory=list)
@@ -197,6 +201,14 @@ class OffloadReport:
     def exit_code(self) -> int:
         return self.exit_code_with(more_errors=False)
 
+    def failed_links(self, index: int) -> list[SymlinkResult]:
+        """The card's symlinks that could not be made on destination *index*."""
+        return [
+            s
+            for s in self.symlinks
+            if s.destination_index == index and s.status is SymlinkStatus.FAILED
+        ]
+
     def exit_code_with(self, *, more_errors: bool) -> int:
         """The exit code, as it is once *more_errors* (e.g. a report that a destination
         refused) are added to ``folder_errors``."""
@@ -223,6 +235,12 @@ def plan_offload(
     if not destinations:
         raise UsageError("no destination given; name at least one destination folder")
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    if not os.path.lexists(source_path):
+        raise UsageError(
+            f"source {source_path} does not exist; nothing was copied (check the path, and "
+            "that the card is mounted)",
+            path=source_path,
+        )
     try:
         tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
@@ -352,7 +370,11 @@ def _plan(
                     DestinationFileResult(
                         destination_index=plan.index,
                         final_path=final,
-                        status=DestinationStatus.VERIFIED_EARLIER,
+                        # A record of a transfer check (or of a mode unknown here) proves no
+                        # read-back: trusted, the copy is still transfer-checked only.
+                        status=DestinationStatus.VERIFIED_EARLIER
+                        if proof_satisfies(recorded.verify, VerifyMode.DESTINATION)
+                        else DestinationStatus.TRANSFER_CHECKED,
                         verified_at=recorded.recorded_at or None,
                         verified_mode=recorded.verify or None,
                         recorded_digests={name: recorded.digests[name] for name in algorithms},
@@ -407,6 +429,9 @@ def _plan(
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+    if backends and tree.symlinks:
+        links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
@@ -433,6 +458,23 @@ def _plan(
         backends=backends,
         devices=devices,
     )
+
+
+def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
+    """Before the copy, as the disk preflight does for a filesystem that may not hold
+    them: each symlink of the card, on each S3 destination, will fail there (docs/s3.md)."""
+    return [
+        PreflightItem(
+            PreflightCode.SYMLINK_UNSUPPORTED,
+            Path(link.path),
+            f"{display_path(plan.root)} cannot hold the symlink {link.relative_path!r} (an "
+            "object store has no symlinks): it will not be copied there and the offload will "
+            "exit 1; remove it from the card, or copy the card to a drive that holds links",
+            plan.index,
+        )
+        for plan in plans
+        for link in tree.symlinks
+    ]
 
 
 _TRUSTED = "trusted"
@@ -476,13 +518,19 @@ def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
 
 
 def run_offload(
-    plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
+    plan: OffloadPlan,
+    *,
+    sink: EventSink | None = None,
+    cancel: CancelToken | None = None,
+    on_locked: Callable[[], None] | None = None,
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
 
     Holds the lock of every copy root (``offload.lock``) from before the first byte until
     the manifests and folder times are written, released on every exit path; raises
     CopyRootBusy (a UsageError: exit 64, nothing written) when another offload holds one.
+    *on_locked* is called once every lock is held, before anything else (the command
+    announces the offload then: a run refused by another's lock announces nothing).
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
@@ -490,6 +538,8 @@ def run_offload(
     roots = [p.root for p in plan.plans if p.index not in plan.backends]
     try:
         with lock_copy_roots(roots, source=str(plan.source)) as locks:
+            if on_locked is not None:
+                on_locked()
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             report = _run_locked(plan, sink=guarded, cancel=cancel)
@@ -592,6 +642,7 @@ def _run_locked(
         removed_partials=removed,
         production=_production_fields(plan),
         ignored=_ignored_with_reasons(plan),
+        card_symlinks=len(plan.tree.symlinks),
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         cascade=tuple(sorted(slow)),
@@ -768,7 +819,7 @@ class _RecordedFiles(Collection["ManifestFile"]):
     @property
     def anything_new(self) -> bool:
         """Some file was verified there by this run (not only trusted from the ledger)."""
-        return any(r.status is not DestinationStatus.VERIFIED_EARLIER for _, r in self._verified())
+        return any(r.action is not CopyAction.TRUSTED for _, r in self._verified())
 
     def _hash_date(self, when: float) -> datetime:
         # One datetime for the files verified at the same time (every file of a job has
@@ -959,9 +1010,27 @@ def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResul
                 os.utime(target, ns=(link.mtime_ns, link.mtime_ns), follow_symlinks=False)
         except OSError as exc:
             result.status = SymlinkStatus.FAILED
-            result.error = f"cannot create symlink {target}: {exc.strerror or exc}"
+            result.error = f"cannot create symlink {target}: {_link_error(exc)}"
         results.append(result)
     return results
+
+
+def _link_error(exc: OSError) -> str:
+    """Why a symlink could not be made, in words: a filesystem without symlinks (exFAT,
+    FAT) answers ENOSYS or EOPNOTSUPP through FUSE and EPERM in the kernel, not a reason
+    anyone reading the summary should have to decode."""
+    if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP):
+        return (
+            "the destination's filesystem holds no symlinks (exFAT, FAT): the link is not "
+            "copied; remove it from the card, or copy the card to a drive that holds links"
+        )
+    if exc.errno == errno.EPERM:
+        return (
+            "not permitted (a filesystem without symlinks, such as exFAT or FAT, refuses "
+            "them so): the link is not copied; remove it from the card, or copy the card to "
+            "a drive that holds links"
+        )
+    return exc.strerror or str(exc)
 
 
 def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
@@ -1000,6 +1069,13 @@ def _set_folder_times(
     ):
         try:
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
+        except OSError as exc:  # the card's folder: the source is the problem, not the copy
+            errors.append(
+                f"cannot read the time of the card's folder {source} (for {folder}): "
+                f"{exc.strerror or exc}; check the card and the reader (was it removed?)"
+            )
+            continue
+        try:
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
             errors.append(f"cannot set the time of folder {folder}: {exc.strerror or exc}")

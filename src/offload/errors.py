@@ -129,6 +129,20 @@ def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceErr
     )
 
 
+def _lost_what_to_do(code: int | None) -> str:
+    """What to do about a destination lost to *code* (the copies it verified are kept, and
+    a re-run resumes from its ledger)."""
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        what = "the destination is full: free space there (or choose a larger drive)"
+    elif code == errno.EROFS:
+        what = "the destination turned read-only (often a drive's own reaction to errors): check it"
+    elif code == errno.EIO:
+        what = "the drive could not read or write: check the drive and its cable"
+    else:
+        what = "the drive or share went away: reconnect it"
+    return f"{what}, then run the same command again to resume"
+
+
 def destination_io_error(
     exc: OSError, operation: str, path: Path | str, device: str
 ) -> OffloadError:
@@ -140,5 +154,6 @@ def destination_io_error(
     """
     message = f"cannot {operation} {path} on destination {device}: {describe_os_error(exc)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
+        message = f"{message}; {_lost_what_to_do(exc.errno)}"
         return DestinationError(message, path=path, errno_=exc.errno)
     return DestinationFileError(message, path=path, errno_=exc.errno)

@@ -119,15 +119,17 @@ class FileFailed(Event):
 
 @dataclass(frozen=True)
 class FileVerifiedEarlier(Event):
-    """A copy an earlier run verified is trusted from the destination's ledger: not copied
-    and not re-read by this run. ``verified_at`` is when that run verified it (Unix s),
-    ``verified_mode`` how ("transfer" means transfer-checked only)."""
+    """A copy an earlier run recorded is trusted from the destination's ledger: not copied
+    and not re-read by this run. ``verified_at`` is when that run checked it (Unix s),
+    ``verified_mode`` how; ``status`` what that proves: "verified_earlier" (read back by
+    that run), or "transfer_checked" (a transfer check: never read back by any run)."""
 
     destination_index: int
     relative_path: str
     final_path: str
     verified_at: float | None
     verified_mode: str | None
+    status: str = "verified_earlier"
 
 
 @dataclass(frozen=True)

@@ -198,11 +198,16 @@ def verify_path(
     s3://...`` hashes a local mirror's files by streaming their objects: s3verify.py).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
-    not a folder or a request that cannot be met (--append without a history or with nested
-    histories, a legacy MHL outside PATH); NoReferenceError (30) when there is nothing to
-    verify against; UntrustedReferenceError (31) for a damaged or forged history;
+    missing or not a folder, or a request that cannot be met (--append without a history or
+    with nested histories, a legacy MHL outside PATH); NoReferenceError (30) when there is
+    nothing to verify against; UntrustedReferenceError (31) for a damaged or forged history;
     UnreadableTreeError (11) when a folder cannot be read or listing it failed.
     """
+    if not os.path.lexists(root):
+        raise UsageError(
+            f"{root} does not exist; name the destination (or card) folder (is the drive mounted?)",
+            path=root,
+        )
     if not root.is_dir():
         raise UsageError(
             f"{root} is not a folder; name the destination (or card) folder", path=root

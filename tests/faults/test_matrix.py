@@ -138,6 +138,9 @@ def test_tmpfs_fills_up_mid_file(tmp_path: Path, tmpfs_mount: Callable[..., obje
     lost = report.job.destinations[2]
     assert lost.lost and "No space left on device (ENOSPC)" in (lost.lost_reason or "")
     assert str(full) in (lost.lost_reason or "")
+    # What to do, in the same line (failed before: the errno alone).
+    assert "the destination is full: free space there" in (lost.lost_reason or "")
+    assert "run the same command again to resume" in (lost.lost_reason or "")
     assert_others_verified(report, card, dests, [0, 1])
     assert partials_under(full) == []
     assert_nothing_bad_named(card, full / card.name)

@@ -214,7 +214,7 @@ def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
     err = io.StringIO()
     env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
     assert main(["copy", str(card / "missing"), str(dests[0])], env) == 64
-    assert "cannot read the source" in err.getvalue()
+    assert "missing does not exist; nothing was copied" in err.getvalue()
     assert main(["copy", str(card), str(card / "CLIPS")], env) == 64
     assert main(["copy", str(card), str(dests[0] / "nope")], env) == 64
     assert main(["copy", "-t", "crc32", str(card), str(dests[0])], env) == 64
@@ -306,9 +306,11 @@ def test_transfer_checked_copy_is_not_trusted_by_a_stricter_run(tmp_path: Path) 
     stat = copy.stat()
     copy.write_bytes(bytes(data))
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    # The same transfer run trusts its own kind of proof...
-    assert offload(card, [dest], options=transfer).job.files[0].destinations[0].status is (
-        DestinationStatus.VERIFIED_EARLIER
+    # The same transfer run trusts its own kind of proof, and says it is no more than that...
+    trusted = offload(card, [dest], options=transfer).job.files[0].destinations[0]
+    assert (trusted.status, trusted.action) == (
+        DestinationStatus.TRANSFER_CHECKED,
+        CopyAction.TRUSTED,
     )
     # ...a full run does not: it reads the copy back, finds it wrong, says so by name and
     # copies it again from the card.

@@ -114,7 +114,8 @@ def test_human_output_says_the_card_can_be_ejected(tmp_path: Path) -> None:
     code, _out, err = cli(tmp_path, str(card), str(fast), str(slow), "--cascade-to", str(slow))
     assert code == 0, err
     assert "CARD RELEASED" in err and "can be ejected" in err
-    assert "The card was released at" in err
+    assert "all 3 files are verified on" in err
+    assert f"; {slow} was then fed from the fast copies." in err  # one: "was" (failed before)
 
 
 def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(tmp_path: Path) -> None:

@@ -122,12 +122,15 @@ def test_a_second_run_is_refused_until_the_holder_is_killed(tmp_path: Path) -> N
         assert f"pid {holder.pid} on {socket.gethostname()}" in message
         assert body["started"] in message and "offload copy A001" in message
         assert str(dest / "A001") in message
+        # Refused before it began: it does not announce an offload (failed before).
+        assert "Offloading" not in refused.stderr
         assert listing(dest) == before  # not a byte written
     finally:
         stop(holder)  # SIGKILL
     # The kernel released the dead holder's lock: nothing to clean up by hand.
     done = run(offload_cli("--report-dir", tmp_path / "r2", card, dest))
     assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("Offloading 2 files")
     assert (dest / "A001" / "CLIPS" / "C001.MOV").stat().st_size == 300_000 // 256 * 256
     assert lock_path(dest / "A001").read_bytes() == b""  # released: no holder described
     assert not is_locked(dest / "A001")

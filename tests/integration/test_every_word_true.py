@@ -557,3 +557,200 @@ def test_a_copy_found_equal_whose_proof_cannot_be_recorded_is_failed(tmp_path: P
         )
         assert not result.digests and result.verified_at is None
     assert not (state / "ledger.jsonl").exists()
+
+
+def _csv_rows(folder: Path) -> list[dict[str, str]]:
+    newest = sorted(folder.glob("*.csv"), key=lambda p: p.stat().st_mtime_ns)[-1]
+    return list(csv.DictReader(io.StringIO(newest.read_text())))
+
+
+def test_a_rerun_over_transfer_checked_copies_stays_transfer_checked(tmp_path: Path) -> None:
+    """Failed before: the re-run of `--verify transfer` trusted the ledger's transfer checks
+    and called them "verified on every destination, 0 copies now and 1 earlier", status
+    `verified_earlier` (counted so in the totals, CSV and table; a green mark in the HTML),
+    though no run ever read them back."""
+    card = make_card(tmp_path, files=1)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    args = ("copy", "--verify", "transfer", card, dest, "--report-dir", reports)
+    assert run(*args).returncode == 0
+    again = run(*args)
+    assert again.returncode == 0, again.stderr
+    assert "TRANSFER-CHECKED ONLY" in again.stderr
+    assert "1 checked by an earlier run" in again.stderr
+    assert "never read back: 1 (checked " in again.stderr
+    assert "verified on every destination" not in again.stderr
+    assert "verified earlier" not in again.stderr
+    report = newest_report(reports)
+    assert report["exit_code"] == 0
+    assert report["totals"]["results"]["transfer_checked"] == 1
+    assert report["totals"]["results"]["verified_earlier"] == 0
+    (result,) = report["files"][0]["destinations"]
+    assert (result["status"], result["action"], result["verified_mode"]) == (
+        "transfer_checked",
+        "trusted",
+        "transfer",
+    )
+    assert result["recorded_digests"] and result["readback_digests"] == {}
+    assert report["destinations"][0]["files_transfer_checked"] == 1
+    assert report["destinations"][0]["files_verified_earlier"] == 0
+    assert [row["status"] for row in _csv_rows(reports)] == ["transfer_checked"]
+    html = sorted(reports.glob("*.html"), key=lambda p: p.stat().st_mtime_ns)[-1].read_text()
+    assert "Transfer-checked earlier" in html and "✔" not in html
+    assert '<td class="state transfer_checked"><span aria-hidden="true">≈</span> ' in html
+    as_json = run(*args, "--json")
+    events = [json.loads(line) for line in as_json.stdout.splitlines()]
+    (trusted,) = [e for e in events if e["event"] == "file_verified_earlier"]
+    assert trusted["status"] == "transfer_checked"
+    # A stricter run still reads them back (UPGRADE), as before.
+    upgraded = run("copy", card, dest, "--report-dir", reports)
+    assert upgraded.returncode == 0, upgraded.stderr
+    (result,) = newest_report(reports)["files"][0]["destinations"]
+    assert (result["status"], result["action"]) == ("verified", "rechecked")
+
+
+def test_a_rerun_mixing_verified_and_transfer_checked_copies_says_which(tmp_path: Path) -> None:
+    """Failed before: one copy verified earlier (read back) and one only transfer-checked
+    earlier were both `verified_earlier`: "All 2 files ... are verified on every
+    destination"."""
+    card = make_card(tmp_path, files=1)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(1000))
+    args = ("copy", "--verify", "transfer", card, dest, "--report-dir", reports)
+    assert run(*args).returncode == 0
+    again = run(*args)
+    assert again.returncode == 0, again.stderr
+    assert "verified on every destination" not in again.stderr
+    assert "TRANSFER-CHECKED ONLY" in again.stderr
+    assert "not re-read now: 1 (" in again.stderr  # the one read back by the first run
+    assert "never read back: 1 (" in again.stderr
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0]["status"] for f in report["files"]}
+    assert states == {"CLIPS/C000.mov": "verified_earlier", "CLIPS/C001.mov": "transfer_checked"}
+    assert report["totals"]["results"]["verified_earlier"] == 1
+    assert report["totals"]["results"]["transfer_checked"] == 1
+    listed = run("history", "--json", "--report-dir", reports)
+    assert json.loads(listed.stdout)[0]["result"] == "transfer-checked"
+
+
+def test_history_says_what_each_run_proved(tmp_path: Path) -> None:
+    """Failed before: `offload history` called a re-run that read nothing back (every copy
+    trusted from the ledger) "verified", from its exit code and `--verify` alone."""
+    card = make_card(tmp_path, files=1)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    for _ in range(2):
+        assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(1000))
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    listed = run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    results = [e["result"] for e in json.loads(listed.stdout)]
+    assert results == ["verified, partly earlier", "verified earlier", "verified"]
+    text = run("history", "--report-dir", reports)
+    assert "verified earlier" in text.stdout
+
+
+def test_totals_count_the_cards_symlinks_once_not_per_destination(tmp_path: Path) -> None:
+    """Failed before: 3 links to 2 destinations gave `totals.symlinks` 6 while `files` and
+    `folders` count the card."""
+    card = make_card(tmp_path, files=1)
+    for name in ("l1.mov", "l2.mov", "l3.mov"):
+        (card / name).symlink_to("CLIPS/C000.mov")
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    reports = tmp_path / "reports"
+    result = run("copy", card, *dests, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    report = newest_report(reports)
+    assert report["totals"]["symlinks"] == 3
+    assert report["totals"]["files"] == 1 and report["totals"]["folders"] == 1
+    assert len(report["symlinks"]) == 6  # one entry per link and destination
+    assert [d["symlinks_failed"] for d in report["destinations"]] == [0, 0]
+
+
+@pytest.mark.fault
+def test_links_an_exfat_drive_cannot_hold_are_named_in_words(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: the summary said every file verified, result `ok`, the JSON result
+    `ok`, while the process exited 1 over a raw "Function not implemented"."""
+    disk = exfat_loop(16 << 20)
+    card = make_card(tmp_path, files=1, size=1000)
+    (card / "link.mov").symlink_to("CLIPS/C000.mov")
+    reports = tmp_path / "reports"
+    result = run("copy", card, disk.path, "--report-dir", reports)
+    assert result.returncode == 1, result.stderr
+    assert "Function not implemented" not in result.stderr
+    assert "holds no symlinks (exFAT, FAT)" in result.stderr
+    assert f"LINKS NOT COPIED to {disk.path}: 1 symlink of the card" in result.stderr
+    report = newest_report(reports)
+    assert report["exit_code"] == 1
+    (dest,) = report["destinations"]
+    assert (dest["result"], dest["symlinks_failed"]) == ("failed", 1)
+    (link,) = report["symlinks"]
+    assert link["status"] == "failed" and "holds no symlinks" in link["error"]
+
+
+# -- messages: one line naming the path and what to do -------------------------------------
+
+
+def test_a_missing_source_or_folder_to_verify_is_said_not_to_exist(tmp_path: Path) -> None:
+    """Failed before: `offload copy` printed a raw "[Errno 2] No such file or directory",
+    `offload verify` "is not a folder"."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    copied = run("copy", tmp_path / "nosuch", dest, "--report-dir", tmp_path / "r")
+    assert copied.returncode == 64
+    assert f"source {tmp_path / 'nosuch'} does not exist" in copied.stderr
+    assert "Errno" not in copied.stderr and "card is mounted" in copied.stderr
+    verified = run("verify", tmp_path / "nosuch", "--report-dir", tmp_path / "r")
+    assert verified.returncode == 64
+    assert f"{tmp_path / 'nosuch'} does not exist" in verified.stderr
+    assert "not a folder" not in verified.stderr
+    (tmp_path / "file").write_text("x")
+    assert "is not a folder" in run("verify", tmp_path / "file").stderr
+
+
+def test_a_card_gone_before_its_folder_times_are_read_names_the_card(tmp_path: Path) -> None:
+    """Failed before: "cannot set the time of folder <DEST>/A001/CLIPS" named the copy,
+    though the card (removed) was the problem."""
+    from offload.card import plan_offload, run_offload
+
+    card = make_card(tmp_path, files=1, size=1000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    plan = plan_offload(card, [dest])
+    moved = tmp_path / "elsewhere"
+    card.rename(moved)  # the card pulled out before the copy
+    report = run_offload(plan)
+    assert report.exit_code != 0
+    about_folders = [e for e in report.folder_errors if "time" in e]
+    assert about_folders
+    for error in about_folders:
+        assert error.startswith(f"cannot read the time of the card's folder {card}")
+        assert "check the card and the reader" in error
+        assert "cannot set the time of folder" not in error
+
+
+def test_adopted_copies_are_worded_for_what_is_known_and_counted_in_words(
+    tmp_path: Path,
+) -> None:
+    """Failed before: "1 copies already there (not made by offload-ai)" after a
+    `--no-resume` run over offload-ai's own copy; "1 entries" ignored; the opening line's
+    "1 copies already there to read back"."""
+    card = make_card(tmp_path, files=1)
+    (card / ".DS_Store").write_bytes(b"junk")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    again = run("copy", "--no-resume", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    assert "not made by offload-ai" not in again.stderr
+    assert "1 copy already there to read back" in again.stderr
+    assert "1 copy was already there without a record in the destination's ledger" in (again.stderr)
+    assert "--no-resume" in again.stderr
+    assert "Ignored (not copied): 1 entry (listed in the report)." in again.stderr

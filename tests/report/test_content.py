@@ -48,6 +48,24 @@ def test_state_words(entry: dict[str, Any], words: str) -> None:
     assert describe(entry).text == words
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"status": "transfer_checked", "action": "trusted", "verified_mode": "transfer"},
+        # a report written before such a copy had its own status
+        {"status": "verified_earlier", "verified_mode": "transfer"},
+    ],
+)
+def test_a_transfer_check_trusted_from_the_ledger_is_never_marked_verified(
+    entry: dict[str, Any],
+) -> None:
+    """Failed before: a green ✔ (PDF: OK) beside "Transfer-checked earlier (never read
+    back)"."""
+    state = describe({**entry, "verified_at": "2026-11-27T14:02:33Z"})
+    assert state.text == "Transfer-checked earlier (2026-11-27 14:02 UTC, never read back)"
+    assert (state.level, state.mark, state.ascii_mark) == ("transfer_checked", "≈", "~")
+
+
 def job(**overrides: Any) -> dict[str, Any]:
     def dest_entries(*statuses: str) -> list[dict[str, Any]]:
         return [

@@ -166,6 +166,49 @@ def test_copy_to_s3_only(s3_server, bucket, tmp_path) -> None:  # type: ignore[n
     assert not Path("s3:").exists() and not Path("/s3:").exists()  # nothing local made
 
 
+def test_links_s3_cannot_hold_are_named_everywhere_the_exit_code_is_explained(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """Failed before: exit 1 while the summary said "The 1 file ... is verified on every
+    destination", the table's result `ok`, the JSON destination `result` `ok` with no count
+    of what failed, and no warning before the copy (a disk that may not hold links gets
+    one); `totals.symlinks` counted each link once per destination."""
+    card = make_card(tmp_path, {"a.mov": 10})
+    (card / "link.mov").symlink_to("a.mov")
+    (card / "other.mov").symlink_to("a.mov")
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/r5"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
+    assert code == 1, err
+    warning = f"WARNING: {url}/A001 cannot hold the symlink 'link.mov'"
+    assert warning in err and "the offload will exit 1" in err
+    assert err.index(warning) < err.index("verified on every destination")  # beforehand
+    assert "verified on every destination" in err  # the files are
+    assert (
+        f"LINKS NOT COPIED to {url}: 2 symlinks of the card could not be made there "
+        "(an object store holds no symlinks): link.mov, other.mov." in err
+    )
+    row = next(line for line in err.splitlines() if line.strip().startswith(url))
+    assert row.split()[-1] == "FAILED"
+    report = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert report["exit_code"] == 1
+    assert report["totals"]["symlinks"] == 2  # the card's, as files and folders count
+    on_disk, on_s3 = report["destinations"]
+    assert (on_disk["result"], on_disk["symlinks_failed"]) == ("ok", 0)
+    assert (on_s3["result"], on_s3["symlinks_failed"]) == ("failed", 2)
+    assert any(w["code"] == "symlink-unsupported" for w in report["warnings"])
+    code, out, _ = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), str(local), url
+    )
+    assert code == 1
+    (final,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
+    assert [(d["result"], d["symlinks_failed"]) for d in final["destinations"]] == [
+        ("ok", 0),
+        ("failed", 2),
+    ]
+
+
 def test_dry_run_names_the_url_and_writes_nothing(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
     card = make_card(tmp_path)
     code, out, err = offload(

@@ -102,14 +102,36 @@ def _entry(path: Path) -> HistoryEntry:
 
 
 def _result(data: dict[str, Any]) -> str:
+    """What the run proved, from its exit code and the states of its copies (never from
+    the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy)."""
     code = data.get("exit_code")
     if data.get("cancelled") or code == 130:
         return "cancelled"
-    if code == 0:
-        return "transfer-checked" if data.get("verify") == "transfer" else "verified"
     if code == 1:
         return "partly failed"
-    return "failed"
+    if code != 0:
+        return "failed"
+    counts = (data.get("totals") or {}).get("results")
+    if not isinstance(counts, dict):  # not a report of ours as we know it: what it asked
+        return "transfer-checked" if data.get("verify") == "transfer" else "verified"
+    now, earlier = counts.get("verified") or 0, counts.get("verified_earlier") or 0
+    if counts.get("transfer_checked") or (earlier and _trusted_transfer_checks(data)):
+        return "transfer-checked"  # the weakest proof of the run names it
+    if earlier and now:
+        return "verified, partly earlier"
+    if earlier:
+        return "verified earlier"
+    return "verified" if now else "nothing copied"
+
+
+def _trusted_transfer_checks(data: dict[str, Any]) -> bool:
+    """A report written before a copy trusted from a transfer check had its own status
+    counted it ``verified_earlier`` with ``verified_mode`` "transfer": never read back."""
+    return any(
+        d.get("status") == "verified_earlier" and d.get("verified_mode") == "transfer"
+        for file in data.get("files") or []
+        for d in file.get("destinations") or []
+    )
 
 
 def cmd_history(args: argparse.Namespace, env: Environment) -> int:

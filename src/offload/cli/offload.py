@@ -409,14 +409,18 @@ def card_released_line(event: CardReleased) -> str:
     slow = ", ".join(event.cascade)
     if event.files_failed:
         return (
-            f"CARD PASS DONE: {event.source} is no longer read; {event.files_verified} files "
-            f"verified on {fast}, {event.files_failed} FAILED there (keep the card to retry "
-            f"them: they cannot be cascaded). Now feeding {slow} from those copies."
+            f"CARD PASS DONE: {event.source} is no longer read; "
+            f"{plural(event.files_verified, 'file')} verified on {fast}, "
+            f"{event.files_failed} FAILED there (keep the card to retry "
+            f"{'it: it cannot' if event.files_failed == 1 else 'them: they cannot'} be "
+            f"cascaded). Now feeding {slow} from those copies."
         )
+    every = (
+        "the 1 file is" if event.files_verified == 1 else f"all {event.files_verified} files are"
+    )
     return (
-        f"CARD RELEASED: {event.source} can be ejected: all {event.files_verified} files are "
-        f"verified on {fast}. Now feeding {slow} from those copies (the card is not read "
-        "again)."
+        f"CARD RELEASED: {event.source} can be ejected: {every} verified on {fast}. Now "
+        f"feeding {slow} from those copies (the card is not read again)."
     )
 
 
@@ -450,16 +454,24 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
         sink = FanoutSink(sink, trace)
-    if not args.json:
-        print(
-            f"Offloading {plural(plan.tree.file_count, 'file')} "
-            f"({human_bytes(plan.tree.total_bytes)}) "
-            f"from {plan.source}: {plan.files_to_copy} to copy "
-            f"({human_bytes(plan.bytes_to_copy)}), {len(plan.checks)} copies already there "
-            "to read back",
-            file=env.stderr,
-            flush=True,
-        )
+    announced = (
+        f"Offloading {plural(plan.tree.file_count, 'file')} "
+        f"({human_bytes(plan.tree.total_bytes)}) "
+        f"from {plan.source}: {plan.files_to_copy} to copy "
+        f"({human_bytes(plan.bytes_to_copy)}), "
+        f"{plural(len(plan.checks), 'copy', 'copies')} already there to read back"
+    )
+
+    def announce() -> None:
+        """Once the copy roots are locked: a run another offload's lock refuses says only
+        that (not first that it is offloading)."""
+        if args.json:
+            return
+        if live and console is not None:  # through the live view's console, above it
+            console.print(announced, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(announced, file=env.stderr, flush=True)
+
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):
@@ -467,9 +479,9 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
                 from offload.cli.live import LiveView
 
                 with LiveView(model, console, cancel=cancel):
-                    report = run_offload(plan, sink=sink, cancel=cancel)
+                    report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
             else:
-                report = run_offload(plan, sink=sink, cancel=cancel)
+                report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
     finally:
         if trace is not None:
             trace.close()
@@ -492,7 +504,15 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
                 "event": "job_report",
                 "exit_code": exit_code,
                 "reports": report.report_paths,
-                "destinations": [vars(d) for d in report.job.destinations],
+                "destinations": [
+                    {
+                        **vars(d),
+                        # As in the job report: a link not made there fails it too (exit 1).
+                        "symlinks_failed": len(report.failed_links(d.index)),
+                        "result": "failed" if d.failed or report.failed_links(d.index) else "ok",
+                    }
+                    for d in report.job.destinations
+                ],
                 "failures": [{"path": p, "error": e} for p, e in failures],
                 "notes": report.notes,
             }

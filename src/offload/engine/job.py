@@ -45,6 +45,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions
 from offload.results import (
     NO_DIGESTS,
+    CopyAction,
     DestinationFileResult,
     DestinationStatus,
     DestinationSummary,
@@ -114,13 +115,14 @@ def preset_event(relative_path: str, result: DestinationFileResult) -> Event | N
     """The event announcing a result known before the copy (trusted from the ledger, or an
     existing copy read back by the card layer); None for a cancelled one (cancelled copies
     are reported in the job report, never as events, as the job's own are)."""
-    if result.status is DestinationStatus.VERIFIED_EARLIER:
+    if result.action is CopyAction.TRUSTED:  # verified earlier, or transfer-checked earlier
         return FileVerifiedEarlier(
             result.destination_index,
             relative_path,
             result.final_path,
             result.verified_at,
             result.verified_mode,
+            result.status.value,
         )
     if result.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED):
         return FileVerified(

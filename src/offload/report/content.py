@@ -8,7 +8,9 @@ status                 words                                               mark
 =====================  ==================================================  =======
 ``verified``           Verified now                                        ✔ / OK
 ``verified_earlier``   Verified earlier (date, not re-read)                ✔ / OK
-``transfer_checked``   Transfer-checked only (not read back)               ~
+``transfer_checked``   Transfer-checked only (not read back); trusted      ~
+                       from the ledger: Transfer-checked earlier
+                       (date, never read back)
 ``failed``             FAILED: the error                                   ✖ / XX
 ``cancelled``          Cancelled                                           – / --
 =====================  ==================================================  =======
@@ -174,14 +176,19 @@ def describe(entry: dict[str, Any]) -> State:
     status = str(entry.get("status") or "missing")
     if status == "verified":
         return State(status, "Verified now")
-    if status == "verified_earlier":
+    mode = entry.get("verified_mode")
+    # Trusted from a transfer-mode record: no run read it back (reports before the status
+    # said so wrote it `verified_earlier`); shown, and marked, as transfer-checked.
+    trusted_transfer = (status == "transfer_checked" and entry.get("action") == "trusted") or (
+        status == "verified_earlier" and mode == "transfer"
+    )
+    if status == "verified_earlier" or trusted_transfer:
         parts = []
         if entry.get("verified_at"):
             parts.append(when(entry["verified_at"]).replace(" UTC", "")[:16] + " UTC")
-        mode = entry.get("verified_mode")
-        if mode == "transfer":  # the earlier run never read it back either
+        if trusted_transfer:
             parts.append("never read back")
-            return State(status, f"Transfer-checked earlier ({', '.join(parts)})")
+            return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
         if mode:
             parts.append(f"{mode} verification")
         parts.append("not re-read")
@@ -590,7 +597,10 @@ def build_view(
     copies = sum(statuses.values())
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
-        problems.append(f"{unfinished} of {copies} copies were not finished (cancelled or missing)")
+        problems.append(
+            f"{unfinished} of {copies} {'copy was' if copies == 1 else 'copies were'} not "
+            "finished (cancelled or missing)"
+        )
     if data.get("cancelled"):
         verdict, ok = "✖ CANCELLED: the offload did not finish", False
     elif problems:
@@ -600,7 +610,8 @@ def build_view(
     elif statuses["transfer_checked"]:
         verdict, ok = (
             "≈ COPIED, TRANSFER-CHECKED ONLY: "
-            f"{statuses['transfer_checked']} of {copies} copies were never read back",
+            f"{statuses['transfer_checked']} of {copies} "
+            f"{'copy was' if copies == 1 else 'copies were'} never read back",
             True,
         )
     elif statuses["verified_earlier"]:

@@ -29,6 +29,7 @@ from offload.engine.devices import describe as describe_devices
 from offload.existing import CheckKind
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.report.words import plural
+from offload.results import DestinationStatus
 
 _LISTED = 10  # names shown per group on a terminal; --json lists them all
 
@@ -47,6 +48,8 @@ class DestinationDryRun:
     copy: list[str] = field(default_factory=list)
     copy_bytes: int = 0
     verified_earlier: list[str] = field(default_factory=list)
+    # Trusted from a ledger that records a transfer check only: never read back by any run.
+    transfer_checked_earlier: list[str] = field(default_factory=list)
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     free_bytes: int | None = None
@@ -70,7 +73,11 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     for task in plan.tasks:
         relative = task.source.relative_path
         for preset in task.preset:
-            out[preset.destination_index].verified_earlier.append(relative)
+            item = out[preset.destination_index]
+            if preset.status is DestinationStatus.TRANSFER_CHECKED:
+                item.transfer_checked_earlier.append(relative)
+            else:
+                item.verified_earlier.append(relative)
         for index, target in enumerate(task.targets):
             if target is None:
                 continue
@@ -105,6 +112,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
     for index in feeders:
         item = out[index]
         holds[index].update((path, 1) for path in item.verified_earlier)
+        holds[index].update((path, 2) for path in item.transfer_checked_earlier)
         holds[index].update((path, copied) for path in item.copy)
         holds[index].update((path, 0) for path, _why in item.read_back)
     for item in out:
@@ -158,6 +166,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             err,
             "verified earlier, trusted from the ledger (not copied, not re-read)",
             item.verified_earlier,
+        )
+        _group(
+            err,
+            "transfer-checked earlier, trusted from the ledger (not copied, never read back)",
+            item.transfer_checked_earlier,
         )
         _group(err, "would read back", (f"{p}: {why}" for p, why in item.read_back))
         _group(err, "would be REFUSED", (f"{p}: {why}" for p, why in item.refused))
@@ -218,6 +231,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "copy": item.copy,
                 "copy_bytes": item.copy_bytes,
                 "verified_earlier": item.verified_earlier,
+                "transfer_checked_earlier": item.transfer_checked_earlier,
                 "read_back": [{"path": p, "why": why} for p, why in item.read_back],
                 "refused": [{"path": p, "why": why} for p, why in item.refused],
                 "free_bytes": item.free_bytes,

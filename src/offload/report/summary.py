@@ -43,16 +43,21 @@ def summary_table(report: OffloadReport) -> Table:
     ]
     for header, _attribute in shown:
         table.add_column(header, justify="right", no_wrap=True)
+    links = any(report.failed_links(d.index) for d in job.destinations)
+    if links:
+        table.add_column("links\nnot made", justify="right", no_wrap=True)
     table.add_column("written", justify="right", no_wrap=True)
     table.add_column("speed", justify="right", no_wrap=True)
     table.add_column("result", no_wrap=False, min_width=6)
     for dest in job.destinations:
+        failed_links = len(report.failed_links(dest.index))
         table.add_row(
             dest.root,
             *[str(getattr(dest, attribute)) for _header, attribute in shown],
+            *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),
             _speed(dest),
-            _result(dest),
+            _result(dest, failed_links),
         )
     return table
 
@@ -64,10 +69,10 @@ def _speed(dest: DestinationSummary) -> str:
     return f"{dest.bytes_written / busy / 1e6:,.0f} MB/s"
 
 
-def _result(dest: DestinationSummary) -> Text:
+def _result(dest: DestinationSummary, failed_links: int = 0) -> Text:
     if dest.lost:
         return Text(f"LOST: {dest.lost_reason or ''}", style="bold red")
-    if dest.files_failed:
+    if dest.files_failed or failed_links:
         return Text("FAILED", style="bold red")
     if dest.files_cancelled:
         return Text("cancelled", style="yellow")
@@ -125,6 +130,13 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
         return lines
     transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
+    # Transfer-checked by an earlier run, trusted from the ledger: never read back by any run.
+    transfer_earlier = [
+        d
+        for f in job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.TRANSFER_CHECKED and d.action is CopyAction.TRUSTED
+    ]
     if total == 0:
         lines.append("No files to copy.")
     elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
@@ -145,7 +157,9 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"{plural(total, 'file')} ({filesize.decimal(job.total_bytes)}) {are(total)} on "
             "every destination, "
             f"TRANSFER-CHECKED ONLY: sizes and in-flight hashes checked, never read back "
-            f"from the destinations ({plural(transfer_only, 'copy', 'copies')}){speed}."
+            f"from the destinations ({plural(transfer_only, 'copy', 'copies')}"
+            + (f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else "")
+            + f"){speed}."
         )
     else:
         failed_files = sum(1 for f in job.files if not f.ok)
@@ -168,6 +182,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"earlier and trusted from the destination's ledger, not re-read now: "
             f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
         )
+    if transfer_earlier:
+        lines.append(
+            "Copies transfer-checked by an earlier run and trusted from the destination's "
+            f"ledger, never read back: {len(transfer_earlier)} "
+            f"({_earlier_detail(transfer_earlier)}; --verify destination reads them back)."
+        )
     actions = Counter(
         d.action
         for f in job.files
@@ -176,17 +196,50 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     )
     if actions[CopyAction.ADOPTED]:
         lines.append(
-            f"{actions[CopyAction.ADOPTED]} copies already there (not made by offload-ai) were "
-            "read back from the media, found equal to the source and adopted."
+            f"{_copies_were(actions[CopyAction.ADOPTED])} already there without a record in "
+            "the destination's ledger (copied by another tool, or the ledger not read: "
+            "--no-resume): read back from the media, found equal to the source and adopted."
         )
     if actions[CopyAction.RECHECKED]:
         lines.append(
-            f"{actions[CopyAction.RECHECKED]} copies recorded by an earlier run were read back "
-            "again now and matched."
+            f"{_copies_were(actions[CopyAction.RECHECKED])} recorded by an earlier run: read "
+            "back again now and matched."
         )
+    lines.extend(_link_lines(report))
     if report.ignored:
-        lines.append(f"Ignored (not copied): {len(report.ignored)} entries (listed in the report).")
+        lines.append(
+            f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
+            "in the report)."
+        )
     return lines
+
+
+def _link_lines(report: OffloadReport) -> list[str]:
+    """A line per destination that could not hold some of the card's symlinks: the files
+    may all be verified, the copy is still not the card's (exit 1)."""
+    lines = []
+    for dest in report.job.destinations:
+        failed = report.failed_links(dest.index)
+        if not failed:
+            continue
+        names = ", ".join(link.relative_path for link in failed[:10])
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        # An error reads "cannot create symlink <target>: <why>"; the target ends with the
+        # link's own path.
+        reasons = sorted(
+            {(link.error or "").partition(f"{link.relative_path}: ")[2] for link in failed} - {""}
+        )
+        why = f" ({'; '.join(reasons)})" if reasons else ""
+        lines.append(
+            f"LINKS NOT COPIED to {dest.root}: {plural(len(failed), 'symlink')} of the card "
+            f"could not be made there{why}: {names}{more}."
+        )
+    return lines
+
+
+def _copies_were(count: int) -> str:
+    """The subject of a line about copies: "1 copy was", "3 copies were"."""
+    return f"{plural(count, 'copy', 'copies')} {'was' if count == 1 else 'were'}"
 
 
 def _all_files(total: int, size_bytes: int) -> str:
@@ -211,7 +264,8 @@ def _cascade_line(report: OffloadReport) -> str:
             f"cascade to {slow} was cancelled: run the same command again to resume it (what "
             "the fast destinations hold is fed from them, not read from the card again)."
         )
-    return f"The card was released at {when}; {slow} were then fed from the fast copies."
+    verb = "was" if len(report.cascade) == 1 else "were"
+    return f"The card was released at {when}; {slow} {verb} then fed from the fast copies."
 
 
 def _earlier_detail(results: list[DestinationFileResult]) -> str:
@@ -222,7 +276,8 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
         first, last = (
             time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (dates[0], dates[-1])
         )
-        when = f"verified {first}" if first == last else f"verified {first} to {last}"
+        verb = "checked" if all(r.verified_mode == "transfer" for r in results) else "verified"
+        when = f"{verb} {first}" if first == last else f"{verb} {first} to {last}"
     how = ", ".join(f"{m} verification" if m != "transfer" else "transfer check" for m in modes)
     return f"{when} by {how}" if when else f"by {how}"
 

@@ -127,9 +127,12 @@ def check_names(
 
     for parent, names in folders.items():
         for collision in find_collisions(names, rules):
-            shown = ", ".join(repr(n) for n in collision.names)
             folder = plan.destination.joinpath(*parent.split("/")) if parent else plan.destination
-            how = "case" if collision.code is C.NAME_CASE_COLLISION else "Unicode normalisation"
+            case = collision.code is C.NAME_CASE_COLLISION
+            how = "case" if case else "Unicode normalisation"
+            # Names that differ by normalisation alone print alike: their code points, escaped
+            # ('\xe9' against 'e\u0301'), tell the reader which is which.
+            shown = ", ".join(repr(n) if case else f"{n!r} ({n!a})" for n in collision.names)
             verdict = "will" if collision.is_error else "may"
             out.add(
                 is_error=collision.is_error,
