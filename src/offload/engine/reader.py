@@ -86,7 +86,7 @@ class SourceReader:
                     break
                 prefetcher.advance(index)
                 try:
-                    self._copy_one(ticket, hasher)
+                    self._copy_one(ticket, hasher, prefetcher.opened(index))
                 except CancelledError:
                     cancelled = True
                     break
@@ -95,6 +95,7 @@ class SourceReader:
             self._cancel.cancel()
             cancelled = True
         finally:
+            prefetcher.close()
             hasher.close()
             if self._verifier is not None:
                 self._verifier.stop()  # every ticket it holds gets its verdict first
@@ -103,7 +104,9 @@ class SourceReader:
             for worker in self._workers:
                 worker.put(Cancel() if cancelled or self._cancel.cancelled else Finish())
 
-    def _copy_one(self, ticket: FileTicket, hasher: MultiHasher) -> None:
+    def _copy_one(self, ticket: FileTicket, hasher: MultiHasher, fd: int | None) -> None:
+        """Copy one ticket's file; *fd*: the prefetcher's descriptor of it, if it opened
+        the file (the prefetcher's to close), else None."""
         source = ticket.task.source
         wanted = [w for w in self._workers if ticket.task.targets[w.index] is not None]
         active = []
@@ -128,7 +131,7 @@ class SourceReader:
         handed_over = False
         try:
             try:
-                chunk = self._read_and_fan_out(ticket, hasher, active, whole=whole)
+                chunk = self._read_and_fan_out(ticket, hasher, active, whole=whole, fd=fd)
             except SourceError:
                 hasher.hexdigests()  # drain and reset the hashers for the next file
                 raise
@@ -156,14 +159,16 @@ class SourceReader:
         active: list[DestinationWriter],
         *,
         whole: bool,
+        fd: int | None = None,
     ) -> Chunk | None:
         """Read, hash and check the file. Chunk by chunk to the writers, or (*whole*: the
         file fits in one small buffer) kept: the chunk is returned, handed out to every
         writer of *active* (None for an empty file), for the caller to send once the file
-        passed every check. Raises SourceError (a kept chunk is then released)."""
+        passed every check. *fd*: the file already open (the prefetcher's; else it is
+        opened and closed here). Raises SourceError (a kept chunk is then released)."""
         kept: list[Chunk] = []
         try:
-            self._read_checked(ticket, hasher, active, kept if whole else None)
+            self._read_checked(ticket, hasher, active, kept if whole else None, fd)
         except BaseException:
             for chunk in kept:
                 for _ in active:
@@ -177,20 +182,26 @@ class SourceReader:
         hasher: MultiHasher,
         active: list[DestinationWriter],
         kept: list[Chunk] | None,
+        borrowed: int | None,
     ) -> None:
-        """``_read_and_fan_out``'s body; a whole file's chunk is put in *kept*, not sent."""
+        """``_read_and_fan_out``'s body; a whole file's chunk is put in *kept*, not sent.
+        *borrowed*: the prefetcher's descriptor of the file (read through the cache, not
+        closed here), else None: the file is opened and closed here."""
         source = ticket.task.source
         path = source.path_text
-        try:
-            # Small files are read through the page cache, which the prefetcher filled ahead
-            # (one synchronous O_DIRECT read per small file made the reader the bottleneck of
-            # a card of small files); large ones stream with O_DIRECT.
-            direct_read = (
-                self._options.direct_source_reads and source.size_bytes >= self._pool.chunk_size
-            )
-            fd, direct = open_for_reading(path, direct=direct_read)
-        except OSError as exc:
-            raise source_io_error(exc, "open", path) from exc
+        if borrowed is not None:
+            fd, direct = borrowed, False
+        else:
+            try:
+                # Small files are read through the page cache, which the prefetcher filled
+                # ahead (one synchronous O_DIRECT read per small file made the reader the
+                # bottleneck of a card of small files); large ones stream with O_DIRECT.
+                direct_read = (
+                    self._options.direct_source_reads and source.size_bytes >= self._pool.chunk_size
+                )
+                fd, direct = open_for_reading(path, direct=direct_read)
+            except OSError as exc:
+                raise source_io_error(exc, "open", path) from exc
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
@@ -243,7 +254,8 @@ class SourceReader:
                 # read (an open of its own was one more open and close a file).
                 drop_cache(fd)
         finally:
-            os.close(fd)
+            if borrowed is None:
+                os.close(fd)
         if (
             offset != before.st_size
             or after.st_size != before.st_size
@@ -369,6 +381,12 @@ class _Prefetcher:
 
     At most ``window_bytes`` (and ``window_files`` files) are requested ahead of the file
     being copied. Reader thread only.
+
+    The descriptor each hint was given on stays open until the reader has moved past its
+    file (the next ``advance``) or the job ends (``close``): the reader reads the file from
+    it (``opened``), one open a file instead of two (the hint's, then the read's). What is read
+    is what was at the path when the hint was given; the reader's ``fstat`` checks against
+    the scan are made on that descriptor, before and after the read, as on one of its own.
     """
 
     def __init__(
@@ -384,12 +402,22 @@ class _Prefetcher:
         self._window_bytes = window_bytes
         self._window_files = window_files
         self._next = 0  # the first ticket not yet considered
-        self._ahead: deque[tuple[int, int]] = deque()  # (index, size) requested ahead
+        # (index, size, descriptor) requested ahead, in order; each descriptor is ours
+        self._ahead: deque[tuple[int, int, int]] = deque()
         self._ahead_bytes = 0
+        self._held: tuple[int, int] | None = None  # (index, descriptor) of the current file
 
     def advance(self, current: int) -> None:
+        """Request the files ahead of ticket *current* (the one about to be copied); close
+        the descriptors of the files before it."""
+        self._release_held()
         while self._ahead and self._ahead[0][0] <= current:
-            self._ahead_bytes -= self._ahead.popleft()[1]
+            index, size, fd = self._ahead.popleft()
+            self._ahead_bytes -= size
+            if index == current:
+                self._held = (index, fd)
+            else:
+                os.close(fd)
         self._next = max(self._next, current + 1)
         while (
             self._next < len(self._tickets)
@@ -410,7 +438,24 @@ class _Prefetcher:
                 os.posix_fadvise(fd, 0, size, os.POSIX_FADV_WILLNEED)
             except OSError:
                 pass
-            finally:
-                os.close(fd)
-            self._ahead.append((index, size))
+            self._ahead.append((index, size, fd))
             self._ahead_bytes += size
+
+    def opened(self, current: int) -> int | None:
+        """The descriptor of ticket *current*'s file, if a hint opened it (still the
+        prefetcher's: closed by a later ``advance`` or ``close``), else None."""
+        if self._held is not None and self._held[0] == current:
+            return self._held[1]
+        return None
+
+    def close(self) -> None:
+        """Close every descriptor still held (the job ended, or stopped early)."""
+        self._release_held()
+        while self._ahead:
+            os.close(self._ahead.popleft()[2])
+        self._ahead_bytes = 0
+
+    def _release_held(self) -> None:
+        if self._held is not None:
+            os.close(self._held[1])
+            self._held = None
