@@ -280,8 +280,13 @@ def _covered_links(
     )
     states: dict[str, tuple[LinkState, str]] = {}
     for path in plan.to_files:
-        if not xml_can_hold(path):
-            continue  # left out of any generation (_representable)
+        if not xml_can_hold(path):  # left out of any generation (_representable)
+            states[path] = (
+                LinkState.LEFT_OUT,
+                "its name is not valid UTF-8 (or holds a control character): it is in no "
+                "ASC MHL manifest (ascmhl diff will list it as a new file)",
+            )
+            continue
         if always.excludes(path, is_dir=False):
             states[path] = (
                 LinkState.IGNORED,
