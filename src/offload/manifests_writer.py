@@ -44,6 +44,7 @@ from pathlib import Path
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
+from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
     ManifestFile,
@@ -143,6 +144,8 @@ class OffloadRecords:
     started_at: float
     destinations: tuple[DestinationRecords, ...]
 
+
+_NESTED_STATE = "/" + STATE_FOLDER  # a file named like the copy root's state, below it
 
 __all__ = [
     "COPY_ROOT_STATE",  # offload.manifest.copy_root's, where the tests look for it too
@@ -440,14 +443,21 @@ class _Listed(Iterable[ManifestFile]):
 
 
 def _representable(
-    files: Iterable[ManifestFile], links: list[ManifestFile], root: Path, outcome: ManifestResult
+    files: Iterable[ManifestFile],
+    links: list[ManifestFile],
+    root: Path,
+    outcome: ManifestResult,
+    named_like_state: set[str],
 ) -> _Listed:
     """*files* and *links* without the names an XML manifest cannot hold (each left out
-    with a warning, in the order listed)."""
+    with a warning, in the order listed). The same pass adds to *named_like_state* the
+    files among them named like the copy root's state folder (:func:`_nested_state`)."""
     refused: set[str] = set()
     for part in (files, links):
         for item in part:
             if xml_can_hold(item.relative_path):
+                if item.relative_path.endswith(_NESTED_STATE):
+                    named_like_state.add(item.relative_path)
                 continue
             refused.add(item.relative_path)
             shown = printable_name(item.relative_path)
@@ -549,9 +559,10 @@ def _write_on_destination(
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
     links = _linked_files(records, destination, plan, hasher, outcome, options.now())
-    listed = _representable(destination.files, links.listed, root, outcome)
+    named_like_state: set[str] = set()
+    listed = _representable(destination.files, links.listed, root, outcome, named_like_state)
     directories = [d for d in records.directories if xml_can_hold(d)]
-    state = _nested_state(records, destination, outcome)
+    state = _nested_state(destination.root, directories, named_like_state, outcome)
     try:
         if ascmhl:
             outcome.written.append(
@@ -591,21 +602,20 @@ def _write_on_destination(
 
 
 def _nested_state(
-    records: OffloadRecords, destination: DestinationRecords, outcome: ManifestResult
+    root: Path, directories: Iterable[str], files: Iterable[str], outcome: ManifestResult
 ) -> list[str]:
     """The patterns that list again the card's own entries named like the copy root's state
-    folder (:mod:`offload.manifest.copy_root`), those no pattern can list left out, each
-    named in a warning. One pass over the files' names, for a file so named."""
-    nested = nested_state_paths(records.directories, (f.relative_path for f in destination.files))
-    nested = {path for path in nested if xml_can_hold(path)}  # else left out already
+    folder (:mod:`offload.manifest.copy_root`) among *directories* and *files* (names XML
+    can hold), those no pattern can list left out, each named in a warning."""
+    nested = nested_state_paths(directories, files)
     if not nested:
         return []
-    unhiding = unhide_nested_state(destination.root, nested)
+    unhiding = unhide_nested_state(root, nested)
     for path, why in unhiding.hidden.items():
         _leave_out(
             outcome,
             path,
-            f"{printable_name(path)} on {destination.root}: the card's own "
+            f"{printable_name(path)} on {root}: the card's own "
             f"{printable_name(path.rpartition('/')[2])}, copied and verified (the job "
             "report has its files), is not in the ASC MHL manifest there: the pattern that "
             f"hides the copy root's own state hides it too, and {why}; ascmhl verify does "
