@@ -312,16 +312,11 @@ def _covered_links(
     return states
 
 
-def _left_out_states(
-    history: History | None, planned: ManifestResult
-) -> dict[str, tuple[LinkState, str]]:
+def _left_out_states(history: History, planned: ManifestResult) -> dict[str, tuple[LinkState, str]]:
     """The links *planned* leaves out of any generation, as the history holds them when no
     generation is written: ignored where its newest ignore list hides them, else left out
     (as *planned* says why)."""
-    spec = IgnoreSpec(
-        (history.latest_ignore_patterns() if history is not None else None)
-        or DEFAULT_IGNORE_PATTERNS
-    )
+    spec = IgnoreSpec(history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS)
     states: dict[str, tuple[LinkState, str]] = {}
     for path, (state, note) in planned.links.items():
         if state is not LinkState.LEFT_OUT:
@@ -526,8 +521,15 @@ def _write_on_destination(
         except OffloadError as exc:
             outcome.error = f"manifest not written on {destination.destination}: {exc.message}"
             return outcome
-    if not destination.anything_new and not (ascmhl and destination.links):
-        return outcome  # nothing new here, no link to check: no generation
+    # The card's folders named like our state (cheap: the folders only); a file so named is
+    # found while the generation's files are read (_representable).
+    state_folders = (
+        {d for d in nested_state_paths(records.directories, ()) if xml_can_hold(d)}
+        if ascmhl
+        else set()
+    )
+    if not destination.anything_new and not (ascmhl and (destination.links or state_folders)):
+        return outcome  # nothing new here, nothing the history may not hold: no generation
     # Planned once, into a result of its own: its warnings are this run's only when a
     # generation is written now (else the links stand as the history holds them).
     planned = ManifestResult(destination.index)
@@ -543,12 +545,14 @@ def _write_on_destination(
             history = read_history(root)
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
-    if not destination.anything_new:
+    if not destination.anything_new and history is not None:
         # Nothing new here: a generation only when a link made since the last one (the card
         # gained it, or an earlier run's manifests were never written) is not yet held as a
-        # generation would hold it; else each link's state is the history's.
-        covered = None if history is None else _covered_links(history, plan, requested)
-        if covered is not None:
+        # generation would hold it, or a folder of the card named like our state is hidden
+        # by the newest generation (an older offload-ai's, or ascmhl create's); else each
+        # link's state is the history's.
+        covered = _covered_links(history, plan, requested)
+        if covered is not None and _state_folders_listed(history, root, state_folders):
             outcome.links.update(_left_out_states(history, planned))
             outcome.links.update(covered)
             return outcome
@@ -559,10 +563,10 @@ def _write_on_destination(
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
     links = _linked_files(records, destination, plan, hasher, outcome, options.now())
+    directories = [d for d in records.directories if xml_can_hold(d)]
     named_like_state: set[str] = set()
     listed = _representable(destination.files, links.listed, root, outcome, named_like_state)
-    directories = [d for d in records.directories if xml_can_hold(d)]
-    state = _nested_state(destination.root, directories, named_like_state, outcome)
+    state = _nested_state(destination.root, state_folders | named_like_state, outcome)
     try:
         if ascmhl:
             outcome.written.append(
@@ -601,13 +605,21 @@ def _write_on_destination(
     return outcome
 
 
-def _nested_state(
-    root: Path, directories: Iterable[str], files: Iterable[str], outcome: ManifestResult
-) -> list[str]:
+def _state_folders_listed(history: History, root: Path, folders: set[str]) -> bool:
+    """Whether the newest generation of *history* lists what a generation written now would
+    of the card's *folders* named like our state: each one a pattern can list is not
+    hidden by its ignore list."""
+    if not folders:
+        return True
+    spec = IgnoreSpec(history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS)
+    hidden = unhide_nested_state(root, folders).hidden
+    return not any(spec.excludes(f, is_dir=True) for f in folders if f not in hidden)
+
+
+def _nested_state(root: Path, nested: set[str], outcome: ManifestResult) -> list[str]:
     """The patterns that list again the card's own entries named like the copy root's state
-    folder (:mod:`offload.manifest.copy_root`) among *directories* and *files* (names XML
-    can hold), those no pattern can list left out, each named in a warning."""
-    nested = nested_state_paths(directories, files)
+    folder (:mod:`offload.manifest.copy_root`; *nested*: their paths, names XML can hold),
+    those no pattern can list left out, each named in a warning."""
     if not nested:
         return []
     unhiding = unhide_nested_state(root, nested)

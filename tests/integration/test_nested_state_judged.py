@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from integration.test_offload_mhl import judge_destination
 from offload.manifest import read_history
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import offload
@@ -157,3 +158,29 @@ def test_a_re_run_with_links_and_nothing_new_reports_how_the_history_holds_them(
     assert "CLIPS/latest.mov" in history.recorded_file_paths()
     assert "**/CLIPS/dangling.mov" in (history.latest_ignore_patterns() or ())
     judge_clean(judge, root)
+
+
+def test_a_re_run_lists_a_nested_state_folder_an_earlier_generation_hid(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A history whose newest list hides the card's own ``.offload`` folder (written by an
+    older offload-ai, or here by ``ascmhl create --ignore .offload``): a re-run with nothing
+    new writes a generation that lists it (as a re-run does for a link the history lacks);
+    a run after that writes none."""
+    card = make_card(tmp_path / "cards" / "A003", {"clip.mov": os.urandom(10_000), **NESTED})
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest), "--mhl", "none")
+    assert code == 0, output
+    root = dest / card.name
+    created = judge.run("ascmhl", "create", "-h", "xxh64", "-i", ".offload", str(root))
+    assert created.clean, created.describe()
+    assert read_history(root).recorded_file_paths() == {"clip.mov"}
+    for _ in range(2):
+        code, output = offload("copy", str(card), str(dest))
+        assert code == 0, output
+    history = read_history(root)
+    assert len(history.generations) == 2
+    assert {r.path for r in history.generations[-1].files} == {"clip.mov", *NESTED}
+    judge_destination(judge, root, grown=True)
+    assert_checked(judge, root, "OLD/.offload/ledger.jsonl")
