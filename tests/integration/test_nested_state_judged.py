@@ -184,3 +184,28 @@ def test_a_re_run_lists_a_nested_state_folder_an_earlier_generation_hid(
     assert {r.path for r in history.generations[-1].files} == {"clip.mov", *NESTED}
     judge_destination(judge, root, grown=True)
     assert_checked(judge, root, "OLD/.offload/ledger.jsonl")
+
+
+def test_a_nested_ascmhl_folder_that_is_no_history_is_named_as_the_judge_refuses_it(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A folder named ``ascmhl`` below the card's root, without a chain file: ascmhl reads
+    every such folder as a nested history, and refuses the whole tree (``create`` exits
+    non-zero on it). No pattern can list it (ascmhl's own default list hides the name at any
+    depth): the files are copied and verified, and the manifest is refused, naming it."""
+    card = make_card(
+        tmp_path / "cards" / "A004",
+        {"clip.mov": b"clip", "META/ascmhl/notes.txt": b"not a history"},
+    )
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 1, output
+    assert "nested ASC MHL histories are not supported: META" in output
+    assert "which ascmhl reads as a history" in output
+    root = dest / card.name
+    assert (root / "META" / "ascmhl" / "notes.txt").read_bytes() == b"not a history"
+    assert not (root / "ascmhl").exists()
+    created = judge.create(root, "xxh64")
+    assert created.returncode != 0
+    assert "Missing ASC MHL chain file" in created.stdout + created.stderr, created.describe()

@@ -550,7 +550,10 @@ def _collect_folders(
     refused = sorted(n for n in nested if not spec.excludes(n, is_dir=True))
     if refused:
         raise UnsupportedTreeError(
-            f"nested ASC MHL histories are not supported: {', '.join(refused)}", path=root
+            f"nested ASC MHL histories are not supported: {', '.join(refused)} (each holds "
+            f"a folder named {ASCMHL_FOLDER}, which ascmhl reads as a history, a chain file "
+            "or not)",
+            path=root,
         )
     return folders
 
