@@ -147,17 +147,6 @@ class OffloadRecords:
 
 _NESTED_STATE = "/" + STATE_FOLDER  # a file named like the copy root's state, below it
 
-__all__ = [
-    "COPY_ROOT_STATE",  # offload.manifest.copy_root's, where the tests look for it too
-    "DestinationRecords",
-    "LinkState",
-    "LinkToRecord",
-    "ManifestResult",
-    "OffloadRecords",
-    "write_manifests",
-    "xml_can_hold",
-]
-
 
 def xml_can_hold(path: str) -> bool:
     """Whether an XML 1.0 manifest can hold *path* (valid UTF-8, no control characters)."""
@@ -628,8 +617,8 @@ def _nested_state(root: Path, nested: set[str], outcome: ManifestResult) -> list
             outcome,
             path,
             f"{printable_name(path)} on {root}: the card's own "
-            f"{printable_name(path.rpartition('/')[2])}, copied and verified (the job "
-            "report has its files), is not in the ASC MHL manifest there: the pattern that "
+            f"{printable_name(path.rpartition('/')[2])}, copied (the job report has its "
+            "files, each with its state), is not in the ASC MHL manifest there: the pattern that "
             f"hides the copy root's own state hides it too, and {why}; ascmhl verify does "
             "not check it",
         )
