@@ -209,3 +209,27 @@ def test_a_nested_ascmhl_folder_that_is_no_history_is_named_as_the_judge_refuses
     created = judge.create(root, "xxh64")
     assert created.returncode != 0
     assert "Missing ASC MHL chain file" in created.stdout + created.stderr, created.describe()
+
+
+def test_offload_verify_checks_nested_state_entries_a_foreign_history_records(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A history that ascmhl itself wrote over a copy root (``ascmhl create``, no ignore
+    pattern for our state): ``offload verify`` skipped every ``.offload`` entry it records,
+    the card's too (the name was added to the walk's patterns, last), and said all OK over
+    fewer files; now only the copy root's own state is skipped."""
+    card = make_card(tmp_path / "cards" / "A005", {"clip.mov": os.urandom(10_000), **NESTED})
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest), "--mhl", "none")
+    assert code == 0, output
+    root = dest / card.name
+    created = judge.create(root, "xxh64")
+    assert created.clean, created.describe()
+    code, out = offload("verify", "--json", str(root))
+    assert code == 0, out
+    verdict = json.loads(out[: out.rindex("}") + 1])
+    assert sorted(verdict["verified"]) == sorted({"clip.mov", *NESTED})
+    (root / "OLD" / ".offload" / "ledger.jsonl").write_bytes(b"changed")
+    code, out = offload("verify", str(root))
+    assert code == 11, out
