@@ -48,12 +48,19 @@ from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
+    History,
     ManifestFile,
     UnsupportedTreeError,
     copy_history,
     read_history,
     write_generation,
     write_legacy_mhl,
+)
+from offload.manifest.ascmhl import retirable_patterns
+from offload.manifest.copy_root import (
+    COPY_ROOT_STATE,
+    nested_state_paths,
+    unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
@@ -62,7 +69,6 @@ from offload.manifest.links import (
     LinkKind,
     classify_link,
     exact_pattern,
-    exact_pattern_path,
     pattern_hides,
 )
 from offload.manifest.xmltext import check_xml_string, xml_safe
@@ -145,10 +151,7 @@ class OffloadRecords:
     destinations: tuple[DestinationRecords, ...]
 
 
-# What every copy root holds besides the card: our state (ledger, lock, reports) and the
-# partials of a run that died. Carried unanchored: ascmhl verify matches anchored patterns
-# against absolute paths, where they never match.
-COPY_ROOT_STATE = (STATE_FOLDER, ".offload-partial.*")
+_NESTED_STATE = "/" + STATE_FOLDER  # a file named like the copy root's state, below it
 
 
 def xml_can_hold(path: str) -> bool:
@@ -219,16 +222,16 @@ def _link_unreadable(outcome: ManifestResult, root: Path, link: LinkToRecord, ex
 def _linked_files(
     records: OffloadRecords,
     destination: DestinationRecords,
+    plan: _LinkPlan,
     hasher: MediaHasher,
     outcome: ManifestResult,
     now: datetime,
 ) -> _Links:
-    """The links of one destination as :func:`_plan_links` decides, each link to a file of
-    the card with the size, date and digests of the content it leads to there, read from the
-    media through the link."""
+    """The links of one destination as *plan* (:func:`_plan_links`) decides, each link to a
+    file of the card with the size, date and digests of the content it leads to there, read
+    from the media through the link."""
     root = destination.root
     algorithms = list(records.algorithms)
-    plan = _plan_links(records, destination, outcome)
     targets = {link.relative_path: link for link in destination.links}
     listed: list[ManifestFile] = []
     for relative in plan.to_files:
@@ -252,34 +255,84 @@ def _linked_files(
     return _Links(listed, list(plan.ignored.values()))
 
 
-def _links_covered(records: OffloadRecords, destination: DestinationRecords) -> bool:
-    """Whether the ASC MHL history already on the destination holds every link as a
-    generation written now would: each link to a file of the card recorded (with a hash)
-    and not ignored by the newest generation's patterns, each link ignored now ignored by
-    them. A link no generation would list (left out now; a name XML cannot hold; ignored by
-    a pattern the writer carries whatever stands there) needs nothing. False when the
-    history cannot be read (the generation's writer then names the problem)."""
-    if not destination.links:
-        return True
-    try:
-        history = read_history(destination.root)
-    except OffloadError:
-        return False
+def _covered_links(
+    history: History, plan: _LinkPlan, requested: list[str]
+) -> dict[str, tuple[LinkState, str]] | None:
+    """How the ASC MHL history already on the destination holds each link of *plan*, when it
+    holds every one as a generation written now (asked to ignore *requested*) would: each
+    link to a file of the card recorded (with a hash) and not ignored by the newest
+    generation's patterns, each link ignored now ignored by them; else None. A link no
+    generation would list (left out now; a name XML cannot hold; ignored by a pattern a new
+    generation carries whatever stands there) needs nothing. Each state names the manifest
+    that holds the link so."""
     latest = history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS
     spec = IgnoreSpec(latest)
-    # what a new generation ignores whatever it records (write_generation drops a carried
-    # pattern naming one path exactly when a recorded file stands there)
-    always = IgnoreSpec(p for p in latest if exact_pattern_path(p) is None)
-    plan = _plan_links(records, destination, ManifestResult(destination.index))
-    return all(
-        always.excludes(path, is_dir=False)
-        or (
-            history.reference_hash_formats(path) is not None
-            and not spec.excludes(path, is_dir=False)
+    # what a new generation ignores whatever it records (write_generation drops a retirable
+    # carried pattern when a recorded file stands at its path)
+    retirable = set(retirable_patterns(latest, requested).values())
+    always = IgnoreSpec(p for p in latest if p not in retirable)
+    newest = (
+        f"the ignore list of {history.generations[-1].file_name} (the newest manifest there)"
+        if history.exists
+        else "ascmhl's default ignore list"
+    )
+    states: dict[str, tuple[LinkState, str]] = {}
+    for path in plan.to_files:
+        if not xml_can_hold(path):  # left out of any generation (_representable)
+            states[path] = (
+                LinkState.LEFT_OUT,
+                "its name is not valid UTF-8 (or holds a control character): it is in no "
+                "ASC MHL manifest (ascmhl diff will list it as a new file)",
+            )
+            continue
+        if always.excludes(path, is_dir=False):
+            states[path] = (
+                LinkState.IGNORED,
+                f"{newest} hides it: no hash is recorded for it, ascmhl verify skips it",
+            )
+        elif history.reference_hash_formats(path) is None or spec.excludes(path, is_dir=False):
+            return None
+        else:
+            states[path] = (
+                LinkState.LISTED,
+                f"listed as the file it leads to by {_recorded_in(history, path)}",
+            )
+    for path in plan.ignored:
+        if not spec.excludes(path, is_dir=False):
+            return None
+        states[path] = (
+            LinkState.IGNORED,
+            f"{newest} ignores it: no hash is recorded for it, ascmhl verify skips it",
         )
-        for path in plan.to_files
-        if xml_can_hold(path)  # else left out of any generation (_representable)
-    ) and all(spec.excludes(path, is_dir=False) for path in plan.ignored)
+    return states
+
+
+def _left_out_states(history: History, planned: ManifestResult) -> dict[str, tuple[LinkState, str]]:
+    """The links *planned* leaves out of any generation, as the history holds them when no
+    generation is written: ignored where its newest ignore list hides them, else left out
+    (as *planned* says why)."""
+    spec = IgnoreSpec(history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS)
+    states: dict[str, tuple[LinkState, str]] = {}
+    for path, (state, note) in planned.links.items():
+        if state is not LinkState.LEFT_OUT:
+            continue
+        if spec.excludes(path, is_dir=False):
+            states[path] = (
+                LinkState.IGNORED,
+                "the ignore list of the newest manifest there hides it: no hash is recorded "
+                "for it, ascmhl verify skips it",
+            )
+        else:
+            states[path] = (state, note)
+    return states
+
+
+def _recorded_in(history: History, path: str) -> str:
+    """The newest manifest of *history* that lists *path* (one the history knows)."""
+    for generation in reversed(history.generations):
+        if any(record.path == path for record in generation.files):
+            return generation.file_name
+    return history.generations[-1].file_name  # not reached: a known path is listed
 
 
 def _ignore_links(
@@ -380,14 +433,21 @@ class _Listed(Iterable[ManifestFile]):
 
 
 def _representable(
-    files: Iterable[ManifestFile], links: list[ManifestFile], root: Path, outcome: ManifestResult
+    files: Iterable[ManifestFile],
+    links: list[ManifestFile],
+    root: Path,
+    outcome: ManifestResult,
+    named_like_state: set[str],
 ) -> _Listed:
     """*files* and *links* without the names an XML manifest cannot hold (each left out
-    with a warning, in the order listed)."""
+    with a warning, in the order listed). The same pass adds to *named_like_state* the
+    files among them named like the copy root's state folder (:func:`_nested_state`)."""
     refused: set[str] = set()
     for part in (files, links):
         for item in part:
             if xml_can_hold(item.relative_path):
+                if item.relative_path.endswith(_NESTED_STATE):
+                    named_like_state.add(item.relative_path)
                 continue
             refused.add(item.relative_path)
             shown = printable_name(item.relative_path)
@@ -446,33 +506,64 @@ def _write_on_destination(
     destination: DestinationRecords,
     hasher: MediaHasher,
 ) -> ManifestResult:
-    source_has_history = records.card_has_history
-    patterns = ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE))
-    creator = options.creator()
     root = destination.root
     outcome = ManifestResult(destination.index)
+    ascmhl = MhlKind.ASCMHL in options.kinds
+    # The card's history first: whatever is decided below reads the history as it then is.
+    if ascmhl and records.card_has_history:
+        try:
+            outcome.written.extend(str(p) for p in copy_history(records.source, root))
+        except OffloadError as exc:
+            outcome.error = f"manifest not written on {destination.destination}: {exc.message}"
+            return outcome
+    # The card's folders named like our state (cheap: the folders only); a file so named is
+    # found while the generation's files are read (_representable).
+    state_folders = (
+        {d for d in nested_state_paths(records.directories, ()) if xml_can_hold(d)}
+        if ascmhl
+        else set()
+    )
+    if not destination.anything_new and not (ascmhl and (destination.links or state_folders)):
+        return outcome  # nothing new here, nothing the history may not hold: no generation
+    # Planned once, into a result of its own: its warnings are this run's only when a
+    # generation is written now (else the links stand as the history holds them).
+    planned = ManifestResult(destination.index)
+    plan = _plan_links(records, destination, planned)
+    creator = options.creator()
+    patterns = ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE))
+    # The legacy MHL (written next to it) is not card content.
+    legacy = [f"{xml_safe(root.name, '?')}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
+    requested = [*patterns, *legacy, *plan.ignored.values()]
+    history: History | None = None
+    if ascmhl:
+        try:
+            history = read_history(root)
+        except OffloadError:
+            history = None  # write_generation reads it again and names the problem
+    if not destination.anything_new and history is not None:
+        # Nothing new here: a generation only when a link made since the last one (the card
+        # gained it, or an earlier run's manifests were never written) is not yet held as a
+        # generation would hold it, or a folder of the card named like our state is hidden
+        # by the newest generation (an older offload-ai's, or ascmhl create's); else each
+        # link's state is the history's.
+        covered = _covered_links(history, plan, requested)
+        if covered is not None and _state_folders_listed(history, root, state_folders):
+            outcome.links.update(_left_out_states(history, planned))
+            outcome.links.update(covered)
+            return outcome
+    outcome.left_out.extend(planned.left_out)
+    outcome.warnings.extend(planned.warnings)
+    outcome.links.update(planned.links)
     # The generation lists the whole tree as it stands on this destination: files copied
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
-    if not destination.anything_new and (
-        MhlKind.ASCMHL not in options.kinds or _links_covered(records, destination)
-    ):
-        # Nothing new here: no generation. But a link made since the last one (the card
-        # gained it, or an earlier run's manifests were never written) needs one.
-        return (
-            _carry_only(records.source, root, options, outcome) if source_has_history else outcome
-        )
-    links = _linked_files(records, destination, hasher, outcome, options.now())
-    listed = _representable(destination.files, links.listed, root, outcome)
+    links = _linked_files(records, destination, plan, hasher, outcome, options.now())
     directories = [d for d in records.directories if xml_can_hold(d)]
+    named_like_state: set[str] = set()
+    listed = _representable(destination.files, links.listed, root, outcome, named_like_state)
+    state = _nested_state(destination.root, state_folders | named_like_state, outcome)
     try:
-        if MhlKind.ASCMHL in options.kinds:
-            if source_has_history:
-                outcome.written.extend(str(p) for p in copy_history(records.source, root))
-            # The legacy MHL (written next to it) is not card content.
-            legacy = (
-                [f"{xml_safe(root.name, '?')}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
-            )
+        if ascmhl:
             outcome.written.append(
                 str(
                     write_generation(
@@ -481,10 +572,11 @@ def _write_on_destination(
                         directories=directories,
                         creator=creator,
                         process="transfer",
-                        ignore_patterns=[*patterns, *legacy, *links.patterns],
+                        ignore_patterns=[*patterns, *state, *legacy, *links.patterns],
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                         lister=destination.lister or local_lister(root),
+                        history=history,
                     )
                 )
             )
@@ -497,7 +589,7 @@ def _write_on_destination(
                         creator=creator,
                         now=options.now,
                         start_date=datetime.fromtimestamp(records.started_at, UTC),
-                        ignore_patterns=patterns,
+                        ignore_patterns=[*patterns, *state],
                     )
                 )
             )
@@ -509,15 +601,32 @@ def _write_on_destination(
     return outcome
 
 
-def _carry_only(
-    source: Path, root: Path, options: ManifestOptions, outcome: ManifestResult
-) -> ManifestResult:
-    """Nothing new on this destination: no new generation, but the card's history is still
-    carried (it may have grown since)."""
-    if MhlKind.ASCMHL not in options.kinds:
-        return outcome
-    try:
-        outcome.written.extend(str(p) for p in copy_history(source, root))
-    except OffloadError as exc:
-        outcome.error = f"manifest not written on {root}: {exc.message}"
-    return outcome
+def _state_folders_listed(history: History, root: Path, folders: set[str]) -> bool:
+    """Whether the newest generation of *history* lists what a generation written now would
+    of the card's *folders* named like our state: each one a pattern can list is not
+    hidden by its ignore list."""
+    if not folders:
+        return True
+    spec = IgnoreSpec(history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS)
+    hidden = unhide_nested_state(root, folders).hidden
+    return not any(spec.excludes(f, is_dir=True) for f in folders if f not in hidden)
+
+
+def _nested_state(root: Path, nested: set[str], outcome: ManifestResult) -> list[str]:
+    """The patterns that list again the card's own entries named like the copy root's state
+    folder (:mod:`offload.manifest.copy_root`; *nested*: their paths, names XML can hold),
+    those no pattern can list left out, each named in a warning."""
+    if not nested:
+        return []
+    unhiding = unhide_nested_state(root, nested)
+    for path, why in unhiding.hidden.items():
+        _leave_out(
+            outcome,
+            path,
+            f"{printable_name(path)} on {root}: the card's own "
+            f"{printable_name(path.rpartition('/')[2])}, copied (the job report has its "
+            "files, each with its state), is not in the ASC MHL manifest there: the pattern that "
+            f"hides the copy root's own state hides it too, and {why}; ascmhl verify does "
+            "not check it",
+        )
+    return unhiding.patterns

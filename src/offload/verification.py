@@ -234,7 +234,11 @@ def verify_path(
                     append_generation=append_generation,
                     creator=creator,
                     now=now,
-                    ignore_patterns=[STATE_FOLDER],
+                    # The root's own state only (anchored: this walk is relative to the
+                    # root); a card's own .offload entries are checked. An appended
+                    # generation's list needs the unanchored name (ascmhl matches patterns
+                    # against absolute paths), which hides them too.
+                    ignore_patterns=[STATE_FOLDER if append_generation else f"/{STATE_FOLDER}/"],
                 )
             except NoHistoryError as exc:
                 raise NoReferenceError(

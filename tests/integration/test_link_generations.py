@@ -119,8 +119,8 @@ def test_a_second_card_into_the_same_root_lists_a_file_where_the_first_had_a_lin
     """Two cards offloaded into one copy root (``--into``): the first card's dangling link
     ``SOUND/take.wav`` is ignored; the second card's real ``SOUND/take.wav`` is listed and
     checked, while the first card's other link stays ignored. (The second card's generation
-    lists the second card's files, so its folder hashes do not describe the first card's
-    files: ``verify -dh`` is not asked of a root shared by two cards.)"""
+    lists only the second card's files, so it records no hash of the folders it shares with
+    the first card; ``verify -dh`` of such a root is judged in test_shared_copy_root.py.)"""
     first = tmp_path / "cards" / "DAY1"
     (first / "SOUND").mkdir(parents=True)
     (first / "SOUND" / "S01T01.wav").write_bytes(os.urandom(20_000))

@@ -388,6 +388,7 @@ def write_generation(
     hash_formats: Sequence[str] | None = None,
     on_uncarried: Callable[[str, str], None] | None = None,
     lister: Lister | None = None,
+    history: History | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -419,7 +420,8 @@ def write_generation(
     if process not in PROCESSES:
         raise ValueError(f"unknown ASC MHL process {process!r} (expected one of {PROCESSES})")
     _check_creator(creator)
-    history = read_history(root)
+    if history is None:
+        history = read_history(root)
     carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
     spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
     for pattern in carried.patterns():
@@ -507,6 +509,21 @@ def write_generation(
     return manifest_path
 
 
+def retirable_patterns(latest: Sequence[str], requested: Sequence[str]) -> dict[str, str]:
+    """The carried patterns of *latest* (the history's newest ignore list) that a new
+    generation asked to ignore *requested* leaves out once they would hide a file or folder
+    it records: those naming one path exactly (:func:`~offload.manifest.links.
+    exact_pattern`, written for a link that could not be hashed) that neither the caller
+    nor ascmhl's defaults ask for. Path → its pattern (see :class:`_Carried`)."""
+    asked = set(requested) | set(DEFAULT_IGNORE_PATTERNS)
+    retirable: dict[str, str] = {}
+    for pattern in latest:
+        path = exact_pattern_path(pattern)
+        if path is not None and pattern not in asked:
+            retirable[path] = pattern
+    return retirable
+
+
 class _Carried:
     """The ignore list of a new generation: ascmhl's defaults, the history's latest patterns
     (carried, as the reference tool's ``create`` carries them), then the caller's.
@@ -522,12 +539,7 @@ class _Carried:
     def __init__(self, latest: Sequence[str], requested: Sequence[str]) -> None:
         self._latest = tuple(latest)
         self._requested = tuple(requested)
-        asked = set(requested) | set(DEFAULT_IGNORE_PATTERNS)
-        self.retirable: dict[str, str] = {}  # path -> its pattern
-        for pattern in self._latest:
-            path = exact_pattern_path(pattern)
-            if path is not None and pattern not in asked:
-                self.retirable[path] = pattern
+        self.retirable = retirable_patterns(self._latest, self._requested)
 
     def patterns(self, *, retired: Collection[str] = ()) -> tuple[str, ...]:
         """The list, without the carried patterns of the *retired* paths."""
@@ -575,7 +587,10 @@ def _collect_folders(
     refused = sorted(n for n in nested if not spec.excludes(n, is_dir=True))
     if refused:
         raise UnsupportedTreeError(
-            f"nested ASC MHL histories are not supported: {', '.join(refused)}", path=root
+            f"nested ASC MHL histories are not supported: {', '.join(refused)} (each holds "
+            f"a folder named {ASCMHL_FOLDER}, which ascmhl reads as a history, a chain file "
+            "or not)",
+            path=root,
         )
     return folders
 

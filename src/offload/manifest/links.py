@@ -28,11 +28,14 @@ from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
+from offload.ledger import STATE_FOLDER
+from offload.manifest.layout import ASCMHL_FOLDER
+
 # The kernel's limit on links followed in one lookup (MAXSYMLINKS on Linux).
 _MAX_HOPS = 40
 
 # What is inside a copy root but not the card's content: the history and our own state.
-_NOT_CARD_CONTENT = ("ascmhl", ".offload")
+_NOT_CARD_CONTENT = (ASCMHL_FOLDER, STATE_FOLDER)
 
 
 class LinkKind(StrEnum):
