@@ -48,6 +48,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import mimetypes
 import secrets
 import threading
 import time
@@ -396,8 +397,16 @@ class S3Destination:
         return self._put(key, data, metadata={}, replace=replace)
 
     def _put(
-        self, key: str, data: bytes | bytearray, *, metadata: dict[str, str], replace: bool
+        self,
+        key: str,
+        data: bytes | bytearray,
+        *,
+        metadata: dict[str, str],
+        replace: bool,
+        named: str | None = None,
     ) -> str:
+        """PutObject of *data* under *key*, its Content-Type from the name *named* (the final
+        key of a staged upload), else from *key*."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
         for attempt in range(attempts):
@@ -415,6 +424,7 @@ class S3Destination:
                     Key=key,
                     Body=cast(bytes, data),  # botocore takes a bytearray as is
                     Metadata=metadata,
+                    ContentType=content_type_for(named or key),
                     **extra,
                 )
             except Exception as exc:
@@ -695,8 +705,9 @@ class S3Destination:
             Key=key,
             CopySource={"Bucket": self.url.bucket, "Key": source_key},
             CopySourceIfMatch=source_etag,
-            MetadataDirective="REPLACE",
+            MetadataDirective="REPLACE",  # replaces the Content-Type too: given again
             Metadata=metadata,
+            ContentType=content_type_for(key),
             **extra,
         )
         etag = str(answer.get("CopyObjectResult", {}).get("ETag", ""))
@@ -713,7 +724,11 @@ class S3Destination:
     ) -> tuple[str, str | None]:
         """The multipart server-side copy of ``copy_object`` (objects above ``copy_max``)."""
         created = self.client.create_multipart_upload(
-            Bucket=self.url.bucket, Key=final, Metadata=metadata, **extra
+            Bucket=self.url.bucket,
+            Key=final,
+            Metadata=metadata,
+            ContentType=content_type_for(final),
+            **extra,
         )
         upload_id = created["UploadId"]
         checksum_field = self._checksum(b"")[0]
@@ -1026,7 +1041,11 @@ class S3Upload:
             extra["ChecksumAlgorithm"] = dest.settings.checksum
         try:
             created = dest.client.create_multipart_upload(
-                Bucket=dest.url.bucket, Key=self.key, Metadata=self.metadata, **extra
+                Bucket=dest.url.bucket,
+                Key=self.key,
+                Metadata=self.metadata,
+                ContentType=content_type_for(self.final_key),
+                **extra,
             )
         except Exception as exc:
             raise dest._error(exc, "cannot start the upload of", self.key) from exc
@@ -1133,7 +1152,13 @@ class S3Upload:
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
-                etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
+                etag = dest._put(
+                    self.key,
+                    data,
+                    metadata=self.metadata,
+                    replace=self.replace,
+                    named=self.final_key,
+                )
                 return {"ETag": etag}
             finally:
                 dest._slots.release()
@@ -1395,6 +1420,39 @@ def _key_hash(key: str) -> str:
 
 
 DIGEST_PREFIX = "offload-"  # object metadata: offload-<algorithm>: <digest of the whole file>
+
+
+# Our own files by name: the reports open in a browser from the bucket (a console's or a
+# presigned link) instead of downloading, in the encoding they were written in.
+_OWN_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".mhl": "text/xml; charset=utf-8",
+    ".mxf": "application/mxf",  # RFC 4539; not in Python's table
+}
+# Python's own table only (not the machine's /etc/mime.types): the same type on every machine.
+_TYPES = mimetypes.MimeTypes()
+GENERIC_TYPE = "application/octet-stream"
+
+
+def content_type_for(key: str) -> str:
+    """The Content-Type an object under *key* is stored with, from its name: ours (reports,
+    manifests) as written, a card's files as Python's table names them (``.mov``
+    video/quicktime, ``.wav`` audio/x-wav, ``.jpg`` image/jpeg), anything else (``.R3D``,
+    ``.braw``, no extension) ``application/octet-stream``."""
+    name = key.rpartition("/")[2]
+    suffix = name.rpartition(".")[2].lower() if "." in name else ""
+    if not suffix:
+        return GENERIC_TYPE
+    own = _OWN_TYPES.get(f".{suffix}")
+    if own is not None:
+        return own
+    # The suffix alone: a name is never read as a URL ("data:...") by mimetypes. A
+    # compressed file (.gz) is its compressed bytes: an encoding, no type, so the fallback.
+    guessed, _encoding = _TYPES.guess_type(f"x.{suffix}", strict=False)
+    return guessed or GENERIC_TYPE
 
 
 def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:
