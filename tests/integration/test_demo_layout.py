@@ -51,4 +51,9 @@ def test_the_readme_says_where_make_demo_leaves_the_card_copies_and_reports(
         for inner in (top.iterdir() if top.name != "reports" else [top])
     )
     assert sorted(set(left)) == sorted(named), (left, named)
-    assert sorted(p.suffix for p in (out / "reports").iterdir()) == [".csv", ".html", ".json", ".pdf"]
+    assert sorted(p.suffix for p in (out / "reports").iterdir()) == [
+        ".csv",
+        ".html",
+        ".json",
+        ".pdf",
+    ]

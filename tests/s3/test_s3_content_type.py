@@ -46,7 +46,9 @@ def test_objects_are_stored_with_a_content_type_from_their_name(  # type: ignore
     s3_server, bucket, tmp_path
 ) -> None:
     card, local, url = card_local_url(tmp_path, bucket, SIZES)
-    code, _out, err = offload_cli(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
+    code, _out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url
+    )
     assert code == 0, err
     for relative, expected in EXPECTED.items():
         assert content_type(s3_server.url, bucket, f"day1/A001/{relative}") == expected, relative
@@ -66,11 +68,22 @@ def test_objects_are_stored_with_a_content_type_from_their_name(  # type: ignore
     for relative in ("CLIPS/A001C001.MOV", "CLIPS/A001C002.mov"):
         client.put_object(Bucket=bucket, Key=f"day1/B/{relative}", Body=b"another object")
     code, _out, err = offload_cli(
-        tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", "--into", str(card), f"s3://{bucket}/day1/B"
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--overwrite",
+        "--into",
+        str(card),
+        f"s3://{bucket}/day1/B",
     )
     assert code == 0, err
     code, _out, err = offload_cli(
-        tmp_path, "--s3-endpoint", s3_server.url, "--s3-no-digest-metadata", str(card), f"s3://{bucket}/day2"
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--s3-no-digest-metadata",
+        str(card),
+        f"s3://{bucket}/day2",
     )
     assert code == 0, err
     for prefix in ("day1/B", "day2/A001"):

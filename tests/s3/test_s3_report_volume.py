@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from report.conftest import browser, poppler  # noqa: F401 (the report tests' fixtures)
+import report.conftest as report_tools
 from report.helpers import pdf_text
 from s3.test_s3_cli import make_card
 from s3.test_s3_cli import offload as offload_cli
 
 SHM = Path("/dev/shm")
+# The report tests' fixtures: headless Chromium, poppler (each skips when its tool is missing).
+browser = report_tools.browser
+poppler = report_tools.poppler
 
 
 def _section(text: str, start: str, end: str | None) -> str:

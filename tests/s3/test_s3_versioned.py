@@ -48,7 +48,9 @@ def test_a_suspended_bucket_keeps_the_object(s3_server, bucket, tmp_path) -> Non
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
     card, local, url = card_local_url(tmp_path, bucket, SIZES)
-    code, _out, err = offload_cli(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
+    code, _out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url
+    )
     assert code == 0, err
     key = "day1/A001/CLIPS/A001C001.mov"
     assert versions(s3_server.url, bucket, key) == Counter({key: 1})
