@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from offload.destinations.s3config import redact_secrets
 from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER
@@ -182,7 +183,11 @@ def _body(command: Sequence[str] | None, source: str | None) -> bytes:
         "pid": os.getpid(),
         "host": os.uname().nodename,  # socket.gethostname(), without importing socket
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
-        "command": shlex.join(_command_line() if command is None else command),
+        # Redacted: the body is a file on the destination drive and is printed to whoever
+        # is refused; an endpoint's user:password must be in neither (docs/s3.md).
+        "command": shlex.join(
+            redact_secrets(word) for word in (_command_line() if command is None else command)
+        ),
         "source": source,
     }
     return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
@@ -210,7 +215,7 @@ def _describe_holder(fd: int) -> str:
         time.sleep(0.05)
     if not isinstance(holder, dict):
         return "its lock file does not say which one"
-    command = str(holder.get("command", "?"))
+    command = redact_secrets(str(holder.get("command", "?")))  # also one an older run wrote
     if len(command) > _COMMAND_MAX:
         command = command[: _COMMAND_MAX - 1] + "…"
     return (

@@ -79,6 +79,37 @@ def test_pomfort_invocation_with_noflush_and_f_size(card: Path) -> None:
     )
     assert code == 0, err
     assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
+    assert [line.split(": not flushed")[0] for line in err.splitlines()] == [
+        f"WARNING: {d1}",
+        f"WARNING: {d2}",
+    ]
+
+
+def test_a_noflush_destination_says_it_was_read_back_from_the_page_cache(card: Path) -> None:
+    """-noflush_dest: the copy is read back from the page cache, not from the disk, and the
+    output says so for that destination alone (a WARNING line on stderr, with or without
+    -v), the Pomfort lines on stdout unchanged. Failed before: nothing said it."""
+    flushed, kept = (str(card.parent / f"d{i}" / card.name) for i in (1, 2))
+    for verbose in (["-v"], []):
+        for dest in (flushed, kept):
+            Path(dest).unlink(missing_ok=True)
+        code, out, err = run([*verbose, "-noflush_dest", kept, str(card), flushed, kept])
+        assert code == 0, err
+        lines = out.splitlines()
+        assert f"hash XXH64BE:{xxhsum(card)}" in lines
+        if verbose:
+            assert lines[0] == f"INFO: copying {card}..." and SPEED_LINE.match(lines[-1])
+        assert err.splitlines() == [
+            f"WARNING: {kept}: not flushed (-noflush_dest): read back from the page cache, "
+            "not from the disk; the bytes in memory match, the copy on the disk is not verified"
+        ]
+    Path(kept).unlink()
+    code, _out, err = run(["--verify", "transfer", "-noflush_dest", kept, str(card), kept])
+    assert code == 0
+    assert err == (
+        f"WARNING: {kept}: not flushed (-noflush_dest) and not read back (--verify transfer): "
+        "transfer-checked only\n"
+    )
 
 
 def test_several_hashes_one_line_each(card: Path) -> None:

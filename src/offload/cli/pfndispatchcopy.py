@@ -12,9 +12,13 @@ With ``-v`` it prints Pomfort's lines::
     hash XXH64BE:<hex>                 (one line per algorithm; always printed)
     INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
 
-Errors go to stderr as ``ERROR: ...`` lines naming the destination and file. Exit codes:
-0 verified everywhere, 1 some destination failed (others verified), 2 nothing verified,
-64 usage error or bad input (nothing written), 130 cancelled (partials removed).
+Errors go to stderr as ``ERROR: ...`` lines naming the destination and file. A destination
+given with ``-noflush_dest`` gets a ``WARNING: DST: not flushed (-noflush_dest): ...`` line
+on stderr (with or without ``-v``) saying what was proved there: read back from the page
+cache, not from the disk (or, with ``--verify transfer``, not read back at all). Exit codes:
+0 verified everywhere (a ``-noflush_dest`` destination as its WARNING line says), 1 some
+destination failed (others verified), 2 nothing verified, 64 usage error or bad input
+(nothing written), 130 cancelled (partials removed).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from offload.errors import ExitCode, OffloadError, UsageError
 from offload.events import Event, JobStarted, SourceBytesRead
 from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
-from offload.results import GOOD_STATUSES
+from offload.results import GOOD_STATUSES, CacheBypass, DestinationFileResult, DestinationStatus
 
 PROGRESS_INTERVAL_S = 1.0
 
@@ -56,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
         description="Copy one file to several destinations with one read of the source, "
         "hashing in flight and verifying every copy from the media.",
-        epilog="Exit codes: 0 all verified; 1 some destination failed, others verified; "
+        epilog="Exit codes: 0 all verified (a -noflush_dest destination: read back from the "
+        "page cache, said in a WARNING line); 1 some destination failed, others verified; "
         "2 nothing verified; 64 usage error / bad input, nothing written; "
         "130 cancelled. -k (keep going) is always in effect: one failed destination "
         "never stops the others.",
@@ -87,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="do not flush this destination (its read-back then comes from "
-        "the page cache and is reported as such)",
+        help="do not flush this destination: its read-back then comes from the page cache, "
+        "not the disk, and a WARNING line on stderr says so",
     )
     parser.add_argument(
         "-k",
@@ -210,6 +215,8 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     for result in file.destinations:
         if result.status not in GOOD_STATUSES:
             env.error(result.error or f"{result.final_path}: {result.status.value}")
+        elif result.destination_index in options.noflush_destinations:
+            env.warning(_not_flushed(result))
     if report.cancelled:
         env.error("cancelled; partial files were removed")
         return int(ExitCode.CANCELLED)
@@ -224,6 +231,21 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         )
     env.stdout.flush()
     return int(report.exit_code)
+
+
+def _not_flushed(result: DestinationFileResult) -> str:
+    """What was proved of a copy that was not flushed (``-noflush_dest``), in one line."""
+    where = f"{result.final_path}: not flushed (-noflush_dest)"
+    if result.status is DestinationStatus.VERIFIED and result.cache_bypass is CacheBypass.NONE:
+        return (
+            f"{where}: read back from the page cache, not from the disk; the bytes in memory "
+            "match, the copy on the disk is not verified"
+        )
+    if result.status is DestinationStatus.VERIFIED:  # the cache was bypassed all the same
+        return f"{where}: read back from the disk ({result.cache_bypass.value}), verified"
+    if result.status is DestinationStatus.TRANSFER_CHECKED:
+        return f"{where} and not read back (--verify transfer): transfer-checked only"
+    return f"{where}: {result.status.value}"  # verified earlier: not written by this run
 
 
 def _noflush_indexes(

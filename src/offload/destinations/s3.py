@@ -48,6 +48,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import mimetypes
 import secrets
 import threading
 import time
@@ -223,6 +224,10 @@ class S3Destination:
             max_workers=self.settings.parallel_parts, thread_name_prefix="s3-read"
         )
         self._lock = threading.Lock()
+        # (key, reason) of each version of ours the service would not let us delete: on a
+        # versioned bucket, objects stored twice (``delete_own_version``; the card layer
+        # names them in the report's notes).
+        self.versions_kept: list[tuple[str, str]] = []
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
@@ -392,8 +397,16 @@ class S3Destination:
         return self._put(key, data, metadata={}, replace=replace)
 
     def _put(
-        self, key: str, data: bytes | bytearray, *, metadata: dict[str, str], replace: bool
+        self,
+        key: str,
+        data: bytes | bytearray,
+        *,
+        metadata: dict[str, str],
+        replace: bool,
+        named: str | None = None,
     ) -> str:
+        """PutObject of *data* under *key*, its Content-Type from the name *named* (the final
+        key of a staged upload), else from *key*."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
         for attempt in range(attempts):
@@ -411,6 +424,7 @@ class S3Destination:
                     Key=key,
                     Body=cast(bytes, data),  # botocore takes a bytearray as is
                     Metadata=metadata,
+                    ContentType=content_type_for(named or key),
                     **extra,
                 )
             except Exception as exc:
@@ -479,6 +493,23 @@ class S3Destination:
             raise
         except Exception as exc:
             raise self._error(exc, "cannot delete", key) from exc
+
+    def delete_own_version(self, key: str, version_id: str) -> str | None:
+        """Delete the version *version_id* of *key*, one this run made and replaced (the
+        object a multipart upload completed, copied onto itself since): on a bucket that
+        keeps versions it would otherwise stay, stored twice. Only that version, by its id:
+        never the current object, never another writer's. Returns None once deleted, else
+        the reason (a refusal, such as a policy without ``s3:DeleteObjectVersion``); never
+        raises."""
+        try:
+            self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
+        except Exception as exc:
+            code, status = _error_code(exc)
+            reason = f"{code or status or type(exc).__name__}"
+            with self._lock:
+                self.versions_kept.append((key, reason))
+            return reason
+        return None
 
     # -- uploads ------------------------------------------------------------------------
 
@@ -603,7 +634,7 @@ class S3Destination:
         if not upload.staged or not upload.completed or not upload.etag:
             raise OSError(errno.EINVAL, f"{self.display(upload.key)} is not a staged upload")
         metadata = {**upload.metadata, **digest_metadata(digests)}
-        etag = self.copy_object(
+        etag, _version = self.copy_object(
             upload.key,
             upload.etag,
             upload.size_bytes,
@@ -636,10 +667,11 @@ class S3Destination:
         *,
         failure: str,
         changed: str,
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """Copy the object under *source_key*, server-side, pinned to *source_etag*
         (CopySourceIfMatch), to *key* (which may be *source_key*: a copy onto itself) with
-        *metadata*; returns the new object's ETag. One CopyObject up to ``copy_max``, else a
+        *metadata*; returns the new object's ETag and VersionId (None: the bucket keeps no
+        versions; ``"null"``: versioning suspended). One CopyObject up to ``copy_max``, else a
         multipart copy (UploadPartCopy, completed at once; aborted on a cancel): either way
         *key* changes atomically, from what it held to the whole copy.
 
@@ -661,7 +693,7 @@ class S3Destination:
 
     def _copy_object(
         self, source_key: str, source_etag: str, size: int, key: str, metadata: dict[str, str]
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """copy_object without the reading of its errors (botocore's raised as they are)."""
         extra: dict[str, Any] = {}
         if self.settings.checksum != "MD5":
@@ -673,11 +705,13 @@ class S3Destination:
             Key=key,
             CopySource={"Bucket": self.url.bucket, "Key": source_key},
             CopySourceIfMatch=source_etag,
-            MetadataDirective="REPLACE",
+            MetadataDirective="REPLACE",  # replaces the Content-Type too: given again
             Metadata=metadata,
+            ContentType=content_type_for(key),
             **extra,
         )
-        return str(answer.get("CopyObjectResult", {}).get("ETag", ""))
+        etag = str(answer.get("CopyObjectResult", {}).get("ETag", ""))
+        return etag, answer.get("VersionId")
 
     def _copy_in_parts(
         self,
@@ -687,10 +721,14 @@ class S3Destination:
         final: str,
         metadata: dict[str, str],
         extra: dict[str, Any],
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """The multipart server-side copy of ``copy_object`` (objects above ``copy_max``)."""
         created = self.client.create_multipart_upload(
-            Bucket=self.url.bucket, Key=final, Metadata=metadata, **extra
+            Bucket=self.url.bucket,
+            Key=final,
+            Metadata=metadata,
+            ContentType=content_type_for(final),
+            **extra,
         )
         upload_id = created["UploadId"]
         checksum_field = self._checksum(b"")[0]
@@ -721,7 +759,7 @@ class S3Destination:
         except BaseException:
             self._clean_up(lambda: self.abort_upload(final, upload_id))
             raise
-        return str(done.get("ETag", ""))
+        return str(done.get("ETag", "")), done.get("VersionId")
 
     def complete_multipart(
         self,
@@ -948,6 +986,9 @@ class S3Upload:
         self.upload_id: str | None = None
         self.bytes_written = 0
         self.etag: str | None = None  # of the completed object
+        # Its VersionId, when the bucket keeps versions (None: it keeps none; "null":
+        # versioning suspended, the object is the key's only, unnamed version).
+        self.version_id: str | None = None
         self.completed = False
         self._resumed: list[int] = []  # parts found on the service and matched, not resent
         self._buffer: bytearray | None = None
@@ -1000,7 +1041,11 @@ class S3Upload:
             extra["ChecksumAlgorithm"] = dest.settings.checksum
         try:
             created = dest.client.create_multipart_upload(
-                Bucket=dest.url.bucket, Key=self.key, Metadata=self.metadata, **extra
+                Bucket=dest.url.bucket,
+                Key=self.key,
+                Metadata=self.metadata,
+                ContentType=content_type_for(self.final_key),
+                **extra,
             )
         except Exception as exc:
             raise dest._error(exc, "cannot start the upload of", self.key) from exc
@@ -1107,7 +1152,13 @@ class S3Upload:
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
-                etag = dest._put(self.key, data, metadata=self.metadata, replace=self.replace)
+                etag = dest._put(
+                    self.key,
+                    data,
+                    metadata=self.metadata,
+                    replace=self.replace,
+                    named=self.final_key,
+                )
                 return {"ETag": etag}
             finally:
                 dest._slots.release()
@@ -1268,7 +1319,8 @@ class S3Upload:
         if not digests or not self.etag:
             return
         self._add_digests(digests)
-        etag = dest.copy_object(
+        completed_version = self.version_id
+        etag, version = dest.copy_object(
             self.key,
             self.etag,
             self.size_bytes,
@@ -1278,6 +1330,7 @@ class S3Upload:
             changed="the object changed before its digests were stored",
         )
         self.etag = etag  # ours now: ``discard`` deletes this object, not the one it replaced
+        self.version_id = version
         problem = dest._confirm(self.key, etag, self.size_bytes, None)
         if problem is not None:
             raise OSError(
@@ -1285,6 +1338,18 @@ class S3Upload:
                 f"cannot store the digests in the metadata of {dest.display(self.key)}: "
                 f"{problem} after the copy",
             )
+        # A bucket that keeps versions kept the object the upload completed as a noncurrent
+        # version under the copy: the file stored twice. It is ours (its id came back from
+        # our CompleteMultipartUpload, the copy was pinned to its ETag): delete it, by that
+        # id only. "null" (versioning suspended) is the key's only version, replaced by the
+        # copy already; a copy with no new version id left nothing behind.
+        if (
+            completed_version is not None
+            and completed_version != "null"
+            and version is not None
+            and version != completed_version
+        ):
+            dest.delete_own_version(self.key, completed_version)
 
     def _complete_multipart(self, parts: list[dict[str, Any]]) -> None:
         dest = self.destination
@@ -1297,6 +1362,7 @@ class S3Upload:
         except Exception as exc:
             raise dest._error(exc, "cannot complete the upload of", self.key) from exc
         self.etag = str(answer.get("ETag", ""))
+        self.version_id = answer.get("VersionId")
         self.completed = True
 
     def _wait(self) -> list[dict[str, Any]]:
@@ -1354,6 +1420,39 @@ def _key_hash(key: str) -> str:
 
 
 DIGEST_PREFIX = "offload-"  # object metadata: offload-<algorithm>: <digest of the whole file>
+
+
+# Our own files by name: the reports open in a browser from the bucket (a console's or a
+# presigned link) instead of downloading, in the encoding they were written in.
+_OWN_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".mhl": "text/xml; charset=utf-8",
+    ".mxf": "application/mxf",  # RFC 4539; not in Python's table
+}
+# Python's own table only (not the machine's /etc/mime.types): the same type on every machine.
+_TYPES = mimetypes.MimeTypes()
+GENERIC_TYPE = "application/octet-stream"
+
+
+def content_type_for(key: str) -> str:
+    """The Content-Type an object under *key* is stored with, from its name: ours (reports,
+    manifests) as written, a card's files as Python's table names them (``.mov``
+    video/quicktime, ``.wav`` audio/x-wav, ``.jpg`` image/jpeg), anything else (``.R3D``,
+    ``.braw``, no extension) ``application/octet-stream``."""
+    name = key.rpartition("/")[2]
+    suffix = name.rpartition(".")[2].lower() if "." in name else ""
+    if not suffix:
+        return GENERIC_TYPE
+    own = _OWN_TYPES.get(f".{suffix}")
+    if own is not None:
+        return own
+    # The suffix alone: a name is never read as a URL ("data:...") by mimetypes. A
+    # compressed file (.gz) is its compressed bytes: an encoding, no type, so the fallback.
+    guessed, _encoding = _TYPES.guess_type(f"x.{suffix}", strict=False)
+    return guessed or GENERIC_TYPE
 
 
 def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:

@@ -10,7 +10,8 @@
   ``ascmhl/`` history as downloaded, then the new and changed files are uploaded under the
   copy root's prefix (a new generation never over an existing object; the chain file
   replaced);
-* ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path.
+* ``show_s3_paths``: the report names ``s3://bucket/key``, not the stand-in path, and notes
+  the objects a versioned bucket stores twice (``versions_kept_notes``).
 
 Symlinks, empty folders and folder times do not exist in an object store: the card layer
 skips those steps for S3 roots. A folder is there only as the common prefix of the objects
@@ -329,9 +330,11 @@ class S3ReportFolder:
 
 def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> None:
     """Name S3 copies ``s3://bucket/key`` in the report (after the manifests were written),
-    and tell it where its job reports go on each S3 destination (``report_folders``)."""
+    tell it where its job reports go on each S3 destination (``report_folders``), and add
+    ``versions_kept_notes`` to its notes."""
     if not backends:
         return
+    report.notes.extend(versions_kept_notes(backends))
     for plan in report.plans:
         backend = backends.get(plan.index)
         if backend is not None and is_s3_root(plan.root):
@@ -349,6 +352,29 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
         else plan
         for plan in report.plans
     ]
+
+
+def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
+    """A note per S3 destination where the service refused to delete versions of ours
+    (``S3Destination.delete_own_version``): on a bucket that keeps versions, storing the
+    digests in the metadata of a multipart object left the object it replaced as a
+    noncurrent version, so those files are stored twice. Nothing is wrong with the copies."""
+    notes = []
+    for backend in backends.values():
+        store = backend.store
+        kept = list(store.versions_kept)
+        if not kept:
+            continue
+        key, reason = kept[0]
+        count = f"{len(kept)} object{'s' if len(kept) != 1 else ''}"
+        notes.append(
+            f"{store.url}: the bucket keeps versions and {count} uploaded in parts "
+            f"are stored twice (the version left by storing the digests in the metadata could "
+            f"not be deleted: {reason}; e.g. {store.display(key)}): allow "
+            "s3:DeleteObjectVersion, or pass --s3-no-digest-metadata, or delete the "
+            "noncurrent versions; the copies themselves are verified"
+        )
+    return notes
 
 
 def show_job_paths(job: JobReport) -> None:

@@ -117,6 +117,22 @@ def redact_endpoint(endpoint: str | None) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+# A URL's user:password (``http://key:secret@host``), in a word or a whole command line.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+# The query of an http(s) URL: a presigned URL carries its signature (and a token) there.
+_HTTP_QUERY = re.compile(r"(?P<url>\bhttps?://[^?#\s]*)\?[^#\s]*")
+
+
+def redact_secrets(text: str) -> str:
+    """*text* (a command line's word, or a whole line) with every secret a URL in it may
+    carry replaced by ``***``: its ``user:password@`` (``--s3-endpoint http://key:pw@host``,
+    also as ``--s3-endpoint=...``) and the query of an http(s) URL. What offload-ai writes or
+    prints of a command line goes through this: no option of ours carries any other secret
+    (credentials come from the AWS chain, never from an argument; docs/s3.md)."""
+    text = _URL_USERINFO.sub(r"\g<scheme>***@", text)
+    return _HTTP_QUERY.sub(r"\g<url>?***", text)
+
+
 def require_boto3() -> Any:
     """Import boto3, or raise UsageError naming the extra to install."""
     try:

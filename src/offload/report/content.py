@@ -298,14 +298,16 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
         free_text = human_bytes(free)
         if free is not None and total:
             free_text += f" of {human_bytes(total)}"
+        where = str(d.get("copy_root") or d.get("path") or "")
+        volume = _volume_text(d.get("volume_label"), d.get("device"), d.get("filesystem"))
+        if where.startswith("s3://"):  # a bucket: no local volume, no free space to speak of
+            volume = f"S3 bucket {where[5:].split('/', 1)[0]}"
+            free_text = free_text or "—"
         rows.append(
             [
                 ("Destination", destination_label(d)),
-                ("Path", str(d.get("copy_root") or d.get("path") or "")),
-                (
-                    "Volume",
-                    _volume_text(d.get("volume_label"), d.get("device"), d.get("filesystem")),
-                ),
+                ("Path", where),
+                ("Volume", volume),
                 ("Free after", free_text),
                 ("Verification", str(data.get("verify") or "")),
                 ("Algorithms", ", ".join(data.get("algorithms") or [])),

@@ -127,13 +127,28 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
+_UNKNOWN: dict[str, Any] = dict.fromkeys(
+    ("mount_point", "device", "volume_label", "filesystem", "free_bytes", "total_bytes")
+)
+
+
+def _is_url(where: str) -> bool:
+    """``s3://bucket/prefix`` and the like: a scheme before ``://``."""
+    scheme, sep, _ = where.partition("://")
+    return bool(sep) and scheme.isalnum() and not scheme.isdigit()
+
+
 def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
     """Add ``source_volume`` and, per destination, ``volume_label``, ``device``,
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
-    returned for chaining). Called once the copies are done, so the free space is "after"."""
+    returned for chaining), all ``None`` for a URL destination (S3). Called once the copies
+    are done, so the free space is "after"."""
     data["source_volume"] = volume_of(data.get("source") or ".")
     for destination in data.get("destinations", []):
-        info = volume_of(destination.get("copy_root") or destination.get("path") or ".")
+        where = str(destination.get("copy_root") or destination.get("path") or ".")
+        # A URL (s3://bucket/prefix) is on no local volume: every field unknown (null), never
+        # the volume of the folder the command ran in, which a relative path would give.
+        info = _UNKNOWN if _is_url(where) else volume_of(where)
         destination["volume_label"] = info["volume_label"]
         destination["device"] = info["device"]
         destination["filesystem"] = info["filesystem"]

@@ -1,0 +1,81 @@
+"""A versioned bucket: a direct multipart copy is stored once, not twice. Storing the
+file's digests in the metadata copies the completed multipart object onto itself; on a
+bucket that keeps versions, the object the upload completed stays behind as a noncurrent
+version (a 610 MB card took 1.22 GB). offload-ai deletes that version, its own, by the
+VersionId the upload returned, and no other: a version another writer made under the key
+is left alone. Real server (moto keeps versions), real CLI. Failed before: two versions of
+every object above the single-PutObject size."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from s3.conftest import admin
+from s3.test_s3_cli import card_local_url
+from s3.test_s3_cli import offload as offload_cli
+
+MiB = 1024 * 1024
+SIZES = {"CLIPS/A001C001.mov": 9 * MiB + 5, "CLIPS/A001C002.mov": 300_000}
+
+
+def versions(endpoint: str, bucket: str, prefix: str) -> Counter[str]:
+    listing = admin(endpoint).list_object_versions(Bucket=bucket, Prefix=prefix)
+    return Counter(v["Key"] for v in listing.get("Versions", []))
+
+
+def test_a_versioned_bucket_keeps_one_version_of_each_file(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    other = "day1/A001/CLIPS/A001C001.mov"
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    stored = versions(s3_server.url, bucket, "day1/A001/CLIPS/")
+    assert stored == Counter({other: 1, "day1/A001/CLIPS/A001C002.mov": 1}), stored
+    head = client.head_object(Bucket=bucket, Key=other)
+    assert head["ContentLength"] == SIZES["CLIPS/A001C001.mov"]
+    assert "offload-xxh64" in head["Metadata"]  # the digests were stored all the same
+    assert json.loads(out.strip().splitlines()[-1])["notes"] == []
+
+
+def test_a_suspended_bucket_keeps_the_object(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Versioning suspended: the upload's version is the key's "null" version, which the
+    copy replaced already; deleting "null" would delete the copy itself."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, _out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url
+    )
+    assert code == 0, err
+    key = "day1/A001/CLIPS/A001C001.mov"
+    assert versions(s3_server.url, bucket, key) == Counter({key: 1})
+    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert body == (card / "CLIPS/A001C001.mov").read_bytes()
+
+
+def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A policy without s3:DeleteObjectVersion: the copy is verified all the same (nothing
+    is wrong with it), and the report's notes say the object is stored twice and what to do."""
+    admin(s3_server.url).put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    proxy.intercept("DELETE", "versionId=", status=403, count=10)
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 0, err
+    key = "day1/A001/CLIPS/A001C001.mov"
+    assert versions(s3_server.url, bucket, key) == Counter({key: 2})  # what was refused
+    final = json.loads(out.strip().splitlines()[-1])
+    (note,) = final["notes"]
+    assert url in note and "stored twice" in note and "--s3-no-digest-metadata" in note, note
+    assert "AccessDenied" in note and "s3:DeleteObjectVersion" in note
+    (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
+    assert json.loads(report.read_text())["notes"] == [note]
+    assert json.loads(report.read_text())["destinations"][1]["files_verified"] == 2
