@@ -256,8 +256,22 @@ def report_data(
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
     add_volume_info(data)
-    # May the card be formatted (docs/reports.md): from the facts above, files included.
-    data["card_release"] = card_release(data).as_json()
+    # May the card be formatted (docs/reports.md): from the facts above and each file's
+    # copies (only the keys the rule reads: whole entries cost ~0.5 s at 50,000 files).
+    facts = (
+        (
+            f.relative_path,
+            f.source_error,
+            # `_value_`: the enum's value without its descriptor (300,000 reads at 50,000
+            # files on three destinations).
+            [
+                (d.destination_index, d.status._value_, d.verified_mode, d.error)
+                for d in f.destinations
+            ],
+        )
+        for f in job.files
+    )
+    data["card_release"] = card_release(data, facts).as_json()
     return data
 
 
