@@ -37,6 +37,7 @@ class PageResult:
     screenshot: bytes = b""
     images: int = 0  # <img> elements that decoded (naturalWidth > 0)
     broken_images: int = 0
+    measured: Any = None  # what ``open(measure=...)``'s expression returned
 
 
 class Browser:
@@ -83,7 +84,16 @@ class Browser:
             target = json.load(response)
         return target["id"], target["webSocketDebuggerUrl"]
 
-    def open(self, path: Path, *, timeout: float = 30.0) -> PageResult:
+    def open(
+        self,
+        path: Path,
+        *,
+        timeout: float = 30.0,
+        width: int | None = None,
+        measure: str | None = None,
+    ) -> PageResult:
+        """*width*: the window's width in CSS pixels (the default: 1280); *measure*: a
+        JavaScript expression evaluated once the page is laid out (``PageResult.measured``)."""
         target_id, url = self._new_tab()
         ws = self._websocket.create_connection(url, timeout=timeout, suppress_origin=True)
         result = PageResult()
@@ -126,6 +136,9 @@ class Browser:
             send("Page.enable")
             send("Runtime.enable")
             send("Log.enable")
+            if width is not None:
+                send("Emulation.setDeviceMetricsOverride", width=width, height=900,
+                     deviceScaleFactor=1, mobile=False)  # fmt: skip
             send("Page.navigate", url=path.resolve().as_uri())
             while not loaded[0]:
                 if time.monotonic() > deadline:
@@ -143,6 +156,9 @@ class Browser:
             widths = json.loads(counts["result"]["value"])
             result.images = sum(1 for w in widths if w > 0)
             result.broken_images = sum(1 for w in widths if w == 0)
+            if measure is not None:
+                value = send("Runtime.evaluate", expression=measure, returnByValue=True)
+                result.measured = value["result"].get("value")
             shot = send("Page.captureScreenshot", format="png")
             result.screenshot = base64.b64decode(shot["data"])
         finally:

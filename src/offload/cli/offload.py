@@ -514,6 +514,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
                     for d in report.job.destinations
                 ],
                 "failures": [{"path": p, "error": e} for p, e in failures],
+                "card_release": written.card_release,
                 "notes": report.notes,
             }
         )
@@ -527,6 +528,8 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     out.print(summary_table(report))
     for line in verdict_lines(report):
         print(line, file=env.stderr)
+    if written.card_release:  # may the card be formatted (report/release.py)
+        print(written.card_release["text"], file=env.stderr)
     seen: set[str | None] = set()
     for path, error in failures:
         if error not in seen and error != "cancelled before it was verified":

@@ -30,6 +30,7 @@ from rich import filesize
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo
+from offload.report.release import card_release
 from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -129,6 +130,9 @@ class ReportView:
     totals: list[tuple[str, str]]
     generated: str = ""
     destination_labels: list[str] = field(default_factory=list)
+    # May the card be formatted: one sentence on page 1, under the verdict (release.py).
+    release: str = ""
+    release_ok: bool = False
 
 
 _UNITS = ["B", "KB", "MB", "GB", "TB"]
@@ -353,7 +357,7 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         else:
             details.append("No missing frames")
     primary = clip.primary
-    digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()]
+    digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()] or _recorded(primary)
     if clip.kind == "sequence":
         digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
     sidecars = [
@@ -383,6 +387,16 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         states=[(label, clip_state(clip, index)) for index, label in labels.items()],
         media_note=_media_note(clip, info),
     )
+
+
+def _recorded(entry: FileEntry) -> list[str]:
+    """The digests a destination's ledger recorded for a file this run did not read (trusted:
+    verified earlier), marked as recorded: nothing computed them now."""
+    for copy in entry.get("destinations") or []:
+        recorded = copy.get("recorded_digests") or {}
+        if recorded:
+            return [f"{k} {v} (recorded earlier, not re-read)" for k, v in recorded.items()]
+    return []
 
 
 def _member_name(clip: Clip, entry: FileEntry) -> str:
@@ -695,6 +709,8 @@ def build_view(
     )
     totals.append(("Problems", str(len(problems)) if problems else "none"))
     totals.append(("Exit code", str(data.get("exit_code", ""))))
+    # The JSON's own answer; a report written before it had one gets it computed here.
+    release = data.get("card_release") or card_release(data).as_json()
     return ReportView(
         title=f"Offload report: {card_name}",
         verdict=verdict,
@@ -710,4 +726,6 @@ def build_view(
         totals=totals,
         generated=generated,
         destination_labels=list(labels.values()),
+        release=str(release.get("text") or ""),
+        release_ok=bool(release.get("may_format")),
     )

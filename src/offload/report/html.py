@@ -17,6 +17,9 @@ body { font: 13px/1.4 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 2px solid #111; padding-bottom: 2px; }
 .sub { color: #444; margin-bottom: 12px; }
+.release { font-size: 15px; font-weight: 700; margin: 6px 0; padding: 6px 14px;
+  border-left: 6px solid var(--bad); color: var(--bad); overflow-wrap: anywhere; }
+.release.ok { border-left-color: var(--ok); color: var(--ok); }
 .verdict { font-size: 18px; font-weight: 700; padding: 10px 14px; border: 3px solid var(--ok);
   color: var(--ok); margin: 12px 0 4px; }
 .verdict.bad { border: 6px double var(--bad); color: var(--bad); background: #fff0f0; }
@@ -39,9 +42,11 @@ td.thumb img { width: 160px; height: auto; display: block; border: 1px solid #99
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 4px; }
 .name b { font-size: 14px; word-break: break-all; }
 .folder, .side, .digest { color: #555; font-size: 11.5px; }
+/* Long paths wrap anywhere: a table cell's narrowest width is its longest unbreakable word. */
+.folder, .side, .gap { overflow-wrap: anywhere; }
 .digest { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
 .side { margin: 2px 0 0 0; padding-left: 16px; }
-.state { white-space: normal; min-width: 9em; }
+.state { white-space: normal; min-width: 9em; overflow-wrap: anywhere; }
 .state.failed, .state.cancelled, .state.missing { color: var(--bad); font-weight: 700; }
 .state.transfer_checked { color: var(--warn); font-weight: 600; }
 .state.verified, .state.verified_earlier { color: var(--ok); }
@@ -129,6 +134,10 @@ def render_html(view: ReportView) -> str:
     clips = "".join(_clip(row) for row in view.clips)
     verdict_css = "verdict" if view.verdict_ok else "verdict bad"
     problems = _list(view.problems, "problems", f"Problems ({len(view.problems)})")
+    release = ""
+    if view.release:
+        css = "release ok" if view.release_ok else "release"
+        release = f'<div class="{css}">{escape(view.release)}</div>\n'
     totals = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in view.totals)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -142,7 +151,7 @@ def render_html(view: ReportView) -> str:
 <header>
 <h1>{escape(view.title)}</h1>
 <div class="{verdict_css}" role="status">{escape(view.verdict)}</div>
-<div class="sub">{escape(view.verdict_detail)}</div>
+{release}<div class="sub">{escape(view.verdict_detail)}</div>
 </header>
 {problems}
 {_list(view.warnings, "warnings", "Warnings")}

@@ -72,6 +72,20 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1").translate(_CONTROLS)
 
 
+def _break_at(word: str, cut: int) -> int:
+    """Where to cut *word*, which fits up to *cut* characters: after the last of ``_/-``
+    or before the last of ``.[`` in the second half of that part, else at *cut*; never
+    before the extension's dot, so an extension stays with what precedes it
+    (``A001C003_240101_R2EC.`` / ``[0000001-0000008].arx``: a search for "].arx" finds it)."""
+    extension = word.rfind(".")
+    for at in range(cut, max(cut // 2, 1) - 1, -1):
+        if at < len(word) and word[at] in ".[" and at != extension:
+            return at
+        if word[at - 1] in "_/-":
+            return at
+    return cut
+
+
 @dataclass
 class Segment:
     text: str
@@ -224,6 +238,9 @@ class PdfWriter:
                         taken += measure(word[cut])
                         cut += 1
                     cut = max(cut, 1)
+                    # At the last separator that fits, so a name breaks between its parts
+                    # and its extension stays whole (_break_at); else where it must.
+                    cut = _break_at(word, cut)
                     lines.append(word[:cut])
                     word = word[cut:]
                     size = measure(word)
@@ -333,6 +350,10 @@ class PdfWriter:
         self.canvas.setStrokeColorRGB(*_rgb(BLACK))
         self._draw(verdict, MARGIN + 3, y + 2.5, self.width - 6)
         self.y = y + height + 1
+        if view.release:  # may the card be formatted: right under the verdict, in its colour
+            release = [Segment(view.release, "B", 9.5, GREEN if view.release_ok else RED)]
+            self._draw(release, MARGIN + 1, self.y + 0.5, self.width - 2)
+            self.y += 1.5
         self._draw([Segment(view.verdict_detail, "", 8)], MARGIN, self.y, self.width)
         self.y += 1
 

@@ -1,0 +1,212 @@
+"""Page 1 and the rows, as a producer reads them: may the card be formatted, a re-offload
+refused only for the camera's index files, the digests of copies trusted from the ledger,
+long names in the PDF and the HTML. Real offloads; the HTML in headless Chromium, the PDF
+through pdftotext."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report.helpers import Browser, offload_cli, pdf_text
+
+SEQUENCE = "A001C003_240101_R2EC"
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def canon_card(root: Path) -> Path:
+    """A Canon C70 card: a clip folder, the card's index file, and a long sequence name."""
+    card = root / "C70CARD"
+    _write(card / "CONTENTS/CLIPS001/INDEX.MIF", b"index: 1 clip")
+    _write(card / "CONTENTS/CLIPS001/A001C001/A001C001.MXF", os.urandom(5000))
+    for frame in range(1, 9):
+        _write(card / SEQUENCE / f"{SEQUENCE}.{frame:07d}.arx", os.urandom(100))
+    return card
+
+
+@pytest.fixture
+def memory_card() -> Iterator[Path]:
+    """A folder for the card on another disk than the test's destinations: tmpfs in
+    /dev/shm (the destinations are under pytest's tmp_path, on a disk)."""
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm: no card on another disk than the destinations")
+    folder = Path(tempfile.mkdtemp(prefix="offload-page1-", dir="/dev/shm"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def offload(args: list[str], reports: Path) -> tuple[int, str, dict[str, Any], Path]:
+    code, _, err = offload_cli(["copy", *args, "--report-dir", str(reports)])
+    job_path = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1]
+    return code, err, json.loads(job_path.read_text()), job_path
+
+
+def page_one(browser: Browser, poppler: dict[str, str], job_path: Path) -> tuple[str, str]:
+    """The HTML as rendered up to the production table, and the PDF's text up to it."""
+    html = browser.open(job_path.with_suffix(".html"))
+    assert not html.errors
+    pdf = pdf_text(poppler, job_path.with_suffix(".pdf"))
+    return html.text.split("Production")[0], pdf.split("Production")[0]
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_card_may_be_formatted_only_with_a_verified_copy_on_another_disk(
+    tmp_path: Path, memory_card: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    card = canon_card(memory_card)
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    if os.stat(dest).st_dev == os.stat(card).st_dev:
+        pytest.skip("/dev/shm and the test's folder are one filesystem")
+    code, err, job, job_path = offload([str(card), str(dest)], tmp_path / "r1")
+    assert code == 0, err
+    assert job["card_release"]["may_format"] is True
+    said = "The card may be formatted: every file is verified (read back) on 1 destination"
+    assert said in flat(err)  # the terminal says it under the verdict
+    html, pdf = page_one(browser, poppler, job_path)
+    assert said in flat(html)
+    assert said in flat(pdf)
+
+    # A copy never read back proves nothing about the media: keep the card.
+    other = tmp_path / "RAID2"
+    other.mkdir()
+    code, err, job, job_path = offload(
+        [str(card), str(other), "--verify", "transfer"], tmp_path / "r2"
+    )
+    assert code == 0, err
+    assert job["card_release"]["may_format"] is False
+    html, pdf = page_one(browser, poppler, job_path)
+    for text in (html, pdf, err):
+        assert "Keep the card: 10 of 10 files" in flat(text)
+        assert "only transfer-checked" in flat(text)
+        assert "may be formatted" not in text
+
+
+def test_a_copy_on_the_cards_own_disk_keeps_the_card(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    card = canon_card(tmp_path / "card")
+    dests = [tmp_path / "A", tmp_path / "B"]
+    for dest in dests:
+        dest.mkdir()
+    code, err, job, job_path = offload([str(card), *map(str, dests)], tmp_path / "r")
+    assert code == 0, err
+    release = job["card_release"]
+    assert release["may_format"] is False
+    assert "Keep the card: no destination is on a disk other than the card's" in release["text"]
+    assert "on the card's own disk" in release["text"]
+    html, pdf = page_one(browser, poppler, job_path)
+    assert "ALL COPIES VERIFIED" in html  # the copies are verified; the card must stay
+    for text in (html, pdf):
+        assert "Keep the card" in text and "formatted" not in text
+
+
+@pytest.mark.parametrize("index", ["CONTENTS/CLIPS001/INDEX.MIF", "LASTCLIP.TXT"])
+def test_a_card_that_shot_more_says_only_its_index_changed(
+    tmp_path: Path, memory_card: Path, browser: Browser, poppler: dict[str, str], index: str
+) -> None:
+    card = canon_card(memory_card)
+    _write(card / index, b"index: 1 clip")
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, err, _, _ = offload([str(card), str(dest)], tmp_path / "r1")
+    assert code == 0, err
+    # The camera recorded another clip and rewrote its index.
+    _write(card / "CONTENTS/CLIPS001/A001C002/A001C002.MXF", os.urandom(5000))
+    _write(card / index, b"index: 2 clips, longer")
+    code, err, job, job_path = offload([str(card), str(dest)], tmp_path / "r2")
+    assert code == 1, err  # never overwritten unasked; the exit code stays a failure
+    release = job["card_release"]
+    assert release["may_format"] is False
+    assert release["index_files_changed"] == [index]
+    html, pdf = page_one(browser, poppler, job_path)
+    for text in (flat(html), flat(pdf), flat(err)):
+        assert f"only the card's index file {index} changed since the last offload" in text
+        assert "all clips are safe" in text
+        assert "run the same offload again with --overwrite" in text
+    assert (dest / card.name / index).read_bytes() == b"index: 1 clip"
+
+    code, err, job, job_path = offload([str(card), str(dest), "--overwrite"], tmp_path / "r3")
+    assert code == 0, err
+    assert (dest / card.name / index).read_bytes() == b"index: 2 clips, longer"
+    if os.stat(dest).st_dev != os.stat(card).st_dev:
+        assert job["card_release"]["may_format"] is True
+
+
+def test_the_pdf_wraps_a_long_sequence_name_between_its_parts(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    card = canon_card(tmp_path / "card")
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, err, _, job_path = offload([str(card), str(dest)], tmp_path / "r")
+    assert code == 0, err
+    text = pdf_text(poppler, job_path.with_suffix(".pdf"))
+    # Too long for the clip column: wrapped at a separator, never inside the extension
+    # (it was "...R2EC.[0000001-0000008].a" / "rx").
+    assert f"{SEQUENCE}." in text
+    assert "].arx" in text
+    assert not re.search(r"\.a\s*\nrx", text)
+
+
+def test_a_rerun_shows_the_recorded_digests(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    card = canon_card(tmp_path / "card")
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, err, first, _ = offload([str(card), str(dest)], tmp_path / "r1")
+    assert code == 0, err
+    clip = next(f for f in first["files"] if f["path"].endswith("A001C001.MXF"))
+    digest = clip["digests"]["xxh64"]
+    code, err, job, job_path = offload([str(card), str(dest)], tmp_path / "r2")
+    assert code == 0, err
+    again = next(f for f in job["files"] if f["path"].endswith("A001C001.MXF"))
+    assert again["destinations"][0]["status"] == "verified_earlier"
+    html = flat(browser.open(job_path.with_suffix(".html")).text)
+    pdf = flat(pdf_text(poppler, job_path.with_suffix(".pdf")))
+    for text in (html, pdf):
+        assert f"xxh64 {digest} (recorded earlier, not re-read)" in text
+
+
+def test_a_failed_row_with_a_long_path_keeps_the_clip_table_in_the_window(
+    tmp_path: Path, browser: Browser
+) -> None:
+    card = tmp_path / "card"
+    deep = "/".join(["A_VERY_LONG_FOLDER_NAME_WITHOUT_SPACES_0123456789"] * 4)
+    _write(card / deep / "A001C001.MXF", os.urandom(2000))
+    dests = [tmp_path / "RAID1", tmp_path / "RAID2"]
+    for dest in dests:
+        dest.mkdir()
+    # On the first destination the clip is already there with other content: it fails,
+    # and the error names its long path.
+    _write(dests[0] / "card" / deep / "A001C001.MXF", b"someone else's clip")
+    code, err, _, job_path = offload([str(card), *map(str, dests)], tmp_path / "r")
+    assert code == 1, err
+    page = browser.open(
+        job_path.with_suffix(".html"),
+        width=1100,
+        measure="JSON.stringify([document.querySelector('table.clips').scrollWidth,"
+        " document.documentElement.clientWidth, document.documentElement.scrollWidth])",
+    )
+    table, window, document = json.loads(page.measured)
+    assert window <= 1100
+    assert table <= window and document <= window, (table, window, document)
+    assert "Destination 2: RAID2" in page.text
