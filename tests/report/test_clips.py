@@ -357,3 +357,106 @@ def test_xdcam_ex_take_split_into_clip_folders_is_one_clip() -> None:
         "BPAV/CLPR/FISH0046_02/FISH0046_02.MP4",
     ]
     assert "BPAV/TAKR/FISH0046/FISH0046.SMI" in [str(e["path"]) for e in take.sidecars]
+
+
+def test_proxies_in_a_proxy_folder_mirroring_the_clip_folders_are_under_their_clips() -> None:
+    """A proxy folder that mirrors the clip folders (``Proxies/A001R1AB/X.mov`` beside
+    ``Clips/A001R1AB/X.mov``) was taken for clips: only a proxy folder *holding* the file
+    counted, so the report said "4 clips", each name twice."""
+    clips = group_clips(
+        files(
+            "Clips/A001R1AB/A001C001_250101_R1AB.mov",
+            "Clips/A001R1AB/A001C002_250101_R1AB.mov",
+            "Proxies/A001R1AB/A001C001_250101_R1AB.mov",
+            "Proxies/A001R1AB/A001C002_250101_R1AB.mov",
+        )
+    )
+    assert [(c.kind, c.folder, c.name) for c in clips] == [
+        ("clip", "Clips/A001R1AB", "A001C001_250101_R1AB.mov"),
+        ("clip", "Clips/A001R1AB", "A001C002_250101_R1AB.mov"),
+    ]
+    assert [[str(e["path"]) for e in c.sidecars] for c in clips] == [
+        ["Proxies/A001R1AB/A001C001_250101_R1AB.mov"],
+        ["Proxies/A001R1AB/A001C002_250101_R1AB.mov"],
+    ]
+
+
+def test_a_mirrored_proxy_goes_to_the_clip_at_the_same_path_when_names_repeat() -> None:
+    """Two reels with a clip of one name: the proxy folder's path below it decides."""
+    clips = group_clips(
+        files(
+            "Clips/R1/C001.mov",
+            "Clips/R2/C001.mov",
+            "Proxies/R2/C001.mov",
+            "Proxies/R1/C001.mov",
+        )
+    )
+    assert [(c.folder, [str(e["path"]) for e in c.sidecars]) for c in clips] == [
+        ("Clips/R1", ["Proxies/R1/C001.mov"]),
+        ("Clips/R2", ["Proxies/R2/C001.mov"]),
+    ]
+
+
+def test_proxy_folders_by_other_names_and_proxy_suffixes() -> None:
+    """``Proxy Media/``, ``_Proxy/`` with ``_proxy`` names, a Sony ``S03`` proxy in a folder
+    named after its clip under a proxy folder, and a clip folder's ``S03`` proxy in a folder
+    of its own named after the clip; a proxy no clip has stays a row of its own."""
+    clips = group_clips(
+        files(
+            "A001C001_250101XY.mxf",
+            "A002C001_250101XY.mxf",
+            "A003C001_250101XY.mxf",
+            "B001.mov",
+            "Proxy Media/B001.mov",
+            "Card/Clips/C001.mov",
+            "Card/_Proxy/C001_proxy.mov",
+            "Card/_Proxy/C001_Proxy.mp4",
+            "Proxy/A001C001_250101XY/A001C001_250101XYS03.mp4",
+            "A002C001_250101XY/A002C001_250101XYS03.mp4",
+            "Proxies/Z999.mov",
+        )
+    )
+    assert by_name(clips) == {
+        "A001C001_250101XY.mxf": ["A001C001_250101XYS03.mp4"],
+        "A002C001_250101XY.mxf": ["A002C001_250101XYS03.mp4"],
+        "A003C001_250101XY.mxf": [],
+        "B001.mov": ["B001.mov"],
+        "C001.mov": ["C001_Proxy.mp4", "C001_proxy.mov"],
+        "Z999.mov": [],
+    }
+    assert all(c.kind == "clip" for c in clips)
+
+
+def test_a_raw_clip_and_a_video_of_its_name_beside_it_are_the_raw_clip_and_its_proxy() -> None:
+    """Nikon's N-RAW ``DSC_0001.NEV`` with its ``DSC_0001.MP4``: one row
+    "DSC_0001.MP4 (+1 spans)" whose main file was the MP4. The raw file is the clip, the
+    video its proxy (a sidecar); spans of one format stay spans."""
+    clips = group_clips(
+        files(
+            "DCIM/100NCZ_9/DSC_0001.MP4",
+            "DCIM/100NCZ_9/DSC_0001.NEV",
+            "DCIM/100NCZ_9/DSC_0002.NEV",
+            "RED/A001_C001_0101AB.RDC/A001_C001_0101AB_001.R3D",
+            "RED/A001_C001_0101AB.RDC/A001_C001_0101AB_002.R3D",
+            "RED/A001_C001_0101AB.RDC/A001_C001_0101AB_001.mov",
+            "BRAW/A001_C003.braw",
+            "BRAW/A001_C003.mov",
+        )
+    )
+    assert [(c.name, str(c.primary["path"]).rsplit(".", 1)[-1]) for c in clips] == [
+        ("A001_C003.braw", "braw"),
+        ("DSC_0001.NEV", "NEV"),
+        ("DSC_0002.NEV", "NEV"),
+        ("A001_C001_0101AB_001.R3D (+1 spans)", "R3D"),
+    ]
+    assert by_name(clips) == {
+        "A001_C003.braw": ["A001_C003.mov"],
+        "DSC_0001.NEV": ["DSC_0001.MP4"],
+        "DSC_0002.NEV": [],
+        "A001_C001_0101AB_001.R3D (+1 spans)": ["A001_C001_0101AB_001.mov"],
+    }
+
+
+def test_a_take_of_two_files_counts_one_track_in_the_singular() -> None:
+    clips = group_clips(files("SOUND/S01T01_1.WAV", "SOUND/S01T01_2.WAV"))
+    assert [c.name for c in clips] == ["S01T01_1.WAV (+1 track)"]

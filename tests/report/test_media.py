@@ -227,3 +227,61 @@ def av_codecs() -> set[str]:
     import av
 
     return set(av.codecs_available)
+
+
+def test_files_the_sniff_refuses_do_not_use_up_the_probe_quota(tmp_path: Path, media: Any) -> None:
+    """1,100 files named ``.MP4`` that are no video, then a DPX sequence: the sequence, the
+    one picture on the card, said "not probed: only the first 1,000 clips of a card are",
+    as the files the first-bytes check refused had used up the quota."""
+    junk = tmp_path / "DCIM/100MEDIA"
+    junk.mkdir(parents=True)
+    for n in range(1100):
+        (junk / f"C{n:04d}.MP4").write_bytes(b"not a clip\n" * 4)
+    write_sequence(tmp_path / "VFX", "SH010", range(1001, 1041))
+    entries = [
+        {"path": p.relative_to(tmp_path).as_posix(), "size_bytes": p.stat().st_size}
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file()
+    ]
+    clips = group_clips(entries)
+    assert [c.kind for c in clips].count("clip") == 1100 and clips[-1].kind == "sequence"
+    results, notes = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
+    assert results[1100].error is None and results[1100].thumbnail
+    refused = "not probed: its first bytes are no picture or video format FFmpeg reads"
+    assert all(results[i].error == refused for i in range(1100))
+    assert notes == []
+    # The quota still counts every file handed to FFmpeg.
+    results, notes = probe_clips(
+        clips, lambda c: tmp_path / str(c.primary["path"]), ProbeBudget(max_clips=0)
+    )
+    assert results[1100].error == "not probed: only the first 0 clips of a card are"
+    assert len(notes) == 1 and "1,101 more" in notes[0]
+    # Looking at files the sniff refuses is bounded too (max_looked_at), and says so.
+    results, notes = probe_clips(
+        clips, lambda c: tmp_path / str(c.primary["path"]), ProbeBudget(max_looked_at=1000)
+    )
+    assert all(results[i].error == refused for i in range(1000))
+    left = "not probed: only the first 1,000 clips of a card are looked at"
+    assert results[1000].error == results[1100].error == left
+    assert notes == [
+        "Only the first 1,000 clips and sequences were looked at for thumbnails and metadata "
+        "(those FFmpeg reads are probed); 101 more are listed without them."
+    ]
+
+
+def test_an_audio_take_of_several_files_is_described_whole(tmp_path: Path, media: Any) -> None:
+    """A Zoom take of three files said "Audio 1 track(s), 48 kHz, 2 ch": its first file's."""
+    from support.camera_cards import _wav
+
+    take = ("250101-T001_LR.WAV", "250101-T001_Tr1.WAV", "250101-T001_Tr2.WAV")
+    for name, channels in zip(take, (2, 1, 1), strict=True):
+        (tmp_path / name).write_bytes(_wav(name, channels))
+    clips = group_clips([{"path": name, "size_bytes": 1} for name in take])
+    assert [c.name for c in clips] == ["250101-T001_LR.WAV (+2 tracks)"]
+    results, _ = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
+    assert results[0].audio == "3 files, 48 kHz, 4 ch"
+    assert results[0].duration_s
+    # A track FFmpeg cannot read is said, never counted.
+    (tmp_path / take[2]).write_bytes(b"broken\n")
+    results, _ = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
+    assert results[0].audio == "3 files, 48 kHz, 3 ch in the 2 read (1 not readable)"

@@ -19,6 +19,14 @@
   (``CONTENTS/AUDIO/0001AB00.MXF``...``03.MXF``, one file a channel) and voice memos
   (``CONTENTS/VOICE/0001AB00.WAV``) belong to its video (``CONTENTS/VIDEO/0001AB.MXF``). A
   card's own index (AVCHD ``PLAYLIST/00000.MPL``) is no clip's.
+* A **proxy** is a video under a proxy folder at any level (``SUB``, ``Proxy``, ``Proxies``,
+  ``Proxy Media``, ``_Proxy``, ...), or alone in a folder named after its clip with a proxy
+  suffix (``A001C001_250101XY/A001C001_250101XYS03.mp4``). It is listed under the clip whose
+  path it mirrors below the proxy folder (``Proxies/A001R1AB/X.mov`` under
+  ``Clips/A001R1AB/X.mov``), else the one clip its base name starts with (``X_proxy.mov``);
+  one no clip claims is a clip of its own. A camera-raw clip's video of the same name beside
+  it (Nikon ``DSC_0001.NEV`` and ``DSC_0001.MP4``, RED's ``.mov`` in the ``.RDC`` folder) is
+  its proxy too, never a span: the raw file is the clip.
 * Camera stills in a ``DCIM`` folder (DCF names ``IMG_0001.DNG``, ``DJI_0003.JPG``) are never
   frames of a sequence: their numbers count every photo and video the camera took, so a gap
   is no missing frame. A ``DCIM`` folder is never a clip's own folder.
@@ -58,7 +66,15 @@ GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
 RAW_EXTENSIONS = frozenset({"r3d", "braw", "crm", "ari", "arx", "nev"})
-PROXY_FOLDERS = frozenset({"sub", "proxy", "proxies", "lowres", "low_res"})
+# Folders of proxies, at any level above the file (``Proxies/A001R1AB/X.mov`` mirrors
+# ``Clips/A001R1AB/X.mov``), compared lower case without leading or trailing ``_``, ``-`` and
+# spaces, inner spaces as ``_`` (``Proxy Media``, ``_Proxy``, Sony ``SUB``).
+PROXY_FOLDERS = frozenset(
+    {"sub", "proxy", "proxies", "proxy_media", "proxy_files", "lowres", "low_res"}
+)
+# A proxy's base name is its clip's, or its clip's with one of these after it (``X_proxy``,
+# ``X_Proxy``, Sony ``C0001S03``, ``X_lowres``).
+_PROXY_SUFFIX = re.compile(r"^(?P<clip>.+?)(?:[_-]?proxy|S03|[_-]low_?res)$", re.IGNORECASE)
 # Files of a card's own index, never one clip's even where the numbers agree (AVCHD
 # ``PLAYLIST/00000.MPL`` lists several clips).
 CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm"})
@@ -271,6 +287,20 @@ def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
     return folder, stem
 
 
+def _proxy_tail(folder: str, stem: str) -> str | None:
+    """The path a proxy mirrors, if *folder*/*stem* is one: below its proxy folder at any
+    level (``Proxies/A001R1AB/X`` → ``A001R1AB/X``), or its base name for a proxy alone in a
+    folder named after its clip (``A001C001_250101XY/A001C001_250101XYS03``); else None."""
+    parts = folder.split("/") if folder else []
+    for depth in range(len(parts) - 1, -1, -1):
+        if parts[depth].lower().strip(" _-").replace(" ", "_") in PROXY_FOLDERS:
+            return "/".join([*parts[depth + 1 :], stem])
+    suffixed = _PROXY_SUFFIX.match(stem)
+    if parts and suffixed and suffixed["clip"].lower() == parts[-1].lower():
+        return stem
+    return None
+
+
 def _starts_with_stem(stem: str, clip_stem: str) -> bool:
     if not clip_stem or not stem.lower().startswith(clip_stem.lower()):
         return False
@@ -286,9 +316,12 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     is made once, only when there are files to match against it."""
     folders: dict[str, str] = {}  # one string a folder, not one a file
     sequences, rest = _sequences(files)
-    proxies: list[FileEntry] = []
-    # A recording's files: the entry itself while it has one (most), a list once it has more.
-    primaries: dict[tuple[str, str], FileEntry | list[FileEntry]] = {}
+    proxies: list[tuple[FileEntry, str]] = []  # with the path each mirrors (_proxy_tail)
+    # A recording's files: the entry itself while it has one (most), a list once it has more;
+    # by folder, key and whether it is camera raw: a raw file and a video of the same name
+    # beside it (Nikon DSC_0001.NEV and DSC_0001.MP4) are a clip and its proxy (below), never
+    # spans of one recording (spans are of one format: RED .R3D, GoPro .MP4, Canon XF .MXF).
+    primaries: dict[tuple[str, str, bool], FileEntry | list[FileEntry]] = {}
     others: list[FileEntry] = []
     p2_tracks: list[tuple[FileEntry, tuple[str, str]]] = []
     for entry in rest:
@@ -299,10 +332,13 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             p2_tracks.append((entry, p2))  # its clip is known once the clips are
         elif ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
             others.append(entry)  # GoPro low-res proxy: a sidecar of its recording
-        elif ext in VIDEO_EXTENSIONS and posixpath.basename(folder).lower() in PROXY_FOLDERS:
-            proxies.append(entry)
+        elif ext in VIDEO_EXTENSIONS and (tail := _proxy_tail(folder, stem)) is not None:
+            proxies.append((entry, tail))
         elif ext in VIDEO_EXTENSIONS:
-            recording = _clip_key(folders.setdefault(folder, folder), stem, ext)
+            recording = (
+                *_clip_key(folders.setdefault(folder, folder), stem, ext),
+                ext in RAW_EXTENSIONS,
+            )
             held = primaries.setdefault(recording, entry)
             if held is not entry:
                 if isinstance(held, list):
@@ -312,7 +348,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         else:
             others.append(entry)
     clips: list[Clip] = []
-    for (folder, key), held in primaries.items():
+    for (folder, key, _), held in primaries.items():
         members = held if isinstance(held, list) else [held]
         clips.append(_recording_row(members, "clip", _part(members), folder, key))
     del primaries
@@ -340,11 +376,13 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
                 owner.attach(clip.primary)
         clips = kept
     owners = _Owners(clips, sequences, room=len(proxies)) if proxies or others else None
-    # A proxy in a SUB/Proxy folder whose stem no clip claims is a clip of its own.
+    # A proxy goes to the clip whose path it mirrors below its proxy folder, else to the
+    # clip its base name starts with (as a sidecar does); one no clip claims is a clip of
+    # its own (never dropped).
     made: list[Clip] = []
-    for entry in proxies:
+    for entry, tail in proxies:
         assert owners is not None
-        owner = owners.find(entry)
+        owner = owners.mirrored(tail) or owners.find(entry)
         if owner is None:
             made.append(_one_file_row(entry, "clip", folders))
         else:
@@ -454,8 +492,9 @@ def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, 
     name = path[len(prefix) :] if path.startswith(prefix) else posixpath.basename(path)
     others = len(members) - 1
     if others:
-        # a lone lens reads "+1 lens"; spans and tracks keep the plural their rows always had
-        word = part if part == "lens" and others == 1 else _PLURALS[part]
+        # a lone lens or track reads "+1 lens", "+1 track"; spans keep the plural their
+        # rows always had ("+1 spans")
+        word = part if part in ("lens", "track") and others == 1 else _PLURALS[part]
         name = f"{name} (+{others} {word})"
     return Clip(
         name=name,
@@ -524,6 +563,18 @@ class _Owners:
         """Index *clips*, after the clips given first (at most *room* of them in all)."""
         self._index(clips, self._next)
         self._next += len(clips)
+
+    def mirrored(self, tail: str) -> Clip | None:
+        """The one clip whose primary file's path without its extension is *tail* or ends
+        with ``/`` *tail* (a proxy folder mirroring the clip folders), else None."""
+        stem = posixpath.basename(tail).lower()
+        found = [
+            clip
+            for _, clip in self._by_stem.get(stem, ())
+            if (path := str(clip.primary["path"]).rpartition(".")[0].lower()) == tail.lower()
+            or path.endswith(f"/{tail.lower()}")
+        ]
+        return found[0] if len(found) == 1 else None
 
     def find(self, entry: FileEntry) -> Clip | None:
         """The clip *entry* is a sidecar of: same folder and base name first, then a unique

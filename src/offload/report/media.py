@@ -7,7 +7,10 @@ middle, decode one frame), and is bounded in time twice (``ProbeBudget``):
 
 * ``per_clip_s`` (default 2 s): decoding stops at the first frame at or past the middle, or
   when the clip's budget is spent (the last decoded frame is used, if any);
-* ``max_clips`` (default 1,000): the clips after these are not looked at;
+* ``max_clips`` (default 1,000): at most this many files are handed to FFmpeg, in the
+  report's order; the clips after these are not looked at. A file the first-bytes check
+  (``sniff``) refuses uses none of it: 1,100 files named ``.MP4`` that are no video left a
+  sequence after them unprobed;
 * ``total_s`` (default 20 s): probing runs on a daemon thread; when the total budget is spent
   the report is written with what was probed, and the rest is listed without thumbnails
   ("not probed: time budget spent"). A read that hangs (a dying card) cannot hold the report
@@ -16,6 +19,9 @@ middle, decode one frame), and is bounded in time twice (``ProbeBudget``):
 A file whose first bytes are no picture or video format FFmpeg reads (``sniff``: R3D,
 random bytes) is not opened with FFmpeg at all; it, and a file FFmpeg cannot open or decode
 (BRAW, a truncated clip), gets ``error`` and no thumbnail; nothing here raises.
+
+An audio take recorded one file a track is described whole: its files, their sample rates
+and their channels summed ("3 files, 48 kHz, 4 ch"), not its first file's alone.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -58,10 +64,14 @@ CODEC_NAMES = {
 class ProbeBudget:
     total_s: float = 20.0
     per_clip_s: float = 2.0
-    # Clips and sequences looked at, in the report's order: within 20 s a card yields a few
-    # hundred thumbnails, and past 1,000 clips the report folds those without one
-    # (content.MAX_CLIP_ROWS); even a header sniff costs ~20-100 µs a file.
+    # Clips, sequences and takes handed to FFmpeg, in the report's order (those the header
+    # sniff refuses do not count): within 20 s a card yields a few hundred thumbnails, and
+    # past 1,000 clips the report folds those without one (content.MAX_CLIP_ROWS).
     max_clips: int = 1000
+    # Clips, sequences and takes looked at in all, those the sniff refuses too (located
+    # and sniffed: ~7-20 µs each from the cache): on a card of 50,000 files named .MP4
+    # that are no video, looking at all of them took ~1 s, at the first 1,000 ~0.03 s.
+    max_looked_at: int = 5000
     thumbnail_width: int = 160
     jpeg_quality: int = 70
 
@@ -113,11 +123,16 @@ def _codec_label(name: str, profile: str | None) -> str:
 def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
     """Open *path* once: metadata and one frame from the middle as a small JPEG."""
     budget = budget or ProbeBudget()
-    info = MediaInfo(read_from=str(path))
     # A file whose first bytes are no format FFmpeg reads is not opened with it (sniff).
-    info.error = not_media(path)
-    if info.error is not None:
-        return info
+    refused = not_media(path)
+    if refused is not None:
+        return MediaInfo(read_from=str(path), error=refused)
+    return _probe_media(path, budget)
+
+
+def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
+    """``probe_file`` of a file the sniff let through."""
+    info = MediaInfo(read_from=str(path))
     try:
         import av
     except ImportError:
@@ -183,6 +198,49 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
             if audio.sample_rate
             else f"{len(container.streams.audio)} track(s)"
         )
+
+
+def _take_audio(info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBudget) -> None:
+    """Describe a take recorded one file a track (*info*: its first file's) as the whole
+    take: how many files, their sample rates and channels summed ("3 files, 48 kHz, 4 ch").
+    A file that cannot be read is counted as such, never guessed at."""
+    rates: list[int] = []
+    channels = 0
+    unread = 0
+    for path in tracks:
+        found = _audio_of(path, budget) if path is not None else None
+        if found is None:
+            unread += 1
+            continue
+        rates.append(found[0])
+        channels += found[1]
+    files = len(tracks)
+    if not rates:
+        info.audio = f"{files} files, none readable"
+        return
+    khz = "/".join(f"{rate / 1000:g}" for rate in sorted(set(rates)))
+    text = f"{files} files, {khz} kHz, {channels} ch"
+    if unread:
+        text += f" in the {len(rates)} read ({unread} not readable)"
+    info.audio = text
+
+
+def _audio_of(path: Path, budget: ProbeBudget) -> tuple[int, int] | None:
+    """(sample rate, channels summed over its audio streams) of one file, or None."""
+    if not_media(path) is not None:
+        return None
+    try:
+        import av
+
+        with av.open(str(path), timeout=budget.per_clip_s) as container:
+            streams = [s.codec_context for s in container.streams.audio]
+            if not streams or not streams[0].sample_rate:
+                return None
+            return int(streams[0].sample_rate), sum(
+                getattr(getattr(s, "layout", None), "nb_channels", None) or 0 for s in streams
+            )
+    except Exception:  # PyAV raises many types; the take says the file was not readable
+        return None
 
 
 def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float) -> Any:
@@ -252,8 +310,6 @@ def probe_clips(
     wanted = [i for i, clip in enumerate(clips) if clip.kind in ("clip", "sequence", "audio")]
     if not wanted:
         return {}, []
-    beyond = wanted[budget.max_clips :]
-    wanted = wanted[: budget.max_clips]
     if not media_available():
         return {}, [
             "Thumbnails and clip metadata need PyAV (pip install 'offload-ai[media]'); "
@@ -262,17 +318,37 @@ def probe_clips(
     results: dict[int, MediaInfo] = {}
     lock = threading.Lock()
     stop = threading.Event()
+    # Why the worker stopped before the end, if it did for a count ("clips": max_clips
+    # files were handed to FFmpeg; "files": max_looked_at files were looked at).
+    stopped_for: list[str] = []
 
     def work() -> None:
-        for index in wanted:
+        opened = 0
+        # One MediaInfo a reason for the files refused by their first bytes (never changed
+        # once made): a card of 10,000 files named .MP4 that are no video holds 10,000.
+        refusals: dict[str, MediaInfo] = {}
+        for looked, index in enumerate(wanted):
             if stop.is_set():
                 return
-            path = locate(clips[index])
-            info = (
-                probe_file(path, budget)
-                if path is not None
-                else MediaInfo(error="not probed: neither the card nor a verified copy is there")
-            )
+            if opened >= budget.max_clips or looked >= budget.max_looked_at:
+                with lock:
+                    stopped_for.append("clips" if opened >= budget.max_clips else "files")
+                return
+            clip = clips[index]
+            path = locate(clip)
+            if path is None:
+                info = MediaInfo(error="not probed: neither the card nor a verified copy is there")
+            elif (refused := not_media(path)) is not None:
+                # Refused by its first bytes (~20 µs from the cache): none of the quota.
+                info = refusals.get(refused) or refusals.setdefault(
+                    refused, MediaInfo(error=refused)
+                )
+            else:
+                opened += 1
+                info = _probe_media(path, budget)
+                if clip.kind == "audio" and len(clip.files) > 1:
+                    tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
+                    _take_audio(info, tracks, budget)
             with lock:
                 results[index] = info
 
@@ -282,8 +358,11 @@ def probe_clips(
     stop.set()
     with lock:
         done = dict(results)
+        counted = stopped_for[0] if stopped_for else None
     notes = []
-    skipped = [i for i in wanted if i not in done]
+    # Stopped by a count, the clips not looked at were left out for it, not for time.
+    beyond = [i for i in wanted if i not in done] if counted else []
+    skipped = [] if counted else [i for i in wanted if i not in done]
     # One MediaInfo for all the clips left out for the same reason (never changed once
     # made): a card of 50,000 clips held 49,000 alike, ~10 MB.
     spent = MediaInfo(error=f"not probed: the {budget.total_s:g} s time budget was spent")
@@ -294,14 +373,26 @@ def probe_clips(
             f"Probing stopped after its total time budget of {budget.total_s:g} s: "
             f"{len(skipped)} clip(s) are listed without thumbnails and metadata."
         )
-    left_out = MediaInfo(
-        error=f"not probed: only the first {budget.max_clips:,} clips of a card are"
-    )
-    for index in beyond:
-        done[index] = left_out
-    if beyond:
-        notes.append(
+    if counted == "clips":
+        left_out = MediaInfo(
+            error=f"not probed: only the first {budget.max_clips:,} clips of a card are"
+        )
+        note = (
             f"Only the first {budget.max_clips:,} clips and sequences were probed for "
             f"thumbnails and metadata; {len(beyond):,} more are listed without them."
         )
+    else:
+        left_out = MediaInfo(
+            error=f"not probed: only the first {budget.max_looked_at:,} clips of a card "
+            "are looked at"
+        )
+        note = (
+            f"Only the first {budget.max_looked_at:,} clips and sequences were looked at "
+            f"for thumbnails and metadata (those FFmpeg reads are probed); {len(beyond):,} "
+            "more are listed without them."
+        )
+    for index in beyond:
+        done[index] = left_out
+    if beyond:
+        notes.append(note)
     return done, notes
