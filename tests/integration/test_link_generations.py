@@ -54,19 +54,6 @@ def newest_generation(root: Path) -> tuple[int, set[str]]:
     return len(history.generations), {r.path for r in history.generations[-1].files}
 
 
-def assert_checked(judge: AscmhlJudge, root: Path, relative: str) -> None:
-    """ascmhl really checks *relative*: changed behind our back, ``verify`` names it."""
-    path = root / relative
-    original = path.read_bytes()
-    path.write_bytes(b"changed " + original)
-    try:
-        verdict = judge.verify(root)
-        assert verdict.returncode != 0, verdict.describe()
-        assert f"hash mismatch        for {relative}" in verdict.stderr, verdict.describe()
-    finally:
-        path.write_bytes(original)
-
-
 def test_a_link_replaced_by_a_file_on_a_re_run_is_listed_and_verified(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
@@ -107,8 +94,8 @@ def test_a_link_replaced_by_a_file_on_a_re_run_is_listed_and_verified(
         assert "**/CLIPS/take.mov" not in patterns
         assert "**/CLIPS/folder_link" not in patterns
         judge_grown(judge, root)
-        assert_checked(judge, root, "CLIPS/take.mov")
-        assert_checked(judge, root, "CLIPS/folder_link/inside.xml")
+        judge.assert_checks(root, "CLIPS/take.mov")
+        judge.assert_checks(root, "CLIPS/folder_link/inside.xml")
         code, out = offload("verify", str(root))
         assert code == 0, out
 
@@ -145,7 +132,7 @@ def test_a_second_card_into_the_same_root_lists_a_file_where_the_first_had_a_lin
         assert "**/hostname" in patterns  # the first card's link still there, still ignored
         for result in (judge.verify(root), judge.diff(root)):
             assert result.clean, result.describe()
-        assert_checked(judge, root, "SOUND/take.wav")
+        judge.assert_checks(root, "SOUND/take.wav")
 
 
 def test_a_second_card_whose_file_an_earlier_link_pattern_would_hide_lists_it_and_names_the_link(
@@ -176,7 +163,7 @@ def test_a_second_card_whose_file_an_earlier_link_pattern_would_hide_lists_it_an
     assert newest_generation(root) == (2, {"SOUND/take.wav"})
     verdict = judge.verify(root)
     assert "found new file take.wav" in verdict.stderr, verdict.describe()
-    assert_checked(judge, root, "SOUND/take.wav")
+    judge.assert_checks(root, "SOUND/take.wav")
 
 
 def test_a_link_added_on_a_re_run_with_no_new_file_gets_a_generation(

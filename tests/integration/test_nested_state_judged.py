@@ -46,19 +46,6 @@ def make_card(card: Path, files: dict[str, bytes]) -> Path:
     return card
 
 
-def assert_checked(judge: AscmhlJudge, root: Path, relative: str) -> None:
-    """ascmhl really checks *relative*: changed behind our back, ``verify`` names it."""
-    path = root / relative
-    original = path.read_bytes()
-    path.write_bytes(b"changed " + original)
-    try:
-        verdict = judge.verify(root)
-        assert verdict.returncode != 0, verdict.describe()
-        assert f"hash mismatch        for {relative}" in verdict.stderr, verdict.describe()
-    finally:
-        path.write_bytes(original)
-
-
 def test_a_nested_state_folder_is_listed_and_checked_the_copy_roots_own_is_not(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
@@ -80,7 +67,7 @@ def test_a_nested_state_folder_is_listed_and_checked_the_copy_roots_own_is_not(
     assert (root / ".offload" / "ledger.jsonl").is_file()  # the root's own: not listed
     judge_clean(judge, root)
     for relative in NESTED:
-        assert_checked(judge, root, relative)
+        judge.assert_checks(root, relative)
     code, out = offload("verify", "--json", str(root))
     assert code == 0, out
     verdict = json.loads(out[: out.rindex("}") + 1])
@@ -183,7 +170,7 @@ def test_a_re_run_lists_a_nested_state_folder_an_earlier_generation_hid(
     assert len(history.generations) == 2
     assert {r.path for r in history.generations[-1].files} == {"clip.mov", *NESTED}
     judge_destination(judge, root, grown=True)
-    assert_checked(judge, root, "OLD/.offload/ledger.jsonl")
+    judge.assert_checks(root, "OLD/.offload/ledger.jsonl")
 
 
 def test_a_nested_ascmhl_folder_that_is_no_history_is_named_as_the_judge_refuses_it(

@@ -115,6 +115,19 @@ class AscmhlJudge:
         options = [part for name in hash_formats for part in ("-h", name)]
         return self.run("ascmhl", "create", *options, root)
 
+    def assert_checks(self, root: Path, relative: str) -> None:
+        """The tool really checks *relative* in *root*'s history: its bytes changed behind our
+        back, ``verify`` fails naming it (the file is put back afterwards)."""
+        path = root / relative
+        original = path.read_bytes()
+        path.write_bytes(b"changed " + original)
+        try:
+            verdict = self.verify(root)
+            assert verdict.returncode != 0, verdict.describe()
+            assert f"hash mismatch        for {relative}" in verdict.stderr, verdict.describe()
+        finally:
+            path.write_bytes(original)
+
     def check_manifest_schema(self, manifest: Path) -> JudgeResult:
         return self.run("ascmhl-debug", "xsd-schema-check", "-xsd", self.manifest_xsd, manifest)
 
