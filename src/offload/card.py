@@ -189,6 +189,11 @@ class OffloadReport:
     # no cascade), and the cascaded destinations' indexes.
     card_released_at: float | None = None
     cascade: tuple[int, ...] = ()
+    # At the release: files not verified on every fast destination (the card is still needed
+    # for them), and the command that finishes the slow destinations from a fast copy
+    # without the card (None: no fast copy holds every file).
+    card_pass_failed: int = 0
+    finish_command: str | None = None
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
@@ -222,6 +227,10 @@ def plan_offload(
     source_path = Path(os.path.abspath(source))
     if not destinations:
         raise UsageError("no destination given; name at least one destination folder")
+    if options.cascade and not os.path.lexists(source_path):
+        # A cascade's re-run plans from the card's file list: without the card it names the
+        # command that finishes the slow destinations from a fast copy.
+        raise _cascade().card_absent(source_path, destinations, options.cascade, into=options.into)
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     try:
         tree = scan_source(source_path, ignore=ignore)

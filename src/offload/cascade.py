@@ -13,14 +13,18 @@ destinations, named, and nothing is published there. A file that no fast destina
 cannot be cascaded: it fails on the slow ones with the reason. Results are merged into the
 card's JobReport, so reports, manifests and the exit code cover every destination.
 
-A re-run resumes the slow destinations through their ledgers; what the fast ones hold is
-fed from them again, never read from the card (docs/design.md, "Cascading copy").
+A re-run with the card resumes the slow destinations through their ledgers; what the fast
+ones hold is fed from them again, never read from the card (the card is scanned for its file
+list). A re-run without the card is refused (``card_absent``, exit 64) with the command that
+finishes the slow destinations from a fast copy instead (``finish_command``): the same command
+names it when the card is released (docs/design.md, "Cascading copy").
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -28,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offload.destinations.s3url import display_path
+from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
@@ -73,6 +77,46 @@ def check_cascade(plan: OffloadPlan) -> None:
             "card is read once to it, then the cascaded destinations are fed from its "
             "verified copy; name a local drive, or drop --cascade/--cascade-to"
         )
+
+
+def finish_command(fast_roots: Sequence[Path | str], slow: Sequence[str], *, into: bool) -> str:
+    """The command that feeds the slow destinations *slow* from the fast copy at the first of
+    *fast_roots* (a copy root: ``DEST/<card name>``, or ``DEST`` with ``--into``), without the
+    card: an ordinary offload whose source is that copy, resumed through the slow destinations'
+    ledgers, checked against the copy's ASC MHL history (the card's digests) where it has one.
+    The copy root's name is the card's, so the files land under the same names."""
+    words = ["offload", "copy", *(["--into"] if into else []), str(fast_roots[0]), *slow]
+    return shlex.join(words)
+
+
+def card_absent(
+    source: Path, destinations: Sequence[Path | str], cascade: frozenset[int], *, into: bool
+) -> UsageError:
+    """The refusal of a cascade re-run whose card is gone (nothing written): its plan is the
+    card's file list, so it cannot run; the one line names the command that finishes the slow
+    destinations from a fast copy that is there, or says that none is."""
+    names = [str(d) for d in destinations]
+    slow = [names[i] for i in sorted(cascade) if i < len(names)]
+    fast = [
+        Path(os.path.abspath(d)) if into else Path(os.path.abspath(d)) / source.name
+        for i, d in enumerate(names)
+        if i not in cascade and not is_s3_url(d)
+    ]
+    there = [root for root in fast if os.path.isdir(root)]
+    if not there:
+        looked = ", ".join(str(root) for root in fast) or "no local destination"
+        return UsageError(
+            f"the card {source} is absent and no fast copy of it is found ({looked}); "
+            "nothing was written: insert the card and run the same command again",
+            path=source,
+        )
+    return UsageError(
+        f"the card {source} is absent, and a cascade re-run needs it for its file list; "
+        f"nothing was written. To finish {', '.join(slow)} from the fast copy {there[0]} "
+        f"without the card, run: {finish_command(there, slow, into=into)} "
+        "(with this command's other options, without --cascade/--cascade-to)",
+        path=source,
+    )
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
@@ -193,6 +237,7 @@ def _release(
 ) -> None:
     report.card_released_at = time.time()
     verified = failed = 0
+    complete = {i for i in fast if i not in plan.backends}  # local fast copies holding all
     for file in report.job.files:
         results = [file.destination(i) for i in fast]
         if file.source_error or any(
@@ -201,6 +246,20 @@ def _release(
             failed += 1
         else:
             verified += 1
+        for index in list(complete):
+            result = file.destination(index)
+            if file.source_error or (result is not None and result.status not in GOOD_STATUSES):
+                complete.discard(index)
+    report.card_pass_failed = failed
+    # Without the card, a fast copy that holds every file finishes the slow destinations.
+    command = ""
+    if not failed and complete:
+        command = finish_command(
+            [plan.plans[i].root for i in fast if i in complete],
+            [display_path(plan.plans[i].destination) for i in slow],
+            into=plan.options.into,
+        )
+    report.finish_command = command or None
     sink.emit(
         CardReleased(
             source=str(plan.source),
@@ -208,6 +267,7 @@ def _release(
             cascade=tuple(display_path(plan.plans[i].destination) for i in slow),
             files_verified=verified,
             files_failed=failed,
+            finish_command=command,
         )
     )
 

@@ -338,3 +338,47 @@ def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: P
     assert "1 CANNOT be cascaded" in err and "CLIPS/C09/new.mov" in err
     assert sorted(str(p) for p in tmp_path.rglob("*") if "reports" not in p.parts) == before
     assert list(shuttle.iterdir()) == []  # nothing written
+
+
+def test_a_card_pass_with_a_failure_never_says_the_card_was_released(tmp_path: Path) -> None:
+    """A re-formatted card (same name and size, other bytes) whose file the fast destination
+    refuses: the card's pass failed it, so neither the summary nor the HTML report may say
+    the card was released (keep the card). Before: "The card was released at ..." in both."""
+    card = tmp_path / "cards" / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))
+    fast, slow = tmp_path / "L1", tmp_path / "SH"
+    fast.mkdir()
+    slow.mkdir()
+    assert cli(tmp_path, "-q", str(card), str(fast))[0] == 0
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))  # the card re-formatted
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 2, err
+    assert "CARD PASS DONE" in err and "keep the card" in err
+    assert "The card was released" not in err
+    assert "The card's pass ended at" in err and "1 file not verified" in err
+    reports = sorted((tmp_path / "reports").glob("CARD_*.json"))
+    data = json.loads(reports[-1].read_text())
+    assert data["cascade"]["card_pass_failed"] == 1
+    html = tmp_path / "job.html"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", str(reports[-1]), "--html", str(html)], env) == 0
+    text = html.read_text()
+    assert "the card was released" not in text and "keep the card" in text
+
+
+def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(tmp_path: Path) -> None:
+    """--cascade feeds s3:// destinations; with none it is an ordinary offload: said before
+    the copy and kept in the reports (JSON notes, so the HTML/PDF), never silent. Before:
+    a warning on the terminal only, not saying what ran instead, and nothing in the report."""
+    card = make_card(tmp_path / "cards", files=2)
+    one, two = tmp_path / "L1", tmp_path / "L2"
+    one.mkdir()
+    two.mkdir()
+    code, _out, err = cli(tmp_path, "--cascade", str(card), str(one), str(two))
+    assert code == 0, err
+    assert "none is named" in err and "ordinary offload" in err
+    assert "CARD RELEASED" not in err
+    data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert "cascade" not in data
+    assert any("ordinary offload" in note for note in data["notes"])

@@ -413,10 +413,17 @@ def card_released_line(event: CardReleased) -> str:
             f"verified on {fast}, {event.files_failed} FAILED there (keep the card to retry "
             f"them: they cannot be cascaded). Now feeding {slow} from those copies."
         )
+    # A re-run of the cascade needs the card (its file list): once it is ejected, the
+    # command named here finishes the slow destinations from a fast copy.
     return (
         f"CARD RELEASED: {event.source} can be ejected: all {event.files_verified} files are "
         f"verified on {fast}. Now feeding {slow} from those copies (the card is not read "
         "again)."
+        + (
+            f" Should this stop once the card is out, finish {slow} with: {event.finish_command}"
+            if event.finish_command
+            else ""
+        )
     )
 
 
@@ -424,9 +431,14 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     _freeze_objects_at_exit()
     options = _copy_options(args)
     destinations = _cascade_destinations(args)[0]
+    # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
+    # cascade: said before the copy and in the reports (a note), never a silent plain offload.
+    no_cascade = None
     if args.cascade and not any(is_s3_url(d) for d in destinations):
-        env.warning("--cascade feeds s3:// destinations in cascade, and none is named; use "
-                    "--cascade-to DEST for a slow drive")  # fmt: skip
+        no_cascade = ("--cascade feeds the s3:// destinations in cascade and none is named, so "
+                      "this is an ordinary offload (the card feeds every destination at once, "
+                      "no card release); --cascade-to DEST cascades a slow drive")  # fmt: skip
+        env.warning(no_cascade)
     plan = plan_offload(args.source, destinations, options)
     if args.dry_run:
         from offload.report.dry_run import print_dry_run
@@ -475,6 +487,8 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             trace.close()
     from offload.report.job_report import write_reports
 
+    if no_cascade is not None:
+        report.notes.append(no_cascade)
     written = write_reports(report, args.report_dir or default_report_dir())
     report.folder_errors.extend(written.destination_errors)
     report.report_paths = written.paths
