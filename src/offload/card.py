@@ -190,10 +190,8 @@ class OffloadReport:
     card_released_at: float | None = None
     cascade: tuple[int, ...] = ()
     # At the release: files not verified on every fast destination (the card is still needed
-    # for them), and the command that finishes the slow destinations from a fast copy
-    # without the card (None: no fast copy holds every file).
+    # for them; 0: the card was released).
     card_pass_failed: int = 0
-    finish_command: str | None = None
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
@@ -228,9 +226,12 @@ def plan_offload(
     if not destinations:
         raise UsageError("no destination given; name at least one destination folder")
     if options.cascade and not os.path.lexists(source_path):
-        # A cascade's re-run plans from the card's file list: without the card it names the
-        # command that finishes the slow destinations from a fast copy.
-        raise _cascade().card_absent(source_path, destinations, options.cascade, into=options.into)
+        # A cascade re-run whose card was ejected: a fast copy that holds it complete and
+        # verified is the source of the slow destinations (or UsageError, nothing written).
+        copy_root, files = _cascade().fast_copy_source(source_path, destinations, options)
+        slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
+        plan = plan_offload(copy_root, slow, dataclasses.replace(options, cascade=frozenset()))
+        return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     try:
         tree = scan_source(source_path, ignore=ignore)

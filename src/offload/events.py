@@ -152,17 +152,13 @@ class CardReleased(Event):
     done (copied, verified, manifests written); the card is not read again and can be
     ejected. The cascaded (slow) destinations are then fed from a verified fast copy.
     ``files_verified``: files good on every fast destination; ``files_failed``: files that
-    failed on some fast destination (the card is needed to retry those). ``finish_command``:
-    the command that finishes the slow destinations from a fast copy once the card is gone
-    (a re-run of the cascade needs the card; ``cascade.finish_command``); empty when a file
-    failed on the fast destinations (the card must be kept)."""
+    failed on some fast destination (the card is needed to retry those)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
     cascade: tuple[str, ...]  # the slow ones, fed next
     files_verified: int
     files_failed: int
-    finish_command: str = ""
 
 
 @dataclass(frozen=True)

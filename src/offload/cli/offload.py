@@ -413,17 +413,10 @@ def card_released_line(event: CardReleased) -> str:
             f"verified on {fast}, {event.files_failed} FAILED there (keep the card to retry "
             f"them: they cannot be cascaded). Now feeding {slow} from those copies."
         )
-    # A re-run of the cascade needs the card (its file list): once it is ejected, the
-    # command named here finishes the slow destinations from a fast copy.
     return (
         f"CARD RELEASED: {event.source} can be ejected: all {event.files_verified} files are "
         f"verified on {fast}. Now feeding {slow} from those copies (the card is not read "
-        "again)."
-        + (
-            f" Should this stop once the card is out, finish {slow} with: {event.finish_command}"
-            if event.finish_command
-            else ""
-        )
+        "again; should this stop, the same command finishes it without the card)."
     )
 
 

@@ -217,15 +217,11 @@ def _cascade_line(report: OffloadReport) -> str:
             f"{'it' if report.card_pass_failed == 1 else 'them'}; {then}."
         )
     if report.job.cancelled:
-        later = (
-            f" (or, without the card: {report.finish_command}, with this command's other options)"
-            if report.finish_command
-            else ""
-        )
         return (
             f"The card was released at {when} (the fast destinations were complete); the "
-            f"cascade to {slow} was cancelled: run the same command again with the card to "
-            f"resume it from the fast copies{later}."
+            f"cascade to {slow} was cancelled: run the same command again, with or without "
+            "the card, to resume it (what the fast destinations hold is fed from them, not "
+            "read from the card again)."
         )
     return f"The card was released at {when}; {slow} were then fed from the fast copies."
 
