@@ -173,10 +173,13 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
     copy's ledger recorded, and a warning says plainly that the card is absent and which
     copy is the source (the terminal, the reports, --dry-run)."""
     entries = Ledger(plan.source).load()
+    algorithms = plan.options.copy.algorithms
     tasks = []
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
-        recorded = dict(entry.digests) if entry is not None else {}
+        digests = entry.digests if entry is not None else {}
+        # Only what this run computes can be compared (the cascade's own rule).
+        recorded = {name: digests[name] for name in algorithms if name in digests}
         reference = {**task.reference_digests, **recorded}
         tasks.append(
             dataclasses.replace(
