@@ -192,6 +192,9 @@ class OffloadReport:
     # At the release: files not verified on every fast destination (the card is still needed
     # for them; 0: the card was released).
     card_pass_failed: int = 0
+    # A fast copy recorded as holding every file of the card, read back: a re-run without
+    # the card is fed from it (offload.cascade.fast_copy_source).
+    resumable_without_card: bool = False
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)

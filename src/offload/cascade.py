@@ -319,7 +319,11 @@ def _release(
 ) -> None:
     report.card_released_at = time.time()
     verified = failed = 0
-    complete = {i for i in fast if i not in plan.backends}  # local fast copies holding all
+    # The local fast copies that hold every file of the card read back (verified now or
+    # earlier, never a transfer check only): a re-run without the card may be fed from them.
+    complete = {i for i in fast if i not in plan.backends}
+    if len(report.job.files) != plan.tree.file_count:
+        complete = set()
     for file in report.job.files:
         results = [file.destination(i) for i in fast]
         if file.source_error or any(
@@ -329,11 +333,11 @@ def _release(
         else:
             verified += 1
         for index in list(complete):
-            result = file.destination(index)
-            if file.source_error or (result is not None and result.status not in GOOD_STATUSES):
+            if file.source_error or not _read_back(file.destination(index)):
                 complete.discard(index)
     report.card_pass_failed = failed
-    _record_card_pass(plan, complete if not failed else set(), fast, sink)
+    recorded = _record_card_pass(plan, complete if not failed else set(), fast, sink)
+    report.resumable_without_card = recorded
     sink.emit(
         CardReleased(
             source=str(plan.source),
@@ -341,15 +345,28 @@ def _release(
             cascade=tuple(display_path(plan.plans[i].destination) for i in slow),
             files_verified=verified,
             files_failed=failed,
+            without_card=recorded,
         )
+    )
+
+
+def _read_back(result: DestinationFileResult | None) -> bool:
+    """A copy proven by a read-back (now, or by the earlier run its ledger recorded)."""
+    if result is None:
+        return False
+    if result.status is DestinationStatus.VERIFIED:
+        return True
+    return (
+        result.status is DestinationStatus.VERIFIED_EARLIER and result.verified_mode != "transfer"
     )
 
 
 def _record_card_pass(
     plan: OffloadPlan, complete: set[int], fast: list[int], sink: EventSink
-) -> None:
+) -> bool:
     """Write (durably) the record of the card's pass in each fast local copy in *complete*;
-    remove an older one from the others (their copy no longer stands for the card)."""
+    remove an older one from the others (their copy no longer stands for the card). True:
+    one was recorded (a re-run without the card can be fed from it)."""
     record = json.dumps(
         {
             "card": str(plan.source),
@@ -358,6 +375,7 @@ def _record_card_pass(
             "released_at": time.time(),
         }
     )
+    recorded = False
     for index in fast:
         if index in plan.backends:
             continue
@@ -375,6 +393,7 @@ def _record_card_pass(
                 os.fsync(handle.fileno())
             os.replace(staging, path)
             fsync_dir(folder)
+            recorded = True
         except OSError as exc:
             sink.emit(
                 WarningIssued(
@@ -383,6 +402,7 @@ def _record_card_pass(
                     str(path),
                 )
             )
+    return recorded
 
 
 def _folder_times(plan: OffloadPlan) -> dict[Path, int]:

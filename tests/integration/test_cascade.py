@@ -458,3 +458,24 @@ def test_without_the_card_a_rerun_is_refused_when_no_fast_copy_holds_it_all(
     card.rename(card.with_name("gone"))
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 64 and "it holds 2 files" in err, err
+
+
+def test_transfer_checked_fast_copies_never_call_the_card_ejectable(tmp_path: Path) -> None:
+    """--verify transfer reads nothing back: no fast copy can stand for the card in a re-run
+    without it, so the live line says keep the card (not "can be ejected"), nothing is
+    recorded, and a re-run without the card is refused."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    code, _out, err = cli(
+        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
+    )
+    assert code == 0, err
+    assert "can be ejected" not in err and "keep the card" in err
+    assert not (fast / card.name / ".offload" / "cascade-card.json").exists()
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(
+        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
+    )
+    assert code == 64 and "is absent" in err, err

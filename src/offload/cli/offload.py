@@ -413,6 +413,13 @@ def card_released_line(event: CardReleased) -> str:
             f"verified on {fast}, {event.files_failed} FAILED there (keep the card to retry "
             f"them: they cannot be cascaded). Now feeding {slow} from those copies."
         )
+    if not event.without_card:  # no fast copy can stand for the card in a re-run
+        return (
+            f"CARD PASS DONE: {event.source} is no longer read; all {event.files_verified} "
+            f"files are on {fast}, but no copy there is recorded read back whole (keep the "
+            f"card until {slow} is done: a re-run needs it). Now feeding {slow} from those "
+            "copies."
+        )
     return (
         f"CARD RELEASED: {event.source} can be ejected: all {event.files_verified} files are "
         f"verified on {fast}. Now feeding {slow} from those copies (the card is not read "

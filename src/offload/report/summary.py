@@ -219,9 +219,10 @@ def _cascade_line(report: OffloadReport) -> str:
     if report.job.cancelled:
         return (
             f"The card was released at {when} (the fast destinations were complete); the "
-            f"cascade to {slow} was cancelled: run the same command again, with or without "
-            "the card, to resume it (what the fast destinations hold is fed from them, not "
-            "read from the card again)."
+            f"cascade to {slow} was cancelled: run the same command again, "
+            + ("with or without the card, " if report.resumable_without_card else "with the card, ")
+            + "to resume it (what the fast destinations hold is fed from them, not read from "
+            "the card again)."
         )
     return f"The card was released at {when}; {slow} were then fed from the fast copies."
 
