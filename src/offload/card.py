@@ -193,6 +193,12 @@ class OffloadReport:
     # no cascade), and the cascaded destinations' indexes.
     card_released_at: float | None = None
     cascade: tuple[int, ...] = ()
+    # At the release: files not verified on every fast destination (the card is still needed
+    # for them; 0: the card was released).
+    card_pass_failed: int = 0
+    # A fast copy recorded as holding every file of the card, read back: a re-run without
+    # the card is fed from it (offload.cascade.fast_copy_source).
+    resumable_without_card: bool = False
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
@@ -234,6 +240,13 @@ def plan_offload(
     source_path = Path(os.path.abspath(source))
     if not destinations:
         raise UsageError("no destination given; name at least one destination folder")
+    if options.cascade and not os.path.lexists(source_path):
+        # A cascade re-run whose card was ejected: a fast copy that holds it complete and
+        # verified is the source of the slow destinations (or UsageError, nothing written).
+        copy_root, files = _cascade().fast_copy_source(source_path, destinations, options)
+        slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
+        plan = plan_offload(copy_root, slow, dataclasses.replace(options, cascade=frozenset()))
+        return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     if not os.path.lexists(source_path):
         raise UsageError(

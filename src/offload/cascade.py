@@ -14,12 +14,19 @@ cannot be cascaded: it fails on the slow ones with the reason. Results are merge
 card's JobReport, so reports, manifests and the exit code cover every destination.
 
 A re-run resumes the slow destinations through their ledgers; what the fast ones hold is
-fed from them again, never read from the card (docs/design.md, "Cascading copy").
+fed from them again, never read from the card (the card is scanned for its file list). A
+re-run whose card is gone (ejected once released, as the terminal said it could be) takes
+its plan from a fast copy that holds the card complete and verified (``fast_copy_source``:
+the record of the card's pass written at the release, ``CARD_PASS_RECORD``, and the copy's
+ledger): that copy is the source, checked against the card's digests its ledger recorded,
+and feeds the slow destinations; without one the re-run is refused (``card_absent``, exit 64)
+(docs/design.md, "Cascading copy").
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import tempfile
@@ -28,15 +35,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offload.destinations.s3url import display_path
+from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError
 from offload.events import CardReleased, EventSink, WarningIssued
+from offload.fs.ops import fsync_dir
+from offload.ledger import STATE_FOLDER, TOOL_IGNORE_PATTERNS, Ledger, recorded_entry
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
+from offload.plan import IgnoreRules, PreflightItem, ScanError, scan_source
+from offload.plan.codes import PreflightCode
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -47,7 +58,7 @@ from offload.results import (
 )
 
 if TYPE_CHECKING:
-    from offload.card import OffloadPlan, OffloadReport
+    from offload.card import OffloadOptions, OffloadPlan, OffloadReport
 
 # Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
 # transfer-checked only (it is hashed again on its way to the slow destinations anyway).
@@ -73,6 +84,121 @@ def check_cascade(plan: OffloadPlan) -> None:
             "card is read once to it, then the cascaded destinations are fed from its "
             "verified copy; name a local drive, or drop --cascade/--cascade-to"
         )
+
+
+# In ``<copy root>/.offload/`` of each fast local copy that holds every file of the card,
+# verified, at the release: the card's path and its file list's size. A re-run without the
+# card feeds the slow destinations from a copy whose record matches what it holds.
+CARD_PASS_RECORD = "cascade-card.json"
+
+
+def fast_copy_source(
+    source: Path, destinations: Sequence[Path | str], options: OffloadOptions
+) -> tuple[Path, int]:
+    """For a cascade re-run whose card *source* is gone: the first fast local copy root that
+    holds the card complete and verified, and how many files it holds. Complete: its record
+    of the card's pass (``CARD_PASS_RECORD``) names this card and the files and bytes it
+    holds now; verified: its ledger records every one of them verified, with the digests
+    asked for (the card's, read when it was copied). Raises ``card_absent``'s UsageError
+    (nothing written) when no fast copy qualifies."""
+    names = [str(d) for d in destinations]
+    ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
+    algorithms = options.copy.algorithms
+    looked: list[str] = []
+    for index, name in enumerate(names):
+        if index in options.cascade or is_s3_url(name):
+            continue
+        root = _copy_root(source, name, into=options.into)
+        why = _not_complete(source, root, ignore, algorithms)
+        if isinstance(why, int):
+            return root, why
+        looked.append(f"{root}: {why}")
+    raise card_absent(source, looked)
+
+
+def _copy_root(source: Path, destination: str, *, into: bool) -> Path:
+    folder = Path(os.path.abspath(destination))
+    return folder if into else folder / source.name
+
+
+def _not_complete(
+    source: Path, root: Path, ignore: IgnoreRules, algorithms: Sequence[str]
+) -> str | int:
+    """Why the copy at *root* cannot stand for the card, or how many files it holds."""
+    try:
+        record = json.loads((root / STATE_FOLDER / CARD_PASS_RECORD).read_text("utf-8"))
+    except FileNotFoundError:
+        return "no record that the card's pass verified every file there"
+    except (OSError, ValueError) as exc:
+        return f"its record of the card's pass cannot be read ({exc})"
+    if not isinstance(record, dict) or record.get("card") != str(source):
+        return "its record of the card's pass names another card"
+    try:
+        tree = scan_source(root, ignore=ignore)
+        entries = Ledger(root).load()
+    except (ScanError, OSError) as exc:
+        return f"it cannot be read completely ({exc})"
+    if (tree.file_count, tree.total_bytes) != (record.get("files"), record.get("bytes")):
+        return (
+            f"it holds {tree.file_count} files ({tree.total_bytes} bytes), the card's pass "
+            f"recorded {record.get('files')} ({record.get('bytes')} bytes)"
+        )
+    for file in tree.files:
+        entry = recorded_entry(
+            entries,
+            file.relative_path,
+            size_bytes=file.size_bytes,
+            mtime_ns=file.mtime_ns,
+            algorithms=algorithms,
+        )
+        if entry is None or entry.state != "verified":
+            return f"its ledger does not record {file.relative_path} verified as it is now"
+    return tree.file_count
+
+
+def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
+    """The refusal of a cascade re-run whose card is gone and no fast copy can stand for it
+    (nothing written): one line, what was looked at, what to do."""
+    detail = "; ".join(looked) or "no local destination that is not cascaded"
+    return UsageError(
+        f"the card {source} is absent and no fast copy holds it complete and verified "
+        f"({detail}); nothing was written: insert the card and run the same command again",
+        path=source,
+    )
+
+
+def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
+    """The plan of a cascade re-run without its card (*plan*: an ordinary offload of the fast
+    copy to the slow destinations): each file is checked against the card's digests the
+    copy's ledger recorded, and a warning says plainly that the card is absent and which
+    copy is the source (the terminal, the reports, --dry-run)."""
+    entries = Ledger(plan.source).load()
+    algorithms = plan.options.copy.algorithms
+    tasks = []
+    for task in plan.tasks:
+        entry = entries.get(task.source.relative_path)
+        digests = entry.digests if entry is not None else {}
+        # Only what this run computes can be compared (the cascade's own rule).
+        recorded = {name: digests[name] for name in algorithms if name in digests}
+        reference = {**task.reference_digests, **recorded}
+        tasks.append(
+            dataclasses.replace(
+                task,
+                reference_digests=reference,
+                reference_origin=f"the card's digests (recorded in {plan.source} when it was "
+                "copied from the card); the copy changed since it was verified",
+            )
+        )
+    slow = ", ".join(display_path(p.destination) for p in plan.plans)
+    warning = PreflightItem(
+        PreflightCode.CARD_ABSENT,
+        card,
+        f"the card {card} is absent: the source is its fast copy {plan.source}, which holds "
+        f"all {files} files of the card's pass, each verified there (checked against the "
+        f"card's digests its ledger recorded); {slow} fed from it",
+    )
+    preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
+    return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
@@ -193,6 +319,11 @@ def _release(
 ) -> None:
     report.card_released_at = time.time()
     verified = failed = 0
+    # The local fast copies that hold every file of the card read back (verified now or
+    # earlier, never a transfer check only): a re-run without the card may be fed from them.
+    complete = {i for i in fast if i not in plan.backends}
+    if len(report.job.files) != plan.tree.file_count:
+        complete = set()
     for file in report.job.files:
         results = [file.destination(i) for i in fast]
         if file.source_error or any(
@@ -201,6 +332,12 @@ def _release(
             failed += 1
         else:
             verified += 1
+        for index in list(complete):
+            if file.source_error or not _read_back(file.destination(index)):
+                complete.discard(index)
+    report.card_pass_failed = failed
+    recorded = _record_card_pass(plan, complete if not failed else set(), fast, sink)
+    report.resumable_without_card = recorded
     sink.emit(
         CardReleased(
             source=str(plan.source),
@@ -208,8 +345,64 @@ def _release(
             cascade=tuple(display_path(plan.plans[i].destination) for i in slow),
             files_verified=verified,
             files_failed=failed,
+            without_card=recorded,
         )
     )
+
+
+def _read_back(result: DestinationFileResult | None) -> bool:
+    """A copy proven by a read-back (now, or by the earlier run its ledger recorded)."""
+    if result is None:
+        return False
+    if result.status is DestinationStatus.VERIFIED:
+        return True
+    return (
+        result.status is DestinationStatus.VERIFIED_EARLIER and result.verified_mode != "transfer"
+    )
+
+
+def _record_card_pass(
+    plan: OffloadPlan, complete: set[int], fast: list[int], sink: EventSink
+) -> bool:
+    """Write (durably) the record of the card's pass in each fast local copy in *complete*;
+    remove an older one from the others (their copy no longer stands for the card). True:
+    one was recorded (a re-run without the card can be fed from it)."""
+    record = json.dumps(
+        {
+            "card": str(plan.source),
+            "files": plan.tree.file_count,
+            "bytes": plan.tree.total_bytes,
+            "released_at": time.time(),
+        }
+    )
+    recorded = False
+    for index in fast:
+        if index in plan.backends:
+            continue
+        folder = Path(plan.plans[index].root) / STATE_FOLDER
+        path = folder / CARD_PASS_RECORD
+        try:
+            if index not in complete:
+                path.unlink(missing_ok=True)
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            staging = folder / f".{CARD_PASS_RECORD}.{os.getpid()}"
+            with open(staging, "w", encoding="utf-8") as handle:
+                handle.write(record)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(staging, path)
+            fsync_dir(folder)
+            recorded = True
+        except OSError as exc:
+            sink.emit(
+                WarningIssued(
+                    f"cannot record the card's pass in {path} ({exc.strerror or exc}): a "
+                    "re-run without the card cannot feed the cascade from this copy",
+                    str(path),
+                )
+            )
+    return recorded
 
 
 def _folder_times(plan: OffloadPlan) -> dict[Path, int]:

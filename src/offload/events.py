@@ -154,13 +154,16 @@ class CardReleased(Event):
     done (copied, verified, manifests written); the card is not read again and can be
     ejected. The cascaded (slow) destinations are then fed from a verified fast copy.
     ``files_verified``: files good on every fast destination; ``files_failed``: files that
-    failed on some fast destination (the card is needed to retry those)."""
+    failed on some fast destination (the card is needed to retry those). ``without_card``:
+    a fast copy holds every file, read back, and the release recorded it there: a re-run
+    without the card is fed from it (``cascade.fast_copy_source``)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
     cascade: tuple[str, ...]  # the slow ones, fed next
     files_verified: int
     files_failed: int
+    without_card: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -339,3 +340,143 @@ def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: P
     assert "1 CANNOT be cascaded" in err and "CLIPS/C09/new.mov" in err
     assert sorted(str(p) for p in tmp_path.rglob("*") if "reports" not in p.parts) == before
     assert list(shuttle.iterdir()) == []  # nothing written
+
+
+def test_a_card_pass_with_a_failure_never_says_the_card_was_released(tmp_path: Path) -> None:
+    """A re-formatted card (same name and size, other bytes) whose file the fast destination
+    refuses: the card's pass failed it, so neither the summary nor the HTML report may say
+    the card was released (keep the card). Before: "The card was released at ..." in both."""
+    card = tmp_path / "cards" / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))
+    fast, slow = tmp_path / "L1", tmp_path / "SH"
+    fast.mkdir()
+    slow.mkdir()
+    assert cli(tmp_path, "-q", str(card), str(fast))[0] == 0
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))  # the card re-formatted
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 2, err
+    assert "CARD PASS DONE" in err and "keep the card" in err
+    assert "The card was released" not in err
+    assert "The card's pass ended at" in err and "1 file not verified" in err
+    reports = sorted((tmp_path / "reports").glob("CARD_*.json"))
+    data = json.loads(reports[-1].read_text())
+    assert data["cascade"]["card_pass_failed"] == 1
+    html = tmp_path / "job.html"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", str(reports[-1]), "--html", str(html)], env) == 0
+    text = html.read_text()
+    assert "the card was released" not in text and "keep the card" in text
+
+
+def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(tmp_path: Path) -> None:
+    """--cascade feeds s3:// destinations; with none it is an ordinary offload: said before
+    the copy and kept in the reports (JSON notes, so the HTML/PDF), never silent. Before:
+    a warning on the terminal only, not saying what ran instead, and nothing in the report."""
+    card = make_card(tmp_path / "cards", files=2)
+    one, two = tmp_path / "L1", tmp_path / "L2"
+    one.mkdir()
+    two.mkdir()
+    code, _out, err = cli(tmp_path, "--cascade", str(card), str(one), str(two))
+    assert code == 0, err
+    assert "none is named" in err and "ordinary offload" in err
+    assert "CARD RELEASED" not in err
+    data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert "cascade" not in data
+    assert any("ordinary offload" in note for note in data["notes"])
+
+
+def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
+    tmp_path: Path,
+) -> None:
+    """The card gone, the re-run feeds the slow destination from the fast copy, checked
+    against the card's digests its ledger recorded: a copy altered since (same size and
+    time) fails that file on the slow destination, named; the others are verified."""
+    card = make_card(tmp_path / "cards", files=4)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    cancel = CancelToken()
+
+    class StopAtRelease:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    first = offload(card, [fast, slow], options=options, sink=StopAtRelease(), cancel=cancel)
+    assert first.exit_code == 130 and first.card_released_at is not None
+    victim = fast / card.name / "CLIPS" / "C00" / "A003C001.mov"
+    st = victim.stat()
+    with open(victim, "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\xff")
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 1, err
+    assert f"the card {card} is absent: the source is its fast copy {fast / card.name}" in err
+    assert f"{victim} does not match the card's digests" in err
+    assert not (slow / card.name / "CLIPS" / "C00" / "A003C001.mov").exists()
+    for other in ("A003C000.mov", "A003C002.mov", "A003C003.mov"):
+        copied = slow / card.name / "CLIPS" / "C00" / other
+        assert (
+            copied.read_bytes() == (card.with_name("gone") / "CLIPS" / "C00" / other).read_bytes()
+        )
+
+
+def test_without_the_card_a_rerun_is_refused_when_no_fast_copy_holds_it_all(
+    tmp_path: Path,
+) -> None:
+    """A card whose pass failed a file on the fast destination leaves no record that the
+    copy holds the card; the card gone, the re-run is refused: 64, one line, nothing
+    written, what to do. So is one whose record no longer matches what the copy holds."""
+    card = tmp_path / "cards" / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))
+    (card / "CLIPS" / "C002.mov").write_bytes(os.urandom(300_000))
+    fast, slow = tmp_path / "L1", tmp_path / "SH"
+    fast.mkdir()
+    slow.mkdir()
+    assert cli(tmp_path, "-q", str(card), str(fast))[0] == 0
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))  # the card re-formatted
+    assert cli(tmp_path, "-q", str(card), str(fast), "--cascade-to", str(slow))[0] == 1
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 64, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and f"the card {card} is absent" in lines[0], lines
+    assert "no record that the card's pass verified every file" in lines[0]
+    assert "insert the card" in lines[0]
+    assert not (slow / "CARD" / "CLIPS" / "C001.mov").exists()
+
+    # A complete cascade records the pass; a file added to that copy since voids it.
+    card.with_name("gone").rename(card)
+    (card / "CLIPS" / "C001.mov").unlink()
+    shutil.rmtree(fast / "CARD")
+    assert cli(tmp_path, "-q", str(card), str(fast), "--cascade-to", str(slow))[0] == 0
+    (fast / "CARD" / "CLIPS" / "extra.mov").write_bytes(b"not the card's")
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 64 and "it holds 2 files" in err, err
+
+
+def test_transfer_checked_fast_copies_never_call_the_card_ejectable(tmp_path: Path) -> None:
+    """--verify transfer reads nothing back: no fast copy can stand for the card in a re-run
+    without it, so the live line says keep the card (not "can be ejected"), nothing is
+    recorded, and a re-run without the card is refused."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    code, _out, err = cli(
+        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
+    )
+    assert code == 0, err
+    assert "can be ejected" not in err and "keep the card" in err
+    assert not (fast / card.name / ".offload" / "cascade-card.json").exists()
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(
+        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
+    )
+    assert code == 64 and "is absent" in err, err

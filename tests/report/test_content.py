@@ -437,3 +437,18 @@ def test_a_sidecar_in_another_folder_is_named_with_that_folder() -> None:
         "PROXY/0001AB.MP4 (100 B)",
         "0001AB.txt (100 B)",
     ]
+
+
+def test_a_destinations_time_is_its_phases_by_name_never_their_sum_as_a_duration() -> None:
+    """copy_s and verify_s are each summed over the files and overlap: a cancelled run's
+    QA report showed "Duration 2.5 s" per destination against 1.9 s elapsed. Each phase is
+    shown by its name instead (before: one "Duration" row, their sum)."""
+    data = job(elapsed_s=1.9)
+    for d in data["destinations"]:
+        d.update(copy_s=1.4, verify_s=1.1)
+    data["destinations"][1].update(copy_s=0.8, verify_s=0.0)  # transfer: nothing read back
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    first, second = (dict(rows) for rows in view.destinations)
+    assert "Duration" not in first and "2.5 s" not in first.values()
+    assert first["Time"] == "1.4 s copying, 1.1 s reading back (overlapping)"
+    assert second["Time"] == "0.8 s copying"

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from offload.cli.common import Environment
@@ -78,3 +82,71 @@ def test_dry_run_with_cascade_says_the_bucket_is_fed_after_the_release(  # type:
     assert main(["copy", "--report-dir", str(tmp_path / "r"), *args], env) == 0
     assert f"pass 2 then feeds {url}/A001 from the verified copies" in err.getvalue()
     assert keys(s3_server.url, bucket) == [] and list(local.iterdir()) == []
+
+
+def test_cascade_stopped_then_card_ejected_the_rerun_finishes_the_bucket_from_the_fast_copy(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """A real `offload` process stopped by SIGINT during the upload, after CARD RELEASED said
+    the card could be ejected; the card is then gone. The same command (its dry run too)
+    takes the verified fast copy as the source, says so plainly, and finishes the bucket;
+    `offload verify s3://` proves it. Before: exit 64 "cannot read the source completely"."""
+    card = tmp_path / "cards" / "C1"
+    (card / "X").mkdir(parents=True)
+    for index in range(6):
+        (card / "X" / f"a{index}.mov").write_bytes(os.urandom(3_000_000 + index))
+    local = tmp_path / "L1"
+    local.mkdir()
+    url = f"s3://{bucket}/cas4"
+    proxy.throttle(2_000_000)  # an uplink: the upload outlasts the signal
+    command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir",
+               str(tmp_path / "reports"), "--s3-endpoint", proxy.url,
+               "--cascade", str(card), str(local), url]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        released = ""
+        for line in process.stderr:
+            if line.startswith("CARD RELEASED"):
+                released = line
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130, released + rest
+    assert "can be ejected" in released and "without the card" in released, released
+    assert "cancelled" in rest and "with or without the card" in rest, rest
+    proxy.throttle(None)
+    card.rename(tmp_path / "cards" / "C1.away")  # ejected (and formatted)
+    before = keys(s3_server.url, bucket)
+    absent = f"the card {card} is absent: the source is its fast copy {local / 'C1'}"
+    dry = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    assert absent in dry.stdout + dry.stderr
+    assert keys(s3_server.url, bucket) == before  # the dry run wrote nothing
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert absent in again.stderr and "all 6 files of the card's pass" in again.stderr
+    client = admin(s3_server.url)
+    for index in range(6):
+        data = (tmp_path / "cards" / "C1.away" / "X" / f"a{index}.mov").read_bytes()
+        key = f"cas4/C1/X/a{index}.mov"
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    verify = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.offload",
+            "verify",
+            "--report-dir",
+            str(tmp_path / "v"),
+            "--s3-endpoint",
+            s3_server.url,
+            f"{url}/C1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "6 OK, 0 changed, 0 missing" in verify.stdout + verify.stderr

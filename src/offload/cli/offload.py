@@ -418,9 +418,16 @@ def card_released_line(event: CardReleased) -> str:
     every = (
         "the 1 file is" if event.files_verified == 1 else f"all {event.files_verified} files are"
     )
+    if not event.without_card:  # no fast copy can stand for the card in a re-run
+        return (
+            f"CARD PASS DONE: {event.source} is no longer read; {every} on {fast}, but no copy "
+            f"there is recorded read back whole (keep the card until {slow} is done: a re-run "
+            f"needs it). Now feeding {slow} from those copies."
+        )
     return (
         f"CARD RELEASED: {event.source} can be ejected: {every} verified on {fast}. Now "
-        f"feeding {slow} from those copies (the card is not read again)."
+        f"feeding {slow} from those copies (the card is not read again; should this stop, the "
+        "same command finishes it without the card)."
     )
 
 
@@ -428,9 +435,14 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     _freeze_objects_at_exit()
     options = _copy_options(args)
     destinations = _cascade_destinations(args)[0]
+    # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
+    # cascade: said before the copy and in the reports (a note), never a silent plain offload.
+    no_cascade = None
     if args.cascade and not any(is_s3_url(d) for d in destinations):
-        env.warning("--cascade feeds s3:// destinations in cascade, and none is named; use "
-                    "--cascade-to DEST for a slow drive")  # fmt: skip
+        no_cascade = ("--cascade feeds the s3:// destinations in cascade and none is named, so "
+                      "this is an ordinary offload (the card feeds every destination at once, "
+                      "no card release); --cascade-to DEST cascades a slow drive")  # fmt: skip
+        env.warning(no_cascade)
     plan = plan_offload(args.source, destinations, options)
     if args.dry_run:
         from offload.report.dry_run import print_dry_run
@@ -487,6 +499,8 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
             trace.close()
     from offload.report.job_report import write_reports
 
+    if no_cascade is not None:
+        report.notes.append(no_cascade)
     written = write_reports(report, args.report_dir or default_report_dir())
     report.folder_errors.extend(written.destination_errors)
     report.report_paths = written.paths

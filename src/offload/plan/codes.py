@@ -57,6 +57,8 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
+    # A cascade re-run without its card: the source is a fast copy (offload.cascade).
+    CARD_ABSENT = "card-absent"
 
 
 @dataclass(frozen=True)

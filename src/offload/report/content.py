@@ -296,7 +296,17 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             result = f"≈ {result}"
         elif result:
             result = f"✔ {result}"
-        busy = float(d.get("copy_s") or 0) + float(d.get("verify_s") or 0)
+        # copy_s and verify_s are each summed over the files, and the two phases run at once
+        # (a batch is read back while the next is written): their sum is no wall time and
+        # can exceed the job's elapsed time, so each is shown by its name.
+        copying, reading = float(d.get("copy_s") or 0), float(d.get("verify_s") or 0)
+        phases = ", ".join(
+            f"{duration(seconds)} {what}"
+            for seconds, what in ((copying, "copying"), (reading, "reading back"))
+            if seconds
+        )
+        if copying and reading:
+            phases += " (overlapping)"
         free = d.get("free_bytes_after")
         total = d.get("total_bytes")
         free_text = human_bytes(free)
@@ -316,7 +326,7 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
                 ("Verification", str(data.get("verify") or "")),
                 ("Algorithms", ", ".join(data.get("algorithms") or [])),
                 ("Result", result or "nothing copied"),
-                ("Duration", duration(busy) if busy else ""),
+                ("Time", phases),
                 (
                     "Speed",
                     f"{float(d['throughput_mb_s']):,.1f} MB/s" if d.get("throughput_mb_s") else "",
@@ -589,10 +599,19 @@ def build_view(
     if cascaded:
         numbers = ", ".join(str(i + 1) for i in cascaded.get("destinations") or [])
         released = cascaded.get("card_released_at")
+        failed = int(cascaded.get("card_pass_failed") or 0)
+        if not released:
+            released_text = "; not started"
+        elif failed:  # the card's pass failed files: the card is still needed for them
+            released_text = (
+                f"; the card's pass ended at {released} with {failed} file(s) not verified "
+                "on the fast destinations: keep the card"
+            )
+        else:
+            released_text = f"; the card was released at {released}"
         warnings.append(
             f"Cascading copy: destination(s) {numbers} were fed from a verified copy on a "
-            "fast destination, checked against the card's digests"
-            + (f"; the card was released at {released}" if released else "; not started")
+            "fast destination, checked against the card's digests" + released_text
         )
     warnings.extend(str(note) for note in data.get("notes") or [])
     for clip in clips:

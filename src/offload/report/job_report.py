@@ -253,6 +253,7 @@ def report_data(
         data["cascade"] = {
             "destinations": list(report.cascade),
             "card_released_at": _iso(report.card_released_at),
+            "card_pass_failed": report.card_pass_failed,
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
     add_volume_info(data)

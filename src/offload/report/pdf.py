@@ -407,9 +407,9 @@ class PdfWriter:
                     f"Verification: {values.get('Verification', '')}; "
                     f"algorithms: {values.get('Algorithms', '')}"
                 ),
+                Segment(f"Time: {values.get('Time', '') or '-'}"),
                 Segment(
-                    f"Duration: {values.get('Duration', '') or '-'}; "
-                    f"speed: {values.get('Speed', '') or '-'}; "
+                    f"Speed: {values.get('Speed', '') or '-'}; "
                     f"written: {values.get('Written', '') or '-'}"
                 ),
             ]

@@ -258,11 +258,24 @@ def _cascade_line(report: OffloadReport) -> str:
             "still needed)."
         )
     when = _local_time(report.card_released_at)
+    if report.card_pass_failed:  # the card's pass failed files: it is still needed
+        then = (
+            f"the cascade to {slow} was cancelled"
+            if report.job.cancelled
+            else f"{slow} was then fed from the fast copies"
+        )
+        return (
+            f"The card's pass ended at {when} with {plural(report.card_pass_failed, 'file')} "
+            "not verified on the fast destinations: keep the card and re-run with it to copy "
+            f"{'it' if report.card_pass_failed == 1 else 'them'}; {then}."
+        )
     if report.job.cancelled:
         return (
-            f"The card was released at {when} (the fast destinations are complete); the "
-            f"cascade to {slow} was cancelled: run the same command again to resume it (what "
-            "the fast destinations hold is fed from them, not read from the card again)."
+            f"The card was released at {when} (the fast destinations were complete); the "
+            f"cascade to {slow} was cancelled: run the same command again, "
+            + ("with or without the card, " if report.resumable_without_card else "with the card, ")
+            + "to resume it (what the fast destinations hold is fed from them, not read from "
+            "the card again)."
         )
     verb = "was" if len(report.cascade) == 1 else "were"
     return f"The card was released at {when}; {slow} {verb} then fed from the fast copies."
