@@ -34,7 +34,7 @@ def report(*statuses: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return data
 
 
-VERIFIED = {"status": "verified"}
+VERIFIED = {"status": "verified", "cache_bypass": "o_direct"}
 EARLIER = {"status": "verified_earlier", "verified_mode": "full"}
 TRUSTED_TRANSFER = {"status": "transfer_checked", "action": "trusted", "verified_mode": "transfer"}
 
@@ -81,3 +81,163 @@ def test_a_lost_destination_or_a_cancel_keeps_the_card() -> None:
     data["destinations"][1]["lost"] = True
     assert card_release(data).text == "Keep the card: destination 2 was lost."
     assert not card_release(report(VERIFIED, VERIFIED, cancelled=True)).may_format
+
+
+CACHED = {"status": "verified", "cache_bypass": "none"}
+FAILED = {"status": "failed", "error": "I/O error"}
+
+
+def unknown_groups(data: dict[str, Any], *volumes: dict[str, Any]) -> dict[str, Any]:
+    """*data* with each destination on a filesystem of no disk sysfs knows (btrfs, FUSE,
+    NFS): groups ``filesystem MAJ:MIN``, kind unknown; *volumes* update each destination."""
+    data["devices"] = [
+        {"device": f"filesystem 0:{40 + i}", "destinations": [i], "kind": "unknown",
+         "source_on_device": False}
+        for i in range(len(data["destinations"]))
+    ]  # fmt: skip
+    for destination, volume in zip(data["destinations"], volumes, strict=True):
+        destination.update(volume)
+    return data
+
+
+def test_two_fuse_filesystems_on_no_known_disk_are_no_backup() -> None:
+    # Two FUSE drives (ntfs-3g, exfat-fuse) whose source cannot be resolved: either may be
+    # on the card's own disk; they were counted as two disks.
+    data = unknown_groups(
+        report(VERIFIED, VERIFIED),
+        {"filesystem": "fuseblk", "device": "/dev/fuse"},
+        {"filesystem": "fuse.exfat", "device": "exfat-fuse"},
+    )
+    release = card_release(data)
+    assert not release.may_format
+    assert "cannot tell whether destination 1 is on the card's disk" in release.text
+
+
+def test_filesystems_resolved_to_the_cards_disk_or_one_disk() -> None:
+    # btrfs subvolumes on /dev/sdb2 and /dev/sdb3: one disk, not two.
+    data = unknown_groups(
+        report(VERIFIED, VERIFIED),
+        {"filesystem": "btrfs", "device": "/dev/sdb2", "disk": "/dev/sdb"},
+        {"filesystem": "btrfs", "device": "/dev/sdb3", "disk": "/dev/sdb"},
+    )
+    release = card_release(data)
+    assert release.may_format
+    assert "on 1 disk other than the card's" in release.text
+    # ...and when the card is on that disk too (its FUSE mount's source /dev/sdb1).
+    data["source_volume"]["disk"] = "/dev/sdb"
+    release = card_release(data)
+    assert not release.may_format
+    assert "on the card's own disk (/dev/sdb)" in release.text
+    # A group that names the card's disk though the card's filesystem has none of its own.
+    plain = report(VERIFIED, VERIFIED)
+    plain["source_volume"]["disk"] = "/dev/sdc"
+    release = card_release(plain)
+    assert release.may_format
+    assert "on 1 disk other than the card's" in release.text
+
+
+def test_network_shares_count_as_one_storage_at_most() -> None:
+    data = unknown_groups(
+        report(VERIFIED, VERIFIED),
+        {"filesystem": "nfs4", "device": "nas:/export/a"},
+        {"filesystem": "cifs", "device": "//nas/b"},
+    )
+    release = card_release(data)
+    assert release.may_format
+    assert "on 1 disk other than the card's" in release.text
+    assert "one backup" in release.text
+
+
+def test_a_loop_device_on_no_known_disk_is_no_backup() -> None:
+    data = report(VERIFIED, VERIFIED)
+    data["devices"][1].update(device="/dev/loop7", backing_filesystem="fuseblk")
+    data["files"][0]["destinations"][0] = {"index": 0, **FAILED}
+    release = card_release(data)
+    assert not release.may_format
+    only = report(FAILED, VERIFIED)
+    only["devices"][1].update(device="/dev/loop7", backing_filesystem="fuseblk")
+    only["files"][0]["destinations"][0] = {"index": 0, "status": "transfer_checked"}
+    release = card_release(only)
+    assert not release.may_format
+    assert "cannot tell whether destination 2 is on the card's disk (a loop device" in release.text
+
+
+def s3_groups(data: dict[str, Any], *urls: str) -> dict[str, Any]:
+    data["devices"] = [
+        {"device": url, "destinations": [i], "kind": "remote", "source_on_device": False}
+        for i, url in enumerate(urls)
+    ]
+    for destination in data["destinations"]:
+        destination.update(filesystem=None, mount_point=None)
+    return data
+
+
+REMOTE = {"status": "verified", "cache_bypass": "remote"}
+
+
+def test_two_prefixes_of_one_bucket_are_one_storage() -> None:
+    release = card_release(s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://rushes/b"))
+    assert release.may_format
+    assert "on 2 destinations, on 1 bucket other than the card's" in release.text
+    assert "one backup" in release.text
+    release = card_release(s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://vault/b"))
+    assert "on 2 buckets other than the card's" in release.text
+
+
+def test_a_read_back_through_the_page_cache_proves_nothing_of_the_disk() -> None:
+    release = card_release(report(CACHED, CACHED))
+    assert not release.may_format
+    assert "read back only through the page cache (cache_bypass none" in release.text
+    # One copy read from the media is enough.
+    assert card_release(report(CACHED, VERIFIED)).may_format
+    # A report that does not say how it read back (no cache_bypass) proves nothing either.
+    assert not card_release(report({"status": "verified"}, {"status": "verified"})).may_format
+
+
+def test_files_left_out_by_a_user_ignore_pattern_keep_the_card() -> None:
+    junk = {"path": ".DS_Store", "reason": ".DS_Store: macOS Finder view settings"}
+    assert card_release(report(VERIFIED, VERIFIED, ignored=[junk])).may_format
+    clip = {"path": "A002C001.MXF", "reason": "matches ignore pattern *.MXF"}
+    release = card_release(report(VERIFIED, VERIFIED, ignored=[junk, clip]))
+    assert not release.may_format
+    assert "left out by an ignore pattern (A002C001.MXF first)" in release.text
+
+
+def test_an_untrusted_card_history_keeps_the_card() -> None:
+    release = card_release(report(VERIFIED, VERIFIED, card_history_untrusted="digest mismatch"))
+    assert not release.may_format
+    assert "history is not trusted" in release.text
+
+
+def test_a_file_failed_on_one_destination_keeps_the_card() -> None:
+    release = card_release(report(FAILED, VERIFIED))
+    assert not release.may_format
+    assert release.text == "Keep the card: a copy failed: A001C001.MXF."
+
+
+def test_missing_files_failed_symlinks_and_folder_errors_keep_the_card() -> None:
+    release = card_release(report(VERIFIED, VERIFIED, missing_from_card=["A000C009.MXF"]))
+    assert "missing from it: A000C009.MXF" in release.text
+    links = [{"path": "latest", "status": "failed"}]
+    assert "a symlink" in card_release(report(VERIFIED, VERIFIED, symlinks=links)).text
+    errors = ["cannot set the times of CLIPS on destination 1"]
+    release = card_release(report(VERIFIED, VERIFIED, folder_errors=errors))
+    assert release.text == f"Keep the card: {errors[0]}."
+
+
+def test_a_destination_on_the_cards_disk_in_memory_or_unreachable_is_no_backup() -> None:
+    data = report(VERIFIED, VERIFIED)
+    data["devices"][0]["source_on_device"] = True
+    data["devices"][1].update(device="/dev/zram0", kind="memory")
+    release = card_release(data)
+    assert not release.may_format
+    assert "destination 1 is on the card's own disk (/dev/sdb)" in release.text
+    data["devices"][0].update(source_on_device=False, device="unreachable /mnt/a")
+    release = card_release(data)
+    assert "held in memory or unreachable (unreachable /mnt/a)" in release.text
+    # The other copy on its own disk still releases the card.
+    data = report(VERIFIED, VERIFIED)
+    data["devices"][1].update(device="/dev/zram0", kind="memory")
+    release = card_release(data)
+    assert release.may_format
+    assert "on 1 destination, on 1 disk" in release.text

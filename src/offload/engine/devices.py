@@ -14,9 +14,11 @@ docs/design.md and docs/performance.md):
   (virtio ``vd*``, Xen ``xvd*``, a model naming a hypervisor's disk), whose ``rotational``
   flag describes nothing: virtio reports 1 whatever the host stores it on, and on this
   project's virtio test machine parallel read-backs measured faster than serial ones. A loop
-  device is judged by the disk under its backing file; only when that file is on no disk
-  (tmpfs) is the loop device's own flag used (the kernel sets it from the backing
-  filesystem, an administrator may set it).
+  device is judged by the disk under its backing file; when that file is in memory (tmpfs,
+  ramfs) the group is memory; when it is on another filesystem on no disk (FUSE, network)
+  the loop device's own flag is used (the kernel sets it from the backing filesystem, an
+  administrator may set it), and the group names that filesystem (``backing_filesystem``):
+  it is no disk of its own, and is the source's when the source is on that filesystem.
 * ``parallel`` / ``serial``: as asked, for every group of two or more destinations.
 
 Only the read-back is scheduled: writes keep flowing, and the number of writers and the
@@ -76,7 +78,9 @@ class DeviceGroup:
     ``non-rotational``, ``virtual``, ``memory``, ``unknown`` or ``remote`` (what the rule
     acted on); ``rotational``, ``transport``, ``model``, ``layers``: as sysfs said
     (``fs.devices.BlockDevice``); ``source``: the source is on this device too;
-    ``read_backs``: ``serial`` or ``parallel``; ``reason``: why, in words.
+    ``read_backs``: ``serial`` or ``parallel``; ``reason``: why, in words;
+    ``backing_filesystem``: for a loop device whose image file is on no disk sysfs knows,
+    the type of the filesystem holding that file (``fs.devices.BlockDevice``).
     """
 
     device: str
@@ -89,6 +93,7 @@ class DeviceGroup:
     model: str | None = None
     layers: tuple[str, ...] = ()
     source: bool = False
+    backing_filesystem: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The group as the job report's ``devices`` entry (docs/json.md)."""
@@ -101,6 +106,7 @@ class DeviceGroup:
             "model": self.model,
             "layers": list(self.layers),
             "source_on_device": self.source,
+            "backing_filesystem": self.backing_filesystem,
             "read_backs": self.read_backs,
             "reason": self.reason,
         }
@@ -153,6 +159,7 @@ def group_destinations(
             key, found[key] = _device_key(root, found)
         members.setdefault(key, []).append(index)
     source_key = _device_key(source, found)[0] if source is not None else None
+    source_dev = device_number(source) if source is not None else None
     groups = []
     for key, indexes in members.items():
         device = found[key]
@@ -163,7 +170,13 @@ def group_destinations(
             continue
         kind = _kind(device)
         label = device.path if device is not None else key
-        groups.append(_decide(label, tuple(indexes), kind, device, mode, source=key == source_key))
+        # A loop device whose image file is on the source's filesystem is on the source.
+        on_source = key == source_key or (
+            device is not None
+            and device.backing_device is not None
+            and device.backing_device == source_dev
+        )
+        groups.append(_decide(label, tuple(indexes), kind, device, mode, source=on_source))
     return groups
 
 
@@ -184,7 +197,10 @@ def _kind(device: BlockDevice | None) -> str:
         return "unknown"
     if device.transport in ("virtio", "xen") or _VIRTUAL_MODEL.search(device.model or ""):
         return "virtual"
-    if device.transport in ("zram", "ram", "pmem"):
+    if device.transport in ("zram", "ram", "pmem") or device.backing_filesystem in (
+        "tmpfs",
+        "ramfs",
+    ):
         return "memory"
     if device.transport == "nvme" or device.rotational is False:
         return "non-rotational"
@@ -221,6 +237,7 @@ def _decide(
         model=device.model if device is not None else None,
         layers=device.layers if device is not None else (),
         source=source,
+        backing_filesystem=device.backing_filesystem if device is not None else None,
     )
 
 

@@ -15,10 +15,12 @@ path, no device is opened.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 SYS = Path("/sys")
+MOUNTINFO = Path("/proc/self/mountinfo")
 # A loop over a file on a loop over a file...: deeper than this is treated as unknown.
 _MAX_LAYERS = 8
 
@@ -32,7 +34,11 @@ class BlockDevice:
     attached, from its name and its sysfs path (``nvme``, ``virtio``, ``xen``, ``usb``,
     ``ata``, ``scsi``, ``mmc``, ``loop``, ``zram``, ``ram``, ``pmem``, ``md``, ``dm``,
     ``unknown``); ``model``: ``device/model`` if any; ``layers``: the devices and files
-    crossed on the way down, top first (``sda1``, ``loop0``, ``/images/card.img``).
+    crossed on the way down, top first (``sda1``, ``loop0``, ``/images/card.img``);
+    ``backing_filesystem`` and ``backing_device``: for a loop device whose backing file is
+    on no disk sysfs knows (tmpfs ``/dev/shm``, a FUSE or network mount), the type and the
+    device number (``st_dev``) of the filesystem holding that file (``unknown`` and None when
+    the file cannot be stat'ed): the loop device itself is then no disk of its own.
     """
 
     name: str
@@ -40,6 +46,8 @@ class BlockDevice:
     transport: str
     model: str | None = None
     layers: tuple[str, ...] = ()
+    backing_filesystem: str | None = None
+    backing_device: int | None = None
 
     @property
     def path(self) -> str:
@@ -85,13 +93,63 @@ def _descend(st_dev: int, sys: Path, layers: tuple[str, ...], depth: int) -> Blo
         below = _below(real, sys, (*layers, name), depth)
         if below is not None:
             return below
+    backing_fs, backing_dev = _backing_off_disk(real)
     return BlockDevice(
         name=name,
         rotational=_flag(real / "queue" / "rotational"),
         transport=_transport(name, real),
         model=_text(real / "device" / "model"),
         layers=layers,
+        backing_filesystem=backing_fs,
+        backing_device=backing_dev,
     )
+
+
+def _backing_off_disk(real: Path) -> tuple[str | None, int | None]:
+    """For a loop device the descent stopped at: what holds its backing file (filesystem
+    type, ``st_dev``), else (None, None) when *real* is no loop device."""
+    backing = _text(real / "loop" / "backing_file")
+    if backing is None:
+        return None, None
+    try:
+        st_dev = os.stat(backing).st_dev
+    except OSError:  # deleted, or in another mount namespace
+        return "unknown", None
+    return filesystem_type(st_dev) or "unknown", st_dev
+
+
+def filesystem_type(st_dev: int) -> str | None:
+    """The type (``tmpfs``, ``fuseblk``, ``nfs4``...) of the mounted filesystem whose device
+    number is *st_dev*, from /proc/self/mountinfo; None when not found (or off Linux)."""
+    wanted = f"{os.major(st_dev)}:{os.minor(st_dev)}"
+    try:
+        lines = MOUNTINFO.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 2 and fields[2] == wanted and " - " in line:
+            tail = line.partition(" - ")[2].split()
+            if tail:
+                return tail[0]
+    return None
+
+
+def disk_of_source(source: str | None) -> BlockDevice | None:
+    """The whole disk under a mount's source device (``/dev/sdb2`` → ``sdb``), or None when
+    the source is no block device (``server:/export``, ``/dev/fuse``, a FUSE program's
+    name), sysfs cannot say, or it is a loop device whose file is on no known disk. For
+    filesystems whose own ``st_dev`` is no block device (btrfs, ntfs-3g, exfat-fuse)."""
+    if not source or not source.startswith("/dev/"):
+        return None
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None
+    if not stat.S_ISBLK(st.st_mode):
+        return None
+    device = block_device_of_dev(st.st_rdev)
+    return None if device is None or device.backing_filesystem is not None else device
 
 
 def _below(real: Path, sys: Path, layers: tuple[str, ...], depth: int) -> BlockDevice | None:

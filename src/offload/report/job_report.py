@@ -266,7 +266,13 @@ def report_data(
             # `_value_`: the enum's value without its descriptor (300,000 reads at 50,000
             # files on three destinations).
             [
-                (d.destination_index, d.status._value_, d.verified_mode, d.error)
+                (
+                    d.destination_index,
+                    d.status._value_,
+                    d.verified_mode,
+                    d.error,
+                    d.cache_bypass._value_,
+                )
                 for d in f.destinations
             ],
         )

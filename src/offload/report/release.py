@@ -35,6 +35,18 @@ INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML
 # A copy on these is no backup: the filesystem lives in memory.
 _MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
+# Filesystems served over the network: never on the (local) card's disk, and on no disk this
+# machine can name; all of them together count as one storage at most.
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "virtiofs", "fuse.sshfs"}
+)
+# How a read-back avoided the page cache (results.CacheBypass) that proves it read the media:
+# ``none`` (pages were still cached: the read may have come from RAM) and a missing value
+# prove nothing about the disk.
+_READ_THE_MEDIA = frozenset({"o_direct", "fadvise", "remote"})
+# Why an ignored entry was left out, when a user's pattern (not a default OS-junk pattern,
+# not the card's ASC MHL history) did it (plan/ignore.py, IgnoreRules.why).
+_USER_IGNORE = ("matches ignore pattern", "ignored")
 
 
 @dataclass(frozen=True)
@@ -62,57 +74,108 @@ def _index_refusal(path: str, error: str | None) -> bool:
     return posixpath.basename(path).upper() in INDEX_FILES and "already exists" in (error or "")
 
 
-def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], str | None]:
-    """Destination index -> its disk, for the destinations on another disk than the card's
-    and not in memory; and, when none is, why (the first reason)."""
+def _bucket(device: str) -> str | None:
+    """``s3://bucket`` of a remote group named ``s3://bucket/prefix`` (None: not a URL).
+    Prefixes of one bucket are one storage: a bucket deleted or unreachable loses them all."""
+    scheme, sep, rest = device.partition("://")
+    if not sep or not scheme.isalnum():
+        return None
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _in_memory(disk: str) -> bool:
+    """A whole disk held in RAM (zram, a ram disk): gone at the next reboot."""
+    name = posixpath.basename(disk)
+    return name.startswith("zram") or (name.startswith("ram") and name[3:].isdigit())
+
+
+def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
+    """Destination index -> its storage (a disk ``/dev/sdb``, ``bucket s3://name`` or
+    ``network storage``), for the destinations on another disk than the card's and not in
+    memory (nor possibly on the card's disk); and why each other destination does not count,
+    in order (a destination that *might* be on the card's disk does not count)."""
     devices = data.get("devices")
     if not devices:
-        return {}, "this report does not say which disk each destination is on"
-    filesystems = {
-        int(d.get("index", i)): str(d.get("filesystem") or "")
-        for i, d in enumerate(data.get("destinations") or [])
-    }
+        return {}, ["this report does not say which disk each destination is on"]
+    destinations = {int(d.get("index", i)): d for i, d in enumerate(data.get("destinations") or [])}
+    filesystems = {i: str(d.get("filesystem") or "") for i, d in destinations.items()}
+    card = data.get("source_volume") or {}
     # The same mount as the card's is the card's filesystem, whatever the disk was found to
     # be (a second check: a source whose disk could not be found is on no group's disk).
-    card_mount = (data.get("source_volume") or {}).get("mount_point")
-    mounts = {
-        int(d.get("index", i)): d.get("mount_point")
-        for i, d in enumerate(data.get("destinations") or [])
-    }
+    card_mount = card.get("mount_point")
+    # The whole disk under the card's mount source (report/volumes.py), when sysfs says: a
+    # card read through FUSE (exfat-fuse) has no disk of its own filesystem, but its source
+    # /dev/sdb1 is on /dev/sdb, which a destination's group may name.
+    card_disk = card.get("disk")
+    card_network = str(card.get("filesystem") or "") in NETWORK_FILESYSTEMS
     found: dict[int, str] = {}
     reasons: list[str] = []
     for group in devices:
         members = [int(i) for i in group.get("destinations") or []]
         numbers = ", ".join(str(i + 1) for i in members)
         device = str(group.get("device") or "")
-        if group.get("source_on_device"):
+        if group.get("source_on_device") or (card_disk and device == card_disk):
             reasons.append(
                 f"destination {numbers} {'is' if len(members) == 1 else 'are'} on the card's own "
                 f"disk ({device}): no backup if that disk fails"
             )
             continue
         if group.get("kind") == "memory" or device.startswith("unreachable"):
-            reasons.append(f"destination {numbers}: no disk that outlives a reboot ({device})")
+            reasons.append(
+                f"destination {numbers}: held in memory or unreachable ({device}), not on a "
+                "disk known to outlive a reboot"
+            )
+            continue
+        if group.get("kind") == "remote":
+            for index in members:
+                found[index] = f"bucket {_bucket(device) or device}"
+            continue
+        if group.get("backing_filesystem"):
+            # A loop device whose image file is on no disk sysfs describes (a FUSE mount, a
+            # network share): that file may be on the card's disk.
+            reasons.append(
+                f"cannot tell whether destination {numbers} is on the card's disk (a loop "
+                f"device, {device}, whose image file is on {group['backing_filesystem']})"
+            )
             continue
         for index in members:
-            if card_mount and mounts.get(index) == card_mount:
+            volume = destinations.get(index) or {}
+            disk = device
+            if device.startswith("filesystem "):
+                # A filesystem on no disk of its own (btrfs, FUSE, NFS): the disk under its
+                # mount source, else network storage (one, whatever the count), else unknown.
+                disk = str(volume.get("disk") or "")
+                if not disk and filesystems.get(index) in NETWORK_FILESYSTEMS and not card_network:
+                    disk = "network storage"
+            if card_mount and volume.get("mount_point") == card_mount:
                 reasons.append(
                     f"destination {index + 1} is on the card's own filesystem ({card_mount})"
                 )
-            elif filesystems.get(index) in _MEMORY_FILESYSTEMS:
+            elif filesystems.get(index) in _MEMORY_FILESYSTEMS or _in_memory(disk):
                 reasons.append(
-                    f"destination {index + 1} is held in memory ({filesystems[index]}): "
-                    "gone at the next reboot"
+                    f"destination {index + 1} is held in memory "
+                    f"({filesystems.get(index) or disk}): gone at the next reboot"
+                )
+            elif not disk:
+                reasons.append(
+                    f"cannot tell whether destination {index + 1} is on the card's disk "
+                    f"({filesystems.get(index) or 'a filesystem'} on "
+                    f"{volume.get('device') or 'no known device'}, {device})"
+                )
+            elif card_disk and disk == card_disk:
+                reasons.append(
+                    f"destination {index + 1} is on the card's own disk ({disk}): no backup if "
+                    "that disk fails"
                 )
             else:
-                found[index] = device
-    return found, None if found else (reasons[0] if reasons else "no destination")
+                found[index] = disk
+    return found, reasons
 
 
 # What the rule reads of a file: its path, the card's read error, and each copy's
-# (destination index, status, verified_mode, error). Tuples, not the report's entries: the
-# whole entries of 50,000 files on three destinations cost ~0.5 s, on every offload.
-Copy = tuple[int, str, str | None, str | None]
+# (destination index, status, verified_mode, error, cache_bypass). Tuples, not the report's
+# entries: the whole entries of 50,000 files on three destinations cost ~0.5 s, on every offload.
+Copy = tuple[int, str, str | None, str | None, str | None]
 FileFacts = tuple[str, str | None, Sequence[Copy]]
 
 
@@ -124,7 +187,7 @@ def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:
             entry.get("source_error"),
             [
                 (int(c.get("index", -1)), str(c.get("status")), c.get("verified_mode"),
-                 c.get("error"))
+                 c.get("error"), c.get("cache_bypass"))
                 for c in entry.get("destinations") or ()
             ],
         )  # fmt: skip
@@ -143,13 +206,15 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     lost = [d for d in data.get("destinations") or [] if d.get("lost")]
     if lost:
         return keep(f"destination {int(lost[0].get('index', 0)) + 1} was lost")
-    independent, why_none = _independent(data)
+    independent, reasons = _independent(data)
+    why_none = None if independent else (reasons[0] if reasons else "no destination")
     failed_other: str | None = None
     source_error: str | None = None
     index_files: list[str] = []
     not_safe: str | None = None  # a file with no verified copy on another disk
     not_safe_count = 0
     transfer_only = False
+    cached_only = False  # a file read back only through the page cache (cache_bypass none)
     count = 0
     others_unsafe = 0  # files with no verified copy off the card, the index files left out
     fewest_copies = fewest_disks = len(independent)  # the least a file has off the card
@@ -158,10 +223,15 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         if error and source_error is None:
             source_error = path
         disks: list[str] = []  # the disks off the card holding a verified copy
+        cached = False  # read back on a disk off the card, but maybe from RAM
         unread = False  # a copy in a good state never read back (transfer-checked)
-        for index, status, mode, message in copies:
-            # Verified now, or earlier by a run that read it back (not a transfer check).
-            if status == "verified" or (status == "verified_earlier" and mode != "transfer"):
+        for index, status, mode, message, bypass in copies:
+            # Verified now, reading the media (not the page cache), or earlier by a run that
+            # read it back (not a transfer check; the ledger does not keep how it read).
+            if status == "verified" and bypass not in _READ_THE_MEDIA:
+                if index in independent:
+                    cached = True
+            elif status == "verified" or (status == "verified_earlier" and mode != "transfer"):
                 disk = independent.get(index)
                 if disk is not None:
                     disks.append(disk)
@@ -175,7 +245,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                 unread = True
         if disks:
             fewest_copies = min(fewest_copies, len(disks))
-            fewest_disks = min(fewest_disks, len(set(disks)) if len(disks) > 1 else 1)
+            fewest_disks = min(fewest_disks, len(set(disks)))
             continue
         fewest_copies = fewest_disks = 0
         not_safe_count += 1
@@ -184,12 +254,29 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         if not_safe is None:
             not_safe = path
         transfer_only = transfer_only or unread
+        cached_only = cached_only or (cached and not unread)
     if source_error is not None:
         return keep(f"the card could not be read: {source_error}")
     if data.get("missing_from_card"):
         return keep(
             "files its own ASC MHL history lists are missing from it: "
             f"{data['missing_from_card'][0]}"
+        )
+    if data.get("card_history_untrusted"):
+        return keep(
+            "the card's own ASC MHL history is not trusted, so whether files it lists are "
+            "missing from the card was not checked"
+        )
+    left_out = [
+        str(entry.get("path"))
+        for entry in data.get("ignored") or ()
+        if isinstance(entry, Mapping) and str(entry.get("reason") or "").startswith(_USER_IGNORE)
+    ]
+    if left_out:
+        one = len(left_out) == 1
+        return keep(
+            f"{len(left_out)} of the card's entries {'was' if one else 'were'} left out by an "
+            f"ignore pattern ({left_out[0]} first) and {'is' if one else 'are'} on no destination"
         )
     if failed_other is not None:
         return keep(f"a copy failed: {failed_other}")
@@ -219,15 +306,29 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if why_none is not None:
         return keep(f"no destination is on a disk other than the card's ({why_none})")
     if not_safe is not None:
-        what = "only transfer-checked (never read back)" if transfer_only else "not verified"
+        what = (
+            "only transfer-checked (never read back)"
+            if transfer_only
+            else "read back only through the page cache (cache_bypass none: the read-back may "
+            "have come from memory, not the disk)"
+            if cached_only
+            else "not verified"
+        )
+        # Why a destination holding a copy did not count (in memory, maybe on the card's disk).
+        why = f"; {reasons[0]}" if reasons else ""
         return keep(
             f"{not_safe_count} of {count} files ({not_safe} first) "
-            f"{'is' if not_safe_count == 1 else 'are'} {what} on a disk other than the card's"
+            f"{'is' if not_safe_count == 1 else 'are'} {what} on a disk other than the "
+            f"card's{why}"
         )
+    buckets = any(disk.startswith("bucket ") for disk in independent.values())
+    on_disks = any(not disk.startswith("bucket ") for disk in independent.values())
+    noun = "disk or bucket" if buckets and on_disks else "bucket" if buckets else "disk"
+    plural_noun = "disks or buckets" if buckets and on_disks else f"{noun}s"
     where = (
         f"{'at least ' if fewest_copies < len(independent) else ''}{fewest_copies} "
         f"destination{'s' if fewest_copies != 1 else ''}, on {fewest_disks} "
-        f"disk{'s' if fewest_disks != 1 else ''} other than the card's"
+        f"{noun if fewest_disks == 1 else plural_noun} other than the card's"
     )
     text = f"The card may be formatted: every file is verified (read back) on {where}."
     if fewest_disks == 1:

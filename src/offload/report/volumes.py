@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from offload.fs.devices import disk_of_source
+
 MOUNTINFO = Path("/proc/self/mountinfo")
 BY_LABEL = Path("/dev/disk/by-label")
 
@@ -82,11 +84,14 @@ def _existing(path: Path) -> Path | None:
 
 
 def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """``mount_point``, ``device``, ``volume_label``, ``filesystem``, ``free_bytes``,
-    ``total_bytes`` of the volume holding *path* (``None`` where unknown)."""
+    """``mount_point``, ``device``, ``disk``, ``volume_label``, ``filesystem``,
+    ``free_bytes``, ``total_bytes`` of the volume holding *path* (``None`` where unknown).
+    ``disk``: the whole disk under ``device`` (``/dev/sdb`` for ``/dev/sdb2``), when sysfs
+    says (``fs.devices.disk_of_source``)."""
     info: dict[str, Any] = {
         "mount_point": None,
         "device": None,
+        "disk": None,
         "volume_label": None,
         "filesystem": None,
         "free_bytes": None,
@@ -107,6 +112,8 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
             best = mount  # the last of equal mount points is the one on top
     if best is not None:
         info["mount_point"], info["filesystem"], info["device"] = best
+        disk = disk_of_source(best[2])
+        info["disk"] = None if disk is None else disk.path
         if best[2].startswith("/dev/"):
             try:
                 info["volume_label"] = _labels().get(os.path.realpath(best[2]))
@@ -128,7 +135,7 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 _UNKNOWN: dict[str, Any] = dict.fromkeys(
-    ("mount_point", "device", "volume_label", "filesystem", "free_bytes", "total_bytes")
+    ("mount_point", "device", "disk", "volume_label", "filesystem", "free_bytes", "total_bytes")
 )
 
 
@@ -139,7 +146,7 @@ def _is_url(where: str) -> bool:
 
 
 def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
-    """Add ``source_volume`` and, per destination, ``volume_label``, ``device``,
+    """Add ``source_volume`` and, per destination, ``volume_label``, ``device``, ``disk``,
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
     returned for chaining), all ``None`` for a URL destination (S3). Called once the copies
     are done, so the free space is "after"."""
@@ -151,6 +158,7 @@ def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
         info = _UNKNOWN if _is_url(where) else volume_of(where)
         destination["volume_label"] = info["volume_label"]
         destination["device"] = info["device"]
+        destination["disk"] = info["disk"]
         destination["filesystem"] = info["filesystem"]
         destination["mount_point"] = info["mount_point"]
         destination["free_bytes_after"] = info["free_bytes"]
