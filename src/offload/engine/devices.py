@@ -14,11 +14,11 @@ docs/design.md and docs/performance.md):
   (virtio ``vd*``, Xen ``xvd*``, a model naming a hypervisor's disk), whose ``rotational``
   flag describes nothing: virtio reports 1 whatever the host stores it on, and on this
   project's virtio test machine parallel read-backs measured faster than serial ones. A loop
-  device is judged by the disk under its backing file; when that file is in memory (tmpfs,
-  ramfs) the group is memory; when it is on another filesystem on no disk (FUSE, network)
-  the loop device's own flag is used (the kernel sets it from the backing filesystem, an
-  administrator may set it), and the group names that filesystem (``backing_filesystem``):
-  it is no disk of its own, and is the source's when the source is on that filesystem.
+  device is judged by the disk under its backing file; only when that file is on no disk
+  (tmpfs, FUSE, network) is the loop device's own flag used (the kernel sets it from the
+  backing filesystem, an administrator may set it); the group then names that filesystem
+  (``backing_filesystem``: the loop device is no disk of its own, and is on the source when
+  the source is on that filesystem; the card-release rule reads it).
 * ``parallel`` / ``serial``: as asked, for every group of two or more destinations.
 
 Only the read-back is scheduled: writes keep flowing, and the number of writers and the
@@ -197,10 +197,7 @@ def _kind(device: BlockDevice | None) -> str:
         return "unknown"
     if device.transport in ("virtio", "xen") or _VIRTUAL_MODEL.search(device.model or ""):
         return "virtual"
-    if device.transport in ("zram", "ram", "pmem") or device.backing_filesystem in (
-        "tmpfs",
-        "ramfs",
-    ):
+    if device.transport in ("zram", "ram", "pmem"):
         return "memory"
     if device.transport == "nvme" or device.rotational is False:
         return "non-rotational"

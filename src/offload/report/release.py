@@ -130,6 +130,12 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             for index in members:
                 found[index] = f"bucket {_bucket(device) or device}"
             continue
+        if group.get("backing_filesystem") in _MEMORY_FILESYSTEMS:
+            reasons.append(
+                f"destination {numbers}: a loop device ({device}) whose image file is held in "
+                f"memory ({group['backing_filesystem']}): gone at the next reboot"
+            )
+            continue
         if group.get("backing_filesystem"):
             # A loop device whose image file is on no disk sysfs describes (a FUSE mount, a
             # network share): that file may be on the card's disk.
