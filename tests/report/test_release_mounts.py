@@ -1,4 +1,4 @@
-""""May the card be formatted" on real mounts whose disk the kernel does not name directly:
+""" "May the card be formatted" on real mounts whose disk the kernel does not name directly:
 a loop ext4 whose image is on a tmpfs, two FUSE filesystems whose files sit on the card's own
 disk (report/release.py; docs/reports.md). Real offloads through the CLI, real mounts (root,
 as CI runs them). Failed before: each destination counted as a disk of its own, so the card
@@ -45,8 +45,9 @@ def test_a_loop_disk_whose_image_is_in_memory_keeps_the_card(tmp_path: Path) -> 
     assert release["may_format"] is False, release
     (group,) = job["devices"]
     assert group["device"] == disk.device and group["backing_filesystem"] == "tmpfs"
-    assert f"a loop device ({disk.device}) whose image file is held in memory (tmpfs)" in (
-        release["text"]
+    assert (
+        f"a loop device ({disk.device}) whose image file is held in memory (tmpfs)"
+        in (release["text"])
     )
 
 
