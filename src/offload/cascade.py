@@ -318,7 +318,7 @@ def _release(
     plan: OffloadPlan, report: OffloadReport, fast: list[int], slow: list[int], sink: EventSink
 ) -> None:
     report.card_released_at = time.time()
-    verified = failed = 0
+    verified = failed = unread = 0
     # The local fast copies that hold every file of the card read back (verified now or
     # earlier, never a transfer check only): a re-run without the card may be fed from them.
     complete = {i for i in fast if i not in plan.backends}
@@ -332,6 +332,8 @@ def _release(
             failed += 1
         else:
             verified += 1
+            # Good, but a fast copy was only transfer-checked: never called verified.
+            unread += any(r is not None and not _read_back(r) for r in results)
         for index in list(complete):
             if file.source_error or not _read_back(file.destination(index)):
                 complete.discard(index)
@@ -346,6 +348,7 @@ def _release(
             files_verified=verified,
             files_failed=failed,
             without_card=recorded,
+            files_transfer_checked=unread,
         )
     )
 

@@ -153,7 +153,9 @@ class CardReleased(Event):
     """A cascading offload (``--cascade``): the card's pass is over, every fast destination is
     done (copied, verified, manifests written); the card is not read again and can be
     ejected. The cascaded (slow) destinations are then fed from a verified fast copy.
-    ``files_verified``: files good on every fast destination; ``files_failed``: files that
+    ``files_verified``: files good on every fast destination (verified, or only
+    transfer-checked: see ``files_transfer_checked``); ``files_transfer_checked``: those of
+    them with a fast copy never read back (transfer-checked only); ``files_failed``: files that
     failed on some fast destination (the card is needed to retry those). ``without_card``:
     a fast copy holds every file, read back, and the release recorded it there: a re-run
     without the card is fed from it (``cascade.fast_copy_source``)."""
@@ -164,6 +166,7 @@ class CardReleased(Event):
     files_verified: int
     files_failed: int
     without_card: bool = False
+    files_transfer_checked: int = 0
 
 
 @dataclass(frozen=True)

@@ -480,3 +480,22 @@ def test_transfer_checked_fast_copies_never_call_the_card_ejectable(tmp_path: Pa
         tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
     )
     assert code == 64 and "is absent" in err, err
+
+
+def test_a_transfer_checked_card_pass_is_never_called_verified(tmp_path: Path) -> None:
+    """--verify transfer: the card pass's line says the fast copies are transfer-checked
+    (never read back), and the card stays (no copy read back whole). Failed before: the line
+    said "all 2 files are on FAST" (the failure branch: "2 files verified on FAST"), counting
+    a transfer check as good without saying what it is."""
+    card = make_card(tmp_path / "cards", files=2)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    code, _out, err = cli(
+        tmp_path, "--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow)
+    )
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    assert line.startswith("CARD PASS DONE")
+    assert "all 2 files are transfer-checked (never read back) on" in line
+    assert "verified" not in line and "format" not in line

@@ -405,12 +405,24 @@ class _ReportModulesLoader:
 
 
 def card_released_line(event: CardReleased) -> str:
+    """The terminal's line when a cascade's card pass is over: whether the card can be
+    *ejected* (the cascade no longer reads it), never whether it may be formatted (that is
+    the report's rule, report/release.py). A copy only transfer-checked is never called
+    verified."""
     fast = ", ".join(event.destinations)
+    unread = event.files_transfer_checked
+    state = (
+        "verified"
+        if not unread
+        else "transfer-checked (never read back)"
+        if unread == event.files_verified
+        else f"verified or transfer-checked ({unread} never read back)"
+    )
     slow = ", ".join(event.cascade)
     if event.files_failed:
         return (
             f"CARD PASS DONE: {event.source} is no longer read; "
-            f"{plural(event.files_verified, 'file')} verified on {fast}, "
+            f"{plural(event.files_verified, 'file')} {state} on {fast}, "
             f"{event.files_failed} FAILED there (keep the card to retry "
             f"{'it: it cannot' if event.files_failed == 1 else 'them: they cannot'} be "
             f"cascaded). Now feeding {slow} from those copies."
@@ -420,12 +432,13 @@ def card_released_line(event: CardReleased) -> str:
     )
     if not event.without_card:  # no fast copy can stand for the card in a re-run
         return (
-            f"CARD PASS DONE: {event.source} is no longer read; {every} on {fast}, but no copy "
+            f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
+            "no copy "
             f"there is recorded read back whole (keep the card until {slow} is done: a re-run "
             f"needs it). Now feeding {slow} from those copies."
         )
     return (
-        f"CARD RELEASED: {event.source} can be ejected: {every} verified on {fast}. Now "
+        f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}. Now "
         f"feeding {slow} from those copies (the card is not read again; should this stop, the "
         "same command finishes it without the card)."
     )
