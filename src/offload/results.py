@@ -25,8 +25,10 @@ class DestinationStatus(StrEnum):
     full mode). VERIFIED_EARLIER: trusted from the destination's ledger, where an earlier run
     recorded it verified (``verified_at``, ``verified_mode``); not re-read now.
     TRANSFER_CHECKED: written with the in-flight hash and the size checked, never read back
-    (transfer mode). FAILED: see ``error``. CANCELLED: the job was cancelled before this copy
-    was verified (no final name was given to it by this run).
+    (transfer mode), by this run or, with ``CopyAction.TRUSTED``, by an earlier one whose
+    ledger record is trusted (``verified_mode`` ``transfer``, ``recorded_digests``).
+    FAILED: see ``error``. CANCELLED: the job was cancelled before this copy was verified
+    (no final name was given to it by this run).
     """
 
     VERIFIED = "verified"
@@ -50,7 +52,9 @@ class CacheBypass(StrEnum):
 
     O_DIRECT = "o_direct"  # read with O_DIRECT: the page cache was not used
     FADVISE = "fadvise"  # fsync + POSIX_FADV_DONTNEED, and mincore() showed nothing cached
-    NONE = "none"  # the data was (partly) still cached: the read-back may have come from RAM
+    # The data was (partly) still cached: the read-back may have come from RAM, so it proves
+    # nothing about the disk (report/release.py does not count it to release the card).
+    NONE = "none"
     NOT_READ = "not-read"  # no read-back (transfer mode)
     REMOTE = "remote"  # read from a remote service (an S3 GET): no local cache in the way
 
@@ -101,7 +105,8 @@ class DestinationFileResult:
     bytes_written: int = 0
     # read back from this destination now
     digests: dict[str, str] = field(default_factory=no_digests)
-    # For VERIFIED_EARLIER: the digests the ledger recorded for this copy (not re-read now).
+    # For a copy trusted from the ledger (VERIFIED_EARLIER, or TRANSFER_CHECKED with action
+    # TRUSTED): the digests the ledger recorded for it (not re-read now).
     recorded_digests: dict[str, str] = field(default_factory=no_digests)
     cache_bypass: CacheBypass = CacheBypass.NOT_READ
     reread: bool = False  # a mismatch was re-read once (and then matched, if verified)

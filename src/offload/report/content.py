@@ -401,7 +401,8 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
 
 def _recorded(entry: FileEntry) -> list[str]:
     """The digests a destination's ledger recorded for a file this run did not read (trusted:
-    verified earlier), marked as recorded: nothing computed them now."""
+    verified earlier, or transfer-checked by an earlier run), marked as recorded: nothing
+    computed them now."""
     for copy in entry.get("destinations") or []:
         recorded = copy.get("recorded_digests") or {}
         if recorded:

@@ -10,10 +10,17 @@ missing, every link made) and **every file of the card has a verified copy** (re
 or verified earlier by a run that read it back) **on at least one destination on another
 physical disk than the card's** (the job report's ``devices``: a group with
 ``source_on_device`` false). A copy that was only transfer-checked proves nothing about the
-media; a destination on the card's own disk (or filesystem) dies with the card; a
-destination held in memory (tmpfs, ramfs, zram) is gone at the next reboot. Anything else,
-and a report that does not say which disk a destination is on (older reports), keeps the
-card, with the first reason.
+media, and neither does a read-back through the page cache (``cache_bypass`` ``none``: it
+may have come from RAM); a destination on the card's own disk (or filesystem) dies with the
+card; a destination held in memory (tmpfs, ramfs, zram, a loop device over tmpfs) is gone at
+the next reboot, and pmem (kind ``memory``) is not known to outlive one (emulated pmem does
+not), so neither counts. A filesystem on no disk of its own counts by the disk under its
+mount source (the volume's ``disk``), a network filesystem as one storage for all of them,
+anything else on no known disk as possibly the card's (it does not count); S3 destinations
+count by bucket. A user ignore pattern that left card files out, or a card history that is
+not trusted (its missing-file check skipped), keeps the card. Anything else, and a report
+that does not say which disk a destination is on (older reports), keeps the card, with the
+first reason.
 
 A re-offload of a card that recorded more is refused for the card's index files the camera
 rewrote (Canon ``INDEX.MIF``, P2 ``LASTCLIP.TXT``, Sony ``MEDIAPRO.XML``/``CUEUP.XML``,
