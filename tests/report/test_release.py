@@ -13,7 +13,8 @@ def report(*statuses: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """One file on destinations 0 and 1, each on a disk of its own, the card on a third."""
     data: dict[str, Any] = {
         "cancelled": False,
-        "source_volume": {"mount_point": "/media/CARD"},
+        "source_volume": {"mount_point": "/media/CARD", "filesystem": "exfat",
+                          "disk": "/dev/sdd"},
         "destinations": [
             {"index": 0, "filesystem": "ext4", "mount_point": "/mnt/a"},
             {"index": 1, "filesystem": "exfat", "mount_point": "/mnt/b"},
@@ -126,6 +127,7 @@ def test_filesystems_resolved_to_the_cards_disk_or_one_disk() -> None:
     # ...and when the card is on that disk too (its FUSE mount's source /dev/sdb1).
     data["source_volume"]["disk"] = "/dev/sdb"
     release = card_release(data)
+    assert not release.may_format
     assert not release.may_format
     assert "on the card's own disk (/dev/sdb)" in release.text
     # A group that names the card's disk though the card's filesystem has none of its own.
@@ -241,3 +243,23 @@ def test_a_destination_on_the_cards_disk_in_memory_or_unreachable_is_no_backup()
     release = card_release(data)
     assert release.may_format
     assert "on 1 destination, on 1 disk" in release.text
+
+
+def test_a_card_on_no_known_disk_may_be_on_any_local_destinations_disk() -> None:
+    # The card through a pass-through FUSE mount (or a share): its disk is unknown.
+    data = report(VERIFIED, VERIFIED)
+    data["source_volume"] = {"mount_point": "/media/CARD", "filesystem": "fuse.card",
+                             "device": "cardfs", "disk": None}  # fmt: skip
+    release = card_release(data)
+    assert not release.may_format
+    assert "cannot tell whether destination 1 is on the card's disk (the card's filesystem" in (
+        release.text
+    )
+    # A bucket is on no local disk: it still counts.
+    data = s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://vault/b")
+    data["source_volume"] = {"mount_point": "/media/CARD", "filesystem": "fuse.card"}
+    assert card_release(data).may_format
+    # A card in memory (tmpfs) is on no disk: a destination on a disk is off the card.
+    data = report(VERIFIED, VERIFIED)
+    data["source_volume"] = {"mount_point": "/dev/shm/card", "filesystem": "tmpfs"}
+    assert card_release(data).may_format

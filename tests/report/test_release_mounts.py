@@ -66,3 +66,24 @@ def test_two_fuse_drives_on_no_known_disk_count_as_no_disk_apart_from_the_card(
     assert [g["device"].split()[0] for g in job["devices"]] == ["filesystem", "filesystem"]
     assert [d["disk"] for d in job["destinations"]] == [None, None]
     assert "cannot tell whether destination 1 is on the card's disk" in release["text"]
+
+
+def test_a_card_read_through_fuse_may_be_on_the_destinations_disk(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    # The card through a pass-through FUSE mount whose files are on the destination's disk:
+    # the card's filesystem is on no disk sysfs knows, so no local destination can be shown
+    # to be on another disk than the card's.
+    make_card(tmp_path / "backing")
+    card = faulty_fs(backing=tmp_path / "backing").mountpoint / "A001"
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, err, job = offload([str(card), str(dest)], tmp_path / "r")
+    assert code == 0, err
+    release = job["card_release"]
+    assert release["may_format"] is False, release
+    assert job["source_volume"]["disk"] is None
+    assert (
+        "cannot tell whether destination 1 is on the card's disk (the card's filesystem"
+        in (release["text"])
+    )

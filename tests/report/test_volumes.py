@@ -41,7 +41,7 @@ def test_mountinfo_parsing_with_escaped_spaces_and_labels(
     assert volumes._mounts()[1] == ("/media/dit/SHUTTLE 2", "exfat", "/dev/sdb1")
     assert volumes._labels() == {"/dev/sdb1": "SHUTTLE 2"}
     monkeypatch.setattr(volumes, "_existing", lambda path: path)
-    monkeypatch.setattr(os.path, "realpath", lambda p: str(p))
+    monkeypatch.setattr(os.path, "realpath", lambda p, **_: str(p))
     monkeypatch.setattr(os, "statvfs", None, raising=False)
     info = volumes.volume_of("/media/dit/SHUTTLE 2/A001")
     assert (info["volume_label"], info["device"], info["filesystem"]) == (

@@ -16,11 +16,12 @@ card; a destination held in memory (tmpfs, ramfs, zram, a loop device over tmpfs
 the next reboot, and pmem (kind ``memory``) is not known to outlive one (emulated pmem does
 not), so neither counts. A filesystem on no disk of its own counts by the disk under its
 mount source (the volume's ``disk``), a network filesystem as one storage for all of them,
-anything else on no known disk as possibly the card's (it does not count); S3 destinations
-count by bucket. A user ignore pattern that left card files out, or a card history that is
-not trusted (its missing-file check skipped), keeps the card. Anything else, and a report
-that does not say which disk a destination is on (older reports), keeps the card, with the
-first reason.
+anything else on no known disk as possibly the card's (it does not count); a card on no disk
+this machine names (not in memory) may be on any local destination's disk, so only S3
+destinations count then; S3 destinations count by bucket. A user ignore pattern that left
+card files out, or a card history that is not trusted (its missing-file check skipped),
+keeps the card. Anything else, and a report that does not say which disk a destination is
+on (older reports), keeps the card, with the first reason.
 
 A re-offload of a card that recorded more is refused for the card's index files the camera
 rewrote (Canon ``INDEX.MIF``, P2 ``LASTCLIP.TXT``, Sony ``MEDIAPRO.XML``/``CUEUP.XML``,
@@ -115,6 +116,14 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     # /dev/sdb1 is on /dev/sdb, which a destination's group may name.
     card_disk = card.get("disk")
     card_network = str(card.get("filesystem") or "") in NETWORK_FILESYSTEMS
+    # A card on no disk this machine can name (a pass-through FUSE mount, a network share,
+    # an older report that does not say) may be on any local destination's disk; a card in
+    # memory (tmpfs) is on none.
+    card_unknown = (
+        not card_disk
+        and str(card.get("filesystem") or "") not in _MEMORY_FILESYSTEMS
+        and not any(group.get("source_on_device") for group in devices)
+    )
     found: dict[int, str] = {}
     reasons: list[str] = []
     for group in devices:
@@ -136,6 +145,13 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         if group.get("kind") == "remote":
             for index in members:
                 found[index] = f"bucket {_bucket(device) or device}"
+            continue
+        if card_unknown:
+            reasons.append(
+                f"cannot tell whether destination {numbers} is on the card's disk (the card's "
+                f"filesystem, {card.get('filesystem') or 'unknown'} on "
+                f"{card.get('device') or 'an unknown device'}, is on no disk this machine names)"
+            )
             continue
         if group.get("backing_filesystem") in _MEMORY_FILESYSTEMS:
             reasons.append(

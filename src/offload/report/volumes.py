@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from offload.fs.devices import disk_of_source
+from offload.fs.devices import block_device_of, disk_of_source
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 BY_LABEL = Path("/dev/disk/by-label")
@@ -86,8 +86,10 @@ def _existing(path: Path) -> Path | None:
 def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
     """``mount_point``, ``device``, ``disk``, ``volume_label``, ``filesystem``,
     ``free_bytes``, ``total_bytes`` of the volume holding *path* (``None`` where unknown).
-    ``disk``: the whole disk under ``device`` (``/dev/sdb`` for ``/dev/sdb2``), when sysfs
-    says (``fs.devices.disk_of_source``)."""
+    ``disk``: the whole disk under ``device`` (``/dev/sdb`` for ``/dev/sdb2``), else under
+    the filesystem's own device number, when sysfs says (``fs.devices``); None for a
+    filesystem on no disk (tmpfs, NFS, a pass-through FUSE) or a loop device whose image
+    file is on no known disk."""
     info: dict[str, Any] = {
         "mount_point": None,
         "device": None,
@@ -112,8 +114,11 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
             best = mount  # the last of equal mount points is the one on top
     if best is not None:
         info["mount_point"], info["filesystem"], info["device"] = best
-        disk = disk_of_source(best[2])
-        info["disk"] = None if disk is None else disk.path
+        # The mount's source (btrfs, ntfs-3g: their own st_dev is on no disk), else the
+        # filesystem's st_dev (a source sysfs cannot name, such as /dev/root).
+        disk = disk_of_source(best[2]) or block_device_of(found)
+        if disk is not None and disk.backing_filesystem is None:
+            info["disk"] = disk.path
         if best[2].startswith("/dev/"):
             try:
                 info["volume_label"] = _labels().get(os.path.realpath(best[2]))
