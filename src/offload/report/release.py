@@ -37,6 +37,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from offload.ledger import TOOL_IGNORE_PATTERNS
+
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
 INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML", "DISCMETA.XML"})
@@ -52,9 +54,11 @@ NETWORK_FILESYSTEMS = frozenset(
 # ``none`` (pages were still cached: the read may have come from RAM) and a missing value
 # prove nothing about the disk.
 _READ_THE_MEDIA = frozenset({"o_direct", "fadvise", "remote"})
-# Why an ignored entry was left out, when a user's pattern (not a default OS-junk pattern,
-# not the card's ASC MHL history) did it (plan/ignore.py, IgnoreRules.why).
-_USER_IGNORE = ("matches ignore pattern", "ignored")
+# Why an ignored entry was left out, when a user's pattern did it (plan/ignore.py,
+# IgnoreRules.why): not a default OS-junk pattern, not the card's ASC MHL history, not
+# offload-ai's own state folder or partial files (ledger.TOOL_IGNORE_PATTERNS).
+_USER_IGNORE = "matches ignore pattern "
+_TOOL_IGNORE = frozenset(_USER_IGNORE + pattern for pattern in TOOL_IGNORE_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -299,7 +303,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     left_out = [
         str(entry.get("path"))
         for entry in data.get("ignored") or ()
-        if isinstance(entry, Mapping) and str(entry.get("reason") or "").startswith(_USER_IGNORE)
+        if isinstance(entry, Mapping)
+        and str(entry.get("reason") or "").startswith(_USER_IGNORE)
+        and entry.get("reason") not in _TOOL_IGNORE
     ]
     if left_out:
         one = len(left_out) == 1
