@@ -87,6 +87,26 @@ def test_a_loop_device_on_no_disk_is_described_by_its_own_flag(
     assert other is not None and (other.path, other.rotational) == (solid.device, False)
 
 
+def test_a_loop_device_whose_image_is_on_no_disk_names_that_filesystem(
+    tmp_path: Path, loop_disk: Callable[..., mounts.LoopDisk]
+) -> None:
+    """The loop device is no disk of its own: the group says where its image is
+    (``backing_filesystem``), and a source on that filesystem is on the loop device too.
+    Failed before: the loop device was a disk apart from the source."""
+    disk = loop_disk(rotational=False)
+    backing = disk.path.with_name(disk.path.name + ".backing")  # the tmpfs holding the image
+    found = block_device_of(disk.path)
+    assert found is not None and found.backing_filesystem == "tmpfs"
+    assert found.backing_device == os.stat(backing).st_dev
+    card = backing / "card"
+    card.mkdir()
+    (group,) = group_destinations([disk.path], source=card)
+    assert group.device == disk.device and group.backing_filesystem == "tmpfs"
+    assert group.source
+    (elsewhere,) = group_destinations([disk.path], source=tmp_path)
+    assert not elsewhere.source or os.stat(tmp_path).st_dev == os.stat(backing).st_dev
+
+
 def test_a_loop_device_over_a_file_is_the_disk_under_that_file(
     tmp_path: Path, ext4_loop: Callable[..., mounts.Ext4Loop]
 ) -> None:
