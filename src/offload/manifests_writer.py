@@ -547,7 +547,7 @@ def _write_on_destination(
         # by the newest generation (an older offload-ai's, or ascmhl create's); else each
         # link's state is the history's.
         covered = _covered_links(history, plan, requested)
-        if covered is not None and _state_folders_listed(history, root, state_folders):
+        if covered is not None and _state_folders_listed(history, root, state_folders, patterns):
             outcome.links.update(_left_out_states(history, planned))
             outcome.links.update(covered)
             return outcome
@@ -561,7 +561,12 @@ def _write_on_destination(
     directories = [d for d in records.directories if xml_can_hold(d)]
     named_like_state: set[str] = set()
     listed = _representable(destination.files, links.listed, root, outcome, named_like_state)
-    state = _nested_state(destination.root, state_folders | named_like_state, outcome)
+    state = _nested_state(
+        destination.root,
+        state_folders | named_like_state,
+        _hiding(history, patterns),
+        outcome,
+    )
     try:
         if ascmhl:
             outcome.written.append(
@@ -601,24 +606,40 @@ def _write_on_destination(
     return outcome
 
 
-def _state_folders_listed(history: History, root: Path, folders: set[str]) -> bool:
+def _state_folders_listed(
+    history: History, root: Path, folders: set[str], hiding: Iterable[str]
+) -> bool:
     """Whether the newest generation of *history* lists what a generation written now would
     of the card's *folders* named like our state: each one a pattern can list is not
     hidden by its ignore list."""
     if not folders:
         return True
-    spec = IgnoreSpec(history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS)
-    hidden = unhide_nested_state(root, folders).hidden
+    latest = history.latest_ignore_patterns() or DEFAULT_IGNORE_PATTERNS
+    spec = IgnoreSpec(latest)
+    unhiding = unhide_nested_state(root, folders, _hiding(history, hiding))
+    hidden = unhiding.hidden
+    if not set(unhiding.patterns) <= set(latest):
+        return False  # an older list that brings back what it hides elsewhere (.DS_Store)
     return not any(spec.excludes(f, is_dir=True) for f in folders if f not in hidden)
 
 
-def _nested_state(root: Path, nested: set[str], outcome: ManifestResult) -> list[str]:
+def _hiding(history: History | None, patterns: Iterable[str]) -> list[str]:
+    """The ignore list a new generation holds before the patterns that bring back the card's
+    entries named like our state: ascmhl's defaults, the history's newest list, *patterns*
+    (the requested ones, ending with the copy root's state)."""
+    carried = (history.latest_ignore_patterns() or ()) if history is not None else ()
+    return list(dict.fromkeys((*DEFAULT_IGNORE_PATTERNS, *carried, *patterns)))
+
+
+def _nested_state(
+    root: Path, nested: set[str], hiding: list[str], outcome: ManifestResult
+) -> list[str]:
     """The patterns that list again the card's own entries named like the copy root's state
     folder (:mod:`offload.manifest.copy_root`; *nested*: their paths, names XML can hold),
     those no pattern can list left out, each named in a warning."""
     if not nested:
         return []
-    unhiding = unhide_nested_state(root, nested)
+    unhiding = unhide_nested_state(root, nested, hiding)
     for path, why in unhiding.hidden.items():
         _leave_out(
             outcome,

@@ -16,7 +16,7 @@ from offload.api import copy_with_multiple_destinations, copy_with_multiple_dest
 from offload.engine.cancel import CancelToken
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.errors import ExitCode, UsageError
-from offload.events import Event, SourceBytesRead
+from offload.events import Event, FileStarted, SourceBytesRead
 from offload.hashing import new_hasher
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationStatus
@@ -348,3 +348,97 @@ def test_one_file_plan_maps_folders_and_file_names(tmp_path: Path) -> None:
         other / "renamed.bin",
     ]
     assert os.listdir(folder) == [] and os.listdir(other) == []  # planning writes nothing
+
+
+def small_card(folder: Path, count: int, size: int = 3000) -> Path:
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"f{index:04d}.bin").write_bytes(os.urandom(size))
+    return folder
+
+
+@pytest.mark.parametrize(("limit", "destinations"), [(80, 3), (160, 8)])
+def test_a_low_open_file_limit_counts_the_readers_prefetch_window(
+    tmp_path: Path, limit: int, destinations: int
+) -> None:
+    """The hard limit at *limit* descriptors (the soft one cannot be raised): the reader's
+    prefetch window (a descriptor per small file read ahead, 65) is counted with the
+    batches' partials, and shrinks to what is left. Failed before (80, 3): EMFILE on sources,
+    ledgers and partials, hundreds of good files failed."""
+    card = small_card(tmp_path / "card", 300)
+    dests = [str(tmp_path / f"d{i}") for i in range(destinations)]
+    for dest in dests:
+        os.mkdir(dest)
+    script = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, ({limit}, {limit}))
+from offload.card import offload
+report = offload({str(card)!r}, {dests!r})
+states = {{d.status.value for f in report.job.files for d in f.destinations}}
+errors = [d.error for f in report.job.files for d in f.destinations if d.error][:3]
+print(len(report.job.files), sorted(states), errors)
+sys.exit(report.exit_code)
+"""
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert result.stdout.split()[:2] == ["300", "['verified']"], result.stdout
+    for dest in dests:
+        assert len(list((Path(dest) / "card").glob("*.bin"))) == 300
+
+
+def open_descriptors() -> set[str]:
+    """What this process's descriptors name (the listing's own, closed meanwhile, skipped)."""
+    named = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            named.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except FileNotFoundError:
+            continue
+    return named
+
+
+class _ReaderBug(BaseException):
+    """Raised in the reader thread as a bug there would be (a BaseException: the job's event
+    fan-out keeps a subscriber's ``Exception`` from the thread that emitted)."""
+
+
+class _StopAt:
+    """Cancels the job (or raises, as a bug in the reader thread would) when the reader starts
+    the *at*-th file: the prefetch window is full of descriptors then."""
+
+    def __init__(self, at: int, cancel: CancelToken | None) -> None:
+        self.at, self.cancel, self.started = at, cancel, 0
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, FileStarted):
+            self.started += 1
+            if self.started == self.at:
+                if self.cancel is None:
+                    raise _ReaderBug("a bug in the reader thread")
+                self.cancel.cancel()
+
+
+@pytest.mark.parametrize("how", ["cancelled", "reader raises"])
+def test_a_stopped_job_leaves_no_descriptor_open(tmp_path: Path, how: str) -> None:
+    from offload.card import offload
+
+    card = small_card(tmp_path / "card", 200)
+    dests = dest_dirs(tmp_path, 2)
+    cancel = CancelToken()
+    sink = _StopAt(100, cancel if how == "cancelled" else None)
+    before = open_descriptors()
+    if how == "cancelled":
+        report = offload(card, dests, sink=sink, cancel=cancel)
+        assert report.exit_code == ExitCode.CANCELLED
+    else:
+        with pytest.raises(_ReaderBug, match="a bug in the reader thread"):
+            offload(card, dests, sink=sink, cancel=cancel)
+    assert sink.started == 100
+    # sources read ahead, partials, ledgers, folders: none still open (other tests' servers
+    # in this process may open descriptors of their own meanwhile: only the job's are looked at)
+    leaked = {path for path in open_descriptors() - before if str(tmp_path) in path}
+    assert not leaked, sorted(leaked)[:5]

@@ -220,3 +220,28 @@ def test_offload_verify_checks_nested_state_entries_a_foreign_history_records(
     (root / "OLD" / ".offload" / "ledger.jsonl").write_bytes(b"changed")
     code, out = offload("verify", str(root))
     assert code == 11, out
+
+
+def test_a_ds_store_made_in_a_nested_state_folder_is_hidden_from_the_judge_too(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Finder makes a ``.DS_Store`` in the copy's nested ``.offload`` folder (and a user's
+    ``--ignore '*.tmp'`` names a file there): the list hides them below it as everywhere else, for
+    ascmhl as for offload-ai. Failed before: ``!**/OLD/.offload`` brought them back for
+    ascmhl (pathspec, last match wins): ``verify`` reported a new file, ``-dh`` a mismatch."""
+    card = make_card(
+        tmp_path / "cards" / "A005",
+        {"clip.mov": os.urandom(10_000), "OLD/.offload/ledger.jsonl": b"{}\n"},
+    )
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", "--ignore", "*.tmp", str(card), str(dest))
+    assert code == 0, output
+    root = dest / card.name
+    for made in ("OLD/.offload/.DS_Store", "OLD/.offload/x.tmp"):
+        (root / made).parent.mkdir(parents=True, exist_ok=True)
+        (root / made).write_bytes(b"made on the destination")
+    judge_clean(judge, root)
+    judge.assert_checks(root, "OLD/.offload/ledger.jsonl")
+    code, out = offload("verify", str(root))
+    assert code == 0, out

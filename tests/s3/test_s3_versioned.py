@@ -79,3 +79,28 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
     assert json.loads(report.read_text())["notes"] == [note]
     assert json.loads(report.read_text())["destinations"][1]["files_verified"] == 2
+
+
+def test_the_note_claims_no_verification_in_transfer_mode(
+    s3_server, bucket, proxy, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """``--verify transfer``: nothing was read back, so the note says nothing is wrong with
+    the copies because of the kept versions, never that they are verified. Failed before:
+    "the copies themselves are verified" whatever the verify mode."""
+    admin(s3_server.url).put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    proxy.intercept("DELETE", "versionId=", status=403, count=10)
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--verify", "transfer", "--json",
+        str(card), str(local), url,
+    )  # fmt: skip
+    assert code == 0, err
+    final = json.loads(out.strip().splitlines()[-1])
+    (note,) = final["notes"]
+    assert "stored twice" in note and "nothing is wrong with the copies" in note, note
+    assert "verified" not in note, note
+    (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
+    summary = json.loads(report.read_text())["destinations"][1]
+    assert summary["files_verified"] == 0, summary

@@ -35,3 +35,44 @@ def test_an_entry_no_pattern_can_list_is_named(tmp_path: Path) -> None:
     assert spec.excludes("A001/.offload/f", is_dir=False)
     assert spec.excludes("!x/B/.offload/f", is_dir=False)
     assert not spec.excludes("B/.offload/f", is_dir=False)
+
+
+def test_what_the_list_hides_stays_hidden_below_a_nested_state_folder_for_ascmhl_too(
+    tmp_path: Path,
+) -> None:
+    """pathspec (ascmhl: absolute paths, the last matching pattern wins) and our IgnoreSpec
+    agree on every entry below a nested ``.offload`` brought back: what the list hides
+    elsewhere (ascmhl's defaults, a user's ``*.tmp``, our state, partials) stays hidden there.
+    Failed before: ``!**/OLD/.offload`` brought ``OLD/.offload/.DS_Store`` back for pathspec
+    while IgnoreSpec hid it (a new file to ``ascmhl verify``, a ``-dh`` mismatch)."""
+    import pathspec
+    from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
+
+    from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS
+
+    root = tmp_path / "RAID0" / "A001"
+    hiding = [*DEFAULT_IGNORE_PATTERNS, "*.tmp", "!keep.tmp", "cache/", *COPY_ROOT_STATE]
+    unhiding = unhide_nested_state(root, {"OLD/.offload", "OLD/.offload/sub/.offload"}, hiding)
+    final = [*hiding, *unhiding.patterns]
+    ours = IgnoreSpec(final)
+    theirs = pathspec.PathSpec.from_lines(GitIgnoreBasicPattern, final)  # gitwildmatch
+    cases = {
+        "OLD/.offload/ledger.jsonl": False,
+        "OLD/.offload/.DS_Store": True,
+        "OLD/.offload/reports/.DS_Store": True,
+        "OLD/.offload/ascmhl/0001.mhl": True,
+        "OLD/.offload/x.tmp": True,
+        "OLD/.offload/keep.tmp": False,
+        "OLD/.offload/cache/f": True,
+        "OLD/.offload/.offload-partial.a.b": True,
+        "OLD/.offload/more/.offload/f": True,  # a state folder inside, not brought back
+        "OLD/.offload/sub/.offload/f": False,  # one brought back itself
+        "OLD/.offload/sub/.offload/.DS_Store": True,
+        ".offload/ledger.jsonl": True,  # the root's own
+        "CLIPS/.DS_Store": True,
+        "CLIPS/a.mov": False,
+    }
+    for relative, hidden in cases.items():
+        absolute = str(root / relative).lstrip("/")
+        assert theirs.match_file(absolute) is hidden, (relative, "pathspec")
+        assert ours.excludes(relative, is_dir=False) is hidden, (relative, "IgnoreSpec")

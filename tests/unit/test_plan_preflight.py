@@ -150,8 +150,9 @@ def test_files_already_there_are_not_counted_again(tmp_path: Path) -> None:
     check = report.destinations[0]
     assert (check.files_to_copy, check.files_present) == (1, 2)
     assert check.bytes_to_copy == 0  # empty.txt: 0 bytes to write again
-    # one partial of the largest present file (10,000 B) + the missing EMPTY_DIR
-    assert check.required_bytes == 3 * 4096 + 4096
+    # a partial of each present file (10,000 B and 4 B: rewritten in one batch, beside their
+    # old copies, if found wrong) + the missing EMPTY_DIR
+    assert check.required_bytes == 3 * 4096 + 4096 + 4096
 
 
 def test_report_is_deterministic(tmp_path: Path) -> None:
@@ -524,3 +525,38 @@ def test_preflight_needs_a_plan(tmp_path: Path) -> None:
     src = card(tmp_path)
     with pytest.raises(ValueError):
         preflight(scan_source(src, ignore=IgnoreRules.none()), [])
+
+
+def test_files_that_may_be_written_again_take_room_together(tmp_path: Path) -> None:
+    """Copies already there that a re-check may find wrong are rewritten by one job, in
+    batches: every file of a batch is written beside its old copy before any is replaced,
+    so the room is their sum, not the largest one's. Failed before: 3 blocks kept (the
+    largest), while two 10,000 B copies found wrong need 6 beside the old ones."""
+    src = tmp_path / "cards" / "A001"
+    write(src / "CLIPS" / "a.mov", b"a" * 10_000)
+    write(src / "CLIPS" / "b.mov", b"b" * 10_000)
+    [d] = dests(tmp_path, "d")
+    for f in scan_source(src).files:
+        target = write(d / "A001" / f.relative_path, f.path.read_bytes())
+        os.utime(target, ns=(f.mtime_ns, f.mtime_ns))
+
+    report, _ = run(src, [d], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
+
+    check = report.destinations[0]
+    assert (check.files_to_copy, check.files_present) == (0, 2)
+    assert check.required_bytes == 2 * 3 * 4096
+
+
+def test_the_room_for_rewrites_is_bounded_by_what_a_job_holds_in_flight() -> None:
+    from offload.engine.state import BATCHES_HELD
+    from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
+    from offload.plan.preflight.space import rewrite_room
+
+    assert rewrite_room([]) == 0
+    assert rewrite_room([4096, 8192]) == 12288
+    # many small files: no more than the files of the batches in flight
+    many = [4096] * (BATCHES_HELD * DEFAULT_BATCH_FILES + 50)
+    assert rewrite_room(many) == 4096 * (BATCHES_HELD * DEFAULT_BATCH_FILES + 1)
+    # large clips: a batch closes at DEFAULT_BATCH_BYTES, so a few clips, not all of them
+    clips = [10 * DEFAULT_BATCH_BYTES] * 100
+    assert rewrite_room(clips) == BATCHES_HELD * DEFAULT_BATCH_BYTES + (BATCHES_HELD + 1) * clips[0]

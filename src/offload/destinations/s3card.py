@@ -358,7 +358,9 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
     """A note per S3 destination where the service refused to delete versions of ours
     (``S3Destination.delete_own_version``): on a bucket that keeps versions, storing the
     digests in the metadata of a multipart object left the object it replaced as a
-    noncurrent version, so those files are stored twice. Nothing is wrong with the copies."""
+    noncurrent version, so those files are stored twice. Nothing is wrong with the copies
+    because of it; the note claims no state for them (a copy may be transfer-checked only, or
+    have failed): each file's state is in the report."""
     notes = []
     for backend in backends.values():
         store = backend.store
@@ -372,7 +374,8 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
             f"are stored twice (the version left by storing the digests in the metadata could "
             f"not be deleted: {reason}; e.g. {store.display(key)}): allow "
             "s3:DeleteObjectVersion, or pass --s3-no-digest-metadata, or delete the "
-            "noncurrent versions; the copies themselves are verified"
+            "noncurrent versions; nothing is wrong with the copies because of it (each "
+            "file's state is in the report)"
         )
     return notes
 

@@ -104,21 +104,32 @@ def settings_from_env(
 
 def redact_endpoint(endpoint: str | None) -> str:
     """An endpoint URL without any user:password part (nor query), for messages; also one
-    too malformed to parse."""
+    too malformed to parse. The user:password is cut up to the last ``@`` first: a password
+    may hold ``@``, ``/``, ``?`` or ``#`` unencoded (AWS secret keys often hold ``/``), which
+    a URL parser reads as the host, port, path or query."""
     if not endpoint:
         return "the AWS default endpoint"
+    endpoint = _URL_USERINFO.sub(r"\g<scheme>", endpoint)
+    if "://" not in endpoint and "@" in endpoint:  # no scheme: all to the last "@" goes
+        endpoint = endpoint.rsplit("@", 1)[1]
     try:
         parts = urlsplit(endpoint)
         host = parts.hostname or ""
+        if ":" in host:  # an IPv6 literal keeps its brackets
+            host = f"[{host}]"
         if parts.port:
             host = f"{host}:{parts.port}"
-    except ValueError:  # a bad IPv6 literal or port: drop what precedes an "@" by hand
-        return re.sub(r"^([^:/?#]*://)?[^/?#]*@", r"\1", endpoint).split("?")[0]
+    except ValueError:  # a bad IPv6 literal or port: the user:password is gone already
+        return endpoint.split("?")[0]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-# A URL's user:password (``http://key:secret@host``), in a word or a whole command line.
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+# A URL's user:password (``http://key:secret@host``), in a word or a whole command line: up
+# to the word's LAST "@", since a password may hold "@", "/", "?" or "#" unencoded (an AWS
+# secret key often holds "/"); a path holding "@" is hidden with it, which leaks nothing.
+# An s3:// URL carries no user:password (a bucket's name holds neither ":" nor "@") and its
+# key may hold "@": it is left whole.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b(?![sS]3://)[A-Za-z][A-Za-z0-9+.-]*://)\S*@")
 # The query of an http(s) URL: a presigned URL carries its signature (and a token) there.
 _HTTP_QUERY = re.compile(r"(?P<url>\bhttps?://[^?#\s]*)\?[^#\s]*")
 

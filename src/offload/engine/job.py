@@ -26,8 +26,13 @@ from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations, read_back_gates
 from offload.engine.messages import FileTask, FileTicket, VerdictBoard
-from offload.engine.reader import SOURCE_INDEX, SourceReader
-from offload.engine.state import DestinationState
+from offload.engine.reader import (
+    PREFETCH_DESCRIPTORS,
+    PREFETCH_FILES,
+    SOURCE_INDEX,
+    SourceReader,
+)
+from offload.engine.state import BATCHES_HELD, DestinationState
 from offload.engine.writer import DestinationWriter
 from offload.errors import SourceError
 from offload.events import (
@@ -60,9 +65,12 @@ _FAST_VERIFY_ALGORITHM = "xxh128"
 # them (48 MiB): a card of small files keeps up to 48 files in flight.
 SMALL_CHUNK_SIZE = 1024 * 1024
 SMALL_CHUNKS = 48
-# Descriptors kept free for everything but the batches' partials (sources, read-backs,
-# ledgers, folders, reports, the interpreter's own).
+# Descriptors kept free for everything but the batches' partials and the reader's prefetch
+# window (counted apart): large sources, the source re-read, reports, the interpreter's own.
 _SPARE_FILE_DESCRIPTORS = 128
+# And a destination's own, open at once besides its partials: its read-back, a folder being
+# fsynced, its ledger, its lock, its root.
+_SPARE_DESCRIPTORS_PER_DESTINATION = 6
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -88,16 +96,25 @@ class _SignallingThread(threading.Thread):
             self.done.set()
 
 
-def _fit_batches_to_open_file_limit(options: CopyOptions, destinations: int) -> CopyOptions:
-    """Keep the partials held open by batches within the open-file limit.
+def _fit_batches_to_open_file_limit(
+    options: CopyOptions, destinations: int
+) -> tuple[CopyOptions, int]:
+    """Keep the descriptors a job holds open within the open-file limit: the options with
+    batches that fit, and the reader's prefetch window (files).
 
-    Each destination holds up to three batches of open partials (one being written, two
-    waiting for its committer). The soft limit is raised towards the hard one first (the
-    default of 1024 would allow only a few destinations); if it is still too low, batches get
-    smaller, never the other way round (EMFILE would fail files that are fine).
+    Each destination holds up to ``BATCHES_HELD`` batches of open partials (one being
+    written, two waiting for its committer, one it commits); the reader holds its prefetch
+    window's descriptors and the current file's (``PREFETCH_DESCRIPTORS``); each destination
+    a few of its own. The soft limit is raised towards the hard one first (the default of
+    1024 would allow only a few destinations); if it is still too low, batches get smaller,
+    never the other way round (EMFILE would fail files that are fine), down to one file; below
+    that the prefetch window shrinks to what is left (none: each small file read on a
+    descriptor of its own, one at a time).
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 3 * options.batch_files * destinations + _SPARE_FILE_DESCRIPTORS
+    own = _SPARE_FILE_DESCRIPTORS + _SPARE_DESCRIPTORS_PER_DESTINATION * destinations
+    per_batch_file = BATCHES_HELD * destinations
+    wanted = per_batch_file * options.batch_files + PREFETCH_DESCRIPTORS + own
     if soft != resource.RLIM_INFINITY and soft < wanted:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         try:
@@ -106,9 +123,12 @@ def _fit_batches_to_open_file_limit(options: CopyOptions, destinations: int) -> 
         except (ValueError, OSError):
             pass
     if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return options
-    batch_files = max(1, (soft - _SPARE_FILE_DESCRIPTORS) // (3 * destinations))
-    return dataclasses.replace(options, batch_files=batch_files)
+        return options, PREFETCH_FILES
+    batch_files = max(1, (soft - PREFETCH_DESCRIPTORS - own) // per_batch_file)
+    left = soft - own - per_batch_file * batch_files
+    # the window's descriptors and the current file's
+    prefetch_files = max(0, min(PREFETCH_FILES, left - 1))
+    return dataclasses.replace(options, batch_files=batch_files), prefetch_files
 
 
 def preset_event(relative_path: str, result: DestinationFileResult) -> Event | None:
@@ -297,7 +317,9 @@ class CopyJob:
                 raise ValueError("every task needs one target (or None) per destination")
 
     def run(self) -> JobReport:
-        options = _fit_batches_to_open_file_limit(self.options, len(self.destination_roots))
+        options, prefetch_files = _fit_batches_to_open_file_limit(
+            self.options, len(self.destination_roots)
+        )
         verify_algorithm = verification_algorithm(options.algorithms)
         hash_names = list(options.algorithms)
         if verify_algorithm not in hash_names:
@@ -384,6 +406,7 @@ class CopyJob:
             cancel=self.cancel,
             fail_everywhere=book.fail_everywhere,
             lost_elsewhere=book.lost_elsewhere,
+            prefetch_files=prefetch_files,
         )
         bodies: list[tuple[str, Callable[[], None]]] = [
             (f"destination-{w.index}", w.run) for w in workers

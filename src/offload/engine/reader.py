@@ -42,6 +42,14 @@ from offload.results import CacheBypass
 SOURCE_INDEX = -1  # events about the source carry this destination index
 
 
+#: The small files the reader asks the kernel to read ahead of the one it copies, each on a
+#: descriptor held open until the reader moved past it (``_Prefetcher``).
+PREFETCH_FILES = 64
+#: The descriptors the reader holds open at most: the window's and the current file's. The
+#: job counts them in the open-file budget (``engine.job``).
+PREFETCH_DESCRIPTORS = PREFETCH_FILES + 1
+
+
 class SourceReader:
     """Reads every ticket's source once, hashes it in flight, feeds the workers (see module)."""
 
@@ -58,6 +66,7 @@ class SourceReader:
         cancel: CancelToken,
         fail_everywhere: Callable[[FileTicket, SourceError, Sequence[int]], None],
         lost_elsewhere: Callable[[FileTicket, DestinationWriter], None],
+        prefetch_files: int = PREFETCH_FILES,
     ) -> None:
         self._pool = pool
         self._small_pool = small_pool
@@ -72,11 +81,14 @@ class SourceReader:
         self._reread_buffer: AlignedBuffer | None = None
         self._verifier: _SourceVerifier | None = None
         self.error: BaseException | None = None
+        self._prefetch_files = prefetch_files  # fewer where the open-file limit is low
 
     def run(self, tickets: Sequence[FileTicket]) -> None:
         hasher = MultiHasher(self._hash_names)
         cancelled = False
-        prefetcher = _Prefetcher(tickets, small_below=self._pool.chunk_size)
+        prefetcher = _Prefetcher(
+            tickets, small_below=self._pool.chunk_size, window_files=self._prefetch_files
+        )
         if self._options.verify is VerifyMode.FULL:
             self._verifier = _SourceVerifier(self)
         try:
@@ -395,7 +407,7 @@ class _Prefetcher:
         *,
         small_below: int,
         window_bytes: int = 64 * 1024 * 1024,
-        window_files: int = 64,
+        window_files: int = PREFETCH_FILES,
     ) -> None:
         self._tickets = tickets
         self._small_below = small_below

@@ -41,6 +41,10 @@ RecordResult = Callable[[FileTicket, DestinationFileResult], None]
 # Batches waiting for the committer: the writer blocks (and with it, through the bounded
 # queues, the reader) while two are pending.
 _PENDING_BATCHES = 2
+#: A destination's batches whose partials can be open at once: the one its committer makes
+#: durable and reads back, two waiting, and the one the writer fills (or, full, is blocked
+#: handing off). The job keeps this many within the open-file limit.
+BATCHES_HELD = _PENDING_BATCHES + 2
 
 
 @dataclass

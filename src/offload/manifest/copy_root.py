@@ -17,7 +17,11 @@ that entry and what is below it wherever the root is mounted, and the root's own
 when the root's absolute path ends with the entry's folder (``A001/.offload`` in a root
 ``/mnt/RAID/A001``): that entry is then not brought back, but named (left hidden, with the
 reason). pathspec matches a folder's pattern on everything below it, so each re-inclusion is
-followed by a pattern that hides the partials inside it again.
+followed by every hiding pattern before it scoped below that path (:func:`scoped_below`):
+``**/<path>/**/`` and the pattern (``.DS_Store``, ``ascmhl``, the partials, a user's
+``*.tmp``), so that what the list hides elsewhere in the card stays hidden in there too, for
+ascmhl as for offload-ai (a ``.DS_Store`` Finder makes in the folder is no new file to
+``ascmhl verify``).
 
 ``!**/N`` matches ``N`` at any depth: it brings back ``X/N`` too, itself a nested entry.
 ascmhl ``create``, ``diff`` and ``verify -dh`` also add, for a pattern with a ``/`` that does
@@ -30,7 +34,7 @@ and its path, after every re-inclusion) and named.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,10 +65,29 @@ class Unhiding:
     hidden: dict[str, str] = field(default_factory=dict)
 
 
-def unhide_nested_state(root: Path, nested: Iterable[str]) -> Unhiding:
+def scoped_below(folder_pattern: str, pattern: str) -> str | None:
+    """*pattern* (of an ignore list, before *folder_pattern*'s ``!`` one) scoped below the
+    folder *folder_pattern* (:func:`~offload.manifest.links.exact_pattern`) matches: what it
+    hides at any depth, it hides below that folder (a ``!`` one brings back likewise); None
+    for a pattern that matches nothing there: anchored (a leading ``/`` or one inside, which
+    ascmhl matches against absolute paths), a comment, blank."""
+    negated = pattern.startswith("!")
+    body = pattern[1:] if negated else pattern
+    while body.startswith("**/"):
+        body = body[3:]
+    if not body or body.startswith("#") or "/" in body.rstrip("/"):
+        return None
+    return f"{'!' if negated else ''}{folder_pattern}/**/{body}"
+
+
+def unhide_nested_state(
+    root: Path, nested: Iterable[str], hiding: Sequence[str] = COPY_ROOT_STATE
+) -> Unhiding:
     """The patterns that list each of *nested* (:func:`nested_state_paths`) again in a
     generation written at *root*, but for those no pattern can bring back without the root's
-    own state (module doc), each left hidden with the reason."""
+    own state (module doc), each left hidden with the reason. *hiding*: the ignore list
+    before these patterns (ascmhl's defaults, the carried and requested ones, ending with
+    :data:`COPY_ROOT_STATE`), re-applied below each path brought back."""
     root_parts = Path(os.path.abspath(root)).parts[1:]
     result = Unhiding()
     listed: list[str] = []
@@ -82,7 +105,11 @@ def unhide_nested_state(root: Path, nested: Iterable[str]) -> Unhiding:
     for path in listed:
         pattern = exact_pattern(path)
         result.patterns.append("!" + pattern)
-        result.patterns.append(f"{pattern}/**/{PARTIALS}")
+        # pathspec brings back everything below it: what the list hid in there, hidden again
+        for earlier in dict.fromkeys((*hiding, *COPY_ROOT_STATE)):
+            scoped = scoped_below(pattern, earlier)
+            if scoped is not None:
+                result.patterns.append(scoped)
     for path in sorted(set(nested)):
         first, _, rest = path.partition("/")
         if first.startswith("!") and rest in brought_back:

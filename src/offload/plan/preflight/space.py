@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
+from offload.engine.state import BATCHES_HELD
+from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import disk_of
 from offload.plan.preflight.findings import (
@@ -33,6 +35,19 @@ FALLBACK_BLOCK = 4096
 
 def _round_up(size: int, block: int) -> int:
     return -(-size // block) * block
+
+
+def rewrite_room(sizes: Sequence[int]) -> int:
+    """The room the new copies of files already there take at most at once, beside their old
+    copies, when any of *sizes* (each rounded up to blocks) is written again: the files a
+    destination holds in flight, ``BATCHES_HELD`` batches and the file being written. A
+    batch closes at ``DEFAULT_BATCH_FILES`` files or once ``DEFAULT_BATCH_BYTES`` are
+    reached (the job only ever makes batches smaller): so at most that many files, and at
+    most that many bytes a batch plus its last file, of any size, and the current one."""
+    largest = sorted(sizes, reverse=True)
+    by_count = sum(largest[: BATCHES_HELD * DEFAULT_BATCH_FILES + 1])
+    by_bytes = BATCHES_HELD * DEFAULT_BATCH_BYTES + sum(largest[: BATCHES_HELD + 1])
+    return min(by_count, by_bytes)
 
 
 def check_targets(
@@ -58,7 +73,8 @@ def check_targets(
     run only trusts (the ledger's) is never written: nothing is kept for it, so a re-run
     with nothing to copy needs no more than the reserve."""
     files_to_copy = files_present = bytes_to_copy = 0
-    needed = largest_rewritten = 0
+    needed = 0
+    rewritable: list[int] = []
     root_exists = True
     if plan.creates_root:
         try:
@@ -147,12 +163,12 @@ def check_targets(
         if present:
             files_present += 1
             if may_rewrite is None or f.relative_path in may_rewrite:
-                largest_rewritten = max(largest_rewritten, f.size_bytes)
+                rewritable.append(_round_up(f.size_bytes, block))
             continue
         files_to_copy += 1
         bytes_to_copy += f.size_bytes
         needed += _round_up(f.size_bytes, block)
-    needed += _round_up(largest_rewritten, block) + reserve_bytes
+    needed += rewrite_room(rewritable) + reserve_bytes
     return DestinationCheck(
         plan.index,
         plan.destination,

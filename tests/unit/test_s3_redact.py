@@ -1,0 +1,55 @@
+"""The user:password of an endpoint URL is hidden whole, wherever offload-ai writes or
+prints it (the lock file, the message refusing a second run, errors naming the endpoint):
+up to the authority's LAST "@", since a password may hold "@" or "/" unencoded (AWS secret
+keys often hold "/"). Failed before: ``http://key:p@ss@host`` became ``http://***@ss@host``
+and a password holding "/" was not hidden at all, by either function."""
+
+from __future__ import annotations
+
+import pytest
+
+from offload.destinations.s3config import redact_endpoint, redact_secrets
+
+SECRET = "S3cr"
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets_shown", "endpoint_shown"),
+    [
+        ("http://key:p@ss@host:9000", "http://***@host:9000", "http://host:9000"),
+        ("http://key:S3cr/Xy+z@host", "http://***@host", "http://host"),
+        ("http://key:S3cr/Xy@host/path", "http://***@host/path", "http://host/path"),
+        ("http://key:12/S3cr@host", "http://***@host", "http://host"),  # a "port", then a path
+        ("http://key:S3cr?x#y@host", "http://***@host", "http://host"),
+        ("http://key:a@S3cr/b@host:9000/p", "http://***@host:9000/p", "http://host:9000/p"),
+        ("http://key:S3cr%40b%2Fc@host", "http://***@host", "http://host"),  # percent-encoded
+        ("http://key%3AS3cr%2F@host", "http://***@host", "http://host"),
+        ("https://key:S3cr@[::1]:9000", "https://***@[::1]:9000", "https://[::1]:9000"),
+    ],
+)
+def test_the_whole_user_password_is_hidden(
+    url: str, secrets_shown: str, endpoint_shown: str
+) -> None:
+    assert redact_secrets(url) == secrets_shown
+    assert redact_secrets(f"--s3-endpoint={url}") == f"--s3-endpoint={secrets_shown}"
+    line = f"offload copy --s3-endpoint {url} /card /local s3://b/day1"
+    assert (
+        redact_secrets(line)
+        == f"offload copy --s3-endpoint {secrets_shown} /card /local s3://b/day1"
+    )
+    assert redact_endpoint(url) == endpoint_shown
+    for shown in (redact_secrets(url), redact_endpoint(url)):
+        assert SECRET not in shown and "ss@" not in shown and "%40" not in shown, shown
+
+
+def test_a_malformed_endpoint_still_loses_its_password() -> None:
+    # A port that is no number: the parser refuses it, the password is cut all the same.
+    assert redact_endpoint("http://key:S3cr/x@host:99999999") == "http://host:99999999"
+    assert redact_endpoint("http://key:S3cr/x@[::1") == "http://[::1"
+
+
+def test_what_holds_no_password_is_left_alone() -> None:
+    for text in ("http://host:9000/p", "s3://bucket/day@1/A001", "/card/A@B", "user@host"):
+        assert redact_secrets(text) == text
+    assert redact_endpoint("http://host:9000/p?x=1") == "http://host:9000/p"
+    assert redact_endpoint(None) == "the AWS default endpoint"
