@@ -263,16 +263,10 @@ def report_data(
         (
             f.relative_path,
             f.source_error,
-            # `_value_`: the enum's value without its descriptor (300,000 reads at 50,000
-            # files on three destinations).
+            # The members themselves: a StrEnum compares and hashes as its value, so the
+            # rule's string tests hold without reading `.value` 300,000 times.
             [
-                (
-                    d.destination_index,
-                    d.status._value_,
-                    d.verified_mode,
-                    d.error,
-                    d.cache_bypass._value_,
-                )
+                (d.destination_index, d.status, d.verified_mode, d.error, d.cache_bypass)
                 for d in f.destinations
             ],
         )
