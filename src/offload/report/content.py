@@ -29,7 +29,7 @@ from rich import filesize
 
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
-from offload.report.media import NO_PICTURE, MediaInfo
+from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import card_release
 from offload.report.words import plural
 
@@ -167,12 +167,6 @@ def duration(seconds: float | None) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
-
-
-def clip_duration(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:05.2f}"
 
 
 def describe(entry: dict[str, Any]) -> State:
@@ -344,18 +338,23 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
             p
             for p in (
                 info.codec,
-                f"{info.width}×{info.height}" if info.width and info.height else None,
+                _picture_size(info),
                 f"{info.frame_rate} fps" if info.frame_rate else None,
             )
             if p
         )
         if picture:
             details.append(picture)
-        if info.duration_s and clip.kind != "sequence":
+        if info.damage:  # the header's duration is no fact here: the sentence says both
+            details.append(f"⚠ {info.damage}")
+        elif info.duration_s and clip.kind != "sequence":
             frames = f" ({info.frames} frames)" if info.frames else ""
-            details.append(f"Duration {clip_duration(info.duration_s)}{frames}")
+            in_spans = f" in {info.spans} spans" if info.spans > 1 else ""
+            details.append(f"Duration {clip_duration(info.duration_s)}{frames}{in_spans}")
         if info.timecode:
             details.append(f"Start TC {info.timecode}")
+        elif info.start_time:
+            details.append(f"Start {info.start_time} (BWF time reference)")
         if info.audio:
             details.append(f"Audio {info.audio}")
     if clip.kind == "sequence":
@@ -424,12 +423,35 @@ def _member_name(clip: Clip, entry: FileEntry) -> str:
     return path[len(shared) + 1 :] if shared else path
 
 
+def _picture_size(info: MediaInfo) -> str | None:
+    """The size as displayed: a picture its display matrix turns a quarter (a phone held
+    upright) is shown the other way round, and the row says so."""
+    if not (info.width and info.height):
+        return None
+    if info.rotation in (90, 270):
+        way = "clockwise" if info.rotation == 270 else "counter-clockwise"
+        return (
+            f"{info.height}×{info.width} (displayed; stored {info.width}×{info.height}, "
+            f"turned 90° {way})"
+        )
+    if info.rotation == 180:
+        return f"{info.width}×{info.height} (displayed upside down: turned 180°)"
+    return f"{info.width}×{info.height}"
+
+
+def audio_only(clip: Clip, info: MediaInfo | None) -> bool:
+    """A file grouped as a clip by its name that holds sound and no picture."""
+    return clip.kind == "clip" and info is not None and info.error == NO_PICTURE
+
+
 def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
     if info is None:
         return None
     if clip.kind == "audio" and info.error == NO_PICTURE:
         return "sound only"
+    if audio_only(clip, info):  # named as a clip: say what it really is
+        return f"audio only ({info.audio_only})" if info.audio_only else "audio only"
     return info.error
 
 
@@ -615,7 +637,10 @@ def build_view(
             "fast destination, checked against the card's digests" + released_text
         )
     warnings.extend(str(note) for note in data.get("notes") or [])
-    for clip in clips:
+    for index, clip in enumerate(clips):
+        damaged = media.get(index)
+        if damaged is not None and damaged.damage:
+            warnings.append(f"Clip {clip.name}: {damaged.damage}")
         if clip.kind == "sequence" and clip.gaps:
             warnings.append(
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
@@ -659,11 +684,17 @@ def build_view(
     else:
         verdict, ok = "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched", True
     totals_data = data.get("totals") or {}
-    n_clips = sum(1 for c in clips if c.kind == "clip")
+    # A clip is counted by its picture: a file named as one that holds only sound (a WAV
+    # named .MOV) is counted apart, as what it is.
+    n_sound_named = sum(1 for i, c in enumerate(clips) if audio_only(c, media.get(i)))
+    n_clips = sum(1 for c in clips if c.kind == "clip") - n_sound_named
     n_sequences = sum(1 for c in clips if c.kind == "sequence")
     n_audio = sum(1 for c in clips if c.kind == "audio")
     # Audio takes are named only on a card that has them (a camera card's words unchanged).
     audio = f", {plural(n_audio, 'audio take')}" if n_audio else ""
+    if n_sound_named:
+        named = "a clip" if n_sound_named == 1 else "clips"
+        audio += f", {plural(n_sound_named, 'audio-only file')} named as {named}"
     detail = (
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
@@ -712,6 +743,7 @@ def build_view(
             f"{n_sequences} ({sum(c.frames for c in clips if c.kind == 'sequence')} frames)",
         ),
         *([("Audio takes", str(n_audio))] if n_audio else []),
+        *([("Audio-only files named as clips", str(n_sound_named))] if n_sound_named else []),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),

@@ -21,7 +21,18 @@ random bytes) is not opened with FFmpeg at all; it, and a file FFmpeg cannot ope
 (BRAW, a truncated clip), gets ``error`` and no thumbnail; nothing here raises.
 
 An audio take recorded one file a track is described whole: its files, their sample rates
-and their channels summed ("3 files, 48 kHz, 4 ch"), not its first file's alone.
+and their channels summed ("3 files, 48 kHz, 4 ch"), not its first file's alone; a clip's
+several audio tracks likewise ("4 tracks, 48 kHz, 4 ch (1 ch each)"). Sample rates are
+written by one formatter (``khz``: 44.1 kHz, never "44 kHz").
+
+A clip's header is not taken on trust where it can be checked cheaply (``_check_end``): a
+QuickTime/MP4 whose sample index points past the end of the file, or an MXF whose last
+second cannot be read, was cut off (a card pulled while recording): ``damage`` says so and
+how much data there is, and the thumbnail comes from the middle of the data that is there.
+A spanned clip (GoPro chapters, Canon XF, XDCAM EX, RED) is described whole: every span's
+header is read and the durations and frame counts are summed (``_add_spans``). A picture
+the file asks to be turned (a display matrix: a phone held upright) is turned in the
+thumbnail, and ``rotation`` says by how much.
 """
 
 from __future__ import annotations
@@ -89,6 +100,23 @@ class MediaInfo:
     thumbnail: bytes | None = None  # JPEG
     read_from: str | None = None  # the path that was read
     error: str | None = None
+    # Degrees the picture is turned for display, counter-clockwise as FFmpeg's display
+    # matrix says, 0-359 (270: a quarter turn clockwise, ffprobe's "rotation=-90"); width
+    # and height stay the stored ones.
+    rotation: int = 0
+    # The file holds less than its header says (cut off while recording, damaged): a
+    # sentence for the clip's row and the report's warnings. The header's duration and
+    # frames are then only what it claims; ``data_s`` is how much data there is (about).
+    damage: str | None = None
+    data_s: float | None = None
+    data_frames: int | None = None
+    # A spanned clip: how many spans were summed into duration_s and frames.
+    spans: int = 1
+    # A file with sound and no picture where a clip was expected: what it really is
+    # ("WAV data in a .MOV file"), or "" when its container matches its name.
+    audio_only: str | None = None
+    # A start time in a sound file's BWF header (bext time_reference), "HH:MM:SS(.fff)".
+    start_time: str | None = None
 
 
 #: What a file without a video stream (a sound file) says instead of a thumbnail.
@@ -103,6 +131,12 @@ def media_available() -> bool:
         return importlib.util.find_spec("av") is not None
     except (ImportError, ValueError):
         return False
+
+
+def khz(rate: float) -> str:
+    """A sample rate in kHz as people write it: 48000 → "48", 44100 → "44.1", 22050 →
+    "22.05" (every report line that names a sample rate uses this)."""
+    return f"{rate / 1000:g}"
 
 
 def format_rate(rate: Fraction | None) -> str | None:
@@ -144,11 +178,14 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
             _read_metadata(container, info)
             if not container.streams.video:
                 info.error = info.error or NO_PICTURE
+                info.audio_only = _misnamed(container, path)
                 return info
             stream = container.streams.video[0]
+            _check_end(container, stream, path, info)
             frame = _middle_frame(container, stream, info, deadline)
             if frame is not None:
-                info.thumbnail = _jpeg(frame, budget)
+                info.rotation = _rotation(frame)
+                info.thumbnail = _jpeg(frame, budget, info.rotation)
             elif info.error is None:
                 info.error = "no frame could be decoded"
     except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
@@ -161,6 +198,108 @@ def _short_error(exc: BaseException) -> str:
     # FFmpeg errors carry the path and an errno; the report shows the clip already.
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", text.split(": '")[0])
     return f"not readable by FFmpeg: {text[:140]}"
+
+
+def _misnamed(container: Any, path: Path) -> str:
+    """What a file without a picture holds when its name says otherwise ("WAV data in a
+    .MOV file"); "" when the container is one its extension names (an audio-only MP4)."""
+    names = str(container.format.name).split(",")
+    ext = path.suffix.lstrip(".")
+    if ext.lower() in names:
+        return ""
+    return f"{names[0].upper()} data in a .{ext} file" if ext else f"{names[0].upper()} data"
+
+
+def _start_s(container: Any) -> float:
+    return (container.start_time or 0) / 1_000_000  # in AV_TIME_BASE (µs) units
+
+
+def _check_end(container: Any, stream: Any, path: Path, info: MediaInfo) -> None:
+    """Set ``info.damage`` when the file holds less than its header says (a recording cut
+    off: a card pulled, the power lost), and ``data_s`` / ``data_frames`` to what is there.
+
+    Cheap, never a decode of the clip: a QuickTime/MP4 lists every sample's offset and size
+    (its index, read with the header): the last one must end inside the file, and where the
+    first one that does not is says how much is there (a binary search, microseconds). An MXF
+    states its duration in its header: a read of its last quarter second (a seek and one
+    packet, a few ms) must find data, else it is cut off (where, it does not say). Formats
+    whose duration is only estimated from the data (MPEG-TS, WAV, ...) are not checked: they
+    cannot claim more than they hold."""
+    names = str(container.format.name).split(",")
+    if not info.duration_s or not ("mov" in names or "mxf" in names):
+        return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if "mov" in names:
+        entries = stream.index_entries
+        if not len(entries):
+            return
+        last = entries[-1]
+        if last.pos < 0 or last.pos + last.size <= size:
+            return
+        low, high = 0, len(entries) - 1  # entries[high] ends past the file's end
+        while low < high:
+            middle = (low + high) // 2
+            if entries[middle].pos + entries[middle].size > size:
+                high = middle
+            else:
+                low = middle + 1
+        found = float((entries[low].timestamp - entries[0].timestamp) * stream.time_base)
+        info.data_frames = low
+    else:
+        end = _start_s(container) + info.duration_s - min(0.25, info.duration_s / 10)
+        if _packet_at(container, stream, end) is not False:  # there, or cannot tell
+            return
+        # Where an MXF's data ends is not found by seeking (its demuxer answers a seek past
+        # the data with the last packet there, stamped with the time asked for): no number.
+        info.damage = (
+            f"cut off: the header says {_claimed(info)}, the data ends before that "
+            "(its last part is missing: a recording interrupted, or a damaged file)"
+        )
+        return
+    info.data_s = max(0.0, min(found, info.duration_s))
+    info.damage = (
+        f"cut off: the header says {_claimed(info)}, the data ends at about "
+        f"{clip_duration(info.data_s)} ({info.data_frames} frames): a recording interrupted, or a "
+        "damaged file"
+    )
+
+
+def _claimed(info: MediaInfo) -> str:
+    """What a header says: "00:00:06.00 (150 frames)"."""
+    frames = f" ({info.frames} frames)" if info.frames else ""
+    return f"{clip_duration(info.duration_s or 0.0)}{frames}"
+
+
+def clip_duration(seconds: float) -> str:
+    """``HH:MM:SS.ss``, rounded to the hundredth before it is split (59.996 s is
+    ``00:01:00.00``; split first, it printed ``00:00:60.00``)."""
+    hundredths = round(seconds * 100)
+    whole, cs = divmod(hundredths, 100)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{cs:02d}"
+
+
+def _packet_at(container: Any, stream: Any, seconds: float) -> bool | None:
+    """Whether a packet of *stream* can be read at *seconds* (a seek to any frame at or
+    before it, then one packet); None if the container cannot seek at all."""
+    try:
+        container.seek(
+            int(seconds / stream.time_base), backward=True, any_frame=True, stream=stream
+        )
+    except Exception:  # not seekable: nothing said about its end
+        return None
+    try:
+        for packet in container.demux(stream):
+            if packet.dts is None:  # the demuxer's flush packet: the data ended
+                return False
+            return not packet.is_corrupt
+    except Exception:  # PyAV raises many types; a read that fails finds no data there
+        return False
+    return False
 
 
 def _read_metadata(container: Any, info: MediaInfo) -> None:
@@ -190,14 +329,57 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
         if info.duration_s is None and video.duration and video.time_base:
             info.duration_s = float(video.duration * video.time_base)
     if container.streams.audio:
-        audio = container.streams.audio[0].codec_context
-        channels = getattr(getattr(audio, "layout", None), "nb_channels", None) or 0
-        info.audio = (
-            f"{len(container.streams.audio)} track(s), {audio.sample_rate // 1000} kHz"
-            + (f", {channels} ch" if channels else "")
-            if audio.sample_rate
-            else f"{len(container.streams.audio)} track(s)"
-        )
+        info.audio = _audio_text(container.streams.audio)
+        if not timecode:
+            info.start_time = _bwf_start(container, container.streams.audio[0])
+
+
+def _audio_text(streams: Sequence[Any]) -> str:
+    """A clip's audio tracks: their count, sample rates and channels in all ("1 track,
+    44.1 kHz, 2 ch"; "4 tracks, 48 kHz, 4 ch (1 ch each)"; "2 tracks, 48 kHz, 3 ch (2+1)"),
+    as ffprobe lists them."""
+    contexts = [s.codec_context for s in streams]
+    channels = [getattr(getattr(c, "layout", None), "nb_channels", None) or 0 for c in contexts]
+    rates = sorted({int(c.sample_rate) for c in contexts if c.sample_rate})
+    text = plural_tracks(len(contexts))
+    if rates:
+        text += ", " + "/".join(khz(rate) for rate in rates) + " kHz"
+    if all(channels):
+        text += f", {sum(channels)} ch"
+        if len(channels) > 1:
+            each = set(channels)
+            text += (
+                f" ({channels[0]} ch each)"
+                if len(each) == 1
+                else (f" ({'+'.join(map(str, channels))})")
+            )
+    return text
+
+
+def plural_tracks(count: int) -> str:
+    return f"{count} track" if count == 1 else f"{count} tracks"
+
+
+def _bwf_start(container: Any, stream: Any) -> str | None:
+    """A BWF file's start (bext ``time_reference``: samples since midnight) as HH:MM:SS, with
+    milliseconds when it is not on a whole second. A sound file states no frame rate (an
+    iXML one is not read), so it is never written as frames."""
+    reference = container.metadata.get("time_reference")
+    rate = stream.codec_context.sample_rate
+    if not reference or not rate:
+        return None
+    try:
+        samples = int(reference)
+    except ValueError:
+        return None
+    if samples < 0:
+        return None
+    millis = round(samples * 1000 / rate)
+    whole, ms = divmod(millis, 1000)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{text}.{ms:03d}" if ms else text
 
 
 def _take_audio(info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBudget) -> None:
@@ -218,11 +400,78 @@ def _take_audio(info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBud
     if not rates:
         info.audio = f"{files} files, none readable"
         return
-    khz = "/".join(f"{rate / 1000:g}" for rate in sorted(set(rates)))
-    text = f"{files} files, {khz} kHz, {channels} ch"
+    rates_text = "/".join(khz(rate) for rate in sorted(set(rates)))
+    text = f"{files} files, {rates_text} kHz, {channels} ch"
     if unread:
         text += f" in the {len(rates)} read ({unread} not readable)"
     info.audio = text
+
+
+def _add_spans(
+    info: MediaInfo, entries: Sequence[Any], paths: Sequence[Path | None], budget: ProbeBudget
+) -> None:
+    """Describe a clip recorded in spans (*info*: its first span's; *paths*: the other
+    spans') as the whole recording: the spans' header durations and frame counts summed
+    (``spans``), each span's end checked as the first's was (``_check_end``: the last
+    chapter of a card pulled mid-record is the one cut off). A span FFmpeg cannot read
+    leaves the sum unknown and is said."""
+    parts = [info]
+    for path in paths:
+        parts.append(_span_header(path, budget) if path is not None else MediaInfo())
+    info.spans = len(parts)
+    unread = [
+        str(entries[n].get("path", "")).rsplit("/", 1)[-1]
+        for n, part in enumerate(parts)
+        if not part.duration_s
+    ]
+    if unread:
+        info.duration_s = info.frames = None
+        info.damage = (
+            f"{len(unread)} of its {len(parts)} spans could not be read "
+            f"({', '.join(unread[:3])}{' ...' if len(unread) > 3 else ''}): "
+            "its duration is not known"
+        )
+        return
+    header = sum(part.duration_s or 0.0 for part in parts)
+    info.frames = (
+        sum(part.frames or 0 for part in parts) if all(part.frames for part in parts) else None
+    )
+    info.duration_s = header
+    cut = [n for n, part in enumerate(parts) if part.damage]
+    if not cut:
+        return
+    names = ", ".join(
+        f"span {n + 1} ({str(entries[n].get('path', '')).rsplit('/', 1)[-1]})" for n in cut
+    )
+    found = ""
+    if all(parts[n].data_s is not None for n in cut):  # QuickTime/MP4: how much is there
+        data = sum(
+            part.data_s if part.data_s is not None else (part.duration_s or 0.0) for part in parts
+        )
+        found = f": about {clip_duration(data)} in all"
+    info.damage = (
+        f"cut off: the headers of its {len(parts)} spans say {_claimed(info)}, the data ends "
+        f"early in {names}{found} (a recording interrupted, or a damaged file)"
+    )
+
+
+def _span_header(path: Path, budget: ProbeBudget) -> MediaInfo:
+    """One span's header facts (duration, frames) and whether its data ends early; no
+    frame is decoded."""
+    info = MediaInfo(read_from=str(path))
+    if not_media(path) is not None:
+        return info
+    try:
+        import av
+
+        with av.open(str(path), timeout=budget.per_clip_s) as container:
+            _read_metadata(container, info)
+            if container.streams.video:
+                _check_end(container, container.streams.video[0], path, info)
+    except Exception as exc:  # PyAV raises many types; the clip says the span was not read
+        info.duration_s = None
+        info.error = _short_error(exc)
+    return info
 
 
 def _audio_of(path: Path, budget: ProbeBudget) -> tuple[int, int] | None:
@@ -248,48 +497,91 @@ def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float)
     first if the clip cannot be seeked); None if no frame decodes at all.
 
     Frame times are the container's own: they start at its ``start_time`` (MPEG-TS and MXF
-    often start far from 0), so the middle is that start plus half the duration. A seek can
-    land past a short clip's only keyframe, and then nothing decodes: decode from the start
-    instead (bounded by the clip's time budget)."""
-    start = (container.start_time or 0) / 1_000_000  # in AV_TIME_BASE (µs) units
-    target = start + (info.duration_s or 0.0) / 2
+    often start far from 0), so the middle is that start plus half the duration; of a clip
+    cut off (``data_s``), half the data that is there. A seek can land past a short clip's
+    only keyframe, and then nothing decodes: decode from the start instead (bounded by the
+    clip's time budget). Data that fails to decode ends the decoding, never the probe: the
+    last frame that decoded is kept."""
+    start = _start_s(container)
+    length = info.data_s if info.data_s is not None else (info.duration_s or 0.0)
+    target = start + length / 2
+    failure = None
     if target > start:
         try:
             container.seek(int(target * 1_000_000), backward=True, any_frame=False)
         except Exception:
             pass  # not seekable: decode from the start below
         else:
-            frame = _decode_to(container, stream, target, info, deadline)
+            frame, failure = _decode_to(container, stream, target, info, deadline)
             if frame is not None:
                 return frame
-    container.seek(0)
-    return _decode_to(container, stream, target, info, deadline)
-
-
-def _decode_to(container: Any, stream: Any, target: float, info: MediaInfo, deadline: float) -> Any:
-    """Decode from where the container stands to the first frame at or after *target*."""
-    frame = None
-    for decoded in container.decode(stream):
-        frame = decoded
-        if decoded.time is None or decoded.time >= target - 1e-6:
-            break
-        if time.monotonic() > deadline:
-            info.error = "per-clip time budget spent: frame before the middle shown"
-            break
-    if frame is not None and info.width is None:
-        info.width, info.height = frame.width, frame.height
+    try:
+        container.seek(0)
+    except Exception:
+        pass  # not seekable: decode from where it stands
+    frame, failed = _decode_to(container, stream, target, info, deadline)
+    failure = failed or failure
+    if frame is None and failure:
+        info.error = info.error or failure
     return frame
 
 
-def _jpeg(frame: Any, budget: ProbeBudget) -> bytes:
-    image = frame.to_image()  # RGB, via Pillow
+def _decode_to(
+    container: Any, stream: Any, target: float, info: MediaInfo, deadline: float
+) -> tuple[Any, str | None]:
+    """Decode from where the container stands to the first frame at or after *target*:
+    (the frame, or the last one decoded, or None; why decoding failed, if it did)."""
+    frame = None
+    failure = None
+    began = time.monotonic()
+    try:
+        for count, decoded in enumerate(container.decode(stream), 1):
+            frame = decoded
+            if decoded.time is None or decoded.time >= target - 1e-6:
+                break
+            # One decode cannot be interrupted (a 12K frame takes ~0.3 s here): stop when
+            # the next frame, as long as the ones so far took, would end past the budget.
+            now = time.monotonic()
+            if now + (now - began) / count > deadline:
+                info.error = "per-clip time budget spent: frame before the middle shown"
+                break
+    except Exception as exc:  # damaged data: the frames before it stand
+        failure = _short_error(exc)
+        if frame is not None:
+            info.error = info.error or (
+                "data damaged before the middle: the last frame that decodes is shown"
+            )
+    if frame is not None and info.width is None:
+        info.width, info.height = frame.width, frame.height
+    return frame, failure
+
+
+def _rotation(frame: Any) -> int:
+    """The display matrix's turn in degrees (counter-clockwise; -90 is clockwise), 0 if none."""
+    try:
+        return round(float(getattr(frame, "rotation", 0) or 0)) % 360
+    except (TypeError, ValueError):
+        return 0
+
+
+def _jpeg(frame: Any, budget: ProbeBudget, rotation: int = 0) -> bytes:
+    """The frame as a JPEG *thumbnail_width* pixels wide as displayed: scaled in FFmpeg
+    first (``reformat``, straight to RGB at thumbnail size), so a 12K frame never becomes a
+    full-size RGB picture in memory (~240 MB), then turned as its display matrix says."""
     width = budget.thumbnail_width
     aspect = frame.width / frame.height if frame.height else 16 / 9
     sar = getattr(frame, "sample_aspect_ratio", None)
     if sar:
         aspect *= float(sar)
-    height = max(1, round(width / aspect))
-    image = image.resize((width, height))
+    turned = rotation in (90, 270)
+    if turned:  # displayed width is the stored height
+        size = (max(1, round(width * aspect)), width)
+    else:
+        size = (width, max(1, round(width / aspect)))
+    small = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+    image = small.to_image()
+    if rotation:
+        image = image.rotate(rotation, expand=True)  # Pillow turns counter-clockwise too
     out = io.BytesIO()
     image.save(out, "JPEG", quality=budget.jpeg_quality, optimize=True)
     return out.getvalue()
@@ -349,6 +641,12 @@ def probe_clips(
                 if clip.kind == "audio" and len(clip.files) > 1:
                     tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
                     _take_audio(info, tracks, budget)
+                elif clip.kind == "clip" and clip.part == "span" and info.duration_s:
+                    sidecars = {id(entry) for entry in clip.sidecars}
+                    spans = [e for e in clip.files[1:] if id(e) not in sidecars]
+                    if spans:
+                        paths = [locate(replace(clip, primary=entry)) for entry in spans]
+                        _add_spans(info, [clip.primary, *spans], paths, budget)
             with lock:
                 results[index] = info
 

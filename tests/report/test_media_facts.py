@@ -1,0 +1,329 @@
+"""The report's media facts against what the files really hold (an acceptance pass compared
+them with ffprobe): cut-off clips, huge frames, spans, rotation, sample rates, several audio
+tracks, durations near a minute, BWF start times, a WAV named .MOV. Real media made with
+PyAV in each test; nothing mocked."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from offload.demo import ClipSpec, encode_clip
+from offload.report.clips import group_clips
+from offload.report.content import build_view, clip_duration
+from offload.report.media import probe_clips, probe_file
+
+
+def _encode(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    rate: int = 25,
+    size: tuple[int, int] = (320, 180),
+    codec: str = "libx264",
+    faststart: bool = False,
+    rotation: int | None = None,
+    audio: tuple[int, ...] = (),  # the channels of each audio track
+    sample_rate: int = 48_000,
+    corner: bool = False,  # a white top-left corner on black (to tell a turn's direction)
+) -> Path:
+    """A real clip written with PyAV: H.264 frames (a moving bar, or a white corner), and
+    PCM audio tracks."""
+    import av
+    from PIL import Image, ImageDraw
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"movflags": "faststart"} if faststart else {}
+    width, height = size
+    with av.open(str(path), "w", options=options) as container:
+        video = container.add_stream(codec, rate=rate, options={"preset": "ultrafast"})
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        if rotation is not None:
+            video.set_display_rotation(rotation)
+        tracks = []
+        for channels in audio:
+            track = container.add_stream("pcm_s16le", rate=sample_rate)
+            track.layout = "mono" if channels == 1 else "stereo"
+            tracks.append((track, channels))
+        count = round(seconds * rate)
+        for n in range(count):
+            picture = Image.new("RGB", (width, height))
+            if corner:
+                ImageDraw.Draw(picture).rectangle((0, 0, width // 4, height // 4), "white")
+            else:
+                x = n * (width - 8) // max(1, count - 1)
+                ImageDraw.Draw(picture).rectangle((x, 0, x + 8, height), "white")
+            frame = av.VideoFrame.from_image(picture).reformat(format="yuv420p")
+            frame.pts = n
+            frame.time_base = Fraction(1, rate)
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        samples = round(seconds * sample_rate)
+        for track, channels in tracks:
+            sound = _silence("s16", channels, samples, sample_rate)
+            sound.time_base = Fraction(1, sample_rate)
+            for packet in track.encode(sound):
+                container.mux(packet)
+            for packet in track.encode():
+                container.mux(packet)
+    return path
+
+
+def _wav(path: Path, *, seconds: float = 1.0, rate: int = 48_000, channels: int = 1,
+         time_reference: int | None = None) -> Path:  # fmt: skip
+    """A real WAV (BWF with a bext chunk when *time_reference* is given), from PyAV."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"write_bext": "1"} if time_reference is not None else {}
+    layout = "mono" if channels == 1 else "stereo"
+    with av.open(str(path), "w", format="wav", options=options) as container:
+        if time_reference is not None:
+            container.metadata["time_reference"] = str(time_reference)
+        track = container.add_stream("pcm_s24le", rate=rate)
+        track.layout = layout
+        sound = _silence("s32", channels, round(seconds * rate), rate)
+        for packet in track.encode(sound):
+            container.mux(packet)
+        for packet in track.encode():
+            container.mux(packet)
+    return path
+
+
+def _silence(sample_format: str, channels: int, samples: int, rate: int) -> Any:
+    """An audio frame of *samples* zero samples (interleaved)."""
+    import av
+
+    layout = "mono" if channels == 1 else "stereo"
+    sound = av.AudioFrame(format=sample_format, layout=layout, samples=samples)
+    for plane in sound.planes:
+        plane.update(bytes(plane.buffer_size))
+    sound.sample_rate, sound.pts = rate, 0
+    sound.time_base = Fraction(1, rate)
+    return sound
+
+
+def _cut(path: Path, fraction: float, name: str) -> Path:
+    """The first *fraction* of *path*'s bytes: a card pulled while the camera recorded."""
+    data = path.read_bytes()
+    out = path.with_name(name)
+    out.write_bytes(data[: int(len(data) * fraction)])
+    return out
+
+
+def _decodable_frames(path: Path) -> int:
+    """How many video frames really decode (the judge: what ffprobe -count_frames counts)."""
+    import av
+
+    count = 0
+    with av.open(str(path)) as container:
+        try:
+            for _ in container.decode(container.streams.video[0]):
+                count += 1
+        except av.FFmpegError:
+            pass
+    return count
+
+
+def _entry(path: str) -> dict[str, Any]:
+    return {"path": path, "size_bytes": 1, "destinations": [{"index": 0, "status": "verified"}]}
+
+
+def _view(card: Path, names: list[str]) -> Any:
+    files = [_entry(name) for name in names]
+    clips = group_clips(files)
+    media, notes = probe_clips(clips, lambda c: card / str(c.primary["path"]))
+    data = {
+        "schema": "offload-ai/job-report/1",
+        "source": str(card),
+        "files": files,
+        "destinations": [{"index": 0, "path": "/dst/one"}],
+        "totals": {"files": len(files), "bytes": len(files)},
+    }
+    return build_view(data, clips, media, notes), media
+
+
+def test_a_clip_cut_off_says_so_and_shows_a_frame_that_decodes(tmp_path: Path, media: Any) -> None:
+    """A faststart MOV cut half-way said "Duration 00:00:06.00 (150 frames)" with no word
+    of the missing half; cut at 30 % it also said "not readable by FFmpeg" and had no
+    thumbnail, though 46 frames decode."""
+    whole = _encode(tmp_path / "full.MOV", seconds=6.0, faststart=True, audio=(2,))
+    assert probe_file(whole).damage is None  # the whole clip: no false alarm
+    for fraction, name in ((0.5, "C0001.MOV"), (0.3, "C0002.MOV")):
+        cut = _cut(whole, fraction, name)
+        info = probe_file(cut)
+        assert info.thumbnail, (name, info.error)
+        assert info.error is None, (name, info.error)
+        assert info.damage is not None and info.damage.startswith(
+            "cut off: the header says 00:00:06.00 (150 frames), the data ends at about"
+        ), info.damage
+        decodable = _decodable_frames(cut)
+        assert info.data_frames is not None and abs(info.data_frames - decodable) <= 2, (
+            info.data_frames,
+            decodable,
+        )
+        assert info.data_s is not None and abs(info.data_s - decodable / 25) < 0.2
+    view, _ = _view(tmp_path, ["C0001.MOV", "C0002.MOV", "full.MOV"])
+    rows = {row.name: row for row in view.clips}
+    for name in ("C0001.MOV", "C0002.MOV"):
+        details = " | ".join(rows[name].details)
+        assert "Duration 00:00:06.00" not in details and "⚠ cut off: the header says" in details
+        assert rows[name].thumbnail and rows[name].media_note is None
+        assert any(w.startswith(f"Clip {name}: cut off:") for w in view.warnings)
+    assert "Duration 00:00:06.00 (150 frames)" in rows["full.MOV"].details
+    assert not any("full.MOV" in w for w in view.warnings)
+
+
+def test_an_mxf_cut_off_says_its_data_ends_early(tmp_path: Path, media: Any) -> None:
+    whole = encode_clip(tmp_path, ClipSpec("A.MXF", codec="mpeg2video", seconds=2.0))
+    assert probe_file(whole).damage is None
+    info = probe_file(_cut(whole, 0.5, "B.MXF"))
+    assert info.damage is not None and info.damage.startswith(
+        "cut off: the header says 00:00:02.00 (50 frames), the data ends before that"
+    )
+    assert info.thumbnail  # from a frame that decodes
+
+
+def test_an_mp4_and_a_transport_stream_that_are_whole_are_not_called_cut(
+    tmp_path: Path, media: Any
+) -> None:
+    for name in ("W.MP4", "W.mov", "W.ts"):
+        info = probe_file(encode_clip(tmp_path, ClipSpec(name, seconds=1.0, width=160, height=90)))
+        assert info.damage is None and info.thumbnail, (name, info.damage, info.error)
+
+
+def _peak_rss_mb(path: Path) -> tuple[float, Any]:
+    """Probe *path* in a fresh interpreter: its peak RSS (MB) and what it found.
+
+    The peak is the kernel's VmHWM of the new process, not ``getrusage``'s ``ru_maxrss``:
+    that one is carried over from the parent across fork and exec (a pytest process that
+    just encoded an 8K clip handed its ~700 MB to the child, and every probe read 730 MB)."""
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from offload.report.media import probe_file\n"
+        "info = probe_file(Path(sys.argv[1]))\n"
+        "status = Path('/proc/self/status').read_text().split('VmHWM:')[1].split()[0]\n"
+        "print(json.dumps([int(status) / 1024, info.error, bool(info.thumbnail)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    peak, error, thumbnail = json.loads(done.stdout)
+    return float(peak), (error, thumbnail)
+
+
+def test_a_huge_frame_is_scaled_in_ffmpeg_not_made_a_full_size_picture(
+    tmp_path: Path, media: Any
+) -> None:
+    """An 8192x4320 clip took ~0.63 GB peak (12288x6480: 1.4 GB): the frame was made a
+    full-size RGB picture before it was shrunk to 160 px. Decoding it needs its YUV frames
+    (~53 MB each, a few held by H.264); the thumbnail no longer needs more."""
+    clip = _encode(tmp_path / "BIG.MP4", seconds=0.12, rate=25, size=(8192, 4320))
+    small = _encode(tmp_path / "SMALL.MP4", seconds=0.12, rate=25, size=(320, 180))
+    base, _ = _peak_rss_mb(small)
+    peak, (error, thumbnail) = _peak_rss_mb(clip)
+    assert error is None and thumbnail
+    # Measured: base ~43 MB; this clip ~193 MB peak now, ~629 MB before.
+    assert peak - base < 300, (peak, base)
+
+
+def test_a_chaptered_clip_sums_its_spans(tmp_path: Path, media: Any) -> None:
+    """A GoPro recording in two chapters showed the first chapter's duration and frames."""
+    card = tmp_path / "CARD"
+    _encode(card / "DCIM/100GOPRO/GH010042.MP4", seconds=2.0, rate=30)
+    _encode(card / "DCIM/100GOPRO/GH020042.MP4", seconds=1.0, rate=30)
+    view, media_info = _view(card, ["DCIM/100GOPRO/GH010042.MP4", "DCIM/100GOPRO/GH020042.MP4"])
+    (info,) = media_info.values()
+    assert info.spans == 2 and info.frames == 90 and info.damage is None
+    assert info.duration_s is not None and abs(info.duration_s - 3.0) < 0.1
+    row = view.clips[0]
+    assert "Duration 00:00:03.00 (90 frames) in 2 spans" in row.details, row.details
+    # The last chapter cut off (the card pulled): the clip says so, naming the chapter.
+    whole = card / "DCIM/100GOPRO/GH020042.MP4"
+    _encode(whole, seconds=2.0, rate=30, faststart=True)
+    whole.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    view, media_info = _view(card, ["DCIM/100GOPRO/GH010042.MP4", "DCIM/100GOPRO/GH020042.MP4"])
+    (info,) = media_info.values()
+    assert info.damage is not None and "span 2 (GH020042.MP4)" in info.damage, info.damage
+    assert info.damage.startswith("cut off: the headers of its 2 spans say 00:00:04.00")
+    assert any("GH010042.MP4" in w and "cut off" in w for w in view.warnings)
+
+
+def test_a_turned_picture_is_shown_turned(tmp_path: Path, media: Any) -> None:
+    """A phone clip stored 640x360 with a display matrix of -90 (ffprobe "rotation=-90") is
+    shown 360x640, turned a quarter clockwise (as ffmpeg's autorotate shows it): the white
+    top-left corner ends up top-right."""
+    from PIL import Image
+
+    clip = _encode(
+        tmp_path / "IMG_0001.MOV", seconds=0.4, size=(640, 360), rotation=-90, corner=True
+    )
+    info = probe_file(clip)
+    assert info.rotation == 270 and (info.width, info.height) == (640, 360)
+    assert info.thumbnail
+    with Image.open(io.BytesIO(info.thumbnail)) as thumb:
+        grey = thumb.convert("L")
+        assert grey.size == (160, 284)
+        assert grey.getpixel((150, 10)) > 200 and grey.getpixel((10, 10)) < 50
+    view, _ = _view(tmp_path, ["IMG_0001.MOV"])
+    assert "360×640 (displayed; stored 640×360, turned 90° clockwise)" in view.clips[0].details[0]
+
+
+def test_sample_rates_and_several_tracks_are_said_as_ffprobe_lists_them(
+    tmp_path: Path, media: Any
+) -> None:
+    """44.1 kHz said "44 kHz"; four mono tracks said "4 track(s), 48 kHz, 1 ch"."""
+    clip = _encode(tmp_path / "A.MOV", seconds=0.4, audio=(2,), sample_rate=44_100)
+    assert probe_file(clip).audio == "1 track, 44.1 kHz, 2 ch"
+    clip = _encode(tmp_path / "B.MOV", seconds=0.4, audio=(1, 1, 1, 1))
+    assert probe_file(clip).audio == "4 tracks, 48 kHz, 4 ch (1 ch each)"
+    clip = _encode(tmp_path / "C.MOV", seconds=0.4, audio=(2, 1))
+    assert probe_file(clip).audio == "2 tracks, 48 kHz, 3 ch (2+1)"
+    assert probe_file(_wav(tmp_path / "T.WAV", rate=44_100)).audio == "1 track, 44.1 kHz, 1 ch"
+
+
+def test_a_duration_is_rounded_before_it_is_split() -> None:
+    """59.996 s printed "00:00:60.00", 3599.996 s "00:59:60.00"."""
+    assert clip_duration(59.996) == "00:01:00.00"
+    assert clip_duration(3599.996) == "01:00:00.00"
+    assert clip_duration(59.994) == "00:00:59.99"
+    assert clip_duration(6.0) == "00:00:06.00"
+
+
+def test_a_bwf_start_time_is_shown(tmp_path: Path, media: Any) -> None:
+    """bext time_reference 172,800,000 samples at 48 kHz is 01:00:00 (ffprobe shows the
+    tag); the report, which promises a start timecode where a file carries one, showed
+    none. A WAV states no frame rate: the time is said in seconds, not frames."""
+    card = tmp_path / "CARD"
+    _wav(card / "SOUND/S01T01.WAV", time_reference=172_800_000, channels=2)
+    _wav(card / "SOUND/S01T02.WAV", time_reference=172_800_000 + 24_000 * 61)
+    _wav(card / "SOUND/S01T03.WAV")
+    view, media_info = _view(card, [f"SOUND/S01T0{n}.WAV" for n in (1, 2, 3)])
+    assert [info.start_time for info in media_info.values()] == ["01:00:00", "01:00:30.500", None]
+    rows = {row.name: row for row in view.clips}
+    assert "Start 01:00:00 (BWF time reference)" in rows["S01T01.WAV"].details
+    assert not any(d.startswith("Start") for d in rows["S01T03.WAV"].details)
+
+
+def test_a_wav_named_mov_is_said_to_be_audio_and_not_counted_as_a_clip(
+    tmp_path: Path, media: Any
+) -> None:
+    card = tmp_path / "CARD"
+    _wav(card / "DCIM/100CANON/MVI_0005.MOV")
+    _encode(card / "DCIM/100CANON/MVI_0006.MOV", seconds=0.4)
+    view, _ = _view(card, ["DCIM/100CANON/MVI_0005.MOV", "DCIM/100CANON/MVI_0006.MOV"])
+    rows = {row.name: row for row in view.clips}
+    assert rows["MVI_0005.MOV"].media_note == "audio only (WAV data in a .MOV file)"
+    assert ("Clips", "1") in view.totals
+    assert ("Audio-only files named as clips", "1") in view.totals
+    assert (
+        "1 clip, 0 image sequences, 1 audio-only file named as a clip" in dict(view.card)["Clips"]
+    )
