@@ -97,6 +97,15 @@ def _wav(path: Path, *, seconds: float = 1.0, rate: int = 48_000, channels: int 
     return path
 
 
+def _box(kind: bytes, payload: bytes) -> bytes:
+    """An ISO BMFF box."""
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+# The identity matrix of a QuickTime header (16.16 and 2.30 fixed point).
+_UNITY = b"".join(n.to_bytes(4, "big") for n in (0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000))
+
+
 def _silence(sample_format: str, channels: int, samples: int, rate: int) -> Any:
     """An audio frame of *samples* zero samples (interleaved)."""
     import av
@@ -319,11 +328,20 @@ def test_a_wav_named_mov_is_said_to_be_audio_and_not_counted_as_a_clip(
     card = tmp_path / "CARD"
     _wav(card / "DCIM/100CANON/MVI_0005.MOV")
     _encode(card / "DCIM/100CANON/MVI_0006.MOV", seconds=0.4)
-    view, _ = _view(card, ["DCIM/100CANON/MVI_0005.MOV", "DCIM/100CANON/MVI_0006.MOV"])
+    # A recording stopped before its first frame: a QuickTime header with no track at all
+    # (what ffmpeg writes for -frames:v 0). No sound either: not "audio only".
+    (card / "DCIM/100CANON/MVI_0007.MP4").write_bytes(_box(b"ftyp", b"isom\0\0\2\0isom") + _box(
+        b"moov", _box(b"mvhd", bytes(4) + bytes(8) + (1000).to_bytes(4, "big") + bytes(4)
+                      + (0x10000).to_bytes(4, "big") + (0x100).to_bytes(2, "big") + bytes(10)
+                      + _UNITY + bytes(24) + (1).to_bytes(4, "big"))
+    ))  # fmt: skip
+    names = [f"DCIM/100CANON/MVI_000{n}.{e}" for n, e in ((5, "MOV"), (6, "MOV"), (7, "MP4"))]
+    view, media_info = _view(card, names)
     rows = {row.name: row for row in view.clips}
     assert rows["MVI_0005.MOV"].media_note == "audio only (WAV data in a .MOV file)"
-    assert ("Clips", "1") in view.totals
+    assert media_info[2].error == "no picture and no sound in this file (nothing recorded)"
+    assert rows["MVI_0007.MP4"].media_note == media_info[2].error
+    assert ("Clips", "2") in view.totals
     assert ("Audio-only files named as clips", "1") in view.totals
-    assert (
-        "1 clip, 0 image sequences, 1 audio-only file named as a clip" in dict(view.card)["Clips"]
-    )
+    clips = dict(view.card)["Clips"]
+    assert "2 clips, 0 image sequences, 1 audio-only file named as a clip" in clips

@@ -121,6 +121,8 @@ class MediaInfo:
 
 #: What a file without a video stream (a sound file) says instead of a thumbnail.
 NO_PICTURE = "no picture in this file"
+#: What a file with no stream at all says (a recording stopped before its first frame).
+NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
 
 
 def media_available() -> bool:
@@ -177,8 +179,11 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
         with av.open(str(path), timeout=budget.per_clip_s) as container:
             _read_metadata(container, info)
             if not container.streams.video:
-                info.error = info.error or NO_PICTURE
-                info.audio_only = _misnamed(container, path)
+                if container.streams.audio:
+                    info.error = info.error or NO_PICTURE
+                    info.audio_only = _misnamed(container, path)
+                else:  # a recording stopped before its first frame: not "audio only"
+                    info.error = info.error or NOTHING_RECORDED
                 return info
             stream = container.streams.video[0]
             _check_end(container, stream, path, info)
