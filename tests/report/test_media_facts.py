@@ -266,6 +266,19 @@ def test_a_chaptered_clip_sums_its_spans(tmp_path: Path, media: Any) -> None:
     assert any("GH010042.MP4" in w and "cut off" in w for w in view.warnings)
 
 
+def test_a_canon_xf_clip_in_two_mxf_parts_sums_them(tmp_path: Path, media: Any) -> None:
+    card = tmp_path / "CARD"
+    for part, seconds in (("01", 1.0), ("02", 0.5)):
+        encode_clip(
+            card, ClipSpec(f"CONTENTS/CLIPS001/AA0012/AA0012{part}.MXF", "mpeg2video", seconds)
+        )
+    names = [f"CONTENTS/CLIPS001/AA0012/AA0012{part}.MXF" for part in ("01", "02")]
+    view, media_info = _view(card, names)
+    (info,) = media_info.values()
+    assert info.spans == 2 and info.frames == 25 + 12 and info.damage is None  # 12.5 rounds to 12
+    assert "Duration 00:00:01.48 (37 frames) in 2 spans" in view.clips[0].details
+
+
 def test_a_turned_picture_is_shown_turned(tmp_path: Path, media: Any) -> None:
     """A phone clip stored 640x360 with a display matrix of -90 (ffprobe "rotation=-90") is
     shown 360x640, turned a quarter clockwise (as ffmpeg's autorotate shows it): the white
