@@ -4,9 +4,9 @@ A4 or Letter, portrait. Rows never split across pages: each row's height is meas
 it is drawn, and a row that does not fit starts a new page under a repeated table header.
 States are words and marks (``OK``, ``~``, ``XX``, ``--``) with a heavy bar beside failed
 rows, so a black-and-white print says what the colour says. The standard fonts are Latin-1:
-other characters are replaced (the HTML report keeps them). Every page's footer says
-"page N/M": M is a form drawn once the last page is known (``Canvas.doForm`` may name a form
-defined later).
+other characters are written as their codes (``<U+65E5>``; the HTML report keeps them).
+Every page's footer says "page N/M": M is a form drawn once the last page is known
+(``Canvas.doForm`` may name a form defined later).
 
 The layout is in millimetres from the top-left corner of the page, as a reader measures a
 printed page; ``_Page`` turns that into the canvas's points from the bottom-left.
@@ -15,6 +15,7 @@ printed page; ``_Page`` turns that into the canvas's points from the bottom-left
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,11 +66,23 @@ Color = tuple[int, int, int]
 
 
 def latin1(text: str) -> str:
-    """*text* as the standard fonts can show it: the symbols above in words, any other
-    character outside Latin-1 (and any control character) as ``?``."""
+    """*text* as the standard fonts can show it: the symbols above in words, a control
+    character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
+    (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
+    in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is."""
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
-    return text.encode("latin-1", "replace").decode("latin-1").translate(_CONTROLS)
+    return _OUTSIDE.sub(_code, text).translate(_CONTROLS)
+
+
+_OUTSIDE = re.compile("[^\x00-\xff]")
+
+
+def _code(found: re.Match[str]) -> str:
+    point = ord(found.group())
+    if 0xDC80 <= point <= 0xDCFF:  # a byte that is not UTF-8, kept by surrogateescape
+        return f"<x{point - 0xDC00:02X}>"
+    return f"<U+{point:04X}>"
 
 
 def _break_at(word: str, cut: int) -> int:
