@@ -101,6 +101,11 @@ def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_pat
     assert "Offloadreport:Ünïcødé<U+1F4F7>" in text and "a->b" in text
     title = pdf_info(poppler, tmp_path / "report.pdf")["Title"]
     assert title == "Offload report: Ünïcødé <U+1F4F7>"
+    # A long name of such characters wraps between codes, never inside one.
+    greek = "Ελληνικά_λήψη_" * 3 + ".MP4"
+    pages = _pages(poppler, render_pdf(_view([_clip(greek)])), tmp_path)
+    assert latin1(greek) in "".join(" ".join(pages).split())
+    assert not re.search(r"<U\+[0-9A-F]{0,3}\s", " ".join(pages))
 
 
 def test_metadata_and_paper(poppler: dict[str, str], tmp_path: Path) -> None:

@@ -87,12 +87,13 @@ def _code(found: re.Match[str]) -> str:
 
 def _break_at(word: str, cut: int) -> int:
     """Where to cut *word*, which fits up to *cut* characters: after the last of ``_/-``
-    or before the last of ``.[`` in the second half of that part, else at *cut*; never
+    or before the last of ``.[<`` (``<``: a character's code, ``<U+65E5>``, stays whole)
+    in the second half of that part, else at *cut*; never
     before the extension's dot, so an extension stays with what precedes it
     (``A001C003_240101_R2EC.`` / ``[0000001-0000008].arx``: a search for "].arx" finds it)."""
     extension = word.rfind(".")
     for at in range(cut, max(cut // 2, 1) - 1, -1):
-        if at < len(word) and word[at] in ".[" and at != extension:
+        if at < len(word) and word[at] in ".[<" and at != extension:
             return at
         if word[at - 1] in "_/-":
             return at
