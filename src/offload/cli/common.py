@@ -101,7 +101,10 @@ class Environment:
     install_signal_handlers: bool = True
 
     def error(self, message: str) -> None:
-        print(f"ERROR: {message}", file=self.stderr, flush=True)
+        """``ERROR: ...`` on stderr, every line of *message* so marked (a refusal that
+        names several problems is one per line: a script greps ``^ERROR:`` for them all)."""
+        for line in message.splitlines() or [""]:
+            print(f"ERROR: {line}", file=self.stderr, flush=True)
 
     def warning(self, message: str) -> None:
         print(f"WARNING: {message}", file=self.stderr, flush=True)
