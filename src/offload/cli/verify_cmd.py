@@ -61,7 +61,8 @@ EXIT_CODES_HELP = (
     "changed or unreadable (or a folder cannot be read); 21 only new files; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified or "
     "missing, no chain file, paths outside PATH): not trusted, nothing verified; 64 usage "
-    "error; 130 interrupted. A report (JSON and CSV) is written into the report folder "
+    "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
+    "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
     "with the same exit code."
 )
 
