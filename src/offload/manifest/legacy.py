@@ -213,9 +213,7 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
                 entries.append(_legacy_entry(element))
                 element.clear()
     except ET.ParseError as exc:
-        raise LegacyMhlUnreadableError(
-            f"{path} is not well-formed XML: {exc}", path=path
-        ) from exc
+        raise LegacyMhlUnreadableError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     except OSError as exc:
         raise LegacyMhlUnreadableError(
             f"cannot read legacy MHL {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
