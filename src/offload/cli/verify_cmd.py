@@ -51,6 +51,7 @@ from offload.errors import OffloadError, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
+from offload.manifest_options import MhlKind
 from offload.report.words import plural
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
@@ -339,7 +340,8 @@ def _verifier(
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     remote = is_s3_url(args.path)
     root = Path(args.path)
-    creator = manifest_options(args).creator() if args.append else None
+    # --append writes an ASC MHL generation: its creator fields are checked now (64).
+    creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator() if args.append else None
     verifier = _verifier(args, creator)
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal and (remote or root.is_dir())

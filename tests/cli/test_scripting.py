@@ -1,0 +1,114 @@
+"""What a script reads from ``offload``: exit codes, JSON lines and reports that state what
+was checked, and one ``ERROR:`` line naming the path for a bad input (each test runs the
+command as a subprocess on real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, reports: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``offload *args`` with its local reports in *reports*."""
+    env = {**os.environ, "OFFLOAD_REPORT_DIR": str(reports)}
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("ERROR: ")]
+
+
+@pytest.fixture
+def card(tmp_path: Path) -> Path:
+    """A small card: clips, a side file, an empty folder and Finder junk."""
+    root = tmp_path / "card1"
+    (root / "A001" / "CLIP").mkdir(parents=True)
+    (root / "EMPTY").mkdir()
+    for number in (1, 2, 3):
+        (root / "A001" / "CLIP" / f"c{number}.mov").write_bytes(os.urandom(number * 30_000))
+    (root / "A001" / "note.txt").write_text("hi\n")
+    (root / ".DS_Store").touch()
+    return root
+
+
+@pytest.fixture
+def copied(card: Path, tmp_path: Path) -> Path:
+    """The card offloaded once: its copy root."""
+    (tmp_path / "o1").mkdir()
+    result = run("copy", "-q", card, tmp_path / "o1", reports=tmp_path / "reports")
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "o1" / card.name
+
+
+@pytest.mark.parametrize(
+    "content", [None, b"not xml at all", b"<?xml version='1.0'?><other/>"], ids=str
+)
+def test_verify_against_a_legacy_mhl_that_cannot_be_read_is_a_usage_error(
+    copied: Path, tmp_path: Path, content: bytes | None
+) -> None:
+    """Nothing was checked: 64 (bad input, one line naming the file and what to do), never
+    11 ("files changed or unreadable"), which a script reads as a damaged copy."""
+    mhl = tmp_path / "given.mhl"
+    if content is not None:
+        mhl.write_bytes(content)
+    reports = tmp_path / "reports"
+    result = run("verify", "--mhl-file", mhl, copied, reports=reports)
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and str(mhl) in lines[0] and "--mhl-file" in lines[0], result.stderr
+    as_json = run("verify", "--json", "--mhl-file", mhl, copied, reports=reports)
+    data = json.loads(as_json.stdout)
+    assert as_json.returncode == data["exit_code"] == 64
+    assert data["reference"] is None and data["passed"] is False
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--author-email", "notanemail"), ("--author-email", "a@b"), ("--comment", "bell\x07")],
+)
+def test_a_creator_field_the_asc_mhl_schema_refuses_is_refused_before_the_copy(
+    card: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    """Refused like any bad input (64, one line naming the field), with nothing written;
+    before, every file was copied and verified, the summary said ok, and then the manifest
+    was refused (exit 1, no ascmhl/)."""
+    dest = tmp_path / "o3"
+    dest.mkdir()
+    result = run("copy", "-q", option, value, card, dest, reports=tmp_path / "reports")
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and repr(value) in lines[0], result.stderr
+    assert list(dest.iterdir()) == [] and not (tmp_path / "reports").exists()
+
+
+def test_verify_append_refuses_the_same_creator_field_before_reading(
+    copied: Path, tmp_path: Path
+) -> None:
+    """The one check, shared: ``verify --append`` refuses the same value with the same words,
+    before anything is read, and appends nothing."""
+    before = sorted(p.name for p in (copied / "ascmhl").iterdir())
+    result = run(
+        "verify", "--append", "--author-email", "notanemail", copied, reports=tmp_path / "r"
+    )
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and "'notanemail' is not an e-mail address" in lines[0]
+    assert sorted(p.name for p in (copied / "ascmhl").iterdir()) == before
+    ok = run(
+        "verify", "--append", "--author-email", "dit@example.com", copied, reports=tmp_path / "r"
+    )
+    assert ok.returncode == 0, ok.stderr
