@@ -112,3 +112,82 @@ def test_verify_append_refuses_the_same_creator_field_before_reading(
         "verify", "--append", "--author-email", "dit@example.com", copied, reports=tmp_path / "r"
     )
     assert ok.returncode == 0, ok.stderr
+
+
+def _damaged(report: dict[str, object], key: str, value: object) -> dict[str, object]:
+    damaged = json.loads(json.dumps(report))
+    where = damaged
+    *parents, last = key.split(".")
+    for part in parents:
+        where = where[int(part)] if isinstance(where, list) else where[part]  # type: ignore[index]
+    if value is ...:
+        del where[last]  # type: ignore[attr-defined]
+    else:
+        where[last] = value  # type: ignore[index]
+    return damaged
+
+
+DAMAGE = [
+    ("started", 12, "started is 12, not a date"),
+    ("destinations", None, "destinations is null, not a list"),
+    ("totals", "big", 'totals is "big", not an object'),
+    ("files.0.size_bytes", "big", 'files[0].size_bytes is "big"'),
+    ("files.0.destinations.0.status", "fine", "not a state"),
+    ("files.0.destinations.0.index", 7, "not one of the report's destinations"),
+]
+
+
+def test_a_damaged_job_report_is_an_error_row_in_history_and_refused_by_report(
+    copied: Path, tmp_path: Path
+) -> None:
+    """Valid JSON, wrong shape: history lists the rest and names the file in its error row
+    (before, one such file made it exit with a traceback); ``offload report`` says one line,
+    exit 64 (before: a traceback). A file of only the schema is such a file too, never a
+    "failed" offload."""
+    reports = tmp_path / "reports"
+    original = json.loads(next(reports.glob("card1_*.json")).read_text())
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "good.json").write_text(json.dumps(original))
+    damaged = {
+        f"bad{number}.json": _damaged(original, key, value)
+        for number, (key, value, _) in enumerate(DAMAGE)
+    }
+    damaged["schema-only.json"] = {"schema": "offload-ai/job-report/2"}
+    for name, data in damaged.items():
+        (store / name).write_text(json.dumps(data))
+
+    listed = run("history", "--json", "--report-dir", store, reports=reports)
+    assert listed.returncode == 0, listed.stderr
+    entries = {Path(e["report"]).name: e for e in json.loads(listed.stdout)}
+    assert entries["good.json"]["result"] == "verified" and entries["good.json"]["error"] is None
+    for name in damaged:
+        entry = entries[name]
+        assert entry["result"] == "not a valid report" and entry["kind"] is None, entry
+        assert entry["error"].startswith("not a valid job report: "), entry
+        assert entry["exit_code"] is None and entry["destinations"] == []
+    assert "missing" in entries["schema-only.json"]["error"]
+    text = run("history", "--report-dir", store, reports=reports)
+    assert text.returncode == 0 and "Traceback" not in text.stderr + text.stdout
+
+    for number, (_key, _value, words) in enumerate(DAMAGE):
+        path = store / f"bad{number}.json"
+        result = run("report", "--no-media", path, reports=reports)
+        assert result.returncode == 64, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"ERROR: not a valid job report: {path}: "), line
+        assert words in line, line
+        assert not path.with_suffix(".html").exists()
+    assert run("report", "--no-media", store / "good.json", reports=reports).returncode == 0
+
+
+def test_verify_into_a_report_dir_that_is_a_file_is_refused_before_reading(
+    copied: Path, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    result = run("verify", "--report-dir", a_file, copied, reports=tmp_path / "reports")
+    assert result.returncode == 64, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ERROR: the report folder {a_file} is not a folder; --report-dir")
+    assert "Errno" not in line and result.stdout == ""

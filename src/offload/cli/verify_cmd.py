@@ -47,7 +47,7 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.errors import OffloadError, printable_name
+from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
@@ -343,6 +343,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     # --append writes an ASC MHL generation: its creator fields are checked now (64).
     creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator() if args.append else None
     verifier = _verifier(args, creator)
+    report_dir = args.report_dir or default_report_dir()
+    if os.path.lexists(report_dir) and not report_dir.is_dir():  # known now: before reading
+        raise UsageError(
+            f"the report folder {report_dir} is not a folder; --report-dir (or "
+            "$OFFLOAD_REPORT_DIR) names a folder for the reports, made if missing; nothing "
+            "was verified",
+            path=report_dir,
+        )
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal and (remote or root.is_dir())
     started = time.time()
@@ -404,10 +412,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
     if (code != VerifyExit.USAGE) if remote else root.is_dir():
         try:
-            write_report(args.report_dir or default_report_dir(), root, data, started)
+            write_report(report_dir, root, data, started)
         except OSError as exc:
             data["report"] = None
-            env.error(f"cannot write the verify report: {printable_name(str(exc))}")
+            env.error(
+                f"cannot write the verify report into {printable_name(str(report_dir))}: "
+                f"{describe_os_error(exc)}; --report-dir chooses another folder (the check's "
+                "result stands)"
+            )
     if args.json:
         _write_stdout(env, json_text(data, indent=2))
         return code
