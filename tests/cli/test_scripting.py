@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,79 @@ def test_verify_into_a_report_dir_that_is_a_file_is_refused_before_reading(
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"ERROR: the report folder {a_file} is not a folder; --report-dir")
     assert "Errno" not in line and result.stdout == ""
+
+
+def _json_lines(stdout: str) -> list[dict[str, object]]:
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert all("event" in line and isinstance(line.get("time"), float) for line in lines), [
+        line["event"] for line in lines if not isinstance(line.get("time"), float)
+    ]
+    return lines
+
+
+def _saved(reports: Path) -> dict[str, object]:
+    (path,) = reports.glob("*.json")
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+def test_job_report_line_of_a_cancelled_run_says_cancelled_and_lists_no_failures(
+    tmp_path: Path,
+) -> None:
+    """Before: each destination ``"result": "ok"`` with ``files_cancelled`` 3, and every
+    cancelled copy a "failure" with no destination index; the line had no ``time`` and its
+    destinations held ``root`` and ``device`` (the destination's path, where the saved
+    report's ``device`` is the disk)."""
+    card = tmp_path / "big"
+    card.mkdir()
+    for number in range(3):
+        (card / f"b{number}.mov").write_bytes(os.urandom(48_000_000))
+    for name in ("d1", "d2"):
+        (tmp_path / name).mkdir()
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [*CLI, "copy", "--json", card, tmp_path / "d1", tmp_path / "d2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(reports)},
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if json.loads(line)["event"] == "file_started":
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    lines = _json_lines("".join(seen) + stdout)
+    last = lines[-1]
+    assert last["event"] == "job_report" and last["exit_code"] == 130
+    saved = _saved(reports)
+    assert last["destinations"] == saved["destinations"]  # one meaning for each key
+    for destination in saved["destinations"]:  # type: ignore[attr-defined]
+        assert destination["files_cancelled"] > 0 and destination["files_failed"] == 0
+        assert destination["result"] == "cancelled", destination
+        assert "root" not in destination
+    assert last["failures"] == []
+
+
+def test_job_report_line_names_the_destination_of_each_failure(card: Path, tmp_path: Path) -> None:
+    """A file that fails on one of two destinations is one failure, with its destination;
+    that destination ``failed``, the other ``ok``, as in the saved report."""
+    for name in ("d1", "d2"):
+        (tmp_path / name).mkdir()
+    other = tmp_path / "d2" / card.name / "A001" / "note.txt"
+    other.parent.mkdir(parents=True)
+    other.write_text("another take\n")
+    reports = tmp_path / "reports"
+    result = run("copy", "--json", card, tmp_path / "d1", tmp_path / "d2", reports=reports)
+    assert result.returncode == 1, result.stderr
+    last = _json_lines(result.stdout)[-1]
+    assert last["event"] == "job_report"
+    (failure,) = last["failures"]  # type: ignore[misc]
+    assert failure["kind"] == "file" and failure["path"] == "A001/note.txt"
+    assert failure["destination_index"] == 1 and "already exists" in failure["error"]
+    assert [d["result"] for d in last["destinations"]] == ["ok", "failed"]  # type: ignore[attr-defined]
+    assert last["destinations"] == _saved(reports)["destinations"]
