@@ -23,9 +23,10 @@ from typing import Any
 JOB_SCHEMA_PREFIX = "offload-ai/job-report/"
 VERIFY_SCHEMA_PREFIX = "offload-ai/verify-report/"
 
-# What a value must be: a check returning None when it is, else what it is not ("a whole
-# number"); applied to the value at a path such as ``files[3].destinations[0].status``.
-Check = Callable[[Any, str], str | None]
+# What a value must be: a check returning None when it is, else where below it and what is
+# wrong (`` is "big", not a whole number``, ``[3].status is ...``): the path is made only
+# for a problem, never for the values that are fine (a 50,000-file report is ~2M values).
+Check = Callable[[Any], str | None]
 
 _DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 STATES = frozenset({"verified", "verified_earlier", "transfer_checked", "failed", "cancelled"})
@@ -41,8 +42,8 @@ def _shown(value: Any) -> str:
 
 
 def _kind(test: Callable[[Any], bool], what: str) -> Check:
-    def check(value: Any, where: str) -> str | None:
-        return None if test(value) else f"{where} is {_shown(value)}, not {what}"
+    def check(value: Any) -> str | None:
+        return None if test(value) else f" is {_shown(value)}, not {what}"
 
     return check
 
@@ -66,29 +67,29 @@ STATE = _kind(
 
 
 def nullable(check: Check) -> Check:
-    def nullable_check(value: Any, where: str) -> str | None:
-        return None if value is None else check(value, where)
+    def nullable_check(value: Any) -> str | None:
+        return None if value is None else check(value)
 
     return nullable_check
 
 
 def either(*checks: Check, what: str) -> Check:
-    def either_check(value: Any, where: str) -> str | None:
-        if any(c(value, where) is None for c in checks):
+    def either_check(value: Any) -> str | None:
+        if any(c(value) is None for c in checks):
             return None
-        return f"{where} is {_shown(value)}, not {what}"
+        return f" is {_shown(value)}, not {what}"
 
     return either_check
 
 
 def list_of(item: Check) -> Check:
-    def list_check(value: Any, where: str) -> str | None:
+    def list_check(value: Any) -> str | None:
         if not isinstance(value, list):
-            return f"{where} is {_shown(value)}, not a list"
+            return f" is {_shown(value)}, not a list"
         for number, element in enumerate(value):
-            problem = item(element, f"{where}[{number}]")
+            problem = item(element)
             if problem is not None:
-                return problem
+                return f"[{number}]{problem}"
         return None
 
     return list_check
@@ -97,13 +98,13 @@ def list_of(item: Check) -> Check:
 def map_of(item: Check) -> Check:
     """An object of any keys, each value *item*."""
 
-    def map_check(value: Any, where: str) -> str | None:
+    def map_check(value: Any) -> str | None:
         if not isinstance(value, dict):
-            return f"{where} is {_shown(value)}, not an object"
+            return f" is {_shown(value)}, not an object"
         for key, element in value.items():
-            problem = item(element, f"{where}.{key}")
+            problem = item(element)
             if problem is not None:
-                return problem
+                return f".{key}{problem}"
         return None
 
     return map_check
@@ -119,25 +120,35 @@ class MayLack:
 
 
 def obj(keys: Mapping[str, Check | MayLack]) -> Check:
-    """An object with *keys* (an ``MayLack`` one may be missing); other keys are left
+    """An object with *keys* (a ``MayLack`` one may be missing); other keys are left
     alone."""
+    specs = [
+        (key, spec.check if isinstance(spec, MayLack) else spec, isinstance(spec, MayLack))
+        for key, spec in keys.items()
+    ]
 
-    def obj_check(value: Any, where: str) -> str | None:
+    def obj_check(value: Any) -> str | None:
         if not isinstance(value, dict):
-            return f"{where or 'the document'} is {_shown(value)}, not an object"
-        for key, spec in keys.items():
-            path = f"{where}.{key}" if where else key
+            return f" is {_shown(value)}, not an object"
+        for key, check, may_lack in specs:
             if key not in value:
-                if isinstance(spec, MayLack):
+                if may_lack:
                     continue
-                return f"{path} is missing"
-            check = spec.check if isinstance(spec, MayLack) else spec
-            problem = check(value[key], path)
+                return f".{key} is missing"
+            problem = check(value[key])
             if problem is not None:
-                return problem
+                return f".{key}{problem}"
         return None
 
     return obj_check
+
+
+def _named(problem: str | None) -> str | None:
+    """A problem found from the document's top (``.totals.bytes is ...``) in words
+    (``totals.bytes is ...``; ``the document is ...`` for the top itself)."""
+    if problem is None:
+        return None
+    return problem[1:] if problem.startswith(".") else f"the document{problem}"
 
 
 def _o(check: Check) -> MayLack:
@@ -359,7 +370,7 @@ def job_report_problem(data: Any) -> str | None:
     """What is wrong with *data* as a job report (``offload-ai/job-report/*``), or None."""
     if not is_job_report(data):
         return f"its schema is {_shown(report_schema(data))}, not {JOB_SCHEMA_PREFIX}*"
-    problem = _JOB_REPORT(data, "")
+    problem = _named(_JOB_REPORT(data))
     if problem is not None:
         return problem
     # Each copy and link names a destination of the report (readers look it up by index).
@@ -389,7 +400,7 @@ def verify_report_problem(data: Any) -> str | None:
     None."""
     if not is_verify_report(data):
         return f"its schema is {_shown(report_schema(data))}, not {VERIFY_SCHEMA_PREFIX}*"
-    return _VERIFY_REPORT(data, "")
+    return _named(_VERIFY_REPORT(data))
 
 
 def _first_repeated(values: list[int]) -> int:
