@@ -109,6 +109,11 @@ def test_verify_append_refuses_the_same_creator_field_before_reading(
     lines = errors(result.stderr)
     assert len(lines) == 1 and "'notanemail' is not an e-mail address" in lines[0]
     assert sorted(p.name for p in (copied / "ascmhl").iterdir()) == before
+    assert not (tmp_path / "r").exists()  # nothing read: no report
+    as_json = run(
+        "verify", "--json", "--append", "--author-email", "x", copied, reports=tmp_path / "r"
+    )
+    assert as_json.returncode == json.loads(as_json.stdout)["exit_code"] == 64
     ok = run(
         "verify", "--append", "--author-email", "dit@example.com", copied, reports=tmp_path / "r"
     )
@@ -192,6 +197,11 @@ def test_verify_into_a_report_dir_that_is_a_file_is_refused_before_reading(
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"ERROR: the report folder {a_file} is not a folder; --report-dir")
     assert "Errno" not in line and result.stdout == ""
+    as_json = run("verify", "--json", "--report-dir", a_file, copied, reports=tmp_path / "r")
+    data = json.loads(as_json.stdout)  # --json still prints the document: why, and 64
+    assert as_json.returncode == data["exit_code"] == 64 and data["report"] is None
+    assert data["error"].startswith(f"the report folder {a_file} is not a folder")
+    assert data["totals"]["verified"] == 0 and not (tmp_path / "r").exists()
 
 
 def _json_lines(stdout: str) -> list[dict[str, object]]:

@@ -340,17 +340,25 @@ def _verifier(
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     remote = is_s3_url(args.path)
     root = Path(args.path)
-    # --append writes an ASC MHL generation: its creator fields are checked now (64).
-    creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator() if args.append else None
-    verifier = _verifier(args, creator)
     report_dir = args.report_dir or default_report_dir()
-    if os.path.lexists(report_dir) and not report_dir.is_dir():  # known now: before reading
-        raise UsageError(
-            f"the report folder {report_dir} is not a folder; --report-dir (or "
-            "$OFFLOAD_REPORT_DIR) names a folder for the reports, made if missing; nothing "
-            "was verified",
-            path=report_dir,
-        )
+    # Bad input known before anything is read (64): no check, no report, and with --json
+    # the document still says why.
+    refused: str | None = None
+    creator: CreatorInfo | None = None
+    try:
+        # --append writes an ASC MHL generation: its creator fields are checked now.
+        if args.append:
+            creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator()
+        if os.path.lexists(report_dir) and not report_dir.is_dir():
+            raise UsageError(
+                f"the report folder {report_dir} is not a folder; --report-dir (or "
+                "$OFFLOAD_REPORT_DIR) names a folder for the reports, made if missing; "
+                "nothing was verified",
+                path=report_dir,
+            )
+    except UsageError as exc:
+        refused = exc.message
+    verifier = _verifier(args, creator)
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal and (remote or root.is_dir())
     started = time.time()
@@ -361,6 +369,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     code: int
     with _interruptible(env):
         try:
+            if refused is not None:
+                raise UsageError(refused)
             if live:
                 files, total = (0, 0) if remote else _files_to_read(root)
                 columns = (
@@ -410,7 +420,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         remote=remote,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
-    if (code != VerifyExit.USAGE) if remote else root.is_dir():
+    if refused is None and ((code != VerifyExit.USAGE) if remote else root.is_dir()):
         try:
             write_report(report_dir, root, data, started)
         except OSError as exc:
