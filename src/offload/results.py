@@ -177,6 +177,16 @@ class DestinationSummary:
         """The destination was lost, or some file failed there."""
         return self.lost or self.files_failed > 0
 
+    def result(self, failed_links: int = 0) -> str:
+        """What became of this destination, in the one word the JSON reports, the
+        ``--json`` lines and the terminal's summary share: ``failed`` (lost, a file failed,
+        or one of the card's *failed_links* symlinks could not be made there), else
+        ``cancelled`` (the run was cancelled before some file was finished there), else
+        ``ok``."""
+        if self.failed or failed_links:
+            return "failed"
+        return "cancelled" if self.files_cancelled else "ok"
+
     def count(self, files: Sequence[FileResult]) -> None:
         """Set the per-state counts and bytes written from the files' results here."""
         counts = dict.fromkeys(DestinationStatus, 0)

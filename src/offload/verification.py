@@ -34,6 +34,7 @@ from offload.manifest import (
     utc_now,
     verify_tree,
 )
+from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -199,7 +200,8 @@ def verify_path(
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder, or a request that cannot be met (--append without a history or
-    with nested histories, a legacy MHL outside PATH); NoReferenceError (30) when there is
+    with nested histories, a legacy MHL outside PATH, one that cannot be read or is not a
+    legacy MHL); NoReferenceError (30) when there is
     nothing to verify against; UntrustedReferenceError (31) for a damaged or forged history;
     UnreadableTreeError (11) when a folder cannot be read or listing it failed.
     """
@@ -252,6 +254,14 @@ def verify_path(
             except (UnsupportedTreeError, ValueError) as exc:
                 raise UsageError(
                     f"cannot verify {root}: {getattr(exc, 'message', str(exc))}", path=root
+                ) from None
+            except LegacyMhlUnreadableError as exc:
+                # Bad input, not a damaged copy: nothing was checked (11 would say the
+                # copy's files changed or could not be read).
+                raise UsageError(
+                    f"{exc.message}; --mhl-file names the legacy MHL (v1) file to verify "
+                    "against; nothing was verified",
+                    path=root,
                 ) from None
             except ManifestError as exc:
                 raise UnreadableTreeError(exc.message, path=root) from None

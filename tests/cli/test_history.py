@@ -52,3 +52,55 @@ def test_history_of_an_empty_store(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "No offload reports" in result.stdout
     assert json.loads(_run("history", "--json", "--report-dir", tmp_path / "x").stdout) == []
+
+
+def test_history_lists_verify_runs_as_checks_and_n_counts_what_is_shown(tmp_path: Path) -> None:
+    """`offload verify` writes its reports into the same folder: each is listed as the
+    check it was (the folder, what it found), never as a junk "not a report" row."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert _run("copy", card, dest, "--report-dir", reports).returncode == 0
+    assert _run("verify", dest / "A001", "--report-dir", reports).returncode == 0
+    (dest / "A001" / "clip.mov").write_bytes(os.urandom(10_000))
+    assert _run("verify", dest / "A001", "--report-dir", reports).returncode == 11
+
+    listed = _run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    entries = json.loads(listed.stdout)
+    assert [e["kind"] for e in entries] == ["verify", "verify", "offload"], entries
+    assert all(e["error"] is None for e in entries)
+    changed, good = entries[0], entries[1]
+    assert (changed["result"], changed["exit_code"]) == ("changed or unreadable", 11)
+    assert (good["result"], good["exit_code"], good["reference"]) == ("verified", 0, "ascmhl")
+    assert good["destinations"] == [str(dest / "A001")] and good["files"] == 1
+    assert good["verify"] is None and entries[2]["result"] == "verified"
+
+    newest = json.loads(_run("history", "--json", "-n", "2", "--report-dir", reports).stdout)
+    assert newest == entries[:2]
+    text = _run("history", "-n", "1", "--report-dir", reports)
+    assert text.returncode == 0 and "not a report" not in text.stdout
+    assert "newest 1 of 3" in text.stdout and "changed or unreadable" in text.stdout
+
+
+def test_history_limit_below_one_and_a_report_dir_that_is_a_file_are_usage_errors(
+    tmp_path: Path,
+) -> None:
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(1000))
+    (tmp_path / "dest").mkdir()
+    reports = tmp_path / "reports"
+    assert _run("copy", card, tmp_path / "dest", "--report-dir", reports).returncode == 0
+    for limit in ("0", "-1"):
+        result = _run("history", "-n", limit, "--report-dir", reports)
+        assert result.returncode == 64, result.stdout
+        assert result.stderr.startswith(f"ERROR: -n {limit}: ") and result.stdout == ""
+    a_file = next(reports.glob("*.json"))
+    for args in ((), ("--json",)):
+        result = _run("history", *args, "--report-dir", a_file)
+        assert result.returncode == 64 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and str(a_file) in lines[0] and "not a folder" in lines[0]

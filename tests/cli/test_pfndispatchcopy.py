@@ -192,3 +192,19 @@ def test_subprocess_copy(card: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"hash XXH64BE:{xxhsum(card)}" in result.stdout
+
+
+def test_subprocess_refusal_of_several_problems_marks_every_line(card: Path) -> None:
+    """A preflight naming several problems (a destination that cannot be written and has no
+    space) prints each as its own ``ERROR:`` line, as the README says: none unmarked."""
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    result = subprocess.run(
+        [str(exe), str(card), str(card.parent / "d1" / "ok.bin"), "/proc/x.bin"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 64, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) >= 2, result.stderr
+    assert all(line.startswith("ERROR: ") for line in lines), result.stderr
+    assert not (card.parent / "d1" / "ok.bin").exists()

@@ -452,3 +452,26 @@ def test_a_destinations_time_is_its_phases_by_name_never_their_sum_as_a_duration
     assert "Duration" not in first and "2.5 s" not in first.values()
     assert first["Time"] == "1.4 s copying, 1.1 s reading back (overlapping)"
     assert second["Time"] == "0.8 s copying"
+
+
+def test_a_destination_row_is_marked_by_the_facts_its_json_result_comes_from() -> None:
+    """Failed before: a destination where a symlink of the card could not be made (its JSON
+    `result` "failed", exit 1) had a green ✔ row in the HTML/PDF."""
+    rows = {
+        "links": {"files_verified": 3, "symlinks_failed": 1, "result": "failed"},
+        "cancelled": {"files_verified": 1, "files_cancelled": 2, "result": "cancelled"},
+        "ok": {"files_verified": 3, "result": "ok"},
+    }
+    data = job(
+        destinations=[
+            {"index": i, "path": f"/mnt/{name}", **counts}
+            for i, (name, counts) in enumerate(rows.items())
+        ]
+    )
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    results = [dict(row)["Result"] for row in view.destinations]
+    assert results == [
+        "✖ 3 verified now, 1 symlink NOT MADE",
+        "✖ 1 verified now, 2 cancelled",
+        "✔ 3 verified now",
+    ]

@@ -122,10 +122,11 @@ def test_a_local_legacy_mhl_describes_the_copy_root(s3_server, bucket, tmp_path)
     assert code == 11 and f"CHANGED s3://{bucket}/day1/A001/A001.xml" in err
     assert ".offload-legacy" not in out + err and "offload-s3-verify" not in out + err
 
-    # A local file that is not there: the local verify's words and exit code (11).
+    # A local file that is not there: the local verify's words and exit code (64: bad
+    # input, nothing was checked).
     gone = tmp_path / "gone.mhl"
     code, out, err = verify(tmp_path, s3_server.url, "--mhl-file", str(gone), url)
-    assert code == 11
+    assert code == 64
     assert f"ERROR: cannot read legacy MHL {gone}: No such file or directory (ENOENT)" in err
     assert ".offload-legacy" not in out + err and "offload-s3-verify" not in out + err
     folder = tmp_path / "elsewhere" / "A001"
@@ -150,9 +151,9 @@ def test_a_url_outside_the_copy_root_or_no_object(s3_server, bucket, tmp_path) -
             f"under it ({url}/NAME.mhl) or a local file"
         )
         assert len(lines) == 1 or lines[1].startswith("Report: ")
-    # A URL under the copy root where no object is: as a file that is not there (11).
+    # A URL under the copy root where no object is: as a file that is not there (64).
     code, _, err = verify(tmp_path, s3_server.url, "--mhl-file", f"{url}/none.mhl", url)
-    assert code == 11
+    assert code == 64
     assert f"cannot read legacy MHL {url}/none.mhl: No such file or directory" in err
     assert os.sep + "s3:" not in err and "offload-s3-verify" not in err
 

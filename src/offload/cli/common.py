@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.engine.cancel import CancelToken
-from offload.errors import UsageError
+from offload.errors import OffloadError, UsageError
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
@@ -101,7 +101,10 @@ class Environment:
     install_signal_handlers: bool = True
 
     def error(self, message: str) -> None:
-        print(f"ERROR: {message}", file=self.stderr, flush=True)
+        """``ERROR: ...`` on stderr, every line of *message* so marked (a refusal that
+        names several problems is one per line: a script greps ``^ERROR:`` for them all)."""
+        for line in message.splitlines() or [""]:
+            print(f"ERROR: {line}", file=self.stderr, flush=True)
 
     def warning(self, message: str) -> None:
         print(f"WARNING: {message}", file=self.stderr, flush=True)
@@ -144,8 +147,13 @@ def add_creator_arguments(parser: argparse.ArgumentParser, title: str) -> None:
 def manifest_options(
     args: argparse.Namespace, kinds: frozenset[MhlKind] = frozenset()
 ) -> ManifestOptions:
-    """The manifests to write, with the creator arguments (:func:`add_creator_arguments`)."""
-    return ManifestOptions(
+    """The manifests to write, with the creator arguments (:func:`add_creator_arguments`).
+
+    With an ASC MHL among *kinds*, a creator field its schema refuses (an ``--author-email``
+    not ``name@domain.tld``, characters XML cannot carry) is a UsageError now, before
+    anything is copied or verified: the writer's own check (``manifest.creator``), made
+    early, not a second one."""
+    options = ManifestOptions(
         kinds=kinds,
         author_name=args.author_name,
         author_email=args.author_email,
@@ -153,6 +161,15 @@ def manifest_options(
         location=args.location,
         comment=args.comment,
     )
+    given = (args.author_name, args.author_email, args.author_role, args.location, args.comment)
+    if MhlKind.ASCMHL in kinds and any(value is not None for value in given):
+        from offload.manifest.creator import check_creator  # only then: its XML helpers
+
+        try:
+            check_creator(options.creator())
+        except (ValueError, OffloadError) as exc:  # OffloadError: text XML cannot carry
+            raise UsageError(f"{exc}; correct it: nothing was written") from None
+    return options
 
 
 def import_in_background(*modules: str) -> threading.Thread:

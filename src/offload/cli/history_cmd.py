@@ -1,7 +1,9 @@
-"""``offload history``: past offloads from the local report store, newest first.
+"""``offload history``: past offloads and checks from the local report store, newest first.
 
-Reads the JSON job reports in the local report folder (``--report-dir``, default as for
-``offload copy``); a file that is not one of our reports, or cannot be read, is listed with
+Reads the JSON reports in the local report folder (``--report-dir``, default as for
+``offload copy``): the job reports of ``offload copy`` and the reports of ``offload verify``
+(which go to the same folder), each listed as what it is. A file that is not one of our
+reports, cannot be read, or is not in the shape of one (``report.validate``) is listed with
 the reason instead of stopping the listing. Never writes.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,32 @@ from rich.console import Console
 from rich.table import Table
 
 from offload.cli.common import Environment, default_report_dir
+from offload.errors import UsageError, describe_os_error
+from offload.report.validate import (
+    is_job_report,
+    is_verify_report,
+    job_report_problem,
+    verify_report_problem,
+)
 
-_SCHEMA_PREFIX = "offload-ai/job-report/"
+# What an ``offload verify`` run found, by its exit code (docs/json.md, the verify report).
+_VERIFY_RESULTS = {
+    0: "verified",
+    10: "missing files",
+    11: "changed or unreadable",
+    21: "new files only",
+    30: "nothing to verify against",
+    31: "history damaged or forged",
+    64: "usage error",
+    130: "cancelled",
+}
 
 
 @dataclass
 class HistoryEntry:
-    """One past offload as its JSON report states it."""
+    """One past run as its JSON report states it: an offload (``kind`` "offload"), a check
+    (``kind`` "verify": ``destinations`` holds the folder checked), or a file of the folder
+    that is no readable report (``kind`` None, ``error`` says why)."""
 
     report: str
     started: str | None
@@ -38,16 +60,20 @@ class HistoryEntry:
     html: str | None = None
     pdf: str | None = None
     error: str | None = None
+    kind: str | None = None
+    # A check's reference (ascmhl, legacy, ledger; None when nothing could be checked).
+    reference: str | None = None
 
 
 def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
     history = commands.add_parser(
         "history",
         allow_abbrev=False,
-        help="list past offloads from the local report store, newest first",
-        description="List past offloads (date, card, destinations, result, exit code, "
-        "report path) from the local JSON reports, newest first.",
-        epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error.",
+        help="list past offloads and checks from the local report store, newest first",
+        description="List past offloads and offload verify runs (date, card, destinations, "
+        "result, exit code, report path) from the local JSON reports, newest first.",
+        epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error (-n "
+        "below 1, a report folder that is not a folder or cannot be read).",
     )
     history.add_argument("--json", action="store_true", help="print the list as JSON")
     history.add_argument(
@@ -57,20 +83,29 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help=f"the local report folder (default {default_report_dir()})",
     )
     history.add_argument(
-        "-n", "--limit", type=int, default=None, metavar="N", help="only the newest N offloads"
+        "-n",
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the newest N runs (1 or more; files that are not reports count too)",
     )
 
 
 def read_history(folder: Path) -> list[HistoryEntry]:
-    """Every job report in *folder*, newest first (by the start time the report states,
-    then by name). Never raises for a missing folder (an empty list)."""
+    """Every report in *folder*, newest first (by the start time the report states, then by
+    name). An empty list for a folder that does not exist (yet); raises OSError for one
+    that cannot be listed (NotADirectoryError: a file)."""
     try:
-        paths = sorted(folder.glob("*.json"))
-    except OSError:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".json"))
+    except FileNotFoundError:
         return []
-    entries = [_entry(path) for path in paths]
-    entries.sort(key=lambda e: (e.started or "", e.report), reverse=True)
-    return entries
+    listed = [_entry(folder / name) for name in names]
+    # The two kinds state their start differently (2026-11-30T13:28:03Z and
+    # 2026-11-30T13:28:03.120+00:00): compared to the second.
+    listed.sort(key=lambda e: ((e.started or "")[:19], e.report), reverse=True)
+    return listed
 
 
 def _entry(path: Path) -> HistoryEntry:
@@ -80,24 +115,56 @@ def _entry(path: Path) -> HistoryEntry:
     except (OSError, ValueError) as exc:
         base.error = f"cannot read {path}: {exc}"
         return base
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(_SCHEMA_PREFIX):
-        base.result, base.error = "not a report", f"{path} is not an offload-ai job report"
+    if is_verify_report(data):
+        return _verify_entry(path, data, base)
+    if not is_job_report(data):
+        base.result, base.error = "not a report", f"{path} is not an offload-ai report"
         return base
-    code = data.get("exit_code")
-    source = data.get("source")
+    problem = job_report_problem(data)
+    if problem is not None:
+        base.result, base.error = "not a valid report", f"not a valid job report: {problem}"
+        return base
+    source = data["source"]
     html, pdf = path.with_suffix(".html"), path.with_suffix(".pdf")
     return HistoryEntry(
         report=str(path),
-        started=data.get("started"),
+        started=data["started"],
         source=source,
-        card=(data.get("production") or {}).get("reel") or (Path(source).name if source else None),
-        destinations=[d.get("copy_root") or d.get("path") for d in data.get("destinations", [])],
+        card=(data.get("production") or {}).get("reel") or Path(source).name or None,
+        destinations=[d.get("copy_root") or d["path"] for d in data["destinations"]],
         result=_result(data),
-        exit_code=code if isinstance(code, int) else None,
+        exit_code=data["exit_code"],
         verify=data.get("verify"),
-        files=(data.get("totals") or {}).get("files"),
+        files=data["totals"]["files"],
         html=str(html) if html.exists() else None,
         pdf=str(pdf) if pdf.exists() else None,
+        kind="offload",
+    )
+
+
+def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
+    """An ``offload verify`` report: the folder checked, what the check found."""
+    problem = verify_report_problem(data)
+    if problem is not None:
+        base.result, base.error = "not a valid report", f"not a valid verify report: {problem}"
+        return base
+    code, totals = data["exit_code"], data["totals"]
+    result = _VERIFY_RESULTS.get(code, "failed")
+    if code == 0 and totals.get("unverifiable"):  # a legacy MHL entry with no hash we know
+        result = f"verified, {totals['unverifiable']} by size only"
+    checked = sum(totals.get(key) or 0 for key in ("verified", "changed", "unreadable"))
+    return HistoryEntry(
+        report=str(path),
+        started=data["started"],
+        source=None,
+        card=os.path.basename(data["path"].rstrip("/")) or None,
+        destinations=[data["path"]],
+        result=result,
+        exit_code=code,
+        verify=None,
+        files=checked + (totals.get("unverifiable") or 0),
+        kind="verify",
+        reference=data.get("reference"),
     )
 
 
@@ -136,9 +203,23 @@ def _trusted_transfer_checks(data: dict[str, Any]) -> bool:
 
 def cmd_history(args: argparse.Namespace, env: Environment) -> int:
     folder = args.report_dir or default_report_dir()
-    entries = read_history(folder)
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"-n {args.limit}: give how many runs to show, 1 or more")
+    try:
+        entries = read_history(folder)
+    except OSError as exc:
+        what = (
+            "it is not a folder"
+            if isinstance(exc, NotADirectoryError)
+            else (f"it cannot be listed: {describe_os_error(exc)}")
+        )
+        raise UsageError(
+            f"cannot list the reports in {folder}: {what}; --report-dir names the report folder",
+            path=folder,
+        ) from None
+    found = len(entries)
     if args.limit is not None:
-        entries = entries[: max(args.limit, 0)]
+        entries = entries[: args.limit]
     if args.json:
         print(json.dumps([asdict(e) for e in entries], ensure_ascii=False), file=env.stdout)
         return 0
@@ -146,12 +227,16 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
         print(f"No offload reports in {folder} yet.", file=env.stdout)
         return 0
     console = Console(file=env.stdout, width=None if env.stdout.isatty() else 160)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"Offloads in {folder}")
-    for column in ("started (UTC)", "card", "destinations", "result", "exit", "report"):
+    shown = "" if len(entries) == found else f" (the newest {len(entries)} of {found})"
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, title=f"Offloads and checks in {folder}{shown}"
+    )
+    for column in ("started (UTC)", "run", "card", "destinations", "result", "exit", "report"):
         table.add_column(column, overflow="fold")
     for entry in entries:
         table.add_row(
-            (entry.started or "?").replace("T", " ").rstrip("Z"),
+            (entry.started or "?")[:19].replace("T", " "),
+            entry.kind or "?",
             entry.card or "?",
             "\n".join(entry.destinations),
             entry.result,

@@ -19,6 +19,7 @@ import gc
 import os
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -510,7 +511,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     finally:
         if trace is not None:
             trace.close()
-    from offload.report.job_report import write_reports
+    from offload.report.job_report import failures, write_reports
 
     if no_cascade is not None:
         report.notes.append(no_cascade)
@@ -521,26 +522,17 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
         report.notes.append(written.local_error)
     exit_code = report.exit_code
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
-    failures = [
-        (f.relative_path, d.error) for f in report.job.files for d in f.destinations if d.error
-    ]
-    failures += [(f"{s.relative_path}", s.error) for s in report.symlinks if s.error]
+    failed = failures(report)
     if json_sink is not None:
         json_sink.write(
             {
                 "event": "job_report",
+                "time": round(time.time(), 3),
                 "exit_code": exit_code,
                 "reports": report.report_paths,
-                "destinations": [
-                    {
-                        **vars(d),
-                        # As in the job report: a link not made there fails it too (exit 1).
-                        "symlinks_failed": len(report.failed_links(d.index)),
-                        "result": "failed" if d.failed or report.failed_links(d.index) else "ok",
-                    }
-                    for d in report.job.destinations
-                ],
-                "failures": [{"path": p, "error": e} for p, e in failures],
+                # The saved report's very entries: each key means the same in both.
+                "destinations": written.destinations,
+                "failures": failed,
                 "card_release": written.card_release,
                 "notes": report.notes,
             }
@@ -558,10 +550,10 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     if written.card_release:  # may the card be formatted (report/release.py)
         print(written.card_release["text"], file=env.stderr)
     seen: set[str | None] = set()
-    for path, error in failures:
-        if error not in seen and error != "cancelled before it was verified":
-            env.error(error or path)
-            seen.add(error)
+    for failure in failed:
+        if failure["error"] not in seen:
+            env.error(failure["error"] or failure["path"])
+            seen.add(failure["error"])
     for error in report.folder_errors:
         env.error(error)
     for note in report.notes:

@@ -47,10 +47,11 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.errors import OffloadError, printable_name
+from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
+from offload.manifest_options import MhlKind
 from offload.report.words import plural
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
@@ -61,7 +62,8 @@ EXIT_CODES_HELP = (
     "changed or unreadable (or a folder cannot be read); 21 only new files; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified or "
     "missing, no chain file, paths outside PATH): not trusted, nothing verified; 64 usage "
-    "error; 130 interrupted. A report (JSON and CSV) is written into the report folder "
+    "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
+    "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
     "with the same exit code."
 )
 
@@ -338,7 +340,24 @@ def _verifier(
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     remote = is_s3_url(args.path)
     root = Path(args.path)
-    creator = manifest_options(args).creator() if args.append else None
+    report_dir = args.report_dir or default_report_dir()
+    # Bad input known before anything is read (64): no check, no report, and with --json
+    # the document still says why.
+    refused: str | None = None
+    creator: CreatorInfo | None = None
+    try:
+        # --append writes an ASC MHL generation: its creator fields are checked now.
+        if args.append:
+            creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator()
+        if os.path.lexists(report_dir) and not report_dir.is_dir():
+            raise UsageError(
+                f"the report folder {report_dir} is not a folder; --report-dir (or "
+                "$OFFLOAD_REPORT_DIR) names a folder for the reports, made if missing; "
+                "nothing was verified",
+                path=report_dir,
+            )
+    except UsageError as exc:
+        refused = exc.message
     verifier = _verifier(args, creator)
     console = Console(file=env.stderr)
     live = not args.json and not args.quiet and console.is_terminal and (remote or root.is_dir())
@@ -350,6 +369,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     code: int
     with _interruptible(env):
         try:
+            if refused is not None:
+                raise UsageError(refused)
             if live:
                 files, total = (0, 0) if remote else _files_to_read(root)
                 columns = (
@@ -399,12 +420,16 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         remote=remote,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
-    if (code != VerifyExit.USAGE) if remote else root.is_dir():
+    if refused is None and ((code != VerifyExit.USAGE) if remote else root.is_dir()):
         try:
-            write_report(args.report_dir or default_report_dir(), root, data, started)
+            write_report(report_dir, root, data, started)
         except OSError as exc:
             data["report"] = None
-            env.error(f"cannot write the verify report: {printable_name(str(exc))}")
+            env.error(
+                f"cannot write the verify report into {printable_name(str(report_dir))}: "
+                f"{describe_os_error(exc)}; --report-dir chooses another folder (the check's "
+                "result stands)"
+            )
     if args.json:
         _write_stdout(env, json_text(data, indent=2))
         return code

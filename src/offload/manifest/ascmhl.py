@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +53,7 @@ from offload.fs.ops import fsync_dir
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.atomic import AtomicFile, write_file_atomically
 from offload.manifest.coverage import Lister, whole_folders
+from offload.manifest.creator import check_creator
 from offload.manifest.digest import format_order, normalize_digest, sorted_formats
 from offload.manifest.dirhash import DirectoryHash, DirectoryHasher
 from offload.manifest.errors import ManifestError, UnsupportedTreeError
@@ -78,8 +78,6 @@ from offload.manifest.xmltext import (
 )
 
 PROCESSES = ("transfer", "in-place", "flatten")
-# The XSD's EmailAddressAttributeType (an XSD pattern matches the whole value).
-_EMAIL = re.compile(r"[^@]+@[^.]+\..+", re.DOTALL)
 
 
 def utc_now() -> datetime:
@@ -157,26 +155,6 @@ def _nested_history_root(path: str) -> str | None:
         if parts[index] == ASCMHL_FOLDER:
             return "/".join(parts[:index])
     return None
-
-
-def _check_creator(creator: CreatorInfo) -> None:
-    for label, value in (
-        ("tool name", creator.tool_name),
-        ("tool version", creator.tool_version),
-        ("hostname", creator.hostname),
-        ("author name", creator.author_name),
-        ("author email", creator.author_email),
-        ("author phone", creator.author_phone),
-        ("author role", creator.author_role),
-        ("location", creator.location),
-        ("comment", creator.comment),
-    ):
-        if value is not None:
-            check_xml_string(value, label)
-    if creator.author_email is not None and not _EMAIL.fullmatch(creator.author_email):
-        raise ValueError(
-            f"not an e-mail address the ASC MHL schema accepts: {creator.author_email!r}"
-        )
 
 
 def _prepare(
@@ -419,7 +397,7 @@ def write_generation(
     """
     if process not in PROCESSES:
         raise ValueError(f"unknown ASC MHL process {process!r} (expected one of {PROCESSES})")
-    _check_creator(creator)
+    check_creator(creator)
     if history is None:
         history = read_history(root)
     carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)

@@ -28,6 +28,12 @@ class UnsupportedTreeError(ManifestError):
     names that cannot be written in XML 1.0 / UTF-8)."""
 
 
+class LegacyMhlUnreadableError(ManifestError):
+    """A legacy MHL named to verify against cannot be read, or is not one (malformed XML,
+    not a ``<hashlist>``): bad input, nothing was checked against it (``offload verify
+    --mhl-file``: exit 64, never "files changed or unreadable")."""
+
+
 class NoHistoryError(HistoryError):
     """There is no ASC MHL history (no generation) where one was expected."""
 

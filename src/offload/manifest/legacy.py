@@ -24,7 +24,7 @@ from pathlib import Path
 from offload.errors import describe_os_error
 from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_now
 from offload.manifest.atomic import AtomicFile
-from offload.manifest.errors import ManifestError
+from offload.manifest.errors import LegacyMhlUnreadableError, ManifestError
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string, escape_text, iso_utc_z, utc_from_ns
@@ -190,8 +190,8 @@ def _xxh64_from_little_endian(value: str) -> str:
 def read_legacy_mhl(path: Path) -> LegacyHashList:
     """Read a legacy MHL file (v1.0/1.1). Streams the entries.
 
-    Raises ManifestError for malformed XML, a document that is not a hashlist, or an
-    unreadable file (wrapping the OSError).
+    Raises LegacyMhlUnreadableError (a ManifestError) for malformed XML, a document that is
+    not a hashlist, or an unreadable file (wrapping the OSError).
     """
     info: dict[str, str] = {}
     version: str | None = None
@@ -202,7 +202,7 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
             if event == "start":
                 if version is None:
                     if tag != "hashlist":
-                        raise ManifestError(f"{path} is not an MHL hashlist", path=path)
+                        raise LegacyMhlUnreadableError(f"{path} is not an MHL hashlist", path=path)
                     version = element.get("version", "")
                 continue
             if tag == "creatorinfo":
@@ -213,9 +213,9 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
                 entries.append(_legacy_entry(element))
                 element.clear()
     except ET.ParseError as exc:
-        raise ManifestError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+        raise LegacyMhlUnreadableError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     except OSError as exc:
-        raise ManifestError(
+        raise LegacyMhlUnreadableError(
             f"cannot read legacy MHL {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
         ) from exc
     return LegacyHashList(

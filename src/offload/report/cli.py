@@ -4,8 +4,8 @@ a saved JSON job report (the same code path as after an offload).
 Without --html/--pdf both are written beside JOB.json (``JOB.html``, ``JOB.pdf``). Clips are
 probed again for thumbnails (the card, or a verified copy when the card is gone).
 
-Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable or not a
-job report).
+Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
+report, or not a valid one: a key of the wrong kind, ``report.validate``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from offload.errors import UsageError
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from offload.report.media import ProbeBudget
-
-SCHEMA_PREFIX = "offload-ai/job-report/"
+from offload.report.validate import JOB_SCHEMA_PREFIX, is_job_report, job_report_problem
 
 
 def add_report_parser(commands: Any) -> argparse.ArgumentParser:
@@ -65,8 +64,11 @@ def load_job_report(path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}", path=path) from None
     except ValueError as exc:
         raise UsageError(f"{path} is not JSON: {exc}", path=path) from None
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(SCHEMA_PREFIX):
-        raise UsageError(f"{path} is not an offload-ai job report (no schema {SCHEMA_PREFIX}*)")
+    if not isinstance(data, dict) or not is_job_report(data):
+        raise UsageError(f"{path} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)")
+    problem = job_report_problem(data)
+    if problem is not None:  # one line, never a traceback from the code that draws it
+        raise UsageError(f"not a valid job report: {path}: {problem}", path=path)
     return data
 
 

@@ -278,13 +278,21 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             (d.get("files_transfer_checked"), "transfer-checked only (not read back)"),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
+            (
+                d.get("symlinks_failed"),
+                f"symlink{'' if d.get('symlinks_failed') == 1 else 's'} NOT MADE",
+            ),
         ]
         result = ", ".join(f"{n} {label}" for n, label in counts if n)
         if d.get("lost"):
             result = f"✖ LOST: {d.get('lost_reason') or 'no reason recorded'}" + (
                 f" ({result})" if result else ""
             )
-        elif d.get("files_failed") or d.get("files_cancelled"):
+        # The facts the JSON's `result` comes from (DestinationSummary.result): a link not
+        # made there fails it too; a report older than `result` has the counts alone.
+        elif d.get("result") in ("failed", "cancelled") or any(
+            d.get(key) for key in ("files_failed", "files_cancelled", "symlinks_failed")
+        ):
             result = f"✖ {result}"
         elif d.get("files_transfer_checked"):
             result = f"≈ {result}"

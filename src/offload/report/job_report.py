@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, overload
 
 from offload._version import __version__
-from offload.card import OffloadReport
+from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.devices import describe as describe_devices
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
@@ -210,7 +210,7 @@ def report_data(
                 "lost": d.lost,
                 "lost_reason": d.lost_reason,
                 # A link the destination could not hold is a failure there too (exit 1).
-                "result": "failed" if d.failed or report.failed_links(d.index) else "ok",
+                "result": d.result(len(report.failed_links(d.index))),
                 "files_verified": d.files_verified,
                 "files_verified_earlier": d.files_verified_earlier,
                 "files_transfer_checked": d.files_transfer_checked,
@@ -274,6 +274,36 @@ def report_data(
     )
     data["card_release"] = card_release(data, facts).as_json()
     return data
+
+
+def failures(report: OffloadReport) -> list[dict[str, Any]]:
+    """What failed, for ``--json``'s ``job_report`` line (docs/json.md): one entry per copy
+    that failed (``kind`` "file"; a file the source failed to give fails on every
+    destination) and per symlink of the card not made (``kind`` "symlink"), each with its
+    ``destination_index``. A copy the run was cancelled before finishing is not a failure:
+    each destination's ``files_cancelled`` counts those."""
+    found: list[dict[str, Any]] = [
+        {
+            "kind": "file",
+            "path": f.relative_path,
+            "destination_index": d.destination_index,
+            "error": d.error,
+        }
+        for f in report.job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.FAILED
+    ]
+    found += [
+        {
+            "kind": "symlink",
+            "path": s.relative_path,
+            "destination_index": s.destination_index,
+            "error": s.error,
+        }
+        for s in report.symlinks
+        if s.status is SymlinkStatus.FAILED
+    ]
+    return found
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:
@@ -385,6 +415,9 @@ class ReportsWritten:
     local_error: str | None = None
     # The JSON's `card_release` (report/release.py): may the card be formatted, in words.
     card_release: dict[str, Any] = field(default_factory=dict)
+    # The JSON's `destinations`, as written (volumes included): `--json`'s `job_report` line
+    # states these very entries, so that a key means the same in both.
+    destinations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RemoteReportFolder(Protocol):
@@ -428,6 +461,7 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     # of the offload's peak memory.
     data = report_data(report, exit_code=result.exit_code)
     result.card_release = data["card_release"]
+    result.destinations = data["destinations"]
     json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
     table = StreamedFile(lambda _code: csv_chunks(report))
 

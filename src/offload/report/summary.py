@@ -72,11 +72,10 @@ def _speed(dest: DestinationSummary) -> str:
 def _result(dest: DestinationSummary, failed_links: int = 0) -> Text:
     if dest.lost:
         return Text(f"LOST: {dest.lost_reason or ''}", style="bold red")
-    if dest.files_failed or failed_links:
+    result = dest.result(failed_links)  # the word the JSON reports state
+    if result == "failed":
         return Text("FAILED", style="bold red")
-    if dest.files_cancelled:
-        return Text("cancelled", style="yellow")
-    return Text("ok", style="green")
+    return Text(result, style="yellow" if result == "cancelled" else "green")
 
 
 def verdict_lines(report: OffloadReport) -> list[str]:

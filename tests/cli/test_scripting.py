@@ -1,0 +1,280 @@
+"""What a script reads from ``offload``: exit codes, JSON lines and reports that state what
+was checked, and one ``ERROR:`` line naming the path for a bad input (each test runs the
+command as a subprocess on real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, reports: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``offload *args`` with its local reports in *reports*."""
+    env = {**os.environ, "OFFLOAD_REPORT_DIR": str(reports)}
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("ERROR: ")]
+
+
+@pytest.fixture
+def card(tmp_path: Path) -> Path:
+    """A small card: clips, a side file, an empty folder and Finder junk."""
+    root = tmp_path / "card1"
+    (root / "A001" / "CLIP").mkdir(parents=True)
+    (root / "EMPTY").mkdir()
+    for number in (1, 2, 3):
+        (root / "A001" / "CLIP" / f"c{number}.mov").write_bytes(os.urandom(number * 30_000))
+    (root / "A001" / "note.txt").write_text("hi\n")
+    (root / ".DS_Store").touch()
+    return root
+
+
+@pytest.fixture
+def copied(card: Path, tmp_path: Path) -> Path:
+    """The card offloaded once: its copy root."""
+    (tmp_path / "o1").mkdir()
+    result = run("copy", "-q", card, tmp_path / "o1", reports=tmp_path / "reports")
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "o1" / card.name
+
+
+@pytest.mark.parametrize(
+    "content", [None, b"not xml at all", b"<?xml version='1.0'?><other/>"], ids=str
+)
+def test_verify_against_a_legacy_mhl_that_cannot_be_read_is_a_usage_error(
+    copied: Path, tmp_path: Path, content: bytes | None
+) -> None:
+    """Nothing was checked: 64 (bad input, one line naming the file and what to do), never
+    11 ("files changed or unreadable"), which a script reads as a damaged copy."""
+    mhl = tmp_path / "given.mhl"
+    if content is not None:
+        mhl.write_bytes(content)
+    reports = tmp_path / "reports"
+    result = run("verify", "--mhl-file", mhl, copied, reports=reports)
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and str(mhl) in lines[0] and "--mhl-file" in lines[0], result.stderr
+    as_json = run("verify", "--json", "--mhl-file", mhl, copied, reports=reports)
+    data = json.loads(as_json.stdout)
+    assert as_json.returncode == data["exit_code"] == 64
+    assert data["reference"] is None and data["passed"] is False
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--author-email", "notanemail"), ("--author-email", "a@b"), ("--comment", "bell\x07")],
+)
+def test_a_creator_field_the_asc_mhl_schema_refuses_is_refused_before_the_copy(
+    card: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    """Refused like any bad input (64, one line naming the field), with nothing written;
+    before, every file was copied and verified, the summary said ok, and then the manifest
+    was refused (exit 1, no ascmhl/)."""
+    dest = tmp_path / "o3"
+    dest.mkdir()
+    result = run("copy", "-q", option, value, card, dest, reports=tmp_path / "reports")
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and repr(value) in lines[0], result.stderr
+    assert list(dest.iterdir()) == [] and not (tmp_path / "reports").exists()
+
+
+def test_verify_append_refuses_the_same_creator_field_before_reading(
+    copied: Path, tmp_path: Path
+) -> None:
+    """The one check, shared: ``verify --append`` refuses the same value with the same words,
+    before anything is read, and appends nothing."""
+    before = sorted(p.name for p in (copied / "ascmhl").iterdir())
+    result = run(
+        "verify", "--append", "--author-email", "notanemail", copied, reports=tmp_path / "r"
+    )
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and "'notanemail' is not an e-mail address" in lines[0]
+    assert sorted(p.name for p in (copied / "ascmhl").iterdir()) == before
+    assert not (tmp_path / "r").exists()  # nothing read: no report
+    as_json = run(
+        "verify", "--json", "--append", "--author-email", "x", copied, reports=tmp_path / "r"
+    )
+    assert as_json.returncode == json.loads(as_json.stdout)["exit_code"] == 64
+    ok = run(
+        "verify", "--append", "--author-email", "dit@example.com", copied, reports=tmp_path / "r"
+    )
+    assert ok.returncode == 0, ok.stderr
+
+
+def _damaged(report: dict[str, object], key: str, value: object) -> dict[str, object]:
+    damaged = json.loads(json.dumps(report))
+    where = damaged
+    *parents, last = key.split(".")
+    for part in parents:
+        where = where[int(part)] if isinstance(where, list) else where[part]  # type: ignore[index]
+    if value is ...:
+        del where[last]  # type: ignore[attr-defined]
+    else:
+        where[last] = value  # type: ignore[index]
+    return damaged
+
+
+DAMAGE = [
+    ("started", 12, "started is 12, not a date"),
+    ("destinations", None, "destinations is null, not a list"),
+    ("totals", "big", 'totals is "big", not an object'),
+    ("files.0.size_bytes", "big", 'files[0].size_bytes is "big"'),
+    ("files.0.destinations.0.status", "fine", "not a state"),
+    ("files.0.destinations.0.index", 7, "not one of the report's destinations"),
+]
+
+
+def test_a_damaged_job_report_is_an_error_row_in_history_and_refused_by_report(
+    copied: Path, tmp_path: Path
+) -> None:
+    """Valid JSON, wrong shape: history lists the rest and names the file in its error row
+    (before, one such file made it exit with a traceback); ``offload report`` says one line,
+    exit 64 (before: a traceback). A file of only the schema is such a file too, never a
+    "failed" offload."""
+    reports = tmp_path / "reports"
+    original = json.loads(next(reports.glob("card1_*.json")).read_text())
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "good.json").write_text(json.dumps(original))
+    damaged = {
+        f"bad{number}.json": _damaged(original, key, value)
+        for number, (key, value, _) in enumerate(DAMAGE)
+    }
+    damaged["schema-only.json"] = {"schema": "offload-ai/job-report/2"}
+    for name, data in damaged.items():
+        (store / name).write_text(json.dumps(data))
+
+    listed = run("history", "--json", "--report-dir", store, reports=reports)
+    assert listed.returncode == 0, listed.stderr
+    entries = {Path(e["report"]).name: e for e in json.loads(listed.stdout)}
+    assert entries["good.json"]["result"] == "verified" and entries["good.json"]["error"] is None
+    for name in damaged:
+        entry = entries[name]
+        assert entry["result"] == "not a valid report" and entry["kind"] is None, entry
+        assert entry["error"].startswith("not a valid job report: "), entry
+        assert entry["exit_code"] is None and entry["destinations"] == []
+    assert "missing" in entries["schema-only.json"]["error"]
+    text = run("history", "--report-dir", store, reports=reports)
+    assert text.returncode == 0 and "Traceback" not in text.stderr + text.stdout
+
+    for number, (_key, _value, words) in enumerate(DAMAGE):
+        path = store / f"bad{number}.json"
+        result = run("report", "--no-media", path, reports=reports)
+        assert result.returncode == 64, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"ERROR: not a valid job report: {path}: "), line
+        assert words in line, line
+        assert not path.with_suffix(".html").exists()
+    assert run("report", "--no-media", store / "good.json", reports=reports).returncode == 0
+
+
+def test_verify_into_a_report_dir_that_is_a_file_is_refused_before_reading(
+    copied: Path, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    result = run("verify", "--report-dir", a_file, copied, reports=tmp_path / "reports")
+    assert result.returncode == 64, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ERROR: the report folder {a_file} is not a folder; --report-dir")
+    assert "Errno" not in line and result.stdout == ""
+    as_json = run("verify", "--json", "--report-dir", a_file, copied, reports=tmp_path / "r")
+    data = json.loads(as_json.stdout)  # --json still prints the document: why, and 64
+    assert as_json.returncode == data["exit_code"] == 64 and data["report"] is None
+    assert data["error"].startswith(f"the report folder {a_file} is not a folder")
+    assert data["totals"]["verified"] == 0 and not (tmp_path / "r").exists()
+
+
+def _json_lines(stdout: str) -> list[dict[str, object]]:
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert all("event" in line and isinstance(line.get("time"), float) for line in lines), [
+        line["event"] for line in lines if not isinstance(line.get("time"), float)
+    ]
+    return lines
+
+
+def _saved(reports: Path) -> dict[str, object]:
+    (path,) = reports.glob("*.json")
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+def test_job_report_line_of_a_cancelled_run_says_cancelled_and_lists_no_failures(
+    tmp_path: Path,
+) -> None:
+    """Before: each destination ``"result": "ok"`` with ``files_cancelled`` 3, and every
+    cancelled copy a "failure" with no destination index; the line had no ``time`` and its
+    destinations held ``root`` and ``device`` (the destination's path, where the saved
+    report's ``device`` is the disk)."""
+    card = tmp_path / "big"
+    card.mkdir()
+    for number in range(3):
+        (card / f"b{number}.mov").write_bytes(os.urandom(48_000_000))
+    for name in ("d1", "d2"):
+        (tmp_path / name).mkdir()
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [*CLI, "copy", "--json", card, tmp_path / "d1", tmp_path / "d2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(reports)},
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if json.loads(line)["event"] == "file_started":
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    lines = _json_lines("".join(seen) + stdout)
+    last = lines[-1]
+    assert last["event"] == "job_report" and last["exit_code"] == 130
+    saved = _saved(reports)
+    assert last["destinations"] == saved["destinations"]  # one meaning for each key
+    for destination in saved["destinations"]:  # type: ignore[attr-defined]
+        assert destination["files_cancelled"] > 0 and destination["files_failed"] == 0
+        assert destination["result"] == "cancelled", destination
+        assert "root" not in destination
+    assert last["failures"] == []
+
+
+def test_job_report_line_names_the_destination_of_each_failure(card: Path, tmp_path: Path) -> None:
+    """A file that fails on one of two destinations is one failure, with its destination;
+    that destination ``failed``, the other ``ok``, as in the saved report."""
+    for name in ("d1", "d2"):
+        (tmp_path / name).mkdir()
+    other = tmp_path / "d2" / card.name / "A001" / "note.txt"
+    other.parent.mkdir(parents=True)
+    other.write_text("another take\n")
+    reports = tmp_path / "reports"
+    result = run("copy", "--json", card, tmp_path / "d1", tmp_path / "d2", reports=reports)
+    assert result.returncode == 1, result.stderr
+    last = _json_lines(result.stdout)[-1]
+    assert last["event"] == "job_report"
+    (failure,) = last["failures"]  # type: ignore[misc]
+    assert failure["kind"] == "file" and failure["path"] == "A001/note.txt"
+    assert failure["destination_index"] == 1 and "already exists" in failure["error"]
+    assert [d["result"] for d in last["destinations"]] == ["ok", "failed"]  # type: ignore[attr-defined]
+    assert last["destinations"] == _saved(reports)["destinations"]
