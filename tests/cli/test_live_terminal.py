@@ -83,3 +83,23 @@ def test_the_card_release_line_stands_alone_above_the_view(tmp_path: Path) -> No
     assert run.returncode == 0, run.text
     assert_printed_above_the_view(run, [f"CARD RELEASED: {card} can be ejected"])
     assert len(frames(run)) == 1, run.text
+
+
+def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    volumes = tmp_path / "x" / "Volumes"
+    dests = [volumes / "RAID_SHUTTLE_01", volumes / "RAID_MASTER_02"]
+    for dest in dests:
+        dest.mkdir(parents=True)
+    run = run_on_terminal(
+        "copy", "-q", "--verify", "transfer", "--report-dir", tmp_path / "reports", card, *dests,
+        columns=80,
+    )  # fmt: skip
+    assert run.returncode == 0, run.text
+    header = next(line for line in run.lines if line.startswith(" destination"))
+    assert header.split()[-1] == "result", run.text  # not "resu", "res"
+    for dest in dests:  # each path stacked at its "/", the drive's name whole on its line
+        assert any(line.split()[:1] == [dest.name] for line in run.lines), run.text
+        assert run.shows(str(dest.parent)[-10:]), run.text
+    rows = [line for line in run.lines if line.split()[-1:] == ["ok"]]
+    assert len(rows) == 2, run.text
