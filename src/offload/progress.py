@@ -392,7 +392,7 @@ class ProgressModel:
                 strict=True,
             )
         ):
-            if dest.lost is not None:
+            if dest.lost is not None or self._waits_for_later_job(index):
                 continue
             key = f"destination {index}"
             if self._checking:
@@ -413,6 +413,19 @@ class ProgressModel:
                 )
             )
         return lanes
+
+    def _waits_for_later_job(self, index: int) -> bool:
+        """Whether destination *index* has no work in the running job of an offload but
+        has some in a later one (a cascaded destination during the card's pass): its lanes
+        have no rate yet and would hold the ETA at none; the source's lane, which counts the
+        later job's reads too, stands for that work until then."""
+        plan = self._job_plan
+        return (
+            self._offload
+            and plan is not None
+            and not plan.destination_files[index]
+            and self._files_to_start[index] > 0
+        )
 
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:

@@ -38,15 +38,20 @@ def make_card(root: Path, files: int = 4) -> Path:
 
 
 class Recorder:
-    """Feeds the model, then notes the event and a snapshot taken right after it."""
+    """Feeds the model, then notes the event and a snapshot taken right after it. *tick*:
+    the model's clock moves on by that much at each event (an ETA needs a second of
+    measurement, longer than these small jobs take)."""
 
-    def __init__(self, model: ProgressModel) -> None:
-        self.model = model
+    def __init__(self, model: ProgressModel | None = None, *, tick: float = 0.0) -> None:
+        self.now = 0.0
+        self.tick = tick
+        self.model = model or ProgressModel(clock=lambda: self.now)
         self.seen: list[tuple[Event, ProgressSnapshot]] = []
         self._lock = threading.Lock()
 
     def emit(self, event: Event) -> None:
         with self._lock:
+            self.now += self.tick
             self.model.emit(event)
             self.seen.append((event, self.model.snapshot()))
 
@@ -56,7 +61,7 @@ def test_a_cascade_is_one_progress_from_the_card_to_the_last_slow_copy(tmp_path:
     fast, slow = tmp_path / "k1", tmp_path / "k2"
     fast.mkdir()
     slow.mkdir()
-    recorder = Recorder(ProgressModel())
+    recorder = Recorder(tick=0.05)
     options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=1))
     report = offload(card, [fast, slow], options=options, sink=recorder)
     assert report.exit_code == 0
@@ -75,6 +80,8 @@ def test_a_cascade_is_one_progress_from_the_card_to_the_last_slow_copy(tmp_path:
     for event, snap in seen[planned : released + 1]:  # the card's pass: the slow one waits
         assert snap.destinations[1].phase == "waiting", (event, snap.destinations[1])
         assert snap.destinations[1].bytes_written == 0
+    # The slow one, not fed yet, has no rate: it must not hold the card pass's ETA at none.
+    assert any(snap.eta_s is not None for _, snap in seen[planned:released]), "no ETA"
     card_pass_end = seen[released][1]
     assert card_pass_end.files_finished == 0  # no file is on both yet
     assert card_pass_end.destinations[0].phase == "done"
