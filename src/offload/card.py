@@ -33,6 +33,8 @@ from offload.events import (
     EventSink,
     ExistingCopiesChecking,
     JobStarted,
+    OffloadFinished,
+    OffloadPlanned,
     WarningIssued,
     WorkPlanned,
     isolated,
@@ -556,6 +558,7 @@ def run_offload(
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             report = _run_locked(plan, sink=guarded, cancel=cancel)
+            guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend(locks.warnings)
             return report
     finally:
@@ -616,6 +619,7 @@ def _run_locked(
     if slow:  # the card feeds the fast destinations only (offload.cascade)
         first_tasks = _cascade().without_slow(first_tasks, slow)
         first_replace = _cascade().without_slow(first_replace, slow)
+    sink.emit(_offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow))
     job_report = CopyJob(
         first_tasks,
         roots,
@@ -784,6 +788,34 @@ class _PlannedWorkAnnouncer:
         self._sink.emit(event)
         if isinstance(event, JobStarted):
             self._sink.emit(self._planned)
+
+
+def _offload_planned(
+    plan: OffloadPlan, tasks: Sequence[FileTask], slow: frozenset[int]
+) -> OffloadPlanned:
+    """The whole offload's work, as its jobs' WorkPlanned events will add up: the card read
+    for the files a destination not cascaded still needs, a fast copy read for those a
+    cascaded one needs, and per destination what is written there."""
+    count = len(plan.plans)
+    return OffloadPlanned(
+        files=len(plan.tasks),
+        destinations=tuple(str(p.destination) for p in plan.plans),
+        source_bytes=sum(
+            t.source.size_bytes
+            * (
+                any(target is not None and i not in slow for i, target in enumerate(t.targets))
+                + any(t.targets[i] is not None for i in slow)
+            )
+            for t in tasks
+        ),
+        destination_bytes=tuple(
+            sum(t.source.size_bytes for t in tasks if t.targets[i] is not None)
+            for i in range(count)
+        ),
+        destination_files=tuple(
+            sum(1 for t in tasks if t.targets[i] is not None) for i in range(count)
+        ),
+    )
 
 
 def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:

@@ -45,6 +45,31 @@ class WorkPlanned(Event):
 
 
 @dataclass(frozen=True)
+class OffloadPlanned(Event):
+    """Before an offload's first job (the card layer, once the copies already there are
+    settled): the work of the whole offload, the work of every job it plans added up (a
+    cascade's card pass and its cascade, a job that copies again copies of ours found wrong).
+    ``files``: the card's; ``source_bytes``: what is read from a source (the card, then for a
+    cascade the fast copies that feed it); per destination the bytes and files written there
+    (copies verified earlier are not in it). The progress model then follows the offload as
+    one: its jobs' counts add up, and it ends at OffloadFinished, not at a job's end."""
+
+    files: int
+    destinations: tuple[str, ...]
+    source_bytes: int
+    destination_bytes: tuple[int, ...]
+    destination_files: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OffloadFinished(Event):
+    """The offload that sent OffloadPlanned ended (its last job, links and manifests
+    written): whether it was cancelled."""
+
+    cancelled: bool
+
+
+@dataclass(frozen=True)
 class ExistingCopiesChecking(Event):
     """Before the job: copies already on the destinations are read back to be proven
     (adopted, upgraded, re-verified; see offload.existing). ``source_bytes``: what is read

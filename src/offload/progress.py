@@ -27,6 +27,8 @@ from offload.events import (
     FileVerifiedEarlier,
     JobFinished,
     JobStarted,
+    OffloadFinished,
+    OffloadPlanned,
     PhaseChanged,
     SourceBytesRead,
     WorkPlanned,
@@ -37,7 +39,11 @@ _RATE_WINDOW_S = 5.0  # the rate is measured over the last few seconds, so the E
 
 @dataclass
 class DestinationProgress:
-    """What one destination is doing, as the progress view shows it."""
+    """What one destination is doing, as the progress view shows it. ``phase``: ``waiting``
+    (nothing of it started yet: a cascaded destination during the card's pass), ``checking``
+    (copies already there read back), a job's phase (``PhaseChanged``: ``copy``, ``flush``,
+    ``verify``, ``commit``, ``wait``, ``idle``), ``done`` (its part of the offload finished),
+    ``cancelled`` (it was not done when the run was cancelled) or ``lost``."""
 
     index: int
     path: str
@@ -106,7 +112,13 @@ class ProgressModel:
     destination. A job that finishes without being cancelled ends at exactly 1.0 (a failed
     file's unread bytes are never read); until then the fraction stays below 1.0. Counts are
     clamped to their totals (a mismatch re-read counts its bytes twice). A JobStarted starts
-    the model afresh (a card offload that replaces wrong copies runs a second, small job).
+    the model afresh, unless an OffloadPlanned came first: a card offload runs several jobs
+    (a second, small one replacing wrong copies; a cascade's card pass, then the jobs that
+    feed the cascaded destinations from the fast copies), and the model then follows them as
+    one: the totals are the whole offload's, each job adds to the counts (a destination keeps
+    its counts and its ``done`` while a later job feeds the others), a job's end takes out of
+    the totals only the work it will never do, and the offload ends at 1.0 at OffloadFinished.
+    A file is finished once every destination has its outcome, whichever job gave it.
 
     The ETA is not work left ÷ one rate: the job ends when its slowest lane ends (the source
     read, its re-read, each destination's bytes and commits; ``_lanes``), so each lane's rate
@@ -136,8 +148,18 @@ class ProgressModel:
         self._files_started = 0
         self._current = ""
         self._destinations: list[DestinationProgress] = []
+        # Per file not yet finished, the destinations with its outcome (a bit each): a bit
+        # mask, not a count, so an outcome given twice (a cascade feeding a file again from
+        # another fast copy) does not finish it early.
         self._finished_per_file: dict[str, int] = {}
+        self._all_destinations = 0  # the mask of a finished file
         self._files_finished = 0
+        # An offload of several jobs (OffloadPlanned): per destination, the files planned
+        # for jobs not yet started; the running job's plan and its counters at its start.
+        self._offload = False
+        self._files_to_start: list[int] = []
+        self._job_plan: WorkPlanned | None = None
+        self._job_base: tuple[int, list[int], list[int]] = (0, [], [])
         # The job's own work: source bytes read, and per destination bytes and files.
         self._source_total = 0
         self._destination_totals: list[int] = []
@@ -160,18 +182,49 @@ class ProgressModel:
             self._apply(event)
 
     def _apply(self, event: Event) -> None:
-        if isinstance(event, ExistingCopiesChecking):
+        if isinstance(event, OffloadPlanned):
+            self._reset()
+            self._offload = True
+            self._total_bytes = event.source_bytes
+            self._total_files = event.files
+            self._set_destinations(event.destinations)
+            self._source_total = event.source_bytes
+            self._destination_totals = list(event.destination_bytes)
+            self._destination_files = list(event.destination_files)
+            self._files_to_start = list(event.destination_files)
+            self._commits = [0] * len(event.destinations)
+            self._committed_bytes = [0] * len(event.destinations)
+        elif self._offload and isinstance(event, JobStarted):
+            self._checking = False
+            self._verify = event.verify
+            self._job_plan = None
+            self._job_base = (
+                self._source_read,
+                [d.bytes_written for d in self._destinations],
+                list(self._commits),
+            )
+        elif self._offload and isinstance(event, WorkPlanned):
+            if len(event.destination_files) == len(self._destinations):
+                self._job_plan = event
+                for index, files in enumerate(event.destination_files):
+                    self._files_to_start[index] -= files
+        elif self._offload and isinstance(event, JobFinished):
+            self._end_job(cancelled=event.cancelled)
+        elif isinstance(event, OffloadFinished):
+            self._finished = True
+            self._cancelled = event.cancelled
+            for dest in self._destinations:
+                if dest.lost is None and dest.phase != "done":
+                    dest.phase = "cancelled" if event.cancelled else "done"
+        elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
             self._verify = "check"
             self._total_bytes = event.source_bytes
             self._total_files = event.files
-            self._destinations = [
-                DestinationProgress(i, p, phase="checking" if n else "waiting")
-                for i, (p, n) in enumerate(
-                    zip(event.destinations, event.destination_bytes, strict=True)
-                )
-            ]
+            self._set_destinations(event.destinations)
+            for dest, nbytes in zip(self._destinations, event.destination_bytes, strict=True):
+                dest.phase = "checking" if nbytes else "waiting"
             self._source_total = event.source_bytes
             self._destination_totals = list(event.destination_bytes)
             self._destination_files = [0] * len(event.destinations)
@@ -183,9 +236,7 @@ class ProgressModel:
             self._total_bytes = event.total_bytes
             self._total_files = event.files
             self._verify = event.verify
-            self._destinations = [
-                DestinationProgress(i, p) for i, p in enumerate(event.destinations)
-            ]
+            self._set_destinations(event.destinations)
             self._source_total = event.total_bytes
             self._destination_totals = [event.total_bytes] * count
             self._destination_files = [event.files] * count
@@ -211,7 +262,8 @@ class ProgressModel:
             self._started_paths[event.relative_path] = event.size_bytes
         elif isinstance(event, PhaseChanged) and event.destination_index >= 0:
             dest = self._destinations[event.destination_index]
-            if dest.lost is None:
+            plan = self._job_plan if self._offload else None
+            if dest.lost is None and (plan is None or plan.destination_files[dest.index]):
                 dest.phase = event.phase
                 dest.current_file = event.relative_path
         elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
@@ -225,11 +277,13 @@ class ProgressModel:
                 if size is not None:
                     self._commits[event.destination_index] += 1
                     self._committed_bytes[event.destination_index] += size
-                count = self._finished_per_file.get(event.relative_path, 0) + 1
-                self._finished_per_file[event.relative_path] = count
-                if count == len(self._destinations):
+                mask = self._finished_per_file.get(event.relative_path, 0)
+                mask |= 1 << event.destination_index
+                if mask == self._all_destinations:
                     self._files_finished += 1
-                    del self._finished_per_file[event.relative_path]
+                    self._finished_per_file.pop(event.relative_path, None)
+                else:
+                    self._finished_per_file[event.relative_path] = mask
         elif isinstance(event, DestinationLost):
             dest = self._destinations[event.destination_index]
             dest.lost = event.message
@@ -239,7 +293,39 @@ class ProgressModel:
             self._cancelled = event.cancelled
             for dest in self._destinations:
                 if dest.lost is None:
-                    dest.phase = "done"
+                    dest.phase = "cancelled" if event.cancelled else "done"
+
+    def _set_destinations(self, paths: tuple[str, ...]) -> None:
+        self._destinations = [DestinationProgress(i, p) for i, p in enumerate(paths)]
+        self._all_destinations = (1 << len(paths)) - 1
+
+    def _end_job(self, *, cancelled: bool) -> None:
+        """One job of an offload ended (OffloadPlanned): a destination with no work left in
+        the jobs to come is done (or cancelled); one still to be fed keeps waiting. The work
+        the job planned and did not do (a failed file's bytes never written, the rest of a
+        lost destination) leaves the totals, so the fraction goes on from where it stands."""
+        plan = self._job_plan
+        if plan is not None and not cancelled:
+            base_read, base_written, base_commits = self._job_base
+            short = max(0, plan.source_bytes - (self._source_read - base_read))
+            self._source_total = max(self._source_read, self._source_total - short)
+            for index, dest in enumerate(self._destinations):
+                short = plan.destination_bytes[index] - (dest.bytes_written - base_written[index])
+                self._destination_totals[index] = max(
+                    dest.bytes_written, self._destination_totals[index] - max(0, short)
+                )
+                done = self._commits[index] - base_commits[index]
+                short = plan.destination_files[index] - done
+                self._destination_files[index] = max(
+                    self._commits[index], self._destination_files[index] - max(0, short)
+                )
+        for index, dest in enumerate(self._destinations):
+            if dest.lost is not None or dest.phase == "done":
+                continue
+            if cancelled:
+                dest.phase = "cancelled"
+            elif self._files_to_start[index] <= 0:
+                dest.phase = "done"
 
     def _work(self) -> tuple[int, int]:
         if self._checking:  # existing copies read back (and their sources read) only
@@ -306,7 +392,7 @@ class ProgressModel:
                 strict=True,
             )
         ):
-            if dest.lost is not None:
+            if dest.lost is not None or self._waits_for_later_job(index):
                 continue
             key = f"destination {index}"
             if self._checking:
@@ -327,6 +413,19 @@ class ProgressModel:
                 )
             )
         return lanes
+
+    def _waits_for_later_job(self, index: int) -> bool:
+        """Whether destination *index* has no work in the running job of an offload but
+        has some in a later one (a cascaded destination during the card's pass): its lanes
+        have no rate yet and would hold the ETA at none; the source's lane, which counts the
+        later job's reads too, stands for that work until then."""
+        plan = self._job_plan
+        return (
+            self._offload
+            and plan is not None
+            and not plan.destination_files[index]
+            and self._files_to_start[index] > 0
+        )
 
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from offload import events as events_module
-from offload.events import Event, JobFinished
+from offload.events import Event, JobFinished, OffloadFinished
 from offload.progress import ProgressModel
 from offload.report.events_json import event_class_name, event_name
 
@@ -57,7 +57,10 @@ class ProgressTraceWriter:
         payload.update(dataclasses.asdict(event))
         now = self._write(payload)
         # The model is fed by another subscriber (before this one in the CLI's fan-out).
-        if isinstance(event, JobFinished) or now - self._last_snapshot >= self._interval_s:
+        if (
+            isinstance(event, JobFinished | OffloadFinished)
+            or now - self._last_snapshot >= self._interval_s
+        ):
             self._last_snapshot = now
             self.write_snapshot()
 

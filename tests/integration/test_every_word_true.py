@@ -467,7 +467,7 @@ def test_any_name_the_destination_accepts_is_copied(tmp_path: Path) -> None:
 def test_progress_follows_the_read_back_of_copies_already_there(tmp_path: Path) -> None:
     """--reverify (and adopting, upgrading) reads copies back before the job: the progress
     shows it (it stayed at 0 % meanwhile), reaching 1.0 before the job starts afresh."""
-    from offload.events import Event, ExistingCopiesChecking, JobStarted
+    from offload.events import Event, ExistingCopiesChecking, OffloadPlanned
     from offload.progress import ProgressModel
 
     card = make_card(tmp_path, files=4)
@@ -486,7 +486,7 @@ def test_progress_follows_the_read_back_of_copies_already_there(tmp_path: Path) 
     assert report.exit_code == 0
     names = [name for name, _ in seen]
     start = names.index(ExistingCopiesChecking.__name__)
-    job = names.index(JobStarted.__name__)
+    job = names.index(OffloadPlanned.__name__)  # the offload's own count starts
     assert start < job
     checking = [fraction for _name, fraction in seen[start + 1 : job]]
     assert checking == sorted(checking) and checking[-1] == 1.0 and checking[0] < 1.0

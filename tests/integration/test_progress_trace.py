@@ -13,7 +13,7 @@ from offload.bench.eta import main_job, replay, score
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.errors import ExitCode
-from offload.events import FileVerified, JobFinished, JobStarted
+from offload.events import FileVerified, JobFinished, JobStarted, OffloadFinished
 from offload.progress_trace import read_trace
 
 
@@ -48,7 +48,7 @@ def test_a_recorded_trace_keeps_the_progress_promises(tmp_path: Path, verify: st
     assert code == 0, err
     trace = read_trace(trace_path)
     names = [type(event) for _t, event in trace.events]
-    assert names.count(JobStarted) == 1 and names[-1] is JobFinished
+    assert names.count(JobStarted) == 1 and names[-2:] == [JobFinished, OffloadFinished]
     assert names.count(FileVerified) == 2 * 20
     times = [t for t, _event in trace.events]
     assert times == sorted(times)
@@ -57,7 +57,9 @@ def test_a_recorded_trace_keeps_the_progress_promises(tmp_path: Path, verify: st
     shown = trace.snapshots
     fractions = [s["fraction"] for s in shown]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and shown[-1]["finished"]
-    assert all(f < 1.0 for s, f in zip(shown, fractions, strict=True) if not s["finished"])
+    # 1.0 once the last job's work is done (its JobFinished); finished at OffloadFinished.
+    job_end = next(t for t, event in trace.events if isinstance(event, JobFinished))
+    assert all(f < 1.0 for s, f in zip(shown, fractions, strict=True) if s["t"] < job_end)
     assert all(s["eta_s"] is None or s["eta_s"] >= 1.0 for s in shown if s["fraction"] < 1.0)
     assert len(shown[-1]["destinations"]) == 2
 

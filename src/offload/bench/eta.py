@@ -5,7 +5,8 @@ polled every ``poll_s`` as the live view polls the real one; the estimator in us
 one before it (``legacy_eta``: all the work left ÷ the rate of all the work over the last
 5 s) are judged on the same polls, so a comparison is free of the run-to-run noise of this
 shared machine. Each job in a trace (a JobStarted, or the read-back of existing copies, up to
-the next one or its JobFinished) is scored against the time it really ended:
+the next one or its JobFinished; an offload's jobs as one, from its OffloadPlanned to its
+OffloadFinished, as its progress follows them) is scored against the time it really ended:
 
 - ``error_median``, ``error_p90``: |t + ETA − t_end| ÷ t_end over the polls from 10 % to 90 %
   of the job's time (t from the job's start), where an ETA was shown;
@@ -24,7 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from offload.eta import EtaEstimator
-from offload.events import ExistingCopiesChecking, JobFinished, JobStarted
+from offload.events import (
+    ExistingCopiesChecking,
+    JobFinished,
+    JobStarted,
+    OffloadFinished,
+    OffloadPlanned,
+)
 from offload.progress import ProgressModel
 from offload.progress_trace import ProgressTrace
 
@@ -93,6 +100,7 @@ def replay(
     start = 0.0
     legacy = LegacyEta()
     next_poll = 0.0
+    in_offload = False  # an OffloadPlanned came: its jobs are one, up to OffloadFinished
 
     def poll(at: float) -> None:
         assert job is not None
@@ -113,7 +121,12 @@ def replay(
             while next_poll < t:
                 poll(next_poll)
                 next_poll += poll_s
-        if isinstance(event, JobStarted | ExistingCopiesChecking):
+        starts = isinstance(event, OffloadPlanned | ExistingCopiesChecking) or (
+            isinstance(event, JobStarted) and not in_offload
+        )
+        if isinstance(event, OffloadPlanned):
+            in_offload = True
+        if starts:
             if job is not None and job.end is None:
                 job.end = t - start  # the read-back of existing copies ends as the job starts
             job = Job("check" if isinstance(event, ExistingCopiesChecking) else "copy", None)
@@ -121,7 +134,8 @@ def replay(
             start, next_poll, legacy = t, t, LegacyEta()
         clock[0] = t
         model.emit(event)
-        if isinstance(event, JobFinished) and job is not None and job.end is None:
+        ends = OffloadFinished if in_offload else JobFinished
+        if isinstance(event, ends) and job is not None and job.end is None:
             job.end = t - start
             poll(t)
     return jobs

@@ -86,10 +86,16 @@ class _Frame:
         for column in columns:
             table.add_column(column, no_wrap=True, overflow="ellipsis")
         for dest in snap.destinations:
-            phase = "cancelled" if self.cancelled and snap.finished else dest.phase
+            phase = dest.phase  # the model's: "done" and "cancelled" true per destination
             state = Text(
                 "LOST" if dest.lost else phase,
-                style="bold red" if dest.lost else "green" if phase == "done" else "cyan",
+                style="bold red"
+                if dest.lost
+                else "green"
+                if phase == "done"
+                else "yellow"
+                if phase == "cancelled"
+                else "cyan",
             )
             row: list[str | Text] = [
                 str(dest.index + 1),

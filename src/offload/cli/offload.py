@@ -366,14 +366,26 @@ def _copy_options(args: argparse.Namespace) -> OffloadOptions:
 
 
 class _WarningPrinter:
-    def __init__(self, env: Environment) -> None:
+    """Prints the run's warnings and the card-release line. With a live view (*console*, the
+    live view's own) each line goes through that console, so it is printed above the redrawn
+    region: written to stderr beside it, a line was glued to the frame's last row and the
+    next redraw overwrote it (or left a stale frame behind)."""
+
+    def __init__(self, env: Environment, console: Console | None = None) -> None:
         self._env = env
+        self._console = console
 
     def emit(self, event: Event) -> None:
         if isinstance(event, WarningIssued):
-            self._env.warning(event.message)
+            self._print(f"WARNING: {event.message}")
         elif isinstance(event, CardReleased):
-            print(card_released_line(event), file=self._env.stderr, flush=True)
+            self._print(card_released_line(event))
+
+    def _print(self, line: str) -> None:
+        if self._console is None:
+            print(line, file=self._env.stderr, flush=True)
+        else:
+            self._console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 class _ReportModulesLoader:
@@ -474,7 +486,7 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     sink: EventSink = FanoutSink(
         json_sink
         if json_sink is not None
-        else FanoutSink(*filter(None, [model]), _WarningPrinter(env)),
+        else FanoutSink(*filter(None, [model]), _WarningPrinter(env, console if live else None)),
         _ReportModulesLoader(summary=json_sink is None),
     )
     trace = _open_progress_trace(args.progress_trace, model)

@@ -45,7 +45,7 @@ from offload.destinations.s3url import (
     shown,
 )
 from offload.errors import OffloadError
-from offload.events import Event, EventSink, ExistingCopiesChecking, JobStarted
+from offload.events import Event, EventSink, ExistingCopiesChecking, JobStarted, OffloadPlanned
 from offload.existing import CheckKind
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
@@ -408,7 +408,7 @@ class S3PathSink:
             value = getattr(event, name, None)
             if isinstance(value, str) and f"{S3_ROOT}/" in value:
                 changes[name] = shown(value)
-        if isinstance(event, JobStarted | ExistingCopiesChecking):
+        if isinstance(event, JobStarted | ExistingCopiesChecking | OffloadPlanned):
             changes["destinations"] = tuple(shown(d) for d in event.destinations)
         self._sink.emit(dataclasses.replace(event, **changes) if changes else event)
 

@@ -19,6 +19,7 @@ from offload.events import (
     DestinationBytesWritten,
     Event,
     JobFinished,
+    OffloadFinished,
     SourceBytesRead,
 )
 from offload.progress import ProgressModel
@@ -67,8 +68,8 @@ class JsonLinesSink:
                 self._last_progress = now
                 self.write_progress()
             return
-        if isinstance(event, JobFinished):
-            self.write_progress()  # the last progress line says where the job ended (1.0)
+        if isinstance(event, JobFinished | OffloadFinished):
+            self.write_progress()  # where the job ended; the offload's last one: 1.0
         payload: dict[str, Any] = {"event": event_name(event), "time": round(time.time(), 3)}
         payload.update(dataclasses.asdict(event))
         self.write(payload)
@@ -95,7 +96,7 @@ class JsonLinesSink:
                         "bytes_verified": d.bytes_verified,
                         "files_done": d.files_done,
                         "files_failed": d.files_failed,
-                        "lost": d.lost,
+                        "lost": d.lost is not None,  # why: its destination_lost line
                     }
                     for d in snap.destinations
                 ],

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from rich import box, filesize
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -18,16 +21,58 @@ from offload.results import CopyAction, DestinationFileResult, DestinationStatus
 # (header, attribute): headers are short enough for 80 columns and say what they count.
 _COUNT_COLUMNS = (
     ("verified\nnow", "files_verified"),
-    ("verified earlier\n(not re-read)", "files_verified_earlier"),
-    ("transfer-checked\nonly", "files_transfer_checked"),
+    ("verified\nearlier (not\nre-read)", "files_verified_earlier"),
+    ("transfer-\nchecked\nonly", "files_transfer_checked"),
     ("failed", "files_failed"),
     ("cancelled", "files_cancelled"),
 )
 _ALWAYS = {"files_verified", "files_failed"}
 
 
-def summary_table(report: OffloadReport) -> Table:
-    """A row per destination: what each file there is now, bytes written, speed, result."""
+def summary_table(report: OffloadReport) -> RenderableType:
+    """A row per destination: what each file there is now, bytes written, speed, result; laid
+    out when printed, for the console's width (``_Summary``)."""
+    return _Summary(report)
+
+
+class _Summary:
+    """The summary table fitted to the width it is printed in: every count, "written",
+    "speed" and "result" whole (rich squeezed them first: "resu" on 80 columns), and the
+    destination column the room left, each path stacked there at its "/" (its last folder
+    whole when it fits) instead of cut mid-name."""
+
+    def __init__(self, report: OffloadReport) -> None:
+        self._report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        probe = _table(self._report, lambda root: "", options.max_width)
+        unbounded = options.update_width(1 << 20)  # the columns' own widths, not clamped
+        others = Measurement.get(console, unbounded, probe).maximum - len("destination")
+        room = max(len("destination"), options.max_width - others)
+        yield _table(self._report, lambda root: _stacked(root, room), options.max_width)
+
+
+def _stacked(path: str, width: int) -> str:
+    """*path* in lines of at most *width* cells, broken after a "/" (a name longer than
+    *width* alone is cut in pieces)."""
+    if len(path) <= width:
+        return path
+    pieces = [part + "/" for part in path.split("/")]
+    pieces[-1] = pieces[-1][:-1]
+    lines = [""]
+    for piece in filter(None, pieces):
+        while len(piece) > width:  # a name too long for the column on its own
+            if lines[-1]:
+                lines.append("")
+            lines[-1], piece = piece[:width], piece[width:]
+            lines.append("")
+        if len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line for line in lines if line)
+
+
+def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) -> Table:
     job = report.job
     table = Table(
         title=f"{report.source}: {job.verify} verification, {', '.join(job.algorithms)}",
@@ -35,7 +80,7 @@ def summary_table(report: OffloadReport) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("destination", overflow="fold", min_width=12, ratio=1)
+    table.add_column("destination", no_wrap=True, overflow="fold")
     shown = [
         (header, attribute)
         for header, attribute in _COUNT_COLUMNS
@@ -48,11 +93,13 @@ def summary_table(report: OffloadReport) -> Table:
         table.add_column("links\nnot made", justify="right", no_wrap=True)
     table.add_column("written", justify="right", no_wrap=True)
     table.add_column("speed", justify="right", no_wrap=True)
-    table.add_column("result", no_wrap=False, min_width=6)
+    # Never cut: as wide as its longest word ("cancelled"); a LOST reason folds within a
+    # quarter of the width.
+    table.add_column("result", overflow="fold", max_width=max(9, width // 4))
     for dest in job.destinations:
         failed_links = len(report.failed_links(dest.index))
         table.add_row(
-            dest.root,
+            shown_path(dest.root),
             *[str(getattr(dest, attribute)) for _header, attribute in shown],
             *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),

@@ -1,0 +1,105 @@
+"""The live view as a DIT's terminal shows it: ``offload copy`` on a real pty, its output read
+by a terminal emulator (tests/support/terminal.py). Every line printed while the view runs
+(warnings, the card's release) stays on the screen, whole, above the view; one frame is left."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.support.terminal import TerminalRun, run_on_terminal
+
+SAME_DISK = "is on the same filesystem as the source: it is not a backup of the card"
+
+
+def make_card(root: Path, files: int = 6, size: int = 3_000_000) -> Path:
+    card = root / "A001R2"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(files):
+        (card / "CLIPS" / f"A001C{index:03d}.mov").write_bytes(os.urandom(size))
+    return card
+
+
+def frames(run: TerminalRun) -> list[str]:
+    """The lines that start a frame of the live view (its counters line)."""
+    return [line for line in run.lines if " files · " in line and " read · " in line]
+
+
+def assert_printed_above_the_view(run: TerminalRun, wanted: list[str]) -> None:
+    for text in wanted:
+        starts = [line for line in run.lines if line.startswith(text[:40])]
+        assert starts, f"{text!r} is not at the start of a line:\n{run.text}"
+    for line in run.lines:  # nothing glued to the table's header or a row
+        assert "current fileWARNING" not in line and ".movCARD" not in line, run.text
+        assert not ("WARNING:" in line and not line.startswith("WARNING:")), run.text
+
+
+def test_every_warning_stays_above_the_live_view(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards")
+    dests = [tmp_path / name for name in ("c1", "c2", "c3")]
+    for dest in dests:
+        dest.mkdir()
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, *dests)
+    assert run.returncode == 0, run.text
+    # One warning for the three copies on one filesystem, one a destination on the card's.
+    assert_printed_above_the_view(
+        run,
+        ["WARNING: " + ", ".join(map(str, dests[:2]))],  # "c1, c2 and c3 are on..."
+    )
+    for dest in dests:
+        assert run.shows(f"WARNING: destination {dest} {SAME_DISK}"), run.text
+    assert len(frames(run)) == 1, run.text  # no stale first frame ("0/0 files ...")
+    assert "6/6 files" in frames(run)[0]
+    offloading = next(i for i, line in enumerate(run.lines) if line.startswith("Offloading"))
+    warnings = [i for i, line in enumerate(run.lines) if line.startswith("WARNING:")]
+    frame = run.lines.index(frames(run)[0])
+    assert offloading < min(warnings) and max(warnings) < frame, run.text
+
+
+def test_warnings_stay_when_the_copy_is_cancelled(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=20, size=4_000_000)
+    dests = [tmp_path / name for name in ("c1", "c2", "c3")]
+    for dest in dests:
+        dest.mkdir()
+    run = run_on_terminal(
+        "copy", "--report-dir", tmp_path / "reports", card, *dests, interrupt_after="Offloading"
+    )
+    assert run.returncode == 130, run.text
+    for dest in dests:
+        assert run.shows(f"WARNING: destination {dest} {SAME_DISK}"), run.text
+    assert_printed_above_the_view(run, [f"WARNING: destination {dests[0]}"])
+    assert len(frames(run)) == 1, run.text
+    assert "CANCELLED" in frames(run)[0]
+
+
+def test_the_card_release_line_stands_alone_above_the_view(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=4)
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    fast.mkdir()
+    slow.mkdir()
+    run = run_on_terminal(
+        "copy", "--report-dir", tmp_path / "reports", card, fast, "--cascade-to", slow
+    )
+    assert run.returncode == 0, run.text
+    assert_printed_above_the_view(run, [f"CARD RELEASED: {card} can be ejected"])
+    assert len(frames(run)) == 1, run.text
+
+
+def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    volumes = tmp_path / "x" / "Volumes"
+    dests = [volumes / "RAID_SHUTTLE_01", volumes / "RAID_MASTER_02"]
+    for dest in dests:
+        dest.mkdir(parents=True)
+    run = run_on_terminal(
+        "copy", "-q", "--verify", "transfer", "--report-dir", tmp_path / "reports", card, *dests,
+        columns=80,
+    )  # fmt: skip
+    assert run.returncode == 0, run.text
+    header = next(line for line in run.lines if line.startswith(" destination"))
+    assert header.split()[-1] == "result", run.text  # not "resu", "res"
+    for dest in dests:  # each path stacked at its "/", the drive's name whole on its line
+        assert any(line.split()[:1] == [dest.name] for line in run.lines), run.text
+        assert run.shows(str(dest.parent)[-10:]), run.text
+    rows = [line for line in run.lines if line.split()[-1:] == ["ok"]]
+    assert len(rows) == 2, run.text

@@ -1,0 +1,182 @@
+"""The progress of a whole offload, driven by real jobs on real files: one model over every job
+of the offload (a cascade's card pass and its cascade), each destination's state true in both
+passes, the fraction monotonic and 1.0 only at the very end; a cancelled run says cancelled."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+from pathlib import Path
+
+from offload.card import OffloadOptions, offload
+from offload.engine.cancel import CancelToken
+from offload.events import (
+    CardReleased,
+    Event,
+    FanoutSink,
+    FileFailed,
+    FileStarted,
+    FileVerified,
+    OffloadFinished,
+    OffloadPlanned,
+)
+from offload.options import CopyOptions
+from offload.progress import ProgressModel, ProgressSnapshot
+from offload.report.events_json import JsonLinesSink
+
+SIZE = 300_000
+
+
+def make_card(root: Path, files: int = 4) -> Path:
+    card = root / "A005R1"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(files):
+        (card / "CLIPS" / f"A005C{index:03d}.mov").write_bytes(os.urandom(SIZE))
+    return card
+
+
+class Recorder:
+    """Feeds the model, then notes the event and a snapshot taken right after it. *tick*:
+    the model's clock moves on by that much at each event (an ETA needs a second of
+    measurement, longer than these small jobs take)."""
+
+    def __init__(self, model: ProgressModel | None = None, *, tick: float = 0.0) -> None:
+        self.now = 0.0
+        self.tick = tick
+        self.model = model or ProgressModel(clock=lambda: self.now)
+        self.seen: list[tuple[Event, ProgressSnapshot]] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self.now += self.tick
+            self.model.emit(event)
+            self.seen.append((event, self.model.snapshot()))
+
+
+def test_a_cascade_is_one_progress_from_the_card_to_the_last_slow_copy(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards")
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    fast.mkdir()
+    slow.mkdir()
+    recorder = Recorder(tick=0.05)
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=1))
+    report = offload(card, [fast, slow], options=options, sink=recorder)
+    assert report.exit_code == 0
+    seen = recorder.seen
+    released = next(i for i, (e, _) in enumerate(seen) if isinstance(e, CardReleased))
+    outcomes = [i for i, (e, _) in enumerate(seen) if isinstance(e, FileVerified)]
+    assert len(outcomes) == 8  # 4 files on each of the two destinations
+
+    fractions = [snap.fraction for _, snap in seen]
+    assert fractions == sorted(fractions), fractions  # never goes back
+    assert fractions.index(1.0) >= outcomes[-1], fractions  # 1.0 once the last is verified
+    assert max(fractions[: released + 1]) < 0.75  # the card pass is not the whole offload
+
+    total = 4 * SIZE
+    planned = next(i for i, (e, _) in enumerate(seen) if isinstance(e, OffloadPlanned))
+    for event, snap in seen[planned : released + 1]:  # the card's pass: the slow one waits
+        assert snap.destinations[1].phase == "waiting", (event, snap.destinations[1])
+        assert snap.destinations[1].bytes_written == 0
+    # The slow one, not fed yet, has no rate: it must not hold the card pass's ETA at none.
+    assert any(snap.eta_s is not None for _, snap in seen[planned:released]), "no ETA"
+    card_pass_end = seen[released][1]
+    assert card_pass_end.files_finished == 0  # no file is on both yet
+    assert card_pass_end.destinations[0].phase == "done"
+    assert card_pass_end.destinations[0].files_done == 4
+    for event, snap in seen[released:]:  # the cascade: the fast one stays done, its counts
+        fast_state = snap.destinations[0]
+        assert (fast_state.phase, fast_state.files_done) == ("done", 4), (event, fast_state)
+        assert fast_state.bytes_written == total and fast_state.bytes_verified == total
+    finished = [snap.files_finished for _, snap in seen]
+    assert finished == sorted(finished) and finished[-1] == 4
+    last = seen[-1][1]
+    assert isinstance(seen[-1][0], OffloadFinished) and last.finished
+    assert [(d.phase, d.files_done, d.bytes_written) for d in last.destinations] == [
+        ("done", 4, total),
+        ("done", 4, total),
+    ]
+    assert (last.total_files, last.fraction) == (4, 1.0)
+
+
+def json_lines(out: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_json_progress_of_a_cascade_counts_files_and_rises_once(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards")
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    fast.mkdir()
+    slow.mkdir()
+    out = io.StringIO()
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(
+        card, [fast, slow], options=options, sink=JsonLinesSink(out, progress=ProgressModel())
+    )
+    assert report.exit_code == 0
+    lines = json_lines(out)
+    progress = [line for line in lines if line["event"] == "progress"]
+    fractions = [line["fraction"] for line in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
+    names = [line["event"] for line in lines]
+    last_verified = len(names) - 1 - names[::-1].index("file_verified")
+    first_whole = next(i for i, line in enumerate(lines) if line.get("fraction") == 1.0)
+    assert first_whole > last_verified  # 1.0 only once the last file is verified
+    assert progress[-1]["files_finished"] == 4 and progress[-1]["files_total"] == 4
+    assert [d["phase"] for d in progress[-1]["destinations"]] == ["done", "done"]  # type: ignore[union-attr,index]
+    assert [d["files_done"] for d in progress[-1]["destinations"]] == [4, 4]  # type: ignore[union-attr,index]
+
+
+def test_a_cancelled_offload_says_cancelled_in_its_last_progress(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=12)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    cancel = CancelToken()
+
+    class CancelAtFirstFile:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileStarted):
+                cancel.cancel()
+
+    out = io.StringIO()
+    json_sink = JsonLinesSink(out, progress=ProgressModel())
+    report = offload(
+        card,
+        dests,
+        options=OffloadOptions(copy=CopyOptions(batch_files=1)),
+        sink=FanoutSink(json_sink, CancelAtFirstFile()),
+        cancel=cancel,
+    )
+    assert report.exit_code == 130
+    progress = [line for line in json_lines(out) if line["event"] == "progress"]
+    last = progress[-1]["destinations"]
+    assert [d["phase"] for d in last] == ["cancelled", "cancelled"], last  # type: ignore[index,union-attr]
+    assert [d["lost"] for d in last] == [False, False], last  # type: ignore[index,union-attr]
+    assert progress[-1]["fraction"] < 1.0
+
+
+def test_a_cancelled_cascade_keeps_the_fast_copy_done(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards", files=12)
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    fast.mkdir()
+    slow.mkdir()
+    cancel = CancelToken()
+    recorder = Recorder(ProgressModel())
+
+    class CancelInCascade:
+        def emit(self, event: Event) -> None:
+            recorder.emit(event)
+            if isinstance(event, FileVerified | FileFailed) and event.destination_index == 1:
+                cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=1))
+    report = offload(card, [fast, slow], options=options, sink=CancelInCascade(), cancel=cancel)
+    assert report.exit_code == 130
+    last = recorder.seen[-1][1]
+    fast_state = last.destinations[0]
+    assert (fast_state.phase, fast_state.files_done) == ("done", 12)
+    assert last.destinations[1].phase == "cancelled"
+    assert last.fraction < 1.0

@@ -1,0 +1,106 @@
+"""The ``offload`` command on a real pseudo-terminal, read back as a terminal shows it.
+
+The process gets a pty (of a given size) as its stdin, stdout and stderr, so rich draws its
+live view with cursor moves and line erases, as for a DIT in a terminal; what it writes is fed
+to a VT100 emulator (pyte) and the screen's final text is returned. That is the only way a
+test sees what a person sees: a redraw that overwrites a printed line, a line glued to the
+frame's last row or a stale frame left behind are invisible in the raw byte stream.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyte
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+@dataclass
+class TerminalRun:
+    """How the command ended and what its terminal showed at the end."""
+
+    returncode: int
+    rows: list[str]  # the screen, one string a row of the terminal's width
+
+    @property
+    def lines(self) -> list[str]:
+        """The rows, trailing blanks removed, the blank rows at the bottom left out."""
+        lines = [row.rstrip() for row in self.rows]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def shows(self, text: str) -> bool:
+        """Whether *text* is on the screen, wrapped over rows or not."""
+        return text in "".join(self.rows)
+
+
+def run_on_terminal(
+    *argv: str | Path,
+    columns: int = 120,
+    rows: int = 100,
+    interrupt_after: str | None = None,
+    timeout_s: float = 120.0,
+) -> TerminalRun:
+    """Run ``offload *argv`` on a *columns* × *rows* pty (tall enough that nothing scrolls
+    off); *interrupt_after*: send SIGINT (Ctrl-C) once the output holds this text."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    process = subprocess.Popen(
+        [OFFLOAD, *map(str, argv)],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        close_fds=True,
+    )
+    os.close(secondary)
+    screen = pyte.Screen(columns, rows)
+    stream = pyte.ByteStream(screen)
+    seen = b""
+    interrupted = interrupt_after is None
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.1)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the last holder of the terminal's other end has gone
+                break
+            if not chunk:
+                break
+            stream.feed(chunk)
+            if not interrupted:
+                seen += chunk
+                if interrupt_after is not None and interrupt_after.encode() in seen:
+                    process.send_signal(signal.SIGINT)
+                    interrupted = True
+        returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(primary)
+    return TerminalRun(returncode, list(screen.display))
