@@ -509,6 +509,38 @@ def write_generation(
     return manifest_path
 
 
+def first_unheld(
+    files: Iterable[ManifestFile],
+    history: History,
+    *,
+    ignore_patterns: Sequence[str] = (),
+) -> str | None:
+    """The first of *files* that *history* does not hold as a generation written now (asked
+    to ignore *ignore_patterns*, as :func:`write_generation`) would record it: a path the
+    history does not know (the generation would record it ``original``), or one whose
+    digests differ from its reference hashes (``failed``), or share no format with them;
+    None when every file it would record is already held, ``verified`` against the history.
+
+    What the manifest step asks when a run verified nothing new on a destination: an earlier
+    run may have recorded its files verified (the ledger) and stopped before its generation
+    was written, and then only a new generation makes the history hold them. Files the
+    generation would leave out (ignored) are passed over; paths are not checked otherwise
+    (the caller passes what it would write)."""
+    carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
+    spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+    for item in files:
+        if spec.excludes(item.relative_path, is_dir=False):
+            continue
+        digests = canonical_digests(item.digests)
+        if not digests:
+            continue  # write_generation refuses it; nothing a generation could hold
+        entry = _Entry(item.relative_path, item.size_bytes, item.mtime_ns, item.hash_date, digests)
+        _decide(entry, history)
+        if entry.written is None or any(a is not Action.VERIFIED for _, _, a in entry.written):
+            return item.relative_path
+    return None
+
+
 def retirable_patterns(latest: Sequence[str], requested: Sequence[str]) -> dict[str, str]:
     """The carried patterns of *latest* (the history's newest ignore list) that a new
     generation asked to ignore *requested* leaves out once they would hide a file or folder
