@@ -64,6 +64,7 @@ from offload.manifest.copy_root import (
 )
 from offload.manifest.coverage import Lister, local_lister
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
+from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
     LinkKind,
@@ -551,7 +552,7 @@ def _write_on_destination(
         # (the ledger) and its manifests never recorded (it stopped in between: killed,
         # power cut, a drive that stalled) are recorded now, as verified earlier.
         kinds, gaps = _kinds_lacking(
-            destination, kinds, plan, history, patterns, legacy, state_folders
+            destination, kinds, plan, history, patterns, legacy, state_folders, records
         )
         if MhlKind.ASCMHL not in kinds and history is not None:
             # no generation: each link stands as the history holds it
@@ -625,6 +626,7 @@ def _kinds_lacking(
     patterns: list[str],
     legacy: list[str],
     state_folders: set[str],
+    records: OffloadRecords,
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -632,8 +634,9 @@ def _kinds_lacking(
     the problem), when a link or a folder of the card named like our state is not held as a
     generation would hold it, or when it does not record, verified, a file verified there
     (it has no generation, or an earlier run stopped between recording its files in the
-    ledger and writing its manifests); the legacy MHL when there is none or the newest does
-    not list each file. *patterns*: the requested ignore patterns (the copy root's state
+    ledger and writing its manifests, or its newest generation is the card's own, carried:
+    no transfer to this destination recorded); the legacy MHL when there is none or the
+    newest does not list each file. *patterns*: the requested ignore patterns (the copy root's state
     last); *legacy*: the legacy MHL's name, when one is written (each as
     :func:`_write_on_destination` passes them)."""
     requested = [*patterns, *legacy, *plan.ignored.values()]
@@ -659,7 +662,16 @@ def _kinds_lacking(
                 history,
                 ignore_patterns=[*patterns, *state, *legacy, *plan.ignored.values()],
             )
-            if unheld is not None:
+            if unheld is None and _newest_is_the_cards(history, records):
+                lacking.add(MhlKind.ASCMHL)
+                gaps.append(
+                    f"the ASC MHL history on {root} holds the card's own generations only, "
+                    "though its ledger records files verified there: an earlier run stopped "
+                    "before writing its manifests; a new generation records the transfer of "
+                    "every file verified there, those verified by an earlier run with the "
+                    "digests and dates of that verification (not re-read now)"
+                )
+            elif unheld is not None:
                 lacking.add(MhlKind.ASCMHL)
                 what = (
                     f"the ASC MHL history on {root} does not record {printable_name(unheld)} "
@@ -694,6 +706,18 @@ def _kinds_lacking(
                 "the digests and dates of that verification (not re-read now)"
             )
     return lacking, gaps
+
+
+def _newest_is_the_cards(history: History, records: OffloadRecords) -> bool:
+    """Whether the newest generation of *history* (a destination's, the card's carried
+    first) is one of the card's own: no generation of a transfer follows them."""
+    if not records.card_has_history or not history.exists:
+        return False
+    try:
+        names = os.listdir(records.source / ASCMHL_FOLDER)
+    except OSError:
+        return False  # the card is gone (a cascade's re-run): nothing to tell them apart
+    return history.generations[-1].file_name in names
 
 
 def _state_folders_listed(

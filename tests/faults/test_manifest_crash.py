@@ -210,3 +210,33 @@ def test_legacy_mhl_removed_after_a_run_is_written_by_the_next(
     code, output = offload("copy", "--mhl", "both", card, dest)
     assert code == 0 and "legacy MHL" not in output, output
     assert len(list(root.glob("A001_*.mhl"))) == 1
+
+
+def test_card_history_carried_but_no_transfer_generation_is_completed(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card with its own history (``ascmhl create``): a run killed before its manifest
+    step left the destination without any; the next run carries the card's, which records
+    every file with the hash the ledger holds, and still writes the transfer generation the
+    killed run never wrote (the card's generation alone records no copy)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    assert judge.create(card, "xxh64").clean
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    for item in (root / "ascmhl").iterdir():
+        item.unlink()
+    code, output = offload("copy", card, dest)
+    assert code == 0, output
+    assert "holds the card's own generations only" in output, output
+    manifests = sorted((root / "ascmhl").glob("*.mhl"))
+    assert len(manifests) == 2
+    assert manifests[0].read_bytes() == next((card / "ascmhl").glob("*.mhl")).read_bytes()
+    assert "<process>transfer</process>" in manifests[1].read_text()
+    assert judge.verify(root).clean
+    code, output = offload("copy", card, dest)
+    assert code == 0 and "stopped before writing" not in output, output
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2

@@ -517,9 +517,11 @@ def first_unheld(
 ) -> str | None:
     """The first of *files* that *history* does not hold as a generation written now (asked
     to ignore *ignore_patterns*, as :func:`write_generation`) would record it: a path the
-    history does not know (the generation would record it ``original``), or one whose
-    digests differ from its reference hashes (``failed``), or share no format with them;
-    None when every file it would record is already held, ``verified`` against the history.
+    history does not know, or shares no format with (the generation would record it
+    ``original``), or a digest no generation records for it in its format (``failed``
+    against the reference, when it differs); None when the history holds every file it
+    would record. A digest recorded before, ``failed`` included, is held: a copy whose
+    content differs from the history's reference is recorded once, not by every run.
 
     What the manifest step asks when a run verified nothing new on a destination: an earlier
     run may have recorded its files verified (the ledger) and stopped before its generation
@@ -532,11 +534,16 @@ def first_unheld(
         if spec.excludes(item.relative_path, is_dir=False):
             continue
         digests = canonical_digests(item.digests)
-        if not digests:
+        known = history.reference_hash_formats(item.relative_path)
+        if not digests or known is None:
+            if digests:
+                return item.relative_path  # recorded "original" now
             continue  # write_generation refuses it; nothing a generation could hold
-        entry = _Entry(item.relative_path, item.size_bytes, item.mtime_ns, item.hash_date, digests)
-        _decide(entry, history)
-        if entry.written is None or any(a is not Action.VERIFIED for _, _, a in entry.written):
+        compared = [fmt for fmt in digests if fmt in known]
+        if not compared:
+            return item.relative_path  # no format in common: "original" in a new one
+        recorded = history.recorded_hash_values(item.relative_path)
+        if any(digests[fmt] not in recorded.get(fmt, ()) for fmt in compared):
             return item.relative_path
     return None
 
