@@ -240,3 +240,36 @@ def test_card_history_carried_but_no_transfer_generation_is_completed(
     code, output = offload("copy", card, dest)
     assert code == 0 and "stopped before writing" not in output, output
     assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+
+
+def test_a_temporary_file_of_a_live_writer_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a dead writer's temporary files are swept: a report being written by a process
+    still alive (another run, which released the lock and writes its reports) is kept, as
+    is a file of the card's own that merely looks like one."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    (card / "SUB" / ".t.jpg.4242.0123abcd.partial").write_bytes(b"the card's")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        reports = root / ".offload" / "reports"
+        live = reports / f".A001_2026-01-01_000000Z.json.{alive.pid}.0123abcd.partial"
+        stale = reports / f".A001_2026-01-01_000000Z.json.{dead.pid}.0123abcd.partial"
+        chain = root / "ascmhl" / f".ascmhl_chain.xml.{dead.pid}.0123abcd.partial"
+        legacy = root / f".A001_2026-01-01_000000.mhl.{dead.pid}.0123abcd.partial"
+        for path in (live, stale, chain, legacy):
+            path.write_bytes(b"")
+        assert offload("copy", card, dest)[0] == 0
+        assert live.exists()
+        assert not stale.exists() and not chain.exists() and not legacy.exists()
+        assert (root / "SUB" / ".t.jpg.4242.0123abcd.partial").read_bytes() == b"the card's"
+    finally:
+        alive.kill()
+        alive.wait()
