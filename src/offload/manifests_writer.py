@@ -642,11 +642,20 @@ def _kinds_lacking(
     requested = [*patterns, *legacy, *plan.ignored.values()]
     root = destination.root
     scratch = ManifestResult(destination.index)  # the warnings are the generation's, if any
-    named_like_state: set[str] = set()
-    listed = _representable(destination.files, [], root, scratch, named_like_state)
-    state = _nested_state(
-        root, state_folders | named_like_state, _hiding(history, patterns), scratch
-    )
+    exact: tuple[Iterable[ManifestFile], list[str]] | None = None
+
+    def as_written() -> tuple[Iterable[ManifestFile], list[str]]:
+        """The files as a manifest would list them, and the patterns that bring back the
+        card's entries named like our state: one more pass over the files, made only when
+        a quick test did not settle it."""
+        nonlocal exact
+        if exact is None:
+            named_like_state: set[str] = set()
+            listed = _representable(destination.files, [], root, scratch, named_like_state)
+            hiding = _hiding(history, patterns)
+            exact = listed, _nested_state(root, state_folders | named_like_state, hiding, scratch)
+        return exact
+
     lacking: set[MhlKind] = set()
     gaps: list[str] = []
     if MhlKind.ASCMHL in kinds:
@@ -657,11 +666,15 @@ def _kinds_lacking(
         ):
             lacking.add(MhlKind.ASCMHL)
         else:
-            unheld = first_unheld(
-                listed,
-                history,
-                ignore_patterns=[*patterns, *state, *legacy, *plan.ignored.values()],
-            )
+            # Quick first (every file held: the ordinary re-run), then as written.
+            unheld = first_unheld(destination.files, history, ignore_patterns=None)
+            if unheld is not None:
+                listed, state = as_written()
+                unheld = first_unheld(
+                    listed,
+                    history,
+                    ignore_patterns=[*patterns, *state, *legacy, *plan.ignored.values()],
+                )
             if unheld is None and _newest_is_the_cards(history, records):
                 lacking.add(MhlKind.ASCMHL)
                 gaps.append(
@@ -689,6 +702,7 @@ def _kinds_lacking(
     if MhlKind.LEGACY in kinds:
         from offload.manifest.legacy import first_unlisted  # only when one is asked for
 
+        listed, state = as_written()
         unlisted = first_unlisted(root, listed, ignore_patterns=[*patterns, *state])
         if unlisted is not None:
             lacking.add(MhlKind.LEGACY)

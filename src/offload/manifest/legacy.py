@@ -218,18 +218,20 @@ def first_unlisted(
         listed = {entry.path: entry for entry in read_legacy_mhl(newest).entries}
     except (OSError, ManifestError):
         return ""
-    spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+    spec: IgnoreSpec | None = None
     for item in files:
-        if spec.excludes(item.relative_path, is_dir=False):
-            continue
         entry = listed.get(item.relative_path)
         digests = canonical_digests(item.digests)
         wanted = {name: digests[name] for name in LEGACY_ELEMENTS if name in digests}
         if (
-            entry is None
-            or entry.size_bytes != item.size_bytes
-            or any(entry.digests.get(name) != value for name, value in wanted.items())
+            entry is not None
+            and entry.size_bytes == item.size_bytes
+            and all(entry.digests.get(name) == value for name, value in wanted.items())
         ):
+            continue
+        if spec is None:  # made for the first file not listed: never, on an ordinary re-run
+            spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+        if not spec.excludes(item.relative_path, is_dir=False):
             return item.relative_path
     return None
 
