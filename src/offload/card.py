@@ -41,7 +41,7 @@ from offload.events import (
 )
 from offload.existing import CheckKind, ExistingCopy, check_existing, needs_source, settle
 from offload.fs.ops import fsync_dir
-from offload.ledger import TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
+from offload.ledger import STATE_FOLDER, TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
 from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
@@ -580,7 +580,7 @@ def _run_locked(
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
     removed = sum(
-        _remove_stray_partials(plan.tree, dest_plan, ledger)
+        _remove_stray_partials(plan.tree, dest_plan, ledger) + _remove_stale_temps(dest_plan.root)
         for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
         if dest_plan.index not in plan.backends
     )
@@ -1038,6 +1038,40 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
             removed += 1
         except OSError:
             pass
+    return removed
+
+
+def _remove_stale_temps(root: Path) -> int:
+    """Delete the temporary files a run that died left while it wrote a manifest or a job
+    report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
+    pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
+    legacy MHL ``<root>_<date>_<time>.mhl``) and in ``.offload/reports/``, each only when its
+    writer is not alive (this run holds the copy root's lock: no other offload writes its
+    manifests there now). Returns how many were deleted; one that cannot be is kept."""
+    from offload.manifest.layout import ASCMHL_FOLDER
+
+    prefix = f"{root.name}_"
+    folders: list[tuple[Path, Callable[[str], bool]]] = [
+        (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml"))),
+        (root, lambda name: name.startswith(prefix) and name.endswith(".mhl")),
+        (root / STATE_FOLDER / "reports", lambda name: True),
+    ]
+    removed = 0
+    for folder, is_ours in folders:
+        try:
+            with os.scandir(folder) as entries:
+                if not any(entry.name.endswith(".partial") for entry in entries):
+                    continue  # the usual case: nothing to parse, nothing imported
+        except OSError:
+            continue
+        from offload.manifest.atomic import stale_temp_files
+
+        for path in stale_temp_files(folder, is_ours):
+            try:
+                os.unlink(path)
+                removed += 1
+            except OSError:
+                pass
     return removed
 
 

@@ -129,10 +129,20 @@ def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceErr
     )
 
 
-def _lost_what_to_do(code: int | None) -> str:
+# The stand-in path of an S3 destination's objects (``destinations.s3url.S3_ROOT``, which
+# imports this module): a network service, not a drive.
+_S3_STAND_IN = "/s3:/"
+
+
+def _lost_what_to_do(code: int | None, *, service: bool = False) -> str:
     """What to do about a destination lost to *code* (the copies it verified are kept, and
-    a re-run resumes from its ledger)."""
-    if code in (errno.ENOSPC, errno.EDQUOT):
+    a re-run resumes from its ledger); *service*: an S3 service, not a drive."""
+    if service and code not in (errno.ENOSPC, errno.EDQUOT):
+        what = (
+            "the S3 service kept failing or could not be reached: check the endpoint, the "
+            "network and the service's status"
+        )
+    elif code in (errno.ENOSPC, errno.EDQUOT):
         what = "the destination is full: free space there (or choose a larger drive)"
     elif code == errno.EROFS:
         what = "the destination turned read-only (often a drive's own reaction to errors): check it"
@@ -154,6 +164,7 @@ def destination_io_error(
     """
     message = f"cannot {operation} {path} on destination {device}: {describe_os_error(exc)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
-        message = f"{message}; {_lost_what_to_do(exc.errno)}"
+        service = str(path).startswith(_S3_STAND_IN) or device.startswith("s3://")
+        message = f"{message}; {_lost_what_to_do(exc.errno, service=service)}"
         return DestinationError(message, path=path, errno_=exc.errno)
     return DestinationFileError(message, path=path, errno_=exc.errno)

@@ -56,7 +56,7 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
-from offload.manifest.ascmhl import retirable_patterns
+from offload.manifest.ascmhl import first_unheld, retirable_patterns
 from offload.manifest.copy_root import (
     COPY_ROOT_STATE,
     nested_state_paths,
@@ -64,6 +64,7 @@ from offload.manifest.copy_root import (
 )
 from offload.manifest.coverage import Lister, local_lister
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
+from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
     LinkKind,
@@ -523,8 +524,12 @@ def _write_on_destination(
         if ascmhl
         else set()
     )
-    if not destination.anything_new and not (ascmhl and (destination.links or state_folders)):
-        return outcome  # nothing new here, nothing the history may not hold: no generation
+    if (
+        not destination.anything_new
+        and not (ascmhl and (destination.links or state_folders))
+        and next(iter(destination.files), None) is None
+    ):
+        return outcome  # nothing verified here: nothing any manifest could record
     # Planned once, into a result of its own: its warnings are this run's only when a
     # generation is written now (else the links stand as the history holds them).
     planned = ManifestResult(destination.index)
@@ -540,20 +545,27 @@ def _write_on_destination(
             history = read_history(root)
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
-    if not destination.anything_new and history is not None:
-        # Nothing new here: a generation only when a link made since the last one (the card
-        # gained it, or an earlier run's manifests were never written) is not yet held as a
-        # generation would hold it, or a folder of the card named like our state is hidden
-        # by the newest generation (an older offload-ai's, or ascmhl create's); else each
-        # link's state is the history's.
-        covered = _covered_links(history, plan, requested)
-        if covered is not None and _state_folders_listed(history, root, state_folders, patterns):
+    kinds = set(options.kinds)
+    if not destination.anything_new:
+        # Nothing new here: each manifest only when it does not yet hold what it would now
+        # (else each link's state is the history's). The files an earlier run verified
+        # (the ledger) and its manifests never recorded (it stopped in between: killed,
+        # power cut, a drive that stalled) are recorded now, as verified earlier.
+        kinds, gaps = _kinds_lacking(
+            destination, kinds, plan, history, patterns, legacy, state_folders, records
+        )
+        if MhlKind.ASCMHL not in kinds and history is not None:
+            # no generation: each link stands as the history holds it
             outcome.links.update(_left_out_states(history, planned))
-            outcome.links.update(covered)
+            outcome.links.update(_covered_links(history, plan, requested) or {})
+        if not kinds:
             return outcome
-    outcome.left_out.extend(planned.left_out)
-    outcome.warnings.extend(planned.warnings)
-    outcome.links.update(planned.links)
+        outcome.warnings.extend(gaps)
+        ascmhl = MhlKind.ASCMHL in kinds
+    if ascmhl:
+        outcome.left_out.extend(planned.left_out)
+        outcome.warnings.extend(planned.warnings)
+        outcome.links.update(planned.links)
     # The generation lists the whole tree as it stands on this destination: files copied
     # now and files an earlier run verified (skipped now, with the digests and the date
     # of that verification), so its folder hashes describe the complete folders.
@@ -585,7 +597,7 @@ def _write_on_destination(
                     )
                 )
             )
-        if MhlKind.LEGACY in options.kinds:
+        if MhlKind.LEGACY in kinds:
             outcome.written.append(
                 str(
                     write_legacy_mhl(
@@ -604,6 +616,122 @@ def _write_on_destination(
             f"{getattr(exc, 'message', str(exc))}"
         )
     return outcome
+
+
+def _kinds_lacking(
+    destination: DestinationRecords,
+    kinds: set[MhlKind],
+    plan: _LinkPlan,
+    history: History | None,
+    patterns: list[str],
+    legacy: list[str],
+    state_folders: set[str],
+    records: OffloadRecords,
+) -> tuple[set[MhlKind], list[str]]:
+    """The manifests among *kinds* that do not yet hold what a manifest written now would,
+    on a destination where this run verified nothing new, each with a warning naming the
+    gap when it is files: the ASC MHL history when it cannot be read (the generation names
+    the problem), when a link or a folder of the card named like our state is not held as a
+    generation would hold it, or when it does not record, verified, a file verified there
+    (it has no generation, or an earlier run stopped between recording its files in the
+    ledger and writing its manifests, or its newest generation is the card's own, carried:
+    no transfer to this destination recorded); the legacy MHL when there is none or the
+    newest does not list each file. *patterns*: the requested ignore patterns (the copy root's state
+    last); *legacy*: the legacy MHL's name, when one is written (each as
+    :func:`_write_on_destination` passes them)."""
+    requested = [*patterns, *legacy, *plan.ignored.values()]
+    root = destination.root
+    scratch = ManifestResult(destination.index)  # the warnings are the generation's, if any
+    exact: tuple[Iterable[ManifestFile], list[str]] | None = None
+
+    def as_written() -> tuple[Iterable[ManifestFile], list[str]]:
+        """The files as a manifest would list them, and the patterns that bring back the
+        card's entries named like our state: one more pass over the files, made only when
+        a quick test did not settle it."""
+        nonlocal exact
+        if exact is None:
+            named_like_state: set[str] = set()
+            listed = _representable(destination.files, [], root, scratch, named_like_state)
+            hiding = _hiding(history, patterns)
+            exact = listed, _nested_state(root, state_folders | named_like_state, hiding, scratch)
+        return exact
+
+    lacking: set[MhlKind] = set()
+    gaps: list[str] = []
+    if MhlKind.ASCMHL in kinds:
+        if (
+            history is None  # unreadable: write_generation names the problem
+            or _covered_links(history, plan, requested) is None
+            or not _state_folders_listed(history, root, state_folders, patterns)
+        ):
+            lacking.add(MhlKind.ASCMHL)
+        else:
+            # Quick first (every file held: the ordinary re-run), then as written.
+            unheld = first_unheld(destination.files, history, ignore_patterns=None)
+            if unheld is not None:
+                listed, state = as_written()
+                unheld = first_unheld(
+                    listed,
+                    history,
+                    ignore_patterns=[*patterns, *state, *legacy, *plan.ignored.values()],
+                )
+            if unheld is None and _newest_is_the_cards(history, records):
+                lacking.add(MhlKind.ASCMHL)
+                gaps.append(
+                    f"the ASC MHL history on {root} holds the card's own generations only, "
+                    "though its ledger records files verified there: an earlier run stopped "
+                    "before writing its manifests; a new generation records the transfer of "
+                    "every file verified there, those verified by an earlier run with the "
+                    "digests and dates of that verification (not re-read now)"
+                )
+            elif unheld is not None:
+                lacking.add(MhlKind.ASCMHL)
+                what = (
+                    f"the ASC MHL history on {root} does not record {printable_name(unheld)} "
+                    "as verified, though its ledger does"
+                    if history.exists
+                    else f"there is no ASC MHL history on {root}, though its ledger records "
+                    f"files verified there ({printable_name(unheld)}, ...)"
+                )
+                gaps.append(
+                    f"{what}: an earlier run stopped before writing its manifests (or wrote "
+                    "none, or the history was changed since); a new generation records every "
+                    "file verified there, those verified by an earlier run with the digests "
+                    "and dates of that verification (not re-read now)"
+                )
+    if MhlKind.LEGACY in kinds:
+        from offload.manifest.legacy import first_unlisted  # only when one is asked for
+
+        listed, state = as_written()
+        unlisted = first_unlisted(root, listed, ignore_patterns=[*patterns, *state])
+        if unlisted is not None:
+            lacking.add(MhlKind.LEGACY)
+            what = (
+                f"the newest legacy MHL on {root} does not list {printable_name(unlisted)}, "
+                "though its ledger records it verified there"
+                if unlisted
+                else f"there is no legacy MHL on {root}, though its ledger records files "
+                "verified there"
+            )
+            gaps.append(
+                f"{what}: an earlier run stopped before writing its manifests (or wrote "
+                "none); a legacy MHL "
+                "now lists every file verified there, those verified by an earlier run with "
+                "the digests and dates of that verification (not re-read now)"
+            )
+    return lacking, gaps
+
+
+def _newest_is_the_cards(history: History, records: OffloadRecords) -> bool:
+    """Whether the newest generation of *history* (a destination's, the card's carried
+    first) is one of the card's own: no generation of a transfer follows them."""
+    if not records.card_has_history or not history.exists:
+        return False
+    try:
+        names = os.listdir(records.source / ASCMHL_FOLDER)
+    except OSError:
+        return False  # the card is gone (a cascade's re-run): nothing to tell them apart
+    return history.generations[-1].file_name in names
 
 
 def _state_folders_listed(

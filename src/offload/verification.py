@@ -227,6 +227,7 @@ def verify_path(
         return digests
 
     try:
+        report: VerifyReport | None = None
         if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
             try:
                 report = verify_tree(
@@ -243,9 +244,12 @@ def verify_path(
                     ignore_patterns=[STATE_FOLDER if append_generation else f"/{STATE_FOLDER}/"],
                 )
             except NoHistoryError as exc:
-                raise NoReferenceError(
-                    f"nothing to verify {root} against: {exc.message}", path=root
-                ) from None
+                if legacy_mhl is not None:
+                    raise NoReferenceError(
+                        f"nothing to verify {root} against: {exc.message}", path=root
+                    ) from None
+                # An ascmhl/ folder with no chain file and no manifest (a run stopped before
+                # its first generation was written) is no history: as without the folder.
             except HistoryError as exc:
                 raise UntrustedReferenceError(
                     f"cannot verify {root}: {exc.message}; nothing was verified against it",
@@ -269,7 +273,7 @@ def verify_path(
                 raise UsageError(
                     f"cannot verify {root}: {describe_os_error(exc)}", path=root
                 ) from None
-        else:
+        if report is None:
             if append_generation:
                 raise UsageError(
                     f"{root} has no ASC MHL history to append a generation to", path=root

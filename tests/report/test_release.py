@@ -218,6 +218,17 @@ def test_a_file_failed_on_one_destination_keeps_the_card() -> None:
     assert release.text == "Keep the card: a copy failed: A001C001.MXF."
 
 
+def test_copies_failed_are_counted_the_first_named() -> None:
+    """Failed before: "Keep the card: a copy failed: A001C001.MXF." named one file when
+    three copies had failed (the ignore case says how many and which first)."""
+    data = report(FAILED, FAILED)
+    data["files"].append({"path": "A001C002.MXF", "destinations": [
+        {"index": 0, **VERIFIED}, {"index": 1, **FAILED}]})  # fmt: skip
+    release = card_release(data)
+    assert not release.may_format
+    assert release.text == "Keep the card: 3 copies failed (A001C001.MXF first)."
+
+
 def test_missing_files_failed_symlinks_and_folder_errors_keep_the_card() -> None:
     release = card_release(report(VERIFIED, VERIFIED, missing_from_card=["A000C009.MXF"]))
     assert "missing from it: A000C009.MXF" in release.text

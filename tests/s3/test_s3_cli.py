@@ -237,3 +237,34 @@ def test_a_rerun_checks_the_recorded_objects_by_one_listing(s3_server, bucket, t
     assert "verified earlier and trusted from the destination's ledger" in err
     assert ": 60 (verified" in err  # every file trusted, none re-read or sent again
     assert heads < 10, heads
+
+
+def test_history_missing_after_a_crash_is_written_by_the_next_run(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The state a run killed before its manifest step leaves (its files verified, recorded
+    in the ledger under the prefix, no ``ascmhl/``; legacy MHL neither): the next run, which
+    verifies nothing new, writes them, the files recorded as verified earlier. Failed
+    before: exit 0, "verified earlier", and no manifest ever."""
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    args = ("--s3-endpoint", s3_server.url, "--mhl", "both", str(card), url)
+    code, _, err = offload(tmp_path, *args)
+    assert code == 0, err
+    client = admin(s3_server.url)
+    manifests = [k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k or k.endswith(".mhl")]
+    assert any(k.endswith("ascmhl_chain.xml") for k in manifests)
+    for key in manifests:
+        client.delete_object(Bucket=bucket, Key=key)
+    code, _, err = offload(tmp_path, *args)
+    assert code == 0, err
+    assert f"there is no ASC MHL history on {url}/A001" in err, err
+    assert f"there is no legacy MHL on {url}/A001" in err, err
+    again = [k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k or k.endswith(".mhl")]
+    assert len(again) == len(manifests)
+    # complete now: a third run writes nothing more
+    code, _, err = offload(tmp_path, *args)
+    assert code == 0 and "stopped before writing" not in err, err
+    assert [
+        k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k or k.endswith(".mhl")
+    ] == again

@@ -204,6 +204,29 @@ def test_new_format_without_common_format_is_original(tmp_path: Path) -> None:
     }
 
 
+def test_first_unheld_names_what_a_new_generation_would_add_and_converges(tmp_path: Path) -> None:
+    """What the manifest step of a run that verified nothing new asks (an earlier run may
+    have stopped between its ledger and its generation): each file the history does not
+    hold as a generation written now would record it; once written, nothing."""
+    root = tmp_path / "card"
+    files = {"a.bin": b"alpha", "b.bin": b"beta", ".DS_Store": b"x"}
+    make_tree(root, files)
+    first = manifest_files(files, T1, ("xxh64",))
+    unheld = ascmhl_module.first_unheld
+    assert unheld(first, read_history(root)) == "a.bin"  # no history at all
+    write_generation(root, first[:1], creator=CREATOR, now=lambda: T1)
+    assert unheld(first, read_history(root)) == "b.bin"  # a generation without it
+    write_generation(root, first, creator=CREATOR, now=lambda: T2)
+    assert unheld(first, read_history(root)) is None  # .DS_Store: ignored by every one
+    # no format in common with the history: the new one would be "original"
+    assert unheld(manifest_files(files, T2, ("md5",)), read_history(root)) == "a.bin"
+    # a copy of other content: recorded "failed" once, then held
+    changed = manifest_files({"a.bin": b"ALPHA", "b.bin": b"beta"}, T2, ("xxh64",))
+    assert unheld(changed, read_history(root)) == "a.bin"
+    write_generation(root, changed, creator=CREATOR, now=lambda: T2 + timedelta(seconds=1))
+    assert unheld(changed, read_history(root)) is None
+
+
 def test_failed_files_written_only_against_a_recorded_hash(tmp_path: Path) -> None:
     root = tmp_path / "card"
     files = {"known.bin": b"known", "other.bin": b"other"}

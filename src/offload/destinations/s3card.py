@@ -45,7 +45,14 @@ from offload.destinations.s3url import (
     shown,
 )
 from offload.errors import OffloadError
-from offload.events import Event, EventSink, ExistingCopiesChecking, JobStarted, OffloadPlanned
+from offload.events import (
+    Event,
+    EventSink,
+    ExistingCopiesChecking,
+    JobStarted,
+    OffloadPlanned,
+    WarningIssued,
+)
 from offload.existing import CheckKind
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
@@ -177,6 +184,7 @@ def write_s3_manifests(
 ) -> list[ManifestResult]:
     """The manifests of every S3 destination in *records* (see the module docstring). Never
     raises for I/O: a failure is the destination's ``ManifestResult.error``."""
+    from offload.manifest_options import MhlKind
     from offload.manifests_writer import ManifestResult, write_manifests
 
     results: list[ManifestResult] = []
@@ -189,7 +197,9 @@ def write_s3_manifests(
             root = Path(staging) / (destination.root.name or backend.store.url.bucket)
             try:
                 root.mkdir()
-                before = _download_history(backend, destination.root, root)
+                before = _download_history(
+                    backend, destination.root, root, legacy=MhlKind.LEGACY in options.kinds
+                )
                 # Only the folders the bucket holds: those above an object the manifest lists.
                 holding = _folders_holding(f.relative_path for f in destination.files)
                 directories = tuple(d for d in records.directories if d in holding)
@@ -199,10 +209,10 @@ def write_s3_manifests(
                     destination=root,
                     lister=_store_lister(backend, destination.root, directories),
                 )
+                # No sink: its warnings name the staging folder until renamed below.
                 outcomes = write_manifests(
                     dataclasses.replace(records, destinations=(staged,), directories=directories),
                     options,
-                    sink,
                 )
                 for outcome in outcomes:
                     uploaded = upload_history_changes(backend, destination.root, root, before)
@@ -213,6 +223,9 @@ def write_s3_manifests(
                         w.replace(str(root), display_path(destination.root))
                         for w in outcome.warnings
                     ]
+                    if sink is not None:
+                        for message in outcome.warnings:
+                            sink.emit(WarningIssued(message, str(destination.root)))
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
                 message = getattr(exc, "message", None) or str(exc)
@@ -265,9 +278,20 @@ def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[s
     return entries
 
 
-def _download_history(backend: S3Backend, copy_root: Path, staging: Path) -> dict[str, bytes]:
-    """Copy ``<copy root>/ascmhl/*`` from the store into *staging*; returns what it held."""
+def _download_history(
+    backend: S3Backend, copy_root: Path, staging: Path, *, legacy: bool = False
+) -> dict[str, bytes]:
+    """Copy ``<copy root>/ascmhl/*`` from the store into *staging*; returns what it held.
+    *legacy*: the legacy MHLs at the copy root too (``<root name>_*.mhl``: the manifest step
+    writes one when the newest does not list every file verified there)."""
     held: dict[str, bytes] = {}
+    if legacy:
+        under = backend.key(copy_root / ASCMHL_FOLDER)[: -len(ASCMHL_FOLDER)]  # the root's
+        for info in backend.store.list_keys(f"{under}{staging.name}_"):
+            name = info.key[len(under) :]
+            if "/" not in name and name.endswith(".mhl"):
+                (staging / name).write_bytes(backend.store.get_small(info.key) or b"")
+                held[name] = (staging / name).read_bytes()
     prefix = backend.key(copy_root / ASCMHL_FOLDER) + "/"
     for info in backend.store.list_keys(prefix):
         relative = info.key[len(prefix) :]

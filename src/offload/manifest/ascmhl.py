@@ -487,6 +487,58 @@ def write_generation(
     return manifest_path
 
 
+def first_unheld(
+    files: Iterable[ManifestFile],
+    history: History,
+    *,
+    ignore_patterns: Sequence[str] | None = (),
+) -> str | None:
+    """The first of *files* that *history* does not hold as a generation written now (asked
+    to ignore *ignore_patterns*, as :func:`write_generation`) would record it: a path the
+    history does not know, or shares no format with (the generation would record it
+    ``original``), or a digest no generation records for it in its format (``failed``
+    against the reference, when it differs); None when the history holds every file it
+    would record. A digest recorded before, ``failed`` included, is held: a copy whose
+    content differs from the history's reference is recorded once, not by every run.
+    *ignore_patterns* None: no file is passed over as ignored (a quick test: None from it
+    is None from any list; a path from it may be one a generation would ignore).
+
+    What the manifest step asks when a run verified nothing new on a destination: an earlier
+    run may have recorded its files verified (the ledger) and stopped before its generation
+    was written, and then only a new generation makes the history hold them. Files the
+    generation would leave out (ignored) are passed over; paths are not checked otherwise
+    (the caller passes what it would write)."""
+    spec: IgnoreSpec | None = None
+    for item in files:
+        if _held(item, history):
+            continue
+        if ignore_patterns is None:
+            return item.relative_path
+        if spec is None:  # made for the first file not held: never, on an ordinary re-run
+            carried = _Carried(history.latest_ignore_patterns() or (), ignore_patterns)
+            spec = IgnoreSpec(carried.patterns(retired=carried.retirable))
+        if not spec.excludes(item.relative_path, is_dir=False):
+            return item.relative_path
+    return None
+
+
+def _held(item: ManifestFile, history: History) -> bool:
+    """Whether *history* records *item* as :func:`first_unheld` asks (a file without an
+    ASC MHL digest, which :func:`write_generation` refuses, counts as held: no generation
+    could record it)."""
+    digests = canonical_digests(item.digests)
+    if not digests:
+        return True
+    known = history.reference_hash_formats(item.relative_path)
+    if known is None:
+        return False  # recorded "original" now
+    compared = [fmt for fmt in digests if fmt in known]
+    if not compared:
+        return False  # no format in common: "original" in a new generation
+    recorded = history.recorded_hash_values(item.relative_path)
+    return all(digests[fmt] in recorded.get(fmt, ()) for fmt in compared)
+
+
 def retirable_patterns(latest: Sequence[str], requested: Sequence[str]) -> dict[str, str]:
     """The carried patterns of *latest* (the history's newest ignore list) that a new
     generation asked to ignore *requested* leaves out once they would hide a file or folder

@@ -6,6 +6,8 @@ A reader (or a crash) sees either the old file or the complete new one, never a 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -14,6 +16,52 @@ from offload.hashing.c4 import C4Hasher
 
 # Buffered text is encoded and written once it passes this size: large writes, bounded memory.
 _FLUSH_CHARS = 1 << 20
+# AtomicFile's temporary name: "." + the final name + the writer's pid + 8 random hex digits.
+_TEMP_NAME = re.compile(r"\.(.+)\.([1-9][0-9]*)\.[0-9a-f]{8}\.partial", re.DOTALL)
+
+
+def temp_name(final_name: str) -> str:
+    """A temporary name for a file to be published as *final_name*, unique to this process
+    and call (:class:`AtomicFile`)."""
+    return f".{final_name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
+
+
+def stale_temp_files(folder: Path, is_ours: Callable[[str], bool]) -> list[Path]:
+    """The temporary files :class:`AtomicFile` left in *folder* when its writer died before
+    publishing or removing one (killed, power cut): those whose final name *is_ours* accepts
+    and whose writer (the pid in the name) is not a process alive on this host, nor this
+    one. Regular files only; sorted. [] when *folder* cannot be listed.
+
+    Only a caller that holds the copy root's lock may delete them (no other offload-ai run
+    writes there then, but for a report of a run that already released it, whose process
+    is alive). A pid alive now (maybe reused by another program) keeps its file: a stale
+    temporary file costs its bytes, a removed live one a manifest or a report."""
+    stale: list[Path] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = _TEMP_NAME.fullmatch(entry.name)
+                if match is None or not is_ours(match.group(1)):
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if not _pid_alive(int(match.group(2))):
+                    stale.append(Path(entry.path))
+    except OSError:
+        return []
+    return sorted(stale)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: alive, another user's
+    return True
 
 
 class AtomicFile:
@@ -30,9 +78,7 @@ class AtomicFile:
 
     def __init__(self, final_path: Path) -> None:
         self.final_path = final_path
-        self.temp_path = final_path.with_name(
-            f".{final_path.name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
-        )
+        self.temp_path = final_path.with_name(temp_name(final_path.name))
         self.c4_id: str | None = None
         self._hasher = C4Hasher()
         self._pending: list[str] = []

@@ -91,6 +91,7 @@ class History:
         self.generations = generations
         self._reference: dict[str, dict[str, str]] | None = None
         self._sizes: dict[str, int] = {}
+        self._recorded: dict[str, dict[str, set[str]]] | None = None
 
     @property
     def exists(self) -> bool:
@@ -137,6 +138,23 @@ class History:
     def reference_hash_formats(self, path: str) -> dict[str, str] | None:
         """The reference hashes of one known path (not a copy: do not mutate), else None."""
         return self._build_lookups().get(path)
+
+    def recorded_hash_values(self, path: str) -> dict[str, set[str]]:
+        """Every hash any generation records for *path*, whatever its action (``original``,
+        ``verified``, ``failed``): format → values (hex in lower case). Empty for a path no
+        generation lists. Not a copy: do not mutate."""
+        if self._recorded is None:
+            recorded: dict[str, dict[str, set[str]]] = {}
+            for generation in self.generations:
+                for record in generation.files:
+                    per_format = recorded.setdefault(record.path, {})
+                    for entry in record.hashes:
+                        if is_ascmhl_format(entry.format):
+                            per_format.setdefault(entry.format, set()).add(
+                                _reference_text(entry.format, entry.value)
+                            )
+            self._recorded = recorded
+        return self._recorded.get(path, {})
 
     def reference_size(self, path: str) -> int | None:
         """The size recorded with the path's ``original`` hash, if any."""

@@ -183,6 +183,59 @@ def write_legacy_mhl(
     return target
 
 
+def newest_legacy_mhl(root: Path) -> Path | None:
+    """The newest legacy MHL :func:`write_legacy_mhl` wrote in *root* (by the date, time and
+    counter in its name), None when there is none. Raises OSError if *root* cannot be listed."""
+    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    stamp = re.compile(
+        re.escape(root_name) + r"_(\d{4}-\d{2}-\d{2}_\d{6})(?:_(\d+))?\.mhl", re.DOTALL
+    )
+    newest: tuple[str, int, str] | None = None
+    with os.scandir(root) as entries:
+        for entry in entries:
+            match = stamp.fullmatch(entry.name)
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            key = (match.group(1), int(match.group(2) or 1), entry.name)
+            if newest is None or key > newest:
+                newest = key
+    return None if newest is None else root / newest[2]
+
+
+def first_unlisted(
+    root: Path, files: Iterable[ManifestFile], *, ignore_patterns: Sequence[str] = ()
+) -> str | None:
+    """The first of *files* that the newest legacy MHL in *root* does not list as
+    :func:`write_legacy_mhl` would now (asked to ignore *ignore_patterns*: the same size and
+    the same md5, sha1 and xxh64 digests), or ``""`` when there is no legacy MHL there or it
+    cannot be read; None when it lists every one. Each legacy MHL offload-ai writes lists
+    every file verified there by then, so the newest alone tells whether a run stopped
+    before writing its own (files verified since are not in it)."""
+    try:
+        newest = newest_legacy_mhl(root)
+        if newest is None:
+            return ""
+        listed = {entry.path: entry for entry in read_legacy_mhl(newest).entries}
+    except (OSError, ManifestError):
+        return ""
+    spec: IgnoreSpec | None = None
+    for item in files:
+        entry = listed.get(item.relative_path)
+        digests = canonical_digests(item.digests)
+        wanted = {name: digests[name] for name in LEGACY_ELEMENTS if name in digests}
+        if (
+            entry is not None
+            and entry.size_bytes == item.size_bytes
+            and all(entry.digests.get(name) == value for name, value in wanted.items())
+        ):
+            continue
+        if spec is None:  # made for the first file not listed: never, on an ordinary re-run
+            spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
+        if not spec.excludes(item.relative_path, is_dir=False):
+            return item.relative_path
+    return None
+
+
 def _xxh64_from_little_endian(value: str) -> str:
     return bytes.fromhex(value.strip())[::-1].hex()
 

@@ -241,7 +241,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         return keep(f"destination {int(lost[0].get('index', 0)) + 1} was lost")
     independent, reasons = _independent(data)
     why_none = None if independent else (reasons[0] if reasons else "no destination")
-    failed_other: str | None = None
+    failed_other: str | None = None  # the first copy failed (not an index file refused)
+    failed_others = 0  # how many copies failed so
     source_error: str | None = None
     index_files: list[str] = []
     not_safe: str | None = None  # a file with no verified copy on another disk
@@ -272,8 +273,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                 if _index_refusal(path, message):
                     if path not in index_files:
                         index_files.append(path)
-                elif failed_other is None:
-                    failed_other = path
+                else:
+                    failed_others += 1
+                    if failed_other is None:
+                        failed_other = path
             elif status in _GOOD:
                 unread = True
         if disks:
@@ -314,7 +317,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             f"ignore pattern ({left_out[0]} first) and {'is' if one else 'are'} on no destination"
         )
     if failed_other is not None:
-        return keep(f"a copy failed: {failed_other}")
+        if failed_others == 1:
+            return keep(f"a copy failed: {failed_other}")
+        return keep(f"{failed_others} copies failed ({failed_other} first)")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
         return keep("a symlink of the card could not be made on a destination")
     if data.get("folder_errors"):

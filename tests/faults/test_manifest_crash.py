@@ -1,0 +1,275 @@
+"""A run killed after its files were verified (the ledger holds them) but before its manifests
+or reports were written: the next run writes the manifests that are missing, recording those
+files as verified earlier, and sweeps the temporary files the dead run left. Real faults: a
+real ``offload copy`` subprocess, SIGKILLed while an operation on a FaultyFS destination is
+stalled; the reference tool (``ascmhl`` 1.2) judges every copy root afterwards."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.ascmhl_judge import AscmhlJudge
+from support.faultyfs import FaultyFS
+
+pytestmark = pytest.mark.fault
+
+MIB = 1 << 20
+CARD = {"CLIPS/C1.mov": 3 * MIB, "CLIPS/C2.mov": 200_000, "x.xml": 3000, "SUB/t.jpg": 40_000}
+
+
+def make_card(root: Path) -> Path:
+    card = root / "A001"
+    for relative, size in CARD.items():
+        path = card / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    return card
+
+
+def offload(*argv: str | Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue() + err.getvalue()
+
+
+def temp_files(root: Path) -> list[str]:
+    return sorted(
+        str(Path(folder, name).relative_to(root))
+        for folder, _dirs, names in os.walk(root)
+        for name in names
+        if name.endswith(".partial")
+    )
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("op", "path"),
+    [
+        ("mkdir", "A001/ascmhl"),  # the manifest step has begun: nothing of it written
+        ("create", "A001/ascmhl/.0001_*"),  # the generation's temporary file made
+        ("rename", "A001/ascmhl/.ascmhl_chain.xml.*"),  # the generation there, no chain
+        ("create", "A001/.offload/reports/.A001_*.json.*"),  # manifests done, the report not
+    ],
+)
+def test_killed_at_the_manifest_step_then_a_rerun_writes_them(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+    op: str,
+    path: str,
+) -> None:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    dests = [fs.mountpoint, tmp_path / "D1", tmp_path / "D2"]
+    for dest in dests[1:]:
+        dest.mkdir()
+    rule = fs.stall(op, path=path)
+    exe = Path(sys.executable).with_name("offload")
+    process = subprocess.Popen(
+        [str(exe), "copy", "--quiet", str(card), *map(str, dests)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        fs.release(rule)
+        fs.clear()
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    roots = [dest / card.name for dest in dests]
+    for root in roots:  # every file verified (the ledger), before any manifest
+        ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+        assert len(ledger) >= len(CARD), root
+
+    code, output = offload("copy", card, *dests)
+    assert code == 0, output
+    if op != "create" or "reports" not in path:  # the history was cut short on D0
+        assert "stopped before writing its manifests" in output, output
+    for root in roots:
+        assert temp_files(root) == [], root  # the dead run's temporary files swept
+        verdict = judge.verify(root)
+        assert verdict.clean, (root, verdict)
+        code, output = offload("verify", root)
+        assert code == 0, output
+        assert "against ascmhl" in output
+    # A third run finds every manifest complete: it writes none.
+    before = [sorted(os.listdir(root / "ascmhl")) for root in roots]
+    code, output = offload("copy", card, *dests)
+    assert code == 0, output
+    assert "stopped before writing" not in output
+    assert [sorted(os.listdir(root / "ascmhl")) for root in roots] == before
+
+
+def _generation_hashes(root: Path) -> list[str]:
+    manifests = sorted((root / "ascmhl").glob("*.mhl"))
+    return [
+        line.strip() for m in manifests for line in m.read_text().splitlines() if "action=" in line
+    ]
+
+
+@pytest.mark.parametrize("empty_folder", [False, True])
+def test_history_removed_after_a_run_is_written_by_the_next(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch, empty_folder: bool
+) -> None:
+    """The QA repro: the state a kill before the manifest step leaves (files verified, no
+    ascmhl/, or an empty one); the re-run writes the first generation, each file
+    ``original`` with the date of the earlier run's verification."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, output = offload("copy", "--json", card, dest)
+    assert code == 0, output
+    root = dest / card.name
+    first = _generation_hashes(root)
+    for item in (root / "ascmhl").iterdir():
+        item.unlink()
+    if not empty_folder:
+        (root / "ascmhl").rmdir()
+    else:
+        # an empty ascmhl/ blocks nothing: offload verify falls back to the ledger
+        code, output = offload("verify", root)
+        assert code == 0, output
+        assert "against ledger" in output
+    code, output = offload("copy", card, dest)
+    assert code == 0, output
+    assert f"there is no ASC MHL history on {root}" in output
+    assert "verified earlier" in output or "earlier (not re-read)" in output
+    # the same hash entries as the lost generation: original, dated when they were verified
+    assert _generation_hashes(root) == first
+    assert judge.verify(root).clean
+    code, output = offload("verify", root)
+    assert code == 0 and "against ascmhl" in output, output
+
+
+def test_generation_lacking_a_verified_file_is_completed(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that copied a new clip was killed between its ledger and its generation: the
+    history holds the older files only; the re-run adds a generation holding the new clip
+    (``original``) and the others (``verified``, against the history's hashes)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    kept = sorted((root / "ascmhl").iterdir())
+    saved = {p.name: p.read_bytes() for p in kept}
+    (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(100_000))
+    assert offload("copy", card, dest)[0] == 0
+    for item in (root / "ascmhl").iterdir():  # the second generation never written
+        item.unlink()
+    for name, data in saved.items():
+        (root / "ascmhl" / name).write_bytes(data)
+    code, output = offload("copy", card, dest)
+    assert code == 0, output
+    assert "does not record CLIPS/C9.mov as verified" in output, output
+    newest = sorted((root / "ascmhl").glob("*.mhl"))[-1].read_text()
+    lines = [line for line in newest.splitlines() if "action=" in line]
+    assert len(lines) == len(CARD) + 1
+    assert sum('action="original"' in line for line in lines) == 1
+    assert judge.verify(root).clean
+
+
+def test_legacy_mhl_removed_after_a_run_is_written_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", "--mhl", "both", card, dest)[0] == 0
+    root = dest / card.name
+    (legacy,) = root.glob("A001_*.mhl")
+    legacy.unlink()
+    code, output = offload("copy", "--mhl", "both", card, dest)
+    assert code == 0, output
+    assert f"there is no legacy MHL on {root}" in output
+    (legacy,) = root.glob("A001_*.mhl")
+    code, output = offload("verify", "--mhl-file", legacy, root)
+    assert code == 0, output
+    # complete now: another run writes no legacy MHL
+    code, output = offload("copy", "--mhl", "both", card, dest)
+    assert code == 0 and "legacy MHL" not in output, output
+    assert len(list(root.glob("A001_*.mhl"))) == 1
+
+
+def test_card_history_carried_but_no_transfer_generation_is_completed(
+    tmp_path: Path, judge: AscmhlJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card with its own history (``ascmhl create``): a run killed before its manifest
+    step left the destination without any; the next run carries the card's, which records
+    every file with the hash the ledger holds, and still writes the transfer generation the
+    killed run never wrote (the card's generation alone records no copy)."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    assert judge.create(card, "xxh64").clean
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    for item in (root / "ascmhl").iterdir():
+        item.unlink()
+    code, output = offload("copy", card, dest)
+    assert code == 0, output
+    assert "holds the card's own generations only" in output, output
+    manifests = sorted((root / "ascmhl").glob("*.mhl"))
+    assert len(manifests) == 2
+    assert manifests[0].read_bytes() == next((card / "ascmhl").glob("*.mhl")).read_bytes()
+    assert "<process>transfer</process>" in manifests[1].read_text()
+    assert judge.verify(root).clean
+    code, output = offload("copy", card, dest)
+    assert code == 0 and "stopped before writing" not in output, output
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+
+
+def test_a_temporary_file_of_a_live_writer_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a dead writer's temporary files are swept: a report being written by a process
+    still alive (another run, which released the lock and writes its reports) is kept, as
+    is a file of the card's own that merely looks like one."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    (card / "SUB" / ".t.jpg.4242.0123abcd.partial").write_bytes(b"the card's")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        reports = root / ".offload" / "reports"
+        live = reports / f".A001_2026-01-01_000000Z.json.{alive.pid}.0123abcd.partial"
+        stale = reports / f".A001_2026-01-01_000000Z.json.{dead.pid}.0123abcd.partial"
+        chain = root / "ascmhl" / f".ascmhl_chain.xml.{dead.pid}.0123abcd.partial"
+        legacy = root / f".A001_2026-01-01_000000.mhl.{dead.pid}.0123abcd.partial"
+        for path in (live, stale, chain, legacy):
+            path.write_bytes(b"")
+        assert offload("copy", card, dest)[0] == 0
+        assert live.exists()
+        assert not stale.exists() and not chain.exists() and not legacy.exists()
+        assert (root / "SUB" / ".t.jpg.4242.0123abcd.partial").read_bytes() == b"the card's"
+    finally:
+        alive.kill()
+        alive.wait()

@@ -1,0 +1,27 @@
+"""What a lost destination's message tells the user to do fits what was lost: a drive, or
+an S3 service (``errors.destination_io_error``, with the errno and the path the engine
+passes it)."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+from offload.destinations.s3url import S3_ROOT
+from offload.errors import DestinationError, destination_io_error
+
+
+def test_a_failing_s3_service_is_not_called_a_drive() -> None:
+    """Failed before: a 503 after the retries (EIO) said "the drive could not read or write:
+    check the drive and its cable"."""
+    failure = OSError(errno.EIO, "upload part 3 (the service kept failing after the retries)")
+    error = destination_io_error(failure, "write", S3_ROOT / "bucket/A001/C1.mov", "s3")
+    assert isinstance(error, DestinationError)
+    assert "drive" not in error.message and "cable" not in error.message
+    assert "check the endpoint, the network and the service's status" in error.message
+    assert error.message.endswith("then run the same command again to resume")
+
+
+def test_a_failing_drive_keeps_its_advice() -> None:
+    error = destination_io_error(OSError(errno.EIO, "I/O error"), "write", Path("/mnt/a/x"), "sdb")
+    assert "check the drive and its cable" in error.message
