@@ -28,7 +28,7 @@ import functools
 import re
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # What ascmhl writes into every new history (ascmhl/ignore.py: default_ignore_list).
 DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = (".DS_Store", "ascmhl", "ascmhl/")
@@ -73,8 +73,7 @@ def pathspec_regex(body: str) -> str | None:
     return source
 
 
-@dataclass(frozen=True)
-class IgnoreRule:
+class IgnoreRule(NamedTuple):
     """One compiled pattern. ``contents_only``: a trailing ``/**`` (the folder's content
     matches, not the folder itself)."""
 

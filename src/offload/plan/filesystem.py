@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 
@@ -24,8 +24,7 @@ class NameFamily(StrEnum):
     UNKNOWN = "unknown"  # could not tell: POSIX rules are checked, and a warning says so
 
 
-@dataclass(frozen=True)
-class NameRules:
+class NameRules(NamedTuple):
     """What names a filesystem accepts and which names it treats as the same.
 
     ``symlinks`` is ``None`` when it depends on the driver (``fuseblk`` may be exFAT or NTFS).
@@ -92,8 +91,7 @@ def rules_for_fstype(fstype: str) -> NameRules:
     return POSIX_RULES
 
 
-@dataclass(frozen=True)
-class FilesystemInfo:
+class FilesystemInfo(NamedTuple):
     """The mount that holds a path: its type, mount point and source device."""
 
     fstype: str
@@ -105,8 +103,7 @@ class FilesystemInfo:
         return rules_for_fstype(self.fstype)
 
 
-@dataclass(frozen=True)
-class MountEntry:
+class MountEntry(NamedTuple):
     """One line of ``/proc/self/mountinfo`` (the fields the preflight uses)."""
 
     mount_point: str
@@ -184,8 +181,7 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
     return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source)
 
 
-@dataclass(frozen=True)
-class SpaceInfo:
+class SpaceInfo(NamedTuple):
     """Free space for an unprivileged writer, and the allocation unit to round files up to."""
 
     free_bytes: int
