@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
@@ -87,11 +87,8 @@ def _break_at(word: str, cut: int) -> int:
     return cut
 
 
-class Segment(NamedTuple):
-    """A run of text in one style: thousands in a 200-file card's PDF. A named tuple: one is
-    made in a third of a dataclass instance's time (0.8 µs against 2.6), its class in a
-    fifth."""
-
+@dataclass
+class Segment:
     text: str
     style: str = ""
     size: float = 7.5
