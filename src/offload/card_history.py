@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER
@@ -24,8 +24,7 @@ def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[
     return list(formats)
 
 
-@dataclass(frozen=True)
-class CardHistory:
+class CardHistory(NamedTuple):
     """What the card's own ASC MHL history says, checked before anything is copied.
 
     ``references``: ``path → {format → hash}`` every file is checked against while read

@@ -29,10 +29,10 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
@@ -70,19 +70,19 @@ class CheckKind(StrEnum):
     REVERIFY = "reverify"
 
 
-@dataclass(frozen=True)
-class ExistingCopy:
-    """One copy to prove: ``recorded`` holds the ledger's digests (empty for ADOPT)."""
+class ExistingCopy(NamedTuple):
+    """One copy to prove: ``recorded`` holds the ledger's digests (empty for ADOPT).
+    A named tuple (this module's other records are plain classes): a dataclass cost
+    ~0.3–0.5 ms to create at every start-up, and most offloads find no copy to prove."""
 
     task_index: int
     destination_index: int
     final_path: Path
     kind: CheckKind
-    recorded: Mapping[str, str] = field(default_factory=dict)
+    recorded: Mapping[str, str] = MappingProxyType({})
     recorded_mode: str = ""
 
 
-@dataclass
 class CheckOutcome:
     """What reading one existing copy proved.
 
@@ -91,18 +91,32 @@ class CheckOutcome:
     read (then ``matched`` is False and nothing was proved).
     """
 
-    check: ExistingCopy
-    matched: bool
-    digests: dict[str, str] = field(default_factory=dict)  # of the copy, read from the media
-    source_digests: dict[str, str] = field(default_factory=dict)  # of the source, read now
-    # How the copy's read avoided the page cache (O_DIRECT, FADVISE; NONE: it may have come
-    # from RAM; REMOTE: read through its destination's CopyReader, an object store).
-    cache_bypass: CacheBypass = CacheBypass.NOT_READ
-    error: str | None = None
-    source_error: str | None = None
-    mismatch: str | None = None  # what differed, for the report
-    verify_s: float = 0.0
-    cancelled: bool = False  # the read stopped at the job's cancel (ECANCELED): proves nothing
+    __slots__ = (
+        "cache_bypass",
+        "cancelled",
+        "check",
+        "digests",
+        "error",
+        "matched",
+        "mismatch",
+        "source_digests",
+        "source_error",
+        "verify_s",
+    )
+
+    def __init__(self, check: ExistingCopy, matched: bool) -> None:
+        self.check = check
+        self.matched = matched
+        self.digests: dict[str, str] = {}  # of the copy, read from the media
+        self.source_digests: dict[str, str] = {}  # of the source, read now
+        # How the copy's read avoided the page cache (O_DIRECT, FADVISE; NONE: it may have
+        # come from RAM; REMOTE: read through its destination's CopyReader, an object store).
+        self.cache_bypass = CacheBypass.NOT_READ
+        self.error: str | None = None
+        self.source_error: str | None = None
+        self.mismatch: str | None = None  # what differed, for the report
+        self.verify_s = 0.0
+        self.cancelled = False  # the read stopped at the job's cancel (ECANCELED): proves nothing
 
 
 SOURCE_INDEX = -1  # BytesVerified's index for the source
@@ -302,7 +316,6 @@ def _check_one(
     return outcome
 
 
-@dataclass
 class SettledTasks:
     """The tasks of a run once the existing copies are settled.
 
@@ -311,10 +324,13 @@ class SettledTasks:
     (run with the overwrite policy); ``warnings``: one line per copy that did not match.
     """
 
-    tasks: list[FileTask]
-    replace_tasks: list[FileTask]
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (message, path)
-    source_digests: dict[str, dict[str, str]] = field(default_factory=dict)  # by relative path
+    __slots__ = ("replace_tasks", "source_digests", "tasks", "warnings")
+
+    def __init__(self, tasks: list[FileTask], replace_tasks: list[FileTask]) -> None:
+        self.tasks = tasks
+        self.replace_tasks = replace_tasks
+        self.warnings: list[tuple[str, str]] = []  # (message, path)
+        self.source_digests: dict[str, dict[str, str]] = {}  # by relative path
 
 
 def settle(
@@ -455,8 +471,7 @@ def _proof(check: ExistingCopy, outcome: CheckOutcome, task: FileTask, mode: str
 _PROOFS_AT_ONCE = 1000
 
 
-@dataclass
-class _Proven:
+class _Proven(NamedTuple):
     """A copy found equal, its (still FAILED) result and the ledger entry to record."""
 
     check: ExistingCopy

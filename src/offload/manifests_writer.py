@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, describe_os_error, printable_name
@@ -102,8 +103,7 @@ class ManifestResult:
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
-class LinkToRecord:
+class LinkToRecord(NamedTuple):
     """A symlink this offload made (or found as it should be) on a destination."""
 
     relative_path: str  # relative to the copy root, as on the source
@@ -164,8 +164,7 @@ def xml_can_hold(path: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Links:
+class _Links(NamedTuple):
     """The links of one destination as its manifests treat them: those listed (as files),
     and the exact ignore pattern of each link ignored."""
 
@@ -173,8 +172,7 @@ class _Links:
     patterns: list[str]
 
 
-@dataclass(frozen=True)
-class _LinkPlan:
+class _LinkPlan(NamedTuple):
     """How a generation written now would hold the links of one destination, before any
     content is read: the links to files of the card (to be listed), and the links ignored
     (path → pattern). The others are left out (named on the ``ManifestResult``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -40,8 +41,7 @@ class SourceFile:
         return Path(self.path_text)
 
 
-@dataclass(frozen=True)
-class SourceSymlink:
+class SourceSymlink(NamedTuple):
     """A symbolic link inside the source, copied as a link (never followed)."""
 
     path: Path
@@ -50,8 +50,7 @@ class SourceSymlink:
     mtime_ns: int
 
 
-@dataclass(frozen=True)
-class DestinationFileTarget:
+class DestinationFileTarget(NamedTuple):
     """Where one source file goes on one destination: the final path, in its folder."""
 
     destination_index: int

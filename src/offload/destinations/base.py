@@ -51,7 +51,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload.results import CacheBypass
 
@@ -102,8 +102,7 @@ class Features:
     stores_digests: bool = False
 
 
-@dataclass(frozen=True)
-class EntryInfo:
+class EntryInfo(NamedTuple):
     """What ``stat`` and ``list`` tell about a name on the destination (never followed)."""
 
     name: str

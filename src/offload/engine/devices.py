@@ -37,9 +37,8 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError
@@ -69,8 +68,7 @@ _REASONS = {
 }
 
 
-@dataclass(frozen=True)
-class DeviceGroup:
+class DeviceGroup(NamedTuple):
     """Destinations on one physical device and how they read back.
 
     ``device``: ``/dev/NAME`` of the disk, ``filesystem MAJ:MIN`` when the filesystem is on

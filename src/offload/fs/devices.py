@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 SYS = Path("/sys")
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -25,8 +25,7 @@ MOUNTINFO = Path("/proc/self/mountinfo")
 _MAX_LAYERS = 8
 
 
-@dataclass(frozen=True)
-class BlockDevice:
+class BlockDevice(NamedTuple):
     """A whole disk as sysfs describes it.
 
     ``name``: the kernel's name (``sda``, ``nvme0n1``, ``vda``, ``loop3``);

@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from offload.hashing.registry import Hasher, resolve_algorithm
@@ -16,13 +15,16 @@ if TYPE_CHECKING:
 Release = Callable[[], None]
 
 
-@dataclass
 class _Finish:
-    """The end of a file on a hasher thread: its digest (or error), and when it is set."""
+    """The end of a file on a hasher thread: its digest (or error), and when it is set.
+    A plain class: a dataclass cost ~0.4 ms to create at start-up, for nothing used."""
 
-    done: threading.Event = field(default_factory=threading.Event)
-    hexdigest: str = ""
-    error: BaseException | None = None
+    __slots__ = ("done", "error", "hexdigest")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.hexdigest = ""
+        self.error: BaseException | None = None
 
 
 class _HasherThread:

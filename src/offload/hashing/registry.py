@@ -9,8 +9,7 @@ with seed 0 as canonical big-endian hex, the same as ``xxhsum -H1``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import xxhash
 
@@ -34,8 +33,7 @@ class UnknownHashError(ValueError):
     """A hash name that is not in the registry; the message lists the names that are."""
 
 
-@dataclass(frozen=True)
-class HashAlgorithm:
+class HashAlgorithm(NamedTuple):
     """One algorithm: its ASC MHL name, how to make a hasher, and how it behaves.
 
     ``inline`` algorithms are fast enough (several GB/s) to run in the reader thread; the others

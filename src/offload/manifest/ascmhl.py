@@ -44,9 +44,9 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
@@ -625,8 +625,7 @@ def _collect_folders(
     return folders
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     """Everything a manifest says, decided before the first byte is written."""
 
     root: Path

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from offload.ledger import STATE_FOLDER
@@ -56,13 +55,15 @@ def nested_state_paths(directories: Iterable[str], files: Iterable[str]) -> set[
     return {path for path in (*directories, *files) if path.endswith(suffix)}
 
 
-@dataclass
 class Unhiding:
     """The patterns that bring the nested state entries back (to follow
     :data:`COPY_ROOT_STATE` in an ignore list), and those left hidden: path → why."""
 
-    patterns: list[str] = field(default_factory=list)
-    hidden: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("hidden", "patterns")
+
+    def __init__(self) -> None:
+        self.patterns: list[str] = []
+        self.hidden: dict[str, str] = {}
 
 
 def scoped_below(folder_pattern: str, pattern: str) -> str | None:

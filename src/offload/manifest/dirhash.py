@@ -19,13 +19,12 @@ out ignored paths and the ``ascmhl`` folder, as the reference's walk does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from offload.manifest.digest import bytes_to_digest, digest_to_bytes, hash_bytes
 
 
-@dataclass(frozen=True)
-class DirectoryHash:
+class DirectoryHash(NamedTuple):
     """The hashes of one folder: format → text, for content and for structure."""
 
     content: Mapping[str, str]

@@ -76,7 +76,9 @@ def pathspec_regex(body: str) -> str | None:
 @dataclass(frozen=True)
 class IgnoreRule:
     """One compiled pattern. ``contents_only``: a trailing ``/**`` (the folder's content
-    matches, not the folder itself)."""
+    matches, not the folder itself). A dataclass, not a named tuple: its fields are read for
+    every entry a scan or a manifest check matches against every pattern, and a named
+    tuple's fields are slower to read (~50 ns more each on Python 3.11)."""
 
     pattern: str
     regex: re.Pattern[str]

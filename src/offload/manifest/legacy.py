@@ -17,9 +17,10 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from offload.errors import describe_os_error
 from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_now
@@ -33,8 +34,7 @@ from offload.manifest.xmltext import check_xml_string, escape_text, iso_utc_z, u
 LEGACY_ELEMENTS: dict[str, str] = {"md5": "md5", "sha1": "sha1", "xxh64": "xxhash64be"}
 
 
-@dataclass(frozen=True)
-class LegacyEntry:
+class LegacyEntry(NamedTuple):
     """One ``<hash>`` of a legacy MHL.
 
     ``digests``: ASC MHL name → canonical text for what we can recompute (md5, sha1, xxh64,
@@ -46,12 +46,11 @@ class LegacyEntry:
     size_bytes: int | None
     last_modification_date: str | None
     digests: Mapping[str, str]
-    other_digests: Mapping[str, str] = field(default_factory=dict)
+    other_digests: Mapping[str, str] = MappingProxyType({})
     hash_date: str | None = None
 
 
-@dataclass(frozen=True)
-class LegacyHashList:
+class LegacyHashList(NamedTuple):
     """A legacy MHL file as read. Entry paths are relative to the MHL file's folder."""
 
     path: Path

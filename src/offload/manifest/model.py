@@ -9,9 +9,10 @@ name are two different files). Digests are keyed by ASC MHL format names (``c4``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Action(StrEnum):
@@ -22,8 +23,7 @@ class Action(StrEnum):
     FAILED = "failed"  # differs from the hash recorded earlier in the same format
 
 
-@dataclass(frozen=True)
-class ManifestFile:
+class ManifestFile(NamedTuple):
     """One file to record.
 
     ``relative_path``: ``/``-separated, relative to the history root, names as the filesystem
@@ -67,8 +67,7 @@ class CreatorInfo:
         )
 
 
-@dataclass(frozen=True)
-class HashRecord:
+class HashRecord(NamedTuple):
     """One hash element read from a manifest: format, text, action and hash date as written."""
 
     format: str
@@ -77,8 +76,7 @@ class HashRecord:
     hash_date: str | None = None
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """One ``<hash>`` element read from a manifest."""
 
     path: str
@@ -88,8 +86,7 @@ class FileRecord:
     previous_path: str | None = None
 
 
-@dataclass(frozen=True)
-class DirectoryRecord:
+class DirectoryRecord(NamedTuple):
     """One ``<directoryhash>`` (or the ``<roothash>``, with path ``"."``) read from a manifest.
 
     ``content``/``structure``: format → hash text.
@@ -101,8 +98,7 @@ class DirectoryRecord:
     last_modification_date: str | None = None
 
 
-@dataclass(frozen=True)
-class ChainEntry:
+class ChainEntry(NamedTuple):
     """One ``<hashlist>`` of ``ascmhl_chain.xml``: sequence number, manifest file name, C4 ID."""
 
     sequence_number: int
@@ -110,8 +106,7 @@ class ChainEntry:
     c4: str
 
 
-@dataclass(frozen=True)
-class Generation:
+class Generation(NamedTuple):
     """One manifest (``NNNN_<root>_<date>_<time>Z.mhl``) of a history, as read."""
 
     sequence_number: int
@@ -125,4 +120,4 @@ class Generation:
     ignore_patterns: tuple[str, ...] = ()
     files: tuple[FileRecord, ...] = ()
     directories: tuple[DirectoryRecord, ...] = ()
-    references: tuple[str, ...] = field(default=())
+    references: tuple[str, ...] = ()

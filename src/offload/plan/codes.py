@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 
 class PreflightCode(StrEnum):
@@ -61,8 +61,7 @@ class PreflightCode(StrEnum):
     CARD_ABSENT = "card-absent"
 
 
-@dataclass(frozen=True)
-class PreflightItem:
+class PreflightItem(NamedTuple):
     """One finding: what is wrong, where, and what to do about it, in one line.
 
     ``destination_index`` is the index of the destination concerned (``None`` for findings

@@ -10,7 +10,7 @@ import os
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from offload.plan.codes import PreflightCode
 from offload.plan.filesystem import NameFamily, NameRules
@@ -28,8 +28,7 @@ _WINDOWS_RESERVED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class NameProblem:
+class NameProblem(NamedTuple):
     """Why one name cannot be written as it is (``detail`` completes "the name ...")."""
 
     code: PreflightCode
@@ -115,8 +114,7 @@ def collision_key(name: str, rules: NameRules) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class Collision:
+class Collision(NamedTuple):
     """Distinct names of one folder that a filesystem would (or might) treat as one."""
 
     code: PreflightCode

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.model import SourceFile, SourceSymlink
 from offload.plan.filesystem import within
@@ -46,8 +46,7 @@ class SpecialKind(StrEnum):
     OTHER = "unknown type"
 
 
-@dataclass(frozen=True)
-class SkippedEntry:
+class SkippedEntry(NamedTuple):
     """A special file the scan saw and the copy will skip (reported as a warning)."""
 
     path: Path
@@ -55,8 +54,7 @@ class SkippedEntry:
     kind: SpecialKind
 
 
-@dataclass(frozen=True)
-class SourceTree:
+class SourceTree(NamedTuple):
     """What a scan found, in deterministic order.
 
     Every sequence is in walk order: depth first, the entries of each folder sorted by the
@@ -85,7 +83,7 @@ class SourceTree:
     symlinks: tuple[SourceSymlink, ...]
     skipped: tuple[SkippedEntry, ...]
     ignored: tuple[str, ...]
-    outside_symlinks: frozenset[str] = field(default_factory=frozenset)
+    outside_symlinks: frozenset[str] = frozenset()
     root_dev: int = 0
     root_ino: int = 0
 

@@ -23,7 +23,7 @@ import posixpath
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich import filesize
 
@@ -48,8 +48,7 @@ MAX_FILE_ROWS = 300
 MAX_CLIP_ROWS = 1000
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     level: str  # a status value of the JSON (or "missing")
     text: str
 

@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from offload.report.content import ClipRow, ReportView, State
 
@@ -120,6 +121,16 @@ def _state_segment(label: str, state: State) -> Segment:
 
 def _rgb(color: Color) -> tuple[float, float, float]:
     return color[0] / 255, color[1] / 255, color[2] / 255
+
+
+class _TextState:
+    """What a text object has been set to so far (``None``: nothing yet)."""
+
+    __slots__ = ("color", "font")
+
+    def __init__(self) -> None:
+        self.font: tuple[str, float] | None = None
+        self.color: Color | None = None
 
 
 class _Page:
@@ -270,16 +281,29 @@ class PdfWriter:
         """*segments* one under the other from (*x*, *y*), wrapped to *width*: one text
         object for them all (a ``drawString`` a line made one each, and cost twice as much)."""
         text = self.canvas.beginText()
-        font: tuple[str, float] | None = None
-        color: Color | None = None
+        self._write(text, segments, x, y, width, _TextState())
+        self.canvas.drawText(text)
+
+    def _write(
+        self,
+        text: PDFTextObject,
+        segments: list[Segment],
+        x: float,
+        y: float,
+        width: float,
+        state: _TextState,
+    ) -> None:
+        """*segments* into the text object *text* (``_draw``); *state* is the text object's
+        font and colour so far, each written out only when it changes (a row's cells share
+        one text object and its state)."""
         for seg in segments:
             line_h = LINE * seg.size / 7.5
             lines = self._lines(seg, width)
-            if (seg.style, seg.size) != font:  # each change is written out: only changes
-                font = (seg.style, seg.size)
+            if (seg.style, seg.size) != state.font:
+                state.font = (seg.style, seg.size)
                 text.setFont(FONTS[seg.style], seg.size, line_h * mm)
-            if seg.color != color:
-                color = seg.color
+            if seg.color != state.color:
+                state.color = seg.color
                 text.setFillColorRGB(*_rgb(seg.color))
             # The baseline: a line's ascent is about 0.8 of the font size.
             baseline = y + line_h * 0.5 + seg.size * PT * 0.36
@@ -287,7 +311,6 @@ class PdfWriter:
             for line in lines:
                 text.textLine(line)
             y += line_h * len(lines)
-        self.canvas.drawText(text)
         self.y = y
 
     def _ensure(self, height: float, header: Callable[[], None] | None = None) -> None:
@@ -331,11 +354,14 @@ class PdfWriter:
         if fill is not None:
             self.canvas.setFillColorRGB(*_rgb(fill))
             self.page.rect(x, y, sum(w for w, _ in cells), height, fill=True)
+        # One text object for the row's cells: one a cell cost ~6 % more instructions.
+        text, state = self.canvas.beginText(), _TextState()
         for width, segments in cells:
             self.page.rect(x, y, width, height)
             if segments:
-                self._draw(segments, x + pad, y + pad, width - 2 * pad)
+                self._write(text, segments, x + pad, y + pad, width - 2 * pad, state)
             x += width
+        self.canvas.drawText(text)
         if picture is not None:
             self.page.image(picture, MARGIN + pad, y + pad, image_w, image_h)
         if bad:  # a heavy bar: failed rows stand out in black and white too

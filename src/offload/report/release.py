@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from offload.ledger import TOOL_IGNORE_PATTERNS
 
@@ -61,8 +60,7 @@ _USER_IGNORE = "matches ignore pattern "
 _TOOL_IGNORE = frozenset(_USER_IGNORE + pattern for pattern in TOOL_IGNORE_PATTERNS)
 
 
-@dataclass(frozen=True)
-class CardRelease:
+class CardRelease(NamedTuple):
     """``may_format``: the card may be formatted (see the module's rule); ``text``: the one
     sentence saying so, or "Keep the card: <the first reason>"; ``index_files``: the card's
     index files refused because an older one is on a destination, when those are the run's
@@ -70,7 +68,7 @@ class CardRelease:
 
     may_format: bool
     text: str
-    index_files: tuple[str, ...] = field(default=())
+    index_files: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.errors import printable_name
 from offload.plan.destination import DestinationPlan
@@ -25,8 +25,7 @@ class EntryKind(Enum):
     SYMLINK = "symlink"
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One name of the source tree the destination filesystem must accept."""
 
     relative_path: str
