@@ -317,37 +317,29 @@ def test_locating_and_sniffing_a_clip_costs_one_stat_open_read_and_close(
         [*offload, *copy, str(tmp_path / "CARD"), *map(str, dests)], check=True, capture_output=True
     )
     job = next(reports.glob("*.json"))
-    trace = tmp_path / "trace"
-    report = [
-        "report",
-        str(job),
-        "--html",
-        str(tmp_path / "r.html"),
-        "--pdf",
-        str(tmp_path / "r.pdf"),
-    ]
-    subprocess.run(
-        [strace, "-f", "-qq", "-e", "trace=%file,%desc", "-o", str(trace), *offload, *report],
-        check=True,
-        capture_output=True,
-    )
-    text = trace.read_text()
-    calls = [line.split(None, 1) for line in text.splitlines()]
+    traces = tmp_path / "trace"
+    traces.mkdir()
+    report = ["report", str(job), "--html", str(tmp_path / "r.html")]
+    report += ["--pdf", str(tmp_path / "r.pdf")]
+    # -ff: one file a thread, so no call is split by another thread's.
+    strace_command = [strace, "-ff", "-qq", "-e", "trace=%file,%desc", "-o", str(traces / "t")]
+    subprocess.run([*strace_command, *offload, *report], check=True, capture_output=True)
+    threads = [path.read_text().splitlines() for path in sorted(traces.iterdir())]
+    text = "\n".join(line for calls in threads for line in calls)
     for name in names:
         first, *others = (d / "CARD" / "DCIM" / "100MEDIA" / name for d in dests)
-        named = [(tid, call) for tid, call in calls if f'"{first}"' in call]
-        assert [call.split("(")[0] for _, call in named] in (
+        calls = next(calls for calls in threads if f'"{first}"' in "\n".join(calls))
+        named = [call for call in calls if f'"{first}"' in call]
+        assert [call.split("(")[0] for call in named] in (
             ["newfstatat", "openat"],
             ["statx", "openat"],
             ["stat", "openat"],
         ), named
-        # The calls on the descriptor the sniff opened, in its thread, until it is closed.
-        tid, opened = named[-1]
-        descriptor = re.search(r"= (\d+)$", opened)
-        assert descriptor is not None, opened
-        fd = descriptor.group(1)
-        after = [call for t, call in calls[calls.index([tid, opened]) + 1 :] if t == tid]
-        on_it = [c.split("(")[0] for c in after if re.match(rf"\w+\({fd}[,)]", c)]
+        # The calls on the descriptor the sniff opened, until it is closed.
+        descriptor = re.search(r"= (\d+)$", named[-1])
+        assert descriptor is not None, named
+        after = calls[calls.index(named[-1]) + 1 :]
+        on_it = [c.split("(")[0] for c in after if re.match(rf"\w+\({descriptor.group(1)}[,)]", c)]
         assert on_it[: on_it.index("close") + 1] == ["read", "close"], on_it
         for path in (*others, card / name):
             assert f'"{path}"' not in text, path
