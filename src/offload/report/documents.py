@@ -62,9 +62,9 @@ class DocumentOptions:
     budget: ProbeBudget = field(default_factory=ProbeBudget)
 
 
-def locator(data: dict[str, Any]) -> Callable[[Clip], str | None]:
-    """The file to probe for a clip (its path as text): the first copy a destination holds
-    in a good state, else the card if it is still there.
+def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
+    """The file to probe for a clip: the first copy a destination holds in a good state,
+    else the card if it is still there.
 
     Copies first: the engine drops the card's pages from the cache once it has read them
     (so that a re-read comes from the media), the card reader is the slowest link, and the
@@ -73,25 +73,25 @@ def locator(data: dict[str, Any]) -> Callable[[Clip], str | None]:
     cold, 0.04 s from the cache).
 
     The candidates are tried in that order, only as far as the first that is a file, each
-    with one ``stat`` of its text: making a ``Path`` of every copy and of the card's file
-    first, then testing them, cost ~18 µs of CPU a clip, three times the header sniff that
-    follows (docs/performance.md, "The small-file card in full mode: the report's
-    sniffing")."""
+    with one ``stat`` of its text, and a ``Path`` is made of that one alone: making one of
+    every copy and of the card's file first, then testing them, cost ~18 µs of CPU a clip,
+    three times the header sniff that follows (docs/performance.md, "The small-file card in
+    full mode: the report's sniffing")."""
     source = Path(str(data.get("source") or ""))
     single_file = bool(source.name) and source.is_file()
 
-    def locate(clip: Clip) -> str | None:
+    def locate(clip: Clip) -> Path | None:
         entry = clip.primary
         for copy in entry.get("destinations", ()):
             final = copy.get("final_path")
             if final and copy.get("status") in READABLE_COPY and _is_file(str(final)):
-                return str(final)
+                return Path(str(final))
         relative = str(entry.get("path") or "")
         if single_file and relative == source.name:
-            card_file = str(source)
+            card_file = source
         else:
-            card_file = str(source.joinpath(*relative.split("/")))
-        return card_file if _is_file(card_file) else None
+            card_file = source.joinpath(*relative.split("/"))
+        return card_file if _is_file(str(card_file)) else None
 
     return locate
 

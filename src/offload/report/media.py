@@ -122,7 +122,7 @@ def _codec_label(name: str, profile: str | None) -> str:
     return label
 
 
-def probe_file(path: str | Path, budget: ProbeBudget | None = None) -> MediaInfo:
+def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
     """Open *path* once: metadata and one frame from the middle as a small JPEG."""
     budget = budget or ProbeBudget()
     # A file whose first bytes are no format FFmpeg reads is not opened with it (sniff).
@@ -132,7 +132,7 @@ def probe_file(path: str | Path, budget: ProbeBudget | None = None) -> MediaInfo
     return _probe_media(path, budget)
 
 
-def _probe_media(path: str | Path, budget: ProbeBudget) -> MediaInfo:
+def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
     """``probe_file`` of a file the sniff let through."""
     info = MediaInfo(read_from=str(path))
     try:
@@ -202,7 +202,7 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
         )
 
 
-def _take_audio(info: MediaInfo, tracks: Sequence[str | Path | None], budget: ProbeBudget) -> None:
+def _take_audio(info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBudget) -> None:
     """Describe a take recorded one file a track (*info*: its first file's) as the whole
     take: how many files, their sample rates and channels summed ("3 files, 48 kHz, 4 ch").
     A file that cannot be read is counted as such, never guessed at."""
@@ -227,7 +227,7 @@ def _take_audio(info: MediaInfo, tracks: Sequence[str | Path | None], budget: Pr
     info.audio = text
 
 
-def _audio_of(path: str | Path, budget: ProbeBudget) -> tuple[int, int] | None:
+def _audio_of(path: Path, budget: ProbeBudget) -> tuple[int, int] | None:
     """(sample rate, channels summed over its audio streams) of one file, or None."""
     if not_media(path) is not None:
         return None
@@ -299,7 +299,7 @@ def _jpeg(frame: Any, budget: ProbeBudget) -> bytes:
 
 def probe_clips(
     clips: Sequence[Clip],
-    locate: Callable[[Clip], str | Path | None],
+    locate: Callable[[Clip], Path | None],
     budget: ProbeBudget | None = None,
 ) -> tuple[dict[int, MediaInfo], list[str]]:
     """Probe every clip, sequence and audio take (index in *clips* → MediaInfo) within the
