@@ -285,3 +285,61 @@ def test_an_audio_take_of_several_files_is_described_whole(tmp_path: Path, media
     (tmp_path / take[2]).write_bytes(b"broken\n")
     results, _ = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
     assert results[0].audio == "3 files, 48 kHz, 3 ch in the 2 read (1 not readable)"
+
+
+def test_locating_and_sniffing_a_clip_costs_one_stat_open_read_and_close(
+    tmp_path: Path, media: Any
+) -> None:
+    """``offload report`` of a real offload of 12 files named ``.MP4`` that are no video, to
+    three destinations, under strace: each file is located with one ``stat`` of its first
+    copy and sniffed with one ``open``, one ``read`` and one ``close`` of it; the other
+    copies and the card are not touched. The sniff opened a file object, whose ``fstat``
+    was a fifth call a file (with the ``Path`` objects of every copy made first, it cost
+    three times the sniff on a card of 5,000 such files: docs/performance.md)."""
+    import re
+    import subprocess
+
+    from support.requirements import require_tool
+
+    strace = require_tool("strace")
+    card = tmp_path / "CARD" / "DCIM" / "100MEDIA"
+    card.mkdir(parents=True)
+    names = [f"C{n:04d}.MP4" for n in range(12)]
+    for name in names:
+        (card / name).write_bytes(os.urandom(5000))
+    dests = [tmp_path / f"D{n}" for n in (1, 2, 3)]
+    for dest in dests:
+        dest.mkdir()
+    offload = [sys.executable, "-m", "offload"]
+    reports = tmp_path / "reports"
+    copy = ["copy", "--quiet", "--verify", "transfer", "--report-dir", str(reports)]
+    subprocess.run(
+        [*offload, *copy, str(tmp_path / "CARD"), *map(str, dests)], check=True, capture_output=True
+    )
+    job = next(reports.glob("*.json"))
+    traces = tmp_path / "trace"
+    traces.mkdir()
+    report = ["report", str(job), "--html", str(tmp_path / "r.html")]
+    report += ["--pdf", str(tmp_path / "r.pdf")]
+    # -ff: one file a thread, so no call is split by another thread's.
+    strace_command = [strace, "-ff", "-qq", "-e", "trace=%file,%desc", "-o", str(traces / "t")]
+    subprocess.run([*strace_command, *offload, *report], check=True, capture_output=True)
+    threads = [path.read_text().splitlines() for path in sorted(traces.iterdir())]
+    text = "\n".join(line for calls in threads for line in calls)
+    for name in names:
+        first, *others = (d / "CARD" / "DCIM" / "100MEDIA" / name for d in dests)
+        calls = next(calls for calls in threads if f'"{first}"' in "\n".join(calls))
+        named = [call for call in calls if f'"{first}"' in call]
+        assert [call.split("(")[0] for call in named] in (
+            ["newfstatat", "openat"],
+            ["statx", "openat"],
+            ["stat", "openat"],
+        ), named
+        # The calls on the descriptor the sniff opened, until it is closed.
+        descriptor = re.search(r"= (\d+)$", named[-1])
+        assert descriptor is not None, named
+        after = calls[calls.index(named[-1]) + 1 :]
+        on_it = [c.split("(")[0] for c in after if re.match(rf"\w+\({descriptor.group(1)}[,)]", c)]
+        assert on_it[: on_it.index("close") + 1] == ["read", "close"], on_it
+        for path in (*others, card / name):
+            assert f'"{path}"' not in text, path

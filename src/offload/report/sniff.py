@@ -16,6 +16,7 @@ is a few hundred bytes, and the engine has just read small files through the pag
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 HEADER_BYTES = 256
@@ -47,23 +48,32 @@ MAGIC = (
 UNCHECKED_EXTENSIONS = frozenset({"tga", "dv", "dif"})
 
 
-def not_media(path: Path) -> str | None:
+def not_media(path: str | Path) -> str | None:
     """None if *path* may be a picture or video FFmpeg reads (see the module); else why it
-    is not handed to FFmpeg. A file that cannot be read is left to FFmpeg, which says why."""
-    extension = path.suffix[1:].lower()
+    is not handed to FFmpeg. A file that cannot be read is left to FFmpeg, which says why.
+
+    One ``open``, one ``read`` (two for an MXF file not recognised at once), one ``close``,
+    on the bare descriptor: a file object around it cost as much again as the three calls
+    on a card of 5,000 small files read from the page cache."""
+    extension = os.path.splitext(path)[1][1:].lower()
     if extension in UNCHECKED_EXTENSIONS:
         return None
     try:
-        with open(path, "rb", buffering=0) as handle:
-            header = handle.read(HEADER_BYTES)
-            if not header:
-                return "not probed: the file is empty"
-            if _recognised(header):
-                return None
-            if extension == "mxf" and MXF_PARTITION_KEY in header + handle.read(MXF_RUN_IN):
-                return None
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        header = os.read(descriptor, HEADER_BYTES)
+        if not header:
+            return "not probed: the file is empty"
+        if _recognised(header):
+            return None
+        if extension == "mxf" and MXF_PARTITION_KEY in header + os.read(descriptor, MXF_RUN_IN):
+            return None
     except OSError:
         return None
+    finally:
+        os.close(descriptor)
     return "not probed: its first bytes are no picture or video format FFmpeg reads"
 
 
