@@ -310,7 +310,7 @@ def run_cascade(
                 elapsed = report.job.elapsed_s + job.elapsed_s
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
-            _fail_damaged(report, damaged)  # after the retries: they choose among the copies
+            _fail_damaged(report, damaged, sink)  # after the retries: they choose among the copies
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
@@ -641,14 +641,18 @@ def _explain(
     return retry, damaged
 
 
-def _fail_damaged(report: OffloadReport, damaged: list[tuple[str, int, str]]) -> None:
-    """A fast copy found damaged by the cascade's re-read is no longer reported verified."""
+def _fail_damaged(
+    report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
+) -> None:
+    """A fast copy found damaged by the cascade's re-read is no longer reported verified;
+    a FileFailed on *sink* says so (the progress counts it failed there, no longer done)."""
     by_path = {f.relative_path: f for f in report.job.files}
     for relative, index, why in damaged:
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
             result.error = why
+            sink.emit(FileFailed(index, relative, why))
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)

@@ -231,6 +231,10 @@ def test_a_file_fed_again_from_another_fast_copy_keeps_the_bar_below_one(tmp_pat
     assert (last.fraction, last.files_finished, last.total_files) == (1.0, 4, 4)
     slow_state = last.destinations[2]
     assert (slow_state.phase, slow_state.files_done, slow_state.files_failed) == ("done", 4, 0)
+    # The damaged fast copy is reported failed (report and view agree), the other one good.
+    assert bad.destination(0).status.value == "failed"  # type: ignore[union-attr]
+    counts = [(d.files_done, d.files_failed) for d in last.destinations]
+    assert counts == [(3, 1), (4, 0), (4, 0)], counts
 
 
 def test_a_slow_target_no_fast_copy_can_feed_shows_as_failed(tmp_path: Path) -> None:
