@@ -502,6 +502,10 @@ class ProgressModel:
             eta = self._eta.estimate(now, self._lanes())
             if self._cancelled or (total == 0 and not self._finished):
                 eta = None  # cancelled, or no job yet: nothing to estimate
+            elif eta is not None and self._offload and not self._finished and done < total:
+                # Between an offload's jobs every lane may be complete while the offload
+                # is not (the next job, or its finishing steps): never 0 before the end.
+                eta = max(eta, 1.0)
             snap = ProgressSnapshot(
                 total_bytes=self._total_bytes,
                 total_files=self._total_files,
