@@ -186,6 +186,7 @@ class ProgressModel:
         self._finished = False
         self._cancelled = False
         self._checking = False  # before the job: existing copies being read back
+        self._source_failed = False  # a FileFailed(-1) in the offload's running job
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
 
     def emit(self, event: Event) -> None:
@@ -209,6 +210,7 @@ class ProgressModel:
             self._committed_bytes = [0] * len(event.destinations)
         elif self._offload and isinstance(event, JobStarted):
             self._checking = False
+            self._source_failed = False
             self._verify = event.verify
             self._job_plan = None
             self._job_base = (
@@ -282,6 +284,8 @@ class ProgressModel:
                 dest.phase = event.phase
                 dest.current_file = event.relative_path
         elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
+            if isinstance(event, FileFailed) and event.destination_index < 0:
+                self._source_failed = True
             if event.destination_index >= 0:
                 self._count_outcome(event)
                 size = self._started_paths.get(event.relative_path)
@@ -421,10 +425,11 @@ class ProgressModel:
             )
         if self._finished and not self._cancelled:
             total = done  # everything this job will ever do is done
-        elif self._offload and not self._finished:
-            # An offload's jobs come one after another, and what a later one does is not
-            # always known before it starts (a cascade feeds a file again from another fast
-            # copy when the first failed): 1.0 only at OffloadFinished.
+        elif self._offload and self._source_failed and not self._finished:
+            # A file whose source failed in this job of an offload may be fed again by a
+            # later one (a cascade reads it from another fast copy when the first could not
+            # be read or no longer matched the card), work not known until that job starts:
+            # 1.0 only at OffloadFinished then.
             total = max(total, done + 1)
         return done, max(total, done)
 
