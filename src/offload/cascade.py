@@ -40,7 +40,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError
-from offload.events import CardReleased, EventSink, WarningIssued
+from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER, TOOL_IGNORE_PATTERNS, Ledger, recorded_entry
 from offload.manifest.history import ASCMHL_FOLDER
@@ -219,9 +219,11 @@ def not_cascaded(
     *,
     cancelled: bool,
     reason: str = "cancelled before the cascade",
+    sink: EventSink | None = None,
 ) -> None:
     """Give every slow target still without a result one: CANCELLED, or FAILED with
-    *reason* (a report is complete, never silent)."""
+    *reason* (a report is complete, never silent); a failure is announced on *sink*
+    (FileFailed, as the engine announces its own), so the progress counts it."""
     by_path = {f.relative_path: f for f in report.job.files}
     for task in tasks:
         file = by_path.get(task.source.relative_path)
@@ -240,6 +242,8 @@ def not_cascaded(
                 )
             )
             file.destinations.sort(key=lambda d: d.destination_index)
+            if sink is not None and not cancelled:
+                sink.emit(FileFailed(index, file.relative_path, reason))
     for summary in report.job.destinations:
         summary.count(report.job.files)
 
@@ -283,7 +287,7 @@ def run_cascade(
                 fed, references, failures, used = _cascade_tasks(
                     plan, pending, by_path, slow, feeders, tried
                 )
-                _record_failures(report, failures)
+                _record_failures(report, failures, sink)
                 if not fed:
                     break
                 job = CopyJob(
@@ -306,7 +310,7 @@ def run_cascade(
                 elapsed = report.job.elapsed_s + job.elapsed_s
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
-            _fail_damaged(report, damaged)  # after the retries: they choose among the copies
+            _fail_damaged(report, damaged, sink)  # after the retries: they choose among the copies
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
@@ -545,7 +549,11 @@ def _drop_cache(path: Path) -> None:
         os.close(fd)
 
 
-def _record_failures(report: OffloadReport, failures: list[tuple[str, int, str, str]]) -> None:
+def _record_failures(
+    report: OffloadReport, failures: list[tuple[str, int, str, str]], sink: EventSink
+) -> None:
+    """Fail the slow targets that cannot be fed (no fast copy to read), in the report and
+    on *sink* (FileFailed: no job runs for them, so the progress hears it from here)."""
     by_path = {f.relative_path: f for f in report.job.files}
     for relative, index, target, why in failures:
         file = by_path[relative]
@@ -559,6 +567,7 @@ def _record_failures(report: OffloadReport, failures: list[tuple[str, int, str, 
                 )
             )
             file.destinations.sort(key=lambda d: d.destination_index)
+            sink.emit(FileFailed(index, relative, f"{relative}: {why}"))
     for summary in report.job.destinations:
         summary.count(report.job.files)
 
@@ -632,14 +641,18 @@ def _explain(
     return retry, damaged
 
 
-def _fail_damaged(report: OffloadReport, damaged: list[tuple[str, int, str]]) -> None:
-    """A fast copy found damaged by the cascade's re-read is no longer reported verified."""
+def _fail_damaged(
+    report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
+) -> None:
+    """A fast copy found damaged by the cascade's re-read is no longer reported verified;
+    a FileFailed on *sink* says so (the progress counts it failed there, no longer done)."""
     by_path = {f.relative_path: f for f in report.job.files}
     for relative, index, why in damaged:
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
             result.error = why
+            sink.emit(FileFailed(index, relative, why))
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)

@@ -74,6 +74,9 @@ class ProgressSnapshot:
     current_file: str
     finished: bool
     destinations: list[DestinationProgress] = field(default_factory=list)
+    # The fraction already shown: work found only later (a cascade feeding a file again)
+    # holds the bar where it stood instead of taking it back.
+    fraction_floor: float = 0.0
 
     @property
     def fraction(self) -> float:
@@ -83,7 +86,7 @@ class ProgressSnapshot:
             return 1.0 if self.finished else 0.0
         if self.work_done >= self.work_total:
             return 1.0
-        return min(self.work_done / self.work_total, _BELOW_ONE)
+        return min(max(self.work_done / self.work_total, self.fraction_floor), _BELOW_ONE)
 
     @property
     def percent(self) -> float:
@@ -154,10 +157,17 @@ class ProgressModel:
         self._finished_per_file: dict[str, int] = {}
         self._all_destinations = 0  # the mask of a finished file
         self._files_finished = 0
+        # Per file, the destinations where its latest outcome is a failure, and where it is
+        # good: a file fed again (a cascade's retry from another fast copy) counts once, as
+        # its last outcome says (a retry that ends verified is no longer counted failed).
+        self._failed_on: dict[str, int] = {}
+        self._done_on: dict[str, int] = {}
         # An offload of several jobs (OffloadPlanned): per destination, the files planned
         # for jobs not yet started; the running job's plan and its counters at its start.
         self._offload = False
         self._files_to_start: list[int] = []
+        self._bytes_to_start: list[int] = []
+        self._source_to_start = 0
         self._job_plan: WorkPlanned | None = None
         self._job_base: tuple[int, list[int], list[int]] = (0, [], [])
         # The job's own work: source bytes read, and per destination bytes and files.
@@ -176,6 +186,8 @@ class ProgressModel:
         self._finished = False
         self._cancelled = False
         self._checking = False  # before the job: existing copies being read back
+        self._source_failed = False  # a FileFailed(-1) in the offload's running job
+        self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -192,10 +204,13 @@ class ProgressModel:
             self._destination_totals = list(event.destination_bytes)
             self._destination_files = list(event.destination_files)
             self._files_to_start = list(event.destination_files)
+            self._bytes_to_start = list(event.destination_bytes)
+            self._source_to_start = event.source_bytes
             self._commits = [0] * len(event.destinations)
             self._committed_bytes = [0] * len(event.destinations)
         elif self._offload and isinstance(event, JobStarted):
             self._checking = False
+            self._source_failed = False
             self._verify = event.verify
             self._job_plan = None
             self._job_base = (
@@ -206,8 +221,10 @@ class ProgressModel:
         elif self._offload and isinstance(event, WorkPlanned):
             if len(event.destination_files) == len(self._destinations):
                 self._job_plan = event
-                for index, files in enumerate(event.destination_files):
-                    self._files_to_start[index] -= files
+                self._add_unplanned(event)
+                for dest, files in zip(self._destinations, event.destination_files, strict=True):
+                    if files and dest.phase == "done":  # fed again: not done any more
+                        dest.phase = "waiting"
         elif self._offload and isinstance(event, JobFinished):
             self._end_job(cancelled=event.cancelled)
         elif isinstance(event, OffloadFinished):
@@ -215,7 +232,7 @@ class ProgressModel:
             self._cancelled = event.cancelled
             for dest in self._destinations:
                 if dest.lost is None and dest.phase != "done":
-                    dest.phase = "cancelled" if event.cancelled else "done"
+                    dest.phase = self._end_phase(dest, cancelled=event.cancelled)
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
@@ -267,12 +284,10 @@ class ProgressModel:
                 dest.phase = event.phase
                 dest.current_file = event.relative_path
         elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
+            if isinstance(event, FileFailed) and event.destination_index < 0:
+                self._source_failed = True
             if event.destination_index >= 0:
-                dest = self._destinations[event.destination_index]
-                if isinstance(event, FileFailed):
-                    dest.files_failed += 1
-                else:
-                    dest.files_done += 1
+                self._count_outcome(event)
                 size = self._started_paths.get(event.relative_path)
                 if size is not None:
                     self._commits[event.destination_index] += 1
@@ -293,7 +308,54 @@ class ProgressModel:
             self._cancelled = event.cancelled
             for dest in self._destinations:
                 if dest.lost is None:
-                    dest.phase = "cancelled" if event.cancelled else "done"
+                    dest.phase = self._end_phase(dest, cancelled=event.cancelled)
+
+    def _count_outcome(self, event: FileVerified | FileFailed | FileVerifiedEarlier) -> None:
+        """Count a file's outcome on a destination; one given before (a file fed again)
+        is replaced by it, so a file counts once there, as its latest outcome says."""
+        index, path = event.destination_index, event.relative_path
+        dest = self._destinations[index]
+        bit = 1 << index
+        failed, done = self._failed_on.get(path, 0), self._done_on.get(path, 0)
+        if failed & bit:
+            dest.files_failed -= 1
+        if done & bit:
+            dest.files_done -= 1
+        if isinstance(event, FileFailed):
+            dest.files_failed += 1
+            failed, done = failed | bit, done & ~bit
+        else:
+            dest.files_done += 1
+            failed, done = failed & ~bit, done | bit
+        self._failed_on[path], self._done_on[path] = failed, done
+
+    def _end_phase(self, dest: DestinationProgress, *, cancelled: bool) -> str:
+        """The phase of a destination not lost when the run ends: on a cancel, ``done`` if
+        every file has its outcome there (it finished before the cancel), else ``cancelled``."""
+        if not cancelled or dest.files_done + dest.files_failed >= self._total_files:
+            return "done"
+        return "cancelled"
+
+    def _add_unplanned(self, plan: WorkPlanned) -> None:
+        """A job of the offload starts (its WorkPlanned): what it does counts against the
+        offload's plan. Work beyond what is left of it (a cascade feeding a file again from
+        another fast copy, when the first one could not be read or no longer matched the
+        card) is added to the totals, so the bar does not reach the end before it is done."""
+        extra = plan.source_bytes - self._source_to_start
+        self._source_to_start = max(0, -extra)
+        if extra > 0:
+            self._source_total += extra
+        for index, (nbytes, files) in enumerate(
+            zip(plan.destination_bytes, plan.destination_files, strict=True)
+        ):
+            extra = nbytes - self._bytes_to_start[index]
+            self._bytes_to_start[index] = max(0, -extra)
+            if extra > 0:
+                self._destination_totals[index] += extra
+            extra = files - self._files_to_start[index]
+            self._files_to_start[index] = max(0, -extra)
+            if extra > 0:
+                self._destination_files[index] += extra
 
     def _set_destinations(self, paths: tuple[str, ...]) -> None:
         self._destinations = [DestinationProgress(i, p) for i, p in enumerate(paths)]
@@ -323,7 +385,7 @@ class ProgressModel:
             if dest.lost is not None or dest.phase == "done":
                 continue
             if cancelled:
-                dest.phase = "cancelled"
+                dest.phase = self._end_phase(dest, cancelled=True)
             elif self._files_to_start[index] <= 0:
                 dest.phase = "done"
 
@@ -363,6 +425,12 @@ class ProgressModel:
             )
         if self._finished and not self._cancelled:
             total = done  # everything this job will ever do is done
+        elif self._offload and self._source_failed and not self._finished:
+            # A file whose source failed in this job of an offload may be fed again by a
+            # later one (a cascade reads it from another fast copy when the first could not
+            # be read or no longer matched the card), work not known until that job starts:
+            # 1.0 only at OffloadFinished then.
+            total = max(total, done + 1)
         return done, max(total, done)
 
     def _lanes(self) -> list[Lane]:
@@ -439,7 +507,11 @@ class ProgressModel:
             eta = self._eta.estimate(now, self._lanes())
             if self._cancelled or (total == 0 and not self._finished):
                 eta = None  # cancelled, or no job yet: nothing to estimate
-            return ProgressSnapshot(
+            elif eta is not None and self._offload and not self._finished and done < total:
+                # Between an offload's jobs every lane may be complete while the offload
+                # is not (the next job, or its finishing steps): never 0 before the end.
+                eta = max(eta, 1.0)
+            snap = ProgressSnapshot(
                 total_bytes=self._total_bytes,
                 total_files=self._total_files,
                 source_bytes_read=self._source_read,
@@ -454,4 +526,7 @@ class ProgressModel:
                 current_file=self._current,
                 finished=self._finished,
                 destinations=[DestinationProgress(**vars(d)) for d in self._destinations],
+                fraction_floor=self._shown,
             )
+            self._shown = snap.fraction
+            return snap

@@ -180,3 +180,108 @@ def test_a_cancelled_cascade_keeps_the_fast_copy_done(tmp_path: Path) -> None:
     assert (fast_state.phase, fast_state.files_done) == ("done", 12)
     assert last.destinations[1].phase == "cancelled"
     assert last.fraction < 1.0
+
+
+def test_a_file_fed_again_from_another_fast_copy_keeps_the_bar_below_one(tmp_path: Path) -> None:
+    # Two fast copies; one copy of a file is damaged after its verification: the cascade's
+    # first job fails it on the slow destination, then feeds it again from the other copy.
+    # That retry is work the offload's plan did not have: until it is read back the bar is
+    # below 1.0 and the slow destination not done, and the file ends verified, not failed.
+    card = make_card(tmp_path / "cards")
+    fast = [tmp_path / "k1", tmp_path / "k2"]
+    slow = tmp_path / "k3"
+    for folder in (*fast, slow):
+        folder.mkdir()
+    victim = "CLIPS/A005C002.mov"
+    recorder = Recorder(tick=0.05)
+
+    class Damage:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                with open(fast[0] / card.name / victim, "r+b") as handle:
+                    handle.seek(7)
+                    handle.write(b"\xff\x00")
+            recorder.emit(event)
+
+    options = OffloadOptions(cascade=frozenset({2}), copy=CopyOptions(batch_files=1))
+    report = offload(card, [*fast, slow], options=options, sink=Damage())
+    assert report.exit_code == 1  # the damaged fast copy is reported
+    bad = next(f for f in report.job.files if f.relative_path == victim)
+    assert bad.destination(2).status.value == "verified"  # type: ignore[union-attr]
+    seen = recorder.seen
+    on_slow = [
+        i
+        for i, (e, _) in enumerate(seen)
+        if isinstance(e, FileVerified) and e.destination_index == 2
+    ]
+    assert len(on_slow) == 4
+    for event, snap in seen[: on_slow[-1] + 1]:
+        assert snap.fraction < 1.0, (event, snap.fraction)
+    retried = [
+        i
+        for i, (e, _) in enumerate(seen)
+        if isinstance(e, FileStarted) and e.relative_path == victim
+    ]
+    assert len(retried) == 3  # the card's pass, the cascade, the retry
+    for event, snap in seen[retried[-1] : on_slow[-1]]:
+        assert snap.destinations[2].phase != "done", (event, snap.destinations[2])
+    fractions = [snap.fraction for _, snap in seen]
+    assert fractions == sorted(fractions), fractions
+    last = seen[-1][1]
+    assert (last.fraction, last.files_finished, last.total_files) == (1.0, 4, 4)
+    slow_state = last.destinations[2]
+    assert (slow_state.phase, slow_state.files_done, slow_state.files_failed) == ("done", 4, 0)
+    # The damaged fast copy is reported failed (report and view agree), the other one good.
+    assert bad.destination(0).status.value == "failed"  # type: ignore[union-attr]
+    counts = [(d.files_done, d.files_failed) for d in last.destinations]
+    assert counts == [(3, 1), (4, 0), (4, 0)], counts
+
+
+def test_a_slow_target_no_fast_copy_can_feed_shows_as_failed(tmp_path: Path) -> None:
+    card = make_card(tmp_path / "cards")
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    slow.mkdir()
+    # Another file already where the fast copy goes: it fails there, so the cascade has no
+    # copy of it to read and fails it on the slow destination without running a job for it.
+    (fast / card.name / "CLIPS").mkdir(parents=True)
+    (fast / card.name / "CLIPS" / "A005C001.mov").write_bytes(b"another file")
+    recorder = Recorder()
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=recorder)
+    assert report.exit_code == 1
+    failed = [e for e, _ in recorder.seen if isinstance(e, FileFailed) and e.destination_index == 1]
+    assert [e.relative_path for e in failed] == ["CLIPS/A005C001.mov"]
+    assert "cannot be cascaded" in failed[0].message
+    last = recorder.seen[-1][1]
+    assert (last.files_finished, last.total_files) == (4, 4)
+    assert [(d.files_done, d.files_failed) for d in last.destinations] == [(3, 1), (3, 1)]
+
+
+def test_a_cancel_after_a_destination_finished_leaves_it_done(tmp_path: Path) -> None:
+    # A cancel during the cascade: the fast destination verified all its files (its summary
+    # is ok) and stays done; the slow one, not finished, is cancelled. Without a cascade,
+    # a run cancelled once its last file had its outcome everywhere says done too.
+    card = make_card(tmp_path / "cards", files=6)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    cancel = CancelToken()
+    recorder = Recorder(ProgressModel())
+
+    class CancelAtTheLastOutcome:
+        def emit(self, event: Event) -> None:
+            recorder.emit(event)
+            if isinstance(event, FileVerified) and recorder.model.snapshot().files_finished == 6:
+                cancel.cancel()
+
+    report = offload(
+        card,
+        dests,
+        options=OffloadOptions(copy=CopyOptions(batch_files=1)),
+        sink=CancelAtTheLastOutcome(),
+        cancel=cancel,
+    )
+    last = recorder.seen[-1][1]
+    assert [s.files_verified for s in report.job.destinations] == [6, 6]
+    assert [s.result() for s in report.job.destinations] == ["ok", "ok"]
+    assert [d.phase for d in last.destinations] == ["done", "done"], last.destinations

@@ -27,6 +27,7 @@ def _encode(
     size: tuple[int, int] = (320, 180),
     codec: str = "libx264",
     faststart: bool = False,
+    movflags: str = "",  # e.g. "frag_keyframe+empty_moov": a fragmented MP4
     rotation: int | None = None,
     audio: tuple[int, ...] = (),  # the channels of each audio track
     sample_rate: int = 48_000,
@@ -38,7 +39,8 @@ def _encode(
     from PIL import Image, ImageDraw
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"movflags": "faststart"} if faststart else {}
+    flags = "+".join(f for f in (movflags, "faststart" if faststart else "") if f)
+    options = {"movflags": flags} if flags else {}
     width, height = size
     with av.open(str(path), "w", options=options) as container:
         video = container.add_stream(codec, rate=rate, options={"preset": "ultrafast"})
@@ -206,6 +208,29 @@ def test_an_mp4_and_a_transport_stream_that_are_whole_are_not_called_cut(
     for name in ("W.MP4", "W.mov", "W.ts"):
         info = probe_file(encode_clip(tmp_path, ClipSpec(name, seconds=1.0, width=160, height=90)))
         assert info.damage is None and info.thumbnail, (name, info.damage, info.error)
+    fragmented = _encode(
+        tmp_path / "F.MP4", seconds=4.0, audio=(2,), movflags="frag_keyframe+empty_moov"
+    )
+    info = probe_file(fragmented)
+    assert info.damage is None and info.thumbnail, (info.damage, info.error)
+
+
+def test_a_fragmented_mp4_cut_in_its_sound_says_so(tmp_path: Path, media: Any) -> None:
+    """A fragmented MP4 (sound stored after the pictures of its fragment) cut half-way:
+    every picture sample it indexes is in the file, the sound's are not; the check read
+    the picture's index only and said nothing, though fewer than half the frames decode."""
+    whole = _encode(
+        tmp_path / "F.MP4", seconds=4.0, audio=(2,), movflags="frag_keyframe+empty_moov"
+    )
+    cut = _cut(whole, 0.5, "C.MP4")
+    info = probe_file(cut)
+    assert info.damage is not None and info.damage.startswith(
+        "cut off: the header says 00:00:04.0"
+    ), info.damage
+    # Never more than is there: the frames it says are there all decode.
+    assert info.data_frames is not None and info.data_frames <= _decodable_frames(cut)
+    assert info.data_s is not None and info.data_s < 4.0
+    assert info.thumbnail, info.error
 
 
 def _peak_rss_mb(path: Path) -> tuple[float, Any]:

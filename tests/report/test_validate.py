@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,8 @@ from offload.report.documents import DocumentOptions, build_documents
 from offload.report.validate import job_report_problem
 from support.offload_cli import offload
 
-WRONG = (12, "big", None, [], {}, ...)  # ...: the key removed
+# ...: the key removed; NaN and Infinity: json.loads reads them; 1e20: no date, no duration.
+WRONG = (12, "big", None, [], {}, math.nan, math.inf, -math.inf, 1e20, ...)
 
 
 def _paths(node: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
@@ -82,3 +84,15 @@ def test_what_the_check_lets_through_every_reader_reads(tmp_path: Path) -> None:
     entries = read_history(store)  # every accepted mutant listed, none an error
     assert len(entries) == accepted and all(e.error is None for e in entries)
     assert refused > 100 and accepted > 100, (refused, accepted)
+
+    # A copy trusted from its ledger is dated by its verified_at: one no date can be made
+    # of (or not a number at all) is refused, never a crash of the documents.
+    for wrong in (1e20, -1.0, math.nan, math.inf):
+        mutant = copy.deepcopy(report)
+        entry = mutant["files"][0]["destinations"][0]
+        entry.update(status="verified_earlier", verified_at=wrong)
+        assert job_report_problem(mutant) is not None, wrong
+    mutant = copy.deepcopy(report)
+    mutant["files"][0]["destinations"][0].update(status="verified_earlier", verified_at=1.7e9)
+    assert job_report_problem(mutant) is None
+    build_documents(mutant, DocumentOptions(media=False))

@@ -226,8 +226,9 @@ def _check_end(container: Any, stream: Any, path: Path, info: MediaInfo) -> None
     off: a card pulled, the power lost), and ``data_s`` / ``data_frames`` to what is there.
 
     Cheap, never a decode of the clip: a QuickTime/MP4 lists every sample's offset and size
-    (its index, read with the header): the last one must end inside the file, and where the
-    first one that does not is says how much is there (a binary search, microseconds). An MXF
+    (its index, read with the header): every track's last one (sound included) must end
+    inside the file, and where the first one that does not is says how much is there (a
+    binary search, microseconds; ``data_frames``: the picture's frames before it). An MXF
     states its duration in its header: a read of its last quarter second (a seek and one
     packet, a few ms) must find data, else it is cut off (where, it does not say). Formats
     whose duration is only estimated from the data (MPEG-TS, WAV, ...) are not checked: they
@@ -243,18 +244,23 @@ def _check_end(container: Any, stream: Any, path: Path, info: MediaInfo) -> None
         entries = stream.index_entries
         if not len(entries):
             return
-        last = entries[-1]
-        if last.pos < 0 or last.pos + last.size <= size:
+        # Every track's index, not the picture's only: a camera's file interleaves its
+        # tracks' chunks, and a fragmented MP4 may hold a fragment's sound after its
+        # pictures, so the missing tail can be sound placed after the last picture.
+        cut = [
+            (track, index)
+            for track in container.streams
+            if len(index := track.index_entries)
+            and index[-1].pos >= 0
+            and index[-1].pos + index[-1].size > size
+        ]
+        if not cut:
             return
-        low, high = 0, len(entries) - 1  # entries[high] ends past the file's end
-        while low < high:
-            middle = (low + high) // 2
-            if entries[middle].pos + entries[middle].size > size:
-                high = middle
-            else:
-                low = middle + 1
-        found = float((entries[low].timestamp - entries[0].timestamp) * stream.time_base)
-        info.data_frames = low
+        # Where the data ends: the earliest point, over the tracks cut, where a sample
+        # ends past the file's end; the picture's frames before it are what is there.
+        found = min(_data_ends_at(track, index, size) for track, index in cut)
+        start = entries[0].timestamp
+        info.data_frames = _frames_before(entries, start + found / stream.time_base)
     else:
         end = _start_s(container) + info.duration_s - min(0.25, info.duration_s / 10)
         if _packet_at(container, stream, end) is not False:  # there, or cannot tell
@@ -272,6 +278,31 @@ def _check_end(container: Any, stream: Any, path: Path, info: MediaInfo) -> None
         f"{clip_duration(info.data_s)} ({info.data_frames} frames): a recording interrupted, or a "
         "damaged file"
     )
+
+
+def _data_ends_at(track: Any, entries: Any, size: int) -> float:
+    """Seconds from *track*'s first sample to its first one that ends past *size* (its
+    last one does): a binary search, the samples' offsets rising with their times."""
+    low, high = 0, len(entries) - 1  # entries[high] ends past the file's end
+    while low < high:
+        middle = (low + high) // 2
+        if entries[middle].pos + entries[middle].size > size:
+            high = middle
+        else:
+            low = middle + 1
+    return float((entries[low].timestamp - entries[0].timestamp) * track.time_base)
+
+
+def _frames_before(entries: Any, timestamp: Any) -> int:
+    """How many of the picture's samples start before *timestamp* (its time base)."""
+    low, high = 0, len(entries)
+    while low < high:
+        middle = (low + high) // 2
+        if entries[middle].timestamp < timestamp:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def _claimed(info: MediaInfo) -> str:

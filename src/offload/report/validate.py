@@ -16,6 +16,7 @@ number"``), or None for a report of that shape.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -55,7 +56,14 @@ def _is_int(value: Any) -> bool:
 STR = _kind(lambda v: isinstance(v, str), "text")
 INT = _kind(_is_int, "a whole number")
 COUNT = _kind(lambda v: _is_int(v) and v >= 0, "a count (a whole number, 0 or more)")
-NUM = _kind(lambda v: _is_int(v) or isinstance(v, float), "a number")
+# Finite only: json.loads reads NaN and Infinity, which no reader can format or time.
+NUM = _kind(lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v), "a finite number")
+# Unix seconds a date can be made of (time.gmtime, the documents' dates): year 1970 to 9999.
+_LAST_SECOND = 253402300800  # 10000-01-01T00:00:00Z
+UNIX_TIME = _kind(
+    lambda v: (_is_int(v) or isinstance(v, float)) and 0 <= v < _LAST_SECOND,
+    "Unix seconds (0 to the year 9999)",
+)
 BOOL = _kind(lambda v: isinstance(v, bool), "true or false")
 DATE = _kind(
     lambda v: isinstance(v, str) and _DATE.match(v) is not None,
@@ -163,7 +171,7 @@ _COPY = obj(
         "index": INT,
         "status": STATE,
         "action": _o(_TEXT),
-        "verified_at": _o(nullable(either(DATE, NUM, what="a date or Unix seconds"))),
+        "verified_at": _o(nullable(either(DATE, UNIX_TIME, what="a date or Unix seconds"))),
         "verified_mode": _o(_TEXT),
         "final_path": _o(_TEXT),
         "error": _o(_TEXT),
