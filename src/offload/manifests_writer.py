@@ -14,6 +14,9 @@ write a legacy MHL. Copied files are not re-read: their digests are the copy's i
 digests, every one of which was matched against the read-back (only what symlinks lead to is
 read here, see below). Failures here never touch the copies; they are reported per
 destination.
+On a local copy root without links, a run that verified nothing new skips the check of the
+history against the ledger when the stamp of complete manifests matches the media
+(:mod:`offload.manifest_stamp`); it stamps the manifests it found or made complete.
 
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:
