@@ -924,6 +924,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
                 files=files,
                 anything_new=files.anything_new,
                 links=links,
+                state_stamp=index not in plan.backends,  # S3: its state is a staging copy
             )
         )
     return OffloadRecords(
@@ -1045,16 +1046,19 @@ def _remove_stale_temps(root: Path) -> int:
     """Delete the temporary files a run that died left while it wrote a manifest or a job
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
-    legacy MHL ``<root>_<date>_<time>.mhl``) and in ``.offload/reports/``, each only when its
+    legacy MHL ``<root>_<date>_<time>.mhl``), in ``.offload/reports/`` and ``.offload/`` (the
+    stamp of complete manifests, ``manifest_stamp``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
     manifests there now). Returns how many were deleted; one that cannot be is kept."""
     from offload.manifest.layout import ASCMHL_FOLDER
+    from offload.manifest_stamp import STAMP_NAME
 
     prefix = f"{root.name}_"
     folders: list[tuple[Path, Callable[[str], bool]]] = [
         (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml"))),
         (root, lambda name: name.startswith(prefix) and name.endswith(".mhl")),
         (root / STATE_FOLDER / "reports", lambda name: True),
+        (root / STATE_FOLDER, lambda name: name == STAMP_NAME),
     ]
     removed = 0
     for folder, is_ours in folders:

@@ -14,6 +14,9 @@ write a legacy MHL. Copied files are not re-read: their digests are the copy's i
 digests, every one of which was matched against the read-back (only what symlinks lead to is
 read here, see below). Failures here never touch the copies; they are reported per
 destination.
+On a local copy root without links, a run that verified nothing new skips the check of the
+history against the ledger when the stamp of complete manifests matches the media
+(:mod:`offload.manifest_stamp`); it stamps the manifests it found or made complete.
 
 What the reference tool (``ascmhl`` 1.2) does with what is not a plain file, and so what a
 generation here records:
@@ -75,6 +78,7 @@ from offload.manifest.links import (
 )
 from offload.manifest.xmltext import check_xml_string, xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
+from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 
 
 class LinkState(StrEnum):
@@ -122,7 +126,10 @@ class DestinationRecords:
     the card's history is only carried); ``links``: the symlinks there, in walk
     order (those to files are listed with the content they lead to, read here);
     ``lister``: what stands in each folder of the copy root (None: the local filesystem at
-    ``root``), so that only the folders the generation lists whole get a folder hash.
+    ``root``), so that only the folders the generation lists whole get a folder hash;
+    ``state_stamp``: ``root`` is the copy root on its own media, whose ``.offload/`` keeps
+    the stamp of manifests found complete (:mod:`offload.manifest_stamp`; not an S3 copy
+    root's staging folder, whose files are new at every download).
     """
 
     index: int
@@ -132,6 +139,7 @@ class DestinationRecords:
     anything_new: bool
     links: tuple[LinkToRecord, ...] = ()
     lister: Lister | None = None
+    state_stamp: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -528,6 +536,15 @@ def _write_on_destination(
         and next(iter(destination.files), None) is None
     ):
         return outcome  # nothing verified here: nothing any manifest could record
+    # The stamp stands for the check below only where no link or folder named like our
+    # state asks more of the history than its files (each link's state is the history's).
+    stamping = destination.state_stamp and not destination.links and not state_folders
+    if stamping and not destination.anything_new:
+        found = _media_state(records, options, destination)
+        if found is not None and stamp_matches(root, found):
+            return outcome  # found complete by an earlier run; nothing it read has changed
+    else:
+        found = None
     # Planned once, into a result of its own: its warnings are this run's only when a
     # generation is written now (else the links stand as the history holds them).
     planned = ManifestResult(destination.index)
@@ -557,9 +574,12 @@ def _write_on_destination(
             outcome.links.update(_left_out_states(history, planned))
             outcome.links.update(_covered_links(history, plan, requested) or {})
         if not kinds:
+            if found is not None:  # read before the check: a change since makes it miss
+                _stamp(root, found)
             return outcome
         outcome.warnings.extend(gaps)
         ascmhl = MhlKind.ASCMHL in kinds
+    remove_stamp(root)  # manifests are written: an older stamp stands for nothing now
     if ascmhl:
         outcome.left_out.extend(planned.left_out)
         outcome.warnings.extend(planned.warnings)
@@ -613,7 +633,42 @@ def _write_on_destination(
             f"manifest not written on {destination.destination}: "
             f"{getattr(exc, 'message', str(exc))}"
         )
+    if stamping and outcome.error is None and not outcome.left_out:
+        # every file is now in the manifests just written (durable when they returned)
+        written = _media_state(records, options, destination)
+        if written is not None:
+            _stamp(root, written)
     return outcome
+
+
+def _media_state(
+    records: OffloadRecords, options: ManifestOptions, destination: DestinationRecords
+) -> dict[str, object] | None:
+    """What the stamp of *destination* would record now (:func:`manifest_stamp.media_state`
+    with the options a manifest's content depends on); None when the media cannot be read."""
+    try:
+        return media_state(
+            destination.root,
+            files=destination.files,
+            options={
+                "kinds": sorted(str(kind) for kind in options.kinds),
+                "algorithms": list(records.algorithms),
+                "ignore_patterns": list(records.ignore_patterns),
+                "source": os.fsdecode(records.source),
+                "card_has_history": records.card_has_history,
+            },
+            legacy=MhlKind.LEGACY in options.kinds,
+        )
+    except OSError:
+        return None
+
+
+def _stamp(root: Path, state: dict[str, object]) -> None:
+    """Write the stamp of *root* (a failure leaves none: the next run checks in full)."""
+    try:
+        write_stamp(root, state)
+    except OSError:
+        remove_stamp(root)
 
 
 def _kinds_lacking(

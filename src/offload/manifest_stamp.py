@@ -1,0 +1,155 @@
+"""The copy root's record that its manifests were complete: ``.offload/manifests-complete.json``.
+
+Why: a run that verifies nothing new on a destination checks that its manifests record every
+file the ledger vouches for (``manifests_writer``: ``ascmhl.first_unheld``,
+``legacy.first_unlisted``), which parses the whole ASC MHL history (0.3 s and more on a card of
+10,000 files). Re-running an offload to see that it is done is a common habit: when nothing
+the check read has changed since a run found (or made) the manifests complete, the check's
+answer cannot have changed either, and the parse is skipped.
+
+The stamp holds the *identity* of what the check depends on, as the media show it:
+
+* the ledger (device, inode, size, mtime_ns): a run that appended to it (a file verified, a
+  copy revoked) changes it, even when that run was killed before its manifests;
+* every file in ``ascmhl/`` (name, size, mtime_ns, inode): the chain file and each generation,
+  so a generation added, removed, rewritten or restored, or the folder emptied or gone,
+  changes it;
+* the newest legacy MHL (when one is asked for) likewise, or its absence;
+* the options that decide what a manifest would record: the kinds asked for, the hash
+  algorithms, the ignore patterns, the card (its path, whether its history is carried);
+* the files the manifests must hold (each path, size, mtime and digests, as the card layer
+  gives them: a fingerprint and a count), so that a file the ledger vouches for that was not
+  vouched for then is never taken as held.
+
+A stamp is trusted only when every field equals what is computed now; anything else (missing,
+unreadable, another version, one field different) means the full check. It is written only
+after the manifests it describes are durable (each is written atomically with fsync before
+``write_generation``/``write_legacy_mhl`` return), atomically itself (temporary name, fsync,
+rename, fsync of the folder): a crash between the two leaves the older stamp, whose
+identities no longer match the media, and the next run makes the full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from offload.ledger import LEDGER_NAME, STATE_FOLDER
+from offload.manifest.layout import ASCMHL_FOLDER
+
+if TYPE_CHECKING:
+    from offload.manifest.model import ManifestFile
+
+STAMP_NAME = "manifests-complete.json"
+_VERSION = 1
+
+
+def stamp_path(root: Path) -> Path:
+    """Where the stamp of the copy root *root* is."""
+    return root / STATE_FOLDER / STAMP_NAME
+
+
+def _identity(st: os.stat_result) -> list[int]:
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _file_identity(path: Path) -> list[int] | None:
+    try:
+        return _identity(os.stat(path, follow_symlinks=False))
+    except FileNotFoundError:
+        return None
+
+
+def _folder_identity(folder: Path) -> list[list[Any]] | None:
+    """Each entry of *folder* (sorted by name) with its identity; None when there is no
+    folder. Raises OSError when it cannot be listed."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return None
+    listed: list[list[Any]] = []
+    for entry in entries:
+        st = entry.stat(follow_symlinks=False)
+        listed.append([entry.name, st.st_mode, *_identity(st)])
+    return listed
+
+
+def _files_fingerprint(files: Iterable[ManifestFile]) -> list[Any]:
+    """The count of *files* and a digest of each one's path, size, mtime and digests, in the
+    order given (another order only makes a stamp miss)."""
+    hasher = hashlib.blake2b(digest_size=20)
+    count = 0
+    for item in files:
+        count += 1
+        digests = sorted(item.digests.items())
+        line = json.dumps(
+            [item.relative_path, item.size_bytes, item.mtime_ns, digests], ensure_ascii=False
+        )
+        hasher.update(line.encode("utf-8", "surrogateescape"))
+        hasher.update(b"\n")
+    return [count, hasher.hexdigest()]
+
+
+def media_state(
+    root: Path,
+    *,
+    files: Iterable[ManifestFile],
+    options: Mapping[str, Any],
+    legacy: bool,
+) -> dict[str, Any]:
+    """What a stamp of the copy root *root* records now: the identities of the ledger, of
+    each file in ``ascmhl/``, of the newest legacy MHL (*legacy*: one is asked for), the
+    *options* (JSON values) and a fingerprint of *files*. Raises OSError when the media
+    cannot be read (then no stamp is trusted, nor written)."""
+    state: dict[str, Any] = {
+        "version": _VERSION,
+        "root": os.fsdecode(root),
+        "ledger": _file_identity(root / STATE_FOLDER / LEDGER_NAME),
+        "ascmhl": _folder_identity(root / ASCMHL_FOLDER),
+        "options": dict(options),
+    }
+    if legacy:
+        from offload.manifest.legacy import newest_legacy_mhl  # only when one is asked for
+
+        newest = newest_legacy_mhl(root)
+        state["legacy"] = None if newest is None else [newest.name, *_identity(os.stat(newest))]
+    state["files"] = _files_fingerprint(files)
+    return state
+
+
+def _encode(state: Mapping[str, Any]) -> bytes:
+    return json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
+
+
+def stamp_matches(root: Path, state: Mapping[str, Any]) -> bool:
+    """Whether the stamp of *root* records exactly *state* (:func:`media_state` now). False
+    when there is none, it cannot be read, or any field differs."""
+    try:
+        with open(stamp_path(root), "rb") as handle:
+            recorded = handle.read(1 << 20)
+    except OSError:
+        return False
+    return recorded == _encode(state)
+
+
+def write_stamp(root: Path, state: Mapping[str, Any]) -> None:
+    """Record *state* as the stamp of *root*, atomically and durably. Call only once the
+    manifests *state* describes are durable. Raises OSError (the caller then removes any
+    older stamp or leaves it: an older one cannot match)."""
+    from offload.manifest.atomic import write_file_atomically
+
+    folder = root / STATE_FOLDER
+    folder.mkdir(exist_ok=True)
+    write_file_atomically(stamp_path(root), _encode(state), replace=True)
+
+
+def remove_stamp(root: Path) -> None:
+    """Remove the stamp of *root*, if any (never raises)."""
+    try:
+        os.unlink(stamp_path(root))
+    except OSError:
+        pass
