@@ -125,3 +125,40 @@ def test_every_pattern_an_offload_compiles_by_default_is_kept_translated(
         assert asked == []
     finally:
         ignore_module.compile_pattern.cache_clear()
+
+
+def _rule_by_rule(spec: IgnoreSpec, path: str, *, is_dir: bool) -> bool:
+    """What ``IgnoreSpec.matches`` means: the last rule that matches decides."""
+    ignored = False
+    for rule in spec.rules:
+        if rule.matches(path, is_dir=is_dir):
+            ignored = not rule.negated
+    return ignored
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (),
+        ("*.tmp", "!keep.tmp", "dir/**", "/DCIM/*.MP4", "**/x/**", "a/**/b", "[ab]*"),
+        ("\\#x", "\\!y", "b.MP4/", "*.MP4", "!/DCIM/100MEDIA/C0001.MP4", "CLIP/**", "a b\\ "),
+    ],
+)
+def test_the_files_screen_gives_the_verdicts_of_the_rules_one_by_one(
+    extra: tuple[str, ...],
+) -> None:
+    # The one expression a file is screened with first (a manifest of a 5,000-file card) must
+    # never tell a file apart from what the rules, tried in turn, say.
+    spec = IgnoreSpec((*DEFAULT_IGNORE_PATTERNS, *COPY_ROOT_STATE, *extra))
+    assert spec._file_screen is not None
+    names = ["a", "b.MP4", ".DS_Store", "ascmhl", "keep.tmp", "x.tmp", ".offload", "x", "dir"]
+    names += [".offload-partial.1.x", "DCIM", "100MEDIA", "C0001.MP4", "[x]", "ü", "a b "]
+    names += ["#x", "!y"]
+    for first in names:
+        for second in ("", *names):
+            for third in ("", "C0001.MP4", "x.tmp", "b"):
+                path = "/".join(p for p in (first, second, third) if p)
+                for is_dir in (False, True):
+                    assert spec.matches(path, is_dir=is_dir) == _rule_by_rule(
+                        spec, path, is_dir=is_dir
+                    ), (path, is_dir)

@@ -41,6 +41,7 @@ histories (an ``ascmhl`` folder below the root) are refused.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -271,9 +272,21 @@ def _directory_element(
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _iso_second(second: int) -> str:
+    """``iso_utc(utc_from_ns(ns))`` of a time in *second* (``ns // 10**9``): a card's files
+    share their seconds, and making, converting and formatting a datetime was ~2 µs a file
+    and destination of a manifest."""
+    return iso_utc(utc_from_ns(second * 1_000_000_000))
+
+
+# A run's files share their hash dates (a batch's); the same text for equal instants.
+_iso_hashed = functools.lru_cache(maxsize=1024)(iso_utc)
+
+
 def _file_element(entry: _Entry) -> str:
-    modified = iso_utc(utc_from_ns(entry.mtime_ns))
-    hashed = iso_utc(entry.hash_date)
+    modified = _iso_second(entry.mtime_ns // 1_000_000_000)
+    hashed = _iso_hashed(entry.hash_date)
     lines = [
         "    <hash>\n",
         f'      <path size="{entry.size_bytes}" lastmodificationdate="{modified}">'

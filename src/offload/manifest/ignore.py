@@ -34,6 +34,7 @@ from dataclasses import dataclass
 DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = (".DS_Store", "ascmhl", "ascmhl/")
 
 _EVERYTHING = re.compile(".*", re.DOTALL)
+_FLAGS = _EVERYTHING.flags  # every rule's expression is compiled with these (_regex)
 
 # pathspec's translation (``GitIgnoreBasicPattern.pattern_to_regex``) of the patterns every
 # offload compiles before its first byte: the scan's default rules (plan/ignore.py), the
@@ -172,9 +173,17 @@ class IgnoreSpec:
             rule for rule in map(compile_pattern, self.patterns) if rule is not None
         )
         self._folder_cache: dict[str, bool] = {}
+        self._file_screen, self._file_contents_rules = _file_screen(self.rules)
 
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether the patterns ignore this path itself (its folders are not looked at)."""
+        if (
+            not is_dir
+            and self._file_screen is not None
+            and self._file_screen.fullmatch(relative_path) is None
+            and not any(r.matches(relative_path, is_dir=False) for r in self._file_contents_rules)
+        ):
+            return False  # no rule matches this file: nothing ignores it
         ignored = False
         for rule in self.rules:
             if rule.matches(relative_path, is_dir=is_dir):
@@ -205,6 +214,29 @@ class IgnoreSpec:
             cached = self.excludes(folder, is_dir=True)
             self._folder_cache[folder] = cached
         return cached
+
+
+def _file_screen(
+    rules: Sequence[IgnoreRule],
+) -> tuple[re.Pattern[str] | None, tuple[IgnoreRule, ...]]:
+    """One expression that matches a file's path when any of *rules* that can match a file
+    by its path alone matches it, and the ``contents_only`` rules, which match by a folder
+    above and are checked one by one. A manifest checks every file of a card against every
+    pattern (16 by default): one match of the whole list instead of a call a rule, 4.9 →
+    1.8 µs a file (docs/performance.md, "The end of a 5,000-file run"). None when the
+    expressions cannot be joined (a group, an inline flag): every rule is then tried in
+    turn."""
+    plain = [r for r in rules if not r.directory_only and not r.contents_only]
+    contents = tuple(r for r in rules if not r.directory_only and r.contents_only)
+    if not plain or any(r.regex.groups or r.regex.flags != _FLAGS for r in plain):
+        return None, contents
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # as in _regex
+            screen = re.compile("|".join(f"(?:{r.regex.pattern})" for r in plain), re.DOTALL)
+    except re.error:
+        return None, contents
+    return screen, contents
 
 
 def merge_patterns(*pattern_lists: Sequence[str]) -> tuple[str, ...]:

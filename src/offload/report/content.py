@@ -22,6 +22,7 @@ import os
 import posixpath
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -203,15 +204,27 @@ def describe(entry: dict[str, Any]) -> State:
 
 def clip_state(clip: Clip, index: int) -> State:
     """The state of a clip (all its files) on destination *index*."""
-    states = []
+    return clip_states(clip, [index])[0]
+
+
+def clip_states(clip: Clip, indexes: Iterable[int]) -> list[State]:
+    """``clip_state(clip, index)`` for each of *indexes*, each file's copies read once (a
+    file's ``destinations`` is built each time it is read: ``FileEntryView``)."""
+    per_index: dict[int, list[State]] = {index: [] for index in indexes}
     names = []
+    missing = {"status": "missing"}
     for entry in clip.files:
-        found = next(
-            (d for d in entry.get("destinations", []) if d.get("index") == index),
-            {"status": "missing"},
-        )
-        states.append(describe(found))
+        copies: dict[Any, Any] = {}
+        for d in entry.get("destinations", []):
+            copies.setdefault(d.get("index"), d)  # the first copy of an index, as before
+        for index, states in per_index.items():
+            states.append(describe(copies.get(index, missing)))
         names.append(str(entry.get("path", "")).rsplit("/", 1)[-1])
+    return [_clip_state(states, names) for states in per_index.values()]
+
+
+def _clip_state(states: list[State], names: list[str]) -> State:
+    """A clip's state on one destination from its files' (*names*, in order)."""
     if not states:
         return describe({"status": "missing"})
     counts = Counter(s.level for s in states)
@@ -400,7 +413,7 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         size=human_bytes(clip.size_bytes),
         digests=digests,
         sidecars=sidecars,
-        states=[(label, clip_state(clip, index)) for index, label in labels.items()],
+        states=list(zip(labels.values(), clip_states(clip, labels), strict=True)),
         media_note=_media_note(clip, info),
     )
 
@@ -534,7 +547,7 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
     rows: list[ClipRow] = []
     folded: dict[str, list[FileEntry]] = {}
     for clip in files:
-        if any(clip_state(clip, index).bad for index in labels):
+        if any(state.bad for state in clip_states(clip, labels)):
             rows.append(_clip_row(clip, None, labels))
         else:
             folded.setdefault(clip.folder, []).extend(clip.files)
