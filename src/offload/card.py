@@ -557,7 +557,7 @@ def run_offload(
                 on_locked()
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
-            report = _run_locked(plan, sink=guarded, cancel=cancel)
+            report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
             guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend(locks.warnings)
             return report
@@ -566,7 +566,11 @@ def run_offload(
 
 
 def _run_locked(
-    plan: OffloadPlan, *, sink: EventSink | None = None, cancel: CancelToken | None = None
+    plan: OffloadPlan,
+    *,
+    sink: EventSink | None = None,
+    cancel: CancelToken | None = None,
+    locked: Sequence[Path] = (),
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
 
@@ -579,8 +583,13 @@ def _run_locked(
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
         sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
+    # A dead run's temporary manifest/report files are swept only in the copy roots this run
+    # holds the lock of: where the lock could not be taken (no flock, a read-only drive)
+    # another offload, maybe on another host, may be writing them now.
+    held = {os.path.realpath(root) for root in locked}
     removed = sum(
-        _remove_stray_partials(plan.tree, dest_plan, ledger) + _remove_stale_temps(dest_plan.root)
+        _remove_stray_partials(plan.tree, dest_plan, ledger)
+        + (_remove_stale_temps(dest_plan.root) if os.path.realpath(dest_plan.root) in held else 0)
         for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
         if dest_plan.index not in plan.backends
     )

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offload._version import __version__
 from offload.ledger import LEDGER_NAME, STATE_FOLDER
 from offload.manifest.layout import ASCMHL_FOLDER
 
@@ -45,7 +46,11 @@ if TYPE_CHECKING:
     from offload.manifest.model import ManifestFile
 
 STAMP_NAME = "manifests-complete.json"
-_VERSION = 1
+# What "complete" means, not only the file's format: bump it whenever the check a stamp stands
+# for changes (``ascmhl.first_unheld``, ``legacy.first_unlisted``, which files the writer must
+# list), so that stamps written under the old rule are not trusted by the new one. The
+# package's version is recorded beside it, so a release never trusts another's stamp.
+_VERSION = 2
 
 
 def stamp_path(root: Path) -> Path:
@@ -107,6 +112,7 @@ def media_state(
     cannot be read (then no stamp is trusted, nor written)."""
     state: dict[str, Any] = {
         "version": _VERSION,
+        "offload_ai": __version__,
         "root": os.fsdecode(root),
         "ledger": _file_identity(root / STATE_FOLDER / LEDGER_NAME),
         "ascmhl": _folder_identity(root / ASCMHL_FOLDER),

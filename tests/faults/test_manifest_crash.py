@@ -273,3 +273,34 @@ def test_a_temporary_file_of_a_live_writer_is_kept(
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_copy_root_this_run_could_not_lock_is_not_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep's safety rests on the lock: in a copy root the run could not lock (its lock
+    file cannot be opened: here a folder stands at its name) another offload, maybe on another
+    host, may be writing those files now, so a dead-looking writer's files are kept; once the
+    root can be locked again, the next run sweeps them."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = root / ".offload" / "reports" / f".A001_x.json.{dead.pid}.0123abcd.partial"
+    chain = root / "ascmhl" / f".ascmhl_chain.xml.{dead.pid}.0123abcd.partial"
+    for path in (stale, chain):
+        path.write_bytes(b"")
+    lock = root / ".offload" / "lock"
+    lock.unlink()
+    lock.mkdir()
+    code, text = offload("copy", card, dest)
+    assert code == 0, text
+    assert "cannot lock copy root" in text
+    assert stale.exists() and chain.exists()
+    lock.rmdir()
+    assert offload("copy", card, dest)[0] == 0
+    assert not stale.exists() and not chain.exists()
