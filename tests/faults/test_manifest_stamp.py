@@ -9,6 +9,7 @@ subprocess (traced by strace for the files it opens, killed on a FaultyFS destin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -197,3 +198,30 @@ def test_a_dead_writers_temporary_stamp_is_swept(
     assert offload("copy", card, dest)[0] == 0
     assert not stale.exists()
     assert (root / STAMP).is_file()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.parametrize(("key", "value"), [("version", 1), ("offload_ai", "0.0.1")])
+def test_a_stamp_made_under_another_rule_or_release_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: object
+) -> None:
+    """A stamp stands for the check of the release and rule that wrote it: one that differs
+    only in either (nothing else on the media changed) is not trusted; the history is read."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    assert offload("copy", card, dest)[0] == 0
+    root = dest / card.name
+    stamp = json.loads((root / STAMP).read_text())
+    assert key in stamp
+
+    def rewrite() -> None:  # as the writer encodes it: the stamp is compared byte for byte
+        (root / STAMP).write_text(json.dumps(stamp, ensure_ascii=False, sort_keys=True))
+
+    rewrite()  # the control: the same stamp, rewritten, is still trusted
+    assert _history_files_opened(tmp_path, card, dest) == []
+    stamp[key] = value
+    rewrite()
+    opened = _history_files_opened(tmp_path, card, dest)
+    assert any("ascmhl_chain.xml" in line for line in opened), opened
