@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -1039,10 +1039,14 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
             ledger.append(LedgerEntry(relative_path, "revoked") for relative_path in revoke)
         except OSError:
             keep.update(path for path in strays if path in proofs)
+    return _unlink_each(path for path in strays if path not in keep)
+
+
+def _unlink_each(paths: Iterable[str | Path]) -> int:
+    """Delete each of *paths*; how many were. One that cannot be deleted is kept (never
+    raises): the next run tries again."""
     removed = 0
-    for path in strays:
-        if path in keep:
-            continue
+    for path in paths:
         try:
             os.unlink(path)
             removed += 1
@@ -1079,12 +1083,7 @@ def _remove_stale_temps(root: Path) -> int:
             continue
         from offload.manifest.atomic import stale_temp_files
 
-        for path in stale_temp_files(folder, is_ours):
-            try:
-                os.unlink(path)
-                removed += 1
-            except OSError:
-                pass
+        removed += _unlink_each(stale_temp_files(folder, is_ours))
     return removed
 
 

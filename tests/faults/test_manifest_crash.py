@@ -36,12 +36,38 @@ def make_card(root: Path) -> Path:
     return card
 
 
+OFFLOAD = Path(sys.executable).with_name("offload")
+
+
 def offload(*argv: str | Path) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(
         [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
     )
     return code, out.getvalue() + err.getvalue()
+
+
+def kill_when_stalled(
+    fs: FaultyFS, op: str, path: str, copy_args: list[Path], report_dir: Path
+) -> None:
+    """Run ``offload copy --quiet *copy_args*`` as a subprocess, stall the FaultyFS operation
+    *op* on *path*, and SIGKILL the run once it is stalled there (the fault fires for real:
+    waiting times out otherwise)."""
+    rule = fs.stall(op, path=path)
+    process = subprocess.Popen(
+        [str(OFFLOAD), "copy", "--quiet", *map(str, copy_args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(report_dir)},
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        fs.release(rule)
+        fs.clear()
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
 
 
 def temp_files(root: Path) -> list[str]:
@@ -77,22 +103,7 @@ def test_killed_at_the_manifest_step_then_a_rerun_writes_them(
     dests = [fs.mountpoint, tmp_path / "D1", tmp_path / "D2"]
     for dest in dests[1:]:
         dest.mkdir()
-    rule = fs.stall(op, path=path)
-    exe = Path(sys.executable).with_name("offload")
-    process = subprocess.Popen(
-        [str(exe), "copy", "--quiet", str(card), *map(str, dests)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
-    )
-    try:
-        fs.wait_stalled(rule, timeout_s=30)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        fs.release(rule)
-        fs.clear()
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_when_stalled(fs, op, path, [card, *dests], tmp_path / "reports")
     roots = [dest / card.name for dest in dests]
     for root in roots:  # every file verified (the ledger), before any manifest
         ledger = (root / ".offload" / "ledger.jsonl").read_text().splitlines()

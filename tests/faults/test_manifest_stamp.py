@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,10 +22,9 @@ import pytest
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
 
-from .test_manifest_crash import CARD, make_card, offload
+from .test_manifest_crash import CARD, OFFLOAD, kill_when_stalled, make_card, offload
 
 STAMP = Path(".offload") / "manifests-complete.json"
-OFFLOAD = Path(sys.executable).with_name("offload")
 
 
 def _history_files_opened(tmp_path: Path, card: Path, dest: Path) -> list[str]:
@@ -154,21 +152,7 @@ def test_a_run_killed_after_its_ledger_grew_leaves_a_stamp_that_does_not_match(
     assert offload("copy", card, dest)[0] == 0
     stamp = (root / STAMP).read_bytes()
     (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(100_000))
-    rule = fs.stall("create", path="A001/ascmhl/.0002_*")
-    process = subprocess.Popen(
-        [str(OFFLOAD), "copy", "--quiet", str(card), str(dest)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
-    )
-    try:
-        fs.wait_stalled(rule, timeout_s=30)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        fs.release(rule)
-        fs.clear()
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_when_stalled(fs, "create", "A001/ascmhl/.0002_*", [card, dest], tmp_path / "reports")
     assert "CLIPS/C9.mov" in (root / ".offload" / "ledger.jsonl").read_text()
     assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
     # the older stamp is left (or removed) by the killed run: never one of the new state
