@@ -665,8 +665,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return cmd_report(args, env)
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
-        for line in error.message.splitlines():
-            env.error(line)
+        env.error(error.message)
         return int(error.exit_code)
 
 

@@ -1,6 +1,6 @@
 """The machine-readable job report (JSON) and the per-file CSV, written atomically.
 
-Schema (``schema`` = ``offload-ai/job-report/1``): see docs/json.md. Written locally and
+Schema (``schema`` = ``offload-ai/job-report/2``): see docs/json.md. Written locally and
 into ``<copy root>/.offload/reports/`` on every destination that was not lost.
 """
 
