@@ -78,18 +78,26 @@ def test_verify_against_a_legacy_mhl_that_cannot_be_read_is_a_usage_error(
 
 
 @pytest.mark.parametrize(
-    ("option", "value"),
-    [("--author-email", "notanemail"), ("--author-email", "a@b"), ("--comment", "bell\x07")],
+    ("option", "value", "mhl"),
+    [
+        ("--author-email", "notanemail", "ascmhl"),
+        ("--author-email", "a@b", "ascmhl"),
+        ("--comment", "bell\x07", "ascmhl"),
+        # A legacy MHL alone: before, the copy ran and its manifest was refused (exit 1).
+        ("--author-name", "Bad\x01Name", "legacy"),
+    ],
 )
 def test_a_creator_field_the_asc_mhl_schema_refuses_is_refused_before_the_copy(
-    card: Path, tmp_path: Path, option: str, value: str
+    card: Path, tmp_path: Path, option: str, value: str, mhl: str
 ) -> None:
     """Refused like any bad input (64, one line naming the field), with nothing written;
     before, every file was copied and verified, the summary said ok, and then the manifest
     was refused (exit 1, no ascmhl/)."""
     dest = tmp_path / "o3"
     dest.mkdir()
-    result = run("copy", "-q", option, value, card, dest, reports=tmp_path / "reports")
+    result = run(
+        "copy", "-q", "--mhl", mhl, option, value, card, dest, reports=tmp_path / "reports"
+    )
     assert result.returncode == 64, result.stderr
     lines = errors(result.stderr)
     assert len(lines) == 1 and repr(value) in lines[0], result.stderr

@@ -160,7 +160,8 @@ def manifest_options(
     With an ASC MHL among *kinds*, a creator field its schema refuses (an ``--author-email``
     not ``name@domain.tld``, characters XML cannot carry) is a UsageError now, before
     anything is copied or verified: the writer's own check (``manifest.creator``), made
-    early, not a second one."""
+    early, not a second one. A legacy MHL alone holds only the author's name (its
+    ``<name>`` and ``<username>``): that name is checked the same way."""
     options = ManifestOptions(
         kinds=kinds,
         author_name=args.author_name,
@@ -176,6 +177,13 @@ def manifest_options(
         try:
             check_creator(options.creator())
         except (ValueError, OffloadError) as exc:  # OffloadError: text XML cannot carry
+            raise UsageError(f"{exc}; correct it: nothing was written") from None
+    elif MhlKind.LEGACY in kinds and args.author_name is not None:
+        from offload.manifest.xmltext import check_xml_string
+
+        try:
+            check_xml_string(args.author_name, "author name")
+        except OffloadError as exc:
             raise UsageError(f"{exc}; correct it: nothing was written") from None
     return options
 
