@@ -110,10 +110,8 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
 
 
 def _speed(dest: DestinationSummary) -> str:
-    busy = dest.copy_s + dest.verify_s
-    if dest.bytes_written == 0 or busy <= 0:
-        return "-"
-    return f"{dest.bytes_written / busy / 1e6:,.0f} MB/s"
+    rate = dest.throughput_mb_s  # the job report's figure: 0 when nothing was written
+    return f"{rate:,.0f} MB/s" if rate > 0 else "-"
 
 
 def _result(dest: DestinationSummary, failed_links: int = 0) -> Text:
