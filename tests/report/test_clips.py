@@ -460,3 +460,22 @@ def test_a_raw_clip_and_a_video_of_its_name_beside_it_are_the_raw_clip_and_its_p
 def test_a_take_of_two_files_counts_one_track_in_the_singular() -> None:
     clips = group_clips(files("SOUND/S01T01_1.WAV", "SOUND/S01T01_2.WAV"))
     assert [c.name for c in clips] == ["S01T01_1.WAV (+1 track)"]
+
+
+def test_one_name_in_two_formats_is_two_clips_not_spans() -> None:
+    """A camera that writes a take as A001.MOV and A001.MP4 side by side (a master and an
+    H.264 copy) made one clip "A001.MOV (+1 spans)", its duration their sum; spans are of
+    one format. GoPro's chapters (one format) stay one clip."""
+    clips = group_clips(
+        files(
+            "CLIPS/A001.MOV",
+            "CLIPS/A001.MP4",
+            "DCIM/100GOPRO/GX010001.MP4",
+            "DCIM/100GOPRO/GX020001.MP4",
+        )
+    )
+    assert sorted((c.name, len(c.files)) for c in clips) == [
+        ("A001.MOV", 1),
+        ("A001.MP4", 1),
+        ("GX010001.MP4 (+1 spans)", 2),
+    ]

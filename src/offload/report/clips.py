@@ -318,10 +318,11 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     sequences, rest = _sequences(files)
     proxies: list[tuple[FileEntry, str]] = []  # with the path each mirrors (_proxy_tail)
     # A recording's files: the entry itself while it has one (most), a list once it has more;
-    # by folder, key and whether it is camera raw: a raw file and a video of the same name
-    # beside it (Nikon DSC_0001.NEV and DSC_0001.MP4) are a clip and its proxy (below), never
-    # spans of one recording (spans are of one format: RED .R3D, GoPro .MP4, Canon XF .MXF).
-    primaries: dict[tuple[str, str, bool], FileEntry | list[FileEntry]] = {}
+    # by folder, key and extension: spans are of one format (RED .R3D, GoPro .MP4, Canon XF
+    # .MXF), so files of one name in two formats are two clips (A001.MOV and A001.MP4), or a
+    # raw clip and its proxy (Nikon DSC_0001.NEV and DSC_0001.MP4: below), never one
+    # recording's spans.
+    primaries: dict[tuple[str, str, str], FileEntry | list[FileEntry]] = {}
     others: list[FileEntry] = []
     p2_tracks: list[tuple[FileEntry, tuple[str, str]]] = []
     for entry in rest:
@@ -337,7 +338,7 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
         elif ext in VIDEO_EXTENSIONS:
             recording = (
                 *_clip_key(folders.setdefault(folder, folder), stem, ext),
-                ext in RAW_EXTENSIONS,
+                ext,
             )
             held = primaries.setdefault(recording, entry)
             if held is not entry:
