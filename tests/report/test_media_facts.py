@@ -383,3 +383,28 @@ def test_a_wav_named_mov_is_said_to_be_audio_and_not_counted_as_a_clip(
     assert ("Audio-only files named as clips", "1") in view.totals
     clips = dict(view.card)["Clips"]
     assert "2 clips, 0 image sequences, 1 audio-only file named as a clip" in clips
+
+
+def test_an_mp4_cut_before_its_index_says_it_was_cut_off(tmp_path: Path, media: Any) -> None:
+    """An MP4 whose index (``moov``, written last by a camera) never reached the card: the
+    report said "not readable by FFmpeg: Invalid data found when processing input", which
+    reads as an unknown format; it is a recording cut off, and says so (a warning too).
+    A file of boxes without ``mdat`` (nothing recorded) and a whole clip are not called so."""
+    whole = _encode(tmp_path / "W.MP4", seconds=2.0, audio=(2,))  # moov at the end
+    data = whole.read_bytes()
+    moov = data.index(b"moov") - 4
+    (tmp_path / "C0001.MP4").write_bytes(data[:moov])
+    (tmp_path / "C0002.MP4").write_bytes(data[: moov // 2])  # cut inside its mdat
+    (tmp_path / "C0003.MP4").write_bytes(_box(b"ftyp", b"isom\0\0\0\0") + _box(b"free", b"x"))
+    for name in ("C0001.MP4", "C0002.MP4"):
+        info = probe_file(tmp_path / name)
+        assert info.error is not None and info.error.startswith("cut off before its index"), (
+            name,
+            info.error,
+        )
+        assert info.damage is not None and info.damage.startswith("cut off while recording")
+    assert not (probe_file(tmp_path / "C0003.MP4").damage or "").startswith("cut off")
+    assert probe_file(whole).damage is None
+    view, _ = _view(tmp_path, ["C0001.MP4", "C0003.MP4", "W.MP4"])
+    assert any(w.startswith("Clip C0001.MP4: cut off while recording") for w in view.warnings)
+    assert not any("C0003.MP4" in w or "W.MP4" in w for w in view.warnings)

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip
-from offload.report.sniff import not_media
+from offload.report.sniff import not_media, without_index
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -125,6 +125,8 @@ class MediaInfo:
 NO_PICTURE = "no picture in this file"
 #: What a file with no stream at all says (a recording stopped before its first frame).
 NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
+#: What an MP4/MOV cut off before its index was written says instead of a thumbnail.
+CUT_BEFORE_INDEX = "cut off before its index was written: not readable as it is"
 
 
 def media_available() -> bool:
@@ -196,7 +198,16 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
             elif info.error is None:
                 info.error = "no frame could be decoded"
     except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
-        info.error = _short_error(exc)
+        if without_index(path):
+            info.error = CUT_BEFORE_INDEX
+            info.damage = (
+                "cut off while recording: the file holds recorded data but no index (no "
+                "'moov' box; a camera writes it last), so no player can read it as it is; "
+                "a repair tool (untrunc and the like) may rebuild it from a whole clip of "
+                "the same camera"
+            )
+        else:
+            info.error = _short_error(exc)
     return info
 
 

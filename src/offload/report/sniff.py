@@ -7,6 +7,13 @@ MXF, MPEG-TS/PS, Matroska, AVI, DPX, Cineon, OpenEXR, TIFF/DNG, JPEG, PNG, JPEG 
 or when its extension names a format without a signature to check (TGA, DV): then PyAV
 decides, as before. Otherwise the reason it is not probed, for the report's row.
 
+    without_index(path) -> bool
+
+For a file FFmpeg could not open: an ISO BMFF/QuickTime file (MP4, MOV) whose top-level boxes
+hold recorded data (``mdat``) and no index (``moov``, nor the fragments' ``moof``): a camera
+writes the index last, so this is a recording cut off (a card pulled or the power lost while
+recording), not an unknown format.
+
 Why: FFmpeg, given a file it does not recognise, tries every demuxer it has and reads up
 to its probe size (5 MB) doing so; a card of small files named ``.MP4`` that are not clips
 (proxies of another tool, test data, a broken card) cost ~10 ms a file that way, and a
@@ -91,3 +98,57 @@ def _recognised(header: bytes) -> bool:
         ):
             return True
     return False
+
+
+# A walk of a file's top-level boxes ends after this many (a real clip has a handful).
+_MAX_TOP_BOXES = 10_000
+
+
+def without_index(path: str | Path) -> bool:
+    """True if *path* is an ISO BMFF/QuickTime file whose top-level boxes, walked by their
+    size fields from the start (``os.pread`` of each 16-byte header, nothing else read),
+    hold an ``mdat`` and neither a ``moov`` nor a ``moof``, the boxes reaching the file's
+    end or cut in the last one. False for anything else, a file that cannot be read, or a
+    walk that finds a box size that cannot be (smaller than its header). Never raises."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return False
+    try:
+        size = os.fstat(descriptor).st_size
+        offset = 0
+        seen: list[bytes] = []
+        for _ in range(_MAX_TOP_BOXES):
+            if offset >= size:
+                break
+            header = os.pread(descriptor, 16, offset)
+            if len(header) < 8:
+                return False
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if not kind.isascii():
+                return False
+            if length == 1:  # a 64-bit size follows the type
+                if len(header) < 16:
+                    return False
+                length = int.from_bytes(header[8:16], "big")
+                if length < 16:
+                    return False
+            elif length == 0:  # the box runs to the end of the file
+                length = size - offset
+            elif length < 8:
+                return False
+            seen.append(kind)
+            offset += length
+        else:
+            return False
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
+    return (
+        bool(seen)
+        and seen[0] in ISO_BOXES
+        and b"mdat" in seen
+        and b"moov" not in seen
+        and b"moof" not in seen
+    )
