@@ -588,7 +588,7 @@ def test_a_card_name_beside_an_existing_entry_of_other_case_or_form(tmp_path: Pa
     (error,) = on_exfat.errors
     assert error.message.startswith(
         f"{folder / 'clip.mov'} would be written where {folder / 'CLIP.MOV'} already is: "
-        "they differ only by case, and exfat takes them for one name"
+        "they differ only by case, which is one name on exfat as Windows or macOS reads it"
     )
     assert [(i.code, i.path) for i in on_exfat.warnings if i.code.name.startswith("NAME_")] == [
         (C.NAME_NORMALISATION_COLLISION, folder / "caf\u00e9.mov")

@@ -98,7 +98,9 @@ def check_names(
                 continue
             # The folder is named with the name (the card's path): a name alone does not
             # say which of a card's many folders holds it.
-            what = f"{printable_name(shown_path)!r}: the name {name!r} {problem.detail}"
+            what = f"the name {name!r} {problem.detail}"
+            if shown_path != name:
+                what = f"{printable_name(shown_path)!r}: {what}"
             if problem.code is C.NAME_RESERVED_WINDOWS:
                 # The Linux drivers (ntfs-3g, exfat, fusefat) store such a name and read it
                 # back; Windows is what will not open it.
@@ -197,14 +199,16 @@ def _existing_twin(
     how = "case" if case else "Unicode normalisation"
     new = ", ".join(str(folder / n) + ("" if case else f" ({n!a})") for n in ours)
     old = ", ".join(str(folder / n) + ("" if case else f" ({n!a})") for n in there)
-    verdict = "takes" if collision.is_error else "may take"
+    # "as Windows or macOS reads it": ntfs-3g itself keeps the two apart, the drive's
+    # other readers do not.
+    verdict = "is" if collision.is_error else "may be"
     out.add(
         is_error=collision.is_error,
         code=collision.code,
         path=folder / ours[0],
         message=f"{new} would be written where {old} already is: they differ only by {how}, "
-        f"and {fs.name} {verdict} them for one name; rename or move {old} (or the card's "
-        "file), or choose another destination",
+        f"which {verdict} one name on {fs.name} as Windows or macOS reads it; rename or "
+        f"move {old} (or the card's file), or choose another destination",
         index=plan.index,
     )
 
