@@ -579,6 +579,8 @@ def test_a_card_name_beside_an_existing_entry_of_other_case_or_form(tmp_path: Pa
     write(d / "A001" / "CLIPS" / "CLIP.MOV", b"other")
     write(d / "A001" / "CLIPS" / "cafe\u0301.mov", b"other")
     write(d / "A001" / "CLIPS" / "same.mov", b"3")
+    write(d / "A001" / "CLIPS" / "X.MOV", b"twins already there, none of the card's")
+    write(d / "A001" / "CLIPS" / "x.mov", b"are not this card's to refuse")
     folder = d / "A001" / "CLIPS"
 
     on_exfat, _ = run(src, [d], filesystem_of=exfat)

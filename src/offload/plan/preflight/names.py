@@ -96,8 +96,8 @@ def check_names(
                 if not (plan.creates_root and position == 0):
                     _not_utf8_warning(name, source, plan, where, out)
                 continue
-            # The folder is named with the name (the card's path): a name alone does not
-            # say which of a card's many folders holds it.
+            # The card's path names the folder too: a name alone does not say which of the
+            # card's folders holds it.
             what = f"the name {name!r} {problem.detail}"
             if shown_path != name:
                 what = f"{printable_name(shown_path)!r}: {what}"
@@ -153,6 +153,8 @@ def check_names(
         ours = set(names)
         for collision in find_collisions([*names, *sorted(present - ours)], rules):
             there = [n for n in collision.names if n in present and n not in ours]
+            if len(there) == len(collision.names):
+                continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
             if there:
                 _existing_twin(collision, there, folder, plan, fs, out)
                 continue
