@@ -171,6 +171,48 @@ def ext4_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
 
 
 @pytest.fixture
+def ntfs_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
+    """Factory: ``ntfs_loop(size_bytes=32 MiB, *, path=None)``: NTFS through ntfs-3g."""
+    _skip_if(mounts.unavailable_reason("ntfs"))
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(size_bytes: int = 32 << 20, *, path: Path | None = None) -> mounts.ExfatLoop:
+            where = path or tmp_path / f"ntfs-{next(numbers)}"
+            return stack.enter_context(mounts.ntfs_loop(where, size_bytes))
+
+        yield make
+
+
+@pytest.fixture
+def fusefat_mount(tmp_path: Path) -> Iterator[Callable[..., mounts.Mount]]:
+    """Factory: ``fusefat_mount(size_bytes=32 MiB, *, path=None)``: FAT through fusefat."""
+    _skip_if(mounts.unavailable_reason("fusefat"))
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(size_bytes: int = 32 << 20, *, path: Path | None = None) -> mounts.Mount:
+            where = path or tmp_path / f"fat-{next(numbers)}"
+            return stack.enter_context(mounts.fusefat_mount(where, size_bytes))
+
+        yield make
+
+
+@pytest.fixture
+def btrfs_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
+    """Factory: ``btrfs_loop(size_bytes=128 MiB, *, path=None)``, its image beside it."""
+    _skip_if(mounts.unavailable_reason("btrfs"))
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+
+        def make(size_bytes: int = 128 << 20, *, path: Path | None = None) -> mounts.Ext4Loop:
+            where = path or tmp_path / f"btrfs-{next(numbers)}"
+            return stack.enter_context(mounts.btrfs_loop(where, size_bytes))
+
+        yield make
+
+
+@pytest.fixture
 def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
     """Factory: ``exfat_loop(size_bytes=32 MiB, *, path=None) -> ExfatLoop``."""
     _skip_if(mounts.unavailable_reason("exfat"))

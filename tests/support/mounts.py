@@ -1,4 +1,5 @@
-"""Real mounts for tests: tmpfs, ext4 and exFAT images, a private mount namespace, cache helpers.
+"""Real mounts for tests: tmpfs, ext4, exFAT, NTFS, FAT (fusefat) and btrfs images, a private
+mount namespace, cache helpers.
 
 Every mount helper is a context manager whose exit unmounts (lazily if busy) and releases its
 loop device, with a timeout on every external command, so neither a failing test nor a hung
@@ -57,6 +58,9 @@ TOOLS = {
     "tmpfs": (),
     "ext4": ("mkfs.ext4", "mount"),
     "exfat": ("losetup", "mkfs.exfat", "mount.exfat-fuse"),
+    "ntfs": ("losetup", "mkfs.ntfs", "ntfs-3g"),
+    "fusefat": ("mkfs.vfat", "fusefat"),
+    "btrfs": ("mkfs.btrfs", "mount"),
 }
 PACKAGES = {
     "mkfs.ext4": "e2fsprogs",
@@ -64,6 +68,11 @@ PACKAGES = {
     "losetup": "mount",
     "mkfs.exfat": "exfatprogs",
     "mount.exfat-fuse": "exfat-fuse",
+    "mkfs.ntfs": "ntfs-3g",
+    "ntfs-3g": "ntfs-3g",
+    "mkfs.vfat": "dosfstools",
+    "fusefat": "fusefat",
+    "mkfs.btrfs": "btrfs-progs",
 }
 
 
@@ -80,15 +89,15 @@ def which(tool: str) -> str | None:
 
 
 def unavailable_reason(kind: str) -> str | None:
-    """Why ``kind`` ("tmpfs", "ext4", "exfat") cannot be mounted here, or None if it can."""
+    """Why ``kind`` (a key of ``TOOLS``) cannot be mounted here, or None if it can."""
     if os.geteuid() != 0:
         return f"mounting {kind} needs root; CI runs as root"
     missing = [tool for tool in TOOLS[kind] if which(tool) is None]
     if missing:
         packages = sorted({PACKAGES[tool] for tool in missing})
         return f"{', '.join(missing)} not found (Debian: apt-get install {' '.join(packages)})"
-    if kind == "exfat" and not os.path.exists("/dev/fuse"):
-        return "/dev/fuse is missing: exFAT is mounted through FUSE"
+    if kind in ("exfat", "ntfs", "fusefat") and not os.path.exists("/dev/fuse"):
+        return f"/dev/fuse is missing: {kind} is mounted through FUSE"
     return None
 
 
@@ -320,7 +329,7 @@ def exfat_loop(path: Path, size_bytes: int, *, image: Path | None = None) -> Ite
     try:
         device = _run("losetup", "-f", "--show", str(image)).strip()
         _run("mkfs.exfat", device)
-        with _exfat_daemon(device, path) as pid:
+        with _fuse_daemon(["mount.exfat-fuse", "-d", device, str(path)], path) as pid:
             # A detach of a busy loop device only marks it autoclear: it goes with its user.
             _run("losetup", "-d", device)
             yield ExfatLoop(path, "fuseblk", device, image, device, pid)
@@ -332,17 +341,20 @@ def exfat_loop(path: Path, size_bytes: int, *, image: Path | None = None) -> Ite
 
 
 @contextlib.contextmanager
-def _exfat_daemon(device: str, path: Path) -> Iterator[int]:
-    tool = which("mount.exfat-fuse")
-    assert tool is not None
-    # -d keeps the daemon in the foreground (and logs each call), so it can be reaped;
-    # setpriv makes the kernel SIGKILL it if this process dies first, so it cannot keep the
-    # session's mount namespace (and its loop devices) alive.
+def _fuse_daemon(argv: list[str], path: Path) -> Iterator[int]:
+    """Run a FUSE program in the foreground (``argv``, its first item looked up by
+    ``which``) until it has mounted ``path``; unmount and reap it on exit."""
+    tool = which(argv[0])
+    if tool is None:
+        raise MountError(f"{argv[0]} not found")
+    # The foreground option (-d, -f, no_detach) keeps the daemon a child, so it can be
+    # reaped; setpriv makes the kernel SIGKILL it if this process dies first, so it cannot
+    # keep the session's mount namespace (and its loop devices) alive.
     setpriv = which("setpriv")
     wrapper = [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [*wrapper, tool, "-d", device, str(path)],
+            [*wrapper, tool, *argv[1:]],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -354,7 +366,7 @@ def _exfat_daemon(device: str, path: Path) -> Iterator[int]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     output = log.read().decode(errors="replace")[-4000:]
-                    raise MountError(f"mount.exfat-fuse {device} {path} did not mount:\n{output}")
+                    raise MountError(f"{' '.join(argv)} did not mount:\n{output}")
                 time.sleep(0.02)
             yield proc.pid
         finally:
@@ -364,6 +376,91 @@ def _exfat_daemon(device: str, path: Path) -> Iterator[int]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=EXIT_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def ntfs_loop(path: Path, size_bytes: int) -> Iterator[ExfatLoop]:
+    """Make an NTFS image on a loop device and mount it with ``ntfs-3g`` (type ``fuseblk``,
+    as exfat-fuse's: only the device tells them apart). Its image is beside ``path``."""
+    reason = unavailable_reason("ntfs")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    image = path.with_name(path.name + ".ntfs.img")
+    with open(image, "wb") as handle:
+        handle.truncate(size_bytes)
+    device = ""
+    try:
+        device = _run("losetup", "-f", "--show", str(image)).strip()
+        _run("mkfs.ntfs", "-F", "-Q", device)
+        argv = ["ntfs-3g", "-o", "no_detach", device, str(path)]
+        with _fuse_daemon(argv, path) as pid:
+            _run("losetup", "-d", device)  # autoclear: it goes with the daemon
+            yield ExfatLoop(path, "fuseblk", device, image, device, pid)
+    finally:
+        if device:
+            with contextlib.suppress(MountError):
+                _run("losetup", "-d", device)
+        image.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def fusefat_mount(path: Path, size_bytes: int) -> Iterator[Mount]:
+    """Make a FAT image (``mkfs.vfat``) and mount it read-write with ``fusefat`` (type
+    ``fuse.fusefat``, no loop device: fusefat reads the image file)."""
+    reason = unavailable_reason("fusefat")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    image = path.with_name(path.name + ".fat.img")
+    with open(image, "wb") as handle:
+        handle.truncate(size_bytes)
+    try:
+        _run("mkfs.vfat", str(image))
+        with _fuse_daemon(["fusefat", "-f", "-o", "rw+", str(image), str(path)], path):
+            yield Mount(path, "fuse.fusefat", "fusefat")
+    finally:
+        image.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def btrfs_loop(
+    path: Path, size_bytes: int = 128 << 20, *, image: Path | None = None
+) -> Iterator[Ext4Loop]:
+    """Make a btrfs image (at least 114 MiB) and mount it through a loop device. Its
+    ``st_dev`` is anonymous (``0:NN``): only the mount's source names the loop device and the
+    disk under its image (which is where ``image`` is: by default beside ``path``)."""
+    reason = unavailable_reason("btrfs")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    image = Path(image) if image is not None else path.with_name(path.name + ".btrfs.img")
+    try:
+        with open(image, "wb") as handle:
+            handle.truncate(size_bytes)
+        _run("mkfs.btrfs", "-q", "-f", str(image))
+        _run("mount", "-o", "loop", str(image), str(path))
+        entry = mount_entry(path) or {}
+        try:
+            yield Ext4Loop(path, "btrfs", entry.get("source", ""), image)
+        finally:
+            unmount(path)
+    finally:
+        image.unlink(missing_ok=True)
+
+
+def without_device(device: str) -> list[str]:
+    """A command prefix that runs a program in a mount namespace of its own where
+    ``device`` is ``/dev/null`` (a bind mount over its node): what a user outside the
+    ``disk`` group sees of a device, which they cannot read."""
+    tool = which("unshare")
+    if tool is None:
+        raise MountError("unshare not found")
+    script = 'mount --bind /dev/null "$0" && exec "$@"'
+    return [tool, "-m", "--propagation", "private", "sh", "-c", script, device]
 
 
 @dataclass

@@ -36,6 +36,9 @@ PACKAGES = {
     "pdftotext": "poppler-utils",
     "chromium": "chromium",
     "mkfs.exfat": "exfatprogs",
+    "mkfs.ntfs": "ntfs-3g",
+    "mkfs.vfat": "dosfstools",
+    "mkfs.ext4": "e2fsprogs",
     "mount.exfat-fuse": "exfat-fuse",
     "fusermount3": "fuse3",
 }

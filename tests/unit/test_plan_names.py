@@ -197,3 +197,27 @@ def test_detect_filesystem_sees_a_real_tmpfs(tmp_path: Path) -> None:
         assert (info.fstype, info.mount_point) == ("tmpfs", mnt)
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_fuse_programs_serving_windows_filesystems_get_their_rules() -> None:
+    """Failed before: fuse.fusefat (and fuse.lowntfs-3g) got POSIX rules."""
+    for fstype in ("fuse.fusefat", "fuse.exfat", "fuse.vfat"):
+        rules = rules_for_fstype(fstype)
+        assert (rules.family, rules.symlinks) == (NameFamily.WINDOWS, False), fstype
+    for fstype in ("fuse.ntfs-3g", "fuse.lowntfs-3g", "fuse.ntfs"):
+        rules = rules_for_fstype(fstype)
+        assert (rules.family, rules.symlinks) == (NameFamily.WINDOWS, True), fstype
+    for fstype in ("fuse.sshfs", "fuse.faultyfs"):
+        assert rules_for_fstype(fstype).family is NameFamily.POSIX, fstype
+
+
+def test_a_fuseblk_mount_is_ruled_and_named_by_the_filesystem_on_its_device() -> None:
+    from offload.plan.filesystem import FilesystemInfo
+
+    exfat = FilesystemInfo("fuseblk", None, "/dev/sdb1", "exfat")
+    assert (exfat.rules.symlinks, exfat.name) == (False, "exFAT (fuseblk)")
+    ntfs = FilesystemInfo("fuseblk", None, "/dev/sdb1", "ntfs")
+    assert (ntfs.rules.symlinks, ntfs.name) == (True, "NTFS (fuseblk)")
+    unknown = FilesystemInfo("fuseblk", None, "/dev/sdb1")
+    assert (unknown.rules.symlinks, unknown.name) == (None, "FUSE block filesystem (fuseblk)")
+    assert FilesystemInfo("ext4").name == "ext4"

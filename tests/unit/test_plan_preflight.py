@@ -560,3 +560,48 @@ def test_the_room_for_rewrites_is_bounded_by_what_a_job_holds_in_flight() -> Non
     # large clips: a batch closes at DEFAULT_BATCH_BYTES, so a few clips, not all of them
     clips = [10 * DEFAULT_BATCH_BYTES] * 100
     assert rewrite_room(clips) == BATCHES_HELD * DEFAULT_BATCH_BYTES + (BATCHES_HELD + 1) * clips[0]
+
+
+def apfs(_: Path) -> FilesystemInfo:
+    return FilesystemInfo("apfs", Path("/Volumes/SHUTTLE"), "/dev/disk4s1")
+
+
+def test_a_card_name_beside_an_existing_entry_of_other_case_or_form(tmp_path: Path) -> None:
+    """A card name equal to an entry already in the destination folder under the
+    filesystem's rule (case; on APFS normalisation too) is an error naming both paths; on
+    exFAT, NFC beside NFD is a warning (exFAT keeps them apart, macOS may not); the same
+    name already there is no twin. Failed before: no finding at all."""
+    src = tmp_path / "A001"
+    write(src / "CLIPS" / "clip.mov", b"1")
+    write(src / "CLIPS" / "caf\u00e9.mov", b"2")
+    write(src / "CLIPS" / "same.mov", b"3")
+    [d] = dests(tmp_path, "d")
+    write(d / "A001" / "CLIPS" / "CLIP.MOV", b"other")
+    write(d / "A001" / "CLIPS" / "cafe\u0301.mov", b"other")
+    write(d / "A001" / "CLIPS" / "same.mov", b"3")
+    write(d / "A001" / "CLIPS" / "X.MOV", b"twins already there, none of the card's")
+    write(d / "A001" / "CLIPS" / "x.mov", b"are not this card's to refuse")
+    folder = d / "A001" / "CLIPS"
+
+    on_exfat, _ = run(src, [d], filesystem_of=exfat)
+    assert [(i.code, i.path) for i in on_exfat.errors] == [
+        (C.NAME_CASE_COLLISION, folder / "clip.mov")
+    ]
+    (error,) = on_exfat.errors
+    assert error.message.startswith(
+        f"{folder / 'clip.mov'} would be written where {folder / 'CLIP.MOV'} already is: "
+        "they differ only by case, which is one name on exfat as Windows or macOS reads it"
+    )
+    assert [(i.code, i.path) for i in on_exfat.warnings if i.code.name.startswith("NAME_")] == [
+        (C.NAME_NORMALISATION_COLLISION, folder / "caf\u00e9.mov")
+    ]
+
+    on_apfs, _ = run(src, [d], filesystem_of=apfs)
+    assert sorted((i.code, i.path.name) for i in on_apfs.errors) == [
+        (C.NAME_CASE_COLLISION, "clip.mov"),
+        (C.NAME_NORMALISATION_COLLISION, "caf\u00e9.mov"),
+    ]
+
+    on_ext4, _ = run(src, [d], filesystem_of=ext4)
+    assert not on_ext4.errors
+    assert not [i for i in on_ext4.warnings if i.code.name.startswith("NAME_")]

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError
-from offload.fs.devices import BlockDevice, block_device_of_dev, device_number
+from offload.fs.devices import BlockDevice, block_device_of_dev, device_number, disk_of_mount
 from offload.options import DeviceConcurrency
 
 SERIAL = "serial"
@@ -184,7 +184,9 @@ def _device_key(
     st_dev = device_number(path)
     if st_dev is None:
         return f"unreachable {path}", None
-    device = block_device_of_dev(st_dev)
+    # A filesystem whose st_dev is anonymous (btrfs, also on one disk) is on the disk of
+    # its mount's source, as report/volumes.py finds it.
+    device = block_device_of_dev(st_dev) or disk_of_mount(path)
     if device is None:
         return f"filesystem {os.major(st_dev)}:{os.minor(st_dev)}", None
     return device.path, found.get(device.path, device)

@@ -15,6 +15,7 @@ path, no device is opened.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import NamedTuple
@@ -149,6 +150,37 @@ def disk_of_source(source: str | None) -> BlockDevice | None:
         return None
     device = block_device_of_dev(st.st_rdev)
     return None if device is None or device.backing_filesystem is not None else device
+
+
+def disk_of_mount(path: Path | str) -> BlockDevice | None:
+    """:func:`disk_of_source` of the mount holding *path* (the longest mount point of
+    /proc/self/mountinfo above its real path, the last of stacked ones): the disk of a
+    filesystem whose own ``st_dev`` is anonymous (btrfs, a FUSE block mount), None off
+    Linux or when the mount's source is on no disk sysfs knows."""
+    current = Path(os.path.abspath(path))
+    while not current.exists() and current.parent != current:
+        current = current.parent
+    real = os.path.realpath(current)
+    try:
+        lines = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    except OSError:
+        return None
+    best: tuple[str, str] | None = None
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 5 or len(tail) < 2:
+            continue
+        point = _octal(fields[4])
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= len(best[0])):
+            best = (point, _octal(tail[1]))
+    return disk_of_source(best[1]) if best is not None else None
+
+
+def _octal(field: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as \ooo.
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def _below(real: Path, sys: Path, layers: tuple[str, ...], depth: int) -> BlockDevice | None:

@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.fs.fstype import NAMES, block_filesystem
+
 MOUNTINFO = Path("/proc/self/mountinfo")
 
 
@@ -31,7 +33,8 @@ class NameRules:
     unlike the records below: its fields are read for every name the preflight checks, and
     a named tuple's fields are slower to read (~50 ns more each on Python 3.11).
 
-    ``symlinks`` is ``None`` when it depends on the driver (``fuseblk`` may be exFAT or NTFS).
+    ``symlinks`` is ``None`` when it depends on the driver (a ``fuseblk`` mount whose device
+    could not be read may be exFAT or NTFS).
     """
 
     family: NameFamily
@@ -73,20 +76,26 @@ APPLE_RULES = NameRules(
     requires_unicode=True,
 )
 
-_NO_SYMLINKS = {"exfat", "fuse.exfat", "fuse.exfat-fuse", "vfat", "msdos", "fat", "umsdos"}
+_NO_SYMLINKS = {"exfat", "vfat", "msdos", "fat", "umsdos"}
 _MAYBE_SYMLINKS = {"fuseblk"}  # exfat-fuse and ntfs-3g both mount as fuseblk
-_WINDOWS = {"ntfs", "ntfs3", "fuse.ntfs-3g", "ntfs-3g", "cifs", "smb3", "smbfs"}
+_WINDOWS = {"ntfs", "ntfs3", "ntfs-3g", "cifs", "smb3", "smbfs"}
 _APPLE = {"hfs", "hfsplus", "apfs", "fuse.apfs-fuse", "fuse.hfsfuse"}
 
 
 def rules_for_fstype(fstype: str) -> NameRules:
-    """The naming rules of a filesystem type as ``/proc/self/mountinfo`` spells it."""
+    """The naming rules of a filesystem type as ``/proc/self/mountinfo`` spells it.
+
+    A FUSE filesystem's type names its program (``fuse.fusefat``, ``fuse.exfat``,
+    ``fuse.ntfs-3g``, ``fuse.lowntfs-3g``): one serving FAT, exFAT or NTFS gets those
+    filesystems' rules whatever the program is called.
+    """
     fstype = fstype.lower()
-    if fstype in _NO_SYMLINKS:
+    subtype = fstype[5:] if fstype.startswith("fuse.") else ""
+    if fstype in _NO_SYMLINKS or ("fat" in subtype and fstype not in _APPLE):
         return _windows_rules(symlinks=False)
     if fstype in _MAYBE_SYMLINKS:
         return _windows_rules(symlinks=None)
-    if fstype in _WINDOWS:
+    if fstype in _WINDOWS or "ntfs" in subtype:
         return _windows_rules(symlinks=True)
     if fstype in _APPLE:
         return APPLE_RULES
@@ -96,15 +105,37 @@ def rules_for_fstype(fstype: str) -> NameRules:
 
 
 class FilesystemInfo(NamedTuple):
-    """The mount that holds a path: its type, mount point and source device."""
+    """The mount that holds a path: its type, mount point and source device.
+
+    ``on_device``: for a ``fuseblk`` mount (ntfs-3g, exfat-fuse), the filesystem found on
+    its device (``ntfs``, ``exfat``, ``vfat``; :mod:`offload.fs.fstype`), else ``""``; its
+    rules and its name are then that filesystem's.
+    """
 
     fstype: str
     mount_point: Path | None = None
     source: str = ""
+    on_device: str = ""
 
     @property
     def rules(self) -> NameRules:
-        return rules_for_fstype(self.fstype)
+        return rules_for_fstype(self.on_device or self.fstype)
+
+    @property
+    def name(self) -> str:
+        """The filesystem as messages name it: ``NTFS`` or ``exFAT`` for a FUSE block mount
+        of one (``FUSE block filesystem`` when its device could not be read), else the
+        kernel's type (``ext4``, ``fuse.fusefat``)."""
+        return filesystem_name(self.fstype, self.on_device)
+
+
+def filesystem_name(fstype: str, on_device: str = "") -> str:
+    """A filesystem type as a person knows it (see :attr:`FilesystemInfo.name`)."""
+    if on_device:
+        return f"{NAMES.get(on_device, on_device)} ({fstype})"
+    if fstype == "fuseblk":
+        return "FUSE block filesystem (fuseblk)"
+    return fstype
 
 
 class MountEntry(NamedTuple):
@@ -182,7 +213,14 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
     mount = find_mount(real, parse_mountinfo(data))
     if mount is None:
         return FilesystemInfo("unknown")
-    return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source)
+    on_device = ""
+    if mount.fstype == "fuseblk":
+        try:
+            st_dev: int | None = os.stat(real).st_dev
+        except OSError:
+            st_dev = None
+        on_device = block_filesystem(mount.source, st_dev) or ""
+    return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source, on_device)
 
 
 class SpaceInfo(NamedTuple):

@@ -271,6 +271,8 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
 def _volume_text(label: Any, device: Any, filesystem: Any) -> str:
     parts = [str(p) for p in (label, device) if p]
     text = " on ".join(parts)
+    if filesystem == "fuseblk":  # ntfs-3g or exfat-fuse, its device unread
+        filesystem = "FUSE block filesystem"
     if filesystem:
         text = f"{text} ({filesystem})" if text else str(filesystem)
     return text

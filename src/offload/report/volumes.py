@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.fs.devices import block_device_of, disk_of_source
+from offload.fs.fstype import block_filesystem
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 BY_LABEL = Path("/dev/disk/by-label")
@@ -83,9 +84,19 @@ def _existing(path: Path) -> Path | None:
     return None
 
 
+def _st_dev(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
+
+
 def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
     """``mount_point``, ``device``, ``disk``, ``volume_label``, ``filesystem``,
     ``free_bytes``, ``total_bytes`` of the volume holding *path* (``None`` where unknown).
+    ``filesystem``: the mount's type, but for a FUSE block mount (``fuseblk``: ntfs-3g,
+    exfat-fuse) the filesystem on its device (``ntfs``, ``exfat``, ``vfat``) when its boot
+    sector or udev says (``fs.fstype``).
     ``disk``: the whole disk under ``device`` (``/dev/sdb`` for ``/dev/sdb2``), else under
     the filesystem's own device number, when sysfs says (``fs.devices``); None for a
     filesystem on no disk (tmpfs, NFS, a pass-through FUSE) or a loop device whose image
@@ -114,6 +125,9 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
             best = mount  # the last of equal mount points is the one on top
     if best is not None:
         info["mount_point"], info["filesystem"], info["device"] = best
+        if best[1] == "fuseblk":
+            # ntfs-3g and exfat-fuse both say fuseblk: the device says which it is.
+            info["filesystem"] = block_filesystem(best[2], _st_dev(found)) or "fuseblk"
         # The mount's source (btrfs, ntfs-3g: their own st_dev is on no disk), else the
         # filesystem's st_dev (a source sysfs cannot name, such as /dev/root).
         disk = disk_of_source(best[2]) or block_device_of(found)

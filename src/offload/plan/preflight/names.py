@@ -12,7 +12,13 @@ from typing import NamedTuple
 from offload.errors import printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameRules
-from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES, find_collisions, name_problems
+from offload.plan.names import (
+    NAME_MAX_BYTES,
+    PATH_MAX_BYTES,
+    Collision,
+    find_collisions,
+    name_problems,
+)
 from offload.plan.preflight.findings import C, Findings
 from offload.plan.scan import SourceTree
 
@@ -65,22 +71,22 @@ def check_names(
     name_headroom_bytes: int,
 ) -> None:
     rules: NameRules = fs.rules
-    where = f"{fs.fstype} at {plan.destination}"
+    where = f"{fs.name} at {plan.destination}"
     name_max = _name_max(plan.destination) - name_headroom_bytes
-    # (folder relative to plan.destination, name, source)
-    named: list[tuple[str, str, Path | str]] = []
+    # (folder relative to plan.destination, name, source, path as the card names it)
+    named: list[tuple[str, str, Path | str, str]] = []
     prefix = ""
     if plan.creates_root:
-        named.append(("", plan.root.name, tree.root))
+        named.append(("", plan.root.name, tree.root, plan.root.name))
         prefix = plan.root.name + "/"
     for entry in entries:
         parent, _, name = (prefix + entry.relative_path).rpartition("/")
         if plan.file_name is not None:  # a single file under a name of its own
             parent, name = "", plan.file_name
-        named.append((parent, name, entry.source_path))
+        named.append((parent, name, entry.source_path, entry.relative_path))
 
     folders: dict[str, list[str]] = defaultdict(list)
-    for position, (parent, name, source) in enumerate(named):
+    for position, (parent, name, source, shown_path) in enumerate(named):
         folders[parent].append(name)
         for problem in name_problems(name, rules, name_max_bytes=name_max):
             if problem.code is C.NAME_NOT_UTF8 and not rules.requires_unicode:
@@ -90,15 +96,28 @@ def check_names(
                 if not (plan.creates_root and position == 0):
                     _not_utf8_warning(name, source, plan, where, out)
                 continue
-            is_error = problem.code is not C.NAME_RESERVED_WINDOWS and (
-                problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode
-            )
+            # The card's path names the folder too: a name alone does not say which of the
+            # card's folders holds it.
+            what = f"the name {name!r} {problem.detail}"
+            if shown_path != name:
+                what = f"{printable_name(shown_path)!r}: {what}"
+            if problem.code is C.NAME_RESERVED_WINDOWS:
+                # The Linux drivers (ntfs-3g, exfat, fusefat) store such a name and read it
+                # back; Windows is what will not open it.
+                out.warning(
+                    problem.code,
+                    Path(source),
+                    f"{what}: {where} stores it, but Windows will not open it there; rename "
+                    "it on the source if the copy must be read on Windows",
+                    plan.index,
+                )
+                continue
             out.add(
-                is_error=is_error,
+                is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
                 path=Path(source),
-                message=f"the name {name!r} {problem.detail}, which {where} will not take as "
-                "it is: rename it on the source, or choose another destination",
+                message=f"{what}, which {where} will not take as it is: rename it on the "
+                "source, or choose another destination",
                 index=plan.index,
             )
 
@@ -124,9 +143,21 @@ def check_names(
                 index=plan.index,
             )
 
+    folding = rules.case_insensitive or rules.normalisation_insensitive
     for parent, names in folders.items():
-        for collision in find_collisions(names, rules):
-            folder = plan.destination.joinpath(*parent.split("/")) if parent else plan.destination
+        folder = plan.destination.joinpath(*parent.split("/")) if parent else plan.destination
+        # What is already in the folder counts too: a card's 'clip.mov' beside an existing
+        # 'CLIP.MOV' is one name to Windows and macOS (ntfs-3g would publish a second file,
+        # exFAT would take the old one for it).
+        present = _present_names(folder) if folding else set()
+        ours = set(names)
+        for collision in find_collisions([*names, *sorted(present - ours)], rules):
+            there = [n for n in collision.names if n in present and n not in ours]
+            if len(there) == len(collision.names):
+                continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
+            if there:
+                _existing_twin(collision, there, folder, plan, fs, out)
+                continue
             case = collision.code is C.NAME_CASE_COLLISION
             how = "case" if case else "Unicode normalisation"
             # Names that differ by normalisation alone print alike: their code points, escaped
@@ -137,10 +168,51 @@ def check_names(
                 is_error=collision.is_error,
                 code=collision.code,
                 path=folder,
-                message=f"{shown} differ only by {how}: in {folder} on {fs.fstype} they "
+                message=f"{shown} differ only by {how}: in {folder} on {fs.name} they "
                 f"{verdict} become one entry; rename one of them on the source",
                 index=plan.index,
             )
+
+
+def _present_names(folder: Path) -> set[str]:
+    """The names already in *folder* on the destination (none when it is not there yet)."""
+    try:
+        with os.scandir(folder) as listing:
+            return {entry.name for entry in listing}
+    except OSError:  # not there yet (created by the copy), or not a folder (paths.py says)
+        return set()
+
+
+def _existing_twin(
+    collision: Collision,
+    there: list[str],
+    folder: Path,
+    plan: DestinationPlan,
+    fs: FilesystemInfo,
+    out: Findings,
+) -> None:
+    """A name of the card and an entry already on the destination that its filesystem takes
+    for one name: refused up front (or a warning, for normalisation a Windows filesystem
+    keeps apart), naming both paths. Never handled as "the file at its final name": the
+    drivers disagree on it (ntfs-3g looks names up by case, exFAT and FAT do not), so the
+    same card would be adopted on one and written beside the old file on the other."""
+    ours = [n for n in collision.names if n not in there]
+    case = collision.code is C.NAME_CASE_COLLISION
+    how = "case" if case else "Unicode normalisation"
+    new = ", ".join(str(folder / n) + ("" if case else f" ({n!a})") for n in ours)
+    old = ", ".join(str(folder / n) + ("" if case else f" ({n!a})") for n in there)
+    # "as Windows or macOS reads it": ntfs-3g itself keeps the two apart, the drive's
+    # other readers do not.
+    verdict = "is" if collision.is_error else "may be"
+    out.add(
+        is_error=collision.is_error,
+        code=collision.code,
+        path=folder / ours[0],
+        message=f"{new} would be written where {old} already is: they differ only by {how}, "
+        f"which {verdict} one name on {fs.name} as Windows or macOS reads it; rename or "
+        f"move {old} (or the card's file), or choose another destination",
+        index=plan.index,
+    )
 
 
 def _not_utf8_warning(

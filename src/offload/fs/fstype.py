@@ -1,0 +1,101 @@
+"""Which filesystem a FUSE block mount (``fuseblk``) really is: NTFS, exFAT or FAT.
+
+ntfs-3g and exfat-fuse both mount as ``fuseblk``, and their mountinfo line says nothing
+more (``fuseblk /dev/sdb1 rw,user_id=0,...``). Their names rules differ (NTFS holds
+symlinks, exFAT does not) and a person knows the drive as NTFS or exFAT, not as "fuseblk".
+What the device holds is read, in this order:
+
+1. the boot sector's signature (``NTFS    `` or ``EXFAT   `` at byte 3; ``FAT12``,
+   ``FAT16``, ``FAT`` at byte 54 or ``FAT32`` at byte 82): the truth, but the device node
+   is readable by root (and the ``disk`` group) only;
+2. udev's record of the device (``/run/udev/data/bMAJ:MIN``, ``E:ID_FS_TYPE=``), world
+   readable, which desktop systems keep and containers often lack.
+
+Neither answering, the type stays unknown (``None``): the caller says "FUSE block
+filesystem" and applies the rules every candidate shares. Never raises; one 512-byte read
+or one small file read. ``fuseblk`` mounts report the block device itself as their
+``st_dev`` (unlike btrfs or a FUSE filesystem on no device), so either the mount's source
+or ``st_dev`` names it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+UDEV_DATA = Path("/run/udev/data")
+
+NAMES = {"ntfs": "NTFS", "exfat": "exFAT", "vfat": "FAT"}
+"""How a person calls each filesystem this module can find (the kernel's type as key)."""
+
+
+def from_boot_sector(sector: bytes) -> str | None:
+    """``ntfs``, ``exfat`` or ``vfat`` from the first 512 bytes of a volume, else None."""
+    if len(sector) < 90:
+        return None
+    if sector[3:11] == b"NTFS    ":
+        return "ntfs"
+    if sector[3:11] == b"EXFAT   ":
+        return "exfat"
+    if sector[510:512] == b"\x55\xaa" and (
+        sector[54:59] in (b"FAT12", b"FAT16") or sector[54:62] == b"FAT     "
+        or sector[82:87] == b"FAT32"
+    ):  # fmt: skip
+        return "vfat"
+    return None
+
+
+def _read_boot_sector(device: str) -> bytes | None:
+    try:
+        fd = os.open(device, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISBLK(os.fstat(fd).st_mode):
+            return None
+        return os.pread(fd, 512, 0)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _from_udev(rdev: int, udev: Path) -> str | None:
+    try:
+        text = (udev / f"b{os.major(rdev)}:{os.minor(rdev)}").read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("E:ID_FS_TYPE="):
+            found = line.partition("=")[2].strip().lower()
+            return found if found in NAMES else None
+    return None
+
+
+def block_filesystem(
+    source: str, st_dev: int | None = None, *, udev: Path = UDEV_DATA
+) -> str | None:
+    """The filesystem on the block device of a ``fuseblk`` mount (``ntfs``, ``exfat``,
+    ``vfat``), or None when neither its boot sector nor udev says. *source* is the mount's
+    source (``/dev/sdb1``); *st_dev*, the mount's device number, names the device when the
+    source is no device path (a FUSE program may put anything there)."""
+    rdev: int | None = None
+    device = source if source.startswith("/dev/") else ""
+    if device:
+        try:
+            st = os.stat(device)
+        except OSError:
+            device = ""
+        else:
+            rdev = st.st_rdev if stat.S_ISBLK(st.st_mode) else None
+            device = device if rdev is not None else ""
+    if not device and st_dev is not None:
+        rdev = st_dev
+        device = f"/dev/block/{os.major(st_dev)}:{os.minor(st_dev)}"
+    if device:
+        sector = _read_boot_sector(device)
+        found = from_boot_sector(sector) if sector else None
+        if found is not None:
+            return found
+    return _from_udev(rdev, udev) if rdev is not None else None

@@ -1,0 +1,204 @@
+"""Names and devices on the filesystems of the field, as an acceptance pass met them on real
+loop devices: NTFS (ntfs-3g) and exFAT (exfat-fuse), both ``fuseblk``; FAT through fusefat
+(``fuse.fusefat``); btrfs, whose ``st_dev`` is on no disk. Each test runs the real CLI in a
+subprocess on a real mount, and failed before its fix (said in its docstring)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.fs.devices import block_device_of
+from support.mounts import without_device
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*(prefix or []), *CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def newest_report(folder: Path) -> dict[str, Any]:
+    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return json.loads(reports[-1].read_text())
+
+
+# -- a card name beside an existing destination entry of another case -----------------------
+
+
+@pytest.mark.parametrize("kind", ["ntfs", "exfat"])
+def test_a_card_file_beside_an_existing_name_of_other_case_is_refused_up_front(
+    tmp_path: Path, kind: str, ntfs_loop: Any, exfat_loop: Any
+) -> None:
+    """Failed before: on NTFS the folder then held CLIP.MOV and clip.mov ("1 verified now"),
+    one name to Windows; on exFAT the copy failed late with "clip.mov already exists"."""
+    disk = (ntfs_loop if kind == "ntfs" else exfat_loop)(32 << 20)
+    write(disk.path / "R2" / "CLIP.MOV", b"other\n")
+    card = tmp_path / "card"
+    write(card / "R2" / "clip.mov", b"the card's clip\n")
+    result = run("copy", card / "R2", disk.path, "--report-dir", tmp_path / "reports")
+    assert result.returncode == 64, result.stdout + result.stderr
+    err = result.stderr
+    assert f"{disk.path / 'R2' / 'clip.mov'} would be written where " in err, err
+    assert f"{disk.path / 'R2' / 'CLIP.MOV'} already is" in err
+    assert "differ only by case" in err and f"rename or move {disk.path / 'R2' / 'CLIP.MOV'}" in err
+    assert "nothing was copied" in err
+    assert sorted(os.listdir(disk.path / "R2")) == ["CLIP.MOV"]
+    assert (disk.path / "R2" / "CLIP.MOV").read_bytes() == b"other\n"
+
+
+def test_a_copy_root_folder_of_other_case_is_refused_too(tmp_path: Path, ntfs_loop: Any) -> None:
+    """Failed before: the card's folder A001 was made beside an existing a001 on NTFS."""
+    disk = ntfs_loop(32 << 20)
+    (disk.path / "a001").mkdir()
+    card = tmp_path / "A001"
+    write(card / "clip.mov", b"x" * 100)
+    result = run("copy", card, disk.path, "--report-dir", tmp_path / "reports")
+    assert result.returncode == 64, result.stderr
+    assert f"{disk.path / 'A001'} would be written where {disk.path / 'a001'} already is" in (
+        result.stderr
+    )
+    assert os.listdir(disk.path) == ["a001"]
+
+
+def test_the_same_name_already_there_is_no_twin(tmp_path: Path, exfat_loop: Any) -> None:
+    """The control: a second offload of the same card into the same exFAT folder finds its
+    own names there (equal, not twins) and trusts its ledger."""
+    disk = exfat_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / "R2" / "clip.mov", b"the card's clip\n")
+    first = run("copy", card / "R2", disk.path, "--report-dir", tmp_path / "reports")
+    assert first.returncode == 0, first.stderr
+    again = run("copy", card / "R2", disk.path, "--report-dir", tmp_path / "reports")
+    assert again.returncode == 0, again.stderr
+    assert "would be written where" not in again.stderr
+
+
+# -- what a fuseblk mount is, and the words said of it --------------------------------------
+
+
+def test_ntfs_and_exfat_are_named_by_their_filesystem_not_fuseblk(
+    tmp_path: Path, ntfs_loop: Any, exfat_loop: Any
+) -> None:
+    """Failed before: the reserved-name warning said NTFS "will not take" CON.mov (it did,
+    and verified it), named the folder-less name only, and called both drives "fuseblk",
+    in the terminal and in the report ("ex2 on /dev/loop6 (fuseblk)")."""
+    nt, ex = ntfs_loop(32 << 20), exfat_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / "CLIPS" / "CON.mov", b"reserved\n")
+    reports = tmp_path / "reports"
+    result = run("copy", card, nt.path, ex.path, "--report-dir", reports)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    for name, where in (("NTFS", nt.path), ("exFAT", ex.path)):
+        assert (
+            f"'CLIPS/CON.mov': the name 'CON.mov' is a reserved name on Windows: {name} "
+            f"(fuseblk) at {where} stores it, but Windows will not open it there" in err
+        ), err
+    assert "will not take" not in err
+    assert (nt.path / "card" / "CLIPS" / "CON.mov").read_bytes() == b"reserved\n"
+    report = newest_report(reports)
+    assert [d["filesystem"] for d in report["destinations"]] == ["ntfs", "exfat"]
+    (html,) = reports.glob("*.html")
+    text = html.read_text()
+    assert f"on {nt.device} (ntfs)" in text and f"on {ex.device} (exfat)" in text
+    assert "on /dev/loop" in text and "(fuseblk)</" not in text
+
+
+def test_a_fuseblk_device_it_cannot_read_is_a_fuse_block_filesystem(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Without access to the device (a user outside the disk group; here /dev/loopN is
+    /dev/null in the run's mount namespace) nothing tells NTFS from exFAT: said so, and
+    the rules both share applied (a symlink a warning, its failure named after the copy)."""
+    disk = exfat_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / "clip.mov", b"x" * 100)
+    (card / "link.mov").symlink_to("clip.mov")
+    result = run(
+        "copy", card, disk.path, "--report-dir", tmp_path / "r", prefix=without_device(disk.device)
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"FUSE block filesystem (fuseblk) at {disk.path} may not hold the symlink" in (
+        result.stderr
+    )
+    assert "holds no symlinks (exFAT, FAT)" in result.stderr
+
+
+def test_exfat_read_from_its_device_cannot_hold_a_symlink_up_front(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: "fuseblk may not hold" (a warning), then the link failed at copy time."""
+    disk = exfat_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / "clip.mov", b"x" * 100)
+    (card / "link.mov").symlink_to("clip.mov")
+    result = run("copy", card, disk.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    assert f"exFAT (fuseblk) at {disk.path} cannot hold the symlink 'link.mov'" in result.stderr
+
+
+# -- FAT through fusefat --------------------------------------------------------------------
+
+
+def test_fusefat_gets_the_fat_name_rules_and_errors_name_the_folder(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: fuse.fusefat got POSIX rules: no name error at all."""
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "card"
+    write(card / "DAY1" / "a:b.mov", b"1")
+    write(card / "DAY1" / "trailing.", b"2")
+    write(card / "DAY1" / "Clip.mov", b"3")
+    write(card / "DAY1" / "CLIP.MOV", b"4")
+    result = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    err = result.stderr
+    assert "'DAY1/a:b.mov': the name 'a:b.mov' contains ':', which fuse.fusefat at" in err, err
+    assert "'DAY1/trailing.': the name 'trailing.' ends with a dot" in err
+    assert "'CLIP.MOV', 'Clip.mov' differ only by case" in err
+    assert os.listdir(fat.path) == []
+
+
+# -- btrfs grouped by its disk --------------------------------------------------------------
+
+
+def test_btrfs_destinations_are_grouped_with_the_others_on_their_disk(
+    tmp_path: Path, btrfs_loop: Any, ext4_loop: Any
+) -> None:
+    """Failed before: each btrfs was "filesystem 0:NN (unknown) ... in parallel", alone,
+    while its record said disk /dev/vda; --device-concurrency serial ignored them."""
+    disk = block_device_of(tmp_path)
+    if disk is None or disk.backing_filesystem is not None:
+        pytest.skip(f"{tmp_path} is on no disk sysfs knows: the images need one under them")
+    bt, bt2, e4 = btrfs_loop(), btrfs_loop(), ext4_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / "clip.mov", b"x" * 1000)
+    result = run(
+        "copy", "--dry-run", "--device-concurrency", "serial", card, bt.path, bt2.path, e4.path
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    assert "(unknown)" not in out and "filesystem 0:" not in out, out
+    line = next(ln for ln in out.splitlines() if f" share {disk.path} " in ln)
+    assert "read-backs one at a time" in line
+    for mount in (bt, bt2, e4):
+        assert str(mount.path) in line or mount.path.name in line, line
