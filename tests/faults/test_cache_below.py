@@ -1,4 +1,4 @@
-""""Read back from the media" on filesystems with a cache below them (src/offload/fs/below.py).
+"""Reading "back from the media" on filesystems with a cache below them (src/offload/fs/below.py).
 
 exfat-fuse and ntfs-3g read their block device through its page cache, so O_DIRECT on the
 FUSE file reached that cache, not the disk: a copy on a lying drive was "verified now", and
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -139,9 +138,7 @@ def test_bit_rot_under_ntfs_3g_is_found_by_verify(tmp_path: Path, ntfs_loop: Any
 
 
 @pytest.mark.fault
-def test_a_lying_drive_under_exfat_fuse_fails_the_copy(
-    tmp_path: Path, faulty_fs: Any
-) -> None:
+def test_a_lying_drive_under_exfat_fuse_fails_the_copy(tmp_path: Path, faulty_fs: Any) -> None:
     """Failed before: with the exFAT image on a drive that stores zeros from 12 MiB on, the
     copy said "1 verified now", ``cache_bypass`` ``o_direct``, exit 0 (the read-back came from
     the loop device's page cache)."""
@@ -242,4 +239,3 @@ def test_an_sshfs_share_of_this_host_is_read_through_its_server(
     assert "1 file read from the media" not in verified.stdout
     assert "0 files read from the media, 1 through a cache" in verified.stdout
     assert "read through a cache, not from the media" in verified.stderr
-    shutil.rmtree(reports)
