@@ -234,6 +234,10 @@ def test_an_sshfs_share_of_this_host_is_read_through_its_server(
     assert not release["may_format"], release["text"]
     assert "served from this host" in release["text"]
     assert "may be formatted" not in copied.stderr + copied.stdout
+    assert (
+        "READ THROUGH A CACHE: 1 copy verified now was read back through a cache, not from the "
+        "media: 1 from a network share's server" in " ".join(copied.stderr.split())
+    )
     verified = run("verify", share / "S1", "--report-dir", reports)
     assert verified.returncode == 0, verified.stderr
     assert "1 file read from the media" not in verified.stdout
