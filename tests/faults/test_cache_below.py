@@ -161,6 +161,8 @@ def test_a_device_this_user_cannot_open_is_recorded_as_read_through_its_cache(
     """No permission to open the device (a user without root, EACCES): the read went through
     the device's page cache and says so (``none``), never ``device``."""
     require_root("a loop device, and a user that may not open it")
+    require_tool("setpriv")
+    require_tool("losetup")
     from offload.fs.below import CacheBelow
     from offload.results import CacheBypass
 

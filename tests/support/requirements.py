@@ -37,6 +37,11 @@ PACKAGES = {
     "chromium": "chromium",
     "mkfs.exfat": "exfatprogs",
     "mount.exfat-fuse": "exfat-fuse",
+    "ntfs-3g": "ntfs-3g",
+    "mkntfs": "ntfs-3g",
+    "sshfs": "sshfs",
+    "sftp-server": "openssh-sftp-server",
+    "losetup": "mount",
     "fusermount3": "fuse3",
 }
 """Debian package of each program the tests run (the list scripts/install-test-deps installs
