@@ -229,7 +229,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         if d.status is DestinationStatus.VERIFIED_EARLIER
     ]
     # Verified now, but read through a cache that could not be dropped: what a copy rests on.
-    cached = Counter(
+    cached: Counter[CacheBypass] = Counter(
         d.cache_bypass
         for f in job.files
         for d in f.destinations
