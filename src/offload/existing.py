@@ -39,6 +39,7 @@ from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
 from offload.errors import describe_os_error
 from offload.events import BytesVerified, EventSink, NullSink
+from offload.fs.below import CachesBelow
 from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
@@ -158,11 +159,12 @@ def check_existing(
     local = threading.local()
     made: list[MediaHasher] = []
     made_lock = threading.Lock()
+    below = CachesBelow()  # each filesystem's cache below dropped once for all the threads
 
     def hasher() -> MediaHasher:
         current: MediaHasher | None = getattr(local, "hasher", None)
         if current is None:
-            current = MediaHasher()
+            current = MediaHasher(below=below)
             local.hasher = current
             with made_lock:
                 made.append(current)

@@ -52,11 +52,19 @@ class CacheBypass(StrEnum):
 
     O_DIRECT = "o_direct"  # read with O_DIRECT: the page cache was not used
     FADVISE = "fadvise"  # fsync + POSIX_FADV_DONTNEED, and mincore() showed nothing cached
+    # A FUSE filesystem over a local block device (fuseblk: ntfs-3g, exfat-fuse): the file's
+    # own cache avoided (O_DIRECT or fadvise) and the device's page cache, which the daemon
+    # reads through, written back and dropped after the copy was durable (fs/below.py).
+    DEVICE = "device"
     # The data was (partly) still cached: the read-back may have come from RAM, so it proves
     # nothing about the disk (report/release.py does not count it to release the card).
     NONE = "none"
     NOT_READ = "not-read"  # no read-back (transfer mode)
     REMOTE = "remote"  # read from a remote service (an S3 GET): no local cache in the way
+    # Read from a network filesystem (NFS, SMB, sshfs, ...): the server answered, maybe from
+    # its own cache; a client cannot read the server's disk. Proves the copy reached the
+    # server, not its disk: the card release does not count it (report/release.py).
+    SERVER = "server"
 
 
 class CopyAction(StrEnum):

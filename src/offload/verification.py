@@ -192,11 +192,14 @@ def verify_path(
     now: Callable[[], datetime] = utc_now,
     on_file: Callable[[Path, int], None] | None = None,
     hash_file: HashFile | None = None,
-) -> tuple[VerifyReport, int]:
-    """Verify *root* against its best reference; returns the report and how many files were
-    read with the page cache bypassed. *on_file(path, size)* is called after each file is
-    hashed (progress). *hash_file* replaces the read from the media (``offload verify
-    s3://...`` hashes a local mirror's files by streaming their objects: s3verify.py).
+) -> tuple[VerifyReport, int, int]:
+    """Verify *root* against its best reference; returns the report, how many files were
+    read from the media (the page cache bypassed, and any cache below the filesystem dropped:
+    ``fs.below``) and how many through a cache (a network share's server, a FUSE
+    filesystem's block device that could not be opened, pages that stayed cached).
+    *on_file(path, size)* is called after each file is hashed (progress). *hash_file*
+    replaces the read from the media (``offload verify s3://...`` hashes a local mirror's
+    files by streaming their objects: s3verify.py).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder, or a request that cannot be met (--append without a history or
@@ -284,6 +287,6 @@ def verify_path(
                 raise UnreadableTreeError(
                     f"cannot verify {root}: {describe_os_error(exc)}", path=root
                 ) from None
-        return report, media.bypassed
+        return report, media.bypassed, media.through_cache
     finally:
         media.close()

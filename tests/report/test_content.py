@@ -475,3 +475,27 @@ def test_a_destination_row_is_marked_by_the_facts_its_json_result_comes_from() -
         "✖ 1 verified now, 2 cancelled",
         "✔ 3 verified now",
     ]
+
+
+def test_copies_read_through_a_cache_are_said_so_on_page_1() -> None:
+    """Before, a copy read back from a network share (``server``) or through the page cache
+    (``none``) was "Verified now" under "every copy read back from its drive and matched"."""
+    files = [
+        {
+            "path": f"f{i}.mov",
+            "size_bytes": 1,
+            "destinations": [{"index": 0, "status": "verified", "cache_bypass": how}],
+        }
+        for i, how in enumerate(("o_direct", "server", "device"))
+    ]
+    data = job(files=files, destinations=job()["destinations"][:1])
+    view = build_view(data, group_clips(files), {}, [])
+    assert view.verdict == (
+        "✔ ALL COPIES VERIFIED: every copy read back and matched, 1 of 3 through a cache, not "
+        "from the media"
+    )
+    assert any(w.startswith("1 of 3 copies were read back through a cache") for w in view.warnings)
+    assert describe(files[1]["destinations"][0]).text == (
+        "Verified now (read through a network share's server, maybe from its cache)"
+    )
+    assert describe(files[2]["destinations"][0]).text == "Verified now"

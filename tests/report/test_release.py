@@ -138,16 +138,29 @@ def test_filesystems_resolved_to_the_cards_disk_or_one_disk() -> None:
     assert "on 1 disk other than the card's" in release.text
 
 
-def test_network_shares_count_as_one_storage_at_most() -> None:
-    data = unknown_groups(
+def test_network_shares_never_count_and_one_of_this_host_is_named() -> None:
+    """A client reads what a share's server returns, maybe from its cache: neither a copy
+    read back now (``server``) nor one verified earlier proves the share's disk. Before, two
+    shares counted as "1 disk other than the card's", and one served from 127.0.0.1 (on the
+    card's own disk, maybe) too (QA, items 1 and 7)."""
+    for copy in ({"status": "verified", "cache_bypass": "server"}, EARLIER, VERIFIED):
+        data = unknown_groups(
+            report(copy, copy),
+            {"filesystem": "nfs4", "device": "nas:/export/a"},
+            {"filesystem": "cifs", "device": "//nas/b"},
+        )
+        release = card_release(data)
+        assert not release.may_format, release.text
+        assert "destination 1 is a network share (nfs4 nas:/export/a)" in release.text
+    local = unknown_groups(
         report(VERIFIED, VERIFIED),
-        {"filesystem": "nfs4", "device": "nas:/export/a"},
-        {"filesystem": "cifs", "device": "//nas/b"},
+        {"filesystem": "fuse.sshfs", "device": "root@127.0.0.1:/srv/x"},
+        {"filesystem": "nfs", "device": "localhost:/export"},
     )
-    release = card_release(data)
-    assert release.may_format
-    assert "on 1 disk other than the card's" in release.text
-    assert "one backup" in release.text
+    release = card_release(local)
+    assert not release.may_format
+    assert "(fuse.sshfs root@127.0.0.1:/srv/x, served from this host: it may be on the card's" \
+        in release.text  # fmt: skip
 
 
 def test_a_loop_device_on_no_known_disk_is_no_backup() -> None:

@@ -185,7 +185,7 @@ class MemoryDestination:
         with self._lock:
             return not self._lost and self.features.durable_batch
 
-    def prefetch_read_back(self, partial: Partial) -> bool | None:
+    def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         return None
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:

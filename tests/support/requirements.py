@@ -40,6 +40,11 @@ PACKAGES = {
     "mkfs.vfat": "dosfstools",
     "mkfs.ext4": "e2fsprogs",
     "mount.exfat-fuse": "exfat-fuse",
+    "ntfs-3g": "ntfs-3g",
+    "mkntfs": "ntfs-3g",
+    "sshfs": "sshfs",
+    "sftp-server": "openssh-sftp-server",
+    "losetup": "mount",
     "fusermount3": "fuse3",
 }
 """Debian package of each program the tests run (the list scripts/install-test-deps installs

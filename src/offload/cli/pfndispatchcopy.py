@@ -241,6 +241,11 @@ def _not_flushed(result: DestinationFileResult) -> str:
             f"{where}: read back from the page cache, not from the disk; the bytes in memory "
             "match, the copy on the disk is not verified"
         )
+    if result.status is DestinationStatus.VERIFIED and result.cache_bypass is CacheBypass.SERVER:
+        return (
+            f"{where}: read back from a network share's server, which may answer from its "
+            "cache; the copy on its disk is not verified"
+        )
     if result.status is DestinationStatus.VERIFIED:  # the cache was bypassed all the same
         return f"{where}: read back from the disk ({result.cache_bypass.value}), verified"
     if result.status is DestinationStatus.TRANSFER_CHECKED:

@@ -149,9 +149,12 @@ def report_dict(
     reads: int,
     bytes_read: int,
     remote: bool = False,
+    through_cache: int = 0,
 ) -> dict[str, Any]:
     """The verify report (docs/json.md); also what ``--json`` prints. *reads*: files read
-    from the media past the page cache, or with *remote* objects read back by a GET."""
+    from the media past the page cache, or with *remote* objects read back by a GET;
+    *through_cache*: files read through a cache that could not be dropped (a network
+    share's server, a FUSE filesystem's block device not opened: ``fs.below``)."""
     empty: tuple[str, ...] = ()
     lists = {
         name: list(getattr(report, name)) if report is not None else list(empty)
@@ -207,6 +210,7 @@ def report_dict(
         "dangling": lists["dangling"],
         "nested": lists["nested"],
         "files_read_from_media": 0 if remote else reads,
+        "files_read_through_cache": 0 if remote else through_cache,
         "objects_read_back": reads if remote else None,
         "generation": None
         if report is None or report.generation is None
@@ -303,18 +307,18 @@ def _write_stdout(env: Environment, text: str) -> None:
 
 def _verifier(
     args: argparse.Namespace, creator: CreatorInfo | None
-) -> Callable[[Callable[[Path, int], None]], tuple[VerifyReport, int]]:
+) -> Callable[[Callable[[Path, int], None]], tuple[VerifyReport, int, int]]:
     """What checks PATH: a local folder, or an S3 copy root (``destinations.s3verify``,
     imported only then)."""
     if is_s3_url(args.path):
 
-        def remote(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
+        def remote(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int, int]:
             from offload.destinations.s3verify import verify_s3
 
             settings = settings_from_env(
                 os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
             )
-            return verify_s3(
+            report, objects = verify_s3(
                 args.path,
                 settings=settings,
                 legacy_mhl=args.mhl_file,
@@ -322,10 +326,11 @@ def _verifier(
                 creator=creator,
                 on_file=on_file,
             )
+            return report, objects, 0
 
         return remote
 
-    def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int]:
+    def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int, int]:
         return verify_path(
             Path(args.path),
             legacy_mhl=None if args.mhl_file is None else Path(args.mhl_file),
@@ -364,7 +369,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     started = time.time()
     done = {"bytes": 0, "files": 0}
     report: VerifyReport | None = None
-    reads = 0
+    reads = cached = 0
     error: str | None = None
     code: int
     with _interruptible(env):
@@ -392,14 +397,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                             task, completed=done["bytes"], files=f"{done['files']}/{files} files"
                         )
 
-                    report, reads = verifier(on_file)
+                    report, reads, cached = verifier(on_file)
             else:
 
                 def count(path: Path, size: int) -> None:
                     done["bytes"] += size
                     done["files"] += 1
 
-                report, reads = verifier(count)
+                report, reads, cached = verifier(count)
             code = int(exit_code_of(report))
         except OffloadError as exc:
             error = exc.message
@@ -418,6 +423,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         reads=reads,
         bytes_read=done["bytes"],
         remote=remote,
+        through_cache=cached,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
     if refused is None and ((code != VerifyExit.USAGE) if remote else root.is_dir()):
@@ -437,16 +443,27 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         for line in printable_name(error).splitlines():
             env.error(line)
     if report is not None:
-        _print_human(env, report, reads, remote=remote)
+        _print_human(env, report, reads, remote=remote, through_cache=cached)
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
 
 
 def _print_human(
-    env: Environment, report: VerifyReport, reads: int, *, remote: bool = False
+    env: Environment,
+    report: VerifyReport,
+    reads: int,
+    *,
+    remote: bool = False,
+    through_cache: int = 0,
 ) -> None:
     where = report.root
+    if through_cache:
+        env.warning(
+            f"{plural(through_cache, 'file')} read through a cache, not from the media (a "
+            "network share's server, or a FUSE filesystem's block device this user may not "
+            "open): an OK there proves what the cache returned, not what the disk holds"
+        )
     for changed in report.changed:
         detail = (
             f"size {changed.actual_size}, recorded {changed.expected_size}"
@@ -485,7 +502,8 @@ def _print_human(
         + (
             f"{plural(reads, 'object')} read back by a GET)"
             if remote
-            else f"{plural(reads, 'file')} read from the media)"
+            else f"{plural(reads, 'file')} read from the media"
+            + (f", {through_cache} through a cache)" if through_cache else ")")
         )
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"

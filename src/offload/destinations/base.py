@@ -211,10 +211,11 @@ class Destination(Protocol):
         is found again, per file, by the syncs that follow."""
         ...
 
-    def prefetch_read_back(self, partial: Partial) -> bool | None:
+    def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         """Evict a sealed partial from any cache and start reading it back from the media in
-        the background; returns whether the cache was verifiably emptied, None if this
-        destination cannot (``features.cache_eviction`` off). Raises OSError."""
+        the background; returns how the read that follows will have avoided the caches
+        (NONE: not verifiably emptied), None if this destination cannot
+        (``features.cache_eviction`` off). Raises OSError."""
         ...
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:

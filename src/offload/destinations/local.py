@@ -17,7 +17,11 @@ every fallback on Linux):
   data back). A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per file.
 * read-backs use O_DIRECT (``direct_reads``; macOS ``F_NOCACHE``), else drop the file's cache
   and check it empty with ``mincore`` (``cache_eviction``), else read through the cache and
-  record ``CacheBypass.NONE``. A batch of small files is evicted and prefetched at once.
+  record ``CacheBypass.NONE``. A batch of small files is evicted and prefetched at once. On
+  a FUSE filesystem over a block device (ntfs-3g, exfat-fuse) the device's own page cache
+  is dropped too, once the batch is durable (``fs.below``: ``CacheBypass.DEVICE``, or NONE
+  where the device cannot be opened); a network filesystem's read-back is recorded
+  ``CacheBypass.SERVER`` (the server may answer from its cache).
 * publishing without replacing uses ``renameat2(RENAME_NOREPLACE)`` (``atomic_noreplace``;
   macOS ``renamex_np(RENAME_EXCL)``), else ``link()`` + ``unlink()`` (``hard_links``), else a
   check for the name then ``rename()``. ``--overwrite`` uses ``rename()`` (atomic replace).
@@ -41,6 +45,7 @@ from typing import TYPE_CHECKING
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
 from offload.destinations.naming import name_problem, partial_name
 from offload.errors import DestinationError
+from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.media import MediaReader, evict_and_prefetch
 from offload.fs.ops import (
@@ -51,6 +56,7 @@ from offload.fs.ops import (
     rename_noreplace,
     syncfs,
 )
+from offload.results import CacheBypass
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -122,7 +128,14 @@ class LocalPartial:
     Every method raises OSError from the OS as is; ``discard()`` never raises.
     """
 
-    def __init__(self, final_path: Path, *, write_call_size: int, direct: bool) -> None:
+    def __init__(
+        self,
+        final_path: Path,
+        *,
+        write_call_size: int,
+        direct: bool,
+        below: CacheBelow = NOTHING_BELOW,
+    ) -> None:
         self.final_path = final_path
         self.partial_path = final_path.with_name(partial_name(final_path.name))
         self.bytes_written = 0
@@ -131,6 +144,7 @@ class LocalPartial:
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
         self._want_direct = direct
         self._write_call_size = write_call_size
+        self._below = below  # told when this file is durable (a read-back drops it again)
         self._fd: int | None = None
 
     def create(self, *, folder_known: bool) -> None:
@@ -228,6 +242,9 @@ class LocalPartial:
         assert fd is not None
         if sync:
             full_fsync(fd)  # fsyncgate: a failure is final, never retried
+        # Durable now (synced here, or by the batch's syncfs before): the device's cache
+        # must be dropped again before this file is read back.
+        self._below.written()
         size = os.fstat(fd).st_size
         self._fd = None
         os.close(fd)  # close() can report a deferred write error (NFS, FUSE)
@@ -268,6 +285,8 @@ class LocalDestination:
         self.device = device or str(root)
         self.root_device = os.stat(self.root).st_dev
         self.features = features if features is not None else probe_features(self.root)
+        # The cache under this filesystem (fuseblk's device, a network share's server).
+        self.below = cache_below(self.root)
         self._write_call_size = write_call_size
         self._direct_writes = direct_writes and self.features.direct_writes
 
@@ -306,6 +325,7 @@ class LocalDestination:
             final_path,
             write_call_size=self._write_call_size,
             direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
+            below=self.below,
         )
         partial.create(folder_known=folder_known)
         return partial
@@ -319,16 +339,17 @@ class LocalDestination:
             return False  # the per-file fsyncs find which files the error belongs to
         return self.features.durable_batch
 
-    def prefetch_read_back(self, partial: Partial) -> bool | None:
+    def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         if not self.features.cache_eviction:
             return None
-        return evict_and_prefetch(partial.partial_path)
+        return evict_and_prefetch(partial.partial_path, self.below)
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
         return MediaReader(
             partial.partial_path,
             direct=bypass_cache and self.features.direct_reads,
             evict=bypass_cache and self.features.cache_eviction,
+            below=self.below,
         )
 
     def publish(

@@ -349,7 +349,7 @@ class S3Backend:
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
 
-    def prefetch_read_back(self, partial: Partial) -> bool | None:
+    def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         """Queue the object for fetching ahead, several at once (``_ReadAhead``; the engine
         asks for a batch's small files). None: no cache is involved either way."""
         own = _own(partial)

@@ -101,7 +101,7 @@ def verify_s3(
                 return digests
 
             try:
-                report, _ = verify_path(
+                report, _, _ = verify_path(
                     root,
                     legacy_mhl=legacy,
                     hash_file=hash_file,

@@ -37,7 +37,7 @@ from offload.events import BytesVerified, PhaseChanged
 from offload.fs.direct import AlignedBuffer
 from offload.ledger import LedgerEntry, verified_entry
 from offload.options import ExistingFilePolicy, VerifyMode
-from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
+from offload.results import DestinationFileResult, DestinationStatus
 
 Verified = list[tuple[Pending, DestinationFileResult]]
 
@@ -443,7 +443,7 @@ class DestinationCommitter:
             digest = f"(read back {size} bytes)"
         result.digests = {state.verify_algorithm: digest}
         if prefetched is not None:
-            how = CacheBypass.FADVISE if prefetched else CacheBypass.NONE
+            how = prefetched
         result.cache_bypass = how
         elapsed = time.monotonic() - started
         result.verify_s += elapsed

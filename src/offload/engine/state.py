@@ -33,7 +33,7 @@ from offload.errors import DestinationError, OffloadError
 from offload.events import DestinationLost, EventSink
 from offload.ledger import Ledger
 from offload.options import CopyOptions
-from offload.results import DestinationFileResult, DestinationStatus
+from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
 
@@ -62,8 +62,8 @@ class Pending:
         # records it.
         self.target: Path | None = None
         # Set when the batch evicted this file from the cache and asked for it to be read
-        # back in the background: whether the cache was really empty (None: not prefetched).
-        self.evicted: bool | None = None
+        # back in the background: how its read avoided the caches (None: not prefetched).
+        self.evicted: CacheBypass | None = None
 
 
 class DestinationState:

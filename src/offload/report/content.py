@@ -169,11 +169,20 @@ def duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
 
 
+# A copy verified now whose read-back went through a cache (``cache_bypass``): matched, but
+# what it rests on is not the disk (fs/below.py, report/release.py).
+_THROUGH_A_CACHE = {
+    "server": "read through a network share's server, maybe from its cache",
+    "none": "read through the page cache, not from the disk",
+}
+
+
 def describe(entry: dict[str, Any]) -> State:
     """The words for one file on one destination (see the module's table)."""
     status = str(entry.get("status") or "missing")
     if status == "verified":
-        return State(status, "Verified now")
+        through = _THROUGH_A_CACHE.get(str(entry.get("cache_bypass")))
+        return State(status, f"Verified now ({through})" if through else "Verified now")
     mode = entry.get("verified_mode")
     # Trusted from a transfer-mode record: no run read it back (reports before the status
     # said so wrote it `verified_earlier`); shown, and marked, as transfer-checked.
@@ -678,6 +687,19 @@ def build_view(
         for d in entry.get("destinations", [])
     )
     copies = sum(statuses.values())
+    cached = sum(
+        1
+        for entry in data.get("files", [])
+        for d in entry.get("destinations", [])
+        if d.get("status") == "verified" and d.get("cache_bypass") in _THROUGH_A_CACHE
+    )
+    if cached:
+        warnings.append(
+            f"{cached} of {copies} {'copy was' if copies == 1 else 'copies were'} read back "
+            "through a cache, not from the media (a network share's server, or a page cache "
+            "that could not be dropped): they matched what the cache returned, and the card "
+            "release does not count them"
+        )
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
         problems.append(
@@ -701,6 +723,12 @@ def build_view(
         verdict, ok = (
             "✔ ALL COPIES VERIFIED "
             f"({statuses['verified_earlier']} of {copies} verified earlier, not re-read now)",
+            True,
+        )
+    elif cached:
+        verdict, ok = (
+            f"✔ ALL COPIES VERIFIED: every copy read back and matched, {cached} of {copies} "
+            "through a cache, not from the media",
             True,
         )
     else:

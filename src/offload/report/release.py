@@ -11,12 +11,14 @@ or verified earlier by a run that read it back) **on at least one destination on
 physical disk than the card's** (the job report's ``devices``: a group with
 ``source_on_device`` false). A copy that was only transfer-checked proves nothing about the
 media, and neither does a read-back through the page cache (``cache_bypass`` ``none``: it
-may have come from RAM); a destination on the card's own disk (or filesystem) dies with the
+may have come from RAM) or from a network share (``server``: the server may answer from its
+cache); a network share never counts (no read of it proves its disk; one served from this
+host may be on the card's disk); a destination on the card's own disk (or filesystem) dies with the
 card; a destination held in memory (tmpfs, ramfs, zram, a loop device over tmpfs) is gone at
 the next reboot, and pmem (kind ``memory``) is not known to outlive one (emulated pmem does
 not), so neither counts. A filesystem on no disk of its own counts by the disk under its
-mount source (the volume's ``disk``), a network filesystem as one storage for all of them,
-anything else on no known disk as possibly the card's (it does not count); a card on no disk
+mount source (the volume's ``disk``), anything else on no known disk as possibly the
+card's (it does not count); a card on no disk
 this machine names (not in memory) may be on any local destination's disk, so only S3
 destinations count then; S3 destinations count by bucket. A user ignore pattern that left
 card files out, or a card history that is not trusted (its missing-file check skipped),
@@ -36,6 +38,7 @@ import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from offload.fs.below import NETWORK_FILESYSTEMS, share_host, this_host
 from offload.ledger import TOOL_IGNORE_PATTERNS
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
@@ -44,15 +47,14 @@ INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML
 # A copy on these is no backup: the filesystem lives in memory.
 _MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
-# Filesystems served over the network: never on the (local) card's disk, and on no disk this
-# machine can name; all of them together count as one storage at most.
-NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "virtiofs", "fuse.sshfs"}
-)
+# NETWORK_FILESYSTEMS (fs/below.py, imported above for this module's readers): shares a
+# client reads from a server, never from a disk; they do not count.
+__all__ = ["NETWORK_FILESYSTEMS", "CardRelease", "card_release", "facts_of"]
 # How a read-back avoided the page cache (results.CacheBypass) that proves it read the media:
-# ``none`` (pages were still cached: the read may have come from RAM) and a missing value
-# prove nothing about the disk.
-_READ_THE_MEDIA = frozenset({"o_direct", "fadvise", "remote"})
+# ``none`` (pages were still cached: the read may have come from RAM), ``server`` (a network
+# share's server answered, maybe from its cache) and a missing value prove nothing about
+# the disk. ``device``: a FUSE filesystem's block device cache dropped as well.
+_READ_THE_MEDIA = frozenset({"o_direct", "fadvise", "device", "remote"})
 # Why an ignored entry was left out, when a user's pattern did it (plan/ignore.py,
 # IgnoreRules.why): not a default OS-junk pattern, not the card's ASC MHL history, not
 # offload-ai's own state folder or partial files (ledger.TOOL_IGNORE_PATTERNS).
@@ -117,7 +119,6 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     # card read through FUSE (exfat-fuse) has no disk of its own filesystem, but its source
     # /dev/sdb1 is on /dev/sdb, which a destination's group may name.
     card_disk = card.get("disk")
-    card_network = str(card.get("filesystem") or "") in NETWORK_FILESYSTEMS
     # A card on no disk this machine can name (a pass-through FUSE mount, a network share,
     # an older report that does not say) may be on any local destination's disk; a card in
     # memory (tmpfs) is on none.
@@ -172,12 +173,23 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         for index in members:
             volume = destinations.get(index) or {}
             disk = device
+            if filesystems.get(index) in NETWORK_FILESYSTEMS:
+                # A client reads what the server returns, maybe from its cache: no read of a
+                # share proves its disk. One served from this host may be on the card's disk.
+                source = str(volume.get("device") or "")
+                local = this_host(share_host(source), str(data.get("hostname") or ""))
+                reasons.append(
+                    f"destination {index + 1} is a network share ({filesystems[index]} "
+                    f"{source or 'on an unknown server'}"
+                    + (", served from this host: it may be on the card's own disk" if local else "")
+                    + "): a read-back of it comes from the server, maybe from its cache, not "
+                    "from its disk"
+                )
+                continue
             if device.startswith("filesystem "):
-                # A filesystem on no disk of its own (btrfs, FUSE, NFS): the disk under its
-                # mount source, else network storage (one, whatever the count), else unknown.
+                # A filesystem on no disk of its own (btrfs, FUSE): the disk under its mount
+                # source, else unknown.
                 disk = str(volume.get("disk") or "")
-                if not disk and filesystems.get(index) in NETWORK_FILESYSTEMS and not card_network:
-                    disk = "network storage"
             if card_mount and volume.get("mount_point") == card_mount:
                 reasons.append(
                     f"destination {index + 1} is on the card's own filesystem ({card_mount})"

@@ -16,7 +16,13 @@ from rich.text import Text
 
 from offload.card import OffloadReport
 from offload.report.words import are, plural
-from offload.results import CopyAction, DestinationFileResult, DestinationStatus, DestinationSummary
+from offload.results import (
+    CacheBypass,
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+    DestinationSummary,
+)
 
 # (header, attribute): headers are short enough for 80 columns and say what they count.
 _COUNT_COLUMNS = (
@@ -220,12 +226,27 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         for d in f.destinations
         if d.status is DestinationStatus.VERIFIED_EARLIER
     ]
+    # Verified now, but read through a cache that could not be dropped: what a copy rests on.
+    cached: Counter[CacheBypass] = Counter(
+        d.cache_bypass
+        for f in job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.VERIFIED
+        and d.cache_bypass in (CacheBypass.NONE, CacheBypass.SERVER)
+    )
     if earlier:
+        how = (
+            f"read back in this run, {sum(cached.values())} of them through a cache"
+            if cached
+            else "read back from the media in this run"
+        )
         lines.append(
-            f"Copies verified now (read back from the media in this run): {now}; verified "
+            f"Copies verified now ({how}): {now}; verified "
             f"earlier and trusted from the destination's ledger, not re-read now: "
             f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
         )
+    if cached:
+        lines.append(_cached_line(cached))
     if transfer_earlier:
         lines.append(
             "Copies transfer-checked by an earlier run and trusted from the destination's "
@@ -242,7 +263,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         lines.append(
             f"{_copies_were(actions[CopyAction.ADOPTED])} already there without a record in "
             "the destination's ledger (copied by another tool, or the ledger not read: "
-            "--no-resume): read back from the media, found equal to the source and adopted."
+            "--no-resume): read back, found equal to the source and adopted."
         )
     if actions[CopyAction.RECHECKED]:
         lines.append(
@@ -279,6 +300,30 @@ def _link_lines(report: OffloadReport) -> list[str]:
             f"could not be made there{why}: {names}{more}."
         )
     return lines
+
+
+def _cached_line(cached: Counter[CacheBypass]) -> str:
+    """The copies verified now whose read-back went through a cache (``cache_bypass``
+    ``server`` or ``none``): matched, but what they rest on is not the disk."""
+    parts = []
+    if cached[CacheBypass.SERVER]:
+        parts.append(
+            f"{cached[CacheBypass.SERVER]} from a network share's server, which may answer from "
+            "its cache (a client cannot read the server's disk)"
+        )
+    if cached[CacheBypass.NONE]:
+        parts.append(
+            f"{cached[CacheBypass.NONE]} through this machine's page cache, which could not be "
+            "dropped (pages still cached, or a FUSE filesystem's block device this user may "
+            "not open)"
+        )
+    total = sum(cached.values())
+    return (
+        f"READ THROUGH A CACHE: {plural(total, 'copy', 'copies')} verified now "
+        f"{'was' if total == 1 else 'were'} read back through a cache, not from the media: "
+        + "; ".join(parts)
+        + ". They matched what the cache returned; the card release does not count them."
+    )
 
 
 def _copies_were(count: int) -> str:

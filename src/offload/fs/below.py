@@ -1,0 +1,187 @@
+"""The cache below a filesystem: what a read of a file cannot go around by itself.
+
+O_DIRECT (or dropping a file's pages) avoids the page cache of the file's own filesystem.
+That reaches the media only when the kernel itself reads the disk. Two kinds of filesystem
+read through a second cache below it:
+
+* a FUSE filesystem over a local block device (``fuseblk`` in the mount table: ntfs-3g,
+  exfat-fuse): its daemon reads the device through the device's page cache, so a
+  read-back may return what was written, not what the disk holds. That cache can be written
+  back and dropped (``fsync`` then ``POSIX_FADV_DONTNEED`` on the device opened read-only;
+  measured here to work for both daemons, 0.3-2.4 ms on a 64 MiB loop device, and it needs
+  only read permission where ``BLKFLSBUF`` needs CAP_SYS_ADMIN). ``DeviceCache.bypass`` does
+  so once per batch of files written (``written``), not per file, and says
+  ``CacheBypass.DEVICE``; a device that cannot be opened (a user without read permission on
+  it: EACCES) leaves the read through that cache: ``CacheBypass.NONE``.
+* a network filesystem (``NETWORK_FILESYSTEMS``, by type from the mount table): the server
+  answers, maybe from its own cache; a client cannot reach the server's disk.
+  ``CacheBypass.SERVER``.
+
+Everything else (a kernel filesystem on a block device, tmpfs, another FUSE filesystem whose
+storage is not named) is read as the file-level bypass says.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from offload.plan.filesystem import detect_filesystem
+from offload.results import CacheBypass
+
+# Filesystems served over the network (types as /proc/self/mountinfo spells them): a read
+# comes from a server, never from a disk this machine reads. Also the card-release rule's
+# list (report/release.py): on no disk this machine names.
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ceph",
+        "glusterfs",
+        "9p",
+        "virtiofs",
+        "afs",
+        "lustre",
+        "davfs",
+        "afpfs",
+        "fuse.sshfs",
+        "fuse.rclone",
+        "fuse.davfs",
+        "fuse.afpfs",
+        "fuse.afpfsd",
+        "fuse.glusterfs",
+        "fuse.ceph-fuse",
+        "fuse.s3fs",
+        "fuse.gcsfuse",
+        "fuse.goofys",
+    }
+)
+# A FUSE filesystem whose daemon reads a local block device (the mount source).
+BLOCK_FUSE = "fuseblk"
+_FILE_LEVEL_MEDIA = frozenset({CacheBypass.O_DIRECT, CacheBypass.FADVISE})
+
+
+class CacheBelow:
+    """What lies under one filesystem's files (see the module docstring). Thread-safe.
+
+    ``kind``: "" (nothing known below), "device" (``fuseblk`` over ``device``) or
+    "server" (a network filesystem). For "device", ``written()`` must be called once a file
+    is durable (fsynced) and before it is read back, so that the next ``bypass`` drops the
+    device's cache again.
+    """
+
+    __slots__ = ("_dropped", "_lock", "_usable", "_written", "device", "kind")
+
+    def __init__(self, kind: str = "", device: str | None = None) -> None:
+        self.kind = kind
+        self.device = device
+        self._lock = threading.Lock()
+        self._written = 1  # files made durable since the start; the start counts as one
+        self._dropped = 0  # the value of _written the last drop covered
+        self._usable = True  # False once the device could not be opened (no permission)
+
+    def written(self) -> None:
+        """A file of this filesystem was made durable: the next read-back drops again."""
+        if self.kind == "device":
+            with self._lock:
+                self._written += 1
+
+    def bypass(self, file_level: CacheBypass) -> CacheBypass:
+        """How a read whose own filesystem's cache was avoided as *file_level* reaches the
+        media, the cache below dropped first where that is needed and possible. Call it
+        before the read. Never raises."""
+        if file_level not in _FILE_LEVEL_MEDIA or not self.kind:
+            return file_level
+        if self.kind == "server":
+            return CacheBypass.SERVER
+        return CacheBypass.DEVICE if self._drop() else CacheBypass.NONE
+
+    def _drop(self) -> bool:
+        with self._lock:
+            if not self._usable or self.device is None:
+                return False
+            if self._dropped == self._written:
+                return True  # nothing made durable since: the last drop still holds
+            target = self._written
+            try:
+                fd = os.open(self.device, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                # EACCES for a user who may not read the disk (the usual case without root),
+                # ENOENT for a device gone: either way this read goes through the cache.
+                self._usable = False
+                return False
+            try:
+                # Dirty pages survive DONTNEED: write them back first (fsync of a block
+                # device writes its page cache back; read permission is enough).
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            except OSError:
+                return False
+            finally:
+                os.close(fd)
+            self._dropped = target
+            return True
+
+
+NOTHING_BELOW = CacheBelow()
+
+
+def cache_below(path: Path | str) -> CacheBelow:
+    """What lies below the filesystem holding *path* (the mount table; never raises)."""
+    info = detect_filesystem(Path(path))
+    if info.fstype in NETWORK_FILESYSTEMS:
+        return CacheBelow("server")
+    if info.fstype == BLOCK_FUSE and info.source.startswith("/"):
+        return CacheBelow("device", info.source)
+    return NOTHING_BELOW
+
+
+class CachesBelow:
+    """``CacheBelow`` per filesystem, probed once each (by ``st_dev``) for one run that reads
+    files of several filesystems (``offload verify``, the copies already there)."""
+
+    def __init__(self) -> None:
+        self._by_device: dict[int, CacheBelow] = {}
+        self._lock = threading.Lock()
+
+    def of(self, path: Path | str) -> CacheBelow:
+        """The cache below *path*'s filesystem. Raises OSError from ``stat``."""
+        device = os.stat(path).st_dev
+        with self._lock:
+            found = self._by_device.get(device)
+        if found is None:
+            found = cache_below(path)
+            with self._lock:
+                found = self._by_device.setdefault(device, found)
+        return found
+
+
+def this_host(host: str, *names: str) -> bool:
+    """Whether *host* (a mount source's server: ``127.0.0.1``, ``localhost``, a name) is
+    this machine, or the machine called one of *names* (a report's ``hostname``): a share it
+    serves is on one of its own disks. Never raises, never asks a resolver."""
+    name = host.strip("[]").lower()
+    if not name:
+        return False
+    if name in ("localhost", "localhost.localdomain", "::1", "0.0.0.0") or name.startswith("127."):
+        return True
+    own = {n.lower() for n in (os.uname().nodename, *names) if n}
+    return name in own or name.split(".")[0] in {n.split(".")[0] for n in own}
+
+
+def share_host(source: str) -> str:
+    """The server named by a network mount's source: ``host:/path`` (NFS),
+    ``user@host:path`` (sshfs), ``//host/share`` (SMB), ``host:port:/path``; "" if none."""
+    text = source.strip()
+    if text.startswith("//") or text.startswith("\\\\"):
+        return text[2:].replace("\\", "/").split("/", 1)[0]
+    if "@" in text.split(":", 1)[0]:
+        text = text.split("@", 1)[1]
+    if text.startswith("["):  # [::1]:/export
+        return text[1:].split("]", 1)[0]
+    host, sep, _ = text.partition(":")
+    return host if sep else ""
