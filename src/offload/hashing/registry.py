@@ -162,6 +162,13 @@ def parse_algorithms(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(selected)
 
 
+def comparable_digest(name: str, value: str) -> str:
+    """The text a digest of algorithm *name* is compared by: hex lowered (the same bytes
+    whichever case a tool wrote them in), a C4 ID exactly as it is (base58: ``c4A`` and
+    ``c4a`` are different values, so case-folding one corrupts it)."""
+    return value if name == "c4" else value.lower()
+
+
 def new_hasher(name: str) -> Hasher:
     """A fresh incremental hasher for an ASC MHL name or alias. Raises UnknownHashError."""
     return resolve_algorithm(name).new()
