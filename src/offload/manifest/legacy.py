@@ -8,7 +8,8 @@ prints), md5 as ``<md5>``, sha1 as ``<sha1>``; v1 has no element for xxh3, xxh12
 Never ``<xxhash64>``: in v1 that element is the little-endian rendering.
 
 Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths,
-``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``).
+``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``, hex in either
+case: mhl-tool compares it case-insensitively).
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ LEGACY_ELEMENTS: dict[str, str] = {"md5": "md5", "sha1": "sha1", "xxh64": "xxhas
 class LegacyEntry(NamedTuple):
     """One ``<hash>`` of a legacy MHL.
 
-    ``digests``: ASC MHL name → canonical text for what we can recompute (md5, sha1, xxh64,
-    the latter also from a little-endian ``<xxhash64>``). ``other_digests``: element → text
-    for the rest (``xxhash`` = XXH32 decimal, ``null``).
+    ``digests``: format → canonical text for what we can recompute (md5, sha1, xxh64, the
+    latter also from a little-endian ``<xxhash64>``; ``xxh32`` from ``<xxhash>``, XXH32 in
+    decimal there, canonical hex here). ``other_digests``: element → text for the rest
+    (``null``, a value that is no digest of its element).
     """
 
     path: str
@@ -239,6 +241,14 @@ def _xxh64_from_little_endian(value: str) -> str:
     return bytes.fromhex(value.strip())[::-1].hex()
 
 
+def _xxh32_from_decimal(value: str) -> str:
+    """XXH32 as ``<xxhash>`` holds it (decimal: mhl-tool writes ``%010u``, zero-padded) in
+    canonical hex (``xxhsum -H0``). Raises ValueError for anything but a 32-bit number."""
+    if not value.isascii() or not value.isdigit() or int(value) > 0xFFFFFFFF:
+        raise ValueError(f"not an XXH32 in decimal: {value!r}")
+    return f"{int(value):08x}"
+
+
 def read_legacy_mhl(path: Path) -> LegacyHashList:
     """Read a legacy MHL file (v1.0/1.1). Streams the entries.
 
@@ -299,7 +309,9 @@ def _legacy_entry(element: ET.Element) -> LegacyEntry:
                 digests["xxh64"] = text.lower()
             elif tag == "xxhash64":
                 digests.setdefault("xxh64", _xxh64_from_little_endian(text))
-            elif tag in ("xxhash", "null"):
+            elif tag == "xxhash":
+                digests["xxh32"] = _xxh32_from_decimal(text)
+            elif tag == "null":
                 others[tag] = text
         except ValueError:
             others[tag] = text

@@ -570,7 +570,8 @@ def _verify_legacy(
             if not entry.digests:
                 unverifiable.append(path)
                 continue
-            hashed = _hash_or_note(hash_file, item, sorted_formats(entry.digests), unreadable)
+            # Every format the entry holds, xxh32 (no ASC MHL format) included.
+            hashed = _hash_or_note(hash_file, item, sorted(entry.digests), unreadable)
             if hashed is None:
                 continue
             actual = {f: hashed[f] for f in entry.digests}
