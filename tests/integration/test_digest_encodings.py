@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,43 @@ def test_a_plain_copy_is_adopted_with_c4(tmp_path: Path, judge: AscmhlJudge) -> 
     assert ledger_c4(dest / card.name) == expected
     verdict = judge.verify(dest / card.name)
     assert verdict.clean, verdict.describe()
+
+
+def upper_case_history(card: Path, judge: AscmhlJudge) -> None:
+    """The card's history by ``ascmhl create -h md5``, its md5 then written in upper case
+    (as some tool might), the chain's C4 of the manifest made to match: a history whose only
+    flaw is the case of its hex."""
+    assert judge.create(card, "md5").returncode == 0
+    manifest = sorted((card / "ascmhl").glob("0001_*.mhl"))[0]
+    text = re.sub(
+        r'(<md5 action="original"[^>]*>)([0-9a-f]+)',
+        lambda m: m.group(1) + m.group(2).upper(),
+        manifest.read_text(),
+    )
+    manifest.write_text(text)
+    chain = card / "ascmhl" / "ascmhl_chain.xml"
+    chain.write_text(
+        re.sub(r"<c4>[^<]*</c4>", f"<c4>{c4_of(manifest.read_bytes())}</c4>", chain.read_text())
+    )
+
+
+def test_upper_case_hex_in_an_asc_mhl_history_fails_as_with_ascmhl(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    card = make_card(tmp_path / "cards")
+    upper_case_history(card, judge)
+    reference = judge.verify(card)
+    assert reference.returncode == 11, reference.describe()
+    # offload verify agrees with the reference tool (before: exit 0, "3 OK"), and says why.
+    code, out, err = run(tmp_path, "verify", str(card))
+    assert code == 11, out + err
+    assert "3 changed" in out and "upper-case hex" in err, out + err
+    # The card is offloaded (its bytes match the digests), with a warning that names the
+    # flaw; a copy carrying that history is judged as the card is, by both tools.
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, out, err = run(tmp_path, "copy", str(card), str(dest))
+    assert code == 0, out + err
+    assert "upper-case hex" in err and "CLIPS/C0.mov" in err, err
+    assert judge.verify(dest / card.name).returncode == 11
+    assert run(tmp_path, "verify", str(dest / card.name))[0] == 11

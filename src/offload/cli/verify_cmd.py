@@ -462,7 +462,14 @@ def _print_human(
             f"size {changed.actual_size}, recorded {changed.expected_size}"
             if changed.reason is ChangeReason.SIZE
             else ", ".join(
-                f"{k} {_shown(k, changed.actual.get(k))} (recorded {_shown(k, v)})"
+                f"{k} {_shown(k, changed.actual.get(k))} (recorded {_shown(k, v)}"
+                + (
+                    ": the same digest in upper-case hex, which ASC MHL tools compare as "
+                    "text, so ascmhl verify rejects it too"
+                    if v != v.lower() and changed.actual.get(k) == v.lower() and k != "c4"
+                    else ""
+                )
+                + ")"
                 for k, v in changed.expected.items()
             )
         )
