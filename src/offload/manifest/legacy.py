@@ -94,8 +94,15 @@ def write_legacy_mhl(
     now: Callable[[], datetime] = utc_now,
     start_date: datetime | None = None,
     ignore_patterns: Sequence[str] = (),
+    on_empty: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a legacy MHL v1.1 file for *files* into *root*; return its path.
+
+    An empty file is listed with ``<size>0</size>``, as mhl-tool (the v1 reference tool)
+    writes and reads it: left out, it would be in no record at all, and a check against
+    this MHL would call it new. The v1.1 XSD's ``size`` is ``xs:positiveInteger``, so a
+    strict schema check refuses that entry: *on_empty(path)* is called for each, so the
+    caller can say so.
 
     The name is ``<root name>_<YYYY-MM-DD>_<HHMMSS>.mhl`` (UTC, from *now*); ``_2``, ``_3``...
     is appended if that name is taken. Entries are sorted by path; files matching ascmhl's
@@ -137,12 +144,14 @@ def write_legacy_mhl(
             "  </hash>\n"
         )
         rows.append((tuple(item.relative_path.split("/")), text))
+        if item.size_bytes == 0 and on_empty is not None:
+            on_empty(item.relative_path)
     rows.sort(key=lambda row: row[0])
 
     finished = now()
     finish_text = iso_utc_z(finished)
     start_text = iso_utc_z(start_date) if start_date is not None else finish_text
-    user_name = creator.user_name if creator.user_name is not None else creator.author_name
+    user_name = creator.user_name  # the login name (MHL v1), never the author's again
     for label, value in (
         ("user name", user_name),
         ("hostname", creator.hostname),
