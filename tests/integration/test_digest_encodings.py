@@ -200,3 +200,15 @@ def test_upper_case_hex_in_an_asc_mhl_history_fails_as_with_ascmhl(
     assert "upper-case hex" in err and "CLIPS/C0.mov" in err, err
     assert judge.verify(dest / card.name).returncode == 11
     assert run(tmp_path, "verify", str(dest / card.name))[0] == 11
+
+
+def test_pfndispatchcopy_prints_the_c4_id_as_it_is(tmp_path: Path) -> None:
+    from offload.cli.pfndispatchcopy import main as pfn_main
+
+    source = tmp_path / "A001.mov"
+    source.write_bytes(os.urandom(70_000))
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["-v", "-t", "c4", str(source), str(tmp_path / "copy.mov")]
+    code = pfn_main(argv, Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    assert code == 0, err.getvalue()
+    assert f"hash C4:{c4_of(source.read_bytes())}" in out.getvalue().splitlines()
