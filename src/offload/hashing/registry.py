@@ -173,8 +173,9 @@ def parse_algorithms(names: Iterable[str]) -> tuple[str, ...]:
             canonical = resolve_algorithm(part).name
             if canonical not in ALGORITHMS:
                 raise UnknownHashError(
-                    f"{part.strip()!r} is only checked against a legacy MHL's <xxhash>, never "
-                    f"computed for a copy (accepted: {', '.join(accepted_names())})"
+                    f"unknown hash algorithm {part.strip()!r} for a copy: it is only checked "
+                    "against a legacy MHL's <xxhash>, which no manifest offload-ai writes "
+                    f"holds (accepted: {', '.join(accepted_names())})"
                 )
             if canonical not in selected:
                 selected.append(canonical)

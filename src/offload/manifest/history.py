@@ -59,7 +59,9 @@ def _text(element: ET.Element | None) -> str:
 
 
 def _reference_text(fmt: str, value: str) -> str:
-    # Compare hex case-insensitively: other tools may have written upper case.
+    # The reference a file is checked against: hex case-insensitively (the same digest),
+    # a C4 ID exactly (base58). offload verify still fails hex recorded in upper case, as
+    # ascmhl verify does (History.upper_case_originals).
     return value if fmt == "c4" else value.strip().lower()
 
 
