@@ -89,6 +89,22 @@ def check_card_history(source: Path) -> CardHistory:
         )
         for path in missing
     )
+    upper_case = history.upper_case_originals()
+    if upper_case:
+        paths = sorted(upper_case)
+        shown = ", ".join(repr(printable_name(p)) for p in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        warnings += (
+            PreflightItem(
+                PreflightCode.CARD_HISTORY_UPPER_CASE,
+                folder,
+                f"the card's own ASC MHL history records the hashes of {shown}{more} in "
+                "upper-case hex: the card's files are checked against them (the same "
+                "digests), but ascmhl verify compares the text and reports each as a hash "
+                "mismatch (exit 11), as offload verify does, on the card and on every copy "
+                "that carries its history",
+            ),
+        )
     return CardHistory(
         history.reference_hashes(), trusted=True, missing_from_card=missing, warnings=warnings
     )

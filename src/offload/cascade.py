@@ -42,6 +42,7 @@ from offload.engine.messages import FileTask
 from offload.errors import UsageError
 from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
 from offload.fs.ops import fsync_dir
+from offload.hashing.registry import comparable_digest
 from offload.ledger import STATE_FOLDER, TOOL_IGNORE_PATTERNS, Ledger, recorded_entry
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
@@ -595,7 +596,9 @@ def _explain(
         if file.source_error is None:
             continue
         copy_path = sources.get(file.relative_path)
-        differs = [n for n, v in reference.items() if n in read and read[n] != v.lower()]
+        differs = [
+            n for n, v in reference.items() if n in read and read[n] != comparable_digest(n, v)
+        ]
         if differs:
             name = differs[0]
             why = (

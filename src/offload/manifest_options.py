@@ -41,6 +41,28 @@ class MhlKind(StrEnum):
     LEGACY = "legacy"
 
 
+def login_name() -> str | None:
+    """The login name this process runs as, for a legacy MHL's ``<username>`` (MHL v1 means
+    the account, not the author): as ``getpass.getuser()`` finds it (``LOGNAME``, ``USER``,
+    ``LNAME``, ``USERNAME``, then the password database's name for the real uid; a name,
+    never anything secret), without importing getpass (~10 ms). None when there is none, or
+    when it holds a character XML cannot carry (an environment variable can hold anything):
+    the element is then written empty, as before."""
+    name = next(
+        (v for k in ("LOGNAME", "USER", "LNAME", "USERNAME") if (v := os.environ.get(k))), None
+    )
+    if name is None:
+        import pwd
+
+        try:
+            name = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:  # a uid without an entry (a container's arbitrary uid)
+            return None
+    from offload.manifest.xmltext import xml_safe
+
+    return name if xml_safe(name) == name else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class ManifestOptions:
     """Which manifests are written (``kinds``) and the creator they name."""
@@ -65,6 +87,7 @@ class ManifestOptions:
             author_role=self.author_role,
             location=self.location,
             comment=self.comment,
+            user_name=login_name(),
         )
 
 

@@ -616,6 +616,7 @@ def _write_on_destination(
                 )
             )
         if MhlKind.LEGACY in kinds:
+            empty: list[str] = []
             outcome.written.append(
                 str(
                     write_legacy_mhl(
@@ -625,9 +626,18 @@ def _write_on_destination(
                         now=options.now,
                         start_date=datetime.fromtimestamp(records.started_at, UTC),
                         ignore_patterns=[*patterns, *state],
+                        on_empty=empty.append,
                     )
                 )
             )
+            if empty:
+                shown = ", ".join(printable_name(p) for p in empty[:3])
+                more = f" and {len(empty) - 3} more" if len(empty) > 3 else ""
+                outcome.warnings.append(
+                    f"the legacy MHL on {root} lists the empty file{'s' if len(empty) > 1 else ''} "
+                    f"{shown}{more} with <size>0</size>, as mhl-tool writes it; a check "
+                    "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
+                )
     except (OffloadError, ValueError) as exc:
         outcome.error = (
             f"manifest not written on {destination.destination}: "

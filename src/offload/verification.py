@@ -48,6 +48,11 @@ class VerifyExit(IntEnum):
     MISSING = 10  # files recorded but gone
     CHANGED = 11  # a size or hash differs, or a file could not be read
     EXTRA = 21  # only new files the records do not know
+    # Some recorded files checked for presence and size only (a legacy MHL entry holding no
+    # hash offload-ai can recompute: ``<null>``, a value that is no digest): nothing failed,
+    # but the check proved less than a hash would. In ascmhl's band of incomplete checks (20
+    # a file not found, 21 new files), never 0: a script must not read it as "verified".
+    SIZE_ONLY = 22
     NO_REFERENCE = 30  # no history, no legacy MHL, no ledger to verify against
     UNTRUSTED = 31  # the ASC MHL history is damaged or forged: not trusted, nothing verified
     USAGE = 64  # bad arguments, PATH not a folder
@@ -78,6 +83,8 @@ def exit_code_of(report: VerifyReport) -> VerifyExit:
         return VerifyExit.CHANGED
     if report.missing:
         return VerifyExit.MISSING
+    if report.unverifiable:
+        return VerifyExit.SIZE_ONLY
     if report.extra:
         return VerifyExit.EXTRA
     return VerifyExit.OK

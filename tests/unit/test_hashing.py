@@ -94,3 +94,25 @@ def test_against_reference_tools(tmp_path: Path, name: str, size: int) -> None:
     hasher = new_hasher(name)
     hasher.update(path.read_bytes())
     assert hasher.hexdigest() == expected
+
+
+def test_comparable_digest_keeps_a_c4_id_and_lowers_hex() -> None:
+    from offload.hashing import comparable_digest
+
+    c4 = (
+        "c459dsjfscH38cYeXXYogktxf4Cd9ibshE3BHUo6a58hBXmRQdZrAkZzsWcbWtDg5oQstpDuni4Hirj75GEmTc1sFT"
+    )
+    assert comparable_digest("c4", c4) == c4  # base58: lowering it makes another ID
+    assert comparable_digest("md5", "9DB0FC9F30F5EE70041A7538809E2858") == (
+        "9db0fc9f30f5ee70041a7538809e2858"
+    )
+
+
+def test_xxh32_is_only_verified_never_chosen_with_t() -> None:
+    from offload.hashing import UnknownHashError, new_hasher, parse_algorithms
+
+    hasher = new_hasher("xxh32")  # a legacy MHL's <xxhash>, hashed to check it
+    hasher.update(b"")
+    assert hasher.hexdigest() == "02cc5d05"  # XXH32("") (xxhsum -H0)
+    with pytest.raises(UnknownHashError, match="legacy MHL"):
+        parse_algorithms(["xxh64,xxh32"])

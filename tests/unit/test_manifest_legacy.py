@@ -89,11 +89,17 @@ def test_reader_accepts_older_dialects(tmp_path: Path) -> None:
         "</creatorinfo>"
         f"<hash><file>Clips\\A.mov</file><size>3</size><xxhash64>{le}</xxhash64>"
         "<hashdate>2018-01-07T21:31:52Z</hashdate></hash>"
-        "<hash><file>B.mov</file><size>3</size><xxhash>1234567</xxhash></hash>"
+        "<hash><file>B.mov</file><size>3</size><xxhash>0001234567</xxhash></hash>"
+        "<hash><file>C.mov</file><size>3</size><xxhash>4294967296</xxhash></hash>"
+        "<hash><file>D.mov</file><size>3</size><null></null></hash>"
         "</hashlist>"
     )
     hash_list = read_legacy_mhl(path)
     assert hash_list.version == "1.0" and hash_list.hostname == "h"
-    a, b = hash_list.entries
+    a, b, c, d = hash_list.entries
     assert a.path == "Clips/A.mov" and a.digests == {"xxh64": be}
-    assert b.digests == {} and b.other_digests == {"xxhash": "1234567"}
+    # <xxhash> is XXH32 in decimal (mhl-tool: %010u): canonical hex, recomputed on verify.
+    assert b.digests == {"xxh32": "0012d687"} and b.other_digests == {}
+    # Not a 32-bit number, or no hash at all: nothing to recompute (checked by size only).
+    assert c.digests == {} and c.other_digests == {"xxhash": "4294967296"}
+    assert d.digests == {} and d.other_digests == {"null": ""}

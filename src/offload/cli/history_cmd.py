@@ -35,6 +35,7 @@ _VERIFY_RESULTS = {
     10: "missing files",
     11: "changed or unreadable",
     21: "new files only",
+    22: "verified, some by size only",
     30: "nothing to verify against",
     31: "history damaged or forged",
     64: "usage error",
@@ -150,7 +151,8 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         return base
     code, totals = data["exit_code"], data["totals"]
     result = _VERIFY_RESULTS.get(code, "failed")
-    if code == 0 and totals.get("unverifiable"):  # a legacy MHL entry with no hash we know
+    # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions).
+    if code in (0, 22) and totals.get("unverifiable"):
         result = f"verified, {totals['unverifiable']} by size only"
     checked = sum(totals.get(key) or 0 for key in ("verified", "changed", "unreadable"))
     return HistoryEntry(

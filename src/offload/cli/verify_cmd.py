@@ -59,7 +59,9 @@ REPORT_SCHEMA = "offload-ai/verify-report/1"
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all OK; 10 files (or folders the history records) missing; 11 files "
-    "changed or unreadable (or a folder cannot be read); 21 only new files; 30 nothing to "
+    "changed or unreadable (or a folder cannot be read); 21 only new files; 22 some "
+    "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
+    "recompute), none failed; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified or "
     "missing, no chain file, paths outside PATH): not trusted, nothing verified; 64 usage "
     "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
@@ -449,6 +451,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     return code
 
 
+def _shown(name: str, digest: str | None) -> str | None:
+    """A digest as printed: an XXH32 in hex and in the decimal a legacy MHL's ``<xxhash>``
+    holds, so it can be found in the file."""
+    if name == "xxh32" and digest:
+        return f"{digest} (decimal {int(digest, 16)})"
+    return digest
+
+
 def _print_human(
     env: Environment,
     report: VerifyReport,
@@ -469,7 +479,15 @@ def _print_human(
             f"size {changed.actual_size}, recorded {changed.expected_size}"
             if changed.reason is ChangeReason.SIZE
             else ", ".join(
-                f"{k} {changed.actual.get(k)} (recorded {v})" for k, v in changed.expected.items()
+                f"{k} {_shown(k, changed.actual.get(k))} (recorded {_shown(k, v)}"
+                + (
+                    ": the same digest in upper-case hex, which ASC MHL tools compare as "
+                    "text, so ascmhl verify rejects it too"
+                    if v != v.lower() and changed.actual.get(k) == v.lower() and k != "c4"
+                    else ""
+                )
+                + ")"
+                for k, v in changed.expected.items()
             )
         )
         env.error(f"CHANGED {printable_name(str(where / changed.path))}: {detail}")
@@ -477,6 +495,11 @@ def _print_human(
         env.error(f"UNREADABLE {printable_name(str(where / path))}")
     for path in report.missing:
         env.error(f"MISSING {printable_name(str(where / path))}")
+    for path in report.unverifiable:
+        env.warning(
+            "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
+            f"not verified) {printable_name(str(where / path))}"
+        )
     for path in report.extra:
         env.warning(f"NEW (not in the records) {printable_name(str(where / path))}")
     for path in report.dangling:
@@ -498,7 +521,9 @@ def _print_human(
         env,
         f"{printable_name(str(where))}: {len(report.verified)} OK, {len(report.changed)} changed, "
         f"{len(report.missing)} missing, {len(report.extra)} new, "
-        f"{len(report.unreadable)} unreadable (against {report.reference}{nested}; "
+        f"{len(report.unreadable)} unreadable"
+        + (f", {len(report.unverifiable)} by size only" if report.unverifiable else "")
+        + f" (against {report.reference}{nested}; "
         + (
             f"{plural(reads, 'object')} read back by a GET)"
             if remote

@@ -36,6 +36,7 @@ from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
 from offload.fs.media import MediaReader
 from offload.fs.ops import drop_cache
 from offload.hashing.multihasher import MultiHasher
+from offload.hashing.registry import comparable_digest
 from offload.options import CopyOptions, VerifyMode
 from offload.results import CacheBypass
 
@@ -281,7 +282,7 @@ class SourceReader:
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         for name, expected in ticket.task.reference_digests.items():
-            if name in digests and digests[name] != expected.lower():
+            if name in digests and digests[name] != comparable_digest(name, expected):
                 if ticket.task.reference_origin:
                     raise SourceError(
                         f"{path} does not match {ticket.task.reference_origin}: {name} "

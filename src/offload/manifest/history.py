@@ -59,7 +59,9 @@ def _text(element: ET.Element | None) -> str:
 
 
 def _reference_text(fmt: str, value: str) -> str:
-    # Compare hex case-insensitively: other tools may have written upper case.
+    # The reference a file is checked against: hex case-insensitively (the same digest),
+    # a C4 ID exactly (base58). offload verify still fails hex recorded in upper case, as
+    # ascmhl verify does (History.upper_case_originals).
     return value if fmt == "c4" else value.strip().lower()
 
 
@@ -155,6 +157,26 @@ class History:
                             )
             self._recorded = recorded
         return self._recorded.get(path, {})
+
+    def upper_case_originals(self) -> dict[str, dict[str, str]]:
+        """path → {format → text} of the ``original`` hashes recorded in hex that is not
+        lower case, as written. The reference tool compares the text: ``ascmhl verify``
+        reports each as a hash mismatch (exit 11) whatever the bytes. Empty for a history
+        any ASC MHL tool wrote (they write lower case). A C4 ID is never in it (base58)."""
+        found: dict[str, dict[str, str]] = {}
+        for generation in self.generations:
+            for record in generation.files:
+                for entry in record.hashes:
+                    if (
+                        entry.action == "original"
+                        and entry.format != "c4"
+                        and is_ascmhl_format(entry.format)
+                        and entry.value.strip() != entry.value.strip().lower()
+                    ):
+                        found.setdefault(record.path, {}).setdefault(
+                            entry.format, entry.value.strip()
+                        )
+        return found
 
     def reference_size(self, path: str) -> int | None:
         """The size recorded with the path's ``original`` hash, if any."""

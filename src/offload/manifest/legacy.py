@@ -8,7 +8,8 @@ prints), md5 as ``<md5>``, sha1 as ``<sha1>``; v1 has no element for xxh3, xxh12
 Never ``<xxhash64>``: in v1 that element is the little-endian rendering.
 
 Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths,
-``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``).
+``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``, hex in either
+case: mhl-tool compares it case-insensitively).
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ LEGACY_ELEMENTS: dict[str, str] = {"md5": "md5", "sha1": "sha1", "xxh64": "xxhas
 class LegacyEntry(NamedTuple):
     """One ``<hash>`` of a legacy MHL.
 
-    ``digests``: ASC MHL name → canonical text for what we can recompute (md5, sha1, xxh64,
-    the latter also from a little-endian ``<xxhash64>``). ``other_digests``: element → text
-    for the rest (``xxhash`` = XXH32 decimal, ``null``).
+    ``digests``: format → canonical text for what we can recompute (md5, sha1, xxh64, the
+    latter also from a little-endian ``<xxhash64>``; ``xxh32`` from ``<xxhash>``, XXH32 in
+    decimal there, canonical hex here). ``other_digests``: element → text for the rest
+    (``null``, a value that is no digest of its element).
     """
 
     path: str
@@ -92,8 +94,15 @@ def write_legacy_mhl(
     now: Callable[[], datetime] = utc_now,
     start_date: datetime | None = None,
     ignore_patterns: Sequence[str] = (),
+    on_empty: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a legacy MHL v1.1 file for *files* into *root*; return its path.
+
+    An empty file is listed with ``<size>0</size>``, as mhl-tool (the v1 reference tool)
+    writes and reads it: left out, it would be in no record at all, and a check against
+    this MHL would call it new. The v1.1 XSD's ``size`` is ``xs:positiveInteger``, so a
+    strict schema check refuses that entry: *on_empty(path)* is called for each, so the
+    caller can say so.
 
     The name is ``<root name>_<YYYY-MM-DD>_<HHMMSS>.mhl`` (UTC, from *now*); ``_2``, ``_3``...
     is appended if that name is taken. Entries are sorted by path; files matching ascmhl's
@@ -135,12 +144,14 @@ def write_legacy_mhl(
             "  </hash>\n"
         )
         rows.append((tuple(item.relative_path.split("/")), text))
+        if item.size_bytes == 0 and on_empty is not None:
+            on_empty(item.relative_path)
     rows.sort(key=lambda row: row[0])
 
     finished = now()
     finish_text = iso_utc_z(finished)
     start_text = iso_utc_z(start_date) if start_date is not None else finish_text
-    user_name = creator.user_name if creator.user_name is not None else creator.author_name
+    user_name = creator.user_name  # the login name (MHL v1), never the author's again
     for label, value in (
         ("user name", user_name),
         ("hostname", creator.hostname),
@@ -239,6 +250,14 @@ def _xxh64_from_little_endian(value: str) -> str:
     return bytes.fromhex(value.strip())[::-1].hex()
 
 
+def _xxh32_from_decimal(value: str) -> str:
+    """XXH32 as ``<xxhash>`` holds it (decimal: mhl-tool writes ``%010u``, zero-padded) in
+    canonical hex (``xxhsum -H0``). Raises ValueError for anything but a 32-bit number."""
+    if not value.isascii() or not value.isdigit() or int(value) > 0xFFFFFFFF:
+        raise ValueError(f"not an XXH32 in decimal: {value!r}")
+    return f"{int(value):08x}"
+
+
 def read_legacy_mhl(path: Path) -> LegacyHashList:
     """Read a legacy MHL file (v1.0/1.1). Streams the entries.
 
@@ -299,7 +318,9 @@ def _legacy_entry(element: ET.Element) -> LegacyEntry:
                 digests["xxh64"] = text.lower()
             elif tag == "xxhash64":
                 digests.setdefault("xxh64", _xxh64_from_little_endian(text))
-            elif tag in ("xxhash", "null"):
+            elif tag == "xxhash":
+                digests["xxh32"] = _xxh32_from_decimal(text)
+            elif tag == "null":
                 others[tag] = text
         except ValueError:
             others[tag] = text

@@ -44,8 +44,9 @@ class CreatorInfo:
     """Who wrote a manifest (``<creatorinfo>``). Keyword-only.
 
     ``author_email`` must look like ``name@domain.tld`` (the XSD checks it). ``user_name`` is
-    used only by the legacy MHL v1 writer (``<username>``, required there); it falls back to
-    ``author_name`` and then to an empty element.
+    used only by the legacy MHL v1 writer (``<username>``, required there): the login name
+    (``manifest_options.login_name``), an empty element without one; ``author_name`` is
+    ``<name>`` there, never repeated as the user name.
     """
 
     tool_version: str

@@ -292,6 +292,9 @@ def verify_tree(
                 path=root,
             )
         disk, folders = tree.files, tree.folders
+        # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
+        # text): a history the reference tool rejects is never called good here.
+        upper_case = history.upper_case_originals()
         for item in disk:
             recorded = history.reference_hash_formats(item.path)
             if recorded is None:
@@ -324,7 +327,8 @@ def verify_tree(
             digests = _hash_or_note(hash_file, item, to_hash, unreadable, gone)
             if digests is None:
                 continue
-            expected = {f: recorded[f] for f in compare}
+            as_written = upper_case.get(item.path, {})
+            expected = {f: as_written.get(f, recorded[f]) for f in compare}
             actual = {f: digests[f] for f in compare}
             if actual != expected or (
                 expected_size is not None and expected_size != item.size_bytes
@@ -570,7 +574,8 @@ def _verify_legacy(
             if not entry.digests:
                 unverifiable.append(path)
                 continue
-            hashed = _hash_or_note(hash_file, item, sorted_formats(entry.digests), unreadable)
+            # Every format the entry holds, xxh32 (no ASC MHL format) included.
+            hashed = _hash_or_note(hash_file, item, sorted(entry.digests), unreadable)
             if hashed is None:
                 continue
             actual = {f: hashed[f] for f in entry.digests}

@@ -55,6 +55,8 @@ class PreflightCode(StrEnum):
     # The card's own ASC MHL history (offload.card_history.check_card_history).
     CARD_HISTORY_FILE_MISSING = "card-history-file-missing"  # recorded, not on the card
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
+    # Hex in upper case: checked (the same bytes), but ascmhl verify rejects the history.
+    CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
