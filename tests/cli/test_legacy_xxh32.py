@@ -86,6 +86,7 @@ def test_a_file_checked_by_size_only_is_named_and_never_exit_0(tmp_path: Path) -
     assert "1 OK" in result.stdout and "1 by size only" in result.stdout
     data = json.loads(run("verify", "--json", "--mhl-file", mhl, root, reports=reports).stdout)
     assert data["exit_code"] == 22 and data["unverifiable"] == ["side.xml"]
+    assert data["passed"] is False  # checked by size only is no pass (was true with exit 22)
     history = run("history", "--json", "--report-dir", reports, reports=reports)
     entries = json.loads(history.stdout)
     assert entries[0]["result"] == "verified, 1 by size only"

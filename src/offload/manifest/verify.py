@@ -134,9 +134,12 @@ class VerifyReport:
 
     @property
     def passed(self) -> bool:
-        """True when every file was read and matched, none is missing, none unknown appeared
-        (legacy entries without a recomputable hash count as passed on their size)."""
-        return not (self.changed or self.missing or self.extra or self.unreadable)
+        """True when every recorded file was read and matched its recorded hash, none is
+        missing, none unknown appeared. A legacy entry without a hash offload-ai can
+        recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22."""
+        return not (
+            self.changed or self.missing or self.extra or self.unreadable or self.unverifiable
+        )
 
 
 @dataclass(frozen=True)
