@@ -13,8 +13,17 @@ Which hash is "the" recorded hash of a file, as the reference tool decides it:
 * for a known path, the reference hash in a format is the first hash recorded in that format,
   in generation order (``find_first_hash_entry_for_path``); a ``failed`` hash never is one.
 
-Nested histories (an ``ascmhl`` folder below the root) and renames (``previousPath``) are
-not interpreted here.
+Renames (``<previousPath>`` in a ``<hash>`` or ``<directoryhash>``: the path was renamed,
+its new name in ``<path>``): a path renamed is no longer expected at its old name but at
+its new one (:meth:`History.current_path`, followed through every later rename, unless a
+later generation records the old name itself again: something stands there again). A
+renamed path's reference hashes are those of the path it was renamed from (as the
+reference tool's ``verify`` looks them up), its own first hashes filling in the formats
+that path has none in. The reference tool (1.2) follows one rename only: after two renames
+of one file (``a`` to ``b``, then ``b`` to ``c``) its ``verify`` reports ``b`` missing; here
+the file is expected at ``c`` alone.
+
+Nested histories (an ``ascmhl`` folder below the root) are not interpreted here.
 """
 
 from __future__ import annotations
@@ -92,6 +101,7 @@ class History:
         self._reference: dict[str, dict[str, str]] | None = None
         self._sizes: dict[str, int] = {}
         self._recorded: dict[str, dict[str, set[str]]] | None = None
+        self._moved: dict[str, str] | None = None
 
     @property
     def exists(self) -> bool:
@@ -114,8 +124,12 @@ class History:
         firsts: dict[str, dict[str, str]] = {}
         known: set[str] = set()
         sizes: dict[str, int] = {}
+        renamed_from: dict[str, str] = {}  # path → the previous path of its first record
         for generation in self.generations:
             for record in generation.files:
+                previous = record.previous_path
+                if record.path not in firsts and previous is not None and previous != record.path:
+                    renamed_from[record.path] = previous
                 per_format = firsts.setdefault(record.path, {})
                 for entry in record.hashes:
                     if entry.action == "failed" or not is_ascmhl_format(entry.format):
@@ -125,7 +139,18 @@ class History:
                         known.add(record.path)
                         if record.size_bytes is not None:
                             sizes[record.path] = record.size_bytes
-        self._reference = {path: firsts[path] for path in firsts if path in known}
+        reference = {path: firsts[path] for path in firsts if path in known}
+        # A renamed path takes the reference of the path it was renamed from (resolved in
+        # the order the renames were recorded, so a chain of renames carries it along); its
+        # own first hashes fill in the formats that one has none in.
+        for path, previous in renamed_from.items():
+            inherited = reference.get(previous)
+            if inherited is None:
+                continue
+            reference[path] = {**firsts.get(path, {}), **inherited}
+            if previous in sizes:
+                sizes[path] = sizes[previous]
+        self._reference = reference
         self._sizes = sizes
         return self._reference
 
@@ -165,6 +190,43 @@ class History:
         """Every file path recorded in any generation (known or not)."""
         return {record.path for g in self.generations for record in g.files}
 
+    def _moves(self) -> dict[str, str]:
+        """Old path → the path it was renamed to, files and folders, as the newest record
+        of the old path says: a later generation that records the old path itself (not as
+        a previous path) cancels its rename (something stands there again)."""
+        if self._moved is None:
+            moved: dict[str, str] = {}
+            for generation in self.generations:
+                records = [(r.path, r.previous_path) for r in generation.files]
+                records.extend((r.path, r.previous_path) for r in generation.directories)
+                for path, previous in records:
+                    if previous is not None and previous != path:
+                        moved[previous] = path
+                for path, _ in records:
+                    moved.pop(path, None)
+            self._moved = moved
+        return self._moved
+
+    def current_path(self, path: str) -> str:
+        """Where the history expects the file or folder recorded as *path* now: *path*,
+        or the name of its newest rename, followed through later renames (module doc)."""
+        moved = self._moves()
+        seen = {path}
+        while (renamed := moved.get(path)) is not None and renamed not in seen:
+            seen.add(renamed)
+            path = renamed
+        return path
+
+    def expected_file_paths(self) -> set[str]:
+        """The file paths the history expects on disk: every recorded path, at its current
+        name (:meth:`current_path`): a file renamed is not expected at its old name."""
+        return {self.current_path(path) for path in self.recorded_file_paths()}
+
+    def renamed_paths(self) -> dict[str, str]:
+        """Recorded file and folder paths no longer expected at that name → where they are
+        expected (:meth:`current_path`). Sorted by old path."""
+        return {path: self.current_path(path) for path in sorted(self._moves())}
+
     def escaping_paths(self) -> list[str]:
         """Recorded paths (files, previous paths, folders) that leave the history's root:
         absolute, or with a ``..`` component. A history holding one is broken or forged
@@ -175,12 +237,19 @@ class History:
                 paths.add(record.path)
                 if record.previous_path is not None:
                     paths.add(record.previous_path)
-            paths.update(record.path for record in generation.directories)
+            for directory in generation.directories:
+                paths.add(directory.path)
+                if directory.previous_path is not None:
+                    paths.add(directory.previous_path)
         return sorted(p for p in paths if path_escapes(p))
 
     def recorded_directory_paths(self) -> set[str]:
         """Every folder path recorded with a ``<directoryhash>`` in any generation."""
         return {record.path for g in self.generations for record in g.directories}
+
+    def expected_directory_paths(self) -> set[str]:
+        """The folder paths the history expects on disk, each at its current name."""
+        return {self.current_path(path) for path in self.recorded_directory_paths()}
 
 
 def _parse_hash_children(element: ET.Element) -> FileRecord:
@@ -207,16 +276,19 @@ def _parse_directory_children(element: ET.Element, path: str | None = None) -> D
     content: dict[str, str] = {}
     structure: dict[str, str] = {}
     modified: str | None = None
+    previous: str | None = None
     for child in element:
         tag = _local(child.tag)
         if tag == "path":
             path = _text(child)
             modified = child.get("lastmodificationdate")
+        elif tag == "previousPath":
+            previous = _text(child)
         elif tag in ("content", "structure"):
             target = content if tag == "content" else structure
             for hash_element in child:
                 target[_local(hash_element.tag)] = _text(hash_element)
-    return DirectoryRecord(path or "", content, structure, modified)
+    return DirectoryRecord(path or "", content, structure, modified, previous)
 
 
 def parse_manifest(path: Path, sequence_number: int) -> Generation:
