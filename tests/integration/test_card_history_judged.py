@@ -110,3 +110,97 @@ def test_renames_are_followed_through_files_and_folders(judge: AscmhlJudge, tmp_
     code, out = offload("verify", other)
     assert code == 0, out
     assert "2 OK, 0 changed, 0 missing, 0 new" in out
+
+
+# --- a card history that grew after an offload ---------------------------------------------
+
+
+def test_a_card_history_grown_since_an_offload_leaves_the_destination_history_continued(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history got a generation (a new file) after the first offload: the copy's
+    history, carried then and continued by our generation, is continued again with a
+    generation listing the new file (the card's later generation is not placed after ours,
+    where it would read as made on the copy), a warning names it; every run exits 0 and the
+    reference tool accepts the copy. Before: exit 1 on every run, no manifest written."""
+    card = tmp_path / "C4"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"a\n")
+    create(judge, card)
+    raid = tmp_path / "R4"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    (card / "b.mov").write_bytes(b"b\n")
+    create(judge, card)
+    card_later = sorted((card / "ascmhl").glob("0002_*.mhl"))[0].name
+
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    assert "manifest not written" not in out
+    assert "is not carried on to" in out and card_later in out, out
+    copy = raid / "C4"
+    history = read_history(copy)
+    assert [g.tool_name for g in history.generations] == ["ascmhl", "offload-ai", "offload-ai"]
+    newest = history.generations[-1]
+    assert newest.process == "transfer"
+    assert {r.path: r.hashes[0].action for r in newest.files} == {
+        "a.mov": "verified",
+        "b.mov": "original",
+    }
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "2 OK" in out, out
+
+    # again: nothing new, nothing written, still exit 0 (and the same warning)
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    assert len(read_history(copy).generations) == 3
+
+    # The card's next generation gets the very name of our newest one (made in the same
+    # second): told apart by content, so no generation is written for a "card's own
+    # generation newest there" that is ours.
+    create(judge, card)
+    ours = history.generations[-1].file_name
+    theirs = sorted((card / "ascmhl").glob("0003_*.mhl"))[0]
+    theirs.rename(card / "ascmhl" / ours)
+    chain = card / "ascmhl" / "ascmhl_chain.xml"
+    chain.write_text(chain.read_text().replace(theirs.name, ours))
+    assert judge.verify(card).clean
+    # no stamp of complete manifests (as on a copy root with links): the full check runs
+    (copy / ".offload" / "manifests-complete.json").unlink()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    assert "holds the card's own generations only" not in out, out
+    assert len(read_history(copy).generations) == 3
+
+
+# --- no generation of ours: no carried history left alone ----------------------------------
+
+
+def test_a_card_history_is_not_left_on_a_destination_without_a_generation_of_ours(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card has a nested history, which offload-ai refuses to write a generation for:
+    the card's history is not left on the destination either (its ignore list does not
+    hide .offload/, so ascmhl verify called our state new files while offload verify said
+    OK). Now neither tool finds an ASC MHL history there; offload verify checks the ledger."""
+    card = tmp_path / "A"
+    (card / "N" / "in").mkdir(parents=True)
+    (card / "N" / "in" / "f").write_bytes(b"x\n")
+    (card / "g").write_bytes(b"y\n")
+    create(judge, card / "N")
+    create(judge, card)
+    raid = tmp_path / "RA"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 1, out
+    assert "nested ASC MHL histories are not supported: N" in out
+    assert "the card's ASC MHL history is not left there either" in out
+    copy = raid / "A"
+    assert (copy / "g").read_bytes() == b"y\n"
+    assert not (copy / "ascmhl").exists()
+    judged = judge.verify(copy)
+    assert judged.returncode == 30, judged.describe()  # no history: nothing claimed
+    code, out = offload("verify", copy)
+    assert code == 0 and "against ledger" in out, out

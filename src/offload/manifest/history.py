@@ -33,6 +33,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
@@ -450,47 +451,79 @@ def read_reference_hashes(root: Path) -> dict[str, dict[str, str]]:
     return read_history(root).reference_hashes()
 
 
-def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
+class CarriedHistory(NamedTuple):
+    """What :func:`copy_history` did on a destination.
+
+    ``written``: the files it wrote (the chain file last). ``not_carried``: the source's
+    manifests (file names, in sequence order) the destination's history lacks and was not
+    given, because that history is no earlier state of the source's (it has generations of
+    its own since, or none of the source's); empty when it is carried whole.
+    ``shares_generations``: such a destination's history holds some of the source's
+    generations (it was carried from it once, and continued since). ``previous_chain``: the
+    destination's chain file before (None: it had none), and ``made_folder``: the ``ascmhl``
+    folder was made by this call, so that :func:`take_back_history` can undo it.
+    """
+
+    written: tuple[Path, ...] = ()
+    not_carried: tuple[str, ...] = ()
+    shares_generations: bool = False
+    previous_chain: bytes | None = None
+    made_folder: bool = False
+
+
+def copy_history(source_root: Path, destination_root: Path) -> CarriedHistory:
     """Carry the history of *source_root* into *destination_root* (before a new generation is
-    written there), byte for byte, so the chain's C4 IDs stay valid. Returns the files written.
+    written there), byte for byte, so the chain's C4 IDs stay valid.
 
     The source history is read and checked first (chain C4 IDs). Each manifest is written
     atomically; the chain file last, so an interrupted copy never leaves a chain that lists
     a manifest the destination does not have. Re-running after an interruption, or on a
     destination that already carries the same history (possibly with more generations after
     it), writes only what is missing; a destination carrying an older state of the same
-    history (the card got generations since) is brought up to the source's.
-    Raises HistoryError if the source history is unusable or the destination holds a
-    different history (including one that diverged after the common generations);
-    HistoryError also wraps an OSError.
+    history and nothing else (the card got generations since) is brought up to the source's.
+
+    A destination whose history is not such a state (generations of its own after the
+    source's, or none of the source's) is the destination's own history: nothing is written
+    there, and the source's manifests it lacks are returned as ``not_carried``. A copy of a
+    history is the source's generations followed by the copies' own: the source's later
+    generations (an ``in-place`` check of the card, say) cannot be appended after a
+    ``transfer`` recorded there without reading as if they had been made on the copy.
+
+    Raises HistoryError if the source history is unusable, or a destination manifest of the
+    same name differs from the source's while the chains agree; HistoryError also wraps an
+    OSError.
     """
     source = read_history(source_root)
     if not source.exists:
-        return ()
+        return CarriedHistory()
     source_folder = source_root / ASCMHL_FOLDER
     destination_folder = destination_root / ASCMHL_FOLDER
     chain_path = destination_folder / CHAIN_FILE_NAME
+    previous_chain: bytes | None = None
+    made_folder = False
     try:
         if chain_path.is_file():
             destination = read_history(destination_root)
             carried = len(source.chain)
             if destination.chain[:carried] == source.chain:
-                return ()  # already carried, maybe with generations of its own after it
+                return CarriedHistory()  # already carried, maybe with generations after it
             source_names = {g.file_name for g in source.generations}
             if source.chain[: len(destination.chain)] != destination.chain or any(
                 g.file_name not in source_names for g in destination.generations
             ):
-                raise HistoryError(
-                    f"{destination_folder} holds an ASC MHL history that is not the one of "
-                    f"{source_folder}",
-                    path=destination_folder,
+                held = {entry.c4 for entry in destination.chain}
+                return CarriedHistory(
+                    not_carried=tuple(e.path for e in source.chain if e.c4 not in held),
+                    shares_generations=any(e.c4 in held for e in source.chain),
                 )
+            previous_chain = chain_path.read_bytes()
         else:
             try:
                 destination_folder.mkdir()
             except FileExistsError:
                 pass
             else:
+                made_folder = True
                 fsync_dir(destination_root)
         written: list[Path] = []
         expected = {entry.path: entry.c4 for entry in source.chain}
@@ -526,12 +559,47 @@ def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
             path=destination_folder,
             errno_=exc.errno,
         ) from exc
-    return tuple(written)
+    return CarriedHistory(tuple(written), previous_chain=previous_chain, made_folder=made_folder)
+
+
+def take_back_history(destination_root: Path, carried: CarriedHistory) -> None:
+    """Undo what :func:`copy_history` wrote in *destination_root* (*carried*): the chain file
+    as it was first (or removed, when there was none), so that it never lists a manifest
+    that is gone, then each manifest it wrote, then the ``ascmhl`` folder it made (when
+    empty). For a destination where no generation of the copy can follow the carried
+    history. Raises HistoryError wrapping an OSError (what was already undone stays so)."""
+    if not carried.written:
+        return
+    folder = destination_root / ASCMHL_FOLDER
+    chain_path = folder / CHAIN_FILE_NAME
+    try:
+        if carried.previous_chain is not None:
+            write_file_atomically(chain_path, carried.previous_chain, replace=True)
+        else:
+            chain_path.unlink(missing_ok=True)
+        for path in carried.written:
+            if path != chain_path:
+                path.unlink(missing_ok=True)
+        fsync_dir(folder)
+        if carried.made_folder:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # something else is in it: it stays
+            else:
+                fsync_dir(destination_root)
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot take the carried ASC MHL history back from {folder}: {describe_os_error(exc)}",
+            path=folder,
+            errno_=exc.errno,
+        ) from exc
 
 
 __all__ = [
     "ASCMHL_FOLDER",
     "CHAIN_FILE_NAME",
+    "CarriedHistory",
     "History",
     "c4_of_file",
     "copy_history",
@@ -541,4 +609,5 @@ __all__ = [
     "path_escapes",
     "read_history",
     "read_reference_hashes",
+    "take_back_history",
 ]
