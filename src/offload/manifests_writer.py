@@ -3,7 +3,10 @@
 Plain inputs: the card layer (:mod:`offload.card`) says what to record on each destination
 (:class:`OffloadRecords`, one :class:`DestinationRecords` per destination not lost); this
 module knows nothing of plans and job reports. For each destination: carry the source
-card's own ``ascmhl/`` history (if any), then append a ``transfer`` generation (when this run
+card's own ``ascmhl/`` history (if any; not into a destination history with generations of
+its own, which is continued, the card's generations it lacks named in a warning; taken back
+when no generation of this run follows it: only ours hides ``.offload/``), then append a
+``transfer`` generation (when this run
 copied anything there, or when the history does not yet hold every symlink there as a new
 generation would: a link the card gained since) listing every file verified on this
 destination, now or by an earlier run (those with the digests and the date of that

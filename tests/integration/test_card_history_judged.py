@@ -204,3 +204,24 @@ def test_a_card_history_is_not_left_on_a_destination_without_a_generation_of_our
     assert judged.returncode == 30, judged.describe()  # no history: nothing claimed
     code, out = offload("verify", copy)
     assert code == 0 and "against ledger" in out, out
+
+
+def test_a_card_history_is_not_carried_where_every_file_failed(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Every file of the card fails (its bytes differ from the card's own history): nothing
+    is verified on the destination, no generation of ours is written, and the card's history
+    is not carried there either (before, it was, and ascmhl verify called .offload/ new)."""
+    card = tmp_path / "B"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    create(judge, card)
+    (card / "a.mov").write_bytes(b"CLIP\n")  # same size, other bytes: only the history tells
+    raid = tmp_path / "RB"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 2 and "does not match the card's own ASC MHL history" in out, out
+    copy = raid / "B"
+    assert (copy / ".offload").is_dir()  # the lock, the reports
+    assert not (copy / "ascmhl").exists()
+    assert judge.verify(copy).returncode == 30
