@@ -29,11 +29,14 @@ class CardHistory(NamedTuple):
 
     ``references``: ``path → {format → hash}`` every file is checked against while read
     (empty when there is no history or it is not trusted). ``trusted``: the history is
-    carried to the destinations and continued there. ``missing_from_card``: paths the history
-    records that the card no longer has (a clip deleted in camera, or lost), sorted; each is
-    also a warning. ``untrusted_reason``: why a history that is there is not trusted (it
-    records paths outside the card: broken or forged). ``warnings``: the findings, in the
-    preflight's form (emitted with the preflight warnings and kept in the report).
+    carried to the destinations and continued there (a destination whose history has
+    generations of its own keeps it: :func:`offload.manifest.history.copy_history`).
+    ``missing_from_card``: paths the history expects that the card no longer has (a clip
+    deleted in camera, or lost), sorted; each is also a warning. A file the history records
+    as renamed (``<previousPath>``) is expected at its new name only. ``untrusted_reason``:
+    why a history that is there is not trusted (it records paths outside the card: broken or
+    forged). ``warnings``: the findings, in the preflight's form (emitted with the preflight
+    warnings and kept in the report).
     """
 
     references: dict[str, dict[str, str]]
@@ -78,7 +81,7 @@ def check_card_history(source: Path) -> CardHistory:
         item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
         return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
     missing = tuple(
-        sorted(p for p in history.recorded_file_paths() if not os.path.lexists(source / p))
+        sorted(p for p in history.expected_file_paths() if not os.path.lexists(source / p))
     )
     warnings = tuple(
         PreflightItem(

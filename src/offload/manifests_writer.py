@@ -3,7 +3,10 @@
 Plain inputs: the card layer (:mod:`offload.card`) says what to record on each destination
 (:class:`OffloadRecords`, one :class:`DestinationRecords` per destination not lost); this
 module knows nothing of plans and job reports. For each destination: carry the source
-card's own ``ascmhl/`` history (if any), then append a ``transfer`` generation (when this run
+card's own ``ascmhl/`` history (if any; not into a destination history with generations of
+its own, which is continued, the card's generations it lacks named in a warning; taken back
+when no generation of this run follows it: only ours hides ``.offload/``), then append a
+``transfer`` generation (when this run
 copied anything there, or when the history does not yet hold every symlink there as a new
 generation would: a link the card gained since) listing every file verified on this
 destination, now or by an earlier run (those with the digests and the date of that
@@ -67,6 +70,12 @@ from offload.manifest.copy_root import (
     unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister
+from offload.manifest.history import (
+    CHAIN_FILE_NAME,
+    CarriedHistory,
+    parse_chain,
+    take_back_history,
+)
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
@@ -516,13 +525,6 @@ def _write_on_destination(
     root = destination.root
     outcome = ManifestResult(destination.index)
     ascmhl = MhlKind.ASCMHL in options.kinds
-    # The card's history first: whatever is decided below reads the history as it then is.
-    if ascmhl and records.card_has_history:
-        try:
-            outcome.written.extend(str(p) for p in copy_history(records.source, root))
-        except OffloadError as exc:
-            outcome.error = f"manifest not written on {destination.destination}: {exc.message}"
-            return outcome
     # The card's folders named like our state (cheap: the folders only); a file so named is
     # found while the generation's files are read (_representable).
     state_folders = (
@@ -535,7 +537,105 @@ def _write_on_destination(
         and not (ascmhl and (destination.links or state_folders))
         and next(iter(destination.files), None) is None
     ):
-        return outcome  # nothing verified here: nothing any manifest could record
+        # Nothing verified here: nothing any manifest could record, and the card's history
+        # is not carried either (no generation of ours would follow it to hide our state).
+        return outcome
+    # The card's history first: whatever is decided below reads the history as it then is.
+    carried = CarriedHistory()
+    if ascmhl and records.card_has_history:
+        try:
+            carried = copy_history(records.source, root)
+        except OffloadError as exc:
+            outcome.error = f"manifest not written on {destination.destination}: {exc.message}"
+            return outcome
+        outcome.written.extend(str(p) for p in carried.written)
+        if carried.not_carried:
+            outcome.warnings.append(_not_carried_warning(records, root, carried))
+    outcome = _write_after_carrying(
+        records, options, destination, hasher, outcome, state_folders, ascmhl=ascmhl
+    )
+    if carried.written and not _generation_written(root, outcome, carried):
+        _take_back(root, carried, outcome)
+    return outcome
+
+
+def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHistory) -> str:
+    """The card's manifests *carried* did not bring to *root*: its history there is its own."""
+    names = carried.not_carried
+    shown = ", ".join(printable_name(n) for n in names[:3])
+    if len(names) > 3:
+        shown += f" and {len(names) - 3} more"
+    where = printable_name(str(root / ASCMHL_FOLDER))
+    card = printable_name(str(records.source / ASCMHL_FOLDER))
+    if carried.shares_generations:
+        why = (
+            f"the history in {where} was carried from the card by an earlier offload and has "
+            "generations of its own since, so the card's later generations "
+            f"({shown}, made on the card after that offload) are not added to it: placed "
+            "after them they would read as made on this copy"
+        )
+    else:
+        why = (
+            f"{where} holds an ASC MHL history of its own that holds none of the card's "
+            f"generations ({shown}), so the card's history is not added to it"
+        )
+    return (
+        f"the card's ASC MHL history ({card}) is not carried on to {root}: {why}. The "
+        "history there is continued by offload-ai's generations, which list every file "
+        "verified there, those the card's later generations record included (each checked "
+        "against the card's history while it was read); the card's own generations stay on "
+        "the card (offload into a new folder to carry them whole)"
+    )
+
+
+def _generation_written(root: Path, outcome: ManifestResult, carried: CarriedHistory) -> bool:
+    """Whether a generation of this run follows the card's generations *carried* brought to
+    *root*: an ASC MHL manifest written there besides them (a legacy MHL is no such one)."""
+    brought = {str(p) for p in carried.written}
+    folder = root / ASCMHL_FOLDER
+    return any(
+        path not in brought and path.endswith(".mhl") and Path(path).parent == folder
+        for path in outcome.written
+    )
+
+
+def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> None:
+    """No generation of this run follows the card's history carried to *root*: it is taken
+    back, so that no history is left there without one (its ignore list hides our state;
+    the card's would leave ``ascmhl verify`` to call ``.offload/`` new files)."""
+    try:
+        take_back_history(root, carried)
+    except OffloadError as exc:
+        note = (
+            f"the card's ASC MHL history carried there could not be taken back ("
+            f"{exc.message}): without a generation of offload-ai after it, ascmhl verify "
+            f"calls the files of {STATE_FOLDER}/ new"
+        )
+    else:
+        taken = {str(p) for p in carried.written}
+        outcome.written = [p for p in outcome.written if p not in taken]
+        note = (
+            "the card's ASC MHL history is not left there either: without a generation of "
+            f"offload-ai after it, ascmhl verify would call the files of {STATE_FOLDER}/ new"
+        )
+    if outcome.error is not None:
+        outcome.error = f"{outcome.error}; {note}"
+    else:
+        outcome.warnings.append(f"no ASC MHL generation written on {root}: {note}")
+
+
+def _write_after_carrying(
+    records: OffloadRecords,
+    options: ManifestOptions,
+    destination: DestinationRecords,
+    hasher: MediaHasher,
+    outcome: ManifestResult,
+    state_folders: set[str],
+    *,
+    ascmhl: bool,
+) -> ManifestResult:
+    """The manifests of one destination once the card's history is carried there."""
+    root = destination.root
     # The stamp stands for the check below only where no link or folder named like our
     # state asks more of the history than its files (each link's state is the history's).
     stamping = destination.state_stamp and not destination.links and not state_folders
@@ -790,11 +890,17 @@ def _newest_is_the_cards(history: History, records: OffloadRecords) -> bool:
     first) is one of the card's own: no generation of a transfer follows them."""
     if not records.card_has_history or not history.exists:
         return False
+    newest = history.generations[-1].file_name
+    ids = {entry.path: entry.c4 for entry in history.chain}
+    if newest not in ids:
+        return False  # a manifest the chain does not list: none the card's carried
     try:
-        names = os.listdir(records.source / ASCMHL_FOLDER)
-    except OSError:
+        # By content: a generation of ours may have the name of a later one of the card's
+        # (the same sequence number, made in the same second).
+        card = parse_chain(records.source / ASCMHL_FOLDER / CHAIN_FILE_NAME)
+    except (OSError, OffloadError):
         return False  # the card is gone (a cascade's re-run): nothing to tell them apart
-    return history.generations[-1].file_name in names
+    return ids[newest] in {entry.c4 for entry in card}
 
 
 def _state_folders_listed(

@@ -17,7 +17,12 @@ from offload.manifest import (
     read_reference_hashes,
     write_generation,
 )
-from offload.manifest.history import generation_number_of, parse_manifest
+from offload.manifest.history import (
+    CarriedHistory,
+    generation_number_of,
+    parse_manifest,
+    take_back_history,
+)
 from tests.unit.test_manifest_writer import digests_of
 
 CREATOR = CreatorInfo(tool_version="0.1.0", hostname="host")
@@ -117,7 +122,7 @@ def test_copy_history_carries_bytes_and_is_resumable(tmp_path: Path) -> None:
     destination = tmp_path / "dest" / "card"
     destination.mkdir(parents=True)
 
-    written = copy_history(source, destination)
+    written = copy_history(source, destination).written
     assert [p.name for p in written][-1] == "ascmhl_chain.xml" and len(written) == 3
     for path in (source / "ascmhl").iterdir():
         assert (destination / "ascmhl" / path.name).read_bytes() == path.read_bytes()
@@ -125,27 +130,65 @@ def test_copy_history_carries_bytes_and_is_resumable(tmp_path: Path) -> None:
 
     # already carried (even with a generation more at the destination): nothing to do
     record(destination, {"a": b"a"}, T3)
-    assert copy_history(source, destination) == ()
+    assert copy_history(source, destination) == CarriedHistory()
 
     # interrupted before the chain was written: the rest is completed
     other = tmp_path / "dest2" / "card"
     (other / "ascmhl").mkdir(parents=True)
     first = next((source / "ascmhl").glob("0001_*.mhl"))
     shutil.copy(first, other / "ascmhl" / first.name)
-    written = copy_history(source, other)
+    written = copy_history(source, other).written
     assert [p.name for p in written] == [
         next((source / "ascmhl").glob("0002_*.mhl")).name,
         "ascmhl_chain.xml",
     ]
 
 
-def test_copy_history_refuses_a_different_destination_history(tmp_path: Path) -> None:
+def test_copy_history_leaves_a_destination_history_of_its_own_as_it_is(tmp_path: Path) -> None:
+    """A history that is no earlier state of the card's is the destination's own: nothing
+    is written there, and the card's manifests it lacks are named (the caller warns and
+    continues it). Before, this was refused, and the destination never got a manifest."""
     source = tmp_path / "card"
     record(source, {"a": b"a"}, T1)
     destination = tmp_path / "dest" / "card"
     record(destination, {"a": b"other"}, T2)
-    with pytest.raises(HistoryError, match="not the one"):
-        copy_history(source, destination)
+    before = sorted((p.name, p.read_bytes()) for p in (destination / "ascmhl").iterdir())
+    carried = copy_history(source, destination)
+    assert carried.written == () and not carried.shares_generations
+    assert carried.not_carried == tuple(p.name for p in (source / "ascmhl").glob("0001_*.mhl"))
+    assert sorted((p.name, p.read_bytes()) for p in (destination / "ascmhl").iterdir()) == before
+
+    # carried once, continued there, then the card got a generation: diverged
+    other = tmp_path / "dest2" / "card"
+    other.mkdir(parents=True)
+    copy_history(source, other)
+    record(other, {"a": b"a"}, T2)
+    later = record(source, {"a": b"a", "b": b"b"}, T3)
+    carried = copy_history(source, other)
+    assert carried.written == () and carried.shares_generations
+    assert carried.not_carried == (later.name,)
+    assert len(read_history(other).generations) == 2
+
+
+def test_take_back_history_leaves_the_destination_as_it_was(tmp_path: Path) -> None:
+    source = tmp_path / "card"
+    record(source, {"a": b"a"}, T1)
+    fresh = tmp_path / "dest" / "card"
+    fresh.mkdir(parents=True)
+    take_back_history(fresh, copy_history(source, fresh))
+    assert not (fresh / "ascmhl").exists()
+
+    # an earlier state brought up to the card's, then taken back: the earlier state again
+    older = tmp_path / "dest2" / "card"
+    older.mkdir(parents=True)
+    copy_history(source, older)
+    before = sorted((p.name, p.read_bytes()) for p in (older / "ascmhl").iterdir())
+    record(source, {"a": b"a"}, T2)
+    carried = copy_history(source, older)
+    assert len(carried.written) == 2
+    take_back_history(older, carried)
+    assert sorted((p.name, p.read_bytes()) for p in (older / "ascmhl").iterdir()) == before
+    assert len(read_history(older).generations) == 1
 
 
 def test_copy_history_refuses_a_tampered_source(tmp_path: Path) -> None:
@@ -162,7 +205,7 @@ def test_copy_history_refuses_a_tampered_source(tmp_path: Path) -> None:
 def test_copy_history_without_source_history_does_nothing(tmp_path: Path) -> None:
     (tmp_path / "card").mkdir()
     (tmp_path / "dest").mkdir()
-    assert copy_history(tmp_path / "card", tmp_path / "dest") == ()
+    assert copy_history(tmp_path / "card", tmp_path / "dest") == CarriedHistory()
     assert not (tmp_path / "dest" / "ascmhl").exists()
 
 
@@ -173,15 +216,15 @@ def test_copy_history_brings_an_older_carried_state_up_to_date(tmp_path: Path) -
     destination.mkdir(parents=True)
     copy_history(source, destination)
     record(source, {"a": b"a"}, T2)  # the card was verified again since
-    written = copy_history(source, destination)
+    written = copy_history(source, destination).written
     assert [p.name for p in written] == [
         next((source / "ascmhl").glob("0002_*.mhl")).name,
         "ascmhl_chain.xml",
     ]
     assert read_history(destination).chain == read_history(source).chain
 
-    # a destination that went its own way after the common generations is refused
+    # a destination that went its own way after the common generations keeps its own
     record(destination, {"a": b"a"}, T3)
-    record(source, {"a": b"a"}, datetime(2024, 5, 1, 13, 0, 0, tzinfo=UTC))
-    with pytest.raises(HistoryError, match="not the one"):
-        copy_history(source, destination)
+    later = record(source, {"a": b"a"}, datetime(2024, 5, 1, 13, 0, 0, tzinfo=UTC))
+    carried = copy_history(source, destination)
+    assert carried.written == () and carried.not_carried == (later.name,)

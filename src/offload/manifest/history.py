@@ -13,8 +13,17 @@ Which hash is "the" recorded hash of a file, as the reference tool decides it:
 * for a known path, the reference hash in a format is the first hash recorded in that format,
   in generation order (``find_first_hash_entry_for_path``); a ``failed`` hash never is one.
 
-Nested histories (an ``ascmhl`` folder below the root) and renames (``previousPath``) are
-not interpreted here.
+Renames (``<previousPath>`` in a ``<hash>`` or ``<directoryhash>``: the path was renamed,
+its new name in ``<path>``): a path renamed is no longer expected at its old name but at
+its new one (:meth:`History.current_path`, followed through every later rename, unless a
+later generation records the old name itself again: something stands there again). A
+renamed path's reference hashes are those of the path it was renamed from (as the
+reference tool's ``verify`` looks them up), its own first hashes filling in the formats
+that path has none in. The reference tool (1.2) follows one rename only: after two renames
+of one file (``a`` to ``b``, then ``b`` to ``c``) its ``verify`` reports ``b`` missing; here
+the file is expected at ``c`` alone.
+
+Nested histories (an ``ascmhl`` folder below the root) are not interpreted here.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
@@ -94,6 +104,7 @@ class History:
         self._reference: dict[str, dict[str, str]] | None = None
         self._sizes: dict[str, int] = {}
         self._recorded: dict[str, dict[str, set[str]]] | None = None
+        self._moved: dict[str, str] | None = None
 
     @property
     def exists(self) -> bool:
@@ -116,8 +127,12 @@ class History:
         firsts: dict[str, dict[str, str]] = {}
         known: set[str] = set()
         sizes: dict[str, int] = {}
+        renamed_from: dict[str, str] = {}  # path → the previous path of its first record
         for generation in self.generations:
             for record in generation.files:
+                previous = record.previous_path
+                if record.path not in firsts and previous is not None and previous != record.path:
+                    renamed_from[record.path] = previous
                 per_format = firsts.setdefault(record.path, {})
                 for entry in record.hashes:
                     if entry.action == "failed" or not is_ascmhl_format(entry.format):
@@ -127,7 +142,18 @@ class History:
                         known.add(record.path)
                         if record.size_bytes is not None:
                             sizes[record.path] = record.size_bytes
-        self._reference = {path: firsts[path] for path in firsts if path in known}
+        reference = {path: firsts[path] for path in firsts if path in known}
+        # A renamed path takes the reference of the path it was renamed from (resolved in
+        # the order the renames were recorded, so a chain of renames carries it along); its
+        # own first hashes fill in the formats that one has none in.
+        for path, previous in renamed_from.items():
+            inherited = reference.get(previous)
+            if inherited is None:
+                continue
+            reference[path] = {**firsts.get(path, {}), **inherited}
+            if previous in sizes:
+                sizes[path] = sizes[previous]
+        self._reference = reference
         self._sizes = sizes
         return self._reference
 
@@ -187,6 +213,43 @@ class History:
         """Every file path recorded in any generation (known or not)."""
         return {record.path for g in self.generations for record in g.files}
 
+    def _moves(self) -> dict[str, str]:
+        """Old path → the path it was renamed to, files and folders, as the newest record
+        of the old path says: a later generation that records the old path itself (not as
+        a previous path) cancels its rename (something stands there again)."""
+        if self._moved is None:
+            moved: dict[str, str] = {}
+            for generation in self.generations:
+                records = [(r.path, r.previous_path) for r in generation.files]
+                records.extend((r.path, r.previous_path) for r in generation.directories)
+                for path, previous in records:
+                    if previous is not None and previous != path:
+                        moved[previous] = path
+                for path, _ in records:
+                    moved.pop(path, None)
+            self._moved = moved
+        return self._moved
+
+    def current_path(self, path: str) -> str:
+        """Where the history expects the file or folder recorded as *path* now: *path*,
+        or the name of its newest rename, followed through later renames (module doc)."""
+        moved = self._moves()
+        seen = {path}
+        while (renamed := moved.get(path)) is not None and renamed not in seen:
+            seen.add(renamed)
+            path = renamed
+        return path
+
+    def expected_file_paths(self) -> set[str]:
+        """The file paths the history expects on disk: every recorded path, at its current
+        name (:meth:`current_path`): a file renamed is not expected at its old name."""
+        return {self.current_path(path) for path in self.recorded_file_paths()}
+
+    def renamed_paths(self) -> dict[str, str]:
+        """Recorded file and folder paths no longer expected at that name → where they are
+        expected (:meth:`current_path`). Sorted by old path."""
+        return {path: self.current_path(path) for path in sorted(self._moves())}
+
     def escaping_paths(self) -> list[str]:
         """Recorded paths (files, previous paths, folders) that leave the history's root:
         absolute, or with a ``..`` component. A history holding one is broken or forged
@@ -197,12 +260,19 @@ class History:
                 paths.add(record.path)
                 if record.previous_path is not None:
                     paths.add(record.previous_path)
-            paths.update(record.path for record in generation.directories)
+            for directory in generation.directories:
+                paths.add(directory.path)
+                if directory.previous_path is not None:
+                    paths.add(directory.previous_path)
         return sorted(p for p in paths if path_escapes(p))
 
     def recorded_directory_paths(self) -> set[str]:
         """Every folder path recorded with a ``<directoryhash>`` in any generation."""
         return {record.path for g in self.generations for record in g.directories}
+
+    def expected_directory_paths(self) -> set[str]:
+        """The folder paths the history expects on disk, each at its current name."""
+        return {self.current_path(path) for path in self.recorded_directory_paths()}
 
 
 def _parse_hash_children(element: ET.Element) -> FileRecord:
@@ -229,16 +299,19 @@ def _parse_directory_children(element: ET.Element, path: str | None = None) -> D
     content: dict[str, str] = {}
     structure: dict[str, str] = {}
     modified: str | None = None
+    previous: str | None = None
     for child in element:
         tag = _local(child.tag)
         if tag == "path":
             path = _text(child)
             modified = child.get("lastmodificationdate")
+        elif tag == "previousPath":
+            previous = _text(child)
         elif tag in ("content", "structure"):
             target = content if tag == "content" else structure
             for hash_element in child:
                 target[_local(hash_element.tag)] = _text(hash_element)
-    return DirectoryRecord(path or "", content, structure, modified)
+    return DirectoryRecord(path or "", content, structure, modified, previous)
 
 
 def parse_manifest(path: Path, sequence_number: int) -> Generation:
@@ -400,47 +473,79 @@ def read_reference_hashes(root: Path) -> dict[str, dict[str, str]]:
     return read_history(root).reference_hashes()
 
 
-def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
+class CarriedHistory(NamedTuple):
+    """What :func:`copy_history` did on a destination.
+
+    ``written``: the files it wrote (the chain file last). ``not_carried``: the source's
+    manifests (file names, in sequence order) the destination's history lacks and was not
+    given, because that history is no earlier state of the source's (it has generations of
+    its own since, or none of the source's); empty when it is carried whole.
+    ``shares_generations``: such a destination's history holds some of the source's
+    generations (it was carried from it once, and continued since). ``previous_chain``: the
+    destination's chain file before (None: it had none), and ``made_folder``: the ``ascmhl``
+    folder was made by this call, so that :func:`take_back_history` can undo it.
+    """
+
+    written: tuple[Path, ...] = ()
+    not_carried: tuple[str, ...] = ()
+    shares_generations: bool = False
+    previous_chain: bytes | None = None
+    made_folder: bool = False
+
+
+def copy_history(source_root: Path, destination_root: Path) -> CarriedHistory:
     """Carry the history of *source_root* into *destination_root* (before a new generation is
-    written there), byte for byte, so the chain's C4 IDs stay valid. Returns the files written.
+    written there), byte for byte, so the chain's C4 IDs stay valid.
 
     The source history is read and checked first (chain C4 IDs). Each manifest is written
     atomically; the chain file last, so an interrupted copy never leaves a chain that lists
     a manifest the destination does not have. Re-running after an interruption, or on a
     destination that already carries the same history (possibly with more generations after
     it), writes only what is missing; a destination carrying an older state of the same
-    history (the card got generations since) is brought up to the source's.
-    Raises HistoryError if the source history is unusable or the destination holds a
-    different history (including one that diverged after the common generations);
-    HistoryError also wraps an OSError.
+    history and nothing else (the card got generations since) is brought up to the source's.
+
+    A destination whose history is not such a state (generations of its own after the
+    source's, or none of the source's) is the destination's own history: nothing is written
+    there, and the source's manifests it lacks are returned as ``not_carried``. A copy of a
+    history is the source's generations followed by the copies' own: the source's later
+    generations (an ``in-place`` check of the card, say) cannot be appended after a
+    ``transfer`` recorded there without reading as if they had been made on the copy.
+
+    Raises HistoryError if the source history is unusable, or a destination manifest of the
+    same name differs from the source's while the chains agree; HistoryError also wraps an
+    OSError.
     """
     source = read_history(source_root)
     if not source.exists:
-        return ()
+        return CarriedHistory()
     source_folder = source_root / ASCMHL_FOLDER
     destination_folder = destination_root / ASCMHL_FOLDER
     chain_path = destination_folder / CHAIN_FILE_NAME
+    previous_chain: bytes | None = None
+    made_folder = False
     try:
         if chain_path.is_file():
             destination = read_history(destination_root)
             carried = len(source.chain)
             if destination.chain[:carried] == source.chain:
-                return ()  # already carried, maybe with generations of its own after it
+                return CarriedHistory()  # already carried, maybe with generations after it
             source_names = {g.file_name for g in source.generations}
             if source.chain[: len(destination.chain)] != destination.chain or any(
                 g.file_name not in source_names for g in destination.generations
             ):
-                raise HistoryError(
-                    f"{destination_folder} holds an ASC MHL history that is not the one of "
-                    f"{source_folder}",
-                    path=destination_folder,
+                held = {entry.c4 for entry in destination.chain}
+                return CarriedHistory(
+                    not_carried=tuple(e.path for e in source.chain if e.c4 not in held),
+                    shares_generations=any(e.c4 in held for e in source.chain),
                 )
+            previous_chain = chain_path.read_bytes()
         else:
             try:
                 destination_folder.mkdir()
             except FileExistsError:
                 pass
             else:
+                made_folder = True
                 fsync_dir(destination_root)
         written: list[Path] = []
         expected = {entry.path: entry.c4 for entry in source.chain}
@@ -476,12 +581,47 @@ def copy_history(source_root: Path, destination_root: Path) -> tuple[Path, ...]:
             path=destination_folder,
             errno_=exc.errno,
         ) from exc
-    return tuple(written)
+    return CarriedHistory(tuple(written), previous_chain=previous_chain, made_folder=made_folder)
+
+
+def take_back_history(destination_root: Path, carried: CarriedHistory) -> None:
+    """Undo what :func:`copy_history` wrote in *destination_root* (*carried*): the chain file
+    as it was first (or removed, when there was none), so that it never lists a manifest
+    that is gone, then each manifest it wrote, then the ``ascmhl`` folder it made (when
+    empty). For a destination where no generation of the copy can follow the carried
+    history. Raises HistoryError wrapping an OSError (what was already undone stays so)."""
+    if not carried.written:
+        return
+    folder = destination_root / ASCMHL_FOLDER
+    chain_path = folder / CHAIN_FILE_NAME
+    try:
+        if carried.previous_chain is not None:
+            write_file_atomically(chain_path, carried.previous_chain, replace=True)
+        else:
+            chain_path.unlink(missing_ok=True)
+        for path in carried.written:
+            if path != chain_path:
+                path.unlink(missing_ok=True)
+        fsync_dir(folder)
+        if carried.made_folder:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # something else is in it: it stays
+            else:
+                fsync_dir(destination_root)
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot take the carried ASC MHL history back from {folder}: {describe_os_error(exc)}",
+            path=folder,
+            errno_=exc.errno,
+        ) from exc
 
 
 __all__ = [
     "ASCMHL_FOLDER",
     "CHAIN_FILE_NAME",
+    "CarriedHistory",
     "History",
     "c4_of_file",
     "copy_history",
@@ -491,4 +631,5 @@ __all__ = [
     "path_escapes",
     "read_history",
     "read_reference_hashes",
+    "take_back_history",
 ]

@@ -78,7 +78,8 @@ class HashRecord(NamedTuple):
 
 
 class FileRecord(NamedTuple):
-    """One ``<hash>`` element read from a manifest."""
+    """One ``<hash>`` element read from a manifest. ``previous_path``: the file's name
+    before a rename (``<previousPath>``), if recorded."""
 
     path: str
     size_bytes: int | None
@@ -90,13 +91,15 @@ class FileRecord(NamedTuple):
 class DirectoryRecord(NamedTuple):
     """One ``<directoryhash>`` (or the ``<roothash>``, with path ``"."``) read from a manifest.
 
-    ``content``/``structure``: format → hash text.
+    ``content``/``structure``: format → hash text. ``previous_path``: the folder's name
+    before a rename (``<previousPath>``), if recorded.
     """
 
     path: str
     content: Mapping[str, str]
     structure: Mapping[str, str]
     last_modification_date: str | None = None
+    previous_path: str | None = None
 
 
 class ChainEntry(NamedTuple):

@@ -3,9 +3,12 @@
 Each file on disk is compared with the hashes the history holds for it (the reference hash
 per format, see :mod:`offload.manifest.history`): ``verified`` if every compared format
 matches, ``changed`` if the size or a hash differs, ``extra`` if the history does not know
-it; recorded files that are gone are ``missing``. The walk skips the ``ascmhl`` folder and
-whatever the history's latest ignore patterns (plus the caller's) exclude, as the reference
-tool does, and it raises on any directory it cannot read (a dying card must not look empty).
+it; recorded files that are gone are ``missing``. A file (or folder) the history records
+as renamed (``<previousPath>``) is expected at its new name only, and checked against the
+hashes recorded under its old one (:mod:`offload.manifest.history`). The walk skips the
+``ascmhl`` folder and whatever the history's latest ignore patterns (plus the caller's)
+exclude, as the reference tool does, and it raises on any directory it cannot read (a dying
+card must not look empty).
 
 Optionally a new generation is appended (process ``in-place``): verified files as
 ``verified``, changed files as ``failed``, extra files as ``original``, so the history
@@ -352,7 +355,7 @@ def verify_tree(
     on_disk = {item.path for item in disk} - gone
     missing = sorted(
         path
-        for path in history.recorded_file_paths()
+        for path in history.expected_file_paths()
         if path not in on_disk
         and not spec.excludes(path, is_dir=False)
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
@@ -399,7 +402,7 @@ def _missing_folders(
     folder, a link to one, a nested history's root; a file where a folder was is ``extra``,
     not also missing). One the ignore patterns exclude, or below a nested history that is
     there (that history checks its own), is not looked for."""
-    recorded = history.recorded_directory_paths()
+    recorded = history.expected_directory_paths()
     if not recorded:
         return []
     present = {*tree.folders, *tree.folder_links, *tree.nested, *tree.dangling, *on_disk}

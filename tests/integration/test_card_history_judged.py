@@ -1,0 +1,227 @@
+"""A card's own ASC MHL history as the reference tool (``ascmhl`` 1.2) writes it, read by
+``offload verify`` and carried by ``offload copy``: renames it records (``<previousPath>``),
+a history that grew on the card after an offload, and a card history carried to a
+destination where no generation of ours can follow it. Each history here is made by the
+reference tool itself (its ``create``), and its ``verify`` judges what offload-ai leaves."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.manifest import read_history
+from support.ascmhl_judge import AscmhlJudge
+
+
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+
+
+def offload(*argv: str | Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue() + err.getvalue()
+
+
+def create(judge: AscmhlJudge, root: Path, *options: str) -> None:
+    done = judge.run("ascmhl", "create", "-h", "xxh64", *options, root)
+    assert done.returncode == 0, done.describe()
+
+
+# --- renames recorded by the card's history (<previousPath>) -------------------------------
+
+
+def test_a_rename_the_history_records_is_no_missing_file_to_verify_or_copy(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    card = tmp_path / "C3"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    create(judge, card)
+    (card / "a.mov").rename(card / "b.mov")
+    create(judge, card, "--detect_renaming")
+    assert (
+        "<previousPath>a.mov</previousPath>"
+        in next((card / "ascmhl").glob("0002_*.mhl")).read_text()
+    )
+    assert judge.verify(card).clean
+
+    code, out = offload("verify", card)
+    assert code == 0, out
+    assert "1 OK, 0 changed, 0 missing, 0 new" in out
+
+    (tmp_path / "R3").mkdir()
+    code, out = offload("copy", "--quiet", card, tmp_path / "R3")
+    assert code == 0, out
+    assert "MISSING FROM THE CARD" not in out and "a.mov" not in out
+    copy = tmp_path / "R3" / "C3"
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "0 missing" in out, out
+
+    # the renamed file is still checked, against the hash recorded under its old name
+    (card / "b.mov").write_bytes(b"CLIP\n")
+    code, out = offload("verify", card)
+    assert code == 11 and "b.mov" in out, out
+
+
+def test_renames_are_followed_through_files_and_folders(judge: AscmhlJudge, tmp_path: Path) -> None:
+    """Two renames of one file (a, then b, then c): offload verify expects it at its newest
+    name. ascmhl 1.2 follows one rename only and calls the middle name missing (exit 10):
+    the one place the two differ, documented. A folder renamed (with its file) is expected
+    at its new name, by both."""
+    card = tmp_path / "card"
+    (card / "d").mkdir(parents=True)
+    (card / "d" / "a.mov").write_bytes(b"clip\n")
+    (card / "z.mov").write_bytes(b"z\n")
+    create(judge, card)
+    (card / "d" / "a.mov").rename(card / "d" / "b.mov")
+    create(judge, card, "--detect_renaming")
+    (card / "d" / "b.mov").rename(card / "d" / "c.mov")
+    create(judge, card, "--detect_renaming")
+    history = read_history(card)
+    assert history.current_path("d/a.mov") == "d/c.mov"
+    assert history.expected_file_paths() == {"d/c.mov", "z.mov"}
+    code, out = offload("verify", card)
+    assert code == 0, out
+    assert "2 OK, 0 changed, 0 missing, 0 new" in out
+    judged = judge.verify(card)
+    assert judged.returncode == 10 and "d/b.mov" in judged.stderr, judged.describe()
+
+    other = tmp_path / "other"
+    (other / "d").mkdir(parents=True)
+    (other / "d" / "a.mov").write_bytes(b"clip\n")
+    (other / "z.mov").write_bytes(b"z\n")
+    create(judge, other)
+    (other / "d").rename(other / "e")
+    create(judge, other, "--detect_renaming")
+    history = read_history(other)
+    assert history.current_path("d") == "e"
+    assert history.expected_directory_paths() == {"e"}
+    assert history.expected_file_paths() == {"e/a.mov", "z.mov"}
+    assert judge.verify(other).clean
+    code, out = offload("verify", other)
+    assert code == 0, out
+    assert "2 OK, 0 changed, 0 missing, 0 new" in out
+
+
+# --- a card history that grew after an offload ---------------------------------------------
+
+
+def test_a_card_history_grown_since_an_offload_leaves_the_destination_history_continued(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history got a generation (a new file) after the first offload: the copy's
+    history, carried then and continued by our generation, is continued again with a
+    generation listing the new file (the card's later generation is not placed after ours,
+    where it would read as made on the copy), a warning names it; every run exits 0 and the
+    reference tool accepts the copy. Before: exit 1 on every run, no manifest written."""
+    card = tmp_path / "C4"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"a\n")
+    create(judge, card)
+    raid = tmp_path / "R4"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    (card / "b.mov").write_bytes(b"b\n")
+    create(judge, card)
+    card_later = sorted((card / "ascmhl").glob("0002_*.mhl"))[0].name
+
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    assert "manifest not written" not in out
+    assert "is not carried on to" in out and card_later in out, out
+    copy = raid / "C4"
+    history = read_history(copy)
+    assert [g.tool_name for g in history.generations] == ["ascmhl", "offload-ai", "offload-ai"]
+    newest = history.generations[-1]
+    assert newest.process == "transfer"
+    assert {r.path: r.hashes[0].action for r in newest.files} == {
+        "a.mov": "verified",
+        "b.mov": "original",
+    }
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "2 OK" in out, out
+
+    # again: nothing new, nothing written, still exit 0 (and the same warning)
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    assert len(read_history(copy).generations) == 3
+
+    # The card's next generation gets the very name of our newest one (made in the same
+    # second): told apart by content, so no generation is written for a "card's own
+    # generation newest there" that is ours.
+    create(judge, card)
+    ours = history.generations[-1].file_name
+    theirs = sorted((card / "ascmhl").glob("0003_*.mhl"))[0]
+    theirs.rename(card / "ascmhl" / ours)
+    chain = card / "ascmhl" / "ascmhl_chain.xml"
+    chain.write_text(chain.read_text().replace(theirs.name, ours))
+    assert judge.verify(card).clean
+    # no stamp of complete manifests (as on a copy root with links): the full check runs
+    (copy / ".offload" / "manifests-complete.json").unlink()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 0, out
+    assert "holds the card's own generations only" not in out, out
+    assert len(read_history(copy).generations) == 3
+
+
+# --- no generation of ours: no carried history left alone ----------------------------------
+
+
+def test_a_card_history_is_not_left_on_a_destination_without_a_generation_of_ours(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card has a nested history, which offload-ai refuses to write a generation for:
+    the card's history is not left on the destination either (its ignore list does not
+    hide .offload/, so ascmhl verify called our state new files while offload verify said
+    OK). Now neither tool finds an ASC MHL history there; offload verify checks the ledger."""
+    card = tmp_path / "A"
+    (card / "N" / "in").mkdir(parents=True)
+    (card / "N" / "in" / "f").write_bytes(b"x\n")
+    (card / "g").write_bytes(b"y\n")
+    create(judge, card / "N")
+    create(judge, card)
+    raid = tmp_path / "RA"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 1, out
+    assert "nested ASC MHL histories are not supported: N" in out
+    assert "the card's ASC MHL history is not left there either" in out
+    copy = raid / "A"
+    assert (copy / "g").read_bytes() == b"y\n"
+    assert not (copy / "ascmhl").exists()
+    judged = judge.verify(copy)
+    assert judged.returncode == 30, judged.describe()  # no history: nothing claimed
+    code, out = offload("verify", copy)
+    assert code == 0 and "against ledger" in out, out
+
+
+def test_a_card_history_is_not_carried_where_every_file_failed(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """Every file of the card fails (its bytes differ from the card's own history): nothing
+    is verified on the destination, no generation of ours is written, and the card's history
+    is not carried there either (before, it was, and ascmhl verify called .offload/ new)."""
+    card = tmp_path / "B"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    create(judge, card)
+    (card / "a.mov").write_bytes(b"CLIP\n")  # same size, other bytes: only the history tells
+    raid = tmp_path / "RB"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", card, raid)
+    assert code == 2 and "does not match the card's own ASC MHL history" in out, out
+    copy = raid / "B"
+    assert (copy / ".offload").is_dir()  # the lock, the reports
+    assert not (copy / "ascmhl").exists()
+    assert judge.verify(copy).returncode == 30
