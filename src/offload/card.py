@@ -440,6 +440,9 @@ def _plan(
         needed=needed,
         rechecked=rechecked,
         remote=[plan for plan in plans if plan.index in backends],
+        # The room kept for our own files (ledger, manifests, reports) scales with these.
+        algorithms=options.copy.algorithms,
+        manifests=len(options.manifests.kinds),
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
