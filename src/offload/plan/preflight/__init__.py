@@ -125,12 +125,16 @@ def preflight(
         source_findings(tree, out)
     copy_roots = [str(p.root) for p in (*plans, *remote)]
 
+    reserves: dict[int, OwnFiles] = {}  # by block size: the same for every such destination
+
     def reserve_for(block: int) -> OwnFiles:
         if reserve_bytes is not None:
             return OwnFiles(reserve_bytes, 0)
-        return own_files(
-            tree, block, copy_roots=copy_roots, algorithms=algorithms, manifests=manifests
-        )
+        if block not in reserves:
+            reserves[block] = own_files(
+                tree, block, copy_roots=copy_roots, algorithms=algorithms, manifests=manifests
+            )
+        return reserves[block]
 
     entries = (
         entries_of(tree)

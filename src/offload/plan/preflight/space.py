@@ -9,6 +9,7 @@ import stat
 from collections import defaultdict
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from itertools import chain
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -32,7 +33,7 @@ FALLBACK_BLOCK = 4096
 # What offload-ai writes into a copy root besides the card's files, per file of the card,
 # in bytes (docs/design.md, "Room for offload-ai's own files"). Fitted to the files of real
 # offloads (1 and 3 destinations, names of 12 and 181 bytes, 1 to 4 algorithms) and kept
-# 5-35 % above them; tests/unit/test_preflight_reserve.py checks them against the files a
+# 5-35 % above them; tests/integration/test_preflight_reserve.py checks them against the files a
 # real offload writes. r: the file's relative path (bytes), R: a destination's copy root
 # (bytes), A: the hex digits of the digests asked for (-t), D: the destinations.
 #: ledger.jsonl: 300 + 2.5 r + 1.5 A a file (a line naming the file and its final path).
@@ -44,10 +45,11 @@ JSON_FILE = (320, 1.0, 1.6)
 JSON_COPY = 330
 #: the CSV report: 140 + 2 R + 2 r + 1.3 A a file and destination (a row each).
 CSV_COPY = (140, 2.0, 1.3)
-#: the HTML and PDF reports: 380 + 105 D + 1.4 r a row. Past DOCUMENT_ROWS files that are
-#: no clip, the good ones fold into a row a folder, and past DOCUMENT_PICTURES clips those
-#: without a picture (report/content.py, MAX_FILE_ROWS and MAX_CLIP_ROWS): rows are kept
-#: for DOCUMENT_ROWS files and for each file that may be a clip with a picture.
+#: the HTML and PDF reports, the two together: 380 + 105 D + 1.4 r a row. Past
+#: DOCUMENT_ROWS files that are no clip, the good ones fold into a row a folder, and past
+#: DOCUMENT_PICTURES clips those without a picture (report/content.py, MAX_FILE_ROWS and
+#: MAX_CLIP_ROWS): rows are kept for DOCUMENT_ROWS files and for each file that may be a
+#: clip with a picture.
 DOCUMENT_ROW = (380, 105, 1.4)
 DOCUMENT_ROWS = 300
 #: a picture of a clip, in the HTML (base64) and the PDF: for files of at least
@@ -91,10 +93,14 @@ def own_files(
     CSV, HTML and PDF reports (the documents' thumbnails included) and their folders, each
     rounded up to *block*. *copy_roots*: every destination's copy root (the reports name
     each copy of each file); *algorithms*: the digests the copy records. Estimated from the
-    sizes those files were measured to take a file (the constants above), never below."""
+    sizes those files were measured to take a file (the constants above, each above what
+    the offloads measured wrote)."""
     n = tree.file_count + len(tree.symlinks)
-    r = sum(len(os.fsencode(f.relative_path)) for f in tree.files) + sum(
-        len(os.fsencode(link.relative_path)) for link in tree.symlinks
+    r = sum(
+        len(path.encode("utf-8", "surrogateescape"))
+        for path in chain(
+            (f.relative_path for f in tree.files), (s.relative_path for s in tree.symlinks)
+        )
     )
     hex_digits = sum(DIGEST_HEX.get(name, 64) for name in algorithms)
     roots = len(copy_roots)
@@ -116,8 +122,8 @@ def own_files(
     rows = min(n, DOCUMENT_ROWS + pictures)
     row_base, row_copy, row_path = DOCUMENT_ROW
     documents = int((row_base + row_copy * roots) * rows + row_path * r * rows / max(n, 1))
-    # The HTML holds the rows and pictures; the PDF as much again is within the margins
-    # above (measured: the PDF a third of the HTML), its fixed part a file of its own (0).
+    # The rows of both documents and the pictures counted as one file; the other one's
+    # fixed part as a file of its own (0).
     pictured = documents + THUMBNAIL_BYTES * pictures
     sizes = [ledger, *[manifest] * manifests, report, table, pictured, 0]
     taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in sizes)
@@ -319,19 +325,25 @@ def folder_entries(fstype: str, family: str) -> FolderEntries:
 def folder_bytes(relative_paths: Sequence[str], entries: FolderEntries) -> int:
     """What the entries of *relative_paths* (the names created in one folder) take in it,
     with the partials' names that stand beside them while they are copied (at most
-    ``IN_FLIGHT`` at once; a partial's entry is reused once it is renamed). An htree's
-    index blocks (ext4, past one block) are left to the margins."""
+    ``IN_FLIGHT`` at once, each counted as long as the longest name; a partial's entry is
+    reused once it is renamed). An htree's index blocks (ext4, past one block) are left to
+    the margins."""
     if entries == "memory":
         return 0
-
-    def entry(name_bytes: int) -> int:
-        if entries == "fat":
-            return 32 * (2 + -(-name_bytes // 15))
-        return 8 + _round_up(name_bytes, 4)
-
-    lengths = [len(os.fsencode(path.rpartition("/")[2])) for path in relative_paths]
-    partials = sorted(lengths, reverse=True)[:IN_FLIGHT]
-    return sum(entry(n) for n in lengths) + sum(entry(n + PARTIAL_NAME_OVERHEAD) for n in partials)
+    # str.encode, not os.fsencode: the same bytes on Linux, without a call a name.
+    lengths = [
+        len(path.rpartition("/")[2].encode("utf-8", "surrogateescape")) for path in relative_paths
+    ]
+    if not lengths:
+        return 0
+    # The partials as long as the longest name: an entry a name, a bound for each.
+    longest = max(lengths) + PARTIAL_NAME_OVERHEAD
+    partials = min(len(lengths), IN_FLIGHT)
+    if entries == "fat":
+        return sum([64 + 32 * ((n + 14) // 15) for n in lengths]) + partials * (
+            64 + 32 * ((longest + 14) // 15)
+        )
+    return sum([8 + ((n + 3) & ~3) for n in lengths]) + partials * (8 + ((longest + 3) & ~3))
 
 
 def check_devices(
