@@ -158,14 +158,19 @@ def tmpfs_mount(tmp_path: Path) -> Iterator[Callable[..., mounts.Mount]]:
 
 @pytest.fixture
 def ext4_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
-    """Factory: ``ext4_loop(size_bytes=32 MiB, *, path=None) -> Ext4Loop``."""
+    """Factory: ``ext4_loop(size_bytes=32 MiB, *, path=None, mkfs_args=()) -> Ext4Loop``."""
     _skip_if(mounts.unavailable_reason("ext4"))
     numbers = itertools.count()
     with contextlib.ExitStack() as stack:
 
-        def make(size_bytes: int = 32 << 20, *, path: Path | None = None) -> mounts.Ext4Loop:
+        def make(
+            size_bytes: int = 32 << 20,
+            *,
+            path: Path | None = None,
+            mkfs_args: tuple[str, ...] = (),
+        ) -> mounts.Ext4Loop:
             where = path or tmp_path / f"ext4-{next(numbers)}"
-            return stack.enter_context(mounts.ext4_loop(where, size_bytes))
+            return stack.enter_context(mounts.ext4_loop(where, size_bytes, mkfs_args=mkfs_args))
 
         yield make
 
@@ -214,13 +219,15 @@ def btrfs_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
 
 @pytest.fixture
 def exfat_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
-    """Factory: ``exfat_loop(size_bytes=32 MiB, *, path=None) -> ExfatLoop``."""
+    """Factory: ``exfat_loop(size_bytes=32 MiB, *, path=None, cluster=None) -> ExfatLoop``."""
     _skip_if(mounts.unavailable_reason("exfat"))
     numbers = itertools.count()
     with contextlib.ExitStack() as stack:
 
-        def make(size_bytes: int = 32 << 20, *, path: Path | None = None) -> mounts.ExfatLoop:
+        def make(
+            size_bytes: int = 32 << 20, *, path: Path | None = None, cluster: str | None = None
+        ) -> mounts.ExfatLoop:
             where = path or tmp_path / f"exfat-{next(numbers)}"
-            return stack.enter_context(mounts.exfat_loop(where, size_bytes))
+            return stack.enter_context(mounts.exfat_loop(where, size_bytes, cluster=cluster))
 
         yield make

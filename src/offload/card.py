@@ -63,6 +63,7 @@ from offload.results import (
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
+    DestinationSummary,
     FileResult,
     JobReport,
     merge_job_reports,
@@ -205,9 +206,32 @@ class OffloadReport:
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
 
+    # What failed on a destination beyond its files (a folder, its manifests, its folder
+    # times or its report could not be written there), by destination index: each message
+    # is in ``folder_errors`` too, and makes that destination's ``result`` failed.
+    destination_errors: dict[int, list[str]] = field(default_factory=dict)
+
     @property
     def exit_code(self) -> int:
         return self.exit_code_with(more_errors=False)
+
+    def destination_error(self, index: int, message: str) -> None:
+        """Record that something of destination *index* beyond its files failed
+        (*message* names it and the path): in ``folder_errors`` (exit 1) and against that
+        destination (its ``result``)."""
+        self.destination_errors.setdefault(index, []).append(message)
+        self.folder_errors.append(message)
+
+    def destination_result(self, summary: DestinationSummary) -> str:
+        """The one word for a destination that the JSON reports, ``--json`` and the
+        terminal's summary share (``DestinationSummary.result``), with what the card layer
+        adds: a link of the card not made there, or its manifests, a folder or its report
+        not written there (``destination_errors``), make it ``failed``: never ``ok`` while
+        the offload exits 1 for that destination."""
+        word = summary.result(len(self.failed_links(summary.index)))
+        if word != "failed" and self.destination_errors.get(summary.index):
+            return "failed"
+        return word
 
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
@@ -440,6 +464,9 @@ def _plan(
         needed=needed,
         rechecked=rechecked,
         remote=[plan for plan in plans if plan.index in backends],
+        # The room kept for our own files (ledger, manifests, reports) scales with these.
+        algorithms=options.copy.algorithms,
+        manifests=len(options.manifests.kinds),
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
@@ -722,7 +749,8 @@ def _finish_destinations(
             report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
             continue
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
-        report.folder_errors.extend(_make_folders(plan.tree, dest_plan))
+        for error in _make_folders(plan.tree, dest_plan):
+            report.destination_error(dest_plan.index, error)
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
@@ -739,7 +767,9 @@ def _finish_destinations(
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
-    report.folder_errors.extend(m.error for m in manifests if m.error)
+    for manifest in manifests:
+        if manifest.error:
+            report.destination_error(manifest.destination_index, manifest.error)
     _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if (
@@ -747,7 +777,8 @@ def _finish_destinations(
             and dest_plan.index not in plan.backends
             and dest_plan.index in indexes
         ):
-            report.folder_errors.extend(_set_folder_times(plan.tree, dest_plan, folder_times))
+            for error in _set_folder_times(plan.tree, dest_plan, folder_times):
+                report.destination_error(dest_plan.index, error)
 
 
 def _note_links(symlinks: list[SymlinkResult], manifests: list[ManifestResult]) -> None:

@@ -134,13 +134,38 @@ def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceErr
 _S3_STAND_IN = "/s3:/"
 
 
-def _lost_what_to_do(code: int | None, *, service: bool = False) -> str:
+def out_of_inodes(path: Path | str) -> bool:
+    """Whether the filesystem holding *path* (or its nearest existing folder) has no inode
+    left for an unprivileged writer while it still has free space: its ENOSPC means "no
+    more files", not "no more bytes". False when it cannot tell (nothing there to ask, no
+    fixed number of inodes: ``f_files`` 0)."""
+    where = os.path.abspath(path)
+    while True:
+        try:
+            st = os.statvfs(where)
+        except OSError:
+            parent = os.path.dirname(where)
+            if parent == where:
+                return False
+            where = parent
+            continue
+        return bool(st.f_files) and st.f_favail == 0 and st.f_bavail > 0
+
+
+def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: bool = False) -> str:
     """What to do about a destination lost to *code* (the copies it verified are kept, and
-    a re-run resumes from its ledger); *service*: an S3 service, not a drive."""
+    a re-run resumes from its ledger); *service*: an S3 service, not a drive; *inodes_out*:
+    an ENOSPC with free space left but no inode (``out_of_inodes``)."""
     if service and code not in (errno.ENOSPC, errno.EDQUOT):
         what = (
             "the S3 service kept failing or could not be reached: check the endpoint, the "
             "network and the service's status"
+        )
+    elif code == errno.ENOSPC and inodes_out:
+        what = (
+            "the destination is out of inodes (it has free space, but no room for another "
+            "file or folder): delete files there, or choose another drive (a filesystem "
+            "made with more inodes)"
         )
     elif code in (errno.ENOSPC, errno.EDQUOT):
         what = "the destination is full: free space there (or choose a larger drive)"
@@ -165,6 +190,10 @@ def destination_io_error(
     message = f"cannot {operation} {path} on destination {device}: {describe_os_error(exc)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         service = str(path).startswith(_S3_STAND_IN) or device.startswith("s3://")
-        message = f"{message}; {_lost_what_to_do(exc.errno, service=service)}"
+        # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
+        # which (statvfs, on this failure only).
+        inodes_out = exc.errno == errno.ENOSPC and not service and out_of_inodes(path)
+        what = _lost_what_to_do(exc.errno, service=service, inodes_out=inodes_out)
+        message = f"{message}; {what}"
         return DestinationError(message, path=path, errno_=exc.errno)
     return DestinationFileError(message, path=path, errno_=exc.errno)

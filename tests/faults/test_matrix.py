@@ -147,13 +147,25 @@ def test_tmpfs_fills_up_mid_file(tmp_path: Path, tmpfs_mount: Callable[..., obje
 
 
 def test_inode_exhaustion(tmp_path: Path, tmpfs_mount: Callable[..., object]) -> None:
+    """Too few inodes is refused before the copy (tests/faults/test_preflight_room.py);
+    here another program takes them after the preflight. The message says so: out of
+    inodes, not "free space there" with 60 MB free (failed before)."""
     card = make_card(tmp_path / "cards", CARD)
-    few = tmpfs_mount(64 * MIB, nr_inodes=6).path  # type: ignore[attr-defined]
+    few = tmpfs_mount(64 * MIB, nr_inodes=64).path  # type: ignore[attr-defined]
     dests = [*plain_dests(tmp_path), few]
-    report = offload(card, dests)
+
+    def fill() -> None:  # all but 2 inodes: the copy root and a folder, then no file
+        for n in range(64):
+            if os.statvfs(few).f_favail <= 2:
+                break
+            (few / f"other{n}").touch()
+
+    report = run_with(card, dests, before=fill)
     assert report.exit_code == 1
     assert report.job.destinations[2].lost
-    assert "ENOSPC" in (report.job.destinations[2].lost_reason or "")
+    reason = report.job.destinations[2].lost_reason or ""
+    assert "ENOSPC" in reason
+    assert "out of inodes" in reason and "free space there" not in reason, reason
     assert_others_verified(report, card, dests, [0, 1])
     assert partials_under(few) == []
     assert_nothing_bad_named(card, few / card.name)

@@ -527,8 +527,8 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
 
     if no_cascade is not None:
         report.notes.append(no_cascade)
+    # A destination that refuses its report is recorded on the report by write_reports.
     written = write_reports(report, args.report_dir or default_report_dir())
-    report.folder_errors.extend(written.destination_errors)
     report.report_paths = written.paths
     if written.local_error:
         report.notes.append(written.local_error)

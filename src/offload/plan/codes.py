@@ -25,6 +25,9 @@ class PreflightCode(StrEnum):
     DEST_OVERLAP = "dest-overlap"
     TARGET_TYPE_CONFLICT = "target-type-conflict"
     INSUFFICIENT_SPACE = "insufficient-space"
+    # Fewer free inodes (files and folders the filesystem can still create) than the copy
+    # creates: free space does not help.
+    INSUFFICIENT_INODES = "insufficient-inodes"
     NAME_INVALID_CHARS = "name-invalid-chars"
     NAME_TRAILING_DOT_OR_SPACE = "name-trailing-dot-or-space"
     NAME_TOO_LONG = "name-too-long"

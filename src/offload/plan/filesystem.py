@@ -78,6 +78,9 @@ APPLE_RULES = NameRules(
 
 _NO_SYMLINKS = {"exfat", "vfat", "msdos", "fat", "umsdos"}
 _MAYBE_SYMLINKS = {"fuseblk"}  # exfat-fuse and ntfs-3g both mount as fuseblk
+# Inodes these report are no fixed limit: exfat-fuse reports its free clusters (the space
+# check counts those), ntfs-3g its MFT records, which grow as needed.
+NO_FIXED_INODES = frozenset({"fuseblk", "fuse.exfat", "fuse.exfat-fuse", "fuse.ntfs-3g"})
 _WINDOWS = {"ntfs", "ntfs3", "ntfs-3g", "cifs", "smb3", "smbfs"}
 _APPLE = {"hfs", "hfsplus", "apfs", "fuse.apfs-fuse", "fuse.hfsfuse"}
 
@@ -224,17 +227,22 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
 
 
 class SpaceInfo(NamedTuple):
-    """Free space for an unprivileged writer, and the allocation unit to round files up to."""
+    """Free space for an unprivileged writer, the allocation unit to round files up to, and
+    the files and folders that can still be created (``None``: no fixed number of inodes)."""
 
     free_bytes: int
     block_size: int
+    free_inodes: int | None = None
 
 
 def statvfs_space(path: Path) -> SpaceInfo:
-    """``f_bavail * f_frsize`` of the filesystem holding ``path``; raises ``OSError``."""
+    """``f_bavail * f_frsize`` and ``f_favail`` of the filesystem holding ``path``; raises
+    ``OSError``. A filesystem reporting no inodes at all (``f_files`` 0: btrfs, and others
+    that make them as needed) has no fixed limit: ``free_inodes`` is None."""
     st = os.statvfs(path)
     block = st.f_frsize or st.f_bsize or 4096
-    return SpaceInfo(free_bytes=st.f_bavail * block, block_size=block)
+    inodes = st.f_favail if st.f_files else None
+    return SpaceInfo(free_bytes=st.f_bavail * block, block_size=block, free_inodes=inodes)
 
 
 def disk_of(st_dev: int) -> str | None:

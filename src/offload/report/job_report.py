@@ -219,8 +219,9 @@ def report_data(
                 "copy_root": str(report.plans[d.index].root),
                 "lost": d.lost,
                 "lost_reason": d.lost_reason,
-                # A link the destination could not hold is a failure there too (exit 1).
-                "result": d.result(len(report.failed_links(d.index))),
+                # A link the destination could not hold, or its manifests or report not
+                # written there, is a failure there too (exit 1).
+                "result": report.destination_result(d),
                 "files_verified": d.files_verified,
                 "files_verified_earlier": d.files_verified_earlier,
                 "files_transfer_checked": d.files_transfer_checked,
@@ -418,10 +419,10 @@ def report_basename(report: OffloadReport) -> str:
 
 class ReportsWritten:
     """What ``write_reports`` wrote: the JSON paths, the exit code they state, and what
-    could not be written (a destination's problem: the caller adds it to that report's
-    ``folder_errors``, which makes the exit code the one stated; the local folder's: a
-    note, the offload itself is not affected). A plain class: a dataclass cost ~0.3 ms to
-    create in every offload."""
+    could not be written (a destination's problem: already recorded on the report,
+    ``OffloadReport.destination_error``, which makes the exit code the one stated and that
+    destination's ``result`` failed; the local folder's: a note, the offload itself is not
+    affected). A plain class: a dataclass cost ~0.3 ms to create in every offload."""
 
     __slots__ = (
         "card_release",
@@ -466,9 +467,12 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     ``report_folders`` one: S3), then locally (if *local_dir*).
 
     Never replaces another run's report: the name gets ``_2``, ``_3``... when a report of
-    the same card and second exists in any of the folders. The exit code written is the
-    one the caller will return once ``destination_errors`` are added to the report.
-    Does not modify *report*; never raises for I/O.
+    the same card and second exists in any of the folders. A destination that refuses its
+    report is recorded on *report* (``OffloadReport.destination_error``: ``folder_errors``,
+    exit 1, that destination's ``result`` failed), and the reports already written are
+    written again saying so (and the exit code): the report of a run names why it exited
+    1, on page 1 of its HTML and PDF too. The exit code written is the one the caller
+    returns (``report.exit_code``). Never raises for I/O.
     """
     lost = {d.index for d in report.job.destinations if d.lost}
     folders = [
@@ -489,13 +493,20 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
     table = StreamedFile(lambda _code: csv_chunks(report))
 
+    # Which destination each report folder is.
+    local_index = {plan.root / STATE_FOLDER / "reports": plan.index for plan in report.plans}
+    remote_index = {id(f): i for i, f in report.report_folders.items()}
+    refused: list[tuple[int | None, str]] = []  # (destination index, what and why)
     written: list[Path] = []
     for folder in folders:
         try:
             written.append(_write_pair(folder, base, json_file, table, result.exit_code))
         except OSError as exc:
-            result.destination_errors.append(
-                f"cannot write the report into {folder}: {describe_os_error(exc)}"
+            refused.append(
+                (
+                    local_index.get(folder),
+                    f"cannot write the report into {folder}: {describe_os_error(exc)}",
+                )
             )
     stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
     for remote_folder in remote:
@@ -505,27 +516,45 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
             )
             stored.append((remote_folder, name, shown))
         except OSError as exc:
-            result.destination_errors.append(
-                f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}"
+            refused.append(
+                (
+                    remote_index.get(id(remote_folder)),
+                    f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}",
+                )
             )
-    final_code = report.exit_code_with(more_errors=bool(result.destination_errors))
-    if final_code != result.exit_code:
-        # A destination refused its report: the reports already written must state the
-        # final exit code too (our own files, just written: replacing them loses nothing).
-        result.exit_code = final_code
+    if refused:
+        # A destination refused its report: recorded on the report (exit 1, that
+        # destination failed), and the reports already written say so too, with the final
+        # exit code (our own files, just written: replacing them loses nothing). The data
+        # is made again (the card release reads the errors), into a new StreamedFile: the
+        # first one would copy the bytes it first wrote.
+        for index, message in refused:
+            _refused(report, index, message, result)
+        result.exit_code = report.exit_code
+        json_file.release()
+        data = report_data(report, exit_code=result.exit_code)
+        result.card_release = data["card_release"]
+        result.destinations = data["destinations"]
+        json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
         for path in written:
             try:
-                json_file.write(path, final_code, replace=True)
+                json_file.write(path, result.exit_code, replace=True)
             except OSError as exc:
-                result.destination_errors.append(
-                    f"cannot write the report {path}: {describe_os_error(exc)}"
+                _refused(
+                    report,
+                    local_index.get(path.parent),
+                    f"cannot write the report {path}: {describe_os_error(exc)}",
+                    result,
                 )
         for remote_folder, name, shown in stored:
             try:
-                remote_folder.put(f"{name}.json", json_file.content(final_code), replace=True)
+                remote_folder.put(f"{name}.json", json_file.content(result.exit_code), replace=True)
             except OSError as exc:
-                result.destination_errors.append(
-                    f"cannot write the report {shown}: {describe_os_error(exc)}"
+                _refused(
+                    report,
+                    remote_index.get(id(remote_folder)),
+                    f"cannot write the report {shown}: {describe_os_error(exc)}",
+                    result,
                 )
     result.paths = [str(p) for p in written]
     if local_dir is not None:
@@ -554,6 +583,17 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     if notes:
         result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
     return result
+
+
+def _refused(
+    report: OffloadReport, index: int | None, message: str, result: ReportsWritten
+) -> None:
+    """A report a destination (*index*) refused: recorded against it on *report*."""
+    result.destination_errors.append(message)
+    if index is None:  # not known to be a destination's: the exit code still says so
+        report.folder_errors.append(message)
+    else:
+        report.destination_error(index, message)
 
 
 def _free_basename(

@@ -110,7 +110,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
             *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),
             _speed(dest),
-            _result(dest, failed_links),
+            _result(dest, report.destination_result(dest)),
         )
     return table
 
@@ -120,10 +120,10 @@ def _speed(dest: DestinationSummary) -> str:
     return f"{rate:,.0f} MB/s" if rate > 0 else "-"
 
 
-def _result(dest: DestinationSummary, failed_links: int = 0) -> Text:
+def _result(dest: DestinationSummary, result: str) -> Text:
+    """*result*: the word the JSON reports state (``OffloadReport.destination_result``)."""
     if dest.lost:
         return Text(f"LOST: {dest.lost_reason or ''}", style="bold red")
-    result = dest.result(failed_links)  # the word the JSON reports state
     if result == "failed":
         return Text("FAILED", style="bold red")
     return Text(result, style="yellow" if result == "cancelled" else "green")

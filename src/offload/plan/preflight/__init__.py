@@ -18,7 +18,14 @@ from pathlib import Path
 
 from offload.plan.cardlike import camera_card_sign
 from offload.plan.destination import DestinationPlan
-from offload.plan.filesystem import FilesystemInfo, SpaceInfo, detect_filesystem, statvfs_space
+from offload.plan.filesystem import (
+    NO_FIXED_INODES,
+    FilesystemInfo,
+    SpaceInfo,
+    detect_filesystem,
+    rules_for_fstype,
+    statvfs_space,
+)
 from offload.plan.preflight.findings import (
     C,
     DestinationCheck,
@@ -38,10 +45,11 @@ from offload.plan.preflight.paths import (
 )
 from offload.plan.preflight.space import (
     FALLBACK_BLOCK,
-    RESERVE_BASE_BYTES,
-    RESERVE_PER_FILE_BYTES,
+    OwnFiles,
     check_devices,
     check_targets,
+    folder_entries,
+    own_files,
 )
 from offload.plan.scan import SourceTree
 
@@ -60,6 +68,8 @@ def preflight(
     needed: Mapping[int, AbstractSet[str]] | None = None,
     rechecked: Mapping[int, AbstractSet[str]] | None = None,
     remote: Sequence[DestinationPlan] = (),
+    algorithms: Sequence[str] = ("xxh64",),
+    manifests: int = 1,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -68,7 +78,9 @@ def preflight(
     ``O_CREAT|O_EXCL`` create and delete of a probe file), inside the source, or whose copy
     would overlap the source or another destination's copy; the same folder named twice; an
     existing entry of the wrong type at a target path; too little free space
-    (``f_bavail * f_frsize``; destinations sharing a filesystem share it); names the
+    (``f_bavail * f_frsize``; destinations sharing a filesystem share it) or too few free
+    inodes (``f_favail``, where the filesystem has a fixed number: ``f_files`` not 0, not
+    exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
     longer than ``PATH_MAX``; symlinks on a filesystem that cannot hold them.
     Warnings: destinations sharing a device or disk with each other or with the source;
@@ -76,8 +88,11 @@ def preflight(
     unknown filesystem type or free space.
 
     ``filesystem_of`` and ``space_of`` are the probes (injectable for tests).
-    ``reserve_bytes`` is the room kept per destination for manifests and reports (default
-    ``RESERVE_BASE_BYTES + RESERVE_PER_FILE_BYTES * file count``). ``name_headroom_bytes`` is
+    ``reserve_bytes`` is the room kept per destination for offload-ai's own files (default
+    ``space.own_files``: the ledger, manifests, reports and their folders, scaled with the
+    card's files, names, the destinations (*plans* and *remote*), the *algorithms* and the
+    number of *manifests*, each file rounded up to the destination's allocation unit; with
+    ``reserve_bytes`` given, no inodes are kept for them). ``name_headroom_bytes`` is
     what the copy adds to a file name for its partial file, so that a name that fits
     ``NAME_MAX`` only without it is reported. A destination that looks like a camera card
     (:mod:`offload.plan.cardlike`) is an error unless ``allow_card_destination``. With
@@ -108,11 +123,19 @@ def preflight(
     out = Findings()
     if plans:
         source_findings(tree, out)
-    reserve = (
-        reserve_bytes
-        if reserve_bytes is not None
-        else RESERVE_BASE_BYTES + RESERVE_PER_FILE_BYTES * tree.file_count
-    )
+    copy_roots = [str(p.root) for p in (*plans, *remote)]
+
+    reserves: dict[int, OwnFiles] = {}  # by block size: the same for every such destination
+
+    def reserve_for(block: int) -> OwnFiles:
+        if reserve_bytes is not None:
+            return OwnFiles(reserve_bytes, 0)
+        if block not in reserves:
+            reserves[block] = own_files(
+                tree, block, copy_roots=copy_roots, algorithms=algorithms, manifests=manifests
+            )
+        return reserves[block]
+
     entries = (
         entries_of(tree)
         if not tree.root_is_file
@@ -165,15 +188,20 @@ def preflight(
                 plan.index,
             )
         block = space.block_size if space else FALLBACK_BLOCK
+        reserve = reserve_for(block)
         check = check_targets(
             tree,
             plan,
             block,
-            reserve,
+            reserve.bytes,
             out,
             to_write=None if needed is None else needed.get(plan.index, frozenset()),
             may_rewrite=None if needed is None else (rechecked or {}).get(plan.index, frozenset()),
+            reserve_inodes=reserve.inodes,
+            entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
         )
+        fixed = space is not None and fs.fstype.lower() not in NO_FIXED_INODES
+        inodes = space.free_inodes if space is not None and fixed else None
         checks.append(
             DestinationCheck(
                 index=plan.index,
@@ -186,6 +214,8 @@ def preflight(
                 files_to_copy=check.files_to_copy,
                 files_present=check.files_present,
                 required_bytes=check.required_bytes,
+                free_inodes=inodes,
+                required_inodes=check.required_inodes,
             )
         )
     usable = [
@@ -198,8 +228,6 @@ def preflight(
 
 
 __all__ = [
-    "RESERVE_BASE_BYTES",
-    "RESERVE_PER_FILE_BYTES",
     "DestinationCheck",
     "PreflightReport",
     "human_bytes",

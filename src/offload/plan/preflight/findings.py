@@ -25,7 +25,9 @@ class DestinationCheck:
     policy's call). ``required_bytes`` is what the copy may take on that filesystem: each file
     rounded up to ``block_size``, a block per new folder and symlink, room for one partial of
     the largest present file (an overwrite writes a partial before the rename frees the old
-    one) and the reserve for manifests and reports.
+    one) and the reserve for offload-ai's own files (``space.own_files``); ``required_inodes``
+    the files and folders it creates there, ``free_inodes`` how many the filesystem can
+    still create (``None``: no fixed number, or not known).
     """
 
     index: int
@@ -38,6 +40,8 @@ class DestinationCheck:
     files_to_copy: int = 0
     files_present: int = 0
     required_bytes: int = 0
+    free_inodes: int | None = None
+    required_inodes: int = 0
 
 
 @dataclass(frozen=True)

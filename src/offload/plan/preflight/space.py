@@ -9,8 +9,11 @@ import stat
 from collections import defaultdict
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from itertools import chain
 from pathlib import Path
+from typing import Literal, NamedTuple
 
+from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.engine.state import BATCHES_HELD
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.destination import DestinationPlan
@@ -25,12 +28,107 @@ from offload.plan.preflight.findings import (
 )
 from offload.plan.scan import SourceTree
 
-#: Room kept free on each destination beyond the files themselves, for the ASC MHL manifest
-#: (about 0.5 KiB per file and generation), the chain file and the reports written there.
-RESERVE_BASE_BYTES = 64 * 1024
-RESERVE_PER_FILE_BYTES = 1024
-
 FALLBACK_BLOCK = 4096
+
+# What offload-ai writes into a copy root besides the card's files, per file of the card,
+# in bytes (docs/design.md, "Room for offload-ai's own files"). Fitted to the files of real
+# offloads (1 and 3 destinations, names of 12 and 181 bytes, 1 to 4 algorithms) and kept
+# 5-35 % above them; tests/integration/test_preflight_reserve.py checks them against the files a
+# real offload writes. r: the file's relative path (bytes), R: a destination's copy root
+# (bytes), A: the hex digits of the digests asked for (-t), D: the destinations.
+#: ledger.jsonl: 300 + 2.5 r + 1.5 A a file (a line naming the file and its final path).
+LEDGER_FILE = (300, 2.5, 1.5)
+#: an ASC MHL generation (and a legacy MHL, if asked): 220 + 1.2 r + 1.3 A a file.
+MANIFEST_FILE = (220, 1.2, 1.3)
+#: the JSON report: 320 + r + 1.6 A a file, and 330 + R + r a file and destination.
+JSON_FILE = (320, 1.0, 1.6)
+JSON_COPY = 330
+#: the CSV report: 140 + 2 R + 2 r + 1.3 A a file and destination (a row each).
+CSV_COPY = (140, 2.0, 1.3)
+#: the HTML and PDF reports, the two together: 380 + 105 D + 1.4 r a row. Past
+#: DOCUMENT_ROWS files that are no clip, the good ones fold into a row a folder, and past
+#: DOCUMENT_PICTURES clips those without a picture (report/content.py, MAX_FILE_ROWS and
+#: MAX_CLIP_ROWS): rows are kept for DOCUMENT_ROWS files and for each file that may be a
+#: clip with a picture.
+DOCUMENT_ROW = (380, 105, 1.4)
+DOCUMENT_ROWS = 300
+#: a picture of a clip, in the HTML (base64) and the PDF: for files of at least
+#: THUMBNAIL_FILE_BYTES, at most DOCUMENT_PICTURES of them (a 160-pixel JPEG, quality 70).
+THUMBNAIL_BYTES = 16 * 1024
+THUMBNAIL_FILE_BYTES = 256 * 1024
+DOCUMENT_PICTURES = 1000
+#: the fixed part of each report and manifest (headers, the destinations, devices, volumes).
+OWN_FILE_BASE = 8 * 1024
+#: the files and folders of our own a copy root holds: .offload/, .offload/reports/,
+#: ascmhl/ (3 folders); the lock (empty), the stamp and the chain file and, while one is
+#: replaced, its temporary copy (5); ledger, generation, JSON, CSV, HTML, PDF (6); a legacy
+#: MHL and a report's temporary copy (2).
+OWN_ENTRIES = 16
+OWN_FOLDERS = 3
+OWN_SMALL_FILES = 4  # stamp and chain file, each with its temporary copy: a block each
+
+#: Hex digits of each algorithm's digest (unknown: 64).
+DIGEST_HEX = {"xxh64": 16, "xxh3": 16, "xxh128": 32, "md5": 32, "sha1": 40, "sha256": 64, "c4": 90}
+
+
+class OwnFiles(NamedTuple):
+    """What offload-ai's own files take on one destination: bytes (each file rounded up to
+    the allocation unit) and inodes (files and folders to create)."""
+
+    bytes: int
+    inodes: int
+
+
+def own_files(
+    tree: SourceTree,
+    block: int,
+    *,
+    copy_roots: Sequence[str],
+    algorithms: Sequence[str] = ("xxh64",),
+    manifests: int = 1,
+) -> OwnFiles:
+    """The room offload-ai's own files take in a copy root after an offload of *tree* (every
+    file of the card is listed in them, copied in this run or not): the ledger, *manifests*
+    manifests (an ASC MHL generation, a legacy MHL), the chain file and the stamp, the JSON,
+    CSV, HTML and PDF reports (the documents' thumbnails included) and their folders, each
+    rounded up to *block*. *copy_roots*: every destination's copy root (the reports name
+    each copy of each file); *algorithms*: the digests the copy records. Estimated from the
+    sizes those files were measured to take a file (the constants above, each above what
+    the offloads measured wrote)."""
+    n = tree.file_count + len(tree.symlinks)
+    r = sum(
+        len(path.encode("utf-8", "surrogateescape"))
+        for path in chain(
+            (f.relative_path for f in tree.files), (s.relative_path for s in tree.symlinks)
+        )
+    )
+    hex_digits = sum(DIGEST_HEX.get(name, 64) for name in algorithms)
+    roots = len(copy_roots)
+    root_bytes = sum(len(os.fsencode(root)) for root in copy_roots)
+
+    def per_file(base: int, path: float, digests: float) -> int:
+        return int(base * n + path * r + digests * hex_digits * n) + 1
+
+    ledger = per_file(*LEDGER_FILE)
+    manifest = per_file(*MANIFEST_FILE)
+    report = per_file(*JSON_FILE) + int(JSON_COPY * roots * n + root_bytes * n + roots * r)
+    base, root_factor, digest_factor = CSV_COPY
+    table = int(
+        (base + digest_factor * hex_digits) * roots * n + root_factor * (root_bytes * n + roots * r)
+    )
+    pictures = min(
+        DOCUMENT_PICTURES, sum(1 for f in tree.files if f.size_bytes >= THUMBNAIL_FILE_BYTES)
+    )
+    rows = min(n, DOCUMENT_ROWS + pictures)
+    row_base, row_copy, row_path = DOCUMENT_ROW
+    documents = int((row_base + row_copy * roots) * rows + row_path * r * rows / max(n, 1))
+    # The rows of both documents and the pictures counted as one file; the other one's
+    # fixed part as a file of its own (0).
+    pictured = documents + THUMBNAIL_BYTES * pictures
+    sizes = [ledger, *[manifest] * manifests, report, table, pictured, 0]
+    taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in sizes)
+    taken += (OWN_FOLDERS + OWN_SMALL_FILES) * block
+    return OwnFiles(taken, OWN_ENTRIES)
 
 
 def _round_up(size: int, block: int) -> int:
@@ -59,6 +157,8 @@ def check_targets(
     *,
     to_write: AbstractSet[str] | None = None,
     may_rewrite: AbstractSet[str] | None = None,
+    reserve_inodes: int = 0,
+    entries: FolderEntries = "posix",
 ) -> DestinationCheck:
     """Compare the plan with what is already at the destination; estimate the space needed.
 
@@ -71,9 +171,18 @@ def check_targets(
     through a second job; an existing file the overwrite or keep-both policy replaces or
     keeps), so both take room at once, one file at a time. A file already there that this
     run only trusts (the ledger's) is never written: nothing is kept for it, so a re-run
-    with nothing to copy needs no more than the reserve."""
+    with nothing to copy needs no more than the reserve.
+
+    A folder grows with the names written into it (a large card folder takes many blocks;
+    each name and, while it is copied, its partial's: ``folder_bytes``, by the kind of
+    *entries* the filesystem keeps), counted in blocks beyond its first (the block of a new
+    folder, or the room an existing one has left). ``required_inodes`` counts what will be
+    created (folders, links, files, a new copy beside an old one) and *reserve_inodes*
+    (offload-ai's own files)."""
     files_to_copy = files_present = bytes_to_copy = 0
     needed = 0
+    inodes = reserve_inodes
+    names: dict[str, list[str]] = defaultdict(list)  # folder -> the names created in it
     rewritable: list[int] = []
     root_exists = True
     if plan.creates_root:
@@ -82,6 +191,7 @@ def check_targets(
         except FileNotFoundError:
             root_exists = False
             needed += block
+            inodes += 1
         except OSError as exc:
             out.error(
                 C.DEST_UNREADABLE,
@@ -135,6 +245,8 @@ def check_targets(
             unreadable(target, st)
         elif st is None:
             needed += block
+            inodes += 1
+            names[_parent(rel)].append(rel)
         elif not stat.S_ISDIR(st.st_mode):
             conflict(target, st.st_mode, "a folder")
     for link in tree.symlinks:
@@ -144,6 +256,8 @@ def check_targets(
             unreadable(target, st)
         elif st is None:
             needed += block
+            inodes += 1
+            names[_parent(link.relative_path)].append(link.relative_path)
         elif stat.S_ISDIR(st.st_mode):
             conflict(target, st.st_mode, "a symlink")
     for f in tree.files:
@@ -168,7 +282,14 @@ def check_targets(
         files_to_copy += 1
         bytes_to_copy += f.size_bytes
         needed += _round_up(f.size_bytes, block)
+        names[_parent(f.relative_path)].append(f.relative_path)
     needed += rewrite_room(rewritable) + reserve_bytes
+    # A new copy written beside an old one is a file more until the old one goes.
+    inodes += files_to_copy + min(len(rewritable), BATCHES_HELD * DEFAULT_BATCH_FILES + 1)
+    for created in names.values():
+        size = folder_bytes(created, entries)
+        # Its first block: counted with a new folder, the room an existing one has left.
+        needed += max(0, _round_up(size, block) - block)
     return DestinationCheck(
         plan.index,
         plan.destination,
@@ -176,7 +297,53 @@ def check_targets(
         files_to_copy=files_to_copy,
         files_present=files_present,
         required_bytes=needed,
+        required_inodes=inodes,
     )
+
+
+def _parent(relative_path: str) -> str:
+    return relative_path.rpartition("/")[0]
+
+
+#: The files a destination holds open as partials at most (``rewrite_room``).
+IN_FLIGHT = BATCHES_HELD * DEFAULT_BATCH_FILES + 1
+
+
+#: How a filesystem stores a folder's entries: "posix" (ext4's: 8 bytes and the name, in
+#: 4-byte steps), "fat" (exFAT's: 64 bytes and 32 for each 15 characters of the name; also
+#: where the filesystem is not known), "memory" (tmpfs, ramfs: no blocks at all).
+FolderEntries = Literal["posix", "fat", "memory"]
+
+
+def folder_entries(fstype: str, family: str) -> FolderEntries:
+    """The kind of entries of a filesystem (``mountinfo``'s type, its name rules' family)."""
+    if fstype in ("tmpfs", "ramfs"):
+        return "memory"
+    return "posix" if family == "posix" else "fat"
+
+
+def folder_bytes(relative_paths: Sequence[str], entries: FolderEntries) -> int:
+    """What the entries of *relative_paths* (the names created in one folder) take in it,
+    with the partials' names that stand beside them while they are copied (at most
+    ``IN_FLIGHT`` at once, each counted as long as the longest name; a partial's entry is
+    reused once it is renamed). An htree's index blocks (ext4, past one block) are left to
+    the margins."""
+    if entries == "memory":
+        return 0
+    # str.encode, not os.fsencode: the same bytes on Linux, without a call a name.
+    lengths = [
+        len(path.rpartition("/")[2].encode("utf-8", "surrogateescape")) for path in relative_paths
+    ]
+    if not lengths:
+        return 0
+    # The partials as long as the longest name: an entry a name, a bound for each.
+    longest = max(lengths) + PARTIAL_NAME_OVERHEAD
+    partials = min(len(lengths), IN_FLIGHT)
+    if entries == "fat":
+        return sum([64 + 32 * ((n + 14) // 15) for n in lengths]) + partials * (
+            64 + 32 * ((longest + 14) // 15)
+        )
+    return sum([8 + ((n + 3) & ~3) for n in lengths]) + partials * (8 + ((longest + 3) & ~3))
 
 
 def check_devices(
@@ -230,6 +397,23 @@ def check_devices(
                     f"not enough free space: {subject}{shared} {human_bytes(free)} free but "
                     f"the copy needs {human_bytes(required)}: short by {short}; free space "
                     "or choose a larger destination",
+                    plan.index,
+                )
+        # Inodes likewise (f_favail; None: no fixed number, as on btrfs or exFAT).
+        inodes = next((c.free_inodes for _, c in group if c.free_inodes is not None), None)
+        wanted = sum(c.required_inodes for _, c in group)
+        if inodes is not None and wanted > inodes:
+            shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
+            for plan, _ in group:
+                subject = "" if len(group) > 1 else f"{plan.destination} "
+                out.error(
+                    C.INSUFFICIENT_INODES,
+                    plan.destination,
+                    f"out of inodes: {subject}{shared} room for {inodes:,} more files and "
+                    f"folders (free inodes) but the copy creates {wanted:,}: short by "
+                    f"{wanted - inodes:,}; free space does not help (its filesystem was made "
+                    "with a fixed number of inodes): delete files there, or choose another "
+                    "destination",
                     plan.index,
                 )
 

@@ -1,0 +1,208 @@
+"""The preflight refuses, before the first byte, a destination that will not hold the card
+and offload-ai's own files (ledger, manifests, reports), counted in the destination's
+allocation unit, or that has too few inodes for the files and folders to create; and it
+lets through the largest card that does fit, which then copies cleanly, manifests and
+reports included. Real filesystems on loop devices (exFAT with 64 KiB clusters, ext4 with
+few inodes), the real ``offload copy``, and the reference tool judging the manifests.
+
+Failed before: each refused card passed the preflight and then lost its manifest or report
+(ENOSPC, exit 1, the destination still ``ok``), or every file (out of inodes, told to "free
+space" with 58 MB free)."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload.card import OffloadOptions, plan_offload
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.errors import UsageError
+from support.ascmhl_judge import AscmhlJudge
+from support.mounts import ExfatLoop, Ext4Loop
+
+pytestmark = pytest.mark.fault
+
+MIB = 1 << 20
+
+
+def offload(*argv: str | Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue() + err.getvalue()
+
+
+def make_card(root: Path, count: int, size: int, *, name: str = "A006") -> Path:
+    card = root / name
+    card.mkdir(parents=True)
+    for i in range(count):
+        (card / f"C{i:04d}.bin").write_bytes(os.urandom(size))
+    return card
+
+
+def plain(tmp_path: Path, *names: str) -> list[Path]:
+    folders = [tmp_path / name for name in names]
+    for folder in folders:
+        folder.mkdir()
+    return folders
+
+
+def passes(card: Path, dests: list[Path]) -> bool:
+    try:
+        plan_offload(card, dests, OffloadOptions())
+    except UsageError:
+        return False
+    return True
+
+
+def largest_card_that_passes(card: Path, spare: Path, dests: list[Path]) -> int:
+    """Move files of *card* into *spare* (a folder beside it) until the preflight lets the
+    card through onto *dests* with one file fewer and refuses it with one more: the card
+    then holds the largest number of its files that the preflight accepts. Bisection."""
+    spare.mkdir()
+    names = sorted(os.listdir(card))
+    assert not passes(card, dests), "the whole card must not fit"
+    low, high = 0, len(names)  # low passes (no file), high is refused
+
+    def keep(count: int) -> None:
+        for name in names[:count]:
+            if not (card / name).exists():
+                os.rename(spare / name, card / name)
+        for name in names[count:]:
+            if (card / name).exists():
+                os.rename(card / name, spare / name)
+
+    while high - low > 1:
+        middle = (low + high) // 2
+        keep(middle)
+        if passes(card, dests):
+            low = middle
+        else:
+            high = middle
+    keep(high)
+    assert not passes(card, dests)
+    keep(low)
+    assert passes(card, dests)
+    return low
+
+
+def assert_complete(judge: AscmhlJudge, copy_root: Path, files: int) -> None:
+    """Every file copied, the manifests accepted by the reference tool, every report there."""
+    assert len([n for n in os.listdir(copy_root) if n.endswith(".bin")]) == files
+    result = judge.verify(copy_root)
+    assert result.clean, result.describe()
+    reports = os.listdir(copy_root / ".offload" / "reports")
+    assert {Path(n).suffix for n in reports} >= {".json", ".csv", ".html", ".pdf"}, reports
+
+
+# -- exFAT, 64 KiB clusters: every file of ours takes a cluster --------------------------------
+
+
+def test_exfat_64k_clusters_without_room_for_our_files_is_refused_up_front(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """QA's card: 214 files of 60,000 bytes onto 16 MiB of 64 KiB clusters (221 free). The
+    files fit; the manifest and the reports did not (exit 1, ``ok`` all the same)."""
+    ex64 = exfat_loop(16 * MIB, cluster="64K").path
+    assert os.statvfs(ex64).f_frsize == 64 * 1024
+    card = make_card(tmp_path / "card", 214, 60_000)
+    [other] = plain(tmp_path, "xf")
+    code, output = offload("copy", card, ex64, other, "--report-dir", tmp_path / "reports")
+    assert code == 64, output
+    assert "not enough free space" in output and str(ex64) in output, output
+    assert os.listdir(ex64) == [] and os.listdir(other) == []
+
+
+def test_exfat_64k_the_largest_card_the_preflight_accepts_copies_whole(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop], judge: AscmhlJudge
+) -> None:
+    ex64 = exfat_loop(16 * MIB, cluster="64K").path
+    card = make_card(tmp_path / "card", 214, 60_000)
+    [other] = plain(tmp_path, "xf")
+    count = largest_card_that_passes(card, tmp_path / "spare", [ex64, other])
+    assert count >= 195  # the 64 KiB clusters of our own files, not a blanket margin
+    code, output = offload("copy", card, ex64, other, "--report-dir", tmp_path / "reports")
+    assert code == 0, output
+    assert_complete(judge, ex64 / card.name, count)
+
+
+# -- ext4, 4 KiB blocks, a card of small files to three destinations --------------------------
+
+
+def ext4_small(ext4_loop: Callable[..., Ext4Loop]) -> Path:
+    return ext4_loop(24 * MIB, mkfs_args=("-b", "4096", "-N", "4096")).path
+
+
+def test_ext4_card_that_filled_the_old_reserve_is_refused_up_front(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """QA's card: files of 4 KiB sized to fill the free space within the old reserve (64 KiB
+    and 1 KiB a file), to three destinations: the reports (1.3 KB a file and more) did not
+    fit, exit 1."""
+    e4s = ext4_small(ext4_loop)
+    st = os.statvfs(e4s)
+    free = st.f_bavail * st.f_frsize
+    count = (free - 4096 - 64 * 1024) // (4096 + 1024)
+    assert count > 3000
+    card = make_card(tmp_path / "card", count, 4096, name="A007")
+    xf, bt = plain(tmp_path, "xf", "bt")
+    code, output = offload("copy", card, e4s, xf, bt, "--report-dir", tmp_path / "reports")
+    assert code == 64, output
+    assert "not enough free space" in output and str(e4s) in output, output
+    assert sorted(os.listdir(e4s)) == ["lost+found"]
+
+
+def test_ext4_the_largest_card_of_small_files_the_preflight_accepts_copies_whole(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], judge: AscmhlJudge
+) -> None:
+    e4s = ext4_small(ext4_loop)
+    st = os.statvfs(e4s)
+    card = make_card(tmp_path / "card", (st.f_bavail * st.f_frsize) // 4096, 4096, name="A007")
+    xf, bt = plain(tmp_path, "xf", "bt")
+    count = largest_card_that_passes(card, tmp_path / "spare", [e4s, xf, bt])
+    code, output = offload("copy", card, e4s, xf, bt, "--report-dir", tmp_path / "reports")
+    assert code == 0, output
+    assert_complete(judge, e4s / card.name, count)
+
+
+# -- ext4 with few inodes ------------------------------------------------------------------------
+
+
+def few_inodes(ext4_loop: Callable[..., Ext4Loop]) -> Path:
+    return ext4_loop(64 * MIB, mkfs_args=("-N", "64")).path
+
+
+def test_out_of_inodes_is_refused_up_front_and_named(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """QA's card: 100 files of 3 KB onto an ext4 with 53 free inodes and 58 MB free. Before:
+    every file failed there, the message said to free space."""
+    e4 = few_inodes(ext4_loop)
+    assert os.statvfs(e4).f_favail < 100
+    card = make_card(tmp_path / "card", 100, 3000, name="A004")
+    [other] = plain(tmp_path, "xf")
+    code, output = offload("copy", card, e4, other, "--report-dir", tmp_path / "reports")
+    assert code == 64, output
+    assert "out of inodes" in output and str(e4) in output, output
+    assert "not enough free space" not in output, output
+    assert sorted(os.listdir(e4)) == ["lost+found"]
+
+
+def test_the_largest_card_the_inodes_allow_copies_whole(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], judge: AscmhlJudge
+) -> None:
+    e4 = few_inodes(ext4_loop)
+    card = make_card(tmp_path / "card", 100, 3000, name="A004")
+    [other] = plain(tmp_path, "xf")
+    count = largest_card_that_passes(card, tmp_path / "spare", [e4, other])
+    # The copy root, the files and at most 16 entries of our own.
+    assert count >= os.statvfs(e4).f_favail - 1 - 16
+    code, output = offload("copy", card, e4, other, "--report-dir", tmp_path / "reports")
+    assert code == 0, output
+    assert_complete(judge, e4 / card.name, count)

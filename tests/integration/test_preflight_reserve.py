@@ -1,0 +1,85 @@
+"""The room the preflight keeps for offload-ai's own files (``space.own_files``) against the
+files a real offload writes into a copy root: the ledger, the ASC MHL generation and chain,
+a legacy MHL, the stamp, the JSON, CSV, HTML and PDF reports and their folders. Never below
+what was written (else a destination that passed the preflight loses its manifest or report
+to ENOSPC), and not far above (else copies that fit are refused). One and three
+destinations, short and long names, one and four algorithms."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.plan.preflight.space import OWN_ENTRIES, own_files
+from offload.plan.scan import scan_source
+from support.offload_cli import offload
+
+BLOCK = 4096
+
+
+def round_up(size: int) -> int:
+    return -(-size // BLOCK) * BLOCK
+
+
+def ours(copy_root: Path) -> tuple[int, int]:
+    """What offload-ai's own files and folders take in *copy_root*, in blocks of BLOCK bytes
+    (a folder one block), and how many there are."""
+    taken = entries = 0
+    for top in (copy_root / ".offload", copy_root / "ascmhl"):
+        for folder, _, files in os.walk(top):
+            taken += BLOCK
+            entries += 1
+            for name in files:
+                taken += round_up(os.lstat(os.path.join(folder, name)).st_size)
+                entries += 1
+    for name in os.listdir(copy_root):  # a legacy MHL, at the top
+        if name.endswith(".mhl"):
+            taken += round_up(os.lstat(copy_root / name).st_size)
+            entries += 1
+    return taken, entries
+
+
+@pytest.mark.parametrize(
+    ("files", "name_bytes", "destinations", "extra"),
+    [
+        (150, 10, 1, ()),
+        (150, 120, 3, ()),
+        (400, 10, 3, ()),
+        (400, 120, 1, ()),
+        (150, 60, 3, ("-t", "xxh64", "-t", "md5", "-t", "sha1", "-t", "c4", "--mhl", "both")),
+        (400, 120, 3, ("-t", "xxh128", "-t", "sha256", "-t", "md5", "--mhl", "both")),
+    ],
+)
+def test_the_reserve_holds_what_an_offload_writes_of_its_own(
+    tmp_path: Path, files: int, name_bytes: int, destinations: int, extra: tuple[str, ...]
+) -> None:
+    card = tmp_path / "card" / "A001"
+    folder = card / ("F" * (name_bytes // 3))
+    folder.mkdir(parents=True)
+    for i in range(files):
+        stem = f"C{i:04d}_" + "x" * name_bytes
+        (folder / f"{stem[: max(5, name_bytes - 4)]}.bin").write_bytes(os.urandom(50))
+    dests = [tmp_path / f"destination-number-{i}" for i in range(destinations)]
+    for dest in dests:
+        dest.mkdir()
+    code, output = offload(
+        "copy", *extra, str(card), *map(str, dests), "--report-dir", str(tmp_path / "r")
+    )
+    assert code == 0, output
+
+    algorithms = [extra[i + 1] for i, a in enumerate(extra) if a == "-t"] or ["xxh64"]
+    estimate = own_files(
+        scan_source(card),
+        BLOCK,
+        copy_roots=[str(d / card.name) for d in dests],
+        algorithms=algorithms,
+        manifests=2 if "both" in extra else 1,
+    )
+    for dest in dests:
+        taken, entries = ours(dest / card.name)
+        assert taken <= estimate.bytes, (taken, estimate.bytes)
+        # Close to it: the margins of the per-file sizes, and the fixed part of each file.
+        assert estimate.bytes - taken <= 0.4 * taken + 20 * BLOCK, (taken, estimate.bytes)
+        assert entries <= OWN_ENTRIES

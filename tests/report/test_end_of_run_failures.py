@@ -1,0 +1,124 @@
+"""A destination whose ASC MHL manifest or job report cannot be written at the end of an
+offload (ENOSPC, made for real by FaultyFS once every file was verified there): the run
+exits 1, and everything that speaks of that destination says it failed and why. Its
+``result`` is ``failed`` in the terminal's summary, ``--json`` and the saved JSON reports;
+the saved reports name the file that could not be written and the destination it is on;
+page 1 of the HTML and the PDF says FAILED with that reason, never "ALL COPIES VERIFIED".
+
+Failed before: the destination stayed ``ok`` everywhere while the run exited 1; a refused
+report was named on the terminal only (the saved JSON said ``exit_code: 1`` with nothing
+to say why, and page 1 said "ALL COPIES VERIFIED")."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.faultyfs import FaultyFS
+
+pytestmark = pytest.mark.fault
+
+WHERE = {"manifest": "*/ascmhl/*", "report": "*/.offload/reports/*"}
+SAYS = {"manifest": "cannot write ASC MHL manifest", "report": "cannot write the report"}
+
+
+def make_card(root: Path) -> Path:
+    card = root / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for name, size in (("C1.mov", 300_000), ("C2.mov", 20_000), ("x.xml", 900)):
+        (card / "CLIPS" / name).write_bytes(os.urandom(size))
+    return card
+
+
+def offload(*argv: str | Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue() + err.getvalue()
+
+
+def page_one(poppler: dict[str, str], pdf: Path) -> str:
+    return subprocess.run(
+        [poppler["pdftotext"], "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.mark.parametrize("refused", [("report",), ("manifest",), ("manifest", "report")])
+def test_a_manifest_or_report_not_written_fails_that_destination_and_says_why(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    poppler: dict[str, str],
+    refused: tuple[str, ...],
+) -> None:
+    card = make_card(tmp_path / "card")
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    rules = [fs.fail("create", errno.ENOSPC, path=WHERE[what]) for what in refused]
+    reports = tmp_path / "reports"
+
+    code, output = offload("copy", card, good, fs.mountpoint, "--report-dir", reports)
+
+    assert all(fs.fired(rule) >= 1 for rule in rules)
+    assert code == 1, output
+    bad_root = fs.mountpoint / card.name
+    # The terminal: the summary's row of that destination, and each error named.
+    rows = [line.split()[-1] for line in output.splitlines() if line.rstrip().endswith(
+        (" ok", " FAILED"))]  # fmt: skip
+    assert rows == ["ok", "FAILED"], output
+    for what in refused:
+        assert SAYS[what] in output and str(bad_root) in output, output
+
+    [local] = reports.glob("*.json")
+    [on_good] = (good / card.name / ".offload" / "reports").glob("*.json")
+    for saved in (local, on_good):
+        data = json.loads(saved.read_text())
+        assert data["exit_code"] == 1
+        assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved
+        for what in refused:
+            [error] = [e for e in data["folder_errors"] if SAYS[what] in e]
+            assert str(bad_root) in error and "ENOSPC" in error, error
+        assert data["card_release"]["may_format"] is False
+    # Page 1 of the HTML and of the PDF, beside the local JSON: FAILED, and why.
+    html = local.with_suffix(".html").read_text()
+    assert "ALL COPIES VERIFIED" not in html and "FAILED" in html
+    for what in refused:
+        assert SAYS[what] in html
+    first = " ".join(page_one(poppler, local.with_suffix(".pdf")).split())
+    assert "ALL COPIES VERIFIED" not in first and "FAILED" in first, first
+    for what in refused:
+        assert SAYS[what] in first, first
+
+
+def test_json_lines_give_the_destination_that_refused_its_report_as_failed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = make_card(tmp_path / "card")
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    rule = fs.fail("create", errno.ENOSPC, path=WHERE["report"])
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["copy", "--json", str(card), str(good), str(fs.mountpoint), "--report-dir",
+         str(tmp_path / "reports")],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )  # fmt: skip
+    assert fs.fired(rule) >= 1
+    assert code == 1
+    [line] = [json.loads(x) for x in out.getvalue().splitlines() if '"job_report"' in x]
+    assert line["exit_code"] == 1
+    assert [d["result"] for d in line["destinations"]] == ["ok", "failed"]
