@@ -1,8 +1,8 @@
 """The PDF report (``report/pdf.py``) read back as a producer reads it: ``pdftotext``,
 ``pdfinfo`` and a page rendered by ``pdftoppm``. Rows never split, the table header on every
 page of the clip list, "page N/M" right on every page, characters the standard fonts lack
-replaced, thumbnails embedded as the JPEG they are; drawn by the command itself, after the
-HTML is written."""
+replaced, thumbnails embedded as the JPEG they are; drawn by the command's report worker
+(``report/worker.py``), after the HTML is made."""
 
 from __future__ import annotations
 

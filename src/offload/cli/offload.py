@@ -399,6 +399,9 @@ class _ReportModulesLoader:
     measurable on a 200-file card and added ~4 MiB to the peak RSS at 50,000 files, where the
     PDF is drawn after the peak (docs/performance.md, "The PDF on reportlab").
 
+    Without the summary's modules when the report worker draws the documents: the summary
+    is then printed while the command waits for it, so loading rich there costs nothing.
+
     Started at the first batch a destination makes durable (``PhaseChanged`` "flush"), else
     at ``JobFinished``: on a small card that is the job's last stretch, in which its threads
     mostly wait for ``syncfs`` and folder fsyncs, so the imports fill that wait instead of
@@ -529,7 +532,9 @@ def _offload(
         json_sink
         if json_sink is not None
         else FanoutSink(*filter(None, [model]), _WarningPrinter(env, console if live else None)),
-        _ReportModulesLoader(summary=json_sink is None),
+        # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
+        # printed, while the worker draws: on the thread they competed with the copy's end.
+        _ReportModulesLoader(summary=json_sink is None and worker is None),
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
