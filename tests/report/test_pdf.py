@@ -207,7 +207,8 @@ def test_offload_copy_has_its_report_worker_draw_the_documents_and_imports_no_ot
         f"{str(card)!r}, {str(tmp_path / 'dest')!r}])\n"
         "others = ('offload.bench', 'offload.cli.verify_cmd', 'offload.cli.history_cmd',"
         " 'offload.report.cli', 'offload.cli.live', 'offload.report.dry_run')\n"
-        "drawing = ('reportlab.pdfgen.canvas', 'PIL.Image', 'offload.report.content')\n"
+        "drawing = ('reportlab.pdfgen.canvas', 'PIL.Image', 'offload.report.content',\n"
+        "           'offload.report.media')\n"
         "print(code, len(started), sorted(set(drawing) & set(sys.modules)),"
         " sorted(set(others) & set(sys.modules)))\n"
     )

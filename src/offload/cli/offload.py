@@ -409,10 +409,12 @@ class _ReportModulesLoader:
     interpreter lock and made the command slower (docs/performance.md, "Fixed cost: the
     command's critical path")."""
 
-    def __init__(self, *, summary: bool) -> None:
+    def __init__(self, *, summary: bool, worker: bool = False) -> None:
         self._modules = ["offload.manifests_writer", "offload.report.job_report"]
         if summary:
             self._modules += ["offload.report.summary", "rich.console"]
+        if worker:  # the job report is pickled for the report worker (~2 ms of import)
+            self._modules.append("pickle")
         self.thread: threading.Thread | None = None  # the loading thread, once started
 
     def emit(self, event: Event) -> None:
@@ -534,7 +536,9 @@ def _offload(
         else FanoutSink(*filter(None, [model]), _WarningPrinter(env, console if live else None)),
         # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
         # printed, while the worker draws: on the thread they competed with the copy's end.
-        _ReportModulesLoader(summary=json_sink is None and worker is None),
+        _ReportModulesLoader(
+            summary=json_sink is None and worker is None, worker=worker is not None
+        ),
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:

@@ -208,13 +208,14 @@ class PendingDocuments:
         worker: DocumentWorker | None = None,
     ) -> None:
         self._data = data
-        self._options = options or DocumentOptions()
+        # Made when the documents are made here: the default's probe budget imports the
+        # media module (~5 ms), which the command does not need when the worker makes them.
+        self._options = options
         self._exit_code = data.get("exit_code")
         self._worker = None
         if worker is not None:
             # The worker makes them with the default options (the command's) on this paper.
-            paper = (self._options.paper or default_paper()).lower()
-            if options is None and worker.submit(data, paper):
+            if options is None and worker.submit(data, default_paper().lower()):
                 self._worker = worker
             else:
                 worker.close()
@@ -226,7 +227,7 @@ class PendingDocuments:
     ) -> list[str]:
         """Write the documents beside *json_paths* and *remote* (``write_documents``); the
         notes of what failed."""
-        data, options = self._data, self._options
+        data = self._data
         worker, self._worker = self._worker, None
         shown = [*map(str, json_paths), *(name for name, _ in remote)]
         if not shown:
@@ -244,7 +245,7 @@ class PendingDocuments:
             pdf: Callable[[], bytes] = lambda: drawn  # noqa: E731
         else:
             try:
-                html, pdf = render_documents(data, options)
+                html, pdf = render_documents(data, self._options or DocumentOptions())
             except Exception as exc:  # reported, never swallowed: the caller shows the note
                 return [
                     f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
