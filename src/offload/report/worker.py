@@ -2,7 +2,7 @@
 ``offload copy`` on the machine's other core.
 
     worker = DocumentWorker.start()           # the command's start, before its imports
-    worker.submit(data, paper)                # the job report dict, once its exit code is final
+    worker.submit(data, paper)                # the job report dict, before the JSON is written
     ...                                       # the command prints its summary meanwhile
     worker.result() -> (html, pdf) | None     # None: make them here (documents.py)
     worker.close()                            # always: kills a worker still running, reaps it
@@ -202,6 +202,11 @@ def _serve() -> int:
     the command then makes them itself."""
     import pickle
 
+    # Everything drawing needs, loaded before the request comes (while the command copies):
+    # the HTML's module and the results' (the report's empty-digests mapping unpickles to
+    # one) are otherwise loaded on the way.
+    import offload.report.html
+    import offload.results  # noqa: F401
     from offload.report.documents import DocumentOptions, render_documents
     from offload.report.pdf import render_pdf  # noqa: F401 (reportlab, loaded now)
 
