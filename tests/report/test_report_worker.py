@@ -21,6 +21,7 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.report import worker as worker_module
 from offload.report.documents import PendingDocuments, write_documents
 from offload.report.worker import DocumentWorker
 from report.helpers import pdf_text
@@ -112,6 +113,26 @@ def test_a_worker_that_died_leaves_the_documents_to_the_command(
     json_path = tmp_path / "CARD.json"
     assert pending.finish([json_path]) == []
     assert b"</html>" in json_path.with_suffix(".html").read_bytes()
+    assert json_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+    assert _gone(pid)
+
+
+def test_a_hung_worker_is_killed_and_the_documents_made_here(
+    job_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that never answers (stopped: SIGSTOP) is waited for ``PATIENCE_S`` (here
+    made 1 s), then killed and reaped; the documents are made in-process, without a note."""
+    monkeypatch.setattr(worker_module, "PATIENCE_S", 1.0)
+    worker = DocumentWorker.start()
+    assert worker is not None
+    pid = worker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    pending = PendingDocuments(job_data, worker=worker)
+    json_path = tmp_path / "CARD.json"
+    started = time.monotonic()
+    assert pending.finish([json_path]) == []
+    assert time.monotonic() - started < 60
     assert json_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
     assert _gone(pid)
 

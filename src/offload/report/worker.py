@@ -44,11 +44,16 @@ import marshal
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 
 _PIPE_SIZE = 1 << 20  # the command's request fits in the pipe, up to this, without waiting
 _READ = 1 << 16
+# How long the command waits for the worker to take the report and answer: far beyond what a
+# card of MAX_WORKER_FILES files takes (clip probing alone stops at 20 s); past it the worker
+# is taken for hung (stopped, stuck), killed, and the documents are made in the command.
+PATIENCE_S = 120.0
 # Variables the worker never needs: it draws; the command alone talks to S3.
 _SECRET_PREFIXES = ("AWS_",)
 
@@ -71,10 +76,11 @@ def _environment(environ: Mapping[str, str]) -> dict[str, str]:
 class DocumentWorker:
     """The command's side of one worker process (one job report). Not thread-safe."""
 
-    __slots__ = ("_reader", "_writer", "pid")
+    __slots__ = ("_deadline", "_reader", "_writer", "pid")
 
     def __init__(self, pid: int, writer: int, reader: int) -> None:
         self.pid: int | None = pid  # None once reaped
+        self._deadline = 0.0  # set by submit: when the worker is taken for hung
         self._writer: int | None = writer  # the worker's stdin
         self._reader: int | None = reader  # the worker's stdout
 
@@ -82,6 +88,8 @@ class DocumentWorker:
     def start(cls) -> DocumentWorker | None:
         """Spawn a worker (``python -m offload.report.worker``), or None when it cannot be:
         the command then makes its documents itself."""
+        if not sys.executable:  # an embedded interpreter: nothing to spawn
+            return None
         request_r = request_w = answer_r = answer_w = -1
         try:
             request_r, request_w = os.pipe()  # both ends close on exec: the worker gets
@@ -125,11 +133,14 @@ class DocumentWorker:
         except Exception:  # cannot be pickled: no worker for this report
             self.close()
             return False
+        self._deadline = time.monotonic() + PATIENCE_S
         try:
             view = memoryview(request)
             while view:
+                if not _ready(self._writer, self._deadline, write=True):
+                    raise TimeoutError("the report worker does not read")
                 view = view[os.write(self._writer, view) :]
-        except OSError:  # EPIPE: the worker died
+        except OSError:  # EPIPE: the worker died; or it hangs
             self.close()
             return False
         finally:
@@ -145,13 +156,20 @@ class DocumentWorker:
             self.close()
             return None
         pieces = []
+        hung = False
         try:
-            while piece := os.read(self._reader, _READ):
+            while True:
+                if not _ready(self._reader, self._deadline, write=False):
+                    hung = True
+                    break
+                piece = os.read(self._reader, _READ)
+                if not piece:
+                    break
                 pieces.append(piece)
         except OSError:
             pieces = []
         finally:
-            status = self._reap(kill=False)
+            status = self._reap(kill=hung)
         if status != 0 or not pieces:
             return None
         try:
@@ -194,6 +212,21 @@ class DocumentWorker:
             except ChildProcessError:  # reaped by someone else
                 return None
             return os.waitstatus_to_exitcode(status)
+
+
+def _ready(fd: int, deadline: float, *, write: bool) -> bool:
+    """Wait until *fd* can be written (*write*) or read, at most until *deadline*
+    (``time.monotonic``); False if it did not come to that."""
+    import select
+
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        wanted = ([], [fd]) if write else ([fd], [])
+        readable, writable, _ = select.select(*wanted, [], left)
+        if readable or writable:
+            return True
 
 
 def _serve() -> int:
