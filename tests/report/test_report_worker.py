@@ -252,3 +252,33 @@ def test_a_command_that_does_not_use_its_worker_leaves_none(tmp_path: Path) -> N
     _, err = command.communicate(timeout=60)
     assert command.returncode == 64, err
     assert _processes_with(marker) == []
+
+
+def test_the_documents_state_what_the_json_states_when_a_destination_refuses_its_report(
+    tmp_path: Path,
+) -> None:
+    """A destination whose report folder is in the way: the exit code becomes 1 after the
+    worker was handed the report (so the documents are made again, in the command), and the
+    documents state what the JSON beside them states: the same exit code, and the problems
+    the JSON lists, not the refusal the command adds to its own report afterwards."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C001.MOV").write_bytes(os.urandom(10_000))
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    (bad / "A001" / ".offload").mkdir(parents=True)
+    (bad / "A001" / ".offload" / "reports").write_text("in the way")
+    done = subprocess.run(
+        [sys.executable, "-m", "offload", "copy", "--quiet", "--report-dir", str(tmp_path / "r"),
+         str(card), str(good), str(bad)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "cannot write the report into" in done.stderr
+    (json_path,) = (tmp_path / "r").glob("*.json")
+    report = json.loads(json_path.read_text())
+    assert report["exit_code"] == 1
+    html = json_path.with_suffix(".html").read_text()
+    assert ("cannot write the report into" in html) == any(
+        "cannot write the report into" in e for e in report["folder_errors"]
+    )

@@ -571,6 +571,11 @@ def write_reports(
     # built once: the same bytes go to the local folders and to the buckets. A failure is a
     # note: `offload report JOB.json` writes them again.
     data["exit_code"] = result.exit_code
+    # The documents state what the JSON states: the report's problems as they are now, not
+    # what the caller adds to the report after this returns (`destination_errors` become
+    # its `folder_errors`, `local_error` a note) while the documents may still be made.
+    data["folder_errors"] = list(data["folder_errors"])
+    data["notes"] = list(data["notes"])
     remote_documents = [(shown, _document_put(folder, name)) for folder, name, shown in stored]
     json_paths = list(result.paths)
     result.documents = lambda: documents.finish(json_paths, remote_documents)
