@@ -282,3 +282,27 @@ def test_the_documents_state_what_the_json_states_when_a_destination_refuses_its
     assert ("cannot write the report into" in html) == any(
         "cannot write the report into" in e for e in report["folder_errors"]
     )
+
+
+def test_a_package_named_offload_in_the_working_folder_does_not_stand_in_for_ours(
+    job_data: dict[str, Any], tmp_path: Path
+) -> None:
+    """The worker runs ``-m offload.report.worker`` from the command's working folder: a
+    folder there holding a package named ``offload`` (a user's, another version's) is not
+    put first on the worker's path (``-P``), so the worker still answers. Before, it
+    imported that package and failed (the documents then made in the command)."""
+    (tmp_path / "offload").mkdir()
+    (tmp_path / "offload" / "__init__.py").write_text("raise SystemExit('not ours')\n")
+    (tmp_path / "job.json").write_text(json.dumps(job_data))
+    script = (
+        "import json\n"
+        "from offload.report.worker import DocumentWorker\n"
+        "worker = DocumentWorker.start()\n"
+        "assert worker.submit(json.load(open('job.json')), 'a4')\n"
+        "print(worker.result() is not None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", script],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.split() == ["True"], done.stderr

@@ -102,7 +102,9 @@ class DocumentWorker:
                 pass  # a smaller pipe: the command waits for the worker to read
             pid = os.posix_spawn(
                 sys.executable,
-                [sys.executable, "-m", "offload.report.worker"],
+                # -P: the working folder is not put first on its path (a folder there that
+                # is a package named offload must not stand in for this one).
+                [sys.executable, "-P", "-m", "offload.report.worker"],
                 _environment(os.environ),
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, request_r, 0),
