@@ -261,8 +261,10 @@ def _serve() -> int:
 
 if __name__ == "__main__":
     # A Ctrl-C at the terminal reaches the whole process group: the command cancels, this
-    # process just ends (no traceback; its stderr goes nowhere anyway).
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # process just ends (no traceback; its stderr goes nowhere anyway). A SIGINT the command
+    # ignores (started in the background by a shell) stays ignored here too.
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     code = _serve()
     # At once: the answer is written (os.write, nothing buffered) and nothing else is owed;
     # the interpreter's finalisation (~25 ms: every module's objects) would only delay the
