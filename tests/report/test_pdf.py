@@ -1,8 +1,8 @@
 """The PDF report (``report/pdf.py``) read back as a producer reads it: ``pdftotext``,
 ``pdfinfo`` and a page rendered by ``pdftoppm``. Rows never split, the table header on every
 page of the clip list, "page N/M" right on every page, characters the standard fonts lack
-replaced, thumbnails embedded as the JPEG they are; drawn by the command itself, after the
-HTML is written."""
+replaced, thumbnails embedded as the JPEG they are; drawn by the command's report worker
+(``report/worker.py``), after the HTML is made."""
 
 from __future__ import annotations
 
@@ -181,11 +181,13 @@ def test_a_pdf_that_cannot_be_drawn_leaves_the_html_written(
 
 
 @pytest.mark.parametrize("module", ["offload.cli.offload", "offload.cli.entry"])
-def test_offload_copy_draws_the_pdf_itself_and_imports_no_other_command(
+def test_offload_copy_has_its_report_worker_draw_the_documents_and_imports_no_other_command(
     tmp_path: Path, module: str
 ) -> None:
-    """The PDF is drawn in the command (no process of its own: ``offload copy`` starts no
-    child), and the command imports none of the other commands' modules."""
+    """The HTML and PDF are made by the command's report worker (``report/worker.py``, a
+    process spawned without ``subprocess``): the command itself never loads reportlab nor
+    the documents' modules, and imports none of the other commands' modules. (Before the
+    worker the PDF was drawn in the command: reportlab was loaded.)"""
     card = tmp_path / "CARD"
     (card / "CLIPS").mkdir(parents=True)
     for number in range(3):
@@ -205,13 +207,15 @@ def test_offload_copy_draws_the_pdf_itself_and_imports_no_other_command(
         f"{str(card)!r}, {str(tmp_path / 'dest')!r}])\n"
         "others = ('offload.bench', 'offload.cli.verify_cmd', 'offload.cli.history_cmd',"
         " 'offload.report.cli', 'offload.cli.live', 'offload.report.dry_run')\n"
-        "print(code, len(started), 'reportlab.pdfgen.canvas' in sys.modules,"
+        "drawing = ('reportlab.pdfgen.canvas', 'PIL.Image', 'offload.report.content',\n"
+        "           'offload.report.media')\n"
+        "print(code, len(started), sorted(set(drawing) & set(sys.modules)),"
         " sorted(set(others) & set(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
     )
-    assert done.stdout.split() == ["0", "0", "True", "[]"], done.stderr
+    assert done.stdout.split() == ["0", "0", "[]", "[]"], done.stderr
     (pdf,) = reports.glob("*.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-")
 

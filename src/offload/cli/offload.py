@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload._version import __version__
-from offload.card import OffloadOptions, plan_offload, run_offload
+from offload.card import OffloadOptions, OffloadPlan, plan_offload, run_offload
 from offload.cli.common import (
     Environment,
     UsageParser,
@@ -74,6 +74,10 @@ if TYPE_CHECKING:
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
     from offload.report.events_json import JsonLinesSink
+    from offload.report.worker import DocumentWorker
+
+# A card of more files makes its HTML and PDF reports in the command (_report_worker).
+MAX_WORKER_FILES = 10_000
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all verified (or already verified); 1 completed, but some "
@@ -395,6 +399,9 @@ class _ReportModulesLoader:
     measurable on a 200-file card and added ~4 MiB to the peak RSS at 50,000 files, where the
     PDF is drawn after the peak (docs/performance.md, "The PDF on reportlab").
 
+    Without the summary's modules when the report worker draws the documents: the summary
+    is then printed while the command waits for it, so loading rich there costs nothing.
+
     Started at the first batch a destination makes durable (``PhaseChanged`` "flush"), else
     at ``JobFinished``: on a small card that is the job's last stretch, in which its threads
     mostly wait for ``syncfs`` and folder fsyncs, so the imports fill that wait instead of
@@ -402,10 +409,12 @@ class _ReportModulesLoader:
     interpreter lock and made the command slower (docs/performance.md, "Fixed cost: the
     command's critical path")."""
 
-    def __init__(self, *, summary: bool) -> None:
+    def __init__(self, *, summary: bool, worker: bool = False) -> None:
         self._modules = ["offload.manifests_writer", "offload.report.job_report"]
         if summary:
             self._modules += ["offload.report.summary", "rich.console"]
+        if worker:  # the job report is pickled for the report worker (~2 ms of import)
+            self._modules.append("pickle")
         self.thread: threading.Thread | None = None  # the loading thread, once started
 
     def emit(self, event: Event) -> None:
@@ -457,7 +466,10 @@ def card_released_line(event: CardReleased) -> str:
     )
 
 
-def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
+def cmd_copy(
+    args: argparse.Namespace, env: Environment, started: DocumentWorker | None = None
+) -> int:
+    """``offload copy``; *started*: its report worker, if the entry point spawned one."""
     _freeze_objects_at_exit()
     options = _copy_options(args)
     destinations = _cascade_destinations(args)[0]
@@ -474,6 +486,41 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
         from offload.report.dry_run import print_dry_run
 
         return print_dry_run(plan, env, as_json=args.json)
+    worker = _report_worker(plan.tree.file_count, started)
+    try:
+        return _offload(args, env, plan, no_cascade, worker)
+    finally:
+        if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
+            worker.close()
+
+
+def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:
+    """The report worker (``report/worker.py``) for a card of *files* files: a second
+    process that loads the PDF's and the reports' modules while this one loads and copies,
+    then makes the HTML and PDF reports while this one writes the JSON and CSV and prints
+    its summary. *started* if the entry point spawned it, else spawned now (``main`` called
+    in-process). None for a card of more than ``MAX_WORKER_FILES`` files (the job report's
+    entries are sent whole: ~1 KB a file), or when it cannot start: the documents are then
+    made here, as they always could be."""
+    if files > MAX_WORKER_FILES:
+        if started is not None:
+            started.close()
+        return None
+    if started is not None:
+        return started
+    from offload.report.worker import DocumentWorker
+
+    return DocumentWorker.start()
+
+
+def _offload(
+    args: argparse.Namespace,
+    env: Environment,
+    plan: OffloadPlan,
+    no_cascade: str | None,
+    worker: DocumentWorker | None,
+) -> int:
+    """``cmd_copy`` once planned: the copy, the reports and the summary."""
     # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
     # at the end.
     console = None if args.json or args.quiet else _console(env)
@@ -487,7 +534,11 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
         json_sink
         if json_sink is not None
         else FanoutSink(*filter(None, [model]), _WarningPrinter(env, console if live else None)),
-        _ReportModulesLoader(summary=json_sink is None),
+        # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
+        # printed, while the worker draws: on the thread they competed with the copy's end.
+        _ReportModulesLoader(
+            summary=json_sink is None and worker is None, worker=worker is not None
+        ),
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
@@ -528,14 +579,15 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
     if no_cascade is not None:
         report.notes.append(no_cascade)
     # A destination that refuses its report is recorded on the report by write_reports.
-    written = write_reports(report, args.report_dir or default_report_dir())
+    written = write_reports(report, args.report_dir or default_report_dir(), worker=worker)
     report.report_paths = written.paths
-    if written.local_error:
-        report.notes.append(written.local_error)
     exit_code = report.exit_code
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
     failed = failures(report)
     if json_sink is not None:
+        written.finish_documents()
+        if written.local_error:
+            report.notes.append(written.local_error)
         json_sink.write(
             {
                 "event": "job_report",
@@ -555,12 +607,21 @@ def cmd_copy(args: argparse.Namespace, env: Environment) -> int:
 
     from offload.report.summary import summary_table, verdict_lines
 
-    out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
-    out.print(summary_table(report))
-    for line in verdict_lines(report):
-        print(line, file=env.stderr)
-    if written.card_release:  # may the card be formatted (report/release.py)
-        print(written.card_release["text"], file=env.stderr)
+    try:
+        out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
+        out.print(summary_table(report))
+        for line in verdict_lines(report):
+            print(line, file=env.stderr)
+        if written.card_release:  # may the card be formatted (report/release.py)
+            print(written.card_release["text"], file=env.stderr)
+    except Exception:  # stderr gone, a bug: the documents are still written (not on Ctrl-C)
+        written.finish_documents()
+        raise
+    # The HTML and PDF reports, which the worker made while the lines above were printed
+    # (nothing above depends on them): durable before the notes and the exit.
+    written.finish_documents()
+    if written.local_error:
+        report.notes.append(written.local_error)
     seen: set[str | None] = set()
     for failure in failed:
         if failure["error"] not in seen:
@@ -640,13 +701,20 @@ def _freeze_objects_at_exit() -> None:
         atexit.register(gc.freeze)
 
 
-def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Environment | None = None,
+    *,
+    report_worker: DocumentWorker | None = None,
+) -> int:
+    """The ``offload`` command. *report_worker*: ``offload copy``'s report worker, spawned
+    by the entry point before this module was imported (closed here if unused)."""
     env = env or Environment()
     try:
         words = sys.argv[1:] if argv is None else list(argv)
         args = build_parser(copy_only=words[:1] == ["copy"]).parse_args(words)
         if args.command == "copy":
-            return cmd_copy(args, env)
+            return cmd_copy(args, env, report_worker)
         if args.command == "verify":
             from offload.cli.verify_cmd import cmd_verify
 
@@ -667,6 +735,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except UsageError as error:
         env.error(error.message)
         return int(error.exit_code)
+    finally:
+        if report_worker is not None:  # unused (a usage error, --help): killed, reaped
+            report_worker.close()
 
 
 def entry_point() -> None:

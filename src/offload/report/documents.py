@@ -6,6 +6,10 @@
 Steps: group the files into clips (``clips``), probe each clip once for metadata and a
 thumbnail within the time budgets (``media``; reads the card, or a verified copy when the
 card is gone), word the states (``content``), render (``html``, ``pdf``).
+
+``offload copy`` has them made by its report worker (``worker.py``, a second process) while
+it prints its summary, and writes what it returns (``PendingDocuments``); the modules that
+make them are imported only where they are made (this module alone is cheap to import).
 """
 
 from __future__ import annotations
@@ -17,16 +21,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offload._version import __version__
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.manifest.atomic import write_file_atomically
-from offload.report.clips import Clip, group_clips
-from offload.report.content import ReportView, build_view
-from offload.report.html import render_html
-from offload.report.media import ProbeBudget, probe_clips
+
+if TYPE_CHECKING:
+    from offload.report.clips import Clip
+    from offload.report.content import ReportView
+    from offload.report.media import ProbeBudget
+    from offload.report.worker import DocumentWorker
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -55,14 +61,20 @@ def default_paper(environ: Mapping[str, str] | None = None) -> str:
     return "a4"
 
 
+def _probe_budget() -> ProbeBudget:
+    from offload.report.media import ProbeBudget
+
+    return ProbeBudget()
+
+
 @dataclass(frozen=True)
 class DocumentOptions:
     paper: str | None = None  # None: default_paper()
     media: bool = True  # probe clips for thumbnails and metadata
-    budget: ProbeBudget = field(default_factory=ProbeBudget)
+    budget: ProbeBudget = field(default_factory=_probe_budget)
 
 
-def locator(data: dict[str, Any]) -> Callable[[Clip], Path | None]:
+def locator(data: Mapping[str, Any]) -> Callable[[Clip], Path | None]:
     """The file to probe for a clip: the first copy a destination holds in a good state,
     else the card if it is still there.
 
@@ -124,12 +136,20 @@ def build_documents(
     data: dict[str, Any], options: DocumentOptions | None = None
 ) -> dict[str, bytes]:
     """``{".html": ..., ".pdf": ...}`` for the job report *data* (``job_report_dict``)."""
-    html, pdf = _documents(data, options or DocumentOptions())
+    html, pdf = render_documents(data, options or DocumentOptions())
     return {".html": html, ".pdf": pdf()}
 
 
-def _documents(data: dict[str, Any], options: DocumentOptions) -> tuple[bytes, Callable[[], bytes]]:
-    """The HTML, and the function that draws the PDF (``_pdf_drawer``)."""
+def render_documents(
+    data: dict[str, Any], options: DocumentOptions
+) -> tuple[bytes, Callable[[], bytes]]:
+    """The HTML, and the function that draws the PDF (``_pdf_drawer``): what the command
+    and its report worker (``worker.py``) both run."""
+    from offload.report.clips import group_clips
+    from offload.report.content import build_view
+    from offload.report.html import render_html
+    from offload.report.media import probe_clips
+
     started = time.monotonic()
     clips = group_clips(list(data.get("files") or []))
     if options.media:
@@ -165,50 +185,121 @@ def write_documents(
 
     The HTML is written first, then the PDF is drawn and written; each folder is fsynced
     once, after both: every document written is durable when this returns."""
-    shown = [*map(str, json_paths), *(name for name, _ in remote)]
-    if not shown:
-        return []
-    try:
-        html, pdf = _documents(data, options or DocumentOptions())
-    except Exception as exc:  # reported, never swallowed: the caller shows the note
-        return [
-            f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
-            f"(offload report {shown[0]} tries again)"
-        ]
-    notes: list[str] = []
-    folders: dict[Path, None] = {}  # written into, in order: each fsynced once
+    return PendingDocuments(data, options).finish(json_paths, remote)
 
-    def write(suffix: str, content: bytes) -> None:
-        for json_path in map(Path, json_paths):
-            target = json_path.with_suffix(suffix)
-            try:
-                write_file_atomically(target, content, replace=True, sync_folder=False)
-            except OSError as exc:
-                notes.append(f"cannot write the {suffix[1:].upper()} report {target}: {exc}")
-            folders[target.parent] = None  # a failed rename may have happened all the same
-        for name, put in remote:
-            target_name = name.removesuffix(".json") + suffix
-            try:
-                put(suffix, content)
-            except OSError as exc:
-                notes.append(
-                    f"cannot write the {suffix[1:].upper()} report {target_name}: "
-                    f"{describe_os_error(exc)}"
-                )
 
-    write(".html", html)
-    try:
-        content = pdf()
-    except Exception as exc:  # the HTML is written; the PDF is not
-        notes.append(
-            f"cannot build the PDF report: {type(exc).__name__}: {exc} "
-            f"(offload report {shown[0]} tries again)"
-        )
-    else:
-        write(".pdf", content)
-    for folder in folders:
+class PendingDocuments:
+    """``write_documents`` in two steps, so that ``offload copy``'s report worker
+    (``worker.DocumentWorker``) makes the documents while the command writes the JSON and
+    CSV reports and prints its summary: made from *data* (handed to the *worker* at once if
+    one is given), then written by ``finish``. Whatever the worker does (missing, killed,
+    failed), ``finish`` writes the same documents with the same notes: made here when the
+    worker gave none, or when *data* changed since it was handed over (its ``exit_code``:
+    a destination that refused its JSON report changes it). A plain class (a dataclass
+    costs its creation at import)."""
+
+    __slots__ = ("_data", "_exit_code", "_options", "_worker")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        options: DocumentOptions | None = None,
+        *,
+        worker: DocumentWorker | None = None,
+    ) -> None:
+        self._data = data
+        # Made when the documents are made here: the default's probe budget imports the
+        # media module (~5 ms), which the command does not need when the worker makes them.
+        self._options = options
+        self._exit_code = data.get("exit_code")
+        self._worker = None
+        if worker is not None:
+            # The worker makes them with the default options (the command's) on this paper.
+            if options is None and worker.submit(data, default_paper().lower()):
+                self._worker = worker
+            else:
+                worker.close()
+
+    def restate(self, data: dict[str, Any]) -> None:
+        """The report's *data* was made again after it was handed over (a destination refused
+        its JSON report: its ``result``, the exit code, ``folder_errors``): the documents are
+        made from *data*, here, never from what the worker was given."""
+        self._data = data
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
+
+    def finish(
+        self,
+        json_paths: Sequence[str | Path],
+        remote: Sequence[tuple[str, Callable[[str, bytes], None]]] = (),
+    ) -> list[str]:
+        """Write the documents beside *json_paths* and *remote* (``write_documents``); the
+        notes of what failed."""
+        data = self._data
+        worker, self._worker = self._worker, None
+        shown = [*map(str, json_paths), *(name for name, _ in remote)]
+        if not shown:
+            if worker is not None:
+                worker.close()
+            return []
+        made = None
+        if worker is not None:
+            if data.get("exit_code") == self._exit_code:
+                made = worker.result()
+            else:  # made for another exit code: made again here
+                worker.close()
+        if made is not None:
+            html, drawn = made
+            pdf: Callable[[], bytes] = lambda: drawn  # noqa: E731
+        else:
+            try:
+                html, pdf = render_documents(data, self._options or DocumentOptions())
+            except Exception as exc:  # reported, never swallowed: the caller shows the note
+                return [
+                    f"cannot build the HTML/PDF report: {type(exc).__name__}: {exc} "
+                    f"(offload report {shown[0]} tries again)"
+                ]
+        notes: list[str] = []
+        folders: dict[Path, None] = {}  # written into, in order: each fsynced once
+
+        def write(suffix: str, content: bytes) -> None:
+            for json_path in map(Path, json_paths):
+                target = json_path.with_suffix(suffix)
+                try:
+                    write_file_atomically(target, content, replace=True, sync_folder=False)
+                except OSError as exc:
+                    notes.append(f"cannot write the {suffix[1:].upper()} report {target}: {exc}")
+                folders[target.parent] = None  # a failed rename may have happened all the same
+            for name, put in remote:
+                target_name = name.removesuffix(".json") + suffix
+                try:
+                    put(suffix, content)
+                except OSError as exc:
+                    notes.append(
+                        f"cannot write the {suffix[1:].upper()} report {target_name}: "
+                        f"{describe_os_error(exc)}"
+                    )
+
+        write(".html", html)
         try:
-            fsync_dir(folder)
-        except OSError as exc:
-            notes.append(f"cannot make the HTML/PDF reports in {folder} durable: {exc}")
-    return notes
+            content = pdf()
+        except Exception as exc:  # the HTML is written; the PDF is not
+            notes.append(
+                f"cannot build the PDF report: {type(exc).__name__}: {exc} "
+                f"(offload report {shown[0]} tries again)"
+            )
+        else:
+            write(".pdf", content)
+        for folder in folders:
+            try:
+                fsync_dir(folder)
+            except OSError as exc:
+                notes.append(f"cannot make the HTML/PDF reports in {folder} durable: {exc}")
+        return notes
+
+    def close(self) -> None:
+        """Stop the worker if it still runs (the command ends without ``finish``)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()

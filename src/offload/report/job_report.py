@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
@@ -24,10 +24,13 @@ from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
-from offload.report.documents import write_documents
+from offload.report.documents import PendingDocuments
 from offload.report.release import card_release
 from offload.report.volumes import add_volume_info
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
+
+if TYPE_CHECKING:
+    from offload.report.worker import DocumentWorker
 
 SCHEMA = "offload-ai/job-report/2"
 PRODUCTION_FIELDS = (
@@ -428,6 +431,7 @@ class ReportsWritten:
         "card_release",
         "destination_errors",
         "destinations",
+        "documents",
         "exit_code",
         "local_error",
         "paths",
@@ -443,6 +447,20 @@ class ReportsWritten:
         # The JSON's `destinations`, as written (volumes included): `--json`'s `job_report` line
         # states these very entries, so that a key means the same in both.
         self.destinations: list[dict[str, Any]] = []
+        # The HTML and PDF reports still being made by the report worker (``write_reports``
+        # with a worker): written by ``finish_documents`` (this writes them, returns notes).
+        self.documents: Callable[[], list[str]] | None = None
+
+    def finish_documents(self) -> None:
+        """Write the HTML and PDF reports the report worker was making (waiting for it, or
+        making them here if it failed): each durable when this returns, what could not be
+        written added to ``local_error``. Nothing to do once done, or without a worker."""
+        pending, self.documents = self.documents, None
+        if pending is None:
+            return
+        notes = pending()
+        if notes:
+            self.local_error = "; ".join([*filter(None, [self.local_error]), *notes])
 
 
 class RemoteReportFolder(Protocol):
@@ -462,9 +480,14 @@ class RemoteReportFolder(Protocol):
         ...
 
 
-def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritten:
+def write_reports(
+    report: OffloadReport, local_dir: Path | None, *, worker: DocumentWorker | None = None
+) -> ReportsWritten:
     """Write JSON + CSV into every destination not lost (a local folder, or a
-    ``report_folders`` one: S3), then locally (if *local_dir*).
+    ``report_folders`` one: S3), then locally (if *local_dir*), then the HTML and PDF reports
+    beside each JSON. With a report *worker* (``report/worker.py``, the command's) they are
+    handed to it and written by the result's ``finish_documents``, which the caller must
+    call (or ``close``); without one, they are written before this returns.
 
     Never replaces another run's report: the name gets ``_2``, ``_3``... when a report of
     the same card and second exists in any of the folders. A destination that refuses its
@@ -490,6 +513,9 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     data = report_data(report, exit_code=result.exit_code)
     result.card_release = data["card_release"]
     result.destinations = data["destinations"]
+    # The HTML and PDF reports are made from *data* (as it stands now, but for the exit code
+    # set below): by the report worker, if there is one, from now on.
+    documents = PendingDocuments(data, worker=worker)
     json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
     table = StreamedFile(lambda _code: csv_chunks(report))
 
@@ -535,6 +561,7 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
         data = report_data(report, exit_code=result.exit_code)
         result.card_release = data["card_release"]
         result.destinations = data["destinations"]
+        documents.restate(data)  # the worker's documents were made from the first data
         json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
         for path in written:
             try:
@@ -574,14 +601,17 @@ def write_reports(report: OffloadReport, local_dir: Path | None) -> ReportsWritt
     # built once: the same bytes go to the local folders and to the buckets. A failure is a
     # note: `offload report JOB.json` writes them again.
     data["exit_code"] = result.exit_code
-    notes = write_documents(
-        data,
-        result.paths,
-        remote=[(shown, _document_put(folder, name)) for folder, name, shown in stored],
-    )
+    # The documents state what the JSON states: the report's problems as they are now, not
+    # what the caller adds to the report after this returns (`destination_errors` become
+    # its `folder_errors`, `local_error` a note) while the documents may still be made.
+    data["folder_errors"] = list(data["folder_errors"])
+    data["notes"] = list(data["notes"])
+    remote_documents = [(shown, _document_put(folder, name)) for folder, name, shown in stored]
+    json_paths = list(result.paths)
+    result.documents = lambda: documents.finish(json_paths, remote_documents)
     result.paths += [shown for _, _, shown in stored]
-    if notes:
-        result.local_error = "; ".join([*filter(None, [result.local_error]), *notes])
+    if worker is None:
+        result.finish_documents()
     return result
 
 

@@ -1,0 +1,272 @@
+"""The report worker: a second process that makes the HTML and PDF reports of an
+``offload copy`` on the machine's other core.
+
+    worker = DocumentWorker.start()           # the command's start, before its imports
+    worker.submit(data, paper)                # the job report dict, before the JSON is written
+    ...                                       # the command prints its summary meanwhile
+    worker.result() -> (html, pdf) | None     # None: make them here (documents.py)
+    worker.close()                            # always: kills a worker still running, reaps it
+
+Why a process: the command's main process is single-threaded Python (its threads share one
+interpreter lock), so the PDF's library (reportlab and Pillow, ~30 ms of imports), the
+reports' modules (~20 ms) and the drawing (~35 ms for a 200-file card) all lay on its
+critical path; loaded on a thread they competed with the copy for the lock and lost
+(docs/performance.md, "Fixed cost: fourth pass"). The worker imports them while the command
+imports its own modules (``cli/entry.py`` spawns it first thing for an ``offload copy``),
+and makes the documents while the command writes its JSON and CSV reports and prints its
+summary (docs/performance.md, "Fixed cost: fifth pass").
+
+What it promises, and how:
+
+* **Nothing is lost.** The worker only computes: it writes no file, takes no lock, holds no
+  descriptor of the command's but its two pipes. The command writes what it returns exactly
+  as it writes documents made in-process (``documents.PendingDocuments``). A worker that is
+  missing, died, answered garbage or failed in any way means ``result`` is None and the
+  command makes the documents itself, so the reports and their notes are what the command
+  alone would have made.
+* **The same documents.** The worker runs ``documents.render_documents`` on the same data
+  with the same paper size, the function the command runs in-process: the same bytes but
+  for the generation time the reports state (and the PDF's document ID, random in both).
+* **Data over a pipe.** The job report dict (its values JSON-able: dicts, lists, text,
+  numbers, the results' empty-digests mapping) pickled, the answer marshalled (two byte
+  strings); a dict that cannot be pickled is not sent (``submit`` returns False: the
+  documents are made in-process).
+* **Ctrl-C, crashes, no zombie.** The worker is in the command's process group, so a Ctrl-C
+  at the terminal reaches both; it dies on SIGINT without a traceback (its stderr is
+  /dev/null in any case). A worker whose command died sees the end of its input and exits.
+  ``close`` kills a worker still running and reaps it on every path of the command.
+* **No secrets.** The AWS variables are not passed to it: it never talks to a bucket.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+_PIPE_SIZE = 1 << 20  # the command's request fits in the pipe, up to this, without waiting
+_READ = 1 << 16
+# How long the command waits for the worker to take the report and answer: far beyond what a
+# card of MAX_WORKER_FILES files takes (clip probing alone stops at 20 s); past it the worker
+# is taken for hung (stopped, stuck), killed, and the documents are made in the command.
+PATIENCE_S = 120.0
+# Variables the worker never needs: it draws; the command alone talks to S3.
+_SECRET_PREFIXES = ("AWS_",)
+
+
+def _package_root() -> str:
+    """The folder holding the ``offload`` package this process runs: the worker imports the
+    same code whatever its ``sys.path`` would find first."""
+    import offload
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(offload.__file__)))
+
+
+def _environment(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if not k.startswith(_SECRET_PREFIXES)}
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = _package_root() + (os.pathsep + path if path else "")
+    return env
+
+
+class DocumentWorker:
+    """The command's side of one worker process (one job report). Not thread-safe."""
+
+    __slots__ = ("_deadline", "_reader", "_writer", "pid")
+
+    def __init__(self, pid: int, writer: int, reader: int) -> None:
+        self.pid: int | None = pid  # None once reaped
+        self._deadline = 0.0  # set by submit: when the worker is taken for hung
+        self._writer: int | None = writer  # the worker's stdin
+        self._reader: int | None = reader  # the worker's stdout
+
+    @classmethod
+    def start(cls) -> DocumentWorker | None:
+        """Spawn a worker (``python -m offload.report.worker``), or None when it cannot be:
+        the command then makes its documents itself."""
+        if not sys.executable:  # an embedded interpreter: nothing to spawn
+            return None
+        request_r = request_w = answer_r = answer_w = -1
+        try:
+            request_r, request_w = os.pipe()  # both ends close on exec: the worker gets
+            answer_r, answer_w = os.pipe()  # only its own, as stdin and stdout
+            try:
+                import fcntl
+
+                fcntl.fcntl(request_w, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+            except (ImportError, AttributeError, OSError):
+                pass  # a smaller pipe: the command waits for the worker to read
+            pid = os.posix_spawn(
+                sys.executable,
+                # -P: the working folder is not put first on its path (a folder there that
+                # is a package named offload must not stand in for this one).
+                [sys.executable, "-P", "-m", "offload.report.worker"],
+                _environment(os.environ),
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, request_r, 0),
+                    (os.POSIX_SPAWN_DUP2, answer_w, 1),
+                    (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+                ],
+            )
+        except OSError:
+            for fd in (request_r, request_w, answer_r, answer_w):
+                if fd >= 0:
+                    os.close(fd)
+            return None
+        os.close(request_r)
+        os.close(answer_w)
+        return cls(pid, request_w, answer_r)
+
+    def submit(self, data: Mapping[str, Any], paper: str) -> bool:
+        """Hand the worker the job report dict *data* (its ``files`` a sequence of file
+        entries) to make the documents of, on *paper*. False when it cannot be sent (a
+        value that is not plain data, the worker gone): the command makes them itself."""
+        if self._writer is None:
+            return False
+        import pickle  # here: the command spawns its worker before it imports anything else
+
+        try:
+            files = [dict(entry) for entry in data.get("files") or ()]
+            request = pickle.dumps(({**data, "files": files}, paper), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # cannot be pickled: no worker for this report
+            self.close()
+            return False
+        self._deadline = time.monotonic() + PATIENCE_S
+        try:
+            view = memoryview(request)
+            while view:
+                if not _ready(self._writer, self._deadline, write=True):
+                    raise TimeoutError("the report worker does not read")
+                view = view[os.write(self._writer, view) :]
+        except OSError:  # EPIPE: the worker died; or it hangs
+            self.close()
+            return False
+        finally:
+            if self._writer is not None:
+                os.close(self._writer)
+                self._writer = None
+        return True
+
+    def result(self) -> tuple[bytes, bytes] | None:
+        """The HTML and the PDF, once the worker has made them (waits for it); None if it
+        failed in any way. The worker is reaped either way."""
+        if self._reader is None or self._writer is not None:
+            self.close()
+            return None
+        pieces = []
+        hung = False
+        try:
+            while True:
+                if not _ready(self._reader, self._deadline, write=False):
+                    hung = True
+                    break
+                piece = os.read(self._reader, _READ)
+                if not piece:
+                    break
+                pieces.append(piece)
+        except OSError:
+            pieces = []
+        finally:
+            status = self._reap(kill=hung)
+        if status != 0 or not pieces:
+            return None
+        try:
+            answer = marshal.loads(b"".join(pieces))
+        except (ValueError, EOFError, TypeError):
+            return None
+        if (
+            isinstance(answer, tuple)
+            and len(answer) == 2
+            and all(isinstance(part, bytes) for part in answer)
+        ):
+            return answer[0], answer[1]
+        return None
+
+    def close(self) -> None:
+        """Kill the worker if it still runs, reap it, close the pipes. Idempotent."""
+        if self._writer is not None:
+            os.close(self._writer)
+            self._writer = None
+        self._reap(kill=True)
+
+    def _reap(self, *, kill: bool) -> int | None:
+        """Close our end of its answer, (kill and) wait for the worker; its exit status."""
+        if self._reader is not None:
+            os.close(self._reader)
+            self._reader = None
+        if self.pid is None:
+            return None
+        pid, self.pid = self.pid, None
+        if kill:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # already exited (reaped below)
+                pass
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except InterruptedError:  # pragma: no cover (PEP 475 retries)
+                continue
+            except ChildProcessError:  # reaped by someone else
+                return None
+            return os.waitstatus_to_exitcode(status)
+
+
+def _ready(fd: int, deadline: float, *, write: bool) -> bool:
+    """Wait until *fd* can be written (*write*) or read, at most until *deadline*
+    (``time.monotonic``); False if it did not come to that."""
+    import select
+
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        wanted = ([], [fd]) if write else ([fd], [])
+        readable, writable, _ = select.select(*wanted, [], left)
+        if readable or writable:
+            return True
+
+
+def _serve() -> int:
+    """The worker's main: load what drawing needs, read the request (stdin to its end),
+    answer the two documents (stdout). Exit 1, with nothing on stdout, if anything fails:
+    the command then makes them itself."""
+    import pickle
+
+    # Everything drawing needs, loaded before the request comes (while the command copies):
+    # the HTML's module and the results' (the report's empty-digests mapping unpickles to
+    # one) are otherwise loaded on the way.
+    import offload.report.html
+    import offload.results  # noqa: F401
+    from offload.report.documents import DocumentOptions, render_documents
+    from offload.report.pdf import render_pdf  # noqa: F401 (reportlab, loaded now)
+
+    chunks = []
+    while chunk := os.read(0, _READ):
+        chunks.append(chunk)
+    if not chunks:  # the command went without asking: nothing to do
+        return 0
+    data, paper = pickle.loads(b"".join(chunks))
+    html, pdf = render_documents(data, DocumentOptions(paper=paper))
+    answer = marshal.dumps((html, pdf()))
+    view = memoryview(answer)
+    while view:
+        view = view[os.write(1, view) :]
+    return 0
+
+
+if __name__ == "__main__":
+    # A Ctrl-C at the terminal reaches the whole process group: the command cancels, this
+    # process just ends (no traceback; its stderr goes nowhere anyway). A SIGINT the command
+    # ignores (started in the background by a shell) stays ignored here too.
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = _serve()
+    # At once: the answer is written (os.write, nothing buffered) and nothing else is owed;
+    # the interpreter's finalisation (~25 ms: every module's objects) would only delay the
+    # end of the pipe and the exit status the command waits for.
+    os._exit(code)

@@ -1,0 +1,71 @@
+"""The ``offload`` console script's exit (``cli/entry.py``): once ``main`` has returned, the
+process ends without the interpreter's teardown (it only frees memory), but only after what
+an ordinary exit does first: the exit handlers, stdout and stderr flushed, the threads still
+running waited for; and with ``main``'s exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _run(tmp_path: Path, before: str, *args: str) -> subprocess.CompletedProcess[str]:
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    (tmp_path / "dest").mkdir()
+    script = (
+        "import sys\n"
+        f"{before}"
+        "from offload.cli.entry import entry_point\n"
+        f"sys.argv = ['offload', 'copy', *{list(args)!r}, '--report-dir', sys.argv[1] + '/r',\n"
+        "            sys.argv[1] + '/CARD', sys.argv[1] + '/dest']\n"
+        "entry_point()\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_exit_handlers_run_and_the_output_is_whole(tmp_path: Path) -> None:
+    """An exit handler runs (after the command's own, registered later: last in, first out),
+    buffered output written without a flush reaches the pipe, the summary and the report's
+    path are on stderr, the exit code is the command's."""
+    done = _run(
+        tmp_path,
+        "import atexit\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "print('buffered, never flushed by its writer')\n",
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["buffered, never flushed by its writer", "handler ran"]
+    assert done.stderr.splitlines()[-1].startswith("Report: ")
+
+
+def test_a_thread_still_running_is_waited_for(tmp_path: Path) -> None:
+    """A thread that is not a daemon and still runs when the command returns (a library
+    user's, say) finishes first, as at an ordinary exit."""
+    done = _run(
+        tmp_path,
+        "import threading, time\n"
+        "def late(folder):\n"
+        "    time.sleep(1.0)\n"
+        "    open(folder + '/late', 'w').write('done')\n"
+        "threading.Thread(target=late, args=(sys.argv[1],)).start()\n",
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "late").read_text() == "done"
+
+
+def test_the_exit_code_is_the_command_s(tmp_path: Path) -> None:
+    """A usage error exits 64 through the same path."""
+    done = _run(tmp_path, "", "--quiet", "--s3-part-size", "1KB")
+    assert done.returncode == 64
+    assert "ERROR: --s3-part-size 1KB" in done.stderr
