@@ -245,31 +245,6 @@ def test_batch_durability_off_asks_for_a_sync_per_file(tmp_path: Path) -> None:
         assert partial.seal(sync=True) == 10
 
 
-def test_released_partials_are_covered_by_the_batch_first_handle(tmp_path: Path) -> None:
-    """``done_writing`` closes a partial's descriptor before the batch is made durable where
-    syncfs is trusted (ext4 then lays the file out as a closed one), but never the batch's
-    first: its descriptor, opened before any of the batch was written, is the syncfs handle.
-    A released partial still seals, and still syncs when the batch's syncfs could not vouch
-    (on a descriptor of its own). Where syncfs is not trusted nothing is released."""
-    on = local(tmp_path, durable_batch=True)
-    partials = [write_unsealed(on, on.root / f"f{i}.bin") for i in range(3)]
-    for position, partial in enumerate(partials):
-        partial.done_writing(keep_handle=position == 0)
-    assert [p._fd is not None for p in partials] == [True, False, False]
-    assert on.make_durable(partials) is True
-    # No handle that saw the whole batch written: it cannot vouch for the batch.
-    assert on.make_durable(partials[1:]) is False
-    assert [p.seal(sync=True) for p in partials] == [10, 10, 10]
-    unsynced = write_unsealed(on, on.root / "unsynced.bin")
-    unsynced.done_writing(keep_handle=False)
-    assert unsynced.seal(sync=False) == 10
-    off = local(tmp_path, durable_batch=False)
-    kept = write_unsealed(off, off.root / "kept.bin")
-    kept.done_writing(keep_handle=False)
-    assert kept._fd is not None  # fsynced (and closed) on its own descriptor at seal
-    assert kept.seal(sync=True) == 10
-
-
 def write_unsealed(dest: LocalDestination, final: Path) -> LocalPartial:
     partial = dest.open_partial(final, size_bytes=10, folder_known=False)
     partial.write(memoryview(b"0123456789"))

@@ -60,9 +60,6 @@ class MemoryPartial:
             self._owner._check()
             self._owner.mtimes[self.partial_path] = mtime_ns
 
-    def done_writing(self, *, keep_handle: bool) -> None:
-        pass
-
     def seal(self, *, sync: bool) -> int:
         with self._owner._lock:
             self._owner._check()

@@ -158,15 +158,6 @@ class Partial(Protocol):
         """Set the modification time the file will have (where ``features.mtimes``)."""
         ...
 
-    def done_writing(self, *, keep_handle: bool) -> None:
-        """The writer wrote all of it (and set its mtime); it goes into a batch next. A
-        backend may release its write handle now where the batch's ``make_durable`` still
-        covers this partial (local: on a filesystem whose ``syncfs`` is trusted the descriptor
-        is closed, so the filesystem lays the file out as a closed file). *keep_handle*: the
-        batch's first partial, whose handle ``make_durable`` may need. ``seal`` still follows
-        and still syncs when asked to. Raises OSError."""
-        ...
-
     def seal(self, *, sync: bool) -> int:
         """Finish writing: make the data durable if *sync* (a failure is final: never retried
         into a success), release the handle; returns the size as stored. Raises OSError."""

@@ -14,9 +14,7 @@ every fallback on Linux):
 * a batch is made durable with one ``syncfs``, which covers every file only where the kernel
   (≥ 5.8) reports writeback errors through it and the filesystem is a trusted local one
   (``durable_batch``); elsewhere each file is fsynced as well (cheap once syncfs wrote the
-  data back). A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per file. Where
-  syncfs is trusted, a partial's descriptor is closed once it is written (``done_writing``),
-  but the batch's first, which the syncfs is made on: ext4 lays closed files out end to end.
+  data back). A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per file.
 * read-backs use O_DIRECT (``direct_reads``; macOS ``F_NOCACHE``), else drop the file's cache
   and check it empty with ``mincore`` (``cache_eviction``), else read through the cache and
   record ``CacheBypass.NONE``. A batch of small files is evicted and prefetched at once.
@@ -126,9 +124,7 @@ class LocalPartial:
     Every method raises OSError from the OS as is; ``discard()`` never raises.
     """
 
-    def __init__(
-        self, final_path: Path, *, write_call_size: int, direct: bool, release_early: bool = False
-    ) -> None:
+    def __init__(self, final_path: Path, *, write_call_size: int, direct: bool) -> None:
         self.final_path = final_path
         self.partial_path = final_path.with_name(partial_name(final_path.name))
         self.bytes_written = 0
@@ -137,7 +133,6 @@ class LocalPartial:
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
         self._want_direct = direct
         self._write_call_size = write_call_size
-        self._release_early = release_early
         self._fd: int | None = None
 
     def create(self, *, folder_known: bool) -> None:
@@ -230,38 +225,9 @@ class LocalPartial:
         assert self._fd is not None
         os.utime(self._fd, ns=(mtime_ns, mtime_ns))
 
-    def done_writing(self, *, keep_handle: bool) -> None:
-        """Close the descriptor now, before the batch's syncfs, unless *keep_handle* or the
-        filesystem's syncfs is not trusted for the batch (``release_early`` off: each file is
-        then fsynced on its own descriptor and ``close`` may report a deferred error).
-
-        Why: ext4 allocates a delayed-allocation file's blocks when it writes it back, and
-        gives a file still open for writing a preallocation rounded up (a 100,000-byte file
-        took 32 blocks for its 25): the gaps left each small file its own disk request
-        (15,000 requests for 5,000 × 100 KB to three folders, against ~3,000 for ``cp``). A
-        closed file gets exactly its blocks, next to the previous one, and the disk gets
-        long merged writes.
-        """
-        if keep_handle or not self._release_early or self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        os.close(fd)
-
     def seal(self, *, sync: bool) -> int:
         fd = self._fd
-        if fd is None:
-            # Released by ``done_writing``: the batch's syncfs covered it, or, when that
-            # failed, an fsync on a new descriptor finds this file's write error (the kernel
-            # reports an error no descriptor has seen to the next one opened, and nothing
-            # else syncs our partial).
-            if not sync:
-                return os.stat(self.partial_path).st_size
-            fd = os.open(self.partial_path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                full_fsync(fd)  # fsyncgate: a failure is final, never retried
-                return os.fstat(fd).st_size
-            finally:
-                os.close(fd)
+        assert fd is not None
         if sync:
             full_fsync(fd)  # fsyncgate: a failure is final, never retried
         size = os.fstat(fd).st_size
@@ -347,19 +313,15 @@ class LocalDestination:
             final_path,
             write_call_size=self._write_call_size,
             direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
-            release_early=self.features.durable_batch,
         )
         partial.create(folder_known=folder_known)
         return partial
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
-        # The batch's first partial keeps its descriptor (``done_writing``): opened before
-        # any of the batch was written, its syncfs reports a writeback error of any of them.
-        first = _own(partials[0]) if partials else None
-        if first is None or first._fd is None or not HAS_SYNCFS:
+        if not partials or not HAS_SYNCFS:
             return False
         try:
-            syncfs(first._fd)
+            syncfs(_own(partials[0]).fd)
         except OSError:
             return False  # the per-file fsyncs find which files the error belongs to
         return self.features.durable_batch

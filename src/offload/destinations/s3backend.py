@@ -79,9 +79,6 @@ class S3Partial:
         """Objects keep their upload time (``features.mtimes`` is off); the source's mtime is
         in the ledger and the ASC MHL."""
 
-    def done_writing(self, *, keep_handle: bool) -> None:
-        """Nothing to release early: the upload completes at ``seal``."""
-
     def seal(self, *, sync: bool) -> int:
         """Complete the upload: the object appears under its key (a completed upload is
         durable; *sync* changes nothing). Raises OSError (FileExistsError: the key exists)."""

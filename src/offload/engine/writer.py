@@ -11,8 +11,7 @@ make a batch of their own; many small files share one, which is what lets a card
 files go as fast as ``cp``).
 
 Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
-EndFile sets the mtime, lets the write handle go unless the file opens a batch
-(``Partial.done_writing``) and adds the finished partial to the batch; AbortFile (the source
+EndFile sets the mtime and adds the finished partial to the batch; AbortFile (the source
 failed) removes it. A file that fits in one small buffer comes as one WholeFile message
 (all three at once, sent after the source was read and checked). Every destination I/O
 goes through the destination backend.
@@ -221,18 +220,18 @@ class DestinationWriter:
             return
         assert current.ticket is ticket
         options = self.state.options
-        action = "set the modification time of"
         try:
             if options.preserve_mtime:
                 current.partial.set_mtime(ticket.task.source.mtime_ns)
-            action = "close"
-            # The batch's first file keeps its handle: the batch's durability may need it
-            # (``Destination.make_durable``); the others may let it go before the sync.
-            current.partial.done_writing(keep_handle=not self._batch)
         except OSError as exc:
             self.state.fail_pending(
                 current,
-                destination_io_error(exc, action, current.partial.final_path, self.state.device),
+                destination_io_error(
+                    exc,
+                    "set the modification time of",
+                    current.partial.final_path,
+                    self.state.device,
+                ),
             )
             return
         current.copy_s = time.monotonic() - current.started
