@@ -68,7 +68,7 @@ def rename_noreplace(
     os.rename(source, target)
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: str | Path) -> None:
     """fsync a directory so that the names created or renamed in it are durable.
 
     Raises OSError. A filesystem that cannot fsync a directory (EINVAL on some FUSE) is taken
