@@ -315,3 +315,50 @@ def test_a_copy_root_this_run_could_not_lock_is_not_swept(
     lock.rmdir()
     assert offload("copy", card, dest)[0] == 0
     assert not stale.exists() and not chain.exists()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(
+    ("op", "path"),
+    [
+        # the card's manifest carried, its chain not yet (the folder holds no chain)
+        ("rename", "A001/ascmhl/.ascmhl_chain.xml.*"),
+        # the card's history carried whole, no generation of ours after it
+        ("unlink", "A001/ascmhl/ascmhl_chain.xml"),
+        # being taken back: the chain removed, the card's manifest not yet
+        ("unlink", "A001/ascmhl/0001_*"),
+    ],
+)
+def test_killed_while_the_cards_history_is_carried_a_rerun_takes_it_back(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+    op: str,
+    path: str,
+) -> None:
+    """A card whose history no generation of ours can follow (a nested history: every run
+    refuses to write one), killed while its history is being carried to a destination with
+    none, or taken back from it: whatever the kill left in ``ascmhl/`` (the card's manifest
+    without a chain, or its history whole with no generation of ours), the next run takes it
+    back, which the run that left it could not finish."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    nested = card / "N"
+    (nested / "in").mkdir(parents=True)
+    (nested / "in" / "f").write_bytes(b"x\n")
+    assert judge.create(nested, "xxh64").clean
+    assert judge.create(card, "xxh64").clean
+    fs = faulty_fs()
+    kill_when_stalled(fs, op, path, [card, fs.mountpoint], tmp_path / "reports")
+    root = fs.mountpoint / card.name
+    assert (root / "ascmhl").is_dir()  # the kill left part of the card's history there
+
+    code, output = offload("copy", card, fs.mountpoint)
+    assert code != 0  # the nested history refused again: no generation of ours
+    assert "nested ASC MHL histories are not supported" in output, output
+    assert not (root / "ascmhl").exists(), sorted(os.listdir(root / "ascmhl"))
+    assert not (root / ".offload" / "ascmhl-carried.json").exists()
+    assert temp_files(root) == []
+    code, output = offload("verify", root)
+    assert code == 0 and "against ledger" in output, output

@@ -285,7 +285,7 @@ def check_targets(
         names[_parent(f.relative_path)].append(f.relative_path)
     needed += rewrite_room(rewritable) + reserve_bytes
     # A new copy written beside an old one is a file more until the old one goes.
-    inodes += files_to_copy + min(len(rewritable), BATCHES_HELD * DEFAULT_BATCH_FILES + 1)
+    inodes += files_to_copy + min(len(rewritable), IN_FLIGHT)
     for created in names.values():
         size = folder_bytes(created, entries)
         # Its first block: counted with a new folder, the room an existing one has left.
