@@ -592,7 +592,7 @@ def _settle(
     """The card's history *carried* to *root* (by this run or a dead one, *record*) is
     followed by a generation of ours, or is taken back; the record is cleared once either
     is durable (a take-back that fails leaves it, for the next run to finish)."""
-    followed = _generation_written(root, outcome, carried) or _followed(root, records)
+    followed = _generation_written(root, outcome, carried) or _followed(root, records, carried)
     if not followed and not _take_back(root, carried, outcome):
         return
     try:
@@ -602,12 +602,14 @@ def _settle(
         pass  # left: the next run finds the history followed or taken back, and clears it
 
 
-def _followed(root: Path, records: OffloadRecords) -> bool:
-    """Whether the ``ascmhl`` folder of *root* holds a manifest besides the card's: a
-    generation of ours, which follows the carried history (the card's history is carried
-    only where the destination's is an earlier state of it, so any other is ours)."""
+def _followed(root: Path, records: OffloadRecords, carried: CarriedHistory) -> bool:
+    """Whether the ``ascmhl`` folder of *root* holds a manifest besides the card's (and
+    those *carried* names): a generation of ours, which follows the carried history (the
+    card's history is carried only where the destination's is an earlier state of it, so
+    any other is ours; one not known as the card's is never taken back on a guess)."""
     try:
         card = {p.name for p in (records.source / ASCMHL_FOLDER).glob("*.mhl")}
+        card.update(p.name for p in carried.written)
         return any(p.name not in card for p in (root / ASCMHL_FOLDER).glob("*.mhl"))
     except OSError:
         return True  # unknown: nothing is taken back on a guess
