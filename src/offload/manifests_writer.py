@@ -53,6 +53,7 @@ from typing import NamedTuple
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
+from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -74,6 +75,7 @@ from offload.manifest.history import (
     CHAIN_FILE_NAME,
     CarriedHistory,
     parse_chain,
+    pending_history,
     take_back_history,
 )
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, ascmhl_ignore_patterns
@@ -532,6 +534,14 @@ def _write_on_destination(
         if ascmhl
         else set()
     )
+    # What an earlier run carried of the card's history and never followed with a
+    # generation of its own (killed in between, or while taking it back): this run's to
+    # finish, taken back below unless a generation of ours follows it by then.
+    record = root / STATE_FOLDER / CARRIED_RECORD
+    try:
+        pending = pending_history(record)
+    except OSError:
+        pending = None  # unreadable now: the next run that can read it finishes it
     if (
         not destination.anything_new
         and not (ascmhl and (destination.links or state_folders))
@@ -539,24 +549,70 @@ def _write_on_destination(
     ):
         # Nothing verified here: nothing any manifest could record, and the card's history
         # is not carried either (no generation of ours would follow it to hide our state).
+        if pending is not None:
+            _settle(root, records, pending, outcome, record)
         return outcome
     # The card's history first: whatever is decided below reads the history as it then is.
     carried = CarriedHistory()
     if ascmhl and records.card_has_history:
         try:
-            carried = copy_history(records.source, root)
+            carried = copy_history(records.source, root, pending=record)
         except OffloadError as exc:
             outcome.error = f"manifest not written on {destination.destination}: {exc.message}"
             return outcome
         outcome.written.extend(str(p) for p in carried.written)
         if carried.not_carried:
             outcome.warnings.append(_not_carried_warning(records, root, carried))
+    if pending is not None:
+        carried = CarriedHistory(
+            tuple(dict.fromkeys((*pending.written, *carried.written))),
+            previous_chain=pending.previous_chain,
+            made_folder=pending.made_folder,
+        )
     outcome = _write_after_carrying(
         records, options, destination, hasher, outcome, state_folders, ascmhl=ascmhl
     )
-    if carried.written and not _generation_written(root, outcome, carried):
-        _take_back(root, carried, outcome)
+    if carried.written:
+        _settle(root, records, carried, outcome, record)
     return outcome
+
+
+# <copy root>/.offload/<this>: the card's history carried, no generation of ours after it yet
+# (history.note_pending); cleared once one follows it or it is taken back.
+CARRIED_RECORD = "ascmhl-carried.json"
+
+
+def _settle(
+    root: Path,
+    records: OffloadRecords,
+    carried: CarriedHistory,
+    outcome: ManifestResult,
+    record: Path,
+) -> None:
+    """The card's history *carried* to *root* (by this run or a dead one, *record*) is
+    followed by a generation of ours, or is taken back; the record is cleared once either
+    is durable (a take-back that fails leaves it, for the next run to finish)."""
+    followed = _generation_written(root, outcome, carried) or _followed(root, records, carried)
+    if not followed and not _take_back(root, carried, outcome):
+        return
+    try:
+        record.unlink(missing_ok=True)
+        fsync_dir(record.parent)
+    except OSError:
+        pass  # left: the next run finds the history followed or taken back, and clears it
+
+
+def _followed(root: Path, records: OffloadRecords, carried: CarriedHistory) -> bool:
+    """Whether the ``ascmhl`` folder of *root* holds a manifest besides the card's (and
+    those *carried* names): a generation of ours, which follows the carried history (the
+    card's history is carried only where the destination's is an earlier state of it, so
+    any other is ours; one not known as the card's is never taken back on a guess)."""
+    try:
+        card = {p.name for p in (records.source / ASCMHL_FOLDER).glob("*.mhl")}
+        card.update(p.name for p in carried.written)
+        return any(p.name not in card for p in (root / ASCMHL_FOLDER).glob("*.mhl"))
+    except OSError:
+        return True  # unknown: nothing is taken back on a guess
 
 
 def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHistory) -> str:
@@ -599,10 +655,12 @@ def _generation_written(root: Path, outcome: ManifestResult, carried: CarriedHis
     )
 
 
-def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> None:
-    """No generation of this run follows the card's history carried to *root*: it is taken
+def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> bool:
+    """No generation of ours follows the card's history carried to *root*: it is taken
     back, so that no history is left there without one (its ignore list hides our state;
-    the card's would leave ``ascmhl verify`` to call ``.offload/`` new files)."""
+    the card's would leave ``ascmhl verify`` to call ``.offload/`` new files). Whether it
+    was."""
+    taken_back = False
     try:
         take_back_history(root, carried)
     except OffloadError as exc:
@@ -612,6 +670,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> 
             f"calls the files of {STATE_FOLDER}/ new"
         )
     else:
+        taken_back = True
         taken = {str(p) for p in carried.written}
         outcome.written = [p for p in outcome.written if p not in taken]
         note = (
@@ -622,6 +681,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> 
         outcome.error = f"{outcome.error}; {note}"
     else:
         outcome.warnings.append(f"no ASC MHL generation written on {root}: {note}")
+    return taken_back
 
 
 def _write_after_carrying(

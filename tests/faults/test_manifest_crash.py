@@ -6,6 +6,7 @@ stalled; the reference tool (``ascmhl`` 1.2) judges every copy root afterwards."
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import signal
@@ -48,12 +49,20 @@ def offload(*argv: str | Path) -> tuple[int, str]:
 
 
 def kill_when_stalled(
-    fs: FaultyFS, op: str, path: str, copy_args: list[Path], report_dir: Path
+    fs: FaultyFS,
+    op: str,
+    path: str,
+    copy_args: list[Path],
+    report_dir: Path,
+    *,
+    then_errno: int | None = None,
 ) -> None:
     """Run ``offload copy --quiet *copy_args*`` as a subprocess, stall the FaultyFS operation
     *op* on *path*, and SIGKILL the run once it is stalled there (the fault fires for real:
-    waiting times out otherwise)."""
-    rule = fs.stall(op, path=path)
+    waiting times out otherwise). The stalled operation, released after the kill, goes on
+    (the kernel sent it before the process died), or fails with *then_errno*: as if the
+    process had died before making it."""
+    rule = fs.stall(op, path=path, then_errno=then_errno)
     process = subprocess.Popen(
         [str(OFFLOAD), "copy", "--quiet", *map(str, copy_args)],
         stdout=subprocess.DEVNULL,
@@ -315,3 +324,97 @@ def test_a_copy_root_this_run_could_not_lock_is_not_swept(
     lock.rmdir()
     assert offload("copy", card, dest)[0] == 0
     assert not stale.exists() and not chain.exists()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(
+    ("op", "path", "expected"),
+    [
+        # the card's manifest carried, its chain not yet (the folder holds no chain)
+        ("rename", "A001/ascmhl/.ascmhl_chain.xml.*", ["0001"]),
+        # the card's history carried whole, no generation of ours after it
+        ("unlink", "A001/ascmhl/ascmhl_chain.xml", ["0001", "ascmhl_chain.xml"]),
+        # being taken back: the chain removed, the card's manifest not yet
+        ("unlink", "A001/ascmhl/0001_*", ["0001"]),
+    ],
+)
+def test_killed_while_the_cards_history_is_carried_a_rerun_takes_it_back(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+    op: str,
+    path: str,
+    expected: list[str],
+) -> None:
+    """A card whose history no generation of ours can follow (a nested history: every run
+    refuses to write one), killed while its history is being carried to a destination with
+    none, or taken back from it: whatever the kill left in ``ascmhl/`` (the card's manifest
+    without a chain, or its history whole with no generation of ours), the next run takes it
+    back, which the run that left it could not finish."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    nested = card / "N"
+    (nested / "in").mkdir(parents=True)
+    (nested / "in" / "f").write_bytes(b"x\n")
+    assert judge.create(nested, "xxh64").clean
+    assert judge.create(card, "xxh64").clean
+    fs = faulty_fs()
+    kill_when_stalled(
+        fs, op, path, [card, fs.mountpoint], tmp_path / "reports", then_errno=errno.EIO
+    )
+    root = fs.mountpoint / card.name
+    # the kill left part of the card's history (and maybe a temporary file, swept later)
+    left = sorted(n for n in os.listdir(root / "ascmhl") if not n.endswith(".partial"))
+    assert [name.split("_")[0] if name.endswith(".mhl") else name for name in left] == expected
+
+    code, output = offload("copy", card, fs.mountpoint)
+    assert code != 0  # the nested history refused again: no generation of ours
+    assert "nested ASC MHL histories are not supported" in output, output
+    assert not (root / "ascmhl").exists(), sorted(os.listdir(root / "ascmhl"))
+    assert not (root / ".offload" / "ascmhl-carried.json").exists()
+    assert temp_files(root) == []
+    code, output = offload("verify", root)
+    assert code == 0 and "against ledger" in output, output
+
+
+@pytest.mark.timeout(180)
+def test_killed_while_taking_back_onto_an_earlier_state_a_rerun_restores_that_state(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A destination holding an earlier state of the card's history alone (its first
+    generation and chain, copied there before), a card with a later generation and a nested
+    history (no generation of ours can follow): the run carries the later generation, then
+    takes it back and is killed between restoring the chain and removing the manifest. The
+    manifest the chain no longer lists (whose sequence number our next generation would
+    take) is removed by the next run, the earlier state left as it was. Failed before: it
+    stayed, unlisted."""
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card = make_card(tmp_path / "card")
+    nested = card / "N"
+    (nested / "in").mkdir(parents=True)
+    (nested / "in" / "f").write_bytes(b"x\n")
+    assert judge.create(nested, "xxh64").clean
+    assert judge.create(card, "xxh64").clean
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    (root / "ascmhl").mkdir(parents=True)
+    for item in (card / "ascmhl").iterdir():
+        (root / "ascmhl" / item.name).write_bytes(item.read_bytes())
+    earlier = {p.name: p.read_bytes() for p in (root / "ascmhl").iterdir()}
+    (card / "CLIPS" / "C9.mov").write_bytes(os.urandom(10_000))
+    assert judge.create(card, "xxh64").clean  # the card's second generation
+    kill_when_stalled(
+        fs, "unlink", "A001/ascmhl/0002_*", [card, fs.mountpoint], tmp_path / "r",
+        then_errno=errno.EIO,
+    )  # fmt: skip
+    assert len(list((root / "ascmhl").glob("0002_*"))) == 1  # left, the chain restored
+    assert (root / "ascmhl" / "ascmhl_chain.xml").read_bytes() == earlier["ascmhl_chain.xml"]
+
+    code, output = offload("copy", card, fs.mountpoint)
+    assert code != 0 and "nested ASC MHL histories are not supported" in output, output
+    assert {p.name: p.read_bytes() for p in (root / "ascmhl").iterdir()} == earlier
+    assert not (root / ".offload" / "ascmhl-carried.json").exists()

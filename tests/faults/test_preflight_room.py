@@ -23,6 +23,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.errors import UsageError
 from support.ascmhl_judge import AscmhlJudge
+from support.faultyfs import FaultyFS
 from support.mounts import ExfatLoop, Ext4Loop
 
 pytestmark = pytest.mark.fault
@@ -201,8 +202,75 @@ def test_the_largest_card_the_inodes_allow_copies_whole(
     card = make_card(tmp_path / "card", 100, 3000, name="A004")
     [other] = plain(tmp_path, "xf")
     count = largest_card_that_passes(card, tmp_path / "spare", [e4, other])
-    # The copy root, the files and at most 16 entries of our own.
-    assert count >= os.statvfs(e4).f_favail - 1 - 16
+    # The copy root, the files and at most 17 entries of our own.
+    assert count >= os.statvfs(e4).f_favail - 1 - 17
     code, output = offload("copy", card, e4, other, "--report-dir", tmp_path / "reports")
     assert code == 0, output
     assert_complete(judge, e4 / card.name, count)
+
+
+# -- a re-run onto a nearly full drive --------------------------------------------------------
+
+
+def test_a_rerun_with_nothing_new_fits_where_a_whole_ledger_and_generation_would_not(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], judge: AscmhlJudge
+) -> None:
+    """A card already offloaded; the drive then filled up: the re-run (nothing to copy, the
+    manifests found complete by the first run) appends nothing to the ledger and writes no
+    generation, only its reports. The preflight keeps room for those alone, not for a whole
+    ledger and a whole generation more. Failed before: refused, exit 64, with room to spare."""
+    from offload.plan.preflight.space import own_files
+    from offload.plan.scan import scan_source
+
+    drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-N", "8192")).path
+    card = tmp_path / "card" / "A008"
+    card.mkdir(parents=True)
+    for i in range(3000):
+        (card / f"A008C{i:04d}_250101_{'x' * 24}.bin").write_bytes(os.urandom(100))
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    tree = scan_source(card)
+    roots = [str(drive / card.name)]
+    whole = own_files(tree, 4096, copy_roots=roots).bytes
+    rerun = own_files(tree, 4096, copy_roots=roots, ledger_paths=(), generation=False).bytes
+    assert whole - rerun > 1 * MIB  # the ledger and the generation of 3,000 files
+    # Fill the drive to half-way between the two reserves.
+    st = os.statvfs(drive)
+    filler = drive / "filler"
+    with open(filler, "wb") as out:
+        os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - (whole + rerun) // 2)
+        os.fsync(out.fileno())
+    st = os.statvfs(drive)
+    free = st.f_bavail * st.f_frsize
+    assert rerun < free < whole, (rerun, free, whole)
+
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    assert "not enough free space" not in output, output
+    copy_root = drive / card.name
+    assert len(list((copy_root / "ascmhl").glob("*.mhl"))) == 1  # no generation written
+    assert judge.verify(copy_root).clean
+    assert len(os.listdir(copy_root / ".offload" / "reports")) == 8  # two runs' reports
+
+
+def test_few_inodes_reported_by_a_fuse_filesystem_warn_and_the_copy_starts(
+    tmp_path: Path,
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+    judge: AscmhlJudge,
+) -> None:
+    """A FUSE program (here FaultyFS, over an ext4 with few inodes) reports free inodes the
+    preflight cannot trust (sshfs, s3fs, rclone make them up): a card that needs a few more
+    than it reports by the preflight's count (which keeps room for every file of ours that
+    may exist at once) is warned about, not refused, and here it fits. On the kernel's own
+    ext4 the same numbers refuse it (``test_out_of_inodes_is_refused_up_front_and_named``).
+    Failed before: refused, exit 64."""
+    e4 = few_inodes(ext4_loop)
+    fs = faulty_fs(backing=e4 / "backing")
+    favail = os.statvfs(fs.mountpoint).f_favail
+    card = make_card(tmp_path / "card", favail - 16, 3000, name="A004")
+    code, output = offload("copy", card, fs.mountpoint, "--report-dir", tmp_path / "reports")
+    assert code == 0, output
+    assert "few inodes" in output and "fuse.faultyfs" in output, output
+    assert_complete(judge, fs.mountpoint / card.name, favail - 16)

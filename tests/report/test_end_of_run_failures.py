@@ -122,3 +122,35 @@ def test_json_lines_give_the_destination_that_refused_its_report_as_failed(
     [line] = [json.loads(x) for x in out.getvalue().splitlines() if '"job_report"' in x]
     assert line["exit_code"] == 1
     assert [d["result"] for d in line["destinations"]] == ["ok", "failed"]
+
+
+def test_a_report_whose_csv_is_refused_leaves_no_json_saying_ok_there(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Only the CSV beside the job report is refused on a destination (ENOSPC when its
+    temporary file is made): the JSON just published there is not left behind, unrewritten,
+    saying ``exit_code: 0`` and ``result: ok`` while the run exits 1 and every other copy of
+    the report says that destination failed. Failed before: that JSON stayed."""
+    card = make_card(tmp_path / "card")
+    good = tmp_path / "good"
+    good.mkdir()
+    fs = faulty_fs()
+    rule = fs.fail("create", errno.ENOSPC, path="*/.offload/reports/.*.csv.*")
+    reports = tmp_path / "reports"
+
+    code, output = offload("copy", card, good, fs.mountpoint, "--report-dir", reports)
+
+    assert fs.fired(rule) >= 1
+    assert code == 1, output
+    assert SAYS["report"] in output, output
+    bad_root = fs.mountpoint / card.name
+    [local] = reports.glob("*.json")
+    [on_good] = (good / card.name / ".offload" / "reports").glob("*.json")
+    for saved in (local, on_good):
+        data = json.loads(saved.read_text())
+        assert data["exit_code"] == 1
+        assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved
+    for saved in (bad_root / ".offload" / "reports").glob("*.json"):
+        data = json.loads(saved.read_text())  # any JSON left there says what the others do
+        assert data["exit_code"] == 1, saved
+        assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved

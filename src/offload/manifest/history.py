@@ -28,6 +28,7 @@ Nested histories (an ``ascmhl`` folder below the root) are not interpreted here.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -493,7 +494,9 @@ class CarriedHistory(NamedTuple):
     made_folder: bool = False
 
 
-def copy_history(source_root: Path, destination_root: Path) -> CarriedHistory:
+def copy_history(
+    source_root: Path, destination_root: Path, *, pending: Path | None = None
+) -> CarriedHistory:
     """Carry the history of *source_root* into *destination_root* (before a new generation is
     written there), byte for byte, so the chain's C4 IDs stay valid.
 
@@ -510,6 +513,11 @@ def copy_history(source_root: Path, destination_root: Path) -> CarriedHistory:
     history is the source's generations followed by the copies' own: the source's later
     generations (an ``in-place`` check of the card, say) cannot be appended after a
     ``transfer`` recorded there without reading as if they had been made on the copy.
+
+    *pending*: where to record, durably and before the first write, what this call is about
+    to write (:func:`note_pending`): a run killed before its generation follows the carried
+    history, or while it is taken back, leaves that record, and the next run takes back what
+    it names (:func:`pending_history`) unless a generation of its own follows it then.
 
     Raises HistoryError if the source history is unusable, or a destination manifest of the
     same name differs from the source's while the chains agree; HistoryError also wraps an
@@ -539,7 +547,21 @@ def copy_history(source_root: Path, destination_root: Path) -> CarriedHistory:
                     shares_generations=any(e.c4 in held for e in source.chain),
                 )
             previous_chain = chain_path.read_bytes()
-        else:
+        if pending is not None:
+            names = [
+                g.file_name
+                for g in source.generations
+                if not (destination_folder / g.file_name).exists()
+            ]
+            note_pending(
+                pending,
+                CarriedHistory(
+                    (*(destination_folder / name for name in names), chain_path),
+                    previous_chain=previous_chain,
+                    made_folder=not destination_folder.exists(),
+                ),
+            )
+        if previous_chain is None:
             try:
                 destination_folder.mkdir()
             except FileExistsError:
@@ -595,6 +617,8 @@ def take_back_history(destination_root: Path, carried: CarriedHistory) -> None:
     folder = destination_root / ASCMHL_FOLDER
     chain_path = folder / CHAIN_FILE_NAME
     try:
+        if not folder.is_dir():
+            return  # taken back whole by a run that stopped before it said so
         if carried.previous_chain is not None:
             write_file_atomically(chain_path, carried.previous_chain, replace=True)
         else:
@@ -618,6 +642,55 @@ def take_back_history(destination_root: Path, carried: CarriedHistory) -> None:
         ) from exc
 
 
+def note_pending(record: Path, carried: CarriedHistory) -> None:
+    """Record durably in *record* (a file of the copy root's state) what *carried* names:
+    the card's history being carried, with no generation of ours after it yet. A record
+    already there (a run that stopped before it was cleared) is merged into: its names are
+    kept, and so are the chain and the folder as they were before that run, the state to
+    go back to. Raises OSError."""
+    earlier = pending_history(record)
+    if earlier is not None:
+        carried = CarriedHistory(
+            tuple(dict.fromkeys((*earlier.written, *carried.written))),
+            previous_chain=earlier.previous_chain,
+            made_folder=earlier.made_folder,
+        )
+    data = {
+        "written": [path.name for path in carried.written],
+        "previous_chain": (
+            None if carried.previous_chain is None else carried.previous_chain.hex()
+        ),
+        "made_folder": carried.made_folder,
+    }
+    record.parent.mkdir(exist_ok=True)
+    write_file_atomically(record, json.dumps(data).encode(), replace=True)
+
+
+def pending_history(record: Path) -> CarriedHistory | None:
+    """What *record* (:func:`note_pending`) says a run carried into the ``ascmhl`` folder
+    beside the record's folder and never followed with a generation: None when there is no
+    record (or an unreadable one: nothing then to go back to). Raises OSError but when the
+    record is absent."""
+    try:
+        data = json.loads(record.read_bytes())
+        folder = record.parent.parent / ASCMHL_FOLDER
+        previous = data["previous_chain"]
+        return CarriedHistory(
+            tuple(folder / str(name) for name in data["written"] if _plain_name(str(name))),
+            previous_chain=None if previous is None else bytes.fromhex(previous),
+            made_folder=bool(data["made_folder"]),
+        )
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _plain_name(name: str) -> bool:
+    """A file name of the ``ascmhl`` folder alone (a record never names a path elsewhere)."""
+    return bool(name) and "/" not in name and name not in (".", "..")
+
+
 __all__ = [
     "ASCMHL_FOLDER",
     "CHAIN_FILE_NAME",
@@ -626,9 +699,11 @@ __all__ = [
     "c4_of_file",
     "copy_history",
     "generation_number_of",
+    "note_pending",
     "parse_chain",
     "parse_manifest",
     "path_escapes",
+    "pending_history",
     "read_history",
     "read_reference_hashes",
     "take_back_history",

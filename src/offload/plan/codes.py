@@ -26,7 +26,8 @@ class PreflightCode(StrEnum):
     TARGET_TYPE_CONFLICT = "target-type-conflict"
     INSUFFICIENT_SPACE = "insufficient-space"
     # Fewer free inodes (files and folders the filesystem can still create) than the copy
-    # creates: free space does not help.
+    # creates: free space does not help. An error where the numbers are a kernel
+    # filesystem's; a warning on a FUSE filesystem (sshfs, s3fs, rclone: made-up numbers).
     INSUFFICIENT_INODES = "insufficient-inodes"
     NAME_INVALID_CHARS = "name-invalid-chars"
     NAME_TRAILING_DOT_OR_SPACE = "name-trailing-dot-or-space"

@@ -6,6 +6,7 @@ into ``<copy root>/.offload/reports/`` on every destination that was not lost.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -677,7 +678,9 @@ def _write_pair(
 ) -> Path:
     """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything
     (temporary name, fsync, rename without replace; then one fsync of the folder for both
-    names); if another run took the name meanwhile, the next free one. Raises OSError."""
+    names); if another run took the name meanwhile, the next free one; a CSV that cannot
+    be written takes its JSON back with it (the folder is then refused, never rewritten).
+    Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
     name = base
     for number in range(2, 1000):
@@ -689,8 +692,14 @@ def _write_pair(
             continue
         try:
             table.write(folder / f"{name}.csv", 0, replace=False, sync_folder=False)
+        except BaseException:
+            # The folder is refused, so no end-of-run rewrite reaches it: a JSON left
+            # without its CSV would state an exit code and results the run no longer has.
+            with contextlib.suppress(OSError):
+                json_path.unlink()
+            raise
         finally:
-            fsync_dir(folder)  # the JSON's name is durable even when the CSV failed
+            fsync_dir(folder)  # the names (or the JSON's removal) durable
         return json_path
     raise FileExistsError(f"no free report name {base}_N in {folder}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from itertools import chain
 from pathlib import Path
 
 from offload.plan.cardlike import camera_card_sign
@@ -127,14 +128,42 @@ def preflight(
 
     reserves: dict[int, OwnFiles] = {}  # by block size: the same for every such destination
 
-    def reserve_for(block: int) -> OwnFiles:
+    def reserve_for(block: int, plan: DestinationPlan) -> OwnFiles:
         if reserve_bytes is not None:
             return OwnFiles(reserve_bytes, 0)
+        if needed is not None:
+            # What this run appends to the ledger there, and whether a generation may be
+            # written (each destination its own).
+            return _own_files_of_run(plan, block)
         if block not in reserves:
             reserves[block] = own_files(
                 tree, block, copy_roots=copy_roots, algorithms=algorithms, manifests=manifests
             )
         return reserves[block]
+
+    def _own_files_of_run(plan: DestinationPlan, block: int) -> OwnFiles:
+        from offload.manifest_stamp import stamp_path  # light: already loaded by the plan
+
+        assert needed is not None
+        to_write = needed.get(plan.index, frozenset())
+        reread = (rechecked or {}).get(plan.index, frozenset())
+        # A copy read back gets a line; one found wrong is written again by a second job:
+        # another line. A file whose copy fails gets a revocation, which the room kept for
+        # that copy (removed) holds.
+        ledger_paths = chain(to_write, reread, reread)
+        # Nothing written or read back there: a generation only when the manifests were not
+        # found complete by an earlier run (no stamp: a run killed before its manifests, a
+        # copy root with links, an earlier version's).
+        generation = bool(to_write or reread) or not stamp_path(plan.root).exists()
+        return own_files(
+            tree,
+            block,
+            copy_roots=copy_roots,
+            algorithms=algorithms,
+            manifests=manifests,
+            ledger_paths=ledger_paths,
+            generation=generation,
+        )
 
     entries = (
         entries_of(tree)
@@ -188,7 +217,7 @@ def preflight(
                 plan.index,
             )
         block = space.block_size if space else FALLBACK_BLOCK
-        reserve = reserve_for(block)
+        reserve = reserve_for(block, plan)
         check = check_targets(
             tree,
             plan,

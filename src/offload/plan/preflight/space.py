@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
@@ -60,12 +60,14 @@ DOCUMENT_PICTURES = 1000
 #: the fixed part of each report and manifest (headers, the destinations, devices, volumes).
 OWN_FILE_BASE = 8 * 1024
 #: the files and folders of our own a copy root holds: .offload/, .offload/reports/,
-#: ascmhl/ (3 folders); the lock (empty), the stamp and the chain file and, while one is
-#: replaced, its temporary copy (5); ledger, generation, JSON, CSV, HTML, PDF (6); a legacy
-#: MHL and a report's temporary copy (2).
-OWN_ENTRIES = 16
+#: ascmhl/ (3 folders); the lock (empty), the stamp, the chain file, the record of a carried
+#: card history (.offload/ascmhl-carried.json, which the stamp is written beside) and, while
+#: one is replaced, its temporary copy (one at a time) (5); ledger, generation, JSON, CSV,
+#: HTML, PDF (6); a legacy MHL and a report's temporary copy (2).
+OWN_ENTRIES = 17
 OWN_FOLDERS = 3
-OWN_SMALL_FILES = 4  # stamp and chain file, each with its temporary copy: a block each
+#: stamp, chain file, carried-history record and one temporary copy: a block each
+OWN_SMALL_FILES = 5
 
 #: Hex digits of each algorithm's digest (unknown: 64).
 DIGEST_HEX = {"xxh64": 16, "xxh3": 16, "xxh128": 32, "md5": 32, "sha1": 40, "sha256": 64, "c4": 90}
@@ -86,6 +88,8 @@ def own_files(
     copy_roots: Sequence[str],
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
+    ledger_paths: Iterable[str] | None = None,
+    generation: bool = True,
 ) -> OwnFiles:
     """The room offload-ai's own files take in a copy root after an offload of *tree* (every
     file of the card is listed in them, copied in this run or not): the ledger, *manifests*
@@ -94,7 +98,13 @@ def own_files(
     rounded up to *block*. *copy_roots*: every destination's copy root (the reports name
     each copy of each file); *algorithms*: the digests the copy records. Estimated from the
     sizes those files were measured to take a file (the constants above, each above what
-    the offloads measured wrote)."""
+    the offloads measured wrote).
+
+    The ledger is appended to, never rewritten: *ledger_paths* are the card's files this run
+    appends a line for on that destination (a path given twice, two lines), None: every file
+    of the card. *generation*: whether a new manifest may be written there (False: a re-run
+    that writes none, its manifests found complete); one that is written lists the whole
+    card, so it is counted whole."""
     n = tree.file_count + len(tree.symlinks)
     r = sum(
         len(path.encode("utf-8", "surrogateescape"))
@@ -109,8 +119,18 @@ def own_files(
     def per_file(base: int, path: float, digests: float) -> int:
         return int(base * n + path * r + digests * hex_digits * n) + 1
 
-    ledger = per_file(*LEDGER_FILE)
+    if ledger_paths is None:
+        ledger = per_file(*LEDGER_FILE)
+    else:
+        lines = path_bytes = 0
+        for path in ledger_paths:
+            lines += 1
+            path_bytes += len(path.encode("utf-8", "surrogateescape"))
+        base, path_factor, digest_factor = LEDGER_FILE
+        ledger = int(base * lines + path_factor * path_bytes + digest_factor * hex_digits * lines)
     manifest = per_file(*MANIFEST_FILE)
+    if not generation:
+        manifests = 0
     report = per_file(*JSON_FILE) + int(JSON_COPY * roots * n + root_bytes * n + roots * r)
     base, root_factor, digest_factor = CSV_COPY
     table = int(
@@ -129,6 +149,19 @@ def own_files(
     taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in sizes)
     taken += (OWN_FOLDERS + OWN_SMALL_FILES) * block
     return OwnFiles(taken, OWN_ENTRIES)
+
+
+#: FUSE programs whose free inodes are those of a real inode table (fuse2fs serves ext2/3/4).
+_FUSE_REAL_INODES = frozenset({"fuse.fuse2fs"})
+
+
+def inode_counts_are_real(fstype: str) -> bool:
+    """Whether the free inodes a filesystem of *fstype* (lower case, as the mount table
+    spells it) reports are a limit the copy meets: a kernel filesystem's (ext2/3/4's fixed
+    table; where a filesystem has no fixed number it reports none, ``f_files`` 0, or is in
+    ``NO_FIXED_INODES``), not a FUSE program's, which may report what it likes (sshfs,
+    s3fs and rclone report made-up numbers), but for those known to serve a real table."""
+    return not fstype.startswith("fuse") or fstype in _FUSE_REAL_INODES
 
 
 def _round_up(size: int, block: int) -> int:
@@ -285,7 +318,7 @@ def check_targets(
         names[_parent(f.relative_path)].append(f.relative_path)
     needed += rewrite_room(rewritable) + reserve_bytes
     # A new copy written beside an old one is a file more until the old one goes.
-    inodes += files_to_copy + min(len(rewritable), BATCHES_HELD * DEFAULT_BATCH_FILES + 1)
+    inodes += files_to_copy + min(len(rewritable), IN_FLIGHT)
     for created in names.values():
         size = folder_bytes(created, entries)
         # Its first block: counted with a new folder, the room an existing one has left.
@@ -404,6 +437,21 @@ def check_devices(
         wanted = sum(c.required_inodes for _, c in group)
         if inodes is not None and wanted > inodes:
             shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
+            fstype = fs.fstype.lower() if fs is not None else ""
+            if not inode_counts_are_real(fstype):
+                for plan, _ in group:
+                    subject = "" if len(group) > 1 else f"{plan.destination} "
+                    out.warning(
+                        C.INSUFFICIENT_INODES,
+                        plan.destination,
+                        f"few inodes: {subject}{shared} room for {inodes:,} more files and "
+                        f"folders (free inodes) by what its filesystem ({fstype}) reports, "
+                        f"but the copy creates {wanted:,}; a FUSE filesystem's program may "
+                        "report a number that is no limit, so the copy starts: if it is "
+                        "one, the files past it fail",
+                        plan.index,
+                    )
+                continue
             for plan, _ in group:
                 subject = "" if len(group) > 1 else f"{plan.destination} "
                 out.error(
