@@ -303,3 +303,36 @@ def test_a_copy_read_back_through_a_cache_does_not_release_the_card_on_a_re_run(
     assert second_release["may_format"] is False, second_release
     assert "read back only through the page cache" in second_release["text"]
     assert "earlier run" in second_release["text"]
+
+
+@pytest.mark.fault
+def test_the_full_re_read_of_a_card_on_exfat_fuse_reaches_the_card(
+    tmp_path: Path, faulty_fs: Any
+) -> None:
+    """The card is exFAT through exfat-fuse, its image on a drive (FaultyFS, no cache) that
+    returns one flipped byte on the second read of the card file's data only. The first read
+    fills the loop device's page cache; the full mode's re-read must reach the drive (the
+    device cache dropped): the flip fires, the re-read differs, and is read once more from
+    the drive (dropped again) and matches. Failed before (reviewer's src_reread.py): the
+    re-read came from the device cache, recorded ``o_direct``; the flip never fired."""
+    require_root("loop devices")
+    fs = faulty_fs(direct_io=True)
+    with mounts.exfat_loop(tmp_path / "exl", 48 << 20, image=fs.mountpoint / "ex.img") as disk:
+        # Over 8 MiB: streamed with O_DIRECT, so the first read goes through the daemon.
+        card, data = make_card(disk.path, 9 << 20)
+        os.sync()
+        raw = (fs.mountpoint / "ex.img").read_bytes()
+        where = raw.find(data[:4096])
+        assert where >= 0 and raw.find(data[:4096], where + 1) < 0
+        del raw
+        mounts.drop_cache(disk.device)  # the card's pages as written are not the card's
+        rule = fs.flip(where + 100, path="*.img", op="read", nth=2)
+        dest = tmp_path / "dest"
+        dest.mkdir()
+        reports = tmp_path / "reports"
+        copied = run("copy", card, dest, "--report-dir", reports)
+        assert copied.returncode == 0, copied.stderr
+        (entry,) = newest_report(reports)["files"]
+        assert fs.fired(rule) == 1, entry
+        assert entry["source_cache_bypass"] == "device"
+        assert entry["destinations"][0]["status"] == "verified"

@@ -15,6 +15,7 @@ import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from offload.engine.buffers import Chunk, ChunkPool
 from offload.engine.cancel import CancelToken
@@ -32,6 +33,7 @@ from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
 from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
+from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
 from offload.fs.media import MediaReader
 from offload.fs.ops import drop_cache
@@ -81,6 +83,10 @@ class SourceReader:
         self._lost_elsewhere = lost_elsewhere
         self._reread_buffer: AlignedBuffer | None = None
         self._verifier: _SourceVerifier | None = None
+        # Full mode: the cache below the card's filesystem (a FUSE card's block device),
+        # probed from the first file, and the st_dev it holds for (fs/below.py).
+        self._below: CacheBelow = NOTHING_BELOW
+        self._below_dev = -1
         self.error: BaseException | None = None
         self._prefetch_files = prefetch_files  # fewer where the open-file limit is low
 
@@ -91,6 +97,8 @@ class SourceReader:
             tickets, small_below=self._pool.chunk_size, window_files=self._prefetch_files
         )
         if self._options.verify is VerifyMode.FULL:
+            if tickets:
+                self._probe_below(tickets[0].task.source.path)
             self._verifier = _SourceVerifier(self)
         try:
             for index, ticket in enumerate(tickets):
@@ -153,6 +161,9 @@ class SourceReader:
             if self._verifier is not None:
                 # Full mode: the source is re-read on the verifier thread while this one
                 # reads the next file; the ticket is published when the re-read is done.
+                # This read filled the cache below the card (a FUSE card's device): the
+                # re-read drops it first (once for all the files read before that drop).
+                self._below.written()
                 self._verifier.submit(ticket, [w.index for w in active])
                 handed_over = True
         except SourceError as error:
@@ -300,8 +311,29 @@ class SourceReader:
         ticket.resolve_hashed(dict(digests))
         ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
 
+    def _probe_below(self, path: Path) -> None:
+        """Find the cache below the card's filesystem (from the mount table, once a job)."""
+        try:
+            self._below_dev = os.stat(path).st_dev
+        except OSError:
+            return  # the file's own read will say why
+        self._below = cache_below(path)
+
+    def _below_of(self, path: Path) -> CacheBelow:
+        """The cache below *path*'s filesystem for its re-read: the card's; for a file on
+        another filesystem (a mount inside the card), one probed for this read alone, whose
+        device cache (if any) it drops."""
+        try:
+            if os.stat(path).st_dev == self._below_dev:
+                return self._below
+        except OSError:
+            return NOTHING_BELOW  # the re-read's open says why
+        return cache_below(path)
+
     def _reread_source(self, ticket: FileTicket) -> None:
-        """Full mode: re-read the source from the media; it must match the in-flight hash."""
+        """Full mode: re-read the source from the media; it must match the in-flight hash.
+        The cache below the card's filesystem is dropped first where one is (a FUSE card's
+        block device: the first read filled it), and again before a second attempt."""
         source = ticket.task.source
         if self._reread_buffer is None:
             self._reread_buffer = AlignedBuffer(self._options.chunk_size)
@@ -312,10 +344,13 @@ class SourceReader:
             self._sink.emit(BytesVerified(SOURCE_INDEX, n))
 
         digest = ""
-        for _attempt in range(2):  # a mismatch is re-read once before it is declared
+        below = self._below_of(source.path)
+        for attempt in range(2):  # a mismatch is re-read once before it is declared
+            if attempt:
+                below.written()  # the first attempt's data is in the cache below: drop it
             try:
                 digest, size, how = hash_read_back(
-                    MediaReader(source.path, direct=True, evict=True),
+                    MediaReader(source.path, direct=True, evict=True, below=below),
                     self._verify_algorithm,
                     self._reread_buffer,
                     cancel=self._cancel,
