@@ -95,29 +95,35 @@ class CacheBelow:
         self._dropped = 0  # the value of _written the last drop covered
         self._usable = True  # False once the device could not be opened (no permission)
 
-    def written(self) -> None:
-        """A file of this filesystem was made durable: the next read-back drops again."""
-        if self.kind == "device":
-            with self._lock:
-                self._written += 1
+    def written(self) -> int:
+        """A file of this filesystem was made durable (or read: a card's): the next read-back
+        drops again. Returns the count it made, for ``bypass``'s *written_at* (0 when there
+        is no device cache to drop)."""
+        if self.kind != "device":
+            return 0
+        with self._lock:
+            self._written += 1
+            return self._written
 
-    def bypass(self, file_level: CacheBypass) -> CacheBypass:
+    def bypass(self, file_level: CacheBypass, written_at: int | None = None) -> CacheBypass:
         """How a read whose own filesystem's cache was avoided as *file_level* reaches the
         media, the cache below dropped first where that is needed and possible. Call it
-        before the read. Never raises."""
+        before the read. *written_at*: what ``written()`` returned for the file read; a drop
+        since then holds for it (None: any file written since the last drop drops again).
+        Never raises."""
         if file_level not in _FILE_LEVEL_MEDIA or not self.kind:
             return file_level
         if self.kind == "server":
             return CacheBypass.SERVER
         if self.kind == "cache":
             return CacheBypass.NONE
-        return CacheBypass.DEVICE if self._drop() else CacheBypass.NONE
+        return CacheBypass.DEVICE if self._drop(written_at) else CacheBypass.NONE
 
-    def _drop(self) -> bool:
+    def _drop(self, written_at: int | None) -> bool:
         with self._lock:
             if not self._usable or self.device is None:
                 return False
-            if self._dropped == self._written:
+            if self._dropped >= (self._written if written_at is None else written_at):
                 return True  # nothing made durable since: the last drop still holds
             target = self._written
             try:
