@@ -41,7 +41,14 @@ from offload.events import (
 )
 from offload.existing import CheckKind, ExistingCopy, check_existing, needs_source, settle
 from offload.fs.ops import fsync_dir
-from offload.ledger import STATE_FOLDER, TOOL_IGNORE_PATTERNS, Ledger, LedgerEntry, proof_satisfies
+from offload.ledger import (
+    STATE_FOLDER,
+    THROUGH_A_CACHE,
+    TOOL_IGNORE_PATTERNS,
+    Ledger,
+    LedgerEntry,
+    proof_satisfies,
+)
 from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
@@ -60,6 +67,7 @@ from offload.plan import (
 from offload.results import (
     GOOD_STATUSES,
     NO_DIGESTS,
+    CacheBypass,
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
@@ -417,6 +425,11 @@ def _plan(
                         verified_at=recorded.recorded_at or None,
                         verified_mode=recorded.verify or None,
                         recorded_digests={name: recorded.digests[name] for name in algorithms},
+                        # How the earlier run read it back, when through a cache (the
+                        # ledger records only that): the card release does not count it.
+                        cache_bypass=CacheBypass(recorded.cache_bypass)
+                        if recorded.cache_bypass in THROUGH_A_CACHE
+                        else CacheBypass.NOT_READ,
                         action=CopyAction.TRUSTED,
                     )
                 )

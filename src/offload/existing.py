@@ -465,6 +465,7 @@ def _proof(check: ExistingCopy, outcome: CheckOutcome, task: FileTask, mode: str
         partial_name="",
         final_name="" if check.final_path.name == planned_name else check.final_path.name,
         verify=mode,
+        cache_bypass=outcome.cache_bypass.value,
     )
 
 

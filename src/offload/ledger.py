@@ -11,6 +11,22 @@ rename happened). Never on name and size alone.
 Entry states: ``verified`` (read back from the media and matched, by the ``verify`` mode
 recorded), ``transfer_checked`` (written with the in-flight hash and size checked, never read
 back: ``verify`` is "transfer"), ``revoked`` (no longer trusted).
+
+How a ``verified`` copy was read back: an entry whose read-back went through a cache (the
+page cache still held the file, or the device cache under a FUSE drive could not be dropped:
+``cache_bypass`` ``none``; a network share's server: ``server``) records it in
+``cache_bypass``, so a later run that trusts the entry says "verified earlier, through a
+cache" and does not count it to release the card. An entry that read the media (O_DIRECT,
+dropped-and-checked cache, the device cache dropped, an S3 GET) has no such key.
+
+Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
+raises), and the path's previous line stands. So a newer version marks an entry that must be
+trusted *less* with a key of its own, written only then: an older version skips it and reads
+the copy back (or copies it) instead of trusting more than was proven; an entry that needs no
+new key stays readable by every version. ``cache_bypass`` is such a key. An entry without it
+written by a version before it says nothing about the cache: it is taken as read from the
+media, although such a version may have read a copy on a FUSE drive (exfat-fuse, ntfs-3g)
+through the device's cache (README, "What 'read back from the media' rests on").
 """
 
 from __future__ import annotations
@@ -31,6 +47,9 @@ LEDGER_NAME = "ledger.jsonl"
 TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*")
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
+# The read-backs that went through a cache (results.CacheBypass values): the only ones an
+# entry records, under its ``cache_bypass`` key.
+THROUGH_A_CACHE = frozenset({"none", "server"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,18 @@ class LedgerEntry:
     # An object store's ETag of the copy as verified (empty for a disk): a later run trusts
     # the entry only if the object there still has it.
     etag: str = ""
+    # How the read-back went through a cache ("none", "server"; see the module's docstring):
+    # empty when it read the media (or the entry is older than the key).
+    cache_bypass: str = ""
+
+
+def entry_fields(entry: LedgerEntry) -> dict[str, object]:
+    """The entry as the JSON object of its line: ``cache_bypass`` only when set (an older
+    version skips a line with it: see the module's compatibility rule)."""
+    fields = vars(entry)
+    if not fields["cache_bypass"]:
+        return {key: value for key, value in fields.items() if key != "cache_bypass"}
+    return fields
 
 
 class Ledger:
@@ -83,7 +114,7 @@ class Ledger:
         # vars(), not dataclasses.asdict(): asdict deep-copies and was a hot spot on cards of
         # small files (the entries hold only flat values and one flat dict).
         encode = _ENCODER.encode
-        lines = "".join(encode(vars(entry)) + "\n" for entry in entries)
+        lines = "".join(encode(entry_fields(entry)) + "\n" for entry in entries)
         if not lines:
             return
         data = lines.encode("utf-8", "surrogateescape")
@@ -205,9 +236,11 @@ def verified_entry(
     partial_name: str,
     final_name: str,
     verify: str,
+    cache_bypass: str = "",
 ) -> LedgerEntry:
     """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
-    read back), else ``verified``."""
+    read back), else ``verified``; *cache_bypass* is how it was read back (results.CacheBypass
+    value), kept only when that went through a cache (``THROUGH_A_CACHE``)."""
     return LedgerEntry(
         relative_path=relative_path,
         state="transfer_checked" if verify == "transfer" else "verified",
@@ -218,4 +251,5 @@ def verified_entry(
         final_name=final_name,
         verify=verify,
         recorded_at=time.time(),
+        cache_bypass=cache_bypass if cache_bypass in THROUGH_A_CACHE else "",
     )

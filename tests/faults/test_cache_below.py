@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +246,93 @@ def test_an_sshfs_share_of_this_host_is_read_through_its_server(
     assert "1 file read from the media" not in verified.stdout
     assert "0 files read from the media, 1 through a cache" in verified.stdout
     assert "read through a cache, not from the media" in verified.stderr
+
+
+@pytest.mark.fault
+def test_a_copy_read_back_through_a_cache_does_not_release_the_card_on_a_re_run() -> None:
+    """A run as a user who may not open the drive's device reads the copy back through the
+    device's cache (``none``) and keeps the card; its ledger entry records that, so the re-run
+    that trusts the copy (``verified_earlier``) keeps the card too, and says why. Before the
+    fix the ledger kept no trace of it: the re-run said "The card may be formatted"
+    (reviewer's rerun.py)."""
+    require_root("a loop device, tmpfs, and a user that may not open the device")
+    require_tool("setpriv")
+    require_tool("losetup")
+    require_tool("mount.exfat-fuse")
+    require_tool("mkfs.exfat")
+    # Paths nobody can reach: pytest's tmp_path is under a folder only root may enter.
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        root = Path(folder)
+        root.chmod(0o755)
+        image, drive, card_mount, reports = root / "d.img", root / "d", root / "c", root / "r"
+        drive.mkdir()
+        reports.mkdir(mode=0o777)
+        reports.chmod(0o777)
+        with open(image, "wb") as handle:
+            handle.truncate(64 << 20)
+        device = subprocess.check_output(["losetup", "-f", "--show", str(image)], text=True)
+        device = device.strip()
+        try:
+            subprocess.run(["mkfs.exfat", device], check=True, capture_output=True)
+            argv = ["mount.exfat-fuse", "-d", "-o",
+                    "allow_other,umask=0,uid=65534,gid=65534", device, str(drive)]  # fmt: skip
+            with mounts._fuse_daemon(argv, drive), mounts.tmpfs(card_mount, 8 << 20):
+                card, _ = make_card(card_mount, 300_000)
+                subprocess.run(["chmod", "-R", "a+rwX", str(card_mount)], check=True)
+                releases = []
+                for _ in range(2):
+                    done = subprocess.run(
+                        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                         *CLI, "copy", str(card), str(drive), "--report-dir", str(reports)],
+                        capture_output=True, text=True, timeout=120,
+                        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path),
+                             "HOME": str(reports), "COLUMNS": "200"},
+                    )  # fmt: skip
+                    if done.returncode != 0 and "Permission denied" in done.stderr:
+                        pytest.skip(f"nobody cannot run this venv's python: {done.stderr[-200:]}")
+                    report = newest_report(reports)
+                    copy = report["files"][0]["destinations"][0]
+                    releases.append((copy["status"], copy["cache_bypass"], report["card_release"]))
+                    time.sleep(0.02)  # the next report is newer
+                    assert done.returncode == 0, done.stderr
+        finally:
+            subprocess.run(["losetup", "-d", device], check=False, capture_output=True)
+    (first, first_bypass, first_release), (second, second_bypass, second_release) = releases
+    assert (first, first_bypass, first_release["may_format"]) == ("verified", "none", False)
+    assert (second, second_bypass) == ("verified_earlier", "none")
+    assert second_release["may_format"] is False, second_release
+    assert "read back only through the page cache" in second_release["text"]
+    assert "earlier run" in second_release["text"]
+
+
+@pytest.mark.fault
+def test_the_full_re_read_of_a_card_on_exfat_fuse_reaches_the_card(
+    tmp_path: Path, faulty_fs: Any
+) -> None:
+    """The card is exFAT through exfat-fuse, its image on a drive (FaultyFS, no cache) that
+    returns one flipped byte on the second read of the card file's data only. The first read
+    fills the loop device's page cache; the full mode's re-read must reach the drive (the
+    device cache dropped): the flip fires, the re-read differs, and is read once more from
+    the drive (dropped again) and matches. Failed before (reviewer's src_reread.py): the
+    re-read came from the device cache, recorded ``o_direct``; the flip never fired."""
+    require_root("loop devices")
+    fs = faulty_fs(direct_io=True)
+    with mounts.exfat_loop(tmp_path / "exl", 48 << 20, image=fs.mountpoint / "ex.img") as disk:
+        # Over 8 MiB: streamed with O_DIRECT, so the first read goes through the daemon.
+        card, data = make_card(disk.path, 9 << 20)
+        os.sync()
+        raw = (fs.mountpoint / "ex.img").read_bytes()
+        where = raw.find(data[:4096])
+        assert where >= 0 and raw.find(data[:4096], where + 1) < 0
+        del raw
+        mounts.drop_cache(disk.device)  # the card's pages as written are not the card's
+        rule = fs.flip(where + 100, path="*.img", op="read", nth=2)
+        dest = tmp_path / "dest"
+        dest.mkdir()
+        reports = tmp_path / "reports"
+        copied = run("copy", card, dest, "--report-dir", reports)
+        assert copied.returncode == 0, copied.stderr
+        (entry,) = newest_report(reports)["files"]
+        assert fs.fired(rule) == 1, entry
+        assert entry["source_cache_bypass"] == "device"
+        assert entry["destinations"][0]["status"] == "verified"

@@ -178,6 +178,21 @@ def test_fusefat_gets_the_fat_name_rules_and_errors_name_the_folder(
     assert os.listdir(fat.path) == []
 
 
+def test_a_copy_read_back_through_fusefat_over_an_image_says_through_a_cache(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before (reviewer's fusefat.py): ``o_direct``, though fusefat answers from the
+    image file's page cache. Now ``none``, and the card release does not count it."""
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "card"
+    write(card / "c.mov", os.urandom(300_000))
+    result = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    report = newest_report(tmp_path / "r")
+    assert report["files"][0]["destinations"][0]["cache_bypass"] == "none"
+    assert report["card_release"]["may_format"] is False
+
+
 # -- btrfs grouped by its disk --------------------------------------------------------------
 
 

@@ -499,3 +499,30 @@ def test_copies_read_through_a_cache_are_said_so_on_page_1() -> None:
         "Verified now (read through a network share's server, maybe from its cache)"
     )
     assert describe(files[2]["destinations"][0]).text == "Verified now"
+
+
+def test_copies_verified_earlier_through_a_cache_are_said_so_on_page_1() -> None:
+    """Verified earlier by a run whose ledger entry records a read-back through the page
+    cache (``cache_bypass`` ``none`` carried into the result): the verdict says how many,
+    not only the warning (reviewer: the verdict dropped the count)."""
+    files = [
+        {
+            "path": f"f{i}.mov",
+            "size_bytes": 1,
+            "destinations": [{"index": 0, "status": status, "cache_bypass": how}],
+        }
+        for i, (status, how) in enumerate(
+            (("verified_earlier", "none"), ("verified_earlier", "not-read"), ("verified", "none"))
+        )
+    ]
+    data = job(files=files, destinations=job()["destinations"][:1])
+    view = build_view(data, group_clips(files), {}, [])
+    assert view.verdict == (
+        "✔ ALL COPIES VERIFIED (2 of 3 verified earlier, not re-read now; 2 of 3 read back "
+        "through a cache)"
+    )
+    assert any(w.startswith("2 of 3 copies were read back through a cache") for w in view.warnings)
+    assert describe(files[0]["destinations"][0]).text == (
+        "Verified earlier (through a cache, not re-read)"
+    )
+    assert describe(files[1]["destinations"][0]).text == "Verified earlier (not re-read)"

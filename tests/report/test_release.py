@@ -288,3 +288,17 @@ def test_a_card_on_no_known_disk_may_be_on_any_local_destinations_disk() -> None
     data = report(VERIFIED, VERIFIED)
     data["source_volume"] = {"mount_point": "/dev/shm/card", "filesystem": "tmpfs"}
     assert card_release(data).may_format
+
+
+def test_a_copy_verified_earlier_through_a_cache_proves_nothing_of_the_disk() -> None:
+    """The ledger entry's ``cache_bypass`` carried into the verified-earlier copy: it counts
+    as a read-back through the cache (reviewer: a re-run released the card on it)."""
+    earlier_cached = {**EARLIER, "cache_bypass": "none"}
+    release = card_release(report(earlier_cached, earlier_cached))
+    assert not release.may_format
+    assert "through the page cache (cache_bypass none, by this run or by the earlier run" in (
+        release.text
+    )
+    assert card_release(report(earlier_cached, VERIFIED)).may_format
+    # A verified-earlier copy whose entry records no cache (``not-read``) counts, as before.
+    assert card_release(report({**EARLIER, "cache_bypass": "not-read"}, EARLIER)).may_format

@@ -32,7 +32,14 @@ from pathlib import Path
 
 from offload.destinations.s3 import ObjectInfo
 from offload.destinations.s3backend import S3Backend
-from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry, final_path_of, recorded_entry
+from offload.ledger import (
+    STATE_FOLDER,
+    Ledger,
+    LedgerEntry,
+    entry_fields,
+    final_path_of,
+    recorded_entry,
+)
 
 _RUN = secrets.token_hex(4)
 # The listing stops after this many keys beyond the ledger's own entries (a copy root that
@@ -72,7 +79,9 @@ class S3Ledger(Ledger):
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Store the entries as one new object. Raises OSError."""
-        lines = "".join(_ENCODER.encode(vars(self._with_etag(entry))) + "\n" for entry in entries)
+        lines = "".join(
+            _ENCODER.encode(entry_fields(self._with_etag(entry))) + "\n" for entry in entries
+        )
         if not lines:
             return
         name = f"{time.time_ns():020d}-{_RUN}-{next(self._serial):06d}.jsonl"

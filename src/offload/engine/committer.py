@@ -112,8 +112,9 @@ class DestinationCommitter:
                         partial_name=p.partial.partial_path.name,
                         final_name=p.target.name if p.target else p.partial.final_path.name,
                         verify=proven,
+                        cache_bypass=r.cache_bypass.value,
                     )
-                    for p, _ in verified
+                    for p, r in verified
                 )
             except OSError as exc:
                 error = destination_io_error(exc, "record", state.ledger.path, state.device)

@@ -13,8 +13,10 @@ import os
 import queue
 import stat
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from offload.engine.buffers import Chunk, ChunkPool
 from offload.engine.cancel import CancelToken
@@ -32,6 +34,7 @@ from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
 from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
+from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
 from offload.fs.media import MediaReader
 from offload.fs.ops import drop_cache
@@ -81,6 +84,10 @@ class SourceReader:
         self._lost_elsewhere = lost_elsewhere
         self._reread_buffer: AlignedBuffer | None = None
         self._verifier: _SourceVerifier | None = None
+        # Full mode: the cache below the card's filesystem (a FUSE card's block device),
+        # probed from the first file, and the st_dev it holds for (fs/below.py).
+        self._below: CacheBelow = NOTHING_BELOW
+        self._below_dev = -1
         self.error: BaseException | None = None
         self._prefetch_files = prefetch_files  # fewer where the open-file limit is low
 
@@ -91,6 +98,8 @@ class SourceReader:
             tickets, small_below=self._pool.chunk_size, window_files=self._prefetch_files
         )
         if self._options.verify is VerifyMode.FULL:
+            if tickets:
+                self._probe_below(tickets[0].task.source.path)
             self._verifier = _SourceVerifier(self)
         try:
             for index, ticket in enumerate(tickets):
@@ -153,7 +162,9 @@ class SourceReader:
             if self._verifier is not None:
                 # Full mode: the source is re-read on the verifier thread while this one
                 # reads the next file; the ticket is published when the re-read is done.
-                self._verifier.submit(ticket, [w.index for w in active])
+                # This read filled the cache below the card (a FUSE card's device): the
+                # re-read drops it first (once for all the files read before that drop).
+                self._verifier.submit(ticket, [w.index for w in active], self._below.written())
                 handed_over = True
         except SourceError as error:
             ticket.source_error = error
@@ -300,8 +311,31 @@ class SourceReader:
         ticket.resolve_hashed(dict(digests))
         ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
 
-    def _reread_source(self, ticket: FileTicket) -> None:
-        """Full mode: re-read the source from the media; it must match the in-flight hash."""
+    def _probe_below(self, path: Path) -> None:
+        """Find the cache below the card's filesystem (from the mount table, once a job)."""
+        try:
+            self._below_dev = os.stat(path).st_dev
+        except OSError:
+            return  # the file's own read will say why
+        self._below = cache_below(path)
+
+    def _below_of(self, path: Path) -> CacheBelow:
+        """The cache below *path*'s filesystem for its re-read: the card's; for a file on
+        another filesystem (a mount inside the card), one probed for this read alone, whose
+        device cache (if any) it drops."""
+        try:
+            if os.stat(path).st_dev == self._below_dev:
+                return self._below
+        except OSError:
+            return NOTHING_BELOW  # the re-read's open says why
+        return cache_below(path)
+
+    def _reread_source(self, ticket: FileTicket, read_at: int = 0) -> None:
+        """Full mode: re-read the source from the media; it must match the in-flight hash.
+        The cache below the card's filesystem is dropped first where one is (a FUSE card's
+        block device: the first read filled it), unless a drop since *read_at* (what
+        ``written()`` returned after the file's first read) holds for it, and again before
+        a second attempt."""
         source = ticket.task.source
         if self._reread_buffer is None:
             self._reread_buffer = AlignedBuffer(self._options.chunk_size)
@@ -312,10 +346,17 @@ class SourceReader:
             self._sink.emit(BytesVerified(SOURCE_INDEX, n))
 
         digest = ""
-        for _attempt in range(2):  # a mismatch is re-read once before it is declared
+        below = self._below_of(source.path)
+        written_at = read_at if below is self._below else None
+        for attempt in range(2):  # a mismatch is re-read once before it is declared
+            if attempt:
+                # The first attempt's data is in the cache below: dropped again.
+                written_at = below.written() or None
             try:
                 digest, size, how = hash_read_back(
-                    MediaReader(source.path, direct=True, evict=True),
+                    MediaReader(
+                        source.path, direct=True, evict=True, below=below, written_at=written_at
+                    ),
                     self._verify_algorithm,
                     self._reread_buffer,
                     cancel=self._cancel,
@@ -341,6 +382,13 @@ class SourceReader:
         )
 
 
+# A card whose device cache is dropped before a re-read (fs/below.py): the verifier waits
+# up to this long for up to this many files before it re-reads, so one drop covers them
+# (a drop a file cost 1000 × 20 KB on exfat-fuse ~2.2x the time: docs/performance.md).
+_GATHER_S = 0.05
+_GATHER_FILES = 32
+
+
 class _SourceVerifier:
     """Full mode's source re-read, on a thread of its own (started and stopped by the reader).
 
@@ -353,14 +401,30 @@ class _SourceVerifier:
 
     def __init__(self, reader: SourceReader) -> None:
         self._reader = reader
-        self._queue: queue.Queue[tuple[FileTicket, list[int]] | None] = queue.Queue(
+        self._queue: queue.Queue[tuple[FileTicket, list[int], int] | None] = queue.Queue(
             maxsize=self._QUEUE_TICKETS
         )
         self._thread = threading.Thread(target=self._run, name="source-verifier")
         self._thread.start()
 
-    def submit(self, ticket: FileTicket, indexes: list[int]) -> None:
-        self._queue.put((ticket, indexes))
+    def submit(self, ticket: FileTicket, indexes: list[int], read_at: int) -> None:
+        """Queue *ticket* for its re-read; *read_at*: what the card's ``CacheBelow.written``
+        returned once its first read was done."""
+        self._queue.put((ticket, indexes, read_at))
+
+    def _gather(self, pending: deque[tuple[FileTicket, list[int], int] | None]) -> None:
+        """Wait (at most ``_GATHER_S``) for up to ``_GATHER_FILES`` files read, so that one
+        drop of the card's device cache precedes all their re-reads. Never waits on anything
+        but the reader's queue, with a timeout: it cannot deadlock with a destination."""
+        deadline = time.monotonic() + _GATHER_S
+        while len(pending) < _GATHER_FILES and pending[-1] is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                pending.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                return
 
     def stop(self) -> None:
         self._queue.put(None)
@@ -368,14 +432,19 @@ class _SourceVerifier:
 
     def _run(self) -> None:
         reader = self._reader
+        pending: deque[tuple[FileTicket, list[int], int] | None] = deque()
         while True:
-            item = self._queue.get()
+            if not pending:
+                pending.append(self._queue.get())
+                if reader._below.kind == "device":
+                    self._gather(pending)
+            item = pending.popleft()
             if item is None:
                 return
-            ticket, indexes = item
+            ticket, indexes, read_at = item
             try:
                 if not reader._cancel.cancelled:
-                    reader._reread_source(ticket)
+                    reader._reread_source(ticket, read_at)
             except SourceError as error:
                 ticket.source_error = error
                 reader._fail_everywhere(ticket, error, indexes)

@@ -17,13 +17,23 @@ read through a second cache below it:
   answers, maybe from its own cache; a client cannot reach the server's disk.
   ``CacheBypass.SERVER``.
 
-Everything else (a kernel filesystem on a block device, tmpfs, another FUSE filesystem whose
-storage is not named) is read as the file-level bypass says.
+* any other FUSE filesystem (``fuse``, ``fuse.*``: fusefat, ntfs-3g or exfat-fuse over an
+  image file, a pass-through such as the tests' FaultyFS): its daemon reads its storage
+  through some cache this process cannot name from the mount table (the mount source is
+  whatever text the daemon chose). When that source is a block device, its cache is dropped
+  as for ``fuseblk``; otherwise the read is recorded as through a cache,
+  ``CacheBypass.NONE`` (kind "cache"). O_DIRECT on the FUSE file proves only that the
+  kernel's FUSE page cache was skipped: fusefat over an image answered from the image's
+  page cache while the read-back said ``o_direct`` (reviewer's fusefat.py).
+
+Everything else (a kernel filesystem on a block device, tmpfs) is read as the file-level
+bypass says.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -68,10 +78,11 @@ _FILE_LEVEL_MEDIA = frozenset({CacheBypass.O_DIRECT, CacheBypass.FADVISE})
 class CacheBelow:
     """What lies under one filesystem's files (see the module docstring). Thread-safe.
 
-    ``kind``: "" (nothing known below), "device" (``fuseblk`` over ``device``) or
-    "server" (a network filesystem). For "device", ``written()`` must be called once a file
-    is durable (fsynced) and before it is read back, so that the next ``bypass`` drops the
-    device's cache again.
+    ``kind``: "" (nothing known below), "device" (``fuseblk`` over ``device``, or another
+    FUSE filesystem whose source is a block device), "server" (a network filesystem) or
+    "cache" (another FUSE filesystem: a cache below that cannot be dropped). For "device",
+    ``written()`` must be called once a file is durable (fsynced) and before it is read back,
+    so that the next ``bypass`` drops the device's cache again.
     """
 
     __slots__ = ("_dropped", "_lock", "_usable", "_written", "device", "kind")
@@ -84,27 +95,35 @@ class CacheBelow:
         self._dropped = 0  # the value of _written the last drop covered
         self._usable = True  # False once the device could not be opened (no permission)
 
-    def written(self) -> None:
-        """A file of this filesystem was made durable: the next read-back drops again."""
-        if self.kind == "device":
-            with self._lock:
-                self._written += 1
+    def written(self) -> int:
+        """A file of this filesystem was made durable (or read: a card's): the next read-back
+        drops again. Returns the count it made, for ``bypass``'s *written_at* (0 when there
+        is no device cache to drop)."""
+        if self.kind != "device":
+            return 0
+        with self._lock:
+            self._written += 1
+            return self._written
 
-    def bypass(self, file_level: CacheBypass) -> CacheBypass:
+    def bypass(self, file_level: CacheBypass, written_at: int | None = None) -> CacheBypass:
         """How a read whose own filesystem's cache was avoided as *file_level* reaches the
         media, the cache below dropped first where that is needed and possible. Call it
-        before the read. Never raises."""
+        before the read. *written_at*: what ``written()`` returned for the file read; a drop
+        since then holds for it (None: any file written since the last drop drops again).
+        Never raises."""
         if file_level not in _FILE_LEVEL_MEDIA or not self.kind:
             return file_level
         if self.kind == "server":
             return CacheBypass.SERVER
-        return CacheBypass.DEVICE if self._drop() else CacheBypass.NONE
+        if self.kind == "cache":
+            return CacheBypass.NONE
+        return CacheBypass.DEVICE if self._drop(written_at) else CacheBypass.NONE
 
-    def _drop(self) -> bool:
+    def _drop(self, written_at: int | None) -> bool:
         with self._lock:
             if not self._usable or self.device is None:
                 return False
-            if self._dropped == self._written:
+            if self._dropped >= (self._written if written_at is None else written_at):
                 return True  # nothing made durable since: the last drop still holds
             target = self._written
             try:
@@ -128,6 +147,8 @@ class CacheBelow:
 
 
 NOTHING_BELOW = CacheBelow()
+# Another FUSE filesystem's storage, read by its daemon through a cache nobody here names.
+CACHE_ONLY = CacheBelow("cache")
 
 
 def cache_below(path: Path | str) -> CacheBelow:
@@ -137,7 +158,20 @@ def cache_below(path: Path | str) -> CacheBelow:
         return CacheBelow("server")
     if info.fstype == BLOCK_FUSE and info.source.startswith("/"):
         return CacheBelow("device", info.source)
+    if info.fstype == "fuse" or info.fstype.startswith("fuse."):
+        return CacheBelow("device", info.source) if _block_device(info.source) else CACHE_ONLY
     return NOTHING_BELOW
+
+
+def _block_device(source: str) -> bool:
+    """Whether a mount source names a block device (a FUSE daemon chooses its source text:
+    only a path that is one counts)."""
+    if not source.startswith("/"):
+        return False
+    try:
+        return stat.S_ISBLK(os.stat(source).st_mode)
+    except OSError:
+        return False
 
 
 class CachesBelow:

@@ -27,7 +27,9 @@ class MediaReader:
     ``direct``: try O_DIRECT. ``evict``: where the read is not direct, drop the cache and
     check it empty. Neither: a plain read through the cache (``cache_bypass`` NONE).
     *below*: the cache under the file's filesystem, dropped before the first read where it
-    can be (``CacheBelow.bypass``). Raises OSError from the open and the reads.
+    can be (``CacheBelow.bypass``; *written_at*: what ``below.written()`` returned once
+    the file was last written or read, so that a drop since then is not repeated). Raises
+    OSError from the open and the reads.
     """
 
     def __init__(
@@ -37,18 +39,23 @@ class MediaReader:
         direct: bool,
         evict: bool,
         below: CacheBelow = NOTHING_BELOW,
+        written_at: int | None = None,
     ) -> None:
         self._evict = evict
         self._below = below
+        self._written_at = written_at
         self._fd, self._direct = open_for_reading(path, direct=direct)
-        self.cache_bypass = below.bypass(CacheBypass.O_DIRECT) if self._direct else self._drop()
+        self.cache_bypass = (
+            below.bypass(CacheBypass.O_DIRECT, written_at) if self._direct else self._drop()
+        )
 
     def _drop(self) -> CacheBypass:
         if not self._evict:
             return CacheBypass.NONE
         drop_cache(self._fd)
         emptied = cached_pages(self._fd, os.fstat(self._fd).st_size) == 0
-        return self._below.bypass(CacheBypass.FADVISE if emptied else CacheBypass.NONE)
+        level = CacheBypass.FADVISE if emptied else CacheBypass.NONE
+        return self._below.bypass(level, self._written_at)
 
     def read_into(self, buffer: memoryview, offset: int) -> int:
         n, still_direct = read_at(self._fd, buffer, offset, direct=self._direct)

@@ -39,6 +39,7 @@ from typing import NamedTuple
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
+from offload.hashing.registry import comparable_digest
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.digest import is_ascmhl_format
 from offload.manifest.errors import HistoryError
@@ -70,10 +71,11 @@ def _text(element: ET.Element | None) -> str:
 
 
 def _reference_text(fmt: str, value: str) -> str:
-    # The reference a file is checked against: hex case-insensitively (the same digest),
-    # a C4 ID exactly (base58). offload verify still fails hex recorded in upper case, as
-    # ascmhl verify does (History.upper_case_originals).
-    return value if fmt == "c4" else value.strip().lower()
+    # The reference a file is checked against, by the one comparison rule (hex
+    # case-insensitively, a C4 ID exactly), around it no whitespace (never part of a
+    # digest). offload verify still fails hex recorded in upper case, as ascmhl verify does
+    # (History.upper_case_originals).
+    return comparable_digest(fmt, value.strip())
 
 
 def path_escapes(path: str) -> bool:

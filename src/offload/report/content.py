@@ -198,6 +198,9 @@ def describe(entry: dict[str, Any]) -> State:
             return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
         if mode:
             parts.append(f"{mode} verification")
+        # The earlier run read it back through a cache (its ledger entry says so).
+        if entry.get("cache_bypass") in _THROUGH_A_CACHE:
+            parts.append("through a cache")
         parts.append("not re-read")
         return State(status, f"Verified earlier ({', '.join(parts)})")
     if status == "transfer_checked":
@@ -691,14 +694,16 @@ def build_view(
         1
         for entry in data.get("files", [])
         for d in entry.get("destinations", [])
-        if d.get("status") == "verified" and d.get("cache_bypass") in _THROUGH_A_CACHE
+        # Verified now, or earlier by a run whose ledger entry says it read through a cache.
+        if d.get("status") in ("verified", "verified_earlier")
+        and d.get("cache_bypass") in _THROUGH_A_CACHE
     )
     if cached:
         warnings.append(
             f"{cached} of {copies} {'copy was' if copies == 1 else 'copies were'} read back "
             "through a cache, not from the media (a network share's server, or a page cache "
-            "that could not be dropped): they matched what the cache returned, and the card "
-            "release does not count them"
+            "that could not be dropped; now, or by the earlier run the ledger records): they "
+            "matched what the cache returned, and the card release does not count them"
         )
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
@@ -720,9 +725,11 @@ def build_view(
             True,
         )
     elif statuses["verified_earlier"]:
+        through = f"; {cached} of {copies} read back through a cache" if cached else ""
         verdict, ok = (
             "✔ ALL COPIES VERIFIED "
-            f"({statuses['verified_earlier']} of {copies} verified earlier, not re-read now)",
+            f"({statuses['verified_earlier']} of {copies} verified earlier, not re-read "
+            f"now{through})",
             True,
         )
     elif cached:

@@ -11,9 +11,10 @@ or verified earlier by a run that read it back) **on at least one destination on
 physical disk than the card's** (the job report's ``devices``: a group with
 ``source_on_device`` false). A copy that was only transfer-checked proves nothing about the
 media, and neither does a read-back through the page cache (``cache_bypass`` ``none``: it
-may have come from RAM) or from a network share (``server``: the server may answer from its
-cache); a network share never counts (no read of it proves its disk; one served from this
-host may be on the card's disk); a destination on the card's own disk (or filesystem) dies with the
+may have come from RAM; a copy verified earlier too, when its ledger entry records that) or
+from a network share (``server``: the server may answer from its cache); a network share
+never counts (no read of it proves its disk; one served from this host may be on the card's
+disk); a destination on the card's own disk (or filesystem) dies with the
 card; a destination held in memory (tmpfs, ramfs, zram, a loop device over tmpfs) is gone at
 the next reboot, and pmem (kind ``memory``) is not known to outlive one (emulated pmem does
 not), so neither counts. A filesystem on no disk of its own counts by the disk under its
@@ -39,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from offload.fs.below import NETWORK_FILESYSTEMS, share_host, this_host
-from offload.ledger import TOOL_IGNORE_PATTERNS
+from offload.ledger import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
@@ -271,8 +272,12 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         unread = False  # a copy in a good state never read back (transfer-checked)
         for index, status, mode, message, bypass in copies:
             # Verified now, reading the media (not the page cache), or earlier by a run that
-            # read it back (not a transfer check; the ledger does not keep how it read).
-            if status == "verified" and bypass not in _READ_THE_MEDIA:
+            # read it back (not a transfer check), not through a cache (its ledger entry says
+            # so, carried into the result's cache_bypass; an entry older than that record
+            # says nothing: counted as read from the media, README).
+            if (status == "verified" and bypass not in _READ_THE_MEDIA) or (
+                status == "verified_earlier" and bypass in THROUGH_A_CACHE
+            ):
                 if index in independent:
                     cached = True
             elif status == "verified" or (status == "verified_earlier" and mode != "transfer"):
@@ -359,8 +364,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         what = (
             "only transfer-checked (never read back)"
             if transfer_only
-            else "read back only through the page cache (cache_bypass none: the read-back may "
-            "have come from memory, not the disk)"
+            else "read back only through the page cache (cache_bypass none, by this run or "
+            "by the earlier run the ledger records: the read-back may have come from memory, "
+            "not the disk)"
             if cached_only
             else "not verified"
         )

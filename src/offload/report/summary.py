@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from rich import box, filesize
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -22,6 +22,7 @@ from offload.results import (
     DestinationFileResult,
     DestinationStatus,
     DestinationSummary,
+    JobReport,
 )
 
 # (header, attribute): headers are short enough for 80 columns and say what they count.
@@ -195,12 +196,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"({job.verify} verification){speed}."
         )
     elif verified_everywhere == total:
-        # Part (or all) of it was proved by an earlier run: never word it as this run's.
+        # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
+        # as read from the media when that run's ledger entry says it read through a cache).
+        cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
+        through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
             f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now ({job.verify} "
             f"verification) and {by_state[DestinationStatus.VERIFIED_EARLIER]} earlier "
-            f"(not re-read){speed}."
+            f"(not re-read{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         lines.append(
@@ -245,6 +249,14 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"earlier and trusted from the destination's ledger, not re-read now: "
             f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
         )
+        cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
+        if cached_earlier:
+            lines.append(
+                f"READ THROUGH A CACHE EARLIER: {_copies_were(cached_earlier)} verified "
+                "earlier by a run that read them back through a cache, not from the media "
+                "(the destination's ledger records it): the card release does not count "
+                "them; --reverify reads them back again."
+            )
     if cached:
         lines.append(_cached_line(cached))
     if transfer_earlier:
@@ -324,6 +336,18 @@ def _cached_line(cached: Counter[CacheBypass]) -> str:
         + "; ".join(parts)
         + ". They matched what the cache returned; the card release does not count them."
     )
+
+
+def _earlier_through_a_cache(job: JobReport) -> Iterator[DestinationFileResult]:
+    """The copies verified earlier whose ledger entry says the read-back went through a
+    cache (``cache_bypass`` ``none`` or ``server`` carried from it)."""
+    for f in job.files:
+        for d in f.destinations:
+            if d.status is DestinationStatus.VERIFIED_EARLIER and d.cache_bypass in (
+                CacheBypass.NONE,
+                CacheBypass.SERVER,
+            ):
+                yield d
 
 
 def _copies_were(count: int) -> str:

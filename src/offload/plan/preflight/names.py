@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections import defaultdict
 from enum import Enum
 from pathlib import Path
@@ -151,7 +152,8 @@ def check_names(
         # exFAT would take the old one for it).
         present = _present_names(folder) if folding else set()
         ours = set(names)
-        for collision in find_collisions([*names, *sorted(present - ours)], rules):
+        others = _not_ours(folder, present, ours, fs)
+        for collision in find_collisions([*names, *sorted(others)], rules):
             there = [n for n in collision.names if n in present and n not in ours]
             if len(there) == len(collision.names):
                 continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
@@ -172,6 +174,45 @@ def check_names(
                 f"{verdict} become one entry; rename one of them on the source",
                 index=plan.index,
             )
+
+
+# Filesystems that store a name decomposed (Linux hfs/hfsplus store and list NFD, Apple's
+# variant): a card's NFC name written there is listed under its NFD form.
+_STORES_NFD = frozenset({"hfs", "hfsplus"})
+
+
+def _not_ours(folder: Path, present: set[str], ours: set[str], fs: FilesystemInfo) -> set[str]:
+    """The names already in *folder* that are not the card's own entries. A name that
+    differs from one of ours by Unicode normalisation alone is ours when the filesystem
+    stored our name so (``_STORES_NFD``: a re-run lists the card's earlier copy under its
+    NFD name), or when a lookup of our name resolves to that very entry (same device and
+    inode: the filesystem folds the two, APFS): it is then the file at its final name, not
+    a twin. Case differences stay twins (design: never "the file at its final name")."""
+    others = present - ours
+    if not others:
+        return others
+    by_nfd: dict[str, list[str]] = defaultdict(list)
+    for name in ours:
+        by_nfd[unicodedata.normalize("NFD", name)].append(name)
+    stores_nfd = (fs.on_device or fs.fstype).lower() in _STORES_NFD
+    theirs = set()
+    for name in others:
+        mine = by_nfd.get(unicodedata.normalize("NFD", name), ())
+        if not mine or not (
+            (stores_nfd and unicodedata.normalize("NFD", mine[0]) == name)
+            or any(_same_entry(folder, name, own) for own in mine)
+        ):
+            theirs.add(name)
+    return theirs
+
+
+def _same_entry(folder: Path, one: str, other: str) -> bool:
+    """Whether the names *one* and *other* in *folder* are looked up to the same entry."""
+    try:
+        a, b = os.lstat(folder / one), os.lstat(folder / other)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _present_names(folder: Path) -> set[str]:
