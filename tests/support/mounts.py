@@ -25,7 +25,7 @@ import struct
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,19 +327,41 @@ def exfat_loop(
     device. It is marked autoclear once mounted, so it vanishes with the FUSE daemon even if
     this process dies. Takes about 0.2 s.
     """
-    reason = unavailable_reason("exfat")
+    with _fuseblk_loop(
+        "exfat",
+        Path(path),
+        size_bytes,
+        Path(image) if image is not None else None,
+        ["mkfs.exfat", *(("-c", cluster) if cluster else ())],
+        lambda device, mount: ["mount.exfat-fuse", "-d", device, mount],
+    ) as loop:
+        yield loop
+
+
+@contextlib.contextmanager
+def _fuseblk_loop(
+    kind: str,
+    path: Path,
+    size_bytes: int,
+    image: Path | None,
+    mkfs: list[str],
+    daemon: Callable[[str, str], list[str]],
+) -> Iterator[ExfatLoop]:
+    """An image of *kind* (``<path>.<kind>.img`` unless *image*) on a loop device, made by
+    *mkfs* (the device appended) and mounted by the FUSE program *daemon* (device, mount
+    point) returns; the loop device autoclears with the daemon."""
+    reason = unavailable_reason(kind)
     if reason:
         raise MountError(reason)
-    path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    image = Path(image) if image is not None else path.with_name(path.name + ".exfat.img")
+    image = image if image is not None else path.with_name(f"{path.name}.{kind}.img")
     with open(image, "wb") as handle:
         handle.truncate(size_bytes)
     device = ""
     try:
         device = _run("losetup", "-f", "--show", str(image)).strip()
-        _run("mkfs.exfat", *(("-c", cluster) if cluster else ()), device)
-        with _fuse_daemon(["mount.exfat-fuse", "-d", device, str(path)], path) as pid:
+        _run(*mkfs, device)
+        with _fuse_daemon(daemon(device, str(path)), path) as pid:
             # A detach of a busy loop device only marks it autoclear: it goes with its user.
             _run("losetup", "-d", device)
             yield ExfatLoop(path, "fuseblk", device, image, device, pid)
@@ -392,27 +414,15 @@ def _fuse_daemon(argv: list[str], path: Path) -> Iterator[int]:
 def ntfs_loop(path: Path, size_bytes: int) -> Iterator[ExfatLoop]:
     """Make an NTFS image on a loop device and mount it with ``ntfs-3g`` (type ``fuseblk``,
     as exfat-fuse's: only the device tells them apart). Its image is beside ``path``."""
-    reason = unavailable_reason("ntfs")
-    if reason:
-        raise MountError(reason)
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    image = path.with_name(path.name + ".ntfs.img")
-    with open(image, "wb") as handle:
-        handle.truncate(size_bytes)
-    device = ""
-    try:
-        device = _run("losetup", "-f", "--show", str(image)).strip()
-        _run("mkfs.ntfs", "-F", "-Q", device)
-        argv = ["ntfs-3g", "-o", "no_detach", device, str(path)]
-        with _fuse_daemon(argv, path) as pid:
-            _run("losetup", "-d", device)  # autoclear: it goes with the daemon
-            yield ExfatLoop(path, "fuseblk", device, image, device, pid)
-    finally:
-        if device:
-            with contextlib.suppress(MountError):
-                _run("losetup", "-d", device)
-        image.unlink(missing_ok=True)
+    with _fuseblk_loop(
+        "ntfs",
+        Path(path),
+        size_bytes,
+        None,
+        ["mkfs.ntfs", "-F", "-Q"],
+        lambda device, mount: ["ntfs-3g", "-o", "no_detach", device, mount],
+    ) as loop:
+        yield loop
 
 
 @contextlib.contextmanager
