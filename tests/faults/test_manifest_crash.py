@@ -353,12 +353,7 @@ def test_killed_while_the_cards_history_is_carried_a_rerun_takes_it_back(
     without a chain, or its history whole with no generation of ours), the next run takes it
     back, which the run that left it could not finish."""
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    nested = card / "N"
-    (nested / "in").mkdir(parents=True)
-    (nested / "in" / "f").write_bytes(b"x\n")
-    assert judge.create(nested, "xxh64").clean
-    assert judge.create(card, "xxh64").clean
+    card = _card_with_nested_history(tmp_path, judge)
     fs = faulty_fs()
     kill_when_stalled(
         fs, op, path, [card, fs.mountpoint], tmp_path / "reports", then_errno=errno.EIO
@@ -393,12 +388,7 @@ def test_killed_while_taking_back_onto_an_earlier_state_a_rerun_restores_that_st
     take) is removed by the next run, the earlier state left as it was. Failed before: it
     stayed, unlisted."""
     monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
-    card = make_card(tmp_path / "card")
-    nested = card / "N"
-    (nested / "in").mkdir(parents=True)
-    (nested / "in" / "f").write_bytes(b"x\n")
-    assert judge.create(nested, "xxh64").clean
-    assert judge.create(card, "xxh64").clean
+    card = _card_with_nested_history(tmp_path, judge)
     fs = faulty_fs()
     root = fs.mountpoint / card.name
     (root / "ascmhl").mkdir(parents=True)
@@ -418,3 +408,15 @@ def test_killed_while_taking_back_onto_an_earlier_state_a_rerun_restores_that_st
     assert code != 0 and "nested ASC MHL histories are not supported" in output, output
     assert {p.name: p.read_bytes() for p in (root / "ascmhl").iterdir()} == earlier
     assert not (root / ".offload" / "ascmhl-carried.json").exists()
+
+
+def _card_with_nested_history(tmp_path: Path, judge: AscmhlJudge) -> Path:
+    """A card whose ASC MHL history (made by ascmhl) holds a nested one in ``N/``: offload-ai
+    refuses to write a generation after it, so no generation of ours can follow a carry."""
+    card = make_card(tmp_path / "card")
+    nested = card / "N"
+    (nested / "in").mkdir(parents=True)
+    (nested / "in" / "f").write_bytes(b"x\n")
+    assert judge.create(nested, "xxh64").clean
+    assert judge.create(card, "xxh64").clean
+    return card
