@@ -178,6 +178,33 @@ def test_fusefat_gets_the_fat_name_rules_and_errors_name_the_folder(
     assert os.listdir(fat.path) == []
 
 
+def test_a_file_over_4_gib_is_refused_up_front_on_fat_only(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: no preflight check of a file's size against FAT's 4 GiB - 1 byte; the
+    copy started and the file failed with EFBIG after 4 GiB were written to the drive. Now
+    refused before a byte is written, naming the file and the FAT destination only."""
+    fat = fusefat_mount(32 << 20)
+    ext = tmp_path / "ext"
+    ext.mkdir()
+    card = tmp_path / "card"
+    write(card / "DAY1" / "small.mov", b"1")
+    big = card / "DAY1" / "A001C001.MOV"
+    with big.open("wb") as f:
+        f.truncate(2**32)  # one byte over; sparse, so nothing is really written
+    edge = card / "DAY1" / "A001C002.MOV"
+    with edge.open("wb") as f:
+        f.truncate(2**32 - 1)  # the largest file FAT holds
+    result = run("copy", card, fat.path, ext, "--report-dir", tmp_path / "r", "--dry-run")
+    assert result.returncode == 64, result.stderr
+    err = result.stderr
+    too_large = [line for line in err.splitlines() if "FAT keeps a file to 4 GiB - 1 byte" in line]
+    assert len(too_large) == 1, err
+    assert "'DAY1/A001C001.MOV' (4.3 GB) is larger than fuse.fusefat at" in too_large[0], err
+    assert str(fat.path) in too_large[0] and str(ext) not in too_large[0]
+    assert os.listdir(fat.path) == [] and os.listdir(ext) == []
+
+
 def test_a_copy_read_back_through_fusefat_over_an_image_says_through_a_cache(
     tmp_path: Path, fusefat_mount: Any
 ) -> None:

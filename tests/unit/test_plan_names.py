@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from offload.plan import NameFamily, PreflightCode, detect_filesystem, rules_for_fstype
-from offload.plan.filesystem import find_mount, parse_mountinfo
+from offload.plan.filesystem import FilesystemInfo, find_mount, max_file_bytes, parse_mountinfo
 from offload.plan.names import (
     _WINDOWS_RESERVED,
     collision_key,
@@ -66,6 +66,26 @@ def test_fstype_families() -> None:
     assert rules_for_fstype("exfat").symlinks is False
     assert rules_for_fstype("fuseblk").symlinks is None  # exfat-fuse or ntfs-3g: cannot tell
     assert rules_for_fstype("ntfs3").symlinks is True
+
+
+@pytest.mark.parametrize(
+    ("fstype", "limit"),
+    [
+        ("vfat", 2**32 - 1),
+        ("msdos", 2**32 - 1),
+        ("fuse.fusefat", 2**32 - 1),
+        ("exfat", None),
+        ("fuse.exfat", None),
+        ("ntfs3", None),
+        ("ext4", None),
+        ("hfsplus", None),
+    ],
+)
+def test_only_fat_limits_a_file_to_4_gib_minus_one_byte(fstype: str, limit: int | None) -> None:
+    assert max_file_bytes(fstype) == limit
+    # A fuseblk mount is what its device holds.
+    assert FilesystemInfo("fuseblk", on_device="vfat").max_file_bytes == 2**32 - 1
+    assert FilesystemInfo("fuseblk", on_device="exfat").max_file_bytes is None
 
 
 @given(_SAFE)

@@ -32,6 +32,9 @@ class PreflightCode(StrEnum):
     NAME_INVALID_CHARS = "name-invalid-chars"
     NAME_TRAILING_DOT_OR_SPACE = "name-trailing-dot-or-space"
     NAME_TOO_LONG = "name-too-long"
+    # A file larger than the destination filesystem can hold in one file (FAT32: 4 GiB - 1
+    # byte), found before the copy rather than as EFBIG after gigabytes were written.
+    FILE_TOO_LARGE = "file-too-large"
     PATH_TOO_LONG = "path-too-long"
     NAME_CASE_COLLISION = "name-case-collision"
     SYMLINK_UNSUPPORTED = "symlink-unsupported"  # warning where the driver is not known

@@ -107,6 +107,25 @@ def rules_for_fstype(fstype: str) -> NameRules:
     return POSIX_RULES
 
 
+_FAT = {"vfat", "msdos", "fat", "umsdos"}
+FAT_MAX_FILE_BYTES = 2**32 - 1  # a FAT directory entry holds a file's size in 32 bits
+
+
+def max_file_bytes(fstype: str) -> int | None:
+    """The largest file a filesystem type (as :attr:`FilesystemInfo.on_device` or
+    ``/proc/self/mountinfo`` spells it) can hold, or None for no limit a card reaches.
+
+    Only FAT's is known here: 4 GiB - 1 byte, on the kernel's ``vfat``/``msdos`` or a FUSE
+    program serving FAT (``fuse.fusefat``). exFAT, NTFS, HFS+ and the Linux filesystems hold
+    files far larger than any camera writes.
+    """
+    fstype = fstype.lower()
+    subtype = fstype[5:] if fstype.startswith("fuse.") else ""
+    if fstype in _FAT or ("fat" in subtype and "exfat" not in subtype):
+        return FAT_MAX_FILE_BYTES
+    return None
+
+
 class FilesystemInfo(NamedTuple):
     """The mount that holds a path: its type, mount point and source device.
 
@@ -123,6 +142,11 @@ class FilesystemInfo(NamedTuple):
     @property
     def rules(self) -> NameRules:
         return rules_for_fstype(self.on_device or self.fstype)
+
+    @property
+    def max_file_bytes(self) -> int | None:
+        """The largest file it can hold (:func:`max_file_bytes`), None for no limit."""
+        return max_file_bytes(self.on_device or self.fstype)
 
     @property
     def name(self) -> str:

@@ -34,6 +34,7 @@ from offload.plan.preflight.findings import (
     PreflightReport,
     human_bytes,
 )
+from offload.plan.preflight.limits import check_file_sizes
 from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_of
 from offload.plan.preflight.paths import (
     check_duplicates,
@@ -83,7 +84,8 @@ def preflight(
     inodes (``f_favail``, where the filesystem has a fixed number: ``f_files`` not 0, not
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
-    longer than ``PATH_MAX``; symlinks on a filesystem that cannot hold them.
+    longer than ``PATH_MAX``; symlinks on a filesystem that cannot hold them; files larger
+    than the filesystem holds (FAT: 4 GiB - 1 byte).
     Warnings: destinations sharing a device or disk with each other or with the source;
     symlinks leading outside the source; skipped special files; names Windows reserves;
     unknown filesystem type or free space.
@@ -203,6 +205,7 @@ def preflight(
                 plan.index,
             )
         check_names(tree, plan, entries, fs, out, name_headroom_bytes=name_headroom_bytes)
+        check_file_sizes(tree, plan, fs, out)
 
         space: SpaceInfo | None
         try:
