@@ -27,7 +27,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
-from offload.errors import UsageError
+from offload.errors import PreflightRefused, UsageError
 from offload.events import (
     Event,
     EventSink,
@@ -483,7 +483,11 @@ def _plan(
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
-        raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+        raise PreflightRefused(
+            f"preflight refused the offload; nothing was copied:\n{lines}",
+            errors=[item.as_dict() for item in checked.errors],
+            warnings=[item.as_dict() for item in checked.warnings],
+        )
     if backends and tree.symlinks:
         links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import signal
 import socket
@@ -43,6 +42,7 @@ from offload.cli.common import (
     add_creator_arguments,
     add_quiet_and_report_dir_options,
     default_report_dir,
+    json_text,
     manifest_options,
 )
 from offload.destinations.s3config import settings_from_env
@@ -219,13 +219,6 @@ def report_dict(
         else str(report.generation),
         "report": None,
     }
-
-
-def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
-    """JSON that is always valid UTF-8: a name byte that is not UTF-8 is written as the
-    escape ``\\udcNN`` (Python's surrogateescape), so the exact bytes can be recovered."""
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def csv_text(data: dict[str, Any]) -> str:

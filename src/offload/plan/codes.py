@@ -81,3 +81,12 @@ class PreflightItem(NamedTuple):
     path: Path | None
     message: str
     destination_index: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The finding as ``offload copy --json`` writes it (``path`` as text or None)."""
+        return {
+            "code": self.code.value,
+            "path": None if self.path is None else str(self.path),
+            "message": self.message,
+            "destination_index": self.destination_index,
+        }
