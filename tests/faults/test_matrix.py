@@ -487,35 +487,54 @@ def test_sigint_exits_130_promptly_and_removes_partials(
 def test_pfndispatchcopy_sigint_mid_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
+    """Ctrl-C while the slow destination is held mid-file, once the fast ones hold the
+    verified clip; then the same command again completes the slow one (README: "re-run to
+    resume"). Failed before: the re-run refused the fast destinations' copies ("already
+    exists", exit 64) and never completed the slow one."""
     source = tmp_path / "clip.mov"
     data = os.urandom(20 * MIB)
     source.write_bytes(data)
     slow = faulty_fs()
     dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
-    stall = slow.stall("write", path="*clip.mov", offset=8 * MIB, seconds=3)
+    stall = slow.stall("write", path="*clip.mov", offset=8 * MIB)  # until released
     exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    command = [exe, "-v", str(source), *map(str, dests)]
     process = subprocess.Popen(
-        [exe, "-v", str(source), *map(str, dests)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     slow.wait_stalled(stall, timeout_s=30)
+    # The reader runs ahead of the stalled destination (the file's three chunks fit the
+    # pool): the fast destinations verify and publish the clip while the slow one is held.
+    deadline = time.monotonic() + 60
+    while not all((dest / "clip.mov").exists() for dest in dests[:2]):
+        assert time.monotonic() < deadline, "the fast destinations never published the clip"
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    slow.release(stall)
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
-    assert "cancelled" in err
-    # The reader runs ahead of the stalled destination (the file's three chunks fit the
-    # pool), so on a loaded machine a fast destination may have verified and published the
-    # clip before the signal came: a verified copy is kept. What must never be left is a
-    # partial, or a file under the final name that is not the source's.
+    # The cancel names the destination it left unfinished and says how to finish it.
+    slow_target = slow.mountpoint / "clip.mov"
+    assert f"{slow_target}: cancelled before it was verified" in err, err
+    assert "run the same command again" in err, err
     for dest in dests[:2]:
-        names = os.listdir(dest)
-        assert names in ([], ["clip.mov"]), (names, err)
-        if names:
-            assert (dest / "clip.mov").read_bytes() == data
+        assert os.listdir(dest) == ["clip.mov"], err
+        assert (dest / "clip.mov").read_bytes() == data
     assert os.listdir(slow.mountpoint) == []  # held mid-file when the signal came
     assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
+    slow.clear()
+    # The same command again: the fast copies are read back and adopted, the slow one made.
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    for dest in dests:
+        assert (dest / "clip.mov").read_bytes() == data
+        assert partials_under(dest) == []
+    assert "hash XXH64BE:" in rerun.stdout
+    for dest in dests[:2]:
+        assert f"INFO: {dest / 'clip.mov'} already holds this file: read back, verified" in (
+            rerun.stdout
+        )
 
 
 # -- file too large --------------------------------------------------------------------------
