@@ -156,3 +156,19 @@ def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Pat
         timeout=120,
     )
     assert done.stdout.split() == ["hooks", "1", "frozen", "True"], done.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["copy", "--help"]])
+def test_help_exit_0_says_transfer_checked_with_verify_transfer(argv: list[str]) -> None:
+    """Failed before: "0 all verified", which a --verify transfer run never is (README's
+    table is the reference: transfer-checked only)."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("offload")), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    text = " ".join(done.stdout.split())
+    assert "0 all verified" not in text
+    assert "(with --verify transfer: transfer-checked only, never read back)" in text
