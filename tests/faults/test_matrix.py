@@ -318,6 +318,27 @@ def test_source_read_error_fails_that_file_everywhere(
         assert all(f.ok for f in others)
 
 
+def test_source_open_refused_at_read_time_says_what_to_do(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A card file the permissions allow but the card's filesystem refuses to open (EACCES
+    from FUSE, past the preflight's permission check): that file fails, named, and the error
+    says what to do. Failed before: the error alone ("Permission denied (EACCES)")."""
+    reader = faulty_fs()
+    card = make_card(reader.backing, CARD)
+    dests = plain_dests(tmp_path, 2)
+    rule = reader.fail("open", errno.EACCES, path="*A007C003.xml")
+    report = offload(reader.mountpoint / card.name, dests)
+    assert reader.fired(rule) >= 1
+    assert report.exit_code == 1
+    bad = next(f for f in report.job.files if f.relative_path == "CLIPS/A007C003.xml")
+    assert bad.source_error is not None and "Permission denied (EACCES)" in bad.source_error
+    assert "give this user read access to it, then run the same command again" in (
+        bad.source_error
+    )
+    assert all(f.ok for f in report.job.files if f is not bad)
+
+
 def test_card_unplugged_mid_card(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> None:
     reader = faulty_fs()
     # Clips of 8 MiB are streamed, not prefetched: the reader opens each when it gets there.
