@@ -333,9 +333,7 @@ def test_source_open_refused_at_read_time_says_what_to_do(
     assert report.exit_code == 1
     bad = next(f for f in report.job.files if f.relative_path == "CLIPS/A007C003.xml")
     assert bad.source_error is not None and "Permission denied (EACCES)" in bad.source_error
-    assert "give this user read access to it, then run the same command again" in (
-        bad.source_error
-    )
+    assert "give this user read access to it, then run the same command again" in (bad.source_error)
     assert all(f.ok for f in report.job.files if f is not bad)
 
 
