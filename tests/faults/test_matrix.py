@@ -503,6 +503,40 @@ def test_sigint_exits_130_promptly_and_removes_partials(
         assert_complete_copy(card, dest / card.name)
 
 
+def test_verify_started_with_sigint_ignored_still_stops_on_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify ... &`` in a script starts with SIGINT ignored; ``kill -INT`` must
+    still stop it (exit 130, a report saying so), as it stops ``offload copy``. Failed
+    before: the check ran to its end, exit 0."""
+    drive = faulty_fs()
+    card = make_card(tmp_path / "cards", CARD)
+    reports = tmp_path / "r"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(drive.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert copied.returncode == 0, copied.stderr
+    stall = drive.stall("read", path="*A007C002.mov")  # until released
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--report-dir", str(reports), str(drive.mountpoint / card.name)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    drive.wait_stalled(stall, timeout_s=30)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    drive.release(stall)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    report = json.loads(max(reports.glob("verify_*.json"), key=os.path.getmtime).read_text())
+    assert report["exit_code"] == 130
+
+
 def test_pfndispatchcopy_sigint_mid_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

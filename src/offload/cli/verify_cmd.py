@@ -280,7 +280,10 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
 
 @contextmanager
 def _interruptible(env: Environment) -> Iterator[None]:
-    """SIGTERM ends the check like Ctrl-C (exit 130, with a report), not silently."""
+    """SIGINT and SIGTERM end the check (exit 130, with a report), not silently. SIGINT's
+    handler is installed too, as ``offload copy`` installs its own (``cancel_on_signals``):
+    a process started with SIGINT ignored (``cmd &`` in a script) keeps it ignored under
+    Python's default, and ran to the end of the check, exit 0, after a ``kill -INT``."""
     if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -288,11 +291,12 @@ def _interruptible(env: Environment) -> Iterator[None]:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _write_stdout(env: Environment, text: str) -> None:
