@@ -3,7 +3,8 @@ records (see :mod:`offload.verification`), with live progress on a terminal and 
 
 Every run that got as far as checking a folder writes a JSON report and a CSV (one row per
 path) into the local report folder (``--report-dir``, ``$OFFLOAD_REPORT_DIR``, default
-``~/.local/state/offload-ai/reports``), named ``verify_<folder>_<YYYY-MM-DD_HHMMSS>Z.json``
+``$XDG_STATE_HOME/offload-ai/reports`` or ``~/.local/state/offload-ai/reports``), named
+``verify_<folder>_<YYYY-MM-DD_HHMMSS>Z.json``
 (``_2``, ``_3``... when a report of that second exists: two runs never overwrite each other).
 Its ``exit_code`` is the process's. The layout is in docs/json.md.
 """
