@@ -261,7 +261,8 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         elif stat.S_ISREG(mode):
             # The entry's own path text: no Path a file (see SourceFile).
             files.append(SourceFile(item.path, rel, st.st_size, st.st_mtime_ns))
-            if not reader.may_read(item.path, st):
+            # Readable by all (nearly every card file): no call (``_Reader.may_read``).
+            if mode & _READ_BY_ALL != _READ_BY_ALL and not reader.may_read(item.path, st):
                 unreadable.append(rel)
         elif stat.S_ISLNK(mode):
             path = Path(item.path)
