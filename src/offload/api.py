@@ -204,10 +204,12 @@ def copy_with_multiple_destinations(
     one job either way; several are written in parallel from a single read unless
     ``parallel=False``, which copies to each destination in turn (reading the source once per
     destination).
-    Raises UsageError for bad input (nothing written); everything that happens during the
-    copy is in the returned report (``report.exit_code``). Blocks until done. *sink*'s
-    exceptions never reach the engine (``events.isolated``): a subscriber that raises is
-    named in a WarningIssued and in ``report.warnings``.
+    A file already at a local target (``options.existing`` FAIL) is read back with the source
+    and kept when equal (verified now, ``action`` ``adopted``: the same call after a cancelled
+    one completes it), else refused. Raises UsageError for bad input (nothing written);
+    everything that happens during the copy is in the returned report (``report.exit_code``).
+    Blocks until done. *sink*'s exceptions never reach the engine (``events.isolated``): a
+    subscriber that raises is named in a WarningIssued and in ``report.warnings``.
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
