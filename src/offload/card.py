@@ -291,11 +291,7 @@ def plan_offload(
     try:
         tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
-        raise UsageError(
-            f"cannot read the source completely: {exc}; nothing was copied "
-            "(check the card and the reader)",
-            path=exc.path,
-        ) from None
+        raise UsageError(exc.refusal(source_path), path=exc.path) from None
     if not tree.files and not tree.symlinks:
         raise UsageError(
             f"source {source_path} holds no files to offload ({len(tree.directories)} "

@@ -143,9 +143,16 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
-    """Wrap an OS error raised while reading the source."""
+    """Wrap an OS error raised while reading the source; a permission says what to do."""
+    advice = (
+        "; give this user read access to it, then run the same command again to copy it"
+        if exc.errno == errno.EACCES
+        else ""
+    )
     return SourceError(
-        f"cannot {operation} source {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
+        f"cannot {operation} source {path}: {describe_os_error(exc)}{advice}",
+        path=path,
+        errno_=exc.errno,
     )
 
 

@@ -36,6 +36,19 @@ class UsageParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
 
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """argparse's, but an option no parser knows points at the help of the command
+        given (``offload copy --help``), not of the program: argparse reports it from the
+        top parser, after the command's parser took what it knew."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see {prog} --help)")
+        return parsed
+
 
 def add_hash_option(parser: argparse.ArgumentParser, default: str) -> None:
     """``-t/--hash HASH`` (repeatable, comma lists too); its help names *default*."""

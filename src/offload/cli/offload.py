@@ -80,7 +80,8 @@ if TYPE_CHECKING:
 MAX_WORKER_FILES = 10_000
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 all verified (or already verified); 1 completed, but some "
+    "Exit codes: 0 every file verified now or earlier on every destination (with "
+    "--verify transfer: transfer-checked only, never read back); 1 completed, but some "
     "destination or file failed; 2 nothing could be copied; 64 usage error or "
     "refused by the preflight, nothing written; 130 cancelled (re-run to resume)."
 )

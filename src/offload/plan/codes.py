@@ -45,6 +45,9 @@ class PreflightCode(StrEnum):
     # file is copied and verified under its bytes, but an XML manifest cannot hold the name
     # and leaves it out; the copy root's own name, in no manifest, is not reported there).
     NAME_NOT_UTF8 = "name-not-utf8"
+    # A file of the card this process may not open for reading (its permissions): refused
+    # before the first byte, not failed once the rest is copied (docs/json.md).
+    SOURCE_UNREADABLE = "source-unreadable"
     # A destination that looks like a camera card (a second card given by mistake), unless
     # the user says it is not one.
     DEST_LOOKS_LIKE_CARD = "dest-looks-like-card"
