@@ -21,6 +21,19 @@ from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
 
 
+class UsageParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` (exit 64, nothing written) for bad input."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The help laid out by HelpFormatter (below) unless told otherwise: argparse's own,
+        # its width found without shutil.
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
 def terminal_columns() -> int:
     """``shutil.get_terminal_size().columns``, without importing ``shutil``: ``$COLUMNS`` if
     a positive number, else the width of the terminal on ``sys.__stdout__``, else 80."""
@@ -54,18 +67,6 @@ class HelpFormatter(argparse.HelpFormatter):
         if width is None:
             width = terminal_columns() - 2
         super().__init__(prog, indent_increment, max_help_position, width, **more)
-
-
-class UsageParser(argparse.ArgumentParser):
-    """argparse that raises :class:`UsageError` (exit 64, nothing written) for bad input;
-    its help laid out by :class:`HelpFormatter` unless told otherwise."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def add_hash_option(parser: argparse.ArgumentParser, default: str) -> None:
