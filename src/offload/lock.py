@@ -43,7 +43,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from offload.destinations.s3config import redact_secrets
 from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER
@@ -186,11 +185,23 @@ def _body(command: Sequence[str] | None, source: str | None) -> bytes:
         # Redacted: the body is a file on the destination drive and is printed to whoever
         # is refused; an endpoint's user:password must be in neither (docs/s3.md).
         "command": shlex.join(
-            redact_secrets(word) for word in (_command_line() if command is None else command)
+            _redacted(word) for word in (_command_line() if command is None else command)
         ),
         "source": source,
     }
     return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+
+
+def _redacted(text: str) -> str:
+    """*text* through ``s3config.redact_secrets``, whose module (the S3 settings', ~3 ms of
+    start-up) is loaded only for a text that holds a URL: both of the secrets it hides, a
+    URL's ``user:password@`` and an http(s) URL's query, follow a ``://``, so any other text
+    is its own redaction."""
+    if "://" not in text:
+        return text
+    from offload.destinations.s3config import redact_secrets
+
+    return redact_secrets(text)
 
 
 def _command_line() -> list[str]:
@@ -215,7 +226,7 @@ def _describe_holder(fd: int) -> str:
         time.sleep(0.05)
     if not isinstance(holder, dict):
         return "its lock file does not say which one"
-    command = redact_secrets(str(holder.get("command", "?")))  # also one an older run wrote
+    command = _redacted(str(holder.get("command", "?")))  # also one an older run wrote
     if len(command) > _COMMAND_MAX:
         command = command[: _COMMAND_MAX - 1] + "…"
     return (

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from offload.cli import common
 from offload.cli.common import Environment
-from offload.cli.offload import main
+from offload.cli.offload import build_parser, main
 
 
 @pytest.mark.parametrize(
@@ -87,10 +90,12 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
     progress trace, nothing already on the destination) has not imported pathspec (~17 ms:
     the default ignore patterns' translations are kept), concurrent.futures and logging
     (~7 ms: only copies to check, an S3 destination or a failing subscriber use them),
-    datetime (for the manifests) or the progress model and its ETA (nothing reads them).
-    It has made at most 42 dataclasses (each ~0.5 ms of start-up, six functions compiled
-    for a frozen one; 39 now, 62 before the internal records became named tuples and plain
-    classes: docs/performance.md, "Fixed cost: fourth pass"), and the whole run never
+    datetime (for the manifests) or the progress model and its ETA (nothing reads them),
+    shutil (argparse loaded it for the terminal's width alone) or the S3 settings' module
+    (nothing of S3 is used by a local copy). It has made at most 42 dataclasses (each
+    ~0.5 ms of start-up, six functions compiled for a frozen one; 40 now, 62 before the
+    internal records became named tuples and plain classes: docs/performance.md, "Fixed
+    cost: fourth pass"), and the whole run never
     imports socket (the reports name the host as ``os.uname`` does)."""
     card = tmp_path / "CARD"
     card.mkdir()
@@ -105,7 +110,8 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
         "from offload.engine import job\n"
         "run = job.CopyJob.run\n"
         "unneeded = {'pathspec', 'concurrent.futures', 'logging', 'datetime',\n"
-        "            'offload.progress', 'offload.eta', 'offload.report.events_json'}\n"
+        "            'offload.progress', 'offload.eta', 'offload.report.events_json',\n"
+        "            'shutil', 'bz2', 'lzma', 'offload.destinations.s3config'}\n"
         "def first(self):\n"
         "    print(sorted(unneeded & set(sys.modules)))\n"
         "    print(len(made) <= 42 or [c.__qualname__ for c in made])\n"
@@ -124,6 +130,58 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
     )
     assert done.stdout.split() == ["[]", "True", "0", "False"], (done.stdout, done.stderr)
     assert (tmp_path / "dest" / "CARD" / "a.bin").read_bytes() == b"x" * 1000
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-5", "wide", "40", "100", "250"])
+def test_the_help_is_laid_out_as_argparse_lays_it_out(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None
+) -> None:
+    """The parsers' formatter (``common.HelpFormatter``) finds the terminal's width without
+    importing shutil, as argparse's own finds it: every command's help is the same, byte for
+    byte, whatever $COLUMNS says."""
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert common.terminal_columns() == shutil.get_terminal_size().columns
+
+    def helps() -> list[str]:
+        parser = build_parser()
+        commands = next(
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        ).choices
+        return [parser.format_help(), *(sub.format_help() for sub in commands.values())]
+
+    ours = helps()
+    monkeypatch.setattr(common, "HelpFormatter", argparse.HelpFormatter)
+    assert ours == helps()
+
+
+def test_an_s3_option_is_checked_for_a_local_copy_too(tmp_path: Path) -> None:
+    """A local copy does not load the S3 settings, but an ``--s3-*`` option given is still
+    checked: a part size S3 refuses stops the command (exit 64, one line, nothing written),
+    with or without an ``s3://`` destination."""
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.bin").write_bytes(b"x" * 1000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    err = io.StringIO()
+    code = main(
+        [
+            "copy",
+            "--s3-part-size",
+            "1MiB",
+            "--report-dir",
+            str(tmp_path / "r"),
+            str(card),
+            str(dest),
+        ],
+        Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False),
+    )
+    assert code == 64
+    assert "--s3-part-size 1MiB: S3 parts are 5MiB to 5GiB" in err.getvalue()
+    assert list(dest.iterdir()) == []
 
 
 def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Path) -> None:

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
+from offload.card import offload as offload_card
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.report import job_report
 from offload.report import worker as worker_module
 from offload.report.documents import PendingDocuments, write_documents
 from offload.report.worker import DocumentWorker
@@ -306,3 +308,41 @@ def test_a_package_named_offload_in_the_working_folder_does_not_stand_in_for_our
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert done.stdout.split() == ["True"], done.stderr
+
+
+def test_the_json_written_with_a_worker_is_the_json_written_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a report worker the file entries are made once, sent to it, and the JSON report
+    is encoded from that same list, a batch of entries at a time as from the results
+    themselves: the same bytes either way (here in batches of 3, the last one short), those
+    ``job_report_dict`` gives whole; and a report written with a worker holds them, beside
+    the worker's HTML and PDF."""
+    card = tmp_path / "CARD"
+    (card / "sub").mkdir(parents=True)
+    for number in range(7):
+        (card / ("sub" if number % 2 else "") / f"C{number:03}.MOV").write_bytes(
+            os.urandom(1000 + number)
+        )
+    (tmp_path / "dest").mkdir()
+    report = offload_card(card, [tmp_path / "dest"])
+    monkeypatch.setattr(job_report, "_BATCH", 3)
+    data = job_report.report_data(report)
+    from_results = b"".join(job_report.json_chunks(data))
+    entries = [job_report.file_entry(f) for f in report.job.files]
+    assert b"".join(job_report.json_chunks({**data, "files": entries})) == from_results
+    assert from_results == job_report.json_bytes({**data, "files": entries})
+    worker = DocumentWorker.start()
+    assert worker is not None
+    result = job_report.write_reports(report, tmp_path / "r", worker=worker)
+    result.finish_documents()
+    assert result.local_error is None
+    assert sorted(p.suffix for p in (tmp_path / "r").iterdir()) == [
+        ".csv",
+        ".html",
+        ".json",
+        ".pdf",
+    ]
+    (json_path,) = (tmp_path / "r").glob("*.json")
+    assert json.loads(json_path.read_bytes())["files"] == json.loads(json.dumps(entries))
+    assert len(entries) == 7

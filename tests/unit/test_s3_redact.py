@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from offload import lock
 from offload.destinations.s3config import redact_endpoint, redact_secrets
 
 SECRET = "S3cr"
@@ -53,3 +54,25 @@ def test_what_holds_no_password_is_left_alone() -> None:
         assert redact_secrets(text) == text
     assert redact_endpoint("http://host:9000/p?x=1") == "http://host:9000/p"
     assert redact_endpoint(None) == "the AWS default endpoint"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "offload",
+        "--s3-endpoint=http://key:se/cr@t@minio:9000",
+        "--s3-endpoint",
+        "HTTP://key:secret@host",
+        "https://bucket.host/clip.mov?X-Amz-Signature=abc&X-Amz-Security-Token=t",
+        "s3://bucket/folder@2x/a?b",
+        "ftp://user:pw@host/x",
+        "user@host:/path/with?marks",
+        "/media/card@home/A001?",
+        "offload copy /Volumes/A001 s3://b/p --s3-endpoint http://k:s@h:9000",
+    ],
+)
+def test_the_lock_redacts_a_command_line_as_the_settings_do(text: str) -> None:
+    """The copy-root lock writes its holder's command line through ``lock._redacted``,
+    which loads the S3 settings' module only for a text holding ``://``: the same text as
+    ``redact_secrets`` gives, URL or not."""
+    assert lock._redacted(text) == redact_secrets(text)

@@ -33,6 +33,12 @@ def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
 class UsageParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` (exit 64, nothing written) for bad input."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The help laid out by HelpFormatter (below) unless told otherwise: argparse's own,
+        # its width found without shutil.
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
 
@@ -48,6 +54,41 @@ class UsageParser(argparse.ArgumentParser):
             prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
             raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see {prog} --help)")
         return parsed
+
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing ``shutil``: ``$COLUMNS`` if
+    a positive number, else the width of the terminal on ``sys.__stdout__``, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, its width found as argparse finds it (the terminal's, less 2)
+    without ``shutil``: argparse makes a formatter for every option it adds (to check its
+    metavar), and its first one imported ``shutil`` (with ``bz2``, ``lzma``, ``fnmatch``:
+    ~7 M instructions, ~2 ms of every command's start-up) for that width alone
+    (docs/performance.md, "Fixed cost: sixth pass")."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+        **more: Any,
+    ) -> None:
+        if width is None:
+            width = terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width, **more)
 
 
 def add_hash_option(parser: argparse.ArgumentParser, default: str) -> None:

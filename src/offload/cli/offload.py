@@ -40,13 +40,7 @@ from offload.cli.common import (
     import_in_background,
     manifest_options,
 )
-from offload.destinations.s3config import (
-    CHECKSUMS,
-    MAX_PART_SIZE,
-    MIN_PART_SIZE,
-    S3Settings,
-    settings_from_env,
-)
+from offload.destinations.s3limits import CHECKSUMS, MAX_PART_SIZE, MIN_PART_SIZE
 from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import UsageError
@@ -71,6 +65,7 @@ from offload.sizes import parse_size
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from offload.destinations.s3config import S3Settings
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
     from offload.report.events_json import JsonLinesSink
@@ -289,8 +284,25 @@ def _same_destination(a: str, b: str) -> bool:
     return os.path.abspath(a) == os.path.abspath(b)
 
 
-def _s3_settings(args: argparse.Namespace) -> S3Settings:
-    """The S3 options (``--s3-*``) over the standard AWS variables. Raises UsageError."""
+def _s3_settings(args: argparse.Namespace) -> S3Settings | None:
+    """The S3 options (``--s3-*``) over the standard AWS variables. Raises UsageError.
+
+    None when no destination (``--cascade-to`` ones included) is ``s3://`` and no ``--s3-*``
+    option is given: nothing reads the settings then, and their module (a dataclass and
+    patterns, ~3 ms of start-up) is not loaded for a local copy. An ``--s3-*`` option is
+    checked whatever the destinations (a bad one is refused, exit 64, as before)."""
+    given = (
+        args.s3_endpoint,
+        args.s3_profile,
+        args.s3_part_size,
+        args.s3_checksum,
+        args.s3_no_digest_metadata or None,
+    )
+    named = [*args.destinations, *args.cascade_to]
+    if all(value is None for value in given) and not any(map(is_s3_url, named)):
+        return None
+    from offload.destinations.s3config import settings_from_env
+
     upload: dict[str, Any] = {}
     if args.s3_part_size is not None:
         text = args.s3_part_size

@@ -19,24 +19,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+# S3's multipart limits and the part checksums: a module of their own, which the command's
+# parser reads without loading this one (a copy with no s3:// destination never does).
+from offload.destinations.s3limits import CHECKSUMS as CHECKSUMS
+from offload.destinations.s3limits import MAX_PART_SIZE as MAX_PART_SIZE
+from offload.destinations.s3limits import MAX_PARTS as MAX_PARTS
+from offload.destinations.s3limits import MIN_PART_SIZE as MIN_PART_SIZE
+from offload.destinations.s3limits import MiB as MiB
 from offload.errors import UsageError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
-MiB = 1024 * 1024
-# S3's limits on multipart uploads.
-MIN_PART_SIZE = 5 * MiB
-MAX_PART_SIZE = 5 * 1024 * MiB
-MAX_PARTS = 10_000
-
 EXTRA_HINT = "install the s3 extra: pip install 'offload-ai[s3]'"
-
-# Part checksums the service checks on arrival: the request parameter and how to compute it.
-# CRC32 (zlib, several GB/s) is the default: every service with flexible checksums checks it.
-# SHA256 (and SHA1) are stronger and slower; MD5 is the classic Content-MD5 header, for services
-# without flexible checksums. CRC32C needs awscrt (``pip install awscrt``).
-CHECKSUMS = ("CRC32", "CRC32C", "SHA256", "SHA1", "MD5")
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,10 @@ class DocumentWorker:
         import pickle  # here: the command spawns its worker before it imports anything else
 
         try:
-            files = [dict(entry) for entry in data.get("files") or ()]
+            # Plain dicts: a view's entry made whole, an entry already one sent as it is.
+            files = [
+                entry if type(entry) is dict else dict(entry) for entry in data.get("files") or ()
+            ]
             request = pickle.dumps(({**data, "files": files}, paper), pickle.HIGHEST_PROTOCOL)
         except Exception:  # cannot be pickled: no worker for this report
             self.close()
