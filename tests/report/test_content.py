@@ -526,3 +526,38 @@ def test_copies_verified_earlier_through_a_cache_are_said_so_on_page_1() -> None
         "Verified earlier (through a cache, not re-read)"
     )
     assert describe(files[1]["destinations"][0]).text == "Verified earlier (not re-read)"
+
+
+def test_the_problem_count_is_every_problem_though_the_list_is_capped(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """250 failed copies and 230 files missing from the card: the verdict, the Problems
+    heading and the totals count 480, the list stops at 200 of each with "… and N more".
+    Failed before: "FAILED: 402 problem(s)", the two "… and N more" lines counted as one
+    problem each."""
+    files = [
+        {
+            "path": f"DATA/F{n:03d}.BIN",
+            "size_bytes": 8,
+            "destinations": [
+                {"index": 0, "status": "verified"},
+                {"index": 1, "status": "failed", "error": "file exists"},
+            ],
+        }
+        for n in range(250)
+    ]
+    missing = [f"DATA/GONE{n:03d}.BIN" for n in range(230)]
+    data = job(files=files, missing_from_card=missing, exit_code=1)
+    view = build_view(data, group_clips(files), {}, [])
+    assert view.verdict.startswith("✖ FAILED: 480 problem(s)")
+    assert view.problem_count == 480 and len(view.problems) == 402
+    assert "… and 50 more failures (see the clip list)" in view.problems
+    assert "… and 30 more missing from the card" in view.problems
+    assert dict(view.totals)["Problems"] == "480"
+    documents = build_documents(data, DocumentOptions(media=False))
+    assert "<h2>Problems (480)</h2>" in documents[".html"].decode()
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "FAILED: 480 problem(s)" in text and "Problems (480)" in text
+    with_one = job(exit_code=1)
+    assert build_view(with_one, group_clips(with_one["files"]), {}, []).problem_count == 1

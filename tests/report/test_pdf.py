@@ -241,3 +241,18 @@ def test_the_pdf_is_drawn_with_reportlabs_accelerator() -> None:
     from reportlab.lib import rl_accel
 
     assert {"fp_str", "escapePDF", "unicode2T1"} <= set(rl_accel._c_funcs)
+
+
+def test_a_line_break_in_a_file_name_prints_as_a_question_mark(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A name may hold a line break (0x0A): as every control character, it prints as ``?``
+    (docs/reports.md). Failed before: it was kept, and the row's name was drawn on two lines
+    ("A001" and "B002.mov"), as if it were two names."""
+    assert latin1("A001\nB002.mov") == "A001?B002.mov"
+    view = _view([_clip("A001\nB002.mov")], problems=["CLIPS/A001\nB002.mov on 2: FAILED: x"])
+    pages = _pages(poppler, render_pdf(view), tmp_path)
+    text = " ".join(pages)
+    assert "A001?B002.mov" in text and "CLIPS/A001?B002.mov on 2: FAILED" in text
+    lines = pdf_text(poppler, tmp_path / "report.pdf").splitlines()
+    assert "A001" not in lines and "B002.mov" not in lines

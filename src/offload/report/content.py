@@ -133,6 +133,14 @@ class ReportView:
     # May the card be formatted: one sentence on page 1, under the verdict (release.py).
     release: str = ""
     release_ok: bool = False
+    # Problems past the list's caps, beyond the "… and N more" lines that stand for them: a
+    # list of 200 failures and "… and 50 more" counts 250 problems, not 201.
+    unlisted_problems: int = 0
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem, those the list leaves out past its caps too."""
+        return len(self.problems) + self.unlisted_problems
 
 
 _UNITS = ["B", "KB", "MB", "GB", "TB"]
@@ -629,18 +637,23 @@ def build_view(
                     f"{entry['path']} on destination {label}: FAILED: "
                     f"{dest.get('error') or 'no reason recorded'}"
                 )
+    # The lists are capped; the count is not (unlisted: problems a "… and N more" line
+    # stands for, beyond the line itself).
+    unlisted = 0
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:
-        problems.append(
-            f"… and {len(failed_lines) - MAX_PROBLEM_LINES} more failures (see the clip list)"
-        )
+        more = len(failed_lines) - MAX_PROBLEM_LINES
+        problems.append(f"… and {more} more failures (see the clip list)")
+        unlisted += more - 1
     missing = list(data.get("missing_from_card") or [])
     for path in missing[:MAX_PROBLEM_LINES]:
         problems.append(
             f"{path}: MISSING FROM THE CARD (its own ASC MHL history lists it): not copied"
         )
     if len(missing) > MAX_PROBLEM_LINES:
-        problems.append(f"… and {len(missing) - MAX_PROBLEM_LINES} more missing from the card")
+        more = len(missing) - MAX_PROBLEM_LINES
+        problems.append(f"… and {more} more missing from the card")
+        unlisted += more - 1
     for error in data.get("folder_errors") or []:
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
@@ -714,7 +727,10 @@ def build_view(
     if data.get("cancelled"):
         verdict, ok = "✖ CANCELLED: the offload did not finish", False
     elif problems:
-        verdict, ok = f"✖ FAILED: {len(problems)} problem(s), listed first below", False
+        verdict, ok = (
+            f"✖ FAILED: {len(problems) + unlisted} problem(s), listed first below",
+            False,
+        )
     elif not copies:
         verdict, ok = "Nothing was copied", True
     elif statuses["transfer_checked"]:
@@ -816,7 +832,7 @@ def build_view(
         for entry in data.get("devices") or []
         if entry.get("destinations")
     )
-    totals.append(("Problems", str(len(problems)) if problems else "none"))
+    totals.append(("Problems", str(len(problems) + unlisted) if problems else "none"))
     totals.append(("Exit code", str(data.get("exit_code", ""))))
     # The JSON's own answer; a report written before it had one gets it computed here.
     release = data.get("card_release") or card_release(data).as_json()
@@ -837,4 +853,5 @@ def build_view(
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
+        unlisted_problems=unlisted,
     )

@@ -55,8 +55,9 @@ _REPLACEMENTS = {
     "“": '"',
     "”": '"',
 }
-# Control characters but the line break: Latin-1, but no glyph in the standard fonts.
-_CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x0A}
+# Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
+# line break in a file name (a name may hold one) must not start a new line of the row.
+_CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0))}
 RED = (170, 0, 20)
 GREEN = (20, 90, 30)
 AMBER = (130, 80, 0)
@@ -248,29 +249,29 @@ class PdfWriter:
         measure = self._measure(seg.style, seg.size)
         space = measure(" ")
         lines: list[str] = []
-        for paragraph in latin1(seg.text).split("\n"):
-            line, used = "", 0.0
-            for word in paragraph.split(" "):
+        line, used = "", 0.0
+        # latin1() leaves no line break (a name may hold one): a segment is one paragraph.
+        for word in latin1(seg.text).split(" "):
+            size = measure(word)
+            if line and used + space + size <= width:
+                line, used = f"{line} {word}", used + space + size
+                continue
+            if line:
+                lines.append(line)
+            while size > width and len(word) > 1:
+                cut, taken = 0, 0.0
+                while cut < len(word) and taken + measure(word[cut]) <= width:
+                    taken += measure(word[cut])
+                    cut += 1
+                cut = max(cut, 1)
+                # At the last separator that fits, so a name breaks between its parts
+                # and its extension stays whole (_break_at); else where it must.
+                cut = _break_at(word, cut)
+                lines.append(word[:cut])
+                word = word[cut:]
                 size = measure(word)
-                if line and used + space + size <= width:
-                    line, used = f"{line} {word}", used + space + size
-                    continue
-                if line:
-                    lines.append(line)
-                while size > width and len(word) > 1:
-                    cut, taken = 0, 0.0
-                    while cut < len(word) and taken + measure(word[cut]) <= width:
-                        taken += measure(word[cut])
-                        cut += 1
-                    cut = max(cut, 1)
-                    # At the last separator that fits, so a name breaks between its parts
-                    # and its extension stays whole (_break_at); else where it must.
-                    cut = _break_at(word, cut)
-                    lines.append(word[:cut])
-                    word = word[cut:]
-                    size = measure(word)
-                line, used = word, size
-            lines.append(line)
+            line, used = word, size
+        lines.append(line)
         self._wrapped[key] = lines
         return lines
 
@@ -519,7 +520,7 @@ class PdfWriter:
 
     def render(self) -> bytes:
         self.title()
-        self.bullet_list(f"Problems ({len(self.view.problems)})", self.view.problems, RED)
+        self.bullet_list(f"Problems ({self.view.problem_count})", self.view.problems, RED)
         self.bullet_list("Warnings", self.view.warnings, AMBER)
         self.key_values()
         self.destinations()
