@@ -44,7 +44,7 @@ import itertools
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,9 @@ CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm"})
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
+# A GoPro HERO5 or older names a recording's first chapter GOPR0042, the next ones GP010042,
+# GP020042 (HERO6 on: GH010042, GH020042 or GX..., the first chapter 01).
+_GOPRO_FIRST = re.compile(r"^GOPR(?P<number>\d{4})$", re.IGNORECASE)
 _GOPRO_GROUP = re.compile(r"^G(?P<group>\d{3})(?P<frame>\d{4})$", re.IGNORECASE)
 _INSTA = re.compile(r"^(?:VID|LRV)_(?P<when>\d{8}_\d{6})_\d\d_(?P<number>\d{3})$", re.IGNORECASE)
 _XDCAM_EX_PART = re.compile(r"^(?P<take>.+)_\d\d$")  # FISH0046_01: part 01 of take FISH0046
@@ -115,6 +118,9 @@ class Clip:
     first_frame: int = 0
     last_frame: int = 0
     gaps: Sequence[tuple[int, int]] = ()  # missing frame ranges
+    # A recording's spans not on the card, before its last one (their names: a gap in the
+    # chapter or span numbers, or its first one missing)
+    missing_spans: Sequence[str] = ()
     stem: str = ""  # the base name sidecars match
     part: str = "span"  # what each member after the first is: "span", "track" or "lens"
 
@@ -244,10 +250,11 @@ def _frame(folder: str, name: str) -> tuple[str, str, str] | None:
 
 def _recording(stem: str) -> str | None:
     """The recording a chapter, lens or proxy file belongs to, where the camera names it in
-    the file's name: GoPro ``GX010042``/``GL010042`` → ``GOPRO0042``; Insta360
+    the file's name: GoPro ``GX010042``/``GL010042`` (HERO5 and older: ``GOPR0042``,
+    ``GP010042``) → ``GOPRO0042``; Insta360
     ``VID_20230101_120000_00_001`` (one file a lens) and ``LRV_..._01_001`` (its proxy) →
     ``INSTA20230101_120000_001``."""
-    gopro = _GOPRO.match(stem)
+    gopro = _GOPRO.match(stem) or _GOPRO_FIRST.match(stem)
     if gopro:
         return f"GOPRO{gopro['number']}"
     insta = _INSTA.match(stem)
@@ -285,6 +292,60 @@ def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
     if split and posixpath.basename(parent).upper() == "CLPR":
         return parent, split["take"]
     return folder, stem
+
+
+def _span_numbering(path: str) -> tuple[int, Callable[[int], str]] | None:
+    """(its number, the recording's first span 1; the name span *n* of its recording has,
+    from the row's folder) of a file a camera names by its span, else None: GoPro chapters
+    (``GX010042.MP4``, ``GX020042.MP4``; HERO5 and older ``GOPR0042.MP4``, ``GP010042.MP4``),
+    RED ``_001.R3D``, the parts of a Canon XF clip (``AA0012/AA001201.MXF``), the clip
+    folders of an XDCAM EX take (``CLPR/FISH0046_01/FISH0046_01.MP4``: its name from
+    ``CLPR``). The schemes ``_clip_key`` groups by; Insta360 lenses are not spans (one file
+    a lens, at the same time), nor a P2 clip's channels."""
+    folder, stem, ext = _split(path)
+    suffix = path.rpartition(".")[2]  # the extension as the card writes it
+    gopro = _GOPRO.match(stem)
+    if gopro and gopro["kind"].upper() in "HX":
+        kind, number = stem[:2], gopro["number"]
+        return int(gopro["chapter"]), lambda n: f"{kind}{n:02d}{number}.{suffix}"
+    old = gopro if gopro and gopro["kind"].upper() == "P" else _GOPRO_FIRST.match(stem)
+    if old:
+        number = old["number"]
+        chapter = int(old["chapter"]) + 1 if old.re is _GOPRO else 1
+        return (
+            chapter,
+            lambda n: f"GOPR{number}.{suffix}" if n == 1 else f"GP{n - 1:02d}{number}.{suffix}",
+        )
+    span = _SPAN.match(stem)
+    if span and ext == "r3d":
+        base = span["base"]
+        return int(span["span"]), lambda n: f"{base}_{n:03d}.{suffix}"
+    parent, own = posixpath.split(folder)
+    if ext == "mxf" and _CANON_XF_CLIP.match(own) and stem[:-2] == own and stem[-2:].isdigit():
+        return int(stem[-2:]), lambda n: f"{own}{n:02d}.{suffix}"
+    split = _XDCAM_EX_PART.match(stem) if stem == own else None
+    if split and posixpath.basename(parent).upper() == "CLPR":
+        take = split["take"]
+        return int(stem[len(take) + 1 :]), lambda n: f"{take}_{n:02d}/{take}_{n:02d}.{suffix}"
+    return None
+
+
+def _missing_spans(members: list[FileEntry]) -> tuple[str, ...]:
+    """The names of the spans a recording lacks before its last one on the card (a gap in
+    its numbers, or its first span missing: ``GX020042.MP4`` alone lacks ``GX010042.MP4``),
+    when every member is numbered by one scheme (``_span_numbering``). A last span missing
+    cannot be told from the names."""
+    numbers: set[int] = set()
+    for entry in members:
+        found = _span_numbering(str(entry["path"]))
+        if found is None:
+            return ()
+        numbers.add(found[0])
+        if len(numbers) == 1:
+            name = found[1]
+    if len(numbers) != len(members):  # a number twice: not one scheme's spans
+        return ()
+    return tuple(name(n) for n in range(1, max(numbers)) if n not in numbers)
 
 
 def _proxy_tail(folder: str, stem: str) -> str | None:
@@ -493,10 +554,12 @@ def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, 
     name = path[len(prefix) :] if path.startswith(prefix) else posixpath.basename(path)
     others = len(members) - 1
     if others:
-        # a lone lens or track reads "+1 lens", "+1 track"; spans keep the plural their
-        # rows always had ("+1 spans")
-        word = part if part in ("lens", "track") and others == 1 else _PLURALS[part]
-        name = f"{name} (+{others} {word})"
+        name = f"{name} (+{others} {part if others == 1 else _PLURALS[part]})"
+    # A recording a camera names by its spans (its key is not its first file's base name:
+    # GOPRO0042, a RED clip's name without _001) may lack some.
+    missing: tuple[str, ...] = ()
+    if kind == "clip" and part == "span" and key != _split(path)[1]:
+        missing = _missing_spans(members)
     return Clip(
         name=name,
         kind=kind,
@@ -505,6 +568,7 @@ def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, 
         files=members,
         stem=key,
         part=part,
+        missing_spans=missing,
     )
 
 

@@ -392,6 +392,8 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         elif info.duration_s and clip.kind != "sequence":
             frames = f" ({info.frames} frames)" if info.frames else ""
             in_spans = f" in {info.spans} spans" if info.spans > 1 else ""
+            if clip.missing_spans:  # what is summed is what the card holds, not the take
+                in_spans = f" in the {plural(info.spans, 'span')} on the card"
             details.append(f"Duration {clip_duration(info.duration_s)}{frames}{in_spans}")
         if info.timecode:
             details.append(f"Start TC {info.timecode}")
@@ -399,6 +401,8 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
             details.append(f"Start {info.start_time} (BWF time reference)")
         if info.audio:
             details.append(f"Audio {info.audio}")
+    if clip.missing_spans:
+        details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
         details.append(f"{clip.frames} frames ({clip.first_frame}–{clip.last_frame})")
         if clip.gaps:
@@ -437,6 +441,19 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         sidecars=sidecars,
         states=list(zip(labels.values(), clip_states(clip, labels), strict=True)),
         media_note=_media_note(clip, info),
+    )
+
+
+def _missing_spans_text(clip: Clip) -> str:
+    """A recording's spans missing from the card, named ("SPANS MISSING: 1 span of this
+    recording is not on the card: GX020005.MP4 (a gap in its numbers: the recording is
+    incomplete)"); the row and the page-1 warning say the same."""
+    missing = clip.missing_spans
+    names = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+    return (
+        f"SPANS MISSING: {plural(len(missing), 'span')} of this recording "
+        f"{'is' if len(missing) == 1 else 'are'} not on the card: {names} (a gap in its "
+        "numbers: the recording is incomplete; check with the camera department)"
     )
 
 
@@ -688,6 +705,8 @@ def build_view(
         damaged = media.get(index)
         if damaged is not None and damaged.damage:
             warnings.append(f"Clip {clip.name}: {damaged.damage}")
+        if clip.missing_spans:
+            warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
             warnings.append(
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "

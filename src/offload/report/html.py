@@ -8,6 +8,7 @@ import base64
 from html import escape
 
 from offload.report.content import ClipRow, ReportView, State
+from offload.report.words import plural
 
 CSS = """
 :root { --bad: #b00020; --ok: #1b5e20; --warn: #8a5a00; --line: #ccc; }
@@ -161,7 +162,7 @@ def render_html(view: ReportView) -> str:
 </div>
 <h2>Destinations</h2>
 {destinations}
-<h2>Clips and files ({len(view.clips)} rows, problems first)</h2>
+<h2>Clips and files ({plural(len(view.clips), "row")}, problems first)</h2>
 {_list(view.notes, "notes", "About the thumbnails")}
 <table class="clips">
 <thead><tr><th>Picture</th><th>Clip</th><th>Size and digests</th>{dest_heads}</tr></thead>

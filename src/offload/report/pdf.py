@@ -28,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
 from offload.report.content import ClipRow, ReportView, State
+from offload.report.words import plural
 
 # Streams binary, not ASCII85: a quarter smaller, and the encoding is pure Python where
 # reportlab's accelerator (rl-accel) is not installed. Read when a page or an image is made;
@@ -457,7 +458,7 @@ class PdfWriter:
             self.row([(self.width / 2, left), (self.width / 2, right)], bad=bad)
 
     def clips(self) -> None:
-        self.heading(f"Clips and files ({len(self.view.clips)} rows, problems first)")
+        self.heading(f"Clips and files ({plural(len(self.view.clips), 'row')}, problems first)")
         for note in self.view.notes:
             self._draw([Segment(note, "I", 7.5)], MARGIN, self.y, self.width)
         widths = (30.0, 64.0, 40.0, self.width - 134.0)
