@@ -408,3 +408,24 @@ def test_an_mp4_cut_before_its_index_says_it_was_cut_off(tmp_path: Path, media: 
     view, _ = _view(tmp_path, ["C0001.MP4", "C0003.MP4", "W.MP4"])
     assert any(w.startswith("Clip C0001.MP4: cut off while recording") for w in view.warnings)
     assert not any("C0003.MP4" in w or "W.MP4" in w for w in view.warnings)
+
+
+def test_an_mp4_cut_while_its_index_at_the_end_was_written_says_it_was_cut_off(
+    tmp_path: Path, media: Any
+) -> None:
+    """An MP4 whose ``moov`` (at the end, written last) lacks its last 200 bytes: the report
+    said only "not readable by FFmpeg: ...". Its last top-level box runs past the end of the
+    file: cut off while recording, on the row and in a page-1 warning."""
+    whole = _encode(tmp_path / "W.MP4", seconds=2.0, audio=(2,))  # moov at the end
+    data = whole.read_bytes()
+    assert data.index(b"moov") > data.index(b"mdat")
+    (tmp_path / "C0001.MP4").write_bytes(data[:-200])
+    info = probe_file(tmp_path / "C0001.MP4")
+    assert info.error == "cut off while its index was written: not readable as it is"
+    assert info.damage is not None and info.damage.startswith(
+        "cut off while recording: its index (the 'moov' box, written last) lacks its last "
+        "200 bytes"
+    ), info.damage
+    view, _ = _view(tmp_path, ["C0001.MP4", "W.MP4"])
+    assert any(w.startswith("Clip C0001.MP4: cut off while recording") for w in view.warnings)
+    assert not any("W.MP4" in w for w in view.warnings)

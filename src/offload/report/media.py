@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip
-from offload.report.sniff import not_media, without_index
+from offload.report.sniff import cut_off, not_media
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -127,6 +127,10 @@ NO_PICTURE = "no picture in this file"
 NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
 #: What an MP4/MOV cut off before its index was written says instead of a thumbnail.
 CUT_BEFORE_INDEX = "cut off before its index was written: not readable as it is"
+#: ... cut while its index (a ``moov`` at the end) was written.
+CUT_WHILE_INDEX = "cut off while its index was written: not readable as it is"
+#: ... whose last top-level box of another kind runs past the end of the file.
+CUT_SHORT = "cut off (its last box runs past the end of the file): not readable as it is"
 
 
 def media_available() -> bool:
@@ -198,17 +202,31 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
             elif info.error is None:
                 info.error = "no frame could be decoded"
     except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
-        if without_index(path):
+        cut = cut_off(path)
+        if cut is None:
+            info.error = _short_error(exc)
+        elif cut.box is None:
             info.error = CUT_BEFORE_INDEX
             info.damage = (
                 "cut off while recording: the file holds recorded data but no index (no "
                 "'moov' box; a camera writes it last), so no player can read it as it is; "
-                "a repair tool (untrunc and the like) may rebuild it from a whole clip of "
-                "the same camera"
+                + _REPAIR
             )
         else:
-            info.error = _short_error(exc)
+            what = (
+                "its index (the 'moov' box, written last)"
+                if cut.box == "moov"
+                else (f"its last box ('{cut.box}')")
+            )
+            info.error = CUT_WHILE_INDEX if cut.box == "moov" else CUT_SHORT
+            info.damage = (
+                f"cut off while recording: {what} lacks its last {cut.missing:,} bytes, so "
+                f"no player can read it as it is; {_REPAIR}"
+            )
     return info
+
+
+_REPAIR = "a repair tool (untrunc and the like) may rebuild it from a whole clip of the same camera"
 
 
 def _short_error(exc: BaseException) -> str:
