@@ -422,10 +422,74 @@ def test_an_mp4_cut_while_its_index_at_the_end_was_written_says_it_was_cut_off(
     (tmp_path / "C0001.MP4").write_bytes(data[:-200])
     info = probe_file(tmp_path / "C0001.MP4")
     assert info.error == "cut off while its index was written: not readable as it is"
-    assert info.damage is not None and info.damage.startswith(
-        "cut off while recording: its index (the 'moov' box, written last) lacks its last "
-        "200 bytes"
-    ), info.damage
+    said = "cut off while recording: its index (the 'moov' box, written last) lacks its last"
+    assert info.damage is not None and info.damage.startswith(f"{said} 200 bytes"), info.damage
     view, _ = _view(tmp_path, ["C0001.MP4", "W.MP4"])
     assert any(w.startswith("Clip C0001.MP4: cut off while recording") for w in view.warnings)
     assert not any("W.MP4" in w for w in view.warnings)
+
+
+def _transport_stream(path: Path, *, seconds: float, rate: int = 25) -> Path:
+    """An AVCHD-like MPEG-TS written with PyAV: H.264 pictures (noise, so the stream has
+    weight) and AC-3 sound a little longer than the pictures, as a camera's often is."""
+    import random
+
+    import av
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generator = random.Random(7)
+    with av.open(str(path), "w", format="mpegts") as container:
+        video = container.add_stream("libx264", rate=rate, options={"preset": "ultrafast"})
+        video.width, video.height, video.pix_fmt = 640, 360, "yuv420p"
+        video.bit_rate = 2_000_000
+        sound = container.add_stream("ac3", rate=48_000)
+        sound.layout = "stereo"
+        block, done = 1536, 0  # samples of an AC-3 frame; samples encoded so far
+
+        def sound_until(seconds: float) -> None:  # interleaved, as a camera writes it
+            nonlocal done
+            while done < seconds * 48_000:
+                chunk = av.AudioFrame(format="fltp", layout="stereo", samples=block)
+                for plane in chunk.planes:
+                    plane.update(bytes(plane.buffer_size))
+                chunk.sample_rate, chunk.pts = 48_000, done
+                chunk.time_base = Fraction(1, 48_000)
+                for packet in sound.encode(chunk):
+                    container.mux(packet)
+                done += block
+
+        for n in range(round(seconds * rate)):
+            noise = Image.frombytes("RGB", (640, 360), generator.randbytes(640 * 360 * 3))
+            frame = av.VideoFrame.from_image(noise).reformat(format="yuv420p")
+            frame.pts, frame.time_base = n, Fraction(1, rate)
+            for packet in video.encode(frame):
+                container.mux(packet)
+            sound_until((n + 1) / rate)
+        for packet in video.encode():
+            container.mux(packet)
+        sound_until(seconds + 0.5)  # the sound goes on past the last picture
+        for packet in sound.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_transport_stream_cut_off_claims_no_frames_it_does_not_hold(
+    tmp_path: Path, media: Any
+) -> None:
+    """An AVCHD stream cut at half said "(27 frames)" where 25 decode: its frame count was
+    the container's duration (its longer sound's) times the rate. No header states a
+    transport stream's length: the duration is the picture's, said to be an estimate, and
+    no frame count is claimed; a whole one likewise."""
+    whole = _transport_stream(tmp_path / "W.MTS", seconds=2.0)
+    cut = _cut(whole, 0.5, "00000.MTS")
+    for path in (whole, cut):
+        info = probe_file(path)
+        assert info.frames is None and info.estimated, (path.name, info.frames)
+        assert info.duration_s is not None
+        # The estimate is the picture's: never past what decodes by more than a frame or two.
+        assert info.duration_s * 25 <= _decodable_frames(path) + 2.5, path.name
+    view, _ = _view(tmp_path, ["00000.MTS"])
+    (row,) = view.clips
+    (duration,) = [d for d in row.details if d.startswith("Duration")]
+    assert duration.startswith("Duration about ") and "frames" not in duration, duration

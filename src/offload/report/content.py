@@ -394,7 +394,13 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
             in_spans = f" in {info.spans} spans" if info.spans > 1 else ""
             if clip.missing_spans:  # what is summed is what the card holds, not the take
                 in_spans = f" in the {plural(info.spans, 'span')} on the card"
-            details.append(f"Duration {clip_duration(info.duration_s)}{frames}{in_spans}")
+            if info.estimated:  # no header states it: FFmpeg's estimate from the data
+                details.append(
+                    f"Duration about {clip_duration(info.duration_s)}{in_spans} "
+                    "(estimated from its data: the file states no length)"
+                )
+            else:
+                details.append(f"Duration {clip_duration(info.duration_s)}{frames}{in_spans}")
         if info.timecode:
             details.append(f"Start TC {info.timecode}")
         elif info.start_time:

@@ -119,6 +119,9 @@ class MediaInfo:
     audio_only: str | None = None
     # A start time in a sound file's BWF header (bext time_reference), "HH:MM:SS(.fff)".
     start_time: str | None = None
+    # No header states the duration (MPEG-TS, MPEG-PS): FFmpeg's estimate from the data, and
+    # no frame count is given.
+    estimated: bool = False
 
 
 #: What a file without a video stream (a sound file) says instead of a thumbnail.
@@ -369,6 +372,10 @@ def _packet_at(container: Any, stream: Any, seconds: float) -> bool | None:
     return False
 
 
+# Containers whose duration FFmpeg estimates from the data's time stamps: no header states it.
+_ESTIMATED = frozenset({"mpegts", "mpeg", "mpegvideo", "h264", "hevc"})
+
+
 def _read_metadata(container: Any, info: MediaInfo) -> None:
     timecode = container.metadata.get("timecode")
     for stream in container.streams:
@@ -376,6 +383,7 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
     info.timecode = timecode
     if container.duration:
         info.duration_s = container.duration / 1_000_000
+    names = str(container.format.name).split(",")
     if container.streams.video:
         video = container.streams.video[0]
         context = video.codec_context
@@ -383,18 +391,30 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
         info.width = context.width or None
         info.height = context.height or None
         rate = video.average_rate or video.guessed_rate
-        single_image = container.format.name.endswith("_pipe") or container.format.name in (
+        single_image = names[0].endswith("_pipe") or names[0] in (
             "image2",
             "exr_pipe",
+        )
+        # The picture's own duration: the container's is its longest stream's (sound
+        # recorded past the last frame counted frames that are not there).
+        video_s = (
+            float(video.duration * video.time_base) if video.duration and video.time_base else None
         )
         if not single_image:
             info.frame_rate = format_rate(rate)
             if video.frames:
                 info.frames = int(video.frames)
-            elif info.duration_s and rate:
-                info.frames = round(info.duration_s * float(rate))
-        if info.duration_s is None and video.duration and video.time_base:
-            info.duration_s = float(video.duration * video.time_base)
+            elif _ESTIMATED.intersection(names):
+                # No header states its length: FFmpeg's duration is read from the data's
+                # time stamps (a cut-off stream's last ones may not decode). Said as an
+                # estimate, with no frame count (an AVCHD stream cut at half claimed 27
+                # frames where 25 decode).
+                info.estimated = True
+                info.duration_s = video_s or info.duration_s
+            elif (video_s or info.duration_s) and rate:
+                info.frames = round((video_s or info.duration_s or 0.0) * float(rate))
+        if info.duration_s is None and video_s:
+            info.duration_s = video_s
     if container.streams.audio:
         info.audio = _audio_text(container.streams.audio)
         if not timecode:
