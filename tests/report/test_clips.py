@@ -540,8 +540,8 @@ def test_a_row_and_page_1_say_a_recording_lacks_a_span() -> None:
     (row,) = view.clips
     assert "Duration 00:00:04.00 (120 frames) in the 2 spans on the card" in row.details
     alarm = (
-        "⚠ SPANS MISSING: 1 span of this recording is not on the card: GX020005.MP4 (a gap "
-        "in its numbers: the recording is incomplete; check with the camera department)"
+        "⚠ SPANS MISSING: 1 span of this recording is missing: GX020005.MP4 (a gap in its "
+        "numbers: the recording is incomplete on the card; check with the camera department)"
     )
     assert alarm in row.details
     assert f"Clip GX010005.MP4 (+1 span): {alarm[2:]}" in view.warnings

@@ -561,3 +561,54 @@ def test_the_problem_count_is_every_problem_though_the_list_is_capped(
     assert "FAILED: 480 problem(s)" in text and "Problems (480)" in text
     with_one = job(exit_code=1)
     assert build_view(with_one, group_clips(with_one["files"]), {}, []).problem_count == 1
+
+
+def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A 0-byte ``A002.MOV`` (a recording that failed) was counted as a clip, with no word
+    but "not probed: the file is empty" on its row. It is a row of its own, "empty file",
+    named on page 1, counted apart; an empty chapter of a GoPro recording is no span of it
+    (the recording lacks that chapter)."""
+
+    def entry(path: str, size: int) -> dict[str, Any]:
+        return {
+            "path": path,
+            "size_bytes": size,
+            "destinations": [
+                {"index": 0, "status": "verified"},
+                {"index": 1, "status": "verified"},
+            ],
+        }
+
+    files = [
+        entry("A001.MOV", 100),
+        entry("A002.MOV", 0),
+        entry("DCIM/100GOPRO/GX010005.MP4", 100),
+        entry("DCIM/100GOPRO/GX020005.MP4", 0),
+        entry("DCIM/100GOPRO/GX030005.MP4", 100),
+    ]
+    data = job(files=files, totals={"files": 5, "bytes": 300})
+    clips = group_clips(files)
+    assert [(c.kind, c.name) for c in clips] == [
+        ("clip", "A001.MOV"),
+        ("empty", "A002.MOV"),
+        ("clip", "GX010005.MP4 (+1 span)"),
+        ("empty", "GX020005.MP4"),
+    ]
+    assert list(clips[2].missing_spans) == ["GX020005.MP4"]
+    view = build_view(data, clips, {}, [])
+    said = (
+        "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); copied as it "
+        "is, not counted as a clip"
+    )
+    assert f"A002.MOV: {said}" in view.warnings
+    assert f"DCIM/100GOPRO/GX020005.MP4: {said}" in view.warnings
+    rows = {row.name: row for row in view.clips}
+    assert rows["A002.MOV"].kind_label == "empty file" and f"⚠ {said}" in rows["A002.MOV"].details
+    assert ("Clips", "2") in view.totals and ("Empty files named as clips", "2") in view.totals
+    assert "2 clips, 0 image sequences, 2 empty files named as clips" in view.verdict_detail
+    documents = build_documents(data, DocumentOptions(media=False))
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "A002.MOV: EMPTY (0 bytes)" in text and "EMPTY FILE" in text

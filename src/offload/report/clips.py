@@ -33,6 +33,8 @@
 * An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
   same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``; Zoom ``_Tr1.WAV``,
   ``_LR.WAV``); a polyphonic WAV is a take of one file.
+* A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
+  its own, kind "empty", never a clip nor a span of one.
 * Everything else is an **other file**, one row each.
 
 Pure functions of the JSON report's ``files`` list: nothing here reads the card.
@@ -109,7 +111,7 @@ class Clip:
     ``attach`` adds a sidecar."""
 
     name: str  # what the report shows (a sequence's name carries its frame range)
-    kind: str  # "clip", "sequence" or "file"
+    kind: str  # "clip", "sequence", "audio", "empty" (a clip's name, 0 bytes) or "file"
     folder: str  # relative folder ("" at the card's root)
     primary: FileEntry  # the file probed for a thumbnail (a sequence's middle frame)
     files: list[FileEntry] = field(default_factory=list)  # every member, primary first
@@ -118,7 +120,7 @@ class Clip:
     first_frame: int = 0
     last_frame: int = 0
     gaps: Sequence[tuple[int, int]] = ()  # missing frame ranges
-    # A recording's spans not on the card, before its last one (their names: a gap in the
+    # A recording's spans missing, before its last one (their names: a gap in the
     # chapter or span numbers, or its first one missing)
     missing_spans: Sequence[str] = ()
     stem: str = ""  # the base name sidecars match
@@ -386,11 +388,14 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     primaries: dict[tuple[str, str, str], FileEntry | list[FileEntry]] = {}
     others: list[FileEntry] = []
     p2_tracks: list[tuple[FileEntry, tuple[str, str]]] = []
+    empty: list[FileEntry] = []  # files named as clips that hold nothing (0 bytes)
     for entry in rest:
         folder, stem, ext = _split(str(entry["path"]))
         gopro = _GOPRO.match(stem)
         p2 = _p2_track(folder, stem)
-        if p2 is not None:
+        if ext in VIDEO_EXTENSIONS and entry.get("size_bytes") == 0:
+            empty.append(entry)  # nothing recorded: no clip, and no span of one
+        elif p2 is not None:
             p2_tracks.append((entry, p2))  # its clip is known once the clips are
         elif ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
             others.append(entry)  # GoPro low-res proxy: a sidecar of its recording
@@ -479,6 +484,8 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             singles.append(entry)
     del by_folder
     singles = _audio_takes(singles, rows, folders)
+    # After the sidecars found their clips: an empty file is no folder's single clip.
+    rows.extend(_one_file_row(entry, "empty", folders) for entry in empty)
     rows.sort(key=lambda c: (c.folder, c.name))
     for clip in rows:
         if isinstance(clip.sidecars, list):

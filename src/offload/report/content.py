@@ -106,6 +106,7 @@ class ClipRow:
 
 
 _KIND_LABELS = {
+    "empty": "empty file",
     "sequence": "image sequence",
     "folder": "files in a folder",
     "clips": "clips in a folder",
@@ -407,6 +408,8 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
             details.append(f"Start {info.start_time} (BWF time reference)")
         if info.audio:
             details.append(f"Audio {info.audio}")
+    if clip.kind == "empty":
+        details.append(f"⚠ {EMPTY_CLIP}")
     if clip.missing_spans:
         details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
@@ -450,16 +453,24 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
     )
 
 
+# What a file named as a clip that holds nothing says, on its row and on page 1.
+EMPTY_CLIP = (
+    "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); copied as it is, "
+    "not counted as a clip"
+)
+
+
 def _missing_spans_text(clip: Clip) -> str:
-    """A recording's spans missing from the card, named ("SPANS MISSING: 1 span of this
-    recording is not on the card: GX020005.MP4 (a gap in its numbers: the recording is
-    incomplete)"); the row and the page-1 warning say the same."""
+    """A recording's spans missing, named ("SPANS MISSING: 1 span of this recording is
+    missing: GX020005.MP4 (a gap in its numbers: ...)"); the row and the page-1 warning say
+    the same. Missing, not "not on the card": an empty file of that name is on it, as a row
+    of its own."""
     missing = clip.missing_spans
     names = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
     return (
         f"SPANS MISSING: {plural(len(missing), 'span')} of this recording "
-        f"{'is' if len(missing) == 1 else 'are'} not on the card: {names} (a gap in its "
-        "numbers: the recording is incomplete; check with the camera department)"
+        f"{'is' if len(missing) == 1 else 'are'} missing: {names} (a gap in its numbers: "
+        "the recording is incomplete on the card; check with the camera department)"
     )
 
 
@@ -511,6 +522,8 @@ def audio_only(clip: Clip, info: MediaInfo | None) -> bool:
 
 def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
+    if clip.kind == "empty":
+        return "empty file: nothing to show"
     if info is None:
         return None
     if clip.kind == "audio" and info.error == NO_PICTURE:
@@ -638,7 +651,10 @@ def build_view(
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "audio": 0, "clips": 0, "takes": 0, "file": 1, "folder": 1}
+    order = {
+        **dict.fromkeys(("clip", "sequence", "audio", "empty", "clips", "takes"), 0),
+        **dict.fromkeys(("file", "folder"), 1),
+    }
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []
@@ -713,6 +729,8 @@ def build_view(
             warnings.append(f"Clip {clip.name}: {damaged.damage}")
         if clip.missing_spans:
             warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
+        if clip.kind == "empty":
+            warnings.append(f"{clip.primary['path']}: {EMPTY_CLIP}")
         if clip.kind == "sequence" and clip.gaps:
             warnings.append(
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
@@ -793,6 +811,12 @@ def build_view(
     if n_sound_named:
         named = "a clip" if n_sound_named == 1 else "clips"
         audio += f", {plural(n_sound_named, 'audio-only file')} named as {named}"
+    # A file named as a clip that holds nothing: counted apart too, as what it is.
+    n_empty = sum(1 for c in clips if c.kind == "empty")
+    if n_empty:
+        audio += (
+            f", {plural(n_empty, 'empty file')} named as {'a clip' if n_empty == 1 else 'clips'}"
+        )
     detail = (
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
@@ -842,6 +866,7 @@ def build_view(
         ),
         *([("Audio takes", str(n_audio))] if n_audio else []),
         *([("Audio-only files named as clips", str(n_sound_named))] if n_sound_named else []),
+        *([("Empty files named as clips", str(n_empty))] if n_empty else []),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
