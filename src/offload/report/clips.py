@@ -45,7 +45,7 @@ from __future__ import annotations
 import itertools
 import posixpath
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +64,9 @@ VIDEO_EXTENSIONS = frozenset(
 SEQUENCE_EXTENSIONS = frozenset(
     {"dpx", "exr", "tif", "tiff", "dng", "ari", "arx", "cin", "cri", "j2c", "jp2", "tga", "sgi"}
 )
+# Uncompressed frames whose header states the file's size (DPX, Cineon): a frame of another
+# size than its sequence's others is checked against it (frames.check_headers).
+HEADER_SIZED_EXTENSIONS = frozenset({"dpx", "cin"})
 GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
@@ -120,6 +123,12 @@ class Clip:
     first_frame: int = 0
     last_frame: int = 0
     gaps: Sequence[tuple[int, int]] = ()  # missing frame ranges
+    # Frames of a sequence that are not whole: (number, why), in order; 0-byte frames found
+    # here, truncated ones by ``frames.check_headers`` (it reads their headers)
+    bad_frames: Sequence[tuple[int, str]] = ()
+    # Frames of a DPX or Cineon sequence whose size is not the sequence's usual one, for
+    # ``frames.check_headers`` to compare with the size their header states
+    odd_frames: Sequence[tuple[int, FileEntry]] = ()
     # A recording's spans missing, before its last one (their names: a gap in the
     # chapter or span numbers, or its first one missing)
     missing_spans: Sequence[str] = ()
@@ -189,21 +198,47 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
         numbers = [n for n, _ in members]
         first, last = numbers[0], numbers[-1]
         name = f"{prefix}[{first:0{width}d}-{last:0{width}d}]{suffix}"
-        sequences.append(
-            Clip(
-                name=name,
-                kind="sequence",
-                folder=folder,
-                primary=members[len(members) // 2][1],
-                files=[entry for _, entry in members],
-                frames=len(members),
-                first_frame=first,
-                last_frame=last,
-                gaps=_ranges(numbers),
-                stem=prefix.rstrip("._-") or prefix,
-            )
+        sequence = Clip(
+            name=name,
+            kind="sequence",
+            folder=folder,
+            primary=members[len(members) // 2][1],
+            files=[entry for _, entry in members],
+            frames=len(members),
+            first_frame=first,
+            last_frame=last,
+            gaps=_ranges(numbers),
+            stem=prefix.rstrip("._-") or prefix,
         )
+        _frame_sizes(sequence, members, ext)
+        sequences.append(sequence)
     return sequences, rest
+
+
+def _frame_sizes(sequence: Clip, members: list[tuple[int, FileEntry]], ext: str) -> None:
+    """Flag the frames of *sequence* that are empty (0 bytes: always a frame lost), and note
+    for a header check (``frames.check_headers``) the frames of an uncompressed format
+    (DPX, Cineon: every frame of one sequence the same size) whose size is not the
+    sequence's usual one. A size alone flags nothing else: compressed frames (EXR, TIFF,
+    DNG, ...) differ in size from one another, and a DPX frame may carry more user data."""
+    sizes = [entry.get("size_bytes") for _, entry in members]
+    if 0 in sizes:
+        sequence.bad_frames = [
+            (number, "empty, 0 bytes") for number, entry in members if entry.get("size_bytes") == 0
+        ]
+    if ext not in HEADER_SIZED_EXTENSIONS:
+        return
+    counts = Counter(size for size in sizes if size)
+    if len(counts) < 2:  # one size (or none): nothing odd
+        return
+    usual = counts.most_common(1)[0][0]
+    odd = [
+        (number, entry)
+        for number, entry in members
+        if entry.get("size_bytes") and entry.get("size_bytes") != usual
+    ]
+    if odd:
+        sequence.odd_frames = odd
 
 
 def _join_unpadded(

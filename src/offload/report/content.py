@@ -418,8 +418,12 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
             ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
             more = " …" if len(clip.gaps) > 10 else ""
             details.append(f"⚠ GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}")
+        elif clip.bad_frames:  # every number is there, not every frame whole
+            details.append("No frame numbers missing")
         else:
             details.append("No missing frames")
+        if clip.bad_frames:
+            details.append(f"⚠ {_bad_frames_text(clip)}")
     primary = clip.primary
     digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()] or _recorded(primary)
     if clip.kind == "sequence":
@@ -458,6 +462,18 @@ EMPTY_CLIP = (
     "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); copied as it is, "
     "not counted as a clip"
 )
+
+
+def _bad_frames_text(clip: Clip) -> str:
+    """A sequence's frames that are not whole ("DAMAGED FRAMES: 2 of 20: 1005 (empty, 0
+    bytes), 1010 (truncated: ...)"); the row and the page-1 warning say the same."""
+    bad = clip.bad_frames
+    listed = ", ".join(f"{number} ({why})" for number, why in bad[:10])
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    return (
+        f"DAMAGED FRAMES: {len(bad)} of {clip.frames}: {listed}{more} (on the card so: the "
+        "copies match it; check with the camera department)"
+    )
 
 
 def _missing_spans_text(clip: Clip) -> str:
@@ -731,6 +747,8 @@ def build_view(
             warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
         if clip.kind == "empty":
             warnings.append(f"{clip.primary['path']}: {EMPTY_CLIP}")
+        if clip.bad_frames:
+            warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
             warnings.append(
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
