@@ -612,3 +612,40 @@ def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
     text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
     assert "A002.MOV: EMPTY (0 bytes)" in text and "EMPTY FILE" in text
+
+
+def test_the_entries_left_out_are_listed_with_why_and_capped_with_a_count(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """The HTML and PDF said "Ignored (not copied) 5" and named none of them (the card
+    release named the first a user's pattern left out). A section lists each with its
+    reason, those of a pattern given for the offload first; past 100, the rest are counted
+    by reason."""
+    apple = "._*: AppleDouble files: macOS stores Finder metadata"
+    ignored = [
+        {"path": ".DS_Store", "reason": ".DS_Store: macOS Finder view settings"},
+        {"path": ".Trashes", "reason": ".Trashes: macOS per-volume trash"},
+        *({"path": f"._C{n:03d}.MP4", "reason": apple} for n in range(120)),
+        {"path": "DCIM/100MEDIA/DJI_0001.LRF", "reason": "matches ignore pattern *.LRF"},
+        {"path": "DCIM/100MEDIA/DJI_0002.LRF", "reason": "matches ignore pattern *.LRF"},
+    ]
+    data = job(ignored=ignored)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    given = "matches ignore pattern *.LRF (a pattern given for this offload)"
+    assert view.ignored[:4] == [
+        f"DCIM/100MEDIA/DJI_0001.LRF — {given}",
+        f"DCIM/100MEDIA/DJI_0002.LRF — {given}",
+        ".DS_Store — .DS_Store: macOS Finder view settings",
+        ".Trashes — .Trashes: macOS per-volume trash",
+    ]
+    assert view.ignored[99] == f"._C095.MP4 — {apple}"
+    assert view.ignored[100:] == [f"… and 24 more entries: {apple}"]
+    assert view.ignored_count == 124
+    documents = build_documents(data, DocumentOptions(media=False))
+    html = documents[".html"].decode()
+    assert "<h2>Ignored (not copied): 124 entries</h2>" in html
+    assert "<li>.Trashes — .Trashes: macOS per-volume trash</li>" in html
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "Ignored (not copied): 124 entries" in text
+    assert f"DCIM/100MEDIA/DJI_0002.LRF - {given}" in text and "and 24 more entries" in text

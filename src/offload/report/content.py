@@ -31,13 +31,16 @@ from rich import filesize
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import card_release
+from offload.report.release import card_release, user_ignored
 from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
 GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 MAX_PROBLEM_LINES = 200
+# Entries the scan left out (the JSON's ``ignored``) listed by name, each with its reason;
+# past this many, the rest are counted by reason (the JSON lists them all).
+MAX_IGNORED_LINES = 100
 # Past this many "other files" (no clip, no sequence), the good ones are folded into one row
 # per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
 MAX_FILE_ROWS = 300
@@ -134,6 +137,10 @@ class ReportView:
     # May the card be formatted: one sentence on page 1, under the verdict (release.py).
     release: str = ""
     release_ok: bool = False
+    # What the scan left out (not copied): "path — reason" lines, the user's --ignore patterns'
+    # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
+    ignored: list[str] = field(default_factory=list)
+    ignored_count: int = 0
     # Problems past the list's caps, beyond the "… and N more" lines that stand for them: a
     # list of 200 failures and "… and 50 more" counts 250 problems, not 201.
     unlisted_problems: int = 0
@@ -632,6 +639,29 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
     return rows
 
 
+def _ignored_lines(entries: list[Any]) -> list[str]:
+    """The JSON's ``ignored`` entries as "path — reason" lines, those a user's pattern left
+    out first (they keep the card: release.py), then in the scan's order; past
+    MAX_IGNORED_LINES, one line per reason counting the rest."""
+    pairs = [
+        (str(e.get("path")), str(e.get("reason") or "no reason recorded"), user_ignored(e))
+        if isinstance(e, dict)
+        else (str(e), "no reason recorded", False)
+        for e in entries
+    ]
+    pairs.sort(key=lambda pair: not pair[2])  # stable: the scan's order within each
+    lines = [
+        f"{path} — {reason}{' (a pattern given for this offload)' if user else ''}"
+        for path, reason, user in pairs[:MAX_IGNORED_LINES]
+    ]
+    rest = Counter(reason for _, reason, _ in pairs[MAX_IGNORED_LINES:])
+    lines.extend(
+        f"… and {plural(count, 'more entry', 'more entries')}: {reason}"
+        for reason, count in rest.most_common()
+    )
+    return lines
+
+
 def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     """One line per symlink a destination's manifest does not list (ignored or left out),
     naming the destinations it concerns (usually all: the same card, the same links)."""
@@ -922,4 +952,6 @@ def build_view(
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
         unlisted_problems=unlisted,
+        ignored=_ignored_lines(list(data.get("ignored") or [])),
+        ignored_count=len(data.get("ignored") or []),
     )

@@ -140,6 +140,8 @@ def render_html(view: ReportView) -> str:
         css = "release ok" if view.release_ok else "release"
         release = f'<div class="{css}">{escape(view.release)}</div>\n'
     totals = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in view.totals)
+    entries = plural(view.ignored_count, "entry", "entries")
+    ignored = _list(view.ignored, "notes", f"Ignored (not copied): {entries}")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -170,6 +172,7 @@ def render_html(view: ReportView) -> str:
 {clips}
 </tbody>
 </table>
+{ignored}
 <h2>Totals</h2>
 <table class="kv">{totals}</table>
 <footer>{escape(view.generated)}</footer>

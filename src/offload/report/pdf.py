@@ -526,6 +526,11 @@ class PdfWriter:
         self.key_values()
         self.destinations()
         self.clips()
+        self.bullet_list(
+            f"Ignored (not copied): {plural(self.view.ignored_count, 'entry', 'entries')}",
+            self.view.ignored,
+            BLACK,
+        )
         self.totals()
         return self._finish()
 
