@@ -493,3 +493,46 @@ def test_a_transport_stream_cut_off_claims_no_frames_it_does_not_hold(
     (row,) = view.clips
     (duration,) = [d for d in row.details if d.startswith("Duration")]
     assert duration.startswith("Duration about ") and "frames" not in duration, duration
+
+
+def _mono_mxf(path: Path, *, seconds: float = 1.0, rate: int = 48_000) -> Path:
+    """A P2 audio channel: one mono PCM track in an OP-Atom MXF, written with PyAV."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="mxf_opatom") as container:
+        track = container.add_stream("pcm_s24le", rate=rate)
+        track.layout = "mono"
+        for packet in track.encode(_silence("s32", 1, round(seconds * rate), rate)):
+            container.mux(packet)
+        for packet in track.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_p2_clips_audio_files_are_its_audio(tmp_path: Path, media: Any) -> None:
+    """A P2 clip's sound is one MXF a channel in ``CONTENTS/AUDIO``: the row listed the
+    files and said nothing of its audio. It says it as other cameras' rows do, from the
+    channel files; one that FFmpeg cannot read is counted as such."""
+    card = tmp_path / "CARD"
+    encode_clip(card, ClipSpec("CONTENTS/VIDEO/0001AB.MXF", "mpeg2video", 1.0))
+    for n in range(2):
+        _mono_mxf(card / f"CONTENTS/AUDIO/0001AB0{n}.MXF")
+    encode_clip(card, ClipSpec("CONTENTS/VIDEO/0002CD.MXF", "mpeg2video", 1.0))
+    _mono_mxf(card / "CONTENTS/AUDIO/0002CD00.MXF")
+    (card / "CONTENTS/AUDIO/0002CD01.MXF").write_bytes(b"not an MXF at all")
+    names = [
+        "CONTENTS/VIDEO/0001AB.MXF",
+        "CONTENTS/AUDIO/0001AB00.MXF",
+        "CONTENTS/AUDIO/0001AB01.MXF",
+        "CONTENTS/VIDEO/0002CD.MXF",
+        "CONTENTS/AUDIO/0002CD00.MXF",
+        "CONTENTS/AUDIO/0002CD01.MXF",
+    ]
+    view, _ = _view(card, names)
+    rows = {row.name: row for row in view.clips}
+    assert "Audio 2 tracks (a file each), 48 kHz, 2 ch (1 ch each)" in rows["0001AB.MXF"].details
+    assert (
+        "Audio 2 tracks (a file each), 48 kHz, 1 ch in the 1 read (1 not readable)"
+        in rows["0002CD.MXF"].details
+    ), rows["0002CD.MXF"].details

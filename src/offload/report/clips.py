@@ -530,6 +530,22 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     return rows
 
 
+def p2_audio(clip: Clip) -> list[FileEntry]:
+    """The audio channels of a P2 clip (``CONTENTS/AUDIO/0001AB00.MXF``, one file a channel),
+    among its sidecars, in order; [] for any other clip (its voice memos are not its
+    sound)."""
+    found = []
+    for entry in clip.sidecars:
+        folder, stem, ext = _split(str(entry["path"]))
+        if (
+            ext == "mxf"
+            and posixpath.basename(folder).upper() == "AUDIO"
+            and _p2_track(folder, stem)
+        ):
+            found.append(entry)
+    return found
+
+
 def _attach_p2_tracks(
     tracks: list[tuple[FileEntry, tuple[str, str]]], clips: list[Clip], folders: dict[str, str]
 ) -> list[FileEntry]:

@@ -48,7 +48,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from offload.report.clips import Clip
+from offload.report.clips import Clip, p2_audio
 from offload.report.sniff import cut_off, not_media
 
 CODEC_NAMES = {
@@ -494,6 +494,31 @@ def _take_audio(info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBud
     info.audio = text
 
 
+def _channel_files_audio(
+    info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBudget
+) -> None:
+    """A clip's sound recorded one file a track beside its video (P2: ``AUDIO/0001AB00.MXF``
+    ...), said as a clip's tracks are ("2 tracks (a file each), 48 kHz, 2 ch (1 ch each)"),
+    the files FFmpeg cannot read counted, never guessed at."""
+    found = [_audio_of(path, budget) if path is not None else None for path in tracks]
+    read = [pair for pair in found if pair is not None]
+    if not read:
+        info.audio = f"{plural_tracks(len(tracks))} (a file each), none readable"
+        return
+    rates = "/".join(khz(rate) for rate in sorted({rate for rate, _ in read}))
+    channels = [count for _, count in read]
+    text = f"{plural_tracks(len(tracks))} (a file each), {rates} kHz, {sum(channels)} ch"
+    if len(channels) > 1:
+        text += (
+            f" ({channels[0]} ch each)"
+            if len(set(channels)) == 1
+            else f" ({'+'.join(map(str, channels))})"
+        )
+    if len(read) < len(tracks):
+        text += f" in the {len(read)} read ({len(tracks) - len(read)} not readable)"
+    info.audio = text
+
+
 def _add_spans(
     info: MediaInfo, entries: Sequence[Any], paths: Sequence[Path | None], budget: ProbeBudget
 ) -> None:
@@ -728,7 +753,11 @@ def probe_clips(
                 if clip.kind == "audio" and len(clip.files) > 1:
                     tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
                     _take_audio(info, tracks, budget)
-                elif clip.kind == "clip" and clip.part == "span" and info.duration_s:
+                elif clip.kind == "clip" and info.audio is None and (channels := p2_audio(clip)):
+                    # A P2 clip's sound is one MXF a channel beside its video's.
+                    tracks = [locate(replace(clip, primary=entry)) for entry in channels]
+                    _channel_files_audio(info, tracks, budget)
+                if clip.kind == "clip" and clip.part == "span" and info.duration_s:
                     sidecars = {id(entry) for entry in clip.sidecars}
                     spans = [e for e in clip.files[1:] if id(e) not in sidecars]
                     if spans:
