@@ -344,12 +344,12 @@ def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
     view = build_view(data, group_clips(data["files"]), {}, [])
     take, report = view.clips
     assert (take.kind, take.name) == ("audio", "S02T01_1.WAV (+2 tracks)")
-    assert take.sidecars == ["S02T01_2.WAV (track, 2.05 KB)", "S02T01_3.WAV (track, 2.05 KB)"]
+    assert take.sidecars == ["S02T01_2.WAV (track, 2.05 kB)", "S02T01_3.WAV (track, 2.05 kB)"]
     assert (report.kind, report.name) == ("file", "250101.CSV")
     assert "0 clips, 0 image sequences, 1 audio take" in view.verdict_detail
     assert ("Audio takes", "1") in view.totals
     html = build_documents(data, DocumentOptions(media=False))[".html"].decode()
-    assert "audio take" in html and "S02T01_3.WAV (track, 2.05 KB)" in html
+    assert "audio take" in html and "S02T01_3.WAV (track, 2.05 kB)" in html
 
 
 def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
@@ -367,16 +367,16 @@ def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
     row = next(c for c in view.clips if c.name.startswith("VID_"))
     assert row.name == "VID_20250101_120000_00_001.insv (+1 lens)"
     assert row.sidecars == [
-        "VID_20250101_120000_10_001.insv (lens, 2.05 KB)",
-        "LRV_20250101_120000_01_001.lrv (2.05 KB)",
+        "VID_20250101_120000_10_001.insv (lens, 2.05 kB)",
+        "LRV_20250101_120000_01_001.lrv (2.05 kB)",
     ]
     documents = build_documents(data, DocumentOptions(media=False))
     html = documents[".html"].decode()
-    assert "VID_20250101_120000_10_001.insv (lens, 2.05 KB)" in html
+    assert "VID_20250101_120000_10_001.insv (lens, 2.05 kB)" in html
     assert "(span," not in html and "spans)" not in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
     text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
-    assert "(+1 lens)" in text and "(lens, 2.05 KB)" in text
+    assert "(+1 lens)" in text and "(lens, 2.05 kB)" in text
     assert "(span," not in text and "spans)" not in text
 
 
@@ -649,3 +649,13 @@ def test_the_entries_left_out_are_listed_with_why_and_capped_with_a_count(
     text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
     assert "Ignored (not copied): 124 entries" in text
     assert f"DCIM/100MEDIA/DJI_0002.LRF - {given}" in text and "and 24 more entries" in text
+
+
+def test_sizes_are_written_in_the_terminals_units() -> None:
+    """The terminal writes "2.0 kB" (rich); the HTML and PDF wrote "2.05 KB"."""
+    from rich import filesize
+
+    from offload.report.content import human_bytes
+
+    assert human_bytes(2048) == "2.05 kB" and filesize.decimal(2048).endswith(" kB")
+    assert human_bytes(999) == "999 B" and human_bytes(2_500_000) == "2.50 MB"

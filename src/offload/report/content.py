@@ -151,11 +151,12 @@ class ReportView:
         return len(self.problems) + self.unlisted_problems
 
 
-_UNITS = ["B", "KB", "MB", "GB", "TB"]
+_UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
 
 
 def human_bytes(count: float | None) -> str:
-    """Decimal units with two decimals (``1.50 KB``), bytes as they are (``100 B``)."""
+    """Decimal units with two decimals (``1.50 kB``, the terminal's "kB"), bytes as they are
+    (``100 B``)."""
     if count is None:
         return ""
     unit, suffix = filesize.pick_unit_and_suffix(int(abs(count)), _UNITS, 1000)
