@@ -536,3 +536,28 @@ def test_a_p2_clips_audio_files_are_its_audio(tmp_path: Path, media: Any) -> Non
         "Audio 2 tracks (a file each), 48 kHz, 1 ch in the 1 read (1 not readable)"
         in rows["0002CD.MXF"].details
     ), rows["0002CD.MXF"].details
+
+
+def test_a_spanned_clips_thumbnail_is_the_middle_of_the_whole_recording(
+    tmp_path: Path, media: Any
+) -> None:
+    """A GoPro recording of a 1 s chapter (a moving bar) and a 3 s one (a white corner): its
+    middle, 2 s in, is 1 s into the second chapter. The thumbnail was the middle of the
+    first chapter (a bar on black)."""
+    from PIL import Image
+
+    card = tmp_path / "CARD"
+    _encode(card / "DCIM/100GOPRO/GH010042.MP4", seconds=1.0, rate=30)
+    _encode(card / "DCIM/100GOPRO/GH020042.MP4", seconds=3.0, rate=30, corner=True)
+    _, media_info = _view(card, ["DCIM/100GOPRO/GH010042.MP4", "DCIM/100GOPRO/GH020042.MP4"])
+    (info,) = media_info.values()
+    assert info.spans == 2 and info.frames == 120 and info.thumbnail
+    with Image.open(io.BytesIO(info.thumbnail)) as picture:
+        corner = picture.convert("L").getpixel((4, 4))
+    assert corner > 200, "the thumbnail is not from the second chapter"
+    # One chapter alone: its own middle, as before.
+    _, media_info = _view(card, ["DCIM/100GOPRO/GH010042.MP4"])
+    (alone,) = media_info.values()
+    assert alone.thumbnail
+    with Image.open(io.BytesIO(alone.thumbnail)) as picture:
+        assert picture.convert("L").getpixel((4, 4)) < 60

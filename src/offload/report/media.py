@@ -48,7 +48,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from offload.report.clips import Clip, p2_audio
+from offload.report.clips import Clip, FileEntry, p2_audio
 from offload.report.sniff import cut_off, not_media
 
 CODEC_NAMES = {
@@ -177,8 +177,10 @@ def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
     return _probe_media(path, budget)
 
 
-def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
-    """``probe_file`` of a file the sniff let through."""
+def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> MediaInfo:
+    """``probe_file`` of a file the sniff let through; without the thumbnail if not
+    *picture* (a spanned clip's is taken from the span that holds its middle:
+    ``_thumbnail_at``)."""
     info = MediaInfo(read_from=str(path))
     try:
         import av
@@ -198,12 +200,8 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
                 return info
             stream = container.streams.video[0]
             _check_end(container, stream, path, info)
-            frame = _middle_frame(container, stream, info, deadline)
-            if frame is not None:
-                info.rotation = _rotation(frame)
-                info.thumbnail = _jpeg(frame, budget, info.rotation)
-            elif info.error is None:
-                info.error = "no frame could be decoded"
+            if picture:
+                _thumbnail(container, stream, info, budget, deadline)
     except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
         cut = cut_off(path)
         if cut is None:
@@ -230,6 +228,51 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
 
 
 _REPAIR = "a repair tool (untrunc and the like) may rebuild it from a whole clip of the same camera"
+
+
+def _thumbnail(
+    container: Any,
+    stream: Any,
+    info: MediaInfo,
+    budget: ProbeBudget,
+    deadline: float,
+    offset: float | None = None,
+) -> None:
+    """*info*'s thumbnail: the frame at *offset* seconds into *container* (None: its
+    middle, ``_middle_frame``)."""
+    frame = _middle_frame(container, stream, info, deadline, offset)
+    if frame is not None:
+        info.rotation = _rotation(frame)
+        info.thumbnail = _jpeg(frame, budget, info.rotation)
+    elif info.error is None:
+        info.error = "no frame could be decoded"
+
+
+def _thumbnail_at(path: Path, offset: float | None, info: MediaInfo, budget: ProbeBudget) -> None:
+    """*info*'s thumbnail from the frame *offset* seconds into *path* (None: its middle):
+    a spanned clip's middle is in the span that holds it. Never raises: a failure is said
+    in ``info.error``."""
+    try:
+        import av
+
+        with av.open(str(path), timeout=budget.per_clip_s) as container:
+            if not container.streams.video:
+                info.error = info.error or "no frame could be decoded"
+                return
+            deadline = time.monotonic() + budget.per_clip_s
+            _thumbnail(container, container.streams.video[0], info, budget, deadline, offset)
+    except Exception as exc:  # PyAV raises many types; the row says why there is no picture
+        info.error = info.error or _short_error(exc)
+
+
+def _middle_of(lengths: Sequence[float]) -> tuple[int, float]:
+    """(which span, seconds into it) holds the middle of spans of *lengths*."""
+    left = sum(lengths) / 2
+    for index, length in enumerate(lengths):
+        if left < length or index == len(lengths) - 1:
+            return index, min(left, length)
+        left -= length
+    return 0, 0.0
 
 
 def _short_error(exc: BaseException) -> str:
@@ -521,16 +564,20 @@ def _channel_files_audio(
 
 def _add_spans(
     info: MediaInfo, entries: Sequence[Any], paths: Sequence[Path | None], budget: ProbeBudget
-) -> None:
+) -> list[float] | None:
     """Describe a clip recorded in spans (*info*: its first span's; *paths*: the other
     spans') as the whole recording: the spans' header durations and frame counts summed
     (``spans``), each span's end checked as the first's was (``_check_end``: the last
     chapter of a card pulled mid-record is the one cut off). A span FFmpeg cannot read
-    leaves the sum unknown and is said."""
+    leaves the sum unknown and is said. Returns each span's length (the data there, for a
+    span cut off), None when one is not known."""
     parts = [info]
     for path in paths:
         parts.append(_span_header(path, budget) if path is not None else MediaInfo())
     info.spans = len(parts)
+    lengths = [
+        part.data_s if part.data_s is not None else (part.duration_s or 0.0) for part in parts
+    ]
     unread = [
         str(entries[n].get("path", "")).rsplit("/", 1)[-1]
         for n, part in enumerate(parts)
@@ -543,7 +590,7 @@ def _add_spans(
             f"({', '.join(unread[:3])}{' ...' if len(unread) > 3 else ''}): "
             "its duration is not known"
         )
-        return
+        return None
     header = sum(part.duration_s or 0.0 for part in parts)
     info.frames = (
         sum(part.frames or 0 for part in parts) if all(part.frames for part in parts) else None
@@ -551,7 +598,7 @@ def _add_spans(
     info.duration_s = header
     cut = [n for n, part in enumerate(parts) if part.damage]
     if not cut:
-        return
+        return lengths
     names = ", ".join(
         f"span {n + 1} ({str(entries[n].get('path', '')).rsplit('/', 1)[-1]})" for n in cut
     )
@@ -565,6 +612,7 @@ def _add_spans(
         f"cut off: the headers of its {len(parts)} spans say {_claimed(info)}, the data ends "
         f"early in {names}{found} (a recording interrupted, or a damaged file)"
     )
+    return lengths
 
 
 def _span_header(path: Path, budget: ProbeBudget) -> MediaInfo:
@@ -604,9 +652,12 @@ def _audio_of(path: Path, budget: ProbeBudget) -> tuple[int, int] | None:
         return None
 
 
-def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float) -> Any:
-    """The frame at the middle of the clip, else the last one decoded before it (or the
-    first if the clip cannot be seeked); None if no frame decodes at all.
+def _middle_frame(
+    container: Any, stream: Any, info: MediaInfo, deadline: float, offset: float | None = None
+) -> Any:
+    """The frame at the middle of the clip (or *offset* seconds into it), else the last one
+    decoded before it (or the first if the clip cannot be seeked); None if no frame decodes
+    at all.
 
     Frame times are the container's own: they start at its ``start_time`` (MPEG-TS and MXF
     often start far from 0), so the middle is that start plus half the duration; of a clip
@@ -616,7 +667,7 @@ def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float)
     last frame that decoded is kept."""
     start = _start_s(container)
     length = info.data_s if info.data_s is not None else (info.duration_s or 0.0)
-    target = start + length / 2
+    target = start + (length / 2 if offset is None else offset)
     failure = None
     if target > start:
         try:
@@ -749,7 +800,13 @@ def probe_clips(
                 )
             else:
                 opened += 1
-                info = _probe_media(path, budget)
+                spans: list[FileEntry] = []
+                if clip.kind == "clip" and clip.part == "span" and len(clip.files) > 1:
+                    sidecars = {id(entry) for entry in clip.sidecars}
+                    spans = [e for e in clip.files[1:] if id(e) not in sidecars]
+                # A spanned clip's thumbnail is the middle of the recording, not of its
+                # first span: taken once the spans' lengths are known (below).
+                info = _probe_media(path, budget, picture=not spans)
                 if clip.kind == "audio" and len(clip.files) > 1:
                     tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
                     _take_audio(info, tracks, budget)
@@ -757,12 +814,22 @@ def probe_clips(
                     # A P2 clip's sound is one MXF a channel beside its video's.
                     tracks = [locate(replace(clip, primary=entry)) for entry in channels]
                     _channel_files_audio(info, tracks, budget)
-                if clip.kind == "clip" and clip.part == "span" and info.duration_s:
-                    sidecars = {id(entry) for entry in clip.sidecars}
-                    spans = [e for e in clip.files[1:] if id(e) not in sidecars]
-                    if spans:
-                        paths = [locate(replace(clip, primary=entry)) for entry in spans]
+                if spans and info.error is None:
+                    # The first span's own length, for its middle if the spans cannot be
+                    # summed (one cannot be read).
+                    own = info.data_s if info.data_s is not None else info.duration_s
+                    paths = [locate(replace(clip, primary=entry)) for entry in spans]
+                    lengths = (
                         _add_spans(info, [clip.primary, *spans], paths, budget)
+                        if info.duration_s
+                        else None
+                    )
+                    which, offset = (
+                        _middle_of(lengths) if lengths else (0, own / 2 if own else None)
+                    )
+                    chosen = [path, *paths][which]
+                    if chosen is not None:
+                        _thumbnail_at(chosen, offset, info, budget)
             with lock:
                 results[index] = info
 
