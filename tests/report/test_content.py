@@ -659,3 +659,13 @@ def test_sizes_are_written_in_the_terminals_units() -> None:
 
     assert human_bytes(2048) == "2.05 kB" and filesize.decimal(2048).endswith(" kB")
     assert human_bytes(999) == "999 B" and human_bytes(2_500_000) == "2.50 MB"
+
+
+def test_one_row_is_counted_in_the_singular(poppler: dict[str, str], tmp_path: Path) -> None:
+    """The clip list's heading said "(1 rows, problems first)"."""
+    files = job()["files"][:1]
+    data = job(files=files, totals={"files": 1, "bytes": 100})
+    documents = build_documents(data, DocumentOptions(media=False))
+    assert "<h2>Clips and files (1 row, problems first)</h2>" in documents[".html"].decode()
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    assert "Clips and files (1 row, problems first)" in pdf_text(poppler, tmp_path / "report.pdf")
