@@ -599,8 +599,8 @@ def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
     assert list(clips[2].missing_spans) == ["GX020005.MP4"]
     view = build_view(data, clips, {}, [])
     said = (
-        "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); copied as it "
-        "is, not counted as a clip"
+        "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted "
+        "as a clip"
     )
     assert f"A002.MOV: {said}" in view.warnings
     assert f"DCIM/100GOPRO/GX020005.MP4: {said}" in view.warnings

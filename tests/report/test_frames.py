@@ -84,8 +84,8 @@ def test_an_empty_and_a_truncated_dpx_frame_are_flagged_and_whole_ones_are_not(
     html = documents[".html"].decode()
     said = (
         "DAMAGED FRAMES: 2 of 20: 1005 (empty, 0 bytes), 1010 (truncated: 2,000 of the "
-        f"{whole:,} bytes its header states) (on the card so: the copies match it; check "
-        "with the camera department)"
+        f"{whole:,} bytes its header states) (so on the card: check with the camera "
+        "department)"
     )
     assert f"<li>Sequence A005C001.[0001000-0001019].dpx: {said}</li>" in html
     assert f'<div class="gap">⚠ {said}</div>' in html

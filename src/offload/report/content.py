@@ -467,8 +467,7 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
 
 # What a file named as a clip that holds nothing says, on its row and on page 1.
 EMPTY_CLIP = (
-    "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); copied as it is, "
-    "not counted as a clip"
+    "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted as a clip"
 )
 
 
@@ -479,8 +478,8 @@ def _bad_frames_text(clip: Clip) -> str:
     listed = ", ".join(f"{number} ({why})" for number, why in bad[:10])
     more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
     return (
-        f"DAMAGED FRAMES: {len(bad)} of {clip.frames}: {listed}{more} (on the card so: the "
-        "copies match it; check with the camera department)"
+        f"DAMAGED FRAMES: {len(bad)} of {clip.frames}: {listed}{more} (so on the card: check "
+        "with the camera department)"
     )
 
 
