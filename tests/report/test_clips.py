@@ -78,7 +78,7 @@ def test_red_spanned_clip_in_rdc_folder() -> None:
         )
     )
     assert by_name(clips) == {
-        "A001_C001_0101XY_001.R3D (+1 spans)": ["A001_C001_0101XY.RMD", "A001_C001_0101XY_001.mov"]
+        "A001_C001_0101XY_001.R3D (+1 span)": ["A001_C001_0101XY.RMD", "A001_C001_0101XY_001.mov"]
     }
     assert len(clips[0].files) == 4
 
@@ -134,7 +134,7 @@ def test_blackmagic_dji_gopro() -> None:
     assert names["A001_08251015_C001.braw"] == ["A001_08251015_C001.sidecar"]
     assert names["DJI_0001.MP4"] == ["DJI_0001.LRF", "DJI_0001.SRT"]
     assert names["DJI_0002.MP4"] == []
-    assert names["GH010042.MP4 (+1 spans)"] == ["GH010042.THM", "GL010042.LRV"]
+    assert names["GH010042.MP4 (+1 span)"] == ["GH010042.THM", "GL010042.LRV"]
 
 
 def test_similar_names_are_not_merged() -> None:
@@ -218,7 +218,7 @@ def test_dcim_stills_are_neither_a_sequence_nor_a_clip_sidecar() -> None:
     }
     assert not any(c.kind == "sequence" for c in dji)
     gopro = by_name(group_clips(files(*camera_cards.file_paths(camera_cards.GOPRO))))
-    assert gopro["GX010042.MP4 (+1 spans)"] == ["GL010042.LRV", "GL020042.LRV", "GX010042.THM"]
+    assert gopro["GX010042.MP4 (+1 span)"] == ["GL010042.LRV", "GL020042.LRV", "GX010042.THM"]
     assert gopro["GOPR0043.JPG"] == []
     iphone = group_clips(files(*camera_cards.file_paths(camera_cards.IPHONE)))
     assert [(c.name, c.kind) for c in iphone if c.kind != "clip"] == [
@@ -265,7 +265,7 @@ def test_canon_xf_clip_in_several_files_is_one_clip() -> None:
     before, and the clip folder's CIF, XML, thumbnail and SIFs other files."""
     clips = group_clips(files(*camera_cards.file_paths(camera_cards.CANON_XF)))
     assert by_name(clips) == {
-        "AA001201.MXF (+1 spans)": [
+        "AA001201.MXF (+1 span)": [
             "AA0012.CIF",
             "AA0012.XML",
             "AA001201.SIF",
@@ -346,7 +346,7 @@ def test_xdcam_ex_take_split_into_clip_folders_is_one_clip() -> None:
     the take list in TAKR other files."""
     clips = group_clips(files(*camera_cards.file_paths(camera_cards.XDCAM_EX)))
     assert [(c.kind, c.name, len(c.files)) for c in clips] == [
-        ("clip", "FISH0046_01/FISH0046_01.MP4 (+1 spans)", 10),
+        ("clip", "FISH0046_01/FISH0046_01.MP4 (+1 span)", 10),
         ("clip", "FISH0047_01/FISH0047_01.MP4", 3),
         ("file", "CUEUP.XML", 1),
         ("file", "MEDIAPRO.XML", 1),
@@ -447,13 +447,13 @@ def test_a_raw_clip_and_a_video_of_its_name_beside_it_are_the_raw_clip_and_its_p
         ("A001_C003.braw", "braw"),
         ("DSC_0001.NEV", "NEV"),
         ("DSC_0002.NEV", "NEV"),
-        ("A001_C001_0101AB_001.R3D (+1 spans)", "R3D"),
+        ("A001_C001_0101AB_001.R3D (+1 span)", "R3D"),
     ]
     assert by_name(clips) == {
         "A001_C003.braw": ["A001_C003.mov"],
         "DSC_0001.NEV": ["DSC_0001.MP4"],
         "DSC_0002.NEV": [],
-        "A001_C001_0101AB_001.R3D (+1 spans)": ["A001_C001_0101AB_001.mov"],
+        "A001_C001_0101AB_001.R3D (+1 span)": ["A001_C001_0101AB_001.mov"],
     }
 
 
@@ -477,5 +477,71 @@ def test_one_name_in_two_formats_is_two_clips_not_spans() -> None:
     assert sorted((c.name, len(c.files)) for c in clips) == [
         ("A001.MOV", 1),
         ("A001.MP4", 1),
-        ("GX010001.MP4 (+1 spans)", 2),
+        ("GX010001.MP4 (+1 span)", 2),
     ]
+
+
+def test_a_gap_in_a_recordings_span_numbers_names_the_spans_missing() -> None:
+    """A GoPro recording of chapters 01 and 03 (02 lost), a RED clip of spans _001 and _003,
+    and recordings whose first span is missing (the row named after ``GX02…``, ``_002.R3D``,
+    a Canon XF part 02, an XDCAM EX ``_02`` folder) name the spans they lack. Failed
+    before: each read "(+1 spans)" like a whole recording. A whole recording, a plain clip
+    and an Insta360 recording's lens lack nothing; GoPro's older names (``GOPR0042``, then
+    ``GP010042``) are one recording whose first chapter is GOPR."""
+    clips = group_clips(
+        files(
+            "DCIM/100GOPRO/GX010005.MP4",
+            "DCIM/100GOPRO/GX030005.MP4",
+            "DCIM/100GOPRO/GX020007.MP4",
+            "DCIM/100GOPRO/GH010008.MP4",
+            "DCIM/100GOPRO/GH020008.MP4",
+            "DCIM/101GOPRO/GOPR0042.MP4",
+            "DCIM/101GOPRO/GP020042.MP4",
+            "DCIM/101GOPRO/GP010043.MP4",
+            "DCIM/101GOPRO/GOPR0044.MP4",
+            "DCIM/101GOPRO/GP010044.MP4",
+            "RED/A002_C003_0101XY.RDC/A002_C003_0101XY_001.R3D",
+            "RED/A002_C003_0101XY.RDC/A002_C003_0101XY_003.R3D",
+            "RED/A002_C004_0101XY.RDC/A002_C004_0101XY_002.R3D",
+            "CONTENTS/CLIPS001/AA0012/AA001202.MXF",
+            "BPAV/CLPR/FISH0046_02/FISH0046_02.MP4",
+            "PRIVATE/M4ROOT/CLIP/C0001.MP4",
+            "DCIM/Camera01/VID_20250101_120000_10_001.insv",
+        )
+    )
+    missing = {clip.name: list(clip.missing_spans) for clip in clips}
+    assert missing == {
+        "GX010005.MP4 (+1 span)": ["GX020005.MP4"],
+        "GX020007.MP4": ["GX010007.MP4"],
+        "GH010008.MP4 (+1 span)": [],
+        "GOPR0042.MP4 (+1 span)": ["GP010042.MP4"],
+        "GP010043.MP4": ["GOPR0043.MP4"],
+        "GOPR0044.MP4 (+1 span)": [],
+        "A002_C003_0101XY_001.R3D (+1 span)": ["A002_C003_0101XY_002.R3D"],
+        "A002_C004_0101XY_002.R3D": ["A002_C004_0101XY_001.R3D"],
+        "AA001202.MXF": ["AA001201.MXF"],
+        "FISH0046_02/FISH0046_02.MP4": ["FISH0046_01/FISH0046_01.MP4"],
+        "C0001.MP4": [],
+        "VID_20250101_120000_10_001.insv": [],
+    }
+
+
+def test_a_row_and_page_1_say_a_recording_lacks_a_span() -> None:
+    """The row says which spans are missing, its duration is "in the 2 spans on the card",
+    and page 1 warns, as a sequence's missing frames do."""
+    from offload.report.content import build_view
+    from offload.report.media import MediaInfo
+
+    entries = files("DCIM/100GOPRO/GX010005.MP4", "DCIM/100GOPRO/GX030005.MP4")
+    clips = group_clips(entries)
+    info = MediaInfo(codec="H.264", duration_s=4.0, frames=120, spans=2)
+    data = {"source": "/CARD", "files": entries, "destinations": [{"index": 0, "path": "/d"}]}
+    view = build_view(data, clips, {0: info}, [])
+    (row,) = view.clips
+    assert "Duration 00:00:04.00 (120 frames) in the 2 spans on the card" in row.details
+    alarm = (
+        "⚠ SPANS MISSING: 1 span of this recording is missing: GX020005.MP4 (a gap in its "
+        "numbers: the recording is incomplete on the card; check with the camera department)"
+    )
+    assert alarm in row.details
+    assert f"Clip GX010005.MP4 (+1 span): {alarm[2:]}" in view.warnings

@@ -344,12 +344,12 @@ def test_a_sound_card_reads_as_audio_takes_with_their_tracks() -> None:
     view = build_view(data, group_clips(data["files"]), {}, [])
     take, report = view.clips
     assert (take.kind, take.name) == ("audio", "S02T01_1.WAV (+2 tracks)")
-    assert take.sidecars == ["S02T01_2.WAV (track, 2.05 KB)", "S02T01_3.WAV (track, 2.05 KB)"]
+    assert take.sidecars == ["S02T01_2.WAV (track, 2.05 kB)", "S02T01_3.WAV (track, 2.05 kB)"]
     assert (report.kind, report.name) == ("file", "250101.CSV")
     assert "0 clips, 0 image sequences, 1 audio take" in view.verdict_detail
     assert ("Audio takes", "1") in view.totals
     html = build_documents(data, DocumentOptions(media=False))[".html"].decode()
-    assert "audio take" in html and "S02T01_3.WAV (track, 2.05 KB)" in html
+    assert "audio take" in html and "S02T01_3.WAV (track, 2.05 kB)" in html
 
 
 def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
@@ -367,16 +367,16 @@ def test_an_insta360_recording_lists_its_other_lens_as_a_lens_in_html_and_pdf(
     row = next(c for c in view.clips if c.name.startswith("VID_"))
     assert row.name == "VID_20250101_120000_00_001.insv (+1 lens)"
     assert row.sidecars == [
-        "VID_20250101_120000_10_001.insv (lens, 2.05 KB)",
-        "LRV_20250101_120000_01_001.lrv (2.05 KB)",
+        "VID_20250101_120000_10_001.insv (lens, 2.05 kB)",
+        "LRV_20250101_120000_01_001.lrv (2.05 kB)",
     ]
     documents = build_documents(data, DocumentOptions(media=False))
     html = documents[".html"].decode()
-    assert "VID_20250101_120000_10_001.insv (lens, 2.05 KB)" in html
+    assert "VID_20250101_120000_10_001.insv (lens, 2.05 kB)" in html
     assert "(span," not in html and "spans)" not in html
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
     text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
-    assert "(+1 lens)" in text and "(lens, 2.05 KB)" in text
+    assert "(+1 lens)" in text and "(lens, 2.05 kB)" in text
     assert "(span," not in text and "spans)" not in text
 
 
@@ -526,3 +526,146 @@ def test_copies_verified_earlier_through_a_cache_are_said_so_on_page_1() -> None
         "Verified earlier (through a cache, not re-read)"
     )
     assert describe(files[1]["destinations"][0]).text == "Verified earlier (not re-read)"
+
+
+def test_the_problem_count_is_every_problem_though_the_list_is_capped(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """250 failed copies and 230 files missing from the card: the verdict, the Problems
+    heading and the totals count 480, the list stops at 200 of each with "… and N more".
+    Failed before: "FAILED: 402 problem(s)", the two "… and N more" lines counted as one
+    problem each."""
+    files = [
+        {
+            "path": f"DATA/F{n:03d}.BIN",
+            "size_bytes": 8,
+            "destinations": [
+                {"index": 0, "status": "verified"},
+                {"index": 1, "status": "failed", "error": "file exists"},
+            ],
+        }
+        for n in range(250)
+    ]
+    missing = [f"DATA/GONE{n:03d}.BIN" for n in range(230)]
+    data = job(files=files, missing_from_card=missing, exit_code=1)
+    view = build_view(data, group_clips(files), {}, [])
+    assert view.verdict.startswith("✖ FAILED: 480 problem(s)")
+    assert view.problem_count == 480 and len(view.problems) == 402
+    assert "… and 50 more failures (see the clip list)" in view.problems
+    assert "… and 30 more missing from the card" in view.problems
+    assert dict(view.totals)["Problems"] == "480"
+    documents = build_documents(data, DocumentOptions(media=False))
+    assert "<h2>Problems (480)</h2>" in documents[".html"].decode()
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "FAILED: 480 problem(s)" in text and "Problems (480)" in text
+    with_one = job(exit_code=1)
+    assert build_view(with_one, group_clips(with_one["files"]), {}, []).problem_count == 1
+
+
+def test_an_empty_file_named_as_a_clip_is_no_clip_and_is_warned_about(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A 0-byte ``A002.MOV`` (a recording that failed) was counted as a clip, with no word
+    but "not probed: the file is empty" on its row. It is a row of its own, "empty file",
+    named on page 1, counted apart; an empty chapter of a GoPro recording is no span of it
+    (the recording lacks that chapter)."""
+
+    def entry(path: str, size: int) -> dict[str, Any]:
+        return {
+            "path": path,
+            "size_bytes": size,
+            "destinations": [
+                {"index": 0, "status": "verified"},
+                {"index": 1, "status": "verified"},
+            ],
+        }
+
+    files = [
+        entry("A001.MOV", 100),
+        entry("A002.MOV", 0),
+        entry("DCIM/100GOPRO/GX010005.MP4", 100),
+        entry("DCIM/100GOPRO/GX020005.MP4", 0),
+        entry("DCIM/100GOPRO/GX030005.MP4", 100),
+    ]
+    data = job(files=files, totals={"files": 5, "bytes": 300})
+    clips = group_clips(files)
+    assert [(c.kind, c.name) for c in clips] == [
+        ("clip", "A001.MOV"),
+        ("empty", "A002.MOV"),
+        ("clip", "GX010005.MP4 (+1 span)"),
+        ("empty", "GX020005.MP4"),
+    ]
+    assert list(clips[2].missing_spans) == ["GX020005.MP4"]
+    view = build_view(data, clips, {}, [])
+    said = (
+        "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted "
+        "as a clip"
+    )
+    assert f"A002.MOV: {said}" in view.warnings
+    assert f"DCIM/100GOPRO/GX020005.MP4: {said}" in view.warnings
+    rows = {row.name: row for row in view.clips}
+    assert rows["A002.MOV"].kind_label == "empty file" and f"⚠ {said}" in rows["A002.MOV"].details
+    assert ("Clips", "2") in view.totals and ("Empty files named as clips", "2") in view.totals
+    assert "2 clips, 0 image sequences, 2 empty files named as clips" in view.verdict_detail
+    documents = build_documents(data, DocumentOptions(media=False))
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "A002.MOV: EMPTY (0 bytes)" in text and "EMPTY FILE" in text
+
+
+def test_the_entries_left_out_are_listed_with_why_and_capped_with_a_count(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """The HTML and PDF said "Ignored (not copied) 5" and named none of them (the card
+    release named the first a user's pattern left out). A section lists each with its
+    reason, those of a pattern given for the offload first; past 100, the rest are counted
+    by reason."""
+    apple = "._*: AppleDouble files: macOS stores Finder metadata"
+    ignored = [
+        {"path": ".DS_Store", "reason": ".DS_Store: macOS Finder view settings"},
+        {"path": ".Trashes", "reason": ".Trashes: macOS per-volume trash"},
+        *({"path": f"._C{n:03d}.MP4", "reason": apple} for n in range(120)),
+        {"path": "DCIM/100MEDIA/DJI_0001.LRF", "reason": "matches ignore pattern *.LRF"},
+        {"path": "DCIM/100MEDIA/DJI_0002.LRF", "reason": "matches ignore pattern *.LRF"},
+    ]
+    data = job(ignored=ignored)
+    view = build_view(data, group_clips(data["files"]), {}, [])
+    given = "matches ignore pattern *.LRF (a pattern given for this offload)"
+    assert view.ignored[:4] == [
+        f"DCIM/100MEDIA/DJI_0001.LRF — {given}",
+        f"DCIM/100MEDIA/DJI_0002.LRF — {given}",
+        ".DS_Store — .DS_Store: macOS Finder view settings",
+        ".Trashes — .Trashes: macOS per-volume trash",
+    ]
+    assert view.ignored[99] == f"._C095.MP4 — {apple}"
+    assert view.ignored[100:] == [f"… and 24 more entries: {apple}"]
+    assert view.ignored_count == 124
+    documents = build_documents(data, DocumentOptions(media=False))
+    html = documents[".html"].decode()
+    assert "<h2>Ignored (not copied): 124 entries</h2>" in html
+    assert "<li>.Trashes — .Trashes: macOS per-volume trash</li>" in html
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    text = " ".join(pdf_text(poppler, tmp_path / "report.pdf").split())
+    assert "Ignored (not copied): 124 entries" in text
+    assert f"DCIM/100MEDIA/DJI_0002.LRF - {given}" in text and "and 24 more entries" in text
+
+
+def test_sizes_are_written_in_the_terminals_units() -> None:
+    """The terminal writes "2.0 kB" (rich); the HTML and PDF wrote "2.05 KB"."""
+    from rich import filesize
+
+    from offload.report.content import human_bytes
+
+    assert human_bytes(2048) == "2.05 kB" and filesize.decimal(2048).endswith(" kB")
+    assert human_bytes(999) == "999 B" and human_bytes(2_500_000) == "2.50 MB"
+
+
+def test_one_row_is_counted_in_the_singular(poppler: dict[str, str], tmp_path: Path) -> None:
+    """The clip list's heading said "(1 rows, problems first)"."""
+    files = job()["files"][:1]
+    data = job(files=files, totals={"files": 1, "bytes": 100})
+    documents = build_documents(data, DocumentOptions(media=False))
+    assert "<h2>Clips and files (1 row, problems first)</h2>" in documents[".html"].decode()
+    (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
+    assert "Clips and files (1 row, problems first)" in pdf_text(poppler, tmp_path / "report.pdf")

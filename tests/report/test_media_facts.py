@@ -408,3 +408,156 @@ def test_an_mp4_cut_before_its_index_says_it_was_cut_off(tmp_path: Path, media: 
     view, _ = _view(tmp_path, ["C0001.MP4", "C0003.MP4", "W.MP4"])
     assert any(w.startswith("Clip C0001.MP4: cut off while recording") for w in view.warnings)
     assert not any("C0003.MP4" in w or "W.MP4" in w for w in view.warnings)
+
+
+def test_an_mp4_cut_while_its_index_at_the_end_was_written_says_it_was_cut_off(
+    tmp_path: Path, media: Any
+) -> None:
+    """An MP4 whose ``moov`` (at the end, written last) lacks its last 200 bytes: the report
+    said only "not readable by FFmpeg: ...". Its last top-level box runs past the end of the
+    file: cut off while recording, on the row and in a page-1 warning."""
+    whole = _encode(tmp_path / "W.MP4", seconds=2.0, audio=(2,))  # moov at the end
+    data = whole.read_bytes()
+    assert data.index(b"moov") > data.index(b"mdat")
+    (tmp_path / "C0001.MP4").write_bytes(data[:-200])
+    info = probe_file(tmp_path / "C0001.MP4")
+    assert info.error == "cut off while its index was written: not readable as it is"
+    said = "cut off while recording: its index (the 'moov' box, written last) lacks its last"
+    assert info.damage is not None and info.damage.startswith(f"{said} 200 bytes"), info.damage
+    view, _ = _view(tmp_path, ["C0001.MP4", "W.MP4"])
+    assert any(w.startswith("Clip C0001.MP4: cut off while recording") for w in view.warnings)
+    assert not any("W.MP4" in w for w in view.warnings)
+
+
+def _transport_stream(path: Path, *, seconds: float, rate: int = 25) -> Path:
+    """An AVCHD-like MPEG-TS written with PyAV: H.264 pictures (noise, so the stream has
+    weight) and AC-3 sound a little longer than the pictures, as a camera's often is."""
+    import random
+
+    import av
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generator = random.Random(7)
+    with av.open(str(path), "w", format="mpegts") as container:
+        video = container.add_stream("libx264", rate=rate, options={"preset": "ultrafast"})
+        video.width, video.height, video.pix_fmt = 640, 360, "yuv420p"
+        video.bit_rate = 2_000_000
+        sound = container.add_stream("ac3", rate=48_000)
+        sound.layout = "stereo"
+        block, done = 1536, 0  # samples of an AC-3 frame; samples encoded so far
+
+        def sound_until(seconds: float) -> None:  # interleaved, as a camera writes it
+            nonlocal done
+            while done < seconds * 48_000:
+                chunk = av.AudioFrame(format="fltp", layout="stereo", samples=block)
+                for plane in chunk.planes:
+                    plane.update(bytes(plane.buffer_size))
+                chunk.sample_rate, chunk.pts = 48_000, done
+                chunk.time_base = Fraction(1, 48_000)
+                for packet in sound.encode(chunk):
+                    container.mux(packet)
+                done += block
+
+        for n in range(round(seconds * rate)):
+            noise = Image.frombytes("RGB", (640, 360), generator.randbytes(640 * 360 * 3))
+            frame = av.VideoFrame.from_image(noise).reformat(format="yuv420p")
+            frame.pts, frame.time_base = n, Fraction(1, rate)
+            for packet in video.encode(frame):
+                container.mux(packet)
+            sound_until((n + 1) / rate)
+        for packet in video.encode():
+            container.mux(packet)
+        sound_until(seconds + 0.5)  # the sound goes on past the last picture
+        for packet in sound.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_transport_stream_cut_off_claims_no_frames_it_does_not_hold(
+    tmp_path: Path, media: Any
+) -> None:
+    """An AVCHD stream cut at half said "(27 frames)" where 25 decode: its frame count was
+    the container's duration (its longer sound's) times the rate. No header states a
+    transport stream's length: the duration is the picture's, said to be an estimate, and
+    no frame count is claimed; a whole one likewise."""
+    whole = _transport_stream(tmp_path / "W.MTS", seconds=2.0)
+    cut = _cut(whole, 0.5, "00000.MTS")
+    for path in (whole, cut):
+        info = probe_file(path)
+        assert info.frames is None and info.estimated, (path.name, info.frames)
+        assert info.duration_s is not None
+        # The estimate is the picture's: never past what decodes by more than a frame or two.
+        assert info.duration_s * 25 <= _decodable_frames(path) + 2.5, path.name
+    view, _ = _view(tmp_path, ["00000.MTS"])
+    (row,) = view.clips
+    (duration,) = [d for d in row.details if d.startswith("Duration")]
+    assert duration.startswith("Duration about ") and "frames" not in duration, duration
+
+
+def _mono_mxf(path: Path, *, seconds: float = 1.0, rate: int = 48_000) -> Path:
+    """A P2 audio channel: one mono PCM track in an OP-Atom MXF, written with PyAV."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="mxf_opatom") as container:
+        track = container.add_stream("pcm_s24le", rate=rate)
+        track.layout = "mono"
+        for packet in track.encode(_silence("s32", 1, round(seconds * rate), rate)):
+            container.mux(packet)
+        for packet in track.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_p2_clips_audio_files_are_its_audio(tmp_path: Path, media: Any) -> None:
+    """A P2 clip's sound is one MXF a channel in ``CONTENTS/AUDIO``: the row listed the
+    files and said nothing of its audio. It says it as other cameras' rows do, from the
+    channel files; one that FFmpeg cannot read is counted as such."""
+    card = tmp_path / "CARD"
+    encode_clip(card, ClipSpec("CONTENTS/VIDEO/0001AB.MXF", "mpeg2video", 1.0))
+    for n in range(2):
+        _mono_mxf(card / f"CONTENTS/AUDIO/0001AB0{n}.MXF")
+    encode_clip(card, ClipSpec("CONTENTS/VIDEO/0002CD.MXF", "mpeg2video", 1.0))
+    _mono_mxf(card / "CONTENTS/AUDIO/0002CD00.MXF")
+    (card / "CONTENTS/AUDIO/0002CD01.MXF").write_bytes(b"not an MXF at all")
+    names = [
+        "CONTENTS/VIDEO/0001AB.MXF",
+        "CONTENTS/AUDIO/0001AB00.MXF",
+        "CONTENTS/AUDIO/0001AB01.MXF",
+        "CONTENTS/VIDEO/0002CD.MXF",
+        "CONTENTS/AUDIO/0002CD00.MXF",
+        "CONTENTS/AUDIO/0002CD01.MXF",
+    ]
+    view, _ = _view(card, names)
+    rows = {row.name: row for row in view.clips}
+    assert "Audio 2 tracks (a file each), 48 kHz, 2 ch (1 ch each)" in rows["0001AB.MXF"].details
+    assert (
+        "Audio 2 tracks (a file each), 48 kHz, 1 ch in the 1 read (1 not readable)"
+        in rows["0002CD.MXF"].details
+    ), rows["0002CD.MXF"].details
+
+
+def test_a_spanned_clips_thumbnail_is_the_middle_of_the_whole_recording(
+    tmp_path: Path, media: Any
+) -> None:
+    """A GoPro recording of a 1 s chapter (a moving bar) and a 3 s one (a white corner): its
+    middle, 2 s in, is 1 s into the second chapter. The thumbnail was the middle of the
+    first chapter (a bar on black)."""
+    from PIL import Image
+
+    card = tmp_path / "CARD"
+    _encode(card / "DCIM/100GOPRO/GH010042.MP4", seconds=1.0, rate=30)
+    _encode(card / "DCIM/100GOPRO/GH020042.MP4", seconds=3.0, rate=30, corner=True)
+    _, media_info = _view(card, ["DCIM/100GOPRO/GH010042.MP4", "DCIM/100GOPRO/GH020042.MP4"])
+    (info,) = media_info.values()
+    assert info.spans == 2 and info.frames == 120 and info.thumbnail
+    with Image.open(io.BytesIO(info.thumbnail)) as picture:
+        corner = picture.convert("L").getpixel((4, 4))
+    assert corner > 200, "the thumbnail is not from the second chapter"
+    # One chapter alone: its own middle, as before.
+    _, media_info = _view(card, ["DCIM/100GOPRO/GH010042.MP4"])
+    (alone,) = media_info.values()
+    assert alone.thumbnail
+    with Image.open(io.BytesIO(alone.thumbnail)) as picture:
+        assert picture.convert("L").getpixel((4, 4)) < 60

@@ -307,7 +307,7 @@ def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
     flat_html = " ".join(page.text.split())
     flat_pdf = " ".join(pdf_text(poppler, html.with_suffix(".pdf")).split())
     for text in (flat_html, flat_pdf):
-        assert "FISH0046_01/FISH0046_01.MP4 (+1 spans)" in text
+        assert "FISH0046_01/FISH0046_01.MP4 (+1 span)" in text
         assert "FISH0046_02/FISH0046_02.MP4 (span," in text
         assert "FISH0047_01/FISH0047_01.MP4" in text
         assert "BPAV/CLPR/" in text

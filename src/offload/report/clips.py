@@ -33,6 +33,8 @@
 * An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
   same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``; Zoom ``_Tr1.WAV``,
   ``_LR.WAV``); a polyphonic WAV is a take of one file.
+* A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
+  its own, kind "empty", never a clip nor a span of one.
 * Everything else is an **other file**, one row each.
 
 Pure functions of the JSON report's ``files`` list: nothing here reads the card.
@@ -43,8 +45,8 @@ from __future__ import annotations
 import itertools
 import posixpath
 import re
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,9 @@ VIDEO_EXTENSIONS = frozenset(
 SEQUENCE_EXTENSIONS = frozenset(
     {"dpx", "exr", "tif", "tiff", "dng", "ari", "arx", "cin", "cri", "j2c", "jp2", "tga", "sgi"}
 )
+# Uncompressed frames whose header states the file's size (DPX, Cineon): a frame of another
+# size than its sequence's others is checked against it (frames.check_headers).
+HEADER_SIZED_EXTENSIONS = frozenset({"dpx", "cin"})
 GENERAL_IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "bmp", "webp", "heic"})
 SEQUENCE_MIN_GENERAL = 24
 AUDIO_EXTENSIONS = frozenset({"wav", "bwf", "aif", "aiff", "mp3", "m4a", "flac"})
@@ -82,6 +87,9 @@ CARD_INDEX_EXTENSIONS = frozenset({"mpl", "bdm"})
 _FRAME = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 _SPAN = re.compile(r"^(?P<base>.+)_(?P<span>\d{3})$")  # RED A001_C001_0101AB_001
 _GOPRO = re.compile(r"^G(?P<kind>[HXLP])(?P<chapter>\d\d)(?P<number>\d{4})$", re.IGNORECASE)
+# A GoPro HERO5 or older names a recording's first chapter GOPR0042, the next ones GP010042,
+# GP020042 (HERO6 on: GH010042, GH020042 or GX..., the first chapter 01).
+_GOPRO_FIRST = re.compile(r"^GOPR(?P<number>\d{4})$", re.IGNORECASE)
 _GOPRO_GROUP = re.compile(r"^G(?P<group>\d{3})(?P<frame>\d{4})$", re.IGNORECASE)
 _INSTA = re.compile(r"^(?:VID|LRV)_(?P<when>\d{8}_\d{6})_\d\d_(?P<number>\d{3})$", re.IGNORECASE)
 _XDCAM_EX_PART = re.compile(r"^(?P<take>.+)_\d\d$")  # FISH0046_01: part 01 of take FISH0046
@@ -106,7 +114,7 @@ class Clip:
     ``attach`` adds a sidecar."""
 
     name: str  # what the report shows (a sequence's name carries its frame range)
-    kind: str  # "clip", "sequence" or "file"
+    kind: str  # "clip", "sequence", "audio", "empty" (a clip's name, 0 bytes) or "file"
     folder: str  # relative folder ("" at the card's root)
     primary: FileEntry  # the file probed for a thumbnail (a sequence's middle frame)
     files: list[FileEntry] = field(default_factory=list)  # every member, primary first
@@ -115,6 +123,15 @@ class Clip:
     first_frame: int = 0
     last_frame: int = 0
     gaps: Sequence[tuple[int, int]] = ()  # missing frame ranges
+    # Frames of a sequence that are not whole: (number, why), in order; 0-byte frames found
+    # here, truncated ones by ``frames.check_headers`` (it reads their headers)
+    bad_frames: Sequence[tuple[int, str]] = ()
+    # Frames of a DPX or Cineon sequence whose size is not the sequence's usual one, for
+    # ``frames.check_headers`` to compare with the size their header states
+    odd_frames: Sequence[tuple[int, FileEntry]] = ()
+    # A recording's spans missing, before its last one (their names: a gap in the
+    # chapter or span numbers, or its first one missing)
+    missing_spans: Sequence[str] = ()
     stem: str = ""  # the base name sidecars match
     part: str = "span"  # what each member after the first is: "span", "track" or "lens"
 
@@ -181,21 +198,47 @@ def _sequences(files: list[FileEntry]) -> tuple[list[Clip], list[FileEntry]]:
         numbers = [n for n, _ in members]
         first, last = numbers[0], numbers[-1]
         name = f"{prefix}[{first:0{width}d}-{last:0{width}d}]{suffix}"
-        sequences.append(
-            Clip(
-                name=name,
-                kind="sequence",
-                folder=folder,
-                primary=members[len(members) // 2][1],
-                files=[entry for _, entry in members],
-                frames=len(members),
-                first_frame=first,
-                last_frame=last,
-                gaps=_ranges(numbers),
-                stem=prefix.rstrip("._-") or prefix,
-            )
+        sequence = Clip(
+            name=name,
+            kind="sequence",
+            folder=folder,
+            primary=members[len(members) // 2][1],
+            files=[entry for _, entry in members],
+            frames=len(members),
+            first_frame=first,
+            last_frame=last,
+            gaps=_ranges(numbers),
+            stem=prefix.rstrip("._-") or prefix,
         )
+        _frame_sizes(sequence, members, ext)
+        sequences.append(sequence)
     return sequences, rest
+
+
+def _frame_sizes(sequence: Clip, members: list[tuple[int, FileEntry]], ext: str) -> None:
+    """Flag the frames of *sequence* that are empty (0 bytes: always a frame lost), and note
+    for a header check (``frames.check_headers``) the frames of an uncompressed format
+    (DPX, Cineon: every frame of one sequence the same size) whose size is not the
+    sequence's usual one. A size alone flags nothing else: compressed frames (EXR, TIFF,
+    DNG, ...) differ in size from one another, and a DPX frame may carry more user data."""
+    sizes = [entry.get("size_bytes") for _, entry in members]
+    if 0 in sizes:
+        sequence.bad_frames = [
+            (number, "empty, 0 bytes") for number, entry in members if entry.get("size_bytes") == 0
+        ]
+    if ext not in HEADER_SIZED_EXTENSIONS:
+        return
+    counts = Counter(size for size in sizes if size)
+    if len(counts) < 2:  # one size (or none): nothing odd
+        return
+    usual = counts.most_common(1)[0][0]
+    odd = [
+        (number, entry)
+        for number, entry in members
+        if entry.get("size_bytes") and entry.get("size_bytes") != usual
+    ]
+    if odd:
+        sequence.odd_frames = odd
 
 
 def _join_unpadded(
@@ -244,10 +287,11 @@ def _frame(folder: str, name: str) -> tuple[str, str, str] | None:
 
 def _recording(stem: str) -> str | None:
     """The recording a chapter, lens or proxy file belongs to, where the camera names it in
-    the file's name: GoPro ``GX010042``/``GL010042`` → ``GOPRO0042``; Insta360
+    the file's name: GoPro ``GX010042``/``GL010042`` (HERO5 and older: ``GOPR0042``,
+    ``GP010042``) → ``GOPRO0042``; Insta360
     ``VID_20230101_120000_00_001`` (one file a lens) and ``LRV_..._01_001`` (its proxy) →
     ``INSTA20230101_120000_001``."""
-    gopro = _GOPRO.match(stem)
+    gopro = _GOPRO.match(stem) or _GOPRO_FIRST.match(stem)
     if gopro:
         return f"GOPRO{gopro['number']}"
     insta = _INSTA.match(stem)
@@ -285,6 +329,60 @@ def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
     if split and posixpath.basename(parent).upper() == "CLPR":
         return parent, split["take"]
     return folder, stem
+
+
+def _span_numbering(path: str) -> tuple[int, Callable[[int], str]] | None:
+    """(its number, the recording's first span 1; the name span *n* of its recording has,
+    from the row's folder) of a file a camera names by its span, else None: GoPro chapters
+    (``GX010042.MP4``, ``GX020042.MP4``; HERO5 and older ``GOPR0042.MP4``, ``GP010042.MP4``),
+    RED ``_001.R3D``, the parts of a Canon XF clip (``AA0012/AA001201.MXF``), the clip
+    folders of an XDCAM EX take (``CLPR/FISH0046_01/FISH0046_01.MP4``: its name from
+    ``CLPR``). The schemes ``_clip_key`` groups by; Insta360 lenses are not spans (one file
+    a lens, at the same time), nor a P2 clip's channels."""
+    folder, stem, ext = _split(path)
+    suffix = path.rpartition(".")[2]  # the extension as the card writes it
+    gopro = _GOPRO.match(stem)
+    if gopro and gopro["kind"].upper() in "HX":
+        kind, number = stem[:2], gopro["number"]
+        return int(gopro["chapter"]), lambda n: f"{kind}{n:02d}{number}.{suffix}"
+    old = gopro if gopro and gopro["kind"].upper() == "P" else _GOPRO_FIRST.match(stem)
+    if old:
+        number = old["number"]
+        chapter = int(old["chapter"]) + 1 if old.re is _GOPRO else 1
+        return (
+            chapter,
+            lambda n: f"GOPR{number}.{suffix}" if n == 1 else f"GP{n - 1:02d}{number}.{suffix}",
+        )
+    span = _SPAN.match(stem)
+    if span and ext == "r3d":
+        base = span["base"]
+        return int(span["span"]), lambda n: f"{base}_{n:03d}.{suffix}"
+    parent, own = posixpath.split(folder)
+    if ext == "mxf" and _CANON_XF_CLIP.match(own) and stem[:-2] == own and stem[-2:].isdigit():
+        return int(stem[-2:]), lambda n: f"{own}{n:02d}.{suffix}"
+    split = _XDCAM_EX_PART.match(stem) if stem == own else None
+    if split and posixpath.basename(parent).upper() == "CLPR":
+        take = split["take"]
+        return int(stem[len(take) + 1 :]), lambda n: f"{take}_{n:02d}/{take}_{n:02d}.{suffix}"
+    return None
+
+
+def _missing_spans(members: list[FileEntry]) -> tuple[str, ...]:
+    """The names of the spans a recording lacks before its last one on the card (a gap in
+    its numbers, or its first span missing: ``GX020042.MP4`` alone lacks ``GX010042.MP4``),
+    when every member is numbered by one scheme (``_span_numbering``). A last span missing
+    cannot be told from the names."""
+    numbers: set[int] = set()
+    for entry in members:
+        found = _span_numbering(str(entry["path"]))
+        if found is None:
+            return ()
+        numbers.add(found[0])
+        if len(numbers) == 1:
+            name = found[1]
+    if len(numbers) != len(members):  # a number twice: not one scheme's spans
+        return ()
+    return tuple(name(n) for n in range(1, max(numbers)) if n not in numbers)
 
 
 def _proxy_tail(folder: str, stem: str) -> str | None:
@@ -325,11 +423,14 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     primaries: dict[tuple[str, str, str], FileEntry | list[FileEntry]] = {}
     others: list[FileEntry] = []
     p2_tracks: list[tuple[FileEntry, tuple[str, str]]] = []
+    empty: list[FileEntry] = []  # files named as clips that hold nothing (0 bytes)
     for entry in rest:
         folder, stem, ext = _split(str(entry["path"]))
         gopro = _GOPRO.match(stem)
         p2 = _p2_track(folder, stem)
-        if p2 is not None:
+        if ext in VIDEO_EXTENSIONS and entry.get("size_bytes") == 0:
+            empty.append(entry)  # nothing recorded: no clip, and no span of one
+        elif p2 is not None:
             p2_tracks.append((entry, p2))  # its clip is known once the clips are
         elif ext in VIDEO_EXTENSIONS and gopro and gopro["kind"].upper() == "L":
             others.append(entry)  # GoPro low-res proxy: a sidecar of its recording
@@ -418,6 +519,8 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
             singles.append(entry)
     del by_folder
     singles = _audio_takes(singles, rows, folders)
+    # After the sidecars found their clips: an empty file is no folder's single clip.
+    rows.extend(_one_file_row(entry, "empty", folders) for entry in empty)
     rows.sort(key=lambda c: (c.folder, c.name))
     for clip in rows:
         if isinstance(clip.sidecars, list):
@@ -425,6 +528,22 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     singles.sort(key=lambda e: str(e["path"]))
     rows.extend(_one_file_row(e, "file", folders) for e in singles)
     return rows
+
+
+def p2_audio(clip: Clip) -> list[FileEntry]:
+    """The audio channels of a P2 clip (``CONTENTS/AUDIO/0001AB00.MXF``, one file a channel),
+    among its sidecars, in order; [] for any other clip (its voice memos are not its
+    sound)."""
+    found = []
+    for entry in clip.sidecars:
+        folder, stem, ext = _split(str(entry["path"]))
+        if (
+            ext == "mxf"
+            and posixpath.basename(folder).upper() == "AUDIO"
+            and _p2_track(folder, stem)
+        ):
+            found.append(entry)
+    return found
 
 
 def _attach_p2_tracks(
@@ -493,10 +612,12 @@ def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, 
     name = path[len(prefix) :] if path.startswith(prefix) else posixpath.basename(path)
     others = len(members) - 1
     if others:
-        # a lone lens or track reads "+1 lens", "+1 track"; spans keep the plural their
-        # rows always had ("+1 spans")
-        word = part if part in ("lens", "track") and others == 1 else _PLURALS[part]
-        name = f"{name} (+{others} {word})"
+        name = f"{name} (+{others} {part if others == 1 else _PLURALS[part]})"
+    # A recording a camera names by its spans (its key is not its first file's base name:
+    # GOPRO0042, a RED clip's name without _001) may lack some.
+    missing: tuple[str, ...] = ()
+    if kind == "clip" and part == "span" and key != _split(path)[1]:
+        missing = _missing_spans(members)
     return Clip(
         name=name,
         kind=kind,
@@ -505,6 +626,7 @@ def _recording_row(members: list[FileEntry], kind: str, part: str, folder: str, 
         files=members,
         stem=key,
         part=part,
+        missing_spans=missing,
     )
 
 

@@ -31,13 +31,16 @@ from rich import filesize
 from offload.engine.devices import describe as describe_devices
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import card_release
+from offload.report.release import card_release, user_ignored
 from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
 SEVERITY = ("failed", "cancelled", "missing", "transfer_checked", "verified_earlier", "verified")
 GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 MAX_PROBLEM_LINES = 200
+# Entries the scan left out (the JSON's ``ignored``) listed by name, each with its reason;
+# past this many, the rest are counted by reason (the JSON lists them all).
+MAX_IGNORED_LINES = 100
 # Past this many "other files" (no clip, no sequence), the good ones are folded into one row
 # per folder; every file that is not fine keeps its own row. The JSON/CSV list them all.
 MAX_FILE_ROWS = 300
@@ -106,6 +109,7 @@ class ClipRow:
 
 
 _KIND_LABELS = {
+    "empty": "empty file",
     "sequence": "image sequence",
     "folder": "files in a folder",
     "clips": "clips in a folder",
@@ -133,13 +137,26 @@ class ReportView:
     # May the card be formatted: one sentence on page 1, under the verdict (release.py).
     release: str = ""
     release_ok: bool = False
+    # What the scan left out (not copied): "path — reason" lines, the user's --ignore patterns'
+    # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry.
+    ignored: list[str] = field(default_factory=list)
+    ignored_count: int = 0
+    # Problems past the list's caps, beyond the "… and N more" lines that stand for them: a
+    # list of 200 failures and "… and 50 more" counts 250 problems, not 201.
+    unlisted_problems: int = 0
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem, those the list leaves out past its caps too."""
+        return len(self.problems) + self.unlisted_problems
 
 
-_UNITS = ["B", "KB", "MB", "GB", "TB"]
+_UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
 
 
 def human_bytes(count: float | None) -> str:
-    """Decimal units with two decimals (``1.50 KB``), bytes as they are (``100 B``)."""
+    """Decimal units with two decimals (``1.50 kB``, the terminal's "kB"), bytes as they are
+    (``100 B``)."""
     if count is None:
         return ""
     unit, suffix = filesize.pick_unit_and_suffix(int(abs(count)), _UNITS, 1000)
@@ -384,21 +401,37 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         elif info.duration_s and clip.kind != "sequence":
             frames = f" ({info.frames} frames)" if info.frames else ""
             in_spans = f" in {info.spans} spans" if info.spans > 1 else ""
-            details.append(f"Duration {clip_duration(info.duration_s)}{frames}{in_spans}")
+            if clip.missing_spans:  # what is summed is what the card holds, not the take
+                in_spans = f" in the {plural(info.spans, 'span')} on the card"
+            if info.estimated:  # no header states it: FFmpeg's estimate from the data
+                details.append(
+                    f"Duration about {clip_duration(info.duration_s)}{in_spans} "
+                    "(estimated from its data: the file states no length)"
+                )
+            else:
+                details.append(f"Duration {clip_duration(info.duration_s)}{frames}{in_spans}")
         if info.timecode:
             details.append(f"Start TC {info.timecode}")
         elif info.start_time:
             details.append(f"Start {info.start_time} (BWF time reference)")
         if info.audio:
             details.append(f"Audio {info.audio}")
+    if clip.kind == "empty":
+        details.append(f"⚠ {EMPTY_CLIP}")
+    if clip.missing_spans:
+        details.append(f"⚠ {_missing_spans_text(clip)}")
     if clip.kind == "sequence":
         details.append(f"{clip.frames} frames ({clip.first_frame}–{clip.last_frame})")
         if clip.gaps:
             ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
             more = " …" if len(clip.gaps) > 10 else ""
             details.append(f"⚠ GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}")
+        elif clip.bad_frames:  # every number is there, not every frame whole
+            details.append("No frame numbers missing")
         else:
             details.append("No missing frames")
+        if clip.bad_frames:
+            details.append(f"⚠ {_bad_frames_text(clip)}")
     primary = clip.primary
     digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()] or _recorded(primary)
     if clip.kind == "sequence":
@@ -429,6 +462,38 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         sidecars=sidecars,
         states=list(zip(labels.values(), clip_states(clip, labels), strict=True)),
         media_note=_media_note(clip, info),
+    )
+
+
+# What a file named as a clip that holds nothing says, on its row and on page 1.
+EMPTY_CLIP = (
+    "EMPTY (0 bytes): nothing was recorded in it (a recording that failed); not counted as a clip"
+)
+
+
+def _bad_frames_text(clip: Clip) -> str:
+    """A sequence's frames that are not whole ("DAMAGED FRAMES: 2 of 20: 1005 (empty, 0
+    bytes), 1010 (truncated: ...)"); the row and the page-1 warning say the same."""
+    bad = clip.bad_frames
+    listed = ", ".join(f"{number} ({why})" for number, why in bad[:10])
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    return (
+        f"DAMAGED FRAMES: {len(bad)} of {clip.frames}: {listed}{more} (so on the card: check "
+        "with the camera department)"
+    )
+
+
+def _missing_spans_text(clip: Clip) -> str:
+    """A recording's spans missing, named ("SPANS MISSING: 1 span of this recording is
+    missing: GX020005.MP4 (a gap in its numbers: ...)"); the row and the page-1 warning say
+    the same. Missing, not "not on the card": an empty file of that name is on it, as a row
+    of its own."""
+    missing = clip.missing_spans
+    names = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+    return (
+        f"SPANS MISSING: {plural(len(missing), 'span')} of this recording "
+        f"{'is' if len(missing) == 1 else 'are'} missing: {names} (a gap in its numbers: "
+        "the recording is incomplete on the card; check with the camera department)"
     )
 
 
@@ -480,6 +545,8 @@ def audio_only(clip: Clip, info: MediaInfo | None) -> bool:
 
 def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
+    if clip.kind == "empty":
+        return "empty file: nothing to show"
     if info is None:
         return None
     if clip.kind == "audio" and info.error == NO_PICTURE:
@@ -572,6 +639,29 @@ def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
     return rows
 
 
+def _ignored_lines(entries: list[Any]) -> list[str]:
+    """The JSON's ``ignored`` entries as "path — reason" lines, those a user's pattern left
+    out first (they keep the card: release.py), then in the scan's order; past
+    MAX_IGNORED_LINES, one line per reason counting the rest."""
+    pairs = [
+        (str(e.get("path")), str(e.get("reason") or "no reason recorded"), user_ignored(e))
+        if isinstance(e, dict)
+        else (str(e), "no reason recorded", False)
+        for e in entries
+    ]
+    pairs.sort(key=lambda pair: not pair[2])  # stable: the scan's order within each
+    lines = [
+        f"{path} — {reason}{' (a pattern given for this offload)' if user else ''}"
+        for path, reason, user in pairs[:MAX_IGNORED_LINES]
+    ]
+    rest = Counter(reason for _, reason, _ in pairs[MAX_IGNORED_LINES:])
+    lines.extend(
+        f"… and {plural(count, 'more entry', 'more entries')}: {reason}"
+        for reason, count in rest.most_common()
+    )
+    return lines
+
+
 def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     """One line per symlink a destination's manifest does not list (ignored or left out),
     naming the destinations it concerns (usually all: the same card, the same links)."""
@@ -607,7 +697,10 @@ def build_view(
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
     # Failures first; then clips and sequences, then other files (each in path order).
-    order = {"clip": 0, "sequence": 0, "audio": 0, "clips": 0, "takes": 0, "file": 1, "folder": 1}
+    order = {
+        **dict.fromkeys(("clip", "sequence", "audio", "empty", "clips", "takes"), 0),
+        **dict.fromkeys(("file", "folder"), 1),
+    }
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []
@@ -629,18 +722,23 @@ def build_view(
                     f"{entry['path']} on destination {label}: FAILED: "
                     f"{dest.get('error') or 'no reason recorded'}"
                 )
+    # The lists are capped; the count is not (unlisted: problems a "… and N more" line
+    # stands for, beyond the line itself).
+    unlisted = 0
     problems.extend(failed_lines[:MAX_PROBLEM_LINES])
     if len(failed_lines) > MAX_PROBLEM_LINES:
-        problems.append(
-            f"… and {len(failed_lines) - MAX_PROBLEM_LINES} more failures (see the clip list)"
-        )
+        more = len(failed_lines) - MAX_PROBLEM_LINES
+        problems.append(f"… and {more} more failures (see the clip list)")
+        unlisted += more - 1
     missing = list(data.get("missing_from_card") or [])
     for path in missing[:MAX_PROBLEM_LINES]:
         problems.append(
             f"{path}: MISSING FROM THE CARD (its own ASC MHL history lists it): not copied"
         )
     if len(missing) > MAX_PROBLEM_LINES:
-        problems.append(f"… and {len(missing) - MAX_PROBLEM_LINES} more missing from the card")
+        more = len(missing) - MAX_PROBLEM_LINES
+        problems.append(f"… and {more} more missing from the card")
+        unlisted += more - 1
     for error in data.get("folder_errors") or []:
         problems.append(str(error))
     for symlink in data.get("symlinks") or []:
@@ -675,6 +773,12 @@ def build_view(
         damaged = media.get(index)
         if damaged is not None and damaged.damage:
             warnings.append(f"Clip {clip.name}: {damaged.damage}")
+        if clip.missing_spans:
+            warnings.append(f"Clip {clip.name}: {_missing_spans_text(clip)}")
+        if clip.kind == "empty":
+            warnings.append(f"{clip.primary['path']}: {EMPTY_CLIP}")
+        if clip.bad_frames:
+            warnings.append(f"Sequence {clip.name}: {_bad_frames_text(clip)}")
         if clip.kind == "sequence" and clip.gaps:
             warnings.append(
                 f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
@@ -714,7 +818,10 @@ def build_view(
     if data.get("cancelled"):
         verdict, ok = "✖ CANCELLED: the offload did not finish", False
     elif problems:
-        verdict, ok = f"✖ FAILED: {len(problems)} problem(s), listed first below", False
+        verdict, ok = (
+            f"✖ FAILED: {len(problems) + unlisted} problem(s), listed first below",
+            False,
+        )
     elif not copies:
         verdict, ok = "Nothing was copied", True
     elif statuses["transfer_checked"]:
@@ -752,6 +859,12 @@ def build_view(
     if n_sound_named:
         named = "a clip" if n_sound_named == 1 else "clips"
         audio += f", {plural(n_sound_named, 'audio-only file')} named as {named}"
+    # A file named as a clip that holds nothing: counted apart too, as what it is.
+    n_empty = sum(1 for c in clips if c.kind == "empty")
+    if n_empty:
+        audio += (
+            f", {plural(n_empty, 'empty file')} named as {'a clip' if n_empty == 1 else 'clips'}"
+        )
     detail = (
         f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
@@ -801,6 +914,7 @@ def build_view(
         ),
         *([("Audio takes", str(n_audio))] if n_audio else []),
         *([("Audio-only files named as clips", str(n_sound_named))] if n_sound_named else []),
+        *([("Empty files named as clips", str(n_empty))] if n_empty else []),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
@@ -816,7 +930,7 @@ def build_view(
         for entry in data.get("devices") or []
         if entry.get("destinations")
     )
-    totals.append(("Problems", str(len(problems)) if problems else "none"))
+    totals.append(("Problems", str(len(problems) + unlisted) if problems else "none"))
     totals.append(("Exit code", str(data.get("exit_code", ""))))
     # The JSON's own answer; a report written before it had one gets it computed here.
     release = data.get("card_release") or card_release(data).as_json()
@@ -837,4 +951,7 @@ def build_view(
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
+        unlisted_problems=unlisted,
+        ignored=_ignored_lines(list(data.get("ignored") or [])),
+        ignored_count=len(data.get("ignored") or []),
     )

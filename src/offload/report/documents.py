@@ -3,7 +3,8 @@
 
     build_documents(data) -> {".html": bytes, ".pdf": bytes}
 
-Steps: group the files into clips (``clips``), probe each clip once for metadata and a
+Steps: group the files into clips (``clips``), check the frames of odd size of a DPX or
+Cineon sequence against their headers (``frames``), probe each clip once for metadata and a
 thumbnail within the time budgets (``media``; reads the card, or a verified copy when the
 card is gone), word the states (``content``), render (``html``, ``pdf``).
 
@@ -147,13 +148,18 @@ def render_documents(
     and its report worker (``worker.py``) both run."""
     from offload.report.clips import group_clips
     from offload.report.content import build_view
+    from offload.report.frames import check_headers
     from offload.report.html import render_html
     from offload.report.media import probe_clips
 
     started = time.monotonic()
     clips = group_clips(list(data.get("files") or []))
+    locate = locator(data)
+    # The frames of odd size of a DPX/Cineon sequence, against their headers (no PyAV: done
+    # with --no-media too; a sequence of frames of one size reads nothing).
+    check_headers(clips, locate)
     if options.media:
-        media, notes = probe_clips(clips, locator(data), options.budget)
+        media, notes = probe_clips(clips, locate, options.budget)
     else:
         media, notes = {}, ["Clips were not probed for thumbnails and metadata (--no-media)."]
     probed = time.monotonic() - started

@@ -8,6 +8,7 @@ import base64
 from html import escape
 
 from offload.report.content import ClipRow, ReportView, State
+from offload.report.words import plural
 
 CSS = """
 :root { --bad: #b00020; --ok: #1b5e20; --warn: #8a5a00; --line: #ccc; }
@@ -133,12 +134,14 @@ def render_html(view: ReportView) -> str:
     )
     clips = "".join(_clip(row) for row in view.clips)
     verdict_css = "verdict" if view.verdict_ok else "verdict bad"
-    problems = _list(view.problems, "problems", f"Problems ({len(view.problems)})")
+    problems = _list(view.problems, "problems", f"Problems ({view.problem_count})")
     release = ""
     if view.release:
         css = "release ok" if view.release_ok else "release"
         release = f'<div class="{css}">{escape(view.release)}</div>\n'
     totals = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in view.totals)
+    entries = plural(view.ignored_count, "entry", "entries")
+    ignored = _list(view.ignored, "notes", f"Ignored (not copied): {entries}")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -161,7 +164,7 @@ def render_html(view: ReportView) -> str:
 </div>
 <h2>Destinations</h2>
 {destinations}
-<h2>Clips and files ({len(view.clips)} rows, problems first)</h2>
+<h2>Clips and files ({plural(len(view.clips), "row")}, problems first)</h2>
 {_list(view.notes, "notes", "About the thumbnails")}
 <table class="clips">
 <thead><tr><th>Picture</th><th>Clip</th><th>Size and digests</th>{dest_heads}</tr></thead>
@@ -169,6 +172,7 @@ def render_html(view: ReportView) -> str:
 {clips}
 </tbody>
 </table>
+{ignored}
 <h2>Totals</h2>
 <table class="kv">{totals}</table>
 <footer>{escape(view.generated)}</footer>

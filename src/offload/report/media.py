@@ -48,8 +48,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from offload.report.clips import Clip
-from offload.report.sniff import not_media, without_index
+from offload.report.clips import Clip, FileEntry, p2_audio
+from offload.report.sniff import cut_off, not_media
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -119,6 +119,9 @@ class MediaInfo:
     audio_only: str | None = None
     # A start time in a sound file's BWF header (bext time_reference), "HH:MM:SS(.fff)".
     start_time: str | None = None
+    # No header states the duration (MPEG-TS, MPEG-PS): FFmpeg's estimate from the data, and
+    # no frame count is given.
+    estimated: bool = False
 
 
 #: What a file without a video stream (a sound file) says instead of a thumbnail.
@@ -127,6 +130,10 @@ NO_PICTURE = "no picture in this file"
 NOTHING_RECORDED = "no picture and no sound in this file (nothing recorded)"
 #: What an MP4/MOV cut off before its index was written says instead of a thumbnail.
 CUT_BEFORE_INDEX = "cut off before its index was written: not readable as it is"
+#: ... cut while its index (a ``moov`` at the end) was written.
+CUT_WHILE_INDEX = "cut off while its index was written: not readable as it is"
+#: ... whose last top-level box of another kind runs past the end of the file.
+CUT_SHORT = "cut off (its last box runs past the end of the file): not readable as it is"
 
 
 def media_available() -> bool:
@@ -170,8 +177,10 @@ def probe_file(path: Path, budget: ProbeBudget | None = None) -> MediaInfo:
     return _probe_media(path, budget)
 
 
-def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
-    """``probe_file`` of a file the sniff let through."""
+def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> MediaInfo:
+    """``probe_file`` of a file the sniff let through; without the thumbnail if not
+    *picture* (a spanned clip's is taken from the span that holds its middle:
+    ``_thumbnail_at``)."""
     info = MediaInfo(read_from=str(path))
     try:
         import av
@@ -191,24 +200,79 @@ def _probe_media(path: Path, budget: ProbeBudget) -> MediaInfo:
                 return info
             stream = container.streams.video[0]
             _check_end(container, stream, path, info)
-            frame = _middle_frame(container, stream, info, deadline)
-            if frame is not None:
-                info.rotation = _rotation(frame)
-                info.thumbnail = _jpeg(frame, budget, info.rotation)
-            elif info.error is None:
-                info.error = "no frame could be decoded"
+            if picture:
+                _thumbnail(container, stream, info, budget, deadline)
     except Exception as exc:  # PyAV raises many types (FFmpegError, ValueError, ...)
-        if without_index(path):
+        cut = cut_off(path)
+        if cut is None:
+            info.error = _short_error(exc)
+        elif cut.box is None:
             info.error = CUT_BEFORE_INDEX
             info.damage = (
                 "cut off while recording: the file holds recorded data but no index (no "
                 "'moov' box; a camera writes it last), so no player can read it as it is; "
-                "a repair tool (untrunc and the like) may rebuild it from a whole clip of "
-                "the same camera"
+                + _REPAIR
             )
         else:
-            info.error = _short_error(exc)
+            what = (
+                "its index (the 'moov' box, written last)"
+                if cut.box == "moov"
+                else (f"its last box ('{cut.box}')")
+            )
+            info.error = CUT_WHILE_INDEX if cut.box == "moov" else CUT_SHORT
+            info.damage = (
+                f"cut off while recording: {what} lacks its last {cut.missing:,} bytes, so "
+                f"no player can read it as it is; {_REPAIR}"
+            )
     return info
+
+
+_REPAIR = "a repair tool (untrunc and the like) may rebuild it from a whole clip of the same camera"
+
+
+def _thumbnail(
+    container: Any,
+    stream: Any,
+    info: MediaInfo,
+    budget: ProbeBudget,
+    deadline: float,
+    offset: float | None = None,
+) -> None:
+    """*info*'s thumbnail: the frame at *offset* seconds into *container* (None: its
+    middle, ``_middle_frame``)."""
+    frame = _middle_frame(container, stream, info, deadline, offset)
+    if frame is not None:
+        info.rotation = _rotation(frame)
+        info.thumbnail = _jpeg(frame, budget, info.rotation)
+    elif info.error is None:
+        info.error = "no frame could be decoded"
+
+
+def _thumbnail_at(path: Path, offset: float | None, info: MediaInfo, budget: ProbeBudget) -> None:
+    """*info*'s thumbnail from the frame *offset* seconds into *path* (None: its middle):
+    a spanned clip's middle is in the span that holds it. Never raises: a failure is said
+    in ``info.error``."""
+    try:
+        import av
+
+        with av.open(str(path), timeout=budget.per_clip_s) as container:
+            if not container.streams.video:
+                info.error = info.error or "no frame could be decoded"
+                return
+            deadline = time.monotonic() + budget.per_clip_s
+            _thumbnail(container, container.streams.video[0], info, budget, deadline, offset)
+    except Exception as exc:  # PyAV raises many types; the row says why there is no picture
+        info.error = info.error or _short_error(exc)
+
+
+def _middle_of(lengths: Sequence[float]) -> tuple[int, float]:
+    """(which span, seconds into it) holds the middle of spans of *lengths*."""
+    left = sum(lengths) / 2
+    for index, length in enumerate(lengths):
+        if left < length or index == len(lengths) - 1:
+            return index, min(left, length)
+        left -= length
+    return 0, 0.0
 
 
 def _short_error(exc: BaseException) -> str:
@@ -351,6 +415,10 @@ def _packet_at(container: Any, stream: Any, seconds: float) -> bool | None:
     return False
 
 
+# Containers whose duration FFmpeg estimates from the data's time stamps: no header states it.
+_ESTIMATED = frozenset({"mpegts", "mpeg", "mpegvideo", "h264", "hevc"})
+
+
 def _read_metadata(container: Any, info: MediaInfo) -> None:
     timecode = container.metadata.get("timecode")
     for stream in container.streams:
@@ -358,6 +426,7 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
     info.timecode = timecode
     if container.duration:
         info.duration_s = container.duration / 1_000_000
+    names = str(container.format.name).split(",")
     if container.streams.video:
         video = container.streams.video[0]
         context = video.codec_context
@@ -365,18 +434,30 @@ def _read_metadata(container: Any, info: MediaInfo) -> None:
         info.width = context.width or None
         info.height = context.height or None
         rate = video.average_rate or video.guessed_rate
-        single_image = container.format.name.endswith("_pipe") or container.format.name in (
+        single_image = names[0].endswith("_pipe") or names[0] in (
             "image2",
             "exr_pipe",
+        )
+        # The picture's own duration: the container's is its longest stream's (sound
+        # recorded past the last frame counted frames that are not there).
+        video_s = (
+            float(video.duration * video.time_base) if video.duration and video.time_base else None
         )
         if not single_image:
             info.frame_rate = format_rate(rate)
             if video.frames:
                 info.frames = int(video.frames)
-            elif info.duration_s and rate:
-                info.frames = round(info.duration_s * float(rate))
-        if info.duration_s is None and video.duration and video.time_base:
-            info.duration_s = float(video.duration * video.time_base)
+            elif _ESTIMATED.intersection(names):
+                # No header states its length: FFmpeg's duration is read from the data's
+                # time stamps (a cut-off stream's last ones may not decode). Said as an
+                # estimate, with no frame count (an AVCHD stream cut at half claimed 27
+                # frames where 25 decode).
+                info.estimated = True
+                info.duration_s = video_s or info.duration_s
+            elif (video_s or info.duration_s) and rate:
+                info.frames = round((video_s or info.duration_s or 0.0) * float(rate))
+        if info.duration_s is None and video_s:
+            info.duration_s = video_s
     if container.streams.audio:
         info.audio = _audio_text(container.streams.audio)
         if not timecode:
@@ -456,18 +537,47 @@ def _take_audio(info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBud
     info.audio = text
 
 
+def _channel_files_audio(
+    info: MediaInfo, tracks: Sequence[Path | None], budget: ProbeBudget
+) -> None:
+    """A clip's sound recorded one file a track beside its video (P2: ``AUDIO/0001AB00.MXF``
+    ...), said as a clip's tracks are ("2 tracks (a file each), 48 kHz, 2 ch (1 ch each)"),
+    the files FFmpeg cannot read counted, never guessed at."""
+    found = [_audio_of(path, budget) if path is not None else None for path in tracks]
+    read = [pair for pair in found if pair is not None]
+    if not read:
+        info.audio = f"{plural_tracks(len(tracks))} (a file each), none readable"
+        return
+    rates = "/".join(khz(rate) for rate in sorted({rate for rate, _ in read}))
+    channels = [count for _, count in read]
+    text = f"{plural_tracks(len(tracks))} (a file each), {rates} kHz, {sum(channels)} ch"
+    if len(channels) > 1:
+        text += (
+            f" ({channels[0]} ch each)"
+            if len(set(channels)) == 1
+            else f" ({'+'.join(map(str, channels))})"
+        )
+    if len(read) < len(tracks):
+        text += f" in the {len(read)} read ({len(tracks) - len(read)} not readable)"
+    info.audio = text
+
+
 def _add_spans(
     info: MediaInfo, entries: Sequence[Any], paths: Sequence[Path | None], budget: ProbeBudget
-) -> None:
+) -> list[float] | None:
     """Describe a clip recorded in spans (*info*: its first span's; *paths*: the other
     spans') as the whole recording: the spans' header durations and frame counts summed
     (``spans``), each span's end checked as the first's was (``_check_end``: the last
     chapter of a card pulled mid-record is the one cut off). A span FFmpeg cannot read
-    leaves the sum unknown and is said."""
+    leaves the sum unknown and is said. Returns each span's length (the data there, for a
+    span cut off), None when one is not known."""
     parts = [info]
     for path in paths:
         parts.append(_span_header(path, budget) if path is not None else MediaInfo())
     info.spans = len(parts)
+    lengths = [
+        part.data_s if part.data_s is not None else (part.duration_s or 0.0) for part in parts
+    ]
     unread = [
         str(entries[n].get("path", "")).rsplit("/", 1)[-1]
         for n, part in enumerate(parts)
@@ -480,7 +590,7 @@ def _add_spans(
             f"({', '.join(unread[:3])}{' ...' if len(unread) > 3 else ''}): "
             "its duration is not known"
         )
-        return
+        return None
     header = sum(part.duration_s or 0.0 for part in parts)
     info.frames = (
         sum(part.frames or 0 for part in parts) if all(part.frames for part in parts) else None
@@ -488,7 +598,7 @@ def _add_spans(
     info.duration_s = header
     cut = [n for n, part in enumerate(parts) if part.damage]
     if not cut:
-        return
+        return lengths
     names = ", ".join(
         f"span {n + 1} ({str(entries[n].get('path', '')).rsplit('/', 1)[-1]})" for n in cut
     )
@@ -502,6 +612,7 @@ def _add_spans(
         f"cut off: the headers of its {len(parts)} spans say {_claimed(info)}, the data ends "
         f"early in {names}{found} (a recording interrupted, or a damaged file)"
     )
+    return lengths
 
 
 def _span_header(path: Path, budget: ProbeBudget) -> MediaInfo:
@@ -541,9 +652,12 @@ def _audio_of(path: Path, budget: ProbeBudget) -> tuple[int, int] | None:
         return None
 
 
-def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float) -> Any:
-    """The frame at the middle of the clip, else the last one decoded before it (or the
-    first if the clip cannot be seeked); None if no frame decodes at all.
+def _middle_frame(
+    container: Any, stream: Any, info: MediaInfo, deadline: float, offset: float | None = None
+) -> Any:
+    """The frame at the middle of the clip (or *offset* seconds into it), else the last one
+    decoded before it (or the first if the clip cannot be seeked); None if no frame decodes
+    at all.
 
     Frame times are the container's own: they start at its ``start_time`` (MPEG-TS and MXF
     often start far from 0), so the middle is that start plus half the duration; of a clip
@@ -553,7 +667,7 @@ def _middle_frame(container: Any, stream: Any, info: MediaInfo, deadline: float)
     last frame that decoded is kept."""
     start = _start_s(container)
     length = info.data_s if info.data_s is not None else (info.duration_s or 0.0)
-    target = start + length / 2
+    target = start + (length / 2 if offset is None else offset)
     failure = None
     if target > start:
         try:
@@ -686,16 +800,36 @@ def probe_clips(
                 )
             else:
                 opened += 1
-                info = _probe_media(path, budget)
+                spans: list[FileEntry] = []
+                if clip.kind == "clip" and clip.part == "span" and len(clip.files) > 1:
+                    sidecars = {id(entry) for entry in clip.sidecars}
+                    spans = [e for e in clip.files[1:] if id(e) not in sidecars]
+                # A spanned clip's thumbnail is the middle of the recording, not of its
+                # first span: taken once the spans' lengths are known (below).
+                info = _probe_media(path, budget, picture=not spans)
                 if clip.kind == "audio" and len(clip.files) > 1:
                     tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
                     _take_audio(info, tracks, budget)
-                elif clip.kind == "clip" and clip.part == "span" and info.duration_s:
-                    sidecars = {id(entry) for entry in clip.sidecars}
-                    spans = [e for e in clip.files[1:] if id(e) not in sidecars]
-                    if spans:
-                        paths = [locate(replace(clip, primary=entry)) for entry in spans]
+                elif clip.kind == "clip" and info.audio is None and (channels := p2_audio(clip)):
+                    # A P2 clip's sound is one MXF a channel beside its video's.
+                    tracks = [locate(replace(clip, primary=entry)) for entry in channels]
+                    _channel_files_audio(info, tracks, budget)
+                if spans and info.error is None:
+                    # The first span's own length, for its middle if the spans cannot be
+                    # summed (one cannot be read).
+                    own = info.data_s if info.data_s is not None else info.duration_s
+                    paths = [locate(replace(clip, primary=entry)) for entry in spans]
+                    lengths = (
                         _add_spans(info, [clip.primary, *spans], paths, budget)
+                        if info.duration_s
+                        else None
+                    )
+                    which, offset = (
+                        _middle_of(lengths) if lengths else (0, own / 2 if own else None)
+                    )
+                    chosen = [path, *paths][which]
+                    if chosen is not None:
+                        _thumbnail_at(chosen, offset, info, budget)
             with lock:
                 results[index] = info
 

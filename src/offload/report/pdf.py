@@ -1,9 +1,9 @@
-"""The PDF report, drawn on reportlab's canvas (its standard fonts need no font file).
+"""The PDF report, drawn on reportlab's canvas in Bitstream Vera, embedded (subsets).
 
 A4 or Letter, portrait. Rows never split across pages: each row's height is measured before
 it is drawn, and a row that does not fit starts a new page under a repeated table header.
 States are words and marks (``OK``, ``~``, ``XX``, ``--``) with a heavy bar beside failed
-rows, so a black-and-white print says what the colour says. The standard fonts are Latin-1:
+rows, so a black-and-white print says what the colour says. The faces cover Latin-1:
 other characters are written as their codes (``<U+65E5>``; the HTML report keeps them).
 Every page's footer says "page N/M": M is a form drawn once the last page is known
 (``Canvas.doForm`` may name a form defined later).
@@ -18,16 +18,21 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import reportlab
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
 from offload.report.content import ClipRow, ReportView, State
+from offload.report.words import plural
 
 # Streams binary, not ASCII85: a quarter smaller, and the encoding is pure Python where
 # reportlab's accelerator (rl-accel) is not installed. Read when a page or an image is made;
@@ -55,19 +60,35 @@ _REPLACEMENTS = {
     "“": '"',
     "”": '"',
 }
-# Control characters but the line break: Latin-1, but no glyph in the standard fonts.
-_CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x0A}
+# Control characters, the line break too: Latin-1, but no glyph in the fonts, and a
+# line break in a file name (a name may hold one) must not start a new line of the row.
+_CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0))}
 RED = (170, 0, 20)
 GREEN = (20, 90, 30)
 AMBER = (130, 80, 0)
 BLACK = (0, 0, 0)
-FONTS = {"": "Helvetica", "B": "Helvetica-Bold", "I": "Helvetica-Oblique"}
+# Bitstream Vera, the TrueType faces reportlab ships in its package (no system font, the
+# same on every machine), embedded as subsets of the glyphs a report uses: an archive (PDF/A)
+# and a reviewer expect every font embedded. Vera covers Latin-1 whole (what latin1() leaves).
+FONT_FILES = {"": "Vera.ttf", "B": "VeraBd.ttf", "I": "VeraIt.ttf"}
+FONTS = {"": "OffloadVera", "B": "OffloadVera-Bold", "I": "OffloadVera-Oblique"}
 
 Color = tuple[int, int, int]
 
 
+def load_fonts() -> None:
+    """Register the embedded faces (FONTS) with reportlab, once per process (~7 ms for the
+    three: reportlab reads each file's tables; the report worker does it while the command
+    copies)."""
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    folder = Path(reportlab.__file__).parent / "fonts"
+    for style, name in FONTS.items():
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, str(folder / FONT_FILES[style])))
+
+
 def latin1(text: str) -> str:
-    """*text* as the standard fonts can show it: the symbols above in words, a control
+    """*text* as the fonts can show it (Latin-1): the symbols above in words, a control
     character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is."""
@@ -163,10 +184,17 @@ class _Page:
 
 class PdfWriter:
     def __init__(self, view: ReportView, paper: str) -> None:
+        load_fonts()
         self.view = view
         self.out = io.BytesIO()
         size = PAPERS.get(paper.lower(), A4)
-        self.canvas = Canvas(self.out, pagesize=size)
+        # Its initial font too: reportlab's default (Helvetica) would be named, unembedded.
+        # (types-reportlab types the name as a float: a mistake of the stub.)
+        self.canvas = Canvas(
+            self.out,
+            pagesize=size,
+            initialFontName=FONTS[""],  # type: ignore[arg-type]
+        )
         self.canvas.setTitle(latin1(view.title))
         self.canvas.setSubject(latin1(view.verdict))
         # Who offloaded, else nothing (reportlab would say "anonymous").
@@ -221,7 +249,7 @@ class PdfWriter:
 
     # -- measuring and drawing blocks of text ---------------------------------------------
     def _measure(self, style: str, size: float) -> Callable[[str], float]:
-        """Width in mm of a Latin-1 text in *style* at *size* pt, from the standard font's
+        """Width in mm of a Latin-1 text in *style* at *size* pt, from the font's
         metrics (``stringWidth`` of each character, once per font)."""
         font = FONTS[style]
         widths = self._char_widths.get(font)
@@ -239,7 +267,7 @@ class PdfWriter:
 
     def _lines(self, seg: Segment, width: float) -> list[str]:
         """*seg* wrapped to *width* mm: words first, characters for a word longer than a
-        line (paths, digests). Own wrapping with the standard font's metrics (a paragraph
+        line (paths, digests). Own wrapping with the font's metrics (a paragraph
         flowable per cell would cost far more for a card of thousands of rows)."""
         key = (seg.text, seg.style, seg.size, round(width, 3))
         cached = self._wrapped.get(key)
@@ -248,29 +276,29 @@ class PdfWriter:
         measure = self._measure(seg.style, seg.size)
         space = measure(" ")
         lines: list[str] = []
-        for paragraph in latin1(seg.text).split("\n"):
-            line, used = "", 0.0
-            for word in paragraph.split(" "):
+        line, used = "", 0.0
+        # latin1() leaves no line break (a name may hold one): a segment is one paragraph.
+        for word in latin1(seg.text).split(" "):
+            size = measure(word)
+            if line and used + space + size <= width:
+                line, used = f"{line} {word}", used + space + size
+                continue
+            if line:
+                lines.append(line)
+            while size > width and len(word) > 1:
+                cut, taken = 0, 0.0
+                while cut < len(word) and taken + measure(word[cut]) <= width:
+                    taken += measure(word[cut])
+                    cut += 1
+                cut = max(cut, 1)
+                # At the last separator that fits, so a name breaks between its parts
+                # and its extension stays whole (_break_at); else where it must.
+                cut = _break_at(word, cut)
+                lines.append(word[:cut])
+                word = word[cut:]
                 size = measure(word)
-                if line and used + space + size <= width:
-                    line, used = f"{line} {word}", used + space + size
-                    continue
-                if line:
-                    lines.append(line)
-                while size > width and len(word) > 1:
-                    cut, taken = 0, 0.0
-                    while cut < len(word) and taken + measure(word[cut]) <= width:
-                        taken += measure(word[cut])
-                        cut += 1
-                    cut = max(cut, 1)
-                    # At the last separator that fits, so a name breaks between its parts
-                    # and its extension stays whole (_break_at); else where it must.
-                    cut = _break_at(word, cut)
-                    lines.append(word[:cut])
-                    word = word[cut:]
-                    size = measure(word)
-                line, used = word, size
-            lines.append(line)
+            line, used = word, size
+        lines.append(line)
         self._wrapped[key] = lines
         return lines
 
@@ -456,7 +484,7 @@ class PdfWriter:
             self.row([(self.width / 2, left), (self.width / 2, right)], bad=bad)
 
     def clips(self) -> None:
-        self.heading(f"Clips and files ({len(self.view.clips)} rows, problems first)")
+        self.heading(f"Clips and files ({plural(len(self.view.clips), 'row')}, problems first)")
         for note in self.view.notes:
             self._draw([Segment(note, "I", 7.5)], MARGIN, self.y, self.width)
         widths = (30.0, 64.0, 40.0, self.width - 134.0)
@@ -519,11 +547,16 @@ class PdfWriter:
 
     def render(self) -> bytes:
         self.title()
-        self.bullet_list(f"Problems ({len(self.view.problems)})", self.view.problems, RED)
+        self.bullet_list(f"Problems ({self.view.problem_count})", self.view.problems, RED)
         self.bullet_list("Warnings", self.view.warnings, AMBER)
         self.key_values()
         self.destinations()
         self.clips()
+        self.bullet_list(
+            f"Ignored (not copied): {plural(self.view.ignored_count, 'entry', 'entries')}",
+            self.view.ignored,
+            BLACK,
+        )
         self.totals()
         return self._finish()
 

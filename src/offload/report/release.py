@@ -50,7 +50,7 @@ _MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 # NETWORK_FILESYSTEMS (fs/below.py, imported above for this module's readers): shares a
 # client reads from a server, never from a disk; they do not count.
-__all__ = ["NETWORK_FILESYSTEMS", "CardRelease", "card_release", "facts_of"]
+__all__ = ["NETWORK_FILESYSTEMS", "CardRelease", "card_release", "facts_of", "user_ignored"]
 # How a read-back avoided the page cache (results.CacheBypass) that proves it read the media:
 # ``none`` (pages were still cached: the read may have come from RAM), ``server`` (a network
 # share's server answered, maybe from its cache) and a missing value prove nothing about
@@ -61,6 +61,16 @@ _READ_THE_MEDIA = frozenset({"o_direct", "fadvise", "device", "remote"})
 # offload-ai's own state folder or partial files (ledger.TOOL_IGNORE_PATTERNS).
 _USER_IGNORE = "matches ignore pattern "
 _TOOL_IGNORE = frozenset(_USER_IGNORE + pattern for pattern in TOOL_IGNORE_PATTERNS)
+
+
+def user_ignored(entry: object) -> bool:
+    """Whether an entry of the job report's ``ignored`` list was left out by a user's
+    pattern (``--ignore``): not a default OS-junk pattern, the card's ASC MHL history, nor
+    offload-ai's own state or partial files."""
+    if not isinstance(entry, Mapping):
+        return False
+    reason = str(entry.get("reason") or "")
+    return reason.startswith(_USER_IGNORE) and reason not in _TOOL_IGNORE
 
 
 class CardRelease(NamedTuple):
@@ -319,11 +329,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "missing from the card was not checked"
         )
     left_out = [
-        str(entry.get("path"))
-        for entry in data.get("ignored") or ()
-        if isinstance(entry, Mapping)
-        and str(entry.get("reason") or "").startswith(_USER_IGNORE)
-        and entry.get("reason") not in _TOOL_IGNORE
+        str(entry.get("path")) for entry in data.get("ignored") or () if user_ignored(entry)
     ]
     if left_out:
         one = len(left_out) == 1

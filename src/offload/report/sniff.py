@@ -7,12 +7,13 @@ MXF, MPEG-TS/PS, Matroska, AVI, DPX, Cineon, OpenEXR, TIFF/DNG, JPEG, PNG, JPEG 
 or when its extension names a format without a signature to check (TGA, DV): then PyAV
 decides, as before. Otherwise the reason it is not probed, for the report's row.
 
-    without_index(path) -> bool
+    cut_off(path) -> None | CutOff
 
 For a file FFmpeg could not open: an ISO BMFF/QuickTime file (MP4, MOV) whose top-level boxes
-hold recorded data (``mdat``) and no index (``moov``, nor the fragments' ``moof``): a camera
-writes the index last, so this is a recording cut off (a card pulled or the power lost while
-recording), not an unknown format.
+hold recorded data (``mdat``) and no index (``moov``, nor the fragments' ``moof``), or whose
+last top-level box runs past the end of the file (a ``moov`` at the end cut while it was
+written): a camera writes the index last, so this is a recording cut off (a card pulled or
+the power lost while recording), not an unknown format.
 
 Why: FFmpeg, given a file it does not recognise, tries every demuxer it has and reads up
 to its probe size (5 MB) doing so; a card of small files named ``.MP4`` that are not clips
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 HEADER_BYTES = 256
 # An MXF file may start with a run-in of up to 64 KiB before its header partition pack.
@@ -104,16 +106,28 @@ def _recognised(header: bytes) -> bool:
 _MAX_TOP_BOXES = 10_000
 
 
-def without_index(path: str | Path) -> bool:
-    """True if *path* is an ISO BMFF/QuickTime file whose top-level boxes, walked by their
-    size fields from the start (``os.pread`` of each 16-byte header, nothing else read),
-    hold an ``mdat`` and neither a ``moov`` nor a ``moof``, the boxes reaching the file's
-    end or cut in the last one. False for anything else, a file that cannot be read, or a
-    walk that finds a box size that cannot be (smaller than its header). Never raises."""
+class CutOff(NamedTuple):
+    """How an ISO BMFF/QuickTime file was cut off (``cut_off``): ``box`` is the type of the
+    top-level box that runs past the end of the file (``moov``: the index, cut while it was
+    written), with ``missing`` bytes of it not there; or ``box`` is None: recorded data and
+    no index at all."""
+
+    box: str | None = None
+    missing: int = 0
+
+
+def cut_off(path: str | Path) -> CutOff | None:
+    """How *path* was cut off, if it is an ISO BMFF/QuickTime file whose top-level boxes,
+    walked by their size fields from the start (``os.pread`` of each 16-byte header,
+    nothing else read), hold an ``mdat`` and neither a ``moov`` nor a ``moof``, or whose
+    last box runs past the file's end (the ``moov`` a camera writes last, cut while it was
+    written; any box so cut: the file is not whole). None for anything else, a file that
+    cannot be read, or a walk that finds a box size that cannot be (smaller than its
+    header). Never raises."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, ValueError):
-        return False
+        return None
     try:
         size = os.fstat(descriptor).st_size
         offset = 0
@@ -123,32 +137,32 @@ def without_index(path: str | Path) -> bool:
                 break
             header = os.pread(descriptor, 16, offset)
             if len(header) < 8:
-                return False
+                return None
             length, kind = int.from_bytes(header[:4], "big"), header[4:8]
             if not kind.isascii():
-                return False
+                return None
             if length == 1:  # a 64-bit size follows the type
                 if len(header) < 16:
-                    return False
+                    return None
                 length = int.from_bytes(header[8:16], "big")
                 if length < 16:
-                    return False
+                    return None
             elif length == 0:  # the box runs to the end of the file
                 length = size - offset
             elif length < 8:
-                return False
+                return None
             seen.append(kind)
             offset += length
         else:
-            return False
+            return None
     except OSError:
-        return False
+        return None
     finally:
         os.close(descriptor)
-    return (
-        bool(seen)
-        and seen[0] in ISO_BOXES
-        and b"mdat" in seen
-        and b"moov" not in seen
-        and b"moof" not in seen
-    )
+    if not seen or seen[0] not in ISO_BOXES:
+        return None
+    if b"mdat" in seen and b"moov" not in seen and b"moof" not in seen:
+        return CutOff()
+    if offset > size and len(seen) > 1:  # the last box runs past the end: cut while written
+        return CutOff(seen[-1].decode("ascii", "replace"), offset - size)
+    return None
