@@ -44,7 +44,6 @@ def ours(copy_root: Path) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("files", "name_bytes", "destinations", "extra"),
     [
-        (1, 10, 1, ()),  # the fixed parts alone (the PDF's embedded fonts, ~60 KB)
         (150, 10, 1, ()),
         (150, 120, 3, ()),
         (400, 10, 3, ()),

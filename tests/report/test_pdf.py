@@ -256,29 +256,3 @@ def test_a_line_break_in_a_file_name_prints_as_a_question_mark(
     assert "A001?B002.mov" in text and "CLIPS/A001?B002.mov on 2: FAILED" in text
     lines = pdf_text(poppler, tmp_path / "report.pdf").splitlines()
     assert "A001" not in lines and "B002.mov" not in lines
-
-
-def test_every_font_is_embedded_and_the_text_stays_extractable(
-    poppler: dict[str, str], tmp_path: Path
-) -> None:
-    """``pdffonts`` said Helvetica, Helvetica-Bold, Helvetica-Oblique "emb no": an archive
-    (PDF/A) and a reviewer expect every font in the file. The faces are reportlab's own
-    Bitstream Vera, embedded as subsets, and the text (Latin-1 letters too) is still read
-    back by ``pdftotext``."""
-    import shutil
-
-    pdffonts = shutil.which("pdffonts")
-    if pdffonts is None:
-        pytest.skip("pdffonts (poppler-utils) is not installed")
-    view = _view([_clip("Señor_Ünïcødé_café.mov", failed=True)], notes=["a note in italics"])
-    path = tmp_path / "report.pdf"
-    path.write_bytes(render_pdf(view))
-    listing = subprocess.run([pdffonts, str(path)], check=True, capture_output=True, text=True)
-    fonts = listing.stdout.splitlines()[2:]
-    assert len(fonts) == 3, listing.stdout  # regular, bold, oblique
-    for line in fonts:
-        name, *_, emb, sub, uni, _obj, _gen = line.split()
-        assert (emb, sub, uni) == ("yes", "yes", "yes"), line
-        assert "Vera" in name, line
-    text = " ".join(pdf_text(poppler, path).split())
-    assert "Señor_Ünïcødé_café.mov" in text and "a note in italics" in text

@@ -1,9 +1,9 @@
-"""The PDF report, drawn on reportlab's canvas in Bitstream Vera, embedded (subsets).
+"""The PDF report, drawn on reportlab's canvas (its standard fonts need no font file).
 
 A4 or Letter, portrait. Rows never split across pages: each row's height is measured before
 it is drawn, and a row that does not fit starts a new page under a repeated table header.
 States are words and marks (``OK``, ``~``, ``XX``, ``--``) with a heavy bar beside failed
-rows, so a black-and-white print says what the colour says. The faces cover Latin-1:
+rows, so a black-and-white print says what the colour says. The standard fonts are Latin-1:
 other characters are written as their codes (``<U+65E5>``; the HTML report keeps them).
 Every page's footer says "page N/M": M is a form drawn once the last page is known
 (``Canvas.doForm`` may name a form defined later).
@@ -18,16 +18,12 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import reportlab
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -60,35 +56,20 @@ _REPLACEMENTS = {
     "“": '"',
     "”": '"',
 }
-# Control characters, the line break too: Latin-1, but no glyph in the fonts, and a
+# Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
 # line break in a file name (a name may hold one) must not start a new line of the row.
 _CONTROLS = {code: "?" for code in (*range(0x20), *range(0x7F, 0xA0))}
 RED = (170, 0, 20)
 GREEN = (20, 90, 30)
 AMBER = (130, 80, 0)
 BLACK = (0, 0, 0)
-# Bitstream Vera, the TrueType faces reportlab ships in its package (no system font, the
-# same on every machine), embedded as subsets of the glyphs a report uses: an archive (PDF/A)
-# and a reviewer expect every font embedded. Vera covers Latin-1 whole (what latin1() leaves).
-FONT_FILES = {"": "Vera.ttf", "B": "VeraBd.ttf", "I": "VeraIt.ttf"}
-FONTS = {"": "OffloadVera", "B": "OffloadVera-Bold", "I": "OffloadVera-Oblique"}
+FONTS = {"": "Helvetica", "B": "Helvetica-Bold", "I": "Helvetica-Oblique"}
 
 Color = tuple[int, int, int]
 
 
-def load_fonts() -> None:
-    """Register the embedded faces (FONTS) with reportlab, once per process (~7 ms for the
-    three: reportlab reads each file's tables; the report worker does it while the command
-    copies)."""
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    folder = Path(reportlab.__file__).parent / "fonts"
-    for style, name in FONTS.items():
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(folder / FONT_FILES[style])))
-
-
 def latin1(text: str) -> str:
-    """*text* as the fonts can show it (Latin-1): the symbols above in words, a control
+    """*text* as the standard fonts can show it: the symbols above in words, a control
     character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is."""
@@ -184,17 +165,10 @@ class _Page:
 
 class PdfWriter:
     def __init__(self, view: ReportView, paper: str) -> None:
-        load_fonts()
         self.view = view
         self.out = io.BytesIO()
         size = PAPERS.get(paper.lower(), A4)
-        # Its initial font too: reportlab's default (Helvetica) would be named, unembedded.
-        # (types-reportlab types the name as a float: a mistake of the stub.)
-        self.canvas = Canvas(
-            self.out,
-            pagesize=size,
-            initialFontName=FONTS[""],  # type: ignore[arg-type]
-        )
+        self.canvas = Canvas(self.out, pagesize=size)
         self.canvas.setTitle(latin1(view.title))
         self.canvas.setSubject(latin1(view.verdict))
         # Who offloaded, else nothing (reportlab would say "anonymous").
@@ -249,7 +223,7 @@ class PdfWriter:
 
     # -- measuring and drawing blocks of text ---------------------------------------------
     def _measure(self, style: str, size: float) -> Callable[[str], float]:
-        """Width in mm of a Latin-1 text in *style* at *size* pt, from the font's
+        """Width in mm of a Latin-1 text in *style* at *size* pt, from the standard font's
         metrics (``stringWidth`` of each character, once per font)."""
         font = FONTS[style]
         widths = self._char_widths.get(font)
@@ -267,7 +241,7 @@ class PdfWriter:
 
     def _lines(self, seg: Segment, width: float) -> list[str]:
         """*seg* wrapped to *width* mm: words first, characters for a word longer than a
-        line (paths, digests). Own wrapping with the font's metrics (a paragraph
+        line (paths, digests). Own wrapping with the standard font's metrics (a paragraph
         flowable per cell would cost far more for a card of thousands of rows)."""
         key = (seg.text, seg.style, seg.size, round(width, 3))
         cached = self._wrapped.get(key)

@@ -246,9 +246,7 @@ def _serve() -> int:
     import offload.report.html
     import offload.results  # noqa: F401
     from offload.report.documents import DocumentOptions, render_documents
-    from offload.report.pdf import load_fonts, render_pdf  # noqa: F401 (reportlab, loaded now)
-
-    load_fonts()  # the PDF's embedded faces read now, not while the command waits
+    from offload.report.pdf import render_pdf  # noqa: F401 (reportlab, loaded now)
 
     chunks = []
     while chunk := os.read(0, _READ):

@@ -59,9 +59,6 @@ THUMBNAIL_FILE_BYTES = 256 * 1024
 DOCUMENT_PICTURES = 1000
 #: the fixed part of each report and manifest (headers, the destinations, devices, volumes).
 OWN_FILE_BASE = 8 * 1024
-#: the PDF's embedded fonts: three subsets of Bitstream Vera (report/pdf.py), ~61 KB in a
-#: report of 4 rows or of 300 (measured: 9.6 KB → 70.9 KB, 104 KB → 165 KB).
-DOCUMENT_FONTS = 64 * 1024
 #: the files and folders of our own a copy root holds: .offload/, .offload/reports/,
 #: ascmhl/ (3 folders); the lock (empty), the stamp, the chain file, the record of a carried
 #: card history (.offload/ascmhl-carried.json, which the stamp is written beside) and, while
@@ -146,9 +143,9 @@ def own_files(
     row_base, row_copy, row_path = DOCUMENT_ROW
     documents = int((row_base + row_copy * roots) * rows + row_path * r * rows / max(n, 1))
     # The rows of both documents and the pictures counted as one file; the other one's
-    # fixed part as a file of its own, the PDF's fonts in it.
+    # fixed part as a file of its own (0).
     pictured = documents + THUMBNAIL_BYTES * pictures
-    sizes = [ledger, *[manifest] * manifests, report, table, pictured, DOCUMENT_FONTS]
+    sizes = [ledger, *[manifest] * manifests, report, table, pictured, 0]
     taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in sizes)
     taken += (OWN_FOLDERS + OWN_SMALL_FILES) * block
     return OwnFiles(taken, OWN_ENTRIES)
