@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from offload import link_targets
 from offload.card_history import CardHistory, check_card_history, reference_formats
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -27,7 +28,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
-from offload.errors import UsageError
+from offload.errors import UsageError, printable_name
 from offload.events import (
     Event,
     EventSink,
@@ -755,13 +756,19 @@ def _finish_destinations(
     card); *folder_times*: the card's folder mtimes by source path (default: lstat of the
     card). A cascade finishes its slow destinations after the card was released."""
     lost = {d.index for d in report.job.destinations if d.lost}
+    # The file of the card each link leads to, and those files' results: a link is made
+    # only where it leads to the card's proven copy (offload.link_targets).
+    targets = link_targets.card_targets(plan.tree)
+    wanted = set(targets.values())
+    results = {f.relative_path: f for f in report.job.files if f.relative_path in wanted}
     for dest_plan in plan.plans:
         if dest_plan.index in lost or dest_plan.index not in indexes:
             continue
         if dest_plan.index in plan.backends:  # an object store: no links, no folders
             report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
             continue
-        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
+        unproven = link_targets.unproven_targets(plan.tree.symlinks, targets, results, dest_plan)
+        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
         for error in _make_folders(plan.tree, dest_plan):
             report.destination_error(dest_plan.index, error)
     report.directories = len(plan.tree.directories)
@@ -1131,11 +1138,31 @@ def _remove_stale_temps(root: Path) -> int:
     return removed
 
 
-def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResult]:
+def _make_symlinks(
+    tree: SourceTree, plan: DestinationPlan, unproven: Mapping[str, str]
+) -> list[SymlinkResult]:
+    """Make each link of the card on the destination of *plan*, but those in *unproven*
+    (link → why the file it leads to there is not the card's proven copy): such a link is
+    not made (FAILED, saying why), since it would lead to content that is not the card's."""
     results = []
     for link in tree.symlinks:
         target = plan.target_for(link.relative_path)
         result = SymlinkResult(plan.index, link.relative_path, link.target, SymlinkStatus.CREATED)
+        why = unproven.get(link.relative_path)
+        if why is not None:
+            result.status = SymlinkStatus.FAILED
+            left = (
+                "; the entry already at its path is left as it is"
+                if os.path.lexists(target)
+                else ""
+            )
+            result.error = (
+                f"symlink {target} -> {printable_name(link.target)} not made: {why}, so the "
+                "link would lead there to content that is not the card's (a re-run makes it "
+                f"once the card's file is verified at its own name there){left}"
+            )
+            results.append(result)
+            continue
         try:
             if os.path.islink(target) and os.readlink(target) == link.target:
                 result.status = SymlinkStatus.SKIPPED
