@@ -40,7 +40,15 @@ from offload.events import (
     WorkPlanned,
     isolated,
 )
-from offload.existing import CheckKind, ExistingCopy, check_existing, needs_source, settle
+from offload.existing import (
+    CheckKind,
+    ExistingCopy,
+    FoundWrong,
+    check_existing,
+    found_wrong_warnings,
+    needs_source,
+    settle,
+)
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
     STATE_FOLDER,
@@ -719,6 +727,7 @@ def _run_locked(
             _cascade().not_cascaded(
                 report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
             )
+        report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         return report
@@ -737,9 +746,26 @@ def _run_locked(
             ),
         )
         report.job.elapsed_s = time.monotonic() - started
+    # Each copy of ours found wrong, and what became of it (the cascade's included): in the
+    # saved reports too, not only on the terminal as it was found.
+    report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
+
+
+def _found_wrong(
+    plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
+) -> list[PreflightItem]:
+    """The report's warnings for the copies of ours found wrong (``existing``), an S3
+    copy's path shown as its URL."""
+    items = found_wrong_warnings(found, report.job.files)
+    return [
+        item._replace(path=_s3().S3ShownPath(item.path))
+        if item.destination_index in plan.backends and item.path is not None
+        else item
+        for item in items
+    ]
 
 
 def _finish_destinations(
