@@ -786,7 +786,11 @@ def _finish_destinations(
     # only where it leads to the card's proven copy (offload.link_targets).
     targets = link_targets.card_targets(plan.tree)
     wanted = set(targets.values())
-    results = {f.relative_path: f for f in report.job.files if f.relative_path in wanted}
+    results = (
+        {f.relative_path: f for f in report.job.files if f.relative_path in wanted}
+        if wanted
+        else {}
+    )
     for dest_plan in plan.plans:
         if dest_plan.index in lost or dest_plan.index not in indexes:
             continue
