@@ -28,7 +28,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
-from offload.errors import UsageError, printable_name
+from offload.errors import UsageError
 from offload.events import (
     Event,
     EventSink,
@@ -1172,25 +1172,15 @@ def _make_symlinks(
     tree: SourceTree, plan: DestinationPlan, unproven: Mapping[str, str]
 ) -> list[SymlinkResult]:
     """Make each link of the card on the destination of *plan*, but those in *unproven*
-    (link → why the file it leads to there is not the card's proven copy): such a link is
-    not made (FAILED, saying why), since it would lead to content that is not the card's."""
+    (link → the error saying why the file it leads to there is not the card's proven copy):
+    such a link is not made (FAILED), since it would lead to content that is not the card's."""
     results = []
     for link in tree.symlinks:
         target = plan.target_for(link.relative_path)
         result = SymlinkResult(plan.index, link.relative_path, link.target, SymlinkStatus.CREATED)
-        why = unproven.get(link.relative_path)
-        if why is not None:
-            result.status = SymlinkStatus.FAILED
-            left = (
-                "; the entry already at its path is left as it is"
-                if os.path.lexists(target)
-                else ""
-            )
-            result.error = (
-                f"symlink {target} -> {printable_name(link.target)} not made: {why}, so the "
-                "link would lead there to content that is not the card's (a re-run makes it "
-                f"once the card's file is verified at its own name there){left}"
-            )
+        error = unproven.get(link.relative_path)
+        if error is not None:
+            result.status, result.error = SymlinkStatus.FAILED, error
             results.append(result)
             continue
         try:

@@ -18,6 +18,7 @@ when a manifest would list it as a file of the card.
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterable, Mapping
 
@@ -54,10 +55,10 @@ def unproven_targets(
     files: Mapping[str, FileResult],
     plan: DestinationPlan,
 ) -> dict[str, str]:
-    """``{link: why}`` for each of *links* (the card's) that leads to a file of the card
+    """``{link: error}`` for each of *links* (the card's) that leads to a file of the card
     (*targets*, from :func:`card_targets`) whose proven copy on the destination of *plan*
     is not at the name the link leads to there (*files*: the job's results of those files,
-    by relative path); *why* says what stands there instead, in words."""
+    by relative path): the link is not made there, and *error* says why, in words."""
     found: dict[str, str] = {}
     for link in links:
         leads_to = targets.get(link.relative_path)
@@ -80,5 +81,11 @@ def unproven_targets(
             )
         else:
             continue
-        found[link.relative_path] = why
+        path = plan.target_text(link.relative_path)
+        left = "; the entry already at its path is left as it is" if os.path.lexists(path) else ""
+        found[link.relative_path] = (
+            f"symlink {printable_name(path)} -> {printable_name(link.target)} not made: {why}, "
+            "so the link would lead there to content that is not the card's (a re-run makes "
+            f"it once the card's file is verified at its own name there){left}"
+        )
     return found
