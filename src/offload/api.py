@@ -81,8 +81,20 @@ def plan_file(
     written) when there is no destination, a destination is the source or another
     destination (also through symlinks or hard links), its folder is missing (unless
     *create_folders*) or not writable, space is short, the name is refused there, or the
-    file exists and the policy is FAIL. Creates nothing.
+    file exists and the policy is FAIL. Creates nothing. (``copy_with_multiple_destinations``
+    plans with ``_plan_targets`` and reads an existing file back instead of refusing it.)
     """
+    targets = _plan_targets(source, destinations, create_folders=create_folders)
+    for target in targets:
+        if existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
+            raise _already_exists(target)
+    return targets
+
+
+def _plan_targets(
+    source: Path, destinations: Sequence[Path | str], *, create_folders: bool
+) -> list[Path]:
+    """``plan_file`` but for the files already at the targets (not looked at)."""
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
     try:
@@ -105,15 +117,70 @@ def plan_file(
             "\n".join(item.message for item in checked.errors) + "; nothing was written",
             path=first.path,
         )
-    targets = [plan.target_for(tree.files[0].relative_path) for plan in plans]
-    for target in targets:
-        if existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
-            raise UsageError(
-                f"destination {target} already exists; nothing was written "
-                "(pass --overwrite to replace it)",
-                path=target,
+    return [plan.target_for(tree.files[0].relative_path) for plan in plans]
+
+
+def _already_exists(target: Path, detail: str = "") -> UsageError:
+    return UsageError(
+        f"destination {target} already exists{detail}; nothing was written "
+        "(pass --overwrite to replace it)",
+        path=target,
+    )
+
+
+def _adopt_existing(
+    task: FileTask,
+    existing: Sequence[int],
+    options: CopyOptions,
+    sink: EventSink,
+    cancel: CancelToken,
+) -> tuple[FileTask, dict[str, str]]:
+    """Read back the copies already at the targets *existing* (indexes) and the source, as
+    ``offload copy`` adopts a copy it finds (``existing.check_existing``, ADOPT): the task
+    with each equal copy a preset result (verified now, ``adopted``) and no target there, and
+    the source's digests as read. A copy that differs, or that cannot be read, is refused:
+    UsageError, nothing written. Why: a run stopped (Ctrl-C) after some destinations were
+    verified leaves those copies under their final names, and the same command again must
+    complete the others (README: re-run to resume), not refuse the copies it made; the one
+    file path keeps no ledger (nothing of ours beside the file in a folder another tool may
+    own), so each such copy is proven by reading it, never trusted.
+    """
+    from offload.existing import CheckKind, ExistingCopy, check_existing, settle
+
+    checks = [
+        ExistingCopy(task_index=0, destination_index=i, final_path=Path(t), kind=CheckKind.ADOPT)
+        for i, t in enumerate(task.targets)
+        if i in existing and t is not None
+    ]
+    outcomes = check_existing(
+        checks,
+        [task.source],
+        algorithms=options.algorithms,
+        verify=options.verify.value,
+        cancel=cancel,
+        sink=sink,
+    )
+    for outcome in outcomes:
+        if outcome.source_error:
+            raise UsageError(f"{outcome.source_error}; nothing was written", path=task.source.path)
+        if outcome.error:
+            raise _already_exists(
+                outcome.check.final_path, f" and cannot be read back ({outcome.error})"
             )
-    return targets
+        if not outcome.matched:
+            raise _already_exists(outcome.check.final_path, " with other content")
+    unchecked = dataclasses.replace(
+        task, targets=tuple(None if i in existing else t for i, t in enumerate(task.targets))
+    )
+    settled = settle(
+        [unchecked],
+        checks,
+        outcomes,
+        [None] * len(task.targets),
+        verify=options.verify.value,
+        policy=ExistingFilePolicy.FAIL,
+    )
+    return settled.tasks[0], settled.source_digests.get(task.source.relative_path, {})
 
 
 def copy_with_multiple_destinations(
@@ -137,10 +204,12 @@ def copy_with_multiple_destinations(
     one job either way; several are written in parallel from a single read unless
     ``parallel=False``, which copies to each destination in turn (reading the source once per
     destination).
-    Raises UsageError for bad input (nothing written); everything that happens during the
-    copy is in the returned report (``report.exit_code``). Blocks until done. *sink*'s
-    exceptions never reach the engine (``events.isolated``): a subscriber that raises is
-    named in a WarningIssued and in ``report.warnings``.
+    A file already at a local target (``options.existing`` FAIL) is read back with the source
+    and kept when equal (verified now, ``action`` ``adopted``: the same call after a cancelled
+    one completes it), else refused. Raises UsageError for bad input (nothing written);
+    everything that happens during the copy is in the returned report (``report.exit_code``).
+    Blocks until done. *sink*'s exceptions never reach the engine (``events.isolated``): a
+    subscriber that raises is named in a WarningIssued and in ``report.warnings``.
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
@@ -184,15 +253,30 @@ def _copy_planned(
     parallel: bool | None,
 ) -> JobReport:
     """The copy once the S3 targets (*remote*, by index) are open: the local ones planned,
-    their folders made, the job run, the report naming S3 objects by URL."""
+    the copies already at their targets read back (``_adopt_existing``, FAIL policy), their
+    folders made, the job run, the report naming S3 objects by URL."""
     local = [d for i, d in enumerate(destinations) if i not in remote]
-    # No destination at all is plan_file's error to raise; only S3 ones: nothing to plan here.
+    # No destination at all is _plan_targets's error to raise; only S3 ones: nothing to plan.
     planned = iter(
-        plan_file(source_path, local, create_folders=create_folders, existing=options.existing)
+        _plan_targets(source_path, local, create_folders=create_folders)
         if local or not remote
         else []
     )
     targets = [remote[i].target if i in remote else next(planned) for i in range(len(destinations))]
+    existing: list[int] = []
+    if options.existing is ExistingFilePolicy.FAIL:
+        for index, target in enumerate(targets):
+            if index in remote or not os.path.lexists(target):
+                continue
+            try:
+                st_target = os.lstat(target)
+            except OSError:
+                st_target = None
+            if st_target is None or not stat.S_ISREG(st_target.st_mode):
+                raise _already_exists(target)
+            if st_target.st_size != st.st_size:
+                raise _already_exists(target, f" with other content ({st_target.st_size} bytes)")
+            existing.append(index)
     backends: list[Destination | None] = [
         remote[i].backend if i in remote else None for i in range(len(targets))
     ]
@@ -202,9 +286,20 @@ def _copy_planned(
         size_bytes=st.st_size,
         mtime_ns=st.st_mtime_ns,
     )
+    guarded = isolated(sink)
+    shown: EventSink = guarded
+    if remote:
+        from offload.destinations.s3card import S3PathSink
+
+        shown = S3PathSink(guarded)
+    task = FileTask(source_file, tuple(map(str, targets)))
+    source_digests: dict[str, str] = {}
+    if existing:
+        cancel = cancel or CancelToken()
+        task, source_digests = _adopt_existing(task, existing, options, shown, cancel)
     for index, target in enumerate(targets):
-        if index in remote:
-            continue  # an object store has no folders to make
+        if index in remote or index in existing:
+            continue  # an object store has no folders to make; an adopted copy has its own
         try:
             os.makedirs(target.parent, exist_ok=True)
         except OSError as exc:
@@ -213,19 +308,15 @@ def _copy_planned(
                 path=target.parent,
             ) from None
     roots = [remote[i].backend.root if i in remote else t.parent for i, t in enumerate(targets)]
-    guarded = isolated(sink)
-    shown: EventSink = guarded
-    if remote:
-        from offload.destinations.s3card import S3PathSink
-
-        shown = S3PathSink(guarded)
     if parallel is False and len(targets) > 1:
-        report = _copy_in_turn(source_file, targets, roots, backends, options, shown, cancel)
+        report = _copy_in_turn(task, roots, backends, options, shown, cancel)
     else:
-        task = FileTask(source_file, tuple(map(str, targets)))
         report = CopyJob(
             [task], roots, options, sink=shown, cancel=cancel, destinations=backends
         ).run()
+    file = report.files[0]
+    if not file.inflight_digests and source_digests:  # every copy adopted: the source as read
+        file.inflight_digests = {n: source_digests[n] for n in options.algorithms}
     if remote:
         from offload.destinations.s3card import show_job_paths
 
@@ -266,27 +357,33 @@ def copy_with_multiple_destinations_parallel(
 
 
 def _copy_in_turn(
-    source: SourceFile,
-    targets: Sequence[Path],
+    task: FileTask,
     roots: Sequence[Path],
     backends: Sequence[Destination | None],
     options: CopyOptions,
     sink: EventSink | None,
     cancel: CancelToken | None,
 ) -> JobReport:
-    """Sequential path: one job per destination, the source read once for each.
+    """Sequential path: one job per destination, the source read once for each; a
+    destination whose result is known (*task*'s preset: an adopted copy) gets no job.
 
     A cancel between two destinations (or before the first) stops there: every destination
     not started is reported ``cancelled`` (exit code 130), like a cancelled parallel job.
     """
+    source = task.source
+    targets = task.targets
+    presets = {result.destination_index: result for result in task.preset}
     cancel = cancel or CancelToken()
     combined: JobReport | None = None
     done = 0
     for index, target in enumerate(targets):
         if cancel.cancelled:
             break
+        if target is None:  # known before the copy: added below
+            done += 1
+            continue
         report = CopyJob(
-            [FileTask(source, (str(target),))],
+            [FileTask(source, (target,))],
             [roots[index]],
             options,
             sink=sink,
@@ -321,12 +418,17 @@ def _copy_in_turn(
             started_at=now,
             finished_at=now,
         )
+    for index, preset in presets.items():
+        if index < done:
+            combined.files[0].destinations.append(preset)
+            combined.destinations.append(
+                DestinationSummary(index=index, root=str(roots[index]), device=str(roots[index]))
+            )
     for index in range(done, len(targets)):
-        target = targets[index]
         combined.files[0].destinations.append(
             DestinationFileResult(
                 destination_index=index,
-                final_path=str(target),
+                final_path=str(targets[index] or presets[index].final_path),
                 status=DestinationStatus.CANCELLED,
                 error="cancelled before this destination was started",
             )
@@ -334,6 +436,8 @@ def _copy_in_turn(
         combined.destinations.append(
             DestinationSummary(index=index, root=str(roots[index]), device=str(roots[index]))
         )
+    combined.files[0].destinations.sort(key=lambda result: result.destination_index)
+    combined.destinations.sort(key=lambda summary: summary.index)
     combined.cancelled = cancel.cancelled
     return combined
 

@@ -28,7 +28,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
-from offload.errors import UsageError
+from offload.errors import PreflightRefused, UsageError
 from offload.events import (
     Event,
     EventSink,
@@ -300,11 +300,7 @@ def plan_offload(
     try:
         tree = scan_source(source_path, ignore=ignore)
     except ScanError as exc:
-        raise UsageError(
-            f"cannot read the source completely: {exc}; nothing was copied "
-            "(check the card and the reader)",
-            path=exc.path,
-        ) from None
+        raise UsageError(exc.refusal(source_path), path=exc.path) from None
     if not tree.files and not tree.symlinks:
         raise UsageError(
             f"source {source_path} holds no files to offload ({len(tree.directories)} "
@@ -492,7 +488,11 @@ def _plan(
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
-        raise UsageError(f"preflight refused the offload; nothing was copied:\n{lines}")
+        raise PreflightRefused(
+            f"preflight refused the offload; nothing was copied:\n{lines}",
+            errors=[item.as_dict() for item in checked.errors],
+            warnings=[item.as_dict() for item in checked.warnings],
+        )
     if backends and tree.symlinks:
         links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Mapping, Sequence
 from enum import Enum, IntEnum
 from pathlib import Path
 
@@ -54,6 +55,25 @@ class UsageError(OffloadError):
 
     scope = ErrorScope.JOB
     exit_code = ExitCode.USAGE
+
+
+class PreflightRefused(UsageError):
+    """The preflight found errors: the offload must not start, and nothing was copied.
+
+    ``errors``/``warnings``: the findings as ``offload copy --json`` writes them, one dict
+    each (``code``, ``path``, ``message``, ``destination_index``); *message* says it in
+    lines for a person."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Sequence[Mapping[str, object]],
+        warnings: Sequence[Mapping[str, object]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.errors = [dict(e) for e in errors]
+        self.warnings = [dict(w) for w in warnings]
 
 
 class CancelledError(OffloadError):
@@ -123,9 +143,16 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceError:
-    """Wrap an OS error raised while reading the source."""
+    """Wrap an OS error raised while reading the source; a permission says what to do."""
+    advice = (
+        "; give this user read access to it, then run the same command again to copy it"
+        if exc.errno == errno.EACCES
+        else ""
+    )
     return SourceError(
-        f"cannot {operation} source {path}: {describe_os_error(exc)}", path=path, errno_=exc.errno
+        f"cannot {operation} source {path}: {describe_os_error(exc)}{advice}",
+        path=path,
+        errno_=exc.errno,
     )
 
 

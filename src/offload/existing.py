@@ -361,7 +361,7 @@ def settle(
     tasks: Sequence[FileTask],
     checks: Sequence[ExistingCopy],
     outcomes: Sequence[CheckOutcome],
-    ledgers: Sequence[Ledger],
+    ledgers: Sequence[Ledger | None],
     *,
     verify: str,
     policy: ExistingFilePolicy,
@@ -370,7 +370,10 @@ def settle(
     their destination's ledger (durably) and revoke the entries of copies proven wrong.
 
     A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
-    Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED.
+    Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED. A
+    destination without a ledger (None: the one-file path, ``api``, keeps none) has only
+    ADOPT checks: a copy found equal is VERIFIED by this run's read-back alone, recorded
+    nowhere (the next run reads it back again).
     """
     # Only the tasks a check touched get new targets or presets (a task is kept for the
     # whole job: the others are passed on as they are, not copied).
@@ -434,10 +437,10 @@ def settle(
             settled.found_wrong.append(
                 FoundWrong(relative, check.destination_index, str(check.final_path), reason)
             )
+            ledger = ledgers[check.destination_index]
+            assert ledger is not None  # only a ledger's entry makes a copy ours to recheck
             try:
-                ledgers[check.destination_index].append(
-                    [LedgerEntry(relative_path=relative, state="revoked")]
-                )
+                ledger.append([LedgerEntry(relative_path=relative, state="revoked")])
             except OSError as exc:
                 result.error = f"cannot revoke {relative} in its ledger: {describe_os_error(exc)}"
             else:
@@ -547,14 +550,16 @@ class _Proven(NamedTuple):
     entry: LedgerEntry
 
 
-def _record_proofs(ledger: Ledger, proven: Sequence[_Proven], mode: str) -> None:
+def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven], mode: str) -> None:
     """Record the proofs durably, _PROOFS_AT_ONCE at a time, and mark each copy whose proof
     is recorded VERIFIED by *mode*; one whose proof could not be recorded stays FAILED
-    (nothing would vouch for it on the next run), with the reason."""
+    (nothing would vouch for it on the next run), with the reason. No ledger: each copy is
+    VERIFIED by the read-back just made, with nothing to record."""
     for start in range(0, len(proven), _PROOFS_AT_ONCE):
         batch = proven[start : start + _PROOFS_AT_ONCE]
         try:
-            ledger.append([item.entry for item in batch])
+            if ledger is not None:
+                ledger.append([item.entry for item in batch])
         except OSError as exc:
             for item in batch:
                 item.result.error = (

@@ -156,3 +156,35 @@ def test_the_objects_are_frozen_before_the_last_collection_at_exit(tmp_path: Pat
         timeout=120,
     )
     assert done.stdout.split() == ["hooks", "1", "frozen", "True"], done.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["copy", "--help"]])
+def test_help_exit_0_says_transfer_checked_with_verify_transfer(argv: list[str]) -> None:
+    """Failed before: "0 all verified", which a --verify transfer run never is (README's
+    table is the reference: transfer-checked only)."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("offload")), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    text = " ".join(done.stdout.split())
+    assert "0 all verified" not in text
+    assert "(with --verify transfer: transfer-checked only, never read back)" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "operands"), [("copy", ["a", "b"]), ("verify", ["x"]), ("history", [])]
+)
+def test_an_unknown_option_points_at_the_command_help(command: str, operands: list[str]) -> None:
+    """Failed before: "(see offload --help)", whose help does not list the command's options."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [command, "--bogus", *operands],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 64
+    assert err.getvalue() == (
+        f"ERROR: unrecognized arguments: --bogus (see offload {command} --help)\n"
+    )

@@ -168,6 +168,52 @@ def test_existing_file_exit_code_and_overwrite(card: Path) -> None:
     assert code == 0 and dest.read_bytes() == card.read_bytes()
 
 
+def test_an_equal_copy_already_there_is_read_back_and_kept(card: Path) -> None:
+    """A re-run after a stopped one: the copy already at a destination, equal to the source,
+    is read back and kept (``INFO`` line with -v), the missing one made, exit 0; a
+    foreign file of the same size with other content is still refused, exit 64, nothing
+    written anywhere. Failed before: the equal copy was refused too ("already exists")."""
+    d1, d2, d3 = (card.parent / f"d{i}" / card.name for i in (1, 2, 3))
+    d1.write_bytes(card.read_bytes())
+    code, out, err = run(["-v", str(card), str(d1), str(d2)])
+    assert code == 0, err
+    assert f"INFO: {d1} already holds this file: read back, verified (kept)" in out.splitlines()
+    assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
+    assert d2.read_bytes() == card.read_bytes()
+    # Both there: nothing to write, both read back, the hash of the source as read.
+    code, out, err = run([str(card), str(d1), str(d2)])
+    assert (code, err, out) == (0, "", f"hash XXH64BE:{xxhsum(card)}\n")
+    # One in turn (the one-at-a-time path) too.
+    from offload.api import copy_with_multiple_destinations
+
+    report = copy_with_multiple_destinations(card, [d1, d3], parallel=False)
+    assert report.exit_code == 0 and d3.read_bytes() == card.read_bytes()
+    assert [r.action.value for r in report.files[0].destinations] == ["adopted", "copied"]
+    other = bytearray(card.read_bytes())
+    other[-1] ^= 1
+    d2.write_bytes(bytes(other))
+    d3.unlink()
+    code, _out, err = run([str(card), str(d3), str(d2)])
+    assert code == 64 and f"destination {d2} already exists with other content" in err, err
+    assert d2.read_bytes() == bytes(other) and not d3.exists()
+
+
+def test_verbose_transfer_check_says_never_read_back(card: Path) -> None:
+    """``-v --verify transfer`` printed exactly what a verified run prints; now each copy's
+    line says it was transfer-checked only, and --help's exit code 0 says so too."""
+    d1 = card.parent / "d1" / card.name
+    code, out, err = run(["-v", "--verify", "transfer", str(card), str(d1)])
+    assert code == 0, err
+    assert (
+        f"INFO: {d1}: transfer-checked only (--verify transfer): the bytes written and their "
+        "in-flight hash checked, never read back" in out.splitlines()
+    )
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    help_text = subprocess.run([str(exe), "--help"], capture_output=True, text=True).stdout
+    assert "0 all verified" not in help_text
+    assert "transfer-checked only, never read back" in " ".join(help_text.split())
+
+
 def test_subprocess_help_and_version() -> None:
     exe = Path(sys.executable).with_name("pfndispatchcopy")
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)

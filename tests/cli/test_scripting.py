@@ -286,3 +286,39 @@ def test_job_report_line_names_the_destination_of_each_failure(card: Path, tmp_p
     assert failure["destination_index"] == 1 and "already exists" in failure["error"]
     assert [d["result"] for d in last["destinations"]] == ["ok", "failed"]  # type: ignore[attr-defined]
     assert last["destinations"] == _saved(reports)["destinations"]
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["copy", "dry-run"])
+def test_a_json_run_refused_by_the_preflight_says_why_on_stdout(
+    card: Path, tmp_path: Path, dry_run: bool
+) -> None:
+    """Failed before: ``--json`` wrote nothing on stdout when the preflight refused the run
+    (stderr had the ERROR lines, exit 64): a script reading stdout saw an empty stream. Now
+    one ``offload_refused`` line with the findings' codes and paths."""
+    good = tmp_path / "good"
+    good.mkdir()
+    missing = tmp_path / "not-mounted"
+    extra = ["--dry-run"] if dry_run else []
+    result = run("copy", "--json", *extra, card, good, missing, reports=tmp_path / "reports")
+    assert result.returncode == 64, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 1, result.stdout
+    (refused,) = lines
+    assert refused["event"] == "offload_refused" and refused["exit_code"] == 64
+    assert [(e["code"], e["path"], e["destination_index"]) for e in refused["errors"]] == [
+        ("dest-missing", str(missing), 1)
+    ]
+    assert str(missing) in refused["message"]
+    assert list(good.iterdir()) == []
+
+
+def test_a_json_run_with_bad_arguments_says_why_on_stdout(card: Path, tmp_path: Path) -> None:
+    """Failed before: nothing on stdout for arguments that could not be parsed."""
+    result = run("copy", "--json", "--no-such-flag", card, tmp_path, reports=tmp_path / "r")
+    assert result.returncode == 64
+    (refused,) = (json.loads(line) for line in result.stdout.splitlines())
+    assert refused["event"] == "offload_refused" and refused["errors"] == []
+    assert "--no-such-flag" in refused["message"]
+    # Without --json, stdout stays empty.
+    plain = run("copy", "--no-such-flag", card, tmp_path, reports=tmp_path / "r")
+    assert plain.returncode == 64 and plain.stdout == ""

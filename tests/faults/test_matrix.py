@@ -318,6 +318,25 @@ def test_source_read_error_fails_that_file_everywhere(
         assert all(f.ok for f in others)
 
 
+def test_source_open_refused_at_read_time_says_what_to_do(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A card file the permissions allow but the card's filesystem refuses to open (EACCES
+    from FUSE, past the preflight's permission check): that file fails, named, and the error
+    says what to do. Failed before: the error alone ("Permission denied (EACCES)")."""
+    reader = faulty_fs()
+    card = make_card(reader.backing, CARD)
+    dests = plain_dests(tmp_path, 2)
+    rule = reader.fail("open", errno.EACCES, path="*A007C003.xml")
+    report = offload(reader.mountpoint / card.name, dests)
+    assert reader.fired(rule) >= 1
+    assert report.exit_code == 1
+    bad = next(f for f in report.job.files if f.relative_path == "CLIPS/A007C003.xml")
+    assert bad.source_error is not None and "Permission denied (EACCES)" in bad.source_error
+    assert "give this user read access to it, then run the same command again" in (bad.source_error)
+    assert all(f.ok for f in report.job.files if f is not bad)
+
+
 def test_card_unplugged_mid_card(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> None:
     reader = faulty_fs()
     # Clips of 8 MiB are streamed, not prefetched: the reader opens each when it gets there.
@@ -484,38 +503,91 @@ def test_sigint_exits_130_promptly_and_removes_partials(
         assert_complete_copy(card, dest / card.name)
 
 
+def test_verify_started_with_sigint_ignored_still_stops_on_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify ... &`` in a script starts with SIGINT ignored; ``kill -INT`` must
+    still stop it (exit 130, a report saying so), as it stops ``offload copy``. Failed
+    before: the check ran to its end, exit 0."""
+    drive = faulty_fs()
+    card = make_card(tmp_path / "cards", CARD)
+    reports = tmp_path / "r"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(drive.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert copied.returncode == 0, copied.stderr
+    stall = drive.stall("read", path="*A007C002.mov")  # until released
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--report-dir", str(reports), str(drive.mountpoint / card.name)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    drive.wait_stalled(stall, timeout_s=30)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    drive.release(stall)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    report = json.loads(max(reports.glob("verify_*.json"), key=os.path.getmtime).read_text())
+    assert report["exit_code"] == 130
+
+
 def test_pfndispatchcopy_sigint_mid_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
+    """Ctrl-C while the slow destination is held mid-file, once the fast ones hold the
+    verified clip; then the same command again completes the slow one (README: "re-run to
+    resume"). Failed before: the re-run refused the fast destinations' copies ("already
+    exists", exit 64) and never completed the slow one."""
     source = tmp_path / "clip.mov"
     data = os.urandom(20 * MIB)
     source.write_bytes(data)
     slow = faulty_fs()
     dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
-    stall = slow.stall("write", path="*clip.mov", offset=8 * MIB, seconds=3)
+    stall = slow.stall("write", path="*clip.mov", offset=8 * MIB)  # until released
     exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    command = [exe, "-v", str(source), *map(str, dests)]
     process = subprocess.Popen(
-        [exe, "-v", str(source), *map(str, dests)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     slow.wait_stalled(stall, timeout_s=30)
+    # The reader runs ahead of the stalled destination (the file's three chunks fit the
+    # pool): the fast destinations verify and publish the clip while the slow one is held.
+    deadline = time.monotonic() + 60
+    while not all((dest / "clip.mov").exists() for dest in dests[:2]):
+        assert time.monotonic() < deadline, "the fast destinations never published the clip"
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    slow.release(stall)
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
-    assert "cancelled" in err
-    # The reader runs ahead of the stalled destination (the file's three chunks fit the
-    # pool), so on a loaded machine a fast destination may have verified and published the
-    # clip before the signal came: a verified copy is kept. What must never be left is a
-    # partial, or a file under the final name that is not the source's.
+    # The cancel names the destination it left unfinished and says how to finish it.
+    slow_target = slow.mountpoint / "clip.mov"
+    assert f"{slow_target}: cancelled before it was verified" in err, err
+    assert "run the same command again" in err, err
     for dest in dests[:2]:
-        names = os.listdir(dest)
-        assert names in ([], ["clip.mov"]), (names, err)
-        if names:
-            assert (dest / "clip.mov").read_bytes() == data
+        assert os.listdir(dest) == ["clip.mov"], err
+        assert (dest / "clip.mov").read_bytes() == data
     assert os.listdir(slow.mountpoint) == []  # held mid-file when the signal came
     assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
+    slow.clear()
+    # The same command again: the fast copies are read back and adopted, the slow one made.
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    for dest in dests:
+        assert (dest / "clip.mov").read_bytes() == data
+        assert partials_under(dest) == []
+    assert "hash XXH64BE:" in rerun.stdout
+    for dest in dests[:2]:
+        assert f"INFO: {dest / 'clip.mov'} already holds this file: read back, verified" in (
+            rerun.stdout
+        )
 
 
 # -- file too large --------------------------------------------------------------------------

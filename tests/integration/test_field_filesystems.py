@@ -154,6 +154,13 @@ def test_exfat_read_from_its_device_cannot_hold_a_symlink_up_front(
     result = run("copy", card, disk.path, "--report-dir", tmp_path / "r")
     assert result.returncode == 64, result.stderr
     assert f"exFAT (fuseblk) at {disk.path} cannot hold the symlink 'link.mov'" in result.stderr
+    # The remedy never edits the card (it said "remove it from the source" before): the
+    # --ignore it names leaves the link out, and the card is copied.
+    assert "leave it out with --ignore /link.mov, or choose another destination" in (result.stderr)
+    assert "remove it from the source" not in result.stderr
+    again = run("copy", card, disk.path, "--ignore", "/link.mov", "--report-dir", tmp_path / "r")
+    assert again.returncode == 0, again.stderr
+    assert (card / "link.mov").is_symlink()
 
 
 # -- FAT through fusefat --------------------------------------------------------------------

@@ -130,6 +130,7 @@ def test_offload_report_regenerates_from_json_when_the_card_is_gone(
     shutil.move(card, moved)
     try:
         html, pdf = tmp_path / "again.html", tmp_path / "out" / "again.pdf"
+        pdf.parent.mkdir()
         code, out, err = offload_cli(
             [
                 "report",
@@ -163,6 +164,20 @@ def test_offload_report_usage_errors(tmp_path: Path) -> None:
     assert code == 64 and "not an offload-ai job report" in err
     code, _, err = offload_cli(["report", str(tmp_path / "missing.json")])
     assert code == 64 and "cannot read" in err
+    # What to do (failed before: the error alone).
+    assert "name a saved JSON job report (offload history lists the report folder's)" in err
+
+
+def test_offload_report_refuses_a_folder_that_does_not_exist(
+    offloaded: dict[str, Any], tmp_path: Path
+) -> None:
+    """Failed before: the folders were made silently and it exited 0."""
+    for option in ("--pdf", "--html"):
+        target = tmp_path / "no" / "such" / "dir" / "x.out"
+        code, out, err = offload_cli(["report", str(offloaded["job_path"]), option, str(target)])
+        assert code == 64, err
+        assert err.count("\n") == 1 and f"the folder {target.parent} does not exist" in err
+        assert out == "" and not (tmp_path / "no").exists()
 
 
 def test_transfer_mode_never_claims_verified(

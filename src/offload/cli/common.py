@@ -21,11 +21,33 @@ from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
 
 
+def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
+    """JSON that is always valid UTF-8: a name byte that is not UTF-8 is written as the
+    escape ``\\udcNN`` (Python's surrogateescape), so the exact bytes can be recovered."""
+    import json  # not at start-up: most runs never write JSON here
+
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class UsageParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` (exit 64, nothing written) for bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """argparse's, but an option no parser knows points at the help of the command
+        given (``offload copy --help``), not of the program: argparse reports it from the
+        top parser, after the command's parser took what it knew."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see {prog} --help)")
+        return parsed
 
 
 def add_hash_option(parser: argparse.ArgumentParser, default: str) -> None:

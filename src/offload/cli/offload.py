@@ -80,7 +80,8 @@ if TYPE_CHECKING:
 MAX_WORKER_FILES = 10_000
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 all verified (or already verified); 1 completed, but some "
+    "Exit codes: 0 every file verified now or earlier on every destination (with "
+    "--verify transfer: transfer-checked only, never read back); 1 completed, but some "
     "destination or file failed; 2 nothing could be copied; 64 usage error or "
     "refused by the preflight, nothing written; 130 cancelled (re-run to resume)."
 )
@@ -710,8 +711,9 @@ def main(
     """The ``offload`` command. *report_worker*: ``offload copy``'s report worker, spawned
     by the entry point before this module was imported (closed here if unused)."""
     env = env or Environment()
+    words = sys.argv[1:] if argv is None else list(argv)
+    args: argparse.Namespace | None = None
     try:
-        words = sys.argv[1:] if argv is None else list(argv)
         args = build_parser(copy_only=words[:1] == ["copy"]).parse_args(words)
         if args.command == "copy":
             return cmd_copy(args, env, report_worker)
@@ -734,10 +736,41 @@ def main(
         raise UsageError(f"unknown command {args.command}")
     except UsageError as error:
         env.error(error.message)
+        if _json_stream_wanted(words, args):
+            _write_refusal(env, error)
         return int(error.exit_code)
     finally:
         if report_worker is not None:  # unused (a usage error, --help): killed, reaped
             report_worker.close()
+
+
+def _json_stream_wanted(words: Sequence[str], args: argparse.Namespace | None) -> bool:
+    """Whether a refused ``offload copy`` owes stdout its ``--json`` line: as parsed, or, when
+    the arguments could not be parsed, as written."""
+    if args is not None:
+        return args.command == "copy" and bool(getattr(args, "json", False))
+    return words[:1] == ["copy"] and "--json" in words
+
+
+def _write_refusal(env: Environment, error: UsageError) -> None:
+    """The one ``offload_refused`` line of a ``--json`` run refused before its copy
+    (docs/json.md): a script reading stdout learns why, as the terminal does on stderr."""
+    from offload.cli.common import json_text
+    from offload.errors import PreflightRefused
+
+    payload = {
+        "event": "offload_refused",
+        "time": round(time.time(), 3),
+        "exit_code": int(error.exit_code),
+        "message": error.message,
+        "errors": error.errors if isinstance(error, PreflightRefused) else [],
+        "warnings": error.warnings if isinstance(error, PreflightRefused) else [],
+    }
+    try:
+        env.stdout.write(json_text(payload) + "\n")
+        env.stdout.flush()
+    except (OSError, ValueError):  # a reader that went away: stderr has said it
+        pass
 
 
 def entry_point() -> None:

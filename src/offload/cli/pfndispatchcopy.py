@@ -15,10 +15,14 @@ With ``-v`` it prints Pomfort's lines::
 Errors go to stderr as ``ERROR: ...`` lines naming the destination and file. A destination
 given with ``-noflush_dest`` gets a ``WARNING: DST: not flushed (-noflush_dest): ...`` line
 on stderr (with or without ``-v``) saying what was proved there: read back from the page
-cache, not from the disk (or, with ``--verify transfer``, not read back at all). Exit codes:
-0 verified everywhere (a ``-noflush_dest`` destination as its WARNING line says), 1 some
+cache, not from the disk (or, with ``--verify transfer``, not read back at all). With ``-v`` a copy
+that is not written and read back now gets an ``INFO: DST ...`` line: one already at the
+destination (read back, equal to the source, kept) or one only transfer-checked
+(``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with
+``--verify transfer``; a ``-noflush_dest`` destination as its WARNING line says), 1 some
 destination failed (others verified), 2 nothing verified, 64 usage error or bad input
-(nothing written), 130 cancelled (partials removed).
+(nothing written; a file already at a destination that differs from the source), 130
+cancelled (partials removed; the same command again completes it).
 """
 
 from __future__ import annotations
@@ -49,7 +53,13 @@ from offload.errors import ExitCode, OffloadError, UsageError
 from offload.events import Event, JobStarted, SourceBytesRead
 from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
-from offload.results import GOOD_STATUSES, CacheBypass, DestinationFileResult, DestinationStatus
+from offload.results import (
+    GOOD_STATUSES,
+    CacheBypass,
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+)
 
 PROGRESS_INTERVAL_S = 1.0
 
@@ -60,11 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
         description="Copy one file to several destinations with one read of the source, "
         "hashing in flight and verifying every copy from the media.",
-        epilog="Exit codes: 0 all verified (a -noflush_dest destination: read back from the "
-        "page cache, said in a WARNING line); 1 some destination failed, others verified; "
-        "2 nothing verified; 64 usage error / bad input, nothing written; "
-        "130 cancelled. -k (keep going) is always in effect: one failed destination "
-        "never stops the others.",
+        epilog="Exit codes: 0 every copy verified (with --verify transfer: every copy "
+        "transfer-checked only, never read back; a -noflush_dest destination: read back from "
+        "the page cache, said in a WARNING line); 1 some destination failed, others "
+        "succeeded; 2 none succeeded; 64 usage error / bad input, nothing written; "
+        "130 cancelled (re-run the same command to complete it: a copy already at a "
+        "destination is read back and kept when equal to the source, refused when not). "
+        "-k (keep going) is always in effect: one failed destination never stops the others.",
     )
     parser.add_argument("source", metavar="SRC")
     parser.add_argument(
@@ -213,12 +225,20 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
             return int(error.exit_code)
     file = report.files[0]
     for result in file.destinations:
-        if result.status not in GOOD_STATUSES:
+        if result.status is DestinationStatus.CANCELLED:
+            # The engine's reason names no file (a card's report names it beside it).
+            env.error(f"{result.final_path}: {result.error or 'cancelled'}")
+        elif result.status not in GOOD_STATUSES:
             env.error(result.error or f"{result.final_path}: {result.status.value}")
         elif result.destination_index in options.noflush_destinations:
             env.warning(_not_flushed(result))
+        elif args.verbose and (line := _proved(result)) is not None:
+            print(f"INFO: {line}", file=env.stdout)
     if report.cancelled:
-        env.error("cancelled; partial files were removed")
+        env.error(
+            "cancelled; partial files were removed; run the same command again to complete "
+            "it (a copy already verified is read back and kept)"
+        )
         return int(ExitCode.CANCELLED)
     if file.source_error is None and any(d.status in GOOD_STATUSES for d in file.destinations):
         for name, digest in file.inflight_digests.items():
@@ -231,6 +251,20 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         )
     env.stdout.flush()
     return int(report.exit_code)
+
+
+def _proved(result: DestinationFileResult) -> str | None:
+    """``-v``'s line for a copy that is not what a plain run makes (written now and read back
+    from the media: no line, Pomfort's output): one already there, read back and adopted, or
+    one only transfer-checked (``--verify transfer``), which must never read as verified."""
+    if result.action is CopyAction.ADOPTED:
+        return f"{result.final_path} already holds this file: read back, verified (kept)"
+    if result.status is DestinationStatus.TRANSFER_CHECKED:
+        return (
+            f"{result.final_path}: transfer-checked only (--verify transfer): the bytes "
+            "written and their in-flight hash checked, never read back"
+        )
+    return None
 
 
 def _not_flushed(result: DestinationFileResult) -> str:

@@ -3,7 +3,8 @@ records (see :mod:`offload.verification`), with live progress on a terminal and 
 
 Every run that got as far as checking a folder writes a JSON report and a CSV (one row per
 path) into the local report folder (``--report-dir``, ``$OFFLOAD_REPORT_DIR``, default
-``~/.local/state/offload-ai/reports``), named ``verify_<folder>_<YYYY-MM-DD_HHMMSS>Z.json``
+``$XDG_STATE_HOME/offload-ai/reports`` or ``~/.local/state/offload-ai/reports``), named
+``verify_<folder>_<YYYY-MM-DD_HHMMSS>Z.json``
 (``_2``, ``_3``... when a report of that second exists: two runs never overwrite each other).
 Its ``exit_code`` is the process's. The layout is in docs/json.md.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import signal
 import socket
@@ -43,6 +43,7 @@ from offload.cli.common import (
     add_creator_arguments,
     add_quiet_and_report_dir_options,
     default_report_dir,
+    json_text,
     manifest_options,
 )
 from offload.destinations.s3config import settings_from_env
@@ -221,13 +222,6 @@ def report_dict(
     }
 
 
-def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
-    """JSON that is always valid UTF-8: a name byte that is not UTF-8 is written as the
-    escape ``\\udcNN`` (Python's surrogateescape), so the exact bytes can be recovered."""
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
     unreadable, unverifiable, dangling). Names that are not UTF-8 show their bytes as
@@ -280,7 +274,10 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
 
 @contextmanager
 def _interruptible(env: Environment) -> Iterator[None]:
-    """SIGTERM ends the check like Ctrl-C (exit 130, with a report), not silently."""
+    """SIGINT and SIGTERM end the check (exit 130, with a report), not silently. SIGINT's
+    handler is installed too, as ``offload copy`` installs its own (``cancel_on_signals``):
+    a process started with SIGINT ignored (``cmd &`` in a script) keeps it ignored under
+    Python's default, and ran to the end of the check, exit 0, after a ``kill -INT``."""
     if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -288,11 +285,12 @@ def _interruptible(env: Environment) -> Iterator[None]:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _write_stdout(env: Environment, text: str) -> None:

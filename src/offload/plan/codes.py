@@ -45,6 +45,9 @@ class PreflightCode(StrEnum):
     # file is copied and verified under its bytes, but an XML manifest cannot hold the name
     # and leaves it out; the copy root's own name, in no manifest, is not reported there).
     NAME_NOT_UTF8 = "name-not-utf8"
+    # A file of the card this process may not open for reading (its permissions): refused
+    # before the first byte, not failed once the rest is copied (docs/json.md).
+    SOURCE_UNREADABLE = "source-unreadable"
     # A destination that looks like a camera card (a second card given by mistake), unless
     # the user says it is not one.
     DEST_LOOKS_LIKE_CARD = "dest-looks-like-card"
@@ -84,3 +87,12 @@ class PreflightItem(NamedTuple):
     path: Path | None
     message: str
     destination_index: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The finding as ``offload copy --json`` writes it (``path`` as text or None)."""
+        return {
+            "code": self.code.value,
+            "path": None if self.path is None else str(self.path),
+            "message": self.message,
+            "destination_index": self.destination_index,
+        }

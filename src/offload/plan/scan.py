@@ -6,7 +6,9 @@ card must not look like an empty one (``os.walk`` swallows errors unless given `
 
 from __future__ import annotations
 
+import errno
 import os
+import shlex
 import stat
 from enum import StrEnum
 from pathlib import Path
@@ -32,8 +34,29 @@ class ScanError(OSError):
         self.operation = operation
 
     def __str__(self) -> str:
-        code = f"[Errno {self.errno}] " if self.errno is not None else ""
-        return f"cannot {self.operation} {self.path}: {code}{self.strerror}"
+        if self.errno is None:
+            return f"cannot {self.operation} {self.path}: {self.strerror}"
+        name = errno.errorcode.get(self.errno, str(self.errno))
+        return f"cannot {self.operation} {self.path}: {self.strerror} ({name})"
+
+    def refusal(self, root: Path) -> str:
+        """The one line that refuses a copy of *root* for this error, with what to do: for
+        a permission, the remedies that leave the card as it is (read access, or --ignore
+        of that entry), else a check of the card and its reader."""
+        if self.errno == errno.EACCES and self.path != root:
+            from offload.manifest.links import exact_pattern  # glob characters escaped
+
+            relative = os.path.relpath(self.path, root)
+            pattern = shlex.quote("/" + exact_pattern(relative).removeprefix("**/") + "/")
+            return (
+                f"permission denied: cannot {self.operation} {self.path}; nothing was copied "
+                "(give this user read access to it, or run as a user who may read the card, "
+                f"or leave it out with --ignore {pattern})"
+            )
+        return (
+            f"cannot read the source completely: {self}; nothing was copied "
+            "(check the card and the reader)"
+        )
 
 
 class SpecialKind(StrEnum):
@@ -74,6 +97,8 @@ class SourceTree(NamedTuple):
     - ``ignored``: relative paths of entries left out by the ignore rules (an ignored folder's
       content is not listed).
     - ``root_dev``/``root_ino``: identity of the root (after following a symlink root).
+    - ``unreadable``: relative paths of the files this process may not open for reading
+      (their permissions, as ``_Reader.may_read`` judges them); the preflight refuses them.
     """
 
     root: Path
@@ -86,6 +111,7 @@ class SourceTree(NamedTuple):
     outside_symlinks: frozenset[str] = frozenset()
     root_dev: int = 0
     root_ino: int = 0
+    unreadable: tuple[str, ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -110,6 +136,39 @@ class SourceTree(NamedTuple):
 
 def _error(path: Path, operation: str, exc: OSError) -> ScanError:
     return ScanError(path, operation, exc.errno, exc.strerror or str(exc))
+
+
+_READ_BY_ALL = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+
+class _Reader:
+    """Who reads the card: whether a file's permissions let this process open it.
+
+    Judged from the ``lstat`` the scan made (no call a file): a file readable by all, or any
+    file for root (which permissions do not stop), passes at once; one the mode bits refuse is
+    asked of the kernel (``access``, the effective ids: an ACL may still grant it). A file
+    they allow but an ACL, a FUSE program or the media refuses fails at read time, that file
+    alone, as any read error does.
+    """
+
+    __slots__ = ("euid", "groups")
+
+    def __init__(self) -> None:
+        self.euid = os.geteuid()
+        self.groups = frozenset((os.getegid(), *os.getgroups()))
+
+    def may_read(self, path: str, st: os.stat_result) -> bool:
+        mode = st.st_mode
+        if mode & _READ_BY_ALL == _READ_BY_ALL or self.euid == 0:
+            return True
+        if st.st_uid == self.euid:
+            allowed = bool(mode & stat.S_IRUSR)
+        elif st.st_gid in self.groups:
+            allowed = bool(mode & stat.S_IRGRP)
+        else:
+            allowed = bool(mode & stat.S_IROTH)
+        effective = os.access in os.supports_effective_ids
+        return allowed or os.access(path, os.R_OK, effective_ids=effective)
 
 
 def _special_kind(mode: int) -> SpecialKind:
@@ -151,6 +210,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     except OSError as exc:
         raise _error(root, "stat", exc) from exc
 
+    reader = _Reader()
     if stat.S_ISREG(root_st.st_mode):
         only = SourceFile(
             path=root,
@@ -168,6 +228,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             ignored=(),
             root_dev=root_st.st_dev,
             root_ino=root_st.st_ino,
+            unreadable=() if reader.may_read(str(root), root_st) else (root.name,),
         )
     if not stat.S_ISDIR(root_st.st_mode):
         kind = _special_kind(root_st.st_mode)
@@ -180,6 +241,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     skipped: list[SkippedEntry] = []
     ignored: list[str] = []
     outside: set[str] = set()
+    unreadable: list[str] = []
 
     def unlistable(folder: Path, exc: OSError) -> None:
         raise _error(folder, "list folder", exc) from exc
@@ -199,6 +261,9 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         elif stat.S_ISREG(mode):
             # The entry's own path text: no Path a file (see SourceFile).
             files.append(SourceFile(item.path, rel, st.st_size, st.st_mtime_ns))
+            # Readable by all (nearly every card file): no call (``_Reader.may_read``).
+            if mode & _READ_BY_ALL != _READ_BY_ALL and not reader.may_read(item.path, st):
+                unreadable.append(rel)
         elif stat.S_ISLNK(mode):
             path = Path(item.path)
             try:
@@ -222,6 +287,7 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         outside_symlinks=frozenset(outside),
         root_dev=root_st.st_dev,
         root_ino=root_st.st_ino,
+        unreadable=tuple(unreadable),
     )
 
 

@@ -5,7 +5,8 @@ Without --html/--pdf both are written beside JOB.json (``JOB.html``, ``JOB.pdf``
 probed again for thumbnails (the card, or a verified copy when the card is gone).
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
-report, or not a valid one: a key of the wrong kind, ``report.validate``).
+report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
+path whose folder does not exist: nothing written).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.cli.common import Environment
-from offload.errors import UsageError
+from offload.errors import UsageError, describe_os_error
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from offload.report.media import ProbeBudget
@@ -61,7 +62,11 @@ def load_job_report(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", path=path) from None
+        raise UsageError(
+            f"cannot read {path}: {describe_os_error(exc)}; name a saved JSON job report "
+            "(offload history lists the report folder's)",
+            path=path,
+        ) from None
     except ValueError as exc:
         raise UsageError(f"{path} is not JSON: {exc}", path=path) from None
     if not isinstance(data, dict) or not is_job_report(data):
@@ -74,6 +79,15 @@ def load_job_report(path: Path) -> dict[str, Any]:
 
 def cmd_report(args: argparse.Namespace, env: Environment) -> int:
     data = load_job_report(args.job)
+    for given in (args.html, args.pdf):
+        # A folder is never made for a path given: a mistyped one is refused, as the other
+        # commands refuse a --report-dir that is not a folder (exit 64, nothing written).
+        if given is not None and not given.parent.is_dir():
+            raise UsageError(
+                f"cannot write {given}: the folder {given.parent} does not exist (or is not a "
+                "folder); nothing was written (create it, or name a file in an existing folder)",
+                path=given,
+            )
     options = DocumentOptions(
         paper=args.paper,
         media=not args.no_media,
@@ -91,7 +105,6 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> int:
     code = 0
     for suffix, target in targets.items():
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             write_file_atomically(target, documents[suffix], replace=True)
             print(f"{suffix[1:].upper()} report: {target}", file=env.stdout)
         except OSError as exc:

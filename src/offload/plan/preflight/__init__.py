@@ -44,6 +44,7 @@ from offload.plan.preflight.paths import (
     check_writable,
     existing_folder,
     source_findings,
+    unreadable_findings,
 )
 from offload.plan.preflight.space import (
     FALLBACK_BLOCK,
@@ -124,6 +125,7 @@ def preflight(
     if not plans and not remote:
         raise ValueError("no destination planned")
     out = Findings()
+    unreadable_findings(tree, out)  # whatever the destinations: the card is read for each
     if plans:
         source_findings(tree, out)
     copy_roots = [str(p.root) for p in (*plans, *remote)]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import unicodedata
 from collections import defaultdict
 from enum import Enum
@@ -134,13 +135,18 @@ def check_names(
                 plan.index,
             )
         if entry.kind is EntryKind.SYMLINK and rules.symlinks is not True:
+            # The remedy never touches the card (a DIT does not edit a camera card): the
+            # scan's --ignore leaves the link out, anchored at the card's root, exactly.
+            from offload.manifest.links import exact_pattern
+
+            anchored = "/" + exact_pattern(entry.relative_path).removeprefix("**/")
             out.add(
                 is_error=rules.symlinks is False,
                 code=C.SYMLINK_UNSUPPORTED,
                 path=Path(entry.source_path),
                 message=f"{where} {'cannot' if rules.symlinks is False else 'may not'} hold "
-                f"the symlink {entry.relative_path!r}: remove it from the source, or choose "
-                "another destination",
+                f"the symlink {entry.relative_path!r}: leave it out with --ignore "
+                f"{shlex.quote(anchored)}, or choose another destination",
                 index=plan.index,
             )
 

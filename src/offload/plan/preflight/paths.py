@@ -4,12 +4,13 @@ copy stays out of the source and of the other copies; what the source's links le
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from offload.destinations.s3url import display_path
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
@@ -60,6 +61,28 @@ def _probe_write(folder: Path) -> OSError | None:
     except OSError as exc:
         return exc
     return None
+
+
+def unreadable_findings(tree: SourceTree, out: Findings) -> None:
+    """Each file of the card this process may not read (``SourceTree.unreadable``): an error,
+    naming it, with the remedies that leave the card as it is. Why refused up front: a card
+    the offload cannot read whole is known before the first byte, and a DIT would rather
+    fix the permission (or choose to leave the file out) than learn after an hour of copying
+    that one clip is missing from every drive."""
+    if not tree.unreadable:
+        return
+    from offload.manifest.links import exact_pattern  # its escaping of glob characters
+
+    for relative in tree.unreadable:
+        path = tree.root if tree.root_is_file else tree.root / relative
+        pattern = "/" + exact_pattern(relative).removeprefix("**/")
+        out.error(
+            C.SOURCE_UNREADABLE,
+            path,
+            f"permission denied: {printable_name(str(path))} cannot be read by this user "
+            f"(uid {os.geteuid()}): give it read access (or run as a user who may read the "
+            f"card), or leave it out with --ignore {shlex.quote(pattern)}",
+        )
 
 
 def source_findings(tree: SourceTree, out: Findings) -> None:

@@ -1,0 +1,123 @@
+"""A card this user cannot read whole: refused before the first byte, naming each entry and
+the remedies that leave the card as it is (read access, or ``--ignore``), exit 64, nothing
+written. Run as ``nobody`` (setpriv): root reads whatever the permissions say, so for root
+the same card is copied whole (README, "Using it")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.requirements import require_root, require_tool
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def place() -> Iterator[Path]:
+    """A folder nobody may enter (pytest's tmp_path is under one only root may enter)."""
+    require_root("a user (nobody) that permissions stop")
+    require_tool("setpriv")
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        root = Path(folder)
+        root.chmod(0o777)
+        card = root / "card"
+        for relative in ("CLIPS/C001.mov", "CLIPS/C002.mov", "CLIPS/C003.mov", "META/m.xml"):
+            (card / relative).parent.mkdir(parents=True, exist_ok=True)
+            (card / relative).write_bytes(os.urandom(3000))
+        for folder_, _dirs, files in os.walk(root):
+            os.chmod(folder_, 0o777)
+            for name in files:
+                os.chmod(os.path.join(folder_, name), 0o644)
+        (root / "dest").mkdir(mode=0o777)
+        (root / "dest").chmod(0o777)
+        yield root
+
+
+def as_nobody(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HOME": str(root)}
+    probe = subprocess.run(
+        [*NOBODY, sys.executable, "-c", "import offload.cli.offload"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"nobody cannot run this venv's python: {probe.stderr[-200:]}")
+    return subprocess.run(
+        [*NOBODY, *CLI, *args], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_a_file_this_user_cannot_read_is_refused_before_the_first_byte(place: Path) -> None:
+    """Failed before: the rest was copied, that file failed, exit 1 (README promised a card
+    it cannot read fully is refused before the first byte)."""
+    card, dest, reports = place / "card", place / "dest", str(place / "r")
+    (card / "CLIPS" / "C003.mov").chmod(0o000)
+    (card / "CLIPS" / "C001.mov").chmod(0o600)  # root's, not nobody's: its owner alone
+    done = as_nobody(place, "copy", str(card), str(dest), "--report-dir", reports)
+    assert done.returncode == 64, done.stderr
+    for name in ("C001.mov", "C003.mov"):
+        assert (
+            f"permission denied: {card / 'CLIPS' / name} cannot be read by this user (uid "
+            f"65534): give it read access (or run as a user who may read the card), or leave "
+            f"it out with --ignore /CLIPS/{name}" in done.stderr
+        ), done.stderr
+    assert "C002.mov" not in done.stderr
+    assert os.listdir(dest) == []  # nothing written
+    # The remedy it names works.
+    again = as_nobody(
+        place,
+        "copy",
+        str(card),
+        str(dest),
+        "--report-dir",
+        reports,
+        "--ignore",
+        "/CLIPS/C001.mov",
+        "--ignore",
+        "/CLIPS/C003.mov",
+    )
+    assert again.returncode == 0, again.stderr
+    assert sorted(os.listdir(dest / "card" / "CLIPS")) == ["C002.mov"]
+
+
+def test_root_reads_what_the_permissions_say_it_may_not(place: Path, tmp_path: Path) -> None:
+    """Root is not stopped by permissions: the same card is copied whole (no refusal)."""
+    card = place / "card"
+    (card / "CLIPS" / "C003.mov").chmod(0o000)
+    done = subprocess.run(
+        [*CLI, "copy", "-q", str(card), str(tmp_path), "--report-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    copied = tmp_path / "card" / "CLIPS" / "C003.mov"
+    assert copied.read_bytes() == (card / "CLIPS" / "C003.mov").read_bytes()
+
+
+def test_a_folder_this_user_cannot_list_says_what_to_do(place: Path) -> None:
+    """Failed before: Python's "[Errno 13] Permission denied", and no remedy."""
+    card, dest = place / "card", place / "dest"
+    (card / "META").chmod(0o000)
+    done = as_nobody(place, "copy", str(card), str(dest), "--report-dir", str(place / "r"))
+    assert done.returncode == 64, done.stderr
+    assert "[Errno" not in done.stderr
+    assert done.stderr == (
+        f"ERROR: permission denied: cannot list folder {card / 'META'}; nothing was copied "
+        "(give this user read access to it, or run as a user who may read the card, or leave "
+        "it out with --ignore /META/)\n"
+    )
+    again = as_nobody(
+        place, "copy", str(card), str(dest), "--report-dir", str(place / "r"), "--ignore", "/META/"
+    )
+    assert again.returncode == 0, again.stderr
