@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from offload import link_targets
 from offload.card_history import CardHistory, check_card_history, reference_formats
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -39,7 +40,15 @@ from offload.events import (
     WorkPlanned,
     isolated,
 )
-from offload.existing import CheckKind, ExistingCopy, check_existing, needs_source, settle
+from offload.existing import (
+    CheckKind,
+    ExistingCopy,
+    FoundWrong,
+    check_existing,
+    found_wrong_warnings,
+    needs_source,
+    settle,
+)
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
     STATE_FOLDER,
@@ -718,6 +727,7 @@ def _run_locked(
             _cascade().not_cascaded(
                 report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
             )
+        report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         return report
@@ -736,9 +746,26 @@ def _run_locked(
             ),
         )
         report.job.elapsed_s = time.monotonic() - started
+    # Each copy of ours found wrong, and what became of it (the cascade's included): in the
+    # saved reports too, not only on the terminal as it was found.
+    report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
+
+
+def _found_wrong(
+    plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
+) -> list[PreflightItem]:
+    """The report's warnings for the copies of ours found wrong (``existing``), an S3
+    copy's path shown as its URL."""
+    items = found_wrong_warnings(found, report.job.files)
+    return [
+        item._replace(path=_s3().S3ShownPath(item.path))
+        if item.destination_index in plan.backends and item.path is not None
+        else item
+        for item in items
+    ]
 
 
 def _finish_destinations(
@@ -755,13 +782,23 @@ def _finish_destinations(
     card); *folder_times*: the card's folder mtimes by source path (default: lstat of the
     card). A cascade finishes its slow destinations after the card was released."""
     lost = {d.index for d in report.job.destinations if d.lost}
+    # The file of the card each link leads to, and those files' results: a link is made
+    # only where it leads to the card's proven copy (offload.link_targets).
+    targets = link_targets.card_targets(plan.tree)
+    wanted = set(targets.values())
+    results = (
+        {f.relative_path: f for f in report.job.files if f.relative_path in wanted}
+        if wanted
+        else {}
+    )
     for dest_plan in plan.plans:
         if dest_plan.index in lost or dest_plan.index not in indexes:
             continue
         if dest_plan.index in plan.backends:  # an object store: no links, no folders
             report.symlinks.extend(_no_symlinks(plan.tree, dest_plan))
             continue
-        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan))
+        unproven = link_targets.unproven_targets(plan.tree.symlinks, targets, results, dest_plan)
+        report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
         for error in _make_folders(plan.tree, dest_plan):
             report.destination_error(dest_plan.index, error)
     report.directories = len(plan.tree.directories)
@@ -1131,11 +1168,21 @@ def _remove_stale_temps(root: Path) -> int:
     return removed
 
 
-def _make_symlinks(tree: SourceTree, plan: DestinationPlan) -> list[SymlinkResult]:
+def _make_symlinks(
+    tree: SourceTree, plan: DestinationPlan, unproven: Mapping[str, str]
+) -> list[SymlinkResult]:
+    """Make each link of the card on the destination of *plan*, but those in *unproven*
+    (link → the error saying why the file it leads to there is not the card's proven copy):
+    such a link is not made (FAILED), since it would lead to content that is not the card's."""
     results = []
     for link in tree.symlinks:
         target = plan.target_for(link.relative_path)
         result = SymlinkResult(plan.index, link.relative_path, link.target, SymlinkStatus.CREATED)
+        error = unproven.get(link.relative_path)
+        if error is not None:
+            result.status, result.error = SymlinkStatus.FAILED, error
+            results.append(result)
+            continue
         try:
             if os.path.islink(target) and os.readlink(target) == link.target:
                 result.status = SymlinkStatus.SKIPPED

@@ -34,6 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
@@ -43,10 +44,18 @@ from offload.fs.below import CachesBelow
 from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
-from offload.results import CacheBypass, CopyAction, DestinationFileResult, DestinationStatus
+from offload.results import (
+    CacheBypass,
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+    FileResult,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from offload.plan import PreflightItem
 
 
 class CopyReader(Protocol):
@@ -318,20 +327,33 @@ def _check_one(
     return outcome
 
 
+class FoundWrong(NamedTuple):
+    """A copy of ours that its read-back found wrong (or could not read): *reason* says how
+    (it names the copy). Reported once the run knows what became of it
+    (:func:`found_wrong_warnings`)."""
+
+    relative_path: str
+    destination_index: int
+    final_path: str
+    reason: str
+
+
 class SettledTasks:
     """The tasks of a run once the existing copies are settled.
 
     ``tasks``: the main job's (a proven copy is a preset result, a copy to make is a target);
     ``replace_tasks``: copies of ours proven wrong, to copy again and rename over the bad one
-    (run with the overwrite policy); ``warnings``: one line per copy that did not match.
+    (run with the overwrite policy); ``warnings``: one line per copy that did not match (the
+    events', as it is found); ``found_wrong``: those copies, for the job report.
     """
 
-    __slots__ = ("replace_tasks", "source_digests", "tasks", "warnings")
+    __slots__ = ("found_wrong", "replace_tasks", "source_digests", "tasks", "warnings")
 
     def __init__(self, tasks: list[FileTask], replace_tasks: list[FileTask]) -> None:
         self.tasks = tasks
         self.replace_tasks = replace_tasks
         self.warnings: list[tuple[str, str]] = []  # (message, path)
+        self.found_wrong: list[FoundWrong] = []
         self.source_digests: dict[str, dict[str, str]] = {}  # by relative path
 
 
@@ -412,6 +434,9 @@ def settle(
             settled.warnings.append(
                 (f"copy no longer matches, copying it again: {reason}", str(check.final_path))
             )
+            settled.found_wrong.append(
+                FoundWrong(relative, check.destination_index, str(check.final_path), reason)
+            )
             ledger = ledgers[check.destination_index]
             assert ledger is not None  # only a ledger's entry makes a copy ours to recheck
             try:
@@ -441,6 +466,45 @@ def settle(
                 )
             )
     return settled
+
+
+def found_wrong_warnings(
+    found: Sequence[FoundWrong], files: Sequence[FileResult]
+) -> list[PreflightItem]:
+    """The job report's warnings (code ``copy-no-longer-matches``) for the copies of ours
+    *found* wrong, each saying what became of it by the end of the run (*files*: the run's
+    results): replaced by a new copy (verified now, or transfer-checked only), or not
+    replaced (why). The terminal said so as each was found; the saved reports (JSON, HTML,
+    PDF) say it here, so that whoever reads them sees that a copy was damaged."""
+    if not found:
+        return []
+    from offload.plan import PreflightCode, PreflightItem
+
+    wanted = {f.relative_path for f in found}
+    results = {f.relative_path: f for f in files if f.relative_path in wanted}
+    items = []
+    for wrong in found:
+        file = results.get(wrong.relative_path)
+        result = None if file is None else file.destination(wrong.destination_index)
+        if result is None:
+            became = "it was not copied again"
+        elif result.status is DestinationStatus.VERIFIED:
+            became = "replaced by a new copy from the card, verified now (read back)"
+        elif result.status is DestinationStatus.TRANSFER_CHECKED:
+            became = "replaced by a new copy from the card, transfer-checked only (never read back)"
+        elif result.status is DestinationStatus.FAILED:
+            became = f"NOT replaced: {result.error or 'copying it again failed'}"
+        else:
+            became = "NOT replaced: the run was cancelled before the new copy was verified"
+        items.append(
+            PreflightItem(
+                PreflightCode.COPY_NO_LONGER_MATCHES,
+                Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
+                shown(f"copy found damaged: {wrong.reason}; {became}"),
+                wrong.destination_index,
+            )
+        )
+    return items
 
 
 def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTask) -> str | None:

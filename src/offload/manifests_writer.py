@@ -27,7 +27,11 @@ generation here records:
 * a symlink that leads, inside the card, to a file of the card is a file to ascmhl: it lists
   the link's path with the size, date and hash of the content it leads to
   (``os.path.getsize``/``getmtime``/``open`` follow links). The copy keeps the link a link;
-  its content is read here from the destination's media, through the link;
+  its content is read here from the destination's media, through the link. It is listed
+  only when the file it leads to there is one this manifest records (verified there, now or
+  by an earlier run) and that content still has the recorded digests: else it is left out
+  (named), never listed with the hash of content that is not the card's proven copy (a
+  foreign file at the name the card's copy was refused or kept beside, ``--keep-both``);
 * every other symlink (to a folder, dangling, looping, leading out of the card) is not
   recorded and is named in the generation's own ``<ignore>`` list by a pattern that matches
   it alone, so ``ascmhl verify`` (and ``-dh``, which crashes on such a link otherwise) skips
@@ -43,7 +47,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -54,6 +58,7 @@ from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
+from offload.hashing.registry import comparable_digest
 from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
@@ -83,9 +88,9 @@ from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest.links import (
     IGNORED_BECAUSE,
     LinkKind,
-    classify_link,
     exact_pattern,
     pattern_hides,
+    resolve_link,
 )
 from offload.manifest.xmltext import check_xml_string, xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -193,10 +198,11 @@ class _Links(NamedTuple):
 
 class _LinkPlan(NamedTuple):
     """How a generation written now would hold the links of one destination, before any
-    content is read: the links to files of the card (to be listed), and the links ignored
+    content is read: the links to files of the card (to be listed: link → the file it leads
+    to there and the digests this offload recorded for that file), and the links ignored
     (path → pattern). The others are left out (named on the ``ManifestResult``)."""
 
-    to_files: list[str]
+    to_files: dict[str, tuple[str, Mapping[str, str]]]
     ignored: dict[str, str]
 
 
@@ -205,23 +211,53 @@ def _plan_links(
 ) -> _LinkPlan:
     """The symlinks of one destination as the manifests treat them (:mod:`offload.manifest.
     links`): a link to a file of the card is listed (its content is read by
-    :func:`_linked_files`); every other link ignored by a pattern naming it alone, unless
-    that pattern would hide a path the manifest lists (then left out, and ascmhl will call
-    it new)."""
+    :func:`_linked_files`) when the file it leads to there is one this manifest records
+    (verified there, now or by an earlier run), else left out: the file at that name is not
+    the card's proven copy (its copy failed or was refused, the card's file was kept under
+    another name, or it is no file of the card), and a hash read through the link would
+    claim that other content as the card's. Every other link ignored by a pattern naming it
+    alone, unless that pattern would hide a path the manifest lists (then left out, and
+    ascmhl will call it new)."""
     root = destination.root
-    to_files: list[str] = []
+    leads: dict[str, str] = {}
     ignored: dict[str, LinkKind] = {}
     for link in destination.links:
         try:
-            kind = classify_link(root, link.relative_path)
+            kind, leads_to = resolve_link(root, link.relative_path)
         except OSError as exc:
             _link_unreadable(outcome, root, link, exc)
             continue
-        if kind is LinkKind.FILE:
-            to_files.append(link.relative_path)
+        if kind is LinkKind.FILE and leads_to is not None:
+            leads[link.relative_path] = leads_to
         else:
             ignored[link.relative_path] = kind
-    return _LinkPlan(to_files, _ignore_links(records, destination, to_files, ignored, outcome))
+    recorded = _recorded_digests(destination.files, set(leads.values())) if leads else {}
+    to_files: dict[str, tuple[str, Mapping[str, str]]] = {}
+    for relative, leads_to in leads.items():
+        digests = recorded.get(leads_to)
+        if digests is not None:
+            to_files[relative] = (leads_to, digests)
+            continue
+        _leave_link_out(
+            outcome,
+            relative,
+            f"symlink {printable_name(relative)} on {root}",
+            f"it leads to {printable_name(leads_to)}, which is not a copy of the card's file "
+            "verified there (its copy failed or was refused, the card's file was kept under "
+            "another name, or it is no file of the card): no hash is recorded for it, and "
+            "ascmhl will list it as a new file",
+            LinkState.LEFT_OUT,
+        )
+    return _LinkPlan(
+        to_files, _ignore_links(records, destination, list(to_files), ignored, outcome)
+    )
+
+
+def _recorded_digests(
+    files: Iterable[ManifestFile], wanted: set[str]
+) -> dict[str, Mapping[str, str]]:
+    """The digests recorded for each path of *wanted* among *files* (one pass)."""
+    return {f.relative_path: f.digests for f in files if f.relative_path in wanted}
 
 
 def _link_unreadable(outcome: ManifestResult, root: Path, link: LinkToRecord, exc: OSError) -> None:
@@ -252,13 +288,30 @@ def _linked_files(
     algorithms = list(records.algorithms)
     targets = {link.relative_path: link for link in destination.links}
     listed: list[ManifestFile] = []
-    for relative in plan.to_files:
+    for relative, (leads_to, recorded) in plan.to_files.items():
         path = root / relative
         try:
             info = os.stat(path)  # follows the link, as ascmhl does
             digests = hasher(path, algorithms)
         except OSError as exc:
             _link_unreadable(outcome, root, targets[relative], exc)
+            continue
+        differs = [
+            name
+            for name, value in digests.items()
+            if name in recorded
+            and comparable_digest(name, value) != comparable_digest(name, recorded[name])
+        ]
+        if differs:  # changed since it was verified: its hash now is not the card's
+            _leave_link_out(
+                outcome,
+                relative,
+                f"symlink {printable_name(relative)} on {root}",
+                f"the content it leads to there ({printable_name(leads_to)}) no longer "
+                f"matches the card's file as verified ({differs[0]} differs): no hash is "
+                "recorded for it, and ascmhl will list it as a new file",
+                LinkState.LEFT_OUT,
+            )
             continue
         outcome.links[relative] = (LinkState.LISTED, "listed as the file it leads to")
         listed.append(

@@ -147,6 +147,11 @@ def test_reverify_rereads_and_uploads_a_corrupted_object_again(s3_server, bucket
         "no longer matches" in w.message and f"s3://{bucket}/{key}" in w.message for w in warnings
     ), warnings
     assert "/s3:/" not in repr(warnings)
+    # The report keeps it, named by its URL, with what became of it.
+    (kept,) = [w for w in reverified.warnings if w.code.value == "copy-no-longer-matches"]
+    assert str(kept.path) == f"s3://{bucket}/{key}"
+    assert f"s3://{bucket}/{key}" in kept.message and "/s3:/" not in kept.message
+    assert kept.message.endswith("replaced by a new copy from the card, verified now (read back)")
     states = {f.relative_path: f.destinations[0] for f in reverified.job.files}
     assert states["CLIPS/A001C002.mov"].status is DestinationStatus.VERIFIED
     assert states["CLIPS/A001C002.mov"].action is CopyAction.COPIED

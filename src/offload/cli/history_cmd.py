@@ -172,7 +172,21 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
 
 def _result(data: dict[str, Any]) -> str:
     """What the run proved, from its exit code and the states of its copies (never from
-    the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy)."""
+    the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy);
+    with how many copies it found damaged and replaced, when it did and succeeded."""
+    result = _proved(data)
+    damaged = sum(
+        1
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict) and warning.get("code") == "copy-no-longer-matches"
+    )
+    if damaged and data.get("exit_code") == 0:  # exit 0: each one replaced, proven
+        result += f", {damaged} damaged cop{'y' if damaged == 1 else 'ies'} replaced"
+    return result
+
+
+def _proved(data: dict[str, Any]) -> str:
+    """:func:`_result`'s words for the copies' states alone."""
     code = data.get("exit_code")
     if data.get("cancelled") or code == 130:
         return "cancelled"

@@ -10,7 +10,8 @@ leads to content of one machine: hashed there, it would not verify anywhere else
 manifest would claim a hash of something that is not part of the card.
 
 So a link is *listed* (:attr:`LinkKind.FILE`) only when following it, one step at a time and
-never through an absolute target, stays inside the card's copy and ends on a regular file;
+never through an absolute target, stays inside the card's copy and ends on a regular file
+(and, the manifests writer adds, a file it records as the card's, verified there);
 every other link is *ignored*: the generation names it in its own ``<ignore>`` list with a
 pattern that matches that one path (:func:`exact_pattern`), so the reference tool (and
 ``offload verify``, which reads the same list) skips it. The copy keeps every link a link.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 
@@ -68,6 +69,32 @@ def classify_link(root: Path, relative: str) -> LinkKind:
     a FIFO, our own state): :attr:`LinkKind.OUTSIDE`. Raises OSError only for an error other
     than a missing entry (EACCES, EIO).
     """
+    return resolve_link(root, relative)[0]
+
+
+def resolve_link(root: Path, relative: str) -> tuple[LinkKind, str | None]:
+    """:func:`classify_link`, with the path (``/``-separated, below *root*) of the file the
+    link ends on for :attr:`LinkKind.FILE` (else None): the entry whose content following
+    the link reads there."""
+
+    def mode_of(path: str) -> int | None:
+        try:
+            return os.lstat(os.path.join(root, path)).st_mode
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return None
+            raise
+
+    return follow_link(relative, mode_of, lambda path: os.readlink(os.path.join(root, path)))
+
+
+def follow_link(
+    relative: str, mode_of: Callable[[str], int | None], read_link: Callable[[str], str]
+) -> tuple[LinkKind, str | None]:
+    """The walk of :func:`resolve_link` over any tree: *mode_of* gives the ``st_mode`` of a
+    path below the root (None: no such entry), *read_link* a link's target. On a
+    destination the disk answers; for the card, its scan (:func:`offload.link_targets`), so
+    that the card need not be read again after the copy (a cascade has released it)."""
     pending = relative.split("/")
     resolved: list[str] = []
     hops = 0
@@ -77,35 +104,33 @@ def classify_link(root: Path, relative: str) -> LinkKind:
         if name in ("", "."):
             continue
         if not stat.S_ISDIR(mode):
-            return LinkKind.DANGLING  # ENOTDIR: a file where a folder is needed
+            return LinkKind.DANGLING, None  # ENOTDIR: a file where a folder is needed
         if name == "..":
             if not resolved:
-                return LinkKind.OUTSIDE
+                return LinkKind.OUTSIDE, None
             resolved.pop()
             continue
-        path = os.path.join(root, *resolved, name)
-        try:
-            mode = os.lstat(path).st_mode
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                return LinkKind.DANGLING
-            raise
+        path = "/".join((*resolved, name))
+        found = mode_of(path)
+        if found is None:
+            return LinkKind.DANGLING, None
+        mode = found
         if not stat.S_ISLNK(mode):
             resolved.append(name)
             continue
         hops += 1
         if hops > _MAX_HOPS:
-            return LinkKind.LOOP
-        target = os.readlink(path)
+            return LinkKind.LOOP, None
+        target = read_link(path)
         if target.startswith("/"):
-            return LinkKind.OUTSIDE
+            return LinkKind.OUTSIDE, None
         pending[:0] = target.split("/")
         mode = stat.S_IFDIR  # the link's folder, where its target is looked up
     if stat.S_ISDIR(mode):
-        return LinkKind.FOLDER  # the card's root included
+        return LinkKind.FOLDER, None  # the card's root included
     if stat.S_ISREG(mode) and resolved and resolved[0] not in _NOT_CARD_CONTENT:
-        return LinkKind.FILE
-    return LinkKind.OUTSIDE
+        return LinkKind.FILE, "/".join(resolved)
+    return LinkKind.OUTSIDE, None
 
 
 _GLOB = frozenset("\\*?[")

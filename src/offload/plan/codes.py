@@ -71,6 +71,9 @@ class PreflightCode(StrEnum):
     FOLDER_NOT_KEPT = "folder-not-kept"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
+    # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
+    # found wrong, with what became of it (offload.existing.found_wrong_warnings).
+    COPY_NO_LONGER_MATCHES = "copy-no-longer-matches"
 
 
 class PreflightItem(NamedTuple):
