@@ -15,9 +15,11 @@ Integrity, end to end:
   (``read_back``, or ``open_read_back`` for the engine's own hashing): the ``destination`` and
   ``full`` verification modes. ``transfer`` mode relies on the part checksums only.
 * nothing is overwritten: the upload completes with ``If-None-Match: *`` (the service refuses
-  it with 412 if the key exists, atomically). A service that does not support conditional
-  writes (501) gets a HEAD check just before completing instead, which is racy:
-  ``conditional_create`` turns False and says so.
+  it with 412 if the key exists, atomically). A service that ignores the header or answers
+  501 is found by the preflight's probe (``s3preflight``) and refused, unless the HEAD check
+  was asked for (``S3Settings.head_check``): a HEAD just before completing, racy
+  (``conditional_create`` False, named in a warning); a 501 the probe did not see turns it
+  False when it comes.
 * the digests of the whole file go into the object's metadata
   (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
   the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
