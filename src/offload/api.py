@@ -22,7 +22,7 @@ from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError, describe_os_error
-from offload.events import EventSink, isolated
+from offload.events import EventSink, WarningIssued, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
 from offload.plan import ScanError, plan_file_targets, preflight, scan_source
@@ -292,6 +292,11 @@ def _copy_planned(
         from offload.destinations.s3card import S3PathSink
 
         shown = S3PathSink(guarded)
+    # What the S3 preflight's probe found weakening a guarantee (a HEAD check instead of
+    # conditional writes, part checksums nobody checks): said before the copy, and reported.
+    probed = [m for i in sorted(remote) for _, m in remote[i].backend.store.probe_findings]
+    for message in probed:
+        shown.emit(WarningIssued(message))
     task = FileTask(source_file, tuple(map(str, targets)))
     source_digests: dict[str, str] = {}
     if existing:
@@ -321,7 +326,7 @@ def _copy_planned(
         from offload.destinations.s3card import show_job_paths
 
         show_job_paths(report)
-    report.warnings.extend(guarded.warnings)
+    report.warnings.extend([*probed, *guarded.warnings])
     return report
 
 

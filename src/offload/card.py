@@ -500,7 +500,8 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
-        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *not_kept))
+        probed = _s3().probe_warnings(plans, backends)
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *probed, *not_kept))
     has_history = card_history is not None and card_history.trusted
     devices = group_destinations(
         [p.destination for p in plans],

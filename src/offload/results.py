@@ -111,6 +111,9 @@ class DestinationFileResult:
     status: DestinationStatus
     error: str | None = None
     bytes_written: int = 0
+    # Bytes of the copy an interrupted earlier write left there, not sent again (an S3
+    # multipart upload resumed); not in ``bytes_written``.
+    bytes_resumed: int = 0
     # read back from this destination now
     digests: dict[str, str] = field(default_factory=no_digests)
     # For a copy trusted from the ledger (VERIFIED_EARLIER, or TRANSFER_CHECKED with action
@@ -172,6 +175,8 @@ class DestinationSummary:
     files_failed: int = 0
     files_cancelled: int = 0
     bytes_written: int = 0
+    bytes_resumed: int = 0  # found there from an interrupted run, not sent (S3 resume)
+    files_resumed: int = 0  # copies completed from such an interrupted write
     copy_s: float = 0.0
     verify_s: float = 0.0
 
@@ -198,7 +203,7 @@ class DestinationSummary:
     def count(self, files: Sequence[FileResult]) -> None:
         """Set the per-state counts and bytes written from the files' results here."""
         counts = dict.fromkeys(DestinationStatus, 0)
-        written = 0
+        written = resumed = resumed_files = 0
         for file in files:
             result = file.destination(self.index)
             if result is None:
@@ -206,12 +211,16 @@ class DestinationSummary:
             counts[result.status] += 1
             if result.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED):
                 written += result.bytes_written
+                resumed += result.bytes_resumed
+                resumed_files += 1 if result.bytes_resumed else 0
         self.files_verified = counts[DestinationStatus.VERIFIED]
         self.files_transfer_checked = counts[DestinationStatus.TRANSFER_CHECKED]
         self.files_verified_earlier = counts[DestinationStatus.VERIFIED_EARLIER]
         self.files_failed = counts[DestinationStatus.FAILED]
         self.files_cancelled = counts[DestinationStatus.CANCELLED]
         self.bytes_written = written
+        self.bytes_resumed = resumed
+        self.files_resumed = resumed_files
 
 
 @dataclass

@@ -38,12 +38,15 @@ SECRET_KEY = "offload-test-secret-0000000000000000000"
 S3Server = LocalServer
 
 
-def start_server(extra_env: dict[str, str] | None = None) -> S3Server:
-    """moto behind the checksum gate (``support.s3server``) on a free loopback port."""
+def start_server(extra_env: dict[str, str] | None = None, modes: tuple[str, ...] = ()) -> S3Server:
+    """moto behind the checksum gate (``support.s3server``) on a free loopback port; *modes*:
+    the server's ``--mode`` behaviours of other S3 servers (``ignore-conditions``,
+    ``slash-keys``, ``no-checksums``)."""
     env = {**os.environ, **(extra_env or {})}
     env["PYTHONPATH"] = str(TESTS) + os.pathsep + env.get("PYTHONPATH", "")
+    flags = [arg for mode in modes for arg in ("--mode", mode)]
     return start_local_server(
-        lambda port: [sys.executable, "-m", "support.s3server", "--port", str(port)],
+        lambda port: [sys.executable, "-m", "support.s3server", "--port", str(port), *flags],
         env=env,
         what="the S3 test server",
     )

@@ -129,3 +129,47 @@ def test_discard_after_completion_deletes_only_our_object(s3_server, bucket) -> 
         == b"someone else's since"
     )
     dest.close()
+
+
+def test_a_resumed_upload_counts_only_what_it_sent(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The QA's case at the CLI: parts 1-4 and 8 of a file already on the service from a
+    killed run. Before, the report counted the whole object as written (62.9 MB written, ~25
+    MB sent) and said nothing of the resume."""
+    import json
+
+    from s3.test_s3_cli import make_card, offload
+
+    card = make_card(tmp_path, {"clip.mov": 12 * 5 * MiB - 123})  # 12 parts of 5 MiB
+    data = (card / "clip.mov").read_bytes()
+    dest = destination(s3_server.url, bucket, prefix="day1")
+    upload = dest.open_upload("day1/A001/clip.mov", len(data))
+    upload.write(memoryview(data)[: 8 * 5 * MiB])  # parts 1-8 sent...
+    upload._wait()
+    dest.close()
+    client = admin(s3_server.url)
+    # ... and 5, 6, 7 lost (a service that kept only some of them): replaced by other bytes
+    for number in (5, 6, 7):
+        client.upload_part(
+            Bucket=bucket,
+            Key="day1/A001/clip.mov",
+            UploadId=str(upload.upload_id),
+            PartNumber=number,
+            Body=os.urandom(5 * MiB),
+        )
+    code, out, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--s3-part-size",
+        "5MiB",
+        str(card),
+        f"s3://{bucket}/day1",
+    )
+    assert code == 0, out + err
+    assert client.get_object(Bucket=bucket, Key="day1/A001/clip.mov")["Body"].read() == data
+    report = json.loads(next((tmp_path / "reports").glob("*.json")).read_text())
+    (summary,) = report["destinations"]
+    assert summary["bytes_written"] == len(data) - 5 * 5 * MiB  # sent: all but parts 1-4, 8
+    assert summary["bytes_resumed"] == 5 * 5 * MiB
+    assert summary["files_resumed"] == 1
+    assert "RESUMED on s3://" in out + err and "1 upload continued" in out + err

@@ -43,6 +43,8 @@ MEMORY_FEATURES = Features(
 
 
 class MemoryPartial:
+    bytes_resumed = 0
+
     def __init__(self, owner: MemoryDestination, final_path: Path) -> None:
         self._owner = owner
         self.final_path = final_path

@@ -7,6 +7,17 @@ this layer a corrupted part would be stored and no test could show that our part
 are really sent and really protect anything. Everything else is moto's own server, unchanged.
 
 Run: ``python -m support.s3server --port PORT`` (prints ``READY`` once listening).
+
+Modes, for the behaviours of other S3 servers the copy must notice (each is this real server
+process behaving so, not a mocked client; ``--mode`` is repeatable):
+
+* ``ignore-conditions``: ``If-None-Match`` and ``If-Match`` are dropped from every request
+  before moto sees them, as by a service (or a proxy in front of one) that ignores them: a
+  conditional write is stored over an existing object (npm ``s3rver``, PyPI ``fake-s3``);
+* ``slash-keys``: the keys of a listing are given with a leading ``/``
+  (``<Key>/cards/a.wav</Key>``), as PyPI ``fake-s3`` 1.0.2 lists them;
+* ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
+  ``Content-MD5`` does not match its bytes is stored.
 """
 
 from __future__ import annotations
@@ -79,12 +90,66 @@ class ChecksumGate:
         return self.app(environ, start_response)
 
 
+class IgnoreConditions:
+    """WSGI middleware: the request's ``If-None-Match`` and ``If-Match`` are never seen."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ.pop("HTTP_IF_NONE_MATCH", None)
+        environ.pop("HTTP_IF_MATCH", None)
+        return self.app(environ, start_response)
+
+
+class SlashKeys:
+    """WSGI middleware: a bucket listing (GET on the bucket, no key) names each key with a
+    leading ``/``, as fake-s3 does; everything else is passed on unchanged."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "").strip("/")
+        if environ.get("REQUEST_METHOD") != "GET" or "/" in path or not path:
+            return self.app(environ, start_response)
+        if "uploads" in environ.get("QUERY_STRING", "").split("&"):
+            return self.app(environ, start_response)
+        held: dict[str, Any] = {}
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            held["status"], held["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.app(environ, hold))
+        body = body.replace(b"<Key>", b"<Key>/")
+        headers = [(k, v) for k, v in held["headers"] if k.lower() != "content-length"]
+        start_response(held["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+
+MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
+    "ignore-conditions": IgnoreConditions,
+    "slash-keys": SlashKeys,
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mode", action="append", default=[], choices=[*MODES, "no-checksums"])
     args = parser.parse_args(argv)
-    serve_moto(args.host, args.port, ChecksumGate)
+
+    def wrap(app: Callable[..., Iterable[bytes]]) -> Any:
+        if "no-checksums" not in args.mode:
+            app = ChecksumGate(app)
+        for mode in args.mode:
+            if mode in MODES:
+                app = MODES[mode](app)
+        return app
+
+    serve_moto(args.host, args.port, wrap)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,14 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
         "is otherwise copied onto itself, server-side, once complete (a PutObject carries "
         "them at no cost)",
     )
+    copy.add_argument(
+        "--s3-head-check",
+        action="store_true",
+        help="for an S3 service that ignores or refuses If-None-Match (the preflight tries "
+        "it; without this flag such a service is refused): check each key with a HEAD just "
+        "before writing it instead; racy, another writer could create the key in between "
+        "(also OFFLOAD_S3_HEAD_CHECK=1; docs/s3.md)",
+    )
     cascade = copy.add_argument_group(
         "cascading copy",
         "A slow destination (a bucket behind an uplink, a slow shuttle drive) need not hold "
@@ -318,6 +326,8 @@ def _s3_settings(args: argparse.Namespace) -> S3Settings | None:
         upload["checksum"] = args.s3_checksum
     if args.s3_no_digest_metadata:
         upload["metadata_digests"] = False
+    if args.s3_head_check:
+        upload["head_check"] = True
     return settings_from_env(
         os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile, **upload
     )

@@ -223,6 +223,8 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         except OffloadError as error:
             env.error(error.message)
             return int(error.exit_code)
+    for message in report.warnings:  # the S3 probe's findings, a subscriber that failed
+        env.warning(message)
     file = report.files[0]
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:

@@ -148,6 +148,14 @@ class Partial(Protocol):
     def bytes_written(self) -> int: ...
 
     @property
+    def bytes_resumed(self) -> int:
+        """Of ``bytes_written``, those the destination already held from an interrupted
+        earlier write and that were not sent again (an S3 multipart upload resumed: its parts
+        found on the service, each matched against the source's bytes); 0 on a disk. Known
+        once sealed."""
+        ...
+
+    @property
     def created_dirs(self) -> Sequence[Path]: ...
 
     def write(self, data: memoryview) -> None:

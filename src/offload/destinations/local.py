@@ -130,6 +130,8 @@ class LocalPartial:
     Every method raises OSError from the OS as is; ``discard()`` never raises.
     """
 
+    bytes_resumed = 0  # a partial file is written whole by every run
+
     def __init__(
         self,
         final_path: Path,

@@ -15,9 +15,11 @@ Integrity, end to end:
   (``read_back``, or ``open_read_back`` for the engine's own hashing): the ``destination`` and
   ``full`` verification modes. ``transfer`` mode relies on the part checksums only.
 * nothing is overwritten: the upload completes with ``If-None-Match: *`` (the service refuses
-  it with 412 if the key exists, atomically). A service that does not support conditional
-  writes (501) gets a HEAD check just before completing instead, which is racy:
-  ``conditional_create`` turns False and says so.
+  it with 412 if the key exists, atomically). A service that ignores the header or answers
+  501 is found by the preflight's probe (``s3preflight``) and refused, unless the HEAD check
+  was asked for (``S3Settings.head_check``): a HEAD just before completing, racy
+  (``conditional_create`` False, named in a warning); a 501 the probe did not see turns it
+  False when it comes.
 * the digests of the whole file go into the object's metadata
   (``x-amz-meta-offload-<algorithm>``): given up front (a cascade, a card's ASC MHL), they are
   the upload's metadata from its start; given as ``hashed`` (a direct copy from the card: they
@@ -54,7 +56,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import xxhash
@@ -70,7 +72,6 @@ from offload.destinations.s3config import (
 )
 from offload.destinations.s3url import S3Url, keep_both_key
 from offload.engine.cancel import CANCEL_POLL_S
-from offload.errors import UsageError
 from offload.hashing.multihasher import MultiHasher
 
 if TYPE_CHECKING:
@@ -95,6 +96,31 @@ def _error_code(exc: BaseException) -> tuple[str, int]:
     code = str(response.get("Error", {}).get("Code", ""))
     status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     return code, status
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    """Whether *exc* is a TLS failure (a certificate not trusted, a handshake refused): the
+    service answered, so "cannot be reached, check the network" would send the user the wrong
+    way."""
+    from botocore.exceptions import SSLError
+
+    return isinstance(exc, SSLError)
+
+
+TLS_HINT = (
+    "if the service uses a private or self-signed certificate, point AWS_CA_BUNDLE at its CA "
+    "certificate (a PEM file)"
+)
+
+
+def _tls_reason(exc: BaseException) -> str:
+    """What botocore says of a TLS failure, without its URL (named by the caller)."""
+    text = str(exc)
+    for marker in ("[SSL", "certificate verify failed"):
+        at = text.find(marker)
+        if at >= 0:
+            return text[at:].split(")")[0].strip(" ('\"")
+    return type(exc).__name__
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -163,6 +189,12 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
         return OSError(errno.EILSEQ, f"{operation} {place}: not valid UTF-8 ({exc})")
     if isinstance(exc, ParamValidationError):
         return OSError(errno.EINVAL, f"{operation} {place}: {exc}")
+    if _is_tls_error(exc):
+        return OSError(
+            errno.ENOTCONN,
+            f"{operation} {place}: the TLS certificate of the service is not trusted "
+            f"({_tls_reason(exc)}); {TLS_HINT}",
+        )
     if _is_connection_error(exc):
         return OSError(
             errno.ENOTCONN,
@@ -206,7 +238,17 @@ class S3Destination:
         self.settings = settings or S3Settings()
         self.client: S3Client = client if client is not None else make_client(self.settings)
         self.device = str(url)
-        self.endpoint = redact_endpoint(self.settings.endpoint_url)
+        # The endpoint botocore really talks to: the flag's or the environment's, else the
+        # profile's ``endpoint_url`` in ~/.aws/config, else AWS's own (redacted for messages).
+        self.endpoint_url: str | None = (
+            getattr(getattr(self.client, "meta", None), "endpoint_url", None)
+            or self.settings.endpoint_url
+        )
+        self.endpoint = redact_endpoint(self.endpoint_url)
+        # Whether the service refuses data whose x-amz-checksum-* (or Content-MD5) does not
+        # match: set by ``probe`` (assumed until then, as before it existed).
+        self.checksums_checked = True
+        self.probe_findings: list[tuple[str, str]] = []  # ``probe``'s warnings
         self.started_at = time.time()
         self._checksum = checksum_function(self.settings.checksum)
         self._conditional = self.settings.conditional_writes
@@ -267,55 +309,22 @@ class S3Destination:
 
     def check(self) -> None:
         """Before the first byte: can we reach the service, does the bucket exist, may we
-        list and write there? Raises UsageError (exit 64) with one line naming the URL and
-        what to do. Writes nothing (no bucket, no object)."""
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        list there? Raises UsageError (exit 64) with one line naming the URL, the operation
+        and what to do. Writes nothing (``s3preflight.check``)."""
+        from offload.destinations import s3preflight
 
-        quick = make_client(
-            replace(self.settings, max_attempts=2, connect_timeout_s=5.0, read_timeout_s=15.0)
-        )
-        where = f"{self.url} ({self.endpoint})"
-        bucket = self.url.bucket
-        try:
-            quick.head_bucket(Bucket=bucket)
-            quick.list_objects_v2(Bucket=bucket, Prefix=self._state_key(""), MaxKeys=1)
-            quick.list_multipart_uploads(Bucket=bucket, Prefix=self.url.key(""), MaxUploads=1)
-        except NoCredentialsError:
-            raise UsageError(
-                f"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY, or name a profile (--s3-profile or AWS_PROFILE); "
-                "nothing was written"
-            ) from None
-        except ClientError as exc:
-            code, status = _error_code(exc)
-            if code in ("NoSuchBucket", "404") or status == 404:
-                raise UsageError(
-                    f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
-                    "never creates buckets) or fix the URL or --s3-endpoint; nothing was written"
-                ) from None
-            if code in (
-                "AccessDenied",
-                "InvalidAccessKeyId",
-                "SignatureDoesNotMatch",
-                "403",
-                "401",
-            ) or status in (401, 403):
-                raise UsageError(
-                    f"{where}: access denied ({code or status}); check the credentials of the "
-                    "AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials) and the "
-                    "permissions listed in docs/s3.md; nothing was written"
-                ) from None
-            raise UsageError(
-                f"{where}: the service refused the check ({code or status}); nothing was written"
-            ) from None
-        except BotoCoreError as exc:
-            reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
-            raise UsageError(
-                f"{where}: the service {reason}; check the network and the endpoint "
-                "(--s3-endpoint or AWS_ENDPOINT_URL); nothing was written"
-            ) from None
-        finally:
-            quick.close()
+        s3preflight.check(self)
+
+    def probe(self) -> list[tuple[str, str]]:
+        """Before the first byte of a copy (after ``check``): what the service really does
+        with conditional writes, checksums and listings, tried on probe objects of ours that
+        are deleted again (``s3preflight.probe``). Returns the warnings (code, message) to
+        report; raises UsageError where the copy must not start."""
+        from offload.destinations import s3preflight
+
+        findings = s3preflight.probe(self)
+        self.probe_findings = [(f.code, f.message) for f in findings]
+        return self.probe_findings
 
     # -- names --------------------------------------------------------------------------
 
@@ -337,7 +346,19 @@ class S3Destination:
         return self.url.display(key)
 
     def _error(self, exc: BaseException, operation: str, key: str) -> OSError:
-        return os_error(exc, operation, self.display(key), self.settings.endpoint_url)
+        return os_error(exc, operation, self.display(key), self.endpoint_url)
+
+    def foreign_listing(self, prefix: str, key: str) -> OSError:
+        """The error of a listing that gave *key* when asked for the keys under *prefix*: the
+        service does not list as S3 does (fake-s3 gives ``/prefix/...``), and a name cut from
+        such a key would hide what is really there (an object then written over)."""
+        return OSError(
+            errno.EPROTO,
+            f"{self.url} ({self.endpoint}): the service does not list as S3 does (asked for "
+            f"the keys under {prefix!r}, it gave {key!r}); offload-ai cannot tell what is "
+            "stored there and writes nothing to it: use an S3-compatible service that lists "
+            "keys as S3 does",
+        )
 
     # -- objects ------------------------------------------------------------------------
 
@@ -375,11 +396,14 @@ class S3Destination:
         return candidate
 
     def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
-        """Every object whose key starts with *prefix*, in key order. Raises OSError."""
+        """Every object whose key starts with *prefix*, in key order. Raises OSError (EPROTO:
+        the service gave a key outside *prefix*, ``foreign_listing``)."""
         paginator = self.client.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.url.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
+                    if not item["Key"].startswith(prefix):
+                        raise self.foreign_listing(prefix, item["Key"])
                     modified = item.get("LastModified")
                     yield ObjectInfo(
                         key=item["Key"],
@@ -389,7 +413,10 @@ class S3Destination:
                         metadata={},
                     )
         except Exception as exc:
-            raise self._error(exc, "cannot list", prefix) from exc
+            error = self._error(exc, "cannot list", prefix)
+            if error is exc:  # ours (``foreign_listing``) as it is
+                raise
+            raise error from exc
 
     def put_small(self, key: str, data: bytes, *, replace: bool = False) -> str:
         """Store a small object (a manifest, a report) without overwriting unless *replace*;
@@ -991,6 +1018,7 @@ class S3Upload:
         self.version_id: str | None = None
         self.completed = False
         self._resumed: list[int] = []  # parts found on the service and matched, not resent
+        self._resumed_bytes: list[int] = []  # their sizes
         self._buffer: bytearray | None = None
         self._fill = 0
         self._next_part = 1
@@ -1012,6 +1040,11 @@ class S3Upload:
     def resumed_parts(self) -> int:
         """Parts found on the service with the source's bytes (not sent again)."""
         return len(self._resumed)
+
+    @property
+    def bytes_resumed(self) -> int:
+        """The bytes of those parts (of ``bytes_written``: taken from the source, not sent)."""
+        return sum(self._resumed_bytes)
 
     # -- writer side --------------------------------------------------------------------
 
@@ -1206,6 +1239,7 @@ class S3Upload:
         ):
             entry["ETag"] = existing.etag
             self._resumed.append(number)  # list.append: safe from the part threads
+            self._resumed_bytes.append(length)
             return entry
         attempts = max(1, dest.settings.part_attempts)
         for attempt in range(attempts):

@@ -72,6 +72,11 @@ class S3Partial:
     def bytes_written(self) -> int:
         return self.upload.bytes_written
 
+    @property
+    def bytes_resumed(self) -> int:
+        """The parts of an interrupted upload found on the service and not sent again."""
+        return self.upload.bytes_resumed
+
     def write(self, data: memoryview) -> None:
         self.upload.write(data)
 
@@ -300,7 +305,11 @@ class S3Backend:
             )
         except Exception as exc:
             raise self.store._error(exc, "cannot list", prefix) from exc
-        return answer.get("Contents", [])
+        found = answer.get("Contents", [])
+        for item in found:
+            if not item["Key"].startswith(prefix):
+                raise self.store.foreign_listing(prefix, item["Key"])
+        return found
 
     def open_partial(
         self,
@@ -434,15 +443,24 @@ class S3Backend:
                 Bucket=self.store.url.bucket, Prefix=prefix, Delimiter="/"
             ):
                 for item in page.get("Contents", []):
+                    # Never a name cut from a key outside the prefix (fake-s3 lists
+                    # "/prefix/..."): it would hide what is there, then written over.
+                    if not item["Key"].startswith(prefix):
+                        raise self.store.foreign_listing(prefix, item["Key"])
                     name = item["Key"][len(prefix) :]
                     modified = item.get("LastModified")
                     mtime = int(modified.timestamp() * 1e9) if modified else 0
                     found.append(EntryInfo(name, "file", int(item.get("Size", 0)), mtime))
                 for common in page.get("CommonPrefixes", []):
-                    name = common.get("Prefix", "")[len(prefix) :].rstrip("/")
-                    found.append(EntryInfo(name, "folder", 0, 0))
+                    below = common.get("Prefix", "")
+                    if not below.startswith(prefix):
+                        raise self.store.foreign_listing(prefix, below)
+                    found.append(EntryInfo(below[len(prefix) :].rstrip("/"), "folder", 0, 0))
         except Exception as exc:
-            raise self.store._error(exc, "cannot list", prefix) from exc
+            error = self.store._error(exc, "cannot list", prefix)
+            if error is exc:  # ours (``foreign_listing``) as it is
+                raise
+            raise error from exc
         return sorted(found, key=lambda entry: entry.name)
 
     def free_space(self) -> int:

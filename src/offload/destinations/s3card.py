@@ -93,6 +93,7 @@ def open_s3_destinations(
             )
             backends[index] = S3Backend(store, existing=existing)
             store.check()
+            store.probe()  # its warnings: ``probe_warnings``
             paths.append(backends[index].root)
     except BaseException:
         close_all(backends)
@@ -164,6 +165,26 @@ def folders_not_kept(
     return items
 
 
+def probe_warnings(
+    plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> list[PreflightItem]:
+    """What the preflight's probe found each S3 destination's service to do that weakens a
+    guarantee (``s3preflight.probe``): a HEAD check instead of conditional writes, part
+    checksums nobody checks; a warning each, before the copy."""
+    items: list[PreflightItem] = []
+    for plan in plans:
+        backend = backends.get(plan.index)
+        if backend is None:
+            continue
+        for code, message in backend.store.probe_findings:
+            items.append(
+                PreflightItem(
+                    PreflightCode(code), S3ShownPath(plan.destination), message, plan.index
+                )
+            )
+    return items
+
+
 def _folders_holding(paths: Iterable[str]) -> set[str]:
     """Every folder above one of *paths* (``/``-separated, relative): the folders a bucket
     holding those objects gives back (the root not included)."""
@@ -217,8 +238,10 @@ def write_s3_manifests(
                 for outcome in outcomes:
                     uploaded = upload_history_changes(backend, destination.root, root, before)
                     outcome.written = [display_path(p) for p in uploaded]
-                    if outcome.error:
-                        outcome.error = outcome.error.replace(str(root), str(backend.store.url))
+                    if outcome.error:  # the staging folder stands for the copy root
+                        outcome.error = outcome.error.replace(
+                            str(root), display_path(destination.root)
+                        )
                     outcome.warnings = [
                         w.replace(str(root), display_path(destination.root))
                         for w in outcome.warnings
@@ -446,6 +469,7 @@ __all__ = [
     "existing_object_kind",
     "folders_not_kept",
     "open_s3_destinations",
+    "probe_warnings",
     "show_job_paths",
     "show_s3_paths",
     "upload_history_changes",

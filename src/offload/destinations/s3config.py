@@ -46,9 +46,13 @@ class S3Settings:
     parallel_parts: int = 4  # parts in flight per destination (and buffers = this + 1)
     single_put_max: int = 8 * MiB  # files up to this size go in one PutObject
     checksum: str = "CRC32"
-    # Use If-None-Match: * on PutObject/CompleteMultipartUpload (atomic no-overwrite). Off, or
-    # refused by the service: a HEAD check before completing (racy; recorded as weaker).
+    # Use If-None-Match: * on PutObject/CompleteMultipartUpload (atomic no-overwrite). Off: a
+    # HEAD check before each write (racy: named in a warning, ``s3preflight.probe``).
     conditional_writes: bool = True
+    # Where the preflight's probe finds that the service ignores or refuses If-None-Match: a
+    # HEAD check before each write (True: ``--s3-head-check``, OFFLOAD_S3_HEAD_CHECK=1, with a
+    # warning naming the race), else the copy is refused (False, the default).
+    head_check: bool = False
     max_attempts: int = 8  # botocore standard retries, per request
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
@@ -86,8 +90,11 @@ def settings_from_env(
     **overrides: Any,
 ) -> S3Settings:
     """Settings from the CLI's values, falling back on the standard AWS variables
-    (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``)."""
+    (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``) and on
+    ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless given)."""
     endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    if "head_check" not in overrides and env.get("OFFLOAD_S3_HEAD_CHECK", "") not in ("", "0"):
+        overrides["head_check"] = True
     settings = S3Settings(
         endpoint_url=endpoint or None,
         profile=profile or env.get("AWS_PROFILE") or None,
@@ -152,8 +159,7 @@ def make_client(settings: S3Settings) -> S3Client:
     """A thread-safe S3 client for *settings*. Raises UsageError for an unknown profile or
     a malformed endpoint (nothing is sent over the network here)."""
     boto3 = require_boto3()
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ProfileNotFound
+    from botocore.exceptions import ProfileNotFound
 
     try:
         session = boto3.session.Session(profile_name=settings.profile)
@@ -162,13 +168,31 @@ def make_client(settings: S3Settings) -> S3Client:
             f"AWS profile {settings.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
             "name an existing profile (--s3-profile or AWS_PROFILE)"
         ) from None
+    client = _client(session, settings, path_style=bool(settings.endpoint_url))
+    endpoint = client.meta.endpoint_url or ""
+    if not settings.endpoint_url and not _is_aws(endpoint):
+        # A profile's endpoint_url (~/.aws/config, no flag or variable): an S3-compatible
+        # service, reached path-style as one named by --s3-endpoint is.
+        client = _client(session, settings, path_style=True)
+    return client
+
+
+def _is_aws(endpoint: str) -> bool:
+    host = (urlsplit(endpoint).hostname or "").lower()
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+
+
+def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client:
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
     config = Config(
         retries={"mode": "standard", "max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
         max_pool_connections=2 * settings.parallel_parts + 4,
         # Path-style requests work on every S3-compatible service; AWS itself picks.
-        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+        s3={"addressing_style": "path" if path_style else "auto"},
         # We compute and send the part checksums ourselves, and verify reads with our own
         # hashes: botocore adds none of its own.
         request_checksum_calculation="when_required",

@@ -72,6 +72,7 @@ def open_s3_file_targets(
             target = backend.root / (source_name if folder_named else name)
             opened[index] = S3FileTarget(backend, target)  # closed on error below
             store.check()
+            store.probe()
             info = _stat(backend, target)
             if info is not None and info.kind == "folder":  # objects below it: cp's folder
                 target = target / source_name

@@ -282,7 +282,9 @@ class DestinationCommitter:
             destination_index=self.state.index,
             final_path=_final_text(pending, self.state.index),
             status=DestinationStatus.FAILED,
-            bytes_written=pending.partial.bytes_written,
+            # What this run sent: the parts of a resumed upload already there are not.
+            bytes_written=pending.partial.bytes_written - pending.partial.bytes_resumed,
+            bytes_resumed=pending.partial.bytes_resumed,
             copy_s=pending.copy_s,
         )
 

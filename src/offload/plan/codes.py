@@ -69,6 +69,11 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
+    # What the preflight's probe found an S3 service to do (destinations.s3preflight): it
+    # does not honour If-None-Match and --s3-head-check was given (a HEAD before each write,
+    # racy); it stores data whose checksum is wrong (transfer mode: size-checked only).
+    S3_HEAD_CHECK = "s3-head-check"
+    S3_CHECKSUMS_UNCHECKED = "s3-checksums-unchecked"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)

@@ -233,6 +233,8 @@ def report_data(
                 "files_cancelled": d.files_cancelled,
                 "symlinks_failed": len(report.failed_links(d.index)),
                 "bytes_written": d.bytes_written,
+                "bytes_resumed": d.bytes_resumed,
+                "files_resumed": d.files_resumed,
                 "copy_s": round(d.copy_s, 6),
                 "verify_s": round(d.verify_s, 6),
                 "throughput_mb_s": round(d.throughput_mb_s, 3),

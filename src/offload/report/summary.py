@@ -210,7 +210,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         lines.append(
             f"{plural(total, 'file')} ({filesize.decimal(job.total_bytes)}) {are(total)} on "
             "every destination, "
-            f"TRANSFER-CHECKED ONLY: sizes and in-flight hashes checked, never read back "
+            f"TRANSFER-CHECKED ONLY: {_transfer_checks(report)}, never read back "
             f"from the destinations ({plural(transfer_only, 'copy', 'copies')}"
             + (f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else "")
             + f"){speed}."
@@ -282,6 +282,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"{_copies_were(actions[CopyAction.RECHECKED])} recorded by an earlier run: read "
             "back again now and matched."
         )
+    for dest in job.destinations:
+        if dest.files_resumed:
+            lines.append(
+                f"RESUMED on {dest.root}: {plural(dest.files_resumed, 'upload')} continued "
+                f"from an interrupted run; {filesize.decimal(dest.bytes_resumed)} of "
+                f"{'it' if dest.files_resumed == 1 else 'them'} already there (each part "
+                "matched against the source's bytes) was not sent again and is not counted "
+                "as written."
+            )
     lines.extend(_link_lines(report))
     if report.ignored:
         lines.append(
@@ -289,6 +298,38 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             "in the report)."
         )
     return lines
+
+
+def _transfer_checks(report: OffloadReport) -> str:
+    """What a transfer check proved of this run's copies: the sizes, and the in-flight hashes
+    where something checked them (a disk's write, an S3 service that refuses a part whose
+    checksum is wrong); an S3 destination whose service stored a probe with a wrong checksum
+    (the preflight's ``s3-checksums-unchecked`` warning) has its copies size-checked only."""
+    from offload.plan.codes import PreflightCode
+
+    unchecked = {
+        w.destination_index
+        for w in report.warnings
+        if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
+    }
+    only_sized = sum(
+        1
+        for f in report.job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.TRANSFER_CHECKED
+        and d.action is not CopyAction.TRUSTED
+        and d.destination_index in unchecked
+    )
+    if not only_sized:
+        return "sizes and in-flight hashes checked"
+    where = ", ".join(
+        str(p.destination) for p in report.plans if p.index in unchecked
+    )  # shown as s3:// URLs
+    return (
+        f"sizes checked; {plural(only_sized, 'copy', 'copies')} on {where} size-checked "
+        "only (the service does not check the in-flight hashes: use --verify destination "
+        "or full)"
+    )
 
 
 def _link_lines(report: OffloadReport) -> list[str]:

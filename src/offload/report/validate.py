@@ -225,6 +225,8 @@ _DESTINATION = obj(
                 "files_cancelled",
                 "symlinks_failed",
                 "bytes_written",
+                "bytes_resumed",
+                "files_resumed",
             )
         },
         "copy_s": _o(nullable(NUM)),

@@ -1,0 +1,347 @@
+"""The preflight of an ``s3://`` destination: what is checked before the first byte, and what
+the service is found to really do with what our guarantees rest on.
+
+* ``check`` (every command, ``offload verify`` too; reads only): HeadBucket, a one-key
+  ListObjectsV2 under the prefix, a one-upload ListMultipartUploads. A refusal is one line
+  naming the URL, the endpoint botocore really uses, the operation and what to do
+  (``UsageError``, exit 64). Throttling and 5xx answers are asked again with the destination's
+  own client (botocore's standard retries, ``max_attempts``), not given up after the quick
+  client's two attempts.
+* ``probe`` (a copy only: it writes, then deletes, two small objects of ours under
+  ``<prefix>/.offload/probe/``): a PutObject with ``If-None-Match: *`` twice (the second must
+  be refused with 412), a listing of the probe's folder (every key must start with the prefix
+  asked for, and the probe be there), a PutObject whose checksum is deliberately wrong (it
+  must be refused). Six requests, once per destination.
+
+Why a probe: services that take the ``If-None-Match`` header and ignore it (npm s3rver,
+PyPI fake-s3, a proxy stripping it) store a conditional write over an existing object, so
+"never overwrite" silently fails; services that ignore ``x-amz-checksum-*`` (moto, fake-s3)
+store a part corrupted on the way, so "in-flight hashes checked" would be a claim nobody made
+good; fake-s3 lists keys as ``/prefix/...``, which hid an existing object of the user's. None
+of them says so: only trying tells.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from offload.destinations.s3 import (
+    TLS_HINT,
+    _error_code,
+    _is_connection_error,
+    _is_tls_error,
+    _tls_reason,
+)
+from offload.destinations.s3config import make_client
+from offload.errors import UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+    from offload.destinations.s3 import S3Destination
+
+PROBE_FOLDER = "probe"  # under <prefix>/.offload/
+# What a service answers to a body that does not match its checksum (AWS: BadDigest for
+# Content-MD5, XAmzContentChecksumMismatch or InvalidRequest for x-amz-checksum-*).
+_CHECKSUM_REFUSALS = frozenset(
+    {
+        "BadDigest",
+        "InvalidDigest",
+        "XAmzContentChecksumMismatch",
+        "InvalidChecksum",
+        "InvalidRequest",
+    }
+)
+_BUSY = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequests",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+    }
+)
+# Why a copy needs each operation the check asks for, for the message of a service without it.
+_NEEDED_FOR = {
+    "HeadBucket": "to find the bucket",
+    "ListObjectsV2": "to find what is already there",
+    "ListMultipartUploads": "to resume interrupted uploads and clean up its own",
+    "PutObject": "to store files, its ledger and manifests",
+    "DeleteObject": "to delete its probe objects and a copy whose read-back failed",
+}
+
+
+class Finding(NamedTuple):
+    """A warning the probe leaves for the preflight's report: its code and its one line."""
+
+    code: str
+    message: str
+
+
+def _busy(code: str, status: int) -> bool:
+    return code in _BUSY or status == 429 or (status >= 500 and code != "NotImplemented")
+
+
+def _where(store: S3Destination) -> str:
+    return f"{store.url} ({store.endpoint})"
+
+
+def refusal(store: S3Destination, operation: str, exc: BaseException, *, tail: str) -> UsageError:
+    """The one line of a preflight request that failed: what failed, why, what to do; *tail*
+    says what was left behind ("nothing was written")."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    where = _where(store)
+    bucket = store.url.bucket
+    if isinstance(exc, NoCredentialsError):
+        return UsageError(
+            f"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or name a profile (--s3-profile or AWS_PROFILE); " + tail
+        )
+    if isinstance(exc, ClientError):
+        code, status = _error_code(exc)
+        said = f"{status} {code}" if code and code != str(status) else str(status or code or "?")
+        if code in ("NoSuchBucket", "404") or (status == 404 and operation == "HeadBucket"):
+            return UsageError(
+                f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
+                "never creates buckets) or fix the URL or --s3-endpoint; " + tail
+            )
+        if code in (
+            "AccessDenied",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "403",
+            "401",
+        ) or status in (401, 403):
+            return UsageError(
+                f"{where}: access denied ({code or status} on {operation}); check the "
+                "credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
+                "~/.aws/credentials) and the permissions listed in docs/s3.md; " + tail
+            )
+        if code == "NotImplemented" or status == 501:
+            return UsageError(
+                f"{where}: the service does not support {operation} ({said}), which "
+                f"offload-ai needs {_NEEDED_FOR.get(operation, 'for a copy')}; use an "
+                "S3-compatible service that does; " + tail
+            )
+        if _busy(code, status):
+            return UsageError(
+                f"{where}: the service is busy or failing ({operation} answered {said} "
+                f"after {store.settings.max_attempts} attempts); try again later; " + tail
+            )
+        message = str(exc.response.get("Error", {}).get("Message", "") or "").strip()
+        return UsageError(
+            f"{where}: the service refused {operation} ({said}"
+            + (f": {message}" if message else "")
+            + "); "
+            + tail
+        )
+    if _is_tls_error(exc):
+        return UsageError(
+            f"{where}: the TLS certificate of the service is not trusted ({_tls_reason(exc)}); "
+            f"{TLS_HINT}; " + tail
+        )
+    if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
+        reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
+        return UsageError(
+            f"{where}: the service {reason} ({operation}); check the network and the endpoint "
+            "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url); " + tail
+        )
+    return UsageError(f"{where}: {operation} failed: {exc}; " + tail)
+
+
+def _ask(
+    store: S3Destination,
+    quick: S3Client,
+    operation: str,
+    call: Callable[[S3Client], Any],
+    *,
+    tail: str,
+) -> Any:
+    """*call* with the quick client; a busy or failing service is asked again with the
+    destination's own (botocore's standard retries, ``max_attempts``). Raises UsageError."""
+    try:
+        return call(quick)
+    except Exception as exc:
+        code, status = _error_code(exc)
+        if not _busy(code, status):
+            raise refusal(store, operation, exc, tail=tail) from None
+    try:
+        return call(store.client)
+    except Exception as exc:
+        raise refusal(store, operation, exc, tail=tail) from None
+
+
+def _quick_client(store: S3Destination) -> S3Client:
+    """Two attempts, short timeouts: an unreachable endpoint is said in seconds."""
+    return make_client(
+        replace(store.settings, max_attempts=2, connect_timeout_s=5.0, read_timeout_s=15.0)
+    )
+
+
+def check(store: S3Destination) -> None:
+    """The read-only check (module docstring). Raises UsageError."""
+    quick = _quick_client(store)
+    bucket = store.url.bucket
+    tail = "nothing was written"
+    try:
+        _ask(store, quick, "HeadBucket", lambda c: c.head_bucket(Bucket=bucket), tail=tail)
+        _ask(
+            store,
+            quick,
+            "ListObjectsV2",
+            lambda c: c.list_objects_v2(Bucket=bucket, Prefix=store._state_key(""), MaxKeys=1),
+            tail=tail,
+        )
+        _ask(
+            store,
+            quick,
+            "ListMultipartUploads",
+            lambda c: c.list_multipart_uploads(
+                Bucket=bucket, Prefix=store.url.key(""), MaxUploads=1
+            ),
+            tail=tail,
+        )
+    finally:
+        quick.close()
+
+
+def probe(store: S3Destination) -> list[Finding]:
+    """Try what the copy relies on (module docstring), on probe objects of ours deleted
+    before returning. Sets ``store.checksums_checked``, and turns ``store.conditional_create``
+    False where the service does not honour ``If-None-Match`` and the HEAD check was asked for
+    (``S3Settings.head_check``); returns the warnings to report. Raises UsageError: a listing
+    that does not list as S3 does, conditional writes not honoured without ``head_check``, a
+    request refused."""
+    quick = _quick_client(store)
+    bucket = store.url.bucket
+    tail = "nothing was copied"
+    folder = store._state_key(PROBE_FOLDER) + "/"
+    key = f"{folder}{secrets.token_hex(8)}"
+    body = b"offload-ai preflight probe (deleted at once)\n"
+    param, value = store._checksum(body)
+    # (key, VersionId) of each probe object stored: a bucket that keeps versions keeps each.
+    made: list[tuple[str, str | None]] = []
+    findings: list[Finding] = []
+    conditional = store.settings.conditional_writes
+    not_honoured = ""
+
+    def put(c: S3Client, name: str, extra: dict[str, Any]) -> None:
+        answer = c.put_object(Bucket=bucket, Key=name, Body=body, **extra)
+        made.append((name, answer.get("VersionId")))
+
+    try:
+        plain = {param: value}
+        guarded = {**plain, "IfNoneMatch": "*"}
+        if conditional:
+            try:
+                put(quick, key, guarded)
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code != "NotImplemented" and status != 501:
+                    if not _busy(code, status):
+                        raise refusal(store, "PutObject", exc, tail=tail) from None
+                    _ask(
+                        store, store.client, "PutObject", lambda c: put(c, key, guarded), tail=tail
+                    )
+                else:  # a service that refuses the header itself: the same put without it
+                    not_honoured = "does not support If-None-Match (501 on a conditional PutObject)"
+                    _ask(store, quick, "PutObject", lambda c: put(c, key, plain), tail=tail)
+        else:
+            _ask(store, quick, "PutObject", lambda c: put(c, key, plain), tail=tail)
+        listed = _ask(
+            store,
+            quick,
+            "ListObjectsV2",
+            lambda c: c.list_objects_v2(Bucket=bucket, Prefix=folder),
+            tail=tail,
+        )
+        keys = [str(item.get("Key", "")) for item in listed.get("Contents", [])]
+        for found in keys:
+            if not found.startswith(folder):
+                raise UsageError(f"{store.foreign_listing(folder, found).strerror}; {tail}")
+        if key not in keys:
+            raise UsageError(
+                f"{_where(store)}: the service does not list as S3 does (the probe object "
+                f"{key!r} it had just stored was not listed under {folder!r}); offload-ai "
+                f"cannot tell what is stored there; {tail}"
+            )
+        if conditional and not not_honoured:
+            try:
+                put(quick, key, guarded)
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code == "NotImplemented" or status == 501:
+                    not_honoured = "does not support If-None-Match"
+                elif code != "PreconditionFailed" and status != 412:
+                    raise refusal(store, "PutObject", exc, tail=tail) from None
+            else:
+                not_honoured = (
+                    "ignores If-None-Match (a second conditional PutObject of a probe object "
+                    "was stored over the first instead of being refused with 412)"
+                )
+        wrong = store._checksum(body + b"!")[1]
+        try:
+            put(quick, f"{key}-checksum", {param: wrong})
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code not in _CHECKSUM_REFUSALS and not (400 <= status < 500):
+                raise refusal(store, "PutObject", exc, tail=tail) from None
+        else:
+            store.checksums_checked = False
+    finally:
+        for name, version in made:
+            _delete(quick, bucket, name, version)
+        quick.close()
+    if not_honoured and not store.settings.head_check:
+        raise UsageError(
+            f"{_where(store)}: the service {not_honoured}, so a copy could replace an object "
+            "another writer stored under the same key; offload-ai refuses to write there. "
+            "Pass --s3-head-check (or set OFFLOAD_S3_HEAD_CHECK=1) to check each key with a "
+            "HEAD just before writing it instead (racy: another writer could still create the "
+            f"key in between); {tail}"
+        )
+    if not_honoured or not conditional:
+        store._conditional_refused()
+        why = f"the service {not_honoured}" if not_honoured else "conditional writes are off"
+        findings.append(
+            Finding(
+                "s3-head-check",
+                f"{store.url}: {why}: each key is checked with a HEAD just before it is "
+                "written (--s3-head-check); another writer creating the same key between the "
+                "HEAD and the write would be replaced",
+            )
+        )
+    if not store.checksums_checked:
+        name = "Content-MD5" if param == "ContentMD5" else f"x-amz-checksum-{param[8:].lower()}"
+        findings.append(
+            Finding(
+                "s3-checksums-unchecked",
+                f"{store.url}: the service does not check the part checksums ({name}: a probe "
+                "object sent with a wrong one was stored): a part corrupted on the way is "
+                "caught only by the read-back; with --verify transfer its copies are "
+                "size-checked only (use --verify destination or full)",
+            )
+        )
+    return findings
+
+
+def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> None:
+    """Delete a probe object (its version too, on a bucket that keeps versions); never
+    raises (a probe object left behind is a few bytes under ``.offload/``)."""
+    try:
+        if version and version != "null":
+            client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+        else:
+            client.delete_object(Bucket=bucket, Key=key)
+    except Exception:
+        pass
+
+
+__all__ = ["PROBE_FOLDER", "Finding", "check", "probe", "refusal"]
