@@ -22,6 +22,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, VerifyMode
 from offload.report.job_report import write_reports
 from offload.results import CopyAction, DestinationStatus
+from support.cards import corrupt_keeping_size_and_mtime
 from support.mounts import without_device
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -50,14 +51,6 @@ def run(
 def newest_report(folder: Path) -> dict[str, Any]:
     reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
     return json.loads(reports[-1].read_text())
-
-
-def corrupt_keeping_size_and_mtime(path: Path) -> None:
-    st = path.stat()
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def test_rerun_reports_verified_earlier_not_verified_now(tmp_path: Path) -> None:

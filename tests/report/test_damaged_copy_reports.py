@@ -19,16 +19,9 @@ from typing import Any
 from offload.existing import FoundWrong, found_wrong_warnings
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
 from report.helpers import offload_cli
+from support.cards import corrupt_keeping_size_and_mtime
 
 CODE = "copy-no-longer-matches"
-
-
-def corrupt_keeping_size_and_mtime(path: Path) -> None:
-    st = path.stat()
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def newest(folder: Path, pattern: str = "*.json") -> Path:

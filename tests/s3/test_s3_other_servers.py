@@ -241,9 +241,50 @@ def test_one_file_to_a_service_that_ignores_if_none_match(  # type: ignore[no-un
     assert code == 64, err
     assert "If-None-Match" in err and "--s3-head-check" in err
     assert _keys(unconditional, bucket) == []
-    monkeypatch.setenv("OFFLOAD_S3_HEAD_CHECK", "1")
-    code, _out, err = pfn("--s3-endpoint", unconditional.url, str(source), url)
+    # The refusal's advice works as written (failed before: pfndispatchcopy had no
+    # --s3-head-check, "unrecognized arguments").
+    code, _out, err = pfn("--s3-endpoint", unconditional.url, "--s3-head-check", str(source), url)
     assert code == 0, err
     warnings = [line for line in err.splitlines() if line.startswith("WARNING: ")]
     assert any("HEAD" in line and "another writer" in line for line in warnings), err
     assert _stored(unconditional, bucket, "day1/clip.mov") == source.read_bytes()
+    monkeypatch.setenv("OFFLOAD_S3_HEAD_CHECK", "1")
+    other = f"s3://{bucket}/day2/clip.mov"
+    code, _out, err = pfn("--s3-endpoint", unconditional.url, str(source), other)
+    assert code == 0, err
+    assert _stored(unconditional, bucket, "day2/clip.mov") == source.read_bytes()
+
+
+def test_probe_objects_a_killed_run_left_are_deleted_by_the_next_probe(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """Failed before: a run killed while it probed (SIGKILL; SIGTERM before the command's
+    handlers) left its probe object under .offload/probe/ for ever. The next probe deletes
+    those older than its threshold (0 here, 15 minutes by default) and keeps a fresh one,
+    which may be another run's probing right now."""
+    dest = destination(s3_server.url, bucket)
+    left = f"{dest._state_key('probe')}/0123456789abcdef"
+    admin(s3_server.url).put_object(Bucket=bucket, Key=left, Body=b"probe")
+    try:
+        assert dest.probe() == []
+        assert _keys(s3_server, bucket) == [left]  # fresh: kept
+        from offload.destinations import s3preflight
+
+        s3preflight.probe(dest, stale_after_s=0)
+        assert _keys(s3_server, bucket) == []
+    finally:
+        dest.close()
+
+
+def test_a_dry_run_to_a_bucket_says_it_wrote_and_deleted_the_probe(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """Failed before: "Dry run, nothing was written" after the probe's PutObjects."""
+    card = make_card(tmp_path, {"a.wav": 4000})
+    code, _out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--dry-run", str(card), f"s3://{bucket}/d"
+    )
+    assert code == 0, err
+    assert "nothing was written" not in err
+    assert "Dry run, nothing was copied (the s3:// preflight wrote and deleted its probe" in err
+    assert _keys(s3_server, bucket) == []

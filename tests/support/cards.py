@@ -20,3 +20,13 @@ def write_source_files(root: Path, sizes: Mapping[str, int]) -> list[SourceFile]
         st = path.stat()
         files.append(SourceFile(path, relative, st.st_size, st.st_mtime_ns))
     return files
+
+
+def corrupt_keeping_size_and_mtime(path: Path) -> None:
+    """Damage a file as bit rot does: one byte flipped in the middle, its size and mtime kept
+    (what a ledger's size-and-mtime check cannot see; only a read-back can)."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))

@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="AWS profile (~/.aws/config) for s3:// destinations (default: AWS_PROFILE)",
     )
+    parser.add_argument(
+        "--s3-head-check",
+        action="store_true",
+        help="for an S3 service that ignores or refuses If-None-Match (without it such a "
+        "service is refused): check the key with a HEAD just before writing it; racy "
+        "(also OFFLOAD_S3_HEAD_CHECK=1)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -215,7 +222,10 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
                 sink=sink,
                 cancel=cancel,
                 s3=settings_from_env(
-                    os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
+                    os.environ,
+                    endpoint_url=args.s3_endpoint,
+                    profile=args.s3_profile,
+                    **({"head_check": True} if args.s3_head_check else {}),
                 ),
             )
         except UsageError:

@@ -7,11 +7,13 @@ the service is found to really do with what our guarantees rest on.
   (``UsageError``, exit 64). Throttling and 5xx answers are asked again with the destination's
   own client (botocore's standard retries, ``max_attempts``), not given up after the quick
   client's two attempts.
-* ``probe`` (a copy only: it writes, then deletes, two small objects of ours under
-  ``<prefix>/.offload/probe/``): a PutObject with ``If-None-Match: *`` twice (the second must
-  be refused with 412), a listing of the probe's folder (every key must start with the prefix
-  asked for, and the probe be there), a PutObject whose checksum is deliberately wrong (it
-  must be refused). Six requests, once per destination.
+* ``probe`` (a copy only: it writes, then deletes, a small object of ours under
+  ``<prefix>/.offload/probe/``, and a second where the service wrongly takes it): a
+  PutObject with ``If-None-Match: *`` twice (the second must be refused with 412), a listing
+  of the probe's folder (every key must start with the prefix asked for, and the probe be
+  there), a PutObject whose checksum is deliberately wrong (it must be refused), then the
+  deletes. Five requests on a service that does all this right, once per destination. Probe
+  objects older than 15 minutes, left by a run killed while it probed, are deleted too.
 
 Why a probe: services that take the ``If-None-Match`` header and ignore it (npm s3rver,
 PyPI fake-s3, a proxy stripping it) store a conditional write over an existing object, so
@@ -24,8 +26,9 @@ of them says so: only trying tells.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from offload.destinations.s3 import (
@@ -212,13 +215,30 @@ def check(store: S3Destination) -> None:
         quick.close()
 
 
-def probe(store: S3Destination) -> list[Finding]:
+STALE_PROBE_S = 900.0  # a probe takes seconds: one this old belongs to a dead run
+
+
+def _stale(listed: Mapping[str, Any], ours: str, after_s: float) -> list[str]:
+    """Keys of the probe folder's listing, other than *ours* (and its checksum twin), last
+    modified more than *after_s* seconds ago."""
+    now = datetime.now(UTC)
+    return [
+        str(item["Key"])
+        for item in listed.get("Contents", [])
+        if not str(item.get("Key", "")).startswith(ours)
+        and isinstance(item.get("LastModified"), datetime)
+        and (now - item["LastModified"]).total_seconds() > after_s
+    ]
+
+
+def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list[Finding]:
     """Try what the copy relies on (module docstring), on probe objects of ours deleted
     before returning. Sets ``store.checksums_checked``, and turns ``store.conditional_create``
     False where the service does not honour ``If-None-Match`` and the HEAD check was asked for
     (``S3Settings.head_check``); returns the warnings to report. Raises UsageError: a listing
     that does not list as S3 does, conditional writes not honoured without ``head_check``, a
-    request refused."""
+    request refused. Probe objects older than *stale_after_s* (left by a run killed while it
+    probed) are deleted with ours."""
     quick = _quick_client(store)
     bucket = store.url.bucket
     tail = "nothing was copied"
@@ -266,6 +286,10 @@ def probe(store: S3Destination) -> list[Finding]:
         for found in keys:
             if not found.startswith(folder):
                 raise UsageError(f"{store.foreign_listing(folder, found).strerror}; {tail}")
+        # Probe objects a run killed mid-probe left (SIGKILL, SIGTERM before the command's
+        # handlers, a power cut): deleted with ours. Only old ones: a run probing the same
+        # prefix right now keeps its own.
+        made.extend((stale, None) for stale in _stale(listed, key, stale_after_s))
         if key not in keys:
             raise UsageError(
                 f"{_where(store)}: the service does not list as S3 does (the probe object "

@@ -138,8 +138,16 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         print(json.dumps(_as_dict(plan, results), ensure_ascii=False), file=env.stdout)
         return 0
     err = env.stderr
+    # An s3:// destination's preflight stored (and deleted) its probe objects: "nothing was
+    # written" would not be true there.
+    written = (
+        "nothing was copied (the s3:// preflight wrote and deleted its probe objects under "
+        ".offload/probe/)"
+        if plan.backends
+        else "nothing was written"
+    )
     print(
-        f"Dry run, nothing was written: {plan.source}, {plural(plan.tree.file_count, 'file')} "
+        f"Dry run, {written}: {plan.source}, {plural(plan.tree.file_count, 'file')} "
         f"({filesize.decimal(plan.tree.total_bytes)}), {len(plan.tree.ignored)} ignored",
         file=err,
     )
