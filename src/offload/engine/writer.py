@@ -24,7 +24,6 @@ import os
 import queue
 import threading
 import time
-from pathlib import Path
 
 from offload.engine.buffers import Chunk
 from offload.engine.committer import DestinationCommitter
@@ -140,7 +139,8 @@ class DestinationWriter:
             state.fail(ticket, text, state.lost)
             return
         destination = state.destination
-        target = Path(text)  # lives while the file is on its way (the task keeps the text)
+        # The target stays text: the backend makes a Path only if it needs one (making one a
+        # file was the largest share of a small file's cost on this thread).
         try:
             # Folders are keyed by their path string: hashing a new Path object per file
             # (target.parent) was a measurable share of a small file's cost.
@@ -151,19 +151,19 @@ class DestinationWriter:
                 if (
                     state.options.existing is ExistingFilePolicy.FAIL
                     and folder not in self._created_folders
-                    and destination.exists(target)
+                    and destination.exists(text)
                 ):
                     raise DestinationFileError(
-                        f"{target} already exists on destination {state.device}; "
+                        f"{text} already exists on destination {state.device}; "
                         "use --overwrite or --keep-both to replace or keep it",
-                        path=target,
+                        path=text,
                     )
             except OSError as exc:
                 raise destination_io_error(exc, "reach", state.root, state.device) from exc
             state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
             try:
                 partial = destination.open_partial(
-                    target,
+                    text,
                     size_bytes=ticket.task.source.size_bytes,
                     folder_known=folder in self._known_folders,
                     digests=ticket.task.reference_digests or None,
@@ -171,7 +171,7 @@ class DestinationWriter:
                 )
             except OSError as exc:
                 # Named as the OS named it (the partial, or a folder it needed).
-                where = exc.filename or target
+                where = exc.filename or text
                 raise destination_io_error(exc, "create", where, state.device) from exc
             self._known_folders.add(folder)
             self._created_folders.update(map(str, partial.created_dirs))

@@ -33,7 +33,7 @@ _NO_LINKS = frozenset(
 
 
 def rename_noreplace(
-    source: Path, target: Path, *, renameat2: bool = True, links: bool = True
+    source: Path | str, target: Path | str, *, renameat2: bool = True, links: bool = True
 ) -> None:
     """Atomically rename *source* to *target*, failing with FileExistsError if *target* exists.
 
