@@ -248,7 +248,16 @@ class SourceReader:
             while True:
                 chunk = pool.acquire(self._cancel)
                 try:
-                    n, direct = read_at(fd, chunk.writable, offset, direct=direct)
+                    # A whole file is read up to its size (the fstat above): a second read to
+                    # find its end was one more system call a small file; a file that grew
+                    # meanwhile is caught by the fstat after the read, as any change is.
+                    n, direct = read_at(
+                        fd,
+                        chunk.writable,
+                        offset,
+                        direct=direct,
+                        limit=before.st_size if kept is not None and not direct else None,
+                    )
                 except OSError as exc:
                     chunk.hand_out(0)
                     raise source_io_error(exc, f"read at byte {offset} of", path) from exc

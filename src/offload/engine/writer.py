@@ -2,8 +2,14 @@
 
 Threading model: ``DestinationWriter.run`` is the body of the writer thread; it starts and
 joins the destination's committer thread (``engine.committer``). The reader talks to the
-writer through ``put()`` only (blocking: the queue is bounded, and the writer always drains
-it, even after its destination is lost, so the reader never blocks on a dead consumer).
+writer through ``put()`` only, which never blocks: the queue is a ``queue.SimpleQueue``
+(C code, no Python lock or condition a message: ``queue.Queue``'s ``put`` and ``get`` were a
+tenth of the engine's time holding the interpreter lock on a card of small files). What it
+can hold is bounded by the chunk pools all the same: every message that carries data holds
+a pooled chunk, which the reader must acquire first, so the reader blocks there when a
+writer falls behind; the messages without a chunk (a large file's start and end, an empty
+file, the last one) are a few dozen bytes each, one or two a file. The writer always drains
+it, even after its destination is lost.
 The writer owns the file being written (``_current``) and the batch being filled
 (``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
 belongs to it from then on (a batch closes at ``batch_bytes`` or ``batch_files``: big files
@@ -55,10 +61,10 @@ class DestinationWriter:
     ``index`` may be read by anyone.
     """
 
-    def __init__(self, state: DestinationState, *, queue_size: int) -> None:
+    def __init__(self, state: DestinationState) -> None:
         self.state = state
         self.index = state.index  # read per chunk by the reader: a plain attribute
-        self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
+        self.queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
         # Writer thread only: the file being written, the batch being filled, folders seen
         # to exist, and those this run created itself.
         self._current: Pending | None = None
