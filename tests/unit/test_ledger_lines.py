@@ -4,6 +4,7 @@ they must be the encoder's text byte for byte, whatever the names hold."""
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from offload.ledger import (
     _ENCODER,
+    _LINE_FIELDS,
     Ledger,
     LedgerEntry,
     entry_fields,
@@ -67,10 +69,10 @@ def test_a_line_is_the_encoders_text(
 
 
 def _with_etag(entry: LedgerEntry, etag: str) -> LedgerEntry:
-    fields = dict(vars(entry))
-    fields["etag"] = etag
-    fields["cache_bypass"] = "none"
-    return LedgerEntry(**fields)
+    values = dict(vars(entry))
+    values["etag"] = etag
+    values["cache_bypass"] = "none"
+    return LedgerEntry(**values)
 
 
 def test_values_the_direct_path_does_not_know_go_through_the_encoder() -> None:
@@ -96,3 +98,9 @@ def test_a_ledger_reads_back_what_it_appended(tmp_path: Path) -> None:
     )
     ledger.append([entry])
     assert ledger.load() == {name: entry}
+
+
+def test_the_template_writes_every_field_of_an_entry() -> None:
+    # A field added to LedgerEntry must be added to the template (until then its entries go
+    # through the encoder, slower but whole).
+    assert tuple(field.name for field in fields(LedgerEntry)) == _LINE_FIELDS
