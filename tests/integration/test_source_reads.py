@@ -71,3 +71,27 @@ def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
             os.close(fd)
     for source in sources:
         assert (dest / "CARD" / "CLIPS" / source.name).read_bytes() == source.read_bytes()
+
+
+def test_each_small_source_file_is_read_with_one_call(tmp_path: Path) -> None:
+    """A small file is read into a buffer of exactly its size (the size the reader's fstat
+    just gave): one read call a file. A second call to find the end of the file was one
+    more system call a small file; a file that grows while it is read is caught by the
+    fstat after the read (``test_a_small_file_that_changes_while_read_is_never_started``).
+    In transfer mode the reader is the only one that reads with ``preadv``."""
+    strace = require_tool("strace")
+    sources = _card(tmp_path)
+    trace = tmp_path / "trace"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
+    command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
+    subprocess.run(
+        [strace, "-f", "-qq", "-e", "trace=preadv,preadv2", "-o", str(trace), *command],
+        check=True,
+        capture_output=True,
+    )
+    reads = re.findall(r"preadv2?\(", trace.read_text())
+    assert len(reads) == FILES
+    for source in sources:
+        assert (dest / "CARD" / "CLIPS" / source.name).read_bytes() == source.read_bytes()

@@ -48,7 +48,8 @@ class MemoryPartial:
     def __init__(self, owner: MemoryDestination, final_path: Path) -> None:
         self._owner = owner
         self.final_path = final_path
-        self.partial_path = final_path.with_name(partial_name(final_path.name))
+        self.partial_name = partial_name(final_path.name)
+        self.partial_path = final_path.with_name(self.partial_name)
         self.bytes_written = 0
         self.created_dirs: list[Path] = []
         self.sealed = False
@@ -140,20 +141,22 @@ class MemoryDestination:
         if self._lost:
             raise DestinationError(f"destination {self.root} is gone (lost)", path=self.root)
 
-    def exists(self, path: Path) -> bool:
+    def exists(self, path: Path | str) -> bool:
+        path = Path(path)
         with self._lock:
             self._check()
             return path in self.files or path in self.folders
 
     def open_partial(
         self,
-        final_path: Path,
+        final_path: Path | str,
         *,
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
+        final_path = Path(final_path)
         partial = MemoryPartial(self, final_path)
         with self._lock:
             self._check()
@@ -207,12 +210,13 @@ class MemoryDestination:
     def publish(
         self,
         partial: Partial,
-        target: Path,
+        target: Path | str,
         *,
         replace: bool,
         digests: Mapping[str, str] | None = None,
     ) -> None:
         own = _own(partial)
+        target = Path(target)
         with self._lock:
             self._check()
             self.publishes += 1
@@ -228,7 +232,7 @@ class MemoryDestination:
                 self.mtimes[target] = self.mtimes.pop(own.partial_path)
             own.published = True
 
-    def make_names_durable(self, paths: Iterable[Path]) -> None:
+    def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         with self._lock:
             self._check()
 

@@ -133,8 +133,11 @@ class ReadBack(Protocol):
 class Partial(Protocol):
     """One file being written under a hidden name (or an unfinished upload).
 
-    ``final_path``: where the engine means it to go. ``partial_path``: the hidden name its
-    data is under (recorded in the ledger, so a later run can tell our rename happened).
+    ``final_path``: where the engine means it to go (the path ``open_partial`` was given).
+    ``partial_path``: the hidden name its data is under; ``partial_name``, its last
+    component as text, is what the ledger records, so a later run can tell our rename
+    happened (a property of its own: the engine reads it for every file, and a ``Path``
+    made only for its name was a measurable share of a small file's cost).
     ``created_dirs``: folders ``open_partial`` had to create (outermost first).
     """
 
@@ -143,6 +146,9 @@ class Partial(Protocol):
 
     @property
     def partial_path(self) -> Path: ...
+
+    @property
+    def partial_name(self) -> str: ...
 
     @property
     def bytes_written(self) -> int: ...
@@ -187,21 +193,23 @@ class Destination(Protocol):
         errno like any other). Cheap: called once a file."""
         ...
 
-    def exists(self, path: Path) -> bool:
+    def exists(self, path: Path | str) -> bool:
         """Whether anything has this name (a symlink counts, even dangling; on a
         case-insensitive destination a name differing only by case counts). Raises OSError."""
         ...
 
     def open_partial(
         self,
-        final_path: Path,
+        final_path: Path | str,
         *,
         size_bytes: int,
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
-        """Create a new, empty partial for *final_path*, creating its folders unless
+        """Create a new, empty partial for *final_path* (a path, or its text: the engine
+        passes the task's text, the backend makes a ``Path`` only if it needs one), creating
+        its folders unless
         *folder_known* (the caller saw them); never reuses an existing name (O_EXCL).
         *size_bytes*: what will be written (a hint for direct I/O and multipart sizes).
         *digests*: the file's digests when known before its bytes (a cascade's reference,
@@ -236,7 +244,7 @@ class Destination(Protocol):
     def publish(
         self,
         partial: Partial,
-        target: Path,
+        target: Path | str,
         *,
         replace: bool,
         digests: Mapping[str, str] | None = None,
@@ -247,7 +255,7 @@ class Destination(Protocol):
         may store with the copy. Raises OSError; a failure leaves *target* as it was."""
         ...
 
-    def make_names_durable(self, paths: Iterable[Path]) -> None:
+    def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """Make the names of these published files durable (and of every folder between them
         and the root). Raises OSError whose ``filename`` is the folder that failed."""
         ...

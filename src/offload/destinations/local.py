@@ -127,21 +127,32 @@ def probe_features(root: Path) -> Features:
 class LocalPartial:
     """A partial file on a local filesystem (the ``Partial`` of ``destinations.base``).
 
-    Every method raises OSError from the OS as is; ``discard()`` never raises.
+    Every method raises OSError from the OS as is; ``discard()`` never raises. Its paths are
+    kept as text and every OS call is made with the text: ``final_path`` and
+    ``partial_path`` are made as ``Path`` objects only when someone asks (an error message),
+    since making them for every file (parsing the text into parts) was the largest share of
+    a small file's cost on the writer thread (docs/performance.md, "The small-file card:
+    sixth pass").
     """
 
     bytes_resumed = 0  # a partial file is written whole by every run
 
     def __init__(
         self,
-        final_path: Path,
+        final_path: Path | str,
         *,
         write_call_size: int,
         direct: bool,
         below: CacheBelow = NOTHING_BELOW,
     ) -> None:
-        self.final_path = final_path
-        self.partial_path = final_path.with_name(partial_name(final_path.name))
+        final = os.fspath(final_path)
+        folder, name = os.path.split(final)
+        self.final_text = final
+        self.folder_text = folder
+        self.partial_name = partial_name(name)
+        self.partial_text = os.path.join(folder, self.partial_name)
+        self._final_path = final_path if isinstance(final_path, Path) else None
+        self._partial_path: Path | None = None
         self.bytes_written = 0
         self.created_dirs: list[Path] = []
         self.published = False
@@ -151,29 +162,41 @@ class LocalPartial:
         self._below = below  # told when this file is durable (a read-back drops it again)
         self._fd: int | None = None
 
+    @property
+    def final_path(self) -> Path:
+        if self._final_path is None:
+            self._final_path = Path(self.final_text)
+        return self._final_path
+
+    @property
+    def partial_path(self) -> Path:
+        if self._partial_path is None:
+            self._partial_path = Path(self.partial_text)
+        return self._partial_path
+
     def create(self, *, folder_known: bool) -> None:
-        folder = self.final_path.parent
-        if not folder_known and not folder.is_dir():
-            missing: list[Path] = []
+        folder = self.folder_text
+        if not folder_known and not os.path.isdir(folder):
+            missing: list[str] = []
             cursor = folder
-            while not cursor.exists():
+            while not os.path.exists(cursor):
                 missing.append(cursor)
-                cursor = cursor.parent
+                cursor = os.path.dirname(cursor)
             os.makedirs(folder, exist_ok=True)
-            self.created_dirs = list(reversed(missing))
+            self.created_dirs = [Path(made) for made in reversed(missing)]
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         if self._want_direct and O_DIRECT:
             try:
-                self._fd = os.open(self.partial_path, flags | O_DIRECT, 0o666)
+                self._fd = os.open(self.partial_text, flags | O_DIRECT, 0o666)
                 self.direct = True
                 return
             except OSError as exc:
                 if exc.errno != errno.EINVAL:
                     raise
                 # EINVAL from open with O_DIRECT: the file may exist now; start over plainly.
-                if os.path.lexists(self.partial_path):
-                    os.unlink(self.partial_path)
-        self._fd = os.open(self.partial_path, flags, 0o666)
+                if os.path.lexists(self.partial_text):
+                    os.unlink(self.partial_text)
+        self._fd = os.open(self.partial_text, flags, 0o666)
 
     @property
     def fd(self) -> int:
@@ -230,7 +253,7 @@ class LocalPartial:
                 end = min(position + self._write_call_size, total)
                 written = os.write(fd, data[position:end])
             if written <= 0:
-                raise OSError(errno.EIO, "write() wrote nothing", str(self.partial_path))
+                raise OSError(errno.EIO, "write() wrote nothing", self.partial_text)
             position += written
 
     def _stop_direct(self) -> None:
@@ -263,7 +286,7 @@ class LocalPartial:
                 pass
         if not self.published:
             try:
-                os.unlink(self.partial_path)
+                os.unlink(self.partial_text)
             except OSError:
                 pass
 
@@ -318,12 +341,12 @@ class LocalDestination:
                 path=self.root,
             )
 
-    def exists(self, path: Path) -> bool:
+    def exists(self, path: Path | str) -> bool:
         return os.path.lexists(path)
 
     def open_partial(
         self,
-        final_path: Path,
+        final_path: Path | str,
         *,
         size_bytes: int,
         folder_known: bool,
@@ -351,11 +374,11 @@ class LocalDestination:
     def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         if not self.features.cache_eviction:
             return None
-        return evict_and_prefetch(partial.partial_path, self.below)
+        return evict_and_prefetch(_own(partial).partial_text, self.below)
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
         return MediaReader(
-            partial.partial_path,
+            _own(partial).partial_text,
             direct=bypass_cache and self.features.direct_reads,
             evict=bypass_cache and self.features.cache_eviction,
             below=self.below,
@@ -364,24 +387,24 @@ class LocalDestination:
     def publish(
         self,
         partial: Partial,
-        target: Path,
+        target: Path | str,
         *,
         replace: bool,
         digests: Mapping[str, str] | None = None,
     ) -> None:
         own = _own(partial)
         if replace:
-            os.replace(own.partial_path, target)
+            os.replace(own.partial_text, target)
         else:
             rename_noreplace(
-                own.partial_path,
+                own.partial_text,
                 target,
                 renameat2=self.features.atomic_noreplace,
                 links=self.features.hard_links,
             )
         own.published = True
 
-    def make_names_durable(self, paths: Iterable[Path]) -> None:
+    def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """Fsync the folders the files are in, and each folder above them whose entry for
         the folder below may not be durable yet: every folder up to the root the first time
         (any of them may be new), then only where a folder this destination has not made

@@ -62,6 +62,7 @@ class S3Partial:
         self.final_path = final_path
         self._sealed = sealed
         self.partial_path = key_path
+        self.partial_name = key_path.name
         self.upload = upload
         self.created_dirs: list[Path] = []
         self.published = False
@@ -253,7 +254,7 @@ class S3Backend:
             stores_digests=self.store.settings.metadata_digests,
         )
 
-    def key(self, path: Path) -> str:
+    def key(self, path: Path | str) -> str:
         """The key of *path*. Raises OSError (EILSEQ) for a name S3 cannot hold: keys are
         UTF-8, and a name that is not (bytes kept by surrogateescape) fails that file only."""
         relative = PurePosixPath(path).relative_to(self._root).as_posix()
@@ -275,7 +276,7 @@ class S3Backend:
         """Nothing cheap tells an object store is gone: the next request does (ENOTCONN
         after the retries, which loses the destination)."""
 
-    def exists(self, path: Path) -> bool:
+    def exists(self, path: Path | str) -> bool:
         """From one listing a folder (not a HEAD a file: thousands of files would cost
         thousands of round trips), plus what this run published since. A key created by
         someone else after the listing is still refused when its upload completes
@@ -290,7 +291,7 @@ class S3Backend:
         with self._lock:
             names = self._listed.get(folder)
         if names is None:
-            names = {entry.name for entry in self.list(path.parent)}
+            names = {entry.name for entry in self.list(Path(path).parent)}
             with self._lock:
                 self._listed[folder] = names
         return key.rpartition("/")[2] in names
@@ -313,7 +314,7 @@ class S3Backend:
 
     def open_partial(
         self,
-        final_path: Path,
+        final_path: Path | str,
         *,
         size_bytes: int,
         folder_known: bool,
@@ -326,6 +327,7 @@ class S3Backend:
         ASC MHL's) go into the object's metadata, and so do the digests *hashed* resolves with
         (a direct copy: ``S3Upload`` waits for them before its PutObject, or copies its
         completed multipart object onto itself with them)."""
+        final_path = Path(final_path)
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
             key = self.store.free_key(key)
@@ -384,7 +386,7 @@ class S3Backend:
     def publish(
         self,
         partial: Partial,
-        target: Path,
+        target: Path | str,
         *,
         replace: bool,
         digests: Mapping[str, str] | None = None,
@@ -413,7 +415,7 @@ class S3Backend:
         with self._lock:
             self._published.add(upload.final_key)
 
-    def make_names_durable(self, paths: Iterable[Path]) -> None:
+    def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """A completed upload is durable with its name: nothing to do."""
 
     def remove_partial(self, partial: Partial) -> None:

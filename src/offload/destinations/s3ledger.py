@@ -36,7 +36,7 @@ from offload.ledger import (
     STATE_FOLDER,
     Ledger,
     LedgerEntry,
-    entry_fields,
+    entry_line,
     final_path_of,
     recorded_entry,
 )
@@ -45,7 +45,6 @@ _RUN = secrets.token_hex(4)
 # The listing stops after this many keys beyond the ledger's own entries (a copy root that
 # holds much else): the keys it did not reach are asked for one by one.
 _LISTING_SLACK = 10_000
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 class S3Ledger(Ledger):
@@ -79,9 +78,7 @@ class S3Ledger(Ledger):
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Store the entries as one new object. Raises OSError."""
-        lines = "".join(
-            _ENCODER.encode(entry_fields(self._with_etag(entry))) + "\n" for entry in entries
-        )
+        lines = "".join(entry_line(self._with_etag(entry)) + "\n" for entry in entries)
         if not lines:
             return
         name = f"{time.time_ns():020d}-{_RUN}-{next(self._serial):06d}.jsonl"

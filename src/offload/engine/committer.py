@@ -18,6 +18,7 @@ the reader or the job).
 from __future__ import annotations
 
 import errno
+import os
 import time
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -109,8 +110,10 @@ class DestinationCommitter:
                         size_bytes=p.ticket.task.source.size_bytes,
                         mtime_ns=p.ticket.task.source.mtime_ns,
                         digests=p.ticket.inflight_digests,
-                        partial_name=p.partial.partial_path.name,
-                        final_name=p.target.name if p.target else p.partial.final_path.name,
+                        partial_name=p.partial.partial_name,
+                        final_name=p.target.name
+                        if p.target
+                        else os.path.basename(_final_text(p, state.index)),
                         verify=proven,
                         cache_bypass=r.cache_bypass.value,
                     )
@@ -137,7 +140,9 @@ class DestinationCommitter:
             done.append((pending, result))
         if state.flush and done:
             try:
-                state.destination.make_names_durable(p.partial.final_path for p, _ in done)
+                state.destination.make_names_durable(
+                    p.target or _final_text(p, state.index) for p, _ in done
+                )
             except OSError as exc:
                 # The renames may not survive a power cut: nothing here is called good.
                 folder = exc.filename or state.root
@@ -149,8 +154,12 @@ class DestinationCommitter:
             state.record(pending.ticket, result)
 
     def _choose_targets(self, verified: Verified) -> Verified:
-        """Fix each file's final name before the ledger records it (keep-both picks one)."""
+        """Fix each file's final name before the ledger records it: keep-both picks one
+        (``Pending.target``); with the other policies it is the planned one (``target``
+        stays None: no ``Path`` is made for it)."""
         state = self.state
+        if state.options.existing is not ExistingFilePolicy.KEEP_BOTH:
+            return verified
         kept = []
         for pending, result in verified:
             try:
@@ -167,10 +176,8 @@ class DestinationCommitter:
         return kept
 
     def _free_name(self, final_path: Path) -> Path:
-        """FAIL and OVERWRITE: the final name. KEEP_BOTH: the final name if free, else the
-        first free "name (n).ext". Raises FileExistsError when no name is free."""
-        if self.state.options.existing is not ExistingFilePolicy.KEEP_BOTH:
-            return final_path
+        """KEEP_BOTH: the final name if free, else the first free "name (n).ext". Raises
+        FileExistsError when no name is free."""
         exists = self.state.destination.exists
         target = final_path
         attempt = 0
@@ -351,7 +358,7 @@ class DestinationCommitter:
         (on a cancel, say False: the job records the file cancelled)."""
         state = self.state
         partial = pending.partial
-        target = pending.target or partial.final_path
+        target = pending.target or _final_text(pending, state.index)
         replace = state.options.existing is ExistingFilePolicy.OVERWRITE
         try:
             try:
@@ -377,8 +384,10 @@ class DestinationCommitter:
             result.error = error.message
             state.record(pending.ticket, result)
             return False
-        if target is not partial.final_path:  # keep-both chose another name
-            result.final_path = str(target)
+        if pending.target is not None:  # keep-both's choice
+            chosen = str(pending.target)
+            if chosen != result.final_path:  # another name (else the planned text is kept)
+                result.final_path = chosen
         return True
 
     def _io_error(self, exc: OSError, operation: str, path: Path) -> OffloadError:
@@ -454,8 +463,9 @@ class DestinationCommitter:
 
 
 def _final_text(pending: Pending, index: int) -> str:
-    """The partial's final path as text: the task's own string when it is the same (the
-    result keeps it for the whole job: a string of its own was ~110 B more a file)."""
-    final = str(pending.partial.final_path)
+    """The file's planned final path: the task's own string, which the writer gave
+    ``open_partial`` (the result keeps it for the whole job: a string of its own was ~110 B
+    more a file, and ``str(partial.final_path)`` made a ``Path`` a file)."""
     planned = pending.ticket.task.targets[index]
-    return planned if planned == final and planned is not None else final
+    assert planned is not None  # the writer opened a partial for it
+    return planned

@@ -3,10 +3,11 @@
 ``CopyJob.run()`` starts one reader thread and one writer thread per destination (each with a
 committer thread), waits for them and returns a JobReport. Data flow (docs/design.md): the reader
 reads each file once into pooled buffers, hashes it in flight and fans the chunks out through
-bounded queues; each destination's writer writes a partial through its destination backend
-(``offload.destinations``), its committer makes it durable, reads it back from the media,
-compares with the reader's digest (and, in full mode, with the reader's source re-read), then
-publishes it under its final name and makes the name durable. Memory is bounded by
+each writer's queue (what they hold is bounded by the pools); each destination's writer
+writes a partial through its destination backend (``offload.destinations``), its committer
+makes it durable, reads it back from the media, compares with the reader's digest (and, in
+full mode, with the reader's source re-read), then publishes it under its final name and
+makes the name durable. Memory is bounded by
 ``chunk_size × (queue_depth + 2)`` + 48 MiB of small-file buffers, plus one read-back buffer
 a destination.
 """
@@ -390,8 +391,6 @@ class CopyJob:
                     ledger=self.ledgers[index],
                     read_back_gate=gates[index],
                 ),
-                # Three messages a file; the pools, not the queues, bound the memory.
-                queue_size=3 * (options.queue_depth + 2 + SMALL_CHUNKS) + 8,
             )
             for index in range(len(self.destination_roots))
         ]

@@ -248,7 +248,16 @@ class SourceReader:
             while True:
                 chunk = pool.acquire(self._cancel)
                 try:
-                    n, direct = read_at(fd, chunk.writable, offset, direct=direct)
+                    # A whole file is read up to its size (the fstat above): a second read to
+                    # find its end was one more system call a small file; a file that grew
+                    # meanwhile is caught by the fstat after the read, as any change is.
+                    n, direct = read_at(
+                        fd,
+                        chunk.writable,
+                        offset,
+                        direct=direct,
+                        limit=before.st_size if kept is not None and not direct else None,
+                    )
                 except OSError as exc:
                     chunk.hand_out(0)
                     raise source_io_error(exc, f"read at byte {offset} of", path) from exc
@@ -319,7 +328,7 @@ class SourceReader:
             return  # the file's own read will say why
         self._below = cache_below(path)
 
-    def _below_of(self, path: Path) -> CacheBelow:
+    def _below_of(self, path: str) -> CacheBelow:
         """The cache below *path*'s filesystem for its re-read: the card's; for a file on
         another filesystem (a mount inside the card), one probed for this read alone, whose
         device cache (if any) it drops."""
@@ -346,7 +355,10 @@ class SourceReader:
             self._sink.emit(BytesVerified(SOURCE_INDEX, n))
 
         digest = ""
-        below = self._below_of(source.path)
+        # The path as text: a Path made of it (three a file here) was a measurable share of
+        # a small file's re-read.
+        path = source.path_text
+        below = self._below_of(path)
         written_at = read_at if below is self._below else None
         for attempt in range(2):  # a mismatch is re-read once before it is declared
             if attempt:
@@ -354,16 +366,14 @@ class SourceReader:
                 written_at = below.written() or None
             try:
                 digest, size, how = hash_read_back(
-                    MediaReader(
-                        source.path, direct=True, evict=True, below=below, written_at=written_at
-                    ),
+                    MediaReader(path, direct=True, evict=True, below=below, written_at=written_at),
                     self._verify_algorithm,
                     self._reread_buffer,
                     cancel=self._cancel,
                     on_bytes=counted,
                 )
             except OSError as exc:
-                raise source_io_error(exc, "re-read", source.path) from exc
+                raise source_io_error(exc, "re-read", path) from exc
             ticket.source_reread_digests = {self._verify_algorithm: digest}
             ticket.source_cache_bypass = how
             if size != source.size_bytes:

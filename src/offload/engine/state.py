@@ -58,8 +58,8 @@ class Pending:
         self.partial = partial
         self.started = started
         self.copy_s = 0.0
-        # The name it will get (keep-both may pick another), fixed before the ledger
-        # records it.
+        # The name keep-both chose for it, fixed before the ledger records it; None: the
+        # planned name (the task's target).
         self.target: Path | None = None
         # Set when the batch evicted this file from the cache and asked for it to be read
         # back in the background: how its read avoided the caches (None: not prefetched).

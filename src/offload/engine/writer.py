@@ -2,8 +2,14 @@
 
 Threading model: ``DestinationWriter.run`` is the body of the writer thread; it starts and
 joins the destination's committer thread (``engine.committer``). The reader talks to the
-writer through ``put()`` only (blocking: the queue is bounded, and the writer always drains
-it, even after its destination is lost, so the reader never blocks on a dead consumer).
+writer through ``put()`` only, which never blocks: the queue is a ``queue.SimpleQueue``
+(C code, no Python lock or condition a message: ``queue.Queue``'s ``put`` and ``get`` were a
+tenth of the engine's time holding the interpreter lock on a card of small files). What it
+can hold is bounded by the chunk pools all the same: every message that carries data holds
+a pooled chunk, which the reader must acquire first, so the reader blocks there when a
+writer falls behind; the messages without a chunk (a large file's start and end, an empty
+file, the last one) are a few dozen bytes each, one or two a file. The writer always drains
+it, even after its destination is lost.
 The writer owns the file being written (``_current``) and the batch being filled
 (``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
 belongs to it from then on (a batch closes at ``batch_bytes`` or ``batch_files``: big files
@@ -24,7 +30,6 @@ import os
 import queue
 import threading
 import time
-from pathlib import Path
 
 from offload.engine.buffers import Chunk
 from offload.engine.committer import DestinationCommitter
@@ -56,10 +61,10 @@ class DestinationWriter:
     ``index`` may be read by anyone.
     """
 
-    def __init__(self, state: DestinationState, *, queue_size: int) -> None:
+    def __init__(self, state: DestinationState) -> None:
         self.state = state
         self.index = state.index  # read per chunk by the reader: a plain attribute
-        self.queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
+        self.queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
         # Writer thread only: the file being written, the batch being filled, folders seen
         # to exist, and those this run created itself.
         self._current: Pending | None = None
@@ -140,7 +145,8 @@ class DestinationWriter:
             state.fail(ticket, text, state.lost)
             return
         destination = state.destination
-        target = Path(text)  # lives while the file is on its way (the task keeps the text)
+        # The target stays text: the backend makes a Path only if it needs one (making one a
+        # file was the largest share of a small file's cost on this thread).
         try:
             # Folders are keyed by their path string: hashing a new Path object per file
             # (target.parent) was a measurable share of a small file's cost.
@@ -151,19 +157,19 @@ class DestinationWriter:
                 if (
                     state.options.existing is ExistingFilePolicy.FAIL
                     and folder not in self._created_folders
-                    and destination.exists(target)
+                    and destination.exists(text)
                 ):
                     raise DestinationFileError(
-                        f"{target} already exists on destination {state.device}; "
+                        f"{text} already exists on destination {state.device}; "
                         "use --overwrite or --keep-both to replace or keep it",
-                        path=target,
+                        path=text,
                     )
             except OSError as exc:
                 raise destination_io_error(exc, "reach", state.root, state.device) from exc
             state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
             try:
                 partial = destination.open_partial(
-                    target,
+                    text,
                     size_bytes=ticket.task.source.size_bytes,
                     folder_known=folder in self._known_folders,
                     digests=ticket.task.reference_digests or None,
@@ -171,7 +177,7 @@ class DestinationWriter:
                 )
             except OSError as exc:
                 # Named as the OS named it (the partial, or a folder it needed).
-                where = exc.filename or target
+                where = exc.filename or text
                 raise destination_io_error(exc, "create", where, state.device) from exc
             self._known_folders.add(folder)
             self._created_folders.update(map(str, partial.created_dirs))

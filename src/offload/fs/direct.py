@@ -53,17 +53,24 @@ def disable_direct(fd: int) -> None:
     fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~O_DIRECT)
 
 
-def read_at(fd: int, buffer: memoryview, offset: int, *, direct: bool) -> tuple[int, bool]:
-    """Fill *buffer* from *offset* as far as the file allows; returns ``(nbytes, direct)``.
+def read_at(
+    fd: int, buffer: memoryview, offset: int, *, direct: bool, limit: int | None = None
+) -> tuple[int, bool]:
+    """Fill *buffer* (its first *limit* bytes, if given) from *offset* as far as the file
+    allows; returns ``(nbytes, direct)``.
 
     Loops over short reads (a FUSE filesystem or a signal may return fewer bytes); stops at
-    end of file. If a direct read is refused with EINVAL, retries buffered and returns
-    ``direct=False`` so the caller can record that the cache was not bypassed. Raises OSError.
+    end of file, or once *limit* bytes are read (a caller that knows the file's size saves
+    the read that would find its end). If a direct read is refused with EINVAL, retries
+    buffered and returns ``direct=False`` so the caller can record that the cache was not
+    bypassed. Raises OSError. No slice of *buffer* outlives the call (a buffer whose slice
+    is still referenced, by a traceback say, cannot be unmapped).
     """
     total = 0
-    while total < len(buffer):
+    end = len(buffer) if limit is None else min(limit, len(buffer))
+    while total < end:
         try:
-            n = os.preadv(fd, [buffer[total:]], offset + total)
+            n = os.preadv(fd, [buffer[total:end]], offset + total)
         except OSError as exc:
             if not (direct and exc.errno == errno.EINVAL):
                 raise

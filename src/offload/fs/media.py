@@ -69,7 +69,7 @@ class MediaReader:
         os.close(self._fd)
 
 
-def evict_and_prefetch(path: Path, below: CacheBelow = NOTHING_BELOW) -> CacheBypass:
+def evict_and_prefetch(path: Path | str, below: CacheBelow = NOTHING_BELOW) -> CacheBypass:
     """Drop a flushed file from the page cache (and the cache *below* its filesystem, where
     it can), then ask the kernel to read it back from the media in the background
     (POSIX_FADV_WILLNEED); returns how the read will have avoided the caches: FADVISE when

@@ -33,7 +33,7 @@ _NO_LINKS = frozenset(
 
 
 def rename_noreplace(
-    source: Path, target: Path, *, renameat2: bool = True, links: bool = True
+    source: Path | str, target: Path | str, *, renameat2: bool = True, links: bool = True
 ) -> None:
     """Atomically rename *source* to *target*, failing with FileExistsError if *target* exists.
 
@@ -127,6 +127,9 @@ _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 _libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
 
 
+_LOWEST_BIT = bytes(byte & 1 for byte in range(256))
+
+
 def cached_pages(fd: int, size: int) -> int | None:
     """How many pages of the file are in the page cache now (``mincore``), None if unknown.
 
@@ -143,7 +146,9 @@ def cached_pages(fd: int, size: int) -> int | None:
         vector = ctypes.create_string_buffer(pages)
         if _libc.mincore(address, size, vector) != 0:
             return None
-        return sum(byte & 1 for byte in vector.raw)
+        # A page is resident when its byte's lowest bit is set (the others are reserved):
+        # counted in C (a Python loop over the bytes was ~2 µs a small file's read-back).
+        return vector.raw.translate(_LOWEST_BIT).count(1)
     finally:
         _libc.munmap(address, size)
 

@@ -1,0 +1,106 @@
+"""The ledger's lines are made directly (``ledger.entry_line``), not by the JSON encoder:
+they must be the encoder's text byte for byte, whatever the names hold."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from offload.ledger import (
+    _ENCODER,
+    _LINE_FIELDS,
+    Ledger,
+    LedgerEntry,
+    entry_fields,
+    entry_line,
+    verified_entry,
+)
+
+# Names as a card may hold them: quotes, backslashes, control characters, non-ASCII, and
+# the lone surrogates that stand for bytes that are not UTF-8 (surrogateescape).
+_NAMES = st.text(
+    alphabet=st.characters(blacklist_categories=()),
+    max_size=40,
+)
+
+
+def _encoded(entry: LedgerEntry) -> str:
+    return _ENCODER.encode(entry_fields(entry))
+
+
+@given(
+    relative=_NAMES,
+    partial=_NAMES,
+    final=_NAMES,
+    digest=_NAMES,
+    size=st.integers(min_value=0, max_value=2**70),
+    mtime=st.integers(min_value=-(2**63), max_value=2**63),
+    verify=st.sampled_from(["transfer", "destination", "full"]),
+    bypass=st.sampled_from(["", "none", "server", "o_direct"]),
+    etag=_NAMES,
+)
+def test_a_line_is_the_encoders_text(
+    relative: str,
+    partial: str,
+    final: str,
+    digest: str,
+    size: int,
+    mtime: int,
+    verify: str,
+    bypass: str,
+    etag: str,
+) -> None:
+    entry = verified_entry(
+        relative,
+        size_bytes=size,
+        mtime_ns=mtime,
+        digests={"xxh64": digest, "md5": 'ab"\\\n', digest: "x"},
+        partial_name=partial,
+        final_name=final,
+        verify=verify,
+        cache_bypass=bypass,
+    )
+    for candidate in (entry, LedgerEntry(relative, "revoked"), _with_etag(entry, etag)):
+        assert entry_line(candidate) == _encoded(candidate)
+
+
+def _with_etag(entry: LedgerEntry, etag: str) -> LedgerEntry:
+    values = dict(vars(entry))
+    values["etag"] = etag
+    values["cache_bypass"] = "none"
+    return LedgerEntry(**values)
+
+
+def test_values_the_direct_path_does_not_know_go_through_the_encoder() -> None:
+    odd = LedgerEntry("a", "verified", recorded_at=float("nan"), digests={"x": 1})  # type: ignore[dict-item]
+    assert entry_line(odd) == _encoded(odd)
+    assert (
+        json.loads(entry_line(LedgerEntry("b", "verified", recorded_at=1.5)))["recorded_at"] == 1.5
+    )
+
+
+def test_a_ledger_reads_back_what_it_appended(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    name = 'DCIM/"quoted"\\back\x01\u00e9\udcff.MP4'
+    entry = verified_entry(
+        name,
+        size_bytes=5,
+        mtime_ns=7,
+        digests={"xxh64": "00ff"},
+        partial_name=".offload-partial.x." + name.rpartition("/")[2],
+        final_name=name.rpartition("/")[2],
+        verify="full",
+        cache_bypass="none",
+    )
+    ledger.append([entry])
+    assert ledger.load() == {name: entry}
+
+
+def test_the_template_writes_every_field_of_an_entry() -> None:
+    # A field added to LedgerEntry must be added to the template (until then its entries go
+    # through the encoder, slower but whole).
+    assert tuple(field.name for field in fields(LedgerEntry)) == _LINE_FIELDS
