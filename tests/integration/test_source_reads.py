@@ -32,6 +32,22 @@ def _card(root: Path) -> list[Path]:
     return paths
 
 
+def _traced_transfer_copy(tmp_path: Path, dest: Path, calls: str) -> str:
+    """``offload copy --verify transfer`` of the card into *dest* under ``strace -f`` of
+    *calls*; the trace's text."""
+    strace = require_tool("strace")
+    trace = tmp_path / "trace"
+    dest.mkdir()
+    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
+    command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
+    subprocess.run(
+        [strace, "-f", "-qq", "-e", f"trace={calls}", "-o", str(trace), *command],
+        check=True,
+        capture_output=True,
+    )
+    return trace.read_text()
+
+
 def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
     tmp_path: Path,
 ) -> None:
@@ -40,7 +56,6 @@ def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
     the read's), and its pages are dropped on it (an open of its own for the cache drop was
     a third). The pages are gone afterwards, so a full-mode re-read would come from the
     media."""
-    strace = require_tool("strace")
     fd = os.open(tmp_path, os.O_RDONLY)
     try:
         if filesystem_magic(fd) == _TMPFS:
@@ -48,17 +63,8 @@ def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
     finally:
         os.close(fd)
     sources = _card(tmp_path)
-    trace = tmp_path / "trace"
     dest = tmp_path / "dest"
-    dest.mkdir()
-    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
-    command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
-    subprocess.run(
-        [strace, "-f", "-qq", "-e", "trace=openat", "-o", str(trace), *command],
-        check=True,
-        capture_output=True,
-    )
-    opens = trace.read_text()
+    opens = _traced_transfer_copy(tmp_path, dest, "openat")
     counts = [len(re.findall(rf'openat\([^"]*"{re.escape(str(p))}"', opens)) for p in sources]
     # The first file is not read ahead (nothing is ahead of it): the reader opens it; every
     # other one is opened by the prefetcher and read from its descriptor.
@@ -79,19 +85,10 @@ def test_each_small_source_file_is_read_with_one_call(tmp_path: Path) -> None:
     more system call a small file; a file that grows while it is read is caught by the
     fstat after the read (``test_a_small_file_that_changes_while_read_is_never_started``).
     In transfer mode the reader is the only one that reads with ``preadv``."""
-    strace = require_tool("strace")
     sources = _card(tmp_path)
-    trace = tmp_path / "trace"
     dest = tmp_path / "dest"
-    dest.mkdir()
-    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
-    command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
-    subprocess.run(
-        [strace, "-f", "-qq", "-e", "trace=preadv,preadv2", "-o", str(trace), *command],
-        check=True,
-        capture_output=True,
-    )
-    reads = re.findall(r"preadv2?\(", trace.read_text())
+    trace = _traced_transfer_copy(tmp_path, dest, "preadv,preadv2")
+    reads = re.findall(r"preadv2?\(", trace)
     assert len(reads) == FILES
     for source in sources:
         assert (dest / "CARD" / "CLIPS" / source.name).read_bytes() == source.read_bytes()
