@@ -249,6 +249,9 @@ class S3Destination:
         # match: set by ``probe`` (assumed until then, as before it existed).
         self.checksums_checked = True
         self.probe_findings: list[tuple[str, str]] = []  # ``probe``'s warnings
+        # The preflight's client (short timeouts, two attempts), made once for ``check`` and
+        # ``probe`` (a boto3 client takes ~0.1-0.3 s to make); closed by ``probe`` or ``close``.
+        self.preflight_client: S3Client | None = None
         self.started_at = time.time()
         self._checksum = checksum_function(self.settings.checksum)
         self._conditional = self.settings.conditional_writes
@@ -288,6 +291,9 @@ class S3Destination:
             self._conditional = False
 
     def close(self) -> None:
+        if self.preflight_client is not None:
+            self.preflight_client.close()
+            self.preflight_client = None
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._cleanup.shutdown(wait=True)

@@ -182,37 +182,36 @@ def _ask(
 
 
 def _quick_client(store: S3Destination) -> S3Client:
-    """Two attempts, short timeouts: an unreachable endpoint is said in seconds."""
-    return make_client(
-        replace(store.settings, max_attempts=2, connect_timeout_s=5.0, read_timeout_s=15.0)
-    )
+    """Two attempts, short timeouts: an unreachable endpoint is said in seconds. Made once
+    for the store's ``check`` and ``probe`` (``store.preflight_client``)."""
+    if store.preflight_client is None:
+        store.preflight_client = make_client(
+            replace(store.settings, max_attempts=2, connect_timeout_s=5.0, read_timeout_s=15.0)
+        )
+    return store.preflight_client
 
 
 def check(store: S3Destination) -> None:
-    """The read-only check (module docstring). Raises UsageError."""
+    """The read-only check (module docstring). Raises UsageError. Its client stays open for
+    ``probe`` (closed there, or by ``store.close``)."""
     quick = _quick_client(store)
     bucket = store.url.bucket
     tail = "nothing was written"
-    try:
-        _ask(store, quick, "HeadBucket", lambda c: c.head_bucket(Bucket=bucket), tail=tail)
-        _ask(
-            store,
-            quick,
-            "ListObjectsV2",
-            lambda c: c.list_objects_v2(Bucket=bucket, Prefix=store._state_key(""), MaxKeys=1),
-            tail=tail,
-        )
-        _ask(
-            store,
-            quick,
-            "ListMultipartUploads",
-            lambda c: c.list_multipart_uploads(
-                Bucket=bucket, Prefix=store.url.key(""), MaxUploads=1
-            ),
-            tail=tail,
-        )
-    finally:
-        quick.close()
+    _ask(store, quick, "HeadBucket", lambda c: c.head_bucket(Bucket=bucket), tail=tail)
+    _ask(
+        store,
+        quick,
+        "ListObjectsV2",
+        lambda c: c.list_objects_v2(Bucket=bucket, Prefix=store._state_key(""), MaxKeys=1),
+        tail=tail,
+    )
+    _ask(
+        store,
+        quick,
+        "ListMultipartUploads",
+        lambda c: c.list_multipart_uploads(Bucket=bucket, Prefix=store.url.key(""), MaxUploads=1),
+        tail=tail,
+    )
 
 
 STALE_PROBE_S = 900.0  # a probe takes seconds: one this old belongs to a dead run
@@ -323,6 +322,7 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
         for name, version in made:
             _delete(quick, bucket, name, version)
         quick.close()
+        store.preflight_client = None
     if not_honoured and not store.settings.head_check:
         raise UsageError(
             f"{_where(store)}: the service {not_honoured}, so a copy could replace an object "
