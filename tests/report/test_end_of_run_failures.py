@@ -18,6 +18,7 @@ import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,21 @@ def offload(*argv: str | Path) -> tuple[int, str]:
         [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
     )
     return code, out.getvalue() + err.getvalue()
+
+
+def saved_jsons_say_first_ok_second_failed(reports: Path, good_root: Path) -> list[dict[str, Any]]:
+    """Read the job's JSON report from ``reports`` (the local report folder) and from the good
+    destination's card folder ``good_root``; assert both say exit 1 with the first destination
+    ok and the second failed; return them (local first) for further checks."""
+    [local] = reports.glob("*.json")
+    [on_good] = (good_root / ".offload" / "reports").glob("*.json")
+    found = []
+    for saved in (local, on_good):
+        data = json.loads(saved.read_text())
+        assert data["exit_code"] == 1, saved
+        assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved
+        found.append(data)
+    return found
 
 
 def page_one(poppler: dict[str, str], pdf: Path) -> str:
@@ -82,17 +98,13 @@ def test_a_manifest_or_report_not_written_fails_that_destination_and_says_why(
     for what in refused:
         assert SAYS[what] in output and str(bad_root) in output, output
 
-    [local] = reports.glob("*.json")
-    [on_good] = (good / card.name / ".offload" / "reports").glob("*.json")
-    for saved in (local, on_good):
-        data = json.loads(saved.read_text())
-        assert data["exit_code"] == 1
-        assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved
+    for data in saved_jsons_say_first_ok_second_failed(reports, good / card.name):
         for what in refused:
             [error] = [e for e in data["folder_errors"] if SAYS[what] in e]
             assert str(bad_root) in error and "ENOSPC" in error, error
         assert data["card_release"]["may_format"] is False
     # Page 1 of the HTML and of the PDF, beside the local JSON: FAILED, and why.
+    [local] = reports.glob("*.json")
     html = local.with_suffix(".html").read_text()
     assert "ALL COPIES VERIFIED" not in html and "FAILED" in html
     for what in refused:
@@ -144,12 +156,7 @@ def test_a_report_whose_csv_is_refused_leaves_no_json_saying_ok_there(
     assert code == 1, output
     assert SAYS["report"] in output, output
     bad_root = fs.mountpoint / card.name
-    [local] = reports.glob("*.json")
-    [on_good] = (good / card.name / ".offload" / "reports").glob("*.json")
-    for saved in (local, on_good):
-        data = json.loads(saved.read_text())
-        assert data["exit_code"] == 1
-        assert [d["result"] for d in data["destinations"]] == ["ok", "failed"], saved
+    saved_jsons_say_first_ok_second_failed(reports, good / card.name)
     for saved in (bad_root / ".offload" / "reports").glob("*.json"):
         data = json.loads(saved.read_text())  # any JSON left there says what the others do
         assert data["exit_code"] == 1, saved
