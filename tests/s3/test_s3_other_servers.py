@@ -288,3 +288,36 @@ def test_a_dry_run_to_a_bucket_says_it_wrote_and_deleted_the_probe(  # type: ign
     assert "nothing was written" not in err
     assert "Dry run, nothing was copied (the s3:// preflight wrote and deleted its probe" in err
     assert _keys(s3_server, bucket) == []
+
+
+@pytest.fixture(scope="module")
+def no_deletes() -> Iterator[S3Server]:
+    """Every delete refused with 403 AccessDenied (a credential without s3:DeleteObject)."""
+    yield from _server("deny-deletes")
+
+
+def test_a_probe_object_whose_delete_is_refused_is_named(no_deletes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A credential without s3:DeleteObject: the copy goes on (it deletes nothing of its own
+    on success), but the probe object it could not delete is named in a warning, in the
+    terminal and the saved report, and a dry run no longer says it deleted it. Failed
+    before: the object stayed silently and the dry run said "wrote and deleted"."""
+    bucket = _bucket(no_deletes)
+    card = make_card(tmp_path, {"a.wav": 4000, "b.wav": 300})
+    code, _out, err = offload(
+        tmp_path, "--s3-endpoint", no_deletes.url, "--dry-run", str(card), f"s3://{bucket}/d"
+    )
+    assert code == 0, err
+    [left] = [k for k in _keys(no_deletes, bucket) if k.startswith("d/.offload/probe/")]
+    assert "could not delete its probe object" in err and left in err and "AccessDenied" in err
+    assert "wrote and deleted" not in err and "could not delete them all" in err
+
+    code, _out, err = offload(
+        tmp_path, "--s3-endpoint", no_deletes.url, str(card), f"s3://{bucket}/d"
+    )
+    assert code == 0, err
+    probes = [k for k in _keys(no_deletes, bucket) if k.startswith("d/.offload/probe/")]
+    [second] = [k for k in probes if k != left]
+    assert second in err and "s3:DeleteObject" in err
+    [saved] = (tmp_path / "reports").glob("*.json")
+    warnings = json.loads(saved.read_text())["warnings"]
+    assert any(w["code"] == "s3-probe-left" and second in w["message"] for w in warnings), warnings

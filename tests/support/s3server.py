@@ -16,6 +16,9 @@ process behaving so, not a mocked client; ``--mode`` is repeatable):
   conditional write is stored over an existing object (npm ``s3rver``, PyPI ``fake-s3``);
 * ``slash-keys``: the keys of a listing are given with a leading ``/``
   (``<Key>/cards/a.wav</Key>``), as PyPI ``fake-s3`` 1.0.2 lists them;
+* ``deny-deletes``: every delete (``DELETE`` of an object or an upload, the batch
+  ``POST ?delete``) is refused with 403 AccessDenied, as for a credential without
+  ``s3:DeleteObject`` (a write-only bucket policy);
 * ``no-checksums``: no checksum gate, moto as it is: a part whose ``x-amz-checksum-*`` or
   ``Content-MD5`` does not match its bytes is stored.
 """
@@ -128,9 +131,34 @@ class SlashKeys:
         return [body]
 
 
+_ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied</Message></Error>"
+)
+
+
+class DenyDeletes:
+    """WSGI middleware: a delete request is answered 403 AccessDenied and never reaches moto."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        method = environ.get("REQUEST_METHOD")
+        query = environ.get("QUERY_STRING", "").split("&")
+        if method == "DELETE" or (method == "POST" and ("delete" in query or "delete=" in query)):
+            start_response(
+                "403 Forbidden",
+                [("Content-Type", "application/xml"), ("Content-Length", str(len(_ACCESS_DENIED)))],
+            )
+            return [_ACCESS_DENIED]
+        return self.app(environ, start_response)
+
+
 MODES: dict[str, Callable[[Callable[..., Iterable[bytes]]], Any]] = {
     "ignore-conditions": IgnoreConditions,
     "slash-keys": SlashKeys,
+    "deny-deletes": DenyDeletes,
 }
 
 

@@ -237,7 +237,8 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
     (``S3Settings.head_check``); returns the warnings to report. Raises UsageError: a listing
     that does not list as S3 does, conditional writes not honoured without ``head_check``, a
     request refused. Probe objects older than *stale_after_s* (left by a run killed while it
-    probed) are deleted with ours."""
+    probed) are deleted with ours; one whose delete is refused (a credential without
+    s3:DeleteObject) is named in an ``s3-probe-left`` warning, never silently left."""
     quick = _quick_client(store)
     bucket = store.url.bucket
     tail = "nothing was copied"
@@ -319,8 +320,9 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
         else:
             store.checksums_checked = False
     finally:
-        for name, version in made:
-            _delete(quick, bucket, name, version)
+        left = [
+            (name, why) for name, version in made if (why := _delete(quick, bucket, name, version))
+        ]
         quick.close()
         store.preflight_client = None
     if not_honoured and not store.settings.head_check:
@@ -342,6 +344,17 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
                 "HEAD and the write would be replaced",
             )
         )
+    if left:
+        names = ", ".join(name for name, _ in left)
+        findings.append(
+            Finding(
+                "s3-probe-left",
+                f"{store.url}: the preflight could not delete its probe "
+                f"{'object' if len(left) == 1 else 'objects'} {names} ({left[0][1]}): a few "
+                "bytes of ours, nothing of the card's; delete them with a credential that may "
+                "(s3:DeleteObject, and s3:DeleteObjectVersion on a bucket that keeps versions)",
+            )
+        )
     if not store.checksums_checked:
         name = "Content-MD5" if param == "ContentMD5" else f"x-amz-checksum-{param[8:].lower()}"
         findings.append(
@@ -356,16 +369,19 @@ def probe(store: S3Destination, *, stale_after_s: float = STALE_PROBE_S) -> list
     return findings
 
 
-def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> None:
-    """Delete a probe object (its version too, on a bucket that keeps versions); never
-    raises (a probe object left behind is a few bytes under ``.offload/``)."""
+def _delete(client: S3Client, bucket: str, key: str, version: str | None) -> str:
+    """Delete a probe object (its version too, on a bucket that keeps versions). Never raises:
+    returns "" once deleted, else why not (the error's code, e.g. ``AccessDenied``), for the
+    ``s3-probe-left`` warning; a probe object left behind is a few bytes under ``.offload/``."""
     try:
         if version and version != "null":
             client.delete_object(Bucket=bucket, Key=key, VersionId=version)
         else:
             client.delete_object(Bucket=bucket, Key=key)
-    except Exception:
-        pass
+    except Exception as exc:
+        code, status = _error_code(exc)
+        return code or (f"HTTP {status}" if status else type(exc).__name__)
+    return ""
 
 
 __all__ = ["PROBE_FOLDER", "Finding", "check", "probe", "refusal"]

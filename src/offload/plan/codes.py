@@ -74,6 +74,9 @@ class PreflightCode(StrEnum):
     # racy); it stores data whose checksum is wrong (transfer mode: size-checked only).
     S3_HEAD_CHECK = "s3-head-check"
     S3_CHECKSUMS_UNCHECKED = "s3-checksums-unchecked"
+    # A probe object of the preflight whose delete the service refused (a credential without
+    # s3:DeleteObject): named, so nothing of ours is left in a bucket silently.
+    S3_PROBE_LEFT = "s3-probe-left"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
