@@ -111,3 +111,44 @@ def test_the_warning_says_what_became_of_the_damaged_copy() -> None:
         assert message.startswith("copy found damaged: it differs; ")
     (item,) = found_wrong_warnings(wrong, [])
     assert item.code.value == CODE and "not copied again" in item.message
+
+
+def test_page_one_counts_the_damaged_copies_past_its_cap(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """A destination with every copy damaged (bit rot over a whole drive, found by
+    --reverify): page 1 names the first MAX_WARNING_LINES_PER_CODE and counts the rest in
+    one line; the saved JSON keeps every warning. Failed before: page 1 listed all of them
+    (a page of warnings per hundred files)."""
+    from offload.report.content import MAX_WARNING_LINES_PER_CODE as CAP
+
+    count = CAP + 7
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(count):
+        (card / "CLIPS" / f"C{n:03}.xml").write_bytes(os.urandom(3_000))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    for copy in (dest / card.name / "CLIPS").iterdir():
+        corrupt_keeping_size_and_mtime(copy)
+
+    argv = ["copy", "--reverify", str(card), str(dest), "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 0, out + err
+    local = newest(reports)
+    data: dict[str, Any] = json.loads(local.read_text())
+    assert len([w for w in data["warnings"] if w["code"] == CODE]) == count
+    html = local.with_suffix(".html").read_text()
+    assert html.count("copy found damaged") == CAP
+    assert f"… and 7 more warnings like these ({CODE}): every one is in the JSON report" in html
+    text = subprocess.run(
+        [poppler["pdftotext"], str(local.with_suffix(".pdf")), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    flat = " ".join(text.split())
+    assert flat.count("copy found damaged") == CAP, flat
+    assert "and 7 more warnings like these" in flat

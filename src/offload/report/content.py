@@ -50,6 +50,10 @@ MAX_FILE_ROWS = 300
 # of 50,000 clips gave a PDF of ~2,000 pages that took ~55 s to draw, and nobody reads it. A
 # clip with a picture, a sequence and every clip that is not fine keep their own rows.
 MAX_CLIP_ROWS = 1000
+# Warnings of the run (the JSON's ``warnings``) shown per code on page 1; past this many of one
+# code (a damaged destination gives one ``copy-no-longer-matches`` per copy), the rest are
+# counted in one line: page 1 stays a page, the JSON lists them all.
+MAX_WARNING_LINES_PER_CODE = 20
 
 
 class State(NamedTuple):
@@ -680,6 +684,30 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _capped_warnings(raw: list[Any]) -> list[str]:
+    """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
+    code, one line counts the rest of that code (the JSON report keeps every one)."""
+    lines: list[str] = []
+    shown: Counter[str] = Counter()
+    for warning in raw:
+        code = str(warning.get("code") or "") if isinstance(warning, dict) else ""
+        shown[code] += 1
+        if shown[code] <= MAX_WARNING_LINES_PER_CODE:
+            lines.append(
+                str(warning.get("message") or warning)
+                if isinstance(warning, dict)
+                else str(warning)
+            )
+    for code, count in shown.items():
+        if count > MAX_WARNING_LINES_PER_CODE:
+            more = count - MAX_WARNING_LINES_PER_CODE
+            lines.append(
+                f"… and {plural(more, 'more warning', 'more warnings')} like these"
+                f"{f' ({code})' if code else ''}: every one is in the JSON report"
+            )
+    return lines
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -745,7 +773,7 @@ def build_view(
         if symlink.get("status") == "failed":
             problems.append(f"Symlink {symlink.get('relative_path')}: {symlink.get('error')}")
 
-    warnings = [str(w.get("message") or w) for w in data.get("warnings") or []]
+    warnings = _capped_warnings(data.get("warnings") or [])
     warnings.extend(_link_notes(data.get("symlinks") or []))
     if data.get("card_history_untrusted"):
         warnings.append(f"The card's own ASC MHL history was not trusted: "
