@@ -21,15 +21,6 @@ from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
 
 
-def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
-    """JSON that is always valid UTF-8: a name byte that is not UTF-8 is written as the
-    escape ``\\udcNN`` (Python's surrogateescape), so the exact bytes can be recovered."""
-    import json  # not at start-up: most runs never write JSON here
-
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 class UsageParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` (exit 64, nothing written) for bad input."""
 

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from offload.cli.common import Environment, default_report_dir
 from offload.errors import UsageError, describe_os_error
+from offload.json_text import stream_dumps
 from offload.report.validate import (
     is_job_report,
     is_verify_report,
@@ -237,7 +238,7 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
     if args.limit is not None:
         entries = entries[: args.limit]
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], ensure_ascii=False), file=env.stdout)
+        print(stream_dumps([asdict(e) for e in entries], env.stdout), file=env.stdout)
         return 0
     if not entries:
         print(f"No offload reports in {folder} yet.", file=env.stdout)

@@ -777,8 +777,8 @@ def _json_stream_wanted(words: Sequence[str], args: argparse.Namespace | None) -
 def _write_refusal(env: Environment, error: UsageError) -> None:
     """The one ``offload_refused`` line of a ``--json`` run refused before its copy
     (docs/json.md): a script reading stdout learns why, as the terminal does on stderr."""
-    from offload.cli.common import json_text
     from offload.errors import PreflightRefused
+    from offload.json_text import stream_dumps
 
     payload = {
         "event": "offload_refused",
@@ -788,9 +788,12 @@ def _write_refusal(env: Environment, error: UsageError) -> None:
         "errors": error.errors if isinstance(error, PreflightRefused) else [],
         "warnings": error.warnings if isinstance(error, PreflightRefused) else [],
     }
+    line = stream_dumps(payload, env.stdout)
     try:
-        env.stdout.write(json_text(payload) + "\n")
+        env.stdout.write(line + "\n")
         env.stdout.flush()
+    except UnicodeError:  # not a reader gone: a bug to be seen
+        raise
     except (OSError, ValueError):  # a reader that went away: stderr has said it
         pass
 

@@ -14,7 +14,6 @@ first), and the files no fast destination will hold (they cannot be cascaded).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
 from offload.existing import CheckKind
+from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.report.words import plural
 from offload.results import DestinationStatus
@@ -135,7 +135,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     planner already)."""
     results = dry_run(plan)
     if as_json:
-        print(json.dumps(_as_dict(plan, results), ensure_ascii=False), file=env.stdout)
+        print(stream_dumps(_as_dict(plan, results), env.stdout), file=env.stdout)
         return 0
     err = env.stderr
     # An s3:// destination's preflight stored (and deleted) its probe objects: "nothing was
