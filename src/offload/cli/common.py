@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.engine.cancel import CancelToken
-from offload.errors import OffloadError, UsageError
+from offload.errors import OffloadError, UsageError, printable_text
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
@@ -164,12 +164,14 @@ class Environment:
 
     def error(self, message: str) -> None:
         """``ERROR: ...`` on stderr, every line of *message* so marked (a refusal that
-        names several problems is one per line: a script greps ``^ERROR:`` for them all)."""
-        for line in message.splitlines() or [""]:
+        names several problems is one per line: a script greps ``^ERROR:`` for them all);
+        any other control character escaped (``errors.printable_text``)."""
+        for line in printable_text(message).splitlines() or [""]:
             print(f"ERROR: {line}", file=self.stderr, flush=True)
 
     def warning(self, message: str) -> None:
-        print(f"WARNING: {message}", file=self.stderr, flush=True)
+        """``WARNING: ...`` on stderr, its control characters escaped (``printable_text``)."""
+        print(f"WARNING: {printable_text(message)}", file=self.stderr, flush=True)
 
 
 @contextlib.contextmanager
