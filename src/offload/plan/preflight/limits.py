@@ -40,7 +40,7 @@ def check_file_sizes(
             )
 
 
-# Files a warning names; the rest are counted (the report's files list has them all).
+# Files a warning names; the rest are counted.
 _NAMED = 5
 
 
@@ -76,7 +76,8 @@ def check_mtimes(
         C.MTIME_NOT_KEPT,
         Path(outside[0].path_text),
         f"{len(outside)} file(s) of the card are dated outside what {fs.name} at "
-        f"{plan.destination} holds (1980-01-01 to 2107-12-31): copied and verified, but "
-        f"their copies there do not keep the card's mtime: {named}{more}",
+        f"{plan.destination} holds (1980-01-01 to 2107-12-31): their content is copied "
+        "and verified as any file's, but their copies there do not keep the card's mtime: "
+        f"{named}{more}",
         plan.index,
     )
