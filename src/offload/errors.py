@@ -130,9 +130,32 @@ _DESTINATION_LOST_ERRNOS = frozenset(
 )
 
 
+# The control characters a terminal acts on instead of showing (ESC starts a sequence that
+# moves the cursor, erases or recolours; a newline starts what reads as a line of its own):
+# C0, DEL and C1 (U+0080..U+009F, which some terminals take as 8-bit controls: U+009B is CSI).
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+_CONTROLS.update({code: f"\\u{code:04x}" for code in range(0x80, 0xA0)})
+_CONTROLS_BUT_NEWLINE = {code: shown for code, shown in _CONTROLS.items() if code != 0x0A}
+
+
 def printable_name(path: str) -> str:
-    """A path as text that can always be printed: bytes that are not UTF-8 as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A name (a path) as the terminal shows it, the one spelling of a name in every line
+    printed (warnings, errors, the summary, the live view, ``--dry-run``): bytes that are not
+    UTF-8 as ``\\xNN``, control characters as ``\\xNN`` (``\\x1b``, a newline ``\\x0a``; C1 as
+    ``\\u0085``), so a name can neither forge a line nor drive the terminal. Saved JSON keeps
+    the exact name (``json_text``); the HTML escapes its own way."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace").translate(_CONTROLS)
+
+
+def printable_text(text: str) -> str:
+    """A message of one or more lines as printed on the terminal: :func:`printable_name`'s
+    escapes but for the newlines the message means (a name within it printed raw, not
+    through ``printable_name``, still cannot drive the terminal)."""
+    try:
+        encoded = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no name decodes to: shown as its escape
+        encoded = text.encode("utf-8", "backslashreplace")
+    return encoded.decode("utf-8", "backslashreplace").translate(_CONTROLS_BUT_NEWLINE)
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -150,7 +173,7 @@ def source_io_error(exc: OSError, operation: str, path: Path | str) -> SourceErr
         else ""
     )
     return SourceError(
-        f"cannot {operation} source {path}: {describe_os_error(exc)}{advice}",
+        f"cannot {operation} source {printable_name(str(path))}: {describe_os_error(exc)}{advice}",
         path=path,
         errno_=exc.errno,
     )
@@ -214,7 +237,9 @@ def destination_io_error(
     destination); anything else (EFBIG, ENAMETOOLONG, EEXIST, EACCES, EINVAL...) is limited to
     this file.
     """
-    message = f"cannot {operation} {path} on destination {device}: {describe_os_error(exc)}"
+    # The name as the terminal shows it (the report's path fields keep it exact).
+    shown = printable_name(str(path))
+    message = f"cannot {operation} {shown} on destination {device}: {describe_os_error(exc)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
         service = str(path).startswith(_S3_STAND_IN) or device.startswith("s3://")
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
 
+from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
 
 STATE_FOLDER = ".offload"
@@ -151,6 +152,25 @@ class Ledger:
         self.folder = copy_root / STATE_FOLDER
         self.path = self.folder / LEDGER_NAME
         self._lock = threading.Lock()
+        self._mtimes: MtimeRange | bool | None = False  # not looked up yet
+
+    def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int, entry: LedgerEntry) -> bool:
+        """Whether a copy whose mtime differs from its source's is still the copy *entry*
+        records: the source's mtime is one this copy root's filesystem cannot hold (FAT,
+        exFAT: 1980 to 2107, ``fs.mtimes``), so the filesystem stored another (clamped, or
+        unrelated after a remount: exfat-fuse), and the copy was not written since it was
+        recorded (its mtime is no later than the record: a write sets it to the time of
+        the write). Else the copy is not ours as recorded: read back, never trusted."""
+        if self._mtimes is False:  # the filesystem looked up once, at the first mismatch
+            from offload.fs.mtimes import mtime_range
+            from offload.plan.filesystem import detect_filesystem
+
+            fs = detect_filesystem(self.copy_root)
+            self._mtimes = mtime_range(fs.on_device or fs.fstype)
+        held = self._mtimes
+        if not isinstance(held, MtimeRange) or held.holds(mtime_ns):
+            return False
+        return copy_mtime_ns <= int((entry.recorded_at + 2) * 1_000_000_000)
 
     def load(self) -> dict[str, LedgerEntry]:
         """The last entry per relative path. A torn last line (killed mid-write) is ignored.
@@ -246,8 +266,12 @@ class Ledger:
             st = os.lstat(final)
         except OSError:
             return None
+        if st.st_size != size_bytes:
+            return None
         # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
-        if st.st_size != size_bytes or abs(st.st_mtime_ns - mtime_ns) >= 2_000_000_000:
+        if abs(st.st_mtime_ns - mtime_ns) >= 2_000_000_000 and not self._mtime_not_held(
+            mtime_ns, st.st_mtime_ns, entry
+        ):
             return None
         if entry.partial_name and os.path.lexists(final.with_name(entry.partial_name)):
             return None  # the rename never happened: the final file is not ours

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from offload import events as events_module
 from offload.events import Event, JobFinished, OffloadFinished
+from offload.json_text import dumps
 from offload.progress import ProgressModel
 from offload.report.events_json import event_class_name, event_name
 
@@ -107,10 +108,12 @@ class ProgressTraceWriter:
             if self._broken:
                 return now
             line = {"t": round(now, 4), **payload} if timed else payload
-            try:
-                self._stream.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+            try:  # names escaped (json_text): a name that is not UTF-8 is no encoding error
+                self._stream.write(dumps(line, separators=(",", ":")))
                 self._stream.write("\n")
-            except (OSError, ValueError):
+            except UnicodeError:  # not a closed file: a bug, for the sink's caller to name
+                raise
+            except (OSError, ValueError):  # the file's drive failed or it was closed
                 self._broken = True
             return now
 

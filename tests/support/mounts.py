@@ -373,6 +373,31 @@ def _fuseblk_loop(
 
 
 @contextlib.contextmanager
+def exfat_replugged(loop: ExfatLoop) -> Iterator[ExfatLoop]:
+    """*loop*'s drive unplugged and plugged in again: its exfat-fuse unmounted (the daemon
+    gone, with what it held in memory), then its image mounted at the same path by a new
+    exfat-fuse on a new loop device, which reads what the media hold."""
+    unmount(loop.path)
+    deadline = time.monotonic() + EXIT_TIMEOUT_S
+    while time.monotonic() < deadline:  # the first daemon has written its last and exited
+        try:
+            state = Path(f"/proc/{loop.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            break
+        if state in ("Z", "X"):
+            break
+        time.sleep(0.02)
+    device = _run("losetup", "-f", "--show", str(loop.image)).strip()
+    try:
+        with _fuse_daemon(["mount.exfat-fuse", "-d", device, str(loop.path)], loop.path) as pid:
+            _run("losetup", "-d", device)  # autoclear: it goes with the daemon
+            yield ExfatLoop(loop.path, "fuseblk", device, loop.image, device, pid)
+    finally:
+        with contextlib.suppress(MountError):
+            _run("losetup", "-d", device)
+
+
+@contextlib.contextmanager
 def _fuse_daemon(argv: list[str], path: Path) -> Iterator[int]:
     """Run a FUSE program in the foreground (``argv``, its first item looked up by
     ``which``) until it has mounted ``path``; unmount and reap it on exit."""

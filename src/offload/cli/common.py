@@ -15,19 +15,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.engine.cancel import CancelToken
-from offload.errors import OffloadError, UsageError
+from offload.errors import OffloadError, UsageError, printable_text
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
-
-
-def json_text(data: dict[str, Any], *, indent: int | None = None) -> str:
-    """JSON that is always valid UTF-8: a name byte that is not UTF-8 is written as the
-    escape ``\\udcNN`` (Python's surrogateescape), so the exact bytes can be recovered."""
-    import json  # not at start-up: most runs never write JSON here
-
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -173,12 +164,14 @@ class Environment:
 
     def error(self, message: str) -> None:
         """``ERROR: ...`` on stderr, every line of *message* so marked (a refusal that
-        names several problems is one per line: a script greps ``^ERROR:`` for them all)."""
-        for line in message.splitlines() or [""]:
+        names several problems is one per line: a script greps ``^ERROR:`` for them all);
+        any other control character escaped (``errors.printable_text``)."""
+        for line in printable_text(message).splitlines() or [""]:
             print(f"ERROR: {line}", file=self.stderr, flush=True)
 
     def warning(self, message: str) -> None:
-        print(f"WARNING: {message}", file=self.stderr, flush=True)
+        """``WARNING: ...`` on stderr, its control characters escaped (``printable_text``)."""
+        print(f"WARNING: {printable_text(message)}", file=self.stderr, flush=True)
 
 
 @contextlib.contextmanager

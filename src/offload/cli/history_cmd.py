@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from offload.cli.common import Environment, default_report_dir
-from offload.errors import UsageError, describe_os_error
+from offload.errors import UsageError, describe_os_error, printable_name
+from offload.json_text import stream_dumps
 from offload.report.validate import (
     is_job_report,
     is_verify_report,
@@ -237,7 +238,7 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
     if args.limit is not None:
         entries = entries[: args.limit]
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], ensure_ascii=False), file=env.stdout)
+        print(stream_dumps([asdict(e) for e in entries], env.stdout), file=env.stdout)
         return 0
     if not entries:
         print(f"No offload reports in {folder} yet.", file=env.stdout)
@@ -245,7 +246,9 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
     console = Console(file=env.stdout, width=None if env.stdout.isatty() else 160)
     shown = "" if len(entries) == found else f" (the newest {len(entries)} of {found})"
     table = Table(
-        box=box.SIMPLE_HEAD, pad_edge=False, title=f"Offloads and checks in {folder}{shown}"
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=f"Offloads and checks in {printable_name(str(folder))}{shown}",
     )
     for column in ("started (UTC)", "run", "card", "destinations", "result", "exit", "report"):
         table.add_column(column, overflow="fold")
@@ -253,11 +256,11 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
         table.add_row(
             (entry.started or "?")[:19].replace("T", " "),
             entry.kind or "?",
-            entry.card or "?",
-            "\n".join(entry.destinations),
+            printable_name(entry.card or "?"),  # names: control characters escaped
+            "\n".join(map(printable_name, entry.destinations)),
             entry.result,
             "" if entry.exit_code is None else str(entry.exit_code),
-            "\n".join(p for p in (entry.report, entry.html, entry.pdf) if p),
+            "\n".join(printable_name(p) for p in (entry.report, entry.html, entry.pdf) if p),
         )
     console.print(table)
     return 0

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offload.engine.cancel import CancelToken
+from offload.errors import printable_name
 from offload.progress import ProgressModel, ProgressSnapshot
 
 
@@ -99,7 +100,7 @@ class _Frame:
             )
             row: list[str | Text] = [
                 str(dest.index + 1),
-                _tail(dest.path, room),
+                _tail(printable_name(dest.path), room),
                 state,
                 filesize.decimal(dest.bytes_written),
                 filesize.decimal(dest.bytes_verified),
@@ -107,7 +108,8 @@ class _Frame:
                 str(dest.files_failed),
             ]
             if wide:
-                row.append(_tail(dest.lost or dest.current_file, room))
+                # A name or a reason in one cell: every control character escaped.
+                row.append(_tail(printable_name(dest.lost or dest.current_file), room))
             table.add_row(*row)
         yield table
 

@@ -43,7 +43,7 @@ from offload.cli.common import (
 from offload.destinations.s3limits import CHECKSUMS, MAX_PART_SIZE, MIN_PART_SIZE
 from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.engine.cancel import CancelToken
-from offload.errors import UsageError
+from offload.errors import UsageError, printable_name, printable_text
 from offload.events import (
     CardReleased,
     Event,
@@ -409,6 +409,7 @@ class _WarningPrinter:
             self._print(card_released_line(event))
 
     def _print(self, line: str) -> None:
+        line = printable_text(line)  # a name's control characters escaped, never acted on
         if self._console is None:
             print(line, file=self._env.stderr, flush=True)
         else:
@@ -569,7 +570,7 @@ def _offload(
     announced = (
         f"Offloading {plural(plan.tree.file_count, 'file')} "
         f"({human_bytes(plan.tree.total_bytes)}) "
-        f"from {plan.source}: {plan.files_to_copy} to copy "
+        f"from {printable_name(str(plan.source))}: {plan.files_to_copy} to copy "
         f"({human_bytes(plan.bytes_to_copy)}), "
         f"{plural(len(plan.checks), 'copy', 'copies')} already there to read back"
     )
@@ -634,9 +635,9 @@ def _offload(
         out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
         out.print(summary_table(report))
         for line in verdict_lines(report):
-            print(line, file=env.stderr)
+            print(printable_text(line), file=env.stderr)
         if written.card_release:  # may the card be formatted (report/release.py)
-            print(written.card_release["text"], file=env.stderr)
+            print(printable_text(written.card_release["text"]), file=env.stderr)
     except Exception:  # stderr gone, a bug: the documents are still written (not on Ctrl-C)
         written.finish_documents()
         raise
@@ -655,7 +656,7 @@ def _offload(
     for note in report.notes:
         env.warning(note)
     for path in report.report_paths[:1]:
-        print(f"Report: {path}", file=env.stderr)
+        print(f"Report: {printable_name(path)}", file=env.stderr)
     return exit_code
 
 
@@ -777,8 +778,8 @@ def _json_stream_wanted(words: Sequence[str], args: argparse.Namespace | None) -
 def _write_refusal(env: Environment, error: UsageError) -> None:
     """The one ``offload_refused`` line of a ``--json`` run refused before its copy
     (docs/json.md): a script reading stdout learns why, as the terminal does on stderr."""
-    from offload.cli.common import json_text
     from offload.errors import PreflightRefused
+    from offload.json_text import stream_dumps
 
     payload = {
         "event": "offload_refused",
@@ -788,9 +789,12 @@ def _write_refusal(env: Environment, error: UsageError) -> None:
         "errors": error.errors if isinstance(error, PreflightRefused) else [],
         "warnings": error.warnings if isinstance(error, PreflightRefused) else [],
     }
+    line = stream_dumps(payload, env.stdout)
     try:
-        env.stdout.write(json_text(payload) + "\n")
+        env.stdout.write(line + "\n")
         env.stdout.flush()
+    except UnicodeError:  # not a reader gone: a bug to be seen
+        raise
     except (OSError, ValueError):  # a reader that went away: stderr has said it
         pass
 

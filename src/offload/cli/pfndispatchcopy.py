@@ -49,7 +49,7 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.engine.cancel import CancelToken
-from offload.errors import ExitCode, OffloadError, UsageError
+from offload.errors import ExitCode, OffloadError, UsageError, printable_name, printable_text
 from offload.events import Event, JobStarted, SourceBytesRead
 from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
@@ -165,7 +165,11 @@ class _VerboseProgress:
 
     def emit(self, event: Event) -> None:
         if isinstance(event, JobStarted):
-            print(f"INFO: copying {self._source}...", file=self._env.stdout, flush=True)
+            print(
+                f"INFO: copying {printable_name(str(self._source))}...",
+                file=self._env.stdout,
+                flush=True,
+            )
             return
         if not isinstance(event, SourceBytesRead):
             return
@@ -239,13 +243,13 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
             # The engine's reason names no file (a card's report names it beside it).
-            env.error(f"{result.final_path}: {result.error or 'cancelled'}")
+            env.error(f"{printable_name(result.final_path)}: {result.error or 'cancelled'}")
         elif result.status not in GOOD_STATUSES:
-            env.error(result.error or f"{result.final_path}: {result.status.value}")
+            env.error(result.error or f"{printable_name(result.final_path)}: {result.status.value}")
         elif result.destination_index in options.noflush_destinations:
             env.warning(_not_flushed(result))
         elif args.verbose and (line := _proved(result)) is not None:
-            print(f"INFO: {line}", file=env.stdout)
+            print(f"INFO: {printable_text(line)}", file=env.stdout)
     if report.cancelled:
         env.error(
             "cancelled; partial files were removed; run the same command again to complete "

@@ -37,13 +37,13 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from offload import json_text
 from offload._version import __version__
 from offload.cli.common import (
     Environment,
     add_creator_arguments,
     add_quiet_and_report_dir_options,
     default_report_dir,
-    json_text,
     manifest_options,
 )
 from offload.destinations.s3config import settings_from_env
@@ -264,7 +264,7 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
         target = folder / f"{base}.json"
         data["report"] = str(target)
         try:
-            write_file_atomically(target, json_text(data).encode("utf-8"), replace=False)
+            write_file_atomically(target, json_text.encoded(json_text.dumps(data)), replace=False)
         except FileExistsError:
             continue
         write_file_atomically(folder / f"{base}.csv", csv_text(data).encode("utf-8"), replace=True)
@@ -437,7 +437,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                 "result stands)"
             )
     if args.json:
-        _write_stdout(env, json_text(data, indent=2))
+        _write_stdout(env, json_text.stream_dumps(data, env.stdout, indent=2))
         return code
     if error is not None:
         for line in printable_name(error).splitlines():

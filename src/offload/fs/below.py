@@ -26,8 +26,14 @@ read through a second cache below it:
   kernel's FUSE page cache was skipped: fusefat over an image answered from the image's
   page cache while the read-back said ``o_direct`` (reviewer's fusefat.py).
 
-Everything else (a kernel filesystem on a block device, tmpfs) is read as the file-level
-bypass says.
+* a filesystem held in memory (``MEMORY_FILESYSTEMS``: tmpfs, ramfs): its page cache is
+  its storage, with no media below it. O_DIRECT there (tmpfs takes it for files of some
+  size) reads the very pages a buffered read would, and dropping them is refused: a
+  read-back is a read of RAM, whatever the file's size, ``CacheBypass.NONE`` (kind
+  "memory"), never ``o_direct`` for a large file beside ``none`` for a small one.
+
+Everything else (a kernel filesystem on a block device) is read as the file-level bypass
+says.
 """
 
 from __future__ import annotations
@@ -72,6 +78,9 @@ NETWORK_FILESYSTEMS = frozenset(
 )
 # A FUSE filesystem whose daemon reads a local block device (the mount source).
 BLOCK_FUSE = "fuseblk"
+# Filesystems whose storage is RAM: their page cache holds the only copy (also the
+# card-release rule's: report/release.py).
+MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
 _FILE_LEVEL_MEDIA = frozenset({CacheBypass.O_DIRECT, CacheBypass.FADVISE})
 
 
@@ -79,8 +88,9 @@ class CacheBelow:
     """What lies under one filesystem's files (see the module docstring). Thread-safe.
 
     ``kind``: "" (nothing known below), "device" (``fuseblk`` over ``device``, or another
-    FUSE filesystem whose source is a block device), "server" (a network filesystem) or
-    "cache" (another FUSE filesystem: a cache below that cannot be dropped). For "device",
+    FUSE filesystem whose source is a block device), "server" (a network filesystem),
+    "cache" (another FUSE filesystem: a cache below that cannot be dropped) or "memory"
+    (tmpfs, ramfs: no media, the cache is the storage). For "device",
     ``written()`` must be called once a file is durable (fsynced) and before it is read back,
     so that the next ``bypass`` drops the device's cache again.
     """
@@ -115,7 +125,7 @@ class CacheBelow:
             return file_level
         if self.kind == "server":
             return CacheBypass.SERVER
-        if self.kind == "cache":
+        if self.kind in ("cache", "memory"):
             return CacheBypass.NONE
         return CacheBypass.DEVICE if self._drop(written_at) else CacheBypass.NONE
 
@@ -149,6 +159,8 @@ class CacheBelow:
 NOTHING_BELOW = CacheBelow()
 # Another FUSE filesystem's storage, read by its daemon through a cache nobody here names.
 CACHE_ONLY = CacheBelow("cache")
+# A filesystem in RAM: the read-back reads the pages the copy is stored in.
+IN_MEMORY = CacheBelow("memory")
 
 
 def cache_below(path: Path | str) -> CacheBelow:
@@ -156,6 +168,8 @@ def cache_below(path: Path | str) -> CacheBelow:
     info = detect_filesystem(Path(path))
     if info.fstype in NETWORK_FILESYSTEMS:
         return CacheBelow("server")
+    if info.fstype in MEMORY_FILESYSTEMS:
+        return IN_MEMORY
     if info.fstype == BLOCK_FUSE and info.source.startswith("/"):
         return CacheBelow("device", info.source)
     if info.fstype == "fuse" or info.fstype.startswith("fuse."):

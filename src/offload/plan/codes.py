@@ -69,6 +69,9 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
+    # Card files dated outside what the destination's filesystem holds (FAT, exFAT: 1980 to
+    # 2107): copied and verified, but their copies do not keep the card's mtime (fs.mtimes).
+    MTIME_NOT_KEPT = "mtime-not-kept"
     # What the preflight's probe found an S3 service to do (destinations.s3preflight): it
     # does not honour If-None-Match and --s3-head-check was given (a HEAD before each write,
     # racy); it stores data whose checksum is wrong (transfer mode: size-checked only).

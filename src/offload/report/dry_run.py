@@ -14,7 +14,6 @@ first), and the files no fast destination will hold (they cannot be cascaded).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,7 +25,9 @@ from offload.card import OffloadPlan
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
+from offload.errors import printable_name, printable_text
 from offload.existing import CheckKind
+from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.report.words import plural
 from offload.results import DestinationStatus
@@ -135,7 +136,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     planner already)."""
     results = dry_run(plan)
     if as_json:
-        print(json.dumps(_as_dict(plan, results), ensure_ascii=False), file=env.stdout)
+        print(stream_dumps(_as_dict(plan, results), env.stdout), file=env.stdout)
         return 0
     err = env.stderr
     # An s3:// destination's preflight stored (and deleted) its probe objects: "nothing was
@@ -155,12 +156,13 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         else "nothing was written"
     )
     print(
-        f"Dry run, {written}: {plan.source}, {plural(plan.tree.file_count, 'file')} "
+        f"Dry run, {written}: {printable_name(str(plan.source))}, "
+        f"{plural(plan.tree.file_count, 'file')} "
         f"({filesize.decimal(plan.tree.total_bytes)}), {len(plan.tree.ignored)} ignored",
         file=err,
     )
-    fast = [item.copy_root for item in results if item.cascade_pass == 1]
-    slow = [item.copy_root for item in results if item.cascade_pass == 2]
+    fast = [printable_name(item.copy_root) for item in results if item.cascade_pass == 1]
+    slow = [printable_name(item.copy_root) for item in results if item.cascade_pass == 2]
     if slow:
         print(
             f"\nCascading copy: pass 1 reads the card to {', '.join(fast)}; the card is "
@@ -176,37 +178,41 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             else f"{filesize.decimal(item.free_bytes)} free, "
             f"{filesize.decimal(max(item.free_after_bytes or 0, 0))} left after the copy"
         )
-        print(f"\n{item.copy_root} ({free}){_pass_note(item)}", file=err)
-        _group(err, f"would copy ({filesize.decimal(item.copy_bytes)})", item.copy)
+        print(f"\n{printable_name(item.copy_root)} ({free}){_pass_note(item)}", file=err)
+        _group(
+            err, f"would copy ({filesize.decimal(item.copy_bytes)})", map(printable_name, item.copy)
+        )
         _group(
             err,
             "verified earlier, trusted from the ledger (not copied, not re-read)",
-            item.verified_earlier,
+            map(printable_name, item.verified_earlier),
         )
         _group(
             err,
             "transfer-checked earlier, trusted from the ledger (not copied, never read back)",
-            item.transfer_checked_earlier,
+            map(printable_name, item.transfer_checked_earlier),
         )
-        _group(err, "would read back", (f"{p}: {why}" for p, why in item.read_back))
-        _group(err, "would be REFUSED", (f"{p}: {why}" for p, why in item.refused))
+        _group(err, "would read back", (f"{printable_name(p)}: {why}" for p, why in item.read_back))
+        _group(err, "would be REFUSED", (f"{printable_name(p)}: {why}" for p, why in item.refused))
         if item.cascade_pass == 2:
             for root, paths in item.fed_from.items():
-                print(f"  {len(paths)} fed from the verified copy on {root}", file=err)
+                print(
+                    f"  {len(paths)} fed from the verified copy on {printable_name(root)}", file=err
+                )
             _group(
                 err,
                 "CANNOT be cascaded (re-run with the card to copy them)",
-                (f"{p}: {why}" for p, why in item.not_cascaded),
+                (f"{printable_name(p)}: {why}" for p, why in item.not_cascaded),
             )
     names = [item.copy_root for item in results]
     if plan.devices:
         print("\nDisks (how each group of destinations would read back):", file=err)
     for group in plan.devices:
-        print(f"  {describe_devices(group.as_json(), names)}", file=err)
+        print(f"  {printable_text(describe_devices(group.as_json(), names))}", file=err)
     for warning in plan.preflight.warnings:
         env.warning(warning.message)
     for path in plan.tree.ignored[:_LISTED]:
-        print(f"ignored: {path}", file=err)
+        print(f"ignored: {printable_name(str(path))}", file=err)
     return 0
 
 
@@ -221,8 +227,8 @@ def _pass_note(item: DestinationDryRun) -> str:
 def _group(stream: Any, title: str, lines: Iterable[str]) -> None:
     items = list(lines)
     print(f"  {len(items)} {title}", file=stream)
-    for line in items[:_LISTED]:
-        print(f"    {line}", file=stream)
+    for line in items[:_LISTED]:  # its names printable already; a reason's names, below
+        print(f"    {printable_text(line)}", file=stream)
     if len(items) > _LISTED:
         print(f"    ... {len(items) - _LISTED} more (--json lists all)", file=stream)
 

@@ -8,7 +8,6 @@ with the event's fields, except the per-chunk byte counts, which are folded into
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import threading
 import time
@@ -22,6 +21,7 @@ from offload.events import (
     OffloadFinished,
     SourceBytesRead,
 )
+from offload.json_text import ascii_only_for, dumps
 from offload.progress import ProgressModel
 
 _BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, BytesVerified)
@@ -37,7 +37,8 @@ def event_class_name(cls: type[Event]) -> str:
 
 
 class JsonLinesSink:
-    """Writes events as JSON lines. Thread-safe (one lock around each write)."""
+    """Writes events as JSON lines, each valid JSON whatever the names and the stream's
+    encoding (``json_text``). Thread-safe (one lock around each write)."""
 
     def __init__(self, stream: TextIO, *, progress: ProgressModel, interval_s: float = 0.5) -> None:
         self._stream = stream
@@ -46,18 +47,23 @@ class JsonLinesSink:
         self._lock = threading.Lock()
         self._last_progress = 0.0
         self._broken = False
+        self._ascii_only = ascii_only_for(stream)
 
     def write(self, payload: dict[str, Any]) -> None:
         """Write one line. A reader that went away (``| head``) never stops the copy: the
-        stream is then abandoned and the offload goes on."""
-        line = json.dumps(payload, ensure_ascii=False)
+        stream is then abandoned and the offload goes on. A line the stream cannot encode
+        is not a reader gone (``UnicodeEncodeError`` is a ``ValueError``, as a closed file's
+        write raises): it is raised, for the sink's caller to name."""
+        line = dumps(payload, ascii_only=self._ascii_only)
         with self._lock:
             if self._broken:
                 return
             try:
                 self._stream.write(line + "\n")
                 self._stream.flush()
-            except (BrokenPipeError, OSError, ValueError):
+            except UnicodeError:
+                raise
+            except (OSError, ValueError):  # a pipe closed, or the stream closed
                 self._broken = True
 
     def emit(self, event: Event) -> None:

@@ -23,6 +23,7 @@ from offload.engine.devices import describe as describe_devices
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
+from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
 from offload.report.documents import PendingDocuments
@@ -66,8 +67,8 @@ CSV_COLUMNS = (
     *PRODUCTION_FIELDS,
 )
 # A name that is not valid UTF-8 is held as lone surrogates (os.fsdecode): in JSON they are
-# written as \udcXX escapes (json.loads and os.fsencode give the original bytes back), in
-# the CSV as \xXX text, so that both files stay valid UTF-8.
+# written as \udcXX escapes (json_text: json.loads and os.fsencode give the original bytes
+# back), in the CSV as \xXX text, so that both files stay valid UTF-8.
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 
@@ -328,10 +329,6 @@ def json_bytes(data: dict[str, Any]) -> bytes:
     # Compact: with indent, json falls back to its pure-Python encoder (0.7 s for 5,000
     # files on three destinations); `python -m json.tool` pretty-prints it.
     return _json_encoded(json.dumps(data, ensure_ascii=False))
-
-
-def _json_encoded(text: str) -> bytes:
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
 # Entries encoded at a time: small pieces, one json.dumps call a batch.

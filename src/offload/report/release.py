@@ -39,14 +39,14 @@ import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from offload.fs.below import NETWORK_FILESYSTEMS, share_host, this_host
+from offload.fs.below import MEMORY_FILESYSTEMS, NETWORK_FILESYSTEMS, share_host, this_host
 from offload.ledger import THROUGH_A_CACHE, TOOL_IGNORE_PATTERNS
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
 # shot more since the last offload has a newer one (compared case-insensitively by name).
 INDEX_FILES = frozenset({"INDEX.MIF", "LASTCLIP.TXT", "MEDIAPRO.XML", "CUEUP.XML", "DISCMETA.XML"})
 # A copy on these is no backup: the filesystem lives in memory.
-_MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
+_MEMORY_FILESYSTEMS = MEMORY_FILESYSTEMS
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
 # NETWORK_FILESYSTEMS (fs/below.py, imported above for this module's readers): shares a
 # client reads from a server, never from a disk; they do not count.

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offload.card import OffloadReport
+from offload.errors import printable_name, printable_text
 from offload.report.words import are, plural
 from offload.results import (
     CacheBypass,
@@ -82,7 +83,8 @@ def _stacked(path: str, width: int) -> str:
 def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) -> Table:
     job = report.job
     table = Table(
-        title=f"{report.source}: {job.verify} verification, {', '.join(job.algorithms)}",
+        title=f"{printable_name(str(report.source))}: {job.verify} verification, "
+        f"{', '.join(job.algorithms)}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -106,7 +108,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     for dest in job.destinations:
         failed_links = len(report.failed_links(dest.index))
         table.add_row(
-            shown_path(dest.root),
+            shown_path(printable_name(dest.root)),
             *[str(getattr(dest, attribute)) for _header, attribute in shown],
             *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),
@@ -124,7 +126,7 @@ def _speed(dest: DestinationSummary) -> str:
 def _result(dest: DestinationSummary, result: str) -> Text:
     """*result*: the word the JSON reports state (``OffloadReport.destination_result``)."""
     if dest.lost:
-        return Text(f"LOST: {dest.lost_reason or ''}", style="bold red")
+        return Text(f"LOST: {printable_text(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
         return Text("FAILED", style="bold red")
     return Text(result, style="yellow" if result == "cancelled" else "green")
@@ -159,7 +161,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     )
     lines = []
     if report.missing_from_card:
-        names = ", ".join(report.missing_from_card[:20])
+        names = ", ".join(map(printable_name, report.missing_from_card[:20]))
         more = len(report.missing_from_card) - 20
         lines.append(
             f"MISSING FROM THE CARD: its own ASC MHL history lists {len(report.missing_from_card)}"
@@ -340,7 +342,7 @@ def _link_lines(report: OffloadReport) -> list[str]:
         failed = report.failed_links(dest.index)
         if not failed:
             continue
-        names = ", ".join(link.relative_path for link in failed[:10])
+        names = ", ".join(printable_name(link.relative_path) for link in failed[:10])
         more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
         # An error reads "cannot create symlink <target>: <why>"; the target ends with the
         # link's own path.

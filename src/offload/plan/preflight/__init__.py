@@ -34,7 +34,7 @@ from offload.plan.preflight.findings import (
     PreflightReport,
     human_bytes,
 )
-from offload.plan.preflight.limits import check_file_sizes
+from offload.plan.preflight.limits import check_file_sizes, check_mtimes
 from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_of
 from offload.plan.preflight.paths import (
     check_duplicates,
@@ -208,6 +208,9 @@ def preflight(
             )
         check_names(tree, plan, entries, fs, out, name_headroom_bytes=name_headroom_bytes)
         check_file_sizes(tree, plan, fs, out)
+        check_mtimes(
+            tree, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
+        )
 
         space: SpaceInfo | None
         try:

@@ -1,12 +1,15 @@
-"""Preflight check of file sizes: a file larger than the destination filesystem can hold
-(FAT's 4 GiB - 1 byte), refused before the copy instead of failing with EFBIG after the
-first 4 GiB of it were written."""
+"""Preflight checks of what the destination filesystem can hold of a file: its size (FAT's
+4 GiB - 1 byte), refused before the copy instead of failing with EFBIG after the first
+4 GiB of it were written; its mtime (FAT and exFAT: 1980 to 2107), named in a warning
+before the copy instead of changed silently."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from offload.errors import printable_name
+from offload.fs.mtimes import describe, mtime_range
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo
 from offload.plan.preflight.findings import C, Findings, human_bytes
@@ -35,3 +38,46 @@ def check_file_sizes(
                 "exFAT",
                 plan.index,
             )
+
+
+# Files a warning names; the rest are counted.
+_NAMED = 5
+
+
+def check_mtimes(
+    tree: SourceTree,
+    plan: DestinationPlan,
+    fs: FilesystemInfo,
+    out: Findings,
+    *,
+    to_write: Collection[str] | None = None,
+) -> None:
+    """A warning (``mtime-not-kept``) naming the files this run writes to *plan*'s
+    destination whose mtime its filesystem cannot hold (``fs.mtimes``), with what their
+    copies will show: copied and verified, their content is the card's, their date is not.
+    *to_write*: the relative paths written there (None: every file of *tree*). Never raises."""
+    held = mtime_range(fs.on_device or fs.fstype)
+    if held is None:
+        return
+    outside = [
+        f
+        for f in tree.files
+        if not held.holds(f.mtime_ns) and (to_write is None or f.relative_path in to_write)
+    ]
+    if not outside:
+        return
+    named = "; ".join(
+        f"{printable_name(f.relative_path)!r} dated {describe(f.mtime_ns)} will show "
+        f"{held.held_as(f.mtime_ns)}"
+        for f in outside[:_NAMED]
+    )
+    more = f"; and {len(outside) - _NAMED} more" if len(outside) > _NAMED else ""
+    out.warning(
+        C.MTIME_NOT_KEPT,
+        Path(outside[0].path_text),
+        f"{len(outside)} file(s) of the card are dated outside what {fs.name} at "
+        f"{plan.destination} holds (1980-01-01 to 2107-12-31): their content is copied "
+        "and verified as any file's, but their copies there do not keep the card's mtime: "
+        f"{named}{more}",
+        plan.index,
+    )

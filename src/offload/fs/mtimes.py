@@ -1,0 +1,77 @@
+"""The modification times a filesystem can hold, where that is narrower than a card's.
+
+FAT and exFAT store a file's date as years since 1980 in 7 bits: 1980-01-01 00:00:00 to
+2107-12-31 23:59:59 (FAT in steps of 2 s). A card file dated outside that range (a camera
+whose clock was never set: 1970; a bad one: 2120) cannot keep its mtime there: the kernel's
+drivers clamp it to the nearest end, exfat-fuse clamps a date before 1980 to 1980-01-01 but
+stores one after 2107 as an unrelated date (2120 read back as 1991-12-31 once the drive is
+mounted again); until then the cached inode shows the time that was set.
+
+So a copy's mtime on such a drive is not evidence of anything when the source's is out of
+range: the preflight names those files (``mtime-not-kept``), and the ledger recognises its
+own copy whose mtime the filesystem changed (``ledger.Ledger.recorded``).
+Other filesystems a card is offloaded to (ext4, XFS with bigtime, btrfs, NTFS, APFS) hold
+every date a camera writes; they are not listed here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+_NS = 1_000_000_000
+
+
+class MtimeRange(NamedTuple):
+    """The modification times a filesystem holds, inclusive, in ns since the epoch (UTC: the
+    drivers' default; a FAT drive mounted with another ``tz=`` shifts them by its offset)."""
+
+    name: str  # as messages say it: "exFAT", "FAT"
+    lowest_ns: int
+    highest_ns: int
+
+    def holds(self, mtime_ns: int) -> bool:
+        return self.lowest_ns <= mtime_ns <= self.highest_ns
+
+    def held_as(self, mtime_ns: int) -> str:
+        """What the copy of a file dated *mtime_ns* will show, in words."""
+        if mtime_ns < self.lowest_ns:
+            return f"{_date(self.lowest_ns)} (the earliest date {self.name} holds)"
+        return (
+            f"{_date(self.highest_ns)} (the latest date {self.name} holds; exfat-fuse stores "
+            "an unrelated earlier date instead)"
+        )
+
+
+def _date(mtime_ns: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(mtime_ns // _NS))
+
+
+def describe(mtime_ns: int) -> str:
+    """A file's mtime as messages name it (UTC), also one before 1970."""
+    seconds = mtime_ns // _NS
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds} s since 1970"
+
+
+# 1980-01-01 00:00:00 and 2107-12-31 23:59:59 UTC (calendar.timegm; not imported at start-up).
+_LOWEST_S = 315_532_800
+_HIGHEST_S = 4_354_819_199
+_EXFAT = MtimeRange("exFAT", _LOWEST_S * _NS, _HIGHEST_S * _NS + _NS - 1)
+_FAT = MtimeRange("FAT", _LOWEST_S * _NS, (_HIGHEST_S - 1) * _NS)
+_FAT_TYPES = frozenset({"vfat", "msdos", "fat", "umsdos"})
+
+
+def mtime_range(fstype: str) -> MtimeRange | None:
+    """The range of *fstype* (``plan.filesystem.FilesystemInfo``'s ``on_device`` or the
+    kernel's type: ``exfat``, ``vfat``, ``fuse.exfat``, ``fuse.fusefat``), or None: a
+    filesystem that holds every date a card holds."""
+    fstype = fstype.lower()
+    subtype = fstype[5:] if fstype.startswith("fuse.") else fstype
+    if "exfat" in subtype:
+        return _EXFAT
+    if fstype in _FAT_TYPES or (fstype.startswith("fuse.") and "fat" in subtype):
+        return _FAT
+    return None

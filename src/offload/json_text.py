@@ -1,0 +1,69 @@
+"""JSON text that is valid whatever the names it holds: the one encoding of every JSON
+offload-ai writes, saved (the job report) or printed (``--json``, ``--dry-run --json``,
+``offload verify --json``, ``offload history --json``, ``--progress-trace``).
+
+A name read from the filesystem is text with each byte that is not UTF-8 as a lone
+surrogate (Python's surrogateescape: byte ``0xNN`` is ``U+DCNN``). ``json.dumps`` leaves such
+a character as it is, and it then reaches the output as the raw byte (a stream with the
+surrogateescape handler: text that is not UTF-8, so not JSON) or as an encoding error (any
+other stream). Here it is written as the JSON escape ``\\udcNN`` instead (docs/json.md):
+``json.loads`` gives the surrogate back, ``os.fsencode`` the original bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from typing import Any, TextIO
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escaped(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``'s) with each name byte that is not
+    UTF-8 as its ``\\udcNN`` escape: text any UTF-8 encoder takes."""
+    return _SURROGATE.sub(_escape, text)
+
+
+def encoded(text: str) -> bytes:
+    """``escaped(text)`` as UTF-8 bytes (what a JSON file holds)."""
+    return escaped(text).encode("utf-8")
+
+
+def dumps(
+    value: Any,
+    *,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    ascii_only: bool = False,
+) -> str:
+    """*value* as JSON text, names escaped (above). *ascii_only*: every character that is
+    not ASCII escaped too (``\\u00e9``), for a stream whose encoding is not UTF-8
+    (:func:`ascii_only_for`): the same JSON value, bytes any such stream can write."""
+    if ascii_only:  # json escapes a lone surrogate as \udcNN itself
+        return json.dumps(value, ensure_ascii=True, indent=indent, separators=separators)
+    return escaped(json.dumps(value, ensure_ascii=False, indent=indent, separators=separators))
+
+
+def ascii_only_for(stream: TextIO) -> bool:
+    """Whether JSON written to *stream* must be ASCII: its encoding is not UTF-8 (a Latin-1
+    or ASCII locale), so a character such as ``é`` would be written in another encoding
+    than JSON's (or not at all). A stream that names no encoding (a ``StringIO``) is text
+    already: not ASCII."""
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return False
+    try:
+        return codecs.lookup(encoding).name != "utf-8"
+    except LookupError:
+        return True
+
+
+def stream_dumps(value: Any, stream: TextIO, *, indent: int | None = None) -> str:
+    """*value* as JSON text that *stream* writes as valid JSON (UTF-8, or ASCII escapes)."""
+    return dumps(value, indent=indent, ascii_only=ascii_only_for(stream))

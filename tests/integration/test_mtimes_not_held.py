@@ -1,0 +1,82 @@
+"""Card files dated outside what the destination's filesystem holds (exFAT: 1980 to 2107):
+the preflight names them before the copy, and a later run, after the drive was plugged in
+again and the filesystem shows another date, trusts its own verified copy from its ledger
+instead of calling it a copy of another tool (real exfat-fuse on a loop device, replugged)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from support.mounts import exfat_replugged
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+S = 1_000_000_000
+OLD = -157_766_400 * S  # 1965-01-01 00:00:00 UTC: before exFAT's 1980
+FUTURE = 4_733_510_400 * S  # 2120-01-01 00:00:00 UTC: after exFAT's 2107
+NORMAL = 1_682_944_496 * S  # 2023-05-01 12:34:56 UTC
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def newest_report(folder: Path) -> dict[str, Any]:
+    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return json.loads(reports[-1].read_text())
+
+
+def statuses(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {
+        f["path"]: (f["destinations"][0]["status"], f["destinations"][0]["action"])
+        for f in report["files"]
+    }
+
+
+def test_mtimes_exfat_cannot_hold_are_named_and_our_copies_trusted_after_a_replug(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: no word before the copy (README: mtimes are kept), and after a replug
+    the two copies (1965 shown as 1980, 2120 as another date) were read back as "already
+    there without a record in the destination's ledger (copied by another tool ...)"."""
+    card = tmp_path / "CARD"
+    (card / "T").mkdir(parents=True)
+    for name, mtime in (("old.bin", OLD), ("future.bin", FUTURE), ("normal.bin", NORMAL)):
+        (card / "T" / name).write_bytes(os.urandom(1000))
+        os.utime(card / "T" / name, ns=(mtime, mtime))
+    disk = exfat_loop(32 << 20)
+    reports = tmp_path / "reports"
+    first = run("copy", card, disk.path, "--report-dir", reports)
+    assert first.returncode == 0, first.stderr
+    warned = [line for line in first.stderr.splitlines() if "do not keep the card's mtime" in line]
+    assert len(warned) == 1, first.stderr
+    assert "'T/old.bin' dated 1965-01-01 00:00:00 UTC will show 1980-01-01" in warned[0]
+    assert "'T/future.bin' dated 2120-01-01 00:00:00 UTC" in warned[0]
+    assert "normal.bin" not in warned[0] and "2 file(s)" in warned[0]
+    saved = newest_report(reports)
+    assert "mtime-not-kept" in json.dumps(saved["warnings"])
+    with exfat_replugged(disk):
+        root = disk.path / "CARD" / "T"
+        shown = {n: (root / f"{n}.bin").stat().st_mtime_ns for n in ("old", "future", "normal")}
+        # What exFAT holds is not the card's date (the test exercises that), but for 2023.
+        assert shown["old"] != OLD and shown["future"] != FUTURE and shown["normal"] == NORMAL
+        again = run("copy", card, disk.path, "--report-dir", reports)
+        assert again.returncode == 0, again.stderr
+        assert "without a record" not in again.stderr
+        assert "do not keep the card's mtime" not in again.stderr  # nothing written
+        assert set(statuses(newest_report(reports)).values()) == {("verified_earlier", "trusted")}
+        # A copy written after it was recorded (its mtime: now) is no longer trusted.
+        (root / "old.bin").write_bytes(os.urandom(1000))
+        third = run("copy", card, disk.path, "--report-dir", reports)
+        assert statuses(newest_report(reports))["T/old.bin"] != ("verified_earlier", "trusted")
+        assert third.returncode != 0 or "T/old.bin" in third.stderr

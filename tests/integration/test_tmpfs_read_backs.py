@@ -1,0 +1,44 @@
+"""A destination on tmpfs holds its files in RAM: its page cache is its storage. Every
+copy there is read back from RAM, and its ``cache_bypass`` says so (``none``) whatever its
+size: tmpfs takes O_DIRECT for a large file, which read the same pages, and the report
+called that one ``o_direct`` ("read from the media") beside ``none`` for a small one
+(a real tmpfs mount, the command as a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from support import mounts
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def test_every_copy_on_tmpfs_is_read_back_through_ram_whatever_its_size(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """Failed before: the 60 MB file's copy was ``o_direct``, the small one's ``none``."""
+    card = tmp_path / "CT"
+    card.mkdir()
+    (card / "big.bin").write_bytes(os.urandom(60_000_000))
+    (card / "small.bin").write_bytes(os.urandom(1000))
+    disk = tmpfs_mount(128 << 20)
+    reports = tmp_path / "reports"
+    result = subprocess.run(
+        [*CLI, "copy", str(card), str(disk.path), "--report-dir", str(reports)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (saved,) = reports.glob("CT_*.json")
+    report = json.loads(saved.read_text())
+    bypass = {f["path"]: f["destinations"][0]["cache_bypass"] for f in report["files"]}
+    assert bypass == {"big.bin": "none", "small.bin": "none"}
+    # The card may not be formatted on the strength of a copy in RAM (report/release.py).
+    assert report["card_release"]["may_format"] is False
