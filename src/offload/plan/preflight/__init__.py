@@ -54,6 +54,7 @@ from offload.plan.preflight.space import (
     folder_entries,
     own_files,
 )
+from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
 
 
@@ -175,13 +176,14 @@ def preflight(
         else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
     )
     checks: list[DestinationCheck] = []
+    spell = Speller()  # the mount table read once for every path compared
     for plan in plans:
         folder = existing_folder(plan, create_folders=create_folders)
         st = check_folder(plan, out, folder=folder)
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        check_source_overlap(tree, plan, out)
+        check_source_overlap(tree, plan, out, spell)
         sign = None if allow_card_destination else camera_card_sign(plan.destination)
         if sign is not None:
             out.error(
@@ -255,7 +257,7 @@ def preflight(
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
-    duplicate = check_duplicates(tree, usable, out)
+    duplicate = check_duplicates(tree, usable, out, spell)
     check_devices(tree, usable, duplicate, checks, out)
     check_remote_overlaps(remote, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
