@@ -310,6 +310,28 @@ def test_a_copy_read_back_through_fusefat_over_an_image_says_through_a_cache(
     assert report["card_release"]["may_format"] is False
 
 
+def test_fat32_through_fusefat_with_no_size_is_a_warning_not_a_refusal(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: fusefat reports a FAT32 volume's size as 0 blocks (``statvfs``), and
+    every offload to it was refused "has 0 bytes free" (64). Now its free space is unknown:
+    a warning naming the destination, the copy verified, the report's free space null."""
+    fat = fusefat_mount(64 << 20, fat_bits=32)
+    assert os.statvfs(fat.path).f_blocks == 0  # what the fix is about; else the test is moot
+    card = tmp_path / "card"
+    write(card / "c.mov", os.urandom(10_000))
+    result = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        f"WARNING: the free space of {fat.path} is unknown: its filesystem (fuse.fusefat) "
+        "reports a size of 0 blocks" in result.stderr
+    ), result.stderr
+    assert "bytes free" not in result.stderr
+    assert (fat.path / "card" / "c.mov").read_bytes() == (card / "c.mov").read_bytes()
+    destination = newest_report(tmp_path / "r")["destinations"][0]
+    assert destination["free_bytes_after"] is None and destination["total_bytes"] is None
+
+
 # -- btrfs grouped by its disk --------------------------------------------------------------
 
 

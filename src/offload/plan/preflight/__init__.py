@@ -82,7 +82,8 @@ def preflight(
     ``O_CREAT|O_EXCL`` create and delete of a probe file), inside the source, or whose copy
     would overlap the source or another destination's copy; the same folder named twice; an
     existing entry of the wrong type at a target path; too little free space
-    (``f_bavail * f_frsize``; destinations sharing a filesystem share it) or too few free
+    (``f_bavail * f_frsize``; destinations sharing a filesystem share it; a filesystem
+    reporting a size of 0 blocks gets a warning instead, its free space unknown) or too few free
     inodes (``f_favail``, where the filesystem has a fixed number: ``f_files`` not 0, not
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
@@ -236,6 +237,16 @@ def preflight(
             reserve_inodes=reserve.inodes,
             entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
         )
+        if space is not None and space.free_bytes is None:
+            out.warning(
+                C.FREE_SPACE_UNKNOWN,
+                plan.destination,
+                f"the free space of {plan.destination} is unknown: its filesystem "
+                f"({fs.name}) reports a size of 0 blocks; the copy needs "
+                f"{human_bytes(check.required_bytes)} there: make sure it has room (a "
+                "destination that fills up fails its files; the others go on)",
+                plan.index,
+            )
         fixed = space is not None and fs.fstype.lower() not in NO_FIXED_INODES
         inodes = space.free_inodes if space is not None and fixed else None
         checks.append(
