@@ -332,6 +332,34 @@ def test_fat32_through_fusefat_with_no_size_is_a_warning_not_a_refusal(
     assert destination["free_bytes_after"] is None and destination["total_bytes"] is None
 
 
+def test_a_second_offload_into_fat_through_fusefat_records_its_ledger(
+    tmp_path: Path, fusefat_mount: Any, judge: Any
+) -> None:
+    """Failed before: fusefat refuses a write that makes an existing file longer (EPERM),
+    and the ledger is appended to: a second run of the same card with one new file lost
+    the destination ("cannot record .../ledger.jsonl: EPERM", exit 2). Now the ledger is
+    written whole where an append is refused: both runs verified, every entry in the
+    ledger, the manifests judged clean by ascmhl."""
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "card"
+    for i in range(3):
+        write(card / "T" / f"f{i}.bin", os.urandom(1000))
+    first = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert first.returncode == 0, first.stdout + first.stderr
+    write(card / "T" / "new.bin", b"new\n")
+    again = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = newest_report(tmp_path / "r")
+    actions = {f["path"]: f["destinations"][0]["action"] for f in report["files"]}
+    assert actions.pop("T/new.bin") == "copied" and set(actions.values()) == {"trusted"}
+    ledger = (fat.path / "card" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    recorded = {json.loads(line)["relative_path"] for line in ledger}
+    assert recorded == {"T/f0.bin", "T/f1.bin", "T/f2.bin", "T/new.bin"}
+    assert not [n for n in os.listdir(fat.path / "card" / ".offload") if n.endswith(".partial")]
+    verdict = judge.verify(fat.path / "card")
+    assert verdict.clean, verdict.describe()
+
+
 # -- btrfs grouped by its disk --------------------------------------------------------------
 
 
