@@ -47,12 +47,16 @@ def read_mounts() -> list[MountEntry]:
 class Speller:
     """Spells paths (called with one) as the module says, the mount table read once when
     made (a preflight compares a few paths pairwise; one read and parse of
-    ``/proc/self/mountinfo`` took ~0.2 ms on the project's machine)."""
+    ``/proc/self/mountinfo`` took ~0.2 ms on the project's machine), each path once. Made
+    for one preflight: a folder made or renamed afterwards is not seen."""
 
-    __slots__ = ("_folding", "_mounts")
+    __slots__ = ("_folding", "_known", "_mounts")
 
     def __init__(self, mounts: list[MountEntry] | None = None) -> None:
         self._mounts = read_mounts() if mounts is None else mounts
+        # Each path spelled once: the checks ask for the card's and each destination's
+        # paths again for every pair, and a spelling under a folding mount lists folders.
+        self._known: dict[str, str] = {}
         self._folding: dict[MountEntry, NameRules] = {}
         for mount in self._mounts:
             rules = rules_for_fstype(mount.fstype)
@@ -66,6 +70,12 @@ class Speller:
         real = os.path.realpath(path)
         if not any(within(real, m.mount_point) for m in self._folding):
             return real
+        known = self._known.get(real)
+        if known is None:
+            known = self._known[real] = self._spell(real)
+        return known
+
+    def _spell(self, real: str) -> str:
         current = "/"
         parts = [p for p in real.split("/") if p]
         for position, name in enumerate(parts):
