@@ -51,6 +51,7 @@ from offload.existing import (
 )
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
+    LEDGER_NAME,
     STATE_FOLDER,
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
@@ -1142,7 +1143,8 @@ def _remove_stale_temps(root: Path) -> int:
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
     legacy MHL ``<root>_<date>_<time>.mhl``), in ``.offload/reports/`` and ``.offload/`` (the
-    stamp of complete manifests, ``manifest_stamp``), each only when its
+    stamp of complete manifests, ``manifest_stamp``; the ledger written whole where appending
+    is refused, ``Ledger._rewrite``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
     manifests there now). Returns how many were deleted; one that cannot be is kept."""
     from offload.manifest.layout import ASCMHL_FOLDER
@@ -1153,7 +1155,7 @@ def _remove_stale_temps(root: Path) -> int:
         (root / ASCMHL_FOLDER, lambda name: name.endswith((".mhl", ".xml"))),
         (root, lambda name: name.startswith(prefix) and name.endswith(".mhl")),
         (root / STATE_FOLDER / "reports", lambda name: True),
-        (root / STATE_FOLDER, lambda name: name == STAMP_NAME),
+        (root / STATE_FOLDER, lambda name: name in (STAMP_NAME, LEDGER_NAME)),
     ]
     removed = 0
     for folder, is_ours in folders:

@@ -31,6 +31,7 @@ through the device's cache (README, "What 'read back from the media' rests on").
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -53,6 +54,9 @@ _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 # The read-backs that went through a cache (results.CacheBypass values): the only ones an
 # entry records, under its ``cache_bypass`` key.
 THROUGH_A_CACHE = frozenset({"none", "server"})
+# What a filesystem answers a write that would make an existing file longer when it refuses
+# that alone (fusefat: EPERM): the ledger is then written whole (Ledger.append).
+_EXTEND_REFUSED = frozenset({errno.EPERM, errno.EOPNOTSUPP})
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ class Ledger:
         self.path = self.folder / LEDGER_NAME
         self._lock = threading.Lock()
         self._mtimes: MtimeRange | bool | None = False  # not looked up yet
+        self._rewrites = False  # appending was refused: each append writes it whole
 
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int, entry: LedgerEntry) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy *entry*
@@ -191,7 +196,15 @@ class Ledger:
         return entries
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
-        """Append entries and fsync. Raises OSError (the destination is then not trustworthy)."""
+        """Append entries and fsync. Raises OSError (the destination is then not trustworthy).
+
+        Where the filesystem refuses to make an existing file longer (fusefat: EPERM for a
+        write past the end of a file it did not create on that descriptor) the ledger is
+        written whole instead, the old bytes and the new lines, under a temporary name,
+        fsynced, renamed over the old one and its folder fsynced (``_rewrite``): a crash
+        leaves the old ledger or the new one, and losing it only makes a run trust less
+        (its copies are read back, never trusted without an entry). Once refused, the rest
+        of this ledger's appends are rewrites (no write that is known to fail)."""
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
         lines = "".join(entry_line(entry) + "\n" for entry in entries)
@@ -199,6 +212,9 @@ class Ledger:
             return
         data = lines.encode("utf-8", "surrogateescape")
         with self._lock:
+            if self._rewrites:
+                self._rewrite(data)
+                return
             created = not self.folder.exists()
             # The folder may exist without the ledger (the copy root's lock lives there too):
             # a new ledger's name must be made durable like a new folder's.
@@ -206,18 +222,51 @@ class Ledger:
             if created:
                 os.makedirs(self.folder, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            refused = False
             try:
                 view = memoryview(data)
                 while view:
-                    written = os.write(fd, view)
+                    try:
+                        written = os.write(fd, view)
+                    except OSError as exc:
+                        # Only a refusal before any byte of these lines was written: a
+                        # ledger with part of them is no file to copy whole.
+                        if exc.errno not in _EXTEND_REFUSED or new_file or len(view) != len(data):
+                            raise
+                        refused = True
+                        break
                     view = view[written:]
-                os.fsync(fd)
+                if not refused:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
+            if refused:
+                self._rewrites = True
+                self._rewrite(data)
+                return
             if new_file:
                 fsync_dir(self.folder)
             if created:
                 fsync_dir(self.copy_root)
+
+    def _rewrite(self, data: bytes) -> None:
+        """The ledger written whole: its bytes now and *data* after them, atomically and
+        durably (``manifest.atomic``: a temporary name in ``.offload/``, fsync, rename over
+        the old ledger, fsync of the folder; a leftover of a killed run is swept by the next
+        run that holds the copy root's lock). A torn last line (a run killed mid-write) is
+        ended, so that it stays a line of its own that ``load`` skips."""
+        from offload.manifest.atomic import AtomicFile
+
+        try:
+            with open(self.path, "rb") as handle:
+                old = handle.read()
+        except FileNotFoundError:
+            old = b""
+        if old and not old.endswith(b"\n"):
+            old += b"\n"
+        with AtomicFile(self.path) as handle:
+            handle.write_bytes(old + data)
+            handle.commit(replace=True)
 
     def trusted(
         self,

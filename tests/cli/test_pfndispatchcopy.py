@@ -241,11 +241,13 @@ def test_subprocess_copy(card: Path) -> None:
 
 
 def test_subprocess_refusal_of_several_problems_marks_every_line(card: Path) -> None:
-    """A preflight naming several problems (a destination that cannot be written and has no
-    space) prints each as its own ``ERROR:`` line, as the README says: none unmarked."""
+    """A preflight naming several problems (a destination folder missing, another that
+    cannot be written) prints each as its own ``ERROR:`` line, as the README says: none
+    unmarked. (It named /proc's "0 bytes free" before: a size of 0 blocks is now unknown
+    free space, a warning.)"""
     exe = Path(sys.executable).with_name("pfndispatchcopy")
     result = subprocess.run(
-        [str(exe), str(card), str(card.parent / "d1" / "ok.bin"), "/proc/x.bin"],
+        [str(exe), str(card), str(card.parent / "nosuch" / "ok.bin"), "/proc/x.bin"],
         capture_output=True,
         text=True,
     )
@@ -253,4 +255,4 @@ def test_subprocess_refusal_of_several_problems_marks_every_line(card: Path) -> 
     lines = result.stderr.splitlines()
     assert len(lines) >= 2, result.stderr
     assert all(line.startswith("ERROR: ") for line in lines), result.stderr
-    assert not (card.parent / "d1" / "ok.bin").exists()
+    assert not (card.parent / "nosuch").exists()

@@ -8,9 +8,11 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -714,6 +716,48 @@ def test_a_missing_source_or_folder_to_verify_is_said_not_to_exist(tmp_path: Pat
     assert "not a folder" not in verified.stderr
     (tmp_path / "file").write_text("x")
     assert "is not a folder" in run("verify", tmp_path / "file").stderr
+
+
+def test_a_card_path_over_path_max_names_the_limit_and_the_ignore_that_leaves_it_out() -> None:
+    """Failed before: a card folder whose path is over 4,096 bytes (Linux holds it) was
+    refused "File name too long (ENAMETOOLONG) ... (check the card and the reader)", no
+    ``--ignore`` named, and an exact ``--ignore`` of it failed the same way (the scan
+    lstat-ed it before asking the ignore rules). Now the refusal says it is a path too long
+    and gives the ``--ignore`` that leaves it out, which works; the rest is copied."""
+    # A short base (not tmp_path, whose length varies): the 17th folder is the first over
+    # the limit, on the card and at the destination alike.
+    base = Path(tempfile.mkdtemp(prefix="pm", dir="/tmp"))
+    try:
+        card = base / "C14"
+        (card / "LONG").mkdir(parents=True)
+        (card / "ok.bin").write_bytes(b"ok\n")
+        name = "p" * 250
+        fd = os.open(card / "LONG", os.O_RDONLY | os.O_DIRECTORY)
+        try:  # made relative to a descriptor: no path that long is ever named
+            for _ in range(17):
+                os.mkdir(name, dir_fd=fd)
+                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        finally:
+            os.close(fd)
+        dest = base / "dest"
+        dest.mkdir()
+        refused = run("copy", card, dest, "--report-dir", base / "r")
+        assert refused.returncode == 64, refused.stderr
+        err = refused.stderr
+        assert "check the card and the reader" not in err, err
+        assert "path too long: " in err
+        assert "Linux names a file or folder by a path of at most 4,095 bytes (PATH_MAX)" in err
+        assert "the card and the reader are not at fault" in err
+        suggested = err.split("leave it out with --ignore ", 1)[1].rstrip().removesuffix(")")
+        assert suggested == "/LONG/" + "/".join([name] * 17), suggested
+        copied = run("copy", card, dest, "--ignore", suggested, "--report-dir", base / "r")
+        assert copied.returncode == 0, copied.stderr
+        assert (dest / "C14" / "ok.bin").read_bytes() == b"ok\n"
+        assert os.listdir(dest / "C14" / "LONG") == [name]  # the folders above it, kept
+    finally:
+        shutil.rmtree(base)
 
 
 def test_a_card_gone_before_its_folder_times_are_read_names_the_card(tmp_path: Path) -> None:

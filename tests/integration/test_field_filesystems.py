@@ -92,6 +92,89 @@ def test_the_same_name_already_there_is_no_twin(tmp_path: Path, exfat_loop: Any)
     assert "would be written where" not in again.stderr
 
 
+# -- one folder typed in two cases ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["exfat", "fusefat"])
+def test_a_destination_inside_the_card_typed_in_another_case_is_refused(
+    tmp_path: Path, kind: str, exfat_loop: Any, fusefat_mount: Any
+) -> None:
+    """Failed before: card ``/M/CARD``, destination ``/M/card/out``: exit 0, the copy
+    written into the card (exfat-fuse and fusefat give each spelling its own inode, and the
+    realpaths differ). Now refused (64) as the same spelling is, the card untouched."""
+    disk = exfat_loop(32 << 20) if kind == "exfat" else fusefat_mount(32 << 20)
+    card = disk.path / "CARD"
+    write(card / "C" / "a.mov", b"the card's clip\n")
+    (card / "out").mkdir()
+    before = sorted(str(p.relative_to(card)) for p in card.rglob("*"))
+    result = run("copy", card, disk.path / "card" / "out", "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert (
+        f"destination {disk.path / 'card' / 'out'} is inside the source {card}" in result.stderr
+    ), result.stderr
+    assert sorted(str(p.relative_to(card)) for p in card.rglob("*")) == before
+
+
+def test_one_exfat_folder_named_twice_in_two_cases_is_refused(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: ``/M/Dest`` and ``/M/dest`` passed as two destinations: one copy on
+    the drive reported as two verified ones (or EEXIST, or a corrupt ascmhl_chain.xml). Now
+    refused as the same folder."""
+    disk = exfat_loop(32 << 20)
+    (disk.path / "Dest").mkdir()
+    card = tmp_path / "CARD"
+    write(card / "C" / "a.mov", b"the card's clip\n")
+    result = run("copy", card, disk.path / "Dest", disk.path / "dest", "--report-dir", tmp_path)
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert (
+        f"destinations {disk.path / 'Dest'} and {disk.path / 'dest'} are the same folder"
+        in result.stderr
+    ), result.stderr
+    assert os.listdir(disk.path / "Dest") == []
+
+
+def test_one_file_to_one_exfat_target_typed_in_two_cases_is_refused(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: ``pfndispatchcopy a.mov /M/Dest/a.mov /M/DEST/A.MOV`` exited 0, one
+    file on the drive (``A.MOV``) counted as two copies; so did two spellings of a folder
+    still to be made (``--create-folders``). Now refused as the same file, nothing written."""
+    disk = exfat_loop(32 << 20)
+    (disk.path / "Dest").mkdir()
+    card = tmp_path / "CARD"
+    write(card / "C" / "a.mov", b"the card's clip\n")
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    for options, a, b in (
+        ((), disk.path / "Dest" / "a.mov", disk.path / "DEST" / "A.MOV"),
+        (("--create-folders",), disk.path / "Dest" / "new" / "a.mov", disk.path / "DEST/NEW/A.MOV"),
+    ):
+        one = subprocess.run(
+            [exe, *options, card / "C" / "a.mov", a, b],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert one.returncode == 64, one.stdout + one.stderr
+        assert f"destination {b} is the same file as {a}" in one.stderr, one.stderr
+        assert os.listdir(disk.path / "Dest") == []
+
+
+def test_two_folders_differing_by_case_on_a_case_sensitive_filesystem_are_two(
+    tmp_path: Path, ext4_loop: Any
+) -> None:
+    """The control: on ext4 ``Dest`` and ``dest`` are two folders, two copies."""
+    disk = ext4_loop(32 << 20)
+    (disk.path / "Dest").mkdir()
+    (disk.path / "dest").mkdir()
+    card = tmp_path / "CARD"
+    write(card / "C" / "a.mov", b"the card's clip\n")
+    result = run("copy", card, disk.path / "Dest", disk.path / "dest", "--report-dir", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for folder in ("Dest", "dest"):
+        assert (disk.path / folder / "CARD" / "C" / "a.mov").read_bytes() == b"the card's clip\n"
+
+
 # -- what a fuseblk mount is, and the words said of it --------------------------------------
 
 
@@ -225,6 +308,56 @@ def test_a_copy_read_back_through_fusefat_over_an_image_says_through_a_cache(
     report = newest_report(tmp_path / "r")
     assert report["files"][0]["destinations"][0]["cache_bypass"] == "none"
     assert report["card_release"]["may_format"] is False
+
+
+def test_fat32_through_fusefat_with_no_size_is_a_warning_not_a_refusal(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: fusefat reports a FAT32 volume's size as 0 blocks (``statvfs``), and
+    every offload to it was refused "has 0 bytes free" (64). Now its free space is unknown:
+    a warning naming the destination, the copy verified, the report's free space null."""
+    fat = fusefat_mount(64 << 20, fat_bits=32)
+    assert os.statvfs(fat.path).f_blocks == 0  # what the fix is about; else the test is moot
+    card = tmp_path / "card"
+    write(card / "c.mov", os.urandom(10_000))
+    result = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        f"WARNING: the free space of {fat.path} is unknown: its filesystem (fuse.fusefat) "
+        "reports a size of 0 blocks" in result.stderr
+    ), result.stderr
+    assert "bytes free" not in result.stderr
+    assert (fat.path / "card" / "c.mov").read_bytes() == (card / "c.mov").read_bytes()
+    destination = newest_report(tmp_path / "r")["destinations"][0]
+    assert destination["free_bytes_after"] is None and destination["total_bytes"] is None
+
+
+def test_a_second_offload_into_fat_through_fusefat_records_its_ledger(
+    tmp_path: Path, fusefat_mount: Any, judge: Any
+) -> None:
+    """Failed before: fusefat refuses a write that makes an existing file longer (EPERM),
+    and the ledger is appended to: a second run of the same card with one new file lost
+    the destination ("cannot record .../ledger.jsonl: EPERM", exit 2). Now the ledger is
+    written whole where an append is refused: both runs verified, every entry in the
+    ledger, the manifests judged clean by ascmhl."""
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "card"
+    for i in range(3):
+        write(card / "T" / f"f{i}.bin", os.urandom(1000))
+    first = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert first.returncode == 0, first.stdout + first.stderr
+    write(card / "T" / "new.bin", b"new\n")
+    again = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = newest_report(tmp_path / "r")
+    actions = {f["path"]: f["destinations"][0]["action"] for f in report["files"]}
+    assert actions.pop("T/new.bin") == "copied" and set(actions.values()) == {"trusted"}
+    ledger = (fat.path / "card" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    recorded = {json.loads(line)["relative_path"] for line in ledger}
+    assert recorded == {"T/f0.bin", "T/f1.bin", "T/f2.bin", "T/new.bin"}
+    assert not [n for n in os.listdir(fat.path / "card" / ".offload") if n.endswith(".partial")]
+    verdict = judge.verify(fat.path / "card")
+    assert verdict.clean, verdict.describe()
 
 
 # -- btrfs grouped by its disk --------------------------------------------------------------

@@ -451,9 +451,10 @@ def ntfs_loop(path: Path, size_bytes: int) -> Iterator[ExfatLoop]:
 
 
 @contextlib.contextmanager
-def fusefat_mount(path: Path, size_bytes: int) -> Iterator[Mount]:
-    """Make a FAT image (``mkfs.vfat``) and mount it read-write with ``fusefat`` (type
-    ``fuse.fusefat``, no loop device: fusefat reads the image file)."""
+def fusefat_mount(path: Path, size_bytes: int, *, fat_bits: int | None = None) -> Iterator[Mount]:
+    """Make a FAT image (``mkfs.vfat``, ``-F fat_bits`` when given: 12, 16 or 32) and mount
+    it read-write with ``fusefat`` (type ``fuse.fusefat``, no loop device: fusefat reads the
+    image file). On FAT32 fusefat reports a size of 0 blocks (``statvfs``)."""
     reason = unavailable_reason("fusefat")
     if reason:
         raise MountError(reason)
@@ -463,7 +464,7 @@ def fusefat_mount(path: Path, size_bytes: int) -> Iterator[Mount]:
     with open(image, "wb") as handle:
         handle.truncate(size_bytes)
     try:
-        _run("mkfs.vfat", str(image))
+        _run("mkfs.vfat", *(("-F", str(fat_bits)) if fat_bits else ()), str(image))
         with _fuse_daemon(["fusefat", "-f", "-o", "rw+", str(image), str(path)], path):
             yield Mount(path, "fuse.fusefat", "fusefat")
     finally:

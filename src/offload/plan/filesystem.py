@@ -251,10 +251,11 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
 
 
 class SpaceInfo(NamedTuple):
-    """Free space for an unprivileged writer, the allocation unit to round files up to, and
-    the files and folders that can still be created (``None``: no fixed number of inodes)."""
+    """Free space for an unprivileged writer (``None``: the filesystem does not say), the
+    allocation unit to round files up to, and the files and folders that can still be
+    created (``None``: no fixed number of inodes)."""
 
-    free_bytes: int
+    free_bytes: int | None
     block_size: int
     free_inodes: int | None = None
 
@@ -262,11 +263,15 @@ class SpaceInfo(NamedTuple):
 def statvfs_space(path: Path) -> SpaceInfo:
     """``f_bavail * f_frsize`` and ``f_favail`` of the filesystem holding ``path``; raises
     ``OSError``. A filesystem reporting no inodes at all (``f_files`` 0: btrfs, and others
-    that make them as needed) has no fixed limit: ``free_inodes`` is None."""
+    that make them as needed) has no fixed limit: ``free_inodes`` is None. One reporting a
+    size of no blocks (``f_blocks`` 0: fusefat on a FAT32 volume) says nothing of its free
+    space: ``free_bytes`` is None, not 0 (no filesystem a copy can be written to is 0 bytes
+    large)."""
     st = os.statvfs(path)
     block = st.f_frsize or st.f_bsize or 4096
     inodes = st.f_favail if st.f_files else None
-    return SpaceInfo(free_bytes=st.f_bavail * block, block_size=block, free_inodes=inodes)
+    free = st.f_bavail * block if st.f_blocks else None
+    return SpaceInfo(free_bytes=free, block_size=block, free_inodes=inodes)
 
 
 def disk_of(st_dev: int) -> str | None:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from offload.model import SourceFile, SourceSymlink
 from offload.plan.filesystem import within
 from offload.plan.ignore import IgnoreRules
+from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES
 from offload.walk import walk_tree
 
 
@@ -42,12 +43,30 @@ class ScanError(OSError):
     def refusal(self, root: Path) -> str:
         """The one line that refuses a copy of *root* for this error, with what to do: for
         a permission, the remedies that leave the card as it is (read access, or --ignore
-        of that entry), else a check of the card and its reader."""
-        if self.errno == errno.EACCES and self.path != root:
+        of that entry); for a path longer than Linux can name, --ignore of that entry (the
+        card is not at fault); else a check of the card and its reader."""
+        if self.errno in (errno.EACCES, errno.ENAMETOOLONG) and self.path != root:
             from offload.manifest.links import exact_pattern  # glob characters escaped
 
             relative = os.path.relpath(self.path, root)
-            pattern = shlex.quote("/" + exact_pattern(relative).removeprefix("**/") + "/")
+            anchored = "/" + exact_pattern(relative).removeprefix("**/")
+            if self.errno == errno.ENAMETOOLONG:
+                # Not listed (its lstat failed): its kind is unknown, so the pattern has no
+                # trailing "/" and the scan asks the rules before its lstat (scan_source).
+                size = len(os.fsencode(str(self.path)))
+                limit = (
+                    f"{size:,} bytes long: Linux names a file or folder by a path of at most "
+                    f"{PATH_MAX_BYTES - 1:,} bytes (PATH_MAX)"
+                    if size >= PATH_MAX_BYTES
+                    else f"a name in it is longer than Linux takes ({NAME_MAX_BYTES} bytes, "
+                    "NAME_MAX)"
+                )
+                return (
+                    f"path too long: {self.path} is {limit}, so it cannot be read; nothing "
+                    "was copied (the card and the reader are not at fault: leave it out with "
+                    f"--ignore {shlex.quote(anchored)})"
+                )
+            pattern = shlex.quote(anchored + "/")
             return (
                 f"permission denied: cannot {self.operation} {self.path}; nothing was copied "
                 "(give this user read access to it, or run as a user who may read the card, "
@@ -251,6 +270,14 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         try:
             st = item.entry.stat(follow_symlinks=False)
         except OSError as exc:
+            # A path too long to name (over PATH_MAX) cannot be lstat-ed, so its kind is
+            # unknown: it is left out when the rules leave out a file or a folder of that
+            # name (an exact --ignore of it, the remedy ScanError.refusal gives).
+            if exc.errno == errno.ENAMETOOLONG and (
+                rules.matches(rel, is_dir=False) and rules.matches(rel, is_dir=True)
+            ):
+                ignored.append(rel)
+                continue
             raise _error(Path(item.path), "lstat", exc) from exc
         mode = st.st_mode
         if rules.matches(rel, is_dir=stat.S_ISDIR(mode)):

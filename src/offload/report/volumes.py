@@ -146,10 +146,12 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
     if statvfs is not None:
         try:
             st = statvfs(found)
-            info["free_bytes"] = st.f_bavail * st.f_frsize
-            info["total_bytes"] = st.f_blocks * st.f_frsize
         except OSError:
             pass
+        else:
+            if st.f_blocks:  # a size of 0 blocks (fusefat on FAT32) says nothing: null
+                info["free_bytes"] = st.f_bavail * st.f_frsize
+                info["total_bytes"] = st.f_blocks * st.f_frsize
     return info
 
 

@@ -54,6 +54,7 @@ from offload.plan.preflight.space import (
     folder_entries,
     own_files,
 )
+from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
 
 
@@ -81,7 +82,8 @@ def preflight(
     ``O_CREAT|O_EXCL`` create and delete of a probe file), inside the source, or whose copy
     would overlap the source or another destination's copy; the same folder named twice; an
     existing entry of the wrong type at a target path; too little free space
-    (``f_bavail * f_frsize``; destinations sharing a filesystem share it) or too few free
+    (``f_bavail * f_frsize``; destinations sharing a filesystem share it; a filesystem
+    reporting a size of 0 blocks gets a warning instead, its free space unknown) or too few free
     inodes (``f_favail``, where the filesystem has a fixed number: ``f_files`` not 0, not
     exfat-fuse's clusters); names the
     destination filesystem refuses or merges (see :mod:`offload.plan.names`); final paths
@@ -175,13 +177,14 @@ def preflight(
         else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
     )
     checks: list[DestinationCheck] = []
+    spell = Speller()  # the mount table read once for every path compared
     for plan in plans:
         folder = existing_folder(plan, create_folders=create_folders)
         st = check_folder(plan, out, folder=folder)
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        check_source_overlap(tree, plan, out)
+        check_source_overlap(tree, plan, out, spell)
         sign = None if allow_card_destination else camera_card_sign(plan.destination)
         if sign is not None:
             out.error(
@@ -237,6 +240,16 @@ def preflight(
             reserve_inodes=reserve.inodes,
             entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
         )
+        if space is not None and space.free_bytes is None:
+            out.warning(
+                C.FREE_SPACE_UNKNOWN,
+                plan.destination,
+                f"the free space of {plan.destination} is unknown: its filesystem "
+                f"({fs.name}) reports a size of 0 blocks; the copy needs "
+                f"{human_bytes(check.required_bytes)} there: make sure it has room (a "
+                "destination that fills up fails its files; the others go on)",
+                plan.index,
+            )
         fixed = space is not None and fs.fstype.lower() not in NO_FIXED_INODES
         inodes = space.free_inodes if space is not None and fixed else None
         checks.append(
@@ -258,7 +271,7 @@ def preflight(
     usable = [
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
-    duplicate = check_duplicates(tree, usable, out)
+    duplicate = check_duplicates(tree, usable, out, spell)
     check_devices(tree, usable, duplicate, checks, out)
     check_remote_overlaps(remote, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))

@@ -14,6 +14,7 @@ from offload.errors import describe_os_error, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
+from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
 
 
@@ -25,16 +26,21 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def is_inside(inner: Path, outer: Path) -> bool:
-    """Whether ``inner`` is ``outer`` or below it, through symlinks and bind mounts.
+def is_inside(inner: Path, outer: Path, spell: Speller | None = None) -> bool:
+    """Whether ``inner`` is ``outer`` or below it, through symlinks, bind mounts and the
+    spellings a case-insensitive filesystem takes for one name.
 
-    Realpaths catch symlinks; comparing the ``(st_dev, st_ino)`` of each ancestor of
-    ``inner`` with ``outer``'s catches a folder reached through a bind mount.
+    Both are compared as *spell* (:class:`.spelling.Speller`, made here when None) spells
+    them: realpaths, each component below a name-folding filesystem as its folder lists it
+    (exfat-fuse and fusefat give ``/M/card`` and ``/M/CARD`` two inodes); comparing the
+    ``(st_dev, st_ino)`` of each ancestor of ``inner`` with ``outer``'s catches a folder
+    reached through a bind mount.
     """
-    inner_real = os.path.realpath(inner)
-    if within(inner_real, os.path.realpath(outer)):
+    spell = spell or Speller()
+    inner_real, outer_real = spell(inner), spell(outer)
+    if within(inner_real, outer_real):
         return True
-    outer_id = _identity(outer)
+    outer_id = _identity(Path(outer_real))
     if outer_id is None:
         return False
     current = inner_real
@@ -171,9 +177,14 @@ def check_writable(
         )
 
 
-def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings) -> None:
+def check_source_overlap(
+    tree: SourceTree, plan: DestinationPlan, out: Findings, spell: Speller | None = None
+) -> None:
+    """The destination inside the card, the copy over it, or the card inside the
+    destination (a warning); paths compared as *spell* spells them (:func:`is_inside`)."""
+    spell = spell or Speller()
     dest = plan.destination
-    if not tree.root_is_file and is_inside(dest, tree.root):
+    if not tree.root_is_file and is_inside(dest, tree.root, spell):
         out.error(
             C.DEST_INSIDE_SOURCE,
             dest,
@@ -194,7 +205,7 @@ def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings)
             return
         overlaps = False
     else:
-        overlaps = is_inside(tree.root, plan.root)
+        overlaps = is_inside(tree.root, plan.root, spell)
     if overlaps:
         out.error(
             C.TARGET_OVERLAPS_SOURCE,
@@ -203,7 +214,7 @@ def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings)
             "destination",
             plan.index,
         )
-    elif is_inside(tree.root, dest):
+    elif is_inside(tree.root, dest, spell):
         out.warning(
             C.DEST_CONTAINS_SOURCE,
             dest,
@@ -214,11 +225,16 @@ def check_source_overlap(tree: SourceTree, plan: DestinationPlan, out: Findings)
 
 
 def check_duplicates(
-    tree: SourceTree, usable: Sequence[tuple[DestinationPlan, DestinationCheck]], out: Findings
+    tree: SourceTree,
+    usable: Sequence[tuple[DestinationPlan, DestinationCheck]],
+    out: Findings,
+    spell: Speller | None = None,
 ) -> set[int]:
     """The same folder named twice, or for a single file the same final file (also through
-    symlinks, hard links or a folder named two ways): an error each, the later one left
-    out of further checks (returned); and copies that would overlap."""
+    symlinks, hard links, a folder named two ways or typed in another case where the
+    filesystem folds case, :func:`is_inside`): an error each, the later one left out of
+    further checks (returned); and copies that would overlap."""
+    spell = spell or Speller()
     duplicate: set[int] = set()
     for i, (a, _) in enumerate(usable):
         if a.index in duplicate:
@@ -229,7 +245,7 @@ def check_duplicates(
             if tree.root_is_file:
                 name = tree.files[0].relative_path
                 a_target, b_target = a.target_for(name), b.target_for(name)
-                if _same_file(a_target, b_target):
+                if _same_file(a_target, b_target, spell):
                     duplicate.add(b.index)
                     out.error(
                         C.DEST_DUPLICATE,
@@ -238,8 +254,8 @@ def check_duplicates(
                         "destination once",
                         b.index,
                     )
-            elif is_inside(a.destination, b.destination) and is_inside(
-                b.destination, a.destination
+            elif is_inside(a.destination, b.destination, spell) and is_inside(
+                b.destination, a.destination, spell
             ):
                 duplicate.add(b.index)
                 out.error(
@@ -249,7 +265,7 @@ def check_duplicates(
                     "name each destination once",
                     b.index,
                 )
-            elif is_inside(b.root, a.root) or is_inside(a.root, b.root):
+            elif is_inside(b.root, a.root, spell) or is_inside(a.root, b.root, spell):
                 out.error(
                     C.DEST_OVERLAP,
                     b.destination,
@@ -298,10 +314,11 @@ def check_remote_overlaps(remote: Sequence[DestinationPlan], out: Findings) -> N
                 )
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two final paths name one file: the same path, the same existing file, or the
-    same name in the same folder (a folder reached two ways)."""
-    if a == b or os.path.realpath(a) == os.path.realpath(b):
+def _same_file(a: Path, b: Path, spell: Speller) -> bool:
+    """Whether two final paths name one file: the same path (as *spell* spells it: a folder
+    or name typed in another case on a case-insensitive filesystem is the same), the same
+    existing file, or the same name in the same folder (a folder reached two ways)."""
+    if a == b or spell(a) == spell(b):
         return True
     a_id, b_id = _identity(a), _identity(b)
     if a_id is not None and a_id == b_id:
