@@ -116,6 +116,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture(autouse=True)
+def _no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the $COLUMNS or $LINES of whoever runs pytest (pytest-xdist's workers have
+    80 and 24): ``offload``'s tables and live view size to them, so with COLUMNS=80 a summary
+    row wrapped and tests/s3/test_s3_cli.py's row lookup failed. A test that cares sets them."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 def _timeout_s(request: pytest.FixtureRequest) -> float | None:
     marker = request.node.get_closest_marker("timeout")
     value = marker.args[0] if marker and marker.args else request.config.getini("timeout")
