@@ -10,6 +10,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,11 @@ def start_server(extra_env: dict[str, str] | None = None, modes: tuple[str, ...]
     )
 
 
-stop_server = stop_local_server
+def stop_server(server: S3Server) -> None:
+    """Stop *server* and drop the admin clients of its URL (a later server may get its port)."""
+    for key in [key for key in _ADMIN_CLIENTS if key[0] == server.url]:
+        _ADMIN_CLIENTS.pop(key).close()
+    stop_local_server(server)
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +92,23 @@ def bucket(s3_server: S3Server) -> str:
     return name
 
 
+_ADMIN_CLIENTS: dict[tuple[str, str | None, str | None], Any] = {}
+
+
 def admin(endpoint: str):  # type: ignore[no-untyped-def]
-    """A plain boto3 client straight to the server (no proxy), to set up and to inspect."""
-    return make_client(S3Settings(endpoint_url=endpoint, region="us-east-1", max_attempts=2))
+    """A plain boto3 client straight to the server (no proxy), to set up and to inspect.
+
+    One per endpoint and credentials (the environment's, which every test sets: aws_env) for
+    the session, dropped when its server stops (stop_server): making a boto3 client costs
+    0.1-1 s (its own session loads the service's model), and the S3 tests ask for hundreds.
+    Clients are thread-safe and these only set up and inspect, so sharing them proves the same.
+    """
+    key = (endpoint, os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY"))
+    client = _ADMIN_CLIENTS.get(key)
+    if client is None:
+        settings = S3Settings(endpoint_url=endpoint, region="us-east-1", max_attempts=2)
+        client = _ADMIN_CLIENTS[key] = make_client(settings)
+    return client
 
 
 @pytest.fixture

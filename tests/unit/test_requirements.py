@@ -29,12 +29,13 @@ NEED_TOOLS_OR_ROOT = [
 
 
 def inner_pytest(
-    args: list[str], *, ci: str, cwd: Path, path: str
+    args: list[str], *, ci: str, cwd: Path, path: str, as_user: bool = True
 ) -> subprocess.CompletedProcess[str]:
+    """pytest on *args* in *cwd*; as root, as an unprivileged user unless not *as_user*."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
     env.update(CI=ci, PATH=path, PYTHONPATH=str(REPO / "tests"), OFFLOAD_TESTS_SHARED_MOUNTS="1")
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", *args]
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and as_user:
         setpriv = require_tool("setpriv")
         argv = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
     return subprocess.run(
@@ -106,3 +107,36 @@ def check_inner_run(tmp_path: Path, ci: str) -> None:
         assert done.returncode == 1 and "1 failed, 1 skipped, 1 error" in out, out + done.stderr
     else:
         assert done.returncode == 0 and "3 skipped" in out, out + done.stderr
+
+
+def test_under_xdist_workers_a_skip_still_fails_ci(tmp_path: Path) -> None:
+    """`make test` runs pytest-xdist's ``-n 2``: the skips are made on the workers, and the
+    CI=true rule (tests/conftest.py) must still turn them into failures the run reports. As
+    the caller's user: the workers are new processes of the venv's Python, which the
+    unprivileged user of the other inner runs may not be allowed to start."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    fault: x\n    slow: x\n")
+    (tmp_path / "test_inner.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+            from support.requirements import require_tool
+
+            def test_missing_tool():
+                require_tool("no-such-tool-for-offload")
+
+            @pytest.mark.fault
+            def test_fault_skipped():
+                pytest.skip("no fault tooling here")
+
+            def test_plain_skip():
+                pytest.skip("not about the machine")
+            """
+        )
+    )
+    args = ["-n", "2", "-p", "conftest", "test_inner.py"]
+    done = inner_pytest(args, ci="true", cwd=tmp_path, path=os.environ["PATH"], as_user=False)
+    out = done.stdout
+    assert done.returncode == 1 and "2 failed, 1 skipped" in out, out + done.stderr
+    assert "[gw0] linux" in out or "[gw1] linux" in out, out  # reported by a worker
+    assert "skipped under CI=true (CI must have every tool and run as root)" in out, out
+    assert "fault tests must run in CI" in out, out
