@@ -103,3 +103,19 @@ def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path
         assert run.shows(str(dest.parent)[-10:]), run.text
     rows = [line for line in run.lines if line.split()[-1:] == ["ok"]]
     assert len(rows) == 2, run.text
+
+
+def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) -> None:
+    """The bar ends at 100 % (the work is done, progress.py), and the last frame says a
+    copy failed. Before (QA12 S8): 100.0 % and nothing but the table's "failed" column."""
+    card = make_card(tmp_path / "cards", files=3)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    other = dests[1] / card.name / "CLIPS" / "A001C001.mov"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"another take")
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, *dests)
+    assert run.returncode == 1, run.text
+    assert len(frames(run)) == 1, run.text
+    assert "FINISHED WITH FAILURES: 1 copy failed" in frames(run)[0], run.text

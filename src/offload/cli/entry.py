@@ -8,18 +8,60 @@ import atexit
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from offload.report.worker import DocumentWorker
 
 
+#: ``offload copy``'s line when Ctrl-C stopped it before its copy (stderr, and the ``--json``
+#: stream's ``offload_refused`` line): true then, nothing has been written to a destination.
+CANCELLED_BEFORE_COPY = (
+    "cancelled before the copy started: nothing was copied and nothing was written to the "
+    "destinations"
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    worker = _report_worker(words)
-    from offload.cli.offload import main as command
-
+    worker = None
+    try:
+        worker = _report_worker(words)
+        from offload.cli.offload import main as command
+    except KeyboardInterrupt:  # Ctrl-C while the command loads: nothing was done yet
+        if worker is not None:
+            worker.close()
+        return cancelled_at_start(
+            sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
+        )
     return command(words, report_worker=worker)
+
+
+def cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: bool) -> int:
+    """Ctrl-C before a command did anything (loading, parsing; ``offload copy``: its scan
+    and preflight too): one line on stderr saying so, and for ``offload copy --json`` the
+    stream's last line, ``offload_refused`` with exit code 130 (docs/json.md). Returns 130.
+    Only the standard library here: the command's own modules may be half loaded."""
+    message = CANCELLED_BEFORE_COPY if copy else "cancelled"
+    try:
+        print(f"offload: {message}", file=stderr, flush=True)
+        if copy and as_json:
+            import json
+            import time
+
+            payload = {
+                "event": "offload_refused",
+                "time": round(time.time(), 3),
+                "exit_code": 130,
+                "message": message,
+                "errors": [],
+                "warnings": [],
+            }
+            stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            stdout.flush()
+    except (OSError, ValueError):  # a reader that went away
+        pass
+    return 130
 
 
 def _report_worker(words: list[str]) -> DocumentWorker | None:

@@ -52,16 +52,23 @@ class _Frame:
         source_rate = snap.rate_bytes_s * (
             snap.total_bytes / snap.work_total if snap.work_total else 0
         )
+        # The bar and its percentage are the work done (progress.py: a finished job ends at
+        # 100 %, failures included); whether it went well is said in words beside it.
+        failed = _failures(snap) if snap.finished and not self.cancelled else ""
         head = Table.grid(padding=(0, 1), expand=False)
         head.add_row(
             ProgressBar(
-                total=max(snap.work_total, 1), completed=snap.work_done, width=max(10, width - 8)
+                total=max(snap.work_total, 1),
+                completed=snap.work_done,
+                width=max(10, width - 8),
+                finished_style="bold red" if failed else "bar.finished",
             ),
             Text(f"{snap.percent:5.1f}%"),  # rounded down: 100.0 only when all is done
         )
         yield head
         status = "CANCELLING" if self.cancelled and not snap.finished else ""
         status = "CANCELLED" if self.cancelled and snap.finished else status
+        status = f"FINISHED WITH FAILURES: {failed}" if failed else status
         yield Text(
             " · ".join(
                 part
@@ -112,6 +119,20 @@ class _Frame:
                 row.append(_tail(printable_name(dest.lost or dest.current_file), room))
             table.add_row(*row)
         yield table
+
+
+def _failures(snap: ProgressSnapshot) -> str:
+    """What failed, in words ("2 copies failed, 1 destination lost"); empty when nothing
+    did. Counted per destination, as the table's "failed" column: a file that failed on
+    two destinations is two failed copies."""
+    copies = sum(dest.files_failed for dest in snap.destinations)
+    lost = sum(1 for dest in snap.destinations if dest.lost)
+    parts = []
+    if copies:
+        parts.append(f"{copies} {'copy' if copies == 1 else 'copies'} failed")
+    if lost:
+        parts.append(f"{lost} destination{'' if lost == 1 else 's'} lost")
+    return ", ".join(parts)
 
 
 def render(snap: ProgressSnapshot, *, cancelled: bool = False) -> RenderableType:

@@ -588,6 +588,9 @@ def _offload(
     cancel = CancelToken()
     try:
         with cancel_on_signals(env, cancel):
+            # From here SIGINT cancels the copy (exit 130, its report); before, ``main``
+            # says nothing was copied.
+            args.copy_started = True
             if live and console is not None and model is not None:
                 from offload.cli.live import LiveView
 
@@ -762,8 +765,20 @@ def main(
         if _json_stream_wanted(words, args):
             _write_refusal(env, error)
         return int(error.exit_code)
+    except KeyboardInterrupt:
+        # Ctrl-C before ``offload copy``'s copy (parsing, the scan, the preflight: nothing
+        # written yet; once the copy starts, SIGINT cancels it instead of raising). Any
+        # other command's, or one after the copy, goes on up as before.
+        copy = words[:1] == ["copy"] if args is None else args.command == "copy"
+        if not copy or getattr(args, "copy_started", False):
+            raise
+        from offload.cli.entry import cancelled_at_start
+
+        return cancelled_at_start(
+            env.stdout, env.stderr, copy=True, as_json=_json_stream_wanted(words, args)
+        )
     finally:
-        if report_worker is not None:  # unused (a usage error, --help): killed, reaped
+        if report_worker is not None:  # unused (a usage error, --help, Ctrl-C): killed, reaped
             report_worker.close()
 
 

@@ -51,24 +51,30 @@ class DestinationCommitter:
         self._buffer: AlignedBuffer | None = None
 
     def run(self) -> None:
+        """Take batches until the writer's None. Never stops before it: a bug in a batch
+        loses the destination (its files fail), and the next batches are taken all the
+        same (the writer blocks handing one over while two wait)."""
         state = self.state
         while True:
             batch = state.batches.get()
             if batch is None:
                 return
-            if state.cancel.cancelled:
-                for pending in batch:
-                    state.destination.remove_partial(pending.partial)
-                continue
-            if state.lost is not None:
-                state.fail_all(batch, state.lost)
-                continue
             try:
+                if state.cancel.cancelled:
+                    for pending in batch:
+                        state.destination.remove_partial(pending.partial)
+                    continue
+                if state.lost is not None:
+                    state.fail_all(batch, state.lost)
+                    continue
                 self._flush_batch(batch)
-            except Exception as exc:  # a bug must not leave the writer blocked on us
+            except BaseException as exc:  # a bug must not leave the writer blocked on us
                 state.internal_error(exc)
                 for pending in batch:
-                    state.destination.remove_partial(pending.partial)
+                    try:
+                        state.destination.remove_partial(pending.partial)
+                    except Exception:  # never raises by contract; the loss is recorded
+                        continue
 
     def close(self) -> None:
         """Free the read-back buffer (after ``run`` returned)."""

@@ -89,59 +89,95 @@ class SourceReader:
         self._below: CacheBelow = NOTHING_BELOW
         self._below_dev = -1
         self.error: BaseException | None = None
+        self._stopped = False  # the reading stopped early (cancel, or a bug): Cancel, not Finish
         self._prefetch_files = prefetch_files  # fewer where the open-file limit is low
 
     def run(self, tickets: Sequence[FileTicket]) -> None:
-        hasher = MultiHasher(self._hash_names)
-        cancelled = False
-        prefetcher = _Prefetcher(
-            tickets, small_below=self._pool.chunk_size, window_files=self._prefetch_files
-        )
-        if self._options.verify is VerifyMode.FULL:
-            if tickets:
-                self._probe_below(tickets[0].task.source.path)
-            self._verifier = _SourceVerifier(self)
+        """Read every ticket, then tell every worker the job's end (Finish, or Cancel).
+
+        The end is told whatever happened before it (the writers wait for nothing else):
+        a step of the reader's own shutdown that fails is a bug, recorded in ``error`` with
+        the job cancelled, never a reason to leave the workers waiting."""
         try:
+            self._read_all(tickets)
+        finally:
+            for worker in self._workers:
+                worker.put(Cancel() if self._stopped or self._cancel.cancelled else Finish())
+
+    def _read_all(self, tickets: Sequence[FileTicket]) -> None:
+        hasher: MultiHasher | None = None
+        prefetcher: _Prefetcher | None = None
+        try:
+            hasher = MultiHasher(self._hash_names)
+            prefetcher = _Prefetcher(
+                tickets, small_below=self._pool.chunk_size, window_files=self._prefetch_files
+            )
+            if self._options.verify is VerifyMode.FULL:
+                if tickets:
+                    self._probe_below(tickets[0].task.source.path)
+                self._verifier = _SourceVerifier(self)
             for index, ticket in enumerate(tickets):
                 if self._cancel.cancelled:
-                    cancelled = True
+                    self._stopped = True
                     break
                 prefetcher.advance(index)
                 try:
-                    self._copy_one(ticket, hasher, prefetcher.opened(index))
+                    self._copy_one(ticket, hasher, prefetcher.take(index))
                 except CancelledError:
-                    cancelled = True
+                    self._stopped = True
                     break
         except BaseException as exc:  # a bug: stop the job cleanly, the job re-raises it
-            self.error = exc
-            self._cancel.cancel()
-            cancelled = True
+            self._bug(exc)
         finally:
-            prefetcher.close()
-            hasher.close()
+            # Each step on its own: one that raises must not skip the next ones (the
+            # verifier's stop publishes the verdicts the committers wait for).
+            steps: list[Callable[[], None]] = []
+            if prefetcher is not None:
+                steps.append(prefetcher.close)
+            if hasher is not None:
+                steps.append(hasher.close)
             if self._verifier is not None:
-                self._verifier.stop()  # every ticket it holds gets its verdict first
+                steps.append(self._verifier.stop)  # every ticket it holds gets its verdict
             if self._reread_buffer is not None:
-                self._reread_buffer.close()
-            for worker in self._workers:
-                worker.put(Cancel() if cancelled or self._cancel.cancelled else Finish())
+                steps.append(self._reread_buffer.close)
+            for step in steps:
+                try:
+                    step()
+                except BaseException as exc:
+                    self._bug(exc)
+
+    def _bug(self, exc: BaseException) -> None:
+        """An unexpected error on a reader-side thread: kept (the job re-raises the first
+        once every thread stopped), the job cancelled."""
+        if self.error is None:
+            self.error = exc
+        self._stopped = True
+        self._cancel.cancel()
 
     def _copy_one(self, ticket: FileTicket, hasher: MultiHasher, fd: int | None) -> None:
-        """Copy one ticket's file; *fd*: the prefetcher's descriptor of it, if it opened
-        the file (the prefetcher's to close), else None."""
+        """Copy one ticket's file; *fd*: the descriptor the prefetcher opened it on, now
+        the reader's (closed once the file was read, or here if it is not read), else None."""
         source = ticket.task.source
-        wanted = [w for w in self._workers if ticket.task.targets[w.index] is not None]
-        active = []
-        for worker in wanted:
-            if worker.lost is None:
-                active.append(worker)
-            else:
-                self._lost_elsewhere(ticket, worker)
+        try:
+            wanted = [w for w in self._workers if ticket.task.targets[w.index] is not None]
+            active = []
+            for worker in wanted:
+                if worker.lost is None:
+                    active.append(worker)
+                else:
+                    self._lost_elsewhere(ticket, worker)
+            if active:
+                self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
+                self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
+        except BaseException:
+            if fd is not None:
+                _close_unread(fd)
+            raise
         if not active:
+            if fd is not None:
+                _close_unread(fd)
             ticket.publish()
             return
-        self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
-        self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
         # A file that fits in one small buffer goes to each writer as one message, once it
         # was read and checked (three messages a file and destination, each a hand-off
         # between threads, were a large share of a small file's cost); a larger one is
@@ -150,6 +186,7 @@ class SourceReader:
         if not whole:
             for worker in active:
                 worker.put(StartFile(ticket))
+        # From here on *fd* is the read's (``_read_checked`` closes it on every path).
         handed_over = False
         try:
             try:
@@ -188,8 +225,9 @@ class SourceReader:
         """Read, hash and check the file. Chunk by chunk to the writers, or (*whole*: the
         file fits in one small buffer) kept: the chunk is returned, handed out to every
         writer of *active* (None for an empty file), for the caller to send once the file
-        passed every check. *fd*: the file already open (the prefetcher's; else it is
-        opened and closed here). Raises SourceError (a kept chunk is then released)."""
+        passed every check. *fd*: the file already open (the prefetcher opened it; else it
+        is opened here); closed here either way. Raises SourceError (a kept chunk is then
+        released)."""
         kept: list[Chunk] = []
         try:
             self._read_checked(ticket, hasher, active, kept if whole else None, fd)
@@ -206,15 +244,17 @@ class SourceReader:
         hasher: MultiHasher,
         active: list[DestinationWriter],
         kept: list[Chunk] | None,
-        borrowed: int | None,
+        taken: int | None,
     ) -> None:
         """``_read_and_fan_out``'s body; a whole file's chunk is put in *kept*, not sent.
-        *borrowed*: the prefetcher's descriptor of the file (read through the cache, not
-        closed here), else None: the file is opened and closed here."""
+        *taken*: the descriptor the prefetcher opened the file on (read through the cache),
+        else None: the file is opened here. Closed here either way, as part of the read: a
+        close that fails (a card pulled out fails its FUSE flush: EIO) is a read error of
+        this file (SourceError), before any writer was told the file is whole."""
         source = ticket.task.source
         path = source.path_text
-        if borrowed is not None:
-            fd, direct = borrowed, False
+        if taken is not None:
+            fd, direct = taken, False
         else:
             try:
                 # Small files are read through the page cache, which the prefetcher filled
@@ -227,7 +267,10 @@ class SourceReader:
             except OSError as exc:
                 raise source_io_error(exc, "open", path) from exc
         try:
-            before = os.fstat(fd)
+            try:
+                before = os.fstat(fd)
+            except OSError as exc:  # a card pulled out answers EIO even here
+                raise source_io_error(exc, "stat", path) from exc
             if not stat.S_ISREG(before.st_mode):
                 raise SourceError(f"source {path} is not a regular file", path=path)
             if before.st_size != source.size_bytes or before.st_mtime_ns != source.mtime_ns:
@@ -281,14 +324,23 @@ class SourceReader:
                 self._sink.emit(SourceBytesRead(n))
                 if n < chunk_size or kept is not None:
                     break  # a whole file that filled its buffer has grown: checked below
-            after = os.fstat(fd)
+            try:
+                after = os.fstat(fd)
+            except OSError as exc:
+                raise source_io_error(exc, "stat", path) from exc
             if not direct:
                 # So a full-mode re-read cannot be answered from RAM. On the descriptor just
                 # read (an open of its own was one more open and close a file).
                 drop_cache(fd)
-        finally:
-            if borrowed is None:
-                os.close(fd)
+        except BaseException:
+            _close_unread(fd)  # the error in flight is the one reported
+            raise
+        try:
+            # Never retried: close(2) released the descriptor whatever it returned (Linux),
+            # and a second close could close a descriptor another thread was just given.
+            os.close(fd)
+        except OSError as exc:
+            raise source_io_error(exc, "close", path) from exc
         if (
             offset != before.st_size
             or after.st_size != before.st_size
@@ -441,8 +493,22 @@ class _SourceVerifier:
         self._thread.join()
 
     def _run(self) -> None:
-        reader = self._reader
         pending: deque[tuple[FileTicket, list[int], int] | None] = deque()
+        try:
+            self._serve(pending)
+        except BaseException as exc:  # a bug: stop the job; the job re-raises it
+            self._reader._bug(exc)
+            # Every ticket still held or queued gets its verdict (the committers wait for
+            # it; cancelled, they stop waiting), and the queue is drained to the reader's
+            # end (its ``submit`` and ``stop`` block on a full queue).
+            while True:
+                item = pending.popleft() if pending else self._queue.get()
+                if item is None:
+                    return
+                item[0].publish()
+
+    def _serve(self, pending: deque[tuple[FileTicket, list[int], int] | None]) -> None:
+        reader = self._reader
         while True:
             if not pending:
                 pending.append(self._queue.get())
@@ -461,8 +527,7 @@ class _SourceVerifier:
             except CancelledError:
                 pass
             except BaseException as exc:  # a bug: stop the job; the job re-raises it
-                reader.error = reader.error or exc
-                reader._cancel.cancel()
+                reader._bug(exc)
             finally:
                 ticket.publish()
 
@@ -474,11 +539,13 @@ class _Prefetcher:
     At most ``window_bytes`` (and ``window_files`` files) are requested ahead of the file
     being copied. Reader thread only.
 
-    The descriptor each hint was given on stays open until the reader has moved past its
-    file (the next ``advance``) or the job ends (``close``): the reader reads the file from
-    it (``opened``), one open a file instead of two (the hint's, then the read's). What is read
-    is what was at the path when the hint was given; the reader's ``fstat`` checks against
-    the scan are made on that descriptor, before and after the read, as on one of its own.
+    The descriptor each hint was given on stays open until the reader gets to its file: the
+    reader takes it (``take``) and reads the file from it, one open a file instead of two (the
+    hint's, then the read's); closing it is then the reader's, as part of that file's read.
+    What is read is what was at the path when the hint was given; the reader's ``fstat``
+    checks against the scan are made on that descriptor, before and after the read, as on
+    one of its own. A descriptor nothing was read from (the job stopped before its file) is
+    closed here, its close's error ignored: no data of the copy came through it.
     """
 
     def __init__(
@@ -497,19 +564,21 @@ class _Prefetcher:
         # (index, size, descriptor) requested ahead, in order; each descriptor is ours
         self._ahead: deque[tuple[int, int, int]] = deque()
         self._ahead_bytes = 0
-        self._held: tuple[int, int] | None = None  # (index, descriptor) of the current file
+        self._taken: tuple[int, int] | None = None  # (index, descriptor) of the current file
 
     def advance(self, current: int) -> None:
         """Request the files ahead of ticket *current* (the one about to be copied); close
-        the descriptors of the files before it."""
-        self._release_held()
+        the descriptors of the files before it (none were read from)."""
+        taken, self._taken = self._taken, None
+        if taken is not None:  # never taken: nothing was read from it
+            _close_unread(taken[1])
         while self._ahead and self._ahead[0][0] <= current:
             index, size, fd = self._ahead.popleft()
             self._ahead_bytes -= size
             if index == current:
-                self._held = (index, fd)
+                self._taken = (index, fd)
             else:
-                os.close(fd)
+                _close_unread(fd)
         self._next = max(self._next, current + 1)
         while (
             self._next < len(self._tickets)
@@ -533,21 +602,33 @@ class _Prefetcher:
             self._ahead.append((index, size, fd))
             self._ahead_bytes += size
 
-    def opened(self, current: int) -> int | None:
-        """The descriptor of ticket *current*'s file, if a hint opened it (still the
-        prefetcher's: closed by a later ``advance`` or ``close``), else None."""
-        if self._held is not None and self._held[0] == current:
-            return self._held[1]
+    def take(self, current: int) -> int | None:
+        """The descriptor of ticket *current*'s file, if a hint opened it, else None; from
+        now on the caller's to close (the prefetcher forgets it)."""
+        taken, self._taken = self._taken, None
+        if taken is not None and taken[0] == current:
+            return taken[1]
+        if taken is not None:
+            _close_unread(taken[1])
         return None
 
     def close(self) -> None:
         """Close every descriptor still held (the job ended, or stopped early)."""
-        self._release_held()
+        taken, self._taken = self._taken, None
+        if taken is not None:
+            _close_unread(taken[1])
         while self._ahead:
-            os.close(self._ahead.popleft()[2])
+            _close_unread(self._ahead.popleft()[2])
         self._ahead_bytes = 0
 
-    def _release_held(self) -> None:
-        if self._held is not None:
-            os.close(self._held[1])
-            self._held = None
+
+def _close_unread(fd: int) -> None:
+    """Close a card file's descriptor whose close has nothing to report: nothing of the
+    copy was read through it, or the read's own error is the one reported. Its error is
+    ignored (a card pulled out fails the FUSE flush of every close: EIO) and the close is
+    never retried: Linux released the descriptor whatever close(2) returned, and a second
+    close could close one another thread was just given."""
+    try:
+        os.close(fd)
+    except OSError:
+        pass

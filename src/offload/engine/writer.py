@@ -90,46 +90,83 @@ class DestinationWriter:
         thread = threading.Thread(target=committer.run, name=f"commit-{state.index}")
         thread.start()
         try:
-            while True:
-                message = self.queue.get()
-                if isinstance(message, ChunkReady):
-                    try:
-                        if not state.cancel.cancelled:
-                            self._on_chunk(message.chunk)
-                    finally:
-                        message.chunk.release()
-                    continue
-                if isinstance(message, Finish):
-                    self._fail_own_files_if_lost()
-                    self._hand_off()
-                    return
-                if isinstance(message, Cancel):
-                    return
-                if state.cancel.cancelled:
-                    # The reader's Cancel comes after what it queued before it saw the cancel:
-                    # none of that is written (on a slow destination, minutes of data), no
-                    # file is opened; the file being written is removed on the way out.
-                    if isinstance(message, WholeFile) and message.chunk is not None:
-                        message.chunk.release()
-                    continue
+            try:
+                self._serve()
+            except BaseException as exc:  # a bug: this destination is lost, never the job
+                state.internal_error(exc)
                 try:
                     self._fail_own_files_if_lost()
-                    if isinstance(message, WholeFile):
-                        self._on_whole(message)
-                    elif isinstance(message, StartFile):
-                        self._on_start(message.ticket)
-                    elif isinstance(message, EndFile):
-                        self._on_end(message.ticket)
-                    elif isinstance(message, AbortFile):
-                        self._on_abort(message.ticket)
-                except Exception as exc:  # a bug must not leave the reader blocked on us
-                    state.internal_error(exc)
-                    self._fail_own_files_if_lost()
+                finally:
+                    self._drain()
         finally:
-            self._discard_own_files()
-            state.batches.put(None)
-            thread.join()
-            committer.close()
+            # Each step whatever the one before did: the committer waits for the None.
+            try:
+                self._discard_own_files()
+            finally:
+                state.batches.put(None)
+                thread.join()
+                committer.close()
+
+    def _serve(self) -> None:
+        """Take the reader's messages until its Finish or Cancel."""
+        state = self.state
+        while True:
+            message = self.queue.get()
+            if isinstance(message, ChunkReady):
+                try:
+                    if not state.cancel.cancelled:
+                        self._on_chunk(message.chunk)
+                finally:
+                    message.chunk.release()
+                continue
+            if isinstance(message, Finish):
+                self._fail_own_files_if_lost()
+                self._hand_off()
+                return
+            if isinstance(message, Cancel):
+                return
+            if state.cancel.cancelled:
+                # The reader's Cancel comes after what it queued before it saw the cancel:
+                # none of that is written (on a slow destination, minutes of data), no
+                # file is opened; the file being written is removed on the way out.
+                if isinstance(message, WholeFile) and message.chunk is not None:
+                    message.chunk.release()
+                continue
+            try:
+                self._fail_own_files_if_lost()
+                if isinstance(message, WholeFile):
+                    self._on_whole(message)
+                elif isinstance(message, StartFile):
+                    self._on_start(message.ticket)
+                elif isinstance(message, EndFile):
+                    self._on_end(message.ticket)
+                elif isinstance(message, AbortFile):
+                    self._on_abort(message.ticket)
+            except Exception as exc:  # a bug must not leave the reader blocked on us
+                state.internal_error(exc)
+                self._fail_own_files_if_lost()
+
+    def _drain(self) -> None:
+        """After a bug stopped ``_serve``: the destination is lost; take the reader's
+        messages to its end all the same, releasing every chunk (the reader waits for them)
+        and failing every file sent here, so that the job ends with failures, not a hang."""
+        state = self.state
+        while True:
+            message = self.queue.get()
+            try:
+                if isinstance(message, (Finish, Cancel)):
+                    return
+                if isinstance(message, ChunkReady):
+                    message.chunk.release()
+                    continue
+                if isinstance(message, WholeFile) and message.chunk is not None:
+                    message.chunk.release()
+                if isinstance(message, (WholeFile, StartFile)) and not state.cancel.cancelled:
+                    target = message.ticket.task.targets[state.index]
+                    if target is not None and state.lost is not None:
+                        state.fail(message.ticket, target, state.lost)
+            except Exception:  # draining must go on: the loss is recorded already
+                continue
 
     def _hand_off(self) -> None:
         """Give the current batch to the committer (blocks while two batches are pending)."""

@@ -1,0 +1,130 @@
+"""Ctrl-C while ``offload copy`` starts (imports, argument parsing, the scan and preflight):
+one line saying nothing was copied, the ``--json`` stream's ``offload_refused`` line, exit
+130, the report worker gone. Failed before (QA12 D4): a KeyboardInterrupt traceback, an
+empty stdout, the process killed by the signal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.faultyfs import FaultyFS
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+def make_card(root: Path, files: int = 40) -> Path:
+    card = root / "A001"
+    card.mkdir(parents=True)
+    for number in range(files):
+        (card / f"C{number:03d}.mov").write_bytes(os.urandom(30_000))
+    return card
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def assert_cancelled_before_copy(
+    process: subprocess.Popen[str],
+    dest: Path,
+    *,
+    as_json: bool,
+    workers: list[int],
+    skip_if_copying: bool = False,
+) -> None:
+    stdout, stderr = process.communicate(timeout=60)
+    if skip_if_copying and '"event": "job_started"' in stdout:
+        pytest.skip("the signal came once the copy had started")
+    assert process.returncode == 130, (process.returncode, stderr)
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "cancelled before the copy started: nothing was copied" in stderr, stderr
+    assert list(dest.iterdir()) == []
+    if as_json:
+        lines = [json.loads(line) for line in stdout.splitlines()]
+        last: dict[str, Any] = lines[-1]
+        assert last["event"] == "offload_refused", lines
+        assert last["exit_code"] == 130 and "nothing was copied" in last["message"]
+        assert last["errors"] == [] and last["warnings"] == []
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(running(pid) for pid in workers), "the report worker was left running"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "terminal"])
+def test_ctrl_c_during_the_scan_says_nothing_was_copied(
+    tmp_path: Path, faulty_fs: Any, as_json: bool
+) -> None:
+    """Ctrl-C while the scan waits on the card (a stalled FUSE lookup, released after)."""
+    card_fs: FaultyFS = faulty_fs()
+    card = make_card(card_fs.backing)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    stall = card_fs.stall("readdir", path="A001")
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", *(["--json"] if as_json else []), str(card_fs.mountpoint / card.name),
+         str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )  # fmt: skip
+    card_fs.wait_stalled(stall, timeout_s=30)
+    workers = children(process.pid)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    card_fs.release(stall)
+    assert_cancelled_before_copy(process, dest, as_json=as_json, workers=workers)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("delay_s", [0.0, 0.05, 0.15])
+def test_ctrl_c_while_the_command_loads_says_nothing_was_copied(
+    tmp_path: Path, delay_s: float
+) -> None:
+    """Ctrl-C while the command loads: once the entry point runs (it spawns the report
+    worker first, then imports the command, ~0.1-0.3 s), *delay_s* later. A signal that
+    lands once the copy has started is that run's cancel (exit 130, its report): not what
+    this test is about, skipped. (The interpreter's own start and the package's first
+    import, before the entry point runs, stay Python's: a traceback there.)"""
+    card = make_card(tmp_path / "cards", 400)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--json", str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    deadline = time.monotonic() + 20
+    while not (workers := children(process.pid)):
+        assert process.poll() is None and time.monotonic() < deadline, "no report worker"
+        time.sleep(0.002)
+    time.sleep(delay_s)
+    process.send_signal(signal.SIGINT)
+    assert_cancelled_before_copy(process, dest, as_json=True, workers=workers, skip_if_copying=True)
