@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from offload.engine.partial import PARTIAL_PREFIX
+from support.cards import partials_under
 from support.faultyfs import FaultyFS
 
 pytestmark = pytest.mark.fault
@@ -73,15 +73,6 @@ def finish(process: subprocess.Popen[str]) -> tuple[list[dict[str, Any]], str]:
             _out, stderr = process.communicate()
         pytest.fail(f"offload copy hung (> {RUN_TIMEOUT_S} s); its threads:\n{stderr[-8000:]}")
     return [json.loads(line) for line in stdout.splitlines() if line.strip()], stderr
-
-
-def partials_under(root: Path) -> list[str]:
-    return [
-        os.path.join(folder, name)
-        for folder, _dirs, files in os.walk(root)
-        for name in files
-        if name.startswith(PARTIAL_PREFIX)
-    ]
 
 
 def assert_final_names_are_the_cards(card_backing: Path, copy_root: Path) -> None:

@@ -25,6 +25,7 @@ from offload.cli.offload import main as offload_main
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.options import CopyOptions, VerifyMode
 from offload.results import DestinationStatus
+from support.cards import partials_under
 from support.faultyfs import FaultyFS
 
 pytestmark = pytest.mark.fault
@@ -56,15 +57,6 @@ def plain_dests(tmp_path: Path, count: int = 2) -> list[Path]:
     for dest in dests:
         dest.mkdir()
     return dests
-
-
-def partials_under(root: Path) -> list[str]:
-    return [
-        os.path.join(folder, name)
-        for folder, _dirs, files in os.walk(root)
-        for name in files
-        if name.startswith(PARTIAL_PREFIX)
-    ]
 
 
 def assert_complete_copy(card: Path, copy_root: Path) -> None:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from offload.engine.partial import PARTIAL_PREFIX
 from offload.model import SourceFile
 
 
@@ -30,3 +31,14 @@ def corrupt_keeping_size_and_mtime(path: Path) -> None:
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def partials_under(root: Path) -> list[str]:
+    """Every partial file (``.offload-partial.*``) below *root*, by path: what a run must
+    never leave behind once it has ended, cancelled or failed."""
+    return [
+        os.path.join(folder, name)
+        for folder, _dirs, files in os.walk(root)
+        for name in files
+        if name.startswith(PARTIAL_PREFIX)
+    ]
