@@ -87,7 +87,7 @@ def check_card_history(source: Path) -> CardHistory:
         PreflightItem(
             PreflightCode.CARD_HISTORY_FILE_MISSING,
             source / path,
-            f"{printable_name(path)!r} is in the card's own ASC MHL history but not on the "
+            f"'{printable_name(path)}' is in the card's own ASC MHL history but not on the "
             "card (deleted in camera, or lost): it cannot be offloaded",
         )
         for path in missing

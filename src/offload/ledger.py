@@ -162,10 +162,11 @@ class Ledger:
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int, entry: LedgerEntry) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy *entry*
         records: the source's mtime is one this copy root's filesystem cannot hold (FAT,
-        exFAT: 1980 to 2107, ``fs.mtimes``), so the filesystem stored another (clamped, or
-        unrelated after a remount: exfat-fuse), and the copy was not written since it was
-        recorded (its mtime is no later than the record: a write sets it to the time of
-        the write). Else the copy is not ours as recorded: read back, never trusted."""
+        exFAT: 1980 to 2107, ``fs.mtimes``), and the copy shows one of the dates such a
+        filesystem gives it (``MtimeRange.stored_as``: the range's nearer end, or for a date
+        after 2107 the one exfat-fuse wraps it to, 128 years earlier). Any other date (a
+        file written over ours since, a file copied there with its own date kept) is not
+        ours as recorded: read back, never trusted."""
         if self._mtimes is False:  # the filesystem looked up once, at the first mismatch
             from offload.fs.mtimes import mtime_range
             from offload.plan.filesystem import detect_filesystem
@@ -175,7 +176,7 @@ class Ledger:
         held = self._mtimes
         if not isinstance(held, MtimeRange) or held.holds(mtime_ns):
             return False
-        return copy_mtime_ns <= int((entry.recorded_at + 2) * 1_000_000_000)
+        return held.stored_as(mtime_ns, copy_mtime_ns)
 
     def load(self) -> dict[str, LedgerEntry]:
         """The last entry per relative path. A torn last line (killed mid-write) is ignored.

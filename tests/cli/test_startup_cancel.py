@@ -56,10 +56,13 @@ def assert_cancelled_before_copy(
     skip_if_copying: bool = False,
 ) -> None:
     stdout, stderr = process.communicate(timeout=60)
-    if skip_if_copying and '"event": "job_started"' in stdout:
-        pytest.skip("the signal came once the copy had started")
     assert process.returncode == 130, (process.returncode, stderr)
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    if skip_if_copying and '"event": "job_started"' in stdout:
+        # The signal came once the copy had started (a slow machine): the copy's own
+        # cancel, exit 130 without a traceback, checked above; not a skip (under CI=true a
+        # skip fails the run) and nothing more to check here.
+        return
     assert "cancelled before the copy started: nothing was copied" in stderr, stderr
     assert list(dest.iterdir()) == []
     if as_json:

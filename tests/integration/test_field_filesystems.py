@@ -351,7 +351,11 @@ def test_a_second_offload_into_fat_through_fusefat_records_its_ledger(
     assert again.returncode == 0, again.stdout + again.stderr
     report = newest_report(tmp_path / "r")
     actions = {f["path"]: f["destinations"][0]["action"] for f in report["files"]}
-    assert actions.pop("T/new.bin") == "copied" and set(actions.values()) == {"trusted"}
+    # fusefat keeps no card mtime (its copies show the time of the write): a copy is trusted
+    # only while that is within the ledger's 2 s of the card's, else read back and adopted;
+    # never copied again.
+    assert actions.pop("T/new.bin") == "copied"
+    assert set(actions.values()) <= {"trusted", "adopted"}, actions
     ledger = (fat.path / "card" / ".offload" / "ledger.jsonl").read_text().splitlines()
     recorded = {json.loads(line)["relative_path"] for line in ledger}
     assert recorded == {"T/f0.bin", "T/f1.bin", "T/f2.bin", "T/new.bin"}

@@ -83,6 +83,14 @@ def test_mtimes_exfat_cannot_hold_are_named_and_our_copies_trusted_after_a_replu
         # within 2 s of the first run's record.
         later = time.time_ns() + 5_000_000_000
         os.utime(root / "old.bin", ns=(later, later))
+        # Another file of the same size copied over ours with its own date kept (cp -p,
+        # Finder): a date no FAT/exFAT gives a 2120 file. Trusted by a first version of the
+        # rule (any date before the record), review, December 2026.
+        (root / "future.bin").write_bytes(os.urandom(1000))
+        os.utime(root / "future.bin", ns=(NORMAL - 10**17, NORMAL - 10**17))
         third = run("copy", card, disk.path, "--report-dir", reports)
-        assert statuses(newest_report(reports))["T/old.bin"] != ("verified_earlier", "trusted")
+        after = statuses(newest_report(reports))
+        assert after["T/old.bin"] != ("verified_earlier", "trusted")
+        assert after["T/future.bin"] != ("verified_earlier", "trusted")
+        assert after["T/normal.bin"] == ("verified_earlier", "trusted")
         assert third.returncode != 0 or "T/old.bin" in third.stderr

@@ -15,11 +15,9 @@ if TYPE_CHECKING:
 
 
 #: ``offload copy``'s line when Ctrl-C stopped it before its copy (stderr, and the ``--json``
-#: stream's ``offload_refused`` line): true then, nothing has been written to a destination.
-CANCELLED_BEFORE_COPY = (
-    "cancelled before the copy started: nothing was copied and nothing was written to the "
-    "destinations"
-)
+#: stream's ``offload_refused`` line). Only what is sure: no file of the card was copied (a
+#: preflight probe interrupted between its create and its delete could be left).
+CANCELLED_BEFORE_COPY = "cancelled before the copy started: nothing was copied"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

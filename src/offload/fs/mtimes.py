@@ -33,6 +33,20 @@ class MtimeRange(NamedTuple):
     def holds(self, mtime_ns: int) -> bool:
         return self.lowest_ns <= mtime_ns <= self.highest_ns
 
+    def stored_as(self, mtime_ns: int, shown_ns: int) -> bool:
+        """Whether *shown_ns* is a date this filesystem gives a file set to *mtime_ns* (out
+        of its range): the nearer end of the range (the kernel drivers' clamp; exfat-fuse's
+        before 1980), within FAT's 2 s; or, after the range, the date exfat-fuse stores
+        instead (its 7-bit year wraps: 128 years earlier), within a day (exfat-fuse keeps
+        local time). Nothing else: a date a user or another tool gave the file is not one."""
+        end = self.lowest_ns if mtime_ns < self.lowest_ns else self.highest_ns
+        if abs(shown_ns - end) <= 2 * _NS:
+            return True
+        if mtime_ns <= self.highest_ns:
+            return False
+        wrapped = _years_earlier(mtime_ns, 128)
+        return wrapped is not None and abs(shown_ns - wrapped) <= 26 * 3600 * _NS
+
     def held_as(self, mtime_ns: int) -> str:
         """What the copy of a file dated *mtime_ns* will show, in words."""
         if mtime_ns < self.lowest_ns:
@@ -41,6 +55,22 @@ class MtimeRange(NamedTuple):
             f"{_date(self.highest_ns)} (the latest date {self.name} holds; exfat-fuse stores "
             "an unrelated earlier date instead)"
         )
+
+
+def _years_earlier(mtime_ns: int, years: int) -> int | None:
+    """*mtime_ns* (UTC) the same day and time *years* earlier (29 February: the 28th); None
+    where the calendar cannot say."""
+    import datetime
+
+    try:
+        when = datetime.datetime.fromtimestamp(mtime_ns // _NS, datetime.UTC)
+        try:
+            earlier = when.replace(year=when.year - years)
+        except ValueError:
+            earlier = when.replace(year=when.year - years, day=28)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return int(earlier.timestamp()) * _NS + mtime_ns % _NS
 
 
 def _date(mtime_ns: int) -> str:

@@ -686,13 +686,15 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
 
 def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
-    code, one line counts the rest of that code (the JSON report keeps every one)."""
+    code, one line counts the rest of that code (the JSON report keeps every one). A
+    warning without a code is always shown."""
     lines: list[str] = []
     shown: Counter[str] = Counter()
     for warning in raw:
         code = str(warning.get("code") or "") if isinstance(warning, dict) else ""
-        shown[code] += 1
-        if shown[code] <= MAX_WARNING_LINES_PER_CODE:
+        if code:  # a warning without a code (an older report's) is like no other: shown
+            shown[code] += 1
+        if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
             lines.append(
                 str(warning.get("message") or warning)
                 if isinstance(warning, dict)
@@ -702,8 +704,8 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE
             lines.append(
-                f"… and {plural(more, 'more warning', 'more warnings')} like these"
-                f"{f' ({code})' if code else ''}: every one is in the JSON report"
+                f"… and {plural(more, 'more warning', 'more warnings')} like these ({code}): "
+                "every one is in the JSON report"
             )
     return lines
 

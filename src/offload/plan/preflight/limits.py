@@ -32,7 +32,7 @@ def check_file_sizes(
             out.error(
                 C.FILE_TOO_LARGE,
                 Path(f.path_text),
-                f"{printable_name(f.relative_path)!r} ({human_bytes(f.size_bytes)}) is larger than "
+                f"'{printable_name(f.relative_path)}' ({human_bytes(f.size_bytes)}) is larger than "
                 f"{fs.name} at {plan.destination} can hold (FAT keeps a file to 4 GiB - 1 "
                 "byte): copy it to an exFAT, NTFS or other drive, or reformat this one as "
                 "exFAT",
@@ -67,7 +67,7 @@ def check_mtimes(
     if not outside:
         return
     named = "; ".join(
-        f"{printable_name(f.relative_path)!r} dated {describe(f.mtime_ns)} will show "
+        f"'{printable_name(f.relative_path)}' dated {describe(f.mtime_ns)} will show "
         f"{held.held_as(f.mtime_ns)}"
         for f in outside[:_NAMED]
     )

@@ -102,7 +102,7 @@ def check_names(
             # card's folders holds it.
             what = f"the name {name!r} {problem.detail}"
             if shown_path != name:
-                what = f"{printable_name(shown_path)!r}: {what}"
+                what = f"'{printable_name(shown_path)}': {what}"
             if problem.code is C.NAME_RESERVED_WINDOWS:
                 # The Linux drivers (ntfs-3g, exfat, fusefat) store such a name and read it
                 # back; Windows is what will not open it.

@@ -3,6 +3,7 @@ copy stays out of the source and of the other copies; what the source's links le
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import stat
@@ -66,6 +67,10 @@ def _probe_write(folder: Path) -> OSError | None:
         os.unlink(probe)
     except OSError as exc:
         return exc
+    except BaseException:  # a Ctrl-C between the create and the delete: no probe left
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+        raise
     return None
 
 
