@@ -159,8 +159,8 @@ class Ledger:
         self._mtimes: MtimeRange | bool | None = False  # not looked up yet
         self._rewrites = False  # appending was refused: each append writes it whole
 
-    def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int, entry: LedgerEntry) -> bool:
-        """Whether a copy whose mtime differs from its source's is still the copy *entry*
+    def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
+        """Whether a copy whose mtime differs from its source's is still the copy its entry
         records: the source's mtime is one this copy root's filesystem cannot hold (FAT,
         exFAT: 1980 to 2107, ``fs.mtimes``), and the copy shows one of the dates such a
         filesystem gives it (``MtimeRange.stored_as``: the range's nearer end, or for a date
@@ -320,7 +320,7 @@ class Ledger:
             return None
         # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
         if abs(st.st_mtime_ns - mtime_ns) >= 2_000_000_000 and not self._mtime_not_held(
-            mtime_ns, st.st_mtime_ns, entry
+            mtime_ns, st.st_mtime_ns
         ):
             return None
         if entry.partial_name and os.path.lexists(final.with_name(entry.partial_name)):
