@@ -691,15 +691,12 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
     lines: list[str] = []
     shown: Counter[str] = Counter()
     for warning in raw:
-        code = str(warning.get("code") or "") if isinstance(warning, dict) else ""
+        fields = warning if isinstance(warning, dict) else {}
+        code = str(fields.get("code") or "")
         if code:  # a warning without a code (an older report's) is like no other: shown
             shown[code] += 1
         if not code or shown[code] <= MAX_WARNING_LINES_PER_CODE:
-            lines.append(
-                str(warning.get("message") or warning)
-                if isinstance(warning, dict)
-                else str(warning)
-            )
+            lines.append(str(fields.get("message") or warning))
     for code, count in shown.items():
         if count > MAX_WARNING_LINES_PER_CODE:
             more = count - MAX_WARNING_LINES_PER_CODE
