@@ -323,7 +323,7 @@ def _release(
     plan: OffloadPlan, report: OffloadReport, fast: list[int], slow: list[int], sink: EventSink
 ) -> None:
     report.card_released_at = time.time()
-    verified = failed = unread = 0
+    verified = failed = unread = unheld = 0
     # The local fast copies that hold every file of the card read back (verified now or
     # earlier, never a transfer check only): a re-run without the card may be fed from them.
     complete = {i for i in fast if i not in plan.backends}
@@ -335,6 +335,13 @@ def _release(
             r is not None and r.status not in GOOD_STATUSES for r in results
         ):
             failed += 1
+            # No local fast copy holds it (those alone feed the cascade, _cascade_tasks):
+            # the cascade has nothing to feed it from.
+            unheld += bool(file.source_error) or not any(
+                r is not None and r.status in _PREFERENCE
+                for i in fast
+                if i not in plan.backends and (r := file.destination(i)) is not None
+            )
         else:
             verified += 1
             # Good, but a fast copy was only transfer-checked: never called verified.
@@ -354,6 +361,7 @@ def _release(
             files_failed=failed,
             without_card=recorded,
             files_transfer_checked=unread,
+            files_not_cascaded=unheld,
         )
     )
 

@@ -181,7 +181,9 @@ class CardReleased(Event):
     ``files_verified``: files good on every fast destination (verified, or only
     transfer-checked: see ``files_transfer_checked``); ``files_transfer_checked``: those of
     them with a fast copy never read back (transfer-checked only); ``files_failed``: files that
-    failed on some fast destination (the card is needed to retry those). ``without_card``:
+    failed on some fast destination (the card is needed to retry those);
+    ``files_not_cascaded``: those of them no fast destination holds, which the cascade
+    cannot feed (every fast one failed it, or the card could not give it). ``without_card``:
     a fast copy holds every file, read back, and the release recorded it there: a re-run
     without the card is fed from it (``cascade.fast_copy_source``)."""
 
@@ -192,6 +194,7 @@ class CardReleased(Event):
     files_failed: int
     without_card: bool = False
     files_transfer_checked: int = 0
+    files_not_cascaded: int = 0
 
 
 @dataclass(frozen=True)

@@ -499,3 +499,68 @@ def test_a_transfer_checked_card_pass_is_never_called_verified(tmp_path: Path) -
     assert line.startswith("CARD PASS DONE")
     assert "all 2 files are transfer-checked (never read back) on" in line
     assert "verified" not in line and "format" not in line
+
+
+def _html_text(tmp_path: Path, report: str) -> str:
+    html = tmp_path / "job.html"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", report, "--html", str(html)], env) == 0
+    return " ".join(html.read_text().split())
+
+
+def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
+    tmp_path: Path,
+) -> None:
+    """The only fast destination refuses every file (other files already there): no fast
+    copy exists, so nothing can feed the slow one. Failed before: the live line said "Now
+    feeding SH from those copies.", the summary "SH was then fed from the fast copies." and
+    the HTML "destination(s) 2 were fed from a verified copy on a fast destination"."""
+    card = tmp_path / "cards" / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    fast, slow = tmp_path / "L1", tmp_path / "SH"
+    (fast / "CARD" / "CLIPS").mkdir(parents=True)
+    slow.mkdir()
+    for name in ("C001.mov", "C002.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(100_000))
+        (fast / "CARD" / "CLIPS" / name).write_bytes(os.urandom(100_000))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 2, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    assert "0 files verified on" in line and "2 FAILED there" in line
+    assert "feeding" not in line and f"Nothing to feed {slow} with" in line
+    assert "was then fed" not in err and f"no copy reached {slow} from the fast copies" in err
+    assert not list(slow.rglob("*.mov"))
+    reports = sorted((tmp_path / "reports").glob("CARD_*.json"))
+    text = _html_text(tmp_path, str(reports[-1]))
+    assert "were fed" not in text
+    assert "destination(s) 2 got no copy from the fast destinations" in text
+
+
+def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(tmp_path: Path) -> None:
+    """Two fast destinations, one file refused on the second only: the first holds it, so
+    the cascade feeds it from there. Failed before: the live line said of that file "keep
+    the card to retry it: it cannot be cascaded", and the slow destination then got it."""
+    card = tmp_path / "cards" / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    fast1, fast2, slow = tmp_path / "L1", tmp_path / "L2", tmp_path / "SH"
+    (fast2 / "CARD" / "CLIPS").mkdir(parents=True)
+    fast1.mkdir()
+    slow.mkdir()
+    for name in ("C001.mov", "C002.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(100_000))
+    (fast2 / "CARD" / "CLIPS" / "C001.mov").write_bytes(os.urandom(100_000))
+    code, out, err = cli(
+        tmp_path, "--json", str(card), str(fast1), str(fast2), "--cascade-to", str(slow)
+    )
+    assert code == 1, err
+    events = [json.loads(line) for line in out.splitlines()]
+    (released,) = [e for e in events if e["event"] == "card_released"]
+    assert released["files_failed"] == 1 and released["files_not_cascaded"] == 0
+    code, _out, err = cli(tmp_path, str(card), str(fast1), str(fast2), "--cascade-to", str(slow))
+    assert code == 1, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    assert "1 FAILED there" in line and "cannot be cascaded" not in line
+    assert "Now feeding" in line
+    assert (slow / "CARD" / "CLIPS" / "C001.mov").read_bytes() == (
+        card / "CLIPS" / "C001.mov"
+    ).read_bytes()

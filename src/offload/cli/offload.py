@@ -466,12 +466,32 @@ def card_released_line(event: CardReleased) -> str:
     )
     slow = ", ".join(event.cascade)
     if event.files_failed:
+        # Only the files no fast copy holds cannot be cascaded: one another fast destination
+        # holds is fed from there. With none held, nothing is fed.
+        unheld = event.files_not_cascaded
+        one = event.files_failed == 1
+        if unheld == event.files_failed:
+            retry = f"{'it: it cannot' if one else 'them: they cannot'} be cascaded"
+        elif unheld:
+            retry = (
+                f"them; {unheld} of them cannot be cascaded: no fast copy holds "
+                f"{'it' if unheld == 1 else 'them'}"
+            )
+        else:
+            retry = (
+                "it; it is cascaded from the fast copy that holds it"
+                if one
+                else "them; each is cascaded from a fast copy that holds it"
+            )
+        then = (
+            f"Nothing to feed {slow} with."
+            if event.files_verified == 0 and unheld == event.files_failed
+            else f"Now feeding {slow} from those copies."
+        )
         return (
             f"CARD PASS DONE: {event.source} is no longer read; "
             f"{plural(event.files_verified, 'file')} {state} on {fast}, "
-            f"{event.files_failed} FAILED there (keep the card to retry "
-            f"{'it: it cannot' if event.files_failed == 1 else 'them: they cannot'} be "
-            f"cascaded). Now feeding {slow} from those copies."
+            f"{event.files_failed} FAILED there (keep the card to retry {retry}). {then}"
         )
     every = (
         "the 1 file is" if event.files_verified == 1 else f"all {event.files_verified} files are"

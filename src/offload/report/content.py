@@ -791,10 +791,22 @@ def build_view(
             )
         else:
             released_text = f"; the card was released at {released}"
-        warnings.append(
-            f"Cascading copy: destination(s) {numbers} were fed from a verified copy on a "
-            "fast destination, checked against the card's digests" + released_text
+        # "fed" only when the cascade wrote a copy there: not when the card's pass did not
+        # finish, nor when no fast destination held a copy (or every feed failed).
+        slow = set(cascaded.get("destinations") or [])
+        fed = any(
+            d.get("index") in slow
+            and d.get("action") == "copied"
+            and d.get("status") in ("verified", "transfer_checked")
+            for f in data.get("files") or []
+            for d in f.get("destinations") or []
         )
+        what = (
+            "were fed from a copy on a fast destination, checked against the card's digests"
+            if fed
+            else "got no copy from the fast destinations"
+        )
+        warnings.append(f"Cascading copy: destination(s) {numbers} {what}" + released_text)
     warnings.extend(str(note) for note in data.get("notes") or [])
     for index, clip in enumerate(clips):
         damaged = media.get(index)

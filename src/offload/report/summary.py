@@ -414,11 +414,32 @@ def _cascade_line(report: OffloadReport) -> str:
             "still needed)."
         )
     when = _local_time(report.card_released_at)
+    cascaded = set(report.cascade)
+    # Copies the cascade wrote (from a fast copy); none: "fed" would claim what did not happen.
+    fed = any(
+        d.destination_index in cascaded
+        and d.action is CopyAction.COPIED
+        and d.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED)
+        for f in report.job.files
+        for d in f.destinations
+    )
+    slow_failed = any(
+        d.destination_index in cascaded and d.status is DestinationStatus.FAILED
+        for f in report.job.files
+        for d in f.destinations
+    )
+    unfed = (
+        f"no copy reached {slow} from the fast copies (the failures are listed below)"
+        if slow_failed
+        else f"{slow} needed nothing from the fast copies"
+    )
     if report.card_pass_failed:  # the card's pass failed files: it is still needed
         then = (
             f"the cascade to {slow} was cancelled"
             if report.job.cancelled
             else f"{slow} was then fed from the fast copies"
+            if fed
+            else unfed
         )
         return (
             f"The card's pass ended at {when} with {plural(report.card_pass_failed, 'file')} "
@@ -434,6 +455,8 @@ def _cascade_line(report: OffloadReport) -> str:
             "the card again)."
         )
     verb = "was" if len(report.cascade) == 1 else "were"
+    if not fed:
+        return f"The card was released at {when}; {unfed}."
     return f"The card was released at {when}; {slow} {verb} then fed from the fast copies."
 
 
