@@ -28,7 +28,7 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
-from offload.errors import PreflightRefused, UsageError
+from offload.errors import PreflightRefused, UsageError, printable_name
 from offload.events import (
     Event,
     EventSink,
@@ -228,6 +228,10 @@ class OffloadReport:
     # times or its report could not be written there), by destination index: each message
     # is in ``folder_errors`` too, and makes that destination's ``result`` failed.
     destination_errors: dict[int, list[str]] = field(default_factory=dict)
+    # The destinations whose links, folders, manifests and folder times this run wrote
+    # (``_finish_destinations``): a cancelled run leaves the others unfinished, whatever
+    # their files' states, and ``destination_result`` never calls such a one ``ok``.
+    finished: set[int] = field(default_factory=set)
 
     @property
     def exit_code(self) -> int:
@@ -249,6 +253,10 @@ class OffloadReport:
         word = summary.result(len(self.failed_links(summary.index)))
         if word != "failed" and self.destination_errors.get(summary.index):
             return "failed"
+        if word == "ok" and self.job.cancelled and summary.index not in self.finished:
+            # Every file had its outcome there, but the cancel came before its links,
+            # folders and manifests were written: not a finished copy root.
+            return "cancelled"
         return word
 
     def failed_links(self, index: int) -> list[SymlinkResult]:
@@ -732,6 +740,7 @@ def _run_locked(
         report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
+        note_unfinished(report)
         return report
     fast = {p.index for p in plan.plans if p.index not in slow}
     _finish_destinations(plan, report, fast, sink)
@@ -748,12 +757,34 @@ def _run_locked(
             ),
         )
         report.job.elapsed_s = time.monotonic() - started
+        if report.job.cancelled:  # the cascade was cancelled: the slow ones are unfinished
+            note_unfinished(report)
     # Each copy of ours found wrong, and what became of it (the cascade's included): in the
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
+
+
+def note_unfinished(report: OffloadReport) -> None:
+    """A note for each destination of a cancelled run where every file had its outcome but
+    the run stopped before its links, folders, manifests and folder times (its ``result``
+    is ``cancelled`` with no file cancelled: this says why)."""
+    for summary in report.job.destinations:
+        if (
+            summary.index not in report.finished
+            and not summary.lost
+            and not summary.files_cancelled
+            and report.destination_result(summary) == "cancelled"
+        ):
+            root = display_path(report.plans[summary.index].root)
+            report.notes.append(
+                f"{printable_name(root)}: not finished: the run was cancelled after every file had "
+                "its outcome there, before its empty folders, symlinks, folder times and "
+                "manifests (ASC MHL, legacy MHL) were written; run the same command again "
+                "to write them"
+            )
 
 
 def _found_wrong(
@@ -784,6 +815,7 @@ def _finish_destinations(
     card); *folder_times*: the card's folder mtimes by source path (default: lstat of the
     card). A cascade finishes its slow destinations after the card was released."""
     lost = {d.index for d in report.job.destinations if d.lost}
+    report.finished.update(indexes - lost)
     # The file of the card each link leads to, and those files' results: a link is made
     # only where it leads to the card's proven copy (offload.link_targets).
     targets = link_targets.card_targets(plan.tree)

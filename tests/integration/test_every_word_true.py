@@ -799,3 +799,51 @@ def test_adopted_copies_are_worded_for_what_is_known_and_counted_in_words(
     assert "1 copy was already there without a record in the destination's ledger" in (again.stderr)
     assert "--no-resume" in again.stderr
     assert "Ignored (not copied): 1 entry (listed in the report)." in again.stderr
+
+
+def test_a_destination_the_cancel_left_unfinished_is_not_called_ok(tmp_path: Path) -> None:
+    """Ctrl-C after every file had its outcome on the destination, before its empty folders,
+    links and ASC MHL were written (a cancelled run writes none of them): its files are
+    verified, but the destination is not finished. Failed before: its `result` was `ok`
+    (the summary's "ok", the HTML's "✔ 3 verified now") on a copy root with no ASC MHL,
+    no empty folder and no link, and nothing said so."""
+    from offload.engine.cancel import CancelToken
+    from offload.events import Event, FileVerified
+    from offload.report.summary import summary_table
+
+    card = make_card(tmp_path)
+    (card / "EMPTY").mkdir()
+    (card / "link.mov").symlink_to("CLIPS/C000.mov")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    token = CancelToken()
+
+    class CancelAtTheLastCopy:  # as a Ctrl-C just after the last read-back
+        verified = 0
+
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileVerified):
+                self.verified += 1
+                if self.verified == 3:
+                    token.cancel()
+
+    report = offload(card, [dest], sink=CancelAtTheLastCopy(), cancel=token)
+    assert report.job.cancelled and report.exit_code == 130
+    (summary,) = report.job.destinations
+    assert summary.files_verified == 3 and summary.files_cancelled == 0
+    root = dest / "A001"
+    assert not (root / "ascmhl").exists() and not (root / "EMPTY").exists()
+    assert report.destination_result(summary) == "cancelled"
+    assert any(
+        "cancelled" in note and str(root) in note and "ASC MHL" in note for note in report.notes
+    )
+    written = write_reports(report, tmp_path / "reports")
+    data = json.loads(Path(written.paths[0]).read_text())
+    assert data["destinations"][0]["result"] == "cancelled"
+    out = io.StringIO()
+    from rich.console import Console
+
+    Console(file=out, width=160).print(summary_table(report))
+    assert " ok " not in out.getvalue() and "cancelled" in out.getvalue()
+    html = " ".join(Path(written.paths[0]).with_suffix(".html").read_text().split())
+    assert "✔ 3 verified now" not in html and "not finished" in html

@@ -331,6 +331,10 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
             ),
         ]
         result = ", ".join(f"{n} {label}" for n, label in counts if n)
+        if d.get("result") == "cancelled" and not d.get("files_cancelled"):
+            # Every file had its outcome there, but the cancel came before its links,
+            # folders and manifests (OffloadReport.destination_result): not finished.
+            result = f"{result}; not finished (cancelled)" if result else "not finished (cancelled)"
         if d.get("lost"):
             result = f"✖ LOST: {d.get('lost_reason') or 'no reason recorded'}" + (
                 f" ({result})" if result else ""
