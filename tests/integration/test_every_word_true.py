@@ -847,3 +847,21 @@ def test_a_destination_the_cancel_left_unfinished_is_not_called_ok(tmp_path: Pat
     assert " ok " not in out.getvalue() and "cancelled" in out.getvalue()
     html = " ".join(Path(written.paths[0]).with_suffix(".html").read_text().split())
     assert "✔ 3 verified now" not in html and "not finished" in html
+
+
+def test_failed_files_are_said_to_be_listed_where_they_are(tmp_path: Path) -> None:
+    """The verdict points at the failures' list: the ERROR lines, printed after it. Failed
+    before: "NOT ALL VERIFIED: 1 of 3 files failed ... (listed above)" with nothing above
+    but the destinations' table, the failure named below."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    (dest / "A001" / "CLIPS" / "C001.mov").write_bytes(os.urandom(200_000))
+    result = run("copy", card, dest, "--report-dir", tmp_path / "reports")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    (verdict,) = [i for i, line in enumerate(lines) if line.startswith("NOT ALL VERIFIED")]
+    (error,) = [i for i, line in enumerate(lines) if line.startswith("ERROR: ")]
+    assert "C001.mov already exists with other content" in lines[error]
+    assert error > verdict and "(listed below)" in lines[verdict]
+    assert "listed above" not in result.stderr

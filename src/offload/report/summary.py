@@ -221,7 +221,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         failed_files = sum(1 for f in job.files if not f.ok)
         lines.append(
             f"NOT ALL VERIFIED: {failed_files} of {plural(total, 'file')} failed on at least one "
-            f"destination (listed above); {verified_everywhere} {are(verified_everywhere)} "
+            f"destination (listed below); {verified_everywhere} {are(verified_everywhere)} "
             "verified on every "
             f"destination{speed}."
         )
