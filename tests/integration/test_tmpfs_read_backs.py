@@ -42,3 +42,35 @@ def test_every_copy_on_tmpfs_is_read_back_through_ram_whatever_its_size(
     assert bypass == {"big.bin": "none", "small.bin": "none"}
     # The card may not be formatted on the strength of a copy in RAM (report/release.py).
     assert report["card_release"]["may_format"] is False
+
+
+def test_the_cache_a_tmpfs_copy_was_read_through_is_named_as_memory(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """Why a read-back went through a cache, as `offload copy` and `offload verify` say it:
+    for tmpfs, because its storage is RAM. Failed before: both gave only other reasons ("pages
+    still cached, or a FUSE filesystem's block device this user may not open"; verify: "a
+    network share's server, or a FUSE filesystem's block device ..."), none of which held."""
+    card = tmp_path / "CT"
+    card.mkdir()
+    (card / "a.bin").write_bytes(os.urandom(100_000))
+    disk = tmpfs_mount(16 << 20)
+    reports = tmp_path / "reports"
+
+    def offload(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, *args, "--report-dir", str(reports)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    copied = offload("copy", str(card), str(disk.path))
+    assert copied.returncode == 0, copied.stderr
+    (line,) = [x for x in copied.stderr.splitlines() if x.startswith("READ THROUGH A CACHE")]
+    assert "held in memory (tmpfs, ramfs)" in line
+    checked = offload("verify", str(disk.path / "CT"))
+    assert checked.returncode == 0, checked.stderr
+    (warning,) = [x for x in checked.stderr.splitlines() if "read through a cache" in x]
+    assert "held in memory (tmpfs, ramfs)" in warning

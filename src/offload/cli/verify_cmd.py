@@ -469,8 +469,10 @@ def _print_human(
     if through_cache:
         env.warning(
             f"{plural(through_cache, 'file')} read through a cache, not from the media (a "
-            "network share's server, or a FUSE filesystem's block device this user may not "
-            "open): an OK there proves what the cache returned, not what the disk holds"
+            "network share's server; a filesystem held in memory (tmpfs, ramfs), whose "
+            "storage is that cache; pages still cached; a FUSE filesystem whose storage no "
+            "mount table names, or whose block device this user may not open): an OK there "
+            "proves what the cache returned, not what the disk holds"
         )
     for changed in report.changed:
         detail = (

@@ -369,8 +369,9 @@ def _cached_line(cached: Counter[CacheBypass]) -> str:
     if cached[CacheBypass.NONE]:
         parts.append(
             f"{cached[CacheBypass.NONE]} through this machine's page cache, which could not be "
-            "dropped (pages still cached, or a FUSE filesystem's block device this user may "
-            "not open)"
+            "dropped (a filesystem held in memory (tmpfs, ramfs), whose storage is that cache; "
+            "pages still cached; a FUSE filesystem whose storage no mount table names, or whose "
+            "block device this user may not open)"
         )
     total = sum(cached.values())
     return (
