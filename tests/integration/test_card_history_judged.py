@@ -225,3 +225,25 @@ def test_a_card_history_is_not_carried_where_every_file_failed(
     assert (copy / ".offload").is_dir()  # the lock, the reports
     assert not (copy / "ascmhl").exists()
     assert judge.verify(copy).returncode == 30
+
+
+def test_a_card_file_its_history_refutes_is_not_said_unreadable(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A card file read whole but differing from the card's own history: the card was read,
+    what it gave is refuted. Failed before: "Keep the card: the card could not be read:
+    b.mov." (and "lists 1 files" for the missing one)."""
+    card = tmp_path / "C9"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip a\n")
+    (card / "b.mov").write_bytes(b"clip b\n")
+    create(judge, card)
+    (card / "b.mov").write_bytes(b"clip B\n")  # same size, other bytes
+    (card / "a.mov").unlink()
+    (tmp_path / "R9").mkdir()
+    code, out = offload("copy", card, tmp_path / "R9")
+    assert code == 2, out  # its one file failed: nothing copied and verified
+    assert "does not match the card's own ASC MHL history" in out
+    (keep,) = [line for line in out.splitlines() if line.startswith("Keep the card")]
+    assert "could not be read" not in keep and "b.mov" in keep
+    assert "lists 1 file the card no longer has" in out and "1 files" not in out

@@ -317,7 +317,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         transfer_only = transfer_only or unread
         cached_only = cached_only or (cached and not unread)
     if source_error is not None:
-        return keep(f"the card could not be read: {source_error}")
+        # A source error is any failure the card's file met as it was read: unreadable,
+        # changed while read, a second read that differs, or refuted by the card's own
+        # ASC MHL history (the card was read then): not "could not be read".
+        return keep(f"a file of the card failed as it was read: {source_error}")
     if data.get("missing_from_card"):
         return keep(
             "files its own ASC MHL history lists are missing from it: "

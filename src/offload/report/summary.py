@@ -164,8 +164,9 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         names = ", ".join(map(printable_name, report.missing_from_card[:20]))
         more = len(report.missing_from_card) - 20
         lines.append(
-            f"MISSING FROM THE CARD: its own ASC MHL history lists {len(report.missing_from_card)}"
-            f" files the card no longer has: {names}" + (f" and {more} more" if more > 0 else "")
+            "MISSING FROM THE CARD: its own ASC MHL history lists "
+            f"{plural(len(report.missing_from_card), 'file')} the card no longer has: {names}"
+            + (f" and {more} more" if more > 0 else "")
         )
     if report.card_history_untrusted:
         lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
