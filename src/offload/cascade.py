@@ -51,6 +51,7 @@ from offload.plan import IgnoreRules, PreflightItem, ScanError, scan_source
 from offload.plan.codes import PreflightCode
 from offload.results import (
     GOOD_STATUSES,
+    CacheBypass,
     DestinationFileResult,
     DestinationStatus,
     FileResult,
@@ -60,6 +61,9 @@ from offload.results import (
 
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
+
+_THROUGH_A_CACHE = frozenset({CacheBypass.NONE, CacheBypass.SERVER})
+"""Read-backs that matched what a cache returned, not the media (as the summary says)."""
 
 # Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
 # transfer-checked only (it is hashed again on its way to the slow destinations anyway).
@@ -323,7 +327,7 @@ def _release(
     plan: OffloadPlan, report: OffloadReport, fast: list[int], slow: list[int], sink: EventSink
 ) -> None:
     report.card_released_at = time.time()
-    verified = failed = unread = unheld = 0
+    verified = failed = unread = unheld = cached = 0
     # The local fast copies that hold every file of the card read back (verified now or
     # earlier, never a transfer check only): a re-run without the card may be fed from them.
     complete = {i for i in fast if i not in plan.backends}
@@ -346,6 +350,11 @@ def _release(
             verified += 1
             # Good, but a fast copy was only transfer-checked: never called verified.
             unread += any(r is not None and not _read_back(r) for r in results)
+            # Read back, but through a cache (RAM, a server's): never worded as the media.
+            cached += any(
+                r is not None and _read_back(r) and r.cache_bypass in _THROUGH_A_CACHE
+                for r in results
+            )
         for index in list(complete):
             if file.source_error or not _read_back(file.destination(index)):
                 complete.discard(index)
@@ -362,6 +371,7 @@ def _release(
             without_card=recorded,
             files_transfer_checked=unread,
             files_not_cascaded=unheld,
+            files_read_through_cache=cached,
         )
     )
 

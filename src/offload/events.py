@@ -183,7 +183,10 @@ class CardReleased(Event):
     them with a fast copy never read back (transfer-checked only); ``files_failed``: files that
     failed on some fast destination (the card is needed to retry those);
     ``files_not_cascaded``: those of them no fast destination holds, which the cascade
-    cannot feed (every fast one failed it, or the card could not give it). ``without_card``:
+    cannot feed (every fast one failed it, or the card could not give it);
+    ``files_read_through_cache``: files good on every fast destination with a fast copy read
+    back only through a cache (``cache_bypass`` ``none`` or ``server``: tmpfs, a network
+    share, pages that stayed cached), said so beside "verified". ``without_card``:
     a fast copy holds every file, read back, and the release recorded it there: a re-run
     without the card is fed from it (``cascade.fast_copy_source``)."""
 
@@ -195,6 +198,7 @@ class CardReleased(Event):
     without_card: bool = False
     files_transfer_checked: int = 0
     files_not_cascaded: int = 0
+    files_read_through_cache: int = 0
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,27 @@ def test_the_cache_a_tmpfs_copy_was_read_through_is_named_as_memory(
     assert checked.returncode == 0, checked.stderr
     (warning,) = [x for x in checked.stderr.splitlines() if "read through a cache" in x]
     assert "held in memory (tmpfs, ramfs)" in warning
+
+
+def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """The card's pass to a tmpfs drive: its copies were read back from RAM (its storage),
+    not from a medium. Failed before: the line said "all 2 files are verified on FAST" as
+    of copies read back from the media, where the summary and the reports qualify them."""
+    card = tmp_path / "CT"
+    card.mkdir()
+    for name in ("a.bin", "b.bin"):
+        (card / name).write_bytes(os.urandom(100_000))
+    fast = tmpfs_mount(16 << 20)
+    slow = tmp_path / "SLOW"
+    slow.mkdir()
+    result = subprocess.run(
+        [*CLI, "copy", str(card), str(fast.path), "--cascade-to", str(slow),
+         "--report-dir", str(tmp_path / "reports")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("CARD ")]
+    assert "all 2 files are verified on" in line
+    assert "(2 of them read back through a cache, not from the media)" in line

@@ -457,6 +457,13 @@ def card_released_line(event: CardReleased) -> str:
     verified."""
     fast = ", ".join(event.destinations)
     unread = event.files_transfer_checked
+    cached = event.files_read_through_cache
+    through = (
+        f" ({'it was' if event.files_verified == 1 else f'{cached} of them'} read back through "
+        "a cache, not from the media)"
+        if cached
+        else ""
+    )
     state = (
         "verified"
         if not unread
@@ -464,6 +471,7 @@ def card_released_line(event: CardReleased) -> str:
         if unread == event.files_verified
         else f"verified or transfer-checked ({unread} never read back)"
     )
+    fast += through
     slow = ", ".join(event.cascade)
     if event.files_failed:
         # Only the files no fast copy holds cannot be cascaded: one another fast destination
