@@ -128,3 +128,21 @@ def test_a_link_out_of_the_card_is_passed_over_against_either_reference(
     (root / "late.mov").write_bytes(b"late")
     code, out, _ = offload("verify", "--json", "--mhl-file", legacy, root)
     assert code == 21 and json.loads(out)["extra"] == ["late.mov"]
+
+
+@pytest.mark.parametrize(
+    ("options", "reference"),
+    [((), "the ASC MHL history"), (("--mhl", "none"), "offload-ai's ledger")],
+)
+def test_a_new_file_is_said_to_be_missing_from_the_reference_verify_used(
+    tmp_path: Path, options: tuple[str, ...], reference: str
+) -> None:
+    """A file the copy root holds that the reference does not record is new to *that*
+    reference: a copy root's ledger may record a file its ASC MHL history does not (a run
+    cancelled before its manifests). Failed before: "NEW (not in the records)", whichever
+    reference was used, as if no record of ours held it."""
+    root = copied(tmp_path, *options)
+    (root / "notes.txt").write_text("hi\n")
+    code, out, err = offload("verify", root)
+    assert code == 21, out + err
+    assert f"WARNING: NEW (not in {reference}) {root / 'notes.txt'}" in err

@@ -146,7 +146,8 @@ def test_verify_ok_then_corrupted_missing_new(s3_server, bucket, tmp_path) -> No
     )
     client.put_object(Bucket=bucket, Key="day1/A001/notes.txt", Body=b"hello")
     code, out, err = verify(tmp_path, s3_server.url, url)
-    assert code == 21 and f"NEW (not in the records) s3://{bucket}/day1/A001/notes.txt" in err
+    assert code == 21
+    assert f"NEW (not in the ASC MHL history) s3://{bucket}/day1/A001/notes.txt" in err
 
 
 def test_verify_against_the_s3_ledger(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -457,6 +457,14 @@ def _shown(name: str, digest: str | None) -> str | None:
     return digest
 
 
+_REFERENCE_WORDS = {
+    "ascmhl": "the ASC MHL history",
+    "legacy": "the legacy MHL",
+    "ledger": "offload-ai's ledger",
+}
+"""A reference (``VerifyReport.reference``) as the human output names it."""
+
+
 def _print_human(
     env: Environment,
     report: VerifyReport,
@@ -500,8 +508,11 @@ def _print_human(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
             f"not verified) {printable_name(str(where / path))}"
         )
+    # New to the reference this check used: another record (the ledger, where a cancelled
+    # run wrote no manifest) may hold it.
+    records = _REFERENCE_WORDS.get(str(report.reference), "the records")
     for path in report.extra:
-        env.warning(f"NEW (not in the records) {printable_name(str(where / path))}")
+        env.warning(f"NEW (not in {records}) {printable_name(str(where / path))}")
     for path in report.dangling:
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "
