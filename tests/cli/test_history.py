@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from support import mounts
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -104,3 +107,25 @@ def test_history_limit_below_one_and_a_report_dir_that_is_a_file_are_usage_error
         assert result.returncode == 64 and result.stdout == ""
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and str(a_file) in lines[0] and "not a folder" in lines[0]
+
+
+def test_history_says_which_runs_read_through_a_cache(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A copy on tmpfs is read back from RAM (its storage), not from a medium; so is a check
+    of it. Failed before: both history lines said plain "verified", which for a check means
+    "every recorded file read from the media and equal" (docs/json.md)."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(os.urandom(10_000))
+    (card / "clap.mov").write_bytes(os.urandom(10_000))
+    disk, reports = tmpfs_mount(8 << 20), tmp_path / "reports"
+    assert _run("copy", card, disk.path, "--report-dir", reports).returncode == 0
+    assert _run("verify", disk.path / "A001", "--report-dir", reports).returncode == 0
+    listed = _run("history", "--json", "--report-dir", reports)
+    assert listed.returncode == 0, listed.stderr
+    results = {e["kind"]: e["result"] for e in json.loads(listed.stdout)}
+    assert results == {
+        "offload": "verified, 2 through a cache",
+        "verify": "verified, 2 through a cache",
+    }

@@ -155,6 +155,10 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
     # A legacy MHL entry with no hash we know (exit 22; 0 in reports of earlier versions).
     if code in (0, 22) and totals.get("unverifiable"):
         result = f"verified, {totals['unverifiable']} by size only"
+    # Read, but through a cache (tmpfs, a network share's server...): not from the media.
+    cached = data.get("files_read_through_cache")
+    if code in (0, 22) and isinstance(cached, int) and cached > 0:
+        result += f", {cached} through a cache"
     checked = sum(totals.get(key) or 0 for key in ("verified", "changed", "unreadable"))
     return HistoryEntry(
         report=str(path),
@@ -183,6 +187,18 @@ def _result(data: dict[str, Any]) -> str:
     )
     if damaged and data.get("exit_code") == 0:  # exit 0: each one replaced, proven
         result += f", {damaged} damaged cop{'y' if damaged == 1 else 'ies'} replaced"
+    if result.startswith("verified"):
+        # Read back (now, or by the run the ledger trusts) through a cache that could not be
+        # dropped: what such a copy rests on is not the media (README, cache_bypass).
+        cached = sum(
+            1
+            for file in data.get("files") or []
+            for d in file.get("destinations") or []
+            if d.get("status") in ("verified", "verified_earlier")
+            and d.get("cache_bypass") in ("none", "server")
+        )
+        if cached:
+            result += f", {cached} through a cache"
     return result
 
 
