@@ -865,3 +865,28 @@ def test_failed_files_are_said_to_be_listed_where_they_are(tmp_path: Path) -> No
     assert "C001.mov already exists with other content" in lines[error]
     assert error > verdict and "(listed below)" in lines[verdict]
     assert "listed above" not in result.stderr
+
+
+def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
+    tmp_path: Path,
+) -> None:
+    """`offload verify` finds a copy changed that kept its size and mtime; the copy root's
+    ledger still vouches for it, so the next plain `offload copy` says "verified earlier"
+    and may tell the card may be formatted. The check must say so and name --reverify.
+    Failed before: only "ERROR: CHANGED ..." (and a re-run then trusted the copy)."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    corrupt_keeping_size_and_mtime(dest / "A001" / "CLIPS" / "C001.mov")
+    checked = run("verify", dest / "A001", "--report-dir", reports)
+    assert checked.returncode == 11, checked.stderr
+    assert "CHANGED" in checked.stderr and "--reverify" in checked.stderr
+    again = run("copy", card, dest, "--report-dir", reports)  # what that warning foretells
+    assert again.returncode == 0 and "3 earlier (not re-read)" in again.stderr
+    fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
+    assert fixed.returncode == 0 and "copy no longer matches" in fixed.stderr
+    assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
+    # A check with nothing changed says nothing of it.
+    assert "--reverify" not in run("verify", dest / "A001", "--report-dir", reports).stderr

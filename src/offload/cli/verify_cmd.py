@@ -457,6 +457,14 @@ def _shown(name: str, digest: str | None) -> str | None:
     return digest
 
 
+def _has_ledger(root: Path) -> bool:
+    """Whether *root* is a copy root with offload-ai's ledger (``ledger.LEDGER_NAME``)."""
+    try:
+        return (root / ".offload" / "ledger.jsonl").is_file()
+    except OSError:
+        return False
+
+
 _REFERENCE_WORDS = {
     "ascmhl": "the ASC MHL history",
     "legacy": "the legacy MHL",
@@ -501,6 +509,15 @@ def _print_human(
         env.error(f"CHANGED {printable_name(str(where / changed.path))}: {detail}")
     for path in report.unreadable:
         env.error(f"UNREADABLE {printable_name(str(where / path))}")
+    if (report.changed or report.unreadable) and not remote and _has_ledger(where):
+        # A check changes no ledger: the next plain offload trusts a changed copy that kept
+        # its size and mtime ("verified earlier"). Say so, and what reads it back.
+        env.warning(
+            "this copy root's ledger still vouches for the copies it recorded (a check "
+            "changes no record): a plain `offload copy` of the card trusts a changed copy "
+            "that kept its size and date (verified earlier, not re-read); `offload copy "
+            "--reverify` reads the copies back and replaces those that no longer match the card"
+        )
     for path in report.missing:
         env.error(f"MISSING {printable_name(str(where / path))}")
     for path in report.unverifiable:
