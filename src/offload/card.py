@@ -781,9 +781,10 @@ def note_unfinished(report: OffloadReport) -> None:
             root = display_path(report.plans[summary.index].root)
             report.notes.append(
                 f"{printable_name(root)}: not finished: the run was cancelled after every file had "
-                "its outcome there, before its empty folders, symlinks, folder times and "
-                "manifests (ASC MHL, legacy MHL) were written; run the same command again "
-                "to write them"
+                "its outcome there, before the steps that finish a destination (the empty "
+                "folders, symlinks, folder times and manifests, ASC MHL or legacy MHL, the run "
+                "was to write there); "
+                "run the same command again to finish it"
             )
 
 
