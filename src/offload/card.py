@@ -74,6 +74,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
     NO_DIGESTS,
@@ -173,14 +174,31 @@ class OffloadPlan:
     # The destinations grouped by the disk they share and how each group reads back
     # (engine.devices): shown by --dry-run, used by the copy, recorded in the report.
     devices: list[DeviceGroup] = field(default_factory=list)
+    # (task index, destination index) of the copies whose final name holds a file of another
+    # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
+    # them, as it would one that appeared after the plan), but they are not "to copy".
+    in_the_way: frozenset[tuple[int, int]] = frozenset()
+
+    def _copied(self) -> Iterator[FileTask]:
+        """The tasks with at least one copy this run will write."""
+        for i, task in enumerate(self.tasks):
+            if any(
+                t is not None and (i, d) not in self.in_the_way for d, t in enumerate(task.targets)
+            ):
+                yield task
 
     @property
     def bytes_to_copy(self) -> int:
-        return sum(t.source.size_bytes for t in self.tasks if any(t.targets))
+        return sum(t.source.size_bytes for t in self._copied())
 
     @property
     def files_to_copy(self) -> int:
-        return sum(1 for t in self.tasks if any(t.targets))
+        return sum(1 for _ in self._copied())
+
+    @property
+    def copies_not_overwritten(self) -> int:
+        """Copies that will fail because a file of another size is in their way."""
+        return len(self.in_the_way)
 
 
 @dataclass
@@ -393,6 +411,8 @@ def _plan(
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
+    in_the_way: dict[int, list[tuple[int, str]]] = {}  # by destination: (task index, path)
+    may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
         # was a large share of a 50,000-file card's memory.
@@ -421,7 +441,9 @@ def _plan(
                 reverify=options.reverify,
                 backend=backends.get(plan.index),
             )
-            if kind is None:
+            if kind is None or kind is _IN_THE_WAY:
+                if kind is _IN_THE_WAY and not may_replace:
+                    in_the_way.setdefault(plan.index, []).append((len(tasks), final))
                 targets.append(final)
                 continue
             targets.append(None)
@@ -505,6 +527,9 @@ def _plan(
     if backends and tree.symlinks:
         links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))
+    if in_the_way:
+        found = _in_the_way_warnings(plans, in_the_way)
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *found))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
@@ -531,7 +556,44 @@ def _plan(
         card_history=card_history,
         backends=backends,
         devices=devices,
+        in_the_way=frozenset(
+            (task, index) for index, found in in_the_way.items() for task, _ in found
+        ),
     )
+
+
+_NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name every one
+
+
+def _in_the_way_warnings(
+    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str]]]
+) -> list[PreflightItem]:
+    """Before the copy, one warning a destination: the copies that will fail because a file
+    of another size, not ours, holds their name (the engine refuses each; nothing there is
+    replaced), and what to do about it."""
+    items = []
+    for plan in plans:
+        found = in_the_way.get(plan.index)
+        if not found:
+            continue
+        named = ", ".join(printable_name(path) for _, path in found[:_NAMED_IN_THE_WAY])
+        more = (
+            f" and {len(found) - _NAMED_IN_THE_WAY} more" if len(found) > _NAMED_IN_THE_WAY else ""
+        )
+        items.append(
+            PreflightItem(
+                PreflightCode.EXISTING_NOT_OVERWRITTEN,
+                Path(found[0][1]),
+                f"{plural(len(found), 'file')} of another size already at the name of a copy on "
+                f"{display_path(plan.root)}, with no record of ours: "
+                f"{'it is' if len(found) == 1 else 'they are'} not overwritten and "
+                f"{'that copy fails' if len(found) == 1 else 'those copies fail'} ({named}{more}); "
+                "--overwrite replaces them once the new copies are verified, --keep-both keeps "
+                "both",
+                plan.index,
+            )
+        )
+    return items
 
 
 def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
@@ -552,6 +614,8 @@ def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> lis
 
 
 _TRUSTED = "trusted"
+# A file of another size (or not a regular file: the preflight refuses that) at the name.
+_IN_THE_WAY = "in the way"
 
 
 def _existing_copy_kind(
@@ -564,7 +628,8 @@ def _existing_copy_kind(
     backend: S3Backend | None = None,
 ) -> CheckKind | str | None:
     """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
-    proves it as strictly as asked), or the kind of read-back an existing copy needs.
+    proves it as strictly as asked), _IN_THE_WAY (copy it if the existing-file policy lets
+    the copy replace what is there), or the kind of read-back an existing copy needs.
     *backend*: an S3 destination's (its objects are looked up there, not locally)."""
     if recorded is not None:
         if not proof_satisfies(recorded.verify, verify):
@@ -579,7 +644,7 @@ def _existing_copy_kind(
         return None
     if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
         return CheckKind.ADOPT
-    return None  # absent, or different: the engine's existing-file policy decides
+    return _IN_THE_WAY  # the engine's existing-file policy decides
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:

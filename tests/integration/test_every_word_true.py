@@ -211,6 +211,38 @@ def test_a_different_file_of_the_same_size_is_refused_and_kept(tmp_path: Path) -
     assert (dest / "A001" / "CLIPS" / "C000.mov").read_bytes() == other
 
 
+def test_a_file_of_another_size_in_the_way_is_named_before_the_copy(tmp_path: Path) -> None:
+    """Failed before: the plan line said "3 to copy" for a card whose copy of one file a
+    foreign file of another size was in the way of (refused by the engine once the copy
+    ran), and nothing said so before the copy. Now the line counts 2 to copy and 1 refused,
+    and a warning names the file and the options, before the copy; --overwrite copies all."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    foreign = dest / "A001" / "CLIPS" / "C001.mov"
+    foreign.write_bytes(b"not the card's")
+    reports = tmp_path / "reports"
+    refused = run("copy", card, dest, "--report-dir", reports)
+    assert refused.returncode == 1, refused.stderr
+    assert "3 files (600.0 kB)" in refused.stderr
+    assert "2 to copy (400.0 kB)" in refused.stderr
+    assert "1 copy refused: another file in the way" in refused.stderr
+    warning = refused.stderr.index("WARNING: 1 file of another size already at the name")
+    assert str(foreign) in refused.stderr[warning:].splitlines()[0]
+    assert warning < refused.stderr.index("full verification")  # before the copy's summary
+    assert foreign.read_bytes() == b"not the card's"
+    report = newest_report(reports)
+    (item,) = [w for w in report["warnings"] if w["code"] == "existing-not-overwritten"]
+    assert item["path"] == str(foreign)
+    failed = [f for f in report["files"] if f["destinations"][0]["status"] == "failed"]
+    assert [f["path"] for f in failed] == ["CLIPS/C001.mov"]
+
+    replaced = run("copy", card, dest, "--report-dir", reports, "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "1 to copy" in replaced.stderr and "in the way" not in replaced.stderr
+    assert foreign.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+
+
 def test_reports_never_overwrite_each_other_and_state_the_exit_code(tmp_path: Path) -> None:
     """Failed before: two reports in the same second left one JSON."""
     card = make_card(tmp_path, files=1)

@@ -601,6 +601,12 @@ def _offload(
         f"from {printable_name(str(plan.source))}: {plan.files_to_copy} to copy "
         f"({human_bytes(plan.bytes_to_copy)}), "
         f"{plural(len(plan.checks), 'copy', 'copies')} already there to read back"
+        + (
+            f", {plural(plan.copies_not_overwritten, 'copy', 'copies')} refused: another "
+            "file in the way (see the warning)"
+            if plan.copies_not_overwritten
+            else ""
+        )
     )
 
     def announce() -> None:
