@@ -231,7 +231,7 @@ def test_a_card_file_its_history_refutes_is_not_said_unreadable(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
     """A card file read whole but differing from the card's own history: the card was read,
-    what it gave is refuted. Failed before: "Keep the card: the card could not be read:
+    what it gave is refuted. Failed before: "Do not format the card: the card could not be read:
     b.mov." (and "lists 1 files" for the missing one)."""
     card = tmp_path / "C9"
     card.mkdir()
@@ -244,6 +244,6 @@ def test_a_card_file_its_history_refutes_is_not_said_unreadable(
     code, out = offload("copy", card, tmp_path / "R9")
     assert code == 2, out  # its one file failed: nothing copied and verified
     assert "does not match the card's own ASC MHL history" in out
-    (keep,) = [line for line in out.splitlines() if line.startswith("Keep the card")]
+    (keep,) = [line for line in out.splitlines() if line.startswith("Do not format the card")]
     assert "could not be read" not in keep and "b.mov" in keep
     assert "lists 1 file the card no longer has" in out and "1 files" not in out

@@ -127,7 +127,7 @@ def test_card_may_be_formatted_only_with_a_verified_copy_on_another_disk(
     assert job["card_release"]["may_format"] is False
     html, pdf = page_one(browser, poppler, job_path)
     for text in (html, pdf, err):
-        assert "Keep the card: 10 of 10 files" in flat(text)
+        assert "Do not format the card: 10 of 10 files" in flat(text)
         assert "only transfer-checked" in flat(text)
         assert "may be formatted" not in text
 
@@ -143,12 +143,13 @@ def test_a_copy_on_the_cards_own_disk_keeps_the_card(
     assert code == 0, err
     release = job["card_release"]
     assert release["may_format"] is False
-    assert "Keep the card: no destination is on a disk other than the card's" in release["text"]
+    expected = "Do not format the card: no destination is on a disk other than the card's"
+    assert expected in release["text"]
     assert "on the card's own disk" in release["text"]
     html, pdf = page_one(browser, poppler, job_path)
     assert "ALL COPIES VERIFIED" in html  # the copies are verified; the card must stay
     for text in (html, pdf):
-        assert "Keep the card" in text and "formatted" not in text
+        assert "Do not format the card" in text and "formatted" not in text
 
 
 @pytest.mark.parametrize("index", ["CONTENTS/CLIPS001/INDEX.MIF", "LASTCLIP.TXT"])

@@ -80,7 +80,7 @@ def test_a_report_without_devices_keeps_the_card() -> None:
 def test_a_lost_destination_or_a_cancel_keeps_the_card() -> None:
     data = report(VERIFIED, VERIFIED)
     data["destinations"][1]["lost"] = True
-    assert card_release(data).text == "Keep the card: destination 2 was lost."
+    assert card_release(data).text == "Do not format the card: destination 2 was lost."
     assert not card_release(report(VERIFIED, VERIFIED, cancelled=True)).may_format
 
 
@@ -228,18 +228,18 @@ def test_an_untrusted_card_history_keeps_the_card() -> None:
 def test_a_file_failed_on_one_destination_keeps_the_card() -> None:
     release = card_release(report(FAILED, VERIFIED))
     assert not release.may_format
-    assert release.text == "Keep the card: a copy failed: A001C001.MXF."
+    assert release.text == "Do not format the card: a copy failed: A001C001.MXF."
 
 
 def test_copies_failed_are_counted_the_first_named() -> None:
-    """Failed before: "Keep the card: a copy failed: A001C001.MXF." named one file when
+    """Failed before: "Do not format the card: a copy failed: A001C001.MXF." named one file when
     three copies had failed (the ignore case says how many and which first)."""
     data = report(FAILED, FAILED)
     data["files"].append({"path": "A001C002.MXF", "destinations": [
         {"index": 0, **VERIFIED}, {"index": 1, **FAILED}]})  # fmt: skip
     release = card_release(data)
     assert not release.may_format
-    assert release.text == "Keep the card: 3 copies failed (A001C001.MXF first)."
+    assert release.text == "Do not format the card: 3 copies failed (A001C001.MXF first)."
 
 
 def test_missing_files_failed_symlinks_and_folder_errors_keep_the_card() -> None:
@@ -249,7 +249,7 @@ def test_missing_files_failed_symlinks_and_folder_errors_keep_the_card() -> None
     assert "a symlink" in card_release(report(VERIFIED, VERIFIED, symlinks=links)).text
     errors = ["cannot set the times of CLIPS on destination 1"]
     release = card_release(report(VERIFIED, VERIFIED, folder_errors=errors))
-    assert release.text == f"Keep the card: {errors[0]}."
+    assert release.text == f"Do not format the card: {errors[0]}."
 
 
 def test_a_destination_on_the_cards_disk_in_memory_or_unreachable_is_no_backup() -> None:

@@ -28,6 +28,8 @@ h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 2px solid #111; padding
 .problems li { color: var(--bad); font-weight: 600; margin: 2px 0; word-break: break-word; }
 .warnings li { color: var(--warn); }
 .notes li { color: #444; }
+/* A warning or note naming a long path must not widen the page. */
+.warnings li, .notes li { overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }

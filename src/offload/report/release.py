@@ -75,7 +75,7 @@ def user_ignored(entry: object) -> bool:
 
 class CardRelease(NamedTuple):
     """``may_format``: the card may be formatted (see the module's rule); ``text``: the one
-    sentence saying so, or "Keep the card: <the first reason>"; ``index_files``: the card's
+    sentence saying so, or "Do not format the card: <the first reason>"; ``index_files``: the card's
     index files refused because an older one is on a destination, when those are the run's
     only failures (else empty)."""
 
@@ -253,7 +253,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     on a report missing keys: a missing fact keeps the card."""
 
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
-        return CardRelease(False, f"Keep the card: {reason}.", index_files)
+        return CardRelease(False, f"Do not format the card: {reason}.", index_files)
 
     if data.get("cancelled"):
         return keep("the offload was cancelled before it finished")
