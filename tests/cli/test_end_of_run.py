@@ -61,9 +61,7 @@ def test_the_reports_are_made_with_the_collector_paused_and_it_runs_again_after(
     line = json.loads(out.getvalue().splitlines()[-1])
     assert line["event"] == "job_report"
     report = json.loads(Path(line["reports"][0]).read_text())
-    assert [f["path"] for f in report["files"]] == [
-        f"CLIPS/C{i:04d}.MOV" for i in range(12)
-    ]
+    assert [f["path"] for f in report["files"]] == [f"CLIPS/C{i:04d}.MOV" for i in range(12)]
     assert all(Path(p).with_suffix(".pdf").is_file() for p in line["reports"])
 
 
