@@ -182,14 +182,16 @@ class OffloadPlan:
     def files_to_copy(self) -> int:
         return sum(1 for t in self.tasks if any(t.targets))
 
-    def release_tasks(self) -> None:
-        """Forget the engine's tasks once ``run_offload`` has returned: its report holds all
-        that the reports and the summary read (each result shares the task's path strings),
-        and the tasks, one with its targets a file (~7 MiB at 50,000 files), would otherwise
-        stay alive beside the reports while they are made (``offload copy`` calls this:
-        the end of the run's peak memory). The scanned tree is kept. The plan cannot be run
-        again after this."""
+    def release_files(self) -> None:
+        """Forget the per-file parts of the plan once ``run_offload`` has returned: the
+        engine's tasks (one with its targets a file) and the scanned tree's files. Its report
+        holds all that the reports and the summary read (each result shares the scan's and
+        the task's path strings), and these (~10 MiB at 50,000 files) would otherwise stay
+        alive beside the reports while they are made, the run's peak memory (``offload
+        copy`` calls this). The tree's folders, links and ignored entries are kept; its file
+        count is 0 after this, and the plan cannot be run again."""
         self.tasks = []
+        self.tree = self.tree._replace(files=())
 
 
 @dataclass

@@ -82,12 +82,17 @@ def test_collector_paused_restores_what_it_found_also_on_errors() -> None:
         gc.enable()
 
 
-def test_release_tasks_forgets_the_tasks_and_keeps_the_tree(tmp_path: Path) -> None:
+def test_release_files_forgets_the_tasks_and_the_files_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
     card = _card(tmp_path, 3)
     dest = tmp_path / "dest"
     dest.mkdir()
     plan = plan_offload(card, [dest], OffloadOptions())
     assert len(plan.tasks) == 3
-    plan.release_tasks()
-    assert plan.tasks == []
     assert plan.tree.file_count == 3
+    plan.release_files()
+    assert plan.tasks == []
+    assert plan.tree.files == ()
+    assert plan.tree.directories == ("CLIPS",)
+    assert plan.plans[0].root == dest / "A001"

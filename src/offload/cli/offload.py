@@ -602,7 +602,7 @@ def _offload(
     finally:
         if trace is not None:
             trace.close()
-    plan.release_tasks()  # the reports reuse their memory (the run's peak is theirs)
+    plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
     with collector_paused():
         return _reports_and_summary(args, env, report, no_cascade, worker, json_sink)
 
