@@ -233,6 +233,11 @@ class ProgressModel:
             for dest in self._destinations:
                 if dest.lost is None and dest.phase != "done":
                     dest.phase = self._end_phase(dest, cancelled=event.cancelled)
+            # The offload is over: the per-file maps (~5.6 MiB at 50,000 files) are read by
+            # no snapshot (its counts are the destinations'), and the command's reports,
+            # made next, would otherwise hold them at its peak.
+            self._started_paths = {}
+            self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True

@@ -285,3 +285,23 @@ def test_a_cancel_after_a_destination_finished_leaves_it_done(tmp_path: Path) ->
     assert [s.files_verified for s in report.job.destinations] == [6, 6]
     assert [s.result() for s in report.job.destinations] == ["ok", "ok"]
     assert [d.phase for d in last.destinations] == ["done", "done"], last.destinations
+
+
+def test_the_per_file_maps_are_freed_when_the_offload_ends_and_the_end_stands(
+    tmp_path: Path,
+) -> None:
+    card = make_card(tmp_path / "cards", files=3)
+    dest = tmp_path / "d1"
+    dest.mkdir()
+    recorder = Recorder()
+    offload(card, [dest], options=OffloadOptions(), sink=recorder)
+    event, last = recorder.seen[-1]
+    assert isinstance(event, OffloadFinished)
+    model = recorder.model
+    # Nothing per file is kept past the end (the command's reports come next) ...
+    assert not (model._started_paths or model._failed_on or model._done_on)
+    assert not model._finished_per_file
+    # ... and what the end showed is what the model still shows.
+    assert model.snapshot() == last
+    assert last.fraction == 1.0
+    assert all(d.files_done == 3 and d.phase == "done" for d in last.destinations)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,16 @@ def test_a_first_report_changed_since_is_not_copied(tmp_path: Path, damage: str)
     assert second.read_bytes() == whole
     assert streamed.content(0) == whole
     assert sorted(p.name for p in second.parent.iterdir()) == ["r.json"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [0.0, 0.999999, 1.0, 1796173831.461, 1796173831.0, -0.5, -1.0, -86400.25, 4102444799.9],
+)
+def test_report_dates_are_each_seconds_gmtime(timestamp: float) -> None:
+    # _iso formats a second once (cached): the same text as gmtime of the float, which
+    # takes its floor (so -0.5 is 1969-12-31T23:59:59Z, as before the cache).
+    expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+    assert job_report._iso(timestamp) == expected
+    assert job_report._iso(timestamp) == expected  # from the cache
+    assert job_report._iso(None) is None

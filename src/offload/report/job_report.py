@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
+import math
 import os
 import re
 import time
@@ -75,7 +77,16 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+    # gmtime takes a float's floor (its seconds); a run's dates share their seconds (the
+    # files verified in the same second, a card's clips recorded in it), so each second is
+    # formatted once: twice a file and report file (mtime, verified_at) was ~0.14 s of
+    # CPU at 50,000 files for the JSON and again for the CSV.
+    return _iso_second(math.floor(timestamp))
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 def _readback(result: DestinationFileResult) -> dict[str, str]:
