@@ -199,7 +199,13 @@ def test_every_container_ffmpeg_writes_passes_the_header_sniff(tmp_path: Path, m
         )
     ]
     stills = []
-    for fmt, ext in (("PNG", "png"), ("JPEG", "jpg"), ("TIFF", "tif"), ("BMP", "bmp")):
+    for fmt, ext in (
+        ("PNG", "png"),
+        ("JPEG", "jpg"),
+        ("TIFF", "tif"),
+        ("BMP", "bmp"),
+        ("SGI", "sgi"),
+    ):
         stills.append(tmp_path / f"s.{ext}")
         Image.new("RGB", (64, 36), (200, 30, 30)).save(stills[-1], fmt)
     write_sequence(tmp_path / "SEQ", "S", range(1, 2))
@@ -221,6 +227,26 @@ def test_every_container_ffmpeg_writes_passes_the_header_sniff(tmp_path: Path, m
     run_in = tmp_path / "runin.mxf"
     run_in.write_bytes(os.urandom(3000) + clips[4].read_bytes())
     assert not_media(run_in) is None
+
+
+def test_two_byte_signatures_need_their_next_fields(tmp_path: Path) -> None:
+    """Failed before: a file that only started with an SGI or BMP signature (two bytes: one
+    file in 65,536 of any content), or had a transport stream's sync byte at 0 and 188 only,
+    was handed to FFmpeg (the 50,000-file bench card loaded PyAV for one such file: +18 MiB
+    of peak memory). Real ones pass (test above: BMP, SGI, MTS, M2TS)."""
+    refused = "not probed: its first bytes are no picture or video format FFmpeg reads"
+    rest = bytes(range(7, 250)) * 4  # no 0x47 where a packet would start, no valid field
+    for name, head in (
+        ("a.bin", b"\x01\xda\x07\x09\x00\x09"),  # SGI magic, storage 7, 9 bytes a channel
+        ("b.bin", b"BM" + bytes(12) + (99).to_bytes(4, "little")),  # info header of 99 bytes
+        ("c.bin", b"\x47" + bytes(187) + b"\x47" + bytes(300)),  # 2 syncs, not the third
+    ):
+        path = tmp_path / name
+        path.write_bytes(head + rest)
+        assert not_media(path) == refused, name
+    short = tmp_path / "d.ts"  # shorter than two packets: its first sync byte is all there is
+    short.write_bytes(b"\x47" + bytes(100))
+    assert not_media(short) is None
 
 
 def av_codecs() -> set[str]:

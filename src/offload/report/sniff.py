@@ -28,7 +28,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-HEADER_BYTES = 256
+# Enough for six transport-stream packets (their sync bytes are the format's only sign).
+HEADER_BYTES = 1024
 # An MXF file may start with a run-in of up to 64 KiB before its header partition pack.
 MXF_RUN_IN = 65_536
 MXF_PARTITION_KEY = bytes.fromhex("060e2b34020501010d010201")
@@ -46,8 +47,6 @@ MAGIC = (
     b"\xff\xd8\xff",  # JPEG
     b"\x89PNG\r\n\x1a\n",  # PNG
     b"\xff\x4f\xff\x51",  # JPEG 2000 codestream (.j2c)
-    b"\x01\xda",  # SGI
-    b"BM",  # BMP
     b"RIFF",  # AVI, WebP, WAV
     b"\x1a\x45\xdf\xa3",  # Matroska, WebM
     b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3",  # MPEG program stream, MPEG video
@@ -86,18 +85,35 @@ def not_media(path: str | Path) -> str | None:
     return "not probed: its first bytes are no picture or video format FFmpeg reads"
 
 
+# The sizes of a BMP's info header (offset 14), one per version Windows and OS/2 defined.
+_BMP_INFO_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
+_SGI_DIMENSIONS = (b"\x00\x01", b"\x00\x02", b"\x00\x03")  # an SGI image's (big-endian)
+
+
 def _recognised(header: bytes) -> bool:
     if header[4:8] in ISO_BOXES or header.startswith(MAGIC):
         return True
     if header.startswith(MXF_PARTITION_KEY):
         return True
+    # Formats whose signature is two bytes (one file in 65,536 of any content starts so):
+    # their next fields too, or a card of unknown files would load FFmpeg for a few of them.
+    # SGI: magic 474, storage 0 or 1 (verbatim, RLE), 1 or 2 bytes a channel, 1 to 3
+    # dimensions (big-endian).
+    if (
+        header[:2] == b"\x01\xda"
+        and header[2:3] in (b"\x00", b"\x01")
+        and header[3:4] in (b"\x01", b"\x02")
+        and header[4:6] in _SGI_DIMENSIONS
+    ):
+        return True
+    if header[:2] == b"BM" and int.from_bytes(header[14:18], "little") in _BMP_INFO_SIZES:
+        return True
     # MPEG transport stream: a sync byte every 188 bytes (M2TS/MTS: 192, after a 4-byte
-    # time code); a file shorter than two packets is checked on its first.
+    # time code), at every packet the header holds; a file shorter than two packets is
+    # checked on its first.
     for start, size in ((0, 188), (4, 192)):
-        if header[start : start + 1] == b"\x47" and header[start + size : start + size + 1] in (
-            b"\x47",
-            b"",
-        ):
+        syncs = header[start::size]
+        if syncs and syncs.count(0x47) == len(syncs):
             return True
     return False
 
