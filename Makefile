@@ -23,10 +23,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/mypy
 
-# pytest-xdist workers (dev extra); 0 runs the suite in one process. `make test PYTEST_WORKERS=2`
-# runs it on two (`--dist loadgroup`: the tests of one xdist_group stay on one worker). Serial
-# by default until the whole suite has run green three times in a row on 2 workers with CI=true.
-PYTEST_WORKERS ?= 0
+# pytest-xdist workers (dev extra): two by default (`--dist loadgroup`: the tests of one
+# xdist_group stay on one worker); `make test PYTEST_WORKERS=0` runs the suite in one process.
+# Two since the whole suite ran green three times in a row on 2 workers with CI=true, in
+# less time than in one process (README's Quick start says how to run it serially).
+PYTEST_WORKERS ?= 2
 
 test: lint
 	scripts/install-test-deps

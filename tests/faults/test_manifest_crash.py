@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -137,11 +140,29 @@ def test_killed_at_the_manifest_step_then_a_rerun_writes_them(
     assert [sorted(os.listdir(root / "ascmhl")) for root in roots] == before
 
 
-def _generation_hashes(root: Path) -> list[str]:
-    manifests = sorted((root / "ascmhl").glob("*.mhl"))
-    return [
-        line.strip() for m in manifests for line in m.read_text().splitlines() if "action=" in line
-    ]
+_HASH_ENTRY = re.compile(
+    r'<path [^>]*>([^<]*)</path>\s*<(\w+) action="(\w+)" hashdate="([^"]+)">([^<]*)</'
+)
+
+
+def _dated_entries(root: Path) -> dict[str, tuple[str, str, str, str]]:
+    """Each file of the history's generations: (format, action, hash, hashdate)."""
+    entries = {}
+    for manifest in sorted((root / "ascmhl").glob("*.mhl")):
+        for path, fmt, action, hashdate, value in _HASH_ENTRY.findall(manifest.read_text()):
+            entries[path] = (fmt, action, value, hashdate)
+    return entries
+
+
+def _ledger_dates(root: Path) -> dict[str, str]:
+    """When the ledger first recorded each file, as a manifest's hashdate (UTC, seconds)."""
+    dates: dict[str, str] = {}
+    for line in (root / ".offload" / "ledger.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if "relative_path" in entry and "recorded_at" in entry:
+            moment = datetime.fromtimestamp(entry["recorded_at"], UTC).replace(microsecond=0)
+            dates.setdefault(entry["relative_path"], moment.isoformat())
+    return dates
 
 
 @pytest.mark.parametrize("empty_folder", [False, True])
@@ -158,7 +179,8 @@ def test_history_removed_after_a_run_is_written_by_the_next(
     code, output = offload("copy", "--json", card, dest)
     assert code == 0, output
     root = dest / card.name
-    first = _generation_hashes(root)
+    first_dated = _dated_entries(root)
+    assert first_dated and all(e[1] == "original" for e in first_dated.values()), first_dated
     for item in (root / "ascmhl").iterdir():
         item.unlink()
     if not empty_folder:
@@ -172,8 +194,16 @@ def test_history_removed_after_a_run_is_written_by_the_next(
     assert code == 0, output
     assert f"there is no ASC MHL history on {root}" in output
     assert "verified earlier" in output or "earlier (not re-read)" in output
-    # the same hash entries as the lost generation: original, dated when they were verified
-    assert _generation_hashes(root) == first
+    # the same hash entries as the lost generation (original, the same hashes), each dated
+    # when the earlier run recorded it verified in its ledger: the lost generation dated them
+    # at that run's end, the same second only when the whole run fit in one (not under load)
+    again = _dated_entries(root)
+    assert {path: entry[:3] for path, entry in again.items()} == {
+        path: entry[:3] for path, entry in first_dated.items()
+    }
+    recorded = _ledger_dates(root)
+    for path, (_, _, _, hashdate) in again.items():
+        assert hashdate == recorded[path] <= first_dated[path][3], (path, hashdate)
     assert judge.verify(root).clean
     code, output = offload("verify", root)
     assert code == 0 and "against ascmhl" in output, output
