@@ -159,6 +159,8 @@ def test_ext4_card_that_filled_the_old_reserve_is_refused_up_front(
     assert sorted(os.listdir(e4s)) == ["lost+found"]
 
 
+# Up to 30 s of the fault suite's 60 under load on two xdist workers: room to spare.
+@pytest.mark.timeout(120)
 def test_ext4_the_largest_card_of_small_files_the_preflight_accepts_copies_whole(
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], judge: AscmhlJudge
 ) -> None:
@@ -212,6 +214,8 @@ def test_the_largest_card_the_inodes_allow_copies_whole(
 # -- a re-run onto a nearly full drive --------------------------------------------------------
 
 
+# Up to 30 s of the fault suite's 60 under load on two xdist workers: room to spare.
+@pytest.mark.timeout(120)
 def test_a_rerun_with_nothing_new_fits_where_a_whole_ledger_and_generation_would_not(
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], judge: AscmhlJudge
 ) -> None:
