@@ -596,11 +596,15 @@ def _in_the_way_warnings(
                 PreflightCode.EXISTING_NOT_OVERWRITTEN,
                 Path(found[0][1]),
                 f"{plural(len(found), 'file')} of another size already at the name of a copy on "
-                f"{display_path(plan.root)}, with no record of ours: "
-                f"{'it is' if len(found) == 1 else 'they are'} not overwritten and "
-                f"{'that copy fails' if len(found) == 1 else 'those copies fail'} ({named}{more}); "
-                "--overwrite replaces them once the new copies are verified, --keep-both keeps "
-                "both",
+                f"{display_path(plan.root)}: "
+                + (
+                    f"it is not overwritten and that copy fails ({named}); --overwrite "
+                    "replaces it once the new copy is verified, --keep-both keeps both"
+                    if len(found) == 1
+                    else f"they are not overwritten and those copies fail ({named}{more}); "
+                    "--overwrite replaces them once the new copies are verified, --keep-both "
+                    "keeps both"
+                ),
                 plan.index,
             )
         )

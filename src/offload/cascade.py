@@ -43,7 +43,13 @@ from offload.errors import UsageError
 from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
-from offload.ledger import STATE_FOLDER, TOOL_IGNORE_PATTERNS, Ledger, recorded_entry
+from offload.ledger import (
+    STATE_FOLDER,
+    THROUGH_A_CACHE,
+    TOOL_IGNORE_PATTERNS,
+    Ledger,
+    recorded_entry,
+)
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
@@ -51,7 +57,6 @@ from offload.plan import IgnoreRules, PreflightItem, ScanError, scan_source
 from offload.plan.codes import PreflightCode
 from offload.results import (
     GOOD_STATUSES,
-    CacheBypass,
     DestinationFileResult,
     DestinationStatus,
     FileResult,
@@ -61,9 +66,6 @@ from offload.results import (
 
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
-
-_THROUGH_A_CACHE = frozenset({CacheBypass.NONE, CacheBypass.SERVER})
-"""Read-backs that matched what a cache returned, not the media (as the summary says)."""
 
 # Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
 # transfer-checked only (it is hashed again on its way to the slow destinations anyway).
@@ -275,7 +277,8 @@ def run_cascade(
     folder_times = _folder_times(plan)
     with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
         history = _snapshot_history(plan, Path(staging))
-        _release(plan, report, fast, slow, sink)
+        needed = any(t.targets[i] is not None for t in (*tasks, *replace_tasks) for i in slow)
+        _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
         by_path = {f.relative_path: f for f in report.job.files}
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
@@ -324,7 +327,13 @@ def run_cascade(
 
 
 def _release(
-    plan: OffloadPlan, report: OffloadReport, fast: list[int], slow: list[int], sink: EventSink
+    plan: OffloadPlan,
+    report: OffloadReport,
+    fast: list[int],
+    slow: list[int],
+    sink: EventSink,
+    *,
+    nothing_to_feed: bool = False,
 ) -> None:
     report.card_released_at = time.time()
     verified = failed = unread = unheld = cached = 0
@@ -352,7 +361,7 @@ def _release(
             unread += any(r is not None and not _read_back(r) for r in results)
             # Read back, but through a cache (RAM, a server's): never worded as the media.
             cached += any(
-                r is not None and _read_back(r) and r.cache_bypass in _THROUGH_A_CACHE
+                r is not None and _read_back(r) and r.cache_bypass in THROUGH_A_CACHE
                 for r in results
             )
         for index in list(complete):
@@ -372,6 +381,7 @@ def _release(
             files_transfer_checked=unread,
             files_not_cascaded=unheld,
             files_read_through_cache=cached,
+            nothing_to_feed=nothing_to_feed,
         )
     )
 

@@ -188,7 +188,8 @@ class CardReleased(Event):
     back only through a cache (``cache_bypass`` ``none`` or ``server``: tmpfs, a network
     share, pages that stayed cached), said so beside "verified". ``without_card``:
     a fast copy holds every file, read back, and the release recorded it there: a re-run
-    without the card is fed from it (``cascade.fast_copy_source``)."""
+    without the card is fed from it (``cascade.fast_copy_source``). ``nothing_to_feed``: the
+    slow destinations need no file from the fast copies (theirs are already there)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
@@ -199,6 +200,7 @@ class CardReleased(Event):
     files_transfer_checked: int = 0
     files_not_cascaded: int = 0
     files_read_through_cache: int = 0
+    nothing_to_feed: bool = False
 
 
 @dataclass(frozen=True)

@@ -564,3 +564,25 @@ def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(tmp_path: 
     assert (slow / "CARD" / "CLIPS" / "C001.mov").read_bytes() == (
         card / "CLIPS" / "C001.mov"
     ).read_bytes()
+
+
+def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(tmp_path: Path) -> None:
+    """The same cascade run twice: the second finds every copy there (trusted). Failed
+    before (review): the live line said "Now feeding SH from those copies" and the HTML "got
+    no copy from the fast destinations" (read as a problem) where the summary said "SH
+    needed nothing from the fast copies"."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "L1", tmp_path / "SH"
+    fast.mkdir()
+    slow.mkdir()
+    args = (str(card), str(fast), str(slow), "--cascade-to", str(slow))
+    assert cli(tmp_path, *args)[0] == 0
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    assert "feeding" not in line and f"{slow} needs nothing from them" in line
+    assert f"{slow} needed nothing from the fast copies" in err
+    reports = sorted((tmp_path / "reports").glob("A003R1_*.json"))
+    text = _html_text(tmp_path, str(reports[-1]))
+    assert "got no copy" not in text
+    assert "destination(s) 2 needed nothing from the fast destinations" in text

@@ -229,7 +229,7 @@ def test_a_file_of_another_size_in_the_way_is_named_before_the_copy(tmp_path: Pa
     assert "1 copy refused: another file in the way" in refused.stderr
     warning = refused.stderr.index("WARNING: 1 file of another size already at the name")
     assert str(foreign) in refused.stderr[warning:].splitlines()[0]
-    assert warning < refused.stderr.index("full verification")  # before the copy's summary
+    assert warning < refused.stderr.index("NOT ALL VERIFIED")  # before the copy's summary
     assert foreign.read_bytes() == b"not the card's"
     report = newest_report(reports)
     (item,) = [w for w in report["warnings"] if w["code"] == "existing-not-overwritten"]
@@ -922,3 +922,27 @@ def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
     assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
     # A check with nothing changed says nothing of it.
     assert "--reverify" not in run("verify", dest / "A001", "--report-dir", reports).stderr
+
+
+def test_verify_of_a_copy_whose_size_changed_names_overwrite_not_reverify(
+    tmp_path: Path,
+) -> None:
+    """Failed before (review): the WARNING said `--reverify` replaces a changed copy, but a
+    copy whose size changed is refused by it (another file in the way). Now the WARNING
+    names --overwrite for it, which does replace it."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    with copy.open("ab") as f:
+        f.write(b"junk")
+    checked = run("verify", dest / "A001", "--report-dir", reports)
+    assert checked.returncode == 11, checked.stderr
+    assert "--reverify" not in checked.stderr
+    assert "1 copy whose size changed is refused by `offload copy`" in checked.stderr
+    assert run("copy", "--reverify", card, dest, "--report-dir", reports).returncode == 1
+    fixed = run("copy", "--overwrite", card, dest, "--report-dir", reports)
+    assert fixed.returncode == 0, fixed.stderr
+    assert copy.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()

@@ -232,8 +232,8 @@ def test_a_file_failed_on_one_destination_keeps_the_card() -> None:
 
 
 def test_copies_failed_are_counted_the_first_named() -> None:
-    """Failed before: "Do not format the card: a copy failed: A001C001.MXF." named one file when
-    three copies had failed (the ignore case says how many and which first)."""
+    """Failed before: "Keep the card: a copy failed: A001C001.MXF." (the words then) named
+    one file when three copies had failed (the ignore case says how many and which first)."""
     data = report(FAILED, FAILED)
     data["files"].append({"path": "A001C002.MXF", "destinations": [
         {"index": 0, **VERIFIED}, {"index": 1, **FAILED}]})  # fmt: skip

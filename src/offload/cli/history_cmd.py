@@ -23,6 +23,7 @@ from rich.table import Table
 from offload.cli.common import Environment, default_report_dir
 from offload.errors import UsageError, describe_os_error, printable_name
 from offload.json_text import stream_dumps
+from offload.ledger import THROUGH_A_CACHE
 from offload.report.validate import (
     is_job_report,
     is_verify_report,
@@ -195,7 +196,7 @@ def _result(data: dict[str, Any]) -> str:
             for file in data.get("files") or []
             for d in file.get("destinations") or []
             if d.get("status") in ("verified", "verified_earlier")
-            and d.get("cache_bypass") in ("none", "server")
+            and d.get("cache_bypass") in THROUGH_A_CACHE
         )
         if cached:
             result += f", {cached} through a cache"

@@ -505,17 +505,22 @@ def card_released_line(event: CardReleased) -> str:
     every = (
         "the 1 file is" if event.files_verified == 1 else f"all {event.files_verified} files are"
     )
+    if event.nothing_to_feed:  # the slow destinations' copies are all there already
+        feeding = f"{slow} needs nothing from them (its copies are already there)"
+    else:
+        feeding = f"Now feeding {slow} from those copies"
     if not event.without_card:  # no fast copy can stand for the card in a re-run
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
             "no copy "
             f"there is recorded read back whole (keep the card until {slow} is done: a re-run "
-            f"needs it). Now feeding {slow} from those copies."
+            f"needs it). {feeding}."
         )
-    return (
-        f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}. Now "
-        f"feeding {slow} from those copies (the card is not read again; should this stop, the "
-        "same command finishes it without the card)."
+    return f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}. {feeding}" + (
+        "."
+        if event.nothing_to_feed
+        else " (the card is not read again; should this stop, the same command finishes it "
+        "without the card)."
     )
 
 

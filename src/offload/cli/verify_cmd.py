@@ -511,13 +511,27 @@ def _print_human(
         env.error(f"UNREADABLE {printable_name(str(where / path))}")
     if (report.changed or report.unreadable) and not remote and _has_ledger(where):
         # A check changes no ledger: the next plain offload trusts a changed copy that kept
-        # its size and mtime ("verified earlier"). Say so, and what reads it back.
-        env.warning(
-            "this copy root's ledger still vouches for the copies it recorded (a check "
-            "changes no record): a plain `offload copy` of the card trusts a changed copy "
-            "that kept its size and date (verified earlier, not re-read); `offload copy "
-            "--reverify` reads the copies back and replaces those that no longer match the card"
-        )
+        # its size and mtime ("verified earlier"). Say so, and what reads it back; a copy
+        # whose size changed no record vouches for: every offload refuses to replace it.
+        resized = sum(1 for c in report.changed if c.reason is ChangeReason.SIZE)
+        parts = []
+        if resized < len(report.changed) + len(report.unreadable):
+            parts.append(
+                "this copy root's ledger still vouches for the copies it recorded (a check "
+                "changes no record): a plain `offload copy` of the card trusts a changed copy "
+                "that kept its size and date (verified earlier, not re-read); `offload copy "
+                "--reverify` reads such copies back and replaces those that no longer match "
+                "the card"
+            )
+        if resized:
+            parts.append(
+                f"{plural(resized, 'copy', 'copies')} whose size changed "
+                f"{'is' if resized == 1 else 'are'} refused by `offload copy` (another file "
+                "in the way): `offload copy --overwrite` replaces "
+                f"{'it' if resized == 1 else 'them'} once the new "
+                f"{'copy is' if resized == 1 else 'copies are'} verified"
+            )
+        env.warning("; ".join(parts))
     for path in report.missing:
         env.error(f"MISSING {printable_name(str(where / path))}")
     for path in report.unverifiable:

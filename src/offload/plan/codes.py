@@ -80,7 +80,7 @@ class PreflightCode(StrEnum):
     # A probe object of the preflight whose delete the service refused (a credential without
     # s3:DeleteObject): named, so nothing of ours is left in a bucket silently.
     S3_PROBE_LEFT = "s3-probe-left"
-    # A file of another size already at a copy's final name, with no record of ours, where
+    # A file of another size already at a copy's final name, where
     # the run may not replace it (no --overwrite, --keep-both): that copy will fail, the file
     # kept; named before the copy starts (offload.card).
     EXISTING_NOT_OVERWRITTEN = "existing-not-overwritten"

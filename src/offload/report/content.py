@@ -823,10 +823,19 @@ def build_view(
             for f in data.get("files") or []
             for d in f.get("destinations") or []
         )
+        # Not fed: because a copy failed there, or because it needed nothing (its copies
+        # were already there), as the terminal's summary tells them apart.
+        slow_failed = any(
+            d.get("index") in slow and d.get("status") == "failed"
+            for f in data.get("files") or []
+            for d in f.get("destinations") or []
+        )
         what = (
             "were fed from a copy on a fast destination, checked against the card's digests"
             if fed
             else "got no copy from the fast destinations"
+            if slow_failed or not released or failed
+            else "needed nothing from the fast destinations"
         )
         warnings.append(f"Cascading copy: destination(s) {numbers} {what}" + released_text)
     warnings.extend(str(note) for note in data.get("notes") or [])
