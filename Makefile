@@ -25,8 +25,9 @@ lint: $(VENV)/.installed
 
 # pytest-xdist workers (dev extra): two by default (`--dist loadgroup`: the tests of one
 # xdist_group stay on one worker); `make test PYTEST_WORKERS=0` runs the suite in one process.
-# Two since the whole suite ran green three times in a row on 2 workers with CI=true, in
-# less time than in one process (README's Quick start says how to run it serially).
+# Two since the whole suite (as of 2026-12-02) ran green three times in a row on 2 workers
+# with CI=true, in less time than in one process; a test that fails only on workers is a bug
+# in that test (README's Quick start says how to run the suite serially).
 PYTEST_WORKERS ?= 2
 
 test: lint
