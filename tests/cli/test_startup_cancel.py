@@ -131,3 +131,58 @@ def test_ctrl_c_while_the_command_loads_says_nothing_was_copied(
     time.sleep(delay_s)
     process.send_signal(signal.SIGINT)
     assert_cancelled_before_copy(process, dest, as_json=True, workers=workers, skip_if_copying=True)
+
+
+_WRAPPED_CTRL_C = """
+import importlib.abc, sys
+
+class Interrupting:  # a Ctrl-C landing while a class body's descriptors are set up
+    def __set_name__(self, owner, name):
+        raise KeyboardInterrupt
+
+class Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "offload.cli.offload":
+            class Loaded:  # Python 3.11 raises RuntimeError from the KeyboardInterrupt
+                field = Interrupting()
+        return None
+
+sys.meta_path.insert(0, Finder())
+from offload.cli.entry import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_ctrl_c_python_wrapped_in_another_error_while_loading_is_a_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    """Failed before (fresh-clone CI, 0.15 s case above): a Ctrl-C that landed while a
+    dataclass of the command was being made reached the entry point as "RuntimeError: Error
+    calling __set_name__ on 'Field' instance ..." (Python 3.11 wraps what ``__set_name__``
+    raises): a traceback and exit 1 instead of the one line and exit 130. Made
+    deterministic here: the command's import raises as that Ctrl-C did."""
+    from offload.cli.entry import interrupted
+
+    card = make_card(tmp_path / "cards", 3)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPED_CTRL_C, "copy", "--json", str(card), str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "offload: cancelled before the copy started: nothing was copied" in done.stderr
+    (line,) = done.stdout.splitlines()
+    assert json.loads(line)["event"] == "offload_refused"
+    assert json.loads(line)["exit_code"] == 130
+    assert not list(dest.iterdir())
+    # Other errors are not taken for a Ctrl-C.
+    assert not interrupted(RuntimeError("Error calling __set_name__"))
+    try:
+        raise RuntimeError("wrapped") from ValueError("not a Ctrl-C")
+    except RuntimeError as exc:
+        assert not interrupted(exc)

@@ -26,13 +26,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         worker = _report_worker(words)
         from offload.cli.offload import main as command
-    except KeyboardInterrupt:  # Ctrl-C while the command loads: nothing was done yet
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if not interrupted(exc):
+            raise
+        # Ctrl-C while the command loads: nothing was done yet.
         if worker is not None:
             worker.close()
         return cancelled_at_start(
             sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
         )
     return command(words, report_worker=worker)
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether *exc* is a Ctrl-C: a KeyboardInterrupt, or an error Python raised because of
+    one (a KeyboardInterrupt raised while a class body was being set up, in a descriptor's
+    ``__set_name__`` such as a dataclass field's, reaches the caller as a RuntimeError whose
+    cause it is)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: bool) -> int:

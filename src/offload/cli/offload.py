@@ -839,14 +839,15 @@ def main(
         if _json_stream_wanted(words, args):
             _write_refusal(env, error)
         return int(error.exit_code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as exc:
         # Ctrl-C before ``offload copy``'s copy (parsing, the scan, the preflight: nothing
         # written yet; once the copy starts, SIGINT cancels it instead of raising). Any
-        # other command's, or one after the copy, goes on up as before.
+        # other command's, or one after the copy, or another error goes on up as before.
+        from offload.cli.entry import cancelled_at_start, interrupted
+
         copy = words[:1] == ["copy"] if args is None else args.command == "copy"
-        if not copy or getattr(args, "copy_started", False):
+        if not interrupted(exc) or not copy or getattr(args, "copy_started", False):
             raise
-        from offload.cli.entry import cancelled_at_start
 
         return cancelled_at_start(
             env.stdout, env.stderr, copy=True, as_json=_json_stream_wanted(words, args)
