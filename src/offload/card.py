@@ -580,8 +580,9 @@ def _in_the_way_warnings(
     plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str]]]
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination: the copies that will fail because a file
-    of another size, not ours, holds their name (the engine refuses each; nothing there is
-    replaced), and what to do about it."""
+    of another size holds their name (another tool's, or an older copy of ours: a camera's
+    index file rewritten on the card; the engine refuses each, nothing there is replaced),
+    and what to do about it."""
     items = []
     for plan in plans:
         found = in_the_way.get(plan.index)

@@ -20,7 +20,11 @@ def browser() -> Iterator[Browser]:
     if executable is None:
         pytest.skip("chromium is not installed (apt-get install chromium): HTML not rendered")
     pytest.importorskip("websocket", reason="websocket-client (dev extra) is not installed")
-    with tempfile.TemporaryDirectory(prefix="offload-chromium-") as profile:
+    # Chromium's helper processes can still write to the profile after the browser itself
+    # exits (seen at a worker's end: "Directory not empty: 'Default'"); it is scratch only.
+    with tempfile.TemporaryDirectory(
+        prefix="offload-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         instance = Browser(executable, Path(profile))
         try:
             yield instance

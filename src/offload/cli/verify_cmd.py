@@ -49,6 +49,7 @@ from offload.cli.common import (
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
+from offload.ledger import LEDGER_NAME, STATE_FOLDER
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
@@ -458,9 +459,9 @@ def _shown(name: str, digest: str | None) -> str | None:
 
 
 def _has_ledger(root: Path) -> bool:
-    """Whether *root* is a copy root with offload-ai's ledger (``ledger.LEDGER_NAME``)."""
+    """Whether *root* is a copy root with offload-ai's ledger."""
     try:
-        return (root / ".offload" / "ledger.jsonl").is_file()
+        return (root / STATE_FOLDER / LEDGER_NAME).is_file()
     except OSError:
         return False
 

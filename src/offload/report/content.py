@@ -742,9 +742,13 @@ def build_view(
             problems.append(
                 f"Destination {destination_label(d)} LOST: {d.get('lost_reason') or 'no reason'}"
             )
-    # One pass over the files' copies for the failures, the counts by state and the copies
-    # read back through a cache: a file's ``destinations`` is made each time it is read
-    # after an offload (``FileEntryView``), and three passes were ~0.3 s at 50,000 files.
+    # One pass over the files' copies for the failures, the counts by state, the copies
+    # read back through a cache and what a cascade wrote or failed on its slow destinations:
+    # a file's ``destinations`` is made each time it is read after an offload
+    # (``FileEntryView``), and three passes were ~0.3 s at 50,000 files.
+    cascaded: dict[str, Any] = data.get("cascade") or {}
+    slow = set(cascaded.get("destinations") or [])
+    slow_fed = slow_failed = False
     failed_lines = []
     statuses: Counter[str] = Counter()
     cached = 0
@@ -758,6 +762,12 @@ def build_view(
                 failed_lines.append(
                     f"{entry['path']} on destination {label}: FAILED: "
                     f"{dest.get('error') or 'no reason recorded'}"
+                )
+            if slow and dest.get("index") in slow:
+                slow_failed = slow_failed or status == "failed"
+                # Fed: a copy the cascade wrote there (from a fast copy).
+                slow_fed = slow_fed or (
+                    dest.get("action") == "copied" and status in ("verified", "transfer_checked")
                 )
             # A copy trusted from a transfer-mode record was never read back: count it so.
             if status == "verified_earlier" and dest.get("verified_mode") == "transfer":
@@ -799,7 +809,6 @@ def build_view(
     if data.get("card_history_untrusted"):
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
-    cascaded: dict[str, Any] = data.get("cascade") or {}
     if cascaded:
         numbers = ", ".join(str(i + 1) for i in cascaded.get("destinations") or [])
         released = cascaded.get("card_released_at")
@@ -814,25 +823,12 @@ def build_view(
         else:
             released_text = f"; the card was released at {released}"
         # "fed" only when the cascade wrote a copy there: not when the card's pass did not
-        # finish, nor when no fast destination held a copy (or every feed failed).
-        slow = set(cascaded.get("destinations") or [])
-        fed = any(
-            d.get("index") in slow
-            and d.get("action") == "copied"
-            and d.get("status") in ("verified", "transfer_checked")
-            for f in data.get("files") or []
-            for d in f.get("destinations") or []
-        )
-        # Not fed: because a copy failed there, or because it needed nothing (its copies
-        # were already there), as the terminal's summary tells them apart.
-        slow_failed = any(
-            d.get("index") in slow and d.get("status") == "failed"
-            for f in data.get("files") or []
-            for d in f.get("destinations") or []
-        )
+        # finish, nor when no fast destination held a copy (or every feed failed). Not fed:
+        # because a copy failed there, or because it needed nothing (its copies were already
+        # there), as the terminal's summary tells them apart.
         what = (
             "were fed from a copy on a fast destination, checked against the card's digests"
-            if fed
+            if slow_fed
             else "got no copy from the fast destinations"
             if slow_failed or not released or failed
             else "needed nothing from the fast destinations"
