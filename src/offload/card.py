@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from offload import link_targets
 from offload.card_history import CardHistory, check_card_history, reference_formats
-from offload.destinations.s3url import display_path, is_s3_url
+from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
@@ -91,6 +91,7 @@ from offload.results import (
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from offload.destinations.base import EntryInfo
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
     from offload.manifest.model import ManifestFile
@@ -588,14 +589,18 @@ def _in_the_way_warnings(
         found = in_the_way.get(plan.index)
         if not found:
             continue
-        named = ", ".join(printable_name(path) for _, path in found[:_NAMED_IN_THE_WAY])
+        first = found[0][1]
+        # An S3 destination's stand-in paths as their s3:// URLs (display_path).
+        named = ", ".join(
+            printable_name(display_path(path)) for _, path in found[:_NAMED_IN_THE_WAY]
+        )
         more = (
             f" and {len(found) - _NAMED_IN_THE_WAY} more" if len(found) > _NAMED_IN_THE_WAY else ""
         )
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_NOT_OVERWRITTEN,
-                Path(found[0][1]),
+                _s3().S3ShownPath(first) if is_s3_root(first) else Path(first),
                 f"{plural(len(found), 'file')} of another size already at the name of a copy on "
                 f"{display_path(plan.root)}: "
                 + (
@@ -652,8 +657,12 @@ def _existing_copy_kind(
             return CheckKind.UPGRADE
         return CheckKind.REVERIFY if reverify else _TRUSTED
     if backend is not None:
-        found: CheckKind | None = _s3().existing_object_kind(backend, Path(final), size_bytes)
-        return found
+        # An object at the key, from the listing of its folder (sizes included: no HEAD).
+        # A common prefix of that name is no object: an upload beside it replaces nothing.
+        found: EntryInfo | None = _s3().existing_object(backend, Path(final))
+        if found is None:
+            return None
+        return CheckKind.ADOPT if found.size_bytes == size_bytes else _IN_THE_WAY
     try:
         st = os.lstat(final)
     except OSError:

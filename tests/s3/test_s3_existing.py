@@ -7,16 +7,18 @@ upgrade: trusted or refused without a read)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-from offload.card import OffloadOptions, offload
+from offload.card import OffloadOptions, offload, plan_offload
 from offload.destinations.s3config import S3Settings
 from offload.events import ExistingCopiesChecking, WarningIssued
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, CopyAction, DestinationStatus
 from s3.conftest import admin, corrupt_in_place
 from s3.test_s3_cli import CARD, keys, make_card
+from s3.test_s3_cli import offload as cli_offload
 from support.tcpproxy import FaultProxy
 
 MARKER = "offload-upload"
@@ -223,3 +225,70 @@ def test_objects_already_there_are_read_back_several_at_once(s3_server, bucket, 
     assert most == 3  # several at once, never more than parallel_parts
     # Their proofs are recorded by one ledger object, not one a copy (12 PutObjects before).
     assert len(ledger_puts) == 1, ledger_puts
+
+
+def test_an_object_of_another_size_in_the_way_is_named_before_the_copy(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """An object of another size already at a copy's key (not ours; no --overwrite or
+    --keep-both): named before the copy (a warning, code existing-not-overwritten, with its
+    s3:// URL; the plan line counts that copy refused, not to copy), its copy fails, the
+    object is kept. Failed before: no warning and "3 to copy", the copy failing during it."""
+    card = make_card(tmp_path)
+    key = "day1/A001/A001.xml"
+    other = b"another tool's index file"
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=key, Body=other)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    assert "2 to copy" in err and "1 copy refused: another file in the way" in err, err
+    warning = err.index("WARNING: 1 file of another size already at the name of a copy on")
+    line = err[warning:].splitlines()[0]
+    assert f"s3://{bucket}/{key}" in line and "/s3:/" not in line, line
+    assert warning < err.index("NOT ALL VERIFIED")  # before the copy's summary
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+    report = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    (item,) = [w for w in report["warnings"] if w["code"] == "existing-not-overwritten"]
+    assert item["path"] == f"s3://{bucket}/{key}"
+    failed = [f["path"] for f in report["files"] if f["destinations"][0]["status"] == "failed"]
+    assert failed == ["A001.xml"]
+
+    # --overwrite: nothing in the way, the object replaced once the new copy is verified.
+    plan = plan_offload(card, [url], options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE))
+    try:
+        assert plan.copies_not_overwritten == 0
+        assert not [w for w in plan.preflight.warnings if w.code == "existing-not-overwritten"]
+    finally:
+        for backend in plan.backends.values():
+            backend.close()
+
+
+def test_objects_in_the_way_are_found_by_the_listing_not_a_head_each(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The planner learns what is at each key from one listing a folder (which has the
+    sizes): 40 objects of another size and 20 of the card's size at the card's keys cost no
+    HEAD each. Failed before: a HEAD for every key the listing showed (60), and those of
+    another size were not named."""
+    sizes = {f"DCIM/IMG_{n:04d}.JPG": 700 + n for n in range(60)}
+    card = make_card(tmp_path, sizes)
+    client = admin(s3_server.url)
+    for n, relative in enumerate(sizes):
+        body = (card / relative).read_bytes() if n < 20 else b"x" * 10
+        client.put_object(Bucket=bucket, Key=f"day1/A001/{relative}", Body=body)
+    url = f"s3://{bucket}/day1"
+    proxy = FaultProxy(s3_server.port)
+    try:
+        plan = plan_offload(card, [url], options(proxy.url))
+        heads = proxy.stats.methods.count("HEAD")
+        for backend in plan.backends.values():
+            backend.close()
+    finally:
+        proxy.close()
+    assert heads < 10, heads
+    assert plan.copies_not_overwritten == 40
+    assert len(plan.checks) == 20  # the card's size: read back and compared (ADOPT)
+    (item,) = [w for w in plan.preflight.warnings if w.code == "existing-not-overwritten"]
+    assert "40 files of another size" in item.message and "and 37 more" in item.message
+    assert str(item.path) == f"s3://{bucket}/day1/A001/DCIM/IMG_0020.JPG"

@@ -229,7 +229,8 @@ class S3Backend:
         # Completed here, not yet published (a dict: setting and popping a key are atomic).
         self._sealed: dict[str, S3Partial] = {}
         self._published: set[str] = set()
-        self._listed: dict[str, set[str]] = {}  # folder key -> names, listed once
+        # folder key -> (every name there, its objects by name), listed once
+        self._listed: dict[str, tuple[set[str], dict[str, EntryInfo]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
@@ -287,14 +288,31 @@ class S3Backend:
                 return False  # our own upload, waiting for its publish
             if key in self._published:
                 return True
+        return key.rpartition("/")[2] in self._listing(key, path)[0]
+
+    def listed(self, path: Path | str) -> EntryInfo | None:
+        """The object under *path*'s key as the one listing of its folder showed it (shared
+        with ``exists``; its size is the listing's, so no HEAD a key), or None: no object
+        has that key (a common prefix of that name is no object: an upload beside it takes
+        nothing's place). The planner's look at what is already where a copy goes."""
+        key = self.key(path)
+        return self._listing(key, path)[1].get(key.rpartition("/")[2])
+
+    def _listing(self, key: str, path: Path | str) -> tuple[set[str], dict[str, EntryInfo]]:
+        """The names in the folder of *key* (objects and common prefixes) and its objects
+        by name, from one listing of that folder, made on the first call."""
         folder = key.rpartition("/")[0]
         with self._lock:
-            names = self._listed.get(folder)
-        if names is None:
-            names = {entry.name for entry in self.list(Path(path).parent)}
+            found = self._listed.get(folder)
+        if found is None:
+            entries = self.list(Path(path).parent)
+            found = (
+                {entry.name for entry in entries},
+                {entry.name: entry for entry in entries if entry.kind == "file"},
+            )
             with self._lock:
-                self._listed[folder] = names
-        return key.rpartition("/")[2] in names
+                self._listed[folder] = found
+        return found
 
     def _is_folder(self, key: str) -> bool:
         return any(True for _ in self._first(key + "/"))

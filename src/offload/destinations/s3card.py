@@ -32,6 +32,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import S3Settings, settings_from_env
@@ -53,7 +54,6 @@ from offload.events import (
     OffloadPlanned,
     WarningIssued,
 )
-from offload.existing import CheckKind
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER
 from offload.options import ExistingFilePolicy
@@ -106,20 +106,16 @@ def close_all(backends: Mapping[int, S3Backend]) -> None:
         backend.close()
 
 
-def existing_object_kind(backend: S3Backend, final: Path, size_bytes: int) -> CheckKind | None:
-    """An object no ledger of ours records at *final*: ADOPT (read back and compared with
-    the source) when it has the source's size, else None (the existing-file policy decides).
-    One listing a folder (``S3Backend.exists``), a HEAD only for a name that is there; a
-    destination that cannot be asked: None (the copy will say what is wrong)."""
+def existing_object(backend: S3Backend, final: Path) -> EntryInfo | None:
+    """The object no ledger of ours records at *final*, as the listing of its folder shows
+    it (``S3Backend.listed``: one listing a folder, its sizes; no HEAD a key), or None: no
+    object there, or a destination that cannot be asked (the copy will say what is wrong).
+    The card layer decides from its size: read back and compared with the source (the
+    source's size), or in the way of the copy (another size)."""
     try:
-        if not backend.exists(final):
-            return None
-        info = backend.stat(final)
+        return backend.listed(final)
     except OSError:
         return None
-    if info is not None and info.kind == "file" and info.size_bytes == size_bytes:
-        return CheckKind.ADOPT
-    return None
 
 
 def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int:
@@ -466,7 +462,7 @@ __all__ = [
     "S3ReportFolder",
     "abort_abandoned",
     "close_all",
-    "existing_object_kind",
+    "existing_object",
     "folders_not_kept",
     "open_s3_destinations",
     "probe_warnings",
