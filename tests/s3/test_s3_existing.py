@@ -253,6 +253,14 @@ def test_an_object_of_another_size_in_the_way_is_named_before_the_copy(
     assert item["path"] == f"s3://{bucket}/{key}"
     failed = [f["path"] for f in report["files"] if f["destinations"][0]["status"] == "failed"]
     assert failed == ["A001.xml"]
+    # --dry-run says so too (it listed the copy as to copy).
+    code, out, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--dry-run", "--json", str(card), url
+    )
+    assert code == 0, err
+    (dest,) = json.loads(out)["destinations"]
+    assert [r["path"] for r in dest["refused"]] == ["A001.xml"], dest
+    assert f"s3://{bucket}/{key} already exists" in dest["refused"][0]["why"]
 
     # --overwrite: nothing in the way, the object replaced once the new copy is verified.
     plan = plan_offload(card, [url], options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE))

@@ -71,7 +71,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     out = [DestinationDryRun(p.index, display_path(p.root)) for p in plan.plans]
     for found in plan.preflight.destinations:
         out[found.index].free_bytes = found.free_bytes
-    for task in plan.tasks:
+    for task_index, task in enumerate(plan.tasks):
         relative = task.source.relative_path
         for preset in task.preset:
             item = out[preset.destination_index]
@@ -83,11 +83,18 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
             if target is None:
                 continue
             item = out[index]
-            if os.path.lexists(target) and policy is ExistingFilePolicy.FAIL:
+            # The planner found what is in the way (an S3 key's object too, from its
+            # listing: a stand-in path exists nowhere locally).
+            in_the_way = (task_index, index) in plan.in_the_way
+            if in_the_way or (
+                index not in plan.backends
+                and os.path.lexists(target)
+                and policy is ExistingFilePolicy.FAIL
+            ):
                 item.refused.append(
                     (
                         relative,
-                        f"{target} already exists with other content "
+                        f"{display_path(target)} already exists with other content "
                         "(--overwrite replaces it once verified, --keep-both keeps both)",
                     )
                 )
