@@ -45,6 +45,7 @@ from offload.existing import (
     ExistingCopy,
     FoundWrong,
     check_existing,
+    found_wrong_unread,
     found_wrong_warnings,
     needs_source,
     settle,
@@ -195,6 +196,18 @@ class OffloadPlan:
     @property
     def files_to_copy(self) -> int:
         return sum(1 for _ in self._copied())
+
+    @property
+    def checks_to_read(self) -> list[ExistingCopy]:
+        """The copies already there that the run reads back (``checks`` but those found
+        wrong by their size alone: ``existing.found_wrong_unread``)."""
+        return [c for c in self.checks if not found_wrong_unread(c)]
+
+    @property
+    def copies_to_replace(self) -> int:
+        """Copies of ours whose size changed since their ledger recorded them, which this
+        run (``--reverify``) copies again from the card and renames over the bad ones."""
+        return sum(1 for c in self.checks if found_wrong_unread(c))
 
     @property
     def copies_not_overwritten(self) -> int:
@@ -423,7 +436,8 @@ def _plan(
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
-    in_the_way: dict[int, list[tuple[int, str]]] = {}  # by destination: (task index, path)
+    # By destination: (task index, path, whether the ledger records it as a copy of ours).
+    in_the_way: dict[int, list[tuple[int, str, bool]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
@@ -443,8 +457,22 @@ def _plan(
                 if known
                 else None
             )
-            if recorded is not None and recorded.final_name:
-                final = str(Path(final).with_name(recorded.final_name))
+            # A copy of ours (the ledger records this card file at that name) that is no
+            # longer as recorded: --reverify takes it up as ours; a plain run only names it.
+            changed = (
+                ledger.changed_copy(
+                    source_file.relative_path,
+                    size_bytes=source_file.size_bytes,
+                    mtime_ns=source_file.mtime_ns,
+                    algorithms=algorithms,
+                    entries=known,
+                )
+                if known and recorded is None
+                else None
+            )
+            named = recorded or (changed[0] if changed is not None else None)
+            if named is not None and named.final_name:
+                final = str(Path(final).with_name(named.final_name))
             kind = _existing_copy_kind(
                 recorded,
                 final,
@@ -452,10 +480,13 @@ def _plan(
                 verify=verify,
                 reverify=options.reverify,
                 backend=backends.get(plan.index),
+                changed=None if changed is None else changed[1],
             )
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
-                    in_the_way.setdefault(plan.index, []).append((len(tasks), final))
+                    in_the_way.setdefault(plan.index, []).append(
+                        (len(tasks), final, changed is not None)
+                    )
                 targets.append(final)
                 continue
             targets.append(None)
@@ -490,6 +521,9 @@ def _plan(
                     kind=kind,
                     recorded={} if recorded is None else dict(recorded.digests),
                     recorded_mode="" if recorded is None else recorded.verify,
+                    changed=""
+                    if changed is None or not options.reverify
+                    else _changed_words(changed[0], final, changed[1]),
                 )
             )
         tasks.append(
@@ -569,7 +603,7 @@ def _plan(
         backends=backends,
         devices=devices,
         in_the_way=frozenset(
-            (task, index) for index, found in in_the_way.items() for task, _ in found
+            (task, index) for index, found in in_the_way.items() for task, _, _ in found
         ),
     )
 
@@ -578,12 +612,13 @@ _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name ever
 
 
 def _in_the_way_warnings(
-    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str]]]
+    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str, bool]]]
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination: the copies that will fail because a file
     of another size holds their name (another tool's, or an older copy of ours: a camera's
     index file rewritten on the card; the engine refuses each, nothing there is replaced),
-    and what to do about it."""
+    and what to do about it: a copy of ours whose size changed since its ledger recorded it
+    (``Ledger.changed_copy``) is named as such, and ``--reverify`` replaces it."""
     items = []
     for plan in plans:
         found = in_the_way.get(plan.index)
@@ -592,7 +627,7 @@ def _in_the_way_warnings(
         first = found[0][1]
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
         named = ", ".join(
-            printable_name(display_path(path)) for _, path in found[:_NAMED_IN_THE_WAY]
+            printable_name(display_path(path)) for _, path, _ in found[:_NAMED_IN_THE_WAY]
         )
         more = (
             f" and {len(found) - _NAMED_IN_THE_WAY} more" if len(found) > _NAMED_IN_THE_WAY else ""
@@ -610,11 +645,30 @@ def _in_the_way_warnings(
                     else f"they are not overwritten and those copies fail ({named}{more}); "
                     "--overwrite replaces them once the new copies are verified, --keep-both "
                     "keeps both"
-                ),
+                )
+                + _ours_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
                 plan.index,
             )
         )
     return items
+
+
+def _ours_in_the_way(ours: int, found: int) -> str:
+    """What the in-the-way warning adds for the *ours* of its *found* files that are copies
+    of ours whose size changed (``--reverify`` replaces those; nothing for none)."""
+    if not ours:
+        return ""
+    since = "since they were recorded in this copy root's ledger: --reverify replaces"
+    if found == 1:
+        return (
+            "; it is a copy of ours whose size changed since it was recorded in this copy "
+            "root's ledger: --reverify replaces it"
+        )
+    if ours == found:
+        subject = "both are" if found == 2 else f"all {found} are"
+        return f"; {subject} copies of ours whose size changed {since} them"
+    copies, them = ("is a copy", "it") if ours == 1 else ("are copies", "those")
+    return f"; {ours} of them {copies} of ours whose size changed {since} {them}"
 
 
 def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
@@ -647,15 +701,22 @@ def _existing_copy_kind(
     verify: str,
     reverify: bool,
     backend: S3Backend | None = None,
+    changed: int | None = None,
 ) -> CheckKind | str | None:
     """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
     proves it as strictly as asked), _IN_THE_WAY (copy it if the existing-file policy lets
     the copy replace what is there), or the kind of read-back an existing copy needs.
-    *backend*: an S3 destination's (its objects are looked up there, not locally)."""
+    *backend*: an S3 destination's (its objects are looked up there, not locally).
+    *changed*: the size now of a copy of ours no longer as its ledger recorded it
+    (``Ledger.changed_copy``): with *reverify*, REVERIFY when its size changed (found wrong
+    by that alone), ADOPT when only its date did (compared with the source); without, it is
+    judged as any file there."""
     if recorded is not None:
         if not proof_satisfies(recorded.verify, verify):
             return CheckKind.UPGRADE
         return CheckKind.REVERIFY if reverify else _TRUSTED
+    if changed is not None and reverify:
+        return CheckKind.REVERIFY if changed != size_bytes else CheckKind.ADOPT
     if backend is not None:
         # An object at the key, from the listing of its folder (sizes included: no HEAD).
         # A common prefix of that name is no object: an upload beside it replaces nothing.
@@ -670,6 +731,24 @@ def _existing_copy_kind(
     if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
         return CheckKind.ADOPT
     return _IN_THE_WAY  # the engine's existing-file policy decides
+
+
+def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
+    """How a copy of ours changed since *entry* recorded it, naming it: its size (*size_now*
+    against the recorded one), else its date; and when it was verified (or only
+    transfer-checked) there."""
+    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
+    when = (
+        f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
+        if entry.recorded_at
+        else ""
+    )
+    if size_now != entry.size_bytes:
+        return (
+            f"{final} is {size_now:,} bytes; the copy {verb} there{when} was "
+            f"{entry.size_bytes:,} bytes"
+        )
+    return f"{final} has another date than the copy {verb} there{when}"
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
@@ -748,7 +827,7 @@ def _run_locked(
             backend.store.cancelled = lambda: cancel.cancelled
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
-    if plan.checks:
+    if plan.checks_to_read:
         sink.emit(_checking_event(plan))
     outcomes = check_existing(
         plan.checks,
@@ -1038,13 +1117,14 @@ def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:
     verify = plan.options.copy.verify.value
     per_destination = [0] * len(plan.plans)
     sources: dict[int, int] = {}
-    for check in plan.checks:
+    checks = plan.checks_to_read  # those found wrong by their size are not read
+    for check in checks:
         size = plan.tasks[check.task_index].source.size_bytes
         per_destination[check.destination_index] += size
         if needs_source(check.kind, verify):
             sources[check.task_index] = size
     return ExistingCopiesChecking(
-        files=len({check.task_index for check in plan.checks}),
+        files=len({check.task_index for check in checks}),
         destinations=tuple(str(p.destination) for p in plan.plans),
         source_bytes=sum(sources.values()),
         destination_bytes=tuple(per_destination),

@@ -15,6 +15,13 @@ Three cases reach this module (the planner decides which, ``card.plan_offload``)
   anyway (like ``rsync -c``): the copy is read back and compared with the recorded digests;
   in ``full`` mode the source is re-read too.
 
+``--reverify`` also takes up a copy of ours that changed since the ledger recorded it
+(``Ledger.changed_copy``: the entry records this card file at that name, the file there is
+no longer as recorded; ``ExistingCopy.changed`` says how): one whose size changed is found
+wrong without reading it (REVERIFY, nothing read: its size proves it), one whose date alone
+changed is read back and compared with the source like an ADOPT (equal: verified now, its
+date given back); either one found wrong is a copy of ours found wrong, below.
+
 A copy that matches is VERIFIED now (``action`` ADOPTED or RECHECKED) and recorded in the
 ledger; one that does not match is reported and, for UPGRADE and REVERIFY (the copy is ours
 and provably wrong), copied again from the card and renamed over the bad one only once the
@@ -83,7 +90,12 @@ class CheckKind(StrEnum):
 class ExistingCopy(NamedTuple):
     """One copy to prove: ``recorded`` holds the ledger's digests (empty for ADOPT).
     A named tuple (this module's other records are plain classes): a dataclass cost
-    ~0.3–0.5 ms to create at every start-up, and most offloads find no copy to prove."""
+    ~0.3–0.5 ms to create at every start-up, and most offloads find no copy to prove.
+
+    ``changed`` (``--reverify`` only): how a copy of ours changed since its ledger recorded
+    it, naming it (``"<path> is N bytes; the copy verified there on <date> was M bytes"``).
+    Set, the copy is ours whatever its kind: found wrong, it is replaced (never refused as
+    another file), and a REVERIFY one is found wrong by that alone, without a read."""
 
     task_index: int
     destination_index: int
@@ -91,6 +103,12 @@ class ExistingCopy(NamedTuple):
     kind: CheckKind
     recorded: Mapping[str, str] = MappingProxyType({})
     recorded_mode: str = ""
+    changed: str = ""
+
+
+def found_wrong_unread(check: ExistingCopy) -> bool:
+    """Whether *check* is found wrong by what the planner saw (its size), with no read."""
+    return check.kind is CheckKind.REVERIFY and bool(check.changed)
 
 
 class CheckOutcome:
@@ -223,7 +241,7 @@ def check_existing(
     # Queue every source read first, in card order: the source reader then runs ahead of the
     # copies' readers instead of waiting for each of them.
     for check in checks:
-        if needs_source(check.kind, verify):
+        if needs_source(check.kind, verify) and not found_wrong_unread(check):
             source_future(check.task_index)
 
     outcomes: dict[int, CheckOutcome] = {}
@@ -237,7 +255,8 @@ def check_existing(
         outcome = _check_one(check, formats, verify, hasher, source_future, reader)
         if outcome.cancelled:
             return False
-        sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
+        if not found_wrong_unread(check):  # nothing was read
+            sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
         outcomes[order[id(check)]] = outcome  # one key a check: no lock needed
         if on_outcome is not None:
             on_outcome(outcome)
@@ -289,6 +308,9 @@ def _check_one(
 ) -> CheckOutcome:
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
+    if found_wrong_unread(check):
+        outcome.mismatch = check.changed  # its size proves it: nothing to read
+        return outcome
     try:
         if reader is not None:
             outcome.digests = reader.hash_copy(check.final_path, formats)
@@ -415,7 +437,7 @@ def settle(
                 proofs.setdefault(check.destination_index, []).append(
                     _Proven(check, outcome, result, _proof(check, outcome, task, proven_mode))
                 )
-        elif check.kind is CheckKind.ADOPT:
+        elif check.kind is CheckKind.ADOPT and not check.changed:
             if outcome.error:
                 result.error = outcome.error
             elif policy is ExistingFilePolicy.FAIL:
@@ -429,8 +451,11 @@ def settle(
                 continue
         else:
             # Our own copy, provably wrong (or unreadable): say so by name, stop trusting it
-            # durably, and copy it again from the source.
+            # durably, and copy it again from the source. (One that changed since it was
+            # recorded: how, then what its read-back found.)
             reason = outcome.mismatch or outcome.error or "differs"
+            if check.changed and not found_wrong_unread(check):
+                reason = f"{check.changed}; {reason}"
             settled.warnings.append(
                 (f"copy no longer matches, copying it again: {reason}", str(check.final_path))
             )
@@ -576,5 +601,7 @@ def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven], mode: str) 
             result.verified_mode = mode
             result.verify_s = outcome.verify_s
             result.action = (
-                CopyAction.ADOPTED if item.check.kind is CheckKind.ADOPT else CopyAction.RECHECKED
+                CopyAction.ADOPTED
+                if item.check.kind is CheckKind.ADOPT and not item.check.changed
+                else CopyAction.RECHECKED  # ours: a copy its ledger recorded
             )

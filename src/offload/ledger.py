@@ -35,6 +35,7 @@ import errno
 import json
 import math
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -311,21 +312,65 @@ class Ledger:
         )
         if entry is None:
             return None
+        st = self._at_its_name(entry)
+        if st is None or not self._as_recorded(st, size_bytes, mtime_ns):
+            return None
+        return entry
+
+    def changed_copy(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+    ) -> tuple[LedgerEntry, int] | None:
+        """A copy of ours that changed since it was recorded: the last entry of
+        *relative_path* records a copy (verified or transfer-checked) of this very source
+        file (its size, mtime and every digest asked for: ``recorded_entry``), its rename
+        happened (the partial it names is gone), and a regular file is at the name it
+        records, but not as recorded (another size, or another mtime than the filesystem's
+        tolerance allows). Returns that entry and the file's size now; None otherwise (no
+        such entry; nothing, a folder or a link at the name; the copy as recorded).
+
+        What makes it ours is this record: offload-ai wrote that name from this card file
+        and nothing it recorded since says otherwise. No record ties it to one inode (a
+        file written over ours since looks the same): ``--reverify`` replaces such a copy,
+        by the user's request to re-read and repair the copies of this card (docs/design.md,
+        "A copy of ours that changed"), never a plain run."""
+        entry = recorded_entry(
+            entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
+        )
+        if entry is None:
+            return None
+        st = self._at_its_name(entry)
+        if st is None or not stat.S_ISREG(st.st_mode):
+            return None
+        if self._as_recorded(st, size_bytes, mtime_ns):
+            return None
+        return entry, st.st_size
+
+    def _at_its_name(self, entry: LedgerEntry) -> os.stat_result | None:
+        """What is at the name *entry* records (``lstat``), or None: nothing there, or the
+        partial it names is still there (the rename never happened: that file is not ours)."""
         final = final_path_of(self.copy_root, entry)
         try:
             st = os.lstat(final)
         except OSError:
             return None
-        if st.st_size != size_bytes:
-            return None
-        # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
-        if abs(st.st_mtime_ns - mtime_ns) >= 2_000_000_000 and not self._mtime_not_held(
-            mtime_ns, st.st_mtime_ns
-        ):
-            return None
         if entry.partial_name and os.path.lexists(final.with_name(entry.partial_name)):
             return None  # the rename never happened: the final file is not ours
-        return entry
+        return st
+
+    def _as_recorded(self, st: os.stat_result, size_bytes: int, mtime_ns: int) -> bool:
+        """Whether the file *st* has the recorded size and mtime."""
+        if st.st_size != size_bytes:
+            return False
+        # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.
+        return abs(st.st_mtime_ns - mtime_ns) < 2_000_000_000 or self._mtime_not_held(
+            mtime_ns, st.st_mtime_ns
+        )
 
 
 def recorded_entry(

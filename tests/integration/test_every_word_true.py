@@ -924,12 +924,10 @@ def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
     assert "--reverify" not in run("verify", dest / "A001", "--report-dir", reports).stderr
 
 
-def test_verify_of_a_copy_whose_size_changed_names_overwrite_not_reverify(
-    tmp_path: Path,
-) -> None:
-    """Failed before (review): the WARNING said `--reverify` replaces a changed copy, but a
-    copy whose size changed is refused by it (another file in the way). Now the WARNING
-    names --overwrite for it, which does replace it."""
+def test_verify_of_a_copy_whose_size_changed_names_reverify(tmp_path: Path) -> None:
+    """A copy of ours whose size changed since it was verified: `offload verify` names
+    `--reverify` for it (which replaces it), and `--reverify` does. Failed before: the
+    WARNING named --overwrite, and --reverify refused it (another file in the way, exit 1)."""
     card = make_card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -940,9 +938,140 @@ def test_verify_of_a_copy_whose_size_changed_names_overwrite_not_reverify(
         f.write(b"junk")
     checked = run("verify", dest / "A001", "--report-dir", reports)
     assert checked.returncode == 11, checked.stderr
-    assert "--reverify" not in checked.stderr
-    assert "1 copy whose size changed is refused by `offload copy`" in checked.stderr
-    assert run("copy", "--reverify", card, dest, "--report-dir", reports).returncode == 1
-    fixed = run("copy", "--overwrite", card, dest, "--report-dir", reports)
+    assert "--overwrite" not in checked.stderr
+    assert (
+        "1 copy whose size changed is one this copy root's ledger recorded: `offload copy "
+        "--reverify` of the card replaces it" in " ".join(checked.stderr.split())
+    ), checked.stderr
+    fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert fixed.returncode == 0, fixed.stderr
     assert copy.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
+
+
+def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> None:
+    """Copies offload-ai wrote and verified whose size changed since (bytes appended, cut
+    short) are its own copies, damaged: the ledger records that it wrote those names from
+    these card files (their path, size, date and digests). A plain re-run refuses them and
+    names --reverify; --reverify replaces them from the card (each new copy verified first)
+    and says what happened on the terminal, in the JSON and the HTML. Failed before: both
+    refused by --reverify as another file in the way (exit 1), the copies left damaged."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    grown = dest / "A001" / "CLIPS" / "C001.mov"
+    cut = dest / "A001" / "CLIPS" / "C002.mov"
+    with grown.open("ab") as f:
+        f.write(b"junk")
+    os.truncate(cut, 1000)
+
+    plain = run("copy", card, dest, "--report-dir", reports)
+    assert plain.returncode == 1, plain.stderr
+    flat = " ".join(plain.stderr.split())
+    assert "2 copies refused: another file in the way" in flat
+    assert (
+        "both are copies of ours whose size changed since they were recorded in this copy "
+        "root's ledger: --reverify replaces them" in flat
+    ), flat
+    assert grown.stat().st_size == 200_004 and cut.stat().st_size == 1000
+
+    dry = run("copy", "--reverify", "--dry-run", "--json", card, dest)
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = json.loads(dry.stdout)["destinations"]
+    assert [r["path"] for r in planned["replace"]] == ["CLIPS/C001.mov", "CLIPS/C002.mov"]
+    assert planned["replace"][0]["why"].startswith(f"{grown} is 200,004 bytes; ")
+    assert [r["path"] for r in planned["read_back"]] == ["CLIPS/C000.mov"]
+    assert planned["refused"] == []
+
+    fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
+    assert fixed.returncode == 0, fixed.stderr
+    assert (
+        "1 copy already there to read back, 2 copies of ours whose size changed to copy again"
+        in " ".join(fixed.stderr.split())
+    )
+    for name in ("C001.mov", "C002.mov"):
+        copied = (dest / "A001" / "CLIPS" / name).read_bytes()
+        assert copied == (card / "CLIPS" / name).read_bytes()
+    flat = " ".join(fixed.stderr.split())
+    assert "in the way" not in flat
+    assert f"copy no longer matches, copying it again: {grown} is 200,004 bytes" in flat, flat
+    assert "the copy verified there on " in flat and "was 200,000 bytes" in flat
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0] for f in report["files"]}
+    for name in ("CLIPS/C001.mov", "CLIPS/C002.mov"):
+        assert states[name]["status"] == "verified" and states[name]["action"] == "copied"
+    assert states["CLIPS/C000.mov"]["action"] == "rechecked"
+    found = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert sorted(w["path"] for w in found) == [str(grown), str(cut)]
+    for item in found:
+        assert item["message"].startswith(f"copy found damaged: {item['path']} is ")
+        assert "the copy verified there on " in item["message"]
+        assert item["message"].endswith(
+            "replaced by a new copy from the card, verified now (read back)"
+        )
+    html = " ".join(newest_json(reports).with_suffix(".html").read_text().split())
+    assert f"{cut} is 1,000 bytes" in html and "replaced by a new copy from the card" in html
+    assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
+
+
+def test_reverify_never_replaces_a_file_its_ledger_does_not_record_for_this_card_file(
+    tmp_path: Path,
+) -> None:
+    """--reverify replaces a copy of another size only where the ledger records that it
+    wrote that name from this very card file: not after the card's file changed (another
+    size and date: the entry is of another file), not a file no entry records."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))  # the card's file changed
+    ours = dest / "A001" / "CLIPS" / "C001.mov"
+    with ours.open("ab") as f:
+        f.write(b"junk")
+    (card / "CLIPS" / "C003.mov").write_bytes(os.urandom(1000))  # new on the card
+    foreign = dest / "A001" / "CLIPS" / "C003.mov"
+    foreign.write_bytes(b"someone else's")
+    kept = ours.read_bytes()
+    result = run("copy", "--reverify", card, dest, "--report-dir", reports)
+    assert result.returncode == 1, result.stderr
+    assert "2 copies refused: another file in the way" in result.stderr
+    assert "copies of ours" not in result.stderr and "--reverify replaces" not in result.stderr
+    assert ours.read_bytes() == kept and foreign.read_bytes() == b"someone else's"
+
+
+def test_reverify_reads_back_a_copy_of_ours_whose_date_changed(tmp_path: Path) -> None:
+    """A copy of ours of the recorded size whose date changed since: --reverify reads it back
+    against the card; one rewritten with other bytes is replaced (a plain run refuses it as
+    another file), one only touched is verified now and gets the card's date back. Failed
+    before: --reverify refused the rewritten one (already exists with other content)."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    rewritten = dest / "A001" / "CLIPS" / "C001.mov"
+    rewritten.write_bytes(os.urandom(200_000))
+    os.utime(rewritten, (time.time(), time.time() + 3600))  # an hour off: past FAT's 2 s
+    touched = dest / "A001" / "CLIPS" / "C002.mov"
+    os.utime(touched, (time.time(), time.time() + 3600))
+    plain = run("copy", card, dest, "--report-dir", reports)
+    assert plain.returncode == 1 and "already exists with other content" in plain.stderr
+    fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
+    assert fixed.returncode == 0, fixed.stderr
+    assert rewritten.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    assert touched.stat().st_mtime_ns == (card / "CLIPS" / "C002.mov").stat().st_mtime_ns
+    flat = " ".join(fixed.stderr.split())
+    assert f"{rewritten} has another date than the copy verified there on " in flat, flat
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0] for f in report["files"]}
+    assert states["CLIPS/C001.mov"]["action"] == "copied"
+    assert states["CLIPS/C002.mov"]["action"] == "rechecked"
+    assert {s["status"] for s in states.values()} == {"verified"}
+    assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
+
+
+def newest_json(folder: Path) -> Path:
+    return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1]

@@ -606,7 +606,13 @@ def _offload(
         f"({human_bytes(plan.tree.total_bytes)}) "
         f"from {printable_name(str(plan.source))}: {plan.files_to_copy} to copy "
         f"({human_bytes(plan.bytes_to_copy)}), "
-        f"{plural(len(plan.checks), 'copy', 'copies')} already there to read back"
+        f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
+        + (
+            f", {plural(plan.copies_to_replace, 'copy', 'copies')} of ours whose size "
+            "changed to copy again (see the warnings)"
+            if plan.copies_to_replace
+            else ""
+        )
         + (
             f", {plural(plan.copies_not_overwritten, 'copy', 'copies')} refused: another "
             "file in the way (see the warning)"

@@ -49,7 +49,7 @@ from offload.cli.common import (
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
-from offload.ledger import LEDGER_NAME, STATE_FOLDER
+from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
@@ -466,6 +466,26 @@ def _has_ledger(root: Path) -> bool:
         return False
 
 
+def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
+    """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
+    of ours at that name (the last entry of a card file: verified or transfer-checked), as
+    ``offload copy --reverify`` takes up a copy of ours that changed (``Ledger.changed_copy``;
+    it also asks that the card's file be the one recorded, which a check cannot see). A
+    ledger that cannot be read records none."""
+    if not paths:
+        return 0
+    try:
+        entries = Ledger(root).load()
+    except OSError:
+        return 0
+    recorded = {
+        final_path_of(Path(), entry).as_posix()
+        for entry in entries.values()
+        if entry.state in ("verified", "transfer_checked")
+    }
+    return sum(1 for path in paths if Path(path).as_posix() in recorded)
+
+
 _REFERENCE_WORDS = {
     "ascmhl": "the ASC MHL history",
     "legacy": "the legacy MHL",
@@ -513,16 +533,27 @@ def _print_human(
     if (report.changed or report.unreadable) and not remote and _has_ledger(where):
         # A check changes no ledger: the next plain offload trusts a changed copy that kept
         # its size and mtime ("verified earlier"). Say so, and what reads it back; a copy
-        # whose size changed no record vouches for: every offload refuses to replace it.
-        resized = sum(1 for c in report.changed if c.reason is ChangeReason.SIZE)
+        # whose size changed is replaced by --reverify where the ledger records it as ours
+        # (Ledger.changed_copy), and by nothing but --overwrite where it does not.
+        sized = [c.path for c in report.changed if c.reason is ChangeReason.SIZE]
+        ours = _recorded_in_ledger(where, sized)
+        resized = len(sized) - ours
         parts = []
-        if resized < len(report.changed) + len(report.unreadable):
+        if len(sized) < len(report.changed) + len(report.unreadable):
             parts.append(
                 "this copy root's ledger still vouches for the copies it recorded (a check "
                 "changes no record): a plain `offload copy` of the card trusts a changed copy "
                 "that kept its size and date (verified earlier, not re-read); `offload copy "
                 "--reverify` reads such copies back and replaces those that no longer match "
                 "the card"
+            )
+        if ours:
+            parts.append(
+                f"{plural(ours, 'copy', 'copies')} whose size changed "
+                f"{'is one' if ours == 1 else 'are ones'} this copy root's ledger recorded: "
+                f"`offload copy --reverify` of the card replaces {'it' if ours == 1 else 'them'} "
+                f"once the new {'copy is' if ours == 1 else 'copies are'} verified (while the "
+                "card's file is the one recorded)"
             )
         if resized:
             parts.append(

@@ -130,6 +130,21 @@ class S3Ledger(Ledger):
             return None
         return entry
 
+    def changed_copy(
+        self,
+        relative_path: str,
+        *,
+        size_bytes: int,
+        mtime_ns: int,
+        algorithms: Sequence[str],
+        entries: dict[str, LedgerEntry],
+    ) -> tuple[LedgerEntry, int] | None:
+        """None, always: an object cannot change in place (no append, no truncate), so an
+        object of another size (or ETag) under a key the ledger records is another object,
+        stored there since by another writer, not ours: read back and adopted when equal,
+        else refused (or replaced by ``--overwrite``), as any object no ledger records."""
+        return None
+
     def _listed(self, key: str, entries: dict[str, LedgerEntry]) -> ObjectInfo | None:
         """*key*'s object as one listing of the copy root showed it (made on the first call),
         or None if the listing did not show it (absent, not reached, or unlistable)."""

@@ -26,7 +26,7 @@ from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
 from offload.errors import printable_name, printable_text
-from offload.existing import CheckKind
+from offload.existing import CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.report.words import plural
@@ -53,6 +53,9 @@ class DestinationDryRun:
     transfer_checked_earlier: list[str] = field(default_factory=list)
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    # Copies of ours whose size changed (--reverify): copied again, renamed over the bad one
+    # once the new copy is verified. (path, how it changed)
+    replace: list[tuple[str, str]] = field(default_factory=list)
     free_bytes: int | None = None
     # With a cascade: the pass that feeds this destination (1: the card; 2: fast copies), and
     # for pass 2 the files each fast copy root feeds, and the files none can.
@@ -103,7 +106,16 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
             item.copy_bytes += task.source.size_bytes
     for check in plan.checks:
         relative = plan.tasks[check.task_index].source.relative_path
-        out[check.destination_index].read_back.append((relative, _CHECK_WHY[check.kind]))
+        why = _CHECK_WHY[check.kind]
+        if found_wrong_unread(check):  # a copy of ours whose size changed (--reverify)
+            out[check.destination_index].replace.append((relative, display_path(check.changed)))
+            continue
+        if check.changed:  # a copy of ours whose date changed (--reverify)
+            why = (
+                f"a copy of ours whose date changed ({display_path(check.changed)}): read back "
+                "and compared with the source; copied again if it differs"
+            )
+        out[check.destination_index].read_back.append((relative, why))
     if plan.options.cascade:
         _cascade_passes(plan, out)
     return out
@@ -123,11 +135,12 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, 2) for path in item.transfer_checked_earlier)
         holds[index].update((path, copied) for path in item.copy)
         holds[index].update((path, 0) for path, _why in item.read_back)
+        holds[index].update((path, copied) for path, _why in item.replace)
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
         if item.index not in slow:
             continue
-        for path in [*item.copy, *(p for p, _why in item.read_back)]:
+        for path in [*item.copy, *(p for p, _why in (*item.read_back, *item.replace))]:
             ranked = sorted((holds[f][path], f) for f in feeders if path in holds[f])
             if not ranked:
                 item.not_cascaded.append(
@@ -200,6 +213,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             map(printable_name, item.transfer_checked_earlier),
         )
         _group(err, "would read back", (f"{printable_name(p)}: {why}" for p, why in item.read_back))
+        _group(
+            err,
+            "would copy again, over a copy of ours whose size changed (--reverify)",
+            (f"{printable_name(p)}: {why}" for p, why in item.replace),
+        )
         _group(err, "would be REFUSED", (f"{printable_name(p)}: {why}" for p, why in item.refused))
         if item.cascade_pass == 2:
             for root, paths in item.fed_from.items():
@@ -263,6 +281,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "transfer_checked_earlier": item.transfer_checked_earlier,
                 "read_back": [{"path": p, "why": why} for p, why in item.read_back],
                 "refused": [{"path": p, "why": why} for p, why in item.refused],
+                "replace": [{"path": p, "why": why} for p, why in item.replace],
                 "free_bytes": item.free_bytes,
                 "free_after_bytes": item.free_after_bytes,
                 "cascade_pass": item.cascade_pass,
