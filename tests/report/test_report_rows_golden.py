@@ -140,6 +140,11 @@ def test_file_entries_and_csv_rows_are_the_bytes_written_before(
         assert dict(view) == job_report.file_entry(file)
         assert {k: view.get(k) for k in view} == job_report.file_entry(file)
         assert view.get("no such key", 7) == 7 and view["path"] == file.relative_path
+        entry = job_report.file_entry(file)
+        for copy, whole in zip(view["destinations"], entry["destinations"], strict=True):
+            assert dict(copy) == whole and list(copy) == list(whole)
+            assert {k: copy.get(k) for k in whole} == {k: copy[k] for k in whole} == whole
+            assert copy.get("no such key", 7) == 7
 
 
 def report_files(report: job_report.OffloadReport) -> job_report.FileEntries:

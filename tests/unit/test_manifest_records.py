@@ -8,12 +8,16 @@ that take every branch."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from offload.card import _RecordedFiles, _relative_to
+from offload.hashing import UnknownHashError, resolve_algorithm
+from offload.manifest.ascmhl import canonical_digests, check_relative_path
+from offload.manifest.digest import normalize_digest
 from offload.manifest.model import ManifestFile
 from offload.manifest_stamp import _files_fingerprint
 from offload.results import (
@@ -168,3 +172,51 @@ def test_the_fingerprint_is_the_definitions() -> None:
     ]
     for part in (files, files[:1000], files[:999], files[:1], []):
         assert _files_fingerprint(part) == _fingerprint_as_before(part)
+
+
+def _clean_as_before(path: str) -> str | None:
+    if not path or path.startswith("/") or path.endswith("/"):
+        return "not a relative path"
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            return "not a clean relative path"
+    return None
+
+
+def test_a_manifest_path_is_refused_as_its_definition_refuses_it() -> None:
+    pieces = ["a", ".", "/", "..", "b.", ".c"]
+    for size in range(1, 6):
+        for combo in itertools.product(pieces, repeat=size):
+            path = "".join(combo)
+            try:
+                check_relative_path(path)
+                found = None
+            except ValueError as exc:
+                found = str(exc).partition(":")[0]
+            assert found == _clean_as_before(path), path
+
+
+def test_canonical_digests_resolve_names_as_the_registry_does() -> None:
+    names = ["xxh64", "XXH64", " xxh64be ", "md5", "sha1", "c4", "sha256", "nope", "xxh128", "xxh3"]
+    values = {"xxh64": "0123456789ABCDEF", "md5": "0" * 32, "sha1": "1" * 40, "c4": "c4" + "3" * 88}
+    for name in names:
+        try:
+            algorithm = resolve_algorithm(name)
+        except UnknownHashError:
+            expected: dict[str, str] = {}
+        else:
+            value = values.get(algorithm.name, "f" * 32 if "128" in algorithm.name else "e" * 16)
+            expected = (
+                {algorithm.name: normalize_digest(algorithm.name, value)}
+                if algorithm.in_ascmhl
+                else {}
+            )
+        given = {name: values.get(resolve_or_none(name), "f" * 32 if "128" in name else "e" * 16)}
+        assert canonical_digests(given) == expected, name
+
+
+def resolve_or_none(name: str) -> str | None:
+    try:
+        return resolve_algorithm(name).name
+    except UnknownHashError:
+        return None

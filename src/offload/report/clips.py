@@ -42,6 +42,7 @@ Pure functions of the JSON report's ``files`` list: nothing here reads the card.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import posixpath
 import re
@@ -271,6 +272,8 @@ def _join_unpadded(
             joined.extend(groups.pop(key))
 
 
+# Asked for each file, of its folder: a card has few folders (cached, by folder).
+@functools.lru_cache(maxsize=1024)
 def _in_dcim(folder: str) -> bool:
     """Whether *folder* is in a DCF ``DCIM`` tree (stills cameras, phones, drones)."""
     return "/dcim/" in f"/{folder.lower()}/"
@@ -333,13 +336,15 @@ def _clip_key(folder: str, stem: str, ext: str) -> tuple[str, str]:
     span = _SPAN.match(stem)
     if span and ext == "r3d":
         return folder, span["base"]
-    parent, own = _path_split(folder)
+    own = folder.rpartition("/")[2]  # the folder's own name (posixpath.split's tail)
     if ext == "mxf" and _CANON_XF_CLIP.match(own) and stem[:-2] == own and stem[-2:].isdigit():
         return folder, own
     # XDCAM EX splits a take past 4 GB into clip folders BPAV/CLPR/FISH0046_01, _02, ...
     split = _XDCAM_EX_PART.match(stem) if stem == own else None
-    if split and posixpath.basename(parent).upper() == "CLPR":
-        return parent, split["take"]
+    if split:
+        parent = _path_split(folder)[0]
+        if posixpath.basename(parent).upper() == "CLPR":
+            return parent, split["take"]
     return folder, stem
 
 
@@ -401,13 +406,24 @@ def _proxy_tail(folder: str, stem: str) -> str | None:
     """The path a proxy mirrors, if *folder*/*stem* is one: below its proxy folder at any
     level (``Proxies/A001R1AB/X`` → ``A001R1AB/X``), or its base name for a proxy alone in a
     folder named after its clip (``A001C001_250101XY/A001C001_250101XYS03``); else None."""
+    below = _below_proxy_folder(folder)
+    if below is not None:
+        return f"{below}{stem}"
+    suffixed = _PROXY_SUFFIX.match(stem)
+    if folder and suffixed and suffixed["clip"].lower() == folder.split("/")[-1].lower():
+        return stem
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _below_proxy_folder(folder: str) -> str | None:
+    """The path of *folder* below its innermost proxy folder, with a trailing ``/`` when
+    not empty ("" for the proxy folder itself), else None: asked for each file of a card's
+    few folders (cached, by folder)."""
     parts = folder.split("/") if folder else []
     for depth in range(len(parts) - 1, -1, -1):
         if parts[depth].lower().strip(" _-").replace(" ", "_") in PROXY_FOLDERS:
-            return "/".join([*parts[depth + 1 :], stem])
-    suffixed = _PROXY_SUFFIX.match(stem)
-    if parts and suffixed and suffixed["clip"].lower() == parts[-1].lower():
-        return stem
+            return "".join(f"{part}/" for part in parts[depth + 1 :])
     return None
 
 
