@@ -1174,13 +1174,39 @@ class _RecordedFiles(Collection["ManifestFile"]):
     def __iter__(self) -> Iterator[ManifestFile]:
         from offload.manifest.model import ManifestFile
 
-        for file, result in self._verified():
+        # ``_verified`` and ``_relative_to`` written out: the manifests read these files
+        # three times (the names checked, the generation, the stamp's fingerprint), ~1 µs
+        # a file each time in calls alone at 50,000 files. The same files, in order.
+        index, root, prefix = self._index, self._root, self._prefix
+        cut = len(prefix)
+        for file in self._files:
+            for result in file.destinations:  # FileResult.destination(index): the first
+                if result.destination_index == index:
+                    break
+            else:
+                continue
+            if result.status not in GOOD_STATUSES:
+                continue
+            path = result.final_path
+            relative = file.relative_path
+            if (
+                len(path) == cut + len(relative)
+                and path.startswith(prefix)
+                and path.endswith(relative)
+                and "//" not in path
+                and "/./" not in path
+            ):
+                pass  # the engine's f"{root}/{relative}": the file's own string
+            else:
+                relative = _relative_to(path, root, prefix, file)
+            when = result.verified_at or self._finished_at
+            date = self._date
             yield ManifestFile(
-                relative_path=_relative_to(result.final_path, self._root, self._prefix, file),
-                size_bytes=file.size_bytes,
-                mtime_ns=file.mtime_ns,
-                digests=file.inflight_digests or result.digests or result.recorded_digests,
-                hash_date=self._hash_date(result.verified_at or self._finished_at),
+                relative,
+                file.size_bytes,
+                file.mtime_ns,
+                file.inflight_digests or result.digests or result.recorded_digests,
+                date[1] if date is not None and date[0] == when else self._hash_date(when),
             )
 
     def __len__(self) -> int:

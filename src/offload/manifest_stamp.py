@@ -88,15 +88,25 @@ def _files_fingerprint(files: Iterable[ManifestFile]) -> list[Any]:
     order given (another order only makes a stamp miss)."""
     hasher = hashlib.blake2b(digest_size=20)
     count = 0
+    # One encoder for every line: json.dumps with an option makes a new one each call
+    # (~3 µs a file at 50,000); its text is the same. Lines are hashed a batch at a time
+    # (the same bytes in the same order: the same digest).
+    encode = _ENCODER.encode
+    lines: list[str] = []
     for item in files:
         count += 1
         digests = sorted(item.digests.items())
-        line = json.dumps(
-            [item.relative_path, item.size_bytes, item.mtime_ns, digests], ensure_ascii=False
-        )
-        hasher.update(line.encode("utf-8", "surrogateescape"))
-        hasher.update(b"\n")
+        lines.append(encode([item.relative_path, item.size_bytes, item.mtime_ns, digests]))
+        if len(lines) == 1000:
+            hasher.update(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+            lines.clear()
+    if lines:
+        hasher.update(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
     return [count, hasher.hexdigest()]
+
+
+# ``json.dumps(value, ensure_ascii=False)``'s encoder, made once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def media_state(

@@ -124,9 +124,10 @@ def check_relative_path(path: str) -> None:
     hold it."""
     if not path or path.startswith("/") or path.endswith("/"):
         raise ValueError(f"not a relative path: {path!r}")
-    for part in path.split("/"):
-        if part in ("", ".", ".."):
-            raise ValueError(f"not a clean relative path: {path!r}")
+    # A component "", "." or "..": one test of the text for all three (each file's path).
+    wrapped = f"/{path}/"
+    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
+        raise ValueError(f"not a clean relative path: {path!r}")
     check_xml_string(path, "path")
 
 
@@ -139,15 +140,25 @@ def canonical_digests(digests: Mapping[str, str]) -> dict[str, str]:
     """
     result: dict[str, str] = {}
     for name, value in digests.items():
-        try:
-            algorithm = resolve_algorithm(name)
-        except UnknownHashError:
-            continue
-        if algorithm.in_ascmhl:
-            result[algorithm.name] = normalize_digest(algorithm.name, value)
+        canonical = _ascmhl_name(name)
+        if canonical is not None:
+            result[canonical] = normalize_digest(canonical, value)
     # *digests* itself when it was canonical already (the usual case): one dict a file, not
     # two, while a manifest of a large card is written. Never modified by the writer.
     return digests if isinstance(digests, dict) and result == digests else result
+
+
+# Asked for each digest of each file a manifest records (the registry is fixed): a name
+# resolved once, not ~1 µs a file.
+@functools.lru_cache(maxsize=256)
+def _ascmhl_name(name: str) -> str | None:
+    """The ASC MHL format *name* resolves to in the hashing registry; None for a name it
+    does not know or a format ASC MHL lacks."""
+    try:
+        algorithm = resolve_algorithm(name)
+    except UnknownHashError:
+        return None
+    return algorithm.name if algorithm.in_ascmhl else None
 
 
 def _nested_history_root(path: str) -> str | None:

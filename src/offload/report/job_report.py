@@ -89,11 +89,6 @@ def _iso_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
-def _readback(result: DestinationFileResult) -> dict[str, str]:
-    # Only a read-back made now is one: a transfer check or a ledger record never is.
-    return result.digests if result.status is DestinationStatus.VERIFIED else {}
-
-
 _VERIFIED = DestinationStatus.VERIFIED
 
 
@@ -112,6 +107,7 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         "verified_mode": d.verified_mode,
         "final_path": d.final_path,
         "error": d.error,
+        # Only a read-back made now is one: a transfer check or a ledger record never is.
         "readback_digests": d.digests if status is _VERIFIED else {},
         "recorded_digests": d.recorded_digests,
         "cache_bypass": d.cache_bypass._value_,
@@ -119,6 +115,49 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         "verify_s": round(d.verify_s, 6),
         "reread": d.reread,
     }
+
+
+# A copy's entry (``_destination_entry``), key by key, for ``CopyEntryView``.
+_COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
+    "index": lambda d: d.destination_index,
+    "status": lambda d: d.status._value_,
+    "action": lambda d: d.action._value_,
+    "verified_at": lambda d: None if d.verified_at is None else _iso(d.verified_at),
+    "verified_mode": lambda d: d.verified_mode,
+    "final_path": lambda d: d.final_path,
+    "error": lambda d: d.error,
+    "readback_digests": lambda d: d.digests if d.status is _VERIFIED else {},
+    "recorded_digests": lambda d: d.recorded_digests,
+    "cache_bypass": lambda d: d.cache_bypass._value_,
+    "copy_s": lambda d: round(d.copy_s, 6),
+    "verify_s": lambda d: round(d.verify_s, 6),
+    "reread": lambda d: d.reread,
+}
+
+
+class CopyEntryView(Mapping[str, Any]):
+    """``_destination_entry(copy)`` read key by key, computed when read and never kept: a
+    ``FileEntryView``'s ``destinations``. The documents read two to six keys of each copy,
+    three times a file; the whole entry (thirteen keys) made each time was ~0.25 s of CPU at
+    50,000 files. The same keys and values as the JSON report's."""
+
+    __slots__ = ("_copy",)
+
+    def __init__(self, copy: DestinationFileResult) -> None:
+        self._copy = copy
+
+    def __getitem__(self, key: str) -> Any:
+        return _COPY_FIELDS[key](self._copy)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        getter = _COPY_FIELDS.get(key)
+        return default if getter is None else getter(self._copy)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_COPY_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_COPY_FIELDS)
 
 
 # A file's entry in the JSON report, key by key (in the report's order): ``file_entry``
@@ -132,13 +171,25 @@ _FILE_FIELDS: dict[str, Callable[[FileResult], Any]] = {
     "source_reread_digests": lambda f: f.source_reread_digests,
     "source_cache_bypass": lambda f: f.source_cache_bypass.value,
     "source_error": lambda f: f.source_error,
-    "destinations": lambda f: [_destination_entry(d) for d in f.destinations],
+    "destinations": lambda f: [CopyEntryView(d) for d in f.destinations],
 }
 
 
 def file_entry(file: FileResult) -> dict[str, Any]:
-    """The entry of *file* in the JSON report's ``files``."""
-    return {key: get(file) for key, get in _FILE_FIELDS.items()}
+    """The entry of *file* in the JSON report's ``files``: ``_FILE_FIELDS`` written out (the
+    same keys, values and order; a test holds the two equal), since a call through nine
+    lambdas and a dict comprehension was ~0.5 s of CPU at 50,000 files."""
+    return {
+        "path": file.relative_path,
+        "size_bytes": file.size_bytes,
+        "mtime": _iso(file.mtime_ns / 1e9),
+        "mtime_ns": file.mtime_ns,
+        "digests": file.inflight_digests,
+        "source_reread_digests": file.source_reread_digests,
+        "source_cache_bypass": file.source_cache_bypass._value_,
+        "source_error": file.source_error,
+        "destinations": [_destination_entry(d) for d in file.destinations],
+    }
 
 
 class FileEntryView(Mapping[str, Any]):
@@ -152,7 +203,16 @@ class FileEntryView(Mapping[str, Any]):
         self._file = file
 
     def __getitem__(self, key: str) -> Any:
+        if key == "path":  # the key read most (each file's, several times, by the clips)
+            return self._file.relative_path
         return _FILE_FIELDS[key](self._file)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get's meaning, without its try/except round through __getitem__.
+        if key == "path":
+            return self._file.relative_path
+        getter = _FILE_FIELDS.get(key)
+        return default if getter is None else getter(self._file)
 
     def __iter__(self) -> Iterator[str]:
         return iter(_FILE_FIELDS)
@@ -389,46 +449,69 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     roots = {d.index: d.root for d in report.job.destinations}
     production = [report.production.get(key) or "" for key in PRODUCTION_FIELDS]
-
-    def digests_text(digests: dict[str, str]) -> str:
-        return " ".join(f"{k}:{v}" for k, v in digests.items())
-
-    for number, file in enumerate(report.job.files, 1):
-        digests = digests_text(file.inflight_digests)
-        for dest in file.destinations:
-            writer.writerow(
-                [
-                    file.relative_path,
-                    file.size_bytes,
-                    _iso(file.mtime_ns / 1e9),
-                    file.mtime_ns,
-                    dest.destination_index,
-                    roots.get(dest.destination_index, ""),
-                    dest.status.value,
-                    dest.action.value,
-                    _iso(dest.verified_at) or "",
-                    dest.verified_mode or "",
-                    dest.final_path,
-                    dest.error or "",
-                    digests,
-                    digests_text(_readback(dest)),
-                    digests_text(dest.recorded_digests),
-                    dest.cache_bypass.value,
-                    file.source_error or "",
-                    *production,
-                ]
-            )
-        if number % _BATCH == 0:
+    files = report.job.files
+    # A batch's rows made in one loop and written by one writerows: at 50,000 files the
+    # rows were ~0.5 s of CPU (a call, an enum's `.value` property, a join of no digests,
+    # a row at a time). The same cells as before: `_value_` is the StrEnum member's text.
+    for start in range(0, len(files), _BATCH):
+        rows = []
+        for file in files[start : start + _BATCH]:
+            digests = _digests_text(file.inflight_digests)
+            path = file.relative_path
+            size = file.size_bytes
+            mtime_ns = file.mtime_ns
+            mtime = _iso(mtime_ns / 1e9)
+            source_error = file.source_error or ""
+            for dest in file.destinations:
+                index = dest.destination_index
+                status = dest.status
+                verified_at = dest.verified_at
+                rows.append(
+                    [
+                        path,
+                        size,
+                        mtime,
+                        mtime_ns,
+                        index,
+                        roots.get(index, ""),
+                        status._value_,
+                        dest.action._value_,
+                        "" if verified_at is None else _iso(verified_at),
+                        dest.verified_mode or "",
+                        dest.final_path,
+                        dest.error or "",
+                        digests,
+                        _digests_text(dest.digests) if status is _VERIFIED else "",
+                        _digests_text(dest.recorded_digests),
+                        dest.cache_bypass._value_,
+                        source_error,
+                        *production,
+                    ]
+                )
+        writer.writerows(rows)
+        if start + _BATCH < len(files):
             yield out.getvalue()
             out.seek(0)
             out.truncate()
     yield out.getvalue()
 
 
+def _digests_text(digests: dict[str, str]) -> str:
+    """A CSV cell of digests: ``algorithm:value`` pairs, space-separated ("" for none)."""
+    if not digests:
+        return ""
+    return " ".join(f"{k}:{v}" for k, v in digests.items())
+
+
 def csv_chunks(report: OffloadReport) -> Iterator[bytes]:
     """The CSV file's bytes in pieces (names that are not UTF-8 as ``\\xNN`` text)."""
     for text in _csv_pieces(report):
-        yield _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text).encode("utf-8")
+        if text.isascii():  # no surrogate to write as text: no regex pass over the piece
+            yield text.encode("utf-8")
+        else:
+            yield _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text).encode(
+                "utf-8"
+            )
 
 
 def report_basename(report: OffloadReport) -> str:
