@@ -269,3 +269,33 @@ def test_features_are_frozen_data() -> None:
     assert not any(
         value for name, value in dataclasses.asdict(features).items() if name != "max_name_bytes"
     )
+
+
+@pytest.mark.parametrize(
+    "actual", [0, 99_999, 100_000, 100_001, 102_400, 102_401, 400_000, 3 * MIB + 5]
+)
+def test_a_read_back_bounded_by_the_expected_size_still_reads_the_whole_file(
+    tmp_path: Path, actual: int
+) -> None:
+    """``hash_read_back`` asks for no more than the expected size (rounded past its end to a
+    page: ``read_span``), yet a file of any other size, shorter, longer than the span or
+    than the buffer, is read whole, its digest and size those of what is there (what the
+    committer's and the source re-read's size checks compare)."""
+    from offload.fs.media import MediaReader
+
+    data = os.urandom(actual)
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    os.sync()
+    buffer = AlignedBuffer(MIB)
+    try:
+        digest, size, _how = hash_read_back(
+            MediaReader(path, direct=True, evict=True),
+            "xxh64",
+            buffer,
+            cancel=CancelToken(),
+            expected_size=100_000,
+        )
+    finally:
+        buffer.close()
+    assert (digest, size) == (xxh64(data), actual)

@@ -423,6 +423,7 @@ class SourceReader:
                     self._reread_buffer,
                     cancel=self._cancel,
                     on_bytes=counted,
+                    expected_size=source.size_bytes,
                 )
             except OSError as exc:
                 raise source_io_error(exc, "re-read", path) from exc
