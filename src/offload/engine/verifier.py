@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -107,20 +108,36 @@ class MediaHasher:
         self.last_bypass = CacheBypass.NOT_READ  # how the last file's read avoided the cache
 
     def __call__(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
+        try:
+            # So that no read asks for much more than the file holds (``read_span``: a
+            # direct read past the end zeroes the rest of the 8 MiB buffer in the kernel).
+            expected: int | None = os.stat(path).st_size
+        except OSError:
+            expected = None  # the open below says why
         media = MediaReader(path, direct=True, evict=True, below=self._below.of(path))
         try:
             with MultiHasher(formats) as hasher:
                 offset = 0
+                view = self._buffer.view
+                size = self._buffer.size
                 while True:
-                    n = media.read_into(self._buffer.view, offset)
+                    span = read_span(size, expected, offset)
+                    if span < size:
+                        part = view[:span]
+                        try:
+                            n = media.read_into(part, offset)
+                        finally:
+                            part.release()  # see hash_read_back
+                    else:
+                        n = media.read_into(view, offset)
                     if n == 0:
                         break
                     # Threaded hashers must finish before the buffer is refilled.
-                    hasher.update(self._buffer.view[:n])
+                    hasher.update(view[:n])
                     if hasher.threaded_count:
                         hasher.drain()
                     offset += n
-                    if n < self._buffer.size:
+                    if n < span:
                         break
                 digests = hasher.hexdigests()
             # Read after the last read: a filesystem may refuse direct reads late.
