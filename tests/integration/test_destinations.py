@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,74 @@ def test_features_are_frozen_data() -> None:
     assert not any(
         value for name, value in dataclasses.asdict(features).items() if name != "max_name_bytes"
     )
+
+
+@pytest.mark.parametrize(
+    "actual", [0, 99_999, 100_000, 100_001, 102_400, 102_401, 400_000, 3 * MIB + 5]
+)
+def test_a_read_back_bounded_by_the_expected_size_still_reads_the_whole_file(
+    tmp_path: Path, actual: int
+) -> None:
+    """``hash_read_back`` asks for no more than the expected size (rounded past its end to a
+    page: ``read_span``), yet a file of any other size, shorter, longer than the span or
+    than the buffer, is read whole, its digest and size those of what is there (what the
+    committer's and the source re-read's size checks compare)."""
+    from offload.fs.media import MediaReader
+
+    data = os.urandom(actual)
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    os.sync()
+    buffer = AlignedBuffer(MIB)
+    try:
+        digest, size, _how = hash_read_back(
+            MediaReader(path, direct=True, evict=True),
+            "xxh64",
+            buffer,
+            cancel=CancelToken(),
+            expected_size=100_000,
+        )
+    finally:
+        buffer.close()
+    assert (digest, size) == (xxh64(data), actual)
+
+
+@pytest.mark.parametrize("actual", [0, 100_000, 102_400, 3 * MIB + 5])
+def test_media_hasher_reads_a_file_whole_asking_for_no_more_than_it_holds(
+    tmp_path: Path, actual: int
+) -> None:
+    """``MediaHasher`` (``offload verify``, copies already there) asks each read for no
+    more than the file holds, rounded past its end to a page (``read_span``), and still
+    hashes it whole. Under strace: it asked for the whole 8 MiB buffer for a 100 KB file
+    before, which a direct read past the end makes ext4 zero in the kernel."""
+    import subprocess
+    import sys
+
+    from support.requirements import require_tool
+
+    strace = require_tool("strace")
+    data = os.urandom(actual)
+    path = tmp_path / "file.bin"
+    path.write_bytes(data)
+    os.sync()
+    trace = tmp_path / "trace"
+    script = (
+        "import sys; from pathlib import Path; from offload.engine.verifier import MediaHasher;"
+        "h = MediaHasher(); print(h(Path(sys.argv[1]), ['xxh64'])['xxh64']); h.close()"
+    )
+    command = [sys.executable, "-c", script, str(path)]
+    out = subprocess.run(
+        [strace, "-f", "-qq", "-y", "-e", "trace=preadv,preadv2", "-o", str(trace), *command],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.split() == [xxh64(data)]
+    asked = [
+        int(n)
+        for line in trace.read_text().splitlines()
+        if "file.bin" in line
+        for n in re.findall(r"iov_len=(\d+)", line)
+    ]
+    assert asked
+    assert max(asked) <= -(-(actual + 1) // 4096) * 4096, asked

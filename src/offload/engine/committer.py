@@ -454,6 +454,7 @@ class DestinationCommitter:
                 self._buffer,
                 cancel=state.cancel,
                 on_bytes=counted,
+                expected_size=pending.ticket.task.source.size_bytes,
             )
         except OSError as exc:
             raise self._io_error(exc, "read back", pending.partial.final_path) from exc

@@ -36,7 +36,7 @@ from offload.errors import CancelledError, SourceChangedError, SourceError, sour
 from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
-from offload.fs.media import MediaReader
+from offload.fs.media import MediaReader, evict_and_prefetch
 from offload.fs.ops import drop_cache
 from offload.hashing.multihasher import MultiHasher
 from offload.hashing.registry import comparable_digest
@@ -391,12 +391,17 @@ class SourceReader:
             return NOTHING_BELOW  # the re-read's open says why
         return cache_below(path)
 
-    def _reread_source(self, ticket: FileTicket, read_at: int = 0) -> None:
+    def _reread_source(
+        self, ticket: FileTicket, read_at: int = 0, evicted: CacheBypass | None = None
+    ) -> None:
         """Full mode: re-read the source from the media; it must match the in-flight hash.
         The cache below the card's filesystem is dropped first where one is (a FUSE card's
         block device: the first read filled it), unless a drop since *read_at* (what
         ``written()`` returned after the file's first read) holds for it, and again before
-        a second attempt."""
+        a second attempt. *evicted*: the file was dropped from the cache, found empty and
+        asked to be read from the media in the background (``_SourceVerifier``'s read-ahead,
+        ``evict_and_prefetch``: FADVISE); its first attempt reads what that brought in, any
+        other (and every second attempt) reads with O_DIRECT or a checked cache drop."""
         source = ticket.task.source
         if self._reread_buffer is None:
             self._reread_buffer = AlignedBuffer(self._options.chunk_size)
@@ -416,16 +421,27 @@ class SourceReader:
             if attempt:
                 # The first attempt's data is in the cache below: dropped again.
                 written_at = below.written() or None
+            ahead = evicted if not attempt else None
             try:
+                media = (
+                    MediaReader(path, direct=False, evict=False)
+                    if ahead is not None
+                    else MediaReader(
+                        path, direct=True, evict=True, below=below, written_at=written_at
+                    )
+                )
                 digest, size, how = hash_read_back(
-                    MediaReader(path, direct=True, evict=True, below=below, written_at=written_at),
+                    media,
                     self._verify_algorithm,
                     self._reread_buffer,
                     cancel=self._cancel,
                     on_bytes=counted,
+                    expected_size=source.size_bytes,
                 )
             except OSError as exc:
                 raise source_io_error(exc, "re-read", path) from exc
+            if ahead is not None:
+                how = ahead  # how the read-ahead avoided the cache (the read itself used it)
             ticket.source_reread_digests = {self._verify_algorithm: digest}
             ticket.source_cache_bypass = how
             if size != source.size_bytes:
@@ -449,6 +465,13 @@ class SourceReader:
 # (a drop a file cost 1000 × 20 KB on exfat-fuse ~2.2x the time: docs/performance.md).
 _GATHER_S = 0.05
 _GATHER_FILES = 32
+# Full mode's re-read of small files on a card with nothing below its page cache (a kernel
+# filesystem over a disk): up to this many files (and bytes) are dropped from the cache and
+# asked to be read from the media in the background ahead of the one re-read, as the
+# read-backs of a batch are. One synchronous O_DIRECT read a file made the re-read the
+# bottleneck of full mode on a card of small files (docs/performance.md, seventh pass).
+_AHEAD_FILES = 64
+_AHEAD_BYTES = 64 * 1024 * 1024
 
 
 class _SourceVerifier:
@@ -466,6 +489,12 @@ class _SourceVerifier:
         self._queue: queue.Queue[tuple[FileTicket, list[int], int] | None] = queue.Queue(
             maxsize=self._QUEUE_TICKETS
         )
+        # The read-ahead (verifier thread only): the first ``_decided`` items of ``pending``
+        # were looked at; ``_evicted`` holds, by ticket sequence, how each file read ahead
+        # avoided the cache (FADVISE), and ``_ahead_bytes`` their sizes' sum.
+        self._decided = 0
+        self._evicted: dict[int, CacheBypass] = {}
+        self._ahead_bytes = 0
         self._thread = threading.Thread(target=self._run, name="source-verifier")
         self._thread.start()
 
@@ -507,20 +536,64 @@ class _SourceVerifier:
                     return
                 item[0].publish()
 
+    def _read_ahead(self, pending: deque[tuple[FileTicket, list[int], int] | None]) -> None:
+        """Take the tickets already queued (never waiting) and read ahead the small files
+        among them, in order, within ``_AHEAD_FILES`` and ``_AHEAD_BYTES``: each is dropped
+        from the cache, checked empty (``mincore``) and asked to be read from the media in
+        the background (``evict_and_prefetch``). A file that is large, empty, on another
+        filesystem with a cache below it, still cached after the drop, or that could not be
+        opened is left to the O_DIRECT re-read (its error, if any, is the re-read's)."""
+        reader = self._reader
+        while len(pending) < _AHEAD_FILES and pending[-1] is not None:
+            try:
+                pending.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        small_below = reader._pool.chunk_size
+        while self._decided < len(pending):
+            item = pending[self._decided]
+            if item is None:
+                return
+            source = item[0].task.source
+            size = source.size_bytes
+            if 0 < size < small_below:
+                if self._ahead_bytes and self._ahead_bytes + size > _AHEAD_BYTES:
+                    return  # the window is full: decided once earlier files are read
+                path = source.path_text
+                try:
+                    if reader._below_of(path).kind == "":
+                        how = evict_and_prefetch(path)
+                        if how is CacheBypass.FADVISE:
+                            self._evicted[item[0].sequence] = how
+                            self._ahead_bytes += size
+                except OSError:
+                    pass  # the re-read opens it again and says why
+            self._decided += 1
+
     def _serve(self, pending: deque[tuple[FileTicket, list[int], int] | None]) -> None:
         reader = self._reader
+        # Nothing known below the card's page cache (a kernel filesystem over a disk): read
+        # ahead. A card with a device cache below gathers files for one drop instead.
+        ahead = reader._below.kind == ""
         while True:
             if not pending:
                 pending.append(self._queue.get())
                 if reader._below.kind == "device":
                     self._gather(pending)
+            if ahead:
+                self._read_ahead(pending)
             item = pending.popleft()
+            if self._decided:
+                self._decided -= 1
             if item is None:
                 return
             ticket, indexes, read_at = item
+            evicted = self._evicted.pop(ticket.sequence, None)
+            if evicted is not None:
+                self._ahead_bytes -= ticket.task.source.size_bytes
             try:
                 if not reader._cancel.cancelled:
-                    reader._reread_source(ticket, read_at)
+                    reader._reread_source(ticket, read_at, evicted)
             except SourceError as error:
                 ticket.source_error = error
                 reader._fail_everywhere(ticket, error, indexes)

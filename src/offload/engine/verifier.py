@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -10,11 +11,30 @@ from offload.destinations.base import ReadBack
 from offload.engine.cancel import CancelToken
 from offload.errors import CancelledError
 from offload.fs.below import CachesBelow
-from offload.fs.direct import AlignedBuffer
+from offload.fs.direct import PAGE_SIZE, AlignedBuffer
 from offload.fs.media import MediaReader
 from offload.hashing.multihasher import MultiHasher
 from offload.hashing.registry import new_hasher
 from offload.results import CacheBypass
+
+
+def read_span(buffer_size: int, expected_size: int | None, offset: int) -> int:
+    """How many bytes a read at *offset* asks for: the whole buffer, or, for a file expected
+    to end inside it, just past that end, rounded up to a page (what O_DIRECT needs).
+
+    Why: a direct read past the end of a file makes ext4 (iomap) zero the rest of the
+    buffer in the kernel, ``iov_iter_zero``: 8 MiB for every 100 KB file read back or
+    re-read, 15 % of a full-mode run's CPU on a card of small files (docs/performance.md,
+    "The small-file card: seventh pass"). One byte past the expected end is asked for, so a
+    file of the expected size still ends in a short read (no second read to find its end),
+    and a longer one fills the span and is read on, as any file longer than the buffer is.
+    """
+    if expected_size is None:
+        return buffer_size
+    rest = expected_size - offset + 1
+    if rest <= 0:
+        return buffer_size
+    return min(buffer_size, -(-rest // PAGE_SIZE) * PAGE_SIZE)
 
 
 def hash_read_back(
@@ -24,26 +44,40 @@ def hash_read_back(
     *,
     cancel: CancelToken,
     on_bytes: Callable[[int], None] | None = None,
+    expected_size: int | None = None,
 ) -> tuple[str, int, CacheBypass]:
     """Hash everything *media* reads, then close it; returns ``(hexdigest, size_read,
-    how_the_cache_was_avoided)``. Raises OSError, CancelledError. The buffer is used by one
-    caller at a time.
+    how_the_cache_was_avoided)``. *expected_size*: the size the file should have (the
+    source's), so that no read asks for much more than is there (``read_span``); a file of
+    another size is still read whole and its size returned. Raises OSError,
+    CancelledError. The buffer is used by one caller at a time.
     """
     try:
         hasher = new_hasher(algorithm)
         offset = 0
         view = buffer.view
+        size = buffer.size
         while True:
             if cancel.cancelled:
                 raise CancelledError("cancelled")
-            n = media.read_into(view, offset)
+            span = read_span(size, expected_size, offset)
+            if span < size:
+                part = view[:span]
+                try:
+                    n = media.read_into(part, offset)
+                finally:
+                    # A traceback that keeps the read's frames (a lost destination's error)
+                    # must not keep the buffer's mapping exported (it could not be closed).
+                    part.release()
+            else:
+                n = media.read_into(view, offset)
             if n == 0:
                 break
             hasher.update(view[:n])
             offset += n
             if on_bytes is not None:
                 on_bytes(n)
-            if n < buffer.size:
+            if n < span:
                 break
         return hasher.hexdigest(), offset, media.cache_bypass
     finally:
@@ -74,20 +108,36 @@ class MediaHasher:
         self.last_bypass = CacheBypass.NOT_READ  # how the last file's read avoided the cache
 
     def __call__(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
+        try:
+            # So that no read asks for much more than the file holds (``read_span``: a
+            # direct read past the end zeroes the rest of the 8 MiB buffer in the kernel).
+            expected: int | None = os.stat(path).st_size
+        except OSError:
+            expected = None  # the open below says why
         media = MediaReader(path, direct=True, evict=True, below=self._below.of(path))
         try:
             with MultiHasher(formats) as hasher:
                 offset = 0
+                view = self._buffer.view
+                size = self._buffer.size
                 while True:
-                    n = media.read_into(self._buffer.view, offset)
+                    span = read_span(size, expected, offset)
+                    if span < size:
+                        part = view[:span]
+                        try:
+                            n = media.read_into(part, offset)
+                        finally:
+                            part.release()  # see hash_read_back
+                    else:
+                        n = media.read_into(view, offset)
                     if n == 0:
                         break
                     # Threaded hashers must finish before the buffer is refilled.
-                    hasher.update(self._buffer.view[:n])
+                    hasher.update(view[:n])
                     if hasher.threaded_count:
                         hasher.drain()
                     offset += n
-                    if n < self._buffer.size:
+                    if n < span:
                         break
                 digests = hasher.hexdigests()
             # Read after the last read: a filesystem may refuse direct reads late.
