@@ -40,6 +40,7 @@ What it promises, and how:
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import signal
@@ -268,6 +269,13 @@ if __name__ == "__main__":
     # ignores (started in the background by a shell) stays ignored here too.
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # No cyclic collector in this short-lived process: its imports (reportlab, the
+    # documents' modules: ~40 collections over objects that live until it exits) and the
+    # drawing (which the command, making the same documents itself, also does with the
+    # collector paused: cli/offload.py, collector_paused) leave no garbage worth a pass;
+    # reference counting frees as before and the process ends once it has answered
+    # (docs/performance.md, "Fixed cost: eighth pass").
+    gc.disable()
     code = _serve()
     # At once: the answer is written (os.write, nothing buffered) and nothing else is owed;
     # the interpreter's finalisation (~25 ms: every module's objects) would only delay the
