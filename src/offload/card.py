@@ -439,6 +439,7 @@ def _plan(
     # By destination: (task index, path, whether the ledger records it as a copy of ours).
     in_the_way: dict[int, list[tuple[int, str, bool]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
+    keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
         # was a large share of a 50,000-file card's memory.
@@ -459,6 +460,9 @@ def _plan(
             )
             # A copy of ours (the ledger records this card file at that name) that is no
             # longer as recorded: --reverify takes it up as ours; a plain run only names it.
+            # Not with --keep-both: no record ties the copy to one inode (a file written over
+            # ours since looks the same), and keep-both asks that nothing in the way be lost:
+            # it is judged as any file there (the new copy is written beside it).
             changed = (
                 ledger.changed_copy(
                     source_file.relative_path,
@@ -467,7 +471,7 @@ def _plan(
                     algorithms=algorithms,
                     entries=known,
                 )
-                if known and recorded is None
+                if known and recorded is None and not keep_both
                 else None
             )
             named = recorded or (changed[0] if changed is not None else None)

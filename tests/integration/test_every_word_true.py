@@ -1016,6 +1016,35 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
 
 
+def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_it(
+    tmp_path: Path,
+) -> None:
+    """--keep-both asks that nothing in the way be lost; no record ties a copy of ours to one
+    inode (a file written over ours since looks the same), so with --reverify --keep-both a
+    copy of ours whose size changed is kept as it is and the new copy written beside it.
+    Failed before: the changed file was replaced (exit 0, no second copy kept)."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    grown = dest / "A001" / "CLIPS" / "C001.mov"
+    with grown.open("ab") as f:
+        f.write(b"edit")
+    edited = grown.read_bytes()
+
+    done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
+    assert grown.read_bytes() == edited  # kept as it was
+    beside = sorted(p.name for p in grown.parent.iterdir() if p.name.startswith("C001"))
+    assert len(beside) == 2, beside
+    (new_name,) = [name for name in beside if name != "C001.mov"]
+    assert (grown.parent / new_name).read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    states = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    assert states["CLIPS/C001.mov"]["status"] == "verified"
+    assert states["CLIPS/C001.mov"]["action"] == "copied"
+
+
 def test_reverify_never_replaces_a_file_its_ledger_does_not_record_for_this_card_file(
     tmp_path: Path,
 ) -> None:
