@@ -984,6 +984,9 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     assert planned["replace"][0]["why"].startswith(f"{grown} is 200,004 bytes; ")
     assert [r["path"] for r in planned["read_back"]] == ["CLIPS/C000.mov"]
     assert planned["refused"] == []
+    # The two new copies are written whole before they replace the bad ones: room for both.
+    assert planned["copy_bytes"] == 0, planned
+    assert planned["free_bytes"] - planned["free_after_bytes"] == 400_000, planned
 
     fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert fixed.returncode == 0, fixed.stderr

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from offload.destinations.base import ReadBack
@@ -37,6 +37,43 @@ def read_span(buffer_size: int, expected_size: int | None, offset: int) -> int:
     return min(buffer_size, -(-rest // PAGE_SIZE) * PAGE_SIZE)
 
 
+def read_chunks(
+    media: ReadBack,
+    buffer: AlignedBuffer,
+    expected_size: int | None,
+    *,
+    cancel: CancelToken | None = None,
+) -> Iterator[memoryview]:
+    """Each read of *media* from its start, as a view of *buffer* holding what it read: valid
+    only until the next is asked for (the buffer is refilled), so a consumer uses it at once
+    and keeps no reference. No read asks for much more than *expected_size* (``read_span``);
+    a file of another size is still read whole. Raises OSError, CancelledError (checked
+    before each read when *cancel* is given)."""
+    offset = 0
+    view = buffer.view
+    size = buffer.size
+    while True:
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError("cancelled")
+        span = read_span(size, expected_size, offset)
+        if span < size:
+            part = view[:span]
+            try:
+                n = media.read_into(part, offset)
+            finally:
+                # A traceback that keeps the read's frames (a lost destination's error)
+                # must not keep the buffer's mapping exported (it could not be closed).
+                part.release()
+        else:
+            n = media.read_into(view, offset)
+        if n == 0:
+            return
+        yield view[:n]
+        offset += n
+        if n < span:
+            return
+
+
 def hash_read_back(
     media: ReadBack,
     algorithm: str,
@@ -55,30 +92,11 @@ def hash_read_back(
     try:
         hasher = new_hasher(algorithm)
         offset = 0
-        view = buffer.view
-        size = buffer.size
-        while True:
-            if cancel.cancelled:
-                raise CancelledError("cancelled")
-            span = read_span(size, expected_size, offset)
-            if span < size:
-                part = view[:span]
-                try:
-                    n = media.read_into(part, offset)
-                finally:
-                    # A traceback that keeps the read's frames (a lost destination's error)
-                    # must not keep the buffer's mapping exported (it could not be closed).
-                    part.release()
-            else:
-                n = media.read_into(view, offset)
-            if n == 0:
-                break
-            hasher.update(view[:n])
-            offset += n
+        for chunk in read_chunks(media, buffer, expected_size, cancel=cancel):
+            hasher.update(chunk)
+            offset += len(chunk)
             if on_bytes is not None:
-                on_bytes(n)
-            if n < span:
-                break
+                on_bytes(len(chunk))
         return hasher.hexdigest(), offset, media.cache_bypass
     finally:
         media.close()
@@ -117,28 +135,11 @@ class MediaHasher:
         media = MediaReader(path, direct=True, evict=True, below=self._below.of(path))
         try:
             with MultiHasher(formats) as hasher:
-                offset = 0
-                view = self._buffer.view
-                size = self._buffer.size
-                while True:
-                    span = read_span(size, expected, offset)
-                    if span < size:
-                        part = view[:span]
-                        try:
-                            n = media.read_into(part, offset)
-                        finally:
-                            part.release()  # see hash_read_back
-                    else:
-                        n = media.read_into(view, offset)
-                    if n == 0:
-                        break
+                for chunk in read_chunks(media, self._buffer, expected):
                     # Threaded hashers must finish before the buffer is refilled.
-                    hasher.update(view[:n])
+                    hasher.update(chunk)
                     if hasher.threaded_count:
                         hasher.drain()
-                    offset += n
-                    if n < span:
-                        break
                 digests = hasher.hexdigests()
             # Read after the last read: a filesystem may refuse direct reads late.
             self.last_bypass = media.cache_bypass

@@ -56,6 +56,8 @@ class DestinationDryRun:
     # Copies of ours whose size changed (--reverify): copied again, renamed over the bad one
     # once the new copy is verified. (path, how it changed)
     replace: list[tuple[str, str]] = field(default_factory=list)
+    # Their bytes: each new copy is written whole beside the bad one before it replaces it.
+    replace_bytes: int = 0
     free_bytes: int | None = None
     # With a cascade: the pass that feeds this destination (1: the card; 2: fast copies), and
     # for pass 2 the files each fast copy root feeds, and the files none can.
@@ -65,7 +67,9 @@ class DestinationDryRun:
 
     @property
     def free_after_bytes(self) -> int | None:
-        return None if self.free_bytes is None else self.free_bytes - self.copy_bytes
+        if self.free_bytes is None:
+            return None
+        return self.free_bytes - self.copy_bytes - self.replace_bytes
 
 
 def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
@@ -108,7 +112,9 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         relative = plan.tasks[check.task_index].source.relative_path
         why = _CHECK_WHY[check.kind]
         if found_wrong_unread(check):  # a copy of ours whose size changed (--reverify)
-            out[check.destination_index].replace.append((relative, display_path(check.changed)))
+            item = out[check.destination_index]
+            item.replace.append((relative, display_path(check.changed)))
+            item.replace_bytes += plan.tasks[check.task_index].source.size_bytes
             continue
         if check.changed:  # a copy of ours whose date changed (--reverify)
             why = (
