@@ -460,9 +460,6 @@ def _plan(
             )
             # A copy of ours (the ledger records this card file at that name) that is no
             # longer as recorded: --reverify takes it up as ours; a plain run only names it.
-            # Not with --keep-both: no record ties the copy to one inode (a file written over
-            # ours since looks the same), and keep-both asks that nothing in the way be lost:
-            # it is judged as any file there (the new copy is written beside it).
             changed = (
                 ledger.changed_copy(
                     source_file.relative_path,
@@ -471,7 +468,7 @@ def _plan(
                     algorithms=algorithms,
                     entries=known,
                 )
-                if known and recorded is None and not keep_both
+                if known and recorded is None
                 else None
             )
             named = recorded or (changed[0] if changed is not None else None)
@@ -484,7 +481,13 @@ def _plan(
                 verify=verify,
                 reverify=options.reverify,
                 backend=backends.get(plan.index),
-                changed=None if changed is None else changed[1],
+                # Its size changed, with --keep-both: no record ties the copy to one inode (a
+                # file written over ours since looks the same), and keep-both asks that
+                # nothing in the way be lost: judged as any file at its name (the new copy
+                # is written beside it), never found wrong by its size and replaced.
+                changed=None
+                if changed is None or (keep_both and changed[1] != source_file.size_bytes)
+                else changed[1],
             )
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:

@@ -302,6 +302,42 @@ def test_a_read_back_bounded_by_the_expected_size_still_reads_the_whole_file(
     assert (digest, size) == (xxh64(data), actual)
 
 
+class _FailsOnSecondRead:
+    """A read-back whose medium fails after its first read (a drive lost mid-file): the
+    first read is the file's bytes, the second raises EIO."""
+
+    cache_bypass = CacheBypass.O_DIRECT
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.reads = 0
+
+    def read_into(self, view: memoryview, offset: int) -> int:
+        self.reads += 1
+        if self.reads > 1:
+            raise OSError(errno.EIO, "Input/output error")
+        n = min(len(view), len(self._data) - offset)
+        view[:n] = self._data[offset : offset + n]
+        return n
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_read_back_error_kept_with_its_traceback_does_not_pin_the_buffer() -> None:
+    """A committer keeps a lost destination's error (its traceback holds the read-back's
+    frames) and then closes its buffer: no view of the buffer may outlive the read, or the
+    mapping cannot be closed ("BufferError: cannot close exported pointers exist", a
+    traceback in the user's terminal; found by the fault matrix's card-unplugged test).
+    Failed before: the last read's view was kept by the hashing loop's frame."""
+    buffer = AlignedBuffer(MIB)
+    media = _FailsOnSecondRead(os.urandom(MIB))
+    with pytest.raises(OSError) as kept:
+        hash_read_back(media, "xxh64", buffer, cancel=CancelToken(), expected_size=3 * MIB)
+    assert media.reads == 2 and kept.value.__traceback__ is not None
+    buffer.close()  # raised BufferError before
+
+
 @pytest.mark.parametrize("actual", [0, 100_000, 102_400, 3 * MIB + 5])
 def test_media_hasher_reads_a_file_whole_asking_for_no_more_than_it_holds(
     tmp_path: Path, actual: int

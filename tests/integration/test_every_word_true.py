@@ -984,9 +984,10 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     assert planned["replace"][0]["why"].startswith(f"{grown} is 200,004 bytes; ")
     assert [r["path"] for r in planned["read_back"]] == ["CLIPS/C000.mov"]
     assert planned["refused"] == []
-    # The two new copies are written whole before they replace the bad ones: room for both.
+    # Left after the copy: the two new copies less the two bad ones they replace.
     assert planned["copy_bytes"] == 0, planned
-    assert planned["free_bytes"] - planned["free_after_bytes"] == 400_000, planned
+    growth = 2 * 200_000 - 200_004 - 1000
+    assert planned["free_bytes"] - planned["free_after_bytes"] == growth, planned
 
     fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert fixed.returncode == 0, fixed.stderr
@@ -1046,6 +1047,39 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     states = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
     assert states["CLIPS/C001.mov"]["status"] == "verified"
     assert states["CLIPS/C001.mov"]["action"] == "copied"
+
+
+@pytest.mark.parametrize("reverify", [False, True])
+def test_keep_both_finds_its_own_copy_under_the_keep_both_name_after_its_date_changed(
+    tmp_path: Path, reverify: bool
+) -> None:
+    """A copy of ours kept under a keep-both name ("C001 (1).mov": another file held the
+    card's name) whose date changed is still found at that name by a --keep-both re-run and
+    read back there (equal: verified now), not copied a third time beside the other file.
+    Failed before the fix (a first fix of --reverify --keep-both dropped the ledger's name):
+    "C001 (2).mov" written."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    other = dest / "A001" / "CLIPS" / "C001.mov"
+    other.write_bytes(b"someone else's file")
+    reports = tmp_path / "reports"
+    assert run("copy", "--keep-both", card, dest, "--report-dir", reports).returncode == 0
+    names = sorted(p.name for p in other.parent.iterdir() if p.name.startswith("C001"))
+    assert len(names) == 2, names
+    (ours,) = [other.parent / n for n in names if n != "C001.mov"]
+    os.utime(ours, (1_577_836_800, 1_577_836_800))  # 2020-01-01
+
+    extra = ["--reverify"] if reverify else []
+    again = run("copy", "--keep-both", *extra, card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    after = sorted(p.name for p in other.parent.iterdir() if p.name.startswith("C001"))
+    assert after == names  # no third copy
+    assert other.read_bytes() == b"someone else's file"
+    entry = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    copy = entry["CLIPS/C001.mov"]
+    assert copy["status"] == "verified" and copy["final_path"] == str(ours), copy
+    assert copy["action"] == ("rechecked" if reverify else "adopted"), copy
 
 
 def test_reverify_never_replaces_a_file_its_ledger_does_not_record_for_this_card_file(

@@ -45,10 +45,11 @@ def read_chunks(
     cancel: CancelToken | None = None,
 ) -> Iterator[memoryview]:
     """Each read of *media* from its start, as a view of *buffer* holding what it read: valid
-    only until the next is asked for (the buffer is refilled), so a consumer uses it at once
-    and keeps no reference. No read asks for much more than *expected_size* (``read_span``);
-    a file of another size is still read whole. Raises OSError, CancelledError (checked
-    before each read when *cancel* is given)."""
+    only until the next is asked for (the buffer is refilled; the view is released then, so
+    a reference the consumer keeps, a traceback's frame among them, keeps no export of the
+    buffer's mapping, which could then not be closed). No read asks for much more than
+    *expected_size* (``read_span``); a file of another size is still read whole. Raises
+    OSError, CancelledError (checked before each read when *cancel* is given)."""
     offset = 0
     view = buffer.view
     size = buffer.size
@@ -68,7 +69,11 @@ def read_chunks(
             n = media.read_into(view, offset)
         if n == 0:
             return
-        yield view[:n]
+        piece = view[:n]
+        try:
+            yield piece
+        finally:
+            piece.release()
         offset += n
         if n < span:
             return

@@ -56,8 +56,10 @@ class DestinationDryRun:
     # Copies of ours whose size changed (--reverify): copied again, renamed over the bad one
     # once the new copy is verified. (path, how it changed)
     replace: list[tuple[str, str]] = field(default_factory=list)
-    # Their bytes: each new copy is written whole beside the bad one before it replaces it.
-    replace_bytes: int = 0
+    # What the replacements add to the drive once done: each new copy's size less the bad
+    # one's it replaces (negative for a copy that grew). The room needed while they are
+    # written (each whole beside the bad one) is the preflight's to check, as in the run.
+    replace_growth_bytes: int = 0
     free_bytes: int | None = None
     # With a cascade: the pass that feeds this destination (1: the card; 2: fast copies), and
     # for pass 2 the files each fast copy root feeds, and the files none can.
@@ -69,7 +71,7 @@ class DestinationDryRun:
     def free_after_bytes(self) -> int | None:
         if self.free_bytes is None:
             return None
-        return self.free_bytes - self.copy_bytes - self.replace_bytes
+        return self.free_bytes - self.copy_bytes - self.replace_growth_bytes
 
 
 def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
@@ -114,7 +116,12 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         if found_wrong_unread(check):  # a copy of ours whose size changed (--reverify)
             item = out[check.destination_index]
             item.replace.append((relative, display_path(check.changed)))
-            item.replace_bytes += plan.tasks[check.task_index].source.size_bytes
+            size = plan.tasks[check.task_index].source.size_bytes
+            try:
+                size -= os.lstat(check.final_path).st_size  # a drive's: S3 has none of these
+            except OSError:
+                pass  # gone since the plan: the new copy adds its whole size
+            item.replace_growth_bytes += size
             continue
         if check.changed:  # a copy of ours whose date changed (--reverify)
             why = (
