@@ -153,8 +153,8 @@ def test_full_mode_re_reads_small_source_files_ahead_from_the_media(tmp_path: Pa
     was full mode's bottleneck on a card of small files: docs/performance.md, seventh
     pass); the report says so (``fadvise``). A file whose pages cannot be dropped (mapped
     by another program) is re-read with O_DIRECT instead, never through the cache, and a
-    large one streams with O_DIRECT as before. Failed before: every small file ``o_direct``
-    (read one at a time)."""
+    large one (or one of a few MB, a frame) reads with O_DIRECT as before. Failed before: every
+    small file ``o_direct`` (read one at a time); the frame ``fadvise`` before its bound."""
     fd = os.open(tmp_path, os.O_RDONLY)
     try:
         if filesystem_magic(fd) == _TMPFS:
@@ -164,6 +164,10 @@ def test_full_mode_re_reads_small_source_files_ahead_from_the_media(tmp_path: Pa
     sources = _card(tmp_path)
     large = tmp_path / "CARD" / "CLIPS" / "LARGE.MXF"
     large.write_bytes(os.urandom(9 * 1024 * 1024))  # over the 8 MiB chunk: streamed
+    # A frame of a few MB reads as fast in one O_DIRECT read; read ahead through the cache
+    # it made full mode slower (a card of 4 MB frames): read with O_DIRECT.
+    frame = tmp_path / "CARD" / "CLIPS" / "FRAME.DPX"
+    frame.write_bytes(os.urandom(4_000_000))
     os.sync()
     pinned = sources[5]
     dests = [tmp_path / "d1", tmp_path / "d2"]
@@ -182,6 +186,7 @@ def test_full_mode_re_reads_small_source_files_ahead_from_the_media(tmp_path: Pa
         expected = CacheBypass.O_DIRECT if source == pinned else CacheBypass.FADVISE
         assert how[f"CLIPS/{source.name}"] is expected, source.name
     assert how["CLIPS/LARGE.MXF"] is CacheBypass.O_DIRECT
+    assert how["CLIPS/FRAME.DPX"] is CacheBypass.O_DIRECT
     for dest in dests:
-        for source in [*sources, large]:
+        for source in [*sources, large, frame]:
             assert (dest / "CARD" / "CLIPS" / source.name).read_bytes() == source.read_bytes()

@@ -472,6 +472,12 @@ _GATHER_FILES = 32
 # bottleneck of full mode on a card of small files (docs/performance.md, seventh pass).
 _AHEAD_FILES = 64
 _AHEAD_BYTES = 64 * 1024 * 1024
+# Only files below this size: a larger one reads as fast in one O_DIRECT read, and reading
+# it ahead through the page cache made full mode slower on a card of 4 MB frames (300 × 4 MB
+# to three destinations, interleaved, 3 rounds: 9.55 s against 8.31 s with this bound and
+# 8.44 s before the read-ahead existed; docs/performance.md, "Run after this session's
+# merges (2026-12-02, 05:07–06:20)").
+_AHEAD_BELOW = 1024 * 1024
 
 
 class _SourceVerifier:
@@ -549,7 +555,7 @@ class _SourceVerifier:
                 pending.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        small_below = reader._pool.chunk_size
+        small_below = min(reader._pool.chunk_size, _AHEAD_BELOW)
         while self._decided < len(pending):
             item = pending[self._decided]
             if item is None:
