@@ -1049,6 +1049,77 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     assert states["CLIPS/C001.mov"]["action"] == "copied"
 
 
+def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
+    tmp_path: Path, judge: Any
+) -> None:
+    """A copy of ours of the recorded size that --reverify reads back and finds different
+    from the card (bit rot: size and date kept; rewritten: its date changed too) is kept as
+    it is with --keep-both, the new copy written beside it under the keep-both name; the
+    terminal and the saved report say what the kept file is ("read back and found different
+    from the card") and where the new copy is; the ledger and the manifest record the new
+    copy at its real name (a re-run trusts it there, writes nothing). Failed before: both
+    were replaced (renamed over) despite --keep-both."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    clips = dest / "A001" / "CLIPS"
+    rotten, rewritten = clips / "C001.mov", clips / "C002.mov"
+    corrupt_keeping_size_and_mtime(rotten)
+    rewritten.write_bytes(os.urandom(200_000))
+    kept = {path: path.read_bytes() for path in (rotten, rewritten)}
+
+    done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(done.stderr.split())
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0] for f in report["files"]}
+    warnings = {w["path"]: w["message"] for w in report["warnings"]}
+    for path, data in kept.items():
+        assert path.read_bytes() == data  # kept as it was
+        beside = path.with_name(f"{path.stem} (1).mov")
+        assert beside.read_bytes() == (card / "CLIPS" / path.name).read_bytes()
+        doing = "copy no longer matches, kept as it is (--keep-both), copying it again beside it"
+        assert f"{doing}: {path} differs from the " in flat, flat
+        state = states[f"CLIPS/{path.name}"]
+        assert state["status"] == "verified" and state["final_path"] == str(beside), state
+        message = " ".join(warnings[str(path)].split())
+        assert "replaced" not in message, message
+        assert (
+            f"kept as it is (--keep-both): {path} was read back and found different from the "
+            f"card; the new copy from the card was written beside it as {beside}, verified now "
+            "(read back)" in message
+        ), message
+    assert states["CLIPS/C000.mov"]["action"] == "rechecked"
+    listed = json.loads(run("history", "--json", "--report-dir", reports).stdout)
+    assert listed[0]["result"] == "verified, 2 damaged copies kept beside new ones", listed[0]
+    # The ledger: each new copy at its real name (a re-run trusts it there: nothing written).
+    again = run("copy", "--keep-both", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    states = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    for path in kept:
+        state = states[f"CLIPS/{path.name}"]
+        assert state["status"] == "verified_earlier", state
+        assert state["final_path"] == str(path.with_name(f"{path.stem} (1).mov")), state
+    assert sorted(p.name for p in clips.iterdir()) == [
+        "C000.mov",
+        "C001 (1).mov",
+        "C001.mov",
+        "C002 (1).mov",
+        "C002.mov",
+    ]
+    # The manifest: the newest generation lists the new copies at their names, the card's
+    # hashes; the kept files are not listed as the card's.
+    generations = sorted((dest / "A001" / "ascmhl").glob("0*.mhl"))
+    newest = generations[-1].read_text()
+    assert "<path" in newest
+    assert "CLIPS/C001 (1).mov" in newest and "CLIPS/C002 (1).mov" in newest
+    assert "CLIPS/C001.mov<" not in newest and "CLIPS/C002.mov<" not in newest
+    info = judge.info(dest / "A001")
+    assert info.returncode == 0, info.describe()
+
+
 @pytest.mark.parametrize("reverify", [False, True])
 def test_keep_both_finds_its_own_copy_under_the_keep_both_name_after_its_date_changed(
     tmp_path: Path, reverify: bool
