@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from offload import link_targets
+from offload import link_targets, remedies
 from offload.card_history import CardHistory, check_card_history, reference_formats
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -178,8 +178,10 @@ class OffloadPlan:
     devices: list[DeviceGroup] = field(default_factory=list)
     # (task index, destination index) of the copies whose final name holds a file of another
     # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
-    # them, as it would one that appeared after the plan), but they are not "to copy".
-    in_the_way: frozenset[tuple[int, int]] = frozenset()
+    # them, as it would one that appeared after the plan), but they are not "to copy". Each
+    # to what changed of a copy of ours that --reverify replaces ("size"), else "" (the
+    # words of its refusal: ``remedies.in_the_way``).
+    in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -188,6 +190,16 @@ class OffloadPlan:
                 t is not None and (i, d) not in self.in_the_way for d, t in enumerate(task.targets)
             ):
                 yield task
+
+    def in_the_way_remedies(self) -> dict[str, str]:
+        """By target, what the engine's refusal of a copy of ours in the way there says to
+        do (``--reverify`` replaces it), as the planner's warning says (``CopyJob``'s
+        ``remedies``); the other refusals say the default."""
+        return {
+            target: remedies.in_the_way(ours)
+            for (task, index), ours in self.in_the_way.items()
+            if ours and (target := self.tasks[task].targets[index]) is not None
+        }
 
     @property
     def bytes_to_copy(self) -> int:
@@ -531,6 +543,7 @@ def _plan(
                     changed=""
                     if changed is None or not options.reverify
                     else _changed_words(changed[0], final, changed[1]),
+                    ours=changed is not None,
                 )
             )
         tasks.append(
@@ -609,9 +622,11 @@ def _plan(
         card_history=card_history,
         backends=backends,
         devices=devices,
-        in_the_way=frozenset(
-            (task, index) for index, found in in_the_way.items() for task, _, _ in found
-        ),
+        in_the_way={
+            (task, index): "size" if ours else ""
+            for index, found in in_the_way.items()
+            for task, _, ours in found
+        },
     )
 
 
@@ -646,36 +661,15 @@ def _in_the_way_warnings(
                 f"{plural(len(found), 'file')} of another size already at the name of a copy on "
                 f"{display_path(plan.root)}: "
                 + (
-                    f"it is not overwritten and that copy fails ({named}); --overwrite "
-                    "replaces it once the new copy is verified, --keep-both keeps both"
+                    f"it is not overwritten and that copy fails ({named}); "
                     if len(found) == 1
                     else f"they are not overwritten and those copies fail ({named}{more}); "
-                    "--overwrite replaces them once the new copies are verified, --keep-both "
-                    "keeps both"
                 )
-                + _ours_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
+                + remedies.many_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
                 plan.index,
             )
         )
     return items
-
-
-def _ours_in_the_way(ours: int, found: int) -> str:
-    """What the in-the-way warning adds for the *ours* of its *found* files that are copies
-    of ours whose size changed (``--reverify`` replaces those; nothing for none)."""
-    if not ours:
-        return ""
-    since = "since they were recorded in this copy root's ledger: --reverify replaces"
-    if found == 1:
-        return (
-            "; it is a copy of ours whose size changed since it was recorded in this copy "
-            "root's ledger: --reverify replaces it"
-        )
-    if ours == found:
-        subject = "both are" if found == 2 else f"all {found} are"
-        return f"; {subject} copies of ours whose size changed {since} them"
-    copies, them = ("is a copy", "it") if ours == 1 else ("are copies", "those")
-    return f"; {ours} of them {copies} of ours whose size changed {since} {them}"
 
 
 def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
@@ -873,6 +867,7 @@ def _run_locked(
         ledgers=plan.ledgers,
         destinations=backends,
         devices=plan.devices,
+        remedies=plan.in_the_way_remedies(),
     ).run()
     if first_replace and not job_report.cancelled:
         again = CopyJob(

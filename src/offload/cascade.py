@@ -307,6 +307,7 @@ def run_cascade(
                     ledgers=plan.ledgers,
                     destinations=backends,
                     devices=plan.devices,
+                    remedies=plan.in_the_way_remedies(),
                 ).run()
                 retry, found = (
                     _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])

@@ -41,6 +41,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from offload import remedies
 from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
@@ -105,6 +106,9 @@ class ExistingCopy(NamedTuple):
     recorded: Mapping[str, str] = MappingProxyType({})
     recorded_mode: str = ""
     changed: str = ""
+    # A copy of ours that changed since its ledger recorded it (``Ledger.changed_copy``),
+    # whatever the run does with it: a refusal of it names --reverify.
+    ours: bool = False
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
@@ -449,8 +453,7 @@ def settle(
             elif policy is ExistingFilePolicy.FAIL:
                 result.error = (
                     f"{check.final_path} already exists with other content; not overwritten "
-                    "(--overwrite replaces it once the new copy is verified, --keep-both "
-                    "keeps both)"
+                    f"({remedies.in_the_way('date' if check.ours else '')})"
                 )
             else:
                 targets[check.task_index][check.destination_index] = str(check.final_path)

@@ -1020,6 +1020,68 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
 
 
+def test_refusals_of_a_copy_of_ours_in_the_way_name_reverify_as_the_warning_does(
+    tmp_path: Path,
+) -> None:
+    """The copy refused because a copy of ours that changed is at its name: the engine's
+    refusal (the terminal's failure, --json's file_failed and job_report failures, the
+    report's error) and --dry-run's name --reverify, as the warning before the copy does;
+    a file that is not ours is refused naming --overwrite and --keep-both alone. Failed
+    before: the engine's line said only "use --overwrite or --keep-both", and the
+    read-back's refusal of a same-size copy of ours (its date changed, its bytes too) and
+    --dry-run's named no --reverify."""
+    card = make_card(tmp_path, files=4)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    clips = dest / "A001" / "CLIPS"
+    grown, rewritten = clips / "C001.mov", clips / "C002.mov"
+    with grown.open("ab") as f:
+        f.write(b"junk")
+    rewritten.write_bytes(os.urandom(200_000))
+    os.utime(rewritten, (time.time(), time.time() + 3600))  # an hour off: past FAT's 2 s
+    (card / "CLIPS" / "C009.mov").write_bytes(os.urandom(1000))  # new on the card
+    foreign = clips / "C009.mov"
+    foreign.write_bytes(b"someone else's")  # no entry records it: not ours
+
+    reverify = "since it was recorded in this copy root's ledger: --reverify replaces it"
+    dry = run("copy", "--dry-run", "--json", card, dest)
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = json.loads(dry.stdout)["destinations"]
+    refused = {r["path"]: r["why"] for r in planned["refused"]}
+    assert f"a copy of ours whose size changed {reverify}" in refused["CLIPS/C001.mov"]
+    assert "--reverify" not in refused["CLIPS/C009.mov"]
+
+    done = run("copy", "--json", card, dest, "--report-dir", reports)
+    assert done.returncode == 1, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    failed = {e["relative_path"]: e["message"] for e in events if e["event"] == "file_failed"}
+    (final,) = [e for e in events if e["event"] == "job_report"]
+    failures = {f["path"]: f["error"] for f in final["failures"]}
+    report = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    for words in (failed, failures, {k: v["error"] for k, v in report.items() if v["error"]}):
+        flat = {k: " ".join(v.split()) for k, v in words.items()}
+        assert set(flat) <= {
+            "CLIPS/C001.mov",
+            "CLIPS/C002.mov",
+            "CLIPS/C009.mov",
+            str(grown),
+            str(rewritten),
+            str(foreign),
+        }, flat
+        one = {Path(k).name: v for k, v in flat.items()}
+        assert f"a copy of ours whose size changed {reverify}" in one["C001.mov"], one
+        assert "--overwrite replaces it once the new copy is verified" in one["C001.mov"]
+        assert f"a copy of ours whose date changed {reverify}" in one["C002.mov"], one
+        assert "--reverify" not in one["C009.mov"], one
+        assert (
+            "--overwrite replaces it once the new copy is verified, --keep-both keeps both"
+            in (one["C009.mov"])
+        )
+    assert grown.stat().st_size == 200_004 and foreign.read_bytes() == b"someone else's"
+
+
 def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_it(
     tmp_path: Path,
 ) -> None:

@@ -374,7 +374,8 @@ class DestinationCommitter:
             except FileExistsError as exc:
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device} "
-                    "(or a name differing only by case); use --overwrite or --keep-both",
+                    "(or a name differing only by case); not overwritten: "
+                    f"{state.in_the_way(str(partial.final_path))}",
                     path=partial.final_path,
                 ) from exc
             except OSError as exc:

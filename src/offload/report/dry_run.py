@@ -21,6 +21,7 @@ from typing import Any
 
 from rich import filesize
 
+from offload import remedies
 from offload.card import OffloadPlan
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
@@ -104,7 +105,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                     (
                         relative,
                         f"{display_path(target)} already exists with other content "
-                        "(--overwrite replaces it once verified, --keep-both keeps both)",
+                        f"({remedies.in_the_way(plan.in_the_way.get((task_index, index), ''))})",
                     )
                 )
                 continue
