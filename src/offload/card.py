@@ -1164,8 +1164,8 @@ class _RecordedFiles(Collection["ManifestFile"]):
         return any(r.action is not CopyAction.TRUSTED for _, r in self._verified())
 
     def _hash_date(self, when: float) -> datetime:
-        # One datetime for the files verified at the same time (every file of a job has
-        # the job's end), not one a file.
+        # One datetime for the files verified at the same time (a batch's files share the
+        # time the engine proved them, ``verified_at``), not one a file.
         if self._date is None or self._date[0] != when:
             # Imported here, for the manifests after the copy (~2 ms of start-up otherwise).
             from datetime import UTC, datetime

@@ -416,10 +416,12 @@ def verified_entry(
     final_name: str,
     verify: str,
     cache_bypass: str = "",
+    recorded_at: float | None = None,
 ) -> LedgerEntry:
     """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
     read back), else ``verified``; *cache_bypass* is how it was read back (results.CacheBypass
-    value), kept only when that went through a cache (``THROUGH_A_CACHE``)."""
+    value), kept only when that went through a cache (``THROUGH_A_CACHE``); *recorded_at*
+    when it was proven (default: now)."""
     return LedgerEntry(
         relative_path=relative_path,
         state="transfer_checked" if verify == "transfer" else "verified",
@@ -429,6 +431,6 @@ def verified_entry(
         partial_name=partial_name,
         final_name=final_name,
         verify=verify,
-        recorded_at=time.time(),
+        recorded_at=time.time() if recorded_at is None else recorded_at,
         cache_bypass=cache_bypass if cache_bypass in THROUGH_A_CACHE else "",
     )

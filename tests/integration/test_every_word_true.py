@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -1018,6 +1019,61 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     html = " ".join(newest_json(reports).with_suffix(".html").read_text().split())
     assert f"{cut} is 1,000 bytes" in html and "replaced by a new copy from the card" in html
     assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
+
+
+@pytest.mark.fault
+def test_each_copy_is_dated_when_it_was_verified_alike_in_ledger_report_and_manifests(
+    tmp_path: Path, faulty_fs: Any, judge: Any
+) -> None:
+    """ASC MHL's ``hashdate`` is when that hash was made or verified (the reference tool
+    dates each hash entry as it hashes the file). Each copy verified by this run is dated
+    when the engine proved it (its batch), alike in the ledger (``recorded_at``), the JSON
+    report (``verified_at``) and the generation's and legacy MHL's ``hashdate``; the card's
+    last file held 2.5 s by a stall on its read, the first copies are dated seconds before
+    the job's end. Failed before: the report's ``verified_at`` was null for a copy this run
+    wrote, and the manifests dated every such hash at the job's end."""
+    from datetime import datetime
+
+    from offload.manifest_options import ManifestOptions, MhlKind
+    from offload.report.job_report import report_data
+
+    fs = faulty_fs()
+    card = make_card(fs.mountpoint)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    fs.stall("read", path="*C002.mov", seconds=2.5)
+    options = OffloadOptions(
+        copy=CopyOptions(batch_files=1),
+        manifests=ManifestOptions(kinds=frozenset({MhlKind.ASCMHL, MhlKind.LEGACY})),
+    )
+    report = offload(card, [dest], options=options)
+    assert report.exit_code == 0
+    root = dest / card.name
+    ledger = {
+        entry["relative_path"]: entry["recorded_at"]
+        for entry in map(json.loads, (root / ".offload" / "ledger.jsonl").read_text().splitlines())
+    }
+    data = report_data(report)
+    dated = {f["path"]: f["destinations"][0]["verified_at"] for f in data["files"]}
+    (generation,) = (root / "ascmhl").glob("0001_*.mhl")
+    text = generation.read_text()
+    (legacy,) = root.glob("*.mhl")
+    legacy_text = legacy.read_text()
+    seconds = set()
+    for relative, recorded_at in ledger.items():
+        second = datetime.fromtimestamp(int(recorded_at), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        seconds.add(second)
+        assert dated[relative] == f"{second}Z", (relative, dated, ledger)
+        element = text[text.index(f">{relative}</path>") :].split("</hash>")[0]
+        assert f'hashdate="{second}Z"' in element or f'hashdate="{second}+00:00"' in element, (
+            element,
+            second,
+        )
+        item = legacy_text[legacy_text.index(f"<file>{relative}</file>") :].split("</hashdate>")[0]
+        assert item.endswith(f"<hashdate>{second}Z"), (item, second)
+    assert len(seconds) >= 2, seconds  # the stall parted them: not one date for the job
+    assert judge.verify(root).returncode == 0
+    assert judge.info(root).returncode == 0
 
 
 def test_refusals_of_a_copy_of_ours_in_the_way_name_reverify_as_the_warning_does(

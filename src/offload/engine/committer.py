@@ -104,6 +104,10 @@ class DestinationCommitter:
         verified = self._choose_targets(verified)
         if not verified:
             return
+        # When the batch was proven (read back, or transfer-checked): its ledger entries,
+        # its results' verified_at (the JSON report) and the manifests' hashdate all say
+        # this one time (a float the batch shares).
+        proven_at = time.time()
         if state.ledger is not None:
             # What the read-back proved: "transfer" when nothing was read back from the media
             # (transfer mode, or a destination that is not flushed). A later run in a
@@ -122,6 +126,7 @@ class DestinationCommitter:
                         else os.path.basename(_final_text(p, state.index)),
                         verify=proven,
                         cache_bypass=r.cache_bypass.value,
+                        recorded_at=proven_at,
                     )
                     for p, r in verified
                 )
@@ -157,6 +162,7 @@ class DestinationCommitter:
                 state.fail_all([p for p, _ in done], error)
                 return
         for pending, result in done:
+            result.verified_at = proven_at
             state.record(pending.ticket, result)
 
     def _choose_targets(self, verified: Verified) -> Verified:
