@@ -1311,8 +1311,8 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
     to (only those: with --into, DEST may hold much else); returns how many.
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
-    rename never happened (the run was killed between recording the file verified and
-    renaming it; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
+    rename never happened (a run of a version that recorded a file before renaming it was
+    killed in between; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
     it alone would turn the entry into a false proof (with --overwrite, an older file of the
     same size and mtime under the final name would then be trusted). So such entries are
     revoked first, durably (one appended and fsynced ``revoked`` entry per file), and only
