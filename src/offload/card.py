@@ -266,6 +266,10 @@ class OffloadReport:
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
+    # The endpoint each S3 destination was reached at (the URL botocore talked to, without
+    # any credentials), by destination index: the card release does not count a bucket
+    # served from this host (report/release.py).
+    endpoints: dict[int, str] = field(default_factory=dict)
 
     # What failed on a destination beyond its files (a folder, its manifests, its folder
     # times or its report could not be written there), by destination index: each message
