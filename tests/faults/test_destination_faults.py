@@ -153,6 +153,39 @@ def test_a_folder_fsync_that_fails_leaves_no_verified_entry_for_the_files_it_fai
         assert file.destination(1).action is CopyAction.ADOPTED  # type: ignore[union-attr]
 
 
+def test_a_file_failed_by_another_files_write_says_why_it_was_not_completed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA: "…/A001C002_big.mov not completed: cannot write …/A002C001.mov" read as if this
+    file's own write had failed. Each file the loss took says why it was not completed (or
+    not copied): the destination failed, and what failed there."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 8)
+    fs = faulty_fs()
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    rule = fs.fail("write", errno.ENOSPC, path="A001/.offload-partial.*f3.bin")
+    report = offload(card, [plain, fs.mountpoint])
+    assert fs.fired(rule) >= 1
+    assert report.job.destinations[1].lost
+    culprit = str(fs.mountpoint / card.name)
+    others = 0
+    for file in report.job.files:
+        result = file.destination(1)
+        assert result is not None and result.status is DestinationStatus.FAILED, result
+        error = result.error or ""
+        if file.relative_path == "f3.bin":  # the file whose write failed: its own words
+            assert error.startswith(f"cannot write {culprit}/f3.bin"), error
+            continue
+        others += 1
+        assert (
+            f"{result.final_path} not completed: the destination failed (cannot write " in error
+            or f"{result.final_path} not copied: the destination failed (cannot write " in error
+        ), error
+        assert f"(cannot write {culprit}/f3.bin on destination" in error, error
+    assert others == 7
+
+
 def ops_of(fs: FaultyFS, *names: str) -> list[str]:
     return [r.op for r in fs.oplog() if r.op in names]
 
