@@ -95,7 +95,13 @@ class ExistingCopy(NamedTuple):
     ``changed`` (``--reverify`` only): how a copy of ours changed since its ledger recorded
     it, naming it (``"<path> is N bytes; the copy verified there on <date> was M bytes"``).
     Set, the copy is ours whatever its kind: found wrong, it is replaced (never refused as
-    another file), and a REVERIFY one is found wrong by that alone, without a read."""
+    another file), and a REVERIFY one is found wrong by that alone, without a read.
+
+    ``ledger_entry`` (ADOPT): what the ledger's last entry for the path says, when it has
+    one that did not vouch for this copy (the summary says why it was read back, never
+    "without a record" then): ``"other"`` (it records another file: another size or date
+    than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
+    (this file, but the copy is not as recorded), ``"revoked"``; "" for no entry."""
 
     task_index: int
     destination_index: int
@@ -104,6 +110,7 @@ class ExistingCopy(NamedTuple):
     recorded: Mapping[str, str] = MappingProxyType({})
     recorded_mode: str = ""
     changed: str = ""
+    ledger_entry: str = ""
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
