@@ -97,6 +97,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3config import S3Settings
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
+    from offload.model import SourceFile
     from offload.report.job_report import RemoteReportFolder
 
 
@@ -278,6 +279,14 @@ class OffloadReport:
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
+    # The endpoint each S3 destination was reached at (the URL botocore talked to, without
+    # any credentials), by destination index: the card release does not count a bucket
+    # served from this host (report/release.py).
+    endpoints: dict[int, str] = field(default_factory=dict)
+    # Copies adopted (read back, equal) whose path the destination's ledger has an entry for
+    # that did not vouch for them, by (relative path, destination index): what that entry
+    # says (``ExistingCopy.ledger_entry``); the summary names it.
+    adopted_entries: dict[tuple[str, int], str] = field(default_factory=dict)
 
     # What failed on a destination beyond its files (a folder, its manifests, its folder
     # times or its report could not be written there), by destination index: each message
@@ -544,6 +553,11 @@ def _plan(
                     if changed is None or not options.reverify
                     else _changed_words(changed[0], final, changed[1]),
                     ours=changed is not None,
+                    ledger_entry=_unvouched(
+                        known.get(source_file.relative_path), source_file, algorithms
+                    )
+                    if kind is CheckKind.ADOPT and known
+                    else "",
                 )
             )
         tasks.append(
@@ -734,6 +748,21 @@ def _existing_copy_kind(
     return _IN_THE_WAY  # the engine's existing-file policy decides
 
 
+def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:
+    """What the ledger's last *entry* of a path says when it does not vouch for the copy
+    there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
+    ``"other"`` (another file: its size or date is not the source's), ``"digests"`` (this
+    file, without every digest asked for) or ``"unlike"`` (this file, the copy not as
+    recorded: another date, the partial it names still there, another S3 object)."""
+    if entry is None:
+        return ""
+    if entry.state not in ("verified", "transfer_checked"):
+        return "revoked"
+    if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
+        return "other"
+    return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
+
+
 def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
     """How a copy of ours changed since *entry* recorded it, naming it: its size (*size_now*
     against the recorded one), else its date; and when it was verified (or only
@@ -902,6 +931,11 @@ def _run_locked(
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         cascade=tuple(sorted(slow)),
+        adopted_entries={
+            (plan.tasks[c.task_index].source.relative_path, c.destination_index): c.ledger_entry
+            for c in plan.checks
+            if c.ledger_entry
+        },
     )
     if job_report.cancelled:
         if slow:
@@ -1306,8 +1340,8 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
     to (only those: with --into, DEST may hold much else); returns how many.
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
-    rename never happened (the run was killed between recording the file verified and
-    renaming it; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
+    rename never happened (a run of a version that recorded a file before renaming it was
+    killed in between; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
     it alone would turn the entry into a false proof (with --overwrite, an older file of the
     same size and mtime under the final name would then be trusted). So such entries are
     revoked first, durably (one appended and fsynced ``revoked`` entry per file), and only

@@ -97,7 +97,13 @@ class ExistingCopy(NamedTuple):
     ``changed`` (``--reverify`` only): how a copy of ours changed since its ledger recorded
     it, naming it (``"<path> is N bytes; the copy verified there on <date> was M bytes"``).
     Set, the copy is ours whatever its kind: found wrong, it is replaced (never refused as
-    another file), and a REVERIFY one is found wrong by that alone, without a read."""
+    another file), and a REVERIFY one is found wrong by that alone, without a read.
+
+    ``ledger_entry`` (ADOPT): what the ledger's last entry for the path says, when it has
+    one that did not vouch for this copy (the summary says why it was read back, never
+    "without a record" then): ``"other"`` (it records another file: another size or date
+    than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
+    (this file, but the copy is not as recorded), ``"revoked"``; "" for no entry."""
 
     task_index: int
     destination_index: int
@@ -109,6 +115,7 @@ class ExistingCopy(NamedTuple):
     # A copy of ours that changed since its ledger recorded it (``Ledger.changed_copy``),
     # whatever the run does with it: a refusal of it names --reverify.
     ours: bool = False
+    ledger_entry: str = ""
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:

@@ -814,6 +814,34 @@ def test_a_card_gone_before_its_folder_times_are_read_names_the_card(tmp_path: P
         assert "cannot set the time of folder" not in error
 
 
+def test_a_copy_whose_path_the_ledger_records_for_another_file_is_said_so(
+    tmp_path: Path,
+) -> None:
+    """QA: a card name reused (or another card offloaded --into the same copy root): its
+    file, equal to the one there but of another date, was read back and adopted "without a
+    record in the destination's ledger (copied by another tool, or the ledger not read:
+    --no-resume)", both causes false: the ledger's record there is of another file."""
+    first = make_card(tmp_path / "day1", files=2)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    again = make_card(tmp_path / "day2", files=0)  # the same card name, reused
+    shutil.copytree(first / "CLIPS", again / "CLIPS", dirs_exist_ok=True)
+    for clip in (again / "CLIPS").iterdir():
+        os.utime(clip, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    second = run("copy", again, dest, "--report-dir", reports)
+    assert second.returncode == 0, second.stderr
+    said = " ".join(second.stderr.split())
+    assert "without a record" not in said and "another tool" not in said, said
+    assert (
+        "2 copies were already there where the destination's ledger records another file "
+        "(its size or date is not the card file's" in said
+    ), said
+    assert "read back, found equal to the source and adopted." in said
+    report = newest_report(reports)
+    assert {f["destinations"][0]["action"] for f in report["files"]} == {"adopted"}
+
+
 def test_adopted_copies_are_worded_for_what_is_known_and_counted_in_words(
     tmp_path: Path,
 ) -> None:

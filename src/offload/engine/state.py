@@ -125,16 +125,21 @@ class DestinationState:
         self.declare_lost(DestinationError(f"internal error on destination {self.device}: {exc!r}"))
 
     def fail(self, ticket: FileTicket, target: str | Path, error: OffloadError) -> None:
-        """Record *ticket* failed here before anything was written for it."""
+        """Record *ticket* failed here before anything was written for it (a destination
+        failure that names no path of this file, such as another file's write that lost the
+        destination, is said as such: "<target> not copied: the destination failed (...)")."""
         if isinstance(error, DestinationError):
             self.declare_lost(error)
+        message = error.message
+        if isinstance(error, DestinationError) and str(target) not in message:
+            message = f"{target} not copied: the destination failed ({message})"
         self.record(
             ticket,
             DestinationFileResult(
                 destination_index=self.index,
                 final_path=str(target),
                 status=DestinationStatus.FAILED,
-                error=error.message,
+                error=message,
             ),
         )
 
@@ -145,13 +150,20 @@ class DestinationState:
 
     def fail_all(self, victims: list[Pending], error: OffloadError) -> None:
         """Discard these partials and record each file failed with *error* (the message names
-        each file, also when the error that detached the destination named another one).
-        Only the thread that owns the victims may call this."""
+        each file, also when the error that detached the destination named another one, and
+        then says why this one was not completed: "... not completed: the destination
+        failed (cannot write <another file> ...)", never as if this file's own write had
+        failed). Only the thread that owns the victims may call this."""
         for pending in victims:
             self.destination.remove_partial(pending.partial)
             message = error.message
             if str(pending.partial.final_path) not in message:
-                message = f"{pending.partial.final_path} not completed: {message}"
+                why = (
+                    "the destination failed"
+                    if isinstance(error, DestinationError)
+                    else "another step of its batch failed"
+                )
+                message = f"{pending.partial.final_path} not completed: {why} ({message})"
             self.record(
                 pending.ticket,
                 DestinationFileResult(
