@@ -1264,6 +1264,19 @@ def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
     assert "CLIPS/C001.mov<" not in newest and "CLIPS/C002.mov<" not in newest
     info = judge.info(dest / "A001")
     assert info.returncode == 0, info.describe()
+    # offload verify finds the kept files changed (true) and does not say the ledger still
+    # vouches for them or that --reverify replaces them: it names the new copies. Failed
+    # before: "this copy root's ledger still vouches ... --reverify ... replaces those".
+    checked = run("verify", dest / "A001")
+    assert checked.returncode == 11, checked.stderr
+    said = " ".join(checked.stderr.split())
+    assert f"CHANGED {rotten}" in said and f"CHANGED {rewritten}" in said, said
+    assert "still vouches" not in said and "--reverify" not in said, said
+    assert (
+        "2 changed copies are not vouched for by this copy root's ledger (a copy found "
+        "damaged and kept beside its new copy by --keep-both, or one it never recorded): "
+        "no `offload copy` trusts them" in said
+    ), said
 
 
 @pytest.mark.parametrize("reverify", [False, True])

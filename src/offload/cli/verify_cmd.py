@@ -530,14 +530,29 @@ def _print_human(
         sized = [c.path for c in report.changed if c.reason is ChangeReason.SIZE]
         ours = _recorded_in_ledger(where, sized)
         resized = len(sized) - ours
+        # A same-size change the ledger no longer records at that name (a copy found damaged
+        # and kept beside its new copy by --keep-both: the ledger names the new copy) is
+        # trusted by no run: "still vouches" would be false of it.
+        unsized = [c.path for c in report.changed if c.reason is not ChangeReason.SIZE]
+        unsized += report.unreadable
+        vouched = _recorded_in_ledger(where, unsized)
+        unvouched = len(unsized) - vouched
         parts = []
-        if len(sized) < len(report.changed) + len(report.unreadable):
+        if vouched:
             parts.append(
                 "this copy root's ledger still vouches for the copies it recorded (a check "
                 "changes no record): a plain `offload copy` of the card trusts a changed copy "
                 "that kept its size and date (verified earlier, not re-read); `offload copy "
                 "--reverify` reads such copies back and replaces those that no longer match "
                 "the card"
+            )
+        if unvouched:
+            parts.append(
+                f"{plural(unvouched, 'changed copy', 'changed copies')} "
+                f"{'is' if unvouched == 1 else 'are'} not vouched for by this copy root's "
+                "ledger (a copy found damaged and kept beside its new copy by --keep-both, or "
+                "one it never recorded): no `offload copy` trusts "
+                f"{'it' if unvouched == 1 else 'them'}"
             )
         if ours:
             parts.append(
