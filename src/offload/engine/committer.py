@@ -34,7 +34,7 @@ from offload.errors import (
     VerificationError,
     destination_io_error,
 )
-from offload.events import BytesVerified, PhaseChanged
+from offload.events import BytesVerified, PhaseChanged, wanted
 from offload.fs.direct import AlignedBuffer
 from offload.ledger import LedgerEntry, verified_entry
 from offload.options import ExistingFilePolicy, VerifyMode
@@ -49,6 +49,9 @@ class DestinationCommitter:
     def __init__(self, state: DestinationState) -> None:
         self.state = state
         self._buffer: AlignedBuffer | None = None
+        # The per-file events the sink takes at all (``events.wanted``).
+        self._phase_events = wanted(state.sink, PhaseChanged)
+        self._verified_events = wanted(state.sink, BytesVerified)
 
     def run(self) -> None:
         """Take batches until the writer's None. Never stops before it: a bug in a batch
@@ -260,7 +263,8 @@ class DestinationCommitter:
                         return []
                     result = self._new_result(pending)
                     path = pending.ticket.relative_path
-                    state.sink.emit(PhaseChanged(state.index, path, "verify"))
+                    if self._phase_events:
+                        state.sink.emit(PhaseChanged(state.index, path, "verify"))
                     try:
                         self._read_back(pending, result)
                     except OffloadError as error:
@@ -453,7 +457,7 @@ class DestinationCommitter:
                 state.verify_algorithm,
                 self._buffer,
                 cancel=state.cancel,
-                on_bytes=counted,
+                on_bytes=counted if self._verified_events else None,
                 expected_size=pending.ticket.task.source.size_bytes,
             )
         except OSError as exc:
