@@ -36,7 +36,7 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, PhaseChanged, wanted
 from offload.fs.direct import AlignedBuffer
-from offload.ledger import LedgerEntry, verified_entry
+from offload.ledger import LedgerEntry, verified_line
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
 
@@ -112,9 +112,12 @@ class DestinationCommitter:
             # (transfer mode, or a destination that is not flushed). A later run in a
             # stricter mode does not trust such an entry.
             proven = options.verify.value if state.flush else VerifyMode.TRANSFER.value
+            # One time for the batch: its lines are written and made durable together.
+            recorded_at = time.time()
             try:
-                state.ledger.append(
-                    verified_entry(
+                # Each line made at once (``verified_line``), no entry object a file.
+                state.ledger.append_lines(
+                    verified_line(
                         p.ticket.relative_path,
                         size_bytes=p.ticket.task.source.size_bytes,
                         mtime_ns=p.ticket.task.source.mtime_ns,
@@ -124,6 +127,7 @@ class DestinationCommitter:
                         if p.target
                         else os.path.basename(_final_text(p, state.index)),
                         verify=proven,
+                        recorded_at=recorded_at,
                         cache_bypass=r.cache_bypass.value,
                     )
                     for p, r in verified
