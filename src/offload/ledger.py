@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
@@ -210,11 +211,31 @@ class Ledger:
         of this ledger's appends are rewrites (no write that is known to fail)."""
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
-        self.append_lines(entry_line(entry) for entry in entries)
+        self._append_lines(entry_line(entry) for entry in entries)
 
-    def append_lines(self, lines: Iterable[str]) -> None:
+    def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
+        """``append`` of the ``verified_entry`` of each record, recorded at *recorded_at*
+        (a batch's lines are written and made durable together): each line made at once
+        (``verified_line``), no entry object a file. A subclass that stores its entries
+        elsewhere (``S3Ledger``) makes them entries and appends those."""
+        self._append_lines(
+            verified_line(
+                r.relative_path,
+                size_bytes=r.size_bytes,
+                mtime_ns=r.mtime_ns,
+                digests=r.digests,
+                partial_name=r.partial_name,
+                final_name=r.final_name,
+                verify=r.verify,
+                recorded_at=recorded_at,
+                cache_bypass=r.cache_bypass,
+            )
+            for r in records
+        )
+
+    def _append_lines(self, lines: Iterable[str]) -> None:
         """``append`` of lines already made (``entry_line``, ``verified_line``: one JSON
-        object each, without its newline), durably, by the same rules."""
+        object each, without its newline), durably, into this file."""
         text = "".join([line + "\n" for line in lines])
         if not text:
             return
@@ -410,6 +431,33 @@ def proof_satisfies(recorded_mode: str, asked_mode: str) -> bool:
     """Whether a copy proven by *recorded_mode* is proven enough for a run in *asked_mode*
     ("transfer" < "destination" < "full")."""
     return _PROOF_RANK.get(recorded_mode, -1) >= _PROOF_RANK.get(asked_mode, 99)
+
+
+class VerifiedCopy(NamedTuple):
+    """What ``verified_entry`` is made of, for ``Ledger.append_verified``."""
+
+    relative_path: str
+    size_bytes: int
+    mtime_ns: int
+    digests: Mapping[str, str]
+    partial_name: str
+    final_name: str
+    verify: str
+    cache_bypass: str = ""
+
+    def entry(self, recorded_at: float) -> LedgerEntry:
+        """Its ``verified_entry``, recorded at *recorded_at*."""
+        return _entry_at(
+            self.relative_path,
+            self.size_bytes,
+            self.mtime_ns,
+            self.digests,
+            self.partial_name,
+            self.final_name,
+            self.verify,
+            recorded_at,
+            self.cache_bypass,
+        )
 
 
 def verified_line(

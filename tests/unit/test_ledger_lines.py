@@ -15,6 +15,7 @@ from offload.ledger import (
     _LINE_FIELDS,
     Ledger,
     LedgerEntry,
+    VerifiedCopy,
     entry_fields,
     entry_line,
     verified_entry,
@@ -160,3 +161,28 @@ def test_a_verified_line_of_values_the_direct_path_does_not_know_is_its_entrys()
         entry = replace(verified_entry("a", **odd), recorded_at=recorded_at)  # type: ignore[arg-type]
         line = verified_line("a", recorded_at=recorded_at, **odd)  # type: ignore[arg-type]
         assert line == entry_line(entry) == _encoded(entry)
+
+
+def test_append_verified_writes_what_append_of_the_entries_writes(tmp_path: Path) -> None:
+    """The committer's way (``append_verified``: lines made at once, one time a batch) and
+    ``append`` of the same entries leave the same bytes in the ledger."""
+    records = [
+        VerifiedCopy(
+            f'DCIM/"{index}"\u00e9\udcff.MP4',
+            index,
+            7 + index,
+            {"xxh64": f"{index:016x}"},
+            f".offload-partial.x.{index}.MP4",
+            f"{index}.MP4",
+            verify,
+            bypass,
+        )
+        for index, (verify, bypass) in enumerate(
+            [("transfer", "not-read"), ("full", "none"), ("destination", "o_direct")]
+        )
+    ]
+    fast, slow = Ledger(tmp_path / "fast"), Ledger(tmp_path / "slow")
+    fast.append_verified(records, recorded_at=12.5)
+    slow.append([record.entry(12.5) for record in records])
+    assert fast.path.read_bytes() == slow.path.read_bytes()
+    assert fast.load() == {r.relative_path: r.entry(12.5) for r in records}

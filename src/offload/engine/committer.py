@@ -36,7 +36,7 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, PhaseChanged, wanted
 from offload.fs.direct import AlignedBuffer
-from offload.ledger import LedgerEntry, verified_line
+from offload.ledger import LedgerEntry, VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
 
@@ -115,22 +115,23 @@ class DestinationCommitter:
             # One time for the batch: its lines are written and made durable together.
             recorded_at = time.time()
             try:
-                # Each line made at once (``verified_line``), no entry object a file.
-                state.ledger.append_lines(
-                    verified_line(
-                        p.ticket.relative_path,
-                        size_bytes=p.ticket.task.source.size_bytes,
-                        mtime_ns=p.ticket.task.source.mtime_ns,
-                        digests=p.ticket.inflight_digests,
-                        partial_name=p.partial.partial_name,
-                        final_name=p.target.name
-                        if p.target
-                        else os.path.basename(_final_text(p, state.index)),
-                        verify=proven,
-                        recorded_at=recorded_at,
-                        cache_bypass=r.cache_bypass.value,
-                    )
-                    for p, r in verified
+                state.ledger.append_verified(
+                    (
+                        VerifiedCopy(
+                            p.ticket.relative_path,
+                            p.ticket.task.source.size_bytes,
+                            p.ticket.task.source.mtime_ns,
+                            p.ticket.inflight_digests,
+                            p.partial.partial_name,
+                            p.target.name
+                            if p.target
+                            else os.path.basename(_final_text(p, state.index)),
+                            proven,
+                            r.cache_bypass.value,
+                        )
+                        for p, r in verified
+                    ),
+                    recorded_at=recorded_at,
                 )
             except OSError as exc:
                 error = destination_io_error(exc, "record", state.ledger.path, state.device)
