@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from offload import link_targets
+from offload import link_targets, remedies
 from offload.card_history import CardHistory, check_card_history, reference_formats
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -98,6 +98,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3config import S3Settings
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
+    from offload.model import SourceFile
     from offload.report.job_report import RemoteReportFolder
 
 
@@ -179,8 +180,10 @@ class OffloadPlan:
     devices: list[DeviceGroup] = field(default_factory=list)
     # (task index, destination index) of the copies whose final name holds a file of another
     # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
-    # them, as it would one that appeared after the plan), but they are not "to copy".
-    in_the_way: frozenset[tuple[int, int]] = frozenset()
+    # them, as it would one that appeared after the plan), but they are not "to copy". Each
+    # to what changed of a copy of ours that --reverify replaces ("size"), else "" (the
+    # words of its refusal: ``remedies.in_the_way``).
+    in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -189,6 +192,16 @@ class OffloadPlan:
                 t is not None and (i, d) not in self.in_the_way for d, t in enumerate(task.targets)
             ):
                 yield task
+
+    def in_the_way_remedies(self) -> dict[str, str]:
+        """By target, what the engine's refusal of a copy of ours in the way there says to
+        do (``--reverify`` replaces it), as the planner's warning says (``CopyJob``'s
+        ``remedies``); the other refusals say the default."""
+        return {
+            target: remedies.in_the_way(ours)
+            for (task, index), ours in self.in_the_way.items()
+            if ours and (target := self.tasks[task].targets[index]) is not None
+        }
 
     @property
     def bytes_to_copy(self) -> int:
@@ -267,6 +280,14 @@ class OffloadReport:
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)
+    # The endpoint each S3 destination was reached at (the URL botocore talked to, without
+    # any credentials), by destination index: the card release does not count a bucket
+    # served from this host (report/release.py).
+    endpoints: dict[int, str] = field(default_factory=dict)
+    # Copies adopted (read back, equal) whose path the destination's ledger has an entry for
+    # that did not vouch for them, by (relative path, destination index): what that entry
+    # says (``ExistingCopy.ledger_entry``); the summary names it.
+    adopted_entries: dict[tuple[str, int], str] = field(default_factory=dict)
 
     # What failed on a destination beyond its files (a folder, its manifests, its folder
     # times or its report could not be written there), by destination index: each message
@@ -532,6 +553,12 @@ def _plan(
                     changed=""
                     if changed is None or not options.reverify
                     else _changed_words(changed[0], final, changed[1]),
+                    ours=changed is not None,
+                    ledger_entry=_unvouched(
+                        known.get(source_file.relative_path), source_file, algorithms
+                    )
+                    if kind is CheckKind.ADOPT and known
+                    else "",
                 )
             )
         tasks.append(
@@ -610,9 +637,11 @@ def _plan(
         card_history=card_history,
         backends=backends,
         devices=devices,
-        in_the_way=frozenset(
-            (task, index) for index, found in in_the_way.items() for task, _, _ in found
-        ),
+        in_the_way={
+            (task, index): "size" if ours else ""
+            for index, found in in_the_way.items()
+            for task, _, ours in found
+        },
     )
 
 
@@ -647,36 +676,15 @@ def _in_the_way_warnings(
                 f"{plural(len(found), 'file')} of another size already at the name of a copy on "
                 f"{display_path(plan.root)}: "
                 + (
-                    f"it is not overwritten and that copy fails ({named}); --overwrite "
-                    "replaces it once the new copy is verified, --keep-both keeps both"
+                    f"it is not overwritten and that copy fails ({named}); "
                     if len(found) == 1
                     else f"they are not overwritten and those copies fail ({named}{more}); "
-                    "--overwrite replaces them once the new copies are verified, --keep-both "
-                    "keeps both"
                 )
-                + _ours_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
+                + remedies.many_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
                 plan.index,
             )
         )
     return items
-
-
-def _ours_in_the_way(ours: int, found: int) -> str:
-    """What the in-the-way warning adds for the *ours* of its *found* files that are copies
-    of ours whose size changed (``--reverify`` replaces those; nothing for none)."""
-    if not ours:
-        return ""
-    since = "since they were recorded in this copy root's ledger: --reverify replaces"
-    if found == 1:
-        return (
-            "; it is a copy of ours whose size changed since it was recorded in this copy "
-            "root's ledger: --reverify replaces it"
-        )
-    if ours == found:
-        subject = "both are" if found == 2 else f"all {found} are"
-        return f"; {subject} copies of ours whose size changed {since} them"
-    copies, them = ("is a copy", "it") if ours == 1 else ("are copies", "those")
-    return f"; {ours} of them {copies} of ours whose size changed {since} {them}"
 
 
 def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
@@ -739,6 +747,21 @@ def _existing_copy_kind(
     if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
         return CheckKind.ADOPT
     return _IN_THE_WAY  # the engine's existing-file policy decides
+
+
+def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:
+    """What the ledger's last *entry* of a path says when it does not vouch for the copy
+    there of *source* (``ExistingCopy.ledger_entry``): "" (no entry), ``"revoked"``,
+    ``"other"`` (another file: its size or date is not the source's), ``"digests"`` (this
+    file, without every digest asked for) or ``"unlike"`` (this file, the copy not as
+    recorded: another date, the partial it names still there, another S3 object)."""
+    if entry is None:
+        return ""
+    if entry.state not in ("verified", "transfer_checked"):
+        return "revoked"
+    if entry.size_bytes != source.size_bytes or entry.mtime_ns != source.mtime_ns:
+        return "other"
+    return "digests" if any(name not in entry.digests for name in algorithms) else "unlike"
 
 
 def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
@@ -874,6 +897,7 @@ def _run_locked(
         ledgers=plan.ledgers,
         destinations=backends,
         devices=plan.devices,
+        remedies=plan.in_the_way_remedies(),
     ).run()
     if first_replace and not job_report.cancelled:
         again = CopyJob(
@@ -908,6 +932,11 @@ def _run_locked(
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         cascade=tuple(sorted(slow)),
+        adopted_entries={
+            (plan.tasks[c.task_index].source.relative_path, c.destination_index): c.ledger_entry
+            for c in plan.checks
+            if c.ledger_entry
+        },
     )
     if job_report.cancelled:
         if slow:
@@ -1175,8 +1204,8 @@ class _RecordedFiles(Collection["ManifestFile"]):
         return any(r.action is not CopyAction.TRUSTED for _, r in self._verified())
 
     def _hash_date(self, when: float) -> datetime:
-        # One datetime for the files verified at the same time (every file of a job has
-        # the job's end), not one a file.
+        # One datetime for the files verified at the same time (a batch's files share the
+        # time the engine proved them, ``verified_at``), not one a file.
         if self._date is None or self._date[0] != when:
             # Imported here, for the manifests after the copy (~2 ms of start-up otherwise).
             from datetime import UTC, datetime
@@ -1317,8 +1346,8 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
     to (only those: with --into, DEST may hold much else); returns how many.
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
-    rename never happened (the run was killed between recording the file verified and
-    renaming it; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
+    rename never happened (a run of a version that recorded a file before renaming it was
+    killed in between; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
     it alone would turn the entry into a false proof (with --overwrite, an older file of the
     same size and mtime under the final name would then be trusted). So such entries are
     revoked first, durably (one appended and fsynced ``revoked`` entry per file), and only

@@ -307,6 +307,7 @@ def run_cascade(
                     ledgers=plan.ledgers,
                     destinations=backends,
                     devices=plan.devices,
+                    remedies=plan.in_the_way_remedies(),
                 ).run()
                 retry, found = (
                     _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
@@ -505,7 +506,7 @@ def _cascade_tasks(
         )
         why = ""
         if file is None or not candidates:
-            why = _no_copy_reason(plan, file, feeders)
+            why = _no_copy_reason(plan, file, feeders, wanted)
         for position in range(tried.get(relative, 0), len(candidates)):
             why = ""
             chosen = candidates[position][1]
@@ -549,19 +550,53 @@ def _cascade_tasks(
     return fed, references, failures, used
 
 
-def _no_copy_reason(plan: OffloadPlan, file: FileResult | None, feeders: list[int]) -> str:
+def _no_copy_reason(
+    plan: OffloadPlan, file: FileResult | None, feeders: list[int], slow: list[int]
+) -> str:
+    """Why a file no fast copy holds cannot be cascaded to the *slow* destinations, and what
+    would copy it there: a re-run with the card, unless every fast destination refused it
+    because a different file holds its name there (a re-run refuses it again: only
+    ``--overwrite``/``--keep-both`` or not cascading copies it)."""
     if file is not None and file.source_error:
         return f"cannot be cascaded: the card's file was not copied ({file.source_error})"
+    results = [
+        (i, r) for i in feeders if file is not None and (r := file.destination(i)) is not None
+    ]
     errors = [
-        f"{display_path(plan.plans[i].destination)}: {r.error or r.status}"
-        for i in feeders
-        if file is not None and (r := file.destination(i)) is not None
+        f"{display_path(plan.plans[i].destination)}: {r.error or r.status}" for i, r in results
     ]
     detail = "; ".join(errors) if errors else "no fast destination was given it"
+    refused = [i for i, r in results if _in_the_way(r.error)]
+    if not refused:
+        remedy = "re-run with the card to copy it"
+    else:
+        where = ", ".join(display_path(plan.plans[i].destination) for i in refused)
+        targets = ", ".join(display_path(plan.plans[i].destination) for i in slow)
+        fixes = (
+            "--overwrite (it is replaced there once the new copy is verified) or --keep-both "
+            "(the new copy is kept beside it)"
+        )
+        if len(refused) == len(results):
+            remedy = (
+                f"a different file holds its name on {where}, so a re-run refuses it again: "
+                f"re-run with the card and {fixes}, or without cascading to {targets} (the "
+                "card then feeds it directly)"
+            )
+        else:
+            remedy = (
+                f"re-run with the card to copy it (on {where}, where a different file holds "
+                f"its name, only with {fixes})"
+            )
     return (
-        "cannot be cascaded: no fast destination holds a verified copy of it "
-        f"({detail}); re-run with the card to copy it"
+        f"cannot be cascaded: no fast destination holds a verified copy of it ({detail}); {remedy}"
     )
+
+
+def _in_the_way(error: str | None) -> bool:
+    """A copy refused because a different file already holds its name there (the engine's
+    and the existing-copies check's words: "... already exists ..."), which only
+    ``--overwrite`` or ``--keep-both`` get past: a re-run alone refuses it again."""
+    return "already exists" in (error or "")
 
 
 def _drop_cache(path: Path) -> None:

@@ -41,6 +41,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from offload import remedies
 from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
@@ -52,6 +53,7 @@ from offload.ledger import Ledger, LedgerEntry, verified_entry
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
 from offload.results import (
+    KEPT_BESIDE,
     CacheBypass,
     CopyAction,
     DestinationFileResult,
@@ -95,7 +97,13 @@ class ExistingCopy(NamedTuple):
     ``changed`` (``--reverify`` only): how a copy of ours changed since its ledger recorded
     it, naming it (``"<path> is N bytes; the copy verified there on <date> was M bytes"``).
     Set, the copy is ours whatever its kind: found wrong, it is replaced (never refused as
-    another file), and a REVERIFY one is found wrong by that alone, without a read."""
+    another file), and a REVERIFY one is found wrong by that alone, without a read.
+
+    ``ledger_entry`` (ADOPT): what the ledger's last entry for the path says, when it has
+    one that did not vouch for this copy (the summary says why it was read back, never
+    "without a record" then): ``"other"`` (it records another file: another size or date
+    than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
+    (this file, but the copy is not as recorded), ``"revoked"``; "" for no entry."""
 
     task_index: int
     destination_index: int
@@ -104,6 +112,10 @@ class ExistingCopy(NamedTuple):
     recorded: Mapping[str, str] = MappingProxyType({})
     recorded_mode: str = ""
     changed: str = ""
+    # A copy of ours that changed since its ledger recorded it (``Ledger.changed_copy``),
+    # whatever the run does with it: a refusal of it names --reverify.
+    ours: bool = False
+    ledger_entry: str = ""
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
@@ -358,6 +370,11 @@ class FoundWrong(NamedTuple):
     destination_index: int
     final_path: str
     reason: str
+    # What it is, in the words the report gives a copy kept (empty: read back and found
+    # different from the card).
+    unread: str = ""
+    # Kept as it is (``--keep-both``): the new copy was written beside it, not over it.
+    kept: bool = False
 
 
 class SettledTasks:
@@ -443,8 +460,7 @@ def settle(
             elif policy is ExistingFilePolicy.FAIL:
                 result.error = (
                     f"{check.final_path} already exists with other content; not overwritten "
-                    "(--overwrite replaces it once the new copy is verified, --keep-both "
-                    "keeps both)"
+                    f"({remedies.in_the_way('date' if check.ours else '')})"
                 )
             else:
                 targets[check.task_index][check.destination_index] = str(check.final_path)
@@ -453,14 +469,31 @@ def settle(
             # Our own copy, provably wrong (or unreadable): say so by name, stop trusting it
             # durably, and copy it again from the source. (One that changed since it was
             # recorded: how, then what its read-back found.)
+            # With --keep-both, kept as it is and the new copy written beside it (the main
+            # job, under a keep-both name): no record ties a copy to one inode (a file
+            # written over ours since looks the same), and keep-both asks that nothing in
+            # the way be lost.
+            kept = policy is ExistingFilePolicy.KEEP_BOTH
             reason = outcome.mismatch or outcome.error or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
+            doing = (
+                "kept as it is (--keep-both), copying it again beside it"
+                if kept
+                else "copying it again"
+            )
             settled.warnings.append(
-                (f"copy no longer matches, copying it again: {reason}", str(check.final_path))
+                (f"copy no longer matches, {doing}: {reason}", str(check.final_path))
             )
             settled.found_wrong.append(
-                FoundWrong(relative, check.destination_index, str(check.final_path), reason)
+                FoundWrong(
+                    relative,
+                    check.destination_index,
+                    str(check.final_path),
+                    reason,
+                    "could not be read back" if outcome.error and not outcome.mismatch else "",
+                    kept,
+                )
             )
             ledger = ledgers[check.destination_index]
             assert ledger is not None  # only a ledger's entry makes a copy ours to recheck
@@ -469,9 +502,12 @@ def settle(
             except OSError as exc:
                 result.error = f"cannot revoke {relative} in its ledger: {describe_os_error(exc)}"
             else:
-                replace.setdefault(check.task_index, {})[check.destination_index] = str(
-                    check.final_path
-                )
+                if kept:
+                    targets[check.task_index][check.destination_index] = str(check.final_path)
+                else:
+                    replace.setdefault(check.task_index, {})[check.destination_index] = str(
+                        check.final_path
+                    )
                 continue
         presets[check.task_index].append(result)
     for index, proven in proofs.items():
@@ -511,7 +547,9 @@ def found_wrong_warnings(
     for wrong in found:
         file = results.get(wrong.relative_path)
         result = None if file is None else file.destination(wrong.destination_index)
-        if result is None:
+        if wrong.kept:
+            became = _kept_beside(wrong, result)
+        elif result is None:
             became = "it was not copied again"
         elif result.status is DestinationStatus.VERIFIED:
             became = "replaced by a new copy from the card, verified now (read back)"
@@ -530,6 +568,29 @@ def found_wrong_warnings(
             )
         )
     return items
+
+
+def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:
+    """What became of a copy of ours found wrong and kept (``--keep-both``) and of the new
+    copy written beside it (*result*), for :func:`found_wrong_warnings`."""
+    what = wrong.unread or "read back and found different from the card"
+    kept = f"{KEPT_BESIDE}: {wrong.final_path} was {what}"
+    if result is None:
+        return f"{kept}; no new copy was written"
+    beside = result.final_path
+    if result.status is DestinationStatus.VERIFIED:
+        return (
+            f"{kept}; the new copy from the card was written beside it as {beside}, "
+            "verified now (read back)"
+        )
+    if result.status is DestinationStatus.TRANSFER_CHECKED:
+        return (
+            f"{kept}; the new copy from the card was written beside it as {beside}, "
+            "transfer-checked only (never read back)"
+        )
+    if result.status is DestinationStatus.FAILED:
+        return f"{kept}; the new copy beside it FAILED: {result.error or 'copying it again failed'}"
+    return f"{kept}; the run was cancelled before the new copy beside it was verified"
 
 
 def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTask) -> str | None:

@@ -1,12 +1,15 @@
 """A destination's own record of what offload-ai verified there, for incremental offloads.
 
-``<copy root>/.offload/ledger.jsonl`` is append-only JSON lines. Before a verified partial is
-renamed to its final name, the worker appends (and fsyncs) an entry with the file's size,
-mtime, in-flight digests and the partial's unique name; so after a SIGKILL at any point, a
-final-named file either has its entry or was never renamed. A re-run trusts a file only when
-the last entry for its path says verified (or transfer-checked, for a run that asks no more),
+``<copy root>/.offload/ledger.jsonl`` is append-only JSON lines. Once a verified partial is
+renamed to its final name and the name is durable (its folder fsynced), the committer
+appends (and fsyncs) an entry with the file's size, mtime, in-flight digests and the
+partial's unique name; so an entry never vouches for a copy whose publish failed (the run
+reported it failed), and after a SIGKILL at any point a final-named file has its entry or
+is read back by the next run (adopted), never trusted. A re-run trusts a file only when the
+last entry for its path says verified (or transfer-checked, for a run that asks no more),
 the file has the recorded size and mtime, and the partial named in the entry is gone (our
-rename happened). Never on name and size alone.
+rename happened: an entry of a version that recorded a file before renaming it). Never on
+name and size alone.
 
 Entry states: ``verified`` (read back from the media and matched, by the ``verify`` mode
 recorded), ``transfer_checked`` (written with the in-flight hash and size checked, never read
@@ -561,10 +564,12 @@ def verified_entry(
     final_name: str,
     verify: str,
     cache_bypass: str = "",
+    recorded_at: float | None = None,
 ) -> LedgerEntry:
     """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
     read back), else ``verified``; *cache_bypass* is how it was read back (results.CacheBypass
-    value), kept only when that went through a cache (``THROUGH_A_CACHE``)."""
+    value), kept only when that went through a cache (``THROUGH_A_CACHE``); *recorded_at*
+    when it was proven (default: now)."""
     return LedgerEntry(
         relative_path=relative_path,
         state="transfer_checked" if verify == "transfer" else "verified",
@@ -574,6 +579,6 @@ def verified_entry(
         partial_name=partial_name,
         final_name=final_name,
         verify=verify,
-        recorded_at=time.time(),
+        recorded_at=time.time() if recorded_at is None else recorded_at,
         cache_bypass=cache_bypass if cache_bypass in THROUGH_A_CACHE else "",
     )

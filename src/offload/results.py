@@ -38,6 +38,11 @@ class DestinationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# How a copy-no-longer-matches warning names a copy of ours found wrong and kept, the new
+# copy written beside it (--keep-both: existing.found_wrong_warnings); ``offload history``
+# finds these words in a saved report to say "kept", not "replaced".
+KEPT_BESIDE = "kept as it is (--keep-both)"
+
 GOOD_STATUSES = frozenset(
     {
         DestinationStatus.VERIFIED,

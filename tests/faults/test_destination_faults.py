@@ -17,9 +17,10 @@ from offload.card import offload
 from offload.destinations.local import LocalDestination, probe_features
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
+from offload.ledger import Ledger
 from offload.model import SourceFile
 from offload.options import CopyOptions
-from offload.results import DestinationStatus, JobReport
+from offload.results import CopyAction, DestinationStatus, JobReport
 from support.faultyfs import FaultyFS
 
 pytestmark = pytest.mark.fault
@@ -74,6 +75,115 @@ def test_rename_eio_mid_batch_fails_every_remaining_file_and_removes_partials(
         assert result is not None and result.status is DestinationStatus.FAILED, file
         assert "no outcome recorded" not in (result.error or ""), result
     assert partials_under(fs.backing) == []
+    # The two files published before the failing rename are reported failed: their ledger
+    # must not vouch for them (it did: "verified", trusted by the next run).
+    assert_ledger_agrees_with(report.job, 1, copy_root=fs.mountpoint / card.name)
+    fs.remove(rule)
+    again = offload(card, [plain, fs.mountpoint])
+    assert again.exit_code == 0
+    assert_nothing_failed_here_is_trusted(report.job, again.job, 1)
+
+
+def assert_ledger_agrees_with(job: JobReport, index: int, *, copy_root: Path) -> None:
+    """No file reported failed on destination *index* has an entry vouching for it in the
+    ledger of the copy root *copy_root*, as a later run reads it."""
+    entries = Ledger(copy_root).load()
+    failed = [
+        f.relative_path
+        for f in job.files
+        if f.destination(index).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    ]
+    assert failed
+    vouched = [
+        path
+        for path in failed
+        if path in entries and entries[path].state in ("verified", "transfer_checked")
+    ]
+    assert vouched == [], f"reported failed, yet the ledger vouches for {vouched}"
+
+
+def assert_nothing_failed_here_is_trusted(first: JobReport, again: JobReport, index: int) -> None:
+    """The re-run proves again (reads back or copies) every file the first run reported
+    failed on destination *index*: none is trusted from the ledger."""
+    failed = {
+        f.relative_path
+        for f in first.files
+        if f.destination(index).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    }
+    for file in again.files:
+        if file.relative_path not in failed:
+            continue
+        result = file.destination(index)
+        assert result is not None and result.status is DestinationStatus.VERIFIED, result
+        assert result.action is not CopyAction.TRUSTED, result
+
+
+def test_a_folder_fsync_that_fails_leaves_no_verified_entry_for_the_files_it_failed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA (a drive unplugged mid-copy): the batch was recorded verified in the ledger,
+    published, then the folder fsync failed (the drive gone): every file was reported
+    FAILED "not completed", yet the ledger kept a "verified" entry for each, and the re-run
+    trusted them ("verified earlier (not re-read)") and a new ASC MHL generation recorded
+    them. An entry is now written only once the names it vouches for are durable."""
+    card = tmp_path / "cards" / "A001R1AB"
+    make_sources(card / "CLIPS", 3)
+    make_sources(card / "SEQ" / "shot010", 5, prefix="frame")
+    fs = faulty_fs()
+    plain = tmp_path / "R1"
+    plain.mkdir()
+    rule = fs.fail("fsyncdir", errno.EIO, path="A001R1AB/SEQ/shot010")
+    report = offload(card, [plain, fs.mountpoint])
+    assert fs.fired(rule) >= 1
+    assert report.exit_code != 0 and report.job.destinations[1].lost
+    copy_root = fs.mountpoint / card.name
+    for file in report.job.files:
+        assert file.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+        result = file.destination(1)
+        assert result is not None and result.status is DestinationStatus.FAILED, result
+        # The renames happened (the folder fsync failed after them): what a drive plugged
+        # back in may well show, at the final names.
+        assert (copy_root / file.relative_path).exists()
+    assert_ledger_agrees_with(report.job, 1, copy_root=copy_root)
+    fs.remove(rule)
+    again = offload(card, [plain, fs.mountpoint])
+    assert again.exit_code == 0, [f.destination(1) for f in again.job.files]
+    assert_nothing_failed_here_is_trusted(report.job, again.job, 1)
+    for file in again.job.files:
+        assert file.destination(1).action is CopyAction.ADOPTED  # type: ignore[union-attr]
+
+
+def test_a_file_failed_by_another_files_write_says_why_it_was_not_completed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA: "…/A001C002_big.mov not completed: cannot write …/A002C001.mov" read as if this
+    file's own write had failed. Each file the loss took says why it was not completed (or
+    not copied): the destination failed, and what failed there."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 8)
+    fs = faulty_fs()
+    plain = tmp_path / "RAID"
+    plain.mkdir()
+    rule = fs.fail("write", errno.ENOSPC, path="A001/.offload-partial.*f3.bin")
+    report = offload(card, [plain, fs.mountpoint])
+    assert fs.fired(rule) >= 1
+    assert report.job.destinations[1].lost
+    culprit = str(fs.mountpoint / card.name)
+    others = 0
+    for file in report.job.files:
+        result = file.destination(1)
+        assert result is not None and result.status is DestinationStatus.FAILED, result
+        error = result.error or ""
+        if file.relative_path == "f3.bin":  # the file whose write failed: its own words
+            assert error.startswith(f"cannot write {culprit}/f3.bin"), error
+            continue
+        others += 1
+        assert (
+            f"{result.final_path} not completed: the destination failed (cannot write " in error
+            or f"{result.final_path} not copied: the destination failed (cannot write " in error
+        ), error
+        assert f"(cannot write {culprit}/f3.bin on destination" in error, error
+    assert others == 7
 
 
 def ops_of(fs: FaultyFS, *names: str) -> list[str]:

@@ -495,12 +495,83 @@ def test_sigint_exits_130_promptly_and_removes_partials(
         assert_complete_copy(card, dest / card.name)
 
 
-def test_verify_started_with_sigint_ignored_still_stops_on_it(
+def _ignoring(*signals: signal.Signals) -> Callable[[], None]:
+    """A ``preexec_fn`` starting the child with *signals* ignored, as a non-interactive
+    shell starts ``cmd &`` (SIGINT) and ``nohup`` starts its command (SIGHUP)."""
+
+    def ignore() -> None:
+        for sig in signals:
+            signal.signal(sig, signal.SIG_IGN)
+
+    return ignore
+
+
+def test_copy_started_with_sigint_and_sighup_ignored_keeps_them_ignored_mid_copy(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    """``offload verify ... &`` in a script starts with SIGINT ignored; ``kill -INT`` must
-    still stop it (exit 130, a report saying so), as it stops ``offload copy``. Failed
-    before: the check ran to its end, exit 0."""
+    """``offload copy ... &`` in a script (SIGINT ignored) under ``nohup`` (SIGHUP ignored):
+    a ``kill -INT`` and a ``kill -HUP`` while a file is being written leave the copy
+    running to its end, exit 0, as they do while it loads and scans (the Unix convention
+    Python follows). Failed before: the handler installed for the copy took SIGINT all the
+    same, and the same signal cancelled it (exit 130)."""
+    card = make_card(tmp_path / "cards", CARD)
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    stall = slow.stall("write", path="*A007C002.mov")  # until released
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card)]
+        + [str(dest) for dest in dests],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignoring(signal.SIGINT, signal.SIGHUP),
+    )
+    slow.wait_stalled(stall, timeout_s=30)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    assert process.poll() is None  # neither ended it
+    slow.release(stall)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    for dest in dests:
+        assert_complete_copy(card, dest / card.name)
+
+
+def test_copy_started_with_sigint_ignored_still_cancels_on_sigterm(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """SIGTERM is not ignored by a script's ``cmd &`` nor by ``nohup``: it cancels the copy
+    as documented (exit 130, partials removed) in a run whose SIGINT is ignored."""
+    card = make_card(tmp_path / "cards", CARD)
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    stall = slow.stall("write", path="*A007C002.mov")  # until released
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card)]
+        + [str(dest) for dest in dests],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignoring(signal.SIGINT, signal.SIGHUP),
+    )
+    slow.wait_stalled(stall, timeout_s=30)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    slow.release(stall)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    for dest in dests:
+        assert partials_under(dest) == []
+
+
+def test_verify_started_with_sigint_ignored_keeps_it_ignored(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify ... &`` in a script starts with SIGINT ignored: a ``kill -INT``
+    leaves it ignored (the check ends, exit 0), as in ``offload copy``; SIGTERM still stops
+    it (exit 130, a report saying so). Before: a handler of its own took SIGINT while the
+    check ran (exit 130), though the same signal was ignored while the command loaded."""
     drive = faulty_fs()
     card = make_card(tmp_path / "cards", CARD)
     reports = tmp_path / "r"
@@ -511,22 +582,24 @@ def test_verify_started_with_sigint_ignored_still_stops_on_it(
         timeout=60,
     )
     assert copied.returncode == 0, copied.stderr
-    stall = drive.stall("read", path="*A007C002.mov")  # until released
-    process = subprocess.Popen(
-        [OFFLOAD, "verify", "--report-dir", str(reports), str(drive.mountpoint / card.name)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-    )
-    drive.wait_stalled(stall, timeout_s=30)
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.2)
-    drive.release(stall)
-    _out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    report = json.loads(max(reports.glob("verify_*.json"), key=os.path.getmtime).read_text())
-    assert report["exit_code"] == 130
+    for sig, code in ((signal.SIGINT, 0), (signal.SIGTERM, 130)):
+        stall = drive.stall("read", path="*A007C002.mov")  # until released
+        process = subprocess.Popen(
+            [OFFLOAD, "verify", "--report-dir", str(reports), str(drive.mountpoint / card.name)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_ignoring(signal.SIGINT),
+        )
+        drive.wait_stalled(stall, timeout_s=30)
+        process.send_signal(sig)
+        time.sleep(0.2)
+        drive.release(stall)
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == code, (sig, err)
+        report = json.loads(max(reports.glob("verify_*.json"), key=os.path.getmtime).read_text())
+        assert report["exit_code"] == code
+        drive.clear()
 
 
 def test_pfndispatchcopy_sigint_mid_copy(

@@ -257,9 +257,12 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    # Files that reached their final name before the kill; each must have its ledger entry
-    # (written before the rename), and only those may be skipped by the resumed run.
+    # Files that reached their final name before the kill, and the ledger's entries: an
+    # entry is written only once the names it vouches for are durable, so each names a file
+    # at its final name; only those may be skipped by the resumed run, and a file renamed
+    # before the kill but not yet recorded is read back (adopted), never trusted nor copied.
     before = []
+    recorded = []
     for dest in dests:
         entries = Ledger(dest / card.name).load()
         final = {
@@ -267,8 +270,10 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
             for p in (dest / card.name).rglob("*.dpx")
             if not p.name.startswith(PARTIAL_PREFIX)
         }
-        assert final <= set(entries)
+        assert set(entries) <= final
+        assert all(entry.state == "verified" for entry in entries.values())
         before.append(final)
+        recorded.append(set(entries))
     assert min(len(b) for b in before) > 0 and max(len(b) for b in before) < 600, (
         "the kill must land half-way"
     )
@@ -279,10 +284,15 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
     report = json.loads(report_file.read_text())
     for index, dest in enumerate(dests):
         statuses = {f["path"]: f["destinations"][index]["status"] for f in report["files"]}
+        actions = {f["path"]: f["destinations"][index]["action"] for f in report["files"]}
         skipped = {p for p, s in statuses.items() if s == "verified_earlier"}
         verified = {p for p, s in statuses.items() if s == "verified"}
-        assert skipped == before[index]  # nothing copied twice
+        adopted = {p for p, a in actions.items() if a == "adopted"}
+        assert skipped == recorded[index]
+        assert adopted == before[index] - recorded[index] and adopted <= verified
         assert skipped | verified == set(statuses) and len(statuses) == 600
+        copied = {p for p, a in actions.items() if a == "copied"}
+        assert copied.isdisjoint(before[index])  # nothing copied twice
         assert_no_partials(dest)
         for folder, _dirs, files in os.walk(card):
             for name in files:

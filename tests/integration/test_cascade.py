@@ -170,6 +170,46 @@ def test_a_file_every_fast_destination_failed_is_not_cascaded(tmp_path: Path) ->
     assert report.job.destinations[1].files_verified == 3
 
 
+def test_a_file_refused_on_the_fast_destination_names_what_copies_it(tmp_path: Path) -> None:
+    """QA: a different file in the way on the fast destination: each run said "... cannot
+    be cascaded ... re-run with the card to copy it", and the re-run failed the same way
+    (SHUTTLE never got it). The line now names what copies it (--overwrite/--keep-both, or
+    not cascading), and that does: --overwrite replaces it once the new copy is verified."""
+    card = make_card(tmp_path / "cards", files=4)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    victim = "CLIPS/C00/A003C001.mov"
+    (fast / card.name / "CLIPS" / "C00").mkdir(parents=True)
+    (fast / card.name / victim).write_bytes(os.urandom(5_000))
+    slow.mkdir()
+    args = ("-q", "--json", str(card), str(fast), "--cascade-to", str(slow))
+    for _run in range(2):
+        code, out, err = cli(tmp_path, *args)
+        assert code == 1, err
+        failed = [
+            event
+            for line in out.splitlines()
+            if (event := json.loads(line)).get("event") == "file_failed"
+            and event.get("destination_index") == 1
+        ]
+        assert [event["relative_path"] for event in failed] == [victim], failed
+        message = " ".join(failed[0]["message"].split())
+        assert "cannot be cascaded" in message
+        assert "re-run with the card to copy it" not in message  # a re-run alone refuses it
+        assert f"a different file holds its name on {fast}" in message
+        assert "--overwrite" in message and "--keep-both" in message
+        assert f"without cascading to {slow}" in message
+        assert not (slow / card.name / victim).exists()
+    code, _out, err = cli(tmp_path, "--dry-run", str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    said = " ".join(err.split())
+    assert "re-run with the card" not in said and "CANNOT be cascaded" in said
+    assert f"a different file holds its name on {fast / card.name}: --overwrite" in said
+    # What the line says works: --overwrite.
+    code, _out, err = cli(tmp_path, "-q", "--overwrite", *args[2:])
+    assert code == 0, err
+    assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
+
+
 def test_cancel_during_the_cascade_then_resume_without_the_card(tmp_path: Path) -> None:
     card = make_card(tmp_path / "cards", files=40, size=100_000)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"

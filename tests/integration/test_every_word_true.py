@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -813,6 +814,34 @@ def test_a_card_gone_before_its_folder_times_are_read_names_the_card(tmp_path: P
         assert "cannot set the time of folder" not in error
 
 
+def test_a_copy_whose_path_the_ledger_records_for_another_file_is_said_so(
+    tmp_path: Path,
+) -> None:
+    """QA: a card name reused (or another card offloaded --into the same copy root): its
+    file, equal to the one there but of another date, was read back and adopted "without a
+    record in the destination's ledger (copied by another tool, or the ledger not read:
+    --no-resume)", both causes false: the ledger's record there is of another file."""
+    first = make_card(tmp_path / "day1", files=2)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    again = make_card(tmp_path / "day2", files=0)  # the same card name, reused
+    shutil.copytree(first / "CLIPS", again / "CLIPS", dirs_exist_ok=True)
+    for clip in (again / "CLIPS").iterdir():
+        os.utime(clip, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    second = run("copy", again, dest, "--report-dir", reports)
+    assert second.returncode == 0, second.stderr
+    said = " ".join(second.stderr.split())
+    assert "without a record" not in said and "another tool" not in said, said
+    assert (
+        "2 copies were already there where the destination's ledger records another file "
+        "(its size or date is not the card file's" in said
+    ), said
+    assert "read back, found equal to the source and adopted." in said
+    report = newest_report(reports)
+    assert {f["destinations"][0]["action"] for f in report["files"]} == {"adopted"}
+
+
 def test_adopted_copies_are_worded_for_what_is_known_and_counted_in_words(
     tmp_path: Path,
 ) -> None:
@@ -1020,6 +1049,123 @@ def test_reverify_replaces_copies_of_ours_whose_size_changed(tmp_path: Path) -> 
     assert run("verify", dest / "A001", "--report-dir", reports).returncode == 0
 
 
+@pytest.mark.fault
+def test_each_copy_is_dated_when_it_was_verified_alike_in_ledger_report_and_manifests(
+    tmp_path: Path, faulty_fs: Any, judge: Any
+) -> None:
+    """ASC MHL's ``hashdate`` is when that hash was made or verified (the reference tool
+    dates each hash entry as it hashes the file). Each copy verified by this run is dated
+    when the engine proved it (its batch), alike in the ledger (``recorded_at``), the JSON
+    report (``verified_at``) and the generation's and legacy MHL's ``hashdate``; the card's
+    last file held 2.5 s by a stall on its read, the first copies are dated seconds before
+    the job's end. Failed before: the report's ``verified_at`` was null for a copy this run
+    wrote, and the manifests dated every such hash at the job's end."""
+    from datetime import datetime
+
+    from offload.manifest_options import ManifestOptions, MhlKind
+    from offload.report.job_report import report_data
+
+    fs = faulty_fs()
+    card = make_card(fs.mountpoint)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    fs.stall("read", path="*C002.mov", seconds=2.5)
+    options = OffloadOptions(
+        copy=CopyOptions(batch_files=1),
+        manifests=ManifestOptions(kinds=frozenset({MhlKind.ASCMHL, MhlKind.LEGACY})),
+    )
+    report = offload(card, [dest], options=options)
+    assert report.exit_code == 0
+    root = dest / card.name
+    ledger = {
+        entry["relative_path"]: entry["recorded_at"]
+        for entry in map(json.loads, (root / ".offload" / "ledger.jsonl").read_text().splitlines())
+    }
+    data = report_data(report)
+    dated = {f["path"]: f["destinations"][0]["verified_at"] for f in data["files"]}
+    (generation,) = (root / "ascmhl").glob("0001_*.mhl")
+    text = generation.read_text()
+    (legacy,) = root.glob("*.mhl")
+    legacy_text = legacy.read_text()
+    seconds = set()
+    for relative, recorded_at in ledger.items():
+        second = datetime.fromtimestamp(int(recorded_at), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        seconds.add(second)
+        assert dated[relative] == f"{second}Z", (relative, dated, ledger)
+        element = text[text.index(f">{relative}</path>") :].split("</hash>")[0]
+        assert f'hashdate="{second}Z"' in element or f'hashdate="{second}+00:00"' in element, (
+            element,
+            second,
+        )
+        item = legacy_text[legacy_text.index(f"<file>{relative}</file>") :].split("</hashdate>")[0]
+        assert item.endswith(f"<hashdate>{second}Z"), (item, second)
+    assert len(seconds) >= 2, seconds  # the stall parted them: not one date for the job
+    assert judge.verify(root).returncode == 0
+    assert judge.info(root).returncode == 0
+
+
+def test_refusals_of_a_copy_of_ours_in_the_way_name_reverify_as_the_warning_does(
+    tmp_path: Path,
+) -> None:
+    """The copy refused because a copy of ours that changed is at its name: the engine's
+    refusal (the terminal's failure, --json's file_failed and job_report failures, the
+    report's error) and --dry-run's name --reverify, as the warning before the copy does;
+    a file that is not ours is refused naming --overwrite and --keep-both alone. Failed
+    before: the engine's line said only "use --overwrite or --keep-both", and the
+    read-back's refusal of a same-size copy of ours (its date changed, its bytes too) and
+    --dry-run's named no --reverify."""
+    card = make_card(tmp_path, files=4)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    clips = dest / "A001" / "CLIPS"
+    grown, rewritten = clips / "C001.mov", clips / "C002.mov"
+    with grown.open("ab") as f:
+        f.write(b"junk")
+    rewritten.write_bytes(os.urandom(200_000))
+    os.utime(rewritten, (time.time(), time.time() + 3600))  # an hour off: past FAT's 2 s
+    (card / "CLIPS" / "C009.mov").write_bytes(os.urandom(1000))  # new on the card
+    foreign = clips / "C009.mov"
+    foreign.write_bytes(b"someone else's")  # no entry records it: not ours
+
+    reverify = "since it was recorded in this copy root's ledger: --reverify replaces it"
+    dry = run("copy", "--dry-run", "--json", card, dest)
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = json.loads(dry.stdout)["destinations"]
+    refused = {r["path"]: r["why"] for r in planned["refused"]}
+    assert f"a copy of ours whose size changed {reverify}" in refused["CLIPS/C001.mov"]
+    assert "--reverify" not in refused["CLIPS/C009.mov"]
+
+    done = run("copy", "--json", card, dest, "--report-dir", reports)
+    assert done.returncode == 1, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    failed = {e["relative_path"]: e["message"] for e in events if e["event"] == "file_failed"}
+    (final,) = [e for e in events if e["event"] == "job_report"]
+    failures = {f["path"]: f["error"] for f in final["failures"]}
+    report = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    for words in (failed, failures, {k: v["error"] for k, v in report.items() if v["error"]}):
+        flat = {k: " ".join(v.split()) for k, v in words.items()}
+        assert set(flat) <= {
+            "CLIPS/C001.mov",
+            "CLIPS/C002.mov",
+            "CLIPS/C009.mov",
+            str(grown),
+            str(rewritten),
+            str(foreign),
+        }, flat
+        one = {Path(k).name: v for k, v in flat.items()}
+        assert f"a copy of ours whose size changed {reverify}" in one["C001.mov"], one
+        assert "--overwrite replaces it once the new copy is verified" in one["C001.mov"]
+        assert f"a copy of ours whose date changed {reverify}" in one["C002.mov"], one
+        assert "--reverify" not in one["C009.mov"], one
+        assert (
+            "--overwrite replaces it once the new copy is verified, --keep-both keeps both"
+            in (one["C009.mov"])
+        )
+    assert grown.stat().st_size == 200_004 and foreign.read_bytes() == b"someone else's"
+
+
 def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_it(
     tmp_path: Path,
 ) -> None:
@@ -1047,6 +1193,77 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     states = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
     assert states["CLIPS/C001.mov"]["status"] == "verified"
     assert states["CLIPS/C001.mov"]["action"] == "copied"
+
+
+def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
+    tmp_path: Path, judge: Any
+) -> None:
+    """A copy of ours of the recorded size that --reverify reads back and finds different
+    from the card (bit rot: size and date kept; rewritten: its date changed too) is kept as
+    it is with --keep-both, the new copy written beside it under the keep-both name; the
+    terminal and the saved report say what the kept file is ("read back and found different
+    from the card") and where the new copy is; the ledger and the manifest record the new
+    copy at its real name (a re-run trusts it there, writes nothing). Failed before: both
+    were replaced (renamed over) despite --keep-both."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    clips = dest / "A001" / "CLIPS"
+    rotten, rewritten = clips / "C001.mov", clips / "C002.mov"
+    corrupt_keeping_size_and_mtime(rotten)
+    rewritten.write_bytes(os.urandom(200_000))
+    kept = {path: path.read_bytes() for path in (rotten, rewritten)}
+
+    done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(done.stderr.split())
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0] for f in report["files"]}
+    warnings = {w["path"]: w["message"] for w in report["warnings"]}
+    for path, data in kept.items():
+        assert path.read_bytes() == data  # kept as it was
+        beside = path.with_name(f"{path.stem} (1).mov")
+        assert beside.read_bytes() == (card / "CLIPS" / path.name).read_bytes()
+        doing = "copy no longer matches, kept as it is (--keep-both), copying it again beside it"
+        assert f"{doing}: {path} differs from the " in flat, flat
+        state = states[f"CLIPS/{path.name}"]
+        assert state["status"] == "verified" and state["final_path"] == str(beside), state
+        message = " ".join(warnings[str(path)].split())
+        assert "replaced" not in message, message
+        assert (
+            f"kept as it is (--keep-both): {path} was read back and found different from the "
+            f"card; the new copy from the card was written beside it as {beside}, verified now "
+            "(read back)" in message
+        ), message
+    assert states["CLIPS/C000.mov"]["action"] == "rechecked"
+    listed = json.loads(run("history", "--json", "--report-dir", reports).stdout)
+    assert listed[0]["result"] == "verified, 2 damaged copies kept beside new ones", listed[0]
+    # The ledger: each new copy at its real name (a re-run trusts it there: nothing written).
+    again = run("copy", "--keep-both", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    states = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    for path in kept:
+        state = states[f"CLIPS/{path.name}"]
+        assert state["status"] == "verified_earlier", state
+        assert state["final_path"] == str(path.with_name(f"{path.stem} (1).mov")), state
+    assert sorted(p.name for p in clips.iterdir()) == [
+        "C000.mov",
+        "C001 (1).mov",
+        "C001.mov",
+        "C002 (1).mov",
+        "C002.mov",
+    ]
+    # The manifest: the newest generation lists the new copies at their names, the card's
+    # hashes; the kept files are not listed as the card's.
+    generations = sorted((dest / "A001" / "ascmhl").glob("0*.mhl"))
+    newest = generations[-1].read_text()
+    assert "<path" in newest
+    assert "CLIPS/C001 (1).mov" in newest and "CLIPS/C002 (1).mov" in newest
+    assert "CLIPS/C001.mov<" not in newest and "CLIPS/C002.mov<" not in newest
+    info = judge.info(dest / "A001")
+    assert info.returncode == 0, info.describe()
 
 
 @pytest.mark.parametrize("reverify", [False, True])

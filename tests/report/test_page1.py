@@ -111,7 +111,7 @@ def test_card_may_be_formatted_only_with_a_verified_copy_on_another_disk(
     code, err, job, job_path = offload([str(card), str(dest)], tmp_path / "r1")
     assert code == 0, err
     assert job["card_release"]["may_format"] is True
-    said = "The card may be formatted: every file is verified (read back) on 1 destination"
+    said = "The card may be formatted: every file is verified (read back) on 1 disk other than"
     assert said in flat(err)  # the terminal says it under the verdict
     html, pdf = page_one(browser, poppler, job_path)
     assert said in flat(html)

@@ -44,16 +44,18 @@ def test_two_verified_copies_on_two_other_disks() -> None:
     release = card_release(report(VERIFIED, EARLIER))
     assert release.may_format
     assert release.text == (
-        "The card may be formatted: every file is verified (read back) on 2 destinations, "
-        "on 2 disks other than the card's."
+        "The card may be formatted: every file is verified (read back) on 2 disks other than "
+        "the card's."
     )
 
 
 def test_one_verified_copy_is_enough_but_says_it_is_one_backup() -> None:
     release = card_release(report(VERIFIED, TRUSTED_TRANSFER))
     assert release.may_format
-    assert "at least 1 destination, on 1 disk" in release.text
-    assert "one backup" in release.text
+    assert release.text == (
+        "The card may be formatted: every file is verified (read back) on 1 disk other than "
+        "the card's. That is one backup: keep the card if your production wants two."
+    )
 
 
 def test_a_copy_trusted_from_a_transfer_record_is_no_verified_copy() -> None:
@@ -177,13 +179,15 @@ def test_a_loop_device_on_no_known_disk_is_no_backup() -> None:
     assert "cannot tell whether destination 2 is on the card's disk (a loop device" in release.text
 
 
-def s3_groups(data: dict[str, Any], *urls: str) -> dict[str, Any]:
+def s3_groups(
+    data: dict[str, Any], *urls: str, endpoint: str = "https://s3.eu-central-1.wasabisys.com"
+) -> dict[str, Any]:
     data["devices"] = [
         {"device": url, "destinations": [i], "kind": "remote", "source_on_device": False}
         for i, url in enumerate(urls)
     ]
     for destination in data["destinations"]:
-        destination.update(filesystem=None, mount_point=None)
+        destination.update(filesystem=None, mount_point=None, endpoint=endpoint)
     return data
 
 
@@ -193,10 +197,70 @@ REMOTE = {"status": "verified", "cache_bypass": "remote"}
 def test_two_prefixes_of_one_bucket_are_one_storage() -> None:
     release = card_release(s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://rushes/b"))
     assert release.may_format
-    assert "on 2 destinations, on 1 bucket other than the card's" in release.text
-    assert "one backup" in release.text
+    assert release.text == (
+        "The card may be formatted: every file is verified (read back) in 1 bucket "
+        "(2 destinations). That is one backup: keep the card if your production wants two."
+    )
     release = card_release(s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://vault/b"))
-    assert "on 2 buckets other than the card's" in release.text
+    assert release.text == (
+        "The card may be formatted: every file is verified (read back) in 2 buckets."
+    )
+
+
+def test_the_release_line_reads_well_for_drives_buckets_and_both() -> None:
+    """QA: "on 1 destination, on 1 bucket other than the card's" (a bucket is no disk of the
+    card's to be other than, and two "on"s). Every combination, each word true."""
+    said = "The card may be formatted: every file is verified (read back) "
+    one_backup = " That is one backup: keep the card if your production wants two."
+    # A drive and a bucket.
+    data = report(VERIFIED, REMOTE)
+    data["devices"][1].update(device="s3://rushes/day4", kind="remote")
+    data["destinations"][1].update(filesystem=None, mount_point=None, endpoint="https://s3.x.io")
+    assert card_release(data).text == f"{said}on 1 disk other than the card's and in 1 bucket."
+    # Two folders of one drive.
+    two = report(VERIFIED, EARLIER)
+    two["devices"] = [{"device": "/dev/sdb", "destinations": [0, 1], "kind": "rotational",
+                       "source_on_device": False}]  # fmt: skip
+    assert card_release(two).text == (
+        f"{said}on 1 disk other than the card's (2 destinations).{one_backup}"
+    )
+    # One bucket alone.
+    alone = s3_groups(report(REMOTE, FAILED), "s3://rushes/a", "s3://rushes/b")
+    alone["files"][0]["destinations"].pop()
+    assert card_release(alone).text == f"{said}in 1 bucket.{one_backup}"
+
+
+def test_a_bucket_served_from_this_host_is_no_backup_off_the_card() -> None:
+    """QA: with the S3 server on 127.0.0.1 the card "may be formatted ... on 1 bucket other
+    than the card's": a bucket this machine serves (MinIO, moto) stores on one of its disks,
+    maybe the card's, as a network share it serves. Named, never counted."""
+    for endpoint in ("http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000"):
+        data = s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://vault/b", endpoint=endpoint)
+        release = card_release(data)
+        assert not release.may_format, release.text
+        assert release.text == (
+            "Do not format the card: no destination is on a disk other than the card's "
+            f"(destination 1 is a bucket served from this host ({endpoint}): it may be on the "
+            f"card's own disk; destination 2 is a bucket served from this host ({endpoint}): "
+            "it may be on the card's own disk)."
+        )
+    # The report's host name, as an endpoint's host.
+    named = s3_groups(
+        report(REMOTE, REMOTE), "s3://rushes/a", "s3://rushes/b", endpoint="http://dit-cart:9000"
+    )
+    assert card_release({**named, "hostname": "dit-cart"}).may_format is False
+    # Beside a drive off the card: that drive releases the card, the bucket is not counted.
+    data = report(VERIFIED, REMOTE)
+    data["devices"][1].update(device="s3://rushes/day4", kind="remote")
+    data["destinations"][1].update(endpoint="http://127.0.0.1:9000")
+    release = card_release(data)
+    assert release.may_format
+    assert "bucket" not in release.text and "on 1 disk other than the card's." in release.text
+    # A report without the endpoint (older) says nothing of it: the bucket counts, as before.
+    old = s3_groups(report(REMOTE, REMOTE), "s3://rushes/a", "s3://vault/b")
+    for destination in old["destinations"]:
+        del destination["endpoint"]
+    assert card_release(old).may_format
 
 
 def test_a_read_back_through_the_page_cache_proves_nothing_of_the_disk() -> None:
@@ -267,7 +331,7 @@ def test_a_destination_on_the_cards_disk_in_memory_or_unreachable_is_no_backup()
     data["devices"][1].update(device="/dev/zram0", kind="memory")
     release = card_release(data)
     assert release.may_format
-    assert "on 1 destination, on 1 disk" in release.text
+    assert "on 1 disk other than the card's. That is one backup" in release.text
 
 
 def test_a_card_on_no_known_disk_may_be_on_any_local_destinations_disk() -> None:

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -175,27 +175,44 @@ class Environment:
 
 
 @contextlib.contextmanager
-def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[None]:
-    """SIGINT/SIGTERM set the cancel token instead of raising; restored on exit.
+def handling_signals(env: Environment, handler: Callable[[int, object], None]) -> Iterator[None]:
+    """*handler* for SIGINT and SIGTERM while the block runs; what was there before is put
+    back on exit. Only from the main thread, and only where the environment allows it.
 
-    A second SIGINT while cancelling is ignored: cleaning up the partial files must finish.
-    Only installs handlers when called from the main thread and the environment allows it.
-    """
-    import threading
-
+    A signal this process started with ignored (``SIG_IGN``) is left ignored: a script's
+    ``offload copy ... &`` inherits SIGINT so from its non-interactive shell (and ``nohup``
+    SIGHUP, which no handler of ours takes), so that the Ctrl-C meant for the script's
+    foreground job does not reach it. Python follows that convention for SIGINT (no
+    KeyboardInterrupt then); a handler put in its place here would have made the same
+    ``kill -INT`` ignored while the command loads and scans and a cancel during the copy."""
     if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def handler(signum: int, frame: object) -> None:
-        cancel.cancel()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[None]:
+    """SIGINT/SIGTERM set the cancel token instead of raising; restored on exit
+    (:func:`handling_signals`: one inherited as ignored stays ignored).
+
+    A second SIGINT while cancelling is ignored: cleaning up the partial files must finish.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        cancel.cancel()
+
+    with handling_signals(env, handler):
+        yield
 
 
 def add_creator_arguments(parser: argparse.ArgumentParser, title: str) -> None:

@@ -30,6 +30,7 @@ from offload.report.validate import (
     job_report_problem,
     verify_report_problem,
 )
+from offload.results import KEPT_BESIDE
 
 # What an ``offload verify`` run found, by its exit code (docs/json.md, the verify report).
 _VERIFY_RESULTS = {
@@ -181,13 +182,19 @@ def _result(data: dict[str, Any]) -> str:
     the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy);
     with how many copies it found damaged and replaced, when it did and succeeded."""
     result = _proved(data)
-    damaged = sum(
-        1
+    found = [
+        str(warning.get("message") or "")
         for warning in data.get("warnings") or []
         if isinstance(warning, dict) and warning.get("code") == "copy-no-longer-matches"
-    )
+    ]
+    # With --keep-both a damaged copy is kept and the new one written beside it: its
+    # warning says so (existing.found_wrong_warnings), and it was not replaced.
+    kept = sum(1 for message in found if KEPT_BESIDE in message)
+    damaged = len(found) - kept
     if damaged and data.get("exit_code") == 0:  # exit 0: each one replaced, proven
         result += f", {damaged} damaged cop{'y' if damaged == 1 else 'ies'} replaced"
+    if kept and data.get("exit_code") == 0:  # exit 0: each new copy beside it proven
+        result += f", {kept} damaged cop{'y' if kept == 1 else 'ies'} kept beside new ones"
     if result.startswith("verified"):
         # Read back (now, or by the run the ledger trusts) through a cache that could not be
         # dropped: what such a copy rests on is not the media (README, cache_bypass).

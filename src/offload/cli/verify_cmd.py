@@ -15,10 +15,8 @@ import argparse
 import csv
 import io
 import os
-import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +42,7 @@ from offload.cli.common import (
     add_creator_arguments,
     add_quiet_and_report_dir_options,
     default_report_dir,
+    handling_signals,
     manifest_options,
 )
 from offload.destinations.s3config import settings_from_env
@@ -275,23 +274,16 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
 
 @contextmanager
 def _interruptible(env: Environment) -> Iterator[None]:
-    """SIGINT and SIGTERM end the check (exit 130, with a report), not silently. SIGINT's
-    handler is installed too, as ``offload copy`` installs its own (``cancel_on_signals``):
-    a process started with SIGINT ignored (``cmd &`` in a script) keeps it ignored under
-    Python's default, and ran to the end of the check, exit 0, after a ``kill -INT``."""
-    if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    """SIGINT and SIGTERM end the check (exit 130, with a report), not silently: SIGTERM's
+    default would end the process without one. A signal the process started with ignored
+    (``offload verify ... &`` in a script: SIGINT) stays ignored, as in ``offload copy``
+    (``handling_signals``)."""
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with handling_signals(env, handler):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _write_stdout(env: Environment, text: str) -> None:

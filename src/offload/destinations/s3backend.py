@@ -362,9 +362,10 @@ class S3Backend:
 
     def known_etag(self, path: Path) -> str:
         """The ETag of the object under *path*'s key as this run proved it, for its ledger
-        entry: completed by a direct upload (sealed, not yet published), or read back whole
-        by ``hash_copy``; "" if neither (a staged upload: its copy over the final key makes
-        another object). Raises OSError for a name S3 cannot hold."""
+        entry: completed by a direct upload (sealed, or published: the engine records a
+        file after its publish), or read back whole by ``hash_copy``; "" if neither (a
+        staged upload: its copy over the final key makes another object). Raises OSError
+        for a name S3 cannot hold."""
         key = self.key(path)
         with self._lock:
             partial = self._sealed.get(key)
@@ -432,6 +433,13 @@ class S3Backend:
         own.published = True
         with self._lock:
             self._published.add(upload.final_key)
+            # For its ledger entry, written after the publish (``known_etag``): a direct
+            # upload's ETag; a replacement's copy is another object, whose ETag no read of
+            # this run proved (nor may an earlier read of the object it replaced stand in).
+            if upload.staged or not upload.etag:
+                self._read_etags.pop(upload.final_key, None)
+            else:
+                self._read_etags[upload.final_key] = upload.etag
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """A completed upload is durable with its name: nothing to do."""

@@ -373,11 +373,15 @@ class S3ReportFolder:
 
 def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> None:
     """Name S3 copies ``s3://bucket/key`` in the report (after the manifests were written),
-    tell it where its job reports go on each S3 destination (``report_folders``), and add
-    ``versions_kept_notes`` to its notes."""
+    tell it where its job reports go on each S3 destination (``report_folders``) and the
+    endpoint each was reached at (``endpoints``), and add ``versions_kept_notes`` to its
+    notes."""
     if not backends:
         return
     report.notes.extend(versions_kept_notes(backends))
+    for index, reached in backends.items():
+        if reached.store.endpoint_url:  # redacted: no user:password, no query
+            report.endpoints[index] = reached.store.endpoint
     for plan in report.plans:
         backend = backends.get(plan.index)
         if backend is not None and is_s3_root(plan.root):

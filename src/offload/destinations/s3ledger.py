@@ -4,15 +4,16 @@ offloads (the S3 side of ``offload.ledger``).
 Objects cannot be appended to, so each ``append`` (one a batch) stores one small object
 ``<root>/.offload/ledger/<time_ns>-<run>-<serial>.jsonl`` (never over another), and ``load``
 reads them all in key order (time first): the last entry per path wins, as in the local
-ledger. Entries are written after the read-back matched and before the engine's publish step,
-as on a disk. Each entry records the ETag of the object its upload completed (read back
-under that ETag). A re-run trusts an entry only if the object under the key still has that
-ETag and the recorded size (objects keep no source mtime: that is checked against the
-entry, which recorded it): another object there, even of the same size, is an existing
-object of unknown content, which the existing-copies pre-pass reads back and adopts or
-refuses. A replacement (staged, copied over the final key after this entry was written)
-gets a new ETag its entry cannot know: it is never trusted from the ledger alone, and is
-read back on the next run instead.
+ledger. Entries are written after the read-back matched and after the engine's publish step
+(for a replacement, the server-side copy over the final key), as on a disk. Each entry
+records the ETag of the object its upload completed (read back under that ETag). A re-run
+trusts an entry only if the object under the key still has that ETag and the recorded size
+(objects keep no source mtime: that is checked against the entry, which recorded it):
+another object there, even of the same size, is an existing object of unknown content,
+which the existing-copies pre-pass reads back and adopts or refuses. A replacement (staged,
+then copied over the final key) gets a new ETag its entry does not claim (it names the
+staging key: ``_with_etag``): it is never trusted from the ledger alone, and is read back on
+the next run instead.
 
 A re-run checks every recorded object: one listing of the copy root (a request a thousand
 keys) answers for all of them; a key the listing does not show with the recorded ETag and

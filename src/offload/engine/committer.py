@@ -8,9 +8,10 @@ destination backend (``offload.destinations.base``).
 
 Per batch: make every file durable (``make_durable``: one call for the batch where the
 destination can promise it covers every file, else a sync per file), read each back from the
-media (unless transfer mode), wait for the reader's verdict, compare, record the verified
-files in the ledger (durably), publish each under its final name without replacing, make the
-names durable; only then is a file reported good.
+media (unless transfer mode), wait for the reader's verdict, compare, publish each under its
+final name without replacing, make the names durable, record the verified files in the
+ledger (durably); only then is a file reported good. The ledger comes last so that it never
+vouches for a copy this run reports failed (a publish or folder fsync that lost the drive).
 Every file of a batch gets exactly one result here (or, for a source error or a cancel, from
 the reader or the job).
 """
@@ -36,7 +37,7 @@ from offload.errors import (
 )
 from offload.events import BytesVerified, PhaseChanged, wanted
 from offload.fs.direct import AlignedBuffer
-from offload.ledger import LedgerEntry, VerifiedCopy
+from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
 
@@ -107,14 +108,52 @@ class DestinationCommitter:
         verified = self._choose_targets(verified)
         if not verified:
             return
+        # When the batch was proven (read back, or transfer-checked): its ledger entries,
+        # its results' verified_at (the JSON report) and the manifests' hashdate all say
+        # this one time (a float the batch shares).
+        proven_at = time.time()
+        done: Verified = []
+        state.sink.emit(PhaseChanged(state.index, verified[0][0].ticket.relative_path, "commit"))
+        for position, (pending, result) in enumerate(verified):
+            if not self._commit(pending, result):
+                if state.lost is not None:
+                    # Lost while publishing: the files published so far are not called good,
+                    # and those not yet published never will be (their partials go). None
+                    # is in the ledger: it records a batch only once its names are durable.
+                    rest = [p for p, _ in verified[position + 1 :]]
+                    state.fail_all([p for p, _ in done] + rest, state.lost)
+                    return
+                continue
+            done.append((pending, result))
+        if not done:
+            return
+        if state.flush:
+            try:
+                state.destination.make_names_durable(
+                    p.target or _final_text(p, state.index) for p, _ in done
+                )
+            except OSError as exc:
+                # The renames may not survive a power cut: nothing here is called good, and
+                # the ledger never vouches for them (a drive unplugged here and plugged back
+                # may show them at their final names: a later run reads them back).
+                folder = exc.filename or state.root
+                error = destination_io_error(exc, "fsync folder", folder, state.device)
+                state.declare_lost(error)
+                state.fail_all([p for p, _ in done], error)
+                return
         if state.ledger is not None:
+            # Recorded only now, once the names it vouches for are durable: a line written
+            # before the publish outlived a publish or folder fsync that failed (a drive
+            # unplugged), and the next run trusted copies this run reported failed; a
+            # revocation could not reach a drive that was gone. Killed between the renames
+            # and this line, a copy is at its name without an entry: the next run reads it
+            # back (ADOPT), never trusts it.
             # What the read-back proved: "transfer" when nothing was read back from the media
             # (transfer mode, or a destination that is not flushed). A later run in a
             # stricter mode does not trust such an entry.
             proven = options.verify.value if state.flush else VerifyMode.TRANSFER.value
-            # One time for the batch: its lines are written and made durable together.
-            recorded_at = time.time()
             try:
+                # Each line made at once (``Ledger.append_verified``), no entry object a file.
                 state.ledger.append_verified(
                     (
                         VerifiedCopy(
@@ -129,42 +168,17 @@ class DestinationCommitter:
                             proven,
                             r.cache_bypass.value,
                         )
-                        for p, r in verified
+                        for p, r in done
                     ),
-                    recorded_at=recorded_at,
+                    recorded_at=proven_at,
                 )
             except OSError as exc:
                 error = destination_io_error(exc, "record", state.ledger.path, state.device)
                 state.declare_lost(error)
-                state.fail_all([p for p, _ in verified], error)
-                return
-        done: Verified = []
-        state.sink.emit(PhaseChanged(state.index, verified[0][0].ticket.relative_path, "commit"))
-        for position, (pending, result) in enumerate(verified):
-            if not self._commit(pending, result):
-                if state.lost is not None:
-                    # Lost while publishing: the files published so far are not called good,
-                    # and those not yet published never will be (their partials go, and
-                    # their ledger entries are revoked).
-                    rest = [p for p, _ in verified[position + 1 :]]
-                    self._revoke(rest)
-                    state.fail_all([p for p, _ in done] + rest, state.lost)
-                    return
-                continue
-            done.append((pending, result))
-        if state.flush and done:
-            try:
-                state.destination.make_names_durable(
-                    p.target or _final_text(p, state.index) for p, _ in done
-                )
-            except OSError as exc:
-                # The renames may not survive a power cut: nothing here is called good.
-                folder = exc.filename or state.root
-                error = destination_io_error(exc, "fsync folder", folder, state.device)
-                state.declare_lost(error)
                 state.fail_all([p for p, _ in done], error)
                 return
         for pending, result in done:
+            result.verified_at = proven_at
             state.record(pending.ticket, result)
 
     def _choose_targets(self, verified: Verified) -> Verified:
@@ -383,14 +397,14 @@ class DestinationCommitter:
             except FileExistsError as exc:
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device} "
-                    "(or a name differing only by case); use --overwrite or --keep-both",
+                    "(or a name differing only by case); not overwritten: "
+                    f"{state.in_the_way(str(partial.final_path))}",
                     path=partial.final_path,
                 ) from exc
             except OSError as exc:
                 raise self._io_error(exc, "rename", partial.final_path) from exc
         except OffloadError as error:
             state.destination.remove_partial(partial)
-            self._revoke([pending])
             if isinstance(error, CancelledError):
                 return False  # not published: the job records it cancelled
             if isinstance(error, DestinationError):
@@ -413,18 +427,6 @@ class DestinationCommitter:
         if exc.errno == errno.ECANCELED and state.cancel.cancelled:
             return CancelledError(f"cancelled: {exc.strerror or exc}", path=path)
         return destination_io_error(exc, operation, path, state.device)
-
-    def _revoke(self, pendings: list[Pending]) -> None:
-        """Revoke the ledger entries of files recorded verified that will not be published."""
-        state = self.state
-        if state.ledger is None or not pendings:
-            return
-        try:
-            state.ledger.append(LedgerEntry(p.ticket.relative_path, "revoked") for p in pendings)
-        except OSError as exc:
-            # The entries just written would be trusted by a later run (their partials are
-            # gone and some file may have the name): this destination cannot be trusted.
-            state.declare_lost(destination_io_error(exc, "record", state.ledger.path, state.device))
 
     def _prefetch_read_backs(self, batch: list[Pending]) -> None:
         """Evict the batch's small files from the cache and start reading them back from the

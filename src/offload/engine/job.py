@@ -293,6 +293,8 @@ class CopyJob:
     ``devices``: the destinations grouped by the disk they share, with each group's
     read-back decision (``engine.devices.group_destinations``; default: grouped when the job
     runs, by ``options.device_concurrency``); recorded in the report.
+    ``remedies``: by target, what the refusal of a file in the way there says to do where
+    it is not ``remedies.in_the_way()``'s (a copy of ours: ``--reverify`` replaces it).
     """
 
     def __init__(
@@ -306,8 +308,10 @@ class CopyJob:
         ledgers: Sequence[Ledger | None] | None = None,
         destinations: Sequence[Destination | None] | None = None,
         devices: Sequence[DeviceGroup] | None = None,
+        remedies: Mapping[str, str] | None = None,
     ) -> None:
         self.tasks = list(tasks)
+        self.remedies = remedies or {}
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
         self.destination_roots = [Path(root) for root in destination_roots]
         self.destinations = list(destinations) if destinations is not None else None
@@ -394,6 +398,7 @@ class CopyJob:
                     record=book.record,
                     ledger=self.ledgers[index],
                     read_back_gate=gates[index],
+                    remedies=self.remedies,
                 ),
             )
             for index in range(len(self.destination_roots))

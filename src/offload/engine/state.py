@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from offload.destinations.base import Destination, Partial
@@ -33,6 +33,7 @@ from offload.errors import DestinationError, OffloadError
 from offload.events import DestinationLost, EventSink
 from offload.ledger import Ledger
 from offload.options import CopyOptions
+from offload.remedies import in_the_way
 from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
@@ -82,6 +83,7 @@ class DestinationState:
         record: RecordResult,
         ledger: Ledger | None = None,
         read_back_gate: ReadBackGate | None = None,
+        remedies: Mapping[str, str] | None = None,
     ) -> None:
         self.index = index
         self.destination = destination
@@ -96,6 +98,8 @@ class DestinationState:
         # Shared with the other destinations on this disk when they read back in turn
         # (engine.devices); None: this destination reads back freely.
         self.read_back_gate = read_back_gate
+        # By target: what a refusal of a file in the way says to do, where not the default.
+        self._remedies = remedies or {}
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations
         self.lost: OffloadError | None = None
@@ -103,6 +107,10 @@ class DestinationState:
         self.batches: queue.Queue[list[Pending] | None] = queue.Queue(maxsize=_PENDING_BATCHES)
         self.copy_s = 0.0
         self.verify_s = 0.0
+
+    def in_the_way(self, target: str) -> str:
+        """What to do about a file in the way of the copy to *target* (``remedies``)."""
+        return self._remedies.get(target) or in_the_way()
 
     def declare_lost(self, error: OffloadError) -> None:
         """Detach this destination (once; either thread): nothing more is written here."""
@@ -117,16 +125,21 @@ class DestinationState:
         self.declare_lost(DestinationError(f"internal error on destination {self.device}: {exc!r}"))
 
     def fail(self, ticket: FileTicket, target: str | Path, error: OffloadError) -> None:
-        """Record *ticket* failed here before anything was written for it."""
+        """Record *ticket* failed here before anything was written for it (a destination
+        failure that names no path of this file, such as another file's write that lost the
+        destination, is said as such: "<target> not copied: the destination failed (...)")."""
         if isinstance(error, DestinationError):
             self.declare_lost(error)
+        message = error.message
+        if isinstance(error, DestinationError) and str(target) not in message:
+            message = f"{target} not copied: the destination failed ({message})"
         self.record(
             ticket,
             DestinationFileResult(
                 destination_index=self.index,
                 final_path=str(target),
                 status=DestinationStatus.FAILED,
-                error=error.message,
+                error=message,
             ),
         )
 
@@ -137,13 +150,20 @@ class DestinationState:
 
     def fail_all(self, victims: list[Pending], error: OffloadError) -> None:
         """Discard these partials and record each file failed with *error* (the message names
-        each file, also when the error that detached the destination named another one).
-        Only the thread that owns the victims may call this."""
+        each file, also when the error that detached the destination named another one, and
+        then says why this one was not completed: "... not completed: the destination
+        failed (cannot write <another file> ...)", never as if this file's own write had
+        failed). Only the thread that owns the victims may call this."""
         for pending in victims:
             self.destination.remove_partial(pending.partial)
             message = error.message
             if str(pending.partial.final_path) not in message:
-                message = f"{pending.partial.final_path} not completed: {message}"
+                why = (
+                    "the destination failed"
+                    if isinstance(error, DestinationError)
+                    else "another step of its batch failed"
+                )
+                message = f"{pending.partial.final_path} not completed: {why} ({message})"
             self.record(
                 pending.ticket,
                 DestinationFileResult(

@@ -201,8 +201,8 @@ class DestinationWriter:
                     and destination.exists(text)
                 ):
                     raise DestinationFileError(
-                        f"{text} already exists on destination {state.device}; "
-                        "use --overwrite or --keep-both to replace or keep it",
+                        f"{text} already exists on destination {state.device}; not "
+                        f"overwritten: {state.in_the_way(text)}",
                         path=text,
                     )
             except OSError as exc:

@@ -209,16 +209,88 @@ class CachesBelow:
 
 
 def this_host(host: str, *names: str) -> bool:
-    """Whether *host* (a mount source's server: ``127.0.0.1``, ``localhost``, a name) is
-    this machine, or the machine called one of *names* (a report's ``hostname``): a share it
-    serves is on one of its own disks. Never raises, never asks a resolver."""
+    """Whether *host* (a mount source's server, an S3 endpoint's host: ``127.0.0.1``,
+    ``localhost``, a name, an address) is this machine, or the machine called one of *names*
+    (a report's ``hostname``): a share or a bucket it serves is on one of its own disks. An
+    address is this machine's when it is a loopback or unspecified one, or one of the
+    addresses the kernel holds for it (``own_addresses``); a name, when this machine's
+    ``/etc/hosts`` gives it such an address. Never raises, never asks a resolver."""
     name = host.strip("[]").lower()
     if not name:
         return False
     if name in ("localhost", "localhost.localdomain", "::1", "0.0.0.0") or name.startswith("127."):
         return True
     own = {n.lower() for n in (os.uname().nodename, *names) if n}
-    return name in own or name.split(".")[0] in {n.split(".")[0] for n in own}
+    if name in own or name.split(".")[0] in {n.split(".")[0] for n in own}:
+        return True
+    import ipaddress  # only for a host no name matched
+
+    try:
+        addresses = [ipaddress.ip_address(name.split("%", 1)[0])]  # fe80::1%eth0: its zone
+    except ValueError:
+        # A name: what this machine's own hosts file says it is (ip6-localhost, an alias
+        # of this host), never a resolver's answer.
+        addresses = []
+        for text in _hosts_file().get(name, ()):
+            try:
+                addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
+            except ValueError:
+                continue
+    held = own_addresses()
+    for address in addresses:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if address.is_loopback or address.is_unspecified or address.compressed in held:
+            return True
+    return False
+
+
+def _hosts_file() -> dict[str, list[str]]:
+    """``/etc/hosts``: each name (lower case) and the addresses it gives; empty where it
+    cannot be read."""
+    names: dict[str, list[str]] = {}
+    try:
+        with open("/etc/hosts", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                fields = line.split("#", 1)[0].split()
+                for alias in fields[1:]:
+                    names.setdefault(alias.lower(), []).append(fields[0])
+    except OSError:
+        pass
+    return names
+
+
+def own_addresses() -> frozenset[str]:
+    """This machine's own IP addresses as ``ipaddress`` writes them, from the kernel's tables
+    (``/proc/net/fib_trie``: each address of the local routing table, ``/32 host LOCAL``;
+    ``/proc/net/if_inet6``: each IPv6 address of an interface); empty where they cannot be
+    read. No socket, no resolver: a few small reads."""
+    import ipaddress
+
+    found: set[str] = set()
+    try:
+        with open("/proc/net/fib_trie", encoding="ascii", errors="replace") as handle:
+            last = ""
+            for line in handle:
+                text = line.strip()
+                if text.startswith(("|--", "+--")):
+                    last = text[3:].split()[0].split("/")[0] if len(text) > 3 else ""
+                elif text.startswith("/32 host LOCAL") and last:
+                    found.add(last)
+    except OSError:
+        pass
+    try:
+        with open("/proc/net/if_inet6", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                fields = line.split()
+                if fields and len(fields[0]) == 32:
+                    try:
+                        found.add(ipaddress.IPv6Address(int(fields[0], 16)).compressed)
+                    except ValueError:
+                        continue
+    except OSError:
+        pass
+    return frozenset(found)
 
 
 def share_host(source: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from rich import filesize
 
+from offload import remedies
 from offload.card import OffloadPlan
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
@@ -104,7 +105,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                     (
                         relative,
                         f"{display_path(target)} already exists with other content "
-                        "(--overwrite replaces it once verified, --keep-both keeps both)",
+                        f"({remedies.in_the_way(plan.in_the_way.get((task_index, index), ''))})",
                     )
                 )
                 continue
@@ -149,6 +150,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, copied) for path in item.copy)
         holds[index].update((path, 0) for path, _why in item.read_back)
         holds[index].update((path, copied) for path, _why in item.replace)
+    refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
         if item.index not in slow:
@@ -156,9 +158,17 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         for path in [*item.copy, *(p for p, _why in (*item.read_back, *item.replace))]:
             ranked = sorted((holds[f][path], f) for f in feeders if path in holds[f])
             if not ranked:
-                item.not_cascaded.append(
-                    (path, "no fast destination will hold a verified copy of it")
-                )
+                why = "no fast destination will hold a verified copy of it"
+                if feeders and all(path in refusing[f] for f in feeders):
+                    # A re-run refuses it there again: say what copies it.
+                    where = ", ".join(printable_name(out[f].copy_root) for f in feeders)
+                    why += (
+                        f" (a different file holds its name on {where}: --overwrite or "
+                        "--keep-both copies it there, or copy it here without cascading)"
+                    )
+                else:
+                    why += " (re-run with the card to copy it)"
+                item.not_cascaded.append((path, why))
                 continue
             item.fed_from.setdefault(out[ranked[0][1]].copy_root, []).append(path)
 
@@ -239,7 +249,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
                 )
             _group(
                 err,
-                "CANNOT be cascaded (re-run with the card to copy them)",
+                "CANNOT be cascaded",
                 (f"{printable_name(p)}: {why}" for p, why in item.not_cascaded),
             )
     names = [item.copy_root for item in results]

@@ -293,6 +293,9 @@ def report_data(
                 "index": d.index,
                 "path": d.root,
                 "copy_root": str(report.plans[d.index].root),
+                # An S3 destination's endpoint (null for a folder): one on this host is no
+                # backup off the card's disk (report/release.py).
+                "endpoint": report.endpoints.get(d.index),
                 "lost": d.lost,
                 "lost_reason": d.lost_reason,
                 # A link the destination could not hold, or its manifests or report not

@@ -21,7 +21,10 @@ not), so neither counts. A filesystem on no disk of its own counts by the disk u
 mount source (the volume's ``disk``), anything else on no known disk as possibly the
 card's (it does not count); a card on no disk
 this machine names (not in memory) may be on any local destination's disk, so only S3
-destinations count then; S3 destinations count by bucket. A user ignore pattern that left
+destinations count then; S3 destinations count by bucket, but one whose endpoint is this
+host (the destination's ``endpoint``: a loopback address, ``localhost``, this host's name or
+one of its addresses, ``fs.below.this_host``) never counts: a MinIO or moto here stores on
+one of this machine's disks, maybe the card's, as a share it serves. A user ignore pattern that left
 card files out, or a card history that is not trusted (its missing-file check skipped),
 keeps the card. Anything else, and a report that does not say which disk a destination is
 on (older reports), keeps the card, with the first reason.
@@ -106,6 +109,23 @@ def _bucket(device: str) -> str | None:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
+def _endpoint_on_this_host(destination: Mapping[str, Any], hostname: str) -> str:
+    """The S3 endpoint of *destination* (the job report's ``endpoint``) when its host is
+    this machine or the report's *hostname* (``fs.below.this_host``: a loopback address,
+    ``localhost``, this host's name or one of its addresses), else "". A report without
+    the key (older, or a folder) says nothing: ""."""
+    endpoint = destination.get("endpoint")
+    if not endpoint:
+        return ""
+    from urllib.parse import urlsplit  # only for a bucket
+
+    try:
+        host = urlsplit(str(endpoint)).hostname or ""
+    except ValueError:
+        return ""
+    return str(endpoint) if this_host(host, hostname) else ""
+
+
 def _in_memory(disk: str) -> bool:
     """A whole disk held in RAM (zram, a ram disk): gone at the next reboot."""
     name = posixpath.basename(disk)
@@ -138,6 +158,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         and str(card.get("filesystem") or "") not in _MEMORY_FILESYSTEMS
         and not any(group.get("source_on_device") for group in devices)
     )
+    hostname = str(data.get("hostname") or "")
     found: dict[int, str] = {}
     reasons: list[str] = []
     for group in devices:
@@ -158,6 +179,15 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             continue
         if group.get("kind") == "remote":
             for index in members:
+                endpoint = _endpoint_on_this_host(destinations.get(index) or {}, hostname)
+                if endpoint:
+                    # A bucket served from this machine (a MinIO, moto or Garage here) stores
+                    # on one of its disks, which may be the card's: as a share it serves.
+                    reasons.append(
+                        f"destination {index + 1} is a bucket served from this host "
+                        f"({endpoint}): it may be on the card's own disk"
+                    )
+                    continue
                 found[index] = f"bucket {_bucket(device) or device}"
             continue
         if card_unknown:
@@ -188,7 +218,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 # A client reads what the server returns, maybe from its cache: no read of a
                 # share proves its disk. One served from this host may be on the card's disk.
                 source = str(volume.get("device") or "")
-                local = this_host(share_host(source), str(data.get("hostname") or ""))
+                local = this_host(share_host(source), hostname)
                 reasons.append(
                     f"destination {index + 1} is a network share ({filesystems[index]} "
                     f"{source or 'on an unknown server'}"
@@ -272,7 +302,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     cached_only = False  # a file read back only through the page cache (cache_bypass none)
     count = 0
     others_unsafe = 0  # files with no verified copy off the card, the index files left out
-    fewest_copies = fewest_disks = len(independent)  # the least a file has off the card
+    # The least a file has off the card: copies, storages (disks and buckets), and of them
+    # disks, and buckets.
+    fewest_copies = fewest_disks = len(independent)
+    fewest_on_disks = fewest_buckets = len(independent)
     for path, error, copies in facts_of(data.get("files") or ()) if files is None else files:
         count += 1
         if error and source_error is None:
@@ -305,10 +338,14 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             elif status in _GOOD:
                 unread = True
         if disks:
+            held = set(disks)
+            in_buckets = sum(1 for disk in held if disk.startswith("bucket "))
             fewest_copies = min(fewest_copies, len(disks))
-            fewest_disks = min(fewest_disks, len(set(disks)))
+            fewest_disks = min(fewest_disks, len(held))
+            fewest_buckets = min(fewest_buckets, in_buckets)
+            fewest_on_disks = min(fewest_on_disks, len(held) - in_buckets)
             continue
-        fewest_copies = fewest_disks = 0
+        fewest_copies = fewest_disks = fewest_on_disks = fewest_buckets = 0
         not_safe_count += 1
         if posixpath.basename(path).upper() not in INDEX_FILES:
             others_unsafe += 1
@@ -368,7 +405,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if not count:
         return keep("nothing was copied")
     if why_none is not None:
-        return keep(f"no destination is on a disk other than the card's ({why_none})")
+        # Every destination's reason: none counts, and each is named (a bucket served from
+        # this host beside a drive on the card's disk, say).
+        return keep(f"no destination is on a disk other than the card's ({'; '.join(reasons)})")
     if not_safe is not None:
         what = (
             "only transfer-checked (never read back)"
@@ -386,16 +425,43 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             f"{'is' if not_safe_count == 1 else 'are'} {what} on a disk other than the "
             f"card's{why}"
         )
-    buckets = any(disk.startswith("bucket ") for disk in independent.values())
-    on_disks = any(not disk.startswith("bucket ") for disk in independent.values())
-    noun = "disk or bucket" if buckets and on_disks else "bucket" if buckets else "disk"
-    plural_noun = "disks or buckets" if buckets and on_disks else f"{noun}s"
-    where = (
-        f"{'at least ' if fewest_copies < len(independent) else ''}{fewest_copies} "
-        f"destination{'s' if fewest_copies != 1 else ''}, on {fewest_disks} "
-        f"{noun if fewest_disks == 1 else plural_noun} other than the card's"
+    where = _where(
+        copies=fewest_copies,
+        storages=fewest_disks,
+        disks=fewest_on_disks,
+        buckets=fewest_buckets,
+        every_destination=fewest_copies == len(independent),
     )
-    text = f"The card may be formatted: every file is verified (read back) on {where}."
+    text = f"The card may be formatted: every file is verified (read back) {where}."
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
     return CardRelease(True, text)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _where(*, copies: int, storages: int, disks: int, buckets: int, every_destination: bool) -> str:
+    """Where every file is verified, the fewest any file has (its *copies* on destinations
+    that count, on *storages* disks and buckets, of them *disks* disks and *buckets*
+    buckets): "on 2 disks other than the card's", "in 1 bucket", "on 1 disk other than the
+    card's and in 1 bucket", and the destinations when there are more of them than storages
+    ("(2 destinations)": two prefixes of one bucket, two folders of one drive). A bucket is
+    on no disk of the card's to be "other than": it is named apart."""
+    if disks and buckets:
+        place = (
+            f"on {_count(disks, 'disk')} other than the card's and in {_count(buckets, 'bucket')}"
+        )
+    elif disks:
+        place = f"on {_count(disks, 'disk')} other than the card's"
+    elif buckets:
+        place = f"in {_count(buckets, 'bucket')}"
+    else:  # some files on disks alone, others in buckets alone
+        place = (
+            f"on {storages} {'disk or bucket' if storages == 1 else 'disks or buckets'} "
+            "apart from the card's disk"
+        )
+    if copies > storages:
+        place += f" ({'' if every_destination else 'at least '}{_count(copies, 'destination')})"
+    return place

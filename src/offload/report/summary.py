@@ -275,11 +275,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         if d.status is DestinationStatus.VERIFIED
     )
     if actions[CopyAction.ADOPTED]:
-        lines.append(
-            f"{_copies_were(actions[CopyAction.ADOPTED])} already there without a record in "
-            "the destination's ledger (copied by another tool, or the ledger not read: "
-            "--no-resume): read back, found equal to the source and adopted."
-        )
+        lines.append(_adopted_line(report, actions[CopyAction.ADOPTED]))
     if actions[CopyAction.RECHECKED]:
         lines.append(
             f"{_copies_were(actions[CopyAction.RECHECKED])} recorded by an earlier run: read "
@@ -393,6 +389,42 @@ def _earlier_through_a_cache(job: JobReport) -> Iterator[DestinationFileResult]:
                 CacheBypass.SERVER,
             ):
                 yield d
+
+
+# Why the destination's ledger did not vouch for an adopted copy (OffloadReport's
+# adopted_entries; "" : no entry for its path), in words.
+_UNVOUCHED = {
+    "": "without a record in the destination's ledger (copied by another tool, by a run "
+    "stopped before it recorded {them}, or the ledger not read: --no-resume)",
+    "other": "where the destination's ledger records another file (its size or date is not "
+    "the card file's: another card offloaded into this copy root, or the card's file changed)",
+    "digests": "recorded in the destination's ledger without every digest this run asks for",
+    "unlike": "recorded in the destination's ledger, but no longer as recorded there",
+    "revoked": "whose record in the destination's ledger was revoked (found wrong or not "
+    "finished by an earlier run)",
+}
+
+
+def _adopted_line(report: OffloadReport, adopted: int) -> str:
+    """The copies adopted (already there, read back, equal to the source), by what the
+    destination's ledger said of each: nothing (no record), or an entry that did not vouch
+    for it (another file's, ...): never "without a record" for a path the ledger records."""
+    kinds = Counter(
+        report.adopted_entries.get((f.relative_path, d.destination_index), "")
+        for f in report.job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.VERIFIED and d.action is CopyAction.ADOPTED
+    )
+    done = "read back, found equal to the source and adopted."
+    if len(kinds) == 1:
+        (kind,) = kinds
+        them = "it" if adopted == 1 else "them"
+        return f"{_copies_were(adopted)} already there {_UNVOUCHED[kind].format(them=them)}: {done}"
+    parts = "; ".join(
+        f"{count} {_UNVOUCHED[kind].format(them='it' if count == 1 else 'them')}"
+        for kind, count in sorted(kinds.items())
+    )
+    return f"{_copies_were(adopted)} already there ({parts}): {done}"
 
 
 def _copies_were(count: int) -> str:

@@ -212,6 +212,7 @@ _DESTINATION = obj(
         "index": INT,
         "path": STR,
         "copy_root": _o(_TEXT),
+        "endpoint": _o(_TEXT),
         "lost": _o(nullable(BOOL)),
         "lost_reason": _o(_TEXT),
         "result": _o(_TEXT),

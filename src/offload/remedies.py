@@ -1,0 +1,37 @@
+"""What a refusal of a file in the way of a copy tells the user to do: the one wording of
+the planner's warning before the copy (``card._in_the_way_warnings``), the engine's refusal
+of that copy (``engine/writer.py``, ``engine/committer.py``), the read-back's refusal of a
+file of other content (``existing.settle``) and ``--dry-run``'s ``refused`` list.
+
+A file in the way is replaced by ``--overwrite`` or kept beside by ``--keep-both``; a copy
+of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
+replaced by ``--reverify``, and its refusal says so wherever it is made."""
+
+from __future__ import annotations
+
+_ANY = "--overwrite replaces it once the new copy is verified, --keep-both keeps both"
+_ANY_MANY = "--overwrite replaces them once the new copies are verified, --keep-both keeps both"
+_SINCE = "since it was recorded in this copy root's ledger: --reverify replaces it"
+
+
+def in_the_way(ours: str = "") -> str:
+    """What to do about one file in the way. *ours*: what changed (``"size"``,
+    ``"date"``) of a copy of ours that ``--reverify`` replaces; empty for any other file."""
+    if not ours:
+        return _ANY
+    return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
+
+
+def many_in_the_way(ours: int, found: int) -> str:
+    """What to do about *found* files in the way of one destination's copies, *ours* of
+    them copies of ours whose size changed (``--reverify`` replaces those)."""
+    if found == 1:
+        return in_the_way("size" if ours else "")
+    if not ours:
+        return _ANY_MANY
+    since = "since they were recorded in this copy root's ledger: --reverify replaces"
+    if ours == found:
+        subject = "both are" if found == 2 else f"all {found} are"
+        return f"{_ANY_MANY}; {subject} copies of ours whose size changed {since} them"
+    copies, them = ("is a copy", "it") if ours == 1 else ("are copies", "those")
+    return f"{_ANY_MANY}; {ours} of them {copies} of ours whose size changed {since} {them}"
