@@ -38,6 +38,7 @@ from offload.events import (
     OffloadPlanned,
     WarningIssued,
     WorkPlanned,
+    accepts_of,
     isolated,
 )
 from offload.existing import (
@@ -1102,6 +1103,11 @@ class _PlannedWorkAnnouncer:
 
     def __init__(self, sink: EventSink, tasks: Sequence[FileTask]) -> None:
         self._sink = sink
+        # What its sink takes, and the JobStarted it answers (``EventSink.accepts``).
+        taken = accepts_of([sink])
+        self.accepts: frozenset[type[Event]] | None = (
+            None if taken is None else taken | {JobStarted}
+        )
         destinations = len(tasks[0].targets) if tasks else 0
         self._planned = WorkPlanned(
             source_bytes=sum(t.source.size_bytes for t in tasks if any(t.targets)),

@@ -11,6 +11,7 @@ The engine is handed ``isolated(sink)``, never a subscriber itself: a subscriber
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -212,12 +213,42 @@ class JobFinished(Event):
 
 
 class EventSink(Protocol):
-    """Receives events. Called from several threads at once; must not block for long."""
+    """Receives events. Called from several threads at once; must not block for long.
+
+    A sink may also say which events it takes at all: an attribute ``accepts``, a frozenset
+    of event classes (exactly those: a subclass is not included), fixed for the sink's life;
+    without it (or None) it takes every event. The engine asks once a job (``wanted``) and
+    does not make the per-file events that no subscriber takes (``offload copy --quiet``: its
+    subscribers take warnings and a few phases, not the ~5 events a file and destination the
+    progress model reads: docs/performance.md, "The 50,000-file card: tenth pass"). Anything
+    it does emit may still be one a sink does not take: a sink ignores those, as before.
+    """
 
     def emit(self, event: Event) -> None: ...
 
 
+def wanted(sink: object, kind: type[Event]) -> bool:
+    """Whether *sink* takes events of class *kind* (``EventSink``'s ``accepts``): False only
+    when it names the classes it takes and *kind* is not one of them."""
+    accepts: frozenset[type[Event]] | None = getattr(sink, "accepts", None)
+    return accepts is None or kind in accepts
+
+
+def accepts_of(sinks: Iterable[object]) -> frozenset[type[Event]] | None:
+    """What several subscribers take together: None (everything) if one of them takes
+    everything, else the union of what each names."""
+    union: set[type[Event]] = set()
+    for sink in sinks:
+        accepts: frozenset[type[Event]] | None = getattr(sink, "accepts", None)
+        if accepts is None:
+            return None
+        union |= accepts
+    return frozenset(union)
+
+
 class NullSink:
+    accepts: frozenset[type[Event]] = frozenset()
+
     def emit(self, event: Event) -> None:
         pass
 
@@ -238,6 +269,8 @@ class FanoutSink:
 
     def __init__(self, *sinks: EventSink) -> None:
         self.sinks = sinks
+        # What its subscribers take together (``EventSink``): fixed, as theirs are.
+        self.accepts = accepts_of(sinks)
         self._lock = threading.Lock()
         self._failures: dict[int, int] = {}
         self._warnings: list[str] = []

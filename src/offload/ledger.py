@@ -34,6 +34,7 @@ through the device's cache (README, "What 'read back from the media' rests on").
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import math
@@ -45,6 +46,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
@@ -212,10 +214,35 @@ class Ledger:
         of this ledger's appends are rewrites (no write that is known to fail)."""
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
-        lines = "".join(entry_line(entry) + "\n" for entry in entries)
-        if not lines:
+        self._append_lines(entry_line(entry) for entry in entries)
+
+    def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
+        """``append`` of the ``verified_entry`` of each record, recorded at *recorded_at*
+        (a batch's lines are written and made durable together): each line made at once
+        (``verified_line``), no entry object a file. A subclass that stores its entries
+        elsewhere (``S3Ledger``) makes them entries and appends those."""
+        self._append_lines(
+            verified_line(
+                r.relative_path,
+                size_bytes=r.size_bytes,
+                mtime_ns=r.mtime_ns,
+                digests=r.digests,
+                partial_name=r.partial_name,
+                final_name=r.final_name,
+                verify=r.verify,
+                recorded_at=recorded_at,
+                cache_bypass=r.cache_bypass,
+            )
+            for r in records
+        )
+
+    def _append_lines(self, lines: Iterable[str]) -> None:
+        """``append`` of lines already made (``entry_line``, ``verified_line``: one JSON
+        object each, without its newline), durably, into this file."""
+        text = "".join([line + "\n" for line in lines])
+        if not text:
             return
-        data = lines.encode("utf-8", "surrogateescape")
+        data = text.encode("utf-8", "surrogateescape")
         with self._lock:
             if self._rewrites:
                 self._rewrite(data)
@@ -407,6 +434,124 @@ def proof_satisfies(recorded_mode: str, asked_mode: str) -> bool:
     """Whether a copy proven by *recorded_mode* is proven enough for a run in *asked_mode*
     ("transfer" < "destination" < "full")."""
     return _PROOF_RANK.get(recorded_mode, -1) >= _PROOF_RANK.get(asked_mode, 99)
+
+
+class VerifiedCopy(NamedTuple):
+    """What ``verified_entry`` is made of, for ``Ledger.append_verified``."""
+
+    relative_path: str
+    size_bytes: int
+    mtime_ns: int
+    digests: Mapping[str, str]
+    partial_name: str
+    final_name: str
+    verify: str
+    cache_bypass: str = ""
+
+    def entry(self, recorded_at: float) -> LedgerEntry:
+        """Its ``verified_entry``, recorded at *recorded_at*."""
+        return _entry_at(
+            self.relative_path,
+            self.size_bytes,
+            self.mtime_ns,
+            self.digests,
+            self.partial_name,
+            self.final_name,
+            self.verify,
+            recorded_at,
+            self.cache_bypass,
+        )
+
+
+def verified_line(
+    relative_path: str,
+    *,
+    size_bytes: int,
+    mtime_ns: int,
+    digests: Mapping[str, str],
+    partial_name: str,
+    final_name: str,
+    verify: str,
+    recorded_at: float,
+    cache_bypass: str = "",
+) -> str:
+    """``entry_line`` of the ``verified_entry`` these make (recorded at *recorded_at*), byte
+    for byte, without making the entry: the committer writes one a file it verified, and the
+    frozen entry (its eleven fields set one by one, its digests copied) and the line made
+    from it were ~7 µs a file, the entry alone half of it (docs/performance.md, "The
+    50,000-file card: tenth pass"). Values of other types go through the entry."""
+    if (
+        type(size_bytes) is not int
+        or type(mtime_ns) is not int
+        or type(recorded_at) is not float
+        or not math.isfinite(recorded_at)
+    ):
+        return entry_line(
+            _entry_at(
+                relative_path,
+                size_bytes,
+                mtime_ns,
+                digests,
+                partial_name,
+                final_name,
+                verify,
+                recorded_at,
+                cache_bypass,
+            )
+        )
+    quote = encode_basestring
+    try:  # quote raises TypeError for anything but text
+        listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
+        line = (
+            f'{{"relative_path": {quote(relative_path)}, '
+            f'"state": "{"transfer_checked" if verify == "transfer" else "verified"}", '
+            f'"size_bytes": {size_bytes!r}, "mtime_ns": {mtime_ns!r}, '
+            f'"digests": {{{listed}}}, "partial_name": {quote(partial_name)}, '
+            f'"final_name": {quote(final_name)}, "verify": {quote(verify)}, '
+            f'"recorded_at": {recorded_at!r}, "etag": ""'
+        )
+    except TypeError:
+        return entry_line(
+            _entry_at(
+                relative_path,
+                size_bytes,
+                mtime_ns,
+                digests,
+                partial_name,
+                final_name,
+                verify,
+                recorded_at,
+                cache_bypass,
+            )
+        )
+    if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
+        return f'{line}, "cache_bypass": {quote(cache_bypass)}}}'
+    return line + "}"
+
+
+def _entry_at(
+    relative_path: str,
+    size_bytes: int,
+    mtime_ns: int,
+    digests: Mapping[str, str],
+    partial_name: str,
+    final_name: str,
+    verify: str,
+    recorded_at: float,
+    cache_bypass: str,
+) -> LedgerEntry:
+    """``verified_entry`` recorded at *recorded_at*."""
+    entry = verified_entry(
+        relative_path,
+        size_bytes=size_bytes,
+        mtime_ns=mtime_ns,
+        digests=digests,
+        partial_name=partial_name,
+        final_name=final_name,
+        verify=verify,
+        cache_bypass=cache_bypass,
+    )
+    return dataclasses.replace(entry, recorded_at=recorded_at)
 
 
 def verified_entry(

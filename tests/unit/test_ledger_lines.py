@@ -4,7 +4,7 @@ they must be the encoder's text byte for byte, whatever the names hold."""
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from hypothesis import given
@@ -15,9 +15,11 @@ from offload.ledger import (
     _LINE_FIELDS,
     Ledger,
     LedgerEntry,
+    VerifiedCopy,
     entry_fields,
     entry_line,
     verified_entry,
+    verified_line,
 )
 
 # Names as a card may hold them: quotes, backslashes, control characters, non-ASCII, and
@@ -104,3 +106,83 @@ def test_the_template_writes_every_field_of_an_entry() -> None:
     # A field added to LedgerEntry must be added to the template (until then its entries go
     # through the encoder, slower but whole).
     assert tuple(field.name for field in fields(LedgerEntry)) == _LINE_FIELDS
+
+
+@given(
+    relative=_NAMES,
+    partial=_NAMES,
+    final=_NAMES,
+    digest=_NAMES,
+    size=st.integers(min_value=0, max_value=2**70),
+    mtime=st.integers(min_value=-(2**63), max_value=2**63),
+    verify=st.sampled_from(["transfer", "destination", "full"]) | _NAMES,
+    bypass=st.sampled_from(["", "none", "server", "o_direct", "fadvise", "not-read"]),
+    recorded_at=st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_a_verified_line_is_its_entrys_line(
+    relative: str,
+    partial: str,
+    final: str,
+    digest: str,
+    size: int,
+    mtime: int,
+    verify: str,
+    bypass: str,
+    recorded_at: float,
+) -> None:
+    """The committer's line made without an entry (``verified_line``) is the line of the
+    entry ``verified_entry`` makes of the same values, recorded at the same time, byte for
+    byte (and so the encoder's text)."""
+    values = {
+        "size_bytes": size,
+        "mtime_ns": mtime,
+        "digests": {"xxh64": digest, "md5": 'ab"\\\n', digest: "x"},
+        "partial_name": partial,
+        "final_name": final,
+        "verify": verify,
+        "cache_bypass": bypass,
+    }
+    entry = replace(verified_entry(relative, **values), recorded_at=recorded_at)  # type: ignore[arg-type]
+    line = verified_line(relative, recorded_at=recorded_at, **values)  # type: ignore[arg-type]
+    assert line == entry_line(entry) == _encoded(entry)
+
+
+def test_a_verified_line_of_values_the_direct_path_does_not_know_is_its_entrys() -> None:
+    odd: dict[str, object] = {
+        "size_bytes": 5,
+        "mtime_ns": 7,
+        "digests": {"x": 1},
+        "partial_name": "p",
+        "final_name": "f",
+        "verify": "full",
+        "cache_bypass": "",
+    }
+    for recorded_at in (float("nan"), 3, 2.5):
+        entry = replace(verified_entry("a", **odd), recorded_at=recorded_at)  # type: ignore[arg-type]
+        line = verified_line("a", recorded_at=recorded_at, **odd)  # type: ignore[arg-type]
+        assert line == entry_line(entry) == _encoded(entry)
+
+
+def test_append_verified_writes_what_append_of_the_entries_writes(tmp_path: Path) -> None:
+    """The committer's way (``append_verified``: lines made at once, one time a batch) and
+    ``append`` of the same entries leave the same bytes in the ledger."""
+    records = [
+        VerifiedCopy(
+            f'DCIM/"{index}"\u00e9\udcff.MP4',
+            index,
+            7 + index,
+            {"xxh64": f"{index:016x}"},
+            f".offload-partial.x.{index}.MP4",
+            f"{index}.MP4",
+            verify,
+            bypass,
+        )
+        for index, (verify, bypass) in enumerate(
+            [("transfer", "not-read"), ("full", "none"), ("destination", "o_direct")]
+        )
+    ]
+    fast, slow = Ledger(tmp_path / "fast"), Ledger(tmp_path / "slow")
+    fast.append_verified(records, recorded_at=12.5)
+    slow.append([record.entry(12.5) for record in records])
+    assert fast.path.read_bytes() == slow.path.read_bytes()
+    assert fast.load() == {r.relative_path: r.entry(12.5) for r in records}

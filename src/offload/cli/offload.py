@@ -399,6 +399,9 @@ class _WarningPrinter:
     region: written to stderr beside it, a line was glued to the frame's last row and the
     next redraw overwrote it (or left a stale frame behind)."""
 
+    # The events it prints (``EventSink.accepts``): the engine makes no per-file event for it.
+    accepts = frozenset({WarningIssued, CardReleased})
+
     def __init__(self, env: Environment, console: Console | None = None) -> None:
         self._env = env
         self._console = console
@@ -433,6 +436,8 @@ class _ReportModulesLoader:
     following it. Started with the job instead, they competed with its threads for the
     interpreter lock and made the command slower (docs/performance.md, "Fixed cost: the
     command's critical path")."""
+
+    accepts = frozenset({JobFinished, PhaseChanged})  # what starts it (``EventSink.accepts``)
 
     def __init__(self, *, summary: bool, worker: bool = False) -> None:
         self._modules = ["offload.manifests_writer", "offload.report.job_report"]

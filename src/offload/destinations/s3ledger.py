@@ -37,6 +37,7 @@ from offload.ledger import (
     STATE_FOLDER,
     Ledger,
     LedgerEntry,
+    VerifiedCopy,
     entry_line,
     final_path_of,
     recorded_entry,
@@ -84,6 +85,10 @@ class S3Ledger(Ledger):
             return
         name = f"{time.time_ns():020d}-{_RUN}-{next(self._serial):06d}.jsonl"
         self.store.put_small(self._prefix + name, lines.encode("utf-8", "surrogateescape"))
+
+    def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
+        """Entries, each with its ETag, stored as one new object (``append``)."""
+        self.append(record.entry(recorded_at) for record in records)
 
     def _with_etag(self, entry: LedgerEntry) -> LedgerEntry:
         """*entry* with the ETag of the object it records, as this run proved it (uploaded

@@ -35,9 +35,9 @@ from offload.errors import (
     VerificationError,
     destination_io_error,
 )
-from offload.events import BytesVerified, PhaseChanged
+from offload.events import BytesVerified, PhaseChanged, wanted
 from offload.fs.direct import AlignedBuffer
-from offload.ledger import verified_entry
+from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
 
@@ -50,6 +50,9 @@ class DestinationCommitter:
     def __init__(self, state: DestinationState) -> None:
         self.state = state
         self._buffer: AlignedBuffer | None = None
+        # The per-file events the sink takes at all (``events.wanted``).
+        self._phase_events = wanted(state.sink, PhaseChanged)
+        self._verified_events = wanted(state.sink, BytesVerified)
 
     def run(self) -> None:
         """Take batches until the writer's None. Never stops before it: a bug in a batch
@@ -150,21 +153,24 @@ class DestinationCommitter:
             # stricter mode does not trust such an entry.
             proven = options.verify.value if state.flush else VerifyMode.TRANSFER.value
             try:
-                state.ledger.append(
-                    verified_entry(
-                        p.ticket.relative_path,
-                        size_bytes=p.ticket.task.source.size_bytes,
-                        mtime_ns=p.ticket.task.source.mtime_ns,
-                        digests=p.ticket.inflight_digests,
-                        partial_name=p.partial.partial_name,
-                        final_name=p.target.name
-                        if p.target
-                        else os.path.basename(_final_text(p, state.index)),
-                        verify=proven,
-                        cache_bypass=r.cache_bypass.value,
-                        recorded_at=proven_at,
-                    )
-                    for p, r in done
+                # Each line made at once (``Ledger.append_verified``), no entry object a file.
+                state.ledger.append_verified(
+                    (
+                        VerifiedCopy(
+                            p.ticket.relative_path,
+                            p.ticket.task.source.size_bytes,
+                            p.ticket.task.source.mtime_ns,
+                            p.ticket.inflight_digests,
+                            p.partial.partial_name,
+                            p.target.name
+                            if p.target
+                            else os.path.basename(_final_text(p, state.index)),
+                            proven,
+                            r.cache_bypass.value,
+                        )
+                        for p, r in done
+                    ),
+                    recorded_at=proven_at,
                 )
             except OSError as exc:
                 error = destination_io_error(exc, "record", state.ledger.path, state.device)
@@ -276,7 +282,8 @@ class DestinationCommitter:
                         return []
                     result = self._new_result(pending)
                     path = pending.ticket.relative_path
-                    state.sink.emit(PhaseChanged(state.index, path, "verify"))
+                    if self._phase_events:
+                        state.sink.emit(PhaseChanged(state.index, path, "verify"))
                     try:
                         self._read_back(pending, result)
                     except OffloadError as error:
@@ -457,7 +464,7 @@ class DestinationCommitter:
                 state.verify_algorithm,
                 self._buffer,
                 cancel=state.cancel,
-                on_bytes=counted,
+                on_bytes=counted if self._verified_events else None,
                 expected_size=pending.ticket.task.source.size_bytes,
             )
         except OSError as exc:

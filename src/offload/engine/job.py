@@ -45,6 +45,7 @@ from offload.events import (
     JobFinished,
     JobStarted,
     NullSink,
+    wanted,
 )
 from offload.hashing.registry import ALGORITHMS, fastest
 from offload.ledger import Ledger
@@ -172,6 +173,9 @@ class _ResultBook:
         self._report = report
         self._selected = tuple(selected)
         self._sink = sink
+        # Whether the sink takes FileVerified at all (``events.wanted``): ``offload copy
+        # --quiet`` does not, and one a file and destination was a share of its cost.
+        self._verified_events = wanted(sink, FileVerified)
         self._results: dict[int, FileResult] = {}
         for ticket in tickets:
             source = ticket.task.source
@@ -197,7 +201,7 @@ class _ResultBook:
             self._sink.emit(
                 FileFailed(result.destination_index, ticket.relative_path, result.error or "failed")
             )
-        else:
+        elif self._verified_events:
             self._sink.emit(
                 FileVerified(
                     result.destination_index,

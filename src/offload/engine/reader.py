@@ -33,7 +33,14 @@ from offload.engine.messages import (
 from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
-from offload.events import BytesVerified, EventSink, FileStarted, PhaseChanged, SourceBytesRead
+from offload.events import (
+    BytesVerified,
+    EventSink,
+    FileStarted,
+    PhaseChanged,
+    SourceBytesRead,
+    wanted,
+)
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
 from offload.fs.media import MediaReader, evict_and_prefetch
@@ -91,6 +98,12 @@ class SourceReader:
         self.error: BaseException | None = None
         self._stopped = False  # the reading stopped early (cancel, or a bug): Cancel, not Finish
         self._prefetch_files = prefetch_files  # fewer where the open-file limit is low
+        # The per-file events the sink takes at all (``events.wanted``): ``offload copy
+        # --quiet`` takes none of these, and making them was a share of a small file's cost.
+        self._started_events = wanted(sink, FileStarted)
+        self._phase_events = wanted(sink, PhaseChanged)
+        self._read_events = wanted(sink, SourceBytesRead)
+        self._verified_events = wanted(sink, BytesVerified)
 
     def run(self, tickets: Sequence[FileTicket]) -> None:
         """Read every ticket, then tell every worker the job's end (Finish, or Cancel).
@@ -167,8 +180,10 @@ class SourceReader:
                 else:
                     self._lost_elsewhere(ticket, worker)
             if active:
-                self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
-                self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
+                if self._started_events:
+                    self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
+                if self._phase_events:
+                    self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
         except BaseException:
             if fd is not None:
                 _close_unread(fd)
@@ -321,7 +336,8 @@ class SourceReader:
                         worker.put(ChunkReady(chunk))
                 hasher.update(chunk.data, release=chunk.release)
                 offset += n
-                self._sink.emit(SourceBytesRead(n))
+                if self._read_events:
+                    self._sink.emit(SourceBytesRead(n))
                 if n < chunk_size or kept is not None:
                     break  # a whole file that filled its buffer has grown: checked below
             try:
@@ -405,7 +421,8 @@ class SourceReader:
         source = ticket.task.source
         if self._reread_buffer is None:
             self._reread_buffer = AlignedBuffer(self._options.chunk_size)
-        self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "verify"))
+        if self._phase_events:
+            self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "verify"))
         expected = ticket.inflight_digests[self._verify_algorithm]
 
         def counted(n: int) -> None:
@@ -435,7 +452,7 @@ class SourceReader:
                     self._verify_algorithm,
                     self._reread_buffer,
                     cancel=self._cancel,
-                    on_bytes=counted,
+                    on_bytes=counted if self._verified_events else None,
                     expected_size=source.size_bytes,
                 )
             except OSError as exc:

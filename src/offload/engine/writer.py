@@ -50,7 +50,7 @@ from offload.errors import (
     OffloadError,
     destination_io_error,
 )
-from offload.events import DestinationBytesWritten, PhaseChanged
+from offload.events import DestinationBytesWritten, PhaseChanged, wanted
 from offload.options import ExistingFilePolicy
 
 
@@ -72,6 +72,10 @@ class DestinationWriter:
         self._batch_bytes = 0
         self._known_folders: set[str] = set()
         self._created_folders: set[str] = set()
+        # The per-file events the sink takes at all (``events.wanted``; none of them under
+        # ``offload copy --quiet``).
+        self._phase_events = wanted(state.sink, PhaseChanged)
+        self._written_events = wanted(state.sink, DestinationBytesWritten)
 
     @property
     def lost(self) -> OffloadError | None:
@@ -203,7 +207,8 @@ class DestinationWriter:
                     )
             except OSError as exc:
                 raise destination_io_error(exc, "reach", state.root, state.device) from exc
-            state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
+            if self._phase_events:
+                state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
             try:
                 partial = destination.open_partial(
                     text,
@@ -254,7 +259,8 @@ class DestinationWriter:
             self.state.fail_pending(current, error)
             self._fail_own_files_if_lost()
             return
-        self.state.sink.emit(DestinationBytesWritten(self.state.index, chunk.length))
+        if self._written_events:
+            self.state.sink.emit(DestinationBytesWritten(self.state.index, chunk.length))
 
     def _on_end(self, ticket: FileTicket) -> None:
         current = self._current

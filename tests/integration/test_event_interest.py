@@ -1,0 +1,143 @@
+"""The events a job makes are the ones its subscribers take (``EventSink.accepts``): a
+subscriber that names the events it takes gets no per-file event it did not name, because
+the engine does not make them (``offload copy --quiet``'s subscribers take warnings and a
+few phases; the ~5 events a file and destination it made for nobody were a share of a small
+file's cost: docs/performance.md, "The 50,000-file card: tenth pass"). A subscriber that
+names nothing still gets every event, beside one that names a few."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from offload.card import OffloadOptions, _PlannedWorkAnnouncer, offload
+from offload.cli.common import Environment
+from offload.cli.offload import _ReportModulesLoader, _WarningPrinter
+from offload.events import (
+    BytesVerified,
+    CardReleased,
+    DestinationBytesWritten,
+    Event,
+    FanoutSink,
+    FileStarted,
+    FileVerified,
+    JobFinished,
+    JobStarted,
+    NullSink,
+    PhaseChanged,
+    SourceBytesRead,
+    WarningIssued,
+    wanted,
+)
+from offload.options import CopyOptions, VerifyMode
+
+FILES = 5
+# The events made for each file (and destination): none of them is made for a subscriber
+# that does not take them.
+PER_FILE = (FileStarted, SourceBytesRead, DestinationBytesWritten, BytesVerified, FileVerified)
+
+
+class Taking:
+    """Keeps every event it is given; *accepts*: the classes it says it takes (None: all)."""
+
+    def __init__(self, accepts: frozenset[type[Event]] | None) -> None:
+        if accepts is not None:
+            self.accepts = accepts
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+
+def _card(root: Path) -> Path:
+    card = root / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(FILES):
+        (card / "CLIPS" / f"C{index:03d}.MOV").write_bytes(os.urandom(3000 + index))
+    return card
+
+
+@pytest.mark.parametrize("verify", [VerifyMode.TRANSFER, VerifyMode.FULL])
+def test_a_subscriber_that_names_its_events_gets_no_per_file_event(
+    tmp_path: Path, verify: VerifyMode
+) -> None:
+    """Failed before: the engine made every per-file event whatever its subscribers took
+    (the narrow subscriber got FileStarted, the byte counts, FileVerified and each file's
+    phases, and ignored them)."""
+    card = _card(tmp_path)
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    narrow = Taking(frozenset({WarningIssued, JobFinished}))
+    report = offload(
+        card, dests, options=OffloadOptions(copy=CopyOptions(verify=verify)), sink=narrow
+    )
+    assert report.exit_code == 0
+    assert len(report.job.files) == FILES and all(f.ok for f in report.job.files)
+    kinds = {type(event) for event in narrow.events}
+    assert not kinds & set(PER_FILE), kinds
+    assert JobFinished in kinds
+    # Each file's phases are not made (a batch's, once a batch, still are).
+    phases = {e.phase for e in narrow.events if isinstance(e, PhaseChanged)}
+    assert not phases & {"copy", "verify"}, phases
+    for dest in dests:
+        for index in range(FILES):
+            name = f"C{index:03d}.MOV"
+            copied = (dest / "CARD" / "CLIPS" / name).read_bytes()
+            assert copied == (card / "CLIPS" / name).read_bytes()
+
+
+def test_a_subscriber_that_names_nothing_still_gets_every_event(tmp_path: Path) -> None:
+    card = _card(tmp_path)
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    narrow = Taking(frozenset({WarningIssued}))
+    every = Taking(None)
+    options = OffloadOptions(copy=CopyOptions(verify=VerifyMode.FULL))
+    report = offload(card, dests, options=options, sink=FanoutSink(narrow, every))
+    assert report.exit_code == 0
+    seen = [type(e) for e in every.events]
+    assert seen.count(FileStarted) == FILES
+    assert seen.count(FileVerified) == FILES * len(dests)
+    for kind in (SourceBytesRead, DestinationBytesWritten, BytesVerified, JobStarted):
+        assert kind in seen, kind
+    phases = {e.phase for e in every.events if isinstance(e, PhaseChanged)}
+    assert {"copy", "flush", "verify", "commit"} <= phases, phases
+
+
+def test_what_subscribers_take_together() -> None:
+    """A FanoutSink takes what its subscribers take; one taking everything makes it take
+    everything; the card layer's announcer also takes the JobStarted it answers with
+    WorkPlanned; a NullSink takes nothing."""
+    narrow = Taking(frozenset({WarningIssued}))
+    assert FanoutSink(narrow).accepts == {WarningIssued}
+    assert FanoutSink(narrow, Taking(None)).accepts is None
+    assert FanoutSink().accepts == frozenset()
+    assert not wanted(NullSink(), FileVerified)
+    assert wanted(object(), FileVerified)  # a sink that names nothing takes everything
+    announcer = _PlannedWorkAnnouncer(FanoutSink(narrow), [])
+    assert wanted(announcer, JobStarted) and wanted(announcer, WarningIssued)
+    assert not wanted(announcer, FileVerified)
+    assert _PlannedWorkAnnouncer(Taking(None), []).accepts is None
+
+
+def test_offload_copy_quiet_subscribers_take_no_per_file_event() -> None:
+    """``offload copy --quiet`` (no live view, no ``--json``, no progress trace) hands the job
+    its warning printer and its report-modules loader, as ``cli.offload._offload`` composes
+    them: together they take warnings, the card's release, the job's end and the phases,
+    none of the per-file events. Failed before: neither named what it takes (everything)."""
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO())
+    quiet = _PlannedWorkAnnouncer(
+        FanoutSink(FanoutSink(_WarningPrinter(env)), _ReportModulesLoader(summary=True)), []
+    )
+    for kind in PER_FILE:
+        assert not wanted(quiet, kind), kind
+    for kind in (WarningIssued, CardReleased, JobFinished, PhaseChanged):
+        assert wanted(quiet, kind), kind
