@@ -718,6 +718,8 @@ def _fail_damaged(
         if result is not None:
             result.status = DestinationStatus.FAILED
             result.error = why
+            # Its commit dated it verified; a failed copy has no verification time.
+            result.verified_at = None
             sink.emit(FileFailed(index, relative, why))
     if damaged:
         for summary in report.job.destinations:

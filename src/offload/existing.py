@@ -370,8 +370,8 @@ class FoundWrong(NamedTuple):
     destination_index: int
     final_path: str
     reason: str
-    # What it is, in the words the report gives a copy kept (empty: read back and found
-    # different from the card).
+    # What it is, in the words the report gives a copy kept (a verb phrase; empty: "was
+    # read back and found different from the card").
     unread: str = ""
     # Kept as it is (``--keep-both``): the new copy was written beside it, not over it.
     kept: bool = False
@@ -573,8 +573,8 @@ def found_wrong_warnings(
 def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:
     """What became of a copy of ours found wrong and kept (``--keep-both``) and of the new
     copy written beside it (*result*), for :func:`found_wrong_warnings`."""
-    what = wrong.unread or "read back and found different from the card"
-    kept = f"{KEPT_BESIDE}: {wrong.final_path} was {what}"
+    what = wrong.unread or "was read back and found different from the card"
+    kept = f"{KEPT_BESIDE}: {wrong.final_path} {what}"
     if result is None:
         return f"{kept}; no new copy was written"
     beside = result.final_path
@@ -652,13 +652,14 @@ def _record_proofs(ledger: Ledger | None, proven: Sequence[_Proven], mode: str) 
                     f"cannot record {item.check.final_path} as verified: {describe_os_error(exc)}"
                 )
             continue
-        recorded_at = time.time()
         for item in batch:
             result, outcome = item.result, item.outcome
             result.status = DestinationStatus.VERIFIED
             result.digests = dict(outcome.digests)
             result.cache_bypass = outcome.cache_bypass
-            result.verified_at = recorded_at
+            # The time its ledger entry records (the manifests' hashdate is that entry's
+            # on a later run): the report and the ledger say one time for one proof.
+            result.verified_at = item.entry.recorded_at
             result.verified_mode = mode
             result.verify_s = outcome.verify_s
             result.action = (

@@ -148,6 +148,9 @@ def test_a_fast_copy_damaged_before_the_cascade_fails_that_file_there(tmp_path: 
     assert failed[0].source_error is None  # the card was fine
     # The fast copy is no longer reported verified either: it was found damaged.
     assert failed[0].destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
+    # ... with no verification time (the JSON's and CSV's verified_at): its commit had dated
+    # it verified. Failed before: a date on a failed copy.
+    assert failed[0].destination(0).verified_at is None  # type: ignore[union-attr]
     assert not (slow / card.name / victim).exists()
     # The card's digest stays the one in the reports, and the other files went through.
     assert report.job.destinations[1].files_verified == 11

@@ -1265,9 +1265,9 @@ def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
     info = judge.info(dest / "A001")
     assert info.returncode == 0, info.describe()
     # offload verify finds the kept files changed (true) and does not say the ledger still
-    # vouches for them or that --reverify replaces them: it names the new copies. Failed
-    # before: "this copy root's ledger still vouches ... --reverify ... replaces those".
-    checked = run("verify", dest / "A001")
+    # vouches for them or that --reverify replaces them: no run trusts them. Failed before:
+    # "this copy root's ledger still vouches ... --reverify ... replaces those".
+    checked = run("verify", dest / "A001", "--report-dir", reports)
     assert checked.returncode == 11, checked.stderr
     said = " ".join(checked.stderr.split())
     assert f"CHANGED {rotten}" in said and f"CHANGED {rewritten}" in said, said
@@ -1371,3 +1371,21 @@ def test_reverify_reads_back_a_copy_of_ours_whose_date_changed(tmp_path: Path) -
 
 def newest_json(folder: Path) -> Path:
     return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1]
+
+
+def test_copies_already_there_read_back_are_dated_as_their_ledger_entries(tmp_path: Path) -> None:
+    """A copy already there (made by cp) that the run reads back and records: its result's
+    verified_at (the JSON and CSV) is the time its ledger entry records, which a later run's
+    manifests date it by. Failed before: the entries were dated one by one as they were made,
+    the results once after the append (another time)."""
+    card = make_card(tmp_path, files=5)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    shutil.copytree(card, dest / card.name)
+    report = offload(card, [dest])
+    assert report.exit_code == 0
+    entries = Ledger(dest / card.name).load()
+    for file in report.job.files:
+        result = file.destination(0)
+        assert result is not None and result.action is CopyAction.ADOPTED, result
+        assert result.verified_at == entries[file.relative_path].recorded_at, file.relative_path
