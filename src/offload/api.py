@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from offload import remedies
 from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
@@ -317,7 +318,13 @@ def _copy_planned(
         report = _copy_in_turn(task, roots, backends, options, shown, cancel)
     else:
         report = CopyJob(
-            [task], roots, options, sink=shown, cancel=cancel, destinations=backends
+            [task],
+            roots,
+            options,
+            sink=shown,
+            cancel=cancel,
+            destinations=backends,
+            remedies=remedies.one_file(task.targets),
         ).run()
     file = report.files[0]
     if not file.inflight_digests and source_digests:  # every copy adopted: the source as read
@@ -394,6 +401,7 @@ def _copy_in_turn(
             sink=sink,
             cancel=cancel,
             destinations=[backends[index]],
+            remedies=remedies.one_file((target,)),
         ).run()
         done += 1
         for result in report.files[0].destinations:

@@ -5,11 +5,15 @@ file of other content (``existing.settle``) and ``--dry-run``'s ``refused`` list
 
 A file in the way is replaced by ``--overwrite`` or kept beside by ``--keep-both``; a copy
 of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
-replaced by ``--reverify``, and its refusal says so wherever it is made."""
+replaced by ``--reverify``, and its refusal says so wherever it is made. The one-file copy
+(``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``)."""
 
 from __future__ import annotations
 
-_ANY = "--overwrite replaces it once the new copy is verified, --keep-both keeps both"
+from collections.abc import Iterable
+
+_OVERWRITE = "--overwrite replaces it once the new copy is verified"
+_ANY = f"{_OVERWRITE}, --keep-both keeps both"
 _ANY_MANY = "--overwrite replaces them once the new copies are verified, --keep-both keeps both"
 _SINCE = "since it was recorded in this copy root's ledger: --reverify replaces it"
 
@@ -20,6 +24,13 @@ def in_the_way(ours: str = "") -> str:
     if not ours:
         return _ANY
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
+
+
+def one_file(targets: Iterable[str | None]) -> dict[str, str]:
+    """The refusal's remedy for each of *targets* of the one-file copy
+    (``api.copy_with_multiple_destinations``, ``pfndispatchcopy``), which has ``--overwrite``
+    and no ``--keep-both``: a ``CopyJob``'s ``remedies``."""
+    return {target: _OVERWRITE for target in targets if target is not None}
 
 
 def many_in_the_way(ours: int, found: int) -> str:

@@ -256,3 +256,32 @@ def test_subprocess_refusal_of_several_problems_marks_every_line(card: Path) -> 
     assert len(lines) >= 2, result.stderr
     assert all(line.startswith("ERROR: ") for line in lines), result.stderr
     assert not (card.parent / "nosuch").exists()
+
+
+def test_a_file_that_appears_at_the_target_during_the_copy_is_refused_naming_overwrite_only(
+    tmp_path: Path,
+) -> None:
+    """A file written at the target after the pre-check (another program, mid-copy) is
+    refused by the engine; its refusal names --overwrite, the one option this copy has
+    (pfndispatchcopy has no --keep-both). Failed before: "--keep-both keeps both"."""
+    from offload.api import copy_with_multiple_destinations
+    from offload.events import Event, JobStarted
+    from offload.results import DestinationStatus
+
+    source = tmp_path / "x.bin"
+    source.write_bytes(os.urandom(300_000))
+    target = tmp_path / "p2" / "x.bin"
+    target.parent.mkdir()
+
+    class Intruder:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, JobStarted):
+                target.write_bytes(b"another program's file")
+
+    report = copy_with_multiple_destinations(source, [target], sink=Intruder())
+    result = report.files[0].destinations[0]
+    assert result.status is DestinationStatus.FAILED, result
+    error = result.error or ""
+    assert "already exists" in error and "--overwrite replaces it" in error, error
+    assert "--keep-both" not in error, error
+    assert target.read_bytes() == b"another program's file"
