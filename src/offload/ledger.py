@@ -480,25 +480,28 @@ def verified_line(
     frozen entry (its eleven fields set one by one, its digests copied) and the line made
     from it were ~7 µs a file, the entry alone half of it (docs/performance.md, "The
     50,000-file card: tenth pass"). Values of other types go through the entry."""
+
+    def through_the_entry() -> str:
+        entry = _entry_at(
+            relative_path,
+            size_bytes,
+            mtime_ns,
+            digests,
+            partial_name,
+            final_name,
+            verify,
+            recorded_at,
+            cache_bypass,
+        )
+        return entry_line(entry)
+
     if (
         type(size_bytes) is not int
         or type(mtime_ns) is not int
         or type(recorded_at) is not float
         or not math.isfinite(recorded_at)
     ):
-        return entry_line(
-            _entry_at(
-                relative_path,
-                size_bytes,
-                mtime_ns,
-                digests,
-                partial_name,
-                final_name,
-                verify,
-                recorded_at,
-                cache_bypass,
-            )
-        )
+        return through_the_entry()
     quote = encode_basestring
     try:  # quote raises TypeError for anything but text
         listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
@@ -511,19 +514,7 @@ def verified_line(
             f'"recorded_at": {recorded_at!r}, "etag": ""'
         )
     except TypeError:
-        return entry_line(
-            _entry_at(
-                relative_path,
-                size_bytes,
-                mtime_ns,
-                digests,
-                partial_name,
-                final_name,
-                verify,
-                recorded_at,
-                cache_bypass,
-            )
-        )
+        return through_the_entry()
     if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
         return f'{line}, "cache_bypass": {quote(cache_bypass)}}}'
     return line + "}"
