@@ -366,3 +366,35 @@ def test_a_copy_verified_earlier_through_a_cache_proves_nothing_of_the_disk() ->
     assert card_release(report(earlier_cached, VERIFIED)).may_format
     # A verified-earlier copy whose entry records no cache (``not-read``) counts, as before.
     assert card_release(report({**EARLIER, "cache_bypass": "not-read"}, EARLIER)).may_format
+
+
+def test_which_endpoint_hosts_are_this_machine() -> None:
+    """Review: a remote service's host was taken for this machine when its first label was
+    this host's or the report's host name (``storage.googleapis.com`` on a machine called
+    ``storage``: "a bucket served from this host", untrue), and ``127.example.com`` by its
+    first characters; the other spellings of a loopback address the resolver takes
+    (``0``, ``127.1``, ``2130706433``) were not, so such a bucket could release the card."""
+    from offload.fs.below import this_host
+
+    for host, named in [
+        ("storage.googleapis.com", "storage"),
+        ("s3.eu-west-1.amazonaws.com", "s3.studio.lan"),
+        ("s3.us-west-002.backblazeb2.com", "s3"),
+        ("127.example.com", ""),
+        ("example.com", ""),
+    ]:
+        assert not this_host(host, named), host
+    for host, named in [
+        ("0", ""),
+        ("127.1", ""),
+        ("2130706433", ""),
+        ("0x7f.1", ""),
+        ("127.0.0.1", ""),
+        ("[::1]", ""),
+        ("::ffff:127.0.0.1", ""),
+        ("localhost", ""),
+        ("dit-cart", "dit-cart.studio.lan"),
+        ("dit-cart.studio.lan", "dit-cart.studio.lan"),
+        ("dit-cart.local", "dit-cart"),
+    ]:
+        assert this_host(host, named), host

@@ -218,30 +218,54 @@ def this_host(host: str, *names: str) -> bool:
     name = host.strip("[]").lower()
     if not name:
         return False
-    if name in ("localhost", "localhost.localdomain", "::1", "0.0.0.0") or name.startswith("127."):
+    if name in ("localhost", "localhost.localdomain", "::1", "0.0.0.0"):
         return True
     own = {n.lower() for n in (os.uname().nodename, *names) if n}
-    if name in own or name.split(".")[0] in {n.split(".")[0] for n in own}:
+    if name in own or any(_same_machine_name(name, n) for n in own):
         return True
     import ipaddress  # only for a host no name matched
+    import socket
 
     try:
         addresses = [ipaddress.ip_address(name.split("%", 1)[0])]  # fe80::1%eth0: its zone
     except ValueError:
-        # A name: what this machine's own hosts file says it is (ip6-localhost, an alias
-        # of this host), never a resolver's answer.
-        addresses = []
-        for text in _hosts_file().get(name, ()):
-            try:
-                addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
-            except ValueError:
-                continue
+        try:
+            # The other spellings of an IPv4 address the C resolver takes as one (``0``,
+            # ``127.1``, ``2130706433``, ``0x7f.1``): parsed, never looked up.
+            addresses = [ipaddress.IPv4Address(socket.inet_aton(name))]
+        except OSError:
+            # A name: what this machine's own hosts file says it is (ip6-localhost, an
+            # alias of this host), never a resolver's answer.
+            addresses = []
+            for text in _hosts_file().get(name, ()):
+                try:
+                    addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
+                except ValueError:
+                    continue
     held = own_addresses()
     for address in addresses:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if address.is_loopback or address.is_unspecified or address.compressed in held:
             return True
+    return False
+
+
+def _same_machine_name(host: str, own: str) -> bool:
+    """Whether *host* names the machine called *own* though they differ: a bare name and
+    the full name it stands for in the local domain (``dit-laptop`` and
+    ``dit-laptop.studio.lan``, either way round), or its mDNS name (``dit-laptop.local``).
+    Not two full names that share a first label (``storage.googleapis.com`` is not the
+    machine ``storage``; ``s3.eu-west-1.amazonaws.com`` not ``s3.studio.lan``)."""
+    host_first, host_dot, host_rest = host.partition(".")
+    own_first, own_dot, _ = own.partition(".")
+    if host_first != own_first:
+        return False
+    if not host_dot or not own_dot:
+        # One of them bare: the other is its full name, or a stranger's that happens to
+        # start with it; only a bare name, or an mDNS/local-domain one, is taken as it.
+        bare_host = not host_dot
+        return bare_host or host_rest in ("local", "localdomain")
     return False
 
 
