@@ -161,6 +161,9 @@ def test_a_file_failed_by_another_files_write_says_why_it_was_not_completed(
     not copied): the destination failed, and what failed there."""
     card = tmp_path / "cards" / "A001"
     make_sources(card, 8)
+    # A file whose path the failing file's path starts with (a clip and its sidecar,
+    # A001.MOV and A001.MOV.xmp): review found it given the other file's error as its own.
+    (card / "f3").write_bytes(os.urandom(50_000))
     fs = faulty_fs()
     plain = tmp_path / "RAID"
     plain.mkdir()
@@ -183,7 +186,7 @@ def test_a_file_failed_by_another_files_write_says_why_it_was_not_completed(
             or f"{result.final_path} not copied: the destination failed (cannot write " in error
         ), error
         assert f"(cannot write {culprit}/f3.bin on destination" in error, error
-    assert others == 7
+    assert others == 8
 
 
 def ops_of(fs: FaultyFS, *names: str) -> list[str]:

@@ -131,7 +131,7 @@ class DestinationState:
         if isinstance(error, DestinationError):
             self.declare_lost(error)
         message = error.message
-        if isinstance(error, DestinationError) and str(target) not in message:
+        if isinstance(error, DestinationError) and not _names(message, str(target)):
             message = f"{target} not copied: the destination failed ({message})"
         self.record(
             ticket,
@@ -157,7 +157,7 @@ class DestinationState:
         for pending in victims:
             self.destination.remove_partial(pending.partial)
             message = error.message
-            if str(pending.partial.final_path) not in message:
+            if not _names(message, str(pending.partial.final_path)):
                 why = (
                     "the destination failed"
                     if isinstance(error, DestinationError)
@@ -174,3 +174,21 @@ class DestinationState:
                     bytes_written=pending.partial.bytes_written,
                 ),
             )
+
+
+# What may follow a path a message names ("cannot write <path> on destination ...",
+# "<path>: ...", "(<path>)"): anything else continues a longer path that starts with it.
+_AFTER_A_PATH = frozenset(" ;:,)'\"")
+
+
+def _names(message: str, path: str) -> bool:
+    """Whether *message* names *path* itself, not only a longer path that starts with it
+    (a clip ``A001.MOV`` and its sidecar ``A001.MOV.xmp``: the sidecar's error is not the
+    clip's own)."""
+    start = message.find(path)
+    while start != -1:
+        end = start + len(path)
+        if end == len(message) or message[end] in _AFTER_A_PATH:
+            return True
+        start = message.find(path, start + 1)
+    return False
