@@ -256,20 +256,29 @@ class Ledger:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
             refused = False
             try:
+                before = os.fstat(fd).st_size
                 view = memoryview(data)
-                while view:
-                    try:
-                        written = os.write(fd, view)
-                    except OSError as exc:
-                        # Only a refusal before any byte of these lines was written: a
-                        # ledger with part of them is no file to copy whole.
-                        if exc.errno not in _EXTEND_REFUSED or new_file or len(view) != len(data):
-                            raise
-                        refused = True
-                        break
-                    view = view[written:]
-                if not refused:
-                    os.fsync(fd)
+                try:
+                    while view:
+                        try:
+                            written = os.write(fd, view)
+                        except OSError as exc:
+                            # Only a refusal before any byte of these lines was written: a
+                            # ledger with part of them is no file to copy whole.
+                            if (
+                                exc.errno not in _EXTEND_REFUSED
+                                or new_file
+                                or len(view) != len(data)
+                            ):
+                                raise
+                            refused = True
+                            break
+                        view = view[written:]
+                    if not refused:
+                        os.fsync(fd)
+                except OSError:
+                    _take_back(fd, before)
+                    raise
             finally:
                 os.close(fd)
             if refused:
@@ -461,6 +470,19 @@ class VerifiedCopy(NamedTuple):
             recorded_at,
             self.cache_bypass,
         )
+
+
+def _take_back(fd: int, size: int) -> None:
+    """Cut the ledger open on *fd* back to *size* bytes (what it held before an append
+    that failed part-way), best effort: the caller fails every copy of that append, and a
+    line left there (written before a refused fsync, whose page the cache still holds, or
+    whole before a short write) would vouch for a copy the run reported failed. A drive too
+    far gone to truncate is gone for the next run's reads too, or shows what it kept."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        pass
 
 
 def verified_line(

@@ -279,3 +279,42 @@ def test_unchanged_folders_are_fsynced_once_and_every_published_name_survives_a_
     fs.power_cut()
     for source in files:
         assert (fs.mountpoint / source.relative_path).read_bytes() == source.path.read_bytes()
+
+
+@pytest.mark.parametrize("where", ["fsync", "short-write"])
+def test_a_ledger_append_that_fails_leaves_no_line_for_the_files_it_failed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], where: str
+) -> None:
+    """Review: the ledger's append failed after its lines reached the file (its fsync
+    refused; or the write cut short, as a full disk does, then refused): the run reported
+    every file of the batch FAILED, yet the lines written stayed, and the next run trusted
+    those copies ("verified earlier", dated in the run that called them failed). The append
+    now takes back what it wrote before raising. Failed before: lines left."""
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 8)
+    fs = faulty_fs()
+    if where == "fsync":
+        rule = fs.fail("fsync", errno.EIO, path="A001/.offload/ledger.jsonl")
+    else:
+        # The first append's write stores 100 bytes (part of its first line), its next fails.
+        rule = fs.fail("write", errno.ENOSPC, path="A001/.offload/ledger.jsonl", offset=100)
+    report = offload(card, [fs.mountpoint])
+    assert fs.fired(rule) >= 1
+    failed = {
+        f.relative_path
+        for f in report.job.files
+        if (r := f.destination(0)) is not None and r.status is DestinationStatus.FAILED
+    }
+    assert failed, "the ledger's failure failed the batch"
+    fs.clear()
+    ledger = fs.mountpoint / card.name / ".offload" / "ledger.jsonl"
+    kept = ledger.read_text() if ledger.exists() else ""
+    for relative in failed:
+        assert f'"relative_path": "{relative}"' not in kept, (relative, kept)
+    # A re-run trusts none of them: each is read back (adopted) or copied again.
+    again = offload(card, [fs.mountpoint])
+    assert again.exit_code == 0
+    for file in again.job.files:
+        if file.relative_path in failed:
+            result = file.destination(0)
+            assert result is not None and result.action is not CopyAction.TRUSTED, result
