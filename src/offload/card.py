@@ -59,6 +59,7 @@ from offload.ledger import (
     TOOL_IGNORE_PATTERNS,
     Ledger,
     LedgerEntry,
+    final_path_of,
     proof_satisfies,
 )
 from offload.lock import lock_copy_roots
@@ -613,6 +614,9 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *found))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
+    if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
+        gone = _not_on_card_warnings(tree, plans, entries)
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
         probed = _s3().probe_warnings(plans, backends)
@@ -685,6 +689,72 @@ def _in_the_way_warnings(
             )
         )
     return items
+
+
+def _not_on_card_warnings(
+    tree: SourceTree, plans: Sequence[DestinationPlan], entries: Sequence[Mapping[str, LedgerEntry]]
+) -> list[PreflightItem]:
+    """Before the copy, one warning a destination whose ledger records copies (verified or
+    transfer-checked; a revoked entry vouches for nothing) of card files the scan did not
+    find: a clip deleted in camera since an earlier offload. Their copies are kept (nothing
+    is ever deleted from a destination), and the DIT learns the card lost them.
+
+    Entries of paths the card still has as something the copy does not take as a file (a
+    link, a special file) are not gone, nor are those the ignore rules hide now (an ignored
+    entry, or one below an ignored folder, whose content the scan never listed): the user
+    told us not to look. What the ledger cannot say is which card an entry came from: in a
+    copy root two cards were offloaded into (``--into``), the other card's files are named
+    too, and the message says that this is one reason.
+
+    Cost: a set of the card's relative paths and a set difference against each ledger's
+    keys; no stat, no I/O (a 50,000-file card: a few ms)."""
+    present = {f.relative_path for f in tree.files}
+    present.update(link.relative_path for link in tree.symlinks)
+    present.update(entry.relative_path for entry in tree.skipped)
+    ignored = frozenset(tree.ignored)
+    items = []
+    for plan, known in zip(plans, entries, strict=True):
+        gone = sorted(
+            path
+            for path in known.keys() - present
+            if known[path].state in ("verified", "transfer_checked")
+            and not _is_ignored(path, ignored)
+        )
+        if not gone:
+            continue
+        first = str(final_path_of(plan.root, known[gone[0]]))
+        named = ", ".join(printable_name(path) for path in gone[:_NAMED_IN_THE_WAY])
+        more = (
+            f", and {len(gone) - _NAMED_IN_THE_WAY} more" if len(gone) > _NAMED_IN_THE_WAY else ""
+        )
+        items.append(
+            PreflightItem(
+                PreflightCode.NOT_ON_CARD,
+                _s3().S3ShownPath(first) if is_s3_root(first) else Path(first),
+                f"{plural(len(gone), 'file')} an earlier offload recorded on "
+                f"{display_path(plan.root)} {'is' if len(gone) == 1 else 'are'} not on the card "
+                f"now ({named}{more}): "
+                + ("its copy there is kept" if len(gone) == 1 else "their copies there are kept")
+                + ", nothing is deleted (deleted from the card since, or another card's file "
+                "offloaded into this folder)",
+                plan.index,
+            )
+        )
+    return items
+
+
+def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
+    """Whether the scan left *path* out by the ignore rules: the path itself, or a folder
+    above it (an ignored folder's content is not listed)."""
+    if not ignored:
+        return False
+    while True:
+        if path in ignored:
+            return True
+        cut = path.rfind("/")
+        if cut < 0:
+            return False
+        path = path[:cut]
 
 
 def _s3_link_warnings(tree: SourceTree, plans: Sequence[DestinationPlan]) -> list[PreflightItem]:
@@ -841,7 +911,8 @@ def _run_locked(
     sink = guarded
     cancel = cancel or CancelToken()
     for item in plan.preflight.warnings:
-        sink.emit(WarningIssued(item.message, None if item.path is None else str(item.path)))
+        path = None if item.path is None else str(item.path)
+        sink.emit(WarningIssued(item.message, path, item.code.value))
     # A dead run's temporary manifest/report files are swept only in the copy roots this run
     # holds the lock of: where the lock could not be taken (no flock, a read-only drive)
     # another offload, maybe on another host, may be writing them now.

@@ -168,10 +168,12 @@ class DestinationLost(Event):
 
 @dataclass(frozen=True)
 class WarningIssued(Event):
-    """Something the user should read, the copy going on (``path`` if about one)."""
+    """Something the user should read, the copy going on (``path`` if about one; ``code``:
+    a preflight finding's code, ``plan.codes.PreflightCode``, None for any other warning)."""
 
     message: str
     path: str | None = None
+    code: str | None = None
 
 
 @dataclass(frozen=True)

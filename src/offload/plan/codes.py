@@ -84,6 +84,10 @@ class PreflightCode(StrEnum):
     # the run may not replace it (no --overwrite, --keep-both): that copy will fail, the file
     # kept; named before the copy starts (offload.card).
     EXISTING_NOT_OVERWRITTEN = "existing-not-overwritten"
+    # Files a destination's ledger records (verified or transfer-checked) that the card no
+    # longer has (deleted in camera, or another card's in a shared copy root): their copies
+    # are kept; named before the copy, one warning a destination (offload.card).
+    NOT_ON_CARD = "not-on-card"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
