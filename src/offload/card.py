@@ -676,7 +676,7 @@ def _in_the_way_warnings(
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_NOT_OVERWRITTEN,
-                _s3().S3ShownPath(first) if is_s3_root(first) else Path(first),
+                _finding_path(first),
                 f"{plural(len(found), 'file')} of another size already at the name of a copy on "
                 f"{display_path(plan.root)}: "
                 + (
@@ -689,6 +689,12 @@ def _in_the_way_warnings(
             )
         )
     return items
+
+
+def _finding_path(path: str) -> Path:
+    """A planning finding's ``path``: an S3 destination's stand-in path as its ``s3://`` URL
+    (``S3ShownPath``), a local one as it is."""
+    return _s3().S3ShownPath(path) if is_s3_root(path) else Path(path)
 
 
 def _not_on_card_warnings(
@@ -730,7 +736,7 @@ def _not_on_card_warnings(
         items.append(
             PreflightItem(
                 PreflightCode.NOT_ON_CARD,
-                _s3().S3ShownPath(first) if is_s3_root(first) else Path(first),
+                _finding_path(first),
                 f"{plural(len(gone), 'file')} an earlier offload recorded on "
                 f"{display_path(plan.root)} {'is' if len(gone) == 1 else 'are'} not on the card "
                 f"now ({named}{more}): "

@@ -34,7 +34,6 @@ through the device's cache (README, "What 'read back from the media' rests on").
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 import math
@@ -221,20 +220,7 @@ class Ledger:
         (a batch's lines are written and made durable together): each line made at once
         (``verified_line``), no entry object a file. A subclass that stores its entries
         elsewhere (``S3Ledger``) makes them entries and appends those."""
-        self._append_lines(
-            verified_line(
-                r.relative_path,
-                size_bytes=r.size_bytes,
-                mtime_ns=r.mtime_ns,
-                digests=r.digests,
-                partial_name=r.partial_name,
-                final_name=r.final_name,
-                verify=r.verify,
-                recorded_at=recorded_at,
-                cache_bypass=r.cache_bypass,
-            )
-            for r in records
-        )
+        self._append_lines(verified_line(r, recorded_at) for r in records)
 
     def _append_lines(self, lines: Iterable[str]) -> None:
         """``append`` of lines already made (``entry_line``, ``verified_line``: one JSON
@@ -459,16 +445,16 @@ class VerifiedCopy(NamedTuple):
 
     def entry(self, recorded_at: float) -> LedgerEntry:
         """Its ``verified_entry``, recorded at *recorded_at*."""
-        return _entry_at(
+        return verified_entry(
             self.relative_path,
-            self.size_bytes,
-            self.mtime_ns,
-            self.digests,
-            self.partial_name,
-            self.final_name,
-            self.verify,
-            recorded_at,
-            self.cache_bypass,
+            size_bytes=self.size_bytes,
+            mtime_ns=self.mtime_ns,
+            digests=self.digests,
+            partial_name=self.partial_name,
+            final_name=self.final_name,
+            verify=self.verify,
+            cache_bypass=self.cache_bypass,
+            recorded_at=recorded_at,
         )
 
 
@@ -485,45 +471,29 @@ def _take_back(fd: int, size: int) -> None:
         pass
 
 
-def verified_line(
-    relative_path: str,
-    *,
-    size_bytes: int,
-    mtime_ns: int,
-    digests: Mapping[str, str],
-    partial_name: str,
-    final_name: str,
-    verify: str,
-    recorded_at: float,
-    cache_bypass: str = "",
-) -> str:
-    """``entry_line`` of the ``verified_entry`` these make (recorded at *recorded_at*), byte
-    for byte, without making the entry: the committer writes one a file it verified, and the
+def verified_line(record: VerifiedCopy, recorded_at: float) -> str:
+    """``entry_line`` of *record*'s ``verified_entry`` (recorded at *recorded_at*), byte for
+    byte, without making the entry: the committer writes one a file it verified, and the
     frozen entry (its eleven fields set one by one, its digests copied) and the line made
     from it were ~7 µs a file, the entry alone half of it (docs/performance.md, "The
     50,000-file card: tenth pass"). Values of other types go through the entry."""
-
-    def through_the_entry() -> str:
-        entry = _entry_at(
-            relative_path,
-            size_bytes,
-            mtime_ns,
-            digests,
-            partial_name,
-            final_name,
-            verify,
-            recorded_at,
-            cache_bypass,
-        )
-        return entry_line(entry)
-
+    (
+        relative_path,
+        size_bytes,
+        mtime_ns,
+        digests,
+        partial_name,
+        final_name,
+        verify,
+        cache_bypass,
+    ) = record
     if (
         type(size_bytes) is not int
         or type(mtime_ns) is not int
         or type(recorded_at) is not float
         or not math.isfinite(recorded_at)
     ):
-        return through_the_entry()
+        return entry_line(record.entry(recorded_at))
     quote = encode_basestring
     try:  # quote raises TypeError for anything but text
         listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
@@ -536,35 +506,10 @@ def verified_line(
             f'"recorded_at": {recorded_at!r}, "etag": ""'
         )
     except TypeError:
-        return through_the_entry()
+        return entry_line(record.entry(recorded_at))
     if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
         return f'{line}, "cache_bypass": {quote(cache_bypass)}}}'
     return line + "}"
-
-
-def _entry_at(
-    relative_path: str,
-    size_bytes: int,
-    mtime_ns: int,
-    digests: Mapping[str, str],
-    partial_name: str,
-    final_name: str,
-    verify: str,
-    recorded_at: float,
-    cache_bypass: str,
-) -> LedgerEntry:
-    """``verified_entry`` recorded at *recorded_at*."""
-    entry = verified_entry(
-        relative_path,
-        size_bytes=size_bytes,
-        mtime_ns=mtime_ns,
-        digests=digests,
-        partial_name=partial_name,
-        final_name=final_name,
-        verify=verify,
-        cache_bypass=cache_bypass,
-    )
-    return dataclasses.replace(entry, recorded_at=recorded_at)
 
 
 def verified_entry(

@@ -143,7 +143,7 @@ def test_a_verified_line_is_its_entrys_line(
         "cache_bypass": bypass,
     }
     entry = replace(verified_entry(relative, **values), recorded_at=recorded_at)  # type: ignore[arg-type]
-    line = verified_line(relative, recorded_at=recorded_at, **values)  # type: ignore[arg-type]
+    line = verified_line(VerifiedCopy(relative, **values), recorded_at)  # type: ignore[arg-type]
     assert line == entry_line(entry) == _encoded(entry)
 
 
@@ -159,7 +159,7 @@ def test_a_verified_line_of_values_the_direct_path_does_not_know_is_its_entrys()
     }
     for recorded_at in (float("nan"), 3, 2.5):
         entry = replace(verified_entry("a", **odd), recorded_at=recorded_at)  # type: ignore[arg-type]
-        line = verified_line("a", recorded_at=recorded_at, **odd)  # type: ignore[arg-type]
+        line = verified_line(VerifiedCopy("a", **odd), recorded_at)  # type: ignore[arg-type]
         assert line == entry_line(entry) == _encoded(entry)
 
 
