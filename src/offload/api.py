@@ -10,6 +10,7 @@ S3 copy (part checksums, completion never over another object, read back by a GE
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 import time
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING
 
 from offload import remedies
 from offload.destinations.s3url import is_s3_url
+from offload.destinations.unreachable import UnreachableDestination
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.errors import UsageError, describe_os_error
+from offload.errors import UsageError, describe_os_error, reach, unreachable_ancestor
 from offload.events import EventSink, WarningIssued, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
@@ -46,13 +48,13 @@ _FREE_SPACE_MARGIN = 1024 * 1024
 
 def _stat_source(source: Path) -> os.stat_result:
     try:
-        st = os.stat(source)
-    except FileNotFoundError:
-        raise UsageError(f"source {source} does not exist; check the path", path=source) from None
+        st = reach(source)
     except OSError as exc:
         raise UsageError(
             f"cannot read source {source}: {describe_os_error(exc)}", path=source
         ) from None
+    if st is None:
+        raise UsageError(f"source {source} does not exist; check the path", path=source)
     if stat.S_ISDIR(st.st_mode):
         raise UsageError(
             f"source {source} is a folder; pfndispatchcopy copies one file "
@@ -256,18 +258,34 @@ def _copy_planned(
     """The copy once the S3 targets (*remote*, by index) are open: the local ones planned,
     the copies already at their targets read back (``_adopt_existing``, FAIL policy), their
     folders made, the job run, the report naming S3 objects by URL."""
-    local = [d for i, d in enumerate(destinations) if i not in remote]
-    # No destination at all is _plan_targets's error to raise; only S3 ones: nothing to plan.
+    # A local destination whose drive went away (ENOTCONN, EIO, ENODEV) is not planned: the
+    # job is handed its path as typed, loses it at the first file (the reason and what to do
+    # in its result) and writes the others (README: a failed destination never stops them).
+    gone = {
+        i: error
+        for i, d in enumerate(destinations)
+        if i not in remote and (error := unreachable_ancestor(d)) is not None
+    }
+    local = [d for i, d in enumerate(destinations) if i not in remote and i not in gone]
+    # No destination at all is _plan_targets's error to raise; only S3 ones (or drives that
+    # went away): nothing to plan.
     planned = iter(
         _plan_targets(source_path, local, create_folders=create_folders)
-        if local or not remote
+        if local or not (remote or gone)
         else []
     )
-    targets = [remote[i].target if i in remote else next(planned) for i in range(len(destinations))]
+    targets = [
+        remote[i].target
+        if i in remote
+        else Path(os.path.abspath(destinations[i]))
+        if i in gone
+        else next(planned)
+        for i in range(len(destinations))
+    ]
     existing: list[int] = []
     if options.existing is ExistingFilePolicy.FAIL:
         for index, target in enumerate(targets):
-            if index in remote or not os.path.lexists(target):
+            if index in remote or index in gone or not os.path.lexists(target):
                 continue
             try:
                 st_target = os.lstat(target)
@@ -279,7 +297,12 @@ def _copy_planned(
                 raise _already_exists(target, f" with other content ({st_target.st_size} bytes)")
             existing.append(index)
     backends: list[Destination | None] = [
-        remote[i].backend if i in remote else None for i in range(len(targets))
+        remote[i].backend
+        if i in remote
+        else UnreachableDestination(targets[i], gone[i].errno or errno.EIO)
+        if i in gone
+        else None
+        for i in range(len(targets))
     ]
     source_file = SourceFile(
         path=source_path,
@@ -304,8 +327,10 @@ def _copy_planned(
         cancel = cancel or CancelToken()
         task, source_digests = _adopt_existing(task, existing, options, shown, cancel)
     for index, target in enumerate(targets):
-        if index in remote or index in existing:
-            continue  # an object store has no folders to make; an adopted copy has its own
+        if index in remote or index in existing or index in gone:
+            # An object store has no folders to make; an adopted copy has its own; a drive
+            # that went away takes none.
+            continue
         try:
             os.makedirs(target.parent, exist_ok=True)
         except OSError as exc:

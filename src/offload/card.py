@@ -28,7 +28,13 @@ from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.engine.partial import is_partial_name
-from offload.errors import PreflightRefused, UsageError, printable_name
+from offload.errors import (
+    PreflightRefused,
+    UsageError,
+    describe_os_error,
+    drive_unreachable,
+    printable_name,
+)
 from offload.events import (
     Event,
     EventSink,
@@ -859,11 +865,20 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
+    """The ledger's entries; UsageError (exit 64, nothing written) when it cannot be read:
+    for a drive that went away (ENOTCONN, EIO, ENODEV), naming the drive to reconnect (the
+    ledger is not at fault: moving it away would lose what it vouches for)."""
     try:
         return ledger.load()
     except OSError as exc:
+        # A drive's ledger (an S3Ledger's errors are its service's: docs/s3.md).
+        local = type(ledger) is Ledger
+        gone = drive_unreachable(exc, ledger.path.parent.parent) if local else None
+        if gone is not None:
+            raise gone from None
         raise UsageError(
-            f"cannot read {ledger.path}: {exc}; fix or move it away", path=ledger.path
+            f"cannot read {ledger.path}: {describe_os_error(exc)}; fix or move it away",
+            path=ledger.path,
         ) from None
 
 

@@ -228,6 +228,80 @@ def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: boo
     return f"{what}, then run the same command again to resume"
 
 
+# What a path on a drive that went away raises: its FUSE program gone (a killed exfat-fuse,
+# ntfs-3g: ENOTCONN), its device gone (ENODEV, ENXIO, ENOMEDIUM), failing (EIO), a share's
+# handle gone stale (ESTALE). Not ENOSPC nor EROFS: a full or read-only drive still answers.
+_UNREACHABLE_ERRNOS = frozenset(
+    code
+    for code in (
+        errno.EIO,
+        errno.ENOTCONN,
+        errno.ENODEV,
+        errno.ENXIO,
+        errno.ENOMEDIUM,
+        errno.ESTALE,
+        errno.ESHUTDOWN,
+        errno.ECONNABORTED,
+        getattr(errno, "EREMOTEIO", None),
+    )
+    if code is not None
+)
+
+
+class DriveUnreachable(UsageError):
+    """A path named on the command line (a destination, a source, a folder to verify) is on
+    a drive that went away or cannot be read: refused before anything is written (exit 64),
+    in one line that names the path and says to reconnect the drive. Why not "cannot read
+    the ledger, move it away": the ledger is fine, the drive is not there."""
+
+
+def drive_unreachable(exc: OSError, path: Path | str) -> DriveUnreachable | None:
+    """The error to raise for *exc*, met looking at *path*, when its errno says the drive
+    went away or fails (``_UNREACHABLE_ERRNOS``); None for any other error (the caller's
+    own message then)."""
+    if exc.errno not in _UNREACHABLE_ERRNOS:
+        return None
+    shown = printable_name(str(path))
+    text = exc.strerror or os.strerror(exc.errno or 0)
+    if exc.errno == errno.EIO:
+        what = f"the drive holding {shown} cannot be read ({text}): check the drive and its cable"
+    else:
+        what = f"the drive holding {shown} is not reachable ({text}): reconnect it"
+    return DriveUnreachable(f"{what}, then run the same command again", path=path, errno_=exc.errno)
+
+
+def reach(path: Path | str) -> os.stat_result | None:
+    """``os.stat`` of *path*: None when nothing is there (ENOENT, ENOTDIR; as ``Path.exists``
+    says False); DriveUnreachable when its drive went away (``drive_unreachable``); any
+    other OSError (EACCES, ELOOP) raised as it is. The one look at a path the user named
+    whose drive may be gone: ``Path.is_dir`` raises a bare OSError there (a traceback) and
+    ``os.path.isdir`` says False (``does not exist``, a wrong remedy)."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise drive_unreachable(exc, path) or exc from None
+
+
+def unreachable_ancestor(path: Path | str) -> DriveUnreachable | None:
+    """The DriveUnreachable of *path*, or of its nearest ancestor that exists (a target
+    file or folder still to be made), when that drive went away; None when it answers
+    (whatever else is wrong with *path* is the preflight's to say)."""
+    current = os.path.abspath(path)
+    while True:
+        try:
+            os.stat(current)
+            return None
+        except (FileNotFoundError, NotADirectoryError):
+            parent = os.path.dirname(current)
+            if parent == current:
+                return None
+            current = parent
+        except OSError as exc:
+            return drive_unreachable(exc, path)
+
+
 def destination_io_error(
     exc: OSError, operation: str, path: Path | str, device: str
 ) -> OffloadError:

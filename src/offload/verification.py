@@ -11,6 +11,7 @@ Every way it can end has an exit code (:class:`VerifyExit`); errors are raised a
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from enum import IntEnum
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from offload.engine.partial import is_partial_name
 from offload.engine.verifier import MediaHasher
-from offload.errors import UsageError, describe_os_error
+from offload.errors import UsageError, describe_os_error, reach
 from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -209,18 +210,21 @@ def verify_path(
     files by streaming their objects: s3verify.py).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
-    missing or not a folder, or a request that cannot be met (--append without a history or
-    with nested histories, a legacy MHL outside PATH, one that cannot be read or is not a
-    legacy MHL); NoReferenceError (30) when there is
-    nothing to verify against; UntrustedReferenceError (31) for a damaged or forged history;
-    UnreadableTreeError (11) when a folder cannot be read or listing it failed.
+    missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
+    that cannot be met (--append without a history or with nested histories, a legacy MHL
+    outside PATH, one that cannot be read or is not a legacy MHL); NoReferenceError (30)
+    when there is nothing to verify against; UntrustedReferenceError (31) for a damaged or
+    forged history; UnreadableTreeError (11) when a folder cannot be read or listing it
+    failed.
     """
-    if not os.path.lexists(root):
+    # A drive that went away (ENOTCONN, EIO): DriveUnreachable, one line, exit 64.
+    found = reach(root)
+    if found is None and not os.path.islink(root):
         raise UsageError(
             f"{root} does not exist; name the destination (or card) folder (is the drive mounted?)",
             path=root,
         )
-    if not root.is_dir():
+    if found is None or not stat.S_ISDIR(found.st_mode):
         raise UsageError(
             f"{root} is not a folder; name the destination (or card) folder", path=root
         )

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import threading
 import time
@@ -49,7 +50,14 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.engine.cancel import CancelToken
-from offload.errors import ExitCode, OffloadError, UsageError, printable_name, printable_text
+from offload.errors import (
+    ExitCode,
+    OffloadError,
+    UsageError,
+    printable_name,
+    printable_text,
+    reach,
+)
 from offload.events import Event, JobStarted, SourceBytesRead
 from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
@@ -212,7 +220,9 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     if args.f_size is not None and args.f_size < 0:
         raise UsageError(f"-f_size {args.f_size} is negative")
     source = Path(args.source)
-    size = os.stat(source).st_size if source.is_file() else 0
+    # A card that went away: one line, exit 64 (``reach``); the rest is the planner's to say.
+    found = reach(source)
+    size = found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
     with cancel_on_signals(env, cancel):
@@ -308,9 +318,14 @@ def _noflush_indexes(
 ) -> frozenset[int]:
     """Map -noflush_dest PATHs to destination indexes; an unknown path is a usage error."""
 
+    if not paths:
+        return frozenset()
+
     def key(path: str) -> str:
         absolute = Path(os.path.abspath(path))
-        return str(absolute / Path(source).name) if absolute.is_dir() else str(absolute)
+        # isdir, not Path.is_dir: a drive that went away (ENOTCONN) is no folder here, and
+        # the copy's own planning names it.
+        return str(absolute / Path(source).name) if os.path.isdir(absolute) else str(absolute)
 
     keys = [key(d) for d in destinations]
     indexes = set()

@@ -358,7 +358,11 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         refused = exc.message
     verifier = _verifier(args, creator)
     console = Console(file=env.stderr)
-    live = not args.json and not args.quiet and console.is_terminal and (remote or root.is_dir())
+    # isdir, not Path.is_dir: a drive that went away (ENOTCONN) is no folder here, and the
+    # check itself says so (``verify_path``: DriveUnreachable, exit 64).
+    live = (
+        not args.json and not args.quiet and console.is_terminal and (remote or os.path.isdir(root))
+    )
     started = time.time()
     done = {"bytes": 0, "files": 0}
     report: VerifyReport | None = None
@@ -419,7 +423,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         through_cache=cached,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
-    if refused is None and ((code != VerifyExit.USAGE) if remote else root.is_dir()):
+    if refused is None and ((code != VerifyExit.USAGE) if remote else os.path.isdir(root)):
         try:
             write_report(report_dir, root, data, started)
         except OSError as exc:

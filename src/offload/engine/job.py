@@ -15,6 +15,7 @@ a destination.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import resource
 import threading
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from offload.destinations.base import Destination
 from offload.destinations.local import LocalDestination
+from offload.destinations.unreachable import UnreachableDestination
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations, read_back_gates
@@ -361,14 +363,7 @@ class CopyJob:
         )
         given = self.destinations or [None] * len(self.destination_roots)
         backends: list[Destination] = [
-            backend
-            if backend is not None
-            else LocalDestination(
-                root,
-                device=devices[index],
-                write_call_size=options.write_call_size,
-                direct_writes=options.direct_writes,
-            )
+            backend if backend is not None else _local(root, devices[index], options)
             for index, (root, backend) in enumerate(zip(self.destination_roots, given, strict=True))
         ]
         # A backend may name itself better than its root (s3://bucket/prefix).
@@ -379,7 +374,7 @@ class CopyJob:
                 self.destination_roots,
                 mode=options.device_concurrency,
                 remote=[
-                    None if isinstance(b, LocalDestination) else name
+                    None if isinstance(b, LocalDestination | UnreachableDestination) else name
                     for b, name in zip(backends, devices, strict=True)
                 ],
             )
@@ -470,3 +465,18 @@ class CopyJob:
             summary.count(report.files)
             summaries.append(summary)
         return summaries
+
+
+def _local(root: Path, device: str, options: CopyOptions) -> Destination:
+    """The local destination on *root*; a drive that cannot be reached when the job starts
+    (its OSError) is an ``UnreachableDestination``: lost at its first file, the others
+    written."""
+    try:
+        return LocalDestination(
+            root,
+            device=device,
+            write_call_size=options.write_call_size,
+            direct_writes=options.direct_writes,
+        )
+    except OSError as exc:
+        return UnreachableDestination(root, exc.errno or errno.EIO, device=device)

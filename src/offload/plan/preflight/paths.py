@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from offload.destinations.s3url import display_path
-from offload.errors import describe_os_error, printable_name
+from offload.errors import describe_os_error, drive_unreachable, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
@@ -144,10 +144,13 @@ def check_folder(
         out.error(C.DEST_MISSING, dest, message, plan.index)
         return None
     except OSError as exc:
+        gone = drive_unreachable(exc, dest)
         out.error(
             C.DEST_UNREADABLE,
             dest,
-            f"cannot inspect destination {dest}: {exc.strerror}; check the drive",
+            gone.message
+            if gone is not None
+            else f"cannot inspect destination {dest}: {exc.strerror}; check the drive",
             plan.index,
         )
         return None

@@ -1,0 +1,100 @@
+"""A local destination whose drive could not be reached when the job started.
+
+``LocalDestination`` reads its root's device when it is made, and raises the OSError of a
+drive that went away (a killed exfat-fuse: ENOTCONN; EIO, ENODEV). The engine then makes
+this stand-in instead: every call raises that error again, so the writer's first
+``check_present`` loses the destination through ``destination_io_error`` like any drive
+that goes away during the copy (its files failed with the reason and what to do), and the
+other destinations are written (docs/design.md, "Failure semantics in one place"). Why not
+raise from the job: one dead drive among three must not stop the two that answer
+(README: a failed destination never stops the others).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.results import CacheBypass
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+class UnreachableDestination:
+    """A ``Destination`` on *root* whose every call raises an OSError of *errno_* (a fresh
+    one each time: two threads may raise it), but ``remove_partial`` (never raises) and
+    ``name_problem`` (nothing to say). It has no features: nothing is promised."""
+
+    def __init__(self, root: Path, errno_: int, *, device: str | None = None) -> None:
+        self._root = Path(root)
+        self._errno = errno_
+        self.device = device or str(root)
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def features(self) -> Features:
+        return Features()
+
+    def _raise(self) -> NoReturn:
+        raise OSError(self._errno, os.strerror(self._errno), str(self._root))
+
+    def check_present(self) -> None:
+        self._raise()
+
+    def exists(self, path: Path | str) -> bool:
+        self._raise()
+
+    def open_partial(
+        self,
+        final_path: Path | str,
+        *,
+        size_bytes: int,
+        folder_known: bool,
+        digests: Mapping[str, str] | None = None,
+        hashed: Future[dict[str, str] | None] | None = None,
+    ) -> Partial:
+        self._raise()
+
+    def make_durable(self, partials: Sequence[Partial]) -> bool:
+        return False
+
+    def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
+        self._raise()
+
+    def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        self._raise()
+
+    def publish(
+        self,
+        partial: Partial,
+        target: Path | str,
+        *,
+        replace: bool,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
+        self._raise()
+
+    def make_names_durable(self, paths: Iterable[Path | str]) -> None:
+        self._raise()
+
+    def remove_partial(self, partial: Partial) -> None:
+        return None
+
+    def stat(self, path: Path) -> EntryInfo | None:
+        self._raise()
+
+    def list(self, folder: Path) -> list[EntryInfo]:
+        self._raise()
+
+    def free_space(self) -> int:
+        self._raise()
+
+    def name_problem(self, name: str) -> str | None:
+        return None

@@ -1,0 +1,141 @@
+"""A drive that went away before the command: its exfat-fuse killed (the cable pulled), so
+every look at it fails with ENOTCONN ("Transport endpoint is not connected").
+
+Before the fix ``offload verify`` and ``pfndispatchcopy`` died with a traceback (exit 1, no
+``--json`` document, the healthy destination not written) and ``offload copy`` said to move
+the ledger away. Now: one line naming the path and what to do (reconnect it), a documented
+exit code, and ``pfndispatchcopy`` writes the destinations that answer.
+
+Real parts: an exFAT image on a loop device served by exfat-fuse, killed with SIGKILL; the
+commands run as subprocesses.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support import mounts
+
+OFFLOAD = [sys.executable, "-m", "offload.cli.offload"]
+PFN = [sys.executable, "-m", "offload.cli.pfndispatchcopy"]
+GONE = "is not reachable (Transport endpoint is not connected): reconnect it"
+
+
+def run(argv: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+
+
+def pull_cable(drive: mounts.ExfatLoop) -> None:
+    """Kill the drive's exfat-fuse: the mount stays, every call on it fails ENOTCONN."""
+    os.kill(drive.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.stat(drive.path)
+        except OSError as exc:
+            # ECONNABORTED while the kernel tears the connection down, then ENOTCONN.
+            if exc.errno == errno.ENOTCONN:
+                return
+        time.sleep(0.02)
+    raise AssertionError("the killed exfat-fuse still answers")
+
+
+@pytest.fixture
+def gone_copy(
+    tmp_path: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> tuple[Path, mounts.ExfatLoop]:
+    """A card offloaded to an exFAT drive whose exfat-fuse was then killed."""
+    card = tmp_path / "card" / "C2"
+    card.mkdir(parents=True)
+    (card / "A.mov").write_bytes(os.urandom(300_000))
+    drive = exfat_loop(32 << 20)
+    done = run([*OFFLOAD, "copy", str(card), str(drive.path)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    pull_cable(drive)
+    return card, drive
+
+
+def test_verify_on_a_drive_that_went_away(
+    tmp_path: Path, gone_copy: tuple[Path, mounts.ExfatLoop]
+) -> None:
+    _, drive = gone_copy
+    copy_root = drive.path / "C2"
+    done = run([*OFFLOAD, "verify", str(copy_root)], tmp_path)
+    assert done.returncode == 64, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip()
+        == f"ERROR: the drive holding {copy_root} {GONE}, then run the same command again"
+    )
+    as_json = run([*OFFLOAD, "verify", "--json", str(copy_root)], tmp_path)
+    assert as_json.returncode == 64
+    document = json.loads(as_json.stdout)
+    assert document["exit_code"] == 64
+    assert GONE in document["error"]
+
+
+def test_copy_to_a_drive_that_went_away_names_the_drive_not_the_ledger(
+    tmp_path: Path, gone_copy: tuple[Path, mounts.ExfatLoop]
+) -> None:
+    card, drive = gone_copy
+    healthy = tmp_path / "healthy"
+    healthy.mkdir()
+    # The copy root that holds a ledger, and one below a folder that was never made.
+    for destination in (drive.path, drive.path / "sub"):
+        done = run([*OFFLOAD, "copy", str(card), str(healthy), str(destination)], tmp_path)
+        assert done.returncode == 64, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "move it away" not in done.stderr
+        assert f"the drive holding {destination / 'C2'} {GONE}" in done.stderr
+    assert not (healthy / "C2").exists()  # refused before anything was written
+
+
+def test_pfndispatchcopy_writes_the_destination_that_answers(
+    tmp_path: Path, gone_copy: tuple[Path, mounts.ExfatLoop]
+) -> None:
+    card, drive = gone_copy
+    healthy = tmp_path / "healthy"
+    healthy.mkdir()
+    source = card / "A.mov"
+    done = run([*PFN, str(source), str(drive.path / "x.mov"), str(healthy / "y.mov")], tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (healthy / "y.mov").read_bytes() == source.read_bytes()
+    assert "Transport endpoint is not connected (ENOTCONN)" in done.stderr
+    assert "reconnect it" in done.stderr
+    # Every destination gone: nothing copied and verified.
+    alone = run([*PFN, str(source), str(drive.path / "x.mov")], tmp_path)
+    assert alone.returncode == 2, alone.stderr
+    assert "Traceback" not in alone.stderr
+
+
+def test_pfndispatchcopy_from_a_card_that_went_away(
+    tmp_path: Path, gone_copy: tuple[Path, mounts.ExfatLoop]
+) -> None:
+    _, drive = gone_copy
+    healthy = tmp_path / "healthy"
+    healthy.mkdir()
+    source = drive.path / "C2" / "A.mov"
+    done = run([*PFN, str(source), str(healthy / "z.mov")], tmp_path)
+    assert done.returncode == 64, done.stderr
+    assert (
+        done.stderr.strip()
+        == f"ERROR: the drive holding {source} {GONE}, then run the same command again"
+    )
+    assert list(healthy.iterdir()) == []
