@@ -27,7 +27,6 @@ from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.engine.partial import is_partial_name
 from offload.errors import (
     PreflightRefused,
     UsageError,
@@ -83,6 +82,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
+from offload.plan.strays import stray_partials
 from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
@@ -1449,23 +1449,7 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
     deletes it as an ordinary stray). If the ledger cannot be read or the revocation cannot
     be written, those partials are kept (they cost space, never a wrong "verified").
     """
-    # The folders first (a card has a few dozen), then one path each: a Path per file
-    # took ~1 s on a 50,000-file card.
-    folders = {
-        plan.target_for(f.relative_path).parent
-        for f in {f.relative_path.rpartition("/")[0]: f for f in tree.files}.values()
-    }
-    strays: list[str] = []
-    for folder in sorted(folders):
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # not there yet, or unreadable: the copy will say so
-        strays.extend(
-            entry.path
-            for entry in entries
-            if is_partial_name(entry.name) and entry.is_file(follow_symlinks=False)
-        )
+    strays = [path for path, _ in stray_partials(tree, plan)]
     if not strays:
         return 0
     try:

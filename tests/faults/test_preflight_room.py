@@ -278,3 +278,45 @@ def test_few_inodes_reported_by_a_fuse_filesystem_warn_and_the_copy_starts(
     assert code == 0, output
     assert "few inodes" in output and "fuse.faultyfs" in output, output
     assert_complete(judge, fs.mountpoint / card.name, favail - 16)
+
+
+def test_a_rerun_after_a_kill_counts_the_partials_it_removes_as_free(
+    tmp_path: Path, exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """QA's F8: a run SIGKILLed once its first file was verified leaves full-size partials of
+    the next ones; the re-run, which removes them under the copy root's lock before its first
+    byte, was refused "not enough free space" for the room they held (exit 64)."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    card = make_card(tmp_path, 3, 62_000_000, name="C1")
+    drive = exfat_loop(200 * MIB)
+    with subprocess.Popen(
+        [sys.executable, "-m", "offload.cli.offload", "copy", "--json", str(card), str(drive.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    ) as killed:
+        assert killed.stdout is not None
+        for line in killed.stdout:
+            if json.loads(line)["event"] == "file_verified":
+                killed.send_signal(signal.SIGKILL)
+                break
+        killed.wait(timeout=60)
+    copy_root = drive.path / "C1"
+    partials = [p for p in copy_root.iterdir() if p.name.startswith(".offload-partial.")]
+    held = sum(p.stat().st_blocks * 512 for p in partials)
+    # The fault is real: without the partials' room the rest of the card does not fit.
+    assert held > 0
+    missing = 3 - sum(1 for p in copy_root.iterdir() if p.name.startswith("C000"))
+    assert drive.statvfs().f_bavail * drive.statvfs().f_frsize < missing * 62_000_000
+    code, output = offload("copy", card, drive.path)
+    assert code == 0, output
+    assert sorted(p.name for p in copy_root.iterdir() if p.is_file()) == [
+        "C0000.bin",
+        "C0001.bin",
+        "C0002.bin",
+    ]

@@ -56,6 +56,7 @@ from offload.plan.preflight.space import (
 )
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
+from offload.plan.strays import stray_partials
 
 
 def preflight(
@@ -266,6 +267,10 @@ def preflight(
                 required_bytes=check.required_bytes,
                 free_inodes=inodes,
                 required_inodes=check.required_inodes,
+                # A card's re-run removes them (one file: pfndispatchcopy removes none).
+                reclaimable_bytes=0
+                if tree.root_is_file
+                else sum(size for _, size in stray_partials(tree, plan)),
             )
         )
     usable = [

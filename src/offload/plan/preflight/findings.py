@@ -42,6 +42,9 @@ class DestinationCheck:
     required_bytes: int = 0
     free_inodes: int | None = None
     required_inodes: int = 0
+    # The partial files an interrupted run left where this offload writes (``plan.strays``):
+    # the run removes them before its first byte, so their room counts as free.
+    reclaimable_bytes: int = 0
 
 
 @dataclass(frozen=True)

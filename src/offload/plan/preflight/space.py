@@ -418,18 +418,27 @@ def check_devices(
         free = next((c.free_bytes for _, c in group if c.free_bytes is not None), None)
         if free is None:
             continue
+        # The partials an interrupted run left there: removed before the copy's first byte.
+        reclaimed = sum(c.reclaimable_bytes for _, c in group)
+        free += reclaimed
         required = sum(c.required_bytes for _, c in group)
         if required > free:
             short = f"{human_bytes(required - free)} ({required - free:,} bytes)"
             shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
+            counted = (
+                f" (counting {human_bytes(reclaimed)} of partial files an interrupted run "
+                "left, which this run removes)"
+                if reclaimed
+                else ""
+            )
             for plan, _ in group:
                 subject = "" if len(group) > 1 else f"{plan.destination} "
                 out.error(
                     C.INSUFFICIENT_SPACE,
                     plan.destination,
-                    f"not enough free space: {subject}{shared} {human_bytes(free)} free but "
-                    f"the copy needs {human_bytes(required)}: short by {short}; free space "
-                    "or choose a larger destination",
+                    f"not enough free space: {subject}{shared} {human_bytes(free)} free"
+                    f"{counted} but the copy needs {human_bytes(required)}: short by {short}; "
+                    "free space or choose a larger destination",
                     plan.index,
                 )
         # Inodes likewise (f_favail; None: no fixed number, as on btrfs or exFAT).
