@@ -588,7 +588,8 @@ def _plan(
         for plan in local
     }
     # The copies read back before the job may be written again (found wrong, or replaced by
-    # the policy): the free space holds the largest of them too; a trusted one needs none.
+    # the policy): the free space holds as many of the largest of them as the engine can
+    # write at once beside their old copies (``space.rewrite_room``); a trusted one needs none.
     rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
     for check in checks:
         if check.destination_index in rechecked:

@@ -560,10 +560,11 @@ def test_the_room_for_rewrites_is_bounded_by_what_a_job_holds_in_flight() -> Non
     assert rewrite_room([4096, 8192]) == 12288
     # many small files: no more than the files of the batches in flight
     many = [4096] * (BATCHES_HELD * DEFAULT_BATCH_FILES + 50)
-    assert rewrite_room(many) == 4096 * (BATCHES_HELD * DEFAULT_BATCH_FILES + 1)
-    # large clips: a batch closes at DEFAULT_BATCH_BYTES, so a few clips, not all of them
+    assert rewrite_room(many) == 4096 * BATCHES_HELD * DEFAULT_BATCH_FILES
+    # large clips: a batch closes at DEFAULT_BATCH_BYTES, so one clip a batch held (the file
+    # being written is its batch's last: no clip more), not all of them
     clips = [10 * DEFAULT_BATCH_BYTES] * 100
-    assert rewrite_room(clips) == BATCHES_HELD * DEFAULT_BATCH_BYTES + (BATCHES_HELD + 1) * clips[0]
+    assert rewrite_room(clips) == BATCHES_HELD * DEFAULT_BATCH_BYTES + BATCHES_HELD * clips[0]
 
 
 def apfs(_: Path) -> FilesystemInfo:

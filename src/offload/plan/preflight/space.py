@@ -170,14 +170,18 @@ def _round_up(size: int, block: int) -> int:
 
 def rewrite_room(sizes: Sequence[int]) -> int:
     """The room the new copies of files already there take at most at once, beside their old
-    copies, when any of *sizes* (each rounded up to blocks) is written again: the files a
-    destination holds in flight, ``BATCHES_HELD`` batches and the file being written. A
-    batch closes at ``DEFAULT_BATCH_FILES`` files or once ``DEFAULT_BATCH_BYTES`` are
-    reached (the job only ever makes batches smaller): so at most that many files, and at
-    most that many bytes a batch plus its last file, of any size, and the current one."""
+    copies, when any of *sizes* (each rounded up to blocks) is written again: the partials a
+    destination can hold at once, those of its ``BATCHES_HELD`` batches (the one its
+    committer reads back, two waiting, the one its writer fills, whose last file is the one
+    being written; with three handed off the writer blocks before it starts another). A
+    batch closes once it holds ``DEFAULT_BATCH_FILES`` files or ``DEFAULT_BATCH_BYTES``
+    (the job only ever makes batches smaller): so at most that many files a batch, and at
+    most that many bytes a batch before its last file. For clips larger than a batch: one
+    clip a batch, ``BATCHES_HELD`` of the largest at once (not the largest alone, which the
+    engine may hold beside three more)."""
     largest = sorted(sizes, reverse=True)
-    by_count = sum(largest[: BATCHES_HELD * DEFAULT_BATCH_FILES + 1])
-    by_bytes = BATCHES_HELD * DEFAULT_BATCH_BYTES + sum(largest[: BATCHES_HELD + 1])
+    by_count = sum(largest[: BATCHES_HELD * DEFAULT_BATCH_FILES])
+    by_bytes = BATCHES_HELD * DEFAULT_BATCH_BYTES + sum(largest[:BATCHES_HELD])
     return min(by_count, by_bytes)
 
 
@@ -339,7 +343,7 @@ def _parent(relative_path: str) -> str:
 
 
 #: The files a destination holds open as partials at most (``rewrite_room``).
-IN_FLIGHT = BATCHES_HELD * DEFAULT_BATCH_FILES + 1
+IN_FLIGHT = BATCHES_HELD * DEFAULT_BATCH_FILES
 
 
 #: How a filesystem stores a folder's entries: "posix" (ext4's: 8 bytes and the name, in
