@@ -139,3 +139,17 @@ def test_pfndispatchcopy_from_a_card_that_went_away(
         == f"ERROR: the drive holding {source} {GONE}, then run the same command again"
     )
     assert list(healthy.iterdir()) == []
+
+
+def test_a_name_exfat_refuses_offers_ignore_before_a_rename_on_the_card(
+    tmp_path: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> None:
+    """QA: the refusal advised only "rename it on the source", a write to the card."""
+    card = tmp_path / "card" / "C3"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "a:b.mov").write_bytes(b"x" * 1000)
+    drive = exfat_loop(32 << 20)
+    done = run([*OFFLOAD, "copy", str(card), str(drive.path)], tmp_path)
+    assert done.returncode == 64, done.stderr
+    assert "leave it out with --ignore /CLIPS/a:b.mov, choose another destination" in done.stderr
+    assert not (drive.path / "C3").exists()

@@ -114,12 +114,16 @@ def check_names(
                     plan.index,
                 )
                 continue
+            # Leaving it out first: a rename is a write to the card, which the DIT may not
+            # be allowed to make (the card's own ASC MHL records the name).
+            of_card = not tree.root_is_file and not (plan.creates_root and position == 0)
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
                 path=Path(source),
-                message=f"{what}, which {where} will not take as it is: rename it on the "
-                "source, or choose another destination",
+                message=f"{what}, which {where} will not take as it is: "
+                + (f"leave it out with --ignore {_ignore_pattern(shown_path)}, " if of_card else "")
+                + "choose another destination, or rename it on the source (a write to the card)",
                 index=plan.index,
             )
 
@@ -279,3 +283,13 @@ def _not_utf8_warning(
         "must list it",
         plan.index,
     )
+
+
+def _ignore_pattern(relative_path: str) -> str:
+    """The ``--ignore`` argument that leaves exactly *relative_path* out, shell-quoted (as
+    ``paths.unreadable_findings`` names a file the user cannot read)."""
+    import shlex
+
+    from offload.manifest.links import exact_pattern  # its escaping of glob characters
+
+    return shlex.quote("/" + exact_pattern(relative_path).removeprefix("**/"))
