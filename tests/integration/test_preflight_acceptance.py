@@ -150,6 +150,64 @@ def test_a_real_card_given_as_destination_is_still_refused(tmp_path: Path, layou
     assert not (other_card / "A001").exists()
 
 
+@pytest.mark.parametrize(
+    ("layout", "inside"),
+    [
+        ("PRIVATE/M4ROOT/CLIP/C0001.MP4", "PRIVATE"),
+        ("DCIM/100GOPRO/GX010001.MP4", "DCIM/100GOPRO"),
+        ("A001_0101AB.RDM/A001_C001_0101AB.RDC/A.R3D", "offloads"),
+    ],
+)
+def test_a_folder_on_a_mounted_camera_card_is_refused_as_a_destination(
+    tmp_path: Path, tmpfs: Callable[[str, str], Path], layout: str, inside: str
+) -> None:
+    """Failed before: `offload copy A001 /media/FX6CARD/PRIVATE` wrote into the Sony card
+    (only the destination folder itself was looked at, not the card volume holding it)."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    camera = tmpfs("FX6CARD", "4m")
+    write(camera / layout, b"clip")
+    (camera / "DCIM").mkdir(exist_ok=True)  # every layout: a folder the destination may be in
+    (camera / "offloads").mkdir()
+    before = sorted(str(p) for p in camera.rglob("*"))
+    destination = camera / inside
+    result = run("copy", card, destination, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    assert f"destination {destination} is on {camera}, which looks like a camera card" in (
+        result.stderr
+    )
+    assert "--allow-card-destination" in result.stderr
+    assert sorted(str(p) for p in camera.rglob("*")) == before
+    allowed = run(
+        "copy", "--allow-card-destination", card, destination, "--report-dir", tmp_path / "r"
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert (destination / "A001" / "CLIPS" / "C001.mov").is_file()
+
+
+def test_a_folder_of_a_drive_holding_another_tools_copy_at_its_root_is_not_refused(
+    tmp_path: Path, tmpfs: Callable[[str, str], Path]
+) -> None:
+    """A drive whose root holds a card's ASC MHL history (another tool's copy to the drive's
+    root) is an ordinary drive for the folders below it; so is a drive holding our copy of a
+    card at its root."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    drive = tmpfs("RAID", "4m")
+    write(drive / "ascmhl" / "0001_A001_2026-12-02_100000Z.mhl", b"<hashlist/>")
+    write(drive / "CLIPS" / "B001C001.mov", b"clip")
+    (drive / "day2").mkdir()
+    result = run("copy", card, drive / "day2", "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    ours = tmpfs("RAID2", "4m")
+    gopro = tmp_path / "GOPRO"
+    write(gopro / "DCIM" / "100GOPRO" / "GX010001.MP4", os.urandom(1000))
+    assert run("copy", "--into", gopro, ours, "--report-dir", tmp_path / "r").returncode == 0
+    (ours / "day2").mkdir()
+    below = run("copy", card, ours / "day2", "--report-dir", tmp_path / "r")
+    assert below.returncode == 0, below.stderr
+
+
 # --- free space: only for what this run may really write -------------------------------------
 
 

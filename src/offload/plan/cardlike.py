@@ -45,10 +45,11 @@ def _our_copy_root(folder: Path) -> bool:
     return os.path.isdir(folder / _OURS)
 
 
-def camera_card_sign(folder: Path) -> str | None:
+def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
     """What makes *folder* look like a camera card's root, or None. Never raises (a folder
     that cannot be listed is not called a card); None for a copy root of ours, and a sign
-    whose top folder is a copy root of ours is not counted (see the module docstring)."""
+    whose top folder is a copy root of ours is not counted (see the module docstring).
+    *history* False leaves out the weakest sign, an ASC MHL history at the root."""
     if _our_copy_root(folder):
         return None
     for relative, what in CARD_SIGNS:
@@ -65,6 +66,33 @@ def camera_card_sign(folder: Path) -> str | None:
     )
     if red is not None:
         return f"{red}/ (RED magazine)"
-    if "ascmhl" in names:
+    if history and "ascmhl" in names:
         return "an ASC MHL history (ascmhl/) at its root that offload-ai did not write there"
     return None
+
+
+def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
+    """The camera card *folder* is inside of, as (the card's root, its sign), or None.
+
+    A camera card is a volume of its own, so this looks at one folder: the root of the
+    mounted filesystem holding *folder* (or, for a folder not made yet, its nearest existing
+    parent), when that root is not *folder* itself (whose own signs `camera_card_sign`
+    reads). ``offload copy A001 /media/FX6CARD/PRIVATE`` writes into a Sony card as surely as
+    ``/media/FX6CARD`` would. The folders between are not looked at: a drive's subfolders hold
+    copies of cards made by other tools, which look like cards by design. Nor is an ASC MHL
+    history at the volume's root a sign here: a drive another tool copied a card to the root
+    of has one, and the folders below it are ordinary destinations. The system's root is never
+    a card. Never raises."""
+    try:
+        existing = Path(os.path.abspath(folder))
+        while not os.path.isdir(existing) and existing != existing.parent:
+            existing = existing.parent
+        root = existing
+        while not os.path.ismount(root):
+            root = root.parent
+    except (OSError, ValueError):
+        return None
+    if root == root.parent or root == Path(os.path.abspath(folder)):
+        return None
+    sign = camera_card_sign(root, history=False)
+    return None if sign is None else (root, sign)

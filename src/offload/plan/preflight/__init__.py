@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
 
-from offload.plan.cardlike import camera_card_sign
+from offload.plan.cardlike import camera_card_sign, camera_card_volume
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
     NO_FIXED_INODES,
@@ -186,15 +186,9 @@ def preflight(
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
         check_source_overlap(tree, plan, out, spell)
-        sign = None if allow_card_destination else camera_card_sign(plan.destination)
-        if sign is not None:
-            out.error(
-                C.DEST_LOOKS_LIKE_CARD,
-                plan.destination,
-                f"destination {plan.destination} looks like a camera card ({sign}): not "
-                "writing into it; if it really is a destination, add --allow-card-destination",
-                plan.index,
-            )
+        refusal = None if allow_card_destination else _card_refusal(plan.destination)
+        if refusal is not None:
+            out.error(C.DEST_LOOKS_LIKE_CARD, plan.destination, refusal, plan.index)
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
         check_writable(
@@ -280,6 +274,19 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out)
     check_remote_overlaps(remote, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
+
+
+def _card_refusal(destination: Path) -> str | None:
+    """The line refusing *destination* as (or as inside) a camera card, or None."""
+    advice = "not writing into it; if it really is a destination, add --allow-card-destination"
+    sign = camera_card_sign(destination)
+    if sign is not None:
+        return f"destination {destination} looks like a camera card ({sign}): {advice}"
+    volume = camera_card_volume(destination)
+    if volume is not None:
+        root, sign = volume
+        return f"destination {destination} is on {root}, which looks like a camera card ({sign}): {advice}"
+    return None
 
 
 __all__ = [
