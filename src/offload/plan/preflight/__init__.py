@@ -285,7 +285,10 @@ def _card_refusal(destination: Path) -> str | None:
     volume = camera_card_volume(destination)
     if volume is not None:
         root, sign = volume
-        return f"destination {destination} is on {root}, which looks like a camera card ({sign}): {advice}"
+        return (
+            f"destination {destination} is on {root}, which looks like a camera card "
+            f"({sign}): {advice}"
+        )
     return None
 
 
