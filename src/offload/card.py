@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from offload import link_targets, remedies
 from offload.card_history import CardHistory, check_card_history, reference_formats
+from offload.card_identity import CardIdentity, card_identity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -61,6 +62,7 @@ from offload.ledger import (
     LedgerEntry,
     final_path_of,
     proof_satisfies,
+    same_card,
 )
 from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
@@ -185,6 +187,9 @@ class OffloadPlan:
     # to what changed of a copy of ours that --reverify replaces ("size"), else "" (the
     # words of its refusal: ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    # The card read (``card_identity``, looked up once a plan): recorded in every ledger
+    # entry the run writes, and in the reports; None when unknown.
+    card: CardIdentity | None = None
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -249,6 +254,8 @@ class OffloadReport:
     plans: list[DestinationPlan]
     job: JobReport
     symlinks: list[SymlinkResult] = field(default_factory=list)
+    # The card read (``OffloadPlan.card``): the JSON report's ``card``; None unknown.
+    card: CardIdentity | None = None
     directories: int = 0
     # The card's symlinks (``symlinks`` holds one result per link and destination).
     card_symlinks: int = 0
@@ -448,13 +455,20 @@ def _plan(
     refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
     if refused is not None:
         raise UsageError(refused)
+    # Which card this is, once a run (a mount table read and one blkid): each entry the
+    # run records names it, and an entry of another card vouches for nothing here.
+    card = card_identity(source_path)
+    card_key = "" if card is None else card.key
     ledgers = [
-        _s3().S3Ledger(backends[plan.index], plan.root)
+        _s3().S3Ledger(backends[plan.index], plan.root, card=card_key)
         if plan.index in backends
-        else Ledger(plan.root)
+        else Ledger(plan.root, card=card_key)
         for plan in plans
     ]
-    entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    loaded = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    # By destination: the entries that may vouch for this card's copies, and those recorded
+    # from another card (their copies are read back: ``ledger.same_card``).
+    entries, others = _by_card(loaded, card_key)
     algorithms = options.copy.algorithms
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
@@ -468,7 +482,7 @@ def _plan(
         # was a large share of a 50,000-file card's memory.
         targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
-        for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
+        for plan, ledger, known, other in zip(plans, ledgers, entries, others, strict=True):
             final = plan.target_text(source_file.relative_path)
             recorded = (
                 ledger.recorded(
@@ -543,6 +557,13 @@ def _plan(
                     )
                 )
                 continue
+            # Recorded from another card: read back like any file no ledger vouches for,
+            # and its refusal says whose it is.
+            other_card = (
+                _other_card_words(other, source_file.relative_path, card)
+                if other and kind is CheckKind.ADOPT
+                else ""
+            )
             checks.append(
                 ExistingCopy(
                     task_index=len(tasks),
@@ -555,11 +576,12 @@ def _plan(
                     if changed is None or not options.reverify
                     else _changed_words(changed[0], final, changed[1]),
                     ours=changed is not None,
-                    ledger_entry=_unvouched(
-                        known.get(source_file.relative_path), source_file, algorithms
-                    )
+                    ledger_entry="card"
+                    if other_card
+                    else _unvouched(known.get(source_file.relative_path), source_file, algorithms)
                     if kind is CheckKind.ADOPT and known
                     else "",
+                    other_card=other_card,
                 )
             )
         tasks.append(
@@ -641,6 +663,7 @@ def _plan(
         card_history=card_history,
         backends=backends,
         devices=devices,
+        card=card,
         in_the_way={
             (task, index): "size" if ours else ""
             for index, found in in_the_way.items()
@@ -858,6 +881,43 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
     return f"{final} has another date than the copy {verb} there{when}"
 
 
+def _by_card(
+    loaded: Sequence[dict[str, LedgerEntry]], card: str
+) -> tuple[list[dict[str, LedgerEntry]], list[dict[str, LedgerEntry]]]:
+    """Each destination's entries split by ``same_card``: those that may vouch for a copy
+    of the card *card* ("" unknown: all of them), and those recorded from another card.
+    One pass over each ledger's entries, none when the card is unknown."""
+    if not card:
+        return list(loaded), [{} for _ in loaded]
+    mine: list[dict[str, LedgerEntry]] = []
+    others: list[dict[str, LedgerEntry]] = []
+    for known in loaded:
+        other = {path: e for path, e in known.items() if not same_card(e, card)}
+        mine.append({p: e for p, e in known.items() if p not in other} if other else known)
+        others.append(other)
+    return mine, others
+
+
+def _other_card_words(
+    other: Mapping[str, LedgerEntry], relative_path: str, card: CardIdentity | None
+) -> str:
+    """What a copy read back says of the entry of its path recorded from another card
+    (``ExistingCopy.other_card``): that card and when; "" when there is none."""
+    entry = other.get(relative_path)
+    if entry is None or card is None:
+        return ""
+    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
+    when = (
+        f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
+        if entry.recorded_at
+        else ""
+    )
+    return (
+        f"this copy root's ledger records it from another card ({describe_key(entry.card)}), "
+        f"{verb} there{when}; this card: {card.words()}"
+    )
+
+
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
     try:
         return ledger.load()
@@ -999,6 +1059,7 @@ def _run_locked(
     job_report.elapsed_s = time.monotonic() - started
     report = OffloadReport(
         source=str(plan.source),
+        card=plan.card,
         plans=plan.plans,
         job=job_report,
         warnings=list(plan.preflight.warnings),

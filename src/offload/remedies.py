@@ -26,6 +26,12 @@ def in_the_way(ours: str = "") -> str:
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
 
 
+def another_card() -> str:
+    """What to do about a file in the way that the copy root's ledger records from another
+    card (``ledger.same_card``): keep the cards apart, or either remedy of any file."""
+    return f"--into another folder keeps the two cards apart; {_ANY}"
+
+
 def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     """The refusal's remedy for each of *targets* of the one-file copy
     (``api.copy_with_multiple_destinations``, ``pfndispatchcopy``), which has ``--overwrite``

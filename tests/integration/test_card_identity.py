@@ -1,0 +1,152 @@
+"""A card's identity in the ledger, on real exFAT cards (loop devices, exfat-fuse, made by
+mkfs.exfat: each format a new volume serial). The reshoot: reel A001 formatted again in
+camera and shot again, the same clip names, sizes and dates, offloaded into the same copy
+root. Each test runs the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from offload.card_identity import card_identity
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+MTIME_NS = 1_700_000_000_000_000_000
+NAMES = ("CLIPS/A001C001.MOV", "CLIPS/A001C002.MOV")
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def shoot(card: Path, take: bytes) -> None:
+    """The card's clips: the same names, sizes and dates on every card, *take*'s bytes."""
+    for name in NAMES:
+        path = card / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((take + name.encode()) * 4096)
+        os.utime(path, ns=(MTIME_NS, MTIME_NS))
+
+
+def ledger_lines(copy_root: Path) -> list[dict[str, Any]]:
+    text = (copy_root / ".offload" / "ledger.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def newest_report(folder: Path) -> dict[str, Any]:
+    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return json.loads(reports[-1].read_text())
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {f["path"]: f["destinations"][0]["status"] for f in report["files"]}
+
+
+def two_cards(tmp_path: Path, exfat_loop: Any, second: bytes) -> tuple[Path, Path]:
+    """Two exFAT cards mounted at folders both named A001 (one copy root DEST/A001): the
+    first shot with take 1, the second with *second*."""
+    first = exfat_loop(16 << 20, path=tmp_path / "reader1" / "A001").path
+    other = exfat_loop(16 << 20, path=tmp_path / "reader2" / "A001").path
+    shoot(first, b"take 1 ")
+    shoot(other, second)
+    a, b = card_identity(first), card_identity(other)
+    assert a is not None and b is not None and a.volume_id != b.volume_id, (a, b)
+    return first, other
+
+
+def test_a_reshot_card_of_the_same_names_sizes_and_dates_is_read_back_and_refused(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: the second card's clips were "verified earlier" from the first card's
+    ledger entries, not read, and never copied (the drive kept take 1, the run exited 0)."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    done = run("copy", first, dest, "--report-dir", reports)
+    assert done.returncode == 0, done.stdout + done.stderr
+    identity = card_identity(first)
+    assert identity is not None
+
+    again = run("copy", second, dest, "--report-dir", reports)
+    out = again.stdout + again.stderr
+    assert again.returncode == 2, out  # every copy failed
+    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "failed")
+    for name in NAMES:  # nothing lost: take 1 is still there
+        assert (dest / "A001" / name).read_bytes() == (first / name).read_bytes()
+    assert "already exists with other content" in out
+    assert "ledger records it from another card" in out
+    assert f"volume {identity.volume_id}" in out
+    assert "--into another folder" in out and "--keep-both" in out and "--overwrite" in out
+    # Each entry records the card it was copied from; the refusals recorded nothing.
+    assert {line["card"] for line in ledger_lines(dest / "A001")} == {identity.key}
+
+
+def test_a_copy_of_the_card_on_another_card_is_adopted_and_recorded_as_this_card(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    first, second = two_cards(tmp_path, exfat_loop, b"take 1 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    again = run("copy", second, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = newest_report(reports)
+    assert statuses(report) == dict.fromkeys(NAMES, "verified")
+    assert {f["destinations"][0]["action"] for f in report["files"]} == {"adopted"}
+    second_id = card_identity(second)
+    assert second_id is not None
+    last = {line["relative_path"]: line for line in ledger_lines(dest / "A001")}
+    assert {last[name]["card"] for name in NAMES} == {second_id.key}
+    assert report["card"]["volume_id"] == second_id.volume_id
+
+
+def test_the_same_card_again_is_trusted_and_a_ledger_without_cards_still_is(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """The same card: its identity equal, trusted from the ledger (no read). A ledger
+    written before cards were recorded (no ``card`` key): the quick check alone, as before,
+    also for another card (the weaker case the README names)."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    again = run("copy", first, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
+
+    ledger = dest / "A001" / ".offload" / "ledger.jsonl"
+    lines = ledger_lines(dest / "A001")
+    legacy = [{k: v for k, v in line.items() if k != "card"} for line in lines]
+    ledger.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in legacy))
+    old = run("copy", second, dest, "--report-dir", reports)
+    assert old.returncode == 0, old.stdout + old.stderr
+    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
+
+
+def test_a_source_of_unknown_identity_keeps_the_quick_check(
+    tmp_path: Path, tmpfs_mount: Any
+) -> None:
+    """A folder on tmpfs (no device: no identity): the ledger records no card and a re-run
+    trusts by the quick check alone, as before, whatever card it is."""
+    card = tmpfs_mount(16 << 20, path=tmp_path / "ram" / "A001").path
+    assert card_identity(card) is None
+    shoot(card, b"take 1 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    assert all("card" not in line for line in ledger_lines(dest / "A001"))
+    assert newest_report(reports)["card"] is None
+    shoot(card, b"take 2 ")
+    again = run("copy", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
