@@ -637,7 +637,7 @@ def _plan(
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
-        gone = _not_on_card_warnings(tree, plans, entries)
+        gone = _not_on_card_warnings(tree, plans, entries, card_key)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
@@ -721,7 +721,10 @@ def _finding_path(path: str) -> Path:
 
 
 def _not_on_card_warnings(
-    tree: SourceTree, plans: Sequence[DestinationPlan], entries: Sequence[Mapping[str, LedgerEntry]]
+    tree: SourceTree,
+    plans: Sequence[DestinationPlan],
+    entries: Sequence[Mapping[str, LedgerEntry]],
+    card: str = "",
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination whose ledger records copies (verified or
     transfer-checked; a revoked entry vouches for nothing) of card files the scan did not
@@ -731,9 +734,11 @@ def _not_on_card_warnings(
     Entries of paths the card still has as something the copy does not take as a file (a
     link, a special file) are not gone, nor are those the ignore rules hide now (an ignored
     entry, or one below an ignored folder, whose content the scan never listed): the user
-    told us not to look. What the ledger cannot say is which card an entry came from: in a
-    copy root two cards were offloaded into (``--into``), the other card's files are named
-    too, and the message says that this is one reason.
+    told us not to look. *entries* are this card's (``_by_card``): an entry recorded from
+    another card (``--into`` one folder, a card formatted again) is not named. Where either
+    side's card is unknown (*card* "": this run cannot tell; an entry without ``card``: an
+    older version's, or a run that could not tell), the entry may be another card's, and
+    the message says that this is one reason.
 
     Cost: a set of the card's relative paths and a set difference against each ledger's
     keys; no stat, no I/O (a 50,000-file card: a few ms)."""
@@ -764,8 +769,12 @@ def _not_on_card_warnings(
                 f"{display_path(plan.root)} {'is' if len(gone) == 1 else 'are'} not on the card "
                 f"now ({named}{more}): "
                 + ("its copy there is kept" if len(gone) == 1 else "their copies there are kept")
-                + ", nothing is deleted (deleted from the card since, or another card's file "
-                "offloaded into this folder)",
+                + ", nothing is deleted (deleted from the card since"
+                + (
+                    ", or another card's file offloaded into this folder)"
+                    if not card or any(not known[path].card for path in gone)
+                    else ")"
+                ),
                 plan.index,
             )
         )

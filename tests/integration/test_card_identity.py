@@ -150,3 +150,51 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     again = run("copy", card, dest, "--report-dir", reports)
     assert again.returncode == 0, again.stdout + again.stderr
     assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
+
+
+def test_a_folder_of_cards_on_one_volume_is_told_apart_by_its_folder(
+    tmp_path: Path, ext4_loop: Any
+) -> None:
+    """A shuttle drive holding many cards: the volume's UUID names the drive, not a card;
+    each folder's identity is the UUID and its path on the volume (a bind mount of one
+    folder names that folder too, from the mount's root)."""
+    drive = ext4_loop(32 << 20, mkfs_args=("-L", "SHUTTLE"))
+    for name in ("CARDS/A001", "CARDS/A002"):
+        (drive.path / name).mkdir(parents=True)
+    whole = card_identity(drive.path)
+    a001 = card_identity(drive.path / "CARDS" / "A001")
+    a002 = card_identity(drive.path / "CARDS" / "A002")
+    assert whole is not None and a001 is not None and a002 is not None
+    assert (whole.label, whole.filesystem, whole.folder) == ("SHUTTLE", "ext4", "")
+    assert a001.volume_id == a002.volume_id == whole.volume_id
+    assert (a001.folder, a002.folder) == ("CARDS/A001", "CARDS/A002")
+    assert len({whole.key, a001.key, a002.key}) == 3
+    assert a001.words() == f'folder CARDS/A001 of "SHUTTLE", volume {whole.volume_id}'
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    subprocess.run(["mount", "--bind", str(drive.path / "CARDS" / "A001"), str(bound)], check=True)
+    try:
+        assert card_identity(bound) == a001
+    finally:
+        subprocess.run(["umount", str(bound)], check=True)
+
+
+def test_files_recorded_from_another_card_are_not_named_as_gone_from_this_one(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: the second card's run named the first card's clips as "not on the
+    card now ... deleted from the card since, or another card's file"."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 1 ")
+    (second / NAMES[1]).unlink()
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    again = run("copy", second, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "not on the card now" not in again.stdout + again.stderr
+    assert [w["code"] for w in newest_report(reports)["warnings"]] == []
+    # The first card again: the second card's entry of the clip both hold is another
+    # card's, the clip the second lacks is still the first card's own (nothing gone).
+    third = run("copy", first, dest, "--report-dir", reports)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert "not on the card now" not in third.stdout + third.stderr
