@@ -184,8 +184,9 @@ class OffloadPlan:
     # (task index, destination index) of the copies whose final name holds a file of another
     # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
     # them, as it would one that appeared after the plan), but they are not "to copy". Each
-    # to what changed of a copy of ours that --reverify replaces ("size"), else "" (the
-    # words of its refusal: ``remedies.in_the_way``).
+    # to what changed of a copy of ours that --reverify replaces ("size"), "card" for a
+    # file the ledger records from another card, else "" (the words of its refusal:
+    # ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
@@ -474,7 +475,7 @@ def _plan(
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
     # By destination: (task index, path, whether the ledger records it as a copy of ours).
-    in_the_way: dict[int, list[tuple[int, str, bool]]] = {}
+    in_the_way: dict[int, list[tuple[int, str, str]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
     for source_file in tree.files:
@@ -529,7 +530,15 @@ def _plan(
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
                     in_the_way.setdefault(plan.index, []).append(
-                        (len(tasks), final, changed is not None)
+                        (
+                            len(tasks),
+                            final,
+                            "size"
+                            if changed is not None
+                            else "card"
+                            if other and source_file.relative_path in other
+                            else "",
+                        )
                     )
                 targets.append(final)
                 continue
@@ -665,9 +674,7 @@ def _plan(
         devices=devices,
         card=card,
         in_the_way={
-            (task, index): "size" if ours else ""
-            for index, found in in_the_way.items()
-            for task, _, ours in found
+            (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
     )
 
@@ -676,7 +683,7 @@ _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name ever
 
 
 def _in_the_way_warnings(
-    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str, bool]]]
+    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str, str]]]
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination: the copies that will fail because a file
     of another size holds their name (another tool's, or an older copy of ours: a camera's
@@ -707,7 +714,11 @@ def _in_the_way_warnings(
                     if len(found) == 1
                     else f"they are not overwritten and those copies fail ({named}{more}); "
                 )
-                + remedies.many_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
+                + remedies.many_in_the_way(
+                    sum(1 for _, _, ours in found if ours == "size"),
+                    len(found),
+                    sum(1 for _, _, ours in found if ours == "card"),
+                ),
                 plan.index,
             )
         )

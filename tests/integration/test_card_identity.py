@@ -198,3 +198,28 @@ def test_files_recorded_from_another_card_are_not_named_as_gone_from_this_one(
     third = run("copy", first, dest, "--report-dir", reports)
     assert third.returncode == 0, third.stdout + third.stderr
     assert "not on the card now" not in third.stdout + third.stderr
+
+
+def test_a_file_of_another_size_recorded_from_another_card_is_refused_naming_it(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """A clip of another size where the copy root's ledger records the other card's: named
+    before the copy (``existing-not-overwritten``) and refused, both saying it is another
+    card's and that ``--into`` another folder keeps the cards apart."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    longer = second / NAMES[0]
+    longer.write_bytes(longer.read_bytes() + b"more")
+    os.utime(longer, ns=(MTIME_NS, MTIME_NS))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
+    again = run("copy", second, dest, "--report-dir", reports)
+    assert again.returncode == 2, again.stdout + again.stderr
+    report = newest_report(reports)
+    (warning,) = [w for w in report["warnings"] if w["code"] == "existing-not-overwritten"]
+    assert "recorded in this copy root's ledger from another card" in warning["message"]
+    assert "--into another folder" in warning["message"]
+    (clip,) = [f for f in report["files"] if f["path"] == NAMES[0]]
+    error = clip["destinations"][0]["error"]
+    assert "from another card" in error and "--into another folder" in error, error
+    assert (dest / "A001" / NAMES[0]).read_bytes() == (first / NAMES[0]).read_bytes()
