@@ -37,7 +37,7 @@ from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mou
 BLKID_TIMEOUT_S = 5.0
 DISK_LINKS = Path("/dev/disk")
 # Where blkid is when a PATH lacks the sbin folders (a user's shell on Debian).
-_SBIN = ("/usr/sbin/blkid", "/sbin/blkid")
+_SBIN = ("/usr/sbin", "/sbin")
 _UDEV_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 
@@ -190,9 +190,12 @@ def _unquote(value: str) -> str:
 
 
 def _blkid() -> str | None:
-    import shutil
-
-    found = shutil.which("blkid")
-    if found is not None:
-        return found
-    return next((path for path in _SBIN if os.access(path, os.X_OK)), None)
+    """blkid's path: on PATH, else in the sbin folders a user's PATH may lack (Debian).
+    Looked up here, not by ``shutil.which``: shutil is not otherwise loaded before the
+    copy (tests/cli/test_offload_cli.py holds the start-up's imports)."""
+    folders = [*os.environ.get("PATH", "").split(os.pathsep), *_SBIN]
+    for folder in folders:
+        path = os.path.join(folder or ".", "blkid")
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None
