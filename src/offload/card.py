@@ -887,12 +887,7 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
     """How a copy of ours changed since *entry* recorded it, naming it: its size (*size_now*
     against the recorded one), else its date; and when it was verified (or only
     transfer-checked) there."""
-    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
-    when = (
-        f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
-        if entry.recorded_at
-        else ""
-    )
+    verb, when = _proven_when(entry)
     if size_now != entry.size_bytes:
         return (
             f"{final} is {size_now:,} bytes; the copy {verb} there{when} was "
@@ -926,16 +921,23 @@ def _other_card_words(
     entry = other.get(relative_path)
     if entry is None or card is None:
         return ""
+    verb, when = _proven_when(entry)
+    return (
+        f"this copy root's ledger records it from another card ({describe_key(entry.card)}), "
+        f"{verb} there{when}; this card: {card.words()}"
+    )
+
+
+def _proven_when(entry: LedgerEntry) -> tuple[str, str]:
+    """How and when *entry* proved its copy, in words: ("verified" or "transfer-checked",
+    " on <local date and time>", or "" when it records no time)."""
     verb = "transfer-checked" if entry.verify == "transfer" else "verified"
     when = (
         f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
         if entry.recorded_at
         else ""
     )
-    return (
-        f"this copy root's ledger records it from another card ({describe_key(entry.card)}), "
-        f"{verb} there{when}; this card: {card.words()}"
-    )
+    return verb, when
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:

@@ -8,25 +8,26 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from integration.test_field_filesystems import newest_report, run
 from offload.card_identity import card_identity
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 MTIME_NS = 1_700_000_000_000_000_000
 NAMES = ("CLIPS/A001C001.MOV", "CLIPS/A001C002.MOV")
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+def copy_into_dest(tmp_path: Path, card: Path) -> subprocess.CompletedProcess[str]:
+    """``offload copy CARD <tmp_path>/dest``, its reports in ``<tmp_path>/reports``."""
+    (tmp_path / "dest").mkdir(exist_ok=True)
+    return run("copy", card, tmp_path / "dest", "--report-dir", tmp_path / "reports")
+
+
+def assert_all_trusted(done: subprocess.CompletedProcess[str], reports: Path) -> None:
+    """The run ended well and trusted every clip from the ledger (nothing read)."""
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
 
 
 def shoot(card: Path, take: bytes) -> None:
@@ -41,11 +42,6 @@ def shoot(card: Path, take: bytes) -> None:
 def ledger_lines(copy_root: Path) -> list[dict[str, Any]]:
     text = (copy_root / ".offload" / "ledger.jsonl").read_text()
     return [json.loads(line) for line in text.splitlines()]
-
-
-def newest_report(folder: Path) -> dict[str, Any]:
-    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-    return json.loads(reports[-1].read_text())
 
 
 def statuses(report: dict[str, Any]) -> dict[str, str]:
@@ -71,13 +67,12 @@ def test_a_reshot_card_of_the_same_names_sizes_and_dates_is_read_back_and_refuse
     ledger entries, not read, and never copied (the drive kept take 1, the run exited 0)."""
     first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    done = run("copy", first, dest, "--report-dir", reports)
+    done = copy_into_dest(tmp_path, first)
     assert done.returncode == 0, done.stdout + done.stderr
     identity = card_identity(first)
     assert identity is not None
 
-    again = run("copy", second, dest, "--report-dir", reports)
+    again = copy_into_dest(tmp_path, second)
     out = again.stdout + again.stderr
     assert again.returncode == 2, out  # every copy failed
     assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "failed")
@@ -96,9 +91,8 @@ def test_a_copy_of_the_card_on_another_card_is_adopted_and_recorded_as_this_card
 ) -> None:
     first, second = two_cards(tmp_path, exfat_loop, b"take 1 ")
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
-    again = run("copy", second, dest, "--report-dir", reports)
+    assert copy_into_dest(tmp_path, first).returncode == 0
+    again = copy_into_dest(tmp_path, second)
     assert again.returncode == 0, again.stdout + again.stderr
     report = newest_report(reports)
     assert statuses(report) == dict.fromkeys(NAMES, "verified")
@@ -118,19 +112,14 @@ def test_the_same_card_again_is_trusted_and_a_ledger_without_cards_still_is(
     also for another card (the weaker case the README names)."""
     first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
-    again = run("copy", first, dest, "--report-dir", reports)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
+    assert copy_into_dest(tmp_path, first).returncode == 0
+    assert_all_trusted(copy_into_dest(tmp_path, first), reports)
 
     ledger = dest / "A001" / ".offload" / "ledger.jsonl"
     lines = ledger_lines(dest / "A001")
     legacy = [{k: v for k, v in line.items() if k != "card"} for line in lines]
     ledger.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in legacy))
-    old = run("copy", second, dest, "--report-dir", reports)
-    assert old.returncode == 0, old.stdout + old.stderr
-    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
+    assert_all_trusted(copy_into_dest(tmp_path, second), reports)
 
 
 def test_a_source_of_unknown_identity_keeps_the_quick_check(
@@ -142,14 +131,11 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     assert card_identity(card) is None
     shoot(card, b"take 1 ")
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    assert copy_into_dest(tmp_path, card).returncode == 0
     assert all("card" not in line for line in ledger_lines(dest / "A001"))
     assert newest_report(reports)["card"] is None
     shoot(card, b"take 2 ")
-    again = run("copy", card, dest, "--report-dir", reports)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "verified_earlier")
+    assert_all_trusted(copy_into_dest(tmp_path, card), reports)
 
 
 def test_a_folder_of_cards_on_one_volume_is_told_apart_by_its_folder(
@@ -186,16 +172,15 @@ def test_files_recorded_from_another_card_are_not_named_as_gone_from_this_one(
     card now ... deleted from the card since, or another card's file"."""
     first, second = two_cards(tmp_path, exfat_loop, b"take 1 ")
     (second / NAMES[1]).unlink()
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
-    again = run("copy", second, dest, "--report-dir", reports)
+    reports = tmp_path / "reports"
+    assert copy_into_dest(tmp_path, first).returncode == 0
+    again = copy_into_dest(tmp_path, second)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "not on the card now" not in again.stdout + again.stderr
     assert [w["code"] for w in newest_report(reports)["warnings"]] == []
     # The first card again: the second card's entry of the clip both hold is another
     # card's, the clip the second lacks is still the first card's own (nothing gone).
-    third = run("copy", first, dest, "--report-dir", reports)
+    third = copy_into_dest(tmp_path, first)
     assert third.returncode == 0, third.stdout + third.stderr
     assert "not on the card now" not in third.stdout + third.stderr
 
@@ -211,9 +196,8 @@ def test_a_file_of_another_size_recorded_from_another_card_is_refused_naming_it(
     longer.write_bytes(longer.read_bytes() + b"more")
     os.utime(longer, ns=(MTIME_NS, MTIME_NS))
     dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    assert run("copy", first, dest, "--report-dir", reports).returncode == 0
-    again = run("copy", second, dest, "--report-dir", reports)
+    assert copy_into_dest(tmp_path, first).returncode == 0
+    again = copy_into_dest(tmp_path, second)
     assert again.returncode == 2, again.stdout + again.stderr
     report = newest_report(reports)
     (warning,) = [w for w in report["warnings"] if w["code"] == "existing-not-overwritten"]
