@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from offload import link_targets, remedies
 from offload.card_history import CardHistory, check_card_history, reference_formats
-from offload.card_identity import CardIdentity, card_identity, describe_key
+from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -355,9 +355,17 @@ class OffloadReport:
 
 
 def plan_offload(
-    source: Path | str, destinations: Sequence[Path | str], options: OffloadOptions | None = None
+    source: Path | str,
+    destinations: Sequence[Path | str],
+    options: OffloadOptions | None = None,
+    *,
+    stands_for: str | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
+
+    *stands_for*: the identity (``CardIdentity.key``; "" unknown) of the card *source*
+    stands for, a fast copy fed from in place of its card (``cascade.fast_copy_source``);
+    None: the source is the card, its identity looked up (``card_identity``).
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line.
@@ -369,9 +377,11 @@ def plan_offload(
     if options.cascade and not os.path.lexists(source_path):
         # A cascade re-run whose card was ejected: a fast copy that holds it complete and
         # verified is the source of the slow destinations (or UsageError, nothing written).
-        copy_root, files = _cascade().fast_copy_source(source_path, destinations, options)
+        copy_root, files, card = _cascade().fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
-        plan = plan_offload(copy_root, slow, dataclasses.replace(options, cascade=frozenset()))
+        plan = plan_offload(
+            copy_root, slow, dataclasses.replace(options, cascade=frozenset()), stands_for=card
+        )
         return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     if not os.path.lexists(source_path):
@@ -399,7 +409,8 @@ def plan_offload(
             destinations, settings=options.s3, existing=options.copy.existing
         )
     try:
-        plan = _plan(source_path, tree, destinations, backends, options)
+        card = card_identity(source_path) if stands_for is None else parse_key(stands_for)
+        plan = _plan(source_path, tree, destinations, backends, options, card)
         if options.cascade:
             _cascade().check_cascade(plan)
         return plan
@@ -433,6 +444,7 @@ def _plan(
     destinations: Sequence[Path | str],
     backends: dict[int, S3Backend],
     options: OffloadOptions,
+    card: CardIdentity | None,
 ) -> OffloadPlan:
     try:
         plans = plan_destinations(
@@ -456,9 +468,8 @@ def _plan(
     refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
     if refused is not None:
         raise UsageError(refused)
-    # Which card this is, once a run (a mount table read and one blkid): each entry the
-    # run records names it, and an entry of another card vouches for nothing here.
-    card = card_identity(source_path)
+    # Which card this is (found once a run: a mount table read and one blkid): each entry
+    # the run records names it, and an entry of another card vouches for nothing here.
     card_key = "" if card is None else card.key
     ledgers = [
         _s3().S3Ledger(backends[plan.index], plan.root, card=card_key)

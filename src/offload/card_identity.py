@@ -25,6 +25,7 @@ on the device, no blkid, or not permitted to read the device.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -75,18 +76,30 @@ class CardIdentity(NamedTuple):
         return describe_key(self.key)
 
 
-def describe_key(key: str) -> str:
-    """A ``CardIdentity.key`` (as a ledger entry records it) in words (``words``); a key
-    this version cannot read (a newer version's) quoted as it is."""
+def parse_key(key: str) -> CardIdentity | None:
+    """The identity a ``CardIdentity.key`` (as a ledger entry records it) stands for, its
+    ``filesystem`` unknown (""); None for "" or a key this version cannot read."""
     volume, _, rest = key.partition(" ")
     match = re.match(r'"(?:[^"\\]|\\.)*"', rest)
     if not volume or match is None:
+        return None
+    try:
+        label = json.loads(match.group(0))
+    except ValueError:
+        return None
+    return CardIdentity(volume, label, "", rest[match.end() :].removeprefix("/"))
+
+
+def describe_key(key: str) -> str:
+    """A ``CardIdentity.key`` (as a ledger entry records it) in words (``words``); a key
+    this version cannot read (a newer version's) quoted as it is."""
+    identity = parse_key(key)
+    if identity is None:
         return repr(key)
-    label = "" if match.group(0) == '""' else match.group(0)
-    folder = rest[match.end() :].lstrip("/")
-    if folder:
-        return f"folder {folder} of {label + ', ' if label else ''}volume {volume}"
-    return f"{label + ', ' if label else ''}volume {volume}"
+    label = encode_basestring(identity.label) + ", " if identity.label else ""
+    if identity.folder:
+        return f"folder {identity.folder} of {label}volume {identity.volume_id}"
+    return f"{label}volume {identity.volume_id}"
 
 
 def card_identity(source: Path, *, timeout_s: float = BLKID_TIMEOUT_S) -> CardIdentity | None:

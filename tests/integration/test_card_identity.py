@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from integration.test_field_filesystems import newest_report, run
+from offload.card import OffloadOptions, offload
 from offload.card_identity import card_identity
+from offload.engine.cancel import CancelToken
+from offload.events import CardReleased, Event
+from support.mounts import exfat_replugged, unmount
 
 MTIME_NS = 1_700_000_000_000_000_000
 NAMES = ("CLIPS/A001C001.MOV", "CLIPS/A001C002.MOV")
@@ -207,3 +211,53 @@ def test_a_file_of_another_size_recorded_from_another_card_is_refused_naming_it(
     error = clip["destinations"][0]["error"]
     assert "from another card" in error and "--into another folder" in error, error
     assert (dest / "A001" / NAMES[0]).read_bytes() == (first / NAMES[0]).read_bytes()
+
+
+def test_a_cascade_fed_from_its_fast_copy_records_the_card_not_the_fast_drive(
+    tmp_path: Path, exfat_loop: Any, ext4_loop: Any
+) -> None:
+    """The card gone, a cascade re-run feeds the slow destination from the fast copy (on a
+    drive with an identity of its own): the slow destination's entries record the card the
+    fast copy was made from, so the run with the card back trusts them. Failed before this
+    test's fix: they recorded the fast drive's folder, and the card's run read every copy
+    back (adopted) instead of trusting it."""
+    card = exfat_loop(16 << 20, path=tmp_path / "reader" / "A001")
+    shoot(card.path, b"take 1 ")
+    identity = card_identity(card.path)
+    assert identity is not None
+    fast = ext4_loop(32 << 20).path
+    assert card_identity(fast) is not None
+    slow = tmp_path / "SHUTTLE"
+    slow.mkdir()
+    cancel = CancelToken()
+
+    class StopAtRelease:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    first = offload(card.path, [fast, slow], options=options, sink=StopAtRelease(), cancel=cancel)
+    assert first.exit_code == 130 and first.card_released_at is not None
+    unmount(card.path)
+    card.path.rmdir()
+    fed = copy_cascade(tmp_path, card.path, fast, slow)
+    assert fed.returncode == 0, fed.stdout + fed.stderr
+    assert "is absent: the source is its fast copy" in fed.stderr
+    assert {line["card"] for line in ledger_lines(slow / "A001")} == {identity.key}
+
+    card.path.mkdir()
+    with exfat_replugged(card):
+        assert card_identity(card.path) == identity
+        back = copy_cascade(tmp_path, card.path, fast, slow)
+        assert back.returncode == 0, back.stdout + back.stderr
+        report = newest_report(tmp_path / "reports")
+        assert {d["status"] for f in report["files"] for d in f["destinations"]} == {
+            "verified_earlier"
+        }
+
+
+def copy_cascade(
+    tmp_path: Path, card: Path, fast: Path, slow: Path
+) -> subprocess.CompletedProcess[str]:
+    return run("copy", "--report-dir", tmp_path / "reports", card, fast, "--cascade-to", slow)
