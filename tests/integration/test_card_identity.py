@@ -101,6 +101,7 @@ def test_a_copy_of_the_card_on_another_card_is_adopted_and_recorded_as_this_card
     report = newest_report(reports)
     assert statuses(report) == dict.fromkeys(NAMES, "verified")
     assert {f["destinations"][0]["action"] for f in report["files"]} == {"adopted"}
+    assert "from another card" in again.stderr, again.stderr
     second_id = card_identity(second)
     assert second_id is not None
     last = {line["relative_path"]: line for line in ledger_lines(dest / "A001")}
@@ -261,3 +262,21 @@ def copy_cascade(
     tmp_path: Path, card: Path, fast: Path, slow: Path
 ) -> subprocess.CompletedProcess[str]:
     return run("copy", "--report-dir", tmp_path / "reports", card, fast, "--cascade-to", slow)
+
+
+def test_the_dry_run_names_the_card_and_reads_another_cards_copies_back(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    assert copy_into_dest(tmp_path, first).returncode == 0
+    dry = run("copy", "--dry-run", "--json", second, tmp_path / "dest")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    plan = json.loads(dry.stdout)
+    second_id = card_identity(second)
+    assert second_id is not None and plan["card"] == second_id.as_json()
+    (dest,) = plan["destinations"]
+    assert dest["verified_earlier"] == [] and dest["copy"] == []
+    assert [item["path"] for item in dest["read_back"]] == list(NAMES)
+    assert all("from another card" in item["why"] for item in dest["read_back"])
+    words = run("copy", "--dry-run", second, tmp_path / "dest")
+    assert f"Card: volume {second_id.volume_id}" in words.stderr, words.stderr
