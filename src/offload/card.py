@@ -485,7 +485,8 @@ def _plan(
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
-    # By destination: (task index, path, whether the ledger records it as a copy of ours).
+    # By destination: (task index, path, what the ledger says of it: "size" a copy of ours
+    # whose size changed, "card" another card's, "" nothing: ``OffloadPlan.in_the_way``).
     in_the_way: dict[int, list[tuple[int, str, str]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
