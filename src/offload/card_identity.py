@@ -169,7 +169,7 @@ def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
     """UUID, label and type from ``blkid -p -o export DEVICE``, or None (no blkid, not
     permitted, no UUID, timed out)."""
     blkid = _blkid()
-    if blkid is None:
+    if blkid is None or not _readable(device):
         return None
     import subprocess  # here: a card udev names needs none (start-up cost)
 
@@ -195,6 +195,17 @@ def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
     if not uuid:
         return None
     return uuid, _unquote(values.get("LABEL", "")), _unquote(values.get("TYPE", ""))
+
+
+def _readable(device: str) -> bool:
+    """Whether this process may open *device* for reading (blkid must): a device it may not
+    (a user outside the ``disk`` group, a container's device rules, which deny even root)
+    spares the spawn of a blkid bound to fail. Opened read-only, nothing read."""
+    try:
+        os.close(os.open(device, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
+    except OSError:
+        return False
+    return True
 
 
 def _unquote(value: str) -> str:
