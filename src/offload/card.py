@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from offload import link_targets, remedies
 from offload.card_history import CardHistory, check_card_history, reference_formats
+from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -66,6 +67,7 @@ from offload.ledger import (
     LedgerEntry,
     final_path_of,
     proof_satisfies,
+    same_card,
 )
 from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
@@ -188,9 +190,13 @@ class OffloadPlan:
     # (task index, destination index) of the copies whose final name holds a file of another
     # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
     # them, as it would one that appeared after the plan), but they are not "to copy". Each
-    # to what changed of a copy of ours that --reverify replaces ("size"), else "" (the
-    # words of its refusal: ``remedies.in_the_way``).
+    # to what changed of a copy of ours that --reverify replaces ("size"), "card" for a
+    # file the ledger records from another card, else "" (the words of its refusal:
+    # ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    # The card read (``card_identity``, looked up once a plan): recorded in every ledger
+    # entry the run writes, and in the reports; None when unknown.
+    card: CardIdentity | None = None
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -255,6 +261,8 @@ class OffloadReport:
     plans: list[DestinationPlan]
     job: JobReport
     symlinks: list[SymlinkResult] = field(default_factory=list)
+    # The card read (``OffloadPlan.card``): the JSON report's ``card``; None unknown.
+    card: CardIdentity | None = None
     directories: int = 0
     # The card's symlinks (``symlinks`` holds one result per link and destination).
     card_symlinks: int = 0
@@ -353,9 +361,17 @@ class OffloadReport:
 
 
 def plan_offload(
-    source: Path | str, destinations: Sequence[Path | str], options: OffloadOptions | None = None
+    source: Path | str,
+    destinations: Sequence[Path | str],
+    options: OffloadOptions | None = None,
+    *,
+    stands_for: str | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
+
+    *stands_for*: the identity (``CardIdentity.key``; "" unknown) of the card *source*
+    stands for, a fast copy fed from in place of its card (``cascade.fast_copy_source``);
+    None: the source is the card, its identity looked up (``card_identity``).
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line.
@@ -367,9 +383,11 @@ def plan_offload(
     if options.cascade and not os.path.lexists(source_path):
         # A cascade re-run whose card was ejected: a fast copy that holds it complete and
         # verified is the source of the slow destinations (or UsageError, nothing written).
-        copy_root, files = _cascade().fast_copy_source(source_path, destinations, options)
+        copy_root, files, card = _cascade().fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
-        plan = plan_offload(copy_root, slow, dataclasses.replace(options, cascade=frozenset()))
+        plan = plan_offload(
+            copy_root, slow, dataclasses.replace(options, cascade=frozenset()), stands_for=card
+        )
         return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     if not os.path.lexists(source_path):
@@ -397,7 +415,8 @@ def plan_offload(
             destinations, settings=options.s3, existing=options.copy.existing
         )
     try:
-        plan = _plan(source_path, tree, destinations, backends, options)
+        card = card_identity(source_path) if stands_for is None else parse_key(stands_for)
+        plan = _plan(source_path, tree, destinations, backends, options, card)
         if options.cascade:
             _cascade().check_cascade(plan)
         return plan
@@ -431,6 +450,7 @@ def _plan(
     destinations: Sequence[Path | str],
     backends: dict[int, S3Backend],
     options: OffloadOptions,
+    card: CardIdentity | None,
 ) -> OffloadPlan:
     try:
         plans = plan_destinations(
@@ -454,19 +474,26 @@ def _plan(
     refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
     if refused is not None:
         raise UsageError(refused)
+    # Which card this is (found once a run: a mount table read and one blkid): each entry
+    # the run records names it, and an entry of another card vouches for nothing here.
+    card_key = "" if card is None else card.key
     ledgers = [
-        _s3().S3Ledger(backends[plan.index], plan.root)
+        _s3().S3Ledger(backends[plan.index], plan.root, card=card_key)
         if plan.index in backends
-        else Ledger(plan.root)
+        else Ledger(plan.root, card=card_key)
         for plan in plans
     ]
-    entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    loaded = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    # By destination: the entries that may vouch for this card's copies, and those recorded
+    # from another card (their copies are read back: ``ledger.same_card``).
+    entries, others = _by_card(loaded, card_key)
     algorithms = options.copy.algorithms
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
-    # By destination: (task index, path, whether the ledger records it as a copy of ours).
-    in_the_way: dict[int, list[tuple[int, str, bool]]] = {}
+    # By destination: (task index, path, what the ledger says of it: "size" a copy of ours
+    # whose size changed, "card" another card's, "" nothing: ``OffloadPlan.in_the_way``).
+    in_the_way: dict[int, list[tuple[int, str, str]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
     for source_file in tree.files:
@@ -474,7 +501,7 @@ def _plan(
         # was a large share of a 50,000-file card's memory.
         targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
-        for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
+        for plan, ledger, known, other in zip(plans, ledgers, entries, others, strict=True):
             final = plan.target_text(source_file.relative_path)
             recorded = (
                 ledger.recorded(
@@ -521,7 +548,15 @@ def _plan(
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
                     in_the_way.setdefault(plan.index, []).append(
-                        (len(tasks), final, changed is not None)
+                        (
+                            len(tasks),
+                            final,
+                            "size"
+                            if changed is not None
+                            else "card"
+                            if other and source_file.relative_path in other
+                            else "",
+                        )
                     )
                 targets.append(final)
                 continue
@@ -549,6 +584,13 @@ def _plan(
                     )
                 )
                 continue
+            # Recorded from another card: read back like any file no ledger vouches for,
+            # and its refusal says whose it is.
+            other_card = (
+                _other_card_words(other, source_file.relative_path, card)
+                if other and kind is CheckKind.ADOPT
+                else ""
+            )
             checks.append(
                 ExistingCopy(
                     task_index=len(tasks),
@@ -561,11 +603,12 @@ def _plan(
                     if changed is None or not options.reverify
                     else _changed_words(changed[0], final, changed[1]),
                     ours=changed is not None,
-                    ledger_entry=_unvouched(
-                        known.get(source_file.relative_path), source_file, algorithms
-                    )
+                    ledger_entry="card"
+                    if other_card
+                    else _unvouched(known.get(source_file.relative_path), source_file, algorithms)
                     if kind is CheckKind.ADOPT and known
                     else "",
+                    other_card=other_card,
                 )
             )
         tasks.append(
@@ -622,7 +665,7 @@ def _plan(
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
-        gone = _not_on_card_warnings(tree, plans, entries)
+        gone = _not_on_card_warnings(tree, plans, entries, card_key)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
@@ -648,10 +691,9 @@ def _plan(
         card_history=card_history,
         backends=backends,
         devices=devices,
+        card=card,
         in_the_way={
-            (task, index): "size" if ours else ""
-            for index, found in in_the_way.items()
-            for task, _, ours in found
+            (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
     )
 
@@ -660,7 +702,7 @@ _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name ever
 
 
 def _in_the_way_warnings(
-    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str, bool]]]
+    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str, str]]]
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination: the copies that will fail because a file
     of another size holds their name (another tool's, or an older copy of ours: a camera's
@@ -691,7 +733,11 @@ def _in_the_way_warnings(
                     if len(found) == 1
                     else f"they are not overwritten and those copies fail ({named}{more}); "
                 )
-                + remedies.many_in_the_way(sum(1 for _, _, ours in found if ours), len(found)),
+                + remedies.many_in_the_way(
+                    sum(1 for _, _, ours in found if ours == "size"),
+                    len(found),
+                    sum(1 for _, _, ours in found if ours == "card"),
+                ),
                 plan.index,
             )
         )
@@ -705,7 +751,10 @@ def _finding_path(path: str) -> Path:
 
 
 def _not_on_card_warnings(
-    tree: SourceTree, plans: Sequence[DestinationPlan], entries: Sequence[Mapping[str, LedgerEntry]]
+    tree: SourceTree,
+    plans: Sequence[DestinationPlan],
+    entries: Sequence[Mapping[str, LedgerEntry]],
+    card: str = "",
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination whose ledger records copies (verified or
     transfer-checked; a revoked entry vouches for nothing) of card files the scan did not
@@ -715,9 +764,11 @@ def _not_on_card_warnings(
     Entries of paths the card still has as something the copy does not take as a file (a
     link, a special file) are not gone, nor are those the ignore rules hide now (an ignored
     entry, or one below an ignored folder, whose content the scan never listed): the user
-    told us not to look. What the ledger cannot say is which card an entry came from: in a
-    copy root two cards were offloaded into (``--into``), the other card's files are named
-    too, and the message says that this is one reason.
+    told us not to look. *entries* are this card's (``_by_card``): an entry recorded from
+    another card (``--into`` one folder, a card formatted again) is not named. Where either
+    side's card is unknown (*card* "": this run cannot tell; an entry without ``card``: an
+    older version's, or a run that could not tell), the entry may be another card's, and
+    the message says that this is one reason.
 
     Cost: a set of the card's relative paths and a set difference against each ledger's
     keys; no stat, no I/O (a 50,000-file card: a few ms)."""
@@ -748,8 +799,12 @@ def _not_on_card_warnings(
                 f"{display_path(plan.root)} {'is' if len(gone) == 1 else 'are'} not on the card "
                 f"now ({named}{more}): "
                 + ("its copy there is kept" if len(gone) == 1 else "their copies there are kept")
-                + ", nothing is deleted (deleted from the card since, or another card's file "
-                "offloaded into this folder)",
+                + ", nothing is deleted (deleted from the card since"
+                + (
+                    ", or another card's file offloaded into this folder)"
+                    if not card or any(not known[path].card for path in gone)
+                    else ")"
+                ),
                 plan.index,
             )
         )
@@ -851,18 +906,57 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
     """How a copy of ours changed since *entry* recorded it, naming it: its size (*size_now*
     against the recorded one), else its date; and when it was verified (or only
     transfer-checked) there."""
-    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
-    when = (
-        f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
-        if entry.recorded_at
-        else ""
-    )
+    verb, when = _proven_when(entry)
     if size_now != entry.size_bytes:
         return (
             f"{final} is {size_now:,} bytes; the copy {verb} there{when} was "
             f"{entry.size_bytes:,} bytes"
         )
     return f"{final} has another date than the copy {verb} there{when}"
+
+
+def _by_card(
+    loaded: Sequence[dict[str, LedgerEntry]], card: str
+) -> tuple[list[dict[str, LedgerEntry]], list[dict[str, LedgerEntry]]]:
+    """Each destination's entries split by ``same_card``: those that may vouch for a copy
+    of the card *card* ("" unknown: all of them), and those recorded from another card.
+    One pass over each ledger's entries, none when the card is unknown."""
+    if not card:
+        return list(loaded), [{} for _ in loaded]
+    mine: list[dict[str, LedgerEntry]] = []
+    others: list[dict[str, LedgerEntry]] = []
+    for known in loaded:
+        other = {path: e for path, e in known.items() if not same_card(e, card)}
+        mine.append({p: e for p, e in known.items() if p not in other} if other else known)
+        others.append(other)
+    return mine, others
+
+
+def _other_card_words(
+    other: Mapping[str, LedgerEntry], relative_path: str, card: CardIdentity | None
+) -> str:
+    """What a copy read back says of the entry of its path recorded from another card
+    (``ExistingCopy.other_card``): that card and when; "" when there is none."""
+    entry = other.get(relative_path)
+    if entry is None or card is None:
+        return ""
+    verb, when = _proven_when(entry)
+    return (
+        f"this copy root's ledger records it from another card ({describe_key(entry.card)}), "
+        f"{verb} there{when}; this card: {card.words()}"
+    )
+
+
+def _proven_when(entry: LedgerEntry) -> tuple[str, str]:
+    """How and when *entry* proved its copy, in words: ("verified" or "transfer-checked",
+    " on <local date and time>", or "" when it records no time)."""
+    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
+    when = (
+        f" on {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.recorded_at))}"
+        if entry.recorded_at
+        else ""
+    )
+    return verb, when
 
 
 def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
@@ -1015,6 +1109,7 @@ def _run_locked(
     job_report.elapsed_s = time.monotonic() - started
     report = OffloadReport(
         source=str(plan.source),
+        card=plan.card,
         plans=plan.plans,
         job=job_report,
         warnings=list(plan.preflight.warnings),

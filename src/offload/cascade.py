@@ -101,9 +101,12 @@ CARD_PASS_RECORD = "cascade-card.json"
 
 def fast_copy_source(
     source: Path, destinations: Sequence[Path | str], options: OffloadOptions
-) -> tuple[Path, int]:
+) -> tuple[Path, int, str]:
     """For a cascade re-run whose card *source* is gone: the first fast local copy root that
-    holds the card complete and verified, and how many files it holds. Complete: its record
+    holds the card complete and verified, how many files it holds, and the card's identity
+    its ledger recorded (``CardIdentity.key``: the one every entry of its files records;
+    "" when they record none, or not all the same): the run records that card, not the
+    fast copy's own volume, and trusts the slow destinations' entries of it. Complete: its record
     of the card's pass (``CARD_PASS_RECORD``) names this card and the files and bytes it
     holds now; verified: its ledger records every one of them verified, with the digests
     asked for (the card's, read when it was copied). Raises ``card_absent``'s UsageError
@@ -117,8 +120,8 @@ def fast_copy_source(
             continue
         root = _copy_root(source, name, into=options.into)
         why = _not_complete(source, root, ignore, algorithms)
-        if isinstance(why, int):
-            return root, why
+        if not isinstance(why, str):
+            return root, *why
         looked.append(f"{root}: {why}")
     raise card_absent(source, looked)
 
@@ -130,8 +133,9 @@ def _copy_root(source: Path, destination: str, *, into: bool) -> Path:
 
 def _not_complete(
     source: Path, root: Path, ignore: IgnoreRules, algorithms: Sequence[str]
-) -> str | int:
-    """Why the copy at *root* cannot stand for the card, or how many files it holds."""
+) -> str | tuple[int, str]:
+    """Why the copy at *root* cannot stand for the card, or how many files it holds and the
+    card its ledger's entries of them record (``fast_copy_source``)."""
     try:
         record = json.loads((root / STATE_FOLDER / CARD_PASS_RECORD).read_text("utf-8"))
     except FileNotFoundError:
@@ -150,6 +154,7 @@ def _not_complete(
             f"it holds {tree.file_count} files ({tree.total_bytes} bytes), the card's pass "
             f"recorded {record.get('files')} ({record.get('bytes')} bytes)"
         )
+    cards = set()
     for file in tree.files:
         entry = recorded_entry(
             entries,
@@ -160,7 +165,8 @@ def _not_complete(
         )
         if entry is None or entry.state != "verified":
             return f"its ledger does not record {file.relative_path} verified as it is now"
-    return tree.file_count
+        cards.add(entry.card)
+    return tree.file_count, cards.pop() if len(cards) == 1 else ""
 
 
 def card_absent(source: Path, looked: Sequence[str]) -> UsageError:

@@ -103,7 +103,11 @@ class ExistingCopy(NamedTuple):
     one that did not vouch for this copy (the summary says why it was read back, never
     "without a record" then): ``"other"`` (it records another file: another size or date
     than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
-    (this file, but the copy is not as recorded), ``"revoked"``; "" for no entry."""
+    (this file, but the copy is not as recorded), ``"revoked"``, ``"card"`` (recorded from
+    another card: ``ledger.same_card``); "" for no entry.
+
+    ``other_card`` (ADOPT): the ledger's entry of the path was recorded from another card:
+    which and when, in words (its refusal, if the read-back finds it different, says so)."""
 
     task_index: int
     destination_index: int
@@ -116,6 +120,7 @@ class ExistingCopy(NamedTuple):
     # whatever the run does with it: a refusal of it names --reverify.
     ours: bool = False
     ledger_entry: str = ""
+    other_card: str = ""
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
@@ -457,6 +462,11 @@ def settle(
         elif check.kind is CheckKind.ADOPT and not check.changed:
             if outcome.error:
                 result.error = outcome.error
+            elif policy is ExistingFilePolicy.FAIL and check.other_card:
+                result.error = (
+                    f"{check.final_path} already exists with other content; "
+                    f"{check.other_card}; not overwritten ({remedies.another_card()})"
+                )
             elif policy is ExistingFilePolicy.FAIL:
                 result.error = (
                     f"{check.final_path} already exists with other content; not overwritten "

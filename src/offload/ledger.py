@@ -22,11 +22,26 @@ page cache still held the file, or the device cache under a FUSE drive could not
 cache" and does not count it to release the card. An entry that read the media (O_DIRECT,
 dropped-and-checked cache, the device cache dropped, an S3 GET) has no such key.
 
+Which card: an entry a run wrote for a copy (verified or transfer-checked) records the card
+it copied from (``card``: ``card_identity.CardIdentity.key``, the card's volume UUID or
+serial, label and the source's folder on that volume), when the run knew it. A re-run
+trusts an entry only for the same card (``same_card``): one recorded from another card
+(both known, not equal: a card formatted again and reshot, a second card ``--into`` the
+same folder, with the same names, sizes and dates) vouches for nothing here, and its copy
+is read back against this card's file like any file no ledger vouches for. An entry without
+the key (written by a version before it, or by a run that could not tell its card: a folder
+on a disk udev and blkid name nothing for, a network share) is trusted on the quick check
+alone, as before: same relative path, size and mtime; and so is any entry in a run that
+cannot tell its card.
+
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
 raises), and the path's previous line stands. So a newer version marks an entry that must be
 trusted *less* with a key of its own, written only then: an older version skips it and reads
 the copy back (or copies it) instead of trusting more than was proven; an entry that needs no
-new key stays readable by every version. ``cache_bypass`` is such a key. An entry without it
+new key stays readable by every version. ``cache_bypass`` is such a key, and so is ``card``:
+an older version skips every line that records a card and reads those copies back (or the
+path's previous line stands, as for any key it does not know). A ``revoked`` line never
+records one (it vouches for nothing), so every version reads it. An entry without it
 written by a version before it says nothing about the cache: it is taken as read from the
 media, although such a version may have read a copy on a FUSE drive (exfat-fuse, ntfs-3g)
 through the device's cache (README, "What 'read back from the media' rests on").
@@ -42,7 +57,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -83,15 +98,30 @@ class LedgerEntry:
     # How the read-back went through a cache ("none", "server"; see the module's docstring):
     # empty when it read the media (or the entry is older than the key).
     cache_bypass: str = ""
+    # The card the copy was made from (``CardIdentity.key``): empty when unknown (the run
+    # could not tell, or the entry is older than the key).
+    card: str = ""
+
+
+# The keys a line holds only when set (an older version skips a line with one: see the
+# module's compatibility rule).
+_WHEN_SET = ("cache_bypass", "card")
 
 
 def entry_fields(entry: LedgerEntry) -> dict[str, object]:
-    """The entry as the JSON object of its line: ``cache_bypass`` only when set (an older
-    version skips a line with it: see the module's compatibility rule)."""
+    """The entry as the JSON object of its line: ``cache_bypass`` and ``card`` only when
+    set (an older version skips a line with one: see the module's compatibility rule)."""
     fields = vars(entry)
-    if not fields["cache_bypass"]:
-        return {key: value for key, value in fields.items() if key != "cache_bypass"}
+    if not fields["cache_bypass"] or not fields["card"]:
+        return {k: v for k, v in fields.items() if k not in _WHEN_SET or v}
     return fields
+
+
+def same_card(entry: LedgerEntry, card: str) -> bool:
+    """Whether *entry* may vouch for a copy in a run reading the card *card*
+    (``CardIdentity.key``; "" unknown): the same card, or either unknown (the quick check
+    alone then, the weaker case: module docstring)."""
+    return not entry.card or not card or entry.card == card
 
 
 # The fields ``entry_line`` writes, in the dataclass's order (a test holds them equal to
@@ -108,6 +138,7 @@ _LINE_FIELDS = (
     "recorded_at",
     "etag",
     "cache_bypass",
+    "card",
 )
 
 
@@ -136,6 +167,7 @@ def entry_line(entry: LedgerEntry) -> str:
         return _ENCODER.encode(entry_fields(entry))
     quote = encode_basestring
     bypass = fields["cache_bypass"]
+    card = fields["card"]
     try:  # quote raises TypeError for anything but text
         listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
         line = (
@@ -147,7 +179,9 @@ def entry_line(entry: LedgerEntry) -> str:
             f'"recorded_at": {recorded_at!r}, "etag": {quote(fields["etag"])}'
         )
         if bypass:  # written only when set (entry_fields)
-            return f'{line}, "cache_bypass": {quote(bypass)}}}'
+            line = f'{line}, "cache_bypass": {quote(bypass)}'
+        if card:  # likewise
+            line = f'{line}, "card": {quote(card)}'
     except TypeError:
         return _ENCODER.encode(entry_fields(entry))
     return line + "}"
@@ -156,8 +190,11 @@ def entry_line(entry: LedgerEntry) -> str:
 class Ledger:
     """The ledger of one copy root. ``append`` is thread-safe and durable when it returns."""
 
-    def __init__(self, copy_root: Path) -> None:
+    def __init__(self, copy_root: Path, *, card: str = "") -> None:
+        """*card*: the identity (``CardIdentity.key``) of the card this run reads, recorded
+        in each entry of a copy it appends ("" unknown: recorded nowhere)."""
         self.copy_root = copy_root
+        self.card = card
         self.folder = copy_root / STATE_FOLDER
         self.path = self.folder / LEDGER_NAME
         self._lock = threading.Lock()
@@ -213,14 +250,22 @@ class Ledger:
         of this ledger's appends are rewrites (no write that is known to fail)."""
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
-        self._append_lines(entry_line(entry) for entry in entries)
+        self._append_lines(entry_line(self.stamped(entry)) for entry in entries)
+
+    def stamped(self, entry: LedgerEntry) -> LedgerEntry:
+        """*entry* recording this run's card, when it is a copy's (verified or
+        transfer-checked) without one and the run knows its card; else *entry* itself."""
+        if not self.card or entry.card or entry.state == "revoked":
+            return entry
+        return replace(entry, card=self.card)
 
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
         """``append`` of the ``verified_entry`` of each record, recorded at *recorded_at*
         (a batch's lines are written and made durable together): each line made at once
         (``verified_line``), no entry object a file. A subclass that stores its entries
         elsewhere (``S3Ledger``) makes them entries and appends those."""
-        self._append_lines(verified_line(r, recorded_at) for r in records)
+        card = self.card
+        self._append_lines(verified_line(r, recorded_at, card) for r in records)
 
     def _append_lines(self, lines: Iterable[str]) -> None:
         """``append`` of lines already made (``entry_line``, ``verified_line``: one JSON
@@ -443,8 +488,8 @@ class VerifiedCopy(NamedTuple):
     verify: str
     cache_bypass: str = ""
 
-    def entry(self, recorded_at: float) -> LedgerEntry:
-        """Its ``verified_entry``, recorded at *recorded_at*."""
+    def entry(self, recorded_at: float, card: str = "") -> LedgerEntry:
+        """Its ``verified_entry``, recorded at *recorded_at* from the card *card*."""
         return verified_entry(
             self.relative_path,
             size_bytes=self.size_bytes,
@@ -455,6 +500,7 @@ class VerifiedCopy(NamedTuple):
             verify=self.verify,
             cache_bypass=self.cache_bypass,
             recorded_at=recorded_at,
+            card=card,
         )
 
 
@@ -471,10 +517,11 @@ def _take_back(fd: int, size: int) -> None:
         pass
 
 
-def verified_line(record: VerifiedCopy, recorded_at: float) -> str:
-    """``entry_line`` of *record*'s ``verified_entry`` (recorded at *recorded_at*), byte for
-    byte, without making the entry: the committer writes one a file it verified, and the
-    frozen entry (its eleven fields set one by one, its digests copied) and the line made
+def verified_line(record: VerifiedCopy, recorded_at: float, card: str = "") -> str:
+    """``entry_line`` of *record*'s ``verified_entry`` (recorded at *recorded_at* from the
+    card *card*), byte for byte, without making the entry: the committer writes one a file
+    it verified, and the frozen entry (its fields set one by one, its digests copied) and
+    the line made
     from it were ~7 µs a file, the entry alone half of it (docs/performance.md, "The
     50,000-file card: tenth pass"). Values of other types go through the entry."""
     (
@@ -493,7 +540,7 @@ def verified_line(record: VerifiedCopy, recorded_at: float) -> str:
         or type(recorded_at) is not float
         or not math.isfinite(recorded_at)
     ):
-        return entry_line(record.entry(recorded_at))
+        return entry_line(record.entry(recorded_at, card))
     quote = encode_basestring
     try:  # quote raises TypeError for anything but text
         listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
@@ -505,10 +552,12 @@ def verified_line(record: VerifiedCopy, recorded_at: float) -> str:
             f'"final_name": {quote(final_name)}, "verify": {quote(verify)}, '
             f'"recorded_at": {recorded_at!r}, "etag": ""'
         )
+        if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
+            line = f'{line}, "cache_bypass": {quote(cache_bypass)}'
+        if card:  # written only when known (entry_fields)
+            line = f'{line}, "card": {quote(card)}'
     except TypeError:
-        return entry_line(record.entry(recorded_at))
-    if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
-        return f'{line}, "cache_bypass": {quote(cache_bypass)}}}'
+        return entry_line(record.entry(recorded_at, card))
     return line + "}"
 
 
@@ -523,11 +572,13 @@ def verified_entry(
     verify: str,
     cache_bypass: str = "",
     recorded_at: float | None = None,
+    card: str = "",
 ) -> LedgerEntry:
     """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
     read back), else ``verified``; *cache_bypass* is how it was read back (results.CacheBypass
     value), kept only when that went through a cache (``THROUGH_A_CACHE``); *recorded_at*
-    when it was proven (default: now)."""
+    when it was proven (default: now); *card* the card it was copied from
+    (``CardIdentity.key``; "" unknown)."""
     return LedgerEntry(
         relative_path=relative_path,
         state="transfer_checked" if verify == "transfer" else "verified",
@@ -539,4 +590,5 @@ def verified_entry(
         verify=verify,
         recorded_at=time.time() if recorded_at is None else recorded_at,
         cache_bypass=cache_bypass if cache_bypass in THROUGH_A_CACHE else "",
+        card=card,
     )

@@ -16,14 +16,30 @@ _OVERWRITE = "--overwrite replaces it once the new copy is verified"
 _ANY = f"{_OVERWRITE}, --keep-both keeps both"
 _ANY_MANY = "--overwrite replaces them once the new copies are verified, --keep-both keeps both"
 _SINCE = "since it was recorded in this copy root's ledger: --reverify replaces it"
+_FROM_ANOTHER_CARD = "it is recorded in this copy root's ledger from another card"
 
 
 def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
-    ``"date"``) of a copy of ours that ``--reverify`` replaces; empty for any other file."""
+    ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
+    copy root's ledger records from another card (``another_card``); empty for any other
+    file."""
     if not ours:
         return _ANY
+    if ours == "card":
+        return f"{_FROM_ANOTHER_CARD}: {another_card()}"
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
+
+
+def another_card() -> str:
+    """What to do about a file in the way that the copy root's ledger records from another
+    card (``ledger.same_card``): keep the cards apart, or either remedy of any file."""
+    return f"--into another folder keeps the two cards apart; {_ANY}"
+
+
+def another_card_many() -> str:
+    """``another_card`` for several files."""
+    return f"--into another folder keeps the two cards apart; {_ANY_MANY}"
 
 
 def one_file(targets: Iterable[str | None]) -> dict[str, str]:
@@ -33,11 +49,18 @@ def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     return {target: _OVERWRITE for target in targets if target is not None}
 
 
-def many_in_the_way(ours: int, found: int) -> str:
+def many_in_the_way(ours: int, found: int, other_card: int = 0) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of
-    them copies of ours whose size changed (``--reverify`` replaces those)."""
+    them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
+    of them recorded in the copy root's ledger from another card (``another_card``)."""
     if found == 1:
-        return in_the_way("size" if ours else "")
+        return in_the_way("size" if ours else "card" if other_card else "")
+    if other_card:
+        some = "all are" if other_card == found else f"{other_card} of them are"
+        return (
+            f"{some} recorded in this copy root's ledger from another card: "
+            f"{another_card_many()}" + (f"; {many_in_the_way(ours, found)}" if ours else "")
+        )
     if not ours:
         return _ANY_MANY
     since = "since they were recorded in this copy root's ledger: --reverify replaces"

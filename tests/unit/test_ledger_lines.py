@@ -18,6 +18,7 @@ from offload.ledger import (
     VerifiedCopy,
     entry_fields,
     entry_line,
+    same_card,
     verified_entry,
     verified_line,
 )
@@ -44,6 +45,7 @@ def _encoded(entry: LedgerEntry) -> str:
     verify=st.sampled_from(["transfer", "destination", "full"]),
     bypass=st.sampled_from(["", "none", "server", "o_direct"]),
     etag=_NAMES,
+    card=_NAMES,
 )
 def test_a_line_is_the_encoders_text(
     relative: str,
@@ -55,6 +57,7 @@ def test_a_line_is_the_encoders_text(
     verify: str,
     bypass: str,
     etag: str,
+    card: str,
 ) -> None:
     entry = verified_entry(
         relative,
@@ -65,8 +68,14 @@ def test_a_line_is_the_encoders_text(
         final_name=final,
         verify=verify,
         cache_bypass=bypass,
+        card=card,
     )
-    for candidate in (entry, LedgerEntry(relative, "revoked"), _with_etag(entry, etag)):
+    for candidate in (
+        entry,
+        LedgerEntry(relative, "revoked"),
+        _with_etag(entry, etag),
+        replace(entry, card=""),
+    ):
         assert entry_line(candidate) == _encoded(candidate)
 
 
@@ -118,6 +127,7 @@ def test_the_template_writes_every_field_of_an_entry() -> None:
     verify=st.sampled_from(["transfer", "destination", "full"]) | _NAMES,
     bypass=st.sampled_from(["", "none", "server", "o_direct", "fadvise", "not-read"]),
     recorded_at=st.floats(allow_nan=False, allow_infinity=False),
+    card=st.just("") | _NAMES,
 )
 def test_a_verified_line_is_its_entrys_line(
     relative: str,
@@ -129,6 +139,7 @@ def test_a_verified_line_is_its_entrys_line(
     verify: str,
     bypass: str,
     recorded_at: float,
+    card: str,
 ) -> None:
     """The committer's line made without an entry (``verified_line``) is the line of the
     entry ``verified_entry`` makes of the same values, recorded at the same time, byte for
@@ -142,8 +153,8 @@ def test_a_verified_line_is_its_entrys_line(
         "verify": verify,
         "cache_bypass": bypass,
     }
-    entry = replace(verified_entry(relative, **values), recorded_at=recorded_at)  # type: ignore[arg-type]
-    line = verified_line(VerifiedCopy(relative, **values), recorded_at)  # type: ignore[arg-type]
+    entry = replace(verified_entry(relative, **values), recorded_at=recorded_at, card=card)  # type: ignore[arg-type]
+    line = verified_line(VerifiedCopy(relative, **values), recorded_at, card)  # type: ignore[arg-type]
     assert line == entry_line(entry) == _encoded(entry)
 
 
@@ -181,8 +192,37 @@ def test_append_verified_writes_what_append_of_the_entries_writes(tmp_path: Path
             [("transfer", "not-read"), ("full", "none"), ("destination", "o_direct")]
         )
     ]
-    fast, slow = Ledger(tmp_path / "fast"), Ledger(tmp_path / "slow")
-    fast.append_verified(records, recorded_at=12.5)
-    slow.append([record.entry(12.5) for record in records])
-    assert fast.path.read_bytes() == slow.path.read_bytes()
-    assert fast.load() == {r.relative_path: r.entry(12.5) for r in records}
+    for card in ("", '1234-ABCD "A001"/CLIPS'):
+        fast = Ledger(tmp_path / f"fast{card!r}", card=card)
+        slow = Ledger(tmp_path / f"slow{card!r}", card=card)
+        fast.append_verified(records, recorded_at=12.5)
+        slow.append([record.entry(12.5) for record in records])
+        assert fast.path.read_bytes() == slow.path.read_bytes()
+        assert fast.load() == {r.relative_path: r.entry(12.5, card) for r in records}
+
+
+def test_a_ledger_records_its_card_in_every_copy_but_never_in_a_revocation(
+    tmp_path: Path,
+) -> None:
+    """The card is written only when known, and never on a ``revoked`` line: an older
+    version, which skips a line with a key it does not know, still reads revocations."""
+    ledger = Ledger(tmp_path, card='1234-ABCD "A001"')
+    copy = verified_entry(
+        "C001.MOV", size_bytes=1, mtime_ns=2, digests={}, partial_name="", final_name="",
+        verify="full",
+    )  # fmt: skip
+    ledger.append([copy, LedgerEntry("C002.MOV", "revoked")])
+    lines = [json.loads(line) for line in ledger.path.read_text().splitlines()]
+    assert [line.get("card") for line in lines] == ['1234-ABCD "A001"', None]
+    unknown = Ledger(tmp_path / "unknown")
+    unknown.append([copy])
+    assert "card" not in json.loads(unknown.path.read_text())
+
+
+def test_an_entry_vouches_for_its_own_card_or_where_either_is_unknown() -> None:
+    entry = LedgerEntry("C001.MOV", "verified", card='1234-ABCD "A001"')
+    assert same_card(entry, '1234-ABCD "A001"')
+    assert same_card(entry, "")  # this run cannot tell its card
+    assert same_card(LedgerEntry("C001.MOV", "verified"), '5678-EF01 "A001"')  # legacy entry
+    assert not same_card(entry, '5678-EF01 "A001"')  # formatted again: a new serial
+    assert not same_card(entry, '1234-ABCD "A001"/CLIPS')  # a folder of that volume

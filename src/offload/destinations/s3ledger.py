@@ -56,8 +56,8 @@ class S3Ledger(Ledger):
     committers only ``append`` (each call one new object).
     """
 
-    def __init__(self, backend: S3Backend, copy_root: Path) -> None:
-        super().__init__(copy_root)
+    def __init__(self, backend: S3Backend, copy_root: Path, *, card: str = "") -> None:
+        super().__init__(copy_root, card=card)
         self.backend = backend
         self.store = backend.store
         self.path = copy_root / STATE_FOLDER / "ledger"
@@ -80,7 +80,9 @@ class S3Ledger(Ledger):
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Store the entries as one new object. Raises OSError."""
-        lines = "".join(entry_line(self._with_etag(entry)) + "\n" for entry in entries)
+        lines = "".join(
+            entry_line(self._with_etag(self.stamped(entry))) + "\n" for entry in entries
+        )
         if not lines:
             return
         name = f"{time.time_ns():020d}-{_RUN}-{next(self._serial):06d}.jsonl"

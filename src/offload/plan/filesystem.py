@@ -166,11 +166,16 @@ def filesystem_name(fstype: str, on_device: str = "") -> str:
 
 
 class MountEntry(NamedTuple):
-    """One line of ``/proc/self/mountinfo`` (the fields the preflight uses)."""
+    """One line of ``/proc/self/mountinfo`` (the fields the preflight and
+    ``card_identity`` use)."""
 
     mount_point: str
     fstype: str
     source: str
+    # The folder of the filesystem mounted there ("/" but for a bind mount of a folder).
+    root: str = "/"
+    # The filesystem's device number (``st_dev`` of its files); -1 when not given.
+    device: int = -1
 
 
 _OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3})")
@@ -191,9 +196,11 @@ def parse_mountinfo(data: bytes) -> list[MountEntry]:
             mount_point = _unescape(fields[4])
             fstype = _unescape(fields[sep + 1])
             source = _unescape(fields[sep + 2]) if len(fields) > sep + 2 else ""
+            major, _, minor = fields[2].partition(b":")
+            device = os.makedev(int(major), int(minor))
         except (ValueError, IndexError):
             continue
-        mounts.append(MountEntry(mount_point, fstype, source))
+        mounts.append(MountEntry(mount_point, fstype, source, _unescape(fields[3]), device))
     return mounts
 
 

@@ -124,6 +124,11 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 pass  # gone since the plan: the new copy adds its whole size
             item.replace_growth_bytes += size
             continue
+        if check.other_card:  # recorded from another card: not trusted for this one
+            why = (
+                f"{check.other_card}: read back and compared with this card's file, adopted "
+                f"if equal, else refused ({remedies.another_card()})"
+            )
         if check.changed:  # a copy of ours whose date changed (--reverify)
             why = (
                 f"a copy of ours whose date changed ({display_path(check.changed)}): read back "
@@ -204,6 +209,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         f"({filesize.decimal(plan.tree.total_bytes)}), {len(plan.tree.ignored)} ignored",
         file=err,
     )
+    print(f"Card: {_card_words(plan)}", file=err)
     fast = [printable_name(item.copy_root) for item in results if item.cascade_pass == 1]
     slow = [printable_name(item.copy_root) for item in results if item.cascade_pass == 2]
     if slow:
@@ -285,6 +291,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
     return {
         "dry_run": True,
         "source": str(plan.source),
+        "card": None if plan.card is None else plan.card.as_json(),
         "files": plan.tree.file_count,
         "bytes": plan.tree.total_bytes,
         "ignored": list(plan.tree.ignored),
@@ -328,3 +335,13 @@ def _cascade_dict(results: list[DestinationDryRun]) -> dict[str, Any] | None:
         "card_released": "once every destination of the card pass is verified and finished "
         "(links, folders, manifests); nothing reads the card after",
     }
+
+
+def _card_words(plan: OffloadPlan) -> str:
+    """Which card the ledgers are read for (``card_identity``), in words."""
+    if plan.card is None:
+        return (
+            "identity unknown (no volume serial found): the ledgers' copies are trusted by "
+            "path, size and date alone"
+        )
+    return f"{plan.card.words()}: the ledgers' copies of another card are read back"

@@ -271,6 +271,7 @@ def report_data(
         # socket (~3 ms) in every offload.
         "hostname": hostname or os.uname().nodename,
         "source": report.source,
+        "card": None if report.card is None else report.card.as_json(),
         "production": {key: report.production.get(key) for key in PRODUCTION_FIELDS},
         "started": _iso(job.started_at),
         "finished": _iso(job.finished_at),

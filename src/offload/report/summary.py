@@ -400,6 +400,8 @@ _UNVOUCHED = {
     "the card file's: another card offloaded into this copy root, or the card's file changed)",
     "digests": "recorded in the destination's ledger without every digest this run asks for",
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
+    "card": "recorded in the destination's ledger from another card (its copy is not "
+    "trusted for this one)",
     "revoked": "whose record in the destination's ledger was revoked (found wrong or not "
     "finished by an earlier run)",
 }

@@ -244,6 +244,7 @@ _JOB_REPORT = obj(
         "tool": _o(nullable(map_of(_TEXT))),
         "hostname": _o(_TEXT),
         "source": STR,
+        "card": _o(nullable(map_of(_TEXT))),
         "production": _o(nullable(map_of(_TEXT))),
         "started": DATE,
         "finished": _o(nullable(DATE)),

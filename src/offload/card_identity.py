@@ -1,0 +1,225 @@
+"""Which card an offload reads: the identity each ledger entry it writes records, so that a
+re-run trusts a recorded copy from the ledger only for the card that was copied
+(``ledger.same_card``; README, "Re-running an offload").
+
+A card's identity is its filesystem's own: the volume UUID or serial (exFAT and FAT: the
+volume serial a format writes, new at each format in camera; ext4, btrfs: the UUID; NTFS:
+its serial) with its type and label, and the source's path relative to the volume's root
+("" when the source is the volume's root). The folder is always part of it: on a shuttle
+drive holding many cards in folders of one volume, the volume's UUID names the drive, not a
+card, and only the folder tells them apart. (The same card offloaded once from its root and
+once from a folder in it has two identities: the second run reads its copies back instead
+of trusting them; never the other way.)
+
+Found once a run, read-only: one read of ``/proc/self/mountinfo`` (the mount holding the
+source: its device and the mount's root within the filesystem, so a bind mount of a folder
+names that folder), then the device's UUID and label from udev's ``/dev/disk/by-uuid`` and
+``/dev/disk/by-label`` links, or where udev made none for it (a loop device, a container)
+``blkid -p -o export DEVICE`` (util-linux; ``-p`` probes the device itself, never blkid's
+cache, which may remember the card before it was formatted again), with a timeout. The
+mount source must be a block device or an image file: a kernel mount (``/dev/sdb1``) or a
+FUSE daemon's over a device or image (exfat-fuse, ntfs-3g, fusefat). Unknown (None): no
+such source (tmpfs, overlay, a network share, a FUSE filesystem of another kind), no UUID
+on the device, no blkid, or not permitted to read the device.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from json.encoder import encode_basestring
+from pathlib import Path
+from typing import NamedTuple
+
+from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo
+
+BLKID_TIMEOUT_S = 5.0
+DISK_LINKS = Path("/dev/disk")
+# Where blkid is when a PATH lacks the sbin folders (a user's shell on Debian).
+_SBIN = ("/usr/sbin", "/sbin")
+_UDEV_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+class CardIdentity(NamedTuple):
+    """The identity of a card (see the module's docstring)."""
+
+    volume_id: str  # the filesystem's UUID or serial, as blkid spells it ("1234-ABCD")
+    label: str  # the volume's label ("" for none)
+    filesystem: str  # blkid's TYPE ("exfat", "vfat", "ext4", "ntfs"; "" when not given)
+    folder: str  # the source's path relative to the volume's root ("" for its root)
+
+    @property
+    def key(self) -> str:
+        """The text a ledger entry records (``card``) and runs compare: volume id, label
+        (JSON-quoted, so no label can run into the folder) and folder: ``1234-ABCD "A001"``
+        or ``<uuid> "SHUTTLE"/CARDS/A001``. Not the type: udev's links do not give it, and
+        a key must not depend on which of them and blkid answered."""
+        key = f"{self.volume_id} {encode_basestring(self.label)}"
+        return f"{key}/{self.folder}" if self.folder else key
+
+    def as_json(self) -> dict[str, str]:
+        """The JSON reports' ``card`` object (docs/json.md)."""
+        return {
+            "volume_id": self.volume_id,
+            "label": self.label,
+            "filesystem": self.filesystem,
+            "folder": self.folder,
+            "key": self.key,
+        }
+
+    def words(self) -> str:
+        """The identity in a message: ``"A001", volume 1234-ABCD`` (``volume 1234-ABCD``
+        without a label), and for a folder ``folder CARDS/A001 of "SHUTTLE", volume
+        <uuid>``."""
+        return describe_key(self.key)
+
+
+def parse_key(key: str) -> CardIdentity | None:
+    """The identity a ``CardIdentity.key`` (as a ledger entry records it) stands for, its
+    ``filesystem`` unknown (""); None for "" or a key this version cannot read."""
+    volume, _, rest = key.partition(" ")
+    match = re.match(r'"(?:[^"\\]|\\.)*"', rest)
+    if not volume or match is None:
+        return None
+    try:
+        label = json.loads(match.group(0))
+    except ValueError:
+        return None
+    return CardIdentity(volume, label, "", rest[match.end() :].removeprefix("/"))
+
+
+def describe_key(key: str) -> str:
+    """A ``CardIdentity.key`` (as a ledger entry records it) in words (``words``); a key
+    this version cannot read (a newer version's) quoted as it is."""
+    identity = parse_key(key)
+    if identity is None:
+        return repr(key)
+    label = encode_basestring(identity.label) + ", " if identity.label else ""
+    if identity.folder:
+        return f"folder {identity.folder} of {label}volume {identity.volume_id}"
+    return f"{label}volume {identity.volume_id}"
+
+
+def card_identity(source: Path, *, timeout_s: float = BLKID_TIMEOUT_S) -> CardIdentity | None:
+    """The identity of the card (or folder of cards) at *source*, or None when unknown.
+    Never raises, never writes: one read of the mount table, then udev's links or one
+    ``blkid`` of the device (at most *timeout_s*)."""
+    try:
+        real = os.path.realpath(source)
+        st_dev = os.stat(real).st_dev
+        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+    except OSError:
+        return None
+    # The mount holding the source whose filesystem is the source's (its device number: a
+    # mount point listed but hidden by another is not it).
+    mount = find_mount(Path(real), [m for m in mounts if m.device == st_dev] or mounts)
+    if mount is None or mount.device != st_dev:
+        return None
+    device = _device_of(mount)
+    if device is None:
+        return None
+    found = _from_udev(device) or _from_blkid(device, timeout_s)
+    if found is None:
+        return None
+    volume_id, label, filesystem = found
+    inside = os.path.relpath(real, mount.mount_point) if real != mount.mount_point else ""
+    folder = "/".join(
+        part for part in (*mount.root.split("/"), *inside.split("/")) if part not in ("", ".")
+    )
+    return CardIdentity(volume_id, label, filesystem, folder)
+
+
+def _device_of(mount: MountEntry) -> str | None:
+    """The device (or image file) a mount's source names, or None: a network share's
+    ``host:/path``, tmpfs, a FUSE daemon's own word."""
+    if not mount.source.startswith("/"):
+        return None
+    try:
+        mode = os.stat(mount.source).st_mode
+    except OSError:
+        return None
+    return mount.source if stat.S_ISBLK(mode) or stat.S_ISREG(mode) else None
+
+
+def _from_udev(device: str) -> tuple[str, str, str] | None:
+    """The UUID udev's ``/dev/disk/by-uuid`` names *device* by (with its label from
+    ``by-label``; no type: udev's links give none), or None."""
+    uuid = _link_to(DISK_LINKS / "by-uuid", device)
+    if uuid is None:
+        return None
+    return uuid, _link_to(DISK_LINKS / "by-label", device) or "", ""
+
+
+def _link_to(folder: Path, device: str) -> str | None:
+    """The (unescaped) name of the link in *folder* that leads to *device*, or None."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    real = os.path.realpath(device)
+    for name in sorted(names):
+        if os.path.realpath(folder / name) == real:
+            return _UDEV_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+    return None
+
+
+def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
+    """UUID, label and type from ``blkid -p -o export DEVICE``, or None (no blkid, not
+    permitted, no UUID, timed out)."""
+    blkid = _blkid()
+    if blkid is None or not _readable(device):
+        return None
+    import subprocess  # here: a card udev names needs none (start-up cost)
+
+    try:
+        done = subprocess.run(
+            [blkid, "-p", "-o", "export", device],
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    values = dict(
+        line.partition("=")[::2]
+        for line in done.stdout.decode("utf-8", "surrogateescape").splitlines()
+        if "=" in line
+    )
+    uuid = _unquote(values.get("UUID", ""))
+    if not uuid:
+        return None
+    return uuid, _unquote(values.get("LABEL", "")), _unquote(values.get("TYPE", ""))
+
+
+def _readable(device: str) -> bool:
+    """Whether this process may open *device* for reading (blkid must): a device it may not
+    (a user outside the ``disk`` group, a container's device rules, which deny even root)
+    spares the spawn of a blkid bound to fail. Opened read-only, nothing read."""
+    try:
+        os.close(os.open(device, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK))
+    except OSError:
+        return False
+    return True
+
+
+def _unquote(value: str) -> str:
+    """A value of ``blkid -o export``, which escapes a space or shell character with ``\\``."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def _blkid() -> str | None:
+    """blkid's path: on PATH, else in the sbin folders a user's PATH may lack (Debian).
+    Looked up here, not by ``shutil.which``: shutil is not otherwise loaded before the
+    copy (tests/cli/test_offload_cli.py holds the start-up's imports)."""
+    folders = [*os.environ.get("PATH", "").split(os.pathsep), *_SBIN]
+    for folder in folders:
+        path = os.path.join(folder or ".", "blkid")
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None

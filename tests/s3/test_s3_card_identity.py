@@ -1,0 +1,45 @@
+"""An S3 destination's ledger records the card too: a reshot card (another exFAT volume
+serial, the same names, sizes and dates) offloaded into the same bucket prefix is not
+trusted from the first card's entries; each object is read back and refused. A real moto
+server process, real exFAT cards (loop devices, exfat-fuse), the real CLI (in-process)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from integration.test_card_identity import NAMES, two_cards
+from offload.card_identity import card_identity
+from s3.conftest import admin
+from s3.test_s3_cli import offload as cli_offload
+
+
+def test_a_reshot_card_is_read_back_from_a_bucket_and_refused(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, exfat_loop: Any
+) -> None:
+    """Failed before: the second card's clips were "verified earlier" from the bucket's
+    ledger (the first card's entries) and never uploaded; exit 0."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(first), url)
+    assert code == 0, err
+    client = admin(s3_server.url)
+    identity = card_identity(first)
+    assert identity is not None
+
+    code, out, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(second), url)
+    assert code == 2, out + err
+    assert "ledger records it from another card" in err, err
+    assert f"volume {identity.volume_id}" in err
+    for name in NAMES:  # the first card's objects are kept
+        body = client.get_object(Bucket=bucket, Key=f"day1/A001/{name}")["Body"].read()
+        assert body == (first / name).read_bytes()
+    # Every entry records the first card (the refusals recorded nothing).
+    ledger = [
+        json.loads(line)
+        for item in client.list_objects_v2(Bucket=bucket, Prefix="day1/A001/.offload/ledger/")[
+            "Contents"
+        ]
+        for line in client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().splitlines()
+    ]
+    assert {line["card"] for line in ledger} == {identity.key}
