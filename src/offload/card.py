@@ -702,8 +702,11 @@ def _not_on_card_warnings(
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination whose ledger records copies (verified or
     transfer-checked; a revoked entry vouches for nothing) of card files the scan did not
-    find: a clip deleted in camera since an earlier offload. Their copies are kept (nothing
-    is ever deleted from a destination), and the DIT learns the card lost them.
+    find: a clip deleted in camera since an earlier offload. Nothing is ever deleted from a
+    destination, and the DIT learns the card lost them. The message claims no more than
+    that: whether a copy is still at its name there is not looked at (the ledger says it
+    was written, not that nobody deleted it by hand since), so it says "nothing there is
+    deleted", never that the copies are there.
 
     Entries of paths the card still has as something the copy does not take as a file (a
     link, a special file) are not gone, nor are those the ignore rules hide now (an ignored
@@ -739,10 +742,8 @@ def _not_on_card_warnings(
                 _finding_path(first),
                 f"{plural(len(gone), 'file')} an earlier offload recorded on "
                 f"{display_path(plan.root)} {'is' if len(gone) == 1 else 'are'} not on the card "
-                f"now ({named}{more}): "
-                + ("its copy there is kept" if len(gone) == 1 else "their copies there are kept")
-                + ", nothing is deleted (deleted from the card since, or another card's file "
-                "offloaded into this folder)",
+                f"now ({named}{more}): nothing there is deleted (deleted from the card since, "
+                "or another card's file offloaded into this folder)",
                 plan.index,
             )
         )
