@@ -462,7 +462,6 @@ def _plan(
     # By destination: (task index, path, whether the ledger records it as a copy of ours).
     in_the_way: dict[int, list[tuple[int, str, bool]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
-    keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
         # was a large share of a 50,000-file card's memory.
@@ -504,13 +503,12 @@ def _plan(
                 verify=verify,
                 reverify=options.reverify,
                 backend=backends.get(plan.index),
-                # Its size changed, with --keep-both: no record ties the copy to one inode (a
-                # file written over ours since looks the same), and keep-both asks that
-                # nothing in the way be lost: judged as any file at its name (the new copy
-                # is written beside it), never found wrong by its size and replaced.
-                changed=None
-                if changed is None or (keep_both and changed[1] != source_file.size_bytes)
-                else changed[1],
+                # Its size changed: found wrong by that alone (--reverify). With --keep-both
+                # too it is kept as it is and the new copy written beside it (``settle``):
+                # no record ties the copy to one inode (a file written over ours since looks
+                # the same), and keep-both asks that nothing in the way be lost; it is named
+                # all the same, as a same-size copy read back and found wrong is.
+                changed=None if changed is None else changed[1],
             )
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
@@ -956,8 +954,8 @@ def _run_locked(
         verify=copy.verify.value,
         policy=copy.existing,
     )
-    for message, path in settled.warnings:
-        sink.emit(WarningIssued(message, path))
+    for message, path in settled.warnings:  # each a copy of ours found wrong
+        sink.emit(WarningIssued(message, path, PreflightCode.COPY_NO_LONGER_MATCHES.value))
     roots = [p.destination for p in plan.plans]
     backends = [plan.backends.get(p.index) for p in plan.plans]
     slow = plan.options.cascade
