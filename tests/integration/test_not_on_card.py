@@ -106,7 +106,11 @@ def test_a_clip_deleted_from_the_card_is_named_on_a_rerun(tmp_path: Path) -> Non
     dry_json = run("copy", "--dry-run", "--json", card, *dests)
     assert dry_json.returncode == 0, dry_json.stderr
     said = json.loads(dry_json.stdout)["warnings"]
-    assert sum("not on the card now (CLIPS/A001C003.mov)" in w for w in said) == 2, said
+    assert sum("not on the card now (CLIPS/A001C003.mov)" in w["message"] for w in said) == 2
+    # With their code and path, as the job report gives them (failed before: strings alone).
+    assert [(w["code"], w["path"]) for w in said if w["code"] == CODE] == [
+        (CODE, str(dest / "A001" / "CLIPS" / "A001C003.mov")) for dest in dests
+    ], said
 
 
 def test_a_copy_deleted_by_hand_is_not_said_to_be_kept(tmp_path: Path) -> None:
