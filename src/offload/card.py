@@ -185,6 +185,9 @@ class OffloadPlan:
     # to what changed of a copy of ours that --reverify replaces ("size"), else "" (the
     # words of its refusal: ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
+    # its card): the source's ASC MHL history is that copy's, and is named so.
+    stands_in_for: Path | None = None
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -347,9 +350,17 @@ class OffloadReport:
 
 
 def plan_offload(
-    source: Path | str, destinations: Sequence[Path | str], options: OffloadOptions | None = None
+    source: Path | str,
+    destinations: Sequence[Path | str],
+    options: OffloadOptions | None = None,
+    *,
+    stands_in_for: Path | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
+
+    *stands_in_for*: the absent card that *source*, a fast copy of it, stands in for (a
+    cascade re-run without its card, ``cascade.fast_copy_source``): what the plan says of the
+    source's ASC MHL history names that copy, not the card, whose history was not read.
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line.
@@ -363,7 +374,12 @@ def plan_offload(
         # verified is the source of the slow destinations (or UsageError, nothing written).
         copy_root, files = _cascade().fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
-        plan = plan_offload(copy_root, slow, dataclasses.replace(options, cascade=frozenset()))
+        plan = plan_offload(
+            copy_root,
+            slow,
+            dataclasses.replace(options, cascade=frozenset()),
+            stands_in_for=source_path,
+        )
         return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     if not os.path.lexists(source_path):
@@ -391,7 +407,7 @@ def plan_offload(
             destinations, settings=options.s3, existing=options.copy.existing
         )
     try:
-        plan = _plan(source_path, tree, destinations, backends, options)
+        plan = _plan(source_path, tree, destinations, backends, options, stands_in_for)
         if options.cascade:
             _cascade().check_cascade(plan)
         return plan
@@ -425,6 +441,7 @@ def _plan(
     destinations: Sequence[Path | str],
     backends: dict[int, S3Backend],
     options: OffloadOptions,
+    stands_in_for: Path | None = None,
 ) -> OffloadPlan:
     try:
         plans = plan_destinations(
@@ -432,7 +449,11 @@ def _plan(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    card_history = None if tree.root_is_file else check_card_history(source_path)
+    card_history = (
+        None
+        if tree.root_is_file
+        else check_card_history(source_path, fast_copy=stands_in_for is not None)
+    )
     references = card_history.references if card_history is not None else {}
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
@@ -639,6 +660,7 @@ def _plan(
         card_history=card_history,
         backends=backends,
         devices=devices,
+        stands_in_for=stands_in_for,
         in_the_way={
             (task, index): "size" if ours else ""
             for index, found in in_the_way.items()
@@ -1251,7 +1273,8 @@ def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:
 
 def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
-    return [(path, rules.why(path)) for path in plan.tree.ignored]
+    history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
+    return [(path, rules.why(path, history=history)) for path in plan.tree.ignored]
 
 
 class _RecordedFiles(Collection["ManifestFile"]):
