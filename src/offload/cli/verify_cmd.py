@@ -53,6 +53,7 @@ from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
+from offload.report.csv_cells import cell
 from offload.report.words import plural
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
@@ -224,8 +225,8 @@ def report_dict(
 
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling). Names that are not UTF-8 show their bytes as
-    ``\\xNN``."""
+    unreadable, unverifiable, dangling). Text cells as ``report.csv_cells`` writes them
+    (names exact, escaped: a byte that is not UTF-8 as ``\\xNN``, a control character...)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "status", "detail"])
@@ -249,7 +250,7 @@ def csv_text(data: dict[str, Any]) -> str:
     ):
         rows.extend((p, status, "") for p in data[key])
     for path, status, detail in sorted(rows):
-        writer.writerow([printable_name(path), status, detail])
+        writer.writerow([cell(path), status, cell(detail)])
     return out.getvalue()
 
 
