@@ -326,8 +326,8 @@ def _verifier(
 
     def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int, int]:
         return verify_path(
-            Path(args.path),
-            legacy_mhl=None if args.mhl_file is None else Path(args.mhl_file),
+            _local_root(args.path),
+            legacy_mhl=None if args.mhl_file is None else _local_root(args.mhl_file),
             append_generation=args.append,
             creator=creator,
             on_file=on_file,
@@ -336,9 +336,16 @@ def _verifier(
     return local
 
 
+def _local_root(path: str) -> Path:
+    """A local PATH as the reports give it: absolute (``os.path.abspath``, symlinks kept as
+    typed), as ``offload copy`` gives its source and copy roots, so a report read later, from
+    elsewhere, still names the folder checked."""
+    return Path(os.path.abspath(path))
+
+
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     remote = is_s3_url(args.path)
-    root = Path(args.path)
+    root = Path(args.path) if remote else _local_root(args.path)
     report_dir = args.report_dir or default_report_dir()
     # Bad input known before anything is read (64): no check, no report, and with --json
     # the document still says why.
