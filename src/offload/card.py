@@ -197,6 +197,9 @@ class OffloadPlan:
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
     card: CardIdentity | None = None
+    # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
+    # its card): the source's ASC MHL history is that copy's, and is named so.
+    stands_in_for: Path | None = None
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -366,12 +369,16 @@ def plan_offload(
     options: OffloadOptions | None = None,
     *,
     stands_for: str | None = None,
+    stands_in_for: Path | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
 
     *stands_for*: the identity (``CardIdentity.key``; "" unknown) of the card *source*
     stands for, a fast copy fed from in place of its card (``cascade.fast_copy_source``);
     None: the source is the card, its identity looked up (``card_identity``).
+    *stands_in_for*: the absent card that *source*, a fast copy of it, stands in for (that
+    same cascade re-run without its card): what the plan says of the source's ASC MHL
+    history names that copy, not the card, whose history was not read.
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line.
@@ -386,7 +393,11 @@ def plan_offload(
         copy_root, files, card = _cascade().fast_copy_source(source_path, destinations, options)
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]
         plan = plan_offload(
-            copy_root, slow, dataclasses.replace(options, cascade=frozenset()), stands_for=card
+            copy_root,
+            slow,
+            dataclasses.replace(options, cascade=frozenset()),
+            stands_for=card,
+            stands_in_for=source_path,
         )
         return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
@@ -416,7 +427,7 @@ def plan_offload(
         )
     try:
         card = card_identity(source_path) if stands_for is None else parse_key(stands_for)
-        plan = _plan(source_path, tree, destinations, backends, options, card)
+        plan = _plan(source_path, tree, destinations, backends, options, card, stands_in_for)
         if options.cascade:
             _cascade().check_cascade(plan)
         return plan
@@ -451,6 +462,7 @@ def _plan(
     backends: dict[int, S3Backend],
     options: OffloadOptions,
     card: CardIdentity | None,
+    stands_in_for: Path | None = None,
 ) -> OffloadPlan:
     try:
         plans = plan_destinations(
@@ -458,7 +470,11 @@ def _plan(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    card_history = None if tree.root_is_file else check_card_history(source_path)
+    card_history = (
+        None
+        if tree.root_is_file
+        else check_card_history(source_path, fast_copy=stands_in_for is not None)
+    )
     references = card_history.references if card_history is not None else {}
     if references:
         extra = [f for f in reference_formats(references) if f not in options.copy.algorithms]
@@ -495,7 +511,6 @@ def _plan(
     # whose size changed, "card" another card's, "" nothing: ``OffloadPlan.in_the_way``).
     in_the_way: dict[int, list[tuple[int, str, str]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
-    keep_both = options.copy.existing is ExistingFilePolicy.KEEP_BOTH
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
         # was a large share of a 50,000-file card's memory.
@@ -537,13 +552,12 @@ def _plan(
                 verify=verify,
                 reverify=options.reverify,
                 backend=backends.get(plan.index),
-                # Its size changed, with --keep-both: no record ties the copy to one inode (a
-                # file written over ours since looks the same), and keep-both asks that
-                # nothing in the way be lost: judged as any file at its name (the new copy
-                # is written beside it), never found wrong by its size and replaced.
-                changed=None
-                if changed is None or (keep_both and changed[1] != source_file.size_bytes)
-                else changed[1],
+                # Its size changed: found wrong by that alone (--reverify). With --keep-both
+                # too it is kept as it is and the new copy written beside it (``settle``):
+                # no record ties the copy to one inode (a file written over ours since looks
+                # the same), and keep-both asks that nothing in the way be lost; it is named
+                # all the same, as a same-size copy read back and found wrong is.
+                changed=None if changed is None else changed[1],
             )
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
@@ -692,6 +706,7 @@ def _plan(
         backends=backends,
         devices=devices,
         card=card,
+        stands_in_for=stands_in_for,
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
@@ -758,8 +773,11 @@ def _not_on_card_warnings(
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination whose ledger records copies (verified or
     transfer-checked; a revoked entry vouches for nothing) of card files the scan did not
-    find: a clip deleted in camera since an earlier offload. Their copies are kept (nothing
-    is ever deleted from a destination), and the DIT learns the card lost them.
+    find: a clip deleted in camera since an earlier offload. Nothing is ever deleted from a
+    destination, and the DIT learns the card lost them. The message claims no more than
+    that: whether a copy is still at its name there is not looked at (the ledger says it
+    was written, not that nobody deleted it by hand since), so it says "nothing there is
+    deleted", never that the copies are there.
 
     Entries of paths the card still has as something the copy does not take as a file (a
     link, a special file) are not gone, nor are those the ignore rules hide now (an ignored
@@ -797,9 +815,7 @@ def _not_on_card_warnings(
                 _finding_path(first),
                 f"{plural(len(gone), 'file')} an earlier offload recorded on "
                 f"{display_path(plan.root)} {'is' if len(gone) == 1 else 'are'} not on the card "
-                f"now ({named}{more}): "
-                + ("its copy there is kept" if len(gone) == 1 else "their copies there are kept")
-                + ", nothing is deleted (deleted from the card since"
+                f"now ({named}{more}): nothing there is deleted (deleted from the card since"
                 + (
                     ", or another card's file offloaded into this folder)"
                     if not card or any(not known[path].card for path in gone)
@@ -1065,8 +1081,8 @@ def _run_locked(
         verify=copy.verify.value,
         policy=copy.existing,
     )
-    for message, path in settled.warnings:
-        sink.emit(WarningIssued(message, path))
+    for message, path in settled.warnings:  # each a copy of ours found wrong
+        sink.emit(WarningIssued(message, path, PreflightCode.COPY_NO_LONGER_MATCHES.value))
     roots = [p.destination for p in plan.plans]
     backends = [plan.backends.get(p.index) for p in plan.plans]
     slow = plan.options.cascade
@@ -1363,7 +1379,8 @@ def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:
 
 def _ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
-    return [(path, rules.why(path)) for path in plan.tree.ignored]
+    history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
+    return [(path, rules.why(path, history=history)) for path in plan.tree.ignored]
 
 
 class _RecordedFiles(Collection["ManifestFile"]):

@@ -46,13 +46,19 @@ class CardHistory(NamedTuple):
     warnings: tuple[PreflightItem, ...] = ()
 
 
-def check_card_history(source: Path) -> CardHistory:
+def check_card_history(source: Path, *, fast_copy: bool = False) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
     A history that records paths outside the card is not trusted: a warning says so, the
     offload goes on without it and each destination starts a fresh history. Raises
     UsageError (nothing copied) when the card carries a history that cannot be read.
+    *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
+    without it): the messages name the history read, that copy's, never the card's.
     """
+    # Whose history, and what holds the files: named as what was really read.
+    whose, holder = (
+        ("the fast copy's", "the fast copy") if fast_copy else ("the card's", "the card")
+    )
     folder = source / ASCMHL_FOLDER
     if not folder.is_dir():
         return CardHistory({}, trusted=False)
@@ -62,7 +68,7 @@ def check_card_history(source: Path) -> CardHistory:
         history = read_history(source)
     except OffloadError as exc:
         raise UsageError(
-            f"the card's ASC MHL history in {folder} cannot be read: {exc.message}; nothing "
+            f"{whose} ASC MHL history in {folder} cannot be read: {exc.message}; nothing "
             "was copied",
             path=source,
         ) from None
@@ -72,10 +78,10 @@ def check_card_history(source: Path) -> CardHistory:
     if escaping:
         shown = ", ".join(repr(printable_name(p)) for p in escaping[:5])
         more = f" and {len(escaping) - 5} more" if len(escaping) > 5 else ""
-        reason = f"it records paths outside the card ({shown}{more})"
+        reason = f"it records paths outside {holder} ({shown}{more})"
         message = (
-            f"the card's ASC MHL history in {folder} is broken or forged: {reason}. It is "
-            "not trusted: the card's files are not checked against it, it is not carried to "
+            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is "
+            f"not trusted: {holder}'s files are not checked against it, it is not carried to "
             "the destinations, and each destination starts a fresh history of its own"
         )
         item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
@@ -87,8 +93,9 @@ def check_card_history(source: Path) -> CardHistory:
         PreflightItem(
             PreflightCode.CARD_HISTORY_FILE_MISSING,
             source / path,
-            f"'{printable_name(path)}' is in the card's own ASC MHL history but not on the "
-            "card (deleted in camera, or lost): it cannot be offloaded",
+            f"'{printable_name(path)}' is in {whose} own ASC MHL history but not on "
+            f"{holder} ({'deleted or lost since' if fast_copy else 'deleted in camera, or lost'}"
+            "): it cannot be offloaded",
         )
         for path in missing
     )
@@ -101,10 +108,10 @@ def check_card_history(source: Path) -> CardHistory:
             PreflightItem(
                 PreflightCode.CARD_HISTORY_UPPER_CASE,
                 folder,
-                f"the card's own ASC MHL history records the hashes of {shown}{more} in "
-                "upper-case hex: the card's files are checked against them (the same "
+                f"{whose} own ASC MHL history records the hashes of {shown}{more} in "
+                f"upper-case hex: {holder}'s files are checked against them (the same "
                 "digests), but ascmhl verify compares the text and reports each as a hash "
-                "mismatch (exit 11), as offload verify does, on the card and on every copy "
+                f"mismatch (exit 11), as offload verify does, on {holder} and on every copy "
                 "that carries its history",
             ),
         )

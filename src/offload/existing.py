@@ -501,7 +501,7 @@ def settle(
                     check.destination_index,
                     str(check.final_path),
                     reason,
-                    "could not be read back" if outcome.error and not outcome.mismatch else "",
+                    _kept_words(check, outcome),
                     kept,
                 )
             )
@@ -578,6 +578,15 @@ def found_wrong_warnings(
             )
         )
     return items
+
+
+def _kept_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
+    """What a copy of ours found wrong is, for :class:`FoundWrong`'s *unread*: empty when its
+    read-back found it different from the card (the usual words), else what was found
+    without reading it."""
+    if found_wrong_unread(check):
+        return "is not the copy its ledger recorded (its size changed: not read back)"
+    return "could not be read back" if outcome.error and not outcome.mismatch else ""
 
 
 def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str:

@@ -24,6 +24,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main as offload_main
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.options import CopyOptions, VerifyMode
+from offload.report.summary import verdict_lines
 from offload.results import DestinationStatus
 from support.cards import partials_under
 from support.faultyfs import FaultyFS
@@ -136,6 +137,29 @@ def test_tmpfs_fills_up_mid_file(tmp_path: Path, tmpfs_mount: Callable[..., obje
     assert_others_verified(report, card, dests, [0, 1])
     assert partials_under(full) == []
     assert_nothing_bad_named(card, full / card.name)
+
+
+def test_a_drive_that_fills_alone_is_not_said_to_have_had_nothing_written(
+    tmp_path: Path, tmpfs_mount: Callable[..., object]
+) -> None:
+    """The only destination fills half-way through the first clip: ~2 MiB reach the drive,
+    then the partial is removed. Failed before: the verdict line ended "nothing written",
+    which the bytes that reached the drive make untrue; it says no copy completed."""
+    card = make_card(tmp_path / "cards", CARD)
+    full = tmpfs_mount(16 * MIB).path  # type: ignore[attr-defined]
+
+    def fill() -> None:  # leave ~2 MiB: the 6 MiB clip runs out of space half-way
+        with open(full / "filler.bin", "wb") as handle:
+            handle.write(b"\0" * (14 * MIB))
+
+    report = run_with(card, [full], before=fill)
+    assert report.exit_code == 2
+    assert "ENOSPC" in (report.job.destinations[0].lost_reason or "")
+    assert partials_under(full) == []  # what was written is gone again
+    (verdict,) = [line for line in verdict_lines(report) if line.startswith("NOT ALL VERIFIED")]
+    assert "nothing written" not in verdict, verdict
+    assert verdict.endswith(" s)."), verdict
+    assert "; no copy completed (" in verdict, verdict
 
 
 def test_inode_exhaustion(tmp_path: Path, tmpfs_mount: Callable[..., object]) -> None:

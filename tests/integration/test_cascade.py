@@ -429,12 +429,9 @@ def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(tmp_pa
     assert any("ordinary offload" in note for note in data["notes"])
 
 
-def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
-    tmp_path: Path,
-) -> None:
-    """The card gone, the re-run feeds the slow destination from the fast copy, checked
-    against the card's digests its ledger recorded: a copy altered since (same size and
-    time) fails that file on the slow destination, named; the others are verified."""
+def released_and_stopped(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A 4-file card cascaded from RAID to SHUTTLE, the run stopped (Ctrl-C) right at the
+    card's release: (card, fast, slow). The fast copy holds the card and its record."""
     card = make_card(tmp_path / "cards", files=4)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
@@ -449,6 +446,16 @@ def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
     options = OffloadOptions(cascade=frozenset({1}))
     first = offload(card, [fast, slow], options=options, sink=StopAtRelease(), cancel=cancel)
     assert first.exit_code == 130 and first.card_released_at is not None
+    return card, fast, slow
+
+
+def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
+    tmp_path: Path,
+) -> None:
+    """The card gone, the re-run feeds the slow destination from the fast copy, checked
+    against the card's digests its ledger recorded: a copy altered since (same size and
+    time) fails that file on the slow destination, named; the others are verified."""
+    card, fast, slow = released_and_stopped(tmp_path)
     victim = fast / card.name / "CLIPS" / "C00" / "A003C001.mov"
     st = victim.stat()
     with open(victim, "r+b") as handle:
@@ -629,3 +636,24 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(tmp_pat
     text = _html_text(tmp_path, str(reports[-1]))
     assert "got no copy" not in text
     assert "destination(s) 2 needed nothing from the fast destinations" in text
+
+
+def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
+    tmp_path: Path,
+) -> None:
+    """A re-run without the card reads the fast copy's ASC MHL history (its own generations
+    after the card's), not the card's: the report's reason for leaving its ascmhl/ out of the
+    copy names the fast copy's history. Failed before: "the card's ASC MHL history, carried
+    and continued", of a history no one read from the card in this run."""
+    card, fast, slow = released_and_stopped(tmp_path)
+    assert (fast / card.name / "ascmhl").is_dir()  # the fast copy's own history
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    report = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert report["source"] == str(fast / card.name)
+    reasons = {entry["path"]: entry["reason"] for entry in report["ignored"]}
+    assert reasons["ascmhl"] == (
+        "/ascmhl/: the fast copy's (not the card's) ASC MHL history, carried and continued"
+    ), reasons
+    assert "the card's ASC MHL" not in json.dumps(report)

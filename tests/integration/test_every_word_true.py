@@ -1172,7 +1172,11 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     """--keep-both asks that nothing in the way be lost; no record ties a copy of ours to one
     inode (a file written over ours since looks the same), so with --reverify --keep-both a
     copy of ours whose size changed is kept as it is and the new copy written beside it.
-    Failed before: the changed file was replaced (exit 0, no second copy kept)."""
+    Failed before: the changed file was replaced (exit 0, no second copy kept).
+
+    It is named as the same-size copy found wrong is: which file was kept, why, and where
+    the new copy is, on the terminal, in --json (code copy-no-longer-matches), in the saved
+    report and in --dry-run. Failed before: counted among the files to copy, no warning."""
     card = make_card(tmp_path)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -1182,17 +1186,65 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     with grown.open("ab") as f:
         f.write(b"edit")
     edited = grown.read_bytes()
+    beside_path = grown.with_name("C001 (1).mov")
+    changed = f"{grown} is 200,004 bytes; the copy verified there on "
+
+    dry = run("copy", "--reverify", "--keep-both", "--dry-run", card, dest)
+    assert dry.returncode == 0, dry.stderr
+    flat = " ".join(dry.stderr.split())
+    assert (
+        "1 would copy beside a copy of ours whose size changed, kept as it is "
+        f"(--reverify --keep-both) CLIPS/C001.mov: {changed}"
+    ) in flat, flat
+    dry_json = run("copy", "--reverify", "--keep-both", "--dry-run", "--json", card, dest)
+    assert dry_json.returncode == 0, dry_json.stderr
+    (planned,) = json.loads(dry_json.stdout)["destinations"]
+    assert [r["path"] for r in planned["keep_beside"]] == ["CLIPS/C001.mov"], planned
+    assert planned["keep_beside"][0]["why"].startswith(changed), planned
+    assert planned["replace"] == [] and planned["refused"] == [], planned
+    assert planned["copy_bytes"] == 200_000, planned  # the new copy, nothing replaced
+    assert grown.read_bytes() == edited and not beside_path.exists()  # a dry run
 
     done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
     assert done.returncode == 0, done.stderr
     assert grown.read_bytes() == edited  # kept as it was
     beside = sorted(p.name for p in grown.parent.iterdir() if p.name.startswith("C001"))
-    assert len(beside) == 2, beside
-    (new_name,) = [name for name in beside if name != "C001.mov"]
-    assert (grown.parent / new_name).read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
-    states = {f["path"]: f["destinations"][0] for f in newest_report(reports)["files"]}
+    assert beside == ["C001 (1).mov", "C001.mov"], beside
+    assert beside_path.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    report = newest_report(reports)
+    states = {f["path"]: f["destinations"][0] for f in report["files"]}
     assert states["CLIPS/C001.mov"]["status"] == "verified"
     assert states["CLIPS/C001.mov"]["action"] == "copied"
+    assert states["CLIPS/C001.mov"]["final_path"] == str(beside_path)
+    flat = " ".join(done.stderr.split())
+    doing = "copy no longer matches, kept as it is (--keep-both), copying it again beside it"
+    assert f"{doing}: {changed}" in flat, flat
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["path"] == str(grown), found
+    message = " ".join(found["message"].split())
+    assert "replaced" not in message and "read back and found different" not in message
+    assert (
+        f"kept as it is (--keep-both): {grown} is not the copy its ledger recorded (its size "
+        f"changed: not read back); the new copy from the card was written beside it as "
+        f"{beside_path}, verified now (read back)"
+    ) in message, message
+
+    # --json: the warning_issued event carries the code. (The copy root holds the earlier
+    # kept file still: cut it back so that this run finds a copy of ours changed again.)
+    with beside_path.open("ab") as f:
+        f.write(b"edit")
+    streamed = run(
+        "copy", "--json", "--reverify", "--keep-both", card, dest, "--report-dir", reports
+    )
+    assert streamed.returncode == 0, streamed.stderr
+    events = [json.loads(line) for line in streamed.stdout.splitlines()]
+    issued = [
+        e
+        for e in events
+        if e["event"] == "warning_issued" and e["code"] == "copy-no-longer-matches"
+    ]
+    assert [e["path"] for e in issued] == [str(beside_path)], issued
+    assert issued[0]["message"].startswith(f"{doing}: {beside_path} is 200,004 bytes"), issued
 
 
 def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
@@ -1213,7 +1265,12 @@ def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
     clips = dest / "A001" / "CLIPS"
     rotten, rewritten = clips / "C001.mov", clips / "C002.mov"
     corrupt_keeping_size_and_mtime(rotten)
+    recorded_ns = rewritten.stat().st_mtime_ns
     rewritten.write_bytes(os.urandom(200_000))
+    # Its date changed, whatever the machine's load: beyond the ledger's 2 s of tolerance
+    # (a rewrite within 2 s of the card file's date read as unchanged and took the other
+    # wording: the test failed only on a loaded machine).
+    os.utime(rewritten, ns=(recorded_ns + 10**10, recorded_ns + 10**10))
     kept = {path: path.read_bytes() for path in (rotten, rewritten)}
 
     done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
@@ -1227,7 +1284,8 @@ def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
         beside = path.with_name(f"{path.stem} (1).mov")
         assert beside.read_bytes() == (card / "CLIPS" / path.name).read_bytes()
         doing = "copy no longer matches, kept as it is (--keep-both), copying it again beside it"
-        assert f"{doing}: {path} differs from the " in flat, flat
+        how = "has another date than the copy verified there on" if path == rewritten else ""
+        assert f"{doing}: {path} {how or 'differs from the '}" in flat, flat
         state = states[f"CLIPS/{path.name}"]
         assert state["status"] == "verified" and state["final_path"] == str(beside), state
         message = " ".join(warnings[str(path)].split())

@@ -1,6 +1,6 @@
 """A re-run names the card files an earlier offload recorded (each destination's ledger)
-that the card no longer has: a clip deleted in camera after the offload. Their copies are
-kept, nothing is deleted, the exit code is unchanged; one warning a destination before the
+that the card no longer has: a clip deleted in camera after the offload. Nothing is
+deleted, the exit code is unchanged; one warning a destination before the
 copy (code ``not-on-card``), on the terminal, in ``--json``, the reports and ``--dry-run``.
 
 Real cards on the real filesystem, the real CLI in a subprocess where the terminal's words
@@ -75,7 +75,8 @@ def test_a_clip_deleted_from_the_card_is_named_on_a_rerun(tmp_path: Path) -> Non
     for dest, line in zip(dests, lines, strict=True):
         assert line.startswith("WARNING: 1 file an earlier offload recorded on "), line
         assert f"{dest / 'A001'} is not on the card now (CLIPS/A001C003.mov)" in line, line
-        assert "its copy there is kept, nothing is deleted" in line, line
+        assert "(CLIPS/A001C003.mov): nothing there is deleted (" in line, line
+        assert "kept" not in line, line  # the drive was not looked at: no claim it is there
     # Before the copy's summary, as the planner's other warnings.
     assert again.stderr.index(lines[0]) < again.stderr.index("verified")
     for dest in dests:  # the copy is still there, untouched
@@ -105,7 +106,27 @@ def test_a_clip_deleted_from_the_card_is_named_on_a_rerun(tmp_path: Path) -> Non
     dry_json = run("copy", "--dry-run", "--json", card, *dests)
     assert dry_json.returncode == 0, dry_json.stderr
     said = json.loads(dry_json.stdout)["warnings"]
-    assert sum("not on the card now (CLIPS/A001C003.mov)" in w for w in said) == 2, said
+    assert sum("not on the card now (CLIPS/A001C003.mov)" in w["message"] for w in said) == 2
+    # With their code and path, as the job report gives them (failed before: strings alone).
+    assert [(w["code"], w["path"]) for w in said if w["code"] == CODE] == [
+        (CODE, str(dest / "A001" / "CLIPS" / "A001C003.mov")) for dest in dests
+    ], said
+
+
+def test_a_copy_deleted_by_hand_is_not_said_to_be_kept(tmp_path: Path) -> None:
+    """Failed before: the warning said "its copy there is kept" from the ledger alone, though
+    the copy had been deleted from the drive by hand. It now says only what the run knows:
+    nothing there is deleted."""
+    card, dests, reports = offloaded(tmp_path)
+    (card / "CLIPS" / "A001C003.mov").unlink()
+    (dests[0] / "A001" / "CLIPS" / "A001C003.mov").unlink()  # gone from the drive too
+    again = run("copy", card, dests[0], "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    (line,) = [line for line in again.stderr.splitlines() if "not on the card now" in line]
+    assert "is kept" not in line and "are kept" not in line, line
+    assert "(CLIPS/A001C003.mov): nothing there is deleted" in line, line
+    (found,) = warnings_of(newest_report(reports))
+    assert "kept" not in found["message"], found
 
 
 def test_many_deleted_name_three_and_the_count(tmp_path: Path) -> None:
@@ -118,7 +139,7 @@ def test_many_deleted_name_three_and_the_count(tmp_path: Path) -> None:
     assert (
         "4 files an earlier offload recorded on "
         f"{dests[0] / 'A001'} are not on the card now (CLIPS/A001C001.mov, CLIPS/A001C002.mov, "
-        "CLIPS/A001C004.mov, and 1 more): their copies there are kept, nothing is deleted"
+        "CLIPS/A001C004.mov, and 1 more): nothing there is deleted"
     ) in again.stderr, again.stderr
 
 

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from offload.card import OffloadOptions, offload, plan_offload
+from offload.card import OffloadOptions, offload, plan_offload, run_offload
 from offload.destinations.s3config import S3Settings
 from offload.events import ExistingCopiesChecking, WarningIssued
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
@@ -300,3 +300,60 @@ def test_objects_in_the_way_are_found_by_the_listing_not_a_head_each(
     (item,) = [w for w in plan.preflight.warnings if w.code == "existing-not-overwritten"]
     assert "40 files of another size" in item.message and "and 37 more" in item.message
     assert str(item.path) == f"s3://{bucket}/day1/A001/DCIM/IMG_0020.JPG"
+
+
+def _race_plan(s3_server, bucket, tmp_path, policy: ExistingFilePolicy):  # type: ignore[no-untyped-def]
+    """A card of a multipart file (its object made by the publish, a single PUT's at its
+    flush) planned to s3://bucket/day1, then another writer's object stored at that file's
+    key: (plan, client, key, the other object's bytes)."""
+    card = make_card(tmp_path, {"A001.xml": 2 * 1024 * 1024 + 7, "CLIPS/A001C001.mov": 3000})
+    key = "day1/A001/A001.xml"
+    settings = S3Settings(
+        endpoint_url=s3_server.url, region="us-east-1", max_attempts=3, single_put_max=1 << 20
+    )
+    options = OffloadOptions(copy=CopyOptions(existing=policy), s3=settings)
+    plan = plan_offload(card, [f"s3://{bucket}/day1"], options)
+    other = b"another writer's object"
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=key, Body=other)  # after the plan: a race
+    return plan, client, key, other
+
+
+def test_an_object_stored_at_a_key_after_the_plan_is_refused_naming_that_key_alone(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Another writer stores an object at a copy's key after the plan: the conditional
+    write refuses it, the copy fails naming that key, the other object is kept; nothing
+    says "(or a name differing only by case)": S3 keys are case-sensitive."""
+    plan, client, key, other = _race_plan(s3_server, bucket, tmp_path, ExistingFilePolicy.FAIL)
+    report = run_offload(plan)
+    assert report.exit_code == 1
+    failed = {
+        f.relative_path: r for f in report.job.files for r in f.destinations if r.error is not None
+    }
+    assert list(failed) == ["A001.xml"], failed
+    error = failed["A001.xml"].error or ""
+    assert f"s3://{bucket}/{key}" in error and "the key exists already" in error, error
+    assert "differing only by case" not in error, error
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+
+
+def test_keep_both_beside_an_object_stored_at_its_key_after_the_plan(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """--keep-both, and another writer stores an object at a copy's key after the plan:
+    the upload takes the next free key ("A001 (1).xml", found by a HEAD as it starts) and
+    the copy is kept there, verified, the other object untouched. Failed before: the
+    committer chose the name from the plan's listing (the key looked free), the publish
+    refused the mismatch, and the verified copy failed with "already exists on destination
+    ... (or a name differing only by case)", a clause untrue of case-sensitive S3 keys."""
+    plan, client, key, other = _race_plan(s3_server, bucket, tmp_path, ExistingFilePolicy.KEEP_BOTH)
+    report = run_offload(plan)
+    errors = [r.error for f in report.job.files for r in f.destinations if r.error]
+    assert report.exit_code == 0, errors
+    (result,) = next(f for f in report.job.files if f.relative_path == "A001.xml").destinations
+    assert result.status is DestinationStatus.VERIFIED, result
+    assert result.final_path == f"s3://{bucket}/day1/A001/A001 (1).xml", result
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+    copied = client.get_object(Bucket=bucket, Key="day1/A001/A001 (1).xml")["Body"].read()
+    assert len(copied) == 2 * 1024 * 1024 + 7

@@ -53,6 +53,7 @@ from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
+from offload.report.csv_cells import cell
 from offload.report.words import plural
 from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
 
@@ -224,8 +225,8 @@ def report_dict(
 
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling). Names that are not UTF-8 show their bytes as
-    ``\\xNN``."""
+    unreadable, unverifiable, dangling). Text cells as ``report.csv_cells`` writes them
+    (names exact, escaped: a byte that is not UTF-8 as ``\\xNN``, a control character...)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "status", "detail"])
@@ -249,7 +250,7 @@ def csv_text(data: dict[str, Any]) -> str:
     ):
         rows.extend((p, status, "") for p in data[key])
     for path, status, detail in sorted(rows):
-        writer.writerow([printable_name(path), status, detail])
+        writer.writerow([cell(path), status, cell(detail)])
     return out.getvalue()
 
 
@@ -325,8 +326,8 @@ def _verifier(
 
     def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int, int]:
         return verify_path(
-            Path(args.path),
-            legacy_mhl=None if args.mhl_file is None else Path(args.mhl_file),
+            _local_root(args.path),
+            legacy_mhl=None if args.mhl_file is None else _local_root(args.mhl_file),
             append_generation=args.append,
             creator=creator,
             on_file=on_file,
@@ -335,9 +336,16 @@ def _verifier(
     return local
 
 
+def _local_root(path: str) -> Path:
+    """A local PATH as the reports give it: absolute (``os.path.abspath``, symlinks kept as
+    typed), as ``offload copy`` gives its source and copy roots, so a report read later, from
+    elsewhere, still names the folder checked."""
+    return Path(os.path.abspath(path))
+
+
 def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     remote = is_s3_url(args.path)
-    root = Path(args.path)
+    root = Path(args.path) if remote else _local_root(args.path)
     report_dir = args.report_dir or default_report_dir()
     # Bad input known before anything is read (64): no check, no report, and with --json
     # the document still says why.

@@ -100,6 +100,10 @@ class Features:
     # The destination stores a file's digests with the copy (S3 object metadata): the writer
     # hands ``open_partial`` the signal of the digests known once the file was read.
     stores_digests: bool = False
+    # Names are compared byte for byte, so a name in the way of a publish is that very name
+    # (S3 keys). Off: it may be one differing only by case (a local filesystem may fold
+    # case: exFAT, NTFS, FAT, APFS), and a refusal says so.
+    exact_names: bool = False
 
 
 class EntryInfo(NamedTuple):

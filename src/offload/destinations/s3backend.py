@@ -38,6 +38,7 @@ from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
     display_path,
+    keep_both_key,
     s3_root,
 )
 from offload.options import ExistingFilePolicy
@@ -229,6 +230,10 @@ class S3Backend:
         # Completed here, not yet published (a dict: setting and popping a key are atomic).
         self._sealed: dict[str, S3Partial] = {}
         self._published: set[str] = set()
+        # Keys keep-both's ``free_key`` found taken (a HEAD each, live) as an upload started:
+        # ``exists`` says so though the plan's listing (older) did not show them, so that
+        # the committer's choice of a free name agrees with the key the upload took.
+        self._taken: set[str] = set()
         # folder key -> (every name there, its objects by name), listed once
         self._listed: dict[str, tuple[set[str], dict[str, EntryInfo]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
@@ -253,6 +258,7 @@ class S3Backend:
             mtimes=False,
             max_name_bytes=MAX_KEY_BYTES,
             stores_digests=self.store.settings.metadata_digests,
+            exact_names=True,  # S3 keys are case-sensitive
         )
 
     def key(self, path: Path | str) -> str:
@@ -286,7 +292,7 @@ class S3Backend:
         with self._lock:
             if key in self._sealed:
                 return False  # our own upload, waiting for its publish
-            if key in self._published:
+            if key in self._published or key in self._taken:
                 return True
         return key.rpartition("/")[2] in self._listing(key, path)[0]
 
@@ -348,7 +354,19 @@ class S3Backend:
         final_path = Path(final_path)
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
-            key = self.store.free_key(key)
+            chosen = self.store.free_key(key)
+            # Every name tried before the one chosen was found taken (free_key tries them in
+            # order): another writer may have stored them after the plan's listing.
+            if chosen != key:
+                taken = [key]
+                for attempt in range(1, 10_000):
+                    candidate = keep_both_key(key, attempt)
+                    if candidate == chosen:
+                        break
+                    taken.append(candidate)
+                with self._lock:
+                    self._taken.update(taken)
+            key = chosen
         replace = self._existing is ExistingFilePolicy.OVERWRITE
         upload = self.store.open_upload(
             key,

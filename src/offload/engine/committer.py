@@ -395,9 +395,15 @@ class DestinationCommitter:
                     partial, target, replace=replace, digests=pending.ticket.inflight_digests
                 )
             except FileExistsError as exc:
+                # A name differing only by case is in the way only where names fold case.
+                folded = (
+                    ""
+                    if state.destination.features.exact_names
+                    else " (or a name differing only by case)"
+                )
                 raise DestinationFileError(
-                    f"{partial.final_path} already exists on destination {state.device} "
-                    "(or a name differing only by case); not overwritten: "
+                    f"{partial.final_path} already exists on destination {state.device}"
+                    f"{folded}; not overwritten: "
                     f"{state.in_the_way(str(partial.final_path))}",
                     path=partial.final_path,
                 ) from exc

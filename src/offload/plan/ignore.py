@@ -130,9 +130,11 @@ class IgnoreRules:
         """Rules with exactly ``patterns`` (the ascmhl flag is kept)."""
         return IgnoreRules(tuple(patterns), exclude_root_ascmhl=self.exclude_root_ascmhl)
 
-    def why(self, relative_path: str) -> str:
+    def why(self, relative_path: str, *, history: str = "the card's") -> str:
         """Why an ignored entry was left out: the first pattern that matches it (as a folder
-        or a file) and, for a default pattern, the reason it is safe to leave out."""
+        or a file) and, for a default pattern, the reason it is safe to leave out. *history*:
+        whose the source's root ``ascmhl/`` is (a cascade re-run without its card reads a
+        fast copy's)."""
         matched = self._spec.first_match(relative_path)
         if matched is None:
             return "ignored"
@@ -140,7 +142,7 @@ class IgnoreRules:
         if pattern in DEFAULT_IGNORE_REASONS:
             return f"{pattern}: {DEFAULT_IGNORE_REASONS[pattern]}"
         if pattern == ROOT_ASCMHL_PATTERN:
-            return f"{pattern}: the card's ASC MHL history, carried and continued"
+            return f"{pattern}: {history} ASC MHL history, carried and continued"
         return f"matches ignore pattern {pattern}"
 
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:

@@ -57,6 +57,9 @@ class DestinationDryRun:
     # Copies of ours whose size changed (--reverify): copied again, renamed over the bad one
     # once the new copy is verified. (path, how it changed)
     replace: list[tuple[str, str]] = field(default_factory=list)
+    # The same with --keep-both: kept as it is, the new copy written beside it under the
+    # keep-both name (its whole size counted in copy_bytes). (path, how it changed)
+    keep_beside: list[tuple[str, str]] = field(default_factory=list)
     # What the replacements add to the drive once done: each new copy's size less the bad
     # one's it replaces (negative for a copy that grew). The room needed while they are
     # written (each whole beside the bad one) is the preflight's to check, as in the run.
@@ -116,6 +119,10 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         why = _CHECK_WHY[check.kind]
         if found_wrong_unread(check):  # a copy of ours whose size changed (--reverify)
             item = out[check.destination_index]
+            if policy is ExistingFilePolicy.KEEP_BOTH:  # kept, the new copy beside it
+                item.keep_beside.append((relative, display_path(check.changed)))
+                item.copy_bytes += plan.tasks[check.task_index].source.size_bytes
+                continue
             item.replace.append((relative, display_path(check.changed)))
             size = plan.tasks[check.task_index].source.size_bytes
             try:
@@ -154,13 +161,16 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, 2) for path in item.transfer_checked_earlier)
         holds[index].update((path, copied) for path in item.copy)
         holds[index].update((path, 0) for path, _why in item.read_back)
-        holds[index].update((path, copied) for path, _why in item.replace)
+        holds[index].update((path, copied) for path, _why in (*item.replace, *item.keep_beside))
     refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
         if item.index not in slow:
             continue
-        for path in [*item.copy, *(p for p, _why in (*item.read_back, *item.replace))]:
+        for path in [
+            *item.copy,
+            *(p for p, _why in (*item.read_back, *item.replace, *item.keep_beside)),
+        ]:
             ranked = sorted((holds[f][path], f) for f in feeders if path in holds[f])
             if not ranked:
                 why = "no fast destination will hold a verified copy of it"
@@ -247,6 +257,13 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "would copy again, over a copy of ours whose size changed (--reverify)",
             (f"{printable_name(p)}: {why}" for p, why in item.replace),
         )
+        if item.keep_beside:  # --reverify --keep-both only: no line of 0 on every dry run
+            _group(
+                err,
+                "would copy beside a copy of ours whose size changed, kept as it is "
+                "(--reverify --keep-both)",
+                (f"{printable_name(p)}: {why}" for p, why in item.keep_beside),
+            )
         _group(err, "would be REFUSED", (f"{printable_name(p)}: {why}" for p, why in item.refused))
         if item.cascade_pass == 2:
             for root, paths in item.fed_from.items():
@@ -295,7 +312,15 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "files": plan.tree.file_count,
         "bytes": plan.tree.total_bytes,
         "ignored": list(plan.tree.ignored),
-        "warnings": [w.message for w in plan.preflight.warnings],
+        # As the job report gives them (code, path, message): a script tells them by code.
+        "warnings": [
+            {
+                "code": w.code.value,
+                "path": None if w.path is None else str(w.path),
+                "message": w.message,
+            }
+            for w in plan.preflight.warnings
+        ],
         "cascade": _cascade_dict(results),
         "devices": [
             {**entry, "summary": describe_devices(entry, [item.copy_root for item in results])}
@@ -312,6 +337,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "read_back": [{"path": p, "why": why} for p, why in item.read_back],
                 "refused": [{"path": p, "why": why} for p, why in item.refused],
                 "replace": [{"path": p, "why": why} for p, why in item.replace],
+                "keep_beside": [{"path": p, "why": why} for p, why in item.keep_beside],
                 "free_bytes": item.free_bytes,
                 "free_after_bytes": item.free_after_bytes,
                 "cascade_pass": item.cascade_pass,

@@ -28,6 +28,7 @@ from offload.hashing.c4 import C4Hasher
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
+from offload.report.csv_cells import cell
 from offload.report.documents import PendingDocuments
 from offload.report.release import card_release
 from offload.report.volumes import add_volume_info
@@ -451,8 +452,10 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    roots = {d.index: d.root for d in report.job.destinations}
-    production = [report.production.get(key) or "" for key in PRODUCTION_FIELDS]
+    # Every text cell a name or a message can reach through ``cell`` (csv_cells: names kept
+    # exactly, yet no row broken, no terminal driven, no formula started).
+    roots = {d.index: cell(d.root) for d in report.job.destinations}
+    production = [cell(report.production.get(key) or "") for key in PRODUCTION_FIELDS]
     files = report.job.files
     # A batch's rows made in one loop and written by one writerows: at 50,000 files the
     # rows were ~0.5 s of CPU (a call, an enum's `.value` property, a join of no digests,
@@ -461,11 +464,11 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
         rows = []
         for file in files[start : start + _BATCH]:
             digests = _digests_text(file.inflight_digests)
-            path = file.relative_path
+            path = cell(file.relative_path)
             size = file.size_bytes
             mtime_ns = file.mtime_ns
             mtime = _iso(mtime_ns / 1e9)
-            source_error = file.source_error or ""
+            source_error = cell(file.source_error or "")
             for dest in file.destinations:
                 index = dest.destination_index
                 status = dest.status
@@ -482,8 +485,8 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                         dest.action._value_,
                         "" if verified_at is None else _iso(verified_at),
                         dest.verified_mode or "",
-                        dest.final_path,
-                        dest.error or "",
+                        cell(dest.final_path),
+                        cell(dest.error or ""),
                         digests,
                         _digests_text(dest.digests) if status is _VERIFIED else "",
                         _digests_text(dest.recorded_digests),

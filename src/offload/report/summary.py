@@ -152,11 +152,18 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         }:
             verified_everywhere += 1
             verified_bytes += file.size_bytes
+    # The bytes of the copies finished (verified or transfer-checked): a copy that failed or
+    # was cancelled part-way may have written bytes that were then removed with its partial
+    # (a disk that filled), so with none finished and one of them, "no copy completed", never
+    # "nothing written", which would claim nothing ever reached the drive.
     written = sum(d.bytes_written for d in job.destinations)
+    unfinished = by_state[DestinationStatus.FAILED] + by_state[DestinationStatus.CANCELLED]
     speed = (
         f"; {filesize.decimal(written)} written in {job.elapsed_s:.1f} s "
         f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
         if written and job.elapsed_s > 0
+        else f"; no copy completed ({job.elapsed_s:.1f} s)"
+        if unfinished
         else f"; nothing written ({job.elapsed_s:.1f} s)"
     )
     lines = []
