@@ -66,6 +66,7 @@ from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
+    AbsentFolders,
     DestinationPlan,
     IgnoreRules,
     PreflightCode,
@@ -455,6 +456,7 @@ def _plan(
         for plan in plans
     ]
     entries = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    absent = [AbsentFolders() for _ in plans]  # a destination's folders not there
     algorithms = options.copy.algorithms
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
@@ -468,7 +470,7 @@ def _plan(
         # was a large share of a 50,000-file card's memory.
         targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
-        for plan, ledger, known in zip(plans, ledgers, entries, strict=True):
+        for plan, ledger, known, not_there in zip(plans, ledgers, entries, absent, strict=True):
             final = plan.target_text(source_file.relative_path)
             recorded = (
                 ledger.recorded(
@@ -511,6 +513,7 @@ def _plan(
                 changed=None
                 if changed is None or (keep_both and changed[1] != source_file.size_bytes)
                 else changed[1],
+                absent=not_there,
             )
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
@@ -794,6 +797,7 @@ def _existing_copy_kind(
     reverify: bool,
     backend: S3Backend | None = None,
     changed: int | None = None,
+    absent: AbsentFolders | None = None,
 ) -> CheckKind | str | None:
     """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
     proves it as strictly as asked), _IN_THE_WAY (copy it if the existing-file policy lets
@@ -802,7 +806,8 @@ def _existing_copy_kind(
     *changed*: the size now of a copy of ours no longer as its ledger recorded it
     (``Ledger.changed_copy``): with *reverify*, REVERIFY when its size changed (found wrong
     by that alone), ADOPT when only its date did (compared with the source); without, it is
-    judged as any file there."""
+    judged as any file there. *absent*: the destination's folders found absent (nothing
+    is at a path in one of them)."""
     if recorded is not None:
         if not proof_satisfies(recorded.verify, verify):
             return CheckKind.UPGRADE
@@ -816,6 +821,8 @@ def _existing_copy_kind(
         if found is None:
             return None
         return CheckKind.ADOPT if found.size_bytes == size_bytes else _IN_THE_WAY
+    if absent is not None and absent.holds_nothing_at(final):
+        return None
     try:
         st = os.lstat(final)
     except OSError:
