@@ -49,8 +49,9 @@ class AbsentFolders:
     """Which folders on a destination are absent, each asked once: the plan's question "is
     anything at this final path?" answered without an ``lstat`` of the path when the folder
     that would hold it is not there (``os.stat`` of it: ENOENT or ENOTDIR, or it is no
-    folder, as the ``lstat`` of any name in it would fail). Into an empty destination a card of 50,000 files in 50
-    folders made 50,000 failing ``lstat``s, an ``OSError`` each (~5 µs); now 50 ``stat``s.
+    folder, as the ``lstat`` of any name in it would fail). Into an empty destination a
+    card of 50,000 files in 50 folders made 50,000 failing ``lstat``s, an ``OSError`` each
+    (~5 µs); now 50 ``stat``s.
     A folder found there (or that cannot be asked about: EACCES) says nothing: its names
     are looked up one by one as before. A snapshot, as the ``lstat``s were: the plan
     writes nothing."""
