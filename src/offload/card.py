@@ -73,6 +73,7 @@ from offload.lock import lock_copy_roots
 from offload.manifest_options import ManifestOptions, manifest_formats_problem
 from offload.options import CopyOptions, ExistingFilePolicy, ProductionInfo, VerifyMode
 from offload.plan import (
+    AbsentFolders,
     DestinationPlan,
     IgnoreRules,
     PreflightCode,
@@ -503,6 +504,7 @@ def _plan(
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)
+    absent = [AbsentFolders() for _ in plans]  # a destination's folders not there
     algorithms = options.copy.algorithms
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
@@ -516,7 +518,9 @@ def _plan(
         # was a large share of a 50,000-file card's memory.
         targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
-        for plan, ledger, known, other in zip(plans, ledgers, entries, others, strict=True):
+        for plan, ledger, known, other, not_there in zip(
+            plans, ledgers, entries, others, absent, strict=True
+        ):
             final = plan.target_text(source_file.relative_path)
             recorded = (
                 ledger.recorded(
@@ -558,6 +562,7 @@ def _plan(
                 # the same), and keep-both asks that nothing in the way be lost; it is named
                 # all the same, as a same-size copy read back and found wrong is.
                 changed=None if changed is None else changed[1],
+                absent=not_there,
             )
             if kind is None or kind is _IN_THE_WAY:
                 if kind is _IN_THE_WAY and not may_replace:
@@ -872,6 +877,7 @@ def _existing_copy_kind(
     reverify: bool,
     backend: S3Backend | None = None,
     changed: int | None = None,
+    absent: AbsentFolders | None = None,
 ) -> CheckKind | str | None:
     """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
     proves it as strictly as asked), _IN_THE_WAY (copy it if the existing-file policy lets
@@ -880,7 +886,8 @@ def _existing_copy_kind(
     *changed*: the size now of a copy of ours no longer as its ledger recorded it
     (``Ledger.changed_copy``): with *reverify*, REVERIFY when its size changed (found wrong
     by that alone), ADOPT when only its date did (compared with the source); without, it is
-    judged as any file there."""
+    judged as any file there. *absent*: the destination's folders found absent (nothing
+    is at a path in one of them)."""
     if recorded is not None:
         if not proof_satisfies(recorded.verify, verify):
             return CheckKind.UPGRADE
@@ -894,6 +901,8 @@ def _existing_copy_kind(
         if found is None:
             return None
         return CheckKind.ADOPT if found.size_bytes == size_bytes else _IN_THE_WAY
+    if absent is not None and absent.holds_nothing_at(final):
+        return None
     try:
         st = os.lstat(final)
     except OSError:
@@ -1421,6 +1430,25 @@ class _RecordedFiles(Collection["ManifestFile"]):
     def __iter__(self) -> Iterator[ManifestFile]:
         from offload.manifest.model import ManifestFile
 
+        for file, result, relative in self._listed():
+            when = result.verified_at or self._finished_at
+            date = self._date
+            yield ManifestFile(
+                relative,
+                file.size_bytes,
+                file.mtime_ns,
+                file.inflight_digests or result.digests or result.recorded_digests,
+                date[1] if date is not None and date[0] == when else self._hash_date(when),
+            )
+
+    def relative_paths(self) -> Iterator[str]:
+        """The ``relative_path`` of each file ``__iter__`` gives, in order, without making
+        its ``ManifestFile`` (the manifests' names check reads the paths alone:
+        ``manifests_writer.paths_of``)."""
+        for _, _, relative in self._listed():
+            yield relative
+
+    def _listed(self) -> Iterator[tuple[FileResult, DestinationFileResult, str]]:
         # ``_verified`` and ``_relative_to`` written out: the manifests read these files
         # three times (the names checked, the generation, the stamp's fingerprint), ~1 µs
         # a file each time in calls alone at 50,000 files. The same files, in order.
@@ -1446,15 +1474,7 @@ class _RecordedFiles(Collection["ManifestFile"]):
                 pass  # the engine's f"{root}/{relative}": the file's own string
             else:
                 relative = _relative_to(path, root, prefix, file)
-            when = result.verified_at or self._finished_at
-            date = self._date
-            yield ManifestFile(
-                relative,
-                file.size_bytes,
-                file.mtime_ns,
-                file.inflight_digests or result.digests or result.recorded_digests,
-                date[1] if date is not None and date[0] == when else self._hash_date(when),
-            )
+            yield file, result, relative
 
     def __len__(self) -> int:
         return sum(1 for _ in self._verified())

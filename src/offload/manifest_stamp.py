@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,12 +92,11 @@ def _files_fingerprint(files: Iterable[ManifestFile]) -> list[Any]:
     # One encoder for every line: json.dumps with an option makes a new one each call
     # (~3 µs a file at 50,000); its text is the same. Lines are hashed a batch at a time
     # (the same bytes in the same order: the same digest).
-    encode = _ENCODER.encode
+    line = _line
     lines: list[str] = []
     for item in files:
         count += 1
-        digests = sorted(item.digests.items())
-        lines.append(encode([item.relative_path, item.size_bytes, item.mtime_ns, digests]))
+        lines.append(line(item.relative_path, item.size_bytes, item.mtime_ns, item.digests))
         if len(lines) == 1000:
             hasher.update(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
             lines.clear()
@@ -107,6 +107,26 @@ def _files_fingerprint(files: Iterable[ManifestFile]) -> list[Any]:
 
 # ``json.dumps(value, ensure_ascii=False)``'s encoder, made once.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+# What that encoder escapes in a string (json.encoder's ESCAPE): a string without any of
+# these is written as it is, between quotes.
+_ESCAPED = re.compile(r'[\x00-\x1f\\"]').search
+
+
+def _line(relative: str, size: int, mtime_ns: int, digests: Mapping[str, str]) -> str:
+    """``_ENCODER.encode([relative, size, mtime_ns, sorted(digests.items())])``: one file's
+    line of the fingerprint. Written out for the usual file (its texts need no escape, its
+    numbers are ints): the encoder's call was ~3 µs a file, most of the fingerprint's
+    ~0.2 s at 50,000 files. The same text (a test holds it against the encoder)."""
+    pairs = sorted(digests.items())
+    # A character is escaped alone: none in any of the texts is none in them all together.
+    if (
+        type(size) is int
+        and type(mtime_ns) is int
+        and not _ESCAPED(relative + "".join([name + value for name, value in pairs]))
+    ):
+        listed = ", ".join([f'["{name}", "{value}"]' for name, value in pairs])
+        return f'["{relative}", {size}, {mtime_ns}, [{listed}]]'
+    return _ENCODER.encode([relative, size, mtime_ns, pairs])
 
 
 def media_state(

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from offload.engine.verifier import MediaHasher
 from offload.errors import OffloadError, describe_os_error, printable_name
@@ -419,7 +419,7 @@ def _ignore_links(
     if not ignored:
         return {}
     everything = itertools.chain(
-        (f.relative_path for f in destination.files),
+        paths_of(destination.files),
         listed,
         records.directories,
     )
@@ -485,6 +485,22 @@ def _leave_link_out(
     outcome.links[relative] = (state, note)
 
 
+@runtime_checkable
+class PathsFirst(Protocol):
+    """Files that can give their paths alone, cheaper than the records (``card``'s
+    ``_RecordedFiles``: no ``ManifestFile`` made for a check that reads the names)."""
+
+    def relative_paths(self) -> Iterator[str]: ...
+
+
+def paths_of(files: Iterable[ManifestFile]) -> Iterable[str]:
+    """The ``relative_path`` of each of *files*, in order (their ``relative_paths`` when
+    they have it)."""
+    if isinstance(files, PathsFirst):
+        return files.relative_paths()
+    return (item.relative_path for item in files)
+
+
 class _Listed(Iterable[ManifestFile]):
     """What a destination's manifests list: its files, then its links to files, without
     those left out; iterable any number of times, never held whole."""
@@ -514,22 +530,23 @@ def _representable(
     with a warning, in the order listed). The same pass adds to *named_like_state* the
     files among them named like the copy root's state folder (:func:`_nested_state`)."""
     refused: set[str] = set()
-    for part in (files, links):
-        for item in part:
-            if xml_can_hold(item.relative_path):
-                if item.relative_path.endswith(_NESTED_STATE):
-                    named_like_state.add(item.relative_path)
+    link_paths = [link.relative_path for link in links]
+    for is_link, part in ((False, paths_of(files)), (True, link_paths)):
+        for relative in part:
+            if xml_can_hold(relative):
+                if relative.endswith(_NESTED_STATE):
+                    named_like_state.add(relative)
                 continue
-            refused.add(item.relative_path)
-            shown = printable_name(item.relative_path)
+            refused.add(relative)
+            shown = printable_name(relative)
             why = (
                 "its name is not valid UTF-8 (or holds a control character), which an XML "
                 "manifest cannot hold"
             )
-            if part is links:  # a link is copied, never verified
+            if is_link:  # a link is copied, never verified
                 _leave_link_out(
                     outcome,
-                    item.relative_path,
+                    relative,
                     f"symlink {shown} on {root}",
                     f"it is not in the ASC MHL manifest: {why}; it is copied as a link "
                     "(ascmhl diff will list it as a new file)",
@@ -538,7 +555,7 @@ def _representable(
                 continue
             _leave_out(
                 outcome,
-                item.relative_path,
+                relative,
                 f"{shown} on {root} is not in the ASC MHL manifest: {why}; its copy is in "
                 "the job report with its state (ascmhl diff will list it as a new file)",
             )

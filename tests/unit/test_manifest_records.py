@@ -14,12 +14,16 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from offload.card import _RecordedFiles, _relative_to
 from offload.hashing import UnknownHashError, resolve_algorithm
 from offload.manifest.ascmhl import canonical_digests, check_relative_path
 from offload.manifest.digest import normalize_digest
 from offload.manifest.model import ManifestFile
-from offload.manifest_stamp import _files_fingerprint
+from offload.manifest_stamp import _files_fingerprint, _line
+from offload.manifests_writer import paths_of
 from offload.results import (
     GOOD_STATUSES,
     CopyAction,
@@ -137,6 +141,10 @@ def test_recorded_files_are_the_definitions_files() -> None:
         assert list(recorded) == expected
         assert list(recorded) == expected  # iterable again
         assert len(recorded) == len(expected)
+        # The names check's pass: the same paths, in order, without the records.
+        assert list(recorded.relative_paths()) == [item.relative_path for item in expected]
+        assert list(paths_of(recorded)) == [item.relative_path for item in expected]
+        assert list(paths_of(expected)) == [item.relative_path for item in expected]
     paths = [item.relative_path for item in _RecordedFiles(files, 0, ROOT, FINISHED)]
     assert "DCIM/kept_2.MP4" in paths and "DCIM/dot.MP4" in paths and "DCIM/two.MP4" in paths
     assert "DCIX/end.MP4" in paths and "DCIM/end.MP4" not in paths
@@ -172,6 +180,28 @@ def test_the_fingerprint_is_the_definitions() -> None:
     ]
     for part in (files, files[:1000], files[:999], files[:1], []):
         assert _files_fingerprint(part) == _fingerprint_as_before(part)
+
+
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",))
+    | st.sampled_from(['"', "\\", "\n", "\x00", "\x1f", "\x7f", "\udcff", "\u2028", "é"])
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    relative=_TEXT,
+    size=st.integers(min_value=-1, max_value=1 << 64) | st.booleans(),
+    mtime_ns=st.integers(min_value=-(1 << 63), max_value=1 << 64),
+    digests=st.dictionaries(_TEXT, _TEXT, max_size=3),
+)
+def test_a_fingerprint_line_is_the_encoders(
+    relative: str, size: int, mtime_ns: int, digests: dict[str, str]
+) -> None:
+    """``_line`` writes out the usual file's line: the encoder's text for any texts (quotes,
+    backslashes, control characters, a name byte that is not UTF-8) and numbers."""
+    expected = json.dumps([relative, size, mtime_ns, sorted(digests.items())], ensure_ascii=False)
+    assert _line(relative, size, mtime_ns, digests) == expected
 
 
 def _clean_as_before(path: str) -> str | None:

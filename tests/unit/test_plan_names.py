@@ -8,15 +8,24 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offload.plan import NameFamily, PreflightCode, detect_filesystem, rules_for_fstype
-from offload.plan.filesystem import FilesystemInfo, find_mount, max_file_bytes, parse_mountinfo
+from offload.plan.filesystem import (
+    FilesystemInfo,
+    NameRules,
+    find_mount,
+    max_file_bytes,
+    parse_mountinfo,
+)
 from offload.plan.names import (
     _WINDOWS_RESERVED,
+    NAME_MAX_BYTES,
+    NameProblem,
     collision_key,
     find_collisions,
+    is_utf8,
     name_problems,
     utf16_units,
 )
@@ -241,3 +250,73 @@ def test_a_fuseblk_mount_is_ruled_and_named_by_the_filesystem_on_its_device() ->
     unknown = FilesystemInfo("fuseblk", None, "/dev/sdb1")
     assert (unknown.rules.symlinks, unknown.name) == (None, "FUSE block filesystem (fuseblk)")
     assert FilesystemInfo("ext4").name == "ext4"
+
+
+def _problems_as_before(name: str, rules: NameRules, name_max_bytes: int) -> list[NameProblem]:
+    """``name_problems`` as it was before its fast path for printable ASCII (2026-12-02)."""
+    problems: list[NameProblem] = []
+    if not is_utf8(name):
+        problems.append(NameProblem(PreflightCode.NAME_NOT_UTF8, "is not valid UTF-8"))
+    size = len(os.fsencode(name))
+    if size > name_max_bytes:
+        problems.append(
+            NameProblem(
+                PreflightCode.NAME_TOO_LONG, f"is {size} bytes long (limit {name_max_bytes})"
+            )
+        )
+    bad = sorted({c for c in name if c in rules.forbidden_chars})
+    if rules.forbid_control_chars:
+        bad += sorted({c for c in name if ord(c) < 0x20})
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        problems.append(NameProblem(PreflightCode.NAME_INVALID_CHARS, f"contains {shown}"))
+    if rules.forbid_trailing_dot_or_space and name[-1:] in (".", " "):
+        which = "a dot" if name.endswith(".") else "a space"
+        problems.append(NameProblem(PreflightCode.NAME_TRAILING_DOT_OR_SPACE, f"ends with {which}"))
+    if rules.max_name_utf16 is not None:
+        units = utf16_units(name)
+        if units > rules.max_name_utf16:
+            problems.append(
+                NameProblem(
+                    PreflightCode.NAME_TOO_LONG,
+                    f"is {units} UTF-16 units long (limit {rules.max_name_utf16})",
+                )
+            )
+    if rules.family is NameFamily.WINDOWS:
+        stem = name.split(".", 1)[0].rstrip(" ").upper()
+        if stem in _WINDOWS_RESERVED:
+            problems.append(
+                NameProblem(PreflightCode.NAME_RESERVED_WINDOWS, "is a reserved name on Windows")
+            )
+    return problems
+
+
+_FSTYPES = ("ext4", "xfs", "exfat", "vfat", "ntfs", "fuseblk", "apfs", "hfsplus", "tmpfs", "nfs")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    name=st.text(
+        alphabet=st.characters(max_codepoint=0x7F)
+        | st.sampled_from(["é", "\udcff", "\U0001f600", "\x7f", "\x1f"]),
+        max_size=300,
+    )
+    | st.sampled_from(["", ".", " ", "CON", "con.txt", "a.", "a ", "AUX ", "x" * 255, "x" * 256]),
+    rules=st.sampled_from(_FSTYPES).map(rules_for_fstype)
+    | st.builds(
+        NameRules,
+        family=st.sampled_from(list(NameFamily)),
+        forbidden_chars=st.frozensets(st.sampled_from('"*/:<>?\\|a. \x01é')),
+        forbid_control_chars=st.booleans(),
+        forbid_trailing_dot_or_space=st.booleans(),
+        max_name_utf16=st.none() | st.integers(min_value=0, max_value=300),
+    ),
+    name_max=st.sampled_from([NAME_MAX_BYTES, 255, 143, 12]),
+)
+def test_name_problems_are_the_definitions(name: str, rules: NameRules, name_max: int) -> None:
+    """The fast path for printable ASCII gives the answer the checks give, for every rule
+    set (each filesystem's, and any mix of the rules), length limit and name (quotes,
+    reserved stems, control characters, trailing dots and spaces, bytes that are not
+    UTF-8)."""
+    expected = _problems_as_before(name, rules, name_max)
+    assert name_problems(name, rules, name_max_bytes=name_max) == expected

@@ -9,7 +9,12 @@ The three steps, all free of printing and of copying::
 """
 
 from offload.plan.codes import PreflightCode, PreflightItem
-from offload.plan.destination import DestinationPlan, plan_destinations, plan_file_targets
+from offload.plan.destination import (
+    AbsentFolders,
+    DestinationPlan,
+    plan_destinations,
+    plan_file_targets,
+)
 from offload.plan.filesystem import (
     FilesystemInfo,
     NameFamily,
@@ -27,6 +32,7 @@ from offload.plan.scan import ScanError, SkippedEntry, SourceTree, SpecialKind, 
 __all__ = [
     "DEFAULT_IGNORE_PATTERNS",
     "DEFAULT_IGNORE_REASONS",
+    "AbsentFolders",
     "DestinationCheck",
     "DestinationPlan",
     "FilesystemInfo",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,39 @@ class DestinationPlan:
         if self.file_name is not None:
             return f"{self.root}/{self.file_name}"
         return f"{self.root}/{relative_path}"
+
+
+class AbsentFolders:
+    """Which folders on a destination are absent, each asked once: the plan's question "is
+    anything at this final path?" answered without an ``lstat`` of the path when the folder
+    that would hold it is not there (``os.stat`` of it: ENOENT or ENOTDIR, or it is no
+    folder, as the ``lstat`` of any name in it would fail). Into an empty destination a
+    card of 50,000 files in 50 folders made 50,000 failing ``lstat``s, an ``OSError`` each
+    (~5 µs); now 50 ``stat``s.
+    A folder found there (or that cannot be asked about: EACCES) says nothing: its names
+    are looked up one by one as before. A snapshot, as the ``lstat``s were: the plan
+    writes nothing."""
+
+    __slots__ = ("_absent",)
+
+    def __init__(self) -> None:
+        self._absent: dict[str, bool] = {}  # folder (as the path spells it) -> absent
+
+    def holds_nothing_at(self, path: str) -> bool:
+        """True only when the folder of *path* (absolute, ``/``-separated) is absent, so
+        nothing is at *path*; False when it is there or unknown."""
+        folder = path.rpartition("/")[0] or "/"
+        absent = self._absent.get(folder)
+        if absent is None:
+            try:
+                # A file there is no folder: a name in it is ENOTDIR to lstat too.
+                absent = not stat.S_ISDIR(os.stat(folder).st_mode)
+            except (FileNotFoundError, NotADirectoryError):
+                absent = True
+            except (OSError, ValueError):  # cannot be asked (EACCES, ELOOP, a NUL): look
+                absent = False
+            self._absent[folder] = absent
+        return absent
 
 
 def plan_destinations(

@@ -58,6 +58,21 @@ def name_problems(
     the caller decides its severity (an error where ``rules.requires_unicode``).
     ``NAME_RESERVED_WINDOWS`` is only reported for the Windows family. Never raises.
     """
+    # The usual name first: printable ASCII (valid UTF-8, one byte and one UTF-16 unit a
+    # character, no control character) that fits, holds no forbidden character and does not
+    # end as the filesystem forbids; the Windows family's reserved stems are left to the
+    # checks below. The same answer (a test holds it to them), ~3 µs less a name: the
+    # preflight asks for every file and folder of the card.
+    if (
+        name.isascii()
+        and name.isprintable()
+        and len(name) <= name_max_bytes
+        and (rules.max_name_utf16 is None or len(name) <= rules.max_name_utf16)
+        and rules.forbidden_chars.isdisjoint(name)
+        and not (rules.forbid_trailing_dot_or_space and name[-1:] in (".", " "))
+        and rules.family is not NameFamily.WINDOWS
+    ):
+        return []
     problems: list[NameProblem] = []
     if not is_utf8(name):
         problems.append(NameProblem(PreflightCode.NAME_NOT_UTF8, "is not valid UTF-8"))

@@ -1,0 +1,82 @@
+"""The plan's look at what is already at each final path (``card._existing_copy_kind``)
+asks each destination folder once whether it is there (``plan.AbsentFolders``) and looks
+up names only in the folders that are: the same plan as an ``lstat`` a name, on real
+folders and files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from offload.card import plan_offload
+from offload.plan import AbsentFolders
+
+
+def _card(root: Path, folders: int = 4, per_folder: int = 5) -> Path:
+    card = root / "CARD"
+    for f in range(folders):
+        folder = card / "DCIM" / f"{100 + f}MEDIA"
+        folder.mkdir(parents=True)
+        for n in range(per_folder):
+            (folder / f"C{f:02d}{n:03d}.MP4").write_bytes(os.urandom(100 + n))
+    return card
+
+
+def test_a_folder_is_absent_only_when_stat_says_so(tmp_path: Path) -> None:
+    (tmp_path / "here").mkdir()
+    (tmp_path / "file").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(tmp_path / "here")
+    absent = AbsentFolders()
+    assert absent.holds_nothing_at(f"{tmp_path}/gone/a.mov")  # ENOENT
+    assert absent.holds_nothing_at(f"{tmp_path}/gone/deeper/a.mov")
+    assert absent.holds_nothing_at(f"{tmp_path}/file/a.mov")  # ENOTDIR
+    assert not absent.holds_nothing_at(f"{tmp_path}/here/a.mov")  # there: ask the name
+    assert not absent.holds_nothing_at(f"{tmp_path}/link/a.mov")  # a link to a folder
+    assert not absent.holds_nothing_at("/a.mov")  # the root folder
+    # A snapshot: asked once a folder (the plan writes nothing meanwhile).
+    (tmp_path / "gone").mkdir()
+    assert absent.holds_nothing_at(f"{tmp_path}/gone/b.mov")
+    assert not AbsentFolders().holds_nothing_at(f"{tmp_path}/gone/b.mov")
+
+
+def test_a_plan_into_an_empty_destination_looks_up_no_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into a destination without the card's folder, no file name is looked up (before: one
+    failing ``lstat`` a file); the plan copies every file."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    looked_up: list[str] = []
+    real_lstat = os.lstat
+
+    def counting_lstat(path: str | os.PathLike[str], *args: object, **kwargs: object) -> object:
+        looked_up.append(os.fspath(path))
+        return real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "lstat", counting_lstat)
+    plan = plan_offload(card, [dest])
+    monkeypatch.undo()
+    below = [p for p in looked_up if p.startswith(f"{dest}/CARD/")]
+    assert below == []
+    assert plan.files_to_copy == 20
+    assert all(task.targets[0] is not None for task in plan.tasks)
+
+
+def test_files_already_there_are_found_as_before(tmp_path: Path) -> None:
+    """Where the card's folders are there (a `cp -r` copy, part of it, a file in the way),
+    each name is looked up: an equal-size copy is read back (ADOPT), another file is in the
+    way, the folders the destination lacks hold nothing."""
+    card = _card(tmp_path)
+    dest = tmp_path / "dest"
+    there = dest / "CARD" / "DCIM" / "101MEDIA"
+    there.mkdir(parents=True)
+    (there / "C01000.MP4").write_bytes((card / "DCIM/101MEDIA/C01000.MP4").read_bytes())
+    (there / "C01001.MP4").write_bytes(b"another file")
+    plan = plan_offload(card, [dest])
+    checked = {str(check.final_path) for check in plan.checks_to_read}
+    assert checked == {str(there / "C01000.MP4")}
+    assert plan.copies_not_overwritten == 1  # C01001.MP4: refused, the file is kept
+    assert plan.files_to_copy == 18  # the 20 less the one read back and the one refused
