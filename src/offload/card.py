@@ -46,6 +46,7 @@ from offload.events import (
     WorkPlanned,
     accepts_of,
     isolated,
+    phases_of,
 )
 from offload.existing import (
     CheckKind,
@@ -1321,6 +1322,7 @@ class _PlannedWorkAnnouncer:
         self.accepts: frozenset[type[Event]] | None = (
             None if taken is None else taken | {JobStarted}
         )
+        self.phases = phases_of([sink])
         destinations = len(tasks[0].targets) if tasks else 0
         self._planned = WorkPlanned(
             source_bytes=sum(t.source.size_bytes for t in tasks if any(t.targets)),

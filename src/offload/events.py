@@ -224,6 +224,13 @@ class EventSink(Protocol):
     subscribers take warnings and a few phases, not the ~5 events a file and destination the
     progress model reads: docs/performance.md, "The 50,000-file card: tenth pass"). Anything
     it does emit may still be one a sink does not take: a sink ignores those, as before.
+
+    A sink that takes ``PhaseChanged`` may also name the phases it takes: an attribute
+    ``phases``, a frozenset of phase names (``"flush"``...), fixed likewise; without it (or
+    None) it takes every phase. The engine makes no file's own phase (``"copy"``,
+    ``"verify"``: one a file and destination) that no subscriber takes (``wanted_phase``);
+    the phases of a batch (``"flush"``, ``"commit"``, ``"wait"``) are made whenever
+    ``PhaseChanged`` is ``wanted``, each once a batch.
     """
 
     def emit(self, event: Event) -> None: ...
@@ -234,6 +241,30 @@ def wanted(sink: object, kind: type[Event]) -> bool:
     when it names the classes it takes and *kind* is not one of them."""
     accepts: frozenset[type[Event]] | None = getattr(sink, "accepts", None)
     return accepts is None or kind in accepts
+
+
+def wanted_phase(sink: object, phase: str) -> bool:
+    """Whether *sink* takes ``PhaseChanged`` events of *phase*: ``wanted`` and, where it
+    names the phases it takes (``EventSink``'s ``phases``), one of them."""
+    if not wanted(sink, PhaseChanged):
+        return False
+    phases: frozenset[str] | None = getattr(sink, "phases", None)
+    return phases is None or phase in phases
+
+
+def phases_of(sinks: Iterable[object]) -> frozenset[str] | None:
+    """The phases several subscribers take together: None (every phase) if one that takes
+    ``PhaseChanged`` names no phases, else the union of those named (a subscriber that takes
+    no ``PhaseChanged`` adds none)."""
+    union: set[str] = set()
+    for sink in sinks:
+        if not wanted(sink, PhaseChanged):
+            continue
+        phases: frozenset[str] | None = getattr(sink, "phases", None)
+        if phases is None:
+            return None
+        union |= phases
+    return frozenset(union)
 
 
 def accepts_of(sinks: Iterable[object]) -> frozenset[type[Event]] | None:
@@ -273,6 +304,7 @@ class FanoutSink:
         self.sinks = sinks
         # What its subscribers take together (``EventSink``): fixed, as theirs are.
         self.accepts = accepts_of(sinks)
+        self.phases = phases_of(sinks)
         self._lock = threading.Lock()
         self._failures: dict[int, int] = {}
         self._warnings: list[str] = []

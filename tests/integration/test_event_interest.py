@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from offload.events import (
     PhaseChanged,
     SourceBytesRead,
     WarningIssued,
+    phases_of,
     wanted,
+    wanted_phase,
 )
 from offload.options import CopyOptions, VerifyMode
 
@@ -42,11 +45,16 @@ PER_FILE = (FileStarted, SourceBytesRead, DestinationBytesWritten, BytesVerified
 
 
 class Taking:
-    """Keeps every event it is given; *accepts*: the classes it says it takes (None: all)."""
+    """Keeps every event it is given; *accepts*: the classes it says it takes (None: all);
+    *phases*: the phases it says it takes (None: all)."""
 
-    def __init__(self, accepts: frozenset[type[Event]] | None) -> None:
+    def __init__(
+        self, accepts: frozenset[type[Event]] | None, phases: frozenset[str] | None = None
+    ) -> None:
         if accepts is not None:
             self.accepts = accepts
+        if phases is not None:
+            self.phases = phases
         self.events: list[Event] = []
         self._lock = threading.Lock()
 
@@ -93,6 +101,41 @@ def test_a_subscriber_that_names_its_events_gets_no_per_file_event(
             assert copied == (card / "CLIPS" / name).read_bytes()
 
 
+@pytest.mark.parametrize("verify", [VerifyMode.TRANSFER, VerifyMode.FULL])
+def test_a_subscriber_that_names_its_phases_gets_no_file_phase(
+    tmp_path: Path, verify: VerifyMode
+) -> None:
+    """A subscriber taking ``PhaseChanged`` of the "flush" phase alone (``offload copy
+    --quiet``'s report-modules loader) gets no file's own phase: the engine does not make
+    them, while a subscriber beside it that names no phases still gets them all. Failed
+    before: the engine made "copy" (source and each destination) and "verify" (each
+    read-back, the source's re-read) for every file once anyone took ``PhaseChanged``."""
+    card = _card(tmp_path)
+    dests = [tmp_path / "d1", tmp_path / "d2"]
+    for dest in dests:
+        dest.mkdir()
+    flush_only = Taking(frozenset({PhaseChanged, JobFinished}), frozenset({"flush"}))
+    options = OffloadOptions(copy=CopyOptions(verify=verify))
+    report = offload(card, dests, options=options, sink=flush_only)
+    assert report.exit_code == 0
+    assert len(report.job.files) == FILES and all(f.ok for f in report.job.files)
+    phases = [e.phase for e in flush_only.events if isinstance(e, PhaseChanged)]
+    assert "flush" in phases, phases
+    assert not {"copy", "verify"} & set(phases), phases
+    # Beside a subscriber that takes every phase, both get them all (a FanoutSink forwards).
+    for dest in dests:
+        shutil.rmtree(dest)
+        dest.mkdir()
+    flush_only, every = Taking(frozenset({PhaseChanged}), frozenset({"flush"})), Taking(None)
+    report = offload(card, dests, options=options, sink=FanoutSink(flush_only, every))
+    assert report.exit_code == 0
+    copying = [e for e in every.events if isinstance(e, PhaseChanged) and e.phase == "copy"]
+    assert len(copying) == FILES * (len(dests) + 1)  # each destination's and the source's
+    if verify is VerifyMode.FULL:
+        verifying = {e.phase for e in every.events if isinstance(e, PhaseChanged)}
+        assert "verify" in verifying
+
+
 def test_a_subscriber_that_names_nothing_still_gets_every_event(tmp_path: Path) -> None:
     card = _card(tmp_path)
     dests = [tmp_path / "d1", tmp_path / "d2"]
@@ -126,6 +169,17 @@ def test_what_subscribers_take_together() -> None:
     assert wanted(announcer, JobStarted) and wanted(announcer, WarningIssued)
     assert not wanted(announcer, FileVerified)
     assert _PlannedWorkAnnouncer(Taking(None), []).accepts is None
+    # Phases: a subscriber that takes no PhaseChanged adds none; one that names none takes
+    # them all; the wrappers pass on what their subscribers name.
+    flush = Taking(frozenset({PhaseChanged}), frozenset({"flush"}))
+    assert phases_of([narrow, flush]) == {"flush"}
+    assert phases_of([flush, Taking(frozenset({PhaseChanged}))]) is None
+    assert phases_of([narrow]) == frozenset()
+    assert wanted_phase(FanoutSink(narrow, flush), "flush")
+    assert not wanted_phase(FanoutSink(narrow, flush), "copy")
+    assert not wanted_phase(_PlannedWorkAnnouncer(FanoutSink(flush), []), "verify")
+    assert wanted_phase(_PlannedWorkAnnouncer(FanoutSink(flush, Taking(None)), []), "copy")
+    assert not wanted_phase(FanoutSink(narrow), "flush")  # takes no PhaseChanged at all
 
 
 def test_offload_copy_quiet_subscribers_take_no_per_file_event() -> None:
@@ -141,3 +195,6 @@ def test_offload_copy_quiet_subscribers_take_no_per_file_event() -> None:
         assert not wanted(quiet, kind), kind
     for kind in (WarningIssued, CardReleased, JobFinished, PhaseChanged):
         assert wanted(quiet, kind), kind
+    # Of the phases, the batch's "flush" that starts the loader; no file's own phase.
+    assert wanted_phase(quiet, "flush")
+    assert not wanted_phase(quiet, "copy") and not wanted_phase(quiet, "verify")

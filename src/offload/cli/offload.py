@@ -438,6 +438,10 @@ class _ReportModulesLoader:
     command's critical path")."""
 
     accepts = frozenset({JobFinished, PhaseChanged})  # what starts it (``EventSink.accepts``)
+    # Of the phases, a batch's "flush" alone: a file's own phases ("copy", "verify": ~4 a file
+    # in transfer mode, ~8 in full mode on three destinations) are then not made at all under
+    # ``--quiet`` (docs/performance.md, "The small-file card: eleventh pass").
+    phases = frozenset({"flush"})
 
     def __init__(self, *, summary: bool, worker: bool = False) -> None:
         self._modules = ["offload.manifests_writer", "offload.report.job_report"]

@@ -35,7 +35,7 @@ from offload.errors import (
     VerificationError,
     destination_io_error,
 )
-from offload.events import BytesVerified, PhaseChanged, wanted
+from offload.events import BytesVerified, PhaseChanged, wanted, wanted_phase
 from offload.fs.direct import AlignedBuffer
 from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
@@ -50,8 +50,9 @@ class DestinationCommitter:
     def __init__(self, state: DestinationState) -> None:
         self.state = state
         self._buffer: AlignedBuffer | None = None
-        # The per-file events the sink takes at all (``events.wanted``).
-        self._phase_events = wanted(state.sink, PhaseChanged)
+        # The per-file events the sink takes at all (``events.wanted``, a file's "verify"
+        # phase ``events.wanted_phase``).
+        self._phase_events = wanted_phase(state.sink, "verify")
         self._verified_events = wanted(state.sink, BytesVerified)
 
     def run(self) -> None:

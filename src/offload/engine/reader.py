@@ -40,6 +40,7 @@ from offload.events import (
     PhaseChanged,
     SourceBytesRead,
     wanted,
+    wanted_phase,
 )
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
@@ -101,7 +102,9 @@ class SourceReader:
         # The per-file events the sink takes at all (``events.wanted``): ``offload copy
         # --quiet`` takes none of these, and making them was a share of a small file's cost.
         self._started_events = wanted(sink, FileStarted)
-        self._phase_events = wanted(sink, PhaseChanged)
+        # A file's own phases, each only where a subscriber takes it (``wanted_phase``).
+        self._copy_phase_events = wanted_phase(sink, "copy")
+        self._verify_phase_events = wanted_phase(sink, "verify")
         self._read_events = wanted(sink, SourceBytesRead)
         self._verified_events = wanted(sink, BytesVerified)
 
@@ -182,7 +185,7 @@ class SourceReader:
             if active:
                 if self._started_events:
                     self._sink.emit(FileStarted(source.relative_path, source.size_bytes))
-                if self._phase_events:
+                if self._copy_phase_events:
                     self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "copy"))
         except BaseException:
             if fd is not None:
@@ -421,7 +424,7 @@ class SourceReader:
         source = ticket.task.source
         if self._reread_buffer is None:
             self._reread_buffer = AlignedBuffer(self._options.chunk_size)
-        if self._phase_events:
+        if self._verify_phase_events:
             self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "verify"))
         expected = ticket.inflight_digests[self._verify_algorithm]
 

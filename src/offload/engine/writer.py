@@ -50,7 +50,7 @@ from offload.errors import (
     OffloadError,
     destination_io_error,
 )
-from offload.events import DestinationBytesWritten, PhaseChanged, wanted
+from offload.events import DestinationBytesWritten, PhaseChanged, wanted, wanted_phase
 from offload.options import ExistingFilePolicy
 
 
@@ -72,9 +72,9 @@ class DestinationWriter:
         self._batch_bytes = 0
         self._known_folders: set[str] = set()
         self._created_folders: set[str] = set()
-        # The per-file events the sink takes at all (``events.wanted``; none of them under
-        # ``offload copy --quiet``).
-        self._phase_events = wanted(state.sink, PhaseChanged)
+        # The per-file events the sink takes at all (``events.wanted``, a file's "copy" phase
+        # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
+        self._phase_events = wanted_phase(state.sink, "copy")
         self._written_events = wanted(state.sink, DestinationBytesWritten)
 
     @property
