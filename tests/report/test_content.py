@@ -669,3 +669,13 @@ def test_one_row_is_counted_in_the_singular(poppler: dict[str, str], tmp_path: P
     assert "<h2>Clips and files (1 row, problems first)</h2>" in documents[".html"].decode()
     (tmp_path / "report.pdf").write_bytes(documents[".pdf"])
     assert "Clips and files (1 row, problems first)" in pdf_text(poppler, tmp_path / "report.pdf")
+
+
+def test_a_clip_of_several_files_says_its_size_is_theirs_not_its_digests_file() -> None:
+    """Failed before (a QA pass): a row showed the clip's size (every file of it: chapters,
+    sidecars) beside the digest of its first file alone, as if both were that file's."""
+    view = build_view(job(), group_clips(job()["files"]), {}, [])
+    rows = {row.name: row for row in view.clips}
+    assert rows["A001C002.mov"].size == "200 B in 2 files"  # the .mov and its .xml
+    assert rows["A001C002.mov"].digests == ["xxh64 fedcba9876543210"]  # the row's file's
+    assert rows["A001C001.mov"].size == "100 B"  # one file: its own

@@ -465,7 +465,10 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         folder=clip.folder,
         thumbnail=None if info is None else info.thumbnail,
         details=details,
-        size=human_bytes(clip.size_bytes),
+        # The clip's size counts every file of it (spans, sidecars), the digest beside it is
+        # the row's own file's: the count says the size is not that file's alone.
+        size=human_bytes(clip.size_bytes)
+        + (f" in {len(clip.files)} files" if len(clip.files) > 1 else ""),
         digests=digests,
         sidecars=sidecars,
         states=list(zip(labels.values(), clip_states(clip, labels), strict=True)),
