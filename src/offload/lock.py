@@ -240,3 +240,19 @@ def describe_holder(holder: object) -> str:
         f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
         f"{holder.get('started', '?')}: {command}"
     )
+
+
+def holder_gone(host: object, pid: object) -> bool:
+    """Whether the process *pid* of *host* (a lock's or an upload record's holder) is known
+    to be over: it ran on this host and no process has that pid now. Another host's is never
+    known to be over; a pid reused since counts as alive (the caller's other rule, an age,
+    frees it then: never the other way round)."""
+    if host != os.uname().nodename or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # EPERM: a process of another user has that pid
+    return False

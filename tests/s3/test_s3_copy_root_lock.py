@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +157,52 @@ def test_two_cards_into_one_prefix_run_side_by_side(  # type: ignore[no-untyped-
     assert [run.returncode for run in runs] == [0, 0], [err for _out, err in results]
     held = _card_keys(s3_server.url, bucket)
     assert "day1/A001/CLIPS/C001.mov" in held and "day1/A002/CLIPS/C001.mov" in held
+
+
+def _pfn_process(endpoint: str, source: Path, url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.pfndispatchcopy",
+            "--s3-endpoint",
+            endpoint,
+            str(source),
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_one_file_copy_leaves_another_live_runs_upload_alone(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """One file holds no lock: a second live copy of it to one key finds the first's resume
+    record and must neither resume nor abort that upload (before: it resumed it, completing
+    the first run's upload as its own). It uploads its own; the first then finds the key
+    taken (If-None-Match) and fails: never a partial object under the key."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(CARD["CLIPS/A001C001.mov"]))
+    url = f"s3://{bucket}/one/clip.mov"
+    proxy.hold("PUT", "partNumber=2")
+    first = _pfn_process(proxy.url, source, url)
+    try:
+        assert proxy.held.wait(120), "the first copy never uploaded its part 2"
+        client = admin(s3_server.url)
+        before = [u["UploadId"] for u in client.list_multipart_uploads(Bucket=bucket)["Uploads"]]
+        second = _pfn_process(s3_server.url, source, url)
+        _out_b, err_b = second.communicate(timeout=120)
+        after = [
+            u["UploadId"] for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        ]
+    finally:
+        proxy.release()
+        _out_a, err_a = first.communicate(timeout=120)
+    assert len(before) == 1 and before[0] in after  # the first's upload untouched
+    assert second.returncode == 0, err_b
+    assert first.returncode != 0 and "exists" in err_a
+    stored = client.get_object(Bucket=bucket, Key="one/clip.mov")["Body"].read()
+    assert stored == source.read_bytes()
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

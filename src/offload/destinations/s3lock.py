@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -41,7 +40,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from offload.lock import CopyRootBusy, describe_holder, holder_body
+from offload.lock import CopyRootBusy, describe_holder, holder_body, holder_gone
 
 if TYPE_CHECKING:
     from offload.destinations.s3 import S3Destination
@@ -60,20 +59,6 @@ def lock_key(copy_root_key: str) -> str:
     return f"{head}{LOCK_FOLDER}/{LOCK_NAME}"
 
 
-def _process_gone(pid: object) -> bool:
-    """Whether no process of *pid* runs on this host (a pid reused since keeps it "alive":
-    the lock then waits for ``stale_after_s``, never the other way round)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # EPERM: a process of another user has it
-    return False
-
-
 class S3CopyRootLock:
     """The lock of one S3 copy root for one run (see the module's contract)."""
 
@@ -88,6 +73,7 @@ class S3CopyRootLock:
         stale_after_s: float = STALE_AFTER_S,
     ) -> None:
         self.store = store
+        self.copy_root_key = copy_root_key
         self.key = lock_key(copy_root_key)
         self.root = store.display(copy_root_key)
         self.heartbeat_s = heartbeat_s
@@ -134,6 +120,7 @@ class S3CopyRootLock:
                 "nothing was written: run this again once they finished",
                 path=None,
             )
+        store.locked_roots.add(self.copy_root_key)
         self._thread = threading.Thread(target=self._beat, name="s3-lock", daemon=True)
         self._thread.start()
 
@@ -160,9 +147,7 @@ class S3CopyRootLock:
     def _stale(self, holder: object, age_s: float) -> bool:
         if age_s >= self.stale_after_s:
             return True
-        if isinstance(holder, dict) and holder.get("host") == os.uname().nodename:
-            return _process_gone(holder.get("pid"))
-        return False
+        return isinstance(holder, dict) and holder_gone(holder.get("host"), holder.get("pid"))
 
     def _take_over(self, etag: str) -> bool:
         """Replace the stale lock of *etag* by ours; False if another run changed it first."""
@@ -228,6 +213,7 @@ class S3CopyRootLock:
     def release(self) -> None:
         """Stop refreshing, delete the lock while it is ours. Never raises."""
         self._stop.set()
+        self.store.locked_roots.discard(self.copy_root_key)
         if self._thread is not None:
             self._thread.join()
             self._thread = None
