@@ -33,7 +33,9 @@ Resume: a multipart upload in progress is recorded in a small JSON object under
 record is our marker). A later upload of the same key and size finds it, lists the parts
 already on the service, and as the source is streamed again skips every part whose checksum
 (the service's CRC32/SHA256, else its MD5 ETag) matches the source's bytes; the rest are sent.
-Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``).
+Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``). Another run's
+record is touched only when that run cannot be writing it (``S3Destination.may_take_over``:
+this run holds the copy root's lock, ``s3lock``; or that run is gone; or it is old).
 
 Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
 the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
