@@ -206,3 +206,21 @@ def test_a_one_file_copy_leaves_another_live_runs_upload_alone(  # type: ignore[
     stored = client.get_object(Bucket=bucket, Key="one/clip.mov")["Body"].read()
     assert stored == source.read_bytes()
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_a_lock_left_by_an_earlier_run_of_this_process_is_taken_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A run whose release failed (the service lost) left its lock; the library's next run
+    in the same process (same pid, alive) takes it over: no run of it holds that lock."""
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    body = {"pid": os.getpid(), "host": os.uname().nodename, "started": "2026-01-01T00:00:00Z"}
+    admin(s3_server.url).put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
+    try:
+        lock = S3CopyRootLock(store, "day1/A001")
+        lock.acquire()
+        lock.release()
+        assert key not in keys(s3_server.url, bucket)
+    finally:
+        store.close()

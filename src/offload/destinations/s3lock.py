@@ -24,6 +24,8 @@ Contract:
   network is tried again at the next beat.
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
+* A lock of this host and this process that this process does not hold now is a leftover of
+  an earlier run of it (its release failed with the service gone): stale.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
   locked for ``stale_after_s`` (the message says until when, and that deleting the object
   frees it).
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -51,6 +54,13 @@ HEARTBEAT_S = 30.0
 # Six beats missed: a run that is alive refreshes its lock well within this even on a slow
 # link (a refresh is one small PutObject).
 STALE_AFTER_S = 180.0
+
+
+# The locks this process holds now, (bucket, key): a lock found with this host and pid that is
+# not among them is a leftover of an earlier run of this process (its release failed: the
+# service was lost), not a live one (a library caller runs offloads one after the other).
+_HELD: set[tuple[str, str]] = set()
+_HELD_LOCK = threading.Lock()
 
 
 def lock_key(copy_root_key: str) -> str:
@@ -121,6 +131,8 @@ class S3CopyRootLock:
                 path=None,
             )
         store.locked_roots.add(self.copy_root_key)
+        with _HELD_LOCK:
+            _HELD.add((store.url.bucket, self.key))
         self._thread = threading.Thread(target=self._beat, name="s3-lock", daemon=True)
         self._thread.start()
 
@@ -147,6 +159,13 @@ class S3CopyRootLock:
     def _stale(self, holder: object, age_s: float) -> bool:
         if age_s >= self.stale_after_s:
             return True
+        if (
+            isinstance(holder, dict)
+            and holder.get("host") == os.uname().nodename
+            and holder.get("pid") == os.getpid()
+        ):
+            with _HELD_LOCK:
+                return (self.store.url.bucket, self.key) not in _HELD
         return isinstance(holder, dict) and holder_gone(holder.get("host"), holder.get("pid"))
 
     def _take_over(self, etag: str) -> bool:
@@ -214,6 +233,8 @@ class S3CopyRootLock:
         """Stop refreshing, delete the lock while it is ours. Never raises."""
         self._stop.set()
         self.store.locked_roots.discard(self.copy_root_key)
+        with _HELD_LOCK:
+            _HELD.discard((self.store.url.bucket, self.key))
         if self._thread is not None:
             self._thread.join()
             self._thread = None
