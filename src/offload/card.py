@@ -890,7 +890,8 @@ def run_offload(
     try:
         with lock_copy_roots(roots, source=str(plan.source)) as locks:
             if plan.backends:
-                s3_locks = _s3().lock_copy_roots(plan, source=str(plan.source))
+                s3_locks, s3_warnings = _s3().lock_copy_roots(plan, source=str(plan.source))
+                locks.warnings.extend(s3_warnings)
             if on_locked is not None:
                 on_locked()
             for message in locks.warnings:

@@ -119,10 +119,16 @@ def existing_object(backend: S3Backend, final: Path) -> EntryInfo | None:
         return None
 
 
-def lock_copy_roots(plan: OffloadPlan, *, source: str | None) -> list[S3CopyRootLock]:
+def lock_copy_roots(
+    plan: OffloadPlan, *, source: str | None
+) -> tuple[list[S3CopyRootLock], list[str]]:
     """Take the lock object of every S3 copy root of *plan* (``s3lock``), in order; one held
-    by a live run releases those taken and raises CopyRootBusy (exit 64, nothing written)."""
+    by a live run releases those taken and raises CopyRootBusy (exit 64, nothing written).
+    Returns the locks held and the warnings of those that could not be taken (the service
+    failed the lock's request: that copy root is left unlocked, as a local one whose drive
+    cannot be locked; a destination that cannot be written fails in the copy anyway)."""
     locks: list[S3CopyRootLock] = []
+    warnings: list[str] = []
     seen: set[str] = set()
     try:
         for dest_plan in plan.plans:
@@ -134,12 +140,19 @@ def lock_copy_roots(plan: OffloadPlan, *, source: str | None) -> list[S3CopyRoot
                 continue
             seen.add(root_key)
             lock = S3CopyRootLock(backend.store, root_key, source=source)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except OSError as exc:
+                warnings.append(
+                    f"cannot lock copy root {lock.root} ({exc.strerror or exc}); another "
+                    "offload into it would not be stopped"
+                )
+                continue
             locks.append(lock)
     except BaseException:
         release_locks(locks)
         raise
-    return locks
+    return locks, warnings
 
 
 def release_locks(locks: Sequence[S3CopyRootLock]) -> None:

@@ -142,7 +142,8 @@ class S3CopyRootLock:
         store = self.store
         try:
             answer = store.client.get_object(Bucket=store.url.bucket, Key=self.key)
-            raw = answer["Body"].read(64 * 1024)
+            with answer["Body"] as body:
+                raw = body.read(64 * 1024)
         except Exception as exc:
             from offload.destinations.s3 import _error_code
 
