@@ -224,3 +224,19 @@ def test_a_lock_left_by_an_earlier_run_of_this_process_is_taken_over(  # type: i
         assert key not in keys(s3_server.url, bucket)
     finally:
         store.close()
+
+
+def test_a_lock_the_service_refuses_leaves_the_copy_root_unlocked_with_a_warning(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The lock's PutObject answered 500 every attempt: the offload says the copy root is not
+    locked and copies (as on a drive that cannot be locked), no traceback."""
+    card = make_card(tmp_path, {"A001.xml": 900})
+    proxy.intercept("PUT", "/.offload/lock", status=500, code="InternalError", count=20)
+    process = _offload_process(tmp_path, proxy.url, str(card), f"s3://{bucket}/day1")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"cannot lock copy root s3://{bucket}/day1/A001" in out + err
+    assert "another offload into it would not be stopped" in out + err
+    assert "day1/A001/A001.xml" in keys(s3_server.url, bucket)
