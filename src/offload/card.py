@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from offload import link_targets, remedies
 from offload.card_history import CardHistory, check_card_history, reference_formats
@@ -1020,19 +1020,28 @@ def run_offload(
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
-    # Only local copy roots have a lock file (none on S3: docs/s3.md).
+    # Local copy roots have a lock file (a flock), S3 copy roots a lock object (s3lock.py).
     roots = [p.root for p in plan.plans if p.index not in plan.backends]
+    s3_locks: list[Any] = []
     try:
         with lock_copy_roots(roots, source=str(plan.source)) as locks:
+            if plan.backends:
+                s3_locks, s3_warnings = _s3().lock_copy_roots(plan, source=str(plan.source))
+                locks.warnings.extend(s3_warnings)
             if on_locked is not None:
                 on_locked()
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
+            lost = _s3().lost_locks(s3_locks) if s3_locks else []
+            for message in lost:
+                guarded.emit(WarningIssued(message))
             guarded.emit(OffloadFinished(report.job.cancelled))
-            report.job.warnings.extend(locks.warnings)
+            report.job.warnings.extend([*locks.warnings, *lost])
             return report
     finally:
+        if s3_locks:
+            _s3().release_locks(s3_locks)
         _close(plan.backends)
 
 

@@ -158,6 +158,15 @@ def printable_text(text: str) -> str:
     return encoded.decode("utf-8", "backslashreplace").translate(_CONTROLS_BUT_NEWLINE)
 
 
+def printable_line(text: str) -> str:
+    """A message that is one line by contract (a file's error, a warning, a summary line) as
+    the terminal prints it: :func:`printable_text`'s escapes and the newline's too (``\\x0a``).
+    The names such a message holds come from the engine, the preflight and the ledger as
+    they are; a newline in one (``new\\nline.mov``) would otherwise split the line, the rest
+    printed as a line of its own (``ERROR: line.mov ...``)."""
+    return printable_text(text).replace("\n", "\\x0a")
+
+
 def describe_os_error(exc: OSError) -> str:
     """``strerror (ERRNO)``, e.g. ``No space left on device (ENOSPC)``."""
     name = errno.errorcode.get(exc.errno or 0, str(exc.errno))

@@ -106,7 +106,7 @@ def lock_copy_roots(
 ) -> CopyRootLocks:
     """Lock every copy root in *roots* (see the module's contract). Raises CopyRootBusy."""
     locks = CopyRootLocks()
-    body = _body(command, source)
+    body = holder_body(command, source)
     seen: set[str] = set()
     try:
         for root in roots:
@@ -176,7 +176,9 @@ def _make_folders(folder: Path) -> None:
         fsync_dir(created.parent)
 
 
-def _body(command: Sequence[str] | None, source: str | None) -> bytes:
+def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
+    """The JSON body describing this run as a lock's holder (also an S3 copy root's lock
+    object, ``destinations/s3lock.py``)."""
     started = time.gmtime()
     holder = {
         "pid": os.getpid(),
@@ -224,6 +226,11 @@ def _describe_holder(fd: int) -> str:
         if isinstance(holder, dict) or time.monotonic() >= deadline:
             break
         time.sleep(0.05)
+    return describe_holder(holder)
+
+
+def describe_holder(holder: object) -> str:
+    """The holder a lock body (``holder_body``, parsed) names, for a message."""
     if not isinstance(holder, dict):
         return "its lock file does not say which one"
     command = _redacted(str(holder.get("command", "?")))  # also one an older run wrote
@@ -233,3 +240,19 @@ def _describe_holder(fd: int) -> str:
         f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
         f"{holder.get('started', '?')}: {command}"
     )
+
+
+def holder_gone(host: object, pid: object) -> bool:
+    """Whether the process *pid* of *host* (a lock's or an upload record's holder) is known
+    to be over: it ran on this host and no process has that pid now. Another host's is never
+    known to be over; a pid reused since counts as alive (the caller's other rule, an age,
+    frees it then: never the other way round)."""
+    if host != os.uname().nodename or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # EPERM: a process of another user has that pid
+    return False

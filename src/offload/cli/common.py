@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.engine.cancel import CancelToken
-from offload.errors import OffloadError, UsageError, printable_text
+from offload.errors import OffloadError, UsageError, printable_line, printable_text
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
@@ -170,8 +170,14 @@ class Environment:
             print(f"ERROR: {line}", file=self.stderr, flush=True)
 
     def warning(self, message: str) -> None:
-        """``WARNING: ...`` on stderr, its control characters escaped (``printable_text``)."""
-        print(f"WARNING: {printable_text(message)}", file=self.stderr, flush=True)
+        """``WARNING: ...`` on stderr, one line: its control characters escaped, a newline
+        too (``printable_line``: a name's newline cannot start a line of its own)."""
+        print(f"WARNING: {printable_line(message)}", file=self.stderr, flush=True)
+
+    def error_line(self, message: str) -> None:
+        """``ERROR: ...`` on stderr for a message that is one line by contract (a file's
+        error), a newline in it escaped as in ``warning``."""
+        print(f"ERROR: {printable_line(message)}", file=self.stderr, flush=True)
 
 
 @contextlib.contextmanager

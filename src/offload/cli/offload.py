@@ -44,7 +44,7 @@ from offload.cli.common import (
 from offload.destinations.s3limits import CHECKSUMS, MAX_PART_SIZE, MIN_PART_SIZE
 from offload.destinations.s3url import is_s3_url, parse_s3_url
 from offload.engine.cancel import CancelToken
-from offload.errors import UsageError, printable_name, printable_text
+from offload.errors import UsageError, printable_line, printable_name
 from offload.events import (
     CardReleased,
     Event,
@@ -413,7 +413,7 @@ class _WarningPrinter:
             self._print(card_released_line(event))
 
     def _print(self, line: str) -> None:
-        line = printable_text(line)  # a name's control characters escaped, never acted on
+        line = printable_line(line)  # a name's control characters escaped, never acted on
         if self._console is None:
             print(line, file=self._env.stderr, flush=True)
         else:
@@ -727,9 +727,9 @@ def _reports_and_summary(
         out = Console(file=env.stderr, width=None if env.stderr.isatty() else _columns(120))
         out.print(summary_table(report))
         for line in verdict_lines(report):
-            print(printable_text(line), file=env.stderr)
+            print(printable_line(line), file=env.stderr)
         if written.card_release:  # may the card be formatted (report/release.py)
-            print(printable_text(written.card_release["text"]), file=env.stderr)
+            print(printable_line(written.card_release["text"]), file=env.stderr)
     except Exception:  # stderr gone, a bug: the documents are still written (not on Ctrl-C)
         written.finish_documents()
         raise
@@ -741,7 +741,7 @@ def _reports_and_summary(
     seen: set[str | None] = set()
     for failure in failed:
         if failure["error"] not in seen:
-            env.error(failure["error"] or failure["path"])
+            env.error_line(failure["error"] or failure["path"])
             seen.add(failure["error"])
     for error in report.folder_errors:
         env.error(error)

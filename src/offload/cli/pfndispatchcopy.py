@@ -253,9 +253,11 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
             # The engine's reason names no file (a card's report names it beside it).
-            env.error(f"{printable_name(result.final_path)}: {result.error or 'cancelled'}")
+            env.error_line(f"{printable_name(result.final_path)}: {result.error or 'cancelled'}")
         elif result.status not in GOOD_STATUSES:
-            env.error(result.error or f"{printable_name(result.final_path)}: {result.status.value}")
+            env.error_line(
+                result.error or f"{printable_name(result.final_path)}: {result.status.value}"
+            )
         elif result.destination_index in options.noflush_destinations:
             env.warning(_not_flushed(result))
         elif args.verbose and (line := _proved(result)) is not None:

@@ -33,7 +33,9 @@ Resume: a multipart upload in progress is recorded in a small JSON object under
 record is our marker). A later upload of the same key and size finds it, lists the parts
 already on the service, and as the source is streamed again skips every part whose checksum
 (the service's CRC32/SHA256, else its MD5 ETag) matches the source's bytes; the rest are sent.
-Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``).
+Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``). Another run's
+record is touched only when that run cannot be writing it (``S3Destination.may_take_over``:
+this run holds the copy root's lock, ``s3lock``; or that run is gone; or it is old).
 
 Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
 the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
@@ -51,6 +53,7 @@ import errno
 import hashlib
 import json
 import mimetypes
+import os
 import secrets
 import threading
 import time
@@ -276,6 +279,9 @@ class S3Destination:
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
+        # Keys of the copy roots whose lock (``s3lock``) this run holds: no other run writes
+        # there, so the upload records found there are of runs that are over.
+        self.locked_roots: set[str] = set()
 
     # -- what it promises -------------------------------------------------------------
 
@@ -925,13 +931,34 @@ class S3Destination:
             raise self._error(exc, "cannot list the parts of", key) from exc
         return parts
 
-    def abort_upload(self, key: str, upload_id: str) -> None:
-        """Abort one upload and drop its record. Never raises."""
+    def abort_upload(self, key: str, upload_id: str, *, drop_record: bool = True) -> None:
+        """Abort one upload and drop its record (unless not *drop_record*: the record is
+        another run's). Never raises."""
         try:
             self.client.abort_multipart_upload(Bucket=self.url.bucket, Key=key, UploadId=upload_id)
         except Exception:
             pass
-        self._drop_record(key)
+        if drop_record:
+            self._drop_record(key)
+
+    def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
+        """Whether the upload *record* names may be resumed or aborted by this run: it is
+        this process's; or this run holds the lock of the copy root the key lies in (``s3lock``:
+        every other run into it is over); or the run that made it is gone (this host, its pid
+        no longer runs); or it is older than ``abandon_after_s``. Otherwise another run may be
+        writing it now (a one-file copy holds no lock), and it is not ours to touch."""
+        if record.get("run") == _RUN_TOKEN:
+            return True
+        if any(not root or key.startswith(f"{root}/") for root in self.locked_roots):
+            return True
+        created = record.get("created_at")
+        if isinstance(created, int | float) and created < (
+            self.started_at - self.settings.abandon_after_s
+        ):
+            return True
+        from offload.lock import holder_gone  # the card layer's lock module, loaded by then
+
+        return holder_gone(record.get("host"), record.get("pid"))
 
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
@@ -1031,6 +1058,9 @@ class S3Upload:
         self._futures: list[Future[dict[str, Any]]] = []
         self._existing: dict[int, _ExistingPart] = {}
         self._single: bytearray | None = None
+        # Whether this upload has (or will have) the key's resume record: not when the
+        # record there is another live run's (``start``), which stays as it is.
+        self._recorded = True
 
     @property
     def staged(self) -> bool:
@@ -1056,9 +1086,14 @@ class S3Upload:
 
     def start(self) -> None:
         """Create the multipart upload, or resume ours (same key and size) if the service
-        still has it."""
+        still has it. Another run's record is resumed (or aborted) only if that run cannot
+        be writing it now (``S3Destination.may_take_over``); otherwise it is left alone and
+        this upload is not recorded (not resumable), so two live runs never share one."""
         dest = self.destination
         record = dest._load_record(self.key)
+        if record is not None and not dest.may_take_over(self.key, record):
+            record = None
+            self._recorded = False
         if record is not None:
             upload_id = str(record.get("upload_id", ""))
             same = (
@@ -1089,6 +1124,8 @@ class S3Upload:
         except Exception as exc:
             raise dest._error(exc, "cannot start the upload of", self.key) from exc
         self.upload_id = created["UploadId"]
+        if not self._recorded:
+            return
         try:
             dest._save_record(
                 self.key,
@@ -1101,6 +1138,9 @@ class S3Upload:
                     "digests": self.digests,
                     "created_at": time.time(),
                     "run": _RUN_TOKEN,
+                    # Whether a later run may take it over (``may_take_over``).
+                    "host": os.uname().nodename,
+                    "pid": os.getpid(),
                 },
             )
         except OSError:
@@ -1322,7 +1362,8 @@ class S3Upload:
         # key for the engine to delete again.
         dest._stop_if_cancelled(f"{dest.display(self.key)} not completed")
         self._complete_multipart(parts)
-        dest._drop_record(self.key)
+        if self._recorded:
+            dest._drop_record(self.key)
         self._store_digests()
         return self.bytes_written
 
@@ -1450,8 +1491,8 @@ class S3Upload:
             dest._clean_up(lambda: dest.delete_key(self.key, etag=etag))
             self.completed = False
         elif self.upload_id is not None:
-            upload_id = self.upload_id
-            dest._clean_up(lambda: dest.abort_upload(self.key, upload_id))
+            upload_id, recorded = self.upload_id, self._recorded
+            dest._clean_up(lambda: dest.abort_upload(self.key, upload_id, drop_record=recorded))
         self.upload_id = None
 
 

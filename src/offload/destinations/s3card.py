@@ -37,6 +37,7 @@ from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import S3Settings, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3lock import S3CopyRootLock
 from offload.destinations.s3url import (
     S3_ROOT,
     display_path,
@@ -116,6 +117,53 @@ def existing_object(backend: S3Backend, final: Path) -> EntryInfo | None:
         return backend.listed(final)
     except OSError:
         return None
+
+
+def lock_copy_roots(
+    plan: OffloadPlan, *, source: str | None
+) -> tuple[list[S3CopyRootLock], list[str]]:
+    """Take the lock object of every S3 copy root of *plan* (``s3lock``), in order; one held
+    by a live run releases those taken and raises CopyRootBusy (exit 64, nothing written).
+    Returns the locks held and the warnings of those that could not be taken (the service
+    failed the lock's request: that copy root is left unlocked, as a local one whose drive
+    cannot be locked; a destination that cannot be written fails in the copy anyway)."""
+    locks: list[S3CopyRootLock] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    try:
+        for dest_plan in plan.plans:
+            backend = plan.backends.get(dest_plan.index)
+            if backend is None:
+                continue
+            root_key = backend.key(dest_plan.root)
+            if root_key in seen:
+                continue
+            seen.add(root_key)
+            lock = S3CopyRootLock(backend.store, root_key, source=source)
+            try:
+                lock.acquire()
+            except OSError as exc:
+                warnings.append(
+                    f"cannot lock copy root {lock.root} ({exc.strerror or exc}); another "
+                    "offload into it would not be stopped"
+                )
+                continue
+            locks.append(lock)
+    except BaseException:
+        release_locks(locks)
+        raise
+    return locks, warnings
+
+
+def release_locks(locks: Sequence[S3CopyRootLock]) -> None:
+    """Release every lock of ``lock_copy_roots`` (never raises)."""
+    for lock in reversed(locks):
+        lock.release()
+
+
+def lost_locks(locks: Sequence[S3CopyRootLock]) -> list[str]:
+    """The warnings of the locks another run took over while this one held them."""
+    return [lock.lost for lock in locks if lock.lost is not None]
 
 
 def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int:

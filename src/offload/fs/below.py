@@ -32,6 +32,16 @@ read through a second cache below it:
   read-back is a read of RAM, whatever the file's size, ``CacheBypass.NONE`` (kind
   "memory"), never ``o_direct`` for a large file beside ``none`` for a small one.
 
+* a filesystem on a kernel loop device over an image file (``losetup``, without direct I/O:
+  ``/sys/block/loopN/loop/dio`` 0, the default), under any of the above or none: the loop
+  driver reads the image through the page cache of the filesystem holding the image, so a
+  read-back may again return what was written. That cache is written back and dropped too
+  (``fsync`` then ``POSIX_FADV_DONTNEED`` on the image file, ``backing``), with the device's,
+  once a batch; where the image cannot be opened, or lies where dropping reaches no media
+  (tmpfs, a network share, another FUSE filesystem), the read goes through a cache:
+  ``CacheBypass.NONE`` (``SERVER`` for a share). A loop device with direct I/O reads the
+  image past that cache: nothing more to drop.
+
 Everything else (a kernel filesystem on a block device) is read as the file-level bypass
 says.
 """
@@ -95,11 +105,27 @@ class CacheBelow:
     so that the next ``bypass`` drops the device's cache again.
     """
 
-    __slots__ = ("_dropped", "_lock", "_usable", "_written", "device", "kind")
+    __slots__ = (
+        "_dropped",
+        "_lock",
+        "_usable",
+        "_written",
+        "backing",
+        "backing_below",
+        "device",
+        "kind",
+    )
 
-    def __init__(self, kind: str = "", device: str | None = None) -> None:
+    def __init__(
+        self, kind: str = "", device: str | None = None, backing: str | None = None
+    ) -> None:
+        """*backing*: the image file of a loop device (without direct I/O) under the
+        filesystem, or under *device*: its page cache is dropped too (module docstring)."""
         self.kind = kind
         self.device = device
+        self.backing = backing
+        # What lies below the image's own filesystem (where dropping its pages reaches).
+        self.backing_below = cache_below(backing) if backing is not None else None
         self._lock = threading.Lock()
         self._written = 1  # files made durable since the start; the start counts as one
         self._dropped = 0  # the value of _written the last drop covered
@@ -109,7 +135,7 @@ class CacheBelow:
         """A file of this filesystem was made durable (or read: a card's): the next read-back
         drops again. Returns the count it made, for ``bypass``'s *written_at* (0 when there
         is no device cache to drop)."""
-        if self.kind != "device":
+        if self.kind != "device" and self.backing is None:
             return 0
         with self._lock:
             self._written += 1
@@ -121,37 +147,58 @@ class CacheBelow:
         before the read. *written_at*: what ``written()`` returned for the file read; a drop
         since then holds for it (None: any file written since the last drop drops again).
         Never raises."""
-        if file_level not in _FILE_LEVEL_MEDIA or not self.kind:
+        if file_level not in _FILE_LEVEL_MEDIA or (not self.kind and self.backing is None):
             return file_level
         if self.kind == "server":
             return CacheBypass.SERVER
         if self.kind in ("cache", "memory"):
             return CacheBypass.NONE
-        return CacheBypass.DEVICE if self._drop(written_at) else CacheBypass.NONE
+        level = CacheBypass.DEVICE if self.kind == "device" else file_level
+        if not self._drop(written_at):
+            return CacheBypass.NONE
+        if self.backing_below is None:
+            return level
+        # The image's pages are gone from its filesystem's cache: what that filesystem
+        # reads them from next is what the read-back reaches.
+        below = self.backing_below
+        if below.kind == "server":
+            return CacheBypass.SERVER
+        if below.kind or below.backing is not None:
+            # tmpfs (the image is RAM), another FUSE filesystem, or an image on an image:
+            # a cache this drop did not reach.
+            return CacheBypass.NONE
+        return level
 
     def _drop(self, written_at: int | None) -> bool:
+        """Write back and drop the caches below (the device's, then the loop image's);
+        False if one of them could not be."""
         with self._lock:
-            if not self._usable or self.device is None:
+            targets = [self.device if self.kind == "device" else None, self.backing]
+            if not self._usable or not any(targets):
                 return False
             if self._dropped >= (self._written if written_at is None else written_at):
                 return True  # nothing made durable since: the last drop still holds
             target = self._written
-            try:
-                fd = os.open(self.device, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                # EACCES for a user who may not read the disk (the usual case without root),
-                # ENOENT for a device gone: either way this read goes through the cache.
-                self._usable = False
-                return False
-            try:
-                # Dirty pages survive DONTNEED: write them back first (fsync of a block
-                # device writes its page cache back; read permission is enough).
-                os.fsync(fd)
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            except OSError:
-                return False
-            finally:
-                os.close(fd)
+            for path in targets:
+                if path is None:
+                    continue
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    # EACCES for a user who may not read the disk or the image (the usual
+                    # case without root), ENOENT for one gone: this read goes through a cache.
+                    self._usable = False
+                    return False
+                try:
+                    # Dirty pages survive DONTNEED: write them back first (fsync of a block
+                    # device writes its page cache back, and the loop driver's flush that of
+                    # its image; read permission is enough).
+                    os.fsync(fd)
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                except OSError:
+                    return False
+                finally:
+                    os.close(fd)
             self._dropped = target
             return True
 
@@ -170,22 +217,53 @@ def cache_below(path: Path | str) -> CacheBelow:
         return CacheBelow("server")
     if info.fstype in MEMORY_FILESYSTEMS:
         return IN_MEMORY
-    if info.fstype == BLOCK_FUSE and info.source.startswith("/"):
-        return CacheBelow("device", info.source)
-    if info.fstype == "fuse" or info.fstype.startswith("fuse."):
-        return CacheBelow("device", info.source) if _block_device(info.source) else CACHE_ONLY
-    return NOTHING_BELOW
-
-
-def _block_device(source: str) -> bool:
-    """Whether a mount source names a block device (a FUSE daemon chooses its source text:
-    only a path that is one counts)."""
-    if not source.startswith("/"):
-        return False
+    fuse = info.fstype == "fuse" or info.fstype.startswith("fuse.")
+    if (info.fstype == BLOCK_FUSE and info.source.startswith("/")) or (
+        fuse and _block_device(info.source) is not None
+    ):
+        return CacheBelow("device", info.source, _loop_image(_block_device(info.source)))
+    if fuse:
+        return CACHE_ONLY
     try:
-        return stat.S_ISBLK(os.stat(source).st_mode)
+        st_dev = os.stat(path).st_dev
     except OSError:
-        return False
+        return NOTHING_BELOW
+    image = _loop_image(st_dev)
+    return CacheBelow(backing=image) if image is not None else NOTHING_BELOW
+
+
+def _block_device(source: str) -> int | None:
+    """The device number of the block device a mount source names, or None (a FUSE daemon
+    chooses its source text: only a path that is one counts)."""
+    if not source.startswith("/"):
+        return None
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None
+    return st.st_rdev if stat.S_ISBLK(st.st_mode) else None
+
+
+def _loop_image(device: int | None, sys: Path = Path("/sys")) -> str | None:
+    """The image file of the loop device *device* (or of the loop device a partition of it
+    is on) when the loop reads it through its page cache (``loop/dio`` not 1); None for any
+    other device, or where sysfs cannot say."""
+    if device is None:
+        return None
+    try:
+        node = (sys / "dev" / "block" / f"{os.major(device)}:{os.minor(device)}").resolve(
+            strict=True
+        )
+    except (OSError, RuntimeError):
+        return None
+    if (node / "partition").exists():
+        node = node.parent
+    try:
+        image = (node / "loop" / "backing_file").read_text(errors="surrogateescape").strip()
+        dio = (node / "loop" / "dio").read_text().strip()
+    except OSError:
+        return None
+    return image if image and dio != "1" else None
 
 
 class CachesBelow:

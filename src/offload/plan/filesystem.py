@@ -281,17 +281,20 @@ def statvfs_space(path: Path) -> SpaceInfo:
     return SpaceInfo(free_bytes=free, block_size=block, free_inodes=inodes)
 
 
-def disk_of(st_dev: int) -> str | None:
-    """The whole block device (``sda``, ``nvme0n1``) under ``st_dev``'s partition, if known.
-
-    Reads ``/sys/dev/block/MAJOR:MINOR``; ``None`` for tmpfs, FUSE, network filesystems, or
-    when sysfs is not there.
+def disk_of(st_dev: int, path: Path | str | None = None) -> str | None:
+    """The whole disk (``sda``, ``nvme0n1``, ``vda``) that stores the filesystem of
+    ``st_dev``, if known: through a partition, a loop device's backing file (two images on
+    one disk are on that disk) and a dm/md device over one device (``fs.devices``); for a
+    filesystem whose ``st_dev`` is no block device (a FUSE block mount such as exfat-fuse
+    over a loop image, btrfs), the disk under the source of the mount holding *path*.
+    ``None`` for tmpfs, a network filesystem, a loop image kept on no disk (tmpfs), or when
+    sysfs is not there.
     """
-    node = Path(f"/sys/dev/block/{os.major(st_dev)}:{os.minor(st_dev)}")
-    try:
-        real = node.resolve(strict=True)
-    except OSError:
+    from offload.fs.devices import block_device_of_dev, disk_of_mount
+
+    device = block_device_of_dev(st_dev)
+    if device is None and path is not None:
+        device = disk_of_mount(path)
+    if device is None or device.backing_filesystem is not None:
         return None
-    if (real / "partition").exists():
-        return real.parent.name
-    return real.name
+    return device.name

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offload.card import OffloadReport
-from offload.errors import printable_name, printable_text
+from offload.errors import printable_line, printable_name
 from offload.report.words import are, plural
 from offload.results import (
     CacheBypass,
@@ -126,7 +126,7 @@ def _speed(dest: DestinationSummary) -> str:
 def _result(dest: DestinationSummary, result: str) -> Text:
     """*result*: the word the JSON reports state (``OffloadReport.destination_result``)."""
     if dest.lost:
-        return Text(f"LOST: {printable_text(dest.lost_reason or '')}", style="bold red")
+        return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
         return Text("FAILED", style="bold red")
     return Text(result, style="yellow" if result == "cancelled" else "green")

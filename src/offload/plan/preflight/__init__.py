@@ -35,7 +35,13 @@ from offload.plan.preflight.findings import (
     human_bytes,
 )
 from offload.plan.preflight.limits import check_file_sizes, check_mtimes
-from offload.plan.preflight.names import Entry, EntryKind, check_names, entries_of
+from offload.plan.preflight.names import (
+    Entry,
+    EntryKind,
+    check_key_lengths,
+    check_names,
+    entries_of,
+)
 from offload.plan.preflight.paths import (
     check_duplicates,
     check_folder,
@@ -118,7 +124,8 @@ def preflight(
     ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
     by their backend when opened, planned under a stand-in root): only compared with each
     other by name (:func:`.paths.check_remote_overlaps`: the same one named twice, copy
-    roots inside one another); ``plans`` may then be empty, and the source's findings are
+    roots inside one another) and by the length of each file's whole key
+    (:func:`.names.check_key_lengths`); ``plans`` may then be empty, and the source's findings are
     left out (they are about what a local copy would hold).
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
@@ -273,6 +280,8 @@ def preflight(
     duplicate = check_duplicates(tree, usable, out, spell)
     check_devices(tree, usable, duplicate, checks, out)
     check_remote_overlaps(remote, out)
+    for plan in remote:
+        check_key_lengths(plan, entries, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

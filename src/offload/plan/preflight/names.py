@@ -293,3 +293,33 @@ def _ignore_pattern(relative_path: str) -> str:
     from offload.manifest.links import exact_pattern  # its escaping of glob characters
 
     return shlex.quote("/" + exact_pattern(relative_path).removeprefix("**/"))
+
+
+def check_key_lengths(plan: DestinationPlan, entries: list[Entry], out: Findings) -> None:
+    """The whole key of every file a remote (``s3://``) plan stores: prefix, card folder and
+    relative path at most ``MAX_KEY_BYTES`` of UTF-8 (S3's limit; ``S3Backend.name_problem``
+    checks each name alone, and a server that takes more, as moto does, would hold a key AWS
+    refuses). An error naming the file: refused before the first byte, as a local path too
+    long is."""
+    from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path
+
+    root = str(plan.root)
+    # The stand-in root /s3:/bucket/prefix: the key is what follows the bucket.
+    bucket_and_prefix = root[len(str(S3_ROOT)) + 1 :]
+    _bucket, _, prefix = bucket_and_prefix.partition("/")
+    head = len((prefix + "/").encode("utf-8", "surrogateescape")) if prefix else 0
+    for entry in entries:
+        if entry.kind is not EntryKind.FILE:
+            continue  # a folder is no object; a symlink fails there with its own message
+        relative = plan.file_name if plan.file_name is not None else entry.relative_path
+        size = head + len(relative.encode("utf-8", "surrogateescape"))
+        if size > MAX_KEY_BYTES:
+            out.error(
+                C.PATH_TOO_LONG,
+                Path(entry.source_path),
+                f"'{printable_name(entry.relative_path)}': its key under "
+                f"{display_path(plan.root)} would be {size} bytes long (S3 keys are at most "
+                f"{MAX_KEY_BYTES} bytes): shorten the source's folder or file names, or copy "
+                "to a shorter prefix",
+                plan.index,
+            )

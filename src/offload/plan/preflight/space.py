@@ -479,9 +479,9 @@ def check_devices(
                 )
 
     disks: dict[str, list[DestinationPlan]] = defaultdict(list)
-    source_disk = disk_of(tree.root_dev)
+    source_disk = disk_of(tree.root_dev, tree.root)
     for dev, group in by_dev.items():
-        disk = disk_of(dev)
+        disk = disk_of(dev, group[0][0].destination)
         if disk is not None:
             disks[disk].extend(p for p, _ in group)
             if disk == source_disk and dev != tree.root_dev:
@@ -500,7 +500,7 @@ def check_devices(
             out.warning(
                 C.DEST_SAME_DISK,
                 group_plans[-1].destination,
-                f"{names} are partitions of one disk ({disk}): one drive failure loses every "
+                f"{names} are on one disk ({disk}): one drive failure loses every "
                 "copy there, so they are not backups of each other",
                 group_plans[-1].index,
             )

@@ -1,0 +1,268 @@
+"""One offload at a time per S3 copy root: a lock object ``<copy root>/.offload/lock``.
+
+S3 has no ``flock``. Two runs into one copy root at once (the same card started twice, two
+machines) would take over each other's multipart uploads (a resume record found under the
+key is another LIVE run's) and fail both. ``S3CopyRootLock`` makes the second one stop before
+its first byte, as ``offload.lock`` does on a disk.
+
+Contract:
+
+* ``acquire()`` stores the lock object with ``If-None-Match: *`` (atomic where the service
+  does conditional writes: AWS since 2024, MinIO, moto; where the preflight's probe found it
+  does not, the store's HEAD check, racy). Its body is ``offload.lock.holder_body`` (pid,
+  host, start time, redacted command line) plus this run's token and heartbeat period.
+* Found there already, the lock is judged: **stale** when its holder is on this host and its
+  pid is gone (killed, crashed), or when it was not refreshed for ``stale_after_s`` by the
+  service's clock (the answer's ``Date`` minus the object's ``LastModified``: no clock of
+  ours is compared with the service's). A stale lock is taken over with ``If-Match`` on the
+  ETag that was judged (two runs taking it over at once: one wins); a live one raises
+  ``CopyRootBusy`` (exit 64, one line naming the holder; nothing was written).
+* While held, a thread rewrites it every ``heartbeat_s`` (``If-Match`` on our last ETag),
+  so a run of hours is never judged stale. A refresh refused by the condition means another
+  run judged us stale and took it (we were stopped longer than ``stale_after_s``): ``lost``
+  is set, with a message the card layer reports as a warning. A refresh that fails for the
+  network is tried again at the next beat.
+* ``release()`` stops the thread and deletes the object only while it is still ours
+  (``If-Match`` on our ETag); never raises; idempotent.
+* A lock of this host and this process that this process does not hold now is a leftover of
+  an earlier run of it (its release failed with the service gone): stale.
+* Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
+  locked for ``stale_after_s`` (the message says until when, and that deleting the object
+  frees it).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from offload.lock import CopyRootBusy, describe_holder, holder_body, holder_gone
+
+if TYPE_CHECKING:
+    from offload.destinations.s3 import S3Destination
+
+LOCK_FOLDER = ".offload"
+LOCK_NAME = "lock"
+HEARTBEAT_S = 30.0
+# Six beats missed: a run that is alive refreshes its lock well within this even on a slow
+# link (a refresh is one small PutObject).
+STALE_AFTER_S = 180.0
+
+
+# The locks this process holds now, (bucket, key): a lock found with this host and pid that is
+# not among them is a leftover of an earlier run of this process (its release failed: the
+# service was lost), not a live one (a library caller runs offloads one after the other).
+_HELD: set[tuple[str, str]] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def lock_key(copy_root_key: str) -> str:
+    """The key of the lock object of the copy root at *copy_root_key*."""
+    head = f"{copy_root_key}/" if copy_root_key else ""
+    return f"{head}{LOCK_FOLDER}/{LOCK_NAME}"
+
+
+class S3CopyRootLock:
+    """The lock of one S3 copy root for one run (see the module's contract)."""
+
+    def __init__(
+        self,
+        store: S3Destination,
+        copy_root_key: str,
+        *,
+        command: Sequence[str] | None = None,
+        source: str | None = None,
+        heartbeat_s: float = HEARTBEAT_S,
+        stale_after_s: float = STALE_AFTER_S,
+    ) -> None:
+        self.store = store
+        self.copy_root_key = copy_root_key
+        self.key = lock_key(copy_root_key)
+        self.root = store.display(copy_root_key)
+        self.heartbeat_s = heartbeat_s
+        self.stale_after_s = stale_after_s
+        holder = json.loads(holder_body(command, source))
+        holder.update(token=_token(), heartbeat_s=heartbeat_s)
+        self._holder = holder
+        self._etag: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lost: str | None = None  # why the lock is no longer ours, once it is not
+
+    @property
+    def held(self) -> bool:
+        return self._etag is not None and self.lost is None
+
+    def _body(self) -> bytes:
+        holder = {**self._holder, "refreshed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+
+    # -- taking it ------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Take the lock, or raise CopyRootBusy (a live holder) or OSError (the service)."""
+        store = self.store
+        for _attempt in range(3):
+            try:
+                self._etag = store.put_small(self.key, self._body())
+            except FileExistsError:
+                pass
+            else:
+                break
+            found = self._read()
+            if found is None:
+                continue  # released between our put and our read: try again
+            holder, etag, age_s = found
+            if not self._stale(holder, age_s):
+                raise self._busy(holder, age_s)
+            if self._take_over(etag):
+                break
+        else:
+            raise CopyRootBusy(
+                f"copy root {self.root} is being locked and unlocked by other offloads; "
+                "nothing was written: run this again once they finished",
+                path=None,
+            )
+        store.locked_roots.add(self.copy_root_key)
+        with _HELD_LOCK:
+            _HELD.add((store.url.bucket, self.key))
+        self._thread = threading.Thread(target=self._beat, name="s3-lock", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> tuple[object, str, float] | None:
+        """The lock there: its holder (parsed body, or None), ETag and age in seconds by the
+        service's clock; None if there is none."""
+        store = self.store
+        try:
+            answer = store.client.get_object(Bucket=store.url.bucket, Key=self.key)
+            with answer["Body"] as body:
+                raw = body.read(64 * 1024)
+        except Exception as exc:
+            from offload.destinations.s3 import _error_code
+
+            code, status = _error_code(exc)
+            if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise store._error(exc, "cannot read the lock", self.key) from exc
+        try:
+            holder: object = json.loads(raw.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            holder = None
+        return holder, str(answer.get("ETag", "")), _age_s(answer)
+
+    def _stale(self, holder: object, age_s: float) -> bool:
+        if age_s >= self.stale_after_s:
+            return True
+        if (
+            isinstance(holder, dict)
+            and holder.get("host") == os.uname().nodename
+            and holder.get("pid") == os.getpid()
+        ):
+            with _HELD_LOCK:
+                return (self.store.url.bucket, self.key) not in _HELD
+        return isinstance(holder, dict) and holder_gone(holder.get("host"), holder.get("pid"))
+
+    def _take_over(self, etag: str) -> bool:
+        """Replace the stale lock of *etag* by ours; False if another run changed it first."""
+        try:
+            self._etag = self._put_over(etag)
+        except FileExistsError:
+            return False
+        return True
+
+    def _put_over(self, etag: str) -> str:
+        """PutObject of our body only over the object of *etag* (If-Match); FileExistsError
+        when it is another now. A service that refuses If-Match (501): a HEAD just before."""
+        from offload.destinations.s3 import _error_code
+
+        store = self.store
+        body = self._body()
+        try:
+            answer = store.client.put_object(
+                Bucket=store.url.bucket, Key=self.key, Body=body, IfMatch=etag
+            )
+        except Exception as exc:
+            code, status = _error_code(exc)
+            if code == "PreconditionFailed" or status in (404, 412) or code == "NoSuchKey":
+                raise FileExistsError(errno.EEXIST, "the lock changed") from None
+            if code != "NotImplemented" and status != 501:
+                raise store._error(exc, "cannot write the lock", self.key) from exc
+            info = store.stat_key(self.key)
+            if info is None or info.etag != etag:
+                raise FileExistsError(errno.EEXIST, "the lock changed") from None
+            return store.put_small(self.key, body, replace=True)
+        return str(answer.get("ETag", ""))
+
+    def _busy(self, holder: object, age_s: float) -> CopyRootBusy:
+        free_in = max(0, int(self.stale_after_s - age_s + 0.999))
+        return CopyRootBusy(
+            f"copy root {self.root} is in use by another offload ({describe_holder(holder)}; "
+            f"lock refreshed {int(age_s)} s ago); nothing was written: wait for it to finish, "
+            f"or stop it, and run this again (a run that was killed on another machine frees "
+            f"it {free_in} s from now; deleting {self.store.display(self.key)} frees it at once)",
+            path=None,
+        )
+
+    # -- holding it -----------------------------------------------------------------------
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            etag = self._etag
+            if etag is None or self.lost is not None:
+                return
+            try:
+                self._etag = self._put_over(etag)
+            except FileExistsError:
+                self.lost = (
+                    f"the lock of copy root {self.root} was taken over by "
+                    "another offload while this one ran (this run did not refresh it for "
+                    f"{int(self.stale_after_s)} s): the two may have written the same objects; "
+                    "run `offload verify` on the copy root once both finished"
+                )
+                return
+            except Exception:
+                continue  # the network: the next beat tries again
+
+    def release(self) -> None:
+        """Stop refreshing, delete the lock while it is ours. Never raises."""
+        self._stop.set()
+        self.store.locked_roots.discard(self.copy_root_key)
+        with _HELD_LOCK:
+            _HELD.discard((self.store.url.bucket, self.key))
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        etag, self._etag = self._etag, None
+        if etag is None or self.lost is not None:
+            return
+        try:
+            self.store.delete_key(self.key, etag=etag)
+        except Exception:
+            pass  # left behind: stale once its holder is gone (the module's contract)
+
+
+def _age_s(answer: Mapping[str, Any]) -> float:
+    """How long ago the object of a GetObject *answer* was last written, by the service's
+    clock (its ``Date`` header; without one, ours)."""
+    modified = answer.get("LastModified")
+    if not isinstance(modified, datetime):
+        return 0.0
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    try:
+        now = parsedate_to_datetime(str(headers["date"])).timestamp()
+    except (KeyError, TypeError, ValueError):
+        now = time.time()
+    return max(0.0, now - modified.timestamp())
+
+
+def _token() -> str:
+    from offload.destinations.s3 import _RUN_TOKEN
+
+    return _RUN_TOKEN

@@ -1,0 +1,242 @@
+"""One offload at a time per S3 copy root (``destinations/s3lock.py``): real ``offload``
+processes, a real S3 server process, the fault proxy holding one process mid-upload.
+
+Failed before (QA, two offloads of one card into one prefix at once): the second run
+"RESUMED" the first's live multipart upload, and both then failed or one completed the
+other's object; no lock object existed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from offload.destinations.s3lock import S3CopyRootLock, lock_key
+from offload.lock import CopyRootBusy
+from s3.conftest import admin, destination
+from s3.test_s3_cli import keys, make_card
+from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
+
+LOCK = "day1/A001/.offload/lock"
+
+
+def _card_keys(endpoint: str, bucket: str) -> list[str]:
+    return [k for k in keys(endpoint, bucket) if "/.offload/" not in k and "/ascmhl/" not in k]
+
+
+def test_a_second_live_run_into_the_copy_root_is_refused_up_front(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.hold("PUT", "partNumber=2")  # run A stays live mid-upload of its big file
+    first = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "run A never uploaded its big file"
+        # Run B straight to the server: nothing of it is held.
+        second = _offload_process(tmp_path / "b", s3_server.url, str(card), url)
+        out_b, err_b = second.communicate(timeout=120)
+        uploads = admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        held = keys(s3_server.url, bucket)
+        holder = admin(s3_server.url).get_object(Bucket=bucket, Key=LOCK) if LOCK in held else None
+    finally:
+        proxy.release()
+        out_a, err_a = first.communicate(timeout=120)
+    assert second.returncode == 64, err_b
+    line = [text for text in err_b.splitlines() if "in use by another offload" in text]
+    assert len(line) == 1, err_b
+    assert f"copy root s3://{bucket}/day1/A001" in line[0] and f"pid {first.pid} " in line[0]
+    assert "nothing was written" in line[0]
+    assert "RESUMED" not in err_b + out_b
+    assert holder is not None and json.loads(holder["Body"].read())["pid"] == first.pid
+    assert len(uploads) == 1  # run A's only: B started none, resumed none, aborted none
+    assert first.returncode == 0, err_a
+    assert set(statuses(report_of(out_a), 0).values()) == {"verified"}
+    for relative in CARD:
+        body = admin(s3_server.url).get_object(Bucket=bucket, Key=f"day1/A001/{relative}")
+        assert body["Body"].read() == (card / relative).read_bytes()
+    assert LOCK not in keys(s3_server.url, bucket)  # released
+
+
+def test_the_lock_of_a_killed_run_on_this_host_is_taken_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.hold("PUT", "partNumber=2")
+    first = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "run A never uploaded its big file"
+        first.kill()
+        first.communicate()
+    finally:
+        proxy.release()
+    assert LOCK in keys(s3_server.url, bucket)  # a SIGKILLed run cannot delete it
+    second = _offload_process(tmp_path / "b", s3_server.url, str(card), url)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert set(statuses(report_of(out), 0).values()) == {"verified"}
+    assert LOCK not in keys(s3_server.url, bucket)
+    assert admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def _foreign_lock(endpoint: str, bucket: str, key: str) -> None:
+    """A lock another machine's live run holds (another host: its pid cannot be asked)."""
+    body = {"pid": 1, "host": f"not-{socket.gethostname()}", "started": "2026-01-01T00:00:00Z"}
+    admin(endpoint).put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
+
+
+def test_a_fresh_lock_of_another_host_refuses_and_a_stale_one_is_taken_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    _foreign_lock(s3_server.url, bucket, key)
+    try:
+        with pytest.raises(CopyRootBusy) as refused:
+            S3CopyRootLock(store, "day1/A001").acquire()
+        assert f"pid 1 on not-{socket.gethostname()}" in refused.value.message
+        assert f"deleting s3://{bucket}/{key} frees it at once" in refused.value.message
+        # Not refreshed for longer than stale_after_s (by the server's clock): taken over.
+        time.sleep(1.1)
+        lock = S3CopyRootLock(store, "day1/A001", stale_after_s=1.0)
+        lock.acquire()
+        body = json.loads(admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert body["pid"] == os.getpid()
+        lock.release()
+        assert key not in keys(s3_server.url, bucket)
+    finally:
+        store.close()
+
+
+def test_the_holder_refreshes_its_lock_and_a_lost_lock_is_named(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    try:
+        # LastModified and Date have whole seconds: 3 s is stale beyond their rounding.
+        lock = S3CopyRootLock(store, "day1/A001", heartbeat_s=0.2, stale_after_s=3.0)
+        lock.acquire()
+        time.sleep(4.0)  # longer than stale_after_s: refreshed meanwhile, so still live
+        other = S3CopyRootLock(store, "day1/A001", stale_after_s=3.0)
+        # Same host, our own live pid: only the age could free it, and it is fresh.
+        with pytest.raises(CopyRootBusy):
+            other.acquire()
+        # Another writer replaces it (a run that judged it stale): the next beat sees it.
+        _foreign_lock(s3_server.url, bucket, key)
+        deadline = time.monotonic() + 5
+        while lock.lost is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock.lost is not None and "taken over by another offload" in lock.lost
+        lock.release()
+        assert key in keys(s3_server.url, bucket)  # not ours any more: left alone
+    finally:
+        store.close()
+
+
+def test_two_cards_into_one_prefix_run_side_by_side(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """Copy roots are independent: A001 and A002 into one prefix at once both finish."""
+    small = {"CLIPS/C001.mov": 2 * 1024 * 1024 + 5, "X.xml": 500}
+    card_a = make_card(tmp_path / "a", small)
+    card_b = make_card(tmp_path / "b", small).rename(tmp_path / "b" / "A002")
+    url = f"s3://{bucket}/day1"
+    runs = [
+        _offload_process(tmp_path / name, s3_server.url, str(card), url)
+        for name, card in (("ra", card_a), ("rb", card_b))
+    ]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _out, err in results]
+    held = _card_keys(s3_server.url, bucket)
+    assert "day1/A001/CLIPS/C001.mov" in held and "day1/A002/CLIPS/C001.mov" in held
+
+
+def _pfn_process(endpoint: str, source: Path, url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.pfndispatchcopy",
+            "--s3-endpoint",
+            endpoint,
+            str(source),
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_one_file_copy_leaves_another_live_runs_upload_alone(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """One file holds no lock: a second live copy of it to one key finds the first's resume
+    record and must neither resume nor abort that upload (before: it resumed it, completing
+    the first run's upload as its own). It uploads its own; the first then finds the key
+    taken (If-None-Match) and fails: never a partial object under the key."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(CARD["CLIPS/A001C001.mov"]))
+    url = f"s3://{bucket}/one/clip.mov"
+    proxy.hold("PUT", "partNumber=2")
+    first = _pfn_process(proxy.url, source, url)
+    try:
+        assert proxy.held.wait(120), "the first copy never uploaded its part 2"
+        client = admin(s3_server.url)
+        before = [u["UploadId"] for u in client.list_multipart_uploads(Bucket=bucket)["Uploads"]]
+        second = _pfn_process(s3_server.url, source, url)
+        _out_b, err_b = second.communicate(timeout=120)
+        after = [
+            u["UploadId"] for u in client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        ]
+    finally:
+        proxy.release()
+        _out_a, err_a = first.communicate(timeout=120)
+    assert len(before) == 1 and before[0] in after  # the first's upload untouched
+    assert second.returncode == 0, err_b
+    assert first.returncode != 0 and "exists" in err_a
+    stored = client.get_object(Bucket=bucket, Key="one/clip.mov")["Body"].read()
+    assert stored == source.read_bytes()
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_a_lock_left_by_an_earlier_run_of_this_process_is_taken_over(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A run whose release failed (the service lost) left its lock; the library's next run
+    in the same process (same pid, alive) takes it over: no run of it holds that lock."""
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    body = {"pid": os.getpid(), "host": os.uname().nodename, "started": "2026-01-01T00:00:00Z"}
+    admin(s3_server.url).put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
+    try:
+        lock = S3CopyRootLock(store, "day1/A001")
+        lock.acquire()
+        lock.release()
+        assert key not in keys(s3_server.url, bucket)
+    finally:
+        store.close()
+
+
+def test_a_lock_the_service_refuses_leaves_the_copy_root_unlocked_with_a_warning(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The lock's PutObject answered 500 every attempt: the offload says the copy root is not
+    locked and copies (as on a drive that cannot be locked), no traceback."""
+    card = make_card(tmp_path, {"A001.xml": 900})
+    proxy.intercept("PUT", "/.offload/lock", status=500, code="InternalError", count=20)
+    process = _offload_process(tmp_path, proxy.url, str(card), f"s3://{bucket}/day1")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"cannot lock copy root s3://{bucket}/day1/A001" in out + err
+    assert "another offload into it would not be stopped" in out + err
+    assert "day1/A001/A001.xml" in keys(s3_server.url, bucket)
