@@ -11,11 +11,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from integration.test_cascade import stopped_at_release
 from integration.test_field_filesystems import newest_report, run
-from offload.card import OffloadOptions, offload
 from offload.card_identity import card_identity
-from offload.engine.cancel import CancelToken
-from offload.events import CardReleased, Event
 from support.mounts import exfat_replugged, unmount
 
 MTIME_NS = 1_700_000_000_000_000_000
@@ -182,7 +180,8 @@ def test_files_recorded_from_another_card_are_not_named_as_gone_from_this_one(
     again = copy_into_dest(tmp_path, second)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "not on the card now" not in again.stdout + again.stderr
-    assert [w["code"] for w in newest_report(reports)["warnings"]] == []
+    # (the cards are loop images on the disk the destination is on: dest-on-source-device)
+    assert "not-on-card" not in [w["code"] for w in newest_report(reports)["warnings"]]
     # The first card again: the second card's entry of the clip both hold is another
     # card's, the clip the second lacks is still the first card's own (nothing gone).
     third = copy_into_dest(tmp_path, first)
@@ -230,16 +229,7 @@ def test_a_cascade_fed_from_its_fast_copy_records_the_card_not_the_fast_drive(
     assert card_identity(fast) is not None
     slow = tmp_path / "SHUTTLE"
     slow.mkdir()
-    cancel = CancelToken()
-
-    class StopAtRelease:
-        def emit(self, event: Event) -> None:
-            if isinstance(event, CardReleased):
-                cancel.cancel()
-
-    options = OffloadOptions(cascade=frozenset({1}))
-    first = offload(card.path, [fast, slow], options=options, sink=StopAtRelease(), cancel=cancel)
-    assert first.exit_code == 130 and first.card_released_at is not None
+    stopped_at_release(card.path, fast, slow)
     unmount(card.path)
     card.path.rmdir()
     fed = copy_cascade(tmp_path, card.path, fast, slow)

@@ -436,6 +436,13 @@ def released_and_stopped(tmp_path: Path) -> tuple[Path, Path, Path]:
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()
+    stopped_at_release(card, fast, slow)
+    return card, fast, slow
+
+
+def stopped_at_release(card: Path, fast: Path, slow: Path) -> None:
+    """Offload *card* cascaded from *fast* to *slow*, cancelled (as by Ctrl-C) right at the
+    card's release: the fast copy holds the card and its record, the slow one nothing yet."""
     cancel = CancelToken()
 
     class StopAtRelease:
@@ -446,7 +453,6 @@ def released_and_stopped(tmp_path: Path) -> tuple[Path, Path, Path]:
     options = OffloadOptions(cascade=frozenset({1}))
     first = offload(card, [fast, slow], options=options, sink=StopAtRelease(), cancel=cancel)
     assert first.exit_code == 130 and first.card_released_at is not None
-    return card, fast, slow
 
 
 def test_without_the_card_a_fast_copy_changed_since_verified_is_not_cascaded(
