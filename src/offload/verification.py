@@ -19,7 +19,7 @@ from pathlib import Path
 
 from offload.engine.partial import is_partial_name
 from offload.engine.verifier import MediaHasher
-from offload.errors import UsageError, describe_os_error, reach
+from offload.errors import DriveUnreachable, UsageError, describe_os_error, reach
 from offload.ledger import STATE_FOLDER, Ledger
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -217,8 +217,17 @@ def verify_path(
     forged history; UnreadableTreeError (11) when a folder cannot be read or listing it
     failed.
     """
-    # A drive that went away (ENOTCONN, EIO): DriveUnreachable, one line, exit 64.
-    found = reach(root)
+    # A drive that went away (ENOTCONN, EIO): DriveUnreachable, one line, exit 64; any
+    # other error of the path itself (ELOOP, ENAMETOOLONG, EACCES) one line too.
+    try:
+        found = reach(root)
+    except DriveUnreachable:
+        raise
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {root}: {describe_os_error(exc)}; name the destination (or card) folder",
+            path=root,
+        ) from None
     if found is None and not os.path.islink(root):
         raise UsageError(
             f"{root} does not exist; name the destination (or card) folder (is the drive mounted?)",

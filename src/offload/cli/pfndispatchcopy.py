@@ -51,6 +51,7 @@ from offload.cli.common import (
 from offload.destinations.s3config import settings_from_env
 from offload.engine.cancel import CancelToken
 from offload.errors import (
+    DriveUnreachable,
     ExitCode,
     OffloadError,
     UsageError,
@@ -220,8 +221,14 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     if args.f_size is not None and args.f_size < 0:
         raise UsageError(f"-f_size {args.f_size} is negative")
     source = Path(args.source)
-    # A card that went away: one line, exit 64 (``reach``); the rest is the planner's to say.
-    found = reach(source)
+    # A card that went away: one line, exit 64 (``reach``); the rest (ELOOP, EACCES...) is
+    # the planner's to say (``api._stat_source``, one line too).
+    try:
+        found = reach(source)
+    except DriveUnreachable:
+        raise
+    except OSError:
+        found = None
     size = found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
