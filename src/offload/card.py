@@ -34,6 +34,7 @@ from offload.errors import (
     describe_os_error,
     drive_unreachable,
     printable_name,
+    unreachable_ancestor,
 )
 from offload.events import (
     Event,
@@ -404,6 +405,10 @@ def plan_offload(
         return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     if not os.path.lexists(source_path):
+        # A card whose drive went away (ENOTCONN, EIO) is no missing path: say reconnect it.
+        gone = unreachable_ancestor(source_path)
+        if gone is not None:
+            raise gone
         raise UsageError(
             f"source {source_path} does not exist; nothing was copied (check the path, and "
             "that the card is mounted)",

@@ -153,3 +153,24 @@ def test_a_name_exfat_refuses_offers_ignore_before_a_rename_on_the_card(
     assert done.returncode == 64, done.stderr
     assert "leave it out with --ignore /CLIPS/a:b.mov, choose another destination" in done.stderr
     assert not (drive.path / "C3").exists()
+
+
+def test_copy_from_a_card_that_went_away_says_reconnect_it(
+    tmp_path: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> None:
+    """Failed before (review): "source ... does not exist ... (check the path, and that the
+    card is mounted)" for a card whose exfat-fuse died, mounted all along."""
+    card = exfat_loop(32 << 20)
+    (card.path / "A001").mkdir()
+    (card.path / "A001" / "C001.mov").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    pull_cable(card)
+    source = card.path / "A001"
+    for extra in ([], ["--dry-run"]):
+        done = run([*OFFLOAD, "copy", *extra, str(source), str(dest)], tmp_path)
+        assert done.returncode == 64, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "does not exist" not in done.stderr
+        assert f"the drive holding {source} {GONE}" in done.stderr
+    assert list(dest.iterdir()) == []
