@@ -32,7 +32,6 @@ from offload.errors import (
     PreflightRefused,
     UsageError,
     describe_os_error,
-    drive_unreachable,
     printable_name,
     unreachable_ancestor,
 )
@@ -997,9 +996,12 @@ def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
     try:
         return ledger.load()
     except OSError as exc:
-        # A drive's ledger (an S3Ledger's errors are its service's: docs/s3.md).
+        # A drive's ledger (an S3Ledger's errors are its service's: docs/s3.md). The drive
+        # went away only if its copy root cannot be looked at either: a ledger file that
+        # alone fails (EIO of its own sectors) is that file's fault, and reconnecting the
+        # drive would not help.
         local = type(ledger) is Ledger
-        gone = drive_unreachable(exc, ledger.path.parent.parent) if local else None
+        gone = unreachable_ancestor(ledger.path.parent.parent) if local else None
         if gone is not None:
             raise gone from None
         raise UsageError(

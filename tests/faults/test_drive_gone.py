@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,3 +175,22 @@ def test_copy_from_a_card_that_went_away_says_reconnect_it(
         assert "does not exist" not in done.stderr
         assert f"the drive holding {source} {GONE}" in done.stderr
     assert list(dest.iterdir()) == []
+
+
+def test_a_ledger_that_alone_cannot_be_read_is_named_not_the_drive(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """Failed before (review): a drive whose ledger file alone fails to open (EIO), every
+    other file read fine, was called "not reachable ... reconnect it", which cannot help;
+    the ledger file is named instead, as before the drive-gone change."""
+    card = tmp_path / "card" / "C001"
+    card.mkdir(parents=True)
+    (card / "A.mov").write_bytes(os.urandom(100_000))
+    fs = faulty_fs()
+    assert run([*OFFLOAD, "copy", str(card), str(fs.mountpoint)], tmp_path).returncode == 0
+    fs.fail("open", errno.EIO, path="*/.offload/ledger*")
+    done = run([*OFFLOAD, "copy", str(card), str(fs.mountpoint)], tmp_path)
+    assert done.returncode == 64, done.stderr
+    assert "reconnect it" not in done.stderr
+    ledger = fs.mountpoint / "C001" / ".offload" / "ledger.jsonl"
+    assert f"cannot read {ledger}: Input/output error (EIO)" in done.stderr
