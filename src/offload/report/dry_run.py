@@ -65,6 +65,10 @@ class DestinationDryRun:
     # written (each whole beside the bad one) is the preflight's to check, as in the run.
     replace_growth_bytes: int = 0
     free_bytes: int | None = None
+    # The room the partial files an interrupted run left hold, which the run removes before
+    # its first byte (``DestinationCheck.reclaimable_bytes``): free for the copy, as the
+    # preflight counts it.
+    reclaimable_bytes: int = 0
     # With a cascade: the pass that feeds this destination (1: the card; 2: fast copies), and
     # for pass 2 the files each fast copy root feeds, and the files none can.
     cascade_pass: int | None = None
@@ -75,7 +79,9 @@ class DestinationDryRun:
     def free_after_bytes(self) -> int | None:
         if self.free_bytes is None:
             return None
-        return self.free_bytes - self.copy_bytes - self.replace_growth_bytes
+        return (
+            self.free_bytes + self.reclaimable_bytes - self.copy_bytes - self.replace_growth_bytes
+        )
 
 
 def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
@@ -84,6 +90,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     out = [DestinationDryRun(p.index, display_path(p.root)) for p in plan.plans]
     for found in plan.preflight.destinations:
         out[found.index].free_bytes = found.free_bytes
+        out[found.index].reclaimable_bytes = found.reclaimable_bytes
     for task_index, task in enumerate(plan.tasks):
         relative = task.source.relative_path
         for preset in task.preset:
@@ -234,8 +241,14 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         free = (
             "free space unknown"
             if item.free_bytes is None
-            else f"{filesize.decimal(item.free_bytes)} free, "
-            f"{filesize.decimal(max(item.free_after_bytes or 0, 0))} left after the copy"
+            else f"{filesize.decimal(item.free_bytes)} free"
+            + (
+                f" (and {filesize.decimal(item.reclaimable_bytes)} in partial files an "
+                "interrupted run left, removed first)"
+                if item.reclaimable_bytes
+                else ""
+            )
+            + f", {filesize.decimal(max(item.free_after_bytes or 0, 0))} left after the copy"
         )
         print(f"\n{printable_name(item.copy_root)} ({free}){_pass_note(item)}", file=err)
         _group(
@@ -339,6 +352,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "replace": [{"path": p, "why": why} for p, why in item.replace],
                 "keep_beside": [{"path": p, "why": why} for p, why in item.keep_beside],
                 "free_bytes": item.free_bytes,
+                "reclaimable_bytes": item.reclaimable_bytes,
                 "free_after_bytes": item.free_after_bytes,
                 "cascade_pass": item.cascade_pass,
                 "fed_from": "card"
