@@ -3,9 +3,11 @@ re-run trusts a recorded copy from the ledger only for the card that was copied
 (``ledger.same_card``; README, "Re-running an offload").
 
 A card's identity is its filesystem's own: the volume UUID or serial (exFAT and FAT: the
-volume serial a format writes, new at each format in camera; ext4, btrfs: the UUID; NTFS:
-its serial) with its type and label, and the source's path relative to the volume's root
-("" when the source is the volume's root). The folder is always part of it: on a shuttle
+volume serial a format writes, new at each format in camera; ext4: the UUID; NTFS: its
+serial; btrfs: none found, its subvolumes' device numbers are not the mount table's) with
+its type and label, and the source's path relative to the volume's root ("" when the
+source is the volume's root). Two identities are one card when volume and folder agree
+(``same_volume_and_folder``): the label is for people. The folder is always part of it: on a shuttle
 drive holding many cards in folders of one volume, the volume's UUID names the drive, not a
 card, and only the folder tells them apart. (The same card offloaded once from its root and
 once from a folder in it has two identities: the second run reads its copies back instead
@@ -15,7 +17,7 @@ Found once a run, read-only: one read of ``/proc/self/mountinfo`` (the mount hol
 source: its device and the mount's root within the filesystem, so a bind mount of a folder
 names that folder), then the device's UUID and label from udev's ``/dev/disk/by-uuid`` and
 ``/dev/disk/by-label`` links, or where udev made none for it (a loop device, a container)
-``blkid -p -o export DEVICE`` (util-linux; ``-p`` probes the device itself, never blkid's
+``blkid -p -o udev DEVICE`` (util-linux; ``-p`` probes the device itself, never blkid's
 cache, which may remember the card before it was formatted again), with a timeout. The
 mount source must be a block device or an image file: a kernel mount (``/dev/sdb1``) or a
 FUSE daemon's over a device or image (exfat-fuse, ntfs-3g, fusefat). Unknown (None): no
@@ -25,6 +27,7 @@ on the device, no blkid, or not permitted to read the device.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -33,13 +36,13 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.fs.devices import unescape_escapes
 from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo
 
 BLKID_TIMEOUT_S = 5.0
 DISK_LINKS = Path("/dev/disk")
 # Where blkid is when a PATH lacks the sbin folders (a user's shell on Debian).
 _SBIN = ("/usr/sbin", "/sbin")
-_UDEV_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 
 class CardIdentity(NamedTuple):
@@ -52,10 +55,11 @@ class CardIdentity(NamedTuple):
 
     @property
     def key(self) -> str:
-        """The text a ledger entry records (``card``) and runs compare: volume id, label
-        (JSON-quoted, so no label can run into the folder) and folder: ``1234-ABCD "A001"``
-        or ``<uuid> "SHUTTLE"/CARDS/A001``. Not the type: udev's links do not give it, and
-        a key must not depend on which of them and blkid answered."""
+        """The text a ledger entry records (``card``): volume id, label (JSON-quoted, so no
+        label can run into the folder) and folder: ``1234-ABCD "A001"`` or ``<uuid>
+        "SHUTTLE"/CARDS/A001``. Runs compare the volume id and folder alone
+        (``same_volume_and_folder``): the label is recorded for people. Not the type: udev's
+        links do not give it."""
         key = f"{self.volume_id} {encode_basestring(self.label)}"
         return f"{key}/{self.folder}" if self.folder else key
 
@@ -88,6 +92,24 @@ def parse_key(key: str) -> CardIdentity | None:
     except ValueError:
         return None
     return CardIdentity(volume, label, "", rest[match.end() :].removeprefix("/"))
+
+
+@functools.lru_cache(maxsize=64)
+def _volume_and_folder(key: str) -> tuple[str, str] | None:
+    identity = parse_key(key)
+    return None if identity is None else (identity.volume_id, identity.folder)
+
+
+def same_volume_and_folder(key: str, other: str) -> bool:
+    """Whether two ``CardIdentity.key``s name one card: the same volume serial or UUID and
+    folder on it. Not the label: it is for people, and where it is read from differs from
+    run to run (two cards labelled alike in two readers: udev links one ``by-label`` name to
+    one of them only, so the other reads as unlabelled). A key this version cannot read is
+    equal to itself alone."""
+    if key == other:
+        return True
+    mine, theirs = _volume_and_folder(key), _volume_and_folder(other)
+    return mine is not None and mine == theirs
 
 
 def describe_key(key: str) -> str:
@@ -161,13 +183,15 @@ def _link_to(folder: Path, device: str) -> str | None:
     real = os.path.realpath(device)
     for name in sorted(names):
         if os.path.realpath(folder / name) == real:
-            return _UDEV_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+            return unescape_escapes(name)
     return None
 
 
 def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
-    """UUID, label and type from ``blkid -p -o export DEVICE``, or None (no blkid, not
-    permitted, no UUID, timed out)."""
+    """UUID, label and type from ``blkid -p -o udev DEVICE``, or None (no blkid, not
+    permitted, no UUID, timed out). The udev format: its ``ID_FS_LABEL_ENC`` escapes a label
+    as udev's ``by-label`` links do (``CAMÉRA\\x201``), so the label reads the same whichever
+    answered; ``-o export`` mangles a byte above 127 (``CAMM-CM-^IRA``)."""
     blkid = _blkid()
     if blkid is None or not _readable(device):
         return None
@@ -175,7 +199,7 @@ def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
 
     try:
         done = subprocess.run(
-            [blkid, "-p", "-o", "export", device],
+            [blkid, "-p", "-o", "udev", device],
             capture_output=True,
             timeout=timeout_s,
             check=False,
@@ -191,10 +215,11 @@ def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
         for line in done.stdout.decode("utf-8", "surrogateescape").splitlines()
         if "=" in line
     )
-    uuid = _unquote(values.get("UUID", ""))
+    uuid = unescape_escapes(values.get("ID_FS_UUID_ENC", values.get("ID_FS_UUID", "")))
     if not uuid:
         return None
-    return uuid, _unquote(values.get("LABEL", "")), _unquote(values.get("TYPE", ""))
+    label = unescape_escapes(values.get("ID_FS_LABEL_ENC", ""))
+    return uuid, label, values.get("ID_FS_TYPE", "")
 
 
 def _readable(device: str) -> bool:
@@ -206,11 +231,6 @@ def _readable(device: str) -> bool:
     except OSError:
         return False
     return True
-
-
-def _unquote(value: str) -> str:
-    """A value of ``blkid -o export``, which escapes a space or shell character with ``\\``."""
-    return re.sub(r"\\(.)", r"\1", value)
 
 
 def _blkid() -> str | None:

@@ -119,9 +119,14 @@ def entry_fields(entry: LedgerEntry) -> dict[str, object]:
 
 def same_card(entry: LedgerEntry, card: str) -> bool:
     """Whether *entry* may vouch for a copy in a run reading the card *card*
-    (``CardIdentity.key``; "" unknown): the same card, or either unknown (the quick check
-    alone then, the weaker case: module docstring)."""
-    return not entry.card or not card or entry.card == card
+    (``CardIdentity.key``; "" unknown): the same card (its volume and folder: the label is
+    for people, ``same_volume_and_folder``), or either unknown (the quick check alone then,
+    the weaker case: module docstring)."""
+    if not entry.card or not card or entry.card == card:
+        return True
+    from offload.card_identity import same_volume_and_folder  # keys differ: rare
+
+    return same_volume_and_folder(entry.card, card)
 
 
 # The fields ``entry_line`` writes, in the dataclass's order (a test holds them equal to

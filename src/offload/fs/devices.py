@@ -26,6 +26,30 @@ MOUNTINFO = Path("/proc/self/mountinfo")
 _MAX_LAYERS = 8
 
 
+def unescape_escapes(text: str) -> str:
+    """*text* with the escapes of mountinfo (octal: ``\\040``) and udev (hex: ``\\x20``, in
+    ``/dev/disk/by-label`` names and blkid's ``ID_FS_LABEL_ENC``) turned back into their
+    bytes, decoded as UTF-8 (a byte that is not: ``surrogateescape``)."""
+    out = bytearray()
+    i = 0
+    raw = text.encode("utf-8", "surrogateescape")
+    while i < len(raw):
+        if raw[i : i + 1] == b"\\" and raw[i + 1 : i + 4].isdigit() and len(raw) >= i + 4:
+            out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        elif raw[i : i + 2] == b"\\x" and len(raw) >= i + 4:
+            try:
+                out.append(int(raw[i + 2 : i + 4], 16))
+                i += 4
+            except ValueError:
+                out.append(raw[i])
+                i += 1
+        else:
+            out.append(raw[i])
+            i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
 class BlockDevice(NamedTuple):
     """A whole disk as sysfs describes it.
 

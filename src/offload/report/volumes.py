@@ -12,33 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from offload.fs.devices import block_device_of, disk_of_source
+from offload.fs.devices import block_device_of, disk_of_source, unescape_escapes
 from offload.fs.fstype import block_filesystem
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 BY_LABEL = Path("/dev/disk/by-label")
-
-
-def _unescape(text: str) -> str:
-    """mountinfo and udev escape spaces and other bytes as octal (\\040) or hex (\\x20)."""
-    out = bytearray()
-    i = 0
-    raw = text.encode("utf-8", "surrogateescape")
-    while i < len(raw):
-        if raw[i : i + 1] == b"\\" and raw[i + 1 : i + 4].isdigit() and len(raw) >= i + 4:
-            out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
-            i += 4
-        elif raw[i : i + 2] == b"\\x" and len(raw) >= i + 4:
-            try:
-                out.append(int(raw[i + 2 : i + 4], 16))
-                i += 4
-            except ValueError:
-                out.append(raw[i])
-                i += 1
-        else:
-            out.append(raw[i])
-            i += 1
-    return out.decode("utf-8", "surrogateescape")
 
 
 def _mounts() -> list[tuple[str, str, str]]:
@@ -54,7 +32,7 @@ def _mounts() -> list[tuple[str, str, str]]:
         tail = right.split()
         if not sep or len(fields) < 5 or len(tail) < 2:
             continue
-        mounts.append((_unescape(fields[4]), tail[0], _unescape(tail[1])))
+        mounts.append((unescape_escapes(fields[4]), tail[0], unescape_escapes(tail[1])))
     return mounts
 
 
@@ -67,7 +45,7 @@ def _labels() -> dict[str, str]:
         return labels
     for entry in entries:
         try:
-            labels[os.path.realpath(entry.path)] = _unescape(entry.name)
+            labels[os.path.realpath(entry.path)] = unescape_escapes(entry.name)
         except OSError:
             continue
     return labels
