@@ -185,6 +185,23 @@ def test_a_folder_on_a_mounted_camera_card_is_refused_as_a_destination(
     assert (destination / "A001" / "CLIPS" / "C001.mov").is_file()
 
 
+def test_a_link_to_a_folder_on_a_mounted_camera_card_is_refused_as_a_destination(
+    tmp_path: Path, tmpfs: Callable[[str, str], Path]
+) -> None:
+    """Failed before (review): `ln -s /media/FX6CARD/PRIVATE lnk; offload copy A001 lnk`
+    wrote into the Sony card (the walk up to the volume's root followed the link's own path)."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    camera = tmpfs("FX6CARD", "4m")
+    write(camera / "PRIVATE/M4ROOT/CLIP/C0001.MP4", b"clip")
+    link = tmp_path / "lnk"
+    link.symlink_to(camera / "PRIVATE")
+    result = run("copy", card, link, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    assert f"is on {camera}, which looks like a camera card" in result.stderr
+    assert not (camera / "PRIVATE" / "A001").exists()
+
+
 def test_a_folder_of_a_drive_holding_another_tools_copy_at_its_root_is_not_refused(
     tmp_path: Path, tmpfs: Callable[[str, str], Path]
 ) -> None:

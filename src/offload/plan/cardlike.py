@@ -87,12 +87,14 @@ def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
         existing = Path(os.path.abspath(folder))
         while not os.path.isdir(existing) and existing != existing.parent:
             existing = existing.parent
+        # Where it really is: a link to a folder on a card leads onto the card.
+        existing = Path(os.path.realpath(existing))
         root = existing
         while not os.path.ismount(root):
             root = root.parent
     except (OSError, ValueError):
         return None
-    if root == root.parent or root == Path(os.path.abspath(folder)):
+    if root == root.parent or root == Path(os.path.realpath(folder)):
         return None
     sign = camera_card_sign(root, history=False)
     return None if sign is None else (root, sign)
