@@ -183,6 +183,7 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
     holder = {
         "pid": os.getpid(),
         "host": os.uname().nodename,  # socket.gethostname(), without importing socket
+        "pid_space": process_space(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", started),
         # Redacted: the body is a file on the destination drive and is printed to whoever
         # is refused; an endpoint's user:password must be in neither (docs/s3.md).
@@ -242,12 +243,40 @@ def describe_holder(holder: object) -> str:
     )
 
 
-def holder_gone(host: object, pid: object) -> bool:
-    """Whether the process *pid* of *host* (a lock's or an upload record's holder) is known
-    to be over: it ran on this host and no process has that pid now. Another host's is never
-    known to be over; a pid reused since counts as alive (the caller's other rule, an age,
-    frees it then: never the other way round)."""
-    if host != os.uname().nodename or not isinstance(pid, int) or pid <= 0:
+_PROCESS_SPACE: list[str] = []
+
+
+def process_space() -> str:
+    """Where this process's pid means something: this kernel's boot (``boot_id``) and this
+    process's pid namespace (its inode), "" when either cannot be read. A host name does not
+    say it: two carts keep a default one, and containers on one machine share its name while
+    each counts pids from 1."""
+    if not _PROCESS_SPACE:
+        try:
+            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+                boot = f.read().strip()
+            namespace = os.stat("/proc/self/ns/pid").st_ino
+            _PROCESS_SPACE.append(f"{boot}/{namespace}" if boot else "")
+        except OSError:
+            _PROCESS_SPACE.append("")
+    return _PROCESS_SPACE[0]
+
+
+def same_process_space(host: object, pid_space: object) -> bool:
+    """Whether a holder recorded with *host* and *pid_space* (``holder_body``) counted its
+    pid as this process does: same host name and same ``process_space``, known."""
+    own = process_space()
+    return host == os.uname().nodename and bool(own) and pid_space == own
+
+
+def holder_gone(host: object, pid: object, pid_space: object) -> bool:
+    """Whether the process *pid* of *host* (a lock's or an upload record's holder, its pids
+    counted in *pid_space*) is known to be over: it ran in this process space
+    (``same_process_space``: this machine's boot and pid namespace) and no process has that
+    pid now. Another host's, container's or boot's is never known to be over; a pid reused
+    since counts as alive (the caller's other rule, an age, frees it then: never the other
+    way round)."""
+    if not same_process_space(host, pid_space) or not isinstance(pid, int) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from offload.destinations.s3lock import S3CopyRootLock, lock_key
-from offload.lock import CopyRootBusy
+from offload.lock import CopyRootBusy, process_space
 from s3.conftest import admin, destination
 from s3.test_s3_cli import keys, make_card
 from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
@@ -215,7 +215,12 @@ def test_a_lock_left_by_an_earlier_run_of_this_process_is_taken_over(  # type: i
     in the same process (same pid, alive) takes it over: no run of it holds that lock."""
     store = destination(s3_server.url, bucket, prefix="day1")
     key = lock_key("day1/A001")
-    body = {"pid": os.getpid(), "host": os.uname().nodename, "started": "2026-01-01T00:00:00Z"}
+    body = {
+        "pid": os.getpid(),
+        "host": os.uname().nodename,
+        "pid_space": process_space(),
+        "started": "2026-01-01T00:00:00Z",
+    }
     admin(s3_server.url).put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
     try:
         lock = S3CopyRootLock(store, "day1/A001")

@@ -958,7 +958,7 @@ class S3Destination:
             return True
         from offload.lock import holder_gone  # the card layer's lock module, loaded by then
 
-        return holder_gone(record.get("host"), record.get("pid"))
+        return holder_gone(record.get("host"), record.get("pid"), record.get("pid_space"))
 
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
@@ -1126,6 +1126,8 @@ class S3Upload:
         self.upload_id = created["UploadId"]
         if not self._recorded:
             return
+        from offload.lock import process_space  # the card layer's lock module, loaded by then
+
         try:
             dest._save_record(
                 self.key,
@@ -1141,6 +1143,7 @@ class S3Upload:
                     # Whether a later run may take it over (``may_take_over``).
                     "host": os.uname().nodename,
                     "pid": os.getpid(),
+                    "pid_space": process_space(),
                 },
             )
         except OSError:

@@ -11,8 +11,9 @@ Contract:
   does conditional writes: AWS since 2024, MinIO, moto; where the preflight's probe found it
   does not, the store's HEAD check, racy). Its body is ``offload.lock.holder_body`` (pid,
   host, start time, redacted command line) plus this run's token and heartbeat period.
-* Found there already, the lock is judged: **stale** when its holder is on this host and its
-  pid is gone (killed, crashed), or when it was not refreshed for ``stale_after_s`` by the
+* Found there already, the lock is judged: **stale** when its holder counted its pid in this
+  process's space (``offload.lock.same_process_space``: host name, boot and pid namespace)
+  and that pid is gone (killed, crashed), or when it was not refreshed for ``stale_after_s`` by the
   service's clock (the answer's ``Date`` minus the object's ``LastModified``: no clock of
   ours is compared with the service's). A stale lock is taken over with ``If-Match`` on the
   ETag that was judged (two runs taking it over at once: one wins); a live one raises
@@ -24,7 +25,7 @@ Contract:
   network is tried again at the next beat.
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
-* A lock of this host and this process that this process does not hold now is a leftover of
+* A lock of this process (its pid, in its process space) that this process does not hold now is a leftover of
   an earlier run of it (its release failed with the service gone): stale.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
   locked for ``stale_after_s`` (the message says until when, and that deleting the object
@@ -43,7 +44,13 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from offload.lock import CopyRootBusy, describe_holder, holder_body, holder_gone
+from offload.lock import (
+    CopyRootBusy,
+    describe_holder,
+    holder_body,
+    holder_gone,
+    same_process_space,
+)
 
 if TYPE_CHECKING:
     from offload.destinations.s3 import S3Destination
@@ -160,14 +167,13 @@ class S3CopyRootLock:
     def _stale(self, holder: object, age_s: float) -> bool:
         if age_s >= self.stale_after_s:
             return True
-        if (
-            isinstance(holder, dict)
-            and holder.get("host") == os.uname().nodename
-            and holder.get("pid") == os.getpid()
-        ):
+        if not isinstance(holder, dict):
+            return False
+        host, pid, space = holder.get("host"), holder.get("pid"), holder.get("pid_space")
+        if pid == os.getpid() and same_process_space(host, space):
             with _HELD_LOCK:
                 return (self.store.url.bucket, self.key) not in _HELD
-        return isinstance(holder, dict) and holder_gone(holder.get("host"), holder.get("pid"))
+        return holder_gone(host, pid, space)
 
     def _take_over(self, etag: str) -> bool:
         """Replace the stale lock of *etag* by ours; False if another run changed it first."""

@@ -1,0 +1,57 @@
+"""Whether a lock's or an upload record's holder is known to be over: its pid counted in this
+process's pid namespace and boot, not merely under this host name (review: a run in a
+container, pid 1 there, took over a live run's S3 lock and upload in another container of
+the same host name). A real pid namespace (unshare, as root)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from offload.lock import holder_gone, process_space, same_process_space
+from support.requirements import require_root
+
+
+def _a_pid_not_running_here() -> int:
+    for pid in range(4_000_000, 3_000_000, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            continue
+    raise AssertionError("every pid runs")
+
+
+def test_a_holder_of_another_pid_namespace_is_never_known_gone() -> None:
+    require_root("a pid namespace of its own (unshare --pid)")
+    unshare = shutil.which("unshare")
+    assert unshare is not None
+    body = subprocess.run(
+        [
+            unshare,
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            sys.executable,
+            "-c",
+            "import sys; from offload.lock import holder_body; "
+            "sys.stdout.buffer.write(holder_body(None, None))",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    holder = json.loads(body)
+    assert holder["host"] == os.uname().nodename and holder["pid"] == 1
+    assert holder["pid_space"] and holder["pid_space"] != process_space()
+    assert not same_process_space(holder["host"], holder["pid_space"])
+    # Its pid means nothing here: not known gone (the age rule frees it), whatever runs here.
+    gone_here = _a_pid_not_running_here()
+    assert not holder_gone(holder["host"], gone_here, holder["pid_space"])
+    assert not holder_gone(holder["host"], gone_here, None)  # a record without it
+    # A holder of this very process space whose pid no longer runs is.
+    assert holder_gone(holder["host"], gone_here, process_space())
