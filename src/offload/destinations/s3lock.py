@@ -25,8 +25,9 @@ Contract:
   network is tried again at the next beat.
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
-* A lock of this process (its pid, in its process space) that this process does not hold now is a leftover of
-  an earlier run of it (its release failed with the service gone): stale.
+* A lock of this process (its pid, in its process space) that this process does not hold
+  now is a leftover of an earlier run of it (its release failed with the service gone):
+  stale.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
   locked for ``stale_after_s`` (the message says until when, and that deleting the object
   frees it).
