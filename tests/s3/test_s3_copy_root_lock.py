@@ -86,6 +86,26 @@ def test_the_lock_of_a_killed_run_on_this_host_is_taken_over(  # type: ignore[no
     assert admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
+def test_one_prefix_in_two_buckets_is_two_copy_roots_each_locked(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """Failed before (review): with `s3://one/day1 s3://two/day1`, only the first bucket's
+    copy root was locked (the locks were told apart by the key alone), so the second was
+    written under another run's live lock."""
+    card = make_card(tmp_path, {"A001.xml": 900})
+    other = f"{bucket}-two"
+    admin(s3_server.url).create_bucket(Bucket=other)
+    _foreign_lock(s3_server.url, other, LOCK)
+    process = _offload_process(
+        tmp_path, s3_server.url, str(card), f"s3://{bucket}/day1", f"s3://{other}/day1"
+    )
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 64, err
+    assert f"copy root s3://{other}/day1/A001 is in use by another offload" in err
+    assert _card_keys(s3_server.url, bucket) == [] and _card_keys(s3_server.url, other) == []
+    assert LOCK not in keys(s3_server.url, bucket)  # the first one's taken lock released
+
+
 def _foreign_lock(endpoint: str, bucket: str, key: str) -> None:
     """A lock another machine's live run holds (another host: its pid cannot be asked)."""
     body = {"pid": 1, "host": f"not-{socket.gethostname()}", "started": "2026-01-01T00:00:00Z"}

@@ -129,16 +129,17 @@ def lock_copy_roots(
     cannot be locked; a destination that cannot be written fails in the copy anyway)."""
     locks: list[S3CopyRootLock] = []
     warnings: list[str] = []
-    seen: set[str] = set()
+    # A copy root is a bucket's key: one prefix in two buckets is two copy roots.
+    seen: set[tuple[str, str]] = set()
     try:
         for dest_plan in plan.plans:
             backend = plan.backends.get(dest_plan.index)
             if backend is None:
                 continue
             root_key = backend.key(dest_plan.root)
-            if root_key in seen:
+            if (backend.store.url.bucket, root_key) in seen:
                 continue
-            seen.add(root_key)
+            seen.add((backend.store.url.bucket, root_key))
             lock = S3CopyRootLock(backend.store, root_key, source=source)
             try:
                 lock.acquire()
