@@ -163,7 +163,10 @@ def release_locks(locks: Sequence[S3CopyRootLock]) -> None:
 
 
 def lost_locks(locks: Sequence[S3CopyRootLock]) -> list[str]:
-    """The warnings of the locks another run took over while this one held them."""
+    """The warnings of the locks another run took over while this one held them, each
+    confirmed once the copy is done (``S3CopyRootLock.confirm``)."""
+    for lock in locks:
+        lock.confirm()
     return [lock.lost for lock in locks if lock.lost is not None]
 
 

@@ -62,6 +62,9 @@ HEARTBEAT_S = 30.0
 # Six beats missed: a run that is alive refreshes its lock well within this even on a slow
 # link (a refresh is one small PutObject).
 STALE_AFTER_S = 180.0
+# How long the end of a run waits for a refresh in flight (a service that stopped answering
+# would hold it for its retries: minutes); the lock then goes stale on its own.
+JOIN_TIMEOUT_S = 5.0
 
 
 # The locks this process holds now, (bucket, key): a lock found with this host and pid that is
@@ -227,25 +230,55 @@ class S3CopyRootLock:
             try:
                 self._etag = self._put_over(etag)
             except FileExistsError:
-                self.lost = (
-                    f"the lock of copy root {self.root} was taken over by "
-                    "another offload while this one ran (this run did not refresh it for "
-                    f"{int(self.stale_after_s)} s): the two may have written the same objects; "
-                    "run `offload verify` on the copy root once both finished"
-                )
+                self.lost = self._lost_message()
                 return
             except Exception:
                 continue  # the network: the next beat tries again
 
+    def _lost_message(self) -> str:
+        return (
+            f"the lock of copy root {self.root} was taken over by another offload while this "
+            f"one ran (this run did not refresh it for {int(self.stale_after_s)} s): the two "
+            "may have written the same objects; run `offload verify` on the copy root once "
+            "both finished"
+        )
+
+    def _stop_beating(self) -> bool:
+        """Stop the refresh thread; False when a refresh is still stuck on the network after
+        ``JOIN_TIMEOUT_S`` (it ends on its own: the thread is a daemon)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT_S)
+            if self._thread.is_alive():
+                return False
+            self._thread = None
+        return True
+
+    def confirm(self) -> None:
+        """Once the copy is done, before its report: stop refreshing and refresh once more,
+        so that a takeover since the last beat is known (``lost``): a run stopped longer
+        than ``stale_after_s`` (a laptop suspended: the beat's monotonic clock does not count
+        the sleep) may finish before its next beat. Never raises; the network failing says
+        nothing either way."""
+        if not self._stop_beating():
+            return
+        etag = self._etag
+        if etag is None or self.lost is not None:
+            return
+        try:
+            self._etag = self._put_over(etag)
+        except FileExistsError:
+            self.lost = self._lost_message()
+        except Exception:
+            pass
+
     def release(self) -> None:
         """Stop refreshing, delete the lock while it is ours. Never raises."""
-        self._stop.set()
         self.store.locked_roots.discard(self.copy_root_key)
         with _HELD_LOCK:
             _HELD.discard((self.store.url.bucket, self.key))
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if not self._stop_beating():
+            return  # a refresh stuck on the network: the lock goes stale on its own
         etag, self._etag = self._etag, None
         if etag is None or self.lost is not None:
             return
