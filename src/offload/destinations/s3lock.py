@@ -224,24 +224,29 @@ class S3CopyRootLock:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
-            etag = self._etag
-            if etag is None or self.lost is not None:
+            if not self._refresh():
                 return
-            try:
-                self._etag = self._put_over(etag)
-            except FileExistsError:
-                self.lost = self._lost_message()
-                return
-            except Exception:
-                continue  # the network: the next beat tries again
 
-    def _lost_message(self) -> str:
-        return (
-            f"the lock of copy root {self.root} was taken over by another offload while this "
-            f"one ran (this run did not refresh it for {int(self.stale_after_s)} s): the two "
-            "may have written the same objects; run `offload verify` on the copy root once "
-            "both finished"
-        )
+    def _refresh(self) -> bool:
+        """Rewrite the lock over our last ETag; False when there is nothing more to refresh
+        (released, or taken over by another run: ``lost`` says so). The network failing is
+        True: the next beat tries again."""
+        etag = self._etag
+        if etag is None or self.lost is not None:
+            return False
+        try:
+            self._etag = self._put_over(etag)
+        except FileExistsError:
+            self.lost = (
+                f"the lock of copy root {self.root} was taken over by another offload while "
+                f"this one ran (this run did not refresh it for {int(self.stale_after_s)} s): "
+                "the two may have written the same objects; run `offload verify` on the copy "
+                "root once both finished"
+            )
+            return False
+        except Exception:
+            pass
+        return True
 
     def _stop_beating(self) -> bool:
         """Stop the refresh thread; False when a refresh is still stuck on the network after
@@ -260,17 +265,8 @@ class S3CopyRootLock:
         than ``stale_after_s`` (a laptop suspended: the beat's monotonic clock does not count
         the sleep) may finish before its next beat. Never raises; the network failing says
         nothing either way."""
-        if not self._stop_beating():
-            return
-        etag = self._etag
-        if etag is None or self.lost is not None:
-            return
-        try:
-            self._etag = self._put_over(etag)
-        except FileExistsError:
-            self.lost = self._lost_message()
-        except Exception:
-            pass
+        if self._stop_beating():
+            self._refresh()
 
     def release(self) -> None:
         """Stop refreshing, delete the lock while it is ours. Never raises."""
