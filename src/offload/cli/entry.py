@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     loading = _loading(own_process)
     try:
         with loading:
-            worker = _report_worker(words)
+            worker = _report_worker(words, own_process=own_process)
             from offload.cli.offload import main as command
     except (KeyboardInterrupt, RuntimeError) as exc:
         if not interrupted(exc):
@@ -142,21 +142,29 @@ def cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: b
     return 130
 
 
-def _report_worker(words: list[str]) -> DocumentWorker | None:
+def _report_worker(words: list[str], *, own_process: bool) -> DocumentWorker | None:
     """For what looks like an ``offload copy`` that will write its reports, its report
     worker (``report/worker.py``), spawned before the command imports anything: the
     worker's interpreter and imports (~0.1 s of CPU) then run on the other core while the
     command loads, not while it copies. The command closes it if it turns out unused (a
-    usage error, a card too large for it)."""
+    usage error, a card too large for it). Spawned by the command's own process
+    (*own_process*), it uses the cache of generated code too (``generated_code.py``)."""
     if words[:1] != ["copy"] or {"--dry-run", "-h", "--help"} & set(words):
         return None
     from offload.report.worker import DocumentWorker
 
-    return DocumentWorker.start()
+    return DocumentWorker.start(code_cache=own_process)
 
 
 def entry_point() -> NoReturn:
-    _exit(main(own_process=True))
+    """The console script and ``python -m offload``: a process of the command's own, so
+    the code ``dataclasses`` and ``namedtuple`` generate is looked up in the user's cache of
+    it (``generated_code.py``) while the command runs."""
+    from offload.cli.generated_code import generated_code_cache
+
+    with generated_code_cache("command"):
+        code = main(own_process=True)
+    _exit(code)
 
 
 def _exit(code: int) -> NoReturn:
