@@ -11,6 +11,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 from types import CodeType
 
@@ -248,6 +249,11 @@ def test_inside_the_context_alone_and_put_back(tmp_path: Path) -> None:
             y: int = 2
 
         pair = collections.namedtuple("pair", "a b")
+        ref = typing.ForwardRef("int | None")  # typing compiles the text
+        assert ref._evaluate(globals(), None, frozenset()) == int | None
+        _same_code(
+            ref.__forward_code__, compile("int | None", "<string>", "eval", dont_inherit=True)
+        )
         assert Point(1) == Point(1, 2) and hash(Point(1)) == hash(Point(1, 2))
         assert repr(Point(1)).endswith("Point(x=1, y=2)")
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -258,9 +264,11 @@ def test_inside_the_context_alone_and_put_back(tmp_path: Path) -> None:
         assert cache is not None
         assert vars(dataclasses)["exec"] == cache.exec
         assert vars(collections)["eval"] == cache.eval
+        assert vars(typing)["compile"] == cache.compile
         make()
         assert cache.added > 0
     assert "exec" not in vars(dataclasses) and "eval" not in vars(collections)
+    assert "compile" not in vars(typing)
     with generated_code_cache("test", env) as cache:
         assert cache is not None
         make()
@@ -278,23 +286,36 @@ def test_the_caller_s_future_flags_are_kept_apart(tmp_path: Path) -> None:
     callers = {}
     for name, header in (("lazy", "from __future__ import annotations\n"), ("eager", "")):
         namespace: dict[str, object] = {}
-        text = header + "def run(ex, src, ns):\n    ex(src, ns)\n"
+        text = header + (
+            "def run(ex, src, ns):\n"
+            "    ex(src, ns)\n"
+            "def via_compile(comp, src, ns, name):\n"
+            "    exec(comp(src, name, 'exec'), ns)\n"
+        )
         exec(compile(text, name, "exec", dont_inherit=True), namespace)  # not this file's flags
         callers[name] = namespace["run"]
+        callers[name + " compile"] = namespace["via_compile"]
     env = {"XDG_CACHE_HOME": str(tmp_path)}
     for _ in range(2):  # compiled, then read back from the file
         with generated_code_cache("flags", env) as cache:
             assert cache is not None
             for name, run in callers.items():
-                mine: dict[str, object] = {}
-                builtin: dict[str, object] = {}
-                run(cache.exec, source, mine)  # type: ignore[operator]
-                run(exec, source, builtin)  # type: ignore[operator]
-                got = mine["f"].__annotations__  # type: ignore[attr-defined]
-                assert got == builtin["f"].__annotations__  # type: ignore[attr-defined]
-                assert got == (
-                    {"x": "int", "return": "None"} if name == "lazy" else {"x": int, "return": None}
-                )
+                # typing's compile: the cached path ("<string>") and the built-in's (a file
+                # name of its own), each with the caller's flags, not generated_code's
+                for filename in ("<string>", "other.py") if "compile" in name else ("",):
+                    mine: dict[str, object] = {}
+                    builtin: dict[str, object] = {}
+                    extra = (filename,) if filename else ()
+                    hook = cache.compile if filename else cache.exec
+                    run(hook, source, mine, *extra)  # type: ignore[operator]
+                    run(compile if filename else exec, source, builtin, *extra)  # type: ignore[operator]
+                    got = mine["f"].__annotations__  # type: ignore[attr-defined]
+                    assert got == builtin["f"].__annotations__  # type: ignore[attr-defined]
+                    assert got == (
+                        {"x": "int", "return": "None"}
+                        if name.startswith("lazy")
+                        else {"x": int, "return": None}
+                    )
     table = load(str(tmp_path / "offload-ai" / "generated-code-flags.bin"), interpreter_tag())
     assert len([key for key in table if key[2] == source]) == 2
 

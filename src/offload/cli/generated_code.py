@@ -1,4 +1,4 @@
-"""A cache of the code the standard library generates at run time, for the ``offload``
+"""A cache of the code the standard library compiles at run time, for the ``offload``
 command's own processes (the console script, ``python -m offload`` and ``offload copy``'s
 report worker), never a library user's.
 
@@ -9,15 +9,19 @@ Why: every dataclass compiles its methods from source text when its module loads
 (``dataclasses`` ``exec``s up to six ``def``s a class), and every named tuple its
 ``__new__`` (``collections.namedtuple`` ``eval``s a ``lambda``). A 200-file ``offload copy``
 compiles ~300 such texts before its copy, ~20 % of its process's instructions (the parser
-and compiler), and its report worker as many again; the texts are the same every run.
+and compiler), and its report worker as many again; and ``typing`` compiles each annotation
+held as text that a ``NamedTuple`` of a module with ``from __future__ import annotations``
+has (``ForwardRef``: ~230 calls, ~60 texts). The texts are the same every run.
 Python caches the bytecode of modules (``__pycache__``), not of these texts
 (docs/performance.md, "Fixed cost: eighth pass" and "twelfth pass").
 
-What it does: while the context is open, ``dataclasses``' ``exec`` and ``collections``'
-``eval`` are, for that module alone, a function that looks the text up in a table loaded
-from one file and runs the code object found there, with the same globals and locals; a
-text it lacks is compiled as the built-in would compile it, run, and added. On leaving,
-the table is written back when anything was added.
+What it does: while the context is open, ``dataclasses``' ``exec``, ``collections``'
+``eval`` and ``typing``'s ``compile`` are, for that module alone, a function that looks the
+text up in a table loaded from one file and runs (or returns) the code object found there,
+with the same globals and locals; a text it lacks is compiled as the built-in would compile
+it and added. Anything but a text (a code object, ``compile`` asked for a file name other
+than ``"<string>"``, an AST, another optimisation level) goes to the built-in unchanged. On
+leaving, the table is written back when anything was added.
 
 What it promises:
 
@@ -36,7 +40,7 @@ What it promises:
   ``~/.cache/offload-ai/``, the folder made 0700; the file written whole under a temporary
   name, fsynced, then renamed over the old one (two commands ending together: the last one
   wins, both files whole). It holds what the runs used, at most ``_MAX_ENTRIES`` texts.
-* **Only in the command's own process**: the built-ins are shadowed only inside those two
+* **Only in the command's own process**: the built-ins are shadowed only inside those three
   modules, only while the context is open, and put back when it closes (unless someone
   else replaced them meanwhile); a process that never opens it is untouched.
 """
@@ -222,6 +226,27 @@ class GeneratedCode:
             source = self.code(source, "eval", caller.f_code.co_flags)
         return builtins.eval(source, globals, locals)
 
+    def compile(
+        self,
+        source: Any,
+        filename: Any,
+        mode: str,
+        flags: int = 0,
+        dont_inherit: bool = False,
+        optimize: int = -1,
+        **kw: Any,
+    ) -> Any:
+        """``compile`` with a text's code looked up first, for the built-in's own file name
+        for texts (``"<string>"``), future flags alone and the default optimisation; else the
+        built-in, with the flags it would have inherited from the caller (not this
+        module's)."""
+        if not dont_inherit:
+            flags |= sys._getframe(1).f_code.co_flags & self._future
+        plain = optimize == -1 and not kw and not flags & ~self._future
+        if plain and type(source) is str and filename == "<string>":
+            return self.code(source, mode, flags)
+        return builtins.compile(source, filename, mode, flags, True, optimize, **kw)
+
     def to_store(self) -> dict[Key, CodeType]:
         """What to write back: everything, or only this run's texts once that is too many."""
         if len(self._table) <= _MAX_ENTRIES:
@@ -244,11 +269,16 @@ def generated_code_cache(
         return
     import collections
     import dataclasses
+    import typing
 
     path = os.path.join(folder, _FILENAME.format(role=role))
     tag = interpreter_tag()
     cache = GeneratedCode(load(path, tag))
-    hooks = ((dataclasses, "exec", cache.exec), (collections, "eval", cache.eval))
+    hooks = (
+        (dataclasses, "exec", cache.exec),
+        (collections, "eval", cache.eval),
+        (typing, "compile", cache.compile),
+    )
     for module, name, hook in hooks:
         setattr(module, name, hook)
     try:
