@@ -5,6 +5,7 @@ stays the same whatever the command's module imports."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import signal
@@ -27,27 +28,34 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     and runs it. *own_process*: the process is this command's alone (the console script,
     ``python -m offload``), so the command's modules are loaded with the cyclic collector
     off and then frozen, and a Ctrl-C meanwhile is acted on once they are loaded
-    (``_loading``); a caller's own process (tests, a library user) keeps its collector and
-    its signal handlers as they were."""
+    (``_loading``), and the code ``dataclasses``, ``namedtuple`` and ``typing`` generate is
+    served from the user's cache of it (``generated_code.py``) until ``main`` returns; a
+    caller's own process (tests, a library user) keeps its collector, its signal handlers
+    and its built-ins as they were, and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
     worker = None
     loading = _loading(own_process)
-    try:
-        with loading:
-            worker = _report_worker(words, own_process=own_process)
-            from offload.cli.offload import main as command
-    except (KeyboardInterrupt, RuntimeError) as exc:
-        if not interrupted(exc):
-            raise
-        loading.interrupted = True
-    if loading.interrupted:
-        # Ctrl-C while the command loads: nothing was done yet.
-        if worker is not None:
-            worker.close()
-        return cancelled_at_start(
-            sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
-        )
-    return command(words, report_worker=worker)
+    with contextlib.ExitStack() as code_cache:
+        try:
+            with loading:
+                if own_process:  # opened here: a Ctrl-C while its file loads is recorded too
+                    from offload.cli.generated_code import generated_code_cache
+
+                    code_cache.enter_context(generated_code_cache("command"))
+                worker = _report_worker(words, own_process=own_process)
+                from offload.cli.offload import main as command
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            if not interrupted(exc):
+                raise
+            loading.interrupted = True
+        if loading.interrupted:
+            # Ctrl-C while the command loads: nothing was done yet.
+            if worker is not None:
+                worker.close()
+            return cancelled_at_start(
+                sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
+            )
+        return command(words, report_worker=worker)
 
 
 class _loading:
@@ -157,14 +165,7 @@ def _report_worker(words: list[str], *, own_process: bool) -> DocumentWorker | N
 
 
 def entry_point() -> NoReturn:
-    """The console script and ``python -m offload``: a process of the command's own, so
-    the code ``dataclasses`` and ``namedtuple`` generate is looked up in the user's cache of
-    it (``generated_code.py``) while the command runs."""
-    from offload.cli.generated_code import generated_code_cache
-
-    with generated_code_cache("command"):
-        code = main(own_process=True)
-    _exit(code)
+    _exit(main(own_process=True))
 
 
 def _exit(code: int) -> NoReturn:
