@@ -5,6 +5,7 @@ ignored and replaced, never an error; off with ``OFFLOAD_NO_CODE_CACHE``; a proc
 only calls ``main`` (a library user's, a test's) never touches it."""
 
 from __future__ import annotations
+import __future__
 
 import collections
 import dataclasses
@@ -20,6 +21,7 @@ import pytest
 from offload.cli.generated_code import (
     DISABLE_VARIABLE,
     Key,
+    file_name,
     generated_code_cache,
     interpreter_tag,
     load,
@@ -125,7 +127,8 @@ def test_the_command_fills_it_and_each_code_is_what_compile_makes(tmp_path: Path
         ".pdf",
     ]
     files = _files(cache_home)
-    assert sorted(files) == ["generated-code-command.bin", "generated-code-worker.bin"]
+    assert sorted(files) == [file_name("command"), file_name("worker")]
+    assert file_name("command").endswith(f"-{sys.implementation.cache_tag}.bin")
     assert (cache_home / "offload-ai").stat().st_mode & 0o777 == 0o700
     tag = interpreter_tag()
     for path in files.values():
@@ -136,7 +139,7 @@ def test_the_command_fills_it_and_each_code_is_what_compile_makes(tmp_path: Path
         assert any("__create_fn__" in text for _, _, text in table)
         for (mode, flags, text), code in table.items():
             _same_code(code, compile(text, "<string>", mode, flags, dont_inherit=True))
-    command = load(str(files["generated-code-command.bin"]), tag)
+    command = load(str(files[file_name("command")]), tag)
     assert len(command) > 100  # the command's ~40 dataclasses and ~35 named tuples at least
 
 
@@ -164,7 +167,7 @@ def test_a_file_it_cannot_trust_is_ignored_and_replaced(tmp_path: Path, spoil: s
     _card(tmp_path)
     cache_home = tmp_path / "cache"
     assert _copy(tmp_path, _env(cache_home), "1").returncode == 0
-    path = _files(cache_home)["generated-code-command.bin"]
+    path = _files(cache_home)[file_name("command")]
     good = path.read_bytes()
     assert load(str(path), interpreter_tag())
     if spoil == "garbage":
@@ -316,7 +319,7 @@ def test_the_caller_s_future_flags_are_kept_apart(tmp_path: Path) -> None:
                         if name.startswith("lazy")
                         else {"x": int, "return": None}
                     )
-    table = load(str(tmp_path / "offload-ai" / "generated-code-flags.bin"), interpreter_tag())
+    table = load(str(tmp_path / "offload-ai" / file_name("flags")), interpreter_tag())
     assert len([key for key in table if key[2] == source]) == 2
 
 
@@ -330,3 +333,22 @@ def test_a_file_not_this_user_s_is_ignored(tmp_path: Path) -> None:
     assert load(str(path), interpreter_tag()) == table
     os.chown(path, 12345, 12345)
     assert load(str(path), interpreter_tag()) == {}
+
+
+def test_past_its_bound_only_the_run_s_own_texts_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table grown past ``_MAX_ENTRIES`` (texts of other commands, other versions of the
+    code) is written back with only the texts this run used."""
+    from offload.cli import generated_code
+
+    monkeypatch.setattr(generated_code, "_MAX_ENTRIES", 3)
+    flags = __future__.annotations.compiler_flag  # this file's, which the built-in inherits
+    old: dict[Key, CodeType] = {
+        ("eval", flags, str(n)): compile(str(n), "<string>", "eval") for n in range(5)
+    }
+    cache = generated_code.GeneratedCode(dict(old))
+    assert cache.eval("1 + 1", {}) == 2
+    assert cache.eval("3", {}) == 3  # a hit, used this run
+    assert cache.added == 1
+    assert set(cache.to_store()) == {("eval", flags, "1 + 1"), ("eval", flags, "3")}

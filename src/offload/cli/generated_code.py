@@ -37,7 +37,8 @@ What it promises:
   by others is ignored, and one that cannot be written is not written: never an error,
   never a message. ``OFFLOAD_NO_CODE_CACHE`` set to anything but empty turns it off.
 * **Where a user's caches live.** ``$XDG_CACHE_HOME/offload-ai/`` (an absolute path), else
-  ``~/.cache/offload-ai/``, the folder made 0700; the file written whole under a temporary
+  ``~/.cache/offload-ai/``, the folder made 0700, a file a role and interpreter kind
+  (``generated-code-command-cpython-311.bin``); the file written whole under a temporary
   name, fsynced, then renamed over the old one (two commands ending together: the last one
   wins, both files whole). It holds what the runs used, at most ``_MAX_ENTRIES`` texts.
 * **Only in the command's own process**: the built-ins are shadowed only inside those three
@@ -62,7 +63,14 @@ DISABLE_VARIABLE = "OFFLOAD_NO_CODE_CACHE"
 
 _FORMAT = b"offload-ai generated code v1\n"
 _MAX_ENTRIES = 4000  # ~1.3 MB: a few commands' worth (one run of `offload copy` uses ~330)
-_FILENAME = "generated-code-{role}.bin"
+
+
+def file_name(role: str) -> str:
+    """The cache file of *role* for this interpreter's kind (``cpython-311``): two
+    interpreter versions run in turn keep a file each instead of replacing each other's."""
+    tag = sys.implementation.cache_tag or sys.implementation.name
+    return f"generated-code-{role}-{tag}.bin"
+
 
 Key = tuple[str, int, str]  # mode ("exec"/"eval"), __future__ flags, the source text
 
@@ -153,7 +161,10 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
     rename), its folder made 0700 if missing. False, and nothing left behind, when it
     cannot be written."""
     folder = os.path.dirname(path)
-    body = marshal.dumps(dict(table))
+    try:
+        body = marshal.dumps(dict(table))
+    except ValueError:  # a value marshal cannot write (none is expected): no file
+        return False
     blob = _FORMAT + tag + b"\0" + zlib.crc32(body).to_bytes(4, "big") + body
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
@@ -251,7 +262,8 @@ class GeneratedCode:
         """What to write back: everything, or only this run's texts once that is too many."""
         if len(self._table) <= _MAX_ENTRIES:
             return self._table
-        return {key: self._table[key] for key in self.used}
+        used = self.used.copy()  # a thread still running may add to the set
+        return {key: self._table[key] for key in used}
 
 
 @contextmanager
@@ -271,7 +283,7 @@ def generated_code_cache(
     import dataclasses
     import typing
 
-    path = os.path.join(folder, _FILENAME.format(role=role))
+    path = os.path.join(folder, file_name(role))
     tag = interpreter_tag()
     cache = GeneratedCode(load(path, tag))
     hooks = (
