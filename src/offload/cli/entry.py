@@ -5,6 +5,7 @@ stays the same whatever the command's module imports."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import signal
@@ -27,27 +28,34 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     and runs it. *own_process*: the process is this command's alone (the console script,
     ``python -m offload``), so the command's modules are loaded with the cyclic collector
     off and then frozen, and a Ctrl-C meanwhile is acted on once they are loaded
-    (``_loading``); a caller's own process (tests, a library user) keeps its collector and
-    its signal handlers as they were."""
+    (``_loading``), and the code ``dataclasses``, ``namedtuple`` and ``typing`` generate is
+    served from the user's cache of it (``generated_code.py``) until ``main`` returns; a
+    caller's own process (tests, a library user) keeps its collector, its signal handlers
+    and its built-ins as they were, and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
     worker = None
     loading = _loading(own_process)
-    try:
-        with loading:
-            worker = _report_worker(words)
-            from offload.cli.offload import main as command
-    except (KeyboardInterrupt, RuntimeError) as exc:
-        if not interrupted(exc):
-            raise
-        loading.interrupted = True
-    if loading.interrupted:
-        # Ctrl-C while the command loads: nothing was done yet.
-        if worker is not None:
-            worker.close()
-        return cancelled_at_start(
-            sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
-        )
-    return command(words, report_worker=worker)
+    with contextlib.ExitStack() as code_cache:
+        try:
+            with loading:
+                if own_process:  # opened here: a Ctrl-C while its file loads is recorded too
+                    from offload.cli.generated_code import generated_code_cache
+
+                    code_cache.enter_context(generated_code_cache("command"))
+                worker = _report_worker(words, own_process=own_process)
+                from offload.cli.offload import main as command
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            if not interrupted(exc):
+                raise
+            loading.interrupted = True
+        if loading.interrupted:
+            # Ctrl-C while the command loads: nothing was done yet.
+            if worker is not None:
+                worker.close()
+            return cancelled_at_start(
+                sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
+            )
+        return command(words, report_worker=worker)
 
 
 class _loading:
@@ -142,17 +150,18 @@ def cancelled_at_start(stdout: TextIO, stderr: TextIO, *, copy: bool, as_json: b
     return 130
 
 
-def _report_worker(words: list[str]) -> DocumentWorker | None:
+def _report_worker(words: list[str], *, own_process: bool) -> DocumentWorker | None:
     """For what looks like an ``offload copy`` that will write its reports, its report
     worker (``report/worker.py``), spawned before the command imports anything: the
     worker's interpreter and imports (~0.1 s of CPU) then run on the other core while the
     command loads, not while it copies. The command closes it if it turns out unused (a
-    usage error, a card too large for it)."""
+    usage error, a card too large for it). Spawned by the command's own process
+    (*own_process*), it uses the cache of generated code too (``generated_code.py``)."""
     if words[:1] != ["copy"] or {"--dry-run", "-h", "--help"} & set(words):
         return None
     from offload.report.worker import DocumentWorker
 
-    return DocumentWorker.start()
+    return DocumentWorker.start(code_cache=own_process)
 
 
 def entry_point() -> NoReturn:

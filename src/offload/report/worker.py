@@ -86,9 +86,11 @@ class DocumentWorker:
         self._reader: int | None = reader  # the worker's stdout
 
     @classmethod
-    def start(cls) -> DocumentWorker | None:
+    def start(cls, *, code_cache: bool = False) -> DocumentWorker | None:
         """Spawn a worker (``python -m offload.report.worker``), or None when it cannot be:
-        the command then makes its documents itself."""
+        the command then makes its documents itself. *code_cache*: the worker of the
+        command's own process (the console script) uses the user's cache of generated code
+        (``cli/generated_code.py``); one spawned from a library user's process does not."""
         if not sys.executable:  # an embedded interpreter: nothing to spawn
             return None
         request_r = request_w = answer_r = answer_w = -1
@@ -105,7 +107,8 @@ class DocumentWorker:
                 sys.executable,
                 # -P: the working folder is not put first on its path (a folder there that
                 # is a package named offload must not stand in for this one).
-                [sys.executable, "-P", "-m", "offload.report.worker"],
+                [sys.executable, "-P", "-m", "offload.report.worker"]
+                + (["--code-cache"] if code_cache else []),
                 _environment(os.environ),
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, request_r, 0),
@@ -278,7 +281,16 @@ if __name__ == "__main__":
     # reference counting frees as before and the process ends once it has answered
     # (docs/performance.md, "Fixed cost: eighth pass").
     gc.disable()
-    code = _serve()
+    if "--code-cache" in sys.argv[1:]:
+        # The console script's worker: the code its imports' dataclasses and named tuples
+        # generate is looked up in the user's cache of it (cli/generated_code.py, a file
+        # of its own).
+        from offload.cli.generated_code import generated_code_cache
+
+        with generated_code_cache("worker"):
+            code = _serve()
+    else:
+        code = _serve()
     # At once: the answer is written (os.write, nothing buffered) and nothing else is owed;
     # the interpreter's finalisation (~25 ms: every module's objects) would only delay the
     # end of the pipe and the exit status the command waits for.
