@@ -172,3 +172,19 @@ def test_only_a_gone_runs_partial_is_removed_and_counted_as_room(tmp_path: Path)
     # The live run is gone now: its partial is abandoned, the next run removes it.
     again = run_offload(plan_offload(card, [dest / "shoot"], OffloadOptions()))
     assert again.removed_partials == 1 and partials(shared) == []
+
+
+def test_a_partial_an_earlier_run_of_this_process_left_is_removed(tmp_path: Path) -> None:
+    """A library caller's run that lost its drive mid-copy left a partial named with this
+    process's token; the next run of the same process removes it: no lock held now names
+    it (a run of this process going on would hold one)."""
+    from offload.destinations.naming import partial_name
+
+    card = make_card(tmp_path / "cards" / "day2", {"C001.MOV": 300_000})
+    folder = tmp_path / "d1" / "day2"
+    folder.mkdir(parents=True)
+    left = folder / partial_name("C001.MOV")
+    left.write_bytes(bytes(100_000))
+    report = run_offload(plan_offload(card, [tmp_path / "d1"], OffloadOptions()))
+    assert report.exit_code == 0 and report.removed_partials == 1
+    assert partials(folder) == []

@@ -13,11 +13,14 @@ Only a partial whose writer is provably gone is a stray. Copy roots may nest (on
 runs then write into one folder, and a partial there may be the other's, being written now.
 A partial's name carries its writer's process token (``naming.partial_token``) and a
 holder's lock body names the token of its process (``lock.holder_body``), so a partial is a
-stray unless: it is this process's own; or a copy root at or above its folder (its real
-path, up to ``/``) is locked by another run (``lock.other_holder``) whose body names its
-token, or names none or cannot be asked (an older version, a filesystem without ``flock``:
-maybe live, so every partial below it is kept). The copy roots this run holds are not
-asked (they are its own). Not seen: a live writer that holds no lock above the folder
+stray unless a copy root at or above its folder (its real path, up to ``/``) is locked by
+another run (``lock.other_holder``) whose body names its token, or names none or cannot be
+asked (an older version, a filesystem without ``flock``: maybe live, so every partial below
+it is kept). The copy roots this run holds are not asked (they are its own, and it has
+written nothing yet). A partial of this process is no exception: one of an earlier run of
+it (a library caller whose drive was lost mid-run) is a stray, one of a run of it going on
+now holds its own lock (another open file description: asked like any other). Not seen: a
+live writer that holds no lock above the folder
 (``pfndispatchcopy``, a run whose lock could not be taken, one reaching the folder through
 a bind mount); as before, a live ``pfndispatchcopy`` must not share a card's folders.
 """
@@ -27,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 
-from offload.destinations.naming import is_partial_name, partial_token, run_token
+from offload.destinations.naming import is_partial_name, partial_token
 from offload.lock import other_holder
 from offload.plan.destination import DestinationPlan
 from offload.plan.scan import SourceTree
@@ -59,7 +62,7 @@ def stray_partials(
         live = _live_tokens(str(folder), held, holders)
         for entry in entries:
             token = partial_token(entry.name)
-            if live is None or token == run_token() or token in live or (token is None and live):
+            if live is None or token in live or (token is None and live):
                 continue  # maybe a live run's: never removed, never counted as room
             try:
                 st = entry.stat(follow_symlinks=False)
