@@ -128,10 +128,11 @@ def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
         return None
     if root == root.parent or root == Path(os.path.realpath(folder)):
         return None
-    if not card_filesystem(root):
-        return None
     sign = camera_card_sign(root, history=False)
-    return None if sign is None else (root, sign)
+    # The layout first: a few lexists, where the filesystem's type reads mountinfo.
+    if sign is None or not card_filesystem(root):
+        return None
+    return root, sign
 
 
 def card_filesystem(root: Path) -> bool:
