@@ -1076,7 +1076,7 @@ def _run_locked(
     # another offload, maybe on another host, may be writing them now.
     held = {os.path.realpath(root) for root in locked}
     removed = sum(
-        _remove_stray_partials(plan.tree, dest_plan, ledger)
+        _remove_stray_partials(plan.tree, dest_plan, ledger, held)
         + (_remove_stale_temps(dest_plan.root) if os.path.realpath(dest_plan.root) in held else 0)
         for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
         if dest_plan.index not in plan.backends
@@ -1584,9 +1584,14 @@ def offload(
     return run_offload(plan_offload(source, destinations, options), sink=sink, cancel=cancel)
 
 
-def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledger) -> int:
+def _remove_stray_partials(
+    tree: SourceTree, plan: DestinationPlan, ledger: Ledger, held: Collection[str]
+) -> int:
     """Delete the partial files an interrupted run left in the folders this offload writes
-    to (only those: with --into, DEST may hold much else); returns how many.
+    to (only those: with --into, DEST may hold much else), and only those whose writer is
+    provably gone (``plan.strays``: another live run into a copy root nested with ours
+    writes there too; *held*: the real paths of the copy roots this run has locked);
+    returns how many.
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
     rename never happened (a run of a version that recorded a file before renaming it was
@@ -1600,7 +1605,7 @@ def _remove_stray_partials(tree: SourceTree, plan: DestinationPlan, ledger: Ledg
     deletes it as an ordinary stray). If the ledger cannot be read or the revocation cannot
     be written, those partials are kept (they cost space, never a wrong "verified").
     """
-    strays = [path for path, _ in stray_partials(tree, plan)]
+    strays = [path for path, _ in stray_partials(tree, plan, held=held)]
     if not strays:
         return 0
     try:

@@ -28,6 +28,12 @@ Contract:
   it is left unlocked and ``warnings`` says why (a drive that cannot be written fails in the
   copy anyway). ``flock`` on NFS is a POSIX lock the server sees; on SMB it may be local only.
 * Not thread-safe (one object per run); ``release()`` is idempotent.
+* The body also names the token this process's partial files carry (``partials``,
+  ``destinations.naming.run_token``): a run that finds partials in a folder it writes to
+  asks ``other_holder`` of every copy root above them, and leaves those of a live holder
+  alone (``plan/strays.py``: copy roots may nest, and two live runs then share folders).
+  ``other_holder`` probes a lock with a shared ``flock`` for an instant; a run taking the
+  lock in that instant waits for it (``_BODY_WAIT_S``) instead of being refused.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from offload.destinations.naming import run_token
 from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER
@@ -133,15 +140,7 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         )
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = _describe_holder(fd)
-        os.close(fd)
-        raise CopyRootBusy(
-            f"copy root {root} is in use by another offload ({holder}); nothing was written: "
-            "wait for it to finish, or stop it, and run this again",
-            path=root,
-        ) from None
+        taken, holder = _take(fd)
     except OSError as exc:
         os.close(fd)
         if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
@@ -151,6 +150,13 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
             )
             return
         raise
+    if not taken:
+        os.close(fd)
+        raise CopyRootBusy(
+            f"copy root {root} is in use by another offload ({holder}); nothing was written: "
+            "wait for it to finish, or stop it, and run this again",
+            path=root,
+        )
     locks._held.append((root, fd))
     try:
         os.ftruncate(fd, 0)
@@ -191,6 +197,9 @@ def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:
             _redacted(word) for word in (_command_line() if command is None else command)
         ),
         "source": source,
+        # The token this process's partial files carry: a run finding them in a folder it
+        # writes to leaves them alone while this lock is held (``other_holder``).
+        "partials": run_token(),
     }
     return (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
 
@@ -216,18 +225,61 @@ def _command_line() -> list[str]:
     return argv
 
 
-def _describe_holder(fd: int) -> str:
+def _take(fd: int) -> tuple[bool, str]:
+    """Take the exclusive lock of *fd* without waiting for a holder: (True, "") once taken,
+    (False, the holder described) when another run holds it. A lock held while its body does
+    not describe a holder (a run that has just taken it, or ``other_holder``'s instant
+    probe) is tried again for ``_BODY_WAIT_S``. Raises OSError (no locks on that
+    filesystem)."""
     deadline = time.monotonic() + _BODY_WAIT_S
     while True:
         try:
-            raw = os.pread(fd, 64 * 1024, 0)
-            holder = json.loads(raw.decode("utf-8", "surrogateescape")) if raw.strip() else None
-        except (OSError, ValueError):
-            holder = None
-        if isinstance(holder, dict) or time.monotonic() >= deadline:
-            break
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True, ""
+        except BlockingIOError:
+            pass
+        holder = _read_body(fd)
+        if holder is not None or time.monotonic() >= deadline:
+            return False, describe_holder(holder)
         time.sleep(0.05)
-    return describe_holder(holder)
+
+
+def _read_body(fd: int) -> dict[str, object] | None:
+    """The holder a lock file's body describes, None when it describes none."""
+    try:
+        raw = os.pread(fd, 64 * 1024, 0)
+        holder = json.loads(raw.decode("utf-8", "surrogateescape")) if raw.strip() else None
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+def other_holder(copy_root: str) -> dict[str, object] | None:
+    """Who holds the lock of *copy_root* now, for a run that does not hold it: None when no
+    one does (no lock file there, or its ``flock`` is free: a killed holder's went with it),
+    else the holder's body (``holder_body``), ``{}`` when it does not say or the lock cannot
+    be asked (no ``flock`` on that filesystem, a lock file that cannot be opened): a caller
+    deciding whether files there are abandoned must take that as "maybe live". Probes with
+    a shared ``flock`` held for an instant (``_take`` waits out such a probe). Never
+    raises."""
+    try:
+        fd = os.open(
+            os.path.join(copy_root, STATE_FOLDER, LOCK_NAME),
+            os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return {}
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_body(fd) or {}
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)  # and with it the probe's lock, if it was taken
+    return None
 
 
 def describe_holder(holder: object) -> str:

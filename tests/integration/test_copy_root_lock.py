@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from offload.ledger import Ledger
-from offload.lock import CopyRootBusy, lock_copy_roots, lock_path
+from offload.lock import CopyRootBusy, lock_copy_roots, lock_path, other_holder
 from support.faultyfs import FaultyFS
 from support.mounts import Mount
 
@@ -247,3 +247,29 @@ def test_two_offloads_of_one_card_into_one_copy_root(
         [*clips, "CLIPS/C004.MOV", "CLIPS/C005.MOV"]
     )
     assert not [n for n in os.listdir(dest / "A001" / "CLIPS") if n.startswith(".offload")]
+
+
+def test_a_run_locking_while_another_probes_the_lock_waits_for_the_probe(
+    tmp_path: Path,
+) -> None:
+    """A run checking for live writers above a folder (``other_holder``, ``plan/strays.py``)
+    holds a copy root's lock shared for an instant; a run taking it then is not refused as
+    if another offload held it (the lock's body names no holder): it waits the probe out."""
+    import threading
+
+    root = tmp_path / "dest" / "A001"
+    lock_copy_roots([root]).release()  # the lock file is there, no one holds it
+    probe = os.open(lock_path(root), os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    threading.Timer(0.2, os.close, [probe]).start()
+    with lock_copy_roots([root]) as locks:
+        assert locks.paths == [root] and is_locked(root)
+    assert other_holder(str(root)) is None
+    # A live holder is named, with the token its partials carry.
+    holder = start_holder(root)
+    try:
+        body = other_holder(str(root))
+        assert body is not None and body["pid"] == holder.pid
+        assert isinstance(body["partials"], str) and len(body["partials"]) == 6
+    finally:
+        stop(holder)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from support.mounts import Mount
 from support.requirements import require_root
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -159,13 +160,14 @@ def test_a_real_card_given_as_destination_is_still_refused(tmp_path: Path, layou
     ],
 )
 def test_a_folder_on_a_mounted_camera_card_is_refused_as_a_destination(
-    tmp_path: Path, tmpfs: Callable[[str, str], Path], layout: str, inside: str
+    tmp_path: Path, exfat_loop: Callable[..., Mount], layout: str, inside: str
 ) -> None:
     """Failed before: `offload copy A001 /media/FX6CARD/PRIVATE` wrote into the Sony card
-    (only the destination folder itself was looked at, not the card volume holding it)."""
+    (only the destination folder itself was looked at, not the card volume holding it). The
+    card is a real exFAT volume, as a camera formats it."""
     card = tmp_path / "A001"
     write(card / "CLIPS" / "C001.mov", os.urandom(1000))
-    camera = tmpfs("FX6CARD", "4m")
+    camera = exfat_loop(path=tmp_path / "FX6CARD").path
     write(camera / layout, b"clip")
     (camera / "DCIM").mkdir(exist_ok=True)  # every layout: a folder the destination may be in
     (camera / "offloads").mkdir()
@@ -186,13 +188,13 @@ def test_a_folder_on_a_mounted_camera_card_is_refused_as_a_destination(
 
 
 def test_a_link_to_a_folder_on_a_mounted_camera_card_is_refused_as_a_destination(
-    tmp_path: Path, tmpfs: Callable[[str, str], Path]
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
 ) -> None:
     """Failed before (review): `ln -s /media/FX6CARD/PRIVATE lnk; offload copy A001 lnk`
     wrote into the Sony card (the walk up to the volume's root followed the link's own path)."""
     card = tmp_path / "A001"
     write(card / "CLIPS" / "C001.mov", os.urandom(1000))
-    camera = tmpfs("FX6CARD", "4m")
+    camera = exfat_loop(path=tmp_path / "FX6CARD").path
     write(camera / "PRIVATE/M4ROOT/CLIP/C0001.MP4", b"clip")
     link = tmp_path / "lnk"
     link.symlink_to(camera / "PRIVATE")
@@ -223,6 +225,58 @@ def test_a_folder_of_a_drive_holding_another_tools_copy_at_its_root_is_not_refus
     (ours / "day2").mkdir()
     below = run("copy", card, ours / "day2", "--report-dir", tmp_path / "r")
     assert below.returncode == 0, below.stderr
+
+
+@pytest.mark.parametrize("fs", ["ext4", "tmpfs"])
+def test_a_shuttle_drive_holding_a_finder_copy_of_a_card_at_its_root_takes_offloads(
+    tmp_path: Path, ext4_loop: Callable[..., Mount], tmpfs: Callable[[str, str], Path], fs: str
+) -> None:
+    """Failed before (review): a shuttle drive (here a real ext4 volume, or a tmpfs) whose
+    root holds a Finder copy of a card's DCIM/ refused every folder of it as "on a camera
+    card". No camera formats ext4: the volume check is for FAT and exFAT volumes only."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    drive = ext4_loop(path=tmp_path / "SHUTTLE").path if fs == "ext4" else tmpfs("SHUTTLE", "4m")
+    write(drive / "DCIM" / "100GOPRO" / "GX010001.MP4", b"clip")
+    write(drive / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", b"clip")
+    (drive / "day2").mkdir()
+    result = run("copy", card, drive / "day2", "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert (drive / "day2" / "A001" / "CLIPS" / "C001.mov").is_file()
+    # The drive's root itself: a volume no camera formats is no card, whatever its root holds.
+    root = run("copy", card, drive, "--report-dir", tmp_path / "r")
+    assert root.returncode == 0, root.stderr
+    assert (drive / "A001" / "CLIPS" / "C001.mov").is_file()
+    # A folder holding a card's layout, given by mistake, is still refused on any volume.
+    (drive / "day2" / "B002" / "DCIM").mkdir(parents=True)
+    refused = run("copy", card, drive / "day2" / "B002", "--report-dir", tmp_path / "r")
+    assert refused.returncode == 64, refused.stderr
+    assert f"destination {drive / 'day2' / 'B002'} looks like a camera card" in refused.stderr
+
+
+def test_a_folder_on_a_real_exfat_card_holding_dcim_is_refused(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """The same layout on an exFAT volume, as a camera formats its card, is still refused
+    (exfat-fuse mounts as ``fuseblk``: its device's boot sector says exFAT), and
+    ``--allow-card-destination`` still writes there."""
+    card = tmp_path / "A001"
+    write(card / "CLIPS" / "C001.mov", os.urandom(1000))
+    camera = exfat_loop(path=tmp_path / "GOPRO").path
+    write(camera / "DCIM" / "100GOPRO" / "GX010001.MP4", b"clip")
+    (camera / "MISC").mkdir()
+    before = sorted(str(p) for p in camera.rglob("*"))
+    result = run("copy", card, camera / "MISC", "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    assert f"is on {camera}, which looks like a camera card (DCIM/" in result.stderr
+    root = run("copy", card, camera, "--report-dir", tmp_path / "r")
+    assert root.returncode == 64, root.stderr
+    assert f"destination {camera} looks like a camera card (DCIM/" in root.stderr
+    assert sorted(str(p) for p in camera.rglob("*")) == before
+    allowed = run(
+        "copy", "--allow-card-destination", card, camera / "MISC", "--report-dir", tmp_path / "r"
+    )
+    assert allowed.returncode == 0, allowed.stderr
 
 
 # --- free space: only for what this run may really write -------------------------------------

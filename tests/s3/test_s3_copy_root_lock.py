@@ -13,13 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from offload.destinations.s3lock import S3CopyRootLock, lock_key
 from offload.lock import CopyRootBusy, process_space
-from s3.conftest import admin, destination
+from s3.conftest import S3Server, admin, destination, start_server, stop_server
 from s3.test_s3_cli import keys, make_card
 from s3.test_s3_faults import CARD, _offload_process, report_of, statuses
 
@@ -289,5 +290,55 @@ def test_a_takeover_after_the_last_refresh_is_reported_at_the_end(  # type: igno
         assert key in keys(s3_server.url, bucket)  # the taker's lock is left alone
         second.release()
         assert key not in keys(s3_server.url, bucket)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def unconditional() -> Iterator[S3Server]:
+    """The S3 test server with ``If-None-Match`` and ``If-Match`` dropped from every request,
+    as a service that ignores conditional writes (s3rver, a proxy stripping them)."""
+    server = start_server(modes=("ignore-conditions",))
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def _holder(endpoint: str, bucket: str, key: str) -> dict[str, object]:
+    body = admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return dict(json.loads(body))
+
+
+@pytest.mark.parametrize("end", ["release", "confirm"])
+def test_a_stale_runs_end_leaves_the_takers_lock_on_a_service_ignoring_conditions(
+    unconditional: S3Server, end: str
+) -> None:
+    """Failed before (review): with --s3-head-check (a service that ignores If-Match), a run
+    whose lock was taken over (stopped longer than stale_after_s) deleted the taker's lock at
+    its release, and its last refresh (confirm) wrote over it and saw no takeover: If-Match
+    was all that stood in the way. Each now reads the lock back and acts only on its own."""
+    from offload.destinations.s3card import lost_locks
+
+    bucket = f"t-{os.urandom(6).hex()}"
+    admin(unconditional.url).create_bucket(Bucket=bucket)
+    store = destination(unconditional.url, bucket, prefix="day1", conditional_writes=False)
+    key = lock_key("day1/A001")
+    try:
+        assert not store.conditional_create  # the head-check mode
+        first = S3CopyRootLock(store, "day1/A001", stale_after_s=1.0)
+        first.acquire()
+        time.sleep(1.3)  # no beat in this time (every 30 s): stale to the server's clock
+        second = S3CopyRootLock(store, "day1/A001", stale_after_s=1.0)
+        second.acquire()  # older than stale_after_s: taken over
+        taken = _holder(unconditional.url, bucket, key)  # the taker's lock, as it stored it
+        if end == "confirm":
+            (warning,) = lost_locks([first])
+            assert "was taken over by another offload" in warning
+        first.release()
+        assert key in keys(unconditional.url, bucket)
+        assert _holder(unconditional.url, bucket, key) == taken  # not written over either
+        second.release()  # its own: deleted
+        assert key not in keys(unconditional.url, bucket)
     finally:
         store.close()

@@ -40,6 +40,20 @@ def is_partial_name(name: str) -> bool:
     return name.startswith(PARTIAL_PREFIX)
 
 
+def run_token() -> str:
+    """This process's token, the one its partials' names carry (``partial_token``)."""
+    return _RUN_TOKEN
+
+
+def partial_token(name: str) -> str | None:
+    """The token of the process that named the partial *name* (``partial_name``: the six hex
+    digits after the prefix), or None for a name that carries none."""
+    token = name[len(PARTIAL_PREFIX) : len(PARTIAL_PREFIX) + len(_RUN_TOKEN)]
+    if not is_partial_name(name) or len(token) != len(_RUN_TOKEN):
+        return None
+    return token if all(c in "0123456789abcdef" for c in token) else None
+
+
 def keep_both_name(final_path: Path, attempt: int) -> Path:
     """``clip.mov`` → ``clip (1).mov`` (attempt 1), ``clip (2).mov`` ..."""
     suffix = "".join(final_path.suffixes[-1:])

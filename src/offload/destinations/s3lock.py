@@ -10,7 +10,8 @@ Contract:
 * ``acquire()`` stores the lock object with ``If-None-Match: *`` (atomic where the service
   does conditional writes: AWS since 2024, MinIO, moto; where the preflight's probe found it
   does not, the store's HEAD check, racy). Its body is ``offload.lock.holder_body`` (pid,
-  host, start time, redacted command line) plus this run's token and heartbeat period.
+  host, start time, redacted command line) plus this run's token, this lock's nonce and
+  the heartbeat period.
 * Found there already, the lock is judged: **stale** when its holder counted its pid in this
   process's space (``offload.lock.same_process_space``: host name, boot and pid namespace)
   and that pid is gone (killed, crashed), or when it was not refreshed for ``stale_after_s`` by the
@@ -25,6 +26,13 @@ Contract:
   network is tried again at the next beat.
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
+* On a service that ignores conditional writes (``--s3-head-check``: the store's
+  ``conditional_create`` is False), ``If-Match`` would be dropped and a stale run's refresh
+  or release would overwrite or delete the lock a taker now holds. There every write over
+  the lock and its delete are preceded by a read of it: a refresh or a release goes ahead
+  only while the object is still the one we stored (its ETag and the lock's own nonce), a
+  takeover only while it is still the one judged stale. Racy: another run writing between
+  that read and our request is not seen (one round trip; docs/s3.md says so).
 * A lock of this process (its pid, in its process space) that this process does not hold
   now is a leftover of an earlier run of it (its release failed with the service gone):
   stale.
@@ -100,7 +108,10 @@ class S3CopyRootLock:
         self.heartbeat_s = heartbeat_s
         self.stale_after_s = stale_after_s
         holder = json.loads(holder_body(command, source))
-        holder.update(token=_token(), heartbeat_s=heartbeat_s)
+        # This lock's own name for itself: the run token is the process's (two locks of one
+        # process share it), and a lock read back must be told from any other (``_still``).
+        self._nonce = os.urandom(8).hex()
+        holder.update(token=_token(), lock=self._nonce, heartbeat_s=heartbeat_s)
         self._holder = holder
         self._etag: str | None = None
         self._stop = threading.Event()
@@ -194,6 +205,12 @@ class S3CopyRootLock:
 
         store = self.store
         body = self._body()
+        if not store.conditional_create:
+            # If-Match would be ignored (the object replaced whatever it is now): read it
+            # just before instead, racy (the module's contract).
+            if not self._still(etag, ours=etag == self._etag):
+                raise FileExistsError(errno.EEXIST, "the lock changed")
+            return store.put_small(self.key, body, replace=True)
         try:
             answer = store.client.put_object(
                 Bucket=store.url.bucket, Key=self.key, Body=body, IfMatch=etag
@@ -209,6 +226,16 @@ class S3CopyRootLock:
                 raise FileExistsError(errno.EEXIST, "the lock changed") from None
             return store.put_small(self.key, body, replace=True)
         return str(answer.get("ETag", ""))
+
+    def _still(self, etag: str, *, ours: bool) -> bool:
+        """Whether the lock there is still the object of *etag* (and, when *ours*, still
+        holds our token): read back, for a service that ignores ``If-Match``. Raises OSError
+        (the service)."""
+        found = self._read()
+        if found is None or found[1] != etag:
+            return False
+        holder = found[0]
+        return not ours or (isinstance(holder, dict) and holder.get("lock") == self._nonce)
 
     def _busy(self, holder: object, age_s: float) -> CopyRootBusy:
         free_in = max(0, int(self.stale_after_s - age_s + 0.999))
@@ -279,7 +306,10 @@ class S3CopyRootLock:
         if etag is None or self.lost is not None:
             return
         try:
-            self.store.delete_key(self.key, etag=etag)
+            if self.store.conditional_create:
+                self.store.delete_key(self.key, etag=etag)
+            elif self._still(etag, ours=True):  # If-Match would be ignored: read it first
+                self.store.delete_key(self.key)
         except Exception:
             pass  # left behind: stale once its holder is gone (the module's contract)
 

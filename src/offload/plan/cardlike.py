@@ -15,12 +15,19 @@ sign's own top folder (``RAID/A001_0101AB.RDM/.offload``: that folder is our cop
 A real card has neither: offload-ai never writes to a source, and a card given as a
 destination is refused before anything (``.offload/`` included) is written, unless the user
 said it is not a card (``--allow-card-destination``).
+
+A folder *on* a card (``camera_card_volume``) is judged by its volume's root, and only on a
+volume a camera formats: FAT or exFAT (SD, CFexpress, CFast, XQD, SxS, P2 are all formatted
+so by the camera). A shuttle or RAID drive (ext4, XFS, btrfs, APFS, HFS+, NTFS) whose root
+holds a Finder copy of a card's ``DCIM/`` is a drive, and its folders are destinations.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from offload.plan.filesystem import detect_filesystem
 
 # A copy root's state folder (offload.ledger.STATE_FOLDER; not imported: the ledger module
 # is not needed to plan a copy that refuses its destinations).
@@ -38,6 +45,12 @@ CARD_SIGNS: tuple[tuple[str, str], ...] = (
     ("LASTCLIP.TXT", "LASTCLIP.TXT (Panasonic P2)"),
     ("MEDIAPRO.XML", "MEDIAPRO.XML (Sony SxS/XQD)"),
 )
+
+# The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
+# block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT
+# (SDXC, CFexpress, CFast, XQD, SxS). Not a camera's: ext4, xfs, btrfs, zfs, apfs, hfsplus,
+# ntfs/ntfs3/ntfs-3g, tmpfs, network filesystems.
+_CARD_FILESYSTEMS = frozenset({"vfat", "msdos", "fat", "umsdos", "exfat"})
 
 
 def _our_copy_root(folder: Path) -> bool:
@@ -71,6 +84,24 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
     return None
 
 
+def destination_card_sign(folder: Path) -> str | None:
+    """What makes *folder*, given as a destination, look like a camera card (its own signs,
+    `camera_card_sign`), or None; also None when *folder* is the root of a volume no camera
+    formats (``card_filesystem``): a shuttle drive's root holding a Finder copy of a card's
+    ``DCIM/`` is that drive, not a card. A folder below a volume's root is judged by its
+    layout alone (a card's folder copied to a drive, given by mistake). Never raises."""
+    sign = camera_card_sign(folder)
+    if sign is None:
+        return None
+    try:
+        real = os.path.realpath(folder)
+        if os.path.ismount(real) and not card_filesystem(Path(real)):
+            return None
+    except (OSError, ValueError):
+        pass
+    return sign
+
+
 def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
     """The camera card *folder* is inside of, as (the card's root, its sign), or None.
 
@@ -82,7 +113,8 @@ def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
     copies of cards made by other tools, which look like cards by design. Nor is an ASC MHL
     history at the volume's root a sign here: a drive another tool copied a card to the root
     of has one, and the folders below it are ordinary destinations. The system's root is never
-    a card. Never raises."""
+    a card. Nor is a volume no camera formats (``card_filesystem``: only FAT and exFAT are):
+    a shuttle drive holding a Finder copy of a card at its root is a drive. Never raises."""
     try:
         existing = Path(os.path.abspath(folder))
         while not os.path.isdir(existing) and existing != existing.parent:
@@ -97,4 +129,21 @@ def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
     if root == root.parent or root == Path(os.path.realpath(folder)):
         return None
     sign = camera_card_sign(root, history=False)
-    return None if sign is None else (root, sign)
+    # The layout first: a few lexists, where the filesystem's type reads mountinfo.
+    if sign is None or not card_filesystem(root):
+        return None
+    return root, sign
+
+
+def card_filesystem(root: Path) -> bool:
+    """Whether the volume mounted at *root* may be a camera card: FAT or exFAT (the kernel's
+    driver, a FUSE program serving one, a ``fuseblk`` mount whose device holds one), or a
+    filesystem that cannot be told (no mountinfo, a ``fuseblk`` device that cannot be read:
+    exFAT among its candidates), so that a card is never written into for want of knowing.
+    Never raises."""
+    found = detect_filesystem(root)
+    fstype = (found.on_device or found.fstype).lower()
+    if fstype in _CARD_FILESYSTEMS or fstype in ("unknown", "fuseblk"):
+        return True
+    program = fstype[5:] if fstype.startswith("fuse.") else ""
+    return "fat" in program  # fuse.exfat, fuse.exfat-fuse, fuse.fusefat

@@ -7,36 +7,63 @@ preflight counts the room they hold as free (``space.check_devices``): a re-run 
 nearly full drive is not refused for the space its own clean-up gives back. Only the
 folders this offload writes to are looked at: with ``--into`` a destination may hold much
 else, and another card's partials are not ours to remove.
+
+Only a partial whose writer is provably gone is a stray. Copy roots may nest (one run into
+``/mnt/d1/shoot``, whose card has ``day2/``, another into ``/mnt/d1/shoot/day2``): two live
+runs then write into one folder, and a partial there may be the other's, being written now.
+A partial's name carries its writer's process token (``naming.partial_token``) and a
+holder's lock body names the token of its process (``lock.holder_body``), so a partial is a
+stray unless a copy root at or above its folder (its real path, up to ``/``) is locked by
+another run (``lock.other_holder``) whose body names its token, or names none or cannot be
+asked (an older version, a filesystem without ``flock``: maybe live, so every partial below
+it is kept). The copy roots this run holds are not asked (they are its own, and it has
+written nothing yet). A partial of this process is no exception: one of an earlier run of
+it (a library caller whose drive was lost mid-run) is a stray, one of a run of it going on
+now holds its own lock (another open file description: asked like any other). Not seen: a
+live writer that holds no lock above the folder
+(``pfndispatchcopy``, a run whose lock could not be taken, one reaching the folder through
+a bind mount); as before, a live ``pfndispatchcopy`` must not share a card's folders.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 
-from offload.destinations.naming import is_partial_name
+from offload.destinations.naming import is_partial_name, partial_token
+from offload.lock import other_holder
 from offload.plan.destination import DestinationPlan
 from offload.plan.scan import SourceTree
 
 
-def stray_partials(tree: SourceTree, plan: DestinationPlan) -> list[tuple[str, int]]:
-    """Each partial file in the folders *plan* writes *tree*'s files to, with the bytes it
-    holds on its filesystem (``st_blocks``: what removing it gives back); a folder that is
-    not there or cannot be listed has none (the copy says what is wrong with it)."""
+def stray_partials(
+    tree: SourceTree, plan: DestinationPlan, *, held: Collection[str] = ()
+) -> list[tuple[str, int]]:
+    """Each abandoned partial file (see the module's docstring) in the folders *plan* writes
+    *tree*'s files to, with the bytes it holds on its filesystem (``st_blocks``: what
+    removing it gives back); a folder that is not there or cannot be listed has none (the
+    copy says what is wrong with it). *held*: the real paths of the copy roots this run
+    holds the lock of."""
     # The folders first (a card has a few dozen), then one path each: a Path per file
     # took ~1 s on a 50,000-file card.
     folders = {
         plan.target_for(f.relative_path).parent
         for f in {f.relative_path.rpartition("/")[0]: f for f in tree.files}.values()
     }
+    holders: dict[str, dict[str, object] | None] = {}  # copy root → other_holder, asked once
     found: list[tuple[str, int]] = []
     for folder in sorted(folders):
         try:
-            entries = list(os.scandir(folder))
+            entries = [entry for entry in os.scandir(folder) if is_partial_name(entry.name)]
         except OSError:
             continue
+        if not entries:
+            continue
+        live = _live_tokens(str(folder), held, holders)
         for entry in entries:
-            if not is_partial_name(entry.name):
-                continue
+            token = partial_token(entry.name)
+            if live is None or token in live or (token is None and live):
+                continue  # maybe a live run's: never removed, never counted as room
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
@@ -44,3 +71,27 @@ def stray_partials(tree: SourceTree, plan: DestinationPlan) -> list[tuple[str, i
             if entry.is_file(follow_symlinks=False):
                 found.append((entry.path, st.st_blocks * 512))
     return found
+
+
+def _live_tokens(
+    folder: str, held: Collection[str], holders: dict[str, dict[str, object] | None]
+) -> set[str] | None:
+    """The tokens of the live runs that may write into *folder* (their copy root's lock held
+    by another run, at or above its real path); None when one of them does not say its
+    token (every partial there is then maybe live)."""
+    tokens: set[str] = set()
+    current = os.path.realpath(folder)
+    while True:
+        if current not in held:
+            if current not in holders:
+                holders[current] = other_holder(current)
+            holder = holders[current]
+            if holder is not None:
+                token = holder.get("partials")
+                if not isinstance(token, str):
+                    return None
+                tokens.add(token)
+        parent = os.path.dirname(current)
+        if parent == current:
+            return tokens
+        current = parent

@@ -17,7 +17,7 @@ from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
 
-from offload.plan.cardlike import camera_card_sign, camera_card_volume
+from offload.plan.cardlike import camera_card_volume, destination_card_sign
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
     NO_FIXED_INODES,
@@ -288,7 +288,7 @@ def preflight(
 def _card_refusal(destination: Path) -> str | None:
     """The line refusing *destination* as (or as inside) a camera card, or None."""
     advice = "not writing into it; if it really is a destination, add --allow-card-destination"
-    sign = camera_card_sign(destination)
+    sign = destination_card_sign(destination)
     if sign is not None:
         return f"destination {destination} looks like a camera card ({sign}): {advice}"
     volume = camera_card_volume(destination)
