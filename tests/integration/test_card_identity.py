@@ -270,3 +270,36 @@ def test_the_dry_run_names_the_card_and_reads_another_cards_copies_back(
     assert all("from another card" in item["why"] for item in dest["read_back"])
     words = run("copy", "--dry-run", second, tmp_path / "dest")
     assert f"Card: volume {second_id.volume_id}" in words.stderr, words.stderr
+
+
+def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Card A, then card B (``--keep-both``: its clips kept beside A's as "name (1).ext"),
+    then A, B, A, B again: each re-run trusts its own card's copies from the ledger and
+    writes nothing. Failed before: the ledger kept the last line of a path whatever its
+    card, so each re-run found the other card's entry, read the clip at the card's own
+    name back, and B's runs wrote "(2)", "(3)" ... one more copy every time."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    folder = dest / "A001"
+    done = copy_into_dest(tmp_path, first)
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = run("copy", second, dest, "--keep-both", "--report-dir", reports)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    beside = {name: name.replace(".MOV", " (1).MOV") for name in NAMES}
+    for name, other in beside.items():
+        assert (folder / name).read_bytes() == (first / name).read_bytes()
+        assert (folder / other).read_bytes() == (second / name).read_bytes()
+    before = sorted(p.name for p in (folder / "CLIPS").iterdir())
+    lines = len(ledger_lines(folder))
+    for card in (first, second, first, second):
+        again = run("copy", card, dest, "--keep-both", "--report-dir", reports)
+        assert_all_trusted(again, reports)
+        report = newest_report(reports)
+        targets = {f["path"]: f["destinations"][0]["final_path"] for f in report["files"]}
+        expected = dict.fromkeys(NAMES) if card == first else beside
+        for name in NAMES:
+            assert targets[name] == str(folder / (expected[name] or name)), targets
+    assert sorted(p.name for p in (folder / "CLIPS").iterdir()) == before
+    assert len(ledger_lines(folder)) == lines  # nothing read back, nothing recorded again
