@@ -238,9 +238,9 @@ def test_a_run_that_wrote_no_copy_says_how_each_completed_one_was_proven(
     trusted = run("copy", card, dest, "--report-dir", reports)
     assert trusted.returncode == 1, trusted.stderr
     verdict = " ".join(trusted.stderr.split())
-    assert (
-        "no new copy completed: 2 verified earlier (not re-read), 1 copy failed (" in verdict
-    ), verdict
+    assert "no new copy completed: 2 verified earlier (not re-read), 1 copy failed (" in verdict, (
+        verdict
+    )
 
     # In transfer mode over an empty file's copy: made (nothing to write), not "no new copy".
     (card / "CLIPS" / "EMPTY.txt").write_bytes(b"")
