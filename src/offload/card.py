@@ -1568,6 +1568,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         ignore_patterns=(*plan.options.ignore.patterns, *TOOL_IGNORE_PATTERNS),
         started_at=report.job.started_at,
         destinations=tuple(destinations),
+        fast_copy=plan.stands_in_for is not None,
     )
 
 
