@@ -43,3 +43,36 @@ def test_a_reshot_card_is_read_back_from_a_bucket_and_refused(  # type: ignore[n
         for line in client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().splitlines()
     ]
     assert {line["card"] for line in ledger} == {identity.key}
+
+
+def test_two_cards_kept_both_under_one_prefix_each_find_their_own_objects(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, exfat_loop: Any
+) -> None:
+    """The bucket's ledger folds its lines as a disk's: card A, then B ``--keep-both``
+    (its clips beside A's as "name (1).ext"), then A and B again: each re-run trusts its
+    own card's objects and uploads nothing. Failed before: A's re-run read its objects
+    back, and B's then uploaded "name (2).ext"."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    url = f"s3://{bucket}/day1"
+    endpoint = ("--s3-endpoint", s3_server.url)
+    code, _, err = cli_offload(tmp_path, *endpoint, str(first), url)
+    assert code == 0, err
+    code, _, err = cli_offload(tmp_path, *endpoint, "--keep-both", str(second), url)
+    assert code == 0, err
+    client = admin(s3_server.url)
+
+    def keys() -> list[str]:
+        listed = client.list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
+        return sorted(item["Key"] for item in listed["Contents"])
+
+    before = keys()
+    assert before == sorted(
+        [f"day1/A001/{n}" for n in NAMES] + [f"day1/A001/{n[:-4]} (1).MOV" for n in NAMES]
+    )
+    for card in (first, second):
+        code, out, err = cli_offload(tmp_path, *endpoint, "--keep-both", "--json", str(card), url)
+        assert code == 0, err
+        trusted = [json.loads(line) for line in out.splitlines()]
+        assert sum(e["event"] == "file_verified_earlier" for e in trusted) == len(NAMES), err
+        assert not any(e["event"] == "file_verified" for e in trusted), err
+    assert keys() == before
