@@ -14,6 +14,7 @@ from typing import Any
 from integration.test_cascade import stopped_at_release
 from integration.test_field_filesystems import newest_report, run
 from offload.card_identity import card_identity
+from support.cards import corrupt_keeping_size_and_mtime
 from support.mounts import exfat_replugged, unmount
 
 MTIME_NS = 1_700_000_000_000_000_000
@@ -303,3 +304,13 @@ def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
             assert targets[name] == str(folder / (expected[name] or name)), targets
     assert sorted(p.name for p in (folder / "CLIPS").iterdir()) == before
     assert len(ledger_lines(folder)) == lines  # nothing read back, nothing recorded again
+    # A's copy changed, its size and date kept: offload verify says the ledger still
+    # vouches for it (A's plain run trusts it, as above). Failed before: "not vouched for
+    # ... no `offload copy` trusts them", read from the last line of the path, B's.
+    corrupt_keeping_size_and_mtime(folder / NAMES[0])
+    checked = run("verify", folder, "--report-dir", reports)
+    said = " ".join(checked.stderr.split())
+    assert checked.returncode == 11, said
+    assert f"CHANGED {folder / NAMES[0]}" in said, said
+    assert "this copy root's ledger still vouches for the copies it recorded" in said, said
+    assert "not vouched for" not in said, said
