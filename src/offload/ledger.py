@@ -467,6 +467,16 @@ class LedgerEntries(NamedTuple):
     latest: dict[str, LedgerEntry]
     beside: dict[str, tuple[LedgerEntry, ...]]
 
+    def standing(self) -> Iterator[LedgerEntry]:
+        """Every entry that stands: for each path, those of other cards beside its last
+        one (oldest first), then its last one; lines written in this order fold back to
+        these entries (``fold_lines``)."""
+        beside = self.beside
+        for path, entry in self.latest.items():
+            if beside and path in beside:
+                yield from beside[path]
+            yield entry
+
 
 def fold_lines(lines: Iterable[str]) -> LedgerEntries:
     """The entries of a ledger's *lines* (oldest first): the last one of each path, and

@@ -314,3 +314,12 @@ def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
     assert f"CHANGED {folder / NAMES[0]}" in said, said
     assert "this copy root's ledger still vouches for the copies it recorded" in said, said
     assert "not vouched for" not in said, said
+    # Against the ledger alone (no ASC MHL history there): each card's copies are checked,
+    # A's changed one found changed. Failed before: the ledger's last line of each path
+    # alone was the reference, so A's copies were extra files and its change went unseen.
+    (folder / "ascmhl").rename(tmp_path / "ascmhl-moved")
+    checked = run("verify", folder, "--json", "--report-dir", reports)
+    result = json.loads(checked.stdout)
+    assert [c["path"] for c in result["changed"]] == [NAMES[0]], result
+    assert sorted(result["verified"]) == sorted([NAMES[1], *beside.values()]), result
+    assert result["extra"] == [] and result["missing"] == [], result

@@ -12,6 +12,7 @@ from integration.test_card_identity import NAMES, two_cards
 from offload.card_identity import card_identity
 from s3.conftest import admin
 from s3.test_s3_cli import offload as cli_offload
+from s3.test_s3_verify import verify
 
 
 def test_a_reshot_card_is_read_back_from_a_bucket_and_refused(  # type: ignore[no-untyped-def]
@@ -76,3 +77,14 @@ def test_two_cards_kept_both_under_one_prefix_each_find_their_own_objects(  # ty
         assert sum(e["event"] == "file_verified_earlier" for e in trusted) == len(NAMES), err
         assert not any(e["event"] == "file_verified" for e in trusted), err
     assert keys() == before
+    # Against the bucket's ledger alone (its ASC MHL history removed): every object of both
+    # cards is checked. Failed before: the last line of each path alone was the reference,
+    # so A's objects were extra ("new") objects, never checked.
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="day1/A001/ascmhl/")["Contents"]
+    for item in listed:
+        client.delete_object(Bucket=bucket, Key=item["Key"])
+    code, out, err = verify(tmp_path, s3_server.url, "--json", f"{url}/A001")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["reference"] == "ledger" and data["extra"] == [], data
+    assert sorted(data["verified"]) == sorted(k.removeprefix("day1/A001/") for k in before)

@@ -88,3 +88,20 @@ def test_the_lines_are_those_every_version_reads(tmp_path: Path) -> None:
     keys = set(LedgerEntry.__dataclass_fields__)
     for line in ledger.path.read_text().splitlines():
         assert set(json.loads(line)) <= keys
+
+
+def test_the_standing_entries_written_again_fold_back_to_themselves(tmp_path: Path) -> None:
+    """``LedgerEntries.standing``: every entry that vouches for a copy, in an order whose
+    lines fold back to the same entries (``offload verify`` of a bucket writes them so)."""
+    a, b = _copy(A), _copy(B, "C001 (1).MOV")
+    other = verified_entry(
+        "CLIPS/C002.MOV", size_bytes=1, mtime_ns=2, digests={}, partial_name="",
+        final_name="", verify="destination", recorded_at=1.0, card=A,
+    )  # fmt: skip
+    ledger = Ledger(tmp_path)
+    ledger.append([a, other, b])
+    entries = ledger.load_entries()
+    assert list(entries.standing()) == [a, b, other]
+    copied = Ledger(tmp_path / "copy")
+    copied.append(entries.standing())
+    assert copied.load_entries() == entries

@@ -480,15 +480,14 @@ def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     if not paths:
         return 0
     try:
-        latest, beside = Ledger(root).load_entries()
+        entries = Ledger(root).load_entries()
     except OSError:
         return 0
     # Each path's last entry, and the entries of other cards standing beside it (each
     # card's copy under a name of its own, --keep-both): a run of that card trusts it.
-    standing = [*latest.values(), *(e for earlier in beside.values() for e in earlier)]
     recorded = {
         final_path_of(Path(), entry).as_posix()
-        for entry in standing
+        for entry in entries.standing()
         if entry.state in ("verified", "transfer_checked")
     }
     return sum(1 for path in paths if Path(path).as_posix() in recorded)
