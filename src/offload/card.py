@@ -65,6 +65,7 @@ from offload.ledger import (
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
     Ledger,
+    LedgerEntries,
     LedgerEntry,
     final_path_of,
     proof_satisfies,
@@ -505,7 +506,9 @@ def _plan(
         else Ledger(plan.root, card=card_key)
         for plan in plans
     ]
-    loaded = [_load_ledger(ledger) if options.incremental else {} for ledger in ledgers]
+    loaded = [
+        _load_ledger(ledger) if options.incremental else LedgerEntries({}, {}) for ledger in ledgers
+    ]
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)
@@ -946,20 +949,43 @@ def _changed_words(entry: LedgerEntry, final: str, size_now: int) -> str:
 
 
 def _by_card(
-    loaded: Sequence[dict[str, LedgerEntry]], card: str
+    loaded: Sequence[LedgerEntries], card: str
 ) -> tuple[list[dict[str, LedgerEntry]], list[dict[str, LedgerEntry]]]:
     """Each destination's entries split by ``same_card``: those that may vouch for a copy
-    of the card *card* ("" unknown: all of them), and those recorded from another card.
-    One pass over each ledger's entries, none when the card is unknown."""
+    of the card *card* ("" unknown: each path's last entry), and those recorded from
+    another card under the card file's own name (what a read-back there reads: named in
+    its refusal). A path's entry of this card may stand beside its last one, another
+    card's (``LedgerEntries.beside``: each card's copy kept under a name of its own,
+    ``--keep-both``): this card's vouches for its copy. One pass over each ledger's last
+    entries, none when the card is unknown."""
     if not card:
-        return list(loaded), [{} for _ in loaded]
+        return [entries.latest for entries in loaded], [{} for _ in loaded]
     mine: list[dict[str, LedgerEntry]] = []
     others: list[dict[str, LedgerEntry]] = []
-    for known in loaded:
-        other = {path: e for path, e in known.items() if not same_card(e, card)}
-        mine.append({p: e for p, e in known.items() if p not in other} if other else known)
+    for latest, beside in loaded:
+        foreign = [path for path, e in latest.items() if not same_card(e, card)]
+        if not foreign and not beside:  # the usual ledger: every entry this card's
+            mine.append(latest)
+            others.append({})
+            continue
+        own = {path: e for path, e in latest.items() if same_card(e, card)}
+        other = {path: latest[path] for path in foreign if _at_own_name(latest[path], path)}
+        # The entries standing beside a path's last one (each under a name of its own).
+        for path, earlier in beside.items():
+            for entry in earlier:
+                if same_card(entry, card):
+                    own[path] = entry
+                elif _at_own_name(entry, path):
+                    other[path] = entry
+        mine.append(own)
         others.append(other)
     return mine, others
+
+
+def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
+    """Whether *entry* records its copy under the card file's own name (not a keep-both
+    name)."""
+    return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
 
 
 def _other_card_words(
@@ -989,12 +1015,13 @@ def _proven_when(entry: LedgerEntry) -> tuple[str, str]:
     return verb, when
 
 
-def _load_ledger(ledger: Ledger) -> dict[str, LedgerEntry]:
-    """The ledger's entries; UsageError (exit 64, nothing written) when it cannot be read:
-    for a drive that went away (ENOTCONN, EIO, ENODEV), naming the drive to reconnect (the
-    ledger is not at fault: moving it away would lose what it vouches for)."""
+def _load_ledger(ledger: Ledger) -> LedgerEntries:
+    """The ledger's entries (``Ledger.load_entries``); UsageError (exit 64, nothing
+    written) when it cannot be read: for a drive that went away (ENOTCONN, EIO, ENODEV),
+    naming the drive to reconnect (the ledger is not at fault: moving it away would lose
+    what it vouches for)."""
     try:
-        return ledger.load()
+        return ledger.load_entries()
     except OSError as exc:
         # A drive's ledger (an S3Ledger's errors are its service's: docs/s3.md). The drive
         # went away only if its copy root cannot be looked at either: a ledger file that
@@ -1541,6 +1568,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         ignore_patterns=(*plan.options.ignore.patterns, *TOOL_IGNORE_PATTERNS),
         started_at=report.job.started_at,
         destinations=tuple(destinations),
+        fast_copy=plan.stands_in_for is not None,
     )
 
 

@@ -46,6 +46,14 @@ class CardHistory(NamedTuple):
     warnings: tuple[PreflightItem, ...] = ()
 
 
+def history_words(*, fast_copy: bool) -> tuple[str, str]:
+    """Whose ASC MHL history an offload reads and carries, and what holds it, in words:
+    ("the card's", "the card"), or for a fast copy standing in for an absent card (a
+    cascade re-run without it) ("the fast copy's", "the fast copy"): named as what was
+    really read, never the card's when the card was not read."""
+    return ("the fast copy's", "the fast copy") if fast_copy else ("the card's", "the card")
+
+
 def check_card_history(source: Path, *, fast_copy: bool = False) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
@@ -55,10 +63,7 @@ def check_card_history(source: Path, *, fast_copy: bool = False) -> CardHistory:
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
     """
-    # Whose history, and what holds the files: named as what was really read.
-    whose, holder = (
-        ("the fast copy's", "the fast copy") if fast_copy else ("the card's", "the card")
-    )
+    whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
     if not folder.is_dir():
         return CardHistory({}, trusted=False)

@@ -34,6 +34,13 @@ on a disk udev and blkid name nothing for, a network share) is trusted on the qu
 alone, as before: same relative path, size and mtime; and so is any entry in a run that
 cannot tell its card.
 
+Which entry of a path: the last line, as every version reads it, but for the entries of
+other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
+one folder each keep their own copy's entry ("clip.mov" of one, "clip (1).mov" of the
+other), so that a re-run of either trusts its own copy instead of writing one more.
+Nothing new is written for it: an older version reads the same lines by the last line's
+rule (trusting less: the other card's copy is read back).
+
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
 raises), and the path's previous line stands. So a newer version marks an entry that must be
 trusted *less* with a key of its own, written only then: an older version skips it and reads
@@ -56,7 +63,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -226,22 +233,22 @@ class Ledger:
         return held.stored_as(mtime_ns, copy_mtime_ns)
 
     def load(self) -> dict[str, LedgerEntry]:
-        """The last entry per relative path. A torn last line (killed mid-write) is ignored.
+        """The last entry per relative path (``LedgerEntries.latest``). A torn last line
+        (killed mid-write) is ignored. Raises OSError if the ledger cannot be read."""
+        return self.load_entries().latest
 
-        Raises OSError if the ledger exists but cannot be read.
-        """
-        entries: dict[str, LedgerEntry] = {}
+    def load_entries(self) -> LedgerEntries:
+        """The last entry per relative path and the entries of other cards still standing
+        beside it (``fold_lines``). Raises OSError if the ledger cannot be read."""
+        return fold_lines(self._lines())
+
+    def _lines(self) -> Iterator[str]:
+        """The ledger's lines, oldest first (none when there is no ledger yet). Raises
+        OSError."""
         if not self.path.exists():
-            return entries
+            return
         with open(self.path, encoding="utf-8", errors="surrogateescape") as handle:
-            for line in handle:
-                try:
-                    raw = json.loads(line)
-                    entry = LedgerEntry(**raw)
-                except (ValueError, TypeError):
-                    continue
-                entries[entry.relative_path] = entry
-        return entries
+            yield from handle
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Append entries and fsync. Raises OSError (the destination is then not trustworthy).
@@ -446,6 +453,84 @@ class Ledger:
         return abs(st.st_mtime_ns - mtime_ns) < 2_000_000_000 or self._mtime_not_held(
             mtime_ns, st.st_mtime_ns
         )
+
+
+class LedgerEntries(NamedTuple):
+    """A ledger as a run reads it (``fold_lines``).
+
+    ``latest``: the last entry of each path, the rule of every version. ``beside``: by
+    path, the entries of other cards that the last one leaves standing (each the last of
+    its card there), for a path whose copies of two cards or more were kept side by side
+    (``--keep-both`` into one folder: "clip.mov" of one card, "clip (1).mov" of another).
+    Empty for an ordinary ledger."""
+
+    latest: dict[str, LedgerEntry]
+    beside: dict[str, tuple[LedgerEntry, ...]]
+
+    def standing(self) -> Iterator[LedgerEntry]:
+        """Every entry that stands: for each path, those of other cards beside its last
+        one (oldest first), then its last one; lines written in this order fold back to
+        these entries (``fold_lines``)."""
+        beside = self.beside
+        for path, entry in self.latest.items():
+            if beside and path in beside:
+                yield from beside[path]
+            yield entry
+
+
+def fold_lines(lines: Iterable[str]) -> LedgerEntries:
+    """The entries of a ledger's *lines* (oldest first): the last one of each path, and
+    the earlier ones of other cards that stand beside it (``still_standing``). A line that
+    is no entry this version knows (torn, a newer version's key) is skipped, and the
+    path's previous entries stand (the module's compatibility rule)."""
+    latest: dict[str, LedgerEntry] = {}
+    beside: dict[str, tuple[LedgerEntry, ...]] = {}
+    for line in lines:
+        try:
+            raw = json.loads(line)
+            entry = LedgerEntry(**raw)
+        except (ValueError, TypeError):
+            continue
+        path = entry.relative_path
+        before = latest.get(path)
+        latest[path] = entry
+        # Rare: a path whose last two lines are of two cards (or that has such entries).
+        if before is not None and (before.card != entry.card or path in beside):
+            standing = still_standing((*beside.pop(path, ()), before), entry)
+            if standing:
+                beside[path] = standing
+    return LedgerEntries(latest, beside)
+
+
+def still_standing(earlier: Iterable[LedgerEntry], entry: LedgerEntry) -> tuple[LedgerEntry, ...]:
+    """Those of the *earlier* entries of a path that a later *entry* of it leaves standing:
+    the copies (verified or transfer-checked) of another card than *entry*'s, both cards
+    known, under another name than *entry*'s copy. A card's copy kept beside another's
+    (``--keep-both``: each card's file under a name of its own in one folder) is still
+    vouched for by its card's entry when the other card's run records its own; a re-run of
+    either card then finds its own copy instead of writing one more.
+
+    Ended, as by every version: by an entry of the same card (its last one stands), one
+    of the same name (that file was written or proven since: the earlier entry is not its
+    record), a ``revoked`` line (it names no card nor name: it ends them all), and an
+    entry whose card is unknown (an older version's, or a run that could not tell: it may
+    be any card's)."""
+    if not entry.card or entry.state == "revoked":
+        return ()
+    name = _name_of(entry)
+    return tuple(
+        e
+        for e in earlier
+        if e.card
+        and e.state in ("verified", "transfer_checked")
+        and not same_card(e, entry.card)
+        and _name_of(e) != name
+    )
+
+
+def _name_of(entry: LedgerEntry) -> str:
+    """The name of the copy *entry* records, in its folder (``final_path_of``'s)."""
+    return entry.final_name or entry.relative_path.rpartition("/")[2]
 
 
 def recorded_entry(

@@ -164,7 +164,9 @@ class OffloadRecords:
 
     ``ignore_patterns``: the scan's ignore patterns as given (the writer keeps those an
     ASC MHL ignore list can carry); ``directories``: every folder of the source, relative;
-    ``card_has_history``: the card's own (trusted) ASC MHL history is carried from ``source``.
+    ``card_has_history``: the card's own (trusted) ASC MHL history is carried from ``source``;
+    ``fast_copy``: ``source`` is a fast copy standing in for an absent card (a cascade
+    re-run without it): the history carried is that copy's, and the warnings say so.
     """
 
     source: Path
@@ -174,6 +176,7 @@ class OffloadRecords:
     ignore_patterns: tuple[str, ...]
     started_at: float
     destinations: tuple[DestinationRecords, ...]
+    fast_copy: bool = False
 
 
 _NESTED_STATE = "/" + STATE_FOLDER  # a file named like the copy root's state, below it
@@ -620,7 +623,7 @@ def _write_on_destination(
         # Nothing verified here: nothing any manifest could record, and the card's history
         # is not carried either (no generation of ours would follow it to hide our state).
         if pending is not None:
-            _settle(root, records, pending, outcome, record)
+            _settle(root, records, pending, outcome, record, pending=True)
         return outcome
     # The card's history first: whatever is decided below reads the history as it then is.
     carried = CarriedHistory()
@@ -643,7 +646,7 @@ def _write_on_destination(
         records, options, destination, hasher, outcome, state_folders, ascmhl=ascmhl
     )
     if carried.written:
-        _settle(root, records, carried, outcome, record)
+        _settle(root, records, carried, outcome, record, pending=pending is not None)
     return outcome
 
 
@@ -658,12 +661,18 @@ def _settle(
     carried: CarriedHistory,
     outcome: ManifestResult,
     record: Path,
+    *,
+    pending: bool,
 ) -> None:
-    """The card's history *carried* to *root* (by this run or a dead one, *record*) is
-    followed by a generation of ours, or is taken back; the record is cleared once either
-    is durable (a take-back that fails leaves it, for the next run to finish)."""
+    """The card's history *carried* to *root* (by this run or, *pending*, also by a dead
+    one, *record*) is followed by a generation of ours, or is taken back; the record is
+    cleared once either is durable (a take-back that fails leaves it, for the next run to
+    finish)."""
     followed = _generation_written(root, outcome, carried) or _followed(root, records, carried)
-    if not followed and not _take_back(root, carried, outcome):
+    # Whose history: this run's source's, but a dead run's may have carried another's (the
+    # card's, where this run is fed from a fast copy).
+    whose = "the" if pending else _whose(records)[0]
+    if not followed and not _take_back(root, carried, outcome, whose):
         return
     try:
         record.unlink(missing_ok=True)
@@ -692,26 +701,35 @@ def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHi
     if len(names) > 3:
         shown += f" and {len(names) - 3} more"
     where = printable_name(str(root / ASCMHL_FOLDER))
-    card = printable_name(str(records.source / ASCMHL_FOLDER))
+    source = printable_name(str(records.source / ASCMHL_FOLDER))
+    whose, holder = _whose(records)
     if carried.shares_generations:
         why = (
-            f"the history in {where} was carried from the card by an earlier offload and has "
-            "generations of its own since, so the card's later generations "
-            f"({shown}, made on the card after that offload) are not added to it: placed "
+            f"the history in {where} was carried from {holder} by an earlier offload and has "
+            f"generations of its own since, so {whose} later generations "
+            f"({shown}, made on {holder} after that offload) are not added to it: placed "
             "after them they would read as made on this copy"
         )
     else:
         why = (
-            f"{where} holds an ASC MHL history of its own that holds none of the card's "
-            f"generations ({shown}), so the card's history is not added to it"
+            f"{where} holds an ASC MHL history of its own that holds none of {whose} "
+            f"generations ({shown}), so {whose} history is not added to it"
         )
     return (
-        f"the card's ASC MHL history ({card}) is not carried on to {root}: {why}. The "
+        f"{whose} ASC MHL history ({source}) is not carried on to {root}: {why}. The "
         "history there is continued by offload-ai's generations, which list every file "
-        "verified there, those the card's later generations record included (each checked "
-        "against the card's history while it was read); the card's own generations stay on "
-        "the card (offload into a new folder to carry them whole)"
+        f"verified there, those {whose} later generations record included (each checked "
+        f"against {whose} history while it was read); {whose} own generations stay on "
+        f"{holder} (offload into a new folder to carry them whole)"
     )
+
+
+def _whose(records: OffloadRecords) -> tuple[str, str]:
+    """Whose ASC MHL history this run carries, and what holds it, in words: the card's,
+    or the fast copy's when it stands in for an absent card (``history_words``)."""
+    from offload.card_history import history_words
+
+    return history_words(fast_copy=records.fast_copy)
 
 
 def _generation_written(root: Path, outcome: ManifestResult, carried: CarriedHistory) -> bool:
@@ -725,17 +743,18 @@ def _generation_written(root: Path, outcome: ManifestResult, carried: CarriedHis
     )
 
 
-def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> bool:
+def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult, whose: str) -> bool:
     """No generation of ours follows the card's history carried to *root*: it is taken
     back, so that no history is left there without one (its ignore list hides our state;
     the card's would leave ``ascmhl verify`` to call ``.offload/`` new files). Whether it
-    was."""
+    was. *whose*: whose history it is, in words ("the card's", "the fast copy's", or "the"
+    where it is not known)."""
     taken_back = False
     try:
         take_back_history(root, carried)
     except OffloadError as exc:
         note = (
-            f"the card's ASC MHL history carried there could not be taken back ("
+            f"{whose} ASC MHL history carried there could not be taken back ("
             f"{exc.message}): without a generation of offload-ai after it, ascmhl verify "
             f"calls the files of {STATE_FOLDER}/ new"
         )
@@ -744,7 +763,7 @@ def _take_back(root: Path, carried: CarriedHistory, outcome: ManifestResult) -> 
         taken = {str(p) for p in carried.written}
         outcome.written = [p for p in outcome.written if p not in taken]
         note = (
-            "the card's ASC MHL history is not left there either: without a generation of "
+            f"{whose} ASC MHL history is not left there either: without a generation of "
             f"offload-ai after it, ascmhl verify would call the files of {STATE_FOLDER}/ new"
         )
     if outcome.error is not None:
@@ -971,7 +990,8 @@ def _kinds_lacking(
             if unheld is None and _newest_is_the_cards(history, records):
                 lacking.add(MhlKind.ASCMHL)
                 gaps.append(
-                    f"the ASC MHL history on {root} holds the card's own generations only, "
+                    f"the ASC MHL history on {root} holds {_whose(records)[0]} own "
+                    "generations only, "
                     "though its ledger records files verified there: an earlier run stopped "
                     "before writing its manifests; a new generation records the transfer of "
                     "every file verified there, those verified by an earlier run with the "

@@ -104,12 +104,14 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
             path=root,
         )
     # A transfer-checked copy's entry holds its in-flight digests: as good a reference.
-    entries = {
-        path: e for path, e in ledger.load().items() if e.state in ("verified", "transfer_checked")
-    }
+    # Each path's last entry and those of other cards standing beside it (each card's copy
+    # under a name of its own, --keep-both): every copy the ledger vouches for.
+    entries = [
+        e for e in ledger.load_entries().standing() if e.state in ("verified", "transfer_checked")
+    ]
     recorded: dict[str, tuple[int, dict[str, str]]] = {}
-    for path, entry in entries.items():
-        final = path.rsplit("/", 1)
+    for entry in entries:
+        final = entry.relative_path.rsplit("/", 1)
         name = entry.final_name or final[-1]
         relative = f"{final[0]}/{name}" if len(final) == 2 else name
         recorded[relative] = (entry.size_bytes, entry.digests)

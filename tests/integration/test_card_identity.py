@@ -14,6 +14,7 @@ from typing import Any
 from integration.test_cascade import stopped_at_release
 from integration.test_field_filesystems import newest_report, run
 from offload.card_identity import card_identity
+from support.cards import corrupt_keeping_size_and_mtime
 from support.mounts import exfat_replugged, unmount
 
 MTIME_NS = 1_700_000_000_000_000_000
@@ -270,3 +271,55 @@ def test_the_dry_run_names_the_card_and_reads_another_cards_copies_back(
     assert all("from another card" in item["why"] for item in dest["read_back"])
     words = run("copy", "--dry-run", second, tmp_path / "dest")
     assert f"Card: volume {second_id.volume_id}" in words.stderr, words.stderr
+
+
+def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Card A, then card B (``--keep-both``: its clips kept beside A's as "name (1).ext"),
+    then A, B, A, B again: each re-run trusts its own card's copies from the ledger and
+    writes nothing. Failed before: the ledger kept the last line of a path whatever its
+    card, so each re-run found the other card's entry, read the clip at the card's own
+    name back, and B's runs wrote "(2)", "(3)" ... one more copy every time."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    folder = dest / "A001"
+    done = copy_into_dest(tmp_path, first)
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = run("copy", second, dest, "--keep-both", "--report-dir", reports)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    beside = {name: name.replace(".MOV", " (1).MOV") for name in NAMES}
+    for name, other in beside.items():
+        assert (folder / name).read_bytes() == (first / name).read_bytes()
+        assert (folder / other).read_bytes() == (second / name).read_bytes()
+    before = sorted(p.name for p in (folder / "CLIPS").iterdir())
+    lines = len(ledger_lines(folder))
+    for card in (first, second, first, second):
+        again = run("copy", card, dest, "--keep-both", "--report-dir", reports)
+        assert_all_trusted(again, reports)
+        report = newest_report(reports)
+        targets = {f["path"]: f["destinations"][0]["final_path"] for f in report["files"]}
+        expected = dict.fromkeys(NAMES) if card == first else beside
+        for name in NAMES:
+            assert targets[name] == str(folder / (expected[name] or name)), targets
+    assert sorted(p.name for p in (folder / "CLIPS").iterdir()) == before
+    assert len(ledger_lines(folder)) == lines  # nothing read back, nothing recorded again
+    # A's copy changed, its size and date kept: offload verify says the ledger still
+    # vouches for it (A's plain run trusts it, as above). Failed before: "not vouched for
+    # ... no `offload copy` trusts them", read from the last line of the path, B's.
+    corrupt_keeping_size_and_mtime(folder / NAMES[0])
+    checked = run("verify", folder, "--report-dir", reports)
+    said = " ".join(checked.stderr.split())
+    assert checked.returncode == 11, said
+    assert f"CHANGED {folder / NAMES[0]}" in said, said
+    assert "this copy root's ledger still vouches for the copies it recorded" in said, said
+    assert "not vouched for" not in said, said
+    # Against the ledger alone (no ASC MHL history there): each card's copies are checked,
+    # A's changed one found changed. Failed before: the ledger's last line of each path
+    # alone was the reference, so A's copies were extra files and its change went unseen.
+    (folder / "ascmhl").rename(tmp_path / "ascmhl-moved")
+    checked = run("verify", folder, "--json", "--report-dir", reports)
+    result = json.loads(checked.stdout)
+    assert [c["path"] for c in result["changed"]] == [NAMES[0]], result
+    assert sorted(result["verified"]) == sorted([NAMES[1], *beside.values()]), result
+    assert result["extra"] == [] and result["missing"] == [], result

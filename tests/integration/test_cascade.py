@@ -663,3 +663,33 @@ def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
         "/ascmhl/: the fast copy's (not the card's) ASC MHL history, carried and continued"
     ), reasons
     assert "the card's ASC MHL" not in json.dumps(report)
+
+
+def test_without_the_card_a_history_not_carried_on_is_named_as_the_fast_copys(
+    tmp_path: Path,
+) -> None:
+    """The card gone, the slow destination's copy root already holds an ASC MHL history of
+    its own (another offload into that folder): the fast copy's history is not carried on
+    to it, and the warning says whose it is. Failed before: "the card's ASC MHL history
+    (<fast copy>/ascmhl) is not carried on ... the card's own generations stay on the
+    card", of a history read from the fast copy, the card not read in that run."""
+    card, fast, slow = released_and_stopped(tmp_path)
+    other = tmp_path / "other" / card.name  # another source of that name, other files
+    (other / "OTHER").mkdir(parents=True)
+    (other / "OTHER" / "x.mov").write_bytes(os.urandom(1000))
+    assert cli(tmp_path, str(other), str(slow))[0] == 0
+    assert (slow / card.name / "ascmhl").is_dir()
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    words = " ".join(err.split())  # rich wraps the line
+    start = words.index("ASC MHL history (")
+    warning = words[words.rindex("WARNING:", 0, start) : words.index("carry them whole)")]
+    source = f"{fast / card.name / 'ascmhl'}"
+    assert (
+        f"the fast copy's ASC MHL history ({source}) is not carried on to {slow / card.name}"
+        in warning
+    ), warning
+    assert "holds none of the fast copy's generations" in warning, warning
+    assert "the fast copy's own generations stay on the fast copy" in warning, warning
+    assert "the card" not in warning, warning

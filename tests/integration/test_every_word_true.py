@@ -212,6 +212,47 @@ def test_a_different_file_of_the_same_size_is_refused_and_kept(tmp_path: Path) -
     assert (dest / "A001" / "CLIPS" / "C000.mov").read_bytes() == other
 
 
+def test_a_run_that_wrote_no_copy_says_how_each_completed_one_was_proven(
+    tmp_path: Path,
+) -> None:
+    """No byte written and one copy refused (a foreign file of the card file's size at its
+    name): the verdict says how the others were proven. Failed before: "no copy completed",
+    though every other copy was read back and verified now (adopted), or verified earlier."""
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    subprocess.run(["cp", "-r", str(card), str(dest)], check=True)  # copies to adopt
+    foreign = dest / "A001" / "CLIPS" / "C002.mov"
+    foreign.write_bytes(os.urandom(200_000))  # the card file's size, other content
+    reports = tmp_path / "reports"
+    adopted = run("copy", card, dest, "--report-dir", reports)
+    assert adopted.returncode == 1, adopted.stderr
+    verdict = " ".join(adopted.stderr.split())  # rich wraps the line
+    assert (
+        "2 are verified on every destination; no new copy completed: 2 copies already "
+        "there verified now (read back), 1 copy failed (" in verdict
+    ), verdict
+    assert "no copy completed" not in verdict
+
+    # Again: the two adopted are trusted now (verified earlier), the foreign one refused.
+    trusted = run("copy", card, dest, "--report-dir", reports)
+    assert trusted.returncode == 1, trusted.stderr
+    verdict = " ".join(trusted.stderr.split())
+    assert "no new copy completed: 2 verified earlier (not re-read), 1 copy failed (" in verdict, (
+        verdict
+    )
+
+    # In transfer mode over an empty file's copy: made (nothing to write), not "no new copy".
+    (card / "CLIPS" / "EMPTY.txt").write_bytes(b"")
+    made = run("copy", card, dest, "--report-dir", reports, "--verify", "transfer")
+    assert made.returncode == 1, made.stderr
+    verdict = " ".join(made.stderr.split())
+    assert (
+        "; 1 new copy with no byte to write (empty, or resumed whole), 2 verified earlier "
+        "(not re-read), 1 copy failed (" in verdict
+    ), verdict
+
+
 def test_a_file_of_another_size_in_the_way_is_named_before_the_copy(tmp_path: Path) -> None:
     """Failed before: the plan line said "3 to copy" for a card whose copy of one file a
     foreign file of another size was in the way of (refused by the engine once the copy

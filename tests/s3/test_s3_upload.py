@@ -225,8 +225,11 @@ def test_keep_both_picks_a_free_key(s3_server, bucket) -> None:  # type: ignore[
     client.put_object(Bucket=bucket, Key="cards/A/clip.mov", Body=b"1")
     client.put_object(Bucket=bucket, Key="cards/A/clip (1).mov", Body=b"2")
     dest = destination(s3_server.url, bucket)
-    assert dest.free_key("cards/A/clip.mov") == "cards/A/clip (2).mov"
-    assert dest.free_key("cards/A/other.mov") == "cards/A/other.mov"
+    assert dest.free_key("cards/A/clip.mov") == (
+        "cards/A/clip (2).mov",
+        ("cards/A/clip.mov", "cards/A/clip (1).mov"),
+    )
+    assert dest.free_key("cards/A/other.mov") == ("cards/A/other.mov", ())
     dest.close()
 
 

@@ -472,19 +472,22 @@ def _has_ledger(root: Path) -> bool:
 
 def _recorded_in_ledger(root: Path, paths: list[str]) -> int:
     """How many of *paths* (relative to the copy root *root*) its ledger records as a copy
-    of ours at that name (the last entry of a card file: verified or transfer-checked), as
+    of ours at that name (the last entry of a card file, or one of another card standing
+    beside it: verified or transfer-checked), as
     ``offload copy --reverify`` takes up a copy of ours that changed (``Ledger.changed_copy``;
     it also asks that the card's file be the one recorded, which a check cannot see). A
     ledger that cannot be read records none."""
     if not paths:
         return 0
     try:
-        entries = Ledger(root).load()
+        entries = Ledger(root).load_entries()
     except OSError:
         return 0
+    # Each path's last entry, and the entries of other cards standing beside it (each
+    # card's copy under a name of its own, --keep-both): a run of that card trusts it.
     recorded = {
         final_path_of(Path(), entry).as_posix()
-        for entry in entries.values()
+        for entry in entries.standing()
         if entry.state in ("verified", "transfer_checked")
     }
     return sum(1 for path in paths if Path(path).as_posix() in recorded)

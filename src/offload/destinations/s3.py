@@ -395,17 +395,19 @@ class S3Destination:
     def exists_key(self, key: str) -> bool:
         return self.stat_key(key) is not None
 
-    def free_key(self, key: str) -> str:
+    def free_key(self, key: str) -> tuple[str, tuple[str, ...]]:
         """*key* if nothing is stored there, else the first free ``name (n).ext`` (keep-both;
-        a key cannot change once its upload started, so it is chosen before). Raises
-        OSError (FileExistsError when no name is free)."""
-        candidate, attempt = key, 0
+        a key cannot change once its upload started, so it is chosen before), and the keys
+        tried before it, each found taken (a HEAD each, in order). Raises OSError
+        (FileExistsError when no name is free)."""
+        taken: list[str] = []
+        candidate = key
         while self.exists_key(candidate):
-            attempt += 1
-            if attempt > 9999:
+            taken.append(candidate)
+            if len(taken) > 9999:
                 raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
-            candidate = keep_both_key(key, attempt)
-        return candidate
+            candidate = keep_both_key(key, len(taken))
+        return candidate, tuple(taken)
 
     def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
         """Every object whose key starts with *prefix*, in key order. Raises OSError (EPROTO:

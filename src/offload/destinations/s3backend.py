@@ -38,7 +38,6 @@ from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
     display_path,
-    keep_both_key,
     s3_root,
 )
 from offload.options import ExistingFilePolicy
@@ -354,19 +353,11 @@ class S3Backend:
         final_path = Path(final_path)
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
-            chosen = self.store.free_key(key)
-            # Every name tried before the one chosen was found taken (free_key tries them in
-            # order): another writer may have stored them after the plan's listing.
-            if chosen != key:
-                taken = [key]
-                for attempt in range(1, 10_000):
-                    candidate = keep_both_key(key, attempt)
-                    if candidate == chosen:
-                        break
-                    taken.append(candidate)
+            key, taken = self.store.free_key(key)
+            # Another writer may have stored these after the plan's listing.
+            if taken:
                 with self._lock:
                     self._taken.update(taken)
-            key = chosen
         replace = self._existing is ExistingFilePolicy.OVERWRITE
         upload = self.store.open_upload(
             key,

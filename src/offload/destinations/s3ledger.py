@@ -3,8 +3,9 @@ offloads (the S3 side of ``offload.ledger``).
 
 Objects cannot be appended to, so each ``append`` (one a batch) stores one small object
 ``<root>/.offload/ledger/<time_ns>-<run>-<serial>.jsonl`` (never over another), and ``load``
-reads them all in key order (time first): the last entry per path wins, as in the local
-ledger. Entries are written after the read-back matched and after the engine's publish step
+reads them all in key order (time first), their lines folded as the local ledger's
+(``ledger.fold_lines``: the last entry per path, and other cards' entries standing beside
+it). Entries are written after the read-back matched and after the engine's publish step
 (for a replacement, the server-side copy over the final key), as on a disk. Each entry
 records the ETag of the object its upload completed (read back under that ETag). A re-run
 trusts an entry only if the object under the key still has that ETag and the recorded size
@@ -24,10 +25,9 @@ than a HEAD would.
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,18 +65,12 @@ class S3Ledger(Ledger):
         self._serial = itertools.count()
         self._listing: dict[str, ObjectInfo] | None = None
 
-    def load(self) -> dict[str, LedgerEntry]:
-        """The last entry per relative path. Raises OSError if the ledger cannot be read."""
-        entries: dict[str, LedgerEntry] = {}
+    def _lines(self) -> Iterator[str]:
+        """The lines of every object of the ledger, in key order (time first): folded as
+        a disk's (``Ledger.load_entries``). Raises OSError."""
         for info in sorted(self.store.list_keys(self._prefix), key=lambda i: i.key):
             raw = self.store.get_small(info.key) or b""
-            for line in raw.decode("utf-8", "surrogateescape").splitlines():
-                try:
-                    entry = LedgerEntry(**json.loads(line))
-                except (ValueError, TypeError):
-                    continue
-                entries[entry.relative_path] = entry
-        return entries
+            yield from raw.decode("utf-8", "surrogateescape").splitlines()
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Store the entries as one new object. Raises OSError."""

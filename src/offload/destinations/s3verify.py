@@ -227,12 +227,14 @@ def _mirror(
             odd.append(relative)
             continue
         keys[relative] = (info.key, info.size_bytes)
-    entries = S3Ledger(backend, backend.root).load()
-    if entries:
+    entries = S3Ledger(backend, backend.root).load_entries()
+    if entries.latest:
         ledger = root / STATE_FOLDER / "ledger.jsonl"
         ledger.parent.mkdir(parents=True, exist_ok=True)
         with open(ledger, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            for entry in entries.values():
+            # Other cards' entries standing beside a path's last one too (in an order that
+            # folds back to them): every copy the bucket's ledger vouches for.
+            for entry in entries.standing():
                 handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
     return keys, odd, history
 

@@ -154,15 +154,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             verified_bytes += file.size_bytes
     # The bytes of the copies finished (verified or transfer-checked): a copy that failed or
     # was cancelled part-way may have written bytes that were then removed with its partial
-    # (a disk that filled), so with none finished and one of them, "no copy completed", never
-    # "nothing written", which would claim nothing ever reached the drive.
+    # (a disk that filled), so with one of them, never "nothing written", which would claim
+    # nothing ever reached the drive (``_no_bytes_written``).
     written = sum(d.bytes_written for d in job.destinations)
     unfinished = by_state[DestinationStatus.FAILED] + by_state[DestinationStatus.CANCELLED]
     speed = (
         f"; {filesize.decimal(written)} written in {job.elapsed_s:.1f} s "
         f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
         if written and job.elapsed_s > 0
-        else f"; no copy completed ({job.elapsed_s:.1f} s)"
+        else f"; {_no_bytes_written(job)} ({job.elapsed_s:.1f} s)"
         if unfinished
         else f"; nothing written ({job.elapsed_s:.1f} s)"
     )
@@ -434,6 +434,50 @@ def _adopted_line(report: OffloadReport, adopted: int) -> str:
         for kind, count in sorted(kinds.items())
     )
     return f"{_copies_were(adopted)} already there ({parts}): {done}"
+
+
+def _no_bytes_written(job: JobReport) -> str:
+    """What became of every copy of a run that wrote no byte of a finished copy and failed
+    or cancelled some: "no copy completed" only when none did, else how each completed one
+    was proven (read back now: adopted or re-checked; verified or transfer-checked by an
+    earlier run; made with no byte to write: an empty file, an upload resumed whole) and
+    how many failed or were cancelled. Never "nothing written": a copy that failed may have
+    written bytes before its partial was removed."""
+    made = read_back = earlier = transfer_earlier = failed = cancelled = 0
+    for file in job.files:
+        for d in file.destinations:
+            if d.status is DestinationStatus.VERIFIED_EARLIER:
+                earlier += 1
+            elif d.status is DestinationStatus.FAILED:
+                failed += 1
+            elif d.status is DestinationStatus.CANCELLED:
+                cancelled += 1
+            elif d.action is CopyAction.TRUSTED:
+                transfer_earlier += 1
+            elif d.action is CopyAction.COPIED:
+                made += 1
+            else:  # adopted, re-checked: a copy already there, read back in this run
+                read_back += 1
+    parts = [
+        f"{plural(made, 'new copy', 'new copies')} with no byte to write (empty, or resumed whole)"
+        if made
+        else "",
+        f"{plural(read_back, 'copy', 'copies')} already there verified now (read back)"
+        if read_back
+        else "",
+        f"{earlier} verified earlier (not re-read)" if earlier else "",
+        f"{transfer_earlier} transfer-checked earlier (never read back)"
+        if transfer_earlier
+        else "",
+    ]
+    if not any(parts):
+        return "no copy completed"
+    parts += [
+        f"{plural(failed, 'copy', 'copies')} failed" if failed else "",
+        f"{plural(cancelled, 'copy', 'copies')} cancelled" if cancelled else "",
+    ]
+    done = ", ".join(part for part in parts if part)
+    return done if made else f"no new copy completed: {done}"
 
 
 def _copies_were(count: int) -> str:
