@@ -589,7 +589,7 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     reports = sorted((tmp_path / "reports").glob("CARD_*.json"))
     text = _html_text(tmp_path, str(reports[-1]))
     assert "were fed" not in text
-    assert "destination(s) 2 got no copy from the fast destinations" in text
+    assert "no copy reached destination 2 from the fast copies" in text
 
 
 def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(tmp_path: Path) -> None:
@@ -641,7 +641,7 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(tmp_pat
     reports = sorted((tmp_path / "reports").glob("A003R1_*.json"))
     text = _html_text(tmp_path, str(reports[-1]))
     assert "got no copy" not in text
-    assert "destination(s) 2 needed nothing from the fast destinations" in text
+    assert "destination 2 needed nothing from the fast copies" in text
 
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
@@ -663,3 +663,70 @@ def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
         "/ascmhl/: the fast copy's (not the card's) ASC MHL history, carried and continued"
     ), reasons
     assert "the card's ASC MHL" not in json.dumps(report)
+
+
+def _documents_text(tmp_path: Path, report: Path) -> list[str]:
+    """The HTML's and the PDF's text (pdftotext) of *report*, each with its runs of white
+    space made one space."""
+    html, pdf = tmp_path / "doc.html", tmp_path / "doc.pdf"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", str(report), "--html", str(html), "--pdf", str(pdf)], env) == 0
+    read = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return [" ".join(html.read_text().split()), " ".join(read.stdout.split())]
+
+
+@pytest.mark.timeout(120)
+def test_a_cascade_cancelled_by_ctrl_c_is_called_cancelled_in_the_html_and_pdf(
+    tmp_path: Path,
+) -> None:
+    """A real SIGINT right after "CARD RELEASED": the summary says the cascade was
+    cancelled, and so must the HTML and the PDF. Failed before: both said "Cascading copy:
+    destination(s) 2 needed nothing from the fast destinations" (the JSON's ``cancelled``
+    unread), while the slow destination's copies were cancelled."""
+    card = make_card(tmp_path / "cards", files=200, size=300_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    exe = Path(sys.executable).with_name("offload")
+    command = [str(exe), "copy", "--report-dir", str(tmp_path / "r"), str(card), str(fast)]
+    with subprocess.Popen(
+        [*command, "--cascade-to", str(slow)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith(b"CARD RELEASED"):
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 130, rest
+    assert f"the cascade to {slow} was cancelled" in rest
+    data = json.loads(sorted((tmp_path / "r").glob("*.json"))[-1].read_text())
+    assert data["cancelled"] and data["destinations"][1]["files_cancelled"] > 0
+    for text in _documents_text(tmp_path, sorted((tmp_path / "r").glob("*.json"))[-1]):
+        assert "needed nothing" not in text
+        assert "the card was released at" in text.lower()
+        assert "the cascade to destination 2 was cancelled" in text
+
+
+def test_a_transfer_checked_cascade_never_says_the_card_was_released(tmp_path: Path) -> None:
+    """``--verify transfer``: no fast copy is read back, so the live line says "CARD PASS
+    DONE … keep the card" (design.md). Failed before: the summary then said "The card was
+    released at …", the HTML and PDF "the card was released at …", and the JSON's
+    ``cascade.card_released_at`` was set."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow))
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    assert line.startswith("CARD PASS DONE") and "keep the card" in line
+    assert "was released" not in err
+    assert "the card NOT released" in err and f"{slow} was then fed from the fast copies" in err
+    report = sorted((tmp_path / "reports").glob("*.json"))[-1]
+    cascade = json.loads(report.read_text())["cascade"]
+    assert cascade["card_released_at"] is None and cascade["card_pass_ended_at"]
+    for text in _documents_text(tmp_path, report):
+        assert "was released" not in text and "the card NOT released" in text
+        assert "destination 2 was then fed from the fast copies" in text
