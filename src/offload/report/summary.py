@@ -36,6 +36,8 @@ _COUNT_COLUMNS = (
     ("cancelled", "files_cancelled"),
 )
 _ALWAYS = {"files_verified", "files_failed"}
+# The states of a copy read back, by this run or by the earlier one its ledger recorded.
+_READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
 
 
 def summary_table(report: OffloadReport) -> RenderableType:
@@ -218,14 +220,31 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"(not re-read{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
-        lines.append(
-            f"{plural(total, 'file')} ({filesize.decimal(job.total_bytes)}) {are(total)} on "
-            "every destination, "
-            f"TRANSFER-CHECKED ONLY: {_transfer_checks(report)}, never read back "
-            f"from the destinations ({plural(transfer_only, 'copy', 'copies')}"
-            + (f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else "")
-            + f"){speed}."
-        )
+        earlier = f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else ""
+        # Copies read back (now, or earlier by a run that read them) beside the transfer
+        # checks: each counted by how it was proven, never all called "transfer-checked".
+        read_back = [
+            f"{by_state[status]} {how}"
+            for status, how in (
+                (DestinationStatus.VERIFIED, f"verified now ({job.verify} verification)"),
+                (DestinationStatus.VERIFIED_EARLIER, "verified earlier (not re-read)"),
+            )
+            if by_state[status]
+        ]
+        copies = transfer_only + sum(by_state[s] for s in _READ_BACK)
+        size = filesize.decimal(job.total_bytes)
+        head = f"{plural(total, 'file')} ({size}) {are(total)} on every destination"
+        checks = f"{_transfer_checks(report)}, never read back from the destinations"
+        if read_back:
+            lines.append(
+                f"{head}: {transfer_only} of {plural(copies, 'copy', 'copies')} TRANSFER-CHECKED "
+                f"ONLY ({checks}{earlier}), {' and '.join(read_back)}{speed}."
+            )
+        else:
+            lines.append(
+                f"{head}, TRANSFER-CHECKED ONLY: {checks} "
+                f"({plural(transfer_only, 'copy', 'copies')}{earlier}){speed}."
+            )
     else:
         failed_files = sum(1 for f in job.files if not f.ok)
         lines.append(
