@@ -730,3 +730,33 @@ def test_a_transfer_checked_cascade_never_says_the_card_was_released(tmp_path: P
     for text in _documents_text(tmp_path, report):
         assert "was released" not in text and "the card NOT released" in text
         assert "destination 2 was then fed from the fast copies" in text
+
+
+def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_card(
+    tmp_path: Path,
+) -> None:
+    """The card gone, the re-run feeds the slow destination from the fast copy, both on this
+    machine's one disk. Failed before (QA): the Card panel showed the fast copy's path as the
+    card's, the format line said "destination 1 is on the card's own disk" (the card is not
+    there) and the fast copy, verified, was counted as no backup."""
+    card, fast, slow = released_and_stopped(tmp_path)
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    report = sorted((tmp_path / "reports").glob("*.json"))[-1]
+    data = json.loads(report.read_text())
+    assert data["source"] == str(fast / card.name)
+    release = data["card_release"]["text"]
+    assert "card's own disk" not in release, release
+    assert f"The card ({card}) was absent: this run read its fast copy {fast / card.name}" in (
+        release
+    )
+    assert "on 1 disk (2 copies), that copy among them." in release
+    assert "That is one backup" in release
+    for text in _documents_text(tmp_path, report):
+        assert "Card path" in text and "(absent: not read)" in text
+        assert "card's own disk" not in text and "that copy among them" in text
+    html = " ".join(_documents_text(tmp_path, report)[0].split())
+    assert f"<th>Card path</th><td>{card}</td><th>Source: fast copy</th>" in html.replace(
+        "<tr>", ""
+    ).replace("</tr>", "")

@@ -32,7 +32,7 @@ from offload.engine.devices import describe as describe_devices
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import card_release, user_ignored
+from offload.report.release import absent_card, card_release, user_ignored
 from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -928,11 +928,19 @@ def build_view(
 
     volume = data.get("source_volume") or {}
     tool = data.get("tool") or {}
+    # A cascade re-run whose card is gone reads a fast copy of it: the panel names the card
+    # absent and the source as that copy, never the copy's path and volume as the card's.
+    absent = absent_card(data)
     card = [
-        ("Card", card_name),
-        ("Path", source),
+        *(
+            [("Card", f"{os.path.basename(absent.rstrip('/')) or absent} (absent: not read)")]
+            if absent
+            else [("Card", card_name)]
+        ),
+        *([("Card path", absent)] if absent else []),
+        ("Source: fast copy" if absent else "Path", source),
         (
-            "Volume",
+            "Volume of the fast copy" if absent else "Volume",
             _volume_text(
                 volume.get("volume_label"), volume.get("device"), volume.get("filesystem")
             ),

@@ -220,7 +220,9 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"(not re-read{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
-        earlier = f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else ""
+        by_earlier_run = (
+            f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else ""
+        )
         # Copies read back (now, or earlier by a run that read them) beside the transfer
         # checks: each counted by how it was proven, never all called "transfer-checked".
         read_back = [
@@ -238,12 +240,12 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         if read_back:
             lines.append(
                 f"{head}: {transfer_only} of {plural(copies, 'copy', 'copies')} TRANSFER-CHECKED "
-                f"ONLY ({checks}{earlier}), {' and '.join(read_back)}{speed}."
+                f"ONLY ({checks}{by_earlier_run}), {' and '.join(read_back)}{speed}."
             )
         else:
             lines.append(
                 f"{head}, TRANSFER-CHECKED ONLY: {checks} "
-                f"({plural(transfer_only, 'copy', 'copies')}{earlier}){speed}."
+                f"({plural(transfer_only, 'copy', 'copies')}{by_earlier_run}){speed}."
             )
     else:
         failed_files = sum(1 for f in job.files if not f.ok)
