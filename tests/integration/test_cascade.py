@@ -304,10 +304,10 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> 
     assert report.job.destinations[2].files_verified == 4
 
 
-@pytest.mark.timeout(120)
-def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
-    tmp_path: Path,
-) -> None:
+def _ctrl_c_at_release(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
+    """A 200-file card cascaded from RAID to SHUTTLE by the real CLI, sent a real SIGINT as
+    soon as it prints "CARD RELEASED" (exit 130): (card, slow, the command without
+    ``--cascade-to``, the stderr after that line)."""
     card = make_card(tmp_path / "cards", files=200, size=300_000)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
@@ -329,6 +329,14 @@ def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
                 break
         rest = process.stderr.read()
         assert process.wait(timeout=60) == 130, "".join(seen) + rest
+    return card, slow, command, rest
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
+    tmp_path: Path,
+) -> None:
+    card, slow, command, rest = _ctrl_c_at_release(tmp_path)
     assert "The card was released at" in rest and "cascade to" in rest and "cancelled" in rest
     verified_on_slow = len(Ledger(slow / card.name).load())
     assert verified_on_slow < 200
@@ -683,22 +691,7 @@ def test_a_cascade_cancelled_by_ctrl_c_is_called_cancelled_in_the_html_and_pdf(
     cancelled, and so must the HTML and the PDF. Failed before: both said "Cascading copy:
     destination(s) 2 needed nothing from the fast destinations" (the JSON's ``cancelled``
     unread), while the slow destination's copies were cancelled."""
-    card = make_card(tmp_path / "cards", files=200, size=300_000)
-    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
-    fast.mkdir()
-    slow.mkdir()
-    exe = Path(sys.executable).with_name("offload")
-    command = [str(exe), "copy", "--report-dir", str(tmp_path / "r"), str(card), str(fast)]
-    with subprocess.Popen(
-        [*command, "--cascade-to", str(slow)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    ) as process:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith(b"CARD RELEASED"):
-                process.send_signal(signal.SIGINT)
-                break
-        rest = process.stderr.read().decode()
-        assert process.wait(timeout=60) == 130, rest
+    _card, slow, _command, rest = _ctrl_c_at_release(tmp_path)
     assert f"the cascade to {slow} was cancelled" in rest
     data = json.loads(sorted((tmp_path / "r").glob("*.json"))[-1].read_text())
     assert data["cancelled"] and data["destinations"][1]["files_cancelled"] > 0
