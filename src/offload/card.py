@@ -288,8 +288,11 @@ class OffloadReport:
     # that history was not trusted, if it was not.
     missing_from_card: list[str] = field(default_factory=list)
     card_history_untrusted: str | None = None
-    # A cascading offload: when the card was released (time.time(); None: not released, or
-    # no cascade), and the cascaded destinations' indexes.
+    # A cascading offload: when the card's pass ended (time.time(); None: it did not, or no
+    # cascade), when the card was released (the same time; None: not released, as the live
+    # "CARD PASS DONE … keep the card" line says, or the pass did not end: released only
+    # when resumable_without_card), and the cascaded destinations' indexes.
+    card_pass_ended_at: float | None = None
     card_released_at: float | None = None
     cascade: tuple[int, ...] = ()
     # At the release: files not verified on every fast destination (the card is still needed

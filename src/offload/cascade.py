@@ -342,7 +342,7 @@ def _release(
     *,
     nothing_to_feed: bool = False,
 ) -> None:
-    report.card_released_at = time.time()
+    report.card_pass_ended_at = time.time()
     verified = failed = unread = unheld = cached = 0
     # The local fast copies that hold every file of the card read back (verified now or
     # earlier, never a transfer check only): a re-run without the card may be fed from them.
@@ -377,6 +377,9 @@ def _release(
     report.card_pass_failed = failed
     recorded = _record_card_pass(plan, complete if not failed else set(), fast, sink)
     report.resumable_without_card = recorded
+    # Released (CARD RELEASED) only when a fast copy stands for the card in a re-run; else
+    # the live line said "CARD PASS DONE … keep the card", and no report may say otherwise.
+    report.card_released_at = report.card_pass_ended_at if recorded else None
     sink.emit(
         CardReleased(
             source=str(plan.source),

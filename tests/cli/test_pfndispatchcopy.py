@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,27 @@ def test_existing_file_exit_code_and_overwrite(card: Path) -> None:
     assert code == 64 and "already exists" in err and dest.read_bytes() == b"other take"
     code, _, err = run(["--overwrite", str(card), str(dest)])
     assert code == 0 and dest.read_bytes() == card.read_bytes()
+
+
+def test_a_copy_only_kept_reports_no_byte_copied_and_no_invented_speed(tmp_path: Path) -> None:
+    """Every destination already holds the file (read back, kept): no byte is copied, so
+    ``-v``'s speed line, still Pomfort's parseable shape, says 0 bytes at 0.0 MB/sec, in the
+    time the command took (its read-back). Failed before (QA): "copy speed 250000000 bytes in
+    0.02400 sec (10416.4 MB/sec)" of a run that copied nothing and read back for ~2.7 s."""
+    source, dest = tmp_path / "clip.mov", tmp_path / "d1" / "clip.mov"
+    dest.parent.mkdir()
+    source.write_bytes(os.urandom(8_000_000))
+    assert run([str(source), str(dest)])[0] == 0
+    started = time.monotonic()
+    code, out, err = run(["-v", str(source), str(dest)])
+    took = time.monotonic() - started
+    assert code == 0, err
+    lines = out.splitlines()
+    assert f"INFO: {dest} already holds this file: read back, verified (kept)" in lines
+    match = SPEED_LINE.match(lines[-1])
+    assert match, lines
+    assert (match[1], match[3]) == ("0", "0.0")
+    assert 0 < float(match[2]) <= took
 
 
 def test_an_equal_copy_already_there_is_read_back_and_kept(card: Path) -> None:

@@ -304,10 +304,10 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> 
     assert report.job.destinations[2].files_verified == 4
 
 
-@pytest.mark.timeout(120)
-def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
-    tmp_path: Path,
-) -> None:
+def _ctrl_c_at_release(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
+    """A 200-file card cascaded from RAID to SHUTTLE by the real CLI, sent a real SIGINT as
+    soon as it prints "CARD RELEASED" (exit 130): (card, slow, the command without
+    ``--cascade-to``, the stderr after that line)."""
     card = make_card(tmp_path / "cards", files=200, size=300_000)
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
@@ -329,6 +329,14 @@ def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
                 break
         rest = process.stderr.read()
         assert process.wait(timeout=60) == 130, "".join(seen) + rest
+    return card, slow, command, rest
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
+    tmp_path: Path,
+) -> None:
+    card, slow, command, rest = _ctrl_c_at_release(tmp_path)
     assert "The card was released at" in rest and "cascade to" in rest and "cancelled" in rest
     verified_on_slow = len(Ledger(slow / card.name).load())
     assert verified_on_slow < 200
@@ -589,7 +597,7 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
     reports = sorted((tmp_path / "reports").glob("CARD_*.json"))
     text = _html_text(tmp_path, str(reports[-1]))
     assert "were fed" not in text
-    assert "destination(s) 2 got no copy from the fast destinations" in text
+    assert "no copy reached destination 2 from the fast copies" in text
 
 
 def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(tmp_path: Path) -> None:
@@ -641,7 +649,7 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(tmp_pat
     reports = sorted((tmp_path / "reports").glob("A003R1_*.json"))
     text = _html_text(tmp_path, str(reports[-1]))
     assert "got no copy" not in text
-    assert "destination(s) 2 needed nothing from the fast destinations" in text
+    assert "destination 2 needed nothing from the fast copies" in text
 
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
@@ -693,3 +701,85 @@ def test_without_the_card_a_history_not_carried_on_is_named_as_the_fast_copys(
     assert "holds none of the fast copy's generations" in warning, warning
     assert "the fast copy's own generations stay on the fast copy" in warning, warning
     assert "the card" not in warning, warning
+
+
+def _documents_text(tmp_path: Path, report: Path) -> list[str]:
+    """The HTML's and the PDF's text (pdftotext) of *report*, each with its runs of white
+    space made one space."""
+    html, pdf = tmp_path / "doc.html", tmp_path / "doc.pdf"
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["report", str(report), "--html", str(html), "--pdf", str(pdf)], env) == 0
+    read = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return [" ".join(html.read_text().split()), " ".join(read.stdout.split())]
+
+
+@pytest.mark.timeout(120)
+def test_a_cascade_cancelled_by_ctrl_c_is_called_cancelled_in_the_html_and_pdf(
+    tmp_path: Path,
+) -> None:
+    """A real SIGINT right after "CARD RELEASED": the summary says the cascade was
+    cancelled, and so must the HTML and the PDF. Failed before: both said "Cascading copy:
+    destination(s) 2 needed nothing from the fast destinations" (the JSON's ``cancelled``
+    unread), while the slow destination's copies were cancelled."""
+    _card, slow, _command, rest = _ctrl_c_at_release(tmp_path)
+    assert f"the cascade to {slow} was cancelled" in rest
+    data = json.loads(sorted((tmp_path / "r").glob("*.json"))[-1].read_text())
+    assert data["cancelled"] and data["destinations"][1]["files_cancelled"] > 0
+    for text in _documents_text(tmp_path, sorted((tmp_path / "r").glob("*.json"))[-1]):
+        assert "needed nothing" not in text
+        assert "the card was released at" in text.lower()
+        assert "the cascade to destination 2 was cancelled" in text
+
+
+def test_a_transfer_checked_cascade_never_says_the_card_was_released(tmp_path: Path) -> None:
+    """``--verify transfer``: no fast copy is read back, so the live line says "CARD PASS
+    DONE … keep the card" (design.md). Failed before: the summary then said "The card was
+    released at …", the HTML and PDF "the card was released at …", and the JSON's
+    ``cascade.card_released_at`` was set."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow))
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD ")]
+    assert line.startswith("CARD PASS DONE") and "keep the card" in line
+    assert "was released" not in err
+    assert "the card NOT released" in err and f"{slow} was then fed from the fast copies" in err
+    report = sorted((tmp_path / "reports").glob("*.json"))[-1]
+    cascade = json.loads(report.read_text())["cascade"]
+    assert cascade["card_released_at"] is None and cascade["card_pass_ended_at"]
+    for text in _documents_text(tmp_path, report):
+        assert "was released" not in text and "the card NOT released" in text
+        assert "destination 2 was then fed from the fast copies" in text
+
+
+def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_card(
+    tmp_path: Path,
+) -> None:
+    """The card gone, the re-run feeds the slow destination from the fast copy, both on this
+    machine's one disk. Failed before (QA): the Card panel showed the fast copy's path as the
+    card's, the format line said "destination 1 is on the card's own disk" (the card is not
+    there) and the fast copy, verified, was counted as no backup."""
+    card, fast, slow = released_and_stopped(tmp_path)
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    report = sorted((tmp_path / "reports").glob("*.json"))[-1]
+    data = json.loads(report.read_text())
+    assert data["source"] == str(fast / card.name)
+    release = data["card_release"]["text"]
+    assert "card's own disk" not in release, release
+    assert f"The card ({card}) was absent: this run read its fast copy {fast / card.name}" in (
+        release
+    )
+    assert "on 1 disk (2 copies), that copy among them." in release
+    assert "That is one backup" in release
+    for text in _documents_text(tmp_path, report):
+        assert "Card path" in text and "(absent: not read)" in text
+        assert "card's own disk" not in text and "that copy among them" in text
+    html = " ".join(_documents_text(tmp_path, report)[0].split())
+    assert f"<th>Card path</th><td>{card}</td><th>Source: fast copy</th>" in html.replace(
+        "<tr>", ""
+    ).replace("</tr>", "")

@@ -681,6 +681,23 @@ def test_a_rerun_over_transfer_checked_copies_stays_transfer_checked(tmp_path: P
     assert (result["status"], result["action"]) == ("verified", "rechecked")
 
 
+def test_a_transfer_rerun_over_verified_copies_counts_each_by_its_proof(tmp_path: Path) -> None:
+    """20 copies read back by an earlier run, 1 new one transfer-checked now (QA): failed
+    before: "21 files ... are on every destination, TRANSFER-CHECKED ONLY: ... never read
+    back from the destinations (1 copy)", as if none of the 21 had been read back."""
+    card = make_card(tmp_path, files=20, size=1000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    (card / "CLIPS" / "C020.mov").write_bytes(os.urandom(1000))
+    again = run("copy", "--verify", "transfer", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    (line,) = [line for line in again.stderr.splitlines() if "TRANSFER-CHECKED ONLY" in line]
+    assert line.startswith("21 files (21.0 kB) are on every destination: 1 of 21 copies ")
+    assert "TRANSFER-CHECKED ONLY (sizes" in line
+    assert "never read back from the destinations), 20 verified earlier (not re-read)" in line
+
+
 def test_a_rerun_mixing_verified_and_transfer_checked_copies_says_which(tmp_path: Path) -> None:
     """Failed before: one copy verified earlier (read back) and one only transfer-checked
     earlier were both `verified_earlier`: "All 2 files ... are verified on every

@@ -11,6 +11,8 @@ With ``-v`` it prints Pomfort's lines::
     INFO: copied N of M bytes          (about once a second)
     hash XXH64BE:<hex>                 (one line per algorithm; always printed)
     INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
+                                       (B 0, X 0.0 when no byte was copied: every copy was
+                                       already there, read back and kept; S the time taken)
 
 Errors go to stderr as ``ERROR: ...`` lines naming the destination and file. A destination
 given with ``-noflush_dest`` gets a ``WARNING: DST: not flushed (-noflush_dest): ...`` line
@@ -232,6 +234,7 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     size = found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
+    started = time.monotonic()
     with cancel_on_signals(env, cancel):
         try:
             report = copy_with_multiple_destinations(
@@ -279,11 +282,19 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         for name, digest in file.inflight_digests.items():
             print(f"hash {labels.get(name, name.upper())}:{digest}", file=env.stdout)
     if args.verbose:
-        print(
-            f"INFO: copy speed {file.size_bytes} bytes in {report.elapsed_s:.5f} sec "
-            f"({report.speed_mb_sec:.1f} MB/sec)",
-            file=env.stdout,
-        )
+        good = [r for r in file.destinations if r.status in GOOD_STATUSES]
+        if good and all(r.action is not CopyAction.COPIED for r in good):
+            # Nothing written: every copy was already there, read back (before the job, so
+            # not in its elapsed_s) and kept. Pomfort's line, still parseable, says so: no
+            # byte copied, in the command's own time (its read-backs), no speed invented.
+            wall = time.monotonic() - started
+            line = f"INFO: copy speed 0 bytes in {wall:.5f} sec (0.0 MB/sec)"
+        else:
+            line = (
+                f"INFO: copy speed {file.size_bytes} bytes in {report.elapsed_s:.5f} sec "
+                f"({report.speed_mb_sec:.1f} MB/sec)"
+            )
+        print(line, file=env.stdout)
     env.stdout.flush()
     return int(report.exit_code)
 

@@ -29,9 +29,10 @@ from typing import Any, NamedTuple
 from rich import filesize
 
 from offload.engine.devices import describe as describe_devices
+from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import card_release, user_ignored
+from offload.report.release import absent_card, card_release, user_ignored
 from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -691,6 +692,28 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool) -> str:
+    """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
+    report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, one failed
+    there. A report written before ``card_pass_ended_at`` existed set ``card_released_at``
+    whenever the pass ended: read so (it cannot tell a card kept after a transfer check)."""
+    cascaded: dict[str, Any] = data["cascade"]
+    numbers = [str(int(i) + 1) for i in cascaded.get("destinations") or []]
+    ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
+    return cascade_sentence(
+        CascadeFacts(
+            slow=f"destination{'s' if len(numbers) != 1 else ''} {', '.join(numbers)}",
+            slow_count=len(numbers),
+            pass_ended_at=str(ended) if ended else None,
+            released=bool(cascaded.get("card_released_at")),
+            card_pass_failed=int(cascaded.get("card_pass_failed") or 0),
+            cancelled=bool(data.get("cancelled")),
+            fed=fed,
+            slow_failed=slow_failed,
+        )
+    )
+
+
 def _capped_warnings(raw: list[Any]) -> list[str]:
     """The run's warnings as page-1 lines, in order; past MAX_WARNING_LINES_PER_CODE of one
     code, one line counts the rest of that code (the JSON report keeps every one). A
@@ -813,30 +836,7 @@ def build_view(
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
-        numbers = ", ".join(str(i + 1) for i in cascaded.get("destinations") or [])
-        released = cascaded.get("card_released_at")
-        failed = int(cascaded.get("card_pass_failed") or 0)
-        if not released:
-            released_text = "; not started"
-        elif failed:  # the card's pass failed files: the card is still needed for them
-            released_text = (
-                f"; the card's pass ended at {released} with {failed} file(s) not verified "
-                "on the fast destinations: keep the card"
-            )
-        else:
-            released_text = f"; the card was released at {released}"
-        # "fed" only when the cascade wrote a copy there: not when the card's pass did not
-        # finish, nor when no fast destination held a copy (or every feed failed). Not fed:
-        # because a copy failed there, or because it needed nothing (its copies were already
-        # there), as the terminal's summary tells them apart.
-        what = (
-            "were fed from a copy on a fast destination, checked against the card's digests"
-            if slow_fed
-            else "got no copy from the fast destinations"
-            if slow_failed or not released or failed
-            else "needed nothing from the fast destinations"
-        )
-        warnings.append(f"Cascading copy: destination(s) {numbers} {what}" + released_text)
+        warnings.append(f"Cascading copy: {_cascade_text(data, slow_fed, slow_failed)}")
     warnings.extend(str(note) for note in data.get("notes") or [])
     for index, clip in enumerate(clips):
         damaged = media.get(index)
@@ -928,11 +928,19 @@ def build_view(
 
     volume = data.get("source_volume") or {}
     tool = data.get("tool") or {}
+    # A cascade re-run whose card is gone reads a fast copy of it: the panel names the card
+    # absent and the source as that copy, never the copy's path and volume as the card's.
+    absent = absent_card(data)
     card = [
-        ("Card", card_name),
-        ("Path", source),
+        *(
+            [("Card", f"{os.path.basename(absent.rstrip('/')) or absent} (absent: not read)")]
+            if absent
+            else [("Card", card_name)]
+        ),
+        *([("Card path", absent)] if absent else []),
+        ("Source: fast copy" if absent else "Path", source),
         (
-            "Volume",
+            "Volume of the fast copy" if absent else "Volume",
             _volume_text(
                 volume.get("volume_label"), volume.get("device"), volume.get("filesystem")
             ),

@@ -346,6 +346,7 @@ def report_data(
     if report.cascade:  # a cascading copy: which destinations were fed from a fast copy
         data["cascade"] = {
             "destinations": list(report.cascade),
+            "card_pass_ended_at": _iso(report.card_pass_ended_at),
             "card_released_at": _iso(report.card_released_at),
             "card_pass_failed": report.card_pass_failed,
         }

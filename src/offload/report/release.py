@@ -29,6 +29,10 @@ card files out, or a card history that is not trusted (its missing-file check sk
 keeps the card. Anything else, and a report that does not say which disk a destination is
 on (older reports), keeps the card, with the first reason.
 
+A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
+warning): that copy, verified there by the card's run, counts as one copy on its disk, and
+a destination on that disk is on the copy's disk, not the card's (``absent_card``).
+
 A re-offload of a card that recorded more is refused for the card's index files the camera
 rewrote (Canon ``INDEX.MIF``, P2 ``LASTCLIP.TXT``, Sony ``MEDIAPRO.XML``/``CUEUP.XML``,
 XDCAM ``DISCMETA.XML``): they already exist on the destination with the old content, and
@@ -132,6 +136,33 @@ def _in_memory(disk: str) -> bool:
     return name.startswith("zram") or (name.startswith("ram") and name[3:].isdigit())
 
 
+def absent_card(data: Mapping[str, Any]) -> str | None:
+    """The card a cascade re-run's source stands in for, absent (the ``card-absent``
+    warning's path: the source is then a fast copy of it, ``cascade.fast_copy_source``, each
+    file verified there by the card's run); None: the source is the card."""
+    for warning in data.get("warnings") or ():
+        if isinstance(warning, Mapping) and warning.get("code") == "card-absent":
+            return str(warning.get("path") or "") or None
+    return None
+
+
+def _stand_in_disk(data: Mapping[str, Any]) -> str | None:
+    """The disk of the fast copy standing in for an absent card (its ledger vouches each file
+    verified, read back, and this run read it again against the card's digests): a backup of
+    the card, counted as one. None: the source is the card, or that disk is unknown or held
+    in memory."""
+    if absent_card(data) is None:
+        return None
+    volume = data.get("source_volume") or {}
+    on_device = [g for g in data.get("devices") or () if g.get("source_on_device")]
+    disk = str(volume.get("disk") or (on_device[0].get("device") if on_device else "") or "")
+    if not disk or disk.startswith("filesystem ") or _in_memory(disk):
+        return None
+    if str(volume.get("filesystem") or "") in _MEMORY_FILESYSTEMS:
+        return None
+    return disk
+
+
 def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     """Destination index -> its storage (a disk ``/dev/sdb``, ``bucket s3://name`` or
     ``network storage``), for the destinations on another disk than the card's and not in
@@ -159,12 +190,18 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         and not any(group.get("source_on_device") for group in devices)
     )
     hostname = str(data.get("hostname") or "")
+    # The source a fast copy standing in for the absent card: a destination on its disk is
+    # on the disk of that copy, not the card's (counted as that one disk, never two).
+    stand_in = _stand_in_disk(data)
     found: dict[int, str] = {}
     reasons: list[str] = []
     for group in devices:
         members = [int(i) for i in group.get("destinations") or []]
         numbers = ", ".join(str(i + 1) for i in members)
         device = str(group.get("device") or "")
+        if stand_in and (group.get("source_on_device") or device == stand_in):
+            found.update(dict.fromkeys(members, stand_in))
+            continue
         if group.get("source_on_device") or (card_disk and device == card_disk):
             reasons.append(
                 f"destination {numbers} {'is' if len(members) == 1 else 'are'} on the card's own "
@@ -246,6 +283,8 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                     f"({filesystems.get(index) or 'a filesystem'} on "
                     f"{volume.get('device') or 'no known device'}, {device})"
                 )
+            elif stand_in and disk == stand_in:
+                found[index] = disk
             elif card_disk and disk == card_disk:
                 reasons.append(
                     f"destination {index + 1} is on the card's own disk ({disk}): no backup if "
@@ -291,7 +330,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if lost:
         return keep(f"destination {int(lost[0].get('index', 0)) + 1} was lost")
     independent, reasons = _independent(data)
-    why_none = None if independent else (reasons[0] if reasons else "no destination")
+    stand_in = _stand_in_disk(data)  # the fast copy standing in for the card: one copy more
+    why_none = None if independent or stand_in else (reasons[0] if reasons else "no destination")
     failed_other: str | None = None  # the first copy failed (not an index file refused)
     failed_others = 0  # how many copies failed so
     source_error: str | None = None
@@ -304,13 +344,14 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     others_unsafe = 0  # files with no verified copy off the card, the index files left out
     # The least a file has off the card: copies, storages (disks and buckets), and of them
     # disks, and buckets.
-    fewest_copies = fewest_disks = len(independent)
-    fewest_on_disks = fewest_buckets = len(independent)
+    fewest_copies = fewest_disks = len(independent) + bool(stand_in)
+    fewest_on_disks = fewest_buckets = len(independent) + bool(stand_in)
     for path, error, copies in facts_of(data.get("files") or ()) if files is None else files:
         count += 1
         if error and source_error is None:
             source_error = path
-        disks: list[str] = []  # the disks off the card holding a verified copy
+        # The disks off the card holding a verified copy (the fast copy standing in for it).
+        disks: list[str] = [stand_in] if stand_in else []
         cached = False  # read back on a disk off the card, but maybe from RAM
         unread = False  # a copy in a good state never read back (transfer-checked)
         for index, status, mode, message, bypass in copies:
@@ -430,9 +471,17 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         storages=fewest_disks,
         disks=fewest_on_disks,
         buckets=fewest_buckets,
-        every_destination=fewest_copies == len(independent),
+        every_destination=fewest_copies == len(independent) + bool(stand_in),
+        # An absent card's disk is not known: no "other than the card's" then.
+        **({"noun": "copy", "other": ""} if stand_in else {}),
     )
     text = f"The card may be formatted: every file is verified (read back) {where}."
+    if stand_in:
+        text = (
+            f"The card ({absent_card(data)}) was absent: this run read its fast copy "
+            f"{data.get('source')}, verified there when the card was offloaded. It may be "
+            f"formatted: every file is verified (read back) {where}, that copy among them."
+        )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
     return CardRelease(True, text)
@@ -442,7 +491,16 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _where(*, copies: int, storages: int, disks: int, buckets: int, every_destination: bool) -> str:
+def _where(
+    *,
+    copies: int,
+    storages: int,
+    disks: int,
+    buckets: int,
+    every_destination: bool,
+    noun: str = "destination",
+    other: str = " other than the card's",
+) -> str:
     """Where every file is verified, the fewest any file has (its *copies* on destinations
     that count, on *storages* disks and buckets, of them *disks* disks and *buckets*
     buckets): "on 2 disks other than the card's", "in 1 bucket", "on 1 disk other than the
@@ -450,11 +508,9 @@ def _where(*, copies: int, storages: int, disks: int, buckets: int, every_destin
     ("(2 destinations)": two prefixes of one bucket, two folders of one drive). A bucket is
     on no disk of the card's to be "other than": it is named apart."""
     if disks and buckets:
-        place = (
-            f"on {_count(disks, 'disk')} other than the card's and in {_count(buckets, 'bucket')}"
-        )
+        place = f"on {_count(disks, 'disk')}{other} and in {_count(buckets, 'bucket')}"
     elif disks:
-        place = f"on {_count(disks, 'disk')} other than the card's"
+        place = f"on {_count(disks, 'disk')}{other}"
     elif buckets:
         place = f"in {_count(buckets, 'bucket')}"
     else:  # some files on disks alone, others in buckets alone
@@ -463,5 +519,10 @@ def _where(*, copies: int, storages: int, disks: int, buckets: int, every_destin
             "apart from the card's disk"
         )
     if copies > storages:
-        place += f" ({'' if every_destination else 'at least '}{_count(copies, 'destination')})"
+        nouns = (
+            _count(copies, noun)
+            if noun != "copy"
+            else f"{copies} cop{'y' if copies == 1 else 'ies'}"
+        )
+        place += f" ({'' if every_destination else 'at least '}{nouns})"
     return place

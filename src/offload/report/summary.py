@@ -16,6 +16,7 @@ from rich.text import Text
 
 from offload.card import OffloadReport
 from offload.errors import printable_line, printable_name
+from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import are, plural
 from offload.results import (
     CacheBypass,
@@ -35,6 +36,8 @@ _COUNT_COLUMNS = (
     ("cancelled", "files_cancelled"),
 )
 _ALWAYS = {"files_verified", "files_failed"}
+# The states of a copy read back, by this run or by the earlier one its ledger recorded.
+_READ_BACK = (DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER)
 
 
 def summary_table(report: OffloadReport) -> RenderableType:
@@ -217,14 +220,33 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"(not re-read{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
-        lines.append(
-            f"{plural(total, 'file')} ({filesize.decimal(job.total_bytes)}) {are(total)} on "
-            "every destination, "
-            f"TRANSFER-CHECKED ONLY: {_transfer_checks(report)}, never read back "
-            f"from the destinations ({plural(transfer_only, 'copy', 'copies')}"
-            + (f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else "")
-            + f"){speed}."
+        by_earlier_run = (
+            f"; {len(transfer_earlier)} checked by an earlier run" if transfer_earlier else ""
         )
+        # Copies read back (now, or earlier by a run that read them) beside the transfer
+        # checks: each counted by how it was proven, never all called "transfer-checked".
+        read_back = [
+            f"{by_state[status]} {how}"
+            for status, how in (
+                (DestinationStatus.VERIFIED, f"verified now ({job.verify} verification)"),
+                (DestinationStatus.VERIFIED_EARLIER, "verified earlier (not re-read)"),
+            )
+            if by_state[status]
+        ]
+        copies = transfer_only + sum(by_state[s] for s in _READ_BACK)
+        size = filesize.decimal(job.total_bytes)
+        head = f"{plural(total, 'file')} ({size}) {are(total)} on every destination"
+        checks = f"{_transfer_checks(report)}, never read back from the destinations"
+        if read_back:
+            lines.append(
+                f"{head}: {transfer_only} of {plural(copies, 'copy', 'copies')} TRANSFER-CHECKED "
+                f"ONLY ({checks}{by_earlier_run}), {' and '.join(read_back)}{speed}."
+            )
+        else:
+            lines.append(
+                f"{head}, TRANSFER-CHECKED ONLY: {checks} "
+                f"({plural(transfer_only, 'copy', 'copies')}{by_earlier_run}){speed}."
+            )
     else:
         failed_files = sum(1 for f in job.files if not f.ok)
         lines.append(
@@ -495,12 +517,6 @@ def _cascade_line(report: OffloadReport) -> str:
     slow = ", ".join(
         report.job.destinations[i].root for i in report.cascade if i < len(report.job.destinations)
     )
-    if report.card_released_at is None:
-        return (
-            f"Cascade to {slow}: not started (the card's pass did not finish; the card is "
-            "still needed)."
-        )
-    when = _local_time(report.card_released_at)
     cascaded = set(report.cascade)
     # Copies the cascade wrote (from a fast copy); none: "fed" would claim what did not happen.
     fed = any(
@@ -515,36 +531,19 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
-    unfed = (
-        f"no copy reached {slow} from the fast copies (the failures are listed below)"
-        if slow_failed
-        else f"{slow} needed nothing from the fast copies"
+    ended = report.card_pass_ended_at
+    return cascade_sentence(
+        CascadeFacts(
+            slow=slow,
+            slow_count=len(report.cascade),
+            pass_ended_at=None if ended is None else _local_time(ended),
+            released=report.card_released_at is not None,
+            card_pass_failed=report.card_pass_failed,
+            cancelled=report.job.cancelled,
+            fed=fed,
+            slow_failed=slow_failed,
+        )
     )
-    if report.card_pass_failed:  # the card's pass failed files: it is still needed
-        then = (
-            f"the cascade to {slow} was cancelled"
-            if report.job.cancelled
-            else f"{slow} was then fed from the fast copies"
-            if fed
-            else unfed
-        )
-        return (
-            f"The card's pass ended at {when} with {plural(report.card_pass_failed, 'file')} "
-            "not verified on the fast destinations: keep the card and re-run with it to copy "
-            f"{'it' if report.card_pass_failed == 1 else 'them'}; {then}."
-        )
-    if report.job.cancelled:
-        return (
-            f"The card was released at {when} (the fast destinations were complete); the "
-            f"cascade to {slow} was cancelled: run the same command again, "
-            + ("with or without the card, " if report.resumable_without_card else "with the card, ")
-            + "to resume it (what the fast destinations hold is fed from them, not read from "
-            "the card again)."
-        )
-    verb = "was" if len(report.cascade) == 1 else "were"
-    if not fed:
-        return f"The card was released at {when}; {unfed}."
-    return f"The card was released at {when}; {slow} {verb} then fed from the fast copies."
 
 
 def _earlier_detail(results: list[DestinationFileResult]) -> str:

@@ -323,6 +323,7 @@ _JOB_REPORT = obj(
                 obj(
                     {
                         "destinations": _o(list_of(INT)),
+                        "card_pass_ended_at": _o(nullable(DATE)),
                         "card_released_at": _o(nullable(DATE)),
                         "card_pass_failed": _o(nullable(COUNT)),
                     }

@@ -1,0 +1,77 @@
+"""What a cascading copy's reports say of the card and of the slow destinations: one
+sentence, the same on the terminal's summary (``report/summary.py``, from the
+``OffloadReport``) and in the HTML/PDF (``report/content.py``, from the job report's JSON),
+so the two never tell a different story of one run.
+
+The card's pass ends in one of three states, as the live ``CARD …`` line says them
+(``cli/offload.py``): a file failed on the fast destinations (``CARD PASS DONE``, keep the
+card to retry it); every file is there but no fast copy is recorded read back whole, a
+transfer check only (``CARD PASS DONE``, keep the card: a re-run needs it); or released
+(``CARD RELEASED``: a fast copy holds every file, read back, and a re-run without the card
+is fed from it). "Released" is said only in the last."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offload.report.words import plural
+
+
+class CascadeFacts(NamedTuple):
+    """What a cascade did, as either report knows it."""
+
+    slow: str  # the slow destinations, named as the reader knows them
+    slow_count: int  # how many slow destinations (the verb's number)
+    pass_ended_at: str | None  # when the card's pass ended, as text; None: it did not end
+    released: bool  # the card was released (CARD RELEASED): see the module's docstring
+    card_pass_failed: int  # files the card's pass did not verify on the fast destinations
+    cancelled: bool  # the run was cancelled (after the card's pass, if it ended)
+    fed: bool  # the cascade wrote a copy on a slow destination (from a fast copy)
+    slow_failed: bool  # a copy failed on a slow destination
+
+
+def cascade_sentence(facts: CascadeFacts) -> str:
+    """The sentence: when the card's pass ended, whether the card was released or is still
+    needed (and why), and what became of the slow destinations. "Fed" only when the
+    cascade wrote a copy there; "released" only when the card was."""
+    slow, when = facts.slow, facts.pass_ended_at
+    if when is None:
+        return (
+            f"Cascade to {slow}: not started (the card's pass did not finish; the card is "
+            "still needed)."
+        )
+    if facts.slow_failed:
+        unfed = f"no copy reached {slow} from the fast copies (the failures are listed below)"
+    else:
+        unfed = f"{slow} needed nothing from the fast copies"
+    verb = "was" if facts.slow_count == 1 else "were"
+    then = f"{slow} {verb} then fed from the fast copies" if facts.fed else unfed
+    if facts.card_pass_failed:  # the card's pass failed files: it is still needed
+        failed = facts.card_pass_failed
+        if facts.cancelled:
+            then = f"the cascade to {slow} was cancelled"
+        return (
+            f"The card's pass ended at {when} with {plural(failed, 'file')} not verified on "
+            "the fast destinations: keep the card and re-run with it to copy "
+            f"{'it' if failed == 1 else 'them'}; {then}."
+        )
+    if not facts.released:  # every file there, but no fast copy recorded read back whole
+        kept = (
+            f"The card's pass ended at {when}, the card NOT released: every file is on the "
+            "fast destinations, but no copy there is recorded read back whole, so a re-run "
+            "needs the card"
+        )
+        if facts.cancelled:
+            return (
+                f"{kept}; the cascade to {slow} was cancelled: run the same command again, "
+                "with the card, to resume it."
+            )
+        return f"{kept}; {then}."
+    if facts.cancelled:
+        return (
+            f"The card was released at {when} (the fast destinations were complete); the "
+            f"cascade to {slow} was cancelled: run the same command again, with or without "
+            "the card, to resume it (what the fast destinations hold is fed from them, not "
+            "read from the card again)."
+        )
+    return f"The card was released at {when}; {then}."
