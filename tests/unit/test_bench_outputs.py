@@ -23,7 +23,8 @@ from offload.bench.outputs import (
     wait_for,
 )
 from offload.bench.plan import BenchConfig, Case
-from offload.bench.runner import Runner
+from offload.bench.report import markdown
+from offload.bench.runner import Results, Runner
 from support.requirements import require_tool
 
 
@@ -115,6 +116,11 @@ def test_every_run_writes_into_new_folders_and_the_last_ones_copies_stay_until_t
     for _, present in seen:
         assert present == [40] * len(present)  # earlier runs' copies not deleted (emptied)
     assert not (out / "work").exists()  # all gone when the bench ends
+    header = markdown(results).split("## Targets")[0]
+    assert "each run wrote into new folders" in header  # the summary says how
+    older = Results.load(out / "results.json")
+    del older.machine["waited_for_freed_inodes_s"]
+    assert "deleted before each run" in markdown(older).split("## Targets")[0]
 
 
 def test_a_mass_delete_is_noted_and_waited_out(tmp_path: Path) -> None:
