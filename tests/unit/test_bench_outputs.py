@@ -107,7 +107,7 @@ def test_every_run_writes_into_new_folders_and_the_last_ones_copies_stay_until_t
         references={},
     )
     out = tmp_path / "out"
-    results = Runner(config, out, log=lambda line: None).run([case])
+    results = Runner(config, out, log=lambda line: None, note_dir=tmp_path).run([case])
 
     assert all(r.ok for r in results.runs), [r.error for r in results.runs]
     assert len(seen) == 4

@@ -185,11 +185,20 @@ def machine_info() -> dict[str, object]:
 class Runner:
     """Runs a list of cases into a results folder. Single-threaded; blocks until done."""
 
-    def __init__(self, config: BenchConfig, out_dir: Path, *, log: Log = print) -> None:
+    def __init__(
+        self,
+        config: BenchConfig,
+        out_dir: Path,
+        *,
+        log: Log = print,
+        note_dir: Path | None = None,
+    ) -> None:
+        """*note_dir*: where mass deletes are noted and read (``outputs.freed_note``; the
+        temporary folder, shared by every bench on the machine, unless given)."""
         self.config = config
         self.out_dir = out_dir
         self.work = out_dir / "work"
-        self.folders = RunFolders(self.work)
+        self.folders = RunFolders(self.work, note_dir=note_dir)
         self.log = log
         self.tools = find_tools(config.ocopy, config.aws)
         self.python_env: dict[str, str] | None = None
