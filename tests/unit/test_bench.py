@@ -191,7 +191,7 @@ def test_tiny_real_run_of_our_engine_and_peers(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     lines: list[str] = []
-    results = Runner(config, out, log=lines.append).run([case])
+    results = Runner(config, out, log=lines.append, note_dir=tmp_path).run([case])
     assert [r.contender for r in results.runs] == ["ours", "cp", "tee"]
     assert all(r.ok for r in results.runs), [r.error for r in results.runs]
     assert all(r.wall_s > 0 and r.peak_rss_kib > 0 for r in results.runs)
@@ -656,7 +656,7 @@ def test_tiny_real_run_of_the_s3_section(tmp_path: Path) -> None:
     # ours transfer and --cascade add time, not coverage: the S3 tests cover the modes.
     kept = [c for c in case.contenders if c.name not in ("ours transfer", "ours full --cascade")]
     case = replace(case, contenders=(*kept, _HalfUpload("half")))
-    runner = Runner(config, tmp_path / "out", log=lambda line: None)
+    runner = Runner(config, tmp_path / "out", log=lambda line: None, note_dir=tmp_path)
     skip_unavailable(missing_reason())
     results = runner.run([case])
     infos = {c.name: c for c in results.cases[0].contenders}

@@ -735,6 +735,18 @@ def _median(values: object, digits: int) -> str:
     return f"{values['median']:.{digits}f}" if isinstance(values, dict) else "n/a"
 
 
+def _outputs(machine: dict[str, object]) -> str:
+    """How the runs' outputs were made and removed: it decides whether creates paid for
+    walking inodes the bench had just freed (journal-less ext4; bench/outputs.py)."""
+    waited = machine.get("waited_for_freed_inodes_s")
+    if waited is None:  # results of a bench before the run folders
+        return "Outputs: the last run's copies were deleted before each run."
+    return (
+        "Outputs: each run wrote into new folders; earlier runs' copies were emptied, not "
+        f"deleted, until the end (waited {waited} s first for a recent mass delete)."
+    )
+
+
 def markdown(results: Results) -> str:
     """The whole summary: setup, targets, then one table per case."""
     config = results.config
@@ -747,7 +759,7 @@ def markdown(results: Results) -> str:
         f"start {_load(machine)}. Mode: {'quick' if config.get('quick') else 'full'}, "
         f"{config.get('repetitions')} repetitions, {config.get('sleep_s')} s pause before "
         "each run. Every time includes a final `sync`. Clip probing in offload copy's "
-        f"reports (PyAV): {_probe(machine)}.",
+        f"reports (PyAV): {_probe(machine)}. {_outputs(machine)}",
         "",
         "## Targets",
         "",

@@ -1,12 +1,13 @@
 """Runs the cases: contenders take turns, every run prepared the same way, results kept raw.
 
 For each case and repetition, each available contender runs once, in rotated order
-(A B C, B C A, ...). Before every run: empty the destinations, ``sync``, put the source in
-the case's state (cold: its pages evicted; warm: read once), then sleep ``sleep_s``
-(measured: freed RAM is slow to reuse for a few seconds). The timing covers the
-contender's whole job and a final ``sync``. After the timing the copies are checked (every
-file there, with its size). Results are written to ``results.json`` after every run, so an
-interrupted run keeps what it measured.
+(A B C, B C A, ...). Before every run: new destination folders (``outputs.RunFolders``:
+nothing deleted in them moments before), ``sync``, put the source in the case's state
+(cold: its pages evicted; warm: read once), then sleep ``sleep_s`` (measured: freed RAM is
+slow to reuse for a few seconds). The timing covers the contender's whole job and a final
+``sync``. After the timing the copies are checked (every file there, with its size), then
+emptied (their bytes freed, their inodes kept until the bench ends). Results are written to
+``results.json`` after every run, so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 import offload
 from offload.bench.contenders import Contender, RunContext, find_tools
 from offload.bench.data import Dataset, ensure_dataset
+from offload.bench.outputs import RunFolders
 from offload.bench.plan import BenchConfig, Case
 from offload.bench.s3 import peer_versions, s3_service
 from offload.bench.stats import rotation
@@ -36,7 +38,6 @@ from offload.bench.system import (
     Spawner,
     can_drop_caches,
     disk_io_bytes,
-    empty_folder,
     evict,
     load_average,
     memory_available_kib,
@@ -184,10 +185,20 @@ def machine_info() -> dict[str, object]:
 class Runner:
     """Runs a list of cases into a results folder. Single-threaded; blocks until done."""
 
-    def __init__(self, config: BenchConfig, out_dir: Path, *, log: Log = print) -> None:
+    def __init__(
+        self,
+        config: BenchConfig,
+        out_dir: Path,
+        *,
+        log: Log = print,
+        note_dir: Path | None = None,
+    ) -> None:
+        """*note_dir*: where mass deletes are noted and read (``outputs.freed_note``; the
+        temporary folder, shared by every bench on the machine, unless given)."""
         self.config = config
         self.out_dir = out_dir
         self.work = out_dir / "work"
+        self.folders = RunFolders(self.work, note_dir=note_dir)
         self.log = log
         self.tools = find_tools(config.ocopy, config.aws)
         self.python_env: dict[str, str] | None = None
@@ -208,13 +219,24 @@ class Runner:
         pythonpath = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
         self.python_env = {**os.environ, "PYTHONPATH": pythonpath}
         try:
+            self._wait_out_freed_inodes()
             for case in cases:
                 self._run_case(case)
         finally:
             self.results.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             self.results.save(self.out_dir / "results.json")
-            shutil.rmtree(self.work, ignore_errors=True)
+            self.folders.remove_all()
         return self.results
+
+    def _wait_out_freed_inodes(self) -> None:
+        """A bench that just ended on this filesystem freed its runs' inodes: wait until
+        ext4 no longer makes creates walk past them (``outputs``), so no timing pays for
+        another bench's clean-up."""
+        wait = self.folders.wait_left()
+        self.results.machine["waited_for_freed_inodes_s"] = round(wait, 1)
+        if wait > 0:
+            self.log(f"== waiting {wait:.0f} s: a bench on this disk deleted its copies lately")
+            pause(wait)
 
     def _run_case(self, case: Case) -> None:
         self.log(f"== {case.title}: making data ...")
@@ -271,11 +293,14 @@ class Runner:
         self, case: Case, dataset: Dataset, contender: Contender, repetition: int, position: int
     ) -> RunRecord:
         count = contender.destinations or case.destinations
-        destinations = [self.work / f"dest{i + 1}" for i in range(count)]
-        scratch = self.work / "scratch"
-        s3_home = self.work / "s3"
+        # Folders of this run's own: no contender creates files where the bench has just
+        # deleted thousands (ext4 without a journal would walk past them; see outputs.py).
+        run_folder = self.folders.new()
+        destinations = [run_folder / f"dest{i + 1}" for i in range(count)]
+        scratch = run_folder / "scratch"
+        s3_home = run_folder / "s3"
         for folder in [*destinations, scratch, s3_home]:
-            empty_folder(folder)
+            folder.mkdir()
         spawner = Spawner(scratch)
         ctx = RunContext(
             dataset, destinations, spawner, scratch, self.tools, python_env=self.python_env
@@ -324,8 +349,7 @@ class Runner:
             error=error,
             extra=dict(ctx.extra),
         )
-        for folder in [*destinations, s3_home]:
-            shutil.rmtree(folder, ignore_errors=True)
+        self.folders.retire(run_folder)
         return record
 
 

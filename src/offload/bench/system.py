@@ -13,7 +13,6 @@ direct child, which overstates small programs.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -147,13 +146,6 @@ def warm(paths: Iterable[Path]) -> None:
         with open(path, "rb", buffering=0) as handle:
             while handle.readinto(view):
                 pass
-
-
-def empty_folder(folder: Path) -> None:
-    """Delete everything inside *folder* (which is kept, or created)."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
 
 
 def disk_io_bytes(path: Path) -> tuple[int, int] | None:
