@@ -28,6 +28,7 @@ from offload.events import (
     JobFinished,
     JobStarted,
     OffloadFinished,
+    OffloadFinishing,
     OffloadPlanned,
     PhaseChanged,
     SourceBytesRead,
@@ -77,6 +78,9 @@ class ProgressSnapshot:
     # The fraction already shown: work found only later (a cascade feeding a file again)
     # holds the bar where it stood instead of taking it back.
     fraction_floor: float = 0.0
+    # What the offload is finishing once every copy has its outcome (OffloadFinishing:
+    # ``manifests``, then ``reports``); empty before, and in a cancelled run.
+    finishing: str = ""
 
     @property
     def fraction(self) -> float:
@@ -188,6 +192,7 @@ class ProgressModel:
         self._checking = False  # before the job: existing copies being read back
         self._source_failed = False  # a FileFailed(-1) in the offload's running job
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
+        self._finishing = ""  # OffloadFinishing's step
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -238,6 +243,8 @@ class ProgressModel:
             # made next, would otherwise hold them at its peak.
             self._started_paths = {}
             self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
+        elif isinstance(event, OffloadFinishing):
+            self._finishing = event.step
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
@@ -532,6 +539,7 @@ class ProgressModel:
                 finished=self._finished,
                 destinations=[DestinationProgress(**vars(d)) for d in self._destinations],
                 fraction_floor=self._shown,
+                finishing="" if self._cancelled else self._finishing,
             )
             self._shown = snap.fraction
             return snap

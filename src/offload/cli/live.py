@@ -42,9 +42,15 @@ class _Frame:
     """One frame of the live view, laid out for the width the console offers (the overall
     bar and a line per destination; the current file only where there is room)."""
 
-    def __init__(self, snap: ProgressSnapshot, *, cancelled: bool) -> None:
+    def __init__(
+        self, snap: ProgressSnapshot, *, cancelled: bool, planned: tuple[int, int] = (0, 0)
+    ) -> None:
         self.snap = snap
-        self.cancelled = cancelled
+        # A cancel asked for once every copy had its outcome (``snap.finishing``) cancels
+        # nothing: the run goes on to its manifests and reports, and the frame says so.
+        self.interrupted = cancelled
+        self.cancelled = cancelled and not snap.finishing
+        self.planned = planned
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         snap = self.snap
@@ -69,16 +75,24 @@ class _Frame:
         status = "CANCELLING" if self.cancelled and not snap.finished else ""
         status = "CANCELLED" if self.cancelled and snap.finished else status
         status = f"FINISHED WITH FAILURES: {failed}" if failed else status
+        files, total_bytes = snap.total_files, snap.total_bytes
+        if not files and not total_bytes and not snap.finished:
+            files, total_bytes = self.planned  # before the job's own plan: the command's
         yield Text(
             " · ".join(
                 part
                 for part in (
                     status,
-                    f"{snap.files_finished}/{snap.total_files} files",
+                    _finishing_words(snap.finishing, interrupted=self.interrupted),
+                    f"{snap.files_finished}/{files} files",
                     f"{filesize.decimal(snap.source_bytes_read)} of "
-                    f"{filesize.decimal(snap.total_bytes)} read",
+                    f"{filesize.decimal(total_bytes)} read",
                     human_rate(source_rate),
-                    f"ETA {human_eta(None if self.cancelled else snap.eta_s)}",
+                    # While the manifests and reports are written the ETA (00:00: every
+                    # lane is done) says nothing; the words before say what is going on.
+                    ""
+                    if snap.finishing
+                    else f"ETA {human_eta(None if self.cancelled else snap.eta_s)}",
                 )
                 if part
             ),
@@ -121,6 +135,17 @@ class _Frame:
         yield table
 
 
+def _finishing_words(step: str, *, interrupted: bool) -> str:
+    """What the run does once every copy has its outcome (``ProgressSnapshot.finishing``),
+    and, after a Ctrl-C then, that it cancelled nothing."""
+    if not step:
+        return ""
+    doing = "writing the reports" if step == "reports" else "writing the manifests and reports"
+    if interrupted:
+        return f"Ctrl-C after every copy finished: nothing cancelled; {doing}"
+    return "writing the reports…" if step == "reports" else "writing the manifests…"
+
+
 def _failures(snap: ProgressSnapshot) -> str:
     """What failed, in words ("2 copies failed, 1 destination lost"); empty when nothing
     did. Counted per destination, as the table's "failed" column: a file that failed on
@@ -135,22 +160,35 @@ def _failures(snap: ProgressSnapshot) -> str:
     return ", ".join(parts)
 
 
-def render(snap: ProgressSnapshot, *, cancelled: bool = False) -> RenderableType:
-    """The live view of *snap*, fitted to the console's width when printed."""
-    return _Frame(snap, cancelled=cancelled)
+def render(
+    snap: ProgressSnapshot, *, cancelled: bool = False, planned: tuple[int, int] = (0, 0)
+) -> RenderableType:
+    """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
+    cancel was asked for (shown as one only while a copy was left to cancel); *planned*: the
+    files and bytes the command announced, shown until the job's own plan is known."""
+    return _Frame(snap, cancelled=cancelled, planned=planned)
 
 
 class LiveView:
-    """Context manager that shows the model on a terminal while the job runs."""
+    """Context manager that shows the model on a terminal while the job runs. *planned*:
+    the card's files and bytes as the command announced them (its first frames come before
+    the offload's own plan)."""
 
     def __init__(
-        self, model: ProgressModel, console: Console, *, cancel: CancelToken | None = None
+        self,
+        model: ProgressModel,
+        console: Console,
+        *,
+        cancel: CancelToken | None = None,
+        planned: tuple[int, int] = (0, 0),
     ) -> None:
         self._model = model
         self._cancel = cancel
         self._live = Live(
             get_renderable=lambda: render(
-                model.snapshot(), cancelled=bool(cancel is not None and cancel.cancelled)
+                model.snapshot(),
+                cancelled=bool(cancel is not None and cancel.cancelled),
+                planned=planned,
             ),
             console=console,
             refresh_per_second=10,
