@@ -5,7 +5,15 @@ from __future__ import annotations
 from rich.console import Console
 
 from offload.cli.live import render
-from offload.events import DestinationBytesWritten, FileStarted, JobStarted, PhaseChanged
+from offload.events import (
+    DestinationBytesWritten,
+    FileStarted,
+    JobStarted,
+    OffloadFinished,
+    OffloadFinishing,
+    OffloadPlanned,
+    PhaseChanged,
+)
 from offload.progress import ProgressModel
 
 LONG = "/Volumes/a-rather-long-shuttle-drive-name/PRODUCTION/DAY_12/A001R1AB"
@@ -44,3 +52,31 @@ def test_live_view_fits_80_columns_without_cutting_headers() -> None:
 def test_live_view_says_cancelling() -> None:
     assert "CANCELLING" in _text(80, cancelled=True)
     assert "ETA --:--" in _text(80, cancelled=True)
+
+
+def _print(renderable: object) -> str:
+    console = Console(width=120, record=True, color_system=None, force_terminal=False)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_the_first_frames_show_the_announced_totals() -> None:
+    """Before the offload's own plan (the copy roots locked, the existing copies checked)
+    the view showed "0/0 files · 0 bytes of 0 bytes" under "Offloading 21 files"."""
+    text = _print(render(ProgressModel().snapshot(), planned=(21, 209_700_000)))
+    assert "0/21 files" in text and "0 bytes of 209.7 MB read" in text, text
+
+
+def test_the_finishing_steps_are_named_instead_of_an_eta() -> None:
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, ("/mnt/A",), 1_000, (1_000,), (2,)))
+    model.emit(JobStarted(2, 1_000, ("/mnt/A",), "full", ("xxh64",)))
+    model.emit(OffloadFinishing("manifests"))
+    text = _print(render(model.snapshot()))
+    assert "writing the manifests…" in text and "ETA" not in text, text
+    after = _print(render(model.snapshot(), cancelled=True))
+    assert "Ctrl-C after every copy finished: nothing cancelled" in after, after
+    assert "CANCEL" not in after, after
+    model.emit(OffloadFinished(False))
+    model.emit(OffloadFinishing("reports"))
+    assert "writing the reports…" in _print(render(model.snapshot())), text
