@@ -81,6 +81,10 @@ class ProgressSnapshot:
     # What the offload is finishing once every copy has its outcome (OffloadFinishing:
     # ``manifests``, then ``reports``); empty before, and in a cancelled run.
     finishing: str = ""
+    # The copies already there being read back before the offload's jobs (``checking``),
+    # and the bytes that check read back (the sources' and the copies'), during it and after.
+    checking: bool = False
+    bytes_read_back: int = 0
 
     @property
     def fraction(self) -> float:
@@ -193,6 +197,10 @@ class ProgressModel:
         self._source_failed = False  # a FileFailed(-1) in the offload's running job
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
         self._finishing = ""  # OffloadFinishing's step
+        # The check before the offload's jobs (ExistingCopiesChecking): its work done and
+        # total, and the bytes it read back (the source's and the copies').
+        self._checked: tuple[int, int] = (0, 0)
+        self._checked_read = 0
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -200,7 +208,13 @@ class ProgressModel:
 
     def _apply(self, event: Event) -> None:
         if isinstance(event, OffloadPlanned):
+            # The copies already there that were read back (--reverify, a copy of ours not
+            # in the ledger) are the offload's first work: kept before its jobs' work, so
+            # the bar goes on from where the check left it instead of back to 0.
+            checked = self._work() if self._checking else (0, 0)
+            checked_bytes = self._checked_bytes() if self._checking else 0
             self._reset()
+            self._checked, self._checked_read = checked, checked_bytes
             self._offload = True
             self._total_bytes = event.source_bytes
             self._total_files = event.files
@@ -435,6 +449,7 @@ class ProgressModel:
                 if dest.lost is not None
                 else dest_total * passes + files * COMMIT_WORK_BYTES
             )
+        done, total = done + self._checked[0], total + self._checked[1]
         if self._finished and not self._cancelled:
             total = done  # everything this job will ever do is done
         elif self._offload and self._source_failed and not self._finished:
@@ -444,6 +459,11 @@ class ProgressModel:
             # 1.0 only at OffloadFinished then.
             total = max(total, done + 1)
         return done, max(total, done)
+
+    def _checked_bytes(self) -> int:
+        """The bytes the check of the copies already there read back: the sources' and the
+        copies'."""
+        return self._source_verified + sum(d.bytes_verified for d in self._destinations)
 
     def _lanes(self) -> list[Lane]:
         """The streams of work that go at their own speeds (see offload.eta): the source's
@@ -540,6 +560,8 @@ class ProgressModel:
                 destinations=[DestinationProgress(**vars(d)) for d in self._destinations],
                 fraction_floor=self._shown,
                 finishing="" if self._cancelled else self._finishing,
+                checking=self._checking,
+                bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
             )
             self._shown = snap.fraction
             return snap

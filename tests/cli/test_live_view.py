@@ -6,7 +6,9 @@ from rich.console import Console
 
 from offload.cli.live import render
 from offload.events import (
+    BytesVerified,
     DestinationBytesWritten,
+    ExistingCopiesChecking,
     FileStarted,
     JobStarted,
     OffloadFinished,
@@ -80,3 +82,19 @@ def test_the_finishing_steps_are_named_instead_of_an_eta() -> None:
     model.emit(OffloadFinished(False))
     model.emit(OffloadFinishing("reports"))
     assert "writing the reports…" in _print(render(model.snapshot())), text
+
+
+def test_a_reverify_says_what_it_read_back() -> None:
+    """Before: "0/5 files · 0 bytes of 750.0 MB read" while reading back at ~140 MB/s, then
+    "0 bytes of 0 bytes" once the offload found nothing left to copy."""
+    model = ProgressModel()
+    model.emit(ExistingCopiesChecking(5, ("/mnt/A", "/mnt/B"), 750_000_000, (750_000_000,) * 2))
+    model.emit(BytesVerified(-1, 150_000_000))
+    model.emit(BytesVerified(0, 150_000_000))
+    text = _print(render(model.snapshot()))
+    assert "300.0 MB of 2.2 GB read back" in text, text
+    for index, nbytes in ((-1, 600_000_000), (0, 600_000_000), (1, 750_000_000)):
+        model.emit(BytesVerified(index, nbytes))
+    model.emit(OffloadPlanned(5, ("/mnt/A", "/mnt/B"), 0, (0, 0), (0, 0)))
+    text = _print(render(model.snapshot()))
+    assert "2.2 GB read back" in text and "0 bytes of 0 bytes" not in text, text

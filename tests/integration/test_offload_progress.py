@@ -305,3 +305,61 @@ def test_the_per_file_maps_are_freed_when_the_offload_ends_and_the_end_stands(
     assert model.snapshot() == last
     assert last.fraction == 1.0
     assert all(d.files_done == 3 and d.phase == "done" for d in last.destinations)
+
+
+def _reverify(card: Path, dests: list[Path], cancel: CancelToken | None = None) -> Recorder:
+    """Copy *card* to *dests*, then offload it again with ``--reverify`` (every copy read
+    back with its source before the jobs, which have nothing left to copy)."""
+    assert offload(card, dests).exit_code == 0
+    recorder = Recorder()
+    offload(card, dests, options=OffloadOptions(reverify=True), sink=recorder, cancel=cancel)
+    return recorder
+
+
+def test_a_reverify_is_one_rising_progress_and_says_what_it_read_back(tmp_path: Path) -> None:
+    """Before, the check's bar went 0 → 86.6 % in whole files, then back to 0.0 % ("0 bytes
+    of 0 bytes") at the offload's plan, then 100 %."""
+    card = make_card(tmp_path / "cards", files=5)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    recorder = _reverify(card, dests)
+    shown = [snap for _event, snap in recorder.seen]
+    fractions = [snap.fraction for snap in shown]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
+    checking = [snap for snap in shown if snap.checking]
+    assert checking and max(s.work_done for s in checking) == 3 * 5 * SIZE  # source + 2 copies
+    assert [s.fraction for s in checking][-1] > 0.5
+    planned = next(
+        i for i, (event, _snap) in enumerate(recorder.seen) if isinstance(event, OffloadPlanned)
+    )
+    assert all(s.bytes_read_back == 3 * 5 * SIZE for s in shown[planned:])
+
+
+def test_a_reverify_cancelled_while_checking_ends_below_one(tmp_path: Path) -> None:
+    """Before, a Ctrl-C early in the check showed CANCELLED at 100.0 % with 1 file of many
+    read back: the offload's plan had no work, and no work is "all done"."""
+    card = make_card(tmp_path / "cards", files=12)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    assert offload(card, dests).exit_code == 0
+    cancel = CancelToken()
+    recorder = Recorder()
+
+    class CancelAtFirstReadBack:
+        def emit(self, event: Event) -> None:
+            recorder.emit(event)
+            if type(event).__name__ == "BytesVerified":
+                cancel.cancel()
+
+    report = offload(
+        card,
+        dests,
+        options=OffloadOptions(reverify=True),
+        sink=CancelAtFirstReadBack(),
+        cancel=cancel,
+    )
+    assert report.exit_code == 130
+    last = recorder.seen[-1][1]
+    assert last.finished and last.fraction < 0.5, last

@@ -85,8 +85,7 @@ class _Frame:
                     status,
                     _finishing_words(snap.finishing, interrupted=self.interrupted),
                     f"{snap.files_finished}/{files} files",
-                    f"{filesize.decimal(snap.source_bytes_read)} of "
-                    f"{filesize.decimal(total_bytes)} read",
+                    _bytes_words(snap, total_bytes),
                     human_rate(source_rate),
                     # While the manifests and reports are written the ETA (00:00: every
                     # lane is done) says nothing; the words before say what is going on.
@@ -133,6 +132,22 @@ class _Frame:
                 row.append(_tail(printable_name(dest.lost or dest.current_file), room))
             table.add_row(*row)
         yield table
+
+
+def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
+    """The bytes read: while the copies already there are read back (``--reverify``), those
+    read back of all to read back (sources and copies); once the offload's jobs run, the
+    card's bytes read of what they read, and what the check read back beside them (only
+    that when nothing is left to copy: never "0 bytes of 0 bytes")."""
+    if snap.checking:
+        return (
+            f"{filesize.decimal(snap.work_done)} of {filesize.decimal(snap.work_total)} read back"
+        )
+    read = f"{filesize.decimal(snap.source_bytes_read)} of {filesize.decimal(total_bytes)} read"
+    if not snap.bytes_read_back:
+        return read
+    back = f"{filesize.decimal(snap.bytes_read_back)} read back"
+    return f"{back} · {read}" if total_bytes else back
 
 
 def _finishing_words(step: str, *, interrupted: bool) -> str:
