@@ -85,6 +85,9 @@ class ProgressSnapshot:
     # and the bytes that check read back (the sources' and the copies'), during it and after.
     checking: bool = False
     bytes_read_back: int = 0
+    # A cascade's card pass: seconds to the card's release (``eta_s`` is None then: the
+    # cascaded destinations' speed, which decides the offload's end, is not known yet).
+    card_eta_s: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -231,6 +234,11 @@ class ProgressModel:
             self._checking = False
             self._source_failed = False
             self._verify = event.verify
+            if self._job_plan is not None:
+                # A later job of the offload (a cascade's, after the card's release): its
+                # lanes go at other speeds (read from a fast copy, written to the cascaded
+                # destinations); the card pass's rates and smoothed end say nothing of them.
+                self._eta.reset(self._clock())
             self._job_plan = None
             self._job_base = (
                 self._source_read,
@@ -473,6 +481,12 @@ class ProgressModel:
         if self._finished:
             return []
         source = self._source_total
+        plan = self._job_plan
+        if self._card_pass() and plan is not None:
+            # The card's pass: the source lanes end with this job's reads, not with the
+            # cascade's (those come from the fast copies, at the cascaded destinations'
+            # speed, not known yet): the ETA is then the card's release (``card_eta_s``).
+            source = min(source, self._job_base[0] + plan.source_bytes)
         if self._checking:
             lanes = [Lane("source", min(self._source_verified, source), source)]
             passes = 1
@@ -514,6 +528,17 @@ class ProgressModel:
             )
         return lanes
 
+    def _card_pass(self) -> bool:
+        """Whether a cascade's card pass is running: a destination not lost waits for a
+        later job of the offload (its speed unknown until it is fed)."""
+        return (
+            self._offload
+            and not self._finished
+            and any(
+                d.lost is None and self._waits_for_later_job(d.index) for d in self._destinations
+            )
+        )
+
     def _waits_for_later_job(self, index: int) -> bool:
         """Whether destination *index* has no work in the running job of an offload but
         has some in a later one (a cascaded destination during the card's pass): its lanes
@@ -536,7 +561,14 @@ class ProgressModel:
                 self._samples.popleft()
             first_t, first_done = self._samples[0]
             rate = (done - first_done) / (now - first_t) if now > first_t else 0.0
+            card_pass = self._card_pass()
             eta = self._eta.estimate(now, self._lanes())
+            card_eta = None
+            if card_pass:
+                # No end of the offload can be told before the cascaded destinations are fed
+                # (their speed decides it: a bucket behind a slow link, a shuttle drive); the
+                # ETA of the card's release is what is known.
+                card_eta, eta = (None if self._cancelled else eta), None
             if self._cancelled or (total == 0 and not self._finished):
                 eta = None  # cancelled, or no job yet: nothing to estimate
             elif eta is not None and self._offload and not self._finished and done < total:
@@ -561,6 +593,7 @@ class ProgressModel:
                 fraction_floor=self._shown,
                 finishing="" if self._cancelled else self._finishing,
                 checking=self._checking,
+                card_eta_s=card_eta,
                 bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
             )
             self._shown = snap.fraction

@@ -80,8 +80,9 @@ def test_a_cascade_is_one_progress_from_the_card_to_the_last_slow_copy(tmp_path:
     for event, snap in seen[planned : released + 1]:  # the card's pass: the slow one waits
         assert snap.destinations[1].phase == "waiting", (event, snap.destinations[1])
         assert snap.destinations[1].bytes_written == 0
-    # The slow one, not fed yet, has no rate: it must not hold the card pass's ETA at none.
-    assert any(snap.eta_s is not None for _, snap in seen[planned:released]), "no ETA"
+    # The slow one, not fed yet, has no rate: it must not hold the card's release's ETA at
+    # none (the offload's own ETA is none then: the slow one's speed decides its end).
+    assert any(snap.card_eta_s is not None for _, snap in seen[planned:released]), "no ETA"
     card_pass_end = seen[released][1]
     assert card_pass_end.files_finished == 0  # no file is on both yet
     assert card_pass_end.destinations[0].phase == "done"
@@ -363,3 +364,26 @@ def test_a_reverify_cancelled_while_checking_ends_below_one(tmp_path: Path) -> N
     assert report.exit_code == 130
     last = recorder.seen[-1][1]
     assert last.finished and last.fraction < 0.5, last
+
+
+def test_a_cascade_card_pass_gives_the_card_release_eta_not_a_false_end(tmp_path: Path) -> None:
+    """Before, during the card's pass the ETA counted down to the end of that pass (00:01 at
+    38 % with 17 s left, the cascaded bucket behind a slow link): an end of the offload that
+    nothing measured. Now ``eta_s`` is None then and ``card_eta_s`` counts down to the card's
+    release; the offload's ETA comes once the cascade's job has measured its own speed."""
+    card = make_card(tmp_path / "cards", files=8)
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    fast.mkdir()
+    slow.mkdir()
+    recorder = Recorder(tick=0.05)  # an ETA needs a second of measurement
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=1))
+    assert offload(card, [fast, slow], options=options, sink=recorder).exit_code == 0
+    released = next(
+        i for i, (event, _snap) in enumerate(recorder.seen) if isinstance(event, CardReleased)
+    )
+    card_pass = [snap for _event, snap in recorder.seen[:released]]
+    assert all(snap.eta_s is None for snap in card_pass)
+    assert any(snap.card_eta_s is not None for snap in card_pass)
+    cascade = [snap for _event, snap in recorder.seen[released + 1 :] if not snap.finished]
+    assert all(snap.card_eta_s is None for snap in cascade)
+    assert any(snap.eta_s is not None for snap in cascade)

@@ -89,9 +89,7 @@ class _Frame:
                     human_rate(source_rate),
                     # While the manifests and reports are written the ETA (00:00: every
                     # lane is done) says nothing; the words before say what is going on.
-                    ""
-                    if snap.finishing
-                    else f"ETA {human_eta(None if self.cancelled else snap.eta_s)}",
+                    "" if snap.finishing else _eta_words(snap, cancelled=self.cancelled),
                 )
                 if part
             ),
@@ -148,6 +146,14 @@ def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
         return read
     back = f"{filesize.decimal(snap.bytes_read_back)} read back"
     return f"{back} · {read}" if total_bytes else back
+
+
+def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
+    """The ETA; during a cascade's card pass, the card's release's (the offload's end
+    depends on the cascaded destinations' speed, known only once they are fed)."""
+    if snap.card_eta_s is not None and not cancelled:
+        return f"card released in {human_eta(snap.card_eta_s)}, then the cascade"
+    return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
 
 
 def _finishing_words(step: str, *, interrupted: bool) -> str:
