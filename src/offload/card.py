@@ -1216,9 +1216,9 @@ def _run_locked(
 def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
     """Every copy of the offload has its outcome and none was cancelled: a cancel from here
     on has nothing of the copy to cancel, so it must not stop what finishes the destinations
-    either (an S3 destination's manifest upload watches the token: a Ctrl-C now would have
-    failed a manifest of a copy that is complete). ``OffloadFinishing`` tells the views, which
-    then say a Ctrl-C came after the copy instead of "cancelled"."""
+    either: an S3 destination's store stops watching the token (its long steps watch it; a
+    precaution, no step of the finish was seen to stop on it). ``OffloadFinishing`` tells
+    the views, which then say a Ctrl-C came after the copy instead of "cancelled"."""
     for backend in plan.backends.values():
         backend.store.cancelled = lambda: False
     sink.emit(OffloadFinishing("manifests"))
