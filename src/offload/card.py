@@ -41,6 +41,7 @@ from offload.events import (
     ExistingCopiesChecking,
     JobStarted,
     OffloadFinished,
+    OffloadFinishing,
     OffloadPlanned,
     WarningIssued,
     WorkPlanned,
@@ -1173,6 +1174,10 @@ def _run_locked(
             devices=plan.devices,
         ).run()
         merge_job_reports(job_report, again)
+    if not slow and not job_report.cancelled:
+        # The last copy job ended uncancelled (it read the token at its end): said at once,
+        # so the views stop calling a Ctrl-C from now on a cancel.
+        _copies_complete(plan, sink)
     job_report.warnings.extend(guarded.warnings)
     for file in job_report.files:
         if not file.inflight_digests and file.relative_path in settled.source_digests:
@@ -1211,6 +1216,13 @@ def _run_locked(
     fast = {p.index for p in plan.plans if p.index not in slow}
     _finish_destinations(plan, report, fast, sink)
     if slow:
+
+        def finish_slow(history: Path | None, times: Mapping[Path, int]) -> None:
+            _copies_complete(plan, sink)  # the cascade's copy is over: only its finish is left
+            _finish_destinations(
+                plan, report, set(slow), sink, history_source=history, folder_times=times
+            )
+
         _cascade().run_cascade(
             plan,
             report,
@@ -1218,9 +1230,7 @@ def _run_locked(
             settled.replace_tasks,
             sink=sink,
             cancel=cancel,
-            finish=lambda history, times: _finish_destinations(
-                plan, report, set(slow), sink, history_source=history, folder_times=times
-            ),
+            finish=finish_slow,
         )
         report.job.elapsed_s = time.monotonic() - started
         if report.job.cancelled:  # the cascade was cancelled: the slow ones are unfinished
@@ -1231,6 +1241,17 @@ def _run_locked(
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
+
+
+def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
+    """Every copy of the offload has its outcome and none was cancelled: a cancel from here
+    on has nothing of the copy to cancel, so it must not stop what finishes the destinations
+    either: an S3 destination's store stops watching the token (its long steps watch it; a
+    precaution, no step of the finish was seen to stop on it). ``OffloadFinishing`` tells
+    the views, which then say a Ctrl-C came after the copy instead of "cancelled"."""
+    for backend in plan.backends.values():
+        backend.store.cancelled = lambda: False
+    sink.emit(OffloadFinishing("manifests"))
 
 
 def note_unfinished(report: OffloadReport) -> None:

@@ -71,6 +71,17 @@ class OffloadFinished(Event):
 
 
 @dataclass(frozen=True)
+class OffloadFinishing(Event):
+    """Every copy of the offload has its outcome and none was cancelled; what is left is
+    ``step``: ``manifests`` (the links, folders, manifests and folder times the destinations
+    are finished with) or ``reports`` (the command's reports, after ``OffloadFinished``).
+    From here on a cancel changes nothing of the outcome: nothing of the copy is left to
+    cancel, and the manifests and reports are written in full."""
+
+    step: str
+
+
+@dataclass(frozen=True)
 class ExistingCopiesChecking(Event):
     """Before the job: copies already on the destinations are read back to be proven
     (adopted, upgraded, re-verified; see offload.existing). ``source_bytes``: what is read

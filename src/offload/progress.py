@@ -28,6 +28,7 @@ from offload.events import (
     JobFinished,
     JobStarted,
     OffloadFinished,
+    OffloadFinishing,
     OffloadPlanned,
     PhaseChanged,
     SourceBytesRead,
@@ -77,6 +78,16 @@ class ProgressSnapshot:
     # The fraction already shown: work found only later (a cascade feeding a file again)
     # holds the bar where it stood instead of taking it back.
     fraction_floor: float = 0.0
+    # What the offload is finishing once every copy has its outcome (OffloadFinishing:
+    # ``manifests``, then ``reports``); empty before, and in a cancelled run.
+    finishing: str = ""
+    # The copies already there being read back before the offload's jobs (``checking``),
+    # and the bytes that check read back (the sources' and the copies'), during it and after.
+    checking: bool = False
+    bytes_read_back: int = 0
+    # A cascade's card pass: seconds to the card's release (``eta_s`` is None then: the
+    # cascaded destinations' speed, which decides the offload's end, is not known yet).
+    card_eta_s: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -188,6 +199,11 @@ class ProgressModel:
         self._checking = False  # before the job: existing copies being read back
         self._source_failed = False  # a FileFailed(-1) in the offload's running job
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
+        self._finishing = ""  # OffloadFinishing's step
+        # The check before the offload's jobs (ExistingCopiesChecking): its work done and
+        # total, and the bytes it read back (the source's and the copies').
+        self._checked: tuple[int, int] = (0, 0)
+        self._checked_read = 0
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -195,7 +211,13 @@ class ProgressModel:
 
     def _apply(self, event: Event) -> None:
         if isinstance(event, OffloadPlanned):
+            # The copies already there that were read back (--reverify, a copy of ours not
+            # in the ledger) are the offload's first work: kept before its jobs' work, so
+            # the bar goes on from where the check left it instead of back to 0.
+            checked = self._work() if self._checking else (0, 0)
+            checked_bytes = self._checked_bytes() if self._checking else 0
             self._reset()
+            self._checked, self._checked_read = checked, checked_bytes
             self._offload = True
             self._total_bytes = event.source_bytes
             self._total_files = event.files
@@ -212,6 +234,11 @@ class ProgressModel:
             self._checking = False
             self._source_failed = False
             self._verify = event.verify
+            if self._job_plan is not None:
+                # A later job of the offload (a cascade's, after the card's release): its
+                # lanes go at other speeds (read from a fast copy, written to the cascaded
+                # destinations); the card pass's rates and smoothed end say nothing of them.
+                self._eta.reset(self._clock())
             self._job_plan = None
             self._job_base = (
                 self._source_read,
@@ -238,6 +265,8 @@ class ProgressModel:
             # made next, would otherwise hold them at its peak.
             self._started_paths = {}
             self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
+        elif isinstance(event, OffloadFinishing):
+            self._finishing = event.step
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
@@ -428,6 +457,7 @@ class ProgressModel:
                 if dest.lost is not None
                 else dest_total * passes + files * COMMIT_WORK_BYTES
             )
+        done, total = done + self._checked[0], total + self._checked[1]
         if self._finished and not self._cancelled:
             total = done  # everything this job will ever do is done
         elif self._offload and self._source_failed and not self._finished:
@@ -438,6 +468,11 @@ class ProgressModel:
             total = max(total, done + 1)
         return done, max(total, done)
 
+    def _checked_bytes(self) -> int:
+        """The bytes the check of the copies already there read back: the sources' and the
+        copies'."""
+        return self._source_verified + sum(d.bytes_verified for d in self._destinations)
+
     def _lanes(self) -> list[Lane]:
         """The streams of work that go at their own speeds (see offload.eta): the source's
         read and re-read, and per destination that is not lost its bytes (written and read
@@ -446,6 +481,12 @@ class ProgressModel:
         if self._finished:
             return []
         source = self._source_total
+        plan = self._job_plan
+        if self._card_pass() and plan is not None:
+            # The card's pass: the source lanes end with this job's reads, not with the
+            # cascade's (those come from the fast copies, at the cascaded destinations'
+            # speed, not known yet): the ETA is then the card's release (``card_eta_s``).
+            source = min(source, self._job_base[0] + plan.source_bytes)
         if self._checking:
             lanes = [Lane("source", min(self._source_verified, source), source)]
             passes = 1
@@ -487,6 +528,17 @@ class ProgressModel:
             )
         return lanes
 
+    def _card_pass(self) -> bool:
+        """Whether a cascade's card pass is running: a destination not lost waits for a
+        later job of the offload (its speed unknown until it is fed)."""
+        return (
+            self._offload
+            and not self._finished
+            and any(
+                d.lost is None and self._waits_for_later_job(d.index) for d in self._destinations
+            )
+        )
+
     def _waits_for_later_job(self, index: int) -> bool:
         """Whether destination *index* has no work in the running job of an offload but
         has some in a later one (a cascaded destination during the card's pass): its lanes
@@ -509,7 +561,14 @@ class ProgressModel:
                 self._samples.popleft()
             first_t, first_done = self._samples[0]
             rate = (done - first_done) / (now - first_t) if now > first_t else 0.0
+            card_pass = self._card_pass()
             eta = self._eta.estimate(now, self._lanes())
+            card_eta = None
+            if card_pass:
+                # No end of the offload can be told before the cascaded destinations are fed
+                # (their speed decides it: a bucket behind a slow link, a shuttle drive); the
+                # ETA of the card's release is what is known.
+                card_eta, eta = (None if self._cancelled else eta), None
             if self._cancelled or (total == 0 and not self._finished):
                 eta = None  # cancelled, or no job yet: nothing to estimate
             elif eta is not None and self._offload and not self._finished and done < total:
@@ -532,6 +591,10 @@ class ProgressModel:
                 finished=self._finished,
                 destinations=[DestinationProgress(**vars(d)) for d in self._destinations],
                 fraction_floor=self._shown,
+                finishing="" if self._cancelled else self._finishing,
+                checking=self._checking,
+                card_eta_s=card_eta,
+                bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
             )
             self._shown = snap.fraction
             return snap

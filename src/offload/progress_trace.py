@@ -73,6 +73,7 @@ class ProgressTraceWriter:
                 "elapsed_s": round(snap.elapsed_s, 3),
                 "fraction": round(snap.fraction, 6),
                 "eta_s": None if snap.eta_s is None else round(snap.eta_s, 2),
+                "card_eta_s": None if snap.card_eta_s is None else round(snap.card_eta_s, 2),
                 "work_done": snap.work_done,
                 "work_total": snap.work_total,
                 "finished": snap.finished,

@@ -5,7 +5,17 @@ from __future__ import annotations
 from rich.console import Console
 
 from offload.cli.live import render
-from offload.events import DestinationBytesWritten, FileStarted, JobStarted, PhaseChanged
+from offload.events import (
+    BytesVerified,
+    DestinationBytesWritten,
+    ExistingCopiesChecking,
+    FileStarted,
+    JobStarted,
+    OffloadFinished,
+    OffloadFinishing,
+    OffloadPlanned,
+    PhaseChanged,
+)
 from offload.progress import ProgressModel
 
 LONG = "/Volumes/a-rather-long-shuttle-drive-name/PRODUCTION/DAY_12/A001R1AB"
@@ -44,3 +54,47 @@ def test_live_view_fits_80_columns_without_cutting_headers() -> None:
 def test_live_view_says_cancelling() -> None:
     assert "CANCELLING" in _text(80, cancelled=True)
     assert "ETA --:--" in _text(80, cancelled=True)
+
+
+def _print(renderable: object) -> str:
+    console = Console(width=120, record=True, color_system=None, force_terminal=False)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_the_first_frames_show_the_announced_totals() -> None:
+    """Before the offload's own plan (the copy roots locked, the existing copies checked)
+    the view showed "0/0 files · 0 bytes of 0 bytes" under "Offloading 21 files"."""
+    text = _print(render(ProgressModel().snapshot(), planned=(21, 209_700_000)))
+    assert "0/21 files" in text and "0 bytes of 209.7 MB read" in text, text
+
+
+def test_the_finishing_steps_are_named_instead_of_an_eta() -> None:
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, ("/mnt/A",), 1_000, (1_000,), (2,)))
+    model.emit(JobStarted(2, 1_000, ("/mnt/A",), "full", ("xxh64",)))
+    model.emit(OffloadFinishing("manifests"))
+    text = _print(render(model.snapshot()))
+    assert "writing the manifests…" in text and "ETA" not in text, text
+    after = _print(render(model.snapshot(), cancelled=True))
+    assert "Ctrl-C after every copy finished: nothing cancelled" in after, after
+    assert "CANCEL" not in after, after
+    model.emit(OffloadFinished(False))
+    model.emit(OffloadFinishing("reports"))
+    assert "writing the reports…" in _print(render(model.snapshot())), text
+
+
+def test_a_reverify_says_what_it_read_back() -> None:
+    """Before: "0/5 files · 0 bytes of 750.0 MB read" while reading back at ~140 MB/s, then
+    "0 bytes of 0 bytes" once the offload found nothing left to copy."""
+    model = ProgressModel()
+    model.emit(ExistingCopiesChecking(5, ("/mnt/A", "/mnt/B"), 750_000_000, (750_000_000,) * 2))
+    model.emit(BytesVerified(-1, 150_000_000))
+    model.emit(BytesVerified(0, 150_000_000))
+    text = _print(render(model.snapshot()))
+    assert "300.0 MB of 2.2 GB read back" in text, text
+    for index, nbytes in ((-1, 600_000_000), (0, 600_000_000), (1, 750_000_000)):
+        model.emit(BytesVerified(index, nbytes))
+    model.emit(OffloadPlanned(5, ("/mnt/A", "/mnt/B"), 0, (0, 0), (0, 0)))
+    text = _print(render(model.snapshot()))
+    assert "2.2 GB read back" in text and "0 bytes of 0 bytes" not in text, text

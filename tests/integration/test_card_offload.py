@@ -194,8 +194,12 @@ def test_cli_json_events_and_reports(card: Path, dests: list[Path], tmp_path: Pa
     assert "job_started" in names and "file_verified" in names and names[-1] == "job_report"
     # The manifests are written once the job finished: what they ignore is said then.
     after = names[names.index("job_finished") + 1 : -1]
-    # link_outside, on each destination; then the offload's end and its last progress
-    assert after == ["warning_issued"] * 3 + ["progress", "offload_finished"]
+    # every copy has its outcome; link_outside, on each destination; then the offload's end
+    # and its last progress
+    assert after == ["offload_finishing"] + ["warning_issued"] * 3 + [
+        "progress",
+        "offload_finished",
+    ]
     assert all("link_outside" in e["message"] for e in events[-6:-3])
     verified = [e for e in events if e["event"] == "file_verified"]
     assert {e["destination_index"] for e in verified} == {0, 1, 2}

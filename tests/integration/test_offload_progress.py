@@ -80,8 +80,9 @@ def test_a_cascade_is_one_progress_from_the_card_to_the_last_slow_copy(tmp_path:
     for event, snap in seen[planned : released + 1]:  # the card's pass: the slow one waits
         assert snap.destinations[1].phase == "waiting", (event, snap.destinations[1])
         assert snap.destinations[1].bytes_written == 0
-    # The slow one, not fed yet, has no rate: it must not hold the card pass's ETA at none.
-    assert any(snap.eta_s is not None for _, snap in seen[planned:released]), "no ETA"
+    # The slow one, not fed yet, has no rate: it must not hold the card's release's ETA at
+    # none (the offload's own ETA is none then: the slow one's speed decides its end).
+    assert any(snap.card_eta_s is not None for _, snap in seen[planned:released]), "no ETA"
     card_pass_end = seen[released][1]
     assert card_pass_end.files_finished == 0  # no file is on both yet
     assert card_pass_end.destinations[0].phase == "done"
@@ -305,3 +306,84 @@ def test_the_per_file_maps_are_freed_when_the_offload_ends_and_the_end_stands(
     assert model.snapshot() == last
     assert last.fraction == 1.0
     assert all(d.files_done == 3 and d.phase == "done" for d in last.destinations)
+
+
+def _reverify(card: Path, dests: list[Path], cancel: CancelToken | None = None) -> Recorder:
+    """Copy *card* to *dests*, then offload it again with ``--reverify`` (every copy read
+    back with its source before the jobs, which have nothing left to copy)."""
+    assert offload(card, dests).exit_code == 0
+    recorder = Recorder()
+    offload(card, dests, options=OffloadOptions(reverify=True), sink=recorder, cancel=cancel)
+    return recorder
+
+
+def test_a_reverify_is_one_rising_progress_and_says_what_it_read_back(tmp_path: Path) -> None:
+    """Before, the check's bar went 0 → 86.6 % in whole files, then back to 0.0 % ("0 bytes
+    of 0 bytes") at the offload's plan, then 100 %."""
+    card = make_card(tmp_path / "cards", files=5)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    recorder = _reverify(card, dests)
+    shown = [snap for _event, snap in recorder.seen]
+    fractions = [snap.fraction for snap in shown]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
+    checking = [snap for snap in shown if snap.checking]
+    assert checking and max(s.work_done for s in checking) == 3 * 5 * SIZE  # source + 2 copies
+    assert [s.fraction for s in checking][-1] > 0.5
+    planned = next(
+        i for i, (event, _snap) in enumerate(recorder.seen) if isinstance(event, OffloadPlanned)
+    )
+    assert all(s.bytes_read_back == 3 * 5 * SIZE for s in shown[planned:])
+
+
+def test_a_reverify_cancelled_while_checking_ends_below_one(tmp_path: Path) -> None:
+    """Before, a Ctrl-C early in the check showed CANCELLED at 100.0 % with 1 file of many
+    read back: the offload's plan had no work, and no work is "all done"."""
+    card = make_card(tmp_path / "cards", files=12)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    assert offload(card, dests).exit_code == 0
+    cancel = CancelToken()
+    recorder = Recorder()
+
+    class CancelAtFirstReadBack:
+        def emit(self, event: Event) -> None:
+            recorder.emit(event)
+            if type(event).__name__ == "BytesVerified":
+                cancel.cancel()
+
+    report = offload(
+        card,
+        dests,
+        options=OffloadOptions(reverify=True),
+        sink=CancelAtFirstReadBack(),
+        cancel=cancel,
+    )
+    assert report.exit_code == 130
+    last = recorder.seen[-1][1]
+    assert last.finished and last.fraction < 0.5, last
+
+
+def test_a_cascade_card_pass_gives_the_card_release_eta_not_a_false_end(tmp_path: Path) -> None:
+    """Before, during the card's pass the ETA counted down to the end of that pass (00:01 at
+    38 % with 17 s left, the cascaded bucket behind a slow link): an end of the offload that
+    nothing measured. Now ``eta_s`` is None then and ``card_eta_s`` counts down to the card's
+    release; the offload's ETA comes once the cascade's job has measured its own speed."""
+    card = make_card(tmp_path / "cards", files=8)
+    fast, slow = tmp_path / "k1", tmp_path / "k2"
+    fast.mkdir()
+    slow.mkdir()
+    recorder = Recorder(tick=0.05)  # an ETA needs a second of measurement
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(batch_files=1))
+    assert offload(card, [fast, slow], options=options, sink=recorder).exit_code == 0
+    released = next(
+        i for i, (event, _snap) in enumerate(recorder.seen) if isinstance(event, CardReleased)
+    )
+    card_pass = [snap for _event, snap in recorder.seen[:released]]
+    assert all(snap.eta_s is None for snap in card_pass)
+    assert any(snap.card_eta_s is not None for snap in card_pass)
+    cascade = [snap for _event, snap in recorder.seen[released + 1 :] if not snap.finished]
+    assert all(snap.card_eta_s is None for snap in cascade)
+    assert any(snap.eta_s is not None for snap in cascade)

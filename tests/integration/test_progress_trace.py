@@ -13,7 +13,13 @@ from offload.bench.eta import main_job, replay, score
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.errors import ExitCode
-from offload.events import FileVerified, JobFinished, JobStarted, OffloadFinished
+from offload.events import (
+    FileVerified,
+    JobFinished,
+    JobStarted,
+    OffloadFinished,
+    OffloadFinishing,
+)
 from offload.progress_trace import read_trace
 
 
@@ -48,7 +54,8 @@ def test_a_recorded_trace_keeps_the_progress_promises(tmp_path: Path, verify: st
     assert code == 0, err
     trace = read_trace(trace_path)
     names = [type(event) for _t, event in trace.events]
-    assert names.count(JobStarted) == 1 and names[-2:] == [JobFinished, OffloadFinished]
+    assert names.count(JobStarted) == 1
+    assert names[-3:] == [JobFinished, OffloadFinishing, OffloadFinished]
     assert names.count(FileVerified) == 2 * 20
     times = [t for t, _event in trace.events]
     assert times == sorted(times)

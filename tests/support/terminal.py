@@ -19,6 +19,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,9 @@ class TerminalRun:
 
     returncode: int
     rows: list[str]  # the screen, one string a row of the terminal's width
+    raw: bytes = (
+        b""  # every byte the command wrote, every frame's (what the screen shows last is *rows*)
+    )
 
     @property
     def lines(self) -> list[str]:
@@ -55,11 +59,13 @@ def run_on_terminal(
     *argv: str | Path,
     columns: int = 120,
     rows: int = 100,
-    interrupt_after: str | None = None,
+    interrupt_after: str | Sequence[str] | None = None,
     timeout_s: float = 120.0,
 ) -> TerminalRun:
     """Run ``offload *argv`` on a *columns* × *rows* pty (tall enough that nothing scrolls
-    off); *interrupt_after*: send SIGINT (Ctrl-C) once the output holds this text."""
+    off); *interrupt_after*: send SIGINT (Ctrl-C) once the output holds this text; several
+    texts: one SIGINT for each, in turn, each once the output after the previous one's
+    SIGINT holds it."""
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
@@ -76,7 +82,14 @@ def run_on_terminal(
     screen = pyte.Screen(columns, rows)
     stream = pyte.ByteStream(screen)
     seen = b""
-    interrupted = interrupt_after is None
+    raw = b""
+    pending = (
+        []
+        if interrupt_after is None
+        else [interrupt_after]
+        if isinstance(interrupt_after, str)
+        else list(interrupt_after)
+    )
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
@@ -92,15 +105,17 @@ def run_on_terminal(
             if not chunk:
                 break
             stream.feed(chunk)
-            if not interrupted:
+            raw += chunk
+            if pending:
                 seen += chunk
-                if interrupt_after is not None and interrupt_after.encode() in seen:
+                if pending[0].encode() in seen:
                     process.send_signal(signal.SIGINT)
-                    interrupted = True
+                    pending.pop(0)
+                    seen = b""
         returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         os.close(primary)
-    return TerminalRun(returncode, list(screen.display))
+    return TerminalRun(returncode, list(screen.display), raw)

@@ -42,9 +42,15 @@ class _Frame:
     """One frame of the live view, laid out for the width the console offers (the overall
     bar and a line per destination; the current file only where there is room)."""
 
-    def __init__(self, snap: ProgressSnapshot, *, cancelled: bool) -> None:
+    def __init__(
+        self, snap: ProgressSnapshot, *, cancelled: bool, planned: tuple[int, int] = (0, 0)
+    ) -> None:
         self.snap = snap
-        self.cancelled = cancelled
+        # A cancel asked for once every copy had its outcome (``snap.finishing``) cancels
+        # nothing: the run goes on to its manifests and reports, and the frame says so.
+        self.interrupted = cancelled
+        self.cancelled = cancelled and not snap.finishing
+        self.planned = planned
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         snap = self.snap
@@ -69,16 +75,21 @@ class _Frame:
         status = "CANCELLING" if self.cancelled and not snap.finished else ""
         status = "CANCELLED" if self.cancelled and snap.finished else status
         status = f"FINISHED WITH FAILURES: {failed}" if failed else status
+        files, total_bytes = snap.total_files, snap.total_bytes
+        if not files and not total_bytes and not snap.finished:
+            files, total_bytes = self.planned  # before the job's own plan: the command's
         yield Text(
             " · ".join(
                 part
                 for part in (
                     status,
-                    f"{snap.files_finished}/{snap.total_files} files",
-                    f"{filesize.decimal(snap.source_bytes_read)} of "
-                    f"{filesize.decimal(snap.total_bytes)} read",
+                    _finishing_words(snap.finishing, interrupted=self.interrupted),
+                    f"{snap.files_finished}/{files} files",
+                    _bytes_words(snap, total_bytes),
                     human_rate(source_rate),
-                    f"ETA {human_eta(None if self.cancelled else snap.eta_s)}",
+                    # While the manifests and reports are written the ETA (00:00: every
+                    # lane is done) says nothing; the words before say what is going on.
+                    "" if snap.finishing else _eta_words(snap, cancelled=self.cancelled),
                 )
                 if part
             ),
@@ -121,6 +132,41 @@ class _Frame:
         yield table
 
 
+def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
+    """The bytes read: while the copies already there are read back (``--reverify``), those
+    read back of all to read back (sources and copies); once the offload's jobs run, the
+    card's bytes read of what they read, and what the check read back beside them (only
+    that when nothing is left to copy: never "0 bytes of 0 bytes")."""
+    if snap.checking:
+        return (
+            f"{filesize.decimal(snap.work_done)} of {filesize.decimal(snap.work_total)} read back"
+        )
+    read = f"{filesize.decimal(snap.source_bytes_read)} of {filesize.decimal(total_bytes)} read"
+    if not snap.bytes_read_back:
+        return read
+    back = f"{filesize.decimal(snap.bytes_read_back)} read back"
+    return f"{back} · {read}" if total_bytes else back
+
+
+def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
+    """The ETA; during a cascade's card pass, the card's release's (the offload's end
+    depends on the cascaded destinations' speed, known only once they are fed)."""
+    if snap.card_eta_s is not None and not cancelled:
+        return f"card released in {human_eta(snap.card_eta_s)}, then the cascade"
+    return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
+
+
+def _finishing_words(step: str, *, interrupted: bool) -> str:
+    """What the run does once every copy has its outcome (``ProgressSnapshot.finishing``),
+    and, after a Ctrl-C then, that it cancelled nothing."""
+    if not step:
+        return ""
+    doing = "writing the reports" if step == "reports" else "writing the manifests and reports"
+    if interrupted:
+        return f"Ctrl-C after every copy finished: nothing cancelled; {doing}"
+    return "writing the reports…" if step == "reports" else "writing the manifests…"
+
+
 def _failures(snap: ProgressSnapshot) -> str:
     """What failed, in words ("2 copies failed, 1 destination lost"); empty when nothing
     did. Counted per destination, as the table's "failed" column: a file that failed on
@@ -135,22 +181,35 @@ def _failures(snap: ProgressSnapshot) -> str:
     return ", ".join(parts)
 
 
-def render(snap: ProgressSnapshot, *, cancelled: bool = False) -> RenderableType:
-    """The live view of *snap*, fitted to the console's width when printed."""
-    return _Frame(snap, cancelled=cancelled)
+def render(
+    snap: ProgressSnapshot, *, cancelled: bool = False, planned: tuple[int, int] = (0, 0)
+) -> RenderableType:
+    """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
+    cancel was asked for (shown as one only while a copy was left to cancel); *planned*: the
+    files and bytes the command announced, shown until the job's own plan is known."""
+    return _Frame(snap, cancelled=cancelled, planned=planned)
 
 
 class LiveView:
-    """Context manager that shows the model on a terminal while the job runs."""
+    """Context manager that shows the model on a terminal while the job runs. *planned*:
+    the card's files and bytes as the command announced them (its first frames come before
+    the offload's own plan)."""
 
     def __init__(
-        self, model: ProgressModel, console: Console, *, cancel: CancelToken | None = None
+        self,
+        model: ProgressModel,
+        console: Console,
+        *,
+        cancel: CancelToken | None = None,
+        planned: tuple[int, int] = (0, 0),
     ) -> None:
         self._model = model
         self._cancel = cancel
         self._live = Live(
             get_renderable=lambda: render(
-                model.snapshot(), cancelled=bool(cancel is not None and cancel.cancelled)
+                model.snapshot(),
+                cancelled=bool(cancel is not None and cancel.cancelled),
+                planned=planned,
             ),
             console=console,
             refresh_per_second=10,

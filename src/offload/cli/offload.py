@@ -51,6 +51,7 @@ from offload.events import (
     EventSink,
     FanoutSink,
     JobFinished,
+    OffloadFinishing,
     PhaseChanged,
     WarningIssued,
 )
@@ -641,24 +642,48 @@ def _offload(
             print(announced, file=env.stderr, flush=True)
 
     cancel = CancelToken()
-    try:
-        with cancel_on_signals(env, cancel):
-            # From here SIGINT cancels the copy (exit 130, its report); before, ``main``
-            # says nothing was copied.
+    # SIGINT/SIGTERM set the token until the reports are written: during the copy it
+    # cancels (exit 130, its report); once every copy has its outcome nothing is left to
+    # cancel, and the manifests and reports are written in full whatever comes (a
+    # KeyboardInterrupt there would have cut them short). Before, ``main`` says nothing
+    # was copied.
+    with cancel_on_signals(env, cancel):
+        try:
             args.copy_started = True
             if live and console is not None and model is not None:
                 from offload.cli.live import LiveView
 
-                with LiveView(model, console, cancel=cancel):
+                planned = (plan.tree.file_count, plan.tree.total_bytes)
+                with LiveView(model, console, cancel=cancel, planned=planned):
                     report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
+                    if not report.job.cancelled:  # the view's last frame says what is next
+                        model.emit(OffloadFinishing("reports"))
             else:
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
-    finally:
-        if trace is not None:
-            trace.close()
-    plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
-    with collector_paused():
-        return _reports_and_summary(args, env, report, no_cascade, worker, json_sink)
+        finally:
+            if trace is not None:
+                trace.close()
+        noted = cancel.cancelled and not report.job.cancelled
+        if noted:
+            report.notes.append(CTRL_C_AFTER_COPY)
+        plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
+        with collector_paused():
+            code = _reports_and_summary(args, env, report, no_cascade, worker, json_sink)
+    if cancel.cancelled and not noted and not report.job.cancelled:
+        env.warning(CTRL_C_DURING_REPORTS)
+    return code
+
+
+#: The note of a run whose Ctrl-C (or SIGTERM) came once every copy had its outcome: what
+#: the summary, the reports and ``--json``'s ``job_report`` say instead of "cancelled".
+CTRL_C_AFTER_COPY = (
+    "Ctrl-C came after every copy had finished: nothing was cancelled; the manifests and "
+    "reports were written in full"
+)
+CTRL_C_DURING_REPORTS = (
+    "Ctrl-C came while the reports were written, after every copy had finished: nothing "
+    "was cancelled; the reports were written in full"
+)
 
 
 @contextlib.contextmanager

@@ -94,6 +94,7 @@ class JsonLinesSink:
                 "fraction": round(snap.fraction, 4),
                 "rate_bytes_s": round(snap.rate_bytes_s),
                 "eta_s": None if snap.eta_s is None else round(snap.eta_s, 1),
+                "card_eta_s": None if snap.card_eta_s is None else round(snap.card_eta_s, 1),
                 "destinations": [
                     {
                         "index": d.index,

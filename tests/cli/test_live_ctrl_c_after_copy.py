@@ -1,0 +1,96 @@
+"""A Ctrl-C once every copy has its outcome (the manifests and reports still to write) cancels
+nothing, and every output says so: ``offload copy`` on a real pty, a real SIGINT, real files.
+
+Before, the live view said CANCELLING, then CANCELLED with every file done, while the run
+went on to write its manifests and reports and exited 0 with ``cancelled: false``.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.support.terminal import TerminalRun, run_on_terminal
+
+FILES = 5000  # ~1-2 s of manifests and reports: time for a Ctrl-C to land in them
+AFTER_COPY = "Ctrl-C after every copy finished"
+MANIFESTS = "writing the manifests"  # the view's words once every copy has its outcome
+
+
+def _card(root: Path) -> Path:
+    card = root / "card"
+    folder = card / "DCIM" / "100X"
+    folder.mkdir(parents=True)
+    for index in range(FILES):
+        (folder / f"IMG_{index:05d}.JPG").write_bytes(b"y" * 10)
+    return card
+
+
+def _saved_report(reports: Path) -> dict[str, object]:
+    [path] = sorted(reports.glob("*.json"))
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+def _assert_finished_whole(run: TerminalRun, dest: Path, reports: Path) -> None:
+    """Exit 0, never a word of cancelling, every manifest whole under its final name."""
+    assert run.returncode == 0, run.text
+    assert b"CANCEL" not in run.raw, run.text  # not in any frame, not only the last
+    assert run.shows(f"All {FILES} files"), run.text
+    manifests = list((dest / "card" / "ascmhl").iterdir())
+    assert any(p.name.endswith(".mhl") for p in manifests), manifests
+    for path in manifests:
+        assert path.suffix in (".mhl", ".xml") or path.name.endswith("chain.xml"), manifests
+        ET.parse(path)  # whole XML: no half-written manifest under its final name
+    report = _saved_report(reports)
+    assert report["cancelled"] is False and report["exit_code"] == 0
+
+
+def test_ctrl_c_as_the_copy_ends_is_told_the_same_way_everywhere(tmp_path: Path) -> None:
+    """The QA's repro: Ctrl-C as the bar reaches 100.0 %. It may land before the job's end
+    (then the run is cancelled: exit 130) or after it (nothing cancelled: exit 0); either
+    way the view, the exit code and the saved report agree."""
+    card = _card(tmp_path)
+    dest, reports = tmp_path / "D", tmp_path / "reports"
+    dest.mkdir()
+    run = run_on_terminal(
+        "copy", "--report-dir", reports, card, dest, interrupt_after="100.0%", timeout_s=240
+    )
+    if run.returncode == 130:
+        assert "CANCELLED" in run.text and _saved_report(reports)["cancelled"] is True
+        return
+    _assert_finished_whole(run, dest, reports)
+    assert run.shows(AFTER_COPY) or run.shows("Ctrl-C came while the reports"), run.text
+
+
+def test_ctrl_c_while_the_manifests_are_written_is_not_a_cancel(tmp_path: Path) -> None:
+    card = _card(tmp_path)
+    dest, reports = tmp_path / "D", tmp_path / "reports"
+    dest.mkdir()
+    run = run_on_terminal(
+        "copy", "--report-dir", reports, card, dest, interrupt_after=MANIFESTS, timeout_s=240
+    )
+    _assert_finished_whole(run, dest, reports)
+    assert run.shows(AFTER_COPY), run.text
+    notes = _saved_report(reports)["notes"]
+    assert isinstance(notes, list)
+    assert any("after every copy had finished: nothing was cancelled" in n for n in notes)
+
+
+def test_a_second_ctrl_c_while_finishing_leaves_nothing_half_written(tmp_path: Path) -> None:
+    card = _card(tmp_path)
+    dest, reports = tmp_path / "D", tmp_path / "reports"
+    dest.mkdir()
+    run = run_on_terminal(
+        "copy",
+        "--report-dir",
+        reports,
+        card,
+        dest,
+        interrupt_after=[MANIFESTS, AFTER_COPY],
+        timeout_s=240,
+    )
+    _assert_finished_whole(run, dest, reports)
+    assert not [p for p in (dest / "card" / "ascmhl").iterdir() if p.name.startswith(".")]
+    assert not [p for p in reports.iterdir() if p.name.startswith(".") or ".tmp" in p.name]
