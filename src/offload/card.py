@@ -1118,8 +1118,9 @@ def _run_locked(
             backend.store.cancelled = lambda: cancel.cancelled
     started_at, started = time.time(), time.monotonic()
     copy = plan.options.copy
+    slow = plan.options.cascade
     if plan.checks_to_read:
-        sink.emit(_checking_event(plan))
+        sink.emit(_checking_event(plan, _offload_planned(plan, plan.tasks, slow)))
     outcomes = check_existing(
         plan.checks,
         [task.source for task in plan.tasks],
@@ -1142,7 +1143,6 @@ def _run_locked(
         sink.emit(WarningIssued(message, path, PreflightCode.COPY_NO_LONGER_MATCHES.value))
     roots = [p.destination for p in plan.plans]
     backends = [plan.backends.get(p.index) for p in plan.plans]
-    slow = plan.options.cascade
     first_tasks, first_replace = settled.tasks, settled.replace_tasks
     if slow:  # the card feeds the fast destinations only (offload.cascade)
         first_tasks = _cascade().without_slow(first_tasks, slow)
@@ -1433,11 +1433,14 @@ def _offload_planned(
         destination_files=tuple(
             sum(1 for t in tasks if t.targets[i] is not None) for i in range(count)
         ),
+        cascaded=tuple(sorted(slow)),
     )
 
 
-def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:
-    """What the read-back of the copies already there will read (for the progress)."""
+def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopiesChecking:
+    """What the read-back of the copies already there will read (for the progress), and
+    *copies*: the offload's work known before it (the copies missing), so the check does
+    not fill the bar on its own."""
     verify = plan.options.copy.verify.value
     per_destination = [0] * len(plan.plans)
     sources: dict[int, int] = {}
@@ -1452,6 +1455,10 @@ def _checking_event(plan: OffloadPlan) -> ExistingCopiesChecking:
         destinations=tuple(str(p.destination) for p in plan.plans),
         source_bytes=sum(sources.values()),
         destination_bytes=tuple(per_destination),
+        copy_source_bytes=copies.source_bytes,
+        copy_destination_bytes=copies.destination_bytes,
+        copy_destination_files=copies.destination_files,
+        copy_verify=verify,
     )
 
 

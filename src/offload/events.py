@@ -60,6 +60,11 @@ class OffloadPlanned(Event):
     source_bytes: int
     destination_bytes: tuple[int, ...]
     destination_files: tuple[int, ...]
+    # The cascaded destinations (``--cascade``), fed by later jobs from the fast copies: the
+    # view gives the card's release then, not the offload's end. A destination with work only
+    # in a later job that is not one of them (a copy of ours found wrong, replaced by the
+    # second job) is no cascade.
+    cascaded: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,13 @@ class ExistingCopiesChecking(Event):
     destinations: tuple[str, ...]
     source_bytes: int
     destination_bytes: tuple[int, ...]
+    # The copy work already known before the check (the copies missing; not those the check
+    # may find wrong), as OffloadPlanned counts it, and the verification mode it is done
+    # with: in the bar's total from the start, so the check alone never fills the bar.
+    copy_source_bytes: int = 0
+    copy_destination_bytes: tuple[int, ...] = ()
+    copy_destination_files: tuple[int, ...] = ()
+    copy_verify: str = "full"
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,18 @@ COMMIT_WORK_BYTES = 256 * 1024
 _BELOW_ONE = 0.9999  # what a fraction not yet complete is capped at (JSON keeps 4 decimals)
 
 
+def _copy_work(checking: ExistingCopiesChecking) -> int:
+    """The work (as ``ProgressModel._work`` counts it) of the copies known before a check."""
+    passes = 1 if checking.copy_verify == "transfer" else 2
+    source = checking.copy_source_bytes * (2 if checking.copy_verify == "full" else 1)
+    return source + sum(
+        nbytes * passes + files * COMMIT_WORK_BYTES
+        for nbytes, files in zip(
+            checking.copy_destination_bytes, checking.copy_destination_files, strict=False
+        )
+    )
+
+
 class ProgressModel:
     """Follows a job through its events (EventSink). Thread-safe.
 
@@ -204,6 +216,11 @@ class ProgressModel:
         # total, and the bytes it read back (the source's and the copies').
         self._checked: tuple[int, int] = (0, 0)
         self._checked_read = 0
+        # During the check: the copy work known before it (ExistingCopiesChecking), in the
+        # total so the check alone never fills the bar.
+        self._copy_after_check = 0
+        # The offload's cascaded destinations (OffloadPlanned): only they make a card pass.
+        self._cascaded: frozenset[int] = frozenset()
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -214,11 +231,15 @@ class ProgressModel:
             # The copies already there that were read back (--reverify, a copy of ours not
             # in the ledger) are the offload's first work: kept before its jobs' work, so
             # the bar goes on from where the check left it instead of back to 0.
-            checked = self._work() if self._checking else (0, 0)
+            # The bar shown so far is kept as its floor: the check's total counted only the
+            # copies known before it, and those it found wrong are added now.
+            checked = self._check_work() if self._checking else (0, 0)
             checked_bytes = self._checked_bytes() if self._checking else 0
+            shown = self._shown
             self._reset()
-            self._checked, self._checked_read = checked, checked_bytes
+            self._checked, self._checked_read, self._shown = checked, checked_bytes, shown
             self._offload = True
+            self._cascaded = frozenset(event.cascaded)
             self._total_bytes = event.source_bytes
             self._total_files = event.files
             self._set_destinations(event.destinations)
@@ -281,6 +302,7 @@ class ProgressModel:
             self._destination_files = [0] * len(event.destinations)
             self._commits = [0] * len(event.destinations)
             self._committed_bytes = [0] * len(event.destinations)
+            self._copy_after_check = _copy_work(event)
         elif isinstance(event, JobStarted):
             self._reset()
             count = len(event.destinations)
@@ -423,15 +445,23 @@ class ProgressModel:
             elif self._files_to_start[index] <= 0:
                 dest.phase = "done"
 
+    def _check_work(self) -> tuple[int, int]:
+        """The check's own work (existing copies read back, their sources read): done, total."""
+        done = min(self._source_verified, self._source_total)
+        done += sum(
+            min(d.bytes_verified, t)
+            for d, t in zip(self._destinations, self._destination_totals, strict=True)
+        )
+        total = self._source_total + sum(self._destination_totals)
+        return done, max(total, done)
+
     def _work(self) -> tuple[int, int]:
-        if self._checking:  # existing copies read back (and their sources read) only
-            done = min(self._source_verified, self._source_total)
-            done += sum(
-                min(d.bytes_verified, t)
-                for d, t in zip(self._destinations, self._destination_totals, strict=True)
-            )
-            total = self._source_total + sum(self._destination_totals)
-            return done, max(total, done)
+        if self._checking:
+            done, total = self._check_work()
+            # The offload goes on after the check (OffloadPlanned, its jobs): its copy work
+            # known now is in the total, and the check never ends the bar on its own.
+            total += self._copy_after_check
+            return done, max(total, done + 1) if not self._finished else max(total, done)
         passes = 1 if self._verify == "transfer" else 2  # per destination: write, read back
         source_total = self._source_total
         done = min(self._source_read, source_total)
@@ -529,13 +559,15 @@ class ProgressModel:
         return lanes
 
     def _card_pass(self) -> bool:
-        """Whether a cascade's card pass is running: a destination not lost waits for a
-        later job of the offload (its speed unknown until it is fed)."""
+        """Whether a cascade's card pass is running: a cascaded destination (OffloadPlanned's)
+        not lost waits for a later job of the offload (its speed unknown until it is fed). A
+        destination waiting only for the job that replaces copies found wrong is no cascade."""
         return (
             self._offload
             and not self._finished
             and any(
-                d.lost is None and self._waits_for_later_job(d.index) for d in self._destinations
+                d.lost is None and d.index in self._cascaded and self._waits_for_later_job(d.index)
+                for d in self._destinations
             )
         )
 

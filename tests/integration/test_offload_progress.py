@@ -387,3 +387,46 @@ def test_a_cascade_card_pass_gives_the_card_release_eta_not_a_false_end(tmp_path
     cascade = [snap for _event, snap in recorder.seen[released + 1 :] if not snap.finished]
     assert all(snap.card_eta_s is None for snap in cascade)
     assert any(snap.eta_s is not None for snap in cascade)
+
+
+def _reverify_that_copies(tmp_path: Path) -> Recorder:
+    """A card copied to two destinations, then one copy deleted on the first and one
+    corrupted (same size) on the second, then offloaded again with ``--reverify``: the check
+    reads the copies back, the first job copies the deleted one, a second job replaces the
+    corrupted one."""
+    card = make_card(tmp_path / "cards", files=4)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    assert offload(card, dests).exit_code == 0
+    (dests[0] / "A005R1" / "CLIPS" / "A005C000.mov").unlink()
+    (dests[1] / "A005R1" / "CLIPS" / "A005C001.mov").write_bytes(os.urandom(SIZE))
+    recorder = Recorder(tick=0.05)  # an ETA needs a second of measurement
+    report = offload(card, dests, options=OffloadOptions(reverify=True), sink=recorder)
+    assert report.exit_code == 0
+    return recorder
+
+
+def test_a_reverify_that_copies_never_takes_the_bar_back(tmp_path: Path) -> None:
+    """Before, the check's bar reached 100.0 % (its total was the check's work alone), then
+    fell back to 0.0 at the offload's plan (which reset the floor too), rose to 100.0, and
+    fell again to 42.8 when the job replacing the corrupted copy was added."""
+    recorder = _reverify_that_copies(tmp_path)
+    fractions = [snap.fraction for _event, snap in recorder.seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions
+    planned = next(
+        i for i, (event, _snap) in enumerate(recorder.seen) if isinstance(event, OffloadPlanned)
+    )
+    # The check is not the whole offload: the missing copy was known before it.
+    assert max(fractions[:planned]) < 0.9, fractions
+    outcomes = [i for i, (e, _) in enumerate(recorder.seen) if isinstance(e, FileVerified)]
+    assert fractions.index(1.0) >= outcomes[-1], fractions  # 1.0 once the last is verified
+
+
+def test_a_reverify_that_replaces_a_copy_is_no_cascade(tmp_path: Path) -> None:
+    """Before, a run without ``--cascade`` showed the cascade's ETA ("card released in …,
+    then the cascade", ``eta_s`` None) during the first job, because a destination had work
+    only in a later job: the one replacing the copy found wrong."""
+    recorder = _reverify_that_copies(tmp_path)
+    assert all(snap.card_eta_s is None for _event, snap in recorder.seen)
+    assert any(snap.eta_s is not None for _event, snap in recorder.seen if not snap.finished)
