@@ -538,7 +538,8 @@ def test_any_name_the_destination_accepts_is_copied(tmp_path: Path) -> None:
 
 def test_progress_follows_the_read_back_of_copies_already_there(tmp_path: Path) -> None:
     """--reverify (and adopting, upgrading) reads copies back before the job: the progress
-    shows it (it stayed at 0 % meanwhile), reaching 1.0 before the job starts afresh."""
+    shows it (it stayed at 0 % meanwhile), up to just below 1.0 when nothing is left to copy:
+    1.0 is the offload's end, never the check's (an offload that copies then fell back)."""
     from offload.events import Event, ExistingCopiesChecking, OffloadPlanned
     from offload.progress import ProgressModel
 
@@ -561,7 +562,7 @@ def test_progress_follows_the_read_back_of_copies_already_there(tmp_path: Path) 
     job = names.index(OffloadPlanned.__name__)  # the offload's own count starts
     assert start < job
     checking = [fraction for _name, fraction in seen[start + 1 : job]]
-    assert checking == sorted(checking) and checking[-1] == 1.0 and checking[0] < 1.0
+    assert checking == sorted(checking) and 0.99 < checking[-1] < 1.0 and checking[0] < 0.5
     assert seen[-1][1] == 1.0
 
 
