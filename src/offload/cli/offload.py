@@ -676,13 +676,16 @@ def _offload(
 
 #: The note of a run whose Ctrl-C (or SIGTERM) came once every copy had its outcome: what
 #: the summary, the reports and ``--json``'s ``job_report`` say instead of "cancelled".
+#: It is added before the manifests' and reports' outcome is known, so it claims nothing of
+#: them (a manifest that failed says so on its own line); the signal is not known here, so
+#: both are named.
 CTRL_C_AFTER_COPY = (
-    "Ctrl-C came after every copy had finished: nothing was cancelled; the manifests and "
-    "reports were written in full"
+    "Ctrl-C (or SIGTERM) came after every copy had finished: nothing was cancelled; the run "
+    "went on to its end"
 )
 CTRL_C_DURING_REPORTS = (
-    "Ctrl-C came while the reports were written, after every copy had finished: nothing "
-    "was cancelled; the reports were written in full"
+    "Ctrl-C (or SIGTERM) came while the reports were written, after every copy had "
+    "finished: nothing was cancelled; the run went on to its end"
 )
 
 
