@@ -181,7 +181,12 @@ class Environment:
 
 
 @contextlib.contextmanager
-def handling_signals(env: Environment, handler: Callable[[int, object], None]) -> Iterator[None]:
+def handling_signals(
+    env: Environment,
+    handler: Callable[[int, object], None],
+    *,
+    previous: dict[int, Any] | None = None,
+) -> Iterator[None]:
     """*handler* for SIGINT and SIGTERM while the block runs; what was there before is put
     back on exit. Only from the main thread, and only where the environment allows it.
 
@@ -194,31 +199,58 @@ def handling_signals(env: Environment, handler: Callable[[int, object], None]) -
     if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {
-        sig: signal.signal(sig, handler)
-        for sig in (signal.SIGINT, signal.SIGTERM)
-        if signal.getsignal(sig) is not signal.SIG_IGN
-    }
+    replaced: dict[int, Any] = {} if previous is None else previous  # the caller may see them
+    for number in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            replaced[number] = signal.signal(number, handler)
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        for signum, old in replaced.items():
+            signal.signal(signum, old)
+
+
+class SignalsAfterCopy:
+    """What :func:`cancel_on_signals` does once the copy is over (``after_copy()``, called
+    when the job returned): nothing is left to cancel, so the first SIGINT is only recorded
+    (the token set: the manifests and reports go on), a SIGINT after that stops the process
+    as Python does (KeyboardInterrupt: the command's one line, exit 130), and SIGTERM acts
+    as it would without our handler (the default: the process ends). So a run whose reports
+    hang (a stalled bucket, a share gone) can always be stopped, without a kill -9; what is
+    cut short is under a temporary name, never half-written under its final one.
+    Main thread only, like the handler."""
+
+    def __init__(self, cancel: CancelToken) -> None:
+        self._cancel = cancel
+        self.finishing = False
+        self.previous: dict[int, Any] = {}  # filled by handling_signals
+
+    def after_copy(self) -> None:
+        self.finishing = True
+
+    def handler(self, signum: int, frame: object) -> None:
+        if not self.finishing:
+            self._cancel.cancel()
+        elif signum == signal.SIGINT and not self._cancel.cancelled:
+            self._cancel.cancel()  # recorded; the command says so at the end
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        else:  # SIGTERM after the copy: what was there before (default: the process ends)
+            signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))
+            os.kill(os.getpid(), signum)
 
 
 @contextlib.contextmanager
-def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[None]:
+def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[SignalsAfterCopy]:
     """SIGINT/SIGTERM set the cancel token instead of raising; restored on exit
-    (:func:`handling_signals`: one inherited as ignored stays ignored).
+    (:func:`handling_signals`: one inherited as ignored stays ignored). Yields the
+    :class:`SignalsAfterCopy` whose ``after_copy()`` the caller calls once the copy is over.
 
     A second SIGINT while cancelling is ignored: cleaning up the partial files must finish.
     """
-
-    def handler(signum: int, frame: object) -> None:
-        cancel.cancel()
-
-    with handling_signals(env, handler):
-        yield
+    state = SignalsAfterCopy(cancel)
+    with handling_signals(env, state.handler, previous=state.previous):
+        yield state
 
 
 def add_creator_arguments(parser: argparse.ArgumentParser, title: str) -> None:

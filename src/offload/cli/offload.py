@@ -28,6 +28,7 @@ from offload._version import __version__
 from offload.card import OffloadOptions, OffloadPlan, OffloadReport, plan_offload, run_offload
 from offload.cli.common import (
     Environment,
+    SignalsAfterCopy,
     UsageParser,
     add_block_size_option,
     add_creator_arguments,
@@ -647,7 +648,9 @@ def _offload(
     # cancel, and the manifests and reports are written in full whatever comes (a
     # KeyboardInterrupt there would have cut them short). Before, ``main`` says nothing
     # was copied.
-    with cancel_on_signals(env, cancel):
+    with cancel_on_signals(env, cancel) as signals:
+        sink = FanoutSink(sink, _AfterCopySignals(signals))
+        args.signals = signals  # ``main`` tells a second Ctrl-C after the copy by it
         try:
             args.copy_started = True
             if live and console is not None and model is not None:
@@ -661,6 +664,7 @@ def _offload(
             else:
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
         finally:
+            signals.after_copy()  # a second Ctrl-C, or a SIGTERM, stops the rest
             if trace is not None:
                 trace.close()
         noted = cancel.cancelled and not report.job.cancelled
@@ -672,6 +676,29 @@ def _offload(
     if cancel.cancelled and not noted and not report.job.cancelled:
         env.warning(CTRL_C_DURING_REPORTS)
     return code
+
+
+class _AfterCopySignals:
+    """Tells the signal handler the copy is over at ``OffloadFinishing`` (the last copy job
+    ended uncancelled; the manifests come next): from there a second Ctrl-C or a SIGTERM
+    stops the process (``SignalsAfterCopy``), as they do after ``run_offload`` returns."""
+
+    accepts = frozenset({OffloadFinishing})
+
+    def __init__(self, signals: SignalsAfterCopy) -> None:
+        self._signals = signals
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, OffloadFinishing):
+            self._signals.after_copy()
+
+
+#: The line of a run stopped by a second Ctrl-C once every copy had its outcome: what was
+#: cut short is under a temporary name (manifests, reports), never under its final one.
+STOPPED_AFTER_COPY = (
+    "stopped by a second Ctrl-C after every copy had finished: the manifests and reports not "
+    "yet written are missing; run the same command again to write them"
+)
 
 
 #: The note of a run whose Ctrl-C (or SIGTERM) came once every copy had its outcome: what
@@ -889,7 +916,14 @@ def main(
         from offload.cli.entry import cancelled_at_start, interrupted
 
         copy = words[:1] == ["copy"] if args is None else args.command == "copy"
-        if not interrupted(exc) or not copy or getattr(args, "copy_started", False):
+        if not interrupted(exc) or not copy:
+            raise
+        signals = getattr(args, "signals", None)
+        if signals is not None and signals.finishing:
+            # A second Ctrl-C once the copy is over (``SignalsAfterCopy``).
+            env.error(STOPPED_AFTER_COPY)
+            return 130
+        if getattr(args, "copy_started", False):
             raise
 
         return cancelled_at_start(

@@ -1,0 +1,91 @@
+"""Once every copy has its outcome, ``offload copy`` can still be stopped while its reports
+hang (a stalled bucket): a SIGTERM ends it as it would without our handler, and a second
+Ctrl-C ends it with one line and exit 130. The first Ctrl-C there is only recorded (nothing
+is left to cancel). Real ``python -m offload`` processes, real signals, the real S3 test
+server with the report's upload held by the fault proxy. Failed before: both signals were
+held until the upload went on (only a kill -9 got out)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from s3.conftest import S3Server, admin
+from support.tcpproxy import FaultProxy
+
+
+def _card(root: Path) -> Path:
+    card = root / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(3):
+        (card / "CLIPS" / f"A001C00{index}.mov").write_bytes(os.urandom(100_000))
+    return card
+
+
+def _start_held(tmp_path: Path, bucket: str, proxy: FaultProxy) -> subprocess.Popen[str]:
+    """``offload copy`` of a small card to the bucket, its report's upload held."""
+    card = _card(tmp_path)
+    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, OFFLOAD_NO_CODE_CACHE="1")
+    proxy.hold("PUT", "/reports/")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "offload", "copy", "--quiet", "--report-dir", str(tmp_path / "r")]
+        + [str(card), f"s3://{bucket}/day1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proxy.held.wait(120), "the report's upload was never held"
+    return process
+
+
+def _ended_within(process: subprocess.Popen[str], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process.poll() is not None
+
+
+@pytest.mark.timeout(240)
+def test_a_sigterm_while_the_reports_hang_ends_the_process(
+    s3_server: S3Server, bucket: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    process = _start_held(tmp_path, bucket, proxy)
+    try:
+        process.send_signal(signal.SIGTERM)
+        assert _ended_within(process, 10), "SIGTERM was held while the reports hung"
+        assert process.returncode == -signal.SIGTERM
+    finally:
+        proxy.release()
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+@pytest.mark.timeout(240)
+def test_a_second_ctrl_c_while_the_reports_hang_stops_with_one_line(
+    s3_server: S3Server, bucket: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    process = _start_held(tmp_path, bucket, proxy)
+    try:
+        process.send_signal(signal.SIGINT)
+        assert not _ended_within(process, 2), "the first Ctrl-C after the copy is only recorded"
+        process.send_signal(signal.SIGINT)
+        assert _ended_within(process, 10), "a second Ctrl-C was held while the reports hung"
+    finally:
+        proxy.release()
+        if process.poll() is None:
+            process.kill()
+    _out, err = process.communicate()
+    assert process.returncode == 130, err
+    assert "stopped by a second Ctrl-C after every copy had finished" in err, err
+    assert "Traceback" not in err, err
+    # Every copy stands: the objects are there whole, nothing of ours half-written.
+    keys = {o["Key"] for o in admin(s3_server.url).list_objects_v2(Bucket=bucket)["Contents"]}
+    assert {f"day1/A001/CLIPS/A001C00{i}.mov" for i in range(3)} <= keys
