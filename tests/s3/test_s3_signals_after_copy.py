@@ -33,9 +33,10 @@ def _start_held(tmp_path: Path, bucket: str, proxy: FaultProxy) -> subprocess.Po
     card = _card(tmp_path)
     env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, OFFLOAD_NO_CODE_CACHE="1")
     proxy.hold("PUT", "/reports/")
+    command = [sys.executable, "-m", "offload", "copy", "--quiet"]
+    command += ["--report-dir", str(tmp_path / "r"), str(card), f"s3://{bucket}/day1"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "offload", "copy", "--quiet", "--report-dir", str(tmp_path / "r")]
-        + [str(card), f"s3://{bucket}/day1"],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
