@@ -273,3 +273,55 @@ def test_a_run_locking_while_another_probes_the_lock_waits_for_the_probe(
         assert isinstance(body["partials"], str) and len(body["partials"]) == 6
     finally:
         stop(holder)
+
+
+def _partials(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith(".offload-partial."))
+
+
+def test_partials_of_a_killed_run_on_a_filesystem_without_locks_are_not_kept_silently(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """NFSv3 without lockd: ``flock`` fails ENOLCK, so no run can say whether a partial's
+    writer lives. A killed run's partial is kept while young, with a warning naming its
+    folder; once older than ``UNASKABLE_STALE_S`` it is removed (it used to be kept
+    forever, silently)."""
+    from offload.plan.strays import UNASKABLE_STALE_S
+
+    drive = faulty_fs(no_flock=True)
+    card = make_card(tmp_path / "card2", {"CLIPS/A.MOV": 16 * MIB})
+    stall = drive.stall("write", path="card2/CLIPS/.offload-partial.*", offset=4 * MIB)
+    killed = subprocess.Popen(
+        offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        drive.wait_stalled(stall, timeout_s=60)
+        killed.send_signal(signal.SIGKILL)
+    finally:
+        drive.release(stall)  # a process killed inside a FUSE call dies when it returns
+        killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    folder = drive.mountpoint / "card2" / "CLIPS"
+    [partial] = _partials(folder)
+
+    again = run(
+        offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint)
+    )
+    assert again.returncode == 0, again.stderr
+    assert "cannot lock copy root" in again.stderr
+    assert _partials(folder) == [partial]  # young: maybe a live run's
+    assert "1 partial file(s)" in again.stderr and str(folder) in again.stderr
+    assert "this filesystem has no locks" in again.stderr
+
+    old = time.time() - UNASKABLE_STALE_S - 60
+    os.utime(partial, (old, old))
+    third = run(
+        offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint)
+    )
+    assert third.returncode == 0, third.stderr
+    assert _partials(folder) == []
+    assert "this filesystem has no locks" not in third.stderr
+    assert (folder / "A.MOV").stat().st_size == 16 * MIB
