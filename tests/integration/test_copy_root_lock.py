@@ -18,6 +18,9 @@ import pytest
 
 from offload.ledger import Ledger
 from offload.lock import CopyRootBusy, lock_copy_roots, lock_path, other_holder
+from offload.plan.destination import plan_destinations
+from offload.plan.scan import scan_source
+from offload.plan.strays import stray_partials
 from support.faultyfs import FaultyFS
 from support.mounts import Mount
 
@@ -325,3 +328,50 @@ def test_partials_of_a_killed_run_on_a_filesystem_without_locks_are_not_kept_sil
     assert _partials(folder) == []
     assert "this filesystem has no locks" not in third.stderr
     assert (folder / "A.MOV").stat().st_size == 16 * MIB
+
+
+def test_a_nested_run_starting_while_the_strays_are_listed_keeps_its_partial(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The stray scan asks the locks above a folder after listing it, every time: a nested
+    run (copy root ``card/day2``) that locks and writes while an earlier folder's answer
+    ("no one holds ``card/day2``") is known still has its partial kept. It used to be
+    taken for a stray from that remembered answer, and the run failed its read-back."""
+    import threading
+
+    drive = faulty_fs()
+    card = make_card(tmp_path / "card", {"day2/A2/a.bin": 4096, "day2/B/b.bin": 4096})
+    tree = scan_source(card)
+    [plan] = plan_destinations(tree, card, [drive.mountpoint], into=False)
+    root = drive.mountpoint / "card"
+    dead = root / "day2" / "A2" / ".offload-partial.000000.a.bin"
+    dead.parent.mkdir(parents=True)
+    dead.write_bytes(b"x" * 4096)  # a killed run's: token 000000 is no live holder's
+    (root / "day2" / "B").mkdir()
+    found: list[list[tuple[str, int]]] = []
+    nested: subprocess.Popen[str] | None = None
+    with lock_copy_roots([root]):
+        stall = drive.stall("opendir", path="card/day2/B", times=1)
+        scan = threading.Thread(
+            target=lambda: found.append(stray_partials(tree, plan, held={os.path.realpath(root)}))
+        )
+        scan.start()
+        try:
+            drive.wait_stalled(stall, timeout_s=30)
+            nested = start_holder(root / "day2")  # day2 asked (free) for A2 before this
+            body = other_holder(str(root / "day2"))
+            assert body is not None
+            live = root / "day2" / "B" / f".offload-partial.{body['partials']}.b.bin"
+            live.write_bytes(b"y" * 4096)
+        finally:
+            drive.release(stall)
+            scan.join(timeout=60)
+            if nested is not None and not found:
+                stop(nested)
+        try:
+            [strays] = found
+            assert str(live) not in [path for path, _ in strays]
+            assert [path for path, _ in strays] == [str(dead)]
+        finally:
+            if nested is not None:
+                stop(nested)

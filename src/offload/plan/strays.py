@@ -70,7 +70,11 @@ def stray_partials(
         plan.target_for(f.relative_path).parent
         for f in {f.relative_path.rpartition("/")[0]: f for f in tree.files}.values()
     }
-    holders: dict[str, dict[str, object] | None] = {}  # copy root → other_holder, asked once
+    # Copy root → other_holder's answer, kept only when it names a holder or cannot ask:
+    # keeping a live answer at worst keeps a partial, while a free lock may be taken by a
+    # nested run that starts while a later folder is listed (so "no holder" is asked anew,
+    # after each listing).
+    holders: dict[str, dict[str, object]] = {}
     found: list[tuple[str, int]] = []
     for folder in sorted(folders):
         try:
@@ -100,20 +104,24 @@ def stray_partials(
 
 
 def _live_tokens(
-    folder: str, held: Collection[str], holders: dict[str, dict[str, object] | None]
+    folder: str, held: Collection[str], holders: dict[str, dict[str, object]]
 ) -> tuple[set[str] | None, bool]:
     """The tokens of the live runs that may write into *folder* (their copy root's lock held
     by another run, at or above its real path), None when one of them does not say its
     token (every partial there is then maybe live); and whether a lock there could not be
-    asked (a live writer may then be unseen)."""
+    asked (a live writer may then be unseen). Called once *folder* is listed: a run writes
+    partials only once it holds its lock, so one that takes a lock above *folder* after this
+    answer wrote none of the partials listed."""
     tokens: set[str] = set()
     unaskable = False
     current = os.path.realpath(folder)
     while True:
         if current not in held:
-            if current not in holders:
-                holders[current] = other_holder(current)
-            holder = holders[current]
+            holder = holders.get(current)
+            if holder is None:
+                holder = other_holder(current)
+                if holder is not None:  # "no holder" is asked again: a run may start meanwhile
+                    holders[current] = holder
             if holder is not None and CANNOT_ASK in holder:
                 unaskable = True
             elif holder is not None:
