@@ -230,8 +230,9 @@ def _command_line() -> list[str]:
 def _take(fd: int) -> tuple[bool, str]:
     """Take the exclusive lock of *fd* without waiting for a holder: (True, "") once taken,
     (False, the holder described) when another run holds it. A lock held while its body does
-    not describe a holder (a run that has just taken it, or ``other_holder``'s instant
-    probe) is tried again for ``_BODY_WAIT_S``. Raises OSError (no locks on that
+    not describe a live holder (a run that has just taken it, or ``other_holder``'s instant
+    probe; the body then is empty, or names a run killed while it held the lock, which
+    never emptied it) is tried again for ``_BODY_WAIT_S``. Raises OSError (no locks on that
     filesystem)."""
     deadline = time.monotonic() + _BODY_WAIT_S
     while True:
@@ -241,9 +242,14 @@ def _take(fd: int) -> tuple[bool, str]:
         except BlockingIOError:
             pass
         holder = _read_body(fd)
-        if holder is not None or time.monotonic() >= deadline:
+        if (holder is not None and not _body_gone(holder)) or time.monotonic() >= deadline:
             return False, describe_holder(holder)
         time.sleep(0.05)
+
+
+def _body_gone(holder: dict[str, object]) -> bool:
+    """Whether the holder a lock body names is provably over (``holder_gone``)."""
+    return holder_gone(holder.get("host"), holder.get("pid"), holder.get("pid_space"))
 
 
 def _read_body(fd: int) -> dict[str, object] | None:

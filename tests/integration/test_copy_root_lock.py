@@ -268,6 +268,15 @@ def test_a_run_locking_while_another_probes_the_lock_waits_for_the_probe(
     with lock_copy_roots([root]) as locks:
         assert locks.paths == [root] and is_locked(root)
     assert other_holder(str(root)) is None
+    # A holder SIGKILLed leaves its body behind (it never emptied it): a probe then is
+    # waited out too, not refused as if that dead run held the lock.
+    stop(start_holder(root))
+    assert b'"pid"' in lock_path(root).read_bytes()
+    probe = os.open(lock_path(root), os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    threading.Timer(0.2, os.close, [probe]).start()
+    with lock_copy_roots([root]) as locks:
+        assert locks.paths == [root] and is_locked(root)
     # A live holder is named, with the token its partials carry.
     holder = start_holder(root)
     try:
