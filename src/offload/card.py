@@ -1695,7 +1695,8 @@ def _remove_stray_partials(
     revoke = sorted({proofs[path] for path in strays if path in proofs})
     if revoke:
         try:
-            ledger.append(LedgerEntry(relative_path, "revoked") for relative_path in revoke)
+            latest = known or {}  # read: every revoked path is one of its entries
+            ledger.revoke({relative_path: latest[relative_path].card for relative_path in revoke})
         except OSError:
             keep.update(path for path in strays if path in proofs)
     return _unlink_each(path for path in strays if path not in keep)
