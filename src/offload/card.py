@@ -88,7 +88,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
-from offload.plan.strays import stray_partials
+from offload.plan.strays import UNASKABLE_STALE_S, stray_partials
 from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
@@ -1106,12 +1106,16 @@ def _run_locked(
     # holds the lock of: where the lock could not be taken (no flock, a read-only drive)
     # another offload, maybe on another host, may be writing them now.
     held = {os.path.realpath(root) for root in locked}
-    removed = sum(
-        _remove_stray_partials(plan.tree, dest_plan, ledger, held)
-        + (_remove_stale_temps(dest_plan.root) if os.path.realpath(dest_plan.root) in held else 0)
-        for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True)
-        if dest_plan.index not in plan.backends
-    )
+    removed = 0
+    for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True):
+        if dest_plan.index in plan.backends:
+            continue
+        kept: list[tuple[str, int]] = []
+        removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept)
+        if os.path.realpath(dest_plan.root) in held:
+            removed += _remove_stale_temps(dest_plan.root)
+        if kept:  # never kept silently: on a lockless filesystem their room is not given back
+            sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
     if plan.backends:
         removed += _s3().abort_abandoned(plan, plan.backends)
         for backend in plan.backends.values():  # its own long steps stop on a cancel too
@@ -1643,14 +1647,31 @@ def offload(
     return run_offload(plan_offload(source, destinations, options), sink=sink, cancel=cancel)
 
 
+def _kept_partials_message(kept: Sequence[tuple[str, int]]) -> str:
+    """The warning for partials kept because no lock says whether their writer is alive."""
+    folders = sorted({os.path.dirname(path) for path, _ in kept})
+    where = folders[0] if len(folders) == 1 else f"{folders[0]} and {len(folders) - 1} more"
+    return (
+        f"{len(kept)} partial file(s) ({sum(size for _, size in kept) / 1e6:.1f} MB) of "
+        f"earlier runs kept in {where}: this filesystem has no locks, so a live offload "
+        "writing them cannot be told from a dead one; they are removed once "
+        f"{UNASKABLE_STALE_S // 3600} hours old, "
+        "or remove the .offload-partial.* files there yourself once no offload runs"
+    )
+
+
 def _remove_stray_partials(
-    tree: SourceTree, plan: DestinationPlan, ledger: Ledger, held: Collection[str]
+    tree: SourceTree,
+    plan: DestinationPlan,
+    ledger: Ledger,
+    held: Collection[str],
+    kept: list[tuple[str, int]] | None = None,
 ) -> int:
     """Delete the partial files an interrupted run left in the folders this offload writes
     to (only those: with --into, DEST may hold much else), and only those whose writer is
     provably gone (``plan.strays``: another live run into a copy root nested with ours
     writes there too; *held*: the real paths of the copy roots this run has locked);
-    returns how many.
+    returns how many. *kept* gets those kept only because no lock can say (``plan.strays``).
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
     rename never happened (a run of a version that recorded a file before renaming it was
@@ -1664,7 +1685,7 @@ def _remove_stray_partials(
     deletes it as an ordinary stray). If the ledger cannot be read or the revocation cannot
     be written, those partials are kept (they cost space, never a wrong "verified").
     """
-    strays = [path for path, _ in stray_partials(tree, plan, held=held)]
+    strays = [path for path, _ in stray_partials(tree, plan, held=held, kept=kept)]
     if not strays:
         return 0
     try:
@@ -1681,7 +1702,8 @@ def _remove_stray_partials(
     revoke = sorted({proofs[path] for path in strays if path in proofs})
     if revoke:
         try:
-            ledger.append(LedgerEntry(relative_path, "revoked") for relative_path in revoke)
+            latest = known or {}  # read: every revoked path is one of its entries
+            ledger.revoke({relative_path: latest[relative_path].card for relative_path in revoke})
         except OSError:
             keep.update(path for path in strays if path in proofs)
     return _unlink_each(path for path in strays if path not in keep)

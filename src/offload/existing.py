@@ -508,7 +508,7 @@ def settle(
             ledger = ledgers[check.destination_index]
             assert ledger is not None  # only a ledger's entry makes a copy ours to recheck
             try:
-                ledger.append([LedgerEntry(relative_path=relative, state="revoked")])
+                ledger.revoke({relative: ledger.card})  # this card's copy, not another's
             except OSError as exc:
                 result.error = f"cannot revoke {relative} in its ledger: {describe_os_error(exc)}"
             else:

@@ -39,7 +39,9 @@ other cards still standing beside it (``fold_lines``): two cards ``--keep-both``
 one folder each keep their own copy's entry ("clip.mov" of one, "clip (1).mov" of the
 other), so that a re-run of either trusts its own copy instead of writing one more.
 Nothing new is written for it: an older version reads the same lines by the last line's
-rule (trusting less: the other card's copy is read back).
+rule (trusting less: the other card's copy is read back). A revocation of one card's copy
+(``Ledger.revoke``) writes the other cards' standing entries again after its ``revoked``
+line, which ends every entry of the path as every version reads it.
 
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
 raises), and the path's previous line stands. So a newer version marks an entry that must be
@@ -263,6 +265,34 @@ class Ledger:
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
         self._append_lines(entry_line(self.stamped(entry)) for entry in entries)
+
+    def revoke(self, cards: Mapping[str, str]) -> None:
+        """Append, durably, a ``revoked`` line for each relative path of *cards*, each
+        followed by the entries of other cards than the revoked copy's (*cards*' value,
+        ``CardIdentity.key``; "" unknown: none) that stood beside it, as they were.
+
+        A ``revoked`` line ends every entry of its path, as every version reads it; one
+        card's copy found wrong must not end another card's kept beside it (``--keep-both``:
+        its next run would write one more copy). The entries written again fold back as they
+        stood (``LedgerEntries.standing``'s order); an older version skips them (they record
+        a card) and reads the revocation: it trusts less, never more. A ledger that cannot
+        be read is revoked alone (trusting less). Raises OSError (not written)."""
+        try:
+            known = self.load_entries() if any(cards.values()) else LedgerEntries({}, {})
+        except OSError:
+            known = LedgerEntries({}, {})
+        entries: list[LedgerEntry] = []
+        for path, card in cards.items():
+            entries.append(LedgerEntry(relative_path=path, state="revoked"))
+            last = known.latest.get(path)
+            if not card or last is None:
+                continue
+            entries.extend(
+                e
+                for e in (*known.beside.get(path, ()), last)
+                if e.card and e.state in ("verified", "transfer_checked") and not same_card(e, card)
+            )
+        self.append(entries)  # an S3Ledger stores them its own way
 
     def stamped(self, entry: LedgerEntry) -> LedgerEntry:
         """*entry* recording this run's card, when it is a copy's (verified or

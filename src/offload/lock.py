@@ -57,6 +57,8 @@ from offload.ledger import STATE_FOLDER
 LOCK_NAME = "lock"
 _BODY_WAIT_S = 0.5  # a holder writes its body right after it took the lock
 _COMMAND_MAX = 300  # characters of the holder's command line in the message
+# The key ``other_holder``'s answer has when the lock cannot be asked (its value: why).
+CANNOT_ASK = "cannot_ask"
 
 
 class CopyRootBusy(UsageError):
@@ -228,8 +230,9 @@ def _command_line() -> list[str]:
 def _take(fd: int) -> tuple[bool, str]:
     """Take the exclusive lock of *fd* without waiting for a holder: (True, "") once taken,
     (False, the holder described) when another run holds it. A lock held while its body does
-    not describe a holder (a run that has just taken it, or ``other_holder``'s instant
-    probe) is tried again for ``_BODY_WAIT_S``. Raises OSError (no locks on that
+    not describe a live holder (a run that has just taken it, or ``other_holder``'s instant
+    probe; the body then is empty, or names a run killed while it held the lock, which
+    never emptied it) is tried again for ``_BODY_WAIT_S``. Raises OSError (no locks on that
     filesystem)."""
     deadline = time.monotonic() + _BODY_WAIT_S
     while True:
@@ -239,9 +242,14 @@ def _take(fd: int) -> tuple[bool, str]:
         except BlockingIOError:
             pass
         holder = _read_body(fd)
-        if holder is not None or time.monotonic() >= deadline:
+        if (holder is not None and not _body_gone(holder)) or time.monotonic() >= deadline:
             return False, describe_holder(holder)
         time.sleep(0.05)
+
+
+def _body_gone(holder: dict[str, object]) -> bool:
+    """Whether the holder a lock body names is provably over (``holder_gone``)."""
+    return holder_gone(holder.get("host"), holder.get("pid"), holder.get("pid_space"))
 
 
 def _read_body(fd: int) -> dict[str, object] | None:
@@ -257,9 +265,10 @@ def _read_body(fd: int) -> dict[str, object] | None:
 def other_holder(copy_root: str) -> dict[str, object] | None:
     """Who holds the lock of *copy_root* now, for a run that does not hold it: None when no
     one does (no lock file there, or its ``flock`` is free: a killed holder's went with it),
-    else the holder's body (``holder_body``), ``{}`` when it does not say or the lock cannot
-    be asked (no ``flock`` on that filesystem, a lock file that cannot be opened): a caller
-    deciding whether files there are abandoned must take that as "maybe live". Probes with
+    else the holder's body (``holder_body``), ``{}`` when it does not say, ``{CANNOT_ASK:
+    why}`` when the lock cannot be asked (no ``flock`` on that filesystem, a lock file that
+    cannot be opened): a caller deciding whether files there are abandoned must take both as
+    "maybe live" (``plan/strays.py`` then goes by age where it cannot ask). Probes with
     a shared ``flock`` held for an instant (``_take`` waits out such a probe). Never
     raises."""
     try:
@@ -269,14 +278,14 @@ def other_holder(copy_root: str) -> dict[str, object] | None:
         )
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except OSError:
-        return {}
+    except OSError as exc:
+        return {CANNOT_ASK: describe_os_error(exc)}
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return _read_body(fd) or {}
-    except OSError:
-        return {}
+    except OSError as exc:
+        return {CANNOT_ASK: describe_os_error(exc)}
     finally:
         os.close(fd)  # and with it the probe's lock, if it was taken
     return None

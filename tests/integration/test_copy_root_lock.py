@@ -18,6 +18,9 @@ import pytest
 
 from offload.ledger import Ledger
 from offload.lock import CopyRootBusy, lock_copy_roots, lock_path, other_holder
+from offload.plan.destination import plan_destinations
+from offload.plan.scan import scan_source
+from offload.plan.strays import stray_partials
 from support.faultyfs import FaultyFS
 from support.mounts import Mount
 
@@ -265,6 +268,15 @@ def test_a_run_locking_while_another_probes_the_lock_waits_for_the_probe(
     with lock_copy_roots([root]) as locks:
         assert locks.paths == [root] and is_locked(root)
     assert other_holder(str(root)) is None
+    # A holder SIGKILLed leaves its body behind (it never emptied it): a probe then is
+    # waited out too, not refused as if that dead run held the lock.
+    stop(start_holder(root))
+    assert b'"pid"' in lock_path(root).read_bytes()
+    probe = os.open(lock_path(root), os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    threading.Timer(0.2, os.close, [probe]).start()
+    with lock_copy_roots([root]) as locks:
+        assert locks.paths == [root] and is_locked(root)
     # A live holder is named, with the token its partials carry.
     holder = start_holder(root)
     try:
@@ -273,3 +285,102 @@ def test_a_run_locking_while_another_probes_the_lock_waits_for_the_probe(
         assert isinstance(body["partials"], str) and len(body["partials"]) == 6
     finally:
         stop(holder)
+
+
+def _partials(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith(".offload-partial."))
+
+
+def test_partials_of_a_killed_run_on_a_filesystem_without_locks_are_not_kept_silently(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """NFSv3 without lockd: ``flock`` fails ENOLCK, so no run can say whether a partial's
+    writer lives. A killed run's partial is kept while young, with a warning naming its
+    folder; once older than ``UNASKABLE_STALE_S`` it is removed (it used to be kept
+    forever, silently)."""
+    from offload.plan.strays import UNASKABLE_STALE_S
+
+    drive = faulty_fs(no_flock=True)
+    card = make_card(tmp_path / "card2", {"CLIPS/A.MOV": 16 * MIB})
+    stall = drive.stall("write", path="card2/CLIPS/.offload-partial.*", offset=4 * MIB)
+    killed = subprocess.Popen(
+        offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        drive.wait_stalled(stall, timeout_s=60)
+        killed.send_signal(signal.SIGKILL)
+    finally:
+        drive.release(stall)  # a process killed inside a FUSE call dies when it returns
+        killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    folder = drive.mountpoint / "card2" / "CLIPS"
+    [partial] = _partials(folder)
+
+    again = run(
+        offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint)
+    )
+    assert again.returncode == 0, again.stderr
+    assert "cannot lock copy root" in again.stderr
+    assert _partials(folder) == [partial]  # young: maybe a live run's
+    assert "1 partial file(s)" in again.stderr and str(folder) in again.stderr
+    assert "this filesystem has no locks" in again.stderr
+
+    old = time.time() - UNASKABLE_STALE_S - 60
+    os.utime(partial, (old, old))
+    third = run(
+        offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint)
+    )
+    assert third.returncode == 0, third.stderr
+    assert _partials(folder) == []
+    assert "this filesystem has no locks" not in third.stderr
+    assert (folder / "A.MOV").stat().st_size == 16 * MIB
+
+
+def test_a_nested_run_starting_while_the_strays_are_listed_keeps_its_partial(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The stray scan asks the locks above a folder after listing it, every time: a nested
+    run (copy root ``card/day2``) that locks and writes while an earlier folder's answer
+    ("no one holds ``card/day2``") is known still has its partial kept. It used to be
+    taken for a stray from that remembered answer, and the run failed its read-back."""
+    import threading
+
+    drive = faulty_fs()
+    card = make_card(tmp_path / "card", {"day2/A2/a.bin": 4096, "day2/B/b.bin": 4096})
+    tree = scan_source(card)
+    [plan] = plan_destinations(tree, card, [drive.mountpoint], into=False)
+    root = drive.mountpoint / "card"
+    dead = root / "day2" / "A2" / ".offload-partial.000000.a.bin"
+    dead.parent.mkdir(parents=True)
+    dead.write_bytes(b"x" * 4096)  # a killed run's: token 000000 is no live holder's
+    (root / "day2" / "B").mkdir()
+    found: list[list[tuple[str, int]]] = []
+    nested: subprocess.Popen[str] | None = None
+    with lock_copy_roots([root]):
+        stall = drive.stall("opendir", path="card/day2/B", times=1)
+        scan = threading.Thread(
+            target=lambda: found.append(stray_partials(tree, plan, held={os.path.realpath(root)}))
+        )
+        scan.start()
+        try:
+            drive.wait_stalled(stall, timeout_s=30)
+            nested = start_holder(root / "day2")  # day2 asked (free) for A2 before this
+            body = other_holder(str(root / "day2"))
+            assert body is not None
+            live = root / "day2" / "B" / f".offload-partial.{body['partials']}.b.bin"
+            live.write_bytes(b"y" * 4096)
+        finally:
+            drive.release(stall)
+            scan.join(timeout=60)
+            if nested is not None and not found:
+                stop(nested)
+        try:
+            [strays] = found
+            assert str(live) not in [path for path, _ in strays]
+            assert [path for path, _ in strays] == [str(dead)]
+        finally:
+            if nested is not None:
+                stop(nested)

@@ -95,7 +95,8 @@ class FaultyFS:
     instead of honouring RENAME_NOREPLACE. ``watchdog_s``: the daemon SIGKILLs itself that
     long after the first start, so a test blocked on a stalled call gets ECONNABORTED (and every
     later call ENOTCONN) instead of hanging: pytest-timeout cannot interrupt a FUSE call. The
-    watchdog runs in the daemon, so the test process gets no extra thread.
+    watchdog runs in the daemon, so the test process gets no extra thread. ``no_flock``:
+    ``flock`` on the mount fails ENOLCK (NFSv3 without lockd).
     """
 
     def __init__(
@@ -106,6 +107,7 @@ class FaultyFS:
         direct_io: bool = False,
         rename_flags: str = "noreplace",
         watchdog_s: float | None = None,
+        no_flock: bool = False,
     ) -> None:
         if rename_flags not in ("noreplace", "none"):
             raise ValueError("rename_flags is 'noreplace' or 'none'")
@@ -114,6 +116,7 @@ class FaultyFS:
         self.direct_io = direct_io
         self.rename_flags = rename_flags
         self.watchdog_s = watchdog_s
+        self.no_flock = no_flock
         self._proc: subprocess.Popen[bytes] | None = None
         self._control = ""
         self._log_path: Path | None = None
@@ -178,6 +181,8 @@ class FaultyFS:
         ]
         if self.direct_io:
             cmd.append("--direct-io")
+        if self.no_flock:
+            cmd.append("--no-flock")
         started = time.monotonic()
         if self.watchdog_s is not None:
             if self._deadline is None:  # a remount keeps the first start's deadline

@@ -1066,6 +1066,14 @@ def _watchdog(seconds: float, ops: FaultyOps) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+class NoFlockOps(FaultyOps):
+    """A filesystem whose ``flock`` fails ENOLCK (NFSv3 without lockd): implementing the
+    operation makes the kernel send flocks here instead of taking them locally."""
+
+    def flock(self, path: str, fh: int, op: int) -> int:
+        raise _fail(errno.ENOLCK)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("backing")
@@ -1075,12 +1083,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--direct-io", action="store_true")
     parser.add_argument("--rename-flags", choices=("noreplace", "none"), default="noreplace")
     parser.add_argument("--watchdog-s", type=float, default=None)
+    parser.add_argument("--no-flock", action="store_true")
     args = parser.parse_args(argv)
     if mfusepy.fuse_version_major != 3:
         print("faultyfs: needs libfuse 3 (Debian package fuse3)", file=sys.stderr)
         return 2
     os.umask(0)  # the kernel already applied the caller's umask to the modes it sends
-    ops = FaultyOps(args.backing, direct_io=args.direct_io, rename_flags=args.rename_flags)
+    kind = NoFlockOps if args.no_flock else FaultyOps
+    ops = kind(args.backing, direct_io=args.direct_io, rename_flags=args.rename_flags)
     server = ControlServer(args.control, ops)
     ops.on_init.append(server.start)  # answering pings means the mount is live
     if args.watchdog_s is not None:

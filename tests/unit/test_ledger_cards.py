@@ -80,14 +80,50 @@ def test_a_line_this_version_cannot_read_leaves_the_entries_as_they_were(tmp_pat
     assert (latest[PATH], list(beside[PATH])) == (b, [a])
 
 
+def _last_line_rule(ledger: Ledger, *, known: set[str]) -> dict[str, dict[str, object]]:
+    """The ledger folded as an older version does: the last line of each path whose keys it
+    knows (*known*), a line with another key skipped."""
+    latest: dict[str, dict[str, object]] = {}
+    for line in ledger.path.read_text().splitlines():
+        raw = json.loads(line)
+        if set(raw) <= known:
+            latest[raw["relative_path"]] = raw
+    return latest
+
+
 def test_the_lines_are_those_every_version_reads(tmp_path: Path) -> None:
     """Nothing new is written: an older version reads the same lines by its own rule (the
-    last line of a path), trusting no more than before."""
+    last line of a path), trusting no more than before: card A's entry, followed by B's,
+    vouches for nothing there (B's copy is the last line; before the ``card`` key every
+    line is skipped and each copy read back); nor after a revocation of A's copy."""
     ledger = Ledger(tmp_path)
-    ledger.append([_copy(A), _copy(B, "C001 (1).MOV")])
+    a, b = _copy(A), _copy(B, "C001 (1).MOV")
+    ledger.append([a, b])
     keys = set(LedgerEntry.__dataclass_fields__)
-    for line in ledger.path.read_text().splitlines():
-        assert set(json.loads(line)) <= keys
+    assert _last_line_rule(ledger, known=keys)[PATH]["card"] == B
+    assert _last_line_rule(ledger, known=keys - {"card"}) == {}
+    ledger.revoke({PATH: A})
+    assert _last_line_rule(ledger, known=keys)[PATH]["card"] == B
+    assert _last_line_rule(ledger, known=keys - {"card"})[PATH]["state"] == "revoked"
+    assert ledger.load_entries().latest[PATH] == b  # and this version: B's alone stands
+
+
+def test_a_revocation_of_one_cards_copy_leaves_the_other_cards_standing(
+    tmp_path: Path,
+) -> None:
+    """``Ledger.revoke``: the revoked card's entry ends, the other cards' stand as they did
+    (whichever of them was last); a revocation of an unknown card's copy ends them all."""
+    a, b = _copy(A), _copy(B, "C001 (1).MOV")
+    c = _copy(C, "C001 (2).MOV")
+    ledger = Ledger(tmp_path / "1")
+    ledger.append([a, b, c])
+    ledger.revoke({PATH: C})
+    assert ledger.load_entries().latest[PATH] == b
+    assert list(ledger.load_entries().standing()) == [a, b]
+    ledger.revoke({PATH: A})
+    assert list(ledger.load_entries().standing()) == [b]
+    ledger.revoke({PATH: ""})
+    assert [e.state for e in ledger.load_entries().standing()] == ["revoked"]
 
 
 def test_the_standing_entries_written_again_fold_back_to_themselves(tmp_path: Path) -> None:

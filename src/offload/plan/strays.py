@@ -14,43 +14,67 @@ runs then write into one folder, and a partial there may be the other's, being w
 A partial's name carries its writer's process token (``naming.partial_token``) and a
 holder's lock body names the token of its process (``lock.holder_body``), so a partial is a
 stray unless a copy root at or above its folder (its real path, up to ``/``) is locked by
-another run (``lock.other_holder``) whose body names its token, or names none or cannot be
-asked (an older version, a filesystem without ``flock``: maybe live, so every partial below
-it is kept). The copy roots this run holds are not asked (they are its own, and it has
-written nothing yet). A partial of this process is no exception: one of an earlier run of
-it (a library caller whose drive was lost mid-run) is a stray, one of a run of it going on
-now holds its own lock (another open file description: asked like any other). Not seen: a
-live writer that holds no lock above the folder
-(``pfndispatchcopy``, a run whose lock could not be taken, one reaching the folder through
-a bind mount); as before, a live ``pfndispatchcopy`` must not share a card's folders.
+another run (``lock.other_holder``) whose body names its token, or names none (an older
+version: maybe live, so every partial below it is kept). The copy roots this run holds are
+not asked (they are its own, and it has written nothing yet). A partial of this process is
+no exception: one of an earlier run of it (a library caller whose drive was lost mid-run) is
+a stray, one of a run of it going on now holds its own lock (another open file description:
+asked like any other).
+
+Where a lock cannot be asked at all (a filesystem without ``flock``, e.g. NFSv3 without
+lockd: ``ENOLCK``; this run's own copy root is then unlocked too) no answer ever comes, and
+keeping every partial there would keep each killed run's space forever, unsaid. There a
+partial not modified for ``UNASKABLE_STALE_S`` (12 hours) is a stray, and a younger one is
+kept and handed back (*kept*: the caller warns, naming the folder). A live writer touches
+its partial's mtime with every write; its one pause without writes is the read-back of that
+file (minutes; an hour for hundreds of GB on a slow drive), far below 12 hours, while a
+re-run on the next shooting day gets the room back.
+
+Not seen: a live writer that holds no lock above the folder (``pfndispatchcopy``, one
+reaching the folder through a bind mount; on a lockless filesystem, one silent for 12
+hours); as before, a live ``pfndispatchcopy`` must not share a card's folders.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Collection
 
 from offload.destinations.naming import is_partial_name, partial_token
-from offload.lock import other_holder
+from offload.lock import CANNOT_ASK, other_holder
 from offload.plan.destination import DestinationPlan
 from offload.plan.scan import SourceTree
 
+# Where no lock can be asked: a partial not modified for this long has no live writer
+# (see the module's docstring).
+UNASKABLE_STALE_S = 12 * 3600
+
 
 def stray_partials(
-    tree: SourceTree, plan: DestinationPlan, *, held: Collection[str] = ()
+    tree: SourceTree,
+    plan: DestinationPlan,
+    *,
+    held: Collection[str] = (),
+    kept: list[tuple[str, int]] | None = None,
 ) -> list[tuple[str, int]]:
     """Each abandoned partial file (see the module's docstring) in the folders *plan* writes
     *tree*'s files to, with the bytes it holds on its filesystem (``st_blocks``: what
     removing it gives back); a folder that is not there or cannot be listed has none (the
     copy says what is wrong with it). *held*: the real paths of the copy roots this run
-    holds the lock of."""
+    holds the lock of. *kept*, when given, gets each partial (and its bytes) kept only
+    because no lock above it can be asked and it is younger than ``UNASKABLE_STALE_S``."""
     # The folders first (a card has a few dozen), then one path each: a Path per file
     # took ~1 s on a 50,000-file card.
     folders = {
         plan.target_for(f.relative_path).parent
         for f in {f.relative_path.rpartition("/")[0]: f for f in tree.files}.values()
     }
-    holders: dict[str, dict[str, object] | None] = {}  # copy root → other_holder, asked once
+    # Copy root → other_holder's answer, kept only when it names a holder or cannot ask:
+    # keeping a live answer at worst keeps a partial, while a free lock may be taken by a
+    # nested run that starts while a later folder is listed (so "no holder" is asked anew,
+    # after each listing).
+    holders: dict[str, dict[str, object]] = {}
     found: list[tuple[str, int]] = []
     for folder in sorted(folders):
         try:
@@ -59,7 +83,8 @@ def stray_partials(
             continue
         if not entries:
             continue
-        live = _live_tokens(str(folder), held, holders)
+        live, unaskable = _live_tokens(str(folder), held, holders)
+        now = time.time()
         for entry in entries:
             token = partial_token(entry.name)
             if live is None or token in live or (token is None and live):
@@ -68,30 +93,43 @@ def stray_partials(
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if entry.is_file(follow_symlinks=False):
-                found.append((entry.path, st.st_blocks * 512))
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if unaskable and now - st.st_mtime < UNASKABLE_STALE_S:
+                if kept is not None:
+                    kept.append((entry.path, st.st_blocks * 512))
+                continue  # maybe a live run's: no lock says
+            found.append((entry.path, st.st_blocks * 512))
     return found
 
 
 def _live_tokens(
-    folder: str, held: Collection[str], holders: dict[str, dict[str, object] | None]
-) -> set[str] | None:
+    folder: str, held: Collection[str], holders: dict[str, dict[str, object]]
+) -> tuple[set[str] | None, bool]:
     """The tokens of the live runs that may write into *folder* (their copy root's lock held
-    by another run, at or above its real path); None when one of them does not say its
-    token (every partial there is then maybe live)."""
+    by another run, at or above its real path), None when one of them does not say its
+    token (every partial there is then maybe live); and whether a lock there could not be
+    asked (a live writer may then be unseen). Called once *folder* is listed: a run writes
+    partials only once it holds its lock, so one that takes a lock above *folder* after this
+    answer wrote none of the partials listed."""
     tokens: set[str] = set()
+    unaskable = False
     current = os.path.realpath(folder)
     while True:
         if current not in held:
-            if current not in holders:
-                holders[current] = other_holder(current)
-            holder = holders[current]
-            if holder is not None:
+            holder = holders.get(current)
+            if holder is None:
+                holder = other_holder(current)
+                if holder is not None:  # "no holder" is asked again: a run may start meanwhile
+                    holders[current] = holder
+            if holder is not None and CANNOT_ASK in holder:
+                unaskable = True
+            elif holder is not None:
                 token = holder.get("partials")
                 if not isinstance(token, str):
-                    return None
+                    return None, unaskable
                 tokens.add(token)
         parent = os.path.dirname(current)
         if parent == current:
-            return tokens
+            return tokens, unaskable
         current = parent
