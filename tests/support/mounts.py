@@ -367,8 +367,7 @@ def _fuseblk_loop(
             yield ExfatLoop(path, "fuseblk", device, image, device, pid)
     finally:
         if device:
-            with contextlib.suppress(MountError):
-                _run("losetup", "-d", device)
+            _detach_if_backed_by(device, image)
         image.unlink(missing_ok=True)
 
 
@@ -393,6 +392,20 @@ def exfat_replugged(loop: ExfatLoop) -> Iterator[ExfatLoop]:
             _run("losetup", "-d", device)  # autoclear: it goes with the daemon
             yield ExfatLoop(loop.path, "fuseblk", device, loop.image, device, pid)
     finally:
+        _detach_if_backed_by(device, loop.image)
+
+
+def _detach_if_backed_by(device: str, image: Path) -> None:
+    """Detach loop *device* if it still holds *image*. Marked autoclear, it went with its
+    FUSE daemon, and the kernel may since have given the same number to another test's image
+    (the other xdist worker's): a blind ``losetup -d`` then detached that one under it (its
+    mkfs saw a device of size 0: "invalid block device size")."""
+    backing = Path("/sys/block") / os.path.basename(device) / "loop" / "backing_file"
+    try:
+        held = backing.read_text().strip()
+    except OSError:  # detached already
+        return
+    if os.path.realpath(held.removesuffix(" (deleted)")) == os.path.realpath(image):
         with contextlib.suppress(MountError):
             _run("losetup", "-d", device)
 
