@@ -326,14 +326,7 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "bytes": plan.tree.total_bytes,
         "ignored": list(plan.tree.ignored),
         # As the job report gives them (code, path, message): a script tells them by code.
-        "warnings": [
-            {
-                "code": w.code.value,
-                "path": None if w.path is None else str(w.path),
-                "message": w.message,
-            }
-            for w in plan.preflight.warnings
-        ],
+        "warnings": [w.as_report_dict() for w in plan.preflight.warnings],
         "cascade": _cascade_dict(results),
         "devices": [
             {**entry, "summary": describe_devices(entry, [item.copy_root for item in results])}

@@ -146,12 +146,23 @@ def absent_card(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _stand_in_read_from_media(data: Mapping[str, Any]) -> bool:
+    """The ``card-absent`` warning says every file of the fast copy was read back from its
+    media when verified there (``through_a_cache`` false); a report that does not say (older
+    than that key) is not trusted."""
+    for warning in data.get("warnings") or ():
+        if isinstance(warning, Mapping) and warning.get("code") == "card-absent":
+            return warning.get("through_a_cache") is False
+    return False
+
+
 def _stand_in_disk(data: Mapping[str, Any]) -> str | None:
     """The disk of the fast copy standing in for an absent card (its ledger vouches each file
-    verified, read back, and this run read it again against the card's digests): a backup of
-    the card, counted as one. None: the source is the card, or that disk is unknown or held
-    in memory."""
-    if absent_card(data) is None:
+    verified, read back from its media, not through a cache, and this run read it again
+    against the card's digests): a backup of the card, counted as one. None: the source is
+    the card, that copy was read back through a cache for some file (or the report does not
+    say), or its disk is unknown or held in memory."""
+    if absent_card(data) is None or not _stand_in_read_from_media(data):
         return None
     volume = data.get("source_volume") or {}
     on_device = [g for g in data.get("devices") or () if g.get("source_on_device")]
@@ -195,6 +206,12 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     stand_in = _stand_in_disk(data)
     found: dict[int, str] = {}
     reasons: list[str] = []
+    if absent_card(data) is not None and not _stand_in_read_from_media(data):
+        reasons.append(
+            f"the fast copy standing in for the absent card ({data.get('source')}) was read "
+            "back through a cache for some file when verified there (or this report does not "
+            "say): it does not count as a backup"
+        )
     for group in devices:
         members = [int(i) for i in group.get("destinations") or []]
         numbers = ", ".join(str(i + 1) for i in members)
