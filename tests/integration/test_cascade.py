@@ -783,3 +783,24 @@ def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_c
     assert f"<th>Card path</th><td>{card}</td><th>Source: fast copy</th>" in html.replace(
         "<tr>", ""
     ).replace("</tr>", "")
+
+
+def test_a_transfer_checked_dry_run_never_promises_the_card_released(tmp_path: Path) -> None:
+    """``--dry-run --verify transfer`` of a cascade: the real run says "CARD PASS DONE … keep
+    the card". Failed before (review): the dry run promised "the card is released (CARD
+    RELEASED, it can be ejected) once those are verified" and its JSON's
+    ``cascade.card_released`` said when."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow), "--dry-run")
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    assert "CARD RELEASED" not in err and "released" not in err.replace("not released", ""), err
+    assert "CARD PASS DONE" in err and "pass 2: after the card's pass" in err, err
+    assert f"3 fed from the copy on {fast / card.name}" in err, err
+    code, out, err = cli(tmp_path, "--json", *args)
+    assert code == 0, err
+    assert json.loads(out)["cascade"]["card_released"] is None
+    assert list(slow.iterdir()) == [] and list(fast.iterdir()) == []  # nothing written
