@@ -29,8 +29,9 @@ card files out, or a card history that is not trusted (its missing-file check sk
 keeps the card. Anything else, and a report that does not say which disk a destination is
 on (older reports), keeps the card, with the first reason.
 
-A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
-warning): that copy, verified there by the card's run, counts as one copy on its disk, and
+A cascade re-run whose card is absent has a fast copy of it as its source (the
+``card-absent`` warning; read only for what the run copies): that copy, verified there by
+the card's run and read back from its media, counts as one copy on its disk, and
 a destination on that disk is on the copy's disk, not the card's (``absent_card``).
 
 A re-offload of a card that recorded more is refused for the card's index files the camera
@@ -158,10 +159,10 @@ def _stand_in_read_from_media(data: Mapping[str, Any]) -> bool:
 
 def _stand_in_disk(data: Mapping[str, Any]) -> str | None:
     """The disk of the fast copy standing in for an absent card (its ledger vouches each file
-    verified, read back from its media, not through a cache, and this run read it again
-    against the card's digests): a backup of the card, counted as one. None: the source is
-    the card, that copy was read back through a cache for some file (or the report does not
-    say), or its disk is unknown or held in memory."""
+    verified, read back from its media, not through a cache; what this run copied from it
+    was checked against the card's digests): a backup of the card, counted as one. None: the
+    source is the card, that copy was read back through a cache for some file (or the report
+    does not say), or its disk is unknown or held in memory."""
     if absent_card(data) is None or not _stand_in_read_from_media(data):
         return None
     volume = data.get("source_volume") or {}
@@ -494,14 +495,32 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     )
     text = f"The card may be formatted: every file is verified (read back) {where}."
     if stand_in:
+        # "read again" only when this run read the copy (it wrote a copy from it): a re-run
+        # with nothing to copy read none of it.
+        source = (
+            f"this run read its fast copy {data.get('source')} again now (checked against "
+            "the card's digests)"
+            if _read_source(data)
+            else f"this run's source was its fast copy {data.get('source')}"
+        )
         text = (
-            f"The card ({absent_card(data)}) was absent: this run read its fast copy "
-            f"{data.get('source')}, verified there when the card was offloaded. It may be "
-            f"formatted: every file is verified (read back) {where}, that copy among them."
+            f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
+            f"card was offloaded. It may be formatted: every file is verified (read back) "
+            f"{where}, that copy among them."
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
     return CardRelease(True, text)
+
+
+def _read_source(data: Mapping[str, Any]) -> bool:
+    """This run read its source: it wrote bytes of a copy (or completed an interrupted one)
+    on some destination."""
+    return any(
+        (d.get("bytes_written") or 0) > 0 or (d.get("files_resumed") or 0) > 0
+        for d in data.get("destinations") or ()
+        if isinstance(d, Mapping)
+    )
 
 
 def _count(number: int, noun: str) -> str:
