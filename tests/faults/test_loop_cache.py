@@ -156,8 +156,17 @@ def test_an_absent_cards_fast_copy_read_back_through_a_cache_is_no_backup(
         try:
             subprocess.run(["mount", "-o", "loop", str(kept), str(raid)], check=True)
             card.rename(card.with_name("gone"))
+            (raid / "SH2").mkdir()  # a slow destination on the fast copy's own disk
             again = run(
-                "copy", card, raid, "--cascade-to", shm.path / "SH", "--report-dir", tmp_path / "r2"
+                "copy",
+                card,
+                raid,
+                "--cascade-to",
+                shm.path / "SH",
+                "--cascade-to",
+                raid / "SH2",
+                "--report-dir",
+                tmp_path / "r2",
             )
         finally:
             mounts.unmount(raid)
@@ -166,6 +175,9 @@ def test_an_absent_cards_fast_copy_read_back_through_a_cache_is_no_backup(
     assert release["may_format"] is False, release
     assert "that copy among them" not in release["text"], release
     assert "read back through a cache" in release["text"], release
+    # The fast copy's disk is named as the fast copy's, never the absent card's (review).
+    assert "the card's own disk" not in release["text"], release
+    assert "on the fast copy's own disk" in release["text"], release
     absent = [w for w in data["warnings"] if w["code"] == "card-absent"]
     assert absent and absent[0]["through_a_cache"] is True, data["warnings"]
     assert again.returncode in (0, 1), again.stderr

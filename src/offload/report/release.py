@@ -205,6 +205,9 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     # The source a fast copy standing in for the absent card: a destination on its disk is
     # on the disk of that copy, not the card's (counted as that one disk, never two).
     stand_in = _stand_in_disk(data)
+    # An absent card's source is its fast copy: the disk and filesystem the reasons compare
+    # with are that copy's, not the card's (which this run did not see).
+    src = "the fast copy's" if absent_card(data) is not None else "the card's"
     found: dict[int, str] = {}
     reasons: list[str] = []
     if absent_card(data) is not None and not _stand_in_read_from_media(data):
@@ -222,7 +225,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             continue
         if group.get("source_on_device") or (card_disk and device == card_disk):
             reasons.append(
-                f"destination {numbers} {'is' if len(members) == 1 else 'are'} on the card's own "
+                f"destination {numbers} {'is' if len(members) == 1 else 'are'} on {src} own "
                 f"disk ({device}): no backup if that disk fails"
             )
             continue
@@ -240,14 +243,14 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                     # on one of its disks, which may be the card's: as a share it serves.
                     reasons.append(
                         f"destination {index + 1} is a bucket served from this host "
-                        f"({endpoint}): it may be on the card's own disk"
+                        f"({endpoint}): it may be on {src} own disk"
                     )
                     continue
                 found[index] = f"bucket {_bucket(device) or device}"
             continue
         if card_unknown:
             reasons.append(
-                f"cannot tell whether destination {numbers} is on the card's disk (the card's "
+                f"cannot tell whether destination {numbers} is on {src} disk ({src} "
                 f"filesystem, {card.get('filesystem') or 'unknown'} on "
                 f"{card.get('device') or 'an unknown device'}, is on no disk this machine names)"
             )
@@ -262,7 +265,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             # A loop device whose image file is on no disk sysfs describes (a FUSE mount, a
             # network share): that file may be on the card's disk.
             reasons.append(
-                f"cannot tell whether destination {numbers} is on the card's disk (a loop "
+                f"cannot tell whether destination {numbers} is on {src} disk (a loop "
                 f"device, {device}, whose image file is on {group['backing_filesystem']})"
             )
             continue
@@ -277,7 +280,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 reasons.append(
                     f"destination {index + 1} is a network share ({filesystems[index]} "
                     f"{source or 'on an unknown server'}"
-                    + (", served from this host: it may be on the card's own disk" if local else "")
+                    + (f", served from this host: it may be on {src} own disk" if local else "")
                     + "): a read-back of it comes from the server, maybe from its cache, not "
                     "from its disk"
                 )
@@ -287,9 +290,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 # source, else unknown.
                 disk = str(volume.get("disk") or "")
             if card_mount and volume.get("mount_point") == card_mount:
-                reasons.append(
-                    f"destination {index + 1} is on the card's own filesystem ({card_mount})"
-                )
+                reasons.append(f"destination {index + 1} is on {src} own filesystem ({card_mount})")
             elif filesystems.get(index) in _MEMORY_FILESYSTEMS or _in_memory(disk):
                 reasons.append(
                     f"destination {index + 1} is held in memory "
@@ -297,7 +298,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 )
             elif not disk:
                 reasons.append(
-                    f"cannot tell whether destination {index + 1} is on the card's disk "
+                    f"cannot tell whether destination {index + 1} is on {src} disk "
                     f"({filesystems.get(index) or 'a filesystem'} on "
                     f"{volume.get('device') or 'no known device'}, {device})"
                 )
@@ -305,7 +306,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 found[index] = disk
             elif card_disk and disk == card_disk:
                 reasons.append(
-                    f"destination {index + 1} is on the card's own disk ({disk}): no backup if "
+                    f"destination {index + 1} is on {src} own disk ({disk}): no backup if "
                     "that disk fails"
                 )
             else:
