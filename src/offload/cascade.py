@@ -188,8 +188,13 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
     entries = Ledger(plan.source).load()
     algorithms = plan.options.copy.algorithms
     tasks = []
+    # A file the copy's ledger records read back through a cache (RAM, a server's) when it
+    # was verified there, or not at all: that read proved no media, so the copy does not
+    # count as a backup of the card (report/release._stand_in_disk reads this).
+    through_a_cache = False
     for task in plan.tasks:
         entry = entries.get(task.source.relative_path)
+        through_a_cache |= entry is None or entry.cache_bypass in THROUGH_A_CACHE
         digests = entry.digests if entry is not None else {}
         # Only what this run computes can be compared (the cascade's own rule).
         recorded = {name: digests[name] for name in algorithms if name in digests}
@@ -207,8 +212,14 @@ def from_fast_copy(plan: OffloadPlan, card: Path, files: int) -> OffloadPlan:
         PreflightCode.CARD_ABSENT,
         card,
         f"the card {card} is absent: the source is its fast copy {plan.source}, which holds "
-        f"all {files} files of the card's pass, each verified there (checked against the "
-        f"card's digests its ledger recorded); {slow} fed from it",
+        f"all {files} files of the card's pass, each verified there"
+        + (
+            " (some read back only through a cache: not counted as a backup)"
+            if through_a_cache
+            else ""
+        )
+        + f" (checked against the card's digests its ledger recorded); {slow} fed from it",
+        through_a_cache=through_a_cache,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
     return dataclasses.replace(plan, tasks=tasks, preflight=preflight)

@@ -15,6 +15,7 @@ in a subprocess.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from offload.fs.below import cache_below
@@ -127,3 +128,56 @@ def test_two_loop_images_on_one_disk_are_named_as_one_disk(tmp_path: Path) -> No
         assert copied.returncode == 0, copied.stderr
         text = " ".join((copied.stdout + copied.stderr).split())
         assert f"are on one disk ({disk})" in text, text
+
+
+def test_an_absent_cards_fast_copy_read_back_through_a_cache_is_no_backup(
+    tmp_path: Path,
+) -> None:
+    """The fast copy (ext4 on a loop over an image in tmpfs) is read back through the page
+    cache (``cache_bypass`` none); its image then moved to a disk and mounted at the same
+    path, the card gone, the re-run is fed from that copy. Failed before (review): exit 0,
+    ``card_release.may_format`` true, "every file is verified (read back) on 1 disk, that
+    copy among them": the copy's one read-back proved no media."""
+    require_root("loop devices")
+    card, _data = make_card(tmp_path / "cards", 1 << 20)
+    with mounts.tmpfs(tmp_path / "shm", 64 << 20) as shm:
+        raid = tmp_path / "RAID"
+        image = shm.path / "raid.img"
+        (shm.path / "SH").mkdir()
+        with mounts.ext4_loop(raid, 32 << 20, image=image):
+            first = run(
+                "copy", card, raid, "--cascade-to", shm.path / "SH", "--report-dir", tmp_path / "r1"
+            )
+            assert first.returncode == 0, first.stderr
+            ledger = (raid / card.name / ".offload" / "ledger.jsonl").read_text()
+            assert '"cache_bypass": "none"' in ledger, ledger
+            kept = tmp_path / "raid.img"
+            kept.write_bytes(image.read_bytes())
+        try:
+            subprocess.run(["mount", "-o", "loop", str(kept), str(raid)], check=True)
+            card.rename(card.with_name("gone"))
+            (raid / "SH2").mkdir()  # a slow destination on the fast copy's own disk
+            again = run(
+                "copy",
+                card,
+                raid,
+                "--cascade-to",
+                shm.path / "SH",
+                "--cascade-to",
+                raid / "SH2",
+                "--report-dir",
+                tmp_path / "r2",
+            )
+        finally:
+            mounts.unmount(raid)
+    data = newest_report(tmp_path / "r2")
+    release = data["card_release"]
+    assert release["may_format"] is False, release
+    assert "that copy among them" not in release["text"], release
+    assert "read back through a cache" in release["text"], release
+    # The fast copy's disk is named as the fast copy's, never the absent card's (review).
+    assert "the card's own disk" not in release["text"], release
+    assert "on the fast copy's own disk" in release["text"], release
+    absent = [w for w in data["warnings"] if w["code"] == "card-absent"]
+    assert absent and absent[0]["through_a_cache"] is True, data["warnings"]
+    assert again.returncode in (0, 1), again.stderr

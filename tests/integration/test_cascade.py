@@ -771,8 +771,9 @@ def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_c
     assert data["source"] == str(fast / card.name)
     release = data["card_release"]["text"]
     assert "card's own disk" not in release, release
-    assert f"The card ({card}) was absent: this run read its fast copy {fast / card.name}" in (
-        release
+    assert (
+        f"The card ({card}) was absent: this run read its fast copy {fast / card.name} again "
+        "now (checked against the card's digests)" in release
     )
     assert "on 1 disk (2 copies), that copy among them." in release
     assert "That is one backup" in release
@@ -783,3 +784,43 @@ def test_without_the_card_the_report_names_the_fast_copy_as_the_source_not_the_c
     assert f"<th>Card path</th><td>{card}</td><th>Source: fast copy</th>" in html.replace(
         "<tr>", ""
     ).replace("</tr>", "")
+
+
+def test_a_transfer_checked_dry_run_never_promises_the_card_released(tmp_path: Path) -> None:
+    """``--dry-run --verify transfer`` of a cascade: the real run says "CARD PASS DONE … keep
+    the card". Failed before (review): the dry run promised "the card is released (CARD
+    RELEASED, it can be ejected) once those are verified" and its JSON's
+    ``cascade.card_released`` said when."""
+    card = make_card(tmp_path / "cards", files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--verify", "transfer", str(card), str(fast), "--cascade-to", str(slow), "--dry-run")
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    assert "CARD RELEASED" not in err and "released" not in err.replace("not released", ""), err
+    assert "CARD PASS DONE" in err and "pass 2: after the card's pass" in err, err
+    assert f"3 fed from the copy on {fast / card.name}" in err, err
+    code, out, err = cli(tmp_path, "--json", *args)
+    assert code == 0, err
+    assert json.loads(out)["cascade"]["card_released"] is None
+    assert list(slow.iterdir()) == [] and list(fast.iterdir()) == []  # nothing written
+
+
+def test_without_the_card_a_rerun_that_copies_nothing_never_says_it_read_the_copy(
+    tmp_path: Path,
+) -> None:
+    """The card gone and the slow destination already complete: the re-run copies nothing,
+    reads nothing of the fast copy. Failed before (review): the format line said "this run
+    read its fast copy …"."""
+    card, fast, slow = released_and_stopped(tmp_path)
+    card.rename(card.with_name("gone"))
+    args = (str(card), str(fast), "--cascade-to", str(slow))
+    assert cli(tmp_path, *args)[0] == 0
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
+    assert all(d["bytes_written"] == 0 for d in data["destinations"]), data["destinations"]
+    release = data["card_release"]["text"]
+    assert f"this run's source was its fast copy {fast / card.name}, verified there" in release
+    assert "read its fast copy" not in release and "read again" not in release, release

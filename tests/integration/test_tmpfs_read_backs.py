@@ -98,3 +98,37 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("CARD ")]
     assert "all 2 files are verified on" in line
     assert "(2 of them read back through a cache, not from the media)" in line
+
+
+def test_a_mixed_transfer_run_words_read_backs_and_earlier_cached_ones_truly(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """``--verify transfer`` beside copies already proven: one verified earlier (read back
+    through RAM by the first run), one already there without a ledger record (read back now
+    and adopted), one new (transfer-checked). Failed before (review): "1 verified now
+    (transfer verification)" of the adopted copy, and "verified earlier (not re-read)"
+    without ", 1 of them through a cache"."""
+    card = tmp_path / "CT"
+    card.mkdir()
+    (card / "a.bin").write_bytes(os.urandom(100_000))
+    disk = tmpfs_mount(16 << 20)
+
+    def offload(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, "copy", *args, str(card), str(disk.path), "--report-dir", str(tmp_path / "r")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, "COLUMNS": "400"},
+        )
+
+    assert offload().returncode == 0  # a.bin verified, read back through RAM
+    (card / "b.bin").write_bytes(os.urandom(100_000))
+    (disk.path / "CT" / "b.bin").write_bytes((card / "b.bin").read_bytes())  # no record
+    (card / "c.bin").write_bytes(os.urandom(100_000))
+    result = offload("--verify", "transfer")
+    assert result.returncode == 0, result.stderr
+    words = " ".join(result.stderr.split())
+    assert "1 read back now" in words and "(transfer verification)" not in words, words
+    assert "1 verified earlier (not re-read, 1 of them through a cache)" in words, words

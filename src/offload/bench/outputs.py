@@ -20,10 +20,16 @@ The contract, the same for every contender:
 - ``wait_left()`` before the first timed run: the seconds until the last noted mass delete on
   the work folder's filesystem is out of ext4's window (0 when there is none), so a bench
   started right after another one does not time the first one's clean-up either.
+
+Only ext4 without a journal walks recently freed inodes (``walks_freed_inodes``: the mount's
+type is ext4 and the kernel has no ``/proc/fs/jbd2/<device>-*`` for it; with a journal,
+``recently_deleted`` is not consulted, and XFS, btrfs and tmpfs have no such walk): on any
+other filesystem a mass delete is not noted and nothing is waited for.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -38,6 +44,31 @@ FREED_WINDOW_S = 365.0
 # Fewer freed inodes than this make no walk worth waiting for (a run's report folder, a
 # 3-file card's copies).
 MANY_INODES = 1_000
+
+
+def walks_freed_inodes(folder: Path) -> bool:
+    """Whether creating a file on *folder*'s filesystem walks past recently freed inodes:
+    ext4 (``/proc/self/mountinfo``'s type for its device) without a journal (no
+    ``/proc/fs/jbd2/<device>-*``, the device named by ``/sys/dev/block/<major>:<minor>``).
+    An ext4 whose device cannot be named counts as journal-less: a wait too many costs
+    minutes, a walk timed costs the numbers."""
+    device = os.stat(folder).st_dev
+    majmin = f"{os.major(device)}:{os.minor(device)}"
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
+            types = {
+                line.split(" - ", 1)[1].split()[0]
+                for line in handle
+                if " - " in line and line.split()[2] == majmin
+            }
+    except OSError:
+        return True  # no mount table to read: do as before, wait
+    if types != {"ext4"}:
+        return False
+    name = os.path.basename(os.path.realpath(f"/sys/dev/block/{majmin}"))
+    if not name or name == majmin:
+        return True
+    return not glob.glob(f"/proc/fs/jbd2/{glob.escape(name)}-*")
 
 
 def freed_note(folder: Path, note_dir: Path | None = None) -> Path:
@@ -110,6 +141,15 @@ class RunFolders:
         self.note_dir = note_dir
         self.clock = clock
         self._made = 0
+        self._walks: bool | None = None
+
+    def walks_freed_inodes(self) -> bool:
+        """Whether the work folder's filesystem walks recently freed inodes (the module's
+        doc); asked once, the folder made if needed."""
+        if self._walks is None:
+            self.work.mkdir(parents=True, exist_ok=True)
+            self._walks = walks_freed_inodes(self.work)
+        return self._walks
 
     def new(self) -> Path:
         """A new, empty folder for one measured run (``work/runs/NNNN``)."""
@@ -123,17 +163,24 @@ class RunFolders:
         return empty_files(folder)
 
     def wait_left(self) -> float:
-        """Seconds to wait before a timed run on this filesystem (see the module's doc)."""
-        self.work.mkdir(parents=True, exist_ok=True)
+        """Seconds to wait before a timed run on this filesystem (see the module's doc): 0
+        on one that does not walk freed inodes."""
+        if not self.walks_freed_inodes():
+            return 0.0
+        self.work.mkdir(parents=True, exist_ok=True)  # freed_note asks its device
         return wait_for(read_freed(freed_note(self.work, self.note_dir)), self.clock())
 
     def remove_all(self) -> int:
-        """Delete the work folder and note the inodes it freed; returns how many."""
+        """Delete the work folder and note the inodes it freed (on a filesystem that walks
+        them only); returns how many."""
         if not self.work.exists():
             return 0
+        walks = self.walks_freed_inodes()
         note = freed_note(self.work, self.note_dir)
         count = count_entries(self.work) + 1
         shutil.rmtree(self.work, ignore_errors=True)
+        if not walks:
+            return count
         try:
             note_freed(note, count, self.clock())
         except OSError:

@@ -741,9 +741,19 @@ def _outputs(machine: dict[str, object]) -> str:
     waited = machine.get("waited_for_freed_inodes_s")
     if waited is None:  # results of a bench before the run folders
         return "Outputs: the last run's copies were deleted before each run."
+    wait = (
+        f"waited {waited} s first for a recent mass delete"
+        if isinstance(waited, (int, float)) and waited > 0
+        else "no wait was needed"
+        + (
+            ": the work folder's filesystem is not ext4 without a journal"
+            if machine.get("work_walks_freed_inodes") is False
+            else ""
+        )
+    )
     return (
         "Outputs: each run wrote into new folders; earlier runs' copies were emptied, not "
-        f"deleted, until the end (waited {waited} s first for a recent mass delete)."
+        f"deleted, until the end ({wait})."
     )
 
 

@@ -232,7 +232,9 @@ class Runner:
         """A bench that just ended on this filesystem freed its runs' inodes: wait until
         ext4 no longer makes creates walk past them (``outputs``), so no timing pays for
         another bench's clean-up."""
+        walks = self.folders.walks_freed_inodes()
         wait = self.folders.wait_left()
+        self.results.machine["work_walks_freed_inodes"] = walks
         self.results.machine["waited_for_freed_inodes_s"] = round(wait, 1)
         if wait > 0:
             self.log(f"== waiting {wait:.0f} s: a bench on this disk deleted its copies lately")

@@ -99,13 +99,29 @@ class PreflightItem(NamedTuple):
     """One finding: what is wrong, where, and what to do about it, in one line.
 
     ``destination_index`` is the index of the destination concerned (``None`` for findings
-    about the source alone).
+    about the source alone). ``through_a_cache`` (``card-absent`` only; None elsewhere): True
+    when the fast copy standing in for the card was read back, when verified there, through
+    a cache for some file (its ledger's ``cache_bypass`` in ``THROUGH_A_CACHE``), False when
+    every file was read back from its media: only then does that copy count as a backup.
     """
 
     code: PreflightCode
     path: Path | None
     message: str
     destination_index: int | None = None
+    through_a_cache: bool | None = None
+
+    def as_report_dict(self) -> dict[str, object]:
+        """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
+        ``path`` (text or None), ``message``, and ``through_a_cache`` when it is set."""
+        found: dict[str, object] = {
+            "code": self.code.value,
+            "path": None if self.path is None else str(self.path),
+            "message": self.message,
+        }
+        if self.through_a_cache is not None:
+            found["through_a_cache"] = self.through_a_cache
+        return found
 
     def as_dict(self) -> dict[str, object]:
         """The finding as ``offload copy --json`` writes it (``path`` as text or None)."""

@@ -6,10 +6,11 @@ it adds is what the engine would decide at the last moment: a file of another si
 at the final name is refused (default), replaced, or kept beside the new copy.
 
 With a cascade (``--cascade``, ``--cascade-to``; ``offload.cascade``) it also shows the two
-passes: which destinations the card feeds, that the card is released once they are verified,
-and, per cascaded destination, which fast copy feeds each file, chosen as the cascade will
-(a copy verified by this run first, else one verified earlier, lowest destination number
-first), and the files no fast destination will hold (they cannot be cascaded).
+passes: which destinations the card feeds, that the card is released once they are verified
+(never with ``--verify transfer``: no fast copy is read back, the card is kept), and, per
+cascaded destination, which fast copy feeds each file, chosen as the cascade will (a copy
+verified by this run first, else one verified earlier, lowest destination number first), and
+the files no fast destination will hold (they cannot be cascaded).
 """
 
 from __future__ import annotations
@@ -230,11 +231,19 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     fast = [printable_name(item.copy_root) for item in results if item.cascade_pass == 1]
     slow = [printable_name(item.copy_root) for item in results if item.cascade_pass == 2]
     if slow:
+        released = (
+            "the card's pass ends once those are transfer-checked, but no fast copy is read "
+            "back (--verify transfer), so the card is not released (CARD PASS DONE … keep the "
+            "card until the cascade is done); pass 2 then feeds"
+            if _transfer_only(plan)
+            else "the card is released (CARD RELEASED, it can be ejected) once those are "
+            "verified; pass 2 then feeds"
+        )
         print(
-            f"\nCascading copy: pass 1 reads the card to {', '.join(fast)}; the card is "
-            "released (CARD RELEASED, it can be ejected) once those are verified; pass 2 then "
-            f"feeds {', '.join(slow)} from the verified copies, checked against the card's "
-            "digests",
+            f"\nCascading copy: pass 1 reads the card to {', '.join(fast)}; {released} "
+            f"{', '.join(slow)} from the "
+            f"{'fast' if _transfer_only(plan) else 'verified'} copies, checked "
+            "against the card's digests",
             file=err,
         )
     for item in results:
@@ -250,7 +259,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             )
             + f", {filesize.decimal(max(item.free_after_bytes or 0, 0))} left after the copy"
         )
-        print(f"\n{printable_name(item.copy_root)} ({free}){_pass_note(item)}", file=err)
+        print(f"\n{printable_name(item.copy_root)} ({free}){_pass_note(item, plan)}", file=err)
         _group(
             err, f"would copy ({filesize.decimal(item.copy_bytes)})", map(printable_name, item.copy)
         )
@@ -279,10 +288,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             )
         _group(err, "would be REFUSED", (f"{printable_name(p)}: {why}" for p, why in item.refused))
         if item.cascade_pass == 2:
+            # --verify transfer: a copy this run writes is transfer-checked, one verified
+            # earlier is still verified; the line names neither.
+            copy = "" if _transfer_only(plan) else "verified "
             for root, paths in item.fed_from.items():
-                print(
-                    f"  {len(paths)} fed from the verified copy on {printable_name(root)}", file=err
-                )
+                print(f"  {len(paths)} fed from the {copy}copy on {printable_name(root)}", file=err)
             _group(
                 err,
                 "CANNOT be cascaded",
@@ -300,11 +310,18 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     return 0
 
 
-def _pass_note(item: DestinationDryRun) -> str:
+def _transfer_only(plan: OffloadPlan) -> bool:
+    """``--verify transfer``: no fast copy is read back, so the card's pass never releases
+    the card (``cascade._release``: only a copy read back whole stands for it)."""
+    return plan.options.copy.verify is VerifyMode.TRANSFER
+
+
+def _pass_note(item: DestinationDryRun, plan: OffloadPlan) -> str:
     if item.cascade_pass == 1:
         return ", pass 1: from the card"
     if item.cascade_pass == 2:
-        return ", pass 2: after the card is released, from the fast copies"
+        after = "the card's pass" if _transfer_only(plan) else "the card is released"
+        return f", pass 2: after {after}, from the fast copies"
     return ""
 
 
@@ -326,15 +343,8 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "bytes": plan.tree.total_bytes,
         "ignored": list(plan.tree.ignored),
         # As the job report gives them (code, path, message): a script tells them by code.
-        "warnings": [
-            {
-                "code": w.code.value,
-                "path": None if w.path is None else str(w.path),
-                "message": w.message,
-            }
-            for w in plan.preflight.warnings
-        ],
-        "cascade": _cascade_dict(results),
+        "warnings": [w.as_report_dict() for w in plan.preflight.warnings],
+        "cascade": _cascade_dict(plan, results),
         "devices": [
             {**entry, "summary": describe_devices(entry, [item.copy_root for item in results])}
             for entry in (group.as_json() for group in plan.devices)
@@ -365,14 +375,17 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
     }
 
 
-def _cascade_dict(results: list[DestinationDryRun]) -> dict[str, Any] | None:
-    """The two passes, or None without a cascade."""
+def _cascade_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, Any] | None:
+    """The two passes, or None without a cascade; ``card_released`` null when the card will
+    not be released (``--verify transfer``: no fast copy read back)."""
     if not any(item.cascade_pass == 2 for item in results):
         return None
     return {
         "card_pass": [item.index for item in results if item.cascade_pass == 1],
         "cascade_pass": [item.index for item in results if item.cascade_pass == 2],
-        "card_released": "once every destination of the card pass is verified and finished "
+        "card_released": None
+        if _transfer_only(plan)
+        else "once every destination of the card pass is verified and finished "
         "(links, folders, manifests); nothing reads the card after",
     }
 

@@ -323,14 +323,7 @@ def report_data(
         "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
         "missing_from_card": report.missing_from_card,
         "card_history_untrusted": report.card_history_untrusted,
-        "warnings": [
-            {
-                "code": w.code.value,
-                "path": None if w.path is None else str(w.path),
-                "message": w.message,
-            }
-            for w in report.warnings
-        ]
+        "warnings": [w.as_report_dict() for w in report.warnings]
         # Problems of the run itself (an event subscriber that raised): no path, one code.
         + [{"code": "job-warning", "path": None, "message": w} for w in job.warnings],
         "folder_errors": report.folder_errors,

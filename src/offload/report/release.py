@@ -29,8 +29,9 @@ card files out, or a card history that is not trusted (its missing-file check sk
 keeps the card. Anything else, and a report that does not say which disk a destination is
 on (older reports), keeps the card, with the first reason.
 
-A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
-warning): that copy, verified there by the card's run, counts as one copy on its disk, and
+A cascade re-run whose card is absent has a fast copy of it as its source (the
+``card-absent`` warning; read only for what the run copies): that copy, verified there by
+the card's run and read back from its media, counts as one copy on its disk, and
 a destination on that disk is on the copy's disk, not the card's (``absent_card``).
 
 A re-offload of a card that recorded more is refused for the card's index files the camera
@@ -146,12 +147,23 @@ def absent_card(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _stand_in_read_from_media(data: Mapping[str, Any]) -> bool:
+    """The ``card-absent`` warning says every file of the fast copy was read back from its
+    media when verified there (``through_a_cache`` false); a report that does not say (older
+    than that key) is not trusted."""
+    for warning in data.get("warnings") or ():
+        if isinstance(warning, Mapping) and warning.get("code") == "card-absent":
+            return warning.get("through_a_cache") is False
+    return False
+
+
 def _stand_in_disk(data: Mapping[str, Any]) -> str | None:
     """The disk of the fast copy standing in for an absent card (its ledger vouches each file
-    verified, read back, and this run read it again against the card's digests): a backup of
-    the card, counted as one. None: the source is the card, or that disk is unknown or held
-    in memory."""
-    if absent_card(data) is None:
+    verified, read back from its media, not through a cache; what this run copied from it
+    was checked against the card's digests): a backup of the card, counted as one. None: the
+    source is the card, that copy was read back through a cache for some file (or the report
+    does not say), or its disk is unknown or held in memory."""
+    if absent_card(data) is None or not _stand_in_read_from_media(data):
         return None
     volume = data.get("source_volume") or {}
     on_device = [g for g in data.get("devices") or () if g.get("source_on_device")]
@@ -193,8 +205,17 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
     # The source a fast copy standing in for the absent card: a destination on its disk is
     # on the disk of that copy, not the card's (counted as that one disk, never two).
     stand_in = _stand_in_disk(data)
+    # An absent card's source is its fast copy: the disk and filesystem the reasons compare
+    # with are that copy's, not the card's (which this run did not see).
+    src = "the fast copy's" if absent_card(data) is not None else "the card's"
     found: dict[int, str] = {}
     reasons: list[str] = []
+    if absent_card(data) is not None and not _stand_in_read_from_media(data):
+        reasons.append(
+            f"the fast copy standing in for the absent card ({data.get('source')}) was read "
+            "back through a cache for some file when verified there (or this report does not "
+            "say): it does not count as a backup"
+        )
     for group in devices:
         members = [int(i) for i in group.get("destinations") or []]
         numbers = ", ".join(str(i + 1) for i in members)
@@ -204,7 +225,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             continue
         if group.get("source_on_device") or (card_disk and device == card_disk):
             reasons.append(
-                f"destination {numbers} {'is' if len(members) == 1 else 'are'} on the card's own "
+                f"destination {numbers} {'is' if len(members) == 1 else 'are'} on {src} own "
                 f"disk ({device}): no backup if that disk fails"
             )
             continue
@@ -222,14 +243,14 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                     # on one of its disks, which may be the card's: as a share it serves.
                     reasons.append(
                         f"destination {index + 1} is a bucket served from this host "
-                        f"({endpoint}): it may be on the card's own disk"
+                        f"({endpoint}): it may be on {src} own disk"
                     )
                     continue
                 found[index] = f"bucket {_bucket(device) or device}"
             continue
         if card_unknown:
             reasons.append(
-                f"cannot tell whether destination {numbers} is on the card's disk (the card's "
+                f"cannot tell whether destination {numbers} is on {src} disk ({src} "
                 f"filesystem, {card.get('filesystem') or 'unknown'} on "
                 f"{card.get('device') or 'an unknown device'}, is on no disk this machine names)"
             )
@@ -244,7 +265,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
             # A loop device whose image file is on no disk sysfs describes (a FUSE mount, a
             # network share): that file may be on the card's disk.
             reasons.append(
-                f"cannot tell whether destination {numbers} is on the card's disk (a loop "
+                f"cannot tell whether destination {numbers} is on {src} disk (a loop "
                 f"device, {device}, whose image file is on {group['backing_filesystem']})"
             )
             continue
@@ -259,7 +280,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 reasons.append(
                     f"destination {index + 1} is a network share ({filesystems[index]} "
                     f"{source or 'on an unknown server'}"
-                    + (", served from this host: it may be on the card's own disk" if local else "")
+                    + (f", served from this host: it may be on {src} own disk" if local else "")
                     + "): a read-back of it comes from the server, maybe from its cache, not "
                     "from its disk"
                 )
@@ -269,9 +290,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 # source, else unknown.
                 disk = str(volume.get("disk") or "")
             if card_mount and volume.get("mount_point") == card_mount:
-                reasons.append(
-                    f"destination {index + 1} is on the card's own filesystem ({card_mount})"
-                )
+                reasons.append(f"destination {index + 1} is on {src} own filesystem ({card_mount})")
             elif filesystems.get(index) in _MEMORY_FILESYSTEMS or _in_memory(disk):
                 reasons.append(
                     f"destination {index + 1} is held in memory "
@@ -279,7 +298,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 )
             elif not disk:
                 reasons.append(
-                    f"cannot tell whether destination {index + 1} is on the card's disk "
+                    f"cannot tell whether destination {index + 1} is on {src} disk "
                     f"({filesystems.get(index) or 'a filesystem'} on "
                     f"{volume.get('device') or 'no known device'}, {device})"
                 )
@@ -287,7 +306,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
                 found[index] = disk
             elif card_disk and disk == card_disk:
                 reasons.append(
-                    f"destination {index + 1} is on the card's own disk ({disk}): no backup if "
+                    f"destination {index + 1} is on {src} own disk ({disk}): no backup if "
                     "that disk fails"
                 )
             else:
@@ -477,14 +496,32 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     )
     text = f"The card may be formatted: every file is verified (read back) {where}."
     if stand_in:
+        # "read again" only when this run read the copy (it wrote a copy from it): a re-run
+        # with nothing to copy read none of it.
+        source = (
+            f"this run read its fast copy {data.get('source')} again now (checked against "
+            "the card's digests)"
+            if _read_source(data)
+            else f"this run's source was its fast copy {data.get('source')}"
+        )
         text = (
-            f"The card ({absent_card(data)}) was absent: this run read its fast copy "
-            f"{data.get('source')}, verified there when the card was offloaded. It may be "
-            f"formatted: every file is verified (read back) {where}, that copy among them."
+            f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
+            f"card was offloaded. It may be formatted: every file is verified (read back) "
+            f"{where}, that copy among them."
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
     return CardRelease(True, text)
+
+
+def _read_source(data: Mapping[str, Any]) -> bool:
+    """This run read its source: it wrote bytes of a copy (or completed an interrupted one)
+    on some destination."""
+    return any(
+        (d.get("bytes_written") or 0) > 0 or (d.get("files_resumed") or 0) > 0
+        for d in data.get("destinations") or ()
+        if isinstance(d, Mapping)
+    )
 
 
 def _count(number: int, noun: str) -> str:

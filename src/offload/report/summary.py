@@ -225,11 +225,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
         # Copies read back (now, or earlier by a run that read them) beside the transfer
         # checks: each counted by how it was proven, never all called "transfer-checked".
+        # Not "(transfer verification)": a copy read back under --verify transfer was one
+        # already there, adopted; and an earlier read-back through a cache is said so.
+        cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
+        through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
         read_back = [
             f"{by_state[status]} {how}"
             for status, how in (
-                (DestinationStatus.VERIFIED, f"verified now ({job.verify} verification)"),
-                (DestinationStatus.VERIFIED_EARLIER, "verified earlier (not re-read)"),
+                (DestinationStatus.VERIFIED, "read back now"),
+                (DestinationStatus.VERIFIED_EARLIER, f"verified earlier (not re-read{through})"),
             )
             if by_state[status]
         ]
