@@ -9,10 +9,14 @@ import __future__
 
 import collections
 import dataclasses
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 
@@ -27,6 +31,7 @@ from offload.cli.generated_code import (
     load,
     store,
 )
+from support.faultyfs import FaultyFS
 
 _CODE_FIELDS = (
     "co_argcount",
@@ -352,3 +357,37 @@ def test_past_its_bound_only_the_run_s_own_texts_are_kept(
     assert cache.eval("3", {}) == 3  # a hit, used this run
     assert cache.added == 1
     assert set(cache.to_store()) == {("eval", flags, "1 + 1"), ("eval", flags, "3")}
+
+
+@pytest.mark.fault
+def test_a_ctrl_c_while_the_file_is_written_changes_nothing(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A Ctrl-C after the copy, while the command writes its file (its create held on a
+    FaultyFS cache folder): the run's exit code stays 0, as its JSON says, no traceback,
+    and no temporary is left behind (the write is given up)."""
+    _card(tmp_path)
+    fs = faulty_fs()
+    rule = fs.stall("create", path="*generated-code-command*")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    command = [sys.executable, "-m", "offload", "copy", "--json", "--quiet"]
+    with subprocess.Popen(
+        [*command, str(tmp_path / "CARD"), str(dest)],
+        env=_env(fs.mountpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            fs.wait_stalled(rule, timeout_s=120)
+            os.kill(process.pid, signal.SIGINT)
+            time.sleep(0.2)  # the signal is pending in the process before its create ends
+        finally:
+            fs.release(rule)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert json.loads(out.splitlines()[-1])["exit_code"] == 0
+    left = [p.name for p in (fs.mountpoint / "offload-ai").iterdir()]
+    assert not [name for name in left if "command" in name and name != file_name("command")]

@@ -41,6 +41,8 @@ What it promises:
   (``generated-code-command-cpython-311.bin``); the file written whole under a temporary
   name, fsynced, then renamed over the old one (two commands ending together: the last one
   wins, both files whole). It holds what the runs used, at most ``_MAX_ENTRIES`` texts.
+  Written once the command is done: a Ctrl-C then gives the write up (the temporary
+  removed) and does not change the finished run's exit code.
 * **Only in the command's own process**: the built-ins are shadowed only inside those three
   modules, only while the context is open, and put back when it closes (unless someone
   else replaced them meanwhile); a process that never opens it is untouched.
@@ -158,8 +160,9 @@ def _read_all(fd: int, size: int) -> bytes:
 
 def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
     """Write *table* to *path* atomically (temporary name in the same folder, fsync,
-    rename), its folder made 0700 if missing. False, and nothing left behind, when it
-    cannot be written."""
+    rename), its folder made 0700 if missing. False when it cannot be written. Whatever
+    ends it early (an OSError, a signal's exception, anything) removes the temporary:
+    nothing is left behind but a process killed outright leaves."""
     folder = os.path.dirname(path)
     try:
         body = marshal.dumps(dict(table))
@@ -167,6 +170,7 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
         return False
     blob = _FORMAT + tag + b"\0" + zlib.crc32(body).to_bytes(4, "big") + body
     temporary = f"{path}.{os.getpid()}.tmp"
+    published = False
     try:
         os.makedirs(os.path.dirname(folder), exist_ok=True)
         try:
@@ -174,9 +178,6 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
         except FileExistsError:
             pass
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return False
-    try:
         try:
             view = memoryview(blob)
             while view:
@@ -185,13 +186,54 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
         finally:
             os.close(fd)
         os.replace(temporary, path)
+        published = True
     except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
         return False
+    finally:
+        if not published:  # also when an exception other than OSError ends it
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
     return True
+
+
+class _WriteCancelled(Exception):
+    """A Ctrl-C while the file was written: the write is given up (``_store_quietly``)."""
+
+
+def _store_quietly(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> None:
+    """``store``, run once the command is done (its exit code decided): a Ctrl-C meanwhile
+    gives the write up, and is not raised. A KeyboardInterrupt here would turn a finished
+    run (a verified copy, its JSON saying exit 0) into a traceback and exit 130. Where
+    SIGINT has Python's own handler alone (in the main thread): one that ignores it, or
+    a handler of someone else's, is left as it is."""
+    import signal
+    import threading
+
+    own = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    if not own:
+        store(path, tag, table)
+        return
+
+    writing = [True]
+
+    def cancel(signum: int, frame: object) -> None:
+        if writing[0]:  # after the write (putting the handler back): nothing to give up
+            raise _WriteCancelled
+
+    signal.signal(signal.SIGINT, cancel)
+    try:
+        store(path, tag, table)  # its temporary removed when cancel raises inside it
+        writing[0] = False
+    except _WriteCancelled:
+        pass
+    finally:
+        writing[0] = False
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class GeneratedCode:
@@ -300,4 +342,4 @@ def generated_code_cache(
             if vars(module).get(name) is hook:  # not if someone replaced it meanwhile
                 delattr(module, name)
     if cache.added:
-        store(path, tag, cache.to_store())
+        _store_quietly(path, tag, cache.to_store())
