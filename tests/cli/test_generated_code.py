@@ -11,6 +11,7 @@ import collections
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,7 +87,9 @@ def _env(cache_home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _copy(tmp_path: Path, env: dict[str, str], run: str) -> subprocess.CompletedProcess[str]:
+def _copy(
+    tmp_path: Path, env: dict[str, str], run: str, timeout_s: float = 180
+) -> subprocess.CompletedProcess[str]:
     """``python -m offload copy`` of the card to a new destination: the console script's
     own process and its report worker."""
     dest = tmp_path / f"dest-{run}"
@@ -107,7 +110,7 @@ def _copy(tmp_path: Path, env: dict[str, str], run: str) -> subprocess.Completed
         capture_output=True,
         text=True,
         check=False,
-        timeout=180,
+        timeout=timeout_s,
     )
 
 
@@ -391,3 +394,51 @@ def test_a_ctrl_c_while_the_file_is_written_changes_nothing(
     assert json.loads(out.splitlines()[-1])["exit_code"] == 0
     left = [p.name for p in (fs.mountpoint / "offload-ai").iterdir()]
     assert not [name for name in left if "command" in name and name != file_name("command")]
+
+
+def _gone(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.fault
+def test_the_worker_s_write_is_not_waited_for_and_a_killed_one_s_is_cleaned(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The report worker writes its file after it answered: the command ends (exit 0, its
+    reports made) while that write is held on a FaultyFS cache folder. The worker killed
+    there leaves its temporary; the next run's write removes it (its pid is dead) and
+    writes the file whole."""
+    _card(tmp_path)
+    fs = faulty_fs()
+    rule = fs.stall("write", path="*generated-code-worker*")
+    try:
+        done = _copy(tmp_path, _env(fs.mountpoint), "1", timeout_s=40)
+        assert done.returncode == 0, done.stderr
+        assert len(list((tmp_path / "reports-1").glob("*.pdf"))) == 1
+        fs.wait_stalled(rule, timeout_s=30)  # the worker still in its write
+        folder = fs.mountpoint / "offload-ai"
+        (left,) = [p for p in folder.iterdir() if "generated-code-worker" in p.name]
+        match = re.fullmatch(r"\..+\.([0-9]+)\.[0-9a-f]{8}\.partial", left.name)
+        assert match, left.name
+        pid = int(match.group(1))
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        fs.release(rule)
+    assert _gone(pid, 30)  # orphaned, reaped by init
+    assert left.exists()
+    done = _copy(tmp_path, _env(fs.mountpoint), "2")
+    assert done.returncode == 0, done.stderr
+    worker_file = folder / file_name("worker")
+    for _ in range(100):  # its write comes after the command's end
+        if worker_file.exists():
+            break
+        time.sleep(0.1)
+    assert load(str(worker_file), interpreter_tag())
+    assert not left.exists()

@@ -39,10 +39,12 @@ What it promises:
 * **Where a user's caches live.** ``$XDG_CACHE_HOME/offload-ai/`` (an absolute path), else
   ``~/.cache/offload-ai/``, the folder made 0700, a file a role and interpreter kind
   (``generated-code-command-cpython-311.bin``); the file written whole under a temporary
-  name, fsynced, then renamed over the old one (two commands ending together: the last one
-  wins, both files whole). It holds what the runs used, at most ``_MAX_ENTRIES`` texts.
-  Written once the command is done: a Ctrl-C then gives the write up (the temporary
-  removed) and does not change the finished run's exit code.
+  name, then renamed over the old one (two commands ending together: the last one wins,
+  both files whole); not fsynced: one a crash left torn fails its CRC and is ignored. A
+  temporary a killed writer left is removed by the next write in the folder. It holds what
+  the runs used, at most ``_MAX_ENTRIES`` texts. Written once the command is done: a Ctrl-C
+  then gives the write up (the temporary removed) and does not change the finished run's
+  exit code; the report worker writes its own after it has answered, not waited for.
 * **Only in the command's own process**: the built-ins are shadowed only inside those three
   modules, only while the context is open, and put back when it closes (unless someone
   else replaced them meanwhile); a process that never opens it is untouched.
@@ -159,17 +161,26 @@ def _read_all(fd: int, size: int) -> bytes:
 
 
 def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
-    """Write *table* to *path* atomically (temporary name in the same folder, fsync,
+    """Write *table* to *path* atomically (a temporary name in the same folder, then a
     rename), its folder made 0700 if missing. False when it cannot be written. Whatever
-    ends it early (an OSError, a signal's exception, anything) removes the temporary:
-    nothing is left behind but a process killed outright leaves."""
+    ends it early (an OSError, a signal's exception, anything) removes the temporary; the
+    temporaries a writer killed outright left (``manifest/atomic.py``'s names, a pid no
+    longer alive) are removed first.
+
+    Not fsynced: a cache is only ever faster, and a file a crash left torn or empty
+    behind its new name fails the header's or the CRC's check and is ignored (``load``),
+    then written again: an fsync would only make the writer wait."""
+    from pathlib import Path
+
+    from offload.manifest.atomic import stale_temp_files, temp_name
+
     folder = os.path.dirname(path)
     try:
         body = marshal.dumps(dict(table))
     except ValueError:  # a value marshal cannot write (none is expected): no file
         return False
     blob = _FORMAT + tag + b"\0" + zlib.crc32(body).to_bytes(4, "big") + body
-    temporary = f"{path}.{os.getpid()}.tmp"
+    temporary = os.path.join(folder, temp_name(os.path.basename(path)))
     published = False
     try:
         os.makedirs(os.path.dirname(folder), exist_ok=True)
@@ -177,12 +188,16 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
             os.mkdir(folder, 0o700)
         except FileExistsError:
             pass
+        for stale in stale_temp_files(Path(folder), _is_cache_file):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             view = memoryview(blob)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)  # whole before its name: a crash leaves the old file or this one
         finally:
             os.close(fd)
         os.replace(temporary, path)
@@ -196,6 +211,10 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
             except OSError:
                 pass
     return True
+
+
+def _is_cache_file(name: str) -> bool:
+    return name.startswith("generated-code-") and name.endswith(".bin")
 
 
 class _WriteCancelled(Exception):
