@@ -83,6 +83,8 @@ def _card(tmp_path: Path) -> Path:
 def _env(cache_home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != DISABLE_VARIABLE}
     env["XDG_CACHE_HOME"] = str(cache_home)
+    if not cache_home.exists():  # the user's to make: the command makes only its own folder
+        cache_home.mkdir(parents=True)
     env.update(extra)
     return env
 
@@ -442,3 +444,38 @@ def test_the_worker_s_write_is_not_waited_for_and_a_killed_one_s_is_cleaned(
         time.sleep(0.1)
     assert load(str(worker_file), interpreter_tag())
     assert not left.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: folders of another user")
+@pytest.mark.parametrize("case", ["home-no-cache", "home-users-cache", "xdg-users", "xdg-missing"])
+def test_a_folder_not_the_user_s_own_is_never_made_nor_written(tmp_path: Path, case: str) -> None:
+    """``sudo -E`` keeps the user's ``HOME``: root neither makes the user's ``~/.cache`` (it
+    would be root's own, 0755, and other programs' caches fail) nor writes in one the user
+    owns; a missing ``$XDG_CACHE_HOME`` is not made either. The command runs as without a
+    cache."""
+    _card(tmp_path)
+    user = 65534  # nobody
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in _env(tmp_path / "unused").items() if k != "XDG_CACHE_HOME"}
+    env["HOME"] = str(home)
+    if case == "home-no-cache":
+        os.chown(home, user, user)
+    elif case == "home-users-cache":
+        (home / ".cache").mkdir()
+        os.chown(home, user, user)
+        os.chown(home / ".cache", user, user)
+    elif case == "xdg-users":
+        (tmp_path / "xdg").mkdir()
+        os.chown(tmp_path / "xdg", user, user)
+        env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    else:
+        env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    before = sorted(str(p) for p in tmp_path.rglob("*") if "dest-" not in str(p))
+    done = _copy(tmp_path, env, "1")
+    assert done.returncode == 0, done.stderr
+    time.sleep(0.5)  # the worker's write, if any, comes after the command's end
+    after = sorted(
+        str(p) for p in tmp_path.rglob("*") if "dest-" not in str(p) and "reports-" not in str(p)
+    )
+    assert after == before

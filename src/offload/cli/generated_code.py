@@ -37,14 +37,16 @@ What it promises:
   by others is ignored, and one that cannot be written is not written: never an error,
   never a message. ``OFFLOAD_NO_CODE_CACHE`` set to anything but empty turns it off.
 * **Where a user's caches live.** ``$XDG_CACHE_HOME/offload-ai/`` (an absolute path), else
-  ``~/.cache/offload-ai/``, the folder made 0700, a file a role and interpreter kind
-  (``generated-code-command-cpython-311.bin``); the file written whole under a temporary
-  name, then renamed over the old one (two commands ending together: the last one wins,
-  both files whole); not fsynced: one a crash left torn fails its CRC and is ignored. A
-  temporary a killed writer left is removed by the next write in the folder. It holds what
-  the runs used, at most ``_MAX_ENTRIES`` texts. Written once the command is done: a Ctrl-C
-  then gives the write up (the temporary removed) and does not change the finished run's
-  exit code; the report worker writes its own after it has answered, not waited for.
+  ``~/.cache/offload-ai/``, the folder made 0700; none when ``$XDG_CACHE_HOME`` (or
+  ``~/.cache``) is missing, or it or the home is not the effective user's (``sudo -E``); a
+  file a role and interpreter kind (``generated-code-command-cpython-311.bin``); the file
+  written whole under a temporary name, then renamed over the old one (two commands ending
+  together: the last one wins, both files whole); not fsynced: one a crash left torn fails
+  its CRC and is ignored. A temporary a killed writer left is removed by the next write in
+  the folder. It holds what the runs used, at most ``_MAX_ENTRIES`` texts. Written once the
+  command is done: a Ctrl-C then gives the write up (the temporary removed) and does not
+  change the finished run's exit code; the report worker writes its own after it has
+  answered, not waited for.
 * **Only in the command's own process**: the built-ins are shadowed only inside those three
   modules, only while the context is open, and put back when it closes (unless someone
   else replaced them meanwhile); a process that never opens it is untouched.
@@ -97,15 +99,35 @@ def interpreter_tag() -> bytes:
 
 
 def cache_folder(environ: Mapping[str, str]) -> str | None:
-    """``$XDG_CACHE_HOME/offload-ai``, else ``~/.cache/offload-ai``; None without a home.
-    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base directory spec says."""
+    """``$XDG_CACHE_HOME/offload-ai``, else ``~/.cache/offload-ai``; None without a home,
+    or when the folder it goes in (``$XDG_CACHE_HOME``, ``~/.cache``) is missing or not
+    the effective user's own, or the home is not (``sudo -E``: root keeps the user's
+    ``HOME``, and must neither make the user's ``~/.cache`` root's own nor write there;
+    pip skips its cache so too). That folder is never made here: it is the user's (or the
+    desktop's) to make, with its owner and mode. A relative ``XDG_CACHE_HOME`` is ignored,
+    as the XDG base directory spec says."""
     base = environ.get("XDG_CACHE_HOME", "")
+    owners = [base]
     if not os.path.isabs(base):
         home = environ.get("HOME") or os.path.expanduser("~")
         if not os.path.isabs(home):
             return None
         base = os.path.join(home, ".cache")
+        owners = [home, base]
+    if not all(_own_folder(path) for path in owners):
+        return None
     return os.path.join(base, "offload-ai")
+
+
+def _own_folder(path: str) -> bool:
+    """*path* is a folder (symbolic links followed) the effective user owns."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
 
 
 def load(path: str, tag: bytes) -> dict[Key, CodeType]:
@@ -162,10 +184,10 @@ def _read_all(fd: int, size: int) -> bytes:
 
 def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
     """Write *table* to *path* atomically (a temporary name in the same folder, then a
-    rename), its folder made 0700 if missing. False when it cannot be written. Whatever
-    ends it early (an OSError, a signal's exception, anything) removes the temporary; the
-    temporaries a writer killed outright left (``manifest/atomic.py``'s names, a pid no
-    longer alive) are removed first.
+    rename), its folder made 0700 if missing (not the one it goes in). False when it
+    cannot be written. Whatever ends it early (an OSError, a signal's exception, anything)
+    removes the temporary; the temporaries a writer killed outright left
+    (``manifest/atomic.py``'s names, a pid no longer alive) are removed first.
 
     Not fsynced: a cache is only ever faster, and a file a crash left torn or empty
     behind its new name fails the header's or the CRC's check and is ignored (``load``),
@@ -183,8 +205,7 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
     temporary = os.path.join(folder, temp_name(os.path.basename(path)))
     published = False
     try:
-        os.makedirs(os.path.dirname(folder), exist_ok=True)
-        try:
+        try:  # its own folder alone: the one it goes in is checked, never made (cache_folder)
             os.mkdir(folder, 0o700)
         except FileExistsError:
             pass
