@@ -479,3 +479,13 @@ def test_a_folder_not_the_user_s_own_is_never_made_nor_written(tmp_path: Path, c
         str(p) for p in tmp_path.rglob("*") if "dest-" not in str(p) and "reports-" not in str(p)
     )
     assert after == before
+
+
+def test_the_suite_s_processes_use_a_cache_of_the_session_s_own(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """tests/conftest.py points ``XDG_CACHE_HOME`` at a folder of the session's (the
+    processes the tests start inherit it): never the user's ``~/.cache/offload-ai``."""
+    folder = Path(os.environ["XDG_CACHE_HOME"])
+    assert folder.is_relative_to(tmp_path_factory.getbasetemp())
+    assert folder.is_dir() and folder.stat().st_uid == os.geteuid()
