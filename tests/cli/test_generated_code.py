@@ -489,3 +489,29 @@ def test_the_suite_s_processes_use_a_cache_of_the_session_s_own(
     folder = Path(os.environ["XDG_CACHE_HOME"])
     assert folder.is_relative_to(tmp_path_factory.getbasetemp())
     assert folder.is_dir() and folder.stat().st_uid == os.geteuid()
+
+
+def test_code_without_column_positions_is_not_served_where_code_has_them(
+    tmp_path: Path,
+) -> None:
+    """A run under ``PYTHONNODEBUGRANGES=1`` compiles code without column positions: an
+    interpreter with them (this one) never loads it (another interpreter tag); its next
+    run writes its own, each code what ``compile`` makes here, ``co_positions`` included."""
+    assert not os.environ.get("PYTHONNODEBUGRANGES")
+    _card(tmp_path)
+    cache_home = tmp_path / "cache"
+    done = _copy(tmp_path, _env(cache_home, PYTHONNODEBUGRANGES="1"), "1")
+    assert done.returncode == 0, done.stderr
+
+    def check() -> int:
+        count = 0
+        for path in _files(cache_home).values():
+            for (mode, flags, text), code in load(str(path), interpreter_tag()).items():
+                _same_code(code, compile(text, "<string>", mode, flags, dont_inherit=True))
+                count += 1
+        return count
+
+    check()
+    assert _copy(tmp_path, _env(cache_home), "2").returncode == 0
+    time.sleep(0.5)  # the worker's write comes after the command's end
+    assert check() > 100

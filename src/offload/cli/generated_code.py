@@ -31,7 +31,8 @@ What it promises:
   compiled with exactly those (``compile(text, "<string>", mode, flags, dont_inherit=True)``,
   the built-in's file name and optimisation level). The file is tied to the interpreter
   that wrote it: the bytecode magic number, ``sys.version`` (its build included), the
-  implementation's cache tag and ``-O``'s level; anything else is ignored as a whole.
+  implementation's cache tag, ``-O``'s level and whether code has column positions
+  (``-X no_debug_ranges``); anything else is ignored as a whole.
 * **A cache is only ever faster.** A file that is missing, unreadable, corrupt (a CRC-32 of
   the table is in its header), of another interpreter, not owned by this user or writable
   by others is ignored, and one that cannot be written is not written: never an error,
@@ -91,11 +92,21 @@ def _future_mask() -> int:
 
 
 def interpreter_tag() -> bytes:
-    """What a cached code object is valid for: this interpreter and its ``-O`` level."""
+    """What a cached code object is valid for: this interpreter, its ``-O`` level, and
+    whether code carries column positions (``-X no_debug_ranges``,
+    ``PYTHONNODEBUGRANGES``: ``co_positions`` without them)."""
     from importlib.util import MAGIC_NUMBER
 
-    parts = (sys.version, sys.implementation.cache_tag or "", str(sys.flags.optimize))
+    ranges = "ranges" if _has_debug_ranges() else "no-ranges"
+    parts = (sys.version, sys.implementation.cache_tag or "", str(sys.flags.optimize), ranges)
     return MAGIC_NUMBER + "\0".join(parts).encode("utf-8", "surrogateescape")
+
+
+def _has_debug_ranges() -> bool:
+    """Whether ``compile`` records column positions here: asked of ``compile`` itself (the
+    option and the variable have no ``sys.flags`` entry)."""
+    code = compile("x", "<string>", "eval", dont_inherit=True)
+    return any(column is not None for _, _, column, _ in code.co_positions())
 
 
 def cache_folder(environ: Mapping[str, str]) -> str | None:
