@@ -138,7 +138,9 @@ def test_the_command_fills_it_and_each_code_is_what_compile_makes(tmp_path: Path
     ]
     files = _files(cache_home)
     assert sorted(files) == [file_name("command"), file_name("worker")]
-    assert file_name("command").endswith(f"-{sys.implementation.cache_tag}.bin")
+    assert file_name("command").startswith(
+        f"generated-code-command-{sys.implementation.cache_tag}-"
+    )
     assert (cache_home / "offload-ai").stat().st_mode & 0o777 == 0o700
     tag = interpreter_tag()
     for path in files.values():
@@ -515,3 +517,24 @@ def test_code_without_column_positions_is_not_served_where_code_has_them(
     assert _copy(tmp_path, _env(cache_home), "2").returncode == 0
     time.sleep(0.5)  # the worker's write comes after the command's end
     assert check() > 100
+
+
+def test_interpreters_run_in_turn_keep_a_file_each(tmp_path: Path) -> None:
+    """Runs with and without ``-O`` (``PYTHONOPTIMIZE``) in turn: each kind keeps its own
+    file, so once both are filled neither is rewritten (same inode, same bytes)."""
+    _card(tmp_path)
+    cache_home = tmp_path / "cache"
+    optimized = _env(cache_home, PYTHONOPTIMIZE="1")
+    plain = _env(cache_home)
+
+    def files() -> dict[str, tuple[int, bytes]]:
+        time.sleep(0.5)  # the worker's write comes after the command's end
+        return {name: (p.stat().st_ino, p.read_bytes()) for name, p in _files(cache_home).items()}
+
+    assert _copy(tmp_path, plain, "1").returncode == 0
+    assert _copy(tmp_path, optimized, "2").returncode == 0
+    before = files()
+    assert len(before) == 4  # command and worker, each with and without -O
+    assert _copy(tmp_path, plain, "3").returncode == 0
+    assert _copy(tmp_path, optimized, "4").returncode == 0
+    assert files() == before

@@ -40,14 +40,14 @@ What it promises:
 * **Where a user's caches live.** ``$XDG_CACHE_HOME/offload-ai/`` (an absolute path), else
   ``~/.cache/offload-ai/``, the folder made 0700; none when ``$XDG_CACHE_HOME`` (or
   ``~/.cache``) is missing, or it or the home is not the effective user's (``sudo -E``); a
-  file a role and interpreter kind (``generated-code-command-cpython-311.bin``); the file
-  written whole under a temporary name, then renamed over the old one (two commands ending
-  together: the last one wins, both files whole); not fsynced: one a crash left torn fails
-  its CRC and is ignored. A temporary a killed writer left is removed by the next write in
-  the folder. It holds what the runs used, at most ``_MAX_ENTRIES`` texts. Written once the
-  command is done: a Ctrl-C then gives the write up (the temporary removed) and does not
-  change the finished run's exit code; the report worker writes its own after it has
-  answered, not waited for.
+  file a role and interpreter kind (``generated-code-command-cpython-311-1a2b3c4d.bin``, its
+  last part the CRC-32 of ``interpreter_tag``); the file written whole under a temporary
+  name, then renamed over the old one (two commands ending together: the last one wins, both
+  files whole); not fsynced: one a crash left torn fails its CRC and is ignored. A temporary
+  a killed writer left is removed by the next write in the folder. It holds what the runs
+  used, at most ``_MAX_ENTRIES`` texts. Written once the command is done: a Ctrl-C then
+  gives the write up (the temporary removed) and does not change the finished run's exit
+  code; the report worker writes its own after it has answered, not waited for.
 * **Only in the command's own process**: the built-ins are shadowed only inside those three
   modules, only while the context is open, and put back when it closes (unless someone
   else replaced them meanwhile); a process that never opens it is untouched.
@@ -73,10 +73,12 @@ _MAX_ENTRIES = 4000  # ~1.3 MB: a few commands' worth (one run of `offload copy`
 
 
 def file_name(role: str) -> str:
-    """The cache file of *role* for this interpreter's kind (``cpython-311``): two
-    interpreter versions run in turn keep a file each instead of replacing each other's."""
+    """The cache file of *role* for this interpreter's kind and its ``interpreter_tag``
+    (``generated-code-command-cpython-311-1a2b3c4d.bin``, a CRC-32 of the tag): two
+    interpreters, ``-O`` levels or 3.11 builds run in turn keep a file each instead of
+    rewriting each other's every run (the header holds the whole tag, checked on load)."""
     tag = sys.implementation.cache_tag or sys.implementation.name
-    return f"generated-code-{role}-{tag}.bin"
+    return f"generated-code-{role}-{tag}-{zlib.crc32(interpreter_tag()):08x}.bin"
 
 
 Key = tuple[str, int, str]  # mode ("exec"/"eval"), __future__ flags, the source text
