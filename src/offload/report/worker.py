@@ -192,7 +192,7 @@ class DocumentWorker:
             # may still write its cache, off the command's critical path); its answer is
             # checked whole below instead of its exit status. Anything else: reaped.
             if self._detached and pieces and not hung:
-                status = self._leave()
+                status = self._reap(kill=False, wait=False)
             else:
                 status = self._reap(kill=hung)
         if (status is not None and status != 0) or not pieces:
@@ -216,24 +216,10 @@ class DocumentWorker:
             self._writer = None
         self._reap(kill=True)
 
-    def _leave(self) -> int | None:
-        """Close our end of its answer and reap the worker if it has exited; else leave it
-        to end alone (orphaned when the command exits, reaped by init). Its exit status,
-        or None when it still runs."""
-        if self._reader is not None:
-            os.close(self._reader)
-            self._reader = None
-        if self.pid is None:
-            return None
-        pid, self.pid = self.pid, None
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        return os.waitstatus_to_exitcode(status) if done else None
-
-    def _reap(self, *, kill: bool) -> int | None:
-        """Close our end of its answer, (kill and) wait for the worker; its exit status."""
+    def _reap(self, *, kill: bool, wait: bool = True) -> int | None:
+        """Close our end of its answer, (kill and) wait for the worker; its exit status.
+        *wait* False: reaped only if it has exited, else left to end alone (orphaned when the
+        command exits, reaped by init), and None."""
         if self._reader is not None:
             os.close(self._reader)
             self._reader = None
@@ -247,12 +233,12 @@ class DocumentWorker:
                 pass
         while True:
             try:
-                _, status = os.waitpid(pid, 0)
+                done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
             except InterruptedError:  # pragma: no cover (PEP 475 retries)
                 continue
             except ChildProcessError:  # reaped by someone else
                 return None
-            return os.waitstatus_to_exitcode(status)
+            return os.waitstatus_to_exitcode(status) if done else None
 
 
 def _ready(fd: int, deadline: float, *, write: bool) -> bool:
