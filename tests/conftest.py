@@ -116,6 +116,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``XDG_CACHE_HOME`` a folder of this session's for the whole run, set in
+    ``os.environ`` so the ``offload`` processes the tests start inherit it: the suite
+    neither writes into the user's ``~/.cache/offload-ai`` (its cache of generated code,
+    cli/generated_code.py) nor depends on what an earlier run left there."""
+    folder = tmp_path_factory.mktemp("xdg-cache-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def _no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the $COLUMNS or $LINES of whoever runs pytest (pytest-xdist's workers have

@@ -9,10 +9,15 @@ import __future__
 
 import collections
 import dataclasses
+import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 
@@ -27,6 +32,7 @@ from offload.cli.generated_code import (
     load,
     store,
 )
+from support.faultyfs import FaultyFS
 
 _CODE_FIELDS = (
     "co_argcount",
@@ -77,11 +83,15 @@ def _card(tmp_path: Path) -> Path:
 def _env(cache_home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != DISABLE_VARIABLE}
     env["XDG_CACHE_HOME"] = str(cache_home)
+    if not cache_home.exists():  # the user's to make: the command makes only its own folder
+        cache_home.mkdir(parents=True)
     env.update(extra)
     return env
 
 
-def _copy(tmp_path: Path, env: dict[str, str], run: str) -> subprocess.CompletedProcess[str]:
+def _copy(
+    tmp_path: Path, env: dict[str, str], run: str, timeout_s: float = 180
+) -> subprocess.CompletedProcess[str]:
     """``python -m offload copy`` of the card to a new destination: the console script's
     own process and its report worker."""
     dest = tmp_path / f"dest-{run}"
@@ -102,7 +112,7 @@ def _copy(tmp_path: Path, env: dict[str, str], run: str) -> subprocess.Completed
         capture_output=True,
         text=True,
         check=False,
-        timeout=180,
+        timeout=timeout_s,
     )
 
 
@@ -128,7 +138,9 @@ def test_the_command_fills_it_and_each_code_is_what_compile_makes(tmp_path: Path
     ]
     files = _files(cache_home)
     assert sorted(files) == [file_name("command"), file_name("worker")]
-    assert file_name("command").endswith(f"-{sys.implementation.cache_tag}.bin")
+    assert file_name("command").startswith(
+        f"generated-code-command-{sys.implementation.cache_tag}-"
+    )
     assert (cache_home / "offload-ai").stat().st_mode & 0o777 == 0o700
     tag = interpreter_tag()
     for path in files.values():
@@ -352,3 +364,177 @@ def test_past_its_bound_only_the_run_s_own_texts_are_kept(
     assert cache.eval("3", {}) == 3  # a hit, used this run
     assert cache.added == 1
     assert set(cache.to_store()) == {("eval", flags, "1 + 1"), ("eval", flags, "3")}
+
+
+@pytest.mark.fault
+def test_a_ctrl_c_while_the_file_is_written_changes_nothing(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A Ctrl-C after the copy, while the command writes its file (its create held on a
+    FaultyFS cache folder): the run's exit code stays 0, as its JSON says, no traceback,
+    and no temporary is left behind (the write is given up)."""
+    _card(tmp_path)
+    fs = faulty_fs()
+    rule = fs.stall("create", path="*generated-code-command*")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    command = [sys.executable, "-m", "offload", "copy", "--json", "--quiet"]
+    with subprocess.Popen(
+        [*command, str(tmp_path / "CARD"), str(dest)],
+        env=_env(fs.mountpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            fs.wait_stalled(rule, timeout_s=120)
+            os.kill(process.pid, signal.SIGINT)
+            time.sleep(0.2)  # the signal is pending in the process before its create ends
+        finally:
+            fs.release(rule)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert json.loads(out.splitlines()[-1])["exit_code"] == 0
+    left = [p.name for p in (fs.mountpoint / "offload-ai").iterdir()]
+    assert not [name for name in left if "command" in name and name != file_name("command")]
+
+
+def _gone(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.fault
+def test_the_worker_s_write_is_not_waited_for_and_a_killed_one_s_is_cleaned(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The report worker writes its file after it answered: the command ends (exit 0, its
+    reports made) while that write is held on a FaultyFS cache folder. The worker killed
+    there leaves its temporary; the next run's write removes it (its pid is dead) and
+    writes the file whole."""
+    _card(tmp_path)
+    fs = faulty_fs()
+    rule = fs.stall("write", path="*generated-code-worker*")
+    try:
+        done = _copy(tmp_path, _env(fs.mountpoint), "1", timeout_s=40)
+        assert done.returncode == 0, done.stderr
+        assert len(list((tmp_path / "reports-1").glob("*.pdf"))) == 1
+        fs.wait_stalled(rule, timeout_s=30)  # the worker still in its write
+        folder = fs.mountpoint / "offload-ai"
+        (left,) = [p for p in folder.iterdir() if "generated-code-worker" in p.name]
+        match = re.fullmatch(r"\..+\.([0-9]+)\.[0-9a-f]{8}\.partial", left.name)
+        assert match, left.name
+        pid = int(match.group(1))
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        fs.release(rule)
+    assert _gone(pid, 30)  # orphaned, reaped by init
+    assert left.exists()
+    done = _copy(tmp_path, _env(fs.mountpoint), "2")
+    assert done.returncode == 0, done.stderr
+    worker_file = folder / file_name("worker")
+    for _ in range(100):  # its write comes after the command's end
+        if worker_file.exists():
+            break
+        time.sleep(0.1)
+    assert load(str(worker_file), interpreter_tag())
+    assert not left.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: folders of another user")
+@pytest.mark.parametrize("case", ["home-no-cache", "home-users-cache", "xdg-users", "xdg-missing"])
+def test_a_folder_not_the_user_s_own_is_never_made_nor_written(tmp_path: Path, case: str) -> None:
+    """``sudo -E`` keeps the user's ``HOME``: root neither makes the user's ``~/.cache`` (it
+    would be root's own, 0755, and other programs' caches fail) nor writes in one the user
+    owns; a missing ``$XDG_CACHE_HOME`` is not made either. The command runs as without a
+    cache."""
+    _card(tmp_path)
+    user = 65534  # nobody
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in _env(tmp_path / "unused").items() if k != "XDG_CACHE_HOME"}
+    env["HOME"] = str(home)
+    if case == "home-no-cache":
+        os.chown(home, user, user)
+    elif case == "home-users-cache":
+        (home / ".cache").mkdir()
+        os.chown(home, user, user)
+        os.chown(home / ".cache", user, user)
+    elif case == "xdg-users":
+        (tmp_path / "xdg").mkdir()
+        os.chown(tmp_path / "xdg", user, user)
+        env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    else:
+        env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    before = sorted(str(p) for p in tmp_path.rglob("*") if "dest-" not in str(p))
+    done = _copy(tmp_path, env, "1")
+    assert done.returncode == 0, done.stderr
+    time.sleep(0.5)  # the worker's write, if any, comes after the command's end
+    after = sorted(
+        str(p) for p in tmp_path.rglob("*") if "dest-" not in str(p) and "reports-" not in str(p)
+    )
+    assert after == before
+
+
+def test_the_suite_s_processes_use_a_cache_of_the_session_s_own(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """tests/conftest.py points ``XDG_CACHE_HOME`` at a folder of the session's (the
+    processes the tests start inherit it): never the user's ``~/.cache/offload-ai``."""
+    folder = Path(os.environ["XDG_CACHE_HOME"])
+    assert folder.is_relative_to(tmp_path_factory.getbasetemp())
+    assert folder.is_dir() and folder.stat().st_uid == os.geteuid()
+
+
+def test_code_without_column_positions_is_not_served_where_code_has_them(
+    tmp_path: Path,
+) -> None:
+    """A run under ``PYTHONNODEBUGRANGES=1`` compiles code without column positions: an
+    interpreter with them (this one) never loads it (another interpreter tag); its next
+    run writes its own, each code what ``compile`` makes here, ``co_positions`` included."""
+    assert not os.environ.get("PYTHONNODEBUGRANGES")
+    _card(tmp_path)
+    cache_home = tmp_path / "cache"
+    done = _copy(tmp_path, _env(cache_home, PYTHONNODEBUGRANGES="1"), "1")
+    assert done.returncode == 0, done.stderr
+
+    def check() -> int:
+        count = 0
+        for path in _files(cache_home).values():
+            for (mode, flags, text), code in load(str(path), interpreter_tag()).items():
+                _same_code(code, compile(text, "<string>", mode, flags, dont_inherit=True))
+                count += 1
+        return count
+
+    check()
+    assert _copy(tmp_path, _env(cache_home), "2").returncode == 0
+    time.sleep(0.5)  # the worker's write comes after the command's end
+    assert check() > 100
+
+
+def test_interpreters_run_in_turn_keep_a_file_each(tmp_path: Path) -> None:
+    """Runs with and without ``-O`` (``PYTHONOPTIMIZE``) in turn: each kind keeps its own
+    file, so once both are filled neither is rewritten (same inode, same bytes)."""
+    _card(tmp_path)
+    cache_home = tmp_path / "cache"
+    optimized = _env(cache_home, PYTHONOPTIMIZE="1")
+    plain = _env(cache_home)
+
+    def files() -> dict[str, tuple[int, bytes]]:
+        time.sleep(0.5)  # the worker's write comes after the command's end
+        return {name: (p.stat().st_ino, p.read_bytes()) for name, p in _files(cache_home).items()}
+
+    assert _copy(tmp_path, plain, "1").returncode == 0
+    assert _copy(tmp_path, optimized, "2").returncode == 0
+    before = files()
+    assert len(before) == 4  # command and worker, each with and without -O
+    assert _copy(tmp_path, plain, "3").returncode == 0
+    assert _copy(tmp_path, optimized, "4").returncode == 0
+    assert files() == before

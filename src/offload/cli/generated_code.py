@@ -31,16 +31,23 @@ What it promises:
   compiled with exactly those (``compile(text, "<string>", mode, flags, dont_inherit=True)``,
   the built-in's file name and optimisation level). The file is tied to the interpreter
   that wrote it: the bytecode magic number, ``sys.version`` (its build included), the
-  implementation's cache tag and ``-O``'s level; anything else is ignored as a whole.
+  implementation's cache tag, ``-O``'s level and whether code has column positions
+  (``-X no_debug_ranges``); anything else is ignored as a whole.
 * **A cache is only ever faster.** A file that is missing, unreadable, corrupt (a CRC-32 of
   the table is in its header), of another interpreter, not owned by this user or writable
   by others is ignored, and one that cannot be written is not written: never an error,
   never a message. ``OFFLOAD_NO_CODE_CACHE`` set to anything but empty turns it off.
 * **Where a user's caches live.** ``$XDG_CACHE_HOME/offload-ai/`` (an absolute path), else
-  ``~/.cache/offload-ai/``, the folder made 0700, a file a role and interpreter kind
-  (``generated-code-command-cpython-311.bin``); the file written whole under a temporary
-  name, fsynced, then renamed over the old one (two commands ending together: the last one
-  wins, both files whole). It holds what the runs used, at most ``_MAX_ENTRIES`` texts.
+  ``~/.cache/offload-ai/``, the folder made 0700; none when ``$XDG_CACHE_HOME`` (or
+  ``~/.cache``) is missing, or it or the home is not the effective user's (``sudo -E``); a
+  file a role and interpreter kind (``generated-code-command-cpython-311-1a2b3c4d.bin``, its
+  last part the CRC-32 of ``interpreter_tag``); the file written whole under a temporary
+  name, then renamed over the old one (two commands ending together: the last one wins, both
+  files whole); not fsynced: one a crash left torn fails its CRC and is ignored. A temporary
+  a killed writer left is removed by the next write in the folder. It holds what the runs
+  used, at most ``_MAX_ENTRIES`` texts. Written once the command is done: a Ctrl-C then
+  gives the write up (the temporary removed) and does not change the finished run's exit
+  code; the report worker writes its own after it has answered, not waited for.
 * **Only in the command's own process**: the built-ins are shadowed only inside those three
   modules, only while the context is open, and put back when it closes (unless someone
   else replaced them meanwhile); a process that never opens it is untouched.
@@ -66,10 +73,12 @@ _MAX_ENTRIES = 4000  # ~1.3 MB: a few commands' worth (one run of `offload copy`
 
 
 def file_name(role: str) -> str:
-    """The cache file of *role* for this interpreter's kind (``cpython-311``): two
-    interpreter versions run in turn keep a file each instead of replacing each other's."""
+    """The cache file of *role* for this interpreter's kind and its ``interpreter_tag``
+    (``generated-code-command-cpython-311-1a2b3c4d.bin``, a CRC-32 of the tag): two
+    interpreters, ``-O`` levels or 3.11 builds run in turn keep a file each instead of
+    rewriting each other's every run (the header holds the whole tag, checked on load)."""
     tag = sys.implementation.cache_tag or sys.implementation.name
-    return f"generated-code-{role}-{tag}.bin"
+    return f"generated-code-{role}-{tag}-{zlib.crc32(interpreter_tag()):08x}.bin"
 
 
 Key = tuple[str, int, str]  # mode ("exec"/"eval"), __future__ flags, the source text
@@ -85,23 +94,53 @@ def _future_mask() -> int:
 
 
 def interpreter_tag() -> bytes:
-    """What a cached code object is valid for: this interpreter and its ``-O`` level."""
+    """What a cached code object is valid for: this interpreter, its ``-O`` level, and
+    whether code carries column positions (``-X no_debug_ranges``,
+    ``PYTHONNODEBUGRANGES``: ``co_positions`` without them)."""
     from importlib.util import MAGIC_NUMBER
 
-    parts = (sys.version, sys.implementation.cache_tag or "", str(sys.flags.optimize))
+    ranges = "ranges" if _has_debug_ranges() else "no-ranges"
+    parts = (sys.version, sys.implementation.cache_tag or "", str(sys.flags.optimize), ranges)
     return MAGIC_NUMBER + "\0".join(parts).encode("utf-8", "surrogateescape")
 
 
+def _has_debug_ranges() -> bool:
+    """Whether ``compile`` records column positions here: asked of ``compile`` itself (the
+    option and the variable have no ``sys.flags`` entry)."""
+    code = compile("x", "<string>", "eval", dont_inherit=True)
+    return any(column is not None for _, _, column, _ in code.co_positions())
+
+
 def cache_folder(environ: Mapping[str, str]) -> str | None:
-    """``$XDG_CACHE_HOME/offload-ai``, else ``~/.cache/offload-ai``; None without a home.
-    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base directory spec says."""
+    """``$XDG_CACHE_HOME/offload-ai``, else ``~/.cache/offload-ai``; None without a home,
+    or when the folder it goes in (``$XDG_CACHE_HOME``, ``~/.cache``) is missing or not
+    the effective user's own, or the home is not (``sudo -E``: root keeps the user's
+    ``HOME``, and must neither make the user's ``~/.cache`` root's own nor write there;
+    pip skips its cache so too). That folder is never made here: it is the user's (or the
+    desktop's) to make, with its owner and mode. A relative ``XDG_CACHE_HOME`` is ignored,
+    as the XDG base directory spec says."""
     base = environ.get("XDG_CACHE_HOME", "")
+    owners = [base]
     if not os.path.isabs(base):
         home = environ.get("HOME") or os.path.expanduser("~")
         if not os.path.isabs(home):
             return None
         base = os.path.join(home, ".cache")
+        owners = [home, base]
+    if not all(_own_folder(path) for path in owners):
+        return None
     return os.path.join(base, "offload-ai")
+
+
+def _own_folder(path: str) -> bool:
+    """*path* is a folder (symbolic links followed) the effective user owns."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
 
 
 def load(path: str, tag: bytes) -> dict[Key, CodeType]:
@@ -157,41 +196,97 @@ def _read_all(fd: int, size: int) -> bytes:
 
 
 def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
-    """Write *table* to *path* atomically (temporary name in the same folder, fsync,
-    rename), its folder made 0700 if missing. False, and nothing left behind, when it
-    cannot be written."""
+    """Write *table* to *path* atomically (a temporary name in the same folder, then a
+    rename), its folder made 0700 if missing (not the one it goes in). False when it
+    cannot be written. Whatever ends it early (an OSError, a signal's exception, anything)
+    removes the temporary; the temporaries a writer killed outright left
+    (``manifest/atomic.py``'s names, a pid no longer alive) are removed first.
+
+    Not fsynced: a cache is only ever faster, and a file a crash left torn or empty
+    behind its new name fails the header's or the CRC's check and is ignored (``load``),
+    then written again: an fsync would only make the writer wait."""
+    from pathlib import Path
+
+    from offload.manifest.atomic import stale_temp_files, temp_name
+
     folder = os.path.dirname(path)
     try:
         body = marshal.dumps(dict(table))
     except ValueError:  # a value marshal cannot write (none is expected): no file
         return False
     blob = _FORMAT + tag + b"\0" + zlib.crc32(body).to_bytes(4, "big") + body
-    temporary = f"{path}.{os.getpid()}.tmp"
+    temporary = os.path.join(folder, temp_name(os.path.basename(path)))
+    published = False
     try:
-        os.makedirs(os.path.dirname(folder), exist_ok=True)
-        try:
+        try:  # its own folder alone: the one it goes in is checked, never made (cache_folder)
             os.mkdir(folder, 0o700)
         except FileExistsError:
             pass
+        for stale in stale_temp_files(Path(folder), _is_cache_file):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return False
-    try:
         try:
             view = memoryview(blob)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)  # whole before its name: a crash leaves the old file or this one
         finally:
             os.close(fd)
         os.replace(temporary, path)
+        published = True
     except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
         return False
+    finally:
+        if not published:  # also when an exception other than OSError ends it
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
     return True
+
+
+def _is_cache_file(name: str) -> bool:
+    return name.startswith("generated-code-") and name.endswith(".bin")
+
+
+class _WriteCancelled(Exception):
+    """A Ctrl-C while the file was written: the write is given up (``_store_quietly``)."""
+
+
+def _store_quietly(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> None:
+    """``store``, run once the command is done (its exit code decided): a Ctrl-C meanwhile
+    gives the write up, and is not raised. A KeyboardInterrupt here would turn a finished
+    run (a verified copy, its JSON saying exit 0) into a traceback and exit 130. Where
+    SIGINT has Python's own handler alone (in the main thread): one that ignores it, or
+    a handler of someone else's, is left as it is."""
+    import signal
+    import threading
+
+    own = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    if not own:
+        store(path, tag, table)
+        return
+
+    writing = [True]
+
+    def cancel(signum: int, frame: object) -> None:
+        if writing[0]:  # after the write (putting the handler back): nothing to give up
+            raise _WriteCancelled
+
+    signal.signal(signal.SIGINT, cancel)
+    try:
+        store(path, tag, table)  # its temporary removed when cancel raises inside it
+        writing[0] = False
+    except _WriteCancelled:
+        pass
+    finally:
+        writing[0] = False
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class GeneratedCode:
@@ -300,4 +395,4 @@ def generated_code_cache(
             if vars(module).get(name) is hook:  # not if someone replaced it meanwhile
                 delattr(module, name)
     if cache.added:
-        store(path, tag, cache.to_store())
+        _store_quietly(path, tag, cache.to_store())

@@ -34,7 +34,10 @@ What it promises, and how:
 * **Ctrl-C, crashes, no zombie.** The worker is in the command's process group, so a Ctrl-C
   at the terminal reaches both; it dies on SIGINT without a traceback (its stderr is
   /dev/null in any case). A worker whose command died sees the end of its input and exits.
-  ``close`` kills a worker still running and reaps it on every path of the command.
+  ``close`` kills a worker still running and reaps it on every path of the command, but
+  one: the console script's worker (``--code-cache``) that has answered whole may still
+  write its cache of generated code, and is neither waited for nor killed (reaped by init
+  once the command exits; it writes no file of the run's).
 * **No secrets.** The AWS variables are not passed to it: it never talks to a bucket.
 """
 
@@ -77,10 +80,15 @@ def _environment(environ: Mapping[str, str]) -> dict[str, str]:
 class DocumentWorker:
     """The command's side of one worker process (one job report). Not thread-safe."""
 
-    __slots__ = ("_deadline", "_reader", "_writer", "pid")
+    __slots__ = ("_deadline", "_detached", "_reader", "_writer", "pid")
 
-    def __init__(self, pid: int, writer: int, reader: int) -> None:
-        self.pid: int | None = pid  # None once reaped
+    def __init__(self, pid: int, writer: int, reader: int, *, detached: bool = False) -> None:
+        self.pid: int | None = pid  # None once reaped (or left to finish alone)
+        # A worker of the command's own process: once it has answered, it may still write
+        # its cache of generated code; the command neither waits for it nor kills it
+        # (``result``). The process ends soon after, and the worker, orphaned, is reaped by
+        # init. Elsewhere (a library user's long-lived process) it is always reaped.
+        self._detached = detached
         self._deadline = 0.0  # set by submit: when the worker is taken for hung
         self._writer: int | None = writer  # the worker's stdin
         self._reader: int | None = reader  # the worker's stdout
@@ -123,7 +131,7 @@ class DocumentWorker:
             return None
         os.close(request_r)
         os.close(answer_w)
-        return cls(pid, request_w, answer_r)
+        return cls(pid, request_w, answer_r, detached=code_cache)
 
     def submit(self, data: Mapping[str, Any], paper: str) -> bool:
         """Hand the worker the job report dict *data* (its ``files`` a sequence of file
@@ -180,8 +188,14 @@ class DocumentWorker:
         except OSError:
             pieces = []
         finally:
-            status = self._reap(kill=hung)
-        if status != 0 or not pieces:
+            # A whole answer from a worker of the command's own process: not waited for (it
+            # may still write its cache, off the command's critical path); its answer is
+            # checked whole below instead of its exit status. Anything else: reaped.
+            if self._detached and pieces and not hung:
+                status = self._reap(kill=False, wait=False)
+            else:
+                status = self._reap(kill=hung)
+        if (status is not None and status != 0) or not pieces:
             return None
         try:
             answer = marshal.loads(b"".join(pieces))
@@ -202,8 +216,10 @@ class DocumentWorker:
             self._writer = None
         self._reap(kill=True)
 
-    def _reap(self, *, kill: bool) -> int | None:
-        """Close our end of its answer, (kill and) wait for the worker; its exit status."""
+    def _reap(self, *, kill: bool, wait: bool = True) -> int | None:
+        """Close our end of its answer, (kill and) wait for the worker; its exit status.
+        *wait* False: reaped only if it has exited, else left to end alone (orphaned when the
+        command exits, reaped by init), and None."""
         if self._reader is not None:
             os.close(self._reader)
             self._reader = None
@@ -217,12 +233,12 @@ class DocumentWorker:
                 pass
         while True:
             try:
-                _, status = os.waitpid(pid, 0)
+                done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
             except InterruptedError:  # pragma: no cover (PEP 475 retries)
                 continue
             except ChildProcessError:  # reaped by someone else
                 return None
-            return os.waitstatus_to_exitcode(status)
+            return os.waitstatus_to_exitcode(status) if done else None
 
 
 def _ready(fd: int, deadline: float, *, write: bool) -> bool:
@@ -265,6 +281,9 @@ def _serve() -> int:
     view = memoryview(answer)
     while view:
         view = view[os.write(1, view) :]
+    # The end of the answer now: the command reads to the end of the pipe and need not wait
+    # for what this process still does (the cache of generated code it writes on its way out).
+    os.close(1)
     return 0
 
 
