@@ -273,6 +273,18 @@ def test_the_dry_run_names_the_card_and_reads_another_cards_copies_back(
     assert f"Card: volume {second_id.volume_id}" in words.stderr, words.stderr
 
 
+def a_then_b_kept_both(tmp_path: Path, exfat_loop: Any) -> tuple[Path, Path, Path, Path]:
+    """Two real exFAT cards of one name and layout: A offloaded into ``dest``, then B with
+    ``--keep-both`` (its clips kept beside A's). Returns A, B, ``dest`` and the report folder."""
+    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    done = copy_into_dest(tmp_path, first)
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = run("copy", second, dest, "--keep-both", "--report-dir", reports)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    return first, second, dest, reports
+
+
 def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
     tmp_path: Path, exfat_loop: Any
 ) -> None:
@@ -281,13 +293,8 @@ def test_two_cards_kept_both_in_one_folder_each_find_their_own_copies_again(
     writes nothing. Failed before: the ledger kept the last line of a path whatever its
     card, so each re-run found the other card's entry, read the clip at the card's own
     name back, and B's runs wrote "(2)", "(3)" ... one more copy every time."""
-    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    first, second, dest, reports = a_then_b_kept_both(tmp_path, exfat_loop)
     folder = dest / "A001"
-    done = copy_into_dest(tmp_path, first)
-    assert done.returncode == 0, done.stdout + done.stderr
-    kept = run("copy", second, dest, "--keep-both", "--report-dir", reports)
-    assert kept.returncode == 0, kept.stdout + kept.stderr
     beside = {name: name.replace(".MOV", " (1).MOV") for name in NAMES}
     for name, other in beside.items():
         assert (folder / name).read_bytes() == (first / name).read_bytes()

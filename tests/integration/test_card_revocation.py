@@ -6,12 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from integration.test_card_identity import (
-    NAMES,
-    assert_all_trusted,
-    copy_into_dest,
-    two_cards,
-)
+from integration.test_card_identity import NAMES, a_then_b_kept_both, assert_all_trusted
 from integration.test_field_filesystems import run
 from support.cards import corrupt_keeping_size_and_mtime
 
@@ -24,13 +19,8 @@ def test_one_cards_reverify_leaves_the_other_cards_copies_vouched_for(
     revokes it. B's next run still trusts its own copies and writes nothing. Failed
     before: the path-wide ``revoked`` line ended B's entry too, and B's run wrote one
     more copy, "(2)"."""
-    first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    first, second, dest, reports = a_then_b_kept_both(tmp_path, exfat_loop)
     folder = dest / "A001"
-    done = copy_into_dest(tmp_path, first)
-    assert done.returncode == 0, done.stdout + done.stderr
-    kept = run("copy", second, dest, "--keep-both", "--report-dir", reports)
-    assert kept.returncode == 0, kept.stdout + kept.stderr
     corrupt_keeping_size_and_mtime(folder / NAMES[0])
     again = run("copy", first, dest, "--reverify", "--keep-both", "--report-dir", reports)
     assert again.returncode == 0, again.stdout + again.stderr

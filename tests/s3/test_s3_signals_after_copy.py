@@ -7,11 +7,13 @@ held until the upload went on (only a kill -9 got out)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,22 +30,25 @@ def _card(root: Path) -> Path:
     return card
 
 
-def _start_held(tmp_path: Path, bucket: str, proxy: FaultProxy) -> subprocess.Popen[str]:
-    """``offload copy`` of a small card to the bucket, its report's upload held."""
+@contextlib.contextmanager
+def _held_run(tmp_path: Path, bucket: str, proxy: FaultProxy) -> Iterator[subprocess.Popen[str]]:
+    """``offload copy`` of a small card to the bucket, running with its report's upload held;
+    on leaving, the upload let go and the process ended (killed if it still runs)."""
     card = _card(tmp_path)
     env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, OFFLOAD_NO_CODE_CACHE="1")
     proxy.hold("PUT", "/reports/")
     command = [sys.executable, "-m", "offload", "copy", "--quiet"]
     command += ["--report-dir", str(tmp_path / "r"), str(card), f"s3://{bucket}/day1"]
     process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    assert proxy.held.wait(120), "the report's upload was never held"
-    return process
+    try:
+        assert proxy.held.wait(120), "the report's upload was never held"
+        yield process
+    finally:
+        proxy.release()
+        if process.poll() is None:
+            process.kill()
 
 
 def _ended_within(process: subprocess.Popen[str], seconds: float) -> bool:
@@ -57,32 +62,22 @@ def _ended_within(process: subprocess.Popen[str], seconds: float) -> bool:
 def test_a_sigterm_while_the_reports_hang_ends_the_process(
     s3_server: S3Server, bucket: str, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    process = _start_held(tmp_path, bucket, proxy)
-    try:
+    with _held_run(tmp_path, bucket, proxy) as process:
         process.send_signal(signal.SIGTERM)
         assert _ended_within(process, 10), "SIGTERM was held while the reports hung"
-        assert process.returncode == -signal.SIGTERM
-    finally:
-        proxy.release()
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
+    process.communicate()
+    assert process.returncode == -signal.SIGTERM
 
 
 @pytest.mark.timeout(240)
 def test_a_second_ctrl_c_while_the_reports_hang_stops_with_one_line(
     s3_server: S3Server, bucket: str, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    process = _start_held(tmp_path, bucket, proxy)
-    try:
+    with _held_run(tmp_path, bucket, proxy) as process:
         process.send_signal(signal.SIGINT)
         assert not _ended_within(process, 2), "the first Ctrl-C after the copy is only recorded"
         process.send_signal(signal.SIGINT)
         assert _ended_within(process, 10), "a second Ctrl-C was held while the reports hung"
-    finally:
-        proxy.release()
-        if process.poll() is None:
-            process.kill()
     _out, err = process.communicate()
     assert process.returncode == 130, err
     assert "stopped by a second Ctrl-C after every copy had finished" in err, err
