@@ -104,7 +104,8 @@ def test_a_second_ctrl_c_while_finishing_stops_leaving_nothing_half_written(
         _assert_finished_whole(run, dest, reports)
         return
     assert run.returncode == 130, run.text
-    assert run.shows("stopped by a second Ctrl-C after every copy had finished"), run.text
+    stopped = "stopped by a further Ctrl-C while the manifests and reports were written"
+    assert run.shows(stopped), run.text
     assert "Traceback" not in run.text, run.text
     history = dest / "card" / "ascmhl"
     for path in history.iterdir() if history.is_dir() else ():

@@ -693,11 +693,12 @@ class _AfterCopySignals:
             self._signals.after_copy()
 
 
-#: The line of a run stopped by a second Ctrl-C once every copy had its outcome: what was
-#: cut short is under a temporary name (manifests, reports), never under its final one.
+#: The line of a run stopped by a Ctrl-C once its copy was over (every copy had its outcome,
+#: or the copy was cancelled by an earlier one): what was cut short is under a temporary
+#: name (manifests, reports), never under its final one.
 STOPPED_AFTER_COPY = (
-    "stopped by a second Ctrl-C after every copy had finished: the manifests and reports not "
-    "yet written are missing; run the same command again to write them"
+    "stopped by a further Ctrl-C while the manifests and reports were written, the copy over: "
+    "those not yet written are missing; run the same command again to write them"
 )
 
 
