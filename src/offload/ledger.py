@@ -287,11 +287,7 @@ class Ledger:
             last = known.latest.get(path)
             if not card or last is None:
                 continue
-            entries.extend(
-                e
-                for e in (*known.beside.get(path, ()), last)
-                if e.card and e.state in ("verified", "transfer_checked") and not same_card(e, card)
-            )
+            entries.extend(_other_cards_copies((*known.beside.get(path, ()), last), card))
         self.append(entries)  # an S3Ledger stores them its own way
 
     def stamped(self, entry: LedgerEntry) -> LedgerEntry:
@@ -548,13 +544,16 @@ def still_standing(earlier: Iterable[LedgerEntry], entry: LedgerEntry) -> tuple[
     if not entry.card or entry.state == "revoked":
         return ()
     name = _name_of(entry)
-    return tuple(
+    return tuple(e for e in _other_cards_copies(earlier, entry.card) if _name_of(e) != name)
+
+
+def _other_cards_copies(entries: Iterable[LedgerEntry], card: str) -> Iterator[LedgerEntry]:
+    """Those of *entries* that record a copy (verified or transfer-checked) of a known card
+    other than *card* (``CardIdentity.key``)."""
+    return (
         e
-        for e in earlier
-        if e.card
-        and e.state in ("verified", "transfer_checked")
-        and not same_card(e, entry.card)
-        and _name_of(e) != name
+        for e in entries
+        if e.card and e.state in ("verified", "transfer_checked") and not same_card(e, card)
     )
 
 
