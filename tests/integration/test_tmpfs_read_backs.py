@@ -91,11 +91,9 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
     fast = tmpfs_mount(16 << 20)
     slow = tmp_path / "SLOW"
     slow.mkdir()
-    result = subprocess.run(
-        [*CLI, "copy", str(card), str(fast.path), "--cascade-to", str(slow),
-         "--report-dir", str(tmp_path / "reports")],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    argv = [*CLI, "copy", str(card), str(fast.path), "--cascade-to", str(slow), "--report-dir",
+            str(tmp_path / "reports")]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("CARD ")]
     assert "all 2 files are verified on" in line
@@ -108,11 +106,7 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
     assert report["cascade"]["card_released_at"] is None, report["cascade"]
     # Without the card, the copy in RAM cannot stand for it: refused, nothing written.
     card.rename(tmp_path / "gone")
-    again = subprocess.run(
-        [*CLI, "copy", str(card), str(fast.path), "--cascade-to", str(slow),
-         "--report-dir", str(tmp_path / "reports")],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 64, again.stderr
     assert f"the card {card} is absent and no fast copy holds it" in again.stderr
 
