@@ -679,6 +679,7 @@ def _plan(
         # The room kept for our own files (ledger, manifests, reports) scales with these.
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
+        absent_card=stands_in_for,
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)

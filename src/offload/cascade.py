@@ -355,8 +355,10 @@ def _release(
 ) -> None:
     report.card_pass_ended_at = time.time()
     verified = failed = unread = unheld = cached = 0
-    # The local fast copies that hold every file of the card read back (verified now or
-    # earlier, never a transfer check only): a re-run without the card may be fed from them.
+    # The local fast copies that hold every file of the card read back from their media
+    # (verified now or earlier, never a transfer check only, never read back through a
+    # cache: a copy in RAM, tmpfs, is read back from RAM and lost at a power cut): a re-run
+    # without the card may be fed from them, and only then is the card released.
     complete = {i for i in fast if i not in plan.backends}
     if len(report.job.files) != plan.tree.file_count:
         complete = set()
@@ -383,7 +385,7 @@ def _release(
                 for r in results
             )
         for index in list(complete):
-            if file.source_error or not _read_back(file.destination(index)):
+            if file.source_error or not _read_from_media(file.destination(index)):
                 complete.discard(index)
     report.card_pass_failed = failed
     recorded = _record_card_pass(plan, complete if not failed else set(), fast, sink)
@@ -416,6 +418,13 @@ def _read_back(result: DestinationFileResult | None) -> bool:
     return (
         result.status is DestinationStatus.VERIFIED_EARLIER and result.verified_mode != "transfer"
     )
+
+
+def _read_from_media(result: DestinationFileResult | None) -> bool:
+    """A copy proven by a read-back from its media (now, or by the earlier run its ledger
+    recorded): not through a cache (``THROUGH_A_CACHE``: pages that could not be dropped, a
+    server's cache, a filesystem in RAM)."""
+    return _read_back(result) and result is not None and result.cache_bypass not in THROUGH_A_CACHE
 
 
 def _record_card_pass(

@@ -192,8 +192,10 @@ def check_existing(
     a slow drive does not hold the others. Returns the outcomes in the order of *checks*
     (those not reached before a cancel are left out). Never raises for I/O: a file that
     cannot be read is an outcome with ``error``. Thread-safe callbacks are the caller's.
-    *sink* gets a BytesVerified event per file read (index -1: the source), from the
-    reading threads. *readers*: by destination index, the destinations whose copies are not
+    *sink* gets BytesVerified events as each file is read (index -1: the source), a read
+    at a time for a local file (a large clip moves the progress while it is read back), at
+    most its planned size, from the reading threads; a copy read through a *readers*' reader
+    once it is read. *readers*: by destination index, the destinations whose copies are not
     local files (S3): their copies are read through the reader instead of from a path.
     """
     sink = sink or NullSink()
@@ -220,10 +222,10 @@ def check_existing(
     def read_source(task_index: int) -> tuple[dict[str, str], str | None]:
         source = sources[task_index]
         try:
-            digests = hasher()(source.path, formats)
+            progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
+            digests = hasher()(source.path, formats, progress)
         except OSError as exc:
             return {}, f"cannot read source {source.path}: {describe_os_error(exc)}"
-        sink.emit(BytesVerified(SOURCE_INDEX, source.size_bytes))
         try:
             st = os.stat(source.path)
         except OSError as exc:
@@ -269,11 +271,13 @@ def check_existing(
         cancelled, not as a copy that failed)."""
         if cancel.cancelled:
             return False
-        outcome = _check_one(check, formats, verify, hasher, source_future, reader)
+        size = sources[check.task_index].size_bytes
+        progress = _ReadProgress(sink, check.destination_index, size)
+        outcome = _check_one(check, formats, verify, hasher, source_future, reader, progress)
         if outcome.cancelled:
             return False
-        if not found_wrong_unread(check):  # nothing was read
-            sink.emit(BytesVerified(check.destination_index, sources[check.task_index].size_bytes))
+        if reader is not None and not found_wrong_unread(check):  # read whole, then counted
+            progress(size)
         outcomes[order[id(check)]] = outcome  # one key a check: no lock needed
         if on_outcome is not None:
             on_outcome(outcome)
@@ -315,6 +319,23 @@ def check_existing(
     return [outcomes[i] for i in sorted(outcomes)]
 
 
+class _ReadProgress:
+    """Counts one file's read-back as BytesVerified events on *index*, a read at a time, up
+    to its *size* (a copy longer than planned is read whole, counted as planned: the bar's
+    totals are the planned sizes)."""
+
+    __slots__ = ("_index", "_left", "_sink")
+
+    def __init__(self, sink: EventSink, index: int, size: int) -> None:
+        self._sink, self._index, self._left = sink, index, size
+
+    def __call__(self, nbytes: int) -> None:
+        counted = min(nbytes, self._left)
+        if counted > 0:
+            self._left -= counted
+            self._sink.emit(BytesVerified(self._index, counted))
+
+
 def _check_one(
     check: ExistingCopy,
     formats: Sequence[str],
@@ -322,6 +343,7 @@ def _check_one(
     hasher: Callable[[], MediaHasher],
     source_future: Callable[[int], Future[tuple[dict[str, str], str | None]]],
     reader: CopyReader | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> CheckOutcome:
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
@@ -334,7 +356,7 @@ def _check_one(
             outcome.cache_bypass = CacheBypass.REMOTE
         else:
             media = hasher()
-            outcome.digests = media(check.final_path, formats)
+            outcome.digests = media(check.final_path, formats, on_read)
             outcome.cache_bypass = media.last_bypass
     except OSError as exc:
         outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"

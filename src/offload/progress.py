@@ -88,6 +88,15 @@ class ProgressSnapshot:
     # A cascade's card pass: seconds to the card's release (``eta_s`` is None then: the
     # cascaded destinations' speed, which decides the offload's end, is not known yet).
     card_eta_s: float | None = None
+    # The offload's last copy job ended uncancelled, no job left to run: every copy has its
+    # outcome, and a cancel from now on cancels nothing (set a moment before
+    # ``OffloadFinishing``, which the command emits right after; never in a cascade, whose
+    # cancel between its jobs still stops the feeding of the slow destinations).
+    copies_over: bool = False
+    # The copies an earlier run proved, trusted from the ledgers (FileVerifiedEarlier): read
+    # back then (``verified_earlier``), or transfer-checked only.
+    copies_verified_earlier: int = 0
+    copies_transfer_checked_earlier: int = 0
 
     @property
     def fraction(self) -> float:
@@ -212,6 +221,8 @@ class ProgressModel:
         self._source_failed = False  # a FileFailed(-1) in the offload's running job
         self._shown = 0.0  # the highest fraction a snapshot gave (ProgressSnapshot.fraction_floor)
         self._finishing = ""  # OffloadFinishing's step
+        self._copies_over = False  # ProgressSnapshot.copies_over
+        self._earlier = [0, 0]  # copies verified earlier, transfer-checked earlier (trusted)
         # The check before the offload's jobs (ExistingCopiesChecking): its work done and
         # total, and the bytes it read back (the source's and the copies').
         self._checked: tuple[int, int] = (0, 0)
@@ -342,6 +353,8 @@ class ProgressModel:
         elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
             if isinstance(event, FileFailed) and event.destination_index < 0:
                 self._source_failed = True
+            if isinstance(event, FileVerifiedEarlier) and event.destination_index >= 0:
+                self._earlier[event.status != "verified_earlier"] += 1
             if event.destination_index >= 0:
                 self._count_outcome(event)
                 size = self._started_paths.get(event.relative_path)
@@ -444,6 +457,15 @@ class ProgressModel:
                 dest.phase = self._end_phase(dest, cancelled=True)
             elif self._files_to_start[index] <= 0:
                 dest.phase = "done"
+        # The last job (none planned after it: no copy of ours found wrong left to replace)
+        # of an offload without a cascade ended uncancelled: the card layer goes straight on
+        # to its manifests (``card._copies_complete``), a cancel no longer stops anything.
+        self._copies_over = (
+            not cancelled
+            and plan is not None
+            and not self._cascaded
+            and all(left <= 0 for left in self._files_to_start)
+        )
 
     def _check_work(self) -> tuple[int, int]:
         """The check's own work (existing copies read back, their sources read): done, total."""
@@ -626,6 +648,9 @@ class ProgressModel:
                 finishing="" if self._cancelled else self._finishing,
                 checking=self._checking,
                 card_eta_s=card_eta,
+                copies_over=self._copies_over,
+                copies_verified_earlier=self._earlier[0],
+                copies_transfer_checked_earlier=self._earlier[1],
                 bytes_read_back=self._checked_bytes() if self._checking else self._checked_read,
             )
             self._shown = snap.fraction

@@ -119,3 +119,19 @@ def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) ->
     assert run.returncode == 1, run.text
     assert len(frames(run)) == 1, run.text
     assert "FINISHED WITH FAILURES: 1 copy failed" in frames(run)[0], run.text
+
+
+def test_a_resume_with_every_copy_verified_earlier_says_nothing_to_read(tmp_path: Path) -> None:
+    """The same command again once every copy is verified: the last frame says there was
+    nothing to read and why. Failed before: "6/6 files · 0 bytes of 0 bytes read"."""
+    card = make_card(tmp_path / "cards", files=6, size=100_000)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    args = ("copy", "--report-dir", tmp_path / "reports", card, *dests)
+    assert run_on_terminal(*args).returncode == 0
+    run = run_on_terminal(*args)
+    assert run.returncode == 0, run.text
+    (frame,) = [line for line in run.lines if " files · " in line]
+    assert "6/6 files · nothing to read: every copy verified earlier" in frame, run.text
+    assert "0 bytes of 0 bytes" not in run.text, run.text

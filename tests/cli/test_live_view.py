@@ -10,11 +10,14 @@ from offload.events import (
     DestinationBytesWritten,
     ExistingCopiesChecking,
     FileStarted,
+    FileVerifiedEarlier,
+    JobFinished,
     JobStarted,
     OffloadFinished,
     OffloadFinishing,
     OffloadPlanned,
     PhaseChanged,
+    WorkPlanned,
 )
 from offload.progress import ProgressModel
 
@@ -98,3 +101,52 @@ def test_a_reverify_says_what_it_read_back() -> None:
     model.emit(OffloadPlanned(5, ("/mnt/A", "/mnt/B"), 0, (0, 0), (0, 0)))
     text = _print(render(model.snapshot()))
     assert "2.2 GB read back" in text and "0 bytes of 0 bytes" not in text, text
+
+
+def _ended_job(*, replace: int = 0, cascaded: tuple[int, ...] = ()) -> ProgressModel:
+    """An offload whose first job (2 files on A, none on B when B is cascaded) ended
+    uncancelled; *replace*: files a later job copies again on A (copies of ours found wrong)."""
+    model = ProgressModel()
+    slow = 2 if cascaded else 0
+    files = (2 + replace, slow)
+    model.emit(OffloadPlanned(2, ("/mnt/A", "/mnt/B"), 1_000, (1_000, 1_000), files, cascaded))
+    model.emit(JobStarted(2, 1_000, ("/mnt/A", "/mnt/B"), "full", ("xxh64",)))
+    model.emit(WorkPlanned(1_000, (1_000, 0 if cascaded else 1_000), (2, 0 if cascaded else 2)))
+    model.emit(JobFinished(0, False))
+    return model
+
+
+def test_a_ctrl_c_after_the_last_job_ended_is_never_called_cancelling() -> None:
+    """A Ctrl-C landing between the last job's end and ``OffloadFinishing`` cancels nothing
+    (the card layer goes on to the manifests, the run ends verified). Failed before: the
+    frame said "CANCELLING" then."""
+    text = _print(render(_ended_job().snapshot(), cancelled=True))
+    assert "CANCEL" not in text, text
+    assert "Ctrl-C after every copy finished: nothing cancelled" in text, text
+    # A job still to come (copies of ours found wrong, to copy again; a cascade's feeding of
+    # its slow destination): a cancel still stops it.
+    for model in (_ended_job(replace=1), _ended_job(cascaded=(1,))):
+        text = _print(render(model.snapshot(), cancelled=True))
+        assert "CANCELLING" in text and "nothing cancelled" not in text, text
+
+
+def test_nothing_to_read_names_what_the_earlier_run_proved() -> None:
+    """A resume whose copies an earlier ``--verify transfer`` run checked: nothing to read,
+    and never "verified earlier" of a copy no run read back. Before: "0 bytes of 0 bytes"."""
+    for statuses, words in (
+        (("verified_earlier",) * 2, "nothing to read: every copy verified earlier"),
+        (("transfer_checked",) * 2, "nothing to read: every copy transfer-checked earlier"),
+        (
+            ("verified_earlier", "transfer_checked"),
+            "nothing to read: every copy proven earlier (1 verified, 1 transfer-checked only",
+        ),
+    ):
+        model = ProgressModel()
+        model.emit(OffloadPlanned(2, ("/mnt/A",), 0, (0,), (0,)))
+        model.emit(JobStarted(2, 0, ("/mnt/A",), "full", ("xxh64",)))
+        text = _print(render(model.snapshot()))
+        assert "nothing to read" in text and "0 bytes of 0 bytes" not in text, text
+        for index, status in enumerate(statuses):
+            model.emit(FileVerifiedEarlier(0, f"f{index}", f"/mnt/A/f{index}", 1.0, "full", status))
+        text = _print(render(model.snapshot()))
+        assert words in text, text

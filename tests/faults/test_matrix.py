@@ -914,3 +914,48 @@ def test_ctrl_c_in_a_library_call_cancels_cleanly(
     if os.listdir(dests[0]):
         assert (dests[0] / "clip.mov").read_bytes() == data
     assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
+
+
+def test_a_destination_lost_mid_card_is_one_error_line_and_a_count(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A drive pulled mid-card (EIO everywhere from the fifth clip on): the terminal names the
+    destination and the cause once, then counts the other files that failed there of it;
+    the saved report keeps every file. Failed before: one ERROR line per file."""
+    import threading
+
+    files = 40
+    card = make_card(tmp_path / "cards", {f"CLIPS/A007C{i:03d}.mov": 100_000 for i in range(files)})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path), fs.mountpoint]
+    stall = fs.stall("create", path="*A007C004.mov")
+    reports = tmp_path / "reports"
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
+    outcome: dict[str, int] = {}
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    runner = threading.Thread(target=lambda: outcome.setdefault("code", offload_main(argv, env)))
+    runner.start()
+    fs.wait_stalled(stall, timeout_s=30)
+    fs.unplug()
+    fs.release(stall)
+    runner.join(timeout=60)
+    assert not runner.is_alive()
+    assert outcome["code"] == 1, err.getvalue()
+    (saved,) = reports.glob("A007R1CD_*.json")
+    report = json.loads(saved.read_text())
+    failed = [f["path"] for f in report["files"] if f["destinations"][2]["status"] == "failed"]
+    assert len(failed) >= files - 5, failed  # every file from the fifth on, each listed
+    for i in (0, 1):
+        assert all(f["destinations"][i]["status"] == "verified" for f in report["files"])
+    errors = [line for line in err.getvalue().splitlines() if line.startswith("ERROR:")]
+    assert len(errors) <= 4, "\n".join(errors)  # not one a file
+    start = f"ERROR: destination {fs.mountpoint} lost"
+    (first,) = [line for line in errors if line.startswith(start)]
+    assert "Input/output error (EIO)" in first, first
+    assert first.count("Input/output error") == 1, first  # the cause once
+    (more,) = [line for line in errors if line.startswith("ERROR: ... and ")]
+    counted = int(more.split()[3].replace(",", ""))
+    shown = len(errors) - 1  # every other line names one file
+    assert counted + shown == len(failed), errors
+    assert f"more files on {fs.mountpoint} failed: same cause" in more, more

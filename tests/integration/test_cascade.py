@@ -824,3 +824,21 @@ def test_without_the_card_a_rerun_that_copies_nothing_never_says_it_read_the_cop
     release = data["card_release"]["text"]
     assert f"this run's source was its fast copy {fast / card.name}, verified there" in release
     assert "read its fast copy" not in release and "read again" not in release, release
+
+
+def test_without_the_card_a_slow_copy_beside_the_fast_one_names_the_fast_copy(
+    tmp_path: Path,
+) -> None:
+    """The card gone, the slow destination on the fast copy's filesystem: the warning names
+    what shares that drive, the fast copy. Failed before: "is on the same filesystem as the
+    source: it is not a backup of the card", the source being no card but that copy."""
+    card, fast, slow = released_and_stopped(tmp_path)
+    card.rename(card.with_name("gone"))
+    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    assert code == 0, err
+    (line,) = [x for x in err.splitlines() if f"destination {slow}" in x and "same" in x]
+    assert line == (
+        f"WARNING: destination {slow} is on the same filesystem as the source of this run, the "
+        f"fast copy {fast / card.name} (the card {card} is absent): one drive failure loses "
+        "both copies, so it is not a backup of that copy"
+    ), line

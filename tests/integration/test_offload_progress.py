@@ -430,3 +430,29 @@ def test_a_reverify_that_replaces_a_copy_is_no_cascade(tmp_path: Path) -> None:
     recorder = _reverify_that_copies(tmp_path)
     assert all(snap.card_eta_s is None for _event, snap in recorder.seen)
     assert any(snap.eta_s is not None for _event, snap in recorder.seen if not snap.finished)
+
+
+def test_a_reverify_moves_the_bar_while_a_large_clip_is_read_back(tmp_path: Path) -> None:
+    """A clip of 20 MB (three reads of 8 MiB) checked with ``--reverify``: its source and its
+    copy are counted a read at a time, the bar moving through the clip and never back.
+    Failed before: one BytesVerified of 20 MB each, at the end of its read-back."""
+    card = tmp_path / "cards" / "A006R1"
+    card.mkdir(parents=True)
+    size = 20_000_000
+    (card / "A006C001.mov").write_bytes(os.urandom(size))
+    dest = tmp_path / "c1"
+    dest.mkdir()
+    recorder = _reverify(card, [dest])
+    reads = [
+        (event.destination_index, event.nbytes)  # type: ignore[attr-defined]
+        for event, snap in recorder.seen
+        if type(event).__name__ == "BytesVerified" and snap.checking
+    ]
+    for index in (-1, 0):  # the source's read, the copy's
+        counted = [nbytes for i, nbytes in reads if i == index]
+        assert len(counted) >= 3 and max(counted) < size and sum(counted) == size, reads
+    checking = [snap for _event, snap in recorder.seen if snap.checking]
+    inside = {s.destinations[0].bytes_verified for s in checking} - {0, size}
+    assert len(inside) >= 2, inside  # seen part-way through the clip's read-back
+    fractions = [snap.fraction for _event, snap in recorder.seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, fractions

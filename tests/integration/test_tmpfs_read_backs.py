@@ -81,7 +81,9 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
 ) -> None:
     """The card's pass to a tmpfs drive: its copies were read back from RAM (its storage),
     not from a medium. Failed before: the line said "all 2 files are verified on FAST" as
-    of copies read back from the media, where the summary and the reports qualify them."""
+    of copies read back from the media, where the summary and the reports qualify them.
+    And the card is not released (a power cut loses a copy in RAM): no record of the card's
+    pass there, a re-run needs the card. Failed before: "CARD RELEASED: ... can be ejected"."""
     card = tmp_path / "CT"
     card.mkdir()
     for name in ("a.bin", "b.bin"):
@@ -89,15 +91,24 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
     fast = tmpfs_mount(16 << 20)
     slow = tmp_path / "SLOW"
     slow.mkdir()
-    result = subprocess.run(
-        [*CLI, "copy", str(card), str(fast.path), "--cascade-to", str(slow),
-         "--report-dir", str(tmp_path / "reports")],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    argv = [*CLI, "copy", str(card), str(fast.path), "--cascade-to", str(slow), "--report-dir",
+            str(tmp_path / "reports")]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("CARD ")]
     assert "all 2 files are verified on" in line
     assert "(2 of them read back through a cache, not from the media)" in line
+    assert line.startswith("CARD PASS DONE: ") and "RELEASED" not in line, line
+    assert "no copy there is recorded read back whole from its media (keep the card" in line
+    assert not (fast.path / "CT" / ".offload" / "cascade-card.json").exists()
+    (saved,) = (tmp_path / "reports").glob("CT_*.json")
+    report = json.loads(saved.read_text())
+    assert report["cascade"]["card_released_at"] is None, report["cascade"]
+    # Without the card, the copy in RAM cannot stand for it: refused, nothing written.
+    card.rename(tmp_path / "gone")
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode == 64, again.stderr
+    assert f"the card {card} is absent and no fast copy holds it" in again.stderr
 
 
 def test_a_mixed_transfer_run_words_read_backs_and_earlier_cached_ones_truly(

@@ -46,10 +46,11 @@ class _Frame:
         self, snap: ProgressSnapshot, *, cancelled: bool, planned: tuple[int, int] = (0, 0)
     ) -> None:
         self.snap = snap
-        # A cancel asked for once every copy had its outcome (``snap.finishing``) cancels
-        # nothing: the run goes on to its manifests and reports, and the frame says so.
+        # A cancel asked for once every copy had its outcome (``snap.finishing``, or a moment
+        # before it: ``snap.copies_over``, the last job ended uncancelled) cancels nothing:
+        # the run goes on to its manifests and reports, and the frame says so.
         self.interrupted = cancelled
-        self.cancelled = cancelled and not snap.finishing
+        self.cancelled = cancelled and not snap.finishing and not snap.copies_over
         self.planned = planned
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -83,7 +84,10 @@ class _Frame:
                 part
                 for part in (
                     status,
-                    _finishing_words(snap.finishing, interrupted=self.interrupted),
+                    _finishing_words(
+                        snap.finishing or ("manifests" if snap.copies_over else ""),
+                        interrupted=self.interrupted,
+                    ),
                     f"{snap.files_finished}/{files} files",
                     _bytes_words(snap, total_bytes),
                     human_rate(source_rate),
@@ -136,16 +140,37 @@ def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
     """The bytes read: while the copies already there are read back (``--reverify``), those
     read back of all to read back (sources and copies); once the offload's jobs run, the
     card's bytes read of what they read, and what the check read back beside them (only
-    that when nothing is left to copy: never "0 bytes of 0 bytes")."""
+    that when nothing is left to copy: never "0 bytes of 0 bytes"). Nothing to read at all
+    (a resume whose every copy an earlier run proved): that, and why, as far as known."""
     if snap.checking:
         return (
             f"{filesize.decimal(snap.work_done)} of {filesize.decimal(snap.work_total)} read back"
         )
+    if not total_bytes and not snap.bytes_read_back and not snap.source_bytes_read:
+        return "nothing to read" + _earlier_words(snap)
     read = f"{filesize.decimal(snap.source_bytes_read)} of {filesize.decimal(total_bytes)} read"
     if not snap.bytes_read_back:
         return read
     back = f"{filesize.decimal(snap.bytes_read_back)} read back"
     return f"{back} · {read}" if total_bytes else back
+
+
+def _earlier_words(snap: ProgressSnapshot) -> str:
+    """Why there is nothing to read, once every copy's outcome is known to be an earlier
+    run's proof (``FileVerifiedEarlier``): read back then, or transfer-checked only (never
+    read back: not called verified); "" otherwise (empty files, or not known yet)."""
+    copies = snap.total_files * len(snap.destinations)
+    earlier, transfer = snap.copies_verified_earlier, snap.copies_transfer_checked_earlier
+    if not copies or earlier + transfer != copies:
+        return ""
+    if not transfer:
+        return ": every copy verified earlier"
+    if not earlier:
+        return ": every copy transfer-checked earlier (never read back)"
+    return (
+        f": every copy proven earlier ({earlier} verified, {transfer} transfer-checked only, "
+        "never read back)"
+    )
 
 
 def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:

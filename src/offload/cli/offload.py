@@ -523,9 +523,8 @@ def card_released_line(event: CardReleased) -> str:
     if not event.without_card:  # no fast copy can stand for the card in a re-run
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
-            "no copy "
-            f"there is recorded read back whole (keep the card until {slow} is done: a re-run "
-            f"needs it). {feeding}."
+            "no copy there is recorded read back whole from its media (keep the card until "
+            f"{slow} is done: a re-run needs it). {feeding}."
         )
     return f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}. {feeding}" + (
         "."
@@ -794,11 +793,10 @@ def _reports_and_summary(
     written.finish_documents()
     if written.local_error:
         report.notes.append(written.local_error)
-    seen: set[str | None] = set()
-    for failure in failed:
-        if failure["error"] not in seen:
-            env.error_line(failure["error"] or failure["path"])
-            seen.add(failure["error"])
+    from offload.report.failure_lines import failure_lines
+
+    for line in failure_lines(report, failed):  # a lost destination's: one line and a count
+        env.error_line(line)
     for error in report.folder_errors:
         env.error(error)
     for note in report.notes:

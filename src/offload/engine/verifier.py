@@ -130,7 +130,14 @@ class MediaHasher:
         self.through_cache = 0
         self.last_bypass = CacheBypass.NOT_READ  # how the last file's read avoided the cache
 
-    def __call__(self, path: Path, formats: Sequence[str]) -> dict[str, str]:
+    def __call__(
+        self,
+        path: Path,
+        formats: Sequence[str],
+        on_read: Callable[[int], None] | None = None,
+    ) -> dict[str, str]:
+        """The digests of *path* as stored; *on_read* gets the bytes of each read as it is
+        made (a progress bar that moves through a large file, not once at its end)."""
         try:
             # So that no read asks for much more than the file holds (``read_span``: a
             # direct read past the end zeroes the rest of the 8 MiB buffer in the kernel).
@@ -145,6 +152,8 @@ class MediaHasher:
                     hasher.update(chunk)
                     if hasher.threaded_count:
                         hasher.drain()
+                    if on_read is not None:
+                        on_read(len(chunk))
                 digests = hasher.hexdigests()
             # Read after the last read: a filesystem may refuse direct reads late.
             self.last_bypass = media.cache_bypass

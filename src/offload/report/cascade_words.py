@@ -6,7 +6,8 @@ so the two never tell a different story of one run.
 The card's pass ends in one of three states, as the live ``CARD …`` line says them
 (``cli/offload.py``): a file failed on the fast destinations (``CARD PASS DONE``, keep the
 card to retry it); every file is there but no fast copy is recorded read back whole, a
-transfer check only (``CARD PASS DONE``, keep the card: a re-run needs it); or released
+transfer check only or a read-back through a cache, such as a copy in RAM on tmpfs
+(``CARD PASS DONE``, keep the card: a re-run needs it); or released
 (``CARD RELEASED``: a fast copy holds every file, read back, and a re-run without the card
 is fed from it). "Released" is said only in the last."""
 
@@ -58,8 +59,8 @@ def cascade_sentence(facts: CascadeFacts) -> str:
     if not facts.released:  # every file there, but no fast copy recorded read back whole
         kept = (
             f"The card's pass ended at {when}, the card NOT released: every file is on the "
-            "fast destinations, but no copy there is recorded read back whole, so a re-run "
-            "needs the card"
+            "fast destinations, but no copy there is recorded read back whole from its media "
+            "(transfer-checked only, or read back through a cache), so a re-run needs the card"
         )
         if facts.cancelled:
             return (

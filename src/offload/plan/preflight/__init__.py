@@ -81,6 +81,7 @@ def preflight(
     remote: Sequence[DestinationPlan] = (),
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
+    absent_card: Path | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -127,6 +128,10 @@ def preflight(
     roots inside one another) and by the length of each file's whole key
     (:func:`.names.check_key_lengths`); ``plans`` may then be empty, and the source's findings are
     left out (they are about what a local copy would hold).
+
+    ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
+    for: a destination sharing that source's filesystem or disk is said to share it with
+    the fast copy, not with the card, which is not there.
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -278,7 +283,7 @@ def preflight(
         (plan, check) for plan, check in zip(plans, checks, strict=True) if check.st_dev is not None
     ]
     duplicate = check_duplicates(tree, usable, out, spell)
-    check_devices(tree, usable, duplicate, checks, out)
+    check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card)
     check_remote_overlaps(remote, out)
     for plan in remote:
         check_key_lengths(plan, entries, out)

@@ -383,15 +383,35 @@ def folder_bytes(relative_paths: Sequence[str], entries: FolderEntries) -> int:
     return sum([8 + ((n + 3) & ~3) for n in lengths]) + partials * (8 + ((longest + 3) & ~3))
 
 
+def _on_the_source(destination: Path, shared: str, source: Path, absent_card: Path | None) -> str:
+    """The warning of a destination on the source's *shared* filesystem or disk. The source
+    is the card, or, in a cascade re-run without its card (*absent_card*), the fast copy
+    standing in for it: then what shares the drive is that copy, and a drive failure loses
+    both copies."""
+    if absent_card is None:
+        return (
+            f"destination {destination} is on the same {shared} as the source: it is not a "
+            "backup of the card"
+        )
+    return (
+        f"destination {destination} is on the same {shared} as the source of this run, the "
+        f"fast copy {source} (the card {absent_card} is absent): one drive failure loses both "
+        "copies, so it is not a backup of that copy"
+    )
+
+
 def check_devices(
     tree: SourceTree,
     usable: Sequence[tuple[DestinationPlan, DestinationCheck]],
     duplicate: set[int],
     checks: Sequence[DestinationCheck],
     out: Findings,
+    *,
+    absent_card: Path | None = None,
 ) -> None:
     """Destinations sharing a filesystem, a disk or the source's device (warnings) and the
-    free space each filesystem has for all the copies it takes (errors)."""
+    free space each filesystem has for all the copies it takes (errors). *absent_card*: the
+    card the source, a fast copy of it, stands in for (``_on_the_source``)."""
     by_dev: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
     for plan, check in usable:
         if plan.index not in duplicate and check.st_dev is not None:
@@ -414,8 +434,7 @@ def check_devices(
                 out.warning(
                     C.DEST_ON_SOURCE_DEVICE,
                     plan.destination,
-                    f"destination {plan.destination} is on the same filesystem as the source: "
-                    "it is not a backup of the card",
+                    _on_the_source(plan.destination, "filesystem", tree.root, absent_card),
                     plan.index,
                 )
         # Destinations on one filesystem draw on the same free space.
@@ -489,8 +508,7 @@ def check_devices(
                     out.warning(
                         C.DEST_ON_SOURCE_DEVICE,
                         plan.destination,
-                        f"destination {plan.destination} is on the same disk ({disk}) as the "
-                        "source: it is not a backup of the card",
+                        _on_the_source(plan.destination, f"disk ({disk})", tree.root, absent_card),
                         plan.index,
                     )
     for disk, group_plans in disks.items():

@@ -1,0 +1,88 @@
+"""The ``ERROR`` lines a finished offload prints for what failed (``offload copy``'s end, on
+stderr): one per distinct error, but for a destination lost mid-run (a drive pulled, its
+filesystem answering EIO, unmounted) one line naming the destination and the cause, then one
+counting the other files that failed there of it. A card of 2,000 files on a drive pulled at
+its first file prints those two lines, not 2,000; the JSON report, the CSV, the HTML/PDF and
+``--json``'s events keep every file.
+
+A failure there is counted as of the loss only when its error says so: it names the loss's
+reason (the engine's "not copied: destination lost (REASON)", "PATH not copied: the
+destination failed (REASON)", or the reason itself), or it is the same error as the loss's
+for another file of that destination (the same words once each error's own path, the
+file's, is taken out: the files in flight when the drive went, each failing with the same
+errno). Any other failure there (a mismatch found before the loss) keeps its own line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from offload.card import OffloadReport
+from offload.destinations.s3url import display_path
+from offload.errors import printable_name
+
+
+def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The lines (without ``ERROR: ``) for *failed*, ``job_report.failures(report)``'s
+    entries, in their order: each distinct error once; a lost destination's failures of the
+    loss as its first one, prefixed with the destination (and the cause, where that error
+    does not give it), then ``... and N
+    more files on DEST failed: same cause``, the count placed right after that first line."""
+    lost = {d.index: d for d in report.job.destinations if d.lost}
+    roots = {d.index: display_path(d.root) for d in report.job.destinations}
+    lines: list[str] = []
+    seen: set[str] = set()
+    first_at: dict[int, int] = {}  # lost destination → the index of its first line
+    more: dict[int, int] = {}
+    for failure in failed:
+        error = failure["error"] or failure["path"]
+        index = failure["destination_index"]
+        dest = lost.get(index)
+        if (
+            dest is not None
+            and failure["kind"] == "file"
+            and _of_the_loss(error, failure["path"], dest.lost_reason or "")
+        ):
+            if index in first_at:
+                more[index] += 1
+                continue
+            root = printable_name(roots[index])
+            first_at[index] = len(lines)
+            more[index] = 0
+            # The cause once: the file's error names it where it says "destination failed
+            # (REASON)"; else it is given before.
+            reason = "" if (dest.lost_reason or "") in error else f" ({dest.lost_reason})"
+            lines.append(f"destination {root} lost{reason}: {error}")
+            continue
+        if error not in seen:
+            seen.add(error)
+            lines.append(error)
+    for index in sorted(first_at, key=first_at.__getitem__, reverse=True):
+        if more[index]:
+            count = more[index]
+            root = printable_name(roots[index])
+            lines.insert(
+                first_at[index] + 1,
+                f"... and {count:,} more {'file' if count == 1 else 'files'} on {root} failed: "
+                "same cause (the reports list each)",
+            )
+    return lines
+
+
+def _of_the_loss(error: str, path: str, reason: str) -> bool:
+    """Whether a file's *error* on a lost destination is the loss (``reason``) itself, says
+    it, or is the same error for this file (*path*, its relative path, named in it)."""
+    if not reason:
+        return False
+    if reason in error:
+        return True
+    return _without_path(error, path) == _without_path(reason, None)
+
+
+def _without_path(message: str, path: str | None) -> str:
+    """*message* with the path it names taken out: everything up to its last ``: `` before
+    the OS's words (``PATH: Input/output error (EIO)`` → ``Input/output error (EIO)``), or,
+    for a known *path*, whatever precedes it."""
+    if path and path in message:
+        message = message[message.rindex(path) + len(path) :]
+    return message.rpartition(": ")[2]
