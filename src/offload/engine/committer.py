@@ -236,14 +236,8 @@ class DestinationCommitter:
             try:
                 size = pending.partial.seal(sync=state.flush and not synced_all)
             except OSError as exc:
-                error = self._io_error(exc, "flush", pending.partial.final_path)
-                if isinstance(error, CancelledError):
-                    state.destination.remove_partial(pending.partial)
-                    continue  # the job records it cancelled
                 # fsyncgate: a failed fsync is never retried into a "success".
-                state.fail_pending(pending, error)
-                if state.lost is not None:
-                    state.fail_all(survivors + batch[position + 1 :], state.lost)
+                if self._step_failed(exc, "flush", pending, survivors, batch[position + 1 :]):
                     return []
                 continue
             expected = pending.ticket.task.source.size_bytes
@@ -267,25 +261,40 @@ class DestinationCommitter:
         made durable (so the time is durable with the data); returns the files that took it.
         Here, not on the writer: the writer paces a card of small files, and this is one
         system call a file (docs/performance.md, "Many small files: thirteenth pass")."""
-        state = self.state
         kept: list[Pending] = []
         for position, pending in enumerate(batch):
             try:
                 pending.partial.set_mtime(pending.ticket.task.source.mtime_ns)
             except OSError as exc:
-                error = self._io_error(
-                    exc, "set the modification time of", pending.partial.final_path
-                )
-                if isinstance(error, CancelledError):
-                    state.destination.remove_partial(pending.partial)
-                    continue  # the job records it cancelled
-                state.fail_pending(pending, error)
-                if state.lost is not None:
-                    state.fail_all(kept + batch[position + 1 :], state.lost)
+                what = "set the modification time of"
+                if self._step_failed(exc, what, pending, kept, batch[position + 1 :]):
                     return []
                 continue
             kept.append(pending)
         return kept
+
+    def _step_failed(
+        self,
+        exc: OSError,
+        operation: str,
+        pending: Pending,
+        done: list[Pending],
+        rest: list[Pending],
+    ) -> bool:
+        """A step of *pending* failed before the batch was made durable: a cancel removes its
+        partial (the job records it cancelled); else it fails, never retried, and a failure
+        that lost the destination fails *done* and *rest* with it. Returns whether the batch
+        is over (the destination lost)."""
+        state = self.state
+        error = self._io_error(exc, operation, pending.partial.final_path)
+        if isinstance(error, CancelledError):
+            state.destination.remove_partial(pending.partial)
+            return False
+        state.fail_pending(pending, error)
+        if state.lost is not None:
+            state.fail_all(done + rest, state.lost)
+            return True
+        return False
 
     def _read_batch_back(self, batch: list[Pending]) -> Verified:
         """Read every file of the batch back from the media (unless transfer mode), holding
