@@ -6,14 +6,14 @@ and joined by the destination's writer (``engine.writer``). It takes batches fro
 ``engine.state``). It owns the read-back buffer. Every destination I/O goes through the
 destination backend (``offload.destinations.base``).
 
-Per batch: make every file durable (``make_durable``: one call for the batch where the
-destination can promise it covers every file, else a sync per file), read each back from the
-media (unless transfer mode), wait for the reader's verdict, compare, publish each under its
-final name without replacing, make the names durable, record the verified files in the
-ledger (durably); only then is a file reported good. The ledger comes last so that it never
-vouches for a copy this run reports failed (a publish or folder fsync that lost the drive).
-Every file of a batch gets exactly one result here (or, for a source error or a cancel, from
-the reader or the job).
+Per batch: give every file its source's modification time, make every file durable
+(``make_durable``: one call for the batch where the destination can promise it covers every
+file, else a sync per file), read each back from the media (unless transfer mode), wait for
+the reader's verdict, compare, publish each under its final name without replacing, make the
+names durable, record the verified files in the ledger (durably); only then is a file
+reported good. The ledger comes last so that it never vouches for a copy this run reports
+failed (a publish or folder fsync that lost the drive). Every file of a batch gets exactly
+one result here (or, for a source error or a cancel, from the reader or the job).
 """
 
 from __future__ import annotations
@@ -226,20 +226,18 @@ class DestinationCommitter:
         # One phase event a batch, not a file: the batch is flushed at once, and events per
         # file per destination were a measurable share of a small file's cost.
         state.sink.emit(PhaseChanged(state.index, batch[0].ticket.relative_path, "flush"))
+        if state.options.preserve_mtime:
+            batch = self._set_mtimes(batch)
+            if not batch:
+                return []
         if state.flush and len(batch) > 1:
             synced_all = state.destination.make_durable([p.partial for p in batch])
         for position, pending in enumerate(batch):
             try:
                 size = pending.partial.seal(sync=state.flush and not synced_all)
             except OSError as exc:
-                error = self._io_error(exc, "flush", pending.partial.final_path)
-                if isinstance(error, CancelledError):
-                    state.destination.remove_partial(pending.partial)
-                    continue  # the job records it cancelled
                 # fsyncgate: a failed fsync is never retried into a "success".
-                state.fail_pending(pending, error)
-                if state.lost is not None:
-                    state.fail_all(survivors + batch[position + 1 :], state.lost)
+                if self._step_failed(exc, "flush", pending, survivors, batch[position + 1 :]):
                     return []
                 continue
             expected = pending.ticket.task.source.size_bytes
@@ -257,6 +255,46 @@ class DestinationCommitter:
         elapsed = time.monotonic() - started
         state.copy_s += sum(p.copy_s for p in batch) + elapsed
         return survivors
+
+    def _set_mtimes(self, batch: list[Pending]) -> list[Pending]:
+        """Give every file of the batch its source's modification time, before the batch is
+        made durable (so the time is durable with the data); returns the files that took it.
+        Here, not on the writer: the writer paces a card of small files, and this is one
+        system call a file (docs/performance.md, "Many small files: thirteenth pass")."""
+        kept: list[Pending] = []
+        for position, pending in enumerate(batch):
+            try:
+                pending.partial.set_mtime(pending.ticket.task.source.mtime_ns)
+            except OSError as exc:
+                what = "set the modification time of"
+                if self._step_failed(exc, what, pending, kept, batch[position + 1 :]):
+                    return []
+                continue
+            kept.append(pending)
+        return kept
+
+    def _step_failed(
+        self,
+        exc: OSError,
+        operation: str,
+        pending: Pending,
+        done: list[Pending],
+        rest: list[Pending],
+    ) -> bool:
+        """A step of *pending* failed before the batch was made durable: a cancel removes its
+        partial (the job records it cancelled); else it fails, never retried, and a failure
+        that lost the destination fails *done* and *rest* with it. Returns whether the batch
+        is over (the destination lost)."""
+        state = self.state
+        error = self._io_error(exc, operation, pending.partial.final_path)
+        if isinstance(error, CancelledError):
+            state.destination.remove_partial(pending.partial)
+            return False
+        state.fail_pending(pending, error)
+        if state.lost is not None:
+            state.fail_all(done + rest, state.lost)
+            return True
+        return False
 
     def _read_batch_back(self, batch: list[Pending]) -> Verified:
         """Read every file of the batch back from the media (unless transfer mode), holding

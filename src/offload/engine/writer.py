@@ -17,7 +17,7 @@ make a batch of their own; many small files share one, which is what lets a card
 files go as fast as ``cp``).
 
 Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
-EndFile sets the mtime and adds the finished partial to the batch; AbortFile (the source
+EndFile adds the finished partial to the batch (its committer sets the mtime); AbortFile (the source
 failed) removes it. A file that fits in one small buffer comes as one WholeFile message
 (all three at once, sent after the source was read and checked). Every destination I/O
 goes through the destination backend.
@@ -192,8 +192,18 @@ class DestinationWriter:
             # Folders are keyed by their path string: hashing a new Path object per file
             # (target.parent) was a measurable share of a small file's cost.
             folder = os.path.dirname(text)
+            known = folder in self._known_folders
             try:
-                destination.check_present()
+                # The destination's presence (its root still there, on the same device):
+                # before anything can make a folder (``open_partial`` makes missing ones: in
+                # a drive's empty mount point they would land on the disk below), and at
+                # each batch's first file. Not before every file: a stat a file on the
+                # thread that paces a card of small files, each a trip through the
+                # interpreter lock (docs/performance.md, "Many small files: thirteenth
+                # pass"). A create that fails in a known folder asks again (below), so a
+                # drive gone meanwhile is named as such, as before.
+                if not known or not self._batch:
+                    destination.check_present()
                 # In a folder this run created, nothing can be in the way: no lookup needed.
                 if (
                     state.options.existing is ExistingFilePolicy.FAIL
@@ -213,11 +223,20 @@ class DestinationWriter:
                 partial = destination.open_partial(
                     text,
                     size_bytes=ticket.task.source.size_bytes,
-                    folder_known=folder in self._known_folders,
+                    folder_known=known,
                     digests=ticket.task.reference_digests or None,
                     hashed=ticket.hashed if destination.features.stores_digests else None,
                 )
             except OSError as exc:
+                if known:
+                    # The presence check skipped above: a drive gone (its folder vanished
+                    # with it, ENOENT) is named as lost, not as this file's create error.
+                    try:
+                        destination.check_present()
+                    except OSError as gone:
+                        raise destination_io_error(
+                            gone, "reach", state.root, state.device
+                        ) from gone
                 # Named as the OS named it (the partial, or a folder it needed).
                 where = exc.filename or text
                 raise destination_io_error(exc, "create", where, state.device) from exc
@@ -269,20 +288,8 @@ class DestinationWriter:
             return
         assert current.ticket is ticket
         options = self.state.options
-        try:
-            if options.preserve_mtime:
-                current.partial.set_mtime(ticket.task.source.mtime_ns)
-        except OSError as exc:
-            self.state.fail_pending(
-                current,
-                destination_io_error(
-                    exc,
-                    "set the modification time of",
-                    current.partial.final_path,
-                    self.state.device,
-                ),
-            )
-            return
+        # The source's mtime is set by the committer, before the batch is made durable
+        # (``DestinationCommitter._sync``): one system call less a file on this thread.
         current.copy_s = time.monotonic() - current.started
         self._batch.append(current)
         self._batch_bytes += current.partial.bytes_written
