@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.pdfgen.textobject import PDFTextObject
 
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import plural
@@ -121,18 +121,90 @@ def _state_segment(label: str, state: State) -> Segment:
     return Segment(f"[{label}] {state.ascii_mark} {state.text}", style, 7.5, color)
 
 
+def _laid_height(laid: list[tuple[Segment, list[str]]]) -> float:
+    """The height in mm of segments wrapped into their lines."""
+    return sum(len(lines) * LINE * seg.size / 7.5 for seg, lines in laid)
+
+
 def _rgb(color: Color) -> tuple[float, float, float]:
     return color[0] / 255, color[1] / 255, color[2] / 255
 
 
 class _TextState:
-    """What a text object has been set to so far (``None``: nothing yet)."""
+    """What a row's text has been set to so far (``None``: nothing yet)."""
 
     __slots__ = ("color", "font")
 
     def __init__(self) -> None:
         self.font: tuple[str, float] | None = None
         self.color: Color | None = None
+
+
+class _TextOps:
+    """The PDF operators of reportlab's text objects, made by reportlab, for the rows' text.
+
+    A row's text is written as reportlab's ``PDFTextObject`` writes it (``BT``, then a font,
+    a colour, an origin and ``(line) Tj T*`` a line, then ``ET``; the canvas given it
+    whole by ``Canvas.addLiteral``, as ``drawText`` gives it a text object's code), but
+    without a method call, a font look-up and a number formatted a line: those were most
+    of the PDF's time (docs/performance.md, "Fixed cost: thirteenth pass"). What does not
+    change within a document is asked of reportlab once: the empty text object's start, a
+    font's operator with its leading (the font is registered with the document then, as
+    ``setFont`` registers it), a colour's. A line of printable ASCII is escaped here as
+    ``textLine`` escapes it (the standard fonts' encoding leaves those characters as they
+    are); any other line is written by reportlab's own ``textLine`` (a no-break space, for
+    one, becomes a space in that encoding). The bytes are reportlab's own: a test compares
+    them with its methods' for every Latin-1 character, font and size."""
+
+    __slots__ = ("_canvas", "_colors", "_fonts", "begin")
+
+    def __init__(self, canvas: Canvas) -> None:
+        self._canvas = canvas
+        empty = canvas.beginText().getCode()  # "BT 1 0 0 1 0 0 Tm ET"
+        if not empty.endswith(" ET"):
+            raise RuntimeError(f"unexpected text object from reportlab: {empty!r}")
+        self.begin = empty[: -len(" ET")]
+        self._fonts: dict[tuple[str, float], str] = {}
+        self._colors: dict[Color, str] = {}
+
+    def _added(self, code: str) -> str:
+        """What a text object's *code* holds beyond an empty one's (the calls made on it)."""
+        if not (code.startswith(self.begin + " ") and code.endswith(" ET")):
+            raise RuntimeError(f"unexpected text object from reportlab: {code!r}")
+        return code[len(self.begin) + 1 : -len(" ET")]
+
+    def font(self, style: str, size: float) -> str:
+        """The operator that sets *style* at *size* pt and its line height (``LINE``)."""
+        key = (style, size)
+        op = self._fonts.get(key)
+        if op is None:
+            text = self._canvas.beginText()
+            text.setFont(FONTS[style], size, LINE * size / 7.5 * mm)
+            op = self._fonts[key] = self._added(text.getCode())
+        return op
+
+    def color(self, color: Color) -> str:
+        """The operator that sets the text's fill colour."""
+        op = self._colors.get(color)
+        if op is None:
+            text = self._canvas.beginText()
+            text.setFillColorRGB(*_rgb(color))
+            op = self._colors[color] = self._added(text.getCode())
+        return op
+
+    @staticmethod
+    def origin(x: float, y: float) -> str:
+        """The operator that starts the next lines at (*x*, *y*) points (``setTextOrigin``)."""
+        return f"1 0 0 1 {fp_str(x, y)} Tm"
+
+    def line(self, style: str, size: float, text: str) -> str:
+        """*text* shown in *style* at *size*, the cursor then on the next line (``textLine``)."""
+        if text.isascii() and text.isprintable():
+            return f"({escapePDF(text.encode('ascii'))}) Tj T*" if text else " T*"
+        drawn = self._canvas.beginText()
+        drawn.setFont(FONTS[style], size, LINE * size / 7.5 * mm)
+        drawn.textLine(text)
+        return self._added(drawn.getCode())[len(self.font(style, size)) + 1 :]
 
 
 class _Page:
@@ -183,6 +255,7 @@ class PdfWriter:
         self.page.line_width(0.2)
         self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
         self._char_widths: dict[str, dict[str, float]] = {}
+        self.ops = _TextOps(self.canvas)
 
     # -- pages ------------------------------------------------------------------------------
     def _footer(self) -> None:
@@ -277,41 +350,42 @@ class PdfWriter:
         return lines
 
     def _height(self, segments: list[Segment], width: float) -> float:
-        return sum(len(self._lines(seg, width)) * LINE * seg.size / 7.5 for seg in segments)
+        return _laid_height([(seg, self._lines(seg, width)) for seg in segments])
 
     def _draw(self, segments: list[Segment], x: float, y: float, width: float) -> None:
         """*segments* one under the other from (*x*, *y*), wrapped to *width*: one text
         object for them all (a ``drawString`` a line made one each, and cost twice as much)."""
-        text = self.canvas.beginText()
-        self._write(text, segments, x, y, width, _TextState())
-        self.canvas.drawText(text)
+        code = [self.ops.begin]
+        self._write(code, [(seg, self._lines(seg, width)) for seg in segments], x, y, _TextState())
+        code.append("ET")
+        self.canvas.addLiteral(" ".join(code))
 
     def _write(
         self,
-        text: PDFTextObject,
-        segments: list[Segment],
+        code: list[str],
+        laid: list[tuple[Segment, list[str]]],
         x: float,
         y: float,
-        width: float,
         state: _TextState,
     ) -> None:
-        """*segments* into the text object *text* (``_draw``); *state* is the text object's
+        """The text operators of *laid* (each segment with its wrapped lines) added to
+        *code*, one segment under the other from (*x*, *y*); *state* is the text object's
         font and colour so far, each written out only when it changes (a row's cells share
         one text object and its state)."""
-        for seg in segments:
-            line_h = LINE * seg.size / 7.5
-            lines = self._lines(seg, width)
-            if (seg.style, seg.size) != state.font:
-                state.font = (seg.style, seg.size)
-                text.setFont(FONTS[seg.style], seg.size, line_h * mm)
+        ops, page_h = self.ops, self.page_h
+        for seg, lines in laid:
+            size = seg.size
+            line_h = LINE * size / 7.5
+            if (seg.style, size) != state.font:
+                state.font = (seg.style, size)
+                code.append(ops.font(seg.style, size))
             if seg.color != state.color:
                 state.color = seg.color
-                text.setFillColorRGB(*_rgb(seg.color))
+                code.append(ops.color(seg.color))
             # The baseline: a line's ascent is about 0.8 of the font size.
-            baseline = y + line_h * 0.5 + seg.size * PT * 0.36
-            text.setTextOrigin(x * mm, (self.page_h - baseline) * mm)
-            for line in lines:
-                text.textLine(line)
+            baseline = y + line_h * 0.5 + size * PT * 0.36
+            code.append(ops.origin(x * mm, (page_h - baseline) * mm))
+            code.extend([ops.line(seg.style, size, line) for line in lines])
             y += line_h * len(lines)
         self.y = y
 
@@ -342,7 +416,11 @@ class PdfWriter:
         fill: Color | None = None,
     ) -> None:
         pad = 1.0
-        heights = [self._height(segs, w - 2 * pad) for w, segs in cells]
+        # Each cell's segments wrapped once: measured for the row's height, then drawn.
+        laid = [
+            (width, [(seg, self._lines(seg, width - 2 * pad)) for seg in segments])
+            for width, segments in cells
+        ]
         picture, image_h = None, 0.0
         if image is not None:
             # A JPEG (media.py's thumbnails) is embedded as its own bytes, not re-encoded;
@@ -350,20 +428,21 @@ class PdfWriter:
             picture = ImageReader(io.BytesIO(image))
             pixels_w, pixels_h = picture.getSize()
             image_h = image_w * pixels_h / pixels_w if pixels_w else 0.0
-        height = max([*heights, image_h]) + 2 * pad
+        height = max([*(_laid_height(segments) for _, segments in laid), image_h]) + 2 * pad
         self._ensure(height, header)
         x, y = MARGIN, self.y
         if fill is not None:
             self.canvas.setFillColorRGB(*_rgb(fill))
             self.page.rect(x, y, sum(w for w, _ in cells), height, fill=True)
         # One text object for the row's cells: one a cell cost ~6 % more instructions.
-        text, state = self.canvas.beginText(), _TextState()
-        for width, segments in cells:
+        code, state = [self.ops.begin], _TextState()
+        for width, segments in laid:
             self.page.rect(x, y, width, height)
             if segments:
-                self._write(text, segments, x + pad, y + pad, width - 2 * pad, state)
+                self._write(code, segments, x + pad, y + pad, state)
             x += width
-        self.canvas.drawText(text)
+        code.append("ET")
+        self.canvas.addLiteral(" ".join(code))
         if picture is not None:
             self.page.image(picture, MARGIN + pad, y + pad, image_w, image_h)
         if bad:  # a heavy bar: failed rows stand out in black and white too
