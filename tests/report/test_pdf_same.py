@@ -1,7 +1,7 @@
 """The PDF report says the same after its drawing was rewritten for speed (2026-12-02: a
 row's text written as one literal of reportlab's own operators, ``pdf._TextOps``, instead
 of a method call a line): ``pdftotext -layout`` of a tricky report equals the golden text
-the code before the rewrite drew (``tests/golden/pdf_text/tricky.txt``), and every
+the code before the rewrite drew (``tests/golden/pdf_text/tricky-{a4,letter}.txt``), and every
 operator written without reportlab's methods is the one they write.
 
 The report: 150 rows over several pages (page breaks under the repeated header), names
@@ -27,7 +27,7 @@ from offload.report.content import ReportView, build_view
 from offload.report.pdf import FONTS, _TextOps, render_pdf
 from tests.report.test_content import job
 
-GOLDEN = Path(__file__).parent.parent / "golden" / "pdf_text" / "tricky.txt"
+GOLDEN = Path(__file__).parent.parent / "golden" / "pdf_text"
 ODD_NAMES = [
     "with (parens) and \\backslash\\.mov",
     "日本語_クリップ.MOV",
@@ -107,7 +107,7 @@ def _layout_text(poppler: dict[str, str], pdf: bytes, tmp_path: Path) -> str:
 def test_the_pdf_says_what_it_said_before_its_drawing_was_rewritten(
     poppler: dict[str, str], tmp_path: Path, paper: str
 ) -> None:
-    golden = GOLDEN.with_name(f"tricky-{paper}.txt")
+    golden = GOLDEN / f"tricky-{paper}.txt"
     text = _layout_text(poppler, render_pdf(tricky_view(), paper), tmp_path)
     assert text.count("\f") >= 4, "several pages: rows broken over pages"
     assert text == golden.read_text(encoding="utf-8")

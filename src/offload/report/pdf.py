@@ -68,11 +68,27 @@ FONTS = {"": "Helvetica", "B": "Helvetica-Bold", "I": "Helvetica-Oblique"}
 Color = tuple[int, int, int]
 
 
+def _char_widths(font: str) -> dict[str, float]:
+    """Each Latin-1 character's width in *font* at 1,000 pt (``stringWidth``); a control
+    character is drawn as ``?`` (``latin1``)."""
+    widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
+    widths.update((chr(c), widths["?"]) for c in _CONTROLS)
+    return widths
+
+
+# Made when the module is loaded: the report worker loads it while the command copies, so
+# the ~700 look-ups are off the end of the run (docs/performance.md, "Fixed cost:
+# thirteenth pass"); the metrics of the standard fonts never change.
+_CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
+
+
 def latin1(text: str) -> str:
     """*text* as the standard fonts can show it: the symbols above in words, a control
     character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is."""
+    if text.isascii() and text.isprintable():  # most names: nothing to replace
+        return text
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
     return _OUTSIDE.sub(_code, text).translate(_CONTROLS)
@@ -254,7 +270,7 @@ class PdfWriter:
         self.bottom = self.page_h - BOTTOM
         self.page.line_width(0.2)
         self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
-        self._char_widths: dict[str, dict[str, float]] = {}
+        self._measures: dict[tuple[str, float], Callable[[str], float]] = {}
         self.ops = _TextOps(self.canvas)
 
     # -- pages ------------------------------------------------------------------------------
@@ -297,19 +313,16 @@ class PdfWriter:
     # -- measuring and drawing blocks of text ---------------------------------------------
     def _measure(self, style: str, size: float) -> Callable[[str], float]:
         """Width in mm of a Latin-1 text in *style* at *size* pt, from the standard font's
-        metrics (``stringWidth`` of each character, once per font)."""
-        font = FONTS[style]
-        widths = self._char_widths.get(font)
-        if widths is None:
-            widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
-            widths.update((chr(c), widths["?"]) for c in _CONTROLS)
-            self._char_widths[font] = widths
-        scale = size * 0.001 / mm
-        table = widths
+        metrics (``_CHAR_WIDTHS``); one function per font and size."""
+        measure = self._measures.get((style, size))
+        if measure is None:
+            table = _CHAR_WIDTHS[FONTS[style]]
+            scale = size * 0.001 / mm
 
-        def measure(text: str) -> float:  # text is latin1()'s: every character in the table
-            return sum(map(table.__getitem__, text)) * scale
+            def measure(text: str) -> float:  # text is latin1()'s: every character in the table
+                return sum(map(table.__getitem__, text)) * scale
 
+            self._measures[style, size] = measure
         return measure
 
     def _lines(self, seg: Segment, width: float) -> list[str]:
