@@ -1,5 +1,5 @@
 """The PDF report says the same after its drawing was rewritten for speed (2026-12-02: a
-row's text written as one literal of reportlab's own operators, ``pdf._TextOps``, instead
+row's text written as one literal of reportlab's own operators, ``pdf._RowOps``, instead
 of a method call a line): ``pdftotext -layout`` of a tricky report equals the golden text
 the code before the rewrite drew (``tests/golden/pdf_text/tricky-{a4,letter}.txt``), and every
 operator written without reportlab's methods is the one they write.
@@ -24,7 +24,7 @@ from reportlab.pdfgen.textobject import PDFTextObject
 
 from offload.report.clips import group_clips
 from offload.report.content import ReportView, build_view
-from offload.report.pdf import FONTS, _TextOps, render_pdf
+from offload.report.pdf import FONTS, _RowOps, render_pdf
 from tests.report.test_content import job
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "pdf_text"
@@ -114,11 +114,11 @@ def test_the_pdf_says_what_it_said_before_its_drawing_was_rewritten(
 
 
 def test_the_rows_text_operators_are_reportlabs_own() -> None:
-    """Each line, font, colour and origin as ``_TextOps`` writes it is what a reportlab text
+    """Each line, font, colour and origin as ``_RowOps`` writes it is what a reportlab text
     object given the same call writes: every Latin-1 character (printable ASCII is escaped
-    by ``_TextOps`` itself), in each font at each size the PDF uses."""
+    by ``_RowOps`` itself), in each font at each size the PDF uses."""
     canvas = Canvas(io.BytesIO())
-    ops = _TextOps(canvas)
+    ops = _RowOps(canvas)
 
     def code(text: PDFTextObject) -> str:
         return text.getCode()
@@ -147,3 +147,16 @@ def test_the_rows_text_operators_are_reportlabs_own() -> None:
         text = canvas.beginText()
         text.setTextOrigin(x, y)
         assert code(text) == f"{ops.begin} {ops.origin(x, y)} ET"
+
+
+def test_the_rows_borders_are_what_canvas_rect_draws() -> None:
+    """The cells' outlines written as one literal are the lines ``Canvas.rect`` writes for
+    the same stroked rectangles, one a cell."""
+    cells = [(34.0157480315, 85.03937), (119.05511811, 181.417322), (1e-7, 0.5), (0.0, 0.0)]
+    for y, height in [(724.8756, 33.5622), (0.0, 0.0), (-1.5, 1e-9)]:
+        canvas = Canvas(io.BytesIO())
+        ours = Canvas(io.BytesIO())
+        for x, width in cells:
+            canvas.rect(x, y, width, height)
+        ours.addLiteral(_RowOps(ours).borders(cells, y, height))
+        assert ours.getCurrentPageContent() == canvas.getCurrentPageContent()

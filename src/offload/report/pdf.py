@@ -156,8 +156,8 @@ class _TextState:
         self.color: Color | None = None
 
 
-class _TextOps:
-    """The PDF operators of reportlab's text objects, made by reportlab, for the rows' text.
+class _RowOps:
+    """The PDF operators of the rows: reportlab's text objects' and ``Canvas.rect``'s.
 
     A row's text is written as reportlab's ``PDFTextObject`` writes it (``BT``, then a font,
     a colour, an origin and ``(line) Tj T*`` a line, then ``ET``; the canvas given it
@@ -169,13 +169,18 @@ class _TextOps:
     ``setFont`` registers it), a colour's. A line of printable ASCII is escaped here as
     ``textLine`` escapes it (the standard fonts' encoding leaves those characters as they
     are); any other line is written by reportlab's own ``textLine`` (a no-break space, for
-    one, becomes a space in that encoding). The bytes are reportlab's own: a test compares
-    them with its methods' for every Latin-1 character, font and size."""
+    one, becomes a space in that encoding). A row's cells' outlines are written as
+    ``Canvas.rect`` writes them, as one literal too, each number a column repeats formatted
+    once. The bytes are reportlab's own: tests compare them with its methods' for every
+    Latin-1 character, font and size (tests/report/test_pdf_same.py)."""
 
-    __slots__ = ("_canvas", "_colors", "_fonts", "begin")
+    __slots__ = ("_canvas", "_colors", "_fonts", "_numbers", "begin")
 
     def __init__(self, canvas: Canvas) -> None:
         self._canvas = canvas
+        # A number as reportlab writes it (``fp_str``), for the columns' places and widths,
+        # which every row repeats.
+        self._numbers: dict[float, str] = {}
         empty = canvas.beginText().getCode()  # "BT 1 0 0 1 0 0 Tm ET"
         if not empty.endswith(" ET"):
             raise RuntimeError(f"unexpected text object from reportlab: {empty!r}")
@@ -208,10 +213,27 @@ class _TextOps:
             op = self._colors[color] = self._added(text.getCode())
         return op
 
-    @staticmethod
-    def origin(x: float, y: float) -> str:
-        """The operator that starts the next lines at (*x*, *y*) points (``setTextOrigin``)."""
-        return f"1 0 0 1 {fp_str(x, y)} Tm"
+    def number(self, value: float) -> str:
+        """*value* as reportlab writes a number (``fp_str``), remembered: for values that
+        recur (a column's place and width)."""
+        text = self._numbers.get(value)
+        if text is None:
+            text = self._numbers[value] = fp_str(value)
+        return text
+
+    def origin(self, x: float, y: float) -> str:
+        """The operator that starts the next lines at (*x*, *y*) points (``setTextOrigin``);
+        *x* is a column's."""
+        return f"1 0 0 1 {self.number(x)} {fp_str(y)} Tm"
+
+    def borders(self, cells: list[tuple[float, float]], y: float, height: float) -> str:
+        """The outlines of *cells* (each its *x* and width, in points) from *y* up *height*
+        points: ``Canvas.rect``'s operator for a stroked rectangle, one line each (the
+        canvas joins its operators with line breaks, so one literal of them is what a call
+        each would have written)."""
+        bottom, tall = fp_str(y), fp_str(height)
+        number = self.number
+        return "\n".join(f"n {number(x)} {bottom} {number(w)} {tall} re S" for x, w in cells)
 
     def line(self, style: str, size: float, text: str) -> str:
         """*text* shown in *style* at *size*, the cursor then on the next line (``textLine``)."""
@@ -271,7 +293,7 @@ class PdfWriter:
         self.page.line_width(0.2)
         self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
         self._measures: dict[tuple[str, float], Callable[[str], float]] = {}
-        self.ops = _TextOps(self.canvas)
+        self.ops = _RowOps(self.canvas)
 
     # -- pages ------------------------------------------------------------------------------
     def _footer(self) -> None:
@@ -449,12 +471,17 @@ class PdfWriter:
             self.page.rect(x, y, sum(w for w, _ in cells), height, fill=True)
         # One text object for the row's cells: one a cell cost ~6 % more instructions.
         code, state = [self.ops.begin], _TextState()
+        outlines = []
         for width, segments in laid:
-            self.page.rect(x, y, width, height)
+            outlines.append((x * mm, width * mm))
             if segments:
                 self._write(code, segments, x + pad, y + pad, state)
             x += width
         code.append("ET")
+        if outlines:
+            self.canvas.addLiteral(
+                self.ops.borders(outlines, (self.page_h - y - height) * mm, height * mm)
+            )
         self.canvas.addLiteral(" ".join(code))
         if picture is not None:
             self.page.image(picture, MARGIN + pad, y + pad, image_w, image_h)
