@@ -162,7 +162,7 @@ class _RowOps:
     A row's text is written as reportlab's ``PDFTextObject`` writes it (``BT``, then a font,
     a colour, an origin and ``(line) Tj T*`` a line, then ``ET``; the canvas given it
     whole by ``Canvas.addLiteral``, as ``drawText`` gives it a text object's code), but
-    without a method call, a font look-up and a number formatted a line: those were most
+    without a method call, a font look-up and a number formatted a line: those were ~40 %
     of the PDF's time (docs/performance.md, "Fixed cost: thirteenth pass"). What does not
     change within a document is asked of reportlab once: the empty text object's start, a
     font's operator with its leading (the font is registered with the document then, as
