@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.pdfgen.textobject import PDFTextObject
 
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import plural
@@ -68,11 +68,27 @@ FONTS = {"": "Helvetica", "B": "Helvetica-Bold", "I": "Helvetica-Oblique"}
 Color = tuple[int, int, int]
 
 
+def _char_widths(font: str) -> dict[str, float]:
+    """Each Latin-1 character's width in *font* at 1,000 pt (``stringWidth``); a control
+    character is drawn as ``?`` (``latin1``)."""
+    widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
+    widths.update((chr(c), widths["?"]) for c in _CONTROLS)
+    return widths
+
+
+# Made when the module is loaded: the report worker loads it while the command copies, so
+# the ~700 look-ups are off the end of the run (docs/performance.md, "Fixed cost:
+# thirteenth pass"); the metrics of the standard fonts never change.
+_CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
+
+
 def latin1(text: str) -> str:
     """*text* as the standard fonts can show it: the symbols above in words, a control
     character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is."""
+    if text.isascii() and text.isprintable():  # most names: nothing to replace
+        return text
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
     return _OUTSIDE.sub(_code, text).translate(_CONTROLS)
@@ -121,18 +137,112 @@ def _state_segment(label: str, state: State) -> Segment:
     return Segment(f"[{label}] {state.ascii_mark} {state.text}", style, 7.5, color)
 
 
+def _laid_height(laid: list[tuple[Segment, list[str]]]) -> float:
+    """The height in mm of segments wrapped into their lines."""
+    return sum(len(lines) * LINE * seg.size / 7.5 for seg, lines in laid)
+
+
 def _rgb(color: Color) -> tuple[float, float, float]:
     return color[0] / 255, color[1] / 255, color[2] / 255
 
 
 class _TextState:
-    """What a text object has been set to so far (``None``: nothing yet)."""
+    """What a row's text has been set to so far (``None``: nothing yet)."""
 
     __slots__ = ("color", "font")
 
     def __init__(self) -> None:
         self.font: tuple[str, float] | None = None
         self.color: Color | None = None
+
+
+class _RowOps:
+    """The PDF operators of the rows: reportlab's text objects' and ``Canvas.rect``'s.
+
+    A row's text is written as reportlab's ``PDFTextObject`` writes it (``BT``, then a font,
+    a colour, an origin and ``(line) Tj T*`` a line, then ``ET``; the canvas given it
+    whole by ``Canvas.addLiteral``, as ``drawText`` gives it a text object's code), but
+    without a method call, a font look-up and a number formatted a line: those were ~40 %
+    of the PDF's time (docs/performance.md, "Fixed cost: thirteenth pass"). What does not
+    change within a document is asked of reportlab once: the empty text object's start, a
+    font's operator with its leading (the font is registered with the document then, as
+    ``setFont`` registers it), a colour's. A line of printable ASCII is escaped here as
+    ``textLine`` escapes it (the standard fonts' encoding leaves those characters as they
+    are); any other line is written by reportlab's own ``textLine`` (a no-break space, for
+    one, becomes a space in that encoding). A row's cells' outlines are written as
+    ``Canvas.rect`` writes them, as one literal too, each number a column repeats formatted
+    once. The bytes are reportlab's own: tests compare them with its methods' for every
+    Latin-1 character, font and size (tests/report/test_pdf_same.py)."""
+
+    __slots__ = ("_canvas", "_colors", "_fonts", "_numbers", "begin")
+
+    def __init__(self, canvas: Canvas) -> None:
+        self._canvas = canvas
+        # A number as reportlab writes it (``fp_str``), for the columns' places and widths,
+        # which every row repeats.
+        self._numbers: dict[float, str] = {}
+        empty = canvas.beginText().getCode()  # "BT 1 0 0 1 0 0 Tm ET"
+        if not empty.endswith(" ET"):
+            raise RuntimeError(f"unexpected text object from reportlab: {empty!r}")
+        self.begin = empty[: -len(" ET")]
+        self._fonts: dict[tuple[str, float], str] = {}
+        self._colors: dict[Color, str] = {}
+
+    def _added(self, code: str) -> str:
+        """What a text object's *code* holds beyond an empty one's (the calls made on it)."""
+        if not (code.startswith(self.begin + " ") and code.endswith(" ET")):
+            raise RuntimeError(f"unexpected text object from reportlab: {code!r}")
+        return code[len(self.begin) + 1 : -len(" ET")]
+
+    def font(self, style: str, size: float) -> str:
+        """The operator that sets *style* at *size* pt and its line height (``LINE``)."""
+        key = (style, size)
+        op = self._fonts.get(key)
+        if op is None:
+            text = self._canvas.beginText()
+            text.setFont(FONTS[style], size, LINE * size / 7.5 * mm)
+            op = self._fonts[key] = self._added(text.getCode())
+        return op
+
+    def color(self, color: Color) -> str:
+        """The operator that sets the text's fill colour."""
+        op = self._colors.get(color)
+        if op is None:
+            text = self._canvas.beginText()
+            text.setFillColorRGB(*_rgb(color))
+            op = self._colors[color] = self._added(text.getCode())
+        return op
+
+    def number(self, value: float) -> str:
+        """*value* as reportlab writes a number (``fp_str``), remembered: for values that
+        recur (a column's place and width)."""
+        text = self._numbers.get(value)
+        if text is None:
+            text = self._numbers[value] = fp_str(value)
+        return text
+
+    def origin(self, x: float, y: float) -> str:
+        """The operator that starts the next lines at (*x*, *y*) points (``setTextOrigin``);
+        *x* is a column's."""
+        return f"1 0 0 1 {self.number(x)} {fp_str(y)} Tm"
+
+    def borders(self, cells: list[tuple[float, float]], y: float, height: float) -> str:
+        """The outlines of *cells* (each its *x* and width, in points) from *y* up *height*
+        points: ``Canvas.rect``'s operator for a stroked rectangle, one line each (the
+        canvas joins its operators with line breaks, so one literal of them is what a call
+        each would have written)."""
+        bottom, tall = fp_str(y), fp_str(height)
+        number = self.number
+        return "\n".join(f"n {number(x)} {bottom} {number(w)} {tall} re S" for x, w in cells)
+
+    def line(self, style: str, size: float, text: str) -> str:
+        """*text* shown in *style* at *size*, the cursor then on the next line (``textLine``)."""
+        if text.isascii() and text.isprintable():
+            return f"({escapePDF(text.encode('ascii'))}) Tj T*" if text else " T*"
+        drawn = self._canvas.beginText()
+        drawn.setFont(FONTS[style], size, LINE * size / 7.5 * mm)
+        drawn.textLine(text)
+        return self._added(drawn.getCode())[len(self.font(style, size)) + 1 :]
 
 
 class _Page:
@@ -182,7 +292,8 @@ class PdfWriter:
         self.bottom = self.page_h - BOTTOM
         self.page.line_width(0.2)
         self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
-        self._char_widths: dict[str, dict[str, float]] = {}
+        self._measures: dict[tuple[str, float], Callable[[str], float]] = {}
+        self.ops = _RowOps(self.canvas)
 
     # -- pages ------------------------------------------------------------------------------
     def _footer(self) -> None:
@@ -224,19 +335,16 @@ class PdfWriter:
     # -- measuring and drawing blocks of text ---------------------------------------------
     def _measure(self, style: str, size: float) -> Callable[[str], float]:
         """Width in mm of a Latin-1 text in *style* at *size* pt, from the standard font's
-        metrics (``stringWidth`` of each character, once per font)."""
-        font = FONTS[style]
-        widths = self._char_widths.get(font)
-        if widths is None:
-            widths = {chr(c): stringWidth(chr(c), font, 1000) for c in range(0x20, 0x100)}
-            widths.update((chr(c), widths["?"]) for c in _CONTROLS)
-            self._char_widths[font] = widths
-        scale = size * 0.001 / mm
-        table = widths
+        metrics (``_CHAR_WIDTHS``); one function per font and size."""
+        measure = self._measures.get((style, size))
+        if measure is None:
+            table = _CHAR_WIDTHS[FONTS[style]]
+            scale = size * 0.001 / mm
 
-        def measure(text: str) -> float:  # text is latin1()'s: every character in the table
-            return sum(map(table.__getitem__, text)) * scale
+            def measure(text: str) -> float:  # text is latin1()'s: every character in the table
+                return sum(map(table.__getitem__, text)) * scale
 
+            self._measures[style, size] = measure
         return measure
 
     def _lines(self, seg: Segment, width: float) -> list[str]:
@@ -277,41 +385,42 @@ class PdfWriter:
         return lines
 
     def _height(self, segments: list[Segment], width: float) -> float:
-        return sum(len(self._lines(seg, width)) * LINE * seg.size / 7.5 for seg in segments)
+        return _laid_height([(seg, self._lines(seg, width)) for seg in segments])
 
     def _draw(self, segments: list[Segment], x: float, y: float, width: float) -> None:
         """*segments* one under the other from (*x*, *y*), wrapped to *width*: one text
         object for them all (a ``drawString`` a line made one each, and cost twice as much)."""
-        text = self.canvas.beginText()
-        self._write(text, segments, x, y, width, _TextState())
-        self.canvas.drawText(text)
+        code = [self.ops.begin]
+        self._write(code, [(seg, self._lines(seg, width)) for seg in segments], x, y, _TextState())
+        code.append("ET")
+        self.canvas.addLiteral(" ".join(code))
 
     def _write(
         self,
-        text: PDFTextObject,
-        segments: list[Segment],
+        code: list[str],
+        laid: list[tuple[Segment, list[str]]],
         x: float,
         y: float,
-        width: float,
         state: _TextState,
     ) -> None:
-        """*segments* into the text object *text* (``_draw``); *state* is the text object's
+        """The text operators of *laid* (each segment with its wrapped lines) added to
+        *code*, one segment under the other from (*x*, *y*); *state* is the text object's
         font and colour so far, each written out only when it changes (a row's cells share
         one text object and its state)."""
-        for seg in segments:
-            line_h = LINE * seg.size / 7.5
-            lines = self._lines(seg, width)
-            if (seg.style, seg.size) != state.font:
-                state.font = (seg.style, seg.size)
-                text.setFont(FONTS[seg.style], seg.size, line_h * mm)
+        ops, page_h = self.ops, self.page_h
+        for seg, lines in laid:
+            size = seg.size
+            line_h = LINE * size / 7.5
+            if (seg.style, size) != state.font:
+                state.font = (seg.style, size)
+                code.append(ops.font(seg.style, size))
             if seg.color != state.color:
                 state.color = seg.color
-                text.setFillColorRGB(*_rgb(seg.color))
+                code.append(ops.color(seg.color))
             # The baseline: a line's ascent is about 0.8 of the font size.
-            baseline = y + line_h * 0.5 + seg.size * PT * 0.36
-            text.setTextOrigin(x * mm, (self.page_h - baseline) * mm)
-            for line in lines:
-                text.textLine(line)
+            baseline = y + line_h * 0.5 + size * PT * 0.36
+            code.append(ops.origin(x * mm, (page_h - baseline) * mm))
+            code.extend([ops.line(seg.style, size, line) for line in lines])
             y += line_h * len(lines)
         self.y = y
 
@@ -342,7 +451,11 @@ class PdfWriter:
         fill: Color | None = None,
     ) -> None:
         pad = 1.0
-        heights = [self._height(segs, w - 2 * pad) for w, segs in cells]
+        # Each cell's segments wrapped once: measured for the row's height, then drawn.
+        laid = [
+            (width, [(seg, self._lines(seg, width - 2 * pad)) for seg in segments])
+            for width, segments in cells
+        ]
         picture, image_h = None, 0.0
         if image is not None:
             # A JPEG (media.py's thumbnails) is embedded as its own bytes, not re-encoded;
@@ -350,20 +463,26 @@ class PdfWriter:
             picture = ImageReader(io.BytesIO(image))
             pixels_w, pixels_h = picture.getSize()
             image_h = image_w * pixels_h / pixels_w if pixels_w else 0.0
-        height = max([*heights, image_h]) + 2 * pad
+        height = max([*(_laid_height(segments) for _, segments in laid), image_h]) + 2 * pad
         self._ensure(height, header)
         x, y = MARGIN, self.y
         if fill is not None:
             self.canvas.setFillColorRGB(*_rgb(fill))
             self.page.rect(x, y, sum(w for w, _ in cells), height, fill=True)
         # One text object for the row's cells: one a cell cost ~6 % more instructions.
-        text, state = self.canvas.beginText(), _TextState()
-        for width, segments in cells:
-            self.page.rect(x, y, width, height)
+        code, state = [self.ops.begin], _TextState()
+        outlines = []
+        for width, segments in laid:
+            outlines.append((x * mm, width * mm))
             if segments:
-                self._write(text, segments, x + pad, y + pad, width - 2 * pad, state)
+                self._write(code, segments, x + pad, y + pad, state)
             x += width
-        self.canvas.drawText(text)
+        code.append("ET")
+        if outlines:
+            self.canvas.addLiteral(
+                self.ops.borders(outlines, (self.page_h - y - height) * mm, height * mm)
+            )
+        self.canvas.addLiteral(" ".join(code))
         if picture is not None:
             self.page.image(picture, MARGIN + pad, y + pad, image_w, image_h)
         if bad:  # a heavy bar: failed rows stand out in black and white too
