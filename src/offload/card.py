@@ -88,7 +88,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
-from offload.plan.strays import UNASKABLE_STALE_S, stray_partials
+from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
@@ -1706,7 +1706,7 @@ def _remove_stray_partials(
             ledger.revoke({relative_path: latest[relative_path].card for relative_path in revoke})
         except OSError:
             keep.update(path for path in strays if path in proofs)
-    return _unlink_each(path for path in strays if path not in keep)
+    return remove_strays(path for path in strays if path not in keep)
 
 
 def _unlink_each(paths: Iterable[str | Path]) -> int:
