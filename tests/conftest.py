@@ -194,6 +194,18 @@ def tmpfs_mount(tmp_path: Path) -> Iterator[Callable[..., mounts.Mount]]:
 
 
 @pytest.fixture
+def bind_mount() -> Iterator[Callable[[Path, Path], mounts.Mount]]:
+    """Factory: ``bind_mount(source, path) -> Mount`` (the folder *source* seen at *path*)."""
+    _skip_if(mounts.unavailable_reason("bind"))
+    with contextlib.ExitStack() as stack:
+
+        def make(source: Path, path: Path) -> mounts.Mount:
+            return stack.enter_context(mounts.bind_mount(source, path))
+
+        yield make
+
+
+@pytest.fixture
 def ext4_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.Ext4Loop]]:
     """Factory: ``ext4_loop(size_bytes=32 MiB, *, path=None, mkfs_args=()) -> Ext4Loop``."""
     _skip_if(mounts.unavailable_reason("ext4"))

@@ -88,7 +88,7 @@ from offload.plan import (
     preflight,
     scan_source,
 )
-from offload.plan.strays import UNASKABLE_STALE_S, stray_partials
+from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
 from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
@@ -664,10 +664,17 @@ def _plan(
     # The copies read back before the job may be written again (found wrong, or replaced by
     # the policy): the free space holds as many of the largest of them as the engine can
     # write at once beside their old copies (``space.rewrite_room``); a trusted one needs none.
+    # Those --reverify reads back (the ledger vouches for them; not found wrong by their
+    # size alone) are written again only if found wrong: no room is required for them, a
+    # warning says when it is short.
     rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
+    expected_equal: dict[int, set[str]] = {plan.index: set() for plan in local}
     for check in checks:
         if check.destination_index in rechecked:
-            rechecked[check.destination_index].add(tasks[check.task_index].source.relative_path)
+            relative_path = tasks[check.task_index].source.relative_path
+            rechecked[check.destination_index].add(relative_path)
+            if check.kind is CheckKind.REVERIFY and not check.changed:
+                expected_equal[check.destination_index].add(relative_path)
     # The S3 ones only compared with each other (the same bucket and prefix named twice).
     checked = preflight(
         tree,
@@ -675,6 +682,7 @@ def _plan(
         allow_card_destination=options.allow_card_destination,
         needed=needed,
         rechecked=rechecked,
+        expected_equal=expected_equal,
         remote=[plan for plan in plans if plan.index in backends],
         # The room kept for our own files (ledger, manifests, reports) scales with these.
         algorithms=options.copy.algorithms,
@@ -1707,7 +1715,7 @@ def _remove_stray_partials(
             ledger.revoke({relative_path: latest[relative_path].card for relative_path in revoke})
         except OSError:
             keep.update(path for path in strays if path in proofs)
-    return _unlink_each(path for path in strays if path not in keep)
+    return remove_strays(path for path in strays if path not in keep)
 
 
 def _unlink_each(paths: Iterable[str | Path]) -> int:

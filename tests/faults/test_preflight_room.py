@@ -334,3 +334,49 @@ def test_a_rerun_after_a_kill_counts_the_partials_it_removes_as_free(
         "C0001.bin",
         "C0002.bin",
     ]
+
+
+def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """A card offloaded, the drive then filled but for less than one clip: ``--reverify``
+    re-reads every copy (nothing to write when they verify) and warns that a copy found
+    wrong could not be written again there. Failed before: refused, exit 64, "not enough
+    free space ... the copy needs" the room of rewrites that verified copies never need.
+    Then a copy rots in place (same size and date): the re-read finds it, names it, and its
+    new copy fails for want of room, the old one left; with room again, ``--overwrite``
+    (what the warning says) copies it anew."""
+    drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
+    card = make_card(tmp_path / "card", 3, 4 * MIB)
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    st = os.statvfs(drive)
+    filler = drive / "filler"
+    with open(filler, "wb") as out:
+        os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - 2 * MIB)
+        os.fsync(out.fileno())
+
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    assert "not enough free space" not in output
+    assert "--reverify: " in output and "not for writing again the copies" in output, output
+    assert "3 copies were recorded by an earlier run: read back again now and matched" in output
+
+    copy = drive / card.name / "C0001.bin"
+    before = copy.stat()
+    with open(copy, "r+b") as f:
+        f.seek(1000)
+        f.write(b"\xff" * 16)
+        os.fsync(f.fileno())
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code != 0, output
+    assert "copy no longer matches, copying it again" in output and "C0001.bin" in output
+    assert "No space left on device" in output
+    assert copy.exists() and copy.stat().st_size == before.st_size  # left, not half-written
+    assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
+    filler.unlink()
+    code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    assert copy.read_bytes() == (card / "C0001.bin").read_bytes()

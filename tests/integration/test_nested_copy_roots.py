@@ -188,3 +188,150 @@ def test_a_partial_an_earlier_run_of_this_process_left_is_removed(tmp_path: Path
     report = run_offload(plan_offload(card, [tmp_path / "d1"], OffloadOptions()))
     assert report.exit_code == 0 and report.removed_partials == 1
     assert partials(folder) == []
+
+
+def _hold_and_release(
+    held: subprocess.Popen[str], reader: FaultyFS, stall: str, body: Callable[[], None]
+) -> str:
+    """Run *body* while *held* (a live run) is stalled mid-file by *reader*, then let it go;
+    its stderr, once it ended (it must end with 0)."""
+    try:
+        body()
+        reader.release(stall)
+        _out, err = held.communicate(timeout=120)
+        assert held.returncode == 0, err
+        return err
+    finally:
+        if held.poll() is None:
+            held.kill()
+            reader.release()
+            held.communicate()
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(300)
+def test_a_run_leaves_the_partial_of_a_live_run_that_reaches_the_folder_by_a_bind_mount(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    bind_mount: Callable[[Path, Path], object],
+) -> None:
+    """The live run writes ``d1/shoot/day2/BIG.MOV`` (copy root ``d1/shoot``); the other
+    offloads a card into ``view/day2``, a bind mount of that same folder (copy root
+    ``view/day2``). No path above ``view/day2`` leads to ``d1/shoot``, so the locks the
+    other run asks do not include the live one's. Failed before: the other run removed the
+    live partial as a killed run's, and the live run failed its read-back."""
+    reader = faulty_fs()
+    dest = tmp_path / "d1"
+    dest.mkdir()
+    make_card(reader.backing / "shoot", {"day2/BIG.MOV": 24 * MIB, "notes.txt": 512})
+    stall = reader.stall("read", path="shoot/day2/BIG.MOV", offset=12 * MIB)
+    shared = dest / "shoot" / "day2"
+    held = subprocess.Popen(
+        offload_cli("--report-dir", tmp_path / "r1", *NO_MHL, reader.mountpoint / "shoot", dest),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def other_run() -> None:
+        reader.wait_stalled(stall, timeout_s=60)
+        live_partials = wait_for_partial(shared)
+        view = tmp_path / "view"
+        bind_mount(shared, view / "day2")
+        card = make_card(tmp_path / "cards" / "day2", {"C001.MOV": 300_000})
+        other = run(offload_cli("--report-dir", tmp_path / "r2", *NO_MHL, card, view))
+        assert other.returncode == 0, other.stderr
+        assert (view / "day2" / "C001.MOV").read_bytes() == (card / "C001.MOV").read_bytes()
+        # The live run's partial is still there, seen through either path.
+        assert set(live_partials) <= set(partials(shared))
+
+    _hold_and_release(held, reader, stall, other_run)
+    entry = Ledger(dest / "shoot").load()["day2/BIG.MOV"]
+    assert entry.state == "verified"
+    assert (shared / "BIG.MOV").read_bytes() == (
+        reader.backing / "shoot" / "day2" / "BIG.MOV"
+    ).read_bytes()
+    assert partials(shared) == []
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(300)
+def test_a_card_run_leaves_the_partial_of_a_live_pfndispatchcopy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A live ``pfndispatchcopy`` (one file, no copy root, no lock) writes ``d1/day2/BIG.MOV``;
+    an offload of a card into ``d1`` (copy root ``d1/day2``) starts meanwhile. Failed before:
+    the offload removed the one-file copy's partial as a killed run's, and that copy failed
+    its read-back."""
+    reader = faulty_fs()
+    make_card(reader.backing, {"BIG.MOV": 24 * MIB})
+    stall = reader.stall("read", path="BIG.MOV", offset=12 * MIB)
+    folder = tmp_path / "d1" / "day2"
+    folder.mkdir(parents=True)
+    held = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "offload.cli.pfndispatchcopy",
+            str(reader.mountpoint / "BIG.MOV"),
+            str(folder / "BIG.MOV"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def card_run() -> None:
+        reader.wait_stalled(stall, timeout_s=60)
+        live_partials = wait_for_partial(folder)
+        card = make_card(tmp_path / "cards" / "day2", {"C001.MOV": 300_000})
+        other = run(offload_cli("--report-dir", tmp_path / "r2", *NO_MHL, card, tmp_path / "d1"))
+        assert other.returncode == 0, other.stderr
+        assert set(live_partials) <= set(partials(folder))
+
+    _hold_and_release(held, reader, stall, card_run)
+    assert (folder / "BIG.MOV").read_bytes() == (reader.backing / "BIG.MOV").read_bytes()
+    assert partials(folder) == []
+
+
+# A writer that claims a partial (as an offload's writer does) and waits.
+CLAIMING_WRITER = textwrap.dedent(
+    """
+    import os, sys, time
+    from offload.destinations.claim import claim
+    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    os.write(fd, bytes(1 << 20))
+    print(claim(fd), flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_a_claimed_partial_is_kept_until_its_writer_is_gone(tmp_path: Path) -> None:
+    """``claim``: a live writer's partial is claimed and not removed; once the writer is
+    killed it is unclaimed and removed. A partial removed before its claim was granted is
+    told to its writer (its claim answers False)."""
+    from offload.destinations.claim import claim, claimed, remove_unclaimed
+    from offload.destinations.naming import partial_name
+
+    path = tmp_path / partial_name("CLIP.MOV")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", CLAIMING_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "True"
+        assert claimed(str(path)) is True
+        assert remove_unclaimed(str(path)) is False
+        assert path.exists()
+    finally:
+        stop(writer)
+    assert claimed(str(path)) is False
+    assert remove_unclaimed(str(path)) is True
+    assert not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        os.unlink(path)  # a clean-up's, between the writer's open and its claim
+        assert claim(fd) is False
+    finally:
+        os.close(fd)

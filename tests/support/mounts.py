@@ -42,6 +42,7 @@ _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.unshare.argtypes = [ctypes.c_int]
 
 CLONE_NEWNS = 0x00020000
+MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
@@ -56,6 +57,7 @@ _FIEMAP_EXTENT = struct.Struct("=QQQ16xI12x")
 
 TOOLS = {
     "tmpfs": (),
+    "bind": (),
     "ext4": ("mkfs.ext4", "mount"),
     "exfat": ("losetup", "mkfs.exfat", "mount.exfat-fuse"),
     "ntfs": ("losetup", "mkfs.ntfs", "ntfs-3g"),
@@ -278,6 +280,24 @@ def tmpfs(path: Path, size_bytes: int, nr_inodes: int | None = None) -> Iterator
         raise MountError(f"mount tmpfs on {path}: {os.strerror(code)}")
     try:
         yield Mount(path, "tmpfs", "tmpfs")
+    finally:
+        unmount(path)
+
+
+@contextlib.contextmanager
+def bind_mount(source: Path, path: Path) -> Iterator[Mount]:
+    """Bind-mount the folder ``source`` at ``path``: the same folder reached by a second
+    path, which no ``..`` from ``path`` leads back from."""
+    reason = unavailable_reason("bind")
+    if reason:
+        raise MountError(reason)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if _libc.mount(os.fsencode(source), os.fsencode(path), None, MS_BIND, None) != 0:
+        code = ctypes.get_errno()
+        raise MountError(f"mount --bind {source} {path}: {os.strerror(code)}")
+    try:
+        yield Mount(path, "bind", str(source))
     finally:
         unmount(path)
 

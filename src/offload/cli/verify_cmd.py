@@ -204,6 +204,8 @@ def report_dict(
             "unverifiable": len(lists["unverifiable"]),
             "dangling": len(lists["dangling"]),
             "bytes_read": bytes_read,
+            # Recorded, not recomputed: a pass is of the files alone (docs/json.md).
+            "folder_hashes_unchecked": 0 if report is None else report.folder_hashes_unchecked,
         },
         "verified": lists["verified"],
         "changed": changed,
@@ -625,6 +627,13 @@ def _print_human(
             if remote
             else f"{plural(reads, 'file')} read from the media"
             + (f", {through_cache} through a cache)" if through_cache else ")")
+        )
+        + (
+            f"\nFolder hashes not checked: the history records them for "
+            f"{plural(report.folder_hashes_unchecked, 'folder')}; each file was checked on "
+            "its own (ascmhl-debug verify -dh checks folder hashes)"
+            if report.folder_hashes_unchecked
+            else ""
         )
         + (
             f"\nRecorded in {printable_name(str(report.generation))}"

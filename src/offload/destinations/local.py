@@ -6,8 +6,11 @@ filesystem by ``probe_features``, or switched off by a caller, which is how the 
 every fallback on Linux):
 
 * partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
-  final folder; large files are written with O_DIRECT in page-aligned chunks (the tail
-  buffered, in calls of ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
+  final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
+  creation until they are published or removed, so another run's clean-up of killed runs'
+  partials knows a live one, whatever path it reached the folder by); large files are
+  written with O_DIRECT in page-aligned chunks (the tail buffered, in calls of
+  ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
   open (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for
   a short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
   buffered.
@@ -45,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.claim import claim
 from offload.destinations.naming import name_problem, partial_name
 from offload.errors import DestinationError
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
@@ -63,6 +67,9 @@ from offload.results import CacheBypass
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+# A partial removed by another run's clean-up in the instant between its creation and its
+# claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
+_CLAIM_ATTEMPTS = 3
 # Files smaller than this are written buffered: below a page-aligned MiB nothing would be
 # written direct anyway.
 MIN_DIRECT_WRITE_BYTES = 1024 * 1024
@@ -161,6 +168,7 @@ class LocalPartial:
         self._write_call_size = write_call_size
         self._below = below  # told when this file is durable (a read-back drops it again)
         self._fd: int | None = None
+        self._claim: int | None = None  # holds the claim from ``seal`` on
 
     @property
     def final_path(self) -> Path:
@@ -184,19 +192,39 @@ class LocalPartial:
                 cursor = os.path.dirname(cursor)
             os.makedirs(folder, exist_ok=True)
             self.created_dirs = [Path(made) for made in reversed(missing)]
+        for _attempt in range(_CLAIM_ATTEMPTS):
+            fd = self._open()
+            if claim(fd):
+                self._fd = fd
+                return
+            # Removed by another run's clean-up before the claim was granted (an instant
+            # after the open: ``destinations.claim``): a new partial, under a new name.
+            os.close(fd)
+            self.direct = False
+            self.partial_name = partial_name(os.path.basename(self.final_text))
+            self.partial_text = os.path.join(self.folder_text, self.partial_name)
+            self._partial_path = None
+        raise OSError(
+            errno.ENOENT,
+            "the partial file was removed as soon as it was created",
+            self.partial_text,
+        )
+
+    def _open(self) -> int:
+        """Create the partial (O_EXCL), with O_DIRECT where asked and taken."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         if self._want_direct and O_DIRECT:
             try:
-                self._fd = os.open(self.partial_text, flags | O_DIRECT, 0o666)
+                fd = os.open(self.partial_text, flags | O_DIRECT, 0o666)
                 self.direct = True
-                return
+                return fd
             except OSError as exc:
                 if exc.errno != errno.EINVAL:
                     raise
                 # EINVAL from open with O_DIRECT: the file may exist now; start over plainly.
                 if os.path.lexists(self.partial_text):
                     os.unlink(self.partial_text)
-        self._fd = os.open(self.partial_text, flags, 0o666)
+        return os.open(self.partial_text, flags, 0o666)
 
     @property
     def fd(self) -> int:
@@ -273,9 +301,23 @@ class LocalPartial:
         # must be dropped again before this file is read back.
         self._below.written()
         size = os.fstat(fd).st_size
+        # The claim is the open file description's: a duplicate keeps it until the partial
+        # is published or removed, while close() still reports a deferred write error (NFS,
+        # FUSE: each close() flushes).
+        self._claim = os.dup(fd)
         self._fd = None
-        os.close(fd)  # close() can report a deferred write error (NFS, FUSE)
+        os.close(fd)
         return size
+
+    def release_claim(self) -> None:
+        """Close what holds the claim (``destinations.claim``), once the partial is
+        published or removed. Never raises."""
+        if self._claim is not None:
+            fd, self._claim = self._claim, None
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def discard(self) -> None:
         if self._fd is not None:
@@ -284,6 +326,9 @@ class LocalPartial:
                 os.close(fd)
             except OSError:
                 pass
+        # Released before the unlink: a FUSE filesystem (libfuse's high-level API) would
+        # keep an unlinked file that is still open under a hidden name until it is closed.
+        self.release_claim()
         if not self.published:
             try:
                 os.unlink(self.partial_text)
@@ -403,6 +448,7 @@ class LocalDestination:
                 links=self.features.hard_links,
             )
         own.published = True
+        own.release_claim()
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """Fsync the folders the files are in, and each folder above them whose entry for

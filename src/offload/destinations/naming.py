@@ -55,10 +55,22 @@ def partial_token(name: str) -> str | None:
 
 
 def keep_both_name(final_path: Path, attempt: int) -> Path:
-    """``clip.mov`` → ``clip (1).mov`` (attempt 1), ``clip (2).mov`` ..."""
-    suffix = "".join(final_path.suffixes[-1:])
-    stem = final_path.name[: len(final_path.name) - len(suffix)] if suffix else final_path.name
-    return final_path.with_name(f"{stem} ({attempt}){suffix}")
+    """``clip.mov`` → ``clip (1).mov`` (attempt 1), ``clip (2).mov`` ... (``keep_both_text``)."""
+    return final_path.with_name(keep_both_text(final_path.name, attempt))
+
+
+def keep_both_text(name: str, attempt: int) -> str:
+    """The name a copy kept beside *name* takes (``--keep-both``), the one rule of every
+    destination (a disk's file, an object's key): `` (attempt)`` before the extension, the
+    text after the last dot when there is one and something but dots comes before it
+    (``clip.mov`` → ``clip (1).mov``, ``a.tar.gz`` → ``a.tar (1).gz``); else after the whole
+    name (``clip.`` → ``clip. (1)``: a trailing dot is no extension, and dropping it would
+    name another file; ``.hidden`` → ``.hidden (1)``). Our own rule, not ``pathlib``'s, whose
+    suffix rules differ between Python versions."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not extension or not stem.strip("."):
+        return f"{name} ({attempt})"
+    return f"{stem} ({attempt}).{extension}"
 
 
 def name_problem(name: str, max_name_bytes: int) -> str | None:

@@ -35,7 +35,8 @@ already on the service, and as the source is streamed again skips every part who
 (the service's CRC32/SHA256, else its MD5 ETag) matches the source's bytes; the rest are sent.
 Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``). Another run's
 record is touched only when that run cannot be writing it (``S3Destination.may_take_over``:
-this run holds the copy root's lock, ``s3lock``; or that run is gone; or it is old).
+no live lock at or above its key names that run, ``s3lock.live_tokens_above``, and this run
+holds the copy root's lock, ``s3lock``; or that run is gone; or it is old).
 
 Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
 the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
@@ -945,12 +946,17 @@ class S3Destination:
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run: it is
-        this process's; or this run holds the lock of the copy root the key lies in (``s3lock``:
-        every other run into it is over); or the run that made it is gone (this host, its pid
-        no longer runs); or it is older than ``abandon_after_s``. Otherwise another run may be
+        this process's; else never while a live lock of a copy root at or above the key
+        names the run that made it, or a lock there cannot be read (``live_run_may_own``);
+        else when this run holds the lock of the copy root the key lies in (``s3lock``:
+        every other run into it is over, but for one of a copy root nested with it, which
+        the lock check saw); or the run that made it is gone (this host, its pid no longer
+        runs); or it is older than ``abandon_after_s``. Otherwise another run may be
         writing it now (a one-file copy holds no lock), and it is not ours to touch."""
         if record.get("run") == _RUN_TOKEN:
             return True
+        if self.live_run_may_own(key, record, {}):
+            return False
         if any(not root or key.startswith(f"{root}/") for root in self.locked_roots):
             return True
         created = record.get("created_at")
@@ -962,6 +968,20 @@ class S3Destination:
 
         return holder_gone(record.get("host"), record.get("pid"), record.get("pid_space"))
 
+    def live_run_may_own(
+        self, key: str, record: Mapping[str, Any], seen: dict[str, set[str] | None]
+    ) -> bool:
+        """Whether the run that made the upload *record* may be writing it now as the holder
+        of a copy root's lock: a live lock at or above *key* names its token, or one there
+        cannot be read (``s3lock.live_tokens_above``; *seen*: the answers so far). Copy
+        roots may nest (``--into`` a copy root's folder, or a card's folder holding another
+        card's copy root): a run's own lock, or its record's age, says nothing of a run into
+        a copy root nested with it."""
+        from offload.destinations.s3lock import live_tokens_above
+
+        tokens = live_tokens_above(self, key, seen)
+        return tokens is None or record.get("run") in tokens
+
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
         returns their keys.
@@ -969,13 +989,16 @@ class S3Destination:
         Ours: recorded under ``.offload/uploads/``, or stored under ``.offload/staging/``.
         Uploads kept: those of keys this run is about to write (``open_upload`` resumes
         them, or aborts them if they cannot be resumed); kept too, uploads and staging
-        objects younger than ``abandon_after_s`` (another run may be writing them). A record
-        whose upload the service no longer has is dropped. Raises OSError if the records
-        cannot be listed.
+        objects younger than ``abandon_after_s`` (another run may be writing them), and
+        uploads, whatever their age, of a run that a live lock of a copy root at or above
+        their key names (``live_run_may_own``: a run of days into a nested copy root). A
+        record whose upload the service no longer has is dropped. Raises OSError if the
+        records cannot be listed.
         """
         keep = set(keys_of_this_run)
         keep |= {self.staging_key(key) for key in keep}  # a replacement's upload resumes too
         aborted: list[str] = []
+        seen: dict[str, set[str] | None] = {}  # copy root → its live lock's token
         cutoff = self.started_at - self.settings.abandon_after_s
         # Staging objects (a replacement verified but not yet copied, or copied but not yet
         # deleted, when a run was killed): deleted once as old, whatever this run writes
@@ -997,7 +1020,7 @@ class S3Destination:
             if not self._upload_in_progress(key, upload_id):
                 self._drop_record(key)
                 continue
-            if created < cutoff:
+            if created < cutoff and not self.live_run_may_own(key, record, seen):
                 self.abort_upload(key, upload_id)
                 aborted.append(key)
         return aborted

@@ -36,6 +36,10 @@ Contract:
 * A lock of this process (its pid, in its process space) that this process does not hold
   now is a leftover of an earlier run of it (its release failed with the service gone):
   stale.
+* A lock also tells which run's upload records are live (``live_tokens_above``): a live
+  lock of a copy root at or above a record's key that names the record's run token keeps
+  that upload from being resumed or aborted by another run (``S3Destination.may_take_over``,
+  ``abort_abandoned``), whose own lock says nothing of a copy root nested with its own.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
   locked for ``stale_after_s`` (the message says until when, and that deleting the object
   frees it).
@@ -159,36 +163,11 @@ class S3CopyRootLock:
         self._thread.start()
 
     def _read(self) -> tuple[object, str, float] | None:
-        """The lock there: its holder (parsed body, or None), ETag and age in seconds by the
-        service's clock; None if there is none."""
-        store = self.store
-        try:
-            answer = store.client.get_object(Bucket=store.url.bucket, Key=self.key)
-            with answer["Body"] as body:
-                raw = body.read(64 * 1024)
-        except Exception as exc:
-            from offload.destinations.s3 import _error_code
-
-            code, status = _error_code(exc)
-            if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise store._error(exc, "cannot read the lock", self.key) from exc
-        try:
-            holder: object = json.loads(raw.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            holder = None
-        return holder, str(answer.get("ETag", "")), _age_s(answer)
+        """The lock there (``read_lock``)."""
+        return read_lock(self.store, self.key)
 
     def _stale(self, holder: object, age_s: float) -> bool:
-        if age_s >= self.stale_after_s:
-            return True
-        if not isinstance(holder, dict):
-            return False
-        host, pid, space = holder.get("host"), holder.get("pid"), holder.get("pid_space")
-        if pid == os.getpid() and same_process_space(host, space):
-            with _HELD_LOCK:
-                return (self.store.url.bucket, self.key) not in _HELD
-        return holder_gone(host, pid, space)
+        return is_stale(holder, age_s, self.stale_after_s, (self.store.url.bucket, self.key))
 
     def _take_over(self, etag: str) -> bool:
         """Replace the stale lock of *etag* by ours; False if another run changed it first."""
@@ -312,6 +291,81 @@ class S3CopyRootLock:
                 self.store.delete_key(self.key)
         except Exception:
             pass  # left behind: stale once its holder is gone (the module's contract)
+
+
+def read_lock(store: S3Destination, key: str) -> tuple[object, str, float] | None:
+    """The lock object at *key*: its holder (parsed body, or None), ETag and age in seconds
+    by the service's clock; None if there is none. Raises OSError (the service)."""
+    try:
+        answer = store.client.get_object(Bucket=store.url.bucket, Key=key)
+        with answer["Body"] as body:
+            raw = body.read(64 * 1024)
+    except Exception as exc:
+        from offload.destinations.s3 import _error_code
+
+        code, status = _error_code(exc)
+        if status == 404 or code in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise store._error(exc, "cannot read the lock", key) from exc
+    try:
+        holder: object = json.loads(raw.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        holder = None
+    return holder, str(answer.get("ETag", "")), _age_s(answer)
+
+
+def is_stale(holder: object, age_s: float, stale_after_s: float, where: tuple[str, str]) -> bool:
+    """Whether a lock whose body is *holder*, last written *age_s* ago, at *where* (bucket,
+    key), is stale (the module's contract): not refreshed for *stale_after_s*, or its holder
+    provably gone, or a lock of this process that this process does not hold now."""
+    if age_s >= stale_after_s:
+        return True
+    if not isinstance(holder, dict):
+        return False
+    host, pid, space = holder.get("host"), holder.get("pid"), holder.get("pid_space")
+    if pid == os.getpid() and same_process_space(host, space):
+        with _HELD_LOCK:
+            return where not in _HELD
+    return holder_gone(host, pid, space)
+
+
+def live_tokens_above(
+    store: S3Destination, key: str, seen: dict[str, set[str] | None]
+) -> set[str] | None:
+    """The run tokens (``holder["token"]``, the ``run`` of the upload records a run writes)
+    of the live locks of the copy roots at or above *key*'s folder, the bucket's top
+    included; None when a lock there cannot be read, or names no token: any run may then be
+    live there. Copy roots may nest, so the lock of a copy root above or below this run's
+    own may be the one that covers the key. *seen* keeps each copy root's answer for the
+    next key (one call of ``abort_abandoned``). Never raises."""
+    parts = key.split("/")[:-1]
+    roots = ["", *("/".join(parts[: n + 1]) for n in range(len(parts)))]
+    tokens: set[str] = set()
+    for root in roots:
+        if root not in seen:
+            seen[root] = _live_tokens_of(store, root)
+        found = seen[root]
+        if found is None:
+            return None
+        tokens |= found
+    return tokens
+
+
+def _live_tokens_of(store: S3Destination, copy_root_key: str) -> set[str] | None:
+    """The token of the live lock of one copy root ({} when none is live there), None when
+    it cannot be read or names no token."""
+    key = lock_key(copy_root_key)
+    try:
+        found = read_lock(store, key)
+    except OSError:
+        return None
+    if found is None:
+        return set()
+    holder, _etag, age_s = found
+    if is_stale(holder, age_s, STALE_AFTER_S, (store.url.bucket, key)):
+        return set()
+    token = holder.get("token") if isinstance(holder, dict) else None
+    return {token} if isinstance(token, str) else None
 
 
 def _age_s(answer: Mapping[str, Any]) -> float:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from offload.destinations.naming import keep_both_text
 from offload.errors import UsageError
 
 SCHEME = "s3://"
@@ -84,12 +85,10 @@ def parse_s3_url(text: str) -> S3Url:
 
 
 def keep_both_key(key: str, attempt: int) -> str:
-    """``a/clip.mov`` → ``a/clip (1).mov`` (attempt 1), ``a/clip (2).mov`` ... (as for files)."""
+    """``a/clip.mov`` → ``a/clip (1).mov`` (attempt 1), ``a/clip (2).mov`` ...: the name a
+    file kept beside another takes on a disk (``naming.keep_both_text``)."""
     folder, _, name = key.rpartition("/")
-    stem, dot, suffix = name.rpartition(".")
-    if not dot or not stem:
-        stem, suffix = name, ""
-    renamed = f"{stem} ({attempt}).{suffix}" if suffix else f"{stem} ({attempt})"
+    renamed = keep_both_text(name, attempt)
     return f"{folder}/{renamed}" if folder else renamed
 
 

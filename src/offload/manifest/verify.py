@@ -121,6 +121,11 @@ class VerifyReport:
     symlinks that lead nowhere (dangling or looping), not recorded: nothing to read, not
     counted against ``passed``. ``nested``: the roots of nested histories checked against
     their own history (their files are in the lists above, with their full paths).
+    ``folder_hashes_unchecked``: the folders (the root included) for which the ASC MHL
+    history records a folder hash (``<directoryhash>``, ``<roothash>``, any generation),
+    nested histories' included; this check does not recompute them (each file is checked
+    on its own; ``ascmhl-debug verify -dh`` checks them), and says so rather than let a
+    pass read as if they were.
     """
 
     root: Path
@@ -134,6 +139,7 @@ class VerifyReport:
     generation: Path | None = None
     dangling: tuple[str, ...] = ()
     nested: tuple[str, ...] = ()
+    folder_hashes_unchecked: int = 0
 
     @property
     def passed(self) -> bool:
@@ -390,8 +396,21 @@ def verify_tree(
         generation=generation,
         dangling=tuple(tree.dangling),
         nested=tuple(tree.nested),
+        folder_hashes_unchecked=_hashed_folders(history),
     )
     return _merge(report, nested_reports)
+
+
+def _hashed_folders(history: History) -> int:
+    """How many folders (the root as ``"."``) any generation of *history* records a folder
+    hash for (a content or structure hash: an empty ``<roothash>`` holds none)."""
+    folders = {
+        record.path
+        for generation in history.generations
+        for record in (*generation.directories, generation.root_hash)
+        if record is not None and (record.content or record.structure)
+    }
+    return len(folders)
 
 
 def _missing_folders(
@@ -460,6 +479,7 @@ def _verify_nested(
         unreadable=paths(inner.unreadable),
         dangling=paths(inner.dangling),
         nested=(folder, *paths(inner.nested)),
+        folder_hashes_unchecked=inner.folder_hashes_unchecked,
     )
 
 
@@ -486,6 +506,8 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         generation=report.generation,
         dangling=joined("dangling"),
         nested=tuple(sorted({*report.nested, *(n for o in others for n in o.nested)})),
+        folder_hashes_unchecked=report.folder_hashes_unchecked
+        + sum(other.folder_hashes_unchecked for other in others),
     )
 
 

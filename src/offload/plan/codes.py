@@ -25,6 +25,9 @@ class PreflightCode(StrEnum):
     DEST_OVERLAP = "dest-overlap"
     TARGET_TYPE_CONFLICT = "target-type-conflict"
     INSUFFICIENT_SPACE = "insufficient-space"
+    # A warning: room for the copy, but not for writing again the copies ``--reverify``
+    # reads back should they be found wrong (each is written beside its old copy first).
+    REVERIFY_ROOM_SHORT = "reverify-room-short"
     # Fewer free inodes (files and folders the filesystem can still create) than the copy
     # creates: free space does not help. An error where the numbers are a kernel
     # filesystem's; a warning on a FUSE filesystem (sshfs, s3fs, rclone: made-up numbers).

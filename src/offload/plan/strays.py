@@ -30,17 +30,26 @@ its partial's mtime with every write; its one pause without writes is the read-b
 file (minutes; an hour for hundreds of GB on a slow drive), far below 12 hours, while a
 re-run on the next shooting day gets the room back.
 
-Not seen: a live writer that holds no lock above the folder (``pfndispatchcopy``, one
-reaching the folder through a bind mount; on a lockless filesystem, one silent for 12
-hours); as before, a live ``pfndispatchcopy`` must not share a card's folders.
+A live writer also claims each partial it writes (``destinations.claim``: a shared
+``flock`` on the file itself, from its creation until it is renamed or removed), so a
+partial that is claimed is never a stray, whatever the locks above say: that covers the
+writers no lock above the folder names, a ``pfndispatchcopy`` (or any one-file copy, which
+takes no copy root's lock) and a run that reached the same folder by another path (a bind
+mount of a sub-folder, a symlinked folder). A stray is removed while its exclusive lock is
+held (``claim.remove_unclaimed``), so a writer cannot claim it in between.
+
+Not seen: a live writer on a filesystem without locks, silent for 12 hours; and a partial of
+an older version (which takes no claim) whose run reached the folder by another path or
+holds no copy root's lock.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
+from offload.destinations.claim import claimed, remove_unclaimed
 from offload.destinations.naming import is_partial_name, partial_token
 from offload.lock import CANNOT_ASK, other_holder
 from offload.plan.destination import DestinationPlan
@@ -95,6 +104,8 @@ def stray_partials(
                 continue
             if not entry.is_file(follow_symlinks=False):
                 continue
+            if claimed(entry.path):
+                continue  # a live writer's, whichever path it writes it by
             if unaskable and now - st.st_mtime < UNASKABLE_STALE_S:
                 if kept is not None:
                     kept.append((entry.path, st.st_blocks * 512))
@@ -133,3 +144,10 @@ def _live_tokens(
         if parent == current:
             return tokens, unaskable
         current = parent
+
+
+def remove_strays(paths: Iterable[str]) -> int:
+    """Delete each of the stray partials *paths* (``stray_partials``' answer) but one a live
+    writer claimed since (``claim.remove_unclaimed``); returns how many were deleted. Never
+    raises: one that cannot be deleted is kept, the next run tries again."""
+    return sum(remove_unclaimed(path) for path in paths)

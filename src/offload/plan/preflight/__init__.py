@@ -78,6 +78,7 @@ def preflight(
     create_folders: bool = False,
     needed: Mapping[int, AbstractSet[str]] | None = None,
     rechecked: Mapping[int, AbstractSet[str]] | None = None,
+    expected_equal: Mapping[int, AbstractSet[str]] | None = None,
     remote: Sequence[DestinationPlan] = (),
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
@@ -120,7 +121,10 @@ def preflight(
     again beside its old copy (found wrong, or replaced by the existing-file policy), so the
     free space must hold the largest of them as well; a file the ledger alone vouches for is
     never written, and no room is kept for it. Without ``needed``, room is kept for the
-    largest file already there.
+    largest file already there. ``expected_equal``, by destination index, is which of the
+    ``rechecked`` ones the ledger vouches for (``--reverify``): written again only if found
+    wrong, their room is not required, and a warning (``reverify-room-short``) says when
+    the free space could not hold their new copies.
 
     ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
     by their backend when opened, planned under a stand-in root): only compared with each
@@ -244,6 +248,7 @@ def preflight(
             out,
             to_write=None if needed is None else needed.get(plan.index, frozenset()),
             may_rewrite=None if needed is None else (rechecked or {}).get(plan.index, frozenset()),
+            expected_equal=(expected_equal or {}).get(plan.index, frozenset()),
             reserve_inodes=reserve.inodes,
             entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
         )
@@ -273,6 +278,7 @@ def preflight(
                 required_bytes=check.required_bytes,
                 free_inodes=inodes,
                 required_inodes=check.required_inodes,
+                rewrite_if_wrong_bytes=check.rewrite_if_wrong_bytes,
                 # A card's re-run removes them (one file: pfndispatchcopy removes none).
                 reclaimable_bytes=0
                 if tree.root_is_file

@@ -45,6 +45,10 @@ class DestinationCheck:
     # The partial files an interrupted run left where this offload writes (``plan.strays``):
     # the run removes them before its first byte, so their room counts as free.
     reclaimable_bytes: int = 0
+    # Room that writing again the copies ``--reverify`` reads back would take, were they
+    # found wrong (``space.rewrite_room``): not in ``required_bytes`` (a copy of ours is
+    # expected to verify), but a warning says when the free space falls short of it.
+    rewrite_if_wrong_bytes: int = 0
 
 
 @dataclass(frozen=True)

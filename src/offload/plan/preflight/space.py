@@ -194,6 +194,7 @@ def check_targets(
     *,
     to_write: AbstractSet[str] | None = None,
     may_rewrite: AbstractSet[str] | None = None,
+    expected_equal: AbstractSet[str] = frozenset(),
     reserve_inodes: int = 0,
     entries: FolderEntries = "posix",
 ) -> DestinationCheck:
@@ -208,7 +209,11 @@ def check_targets(
     through a second job; an existing file the overwrite or keep-both policy replaces or
     keeps), so both take room at once, one file at a time. A file already there that this
     run only trusts (the ledger's) is never written: nothing is kept for it, so a re-run
-    with nothing to copy needs no more than the reserve.
+    with nothing to copy needs no more than the reserve. Those of *may_rewrite* also in
+    *expected_equal* (the copies of ours ``--reverify`` reads back, which the ledger
+    vouches for) are written again only if the read-back finds them wrong: their room is
+    not required but given apart (``rewrite_if_wrong_bytes``), so that re-reading a full
+    drive is not refused for a rewrite that verified copies never need.
 
     A folder grows with the names written into it (a large card folder takes many blocks;
     each name and, while it is copied, its partial's: ``folder_bytes``, by the kind of
@@ -221,6 +226,7 @@ def check_targets(
     inodes = reserve_inodes
     names: dict[str, list[str]] = defaultdict(list)  # folder -> the names created in it
     rewritable: list[int] = []
+    if_wrong: list[int] = []  # sizes of the copies rewritten only if found wrong
     root_exists = True
     if plan.creates_root:
         try:
@@ -313,14 +319,17 @@ def check_targets(
         )
         if present:
             files_present += 1
-            if may_rewrite is None or f.relative_path in may_rewrite:
+            if f.relative_path in expected_equal:
+                if_wrong.append(_round_up(f.size_bytes, block))
+            elif may_rewrite is None or f.relative_path in may_rewrite:
                 rewritable.append(_round_up(f.size_bytes, block))
             continue
         files_to_copy += 1
         bytes_to_copy += f.size_bytes
         needed += _round_up(f.size_bytes, block)
         names[_parent(f.relative_path)].append(f.relative_path)
-    needed += rewrite_room(rewritable) + reserve_bytes
+    rewrite = rewrite_room(rewritable)
+    needed += rewrite + reserve_bytes
     # A new copy written beside an old one is a file more until the old one goes.
     inodes += files_to_copy + min(len(rewritable), IN_FLIGHT)
     for created in names.values():
@@ -335,6 +344,7 @@ def check_targets(
         files_present=files_present,
         required_bytes=needed,
         required_inodes=inodes,
+        rewrite_if_wrong_bytes=rewrite_room(rewritable + if_wrong) - rewrite if if_wrong else 0,
     )
 
 
@@ -464,6 +474,8 @@ def check_devices(
                     "free space or choose a larger destination",
                     plan.index,
                 )
+        elif any(c.rewrite_if_wrong_bytes for _, c in group):
+            _warn_reverify_room(group, free - required, out)
         # Inodes likewise (f_favail; None: no fixed number, as on btrfs or exFAT).
         inodes = next((c.free_inodes for _, c in group if c.free_inodes is not None), None)
         wanted = sum(c.required_inodes for _, c in group)
@@ -522,3 +534,28 @@ def check_devices(
                 "copy there, so they are not backups of each other",
                 group_plans[-1].index,
             )
+
+
+def _warn_reverify_room(
+    group: Sequence[tuple[DestinationPlan, DestinationCheck]], spare: int, out: Findings
+) -> None:
+    """Warn, for the destinations of one filesystem (*group*, *spare* bytes left once the
+    copy had its room), when writing again the copies ``--reverify`` reads back, should
+    they be found wrong, would not fit (``DestinationCheck.rewrite_if_wrong_bytes``)."""
+    wanted = sum(c.rewrite_if_wrong_bytes for _, c in group)
+    if wanted <= spare:
+        return
+    for plan, check in group:
+        if not check.rewrite_if_wrong_bytes:
+            continue
+        out.warning(
+            C.REVERIFY_ROOM_SHORT,
+            plan.destination,
+            f"--reverify: {plan.destination} has room for the copy, but not for writing "
+            f"again the copies it reads back should any be found wrong (each is written "
+            f"beside its old copy first: up to {human_bytes(wanted)}, "
+            f"{human_bytes(max(0, spare))} spare); every copy is read back all the same: "
+            "one found wrong is named, and if its new copy does not fit it fails there, the "
+            "wrong copy left as it is; then free space and copy it again with --overwrite",
+            plan.index,
+        )

@@ -1,0 +1,112 @@
+"""A partial file's claim: the shared ``flock`` its live writer holds on it.
+
+A run that finds ``.offload-partial.*`` files where it writes removes those of killed runs
+(``plan/strays.py``). The copy root's lock names its holder's partials (``lock.holder_body``),
+but a run sees only the locks on the paths above the folder it lists: a live writer that
+reached the same folder by another path (a bind mount of a sub-folder, a folder that is a
+symlink on one side), or one that holds no copy root's lock at all (``pfndispatchcopy``,
+the library's one-file copy) is not seen there. The claim is seen whatever the path, since
+it is held on the file itself (its inode), and the kernel drops it when the writer dies
+(SIGKILL, crash), so a killed run's partial is unclaimed.
+
+Contract:
+
+* The writer calls ``claim`` on the descriptor of the partial it has just created
+  (``O_EXCL``), and keeps that open file description (a ``dup`` of it) until the partial is
+  renamed to its final name or removed (``destinations/local.py``). ``claim`` waits for a
+  clean-up that holds the exclusive lock for an instant (below) and then answers whether
+  the partial is still linked: False when that clean-up removed it meanwhile (the file was
+  unclaimed for an instant between its ``open`` and its claim); the writer then starts a
+  new partial under a new name.
+* A clean-up asks ``claimed`` (a probe: an exclusive ``flock`` tried and released at once),
+  and removes a stray with ``remove_unclaimed``, which unlinks it while holding the
+  exclusive lock: a writer cannot claim it in between, and one that opened it before finds
+  it unlinked when its claim is granted.
+* Where the filesystem has no ``flock`` (NFSv3 without lockd: ENOLCK; NFS turns ``flock``
+  into a POSIX lock, which a write-only descriptor cannot take in shared mode: EBADF) no
+  claim is taken and ``claimed`` answers None (cannot tell): the copy root's lock and the
+  age rules decide there (``plan/strays.py``). A partial of an older version carries no
+  claim either: ``claimed`` False says only that no live writer claims it.
+* Never raises but for ``claim``'s ``fstat`` (an OSError of the writer's own descriptor).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+
+# flock() answers these where a filesystem keeps no locks (or none of this kind).
+_NO_LOCKS = frozenset(
+    {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL, errno.EBADF}
+)
+
+
+def claim(fd: int) -> bool:
+    """Claim the partial open on *fd* (see the module's contract): True when claimed or
+    when its filesystem keeps no locks, False when it was removed before the claim was
+    granted. Blocks while a clean-up holds the exclusive lock (an instant). Raises OSError
+    from ``fstat``."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError as exc:
+        if exc.errno not in _NO_LOCKS:
+            raise
+        return True  # no claim on this filesystem: the copy root's lock and age decide
+    return os.fstat(fd).st_nlink > 0
+
+
+def claimed(path: str) -> bool | None:
+    """Whether a live writer claims the partial at *path* now: True (claimed), False (no
+    claim: its writer is gone, or wrote it without one), None (cannot tell: no locks on
+    that filesystem, or it cannot be opened; gone since it was listed: False)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # and with it the probe's lock
+    return False
+
+
+def remove_unclaimed(path: str) -> bool:
+    """Unlink the partial at *path* unless a live writer claims it, holding the exclusive
+    lock while it is unlinked; True when it was removed. Where no lock can be taken (no
+    locks there, or it cannot be opened) it is unlinked all the same: the caller judged it a
+    stray by the other rules (``plan/strays.py``). Never raises."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return _unlink(path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # claimed since it was judged: a live writer's
+        except OSError:
+            pass
+        try:
+            same = os.path.samestat(os.fstat(fd), os.lstat(path))
+        except OSError:
+            return False
+        return same and _unlink(path)
+    finally:
+        os.close(fd)
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError:
+        return False  # kept: the next run tries again
+    return True
