@@ -1816,7 +1816,9 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     errors = []
     created: set[Path] = set()
     for folder in [plan.target_for(d) for d in tree.directories]:
-        if folder.is_dir():
+        # os.path.isdir, not Path.is_dir: a drive gone since its copies (ENOTCONN, EIO)
+        # must reach makedirs, whose error is recorded against it, not end the run.
+        if os.path.isdir(folder):
             continue
         try:
             os.makedirs(folder, exist_ok=True)

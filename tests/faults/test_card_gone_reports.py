@@ -50,3 +50,28 @@ def test_offload_report_after_the_card_was_pulled(
     assert again.returncode == 0, again.stderr
     assert job.with_suffix(".html").stat().st_size > 0
     assert job.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_folders_on_a_destination_gone_after_its_copies_are_an_error_not_a_crash(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The card's folders are made on a destination once its files are copied
+    (``card._make_folders``): a drive gone by then (its FUSE daemon SIGKILLed: ENOTCONN)
+    is an error against that destination, each folder named. Before: ``folder.is_dir()``
+    raised ENOTCONN out of the end of the run (pathlib raises for all but ENOENT, ENOTDIR,
+    EBADF, ELOOP)."""
+    from offload.card import _make_folders
+    from offload.plan.destination import plan_destinations
+    from offload.plan.scan import scan_source
+
+    card = tmp_path / "card" / "C3"
+    (card / "CLIPS" / "EMPTY").mkdir(parents=True)
+    (card / "CLIPS" / "A.mov").write_bytes(b"x" * 100)
+    drive = faulty_fs()
+    tree = scan_source(card)
+    (plan,) = plan_destinations(tree, card, [drive.mountpoint], into=False)
+    drive.kill()
+    errors = _make_folders(tree, plan)
+    assert errors, errors
+    assert all("Transport endpoint is not connected" in e for e in errors), errors
+    assert any(str(drive.mountpoint / "C3" / "CLIPS" / "EMPTY") in e for e in errors), errors
