@@ -56,7 +56,7 @@ def test_os_files_the_card_history_records_are_copied(judge: AscmhlJudge, tmp_pa
     verdict = judge.verify(copy, directory_hashes=True)
     assert verdict.clean, verdict.describe()
     assert judge.verify(copy).clean
-    code, out, err = offload("verify", "--json", str(copy))
+    code, _, err = offload("verify", "--json", str(copy))
     assert code == 0, err
     # The JSON report names the warning by its code.
     (report,) = (tmp_path / "reports").glob("A001_*.json")
