@@ -21,7 +21,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from offload import link_targets, remedies
-from offload.card_history import CardHistory, check_card_history, reference_formats
+from offload.card_history import (
+    CardHistory,
+    check_card_history,
+    keep_recorded,
+    reference_formats,
+)
 from offload.card_identity import CardIdentity, card_identity, describe_key, parse_key
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -407,6 +412,8 @@ def plan_offload(
             stands_in_for=source_path,
         )
         return _cascade().from_fast_copy(plan, source_path, files)  # type: ignore[no-any-return]
+    # The card's own history vouches for the OS files it records: they are copied.
+    options = dataclasses.replace(options, ignore=keep_recorded(source_path, options.ignore))
     ignore = options.ignore.adding(TOOL_IGNORE_PATTERNS)
     if not os.path.lexists(source_path):
         # A card whose drive went away (ENOTCONN, EIO) is no missing path: say reconnect it.
@@ -484,7 +491,9 @@ def _plan(
     card_history = (
         None
         if tree.root_is_file
-        else check_card_history(source_path, fast_copy=stands_in_for is not None)
+        else check_card_history(
+            source_path, fast_copy=stands_in_for is not None, ignore=options.ignore
+        )
     )
     references = card_history.references if card_history is not None else {}
     if references:
@@ -1816,7 +1825,9 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     errors = []
     created: set[Path] = set()
     for folder in [plan.target_for(d) for d in tree.directories]:
-        if folder.is_dir():
+        # os.path.isdir, not Path.is_dir: a drive gone since its copies (ENOTCONN, EIO)
+        # must reach makedirs, whose error is recorded against it, not end the run.
+        if os.path.isdir(folder):
             continue
         try:
             os.makedirs(folder, exist_ok=True)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from offload.errors import OffloadError, UsageError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER
 from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 
 
 def reference_formats(source_references: dict[str, dict[str, str]]) -> Sequence[str]:
@@ -54,7 +55,31 @@ def history_words(*, fast_copy: bool) -> tuple[str, str]:
     return ("the fast copy's", "the fast copy") if fast_copy else ("the card's", "the card")
 
 
-def check_card_history(source: Path, *, fast_copy: bool = False) -> CardHistory:
+def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
+    """*rules*, but that no default pattern leaves out a file the card's own ASC MHL history
+    records (``IgnoreRules.keeping``): the history is the authority on what the card held
+    (``ascmhl create`` on a Mac records its ``._*`` files and ``.DS_Store`` folders), and a
+    copy without them fails ``ascmhl-debug verify -dh`` (the folder hashes it records cover
+    them). Read before the scan, so the history is read twice (once more by
+    :func:`check_card_history`, which reports what this kept); a card without ``ascmhl/``
+    costs one ``stat``. A history that cannot be read or is not trusted changes nothing
+    (:func:`check_card_history` says why). Never raises for I/O."""
+    if not os.path.isdir(source / ASCMHL_FOLDER):
+        return rules
+    from offload.manifest.history import read_history
+
+    try:
+        history = read_history(source)
+    except (OffloadError, OSError):
+        return rules
+    if not history.exists or history.escaping_paths():
+        return rules
+    return rules.keeping(sorted(history.expected_file_paths()))
+
+
+def check_card_history(
+    source: Path, *, fast_copy: bool = False, ignore: IgnoreRules | None = None
+) -> CardHistory:
     """Read and check the card's own ASC MHL history (module doc of :class:`CardHistory`).
 
     A history that records paths outside the card is not trusted: a warning says so, the
@@ -62,6 +87,8 @@ def check_card_history(source: Path, *, fast_copy: bool = False) -> CardHistory:
     UsageError (nothing copied) when the card carries a history that cannot be read.
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
+    *ignore*: the scan's rules (from :func:`keep_recorded`): the recorded files a default
+    pattern names that they keep are named in a warning.
     """
     whose, holder = history_words(fast_copy=fast_copy)
     folder = source / ASCMHL_FOLDER
@@ -120,6 +147,34 @@ def check_card_history(source: Path, *, fast_copy: bool = False) -> CardHistory:
                 "that carries its history",
             ),
         )
+    if ignore is not None:
+        warnings += _os_files_kept(history.expected_file_paths(), ignore, whose, holder, folder)
     return CardHistory(
         history.reference_hashes(), trusted=True, missing_from_card=missing, warnings=warnings
+    )
+
+
+def _os_files_kept(
+    recorded: set[str], ignore: IgnoreRules, whose: str, holder: str, folder: Path
+) -> tuple[PreflightItem, ...]:
+    """The warning naming the recorded files a default pattern names that *ignore* keeps."""
+    defaults = IgnoreRules(DEFAULT_IGNORE_PATTERNS)
+    kept = sorted(
+        p
+        for p in recorded
+        if defaults.excludes(p, is_dir=False) and not ignore.excludes(p, is_dir=False)
+    )
+    if not kept:
+        return ()
+    shown = ", ".join(repr(printable_name(p)) for p in kept[:5])
+    more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+    return (
+        PreflightItem(
+            PreflightCode.CARD_HISTORY_OS_FILES_KEPT,
+            folder,
+            f"{shown}{more}: operating-system files the default ignore patterns leave out, "
+            f"but {whose} own ASC MHL history records them: copied, as {holder} held them "
+            "(without them ascmhl-debug verify -dh of a copy reports its folder hashes as "
+            "mismatched); --ignore NAME leaves one out all the same",
+        ),
     )

@@ -43,7 +43,7 @@ from offload.events import (
     wanted_phase,
 )
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
-from offload.fs.direct import AlignedBuffer, open_for_reading, read_at
+from offload.fs.direct import AlignedBuffer, failed_read_words, open_for_reading, read_at
 from offload.fs.media import MediaReader, evict_and_prefetch
 from offload.fs.ops import drop_cache
 from offload.hashing.multihasher import MultiHasher
@@ -321,7 +321,9 @@ class SourceReader:
                     )
                 except OSError as exc:
                     chunk.hand_out(0)
-                    raise source_io_error(exc, f"read at byte {offset} of", path) from exc
+                    raise source_io_error(
+                        exc, failed_read_words(exc, offset, before.st_size), path
+                    ) from exc
                 if n == 0:
                     chunk.hand_out(0)
                     break

@@ -53,6 +53,32 @@ def disable_direct(fd: int) -> None:
     fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~O_DIRECT)
 
 
+_FAILED_READ = "offload_failed_read"
+
+
+def failed_read(exc: OSError) -> tuple[int, int] | None:
+    """The bytes ``[start, stop)`` of the file whose read *exc* ended (raised by
+    :func:`read_at`): every byte before ``start`` was read; the error is at ``start`` or
+    after it, below ``stop``: a read request fails whole, so no exact byte is known. None
+    for another error."""
+    found = getattr(exc, _FAILED_READ, None)
+    return found if isinstance(found, tuple) else None
+
+
+def failed_read_words(exc: OSError, offset: int, size: int | None = None) -> str:
+    """What failed, for ``errors.source_io_error`` ("cannot ... source PATH"): the bytes of
+    the read request that failed (all before it were read), never one byte as if the error
+    were known to be there. *offset*: where the caller's read began (an error not from
+    :func:`read_at`); *size*: the file's, if known (a request may reach past its end)."""
+    span = failed_read(exc)
+    if span is None:
+        return f"read from byte {offset:,} of"
+    start, stop = span[0], span[1] if size is None else min(span[1], size)
+    if stop <= start + 1:
+        return f"read byte {start:,} of" if stop == start + 1 else f"read from byte {start:,} of"
+    return f"read bytes {start:,}–{stop - 1:,} (one read request) of"
+
+
 def read_at(
     fd: int, buffer: memoryview, offset: int, *, direct: bool, limit: int | None = None
 ) -> tuple[int, bool]:
@@ -64,7 +90,8 @@ def read_at(
     the read that would find its end). If a direct read is refused with EINVAL, retries
     buffered and returns ``direct=False`` so the caller can record that the cache was not
     bypassed. Raises OSError. No slice of *buffer* outlives the call (a buffer whose slice
-    is still referenced, by a traceback say, cannot be unmapped).
+    is still referenced, by a traceback say, cannot be unmapped). An OSError carries the
+    bytes of the request that failed (:func:`failed_read`).
     """
     total = 0
     end = len(buffer) if limit is None else min(limit, len(buffer))
@@ -73,6 +100,9 @@ def read_at(
             n = os.preadv(fd, [buffer[total:end]], offset + total)
         except OSError as exc:
             if not (direct and exc.errno == errno.EINVAL):
+                # Where it failed, as far as known: somewhere in this request (the bytes
+                # before it were read), not at its first byte (``failed_read``).
+                setattr(exc, _FAILED_READ, (offset + total, offset + end))
                 raise
             disable_direct(fd)
             direct = False

@@ -70,6 +70,8 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UNTRUSTED = "card-history-untrusted"  # paths outside the card: forged
     # Hex in upper case: checked (the same bytes), but ascmhl verify rejects the history.
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
+    # Files a default ignore pattern names (OS files) that the card's history records: copied.
+    CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
     # Card files dated outside what the destination's filesystem holds (FAT, exFAT: 1980 to

@@ -25,6 +25,7 @@ dot-files that belong to the media.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -55,6 +56,14 @@ DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = tuple(DEFAULT_IGNORE_REASONS)
 #: The pattern that :attr:`IgnoreRules.exclude_root_ascmhl` adds: the ASC MHL history folder at
 #: the source root (the manifest module copies or extends it; nested histories are kept).
 ROOT_ASCMHL_PATTERN = "/ascmhl/"
+
+
+def _literal(name: str) -> str:
+    """A pattern that matches the file name *name* exactly (wildmatch's specials escaped)."""
+    escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", name)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    return escaped
 
 
 def _check(pattern: str) -> None:
@@ -148,3 +157,33 @@ class IgnoreRules:
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether the entry at ``relative_path`` (``/``-separated, no leading ``/``) is ignored."""
         return self._spec.matches(relative_path, is_dir=is_dir)
+
+    def excludes(self, relative_path: str, *, is_dir: bool) -> bool:
+        """Whether the scan never reaches ``relative_path``: it, or a folder above it, is
+        ignored."""
+        return self._spec.excludes(relative_path, is_dir=is_dir)
+
+    def keeping(self, files: Iterable[str]) -> IgnoreRules:
+        """These rules, but that no *default* pattern leaves out any of *files* (relative
+        paths): for each name on their paths a default pattern hides, a ``!name`` pattern
+        after the defaults and before the user's own (which still win: the last matching
+        pattern decides). Unanchored, so that an ASC MHL ignore list carries them too (the
+        reference tool matches anchored patterns against absolute paths): the same name
+        elsewhere on the card is kept as well. Unchanged if no default pattern hides any."""
+        defaults = [p for p in self.patterns if p in DEFAULT_IGNORE_REASONS]
+        own = [p for p in self.patterns if p not in DEFAULT_IGNORE_REASONS]
+        kept: list[str] = []
+        probe = IgnoreRules(tuple(defaults))
+        for path in files:
+            if not probe.excludes(path, is_dir=False):  # the common case: one cached look
+                continue
+            parts = path.split("/")
+            for end in range(1, len(parts) + 1):
+                is_dir = end < len(parts)
+                if probe.matches("/".join(parts[:end]), is_dir=is_dir):
+                    kept.append("!" + _literal(parts[end - 1]) + ("/" if is_dir else ""))
+                    probe = IgnoreRules(tuple([*defaults, *kept]))
+        if not kept:
+            return self
+        patterns = tuple(dict.fromkeys([*defaults, *kept, *own]))
+        return IgnoreRules(patterns, exclude_root_ascmhl=self.exclude_root_ascmhl)

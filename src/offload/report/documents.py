@@ -91,7 +91,9 @@ def locator(data: Mapping[str, Any]) -> Callable[[Clip], Path | None]:
     three times the header sniff that follows (docs/performance.md, "The small-file card in
     full mode: the report's sniffing")."""
     source = Path(str(data.get("source") or ""))
-    single_file = bool(source.name) and source.is_file()
+    # ``_is_file``, not ``Path.is_file``: a card pulled since (ENOTCONN, EIO) must not stop
+    # the documents, whose clips are then probed from the copies.
+    single_file = bool(source.name) and _is_file(str(source))
 
     def locate(clip: Clip) -> Path | None:
         entry = clip.primary

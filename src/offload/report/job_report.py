@@ -601,7 +601,9 @@ def write_reports(
     folders = [
         plan.root / STATE_FOLDER / "reports"
         for plan in report.plans
-        if plan.index not in lost and plan.index not in report.report_folders and plan.root.is_dir()
+        if plan.index not in lost
+        and plan.index not in report.report_folders
+        and _may_hold_reports(plan.root)
     ]
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
@@ -732,13 +734,32 @@ def _refused(
         report.destination_error(index, message)
 
 
+def _may_hold_reports(root: Path) -> bool:
+    """*root* (a destination's copy root) is a folder, or cannot be looked at: a drive gone
+    since its copies were verified (ENOTCONN, EIO) gets its report written like the others,
+    and the write's error, recorded against it, is what the run reports. Only a root that is
+    not there (nothing copied, the dry run) is left out. Never raises."""
+    try:
+        return root.is_dir()
+    except OSError:  # pathlib raises for all but ENOENT, ENOTDIR, EBADF, ELOOP
+        return True
+
+
+def _taken(path: Path) -> bool:
+    """*path* exists; False when it cannot be looked at (the write then says why)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _free_basename(
     base: str, folders: list[Path], remote: list[RemoteReportFolder] | None = None
 ) -> str:
     for number in range(1, 10_000):
         candidate = base if number == 1 else f"{base}_{number}"
         if not any(
-            (folder / f"{candidate}.json").exists() or (folder / f"{candidate}.csv").exists()
+            _taken(folder / f"{candidate}.json") or _taken(folder / f"{candidate}.csv")
             for folder in folders
         ) and not any(_remote_has(folder, candidate) for folder in remote or ()):
             return candidate
