@@ -25,7 +25,6 @@ dot-files that belong to the media.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -56,14 +55,6 @@ DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = tuple(DEFAULT_IGNORE_REASONS)
 #: The pattern that :attr:`IgnoreRules.exclude_root_ascmhl` adds: the ASC MHL history folder at
 #: the source root (the manifest module copies or extends it; nested histories are kept).
 ROOT_ASCMHL_PATTERN = "/ascmhl/"
-
-
-def _literal(name: str) -> str:
-    """A pattern that matches the file name *name* exactly (wildmatch's specials escaped)."""
-    escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", name)
-    if escaped.endswith(" "):
-        escaped = escaped[:-1] + "\\ "
-    return escaped
 
 
 def _check(pattern: str) -> None:
@@ -164,26 +155,23 @@ class IgnoreRules:
         return self._spec.excludes(relative_path, is_dir=is_dir)
 
     def keeping(self, files: Iterable[str]) -> IgnoreRules:
-        """These rules, but that no *default* pattern leaves out any of *files* (relative
-        paths): for each name on their paths a default pattern hides, a ``!name`` pattern
-        after the defaults and before the user's own (which still win: the last matching
-        pattern decides). Unanchored, so that an ASC MHL ignore list carries them too (the
-        reference tool matches anchored patterns against absolute paths): the same name
-        elsewhere on the card is kept as well. Unchanged if no default pattern hides any."""
+        """These rules without each *default* pattern that would leave out one of *files*
+        (relative paths the card's own ASC MHL history records): the card's history says
+        the card held such files, so the whole kind it names (``._*``, ``.DS_Store``...) is
+        copied, recorded or not, and the ASC MHL generation's ignore list no longer names it
+        (the reference tool's folder hashes of a copy then cover what they covered on the
+        card). The user's own patterns are kept (an explicit ``--ignore NAME`` still leaves a
+        file out). Linear in *files*: the rules are rebuilt only when a pattern is dropped,
+        at most once per default pattern. Unchanged if no default pattern hides any."""
         defaults = [p for p in self.patterns if p in DEFAULT_IGNORE_REASONS]
-        own = [p for p in self.patterns if p not in DEFAULT_IGNORE_REASONS]
-        kept: list[str] = []
+        alone = {p: IgnoreRules((p,)) for p in defaults}
+        dropped: set[str] = set()
         probe = IgnoreRules(tuple(defaults))
         for path in files:
-            if not probe.excludes(path, is_dir=False):  # the common case: one cached look
-                continue
-            parts = path.split("/")
-            for end in range(1, len(parts) + 1):
-                is_dir = end < len(parts)
-                if probe.matches("/".join(parts[:end]), is_dir=is_dir):
-                    kept.append("!" + _literal(parts[end - 1]) + ("/" if is_dir else ""))
-                    probe = IgnoreRules(tuple([*defaults, *kept]))
-        if not kept:
+            while probe.excludes(path, is_dir=False):  # the common case: one cached look
+                dropped.update(p for p in defaults if alone[p].excludes(path, is_dir=False))
+                probe = IgnoreRules(tuple(p for p in defaults if p not in dropped))
+        if not dropped:
             return self
-        patterns = tuple(dict.fromkeys([*defaults, *kept, *own]))
+        patterns = tuple(p for p in self.patterns if p not in dropped)
         return IgnoreRules(patterns, exclude_root_ascmhl=self.exclude_root_ascmhl)
