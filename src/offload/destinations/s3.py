@@ -35,8 +35,10 @@ already on the service, and as the source is streamed again skips every part who
 (the service's CRC32/SHA256, else its MD5 ETag) matches the source's bytes; the rest are sent.
 Uploads we recorded that cannot be resumed are aborted (``abort_abandoned``). Another run's
 record is touched only when that run cannot be writing it (``S3Destination.may_take_over``:
-no live lock at or above its key names that run, ``s3lock.live_tokens_above``, and this run
-holds the copy root's lock, ``s3lock``; or that run is gone; or it is old).
+no live lock at or above the key its upload ends at, a staged upload's final key, names that
+run, ``s3lock.live_tokens_above``, and this run holds the copy root's lock, ``s3lock``; or
+that run is gone; or it is old). A staged upload that may not take a live run's staging key
+over uploads to a staging key of its own: two live runs never share an upload.
 
 Memory is bounded: a destination has ``parallel_parts + 1`` part buffers (one being filled,
 the others in flight on a bounded executor); a writer that needs a buffer waits for a part to
@@ -945,7 +947,10 @@ class S3Destination:
             self._drop_record(key)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
-        """Whether the upload *record* names may be resumed or aborted by this run: it is
+        """Whether the upload *record* names may be resumed or aborted by this run; *key*:
+        the key that upload ends at (a staged upload's final key, never its staging key,
+        which lies under the destination URL's ``.offload/``, outside every copy root nested
+        in it: the locks that matter are those above the final key). It is
         this process's; else never while a live lock of a copy root at or above the key
         names the run that made it, or a lock there cannot be read (``live_run_may_own``);
         else when this run holds the lock of the copy root the key lies in (``s3lock``:
@@ -981,6 +986,12 @@ class S3Destination:
 
         tokens = live_tokens_above(self, key, seen)
         return tokens is None or record.get("run") in tokens
+
+    @staticmethod
+    def record_final_key(record: Mapping[str, Any]) -> str:
+        """The key the upload *record* names ends at: its ``final_key`` (a staged upload's,
+        written since records have it), else its ``key``."""
+        return str(record.get("final_key") or record["key"])
 
     def abort_abandoned(self, keys_of_this_run: Iterable[str] = ()) -> list[str]:
         """Abort our uploads that will never be resumed, and delete our old staging objects;
@@ -1020,7 +1031,10 @@ class S3Destination:
             if not self._upload_in_progress(key, upload_id):
                 self._drop_record(key)
                 continue
-            if created < cutoff and not self.live_run_may_own(key, record, seen):
+            # The live locks that matter are those above the key the upload ends at: a
+            # staging key lies outside every nested copy root.
+            final = self.record_final_key(record)
+            if created < cutoff and not self.live_run_may_own(final, record, seen):
                 self.abort_upload(key, upload_id)
                 aborted.append(key)
         return aborted
@@ -1116,9 +1130,17 @@ class S3Upload:
         this upload is not recorded (not resumable), so two live runs never share one."""
         dest = self.destination
         record = dest._load_record(self.key)
-        if record is not None and not dest.may_take_over(self.key, record):
+        if record is not None and not dest.may_take_over(self.final_key, record):
             record = None
-            self._recorded = False
+            if self.staged:
+                # The staging key is another live run's (the same file, from another card
+                # or the same one): two runs completing one staging key would each verify,
+                # or copy, the other's object. This run's replacement goes to a staging key
+                # of its own, recorded as usual.
+                self.key = dest.staging_key_named(f"{_key_hash(self.final_key)}.{_RUN_TOKEN}")
+                record = dest._load_record(self.key)
+            else:
+                self._recorded = False
         if record is not None:
             upload_id = str(record.get("upload_id", ""))
             same = (
@@ -1158,6 +1180,9 @@ class S3Upload:
                 self.key,
                 {
                     "key": self.key,
+                    # The live locks that say who may touch this upload are those above
+                    # the key it ends at (``may_take_over``), not above a staging key.
+                    "final_key": self.final_key,
                     "upload_id": self.upload_id,
                     "size_bytes": self.size_bytes,
                     "part_size": self.part_size,
@@ -1337,7 +1362,8 @@ class S3Upload:
                 code, _ = _error_code(exc)
                 if code in _CHECKSUM_REFUSED and attempt + 1 < attempts:
                     continue  # the service saw other bytes than we sent: send them again
-                raise dest._error(exc, f"cannot upload part {number} of", self.key) from exc
+                operation = f"cannot upload part {number} of"
+                raise self._gone(exc, operation) or dest._error(exc, operation, self.key) from exc
             entry["ETag"] = answer["ETag"]
             return entry
         raise AssertionError("unreachable")
@@ -1469,10 +1495,34 @@ class S3Upload:
         except OSError:
             raise
         except Exception as exc:
-            raise dest._error(exc, "cannot complete the upload of", self.key) from exc
+            operation = "cannot complete the upload of"
+            raise self._gone(exc, operation) or dest._error(exc, operation, self.key) from exc
         self.etag = str(answer.get("ETag", ""))
         self.version_id = answer.get("VersionId")
         self.completed = True
+
+    def _gone(self, exc: BaseException, operation: str) -> OSError | None:
+        """The error to give when the request failing with *exc* failed because the service
+        no longer has this multipart upload (NoSuchUpload, or the upload no longer listed:
+        some services answer 500 there): aborted by someone else, another run or a lifecycle
+        rule of the bucket. None: the upload is still there (or that cannot be asked), and
+        the failure is the service's own. ENOENT: this file fails, not the destination."""
+        dest = self.destination
+        code, status = _error_code(exc)
+        if code != "NoSuchUpload":
+            if status < 500 and status != 404:
+                return None  # a refusal that says what it is (412: the key exists...)
+            try:
+                if self.upload_id is None or dest._upload_in_progress(self.key, self.upload_id):
+                    return None
+            except OSError:
+                return None  # the service cannot say: its own error stands
+        return OSError(
+            errno.ENOENT,
+            f"{operation} {dest.display(self.key)}: the multipart upload was aborted or "
+            "removed meanwhile (NoSuchUpload), by another run or a lifecycle rule of the "
+            "bucket; run the same command again",
+        )
 
     def _wait(self) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
