@@ -25,7 +25,8 @@ Contract common to every method:
   EEXIST, EFBIG, ENAMETOOLONG... fail one file). A backend for a remote store maps its own
   failures onto these errnos (a refused credential: EACCES; the service gone: ENOTCONN).
   Only ``check_present`` raises ``DestinationError`` itself, naming why the destination is
-  gone (and a ``seal`` that finds its file on another device, through it). ``remove_partial`` never raises. A backend whose own steps watch the job's cancel
+  gone (and a ``seal`` that finds its file on another device, through it).
+  ``remove_partial`` never raises. A backend whose own steps watch the job's cancel
   (S3: a server-side copy, a read-back fetched ahead, an upload's completion, a ``write``
   waiting for a part buffer) raises ``OSError`` with ECANCELED when the cancel stopped one:
   while the job is cancelled, the writer or committer then records nothing for that file
