@@ -1135,7 +1135,10 @@ def _run_locked(
         if kept:  # never kept silently: on a lockless filesystem their room is not given back
             sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
     if plan.backends:
-        removed += _s3().abort_abandoned(plan, plan.backends)
+        aborted, lock_warnings = _s3().abort_abandoned(plan, plan.backends)
+        removed += aborted
+        for message, where in lock_warnings:
+            sink.emit(WarningIssued(message, where))
         for backend in plan.backends.values():  # its own long steps stop on a cancel too
             backend.store.cancelled = lambda: cancel.cancelled
     started_at, started = time.time(), time.monotonic()

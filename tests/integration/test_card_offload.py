@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.progress import ProgressModel
 from offload.results import CopyAction, DestinationStatus
+from support import mounts
 from support.requirements import require_tool
 
 NFC = unicodedata.normalize("NFC", "Szene_é")
@@ -409,5 +411,67 @@ def test_destination_folder_vanishing_is_a_lost_destination(tmp_path: Path, when
     lost = report.job.destinations[0]
     assert lost.lost and "no longer exists" in (lost.lost_reason or "")
     assert not mount.exists()  # nothing recreated where the drive was
+    assert report.job.destinations[1].files_verified == 40
+    assert report.exit_code == 1
+
+
+@pytest.mark.parametrize("how", ["unmounted-lazily", "swapped"])
+def test_a_drive_replaced_mid_batch_at_its_mount_point_is_a_lost_destination(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount], how: str
+) -> None:
+    """Review finding: the writer asks for the destination's presence only before a new
+    folder and at a batch's first file, so a drive replaced at the same path mid-batch in a
+    folder that exists there too took the rest of the batch, and the committer published
+    it, read it back and recorded it "verified" on whatever was mounted there.
+
+    unmounted-lazily (``umount -l``), the card copied ``--into`` the mount point: 21 files,
+    the ledger and the manifest landed in the root filesystem's empty mount-point folder.
+    swapped: another drive holding ``Day1/CARD/CLIPS`` moved onto the mount point: c20-c39
+    were "verified" on it. Now the seal sees each file's device, and the committer asks for
+    the destination's presence before it publishes a batch: the destination is lost and
+    nothing is called good or written where the drive was."""
+    card = tmp_path / "CARD"
+    clips = card if how == "unmounted-lazily" else card / "CLIPS"
+    clips.mkdir(parents=True, exist_ok=True)
+    for index in range(40):
+        (clips / f"c{index:02}.mov").write_bytes(os.urandom(30_000))
+    point = tmp_path / "media" / "SHUTTLE"
+    tmpfs_mount(64 * 1024 * 1024, path=point)
+    if how == "swapped":
+        (point / "Day1").mkdir()
+        other_drive = tmpfs_mount(64 * 1024 * 1024, path=tmp_path / "other-drive")
+        (other_drive.path / "Day1" / "CARD" / "CLIPS").mkdir(parents=True)
+    target = point if how == "unmounted-lazily" else point / "Day1"
+    second = tmp_path / "d2"
+    second.mkdir()
+    pulled: list[bool] = []
+
+    class Replace:
+        def emit(self, event: object) -> None:
+            # The reader announces file 20: the writer is past the batch's first file.
+            if (
+                not pulled
+                and isinstance(event, FileStarted)
+                and event.relative_path.endswith("c20.mov")
+            ):
+                pulled.append(True)
+                mounts.detach(point)
+                if how == "swapped":
+                    mounts.move_mount(tmp_path / "other-drive", point)
+
+    options = OffloadOptions(copy=CopyOptions(batch_files=1000), into=how == "unmounted-lazily")
+    report = offload(card, [target, second], options=options, sink=Replace())
+    assert pulled
+    lost = report.job.destinations[0]
+    # "now on another device", or "no longer exists" if the writer looked between the
+    # unmount and the other drive's arrival.
+    assert lost.lost and "is gone" in (lost.lost_reason or ""), lost.lost_reason
+    assert lost.files_verified == 0
+    for file in report.job.files:
+        assert file.destinations[0].status is DestinationStatus.FAILED, file.source_path
+    # Nothing of the run on what is at the mount point now (the root filesystem's folder,
+    # or the other drive): no copy, no partial, no ledger, no manifest.
+    below = sorted(str(path.relative_to(point)) for path in point.rglob("*") if not path.is_dir())
+    assert below == []
     assert report.job.destinations[1].files_verified == 40
     assert report.exit_code == 1

@@ -46,6 +46,7 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
+MS_MOVE = 0x2000
 
 FS_IOC_FIEMAP = 0xC020660B
 FIEMAP_FLAG_SYNC = 0x1
@@ -165,6 +166,26 @@ def unmount(path: Path | str) -> None:
         if code != errno.EBUSY:
             raise OSError(code, f"umount {os.fspath(path)}: {os.strerror(code)}")
     raise OSError(errno.EBUSY, f"umount {os.fspath(path)}: still busy")
+
+
+def detach(path: Path | str) -> None:
+    """Unmount ``path`` lazily (``umount2(MNT_DETACH)``, what ``umount -l`` does): open files
+    stay on the detached filesystem, new lookups of ``path`` see the folder below."""
+    if _libc.umount2(os.fsencode(os.fspath(path)), MNT_DETACH) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"umount -l {os.fspath(path)}: {os.strerror(code)}")
+
+
+def move_mount(source: Path | str, target: Path | str) -> None:
+    """Move the filesystem mounted at ``source`` to ``target`` (``mount --move``)."""
+    if (
+        _libc.mount(
+            os.fsencode(os.fspath(source)), os.fsencode(os.fspath(target)), None, MS_MOVE, None
+        )
+        != 0
+    ):
+        code = ctypes.get_errno()
+        raise OSError(code, f"mount --move {source} {target}: {os.strerror(code)}")
 
 
 # -- mount objects ------------------------------------------------------------------------

@@ -25,7 +25,8 @@ Contract common to every method:
   EEXIST, EFBIG, ENAMETOOLONG... fail one file). A backend for a remote store maps its own
   failures onto these errnos (a refused credential: EACCES; the service gone: ENOTCONN).
   Only ``check_present`` raises ``DestinationError`` itself, naming why the destination is
-  gone. ``remove_partial`` never raises. A backend whose own steps watch the job's cancel
+  gone (and a ``seal`` that finds its file on another device, through it).
+  ``remove_partial`` never raises. A backend whose own steps watch the job's cancel
   (S3: a server-side copy, a read-back fetched ahead, an upload's completion, a ``write``
   waiting for a part buffer) raises ``OSError`` with ECANCELED when the cancel stopped one:
   while the job is cancelled, the writer or committer then records nothing for that file
@@ -178,7 +179,10 @@ class Partial(Protocol):
 
     def seal(self, *, sync: bool) -> int:
         """Finish writing: make the data durable if *sync* (a failure is final: never retried
-        into a success), release the handle; returns the size as stored. Raises OSError."""
+        into a success), release the handle; returns the size as stored. Raises OSError, or
+        DestinationError where the file is not on the destination's device any more (a drive
+        unmounted or swapped at the same path while it was written: the destination is
+        gone)."""
         ...
 
 
@@ -194,7 +198,8 @@ class Destination(Protocol):
     def check_present(self) -> None:
         """Raise ``DestinationError`` if the destination is gone (unplugged, unmounted,
         replaced by another device), OSError if it cannot be reached to tell (scoped by its
-        errno like any other). Cheap: called once a file."""
+        errno like any other). Cheap: asked before a folder can be made and at a batch's first
+        file (writer), before a batch is published and before its ledger lines (committer)."""
         ...
 
     def exists(self, path: Path | str) -> bool:

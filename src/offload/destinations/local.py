@@ -43,7 +43,7 @@ import os
 import stat
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,6 +151,8 @@ class LocalPartial:
         write_call_size: int,
         direct: bool,
         below: CacheBelow = NOTHING_BELOW,
+        root_device: int | None = None,
+        check_present: Callable[[], None] | None = None,
     ) -> None:
         final = os.fspath(final_path)
         folder, name = os.path.split(final)
@@ -169,6 +171,10 @@ class LocalPartial:
         self._below = below  # told when this file is durable (a read-back drops it again)
         self._fd: int | None = None
         self._claim: int | None = None  # holds the claim from ``seal`` on
+        # The destination root's device, and how to ask whether it is still there: ``seal``
+        # compares the file's own device with it (``check_present``).
+        self._root_device = root_device
+        self._check_present = check_present
 
     @property
     def final_path(self) -> Path:
@@ -300,7 +306,15 @@ class LocalPartial:
         # Durable now (synced here, or by the batch's syncfs before): the device's cache
         # must be dropped again before this file is read back.
         self._below.written()
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        if info.st_dev != self._root_device and self._check_present is not None:
+            # Not on the root's device: a drive unmounted (even lazily) or swapped at the same
+            # path while its batch was written, the file made in whatever is there now (the
+            # writer asks for presence only once a batch). The destination says whether it
+            # is gone (DestinationError); a folder below the root on a filesystem of its own
+            # (a btrfs subvolume) passes. The fstat is made anyway: no call more a file.
+            self._check_present()
+        size = info.st_size
         # The claim is the open file description's: a duplicate keeps it until the partial
         # is published or removed, while close() still reports a deferred write error (NFS,
         # FUSE: each close() flushes).
@@ -403,6 +417,8 @@ class LocalDestination:
             write_call_size=self._write_call_size,
             direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
             below=self.below,
+            root_device=self.root_device,
+            check_present=self.check_present,
         )
         partial.create(folder_known=folder_known)
         return partial

@@ -285,6 +285,8 @@ class S3Destination:
         # Keys of the copy roots whose lock (``s3lock``) this run holds: no other run writes
         # there, so the upload records found there are of runs that are over.
         self.locked_roots: set[str] = set()
+        # Lock keys ``s3lock.live_tokens_above`` could not read (named in a warning).
+        self.unreadable_locks: set[str] = set()
 
     # -- what it promises -------------------------------------------------------------
 
@@ -977,15 +979,24 @@ class S3Destination:
         self, key: str, record: Mapping[str, Any], seen: dict[str, set[str] | None]
     ) -> bool:
         """Whether the run that made the upload *record* may be writing it now as the holder
-        of a copy root's lock: a live lock at or above *key* names its token, or one there
-        cannot be read (``s3lock.live_tokens_above``; *seen*: the answers so far). Copy
-        roots may nest (``--into`` a copy root's folder, or a card's folder holding another
-        card's copy root): a run's own lock, or its record's age, says nothing of a run into
-        a copy root nested with it."""
-        from offload.destinations.s3lock import live_tokens_above
+        of a copy root's lock: a live lock at or above *key* (at or below the URL's prefix)
+        names its token, or one there cannot be read and the record is younger than
+        ``s3lock.UNREADABLE_LOCK_ABANDON_S`` (``s3lock.live_tokens_above``; *seen*: the
+        answers so far). Copy roots may nest (``--into`` a copy root's folder, or a card's
+        folder holding another card's copy root): a run's own lock, or its record's age
+        below that, says nothing of a run into a copy root nested with it."""
+        from offload.destinations.s3lock import UNREADABLE_LOCK_ABANDON_S, live_tokens_above
 
         tokens = live_tokens_above(self, key, seen)
-        return tokens is None or record.get("run") in tokens
+        if tokens is not None:
+            return record.get("run") in tokens
+        # Cannot tell (a lock not readable, or naming no run): a run may be live there,
+        # unless the record is older than any live run's upload of one file can be.
+        created = record.get("created_at")
+        return not (
+            isinstance(created, int | float)
+            and created < self.started_at - UNREADABLE_LOCK_ABANDON_S
+        )
 
     @staticmethod
     def record_final_key(record: Mapping[str, Any]) -> str:

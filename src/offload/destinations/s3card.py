@@ -170,19 +170,39 @@ def lost_locks(locks: Sequence[S3CopyRootLock]) -> list[str]:
     return [lock.lost for lock in locks if lock.lost is not None]
 
 
-def abort_abandoned(plan: OffloadPlan, backends: Mapping[int, S3Backend]) -> int:
-    """Abort our unfinished uploads this run will not resume; returns how many."""
+def abort_abandoned(
+    plan: OffloadPlan, backends: Mapping[int, S3Backend]
+) -> tuple[int, list[tuple[str, str]]]:
+    """Abort our unfinished uploads this run will not resume; returns how many, and a
+    warning (message, lock's URL) per lock that could not be read to tell whether the run
+    that recorded an upload is live (the upload kept until 12 hours old)."""
+    from offload.destinations.s3lock import UNREADABLE_LOCK_ABANDON_S
+
     aborted = 0
+    warnings: list[tuple[str, str]] = []
     for dest_plan in plan.plans:
         backend = backends.get(dest_plan.index)
         if backend is None:
             continue
+        store = backend.store
         keys = [backend.key(dest_plan.target_for(f.relative_path)) for f in plan.tree.files]
         try:
-            aborted += len(backend.store.abort_abandoned(keys))
+            aborted += len(store.abort_abandoned(keys))
         except OSError:
             pass  # the copy itself will say what is wrong with the destination
-    return aborted
+        for key in sorted(store.unreadable_locks):
+            where = store.display(key)
+            warnings.append(
+                (
+                    f"cannot read the lock {where}: unfinished uploads of other runs below it "
+                    f"are kept until {int(UNREADABLE_LOCK_ABANDON_S // 3600)} hours old (a "
+                    "run may still be writing them); allow s3:GetObject on it to have them "
+                    "cleaned up sooner",
+                    where,
+                )
+            )
+        store.unreadable_locks.clear()
+    return aborted, warnings
 
 
 def folders_not_kept(

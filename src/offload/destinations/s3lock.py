@@ -37,9 +37,14 @@ Contract:
   now is a leftover of an earlier run of it (its release failed with the service gone):
   stale.
 * A lock also tells which run's upload records are live (``live_tokens_above``): a live
-  lock of a copy root at or above a record's key that names the record's run token keeps
-  that upload from being resumed or aborted by another run (``S3Destination.may_take_over``,
-  ``abort_abandoned``), whose own lock says nothing of a copy root nested with its own.
+  lock of a copy root at or above a record's key, and at or below the destination URL's
+  prefix, that names the record's run token keeps that upload from being resumed or aborted
+  by another run (``S3Destination.may_take_over``, ``abort_abandoned``), whose own lock
+  says nothing of a copy root nested with its own. Locks above the prefix are never read: no
+  run into this prefix holds one (its copy roots are at or below it), and credentials
+  limited to the prefix cannot read them. A lock that cannot be read (403) cannot tell: the
+  record is kept until it is ``UNREADABLE_LOCK_ABANDON_S`` old (12 h, as a partial file
+  whose lock cannot be asked: ``plan.strays``), and the key is named in a warning.
 * Advisory: only offload-ai takes it; a run killed on another host keeps the copy root
   locked for ``stale_after_s`` (the message says until when, and that deleting the object
   frees it).
@@ -74,6 +79,11 @@ HEARTBEAT_S = 30.0
 # Six beats missed: a run that is alive refreshes its lock well within this even on a slow
 # link (a refresh is one small PutObject).
 STALE_AFTER_S = 180.0
+# An upload record under a lock that cannot be read (403: credentials limited to part of the
+# prefix) is still another run's until it is this old: a live run refreshes its lock every
+# HEARTBEAT_S, and an upload of 12 hours on one file is far past any card's (as
+# ``plan.strays.UNASKABLE_STALE_S`` for a partial file whose lock cannot be asked).
+UNREADABLE_LOCK_ABANDON_S = 12 * 3600.0
 # How long the end of a run waits for a refresh in flight (a service that stopped answering
 # would hold it for its retries: minutes); the lock then goes stale on its own.
 JOIN_TIMEOUT_S = 5.0
@@ -333,13 +343,20 @@ def live_tokens_above(
     store: S3Destination, key: str, seen: dict[str, set[str] | None]
 ) -> set[str] | None:
     """The run tokens (``holder["token"]``, the ``run`` of the upload records a run writes)
-    of the live locks of the copy roots at or above *key*'s folder, the bucket's top
-    included; None when a lock there cannot be read, or names no token: any run may then be
+    of the live locks of the copy roots at or above *key*'s folder and at or below the
+    destination URL's prefix (the bucket's top only for a URL without one: a run into this
+    prefix holds no lock above it); None when a lock there cannot be read (its key is added
+    to ``store.unreadable_locks``, for a warning), or names no token: any run may then be
     live there. Copy roots may nest, so the lock of a copy root above or below this run's
     own may be the one that covers the key. *seen* keeps each copy root's answer for the
     next key (one call of ``abort_abandoned``). Never raises."""
+    prefix = store.url.prefix
     parts = key.split("/")[:-1]
-    roots = ["", *("/".join(parts[: n + 1]) for n in range(len(parts)))]
+    roots = [
+        root
+        for root in ["", *("/".join(parts[: n + 1]) for n in range(len(parts)))]
+        if root == prefix or root.startswith(f"{prefix}/" if prefix else "")
+    ]
     tokens: set[str] = set()
     for root in roots:
         if root not in seen:
@@ -358,6 +375,7 @@ def _live_tokens_of(store: S3Destination, copy_root_key: str) -> set[str] | None
     try:
         found = read_lock(store, key)
     except OSError:
+        store.unreadable_locks.add(key)
         return None
     if found is None:
         return set()

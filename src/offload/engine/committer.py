@@ -104,7 +104,7 @@ class DestinationCommitter:
                 state.record(pending.ticket, judged)
                 continue
             verified.append((pending, judged))
-        if not verified:
+        if not verified or self._gone([p for p, _ in verified]):
             return
         verified = self._choose_targets(verified)
         if not verified:
@@ -142,7 +142,7 @@ class DestinationCommitter:
                 state.declare_lost(error)
                 state.fail_all([p for p, _ in done], error)
                 return
-        if state.ledger is not None:
+        if state.ledger is not None and not self._gone([p for p, _ in done]):
             # Recorded only now, once the names it vouches for are durable: a line written
             # before the publish outlived a publish or folder fsync that failed (a drive
             # unplugged), and the next run trusted copies this run reported failed; a
@@ -181,6 +181,25 @@ class DestinationCommitter:
         for pending, result in done:
             result.verified_at = proven_at
             state.record(pending.ticket, result)
+
+    def _gone(self, victims: list[Pending]) -> bool:
+        """Ask whether the destination is still there (``check_present``) before a batch is
+        published and before its ledger lines: the writer asks only once a batch, so a drive
+        unmounted or swapped at the same path mid-batch would otherwise have its files
+        published, and recorded, on whatever is mounted there now. If it is gone, the
+        destination is lost and *victims* fail (never called good). One call a batch."""
+        state = self.state
+        try:
+            state.destination.check_present()
+        except DestinationError as error:
+            lost: OffloadError = error
+        except OSError as exc:
+            lost = destination_io_error(exc, "reach", state.root, state.device)
+        else:
+            return False
+        state.declare_lost(lost)
+        state.fail_all(victims, state.lost or lost)
+        return True
 
     def _choose_targets(self, verified: Verified) -> Verified:
         """Fix each file's final name before the ledger records it: keep-both picks one
@@ -235,6 +254,9 @@ class DestinationCommitter:
         for position, pending in enumerate(batch):
             try:
                 size = pending.partial.seal(sync=state.flush and not synced_all)
+            except DestinationError as gone:  # the file is not on the destination's device
+                self._step_failed(gone, "flush", pending, survivors, batch[position + 1 :])
+                return []
             except OSError as exc:
                 # fsyncgate: a failed fsync is never retried into a "success".
                 if self._step_failed(exc, "flush", pending, survivors, batch[position + 1 :]):
@@ -275,7 +297,7 @@ class DestinationCommitter:
 
     def _step_failed(
         self,
-        exc: OSError,
+        exc: OSError | DestinationError,
         operation: str,
         pending: Pending,
         done: list[Pending],
@@ -286,7 +308,11 @@ class DestinationCommitter:
         that lost the destination fails *done* and *rest* with it. Returns whether the batch
         is over (the destination lost)."""
         state = self.state
-        error = self._io_error(exc, operation, pending.partial.final_path)
+        error = (
+            exc
+            if isinstance(exc, DestinationError)
+            else self._io_error(exc, operation, pending.partial.final_path)
+        )
         if isinstance(error, CancelledError):
             state.destination.remove_partial(pending.partial)
             return False
