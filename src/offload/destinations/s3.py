@@ -407,8 +407,10 @@ class S3Destination:
         taken: list[str] = []
         candidate = key
         attempt = 0
-        while (attempt and candidate in reserved) or self.exists_key(candidate):
-            if candidate not in reserved:
+        while True:
+            if not (attempt and candidate in reserved):  # a card file's: no HEAD asked
+                if not self.exists_key(candidate):
+                    break
                 taken.append(candidate)
             attempt += 1
             if attempt > 9999:
