@@ -383,9 +383,7 @@ class CopyJob:
         # The names the card's files take on each destination: none is keep-both's to give
         # another file (an S3 key is chosen as its upload opens: ``reserve_names``).
         card_names = [
-            frozenset(
-                target for task in self.tasks if (target := task.targets[index]) is not None
-            )
+            frozenset(target for task in self.tasks if (target := task.targets[index]) is not None)
             for index in range(len(backends))
         ]
         if options.existing is ExistingFilePolicy.KEEP_BOTH:
