@@ -643,7 +643,7 @@ def _write_on_destination(
             made_folder=pending.made_folder,
         )
     outcome = _write_after_carrying(
-        records, options, destination, hasher, outcome, state_folders, ascmhl=ascmhl
+        records, options, destination, hasher, outcome, state_folders, carried, ascmhl=ascmhl
     )
     if carried.written:
         _settle(root, records, carried, outcome, record, pending=pending is not None)
@@ -780,10 +780,12 @@ def _write_after_carrying(
     hasher: MediaHasher,
     outcome: ManifestResult,
     state_folders: set[str],
+    carried: CarriedHistory,
     *,
     ascmhl: bool,
 ) -> ManifestResult:
-    """The manifests of one destination once the card's history is carried there."""
+    """The manifests of one destination once the card's history is carried there
+    (*carried*: what this run, or a dead one it finishes, carried of it)."""
     root = destination.root
     # The stamp stands for the check below only where no link or folder named like our
     # state asks more of the history than its files (each link's state is the history's).
@@ -816,7 +818,7 @@ def _write_after_carrying(
         # (the ledger) and its manifests never recorded (it stopped in between: killed,
         # power cut, a drive that stalled) are recorded now, as verified earlier.
         kinds, gaps = _kinds_lacking(
-            destination, kinds, plan, history, patterns, legacy, state_folders, records
+            destination, kinds, plan, history, patterns, legacy, state_folders, records, carried
         )
         if MhlKind.ASCMHL not in kinds and history is not None:
             # no generation: each link stands as the history holds it
@@ -939,6 +941,7 @@ def _kinds_lacking(
     legacy: list[str],
     state_folders: set[str],
     records: OffloadRecords,
+    carried: CarriedHistory,
 ) -> tuple[set[MhlKind], list[str]]:
     """The manifests among *kinds* that do not yet hold what a manifest written now would,
     on a destination where this run verified nothing new, each with a warning naming the
@@ -950,7 +953,8 @@ def _kinds_lacking(
     no transfer to this destination recorded); the legacy MHL when there is none or the
     newest does not list each file. *patterns*: the requested ignore patterns (the copy root's state
     last); *legacy*: the legacy MHL's name, when one is written (each as
-    :func:`_write_on_destination` passes them)."""
+    :func:`_write_on_destination` passes them); *carried*: what this run (or a dead one it
+    finishes) carried of the card's history there."""
     requested = [*patterns, *legacy, *plan.ignored.values()]
     root = destination.root
     scratch = ManifestResult(destination.index)  # the warnings are the generation's, if any
@@ -987,7 +991,7 @@ def _kinds_lacking(
                     history,
                     ignore_patterns=[*patterns, *state, *legacy, *plan.ignored.values()],
                 )
-            if unheld is None and _newest_is_the_cards(history, records):
+            if unheld is None and _newest_is_the_cards(history, records, carried):
                 lacking.add(MhlKind.ASCMHL)
                 gaps.append(
                     f"the ASC MHL history on {root} holds {_whose(records)[0]} own "
@@ -1035,12 +1039,20 @@ def _kinds_lacking(
     return lacking, gaps
 
 
-def _newest_is_the_cards(history: History, records: OffloadRecords) -> bool:
+def _newest_is_the_cards(
+    history: History, records: OffloadRecords, carried: CarriedHistory
+) -> bool:
     """Whether the newest generation of *history* (a destination's, the card's carried
-    first) is one of the card's own: no generation of a transfer follows them."""
+    first) is one of the card's own: no generation of a transfer follows them. Where a fast
+    copy stands in for the card, its generations are offload-ai's own transfer generations,
+    and one written on this destination in the same second is the same file byte for byte
+    (same name, files, hashes and dates): content cannot tell them apart, so only one
+    *carried* here (by this run, or a dead one it finishes) is called the fast copy's."""
     if not records.card_has_history or not history.exists:
         return False
     newest = history.generations[-1].file_name
+    if records.fast_copy and newest not in {path.name for path in carried.written}:
+        return False
     ids = {entry.path: entry.c4 for entry in history.chain}
     if newest not in ids:
         return False  # a manifest the chain does not list: none the card's carried

@@ -561,3 +561,25 @@ def test_a_spanned_clips_thumbnail_is_the_middle_of_the_whole_recording(
     assert alone.thumbnail
     with Image.open(io.BytesIO(alone.thumbnail)) as picture:
         assert picture.convert("L").getpixel((4, 4)) < 60
+
+
+def test_a_file_named_as_a_clip_whose_bytes_are_not_video_is_not_counted_a_clip(
+    tmp_path: Path, media: Any
+) -> None:
+    """A file of random bytes named ``.mov`` beside a real clip. Failed before: "2 clips"
+    in the card panel, the totals and the summary line, of a file no reader sees a picture
+    in. Now it is counted apart, as a file named as a clip that is not video."""
+    import os
+
+    card = tmp_path / "CARD"
+    _encode(card / "CLIPS/A001C001.mov", seconds=0.4)
+    (card / "CLIPS/A001C002.mov").write_bytes(os.urandom(50_000))
+    view, media_info = _view(card, ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"])
+    assert media_info[0].error is None and media_info[1].error is not None
+    assert ("Clips", "1") in view.totals
+    assert ("Files named as clips, not video", "1") in view.totals
+    clips = dict(view.card)["Clips"]
+    assert "1 clip, 0 image sequences, 1 file named as a clip, not video" in clips, clips
+    assert "1 clip, 0 image sequences, 1 file named as a clip, not video" in view.verdict_detail
+    rows = {row.name: row for row in view.clips}
+    assert "no picture or video format" in str(rows["A001C002.mov"].media_note)

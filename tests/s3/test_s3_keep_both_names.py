@@ -47,3 +47,40 @@ def test_a_file_kept_beside_another_gets_one_name_on_a_disk_and_in_a_bucket(  # 
     assert (local / "A001" / kept).read_bytes() == (card / name).read_bytes()
     stored = admin(s3_server.url).get_object(Bucket=bucket, Key=f"day1/A001/{kept}")
     assert stored["Body"].read() == (card / name).read_bytes()
+
+
+def test_a_kept_copy_never_takes_the_name_of_another_card_file(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The card holds ``clip.mov`` and ``clip (1).mov``; ``clip.mov`` of other bytes is on
+    the disk and in the bucket. Failed before (exit 1, on both): the new ``clip.mov`` was
+    given ``clip (1).mov``, the name the card's own ``clip (1).mov`` then found taken, and
+    the refusal advised "--keep-both keeps both" to a run given --keep-both. Now it is
+    kept as ``clip (2).mov``, the card's ``clip (1).mov`` under its own name, nothing lost."""
+    card = make_card(tmp_path, {"clip.mov": 3000, "clip (1).mov": 3001})
+    local = tmp_path / "local"
+    (local / "A001").mkdir(parents=True)
+    (local / "A001" / "clip.mov").write_bytes(b"theirs")
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001/clip.mov", Body=b"theirs")
+    args = ("--s3-endpoint", s3_server.url, "--keep-both", str(card), str(local))
+    code, _out, err = offload(tmp_path, *args, f"s3://{bucket}/day1")
+    assert code == 0, err
+    assert "--keep-both keeps both" not in err, err
+    expected = {
+        "clip.mov": b"theirs",
+        "clip (1).mov": (card / "clip (1).mov").read_bytes(),
+        "clip (2).mov": (card / "clip.mov").read_bytes(),
+    }
+    on_disk = {
+        p.name: p.read_bytes()
+        for p in (local / "A001").iterdir()
+        if p.name not in (".offload", "ascmhl")
+    }
+    assert on_disk == expected
+    client = admin(s3_server.url)
+    in_bucket = {
+        key.removeprefix("day1/A001/"): client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        for key in keys(s3_server.url, bucket)
+        if "/.offload/" not in key and "/ascmhl/" not in key
+    }
+    assert in_bucket == expected

@@ -60,7 +60,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -400,18 +400,26 @@ class S3Destination:
     def exists_key(self, key: str) -> bool:
         return self.stat_key(key) is not None
 
-    def free_key(self, key: str) -> tuple[str, tuple[str, ...]]:
+    def free_key(
+        self, key: str, reserved: Container[str] = frozenset()
+    ) -> tuple[str, tuple[str, ...]]:
         """*key* if nothing is stored there, else the first free ``name (n).ext`` (keep-both;
-        a key cannot change once its upload started, so it is chosen before), and the keys
-        tried before it, each found taken (a HEAD each, in order). Raises OSError
-        (FileExistsError when no name is free)."""
+        a key cannot change once its upload started, so it is chosen before) that is not
+        *reserved* (another file of the card takes it), and the keys tried before it, each
+        found taken (a HEAD each, in order). Raises OSError (FileExistsError when no name
+        is free)."""
         taken: list[str] = []
         candidate = key
-        while self.exists_key(candidate):
-            taken.append(candidate)
-            if len(taken) > 9999:
+        attempt = 0
+        while True:
+            if not (attempt and candidate in reserved):  # a card file's: no HEAD asked
+                if not self.exists_key(candidate):
+                    break
+                taken.append(candidate)
+            attempt += 1
+            if attempt > 9999:
                 raise FileExistsError(errno.EEXIST, f"no free name for {self.display(key)}")
-            candidate = keep_both_key(key, len(taken))
+            candidate = keep_both_key(key, attempt)
         return candidate, tuple(taken)
 
     def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:

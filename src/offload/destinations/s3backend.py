@@ -233,6 +233,9 @@ class S3Backend:
         # ``exists`` says so though the plan's listing (older) did not show them, so that
         # the committer's choice of a free name agrees with the key the upload took.
         self._taken: set[str] = set()
+        # Keys the card's files take here (``reserve_names``): keep-both gives none of
+        # them to a copy kept beside another.
+        self._card_keys: frozenset[str] = frozenset()
         # folder key -> (every name there, its objects by name), listed once
         self._listed: dict[str, tuple[set[str], dict[str, EntryInfo]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
@@ -353,7 +356,7 @@ class S3Backend:
         final_path = Path(final_path)
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
-            key, taken = self.store.free_key(key)
+            key, taken = self.store.free_key(key, self._card_keys)
             # Another writer may have stored these after the plan's listing.
             if taken:
                 with self._lock:
@@ -368,6 +371,18 @@ class S3Backend:
             staged=replace and self.exists(final_path),
         )
         return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
+
+    def reserve_names(self, paths: Iterable[str]) -> None:
+        """The final names the card's files take here (the job's, before any upload): none
+        is a free key for keep-both. A name S3 cannot hold is left out (its file fails on
+        its own)."""
+        keys: set[str] = set()
+        for path in paths:
+            try:
+                keys.add(self.key(path))
+            except OSError:
+                continue
+        self._card_keys = frozenset(keys)
 
     def known_etag(self, path: Path) -> str:
         """The ETag of the object under *path*'s key as this run proved it, for its ledger

@@ -229,7 +229,7 @@ class DestinationCommitter:
         exists = self.state.destination.exists
         target = final_path
         attempt = 0
-        while exists(target):
+        while exists(target) or (attempt and str(target) in self.state.card_names):
             attempt += 1
             if attempt > 9999:
                 raise FileExistsError(errno.EEXIST, "no free name", str(final_path))

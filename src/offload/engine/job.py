@@ -51,7 +51,7 @@ from offload.events import (
 )
 from offload.hashing.registry import ALGORITHMS, fastest
 from offload.ledger import Ledger
-from offload.options import CopyOptions
+from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import (
     NO_DIGESTS,
     CopyAction,
@@ -380,6 +380,17 @@ class CopyJob:
             )
         report.devices = list(groups)
         gates = read_back_gates(groups, len(backends))
+        # The names the card's files take on each destination: none is keep-both's to give
+        # another file (an S3 key is chosen as its upload opens: ``reserve_names``).
+        card_names = [
+            frozenset(target for task in self.tasks if (target := task.targets[index]) is not None)
+            for index in range(len(backends))
+        ]
+        if options.existing is ExistingFilePolicy.KEEP_BOTH:
+            for backend, names in zip(backends, card_names, strict=True):
+                reserve = getattr(backend, "reserve_names", None)  # S3's; a disk's needs none
+                if reserve is not None:
+                    reserve(names)
         workers = [
             DestinationWriter(
                 DestinationState(
@@ -394,6 +405,7 @@ class CopyJob:
                     ledger=self.ledgers[index],
                     read_back_gate=gates[index],
                     remedies=self.remedies,
+                    card_names=card_names[index],
                 ),
             )
             for index in range(len(self.destination_roots))

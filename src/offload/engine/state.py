@@ -32,7 +32,7 @@ from offload.engine.messages import FileTicket
 from offload.errors import DestinationError, OffloadError
 from offload.events import DestinationLost, EventSink
 from offload.ledger import Ledger
-from offload.options import CopyOptions
+from offload.options import CopyOptions, ExistingFilePolicy
 from offload.remedies import in_the_way
 from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
@@ -84,6 +84,7 @@ class DestinationState:
         ledger: Ledger | None = None,
         read_back_gate: ReadBackGate | None = None,
         remedies: Mapping[str, str] | None = None,
+        card_names: frozenset[str] = frozenset(),
     ) -> None:
         self.index = index
         self.destination = destination
@@ -100,6 +101,10 @@ class DestinationState:
         self.read_back_gate = read_back_gate
         # By target: what a refusal of a file in the way says to do, where not the default.
         self._remedies = remedies or {}
+        # Every final name the card's files take here (str of each target): a name
+        # keep-both chooses for a copy beside another is never one of them (``clip (1).mov``
+        # of the card would find it taken when its turn came).
+        self.card_names = card_names
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations
         self.lost: OffloadError | None = None
@@ -109,7 +114,13 @@ class DestinationState:
         self.verify_s = 0.0
 
     def in_the_way(self, target: str) -> str:
-        """What to do about a file in the way of the copy to *target* (``remedies``)."""
+        """What to do about a file in the way of the copy to *target* (``remedies``). With
+        --keep-both given, only another writer can have taken the name it chose."""
+        if self.options.existing is ExistingFilePolicy.KEEP_BOTH:
+            return (
+                "another writer took the name --keep-both chose for the new copy while it was "
+                "written; run the offload again to keep it beside under the next free name"
+            )
         return self._remedies.get(target) or in_the_way()
 
     def declare_lost(self, error: OffloadError) -> None:

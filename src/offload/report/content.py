@@ -33,6 +33,7 @@ from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.clips import Clip, FileEntry
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, user_ignored
+from offload.report.sniff import NOT_MEDIA
 from offload.report.words import plural
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -555,6 +556,14 @@ def audio_only(clip: Clip, info: MediaInfo | None) -> bool:
     return clip.kind == "clip" and info is not None and info.error == NO_PICTURE
 
 
+def not_video(clip: Clip, info: MediaInfo | None) -> bool:
+    """A file grouped as a clip by its name whose first bytes are no picture or video
+    format at all (``sniff.not_media``): no clip, whatever its name. One FFmpeg opened and
+    failed on (damaged, cut off) stays a clip with a problem; one not probed (the budget
+    spent, no media extra) stays a clip: nothing proved otherwise."""
+    return clip.kind == "clip" and info is not None and info.error == NOT_MEDIA
+
+
 def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
     """Why a row has no picture; a sound take is expected to have none."""
     if clip.kind == "empty":
@@ -904,7 +913,10 @@ def build_view(
     # A clip is counted by its picture: a file named as one that holds only sound (a WAV
     # named .MOV) is counted apart, as what it is.
     n_sound_named = sum(1 for i, c in enumerate(clips) if audio_only(c, media.get(i)))
-    n_clips = sum(1 for c in clips if c.kind == "clip") - n_sound_named
+    # Likewise a file named as one whose bytes are no video format (random data, another
+    # tool's file): counted apart, never as a clip.
+    n_not_video = sum(1 for i, c in enumerate(clips) if not_video(c, media.get(i)))
+    n_clips = sum(1 for c in clips if c.kind == "clip") - n_sound_named - n_not_video
     n_sequences = sum(1 for c in clips if c.kind == "sequence")
     n_audio = sum(1 for c in clips if c.kind == "audio")
     # Audio takes are named only on a card that has them (a camera card's words unchanged).
@@ -912,6 +924,9 @@ def build_view(
     if n_sound_named:
         named = "a clip" if n_sound_named == 1 else "clips"
         audio += f", {plural(n_sound_named, 'audio-only file')} named as {named}"
+    if n_not_video:
+        named = "a clip" if n_not_video == 1 else "clips"
+        audio += f", {plural(n_not_video, 'file')} named as {named}, not video"
     # A file named as a clip that holds nothing: counted apart too, as what it is.
     n_empty = sum(1 for c in clips if c.kind == "empty")
     if n_empty:
@@ -976,6 +991,7 @@ def build_view(
         *([("Audio takes", str(n_audio))] if n_audio else []),
         *([("Audio-only files named as clips", str(n_sound_named))] if n_sound_named else []),
         *([("Empty files named as clips", str(n_empty))] if n_empty else []),
+        *([("Files named as clips, not video", str(n_not_video))] if n_not_video else []),
         ("Other files", str(sum(1 for c in clips if c.kind == "file"))),
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),

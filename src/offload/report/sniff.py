@@ -82,8 +82,12 @@ def not_media(path: str | Path) -> str | None:
         return None
     finally:
         os.close(descriptor)
-    return "not probed: its first bytes are no picture or video format FFmpeg reads"
+    return NOT_MEDIA
 
+
+#: Why a file whose first bytes are no format FFmpeg reads is not probed: the report counts
+#: a file named as a clip that says so as no clip (``content.not_video``).
+NOT_MEDIA = "not probed: its first bytes are no picture or video format FFmpeg reads"
 
 # The sizes of a BMP's info header (offset 14), one per version Windows and OS/2 defined.
 _BMP_INFO_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
