@@ -58,6 +58,7 @@ from offload.existing import (
     found_wrong_warnings,
     needs_source,
     settle,
+    settle_rewrites,
 )
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
@@ -1186,6 +1187,7 @@ def _run_locked(
             ],
             devices=plan.devices,
         ).run()
+        settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,

@@ -41,6 +41,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError
 from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
+from offload.existing import settle_rewrites
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
 from offload.ledger import (
@@ -300,9 +301,9 @@ def run_cascade(
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
         copy = plan.options.copy
-        for batch, policy in (
-            (tasks, copy.existing),
-            (replace_tasks, ExistingFilePolicy.OVERWRITE),
+        for batch, policy, rewrites in (
+            (tasks, copy.existing, False),
+            (replace_tasks, ExistingFilePolicy.OVERWRITE, True),
         ):
             # A fast copy that cannot be read or no longer matches the card: the file is fed
             # again from the next fast destination that holds it, if any.
@@ -333,6 +334,8 @@ def run_cascade(
                 job.files = [f for f in job.files if f.relative_path not in retry]
                 tried = {path: used[path][0] + 1 for path in retry}
                 pending = [t for t in pending if t.source.relative_path in retry]
+                if rewrites:  # copies of ours found wrong: a failure names --overwrite
+                    settle_rewrites(job)
                 elapsed = report.job.elapsed_s + job.elapsed_s
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed

@@ -344,8 +344,10 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     wrong could not be written again there. Failed before: refused, exit 64, "not enough
     free space ... the copy needs" the room of rewrites that verified copies never need.
     Then a copy rots in place (same size and date): the re-read finds it, names it, and its
-    new copy fails for want of room, the old one left; with room again, ``--overwrite``
-    (what the warning says) copies it anew."""
+    new copy fails for want of room, the old one left, the drive full but not lost (its other
+    copies stand), and the error names ``--overwrite``: with room again, a plain re-run
+    refuses the wrong copy, and ``--overwrite`` copies it anew. Failed before: exit 1 with
+    the drive ``LOST`` and "run the same command again to resume", a remedy that refused."""
     drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
     card = make_card(tmp_path / "card", 3, 4 * MIB)
     reports = tmp_path / "reports"
@@ -371,12 +373,20 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
         os.fsync(f.fileno())
     os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
     code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
-    assert code != 0, output
+    assert code == 1, output
     assert "copy no longer matches, copying it again" in output and "C0001.bin" in output
     assert "No space left on device" in output
+    # The remedy that works (a plain re-run refuses the wrong copy as a file in the way),
+    # and the drive is full, its two good copies verified: not lost.
+    assert "--overwrite replaces it once the new copy is verified" in output, output
+    assert "run the same command again to resume" not in output, output
+    assert "LOST" not in output and " lost" not in output, output
+    assert "Do not format the card: a copy failed: C0001.bin." in output, output
     assert copy.exists() and copy.stat().st_size == before.st_size  # left, not half-written
     assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
     filler.unlink()
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 1 and "--overwrite replaces it" in output, output  # as the error said
     code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
     assert code == 0, output
     assert copy.read_bytes() == (card / "C0001.bin").read_bytes()
