@@ -140,7 +140,7 @@ def _not_complete(
     try:
         record = json.loads((root / STATE_FOLDER / CARD_PASS_RECORD).read_text("utf-8"))
     except FileNotFoundError:
-        return "no record that the card's pass verified every file there"
+        return _why_no_record(root, ignore, algorithms)
     except (OSError, ValueError) as exc:
         return f"its record of the card's pass cannot be read ({exc})"
     if not isinstance(record, dict) or record.get("card") != str(source):
@@ -170,12 +170,48 @@ def _not_complete(
     return tree.file_count, cards.pop() if len(cards) == 1 else ""
 
 
+# Why a fast copy holds no record of the card's pass (``_not_complete``) when every file of
+# it is verified but some only through a cache: the pass did verify it, not from the media.
+_READ_THROUGH_A_CACHE = (
+    "its copies were read back through a cache (RAM, a server), not from the media: "
+    "it cannot stand for the card"
+)
+
+
+def _why_no_record(root: Path, ignore: IgnoreRules, algorithms: Sequence[str]) -> str:
+    """Why the fast copy at *root* has no record of the card's pass (``_release`` writes
+    none unless every file was read back from the media): its ledger records every file
+    verified, some through a cache (``THROUGH_A_CACHE``: a tmpfs, a FUSE filesystem without
+    a block device): said as such; else (a file failed, transfer-checked only, not copied,
+    or nothing readable) no record at all."""
+    unrecorded = "no record that the card's pass verified every file there"
+    try:
+        tree = scan_source(root, ignore=ignore)
+        entries = Ledger(root).load()
+    except (ScanError, OSError):
+        return unrecorded
+    cached = False
+    for file in tree.files:
+        entry = recorded_entry(
+            entries,
+            file.relative_path,
+            size_bytes=file.size_bytes,
+            mtime_ns=file.mtime_ns,
+            algorithms=algorithms,
+        )
+        if entry is None or entry.state != "verified":
+            cached = False
+            break
+        cached |= entry.cache_bypass in THROUGH_A_CACHE
+    return _READ_THROUGH_A_CACHE if cached else unrecorded
+
+
 def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
     """The refusal of a cascade re-run whose card is gone and no fast copy can stand for it
     (nothing written): one line, what was looked at, what to do."""
     detail = "; ".join(looked) or "no local destination that is not cascaded"
     return UsageError(
-        f"the card {source} is absent and no fast copy holds it complete and verified "
+        f"the card {source} is absent and no fast copy holds it complete, read back from its media "
         f"({detail}); nothing was written: insert the card and run the same command again",
         path=source,
     )
