@@ -356,7 +356,7 @@ def run_cascade(
                     fed,
                     roots,
                     dataclasses.replace(copy, existing=policy),
-                    sink=_PlannedWorkAnnouncer(sink, fed),
+                    sink=_PlannedWorkAnnouncer(sink, fed, rewrites=rewrites),
                     cancel=cancel,
                     ledgers=plan.ledgers,
                     destinations=backends,

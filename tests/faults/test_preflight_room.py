@@ -12,6 +12,7 @@ space" with 58 MB free)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -390,3 +391,34 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
     assert code == 0, output
     assert copy.read_bytes() == (card / "C0001.bin").read_bytes()
+
+
+def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_happens(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """As the run goes (``--json``): the rewrite of a copy found wrong fails for want of
+    room, its file fails naming ``--overwrite``, and no ``destination_lost`` event says the
+    drive, whose other copies stand, was lost. Failed before: ``destination_lost`` (ENOSPC,
+    "run the same command again to resume")."""
+    drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
+    card = make_card(tmp_path / "card", 3, 4 * MIB)
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    st = os.statvfs(drive)
+    with open(drive / "filler", "wb") as out:
+        os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - 2 * MIB)
+        os.fsync(out.fileno())
+    copy = drive / card.name / "C0002.bin"
+    before = copy.stat()
+    with open(copy, "r+b") as f:
+        f.write(b"\x00" * 16)
+        os.fsync(f.fileno())
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    code, output = offload("copy", "--json", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 1, output
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert not [e for e in events if e["event"] == "destination_lost"], output
+    failed = {e["relative_path"]: e["message"] for e in events if e["event"] == "file_failed"}
+    assert list(failed) == ["C0002.bin"], failed
+    assert "--overwrite replaces it" in failed["C0002.bin"], failed
