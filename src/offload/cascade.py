@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,12 +49,13 @@ from offload.ledger import (
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
     Ledger,
+    LedgerEntry,
     recorded_entry,
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
-from offload.plan import IgnoreRules, PreflightItem, ScanError, scan_source
+from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
 from offload.results import (
     GOOD_STATUSES,
@@ -156,6 +157,18 @@ def _not_complete(
             f"recorded {record.get('files')} ({record.get('bytes')} bytes)"
         )
     cards = set()
+    for file, entry in _verified_entries(tree, entries, algorithms):
+        if entry is None:
+            return f"its ledger does not record {file.relative_path} verified as it is now"
+        cards.add(entry.card)
+    return tree.file_count, cards.pop() if len(cards) == 1 else ""
+
+
+def _verified_entries(
+    tree: SourceTree, entries: dict[str, LedgerEntry], algorithms: Sequence[str]
+) -> Iterator[tuple[SourceFile, LedgerEntry | None]]:
+    """Each file of *tree* and its ledger entry from *entries* if that records it verified
+    as it is now (its size and date, the digests asked for), else None."""
     for file in tree.files:
         entry = recorded_entry(
             entries,
@@ -164,10 +177,7 @@ def _not_complete(
             mtime_ns=file.mtime_ns,
             algorithms=algorithms,
         )
-        if entry is None or entry.state != "verified":
-            return f"its ledger does not record {file.relative_path} verified as it is now"
-        cards.add(entry.card)
-    return tree.file_count, cards.pop() if len(cards) == 1 else ""
+        yield file, entry if entry is not None and entry.state == "verified" else None
 
 
 # Why a fast copy holds no record of the card's pass (``_not_complete``) when every file of
@@ -191,15 +201,8 @@ def _why_no_record(root: Path, ignore: IgnoreRules, algorithms: Sequence[str]) -
     except (ScanError, OSError):
         return unrecorded
     cached = False
-    for file in tree.files:
-        entry = recorded_entry(
-            entries,
-            file.relative_path,
-            size_bytes=file.size_bytes,
-            mtime_ns=file.mtime_ns,
-            algorithms=algorithms,
-        )
-        if entry is None or entry.state != "verified":
+    for _file, entry in _verified_entries(tree, entries, algorithms):
+        if entry is None:
             cached = False
             break
         cached |= entry.cache_bypass in THROUGH_A_CACHE

@@ -337,6 +337,24 @@ def test_a_rerun_after_a_kill_counts_the_partials_it_removes_as_free(
     ]
 
 
+def offloaded_then_filled(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> tuple[Path, Path, Path, Path]:
+    """A card of 3 × 4 MiB offloaded to a 32 MB ext4 drive, then the drive filled (a file
+    allocated) but for 2 MiB: less than one clip. The drive, card, report folder, filler."""
+    drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
+    card = make_card(tmp_path / "card", 3, 4 * MIB)
+    reports = tmp_path / "reports"
+    code, output = offload("copy", card, drive, "--report-dir", reports)
+    assert code == 0, output
+    st = os.statvfs(drive)
+    filler = drive / "filler"
+    with open(filler, "wb") as out:
+        os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - 2 * MIB)
+        os.fsync(out.fileno())
+    return drive, card, reports, filler
+
+
 def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
 ) -> None:
@@ -349,16 +367,7 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     copies stand), and the error names ``--overwrite``: with room again, a plain re-run
     refuses the wrong copy, and ``--overwrite`` copies it anew. Failed before: exit 1 with
     the drive ``LOST`` and "run the same command again to resume", a remedy that refused."""
-    drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
-    card = make_card(tmp_path / "card", 3, 4 * MIB)
-    reports = tmp_path / "reports"
-    code, output = offload("copy", card, drive, "--report-dir", reports)
-    assert code == 0, output
-    st = os.statvfs(drive)
-    filler = drive / "filler"
-    with open(filler, "wb") as out:
-        os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - 2 * MIB)
-        os.fsync(out.fileno())
+    drive, card, reports, filler = offloaded_then_filled(tmp_path, ext4_loop)
 
     code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
     assert code == 0, output
@@ -400,15 +409,7 @@ def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_hap
     room, its file fails naming ``--overwrite``, and no ``destination_lost`` event says the
     drive, whose other copies stand, was lost. Failed before: ``destination_lost`` (ENOSPC,
     "run the same command again to resume")."""
-    drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
-    card = make_card(tmp_path / "card", 3, 4 * MIB)
-    reports = tmp_path / "reports"
-    code, output = offload("copy", card, drive, "--report-dir", reports)
-    assert code == 0, output
-    st = os.statvfs(drive)
-    with open(drive / "filler", "wb") as out:
-        os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - 2 * MIB)
-        os.fsync(out.fileno())
+    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
     copy = drive / card.name / "C0002.bin"
     before = copy.stat()
     with open(copy, "r+b") as f:
