@@ -41,9 +41,11 @@ from offload.errors import (
     unreachable_ancestor,
 )
 from offload.events import (
+    DestinationLost,
     Event,
     EventSink,
     ExistingCopiesChecking,
+    FileFailed,
     JobStarted,
     OffloadFinished,
     OffloadFinishing,
@@ -55,6 +57,7 @@ from offload.events import (
     phases_of,
 )
 from offload.existing import (
+    FULL_ERRNOS,
     CheckKind,
     ExistingCopy,
     FoundWrong,
@@ -63,6 +66,7 @@ from offload.existing import (
     found_wrong_warnings,
     needs_source,
     settle,
+    settle_rewrites,
 )
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
@@ -1189,7 +1193,7 @@ def _run_locked(
             first_replace,
             roots,
             dataclasses.replace(copy, existing=ExistingFilePolicy.OVERWRITE),
-            sink=_PlannedWorkAnnouncer(sink, first_replace),
+            sink=_PlannedWorkAnnouncer(sink, first_replace, rewrites=True),
             cancel=cancel,
             ledgers=plan.ledgers,
             destinations=[
@@ -1198,6 +1202,7 @@ def _run_locked(
             ],
             devices=plan.devices,
         ).run()
+        settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
@@ -1407,8 +1412,14 @@ class _PlannedWorkAnnouncer:
     each destination (the job's total counts every file, also those already verified
     there, so a resumed offload's progress stopped at its share of new files)."""
 
-    def __init__(self, sink: EventSink, tasks: Sequence[FileTask]) -> None:
+    def __init__(
+        self, sink: EventSink, tasks: Sequence[FileTask], *, rewrites: bool = False
+    ) -> None:
         self._sink = sink
+        # The job writing again the copies found wrong: a destination it fills is not lost
+        # (``existing.settle_rewrites``), so its DestinationLost is not passed on, and a
+        # failure names the remedy that works, as the report's will.
+        self._rewrites = rewrites
         # What its sink takes, and the JobStarted it answers (``EventSink.accepts``).
         taken = accepts_of([sink])
         self.accepts: frozenset[type[Event]] | None = (
@@ -1428,6 +1439,10 @@ class _PlannedWorkAnnouncer:
         )
 
     def emit(self, event: Event) -> None:
+        if self._rewrites and isinstance(event, DestinationLost) and event.errno in FULL_ERRNOS:
+            return
+        if self._rewrites and isinstance(event, FileFailed):
+            event = dataclasses.replace(event, message=remedies.rewrite_failed(event.message))
         self._sink.emit(event)
         if isinstance(event, JobStarted):
             self._sink.emit(self._planned)

@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import UsageError
 from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
+from offload.existing import settle_rewrites
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
 from offload.ledger import (
@@ -48,12 +49,13 @@ from offload.ledger import (
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
     Ledger,
+    LedgerEntry,
     recorded_entry,
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
-from offload.plan import IgnoreRules, PreflightItem, ScanError, scan_source
+from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import PreflightCode
 from offload.results import (
     GOOD_STATUSES,
@@ -139,7 +141,7 @@ def _not_complete(
     try:
         record = json.loads((root / STATE_FOLDER / CARD_PASS_RECORD).read_text("utf-8"))
     except FileNotFoundError:
-        return "no record that the card's pass verified every file there"
+        return _why_no_record(root, ignore, algorithms)
     except (OSError, ValueError) as exc:
         return f"its record of the card's pass cannot be read ({exc})"
     if not isinstance(record, dict) or record.get("card") != str(source):
@@ -155,6 +157,18 @@ def _not_complete(
             f"recorded {record.get('files')} ({record.get('bytes')} bytes)"
         )
     cards = set()
+    for file, entry in _verified_entries(tree, entries, algorithms):
+        if entry is None:
+            return f"its ledger does not record {file.relative_path} verified as it is now"
+        cards.add(entry.card)
+    return tree.file_count, cards.pop() if len(cards) == 1 else ""
+
+
+def _verified_entries(
+    tree: SourceTree, entries: dict[str, LedgerEntry], algorithms: Sequence[str]
+) -> Iterator[tuple[SourceFile, LedgerEntry | None]]:
+    """Each file of *tree* and its ledger entry from *entries* if that records it verified
+    as it is now (its size and date, the digests asked for), else None."""
     for file in tree.files:
         entry = recorded_entry(
             entries,
@@ -163,10 +177,36 @@ def _not_complete(
             mtime_ns=file.mtime_ns,
             algorithms=algorithms,
         )
-        if entry is None or entry.state != "verified":
-            return f"its ledger does not record {file.relative_path} verified as it is now"
-        cards.add(entry.card)
-    return tree.file_count, cards.pop() if len(cards) == 1 else ""
+        yield file, entry if entry is not None and entry.state == "verified" else None
+
+
+# Why a fast copy holds no record of the card's pass (``_not_complete``) when every file of
+# it is verified but some only through a cache: the pass did verify it, not from the media.
+_READ_THROUGH_A_CACHE = (
+    "its copies were read back through a cache (RAM, a server), not from the media: "
+    "it cannot stand for the card"
+)
+
+
+def _why_no_record(root: Path, ignore: IgnoreRules, algorithms: Sequence[str]) -> str:
+    """Why the fast copy at *root* has no record of the card's pass (``_release`` writes
+    none unless every file was read back from the media): its ledger records every file
+    verified, some through a cache (``THROUGH_A_CACHE``: a tmpfs, a FUSE filesystem without
+    a block device): said as such; else (a file failed, transfer-checked only, not copied,
+    or nothing readable) no record at all."""
+    unrecorded = "no record that the card's pass verified every file there"
+    try:
+        tree = scan_source(root, ignore=ignore)
+        entries = Ledger(root).load()
+    except (ScanError, OSError):
+        return unrecorded
+    cached = False
+    for _file, entry in _verified_entries(tree, entries, algorithms):
+        if entry is None:
+            cached = False
+            break
+        cached |= entry.cache_bypass in THROUGH_A_CACHE
+    return _READ_THROUGH_A_CACHE if cached else unrecorded
 
 
 def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
@@ -174,7 +214,7 @@ def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
     (nothing written): one line, what was looked at, what to do."""
     detail = "; ".join(looked) or "no local destination that is not cascaded"
     return UsageError(
-        f"the card {source} is absent and no fast copy holds it complete and verified "
+        f"the card {source} is absent and no fast copy holds it complete, read back from its media "
         f"({detail}); nothing was written: insert the card and run the same command again",
         path=source,
     )
@@ -300,9 +340,9 @@ def run_cascade(
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
         copy = plan.options.copy
-        for batch, policy in (
-            (tasks, copy.existing),
-            (replace_tasks, ExistingFilePolicy.OVERWRITE),
+        for batch, policy, rewrites in (
+            (tasks, copy.existing, False),
+            (replace_tasks, ExistingFilePolicy.OVERWRITE, True),
         ):
             # A fast copy that cannot be read or no longer matches the card: the file is fed
             # again from the next fast destination that holds it, if any.
@@ -319,7 +359,7 @@ def run_cascade(
                     fed,
                     roots,
                     dataclasses.replace(copy, existing=policy),
-                    sink=_PlannedWorkAnnouncer(sink, fed),
+                    sink=_PlannedWorkAnnouncer(sink, fed, rewrites=rewrites),
                     cancel=cancel,
                     ledgers=plan.ledgers,
                     destinations=backends,
@@ -333,6 +373,8 @@ def run_cascade(
                 job.files = [f for f in job.files if f.relative_path not in retry]
                 tried = {path: used[path][0] + 1 for path in retry}
                 pending = [t for t in pending if t.source.relative_path in retry]
+                if rewrites:  # copies of ours found wrong: a failure names --overwrite
+                    settle_rewrites(job)
                 elapsed = report.job.elapsed_s + job.elapsed_s
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from enum import Enum, IntEnum
 from pathlib import Path
 
+from offload import remedies
+
 
 class ExitCode(IntEnum):
     """Exit codes shared by every CLI (documented in README.md)."""
@@ -234,7 +236,7 @@ def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: boo
         what = "the drive could not read or write: check the drive and its cable"
     else:
         what = "the drive or share went away: reconnect it"
-    return f"{what}, then run the same command again to resume"
+    return f"{what}{remedies.RESUME}"
 
 
 # What a path on a drive that went away raises: its FUSE program gone (a killed exfat-fuse,

@@ -183,10 +183,12 @@ class FileVerifiedEarlier(Event):
 
 @dataclass(frozen=True)
 class DestinationLost(Event):
-    """A destination failed as a whole; the others go on."""
+    """A destination failed as a whole; the others go on (``errno``: the OS error that lost
+    it, None when none did)."""
 
     destination_index: int
     message: str
+    errno: int | None = None
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ from offload.results import (
     DestinationFileResult,
     DestinationStatus,
     FileResult,
+    JobReport,
 )
 
 if TYPE_CHECKING:
@@ -559,6 +560,30 @@ def settle(
                 )
             )
     return settled
+
+
+# The errnos of a destination that is full (out of room or of quota): in the job that
+# writes again the copies found wrong, it fails those rewrites, it is not lost.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def settle_rewrites(report: JobReport) -> None:
+    """Word what failed in *report*, the job that writes again the copies of ours found
+    wrong (``SettledTasks.replace_tasks``): each failure names ``--overwrite``, the remedy
+    that works (``remedies.rewrite_failed``). A destination this job lost for want of room
+    (ENOSPC, EDQUOT) is not lost: the main job's copies there stand, only the rewrites
+    failed (each its file's failure); the full drive stopped them, and nothing more is
+    written there in this job anyway (its ``DestinationLost`` event is not passed on:
+    ``card._PlannedWorkAnnouncer``). Any other loss (a drive gone) stays a loss."""
+    for summary in report.destinations:
+        if summary.lost and summary.lost_errno in FULL_ERRNOS:
+            summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
+        elif summary.lost_reason:
+            summary.lost_reason = remedies.rewrite_failed(summary.lost_reason)
+    for file in report.files:
+        for result in file.destinations:
+            if result.status is DestinationStatus.FAILED and result.error:
+                result.error = remedies.rewrite_failed(result.error)
 
 
 def found_wrong_warnings(

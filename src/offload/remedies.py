@@ -19,6 +19,25 @@ _SINCE = "since it was recorded in this copy root's ledger: --reverify replaces 
 _FROM_ANOTHER_CARD = "it is recorded in this copy root's ledger from another card"
 
 
+# How a destination lost (``errors._lost_what_to_do``) ends its remedy: right for a copy
+# not made, wrong for a copy of ours found wrong whose rewrite failed (``rewrite_failed``).
+RESUME = ", then run the same command again to resume"
+_REWRITE = (
+    "; the copy found wrong is left as it is (recorded as wrong in the ledger): "
+    "--overwrite replaces it once the new copy is verified"
+)
+
+
+def rewrite_failed(error: str) -> str:
+    """*error* (the failure of the rewrite of a copy of ours found wrong) with the remedy
+    that works: the same command again would refuse the wrong copy as a file in the way
+    (its ledger entry is revoked: nothing records it as ours any more), so it names
+    ``--overwrite``, not a resume."""
+    if _REWRITE in error:
+        return error
+    return error.removesuffix(RESUME) + _REWRITE
+
+
 def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the

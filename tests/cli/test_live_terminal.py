@@ -5,6 +5,7 @@ by a terminal emulator (tests/support/terminal.py). Every line printed while the
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from tests.support.terminal import TerminalRun, run_on_terminal
@@ -135,3 +136,26 @@ def test_a_resume_with_every_copy_verified_earlier_says_nothing_to_read(tmp_path
     (frame,) = [line for line in run.lines if " files · " in line]
     assert "6/6 files · nothing to read: every copy verified earlier" in frame, run.text
     assert "0 bytes of 0 bytes" not in run.text, run.text
+
+
+def test_a_resume_with_nothing_to_read_never_promises_bytes_in_its_first_frame(
+    tmp_path: Path,
+) -> None:
+    """A transfer-checked card offloaded again: nothing is read, and no frame says otherwise,
+    the first (drawn before the offload's own plan) included. Failed before: the first frame
+    said "0/2 files · 0 bytes of 6.0 MB read" (the card's bytes, none of which the plan
+    reads), the last "nothing to read: every copy transfer-checked earlier"."""
+    card = make_card(tmp_path / "cards", files=2)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    args = ("copy", "--verify", "transfer", "--report-dir", tmp_path / "reports", card, *dests)
+    assert run_on_terminal(*args).returncode == 0
+    run = run_on_terminal(*args)
+    assert run.returncode == 0, run.text
+    (frame,) = [line for line in run.lines if " files · " in line]
+    assert "nothing to read: every copy transfer-checked earlier" in frame, run.text
+    drawn = run.raw.decode("utf-8", "replace")  # every frame drawn, the first included
+    assert " files · " in drawn, drawn
+    # No "N of M read" in any frame ("nothing to read" may come before its reason is known).
+    assert not re.search(r" of [0-9.]+ (bytes|kB|MB) read", drawn), drawn

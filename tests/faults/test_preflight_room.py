@@ -12,6 +12,7 @@ space" with 58 MB free)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -336,16 +337,11 @@ def test_a_rerun_after_a_kill_counts_the_partials_it_removes_as_free(
     ]
 
 
-def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
+def offloaded_then_filled(
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
-) -> None:
-    """A card offloaded, the drive then filled but for less than one clip: ``--reverify``
-    re-reads every copy (nothing to write when they verify) and warns that a copy found
-    wrong could not be written again there. Failed before: refused, exit 64, "not enough
-    free space ... the copy needs" the room of rewrites that verified copies never need.
-    Then a copy rots in place (same size and date): the re-read finds it, names it, and its
-    new copy fails for want of room, the old one left; with room again, ``--overwrite``
-    (what the warning says) copies it anew."""
+) -> tuple[Path, Path, Path, Path]:
+    """A card of 3 × 4 MiB offloaded to a 32 MB ext4 drive, then the drive filled (a file
+    allocated) but for 2 MiB: less than one clip. The drive, card, report folder, filler."""
     drive = ext4_loop(32 * MIB, mkfs_args=("-b", "4096", "-m", "0")).path
     card = make_card(tmp_path / "card", 3, 4 * MIB)
     reports = tmp_path / "reports"
@@ -356,6 +352,22 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
     with open(filler, "wb") as out:
         os.posix_fallocate(out.fileno(), 0, st.f_bavail * st.f_frsize - 2 * MIB)
         os.fsync(out.fileno())
+    return drive, card, reports, filler
+
+
+def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """A card offloaded, the drive then filled but for less than one clip: ``--reverify``
+    re-reads every copy (nothing to write when they verify) and warns that a copy found
+    wrong could not be written again there. Failed before: refused, exit 64, "not enough
+    free space ... the copy needs" the room of rewrites that verified copies never need.
+    Then a copy rots in place (same size and date): the re-read finds it, names it, and its
+    new copy fails for want of room, the old one left, the drive full but not lost (its other
+    copies stand), and the error names ``--overwrite``: with room again, a plain re-run
+    refuses the wrong copy, and ``--overwrite`` copies it anew. Failed before: exit 1 with
+    the drive ``LOST`` and "run the same command again to resume", a remedy that refused."""
+    drive, card, reports, filler = offloaded_then_filled(tmp_path, ext4_loop)
 
     code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
     assert code == 0, output
@@ -371,12 +383,43 @@ def test_reverify_on_a_nearly_full_drive_reads_every_copy_back_and_warns(
         os.fsync(f.fileno())
     os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
     code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
-    assert code != 0, output
+    assert code == 1, output
     assert "copy no longer matches, copying it again" in output and "C0001.bin" in output
     assert "No space left on device" in output
+    # The remedy that works (a plain re-run refuses the wrong copy as a file in the way),
+    # and the drive is full, its two good copies verified: not lost.
+    assert "--overwrite replaces it once the new copy is verified" in output, output
+    assert "run the same command again to resume" not in output, output
+    assert "LOST" not in output and " lost" not in output, output
+    assert "Do not format the card: a copy failed: C0001.bin." in output, output
     assert copy.exists() and copy.stat().st_size == before.st_size  # left, not half-written
     assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
     filler.unlink()
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 1 and "--overwrite replaces it" in output, output  # as the error said
     code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
     assert code == 0, output
     assert copy.read_bytes() == (card / "C0001.bin").read_bytes()
+
+
+def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_happens(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """As the run goes (``--json``): the rewrite of a copy found wrong fails for want of
+    room, its file fails naming ``--overwrite``, and no ``destination_lost`` event says the
+    drive, whose other copies stand, was lost. Failed before: ``destination_lost`` (ENOSPC,
+    "run the same command again to resume")."""
+    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
+    copy = drive / card.name / "C0002.bin"
+    before = copy.stat()
+    with open(copy, "r+b") as f:
+        f.write(b"\x00" * 16)
+        os.fsync(f.fileno())
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    code, output = offload("copy", "--json", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 1, output
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert not [e for e in events if e["event"] == "destination_lost"], output
+    failed = {e["relative_path"]: e["message"] for e in events if e["event"] == "file_failed"}
+    assert list(failed) == ["C0002.bin"], failed
+    assert "--overwrite replaces it" in failed["C0002.bin"], failed

@@ -109,6 +109,13 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
     again = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 64, again.stderr
     assert f"the card {card} is absent and no fast copy holds it" in again.stderr
+    # Why, as it is: the pass verified every file, through a cache. Failed before: "no
+    # record that the card's pass verified every file there".
+    assert (
+        "its copies were read back through a cache (RAM, a server), not from the media: "
+        "it cannot stand for the card" in again.stderr
+    ), again.stderr
+    assert "no record that the card's pass verified" not in again.stderr, again.stderr
 
 
 def test_a_mixed_transfer_run_words_read_backs_and_earlier_cached_ones_truly(

@@ -77,8 +77,12 @@ class _Frame:
         status = "CANCELLED" if self.cancelled and snap.finished else status
         status = f"FINISHED WITH FAILURES: {failed}" if failed else status
         files, total_bytes = snap.total_files, snap.total_bytes
+        byte_words = True
         if not files and not total_bytes and not snap.finished:
             files, total_bytes = self.planned  # before the job's own plan: the command's
+            # The card's bytes it copies; none: no byte words until the plan is known (it may
+            # read copies back, or nothing at all: "0 bytes of N read" promised bytes never read).
+            byte_words = bool(total_bytes)
         yield Text(
             " · ".join(
                 part
@@ -89,7 +93,7 @@ class _Frame:
                         interrupted=self.interrupted,
                     ),
                     f"{snap.files_finished}/{files} files",
-                    _bytes_words(snap, total_bytes),
+                    _bytes_words(snap, total_bytes) if byte_words else "",
                     human_rate(source_rate),
                     # While the manifests and reports are written the ETA (00:00: every
                     # lane is done) says nothing; the words before say what is going on.
@@ -211,14 +215,15 @@ def render(
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *planned*: the
-    files and bytes the command announced, shown until the job's own plan is known."""
+    card's files and the bytes of it the plan copies, as the command announced them, shown
+    until the job's own plan is known (no bytes to copy: no byte words until then)."""
     return _Frame(snap, cancelled=cancelled, planned=planned)
 
 
 class LiveView:
     """Context manager that shows the model on a terminal while the job runs. *planned*:
-    the card's files and bytes as the command announced them (its first frames come before
-    the offload's own plan)."""
+    the card's files and the bytes of it the plan copies, as the command announced them (its
+    first frames come before the offload's own plan)."""
 
     def __init__(
         self,

@@ -655,7 +655,9 @@ def _offload(
             if live and console is not None and model is not None:
                 from offload.cli.live import LiveView
 
-                planned = (plan.tree.file_count, plan.tree.total_bytes)
+                # The bytes the copy reads from the card, not the card's: a resume reads
+                # only what is left (the first frames come before the offload's own plan).
+                planned = (plan.tree.file_count, plan.bytes_to_copy)
                 with LiveView(model, console, cancel=cancel, planned=planned):
                     report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
                     if not report.job.cancelled:  # the view's last frame says what is next

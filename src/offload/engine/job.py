@@ -471,6 +471,7 @@ class CopyJob:
                 device=state.device,
                 lost=state.lost is not None,
                 lost_reason=None if state.lost is None else state.lost.message,
+                lost_errno=None if state.lost is None else state.lost.errno,
                 copy_s=state.copy_s,
                 verify_s=state.verify_s,
             )

@@ -129,7 +129,7 @@ class DestinationState:
             if self.lost is not None:
                 return
             self.lost = error
-        self.sink.emit(DestinationLost(self.index, error.message))
+        self.sink.emit(DestinationLost(self.index, error.message, error.errno))
 
     def internal_error(self, exc: BaseException) -> None:
         """A bug in either thread: detach the destination rather than block the reader."""
