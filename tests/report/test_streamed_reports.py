@@ -126,9 +126,9 @@ def test_a_first_report_changed_since_is_not_copied(tmp_path: Path, damage: str)
     [0.0, 0.999999, 1.0, 1796173831.461, 1796173831.0, -0.5, -1.0, -86400.25, 4102444799.9],
 )
 def test_report_dates_are_each_seconds_gmtime(timestamp: float) -> None:
-    # _iso formats a second once (cached): the same text as gmtime of the float, which
+    # iso_date formats a second once (cached): the same text as gmtime of the float, which
     # takes its floor (so -0.5 is 1969-12-31T23:59:59Z, as before the cache).
     expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
-    assert job_report._iso(timestamp) == expected
-    assert job_report._iso(timestamp) == expected  # from the cache
-    assert job_report._iso(None) is None
+    assert job_report.iso_date(timestamp) == expected
+    assert job_report.iso_date(timestamp) == expected  # from the cache
+    assert job_report.iso_date(None) is None

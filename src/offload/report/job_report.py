@@ -75,7 +75,9 @@ CSV_COLUMNS = (
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 
-def _iso(timestamp: float | None) -> str | None:
+def iso_date(timestamp: float | None) -> str | None:
+    """*timestamp* (seconds since the epoch) as the reports' UTC date, to the second (its
+    floor, as ``gmtime``); None for None."""
     if timestamp is None:
         return None
     # gmtime takes a float's floor (its seconds); a run's dates share their seconds (the
@@ -104,7 +106,7 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         "index": d.destination_index,
         "status": status._value_,
         "action": d.action._value_,
-        "verified_at": None if verified_at is None else _iso(verified_at),
+        "verified_at": None if verified_at is None else iso_date(verified_at),
         "verified_mode": d.verified_mode,
         "final_path": d.final_path,
         "error": d.error,
@@ -123,7 +125,7 @@ _COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
     "index": lambda d: d.destination_index,
     "status": lambda d: d.status._value_,
     "action": lambda d: d.action._value_,
-    "verified_at": lambda d: None if d.verified_at is None else _iso(d.verified_at),
+    "verified_at": lambda d: None if d.verified_at is None else iso_date(d.verified_at),
     "verified_mode": lambda d: d.verified_mode,
     "final_path": lambda d: d.final_path,
     "error": lambda d: d.error,
@@ -166,7 +168,7 @@ class CopyEntryView(Mapping[str, Any]):
 _FILE_FIELDS: dict[str, Callable[[FileResult], Any]] = {
     "path": lambda f: f.relative_path,
     "size_bytes": lambda f: f.size_bytes,
-    "mtime": lambda f: _iso(f.mtime_ns / 1e9),
+    "mtime": lambda f: iso_date(f.mtime_ns / 1e9),
     "mtime_ns": lambda f: f.mtime_ns,
     "digests": lambda f: f.inflight_digests,
     "source_reread_digests": lambda f: f.source_reread_digests,
@@ -183,7 +185,7 @@ def file_entry(file: FileResult) -> dict[str, Any]:
     return {
         "path": file.relative_path,
         "size_bytes": file.size_bytes,
-        "mtime": _iso(file.mtime_ns / 1e9),
+        "mtime": iso_date(file.mtime_ns / 1e9),
         "mtime_ns": file.mtime_ns,
         "digests": file.inflight_digests,
         "source_reread_digests": file.source_reread_digests,
@@ -274,8 +276,8 @@ def report_data(
         "source": report.source,
         "card": None if report.card is None else report.card.as_json(),
         "production": {key: report.production.get(key) for key in PRODUCTION_FIELDS},
-        "started": _iso(job.started_at),
-        "finished": _iso(job.finished_at),
+        "started": iso_date(job.started_at),
+        "finished": iso_date(job.finished_at),
         "elapsed_s": round(job.elapsed_s, 6),
         "verify": job.verify,
         "algorithms": list(job.algorithms),
@@ -339,8 +341,8 @@ def report_data(
     if report.cascade:  # a cascading copy: which destinations were fed from a fast copy
         data["cascade"] = {
             "destinations": list(report.cascade),
-            "card_pass_ended_at": _iso(report.card_pass_ended_at),
-            "card_released_at": _iso(report.card_released_at),
+            "card_pass_ended_at": iso_date(report.card_pass_ended_at),
+            "card_released_at": iso_date(report.card_released_at),
             "card_pass_failed": report.card_pass_failed,
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
@@ -415,12 +417,18 @@ def json_chunks(data: Mapping[str, Any]) -> Iterator[bytes]:
         head = f"{separator}{json.dumps(key, ensure_ascii=False)}: "
         separator = ", "
         if isinstance(value, FileEntries):
+            # Each entry's text written out from its result (entries_json: the same bytes
+            # as json.dumps of file_entry, without building the entry's dicts).
+            from offload.report.entries_json import entries_text
+
             results = value.files
-            batches: Iterable[list[Any]] = (
-                [file_entry(f) for f in results[start : start + _BATCH]]
-                for start in range(0, len(results), _BATCH)
-            )
-        elif key == "files" and isinstance(value, list):
+            yield _json_encoded(head + "[")
+            for start in range(0, len(results), _BATCH):
+                text = entries_text(results[start : start + _BATCH])
+                yield _json_encoded(text if start == 0 else ", " + text)
+            yield b"]"
+            continue
+        if key == "files" and isinstance(value, list):
             batches = (value[start : start + _BATCH] for start in range(0, len(value), _BATCH))
         else:
             yield _json_encoded(head + json.dumps(value, ensure_ascii=False))
@@ -461,7 +469,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
             path = cell(file.relative_path)
             size = file.size_bytes
             mtime_ns = file.mtime_ns
-            mtime = _iso(mtime_ns / 1e9)
+            mtime = iso_date(mtime_ns / 1e9)
             source_error = cell(file.source_error or "")
             for dest in file.destinations:
                 index = dest.destination_index
@@ -477,7 +485,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                         roots.get(index, ""),
                         status._value_,
                         dest.action._value_,
-                        "" if verified_at is None else _iso(verified_at),
+                        "" if verified_at is None else iso_date(verified_at),
                         dest.verified_mode or "",
                         cell(dest.final_path),
                         cell(dest.error or ""),

@@ -1,0 +1,129 @@
+"""The JSON report's file entries written out from the results (``entries_json``) are the
+bytes ``json.dumps`` makes of ``file_entry``'s dicts: on any text (quotes, backslashes,
+control characters, line and paragraph separators, lone surrogates of names that are not
+UTF-8, characters outside the BMP), any number (floats that round to ints, huge, tiny,
+negative zero, NaN and the infinities) and values of other types than the results declare
+(those take json's path)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offload.report.entries_json import entries_text
+from offload.report.job_report import file_entry
+from offload.results import (
+    NO_DIGESTS,
+    CacheBypass,
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+    FileResult,
+)
+
+# Any text a name or a message can hold, the characters json treats apart weighted in.
+TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(['"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "\u2028", "\u2029"]),
+        st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF),  # surrogateescape bytes
+        st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF),
+    ),
+    max_size=12,
+)
+SECONDS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=0, max_value=1e4),
+    st.sampled_from([0.0, -0.0, 1e-7, 4.9999995e-7, 0.1234567, 1 / 3, 1e16, 123456789.123456789]),
+    st.integers(min_value=-(10**20), max_value=10**20),
+)
+DATES = st.one_of(st.none(), st.floats(min_value=-1e10, max_value=4e10), st.integers(0, 2**32))
+DIGESTS = st.one_of(
+    st.just(NO_DIGESTS),
+    st.dictionaries(TEXT, TEXT, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["xxh64", "md5", "c4"]), st.text("0123456789abcdef"), max_size=3
+    ),
+)
+# What the results never hold by their types, but json would still write (its path).
+ODD_DIGESTS = st.dictionaries(
+    st.one_of(st.integers(), TEXT), st.one_of(st.integers(), TEXT), max_size=2
+)
+OPTIONAL_TEXT = st.one_of(st.none(), TEXT)
+
+
+@st.composite
+def copies(draw: st.DrawFn, index: int) -> DestinationFileResult:
+    copy = DestinationFileResult(
+        draw(st.sampled_from([index, index, True])),
+        draw(TEXT),
+        draw(st.sampled_from(list(DestinationStatus))),
+    )
+    copy.error = draw(OPTIONAL_TEXT)
+    copy.digests = draw(st.one_of(DIGESTS, ODD_DIGESTS))
+    copy.recorded_digests = draw(DIGESTS)
+    copy.cache_bypass = draw(st.sampled_from(list(CacheBypass)))
+    odd_copy: Any = copy  # values of other types than declared: json's path
+    odd_copy.reread = draw(st.one_of(st.booleans(), st.just(1)))
+    copy.copy_s = draw(SECONDS)
+    copy.verify_s = draw(SECONDS)
+    copy.verified_at = draw(DATES)
+    copy.verified_mode = draw(OPTIONAL_TEXT)
+    copy.action = draw(st.sampled_from(list(CopyAction)))
+    return copy
+
+
+@st.composite
+def results(draw: st.DrawFn) -> FileResult:
+    file = FileResult(draw(TEXT), draw(TEXT), 0, draw(st.integers(-(10**18), 2 * 10**18)))
+    odd_file: Any = file  # True and 3.0: json's path
+    odd_file.size_bytes = draw(st.one_of(st.integers(0, 2**63), st.just(True), st.just(3.0)))
+    file.inflight_digests = draw(DIGESTS)
+    file.source_reread_digests = draw(st.one_of(DIGESTS, ODD_DIGESTS))
+    file.source_error = draw(OPTIONAL_TEXT)
+    file.source_cache_bypass = draw(st.sampled_from(list(CacheBypass)))
+    file.destinations = [draw(copies(i)) for i in range(draw(st.integers(0, 3)))]
+    return file
+
+
+def _json(files: list[FileResult]) -> str:
+    return json.dumps([file_entry(f) for f in files], ensure_ascii=False)[1:-1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(results(), max_size=4))
+def test_entries_are_json_dumps_of_file_entry(files: list[FileResult]) -> None:
+    assert entries_text(files) == _json(files)
+
+
+def test_the_values_json_writes_apart_are_written_as_json_does() -> None:
+    """The cases that take json's path (or must not), each met for sure."""
+    file = FileResult('a"b\\c\nd\u2028\udcff\U0001f600', "/card/x", 7, 1_700_000_000_123_456_789)
+    file.inflight_digests = {"xxh64": "00ff"}
+    odd: list[dict[str, Any]] = [
+        {"copy_s": math.nan},
+        {"copy_s": math.inf},
+        {"verify_s": -math.inf},
+        {"copy_s": 12},
+        {"copy_s": -0.0},
+        {"verify_s": 1e16},
+        {"copy_s": 4.9999995e-7},
+        {"reread": 1},
+        {"digests": {1: "x"}},
+        {"recorded_digests": {"md5": 5}},
+        {"error": "é\t\x7f", "verified_mode": "full", "verified_at": 1.5},
+    ]
+    for changes in odd:
+        copy = DestinationFileResult(0, "/d/x", DestinationStatus.VERIFIED)
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        file.destinations = [copy, DestinationFileResult(1, "/e/x", DestinationStatus.FAILED)]
+        assert entries_text([file]) == _json([file]), changes
+    odd_file: Any = file
+    odd_file.size_bytes = True
+    assert entries_text([file]) == _json([file])
+    assert entries_text([]) == ""
