@@ -1,5 +1,6 @@
-"""The JSON report's file entries written out from the results (``entries_json``) are the
-bytes ``json.dumps`` makes of ``file_entry``'s dicts: on any text (quotes, backslashes,
+"""The JSON report's file entries and the CSV's rows, written out from the results
+(``entries_json``, ``job_report._csv_pieces``), are the bytes ``json.dumps`` of
+``file_entry`` and the csv module made before: on any text (quotes, commas, backslashes,
 control characters, line and paragraph separators, lone surrogates of names that are not
 UTF-8, characters outside the BMP), any number (floats that round to ints, huge, tiny,
 negative zero, NaN and the infinities) and values of other types than the results declare
@@ -127,3 +128,109 @@ def test_the_values_json_writes_apart_are_written_as_json_does() -> None:
     odd_file.size_bytes = True
     assert entries_text([file]) == _json([file])
     assert entries_text([]) == ""
+
+
+# The CSV's rows as the csv module wrote them before they were written out (2026-12-02): the
+# reference the rows written out must equal, on any results.
+def _csv_rows_before(report: Any) -> str:
+    import csv
+    import io
+
+    from offload.report.csv_cells import cell
+    from offload.report.job_report import CSV_COLUMNS, PRODUCTION_FIELDS, iso_date
+
+    def digests_text(digests: dict[str, str]) -> str:
+        return " ".join(f"{k}:{v}" for k, v in digests.items()) if digests else ""
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    roots = {d.index: cell(d.root) for d in report.job.destinations}
+    production = [cell(report.production.get(key) or "") for key in PRODUCTION_FIELDS]
+    for file in report.job.files:
+        for dest in file.destinations:
+            status = dest.status
+            writer.writerow(
+                [
+                    cell(file.relative_path),
+                    file.size_bytes,
+                    iso_date(file.mtime_ns / 1e9),
+                    file.mtime_ns,
+                    dest.destination_index,
+                    roots.get(dest.destination_index, ""),
+                    status.value,
+                    dest.action.value,
+                    "" if dest.verified_at is None else iso_date(dest.verified_at),
+                    dest.verified_mode or "",
+                    cell(dest.final_path),
+                    cell(dest.error or ""),
+                    digests_text(file.inflight_digests),
+                    digests_text(dest.digests) if status is DestinationStatus.VERIFIED else "",
+                    digests_text(dest.recorded_digests),
+                    dest.cache_bypass.value,
+                    cell(file.source_error or ""),
+                    *production,
+                ]
+            )
+    return out.getvalue()
+
+
+class _Destination:
+    def __init__(self, index: int, root: str) -> None:
+        self.index, self.root = index, root
+
+
+class _Job:
+    def __init__(self, files: list[FileResult], roots: list[str]) -> None:
+        self.files = files
+        self.destinations = [_Destination(i, r) for i, r in enumerate(roots)]
+
+
+class _Report:
+    def __init__(self, files: list[FileResult], roots: list[str], production: dict[str, str]):
+        self.job = _Job(files, roots)
+        self.production = production
+
+
+def _valid(file: FileResult) -> bool:
+    """What the CSV can be asked to write: a size that is a number, digests of text."""
+    texts = [file.inflight_digests, *(d.digests for d in file.destinations)]
+    return type(file.size_bytes) is int and all(
+        all(isinstance(k, str) and isinstance(v, str) for k, v in t.items()) for t in texts
+    )
+
+
+# Text a CSV quotes or escapes, and what a digest or a mode can hold that cell() never sees.
+CSV_TEXT = st.text(alphabet=st.sampled_from(list(",\"\r\n \t\\=+-@'aé\x85\udcff")), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(results(), max_size=4),
+    st.lists(st.one_of(TEXT, CSV_TEXT), max_size=4),
+    st.dictionaries(st.sampled_from(["production", "camera", "reel"]), st.one_of(TEXT, CSV_TEXT)),
+    CSV_TEXT,
+)
+def test_csv_rows_are_the_csv_writers(
+    files: list[FileResult], roots: list[str], production: dict[str, str], mode: str
+) -> None:
+    from offload.report.job_report import csv_text
+
+    files = [f for f in files if _valid(f)]
+    for file in files:
+        for copy in file.destinations:
+            copy.verified_mode = mode or None
+    report: Any = _Report(files, roots, production)
+    assert csv_text(report) == _csv_rows_before(report)
+
+
+@given(st.one_of(TEXT, CSV_TEXT))
+def test_a_csv_field_is_the_csv_writers(text: str) -> None:
+    import csv
+    import io
+
+    from offload.report.job_report import _field
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(["a", text, "b"])
+    assert f"a,{_field(text)},b\n" == out.getvalue()
