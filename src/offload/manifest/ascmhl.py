@@ -173,25 +173,31 @@ def _prepare(
     files: Iterable[ManifestFile], spec: IgnoreSpec, seen: set[str], nested: set[str]
 ) -> list[_Entry]:
     entries: list[_Entry] = []
+    aware: datetime | None = None  # the last hash date found aware (a batch's files share it)
     for item in files:
-        check_relative_path(item.relative_path)
-        if item.relative_path in seen:
-            raise ValueError(f"{item.relative_path!r} is listed twice")
-        seen.add(item.relative_path)
-        nested_root = _nested_history_root(item.relative_path)
-        if nested_root is not None:
-            nested.add(nested_root)
-        if spec.excludes(item.relative_path, is_dir=False):
+        path = item.relative_path
+        check_relative_path(path)
+        if path in seen:
+            raise ValueError(f"{path!r} is listed twice")
+        seen.add(path)
+        # A nested history is a folder named so: no path without the name is below one.
+        if ASCMHL_FOLDER in path:
+            nested_root = _nested_history_root(path)
+            if nested_root is not None:
+                nested.add(nested_root)
+        if spec.excludes(path, is_dir=False):
             continue
-        if item.size_bytes < 0:
-            raise ValueError(f"negative size for {item.relative_path!r}")
+        size = item.size_bytes
+        if size < 0:
+            raise ValueError(f"negative size for {path!r}")
         digests = canonical_digests(item.digests)
         if not digests:
-            raise ValueError(f"{item.relative_path!r} has no digest in an ASC MHL format")
-        to_utc(item.hash_date)  # rejects naive datetimes before anything is written
-        entries.append(
-            _Entry(item.relative_path, item.size_bytes, item.mtime_ns, item.hash_date, digests)
-        )
+            raise ValueError(f"{path!r} has no digest in an ASC MHL format")
+        date = item.hash_date
+        if date is not aware:
+            to_utc(date)  # rejects naive datetimes before anything is written
+            aware = date
+        entries.append(_Entry(path, size, item.mtime_ns, date, digests))
     return entries
 
 
