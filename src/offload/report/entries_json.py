@@ -15,7 +15,9 @@ is and ``json_text`` escapes it afterwards, as before), an ``int`` by its ``repr
 finite ``float`` by its ``repr``, ``None``/``True``/``False`` as ``null``/``true``/``false``.
 Anything else (a value of another type than the results declare, an infinite or NaN time,
 a digest that is not text) sends that whole entry through ``json.dumps`` of
-``file_entry``: never a different text, at worst the old speed.
+``file_entry``: never a different text, at worst the old speed. One difference, outside
+what the results declare: a plain string where an enum member is declared (``status``) is
+written as that member's text, where ``file_entry`` (which reads ``_value_``) raises.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from offload.results import (
 )
 
 _VERIFIED = DestinationStatus.VERIFIED
-# Each member's JSON text (a StrEnum hashes as its text: a plain string is found too).
+# Each member's JSON text (a StrEnum hashes and compares as its text, so a plain string
+# equal to one is found too: the module doc's one difference).
 _ENUMS: dict[object, str] = {
     member: _string(member._value_)
     for kind in (DestinationStatus, CopyAction, CacheBypass)
