@@ -41,6 +41,7 @@ from offload.errors import (
     unreachable_ancestor,
 )
 from offload.events import (
+    DestinationFull,
     DestinationLost,
     Event,
     EventSink,
@@ -1427,13 +1428,15 @@ class _PlannedWorkAnnouncer:
     ) -> None:
         self._sink = sink
         # The job writing again the copies found wrong: a destination it fills is not lost
-        # (``existing.settle_rewrites``), so its DestinationLost is not passed on, and a
-        # failure names the remedy that works, as the report's will.
+        # (``existing.settle_rewrites``), so its DestinationLost is passed on as a
+        # DestinationFull, and a failure names the remedy that works, as the report's will.
         self._rewrites = rewrites
         # What its sink takes, and the JobStarted it answers (``EventSink.accepts``).
         taken = accepts_of([sink])
         self.accepts: frozenset[type[Event]] | None = (
-            None if taken is None else taken | {JobStarted}
+            None
+            if taken is None
+            else taken | {JobStarted} | ({DestinationLost} if DestinationFull in taken else set())
         )
         self.phases = phases_of([sink])
         destinations = len(tasks[0].targets) if tasks else 0
@@ -1450,7 +1453,9 @@ class _PlannedWorkAnnouncer:
 
     def emit(self, event: Event) -> None:
         if self._rewrites and isinstance(event, DestinationLost) and event.errno in FULL_ERRNOS:
-            return
+            # Filled, not lost: said so (the live row's "full"), never as a loss.
+            message = remedies.rewrite_failed(event.message)
+            event = DestinationFull(event.destination_index, message, event.errno)
         if self._rewrites and isinstance(event, FileFailed):
             event = dataclasses.replace(event, message=remedies.rewrite_failed(event.message))
         self._sink.emit(event)

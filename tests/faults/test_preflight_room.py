@@ -423,6 +423,33 @@ def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_hap
     failed = {e["relative_path"]: e["message"] for e in events if e["event"] == "file_failed"}
     assert list(failed) == ["C0002.bin"], failed
     assert "--overwrite replaces it" in failed["C0002.bin"], failed
+    # Said as what it is: the drive filled (failed before: no event said so at all).
+    (full,) = [e for e in events if e["event"] == "destination_full"]
+    assert full["destination_index"] == 0 and full["errno"] == 28, full
+    assert "--overwrite replaces it" in full["message"], full
+
+
+def test_the_live_row_of_a_drive_filled_by_a_rewrite_says_full(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """On a DIT's terminal (a pty read by a terminal emulator): the last frame's row of the
+    drive that a rewrite of a copy found wrong filled says "full", with its failed copy and
+    what to do (the end of the reason: ``--overwrite``), never "done" (nor LOST: its other
+    copies stand). Failed before: "done", 2 done, 1 failed, no word of the full drive."""
+    from tests.support.terminal import run_on_terminal
+
+    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
+    _rot(drive / card.name / "C0001.bin")
+    run = run_on_terminal("copy", "--reverify", "--report-dir", reports, card, drive, columns=160)
+    assert run.returncode == 1, run.text
+    frame = [line for line in run.lines if " files · " in line]
+    assert len(frame) == 1 and "FINISHED WITH FAILURES: 1 copy failed" in frame[0], run.text
+    start = run.lines.index(frame[0])
+    (row,) = [line for line in run.lines[start:] if line.split()[:1] == ["1"]]
+    cells = row.split()
+    assert cells[2] == "full" and "done" not in cells and "LOST" not in row, row
+    assert cells[3:7] == ["0", "bytes", "0", "bytes"] and cells[7:9] == ["2", "1"], row
+    assert row.endswith("replaces it once the new copy is verified"), row  # what to do
 
 
 def _rot(copy: Path, *, truncate: bool = False) -> None:
