@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount
+from support.offload_cli import copy_acting_at_release
 
 pytestmark = pytest.mark.fault
 
@@ -43,26 +42,16 @@ def test_a_fast_drive_gone_after_the_release_keeps_the_release_and_says_where_th
     slow = faulty_fs()
     stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits until the drive is gone
     reports = tmp_path / "reports"
-    command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir",
-               str(reports), "--cascade-to", str(slow.mountpoint), str(card), str(fast),
-               str(gone.mountpoint)]  # fmt: skip
-    env = {**os.environ, "COLUMNS": "200"}
-    with subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        assert process.stderr is not None
-        released = ""
-        seen = []
-        for line in process.stderr:
-            seen.append(line)
-            if line.startswith("CARD RELEASED"):
-                released = line
-                gone.kill()  # the cable pulled: ENOTCONN from now on
-                slow.release(stalled)
-                break
-        rest = process.stderr.read()
-        code = process.wait(timeout=120)
-    assert "can be ejected" in released, f"{code}: {''.join(seen)}{rest}"
+
+    def pull_the_fast_drive() -> None:
+        gone.kill()  # the cable pulled: ENOTCONN from now on
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(fast), str(gone.mountpoint), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
     assert code == 1, rest  # a report not written where it belongs: exit 1, as before
     lost_root = gone.mountpoint / "C9"
     local = sorted(reports.glob("C9_*.json"))
