@@ -41,6 +41,7 @@ from offload.errors import (
     unreachable_ancestor,
 )
 from offload.events import (
+    DestinationFull,
     DestinationLost,
     Event,
     EventSink,
@@ -65,6 +66,7 @@ from offload.existing import (
     found_wrong_unread,
     found_wrong_warnings,
     needs_source,
+    never_written,
     settle,
     settle_rewrites,
 )
@@ -668,9 +670,14 @@ def _plan(
     # partial's name is cut to fit NAME_MAX (its unique token keeps it apart), so any name
     # the destination accepts can be copied.
     local = [plan for plan in plans if plan.index not in backends]  # S3: checked already
+    # A file of another size in the way that the policy may not replace is refused by the
+    # writer before a byte is written (its target stays for that): no room for it.
+    blocked = {(task, index) for index, found in in_the_way.items() for task, _, _ in found}
     needed = {
         plan.index: frozenset(
-            task.source.relative_path for task in tasks if task.targets[plan.index] is not None
+            task.source.relative_path
+            for i, task in enumerate(tasks)
+            if task.targets[plan.index] is not None and (i, plan.index) not in blocked
         )
         for plan in local
     }
@@ -682,8 +689,12 @@ def _plan(
     # warning says when it is short.
     rechecked: dict[int, set[str]] = {plan.index: set() for plan in local}
     expected_equal: dict[int, set[str]] = {plan.index: set() for plan in local}
+    # A file no ledger vouches for, read back under the FAIL policy, is adopted or refused,
+    # never written (``never_written``: a copy whose ledger entry a failed rewrite revoked,
+    # on a drive still full, is refused as a file in the way, not the whole run).
+    policy = options.copy.existing
     for check in checks:
-        if check.destination_index in rechecked:
+        if check.destination_index in rechecked and not never_written(check, policy):
             relative_path = tasks[check.task_index].source.relative_path
             rechecked[check.destination_index].add(relative_path)
             if check.kind is CheckKind.REVERIFY and not check.changed:
@@ -1417,13 +1428,15 @@ class _PlannedWorkAnnouncer:
     ) -> None:
         self._sink = sink
         # The job writing again the copies found wrong: a destination it fills is not lost
-        # (``existing.settle_rewrites``), so its DestinationLost is not passed on, and a
-        # failure names the remedy that works, as the report's will.
+        # (``existing.settle_rewrites``), so its DestinationLost is passed on as a
+        # DestinationFull, and a failure names the remedy that works, as the report's will.
         self._rewrites = rewrites
         # What its sink takes, and the JobStarted it answers (``EventSink.accepts``).
         taken = accepts_of([sink])
         self.accepts: frozenset[type[Event]] | None = (
-            None if taken is None else taken | {JobStarted}
+            None
+            if taken is None
+            else taken | {JobStarted} | ({DestinationLost} if DestinationFull in taken else set())
         )
         self.phases = phases_of([sink])
         destinations = len(tasks[0].targets) if tasks else 0
@@ -1440,7 +1453,9 @@ class _PlannedWorkAnnouncer:
 
     def emit(self, event: Event) -> None:
         if self._rewrites and isinstance(event, DestinationLost) and event.errno in FULL_ERRNOS:
-            return
+            # Filled, not lost: said so (the live row's "full"), never as a loss.
+            message = remedies.rewrite_failed(event.message)
+            event = DestinationFull(event.destination_index, message, event.errno)
         if self._rewrites and isinstance(event, FileFailed):
             event = dataclasses.replace(event, message=remedies.rewrite_failed(event.message))
         self._sink.emit(event)

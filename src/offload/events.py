@@ -192,6 +192,18 @@ class DestinationLost(Event):
 
 
 @dataclass(frozen=True)
+class DestinationFull(Event):
+    """A destination filled up (``errno``: ENOSPC or EDQUOT) while copies of ours found wrong
+    were written again there (``existing.settle_rewrites``): those rewrites fail (each its
+    ``FileFailed``), the copies already verified there stand, so it is not lost: nothing
+    more is written there in that job."""
+
+    destination_index: int
+    message: str
+    errno: int | None = None
+
+
+@dataclass(frozen=True)
 class WarningIssued(Event):
     """Something the user should read, the copy going on (``path`` if about one; ``code``:
     a preflight finding's code, ``plan.codes.PreflightCode``, None for any other warning)."""

@@ -129,6 +129,14 @@ def found_wrong_unread(check: ExistingCopy) -> bool:
     return check.kind is CheckKind.REVERIFY and bool(check.changed)
 
 
+def never_written(check: ExistingCopy, policy: ExistingFilePolicy) -> bool:
+    """Whether the file of *check* is never written there by this run, whatever its read-back
+    finds: a file no ledger vouches for as ours (ADOPT, not a changed copy of ours that
+    ``--reverify`` takes up), under the FAIL policy, is adopted when equal and refused when
+    not (``settle``), never replaced: the preflight keeps no room for it."""
+    return check.kind is CheckKind.ADOPT and not check.changed and policy is ExistingFilePolicy.FAIL
+
+
 class CheckOutcome:
     """What reading one existing copy proved.
 

@@ -18,6 +18,7 @@ from offload.eta import EtaEstimator, Lane
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
+    DestinationFull,
     DestinationLost,
     Event,
     ExistingCopiesChecking,
@@ -44,7 +45,9 @@ class DestinationProgress:
     (nothing of it started yet: a cascaded destination during the card's pass), ``checking``
     (copies already there read back), a job's phase (``PhaseChanged``: ``copy``, ``flush``,
     ``verify``, ``commit``, ``wait``, ``idle``), ``done`` (its part of the offload finished),
-    ``cancelled`` (it was not done when the run was cancelled) or ``lost``."""
+    ``cancelled`` (it was not done when the run was cancelled) or ``lost``. ``full``: why
+    it filled up while copies of ours found wrong were written again (``DestinationFull``:
+    those rewrites failed, the copies verified there stand; not lost), else None."""
 
     index: int
     path: str
@@ -55,6 +58,7 @@ class DestinationProgress:
     files_done: int = 0
     files_failed: int = 0
     lost: str | None = None
+    full: str | None = None
 
 
 @dataclass
@@ -372,6 +376,8 @@ class ProgressModel:
             dest = self._destinations[event.destination_index]
             dest.lost = event.message
             dest.phase = "lost"
+        elif isinstance(event, DestinationFull):
+            self._destinations[event.destination_index].full = event.message
         elif isinstance(event, JobFinished):
             self._finished = True
             self._cancelled = event.cancelled

@@ -423,3 +423,86 @@ def test_a_copy_found_wrong_on_a_full_drive_never_calls_the_drive_lost_as_it_hap
     failed = {e["relative_path"]: e["message"] for e in events if e["event"] == "file_failed"}
     assert list(failed) == ["C0002.bin"], failed
     assert "--overwrite replaces it" in failed["C0002.bin"], failed
+    # Said as what it is: the drive filled (failed before: no event said so at all).
+    (full,) = [e for e in events if e["event"] == "destination_full"]
+    assert full["destination_index"] == 0 and full["errno"] == 28, full
+    assert "--overwrite replaces it" in full["message"], full
+
+
+def test_the_live_row_of_a_drive_filled_by_a_rewrite_says_full(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """On a DIT's terminal (a pty read by a terminal emulator): the last frame's row of the
+    drive that a rewrite of a copy found wrong filled says "full", with its failed copy and
+    what to do (the end of the reason: ``--overwrite``), never "done" (nor LOST: its other
+    copies stand). Failed before: "done", 2 done, 1 failed, no word of the full drive."""
+    from tests.support.terminal import run_on_terminal
+
+    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
+    _rot(drive / card.name / "C0001.bin")
+    run = run_on_terminal("copy", "--reverify", "--report-dir", reports, card, drive, columns=160)
+    assert run.returncode == 1, run.text
+    frame = [line for line in run.lines if " files · " in line]
+    assert len(frame) == 1 and "FINISHED WITH FAILURES: 1 copy failed" in frame[0], run.text
+    start = run.lines.index(frame[0])
+    (row,) = [line for line in run.lines[start:] if line.split()[:1] == ["1"]]
+    cells = row.split()
+    assert cells[2] == "full" and "done" not in cells and "LOST" not in row, row
+    assert cells[3:7] == ["0", "bytes", "0", "bytes"] and cells[7:9] == ["2", "1"], row
+    assert row.endswith("replaces it once the new copy is verified"), row  # what to do
+
+
+def _rot(copy: Path, *, truncate: bool = False) -> None:
+    """Damage a copy in place: 16 bytes changed (same size and date), or its last byte cut."""
+    before = copy.stat()
+    with open(copy, "r+b") as f:
+        if truncate:
+            f.truncate(before.st_size - 1)
+        else:
+            f.seek(1000)
+            f.write(b"\xff" * 16)
+        os.fsync(f.fileno())
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.parametrize("damage", ["same-size", "cut-short"])
+def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_drive(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop], damage: str
+) -> None:
+    """A copy of ours found wrong by ``--reverify`` whose rewrite failed on the full drive:
+    its ledger entry is revoked, the wrong copy left. The drive still full, a run without
+    ``--overwrite`` (plain, or ``--reverify`` again) never writes that file (the wrong copy
+    is another file in the way now: kept, the file refused naming ``--overwrite``), so it
+    keeps no room for it: the run goes on, the other copies verified earlier (or read back
+    again), exit 1 for the refused file, the wrong copy untouched. ``--overwrite``, which
+    would write it again, is still refused for want of room (exit 64, nothing written).
+    Failed before: every run refused, exit 64, "not enough free space", counting room for a
+    rewrite (same size: read back and possibly replaced) or a copy (cut short since: a file
+    of another size in the way, which the writer refuses before writing) the run would never
+    make."""
+    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
+    copy = drive / card.name / "C0001.bin"
+    _rot(copy)
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 1 and "No space left on device" in output, output
+    if damage == "cut-short":  # then cut short: a file of another size in the way
+        _rot(copy, truncate=True)
+    wrong = copy.read_bytes()
+    assert wrong != (card / "C0001.bin").read_bytes()
+
+    for flags in ((), ("--reverify",)):
+        code, output = offload("copy", *flags, card, drive, "--report-dir", reports)
+        assert code == 1, (flags, output)
+        assert "not enough free space" not in output, (flags, output)
+        assert "C0001.bin" in output and "--overwrite replaces it" in output, (flags, output)
+        assert "Do not format the card: a copy failed: C0001.bin." in output, (flags, output)
+        assert copy.read_bytes() == wrong  # kept as it is
+        assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]
+        report = json.loads(max((reports).glob("*.json"), key=os.path.getmtime).read_text())
+        states = {f["path"]: [d["status"] for d in f["destinations"]] for f in report["files"]}
+        good = "verified" if flags else "verified_earlier"
+        assert states == {"C0000.bin": [good], "C0001.bin": ["failed"], "C0002.bin": [good]}
+
+    code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
+    assert code == 64 and "not enough free space" in output, output
+    assert copy.read_bytes() == wrong

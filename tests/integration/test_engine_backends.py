@@ -403,3 +403,66 @@ def test_a_small_file_that_changes_while_read_is_never_started(rig: Rig, tmp_pat
     assert [d.status for d in fine.destinations] == [DestinationStatus.VERIFIED] * 2
     assert sorted(p.name for p in opened) == ["fine.xml", "fine.xml"]
     assert rig.partials(0) == rig.partials(1) == []
+
+
+def _seam_methods() -> list[str]:
+    """The ``Destination`` Protocol's methods and properties, as it declares them."""
+    return sorted(
+        name
+        for name, member in vars(Destination).items()
+        if not name.startswith("_") and (callable(member) or isinstance(member, property))
+    )
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["LocalDestination", "UnreachableDestination", "S3Backend", "MemoryDestination"],
+)
+def test_every_backend_has_every_method_of_the_seam_with_its_signature(backend: str) -> None:
+    """The engine calls a destination only through the ``Destination`` Protocol: each backend
+    has each of its methods, with the Protocol's parameters. ``reserve_names`` among them
+    (--keep-both: the card's final names, which a backend choosing its name as an upload
+    opens keeps). Failed before: the Protocol had no ``reserve_names``, and the job asked
+    for it by ``getattr``, a seam no type checker saw."""
+    import inspect
+
+    from offload.destinations.s3backend import S3Backend
+    from offload.destinations.unreachable import UnreachableDestination
+
+    classes: dict[str, type] = {
+        "LocalDestination": LocalDestination,
+        "UnreachableDestination": UnreachableDestination,
+        "S3Backend": S3Backend,
+        "MemoryDestination": MemoryDestination,
+    }
+    methods = _seam_methods()
+    assert "reserve_names" in methods, methods
+    cls = classes[backend]
+    for name in methods:
+        declared = vars(Destination)[name]
+        if isinstance(declared, property):
+            continue  # an attribute or a property: its value, not a call
+        assert hasattr(cls, name), f"{backend} lacks {name}"
+        wanted = list(inspect.signature(declared).parameters)
+        assert list(inspect.signature(getattr(cls, name)).parameters) == wanted, (backend, name)
+
+
+@pytest.mark.parametrize("policy", list(ExistingFilePolicy))
+def test_the_card_names_are_reserved_with_keep_both_only(
+    tmp_path: Path, policy: ExistingFilePolicy
+) -> None:
+    """--keep-both: each destination is handed the card's final names there once, before
+    the first file (none of them is a free name for a copy kept beside another); no other
+    policy chooses a name, so none is handed (and none is gathered)."""
+    rig = Rig("memory", tmp_path)
+    first, second = rig.add(), rig.add()
+    files = make_card(tmp_path, SIZES)
+    report = run(rig, files, CopyOptions(existing=policy, chunk_size=MIB))
+    assert report.exit_code is ExitCode.OK
+    for destination in (first, second):
+        assert isinstance(destination, MemoryDestination)
+        if policy is ExistingFilePolicy.KEEP_BOTH:
+            names = {str(destination.root / "copy" / name) for name in SIZES}
+            assert destination.reserved == [frozenset(names)]
+        else:
+            assert destination.reserved == []

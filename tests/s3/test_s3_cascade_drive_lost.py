@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 from s3.conftest import admin
 from tests.support.faultyfs import FaultyFS
+from tests.support.offload_cli import copy_acting_at_release
 
 
 def test_a_drive_lost_after_the_release_is_reported_and_every_other_report_written(  # type: ignore[no-untyped-def]
@@ -35,22 +34,11 @@ def test_a_drive_lost_after_the_release_is_reported_and_every_other_report_writt
     url = f"s3://{bucket}/lost"
     reports = tmp_path / "reports"
     proxy.throttle(1_500_000)  # an uplink: the upload outlasts the kill
-    command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir",
-               str(reports), "--s3-endpoint", proxy.url, "--cascade", str(card),
-               str(healthy), str(drive.mountpoint), url]  # fmt: skip
-    env = {**os.environ, "COLUMNS": "200"}
-    with subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        assert process.stderr is not None
-        released = ""
-        for line in process.stderr:
-            if line.startswith("CARD RELEASED"):
-                released = line
-                drive.kill()  # the cable pulled: ENOTCONN from now on
-                break
-        rest = process.stderr.read()
-        code = process.wait(timeout=120)
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--s3-endpoint", proxy.url, "--cascade", str(card),
+        str(healthy), str(drive.mountpoint), url,
+        at_release=drive.kill,  # the cable pulled: ENOTCONN from now on
+    )  # fmt: skip
     assert "can be ejected" in released, released + rest
     assert "Traceback" not in rest, rest
     assert code == 1, rest

@@ -108,6 +108,7 @@ class MemoryDestination:
         self._write_limit: tuple[int, int] | None = None
         self._publish_fault: tuple[int, int, bool] | None = None
         self._corrupt_reads = 0
+        self.reserved: list[frozenset[str]] = []  # each ``reserve_names`` call's names
 
     # -- fault switches -----------------------------------------------------------------
 
@@ -268,6 +269,12 @@ class MemoryDestination:
 
     def name_problem(self, name: str) -> str | None:
         return name_problem(name, self.features.max_name_bytes)
+
+    def reserve_names(self, paths: Iterable[str]) -> None:
+        # Its keep-both name is chosen at publish (the committer), as a disk's: nothing to
+        # keep; each call is recorded for the tests that ask what the job handed it.
+        with self._lock:
+            self.reserved.append(frozenset(paths))
 
 
 def _own(partial: Partial) -> MemoryPartial:

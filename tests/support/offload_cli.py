@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
@@ -13,3 +17,27 @@ def offload(*argv: str) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
     return code, out.getvalue() + err.getvalue()
+
+
+def copy_acting_at_release(
+    *argv: str, at_release: Callable[[], None], timeout_s: float = 120.0
+) -> tuple[str, str, int]:
+    """Run ``offload copy *argv`` (a cascade) as a subprocess, 200 columns wide, and call
+    *at_release* as soon as its stderr prints the ``CARD RELEASED`` line (a drive pulled
+    then, say). Returns that line ("" if none came), what stderr printed before it and after
+    it, and the exit code."""
+    command = [sys.executable, "-m", "offload.cli.offload", "copy", *argv]
+    env = {**os.environ, "COLUMNS": "200"}
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        assert process.stderr is not None
+        released, seen = "", []
+        for line in process.stderr:
+            if line.startswith("CARD RELEASED"):
+                released = line
+                at_release()
+                break
+            seen.append(line)
+        rest = "".join(seen) + process.stderr.read()
+        return released, rest, process.wait(timeout=timeout_s)

@@ -114,10 +114,13 @@ class _Frame:
             table.add_column(column, no_wrap=True, overflow="ellipsis")
         for dest in snap.destinations:
             phase = dest.phase  # the model's: "done" and "cancelled" true per destination
+            # Done, but filled up by the rewrite of copies found wrong: "full", its failed
+            # count beside it (the copies verified there stand: not lost).
+            full = dest.full is not None and phase == "done"
             state = Text(
-                "LOST" if dest.lost else phase,
+                "LOST" if dest.lost else "full" if full else phase,
                 style="bold red"
-                if dest.lost
+                if dest.lost or full
                 else "green"
                 if phase == "done"
                 else "yellow"
@@ -135,7 +138,8 @@ class _Frame:
             ]
             if wide:
                 # A name or a reason in one cell: every control character escaped.
-                row.append(_tail(printable_name(dest.lost or dest.current_file), room))
+                why = dest.lost or (dest.full if full else None)
+                row.append(_tail(printable_name(why or dest.current_file), room))
             table.add_row(*row)
         yield table
 

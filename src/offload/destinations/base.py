@@ -289,3 +289,12 @@ class Destination(Protocol):
     def name_problem(self, name: str) -> str | None:
         """Why *name* (one component) cannot be stored here with its partial name, or None."""
         ...
+
+    def reserve_names(self, paths: Iterable[str]) -> None:
+        """The final names (absolute, as text) the card's files take here, before the job's
+        first file, with ``--keep-both`` only: none of them is a free name for a copy kept
+        beside another file. A backend that chooses that name as its upload opens (S3: the
+        key) must keep them; one whose name is chosen at ``publish`` (a disk: the committer,
+        against ``DestinationState.card_names``) keeps nothing. Never raises: a name the
+        destination cannot hold is left out (its file fails on its own)."""
+        ...

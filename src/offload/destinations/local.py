@@ -520,6 +520,11 @@ class LocalDestination:
     def name_problem(self, name: str) -> str | None:
         return name_problem(name, self.features.max_name_bytes)
 
+    def reserve_names(self, paths: Iterable[str]) -> None:
+        """Nothing to keep: a disk's keep-both name is chosen by the committer once the copy
+        is verified, just before ``publish``, against the card's names the job hands it
+        (``DestinationState.card_names``), not as the partial is opened."""
+
 
 def _strictly_under(folder: str, root: str) -> bool:
     """Whether *folder* lies below *root* (both absolute, as text)."""

@@ -98,3 +98,6 @@ class UnreachableDestination:
 
     def name_problem(self, name: str) -> str | None:
         return None
+
+    def reserve_names(self, paths: Iterable[str]) -> None:
+        return None  # never raises: its first file loses it anyway

@@ -380,17 +380,17 @@ class CopyJob:
             )
         report.devices = list(groups)
         gates = read_back_gates(groups, len(backends))
-        # The names the card's files take on each destination: none is keep-both's to give
-        # another file (an S3 key is chosen as its upload opens: ``reserve_names``).
-        card_names = [
-            frozenset(target for task in self.tasks if (target := task.targets[index]) is not None)
-            for index in range(len(backends))
-        ]
+        # With --keep-both, the names the card's files take on each destination: none is
+        # keep-both's to give another file (the committer's choice at publish; an S3 key is
+        # chosen as its upload opens: ``reserve_names``). Not made otherwise: nothing asks.
+        card_names = [frozenset[str]()] * len(backends)
         if options.existing is ExistingFilePolicy.KEEP_BOTH:
+            card_names = [
+                frozenset(t for task in self.tasks if (t := task.targets[index]) is not None)
+                for index in range(len(backends))
+            ]
             for backend, names in zip(backends, card_names, strict=True):
-                reserve = getattr(backend, "reserve_names", None)  # S3's; a disk's needs none
-                if reserve is not None:
-                    reserve(names)
+                backend.reserve_names(names)
         workers = [
             DestinationWriter(
                 DestinationState(

@@ -101,9 +101,10 @@ class DestinationState:
         self.read_back_gate = read_back_gate
         # By target: what a refusal of a file in the way says to do, where not the default.
         self._remedies = remedies or {}
-        # Every final name the card's files take here (str of each target): a name
-        # keep-both chooses for a copy beside another is never one of them (``clip (1).mov``
-        # of the card would find it taken when its turn came).
+        # With --keep-both, every final name the card's files take here (str of each
+        # target): a name keep-both chooses for a copy beside another is never one of them
+        # (``clip (1).mov`` of the card would find it taken when its turn came). Empty under
+        # any other policy, which chooses no name.
         self.card_names = card_names
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations

@@ -6,7 +6,9 @@ card be formatted?"), for the HTML/PDF reports, the terminal and the JSON (``car
 
 The rule: the card **may be formatted** only when nothing went wrong (not cancelled, no
 destination lost, no copy failed, the card read every file, nothing its own history lists is
-missing, every link made) and **every file of the card has a verified copy** (read back now,
+missing, every link made, no folder error but a report a destination refused, which says
+nothing of the copies and is said after the answer) and **every file of the card has a
+verified copy** (read back now,
 or verified earlier by a run that read it back) **on at least one destination on another
 physical disk than the card's** (the job report's ``devices``: a group with
 ``source_on_device`` false). A copy that was only transfer-checked proves nothing about the
@@ -443,8 +445,12 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         return keep(f"{failed_others} copies failed ({failed_other} first)")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
         return keep("a symlink of the card could not be made on a destination")
-    if data.get("folder_errors"):
-        return keep(f"{data['folder_errors'][0]}")
+    # A report a destination refused (its drive gone since its copies were verified, a file
+    # in the way of its folder) says nothing of the copies: it keeps no card, it is said.
+    unwritten = [e for e in data.get("folder_errors") or () if str(e).startswith(REPORT_REFUSED)]
+    folder_errors = [e for e in data.get("folder_errors") or () if e not in unwritten]
+    if folder_errors:
+        return keep(f"{folder_errors[0]}")
     if index_files:
         one = len(index_files) == 1
         others = (
@@ -511,7 +517,36 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
+    if unwritten:
+        text += " " + _report_not_written(data, [str(e) for e in unwritten])
     return CardRelease(True, text)
+
+
+#: How the job report's ``folder_errors`` begin for a report a destination refused
+#: (``report/job_report.write_reports``: "... into <folder>: <why>", "... <file>: <why>").
+REPORT_REFUSED = "cannot write the report "
+
+
+def _report_not_written(data: Mapping[str, Any], errors: Sequence[str]) -> str:
+    """The sentence for the reports some destinations refused (*errors*, each a
+    ``REPORT_REFUSED`` line): where and why, and the destinations whose reports folder holds
+    it (those not lost whose folder no error names)."""
+    refused = "; ".join(e.removeprefix(REPORT_REFUSED).removeprefix("into ") for e in errors)
+    held = [
+        root
+        for d in data.get("destinations") or ()
+        if isinstance(d, Mapping)
+        and not d.get("lost")
+        and (root := str(d.get("copy_root") or ""))
+        and not any(f"{root}/.offload/reports" in error for error in errors)
+    ]
+    where = (
+        f"it was written into the reports folder (.offload/reports) of {', '.join(held)}"
+        if held
+        else "no destination holds it: only the local report folder, if written (below)"
+    )
+    into = "into " if errors[0].startswith(REPORT_REFUSED + "into ") else ""
+    return f"The report could not be written {into}{refused}; {where}."
 
 
 def _read_source(data: Mapping[str, Any]) -> bool:

@@ -116,9 +116,11 @@ def preflight(
     ``needed``, by destination index, is what the copy will really write there (the
     planner's task list: files a ledger trusts or copies already there to be read back are
     not in it); without it, a file at its target with the same size and mtime counts as
-    present. ``rechecked``, by destination index (with ``needed`` only), is which of the
-    files already there this run reads back (``existing.py``): one of them may be written
-    again beside its old copy (found wrong, or replaced by the existing-file policy), so the
+    present (the caller leaves out of it a file in the way that the policy may not replace:
+    refused before a byte is written). ``rechecked``, by destination index (with ``needed``
+    only), is which of the files already there this run reads back (``existing.py``) and may
+    write again beside its old copy (found wrong, or replaced by the existing-file policy;
+    not one adopted or refused, ``existing.never_written``), so the
     free space must hold the largest of them as well; a file the ledger alone vouches for is
     never written, and no room is kept for it. Without ``needed``, room is kept for the
     largest file already there. ``expected_equal``, by destination index, is which of the

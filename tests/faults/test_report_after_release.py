@@ -1,0 +1,72 @@
+"""A fast drive that goes away after ``CARD RELEASED`` (its copies verified, read back, its
+manifests written) while the cascade still feeds the slow destination: its report cannot be
+written there at the end. The card's release stands (every file verified on a disk other
+than the card's before it went), and the last line says so: the card may be formatted, the
+report could not be written there (why) and where it was written. Failed before: "Do not
+format the card: cannot write the report into ...", after "CARD RELEASED ... can be ejected"
+and with every copy verified.
+
+Real parts: the card on a tmpfs (no disk of its own), a fast ext4 loop, a fast FaultyFS FUSE
+mount SIGKILLed after the release, the slow destination a FaultyFS whose writes stall until
+the kill, the real CLI as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+from support.mounts import Ext4Loop, Mount
+from support.offload_cli import copy_acting_at_release
+
+pytestmark = pytest.mark.fault
+
+
+def test_a_fast_drive_gone_after_the_release_keeps_the_release_and_says_where_the_report_is(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    cards = tmpfs_mount(64 << 20).path
+    card = cards / "C9"
+    card.mkdir()
+    for index in range(3):
+        (card / f"a{index}.mov").write_bytes(os.urandom(1_000_000 + index))
+    fast = ext4_loop(32 << 20).path
+    gone = faulty_fs()
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits until the drive is gone
+    reports = tmp_path / "reports"
+
+    def pull_the_fast_drive() -> None:
+        gone.kill()  # the cable pulled: ENOTCONN from now on
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(fast), str(gone.mountpoint), at_release=pull_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert code == 1, rest  # a report not written where it belongs: exit 1, as before
+    lost_root = gone.mountpoint / "C9"
+    local = sorted(reports.glob("C9_*.json"))
+    assert len(local) == 1, rest
+    data = json.loads(local[0].read_text())
+    results = {d["copy_root"]: d["result"] for d in data["destinations"]}
+    assert results[str(lost_root)] == "failed", results
+    assert {f["destinations"][0]["status"] for f in data["files"]} == {"verified"}
+    release = data["card_release"]
+    assert release["may_format"], release["text"]
+    assert "Do not format" not in rest, rest
+    text = release["text"]
+    assert text.startswith("The card may be formatted: every file is verified"), text
+    assert f"The report could not be written into {lost_root}/.offload/reports" in text, text
+    assert "Transport endpoint is not connected" in text, text
+    assert str(fast / "C9") in text.split("could not be written")[1], text
+    assert str(slow.mountpoint / "C9") in text.split("could not be written")[1], text
+    assert " ".join(text.split()) in " ".join(rest.split()), rest  # the last line says it
