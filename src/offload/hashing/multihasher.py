@@ -146,15 +146,11 @@ class MultiHasher:
         """
         inline = self._inline
         self._reset_inline()
+        names = self._inline_names
         if not self._threads:  # every algorithm inline (the default): in selection order
-            return {
-                name: hasher.hexdigest()
-                for name, hasher in zip(self._inline_names, inline, strict=True)
-            }
+            return {names[index]: hasher.hexdigest() for index, hasher in enumerate(inline)}
         markers = {thread.name: thread.finish() for thread in self._threads}
-        results = {
-            name: hasher.hexdigest() for name, hasher in zip(self._inline_names, inline, strict=True)
-        }
+        results = {names[index]: hasher.hexdigest() for index, hasher in enumerate(inline)}
         for name, marker in markers.items():
             marker.done.wait()
             if marker.error is not None:
