@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,23 @@ def _partials(*roots: Path) -> list[str]:
         for name in names
         if name.startswith(PARTIAL_PREFIX)
     ]
+
+
+class _AtTheNthRead(NullSink):
+    """Does *action* once the reader announces the *nth* file's bytes read."""
+
+    accepts: frozenset[type[Event]] = frozenset({SourceBytesRead})
+
+    def __init__(self, nth: int, action: Callable[[], object]) -> None:
+        self.reads = 0
+        self._nth = nth
+        self._action = action
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, SourceBytesRead):
+            self.reads += 1
+            if self.reads == self._nth:
+                self._action()
 
 
 def _read_alone(
@@ -137,19 +155,8 @@ def test_a_pack_is_sent_once_it_is_older_than_its_age_bound(tmp_path: Path) -> N
     the writer without waiting for a full pack: the 7th file starts a new one."""
     sizes = {f"DCIM/{n:04d}.JPG": 500 for n in range(20)}
     files = write_source_files(tmp_path / "card", sizes)
-    seen = []
-
-    class SlowAfterTheSixth(NullSink):
-        accepts: frozenset[type[Event]] = frozenset({SourceBytesRead})
-
-        def emit(self, event: Event) -> None:
-            if not isinstance(event, SourceBytesRead):
-                return
-            seen.append(event)
-            if len(seen) == 6:
-                time.sleep(PACK_AGE_S * 2)
-
-    messages, _, _, _ = _read_alone(tmp_path, files, SlowAfterTheSixth())
+    slow = _AtTheNthRead(6, lambda: time.sleep(PACK_AGE_S * 2))
+    messages, _, _, _ = _read_alone(tmp_path, files, slow)
     packs = _pack_files(messages)
     assert any(pack[0] == "DCIM/0006.JPG" for pack in packs), packs
     for message in messages:
@@ -166,21 +173,13 @@ def test_a_file_that_changed_inside_a_pack_fails_alone(tmp_path: Path, mode: Ver
     for dest in dests:
         dest.mkdir()
     changed = files[10]
-    reads = []
 
-    class GrowTheNext(NullSink):
-        accepts: frozenset[type[Event]] = frozenset({SourceBytesRead})
-
-        def emit(self, event: Event) -> None:
-            if not isinstance(event, SourceBytesRead):
-                return
-            reads.append(event)
-            if len(reads) == 10:
-                with open(changed.path_text, "ab") as handle:  # a camera still writing
-                    handle.write(b"more")
+    def grow() -> None:
+        with open(changed.path_text, "ab") as handle:  # a camera still writing
+            handle.write(b"more")
 
     tasks = [FileTask(f, tuple(str(d / f.relative_path) for d in dests)) for f in files]
-    report = CopyJob(tasks, dests, CopyOptions(verify=mode), sink=GrowTheNext()).run()
+    report = CopyJob(tasks, dests, CopyOptions(verify=mode), sink=_AtTheNthRead(10, grow)).run()
     assert report.exit_code is ExitCode.PARTIAL
     for result in report.files:
         statuses = [d.status for d in result.destinations]
@@ -204,28 +203,17 @@ def test_a_cancel_while_a_pack_fills_writes_nothing_of_it(tmp_path: Path) -> Non
     dest = tmp_path / "dest"
     dest.mkdir()
     cancel = CancelToken()
-    reads = []
-
-    class CancelAtTheTenth(NullSink):
-        accepts: frozenset[type[Event]] = frozenset({SourceBytesRead})
-
-        def emit(self, event: Event) -> None:
-            if not isinstance(event, SourceBytesRead):
-                return
-            reads.append(event)
-            if len(reads) == 10:
-                cancel.cancel()
-
+    at_the_tenth = _AtTheNthRead(10, cancel.cancel)
     tasks = [FileTask(f, (str(dest / f.relative_path),)) for f in files]
     report = CopyJob(
         tasks,
         [dest],
         CopyOptions(verify=VerifyMode.TRANSFER),
-        sink=CancelAtTheTenth(),
+        sink=at_the_tenth,
         cancel=cancel,
     ).run()
     assert report.cancelled and report.exit_code is ExitCode.CANCELLED
-    assert len(reads) == 10, "the reader stopped at the cancel"
+    assert at_the_tenth.reads == 10, "the reader stopped at the cancel"
     assert {d.status for r in report.files for d in r.destinations} == {DestinationStatus.CANCELLED}
     assert os.listdir(dest) == []
 
