@@ -52,6 +52,14 @@ class Chunk:
         if consumers == 0:
             self._pool.give_back(self)
 
+    def retain(self, consumers: int) -> None:
+        """Add *consumers* more ``release()`` calls before the chunk returns to the pool; only
+        while a holder (one whose own ``release()`` is still to come) keeps it out of it.
+        A pack of small files (``engine.pack``) is handed out this way: the reader holds it
+        while it fills it, each threaded hasher and each writer is added as it gets a part."""
+        with self._lock:
+            self._pending += consumers
+
     def release(self) -> None:
         with self._lock:
             self._pending -= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -67,6 +67,15 @@ class VerdictBoard:
             if not ticket.published:
                 ticket.published = True
                 self._condition.notify_all()
+
+    def publish_all(self, tickets: Sequence[FileTicket]) -> None:
+        """Publish the verdicts of *tickets* at once (a pack of small files, ``engine.pack``):
+        one lock and one wake-up for them all. Their ``hashed`` must be resolved already (the
+        reader resolves it as each file passed its checks)."""
+        with self._condition:
+            for ticket in tickets:
+                ticket.published = True
+            self._condition.notify_all()
 
     def wait(self, ticket: FileTicket, cancel: CancelToken) -> OffloadError | None:
         """The ticket's source error (None: read, and re-read, fine) once it is published.
@@ -217,17 +226,19 @@ class EndFile(_Message):
         object.__setattr__(self, "ticket", ticket)
 
 
-class WholeFile(_Message):
-    """A file that fits in one chunk, read and checked: StartFile, ChunkReady and EndFile in
-    one message (``chunk`` None: an empty file). The receiver releases the chunk."""
+class WholeFiles(_Message):
+    """Consecutive small files, each read and checked, packed in one chunk: for each, its
+    ticket and where its bytes lie in the chunk (``start`` to ``end``; equal for an empty
+    file), in the order they were read. StartFile, ChunkReady and EndFile of every file in
+    one message (``engine.pack``). The receiver releases the chunk once, after the last."""
 
-    __slots__ = ("chunk", "ticket")
-    ticket: FileTicket
-    chunk: Chunk | None
+    __slots__ = ("chunk", "files")
+    chunk: Chunk
+    files: tuple[tuple[FileTicket, int, int], ...]
 
-    def __init__(self, ticket: FileTicket, chunk: Chunk | None) -> None:
-        object.__setattr__(self, "ticket", ticket)
+    def __init__(self, chunk: Chunk, files: tuple[tuple[FileTicket, int, int], ...]) -> None:
         object.__setattr__(self, "chunk", chunk)
+        object.__setattr__(self, "files", files)
 
 
 class AbortFile(_Message):
@@ -252,4 +263,4 @@ class Cancel(_Message):
     __slots__ = ()
 
 
-Message = StartFile | ChunkReady | EndFile | WholeFile | AbortFile | Finish | Cancel
+Message = StartFile | ChunkReady | EndFile | WholeFiles | AbortFile | Finish | Cancel

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from offload.engine.buffers import Chunk, ChunkPool
+from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import (
     AbortFile,
@@ -28,8 +28,8 @@ from offload.engine.messages import (
     FileTicket,
     Finish,
     StartFile,
-    WholeFile,
 )
+from offload.engine.pack import Pack
 from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
@@ -98,6 +98,8 @@ class SourceReader:
         self._below_dev = -1
         self.error: BaseException | None = None
         self._stopped = False  # the reading stopped early (cancel, or a bug): Cancel, not Finish
+        # The small files read and not yet sent (``engine.pack``); made by ``_read_all``.
+        self._pack = Pack(None)
         self._prefetch_files = prefetch_files  # fewer where the open-file limit is low
         # The per-file events the sink takes at all (``events.wanted``): ``offload copy
         # --quiet`` takes none of these, and making them was a share of a small file's cost.
@@ -132,6 +134,10 @@ class SourceReader:
                 if tickets:
                     self._probe_below(tickets[0].task.source.path)
                 self._verifier = _SourceVerifier(self)
+            elif tickets:
+                # Transfer mode: a pack publishes its files' verdicts as it is sent (in full
+                # mode the source verifier publishes each after its re-read).
+                self._pack = Pack(tickets[0].board)
             for index, ticket in enumerate(tickets):
                 if self._cancel.cancelled:
                     self._stopped = True
@@ -147,7 +153,11 @@ class SourceReader:
         finally:
             # Each step on its own: one that raises must not skip the next ones (the
             # verifier's stop publishes the verdicts the committers wait for).
-            steps: list[Callable[[], None]] = []
+            # The last pack first: sent once every file was read (before the writers are told
+            # the job's end), dropped when the reading stopped early.
+            steps: list[Callable[[], None]] = [
+                lambda: self._pack.discard() if self._stopped else self._pack.send()
+            ]
             if prefetcher is not None:
                 steps.append(prefetcher.close)
             if hasher is not None:
@@ -196,24 +206,24 @@ class SourceReader:
                 _close_unread(fd)
             ticket.publish()
             return
-        # A file that fits in one small buffer goes to each writer as one message, once it
-        # was read and checked (three messages a file and destination, each a hand-off
-        # between threads, were a large share of a small file's cost); a larger one is
-        # announced first and streamed chunk by chunk.
-        whole = source.size_bytes < self._small_pool.chunk_size
-        if not whole:
-            for worker in active:
-                worker.put(StartFile(ticket))
+        if source.size_bytes < self._small_pool.chunk_size:
+            self._copy_small(ticket, hasher, active, fd)
+            return
+        # A larger file is announced, streamed chunk by chunk and closed; the small files
+        # read before it are sent first (each writer takes the files in the order read).
+        self._pack.send()
+        for worker in active:
+            worker.put(StartFile(ticket))
         # From here on *fd* is the read's (``_read_checked`` closes it on every path).
         handed_over = False
         try:
             try:
-                chunk = self._read_and_fan_out(ticket, hasher, active, whole=whole, fd=fd)
+                self._read_checked(ticket, hasher, active, None, fd)
             except SourceError:
                 hasher.hexdigests()  # drain and reset the hashers for the next file
                 raise
             for worker in active:
-                worker.put(WholeFile(ticket, chunk) if whole else EndFile(ticket))
+                worker.put(EndFile(ticket))
             if self._verifier is not None:
                 # Full mode: the source is re-read on the verifier thread while this one
                 # reads the next file; the ticket is published when the re-read is done.
@@ -223,52 +233,60 @@ class SourceReader:
                 handed_over = True
         except SourceError as error:
             ticket.source_error = error
-            if not whole:
-                for worker in active:
-                    worker.put(AbortFile(ticket))
+            for worker in active:
+                worker.put(AbortFile(ticket))
             self._fail_everywhere(ticket, error, [w.index for w in active])
         finally:
             if not handed_over:
                 ticket.publish()
 
-    def _read_and_fan_out(
+    def _copy_small(
         self,
         ticket: FileTicket,
         hasher: MultiHasher,
         active: list[DestinationWriter],
-        *,
-        whole: bool,
-        fd: int | None = None,
-    ) -> Chunk | None:
-        """Read, hash and check the file. Chunk by chunk to the writers, or (*whole*: the
-        file fits in one small buffer) kept: the chunk is returned, handed out to every
-        writer of *active* (None for an empty file), for the caller to send once the file
-        passed every check. *fd*: the file already open (the prefetcher opened it; else it
-        is opened here); closed here either way. Raises SourceError (a kept chunk is then
-        released)."""
-        kept: list[Chunk] = []
+        fd: int | None,
+    ) -> None:
+        """Copy a file that fits in one small buffer: read and checked into the current pack
+        (``engine.pack``), which goes to the writers with the files around it. One that
+        failed is left out of the pack (failed everywhere here); its neighbours go. *fd*: as
+        ``_copy_one``'s, closed by the read on every path."""
+        handed_over = False
         try:
-            self._read_checked(ticket, hasher, active, kept if whole else None, fd)
-        except BaseException:
-            for chunk in kept:
-                for _ in active:
-                    chunk.release()
-            raise
-        return kept[0] if kept else None
+            try:
+                length = self._read_checked(ticket, hasher, active, self._pack, fd)
+            except SourceError:
+                hasher.hexdigests()  # drain and reset the hashers for the next file
+                raise
+            self._pack.add(ticket, length)
+            if self._verifier is not None:
+                # Full mode: re-read on the verifier thread, which publishes the verdict.
+                self._verifier.submit(ticket, [w.index for w in active], self._below.written())
+            # Transfer mode: the pack publishes the verdict as it is sent.
+            handed_over = True
+        except SourceError as error:
+            ticket.source_error = error
+            self._fail_everywhere(ticket, error, [w.index for w in active])
+        finally:
+            if not handed_over:
+                ticket.publish()
 
     def _read_checked(
         self,
         ticket: FileTicket,
         hasher: MultiHasher,
         active: list[DestinationWriter],
-        kept: list[Chunk] | None,
+        pack: Pack | None,
         taken: int | None,
-    ) -> None:
-        """``_read_and_fan_out``'s body; a whole file's chunk is put in *kept*, not sent.
-        *taken*: the descriptor the prefetcher opened the file on (read through the cache),
-        else None: the file is opened here. Closed here either way, as part of the read: a
-        close that fails (a card pulled out fails its FUSE flush: EIO) is a read error of
-        this file (SourceError), before any writer was told the file is whole."""
+    ) -> int:
+        """Read, hash and check the file; returns its length. Into *pack* (a small file:
+        sent with it later, by the caller, once it passed every check), else chunk by chunk
+        to the writers of *active* as it is read. *taken*: the descriptor the prefetcher
+        opened the file on (read through the cache), else None: the file is opened here.
+        Closed here either way, as part of the read: a close that fails (a card pulled out
+        fails its FUSE flush: EIO) is a read error of this file (SourceError), before any
+        writer was told the file is whole. Raises SourceError, or CancelledError while it
+        waits for a free buffer."""
         source = ticket.task.source
         path = source.path_text
         if taken is not None:
@@ -297,54 +315,12 @@ class SourceReader:
                     f"{before.st_size}); re-run the offload",
                     path=path,
                 )
-            offset = 0
-            # A small file takes a small buffer: many small files can then be in flight
-            # at once, which absorbs one destination's hiccups without stalling the others.
-            pool = (
-                self._small_pool
-                if source.size_bytes < self._small_pool.chunk_size
-                else (self._pool)
-            )
-            chunk_size = pool.chunk_size
-            while True:
-                chunk = pool.acquire(self._cancel)
-                try:
-                    # A whole file is read up to its size (the fstat above): a second read to
-                    # find its end was one more system call a small file; a file that grew
-                    # meanwhile is caught by the fstat after the read, as any change is.
-                    n, direct = read_at(
-                        fd,
-                        chunk.writable,
-                        offset,
-                        direct=direct,
-                        limit=before.st_size if kept is not None and not direct else None,
-                    )
-                except OSError as exc:
-                    chunk.hand_out(0)
-                    raise source_io_error(
-                        exc, failed_read_words(exc, offset, before.st_size), path
-                    ) from exc
-                if n == 0:
-                    chunk.hand_out(0)
-                    break
-                chunk.length = n
-                chunk.offset = offset
-                if kept is not None:
-                    # Every writer gets it (one that was lost meanwhile records the file
-                    # failed and releases it).
-                    chunk.hand_out(len(active) + hasher.threaded_count)
-                    kept.append(chunk)
-                else:
-                    receivers = [w for w in active if w.lost is None]
-                    chunk.hand_out(len(receivers) + hasher.threaded_count)
-                    for worker in receivers:
-                        worker.put(ChunkReady(chunk))
-                hasher.update(chunk.data, release=chunk.release)
-                offset += n
-                if self._read_events:
-                    self._sink.emit(SourceBytesRead(n))
-                if n < chunk_size or kept is not None:
-                    break  # a whole file that filled its buffer has grown: checked below
+            if pack is not None:
+                offset, direct = self._read_into_pack(
+                    pack, fd, direct, before.st_size, active, hasher, path
+                )
+            else:
+                offset, direct = self._stream(fd, direct, before.st_size, active, hasher, path)
             try:
                 after = os.fstat(fd)
             except OSError as exc:
@@ -392,6 +368,83 @@ class SourceReader:
         # it with None).
         ticket.resolve_hashed(dict(digests))
         ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
+        return offset
+
+    def _read_into_pack(
+        self,
+        pack: Pack,
+        fd: int,
+        direct: bool,
+        size: int,
+        active: list[DestinationWriter],
+        hasher: MultiHasher,
+        path: str,
+    ) -> tuple[int, bool]:
+        """Read a small file of *size* bytes (its ``fstat``) into *pack*'s free part, sending
+        the pack first and starting a new one when it must (``Pack.due``), and hash it.
+        Returns the bytes read and whether the read was direct. Raises SourceError, or
+        CancelledError while it waits for a free buffer."""
+        if pack.due(size, active):
+            pack.send()
+            pack.start(self._small_pool.acquire(self._cancel), active)
+        chunk = pack.chunk
+        assert chunk is not None
+        start = pack.used
+        free = chunk.writable[start:]
+        try:
+            # Up to its size: a second read to find its end was one more system call a
+            # small file; a file that grew meanwhile is caught by the fstat after the read.
+            n, direct = read_at(fd, free, 0, direct=direct, limit=size)
+        except OSError as exc:
+            raise source_io_error(exc, failed_read_words(exc, 0, size), path) from exc
+        finally:
+            free.release()  # no view of the pool's buffer outlives the read (a traceback)
+        if hasher.threaded_count:
+            chunk.retain(hasher.threaded_count)  # each releases the chunk once it hashed
+        hasher.update(chunk.writable[start : start + n], release=chunk.release)
+        if self._read_events:
+            self._sink.emit(SourceBytesRead(n))
+        return n, direct
+
+    def _stream(
+        self,
+        fd: int,
+        direct: bool,
+        size: int,
+        active: list[DestinationWriter],
+        hasher: MultiHasher,
+        path: str,
+    ) -> tuple[int, bool]:
+        """Read a larger file chunk by chunk, handing each chunk to the writers of *active*
+        (those not lost) and the hashers as it is read. Returns the bytes read and whether
+        the reads were direct. Raises SourceError, or CancelledError while it waits for a
+        free chunk."""
+        offset = 0
+        pool = self._pool
+        chunk_size = pool.chunk_size
+        while True:
+            chunk = pool.acquire(self._cancel)
+            try:
+                n, direct = read_at(fd, chunk.writable, offset, direct=direct)
+            except OSError as exc:
+                chunk.hand_out(0)
+                raise source_io_error(exc, failed_read_words(exc, offset, size), path) from exc
+            if n == 0:
+                chunk.hand_out(0)
+                break
+            chunk.length = n
+            chunk.offset = offset
+            receivers = [w for w in active if w.lost is None]
+            chunk.hand_out(len(receivers) + hasher.threaded_count)
+            for worker in receivers:
+                worker.put(ChunkReady(chunk))
+            hasher.update(chunk.data, release=chunk.release)
+            offset += n
+            if self._read_events:
+                self._sink.emit(SourceBytesRead(n))
+            if n < chunk_size:
+                break
+        return offset, direct
 
     def _probe_below(self, path: Path) -> None:
         """Find the cache below the card's filesystem (from the mount table, once a job)."""

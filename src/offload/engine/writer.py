@@ -18,9 +18,10 @@ files go as fast as ``cp``).
 
 Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
 EndFile adds the finished partial to the batch (its committer sets the mtime); AbortFile (the source
-failed) removes it. A file that fits in one small buffer comes as one WholeFile message
-(all three at once, sent after the source was read and checked). Every destination I/O
-goes through the destination backend.
+failed) removes it. Files that fit in one small buffer come packed, up to 64 consecutive
+ones in one WholeFiles message (``engine.pack``: all three steps of each file, sent once
+they were read and checked); each is still created, written and handed on as a file of its
+own. Every destination I/O goes through the destination backend.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from offload.engine.messages import (
     Finish,
     Message,
     StartFile,
-    WholeFile,
+    WholeFiles,
 )
 from offload.engine.state import DestinationState, Pending
 from offload.errors import (
@@ -129,18 +130,20 @@ class DestinationWriter:
                 return
             if isinstance(message, Cancel):
                 return
+            if isinstance(message, WholeFiles):
+                try:
+                    self._on_pack(message)
+                finally:
+                    message.chunk.release()
+                continue
             if state.cancel.cancelled:
                 # The reader's Cancel comes after what it queued before it saw the cancel:
                 # none of that is written (on a slow destination, minutes of data), no
                 # file is opened; the file being written is removed on the way out.
-                if isinstance(message, WholeFile) and message.chunk is not None:
-                    message.chunk.release()
                 continue
             try:
                 self._fail_own_files_if_lost()
-                if isinstance(message, WholeFile):
-                    self._on_whole(message)
-                elif isinstance(message, StartFile):
+                if isinstance(message, StartFile):
                     self._on_start(message.ticket)
                 elif isinstance(message, EndFile):
                     self._on_end(message.ticket)
@@ -163,12 +166,17 @@ class DestinationWriter:
                 if isinstance(message, ChunkReady):
                     message.chunk.release()
                     continue
-                if isinstance(message, WholeFile) and message.chunk is not None:
+                if isinstance(message, WholeFiles):
                     message.chunk.release()
-                if isinstance(message, (WholeFile, StartFile)) and not state.cancel.cancelled:
-                    target = message.ticket.task.targets[state.index]
-                    if target is not None and state.lost is not None:
-                        state.fail(message.ticket, target, state.lost)
+                    tickets = [ticket for ticket, _, _ in message.files]
+                elif isinstance(message, StartFile):
+                    tickets = [message.ticket]
+                else:
+                    continue
+                for ticket in tickets:
+                    target = ticket.task.targets[state.index]
+                    if target is not None and state.lost is not None and not state.cancel.cancelled:
+                        state.fail(ticket, target, state.lost)
             except Exception:  # draining must go on: the loss is recorded already
                 continue
 
@@ -246,26 +254,39 @@ class DestinationWriter:
         except OffloadError as error:
             state.fail(ticket, text, error)
 
-    def _on_whole(self, message: WholeFile) -> None:
-        """A file in one message: start, its one chunk (none if empty), end."""
-        chunk = message.chunk
-        try:
-            self._on_start(message.ticket)
-            if chunk is not None:
-                self._on_chunk(chunk)
-            self._on_end(message.ticket)
-        finally:
-            if chunk is not None:
-                chunk.release()
+    def _on_pack(self, message: WholeFiles) -> None:
+        """Small files in one message (``engine.pack``), each written as a file of its own:
+        start, its bytes, end; one file's error stays that file's. Nothing is written once
+        the job is cancelled (the files left are reported cancelled). The caller releases
+        the chunk."""
+        state = self.state
+        cancel = state.cancel
+        data = message.chunk.writable
+        for ticket, start, end in message.files:
+            if cancel.cancelled:
+                return
+            try:
+                self._fail_own_files_if_lost()
+                self._on_start(ticket)
+                if end > start:
+                    self._write(data[start:end])
+                self._on_end(ticket)
+            except Exception as exc:  # a bug must not leave the reader blocked on us
+                state.internal_error(exc)
+                self._fail_own_files_if_lost()
 
     def _on_chunk(self, chunk: Chunk) -> None:
+        self._write(chunk.data)
+
+    def _write(self, data: memoryview) -> None:
+        """Write *data* to the file being written (nothing if it failed here already)."""
         current = self._current
         if current is None:
             return  # the file already failed here, or the destination is lost
         if self._fail_own_files_if_lost():
             return
         try:
-            current.partial.write(chunk.data)
+            current.partial.write(data)
         except OSError as exc:
             if exc.errno == errno.ECANCELED and self.state.cancel.cancelled:
                 # The destination stopped at the job's cancel (``destinations.base``): the
@@ -279,7 +300,7 @@ class DestinationWriter:
             self._fail_own_files_if_lost()
             return
         if self._written_events:
-            self.state.sink.emit(DestinationBytesWritten(self.state.index, chunk.length))
+            self.state.sink.emit(DestinationBytesWritten(self.state.index, len(data)))
 
     def _on_end(self, ticket: FileTicket) -> None:
         current = self._current

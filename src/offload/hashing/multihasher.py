@@ -98,8 +98,14 @@ class MultiHasher:
         self.names = tuple(resolve_algorithm(name).name for name in names)
         if not self.names:
             raise ValueError("MultiHasher needs at least one algorithm")
-        self._inline_names = [n for n in self.names if resolve_algorithm(n).inline]
-        self._inline: dict[str, Hasher] = {}
+        inline = [resolve_algorithm(n) for n in self.names if resolve_algorithm(n).inline]
+        self._inline_names = tuple(algorithm.name for algorithm in inline)
+        # Each file's hashers are made by the factories themselves: the registry's look-up
+        # of a name (``resolve_algorithm``) a file and algorithm, and the dicts around it,
+        # were most of the cost of hashing a 1 KB file (docs/performance.md, "Many small
+        # files: fourteenth pass").
+        self._factories = tuple(algorithm.factory for algorithm in inline)
+        self._inline: list[Hasher] = []
         self._threads = [_HasherThread(n) for n in self.names if not resolve_algorithm(n).inline]
         self._reset_inline()
 
@@ -108,10 +114,10 @@ class MultiHasher:
         return len(self._threads)
 
     def _reset_inline(self) -> None:
-        self._inline = {name: resolve_algorithm(name).new() for name in self._inline_names}
+        self._inline = [factory() for factory in self._factories]
 
     def update(self, data: Buffer, *, release: Release | None = None) -> None:
-        for hasher in self._inline.values():
+        for hasher in self._inline:
             hasher.update(data)
         for thread in self._threads:
             thread.feed(data, release)
@@ -138,9 +144,13 @@ class MultiHasher:
 
         Blocks until the threaded algorithms have caught up. Re-raises a hasher thread's error.
         """
-        markers = {thread.name: thread.finish() for thread in self._threads}
-        results = {name: hasher.hexdigest() for name, hasher in self._inline.items()}
+        inline = self._inline
         self._reset_inline()
+        names = self._inline_names
+        if not self._threads:  # every algorithm inline (the default): in selection order
+            return {names[index]: hasher.hexdigest() for index, hasher in enumerate(inline)}
+        markers = {thread.name: thread.finish() for thread in self._threads}
+        results = {names[index]: hasher.hexdigest() for index, hasher in enumerate(inline)}
         for name, marker in markers.items():
             marker.done.wait()
             if marker.error is not None:
