@@ -562,7 +562,9 @@ def cmd_copy(
     worker = _report_worker(plan.tree.file_count, started)
     # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
     # printed, while the worker draws: on the thread they competed with the copy's end.
-    loader = _ReportModulesLoader(summary=not args.json and worker is None, worker=bool(worker))
+    loader = _ReportModulesLoader(
+        summary=not args.json and worker is None, worker=worker is not None
+    )
     try:
         return _offload(args, env, plan, no_cascade, worker, loader)
     finally:
