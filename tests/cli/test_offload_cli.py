@@ -67,9 +67,9 @@ def test_what_is_needed_after_the_copy_loads_when_its_first_batch_is_made_durabl
         "    loader.emit(JobStarted(1, 1, ('/d',), 'transfer', ('xxh64',)))\n"
         "    loader.emit(FileStarted('a', 1))\n"
         "    loader.emit(PhaseChanged(0, 'a', 'copy'))\n"
-        "    print(loader.thread)\n"
+        "    print(loader.imports.released)\n"
         "    loader.emit(PhaseChanged(0, 'a', 'flush') if flush else JobFinished(0, False))\n"
-        "    loader.thread.join(60)\n"
+        "    loader.imports.thread.join(60)\n"
         "documents = {'offload.report.content', 'offload.report.html'}\n"
         "print(sorted(late - documents - {'hashlib', 'socket', 'xml.etree.ElementTree'}"
         " - set(sys.modules)))\n"
@@ -80,7 +80,7 @@ def test_what_is_needed_after_the_copy_loads_when_its_first_batch_is_made_durabl
     )
     # The documents' modules are not among them: the report worker makes the HTML and PDF
     # (report/worker.py), and the command loads them only to make them itself.
-    assert done.stdout.split() == ["[]", "None", "None", "[]", "[]"], done.stderr
+    assert done.stdout.split() == ["[]", "False", "False", "[]", "[]"], done.stderr
 
 
 def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_job(

@@ -299,20 +299,47 @@ def manifest_options(
     return options
 
 
-def import_in_background(*modules: str) -> threading.Thread:
-    """Import *modules* on a daemon thread (returned, started). For modules needed after a
-    stretch in which this process mostly waits (fsyncs, the PDF process): the ``import`` that
-    needs them then waits for this one (the import system locks each module while it loads)
-    instead of loading them on the critical path. A module that fails to import here is
-    left to that later ``import``, which raises the error where it belongs."""
+class BackgroundImports:
+    """*modules* imported on a daemon thread once ``release`` is called: for modules needed
+    after a stretch in which this process mostly waits (a batch's ``syncfs``, the PDF
+    process). The ``import`` that needs them then waits for this one (the import system
+    locks each module while it loads) instead of loading them on the critical path. A
+    module that fails to import here is left to that later ``import``, which raises the
+    error where it belongs.
 
-    def load() -> None:
-        for name in modules:
+    The thread is started here, parked on an event: ``release`` only sets the event, so the
+    thread that calls it (a destination's committer, just before its ``syncfs``) goes on at
+    once. Starting a thread there instead made the committer wait for the new thread to
+    take the interpreter lock (``Thread.start`` waits for it to run), and the imports then
+    competed with the batch's own system calls (docs/performance.md, "Fixed cost:
+    fourteenth pass"). ``close`` releases a thread that was never needed without importing
+    anything; whoever makes one closes it (the thread is parked until then)."""
+
+    __slots__ = ("_go", "_modules", "released", "thread")
+
+    def __init__(self, *modules: str) -> None:
+        self._modules: tuple[str, ...] = modules
+        self._go = threading.Event()
+        self.released = False  # the imports were asked for (``release``)
+        self.thread = threading.Thread(target=self._load, name="offload-import", daemon=True)
+        self.thread.start()
+
+    def release(self) -> None:
+        """Start the imports (once; a later call does nothing). Never blocks."""
+        if not self.released and not self._go.is_set():
+            self.released = True
+            self._go.set()
+
+    def close(self) -> None:
+        """End the thread without importing what was not released yet."""
+        if not self._go.is_set():
+            self._modules = ()
+            self._go.set()
+
+    def _load(self) -> None:
+        self._go.wait()
+        for name in self._modules:
             try:
                 importlib.import_module(name)
             except Exception:
                 return
-
-    thread = threading.Thread(target=load, name="offload-import", daemon=True)
-    thread.start()
-    return thread

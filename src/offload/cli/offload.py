@@ -19,7 +19,6 @@ import contextlib
 import gc
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from offload._version import __version__
 from offload.card import OffloadOptions, OffloadPlan, OffloadReport, plan_offload, run_offload
 from offload.cli.common import (
+    BackgroundImports,
     Environment,
     SignalsAfterCopy,
     UsageParser,
@@ -39,7 +39,6 @@ from offload.cli.common import (
     default_report_dir,
     engine_arguments,
     hash_algorithms,
-    import_in_background,
     manifest_options,
 )
 from offload.destinations.s3limits import CHECKSUMS, MAX_PART_SIZE, MIN_PART_SIZE
@@ -432,12 +431,15 @@ class _ReportModulesLoader:
     Without the summary's modules when the report worker draws the documents: the summary
     is then printed while the command waits for it, so loading rich there costs nothing.
 
-    Started at the first batch a destination makes durable (``PhaseChanged`` "flush"), else
-    at ``JobFinished``: on a small card that is the job's last stretch, in which its threads
-    mostly wait for ``syncfs`` and folder fsyncs, so the imports fill that wait instead of
-    following it. Started with the job instead, they competed with its threads for the
-    interpreter lock and made the command slower (docs/performance.md, "Fixed cost: the
-    command's critical path")."""
+    Released at the first batch a destination makes durable (``PhaseChanged`` "flush", which
+    a committer sends just before its ``syncfs``), else at ``JobFinished``: on a small card
+    that is the job's last stretch, in which its threads mostly wait for ``syncfs`` and
+    folder fsyncs, so the imports fill that wait instead of following it. Started with the
+    job instead, they competed with its threads for the interpreter lock and made the
+    command slower (docs/performance.md, "Fixed cost: the command's critical path"). The
+    thread itself is made with the loader, parked (``BackgroundImports``): the committer
+    that releases it does not wait for a thread to start. ``close`` ends it if the job never
+    got that far."""
 
     accepts = frozenset({JobFinished, PhaseChanged})  # what starts it (``EventSink.accepts``)
     # Of the phases, a batch's "flush" alone: a file's own phases ("copy", "verify": ~4 a file
@@ -446,20 +448,23 @@ class _ReportModulesLoader:
     phases = frozenset({"flush"})
 
     def __init__(self, *, summary: bool, worker: bool = False) -> None:
-        self._modules = ["offload.manifests_writer", "offload.report.job_report"]
+        modules = ["offload.manifests_writer", "offload.report.job_report"]
         if summary:
-            self._modules += ["offload.report.summary", "rich.console"]
+            modules += ["offload.report.summary", "rich.console"]
         if worker:  # the job report is pickled for the report worker (~2 ms of import)
-            self._modules.append("pickle")
-        self.thread: threading.Thread | None = None  # the loading thread, once started
+            modules.append("pickle")
+        self.imports = BackgroundImports(*modules)
 
     def emit(self, event: Event) -> None:
-        if self.thread is not None:
-            return
         if isinstance(event, JobFinished) or (
             isinstance(event, PhaseChanged) and event.phase == "flush"
         ):
-            self.thread = import_in_background(*self._modules)
+            self.imports.release()
+
+    def close(self) -> None:
+        """Ends the loading thread if it was never released (a run refused by its lock, an
+        error before the copy); what it already loads goes on."""
+        self.imports.close()
 
 
 def card_released_line(event: CardReleased) -> str:
@@ -555,9 +560,15 @@ def cmd_copy(
 
         return print_dry_run(plan, env, as_json=args.json)
     worker = _report_worker(plan.tree.file_count, started)
+    # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
+    # printed, while the worker draws: on the thread they competed with the copy's end.
+    loader = _ReportModulesLoader(
+        summary=not args.json and worker is None, worker=worker is not None
+    )
     try:
-        return _offload(args, env, plan, no_cascade, worker)
+        return _offload(args, env, plan, no_cascade, worker, loader)
     finally:
+        loader.close()
         if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
             worker.close()
 
@@ -587,8 +598,10 @@ def _offload(
     plan: OffloadPlan,
     no_cascade: str | None,
     worker: DocumentWorker | None,
+    loader: _ReportModulesLoader,
 ) -> int:
-    """``cmd_copy`` once planned: the copy, the reports and the summary."""
+    """``cmd_copy`` once planned: the copy, the reports and the summary; *loader* loads
+    what comes after the copy while the job ends."""
     # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
     # at the end.
     console = None if args.json or args.quiet else _console(env)
@@ -602,11 +615,7 @@ def _offload(
         json_sink
         if json_sink is not None
         else FanoutSink(*filter(None, [model]), _WarningPrinter(env, console if live else None)),
-        # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
-        # printed, while the worker draws: on the thread they competed with the copy's end.
-        _ReportModulesLoader(
-            summary=json_sink is None and worker is None, worker=worker is not None
-        ),
+        loader,
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:

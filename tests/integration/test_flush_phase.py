@@ -1,0 +1,114 @@
+"""The batch's "flush" phase and what it releases: the command's imports for its end run
+during the batch's ``syncfs``, never against the batch's own system calls (docs/performance.md,
+"Fixed cost: fourteenth pass")."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from offload.cli.offload import _ReportModulesLoader
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
+from offload.errors import ExitCode
+from offload.events import Event, JobFinished, PhaseChanged
+from offload.model import SourceFile
+from offload.options import CopyOptions
+
+MIB = 1024 * 1024
+# A source time no copy can have by chance: 2001-09-09.
+PAST_NS = 1_000_000_000 * 1_000_000_000 + 123_456_789
+
+
+def _card(root: Path, count: int) -> list[SourceFile]:
+    files = []
+    for n in range(count):
+        path = root / "card" / "DCIM" / f"C{n:04d}.MP4"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(3_000 + n))
+        os.utime(path, ns=(PAST_NS, PAST_NS))
+        st = path.stat()
+        files.append(SourceFile(path, f"DCIM/{path.name}", st.st_size, st.st_mtime_ns))
+    return files
+
+
+def test_a_batch_announces_its_flush_once_every_file_has_its_source_time(tmp_path: Path) -> None:
+    """When a committer says "flush" (which releases the command's imports for its end),
+    the batch's partials on the real destination already carry their sources' times: the
+    one system call a file it makes before its ``syncfs`` is done, so the imports overlap
+    the flush alone. Failed before: "flush" came first, every partial still had the time it
+    was written at."""
+    files = _card(tmp_path, 30)
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    seen: list[dict[str, int]] = []  # at each "flush": the partials' times by final name
+
+    class Sink:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, PhaseChanged) and event.phase == "flush":
+                seen.append(
+                    {
+                        name.rsplit(".", 2)[-2] + ".MP4": os.stat(
+                            os.path.join(folder, name)
+                        ).st_mtime_ns
+                        for folder, _dirs, names in os.walk(destination)
+                        for name in names
+                        if name.startswith(".offload-partial.")
+                    }
+                )
+
+    tasks = [FileTask(f, (destination / "copy" / f.relative_path,)) for f in files]
+    report = CopyJob(
+        tasks, [destination], CopyOptions(chunk_size=MIB, batch_files=10), sink=Sink()
+    ).run()
+    assert report.exit_code is ExitCode.OK
+    assert len(seen) == 3  # batches of 10
+    for number, times in enumerate(seen):
+        # The batch's own files (the writer may already be writing the next batch's).
+        batch = [f.path.name for f in files[number * 10 : number * 10 + 10]]
+        assert [times.get(name) for name in batch] == [PAST_NS] * 10, number
+    for f in files:
+        assert (destination / "copy" / f.relative_path).stat().st_mtime_ns == PAST_NS
+
+
+def test_the_loader_releases_its_imports_without_starting_a_thread() -> None:
+    """The loader's thread is made with it, parked: the committer that sends "flush" only
+    sets an event (before: it started the thread there and waited for it to run, on the
+    batch's critical path)."""
+    loader = _ReportModulesLoader(summary=False)
+    try:
+        assert loader.imports.thread.is_alive() and not loader.imports.released
+        before = threading.active_count()
+        loader.emit(PhaseChanged(0, "a", "flush"))
+        assert threading.active_count() <= before
+        assert loader.imports.released
+        loader.imports.thread.join(60)
+        assert "offload.manifests_writer" in sys.modules
+        loader.emit(JobFinished(0, False))  # a second release does nothing
+    finally:
+        loader.close()
+
+
+def test_a_loader_closed_before_its_release_imports_nothing_and_ends() -> None:
+    """A run that ends before its first flush (a lock refused, an error) closes the loader:
+    its thread ends without loading anything, and a release after that loads nothing
+    either (a fresh process: nothing loaded before)."""
+    script = (
+        "import sys\n"
+        "from offload.cli.offload import _ReportModulesLoader\n"
+        "from offload.events import JobFinished\n"
+        "loader = _ReportModulesLoader(summary=True)\n"
+        "loader.close()\n"
+        "loader.imports.thread.join(60)\n"
+        "loader.emit(JobFinished(0, False))  # too late: closed\n"
+        "print(loader.imports.thread.is_alive(), loader.imports.released)\n"
+        "print(sorted({'offload.manifests_writer', 'offload.report.job_report', 'rich.console'}"
+        " & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.stdout.split("\n")[:2] == ["False False", "[]"], done.stderr
