@@ -2,8 +2,8 @@
 
 The signs are the folder layouts cameras write at the root of their media, and a card's own
 ASC MHL history at the root without offload-ai's state beside it. Looks at a handful of
-names at the root (and, for a sign, one name below it) only: cheap, and never wrong about a
-folder holding our own copies.
+names at the root (and, for a sign, one name below it; for a folder named as an ARRI reel,
+its listing) only: cheap, and never wrong about a folder holding our own copies.
 
 Our own copies look like cards, by design: a copy root is the card's tree, so an ``--into``
 copy of a GoPro card has ``DCIM/`` at the destination's root, and ``offload copy
@@ -25,6 +25,7 @@ holds a Finder copy of a card's ``DCIM/`` is a drive, and its folders are destin
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from offload.plan.filesystem import detect_filesystem
@@ -44,7 +45,16 @@ CARD_SIGNS: tuple[tuple[str, str], ...] = (
     ("CONTENTS/VIDEO", "CONTENTS/VIDEO/ (Panasonic P2)"),
     ("LASTCLIP.TXT", "LASTCLIP.TXT (Panasonic P2)"),
     ("MEDIAPRO.XML", "MEDIAPRO.XML (Sony SxS/XQD)"),
+    # Sound Devices recorders make it (hidden on the recorder) on every medium they format.
+    ("SOUNDDEV", "SOUNDDEV/ (Sound Devices recorder)"),
 )
+
+# ARRI ALEXA: a reel folder at the card's root (A001R1AB: camera letter, reel number, "R",
+# the card's ID), holding the reel's clip folders (A001C001_230101_R1AB) of .mxf or .ari.
+_ARRI_REEL = re.compile(r"[A-Z][0-9]{3}R[0-9A-Z]{3,4}", re.IGNORECASE)
+# Blackmagic cameras write their clips at the card's root under the camera's own names
+# (A001_08151234_C001.braw): a .braw file named otherwise (a drive's own) is not a sign.
+_BRAW_CLIP = re.compile(r"[A-Z][0-9]{3}_[0-9]{8}_C[0-9]{3}\.braw", re.IGNORECASE)
 
 # The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
 # block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT
@@ -79,9 +89,29 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
     )
     if red is not None:
         return f"{red}/ (RED magazine)"
+    reel = next((n for n in names if _arri_reel(folder, n)), None)
+    if reel is not None:
+        return f"{reel}/ (ARRI reel)"
+    braw = next((n for n in names if _BRAW_CLIP.fullmatch(n)), None)
+    if braw is not None:
+        return f"{braw} (Blackmagic RAW clip at the card's root)"
     if history and "ascmhl" in names:
         return "an ASC MHL history (ascmhl/) at its root that offload-ai did not write there"
     return None
+
+
+def _arri_reel(folder: Path, name: str) -> bool:
+    """Whether *name* in *folder* is an ARRI reel folder: a reel's name, not a copy root of
+    ours, holding a clip folder of that reel (``A001R1AB/A001C001_...``). Lists only a
+    folder so named."""
+    if not _ARRI_REEL.fullmatch(name) or _our_copy_root(folder / name):
+        return False
+    try:
+        inside = os.listdir(folder / name)
+    except OSError:
+        return False
+    clip = re.compile(re.escape(name[:4]) + r"C[0-9]{3}_", re.IGNORECASE)
+    return any(clip.match(n) for n in inside)
 
 
 def destination_card_sign(folder: Path) -> str | None:

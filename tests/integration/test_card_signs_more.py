@@ -1,0 +1,94 @@
+"""A second card given by mistake as a destination, for the layouts the card signs missed:
+ARRI (a reel folder of clip folders at the root), Blackmagic (.braw clips at the root under
+the camera's names) and Sound Devices (SOUNDDEV/ at the root). Each was written into (exit
+0). A drive holding copies of such cards in its folders is still a destination. Real
+folders and a real exFAT volume, the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.mounts import Mount
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+ARRI = "A001R1AB/A001C001_230101_R1AB/A001C001_230101_R1AB.mxf"
+LAYOUTS = {
+    "arri": (ARRI, "A001R1AB/ (ARRI reel)"),
+    "arri-ari": (
+        "B002R3CD/B002C004_230101_R3CD/B002C004_230101_R3CD.0000001.ari",
+        "B002R3CD/ (ARRI reel)",
+    ),
+    "braw": ("A001_08151234_C001.braw", "A001_08151234_C001.braw (Blackmagic RAW"),
+    "sound-devices": ("SOUNDDEV/SETTINGS.SML", "SOUNDDEV/ (Sound Devices recorder)"),
+}
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def card(tmp_path: Path) -> Path:
+    source = tmp_path / "S1"
+    write(source / "CLIPS" / "C001.mov", os.urandom(1000))
+    return source
+
+
+@pytest.mark.parametrize("kind", sorted(LAYOUTS))
+def test_a_card_of_this_layout_given_as_destination_is_refused(tmp_path: Path, kind: str) -> None:
+    """Failed before: exit 0, the first card written into the second."""
+    layout, sign = LAYOUTS[kind]
+    other = tmp_path / "CARD2"
+    write(other / layout, b"clip")
+    before = sorted(str(p) for p in other.rglob("*"))
+    result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert f"destination {other} looks like a camera card ({sign}" in result.stderr
+    assert sorted(str(p) for p in other.rglob("*")) == before
+
+
+def test_a_folder_on_a_mounted_arri_card_is_refused(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """Failed before: both the card's root and its reel folder took the copy (exit 0)."""
+    camera = exfat_loop(path=tmp_path / "ARRI").path
+    write(camera / ARRI, b"clip")
+    write(camera / "A001R1AB" / "A001R1AB.mhl", b"<hashlist/>")
+    source = card(tmp_path)
+    root = run("copy", source, camera, "--report-dir", tmp_path / "r")
+    assert root.returncode == 64, root.stderr
+    assert f"destination {camera} looks like a camera card (A001R1AB/ (ARRI reel))" in root.stderr
+    reel = run("copy", source, camera / "A001R1AB", "--report-dir", tmp_path / "r")
+    assert reel.returncode == 64, reel.stderr
+    assert f"is on {camera}, which looks like a camera card (A001R1AB/" in reel.stderr
+
+
+def test_copies_of_such_cards_below_a_folder_or_names_alike_are_no_sign(tmp_path: Path) -> None:
+    """Only a folder's root is judged: a RAID holding other tools' copies of these cards in
+    its day folders takes offloads; a folder named like a reel but holding no clip folder of
+    it, and a .braw not named as a camera names it, are no sign either."""
+    raid = tmp_path / "RAID"
+    for kind, (layout, _) in LAYOUTS.items():
+        write(raid / "day1" / kind / layout, b"copy")
+    write(raid / "A001R1AB" / "notes.txt", b"a folder named like a reel")
+    write(raid / "interview_final.braw", b"an edit's export")
+    result = run("copy", card(tmp_path), raid, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (raid / "S1" / "CLIPS" / "C001.mov").is_file()
