@@ -315,8 +315,10 @@ def write_s3_manifests(
                         for w in outcome.warnings
                     ]
                     if sink is not None:
-                        for message in outcome.warnings:
-                            sink.emit(WarningIssued(message, str(destination.root)))
+                        for at, message in enumerate(outcome.warnings):
+                            code = outcome.coded.get(at)
+                            where = str(destination.root)
+                            sink.emit(WarningIssued(message, where, code and code.value))
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
                 message = redact_secrets(getattr(exc, "message", None) or str(exc))
