@@ -5,18 +5,12 @@ Real bind mounts (the tests' private mount namespace), the real CLI in a subproc
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300)
+from support.offload_cli import run_offload as run
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["copy", "dry-run"])

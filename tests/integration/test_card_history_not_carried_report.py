@@ -6,23 +6,13 @@ card's history is made by the reference tool (``ascmhl create``)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
 from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import newest_report, offload
 
 CODE = "card-history-not-carried"
-
-
-def offload(*argv: str | Path) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue() + err.getvalue()
 
 
 def create(judge: AscmhlJudge, root: Path) -> None:
@@ -40,12 +30,12 @@ def test_the_history_not_carried_is_in_the_job_report_warnings(
     raid = tmp_path / "D"
     raid.mkdir()
     reports = tmp_path / "reports"
-    code, out = offload("copy", "--quiet", "--report-dir", reports, card, raid)
+    code, out = offload("copy", "--quiet", "--report-dir", str(reports), str(card), str(raid))
     assert code == 0, out
     (card / "C" / "b.mov").write_bytes(b"b\n")
     create(judge, card)
 
-    code, out = offload("copy", "--json", "--report-dir", reports, card, raid)
+    code, out = offload("copy", "--json", "--report-dir", str(reports), str(card), str(raid))
     assert code == 0, out
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     said = [
@@ -53,8 +43,7 @@ def test_the_history_not_carried_is_in_the_job_report_warnings(
     ]
     assert len(said) == 1, out
     assert said[0]["code"] == CODE
-    newest = max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-    warnings = json.loads(newest.read_text())["warnings"]
+    warnings = newest_report(reports)["warnings"]
     listed = [w for w in warnings if w["code"] == CODE]
     assert len(listed) == 1, warnings
     assert listed[0]["message"] == said[0]["message"]

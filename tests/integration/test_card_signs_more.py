@@ -7,16 +7,14 @@ folders and a real exFAT volume, the real CLI in a subprocess."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from support.mounts import Mount
+from support.offload_cli import run_offload as run
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 ARRI = "A001R1AB/A001C001_230101_R1AB/A001C001_230101_R1AB.mxf"
 LAYOUTS = {
     "arri": (ARRI, "A001R1AB/ (ARRI reel)"),
@@ -27,16 +25,6 @@ LAYOUTS = {
     "braw": ("A001_08151234_C001.braw", "A001_08151234_C001.braw (Blackmagic RAW"),
     "sound-devices": ("SOUNDDEV/SETTINGS.SML", "SOUNDDEV/ (Sound Devices recorder)"),
 }
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 def write(path: Path, data: bytes) -> Path:

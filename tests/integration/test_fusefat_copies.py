@@ -8,36 +8,19 @@ CLI in a subprocess."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from offload.destinations.local import probe_features
+from support.offload_cli import newest_report
+from support.offload_cli import run_offload as run
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 S = 1_000_000_000
 NORMAL = 1_682_944_496 * S  # 2023-05-01 12:34:56 UTC
 OLD = 157_766_400 * S  # 1975-01-01 00:00:00 UTC: before FAT's 1980
 FUTURE = 4_733_510_400 * S  # 2120-01-01 00:00:00 UTC: after FAT's 2107
 WRAPPED = {"old.bin": 4_197_052_800 * S, "future.bin": 694_224_000 * S}  # 2103, 1992
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-
-
-def newest_report(folder: Path) -> dict[str, Any]:
-    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-    return json.loads(reports[-1].read_text())
 
 
 def test_copies_on_fusefat_keep_the_card_date_and_a_rerun_trusts_them(
