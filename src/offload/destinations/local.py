@@ -330,11 +330,6 @@ class LocalPartial:
         os.close(fd)
         return size
 
-    @property
-    def claim_fd(self) -> int | None:
-        """The descriptor that holds the claim (from ``seal`` until ``release_claim``)."""
-        return self._claim
-
     def release_claim(self) -> None:
         """Close what holds the claim (``destinations.claim``), once the partial is
         published or removed. Never raises."""
@@ -492,20 +487,27 @@ class LocalDestination:
         and each later publish sets it (one ``utime``, no check). A date the filesystem
         cannot hold (1975 on exFAT, shown as 1980 before and after) says neither: the next
         file is asked. Only FUSE filesystems ask at all (``rename_may_set_mtime``)."""
-        target = own.claim_fd if own.claim_fd is not None else own.final_text
-        if self._rename_sets_mtime:
+        # By its published name: a FUSE daemon may no longer serve the claim's descriptor
+        # once the partial's name is gone (a pass-through's link + unlink: ESTALE).
+        target = own.final_text
+        try:
+            if self._rename_sets_mtime:
+                os.utime(target, ns=(mtime_ns, mtime_ns))
+                return
+            shown = os.stat(target).st_mtime_ns
+            if abs(shown - mtime_ns) <= 2 * _NS:
+                # Kept, or a card file dated about now (a rename to now would look the same):
+                # only a date a minute away from now decides.
+                if abs(time.time_ns() - mtime_ns) > 60 * _NS:
+                    self._rename_sets_mtime = False
+                return
             os.utime(target, ns=(mtime_ns, mtime_ns))
+            if os.stat(target).st_mtime_ns != shown:
+                self._rename_sets_mtime = True
+        except OSError:
+            # The copy is published and verified: a date that could not be set again fails
+            # nothing (a later run reads such a copy back instead of trusting it).
             return
-        shown = os.stat(target).st_mtime_ns
-        if abs(shown - mtime_ns) <= 2 * _NS:
-            # Kept, or a card file dated about now (a rename to now would look the same):
-            # only a date a minute away from now decides.
-            if abs(time.time_ns() - mtime_ns) > 60 * _NS:
-                self._rename_sets_mtime = False
-            return
-        os.utime(target, ns=(mtime_ns, mtime_ns))
-        if os.stat(target).st_mtime_ns != shown:
-            self._rename_sets_mtime = True
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """Fsync the folders the files are in, and each folder above them whose entry for
