@@ -1,8 +1,9 @@
 """A second card given by mistake as a destination, for the layouts the card signs missed:
 ARRI (a reel folder of clip folders at the root), Blackmagic (.braw clips at the root under
-the camera's names) and Sound Devices (SOUNDDEV/ at the root). Each was written into (exit
-0). A drive holding copies of such cards in its folders is still a destination. Real
-folders and a real exFAT volume, the real CLI in a subprocess."""
+the camera's names), on the root of an exFAT volume as cameras format it, and Sound Devices
+(SOUNDDEV/ at the root, anywhere). Each was written into (exit 0). A drive's folder holding
+another tool's copy of such a card is still a destination. Real folders and real exFAT
+volumes, the real CLI in a subprocess."""
 
 from __future__ import annotations
 
@@ -39,11 +40,25 @@ def card(tmp_path: Path) -> Path:
     return source
 
 
-@pytest.mark.parametrize("kind", sorted(LAYOUTS))
-def test_a_card_of_this_layout_given_as_destination_is_refused(tmp_path: Path, kind: str) -> None:
+def test_a_sound_devices_card_given_as_destination_is_refused(tmp_path: Path) -> None:
+    """Failed before: exit 0, the first card written into the second."""
+    layout, sign = LAYOUTS["sound-devices"]
+    other = tmp_path / "CARD2"
+    write(other / layout, b"settings")
+    before = sorted(str(p) for p in other.rglob("*"))
+    result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert f"destination {other} looks like a camera card ({sign}" in result.stderr
+    assert sorted(str(p) for p in other.rglob("*")) == before
+
+
+@pytest.mark.parametrize("kind", ["arri", "arri-ari", "braw"])
+def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
+    tmp_path: Path, kind: str, exfat_loop: Callable[..., Mount]
+) -> None:
     """Failed before: exit 0, the first card written into the second."""
     layout, sign = LAYOUTS[kind]
-    other = tmp_path / "CARD2"
+    other = exfat_loop(path=tmp_path / "CARD2").path
     write(other / layout, b"clip")
     before = sorted(str(p) for p in other.rglob("*"))
     result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
@@ -68,14 +83,17 @@ def test_a_folder_on_a_mounted_arri_card_is_refused(
     assert f"is on {camera}, which looks like a camera card (A001R1AB/" in reel.stderr
 
 
-def test_copies_of_such_cards_below_a_folder_or_names_alike_are_no_sign(tmp_path: Path) -> None:
-    """Only a folder's root is judged: a RAID holding other tools' copies of these cards in
-    its day folders takes offloads; a folder named like a reel but holding no clip folder of
-    it, and a .braw not named as a camera names it, are no sign either."""
+def test_copies_of_such_cards_in_a_drive_folder_are_no_sign(tmp_path: Path) -> None:
+    """A RAID folder holding other tools' copies of these cards (in its day folders, or an
+    ARRI reel and .braw clips at its own root: where an offload of that card finds them)
+    takes offloads; so do a folder named like a reel holding no clip folder of it, and a
+    .braw not named as a camera names it."""
     raid = tmp_path / "RAID"
     for kind, (layout, _) in LAYOUTS.items():
         write(raid / "day1" / kind / layout, b"copy")
-    write(raid / "A001R1AB" / "notes.txt", b"a folder named like a reel")
+    write(raid / ARRI, b"another tool's copy")
+    write(raid / LAYOUTS["braw"][0], b"another tool's copy")
+    write(raid / "B001R1AB" / "notes.txt", b"a folder named like a reel")
     write(raid / "interview_final.braw", b"an edit's export")
     result = run("copy", card(tmp_path), raid, "--report-dir", tmp_path / "r")
     assert result.returncode == 0, result.stdout + result.stderr

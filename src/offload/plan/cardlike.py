@@ -3,7 +3,10 @@
 The signs are the folder layouts cameras write at the root of their media, and a card's own
 ASC MHL history at the root without offload-ai's state beside it. Looks at a handful of
 names at the root (and, for a sign, one name below it; for a folder named as an ARRI reel,
-its listing) only: cheap, and never wrong about a folder holding our own copies.
+its listing) only: cheap, and never wrong about a folder holding our own copies. An ARRI
+reel or a Blackmagic clip counts only at the root of a FAT or exFAT volume
+(``volume_root_sign``): a drive's folder holding another tool's copy of such a card is where
+an offload of that card finds its copies.
 
 Our own copies look like cards, by design: a copy root is the card's tree, so an ``--into``
 copy of a GoPro card has ``DCIM/`` at the destination's root, and ``offload copy
@@ -89,14 +92,27 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
     )
     if red is not None:
         return f"{red}/ (RED magazine)"
-    reel = next((n for n in names if _arri_reel(folder, n)), None)
+    if history and "ascmhl" in names:
+        return "an ASC MHL history (ascmhl/) at its root that offload-ai did not write there"
+    return None
+
+
+def volume_root_sign(root: Path) -> str | None:
+    """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
+    ARRI reel folder, a Blackmagic clip. Another tool's copy of such a card on a drive has
+    the same layout in a folder (``RAID/A001R1AB/A001C001_...``), which an offload of that
+    card into the drive is meant to find and adopt: a folder is not judged by them. Never
+    raises."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return None
+    reel = next((n for n in names if _arri_reel(root, n)), None)
     if reel is not None:
         return f"{reel}/ (ARRI reel)"
     braw = next((n for n in names if _BRAW_CLIP.fullmatch(n)), None)
     if braw is not None:
         return f"{braw} (Blackmagic RAW clip at the card's root)"
-    if history and "ascmhl" in names:
-        return "an ASC MHL history (ascmhl/) at its root that offload-ai did not write there"
     return None
 
 
@@ -121,14 +137,15 @@ def destination_card_sign(folder: Path) -> str | None:
     ``DCIM/`` is that drive, not a card. A folder below a volume's root is judged by its
     layout alone (a card's folder copied to a drive, given by mistake). Never raises."""
     sign = camera_card_sign(folder)
-    if sign is None:
-        return None
     try:
         real = os.path.realpath(folder)
-        if os.path.ismount(real) and not card_filesystem(Path(real)):
-            return None
+        root = os.path.ismount(real)
     except (OSError, ValueError):
-        pass
+        return sign
+    if root and (sign is not None or not _our_copy_root(folder)):
+        if not card_filesystem(Path(real)):
+            return None
+        return sign or volume_root_sign(Path(real))
     return sign
 
 
@@ -159,6 +176,8 @@ def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
     if root == root.parent or root == Path(os.path.realpath(folder)):
         return None
     sign = camera_card_sign(root, history=False)
+    if sign is None and not _our_copy_root(root):
+        sign = volume_root_sign(root)
     # The layout first: a few lexists, where the filesystem's type reads mountinfo.
     if sign is None or not card_filesystem(root):
         return None
