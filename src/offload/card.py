@@ -1380,9 +1380,16 @@ def _finish_destinations(
     if plan.backends:
         manifests += _s3().write_s3_manifests(records, plan.options.manifests, plan.backends, sink)
     report.manifests.extend(manifests)
+    roots = {p.index: p.root for p in plan.plans}
     for manifest in manifests:
         if manifest.error:
             report.destination_error(manifest.destination_index, manifest.error)
+        # The warnings the job report lists as well as the run's output (docs/json.md).
+        index = manifest.destination_index
+        report.warnings.extend(
+            PreflightItem(code, roots.get(index), manifest.warnings[at], index)
+            for at, code in manifest.coded.items()
+        )
     _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if (

@@ -146,11 +146,16 @@ def card_identity(source: Path, *, timeout_s: float = BLKID_TIMEOUT_S) -> CardId
     if found is None:
         return None
     volume_id, label, filesystem = found
+    return CardIdentity(volume_id, label, filesystem, volume_folder(real, mount))
+
+
+def volume_folder(real: str, mount: MountEntry) -> str:
+    """The folder *real* (a realpath on *mount*) is on its volume: the mount's root (a bind
+    mount's folder) and the path below the mount point, ``/``-joined ("" for the root)."""
     inside = os.path.relpath(real, mount.mount_point) if real != mount.mount_point else ""
-    folder = "/".join(
+    return "/".join(
         part for part in (*mount.root.split("/"), *inside.split("/")) if part not in ("", ".")
     )
-    return CardIdentity(volume_id, label, filesystem, folder)
 
 
 def _device_of(mount: MountEntry) -> str | None:

@@ -95,6 +95,7 @@ from offload.manifest.links import (
 from offload.manifest.xmltext import check_xml_string, xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
+from offload.plan.codes import PreflightCode
 
 
 class LinkState(StrEnum):
@@ -112,7 +113,9 @@ class ManifestResult:
     ``left_out``: paths (relative to the copy root, names as the filesystem gives them) that
     are on this destination but not in its manifests, each named in a warning: dangling or
     looping symlinks, names XML cannot hold. ``warnings``: those messages. ``links``: each
-    symlink's state in the manifests there, with a note saying why.
+    symlink's state in the manifests there, with a note saying why. ``coded``: the code of
+    each warning (by its index in ``warnings``) that the job report's ``warnings`` lists too
+    (the card's history not carried on).
     """
 
     destination_index: int
@@ -121,6 +124,7 @@ class ManifestResult:
     left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
+    coded: dict[int, PreflightCode] = field(default_factory=dict)
 
 
 class LinkToRecord(NamedTuple):
@@ -584,8 +588,9 @@ def write_manifests(
         for destination in records.destinations:
             outcome = _write_on_destination(records, options, destination, hasher)
             results.append(outcome)
-            for message in outcome.warnings:
-                sink.emit(WarningIssued(message, str(destination.root)))
+            for at, message in enumerate(outcome.warnings):
+                code = outcome.coded.get(at)
+                sink.emit(WarningIssued(message, str(destination.root), code and code.value))
     finally:
         hasher.close()
     return results
@@ -635,6 +640,7 @@ def _write_on_destination(
             return outcome
         outcome.written.extend(str(p) for p in carried.written)
         if carried.not_carried:
+            outcome.coded[len(outcome.warnings)] = PreflightCode.CARD_HISTORY_NOT_CARRIED
             outcome.warnings.append(_not_carried_warning(records, root, carried))
     if pending is not None:
         carried = CarriedHistory(

@@ -96,6 +96,9 @@ class Features:
     symlinks: bool = False
     # Modification times can be set (object stores keep their own upload time).
     mtimes: bool = False
+    # Publishing (a rename) may set the file's mtime again: a FUSE daemon's choice (fusefat
+    # sets it to now). The first publish checks; where it did, each publish sets it again.
+    rename_may_set_mtime: bool = False
     # The longest name (one path component) in bytes the destination accepts.
     max_name_bytes: int = 255
     # The destination stores a file's digests with the copy (S3 object metadata): the writer

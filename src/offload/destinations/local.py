@@ -43,6 +43,7 @@ import os
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +90,9 @@ _SYNCFS_TRUSTED = frozenset(
 )
 # Filesystems without symbolic or hard links.
 _NO_LINKS = frozenset({0x2011BAB0, 0x4D44})  # exfat, vfat
+# FUSE (fuse, fuseblk): the daemon decides what a rename does to the mtime (fusefat: now).
+_FUSE = 0x65735546
+_NS = 1_000_000_000
 
 
 def _kernel_reports_syncfs_errors() -> bool:
@@ -127,6 +131,7 @@ def probe_features(root: Path) -> Features:
         folder_sync=True,
         symlinks=links,
         mtimes=True,
+        rename_may_set_mtime=magic == _FUSE,
         max_name_bytes=name_max,
     )
 
@@ -165,6 +170,7 @@ class LocalPartial:
         self.bytes_written = 0
         self.created_dirs: list[Path] = []
         self.published = False
+        self.mtime_ns: int | None = None  # what set_mtime set, for a publish that undoes it
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
         self._want_direct = direct
         self._write_call_size = write_call_size
@@ -297,6 +303,7 @@ class LocalPartial:
     def set_mtime(self, mtime_ns: int) -> None:
         assert self._fd is not None
         os.utime(self._fd, ns=(mtime_ns, mtime_ns))
+        self.mtime_ns = mtime_ns
 
     def seal(self, *, sync: bool) -> int:
         fd = self._fd
@@ -380,6 +387,9 @@ class LocalDestination:
         # locked anyway, as the contract asks of a Destination's state).
         self._durable_folders: set[str] = set()
         self._durable_lock = threading.Lock()
+        # Whether a rename sets the mtime again (``_keep_mtime``): None until a publish shows
+        # it; False at once where the filesystem is known to keep it (no call a file).
+        self._rename_sets_mtime: bool | None = None if self.features.rename_may_set_mtime else False
 
     def check_present(self) -> None:
         try:
@@ -464,7 +474,40 @@ class LocalDestination:
                 links=self.features.hard_links,
             )
         own.published = True
+        if self._rename_sets_mtime is not False and own.mtime_ns is not None:
+            self._keep_mtime(own, own.mtime_ns)
         own.release_claim()
+
+    def _keep_mtime(self, own: LocalPartial, mtime_ns: int) -> None:
+        """Set the published file's mtime again where the rename changed it (fusefat sets
+        it to now: the card's date, set before, lost, and every later run's quick check
+        failing). Decided once a destination: a file showing its date (within FAT's 2 s)
+        after the rename, dated a minute or more from now, says the filesystem keeps it, and
+        no later publish asks; a file whose date setting it again changes says it does not,
+        and each later publish sets it (one ``utime``, no check). A date the filesystem
+        cannot hold (1975 on exFAT, shown as 1980 before and after) says neither: the next
+        file is asked. Only FUSE filesystems ask at all (``rename_may_set_mtime``)."""
+        # By its published name: a FUSE daemon may no longer serve the claim's descriptor
+        # once the partial's name is gone (a pass-through's link + unlink: ESTALE).
+        target = own.final_text
+        try:
+            if self._rename_sets_mtime:
+                os.utime(target, ns=(mtime_ns, mtime_ns))
+                return
+            shown = os.stat(target).st_mtime_ns
+            if abs(shown - mtime_ns) <= 2 * _NS:
+                # Kept, or a card file dated about now (a rename to now would look the same):
+                # only a date a minute away from now decides.
+                if abs(time.time_ns() - mtime_ns) > 60 * _NS:
+                    self._rename_sets_mtime = False
+                return
+            os.utime(target, ns=(mtime_ns, mtime_ns))
+            if os.stat(target).st_mtime_ns != shown:
+                self._rename_sets_mtime = True
+        except OSError:
+            # The copy is published and verified: a date that could not be set again fails
+            # nothing (a later run reads such a copy back instead of trusting it).
+            return
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """Fsync the folders the files are in, and each folder above them whose entry for

@@ -74,6 +74,7 @@ from offload.destinations.s3config import (
     make_client,
     part_size_for,
     redact_endpoint,
+    redact_secrets,
     require_boto3,
 )
 from offload.destinations.s3url import S3Url, keep_both_key
@@ -155,11 +156,19 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
     (5xx). ENODEV (lost): the bucket is gone. EEXIST: the key exists (412). EACCES: refused
     credentials or permission. ENOSPC: a quota. EFBIG, ENAMETOOLONG: too large, key too long.
     EBADMSG: data refused for a bad checksum after every retry. EINVAL: anything else.
-    """
-    from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
+    Never a secret: botocore quotes the endpoint whole (user:password, query) in some of its
+    errors, so the words go through ``redact_secrets``, whichever branch worded them.
+    """
     if isinstance(exc, OSError) and exc.errno is not None and not _is_connection_error(exc):
         return exc
+    error = _os_error(exc, operation, where, endpoint)
+    return type(error)(error.errno, redact_secrets(error.strerror or ""))
+
+
+def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | None) -> OSError:
+    from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
+
     place = f"{where} ({redact_endpoint(endpoint)})"
     if isinstance(exc, NoCredentialsError):
         return PermissionError(errno.EACCES, f"{operation} {place}: no AWS credentials found")
@@ -1653,7 +1662,7 @@ def _fresh(error: BaseException) -> OSError:
     hold the engine's pooled buffer, which could then not be unmapped."""
     if isinstance(error, OSError):
         return type(error)(error.errno, error.strerror)
-    return OSError(errno.EIO, f"an upload failed: {type(error).__name__}: {error}")
+    return OSError(errno.EIO, redact_secrets(f"an upload failed: {type(error).__name__}: {error}"))
 
 
 class S3ReadBack:

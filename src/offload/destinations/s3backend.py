@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
 from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
+from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
     display_path,
@@ -187,7 +188,7 @@ class _ReadAhead:
             except CancelledError:
                 raise OSError(errno.ECANCELED, "the read-back was cancelled") from None
             except Exception as exc:  # a bug in the fetch: this file's read-back fails
-                raise OSError(errno.EIO, f"the read-back failed: {exc!r}") from None
+                raise OSError(errno.EIO, redact_secrets(f"the read-back failed: {exc!r}")) from None
 
     def done(self, partial: S3Partial) -> None:
         """*partial* needs its fetch no more (read, removed or published): the next may go."""

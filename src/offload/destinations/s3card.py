@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from offload.destinations.base import EntryInfo
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
-from offload.destinations.s3config import S3Settings, settings_from_env
+from offload.destinations.s3config import S3Settings, redact_secrets, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import S3CopyRootLock
 from offload.destinations.s3url import (
@@ -315,11 +315,13 @@ def write_s3_manifests(
                         for w in outcome.warnings
                     ]
                     if sink is not None:
-                        for message in outcome.warnings:
-                            sink.emit(WarningIssued(message, str(destination.root)))
+                        for at, message in enumerate(outcome.warnings):
+                            code = outcome.coded.get(at)
+                            where = str(destination.root)
+                            sink.emit(WarningIssued(message, where, code and code.value))
                     results.append(outcome)
             except (OSError, OffloadError) as exc:
-                message = getattr(exc, "message", None) or str(exc)
+                message = redact_secrets(getattr(exc, "message", None) or str(exc))
                 results.append(
                     ManifestResult(
                         destination.index,

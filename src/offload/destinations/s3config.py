@@ -209,7 +209,7 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
     except (BotoCoreError, ValueError) as exc:
         # Named without its user:password part, also where botocore's message quotes it.
         shown = redact_endpoint(settings.endpoint_url)
-        reason = str(exc).replace(settings.endpoint_url or "", shown)
+        reason = redact_secrets(str(exc).replace(settings.endpoint_url or "", shown))
         raise UsageError(
             f"cannot use the S3 endpoint {shown!r}: {reason}; "
             "give a URL such as https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"

@@ -38,7 +38,7 @@ from offload.destinations.s3 import (
     _is_tls_error,
     _tls_reason,
 )
-from offload.destinations.s3config import make_client
+from offload.destinations.s3config import make_client, redact_secrets
 from offload.errors import UsageError
 
 if TYPE_CHECKING:
@@ -97,13 +97,19 @@ def _where(store: S3Destination) -> str:
 
 def refusal(store: S3Destination, operation: str, exc: BaseException, *, tail: str) -> UsageError:
     """The one line of a preflight request that failed: what failed, why, what to do; *tail*
-    says what was left behind ("nothing was written")."""
+    says what was left behind ("nothing was written"). Never a secret: botocore quotes the
+    endpoint whole (user:password, query) in some of its errors, so the line as a whole goes
+    through ``redact_secrets``, whichever branch worded it."""
+    return UsageError(redact_secrets(_refusal_text(store, operation, exc, tail=tail)))
+
+
+def _refusal_text(store: S3Destination, operation: str, exc: BaseException, *, tail: str) -> str:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     where = _where(store)
     bucket = store.url.bucket
     if isinstance(exc, NoCredentialsError):
-        return UsageError(
+        return (
             f"{where}: no AWS credentials found; set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or name a profile (--s3-profile or AWS_PROFILE); " + tail
         )
@@ -111,7 +117,7 @@ def refusal(store: S3Destination, operation: str, exc: BaseException, *, tail: s
         code, status = _error_code(exc)
         said = f"{status} {code}" if code and code != str(status) else str(status or code or "?")
         if code in ("NoSuchBucket", "404") or (status == 404 and operation == "HeadBucket"):
-            return UsageError(
+            return (
                 f"{where}: bucket {bucket!r} does not exist; create it first (offload-ai "
                 "never creates buckets) or fix the URL or --s3-endpoint; " + tail
             )
@@ -122,41 +128,41 @@ def refusal(store: S3Destination, operation: str, exc: BaseException, *, tail: s
             "403",
             "401",
         ) or status in (401, 403):
-            return UsageError(
+            return (
                 f"{where}: access denied ({code or status} on {operation}); check the "
                 "credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
                 "~/.aws/credentials) and the permissions listed in docs/s3.md; " + tail
             )
         if code == "NotImplemented" or status == 501:
-            return UsageError(
+            return (
                 f"{where}: the service does not support {operation} ({said}), which "
                 f"offload-ai needs {_NEEDED_FOR.get(operation, 'for a copy')}; use an "
                 "S3-compatible service that does; " + tail
             )
         if _busy(code, status):
-            return UsageError(
+            return (
                 f"{where}: the service is busy or failing ({operation} answered {said} "
                 f"after {store.settings.max_attempts} attempts); try again later; " + tail
             )
         message = str(exc.response.get("Error", {}).get("Message", "") or "").strip()
-        return UsageError(
+        return (
             f"{where}: the service refused {operation} ({said}"
             + (f": {message}" if message else "")
             + "); "
             + tail
         )
     if _is_tls_error(exc):
-        return UsageError(
+        return (
             f"{where}: the TLS certificate of the service is not trusted ({_tls_reason(exc)}); "
             f"{TLS_HINT}; " + tail
         )
     if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
         reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
-        return UsageError(
+        return (
             f"{where}: the service {reason} ({operation}); check the network and the endpoint "
             "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url); " + tail
         )
-    return UsageError(f"{where}: {operation} failed: {exc}; " + tail)
+    return f"{where}: {operation} failed: {exc}; " + tail
 
 
 def _ask(

@@ -5,7 +5,8 @@ FAT and exFAT store a file's date as years since 1980 in 7 bits: 1980-01-01 00:0
 whose clock was never set: 1970; a bad one: 2120) cannot keep its mtime there: the kernel's
 drivers clamp it to the nearest end, exfat-fuse clamps a date before 1980 to 1980-01-01 but
 stores one after 2107 as an unrelated date (2120 read back as 1991-12-31 once the drive is
-mounted again); until then the cached inode shows the time that was set.
+mounted again); until then the cached inode shows the time that was set. fusefat wraps the
+7-bit year at both ends and shows it at once: 1975 is stored as 2103, 2120 as 1992.
 
 So a copy's mtime on such a drive is not evidence of anything when the source's is out of
 range: the preflight names those files (``mtime-not-kept``), and the ledger recognises its
@@ -29,6 +30,9 @@ class MtimeRange(NamedTuple):
     name: str  # as messages say it: "exFAT", "FAT"
     lowest_ns: int
     highest_ns: int
+    # A date before the range is stored 128 years later (fusefat's 7-bit year wraps), not
+    # clamped to the range's start; after the range it wraps 128 years earlier likewise.
+    wraps: bool = False
 
     def holds(self, mtime_ns: int) -> bool:
         return self.lowest_ns <= mtime_ns <= self.highest_ns
@@ -38,7 +42,12 @@ class MtimeRange(NamedTuple):
         of its range): the nearer end of the range (the kernel drivers' clamp; exfat-fuse's
         before 1980), within FAT's 2 s; or, after the range, the date exfat-fuse stores
         instead (its 7-bit year wraps: 128 years earlier), within a day (exfat-fuse keeps
-        local time). Nothing else: a date a user or another tool gave the file is not one."""
+        local time); for a range that ``wraps`` (fusefat), the date 128 years later or
+        earlier, within FAT's 2 s. Nothing else: a date a user or another tool gave the file
+        is not one."""
+        if self.wraps:
+            wrapped = self._wrapped(mtime_ns)
+            return wrapped is not None and abs(shown_ns - wrapped) <= 2 * _NS
         end = self.lowest_ns if mtime_ns < self.lowest_ns else self.highest_ns
         if abs(shown_ns - end) <= 2 * _NS:
             return True
@@ -47,8 +56,16 @@ class MtimeRange(NamedTuple):
         wrapped = _years_earlier(mtime_ns, 128)
         return wrapped is not None and abs(shown_ns - wrapped) <= 26 * 3600 * _NS
 
+    def _wrapped(self, mtime_ns: int) -> int | None:
+        """The date a wrapping filesystem stores for *mtime_ns* (out of its range)."""
+        return _years_earlier(mtime_ns, -128 if mtime_ns < self.lowest_ns else 128)
+
     def held_as(self, mtime_ns: int) -> str:
         """What the copy of a file dated *mtime_ns* will show, in words."""
+        if self.wraps:
+            wrapped = self._wrapped(mtime_ns)
+            shown = "an unrelated date" if wrapped is None else _date(wrapped)
+            return f"{shown} ({self.name} stores the year 128 years off: its 7-bit year wraps)"
         if mtime_ns < self.lowest_ns:
             return f"{_date(self.lowest_ns)} (the earliest date {self.name} holds)"
         return (
@@ -91,6 +108,8 @@ _LOWEST_S = 315_532_800
 _HIGHEST_S = 4_354_819_199
 _EXFAT = MtimeRange("exFAT", _LOWEST_S * _NS, _HIGHEST_S * _NS + _NS - 1)
 _FAT = MtimeRange("FAT", _LOWEST_S * _NS, (_HIGHEST_S - 1) * _NS)
+# fusefat keeps FAT's 2 s steps but wraps the year at both ends instead of clamping it.
+_FUSEFAT = MtimeRange("FAT through fusefat", _FAT.lowest_ns, _FAT.highest_ns, wraps=True)
 _FAT_TYPES = frozenset({"vfat", "msdos", "fat", "umsdos"})
 
 
@@ -102,6 +121,8 @@ def mtime_range(fstype: str) -> MtimeRange | None:
     subtype = fstype[5:] if fstype.startswith("fuse.") else fstype
     if "exfat" in subtype:
         return _EXFAT
+    if fstype == "fuse.fusefat":
+        return _FUSEFAT
     if fstype in _FAT_TYPES or (fstype.startswith("fuse.") and "fat" in subtype):
         return _FAT
     return None

@@ -2,8 +2,11 @@
 
 The signs are the folder layouts cameras write at the root of their media, and a card's own
 ASC MHL history at the root without offload-ai's state beside it. Looks at a handful of
-names at the root (and, for a sign, one name below it) only: cheap, and never wrong about a
-folder holding our own copies.
+names at the root (and, for a sign, one name below it; for a folder named as an ARRI reel,
+its listing) only: cheap, and never wrong about a folder holding our own copies. An ARRI
+reel or a Blackmagic clip counts only at the root of a FAT or exFAT volume
+(``volume_root_sign``): a drive's folder holding another tool's copy of such a card is where
+an offload of that card finds its copies.
 
 Our own copies look like cards, by design: a copy root is the card's tree, so an ``--into``
 copy of a GoPro card has ``DCIM/`` at the destination's root, and ``offload copy
@@ -25,6 +28,7 @@ holds a Finder copy of a card's ``DCIM/`` is a drive, and its folders are destin
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from offload.plan.filesystem import detect_filesystem
@@ -44,7 +48,16 @@ CARD_SIGNS: tuple[tuple[str, str], ...] = (
     ("CONTENTS/VIDEO", "CONTENTS/VIDEO/ (Panasonic P2)"),
     ("LASTCLIP.TXT", "LASTCLIP.TXT (Panasonic P2)"),
     ("MEDIAPRO.XML", "MEDIAPRO.XML (Sony SxS/XQD)"),
+    # Sound Devices recorders make it (hidden on the recorder) on every medium they format.
+    ("SOUNDDEV", "SOUNDDEV/ (Sound Devices recorder)"),
 )
+
+# ARRI ALEXA: a reel folder at the card's root (A001R1AB: camera letter, reel number, "R",
+# the card's ID), holding the reel's clip folders (A001C001_230101_R1AB) of .mxf or .ari.
+_ARRI_REEL = re.compile(r"[A-Z][0-9]{3}R[0-9A-Z]{3,4}", re.IGNORECASE)
+# Blackmagic cameras write their clips at the card's root under the camera's own names
+# (A001_08151234_C001.braw): a .braw file named otherwise (a drive's own) is not a sign.
+_BRAW_CLIP = re.compile(r"[A-Z][0-9]{3}_[0-9]{8}_C[0-9]{3}\.braw", re.IGNORECASE)
 
 # The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
 # block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT
@@ -84,6 +97,39 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
     return None
 
 
+def volume_root_sign(root: Path) -> str | None:
+    """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
+    ARRI reel folder, a Blackmagic clip. Another tool's copy of such a card on a drive has
+    the same layout in a folder (``RAID/A001R1AB/A001C001_...``), which an offload of that
+    card into the drive is meant to find and adopt: a folder is not judged by them. Never
+    raises."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return None
+    reel = next((n for n in names if _arri_reel(root, n)), None)
+    if reel is not None:
+        return f"{reel}/ (ARRI reel)"
+    braw = next((n for n in names if _BRAW_CLIP.fullmatch(n)), None)
+    if braw is not None:
+        return f"{braw} (Blackmagic RAW clip at the card's root)"
+    return None
+
+
+def _arri_reel(folder: Path, name: str) -> bool:
+    """Whether *name* in *folder* is an ARRI reel folder: a reel's name, not a copy root of
+    ours, holding a clip folder of that reel (``A001R1AB/A001C001_...``). Lists only a
+    folder so named."""
+    if not _ARRI_REEL.fullmatch(name) or _our_copy_root(folder / name):
+        return False
+    try:
+        inside = os.listdir(folder / name)
+    except OSError:
+        return False
+    clip = re.compile(re.escape(name[:4]) + r"C[0-9]{3}_", re.IGNORECASE)
+    return any(clip.match(n) for n in inside)
+
+
 def destination_card_sign(folder: Path) -> str | None:
     """What makes *folder*, given as a destination, look like a camera card (its own signs,
     `camera_card_sign`), or None; also None when *folder* is the root of a volume no camera
@@ -91,14 +137,15 @@ def destination_card_sign(folder: Path) -> str | None:
     ``DCIM/`` is that drive, not a card. A folder below a volume's root is judged by its
     layout alone (a card's folder copied to a drive, given by mistake). Never raises."""
     sign = camera_card_sign(folder)
-    if sign is None:
-        return None
     try:
         real = os.path.realpath(folder)
-        if os.path.ismount(real) and not card_filesystem(Path(real)):
-            return None
+        root = os.path.ismount(real)
     except (OSError, ValueError):
-        pass
+        return sign
+    if root and (sign is not None or not _our_copy_root(folder)):
+        if not card_filesystem(Path(real)):
+            return None
+        return sign or volume_root_sign(Path(real))
     return sign
 
 
@@ -129,6 +176,8 @@ def camera_card_volume(folder: Path) -> tuple[Path, str] | None:
     if root == root.parent or root == Path(os.path.realpath(folder)):
         return None
     sign = camera_card_sign(root, history=False)
+    if sign is None and not _our_copy_root(root):
+        sign = volume_root_sign(root)
     # The layout first: a few lexists, where the filesystem's type reads mountinfo.
     if sign is None or not card_filesystem(root):
         return None

@@ -72,6 +72,8 @@ class PreflightCode(StrEnum):
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
     # Files a default ignore pattern names (OS files) that the card's history records: copied.
     CARD_HISTORY_OS_FILES_KEPT = "card-history-os-files-kept"
+    # The card's generations not added to a destination's history of its own (manifests).
+    CARD_HISTORY_NOT_CARRIED = "card-history-not-carried"
     # An empty folder of the card on an S3 destination, which holds objects, not folders.
     FOLDER_NOT_KEPT = "folder-not-kept"
     # Card files dated outside what the destination's filesystem holds (FAT, exFAT: 1980 to

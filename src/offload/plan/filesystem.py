@@ -46,6 +46,8 @@ class NameRules:
     normalisation_insensitive: bool = False
     requires_unicode: bool = False
     symlinks: bool | None = True
+    # Only ASCII names: fusefat refuses any other character (EPERM at the create).
+    ascii_only: bool = False
 
 
 POSIX_RULES = NameRules(NameFamily.POSIX)
@@ -53,7 +55,7 @@ UNKNOWN_RULES = NameRules(NameFamily.UNKNOWN)
 WINDOWS_FORBIDDEN = frozenset('"*/:<>?\\|')
 
 
-def _windows_rules(*, symlinks: bool | None) -> NameRules:
+def _windows_rules(*, symlinks: bool | None, ascii_only: bool = False) -> NameRules:
     # exFAT/FAT/NTFS as Windows and macOS see them: the Linux drivers accept some of these
     # names (ntfs-3g takes ":"; exfat strips trailing dots), but the drive is read elsewhere.
     return NameRules(
@@ -65,6 +67,7 @@ def _windows_rules(*, symlinks: bool | None) -> NameRules:
         case_insensitive=True,
         requires_unicode=True,
         symlinks=symlinks,
+        ascii_only=ascii_only,
     )
 
 
@@ -90,12 +93,13 @@ def rules_for_fstype(fstype: str) -> NameRules:
 
     A FUSE filesystem's type names its program (``fuse.fusefat``, ``fuse.exfat``,
     ``fuse.ntfs-3g``, ``fuse.lowntfs-3g``): one serving FAT, exFAT or NTFS gets those
-    filesystems' rules whatever the program is called.
+    filesystems' rules whatever the program is called; fusefat, ASCII names only besides.
     """
     fstype = fstype.lower()
     subtype = fstype[5:] if fstype.startswith("fuse.") else ""
     if fstype in _NO_SYMLINKS or ("fat" in subtype and fstype not in _APPLE):
-        return _windows_rules(symlinks=False)
+        # fusefat writes only ASCII names (no Unicode long names): 'café.mov' is EPERM.
+        return _windows_rules(symlinks=False, ascii_only=subtype == "fusefat")
     if fstype in _MAYBE_SYMLINKS:
         return _windows_rules(symlinks=None)
     if fstype in _WINDOWS or "ntfs" in subtype:

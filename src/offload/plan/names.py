@@ -86,8 +86,12 @@ def name_problems(
     bad = sorted({c for c in name if c in rules.forbidden_chars})
     if rules.forbid_control_chars:
         bad += sorted({c for c in name if ord(c) < 0x20})
+    if rules.ascii_only:
+        bad += sorted({c for c in name if not c.isascii()})
     if bad:
         shown = " ".join(repr(c) for c in bad)
+        if rules.ascii_only and not name.isascii():
+            shown += " (not ASCII)"
         problems.append(NameProblem(PreflightCode.NAME_INVALID_CHARS, f"contains {shown}"))
     if rules.forbid_trailing_dot_or_space and name[-1:] in (".", " "):
         which = "a dot" if name.endswith(".") else "a space"

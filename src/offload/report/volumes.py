@@ -9,6 +9,7 @@ here raises: a report must never fail because a drive was unplugged after the co
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,13 @@ def _st_dev(path: Path) -> int | None:
         return None
 
 
-def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
+def volume_of(
+    path: str | os.PathLike[str], *, card: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """``mount_point``, ``device``, ``disk``, ``volume_label``, ``filesystem``,
     ``free_bytes``, ``total_bytes`` of the volume holding *path* (``None`` where unknown).
+    ``volume_label``: udev's; else, for the card (*card*: the report's ``card``, read by
+    blkid) when *path* is that card's folder, its label; else the mount point's name.
     ``filesystem``: the mount's type, but for a FUSE block mount (``fuseblk``: ntfs-3g,
     exfat-fuse) the filesystem on its device (``ntfs``, ``exfat``, ``vfat``) when its boot
     sector or udev says (``fs.fstype``).
@@ -116,6 +121,8 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
                 info["volume_label"] = _labels().get(os.path.realpath(best[2]))
             except OSError:
                 pass
+    if info["volume_label"] is None and card:
+        info["volume_label"] = _card_label(real, card, info["filesystem"])
     if info["volume_label"] is None and info["mount_point"] not in (None, "/"):
         # No udev label (containers, network shares): the mount point's name is what a
         # person sees in a file browser (/media/dit/RAID1 → RAID1).
@@ -131,6 +138,31 @@ def volume_of(path: str | os.PathLike[str]) -> dict[str, Any]:
                 info["free_bytes"] = st.f_bavail * st.f_frsize
                 info["total_bytes"] = st.f_blocks * st.f_frsize
     return info
+
+
+def _card_label(real: str, card: Mapping[str, Any], filesystem: str | None) -> str | None:
+    """The card's label (``card_identity``'s, from blkid where udev names none) when *real*
+    is that card's folder: the same folder on its volume and, where both say, the same
+    filesystem; None otherwise: a cascade's fast copy standing in for an absent card
+    records that card, and is not on it."""
+    from offload.card_identity import volume_folder
+    from offload.plan.filesystem import find_mount, parse_mountinfo
+
+    label = card.get("label")
+    if not label:
+        return None
+    try:
+        st_dev = os.stat(real).st_dev
+        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+    except OSError:
+        return None
+    mount = find_mount(Path(real), [m for m in mounts if m.device == st_dev])
+    if mount is None or volume_folder(real, mount) != card.get("folder"):
+        return None
+    said = card.get("filesystem")
+    if said and filesystem and said != filesystem:
+        return None
+    return str(label)
 
 
 _UNKNOWN: dict[str, Any] = dict.fromkeys(
@@ -149,7 +181,7 @@ def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
     returned for chaining), all ``None`` for a URL destination (S3). Called once the copies
     are done, so the free space is "after"."""
-    data["source_volume"] = volume_of(data.get("source") or ".")
+    data["source_volume"] = volume_of(data.get("source") or ".", card=data.get("card"))
     for destination in data.get("destinations", []):
         where = str(destination.get("copy_root") or destination.get("path") or ".")
         # A URL (s3://bucket/prefix) is on no local volume: every field unknown (null), never

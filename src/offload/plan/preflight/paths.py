@@ -13,7 +13,7 @@ from pathlib import Path
 from offload.destinations.s3url import display_path
 from offload.errors import describe_os_error, drive_unreachable, printable_name
 from offload.plan.destination import DestinationPlan
-from offload.plan.filesystem import within
+from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo, within
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree
@@ -34,8 +34,10 @@ def is_inside(inner: Path, outer: Path, spell: Speller | None = None) -> bool:
     Both are compared as *spell* (:class:`.spelling.Speller`, made here when None) spells
     them: realpaths, each component below a name-folding filesystem as its folder lists it
     (exfat-fuse and fusefat give ``/M/card`` and ``/M/CARD`` two inodes); comparing the
-    ``(st_dev, st_ino)`` of each ancestor of ``inner`` with ``outer``'s catches a folder
-    reached through a bind mount.
+    ``(st_dev, st_ino)`` of each ancestor of ``inner`` with ``outer``'s catches ``outer``
+    reached through a bind mount; a bind mount of a folder *below* ``outer`` (no ancestor of
+    ``inner`` is ``outer``) is caught by where each lies in its filesystem
+    (:func:`_in_filesystem`).
     """
     spell = spell or Speller()
     inner_real, outer_real = spell(inner), spell(outer)
@@ -50,8 +52,32 @@ def is_inside(inner: Path, outer: Path, spell: Speller | None = None) -> bool:
             return True
         parent = os.path.dirname(current)
         if parent == current:
-            return False
+            break
         current = parent
+    try:
+        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+    except OSError:  # not Linux: the paths and identities above are all there is
+        return False
+    inner_at, outer_at = _in_filesystem(inner_real, mounts), _in_filesystem(outer_real, mounts)
+    return (
+        inner_at is not None
+        and outer_at is not None
+        and inner_at[0] == outer_at[0]
+        and within(inner_at[1], outer_at[1])
+    )
+
+
+def _in_filesystem(real: str, mounts: list[MountEntry]) -> tuple[int, str] | None:
+    """The filesystem holding the path *real* (its device number, from mountinfo) and the
+    folder *real* is in that filesystem: the mount's root (``/`` but for a bind mount of a
+    folder, or a btrfs subvolume) joined with *real* below the mount point. A folder bound
+    elsewhere is the same folder of the same filesystem at both places, which no path
+    comparison sees. None where mountinfo does not say."""
+    mount = find_mount(Path(real), mounts)
+    if mount is None or mount.device < 0 or not mount.root.startswith("/"):
+        return None
+    below = os.path.relpath(real, mount.mount_point)
+    return mount.device, os.path.normpath(os.path.join(mount.root, below))
 
 
 def _probe_write(folder: Path) -> OSError | None:

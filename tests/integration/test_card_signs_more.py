@@ -1,0 +1,100 @@
+"""A second card given by mistake as a destination, for the layouts the card signs missed:
+ARRI (a reel folder of clip folders at the root), Blackmagic (.braw clips at the root under
+the camera's names), on the root of an exFAT volume as cameras format it, and Sound Devices
+(SOUNDDEV/ at the root, anywhere). Each was written into (exit 0). A drive's folder holding
+another tool's copy of such a card is still a destination. Real folders and real exFAT
+volumes, the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.mounts import Mount
+from support.offload_cli import run_offload as run
+
+ARRI = "A001R1AB/A001C001_230101_R1AB/A001C001_230101_R1AB.mxf"
+LAYOUTS = {
+    "arri": (ARRI, "A001R1AB/ (ARRI reel)"),
+    "arri-ari": (
+        "B002R3CD/B002C004_230101_R3CD/B002C004_230101_R3CD.0000001.ari",
+        "B002R3CD/ (ARRI reel)",
+    ),
+    "braw": ("A001_08151234_C001.braw", "A001_08151234_C001.braw (Blackmagic RAW"),
+    "sound-devices": ("SOUNDDEV/SETTINGS.SML", "SOUNDDEV/ (Sound Devices recorder)"),
+}
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def card(tmp_path: Path) -> Path:
+    source = tmp_path / "S1"
+    write(source / "CLIPS" / "C001.mov", os.urandom(1000))
+    return source
+
+
+def test_a_sound_devices_card_given_as_destination_is_refused(tmp_path: Path) -> None:
+    """Failed before: exit 0, the first card written into the second."""
+    layout, sign = LAYOUTS["sound-devices"]
+    other = tmp_path / "CARD2"
+    write(other / layout, b"settings")
+    before = sorted(str(p) for p in other.rglob("*"))
+    result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert f"destination {other} looks like a camera card ({sign}" in result.stderr
+    assert sorted(str(p) for p in other.rglob("*")) == before
+
+
+@pytest.mark.parametrize("kind", ["arri", "arri-ari", "braw"])
+def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
+    tmp_path: Path, kind: str, exfat_loop: Callable[..., Mount]
+) -> None:
+    """Failed before: exit 0, the first card written into the second."""
+    layout, sign = LAYOUTS[kind]
+    other = exfat_loop(path=tmp_path / "CARD2").path
+    write(other / layout, b"clip")
+    before = sorted(str(p) for p in other.rglob("*"))
+    result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert f"destination {other} looks like a camera card ({sign}" in result.stderr
+    assert sorted(str(p) for p in other.rglob("*")) == before
+
+
+def test_a_folder_on_a_mounted_arri_card_is_refused(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """Failed before: both the card's root and its reel folder took the copy (exit 0)."""
+    camera = exfat_loop(path=tmp_path / "ARRI").path
+    write(camera / ARRI, b"clip")
+    write(camera / "A001R1AB" / "A001R1AB.mhl", b"<hashlist/>")
+    source = card(tmp_path)
+    root = run("copy", source, camera, "--report-dir", tmp_path / "r")
+    assert root.returncode == 64, root.stderr
+    assert f"destination {camera} looks like a camera card (A001R1AB/ (ARRI reel))" in root.stderr
+    reel = run("copy", source, camera / "A001R1AB", "--report-dir", tmp_path / "r")
+    assert reel.returncode == 64, reel.stderr
+    assert f"is on {camera}, which looks like a camera card (A001R1AB/" in reel.stderr
+
+
+def test_copies_of_such_cards_in_a_drive_folder_are_no_sign(tmp_path: Path) -> None:
+    """A RAID folder holding other tools' copies of these cards (in its day folders, or an
+    ARRI reel and .braw clips at its own root: where an offload of that card finds them)
+    takes offloads; so do a folder named like a reel holding no clip folder of it, and a
+    .braw not named as a camera names it."""
+    raid = tmp_path / "RAID"
+    for kind, (layout, _) in LAYOUTS.items():
+        write(raid / "day1" / kind / layout, b"copy")
+    write(raid / ARRI, b"another tool's copy")
+    write(raid / LAYOUTS["braw"][0], b"another tool's copy")
+    write(raid / "B001R1AB" / "notes.txt", b"a folder named like a reel")
+    write(raid / "interview_final.braw", b"an edit's export")
+    result = run("copy", card(tmp_path), raid, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (raid / "S1" / "CLIPS" / "C001.mov").is_file()

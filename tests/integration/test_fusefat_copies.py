@@ -1,0 +1,90 @@
+"""What FAT through fusefat does that other FAT drivers do not. It sets a file's mtime to now
+when it is renamed: a copy published under
+its final name lost the card's date, no warning said so, and every later run read every
+copy back again ("no longer as recorded ... adopted"). fusefat also wraps a date outside
+1980-2107 by 128 years (1975 shown as 2103, 2120 as 1992) where the warning said "1980".
+It refuses every name that is not ASCII (EPERM). Real fusefat over a FAT image, the real
+CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from offload.destinations.local import probe_features
+from support.offload_cli import newest_report
+from support.offload_cli import run_offload as run
+
+S = 1_000_000_000
+NORMAL = 1_682_944_496 * S  # 2023-05-01 12:34:56 UTC
+OLD = 157_766_400 * S  # 1975-01-01 00:00:00 UTC: before FAT's 1980
+FUTURE = 4_733_510_400 * S  # 2120-01-01 00:00:00 UTC: after FAT's 2107
+WRAPPED = {"old.bin": 4_197_052_800 * S, "future.bin": 694_224_000 * S}  # 2103, 1992
+
+
+def test_copies_on_fusefat_keep_the_card_date_and_a_rerun_trusts_them(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: every copy showed the time of its rename, and the re-run read back and
+    adopted all of them; the warning said 1975 "will show 1980-01-01" (it showed 2103)."""
+    fat = fusefat_mount(64 << 20, fat_bits=32)
+    card = tmp_path / "S1"
+    dates = {"a.mov": NORMAL, "b.mov": NORMAL + 3600 * S, "old.bin": OLD, "future.bin": FUTURE}
+    for name, mtime in dates.items():
+        path = card / "CLIPS" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(100_000))
+        os.utime(path, ns=(mtime, mtime))
+    reports = tmp_path / "reports"
+    first = run("copy", card, fat.path, "--report-dir", reports)
+    assert first.returncode == 0, first.stderr
+    copies = fat.path / "S1" / "CLIPS"
+    for name in ("a.mov", "b.mov"):
+        assert abs((copies / name).stat().st_mtime_ns - dates[name]) <= 2 * S, name
+    for name, shown in WRAPPED.items():
+        assert abs((copies / name).stat().st_mtime_ns - shown) <= 2 * S, name
+    warned = [line for line in first.stderr.splitlines() if "do not keep the card's mtime" in line]
+    assert len(warned) == 1, first.stderr
+    assert "'CLIPS/old.bin' dated 1975-01-01 00:00:00 UTC will show 2103-01-01" in warned[0]
+    assert "'CLIPS/future.bin' dated 2120-01-01 00:00:00 UTC will show 1992-01-01" in warned[0]
+    assert "will show 1980" not in warned[0]
+
+    again = run("copy", card, fat.path, "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    assert "no longer as recorded" not in again.stdout + again.stderr
+    report = newest_report(reports)
+    states = {
+        f["path"]: (f["destinations"][0]["status"], f["destinations"][0]["action"])
+        for f in report["files"]
+    }
+    assert set(states.values()) == {("verified_earlier", "trusted")}, states
+
+
+def test_only_fuse_destinations_check_the_date_after_a_rename(tmp_path: Path) -> None:
+    """ext4, tmpfs and the kernel's own FAT and exFAT keep a file's mtime through rename():
+    their publish makes no call more."""
+    assert probe_features(tmp_path).rename_may_set_mtime is False
+
+
+def test_a_name_fusefat_refuses_is_refused_before_the_first_byte(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: fusefat refuses a non-ASCII name (EPERM), the preflight let it through
+    and the copy failed midway: "cannot create .../.offload-partial.....café.mov ...:
+    Operation not permitted", exit 1. Now exit 64 naming each such file with its --ignore,
+    nothing written."""
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "CARD"
+    for name in ("café.mov", "ok.mov", "Über/clip.mov"):
+        path = card / "NAMES" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(1000))
+    result = run("copy", card, fat.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    err = result.stderr
+    assert "'NAMES/café.mov': the name 'café.mov' contains 'é' (not ASCII)" in err, err
+    assert "'NAMES/Über': the name 'Über' contains 'Ü' (not ASCII)" in err, err
+    assert "leave it out with --ignore '/NAMES/café.mov'" in err, err
+    assert "ok.mov" not in err
+    assert os.listdir(fat.path) == []
