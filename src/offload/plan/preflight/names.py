@@ -132,7 +132,8 @@ def check_names(
 
     for entry in entries:
         target = plan.target_text(entry.relative_path)
-        size = len(os.fsencode(target)) + 1
+        # An ASCII path's bytes are its characters: no bytes made a path
+        size = (len(target) if target.isascii() else len(os.fsencode(target))) + 1
         if size > PATH_MAX_BYTES:
             out.error(
                 C.PATH_TOO_LONG,
