@@ -57,6 +57,7 @@ _PATTERN_PIECES = st.sampled_from(
         "*",
         "?",
         "**",
+        "**/a/",
         "[ab]",
         "[!a]",
         "[",
@@ -126,6 +127,7 @@ _PATHS = st.builds(
 @example(["a\\ "], False, ["a ", "x/a ", "a"])
 @example(["[!a]b"], False, ["x/b", "cb", "ab"])
 @example(["a?b"], False, ["a/b", "acb", "x/a/b"])
+@example(["**/CLIPS/take.mov", "**/a/b*", "**/a\\/b"], False, ["CLIPS/take.mov", "x/a/b", "x/a/bc"])
 def test_every_path_gets_the_verdict_of_the_rules_one_by_one(
     patterns: list[str], with_defaults: bool, paths: list[str]
 ) -> None:
@@ -168,3 +170,5 @@ def test_expressions_that_are_not_a_name_are_left_to_the_path() -> None:
     assert _name_form(r"^(?:.+/)?a\(?:/|$)") is None
     assert _name_form(r"^(?:.+/)?\\[^/]*(?:/|$)") == ("\\", True)
     assert _name_form(r"^(?:.+/)?(?:/|$)") == ("", False)
+    assert _name_form(r"^(?:.+/)?CLIPS/take\.mov(?:/|$)") is None  # "**/CLIPS/take.mov"
+    assert _name_form(r"^(?:.+/)?a\/b(?:/|$)") is None

@@ -224,14 +224,16 @@ class IgnoreSpec:
 _AT_ANY_DEPTH = ("^(?:.+/)?", "(?:/|$)")
 _ANY_NAME = "[^/]*"  # ``*``
 _ANY_CHARACTER = "[^/]"  # ``?``
-_SPECIAL = frozenset(".^$*+?{}[]|()\\")
+# What a literal name holds not: the expressions' special characters, and "/" ("**/a/b" is
+# pathspec's "^(?:.+/)?a/b(?:/|$)": a path's end, not a name)
+_NOT_IN_A_NAME = frozenset(".^$*+?{}[]|()\\/")
 
 
 def _name_form(source: str) -> tuple[str, bool] | None:
     """What *source* (a rule's expression) asks of a path's last name, when that is all it
     asks: ``(literal, False)`` for a name equal to *literal*, ``(prefix, True)`` for a name
     starting with *prefix* (``._*``); None for any other expression (anchored, a bracket,
-    ``**``, a ``?`` or a ``*`` that is not last)."""
+    ``**``, a ``/`` inside, a ``?`` or a ``*`` that is not last)."""
     head, tail = _AT_ANY_DEPTH
     if not (source.startswith(head) and source.endswith(tail)):
         return None
@@ -247,11 +249,11 @@ def _name_form(source: str) -> tuple[str, bool] | None:
             # re.escape's escapes: a backslash before an ASCII letter or digit is a class
             # or a reference, never a literal
             escaped = body[index + 1 : index + 2]
-            if not escaped or (escaped.isascii() and escaped.isalnum()):
+            if not escaped or escaped == "/" or (escaped.isascii() and escaped.isalnum()):
                 return None
             literal.append(escaped)
             index += 2
-        elif char in _SPECIAL:
+        elif char in _NOT_IN_A_NAME:
             return None
         else:
             literal.append(char)
