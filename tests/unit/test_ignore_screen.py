@@ -15,16 +15,7 @@ from offload.manifest import DEFAULT_IGNORE_PATTERNS, IgnoreSpec
 from offload.manifest.ignore import KNOWN_TRANSLATIONS, _name_form
 from offload.manifests_writer import COPY_ROOT_STATE
 from offload.plan.ignore import IgnoreRules
-
-
-def _rule_by_rule(spec: IgnoreSpec, path: str, *, is_dir: bool) -> bool:
-    """What ``IgnoreSpec.matches`` means: the last rule that matches decides."""
-    ignored = False
-    for rule in spec.rules:
-        if rule.matches(path, is_dir=is_dir):
-            ignored = not rule.negated
-    return ignored
-
+from tests.unit.test_manifest_ignore import _rule_by_rule
 
 # Pieces of patterns: names, globs, escapes, brackets, the characters an expression or a
 # pattern treats specially, a newline, a name outside ASCII and a byte that is not UTF-8.
