@@ -107,7 +107,7 @@ _PATHS = st.builds(
 )
 
 
-@settings(max_examples=1500)
+@settings(max_examples=600)
 @given(
     st.lists(_PATTERNS, max_size=6),
     st.booleans(),

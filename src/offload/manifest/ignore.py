@@ -223,7 +223,6 @@ class IgnoreSpec:
 # own expression (``body``) matches a name at any depth (``^(?:.+/)?body(?:/|$)``).
 _AT_ANY_DEPTH = ("^(?:.+/)?", "(?:/|$)")
 _ANY_NAME = "[^/]*"  # ``*``
-_ANY_CHARACTER = "[^/]"  # ``?``
 # What a literal name holds not: the expressions' special characters, and "/" ("**/a/b" is
 # pathspec's "^(?:.+/)?a/b(?:/|$)": a path's end, not a name)
 _NOT_IN_A_NAME = frozenset(".^$*+?{}[]|()\\/")
