@@ -549,6 +549,11 @@ def _plan(
             plans, ledgers, entries, others, absent, strict=True
         ):
             final = plan.target_text(source_file.relative_path)
+            if not known and plan.index not in backends and not_there.holds_nothing_at(final):
+                # No ledger entry, its folder absent: copy it (what _existing_copy_kind says
+                # then), without its call (a card's first offload: every file)
+                targets.append(final)
+                continue
             recorded = (
                 ledger.recorded(
                     source_file.relative_path,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+_set = object.__setattr__  # a frozen dataclass's own fields are set through object's
+
 
 @dataclass(frozen=True, slots=True, init=False)
 class SourceFile:
@@ -30,10 +32,11 @@ class SourceFile:
     def __init__(
         self, path: str | os.PathLike[str], relative_path: str, size_bytes: int, mtime_ns: int
     ) -> None:
-        object.__setattr__(self, "path_text", os.fspath(path))
-        object.__setattr__(self, "relative_path", relative_path)
-        object.__setattr__(self, "size_bytes", size_bytes)
-        object.__setattr__(self, "mtime_ns", mtime_ns)
+        # A scan makes one a file: the setter looked up once, no fspath call for a text
+        _set(self, "path_text", path if type(path) is str else os.fspath(path))
+        _set(self, "relative_path", relative_path)
+        _set(self, "size_bytes", size_bytes)
+        _set(self, "mtime_ns", mtime_ns)
 
     @property
     def path(self) -> Path:

@@ -145,6 +145,12 @@ class IgnoreRules:
             return f"{pattern}: {history} ASC MHL history, carried and continued"
         return f"matches ignore pattern {pattern}"
 
+    @property
+    def spec(self) -> IgnoreSpec:
+        """The compiled patterns: ``spec.matches`` is :meth:`matches` (a scan asks it of every
+        entry: one call an entry less)."""
+        return self._spec
+
     def matches(self, relative_path: str, *, is_dir: bool) -> bool:
         """Whether the entry at ``relative_path`` (``/``-separated, no leading ``/``) is ignored."""
         return self._spec.matches(relative_path, is_dir=is_dir)

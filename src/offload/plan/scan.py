@@ -265,6 +265,8 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     def unlistable(folder: Path, exc: OSError) -> None:
         raise _error(folder, "list folder", exc) from exc
 
+    matches = rules.spec.matches  # IgnoreRules.matches, one call an entry less
+
     for item in walk_tree(root, on_error=unlistable):
         rel = item.relative
         try:
@@ -274,13 +276,13 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             # unknown: it is left out when the rules leave out a file or a folder of that
             # name (an exact --ignore of it, the remedy ScanError.refusal gives).
             if exc.errno == errno.ENAMETOOLONG and (
-                rules.matches(rel, is_dir=False) and rules.matches(rel, is_dir=True)
+                matches(rel, is_dir=False) and matches(rel, is_dir=True)
             ):
                 ignored.append(rel)
                 continue
             raise _error(Path(item.path), "lstat", exc) from exc
         mode = st.st_mode
-        if rules.matches(rel, is_dir=stat.S_ISDIR(mode)):
+        if matches(rel, is_dir=stat.S_ISDIR(mode)):
             ignored.append(rel)
         elif stat.S_ISDIR(mode):
             directories.append(rel)

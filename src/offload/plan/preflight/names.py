@@ -52,6 +52,9 @@ def entries_of(tree: SourceTree) -> list[Entry]:
         by_rel[link.relative_path] = Entry(link.relative_path, link.path, EntryKind.SYMLINK)
     # Name by name, by bytes: the same order as the bytes of the whole path with "/" made
     # the smallest byte (no name holds a NUL), one key an entry instead of a list of them.
+    # Paths all ASCII (nearly every card) sort as their bytes do: the text is the key.
+    if "".join(by_rel).isascii():
+        return sorted(by_rel.values(), key=lambda e: e.relative_path.replace("/", "\0"))
     return sorted(by_rel.values(), key=lambda e: os.fsencode(e.relative_path).replace(b"/", b"\0"))
 
 
@@ -129,7 +132,8 @@ def check_names(
 
     for entry in entries:
         target = plan.target_text(entry.relative_path)
-        size = len(os.fsencode(target)) + 1
+        # An ASCII path's bytes are its characters: no bytes made a path
+        size = (len(target) if target.isascii() else len(os.fsencode(target))) + 1
         if size > PATH_MAX_BYTES:
             out.error(
                 C.PATH_TOO_LONG,

@@ -303,31 +303,35 @@ def check_targets(
             names[_parent(link.relative_path)].append(link.relative_path)
         elif stat.S_ISDIR(st.st_mode):
             conflict(target, st.st_mode, "a symlink")
+    target_text = plan.target_text
     for f in tree.files:
-        text = plan.target_text(f.relative_path)
-        st = existing(text)
+        relative = f.relative_path
+        # Into a copy root not there yet (a card's first offload), nothing is at any target:
+        # no target made, no call a file
+        st = existing(target_text(relative)) if root_exists else None
         if isinstance(st, OSError):
-            unreadable(text, st)
+            unreadable(target_text(relative), st)
             continue
         if st is not None and not stat.S_ISREG(st.st_mode):
-            conflict(text, st.st_mode, "a file")
+            conflict(target_text(relative), st.st_mode, "a file")
             continue
+        size = f.size_bytes
         present = (
-            f.relative_path not in to_write
+            relative not in to_write
             if to_write is not None
-            else st is not None and st.st_size == f.size_bytes and st.st_mtime_ns == f.mtime_ns
+            else st is not None and st.st_size == size and st.st_mtime_ns == f.mtime_ns
         )
         if present:
             files_present += 1
-            if f.relative_path in expected_equal:
-                if_wrong.append(_round_up(f.size_bytes, block))
-            elif may_rewrite is None or f.relative_path in may_rewrite:
-                rewritable.append(_round_up(f.size_bytes, block))
+            if relative in expected_equal:
+                if_wrong.append(_round_up(size, block))
+            elif may_rewrite is None or relative in may_rewrite:
+                rewritable.append(_round_up(size, block))
             continue
         files_to_copy += 1
-        bytes_to_copy += f.size_bytes
-        needed += _round_up(f.size_bytes, block)
-        names[_parent(f.relative_path)].append(f.relative_path)
+        bytes_to_copy += size
+        needed += -(-size // block) * block  # _round_up, written out: once a file
+        names[relative.rpartition("/")[0]].append(relative)  # _parent
     rewrite = rewrite_room(rewritable)
     needed += rewrite + reserve_bytes
     # A new copy written beside an old one is a file more until the old one goes.
