@@ -262,6 +262,60 @@ def test_destination_inside_source_through_a_bind_mount(tmp_path: Path) -> None:
     assert C.DEST_INSIDE_SOURCE in codes(report.errors)
 
 
+def nfs_mounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *exports: str) -> list[Path]:
+    """Folders of *tmp_path* that mountinfo shows as NFS mounts of different exports of one
+    server filesystem: each ``/`` as mount root (the kernel's NFS reports no other) and one
+    device number (mounts of one server filesystem share a superblock). This kernel cannot
+    mount NFS here: the lines are crafted into a copy of this process's mountinfo, read
+    through the module's MOUNTINFO seam; the folders are real, of distinct inodes, as the
+    exports' folders are on the server."""
+    from offload.plan.preflight import paths
+
+    folders = [tmp_path / name for name in exports]
+    lines = b"".join(
+        b"%d 30 0:99 / %s rw,relatime shared:%d - nfs4 nas:/export/%s rw,vers=4.2\n"
+        % (900 + i, os.fsencode(folder), 900 + i, os.fsencode(folder.name))
+        for i, folder in enumerate(folders)
+    )
+    for folder in folders:
+        folder.mkdir()
+    fake = tmp_path / "mountinfo"
+    fake.write_bytes(Path("/proc/self/mountinfo").read_bytes() + lines)
+    monkeypatch.setattr(paths, "MOUNTINFO", fake)
+    return folders
+
+
+def test_nfs_mounts_of_different_exports_are_different_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed before: mountinfo's mount roots (all ``/``) and device (shared) made every
+    folder of one NFS mount the same as the one at the same place on another: the copy of
+    ``ingest/A001`` to ``backup`` "would write over the source", the whole ``ingest`` mount
+    copied to ``backup`` was "inside the source", ``backup`` and ``nas2`` "the same folder"."""
+    ingest, backup, nas2 = nfs_mounts(tmp_path, monkeypatch, "ingest", "backup", "nas2")
+    src = card(ingest)
+    report, _ = run(src, [backup, nas2])
+    assert report.ok, report.errors
+    report, _ = run(ingest, [backup])
+    assert report.ok, report.errors
+    report, _ = run(src, [backup], into=True)
+    assert report.ok, report.errors
+
+
+def test_nfs_folders_that_are_one_folder_are_still_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirmation does not lose what the paths show: a destination inside the card,
+    and one named twice, on those NFS-shaped mounts."""
+    ingest, backup = nfs_mounts(tmp_path, monkeypatch, "ingest", "backup")
+    src = card(ingest)
+    report, _ = run(src, [backup, backup / ".", src / "CLIPS"])
+    assert [(i.code, i.destination_index) for i in report.errors] == [
+        (C.DEST_INSIDE_SOURCE, 2),
+        (C.DEST_DUPLICATE, 1),
+    ]
+
+
 def test_copy_that_would_land_on_the_source(tmp_path: Path) -> None:
     src = card(tmp_path)
     # cp -r A001 <its parent> would write A001 onto itself.

@@ -58,22 +58,46 @@ def is_inside(inner: Path, outer: Path, spell: Speller | None = None) -> bool:
         mounts = parse_mountinfo(MOUNTINFO.read_bytes())
     except OSError:  # not Linux: the paths and identities above are all there is
         return False
-    inner_at, outer_at = _in_filesystem(inner_real, mounts), _in_filesystem(outer_real, mounts)
-    return (
-        inner_at is not None
-        and outer_at is not None
-        and inner_at[0] == outer_at[0]
-        and within(inner_at[1], outer_at[1])
-    )
+    return _inside_in_filesystem(inner_real, outer_real, mounts)
 
 
-def _in_filesystem(real: str, mounts: list[MountEntry]) -> tuple[int, str] | None:
+def _inside_in_filesystem(inner_real: str, outer_real: str, mounts: list[MountEntry]) -> bool:
+    """Whether *inner_real* lies in *outer_real*'s folder of one filesystem, as mountinfo
+    places each (:func:`_in_filesystem`), confirmed on the disk.
+
+    Why confirmed: the mount root is only a hint. NFS reports ``/`` as the root of every
+    mount, and mounts of different folders of one server filesystem share its ``st_dev``,
+    so ``nas:/export/ingest`` and ``nas:/export/backup`` would both be "the folder ``/``".
+    The claim is true only if the folder where the two views meet (the inner mount's root,
+    or the outer folder where that lies deeper) is one folder, the same ``(st_dev,
+    st_ino)``, reached through the inner mount and through *outer_real*; both paths exist
+    when the claim is true, even if *inner_real* does not yet."""
+    inner_mount = find_mount(Path(inner_real), mounts)
+    inner_at = _in_filesystem(inner_real, inner_mount)
+    outer_at = _in_filesystem(outer_real, find_mount(Path(outer_real), mounts))
+    if (
+        inner_mount is None
+        or inner_at is None
+        or outer_at is None
+        or inner_at[0] != outer_at[0]
+        or not within(inner_at[1], outer_at[1])
+    ):
+        return False
+    # inner_at lies below both the inner mount's root and outer_at: one holds the other.
+    meet = inner_mount.root if within(inner_mount.root, outer_at[1]) else outer_at[1]
+    via_inner = os.path.join(inner_mount.mount_point, os.path.relpath(meet, inner_mount.root))
+    via_outer = os.path.join(outer_real, os.path.relpath(meet, outer_at[1]))
+    seen = _identity(Path(via_inner))
+    return seen is not None and seen == _identity(Path(via_outer))
+
+
+def _in_filesystem(real: str, mount: MountEntry | None) -> tuple[int, str] | None:
     """The filesystem holding the path *real* (its device number, from mountinfo) and the
     folder *real* is in that filesystem: the mount's root (``/`` but for a bind mount of a
-    folder, or a btrfs subvolume) joined with *real* below the mount point. A folder bound
-    elsewhere is the same folder of the same filesystem at both places, which no path
-    comparison sees. None where mountinfo does not say."""
-    mount = find_mount(Path(real), mounts)
+    folder, or a btrfs subvolume) joined with *real* below the mount point (*mount*, the
+    mount holding *real*). A folder bound elsewhere is the same folder of the same
+    filesystem at both places, which no path comparison sees. None where mountinfo does not
+    say."""
     if mount is None or mount.device < 0 or not mount.root.startswith("/"):
         return None
     below = os.path.relpath(real, mount.mount_point)
