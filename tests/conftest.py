@@ -240,18 +240,24 @@ def ntfs_loop(tmp_path: Path) -> Iterator[Callable[..., mounts.ExfatLoop]]:
 
 @pytest.fixture
 def fusefat_mount(tmp_path: Path) -> Iterator[Callable[..., mounts.Mount]]:
-    """Factory: ``fusefat_mount(size_bytes=32 MiB, *, path=None, fat_bits=None)``: FAT
-    through fusefat (*fat_bits* 12, 16 or 32: ``mkfs.vfat -F``; else its choice, FAT16 at
-    32 MiB)."""
+    """Factory: ``fusefat_mount(size_bytes=32 MiB, *, path=None, fat_bits=None,
+    folders=())``: FAT through fusefat (*fat_bits* 12, 16 or 32: ``mkfs.vfat -F``; else its
+    choice, FAT16 at 32 MiB; *folders* made first by ``mmd``, Unicode names too)."""
     _skip_if(mounts.unavailable_reason("fusefat"))
     numbers = itertools.count()
     with contextlib.ExitStack() as stack:
 
         def make(
-            size_bytes: int = 32 << 20, *, path: Path | None = None, fat_bits: int | None = None
+            size_bytes: int = 32 << 20,
+            *,
+            path: Path | None = None,
+            fat_bits: int | None = None,
+            folders: tuple[str, ...] = (),
         ) -> mounts.Mount:
             where = path or tmp_path / f"fat-{next(numbers)}"
-            return stack.enter_context(mounts.fusefat_mount(where, size_bytes, fat_bits=fat_bits))
+            return stack.enter_context(
+                mounts.fusefat_mount(where, size_bytes, fat_bits=fat_bits, folders=folders)
+            )
 
         yield make
 

@@ -88,3 +88,29 @@ def test_a_name_fusefat_refuses_is_refused_before_the_first_byte(
     assert "leave it out with --ignore '/NAMES/café.mov'" in err, err
     assert "ok.mov" not in err
     assert os.listdir(fat.path) == []
+
+
+def test_the_report_and_manifest_offload_names_on_fusefat_are_ascii(
+    tmp_path: Path, fusefat_mount: Any, judge: Any
+) -> None:
+    """Failed before: the copies were written and read back, then fusefat refused the names
+    offload-ai chose itself (EPERM): the report ``Café_<date>.json`` (named after the card's
+    folder) and the manifest ``0001_Jour_é_<date>.mhl`` (after the copy root, here the
+    ``--into`` folder, made by another system): exit 1, the destination FAILED. Now those
+    two names are written in ASCII (``Cafe``, ``Jour_e``); the card's own names are kept,
+    and the reference ascmhl reads the manifest."""
+    fat = fusefat_mount(32 << 20, folders=("Jour_é",))
+    card = tmp_path / "Café"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "a.mov").write_bytes(b"clip\n")
+    dest = fat.path / "Jour_é"
+    reports = tmp_path / "reports"
+    result = run("copy", "--into", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (dest / "CLIPS" / "a.mov").read_bytes() == b"clip\n"
+    [on_drive] = (dest / ".offload" / "reports").glob("*.json")
+    [local] = reports.glob("*.json")
+    assert on_drive.name == local.name and on_drive.name.startswith("Cafe_"), on_drive
+    [manifest] = (dest / "ascmhl").glob("*.mhl")
+    assert manifest.name.startswith("0001_Jour_e_"), manifest
+    assert judge.verify(dest).returncode == 0

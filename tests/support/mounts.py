@@ -505,10 +505,14 @@ def ntfs_loop(path: Path, size_bytes: int) -> Iterator[ExfatLoop]:
 
 
 @contextlib.contextmanager
-def fusefat_mount(path: Path, size_bytes: int, *, fat_bits: int | None = None) -> Iterator[Mount]:
+def fusefat_mount(
+    path: Path, size_bytes: int, *, fat_bits: int | None = None, folders: tuple[str, ...] = ()
+) -> Iterator[Mount]:
     """Make a FAT image (``mkfs.vfat``, ``-F fat_bits`` when given: 12, 16 or 32) and mount
     it read-write with ``fusefat`` (type ``fuse.fusefat``, no loop device: fusefat reads the
-    image file). On FAT32 fusefat reports a size of 0 blocks (``statvfs``)."""
+    image file). On FAT32 fusefat reports a size of 0 blocks (``statvfs``). *folders*
+    (paths from the root) are made first with mtools' ``mmd``, as Windows or a camera
+    would: names fusefat cannot create (any that is not ASCII)."""
     reason = unavailable_reason("fusefat")
     if reason:
         raise MountError(reason)
@@ -519,6 +523,8 @@ def fusefat_mount(path: Path, size_bytes: int, *, fat_bits: int | None = None) -
         handle.truncate(size_bytes)
     try:
         _run("mkfs.vfat", *(("-F", str(fat_bits)) if fat_bits else ()), str(image))
+        for folder in folders:
+            _run("mmd", "-i", str(image), f"::/{folder}")
         with _fuse_daemon(["fusefat", "-f", "-o", "rw+", str(image), str(path)], path):
             yield Mount(path, "fuse.fusefat", "fusefat")
     finally:

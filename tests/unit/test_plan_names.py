@@ -320,3 +320,15 @@ def test_name_problems_are_the_definitions(name: str, rules: NameRules, name_max
     UTF-8)."""
     expected = _problems_as_before(name, rules, name_max)
     assert name_problems(name, rules, name_max_bytes=name_max) == expected
+
+
+def test_ascii_form_of_the_names_offload_chooses() -> None:
+    """A report's or manifest's name on a destination that takes only ASCII (fusefat)."""
+    from offload.plan.names import ascii_form
+
+    assert ascii_form("A001") == "A001"
+    assert ascii_form("Café") == "Cafe"
+    assert ascii_form("Jour_é") == "Jour_e"
+    assert ascii_form("カード") == "___"
+    assert ascii_form("x\udce9y") == "x_y"  # a byte that was not UTF-8
+    assert all(ascii_form(n).isascii() for n in ("ß", "Ø", "ﬁ", "\u0301"))

@@ -479,8 +479,16 @@ def write_generation(
     )
     del hasher  # two hashes a file and format, not needed past this point
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
-    # that is not UTF-8 must not cost the whole history.
+    # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
     root_name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root))))
+    if not root_name.isascii():
+        from offload.plan.filesystem import writes_ascii_only
+        from offload.plan.names import ascii_form
+
+        if writes_ascii_only(root):
+            # fusefat refuses any other name (EPERM): the whole generation would be lost
+            # for the informational part of its file name
+            root_name = ascii_form(root_name)
     sequence_number = history.latest_sequence_number() + 1
     file_name = f"{sequence_number:04d}_{root_name}_{plan.created_at:%Y-%m-%d_%H%M%S}Z.mhl"
     folder_path = root / ASCMHL_FOLDER

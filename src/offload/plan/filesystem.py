@@ -261,6 +261,13 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
     return FilesystemInfo(mount.fstype, Path(mount.mount_point), mount.source, on_device)
 
 
+def writes_ascii_only(path: Path) -> bool:
+    """Whether the filesystem holding *path* (or its nearest existing ancestor) takes only
+    ASCII names (fusefat, :attr:`NameRules.ascii_only`): where a name offload-ai chooses
+    itself must be written in :func:`~offload.plan.names.ascii_form`. Never raises."""
+    return detect_filesystem(path).rules.ascii_only
+
+
 class SpaceInfo(NamedTuple):
     """Free space for an unprivileged writer (``None``: the filesystem does not say), the
     allocation unit to round files up to, and the files and folders that can still be

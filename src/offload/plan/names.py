@@ -114,6 +114,18 @@ def name_problems(
     return problems
 
 
+def ascii_form(name: str) -> str:
+    """*name* as an ASCII name, for the names offload-ai chooses itself (a report's, a
+    manifest's) on a destination that takes only ASCII (``NameRules.ascii_only``): accents
+    dropped (``Café`` -> ``Cafe``: NFKD, combining marks removed), every other character
+    that is not ASCII (and a byte that was not UTF-8) ``_``. Never used on the card's names:
+    those are copied as they are, or refused (:func:`name_problems`)."""
+    if name.isascii():
+        return name
+    decomposed = unicodedata.normalize("NFKD", name) if is_utf8(name) else name
+    return "".join(c if c.isascii() else "_" for c in decomposed if not unicodedata.combining(c))
+
+
 def _simple_upper(name: str) -> str:
     # exFAT and NTFS compare names through an up-case table of one-to-one mappings: "ß" stays
     # "ß" (str.upper() would make it "SS", which those filesystems do not).

@@ -533,8 +533,19 @@ def csv_chunks(report: OffloadReport) -> Iterator[bytes]:
             )
 
 
-def report_basename(report: OffloadReport) -> str:
+def report_basename(report: OffloadReport, *, folders: Sequence[Path] = ()) -> str:
+    """``<card folder's name>_<start, UTC>Z``: one name for the report in every folder, so
+    the name in its ASCII form (:func:`~offload.plan.names.ascii_form`, ``Café`` ->
+    ``Cafe``) when any of the *folders* is on a filesystem that takes only ASCII
+    names (fusefat refuses any other: the destination's report would be lost, and the
+    destination failed, for the name alone)."""
     name = Path(report.source).name or "source"
+    if not name.isascii():
+        from offload.plan.filesystem import writes_ascii_only
+        from offload.plan.names import ascii_form
+
+        if any(writes_ascii_only(folder) for folder in folders):
+            name = ascii_form(name)
     return f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', time.gmtime(report.job.started_at))}Z"
 
 
@@ -625,7 +636,7 @@ def write_reports(
     ]
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
-    base = _free_basename(report_basename(report), everywhere, remote)
+    base = _free_basename(report_basename(report, folders=folders), everywhere, remote)
     result = ReportsWritten(exit_code=report.exit_code)
     # Streamed into the first file, then copied from it (StreamedFile): at 50,000 files the
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
