@@ -114,3 +114,28 @@ def test_the_report_and_manifest_offload_names_on_fusefat_are_ascii(
     [manifest] = (dest / "ascmhl").glob("*.mhl")
     assert manifest.name.startswith("0001_Jour_e_"), manifest
     assert judge.verify(dest).returncode == 0
+
+
+def test_the_legacy_mhl_on_fusefat_takes_an_ascii_name_and_is_still_ours(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: ``--mhl legacy`` into a folder named ``Jour_é`` on fusefat could not
+    write ``Jour_é_<date>.mhl`` (EPERM, exit 1). Now ``Jour_e_<date>.mhl``, which a re-run
+    finds as this folder's legacy MHL (nothing written again) and ``offload verify`` does
+    not count as a file the card lacks."""
+    fat = fusefat_mount(32 << 20, folders=("Jour_é",))
+    card = tmp_path / "CARD"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "a.mov").write_bytes(b"clip\n")
+    dest = fat.path / "Jour_é"
+    reports = tmp_path / "reports"
+    first = run("copy", "--into", "--mhl", "legacy", card, dest, "--report-dir", reports)
+    assert first.returncode == 0, first.stdout + first.stderr
+    [legacy] = dest.glob("*.mhl")
+    assert legacy.name.startswith("Jour_e_"), legacy
+    again = run("copy", "--into", "--mhl", "legacy", card, dest, "--report-dir", reports)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert list(dest.glob("*.mhl")) == [legacy]
+    verify = run("verify", dest)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "Jour_e_" not in verify.stdout + verify.stderr

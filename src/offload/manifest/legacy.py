@@ -71,9 +71,26 @@ def _local(tag: str) -> str:
 
 def is_legacy_mhl_name(root_name: str, file_name: str) -> bool:
     """Whether *file_name* is a name :func:`write_legacy_mhl` gives the legacy MHL of a
-    folder named *root_name*: ``<root name>_<YYYY-MM-DD>_<HHMMSS>[_N].mhl``."""
-    stamp = r"_\d{4}-\d{2}-\d{2}_\d{6}(?:_\d+)?\.mhl"
-    return re.fullmatch(re.escape(root_name) + stamp, file_name, re.DOTALL) is not None
+    folder named *root_name*: ``<root name>_<YYYY-MM-DD>_<HHMMSS>[_N].mhl``, the root name
+    as it is or in its ASCII form (:func:`_root_names`)."""
+    return _legacy_name(root_name).fullmatch(file_name) is not None
+
+
+def _root_names(root_name: str) -> list[str]:
+    """The root names a legacy MHL's name may start with: the folder's, and its ASCII form
+    (``names.ascii_form``), the one written where only ASCII names are (fusefat)."""
+    if root_name.isascii():
+        return [root_name]
+    from offload.plan.names import ascii_form
+
+    return [root_name, ascii_form(root_name)]
+
+
+def _legacy_name(root_name: str) -> re.Pattern[str]:
+    """The names of the legacy MHLs of a folder named *root_name*; group 1 the date and
+    time, group 2 the counter (None for the first)."""
+    names = "|".join(re.escape(name) for name in _root_names(root_name))
+    return re.compile(rf"(?:{names})_(\d{{4}}-\d{{2}}-\d{{2}}_\d{{6}})(?:_(\d+))?\.mhl", re.DOTALL)
 
 
 def _legacy_file_name(folder: Path, root_name: str, moment: datetime) -> Path:
@@ -104,7 +121,8 @@ def write_legacy_mhl(
     strict schema check refuses that entry: *on_empty(path)* is called for each, so the
     caller can say so.
 
-    The name is ``<root name>_<YYYY-MM-DD>_<HHMMSS>.mhl`` (UTC, from *now*); ``_2``, ``_3``...
+    The name is ``<root name>_<YYYY-MM-DD>_<HHMMSS>.mhl`` (UTC, from *now*; the root name in
+    ASCII where only ASCII names are written, fusefat); ``_2``, ``_3``...
     is appended if that name is taken. Entries are sorted by path; files matching ascmhl's
     default ignore patterns or *ignore_patterns* are left out. ``startdate`` is *start_date*
     (default: the same as ``finishdate``, which is *now*). Written atomically.
@@ -176,6 +194,11 @@ def write_legacy_mhl(
         "  </creatorinfo>\n",
     ]
     root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    if not root_name.isascii():
+        from offload.plan.filesystem import writes_ascii_only
+
+        if writes_ascii_only(root):  # fusefat refuses any other name (EPERM)
+            root_name = _root_names(root_name)[1]
     target = _legacy_file_name(root, root_name, finished)
     try:
         with AtomicFile(target) as out:
@@ -196,10 +219,7 @@ def write_legacy_mhl(
 def newest_legacy_mhl(root: Path) -> Path | None:
     """The newest legacy MHL :func:`write_legacy_mhl` wrote in *root* (by the date, time and
     counter in its name), None when there is none. Raises OSError if *root* cannot be listed."""
-    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
-    stamp = re.compile(
-        re.escape(root_name) + r"_(\d{4}-\d{2}-\d{2}_\d{6})(?:_(\d+))?\.mhl", re.DOTALL
-    )
+    stamp = _legacy_name(os.path.basename(os.path.normpath(os.path.abspath(root))))
     newest: tuple[str, int, str] | None = None
     with os.scandir(root) as entries:
         for entry in entries:
