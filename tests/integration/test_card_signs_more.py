@@ -1,6 +1,6 @@
 """A second card given by mistake as a destination, for the layouts the card signs missed:
-ARRI (a reel folder of clip folders at the root), Blackmagic (.braw clips at the root under
-the camera's names), on the root of an exFAT volume as cameras format it, and Sound Devices
+ARRI (a reel folder of clip folders at the root), Blackmagic (.braw or ProRes .mov clips at
+the root under the camera's names), on the root of an exFAT volume as cameras format it, and Sound Devices
 (SOUNDDEV/ at the root, anywhere). Each was written into (exit 0). A drive's folder holding
 another tool's copy of such a card is still a destination. Real folders and real exFAT
 volumes, the real CLI in a subprocess."""
@@ -24,6 +24,7 @@ LAYOUTS = {
         "B002R3CD/ (ARRI reel)",
     ),
     "braw": ("A001_08151234_C001.braw", "A001_08151234_C001.braw (Blackmagic RAW"),
+    "blackmagic-prores": ("A001_08151234_C001.mov", "A001_08151234_C001.mov (Blackmagic ProRes"),
     "sound-devices": ("SOUNDDEV/SETTINGS.SML", "SOUNDDEV/ (Sound Devices recorder)"),
 }
 
@@ -52,11 +53,13 @@ def test_a_sound_devices_card_given_as_destination_is_refused(tmp_path: Path) ->
     assert sorted(str(p) for p in other.rglob("*")) == before
 
 
-@pytest.mark.parametrize("kind", ["arri", "arri-ari", "braw"])
+@pytest.mark.parametrize("kind", ["arri", "arri-ari", "braw", "blackmagic-prores"])
 def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
     tmp_path: Path, kind: str, exfat_loop: Callable[..., Mount]
 ) -> None:
-    """Failed before: exit 0, the first card written into the second."""
+    """Failed before: exit 0, the first card written into the second (a Blackmagic card
+    recording ProRes: still exit 0 after .braw was detected). The refusal names the way
+    through for a drive holding a copy of such a card at its root."""
     layout, sign = LAYOUTS[kind]
     other = exfat_loop(path=tmp_path / "CARD2").path
     write(other / layout, b"clip")
@@ -64,6 +67,7 @@ def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
     result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
     assert result.returncode == 64, result.stdout + result.stderr
     assert f"destination {other} looks like a camera card ({sign}" in result.stderr
+    assert "add --allow-card-destination (a FAT or exFAT drive holding a copy" in result.stderr
     assert sorted(str(p) for p in other.rglob("*")) == before
 
 
@@ -93,8 +97,10 @@ def test_copies_of_such_cards_in_a_drive_folder_are_no_sign(tmp_path: Path) -> N
         write(raid / "day1" / kind / layout, b"copy")
     write(raid / ARRI, b"another tool's copy")
     write(raid / LAYOUTS["braw"][0], b"another tool's copy")
+    write(raid / LAYOUTS["blackmagic-prores"][0], b"another tool's copy")
     write(raid / "B001R1AB" / "notes.txt", b"a folder named like a reel")
     write(raid / "interview_final.braw", b"an edit's export")
+    write(raid / "A001C001_230101_R1AB.mov", b"a Canon-named .mov")
     result = run("copy", card(tmp_path), raid, "--report-dir", tmp_path / "r")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (raid / "S1" / "CLIPS" / "C001.mov").is_file()

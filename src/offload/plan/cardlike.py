@@ -55,9 +55,12 @@ CARD_SIGNS: tuple[tuple[str, str], ...] = (
 # ARRI ALEXA: a reel folder at the card's root (A001R1AB: camera letter, reel number, "R",
 # the card's ID), holding the reel's clip folders (A001C001_230101_R1AB) of .mxf or .ari.
 _ARRI_REEL = re.compile(r"[A-Z][0-9]{3}R[0-9A-Z]{3,4}", re.IGNORECASE)
-# Blackmagic cameras write their clips at the card's root under the camera's own names
-# (A001_08151234_C001.braw): a .braw file named otherwise (a drive's own) is not a sign.
-_BRAW_CLIP = re.compile(r"[A-Z][0-9]{3}_[0-9]{8}_C[0-9]{3}\.braw", re.IGNORECASE)
+# Blackmagic cameras write their clips at the card's root under the camera's own names,
+# Blackmagic RAW and ProRes alike (A001_08151234_C001.braw, .mov): a clip named otherwise (a
+# drive's own, an edit's export) is not a sign. Other cameras' .mov names differ (Canon
+# A001C001_..., Sony C0001, Panasonic, GoPro, Atomos), and are in folders, not at the root.
+_BLACKMAGIC_CLIP = re.compile(r"[A-Z][0-9]{3}_[0-9]{8}_C[0-9]{3}\.(braw|mov)", re.IGNORECASE)
+_BLACKMAGIC_CODEC = {"braw": "Blackmagic RAW", "mov": "Blackmagic ProRes"}
 
 # The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
 # block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT
@@ -99,7 +102,7 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
 
 def volume_root_sign(root: Path) -> str | None:
     """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
-    ARRI reel folder, a Blackmagic clip. Another tool's copy of such a card on a drive has
+    ARRI reel folder, a Blackmagic clip (``.braw`` or ProRes ``.mov``, the camera's names). Another tool's copy of such a card on a drive has
     the same layout in a folder (``RAID/A001R1AB/A001C001_...``), which an offload of that
     card into the drive is meant to find and adopt: a folder is not judged by them. Never
     raises."""
@@ -110,9 +113,10 @@ def volume_root_sign(root: Path) -> str | None:
     reel = next((n for n in names if _arri_reel(root, n)), None)
     if reel is not None:
         return f"{reel}/ (ARRI reel)"
-    braw = next((n for n in names if _BRAW_CLIP.fullmatch(n)), None)
-    if braw is not None:
-        return f"{braw} (Blackmagic RAW clip at the card's root)"
+    for name in names:
+        clip = _BLACKMAGIC_CLIP.fullmatch(name)
+        if clip is not None:
+            return f"{name} ({_BLACKMAGIC_CODEC[clip.group(1).lower()]} clip at the card's root)"
     return None
 
 

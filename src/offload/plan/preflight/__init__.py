@@ -300,7 +300,12 @@ def preflight(
 
 def _card_refusal(destination: Path) -> str | None:
     """The line refusing *destination* as (or as inside) a camera card, or None."""
-    advice = "not writing into it; if it really is a destination, add --allow-card-destination"
+    # The way through for a false alarm, named: a FAT or exFAT shuttle drive holding another
+    # tool's copy of a card at its root is judged as that card (cardlike.py).
+    advice = (
+        "not writing into it; if it really is a destination, add --allow-card-destination "
+        "(a FAT or exFAT drive holding a copy of a card at its root looks like that card)"
+    )
     sign = destination_card_sign(destination)
     if sign is not None:
         return f"destination {destination} looks like a camera card ({sign}): {advice}"
