@@ -102,10 +102,10 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
 
 def volume_root_sign(root: Path) -> str | None:
     """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
-    ARRI reel folder, a Blackmagic clip (``.braw`` or ProRes ``.mov``, the camera's names). Another tool's copy of such a card on a drive has
-    the same layout in a folder (``RAID/A001R1AB/A001C001_...``), which an offload of that
-    card into the drive is meant to find and adopt: a folder is not judged by them. Never
-    raises."""
+    ARRI reel folder, a Blackmagic clip (``.braw`` or ProRes ``.mov``, the camera's names).
+    Another tool's copy of such a card on a drive has the same layout in a folder
+    (``RAID/A001R1AB/A001C001_...``), which an offload of that card into the drive is meant
+    to find and adopt: a folder is not judged by them. Never raises."""
     try:
         names = os.listdir(root)
     except OSError:
