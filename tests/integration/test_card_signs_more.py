@@ -1,9 +1,9 @@
 """A second card given by mistake as a destination, for the layouts the card signs missed:
 ARRI (a reel folder of clip folders at the root), Blackmagic (.braw or ProRes .mov clips at
 the root under the camera's names), on the root of an exFAT volume as cameras format it, and
-Sound Devices (SOUNDDEV/ at the root, anywhere). Each was written into (exit 0). A drive's folder holding
-another tool's copy of such a card is still a destination. Real folders and real exFAT
-volumes, the real CLI in a subprocess."""
+Sound Devices (SOUNDDEV/ at the root, anywhere). Each was written into (exit 0). A drive's
+folder holding another tool's copy of such a card is still a destination. Real folders and
+real exFAT volumes, the real CLI in a subprocess."""
 
 from __future__ import annotations
 
