@@ -90,6 +90,16 @@ def test_a_name_fusefat_refuses_is_refused_before_the_first_byte(
     assert os.listdir(fat.path) == []
 
 
+def card_and_unicode_folder(tmp_path: Path, fusefat_mount: Any, name: str) -> tuple[Path, Path]:
+    """A card folder *name* of one clip, and ``Jour_é`` on a new fusefat volume: a folder
+    another system made (fusefat cannot create that name), as the ``--into`` destination."""
+    fat = fusefat_mount(32 << 20, folders=("Jour_é",))
+    card = tmp_path / name
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "a.mov").write_bytes(b"clip\n")
+    return card, fat.path / "Jour_é"
+
+
 def test_the_report_and_manifest_offload_names_on_fusefat_are_ascii(
     tmp_path: Path, fusefat_mount: Any, judge: Any
 ) -> None:
@@ -99,11 +109,7 @@ def test_the_report_and_manifest_offload_names_on_fusefat_are_ascii(
     ``--into`` folder, made by another system): exit 1, the destination FAILED. Now those
     two names are written in ASCII (``Cafe``, ``Jour_e``); the card's own names are kept,
     and the reference ascmhl reads the manifest."""
-    fat = fusefat_mount(32 << 20, folders=("Jour_é",))
-    card = tmp_path / "Café"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "a.mov").write_bytes(b"clip\n")
-    dest = fat.path / "Jour_é"
+    card, dest = card_and_unicode_folder(tmp_path, fusefat_mount, "Café")
     reports = tmp_path / "reports"
     result = run("copy", "--into", card, dest, "--report-dir", reports)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -123,11 +129,7 @@ def test_the_legacy_mhl_on_fusefat_takes_an_ascii_name_and_is_still_ours(
     write ``Jour_é_<date>.mhl`` (EPERM, exit 1). Now ``Jour_e_<date>.mhl``, which a re-run
     finds as this folder's legacy MHL (nothing written again) and ``offload verify`` does
     not count as a file the card lacks."""
-    fat = fusefat_mount(32 << 20, folders=("Jour_é",))
-    card = tmp_path / "CARD"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "a.mov").write_bytes(b"clip\n")
-    dest = fat.path / "Jour_é"
+    card, dest = card_and_unicode_folder(tmp_path, fusefat_mount, "CARD")
     reports = tmp_path / "reports"
     first = run("copy", "--into", "--mhl", "legacy", card, dest, "--report-dir", reports)
     assert first.returncode == 0, first.stdout + first.stderr
