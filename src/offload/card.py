@@ -287,6 +287,9 @@ class OffloadReport:
     warnings: list[PreflightItem] = field(default_factory=list)
     removed_partials: int = 0
     folder_errors: list[str] = field(default_factory=list)
+    # The job reports a destination refused (``report/refusal.refusal_entry``: its index,
+    # errno, whether its copies are in doubt, the message also in ``folder_errors``).
+    reports_refused: list[dict[str, Any]] = field(default_factory=list)
     report_paths: list[str] = field(default_factory=list)
     manifests: list[ManifestResult] = field(default_factory=list)
     # The production and creator fields of the reports (production, shoot_day, camera, reel,

@@ -70,3 +70,96 @@ def test_a_fast_drive_gone_after_the_release_keeps_the_release_and_says_where_th
     assert str(fast / "C9") in text.split("could not be written")[1], text
     assert str(slow.mountpoint / "C9") in text.split("could not be written")[1], text
     assert " ".join(text.split()) in " ".join(rest.split()), rest  # the last line says it
+
+
+def test_the_only_counting_drive_remounted_read_only_after_the_release_keeps_the_card(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The fast ext4 drive, the only destination that counts (the slow FaultyFS is read back
+    through a cache), reports a filesystem error at ``CARD RELEASED`` (the kernel's
+    ``trigger_fs_error``, ``errors=remount-ro``: a journal abort): its report is refused with
+    EROFS, which says its disk may have failed since the copies were read back. The card is
+    kept, and the JSON says why (``reports_refused``). Failed before: "The card may be
+    formatted", ``may_format`` true (every report refusal was exempt, by its text)."""
+    cards = tmpfs_mount(64 << 20).path
+    card = cards / "C9"
+    card.mkdir()
+    for index in range(3):
+        (card / f"a{index}.mov").write_bytes(os.urandom(1_000_000 + index))
+    fast = ext4_loop(32 << 20, mkfs_args=("-e", "remount-ro"))
+    assert fast.source
+    trigger = Path(f"/sys/fs/ext4/{os.path.basename(os.path.realpath(fast.source))}")
+    trigger /= "trigger_fs_error"
+    if not trigger.exists():
+        pytest.skip(f"{trigger}: this kernel cannot be told to report an ext4 error")
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")
+    reports = tmp_path / "reports"
+
+    def corrupt_the_fast_drive() -> None:
+        trigger.write_text("offload-ai test: simulated corruption\n")
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(fast.path), at_release=corrupt_the_fast_drive,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert code == 1, rest
+    data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
+    release = data["card_release"]
+    assert not release["may_format"], release["text"]
+    assert release["text"].startswith("Do not format the card: "), release["text"]
+    assert "destination 1 refused its report (EROFS)" in release["text"], release["text"]
+    assert data["reports_refused"] == [
+        {
+            "index": 0,
+            "errno": "EROFS",
+            "copies_in_doubt": True,
+            "message": data["folder_errors"][0],
+        }
+    ]
+    assert " ".join(release["text"].split()) in " ".join(rest.split()), rest
+
+
+def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+) -> None:
+    """A file in the way of one destination's reports folder (EEXIST: nothing said of its
+    copies) keeps no card, and the line names where the report was written. That other
+    destination's copy root is a tail of the refusing one's path (``<d>/q/<d>/...``): it was
+    taken for a refused one by the folder's text before ("no destination holds it")."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(2):
+        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    fast = ext4_loop(32 << 20).path
+    nested = fast / "q" / str(fast).lstrip("/")
+    nested.mkdir(parents=True)
+    blocked = nested / "C9" / ".offload" / "reports"
+    reports = tmp_path / "reports"
+
+    def block_its_reports_folder() -> None:
+        blocked.parent.mkdir(parents=True, exist_ok=True)
+        if blocked.is_dir():
+            blocked.rmdir()
+        blocked.write_text("in the way\n")
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(nested), str(card), str(fast),
+        at_release=block_its_reports_folder,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
+    text = data["card_release"]["text"]
+    assert data["card_release"]["may_format"], text
+    assert "no destination holds it" not in text, text
+    assert f"it was written into the reports folder (.offload/reports) of {fast / 'C9'}." in text
+    assert [(r["index"], r["errno"], r["copies_in_doubt"]) for r in data["reports_refused"]] == [
+        (1, "EEXIST", False)
+    ], data["reports_refused"]

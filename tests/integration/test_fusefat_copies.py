@@ -9,11 +9,15 @@ CLI in a subprocess."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from offload.destinations.local import probe_features
-from support.offload_cli import newest_report
+from support.offload_cli import CLI, newest_report
 from support.offload_cli import run_offload as run
 
 S = 1_000_000_000
@@ -61,10 +65,49 @@ def test_copies_on_fusefat_keep_the_card_date_and_a_rerun_trusts_them(
     assert set(states.values()) == {("verified_earlier", "trusted")}, states
 
 
-def test_only_fuse_destinations_check_the_date_after_a_rename(tmp_path: Path) -> None:
-    """ext4, tmpfs and the kernel's own FAT and exFAT keep a file's mtime through rename():
-    their publish makes no call more."""
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_only_fuse_destinations_set_the_date_again_after_a_rename(
+    tmp_path: Path,
+    tmpfs_mount: Any,
+    ext4_loop: Any,
+    exfat_loop: Any,
+    fusefat_mount: Any,
+) -> None:
+    """tmpfs, ext4 and the kernel's exFAT keep a file's mtime through rename(): a real copy
+    onto each, traced (strace), sets no date by a published file's name (no utimensat of
+    it); onto fusefat (FUSE, which sets it to the rename's time) each published file's date
+    is set again by its name. The kernel's vfat is not mounted here (no loop fixture for it):
+    it is a kernel filesystem, which ``probe_features`` does not ask either."""
+    card = tmp_path / "S1"
+    (card / "CLIPS").mkdir(parents=True)
+    names = ("a.mov", "b.mov", "c.mov")
+    for name in names:
+        path = card / "CLIPS" / name
+        path.write_bytes(os.urandom(50_000))
+        os.utime(path, ns=(NORMAL, NORMAL))
+
+    def dates_set_by_name(destination: Path) -> int:
+        """How many utimensat calls a traced copy onto *destination* made by a published
+        file's name."""
+        trace = tmp_path / f"trace-{destination.name}"
+        done = subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=utimensat", "-o", str(trace),
+             *CLI, "copy", str(card), str(destination), "--report-dir", str(tmp_path / "r")],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        published = [f'"{destination / "S1" / "CLIPS" / name}"' for name in names]
+        calls = trace.read_text().splitlines()
+        return sum(1 for call in calls if any(name in call for name in published))
+
     assert probe_features(tmp_path).rename_may_set_mtime is False
+    for kind, destination in (
+        ("tmpfs", tmpfs_mount(16 << 20).path),
+        ("ext4", ext4_loop(32 << 20).path),
+        ("exfat", exfat_loop(32 << 20).path),
+    ):
+        assert dates_set_by_name(destination) == 0, kind
+    assert dates_set_by_name(fusefat_mount(32 << 20).path) == len(names)
 
 
 def test_a_name_fusefat_refuses_is_refused_before_the_first_byte(

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from support.mounts import Mount
+from support.faultyfs import FaultyFS
+from support.mounts import Mount, unmount
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -40,3 +41,37 @@ def test_the_source_volume_is_named_by_the_label_blkid_read(
     # A destination keeps the mount point's name where no label is known: the raid folder is
     # on the volume of tmp_path, which is no card.
     assert report["destinations"][0]["volume_label"] != "A001CARD"
+
+
+def test_a_cascade_rerun_without_its_card_does_not_name_its_fast_copy_by_the_cards_label(
+    tmp_path: Path, ext4_loop: Callable[..., Mount], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A cascade whose slow destination failed, re-run after the card (a labelled volume)
+    was unmounted: the re-run's source is the fast copy, made ``--into`` the root of an
+    unlabelled volume. Its ``source_volume`` took the card's label from the card record the
+    ledger rebuilt ("A001CARD" for the fast drive) before; now the fast drive's own name."""
+    if os.path.isdir("/dev/disk/by-label"):
+        pytest.skip("udev names the label here: the fallback is not reached")
+    card = ext4_loop(32 << 20, path=tmp_path / "A001CARD", mkfs_args=("-L", "A001CARD")).path
+    (card / "CLIPS").mkdir()
+    for index in range(3):
+        (card / "CLIPS" / f"C00{index}.mov").write_bytes(os.urandom(100_000))
+    fast = ext4_loop(32 << 20, path=tmp_path / "FASTSSD").path  # no label
+    slow = faulty_fs()
+    slow.fail("write")
+    reports = tmp_path / "r"
+    args = [
+        *CLI, "copy", "--into", "--report-dir", reports, "--cascade-to", slow.mountpoint,
+        card, fast, slow.mountpoint,
+    ]  # fmt: skip
+    first = subprocess.run(args, capture_output=True, text=True)
+    assert first.returncode != 0, first.stderr  # the slow copies failed: the re-run is needed
+    slow.clear()
+    unmount(card)
+    card.rmdir()
+    second = subprocess.run(args, capture_output=True, text=True)
+    latest = max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    report = json.loads(latest.read_text())
+    assert any(w["code"] == "card-absent" for w in report["warnings"]), second.stderr
+    assert report["card"]["label"] == "A001CARD", report["card"]  # the card it stands in for
+    assert report["source_volume"]["volume_label"] == "FASTSSD", report["source_volume"]

@@ -398,3 +398,45 @@ def test_which_endpoint_hosts_are_this_machine() -> None:
         ("dit-cart.local", "dit-cart"),
     ]:
         assert this_host(host, named), host
+
+
+def test_a_report_refused_in_doubt_takes_that_destination_out_of_the_count() -> None:
+    """A report refused with an errno that may mean the disk failed (EIO) takes that
+    destination out of the count: the other disk still holds every file, so the card may be
+    formatted on one disk, said why. Refused in the way (ENOSPC), it still counts. A
+    refusal of no known destination in doubt, or an older report without
+    ``reports_refused`` (its refusal a plain folder error), keeps the card."""
+    message = "cannot write the report into /mnt/a/C9/.offload/reports: I/O error (EIO)"
+
+    def refused(index: int | None, code: str, in_doubt: bool) -> dict[str, Any]:
+        return report(
+            VERIFIED,
+            VERIFIED,
+            folder_errors=[message],
+            reports_refused=[
+                {"index": index, "errno": code, "copies_in_doubt": in_doubt, "message": message}
+            ],
+        )
+
+    release = card_release(refused(0, "EIO", True))
+    assert release.may_format, release.text
+    assert release.text.startswith(
+        "The card may be formatted: every file is verified (read back) on 1 disk other than "
+        "the card's."
+    ), release.text
+    assert release.text.endswith(
+        "Destination 1 refused its report (EIO): its disk may have failed since its copies "
+        "were read back, so they do not count."
+    ), release.text
+    in_the_way = card_release(refused(0, "ENOSPC", False))
+    assert in_the_way.may_format and "on 2 disks other than the card's" in in_the_way.text
+    assert "refused its report" not in in_the_way.text, in_the_way.text
+    only = card_release({**refused(0, "EROFS", True), "devices": report()["devices"][:1]})
+    assert not only.may_format, only.text
+    assert only.text.startswith(
+        "Do not format the card: no destination holds a copy that counts (destination 1 "
+        "refused its report (EROFS)"
+    ), only.text
+    assert not card_release(refused(None, "EIO", True)).may_format
+    older = report(VERIFIED, VERIFIED, folder_errors=[message])
+    assert card_release(older).text == f"Do not format the card: {message}."

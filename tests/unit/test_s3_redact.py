@@ -6,10 +6,13 @@ and a password holding "/" was not hidden at all, by either function."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from offload import lock
 from offload.destinations.s3config import redact_endpoint, redact_secrets
+from support.offload_cli import run_offload
 
 SECRET = "S3cr"
 
@@ -76,3 +79,25 @@ def test_the_lock_redacts_a_command_line_as_the_settings_do(text: str) -> None:
     which loads the S3 settings' module only for a text holding ``://``: the same text as
     ``redact_secrets`` gives, URL or not."""
     assert lock._redacted(text) == redact_secrets(text)
+
+
+def test_a_query_hidden_in_a_quoted_url_keeps_its_closing_quote(tmp_path: Path) -> None:
+    """botocore quotes the endpoint it refuses in backticks ("Custom endpoint `...` was not a
+    valid URI"): the query's ``***`` ends at the closing backtick (or quote), which was taken
+    as part of the query before ("`http://127.0.0.1:9?*** was not a valid URI"). The real
+    CLI in a subprocess, with an endpoint botocore refuses (nothing listens on port 9)."""
+    card = tmp_path / "S1"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"x")
+    done = run_offload(
+        "copy", "--report-dir", tmp_path / "r", "--s3-endpoint", f"http://127.0.0.1:9?q={SECRET}",
+        card, "s3://bucket/x",
+    )  # fmt: skip
+    assert done.returncode != 0, done.stderr
+    assert SECRET not in done.stdout + done.stderr
+    assert "Custom endpoint `http://127.0.0.1:9?***` was not a valid URI" in done.stderr, (
+        done.stderr
+    )
+    for quote in "`'\"":
+        said = f"endpoint {quote}http://h?sig={SECRET}{quote} refused"
+        assert redact_secrets(said) == f"endpoint {quote}http://h?***{quote} refused"

@@ -133,7 +133,9 @@ def redact_endpoint(endpoint: str | None) -> str:
 # key may hold "@": it is left whole.
 _URL_USERINFO = re.compile(r"(?P<scheme>\b(?![sS]3://)[A-Za-z][A-Za-z0-9+.-]*://)\S*@")
 # The query of an http(s) URL: a presigned URL carries its signature (and a token) there.
-_HTTP_QUERY = re.compile(r"(?P<url>\bhttps?://[^?#\s]*)\?[^#\s]*")
+# It ends at a backtick or quote too: botocore quotes the endpoint it refuses in backticks
+# ("Custom endpoint `...` was not a valid URI"), and a signature or token never holds one.
+_HTTP_QUERY = re.compile(r"(?P<url>\bhttps?://[^?#\s]*)\?[^#\s`'\"]*")
 
 
 def redact_secrets(text: str) -> str:

@@ -30,6 +30,7 @@ from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
 from offload.report.csv_cells import cell
 from offload.report.documents import PendingDocuments
+from offload.report.refusal import refusal_entry
 from offload.report.release import card_release
 from offload.report.volumes import add_volume_info
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
@@ -329,6 +330,9 @@ def report_data(
         # Problems of the run itself (an event subscriber that raised): no path, one code.
         + [{"code": "job-warning", "path": None, "message": w} for w in job.warnings],
         "folder_errors": report.folder_errors,
+        # The reports a destination refused, and whether the refusal puts its copies in
+        # doubt (report/refusal.py): the card release counts no such destination.
+        "reports_refused": report.reports_refused,
         "notes": report.notes,
         "removed_stray_partials": report.removed_partials,
     }
@@ -659,7 +663,7 @@ def write_reports(
     # Which destination each report folder is.
     local_index = {plan.root / STATE_FOLDER / "reports": plan.index for plan in report.plans}
     remote_index = {id(f): i for i, f in report.report_folders.items()}
-    refused: list[tuple[int | None, str]] = []  # (destination index, what and why)
+    refused: list[tuple[int | None, str, OSError]] = []  # (destination index, what, why)
     written: list[Path] = []
     for folder in folders:
         try:
@@ -669,6 +673,7 @@ def write_reports(
                 (
                     local_index.get(folder),
                     f"cannot write the report into {folder}: {describe_os_error(exc)}",
+                    exc,
                 )
             )
     stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
@@ -683,6 +688,7 @@ def write_reports(
                 (
                     remote_index.get(id(remote_folder)),
                     f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}",
+                    exc,
                 )
             )
     if refused:
@@ -691,8 +697,8 @@ def write_reports(
         # exit code (our own files, just written: replacing them loses nothing). The data
         # is made again (the card release reads the errors), into a new StreamedFile: the
         # first one would copy the bytes it first wrote.
-        for index, message in refused:
-            _refused(report, index, message, result)
+        for index, message, error in refused:
+            _refused(report, index, message, error, result)
         result.exit_code = report.exit_code
         json_file.release()
         data = report_data(report, exit_code=result.exit_code)
@@ -708,6 +714,7 @@ def write_reports(
                     report,
                     local_index.get(path.parent),
                     f"cannot write the report {path}: {describe_os_error(exc)}",
+                    exc,
                     result,
                 )
         for remote_folder, name, shown in stored:
@@ -718,6 +725,7 @@ def write_reports(
                     report,
                     remote_index.get(id(remote_folder)),
                     f"cannot write the report {shown}: {describe_os_error(exc)}",
+                    exc,
                     result,
                 )
     result.paths = [str(p) for p in written]
@@ -753,10 +761,13 @@ def write_reports(
 
 
 def _refused(
-    report: OffloadReport, index: int | None, message: str, result: ReportsWritten
+    report: OffloadReport, index: int | None, message: str, exc: OSError, result: ReportsWritten
 ) -> None:
-    """A report a destination (*index*) refused: recorded against it on *report*."""
+    """A report a destination (*index*) refused: recorded against it on *report*, and in its
+    ``reports_refused`` with the error's errno (whether it puts the copies there in doubt:
+    ``report/refusal.py``; the card release reads that, never the message)."""
     result.destination_errors.append(message)
+    report.reports_refused.append(refusal_entry(index, message, exc))
     if index is None:  # not known to be a destination's: the exit code still says so
         report.folder_errors.append(message)
     else:

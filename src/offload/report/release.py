@@ -351,6 +351,12 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if lost:
         return keep(f"destination {int(lost[0].get('index', 0)) + 1} was lost")
     independent, reasons = _independent(data)
+    # A destination whose report was refused for a reason that may mean its disk failed since
+    # its copies were read back (report/refusal.py: EROFS, EIO, a drive gone) does not count.
+    refusals = [r for r in data.get("reports_refused") or () if isinstance(r, Mapping)]
+    doubted = _doubted(refusals)
+    uncounted = [doubted[i] for i in sorted(doubted) if independent.pop(i, None) is not None]
+    reasons[:0] = uncounted
     stand_in = _stand_in_disk(data)  # the fast copy standing in for the card: one copy more
     why_none = None if independent or stand_in else (reasons[0] if reasons else "no destination")
     failed_other: str | None = None  # the first copy failed (not an index file refused)
@@ -445,10 +451,16 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         return keep(f"{failed_others} copies failed ({failed_other} first)")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
         return keep("a symlink of the card could not be made on a destination")
-    # A report a destination refused (its drive gone since its copies were verified, a file
-    # in the way of its folder) says nothing of the copies: it keeps no card, it is said.
-    unwritten = [e for e in data.get("folder_errors") or () if str(e).startswith(REPORT_REFUSED)]
-    folder_errors = [e for e in data.get("folder_errors") or () if e not in unwritten]
+    # A report a destination refused keeps no card by itself, it is said: in the way (a file
+    # in the way of its folder, a full disk), it says nothing of the copies; in doubt, that
+    # destination was taken out of the count above. One of no known destination in doubt (or
+    # an older report, without ``reports_refused``: its refusals are plain folder errors)
+    # keeps the card.
+    unwritten = [
+        r for r in refusals if r.get("index") is not None or not r.get("copies_in_doubt", True)
+    ]
+    said = {str(r.get("message")) for r in unwritten}
+    folder_errors = [e for e in data.get("folder_errors") or () if str(e) not in said]
     if folder_errors:
         return keep(f"{folder_errors[0]}")
     if index_files:
@@ -473,7 +485,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if why_none is not None:
         # Every destination's reason: none counts, and each is named (a bucket served from
         # this host beside a drive on the card's disk, say).
-        return keep(f"no destination is on a disk other than the card's ({'; '.join(reasons)})")
+        where = "holds a copy that counts" if uncounted else "is on a disk other than the card's"
+        return keep(f"no destination {where} ({'; '.join(reasons)})")
     if not_safe is not None:
         what = (
             "only transfer-checked (never read back)"
@@ -518,27 +531,50 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
     if unwritten:
-        text += " " + _report_not_written(data, [str(e) for e in unwritten])
+        text += " " + _report_not_written(data, unwritten)
+        if uncounted:
+            why = "; ".join(uncounted)
+            text += f" {why[0].upper()}{why[1:]}."
     return CardRelease(True, text)
 
 
-#: How the job report's ``folder_errors`` begin for a report a destination refused
+#: How the messages of ``reports_refused`` (and ``folder_errors``) begin
 #: (``report/job_report.write_reports``: "... into <folder>: <why>", "... <file>: <why>").
 REPORT_REFUSED = "cannot write the report "
 
 
-def _report_not_written(data: Mapping[str, Any], errors: Sequence[str]) -> str:
-    """The sentence for the reports some destinations refused (*errors*, each a
-    ``REPORT_REFUSED`` line): where and why, and the destinations whose reports folder holds
-    it (those not lost whose folder no error names)."""
+def _doubted(refusals: Iterable[Mapping[str, Any]]) -> dict[int, str]:
+    """Destination index -> why it does not count, for the ``reports_refused`` entries
+    whose refusal puts that destination's copies in doubt (``copies_in_doubt``; an entry
+    that does not say is in doubt)."""
+    doubted: dict[int, str] = {}
+    for refusal in refusals:
+        index = refusal.get("index")
+        if index is None or not refusal.get("copies_in_doubt", True):
+            continue
+        doubted.setdefault(
+            int(index),
+            f"destination {int(index) + 1} refused its report "
+            f"({refusal.get('errno') or 'an error with no errno'}): its disk may have failed "
+            "since its copies were read back, so they do not count",
+        )
+    return doubted
+
+
+def _report_not_written(data: Mapping[str, Any], refusals: Sequence[Mapping[str, Any]]) -> str:
+    """The sentence for the reports some destinations refused (*refusals*, entries of
+    ``reports_refused``): where and why, and the destinations whose reports folder holds it
+    (those not lost and not refused, by index)."""
+    errors = [str(r.get("message") or "") for r in refusals]
     refused = "; ".join(e.removeprefix(REPORT_REFUSED).removeprefix("into ") for e in errors)
+    not_holding = {r.get("index") for r in refusals}
     held = [
         root
-        for d in data.get("destinations") or ()
+        for i, d in enumerate(data.get("destinations") or ())
         if isinstance(d, Mapping)
         and not d.get("lost")
+        and d.get("index", i) not in not_holding
         and (root := str(d.get("copy_root") or ""))
-        and not any(f"{root}/.offload/reports" in error for error in errors)
     ]
     where = (
         f"it was written into the reports folder (.offload/reports) of {', '.join(held)}"

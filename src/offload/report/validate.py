@@ -285,6 +285,18 @@ _JOB_REPORT = obj(
         "card_history_untrusted": _o(_TEXT),
         "warnings": _o(list_of(obj({"code": _o(_TEXT), "path": _o(_TEXT), "message": _o(_TEXT)}))),
         "folder_errors": _o(list_of(STR)),
+        "reports_refused": _o(
+            list_of(
+                obj(
+                    {
+                        "index": nullable(INT),
+                        "errno": _o(_TEXT),
+                        "copies_in_doubt": BOOL,
+                        "message": STR,
+                    }
+                )
+            )
+        ),
         "notes": _o(list_of(STR)),
         "removed_stray_partials": _o(nullable(COUNT)),
         "devices": _o(

@@ -15,6 +15,7 @@ from typing import Any
 
 from offload.fs.devices import block_device_of, disk_of_source, unescape_escapes
 from offload.fs.fstype import block_filesystem
+from offload.report.release import absent_card
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 BY_LABEL = Path("/dev/disk/by-label")
@@ -181,7 +182,11 @@ def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
     returned for chaining), all ``None`` for a URL destination (S3). Called once the copies
     are done, so the free space is "after"."""
-    data["source_volume"] = volume_of(data.get("source") or ".", card=data.get("card"))
+    # A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
+    # warning): its card record, rebuilt from the ledger, is of a volume this run never saw,
+    # so its label is never the source's.
+    card = None if absent_card(data) is not None else data.get("card")
+    data["source_volume"] = volume_of(data.get("source") or ".", card=card)
     for destination in data.get("destinations", []):
         where = str(destination.get("copy_root") or destination.get("path") or ".")
         # A URL (s3://bucket/prefix) is on no local volume: every field unknown (null), never
