@@ -7,34 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from support.mounts import exfat_replugged
+from support.offload_cli import newest_report
+from support.offload_cli import run_offload as run
 
-CLI = [sys.executable, "-m", "offload.cli.offload"]
 S = 1_000_000_000
 OLD = -157_766_400 * S  # 1965-01-01 00:00:00 UTC: before exFAT's 1980
 FUTURE = 4_733_510_400 * S  # 2120-01-01 00:00:00 UTC: after exFAT's 2107
 NORMAL = 1_682_944_496 * S  # 2023-05-01 12:34:56 UTC
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-
-
-def newest_report(folder: Path) -> dict[str, Any]:
-    reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-    return json.loads(reports[-1].read_text())
 
 
 def statuses(report: dict[str, Any]) -> dict[str, tuple[str, str]]:
