@@ -20,7 +20,7 @@ import pytest
 import xxhash
 
 from offload.destinations.local import LocalDestination
-from offload.engine.buffers import ChunkPool
+from offload.engine.buffers import Chunk, ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.job import SMALL_CHUNK_SIZE, SMALL_CHUNKS, CopyJob
 from offload.engine.messages import FileTask, FileTicket, Finish, VerdictBoard, WholeFiles
@@ -29,7 +29,7 @@ from offload.engine.partial import PARTIAL_PREFIX
 from offload.engine.reader import SourceReader
 from offload.engine.state import DestinationState
 from offload.engine.writer import DestinationWriter
-from offload.errors import ExitCode
+from offload.errors import CancelledError, ExitCode
 from offload.events import Event, NullSink, SourceBytesRead
 from offload.model import SourceFile
 from offload.options import CopyOptions, VerifyMode
@@ -67,7 +67,10 @@ class _AtTheNthRead(NullSink):
 
 
 def _read_alone(
-    tmp_path: Path, files: list[SourceFile], sink: NullSink | None = None
+    tmp_path: Path,
+    files: list[SourceFile],
+    sink: NullSink | None = None,
+    hash_names: tuple[str, ...] = ("xxh64",),
 ) -> tuple[list[object], DestinationWriter, list[DestinationFileResult], ChunkPool]:
     """Run the real reader over *files* for one real destination whose writer is not
     running yet: what the reader sent stays on the writer's queue. Returns the messages
@@ -100,7 +103,7 @@ def _read_alone(
         small_pool=small,
         workers=[writer],
         options=options,
-        hash_names=["xxh64"],
+        hash_names=hash_names,
         verify_algorithm="xxh64",
         sink=sink or NullSink(),
         cancel=cancel,
@@ -245,29 +248,55 @@ def test_each_destination_gets_exactly_its_own_small_files(tmp_path: Path) -> No
             assert (root / f.relative_path).read_bytes() == Path(f.path_text).read_bytes()
 
 
-def test_slow_hashes_of_packed_files_see_their_own_bytes(tmp_path: Path) -> None:
-    """md5 and sha1 hash on threads of their own, after the reader moved on: a pack's buffer
-    must not go back to the pool (and be refilled) before they hashed it. 600 files of
-    sizes up to a small buffer's (an empty one, packs cut by room and by count), full mode,
-    two destinations: every digest is the file's own."""
+def test_a_packs_buffer_stays_out_of_the_pool_while_its_writers_hold_it(tmp_path: Path) -> None:
+    """md5 and sha1 hash on threads of their own, each releasing a pack's buffer once it
+    hashed its part: those releases are their own (``Chunk.retain``), never the reader's or a
+    writer's. The real reader sends 150 small files (an empty one, packs cut by room and by
+    count) with md5, sha1 and xxh64 to a writer that is not running yet: every buffer a pack
+    sent is still out of the pool, so what the pool gives now (filled here as the next pack
+    would fill it) holds no queued file's bytes; each file's digests and queued bytes are its
+    own, and the writer then writes every copy right. (Without the hashers' hold their
+    releases gave a pack's buffer back after its first file, while the reader still filled
+    it and the writer had it queued: the next packs were read over it. A job on a disk fails
+    that way only when the writers lag the reader by the whole pool.)"""
     sizes: dict[str, int] = {}
-    for n in range(600):
-        sizes[f"{n // 100:02d}/{n:04d}.BIN"] = (
-            0 if n == 3 else SMALL_CHUNK_SIZE - 1 if n % 97 == 5 else 1 + (n * 7919) % 90_000
+    for n in range(150):
+        sizes[f"{n // 50:02d}/{n:04d}.BIN"] = (
+            0 if n == 3 else SMALL_CHUNK_SIZE - 1 if n % 37 == 5 else 1 + (n * 7919) % 90_000
         )
     files = write_source_files(tmp_path / "card", sizes)
-    dests = [tmp_path / "a", tmp_path / "b"]
-    for dest in dests:
-        dest.mkdir()
-    tasks = [FileTask(f, tuple(str(d / f.relative_path) for d in dests)) for f in files]
-    options = CopyOptions(verify=VerifyMode.FULL, algorithms=("md5", "sha1", "xxh64"))
-    report = CopyJob(tasks, dests, options).run()
-    assert report.exit_code is ExitCode.OK
-    for result in report.files:
-        data = (tmp_path / "card" / "card" / result.relative_path).read_bytes()
-        assert result.inflight_digests == {
-            "md5": hashlib.md5(data).hexdigest(),
-            "sha1": hashlib.sha1(data).hexdigest(),
-            "xxh64": xxhash.xxh64(data).hexdigest(),
-        }, result.relative_path
-        assert [d.status for d in result.destinations] == [DestinationStatus.VERIFIED] * 2
+    messages, writer, results, small = _read_alone(
+        tmp_path, files, hash_names=("md5", "sha1", "xxh64")
+    )
+    packs = [m for m in messages if isinstance(m, WholeFiles)]
+    assert len(packs) >= 8, "packs cut by room and by count"
+    stopped = CancelToken()
+    stopped.cancel()  # ``acquire`` gives what is free, then raises instead of waiting
+    free: list[Chunk] = []
+    while True:
+        try:
+            chunk = small.acquire(stopped)
+        except CancelledError:
+            break
+        chunk.writable[:] = b"\xa5" * len(chunk.writable)  # the next pack's bytes
+        free.append(chunk)
+    for message in packs:
+        for ticket, start, end in message.files:
+            data = Path(ticket.task.source.path_text).read_bytes()
+            assert bytes(message.chunk.writable[start:end]) == data, ticket.relative_path
+            assert ticket.inflight_digests == {
+                "md5": hashlib.md5(data).hexdigest(),
+                "sha1": hashlib.sha1(data).hexdigest(),
+                "xxh64": xxhash.xxh64(data).hexdigest(),
+            }, ticket.relative_path
+    assert len(free) == SMALL_CHUNKS - len(packs), "a buffer a writer holds was free"
+    for chunk in free:
+        chunk.hand_out(0)
+    for message in messages:
+        writer.queue.put(message)  # type: ignore[arg-type]
+    writer.run()
+    assert len(results) == len(files)
+    assert {r.status for r in results} == {DestinationStatus.TRANSFER_CHECKED}
+    for source in files:
+        copy = tmp_path / "dest" / source.relative_path
+        assert copy.read_bytes() == Path(source.path_text).read_bytes(), source.relative_path

@@ -11,7 +11,9 @@ destination fail the way drives do:
 * ``lose()``: every call from now on raises ENOTCONN (``check_present``: DestinationError),
   like a network share that went away;
 * ``corrupt_reads(times)``: the next *times* read-backs see one byte flipped (a flaky read
-  path; the stored data stays good).
+  path; the stored data stays good);
+* ``keep_views()``: every partial keeps the views it was given to write (a backend that
+  queues uploads without copying them: a bug the engine's buffer pool must survive).
 
 Files live in ``files`` (path → bytes, partials included); ``folders`` holds the folders.
 Thread-safe: one lock around every method.
@@ -57,6 +59,8 @@ class MemoryPartial:
 
     def write(self, data: memoryview) -> None:
         self._owner._write(self, bytes(data))
+        if self._owner.kept_views is not None:
+            self._owner.kept_views.append(data)
 
     def set_mtime(self, mtime_ns: int) -> None:
         with self._owner._lock:
@@ -108,6 +112,7 @@ class MemoryDestination:
         self._write_limit: tuple[int, int] | None = None
         self._publish_fault: tuple[int, int, bool] | None = None
         self._corrupt_reads = 0
+        self.kept_views: list[memoryview] | None = None
         self.reserved: list[frozenset[str]] = []  # each ``reserve_names`` call's names
 
     # -- fault switches -----------------------------------------------------------------
@@ -123,6 +128,9 @@ class MemoryDestination:
 
     def corrupt_reads(self, times: int) -> None:
         self._corrupt_reads = times
+
+    def keep_views(self) -> None:
+        self.kept_views = []
 
     # -- what tests look at ---------------------------------------------------------------
 

@@ -173,7 +173,10 @@ class Partial(Protocol):
     def created_dirs(self) -> Sequence[Path]: ...
 
     def write(self, data: memoryview) -> None:
-        """Append all of *data* (short writes are the backend's to finish). Raises OSError."""
+        """Append all of *data* (short writes are the backend's to finish). Raises OSError.
+        *data* is a view of the engine's pooled buffer, the backend's during the call only:
+        a backend that writes later copies what it keeps (a kept view is a bug the job's
+        end names: ``ChunkPool.close``)."""
         ...
 
     def set_mtime(self, mtime_ns: int) -> None:

@@ -16,12 +16,16 @@ from offload.fs.direct import AlignedBuffer
 
 
 class Chunk:
-    """One filled buffer on its way to several consumers.
+    """One filled buffer on its way to several consumers: a chunk of a large file
+    (``offset``: its position in the file; ``length``: the bytes filled), or a pack of
+    small files (``engine.pack``: each file's bytes where its ``WholeFiles`` entry says;
+    ``offset`` and ``length`` unused).
 
-    ``sequence`` numbers chunks of a job from 0 (chunks carry sequential ids);
-    ``offset`` is the position in the file. The reader sets the number of consumers
-    before it hands the chunk out; each consumer calls ``release()`` exactly once; the last
-    one returns the buffer to the pool. Thread-safe.
+    ``sequence`` numbers the acquisitions of the pool from 0. The reader sets the number of
+    consumers before it hands the chunk out (``hand_out``; a pack's, as it goes:
+    ``retain``); each consumer calls ``release()`` exactly once; the last one returns the
+    buffer to the pool. A view of the buffer (``data``, ``writable`` and slices of them)
+    is its holder's only until its ``release()``. Thread-safe.
     """
 
     __slots__ = ("_buffer", "_lock", "_pending", "_pool", "length", "offset", "sequence")
@@ -98,8 +102,48 @@ class ChunkPool:
     def give_back(self, chunk: Chunk) -> None:
         self._free.put(chunk)
 
-    def close(self) -> None:
-        """Free the memory. Call only after every consumer has stopped."""
-        for buffer in self._buffers:
-            buffer.close()
+    def close(self) -> str | None:
+        """Free the memory. Call only after every consumer has stopped. Never raises.
+
+        Returns None when every buffer came back once and nothing views it any more; else
+        what was wrong, in words, for the job's warnings: a buffer that did not come back (a
+        consumer that kept it, or released it too few times), one that came back twice (too
+        many releases: it may have been refilled while a consumer still had it), one still
+        viewed (a consumer that kept a view of it past its release). Each is a bug. A buffer
+        that did not come back, or is still viewed, is not freed here but left to its last
+        view (the garbage collector): no view outlives the memory it shows, and the job ends
+        with its results instead of a ``BufferError``."""
+        back: dict[int, Chunk] = {}
+        returns = 0
+        while True:
+            try:
+                chunk = self._free.get_nowait()
+            except queue.Empty:
+                break
+            returns += 1
+            back[id(chunk)] = chunk
+        viewed = 0
+        for chunk in back.values():
+            try:
+                chunk._buffer.close()
+            except BufferError:  # a view of it is still alive: freed with that view
+                viewed += 1
+        count = len(self._buffers)
         self._buffers = []
+        problems = []
+        if missing := count - len(back):
+            problems.append(f"{missing} did not come back")
+        if twice := returns - len(back):
+            problems.append(
+                f"{twice} came back twice (a file read into it may have been written with "
+                "another file's bytes: read-backs catch that, a transfer-checked copy was not "
+                "read back)"
+            )
+        if viewed:
+            problems.append(f"{viewed} still in use")
+        if not problems:
+            return None
+        return (
+            f"the copy engine's buffer accounting is off, a bug to report: of its {count} "
+            f"buffers of {self.chunk_size // 1024} KiB, {', '.join(problems)}"
+        )

@@ -47,6 +47,7 @@ from offload.events import (
     JobFinished,
     JobStarted,
     NullSink,
+    WarningIssued,
     wanted,
 )
 from offload.hashing.registry import ALGORITHMS, fastest
@@ -66,7 +67,8 @@ from offload.results import (
 # selected only slow ones (bytes that match under XXH3-128 match under every hash).
 _FAST_VERIFY_ALGORITHM = "xxh128"
 # Files smaller than SMALL_CHUNK_SIZE are read into buffers of that size, SMALL_CHUNKS of
-# them (48 MiB): a card of small files keeps up to 48 files in flight.
+# them (48 MiB), packed (``engine.pack``): a card of small files keeps up to 48 packs, each
+# up to ``PACK_FILES`` files, in flight.
 SMALL_CHUNK_SIZE = 1024 * 1024
 SMALL_CHUNKS = 48
 # Descriptors kept free for everything but the batches' partials and the reader's prefetch
@@ -431,8 +433,13 @@ class CopyJob:
         for thread in threads:
             thread.start()
         self._join(threads)
-        pool.close()
-        small_pool.close()
+        # Every thread stopped: each buffer is back. One that is not is a bug, named as the
+        # job's warning (the words say what it puts in doubt), never a crash: the job's
+        # results are the report's to write.
+        for pool_warning in (pool.close(), small_pool.close()):
+            if pool_warning is not None:
+                report.warnings.append(pool_warning)
+                self.sink.emit(WarningIssued(pool_warning))
         report.elapsed_s = time.monotonic() - started
         report.finished_at = time.time()
         report.cancelled = self.cancel.cancelled

@@ -13,7 +13,8 @@ Reader thread only. The contract:
   (its bytes stay unused in the buffer), so one file's error stays that file's.
 * ``due`` says whether the pack must be sent before a file of that size for those writers
   is read (no room, ``PACK_FILES`` files, older than ``PACK_AGE_S``, or other writers);
-  ``send`` first, then ``start`` with a fresh chunk.
+  ``send`` first, then ``start`` with a fresh chunk. It is asked before each read, never
+  during one: a read that stalls holds the pack until it returns.
 * ``send`` publishes the verdicts of the files it holds (transfer mode; in full mode the
   source verifier publishes them after the re-read) and puts one ``WholeFiles`` on each
   writer's queue; ``discard`` (the job stopped) sends nothing: those files reach no writer
@@ -39,8 +40,12 @@ if TYPE_CHECKING:
 #: far it may lag the reader within one buffer; measured on 2,000 × 1 KB (docs/performance.md,
 #: fourteenth pass).
 PACK_FILES = 64
-#: A pack older than this is sent before the next file is read: files read slowly (a slow
-#: card) still reach the writers without waiting for a full pack.
+#: A pack older than this is sent before the next file is read into it, so files read
+#: slowly (a slow card) reach the writers without waiting for a full pack. The age is
+#: looked at between reads only: a read stalled on the card (seconds on a failing one)
+#: holds the pack, and the files already in it, until it returns. Sending it during the
+#: stall would need a second thread on the pack's state (a watchdog a review tried: +6 % of
+#: the reader's instructions and a lock) for files the stalled card holds back anyway.
 PACK_AGE_S = 0.02
 
 

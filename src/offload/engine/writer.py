@@ -5,11 +5,12 @@ joins the destination's committer thread (``engine.committer``). The reader talk
 writer through ``put()`` only, which never blocks: the queue is a ``queue.SimpleQueue``
 (C code, no Python lock or condition a message: ``queue.Queue``'s ``put`` and ``get`` were a
 tenth of the engine's time holding the interpreter lock on a card of small files). What it
-can hold is bounded by the chunk pools all the same: every message that carries data holds
-a pooled chunk, which the reader must acquire first, so the reader blocks there when a
-writer falls behind; the messages without a chunk (a large file's start and end, an empty
-file, the last one) are a few dozen bytes each, one or two a file. The writer always drains
-it, even after its destination is lost.
+can hold is bounded by the chunk pools all the same: every message that carries data (a
+large file's chunk, or a pack of up to 64 small files, empty ones included) holds a pooled
+chunk, which the reader must acquire first, so the reader blocks there when a writer falls
+behind; the messages without a chunk (a large file's start and end, the last one) are a few
+dozen bytes each, two a large file. The writer always drains it, even after its destination
+is lost.
 The writer owns the file being written (``_current``) and the batch being filled
 (``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
 belongs to it from then on (a batch closes at ``batch_bytes`` or ``batch_files``: big files
