@@ -350,7 +350,7 @@ def run_cascade(
             damaged: list[tuple[str, int, str]] = []
             while pending and not cancel.cancelled:
                 fed, references, failures, used = _cascade_tasks(
-                    plan, pending, by_path, slow, feeders, tried
+                    plan, pending, by_path, slow, feeders, tried, damaged
                 )
                 _record_failures(report, failures, sink)
                 if not fed:
@@ -544,6 +544,7 @@ def _cascade_tasks(
     slow: list[int],
     feeders: list[int],
     tried: Mapping[str, int],
+    damaged: list[tuple[str, int, str]],
 ) -> tuple[
     list[FileTask],
     dict[str, dict[str, str]],
@@ -553,7 +554,9 @@ def _cascade_tasks(
     """The cascade's tasks (source: a fast copy; reference: the card's digests), the card's
     digests by path, the slow targets that cannot be fed: (path, index, target, why), and
     per path fed (which candidate fed it, how many there are, its destination). *tried*:
-    per path, how many candidates earlier attempts used up."""
+    per path, how many candidates earlier attempts used up. A fast copy found gone or of
+    another size than the card's file is added to *damaged* (``_fail_damaged``: no longer
+    reported verified)."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
     failures: list[tuple[str, int, str, str]] = []
@@ -585,18 +588,29 @@ def _cascade_tasks(
             digests = dict(file.inflight_digests) or dict(chosen.recorded_digests or chosen.digests)
             reference = {name: digests[name] for name in algorithms if name in digests}
             copy_path = Path(chosen.final_path)
+            found = ""  # what the verified copy was found to be, if no longer that
             try:
                 st = os.stat(copy_path)
             except OSError as exc:
                 st = None
-                why = (
-                    f"not cascaded: the verified copy {copy_path} cannot be read "
-                    f"({exc.strerror or exc})"
-                )
+                reason = exc.strerror or str(exc)
+                found = f"unreadable ({reason})"
+                why = f"not cascaded: the verified copy {copy_path} cannot be read ({reason})"
             if st is not None and st.st_size != task.source.size_bytes:
+                found = f"{st.st_size} bytes long, the card's file {task.source.size_bytes}"
                 why = (
                     f"not cascaded: the copy {copy_path} has {st.st_size} bytes, the card's "
                     f"file {task.source.size_bytes}; it changed since it was verified"
+                )
+            if found:  # the verified copy is gone or changed: it no longer stands
+                damaged.append(
+                    (
+                        relative,
+                        chosen.destination_index,
+                        f"{relative}: the copy {copy_path} was verified, then found {found} "
+                        "when the cascade came to read it; re-run with the card to copy it "
+                        "again (with --reverify where it is still there)",
+                    )
                 )
             elif st is not None and not reference:
                 why = f"not cascaded: no digest of the card's file is known to check {copy_path}"
@@ -717,8 +731,9 @@ def _explain(
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
     a failure of that file on the slow destinations (named), never a card error. Returns
-    the files to feed again from another fast copy (one is left), and the fast copies found
-    damaged: (path, destination index, why)."""
+    the files to feed again from another fast copy (one is left), and the fast copies that
+    no longer stand as verified: found damaged, or that failed their read (a read error, a
+    change while read: the drive may be failing), each (path, destination index, why)."""
     retry: set[str] = set()
     damaged: list[tuple[str, int, str]] = []
     sources = {t.source.relative_path: t.source.path for t in tasks}
@@ -760,6 +775,17 @@ def _explain(
             )
         else:
             why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
+            # Verified when the card was read, unreadable now: the report must not go on
+            # calling it verified, nor the card's release count it (report/release.py).
+            damaged.append(
+                (
+                    file.relative_path,
+                    used.get(file.relative_path, (0, 1, -1))[2],
+                    f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
+                    f"read for the cascade ({file.source_error}); check that drive (offload "
+                    "verify) and re-run with the card and --reverify to replace it",
+                )
+            )
         position, count, _index = used.get(file.relative_path, (0, 1, -1))
         if position + 1 < count:
             retry.add(file.relative_path)
@@ -781,8 +807,11 @@ def _explain(
 def _fail_damaged(
     report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
 ) -> None:
-    """A fast copy found damaged by the cascade's re-read is no longer reported verified;
-    a FileFailed on *sink* says so (the progress counts it failed there, no longer done)."""
+    """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
+    longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
+    there, no longer done). The card's release stays a fact of the past (``card_released_at``);
+    the reports' last words are then about the copy that failed (``cascade_words``,
+    ``report/release.py``: the card is kept)."""
     by_path = {f.relative_path: f for f in report.job.files}
     for relative, index, why in damaged:
         result = by_path[relative].destination(index) if relative in by_path else None

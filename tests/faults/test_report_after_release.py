@@ -12,6 +12,7 @@ the kill, the real CLI as a subprocess."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Callable
@@ -163,3 +164,64 @@ def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
     assert [(r["index"], r["errno"], r["copies_in_doubt"]) for r in data["reports_refused"]] == [
         (1, "EEXIST", False)
     ], data["reports_refused"]
+
+
+@pytest.mark.parametrize("fault", ["read-error", "cut-short"])
+def test_a_fast_copy_that_fails_its_read_after_the_release_keeps_the_card(
+    fault: str,
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """After ``CARD RELEASED`` the cascade reads a fast copy (a FaultyFS drive) to feed the
+    slow destination, and one file's read fails there (EIO: the drive failing), or that copy
+    was cut short since it was verified (found so before it is read): the file is fed from
+    the other fast copy (an ext4 drive), so the slow destination is complete. The
+    copy that could not be read is no longer reported verified, the card is kept, and the
+    cascade's sentence says the release no longer holds (terminal, JSON, HTML). Failed
+    before: that copy "verified", every destination "ok", "The card may be formatted"."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(3):
+        (card / f"a{index}.mov").write_bytes(os.urandom(1_000_000 + index))
+    failing = faulty_fs()
+    fast = ext4_loop(32 << 20).path
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")  # the cascade waits for the fault
+    reports = tmp_path / "reports"
+    rule = ""
+
+    def fail_a_read_of_the_fast_copy() -> None:
+        nonlocal rule
+        if fault == "read-error":
+            rule = failing.fail("read", errno.EIO, path="C9/a1.mov")
+        else:
+            os.truncate(failing.mountpoint / "C9" / "a1.mov", 1000)
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow.mountpoint), str(card),
+        str(failing.mountpoint), str(fast), at_release=fail_a_read_of_the_fast_copy,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert fault != "read-error" or failing.fired(rule) >= 1, rest
+    data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
+    copies = {f["path"]: {d["index"]: d for d in f["destinations"]} for f in data["files"]}
+    assert copies["a1.mov"][2]["status"] == "verified", "fed from the other fast copy"
+    assert copies["a1.mov"][0]["status"] == "failed", copies["a1.mov"]
+    error = copies["a1.mov"][0]["error"]
+    if fault == "read-error":
+        assert "failed its read for the cascade" in error and "Input/output error" in error
+    else:
+        assert "found 1000 bytes long, the card's file 1000001" in error, error
+    assert {d["status"] for f in ("a0.mov", "a2.mov") for d in copies[f].values()} == {"verified"}
+    release = data["card_release"]
+    assert not release["may_format"], release["text"]
+    assert release["text"] == "Do not format the card: a copy failed: a1.mov.", release["text"]
+    assert code == 1, rest
+    flat = " ".join(rest.split())
+    assert "since then a copy there failed when the cascade read it again" in flat, rest
+    assert release["text"] in flat, rest
+    html = sorted(reports.glob("C9_*.html"))
+    assert html and "since then a copy there failed" in html[0].read_text(), html

@@ -29,6 +29,9 @@ class CascadeFacts(NamedTuple):
     cancelled: bool  # the run was cancelled (after the card's pass, if it ended)
     fed: bool  # the cascade wrote a copy on a slow destination (from a fast copy)
     slow_failed: bool  # a copy failed on a slow destination
+    # A copy failed on a fast destination: after a release, one the cascade found damaged or
+    # could not read again (``cascade._fail_damaged``): the release no longer holds.
+    fast_failed: bool = False
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -68,6 +71,17 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 "with the card, to resume it."
             )
         return f"{kept}; {then}."
+    if facts.fast_failed:
+        # Released on what the fast copies were then; one of them failed since, when the
+        # cascade read it: said here, where "released" would otherwise be the last word.
+        since = (
+            f"The card was released at {when} (the fast destinations were then complete), "
+            "but since then a copy there failed when the cascade read it again (listed "
+            "below): keep the card, and re-run with it and --reverify to replace that copy"
+        )
+        if facts.cancelled:
+            return f"{since}; the cascade to {slow} was cancelled."
+        return f"{since}; {then}."
     if facts.cancelled:
         return (
             f"The card was released at {when} (the fast destinations were complete); the "

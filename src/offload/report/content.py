@@ -701,11 +701,12 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool) -> str:
+def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_failed: bool) -> str:
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
     report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, one failed
-    there. A report written before ``card_pass_ended_at`` existed set ``card_released_at``
-    whenever the pass ended: read so (it cannot tell a card kept after a transfer check)."""
+    there; *fast_failed*, one failed on a fast destination. A report written before
+    ``card_pass_ended_at`` existed set ``card_released_at`` whenever the pass ended: read so
+    (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
     numbers = [str(int(i) + 1) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
@@ -719,6 +720,7 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool) -> str:
             cancelled=bool(data.get("cancelled")),
             fed=fed,
             slow_failed=slow_failed,
+            fast_failed=fast_failed,
         )
     )
 
@@ -783,7 +785,7 @@ def build_view(
     # (``FileEntryView``), and three passes were ~0.3 s at 50,000 files.
     cascaded: dict[str, Any] = data.get("cascade") or {}
     slow = set(cascaded.get("destinations") or [])
-    slow_fed = slow_failed = False
+    slow_fed = slow_failed = fast_failed = False
     failed_lines = []
     statuses: Counter[str] = Counter()
     cached = 0
@@ -798,6 +800,8 @@ def build_view(
                     f"{entry['path']} on destination {label}: FAILED: "
                     f"{dest.get('error') or 'no reason recorded'}"
                 )
+            if slow and dest.get("index") not in slow:
+                fast_failed = fast_failed or status == "failed"
             if slow and dest.get("index") in slow:
                 slow_failed = slow_failed or status == "failed"
                 # Fed: a copy the cascade wrote there (from a fast copy).
@@ -845,7 +849,8 @@ def build_view(
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
-        warnings.append(f"Cascading copy: {_cascade_text(data, slow_fed, slow_failed)}")
+        cascade = _cascade_text(data, slow_fed, slow_failed, fast_failed)
+        warnings.append(f"Cascading copy: {cascade}")
     warnings.extend(str(note) for note in data.get("notes") or [])
     for index, clip in enumerate(clips):
         damaged = media.get(index)

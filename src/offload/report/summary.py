@@ -535,6 +535,11 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
+    fast_failed = any(
+        d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
+        for f in report.job.files
+        for d in f.destinations
+    )
     ended = report.card_pass_ended_at
     return cascade_sentence(
         CascadeFacts(
@@ -546,6 +551,7 @@ def _cascade_line(report: OffloadReport) -> str:
             cancelled=report.job.cancelled,
             fed=fed,
             slow_failed=slow_failed,
+            fast_failed=fast_failed,
         )
     )
 
