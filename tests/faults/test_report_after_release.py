@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount
-from support.offload_cli import copy_acting_at_release
+from support.offload_cli import CLI, copy_acting_at_release
 
 pytestmark = pytest.mark.fault
 
@@ -225,3 +226,55 @@ def test_a_fast_copy_that_fails_its_read_after_the_release_keeps_the_card(
     assert release["text"] in flat, rest
     html = sorted(reports.glob("C9_*.html"))
     assert html and "since then a copy there failed" in html[0].read_text(), html
+
+
+def test_a_report_rewrite_refused_in_doubt_is_counted_by_the_card_release(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The ext4 drive (the only destination that counts) takes its report; the second
+    destination refuses its own (EACCES: in the way), so the first one's is written again to
+    say so, and that rewrite fails: the ext4 drive reported a filesystem error meanwhile
+    (EROFS, a journal abort: its disk may have failed since its copies were read back). The
+    card release is made again with that refusal: the card is kept, on the terminal and in
+    the local report. Failed before: the release made before the rewrite, "The card may be
+    formatted", counting that drive, and no word of its refusal in the local report."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(2):
+        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    fast = ext4_loop(32 << 20, mkfs_args=("-e", "remount-ro"))
+    assert fast.source
+    trigger = Path(f"/sys/fs/ext4/{os.path.basename(os.path.realpath(fast.source))}")
+    trigger /= "trigger_fs_error"
+    if not trigger.exists():
+        pytest.skip(f"{trigger}: this kernel cannot be told to report an ext4 error")
+    other = faulty_fs()
+    stalled = other.stall("mkdir", path="C9/.offload/reports", then_errno=errno.EACCES)
+    reports = tmp_path / "reports"
+    command = [*CLI, "copy", "--report-dir", str(reports), str(card), str(fast.path)]
+    command.append(str(other.mountpoint))
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ) as process:
+        other.wait_stalled(stalled, timeout_s=60)  # the ext4 drive's report is written
+        assert sorted((fast.path / "C9" / ".offload" / "reports").glob("C9_*.json"))
+        trigger.write_text("offload-ai test: simulated corruption\n")
+        other.release(stalled)
+        assert process.stderr is not None
+        rest = process.stderr.read()
+        code = process.wait(timeout=120)
+    assert code == 1, rest
+    data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
+    refusals = [(r["index"], r["errno"], r["copies_in_doubt"]) for r in data["reports_refused"]]
+    assert refusals == [(1, "EACCES", False), (0, "EROFS", True)], data["reports_refused"]
+    release = data["card_release"]
+    assert not release["may_format"], release["text"]
+    assert "destination 1 refused its report (EROFS)" in release["text"], release["text"]
+    assert " ".join(release["text"].split()) in " ".join(rest.split()), rest

@@ -657,7 +657,7 @@ def write_reports(
     # The HTML and PDF reports are made from *data* (as it stands now, but for the exit code
     # set below): by the report worker, if there is one, from now on.
     documents = PendingDocuments(data, worker=worker)
-    json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
+    json_file = _json_file(data)
     table = StreamedFile(lambda _code: csv_chunks(report))
 
     # Which destination each report folder is.
@@ -691,42 +691,49 @@ def write_reports(
                     exc,
                 )
             )
-    if refused:
-        # A destination refused its report: recorded on the report (exit 1, that
-        # destination failed), and the reports already written say so too, with the final
-        # exit code (our own files, just written: replacing them loses nothing). The data
-        # is made again (the card release reads the errors), into a new StreamedFile: the
-        # first one would copy the bytes it first wrote.
+    # A destination refused its report: recorded on the report (exit 1, that destination
+    # failed), and the reports already written say so too, with the final exit code (our own
+    # files, just written: replacing them loses nothing). The data is made again (the card
+    # release reads the refusals), into a new StreamedFile: the first one would copy the bytes
+    # it first wrote. A rewrite refused in its turn (the drive failing since its first report:
+    # EIO, EROFS) is one more refusal, and the data is made again for the others: no report,
+    # and no card release said on the terminal, counts a destination whose last write failed.
+    # Each round leaves out a folder more, so this ends.
+    rewrite, remote_rewrite = list(written), list(stored)
+    while refused:
         for index, message, error in refused:
             _refused(report, index, message, error, result)
+        refused = []
         result.exit_code = report.exit_code
         json_file.release()
         data = report_data(report, exit_code=result.exit_code)
         result.card_release = data["card_release"]
         result.destinations = data["destinations"]
         documents.restate(data)  # the worker's documents were made from the first data
-        json_file = StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
-        for path in written:
+        json_file = _json_file(data)
+        for path in list(rewrite):
             try:
                 json_file.write(path, result.exit_code, replace=True)
             except OSError as exc:
-                _refused(
-                    report,
-                    local_index.get(path.parent),
-                    f"cannot write the report {path}: {describe_os_error(exc)}",
-                    exc,
-                    result,
+                rewrite.remove(path)
+                refused.append(
+                    (
+                        local_index.get(path.parent),
+                        f"cannot write the report {path}: {describe_os_error(exc)}",
+                        exc,
+                    )
                 )
-        for remote_folder, name, shown in stored:
+        for remote_folder, name, shown in list(remote_rewrite):
             try:
                 remote_folder.put(f"{name}.json", json_file.content(result.exit_code), replace=True)
             except OSError as exc:
-                _refused(
-                    report,
-                    remote_index.get(id(remote_folder)),
-                    f"cannot write the report {shown}: {describe_os_error(exc)}",
-                    exc,
-                    result,
+                remote_rewrite.remove((remote_folder, name, shown))
+                refused.append(
+                    (
+                        remote_index.get(id(remote_folder)),
+                        f"cannot write the report {shown}: {describe_os_error(exc)}",
+                        exc,
+                    )
                 )
     result.paths = [str(p) for p in written]
     if local_dir is not None:
@@ -758,6 +765,11 @@ def write_reports(
     if worker is None:
         result.finish_documents()
     return result
+
+
+def _json_file(data: dict[str, Any]) -> StreamedFile:
+    """The JSON report of *data*, for whichever exit code it is written with."""
+    return StreamedFile(lambda code: json_chunks({**data, "exit_code": code}))
 
 
 def _refused(
