@@ -8,6 +8,7 @@ left the key empty."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from offload.engine.cancel import CancelToken
 from offload.events import PhaseChanged
 from offload.options import CopyOptions
 from offload.results import CopyAction, DestinationStatus
-from s3.conftest import admin, corrupt_in_place
+from s3.conftest import admin, corrupt_in_place, destination
 from s3.test_s3_cli import CARD, keys, make_card
 
 CLIP = "CLIPS/A001C001.mov"  # 7 MiB + 3: a multipart upload with these settings
@@ -227,3 +228,40 @@ def test_old_staging_objects_are_deleted(s3_server, bucket) -> None:  # type: ig
         assert staging_keys(s3_server.url, bucket) == []
     finally:
         store.close()
+
+
+def test_two_runs_replacing_one_small_object_stage_it_apart(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """Two runs (two destinations of one URL: a card ``--into`` it and a nested card's run,
+    as in ``test_s3_nested_staging``) replace one small object (one PutObject each) at once:
+    each replacement is staged under a key of its own, so each is copied over the final key
+    whole, in turn. Before, a single PUT took the shared ``staging/<hash of the final key>``
+    (only a multipart upload checked for a live run's): the second PUT replaced the first
+    run's staged object, whose copy then failed ("changed before it was copied"), or, the
+    same bytes (the same ETag), copied the other run's object and deleted it under it."""
+    key = "cards/day2/clip.mov"
+    admin(s3_server.url).put_object(Bucket=bucket, Key=key, Body=b"old")
+    first, second = os.urandom(200_000), os.urandom(200_000)
+    runs = [destination(s3_server.url, bucket) for _ in range(2)]
+    try:
+        uploads = [
+            dest.open_upload(key, len(data), replace=True, staged=True)
+            for dest, data in zip(runs, (first, second), strict=True)
+        ]
+        assert not any(u.multipart for u in uploads)
+        assert uploads[0].key != uploads[1].key, "one staging key for two replacements"
+        for upload, data in zip(uploads, (first, second), strict=True):
+            upload.write(memoryview(data))
+            upload.complete()
+        for dest, upload in zip(runs, uploads, strict=True):
+            dest.promote(upload)
+            assert stored_key(s3_server.url, bucket, key) == (first if dest is runs[0] else second)
+    finally:
+        for dest in runs:
+            dest.close()
+    assert staging_keys(s3_server.url, bucket) == []
+
+
+def stored_key(endpoint: str, bucket: str, key: str) -> bytes:
+    return bytes(admin(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -592,9 +592,9 @@ class S3Destination:
         module docstring), with None if the source failed (a PutObject not yet sent is then
         not sent); with *digests* it only gates the PutObject; ignored with *staged*
         (``promote`` stores them).
-        *staged*: upload to ``staging_key(key)`` instead, to be verified there and copied
-        to *key* by ``promote`` (the replacement of an object: the object stays until its
-        replacement is proven). Raises OSError."""
+        *staged*: upload to ``staging_key(key)`` instead (one PutObject: a staging key of
+        its own), to be verified there and copied to *key* by ``promote`` (the replacement
+        of an object: the object stays until its replacement is proven). Raises OSError."""
         metadata = {MARKER_KEY: _RUN_TOKEN, **digest_metadata(digests)}
         if staged:
             upload = S3Upload(
@@ -605,6 +605,12 @@ class S3Destination:
                 replace=True,  # the staging key is ours: a leftover of a killed run goes
                 final_key=key,
             )
+            if not upload.multipart:
+                # One PutObject, never resumed: a staging key of its own. The shared one is
+                # for a multipart upload to resume (``start`` checks it is no live run's);
+                # two runs replacing one object at once each PUT over the other's staged
+                # object there, and copied the other's bytes over the final key as its own.
+                upload.key = self.staging_key_named(f"{_key_hash(key)}.{secrets.token_hex(8)}")
         else:
             upload = S3Upload(
                 self,
