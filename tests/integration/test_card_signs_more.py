@@ -26,6 +26,16 @@ LAYOUTS = {
     "braw": ("A001_08151234_C001.braw", "A001_08151234_C001.braw (Blackmagic RAW"),
     "blackmagic-prores": ("A001_08151234_C001.mov", "A001_08151234_C001.mov (Blackmagic ProRes"),
     "sound-devices": ("SOUNDDEV/SETTINGS.SML", "SOUNDDEV/ (Sound Devices recorder)"),
+    # The earlier cameras (Cinema Camera, Production Camera 4K): DNxHD or ProRes QuickTime,
+    # or a CinemaDNG clip folder, named [camera ID]_[reel]_[date]_[hhmm]_C[clip].
+    "blackmagic-dnxhd": (
+        "BMC01_1_2012-08-08_1631_C0002.mov",
+        "BMC01_1_2012-08-08_1631_C0002.mov (Blackmagic QuickTime clip, ProRes or DNxHD",
+    ),
+    "blackmagic-cinemadng": (
+        "BMC01_1_2012-08-08_1631_C0003/BMC01_1_2012-08-08_1631_C0003_000000.dng",
+        "BMC01_1_2012-08-08_1631_C0003/ (Blackmagic CinemaDNG clip",
+    ),
 }
 
 
@@ -53,7 +63,10 @@ def test_a_sound_devices_card_given_as_destination_is_refused(tmp_path: Path) ->
     assert sorted(str(p) for p in other.rglob("*")) == before
 
 
-@pytest.mark.parametrize("kind", ["arri", "arri-ari", "braw", "blackmagic-prores"])
+@pytest.mark.parametrize(
+    "kind",
+    ["arri", "arri-ari", "braw", "blackmagic-prores", "blackmagic-dnxhd", "blackmagic-cinemadng"],
+)
 def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
     tmp_path: Path, kind: str, exfat_loop: Callable[..., Mount]
 ) -> None:
@@ -100,6 +113,7 @@ def test_copies_of_such_cards_in_a_drive_folder_are_no_sign(tmp_path: Path) -> N
     write(raid / LAYOUTS["blackmagic-prores"][0], b"another tool's copy")
     write(raid / "B001R1AB" / "notes.txt", b"a folder named like a reel")
     write(raid / "interview_final.braw", b"an edit's export")
+    write(raid / LAYOUTS["blackmagic-dnxhd"][0], b"another tool's copy")
     write(raid / "A001C001_230101_R1AB.mov", b"a Canon-named .mov")
     result = run("copy", card(tmp_path), raid, "--report-dir", tmp_path / "r")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -61,6 +61,13 @@ _ARRI_REEL = re.compile(r"[A-Z][0-9]{3}R[0-9A-Z]{3,4}", re.IGNORECASE)
 # A001C001_..., Sony C0001, Panasonic, GoPro, Atomos), and are in folders, not at the root.
 _BLACKMAGIC_CLIP = re.compile(r"[A-Z][0-9]{3}_[0-9]{8}_C[0-9]{3}\.(braw|mov)", re.IGNORECASE)
 _BLACKMAGIC_CODEC = {"braw": "Blackmagic RAW", "mov": "Blackmagic ProRes"}
+# The earlier Blackmagic cameras (Cinema Camera, Production Camera 4K, the first Pocket)
+# name a clip [camera ID]_[reel]_[date]_[hhmm]_C[clip] (BMC01_1_2012-08-08_1631_C0002): a
+# QuickTime movie (ProRes or DNxHD: those cameras record DNx in QuickTime, not MXF) or a
+# CinemaDNG clip, a folder of that name holding the frames (.dng), at the card's root.
+_BLACKMAGIC_2012 = re.compile(
+    r"[A-Z0-9]+_[0-9]+_[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{4}_C[0-9]{4}", re.IGNORECASE
+)
 
 # The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
 # block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT
@@ -102,7 +109,8 @@ def camera_card_sign(folder: Path, *, history: bool = True) -> str | None:
 
 def volume_root_sign(root: Path) -> str | None:
     """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
-    ARRI reel folder, a Blackmagic clip (``.braw`` or ProRes ``.mov``, the camera's names).
+    ARRI reel folder, a Blackmagic clip (``.braw`` or ProRes ``.mov``, the camera's names;
+    the earlier cameras' QuickTime, ProRes or DNxHD, or CinemaDNG clip folder).
     Another tool's copy of such a card on a drive has the same layout in a folder
     (``RAID/A001R1AB/A001C001_...``), which an offload of that card into the drive is meant
     to find and adopt: a folder is not judged by them. Never raises."""
@@ -117,7 +125,24 @@ def volume_root_sign(root: Path) -> str | None:
         clip = _BLACKMAGIC_CLIP.fullmatch(name)
         if clip is not None:
             return f"{name} ({_BLACKMAGIC_CODEC[clip.group(1).lower()]} clip at the card's root)"
+        stem, dot, extension = name.rpartition(".") if "." in name else (name, "", "")
+        if not _BLACKMAGIC_2012.fullmatch(stem):
+            continue
+        if dot and extension.lower() == "mov":
+            return f"{name} (Blackmagic QuickTime clip, ProRes or DNxHD, at the card's root)"
+        if not dot and _holds_dng(root / name):
+            return f"{name}/ (Blackmagic CinemaDNG clip at the card's root)"
     return None
+
+
+def _holds_dng(folder: Path) -> bool:
+    """Whether *folder* (not a copy root of ours) holds a CinemaDNG frame (``.dng``)."""
+    if _our_copy_root(folder):
+        return False
+    try:
+        return any(n.lower().endswith(".dng") for n in os.listdir(folder))
+    except OSError:
+        return False
 
 
 def _arri_reel(folder: Path, name: str) -> bool:
