@@ -196,7 +196,17 @@ def test_a_card_history_is_not_left_on_a_destination_without_a_generation_of_our
     code, out = offload("copy", "--quiet", card, raid)
     assert code == 1, out
     assert "nested ASC MHL histories are not supported: N" in out
+    assert "offload each of those folders as a card of its own" in out, out
     assert "the card's ASC MHL history is not left there either" in out
+    # What the refusal says to do: the nested history's folder offloaded as a card of its
+    # own has its history extended on the copy, which the reference tool verifies.
+    (raid / "reels").mkdir()
+    code, out = offload("copy", "--quiet", card / "N", raid / "reels")
+    assert code == 0, out
+    before = len(read_history(card / "N").generations)
+    assert len(read_history(raid / "reels" / "N").generations) == before + 1
+    assert judge.verify(raid / "reels" / "N").clean
+    assert judge.verify(raid / "reels" / "N", directory_hashes=True).clean
     copy = raid / "A"
     assert (copy / "g").read_bytes() == b"y\n"
     assert not (copy / "ascmhl").exists()

@@ -657,7 +657,8 @@ def _collect_folders(
         raise UnsupportedTreeError(
             f"nested ASC MHL histories are not supported: {', '.join(refused)} (each holds "
             f"a folder named {ASCMHL_FOLDER}, which ascmhl reads as a history, a chain file "
-            "or not)",
+            "or not); offload each of those folders as a card of its own: its history is "
+            "then extended on the copy",
             path=root,
         )
     return folders
