@@ -28,17 +28,35 @@ from support.offload_cli import CLI, copy_acting_at_release
 pytestmark = pytest.mark.fault
 
 
+def _card(tmpfs_mount: Callable[..., Mount], count: int, size: int) -> Path:
+    """The card ``C9`` on a tmpfs (no disk of its own): *count* clips of about *size* bytes."""
+    card = tmpfs_mount(64 << 20).path / "C9"
+    card.mkdir()
+    for index in range(count):
+        (card / f"a{index}.mov").write_bytes(os.urandom(size + index))
+    return card
+
+
+def _drive_with_an_error_trigger(ext4_loop: Callable[..., Ext4Loop]) -> tuple[Ext4Loop, Path]:
+    """An ext4 drive remounted read-only at its first error, and the kernel's file that makes
+    one (``trigger_fs_error``: a journal abort, as a failing disk's); skipped where the
+    kernel has none."""
+    fast = ext4_loop(32 << 20, mkfs_args=("-e", "remount-ro"))
+    assert fast.source
+    trigger = Path(f"/sys/fs/ext4/{os.path.basename(os.path.realpath(fast.source))}")
+    trigger /= "trigger_fs_error"
+    if not trigger.exists():
+        pytest.skip(f"{trigger}: this kernel cannot be told to report an ext4 error")
+    return fast, trigger
+
+
 def test_a_fast_drive_gone_after_the_release_keeps_the_release_and_says_where_the_report_is(
     tmp_path: Path,
     tmpfs_mount: Callable[..., Mount],
     ext4_loop: Callable[..., Ext4Loop],
     faulty_fs: Callable[..., FaultyFS],
 ) -> None:
-    cards = tmpfs_mount(64 << 20).path
-    card = cards / "C9"
-    card.mkdir()
-    for index in range(3):
-        (card / f"a{index}.mov").write_bytes(os.urandom(1_000_000 + index))
+    card = _card(tmpfs_mount, 3, 1_000_000)
     fast = ext4_loop(32 << 20).path
     gone = faulty_fs()
     slow = faulty_fs()
@@ -86,17 +104,8 @@ def test_the_only_counting_drive_remounted_read_only_after_the_release_keeps_the
     EROFS, which says its disk may have failed since the copies were read back. The card is
     kept, and the JSON says why (``reports_refused``). Failed before: "The card may be
     formatted", ``may_format`` true (every report refusal was exempt, by its text)."""
-    cards = tmpfs_mount(64 << 20).path
-    card = cards / "C9"
-    card.mkdir()
-    for index in range(3):
-        (card / f"a{index}.mov").write_bytes(os.urandom(1_000_000 + index))
-    fast = ext4_loop(32 << 20, mkfs_args=("-e", "remount-ro"))
-    assert fast.source
-    trigger = Path(f"/sys/fs/ext4/{os.path.basename(os.path.realpath(fast.source))}")
-    trigger /= "trigger_fs_error"
-    if not trigger.exists():
-        pytest.skip(f"{trigger}: this kernel cannot be told to report an ext4 error")
+    card = _card(tmpfs_mount, 3, 1_000_000)
+    fast, trigger = _drive_with_an_error_trigger(ext4_loop)
     slow = faulty_fs()
     stalled = slow.stall("write", path="C9/*.mov")
     reports = tmp_path / "reports"
@@ -136,10 +145,7 @@ def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
     copies) keeps no card, and the line names where the report was written. That other
     destination's copy root is a tail of the refusing one's path (``<d>/q/<d>/...``): it was
     taken for a refused one by the folder's text before ("no destination holds it")."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(2):
-        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
+    card = _card(tmpfs_mount, 2, 100_000)
     fast = ext4_loop(32 << 20).path
     nested = fast / "q" / str(fast).lstrip("/")
     nested.mkdir(parents=True)
@@ -182,10 +188,7 @@ def test_a_fast_copy_that_fails_its_read_after_the_release_keeps_the_card(
     copy that could not be read is no longer reported verified, the card is kept, and the
     cascade's sentence says the release no longer holds (terminal, JSON, HTML). Failed
     before: that copy "verified", every destination "ok", "The card may be formatted"."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(3):
-        (card / f"a{index}.mov").write_bytes(os.urandom(1_000_000 + index))
+    card = _card(tmpfs_mount, 3, 1_000_000)
     failing = faulty_fs()
     fast = ext4_loop(32 << 20).path
     slow = faulty_fs()
@@ -241,16 +244,8 @@ def test_a_report_rewrite_refused_in_doubt_is_counted_by_the_card_release(
     card release is made again with that refusal: the card is kept, on the terminal and in
     the local report. Failed before: the release made before the rewrite, "The card may be
     formatted", counting that drive, and no word of its refusal in the local report."""
-    card = tmpfs_mount(64 << 20).path / "C9"
-    card.mkdir()
-    for index in range(2):
-        (card / f"a{index}.mov").write_bytes(os.urandom(100_000 + index))
-    fast = ext4_loop(32 << 20, mkfs_args=("-e", "remount-ro"))
-    assert fast.source
-    trigger = Path(f"/sys/fs/ext4/{os.path.basename(os.path.realpath(fast.source))}")
-    trigger /= "trigger_fs_error"
-    if not trigger.exists():
-        pytest.skip(f"{trigger}: this kernel cannot be told to report an ext4 error")
+    card = _card(tmpfs_mount, 2, 100_000)
+    fast, trigger = _drive_with_an_error_trigger(ext4_loop)
     other = faulty_fs()
     stalled = other.stall("mkdir", path="C9/.offload/reports", then_errno=errno.EACCES)
     reports = tmp_path / "reports"
