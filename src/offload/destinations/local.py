@@ -88,6 +88,11 @@ _SYNCFS_TRUSTED = frozenset(
         0x01021994,  # tmpfs: memory is the medium
     }
 )
+# The same local filesystems have no flush on close (``->flush``): close(2) cannot report a
+# write error there, so a partial's own descriptor can hold its claim until it is published
+# (``LocalPartial.seal``), where elsewhere (NFS, FUSE: each close flushes) it is closed at the
+# seal, its error heard, and a duplicate holds the claim.
+_CLOSE_REPORTS_NOTHING = _SYNCFS_TRUSTED
 # Filesystems without symbolic or hard links.
 _NO_LINKS = frozenset({0x2011BAB0, 0x4D44})  # exfat, vfat
 # FUSE (fuse, fuseblk): the daemon decides what a rename does to the mtime (fusefat: now).
@@ -114,12 +119,29 @@ def probe_features(root: Path) -> Features:
     Features a filesystem may still refuse at run time (O_DIRECT, RENAME_NOREPLACE, hard
     links) are tried and fall back then, as if switched off here.
     """
+    return _probe(root)[0]
+
+
+def _probe(root: Path) -> tuple[Features, int | None]:
+    """``probe_features`` and the filesystem's magic number (None: unknown)."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         magic = filesystem_magic(fd)
         name_max = os.fstatvfs(fd).f_namemax or 255
     finally:
         os.close(fd)
+    return _features(magic, name_max), magic
+
+
+def _magic(root: Path) -> int | None:
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return filesystem_magic(fd)
+    finally:
+        os.close(fd)
+
+
+def _features(magic: int | None, name_max: int) -> Features:
     links = magic not in _NO_LINKS
     return Features(
         durable_batch=HAS_SYNCFS and _SYNCFS_REPORTS_ERRORS and magic in _SYNCFS_TRUSTED,
@@ -158,6 +180,7 @@ class LocalPartial:
         below: CacheBelow = NOTHING_BELOW,
         root_device: int | None = None,
         check_present: Callable[[], None] | None = None,
+        quiet_close: bool = False,
     ) -> None:
         final = os.fspath(final_path)
         folder, name = os.path.split(final)
@@ -177,6 +200,9 @@ class LocalPartial:
         self._below = below  # told when this file is durable (a read-back drops it again)
         self._fd: int | None = None
         self._claim: int | None = None  # holds the claim from ``seal`` on
+        # close(2) reports nothing on this filesystem (``_CLOSE_REPORTS_NOTHING``): the
+        # descriptor written through holds the claim from ``seal`` on, no duplicate.
+        self._quiet_close = quiet_close
         # The destination root's device, and how to ask whether it is still there: ``seal``
         # compares the file's own device with it (``check_present``).
         self._root_device = root_device
@@ -322,6 +348,13 @@ class LocalPartial:
             # (a btrfs subvolume) passes. The fstat is made anyway: no call more a file.
             self._check_present()
         size = info.st_size
+        if self._quiet_close:
+            # Its close cannot report an error here, so the descriptor itself keeps the
+            # claim until the partial is published or removed: no dup and no close now (two
+            # calls a file; docs/performance.md, "The committer: fifteenth pass").
+            self._claim = fd
+            self._fd = None
+            return size
         # The claim is the open file description's: a duplicate keeps it until the partial
         # is published or removed, while close() still reports a deferred write error (NFS,
         # FUSE: each close() flushes).
@@ -377,7 +410,13 @@ class LocalDestination:
         self.root = Path(root)
         self.device = device or str(root)
         self.root_device = os.stat(self.root).st_dev
-        self.features = features if features is not None else probe_features(self.root)
+        if features is None:
+            features, magic = _probe(self.root)
+        else:  # a caller's (the tests switch features off): the filesystem still decides
+            magic = _magic(self.root)
+        self.features = features
+        # Whether a partial's close can report an error here (``LocalPartial.seal``).
+        self._quiet_close = magic in _CLOSE_REPORTS_NOTHING
         # The cache under this filesystem (fuseblk's device, a network share's server).
         self.below = cache_below(self.root)
         self._write_call_size = write_call_size
@@ -429,6 +468,7 @@ class LocalDestination:
             below=self.below,
             root_device=self.root_device,
             check_present=self.check_present,
+            quiet_close=self._quiet_close,
         )
         partial.create(folder_known=folder_known)
         return partial
@@ -521,7 +561,7 @@ class LocalDestination:
         root = os.fspath(self.root)
         # A batch's files share a few folders: each chain is walked once per folder, not per
         # file (walking it per file was a hot spot on cards of many small files).
-        leaves = {os.path.dirname(path) for path in paths}
+        leaves = {_folder_of(path) for path in paths}
         folders = set(leaves)
         with self._durable_lock:
             durable = self._durable_folders
@@ -567,6 +607,15 @@ class LocalDestination:
         """Nothing to keep: a disk's keep-both name is chosen by the committer once the copy
         is verified, just before ``publish``, against the card's names the job hands it
         (``DestinationState.card_names``), not as the partial is opened."""
+
+
+def _folder_of(path: Path | str) -> str:
+    """``os.path.dirname`` of *path*, a plain one's without the Python call (one a file)."""
+    if type(path) is str:
+        folder = path.rpartition(os.sep)[0]
+        if folder and folder[-1] != os.sep:  # else "/x", "a//x": dirname's own rules
+            return folder
+    return os.path.dirname(path)
 
 
 def _strictly_under(folder: str, root: str) -> bool:

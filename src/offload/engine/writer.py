@@ -250,7 +250,7 @@ class DestinationWriter:
                 raise destination_io_error(exc, "create", where, state.device) from exc
             self._known_folders.add(folder)
             self._created_folders.update(map(str, partial.created_dirs))
-            self._current = Pending(ticket, partial, time.monotonic())
+            self._current = Pending(ticket, partial, time.monotonic(), text)
         except OffloadError as error:
             state.fail(ticket, text, error)
 
