@@ -183,11 +183,11 @@ class LocalPartial:
         quiet_close: bool = False,
     ) -> None:
         final = os.fspath(final_path)
-        folder, name = os.path.split(final)
+        folder, name = _split(final)
         self.final_text = final
         self.folder_text = folder
         self.partial_name = partial_name(name)
-        self.partial_text = os.path.join(folder, self.partial_name)
+        self.partial_text = _joined(folder, self.partial_name)
         self._final_path = final_path if isinstance(final_path, Path) else None
         self._partial_path: Path | None = None
         self.bytes_written = 0
@@ -240,7 +240,7 @@ class LocalPartial:
             os.close(fd)
             self.direct = False
             self.partial_name = partial_name(os.path.basename(self.final_text))
-            self.partial_text = os.path.join(self.folder_text, self.partial_name)
+            self.partial_text = _joined(self.folder_text, self.partial_name)
             self._partial_path = None
         raise OSError(
             errno.ENOENT,
@@ -609,13 +609,34 @@ class LocalDestination:
         (``DestinationState.card_names``), not as the partial is opened."""
 
 
+# ``os.path``'s split, dirname and join of a plain path, made with ``str`` methods: a
+# few Python calls (``_get_sep``, ``fspath``, ``rstrip``) less, each a file on the writer and
+# the committer (docs/performance.md, "The committer: fifteenth pass"). Any other path
+# ("/x", "a//x", a Path) goes to ``os.path``, whose rules these match.
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``os.path.split(path)``."""
+    folder, _, name = path.rpartition(os.sep)
+    if folder and folder[-1] != os.sep:
+        return folder, name
+    return os.path.split(path)
+
+
 def _folder_of(path: Path | str) -> str:
-    """``os.path.dirname`` of *path*, a plain one's without the Python call (one a file)."""
+    """``os.path.dirname(path)``."""
     if type(path) is str:
         folder = path.rpartition(os.sep)[0]
-        if folder and folder[-1] != os.sep:  # else "/x", "a//x": dirname's own rules
+        if folder and folder[-1] != os.sep:
             return folder
     return os.path.dirname(path)
+
+
+def _joined(folder: str, name: str) -> str:
+    """``os.path.join(folder, name)`` of a *name* that is not absolute."""
+    if folder and folder[-1] != os.sep and name[:1] != os.sep:
+        return f"{folder}{os.sep}{name}"
+    return os.path.join(folder, name)
 
 
 def _strictly_under(folder: str, root: str) -> bool:
