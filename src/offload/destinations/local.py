@@ -166,15 +166,37 @@ class LocalPartial:
     ``partial_path`` are made as ``Path`` objects only when someone asks (an error message),
     since making them for every file (parsing the text into parts) was the largest share of
     a small file's cost on the writer thread (docs/performance.md, "The small-file card:
-    sixth pass").
+    sixth pass"). Slots, and made with positional arguments by ``open_partial``: one a file
+    ("The committer: fifteenth pass").
     """
 
     bytes_resumed = 0  # a partial file is written whole by every run
 
+    __slots__ = (
+        "_below",
+        "_check_present",
+        "_claim",
+        "_fd",
+        "_final_path",
+        "_partial_path",
+        "_quiet_close",
+        "_root_device",
+        "_want_direct",
+        "_write_call_size",
+        "bytes_written",
+        "created_dirs",
+        "direct",
+        "final_text",
+        "folder_text",
+        "mtime_ns",
+        "partial_name",
+        "partial_text",
+        "published",
+    )
+
     def __init__(
         self,
         final_path: Path | str,
-        *,
         write_call_size: int,
         direct: bool,
         below: CacheBelow = NOTHING_BELOW,
@@ -191,7 +213,7 @@ class LocalPartial:
         self._final_path = final_path if isinstance(final_path, Path) else None
         self._partial_path: Path | None = None
         self.bytes_written = 0
-        self.created_dirs: list[Path] = []
+        self.created_dirs: Sequence[Path] = ()  # none made (a list only when some were)
         self.published = False
         self.mtime_ns: int | None = None  # what set_mtime set, for a publish that undoes it
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
@@ -316,7 +338,9 @@ class LocalPartial:
                 if written % PAGE_SIZE:
                     self._stop_direct()
             else:
-                end = min(position + self._write_call_size, total)
+                end = position + self._write_call_size
+                if end > total:  # (not min(): its call a write on the writer thread)
+                    end = total
                 written = os.write(fd, data[position:end])
             if written <= 0:
                 raise OSError(errno.EIO, "write() wrote nothing", self.partial_text)
@@ -461,14 +485,15 @@ class LocalDestination:
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
+        # By position: keywords to a class are gathered into a dict, one a file.
         partial = LocalPartial(
             final_path,
-            write_call_size=self._write_call_size,
-            direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
-            below=self.below,
-            root_device=self.root_device,
-            check_present=self.check_present,
-            quiet_close=self._quiet_close,
+            self._write_call_size,
+            self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
+            self.below,
+            self.root_device,
+            self.check_present,
+            self._quiet_close,
         )
         partial.create(folder_known=folder_known)
         return partial

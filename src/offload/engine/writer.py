@@ -251,7 +251,8 @@ class DestinationWriter:
                 where = exc.filename or text
                 raise destination_io_error(exc, "create", where, state.device) from exc
             self._known_folders.add(folder)
-            self._created_folders.update(map(str, partial.created_dirs))
+            if partial.created_dirs:
+                self._created_folders.update(map(str, partial.created_dirs))
             self._current = Pending(ticket, partial, time.monotonic(), text)
         except OffloadError as error:
             state.fail(ticket, text, error)
@@ -268,7 +269,8 @@ class DestinationWriter:
             if cancel.cancelled:
                 return
             try:
-                self._fail_own_files_if_lost()
+                if state.lost is not None:  # (asked here: a call a file less)
+                    self._fail_own_files_if_lost()
                 self._on_start(ticket)
                 if end > start:
                     self._write(data[start:end])
@@ -285,7 +287,7 @@ class DestinationWriter:
         current = self._current
         if current is None:
             return  # the file already failed here, or the destination is lost
-        if self._fail_own_files_if_lost():
+        if self.state.lost is not None and self._fail_own_files_if_lost():
             return
         try:
             current.partial.write(data)
