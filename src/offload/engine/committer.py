@@ -420,7 +420,11 @@ class DestinationCommitter:
         partial = pending.partial
         verifying = self._verifying
         try:
-            source_error = ticket.wait_for_verdict(state.cancel)
+            # Published already, mostly (a pack's verdicts go out together): read as
+            # ``VerdictBoard.wait`` reads it, without its two calls a file.
+            source_error = (
+                ticket.source_error if ticket.published else ticket.wait_for_verdict(state.cancel)
+            )
             if state.cancel.cancelled:
                 raise CancelledError("cancelled")
             if source_error is not None:
