@@ -8,7 +8,9 @@ every fallback on Linux):
 * partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
-  partials knows a live one, whatever path it reached the folder by); large files are
+  partials knows a live one, whatever path it reached the folder by; held by the descriptor
+  written through, closed after the rename, where close(2) reports nothing, else by a
+  duplicate made at the seal, whose close heard the error); large files are
   written with O_DIRECT in page-aligned chunks (the tail buffered, in calls of
   ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
   open (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for
