@@ -300,7 +300,7 @@ class Ledger:
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
         """``append`` of the ``verified_entry`` of each record, recorded at *recorded_at*
         (a batch's lines are written and made durable together): each line made at once
-        (``verified_line``), no entry object a file. A subclass that stores its entries
+        (``verified_lines``), no entry object a file. A subclass that stores its entries
         elsewhere (``S3Ledger``) makes them entries and appends those."""
         self._append_lines(verified_lines(records, recorded_at, self.card))
 

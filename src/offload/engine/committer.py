@@ -49,6 +49,7 @@ Verified = list[tuple[Pending, DestinationFileResult]]
 # pass").
 _FAILED = DestinationStatus.FAILED
 _NOT_READ = CacheBypass.NOT_READ
+# Makes a ledger record (a named tuple) without its Python ``__new__``.
 _new_tuple = tuple.__new__
 
 
@@ -571,7 +572,6 @@ def _ledger_records(done: Verified, proven: str) -> list[VerifiedCopy]:
         ticket = pending.ticket
         source = ticket.task.source  # (its relative path without the ticket's property)
         records.append(
-            # ``tuple.__new__`` makes the named tuple without its Python ``__new__``.
             _new_tuple(
                 VerifiedCopy,
                 (
