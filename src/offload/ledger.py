@@ -300,13 +300,12 @@ class Ledger:
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
         """``append`` of the ``verified_entry`` of each record, recorded at *recorded_at*
         (a batch's lines are written and made durable together): each line made at once
-        (``verified_line``), no entry object a file. A subclass that stores its entries
+        (``verified_lines``), no entry object a file. A subclass that stores its entries
         elsewhere (``S3Ledger``) makes them entries and appends those."""
-        card = self.card
-        self._append_lines(verified_line(r, recorded_at, card) for r in records)
+        self._append_lines(verified_lines(records, recorded_at, self.card))
 
     def _append_lines(self, lines: Iterable[str]) -> None:
-        """``append`` of lines already made (``entry_line``, ``verified_line``: one JSON
+        """``append`` of lines already made (``entry_line``, ``verified_lines``: one JSON
         object each, without its newline), durably, into this file."""
         text = "".join([line + "\n" for line in lines])
         if not text:
@@ -638,46 +637,79 @@ def _take_back(fd: int, size: int) -> None:
 
 def verified_line(record: VerifiedCopy, recorded_at: float, card: str = "") -> str:
     """``entry_line`` of *record*'s ``verified_entry`` (recorded at *recorded_at* from the
-    card *card*), byte for byte, without making the entry: the committer writes one a file
-    it verified, and the frozen entry (its fields set one by one, its digests copied) and
-    the line made
-    from it were ~7 µs a file, the entry alone half of it (docs/performance.md, "The
-    50,000-file card: tenth pass"). Values of other types go through the entry."""
-    (
-        relative_path,
-        size_bytes,
-        mtime_ns,
-        digests,
-        partial_name,
-        final_name,
-        verify,
-        cache_bypass,
-    ) = record
-    if (
-        type(size_bytes) is not int
-        or type(mtime_ns) is not int
-        or type(recorded_at) is not float
-        or not math.isfinite(recorded_at)
-    ):
-        return entry_line(record.entry(recorded_at, card))
+    card *card*), byte for byte, without making the entry (``verified_lines`` of one)."""
+    return verified_lines((record,), recorded_at, card)[0]
+
+
+def verified_lines(
+    records: Iterable[VerifiedCopy], recorded_at: float, card: str = ""
+) -> list[str]:
+    """``entry_line`` of each record's ``verified_entry`` (recorded at *recorded_at* from the
+    card *card*), byte for byte, without making the entries: the committer writes one a file
+    it verified, and the frozen entry (its fields set one by one, its digests copied) and the
+    line made from it were ~7 µs a file, the entry alone half of it (docs/performance.md,
+    "The 50,000-file card: tenth pass"). What a batch's lines share is written once: the
+    time (a float's ``repr``, ~7,000 instructions), the card, and the text after the names
+    for each mode and cache bypass ("The committer: fifteenth pass"). Values of other types
+    go through the entry."""
+    if type(recorded_at) is not float or not math.isfinite(recorded_at) or type(card) is not str:
+        return [entry_line(record.entry(recorded_at, card)) for record in records]
     quote = encode_basestring
-    try:  # quote raises TypeError for anything but text
-        listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
-        line = (
-            f'{{"relative_path": {quote(relative_path)}, '
-            f'"state": "{"transfer_checked" if verify == "transfer" else "verified"}", '
-            f'"size_bytes": {size_bytes!r}, "mtime_ns": {mtime_ns!r}, '
-            f'"digests": {{{listed}}}, "partial_name": {quote(partial_name)}, '
-            f'"final_name": {quote(final_name)}, "verify": {quote(verify)}, '
-            f'"recorded_at": {recorded_at!r}, "etag": ""'
-        )
-        if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
-            line = f'{line}, "cache_bypass": {quote(cache_bypass)}'
-        if card:  # written only when known (entry_fields)
-            line = f'{line}, "card": {quote(card)}'
-    except TypeError:
-        return entry_line(record.entry(recorded_at, card))
-    return line + "}"
+    at = repr(recorded_at)
+    ends = f', "card": {quote(card)}}}' if card else "}"  # the card only when known
+    # By (verify, cache_bypass): the text between "state" and "size_bytes", and after the
+    # final name (None: a value the direct path does not know).
+    shared: dict[tuple[object, object], tuple[str, str] | None] = {}
+    lines: list[str] = []
+    for record in records:
+        (
+            relative_path,
+            size_bytes,
+            mtime_ns,
+            digests,
+            partial_name,
+            final_name,
+            verify,
+            cache_bypass,
+        ) = record
+        try:  # quote raises TypeError for anything but text (and a dict key must hash)
+            parts = shared[verify, cache_bypass]
+        except KeyError:
+            parts = shared[verify, cache_bypass] = _shared_parts(verify, cache_bypass, at, ends)
+        except TypeError:
+            parts = None
+        if parts is None or type(size_bytes) is not int or type(mtime_ns) is not int:
+            lines.append(entry_line(record.entry(recorded_at, card)))
+            continue
+        state, tail = parts
+        try:
+            listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
+            lines.append(
+                f'{{"relative_path": {quote(relative_path)}, "state": {state}, '
+                f'"size_bytes": {size_bytes!r}, "mtime_ns": {mtime_ns!r}, '
+                f'"digests": {{{listed}}}, "partial_name": {quote(partial_name)}, '
+                f'"final_name": {quote(final_name)}{tail}'
+            )
+        except TypeError:
+            lines.append(entry_line(record.entry(recorded_at, card)))
+    return lines
+
+
+def _shared_parts(
+    verify: object, cache_bypass: object, at: str, ends: str
+) -> tuple[str, str] | None:
+    """``verified_lines``' text of a line's state, and of its end from ``"verify"`` on, for
+    a copy proven by *verify* and read back as *cache_bypass*, recorded at *at* (a float's
+    ``repr``); *ends* closes the line (with the card when known). None for values that are
+    not text."""
+    if type(verify) is not str or type(cache_bypass) is not str:
+        return None
+    quote = encode_basestring
+    state = '"transfer_checked"' if verify == "transfer" else '"verified"'
+    tail = f', "verify": {quote(verify)}, "recorded_at": {at}, "etag": ""'
+    if cache_bypass in THROUGH_A_CACHE:  # kept only then (verified_entry)
+        tail = f'{tail}, "cache_bypass": {quote(cache_bypass)}'
+    return state, tail + ends
 
 
 def verified_entry(

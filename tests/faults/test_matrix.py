@@ -216,6 +216,35 @@ def test_destination_io_error(
     assert partials_under(fs.backing) == []
 
 
+@pytest.mark.parametrize("verify", [VerifyMode.TRANSFER, VerifyMode.FULL])
+def test_a_close_error_at_the_seal_fails_the_copy_without_a_read_back(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], verify: VerifyMode
+) -> None:
+    """A FUSE filesystem flushes at close(2), which can fail (a deferred write error): there
+    the seal closes the partial's descriptor (a duplicate holds its claim) and the error
+    fails the copy, also in transfer mode, where no read-back would notice it. (Where close
+    reports nothing, ext4 or tmpfs, the descriptor itself holds the claim until the rename:
+    ``tests/integration/test_writer_calls.py``; closed after the rename here, the error was
+    never heard and the copy was called transfer-checked.)"""
+    card = make_card(tmp_path / "cards", CARD)
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path), fs.mountpoint]
+    rule = fs.fail("flush", errno.EIO, path="*A007C003.xml")
+    report = offload(card, dests, options=OffloadOptions(copy=CopyOptions(verify=verify)))
+    assert fs.fired(rule) >= 1
+    assert report.exit_code == 1
+    assert status_by_destination(report, 2)["CLIPS/A007C003.xml"] is DestinationStatus.FAILED
+    good = (
+        DestinationStatus.TRANSFER_CHECKED
+        if verify is VerifyMode.TRANSFER
+        else DestinationStatus.VERIFIED
+    )
+    for index in (0, 1):
+        assert set(status_by_destination(report, index).values()) == {good}
+        assert_complete_copy(card, dests[index] / card.name)
+    assert_nothing_bad_named(card, fs.mountpoint / card.name)
+
+
 def test_short_writes_are_completed(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> None:
     card = make_card(tmp_path / "cards", CARD)
     fs = faulty_fs()

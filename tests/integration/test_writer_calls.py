@@ -1,5 +1,5 @@
-"""The system calls a destination's writer thread makes a file, seen from outside: a real
-``offload copy`` under ``strace -ff`` (one trace a thread).
+"""The system calls a destination's writer and committer threads make a file, seen from
+outside: a real ``offload copy`` under ``strace -ff`` (one trace a thread).
 
 The writer paces a card of small files (docs/performance.md, "Many small files: thirteenth
 pass"): each of its calls is a trip through the interpreter lock. Its per-file calls are the
@@ -8,6 +8,11 @@ made and once a batch, and the source's modification time is set by the committe
 the batch is made durable. Every copy still gets its time (checked on the copies); a drive
 gone in the middle of a batch is still a lost destination
 (``test_card_offload.test_destination_folder_vanishing_is_a_lost_destination``).
+
+The committer's per-file calls (docs/performance.md, "The committer: fifteenth pass"): where
+close(2) cannot report an error (a local filesystem without a flush on close: here a
+tmpfs), the descriptor the writer created and claimed the partial on keeps the claim until
+the rename and is closed after it: no ``dup`` and no ``close`` at the seal.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from support.mounts import Mount
 from support.requirements import require_tool
 
 FILES = 12
@@ -27,9 +34,9 @@ MTIME_NS = 1_600_000_000_123_456_789
 _CALLS = "newfstatat,statx,stat,lstat,openat,utimensat"
 
 
-def _traces(tmp_path: Path, dest: Path) -> dict[Path, str]:
+def _traces(tmp_path: Path, dest: Path, calls: str = _CALLS) -> dict[Path, str]:
     """``offload copy --verify transfer`` of a 12-file card into *dest* under ``strace -ff``
-    of ``_CALLS``: each thread's trace by file."""
+    of *calls*: each thread's trace by file."""
     strace = require_tool("strace")
     card = tmp_path / "CARD" / "CLIPS"
     card.mkdir(parents=True)
@@ -37,12 +44,12 @@ def _traces(tmp_path: Path, dest: Path) -> dict[Path, str]:
         path = card / f"C{index:04d}.MP4"
         path.write_bytes(os.urandom(SIZE))
         os.utime(path, ns=(MTIME_NS, MTIME_NS + index))
-    dest.mkdir()
+    dest.mkdir(exist_ok=True)
     trace = tmp_path / "trace"
     command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
     command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
     subprocess.run(
-        [strace, "-ff", "-qq", "-e", f"trace={_CALLS}", "-o", str(trace), *command],
+        [strace, "-ff", "-qq", "-e", f"trace={calls}", "-o", str(trace), *command],
         check=True,
         capture_output=True,
     )
@@ -68,6 +75,45 @@ def test_the_writer_makes_two_calls_a_small_file_and_every_copy_keeps_its_time(
     # A time set on a descriptor (futimens): the copies' (other files' times go by path).
     times = sum(len(re.findall(r"utimensat\(\d+, NULL", text)) for text in traces.values())
     assert times == FILES
+    for index in range(FILES):
+        copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
+        assert copy.stat().st_mtime_ns == MTIME_NS + index
+
+
+def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """On a tmpfs (close reports nothing there) the committer duplicates no descriptor: the
+    one each partial was created (O_EXCL) and claimed (``flock``) on by the writer is closed
+    by the committer right after that partial's rename, so the claim is held from the
+    create to the publish, as ``destinations.claim`` promises; and the committer makes four
+    calls a file (the time, the seal's ``fstat``, the rename, that close). Before: a
+    ``dup`` and a ``close`` at each seal, the duplicate closed after the rename."""
+    dest = tmpfs_mount(64 * 1024 * 1024).path
+    calls = "openat,flock,dup,dup2,dup3,fcntl,close,renameat2,rename,fstat,newfstatat,utimensat"
+    traces = _traces(tmp_path, dest, calls)
+    created = re.compile(
+        r'openat\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*O_EXCL[^=]*= (\d+)'
+    )
+    writer = next(text for text in traces.values() if created.search(text))
+    descriptors = {name: fd for name, fd in created.findall(writer)}
+    assert len(descriptors) == FILES
+    for name, fd in descriptors.items():  # claimed on the descriptor it was created on
+        assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0", writer), name
+    renamed = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
+    committers = [text for text in traces.values() if renamed.search(text)]
+    assert len(committers) == 1, "one thread publishes the copies"
+    lines = committers[0].splitlines()
+    assert not [line for line in lines if re.match(r"(dup[23]?|fcntl)\(", line)], "no duplicate"
+    published = 0
+    for position, line in enumerate(lines):
+        match = renamed.search(line)
+        if match is None:
+            continue
+        published += 1
+        after = next(later for later in lines[position + 1 :] if later.startswith("close("))
+        assert after.startswith(f"close({descriptors[match.group(1)]})"), (line, after)
+    assert published == FILES
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
         assert copy.stat().st_mtime_ns == MTIME_NS + index

@@ -8,7 +8,9 @@ every fallback on Linux):
 * partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
-  partials knows a live one, whatever path it reached the folder by); large files are
+  partials knows a live one, whatever path it reached the folder by; held by the descriptor
+  written through, closed after the rename, where close(2) reports nothing, else by a
+  duplicate made at the seal, whose close heard the error); large files are
   written with O_DIRECT in page-aligned chunks (the tail buffered, in calls of
   ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
   open (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for
@@ -88,6 +90,11 @@ _SYNCFS_TRUSTED = frozenset(
         0x01021994,  # tmpfs: memory is the medium
     }
 )
+# The same local filesystems have no flush on close (``->flush``): close(2) cannot report a
+# write error there, so a partial's own descriptor can hold its claim until it is published
+# (``LocalPartial.seal``), where elsewhere (NFS, FUSE: each close flushes) it is closed at the
+# seal, its error heard, and a duplicate holds the claim.
+_CLOSE_REPORTS_NOTHING = _SYNCFS_TRUSTED
 # Filesystems without symbolic or hard links.
 _NO_LINKS = frozenset({0x2011BAB0, 0x4D44})  # exfat, vfat
 # FUSE (fuse, fuseblk): the daemon decides what a rename does to the mtime (fusefat: now).
@@ -114,12 +121,29 @@ def probe_features(root: Path) -> Features:
     Features a filesystem may still refuse at run time (O_DIRECT, RENAME_NOREPLACE, hard
     links) are tried and fall back then, as if switched off here.
     """
+    return _probe(root)[0]
+
+
+def _probe(root: Path) -> tuple[Features, int | None]:
+    """``probe_features`` and the filesystem's magic number (None: unknown)."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         magic = filesystem_magic(fd)
         name_max = os.fstatvfs(fd).f_namemax or 255
     finally:
         os.close(fd)
+    return _features(magic, name_max), magic
+
+
+def _magic(root: Path) -> int | None:
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return filesystem_magic(fd)
+    finally:
+        os.close(fd)
+
+
+def _features(magic: int | None, name_max: int) -> Features:
     links = magic not in _NO_LINKS
     return Features(
         durable_batch=HAS_SYNCFS and _SYNCFS_REPORTS_ERRORS and magic in _SYNCFS_TRUSTED,
@@ -144,31 +168,54 @@ class LocalPartial:
     ``partial_path`` are made as ``Path`` objects only when someone asks (an error message),
     since making them for every file (parsing the text into parts) was the largest share of
     a small file's cost on the writer thread (docs/performance.md, "The small-file card:
-    sixth pass").
+    sixth pass"). Slots, and made with positional arguments by ``open_partial``: one a file
+    ("The committer: fifteenth pass").
     """
 
     bytes_resumed = 0  # a partial file is written whole by every run
 
+    __slots__ = (
+        "_below",
+        "_check_present",
+        "_claim",
+        "_fd",
+        "_final_path",
+        "_partial_path",
+        "_quiet_close",
+        "_root_device",
+        "_want_direct",
+        "_write_call_size",
+        "bytes_written",
+        "created_dirs",
+        "direct",
+        "final_text",
+        "folder_text",
+        "mtime_ns",
+        "partial_name",
+        "partial_text",
+        "published",
+    )
+
     def __init__(
         self,
         final_path: Path | str,
-        *,
         write_call_size: int,
         direct: bool,
         below: CacheBelow = NOTHING_BELOW,
         root_device: int | None = None,
         check_present: Callable[[], None] | None = None,
+        quiet_close: bool = False,
     ) -> None:
         final = os.fspath(final_path)
-        folder, name = os.path.split(final)
+        folder, name = _split(final)
         self.final_text = final
         self.folder_text = folder
         self.partial_name = partial_name(name)
-        self.partial_text = os.path.join(folder, self.partial_name)
+        self.partial_text = _joined(folder, self.partial_name)
         self._final_path = final_path if isinstance(final_path, Path) else None
         self._partial_path: Path | None = None
         self.bytes_written = 0
-        self.created_dirs: list[Path] = []
+        self.created_dirs: Sequence[Path] = ()  # none made (a list only when some were)
         self.published = False
         self.mtime_ns: int | None = None  # what set_mtime set, for a publish that undoes it
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
@@ -177,6 +224,9 @@ class LocalPartial:
         self._below = below  # told when this file is durable (a read-back drops it again)
         self._fd: int | None = None
         self._claim: int | None = None  # holds the claim from ``seal`` on
+        # close(2) reports nothing on this filesystem (``_CLOSE_REPORTS_NOTHING``): the
+        # descriptor written through holds the claim from ``seal`` on, no duplicate.
+        self._quiet_close = quiet_close
         # The destination root's device, and how to ask whether it is still there: ``seal``
         # compares the file's own device with it (``check_present``).
         self._root_device = root_device
@@ -214,7 +264,7 @@ class LocalPartial:
             os.close(fd)
             self.direct = False
             self.partial_name = partial_name(os.path.basename(self.final_text))
-            self.partial_text = os.path.join(self.folder_text, self.partial_name)
+            self.partial_text = _joined(self.folder_text, self.partial_name)
             self._partial_path = None
         raise OSError(
             errno.ENOENT,
@@ -290,7 +340,9 @@ class LocalPartial:
                 if written % PAGE_SIZE:
                     self._stop_direct()
             else:
-                end = min(position + self._write_call_size, total)
+                end = position + self._write_call_size
+                if end > total:  # (not min(): its call a write on the writer thread)
+                    end = total
                 written = os.write(fd, data[position:end])
             if written <= 0:
                 raise OSError(errno.EIO, "write() wrote nothing", self.partial_text)
@@ -322,6 +374,13 @@ class LocalPartial:
             # (a btrfs subvolume) passes. The fstat is made anyway: no call more a file.
             self._check_present()
         size = info.st_size
+        if self._quiet_close:
+            # Its close cannot report an error here, so the descriptor itself keeps the
+            # claim until the partial is published or removed: no dup and no close now (two
+            # calls a file; docs/performance.md, "The committer: fifteenth pass").
+            self._claim = fd
+            self._fd = None
+            return size
         # The claim is the open file description's: a duplicate keeps it until the partial
         # is published or removed, while close() still reports a deferred write error (NFS,
         # FUSE: each close() flushes).
@@ -377,7 +436,13 @@ class LocalDestination:
         self.root = Path(root)
         self.device = device or str(root)
         self.root_device = os.stat(self.root).st_dev
-        self.features = features if features is not None else probe_features(self.root)
+        if features is None:
+            features, magic = _probe(self.root)
+        else:  # a caller's (the tests switch features off): the filesystem still decides
+            magic = _magic(self.root)
+        self.features = features
+        # Whether a partial's close can report an error here (``LocalPartial.seal``).
+        self._quiet_close = magic in _CLOSE_REPORTS_NOTHING
         # The cache under this filesystem (fuseblk's device, a network share's server).
         self.below = cache_below(self.root)
         self._write_call_size = write_call_size
@@ -422,13 +487,15 @@ class LocalDestination:
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
     ) -> Partial:
+        # By position: keywords to a class are gathered into a dict, one a file.
         partial = LocalPartial(
             final_path,
-            write_call_size=self._write_call_size,
-            direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
-            below=self.below,
-            root_device=self.root_device,
-            check_present=self.check_present,
+            self._write_call_size,
+            self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
+            self.below,
+            self.root_device,
+            self.check_present,
+            self._quiet_close,
         )
         partial.create(folder_known=folder_known)
         return partial
@@ -521,7 +588,7 @@ class LocalDestination:
         root = os.fspath(self.root)
         # A batch's files share a few folders: each chain is walked once per folder, not per
         # file (walking it per file was a hot spot on cards of many small files).
-        leaves = {os.path.dirname(path) for path in paths}
+        leaves = {_folder_of(path) for path in paths}
         folders = set(leaves)
         with self._durable_lock:
             durable = self._durable_folders
@@ -567,6 +634,36 @@ class LocalDestination:
         """Nothing to keep: a disk's keep-both name is chosen by the committer once the copy
         is verified, just before ``publish``, against the card's names the job hands it
         (``DestinationState.card_names``), not as the partial is opened."""
+
+
+# ``os.path``'s split, dirname and join of a plain path, made with ``str`` methods: a
+# few Python calls (``_get_sep``, ``fspath``, ``rstrip``) less, each a file on the writer and
+# the committer (docs/performance.md, "The committer: fifteenth pass"). Any other path
+# ("/x", "a//x", a Path) goes to ``os.path``, whose rules these match.
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``os.path.split(path)``."""
+    folder, _, name = path.rpartition(os.sep)
+    if folder and folder[-1] != os.sep:
+        return folder, name
+    return os.path.split(path)
+
+
+def _folder_of(path: Path | str) -> str:
+    """``os.path.dirname(path)``."""
+    if type(path) is str:
+        folder = path.rpartition(os.sep)[0]
+        if folder and folder[-1] != os.sep:
+            return folder
+    return os.path.dirname(path)
+
+
+def _joined(folder: str, name: str) -> str:
+    """``os.path.join(folder, name)`` of a *name* that is not absolute."""
+    if folder and folder[-1] != os.sep and name[:1] != os.sep:
+        return f"{folder}{os.sep}{name}"
+    return os.path.join(folder, name)
 
 
 def _strictly_under(folder: str, root: str) -> bool:

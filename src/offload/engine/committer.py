@@ -39,9 +39,18 @@ from offload.events import BytesVerified, PhaseChanged, wanted, wanted_phase
 from offload.fs.direct import AlignedBuffer
 from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
-from offload.results import DestinationFileResult, DestinationStatus
+from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 Verified = list[tuple[Pending, DestinationFileResult]]
+
+# Enum members looked up once: in Python 3.11 ``DestinationStatus.FAILED`` goes through
+# ``EnumType.__getattr__`` (~800 instructions a look-up), several a file here, and a member's
+# ``.value`` through a Python descriptor (docs/performance.md, "The committer: fifteenth
+# pass").
+_FAILED = DestinationStatus.FAILED
+_NOT_READ = CacheBypass.NOT_READ
+# Makes a ledger record (a named tuple) without its Python ``__new__``.
+_new_tuple = tuple.__new__
 
 
 class DestinationCommitter:
@@ -54,6 +63,13 @@ class DestinationCommitter:
         # phase ``events.wanted_phase``).
         self._phase_events = wanted_phase(state.sink, "verify")
         self._verified_events = wanted(state.sink, BytesVerified)
+        options = state.options
+        self._verifying = options.verify is not VerifyMode.TRANSFER
+        # What a file that passed its checks is: read back, or transfer-checked only.
+        self._good = (
+            DestinationStatus.VERIFIED if self._verifying else DestinationStatus.TRANSFER_CHECKED
+        )
+        self._replace = options.existing is ExistingFilePolicy.OVERWRITE
 
     def run(self) -> None:
         """Take batches until the writer's None. Never stops before it: a bug in a batch
@@ -100,7 +116,7 @@ class DestinationCommitter:
             judged = self._judge(pending, result)
             if judged is None:
                 continue
-            if judged.status is DestinationStatus.FAILED:
+            if judged.status is _FAILED:
                 state.record(pending.ticket, judged)
                 continue
             verified.append((pending, judged))
@@ -130,9 +146,7 @@ class DestinationCommitter:
             return
         if state.flush:
             try:
-                state.destination.make_names_durable(
-                    p.target or _final_text(p, state.index) for p, _ in done
-                )
+                state.destination.make_names_durable([p.target or p.final for p, _ in done])
             except OSError as exc:
                 # The renames may not survive a power cut: nothing here is called good, and
                 # the ledger never vouches for them (a drive unplugged here and plugged back
@@ -155,32 +169,16 @@ class DestinationCommitter:
             proven = options.verify.value if state.flush else VerifyMode.TRANSFER.value
             try:
                 # Each line made at once (``Ledger.append_verified``), no entry object a file.
-                state.ledger.append_verified(
-                    (
-                        VerifiedCopy(
-                            p.ticket.relative_path,
-                            p.ticket.task.source.size_bytes,
-                            p.ticket.task.source.mtime_ns,
-                            p.ticket.inflight_digests,
-                            p.partial.partial_name,
-                            p.target.name
-                            if p.target
-                            else os.path.basename(_final_text(p, state.index)),
-                            proven,
-                            r.cache_bypass.value,
-                        )
-                        for p, r in done
-                    ),
-                    recorded_at=proven_at,
-                )
+                state.ledger.append_verified(_ledger_records(done, proven), recorded_at=proven_at)
             except OSError as exc:
                 error = destination_io_error(exc, "record", state.ledger.path, state.device)
                 state.declare_lost(error)
                 state.fail_all([p for p, _ in done], error)
                 return
+        record = state.record
         for pending, result in done:
             result.verified_at = proven_at
-            state.record(pending.ticket, result)
+            record(pending.ticket, result)
 
     def _gone(self, victims: list[Pending]) -> bool:
         """Ask whether the destination is still there (``check_present``) before a batch is
@@ -278,7 +276,7 @@ class DestinationCommitter:
                 continue
             survivors.append(pending)
         elapsed = time.monotonic() - started
-        state.copy_s += sum(p.copy_s for p in batch) + elapsed
+        state.copy_s += sum([p.copy_s for p in batch]) + elapsed
         return survivors
 
     def _set_mtimes(self, batch: list[Pending]) -> list[Pending]:
@@ -338,8 +336,9 @@ class DestinationCommitter:
         read: Verified = []
         if not batch:
             return read
-        if state.options.verify is VerifyMode.TRANSFER:
-            return [(pending, self._new_result(pending)) for pending in batch]
+        if not self._verifying:
+            new_result = self._new_result
+            return [(pending, new_result(pending)) for pending in batch]
         try:
             with self._gate(batch[0]):
                 if state.flush and len(batch) > 1:
@@ -382,15 +381,21 @@ class DestinationCommitter:
         )
 
     def _new_result(self, pending: Pending) -> DestinationFileResult:
-        return DestinationFileResult(
-            destination_index=self.state.index,
-            final_path=_final_text(pending, self.state.index),
-            status=DestinationStatus.FAILED,
+        partial = pending.partial
+        resumed = partial.bytes_resumed
+        # By position (index, final path, status, error, bytes written, bytes resumed): the
+        # keywords' dict was a share of a small file's cost here.
+        result = DestinationFileResult(
+            self.state.index,
+            pending.final,
+            _FAILED,
+            None,
             # What this run sent: the parts of a resumed upload already there are not.
-            bytes_written=pending.partial.bytes_written - pending.partial.bytes_resumed,
-            bytes_resumed=pending.partial.bytes_resumed,
-            copy_s=pending.copy_s,
+            partial.bytes_written - resumed,
+            resumed,
         )
+        result.copy_s = pending.copy_s
+        return result
 
     def _failed(self, pending: Pending, result: DestinationFileResult, error: OffloadError) -> None:
         """Record a file failed here (its partial removed; a destination error loses it)."""
@@ -414,9 +419,13 @@ class DestinationCommitter:
         algorithm = state.verify_algorithm
         ticket = pending.ticket
         partial = pending.partial
-        verifying = state.options.verify is not VerifyMode.TRANSFER
+        verifying = self._verifying
         try:
-            source_error = ticket.wait_for_verdict(state.cancel)
+            # Published already, mostly (a pack's verdicts go out together): read as
+            # ``VerdictBoard.wait`` reads it, without its two calls a file.
+            source_error = (
+                ticket.source_error if ticket.published else ticket.wait_for_verdict(state.cancel)
+            )
             if state.cancel.cancelled:
                 raise CancelledError("cancelled")
             if source_error is not None:
@@ -445,9 +454,7 @@ class DestinationCommitter:
                 state.declare_lost(error)
             result.error = error.message
             return result
-        result.status = (
-            DestinationStatus.VERIFIED if verifying else DestinationStatus.TRANSFER_CHECKED
-        )
+        result.status = self._good
         return result
 
     def _commit(self, pending: Pending, result: DestinationFileResult) -> bool:
@@ -455,12 +462,11 @@ class DestinationCommitter:
         (on a cancel, say False: the job records the file cancelled)."""
         state = self.state
         partial = pending.partial
-        target = pending.target or _final_text(pending, state.index)
-        replace = state.options.existing is ExistingFilePolicy.OVERWRITE
+        target = pending.target or pending.final
         try:
             try:
                 state.destination.publish(
-                    partial, target, replace=replace, digests=pending.ticket.inflight_digests
+                    partial, target, replace=self._replace, digests=pending.ticket.inflight_digests
                 )
             except FileExistsError as exc:
                 # A name differing only by case is in the way only where names fold case.
@@ -554,10 +560,35 @@ class DestinationCommitter:
         state.verify_s += elapsed
 
 
-def _final_text(pending: Pending, index: int) -> str:
-    """The file's planned final path: the task's own string, which the writer gave
-    ``open_partial`` (the result keeps it for the whole job: a string of its own was ~110 B
-    more a file, and ``str(partial.final_path)`` made a ``Path`` a file)."""
-    planned = pending.ticket.task.targets[index]
-    assert planned is not None  # the writer opened a partial for it
-    return planned
+def _ledger_records(done: Verified, proven: str) -> list[VerifiedCopy]:
+    """The ledger's record of each file of *done*, proven by *proven* (the batch's mode)."""
+    records = []
+    how: CacheBypass = _NOT_READ
+    bypass = how.value  # a member's value looked up once a run of the same member
+    for pending, result in done:
+        if result.cache_bypass is not how:
+            how = result.cache_bypass
+            bypass = how.value
+        ticket = pending.ticket
+        source = ticket.task.source  # (its relative path without the ticket's property)
+        records.append(
+            _new_tuple(
+                VerifiedCopy,
+                (
+                    source.relative_path,
+                    source.size_bytes,
+                    source.mtime_ns,
+                    ticket.inflight_digests,
+                    pending.partial.partial_name,
+                    # The name alone (posix basename, without its Python call a file).
+                    (
+                        pending.target.name
+                        if pending.target
+                        else pending.final.rpartition(os.sep)[2]
+                    ),
+                    proven,
+                    bypass,
+                ),
+            )
+        )
+    return records

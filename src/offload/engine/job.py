@@ -77,6 +77,9 @@ _SPARE_FILE_DESCRIPTORS = 128
 # And a destination's own, open at once besides its partials: its read-back, a folder being
 # fsynced, its ledger, its lock, its root.
 _SPARE_DESCRIPTORS_PER_DESTINATION = 6
+# Looked up once: ``DestinationStatus.FAILED`` goes through ``EnumType.__getattr__`` in
+# Python 3.11, and ``_ResultBook.record`` asks it once a file and destination.
+_FAILED = DestinationStatus.FAILED
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -196,12 +199,14 @@ class _ResultBook:
     def record(self, ticket: FileTicket, result: DestinationFileResult) -> None:
         """Keep the first result per file and destination (a source error and a lost
         destination can both fail the same file; the first cause is the one reported)."""
+        index = result.destination_index
         with self._lock:
             results = self._results[ticket.sequence].destinations
-            if any(r.destination_index == result.destination_index for r in results):
-                return
+            for earlier in results:  # a loop, not any() of a generator: one record a file
+                if earlier.destination_index == index:
+                    return
             results.append(result)
-        if result.status is DestinationStatus.FAILED:
+        if result.status is _FAILED:
             self._sink.emit(
                 FileFailed(result.destination_index, ticket.relative_path, result.error or "failed")
             )

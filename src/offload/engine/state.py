@@ -52,12 +52,16 @@ class Pending:
     committer. A plain class with slots (nothing compares or prints one; a dataclass cost
     ~0.4 ms to create at start-up)."""
 
-    __slots__ = ("copy_s", "evicted", "partial", "started", "target", "ticket")
+    __slots__ = ("copy_s", "evicted", "final", "partial", "started", "target", "ticket")
 
-    def __init__(self, ticket: FileTicket, partial: Partial, started: float) -> None:
+    def __init__(self, ticket: FileTicket, partial: Partial, started: float, final: str) -> None:
         self.ticket = ticket
         self.partial = partial
         self.started = started
+        # Its planned final path: the task's own string, which the writer gave
+        # ``open_partial`` (the result keeps it for the whole job: a string of its own was
+        # ~110 B more a file, and ``str(partial.final_path)`` made a ``Path`` a file).
+        self.final = final
         self.copy_s = 0.0
         # The name keep-both chose for it, fixed before the ledger records it; None: the
         # planned name (the task's target).

@@ -12,6 +12,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import sys
 from pathlib import Path
 
 from offload.fs.direct import PAGE_SIZE
@@ -20,6 +21,12 @@ from offload.fs.direct import PAGE_SIZE
 # `ldconfig -p` in a subprocess at every start-up.
 _libc = ctypes.CDLL(None, use_errno=True)
 _HAS_RENAMEAT2 = hasattr(_libc, "renameat2")
+# Looked up once: each ``_libc.renameat2`` went through ``CDLL.__getattr__``'s hook, and
+# ``os.fsencode`` is a Python function; a rename a file (docs/performance.md, "The
+# committer: fifteenth pass").
+_renameat2 = _libc.renameat2 if _HAS_RENAMEAT2 else None
+_FS_ENCODING = sys.getfilesystemencoding()
+_FS_ERRORS = sys.getfilesystemencodeerrors()
 HAS_SYNCFS = hasattr(_libc, "syncfs")  # Linux only
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
@@ -45,9 +52,9 @@ def rename_noreplace(
     same name in that instant. On a case-insensitive filesystem the existence check sees
     ``CLIP.MOV`` when asked for ``clip.mov``. Raises OSError for any other failure.
     """
-    if renameat2 and _HAS_RENAMEAT2:
-        result = _libc.renameat2(
-            _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE
+    if renameat2 and _renameat2 is not None:
+        result = _renameat2(
+            _AT_FDCWD, _encoded(source), _AT_FDCWD, _encoded(target), _RENAME_NOREPLACE
         )
         if result == 0:
             return
@@ -66,6 +73,13 @@ def rename_noreplace(
     if os.path.lexists(target):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
     os.rename(source, target)
+
+
+def _encoded(path: Path | str) -> bytes:
+    """``os.fsencode`` of *path*, a text's without the Python call."""
+    if type(path) is str:
+        return path.encode(_FS_ENCODING, _FS_ERRORS)
+    return os.fsencode(path)
 
 
 def fsync_dir(path: str | Path) -> None:
