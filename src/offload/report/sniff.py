@@ -75,7 +75,7 @@ def open_ahead(path: str | Path) -> int | None:
         return None
     try:
         os.posix_fadvise(descriptor, 0, HEADER_BYTES, os.POSIX_FADV_WILLNEED)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no posix_fadvise (macOS)
         pass  # only a hint: the sniff reads it all the same
     return descriptor
 
