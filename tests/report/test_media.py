@@ -6,6 +6,7 @@ import io
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -318,10 +319,12 @@ def test_locating_and_sniffing_a_clip_costs_one_stat_open_read_and_close(
 ) -> None:
     """``offload report`` of a real offload of 12 files named ``.MP4`` that are no video, to
     three destinations, under strace: each file is located with one ``stat`` of its first
-    copy and sniffed with one ``open``, one ``read`` and one ``close`` of it; the other
-    copies and the card are not touched. The sniff opened a file object, whose ``fstat``
-    was a fifth call a file (with the ``Path`` objects of every copy made first, it cost
-    three times the sniff on a card of 5,000 such files: docs/performance.md)."""
+    copy and sniffed with one ``open``, one hint that its first bytes are wanted soon
+    (``fadvise64``: each but the first is opened ahead of its sniff, ``sniff.open_ahead``),
+    one ``read`` and one ``close`` of it; the other copies and the card are not touched.
+    The sniff opened a file object, whose ``fstat`` was a fifth call a file (with the
+    ``Path`` objects of every copy made first, it cost three times the sniff on a card of
+    5,000 such files: docs/performance.md)."""
     import re
     import subprocess
 
@@ -366,6 +369,98 @@ def test_locating_and_sniffing_a_clip_costs_one_stat_open_read_and_close(
         assert descriptor is not None, named
         after = calls[calls.index(named[-1]) + 1 :]
         on_it = [c.split("(")[0] for c in after if re.match(rf"\w+\({descriptor.group(1)}[,)]", c)]
-        assert on_it[: on_it.index("close") + 1] == ["read", "close"], on_it
+        # The first is sniffed at once, every other one was opened ahead (a hint on it).
+        hinted = ["fadvise64"] if name != names[0] else []
+        assert on_it[: on_it.index("close") + 1] == [*hinted, "read", "close"], on_it
         for path in (*others, card / name):
             assert f'"{path}"' not in text, path
+
+
+def _open_descriptors() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_clips_are_opened_ahead_of_their_sniff_and_every_descriptor_closed(
+    tmp_path: Path, media: Any
+) -> None:
+    """The prober opens the next clips' files ahead of their sniff (``sniff.open_ahead``),
+    and closes every one it opened whatever stops it: at the end, at the looking quota with
+    clips opened ahead and never sniffed, for a clip of no checked format (``.dv``: left to
+    FFmpeg, no sniff), and for one whose file is gone (located, never opened). The results
+    are the sniff's, as before."""
+    folder = tmp_path / "DCIM/100MEDIA"
+    folder.mkdir(parents=True)
+    for n in range(60):
+        (folder / f"C{n:04d}.MP4").write_bytes(b"not a clip\n" * 4)
+    (folder / "C0007.dv").write_bytes(b"not dv\n")  # no sniff: FFmpeg decides (cannot)
+    entries = [
+        {"path": p.relative_to(tmp_path).as_posix(), "size_bytes": p.stat().st_size}
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file()
+    ]
+    entries.append({"path": "DCIM/100MEDIA/C9999.MP4", "size_bytes": 40})  # gone
+    clips = group_clips(entries)
+
+    def locate(clip: Any) -> Path | None:
+        path = tmp_path / str(clip.primary["path"])
+        return path if path.exists() else None
+
+    refused = "not probed: its first bytes are no picture or video format FFmpeg reads"
+    before = _open_descriptors()
+    results, notes = probe_clips(clips, locate)
+    assert _open_descriptors() == before
+    kinds = {str(c.primary["path"]).rsplit("/", 1)[-1]: results[i] for i, c in enumerate(clips)}
+    assert kinds["C9999.MP4"].error == ("not probed: neither the card nor a verified copy is there")
+    assert kinds["C0007.dv"].error != refused
+    assert all(kinds[f"C{n:04d}.MP4"].error == refused for n in range(60))
+    # Stopped by the quota (none is opened ahead past it).
+    results, notes = probe_clips(clips, locate, ProbeBudget(max_looked_at=20))
+    assert _open_descriptors() == before
+    assert sum(info.error == refused for info in results.values()) == 20 - 1  # one .dv
+    # Stopped by the time budget while a card reader hangs on a later clip's file, with
+    # clips opened ahead of it: once the reader answers, the prober stops and closes them.
+    release = threading.Event()
+
+    def hangs_at_the_40th(clip: Any) -> Path | None:
+        if str(clip.primary["path"]).endswith("C0040.MP4"):
+            release.wait(60)
+        return locate(clip)
+
+    results, notes = probe_clips(clips, hangs_at_the_40th, ProbeBudget(total_s=1.0))
+    assert notes and "total time budget" in notes[0]
+    assert len(_open_descriptors() - before) > 0  # opened ahead, held while it hangs
+    release.set()
+    deadline = time.monotonic() + 10
+    while _open_descriptors() != before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _open_descriptors() == before
+
+
+def test_a_header_opened_ahead_is_read_into_the_page_cache(tmp_path: Path) -> None:
+    """``open_ahead`` asks the kernel for a file's first bytes: a file whose pages were
+    dropped from the cache has them there soon after, without a read of ours; the
+    descriptor it returns is the one ``not_media`` then reads and closes."""
+    from offload.fs.ops import cached_pages
+    from offload.report.sniff import open_ahead
+
+    path = tmp_path / "C0001.MP4"
+    path.write_bytes(os.urandom(1 << 20))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        # Dropped, on a filesystem that can (tmpfs cannot: its pages are its storage).
+        dropped = cached_pages(fd, 1 << 20) == 0
+        descriptor = open_ahead(path)
+        assert descriptor is not None
+        deadline = time.monotonic() + 5
+        while not cached_pages(fd, 4096) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cached_pages(fd, 4096) == 1, f"dropped before: {dropped}"
+    finally:
+        os.close(fd)
+    before = _open_descriptors()
+    assert not_media(path, descriptor) is not None  # random bytes: refused
+    assert _open_descriptors() == before - {str(descriptor)}
+    assert open_ahead(tmp_path / "gone.MP4") is None
+    assert open_ahead(tmp_path / "X.dv") is None  # a format the sniff leaves to FFmpeg

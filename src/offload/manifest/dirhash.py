@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from offload.manifest.digest import bytes_to_digest, digest_to_bytes, hash_bytes
+from offload.manifest.digest import bytes_to_digest, digest_to_bytes, digester, hash_bytes
 
 
 class DirectoryHash(NamedTuple):
@@ -40,6 +40,7 @@ class DirectoryHasher:
 
     def __init__(self, formats: Sequence[str]) -> None:
         self.formats = tuple(formats)
+        self._digesters = tuple(map(digester, self.formats))  # hash_bytes of each, resolved once
         # folder → per format: (content hashes, structure hashes) of its children, as bytes
         self._children: dict[str, list[tuple[list[bytes], list[bytes]]]] = {"": self._empty()}
 
@@ -66,10 +67,12 @@ class DirectoryHasher:
         """
         parent, _, name = relative_path.rpartition("/")
         name_bytes = name.encode("utf-8")
-        for (contents, structures), fmt in zip(self._folder(parent), self.formats, strict=True):
+        for (contents, structures), fmt, digest in zip(
+            self._folder(parent), self.formats, self._digesters, strict=True
+        ):
             raw = digest_to_bytes(fmt, digests[fmt])
             contents.append(raw)
-            structures.append(hash_bytes(fmt, name_bytes + raw))
+            structures.append(digest(name_bytes + raw))
 
     def compute(self) -> dict[str, DirectoryHash]:
         """Every folder's hashes, keyed by relative path (``""`` for the root)."""

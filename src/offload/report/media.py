@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.report.clips import Clip, FileEntry, p2_audio
-from offload.report.sniff import cut_off, not_media
+from offload.report.sniff import cut_off, not_media, open_ahead
 
 CODEC_NAMES = {
     "h264": "H.264",
@@ -87,6 +89,12 @@ class ProbeBudget:
     max_looked_at: int = 5000
     thumbnail_width: int = 160
     jpeg_quality: int = 70
+
+
+# Clips located and opened ahead of the one probed, their headers asked of the disk
+# (``sniff.open_ahead``): cold, 5,000 sniffs one at a time held the end of a 50,000-file
+# run 0.3-2 s (docs/performance.md, "The end of a many-file run: fifteenth pass").
+SNIFFS_AHEAD = 16
 
 
 @dataclass
@@ -778,10 +786,22 @@ def probe_clips(
     stopped_for: list[str] = []
 
     def work() -> None:
+        # The next clips' files, located and opened, their headers asked of the disk
+        # (``sniff.open_ahead``): closed here whatever stops the probing.
+        located: deque[tuple[Path | None, int | None]] = deque()
+        try:
+            probe(located)
+        finally:
+            for _, descriptor in located:
+                if descriptor is not None:
+                    os.close(descriptor)
+
+    def probe(located: deque[tuple[Path | None, int | None]]) -> None:
         opened = 0
         # One MediaInfo a reason for the files refused by their first bytes (never changed
         # once made): a card of 10,000 files named .MP4 that are no video holds 10,000.
         refusals: dict[str, MediaInfo] = {}
+        limit = min(len(wanted), budget.max_looked_at)
         for looked, index in enumerate(wanted):
             if stop.is_set():
                 return
@@ -790,10 +810,11 @@ def probe_clips(
                     stopped_for.append("clips" if opened >= budget.max_clips else "files")
                 return
             clip = clips[index]
-            path = locate(clip)
+            # Located (and opened) ahead, once the clip before it was done; the first now.
+            path, descriptor = located.popleft() if located else (locate(clip), None)
             if path is None:
                 info = MediaInfo(error="not probed: neither the card nor a verified copy is there")
-            elif (refused := not_media(path)) is not None:
+            elif (refused := not_media(path, descriptor)) is not None:
                 # Refused by its first bytes (~20 µs from the cache): none of the quota.
                 info = refusals.get(refused) or refusals.setdefault(
                     refused, MediaInfo(error=refused)
@@ -832,6 +853,18 @@ def probe_clips(
                         _thumbnail_at(chosen, offset, info, budget)
             with lock:
                 results[index] = info
+            # This clip done, the next SNIFFS_AHEAD located and opened ahead: cold, a sniff
+            # is a random read, and the disk serves those asked for together. Never one the
+            # quotas would not reach (each may be a clip FFmpeg opens), nor before this clip
+            # is done: a card reader that hangs on a later clip's file costs this one nothing
+            # (only those opened ahead of the hang go unprobed, for the time budget).
+            while (
+                len(located) < SNIFFS_AHEAD
+                and looked + 1 + len(located) < limit
+                and opened + len(located) < budget.max_clips
+            ):
+                upcoming = locate(clips[wanted[looked + 1 + len(located)]])
+                located.append((upcoming, None if upcoming is None else open_ahead(upcoming)))
 
     worker = threading.Thread(target=work, name="offload-report-probe", daemon=True)
     worker.start()

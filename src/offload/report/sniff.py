@@ -56,20 +56,48 @@ MAGIC = (
 UNCHECKED_EXTENSIONS = frozenset({"tga", "dv", "dif"})
 
 
-def not_media(path: str | Path) -> str | None:
+def open_ahead(path: str | Path) -> int | None:
+    """A descriptor of *path* for ``not_media(path, descriptor)`` soon after, the kernel
+    asked to start reading its first bytes (``POSIX_FADV_WILLNEED``) without waiting for
+    them; None when there is nothing to read (an extension not checked) or it cannot be
+    opened (``not_media`` then says what it says). The caller hands it to ``not_media``,
+    which closes it, or closes it itself.
+
+    Why: a copy the engine has proven has left the page cache, and each sniff is then a
+    random read of the disk; a clip's prober that asks for the next clips' headers this
+    way has the disk serve them together (docs/performance.md, "The end of a many-file
+    run: fifteenth pass")."""
+    if os.path.splitext(path)[1][1:].lower() in UNCHECKED_EXTENSIONS:
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        os.posix_fadvise(descriptor, 0, HEADER_BYTES, os.POSIX_FADV_WILLNEED)
+    except (OSError, AttributeError):  # AttributeError: no posix_fadvise (macOS)
+        pass  # only a hint: the sniff reads it all the same
+    return descriptor
+
+
+def not_media(path: str | Path, descriptor: int | None = None) -> str | None:
     """None if *path* may be a picture or video FFmpeg reads (see the module); else why it
     is not handed to FFmpeg. A file that cannot be read is left to FFmpeg, which says why.
+    *descriptor*: *path* opened by ``open_ahead`` (closed here), else it is opened here.
 
     One ``open``, one ``read`` (two for an MXF file not recognised at once), one ``close``,
     on the bare descriptor: a file object around it cost as much again as the three calls
     on a card of 5,000 small files read from the page cache."""
     extension = os.path.splitext(path)[1][1:].lower()
     if extension in UNCHECKED_EXTENSIONS:
+        if descriptor is not None:
+            os.close(descriptor)
         return None
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except (OSError, ValueError):
-        return None
+    if descriptor is None:
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except (OSError, ValueError):
+            return None
     try:
         header = os.read(descriptor, HEADER_BYTES)
         if not header:
