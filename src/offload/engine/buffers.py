@@ -12,7 +12,7 @@ import threading
 
 from offload.engine.cancel import CANCEL_POLL_S, CancelToken
 from offload.errors import CancelledError
-from offload.fs.direct import PAGE_SIZE, AlignedBuffer
+from offload.fs.direct import AlignedBuffer
 
 
 class Chunk:
@@ -26,7 +26,7 @@ class Chunk:
 
     __slots__ = ("_buffer", "_lock", "_pending", "_pool", "length", "offset", "sequence")
 
-    def __init__(self, pool: ChunkPool, buffer: memoryview) -> None:
+    def __init__(self, pool: ChunkPool, buffer: AlignedBuffer) -> None:
         self._pool = pool
         self._buffer = buffer
         self._lock = threading.Lock()
@@ -38,12 +38,12 @@ class Chunk:
     @property
     def writable(self) -> memoryview:
         """The whole buffer, for the reader to fill (aligned for O_DIRECT)."""
-        return self._buffer
+        return self._buffer.view
 
     @property
     def data(self) -> memoryview:
         """The filled part."""
-        return self._buffer[: self.length]
+        return self._buffer.view[: self.length]
 
     def hand_out(self, consumers: int) -> None:
         """Set how many ``release()`` calls return this chunk to the pool (0: at once)."""
@@ -69,17 +69,11 @@ class Chunk:
 
 
 class ChunkPool:
-    """``count`` buffers of ``chunk_size`` bytes, allocated once per job. Thread-safe.
-
-    The buffers are consecutive page-aligned parts of one mapping (``AlignedBuffer``), so
-    that buffers smaller than a huge page (the small files' 1 MiB) share huge pages too."""
+    """``count`` buffers of ``chunk_size`` bytes, allocated once per job. Thread-safe."""
 
     def __init__(self, *, count: int, chunk_size: int) -> None:
         self.chunk_size = chunk_size
-        step = -(-chunk_size // PAGE_SIZE) * PAGE_SIZE
-        self._memory: AlignedBuffer | None = AlignedBuffer(step * count)
-        whole = self._memory.view
-        self._buffers = [whole[i * step : (i + 1) * step] for i in range(count)]
+        self._buffers = [AlignedBuffer(chunk_size) for _ in range(count)]
         self._free: queue.SimpleQueue[Chunk] = queue.SimpleQueue()
         for buffer in self._buffers:
             self._free.put(Chunk(self, buffer))
@@ -107,8 +101,5 @@ class ChunkPool:
     def close(self) -> None:
         """Free the memory. Call only after every consumer has stopped."""
         for buffer in self._buffers:
-            buffer.release()
+            buffer.close()
         self._buffers = []
-        if self._memory is not None:
-            self._memory.close()
-            self._memory = None
