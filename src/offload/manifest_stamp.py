@@ -31,7 +31,6 @@ identities no longer match the media, and the next run makes the full check.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -87,6 +86,10 @@ def _folder_identity(folder: Path) -> list[list[Any]] | None:
 def _files_fingerprint(files: Iterable[ManifestFile]) -> list[Any]:
     """The count of *files* and a digest of each one's path, size, mtime and digests, in the
     order given (another order only makes a stamp miss)."""
+    # Here: OpenSSL (~2 ms to import) not with this module, which the plan loads for the
+    # stamp's name; the command loads it on its import thread during the copy's syncfs.
+    import hashlib
+
     hasher = hashlib.blake2b(digest_size=20)
     count = 0
     # One encoder for every line: json.dumps with an option makes a new one each call

@@ -448,7 +448,9 @@ class _ReportModulesLoader:
     phases = frozenset({"flush"})
 
     def __init__(self, *, summary: bool, worker: bool = False) -> None:
-        modules = ["offload.manifests_writer", "offload.report.job_report"]
+        # hashlib: the manifests' C4 IDs and the stamp's fingerprint (OpenSSL, ~2 ms), no
+        # longer loaded with the plan (docs/performance.md, "Fixed cost: fifteenth pass").
+        modules = ["offload.manifests_writer", "hashlib", "offload.report.job_report"]
         if summary:
             modules += ["offload.report.summary", "rich.console"]
         if worker:  # the job report is pickled for the report worker (~2 ms of import)

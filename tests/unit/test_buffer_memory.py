@@ -1,0 +1,57 @@
+"""The engine's buffers are private anonymous memory, not shared (shmem), whose first touch
+of a page cost ~40 % more (docs/performance.md, "Fixed cost: fifteenth pass"). Read from
+the kernel's own account of this process's mappings (``/proc/self/smaps``): Linux only."""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from pathlib import Path
+
+import pytest
+
+from offload.engine.buffers import ChunkPool
+from offload.engine.cancel import CancelToken
+from offload.fs.direct import AlignedBuffer
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/smaps")
+
+MIB = 1024 * 1024
+
+
+def address_of(view: memoryview) -> int:
+    holder = ctypes.c_char.from_buffer(view)
+    try:
+        return ctypes.addressof(holder)
+    finally:
+        del holder  # its export would keep the mapping from closing
+
+
+def permissions_of(address: int) -> str:
+    """The permissions (``rw-p``: private, ``rw-s``: shared) of the mapping holding
+    *address*."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        span, permissions = line.split()[:2]
+        start, end = (int(x, 16) for x in span.split("-"))
+        if start <= address < end:
+            return permissions
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+def test_a_buffer_is_private_memory() -> None:
+    buffer = AlignedBuffer(4 * MIB)
+    try:
+        buffer.view[:] = b"\1" * len(buffer.view)
+        assert permissions_of(address_of(buffer.view)) == "rw-p"
+        assert address_of(buffer.view) % 4096 == 0  # page-aligned, as O_DIRECT needs
+    finally:
+        buffer.close()
+
+
+def test_a_pools_chunks_are_private_memory() -> None:
+    pool = ChunkPool(count=3, chunk_size=MIB)
+    chunks = [pool.acquire(CancelToken()) for _ in range(3)]
+    assert {permissions_of(address_of(chunk.writable)) for chunk in chunks} == {"rw-p"}
+    for chunk in chunks:
+        chunk.hand_out(0)
+    pool.close()
