@@ -8,12 +8,12 @@ every fallback on Linux):
 * partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
-  partials knows a live one, whatever path it reached the folder by); large files are
-  written with O_DIRECT in page-aligned chunks (the tail buffered, in calls of
-  ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
-  open (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for
-  a short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
-  buffered.
+  partials knows a live one, whatever path it reached the folder by); files of 8 MiB or more
+  (``MIN_DIRECT_WRITE_BYTES``) are written with O_DIRECT in page-aligned chunks (the tail
+  buffered, in calls of ``write_call_size`` bytes), smaller ones buffered, in such calls. A
+  filesystem that refuses O_DIRECT at open (EINVAL) gets a plain open; one that refuses a
+  direct write (EINVAL, or FUSE's EIO for a short direct write) gets that chunk again,
+  buffered, once. ``direct_writes`` off: always buffered.
 * a batch is made durable with one ``syncfs``, which covers every file only where the kernel
   (≥ 5.8) reports writeback errors through it and the filesystem is a trusted local one
   (``durable_batch``); elsewhere each file is fsynced as well (cheap once syncfs wrote the
@@ -71,9 +71,16 @@ if TYPE_CHECKING:
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
 _CLAIM_ATTEMPTS = 3
-# Files smaller than this are written buffered: below a page-aligned MiB nothing would be
-# written direct anyway.
-MIN_DIRECT_WRITE_BYTES = 1024 * 1024
+# Files smaller than this (the engine's default chunk: such a file is one chunk, one write)
+# are written buffered and reach the disk in the batch's ``syncfs``, whose writeback keeps
+# many requests in flight. Written O_DIRECT, each such file was one synchronous request, one
+# at a time a destination, and on a disk whose requests take long (this project's virtio
+# disk: ~10 ms for 4 MB) those writes paced the whole job: 300 frames of 4 MB to three
+# destinations, interleaved, full mode 10.85 s against 12.85 s, transfer mode ~6.5 s against
+# ~10 s (docs/performance.md, "The image sequence's writes: fifteenth pass"). Larger files
+# keep O_DIRECT: their 8 MiB writes are two requests each, and 3 × 512 MiB / 3 × 2 GiB met
+# their targets so.
+MIN_DIRECT_WRITE_BYTES = 8 * 1024 * 1024
 
 # Local filesystems whose syncfs() writes back every file and reports writeback errors
 # (Linux ≥ 5.8 records them per superblock): one syncfs can stand for a batch of fsyncs there.
@@ -247,11 +254,11 @@ class LocalPartial:
         """Write all of *data*; short writes loop.
 
         While direct I/O is in effect, the page-aligned part of *data* goes in one O_DIRECT
-        call; a tail shorter than a page (a file's last chunk: a 4,000,000-byte frame ends
-        2,304 bytes past a page) turns O_DIRECT off and is written, like anything after it,
-        in calls of at most write_call_size bytes (the kernel's fast path for buffered
-        writes). Writing the whole last chunk buffered instead sent every image-sequence
-        frame (one chunk each) through the page cache and syncfs.
+        call; a tail shorter than a page (a file's last chunk: a clip of 12,000,000 bytes
+        ends 2,304 bytes past a page) turns O_DIRECT off and is written, like anything after
+        it, in calls of at most write_call_size bytes (the kernel's fast path for buffered
+        writes). Writing the whole last chunk buffered instead put up to 8 MiB a file
+        through the page cache for a few bytes' sake.
         """
         fd = self._fd
         assert fd is not None
