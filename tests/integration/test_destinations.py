@@ -157,10 +157,11 @@ def test_direct_writes_off_writes_buffered(tmp_path: Path) -> None:
 def test_a_frame_below_the_chunk_is_written_buffered_and_read_back_from_the_media(
     tmp_path: Path,
 ) -> None:
-    # A file below the 8 MiB chunk is one write: buffered, so that a batch's syncfs writes
-    # many such files back with many requests in flight (one synchronous O_DIRECT request a
-    # frame paced the image-sequence card: docs/performance.md, fifteenth pass). Its pages
-    # are clean once durable, so the read-back still drops them and reads the media.
+    # On a disk, a file below the 8 MiB chunk is one write: buffered, so that a batch's
+    # syncfs writes many such files back with many requests in flight (one synchronous
+    # O_DIRECT request a frame paced the image-sequence card: docs/performance.md, fifteenth
+    # pass). Its pages are clean once durable, so the read-back still drops them and reads
+    # the media.
     dest = local(tmp_path)
     frame = os.urandom(4_000_000)
     partial = dest.open_partial(
@@ -175,6 +176,14 @@ def test_a_frame_below_the_chunk_is_written_buffered_and_read_back_from_the_medi
     large = dest.open_partial(dest.root / "A004C001.wav", size_bytes=8 * MIB, folder_known=False)
     assert isinstance(large, LocalPartial) and large.direct
     dest.remove_partial(large)
+    # Where each file is fsynced instead (FUSE, a share), a frame keeps O_DIRECT: a buffered
+    # call there is a request to the daemon, and a cancel waits for a chunk's calls.
+    per_file = local(tmp_path, durable_batch=False)
+    kept = per_file.open_partial(
+        per_file.root / "A004C001.0000002.dpx", size_bytes=len(frame), folder_known=False
+    )
+    assert isinstance(kept, LocalPartial) and kept.direct
+    per_file.remove_partial(kept)
 
 
 def test_a_chunk_that_ends_past_a_page_is_written_direct_but_its_tail(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ every fallback on Linux):
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
   partials knows a live one, whatever path it reached the folder by); files of 8 MiB or more
-  (``MIN_DIRECT_WRITE_BYTES``) are written with O_DIRECT in page-aligned chunks (the tail
-  buffered, in calls of ``write_call_size`` bytes), smaller ones buffered, in such calls. A
+  where one syncfs makes a batch durable, of 1 MiB or more elsewhere
+  (``MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH``, ``MIN_DIRECT_WRITE_BYTES``), are written with
+  O_DIRECT in page-aligned chunks (the tail buffered, in calls of ``write_call_size``
+  bytes), smaller ones buffered, in such calls. A
   filesystem that refuses O_DIRECT at open (EINVAL) gets a plain open; one that refuses a
   direct write (EINVAL, or FUSE's EIO for a short direct write) gets that chunk again,
   buffered, once. ``direct_writes`` off: always buffered.
@@ -71,16 +73,21 @@ if TYPE_CHECKING:
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
 _CLAIM_ATTEMPTS = 3
-# Files smaller than this (the engine's default chunk: such a file is one chunk, one write)
-# are written buffered and reach the disk in the batch's ``syncfs``, whose writeback keeps
-# many requests in flight. Written O_DIRECT, each such file was one synchronous request, one
-# at a time a destination, and on a disk whose requests take long (this project's virtio
-# disk: ~10 ms for 4 MB) those writes paced the whole job: 300 frames of 4 MB to three
-# destinations, interleaved, full mode 10.85 s against 12.85 s, transfer mode ~6.5 s against
-# ~10 s (docs/performance.md, "The image sequence's writes: fifteenth pass"). Larger files
-# keep O_DIRECT: their 8 MiB writes are two requests each, and 3 × 512 MiB / 3 × 2 GiB met
-# their targets so.
-MIN_DIRECT_WRITE_BYTES = 8 * 1024 * 1024
+# Files smaller than this are written buffered: below a page-aligned MiB nothing would be
+# written direct anyway.
+MIN_DIRECT_WRITE_BYTES = 1024 * 1024
+# Where one syncfs makes a batch durable (``durable_batch``: a kernel filesystem on a disk),
+# files smaller than this (the engine's default chunk: such a file is one chunk, one write)
+# are written buffered too: the batch's syncfs hands them to the kernel's writeback at once,
+# many requests in flight. Written O_DIRECT, each was one synchronous request, one at a time
+# a destination, and on a disk whose requests take long (this project's virtio disk: ~10 ms
+# for 4 MB) those writes paced the job: 300 frames of 4 MB to three destinations,
+# interleaved, full mode 10.84 s against 14.54 s, transfer 6.62 s against 10.74 s
+# (docs/performance.md, "The image sequence's writes: fifteenth pass"). Larger files keep
+# O_DIRECT (8 MiB calls, two requests each). Elsewhere (FUSE, a network share) the 1 MiB
+# bound stays: each buffered call is a request to the daemon or server, and a chunk's calls
+# are not cut short by a cancel (a stalled FUSE write then held Ctrl-C for a chunk's 16).
+MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH = 8 * 1024 * 1024
 
 # Local filesystems whose syncfs() writes back every file and reports writeback errors
 # (Linux ≥ 5.8 records them per superblock): one syncfs can stand for a batch of fsyncs there.
@@ -389,6 +396,11 @@ class LocalDestination:
         self.below = cache_below(self.root)
         self._write_call_size = write_call_size
         self._direct_writes = direct_writes and self.features.direct_writes
+        self._direct_from = (
+            MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH
+            if self.features.durable_batch
+            else MIN_DIRECT_WRITE_BYTES
+        )
         # Folders (as text) this destination fsynced after their entry for every folder and
         # file it published below them was made: ``make_names_durable`` (committer thread;
         # locked anyway, as the contract asks of a Destination's state).
@@ -432,7 +444,7 @@ class LocalDestination:
         partial = LocalPartial(
             final_path,
             write_call_size=self._write_call_size,
-            direct=self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
+            direct=self._direct_writes and size_bytes >= self._direct_from,
             below=self.below,
             root_device=self.root_device,
             check_present=self.check_present,
