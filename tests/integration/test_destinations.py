@@ -187,7 +187,7 @@ def test_a_frame_below_the_chunk_is_written_buffered_and_read_back_from_the_medi
 
 
 def test_a_chunk_that_ends_past_a_page_is_written_direct_but_its_tail(tmp_path: Path) -> None:
-    # A 12,000,000-byte clip's last chunk (8 MiB, then 3,611,392 bytes) ends 2,304 bytes past
+    # A 12,000,000-byte clip's last chunk (8 MiB, then 3,611,392 bytes) ends 2,816 bytes past
     # a page: its aligned part goes O_DIRECT (never in the page cache), only the tail's page
     # is written buffered.
     dest = local(tmp_path)

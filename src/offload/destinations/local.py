@@ -12,10 +12,10 @@ every fallback on Linux):
   where one syncfs makes a batch durable, of 1 MiB or more elsewhere
   (``MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH``, ``MIN_DIRECT_WRITE_BYTES``), are written with
   O_DIRECT in page-aligned chunks (the tail buffered, in calls of ``write_call_size``
-  bytes), smaller ones buffered, in such calls. A
-  filesystem that refuses O_DIRECT at open (EINVAL) gets a plain open; one that refuses a
-  direct write (EINVAL, or FUSE's EIO for a short direct write) gets that chunk again,
-  buffered, once. ``direct_writes`` off: always buffered.
+  bytes), smaller ones buffered, in such calls. A filesystem that refuses O_DIRECT at open
+  (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for a
+  short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
+  buffered.
 * a batch is made durable with one ``syncfs``, which covers every file only where the kernel
   (≥ 5.8) reports writeback errors through it and the filesystem is a trusted local one
   (``durable_batch``); elsewhere each file is fsynced as well (cheap once syncfs wrote the
@@ -262,7 +262,7 @@ class LocalPartial:
 
         While direct I/O is in effect, the page-aligned part of *data* goes in one O_DIRECT
         call; a tail shorter than a page (a file's last chunk: a clip of 12,000,000 bytes
-        ends 2,304 bytes past a page) turns O_DIRECT off and is written, like anything after
+        ends 2,816 bytes past a page) turns O_DIRECT off and is written, like anything after
         it, in calls of at most write_call_size bytes (the kernel's fast path for buffered
         writes). Writing the whole last chunk buffered instead put up to 8 MiB a file
         through the page cache for a few bytes' sake.
