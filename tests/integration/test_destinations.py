@@ -144,27 +144,61 @@ def test_probe_on_linux(tmp_path: Path) -> None:
 
 def test_direct_writes_off_writes_buffered(tmp_path: Path) -> None:
     on = local(tmp_path)
-    big = on.open_partial(on.root / "a.mov", size_bytes=4 * MIB, folder_known=False)
+    big = on.open_partial(on.root / "a.mov", size_bytes=8 * MIB, folder_known=False)
     assert isinstance(big, LocalPartial) and big.direct
     on.remove_partial(big)
     off = local(tmp_path, direct_writes=False)
-    data = os.urandom(4 * MIB)
+    data = os.urandom(8 * MIB)
     partial = write_sealed(off, off.root / "b.mov", data)
     assert isinstance(partial, LocalPartial) and not partial.direct
     assert read_back(off, partial)[0] == xxh64(data)
 
 
-def test_a_chunk_that_ends_past_a_page_is_written_direct_but_its_tail(tmp_path: Path) -> None:
-    # A 4,000,000-byte frame is one chunk that ends 2,304 bytes past a page: its aligned part
-    # goes O_DIRECT (never in the page cache), only the tail's page is written buffered.
+def test_a_frame_below_the_chunk_is_written_buffered_and_read_back_from_the_media(
+    tmp_path: Path,
+) -> None:
+    # On a disk, a file below the 8 MiB chunk is one write: buffered, so that a batch's
+    # syncfs writes many such files back with many requests in flight (one synchronous
+    # O_DIRECT request a frame paced the image-sequence card: docs/performance.md, fifteenth
+    # pass). Its pages are clean once durable, so the read-back still drops them and reads
+    # the media.
     dest = local(tmp_path)
-    size = 4_000_000
-    buffer = AlignedBuffer(4 * MIB)
+    frame = os.urandom(4_000_000)
+    partial = dest.open_partial(
+        dest.root / "A004C001.0000001.dpx", size_bytes=len(frame), folder_known=False
+    )
+    assert isinstance(partial, LocalPartial) and not partial.direct
+    partial.write(memoryview(frame))
+    assert partial.seal(sync=True) == len(frame)
+    assert dest.prefetch_read_back(partial) is CacheBypass.FADVISE
+    assert read_back(dest, partial, bypass=False)[0] == xxh64(frame)
+    assert read_back(dest, partial) == (xxh64(frame), CacheBypass.O_DIRECT)
+    large = dest.open_partial(dest.root / "A004C001.wav", size_bytes=8 * MIB, folder_known=False)
+    assert isinstance(large, LocalPartial) and large.direct
+    dest.remove_partial(large)
+    # Where each file is fsynced instead (FUSE, a share), a frame keeps O_DIRECT: a buffered
+    # call there is a request to the daemon, and a cancel waits for a chunk's calls.
+    per_file = local(tmp_path, durable_batch=False)
+    kept = per_file.open_partial(
+        per_file.root / "A004C001.0000002.dpx", size_bytes=len(frame), folder_known=False
+    )
+    assert isinstance(kept, LocalPartial) and kept.direct
+    per_file.remove_partial(kept)
+
+
+def test_a_chunk_that_ends_past_a_page_is_written_direct_but_its_tail(tmp_path: Path) -> None:
+    # A 12,000,000-byte clip's last chunk (8 MiB, then 3,611,392 bytes) ends 2,816 bytes past
+    # a page: its aligned part goes O_DIRECT (never in the page cache), only the tail's page
+    # is written buffered.
+    dest = local(tmp_path)
+    size = 12_000_000
+    buffer = AlignedBuffer(12 * MIB)
     try:
         buffer.view[:size] = os.urandom(size)
-        partial = dest.open_partial(dest.root / "f.dpx", size_bytes=size, folder_known=False)
+        partial = dest.open_partial(dest.root / "f.mov", size_bytes=size, folder_known=False)
         assert isinstance(partial, LocalPartial) and partial.direct
-        partial.write(buffer.view[:size])
+        partial.write(buffer.view[: 8 * MIB])
+        partial.write(buffer.view[8 * MIB : size])
         fd = os.open(partial.partial_path, os.O_RDONLY)
         try:
             cached = cached_pages(fd, size)

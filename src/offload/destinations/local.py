@@ -10,11 +10,13 @@ every fallback on Linux):
   creation until they are published or removed, so another run's clean-up of killed runs'
   partials knows a live one, whatever path it reached the folder by; held by the descriptor
   written through, closed after the rename, where close(2) reports nothing, else by a
-  duplicate made at the seal, whose close heard the error); large files are
-  written with O_DIRECT in page-aligned chunks (the tail buffered, in calls of
-  ``write_call_size`` bytes). A filesystem that refuses O_DIRECT at
-  open (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for
-  a short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
+  duplicate made at the seal, whose close heard the error); files of 8 MiB or more
+  where one syncfs makes a batch durable, of 1 MiB or more elsewhere
+  (``MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH``, ``MIN_DIRECT_WRITE_BYTES``), are written with
+  O_DIRECT in page-aligned chunks (the tail buffered, in calls of ``write_call_size``
+  bytes), smaller ones buffered, in such calls. A filesystem that refuses O_DIRECT at open
+  (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for a
+  short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
   buffered.
 * a batch is made durable with one ``syncfs``, which covers every file only where the kernel
   (≥ 5.8) reports writeback errors through it and the filesystem is a trusted local one
@@ -76,6 +78,18 @@ _CLAIM_ATTEMPTS = 3
 # Files smaller than this are written buffered: below a page-aligned MiB nothing would be
 # written direct anyway.
 MIN_DIRECT_WRITE_BYTES = 1024 * 1024
+# Where one syncfs makes a batch durable (``durable_batch``: a kernel filesystem on a disk),
+# files smaller than this (the engine's default chunk: such a file is one chunk, one write)
+# are written buffered too: the batch's syncfs hands them to the kernel's writeback at once,
+# many requests in flight. Written O_DIRECT, each was one synchronous request, one at a time
+# a destination, and on a disk whose requests take long (this project's virtio disk: ~10 ms
+# for 4 MB) those writes paced the job: 300 frames of 4 MB to three destinations,
+# interleaved, full mode 10.84 s against 14.54 s, transfer 6.62 s against 10.74 s
+# (docs/performance.md, "The image sequence's writes: fifteenth pass"). Larger files keep
+# O_DIRECT (8 MiB calls, two requests each). Elsewhere (FUSE, a network share) the 1 MiB
+# bound stays: each buffered call is a request to the daemon or server, and a chunk's calls
+# are not cut short by a cancel (a stalled FUSE write then held Ctrl-C for a chunk's 16).
+MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH = 8 * 1024 * 1024
 
 # Local filesystems whose syncfs() writes back every file and reports writeback errors
 # (Linux ≥ 5.8 records them per superblock): one syncfs can stand for a batch of fsyncs there.
@@ -297,11 +311,11 @@ class LocalPartial:
         """Write all of *data*; short writes loop.
 
         While direct I/O is in effect, the page-aligned part of *data* goes in one O_DIRECT
-        call; a tail shorter than a page (a file's last chunk: a 4,000,000-byte frame ends
-        2,304 bytes past a page) turns O_DIRECT off and is written, like anything after it,
-        in calls of at most write_call_size bytes (the kernel's fast path for buffered
-        writes). Writing the whole last chunk buffered instead sent every image-sequence
-        frame (one chunk each) through the page cache and syncfs.
+        call; a tail shorter than a page (a file's last chunk: a clip of 12,000,000 bytes
+        ends 2,816 bytes past a page) turns O_DIRECT off and is written, like anything after
+        it, in calls of at most write_call_size bytes (the kernel's fast path for buffered
+        writes). Writing the whole last chunk buffered instead put up to 8 MiB a file
+        through the page cache for a few bytes' sake.
         """
         fd = self._fd
         assert fd is not None
@@ -447,6 +461,11 @@ class LocalDestination:
         self.below = cache_below(self.root)
         self._write_call_size = write_call_size
         self._direct_writes = direct_writes and self.features.direct_writes
+        self._direct_from = (
+            MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH
+            if self.features.durable_batch
+            else MIN_DIRECT_WRITE_BYTES
+        )
         # Folders (as text) this destination fsynced after their entry for every folder and
         # file it published below them was made: ``make_names_durable`` (committer thread;
         # locked anyway, as the contract asks of a Destination's state).
@@ -491,7 +510,7 @@ class LocalDestination:
         partial = LocalPartial(
             final_path,
             self._write_call_size,
-            self._direct_writes and size_bytes >= MIN_DIRECT_WRITE_BYTES,
+            self._direct_writes and size_bytes >= self._direct_from,
             self.below,
             self.root_device,
             self.check_present,
