@@ -602,7 +602,7 @@ def _print_human(
         env.warning(f"NEW (not in {records}) {printable_name(str(where / path))}")
     for path in report.dangling:
         env.warning(
-            f"SYMLINK LEADS NOWHERE IN THE COPY (dangling, looping or out of it; nothing to check) "
+            f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "
             f"{printable_name(str(where / path))}"
         )
     for folder in report.nested:

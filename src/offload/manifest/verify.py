@@ -17,9 +17,7 @@ records this check. That needs every file hashed, extra ones included.
 What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a symlink to a
 file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
 that leads nowhere (dangling, looping) has nothing to read: it is listed in ``dangling``
-(ascmhl would call it a new file) and is ``missing`` if the history records its path; so is
-a symlink that reaches a file outside the tree (or its ``ascmhl``/``.offload`` state), whose
-bytes are not the copy's, although ascmhl reads through it and calls it verified. A
+(ascmhl would call it a new file) and is ``missing`` if the history records its path. A
 file that vanishes while the check runs is ``missing``. A folder the history records (a
 ``<directoryhash>``, an empty folder included) that is not there is ``missing`` too, as
 ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
@@ -211,27 +209,12 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
                 raise
             continue
         if stat.S_ISREG(info.st_mode):
-            if entry.is_symlink() and _leads_out_of(root, relative):
-                # Its bytes are not the copy's: a recorded file there is missing, whatever
-                # the content the link reaches (ascmhl would read it and call it verified).
-                tree.dangling.append(relative)
-                continue
             tree.files.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
     tree.files.sort(key=lambda f: f.path)
     tree.folders.sort()
     tree.dangling.sort()
     tree.nested.sort()
     return tree
-
-
-def _leads_out_of(root: Path, relative: str) -> bool:
-    """Whether the symlink at *relative*, which reaches a regular file, reaches one outside
-    *root* (or our own state): not a file of the copy. A link that cannot be followed one
-    step at a time (EACCES, EIO) counts as the file it reaches, as before."""
-    try:
-        return classify_link(root, relative) is not LinkKind.FILE
-    except OSError:
-        return False
 
 
 def _generation_formats(history: History, formats: Sequence[str] | None) -> tuple[str, ...]:
