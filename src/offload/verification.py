@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -202,6 +202,7 @@ def verify_path(
     now: Callable[[], datetime] = utc_now,
     on_file: Callable[[Path, int], None] | None = None,
     hash_file: HashFile | None = None,
+    own_links: Collection[Path] = (),
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report, how many files were
     read from the media (the page cache bypassed, and any cache below the filesystem dropped:
@@ -209,7 +210,9 @@ def verify_path(
     filesystem's block device that could not be opened, pages that stayed cached).
     *on_file(path, size)* is called after each file is hashed (progress). *hash_file*
     replaces the read from the media (``offload verify s3://...`` hashes a local mirror's
-    files by streaming their objects: s3verify.py).
+    files by streaming their objects: s3verify.py). *own_links*: links under *root* the
+    caller made itself (that mirror's link to a local legacy MHL), not the copy's: left out
+    of the check (``verify_tree``).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
@@ -262,6 +265,7 @@ def verify_path(
                     append_generation=append_generation,
                     creator=creator,
                     now=now,
+                    own_links=own_links,
                     # The root's own state only (anchored: this walk is relative to the
                     # root); a card's own .offload entries are checked. An appended
                     # generation's list needs the unanchored name (ascmhl matches patterns

@@ -175,3 +175,50 @@ def test_unreadable_file_is_reported_and_the_check_goes_on(tmp_path: Path) -> No
     assert report.unreadable == ("Clips/b.mov",) and not report.passed
     assert report.verified == ("Clips/a.mov", "c.txt", "d.txt")
     assert report.generation is None  # the folder of b.mov cannot be hashed
+
+
+def test_a_nested_historys_link_is_judged_from_the_copy_root(tmp_path: Path) -> None:
+    """A link in a nested history's folder reaching a file of the copy root outside that
+    folder holds the copy's bytes: read through and verified, as before (a link is "outside"
+    only past the copy root, not past the nested history's folder)."""
+    data = b"top of the copy"
+    (tmp_path / "top.mov").write_bytes(data)
+    top = ManifestFile("top.mov", len(data), 0, digests_of(data, ("xxh64",)), T1)
+    write_generation(tmp_path, [top], creator=CREATOR, now=lambda: T1)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "ref.mov").symlink_to("../top.mov")
+    (inner / "out.mov").symlink_to(tmp_path / "top.mov")  # absolute: never followed
+    linked = [
+        ManifestFile(name, len(data), 0, digests_of(data, ("xxh64",)), T1)
+        for name in ("ref.mov", "out.mov")
+    ]
+    write_generation(inner, linked, creator=CREATOR, now=lambda: T1)
+
+    report = verify_tree(tmp_path)
+
+    assert report.nested == ("inner",)
+    assert report.verified == ("inner/ref.mov", "top.mov")
+    assert report.missing == ("inner/out.mov",) and report.outside == ("inner/out.mov",)
+
+
+def test_the_callers_own_link_is_left_out_of_the_check(tmp_path: Path) -> None:
+    """A link the caller made in the tree (the S3 verify's link to a local legacy MHL at its
+    mirror's top) is not an entry of the copy: a legacy MHL that lists that name finds it
+    missing, not a link out of the copy. Any other link out of the copy stays judged."""
+    root = tmp_path / "mirror"
+    root.mkdir()
+    (root / "a.mov").write_bytes(b"a")
+    listed = [
+        ManifestFile(name, 1, 0, digests_of(b"a", ("md5",)), T1) for name in ("a.mov", "theirs.mhl")
+    ]
+    local = write_legacy_mhl(tmp_path, listed, creator=CREATOR, now=lambda: T1)
+    link = root / "theirs.mhl"
+    link.symlink_to(local)
+
+    report = verify_tree(root, legacy_mhl=link, own_links=[link])
+    assert report.verified == ("a.mov",) and report.missing == ("theirs.mhl",)
+    assert report.outside == () and report.extra == ()
+
+    judged = verify_tree(root, legacy_mhl=link)  # a user's link: judged
+    assert judged.missing == ("theirs.mhl",) and judged.outside == ("theirs.mhl",)

@@ -60,7 +60,8 @@ from offload.verification import VerifyExit, content_entries, exit_code_of, veri
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 all OK; 10 files (or folders the history records) missing; 11 files "
+    "Exit codes: 0 all OK; 10 files (or folders the history records) missing (a recorded "
+    "file whose name is a symlink leading nowhere or out of the copy too); 11 files "
     "changed or unreadable (or a folder cannot be read); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
     "recompute), none failed; 30 nothing to "
@@ -81,11 +82,13 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         description="Re-hash every file under PATH, reading the media (not the page cache), "
         "against its newest ASC MHL history (nested histories included), a legacy MHL "
         "(--mhl-file), or the ledger offload-ai keeps there; report OK, changed, missing "
-        "and new files. Symlinks to files are checked as the files they lead to (as ascmhl "
-        "does), those the history's ignore list names are skipped (as offload copy writes "
-        "for links to folders, dangling, looping or out of the card); other symlinks that "
-        "lead nowhere are named in a warning; against a legacy MHL, links out of the card "
-        "are passed over. PATH may be "
+        "and new files. Symlinks to files inside the copy are checked as the files they "
+        "lead to (as ascmhl does), those the history's ignore list names are skipped (as "
+        "offload copy writes for links to folders, dangling, looping or out of the card); "
+        "other symlinks that lead nowhere or to a file outside the copy (or into its "
+        "ascmhl/.offload) are never read: named in a warning, missing if recorded (their "
+        "bytes are not the copy's); against a legacy MHL, links out of the card it does not "
+        "list are passed over. PATH may be "
         "s3://bucket/prefix/CARD: its history (or ledger) is read from the bucket and every "
         "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,
@@ -169,6 +172,7 @@ def report_dict(
             "unreadable",
             "unverifiable",
             "dangling",
+            "outside",
             "nested",
         )
     }
@@ -203,6 +207,7 @@ def report_dict(
             "unreadable": len(lists["unreadable"]),
             "unverifiable": len(lists["unverifiable"]),
             "dangling": len(lists["dangling"]),
+            "outside": len(lists["outside"]),
             "bytes_read": bytes_read,
             # Recorded, not recomputed: a pass is of the files alone (docs/json.md).
             "folder_hashes_unchecked": 0 if report is None else report.folder_hashes_unchecked,
@@ -214,6 +219,7 @@ def report_dict(
         "unreadable": lists["unreadable"],
         "unverifiable": lists["unverifiable"],
         "dangling": lists["dangling"],
+        "outside": lists["outside"],
         "nested": lists["nested"],
         "files_read_from_media": 0 if remote else reads,
         "files_read_through_cache": 0 if remote else through_cache,
@@ -227,7 +233,7 @@ def report_dict(
 
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling). Text cells as ``report.csv_cells`` writes them
+    unreadable, unverifiable, dangling, outside). Text cells as ``report.csv_cells`` writes them
     (names exact, escaped: a byte that is not UTF-8 as ``\\xNN``, a control character...)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -249,6 +255,7 @@ def csv_text(data: dict[str, Any]) -> str:
         ("unreadable", "unreadable"),
         ("unverifiable", "unverifiable"),
         ("dangling", "dangling"),
+        ("outside", "outside"),
     ):
         rows.extend((p, status, "") for p in data[key])
     for path, status, detail in sorted(rows):
@@ -544,14 +551,28 @@ def _print_human(
         # its size and mtime ("verified earlier"). Say so, and what reads it back; a copy
         # whose size changed is replaced by --reverify where the ledger records it as ours
         # (Ledger.changed_copy), and by nothing but --overwrite where it does not.
-        sized = [c.path for c in report.changed if c.reason is ChangeReason.SIZE]
+        # A symlink (a card's link, made as a link, never copied) is no copy: the ledger
+        # records the file it leads to, under that file's own name, never the link; a
+        # re-run leaves it as it is. It is none of the copies the words below speak of.
+        links = {
+            path
+            for path in (*(c.path for c in report.changed), *report.unreadable)
+            if os.path.islink(where / path)
+        }
+        sized = [
+            c.path for c in report.changed if c.reason is ChangeReason.SIZE and c.path not in links
+        ]
         ours = _recorded_in_ledger(where, sized)
         resized = len(sized) - ours
         # A same-size change the ledger no longer records at that name (a copy found damaged
         # and kept beside its new copy by --keep-both: the ledger names the new copy) is
         # trusted by no run: "still vouches" would be false of it.
-        unsized = [c.path for c in report.changed if c.reason is not ChangeReason.SIZE]
-        unsized += report.unreadable
+        unsized = [
+            c.path
+            for c in report.changed
+            if c.reason is not ChangeReason.SIZE and c.path not in links
+        ]
+        unsized += [path for path in report.unreadable if path not in links]
         vouched = _recorded_in_ledger(where, unsized)
         unvouched = len(unsized) - vouched
         parts = []
@@ -587,6 +608,15 @@ def _print_human(
                 f"{'it' if resized == 1 else 'them'} once the new "
                 f"{'copy is' if resized == 1 else 'copies are'} verified"
             )
+        if links:
+            one = len(links) == 1
+            parts.append(
+                f"{plural(len(links), 'symlink')} above {'is' if one else 'are'} no copy: the "
+                "ledger never records a link (offload copy makes a card's link as a link); "
+                f"what {'it reads' if one else 'they read'} is the file "
+                f"{'it leads' if one else 'they lead'} to in this copy, judged under that "
+                "file's own name"
+            )
         env.warning("; ".join(parts))
     for path in report.missing:
         env.error(f"MISSING {printable_name(str(where / path))}")
@@ -604,6 +634,11 @@ def _print_human(
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "
             f"{printable_name(str(where / path))}"
+        )
+    for path in report.outside:
+        env.warning(
+            "SYMLINK LEADS OUTSIDE THE COPY (to a file that is not the copy's; not read, not "
+            f"verified) {printable_name(str(where / path))}"
         )
     for folder in report.nested:
         env.warning(

@@ -86,6 +86,9 @@ def verify_s3(
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
+            # The link to a local legacy MHL is ours, not the copy's (it leads out of the
+            # mirror: a user's link doing so is never read through).
+            own = () if legacy is None or not os.path.islink(legacy) else (legacy,)
 
             def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
                 nonlocal read_back
@@ -108,6 +111,7 @@ def verify_s3(
                     on_file=on_file,
                     append_generation=append_generation,
                     creator=creator,
+                    own_links=own,
                 )
             except OffloadError as exc:
                 message = exc.message

@@ -450,7 +450,15 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 if not manifest.is_file():
                     raise HistoryError(f"missing ASC MHL manifest {manifest}", path=manifest)
                 if c4_of_file(manifest) != entry.c4:
-                    raise HistoryError(f"modified ASC MHL manifest {manifest}", path=manifest)
+                    # Only the original bytes match the chain: nothing can rebuild them, and
+                    # re-making the chain over an edit would make the edit look genuine.
+                    raise HistoryError(
+                        f"modified ASC MHL manifest {manifest}: its content is not what "
+                        f"{CHAIN_FILE_NAME} records for it (C4 ID), it was changed after it "
+                        f"was written; restore the original file from a backup of {folder} "
+                        "(only its original bytes match the chain)",
+                        path=manifest,
+                    )
         generations: list[Generation] = []
         for number, name in names:
             if generations and generations[-1].sequence_number == number:

@@ -18,13 +18,20 @@ What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a syml
 file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
 that leads nowhere (dangling, looping) has nothing to read: it is listed in ``dangling``
 (ascmhl would call it a new file) and is ``missing`` if the history records its path. A
-file that vanishes while the check runs is ``missing``. A folder the history records (a
+symlink to a file is read through only when, followed one step at a time, it stays inside
+the copy (:func:`offload.manifest.links.classify_link`, from the copy root a nested history
+lies in): one that reaches a file outside it (an absolute target, ``..`` past the root; the
+card's clip, say) or into its own ``ascmhl``/``.offload`` state is not the copy's content,
+although ascmhl reads through it and calls it verified. It is listed in ``outside``, never
+read, and is ``missing`` if the history records its path. A file that vanishes while the
+check runs is ``missing``. A folder the history records (a
 ``<directoryhash>``, an empty folder included) that is not there is ``missing`` too, as
 ascmhl reports it. A folder below the root holding an ``ascmhl`` folder of its own is a
 nested history: its files are checked against that history (as ascmhl's child histories),
 their paths prefixed with the folder's. A legacy MHL has no ignore list: against one, a link
 it does not list that is not a file of the card (:func:`offload.manifest.links.classify_link`)
-is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC MHL history.
+is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC MHL history
+(it is ``outside`` only when the legacy MHL lists it: then it is ``missing`` too).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import errno
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -118,9 +125,12 @@ class VerifyReport:
     ``unreadable``: files whose hashing raised OSError (a dying card): the check went on
     without them. ``generation``: the manifest appended, if one was requested and every file
     could be read (an unreadable file's folder hashes cannot be computed). ``dangling``:
-    symlinks that lead nowhere (dangling or looping), not recorded: nothing to read, not
-    counted against ``passed``. ``nested``: the roots of nested histories checked against
-    their own history (their files are in the lists above, with their full paths).
+    symlinks that lead nowhere (dangling or looping): nothing to read, not counted against
+    ``passed`` (a recorded one is also ``missing``). ``outside``: symlinks that reach a file
+    outside the copy or in its own state (module doc): never read, not counted against
+    ``passed`` (a recorded one is also ``missing``). ``nested``: the roots of nested
+    histories checked against their own history (their files are in the lists above, with
+    their full paths).
     ``folder_hashes_unchecked``: the folders (the root included) for which the ASC MHL
     history records a folder hash (``<directoryhash>``, ``<roothash>``, any generation),
     nested histories' included; this check does not recompute them (each file is checked
@@ -140,6 +150,7 @@ class VerifyReport:
     dangling: tuple[str, ...] = ()
     nested: tuple[str, ...] = ()
     folder_hashes_unchecked: int = 0
+    outside: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -167,14 +178,31 @@ class _Tree:
     nested: list[str]
     # Symlinks to folders: not entered, but there (ascmhl counts a recorded folder found).
     folder_links: list[str] = field(default_factory=list)
+    # Symlinks to files outside the copy (or into its state): their bytes are not the copy's.
+    outside: list[str] = field(default_factory=list)
 
 
-def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
-    """Regular files (and symlinks to files, followed as the reference does) and folders
-    under *root*, skipping what *spec* ignores. Symlinks to folders are not followed; those
-    leading nowhere are listed apart. With *split_nested* a folder holding an ``ascmhl``
-    folder is listed as a nested history root and not entered. Raises OSError for a folder
-    that cannot be read (an entry that vanishes meanwhile is left out)."""
+@dataclass(frozen=True)
+class _Within:
+    """Where the walked tree lies: the copy root its links must stay inside, the tree's own
+    path below it (``""``, or a nested history's ``folder/``), and the entries of the tree
+    the caller made itself (``/``-separated, relative to the tree): not the copy's, never
+    walked (the S3 mirror's link to a local legacy MHL)."""
+
+    copy_root: Path
+    below: str = ""
+    own: frozenset[str] = frozenset()
+
+
+def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool, within: _Within) -> _Tree:
+    """Regular files (and symlinks to files inside the copy, followed as the reference does)
+    and folders under *root*, skipping what *spec* ignores and what *within* names as the
+    caller's own. Symlinks to folders are not followed; those leading nowhere, and those
+    reaching a file outside the copy (:class:`_Within`), are listed apart. With
+    *split_nested* a folder holding an ``ascmhl`` folder is listed as a nested history root
+    and not entered. Raises OSError for a folder that cannot be read (an entry that
+    vanishes meanwhile is left out) and for a link to a file that cannot be followed one
+    step at a time (EACCES, EIO): nothing proves its bytes are the copy's."""
     tree = _Tree([], [], [], [])
 
     def unlistable(folder: Path, exc: OSError) -> None:
@@ -184,6 +212,8 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
 
     for item in walk_tree(root, on_error=unlistable):
         entry, relative = item.entry, item.relative
+        if relative in within.own:
+            continue
         try:
             is_dir = entry.is_dir()  # follows symlinks, like os.path.isdir in ascmhl
         except OSError:
@@ -208,12 +238,21 @@ def _walk(root: Path, spec: IgnoreSpec, *, split_nested: bool) -> _Tree:
             elif exc.errno != errno.ENOENT:  # vanished since it was listed: not there
                 raise
             continue
-        if stat.S_ISREG(info.st_mode):
-            tree.files.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if entry.is_symlink() and (
+            classify_link(within.copy_root, within.below + relative) is not LinkKind.FILE
+        ):
+            # The kernel reached a file, but not one of the copy: hashed through the link,
+            # a replaced clip linked to the card's would read as verified.
+            tree.outside.append(relative)
+            continue
+        tree.files.append(_DiskFile(relative, Path(entry.path), info.st_size, info.st_mtime_ns))
     tree.files.sort(key=lambda f: f.path)
     tree.folders.sort()
     tree.dangling.sort()
     tree.nested.sort()
+    tree.outside.sort()
     return tree
 
 
@@ -239,6 +278,8 @@ def verify_tree(
     append_generation: bool = False,
     creator: CreatorInfo | None = None,
     now: Callable[[], datetime] = utc_now,
+    own_links: Collection[Path] = (),
+    copy_root: Path | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -252,6 +293,12 @@ def verify_tree(
     *append_generation* (ASC MHL only) hashes every file, extra ones included, and appends an
     ``in-place`` generation written by *creator* at *now*; it returns its path in the report.
 
+    *own_links*: links under *root* (not in a nested history) that the caller made itself,
+    such as the S3 verify's link to a local legacy MHL in its mirror: not entries of the
+    copy, left out of the walk. Never a link found in a user's tree: those are judged (module
+    doc). *copy_root*: the copy root *root* lies in (a nested history's folder: a link
+    there is the copy's when it stays inside the copy root); by default *root*.
+
     Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
     Raises NoHistoryError for an absent history (there is nothing to verify against),
     UntrustedHistoryError for one recording paths outside *root* (broken or forged),
@@ -260,10 +307,11 @@ def verify_tree(
     ManifestError wrapping an OSError from the walk (an unreadable folder must not look
     empty) or from writing the generation.
     """
+    within = _within(root, copy_root, own_links)
     if legacy_mhl is not None:
         if append_generation:
             raise ValueError("append_generation needs an ASC MHL history, not a legacy MHL")
-        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns)
+        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within)
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
     history = read_history(root)
@@ -295,7 +343,7 @@ def verify_tree(
     bad: list[ManifestFile] = []
     gone: set[str] = set()
     try:
-        tree = _walk(root, spec, split_nested=True)
+        tree = _walk(root, spec, split_nested=True, within=within)
         if tree.nested and append_generation:
             raise UnsupportedTreeError(
                 f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
@@ -368,7 +416,8 @@ def verify_tree(
     )
     missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
     nested_reports = [
-        _verify_nested(root, folder, hash_file, formats, ignore_patterns) for folder in tree.nested
+        _verify_nested(root, folder, hash_file, formats, ignore_patterns, within.copy_root)
+        for folder in tree.nested
     ]
     generation: Path | None = None
     if append_generation and not unreadable:
@@ -397,8 +446,20 @@ def verify_tree(
         dangling=tuple(tree.dangling),
         nested=tuple(tree.nested),
         folder_hashes_unchecked=_hashed_folders(history),
+        outside=tuple(tree.outside),
     )
     return _merge(report, nested_reports)
+
+
+def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> _Within:
+    """The :class:`_Within` of :func:`verify_tree`'s arguments."""
+    top = root if copy_root is None else copy_root
+    below = os.path.relpath(os.path.abspath(root), os.path.abspath(top))
+    own = frozenset(
+        os.path.relpath(os.path.abspath(link), os.path.abspath(root)).replace(os.sep, "/")
+        for link in own_links
+    )
+    return _Within(top, "" if below == os.curdir else below.replace(os.sep, "/") + "/", own)
 
 
 def _hashed_folders(history: History) -> int:
@@ -424,7 +485,14 @@ def _missing_folders(
     recorded = history.expected_directory_paths()
     if not recorded:
         return []
-    present = {*tree.folders, *tree.folder_links, *tree.nested, *tree.dangling, *on_disk}
+    present = {
+        *tree.folders,
+        *tree.folder_links,
+        *tree.nested,
+        *tree.dangling,
+        *tree.outside,
+        *on_disk,
+    }
     return [
         path
         for path in recorded
@@ -453,10 +521,15 @@ def _verify_nested(
     hash_file: HashFile,
     formats: Sequence[str] | None,
     ignore_patterns: Sequence[str],
+    copy_root: Path,
 ) -> VerifyReport:
     """Verify a nested history root; its paths come back prefixed with *folder*."""
     inner = verify_tree(
-        root / folder, hash_file=hash_file, formats=formats, ignore_patterns=ignore_patterns
+        root / folder,
+        hash_file=hash_file,
+        formats=formats,
+        ignore_patterns=ignore_patterns,
+        copy_root=copy_root,
     )
     prefix = folder + "/"
 
@@ -480,6 +553,7 @@ def _verify_nested(
         dangling=paths(inner.dangling),
         nested=(folder, *paths(inner.nested)),
         folder_hashes_unchecked=inner.folder_hashes_unchecked,
+        outside=paths(inner.outside),
     )
 
 
@@ -508,6 +582,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         nested=tuple(sorted({*report.nested, *(n for o in others for n in o.nested)})),
         folder_hashes_unchecked=report.folder_hashes_unchecked
         + sum(other.folder_hashes_unchecked for other in others),
+        outside=joined("outside"),
     )
 
 
@@ -539,23 +614,12 @@ def _manifest_file(
     return ManifestFile(item.path, item.size_bytes, item.mtime_ns, dict(digests), now())
 
 
-def _link_not_card_content(root: Path, path: str) -> bool:
-    """Whether *path* (a file of the walk that no legacy entry lists) is a symlink that is
-    not a file of the card (out of it, into our own state): a legacy MHL has no ignore list,
-    so such a link is passed over here as the ASC MHL history's own ``<ignore>`` pattern
-    passes it over there (``offload.manifest.links``: a manifest never lists one). A link
-    that cannot be followed (EACCES, EIO) stays new: nothing proves what it is."""
-    absolute = root / path
-    if not os.path.islink(absolute):
-        return False
-    try:
-        return classify_link(root, path) is not LinkKind.FILE
-    except OSError:
-        return False
-
-
 def _verify_legacy(
-    root: Path, legacy_mhl: Path, hash_file: HashFile, ignore_patterns: Sequence[str]
+    root: Path,
+    legacy_mhl: Path,
+    hash_file: HashFile,
+    ignore_patterns: Sequence[str],
+    within: _Within,
 ) -> VerifyReport:
     hash_list = read_legacy_mhl(legacy_mhl)
     base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
@@ -577,7 +641,7 @@ def _verify_legacy(
     unverifiable: list[str] = []
     unreadable: list[str] = []
     try:
-        walked = _walk(root, spec, split_nested=False)
+        walked = _walk(root, spec, split_nested=False, within=within)
         disk = {item.path: item for item in walked.files}
         listed: set[str] = set()
         missing: list[str] = []
@@ -630,7 +694,6 @@ def _verify_legacy(
         for path in disk
         if path not in listed
         and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
-        and not _link_not_card_content(root, path)
     )
     return VerifyReport(
         root=root,
@@ -642,4 +705,7 @@ def _verify_legacy(
         unverifiable=tuple(sorted(unverifiable)),
         unreadable=tuple(sorted(unreadable)),
         dangling=tuple(walked.dangling),
+        # A link out of the card that the legacy MHL does not list is passed over (module
+        # doc): offload copy reproduces a card's link as it is and lists none such.
+        outside=tuple(path for path in walked.outside if path in listed),
     )

@@ -367,6 +367,7 @@ _VERIFY_REPORT = obj(
                     "unreadable",
                     "unverifiable",
                     "dangling",
+                    "outside",
                     "bytes_read",
                 )
             }

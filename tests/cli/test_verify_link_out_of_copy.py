@@ -1,0 +1,148 @@
+"""``offload verify`` never calls a recorded file verified when what stands at its name in the
+copy is a symlink reaching a file outside the copy (the card's own clip, say) or into the copy
+root's own state: those bytes are not the copy's, so the file is missing there (exit 10), and
+a warning says the link leads outside the copy.
+
+Failed before (QA finding): the walk followed the link as ascmhl does, hashed the card's clip
+through it and reported "1 OK", exit 0, for a copy that held no bytes of the clip. Links that
+stay in the copy (a card's link copied as a link) are still read through; a link to a folder
+is still skipped. Real copies made by ``offload copy``, real symlinks, the real CLI (in a
+subprocess for the finding itself)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.offload_cli import offload, run_offload
+
+WARNING = "SYMLINK LEADS OUTSIDE THE COPY"
+
+
+def card_with_clips(tmp_path: Path) -> Path:
+    card = tmp_path / "card"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001.MOV").write_bytes(os.urandom(200_000))
+    (card / "CLIPS" / "A002.MOV").write_bytes(os.urandom(1000))
+    return card
+
+
+def copied(tmp_path: Path, card: Path, *options: str) -> Path:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, said = offload("copy", "--quiet", *options, str(card), str(dest))
+    assert code == 0, said
+    return dest / card.name
+
+
+def verify_json(root: Path, *options: str) -> tuple[int, dict[str, Any]]:
+    """``offload verify --json`` in this process: its exit code and the report it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["verify", "--json", "--quiet", *options, str(root)]
+    code = main(argv, Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, json.loads(out.getvalue())
+
+
+def test_a_recorded_clip_replaced_by_a_link_to_the_cards_clip_is_missing(
+    tmp_path: Path,
+) -> None:
+    card = card_with_clips(tmp_path)
+    root = copied(tmp_path, card)
+    copy = root / "CLIPS" / "A001.MOV"
+    copy.unlink()
+    copy.symlink_to(card / "CLIPS" / "A001.MOV")
+
+    verified = run_offload("verify", "--json", "--report-dir", tmp_path / "r1", root)
+
+    assert verified.returncode == 10, verified.stdout + verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["missing"] == ["CLIPS/A001.MOV"]
+    assert report["verified"] == ["CLIPS/A002.MOV"]
+    assert report["outside"] == ["CLIPS/A001.MOV"] and report["dangling"] == []
+    assert report["totals"]["outside"] == 1 and not report["passed"]
+    shown = run_offload("verify", "--report-dir", tmp_path / "r2", root)
+    assert shown.returncode == 10
+    said = " ".join(shown.stderr.split())
+    assert f"MISSING {copy}" in said, said
+    assert f"{WARNING} (to a file that is not the copy's; not read, not verified) {copy}" in said
+    assert f"{root}: 1 OK, 0 changed, 1 missing, 0 new" in shown.stdout
+    csv_rows = next((tmp_path / "r2").glob("verify_*.csv")).read_text().splitlines()
+    assert "CLIPS/A001.MOV,outside," in csv_rows and "CLIPS/A001.MOV,missing," in csv_rows
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "../../../card/CLIPS/A001.MOV",  # relative, ``..`` past the copy root
+        "../.offload/ledger.jsonl",  # our own state
+        "../ascmhl/ascmhl_chain.xml",  # the history itself
+    ],
+)
+def test_a_recorded_clip_linked_past_the_root_or_into_our_state_is_missing(
+    tmp_path: Path, target: str
+) -> None:
+    card = card_with_clips(tmp_path)
+    root = copied(tmp_path, card)
+    copy = root / "CLIPS" / "A001.MOV"
+    copy.unlink()
+    copy.symlink_to(target)
+    assert copy.is_file()  # the kernel reaches a file through it
+
+    code, report = verify_json(root)
+
+    assert code == 10, report
+    assert report["missing"] == ["CLIPS/A001.MOV"] and report["outside"] == ["CLIPS/A001.MOV"]
+    assert report["changed"] == [] and report["verified"] == ["CLIPS/A002.MOV"]
+
+
+def test_links_that_stay_in_the_copy_are_read_through_and_folder_links_skipped(
+    tmp_path: Path,
+) -> None:
+    card = card_with_clips(tmp_path)
+    (card / "CLIPS" / "latest.MOV").symlink_to("A001.MOV")  # reproduced as a link
+    (card / "ALL").symlink_to("CLIPS")  # a link to a folder: not entered
+    root = copied(tmp_path, card)
+    assert os.readlink(root / "CLIPS" / "latest.MOV") == "A001.MOV"
+
+    code, report = verify_json(root)
+
+    assert code == 0, report
+    assert report["verified"] == ["CLIPS/A001.MOV", "CLIPS/A002.MOV", "CLIPS/latest.MOV"]
+    assert report["outside"] == [] and report["dangling"] == [] and report["extra"] == []
+    # A recorded clip replaced by a link to another copied file of the same bytes: the
+    # copy's own bytes, read through it and compared as ascmhl would.
+    (root / "CLIPS" / "twin.MOV").write_bytes((root / "CLIPS" / "A002.MOV").read_bytes())
+    (root / "CLIPS" / "A002.MOV").unlink()
+    (root / "CLIPS" / "A002.MOV").symlink_to("twin.MOV")
+    code, report = verify_json(root)
+    assert code == 21, report  # twin.MOV is new; nothing missing or changed
+    assert "CLIPS/A002.MOV" in report["verified"] and report["outside"] == []
+
+
+def test_against_a_legacy_mhl_a_listed_link_out_is_missing_an_unlisted_one_passed_over(
+    tmp_path: Path,
+) -> None:
+    card = card_with_clips(tmp_path)
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_bytes(b"a file of this machine, not of the card\n")
+    (card / "CLIPS" / "host.txt").symlink_to(elsewhere)  # the card's own link out of it
+    root = copied(tmp_path, card, "--mhl", "legacy")
+    (legacy,) = root.glob("*.mhl")
+    code, report = verify_json(root, "--mhl-file", str(legacy))
+    assert code == 0, report
+    assert report["outside"] == [] and report["extra"] == []  # not listed: passed over
+
+    copy = root / "CLIPS" / "A001.MOV"
+    copy.unlink()
+    copy.symlink_to(card / "CLIPS" / "A001.MOV")
+    code, report = verify_json(root, "--mhl-file", str(legacy))
+    assert code == 10, report
+    assert report["missing"] == ["CLIPS/A001.MOV"] and report["outside"] == ["CLIPS/A001.MOV"]
+    assert report["verified"] == ["CLIPS/A002.MOV"]

@@ -1,0 +1,78 @@
+"""Two things ``offload verify`` says, held to what is true: the error for an ASC MHL history
+whose manifest was edited names the file and what to do; the note on what the ledger vouches
+for does not call a changed symlink a copy (one kept beside its new copy by --keep-both).
+Real copies by ``offload copy``, the CLI in this process."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def copied(tmp_path: Path, link: bool = False) -> Path:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(50_000))
+    if link:
+        (card / "CLIPS" / "latest.MOV").symlink_to("C001.MOV")
+    (tmp_path / "dest").mkdir()
+    code, _, err = run("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, err
+    return tmp_path / "dest" / "A001"
+
+
+def test_an_edited_manifest_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """Failed before: "cannot verify ROOT: modified ASC MHL manifest M; nothing was verified
+    against it", with no next step."""
+    root = copied(tmp_path)
+    (manifest,) = (root / "ascmhl").glob("0001_*.mhl")
+    manifest.write_text(manifest.read_text().replace("<hostname>", "<hostname>x", 1))
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 31, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: cannot verify {root}: modified ASC MHL manifest {manifest}: its content is "
+        "not what ascmhl_chain.xml records for it (C4 ID), it was changed after it was "
+        f"written; restore the original file from a backup of {root / 'ascmhl'} (only its "
+        "original bytes match the chain); nothing was verified against it"
+    ], err
+
+
+def test_a_changed_symlink_is_not_called_a_copy_kept_by_keep_both(tmp_path: Path) -> None:
+    """A card's link copied as a link reads the clip it leads to: when that clip changed,
+    both are CHANGED, and the note on the ledger spoke of the link as "1 changed copy is not
+    vouched for by this copy root's ledger (a copy found damaged and kept beside its new
+    copy by --keep-both, or one it never recorded): no `offload copy` trusts it", false of a
+    link (failed before)."""
+    root = copied(tmp_path, link=True)
+    clip = root / "CLIPS" / "C001.MOV"
+    data = bytearray(clip.read_bytes())
+    data[100] ^= 0xFF
+    clip.write_bytes(bytes(data))
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 11, out + err
+    said = " ".join(err.split())
+    assert f"CHANGED {clip}" in said and f"CHANGED {root / 'CLIPS' / 'latest.MOV'}" in said
+    assert "not vouched for" not in said and "--keep-both" not in said, said
+    assert "this copy root's ledger still vouches for the copies it recorded" in said, said
+    assert (
+        "1 symlink above is no copy: the ledger never records a link (offload copy makes a "
+        "card's link as a link); what it reads is the file it leads to in this copy, judged "
+        "under that file's own name" in said
+    ), said
