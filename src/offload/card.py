@@ -215,6 +215,10 @@ class OffloadPlan:
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
+    # By destination index: how many copies its ledger vouches for were matched to this
+    # card's files by path, size and mtime alone (the card's identity unknown, or the entry
+    # records none: ``ledger.same_card`` cannot tell another card's file from this one's).
+    trusted_unidentified: Mapping[int, int] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -543,6 +547,10 @@ def _plan(
     # whose size changed, "card" another card's, "" nothing: ``OffloadPlan.in_the_way``).
     in_the_way: dict[int, list[tuple[int, str, str]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
+    # The files a symlink of the card leads to: a link is made only where such a file's
+    # proven copy is at its own name (``link_targets``).
+    linked = frozenset(link_targets.card_targets(tree).values())
+    unidentified: dict[int, int] = {}
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
         # was a large share of a 50,000-file card's memory.
@@ -583,6 +591,11 @@ def _plan(
             )
             named = recorded or (changed[0] if changed is not None else None)
             if named is not None and named.final_name:
+                if link_targets.copy_home(
+                    source_file.relative_path, final, linked, recorded, plan.index in backends
+                ):
+                    targets.append(final)
+                    continue
                 final = str(Path(final).with_name(named.final_name))
             kind = _existing_copy_kind(
                 recorded,
@@ -617,6 +630,8 @@ def _plan(
             targets.append(None)
             if not isinstance(kind, CheckKind):  # trusted from the ledger
                 assert recorded is not None
+                if card is None or not recorded.card:
+                    unidentified[plan.index] = unidentified.get(plan.index, 0) + 1
                 preset.append(
                     DestinationFileResult(
                         destination_index=plan.index,
@@ -768,6 +783,7 @@ def _plan(
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
+        trusted_unidentified=unidentified,
     )
 
 
@@ -1252,6 +1268,7 @@ def _run_locked(
             if c.ledger_entry
         },
     )
+    report.notes.extend(unidentified_trust_notes(plan))
     if job_report.cancelled:
         if slow:
             _cascade().not_cascaded(
@@ -1301,6 +1318,37 @@ def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
     for backend in plan.backends.values():
         backend.store.cancelled = lambda: False
     sink.emit(OffloadFinishing("manifests"))
+
+
+def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
+    """One note a destination whose ledger vouched for copies of this card's files by path,
+    size and mtime alone (``OffloadPlan.trusted_unidentified``): what their "verified
+    earlier" rests on, why, and what proves more (the summary, ``--json`` and every report
+    carry the run's notes)."""
+    if plan.card is None:
+        why = (
+            "this card's identity is unknown (no volume UUID or serial could be read for it: "
+            "no /dev/disk/by-uuid link, and blkid found none or may not read the device)"
+        )
+    else:
+        why = (
+            "their ledger entries name no card (written by an earlier version, or by a run "
+            "that could not tell its card)"
+        )
+    notes = []
+    for dest_plan in plan.plans:
+        count = plan.trusted_unidentified.get(dest_plan.index, 0)
+        if count:
+            root = printable_name(display_path(dest_plan.root))
+            notes.append(
+                f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
+                f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
+                f"files by path, size and modification time alone: {why}, so another card's "
+                "file of the same name, size and time would be trusted as well; --reverify "
+                "(with --verify full, the default) reads them back and re-reads this card's "
+                "files to compare"
+            )
+    return notes
 
 
 def note_unfinished(report: OffloadReport) -> None:

@@ -95,6 +95,28 @@ class SourceChangedError(SourceError):
     """The source changed while it was read (size, mtime or content differ)."""
 
 
+def what_changed(size: int, mtime_ns: int, now_size: int, now_mtime_ns: int) -> str:
+    """What of a file changed, in words: ``size 100 → 120 bytes``, ``modification time
+    2026-12-03T06:20:01.000000000Z → 2026-12-03T06:20:05.500000000Z`` (a file rewritten at
+    the same size), or both joined by ``and``; "" when neither did."""
+    changes = []
+    if now_size != size:
+        changes.append(f"size {size} → {now_size} bytes")
+    if now_mtime_ns != mtime_ns:
+        changes.append(f"modification time {_utc_ns(mtime_ns)} → {_utc_ns(now_mtime_ns)}")
+    return " and ".join(changes)
+
+
+def _utc_ns(mtime_ns: int) -> str:
+    """A time in nanoseconds since the epoch as ISO 8601 UTC to the nanosecond (a rewrite
+    within the same second still shows)."""
+    import datetime  # only a changed file's message needs it, never a run's start
+
+    seconds, nanos = divmod(mtime_ns, 1_000_000_000)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
+
+
 class DestinationError(OffloadError):
     """A destination is lost (full, gone, failing): it is detached, the others go on."""
 

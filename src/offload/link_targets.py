@@ -10,6 +10,11 @@ failed or was refused (a foreign file at its name), was kept under another name
 is not the card's, which a manifest reading through it would record as the card's: the card
 layer does not make it, and names why (:func:`unproven_targets`).
 
+A re-run finishes what such a run left: once the name the card's file was kept beside is
+free (the user moved the other file away), the copy kept under another name no longer
+stands for the file; it is copied again to its own name, proven there, and the link made
+(:func:`copy_home`). Until then the link is not made, and the error says what to do.
+
 The card's side is read from its scan (``SourceTree``), never from the card again: a
 cascade has released the card before it finishes its slow destinations. The walk is the
 manifests' own (:func:`offload.manifest.links.follow_link`): a link counts here exactly
@@ -20,9 +25,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from offload.errors import printable_name
+from offload.ledger import LedgerEntry
 from offload.model import SourceSymlink
 from offload.plan import DestinationPlan, SourceTree
 from offload.results import GOOD_STATUSES, DestinationStatus, FileResult
@@ -49,6 +55,29 @@ def card_targets(tree: SourceTree) -> dict[str, str]:
     return found
 
 
+def copy_home(
+    relative_path: str,
+    own: str,
+    linked: Collection[str],
+    recorded: LedgerEntry | None,
+    object_store: bool,
+) -> bool:
+    """Whether the plan copies the card's file *relative_path* again, to its own name *own*
+    on a destination whose ledger trusts its copy (*recorded*) under another name
+    (``--keep-both``: another file stood at *own*): only when a link of the card leads to
+    it (*linked*: the values of :func:`card_targets`) and *own* is free now. The copy kept
+    under the other name stays as it is (ours, verified); the new one, proven at its own
+    name, is what the link leads to. Never on an object store (no links there). One lstat,
+    for such a file only."""
+    return (
+        recorded is not None
+        and bool(recorded.final_name)
+        and relative_path in linked
+        and not object_store
+        and not os.path.lexists(own)
+    )
+
+
 def unproven_targets(
     links: Iterable[SourceSymlink],
     targets: Mapping[str, str],
@@ -67,17 +96,23 @@ def unproven_targets(
         file = files.get(leads_to)
         result = None if file is None else file.destination(plan.index)
         shown = printable_name(leads_to)
+        remedy = "a re-run makes it once the card's file is verified at its own name there"
         if result is None:
             why = f"{shown} was not copied there"
         elif result.status is DestinationStatus.FAILED:
             why = f"the copy of {shown} there failed ({result.error or 'no reason recorded'})"
         elif result.status not in GOOD_STATUSES:
             why = f"the copy of {shown} there was not finished ({result.status.value})"
-        elif result.final_path != plan.target_text(leads_to):
+        elif result.final_path != (home := plan.target_text(leads_to)):
             kept = printable_name(result.final_path)
             why = (
                 f"the card's {shown} is kept there as {kept} (another file stands at its "
                 "name: --keep-both)"
+            )
+            # What gets out: the name freed, a re-run copies the file there (copy_home).
+            remedy = (
+                f"move the other file at {printable_name(home)} away, then re-run: the card's "
+                f"{shown} is copied to its own name, verified, and the link made ({kept} stays)"
             )
         else:
             continue
@@ -85,7 +120,6 @@ def unproven_targets(
         left = "; the entry already at its path is left as it is" if os.path.lexists(path) else ""
         found[link.relative_path] = (
             f"symlink {printable_name(path)} -> {printable_name(link.target)} not made: {why}, "
-            "so the link would lead there to content that is not the card's (a re-run makes "
-            f"it once the card's file is verified at its own name there){left}"
+            f"so the link would lead there to content that is not the card's ({remedy}){left}"
         )
     return found

@@ -124,6 +124,9 @@ def test_the_same_card_again_is_trusted_and_a_ledger_without_cards_still_is(
     legacy = [{k: v for k, v in line.items() if k != "card"} for line in lines]
     ledger.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in legacy))
     assert_all_trusted(copy_into_dest(tmp_path, second), reports)
+    # Trusted on the quick check alone, and the report says why (failed before: no word).
+    notes = newest_report(reports)["notes"]
+    assert [n for n in notes if "their ledger entries name no card" in n], notes
 
 
 def test_a_source_of_unknown_identity_keeps_the_quick_check(
@@ -139,7 +142,24 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     assert all("card" not in line for line in ledger_lines(dest / "A001"))
     assert newest_report(reports)["card"] is None
     shoot(card, b"take 2 ")
-    assert_all_trusted(copy_into_dest(tmp_path, card), reports)
+    dry = run("copy", "--dry-run", "--json", card, tmp_path / "dest")
+    assert dry.returncode == 0, dry.stderr
+    (planned,) = json.loads(dry.stdout)["notes"]
+    again = copy_into_dest(tmp_path, card)
+    assert_all_trusted(again, reports)
+    # Every report says what that trust rests on (failed before: "verified earlier" alone,
+    # although take 2 is another card's content for all the run could tell).
+    root = tmp_path / "dest" / "A001"
+    (note,) = [n for n in newest_report(reports)["notes"] if "modification time alone" in n]
+    assert note == planned, (note, planned)
+    assert note.startswith(
+        f"{root}: 2 copies trusted from its ledger as proven by an earlier run were matched to "
+        "this card's files by path, size and modification time alone: this card's identity "
+        "is unknown"
+    ), note
+    assert "another card's file of the same name, size and time would be trusted" in note
+    assert "--reverify" in note
+    assert "modification time alone" in " ".join(again.stderr.split()), again.stderr
 
 
 def test_a_folder_of_cards_on_one_volume_is_told_apart_by_its_folder(

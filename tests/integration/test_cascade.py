@@ -203,7 +203,7 @@ def test_a_file_refused_on_the_fast_destination_names_what_copies_it(tmp_path: P
         assert f"without cascading to {slow}" in message
         assert not (slow / card.name / victim).exists()
     code, _out, err = cli(tmp_path, "--dry-run", str(card), str(fast), "--cascade-to", str(slow))
-    assert code == 0, err
+    assert code == 1, err  # as the runs above
     said = " ".join(err.split())
     assert "re-run with the card" not in said and "CANNOT be cascaded" in said
     assert f"a different file holds its name on {fast / card.name}: --overwrite" in said
@@ -367,8 +367,9 @@ def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: P
 
     args = (str(card), str(raid1), str(raid2), "--cascade-to", str(shuttle), "--dry-run")
     code, out, err = cli(tmp_path, "--json", *args)
-    assert code == 0, err
+    assert code == 1, err  # as the run would: new.mov refused twice, not cascaded, and one more
     data = json.loads(out)
+    assert data["exit_reason"] == "4 copies would be refused or not cascaded", data
     assert data["cascade"]["card_pass"] == [0, 1] and data["cascade"]["cascade_pass"] == [2]
     one, two, slow = data["destinations"]
     assert one["cascade_pass"] == two["cascade_pass"] == 1
@@ -383,7 +384,7 @@ def test_dry_run_shows_the_two_passes_and_which_copy_feeds_each_file(tmp_path: P
     assert [item["path"] for item in slow["not_cascaded"]] == ["CLIPS/C09/new.mov"]
 
     code, _, err = cli(tmp_path, *args)
-    assert code == 0
+    assert code == 1, err
     assert "Cascading copy: pass 1 reads the card to" in err and "CARD RELEASED" in err
     assert f"{shuttle / card.name} (" in err and "pass 2: after the card is released" in err
     assert f"3 fed from the verified copy on {raid2 / card.name}" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import threading
@@ -14,12 +15,15 @@ from hypothesis import strategies as st
 
 from offload.api import copy_with_multiple_destinations, copy_with_multiple_destinations_parallel
 from offload.engine.cancel import CancelToken
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.errors import ExitCode, UsageError
 from offload.events import Event, FileStarted, SourceBytesRead
 from offload.hashing import new_hasher
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationStatus
+from support.cards import write_source_files
 from support.requirements import require_tool
 
 
@@ -168,6 +172,55 @@ def test_source_changed_while_read_fails_everywhere(tmp_path: Path) -> None:
     assert [d.status for d in report.files[0].destinations] == [DestinationStatus.FAILED] * 3
     for dest in dests:
         assert os.listdir(dest) == []
+
+
+def test_a_source_rewritten_at_its_size_while_read_is_named_a_time_change(
+    tmp_path: Path,
+) -> None:
+    """A clip rewritten in place while it is read (same size, new modification time) fails
+    as changed, and the words say what changed: its modification time, not its size."""
+    source = make_file(tmp_path / "rewritten.mov", 4 * 65536)
+    os.utime(source, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    (dest,) = dest_dirs(tmp_path, 1)
+    fired = threading.Event()
+
+    class Rewriter:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, SourceBytesRead) and not fired.is_set():
+                fired.set()
+                with open(source, "r+b") as handle:  # the same size, written again
+                    handle.write(b"new footage")
+
+    report = copy_with_multiple_destinations(
+        source, [dest], options=CopyOptions(chunk_size=65536), sink=Rewriter()
+    )
+    assert fired.is_set() and report.exit_code is ExitCode.FAILED
+    error = report.files[0].source_error or ""
+    now = _utc(source.stat().st_mtime_ns)
+    expected = f"(modification time 2020-09-13T12:26:40.000000000Z → {now}); it was not copied"
+    assert error.endswith(f"changed while it was read {expected}"), error
+
+
+def test_a_source_rewritten_at_its_size_after_the_scan_is_named_a_time_change(
+    tmp_path: Path,
+) -> None:
+    """A clip written again at the same size between the scan and its read: the words name
+    the modification time that changed, never a size change of 1000 → 1000."""
+    (scanned,) = write_source_files(tmp_path, {"A001.mov": 1000})
+    os.utime(scanned.path, ns=(1_600_000_000_000_000_000, 1_600_000_000_500_000_000))
+    (dest,) = dest_dirs(tmp_path, 1)
+    task = FileTask(scanned, (str(dest / "A001.mov"),))
+    report = CopyJob([task], [dest], CopyOptions()).run()
+    assert report.exit_code is ExitCode.FAILED
+    error = report.files[0].source_error or ""
+    expected = f"{_utc(scanned.mtime_ns)} → 2020-09-13T12:26:40.500000000Z); re-run the offload"
+    assert error.endswith(f"changed since it was scanned (modification time {expected}"), error
+
+
+def _utc(mtime_ns: int) -> str:
+    seconds, nanos = divmod(mtime_ns, 1_000_000_000)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
 
 
 def test_cancel_removes_partials(tmp_path: Path) -> None:

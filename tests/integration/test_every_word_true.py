@@ -375,6 +375,32 @@ def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> Non
     assert not (tmp_path / "r").exists()
 
 
+def test_dry_run_exits_as_the_run_would_when_every_copy_is_refused(tmp_path: Path) -> None:
+    """Every file of the card has a foreign file of another size at its name: the run
+    refuses them all and exits 2, and so does the dry run, which says why on its last line
+    (failed before: it listed the refusals and exited 0). Then, the foreign files gone, 0."""
+    card = make_card(tmp_path, files=2)
+    dest = tmp_path / "dest"
+    (dest / "A001" / "CLIPS").mkdir(parents=True)
+    for name in ("C000.mov", "C001.mov"):
+        (dest / "A001" / "CLIPS" / name).write_bytes(b"someone else's")
+    reports = tmp_path / "reports"
+    dry = run("copy", "--dry-run", card, dest, "--report-dir", reports)
+    assert dry.returncode == 2, dry.stderr
+    last = dry.stderr.rstrip().splitlines()[-1]
+    assert last == (
+        "The offload would exit 2: 2 copies would be refused or not cascaded, none copied or "
+        "verified"
+    ), last
+    assert not reports.exists()
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 2
+    for name in ("C000.mov", "C001.mov"):
+        (dest / "A001" / "CLIPS" / name).unlink()
+    dry = run("copy", "--dry-run", "--json", card, dest, "--report-dir", reports)
+    assert dry.returncode == 0, dry.stderr
+    assert (json.loads(dry.stdout)["exit_code"], json.loads(dry.stdout)["exit_reason"]) == (0, "")
+
+
 def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
     card = make_card(tmp_path)
     dest = tmp_path / "dest"
@@ -385,15 +411,21 @@ def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
     (card / "CLIPS" / "NEXT.mov").write_bytes(b"next")
     before = sorted(str(p) for p in dest.rglob("*"))
     result = run("copy", "--dry-run", "--json", card, dest, "--report-dir", tmp_path / "r")
-    assert result.returncode == 0, result.stderr
+    # The run would refuse NEW.mov and exit 1: so does the dry run (failed before: exit 0).
+    assert result.returncode == 1, result.stderr
     plan = json.loads(result.stdout)
+    assert plan["exit_code"] == 1
+    assert plan["exit_reason"] == "1 copy would be refused or not cascaded", plan
     (destination,) = plan["destinations"]
     assert destination["copy"] == ["CLIPS/NEXT.mov"]
     assert sorted(destination["verified_earlier"]) == [f"CLIPS/C00{i}.mov" for i in range(3)]
     assert [r["path"] for r in destination["refused"]] == ["CLIPS/NEW.mov"]
     assert destination["free_after_bytes"] == destination["free_bytes"] - 4
     text = run("copy", "--dry-run", card, dest, "--report-dir", tmp_path / "r")
+    assert text.returncode == 1, text.stderr
     assert "would be REFUSED" in text.stderr and "CLIPS/NEW.mov" in text.stderr
+    last = text.stderr.rstrip().splitlines()[-1]
+    assert last == "The offload would exit 1: 1 copy would be refused or not cascaded", last
     assert sorted(str(p) for p in dest.rglob("*")) == before
     assert not (tmp_path / "r").exists()
 
@@ -1190,7 +1222,7 @@ def test_refusals_of_a_copy_of_ours_in_the_way_name_reverify_as_the_warning_does
 
     reverify = "since it was recorded in this copy root's ledger: --reverify replaces it"
     dry = run("copy", "--dry-run", "--json", card, dest)
-    assert dry.returncode == 0, dry.stderr
+    assert dry.returncode == 1, dry.stderr  # as the run's, below
     (planned,) = json.loads(dry.stdout)["destinations"]
     refused = {r["path"]: r["why"] for r in planned["refused"]}
     assert f"a copy of ours whose size changed {reverify}" in refused["CLIPS/C001.mov"]

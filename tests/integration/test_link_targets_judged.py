@@ -131,11 +131,36 @@ def test_keep_both_never_leaves_the_link_on_the_foreign_file_recorded_as_the_car
     (link,) = data["symlinks"]
     assert link["status"] == "failed"
     assert "A (1).mov" in link["error"] and "--keep-both" in link["error"]
+    # What gets out, said (the name freed, then a re-run): never "a re-run makes it" alone.
+    assert f"move the other file at {root / 'CLIPS' / 'A.mov'} away, then re-run" in link["error"]
     assert data["destinations"][0]["result"] == "failed"
     assert data["destinations"][0]["files_verified"] == 1
     code, out = offload("verify", "--json", str(root))
     verdict = json.loads(out[: out.rindex("}") + 1])
     assert "link.mov" not in verdict["verified"], out
+
+    # The foreign file moved away, the same command again copies the card's file to its own
+    # name, verifies it and makes the link (QA: before, every re-run trusted "A (1).mov"
+    # from the ledger and stayed at exit 1; only --no-resume got out).
+    (root / "CLIPS" / "A.mov").rename(tmp_path / "moved-away.mov")
+    code, output = offload("copy", "--keep-both", str(card), str(dest))
+    assert code == 0, output
+    assert (root / "CLIPS" / "A.mov").read_bytes() == content
+    assert os.readlink(root / "link.mov") == "CLIPS/A.mov"
+    assert (root / "CLIPS" / "A (1).mov").read_bytes() == content  # kept, as it was
+    rerun = copy_reports(report_dir)[-1]
+    (file,) = rerun["files"]
+    assert file["destinations"][0]["status"] == "verified", file
+    assert rerun["symlinks"][0]["status"] == "created"
+    hashes = read_history(root).reference_hashes()
+    assert hashes["link.mov"] == hashes["CLIPS/A.mov"] == {"xxh64": xxh64(content)}
+    result = judge.verify(root)
+    assert result.clean, result.describe()
+    code, out = offload("verify", str(root))
+    assert code == 0, out
+    # And a third run trusts it all.
+    code, output = offload("copy", "--keep-both", str(card), str(dest))
+    assert code == 0, output
 
 
 def test_a_made_link_that_leads_to_no_verified_copy_is_left_out_of_the_manifest(

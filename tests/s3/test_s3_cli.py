@@ -198,6 +198,12 @@ def test_links_s3_cannot_hold_are_named_everywhere_the_exit_code_is_explained(  
     assert (on_disk["result"], on_disk["symlinks_failed"]) == ("ok", 0)
     assert (on_s3["result"], on_s3["symlinks_failed"]) == ("failed", 2)
     assert any(w["code"] == "symlink-unsupported" for w in report["warnings"])
+    # The dry run exits as the run does (failed before: 0 beside that warning).
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--dry-run", "--json", str(card), str(local), url
+    )
+    assert code == 1, err
+    assert json.loads(out)["exit_reason"] == "2 warnings name a step that would fail", out
     code, out, _ = offload(
         tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), str(local), url
     )

@@ -32,7 +32,13 @@ from offload.engine.messages import (
 from offload.engine.pack import Pack
 from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
-from offload.errors import CancelledError, SourceChangedError, SourceError, source_io_error
+from offload.errors import (
+    CancelledError,
+    SourceChangedError,
+    SourceError,
+    source_io_error,
+    what_changed,
+)
 from offload.events import (
     BytesVerified,
     EventSink,
@@ -310,9 +316,11 @@ class SourceReader:
             if not stat.S_ISREG(before.st_mode):
                 raise SourceError(f"source {path} is not a regular file", path=path)
             if before.st_size != source.size_bytes or before.st_mtime_ns != source.mtime_ns:
+                changed = what_changed(
+                    source.size_bytes, source.mtime_ns, before.st_size, before.st_mtime_ns
+                )
                 raise SourceChangedError(
-                    f"source {path} changed since it was scanned (size {source.size_bytes} → "
-                    f"{before.st_size}); re-run the offload",
+                    f"source {path} changed since it was scanned ({changed}); re-run the offload",
                     path=path,
                 )
             if pack is not None:
@@ -343,9 +351,13 @@ class SourceReader:
             or after.st_size != before.st_size
             or after.st_mtime_ns != before.st_mtime_ns
         ):
+            changed = what_changed(
+                before.st_size, before.st_mtime_ns, after.st_size, after.st_mtime_ns
+            )
+            short = f"{offset} of {before.st_size} bytes read" if offset != before.st_size else ""
             raise SourceChangedError(
-                f"source {path} changed while it was read ({before.st_size} bytes expected, "
-                f"{offset} read, now {after.st_size} bytes); it was not copied",
+                f"source {path} changed while it was read "
+                f"({'; '.join(part for part in (changed, short) if part)}); it was not copied",
                 path=path,
             )
         digests = hasher.hexdigests()

@@ -23,14 +23,15 @@ from typing import Any
 from rich import filesize
 
 from offload import remedies
-from offload.card import OffloadPlan
+from offload.card import OffloadPlan, unidentified_trust_notes
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
-from offload.errors import printable_name, printable_text
+from offload.errors import ExitCode, printable_name, printable_text
 from offload.existing import CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
+from offload.plan.codes import PreflightCode
 from offload.report.words import plural
 from offload.results import DestinationStatus
 
@@ -196,14 +197,55 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
             item.fed_from.setdefault(out[ranked[0][1]].copy_root, []).append(path)
 
 
+# The preflight's warnings that say a step of the run will fail (README, exit code 1): a
+# symlink a destination cannot hold, a file the card's own history records that the card no
+# longer has.
+_FAILS_THE_RUN = frozenset(
+    {PreflightCode.SYMLINK_UNSUPPORTED, PreflightCode.CARD_HISTORY_FILE_MISSING}
+)
+
+
+def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[ExitCode, str]:
+    """The exit code the offload would end with, decided as the run decides it
+    (``JobReport.exit_code``, ``OffloadReport.exit_code_with``) from what the dry run can tell
+    without reading a byte: 2 when every copy it lists would be refused or not cascaded, 1
+    when some would, or a warning says a symlink or a recorded file will fail, else 0; and
+    why, in words ("" for 0). A copy read back is counted as good (its outcome is the
+    read's); a refusal of the whole offload raised ``UsageError`` in the planner already."""
+    failed = sum(len(item.refused) + len(item.not_cascaded) for item in results)
+    outcomes = sum(
+        len(item.refused)
+        + len(item.copy)
+        + len(item.verified_earlier)
+        + len(item.transfer_checked_earlier)
+        + len(item.read_back)
+        + len(item.replace)
+        + len(item.keep_beside)
+        for item in results
+    )
+    refusals = plural(failed, "copy", "copies") + " would be refused or not cascaded"
+    if outcomes and failed == outcomes:
+        return ExitCode.FAILED, f"{refusals}, none copied or verified"
+    steps = sum(w.code in _FAILS_THE_RUN for w in plan.preflight.warnings)
+    if failed or steps:
+        verb = "names" if steps == 1 else "name"
+        failing = f"{plural(steps, 'warning')} {verb} a step that would fail"
+        return ExitCode.PARTIAL, "; ".join(
+            words for count, words in ((failed, refusals), (steps, failing)) if count
+        )
+    return ExitCode.OK, ""
+
+
 def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     """Print the dry run (text on stderr like the rest of the human output, or JSON on
-    stdout); returns exit code 0 (a refusal of the whole offload raised UsageError in the
-    planner already)."""
+    stdout); returns the exit code the offload would end with (``would_exit``), its reason
+    the text's last line (JSON: ``exit_code`` and ``exit_reason``)."""
     results = dry_run(plan)
+    code, why = would_exit(plan, results)
     if as_json:
-        print(stream_dumps(_as_dict(plan, results), env.stdout), file=env.stdout)
-        return 0
+        shown = {**_as_dict(plan, results), "exit_code": int(code), "exit_reason": why}
+        print(stream_dumps(shown, env.stdout), file=env.stdout)
+        return int(code)
     err = env.stderr
     # An s3:// destination's preflight stored (and deleted) its probe objects: "nothing was
     # written" would not be true there, nor "deleted" where a delete was refused.
@@ -307,7 +349,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         env.warning(warning.message)
     for path in plan.tree.ignored[:_LISTED]:
         print(f"ignored: {printable_name(str(path))}", file=err)
-    return 0
+    for note in unidentified_trust_notes(plan):
+        print(f"\nNote: {printable_text(note)}", file=err)
+    if code:
+        print(f"\nThe offload would exit {int(code)}: {why}", file=err)
+    return int(code)
 
 
 def _transfer_only(plan: OffloadPlan) -> bool:
@@ -344,6 +390,8 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
         "ignored": list(plan.tree.ignored),
         # As the job report gives them (code, path, message): a script tells them by code.
         "warnings": [w.as_report_dict() for w in plan.preflight.warnings],
+        # What the run's report would note of the copies trusted on their quick check alone.
+        "notes": unidentified_trust_notes(plan),
         "cascade": _cascade_dict(plan, results),
         "devices": [
             {**entry, "summary": describe_devices(entry, [item.copy_root for item in results])}
