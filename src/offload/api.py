@@ -147,16 +147,14 @@ def _plan_targets(
         and item.destination_index is not None
     }
     # What would be written on a destination that cannot be written is moot: its room and
-    # its names are not what stops it.
-    errors = [
-        item
+    # its names are not what stops it. Any other error refuses the copy, every problem named.
+    if any(
+        item.destination_index not in unwritable or item.code not in _MOOT_WHEN_UNWRITABLE
         for item in checked.errors
-        if item.destination_index not in unwritable or item.code not in _MOOT_WHEN_UNWRITABLE
-    ]
-    if errors:
+    ):
         raise UsageError(
-            "\n".join(item.message for item in errors) + "; nothing was written",
-            path=errors[0].path,
+            "\n".join(item.message for item in checked.errors) + "; nothing was written",
+            path=checked.errors[0].path,
         )
     return [plan.target_for(tree.files[0].relative_path) for plan in plans], unwritable
 
