@@ -29,6 +29,7 @@ from offload.events import EventSink, WarningIssued, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
 from offload.plan import ScanError, plan_file_targets, preflight, scan_source
+from offload.plan.codes import PreflightCode
 from offload.results import (
     DestinationFileResult,
     DestinationStatus,
@@ -44,6 +45,22 @@ if TYPE_CHECKING:
 
 # Room kept free beyond the file itself: metadata, the partial's name, block rounding.
 _FREE_SPACE_MARGIN = 1024 * 1024
+
+# A destination's findings that say nothing once it cannot be written at all (its own
+# ``dest-not-writable`` among them): what the copy would need or be named there.
+_MOOT_WHEN_UNWRITABLE = frozenset(
+    {
+        PreflightCode.DEST_NOT_WRITABLE,
+        PreflightCode.INSUFFICIENT_SPACE,
+        PreflightCode.INSUFFICIENT_INODES,
+        PreflightCode.FILE_TOO_LARGE,
+        PreflightCode.NAME_INVALID_CHARS,
+        PreflightCode.NAME_TRAILING_DOT_OR_SPACE,
+        PreflightCode.NAME_TOO_LONG,
+        PreflightCode.NAME_NOT_UTF8,
+        PreflightCode.PATH_TOO_LONG,
+    }
+)
 
 
 def _stat_source(source: Path) -> os.stat_result:
@@ -87,7 +104,7 @@ def plan_file(
     file exists and the policy is FAIL. Creates nothing. (``copy_with_multiple_destinations``
     plans with ``_plan_targets`` and reads an existing file back instead of refusing it.)
     """
-    targets = _plan_targets(source, destinations, create_folders=create_folders)
+    targets, _ = _plan_targets(source, destinations, create_folders=create_folders)
     for target in targets:
         if existing is ExistingFilePolicy.FAIL and os.path.lexists(target):
             raise _already_exists(target)
@@ -95,9 +112,17 @@ def plan_file(
 
 
 def _plan_targets(
-    source: Path, destinations: Sequence[Path | str], *, create_folders: bool
-) -> list[Path]:
-    """``plan_file`` but for the files already at the targets (not looked at)."""
+    source: Path,
+    destinations: Sequence[Path | str],
+    *,
+    create_folders: bool,
+    keep_going: bool = False,
+) -> tuple[list[Path], dict[int, str]]:
+    """``plan_file`` but for the files already at the targets (not looked at): the final
+    paths, and, with *keep_going*, the destinations that cannot be written (a read-only
+    mount, no permission: ``dest-not-writable``), by index, with the preflight's line
+    naming the folder. Those fail alone (``-k``); without *keep_going*, or for any other
+    error (a typo, an overlap, space short), UsageError, nothing written."""
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
     try:
@@ -114,13 +139,24 @@ def _plan_targets(
         allow_card_destination=True,
         create_folders=create_folders,
     )
-    if checked.errors:
-        first = checked.errors[0]
+    unwritable = {
+        item.destination_index: item.message
+        for item in checked.errors
+        if keep_going
+        and item.code is PreflightCode.DEST_NOT_WRITABLE
+        and item.destination_index is not None
+    }
+    # What would be written on a destination that cannot be written is moot: its room and
+    # its names are not what stops it. Any other error refuses the copy, every problem named.
+    if any(
+        item.destination_index not in unwritable or item.code not in _MOOT_WHEN_UNWRITABLE
+        for item in checked.errors
+    ):
         raise UsageError(
             "\n".join(item.message for item in checked.errors) + "; nothing was written",
-            path=first.path,
+            path=checked.errors[0].path,
         )
-    return [plan.target_for(tree.files[0].relative_path) for plan in plans]
+    return [plan.target_for(tree.files[0].relative_path) for plan in plans], unwritable
 
 
 def _already_exists(target: Path, detail: str = "") -> UsageError:
@@ -210,7 +246,10 @@ def copy_with_multiple_destinations(
     A file already at a local target (``options.existing`` FAIL) is read back with the source
     and kept when equal (verified now, ``action`` ``adopted``: the same call after a cancelled
     one completes it), else refused. Raises UsageError for bad input (nothing written);
-    everything that happens during the copy is in the returned report (``report.exit_code``).
+    everything that happens during the copy is in the returned report (``report.exit_code``),
+    and so is a local destination that cannot be written (a read-only mount, no permission:
+    failed there with the preflight's line, nothing written there, the others written) or
+    whose drive went away.
     Blocks until done. *sink*'s exceptions never reach the engine (``events.isolated``): a
     subscriber that raises is named in a WarningIssued and in ``report.warnings``.
     """
@@ -266,14 +305,25 @@ def _copy_planned(
         for i, d in enumerate(destinations)
         if i not in remote and (error := unreachable_ancestor(d)) is not None
     }
-    local = [d for i, d in enumerate(destinations) if i not in remote and i not in gone]
+    local = [i for i in range(len(destinations)) if i not in remote and i not in gone]
     # No destination at all is _plan_targets's error to raise; only S3 ones (or drives that
     # went away): nothing to plan.
-    planned = iter(
-        _plan_targets(source_path, local, create_folders=create_folders)
+    paths, unwritable_local = (
+        _plan_targets(
+            source_path,
+            [destinations[i] for i in local],
+            create_folders=create_folders,
+            keep_going=True,
+        )
         if local or not (remote or gone)
-        else []
+        else ([], {})
     )
+    planned = iter(paths)
+    # A local destination that cannot be written (a read-only mount, no permission) fails
+    # with the preflight's line and the others are written, as for a drive gone (README: a
+    # failed destination never stops the others); a copy already there is still read back
+    # and kept when equal (below): nothing need be written for it.
+    unwritable = {local[i]: message for i, message in unwritable_local.items()}
     targets = [
         remote[i].target
         if i in remote
@@ -326,10 +376,13 @@ def _copy_planned(
     if existing:
         cancel = cancel or CancelToken()
         task, source_digests = _adopt_existing(task, existing, options, shown, cancel)
+    refused = {i: message for i, message in unwritable.items() if i not in existing}
+    if refused:
+        task = _refuse(task, refused)
     for index, target in enumerate(targets):
-        if index in remote or index in existing or index in gone:
+        if index in remote or index in existing or index in gone or index in refused:
             # An object store has no folders to make; an adopted copy has its own; a drive
-            # that went away takes none.
+            # that went away, or one that cannot be written, takes none.
             continue
         try:
             os.makedirs(target.parent, exist_ok=True)
@@ -391,6 +444,22 @@ def copy_with_multiple_destinations_parallel(
         parallel=True,
         s3=s3,
     )
+
+
+def _refuse(task: FileTask, refused: dict[int, str]) -> FileTask:
+    """*task* with each destination of *refused* (index: the preflight's line saying why
+    it cannot be written) a failed result known before the copy and no target there."""
+    failed = tuple(
+        DestinationFileResult(
+            destination_index=index,
+            final_path=str(task.targets[index]),
+            status=DestinationStatus.FAILED,
+            error=f"{message}; {task.targets[index]} was not copied",
+        )
+        for index, message in sorted(refused.items())
+    )
+    targets = tuple(None if i in refused else t for i, t in enumerate(task.targets))
+    return dataclasses.replace(task, targets=targets, preset=(*task.preset, *failed))
 
 
 def _copy_in_turn(

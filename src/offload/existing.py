@@ -676,6 +676,13 @@ def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTas
     try:
         os.utime(check.final_path, ns=(mtime_ns, mtime_ns))
     except OSError as exc:
+        # A read-only drive (EROFS; pfndispatchcopy reads back what it cannot write) holding
+        # a copy that has the source's mtime already (an earlier run's): nothing to give it.
+        try:
+            if os.stat(check.final_path).st_mtime_ns == mtime_ns:
+                return None
+        except OSError:
+            pass
         return f"cannot record {check.final_path} as verified: {describe_os_error(exc)}"
     return None
 

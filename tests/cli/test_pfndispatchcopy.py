@@ -8,7 +8,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,6 +113,50 @@ def test_a_noflush_destination_says_it_was_read_back_from_the_page_cache(card: P
         f"WARNING: {kept}: not flushed (-noflush_dest) and not read back (--verify transfer): "
         "transfer-checked only\n"
     )
+
+
+CACHED = (
+    "READ THROUGH A CACHE: read back through this machine's page cache, which could not be "
+    "dropped (a filesystem held in memory, such as tmpfs, whose storage is that cache; pages "
+    "still cached), not from the media; it matched what the cache returned, the copy on the "
+    "media is not verified"
+)
+
+
+def test_a_copy_read_back_through_the_page_cache_says_so(
+    card: Path, tmpfs_mount: Callable[..., Any]
+) -> None:
+    """A tmpfs destination, whose read-back cannot avoid the page cache (its storage):
+    ``offload copy`` says READ THROUGH A CACHE for it, and so does pfndispatchcopy now, a
+    WARNING line on stderr for that destination alone (with or without -v, exit 0, Pomfort's
+    lines on stdout unchanged); a re-run that finds the copy there says it was read back
+    through a cache, not "verified". Failed before: nothing said it (stderr empty, and "read
+    back, verified (kept)" on the re-run)."""
+    from offload.api import copy_with_multiple_destinations
+    from offload.results import CacheBypass
+
+    disk = card.parent / "d1" / card.name
+    memory = Path(tmpfs_mount(8 * 1024 * 1024).path) / card.name
+    # What the engine found: the disk read back past the cache, the tmpfs through it.
+    on_disk, in_memory = copy_with_multiple_destinations(card, [disk, memory]).files[0].destinations
+    assert on_disk.cache_bypass is not CacheBypass.NONE
+    assert in_memory.cache_bypass is CacheBypass.NONE
+    for verbose in (["-v"], []):
+        disk.unlink()
+        memory.unlink()
+        code, out, err = run([*verbose, str(card), str(disk), str(memory)])
+        assert code == 0, err
+        assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
+        if verbose:
+            assert SPEED_LINE.match(out.splitlines()[-1]), out
+            assert not [line for line in out.splitlines() if "cache" in line], out
+        assert err.splitlines() == [f"WARNING: {memory}: {CACHED}"]
+    code, out, err = run(["-v", str(card), str(disk), str(memory)])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert f"INFO: {disk} already holds this file: read back, verified (kept)" in lines
+    assert f"INFO: {memory} already holds this file: read back through a cache (kept)" in lines
+    assert err.splitlines() == [f"WARNING: {memory}: {CACHED}"]
 
 
 def test_several_hashes_one_line_each(card: Path) -> None:

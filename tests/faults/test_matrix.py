@@ -849,23 +849,65 @@ def test_pfndispatchcopy_refuses_a_destination_without_room(
     assert os.listdir(small) == [] and os.listdir(dests[0]) == []
 
 
-def test_read_only_destination_is_refused(
+def test_read_only_destination_fails_alone_in_pfndispatchcopy(
     tmp_path: Path, tmpfs_mount: Callable[..., object]
 ) -> None:
+    """A tmpfs remounted read-only among the destinations: ``pfndispatchcopy`` (``-k``,
+    always in effect) copies and verifies the others, exit 1, one ``ERROR:`` line naming the
+    read-only folder (EROFS), nothing written there; alone, exit 2. A copy already there
+    is still read back and kept (exit 0). ``offload copy`` still refuses it (exit 64).
+    Failed before: exit 64 and nothing written anywhere, though its help promised a failed
+    destination never stops the others."""
     source = tmp_path / "clip.mov"
-    source.write_bytes(os.urandom(100_000))
+    source.write_bytes(os.urandom(3 * MIB + 7))
     read_only = tmpfs_mount(8 * MIB).path  # type: ignore[attr-defined]
     subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    d1, d2 = plain_dests(tmp_path, 2)
     exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
-    result = subprocess.run(
-        [exe, str(source), str(read_only)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 64
-    assert "not writable" in result.stderr and "EROFS" in result.stderr
+
+    def pfn(*argv: Path | str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, *map(str, argv)], capture_output=True, text=True, timeout=60)
+
+    result = pfn(source, d1, read_only, d2)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        f"ERROR: destination {read_only} is not writable: Read-only file system (EROFS); "
+        "mount it read-write or fix its permissions, or choose another destination; "
+        f"{read_only / source.name} was not copied"
+    ]
+    assert result.stdout.startswith("hash XXH64BE:"), result.stdout
+    assert (d1 / source.name).read_bytes() == source.read_bytes()
+    assert (d2 / source.name).read_bytes() == source.read_bytes()
+    assert os.listdir(read_only) == []
+    # One at a time (the library's in-turn path) the same; alone: nothing verified, exit 2.
+    from offload.api import copy_with_multiple_destinations
+
+    (d1 / source.name).unlink()
+    report = copy_with_multiple_destinations(source, [read_only, d1], parallel=False)
+    assert int(report.exit_code) == 1
+    assert [r.status for r in report.files[0].destinations] == [
+        DestinationStatus.FAILED,
+        DestinationStatus.VERIFIED,
+    ]
+    alone = pfn("-v", source, read_only)
+    assert alone.returncode == 2, alone.stderr
+    assert "not writable" in alone.stderr and "EROFS" in alone.stderr
+    # No copy made: no hash of one, and no speed of a copy that did not happen.
+    assert alone.stdout == f"INFO: copying {source}...\n", alone.stdout
+    assert os.listdir(read_only) == []
+    # The copy an earlier run made there before the drive went read-only: read back and
+    # kept (the source's mtime it has already: nothing to write), the ERROR line gone.
+    subprocess.run(["mount", "-o", "remount,rw", str(read_only)], check=True)
+    assert pfn(source, read_only).returncode == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    again = pfn("-v", source, d1, read_only)
+    assert again.returncode == 0, again.stderr
+    assert f"INFO: {read_only / source.name} already holds this file" in again.stdout
+    assert "ERROR" not in again.stderr, again.stderr
     card = make_card(tmp_path / "cards", {"a.mov": 1000})
     out, err = io.StringIO(), io.StringIO()
     code = offload_main(
-        ["copy", str(card), str(read_only)],
+        ["copy", str(card), str(tmp_path / "RAID0"), str(read_only)],
         Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
     assert code == 64 and str(read_only) in err.getvalue()

@@ -12,19 +12,26 @@ With ``-v`` it prints Pomfort's lines::
     hash XXH64BE:<hex>                 (one line per algorithm; always printed)
     INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
                                        (B 0, X 0.0 when no byte was copied: every copy was
-                                       already there, read back and kept; S the time taken)
+                                       already there, read back and kept; S the time taken;
+                                       no line when every destination failed)
 
-Errors go to stderr as ``ERROR: ...`` lines naming the destination and file. A destination
+Errors go to stderr as ``ERROR: ...`` lines naming the destination and file; a destination
+that cannot be written (a read-only mount, no permission) is such a line naming its folder,
+and the others are copied and verified all the same (``-k``). A destination
 given with ``-noflush_dest`` gets a ``WARNING: DST: not flushed (-noflush_dest): ...`` line
 on stderr (with or without ``-v``) saying what was proved there: read back from the page
-cache, not from the disk (or, with ``--verify transfer``, not read back at all). With ``-v`` a copy
+cache, not from the disk (or, with ``--verify transfer``, not read back at all). Any other
+copy whose read-back went through a cache (a tmpfs destination, pages that could not be
+dropped, a network share's server) gets ``WARNING: DST: READ THROUGH A CACHE: ...``, as
+``offload copy``'s summary says it. With ``-v`` a copy
 that is not written and read back now gets an ``INFO: DST ...`` line: one already at the
 destination (read back, equal to the source, kept) or one only transfer-checked
 (``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with
-``--verify transfer``; a ``-noflush_dest`` destination as its WARNING line says), 1 some
-destination failed (others verified), 2 nothing verified, 64 usage error or bad input
-(nothing written; a file already at a destination that differs from the source), 130
-cancelled (partials removed; the same command again completes it).
+``--verify transfer``; a ``-noflush_dest`` destination, or one read back through a cache, as
+its WARNING line says), 1 some destination failed (one that cannot be written among them),
+others verified, 2 nothing verified, 64 usage error or bad input (nothing written; a file
+already at a destination that differs from the source), 130 cancelled (partials removed;
+the same command again completes it).
 """
 
 from __future__ import annotations
@@ -82,9 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy one file to several destinations with one read of the source, "
         "hashing in flight and verifying every copy from the media.",
         epilog="Exit codes: 0 every copy verified (with --verify transfer: every copy "
-        "transfer-checked only, never read back; a -noflush_dest destination: read back from "
-        "the page cache, said in a WARNING line); 1 some destination failed, others "
-        "succeeded; 2 none succeeded; 64 usage error / bad input, nothing written; "
+        "transfer-checked only, never read back; a -noflush_dest destination, or one read "
+        "back through a cache such as a tmpfs: said in a WARNING line); 1 some destination "
+        "failed (a read-only one among them), others succeeded; 2 none succeeded; 64 usage "
+        "error / bad input, nothing written; "
         "130 cancelled (re-run the same command to complete it: a copy already at a "
         "destination is read back and kept when equal to the source, refused when not). "
         "-k (keep going) is always in effect: one failed destination never stops the others.",
@@ -270,20 +278,24 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
             )
         elif result.destination_index in options.noflush_destinations:
             env.warning(_not_flushed(result))
-        elif args.verbose and (line := _proved(result)) is not None:
-            print(f"INFO: {printable_text(line)}", file=env.stdout)
+        else:
+            if (caveat := _through_a_cache(result)) is not None:
+                env.warning(f"{result.final_path}: {caveat}")
+            if args.verbose and (line := _proved(result)) is not None:
+                print(f"INFO: {printable_text(line)}", file=env.stdout)
     if report.cancelled:
         env.error(
             "cancelled; partial files were removed; run the same command again to complete "
             "it (a copy already verified is read back and kept)"
         )
         return int(ExitCode.CANCELLED)
-    if file.source_error is None and any(d.status in GOOD_STATUSES for d in file.destinations):
+    good = [r for r in file.destinations if r.status in GOOD_STATUSES]
+    if file.source_error is None and good:
         for name, digest in file.inflight_digests.items():
             print(f"hash {labels.get(name, name.upper())}:{digest}", file=env.stdout)
-    if args.verbose:
-        good = [r for r in file.destinations if r.status in GOOD_STATUSES]
-        if good and all(r.action is not CopyAction.COPIED for r in good):
+    # Every destination failed: no copy made, no speed to claim (the ERROR lines say why).
+    if args.verbose and good:
+        if all(r.action is not CopyAction.COPIED for r in good):
             # Nothing written: every copy was already there, read back (before the job, so
             # not in its elapsed_s) and kept. Pomfort's line, still parseable, says so: no
             # byte copied, in the command's own time (its read-backs), no speed invented.
@@ -304,11 +316,39 @@ def _proved(result: DestinationFileResult) -> str | None:
     from the media: no line, Pomfort's output): one already there, read back and adopted, or
     one only transfer-checked (``--verify transfer``), which must never read as verified."""
     if result.action is CopyAction.ADOPTED:
+        if result.cache_bypass in _CACHES:  # its WARNING line says which cache
+            return f"{result.final_path} already holds this file: read back through a cache (kept)"
         return f"{result.final_path} already holds this file: read back, verified (kept)"
     if result.status is DestinationStatus.TRANSFER_CHECKED:
         return (
             f"{result.final_path}: transfer-checked only (--verify transfer): the bytes "
             "written and their in-flight hash checked, never read back"
+        )
+    return None
+
+
+# A network share's server answered the read-back: what it rests on, in one phrase.
+_SERVER = "read back from a network share's server, which may answer from its cache"
+_CACHES = (CacheBypass.NONE, CacheBypass.SERVER)
+
+
+def _through_a_cache(result: DestinationFileResult) -> str | None:
+    """The caveat of a copy verified now whose read-back went through a cache (tmpfs, pages
+    that could not be dropped, a network share), as ``offload copy``'s READ THROUGH A CACHE
+    line words it; None for one read back from the media (or not verified now)."""
+    if result.status is not DestinationStatus.VERIFIED:
+        return None
+    if result.cache_bypass is CacheBypass.NONE:
+        return (
+            "READ THROUGH A CACHE: read back through this machine's page cache, which could "
+            "not be dropped (a filesystem held in memory, such as tmpfs, whose storage is that "
+            "cache; pages still cached), not from the media; it matched what the cache "
+            "returned, the copy on the media is not verified"
+        )
+    if result.cache_bypass is CacheBypass.SERVER:
+        return (
+            f"READ THROUGH A CACHE: {_SERVER} (a client cannot read the server's disk); it "
+            "matched what the server returned, the copy on its disk is not verified"
         )
     return None
 
@@ -322,10 +362,7 @@ def _not_flushed(result: DestinationFileResult) -> str:
             "match, the copy on the disk is not verified"
         )
     if result.status is DestinationStatus.VERIFIED and result.cache_bypass is CacheBypass.SERVER:
-        return (
-            f"{where}: read back from a network share's server, which may answer from its "
-            "cache; the copy on its disk is not verified"
-        )
+        return f"{where}: {_SERVER}; the copy on its disk is not verified"
     if result.status is DestinationStatus.VERIFIED:  # the cache was bypassed all the same
         return f"{where}: read back from the disk ({result.cache_bypass.value}), verified"
     if result.status is DestinationStatus.TRANSFER_CHECKED:
