@@ -189,3 +189,18 @@ def test_an_untouched_fast_copy_is_released_once_the_cascade_has_read_it(
     assert record["card"] == str(card) and record["files"] == 3, record
     cascade = run.report["cascade"]
     assert cascade["card_released_after_reread"] and cascade["card_released_at"], cascade
+
+
+def test_the_dry_run_says_a_copy_verified_earlier_releases_the_card_only_once_read(
+    tmp_path: Path,
+) -> None:
+    """``--dry-run`` of the cascade over a fast copy an earlier run verified says when the
+    card would be released: once the cascade has read that copy (or with --reverify), not
+    "once those are verified" alone. Failed before: the line and JSON promised the release
+    at the end of the card's pass, which the run no longer makes on such a copy."""
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    args = ("copy", "--dry-run", card, fast, "--cascade-to", slow)
+    said = " ".join(run_offload(*args).stderr.split())
+    assert "releases it only once the cascade has read it" in said, said
+    plan = json.loads(run_offload(*args, "--json").stdout)
+    assert "releases it only once the cascade has read it" in plan["cascade"]["card_released"]
