@@ -204,3 +204,19 @@ def test_the_dry_run_says_a_copy_verified_earlier_releases_the_card_only_once_re
     assert "releases it only once the cascade has read it" in said, said
     plan = json.loads(run_offload(*args, "--json").stdout)
     assert "releases it only once the cascade has read it" in plan["cascade"]["card_released"]
+
+
+def test_reverify_reads_the_fast_copy_back_in_the_cards_pass_and_releases_the_card(
+    tmp_path: Path,
+) -> None:
+    """What the withheld release's line offers works: with --reverify the card's pass reads
+    the fast copy back (the changed clip found wrong and copied again from the card), so the
+    card is released at the end of its pass, and the slow destination gets the card's clip."""
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    _tamper(fast / card.name / CLIP)
+    run = _copy(tmp_path, "--reverify", card, fast, "--cascade-to", slow, json_lines=True)
+    assert run.code == 0, run.err
+    released = [e for e in run.events if e["event"] == "card_released"]
+    assert [(e["without_card"], e["after_cascade"]) for e in released] == [(True, False)]
+    assert (fast / card.name / CLIP).read_bytes() == (card / CLIP).read_bytes()
+    assert (slow / card.name / CLIP).read_bytes() == (card / CLIP).read_bytes()
