@@ -31,6 +31,7 @@ class Run(NamedTuple):
     events: list[dict[str, Any]]  # its JSON lines (``--json``), else none
     err: str  # its stderr, joined into one line (the terminal's words, unwrapped)
     report: dict[str, Any]  # the job report it wrote
+    html: str  # the HTML report beside it, its text
 
 
 def _copy(tmp_path: Path, *args: str | Path, json_lines: bool = False) -> Run:
@@ -41,7 +42,11 @@ def _copy(tmp_path: Path, *args: str | Path, json_lines: bool = False) -> Run:
     events = [json.loads(line) for line in done.stdout.splitlines()] if json_lines else []
     (written,) = set(reports.glob("*.json")) - before
     return Run(
-        done.returncode, events, " ".join(done.stderr.split()), json.loads(written.read_text())
+        done.returncode,
+        events,
+        " ".join(done.stderr.split()),
+        json.loads(written.read_text()),
+        " ".join(written.with_suffix(".html").read_text().split()),
     )
 
 
@@ -106,6 +111,7 @@ def test_a_fast_copy_changed_since_an_earlier_run_never_releases_the_card(
         # The cascade's sentence: not released, and why.
         assert "the card NOT released" in run.err and "failed when it read it" in run.err
         assert "The card was released" not in run.err, run.err
+        assert "the card NOT released" in run.html and "failed when it read it" in run.html
     assert not (fast / card.name / ".offload" / "cascade-card.json").exists()
     cascade = run.report["cascade"]
     assert cascade["card_released_at"] is None and not cascade["card_released_after_reread"]
@@ -185,6 +191,7 @@ def test_an_untouched_fast_copy_is_released_once_the_cascade_has_read_it(
         ), run.err
         assert run.err.index("CARD PASS DONE") < run.err.index("CARD RELEASED")
         assert "once the cascade had read the fast copies an earlier run verified" in run.err
+        assert "once the cascade had read the fast copies an earlier run verified" in run.html
     record = json.loads((fast / card.name / ".offload" / "cascade-card.json").read_text())
     assert record["card"] == str(card) and record["files"] == 3, record
     cascade = run.report["cascade"]
