@@ -372,11 +372,11 @@ def run_cascade(
                     devices=plan.devices,
                     remedies=plan.in_the_way_remedies(),
                 ).run()
-                if not job.cancelled:
-                    retry, found = _explain(job, fed, references, sink, used, matched)
-                    damaged.extend(found)
-                else:
-                    retry = set()
+                _proven_copies(job, references, used, matched)  # before _explain's rewrite
+                retry, found = (
+                    _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
+                )
+                damaged.extend(found)
                 job.files = [f for f in job.files if f.relative_path not in retry]
                 tried = {path: used[path][0] + 1 for path in retry}
                 pending = [t for t in pending if t.source.relative_path in retry]
@@ -387,11 +387,12 @@ def run_cascade(
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
             _fail_damaged(plan, report, damaged, sink)
+        # Cancelled too: what the cascade read whole before the cancel was read.
+        _release_after_reread(plan, report, withheld, matched, sink)
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
             return
-        _release_after_reread(plan, report, withheld, matched, sink)
         finish(history, folder_times)
 
 
@@ -498,8 +499,8 @@ def _release_after_reread(
     if not waiting:
         return
     # Per waiting copy, its files this run did not prove: never read (the cascaded
-    # destinations held them already), or found changed or unreadable by the cascade's read
-    # (failed since: ``_fail_damaged``).
+    # destinations held them already, or the cascade was cancelled first), or found changed
+    # or unreadable by the cascade's read (failed since: ``_fail_damaged``).
     unproven = dict.fromkeys(waiting, 0)
     for file in report.job.files:
         for index in waiting:
@@ -800,22 +801,40 @@ def _record_failures(
         summary.count(report.job.files)
 
 
+def _proven_copies(
+    job: JobReport,
+    references: Mapping[str, dict[str, str]],
+    used: Mapping[str, tuple[int, int, int]],
+    matched: set[tuple[str, int]],
+) -> None:
+    """Add to *matched* each fast copy the cascade's *job* read whole and found equal to the
+    card's digests (*references*), as (path, destination index, from *used*): this run's
+    proof of it (``_release_after_reread``), a cancelled job's files read before the cancel
+    too. Before ``_explain``, which makes the job's digests the card's."""
+    for file in job.files:
+        reference = references.get(file.relative_path)
+        read = file.inflight_digests  # set by the reader only once it read the file whole
+        if (
+            file.source_error is None
+            and reference
+            and all(read.get(n) == comparable_digest(n, v) for n, v in reference.items())
+        ):
+            matched.add((file.relative_path, used[file.relative_path][2]))
+
+
 def _explain(
     job: JobReport,
     tasks: Sequence[FileTask],
     references: Mapping[str, dict[str, str]],
     sink: EventSink,
     used: Mapping[str, tuple[int, int, int]],
-    matched: set[tuple[str, int]],
 ) -> tuple[set[str], list[tuple[str, int, str]]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
     a failure of that file on the slow destinations (named), never a card error. Returns
     the files to feed again from another fast copy (one is left), and the fast copies that
     no longer stand as verified: found damaged, or that failed their read (a read error, a
-    change while read: the drive may be failing), each (path, destination index, why).
-    Adds to *matched* each fast copy read whole and found equal to the card's digests, as
-    (path, destination index): this run's proof of it (``_release_after_reread``)."""
+    change while read: the drive may be failing), each (path, destination index, why)."""
     retry: set[str] = set()
     damaged: list[tuple[str, int, str]] = []
     sources = {t.source.relative_path: t.source.path for t in tasks}
@@ -825,10 +844,6 @@ def _explain(
         file.inflight_digests = dict(reference)
         file.source_reread_digests = {}
         if file.source_error is None:
-            # Read whole (the reader sets its digests only then) and equal to the card's.
-            equal = all(read.get(n) == comparable_digest(n, v) for n, v in reference.items())
-            if reference and equal:
-                matched.add((file.relative_path, used[file.relative_path][2]))
             continue
         copy_path = sources.get(file.relative_path)
         differs = [

@@ -13,6 +13,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from offload.card import OffloadOptions, offload
+from offload.engine.cancel import CancelToken
+from offload.events import CardReleased, Event
+from offload.report.summary import verdict_lines
 from support.offload_cli import run_offload
 
 CLIP = "CLIPS/A001C002.mov"
@@ -227,3 +231,30 @@ def test_reverify_reads_the_fast_copy_back_in_the_cards_pass_and_releases_the_ca
     assert [(e["without_card"], e["after_cascade"]) for e in released] == [(True, False)]
     assert (fast / card.name / CLIP).read_bytes() == (card / CLIP).read_bytes()
     assert (slow / card.name / CLIP).read_bytes() == (card / CLIP).read_bytes()
+
+
+def test_a_cascade_cancelled_before_it_read_the_copies_verified_earlier_keeps_the_card(
+    tmp_path: Path,
+) -> None:
+    """The fast copy made by an earlier run, the run cancelled as its card's pass ends (at
+    the withheld release, before the cascade read anything): the card is not released, and
+    the sentence says how many copies this run did not read and that the cascade was
+    cancelled. Failed before: released at the end of the card's pass (``card_released_at``
+    set), on copies nothing had read."""
+    card, fast, slow = _fast_copy_of_an_earlier_run(tmp_path)
+    cancel = CancelToken()
+
+    class StopAtTheCardPass:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=StopAtTheCardPass(), cancel=cancel)
+    assert report.exit_code == 130
+    assert report.card_released_at is None and not report.card_released_after_reread
+    assert report.cascade_unproven == 3, report.cascade_unproven
+    assert not (fast / card.name / ".offload" / "cascade-card.json").exists()
+    (words,) = [line for line in verdict_lines(report) if "card's pass" in line]
+    assert "the card NOT released: 3 files on the fast destinations were verified by an " in words
+    assert words.endswith(f"the cascade to {slow} was cancelled."), words

@@ -104,6 +104,11 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             )
         return f"{kept}; {then}."
     if facts.after_reread:
+        if facts.cancelled:
+            then = (
+                f"the cascade to {slow} was cancelled (run the same command again, with or "
+                "without the card, to resume it)"
+            )
         released = (
             f"The card's pass ended at {when}; {then}, and the card was released at "
             f"{facts.released_at or when}, once the cascade had read the fast copies an "
