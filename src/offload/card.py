@@ -320,6 +320,12 @@ class OffloadReport:
     # A fast copy recorded as holding every file of the card, read back: a re-run without
     # the card is fed from it (offload.cascade.fast_copy_source).
     resumable_without_card: bool = False
+    # The card released only after the cascade: the fast copy's files an earlier run verified
+    # were read by this run's cascade and matched the card's digests (card_released_at then).
+    card_released_after_reread: bool = False
+    # Not released because the fast copy standing nearest to the card has files verified by
+    # an earlier run (trusted from its ledger) that this run never read: how many.
+    cascade_unproven: int = 0
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)

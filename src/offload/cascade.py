@@ -3,15 +3,20 @@ from a verified fast copy, after the card was released.
 
 The card layer (``card.run_offload``) runs its first CopyJob with the slow destinations'
 targets set to None: one read of the card feeds the fast destinations only. Once they are
-verified and finished (links, folders, manifests, folder times), the card is released
-(``CardReleased``: it is not read again). Then a second CopyJob feeds the slow destinations:
-each task's source is the final path of the file on a fast destination (re-read from its
-media), and its ``reference_digests`` are the card's digests (the in-flight digests of the
-first pass, or, for a file an earlier run verified on the fast destination, the digests its
-ledger recorded): a fast copy that no longer matches fails the file on the slow
-destinations, named, and nothing is published there. A file that no fast destination holds
-cannot be cascaded: it fails on the slow ones with the reason. Results are merged into the
-card's JobReport, so reports, manifests and the exit code cover every destination.
+verified and finished (links, folders, manifests, folder times), the card's pass is over
+(``CardReleased``: it is not read again), and the card is released when a fast copy holds
+every file read back by this run; one holding copies an earlier run verified (trusted from
+its ledger, not read back now) releases it only once the cascade's read of those matched the
+card's digests (``_release_after_reread``). Then a second CopyJob feeds the slow
+destinations: each task's source is the final path of the file on a fast destination
+(re-read from its media), and its ``reference_digests`` are the card's digests (the
+in-flight digests of the first pass, or, for a file an earlier run verified on the fast
+destination, the digests its ledger recorded): a fast copy that no longer matches fails the
+file on the slow destinations, named, and nothing is published there; that fast copy is
+failed too and its ledger entry revoked (``_fail_damaged``: a re-run reads it back). A file
+that no fast destination holds cannot be cascaded: it fails on the slow ones with the
+reason. Results are merged into the card's JobReport, so reports, manifests and the exit
+code cover every destination.
 
 A re-run resumes the slow destinations through their ledgers; what the fast ones hold is
 fed from them again, never read from the card (the card is scanned for its file list). A
@@ -335,7 +340,8 @@ def run_cascade(
     with tempfile.TemporaryDirectory(prefix="offload-cascade-") as staging:
         history = _snapshot_history(plan, Path(staging))
         needed = any(t.targets[i] is not None for t in (*tasks, *replace_tasks) for i in slow)
-        _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
+        withheld = _release(plan, report, fast, slow, sink, nothing_to_feed=not needed)
+        matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
         roots = [p.destination for p in plan.plans]
         backends = [plan.backends.get(p.index) for p in plan.plans]
@@ -366,6 +372,7 @@ def run_cascade(
                     devices=plan.devices,
                     remedies=plan.in_the_way_remedies(),
                 ).run()
+                _proven_copies(job, references, used, matched)  # before _explain's rewrite
                 retry, found = (
                     _explain(job, fed, references, sink, used) if not job.cancelled else (set(), [])
                 )
@@ -378,7 +385,10 @@ def run_cascade(
                 elapsed = report.job.elapsed_s + job.elapsed_s
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
-            _fail_damaged(report, damaged, sink)  # after the retries: they choose among the copies
+            # After the retries: they choose among the copies.
+            _fail_damaged(plan, report, damaged, sink)
+        # Cancelled too: what the cascade read whole before the cancel was read.
+        _release_after_reread(plan, report, withheld, matched, sink)
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
@@ -394,16 +404,26 @@ def _release(
     sink: EventSink,
     *,
     nothing_to_feed: bool = False,
-) -> None:
+) -> tuple[CardReleased, set[int]]:
+    """Say (``CardReleased``) whether the card is released at the end of its pass, and record
+    the pass in each fast copy that stands for the card. Returns the event and the local fast
+    destinations whose copies would stand for the card but for files this run did not read
+    back (verified earlier, trusted from the ledger): the release waits for the cascade's
+    read of those (``_release_after_reread``); empty when the card was released now or a
+    file failed."""
     report.card_pass_ended_at = time.time()
     verified = failed = unread = unheld = cached = 0
     # The local fast copies that hold every file of the card read back from their media
     # (verified now or earlier, never a transfer check only, never read back through a
     # cache: a copy in RAM, tmpfs, is read back from RAM and lost at a power cut): a re-run
-    # without the card may be fed from them, and only then is the card released.
+    # without the card may be fed from them.
     complete = {i for i in fast if i not in plan.backends}
     if len(report.job.files) != plan.tree.file_count:
         complete = set()
+    # Of them, how many files each holds only verified earlier: trusted from its ledger, not
+    # read back by this run. Only a copy this run read back whole releases the card (QA: one
+    # changed since, its date given back, was released on, then found changed by the cascade).
+    earlier = dict.fromkeys(complete, 0)
     for file in report.job.files:
         results = [file.destination(i) for i in fast]
         if file.source_error or any(
@@ -427,27 +447,81 @@ def _release(
                 for r in results
             )
         for index in list(complete):
-            if file.source_error or not _read_from_media(file.destination(index)):
+            result = file.destination(index)
+            if file.source_error or not _read_from_media(result):
                 complete.discard(index)
+                del earlier[index]
+            elif result is not None and result.status is not DestinationStatus.VERIFIED:
+                earlier[index] += 1
     report.card_pass_failed = failed
-    recorded = _record_card_pass(plan, complete if not failed else set(), fast, sink)
+    proven = {i for i in complete if not earlier[i]}
+    # A copy waiting for the cascade's read keeps the record an earlier run wrote (nothing
+    # this run did disproves it); the others lose theirs, and those read back whole get one.
+    waiting = set() if failed else complete - proven
+    recorded = _record_card_pass(plan, proven if not failed else set(), fast, sink, waiting)
     report.resumable_without_card = recorded
     # Released (CARD RELEASED) only when a fast copy stands for the card in a re-run; else
     # the live line said "CARD PASS DONE … keep the card", and no report may say otherwise.
     report.card_released_at = report.card_pass_ended_at if recorded else None
+    event = CardReleased(
+        source=str(plan.source),
+        destinations=tuple(display_path(plan.plans[i].destination) for i in fast),
+        cascade=tuple(display_path(plan.plans[i].destination) for i in slow),
+        files_verified=verified,
+        files_failed=failed,
+        without_card=recorded,
+        files_transfer_checked=unread,
+        files_not_cascaded=unheld,
+        files_read_through_cache=cached,
+        nothing_to_feed=nothing_to_feed,
+        files_verified_earlier=0 if recorded or not waiting else min(earlier[i] for i in waiting),
+    )
+    sink.emit(event)
+    report.cascade_unproven = event.files_verified_earlier
+    return event, set() if recorded else waiting
+
+
+def _release_after_reread(
+    plan: OffloadPlan,
+    report: OffloadReport,
+    withheld: tuple[CardReleased, set[int]],
+    matched: set[tuple[str, int]],
+    sink: EventSink,
+) -> None:
+    """The release the card's pass withheld (*withheld*: ``_release``'s event and the fast
+    copies waiting): a waiting fast copy whose every file this run read back, by the card's
+    pass or by the cascade's read of it matched to the card's digests (*matched*: (path,
+    destination index)), now stands for the card: its pass is recorded there and
+    ``CardReleased`` (``after_cascade``) says the card is released. None proven whole: the
+    card is not released, and ``report.cascade_unproven`` says how many files of the copy
+    nearest to it this run did not prove (the cascade's sentence)."""
+    event, waiting = withheld
+    if not waiting:
+        return
+    # Per waiting copy, its files this run did not prove: never read (the cascaded
+    # destinations held them already, or the cascade was cancelled first), or found changed
+    # or unreadable by the cascade's read (failed since: ``_fail_damaged``).
+    unproven = dict.fromkeys(waiting, 0)
+    for file in report.job.files:
+        for index in waiting:
+            result = file.destination(index)
+            unproven[index] += result is None or (
+                result.status is not DestinationStatus.VERIFIED
+                and (file.relative_path, index) not in matched
+            )
+    stands = {i for i in waiting if not unproven[i]}
+    if not stands:
+        report.cascade_unproven = min(unproven.values())
+        return
+    fast = [p.index for p in plan.plans if p.index not in plan.options.cascade]
+    if not _record_card_pass(plan, stands, fast, sink, set(fast) - stands):
+        return
+    report.cascade_unproven = 0
+    report.card_released_at = time.time()
+    report.resumable_without_card = True
+    report.card_released_after_reread = True
     sink.emit(
-        CardReleased(
-            source=str(plan.source),
-            destinations=tuple(display_path(plan.plans[i].destination) for i in fast),
-            cascade=tuple(display_path(plan.plans[i].destination) for i in slow),
-            files_verified=verified,
-            files_failed=failed,
-            without_card=recorded,
-            files_transfer_checked=unread,
-            files_not_cascaded=unheld,
-            files_read_through_cache=cached,
-            nothing_to_feed=nothing_to_feed,
-        )
+        dataclasses.replace(event, without_card=True, after_cascade=True, nothing_to_feed=False)
     )
 
 
@@ -470,11 +544,16 @@ def _read_from_media(result: DestinationFileResult | None) -> bool:
 
 
 def _record_card_pass(
-    plan: OffloadPlan, complete: set[int], fast: list[int], sink: EventSink
+    plan: OffloadPlan,
+    complete: set[int],
+    fast: list[int],
+    sink: EventSink,
+    keep: set[int] | frozenset[int] = frozenset(),
 ) -> bool:
     """Write (durably) the record of the card's pass in each fast local copy in *complete*;
-    remove an older one from the others (their copy no longer stands for the card). True:
-    one was recorded (a re-run without the card can be fed from it)."""
+    remove an older one from the others but *keep* (their copy no longer stands for the
+    card; one in *keep* is left as it is). True: one was recorded (a re-run without the card
+    can be fed from it)."""
     record = json.dumps(
         {
             "card": str(plan.source),
@@ -485,7 +564,7 @@ def _record_card_pass(
     )
     recorded = False
     for index in fast:
-        if index in plan.backends:
+        if index in plan.backends or index in keep:
             continue
         folder = Path(plan.plans[index].root) / STATE_FOLDER
         path = folder / CARD_PASS_RECORD
@@ -609,7 +688,8 @@ def _cascade_tasks(
                         chosen.destination_index,
                         f"{relative}: the copy {copy_path} was verified, then found {found} "
                         "when the cascade came to read it; re-run with the card to copy it "
-                        "again (with --reverify where it is still there)",
+                        "again (with --overwrite where it is still there: its ledger no "
+                        "longer vouches for it)",
                     )
                 )
             elif st is not None and not reference:
@@ -721,6 +801,27 @@ def _record_failures(
         summary.count(report.job.files)
 
 
+def _proven_copies(
+    job: JobReport,
+    references: Mapping[str, dict[str, str]],
+    used: Mapping[str, tuple[int, int, int]],
+    matched: set[tuple[str, int]],
+) -> None:
+    """Add to *matched* each fast copy the cascade's *job* read whole and found equal to the
+    card's digests (*references*), as (path, destination index, from *used*): this run's
+    proof of it (``_release_after_reread``), a cancelled job's files read before the cancel
+    too. Before ``_explain``, which makes the job's digests the card's."""
+    for file in job.files:
+        reference = references.get(file.relative_path)
+        read = file.inflight_digests  # set by the reader only once it read the file whole
+        if (
+            file.source_error is None
+            and reference
+            and all(read.get(n) == comparable_digest(n, v) for n, v in reference.items())
+        ):
+            matched.add((file.relative_path, used[file.relative_path][2]))
+
+
 def _explain(
     job: JobReport,
     tasks: Sequence[FileTask],
@@ -753,8 +854,8 @@ def _explain(
             why = (
                 f"{file.relative_path}: not cascaded: the fast copy {copy_path} no longer "
                 f"matches the card ({name} {read[name]} read from it, {reference[name]} read "
-                "from the card); nothing was written under its name here. Check that copy "
-                "(offload verify) and re-run with the card"
+                "from the card); nothing was written under its name here. Re-run with the "
+                "card and --overwrite, which replaces that copy"
             )
             sink.emit(
                 WarningIssued(
@@ -770,7 +871,8 @@ def _explain(
                     used.get(file.relative_path, (0, 1, -1))[2],
                     f"{file.relative_path}: the copy {copy_path} changed after it was verified: "
                     f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
-                    "from the card; re-run with the card and --reverify to replace it",
+                    "from the card; re-run with the card and --overwrite to replace it (its "
+                    "ledger no longer vouches for it)",
                 )
             )
         else:
@@ -783,7 +885,8 @@ def _explain(
                     used.get(file.relative_path, (0, 1, -1))[2],
                     f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
                     f"read for the cascade ({file.source_error}); check that drive (offload "
-                    "verify) and re-run with the card and --reverify to replace it",
+                    "verify) and re-run with the card and --overwrite to replace it (its "
+                    "ledger no longer vouches for it)",
                 )
             )
         position, count, _index = used.get(file.relative_path, (0, 1, -1))
@@ -805,14 +908,17 @@ def _explain(
 
 
 def _fail_damaged(
-    report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
+    plan: OffloadPlan, report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
 ) -> None:
     """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
     longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
-    there, no longer done). The card's release stays a fact of the past (``card_released_at``);
-    the reports' last words are then about the copy that failed (``cascade_words``,
-    ``report/release.py``: the card is kept)."""
+    there, no longer done). Nor is it trusted again: its ledger entry is revoked (a re-run
+    reads it back, never "verified earlier"), and the copy loses its record of the card's
+    pass (a re-run without the card is not fed from it). The card's release stays a fact of
+    the past (``card_released_at``); the reports' last words are then about the copy that
+    failed (``cascade_words``, ``report/release.py``: the card is kept)."""
     by_path = {f.relative_path: f for f in report.job.files}
+    revoke: dict[int, dict[str, str]] = {}
     for relative, index, why in damaged:
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
@@ -821,6 +927,21 @@ def _fail_damaged(
             # Its commit dated it verified; a failed copy has no verification time.
             result.verified_at = None
             sink.emit(FileFailed(index, relative, why))
+        if 0 <= index < len(plan.ledgers):
+            revoke.setdefault(index, {})[relative] = plan.ledgers[index].card
+    for index, paths in revoke.items():
+        ledger = plan.ledgers[index]
+        try:
+            ledger.revoke(paths)  # this card's copies, not another's kept beside them
+            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
+        except OSError as exc:
+            sink.emit(
+                WarningIssued(
+                    f"cannot revoke the damaged copies in {ledger.path} ({exc.strerror or exc}): "
+                    "a re-run would trust them again; re-run with --reverify",
+                    str(ledger.path),
+                )
+            )
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)

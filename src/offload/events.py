@@ -229,7 +229,13 @@ class CardReleased(Event):
     share, pages that stayed cached), said so beside "verified". ``without_card``:
     a fast copy holds every file, read back, and the release recorded it there: a re-run
     without the card is fed from it (``cascade.fast_copy_source``). ``nothing_to_feed``: the
-    slow destinations need no file from the fast copies (theirs are already there)."""
+    slow destinations need no file from the fast copies (theirs are already there).
+    ``files_verified_earlier``: of the files verified, those whose every copy that could
+    stand for the card was trusted from its ledger (verified by an earlier run, not read back
+    in this run): the card is not released on such a copy until this run has read it (the
+    cascade's read of it, matched to the card's digests), so the event at the card pass's end
+    says ``without_card`` false, and a second one follows the cascade, ``after_cascade``
+    true, when its reads proved such a copy whole (``cascade._release_after_reread``)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
@@ -241,6 +247,8 @@ class CardReleased(Event):
     files_not_cascaded: int = 0
     files_read_through_cache: int = 0
     nothing_to_feed: bool = False
+    files_verified_earlier: int = 0
+    after_cascade: bool = False
 
 
 @dataclass(frozen=True)

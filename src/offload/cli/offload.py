@@ -527,6 +527,33 @@ def card_released_line(event: CardReleased) -> str:
         feeding = f"{slow} needs nothing from them (its copies are already there)"
     else:
         feeding = f"Now feeding {slow} from those copies"
+    if event.after_cascade:  # the release the card's pass withheld, once the cascade read it
+        earlier = event.files_verified_earlier
+        return (
+            f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}, "
+            f"{'the one' if earlier == 1 else f'the {earlier}'} an earlier run verified now "
+            "read again by the cascade and equal to the card's digests."
+        )
+    if not event.without_card and event.files_verified_earlier:
+        # Trusted from the ledger, not read back by this run: no release on that.
+        earlier = event.files_verified_earlier
+        some = (
+            "" if event.files_verified == 1 else
+            "all " if earlier == event.files_verified else f"{earlier} of them "
+        )  # fmt: skip
+        until = (
+            f"{slow} needs nothing from them, so nothing in this run reads them again: keep "
+            "the card (--reverify reads them back)."
+            if event.nothing_to_feed
+            else "keep the card until the cascade has read them again and found them equal to "
+            f"the card's digests (--reverify reads them back in the card's pass). Now feeding "
+            f"{slow} from those copies."
+        )
+        return (
+            f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, "
+            f"{some}by an earlier run only (trusted from its ledger, not read back now): "
+            f"{until}"
+        )
     if not event.without_card:  # no fast copy can stand for the card in a re-run
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "

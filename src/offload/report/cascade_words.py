@@ -9,7 +9,11 @@ card to retry it); every file is there but no fast copy is recorded read back wh
 transfer check only or a read-back through a cache, such as a copy in RAM on tmpfs
 (``CARD PASS DONE``, keep the card: a re-run needs it); or released
 (``CARD RELEASED``: a fast copy holds every file, read back, and a re-run without the card
-is fed from it). "Released" is said only in the last."""
+is fed from it). "Released" is said only in the last. A fast copy holding files an earlier
+run verified (trusted from its ledger, not read back now) releases the card only once this
+run has read them, the cascade's read matched to the card's digests: released after the
+cascade (a second ``CARD RELEASED`` line), else not released, said why (never read again,
+or a copy found changed when read)."""
 
 from __future__ import annotations
 
@@ -32,6 +36,14 @@ class CascadeFacts(NamedTuple):
     # A copy failed on a fast destination: after a release, one the cascade found damaged or
     # could not read again (``cascade._fail_damaged``): the release no longer holds.
     fast_failed: bool = False
+    # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
+    # that this run did not prove: never read, or found changed (or unreadable) by the
+    # cascade's read of them (``cascade._release_after_reread``).
+    unproven: int = 0
+    # Released only after the cascade had read the copies an earlier run verified, and found
+    # them equal to the card's digests; *released_at*: when, as text.
+    after_reread: bool = False
+    released_at: str | None = None
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -59,6 +71,26 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             "the fast destinations: keep the card and re-run with it to copy "
             f"{'it' if failed == 1 else 'them'}; {then}."
         )
+    if not facts.released and facts.unproven:
+        # The release waited for this run's read of copies an earlier run verified.
+        if facts.fast_failed:
+            kept = (
+                f"The card's pass ended at {when}, the card NOT released: the fast copies an "
+                "earlier run verified were to be read again by the cascade, and a copy there "
+                "failed when it read it (listed below): keep the card, and re-run with it and "
+                "--overwrite to replace that copy"
+            )
+        else:
+            kept = (
+                f"The card's pass ended at {when}, the card NOT released: "
+                f"{plural(facts.unproven, 'file')} on the fast destinations "
+                f"{'was' if facts.unproven == 1 else 'were'} verified by an earlier run "
+                "(trusted from the ledger) and not read again by this run, so nothing it did "
+                "proves them: keep the card (--reverify reads them back)"
+            )
+        if facts.cancelled:
+            return f"{kept}; the cascade to {slow} was cancelled."
+        return f"{kept}; {then}."
     if not facts.released:  # every file there, but no fast copy recorded read back whole
         kept = (
             f"The card's pass ended at {when}, the card NOT released: every file is on the "
@@ -71,13 +103,31 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 "with the card, to resume it."
             )
         return f"{kept}; {then}."
+    if facts.after_reread:
+        if facts.cancelled:
+            then = (
+                f"the cascade to {slow} was cancelled (run the same command again, with or "
+                "without the card, to resume it)"
+            )
+        released = (
+            f"The card's pass ended at {when}; {then}, and the card was released at "
+            f"{facts.released_at or when}, once the cascade had read the fast copies an "
+            "earlier run verified and found them equal to the card's digests"
+        )
+        if facts.fast_failed:  # another fast copy failed that read: the reports keep the card
+            return (
+                f"{released}; but a copy on a fast destination failed when the cascade read "
+                "it (listed below): keep the card, and re-run with it and --overwrite to "
+                "replace that copy."
+            )
+        return f"{released}."
     if facts.fast_failed:
         # Released on what the fast copies were then; one of them failed since, when the
         # cascade read it: said here, where "released" would otherwise be the last word.
         since = (
             f"The card was released at {when} (the fast destinations were then complete), "
             "but since then a copy there failed when the cascade read it again (listed "
-            "below): keep the card, and re-run with it and --reverify to replace that copy"
+            "below): keep the card, and re-run with it and --overwrite to replace that copy"
         )
         if facts.cancelled:
             return f"{since}; the cascade to {slow} was cancelled."

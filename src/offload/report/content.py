@@ -722,6 +722,9 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             fed=fed,
             slow_failed=slow_failed,
             fast_failed=fast_failed,
+            unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
+            after_reread=bool(cascaded.get("card_released_after_reread")),
+            released_at=str(cascaded.get("card_released_at") or "") or None,
         )
     )
 

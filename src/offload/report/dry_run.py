@@ -279,7 +279,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "card until the cascade is done); pass 2 then feeds"
             if _transfer_only(plan)
             else "the card is released (CARD RELEASED, it can be ejected) once those are "
-            "verified; pass 2 then feeds"
+            f"verified{_EARLIER if _fast_earlier(results) else ''}; pass 2 then feeds"
         )
         print(
             f"\nCascading copy: pass 1 reads the card to {', '.join(fast)}; {released} "
@@ -354,6 +354,20 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     if code:
         print(f"\nThe offload would exit {int(code)}: {why}", file=err)
     return int(code)
+
+
+# A fast copy verified earlier (trusted from its ledger) releases the card only once this run
+# has read it (``cascade._release_after_reread``).
+_EARLIER = (
+    " (read back by this run: a copy verified earlier, trusted from the ledger, releases it "
+    "only once the cascade has read it and found it equal to the card's digests, or with "
+    "--reverify, which reads it back first)"
+)
+
+
+def _fast_earlier(results: list[DestinationDryRun]) -> bool:
+    """A destination the card feeds holds copies verified earlier (trusted, not re-read)."""
+    return any(item.verified_earlier for item in results if item.cascade_pass == 1)
 
 
 def _transfer_only(plan: OffloadPlan) -> bool:
@@ -434,7 +448,8 @@ def _cascade_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[s
         "card_released": None
         if _transfer_only(plan)
         else "once every destination of the card pass is verified and finished "
-        "(links, folders, manifests); nothing reads the card after",
+        f"(links, folders, manifests){_EARLIER if _fast_earlier(results) else ''}; nothing "
+        "reads the card after",
     }
 
 

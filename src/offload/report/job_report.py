@@ -356,6 +356,8 @@ def report_data(
             "card_pass_ended_at": iso_date(report.card_pass_ended_at),
             "card_released_at": iso_date(report.card_released_at),
             "card_pass_failed": report.card_pass_failed,
+            "card_released_after_reread": report.card_released_after_reread,
+            "files_verified_earlier_unproven": report.cascade_unproven,
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
     add_volume_info(data)

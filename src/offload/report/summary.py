@@ -552,6 +552,11 @@ def _cascade_line(report: OffloadReport) -> str:
             fed=fed,
             slow_failed=slow_failed,
             fast_failed=fast_failed,
+            unproven=report.cascade_unproven,
+            after_reread=report.card_released_after_reread,
+            released_at=None
+            if report.card_released_at is None
+            else _local_time(report.card_released_at),
         )
     )
 

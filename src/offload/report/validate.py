@@ -338,6 +338,8 @@ _JOB_REPORT = obj(
                         "card_pass_ended_at": _o(nullable(DATE)),
                         "card_released_at": _o(nullable(DATE)),
                         "card_pass_failed": _o(nullable(COUNT)),
+                        "card_released_after_reread": _o(BOOL),
+                        "files_verified_earlier_unproven": _o(COUNT),
                     }
                 )
             )
