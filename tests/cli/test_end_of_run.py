@@ -101,8 +101,8 @@ def test_release_files_forgets_the_tasks_and_the_files_and_keeps_the_rest(
 def test_the_copy_makes_no_full_collection_and_young_ones_still_run(tmp_path: Path) -> None:
     """From the copy's start to the reports, the collector never walks its oldest generation (a
     full collection holds the interpreter lock over every object of the run, stalling the
-    engine's threads: ~0.6 s of a 50,000-file run's CPU, docs/performance.md, "The
-    collector: sixteenth pass"), while its young generations are still collected (a cycle
+    engine's threads: ~0.6 s of a 50,000-file run's CPU, docs/performance.md, sixteenth
+    pass), while its young generations are still collected (a cycle
     dropped young is freed); the thresholds are as they were after, also with a low one
     that makes a full collection every few allocations (here, to make one certain)."""
     card = _card(tmp_path, 40)

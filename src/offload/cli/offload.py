@@ -745,8 +745,8 @@ def full_collections_paused() -> Iterator[None]:
     engine thread at once. At 50,000 files the run made 8 of them (3 in the plan, 4 in the
     copy, 1 in the manifests): ~0.63 s of the collector's ~0.96 s of CPU; they found
     nothing (the plan, the copy and the manifests left 0, 359 and 0 objects of cyclic
-    garbage at all, ``gc.collect`` after each with the collector off:
-    docs/performance.md, "The collector: sixteenth pass"). A cycle dropped young (an
+    garbage at all, ``gc.collect`` after each with the collector off: docs/performance.md,
+    "The 50,000-file card: where its time goes ...: sixteenth pass"). A cycle dropped young (an
     error's traceback) is still collected by the young generations' collections, so
     memory stays bounded by the objects alive; only a cycle that lived through two of
     them waits for the collector's first full collection after the block."""
