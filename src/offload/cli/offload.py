@@ -583,23 +583,24 @@ def cmd_copy(
                       "this is an ordinary offload (the card feeds every destination at once, "
                       "no card release); --cascade-to DEST cascades a slow drive")  # fmt: skip
         env.warning(no_cascade)
-    plan = plan_offload(args.source, destinations, options)
-    if args.dry_run:
-        from offload.report.dry_run import print_dry_run
+    with full_collections_paused():
+        plan = plan_offload(args.source, destinations, options)
+        if args.dry_run:
+            from offload.report.dry_run import print_dry_run
 
-        return print_dry_run(plan, env, as_json=args.json)
-    worker = _report_worker(plan.tree.file_count, started)
-    # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
-    # printed, while the worker draws: on the thread they competed with the copy's end.
-    loader = _ReportModulesLoader(
-        summary=not args.json and worker is None, worker=worker is not None
-    )
-    try:
-        return _offload(args, env, plan, no_cascade, worker, loader)
-    finally:
-        loader.close()
-        if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
-            worker.close()
+            return print_dry_run(plan, env, as_json=args.json)
+        worker = _report_worker(plan.tree.file_count, started)
+        # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
+        # printed, while the worker draws: on the thread they competed with the copy's end.
+        loader = _ReportModulesLoader(
+            summary=not args.json and worker is None, worker=worker is not None
+        )
+        try:
+            return _offload(args, env, plan, no_cascade, worker, loader)
+        finally:
+            loader.close()
+            if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
+                worker.close()
 
 
 def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:
@@ -754,6 +755,34 @@ CTRL_C_DURING_REPORTS = (
     "Ctrl-C (or SIGTERM) came while the reports were written, after every copy had "
     "finished: nothing was cancelled; the run went on to its end"
 )
+
+
+# The oldest generation's threshold while ``full_collections_paused``: never reached.
+_NEVER = 1 << 30
+
+
+@contextlib.contextmanager
+def full_collections_paused() -> Iterator[None]:
+    """The cyclic collector's collections of its oldest generation off for the block (its
+    threshold as it was after, also on errors); the young generations are still collected.
+
+    For ``offload copy`` from the scan to its end: a full collection walks every object
+    the run holds (the scan's tree, the tasks, a result a file, ~1-2 million objects at
+    50,000 files), holding the interpreter lock meanwhile, so in the copy it stalled every
+    engine thread at once. At 50,000 files the run made 8 of them (3 in the plan, 4 in the
+    copy, 1 in the manifests): ~0.63 s of the collector's ~0.96 s of CPU; they found
+    nothing (the plan, the copy and the manifests left 0, 359 and 0 objects of cyclic
+    garbage at all, ``gc.collect`` after each with the collector off: docs/performance.md,
+    "The 50,000-file card: where its time goes ...: sixteenth pass"). A cycle dropped young (an
+    error's traceback) is still collected by the young generations' collections, so
+    memory stays bounded by the objects alive; only a cycle that lived through two of
+    them waits for the collector's first full collection after the block."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], _NEVER)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 @contextlib.contextmanager

@@ -503,8 +503,8 @@ def write_generation(
         with AtomicFile(manifest_path) as out:
             _write_manifest(out, plan)
             out.commit(replace=False)
-        assert out.c4_id is not None
-        chain = (*history.chain, ChainEntry(sequence_number, file_name, out.c4_id))
+        assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
+        chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
         try:
             write_file_atomically(
                 folder_path / CHAIN_FILE_NAME, _chain_text(chain).encode("utf-8"), replace=True
