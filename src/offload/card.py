@@ -363,6 +363,16 @@ class OffloadReport:
             return "cancelled"
         return word
 
+    def not_in_manifest(self) -> dict[int, dict[str, str]]:
+        """The card's files copied to each destination (by index) that its manifests leave
+        out (a name XML cannot hold): path relative to the copy root → why, in a few words
+        (``ManifestResult.not_listed``); only destinations that have some."""
+        return {
+            m.destination_index: {path: why for path, (why, _) in m.not_listed.items()}
+            for m in self.manifests
+            if m.not_listed
+        }
+
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
         return [
@@ -1258,6 +1268,7 @@ def _run_locked(
                 report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
             )
         report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
+        report.warnings.extend(_replaced(plan, settled.found_wrong, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         note_unfinished(report)
@@ -1287,6 +1298,7 @@ def _run_locked(
     # Each copy of ours found wrong, and what became of it (the cascade's included): in the
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
+    report.warnings.extend(_replaced(plan, settled.found_wrong, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
@@ -1322,6 +1334,48 @@ def note_unfinished(report: OffloadReport) -> None:
                 "was to write there); "
                 "run the same command again to finish it"
             )
+
+
+def _replaced(
+    plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
+) -> list[PreflightItem]:
+    """One warning (``existing-replaced``) per destination where copies took the place of
+    files already at their names (``CopyAction.REPLACED``: ``--overwrite``), naming up to
+    three and counting them; the copies of ours found wrong are named by their own
+    warnings (``copy-no-longer-matches``), not again here."""
+    named = {(f.final_path, f.destination_index) for f in found}
+    by_destination: dict[int, list[DestinationFileResult]] = {}
+    for file in report.job.files:
+        for copy in file.destinations:
+            if (
+                copy.action is CopyAction.REPLACED
+                and (copy.final_path, copy.destination_index) not in named
+            ):
+                by_destination.setdefault(copy.destination_index, []).append(copy)
+    items = []
+    for index, copies in sorted(by_destination.items()):
+        # An S3 destination's stand-in paths as their s3:// URLs (display_path).
+        names = ", ".join(printable_name(display_path(c.final_path)) for c in copies[:3])
+        more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+        checked = sum(1 for c in copies if c.status is DestinationStatus.TRANSFER_CHECKED)
+        how = (
+            "each once the new copy was verified (read back)"
+            if not checked
+            else f"each once the new copy was verified or transfer-checked ({checked} "
+            "transfer-checked only, never read back)"
+        )
+        count = len(copies)
+        items.append(
+            PreflightItem(
+                PreflightCode.EXISTING_REPLACED,
+                _finding_path(copies[0].final_path),
+                f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
+                f"{'was' if count == 1 else 'were'} replaced by the card's "
+                f"(--overwrite), {how}: {names}{more}; what was there before is gone",
+                index,
+            )
+        )
+    return items
 
 
 def _found_wrong(
@@ -1397,6 +1451,18 @@ def _finish_destinations(
         report.warnings.extend(
             PreflightItem(code, roots.get(index), manifest.warnings[at], index)
             for at, code in manifest.coded.items()
+        )
+        # The card's files copied there that its manifests leave out: named in every saved
+        # report, never only on the terminal (the copy's own state is its entry's).
+        root = roots.get(index)
+        report.warnings.extend(
+            PreflightItem(
+                PreflightCode.NOT_IN_MANIFEST,
+                None if root is None else root / relative,
+                message,
+                index,
+            )
+            for relative, (_, message) in manifest.not_listed.items()
         )
     _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
