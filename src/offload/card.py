@@ -1449,15 +1449,11 @@ def _finish_destinations(
         # The card's files copied there that its manifests leave out: named in every saved
         # report, never only on the terminal (the copy's own state is its entry's).
         root = roots.get(index)
-        report.warnings.extend(
-            PreflightItem(
-                PreflightCode.NOT_IN_MANIFEST,
-                None if root is None else root / relative,
-                message,
-                index,
+        if root is not None:
+            report.warnings.extend(
+                _not_in_manifest(_finding_path(str(root / relative)), why, index)
+                for relative, (why, _) in manifest.not_listed.items()
             )
-            for relative, (_, message) in manifest.not_listed.items()
-        )
     _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if (
@@ -1467,6 +1463,20 @@ def _finish_destinations(
         ):
             for error in _set_folder_times(plan.tree, dest_plan, folder_times):
                 report.destination_error(dest_plan.index, error)
+
+
+def _not_in_manifest(path: Path, why: str, index: int) -> PreflightItem:
+    """The report's warning for a file of the card copied to *path* (an S3 copy as its
+    ``s3://`` URL, never the local folder its manifests were staged in) that the manifests
+    there leave out, *why*."""
+    return PreflightItem(
+        PreflightCode.NOT_IN_MANIFEST,
+        path,
+        f"{printable_name(str(path))} is in no manifest there, ASC MHL or legacy ({why}): its copy "
+        "is in this report with its state, but no manifest vouches for it; ascmhl verify "
+        "and offload verify of the copy call it a new file (exit 21)",
+        index,
+    )
 
 
 def _note_links(symlinks: list[SymlinkResult], manifests: list[ManifestResult]) -> None:
