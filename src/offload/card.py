@@ -373,6 +373,16 @@ class OffloadReport:
             return "cancelled"
         return word
 
+    def not_in_manifest(self) -> dict[int, dict[str, str]]:
+        """The card's files copied to each destination (by index) that its manifests leave
+        out (a name XML cannot hold): path relative to the copy root → why, in a few words
+        (``ManifestResult.not_listed``); only destinations that have some."""
+        return {
+            m.destination_index: {path: why for path, (why, _) in m.not_listed.items()}
+            for m in self.manifests
+            if m.not_listed
+        }
+
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
         return [
@@ -1281,6 +1291,7 @@ def _run_locked(
                 report, [*settled.tasks, *settled.replace_tasks], slow, cancelled=True
             )
         report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
+        report.warnings.extend(_replaced(plan, report))
         if plan.backends:
             _s3().show_s3_paths(report, plan.backends)
         note_unfinished(report)
@@ -1310,6 +1321,7 @@ def _run_locked(
     # Each copy of ours found wrong, and what became of it (the cascade's included): in the
     # saved reports too, not only on the terminal as it was found.
     report.warnings.extend(_found_wrong(plan, settled.found_wrong, report))
+    report.warnings.extend(_replaced(plan, report))
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
@@ -1376,6 +1388,42 @@ def note_unfinished(report: OffloadReport) -> None:
                 "was to write there); "
                 "run the same command again to finish it"
             )
+
+
+def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
+    """One warning (``existing-replaced``) per destination where copies took the place of
+    files already at their names (``CopyAction.REPLACED``: ``--overwrite``; the copies of
+    ours found wrong and written again are ``copied``, named by their own warnings),
+    naming up to three and counting them."""
+    by_destination: dict[int, list[DestinationFileResult]] = {}
+    for file in report.job.files:
+        for copy in file.destinations:
+            if copy.action is CopyAction.REPLACED:
+                by_destination.setdefault(copy.destination_index, []).append(copy)
+    items = []
+    for index, copies in sorted(by_destination.items()):
+        # An S3 destination's stand-in paths as their s3:// URLs (display_path).
+        names = ", ".join(printable_name(display_path(c.final_path)) for c in copies[:3])
+        more = f" and {len(copies) - 3} more" if len(copies) > 3 else ""
+        checked = sum(1 for c in copies if c.status is DestinationStatus.TRANSFER_CHECKED)
+        how = (
+            "each once the new copy was verified (read back)"
+            if not checked
+            else f"each once the new copy was verified or transfer-checked ({checked} "
+            "transfer-checked only, never read back)"
+        )
+        count = len(copies)
+        items.append(
+            PreflightItem(
+                PreflightCode.EXISTING_REPLACED,
+                _finding_path(copies[0].final_path),
+                f"{plural(count, 'file')} already on {display_path(plan.plans[index].root)} "
+                f"{'was' if count == 1 else 'were'} replaced by the card's "
+                f"(--overwrite), {how}: {names}{more}; what was there before is gone",
+                index,
+            )
+        )
+    return items
 
 
 def _found_wrong(
@@ -1452,6 +1500,14 @@ def _finish_destinations(
             PreflightItem(code, roots.get(index), manifest.warnings[at], index)
             for at, code in manifest.coded.items()
         )
+        # The card's files copied there that its manifests leave out: named in every saved
+        # report, never only on the terminal (the copy's own state is its entry's).
+        root = roots.get(index)
+        if root is not None:
+            report.warnings.extend(
+                _not_in_manifest(_finding_path(str(root / relative)), why, index)
+                for relative, (why, _) in manifest.not_listed.items()
+            )
     _note_links(report.symlinks, manifests)
     for dest_plan in plan.plans:  # last: writing the manifests changed the root's time
         if (
@@ -1461,6 +1517,20 @@ def _finish_destinations(
         ):
             for error in _set_folder_times(plan.tree, dest_plan, folder_times):
                 report.destination_error(dest_plan.index, error)
+
+
+def _not_in_manifest(path: Path, why: str, index: int) -> PreflightItem:
+    """The report's warning for a file of the card copied to *path* (an S3 copy as its
+    ``s3://`` URL, never the local folder its manifests were staged in) that the manifests
+    there leave out, *why*."""
+    return PreflightItem(
+        PreflightCode.NOT_IN_MANIFEST,
+        path,
+        f"{printable_name(str(path))} is in no manifest there, ASC MHL or legacy ({why}): its copy "
+        "is in this report with its state, but no manifest vouches for it; ascmhl verify "
+        "and offload verify of the copy call it a new file (exit 21)",
+        index,
+    )
 
 
 def _note_links(symlinks: list[SymlinkResult], manifests: list[ManifestResult]) -> None:

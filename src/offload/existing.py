@@ -582,7 +582,9 @@ def settle_rewrites(report: JobReport) -> None:
     (ENOSPC, EDQUOT) is not lost: the main job's copies there stand, only the rewrites
     failed (each its file's failure); the full drive stopped them, and nothing more is
     written there in this job anyway (its ``DestinationLost`` event is not passed on:
-    ``card._PlannedWorkAnnouncer``). Any other loss (a drive gone) stays a loss."""
+    ``card._PlannedWorkAnnouncer``). Any other loss (a drive gone) stays a loss. A rewrite
+    keeps ``action`` ``copied``: the copy of ours it replaced is named by its own warning
+    (``copy-no-longer-matches``), and ``replaced`` is for what ``--overwrite`` replaced."""
     for summary in report.destinations:
         if summary.lost and summary.lost_errno in FULL_ERRNOS:
             summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
@@ -590,6 +592,8 @@ def settle_rewrites(report: JobReport) -> None:
             summary.lost_reason = remedies.rewrite_failed(summary.lost_reason)
     for file in report.files:
         for result in file.destinations:
+            if result.action is CopyAction.REPLACED:
+                result.action = CopyAction.COPIED
             if result.status is DestinationStatus.FAILED and result.error:
                 result.error = remedies.rewrite_failed(result.error)
 

@@ -63,7 +63,6 @@ from offload.ledger import STATE_FOLDER
 from offload.manifest import (
     History,
     ManifestFile,
-    UnsupportedTreeError,
     copy_history,
     read_history,
     write_generation,
@@ -92,7 +91,7 @@ from offload.manifest.links import (
     pattern_hides,
     resolve_link,
 )
-from offload.manifest.xmltext import check_xml_string, xml_safe
+from offload.manifest.xmltext import xml_can_hold, xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
@@ -115,7 +114,10 @@ class ManifestResult:
     looping symlinks, names XML cannot hold. ``warnings``: those messages. ``links``: each
     symlink's state in the manifests there, with a note saying why. ``coded``: the code of
     each warning (by its index in ``warnings``) that the job report's ``warnings`` lists too
-    (the card's history not carried on).
+    (the card's history not carried on). ``not_listed``: the entries of ``left_out`` that
+    are the card's files (or folders) this offload copied there, not links: path → (why, in
+    a few words; the warning naming it), which every saved report names too (code
+    ``not-in-manifest``).
     """
 
     destination_index: int
@@ -125,6 +127,7 @@ class ManifestResult:
     warnings: list[str] = field(default_factory=list)
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
     coded: dict[int, PreflightCode] = field(default_factory=dict)
+    not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class LinkToRecord(NamedTuple):
@@ -184,15 +187,6 @@ class OffloadRecords:
 
 
 _NESTED_STATE = "/" + STATE_FOLDER  # a file named like the copy root's state, below it
-
-
-def xml_can_hold(path: str) -> bool:
-    """Whether an XML 1.0 manifest can hold *path* (valid UTF-8, no control characters)."""
-    try:
-        check_xml_string(path, "path")
-    except UnsupportedTreeError:
-        return False
-    return True
 
 
 class _Links(NamedTuple):
@@ -477,10 +471,26 @@ def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidde
     )
 
 
-def _leave_out(outcome: ManifestResult, relative: str, message: str) -> None:
-    """*relative* is not listed in the manifests there: named in a warning."""
+def _leave_out(
+    outcome: ManifestResult, relative: str, message: str, *, content: str | None = None
+) -> None:
+    """*relative* is not listed in the manifests there: named in a warning. *content*: why,
+    in a few words, for an entry of the card copied there (not a link), which the saved
+    reports then name too (``ManifestResult.not_listed``)."""
     outcome.left_out.append(relative)
     outcome.warnings.append(message)
+    if content is not None:
+        outcome.not_listed[relative] = (content, message)
+
+
+def unlisted_name_reason(relative: str) -> str:
+    """Why an XML manifest cannot hold the path *relative* (one :func:`xml_can_hold`
+    refuses), in a few words: the saved reports' words for a file so left out."""
+    if any("\udc80" <= c <= "\udcff" for c in relative):
+        return "its name is not valid UTF-8, which an XML manifest cannot hold"
+    odd = next((c for c in relative if not xml_can_hold(c)), None)
+    shown = printable_name(odd) if odd is not None else "a character"
+    return f"its name holds the control character {shown}, which an XML manifest cannot hold"
 
 
 def _leave_link_out(
@@ -560,13 +570,35 @@ def _representable(
                     LinkState.LEFT_OUT,
                 )
                 continue
-            _leave_out(
-                outcome,
-                relative,
-                f"{shown} on {root} is not in the ASC MHL manifest: {why}; its copy is in "
-                "the job report with its state (ascmhl diff will list it as a new file)",
-            )
+            _leave_name_out(outcome, relative, root)
     return _Listed(files, links, refused)
+
+
+def _leave_name_out(
+    outcome: ManifestResult, relative: str, root: Path, *, earlier: bool = False
+) -> None:
+    """The card's file *relative*, copied there, is left out of the manifests there: its
+    name is one XML cannot hold (*earlier*: left out when it was copied, by an earlier run's
+    manifests, found complete otherwise now)."""
+    when = " (left out when it was copied)" if earlier else ""
+    _leave_out(
+        outcome,
+        relative,
+        f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: its name "
+        "is not valid UTF-8 (or holds a control character), which an XML manifest cannot "
+        "hold; its copy is in the job report with its state (ascmhl verify and offload "
+        "verify of the copy call it a new file, exit 21; ascmhl diff lists it as new)",
+        content=unlisted_name_reason(relative),
+    )
+
+
+def _named_unlisted(destination: DestinationRecords, outcome: ManifestResult) -> None:
+    """The files verified there whose names no XML manifest can hold, which the manifests
+    there (found complete otherwise: no generation is written now) leave out: each named
+    as :func:`_representable` names it when it writes one."""
+    for relative in paths_of(destination.files):
+        if not xml_can_hold(relative):
+            _leave_name_out(outcome, relative, destination.root, earlier=True)
 
 
 def write_manifests(
@@ -588,8 +620,11 @@ def write_manifests(
         for destination in records.destinations:
             outcome = _write_on_destination(records, options, destination, hasher)
             results.append(outcome)
+            unlisted = {message for _, message in outcome.not_listed.values()}
             for at, message in enumerate(outcome.warnings):
                 code = outcome.coded.get(at)
+                if code is None and message in unlisted:
+                    code = PreflightCode.NOT_IN_MANIFEST
                 sink.emit(WarningIssued(message, str(destination.root), code and code.value))
     finally:
         hasher.close()
@@ -831,8 +866,12 @@ def _write_after_carrying(
             outcome.links.update(_left_out_states(history, planned))
             outcome.links.update(_covered_links(history, plan, requested) or {})
         if not kinds:
-            if found is not None:  # read before the check: a change since makes it miss
-                _stamp(root, found)
+            # The card's files the manifests there leave out by their names are named by
+            # every run's reports, not only the run that left them out: never stamped
+            # complete, so the next run comes here again (as one that wrote them does not).
+            _named_unlisted(destination, outcome)
+            if found is not None and not outcome.left_out:
+                _stamp(root, found)  # read before the check: a change since makes it miss
             return outcome
         outcome.warnings.extend(gaps)
         ascmhl = MhlKind.ASCMHL in kinds
@@ -1114,5 +1153,6 @@ def _nested_state(
             "files, each with its state), is not in the ASC MHL manifest there: the pattern that "
             f"hides the copy root's own state hides it too, and {why}; ascmhl verify does "
             "not check it",
+            content=f"the pattern that hides the copy root's own state hides it too, and {why}",
         )
     return unhiding.patterns

@@ -76,9 +76,16 @@ class CopyAction(StrEnum):
     """How this run got a copy to its state (besides the state itself)."""
 
     COPIED = "copied"  # written from the source by this run
+    # Written from the source by this run over a file already at its name (--overwrite, or a
+    # copy of ours found wrong): the file that was there is gone, which the reports name.
+    REPLACED = "replaced"
     ADOPTED = "adopted"  # already there (cp, rsync, --no-resume): read back, equal to the source
     RECHECKED = "rechecked"  # a copy an earlier run recorded, read back again now and matched
     TRUSTED = "trusted"  # a copy an earlier run verified, trusted from the ledger (not re-read)
+
+
+# What this run wrote from the source (a new copy, or one over a file already there).
+WRITTEN_ACTIONS = frozenset({CopyAction.COPIED, CopyAction.REPLACED})
 
 
 class _NoDigests(dict[str, str]):

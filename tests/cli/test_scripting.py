@@ -322,3 +322,39 @@ def test_a_json_run_with_bad_arguments_says_why_on_stdout(card: Path, tmp_path: 
     # Without --json, stdout stays empty.
     plain = run("copy", "--no-such-flag", card, tmp_path, reports=tmp_path / "r")
     assert plain.returncode == 64 and plain.stdout == ""
+
+
+def test_a_report_dir_whose_folder_does_not_exist_is_refused_before_copying(
+    card: Path, tmp_path: Path
+) -> None:
+    """Failed before: ``--report-dir /typo/x`` made the whole tree after the copy and
+    exited 0. Refused before anything is copied (one line naming the folder and what to
+    do, exit 64), by `offload copy` and `offload verify`; the folder itself is made when the
+    folder it goes in exists, as mkdir makes it; $OFFLOAD_REPORT_DIR alike."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    typo = tmp_path / "no" / "such" / "reports"
+    result = run("copy", card, dest, "--report-dir", typo, reports=tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ERROR: the report folder {typo} cannot be made: "), line
+    assert f"{typo.parent} does not exist" in line and "create it first" in line
+    assert list(dest.iterdir()) == [] and not (tmp_path / "no").exists()
+    as_json = run("copy", "--json", card, dest, "--report-dir", typo, reports=tmp_path / "r")
+    (refusal,) = [json.loads(text) for text in as_json.stdout.splitlines()]
+    assert as_json.returncode == refusal["exit_code"] == 64
+    assert refusal["event"] == "offload_refused" and str(typo) in refusal["message"]
+    by_env = run("copy", card, dest, reports=typo)  # $OFFLOAD_REPORT_DIR
+    assert by_env.returncode == 64 and "fix $OFFLOAD_REPORT_DIR" in by_env.stderr
+    assert list(dest.iterdir()) == [] and not (tmp_path / "no").exists()
+
+    made = tmp_path / "day3"
+    result = run("copy", "-q", card, dest, "--report-dir", made, reports=tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    assert [p.suffix for p in sorted(made.iterdir())] == [".csv", ".html", ".json", ".pdf"]
+
+    verified = run("verify", dest / card.name, "--report-dir", typo, reports=tmp_path / "r")
+    assert verified.returncode == 64, verified.stderr
+    (line,) = verified.stderr.splitlines()
+    assert f"the report folder {typo} cannot be made" in line
+    assert not (tmp_path / "no").exists()

@@ -319,12 +319,16 @@ def test_report_a_destination_refuses_is_its_problem_and_the_json_says_exit_1(
 
 
 def test_local_report_folder_that_cannot_be_written_is_a_warning(tmp_path: Path) -> None:
+    """The default folder (made with its parents at the end: a --report-dir named so is
+    refused before the copy, tests/cli/test_scripting.py)."""
     card = make_card(tmp_path, files=1)
     dest = tmp_path / "dest"
     dest.mkdir()
-    blocker = tmp_path / "not-a-folder"
+    blocker = tmp_path / "state" / "offload-ai"
+    blocker.parent.mkdir()
     blocker.write_text("x")
-    result = run("copy", card, dest, "--report-dir", blocker / "reports")
+    state = {"XDG_STATE_HOME": str(blocker.parent), "OFFLOAD_REPORT_DIR": ""}
+    result = run("copy", card, dest, env=state)
     assert result.returncode == 0, result.stderr
     assert "WARNING: cannot write the local report" in result.stderr
     on_dest = next((dest / "A001" / ".offload" / "reports").glob("*.json"))

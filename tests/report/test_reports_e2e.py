@@ -312,3 +312,26 @@ def test_an_xdcam_ex_take_names_the_clip_folder_of_each_span(
         assert "FISH0047_01/FISH0047_01.MP4" in text
         assert "BPAV/CLPR/" in text
         assert "FISH0046_02/FISH0046_02M01.XML" in text  # its sidecars, named the same way
+
+
+def test_offload_report_never_replaces_a_file_it_was_not_asked_to(
+    offloaded: dict[str, Any], tmp_path: Path
+) -> None:
+    """Failed before: ``--html EXISTING`` replaced the file silently and exited 0. Refused
+    now before anything is built (one line, exit 64), unless --overwrite; the report's own
+    JOB.html beside JOB.json is written again, as documented."""
+    for option in ("--html", "--pdf"):
+        target = tmp_path / f"mine{option.replace('--', '.')}"
+        target.write_bytes(b"a document of mine")
+        argv = ["report", str(offloaded["job_path"]), option, str(target), "--no-media"]
+        code, out, err = offload_cli(argv)
+        assert code == 64, err
+        assert err.count("\n") == 1 and f"{target} exists" in err and "--overwrite" in err
+        assert out == "" and target.read_bytes() == b"a document of mine"
+        code, out, err = offload_cli([*argv, "--overwrite"])
+        assert code == 0, err
+        assert target.read_bytes() != b"a document of mine"
+    own = offloaded["job_path"].with_suffix(".html")
+    assert own.exists()
+    code, out, err = offload_cli(["report", str(offloaded["job_path"]), "--no-media"])
+    assert code == 0 and f"HTML report: {own}" in out, err

@@ -170,6 +170,7 @@ def _csv_rows_before(report: Any) -> str:
                     dest.cache_bypass.value,
                     cell(file.source_error or ""),
                     *production,
+                    "",  # not_in_manifest: these reports have no manifests
                 ]
             )
     return out.getvalue()
@@ -190,6 +191,9 @@ class _Report:
     def __init__(self, files: list[FileResult], roots: list[str], production: dict[str, str]):
         self.job = _Job(files, roots)
         self.production = production
+
+    def not_in_manifest(self) -> dict[int, dict[str, str]]:
+        return {}
 
 
 def _valid(file: FileResult) -> bool:

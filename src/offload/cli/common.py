@@ -137,6 +137,39 @@ def engine_arguments(args: argparse.Namespace) -> dict[str, Any]:
     return {"verify": VerifyMode(args.verify), **extra}
 
 
+def local_report_dir(given: Path | None) -> Path:
+    """The local report folder: *given* (``--report-dir``), else ``$OFFLOAD_REPORT_DIR``,
+    else the default (:func:`default_report_dir`). A folder the user named is made if
+    missing, but never the folders above it (as ``mkdir`` without ``-p``): a mistyped path
+    is refused now, before anything is copied or verified, not made whole at the end. The
+    default is made with its parents (``~/.local/state`` may not exist yet).
+
+    Raises UsageError (exit 64): the named folder is not a folder, or the folder it would
+    go in does not exist."""
+    named = os.environ.get("OFFLOAD_REPORT_DIR")
+    folder = given or default_report_dir()
+    if given is None and not named:
+        return folder
+    option = "--report-dir" if given is not None else "$OFFLOAD_REPORT_DIR"
+    if os.path.lexists(folder):
+        if not folder.is_dir():
+            raise UsageError(
+                f"the report folder {folder} is not a folder; {option} names the folder the "
+                "local reports go in",
+                path=folder,
+            )
+        return folder
+    parent = Path(os.path.abspath(folder)).parent
+    if not parent.is_dir():
+        raise UsageError(
+            f"the report folder {folder} cannot be made: {parent} does not exist (or is not "
+            f"a folder); create it first, or fix {option} (the report folder itself is made, "
+            "never the folders above it)",
+            path=folder,
+        )
+    return folder
+
+
 def default_report_dir() -> Path:
     """Local reports: $OFFLOAD_REPORT_DIR, else $XDG_STATE_HOME/offload-ai/reports."""
     if os.environ.get("OFFLOAD_REPORT_DIR"):

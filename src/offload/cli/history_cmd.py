@@ -195,6 +195,14 @@ def _result(data: dict[str, Any]) -> str:
         result += f", {damaged} damaged cop{'y' if damaged == 1 else 'ies'} replaced"
     if kept and data.get("exit_code") == 0:  # exit 0: each new copy beside it proven
         result += f", {kept} damaged cop{'y' if kept == 1 else 'ies'} kept beside new ones"
+    # Copies no manifest vouches for (a name XML cannot hold): never read as all recorded.
+    unlisted = sum(
+        1
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict) and warning.get("code") == "not-in-manifest"
+    )
+    if unlisted:
+        result += f", {unlisted} cop{'y' if unlisted == 1 else 'ies'} not in the manifest"
     if result.startswith("verified"):
         # Read back (now, or by the run the ledger trusts) through a cache that could not be
         # dropped: what such a copy rests on is not the media (README, cache_bypass).

@@ -39,6 +39,7 @@ from offload.cli.common import (
     default_report_dir,
     engine_arguments,
     hash_algorithms,
+    local_report_dir,
     manifest_options,
 )
 from offload.destinations.s3limits import CHECKSUMS, MAX_PART_SIZE, MIN_PART_SIZE
@@ -574,6 +575,8 @@ def cmd_copy(
     """``offload copy``; *started*: its report worker, if the entry point spawned one."""
     _freeze_objects_at_exit()
     options = _copy_options(args)
+    # A mistyped --report-dir is refused now (exit 64), not made whole after the copy.
+    local_report_dir(args.report_dir)
     destinations = _cascade_destinations(args)[0]
     # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
     # cascade: said before the copy and in the reports (a note), never a silent plain offload.

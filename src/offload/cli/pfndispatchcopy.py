@@ -73,6 +73,7 @@ from offload.hashing.registry import parse_algorithms
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import (
     GOOD_STATUSES,
+    WRITTEN_ACTIONS,
     CacheBypass,
     CopyAction,
     DestinationFileResult,
@@ -295,7 +296,7 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
             print(f"hash {labels.get(name, name.upper())}:{digest}", file=env.stdout)
     # Every destination failed: no copy made, no speed to claim (the ERROR lines say why).
     if args.verbose and good:
-        if all(r.action is not CopyAction.COPIED for r in good):
+        if all(r.action not in WRITTEN_ACTIONS for r in good):
             # Nothing written: every copy was already there, read back (before the job, so
             # not in its elapsed_s) and kept. Pomfort's line, still parseable, says so: no
             # byte copied, in the command's own time (its read-backs), no speed invented.

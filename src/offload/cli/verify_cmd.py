@@ -43,6 +43,7 @@ from offload.cli.common import (
     add_quiet_and_report_dir_options,
     default_report_dir,
     handling_signals,
+    local_report_dir,
     manifest_options,
 )
 from offload.destinations.s3config import settings_from_env
@@ -51,7 +52,7 @@ from offload.errors import OffloadError, UsageError, describe_os_error, printabl
 from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.xmltext import xml_safe
+from offload.manifest.xmltext import xml_can_hold, xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
 from offload.report.words import plural
@@ -231,6 +232,23 @@ def report_dict(
     }
 
 
+#: Why a file new to a manifest is in none: its name. ``offload copy`` copies such a file,
+#: leaves it out of the manifests and names it in its reports (code ``not-in-manifest``).
+NAME_NO_MANIFEST_HOLDS = (
+    "no XML manifest can hold its name (a control character, or bytes that are not UTF-8): "
+    "offload copy leaves such a file out of the manifest and names it in its reports; its "
+    "content is not checked here"
+)
+
+
+def _why_new(path: str, reference: str | None) -> str:
+    """Why *path*, new to the manifest *reference* names, is not in it, when its name
+    says so; else ""."""
+    if reference in ("ascmhl", "legacy") and not xml_can_hold(path):
+        return NAME_NO_MANIFEST_HOLDS
+    return ""
+
+
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
     unreadable, unverifiable, dangling, outside). Text cells as ``report.csv_cells`` writes them
@@ -257,7 +275,9 @@ def csv_text(data: dict[str, Any]) -> str:
         ("dangling", "dangling"),
         ("outside", "outside"),
     ):
-        rows.extend((p, status, "") for p in data[key])
+        rows.extend(
+            (p, status, _why_new(p, data["reference"]) if key == "extra" else "") for p in data[key]
+        )
     for path, status, detail in sorted(rows):
         writer.writerow([cell(path), status, cell(detail)])
     return out.getvalue()
@@ -371,6 +391,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                 "nothing was verified",
                 path=report_dir,
             )
+        # A named report folder is made if missing, never the folders above it.
+        local_report_dir(args.report_dir)
     except UsageError as exc:
         refused = exc.message
     verifier = _verifier(args, creator)
@@ -629,7 +651,10 @@ def _print_human(
     # run wrote no manifest) may hold it.
     records = _REFERENCE_WORDS.get(str(report.reference), "the records")
     for path in report.extra:
-        env.warning(f"NEW (not in {records}) {printable_name(str(where / path))}")
+        why = _why_new(path, str(report.reference))
+        env.warning(
+            f"NEW (not in {records}{': ' + why if why else ''}) {printable_name(str(where / path))}"
+        )
     for path in report.dangling:
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "

@@ -39,7 +39,7 @@ from offload.events import BytesVerified, PhaseChanged, wanted, wanted_phase
 from offload.fs.direct import AlignedBuffer
 from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
-from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
+from offload.results import CacheBypass, CopyAction, DestinationFileResult, DestinationStatus
 
 Verified = list[tuple[Pending, DestinationFileResult]]
 
@@ -457,12 +457,24 @@ class DestinationCommitter:
         result.status = self._good
         return result
 
+    def _taken(self, target: Path | str) -> bool:
+        """Whether something has the name *target* there (one ``stat``; a name that cannot
+        be asked about is not called taken: the reports never claim a replacement that
+        was not seen)."""
+        try:
+            return self.state.destination.stat(Path(target)) is not None
+        except OSError:
+            return False
+
     def _commit(self, pending: Pending, result: DestinationFileResult) -> bool:
         """Rename a verified partial to its final name; on failure record it and say False
         (on a cancel, say False: the job records the file cancelled)."""
         state = self.state
         partial = pending.partial
         target = pending.target or pending.final
+        # What the rename replaces (only where it may: --overwrite, a copy of ours found
+        # wrong): the reports name every file a copy took the place of.
+        replaced = self._replace and self._taken(target)
         try:
             try:
                 state.destination.publish(
@@ -493,6 +505,8 @@ class DestinationCommitter:
             result.error = error.message
             state.record(pending.ticket, result)
             return False
+        if replaced:
+            result.action = CopyAction.REPLACED
         if pending.target is not None:  # keep-both's choice
             chosen = str(pending.target)
             if chosen != result.final_path:  # another name (else the planned text is kept)

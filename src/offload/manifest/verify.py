@@ -61,7 +61,7 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.model import CreatorInfo, ManifestFile
-from offload.manifest.xmltext import check_xml_string
+from offload.manifest.xmltext import xml_can_hold
 from offload.walk import walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
@@ -425,13 +425,13 @@ def verify_tree(
         # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
         generation = write_generation(
             root,
-            [f for f in good if _xml_can_hold(f.relative_path)],
-            directories=[f for f in folders if _xml_can_hold(f)],
+            [f for f in good if xml_can_hold(f.relative_path)],
+            directories=[f for f in folders if xml_can_hold(f)],
             creator=creator,
             process="in-place",
             ignore_patterns=ignore_patterns,
             now=now,
-            failed=[f for f in bad if _xml_can_hold(f.relative_path)],
+            failed=[f for f in bad if xml_can_hold(f.relative_path)],
             hash_formats=generation_formats,
         )
     report = VerifyReport(
@@ -501,14 +501,6 @@ def _missing_folders(
         and not spec.excludes(path, is_dir=True)
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     ]
-
-
-def _xml_can_hold(path: str) -> bool:
-    try:
-        check_xml_string(path, "path")
-    except UnsupportedTreeError:
-        return False
-    return True
 
 
 def _below_any(path: str, folders: Sequence[str]) -> bool:

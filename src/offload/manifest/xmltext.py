@@ -32,6 +32,13 @@ def check_xml_string(value: str, what: str) -> None:
         )
 
 
+def xml_can_hold(value: str) -> bool:
+    """Whether an XML 1.0 manifest can hold *value* (a path: valid UTF-8, no control
+    character but tab, newline and carriage return): the one test of the manifests' writers
+    and of ``offload verify``'s words for a file no manifest can list."""
+    return _NOT_XML.search(value) is None
+
+
 def xml_safe(value: str, replacement: str = "_") -> str:
     """*value* with every character XML 1.0 cannot carry replaced by *replacement* (for
     names that are informational only, such as the root folder's in a manifest file name)."""

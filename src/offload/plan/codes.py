@@ -100,6 +100,13 @@ class PreflightCode(StrEnum):
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
     # found wrong, with what became of it (offload.existing.found_wrong_warnings).
     COPY_NO_LONGER_MATCHES = "copy-no-longer-matches"
+    # Not a preflight finding: a file of the card copied to a destination but left out of
+    # its manifests (a name XML cannot hold: offload.manifests_writer), one per file and
+    # destination, ``path`` the copy: verified or not as its entry says, in no manifest.
+    NOT_IN_MANIFEST = "not-in-manifest"
+    # Not a preflight finding: files already at their names on a destination that this run
+    # replaced by the card's copies (--overwrite), one per destination (offload.card).
+    EXISTING_REPLACED = "existing-replaced"
 
 
 class PreflightItem(NamedTuple):

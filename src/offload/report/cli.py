@@ -1,18 +1,21 @@
 """``offload report JOB.json [--html OUT] [--pdf OUT]``: the HTML and PDF reports again, from
 a saved JSON job report (the same code path as after an offload).
 
-Without --html/--pdf both are written beside JOB.json (``JOB.html``, ``JOB.pdf``). Clips are
-probed again for thumbnails (the card, or a verified copy when the card is gone).
+Without --html/--pdf both are written beside JOB.json (``JOB.html``, ``JOB.pdf``: that
+report's own documents, written again, replacing them). Clips are probed again for thumbnails
+(the card, or a verified copy when the card is gone). A file named by --html or --pdf that
+exists is never replaced without --overwrite: refused before anything is built or written.
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
 report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
-path whose folder does not exist: nothing written).
+path whose folder does not exist, or that exists, without --overwrite: nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,12 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("job", metavar="JOB.json", type=Path)
     parser.add_argument("--html", type=Path, metavar="OUT", help="HTML output (default JOB.html)")
     parser.add_argument("--pdf", type=Path, metavar="OUT", help="PDF output (default JOB.pdf)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a file that --html or --pdf names (without it an existing one is "
+        "refused, nothing written); JOB.html and JOB.pdf are always written again",
+    )
     parser.add_argument(
         "--paper",
         choices=["a4", "letter"],
@@ -88,6 +97,12 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> int:
                 "folder); nothing was written (create it, or name a file in an existing folder)",
                 path=given,
             )
+        if given is not None and not args.overwrite and os.path.lexists(given):
+            raise UsageError(
+                f"{given} exists; nothing was written (name a new file, or pass --overwrite "
+                "to replace it)",
+                path=given,
+            )
     options = DocumentOptions(
         paper=args.paper,
         media=not args.no_media,
@@ -103,9 +118,13 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> int:
     elif args.pdf is not None and args.html is None:
         targets.pop(".html")
     code = 0
+    # The report's own documents beside it are written again; a file the user named is
+    # replaced only when asked (one made since the check above is kept: FileExistsError).
+    named = {args.html, args.pdf} - {None}
     for suffix, target in targets.items():
         try:
-            write_file_atomically(target, documents[suffix], replace=True)
+            replace = args.overwrite or target not in named
+            write_file_atomically(target, documents[suffix], replace=replace)
             print(f"{suffix[1:].upper()} report: {target}", file=env.stdout)
         except OSError as exc:
             env.error(f"cannot write {target}: {exc.strerror or exc}")

@@ -810,7 +810,8 @@ def build_view(
                 slow_failed = slow_failed or status == "failed"
                 # Fed: a copy the cascade wrote there (from a fast copy).
                 slow_fed = slow_fed or (
-                    dest.get("action") == "copied" and status in ("verified", "transfer_checked")
+                    dest.get("action") in ("copied", "replaced")
+                    and status in ("verified", "transfer_checked")
                 )
             # A copy trusted from a transfer-mode record was never read back: count it so.
             if status == "verified_earlier" and dest.get("verified_mode") == "transfer":
@@ -918,6 +919,18 @@ def build_view(
         )
     else:
         verdict, ok = "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched", True
+    unlisted = sum(
+        1
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict) and warning.get("code") == "not-in-manifest"
+    )
+    if unlisted and ok and copies:
+        # The copies are what their states say; the manifests do not vouch for all of them.
+        verdict = (
+            f"≈{verdict[1:]}; BUT {unlisted} OF THEM {'IS' if unlisted == 1 else 'ARE'} NOT "
+            "IN THE MANIFEST (named below: a check against it calls "
+            f"{'it' if unlisted == 1 else 'them'} new)"
+        )
     totals_data = data.get("totals") or {}
     # A clip is counted by its picture: a file named as one that holds only sound (a WAV
     # named .MOV) is counted apart, as what it is.

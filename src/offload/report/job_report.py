@@ -70,6 +70,9 @@ CSV_COLUMNS = (
     "cache_bypass",
     "source_error",
     *PRODUCTION_FIELDS,
+    # Empty, or why the copy is in no manifest there (a name XML cannot hold): last, so a
+    # reader of the earlier columns by position reads them as before.
+    "not_in_manifest",
 )
 # A name that is not valid UTF-8 is held as lone surrogates (os.fsdecode): in JSON they are
 # written as \udcXX escapes (json_text: json.loads and os.fsencode give the original bytes
@@ -478,6 +481,9 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
         _field(cell(report.production.get(key) or "")) for key in PRODUCTION_FIELDS
     )
     files = report.job.files
+    # The copies the manifests leave out, by destination (none on an ordinary card).
+    left = report.not_in_manifest()
+    prefixes = {index: f"{report.plans[index].root}/" for index in left}
     # A row's line written out: at 50,000 files a list of 23 cells a copy handed to the csv
     # writer was ~0.5 s of CPU. The same text as csv.writer's (``_field``; the enums' text
     # and the dates need no quoting, numbers are written as it writes them: ``str``).
@@ -489,9 +495,14 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
             # The cells every copy's row starts and ends with.
             head = f"{_field(cell(file.relative_path))},{file.size_bytes!s},"
             head += f"{iso_date(mtime_ns / 1e9)},{mtime_ns!s},"
-            tail = f"{_field(cell(file.source_error or ''))},{production}\n"
+            tail = f"{_field(cell(file.source_error or ''))},{production},"
             for dest in file.destinations:
                 index = dest.destination_index
+                note = ""
+                if index in left:
+                    prefix, path = prefixes[index], dest.final_path
+                    if path.startswith(prefix):
+                        note = _field(cell(left[index].get(path[len(prefix) :], "")))
                 status = dest.status
                 verified_at = dest.verified_at
                 error = dest.error
@@ -502,7 +513,7 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                     f"{'' if not error else _field(cell(error))},{digests},"
                     f"{_field(_digests_text(dest.digests)) if status is _VERIFIED else ''},"
                     f"{_field(_digests_text(dest.recorded_digests))},"
-                    f"{dest.cache_bypass._value_},{tail}"
+                    f"{dest.cache_bypass._value_},{tail}{note}\n"
                 )
         yield "".join(lines)
 

@@ -19,6 +19,7 @@ from offload.errors import printable_line, printable_name
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import are, plural
 from offload.results import (
+    WRITTEN_ACTIONS,
     CacheBypass,
     CopyAction,
     DestinationFileResult,
@@ -324,6 +325,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
                 "as written."
             )
     lines.extend(_link_lines(report))
+    lines.extend(_not_in_manifest_lines(report))
+    lines.extend(_replaced_lines(report))
     if report.ignored:
         lines.append(
             f"Ignored (not copied): {plural(len(report.ignored), 'entry', 'entries')} (listed "
@@ -362,6 +365,64 @@ def _transfer_checks(report: OffloadReport) -> str:
         "only (the service does not check the in-flight hashes: use --verify destination "
         "or full)"
     )
+
+
+# A copy's state in words, for the files the manifests leave out (always a good state: only
+# those are recorded).
+_STATE_WORDS = {
+    DestinationStatus.VERIFIED: "verified now",
+    DestinationStatus.VERIFIED_EARLIER: "verified earlier",
+    DestinationStatus.TRANSFER_CHECKED: "transfer-checked only",
+}
+
+
+def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
+    """A line per destination whose manifests leave out some of the card's files copied
+    there (a name XML cannot hold): each copy is what its state says, but no manifest
+    vouches for it, and a check against the manifest calls it new."""
+    left = report.not_in_manifest()
+    if not left:
+        return []
+    states: dict[int, Counter[str]] = {index: Counter() for index in left}
+    prefixes = {index: f"{report.plans[index].root}/" for index in left}
+    for file in report.job.files:
+        for d in file.destinations:
+            paths = left.get(d.destination_index)
+            if paths is None:
+                continue
+            prefix = prefixes[d.destination_index]
+            relative = d.final_path[len(prefix) :] if d.final_path.startswith(prefix) else ""
+            if relative in paths:
+                states[d.destination_index][_STATE_WORDS.get(d.status, d.status.value)] += 1
+    lines = []
+    for dest in report.job.destinations:
+        paths = left.get(dest.index)
+        if not paths:
+            continue
+        names = ", ".join(printable_name(path) for path in list(paths)[:10])
+        more = f" and {len(paths) - 10} more" if len(paths) > 10 else ""
+        reasons = "; ".join(sorted(set(paths.values())))
+        counted = ", ".join(f"{n} {word}" for word, n in sorted(states[dest.index].items()))
+        lines.append(
+            f"NOT IN THE MANIFEST on {dest.root}: {plural(len(paths), 'file')} of the card "
+            f"copied there ({counted or 'see the report'}) "
+            f"{'is' if len(paths) == 1 else 'are'} in no manifest there ({reasons}): "
+            f"{names}{more}. A check of the copy against its manifest (ascmhl verify, "
+            f"offload verify) calls {'it' if len(paths) == 1 else 'them'} new (exit 21)."
+        )
+    return lines
+
+
+def _replaced_lines(report: OffloadReport) -> list[str]:
+    """The files already on a destination that this run's copies replaced (``--overwrite``:
+    the job report's ``existing-replaced`` warnings), a line per destination."""
+    from offload.plan.codes import PreflightCode
+
+    return [
+        f"REPLACED: {printable_line(w.message)}"
+        for w in report.warnings
+        if w.code == PreflightCode.EXISTING_REPLACED
+    ]
 
 
 def _link_lines(report: OffloadReport) -> list[str]:
@@ -480,7 +541,7 @@ def _no_bytes_written(job: JobReport) -> str:
                 cancelled += 1
             elif d.action is CopyAction.TRUSTED:
                 transfer_earlier += 1
-            elif d.action is CopyAction.COPIED:
+            elif d.action in WRITTEN_ACTIONS:
                 made += 1
             else:  # adopted, re-checked: a copy already there, read back in this run
                 read_back += 1
@@ -525,7 +586,7 @@ def _cascade_line(report: OffloadReport) -> str:
     # Copies the cascade wrote (from a fast copy); none: "fed" would claim what did not happen.
     fed = any(
         d.destination_index in cascaded
-        and d.action is CopyAction.COPIED
+        and d.action in WRITTEN_ACTIONS
         and d.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED)
         for f in report.job.files
         for d in f.destinations

@@ -1,0 +1,95 @@
+"""A card file whose name an XML manifest cannot hold (a control character) is copied and
+verified, but left out of the ASC MHL: every saved report says so, and which file, and why.
+
+Before (QA, December 2026): the manifest writer named it in a warning on the terminal only;
+the saved JSON, CSV, HTML and PDF said nothing of it and read "ALL COPIES VERIFIED", and
+``offload verify`` of the copy later exited 21 ("NEW") with no word of why. Real files on a
+real filesystem, the real CLI, the HTML in headless Chromium, the PDF through pdftotext.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from report.helpers import Browser, offload_cli, pdf_text
+
+ODD = "CLIPS/C002\x01take.mov"  # \x01: XML 1.0 cannot hold it, not even as a reference
+SHOWN = "C002\\x01take.mov"  # as every printed line spells it (errors.printable_name)
+CODE = "not-in-manifest"
+
+
+def _offload(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
+    (card / ODD).write_bytes(os.urandom(30_000))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    return card, dest / card.name, reports, out + err
+
+
+def test_a_file_left_out_of_the_manifest_is_named_in_every_saved_report(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    card, copy_root, reports, printed = _offload(tmp_path)
+    assert (copy_root / ODD).read_bytes() == (card / ODD).read_bytes()
+    assert f"NOT IN THE MANIFEST on {copy_root.parent}" in printed
+    assert SHOWN in printed and "1 verified now" in printed
+
+    (local,) = reports.glob("*.json")
+    (on_destination,) = (copy_root / ".offload" / "reports").glob("*.json")
+    for saved in (local, on_destination):
+        data: dict[str, Any] = json.loads(saved.read_text())
+        (warning,) = [w for w in data["warnings"] if w["code"] == CODE]
+        assert warning["path"] == str(copy_root / ODD)
+        assert SHOWN in warning["message"] and "is in no manifest there" in warning["message"]
+        assert "exit 21" in warning["message"]
+        (entry,) = [f for f in data["files"] if f["path"] == ODD]
+        assert entry["destinations"][0]["status"] == "verified"  # the copy itself: read back
+
+        rows = list(csv.DictReader(io.StringIO(saved.with_suffix(".csv").read_text())))
+        notes = {row["relative_path"]: row["not_in_manifest"] for row in rows}
+        assert notes["CLIPS/C001.mov"] == ""
+        assert "control character" in notes["CLIPS/" + SHOWN], notes
+
+    page = browser.open(local.with_suffix(".html"))
+    assert page.errors == []
+    text = " ".join(page.text.split())
+    assert "BUT 1 OF THEM IS NOT IN THE MANIFEST" in text, text[:2000]
+    assert SHOWN in text and "is in no manifest there" in text
+    flat = " ".join(pdf_text(poppler, local.with_suffix(".pdf")).split())
+    assert "BUT 1 OF THEM IS NOT IN THE MANIFEST" in flat, flat[:2000]
+    assert SHOWN in flat
+
+    # A re-run with nothing new writes no manifest: its reports still name it (the
+    # manifests there are not stamped complete while they leave it out).
+    for _ in range(2):
+        argv = ["copy", str(card), str(copy_root.parent), "--report-dir", str(reports)]
+        code, out, err = offload_cli(argv)
+        assert code == 0, out + err
+        assert "NOT IN THE MANIFEST" in out + err
+        again = sorted(reports.glob("A001_*.json"), key=lambda p: p.stat().st_mtime_ns)[-1]
+        assert again != local
+        data = json.loads(again.read_text())
+        (warning,) = [w for w in data["warnings"] if w["code"] == CODE]
+        assert warning["path"] == str(copy_root / ODD)
+        local = again
+
+    listed = offload_cli(["history", "--json", "--report-dir", str(reports)])
+    assert ", 1 copy not in the manifest" in json.loads(listed[1])[0]["result"]
+
+    # The manifest does not cover it: a check against it calls it new (exit 21), and now
+    # says why.
+    code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
+    assert code == 21, out + err
+    (new,) = [line for line in err.splitlines() if "NEW" in line]
+    assert "no XML manifest can hold its name" in new and SHOWN in new
+    (verify_csv,) = reports.glob("verify_*.csv")
+    assert "no XML manifest can hold its name" in verify_csv.read_text()
