@@ -58,6 +58,19 @@ def claim(fd: int) -> bool:
     return os.fstat(fd).st_nlink > 0
 
 
+def claim_again(fd: int) -> bool:
+    """Claim, on a new descriptor *fd* of a partial this writer claims already, the same
+    partial (a read-only one that takes over once the file is written: ``destinations/
+    local.py``): True when taken, False where the filesystem keeps no locks (the caller then
+    keeps the claim it has). Never blocks: a clean-up's exclusive lock cannot be granted
+    while the writer's shared one is held. Never raises."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 def claimed(path: str) -> bool | None:
     """Whether a live writer claims the partial at *path* now: True (claimed), False (no
     claim: its writer is gone, or wrote it without one), None (cannot tell: no locks on
