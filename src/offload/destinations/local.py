@@ -8,8 +8,10 @@ every fallback on Linux):
 * partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
-  partials knows a live one, whatever path it reached the folder by; held by the descriptor
-  written through, closed after the rename, where close(2) reports nothing, else by a
+  partials knows a live one, whatever path it reached the folder by; where close(2) reports
+  nothing, held by the descriptor written through until the file's last byte, then by a
+  read-only one claimed again before the written one is closed (ext4 gives a file open for
+  writing a rounded-up preallocation at writeback), closed after the rename; else by a
   duplicate made at the seal, whose close heard the error); files of 8 MiB or more
   where one syncfs makes a batch durable, of 1 MiB or more elsewhere
   (``MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH``, ``MIN_DIRECT_WRITE_BYTES``), are written with
