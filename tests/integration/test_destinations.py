@@ -229,6 +229,16 @@ def test_a_file_written_whole_is_no_longer_open_for_writing_but_stays_claimed(
     published = dest.root / "C0001.JPG"
     assert published.read_bytes() == data
     assert published.stat().st_mtime_ns == 1_600_000_000 * 10**9
+    # Bytes past the size it was opened for (a source that grew while it was read: the
+    # reader fails the file, its chunks still come): written, at the end, as before.
+    grown = dest.open_partial(dest.root / "C0002.JPG", size_bytes=4, folder_known=True)
+    grown.write(memoryview(b"abcd"))
+    assert _open_for_writing(grown.partial_path.as_posix()) == []
+    grown.write(memoryview(b"efg"))
+    assert grown.seal(sync=True) == 7
+    assert grown.partial_path.read_bytes() == b"abcdefg"
+    assert claimed(grown.partial_path.as_posix()) is True
+    dest.remove_partial(grown)
 
 
 def test_small_files_of_a_batch_lie_next_to_each_other_on_ext4(

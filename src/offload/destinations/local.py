@@ -77,6 +77,9 @@ if TYPE_CHECKING:
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
 _CLAIM_ATTEMPTS = 3
+# ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
+# after it opens the file for writing again (``_write_again``).
+_REOPEN = -2
 # Files smaller than this are written buffered: below a page-aligned MiB nothing would be
 # written direct anyway.
 MIN_DIRECT_WRITE_BYTES = 1024 * 1024
@@ -325,8 +328,8 @@ class LocalPartial:
         writes). Writing the whole last chunk buffered instead put up to 8 MiB a file
         through the page cache for a few bytes' sake.
         """
-        fd = self._fd
-        assert fd is not None
+        if self._close_at == _REOPEN:
+            self._write_again()
         position = 0
         total = len(data)
         if self.direct and self.bytes_written % PAGE_SIZE:
@@ -365,8 +368,25 @@ class LocalPartial:
             return
         written, self._fd = self._fd, fd
         self.direct = False
+        self._close_at = _REOPEN
         if written is not None:
             os.close(written)  # reports nothing here (``_CLOSE_REPORTS_NOTHING``)
+
+    def _write_again(self) -> None:
+        """Bytes past the size the file was opened for (a source that grew while it was
+        read: the reader fails it, but its chunks still come): open it for writing again,
+        at its end, claimed before the read-only descriptor is closed. Raises OSError."""
+        fd = os.open(self.partial_text, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.lseek(fd, self.bytes_written, os.SEEK_SET)
+            claim_again(fd)  # where no lock is kept there is no claim to keep either
+        except OSError:
+            os.close(fd)
+            raise
+        held, self._fd = self._fd, fd
+        self._close_at = -1
+        if held is not None:
+            os.close(held)
 
     def _write_from(self, data: memoryview, position: int) -> None:
         """Write *data* from *position* on: O_DIRECT while in effect, else buffered calls."""
