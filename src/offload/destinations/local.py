@@ -77,6 +77,12 @@ if TYPE_CHECKING:
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
 _CLAIM_ATTEMPTS = 3
+# Files larger than this are closed for writing at their last byte (``_written_whole``):
+# ext4 gives a larger file still open for writing a preallocation of its own, rounded up,
+# while files up to 16 blocks (64 KiB of 4 KiB blocks, ``mb_stream_req``) share a locality
+# group's and lie end to end whether open or not: for them the three calls would buy nothing
+# (and the writer thread paces a card of tiny files).
+CLOSE_WRITTEN_ABOVE = 64 * 1024
 # ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
 # after it opens the file for writing again (``_write_again``).
 _REOPEN = -2
@@ -249,9 +255,9 @@ class LocalPartial:
         # descriptor written through holds the claim from ``seal`` on, no duplicate.
         self._quiet_close = quiet_close
         # Where close(2) reports nothing, the descriptor written through is closed once the
-        # file's last byte is written (``_written_whole``); -1: never (nothing to write, or
-        # a close that may report an error, heard at the seal).
-        self._close_at = size_bytes if quiet_close and size_bytes > 0 else -1
+        # file's last byte is written (``_written_whole``); -1: never (a file of 64 KiB or
+        # less, or a close that may report an error, heard at the seal).
+        self._close_at = size_bytes if quiet_close and size_bytes > CLOSE_WRITTEN_ABOVE else -1
         # The destination root's device, and how to ask whether it is still there: ``seal``
         # compares the file's own device with it (``check_present``).
         self._root_device = root_device
