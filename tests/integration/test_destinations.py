@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import itertools
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from offload.destinations.base import Destination, Features, Partial
+from offload.destinations.claim import claimed
 from offload.destinations.local import LocalDestination, LocalPartial, probe_features
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.engine.cancel import CancelToken
@@ -23,6 +26,7 @@ from offload.fs.ops import cached_pages
 from offload.hashing import new_hasher
 from offload.results import CacheBypass
 from support.memory_destination import MemoryDestination
+from support.mounts import Ext4Loop, file_extents
 
 MIB = 1024 * 1024
 
@@ -184,6 +188,97 @@ def test_a_frame_below_the_chunk_is_written_buffered_and_read_back_from_the_medi
     )
     assert isinstance(kept, LocalPartial) and kept.direct
     per_file.remove_partial(kept)
+
+
+def _open_for_writing(path: str) -> list[int]:
+    """This process's descriptors open for writing on the file at *path*."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") != path:
+                continue
+            with open(f"/proc/self/fdinfo/{name}") as info:
+                flags = int(next(line for line in info if line.startswith("flags:")).split()[1], 8)
+        except (OSError, StopIteration):
+            continue
+        if flags & os.O_ACCMODE != os.O_RDONLY:
+            found.append(int(name))
+    return found
+
+
+def test_a_file_written_whole_is_no_longer_open_for_writing_but_stays_claimed(
+    tmp_path: Path,
+) -> None:
+    # Where close(2) reports nothing, the descriptor written through is closed at the last
+    # byte and a read-only one holds the partial (its claim, the mtime, the syncs, the seal):
+    # ext4 then allocates the file's blocks exactly at writeback (the test below).
+    dest = local(tmp_path)
+    data = os.urandom(100_000)
+    partial = dest.open_partial(dest.root / "C0001.JPG", size_bytes=len(data), folder_known=False)
+    assert isinstance(partial, LocalPartial)
+    partial.write(memoryview(data[:60_000]))
+    assert _open_for_writing(partial.partial_text)  # not whole yet: still written through
+    partial.write(memoryview(data[60_000:]))
+    assert _open_for_writing(partial.partial_text) == []
+    assert claimed(partial.partial_text) is True
+    partial.set_mtime(1_600_000_000 * 10**9)
+    assert dest.make_durable([partial]) is dest.features.durable_batch
+    assert partial.seal(sync=True) == len(data)
+    assert claimed(partial.partial_text) is True
+    dest.publish(partial, dest.root / "C0001.JPG", replace=False)
+    published = dest.root / "C0001.JPG"
+    assert published.read_bytes() == data
+    # A file of 64 KiB or less shares a locality group's preallocation on ext4, packed end to
+    # end open or not: it keeps the descriptor written through (three calls less a file).
+    tiny = dest.open_partial(dest.root / "C0003.XML", size_bytes=1_000, folder_known=True)
+    tiny.write(memoryview(data[:1_000]))
+    assert _open_for_writing(tiny.partial_path.as_posix())
+    dest.remove_partial(tiny)
+    assert published.stat().st_mtime_ns == 1_600_000_000 * 10**9
+    # Bytes past the size it was opened for (a source that grew while it was read: the
+    # reader fails the file, its chunks still come): written, at the end, as before.
+    grown = dest.open_partial(dest.root / "C0002.JPG", size_bytes=len(data), folder_known=True)
+    grown.write(memoryview(data))
+    assert _open_for_writing(grown.partial_path.as_posix()) == []
+    grown.write(memoryview(b"efg"))
+    assert grown.seal(sync=True) == len(data) + 3
+    assert grown.partial_path.read_bytes() == data + b"efg"
+    assert claimed(grown.partial_path.as_posix()) is True
+    dest.remove_partial(grown)
+
+
+def test_small_files_of_a_batch_lie_next_to_each_other_on_ext4(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    # A batch's small files are written, made durable by one syncfs, then sealed, as the
+    # committer does. ext4 allocates a delayed file's blocks at writeback, and gives one
+    # still open for writing a preallocation rounded up to a power of two (100,000 bytes: a
+    # 128 KiB slot), so the files lay 28 KiB apart and writeback sent each as a request of
+    # its own (the small card: 7x the write requests of `cp -r` + sync; docs/performance.md,
+    # "The small card's writes: sixteenth pass"). Closed by then, they lie end to end.
+    drive = ext4_loop(64 << 20, mkfs_args=("-b", "4096"))
+    dest = LocalDestination(drive.path)
+    partials = []
+    for number in range(40):
+        partial = dest.open_partial(
+            drive.path / "DCIM" / f"C{number:04}.JPG", size_bytes=100_000, folder_known=number > 0
+        )
+        partial.write(memoryview(os.urandom(100_000)))
+        partials.append(partial)
+    assert dest.make_durable(partials)
+    for partial in partials:
+        assert partial.seal(sync=False) == 100_000
+    starts_ends = []
+    for partial in partials:
+        extents = file_extents(partial.partial_path)
+        assert len(extents) == 1
+        starts_ends.append((extents[0].physical, extents[0].physical + extents[0].length))
+    starts_ends.sort()
+    gaps = [b[0] - a[1] for a, b in itertools.pairwise(starts_ends)]
+    # End to end (a 4 KiB block's rounding at most), not 128 KiB apart.
+    assert sum(1 for gap in gaps if gap > 4096) <= 2, gaps
+    for partial in partials:
+        dest.remove_partial(partial)
 
 
 def test_a_chunk_that_ends_past_a_page_is_written_direct_but_its_tail(tmp_path: Path) -> None:

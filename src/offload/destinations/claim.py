@@ -14,12 +14,14 @@ Contract:
 * The writer calls ``claim`` on the descriptor of the partial it has just created
   (``O_EXCL``), and that open file description is kept until the partial is renamed to its
   final name or removed (``destinations/local.py``): the descriptor itself where close(2)
-  reports nothing (local filesystems without a flush on close), else a ``dup`` of it made
-  when the partial is sealed (its own close then reports a deferred write error: NFS,
-  FUSE). ``claim`` waits for a clean-up that holds the exclusive lock for an instant
-  (below) and then answers whether the partial is still linked: False when that clean-up
-  removed it meanwhile (the file was unclaimed for an instant between its ``open`` and its
-  claim); the writer then starts a new partial under a new name.
+  reports nothing (local filesystems without a flush on close; once the file is written
+  whole, a read-only descriptor claimed with ``claim_again`` before the written one is
+  closed takes its place), else a ``dup`` of it made when the partial is sealed (its own
+  close then reports a deferred write error: NFS, FUSE). ``claim`` waits for a clean-up that
+  holds the exclusive lock for an instant (below) and then answers whether the partial is
+  still linked: False when that clean-up removed it meanwhile (the file was unclaimed for an
+  instant between its ``open`` and its claim); the writer then starts a new partial under a
+  new name.
 * A clean-up asks ``claimed`` (a probe: an exclusive ``flock`` tried and released at once),
   and removes a stray with ``remove_unclaimed``, which unlinks it while holding the
   exclusive lock: a writer cannot claim it in between, and one that opened it before finds
@@ -56,6 +58,19 @@ def claim(fd: int) -> bool:
             raise
         return True  # no claim on this filesystem: the copy root's lock and age decide
     return os.fstat(fd).st_nlink > 0
+
+
+def claim_again(fd: int) -> bool:
+    """Claim, on a new descriptor *fd* of a partial this writer claims already, the same
+    partial (a read-only one that takes over once the file is written: ``destinations/
+    local.py``): True when taken, False where the filesystem keeps no locks (the caller then
+    keeps the claim it has). Never blocks: a clean-up's exclusive lock cannot be granted
+    while the writer's shared one is held. Never raises."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def claimed(path: str) -> bool | None:

@@ -8,8 +8,10 @@ every fallback on Linux):
 * partials are created with O_EXCL under a hidden name (``destinations.naming``) in the
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
-  partials knows a live one, whatever path it reached the folder by; held by the descriptor
-  written through, closed after the rename, where close(2) reports nothing, else by a
+  partials knows a live one, whatever path it reached the folder by; where close(2) reports
+  nothing, held by the descriptor written through until the file's last byte, then by a
+  read-only one claimed again before the written one is closed (ext4 gives a file open for
+  writing a rounded-up preallocation at writeback), closed after the rename; else by a
   duplicate made at the seal, whose close heard the error); files of 8 MiB or more
   where one syncfs makes a batch durable, of 1 MiB or more elsewhere
   (``MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH``, ``MIN_DIRECT_WRITE_BYTES``), are written with
@@ -53,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
-from offload.destinations.claim import claim
+from offload.destinations.claim import claim, claim_again
 from offload.destinations.naming import name_problem, partial_name
 from offload.errors import DestinationError
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
@@ -75,6 +77,15 @@ if TYPE_CHECKING:
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
 _CLAIM_ATTEMPTS = 3
+# Files larger than this are closed for writing at their last byte (``_written_whole``):
+# ext4 gives a larger file still open for writing a preallocation of its own, rounded up,
+# while files up to 16 blocks (64 KiB of 4 KiB blocks, ``mb_stream_req``) share a locality
+# group's and lie end to end whether open or not: for them the three calls would buy nothing
+# (and the writer thread paces a card of tiny files).
+CLOSE_WRITTEN_ABOVE = 64 * 1024
+# ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
+# after it opens the file for writing again (``_write_again``).
+_REOPEN = -2
 # Files smaller than this are written buffered: below a page-aligned MiB nothing would be
 # written direct anyway.
 MIN_DIRECT_WRITE_BYTES = 1024 * 1024
@@ -192,6 +203,7 @@ class LocalPartial:
         "_below",
         "_check_present",
         "_claim",
+        "_close_at",
         "_fd",
         "_final_path",
         "_partial_path",
@@ -219,6 +231,7 @@ class LocalPartial:
         root_device: int | None = None,
         check_present: Callable[[], None] | None = None,
         quiet_close: bool = False,
+        size_bytes: int = 0,
     ) -> None:
         final = os.fspath(final_path)
         folder, name = _split(final)
@@ -241,6 +254,10 @@ class LocalPartial:
         # close(2) reports nothing on this filesystem (``_CLOSE_REPORTS_NOTHING``): the
         # descriptor written through holds the claim from ``seal`` on, no duplicate.
         self._quiet_close = quiet_close
+        # Where close(2) reports nothing, the descriptor written through is closed once the
+        # file's last byte is written (``_written_whole``); -1: never (a file of 64 KiB or
+        # less, or a close that may report an error, heard at the seal).
+        self._close_at = size_bytes if quiet_close and size_bytes > CLOSE_WRITTEN_ABOVE else -1
         # The destination root's device, and how to ask whether it is still there: ``seal``
         # compares the file's own device with it (``check_present``).
         self._root_device = root_device
@@ -317,8 +334,8 @@ class LocalPartial:
         writes). Writing the whole last chunk buffered instead put up to 8 MiB a file
         through the page cache for a few bytes' sake.
         """
-        fd = self._fd
-        assert fd is not None
+        if self._close_at == _REOPEN:
+            self._write_again()
         position = 0
         total = len(data)
         if self.direct and self.bytes_written % PAGE_SIZE:
@@ -332,6 +349,50 @@ class LocalPartial:
                 self._stop_direct()
         self._write_from(data, position)
         self.bytes_written += total
+        if self.bytes_written == self._close_at:
+            self._written_whole()
+
+    def _written_whole(self) -> None:
+        """The file's last byte is written: a read-only descriptor claims it again and holds
+        it from now on (``set_mtime``, the syncs, ``seal``), and the one written through is
+        closed. Why: ext4 gives a file that is still open for writing a preallocation rounded
+        up when its data is allocated at writeback (a 100 KB file a 128 KB slot, the rest
+        given back at its close), so a batch's small files lay on the disk with holes between
+        them and each was a write request of its own; a file closed by then gets its blocks
+        exactly, next to the previous file's, and the batch's writeback merges them into
+        large requests (docs/performance.md, "The small card's writes: sixteenth pass").
+        Only where close(2) reports nothing (``_quiet_close``): elsewhere the close is where
+        a deferred write error is heard, at the seal. Best effort: without the new
+        descriptor or its claim, the written one stays. The partial's name is this run's
+        (``O_EXCL``, claimed: no clean-up removes it), so the path names the file written."""
+        try:
+            fd = os.open(self.partial_text, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return
+        if not claim_again(fd):
+            os.close(fd)
+            return
+        written, self._fd = self._fd, fd
+        self.direct = False
+        self._close_at = _REOPEN
+        if written is not None:
+            os.close(written)  # reports nothing here (``_CLOSE_REPORTS_NOTHING``)
+
+    def _write_again(self) -> None:
+        """Bytes past the size the file was opened for (a source that grew while it was
+        read: the reader fails it, but its chunks still come): open it for writing again,
+        at its end, claimed before the read-only descriptor is closed. Raises OSError."""
+        fd = os.open(self.partial_text, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.lseek(fd, self.bytes_written, os.SEEK_SET)
+            claim_again(fd)  # where no lock is kept there is no claim to keep either
+        except OSError:
+            os.close(fd)
+            raise
+        held, self._fd = self._fd, fd
+        self._close_at = -1
+        if held is not None:
+            os.close(held)
 
     def _write_from(self, data: memoryview, position: int) -> None:
         """Write *data* from *position* on: O_DIRECT while in effect, else buffered calls."""
@@ -515,6 +576,7 @@ class LocalDestination:
             self.root_device,
             self.check_present,
             self._quiet_close,
+            size_bytes,
         )
         partial.create(folder_known=folder_known)
         return partial
