@@ -709,7 +709,9 @@ def _documents_text(tmp_path: Path, report: Path) -> list[str]:
     space made one space."""
     html, pdf = tmp_path / "doc.html", tmp_path / "doc.pdf"
     env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
-    assert main(["report", str(report), "--html", str(html), "--pdf", str(pdf)], env) == 0
+    # Called more than once a test: the documents are made again on purpose.
+    argv = ["report", str(report), "--html", str(html), "--pdf", str(pdf), "--overwrite"]
+    assert main(argv, env) == 0
     read = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
     return [" ".join(html.read_text().split()), " ".join(read.stdout.split())]
 

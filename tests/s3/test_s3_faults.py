@@ -178,6 +178,8 @@ def test_refused_before_the_first_byte_nothing_written_anywhere(  # type: ignore
 
 
 def _offload_process(tmp: Path, endpoint: str, *args: str) -> subprocess.Popen[str]:
+    # ``--report-dir`` makes its own folder, never the folders above it.
+    tmp.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
             sys.executable,

@@ -919,17 +919,17 @@ def build_view(
         )
     else:
         verdict, ok = "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched", True
-    unlisted = sum(
+    outside_manifest = sum(
         1
         for warning in data.get("warnings") or []
         if isinstance(warning, dict) and warning.get("code") == "not-in-manifest"
     )
-    if unlisted and ok and copies:
+    if outside_manifest and ok and copies:
         # The copies are what their states say; the manifests do not vouch for all of them.
         verdict = (
-            f"≈{verdict[1:]}; BUT {unlisted} OF THEM {'IS' if unlisted == 1 else 'ARE'} NOT "
+            f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if outside_manifest == 1 else 'ARE'} NOT "
             "IN THE MANIFEST (named below: a check against it calls "
-            f"{'it' if unlisted == 1 else 'them'} new)"
+            f"{'it' if outside_manifest == 1 else 'them'} new)"
         )
     totals_data = data.get("totals") or {}
     # A clip is counted by its picture: a file named as one that holds only sound (a WAV
