@@ -926,10 +926,11 @@ def build_view(
     )
     if outside_manifest and ok and copies:
         # The copies are what their states say; the manifests do not vouch for all of them.
+        one = outside_manifest == 1
         verdict = (
-            f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if outside_manifest == 1 else 'ARE'} NOT "
+            f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
             "IN THE MANIFEST (named below: a check against it calls "
-            f"{'it' if outside_manifest == 1 else 'them'} new)"
+            f"{'it' if one else 'them'} new)"
         )
     totals_data = data.get("totals") or {}
     # A clip is counted by its picture: a file named as one that holds only sound (a WAV
