@@ -388,7 +388,7 @@ def run_cascade(
             # After the retries: they choose among the copies.
             _fail_damaged(plan, report, damaged, sink)
         # Cancelled too: what the cascade read whole before the cancel was read.
-        _release_after_reread(plan, report, withheld, matched, sink)
+        _release_after_reread(plan, report, fast, withheld, matched, sink)
         if report.job.cancelled or cancel.cancelled:
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
@@ -484,12 +484,14 @@ def _release(
 def _release_after_reread(
     plan: OffloadPlan,
     report: OffloadReport,
+    fast: list[int],
     withheld: tuple[CardReleased, set[int]],
     matched: set[tuple[str, int]],
     sink: EventSink,
 ) -> None:
     """The release the card's pass withheld (*withheld*: ``_release``'s event and the fast
-    copies waiting): a waiting fast copy whose every file this run read back, by the card's
+    copies waiting; *fast*: the fast destinations' indices): a waiting fast copy whose every
+    file this run read back, by the card's
     pass or by the cascade's read of it matched to the card's digests (*matched*: (path,
     destination index)), now stands for the card: its pass is recorded there and
     ``CardReleased`` (``after_cascade``) says the card is released. None proven whole: the
@@ -513,7 +515,6 @@ def _release_after_reread(
     if not stands:
         report.cascade_unproven = min(unproven.values())
         return
-    fast = [p.index for p in plan.plans if p.index not in plan.options.cascade]
     if not _record_card_pass(plan, stands, fast, sink, set(fast) - stands):
         return
     report.cascade_unproven = 0
