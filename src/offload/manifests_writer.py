@@ -91,7 +91,7 @@ from offload.manifest.links import (
     pattern_hides,
     resolve_link,
 )
-from offload.manifest.xmltext import xml_can_hold, xml_safe
+from offload.manifest.xmltext import unlisted_name_reason, xml_can_hold, xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
@@ -481,16 +481,6 @@ def _leave_out(
     outcome.warnings.append(message)
     if content is not None:
         outcome.not_listed[relative] = (content, message)
-
-
-def unlisted_name_reason(relative: str) -> str:
-    """Why an XML manifest cannot hold the path *relative* (one :func:`xml_can_hold`
-    refuses), in a few words: the saved reports' words for a file so left out."""
-    if any("\udc80" <= c <= "\udcff" for c in relative):
-        return "its name is not valid UTF-8, which an XML manifest cannot hold"
-    odd = next((c for c in relative if not xml_can_hold(c)), None)
-    shown = printable_name(odd) if odd is not None else "a character"
-    return f"its name holds the control character {shown}, which an XML manifest cannot hold"
 
 
 def _leave_link_out(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from offload.errors import printable_name
 from offload.manifest.errors import UnsupportedTreeError
 
 # Characters XML 1.0 cannot carry at all, even as character references; lone surrogates are
@@ -37,6 +38,17 @@ def xml_can_hold(value: str) -> bool:
     character but tab, newline and carriage return): the one test of the manifests' writers
     and of ``offload verify``'s words for a file no manifest can list."""
     return _NOT_XML.search(value) is None
+
+
+def unlisted_name_reason(relative: str) -> str:
+    """Why an XML manifest cannot hold the path *relative* (one :func:`xml_can_hold`
+    refuses), in a few words: the one wording of a file so left out, in the saved reports
+    (``manifests_writer``) and before the copy (``card``, ``name-not-in-manifest``)."""
+    if any("\udc80" <= c <= "\udcff" for c in relative):
+        return "its name is not valid UTF-8, which an XML manifest cannot hold"
+    odd = next((c for c in relative if not xml_can_hold(c)), None)
+    shown = printable_name(odd) if odd is not None else "a character"
+    return f"its name holds the control character {shown}, which an XML manifest cannot hold"
 
 
 def xml_safe(value: str, replacement: str = "_") -> str:
