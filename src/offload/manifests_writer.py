@@ -610,15 +610,23 @@ def write_manifests(
         for destination in records.destinations:
             outcome = _write_on_destination(records, options, destination, hasher)
             results.append(outcome)
-            unlisted = {message for _, message in outcome.not_listed.values()}
-            for at, message in enumerate(outcome.warnings):
-                code = outcome.coded.get(at)
-                if code is None and message in unlisted:
-                    code = PreflightCode.NOT_IN_MANIFEST
+            for message, code in zip(outcome.warnings, warning_codes(outcome), strict=True):
                 sink.emit(WarningIssued(message, str(destination.root), code and code.value))
     finally:
         hasher.close()
     return results
+
+
+def warning_codes(outcome: ManifestResult) -> list[PreflightCode | None]:
+    """The code of each of *outcome*'s warnings, in order, for its ``WarningIssued`` (the
+    ``--json`` line's ``code``): its ``coded`` one, ``not-in-manifest`` for a card file
+    left out (``not_listed``), else None. Asked before the warnings' text is changed (an
+    S3 destination's staging folder named by its URL: ``s3card.write_s3_manifests``)."""
+    unlisted = {message for _, message in outcome.not_listed.values()}
+    return [
+        outcome.coded.get(at) or (PreflightCode.NOT_IN_MANIFEST if message in unlisted else None)
+        for at, message in enumerate(outcome.warnings)
+    ]
 
 
 def _write_on_destination(
