@@ -571,14 +571,14 @@ def _leave_name_out(
     name is one XML cannot hold (*earlier*: left out when it was copied, by an earlier run's
     manifests, found complete otherwise now)."""
     when = " (left out when it was copied)" if earlier else ""
+    why = unlisted_name_reason(relative)  # which character, or bytes not UTF-8: as reported
     _leave_out(
         outcome,
         relative,
-        f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: its name "
-        "is not valid UTF-8 (or holds a control character), which an XML manifest cannot "
-        "hold; its copy is in the job report with its state (ascmhl verify and offload "
-        "verify of the copy call it a new file, exit 21; ascmhl diff lists it as new)",
-        content=unlisted_name_reason(relative),
+        f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: {why}; "
+        "its copy is in the job report with its state (ascmhl verify and offload verify of "
+        "the copy call it a new file, exit 21; ascmhl diff lists it as new)",
+        content=why,
     )
 
 

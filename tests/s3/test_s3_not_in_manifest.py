@@ -61,6 +61,9 @@ def test_the_terminal_and_json_name_the_bucket_and_the_code(  # type: ignore[no-
     left_out = warned["not-in-manifest"]
     assert left_out["message"].startswith(f"CLIPS/C002\\x01take.mov on {shown} is not in"), left_out
     assert left_out["path"] == shown
+    # Which character, in the reports' words (was "not valid UTF-8 (or holds a control
+    # character)", a guess between two causes).
+    assert "its name holds the control character \\x01, which" in left_out["message"]
     code, _, again = offload_cli(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
     assert code == 0, again
     lines = [line for line in again.splitlines() if line.startswith("WARNING: ")]
