@@ -91,7 +91,8 @@ from offload.manifest.links import (
     pattern_hides,
     resolve_link,
 )
-from offload.manifest.xmltext import unlisted_name_reason, xml_can_hold, xml_safe
+from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
+from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode

@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from offload.errors import printable_name
 from offload.manifest.errors import UnsupportedTreeError
+from offload.manifest.xmlchars import NOT_XML_CLASS
+from offload.manifest.xmlchars import xml_can_hold as xml_can_hold  # its importers' name
 
-# Characters XML 1.0 cannot carry at all, even as character references; lone surrogates are
-# what Python uses (surrogateescape) for file-name bytes that are not UTF-8.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(NOT_XML_CLASS)
 _TEXT_SPECIAL = re.compile("[&<>\r]")
 _ATTR_SPECIAL = re.compile('[&<>"\t\n\r]')
 
@@ -31,24 +30,6 @@ def check_xml_string(value: str, what: str) -> None:
         raise UnsupportedTreeError(
             f"{what} {value!r} holds {match.group()!r}, which XML 1.0 cannot represent"
         )
-
-
-def xml_can_hold(value: str) -> bool:
-    """Whether an XML 1.0 manifest can hold *value* (a path: valid UTF-8, no control
-    character but tab, newline and carriage return): the one test of the manifests' writers
-    and of ``offload verify``'s words for a file no manifest can list."""
-    return _NOT_XML.search(value) is None
-
-
-def unlisted_name_reason(relative: str) -> str:
-    """Why an XML manifest cannot hold the path *relative* (one :func:`xml_can_hold`
-    refuses), in a few words: the one wording of a file so left out, in the saved reports
-    (``manifests_writer``) and before the copy (``card``, ``name-not-in-manifest``)."""
-    if any("\udc80" <= c <= "\udcff" for c in relative):
-        return "its name is not valid UTF-8, which an XML manifest cannot hold"
-    odd = next((c for c in relative if not xml_can_hold(c)), None)
-    shown = printable_name(odd) if odd is not None else "a character"
-    return f"its name holds the control character {shown}, which an XML manifest cannot hold"
 
 
 def xml_safe(value: str, replacement: str = "_") -> str:
