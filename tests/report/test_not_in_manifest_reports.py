@@ -23,13 +23,19 @@ SHOWN = "C002\\x01take.mov"  # as every printed line spells it (errors.printable
 CODE = "not-in-manifest"
 
 
-def _offload(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+def _card(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A card of a clip and of a clip named ODD; an empty destination; a report folder."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
     (card / ODD).write_bytes(os.urandom(30_000))
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
+    return card, dest, reports
+
+
+def _offload(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    card, dest, reports = _card(tmp_path)
     code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
     assert code == 0, out + err
     return card, dest / card.name, reports, out + err
@@ -105,12 +111,7 @@ def test_the_dry_run_and_the_preflight_name_a_file_the_manifest_will_leave_out(
     will leave out, on the terminal (escaped) and in their JSON, in the words the reports
     use after the copy; ``--mhl none`` writes no manifest: nothing to say. Failed before:
     neither said a word of it (the reports alone did, once the copy was made)."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(4_000))
-    (card / ODD).write_bytes(os.urandom(3_000))
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
+    card, dest, reports = _card(tmp_path)
     reports.mkdir()
     copy = dest / card.name / ODD
     printed = str(copy).replace("\x01", "\\x01")
