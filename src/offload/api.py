@@ -46,9 +46,20 @@ if TYPE_CHECKING:
 # Room kept free beyond the file itself: metadata, the partial's name, block rounding.
 _FREE_SPACE_MARGIN = 1024 * 1024
 
-# A destination's findings that say nothing once it cannot be written at all (its own
-# ``dest-not-writable`` among them): what the copy would need or be named there.
-_MOOT_WHEN_UNWRITABLE = frozenset(
+# The preflight's errors that, with ``-k`` (``pfndispatchcopy``), fail their destination
+# alone: it cannot be written (a read-only mount, no permission), or the file does not fit
+# there (free space, free inodes). The first found, in this order, is the one its failure
+# says: the room first, as a drive out of inodes also fails the preflight's write probe
+# (ENOSPC), which "not writable ... fix its permissions" would misname.
+_FAILS_ALONE = (
+    PreflightCode.INSUFFICIENT_SPACE,
+    PreflightCode.INSUFFICIENT_INODES,
+    PreflightCode.DEST_NOT_WRITABLE,
+)
+
+# A destination's findings that say nothing once it fails alone (one of ``_FAILS_ALONE``
+# among them): what the copy would need or be named there.
+_MOOT_WHEN_FAILED = frozenset(
     {
         PreflightCode.DEST_NOT_WRITABLE,
         PreflightCode.INSUFFICIENT_SPACE,
@@ -119,10 +130,12 @@ def _plan_targets(
     keep_going: bool = False,
 ) -> tuple[list[Path], dict[int, str]]:
     """``plan_file`` but for the files already at the targets (not looked at): the final
-    paths, and, with *keep_going*, the destinations that cannot be written (a read-only
-    mount, no permission: ``dest-not-writable``), by index, with the preflight's line
-    naming the folder. Those fail alone (``-k``); without *keep_going*, or for any other
-    error (a typo, an overlap, space short), UsageError, nothing written."""
+    paths, and, with *keep_going*, the destinations that fail alone (``_FAILS_ALONE``: a
+    read-only mount, no permission, ``dest-not-writable``; too little free space or too
+    few free inodes for the file, ``insufficient-space``, ``insufficient-inodes``), by
+    index, with the preflight's line naming the folder and what to do (for room: what is
+    free and what the copy needs). Those fail alone (``-k``); without *keep_going*, or for
+    any other error (a typo, an overlap), UsageError, nothing written."""
     if not destinations:
         raise UsageError("no destination given; name at least one destination file or folder")
     try:
@@ -139,24 +152,22 @@ def _plan_targets(
         allow_card_destination=True,
         create_folders=create_folders,
     )
-    unwritable = {
-        item.destination_index: item.message
-        for item in checked.errors
-        if keep_going
-        and item.code is PreflightCode.DEST_NOT_WRITABLE
-        and item.destination_index is not None
-    }
-    # What would be written on a destination that cannot be written is moot: its room and
-    # its names are not what stops it. Any other error refuses the copy, every problem named.
+    failing: dict[int, str] = {}
+    for code in _FAILS_ALONE if keep_going else ():
+        for item in checked.errors:
+            if item.code is code and item.destination_index is not None:
+                failing.setdefault(item.destination_index, item.message)
+    # What would be written on a destination that fails alone is moot: its room and its
+    # names are not what stops it. Any other error refuses the copy, every problem named.
     if any(
-        item.destination_index not in unwritable or item.code not in _MOOT_WHEN_UNWRITABLE
+        item.destination_index not in failing or item.code not in _MOOT_WHEN_FAILED
         for item in checked.errors
     ):
         raise UsageError(
             "\n".join(item.message for item in checked.errors) + "; nothing was written",
             path=checked.errors[0].path,
         )
-    return [plan.target_for(tree.files[0].relative_path) for plan in plans], unwritable
+    return [plan.target_for(tree.files[0].relative_path) for plan in plans], failing
 
 
 def _already_exists(target: Path, detail: str = "") -> UsageError:
@@ -247,9 +258,9 @@ def copy_with_multiple_destinations(
     and kept when equal (verified now, ``action`` ``adopted``: the same call after a cancelled
     one completes it), else refused. Raises UsageError for bad input (nothing written);
     everything that happens during the copy is in the returned report (``report.exit_code``),
-    and so is a local destination that cannot be written (a read-only mount, no permission:
-    failed there with the preflight's line, nothing written there, the others written) or
-    whose drive went away.
+    and so is a local destination that cannot be written (a read-only mount, no permission)
+    or that has no room for the file (free space, free inodes: failed there with the
+    preflight's line, nothing written there, the others written), or whose drive went away.
     Blocks until done. *sink*'s exceptions never reach the engine (``events.isolated``): a
     subscriber that raises is named in a WarningIssued and in ``report.warnings``.
     """
@@ -308,7 +319,7 @@ def _copy_planned(
     local = [i for i in range(len(destinations)) if i not in remote and i not in gone]
     # No destination at all is _plan_targets's error to raise; only S3 ones (or drives that
     # went away): nothing to plan.
-    paths, unwritable_local = (
+    paths, failing_local = (
         _plan_targets(
             source_path,
             [destinations[i] for i in local],
@@ -319,11 +330,11 @@ def _copy_planned(
         else ([], {})
     )
     planned = iter(paths)
-    # A local destination that cannot be written (a read-only mount, no permission) fails
-    # with the preflight's line and the others are written, as for a drive gone (README: a
-    # failed destination never stops the others); a copy already there is still read back
-    # and kept when equal (below): nothing need be written for it.
-    unwritable = {local[i]: message for i, message in unwritable_local.items()}
+    # A local destination that cannot be written (a read-only mount, no permission) or has
+    # no room for the file fails with the preflight's line and the others are written, as
+    # for a drive gone (README: a failed destination never stops the others); a copy already
+    # there is still read back and kept when equal (below): nothing need be written for it.
+    failing = {local[i]: message for i, message in failing_local.items()}
     targets = [
         remote[i].target
         if i in remote
@@ -376,13 +387,13 @@ def _copy_planned(
     if existing:
         cancel = cancel or CancelToken()
         task, source_digests = _adopt_existing(task, existing, options, shown, cancel)
-    refused = {i: message for i, message in unwritable.items() if i not in existing}
+    refused = {i: message for i, message in failing.items() if i not in existing}
     if refused:
         task = _refuse(task, refused)
     for index, target in enumerate(targets):
         if index in remote or index in existing or index in gone or index in refused:
             # An object store has no folders to make; an adopted copy has its own; a drive
-            # that went away, or one that cannot be written, takes none.
+            # that went away, or one that cannot take the file, takes none.
             continue
         try:
             os.makedirs(target.parent, exist_ok=True)
@@ -448,7 +459,7 @@ def copy_with_multiple_destinations_parallel(
 
 def _refuse(task: FileTask, refused: dict[int, str]) -> FileTask:
     """*task* with each destination of *refused* (index: the preflight's line saying why
-    it cannot be written) a failed result known before the copy and no target there."""
+    it cannot take the file) a failed result known before the copy and no target there."""
     failed = tuple(
         DestinationFileResult(
             destination_index=index,

@@ -770,6 +770,8 @@ def _plan(
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
         gone = _not_on_card_warnings(tree, plans, entries, card_key)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
+    if unlisted := _unlisted_name_warnings(tree, plans, options):
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
         probed = _s3().probe_warnings(plans, backends)
@@ -1519,6 +1521,12 @@ def _finish_destinations(
                 report.destination_error(dest_plan.index, error)
 
 
+# The words of a file of the card left out of the manifests, before the copy
+# (``_unlisted_name_warnings``) and after it (``_not_in_manifest``).
+_IN_NO_MANIFEST = "in no manifest there, ASC MHL or legacy"
+_CALLED_NEW = "ascmhl verify and offload verify of the copy call it a new file (exit 21)"
+
+
 def _not_in_manifest(path: Path, why: str, index: int) -> PreflightItem:
     """The report's warning for a file of the card copied to *path* (an S3 copy as its
     ``s3://`` URL, never the local folder its manifests were staged in) that the manifests
@@ -1526,11 +1534,48 @@ def _not_in_manifest(path: Path, why: str, index: int) -> PreflightItem:
     return PreflightItem(
         PreflightCode.NOT_IN_MANIFEST,
         path,
-        f"{printable_name(str(path))} is in no manifest there, ASC MHL or legacy ({why}): its copy "
-        "is in this report with its state, but no manifest vouches for it; ascmhl verify "
-        "and offload verify of the copy call it a new file (exit 21)",
+        f"{printable_name(str(path))} is {_IN_NO_MANIFEST} ({why}): its copy is in this "
+        f"report with its state, but no manifest vouches for it; {_CALLED_NEW}",
         index,
     )
+
+
+def _unlisted_name_warnings(
+    tree: SourceTree, plans: Sequence[DestinationPlan], options: OffloadOptions
+) -> list[PreflightItem]:
+    """Before the copy (the preflight's warnings: the terminal, ``--dry-run``, their JSON),
+    one warning a file of the card whose name holds a control character an XML manifest
+    cannot hold, and a destination whose manifests are written: it will be copied there
+    like the others but left out of them, as the reports say after the copy
+    (``not-in-manifest``, in the same words). A name that is not UTF-8 has the preflight's
+    own warning (``name-not-utf8``), or is refused where the destination stores Unicode.
+
+    Cost on a card without such names: ``xmlchars.paths_xml_cannot_hold``'s, a few ms at
+    50,000 files."""
+    if not options.manifests.kinds:
+        return []
+    from offload.manifest.xmlchars import paths_xml_cannot_hold, unlisted_name_reason
+    from offload.plan.names import is_utf8
+
+    odd = [p for p in paths_xml_cannot_hold([f.relative_path for f in tree.files]) if is_utf8(p)]
+    if not odd:
+        return []
+    items = []
+    for plan in plans:
+        for relative in odd:
+            copy = _finding_path(str(plan.root / relative))
+            items.append(
+                PreflightItem(
+                    PreflightCode.NAME_NOT_IN_MANIFEST,
+                    copy,
+                    f"{printable_name(str(copy))} will be copied like the card's other "
+                    f"files, but it will be {_IN_NO_MANIFEST} ({unlisted_name_reason(relative)})"
+                    f": the job report alone gives its state, and {_CALLED_NEW}; rename it on "
+                    "the source if the manifest must list it",
+                    plan.index,
+                )
+            )
+    return items
 
 
 def _note_links(symlinks: list[SymlinkResult], manifests: list[ManifestResult]) -> None:

@@ -673,7 +673,10 @@ def _kept_beside(wrong: FoundWrong, result: DestinationFileResult | None) -> str
 
 def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTask) -> str | None:
     """Give an adopted local copy the source's mtime (as a copy of ours has); returns an
-    error message, or None. (An object keeps no mtime: its ledger entry records it.)"""
+    error message, or None: one that has it already needs none (a read-only drive may hold
+    it); on a read-only drive (EROFS) one whose date differs fails, the message naming the
+    copy, the read-only drive and what to do. (An object keeps no mtime: its ledger entry
+    records it.)"""
     if check.kind is not CheckKind.ADOPT or outcome.cache_bypass is CacheBypass.REMOTE:
         return None
     mtime_ns = task.source.mtime_ns
@@ -687,6 +690,15 @@ def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTas
                 return None
         except OSError:
             pass
+        if exc.errno == errno.EROFS:
+            # Its content matched; what cannot be done is giving it the source's date, and
+            # "cannot record" said neither that nor what to do.
+            return (
+                f"{check.final_path} already holds this file (read back: equal to the source), "
+                "but its date is not the source's and cannot be set: its drive is read-only "
+                "(EROFS); remount it read-write and run the same command again, or leave "
+                "this destination out"
+            )
         return f"cannot record {check.final_path} as verified: {describe_os_error(exc)}"
     return None
 

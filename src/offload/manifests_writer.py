@@ -91,7 +91,8 @@ from offload.manifest.links import (
     pattern_hides,
     resolve_link,
 )
-from offload.manifest.xmltext import xml_can_hold, xml_safe
+from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
+from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.manifest_stamp import media_state, remove_stamp, stamp_matches, write_stamp
 from offload.plan.codes import PreflightCode
@@ -483,16 +484,6 @@ def _leave_out(
         outcome.not_listed[relative] = (content, message)
 
 
-def unlisted_name_reason(relative: str) -> str:
-    """Why an XML manifest cannot hold the path *relative* (one :func:`xml_can_hold`
-    refuses), in a few words: the saved reports' words for a file so left out."""
-    if any("\udc80" <= c <= "\udcff" for c in relative):
-        return "its name is not valid UTF-8, which an XML manifest cannot hold"
-    odd = next((c for c in relative if not xml_can_hold(c)), None)
-    shown = printable_name(odd) if odd is not None else "a character"
-    return f"its name holds the control character {shown}, which an XML manifest cannot hold"
-
-
 def _leave_link_out(
     outcome: ManifestResult, relative: str, shown: str, note: str, state: LinkState
 ) -> None:
@@ -581,14 +572,14 @@ def _leave_name_out(
     name is one XML cannot hold (*earlier*: left out when it was copied, by an earlier run's
     manifests, found complete otherwise now)."""
     when = " (left out when it was copied)" if earlier else ""
+    why = unlisted_name_reason(relative)  # which character, or bytes not UTF-8: as reported
     _leave_out(
         outcome,
         relative,
-        f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: its name "
-        "is not valid UTF-8 (or holds a control character), which an XML manifest cannot "
-        "hold; its copy is in the job report with its state (ascmhl verify and offload "
-        "verify of the copy call it a new file, exit 21; ascmhl diff lists it as new)",
-        content=unlisted_name_reason(relative),
+        f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: {why}; "
+        "its copy is in the job report with its state (ascmhl verify and offload verify of "
+        "the copy call it a new file, exit 21; ascmhl diff lists it as new)",
+        content=why,
     )
 
 
@@ -620,15 +611,23 @@ def write_manifests(
         for destination in records.destinations:
             outcome = _write_on_destination(records, options, destination, hasher)
             results.append(outcome)
-            unlisted = {message for _, message in outcome.not_listed.values()}
-            for at, message in enumerate(outcome.warnings):
-                code = outcome.coded.get(at)
-                if code is None and message in unlisted:
-                    code = PreflightCode.NOT_IN_MANIFEST
+            for message, code in zip(outcome.warnings, warning_codes(outcome), strict=True):
                 sink.emit(WarningIssued(message, str(destination.root), code and code.value))
     finally:
         hasher.close()
     return results
+
+
+def warning_codes(outcome: ManifestResult) -> list[PreflightCode | None]:
+    """The code of each of *outcome*'s warnings, in order, for its ``WarningIssued`` (the
+    ``--json`` line's ``code``): its ``coded`` one, ``not-in-manifest`` for a card file
+    left out (``not_listed``), else None. Asked before the warnings' text is changed (an
+    S3 destination's staging folder named by its URL: ``s3card.write_s3_manifests``)."""
+    unlisted = {message for _, message in outcome.not_listed.values()}
+    return [
+        outcome.coded.get(at) or (PreflightCode.NOT_IN_MANIFEST if message in unlisted else None)
+        for at, message in enumerate(outcome.warnings)
+    ]
 
 
 def _write_on_destination(

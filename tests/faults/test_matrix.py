@@ -833,20 +833,100 @@ def test_bit_rot_found_by_verify_although_the_cache_holds_good_data(
 # -- refused before writing ------------------------------------------------------------------
 
 
-def test_pfndispatchcopy_refuses_a_destination_without_room(
+def _pfn(*argv: Path | str) -> subprocess.CompletedProcess[str]:
+    """The real ``pfndispatchcopy`` of this venv, run as a process."""
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    return subprocess.run([exe, *map(str, argv)], capture_output=True, text=True, timeout=60)
+
+
+def test_destination_without_room_fails_alone_in_pfndispatchcopy(
     tmp_path: Path, tmpfs_mount: Callable[..., object]
 ) -> None:
+    """A small tmpfs among the destinations (2 MiB for a 3 MiB file), and one of a single
+    inode (its root's): ``pfndispatchcopy`` (``-k``, always in effect) copies and verifies
+    the others, exit 1, one ``ERROR:`` line naming the full folder, what is free there,
+    what the copy needs and what to do (the preflight's words, as ``offload copy`` says
+    them), nothing written there; alone, exit 2. ``offload copy`` (no ``-k``) still refuses
+    the card, exit 64, in the same words. Failed before: exit 64 and nothing written
+    anywhere, though its help promised a failed destination never stops the others."""
     source = tmp_path / "clip.mov"
     source.write_bytes(os.urandom(3 * MIB))
     small = tmpfs_mount(2 * MIB).path  # type: ignore[attr-defined]
-    dests = [*plain_dests(tmp_path, 1), small]
-    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
-    result = subprocess.run(
-        [exe, str(source), *map(str, dests)], capture_output=True, text=True, timeout=60
+    d1, d2 = plain_dests(tmp_path, 2)
+    result = _pfn("-v", source, d1, small, d2)
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ERROR: not enough free space: {small} has 2.1 MB free but the "), line
+    assert line.endswith(
+        f"; free space or choose a larger destination; {small / source.name} was not copied"
+    ), line
+    assert " free but the copy needs 4.2 MB: short by " in line, line
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"INFO: copying {source}..." and lines[1].startswith("hash XXH64BE:")
+    assert lines[-1].startswith("INFO: copy speed 3145728 bytes in "), lines
+    assert (d1 / source.name).read_bytes() == source.read_bytes()
+    assert (d2 / source.name).read_bytes() == source.read_bytes()
+    assert os.listdir(small) == []
+    # Out of inodes: the same, in its own words.
+    no_inode = tmpfs_mount(8 * MIB, nr_inodes=1).path  # type: ignore[attr-defined]
+    (d1 / source.name).unlink()
+    result = _pfn(source, no_inode, d1)
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ERROR: out of inodes: {no_inode} has room for 0 more files"), line
+    assert line.endswith(f"; {no_inode / source.name} was not copied"), line
+    assert (d1 / source.name).read_bytes() == source.read_bytes()
+    # Alone: nothing verified, exit 2, no hash of a copy that was not made.
+    alone = _pfn(source, small)
+    assert alone.returncode == 2, alone.stderr
+    assert "not enough free space" in alone.stderr and alone.stdout == ""
+    assert os.listdir(small) == [] and os.listdir(no_inode) == []
+    card = make_card(tmp_path / "cards", {"a.mov": 3 * MIB})
+    out, err = io.StringIO(), io.StringIO()
+    code = offload_main(
+        ["copy", str(card), str(tmp_path / "RAID0"), str(small)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
     )
-    assert result.returncode == 64
-    assert "not enough free space" in result.stderr and str(small) in result.stderr
-    assert os.listdir(small) == [] and os.listdir(dests[0]) == []
+    assert code == 64, err.getvalue()
+    assert f"not enough free space: {small} has 2.1 MB free" in err.getvalue()
+    assert os.listdir(small) == []
+
+
+def test_a_copy_of_another_date_on_a_read_only_drive_fails_in_clear_words(
+    tmp_path: Path, tmpfs_mount: Callable[..., object]
+) -> None:
+    """A copy an earlier ``pfndispatchcopy`` made, equal to the source but given another
+    date since, on a drive remounted read-only: read back and found equal, but the source's
+    date cannot be given to it. That destination fails alone (exit 1; 2 alone) with one
+    line naming the copy, saying its drive is read-only and what to do; once the drive is
+    read-write again, the same command keeps it with the source's date (exit 0). Failed
+    before: "cannot record ... as verified: Read-only file system (EROFS)", which said
+    neither that the copy was found equal nor what to do."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(MIB + 5))
+    drive = tmpfs_mount(8 * MIB).path  # type: ignore[attr-defined]
+    (d1,) = plain_dests(tmp_path, 1)
+    assert _pfn(source, drive).returncode == 0
+    copy = drive / source.name
+    source_mtime = source.stat().st_mtime_ns
+    os.utime(copy, ns=(source_mtime - 3600 * 10**9,) * 2)
+    subprocess.run(["mount", "-o", "remount,ro", str(drive)], check=True)
+    result = _pfn(source, d1, drive)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        f"ERROR: {copy} already holds this file (read back: equal to the source), but its "
+        "date is not the source's and cannot be set: its drive is read-only (EROFS); remount "
+        "it read-write and run the same command again, or leave this destination out"
+    ]
+    assert (d1 / source.name).read_bytes() == source.read_bytes()
+    assert copy.stat().st_mtime_ns == source_mtime - 3600 * 10**9
+    alone = _pfn(source, drive)
+    assert alone.returncode == 2 and "its drive is read-only (EROFS)" in alone.stderr
+    subprocess.run(["mount", "-o", "remount,rw", str(drive)], check=True)
+    again = _pfn("-v", source, drive)
+    assert again.returncode == 0, again.stderr
+    assert f"INFO: {copy} already holds this file" in again.stdout
+    assert copy.stat().st_mtime_ns == source_mtime
 
 
 def test_read_only_destination_fails_alone_in_pfndispatchcopy(
@@ -863,12 +943,7 @@ def test_read_only_destination_fails_alone_in_pfndispatchcopy(
     read_only = tmpfs_mount(8 * MIB).path  # type: ignore[attr-defined]
     subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
     d1, d2 = plain_dests(tmp_path, 2)
-    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
-
-    def pfn(*argv: Path | str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([exe, *map(str, argv)], capture_output=True, text=True, timeout=60)
-
-    result = pfn(source, d1, read_only, d2)
+    result = _pfn(source, d1, read_only, d2)
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines() == [
         f"ERROR: destination {read_only} is not writable: Read-only file system (EROFS); "
@@ -889,7 +964,7 @@ def test_read_only_destination_fails_alone_in_pfndispatchcopy(
         DestinationStatus.FAILED,
         DestinationStatus.VERIFIED,
     ]
-    alone = pfn("-v", source, read_only)
+    alone = _pfn("-v", source, read_only)
     assert alone.returncode == 2, alone.stderr
     assert "not writable" in alone.stderr and "EROFS" in alone.stderr
     # No copy made: no hash of one, and no speed of a copy that did not happen.
@@ -898,9 +973,9 @@ def test_read_only_destination_fails_alone_in_pfndispatchcopy(
     # The copy an earlier run made there before the drive went read-only: read back and
     # kept (the source's mtime it has already: nothing to write), the ERROR line gone.
     subprocess.run(["mount", "-o", "remount,rw", str(read_only)], check=True)
-    assert pfn(source, read_only).returncode == 0
+    assert _pfn(source, read_only).returncode == 0
     subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
-    again = pfn("-v", source, d1, read_only)
+    again = _pfn("-v", source, d1, read_only)
     assert again.returncode == 0, again.stderr
     assert f"INFO: {read_only / source.name} already holds this file" in again.stdout
     assert "ERROR" not in again.stderr, again.stderr

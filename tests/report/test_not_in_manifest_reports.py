@@ -23,13 +23,19 @@ SHOWN = "C002\\x01take.mov"  # as every printed line spells it (errors.printable
 CODE = "not-in-manifest"
 
 
-def _offload(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+def _card(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A card of a clip and of a clip named ODD; an empty destination; a report folder."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
     (card / ODD).write_bytes(os.urandom(30_000))
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
+    return card, dest, reports
+
+
+def _offload(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    card, dest, reports = _card(tmp_path)
     code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
     assert code == 0, out + err
     return card, dest / card.name, reports, out + err
@@ -93,3 +99,60 @@ def test_a_file_left_out_of_the_manifest_is_named_in_every_saved_report(
     assert "no XML manifest can hold its name" in new and SHOWN in new
     (verify_csv,) = reports.glob("verify_*.csv")
     assert "no XML manifest can hold its name" in verify_csv.read_text()
+
+
+PREFLIGHT_CODE = "name-not-in-manifest"
+
+
+def test_the_dry_run_and_the_preflight_name_a_file_the_manifest_will_leave_out(
+    tmp_path: Path,
+) -> None:
+    """Before the copy, ``--dry-run`` and the run's preflight say which files the manifests
+    will leave out, on the terminal (escaped) and in their JSON, in the words the reports
+    use after the copy; ``--mhl none`` writes no manifest: nothing to say. Failed before:
+    neither said a word of it (the reports alone did, once the copy was made)."""
+    card, dest, reports = _card(tmp_path)
+    reports.mkdir()
+    copy = dest / card.name / ODD
+    printed = str(copy).replace("\x01", "\\x01")
+    expected = (
+        f"WARNING: {printed} will be copied like the card's other files, but it will be in no "
+        "manifest there, ASC MHL or legacy (its name holds the control character \\x01, which "
+        "an XML manifest cannot hold): the job report alone gives its state, and ascmhl "
+        "verify and offload verify of the copy call it a new file (exit 21); rename it on the "
+        "source if the manifest must list it"
+    )
+
+    code, _, err = offload_cli(["copy", "--dry-run", str(card), str(dest)])
+    assert code == 0, err
+    assert [line for line in err.splitlines() if SHOWN in line and "WARNING" in line] == [
+        expected
+    ], err
+
+    code, out, err = offload_cli(["copy", "--dry-run", "--json", str(card), str(dest)])
+    assert code == 0, err
+    (warning,) = [w for w in json.loads(out)["warnings"] if w["code"] == PREFLIGHT_CODE]
+    assert warning["path"] == str(copy)
+    assert warning["message"] == expected.removeprefix("WARNING: ")  # escaped there too
+
+    # The run itself: the warning before the copy (its --json line before job_started), then
+    # the report's own not-in-manifest warning once the copy is made, each named once.
+    argv = ["copy", "--json", "--report-dir", str(reports), str(card), str(dest)]
+    code, out, err = offload_cli(argv)
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    kinds = [e["event"] for e in events]
+    (before,) = [
+        at
+        for at, e in enumerate(events)
+        if e["event"] == "warning_issued" and e["code"] == PREFLIGHT_CODE
+    ]
+    assert before < kinds.index("job_started")
+    assert events[before]["path"] == str(copy)
+    (saved,) = reports.glob("*.json")
+    codes = [w["code"] for w in json.loads(saved.read_text())["warnings"]]
+    assert codes.count(PREFLIGHT_CODE) == 1 and codes.count(CODE) == 1, codes
+
+    code, _, err = offload_cli(["copy", "--dry-run", "--mhl", "none", str(card), str(dest)])
+    assert code == 0, err
+    assert "will be in no manifest" not in err, err

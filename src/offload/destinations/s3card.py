@@ -274,7 +274,7 @@ def write_s3_manifests(
     """The manifests of every S3 destination in *records* (see the module docstring). Never
     raises for I/O: a failure is the destination's ``ManifestResult.error``."""
     from offload.manifest_options import MhlKind
-    from offload.manifests_writer import ManifestResult, write_manifests
+    from offload.manifests_writer import ManifestResult, warning_codes, write_manifests
 
     results: list[ManifestResult] = []
     for destination in records.destinations:
@@ -310,14 +310,14 @@ def write_s3_manifests(
                         outcome.error = outcome.error.replace(
                             str(root), display_path(destination.root)
                         )
+                    codes = warning_codes(outcome)  # from the warnings as written
                     outcome.warnings = [
                         w.replace(str(root), display_path(destination.root))
                         for w in outcome.warnings
                     ]
                     if sink is not None:
-                        for at, message in enumerate(outcome.warnings):
-                            code = outcome.coded.get(at)
-                            where = str(destination.root)
+                        where = str(destination.root)
+                        for message, code in zip(outcome.warnings, codes, strict=True):
                             sink.emit(WarningIssued(message, where, code and code.value))
                     results.append(outcome)
             except (OSError, OffloadError) as exc:

@@ -10,10 +10,10 @@ import re
 from datetime import UTC, datetime
 
 from offload.manifest.errors import UnsupportedTreeError
+from offload.manifest.xmlchars import NOT_XML_CLASS
+from offload.manifest.xmlchars import xml_can_hold as xml_can_hold  # its importers' name
 
-# Characters XML 1.0 cannot carry at all, even as character references; lone surrogates are
-# what Python uses (surrogateescape) for file-name bytes that are not UTF-8.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(NOT_XML_CLASS)
 _TEXT_SPECIAL = re.compile("[&<>\r]")
 _ATTR_SPECIAL = re.compile('[&<>"\t\n\r]')
 
@@ -30,13 +30,6 @@ def check_xml_string(value: str, what: str) -> None:
         raise UnsupportedTreeError(
             f"{what} {value!r} holds {match.group()!r}, which XML 1.0 cannot represent"
         )
-
-
-def xml_can_hold(value: str) -> bool:
-    """Whether an XML 1.0 manifest can hold *value* (a path: valid UTF-8, no control
-    character but tab, newline and carriage return): the one test of the manifests' writers
-    and of ``offload verify``'s words for a file no manifest can list."""
-    return _NOT_XML.search(value) is None
 
 
 def xml_safe(value: str, replacement: str = "_") -> str:
