@@ -44,6 +44,11 @@ class CascadeFacts(NamedTuple):
     # them equal to the card's digests; *released_at*: when, as text.
     after_reread: bool = False
     released_at: str | None = None
+    # Released after the cascade, with more than one fast copy holding files an earlier run
+    # verified: the copies the cascade read (*reread*) and the others (*not_reread*), whose
+    # files stay verified earlier, trusted from the ledger, never said read again.
+    reread: str = ""
+    not_reread: str = ""
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -109,10 +114,17 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 f"the cascade to {slow} was cancelled (run the same command again, with or "
                 "without the card, to resume it)"
             )
+        read = (
+            f"the copies on {facts.reread} an earlier run verified and found them equal to the "
+            f"card's digests (those on {facts.not_reread} are verified earlier, trusted from "
+            "the ledger, not read again)"
+            if facts.not_reread
+            else "the fast copies an earlier run verified and found them equal to the card's "
+            "digests"
+        )
         released = (
             f"The card's pass ended at {when}; {then}, and the card was released at "
-            f"{facts.released_at or when}, once the cascade had read the fast copies an "
-            "earlier run verified and found them equal to the card's digests"
+            f"{facts.released_at or when}, once the cascade had read {read}"
         )
         if facts.fast_failed:  # another fast copy failed that read: the reports keep the card
             return (
