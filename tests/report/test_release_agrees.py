@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from report.helpers import pdf_text
+from support.cards import three_clip_card
 from support.offload_cli import run_offload
-
-
-def _card(folder: Path) -> Path:
-    card = folder / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for index in range(3):
-        (card / "CLIPS" / f"A001C{index + 1:03d}.mov").write_bytes(os.urandom(100_000 + index))
-    return card
 
 
 class Run(NamedTuple):
@@ -72,7 +64,7 @@ def test_a_cascade_rerun_that_read_nothing_never_says_the_card_may_be_formatted(
     printed on the terminal and page 1 under the cascade's "the card NOT released"). Now
     every word keeps the card and says why; --reverify, which reads the copies back, releases
     it and the card may be formatted."""
-    card = _card(memory_card)
+    card = three_clip_card(memory_card, 100_000)
     fast, slow, reports = disk_folder / "RAID", disk_folder / "SHUTTLE", tmp_path / "reports"
     for folder in (fast, slow, reports):
         folder.mkdir()
@@ -116,7 +108,7 @@ def test_a_plain_rerun_says_its_release_rests_on_the_ledger(
     earlier run read them back), but the answer must say what it rests on (failed before:
     the plain "The card may be formatted: every file is verified (read back) ..." of a run
     that read nothing back). With --reverify the plain words again."""
-    card = _card(memory_card)
+    card = three_clip_card(memory_card, 100_000)
     raid, reports = disk_folder / "RAID", tmp_path / "reports"
     raid.mkdir()
     reports.mkdir()
@@ -153,7 +145,7 @@ def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
     "CARD RELEASED: ... all 3 files are verified on RAID1, RAID2, the 3 an earlier run
     verified now read again by the cascade", and "once the cascade had read the fast copies
     an earlier run verified" in the summary and the documents)."""
-    card = _card(memory_card)
+    card = three_clip_card(memory_card, 100_000)
     raid1, raid2 = disk_folder / "RAID1", disk_folder / "RAID2"
     slow, reports = disk_folder / "SHUTTLE", tmp_path / "reports"
     for folder in (raid1, raid2, slow, reports):
@@ -187,9 +179,14 @@ def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
     release = run.report["card_release"]
     assert release["may_format"] and release["files_verified_earlier_only"] == 0, release
 
-    json_run = _copy(reports, poppler, card, raid1, raid2, "--cascade-to", slow, json_lines=True)
+    # The same with --json to a new slow destination: the event names the copy read.
+    other = disk_folder / "SHUTTLE2"
+    other.mkdir()
+    json_run = _copy(reports, poppler, card, raid1, raid2, "--cascade-to", other, json_lines=True)
     assert json_run.code == 0, json_run.err
     released = [e for e in json_run.events if e["event"] == "card_released"]
-    # Nothing to feed now: the release is withheld, said so, and the report agrees.
-    assert [e["without_card"] for e in released] == [False], released
-    assert not json_run.report["card_release"]["may_format"], json_run.report["card_release"]
+    assert [
+        (e["after_cascade"], e["reread"], e["not_reread"], e["files_verified_earlier"])
+        for e in released
+    ] == [(False, [], [], 3), (True, [str(raid1)], [str(raid2)], 3)], released
+    assert json_run.report["card_release"]["may_format"], json_run.report["card_release"]

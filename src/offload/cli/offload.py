@@ -474,7 +474,7 @@ def card_released_line(event: CardReleased) -> str:
     """The terminal's line when a cascade's card pass is over: whether the card can be
     *ejected* (the cascade no longer reads it), never whether it may be formatted (that is
     the report's rule, report/release.py). A copy only transfer-checked is never called
-    verified."""
+    verified; after the cascade, only the fast copies it read are said read again."""
     fast = ", ".join(event.destinations)
     unread = event.files_transfer_checked
     cached = event.files_read_through_cache

@@ -13,7 +13,10 @@ is fed from it). "Released" is said only in the last. A fast copy holding files 
 run verified (trusted from its ledger, not read back now) releases the card only once this
 run has read them, the cascade's read matched to the card's digests: released after the
 cascade (a second ``CARD RELEASED`` line), else not released, said why (never read again,
-or a copy found changed when read)."""
+or a copy found changed when read). Released so, it names the fast copy the cascade read when
+another holds files an earlier run verified: those were read by nothing in this run. The
+card release (``report/release.py``) keeps the card whenever this sentence says NOT released
+for copies not read again: one answer."""
 
 from __future__ import annotations
 
