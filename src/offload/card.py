@@ -326,6 +326,10 @@ class OffloadReport:
     # Not released because the fast copy standing nearest to the card has files verified by
     # an earlier run (trusted from its ledger) that this run never read: how many.
     cascade_unproven: int = 0
+    # Released after the cascade: the fast destinations (indexes) whose files an earlier run
+    # verified were read by the cascade and matched the card's digests; another fast copy's
+    # files verified earlier stay trusted from its ledger, not read again (report/release.py).
+    fast_copies_reread: tuple[int, ...] = ()
     # Where the job reports go on destinations that are not folders, by destination index
     # (S3: ``destinations.s3card.S3ReportFolder``; ``report.job_report.RemoteReportFolder``).
     report_folders: dict[int, RemoteReportFolder] = field(default_factory=dict)

@@ -521,8 +521,29 @@ def _release_after_reread(
     report.card_released_at = time.time()
     report.resumable_without_card = True
     report.card_released_after_reread = True
+    report.fast_copies_reread = tuple(sorted(stands))
+    # Only the copies that stand were read (each file is fed from one fast copy): another's
+    # files verified earlier are never said read again.
+    others = [
+        i
+        for i in fast
+        if i not in stands
+        and any(
+            (r := f.destination(i)) is not None and r.status is DestinationStatus.VERIFIED_EARLIER
+            for f in report.job.files
+        )
+    ]
+    read = sum(any((f.relative_path, i) in matched for i in stands) for f in report.job.files)
     sink.emit(
-        dataclasses.replace(event, without_card=True, after_cascade=True, nothing_to_feed=False)
+        dataclasses.replace(
+            event,
+            without_card=True,
+            after_cascade=True,
+            nothing_to_feed=False,
+            files_verified_earlier=read,
+            reread=tuple(display_path(plan.plans[i].destination) for i in sorted(stands)),
+            not_reread=tuple(display_path(plan.plans[i].destination) for i in others),
+        )
     )
 
 

@@ -235,7 +235,10 @@ class CardReleased(Event):
     in this run): the card is not released on such a copy until this run has read it (the
     cascade's read of it, matched to the card's digests), so the event at the card pass's end
     says ``without_card`` false, and a second one follows the cascade, ``after_cascade``
-    true, when its reads proved such a copy whole (``cascade._release_after_reread``)."""
+    true, when its reads proved such a copy whole (``cascade._release_after_reread``): then
+    ``files_verified_earlier`` counts the files of it the cascade read, ``reread`` names the
+    fast copies so proven, and ``not_reread`` the other fast copies holding files an earlier
+    run verified that nothing in this run read (trusted from their ledgers, never said read)."""
 
     source: str
     destinations: tuple[str, ...]  # the fast ones, done
@@ -249,6 +252,8 @@ class CardReleased(Event):
     nothing_to_feed: bool = False
     files_verified_earlier: int = 0
     after_cascade: bool = False
+    reread: tuple[str, ...] = ()
+    not_reread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

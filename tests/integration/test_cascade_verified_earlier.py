@@ -17,17 +17,10 @@ from offload.card import OffloadOptions, offload
 from offload.engine.cancel import CancelToken
 from offload.events import CardReleased, Event
 from offload.report.summary import verdict_lines
+from support.cards import three_clip_card
 from support.offload_cli import run_offload
 
 CLIP = "CLIPS/A001C002.mov"
-
-
-def _card(root: Path) -> Path:
-    card = root / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for index in range(3):
-        (card / "CLIPS" / f"A001C{index + 1:03d}.mov").write_bytes(os.urandom(200_000 + index))
-    return card
 
 
 class Run(NamedTuple):
@@ -74,7 +67,7 @@ def _statuses(data: dict[str, Any], path: str) -> dict[int, str]:
 def _fast_copy_of_an_earlier_run(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A card offloaded to RAID by an earlier run (no cascade): the card, RAID and an empty
     SHUTTLE."""
-    card = _card(tmp_path / "cards")
+    card = three_clip_card(tmp_path / "cards")
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
     fast.mkdir()
     slow.mkdir()

@@ -8,17 +8,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from offload.engine.devices import group_destinations
 from report.helpers import Browser, offload_cli, pdf_text
-from support.requirements import skip_unavailable
 
 SEQUENCE = "A001C003_240101_R2EC"
 
@@ -36,48 +31,6 @@ def canon_card(root: Path) -> Path:
     for frame in range(1, 9):
         _write(card / SEQUENCE / f"{SEQUENCE}.{frame:07d}.arx", os.urandom(100))
     return card
-
-
-@pytest.fixture
-def memory_card() -> Iterator[Path]:
-    """A folder for the card on another disk than the test's destinations: tmpfs in
-    /dev/shm (the destinations are in ``disk_folder``, on a disk)."""
-    if not os.path.isdir("/dev/shm"):
-        pytest.skip("no /dev/shm: no card on another disk than the destinations")
-    folder = Path(tempfile.mkdtemp(prefix="offload-page1-", dir="/dev/shm"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _on_a_disk(folder: Path) -> bool:
-    """*folder* is on a disk that outlives a reboot, as the card-release rule sees it: a
-    block device sysfs names, not memory, not a loop device over a file on no disk."""
-    (group,) = group_destinations([folder])
-    return (
-        group.device.startswith("/dev/")
-        and group.kind != "memory"
-        and (group.backing_filesystem is None)
-    )
-
-
-@pytest.fixture
-def disk_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder for the destinations on a real disk (the premise of "may be formatted"):
-    pytest's tmp_path when it is on one, else a folder beside the checkout (where /tmp is a
-    tmpfs); a skip (a failure under CI=true) when neither is."""
-    if _on_a_disk(tmp_path):
-        yield tmp_path
-        return
-    checkout = Path(__file__).resolve().parents[2]
-    if not _on_a_disk(checkout):
-        skip_unavailable(f"a folder on a disk: neither {tmp_path} nor {checkout} is on one")
-    folder = Path(tempfile.mkdtemp(prefix=".page1-disk-", dir=checkout))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def offload(args: list[str], reports: Path) -> tuple[int, str, dict[str, Any], Path]:

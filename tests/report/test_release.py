@@ -440,3 +440,63 @@ def test_a_report_refused_in_doubt_takes_that_destination_out_of_the_count() -> 
     assert not card_release(refused(None, "EIO", True)).may_format
     older = report(VERIFIED, VERIFIED, folder_errors=[message])
     assert card_release(older).text == f"Do not format the card: {message}."
+
+
+def test_a_release_resting_on_copies_verified_earlier_only_says_so() -> None:
+    """Every copy that counts trusted from the ledger (read back by an earlier run, not by
+    this one): counted, but never the plain "may be formatted"."""
+    release = card_release(report(EARLIER, EARLIER))
+    assert release.may_format and release.earlier_only == 1
+    assert release.text == (
+        "The card may be formatted on the ledger's word (1 of 1 file verified only by an "
+        "earlier run, trusted from the ledger, not read back now: --reverify reads them "
+        "back): every file is verified (read back) on 2 disks other than the card's."
+    )
+    assert release.as_json()["files_verified_earlier_only"] == 1
+    # One copy read back now is enough for the plain words.
+    assert card_release(report(VERIFIED, EARLIER)).earlier_only == 0
+
+
+def test_a_cascade_that_did_not_release_the_card_keeps_it() -> None:
+    """The cascade's verdict (not released: this run proved none of the fast copies an
+    earlier run verified) is the report's."""
+    cascade = {"destinations": [1], "card_pass_ended_at": "2026-12-03T09:00:00+00:00",
+               "card_released_at": None, "files_verified_earlier_unproven": 1}  # fmt: skip
+    release = card_release(report(EARLIER, EARLIER, cascade=cascade))
+    assert not release.may_format
+    assert release.text.startswith(
+        "Do not format the card: the cascade did not release it: 1 file on the fast "
+        "destinations was verified by an earlier run (trusted from the ledger) and not read "
+        "again by this run"
+    ), release.text
+
+
+def test_a_fast_copy_the_cascade_read_is_read_back_by_this_run() -> None:
+    """Released after the cascade read fast copy 1 (``fast_copies_reread``): its copies
+    verified earlier were read by this run; the other's were not."""
+    cascade = {"destinations": [1], "card_released_at": "2026-12-03T09:00:00+00:00",
+               "card_released_after_reread": True, "fast_copies_reread": [0]}  # fmt: skip
+    release = card_release(report(EARLIER, TRUSTED_TRANSFER, cascade=cascade))
+    assert release.may_format and release.earlier_only == 0, release
+    cascade["fast_copies_reread"] = [1]
+    assert card_release(report(EARLIER, EARLIER, cascade=cascade)).earlier_only == 0
+    cascade["fast_copies_reread"] = []
+    assert card_release(report(EARLIER, EARLIER, cascade=cascade)).earlier_only == 1
+
+
+def test_index_files_refused_beside_clips_verified_earlier_say_so() -> None:
+    """A card that shot more: the clips are safe on the ledger's word, said so."""
+    data = report(EARLIER, EARLIER)
+    data["files"].append(
+        {"path": "CONTENTS/CLIPS001/INDEX.MIF", "destinations": [
+            {"index": i, "status": "failed", "error": "INDEX.MIF already exists"}
+            for i in (0, 1)
+        ]}
+    )  # fmt: skip
+    release = card_release(data)
+    assert not release.may_format
+    assert (
+        "all clips are safe (every other file is verified on a disk other than the card's, 1 "
+        "of 2 files verified only by an earlier run, trusted from the ledger, not read back "
+        "now: --reverify reads them back)" in release.text
+    ), release.text

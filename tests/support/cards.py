@@ -1,5 +1,5 @@
 """Source files written for engine tests: random content, returned as the engine's tasks see
-them (``SourceFile``)."""
+them (``SourceFile``); a small card of three clips (``three_clip_card``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from pathlib import Path
 
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.model import SourceFile
+
+
+def three_clip_card(folder: Path, size: int = 200_000) -> Path:
+    """The card ``A001`` in *folder*: ``CLIPS/A001C001.mov`` to ``A001C003.mov``, random
+    bytes, about *size* each (each one byte longer than the one before)."""
+    card = folder / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for index in range(3):
+        (card / "CLIPS" / f"A001C{index + 1:03d}.mov").write_bytes(os.urandom(size + index))
+    return card
 
 
 def write_source_files(root: Path, sizes: Mapping[str, int]) -> list[SourceFile]:

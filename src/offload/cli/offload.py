@@ -474,7 +474,7 @@ def card_released_line(event: CardReleased) -> str:
     """The terminal's line when a cascade's card pass is over: whether the card can be
     *ejected* (the cascade no longer reads it), never whether it may be formatted (that is
     the report's rule, report/release.py). A copy only transfer-checked is never called
-    verified."""
+    verified; after the cascade, only the fast copies it read are said read again."""
     fast = ", ".join(event.destinations)
     unread = event.files_transfer_checked
     cached = event.files_read_through_cache
@@ -530,10 +530,18 @@ def card_released_line(event: CardReleased) -> str:
         feeding = f"Now feeding {slow} from those copies"
     if event.after_cascade:  # the release the card's pass withheld, once the cascade read it
         earlier = event.files_verified_earlier
+        # Which fast copy the cascade read, when there are others: theirs were not read.
+        on = f" on {', '.join(event.reread)}" if event.not_reread else ""
+        others = (
+            f"; those on {', '.join(event.not_reread)} are verified earlier (trusted from the "
+            "ledger, not read back now)"
+            if event.not_reread
+            else ""
+        )
         return (
             f"CARD RELEASED: {event.source} can be ejected: {every} {state} on {fast}, "
-            f"{'the one' if earlier == 1 else f'the {earlier}'} an earlier run verified now "
-            "read again by the cascade and equal to the card's digests."
+            f"{'the one' if earlier == 1 else f'the {earlier}'} an earlier run verified{on} now "
+            f"read again by the cascade and equal to the card's digests{others}."
         )
     if not event.without_card and event.files_verified_earlier:
         # Trusted from the ledger, not read back by this run: no release on that.

@@ -13,7 +13,10 @@ is fed from it). "Released" is said only in the last. A fast copy holding files 
 run verified (trusted from its ledger, not read back now) releases the card only once this
 run has read them, the cascade's read matched to the card's digests: released after the
 cascade (a second ``CARD RELEASED`` line), else not released, said why (never read again,
-or a copy found changed when read)."""
+or a copy found changed when read). Released so, it names the fast copy the cascade read when
+another holds files an earlier run verified: those were read by nothing in this run. The
+card release (``report/release.py``) keeps the card whenever this sentence says NOT released
+for copies not read again: one answer."""
 
 from __future__ import annotations
 
@@ -44,6 +47,11 @@ class CascadeFacts(NamedTuple):
     # them equal to the card's digests; *released_at*: when, as text.
     after_reread: bool = False
     released_at: str | None = None
+    # Released after the cascade, with more than one fast copy holding files an earlier run
+    # verified: the copies the cascade read (*reread*) and the others (*not_reread*), whose
+    # files stay verified earlier, trusted from the ledger, never said read again.
+    reread: str = ""
+    not_reread: str = ""
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -109,10 +117,17 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 f"the cascade to {slow} was cancelled (run the same command again, with or "
                 "without the card, to resume it)"
             )
+        read = (
+            f"the copies on {facts.reread} an earlier run verified and found them equal to the "
+            f"card's digests (those on {facts.not_reread} are verified earlier, trusted from "
+            "the ledger, not read again)"
+            if facts.not_reread
+            else "the fast copies an earlier run verified and found them equal to the card's "
+            "digests"
+        )
         released = (
             f"The card's pass ended at {when}; {then}, and the card was released at "
-            f"{facts.released_at or when}, once the cascade had read the fast copies an "
-            "earlier run verified and found them equal to the card's digests"
+            f"{facts.released_at or when}, once the cascade had read {read}"
         )
         if facts.fast_failed:  # another fast copy failed that read: the reports keep the card
             return (

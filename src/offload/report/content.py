@@ -709,12 +709,22 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
     ``card_pass_ended_at`` existed set ``card_released_at`` whenever the pass ended: read so
     (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
-    numbers = [str(int(i) + 1) for i in cascaded.get("destinations") or []]
+    cascaded_to = [int(i) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
+    reread = [int(i) for i in cascaded.get("fast_copies_reread") or []]
+    # The other fast copies holding files an earlier run verified (``cascade_words``).
+    not_reread = [
+        int(d.get("index", i))
+        for i, d in enumerate(data.get("destinations") or [])
+        if reread
+        and d.get("files_verified_earlier")
+        and int(d.get("index", i)) not in cascaded_to
+        and int(d.get("index", i)) not in reread
+    ]
     return cascade_sentence(
         CascadeFacts(
-            slow=f"destination{'s' if len(numbers) != 1 else ''} {', '.join(numbers)}",
-            slow_count=len(numbers),
+            slow=_numbered(cascaded_to),
+            slow_count=len(cascaded_to),
             pass_ended_at=str(ended) if ended else None,
             released=bool(cascaded.get("card_released_at")),
             card_pass_failed=int(cascaded.get("card_pass_failed") or 0),
@@ -725,8 +735,16 @@ def _cascade_text(data: dict[str, Any], fed: bool, slow_failed: bool, fast_faile
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             after_reread=bool(cascaded.get("card_released_after_reread")),
             released_at=str(cascaded.get("card_released_at") or "") or None,
+            reread=_numbered(reread),
+            not_reread=_numbered(not_reread) if not_reread else "",
         )
     )
+
+
+def _numbered(indexes: list[int]) -> str:
+    """Destinations by number, as the cascade's sentence names them in the documents."""
+    numbers = [str(i + 1) for i in indexes]
+    return f"destination{'s' if len(numbers) != 1 else ''} {', '.join(numbers)}"
 
 
 def _capped_warnings(raw: list[Any]) -> list[str]:

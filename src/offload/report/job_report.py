@@ -362,6 +362,7 @@ def report_data(
             "card_pass_failed": report.card_pass_failed,
             "card_released_after_reread": report.card_released_after_reread,
             "files_verified_earlier_unproven": report.cascade_unproven,
+            "fast_copies_reread": list(report.fast_copies_reread),
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
     add_volume_info(data)

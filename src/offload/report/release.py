@@ -36,6 +36,16 @@ A cascade re-run whose card is absent has a fast copy of it as its source (the
 the card's run and read back from its media, counts as one copy on its disk, and
 a destination on that disk is on the copy's disk, not the card's (``absent_card``).
 
+The answer says what this run proved: a file whose every copy that counts was verified by
+an earlier run only (trusted from the ledger, not read back now; the fast copy standing in
+for an absent card too) counts, but the sentence then says it rests on the ledger ("The card
+may be formatted on the ledger's word (N of M files verified only by an earlier run ...)",
+``CardRelease.earlier_only``), never the plain "may be formatted"; a fast copy a cascade's
+read proved whole (``cascade.fast_copies_reread``) was read back by this run. A cascade that
+did not release the card because this run proved none of the fast copies holding files an
+earlier run verified (``cascade.files_verified_earlier_unproven``, its CARD line and
+sentence: ``cascade_words``) keeps it: one answer on the terminal and in every report.
+
 A re-offload of a card that recorded more is refused for the card's index files the camera
 rewrote (Canon ``INDEX.MIF``, P2 ``LASTCLIP.TXT``, Sony ``MEDIAPRO.XML``/``CUEUP.XML``,
 XDCAM ``DISCMETA.XML``): they already exist on the destination with the old content, and
@@ -87,17 +97,22 @@ class CardRelease(NamedTuple):
     """``may_format``: the card may be formatted (see the module's rule); ``text``: the one
     sentence saying so, or "Do not format the card: <the first reason>"; ``index_files``: the card's
     index files refused because an older one is on a destination, when those are the run's
-    only failures (else empty)."""
+    only failures (else empty); ``earlier_only``: of the files the answer counts safe, those
+    whose every copy that counts was verified by an earlier run only (trusted from the
+    ledger, not read back by this run): the sentence says so, never a plain "may be
+    formatted"."""
 
     may_format: bool
     text: str
     index_files: tuple[str, ...] = ()
+    earlier_only: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
             "may_format": self.may_format,
             "text": self.text,
             "index_files_changed": list(self.index_files),
+            "files_verified_earlier_only": self.earlier_only,
         }
 
 
@@ -358,6 +373,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     uncounted = [doubted[i] for i in sorted(doubted) if independent.pop(i, None) is not None]
     reasons[:0] = uncounted
     stand_in = _stand_in_disk(data)  # the fast copy standing in for the card: one copy more
+    # A cascade's: the fast copies its read proved whole, their files an earlier run
+    # verified matched to the card's digests (``fast_copies_reread``): read by this run.
+    cascade: Mapping[str, Any] = data.get("cascade") or {}
+    reread = frozenset(int(i) for i in cascade.get("fast_copies_reread") or ())
     why_none = None if independent or stand_in else (reasons[0] if reasons else "no destination")
     failed_other: str | None = None  # the first copy failed (not an index file refused)
     failed_others = 0  # how many copies failed so
@@ -369,6 +388,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     cached_only = False  # a file read back only through the page cache (cache_bypass none)
     count = 0
     others_unsafe = 0  # files with no verified copy off the card, the index files left out
+    # Files whose every copy that counts was verified by an earlier run only (trusted from
+    # the ledger, not read back by this run; the fast copy standing in for an absent card is
+    # one): the answer rests on the ledger for them, and says so.
+    earlier_only = 0
     # The least a file has off the card: copies, storages (disks and buckets), and of them
     # disks, and buckets.
     fewest_copies = fewest_disks = len(independent) + bool(stand_in)
@@ -379,6 +402,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             source_error = path
         # The disks off the card holding a verified copy (the fast copy standing in for it).
         disks: list[str] = [stand_in] if stand_in else []
+        now = False  # a copy that counts was read back by this run
         cached = False  # read back on a disk off the card, but maybe from RAM
         unread = False  # a copy in a good state never read back (transfer-checked)
         for index, status, mode, message, bypass in copies:
@@ -395,6 +419,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                 disk = independent.get(index)
                 if disk is not None:
                     disks.append(disk)
+                    now = now or status == "verified" or index in reread
             elif status == "failed":
                 if _index_refusal(path, message):
                     if path not in index_files:
@@ -412,6 +437,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             fewest_disks = min(fewest_disks, len(held))
             fewest_buckets = min(fewest_buckets, in_buckets)
             fewest_on_disks = min(fewest_on_disks, len(held) - in_buckets)
+            earlier_only += not now
             continue
         fewest_copies = fewest_disks = fewest_on_disks = fewest_buckets = 0
         not_safe_count += 1
@@ -463,10 +489,25 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     folder_errors = [e for e in data.get("folder_errors") or () if str(e) not in said]
     if folder_errors:
         return keep(f"{folder_errors[0]}")
+    # The cascade's verdict (its CARD line and sentence, ``cascade_words``): it did not
+    # release the card, as this run proved none of the fast copies holding files an earlier
+    # run verified (``files_verified_earlier_unproven``, of the copy nearest to it). One
+    # answer: kept.
+    released = cascade.get("card_released_at")
+    unproven = 0 if released else int(cascade.get("files_verified_earlier_unproven") or 0)
+    if unproven:
+        one = unproven == 1
+        return keep(
+            f"the cascade did not release it: {unproven} {'file' if one else 'files'} on the "
+            f"fast destinations {'was' if one else 'were'} verified by an earlier run (trusted "
+            "from the ledger) and not read again by this run, so nothing it did proves "
+            f"{'it' if one else 'them'} (--reverify reads them back)"
+        )
     if index_files:
         one = len(index_files) == 1
         others = (
-            "all clips are safe (every other file is verified on a disk other than the card's)"
+            "all clips are safe (every other file is verified on a disk other than the card's"
+            f"{_earlier_words(earlier_only, count, ', ')})"
             if not others_unsafe and why_none is None
             else "the other files are listed below with their state"
         )
@@ -513,7 +554,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         # An absent card's disk is not known: no "other than the card's" then.
         **({"noun": "copy", "other": ""} if stand_in else {}),
     )
-    text = f"The card may be formatted: every file is verified (read back) {where}."
+    # A release resting, for some file, on the ledger alone says so (its first words too).
+    resting = _earlier_words(earlier_only, count, " on the ledger's word (")
+    resting += ")" if resting else ""
+    text = f"The card may be formatted{resting}: every file is verified (read back) {where}."
     if stand_in:
         # "read again" only when this run read the copy (it wrote a copy from it): a re-run
         # with nothing to copy read none of it.
@@ -525,8 +569,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
         text = (
             f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
-            f"card was offloaded. It may be formatted: every file is verified (read back) "
-            f"{where}, that copy among them."
+            f"card was offloaded. It may be formatted{resting}: every file is verified (read "
+            f"back) {where}, that copy among them."
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
@@ -535,7 +579,20 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         if uncounted:
             why = "; ".join(uncounted)
             text += f" {why[0].upper()}{why[1:]}."
-    return CardRelease(True, text)
+    return CardRelease(True, text, earlier_only=earlier_only)
+
+
+def _earlier_words(files: int, count: int, before: str) -> str:
+    """What the answer rests on for *files* of the *count* files, verified by an earlier run
+    only, after *before* ("" when none): " (3 of 3 files verified only by an earlier run,
+    trusted from the ledger, not read back now: --reverify reads them back" (the caller
+    closes it)."""
+    if not files:
+        return ""
+    return (
+        f"{before}{files} of {_count(count, 'file')} verified only by an earlier run, trusted "
+        "from the ledger, not read back now: --reverify reads them back"
+    )
 
 
 #: How the messages of ``reports_refused`` (and ``folder_errors``) begin

@@ -602,6 +602,17 @@ def _cascade_line(report: OffloadReport) -> str:
         for d in f.destinations
     )
     ended = report.card_pass_ended_at
+    names = [d.root for d in report.job.destinations]
+    # The other fast copies holding files an earlier run verified, after a release on the
+    # ones the cascade read (``cascade_words``).
+    not_reread = [
+        d.index
+        for d in report.job.destinations
+        if report.fast_copies_reread
+        and d.files_verified_earlier
+        and d.index not in cascaded
+        and d.index not in report.fast_copies_reread
+    ]
     return cascade_sentence(
         CascadeFacts(
             slow=slow,
@@ -618,6 +629,8 @@ def _cascade_line(report: OffloadReport) -> str:
             released_at=None
             if report.card_released_at is None
             else _local_time(report.card_released_at),
+            reread=", ".join(names[i] for i in report.fast_copies_reread),
+            not_reread=", ".join(names[i] for i in not_reread),
         )
     )
 

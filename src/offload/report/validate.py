@@ -326,6 +326,7 @@ _JOB_REPORT = obj(
                         "may_format": _o(BOOL),
                         "text": _o(_TEXT),
                         "index_files_changed": _o(list_of(STR)),
+                        "files_verified_earlier_only": _o(COUNT),
                     }
                 )
             )
@@ -340,6 +341,7 @@ _JOB_REPORT = obj(
                         "card_pass_failed": _o(nullable(COUNT)),
                         "card_released_after_reread": _o(BOOL),
                         "files_verified_earlier_unproven": _o(COUNT),
+                        "fast_copies_reread": _o(list_of(INT)),
                     }
                 )
             )
