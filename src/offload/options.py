@@ -52,7 +52,7 @@ DEFAULT_BATCH_FILES = 256
 # records progress, while each batch costs every destination a syncfs, a folder fsync and a
 # ledger fsync (journal commits and disk cache flushes, which stall the writes queued behind
 # them): there a batch closes at this many bytes (or ``batch_files``). 300 frames of 4 MB to
-# three destinations made 19 batches a destination at 64 MiB, 5 at 256 MiB
+# three destinations made 18 batches a destination at 64 MiB, 5 at 256 MiB
 # (docs/performance.md, "The image sequence's batches: seventeenth pass"). Where copies are
 # read back the 64 MiB stays: a larger batch starts the first read-back later and leaves a
 # longer last one after the writes end (measured no faster in full mode: tenth pass).
