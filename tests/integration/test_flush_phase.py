@@ -1,6 +1,7 @@
 """The batch's "flush" phase and what it releases: the command's imports for its end run
 during the batch's ``syncfs``, never against the batch's own system calls (docs/performance.md,
-"Fixed cost: fourteenth pass")."""
+"Fixed cost: fourteenth pass"); and how many batches (flushes) a mode makes of a card's frames
+("The image sequence's batches: seventeenth pass")."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ def test_transfer_mode_makes_frames_durable_in_fewer_larger_batches(tmp_path: Pa
     """Transfer mode reads nothing back, so a batch of frames closes at 256 MiB: twenty 4 MB
     frames are one batch (one syncfs, one folder fsync, one ledger fsync a destination),
     where copies read back (full mode) still close theirs at 64 MiB: two. Failed before:
-    transfer mode closed at 64 MiB too (two batches; 300 frames made 19 a destination)."""
+    transfer mode closed at 64 MiB too (two batches; 300 frames made 18 a destination)."""
     files = _frames(tmp_path, 20, 4_000_000)
     assert _batches(files, tmp_path / "transfer", VerifyMode.TRANSFER) == 1
     assert _batches(files, tmp_path / "full", VerifyMode.FULL) == 2
