@@ -48,6 +48,15 @@ DEFAULT_QUEUE_DEPTH = 4
 # of one fsync each; a batch closes at this many bytes or files.
 DEFAULT_BATCH_BYTES = 64 * MIB
 DEFAULT_BATCH_FILES = 256
+# In transfer mode nothing is read back, so a batch's size buys only how often the ledger
+# records progress, while each batch costs every destination a syncfs, a folder fsync and a
+# ledger fsync (journal commits and disk cache flushes, which stall the writes queued behind
+# them): there a batch closes at this many bytes (or ``batch_files``). 300 frames of 4 MB to
+# three destinations made 18 batches a destination at 64 MiB, 5 at 256 MiB
+# (docs/performance.md, "The image sequence's batches: seventeenth pass"). Where copies are
+# read back the 64 MiB stays: a larger batch starts the first read-back later and leaves a
+# longer last one after the writes end (measured no faster in full mode: tenth pass).
+DEFAULT_TRANSFER_BATCH_BYTES = 256 * MIB
 MAX_CHUNK_SIZE = 256 * MIB
 
 
@@ -65,7 +74,8 @@ class CopyOptions:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     write_call_size: int = DEFAULT_WRITE_CALL_SIZE
     queue_depth: int = DEFAULT_QUEUE_DEPTH
-    batch_bytes: int = DEFAULT_BATCH_BYTES
+    batch_bytes: int = DEFAULT_BATCH_BYTES  # where copies are read back (destination, full)
+    transfer_batch_bytes: int = DEFAULT_TRANSFER_BATCH_BYTES  # transfer mode: nothing read back
     batch_files: int = DEFAULT_BATCH_FILES
     # Read the source with O_DIRECT where the filesystem allows it: faster cold reads here
     # and the source re-read in full mode cannot come from the page cache.
@@ -97,8 +107,16 @@ class CopyOptions:
         object.__setattr__(self, "chunk_size", -(-self.chunk_size // PAGE_SIZE) * PAGE_SIZE)
         if self.write_call_size <= 0 or self.queue_depth <= 0:
             raise ValueError("write call size and queue depth must be positive")
-        if self.batch_bytes <= 0 or self.batch_files <= 0:
+        if self.batch_bytes <= 0 or self.transfer_batch_bytes <= 0 or self.batch_files <= 0:
             raise ValueError("batch limits must be positive")
+
+    @property
+    def closing_batch_bytes(self) -> int:
+        """The bytes at which a destination's batch closes in this mode: ``batch_bytes``
+        where copies are read back, ``transfer_batch_bytes`` where nothing is."""
+        if self.verify is VerifyMode.TRANSFER:
+            return self.transfer_batch_bytes
+        return self.batch_bytes
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
 """The batch's "flush" phase and what it releases: the command's imports for its end run
 during the batch's ``syncfs``, never against the batch's own system calls (docs/performance.md,
-"Fixed cost: fourteenth pass")."""
+"Fixed cost: fourteenth pass"); and how many batches (flushes) a mode makes of a card's frames
+("The image sequence's batches: seventeenth pass")."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from offload.cli.offload import _ReportModulesLoader
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import ExitCode
 from offload.events import Event, JobFinished, PhaseChanged
 from offload.model import SourceFile
-from offload.options import CopyOptions
+from offload.options import CopyOptions, VerifyMode
 
 MIB = 1024 * 1024
 # A source time no copy can have by chance: 2001-09-09.
@@ -112,3 +115,51 @@ def test_a_loader_closed_before_its_release_imports_nothing_and_ends() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.stdout.split("\n")[:2] == ["False False", "[]"], done.stderr
+
+
+def _frames(root: Path, count: int, size: int) -> list[SourceFile]:
+    folder = root / "card" / "A004C001"
+    folder.mkdir(parents=True)
+    frame = os.urandom(size)
+    files = []
+    for n in range(count):
+        path = folder / f"A004C001.{n:07d}.dpx"
+        path.write_bytes(frame[n:] + frame[:n])  # each frame its own bytes
+        st = path.stat()
+        files.append(SourceFile(path, f"A004C001/{path.name}", st.st_size, st.st_mtime_ns))
+    return files
+
+
+def _batches(files: list[SourceFile], destination: Path, verify: VerifyMode) -> int:
+    """How many batches the destination made (its committer says "flush" once a batch)."""
+    flushes: list[str] = []
+
+    class Sink:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, PhaseChanged) and event.phase == "flush":
+                flushes.append(event.relative_path)
+
+    destination.mkdir()
+    tasks = [FileTask(f, (destination / f.relative_path,)) for f in files]
+    report = CopyJob(tasks, [destination], CopyOptions(verify=verify), sink=Sink()).run()
+    assert report.exit_code is ExitCode.OK
+    for f in files:
+        assert (destination / f.relative_path).read_bytes() == f.path.read_bytes()
+    return len(flushes)
+
+
+def test_transfer_mode_makes_frames_durable_in_fewer_larger_batches(tmp_path: Path) -> None:
+    """Transfer mode reads nothing back, so a batch of frames closes at 256 MiB: twenty 4 MB
+    frames are one batch (one syncfs, one folder fsync, one ledger fsync a destination),
+    where copies read back (full mode) still close theirs at 64 MiB: two. Failed before:
+    transfer mode closed at 64 MiB too (two batches; 300 frames made 18 a destination)."""
+    files = _frames(tmp_path, 20, 4_000_000)
+    assert _batches(files, tmp_path / "transfer", VerifyMode.TRANSFER) == 1
+    assert _batches(files, tmp_path / "full", VerifyMode.FULL) == 2
+
+
+def test_a_transfer_batch_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="batch limits must be positive"):
+        CopyOptions(transfer_batch_bytes=0)
+    assert CopyOptions(verify=VerifyMode.TRANSFER).closing_batch_bytes == 256 * MIB
+    assert CopyOptions(verify=VerifyMode.FULL).closing_batch_bytes == 64 * MIB

@@ -13,9 +13,9 @@ dozen bytes each, two a large file. The writer always drains it, even after its 
 is lost.
 The writer owns the file being written (``_current``) and the batch being filled
 (``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
-belongs to it from then on (a batch closes at ``batch_bytes`` or ``batch_files``: big files
-make a batch of their own; many small files share one, which is what lets a card of small
-files go as fast as ``cp``).
+belongs to it from then on (a batch closes at ``batch_bytes``, ``transfer_batch_bytes`` in
+transfer mode, or ``batch_files``: big files make a batch of their own; many small files
+share one, which is what lets a card of small files go as fast as ``cp``).
 
 Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
 EndFile adds the finished partial to the batch (its committer sets the mtime); AbortFile (the source
@@ -74,6 +74,9 @@ class DestinationWriter:
         self._batch_bytes = 0
         self._known_folders: set[str] = set()
         self._created_folders: set[str] = set()
+        # Where a batch closes (bytes): larger in transfer mode, where nothing is read back
+        # (``CopyOptions.closing_batch_bytes``).
+        self._batch_limit = state.options.closing_batch_bytes
         # The per-file events the sink takes at all (``events.wanted``, a file's "copy" phase
         # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
         self._phase_events = wanted_phase(state.sink, "copy")
@@ -319,7 +322,7 @@ class DestinationWriter:
         current.copy_s = time.monotonic() - current.started
         self._batch.append(current)
         self._batch_bytes += current.partial.bytes_written
-        if self._batch_bytes >= options.batch_bytes or len(self._batch) >= options.batch_files:
+        if self._batch_bytes >= self._batch_limit or len(self._batch) >= options.batch_files:
             self._hand_off()
 
     def _on_abort(self, ticket: FileTicket) -> None:
