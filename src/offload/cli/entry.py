@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
 
                     code_cache.enter_context(generated_code_cache("command"))
                 worker = _report_worker(words, own_process=own_process)
+                _read_card_ahead(words)
                 from offload.cli.offload import main as command
         except (KeyboardInterrupt, RuntimeError) as exc:
             if not interrupted(exc):
@@ -162,6 +163,37 @@ def _report_worker(words: list[str], *, own_process: bool) -> DocumentWorker | N
     from offload.report.worker import DocumentWorker
 
     return DocumentWorker.start(code_cache=own_process)
+
+
+def _read_card_ahead(words: list[str]) -> int:
+    """For what looks like an ``offload copy`` that will copy (as ``_report_worker``): its
+    command line parsed by the command's own parser (``cli/parser.py``), then the card's
+    first small files asked of its disk (``fs/readahead.py``), before the command's modules
+    load: the disk reads them meanwhile, and the job finds them in the page cache instead
+    of waiting for them (docs/performance.md, "Fixed cost: seventeenth pass"). Not for a
+    re-run, which may need nothing of the card: a copy root holding an earlier run's state
+    (its ``.offload`` folder). A command line the parser refuses is left to the command,
+    which parses it again and says what is wrong. Returns how many files were asked for."""
+    if words[:1] != ["copy"] or {"--dry-run", "-h", "--help"} & set(words):
+        return 0
+    from offload.cli.common import engine_arguments
+    from offload.cli.parser import build_parser
+    from offload.errors import UsageError
+    from offload.fs.readahead import read_ahead
+    from offload.ledger import STATE_FOLDER
+    from offload.options import CopyOptions
+
+    try:
+        args = build_parser(copy_only=True).parse_args(words)
+        block = CopyOptions(**engine_arguments(args)).chunk_size
+    except (UsageError, ValueError, SystemExit):
+        return 0
+    name = os.path.basename(os.path.abspath(args.source))
+    for destination in [*args.destinations, *args.cascade_to]:
+        root = destination if args.into else os.path.join(destination, name)
+        if os.path.lexists(os.path.join(root, STATE_FOLDER)):
+            return 0
+    return read_ahead(args.source, below=block)
 
 
 def entry_point() -> NoReturn:
