@@ -21,7 +21,8 @@ from offload.cli.entry import main
 _PROBE = """
 import json, sys
 from offload.cli import entry
-asked = entry._read_card_ahead(json.loads(sys.argv[1]))
+args = entry._copy_arguments(json.loads(sys.argv[1]))
+asked = 0 if args is None else entry._read_card_ahead(args)
 loaded = [m for m in ("offload.card", "offload.engine.job", "offload.cli.offload")
           if m in sys.modules]
 print(json.dumps([asked, loaded]))

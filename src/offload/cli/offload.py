@@ -736,14 +736,18 @@ def main(
     env: Environment | None = None,
     *,
     report_worker: DocumentWorker | None = None,
+    parsed: argparse.Namespace | None = None,
 ) -> int:
     """The ``offload`` command. *report_worker*: ``offload copy``'s report worker, spawned
-    by the entry point before this module was imported (closed here if unused)."""
+    by the entry point before this module was imported (closed here if unused). *parsed*:
+    *argv* as the entry point parsed it already, with this parser (``cli/parser.py``),
+    before this module was imported (``entry._copy_arguments``)."""
     env = env or Environment()
     words = sys.argv[1:] if argv is None else list(argv)
-    args: argparse.Namespace | None = None
+    args: argparse.Namespace | None = parsed
     try:
-        args = build_parser(copy_only=words[:1] == ["copy"]).parse_args(words)
+        if args is None:
+            args = build_parser(copy_only=words[:1] == ["copy"]).parse_args(words)
         if args.command == "copy":
             return cmd_copy(args, env, report_worker)
         if args.command == "verify":
