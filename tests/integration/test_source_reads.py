@@ -55,8 +55,8 @@ def _traced_transfer_copy(tmp_path: Path, dest: Path, calls: str) -> str:
 def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
     tmp_path: Path,
 ) -> None:
-    """A small file is opened once: by the prefetcher, to ask the kernel to read it ahead,
-    and the reader reads it from that descriptor (it was opened twice: the hint's open, then
+    """A small file is opened once in the job: by the prefetcher, to ask the kernel to read it
+    ahead, and the reader reads it from that descriptor (it was opened twice: the hint's open, then
     the read's), and its pages are dropped on it (an open of its own for the cache drop was
     a third). The pages are gone afterwards, so a full-mode re-read would come from the
     media."""
@@ -69,10 +69,18 @@ def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
     sources = _card(tmp_path)
     dest = tmp_path / "dest"
     opens = _traced_transfer_copy(tmp_path, dest, "openat")
-    counts = [len(re.findall(rf'openat\([^"]*"{re.escape(str(p))}"', opens)) for p in sources]
-    # The first file is not read ahead (nothing is ahead of it): the reader opens it; every
-    # other one is opened by the prefetcher and read from its descriptor.
-    assert counts == [1] * FILES
+    command = opens.split(None, 1)[0]  # the first call traced is the command's main thread's
+
+    def opened(source: Path, *, by_main_thread: bool) -> int:
+        lines = re.finditer(rf'^(\d+) +openat\([^"]*"{re.escape(str(source))}"', opens, re.M)
+        return sum((line.group(1) == command) == by_main_thread for line in lines)
+
+    # In the job, once: the first file is not read ahead (nothing is ahead of it): the reader
+    # opens it; every other one is opened by the prefetcher and read from its descriptor.
+    assert [opened(p, by_main_thread=False) for p in sources] == [1] * FILES
+    # Before it, once by the entry point, which asks for the card's first files while the
+    # command loads (fs/readahead.py): opened, hinted and closed.
+    assert [opened(p, by_main_thread=True) for p in sources] == [1] * FILES
     for source in sources:  # before anything reads them again
         fd = os.open(source, os.O_RDONLY)
         try:
