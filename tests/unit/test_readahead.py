@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from offload.fs.ops import cached_pages, filesystem_magic
+from offload.fs.ops import cached_pages
 from offload.fs.readahead import read_ahead
+from support.page_cache import on_tmpfs, pages_cached
 
-_TMPFS = 0x01021994
 SIZE = 64 * 1024
 
 
@@ -30,22 +30,12 @@ def _drop(path: Path) -> None:
         os.close(fd)
 
 
-def _cached(path: Path) -> int:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        pages = cached_pages(fd, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
-    assert pages is not None
-    return pages
-
-
 def _whole_soon(path: Path) -> bool:
     """Whether every page of *path* is cached within 10 s (the hint's read is the kernel's,
     in the background)."""
     pages = (path.stat().st_size + 4095) // 4096
     deadline = time.monotonic() + 10
-    while _cached(path) < pages:
+    while pages_cached(path) < pages:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.01)
@@ -54,12 +44,8 @@ def _whole_soon(path: Path) -> bool:
 
 @pytest.fixture
 def card(tmp_path: Path) -> Path:
-    fd = os.open(tmp_path, os.O_RDONLY)
-    try:
-        if filesystem_magic(fd) == _TMPFS:
-            pytest.skip("the temporary folder is on tmpfs, whose pages cannot be dropped")
-    finally:
-        os.close(fd)
+    if on_tmpfs(tmp_path):
+        pytest.skip("the temporary folder is on tmpfs, whose pages cannot be dropped")
     root = tmp_path / "CARD"
     for name in ("A/1.MP4", "A/2.MP4", "B/3.MP4", "B/4.MP4", "Z.XML"):
         path = root / name
@@ -80,20 +66,20 @@ def test_the_first_small_files_in_the_scans_order_come_into_the_page_cache(card:
     for name in ("A/1.MP4", "A/2.MP4", "B/3.MP4"):
         assert _whole_soon(card / name), name
     for name in ("B/4.MP4", "Z.XML"):
-        assert _cached(card / name) == 0, name
+        assert pages_cached(card / name) == 0, name
 
 
 def test_files_the_reader_streams_past_the_cache_are_not_asked_for(card: Path) -> None:
     """A file of the read block or more (the reader reads it with O_DIRECT: a cached page
     would not serve it, and it would be read twice), and an empty one, are not asked for."""
     assert read_ahead(str(card), below=2 * SIZE) == 5
-    assert _cached(card / "B" / "big.MOV") == 0
+    assert pages_cached(card / "B" / "big.MOV") == 0
     assert _whole_soon(card / "Z.XML")
 
 
 def test_no_more_bytes_than_the_budget_are_asked_for(card: Path) -> None:
     assert read_ahead(str(card), below=2 * SIZE, max_bytes=2 * SIZE + 1) == 2
-    assert _cached(card / "B" / "3.MP4") == 0
+    assert pages_cached(card / "B" / "3.MP4") == 0
 
 
 def test_a_symlink_is_not_followed(card: Path, tmp_path: Path) -> None:
@@ -106,7 +92,7 @@ def test_a_symlink_is_not_followed(card: Path, tmp_path: Path) -> None:
     link_card.mkdir()
     (link_card / "clip.MP4").symlink_to(outside)
     assert read_ahead(str(link_card), below=2 * SIZE) == 0
-    assert _cached(outside) == 0
+    assert pages_cached(outside) == 0
 
 
 def test_one_file_as_the_source(card: Path) -> None:
