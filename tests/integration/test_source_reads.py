@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from offload.card import OffloadOptions, offload
-from offload.fs.ops import cached_pages, filesystem_magic
+from offload.fs.ops import cached_pages
 from offload.options import CopyOptions, VerifyMode
 from offload.results import CacheBypass
+from support.page_cache import on_tmpfs
 from support.requirements import require_tool
-
-_TMPFS = 0x01021994  # the cache is the storage there: nothing can be dropped
 
 FILES = 12
 SIZE = 64 * 1024
@@ -55,24 +54,28 @@ def _traced_transfer_copy(tmp_path: Path, dest: Path, calls: str) -> str:
 def test_each_small_source_file_is_opened_once_and_dropped_from_the_cache(
     tmp_path: Path,
 ) -> None:
-    """A small file is opened once: by the prefetcher, to ask the kernel to read it ahead,
-    and the reader reads it from that descriptor (it was opened twice: the hint's open, then
+    """A small file is opened once in the job: by the prefetcher, to ask the kernel to read it
+    ahead, and the reader reads it from that descriptor (it was opened twice: the hint's open, then
     the read's), and its pages are dropped on it (an open of its own for the cache drop was
     a third). The pages are gone afterwards, so a full-mode re-read would come from the
     media."""
-    fd = os.open(tmp_path, os.O_RDONLY)
-    try:
-        if filesystem_magic(fd) == _TMPFS:
-            pytest.skip("the temporary folder is on tmpfs, whose pages cannot be dropped")
-    finally:
-        os.close(fd)
+    if on_tmpfs(tmp_path):
+        pytest.skip("the temporary folder is on tmpfs, whose pages cannot be dropped")
     sources = _card(tmp_path)
     dest = tmp_path / "dest"
     opens = _traced_transfer_copy(tmp_path, dest, "openat")
-    counts = [len(re.findall(rf'openat\([^"]*"{re.escape(str(p))}"', opens)) for p in sources]
-    # The first file is not read ahead (nothing is ahead of it): the reader opens it; every
-    # other one is opened by the prefetcher and read from its descriptor.
-    assert counts == [1] * FILES
+    command = opens.split(None, 1)[0]  # the first call traced is the command's main thread's
+
+    def opened(source: Path, *, by_main_thread: bool) -> int:
+        lines = re.finditer(rf'^(\d+) +openat\([^"]*"{re.escape(str(source))}"', opens, re.M)
+        return sum((line.group(1) == command) == by_main_thread for line in lines)
+
+    # In the job, once: the first file is not read ahead (nothing is ahead of it): the reader
+    # opens it; every other one is opened by the prefetcher and read from its descriptor.
+    assert [opened(p, by_main_thread=False) for p in sources] == [1] * FILES
+    # Before it, once by the entry point, which asks for the card's first files while the
+    # command loads (fs/readahead.py): opened, hinted and closed.
+    assert [opened(p, by_main_thread=True) for p in sources] == [1] * FILES
     for source in sources:  # before anything reads them again
         fd = os.open(source, os.O_RDONLY)
         try:
@@ -155,12 +158,8 @@ def test_full_mode_re_reads_small_source_files_ahead_from_the_media(tmp_path: Pa
     by another program) is re-read with O_DIRECT instead, never through the cache, and a
     large one (or one of a few MB, a frame) reads with O_DIRECT as before. Failed before: every
     small file ``o_direct`` (read one at a time); the frame ``fadvise`` before its bound."""
-    fd = os.open(tmp_path, os.O_RDONLY)
-    try:
-        if filesystem_magic(fd) == _TMPFS:
-            pytest.skip("the temporary folder is on tmpfs: its pages are its storage")
-    finally:
-        os.close(fd)
+    if on_tmpfs(tmp_path):
+        pytest.skip("the temporary folder is on tmpfs: its pages are its storage")
     sources = _card(tmp_path)
     large = tmp_path / "CARD" / "CLIPS" / "LARGE.MXF"
     large.write_bytes(os.urandom(9 * 1024 * 1024))  # over the 8 MiB chunk: streamed
@@ -200,12 +199,8 @@ def test_full_mode_reads_frames_back_through_the_batch_prefetch(tmp_path: Path) 
     the image-sequence card (300 × 4 MB, 3 destinations, interleaved: 9.95 s and 10.47 s
     against 9.10 s and 9.26 s; docs/performance.md, "The image sequence in full mode: tenth
     pass"). This pins that choice: it passed before, no behaviour changed."""
-    fd = os.open(tmp_path, os.O_RDONLY)
-    try:
-        if filesystem_magic(fd) == _TMPFS:
-            pytest.skip("the temporary folder is on tmpfs: its pages are its storage")
-    finally:
-        os.close(fd)
+    if on_tmpfs(tmp_path):
+        pytest.skip("the temporary folder is on tmpfs: its pages are its storage")
     card = tmp_path / "CARD" / "A004C001"
     card.mkdir(parents=True)
     frames = []

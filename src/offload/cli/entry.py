@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 if TYPE_CHECKING:
+    import argparse
+
     from offload.report.worker import DocumentWorker
 
 
@@ -34,6 +36,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     and its built-ins as they were, and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
     worker = None
+    parsed = None
     loading = _loading(own_process)
     with contextlib.ExitStack() as code_cache:
         try:
@@ -43,6 +46,9 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
 
                     code_cache.enter_context(generated_code_cache("command"))
                 worker = _report_worker(words, own_process=own_process)
+                parsed = _copy_arguments(words)
+                if parsed is not None:
+                    _read_card_ahead(parsed)
                 from offload.cli.offload import main as command
         except (KeyboardInterrupt, RuntimeError) as exc:
             if not interrupted(exc):
@@ -55,7 +61,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             return cancelled_at_start(
                 sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
             )
-        return command(words, report_worker=worker)
+        return command(words, report_worker=worker, parsed=parsed)
 
 
 class _loading:
@@ -162,6 +168,47 @@ def _report_worker(words: list[str], *, own_process: bool) -> DocumentWorker | N
     from offload.report.worker import DocumentWorker
 
     return DocumentWorker.start(code_cache=own_process)
+
+
+def _copy_arguments(words: list[str]) -> argparse.Namespace | None:
+    """What looks like an ``offload copy`` that will copy (as ``_report_worker``), parsed by
+    the command's own parser (``cli/parser.py``) before the command's modules load; the
+    command takes the result as it is (``main``'s *parsed*). None for anything else, and
+    for a command line the parser refuses: the command parses it again and says what is
+    wrong."""
+    if words[:1] != ["copy"] or {"--dry-run", "-h", "--help"} & set(words):
+        return None
+    from offload.cli.parser import build_parser
+    from offload.errors import UsageError
+
+    try:
+        return build_parser(copy_only=True).parse_args(words)
+    except (UsageError, SystemExit):
+        return None
+
+
+def _read_card_ahead(args: argparse.Namespace) -> int:
+    """The card's first small files asked of its disk (``fs/readahead.py``) before the
+    command's modules load: the disk reads them meanwhile, and the job finds them in the
+    page cache instead of waiting for them (docs/performance.md, "Fixed cost: seventeenth
+    pass"). Not for a re-run, which may need nothing of the card: a copy root holding an
+    earlier run's state (its ``.offload`` folder); not with a read block the command will
+    refuse. Returns how many files were asked for."""
+    from offload.cli.common import engine_arguments
+    from offload.fs.readahead import read_ahead
+    from offload.ledger import STATE_FOLDER
+    from offload.options import CopyOptions
+
+    try:
+        block = CopyOptions(**engine_arguments(args)).chunk_size
+    except ValueError:
+        return 0
+    name = os.path.basename(os.path.abspath(args.source))
+    for destination in [*args.destinations, *args.cascade_to]:
+        root = destination if args.into else os.path.join(destination, name)
+        if os.path.lexists(os.path.join(root, STATE_FOLDER)):
+            return 0
+    return read_ahead(args.source, below=block)
 
 
 def entry_point() -> NoReturn:
