@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from faults.test_destination_faults import make_sources
 from offload.destinations.shared_syncfs import SharedSyncfs
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.model import SourceFile
 from offload.options import CopyOptions, VerifyMode
 from offload.results import DestinationStatus, JobReport
 from support import mounts
@@ -103,14 +103,7 @@ def _placed_under(root: Path, at_least: int) -> dict[Path, list[mounts.Extent]]:
 def test_a_writeback_error_in_a_shared_syncfs_fails_only_the_destination_it_hit(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    card = tmp_path / "card"
-    card.mkdir()
-    files = []
-    for index in range(_FILES):
-        path = card / f"C{index:03}.MOV"
-        path.write_bytes(os.urandom(_SIZE))
-        st = path.stat()
-        files.append(SourceFile(path, path.name, st.st_size, st.st_mtime_ns))
+    files = make_sources(tmp_path / "card", _FILES, _SIZE)
     fs = faulty_fs()
     with _ext4_on(fs, tmp_path / "ext4", 64 << 20) as disk:
         _small_unmerged_requests(disk)
