@@ -42,7 +42,8 @@ every fallback on Linux):
   first (``folder_sync``).
 
 Thread-safe: a LocalDestination keeps nothing that changes after construction but the
-folders it made durable (under a lock); a LocalPartial is used by one thread at a time
+folders it made durable (under a lock) and its filesystem's syncfs rounds (thread-safe:
+``destinations.shared_syncfs``); a LocalPartial is used by one thread at a time
 (see ``destinations.base``).
 """
 

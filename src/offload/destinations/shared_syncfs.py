@@ -47,11 +47,11 @@ class SharedSyncfs:
         # of; owned by whoever made this (``open``: this object).
         self._fd = fd
         self._cond = threading.Condition(threading.Lock())
-        self.started = 0  # rounds begun (read by tests and reports only)
+        self.started = 0  # rounds begun (what a caller waits beyond; tests read it)
         self.done = 0  # rounds finished (read by ``mark`` without the lock: see there)
         self._running = False
         self._failed_round = 0  # the last round that reported an error (0: none)
-        self.rounds_failed = 0
+        self.rounds_failed = 0  # how many did (tests read it)
 
     @classmethod
     def open(cls, root: Path | str) -> SharedSyncfs:
