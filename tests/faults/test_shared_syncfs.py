@@ -30,6 +30,7 @@ from offload.options import CopyOptions, VerifyMode
 from offload.results import DestinationStatus, JobReport
 from support import mounts
 from support.faultyfs import FaultyFS
+from support.requirements import skip_unavailable
 
 pytestmark = pytest.mark.fault
 
@@ -54,6 +55,7 @@ def _ext4_on(
 ) -> contextlib.AbstractContextManager[mounts.Ext4Loop]:
     """An ext4 whose image lies on *fs*; its inode tables and journal written whole by mkfs,
     so no background zeroing writes the image (a stalled one would hold allocations)."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
     return mounts.ext4_loop(
         path,
         size_bytes,
