@@ -317,6 +317,7 @@ class FaultyFS:
         path: str = "*",
         errno: int | None = None,
         offset: int | None = None,
+        length: int | None = None,
         nth: int | None = None,
         times: int | None = None,
         short_bytes: int | None = None,
@@ -343,6 +344,7 @@ class FaultyFS:
             "path": path,
             "errno": errno,
             "offset": offset,
+            "length": length,
             "nth": nth or 1,
             "times": times,
             "short_bytes": short_bytes,
@@ -359,6 +361,7 @@ class FaultyFS:
         *,
         path: str = "*",
         offset: int | None = None,
+        length: int | None = None,
         nth: int | None = None,
         times: int | None = None,
         rule_id: str | None = None,
@@ -371,7 +374,9 @@ class FaultyFS:
         A write that starts before ``offset`` stores the bytes up to it and returns that short
         count; the caller's next write, at ``offset``, fails: the caller sees exactly
         ``offset`` bytes accepted. Reads fail for a request that reaches ``offset`` (through
-        the page cache that is a page or a readahead window, not a byte).
+        the page cache that is a page or a readahead window, not a byte). With ``length``, only
+        requests that start before ``offset + length`` match: bad sectors in that range of
+        the file (an image under a loop device), the rest of it good.
         """
         return self.add_rule(
             op,
@@ -379,6 +384,7 @@ class FaultyFS:
             path=path,
             errno=err,
             offset=offset,
+            length=length,
             nth=nth,
             times=times,
             rule_id=rule_id,

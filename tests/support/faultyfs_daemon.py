@@ -114,6 +114,7 @@ class Rule:
     path: str = "*"
     errno: int | None = None
     offset: int | None = None
+    length: int | None = None
     nth: int = 1
     times: int | None = None
     short_bytes: int | None = None
@@ -128,7 +129,7 @@ class Rule:
     @classmethod
     def from_request(cls, spec: dict[str, Any]) -> Rule:
         allowed = {
-            "rule_id", "op", "action", "path", "errno", "offset", "nth", "times",
+            "rule_id", "op", "action", "path", "errno", "offset", "length", "nth", "times",
             "short_bytes", "stall_s", "mask", "lie_mode",
         }  # fmt: skip
         unknown = set(spec) - allowed
@@ -147,6 +148,8 @@ class Rule:
             raise ValueError(f"action {rule.action!r} needs an offset")
         if rule.offset is not None and rule.op not in {"read", "write"}:
             raise ValueError("an offset only applies to 'read' and 'write'")
+        if rule.length is not None and (rule.offset is None or rule.length < 1):
+            raise ValueError("a length needs an offset, and is at least 1")
         if rule.action == "error" and not rule.errno:
             raise ValueError("action 'error' needs an errno")
         if rule.lie_mode not in {"zeros", "drop"}:
@@ -164,6 +167,8 @@ class Rule:
             return True
         if self.action == "flip":
             return offset <= self.offset < offset + size
+        if self.length is not None and offset >= self.offset + self.length:
+            return False  # past the range the rule is bounded to
         # Every other action fires on a request that reaches the offset.
         return offset + size > self.offset
 

@@ -216,10 +216,12 @@ class Extent:
     flags: int
 
 
-def file_extents(path: Path | str, *, max_extents: int = 256) -> list[Extent]:
-    """The extents of ``path`` from the FIEMAP ioctl, after syncing the file (no delalloc)."""
+def file_extents(path: Path | str, *, max_extents: int = 256, sync: bool = True) -> list[Extent]:
+    """The extents of ``path`` from the FIEMAP ioctl, after syncing the file (no delalloc);
+    ``sync=False``: as they are now (an extent not yet allocated is flagged so)."""
     buf = bytearray(_FIEMAP_HEADER.size + _FIEMAP_EXTENT.size * max_extents)
-    _FIEMAP_HEADER.pack_into(buf, 0, 0, 2**64 - 1, FIEMAP_FLAG_SYNC, 0, max_extents, 0)
+    flags = FIEMAP_FLAG_SYNC if sync else 0
+    _FIEMAP_HEADER.pack_into(buf, 0, 0, 2**64 - 1, flags, 0, max_extents, 0)
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.ioctl(fd, FS_IOC_FIEMAP, buf, True)

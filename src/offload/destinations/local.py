@@ -20,10 +20,14 @@ every fallback on Linux):
   (EINVAL) gets a plain open; one that refuses a direct write (EINVAL, or FUSE's EIO for a
   short direct write) gets that chunk again, buffered, once. ``direct_writes`` off: always
   buffered.
-* a batch is made durable with one ``syncfs``, which covers every file only where the kernel
-  (≥ 5.8) reports writeback errors through it and the filesystem is a trusted local one
-  (``durable_batch``); elsewhere each file is fsynced as well (cheap once syncfs wrote the
-  data back). A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per file.
+* a batch is made durable with one ``syncfs``, shared with the job's other destinations on
+  the same filesystem (``destinations.shared_syncfs``: one round for every batch that asked
+  while the last ran), which covers every file only where the kernel (≥ 5.8) reports
+  writeback errors through it and the filesystem is a trusted local one
+  (``durable_batch``), and no round since the batch's first file reported an error;
+  elsewhere each file is fsynced as well (cheap once syncfs wrote the data back), which
+  tells whose an error is. A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per
+  file.
 * read-backs use O_DIRECT (``direct_reads``; macOS ``F_NOCACHE``), else drop the file's cache
   and check it empty with ``mincore`` (``cache_eviction``), else read through the cache and
   record ``CacheBypass.NONE``. A batch of small files is evicted and prefetched at once. On
@@ -38,7 +42,8 @@ every fallback on Linux):
   first (``folder_sync``).
 
 Thread-safe: a LocalDestination keeps nothing that changes after construction but the
-folders it made durable (under a lock); a LocalPartial is used by one thread at a time
+folders it made durable (under a lock) and its filesystem's syncfs rounds (thread-safe:
+``destinations.shared_syncfs``); a LocalPartial is used by one thread at a time
 (see ``destinations.base``).
 """
 
@@ -57,6 +62,7 @@ from typing import TYPE_CHECKING
 from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
 from offload.destinations.claim import claim, claim_again
 from offload.destinations.naming import name_problem, partial_name
+from offload.destinations.shared_syncfs import SharedSyncfs, SharedSyncfsTable
 from offload.errors import DestinationError
 from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
@@ -67,7 +73,6 @@ from offload.fs.ops import (
     fsync_dir,
     full_fsync,
     rename_noreplace,
-    syncfs,
 )
 from offload.results import CacheBypass
 
@@ -220,6 +225,7 @@ class LocalPartial:
         "partial_name",
         "partial_text",
         "published",
+        "since",
     )
 
     def __init__(
@@ -232,6 +238,7 @@ class LocalPartial:
         check_present: Callable[[], None] | None = None,
         quiet_close: bool = False,
         size_bytes: int = 0,
+        since: int = 0,
     ) -> None:
         final = os.fspath(final_path)
         folder, name = _split(final)
@@ -262,6 +269,9 @@ class LocalPartial:
         # compares the file's own device with it (``check_present``).
         self._root_device = root_device
         self._check_present = check_present
+        # The filesystem's syncfs rounds done before this file was created
+        # (``SharedSyncfs.mark``): an error a later round reports may be this file's.
+        self.since = since
 
     @property
     def final_path(self) -> Path:
@@ -507,6 +517,7 @@ class LocalDestination:
         write_call_size: int = 256 * 1024,
         direct_writes: bool = True,
         features: Features | None = None,
+        syncfs_table: SharedSyncfsTable | None = None,
     ) -> None:
         self.root = Path(root)
         self.device = device or str(root)
@@ -535,6 +546,16 @@ class LocalDestination:
         # Whether a rename sets the mtime again (``_keep_mtime``): None until a publish shows
         # it; False at once where the filesystem is known to keep it (no call a file).
         self._rename_sets_mtime: bool | None = None if self.features.rename_may_set_mtime else False
+        # The syncfs rounds of this filesystem: the job's, shared with its other destinations
+        # there (``syncfs_table``), else this destination's own. Opened now, before any
+        # write: its descriptor must be older than every error it is to report.
+        self._syncfs: SharedSyncfs | None = None
+        if HAS_SYNCFS:
+            self._syncfs = (
+                syncfs_table.for_root(self.root, self.root_device)
+                if syncfs_table is not None
+                else SharedSyncfs.open(self.root)
+            )
 
     def check_present(self) -> None:
         try:
@@ -577,18 +598,21 @@ class LocalDestination:
             self.check_present,
             self._quiet_close,
             size_bytes,
+            self._syncfs.mark() if self._syncfs is not None else 0,
         )
         partial.create(folder_known=folder_known)
         return partial
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
-        if not partials or not HAS_SYNCFS:
+        """One ``syncfs`` shared with the job's other destinations on this filesystem
+        (``destinations.shared_syncfs``). False (each file is then fsynced, which finds
+        whose a writeback error is) where a round since the batch's first file was created
+        reported an error, or where syncfs does not report every file's errors."""
+        shared = self._syncfs
+        if not partials or shared is None:
             return False
-        try:
-            syncfs(_own(partials[0]).fd)
-        except OSError:
-            return False  # the per-file fsyncs find which files the error belongs to
-        return self.features.durable_batch
+        since = min([_own(partial).since for partial in partials])
+        return shared.sync(since) and self.features.durable_batch
 
     def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         if not self.features.cache_eviction:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from offload.destinations.base import Destination
 from offload.destinations.local import LocalDestination
+from offload.destinations.shared_syncfs import SharedSyncfsTable
 from offload.destinations.unreachable import UnreachableDestination
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
@@ -369,8 +370,10 @@ class CopyJob:
             count=SMALL_CHUNKS, chunk_size=min(SMALL_CHUNK_SIZE, options.chunk_size)
         )
         given = self.destinations or [None] * len(self.destination_roots)
+        # One syncfs at a time for the local destinations that share a filesystem.
+        syncfs_table = SharedSyncfsTable()
         backends: list[Destination] = [
-            backend if backend is not None else _local(root, devices[index], options)
+            backend if backend is not None else _local(root, devices[index], options, syncfs_table)
             for index, (root, backend) in enumerate(zip(self.destination_roots, given, strict=True))
         ]
         # A backend may name itself better than its root (s3://bucket/prefix).
@@ -438,6 +441,7 @@ class CopyJob:
         for thread in threads:
             thread.start()
         self._join(threads)
+        syncfs_table.close()
         # Every thread stopped: each buffer is back. One that is not is a bug, named as the
         # job's warning (the words say what it puts in doubt), never a crash: the job's
         # results are the report's to write.
@@ -492,7 +496,9 @@ class CopyJob:
         return summaries
 
 
-def _local(root: Path, device: str, options: CopyOptions) -> Destination:
+def _local(
+    root: Path, device: str, options: CopyOptions, syncfs_table: SharedSyncfsTable
+) -> Destination:
     """The local destination on *root*; a drive that cannot be reached when the job starts
     (its OSError) is an ``UnreachableDestination``: lost at its first file, the others
     written."""
@@ -502,6 +508,7 @@ def _local(root: Path, device: str, options: CopyOptions) -> Destination:
             device=device,
             write_call_size=options.write_call_size,
             direct_writes=options.direct_writes,
+            syncfs_table=syncfs_table,
         )
     except OSError as exc:
         return UnreachableDestination(root, exc.errno or errno.EIO, device=device)

@@ -1,0 +1,230 @@
+"""Destinations on one filesystem share its ``syncfs`` (``destinations.shared_syncfs``): one
+round makes every waiting batch durable. A writeback error reported by that shared round
+must still fail exactly the destination whose files it hit, never call them verified or
+transfer-checked, and never sink the others on the same filesystem.
+
+Real parts: an ext4 filesystem on a loop device whose image file lies on FaultyFS (a FUSE
+pass-through); the image's writes in the extents of one destination's files fail with EIO,
+so the kernel's writeback of those files fails as on a disk with bad sectors there; the
+three destinations are folders of that one ext4; the engine runs in this process
+(``CopyJob``), in transfer mode, where nothing but the sync can catch the loss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from faults.test_destination_faults import make_sources
+from offload.destinations.shared_syncfs import SharedSyncfs
+from offload.engine.job import CopyJob
+from offload.engine.messages import FileTask
+from offload.options import CopyOptions, VerifyMode
+from offload.results import DestinationStatus, JobReport
+from support import mounts
+from support.faultyfs import FaultyFS
+from support.requirements import skip_unavailable
+
+pytestmark = pytest.mark.fault
+
+_FILES = 6
+_SIZE = 256 * 1024  # over ext4's 64 KiB stream threshold: each file its own extent
+_TIMEOUT_S = 30.0
+# FIEMAP flags of an extent without a place on the disk yet: unknown, delayed allocation.
+_NO_PLACE_YET = 0x2 | 0x4
+
+
+def _partials(root: Path) -> list[Path]:
+    return [
+        Path(folder) / name
+        for folder, _dirs, files in os.walk(root)
+        for name in files
+        if name.startswith(".offload-partial.")
+    ]
+
+
+def _ext4_on(
+    fs: FaultyFS, path: Path, size_bytes: int
+) -> contextlib.AbstractContextManager[mounts.Ext4Loop]:
+    """An ext4 whose image lies on *fs*; its inode tables and journal written whole by mkfs,
+    so no background zeroing writes the image (a stalled one would hold allocations)."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
+    return mounts.ext4_loop(
+        path,
+        size_bytes,
+        image=fs.mountpoint / "disk.img",
+        mkfs_args=("-E", "nodiscard,lazy_itable_init=0,lazy_journal_init=0"),
+    )
+
+
+def _small_unmerged_requests(disk: mounts.Ext4Loop) -> None:
+    """One request a bio, each bio one file's pages (ext4 builds them per inode), so a failed
+    request never carries another file's; requests of 64 KiB at most, so a file is several
+    and the one held by a stall (which goes through when released) is never all of it."""
+    queue = Path("/sys/block") / os.path.basename(os.path.realpath(disk.source)) / "queue"
+    (queue / "nomerges").write_text("2")
+    (queue / "max_sectors_kb").write_text("64")
+
+
+def _allocated(partial: Path) -> list[mounts.Extent] | None:
+    """The file's extents once ext4 has given every byte of it a place on the disk (written
+    or not yet: unwritten extents have theirs); None while any is delayed or unknown."""
+    extents = mounts.file_extents(partial, sync=False)
+    covered = sum(e.length for e in extents)
+    if covered < _SIZE or any(e.flags & _NO_PLACE_YET for e in extents):
+        return None
+    return extents
+
+
+def _placed_under(root: Path, at_least: int) -> dict[Path, list[mounts.Extent]]:
+    """The extents of the partials under *root* that writeback has placed, once there are
+    *at_least* (the shared syncfs's writes to the image are held by a stall meanwhile, so
+    none of them reached the disk yet)."""
+    deadline = time.monotonic() + _TIMEOUT_S
+    while True:
+        placed: dict[Path, list[mounts.Extent]] = {}
+        for partial in _partials(root):
+            extents = _allocated(partial)
+            if extents is not None:
+                placed[partial] = extents
+        if len(placed) >= at_least:
+            return placed
+        if time.monotonic() > deadline:
+            found = [(p, mounts.file_extents(p, sync=False)) for p in _partials(root)]
+            raise AssertionError(f"only {len(placed)} partials placed by writeback: {found}")
+        time.sleep(0.05)
+
+
+def test_a_writeback_error_in_a_shared_syncfs_fails_only_the_destination_it_hit(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    files = make_sources(tmp_path / "card", _FILES, _SIZE)
+    fs = faulty_fs()
+    with _ext4_on(fs, tmp_path / "ext4", 64 << 20) as disk:
+        _small_unmerged_requests(disk)
+        roots = [disk.path / name for name in ("A", "B", "C")]
+        for root in roots:
+            root.mkdir()
+        tasks = [FileTask(f, tuple(root / f.relative_path for root in roots)) for f in files]
+        options = CopyOptions(verify=VerifyMode.TRANSFER)
+        # Every write to the image waits from now on: the writers fill the page cache, and
+        # the batch's shared syncfs allocates the files' blocks and then waits there.
+        stall = fs.stall("write", path="disk.img")
+        reports: list[JobReport] = []
+        job = threading.Thread(
+            target=lambda: reports.append(CopyJob(tasks, roots, options).run()), daemon=True
+        )
+        job.start()
+        try:
+            fs.wait_stalled(stall, timeout_s=_TIMEOUT_S)
+            # Bad sectors under destination B's files that writeback placed, nowhere else
+            # (a file placed later is written, but B is lost by then).
+            placed = _placed_under(roots[1], _FILES // 2)
+            bad = [
+                fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
+                for extents in placed.values()
+                for e in extents
+            ]
+        finally:
+            fs.release(stall)
+        job.join(_TIMEOUT_S)
+        assert not job.is_alive()
+        fired = sum(fs.fired(rule) for rule in bad)
+        for rule in bad:
+            fs.remove(rule)  # the unmount's writes are good again
+        for file in files:
+            assert (roots[0] / file.relative_path).read_bytes() == file.path.read_bytes()
+            assert (roots[2] / file.relative_path).read_bytes() == file.path.read_bytes()
+            assert not (roots[1] / file.relative_path).exists()
+        assert _partials(roots[1]) == []
+    assert fired >= 1  # the fault happened, in the kernel's writeback
+    (report,) = reports
+    lost = report.destinations[1]
+    assert lost.lost and lost.lost_errno == errno.EIO, lost
+    for file in report.files:
+        b = file.destination(1)
+        assert b is not None and b.status is DestinationStatus.FAILED, file
+        for index in (0, 2):
+            good = file.destination(index)
+            assert good is not None and good.status is DestinationStatus.TRANSFER_CHECKED, file
+    assert not report.destinations[0].lost and not report.destinations[2].lost
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + _TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_callers_during_a_round_share_the_next_and_learn_only_errors_since_their_mark(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    fs = faulty_fs()
+    with _ext4_on(fs, tmp_path / "ext4", 32 << 20) as disk:
+        _small_unmerged_requests(disk)
+        shared = SharedSyncfs.open(disk.path)
+        start = shared.mark()
+        (disk.path / "a").write_bytes(os.urandom(_SIZE))
+        # Round 1 runs and is held in its writeback; three callers come meanwhile.
+        stall = fs.stall("write", path="disk.img")
+        answers: dict[str, bool] = {}
+
+        def sync(name: str, since: int) -> threading.Thread:
+            thread = threading.Thread(target=lambda: answers.__setitem__(name, shared.sync(since)))
+            thread.start()
+            return thread
+
+        first = sync("first", start)
+        try:
+            _wait_for(lambda: shared.started == 1, "round 1")
+            fs.wait_stalled(stall, timeout_s=_TIMEOUT_S)
+            late = [sync(f"late{n}", start) for n in range(3)]
+            time.sleep(0.2)
+            # None may take round 1's answer: it began before they asked.
+            assert all(thread.is_alive() for thread in late)
+        finally:
+            fs.release(stall)
+            fs.remove(stall)
+        for thread in [first, *late]:
+            thread.join(_TIMEOUT_S)
+        assert answers == dict.fromkeys(["first", "late0", "late1", "late2"], True)
+        assert (shared.started, shared.done) == (2, 2)  # one round for the three
+
+        # A writeback error in round 3: reported to a caller whose files came before it.
+        before_error = shared.mark()
+        (disk.path / "b").write_bytes(os.urandom(_SIZE))
+        stall = fs.stall("write", path="disk.img")
+        third = sync("third", before_error)
+        try:
+            fs.wait_stalled(stall, timeout_s=_TIMEOUT_S)
+            _wait_for(lambda: _allocated(disk.path / "b") is not None, "b's blocks")
+            extents = _allocated(disk.path / "b")
+            assert extents is not None
+            bad = [
+                fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
+                for e in extents
+            ]
+        finally:
+            fs.release(stall)
+            fs.remove(stall)
+        third.join(_TIMEOUT_S)
+        assert sum(fs.fired(rule) for rule in bad) >= 1
+        assert answers["third"] is False
+        assert shared.rounds_failed == 1
+        for rule in bad:
+            fs.remove(rule)
+        # Round 4 has no error of its own: files begun before round 3's error still hear
+        # of it; files begun after it do not.
+        after_error = shared.mark()
+        assert after_error == 3
+        assert shared.sync(before_error) is False
+        assert shared.sync(after_error) is True
