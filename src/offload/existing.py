@@ -105,10 +105,12 @@ class ExistingCopy(NamedTuple):
     "without a record" then): ``"other"`` (it records another file: another size or date
     than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
     (this file, but the copy is not as recorded), ``"revoked"``, ``"card"`` (recorded from
-    another card: ``ledger.same_card``); "" for no entry.
+    another card: ``ledger.same_card``), ``"content"`` (this name, size and date, another
+    fingerprint: another file, ``offload.fingerprint``); "" for no entry.
 
-    ``other_card`` (ADOPT): the ledger's entry of the path was recorded from another card:
-    which and when, in words (its refusal, if the read-back finds it different, says so)."""
+    ``other_card`` (ADOPT): the ledger's entry of the path was recorded from another card,
+    or records another file of this name, size and date (``"content"``): which and when, in
+    words (its refusal, if the read-back finds it different, says so)."""
 
     task_index: int
     destination_index: int
