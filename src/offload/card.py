@@ -624,7 +624,9 @@ def _plan(
             foreign: LedgerEntry | None = None
             if named is not None and named.fingerprint:
                 if sample is None:
-                    sample = _fingerprint_now(source_file)
+                    sample = fingerprint.read_or_nothing(
+                        source_file.path_text, source_file.size_bytes
+                    )
                 if sample != named.fingerprint:
                     foreign, recorded, changed, named = named, None, None, None
                     if sample:  # "": unreadable now, its read-back says why
@@ -723,6 +725,8 @@ def _plan(
                     if kind is CheckKind.ADOPT and known
                     else "",
                     other_card=other_card,
+                    # Matched above: a read-back that proves the copy again keeps it.
+                    fingerprint="" if recorded is None else recorded.fingerprint,
                 )
             )
         tasks.append(
@@ -1098,16 +1102,6 @@ def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
     return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
 
 
-def _fingerprint_now(source: SourceFile) -> str:
-    """The card file's fingerprint as it is now (``offload.fingerprint.read``), or "" when it
-    cannot be read (no recorded fingerprint is "": the entry vouches for nothing then, and
-    the file's read-back says what failed)."""
-    try:
-        return fingerprint.read(source.path_text, source.size_bytes)
-    except OSError:
-        return ""
-
-
 def _other_content_words(entry: LedgerEntry, read: bool) -> str:
     """What a copy read back says of its path's entry that records another file of the
     card file's name, size and date (another fingerprint, *read* now; False: the card file
@@ -1445,7 +1439,7 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
     rests on, why, and what proves more (the summary, ``--json`` and every report carry the
     run's notes). Copies matched by path, size and mtime alone
     (``OffloadPlan.trusted_unidentified``: entries without a fingerprint, written by an
-    earlier version or for an adopted copy) get one note, those matched by the card file's
+    earlier version) get one note, those matched by the card file's
     fingerprint too (``trusted_fingerprinted``) another, each saying what was compared."""
     if plan.card is None:
         why = (

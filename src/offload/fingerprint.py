@@ -73,6 +73,15 @@ class Sampler:
         return self._hasher.hexdigest()
 
 
+def read_or_nothing(path: str, size: int) -> str:
+    """``read``, or "" when the file cannot be read (no fingerprint is "": nothing matches
+    it; the file's own read says what failed)."""
+    try:
+        return read(path, size)
+    except OSError:
+        return ""
+
+
 def read(path: str, size: int) -> str:
     """The fingerprint of the file at *path* as it is now, read as a file of *size* bytes
     (the scan's): its first 64 KiB and its last (one read for a file of 128 KiB or less).

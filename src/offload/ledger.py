@@ -41,7 +41,8 @@ entry of this name, size and mtime vouches for it (``card._plan``), whatever the
 identity (a card restored from an image keeps its serial; a camera may stamp one time on
 every clip): another fingerprint means another file, whose copy is not this one's, read
 back like a copy no ledger vouches for (the refusal, if it differs, says so). An entry
-without it (an adopted or re-checked copy, or written by a version before the key) is
+without it (written by a version before the key, or a copy re-checked without reading
+the card file and whose entry had none) is
 trusted on the quick check alone, and the run's note says so.
 
 Which entry of a path: the last line, as every version reads it, but for the entries of
@@ -122,8 +123,9 @@ class LedgerEntry:
     # The card the copy was made from (``CardIdentity.key``): empty when unknown (the run
     # could not tell, or the entry is older than the key).
     card: str = ""
-    # The card file's fingerprint as the copy read it (``offload.fingerprint``: its first and
-    # last 64 KiB): empty when not recorded (an adopted or re-checked copy, or the entry is
+    # The card file's fingerprint (``offload.fingerprint``: its first and last 64 KiB), as the
+    # copy read it, or as read when an existing copy was proven: empty when not recorded (a
+    # copy re-checked without reading the card file, its entry without one; or the entry is
     # older than the key).
     fingerprint: str = ""
 

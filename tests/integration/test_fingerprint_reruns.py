@@ -139,3 +139,32 @@ def test_a_rerun_of_the_same_card_trusts_its_copies_and_says_what_was_compared(
     ), note
     assert "alone" not in note
     assert "content fingerprint" in " ".join(again.stderr.split()), again.stderr
+
+
+def test_an_adopted_copy_records_its_fingerprint_and_a_recheck_keeps_it(tmp_path: Path) -> None:
+    """Copies already there without a ledger entry are read back, adopted and recorded with
+    the card file's fingerprint (read from it once it was found equal), so that a re-shot
+    card is caught there too; a re-check that does not read the card (``--reverify
+    --verify destination``) keeps the fingerprint the planner matched. Failed before: those
+    entries recorded none, and take 2 was trusted on name, size and date."""
+    card = tmp_path / "A001"
+    shoot(card, 1)
+    dest, reports = tmp_path / "dest" / "A001", tmp_path / "reports"
+    assert copy(tmp_path, card).returncode == 0
+    (dest / ".offload" / "ledger.jsonl").unlink()  # copies there, no record of them
+    adopted = copy(tmp_path, card)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    report = newest_report(reports)
+    assert {f["destinations"][0]["action"] for f in report["files"]} == {"adopted"}
+    take1 = {name: fingerprint.of_bytes((card / name).read_bytes()) for name in NAMES}
+    assert {line["relative_path"]: line.get("fingerprint") for line in ledger_lines(dest)} == take1
+    rechecked = copy(tmp_path, card, "--reverify", "--verify", "destination")
+    assert rechecked.returncode == 0, rechecked.stdout + rechecked.stderr
+    report = newest_report(reports)
+    assert {f["destinations"][0]["action"] for f in report["files"]} == {"rechecked"}
+    last = {line["relative_path"]: line.get("fingerprint") for line in ledger_lines(dest)}
+    assert last == take1
+    shoot(card, 2)
+    again = copy(tmp_path, card)
+    assert again.returncode == 2, again.stdout + again.stderr
+    assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "failed")

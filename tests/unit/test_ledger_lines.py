@@ -194,7 +194,7 @@ def test_append_verified_writes_what_append_of_the_entries_writes(tmp_path: Path
             f"{index}.MP4",
             verify,
             bypass,
-            f"{index:032x}" if index else "",  # an adopted copy's records none
+            f"{index:032x}" if index else "",  # an entry may record none
         )
         for index, (verify, bypass) in enumerate(
             [("transfer", "not-read"), ("full", "none"), ("destination", "o_direct")]
@@ -240,7 +240,7 @@ def test_a_fingerprint_is_written_only_when_recorded_and_an_older_line_still_loa
     tmp_path: Path,
 ) -> None:
     """A copy's line records the card file's fingerprint (``fingerprint``) when it has one,
-    and no key otherwise (an adopted copy's, a revocation): every reader of this version
+    and no key otherwise (a revocation, a re-checked copy whose entry had none): every reader of this version
     folds both, and a ledger written by a version before the key (no ``fingerprint``, no
     ``card``) loads as it did."""
     ledger = Ledger(tmp_path)
