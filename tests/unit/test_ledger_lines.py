@@ -240,9 +240,9 @@ def test_a_fingerprint_is_written_only_when_recorded_and_an_older_line_still_loa
     tmp_path: Path,
 ) -> None:
     """A copy's line records the card file's fingerprint (``fingerprint``) when it has one,
-    and no key otherwise (a revocation, a re-checked copy whose entry had none): every reader of this version
-    folds both, and a ledger written by a version before the key (no ``fingerprint``, no
-    ``card``) loads as it did."""
+    and no key otherwise (a revocation, a re-checked copy whose entry had none): every
+    reader of this version folds both, and a ledger written by a version before the key (no
+    ``fingerprint``, no ``card``) loads as it did."""
     ledger = Ledger(tmp_path)
     copy = verified_entry(
         "C001.MOV", size_bytes=1, mtime_ns=2, digests={"xxh64": "00"}, partial_name="",
