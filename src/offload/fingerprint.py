@@ -91,6 +91,9 @@ def read(path: str, size: int) -> str:
     try:
         if size <= _WHOLE:
             return xxhash.xxh3_128_hexdigest(os.pread(fd, size, 0))
+        # No read-ahead: two reads of 64 KiB took ~324 KiB a file from a cold disk with it
+        # (300 × 4 MB files; docs/performance.md, "seventeenth pass").
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
         hasher = xxhash.xxh3_128(os.pread(fd, SAMPLE, 0))
         hasher.update(os.pread(fd, SAMPLE, size - SAMPLE))
         return hasher.hexdigest()
