@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from offload import link_targets, remedies
+from offload import fingerprint, link_targets, remedies
 from offload.card_history import (
     CardHistory,
     check_card_history,
@@ -219,6 +219,10 @@ class OffloadPlan:
     # card's files by path, size and mtime alone (the card's identity unknown, or the entry
     # records none: ``ledger.same_card`` cannot tell another card's file from this one's).
     trusted_unidentified: Mapping[int, int] = field(default_factory=dict)
+    # By destination index: how many copies trusted so (the card's identity unknown, or the
+    # entry records none) were also matched by the card file's fingerprint, read now
+    # (``offload.fingerprint``: its first and last 64 KiB; not counted above).
+    trusted_fingerprinted: Mapping[int, int] = field(default_factory=dict)
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -571,11 +575,17 @@ def _plan(
     # proven copy is at its own name (``link_targets``).
     linked = frozenset(link_targets.card_targets(tree).values())
     unidentified: dict[int, int] = {}
+    # By destination: the copies trusted that way, but whose card file's fingerprint was
+    # read and matched (``OffloadPlan.trusted_fingerprinted``); and the card files that a
+    # ledger entry of their name, size and mtime records with another fingerprint.
+    fingerprinted: dict[int, int] = {}
+    other_content: dict[int, list[str]] = {}
     for source_file in tree.files:
         # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
         # was a large share of a 50,000-file card's memory.
         targets: list[str | None] = []
         preset: list[DestinationFileResult] = []
+        sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
         for plan, ledger, known, other, not_there in zip(
             plans, ledgers, entries, others, absent, strict=True
         ):
@@ -610,6 +620,21 @@ def _plan(
                 else None
             )
             named = recorded or (changed[0] if changed is not None else None)
+            # Before an entry vouches for this card file (or takes its copy up as ours): the
+            # file it records must be this one, by its fingerprint read now (whatever the
+            # card's identity: a card restored from an image keeps its serial). Another
+            # fingerprint: another file of this name, size and date (another card, this
+            # card shot again), whose copy is read back like one no ledger vouches for.
+            foreign: LedgerEntry | None = None
+            if named is not None and named.fingerprint:
+                if sample is None:
+                    sample = fingerprint.read_or_nothing(
+                        source_file.path_text, source_file.size_bytes
+                    )
+                if sample != named.fingerprint:
+                    foreign, recorded, changed, named = named, None, None, None
+                    if sample:  # "": unreadable now, its read-back says why
+                        other_content.setdefault(plan.index, []).append(final)
             if named is not None and named.final_name:
                 if link_targets.copy_home(
                     source_file.relative_path, final, linked, recorded, plan.index in backends
@@ -651,7 +676,8 @@ def _plan(
             if not isinstance(kind, CheckKind):  # trusted from the ledger
                 assert recorded is not None
                 if card is None or not recorded.card:
-                    unidentified[plan.index] = unidentified.get(plan.index, 0) + 1
+                    counts = fingerprinted if recorded.fingerprint else unidentified
+                    counts[plan.index] = counts.get(plan.index, 0) + 1
                 preset.append(
                     DestinationFileResult(
                         destination_index=plan.index,
@@ -673,13 +699,16 @@ def _plan(
                     )
                 )
                 continue
-            # Recorded from another card: read back like any file no ledger vouches for,
-            # and its refusal says whose it is.
-            other_card = (
-                _other_card_words(other, source_file.relative_path, card)
-                if other and kind is CheckKind.ADOPT
-                else ""
-            )
+            # Recorded from another card, or of another file of this name, size and date:
+            # read back like any file no ledger vouches for, and its refusal says whose.
+            if foreign is not None and kind is CheckKind.ADOPT:
+                other_card = _other_content_words(foreign, bool(sample))
+            else:
+                other_card = (
+                    _other_card_words(other, source_file.relative_path, card)
+                    if other and kind is CheckKind.ADOPT
+                    else ""
+                )
             checks.append(
                 ExistingCopy(
                     task_index=len(tasks),
@@ -692,12 +721,16 @@ def _plan(
                     if changed is None or not options.reverify
                     else _changed_words(changed[0], final, changed[1]),
                     ours=changed is not None,
-                    ledger_entry="card"
+                    ledger_entry="content"
+                    if foreign is not None and other_card
+                    else "card"
                     if other_card
                     else _unvouched(known.get(source_file.relative_path), source_file, algorithms)
                     if kind is CheckKind.ADOPT and known
                     else "",
                     other_card=other_card,
+                    # Matched above: a read-back that proves the copy again keeps it.
+                    fingerprint="" if recorded is None else recorded.fingerprint,
                 )
             )
         tasks.append(
@@ -769,6 +802,9 @@ def _plan(
     if in_the_way:
         found = _in_the_way_warnings(plans, in_the_way)
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *found))
+    if other_content:
+        unlike = _other_content_warnings(plans, other_content, options.copy.existing)
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlike))
     if card_history is not None and card_history.warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if not tree.root_is_file and any(entries):  # a card offload whose ledgers were read
@@ -806,6 +842,7 @@ def _plan(
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
         trusted_unidentified=unidentified,
+        trusted_fingerprinted=fingerprinted,
     )
 
 
@@ -1069,6 +1106,64 @@ def _at_own_name(entry: LedgerEntry, relative_path: str) -> bool:
     """Whether *entry* records its copy under the card file's own name (not a keep-both
     name)."""
     return not entry.final_name or entry.final_name == relative_path.rpartition("/")[2]
+
+
+def _other_content_words(entry: LedgerEntry, read: bool) -> str:
+    """What a copy read back says of its path's entry that records another file of the
+    card file's name, size and date (another fingerprint, *read* now; False: the card file
+    could not be read to compare)."""
+    verb, when = _proven_when(entry)
+    recorded = (
+        "this copy root's ledger records a copy of a file of this name, size and date, "
+        f"{verb} there{when}"
+    )
+    if not read:
+        return f"{recorded}, and this card's file could not be read to compare its content"
+    return (
+        f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
+        "read now, differ from that file's (another card, or this card shot again)"
+    )
+
+
+def _other_content_warnings(
+    plans: Sequence[DestinationPlan],
+    found: Mapping[int, Sequence[str]],
+    policy: ExistingFilePolicy,
+) -> list[PreflightItem]:
+    """Before the copy, one warning a destination (code ``ledger-other-content``): the card
+    files whose name, size and date its ledger records with another fingerprint, so that
+    their copies there are not trusted, and what becomes of them by the policy."""
+    if policy is ExistingFilePolicy.FAIL:
+        fate = f"refused and that card file not copied ({remedies.another_card_many()})"
+    elif policy is ExistingFilePolicy.KEEP_BOTH:
+        fate = "the card file copied beside it under a name of its own (--keep-both)"
+    else:
+        fate = "replaced by a copy of the card file once that is verified (--overwrite)"
+    items = []
+    for plan in plans:
+        paths = found.get(plan.index)
+        if not paths:
+            continue
+        named = ", ".join(printable_name(display_path(p)) for p in paths[:_NAMED_IN_THE_WAY])
+        more = (
+            f" and {len(paths) - _NAMED_IN_THE_WAY} more" if len(paths) > _NAMED_IN_THE_WAY else ""
+        )
+        one = len(paths) == 1
+        items.append(
+            PreflightItem(
+                PreflightCode.LEDGER_OTHER_CONTENT,
+                _finding_path(paths[0]),
+                f"{plural(len(paths), 'card file')} {'is' if one else 'are'} not the "
+                f"{'file' if one else 'files'} {display_path(plan.root)}'s ledger records at "
+                f"{'its name' if one else 'their names'} ({named}{more}): the same name, size "
+                "and modification time, other content (the first or last 64 KiB read from "
+                "the card now differ from those copied: another card, or this card shot "
+                f"again); not trusted: a copy still there is read back and compared with the "
+                f"card's file, adopted if equal, else {fate}",
+                plan.index,
+            )
+        )
+    return items
 
 
 def _other_card_words(
@@ -1345,10 +1440,13 @@ def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
 
 
 def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
-    """One note a destination whose ledger vouched for copies of this card's files by path,
-    size and mtime alone (``OffloadPlan.trusted_unidentified``): what their "verified
-    earlier" rests on, why, and what proves more (the summary, ``--json`` and every report
-    carry the run's notes)."""
+    """A note a destination whose ledger vouched for copies of this card's files without
+    this card's identity (unknown, or the entries name none): what their "verified earlier"
+    rests on, why, and what proves more (the summary, ``--json`` and every report carry the
+    run's notes). Copies matched by path, size and mtime alone
+    (``OffloadPlan.trusted_unidentified``: entries without a fingerprint, written by an
+    earlier version) get one note, those matched by the card file's
+    fingerprint too (``trusted_fingerprinted``) another, each saying what was compared."""
     if plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
@@ -1359,18 +1457,30 @@ def unidentified_trust_notes(plan: OffloadPlan) -> list[str]:
             "their ledger entries name no card (written by an earlier version, or by a run "
             "that could not tell its card)"
         )
+    reverify = (
+        "--reverify (with --verify full, the default) reads them back and re-reads this "
+        "card's files to compare"
+    )
     notes = []
     for dest_plan in plan.plans:
+        root = printable_name(display_path(dest_plan.root))
         count = plan.trusted_unidentified.get(dest_plan.index, 0)
         if count:
-            root = printable_name(display_path(dest_plan.root))
             notes.append(
                 f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
                 f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
                 f"files by path, size and modification time alone: {why}, so another card's "
-                "file of the same name, size and time would be trusted as well; --reverify "
-                "(with --verify full, the default) reads them back and re-reads this card's "
-                "files to compare"
+                f"file of the same name, size and time would be trusted as well; {reverify}"
+            )
+        count = plan.trusted_fingerprinted.get(dest_plan.index, 0)
+        if count:
+            notes.append(
+                f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as proven "
+                f"by an earlier run {'was' if count == 1 else 'were'} matched to this card's "
+                "files by path, size, modification time and content fingerprint (the first "
+                "and last 64 KiB of each card file, the whole file up to 128 KiB, read now "
+                f"and equal to what was copied): {why}; a file that differs only between "
+                f"those bytes would be trusted as well; {reverify}"
             )
     return notes
 

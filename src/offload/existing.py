@@ -41,7 +41,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from offload import remedies
+from offload import fingerprint, remedies
 from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
@@ -105,10 +105,12 @@ class ExistingCopy(NamedTuple):
     "without a record" then): ``"other"`` (it records another file: another size or date
     than the card's), ``"digests"`` (this file, without every digest asked for), ``"unlike"``
     (this file, but the copy is not as recorded), ``"revoked"``, ``"card"`` (recorded from
-    another card: ``ledger.same_card``); "" for no entry.
+    another card: ``ledger.same_card``), ``"content"`` (this name, size and date, another
+    fingerprint: another file, ``offload.fingerprint``); "" for no entry.
 
-    ``other_card`` (ADOPT): the ledger's entry of the path was recorded from another card:
-    which and when, in words (its refusal, if the read-back finds it different, says so)."""
+    ``other_card`` (ADOPT): the ledger's entry of the path was recorded from another card,
+    or records another file of this name, size and date (``"content"``): which and when, in
+    words (its refusal, if the read-back finds it different, says so)."""
 
     task_index: int
     destination_index: int
@@ -122,6 +124,9 @@ class ExistingCopy(NamedTuple):
     ours: bool = False
     ledger_entry: str = ""
     other_card: str = ""
+    # The card file's fingerprint its ledger entry recorded and the planner read again and
+    # matched (UPGRADE, REVERIFY of a copy as recorded; "" otherwise): its new entry keeps it.
+    fingerprint: str = ""
 
 
 def found_wrong_unread(check: ExistingCopy) -> bool:
@@ -704,9 +709,15 @@ def _give_source_mtime(check: ExistingCopy, outcome: CheckOutcome, task: FileTas
 
 
 def _proof(check: ExistingCopy, outcome: CheckOutcome, task: FileTask, mode: str) -> LedgerEntry:
-    """The ledger entry that records a copy found equal as verified (by *mode*)."""
+    """The ledger entry that records a copy found equal as verified (by *mode*), with the
+    card file's fingerprint where it is known to be this copy's: the one the planner matched
+    (``ExistingCopy.fingerprint``), else, where the card file was read whole and found equal
+    to the copy now, read from it (two reads, 128 KiB at most: ``offload.fingerprint``)."""
     source = task.source
     planned_name = Path(source.relative_path).name
+    sample = check.fingerprint
+    if not sample and outcome.source_digests:
+        sample = fingerprint.read_or_nothing(source.path_text, source.size_bytes)
     return verified_entry(
         source.relative_path,
         size_bytes=source.size_bytes,
@@ -716,6 +727,7 @@ def _proof(check: ExistingCopy, outcome: CheckOutcome, task: FileTask, mode: str
         final_name="" if check.final_path.name == planned_name else check.final_path.name,
         verify=mode,
         cache_bypass=outcome.cache_bypass.value,
+        fingerprint=sample,
     )
 
 

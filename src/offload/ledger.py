@@ -34,6 +34,17 @@ on a disk udev and blkid name nothing for, a network share) is trusted on the qu
 alone, as before: same relative path, size and mtime; and so is any entry in a run that
 cannot tell its card.
 
+Which file: an entry a run wrote for a copy it made records the card file's fingerprint
+(``fingerprint``: ``offload.fingerprint``, an XXH3-128 digest of its first and last 64 KiB,
+from the bytes the copy read). A re-run reads the card file's fingerprint again before an
+entry of this name, size and mtime vouches for it (``card._plan``), whatever the card's
+identity (a card restored from an image keeps its serial; a camera may stamp one time on
+every clip): another fingerprint means another file, whose copy is not this one's, read
+back like a copy no ledger vouches for (the refusal, if it differs, says so). An entry
+without it (written by a version before the key, or a copy re-checked without reading
+the card file and whose entry had none) is
+trusted on the quick check alone, and the run's note says so.
+
 Which entry of a path: the last line, as every version reads it, but for the entries of
 other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
 one folder each keep their own copy's entry ("clip.mov" of one, "clip (1).mov" of the
@@ -47,13 +58,15 @@ Compatibility: a line with a key this version does not know is skipped (``Ledger
 raises), and the path's previous line stands. So a newer version marks an entry that must be
 trusted *less* with a key of its own, written only then: an older version skips it and reads
 the copy back (or copies it) instead of trusting more than was proven; an entry that needs no
-new key stays readable by every version. ``cache_bypass`` is such a key, and so is ``card``:
-an older version skips every line that records a card and reads those copies back (or the
-path's previous line stands, as for any key it does not know). A ``revoked`` line never
-records one (it vouches for nothing), so every version reads it. An entry without it
-written by a version before it says nothing about the cache: it is taken as read from the
-media, although such a version may have read a copy on a FUSE drive (exfat-fuse, ntfs-3g)
-through the device's cache (README, "What 'read back from the media' rests on").
+new key stays readable by every version. ``cache_bypass`` is such a key, and so are ``card``
+and ``fingerprint``: an older version skips every line that records one and reads those
+copies back (or the path's previous line stands, as for any key it does not know): after a
+downgrade a re-run reads back what it would have trusted, it never trusts more. A
+``revoked`` line records neither (it vouches for nothing), so every version reads it. An
+entry without ``cache_bypass`` written by a version before it says nothing about the
+cache: it is taken as read from the media, although such a version may have read a copy on
+a FUSE drive (exfat-fuse, ntfs-3g) through the device's cache (README, "What 'read back
+from the media' rests on").
 """
 
 from __future__ import annotations
@@ -110,18 +123,24 @@ class LedgerEntry:
     # The card the copy was made from (``CardIdentity.key``): empty when unknown (the run
     # could not tell, or the entry is older than the key).
     card: str = ""
+    # The card file's fingerprint (``offload.fingerprint``: its first and last 64 KiB), as the
+    # copy read it, or as read when an existing copy was proven: empty when not recorded (a
+    # copy re-checked without reading the card file, its entry without one; or the entry is
+    # older than the key).
+    fingerprint: str = ""
 
 
 # The keys a line holds only when set (an older version skips a line with one: see the
 # module's compatibility rule).
-_WHEN_SET = ("cache_bypass", "card")
+_WHEN_SET = ("cache_bypass", "card", "fingerprint")
 
 
 def entry_fields(entry: LedgerEntry) -> dict[str, object]:
-    """The entry as the JSON object of its line: ``cache_bypass`` and ``card`` only when
-    set (an older version skips a line with one: see the module's compatibility rule)."""
+    """The entry as the JSON object of its line: ``cache_bypass``, ``card`` and
+    ``fingerprint`` only when set (an older version skips a line with one: see the module's
+    compatibility rule)."""
     fields = vars(entry)
-    if not fields["cache_bypass"] or not fields["card"]:
+    if not fields["cache_bypass"] or not fields["card"] or not fields["fingerprint"]:
         return {k: v for k, v in fields.items() if k not in _WHEN_SET or v}
     return fields
 
@@ -153,6 +172,7 @@ _LINE_FIELDS = (
     "etag",
     "cache_bypass",
     "card",
+    "fingerprint",
 )
 
 
@@ -182,6 +202,7 @@ def entry_line(entry: LedgerEntry) -> str:
     quote = encode_basestring
     bypass = fields["cache_bypass"]
     card = fields["card"]
+    fingerprint = fields["fingerprint"]
     try:  # quote raises TypeError for anything but text
         listed = ", ".join([f"{quote(k)}: {quote(v)}" for k, v in digests.items()])
         line = (
@@ -196,6 +217,8 @@ def entry_line(entry: LedgerEntry) -> str:
             line = f'{line}, "cache_bypass": {quote(bypass)}'
         if card:  # likewise
             line = f'{line}, "card": {quote(card)}'
+        if fingerprint:  # likewise
+            line = f'{line}, "fingerprint": {quote(fingerprint)}'
     except TypeError:
         return _ENCODER.encode(entry_fields(entry))
     return line + "}"
@@ -605,6 +628,8 @@ class VerifiedCopy(NamedTuple):
     final_name: str
     verify: str
     cache_bypass: str = ""
+    # The card file's fingerprint, from the bytes the copy read (``offload.fingerprint``).
+    fingerprint: str = ""
 
     def entry(self, recorded_at: float, card: str = "") -> LedgerEntry:
         """Its ``verified_entry``, recorded at *recorded_at* from the card *card*."""
@@ -619,6 +644,7 @@ class VerifiedCopy(NamedTuple):
             cache_bypass=self.cache_bypass,
             recorded_at=recorded_at,
             card=card,
+            fingerprint=self.fingerprint,
         )
 
 
@@ -656,7 +682,7 @@ def verified_lines(
         return [entry_line(record.entry(recorded_at, card)) for record in records]
     quote = encode_basestring
     at = repr(recorded_at)
-    ends = f', "card": {quote(card)}}}' if card else "}"  # the card only when known
+    ends = f', "card": {quote(card)}' if card else ""  # the card only when known
     # By (verify, cache_bypass): the text between "state" and "size_bytes", and after the
     # final name (None: a value the direct path does not know).
     shared: dict[tuple[object, object], tuple[str, str] | None] = {}
@@ -671,6 +697,7 @@ def verified_lines(
             final_name,
             verify,
             cache_bypass,
+            fingerprint,
         ) = record
         try:  # quote raises TypeError for anything but text (and a dict key must hash)
             parts = shared[verify, cache_bypass]
@@ -689,6 +716,8 @@ def verified_lines(
                 f'"size_bytes": {size_bytes!r}, "mtime_ns": {mtime_ns!r}, '
                 f'"digests": {{{listed}}}, "partial_name": {quote(partial_name)}, '
                 f'"final_name": {quote(final_name)}{tail}'
+                # Written only when set (entry_fields); always text when set (a tuple's).
+                + (f', "fingerprint": {quote(fingerprint)}}}' if fingerprint else "}")
             )
         except TypeError:
             lines.append(entry_line(record.entry(recorded_at, card)))
@@ -700,8 +729,8 @@ def _shared_parts(
 ) -> tuple[str, str] | None:
     """``verified_lines``' text of a line's state, and of its end from ``"verify"`` on, for
     a copy proven by *verify* and read back as *cache_bypass*, recorded at *at* (a float's
-    ``repr``); *ends* closes the line (with the card when known). None for values that are
-    not text."""
+    ``repr``); *ends* ends it before its fingerprint (with the card when known). None for
+    values that are not text."""
     if type(verify) is not str or type(cache_bypass) is not str:
         return None
     quote = encode_basestring
@@ -724,12 +753,14 @@ def verified_entry(
     cache_bypass: str = "",
     recorded_at: float | None = None,
     card: str = "",
+    fingerprint: str = "",
 ) -> LedgerEntry:
     """The entry for a copy proven by *verify*: ``transfer_checked`` for "transfer" (never
     read back), else ``verified``; *cache_bypass* is how it was read back (results.CacheBypass
     value), kept only when that went through a cache (``THROUGH_A_CACHE``); *recorded_at*
     when it was proven (default: now); *card* the card it was copied from
-    (``CardIdentity.key``; "" unknown)."""
+    (``CardIdentity.key``; "" unknown); *fingerprint* the card file's, as the copy read it
+    (``offload.fingerprint``; "" not recorded)."""
     return LedgerEntry(
         relative_path=relative_path,
         state="transfer_checked" if verify == "transfer" else "verified",
@@ -742,4 +773,5 @@ def verified_entry(
         recorded_at=time.time() if recorded_at is None else recorded_at,
         cache_bypass=cache_bypass if cache_bypass in THROUGH_A_CACHE else "",
         card=card,
+        fingerprint=fingerprint,
     )

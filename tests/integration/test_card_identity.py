@@ -121,7 +121,7 @@ def test_the_same_card_again_is_trusted_and_a_ledger_without_cards_still_is(
 
     ledger = dest / "A001" / ".offload" / "ledger.jsonl"
     lines = ledger_lines(dest / "A001")
-    legacy = [{k: v for k, v in line.items() if k != "card"} for line in lines]
+    legacy = [{k: v for k, v in line.items() if k not in ("card", "fingerprint")} for line in lines]
     ledger.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in legacy))
     assert_all_trusted(copy_into_dest(tmp_path, second), reports)
     # Trusted on the quick check alone, and the report says why (failed before: no word).
@@ -133,7 +133,9 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     tmp_path: Path, tmpfs_mount: Any
 ) -> None:
     """A folder on tmpfs (no device: no identity): the ledger records no card and a re-run
-    trusts by the quick check alone, as before, whatever card it is."""
+    of a ledger written before fingerprints (no ``fingerprint`` key) trusts by the quick
+    check alone, as before, whatever card it is (with fingerprints, a re-shot card's clips
+    are read back: test_fingerprint_reruns.py)."""
     card = tmpfs_mount(16 << 20, path=tmp_path / "ram" / "A001").path
     assert card_identity(card) is None
     shoot(card, b"take 1 ")
@@ -141,6 +143,12 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     assert copy_into_dest(tmp_path, card).returncode == 0
     assert all("card" not in line for line in ledger_lines(dest / "A001"))
     assert newest_report(reports)["card"] is None
+    ledger = dest / "A001" / ".offload" / "ledger.jsonl"
+    legacy = [
+        {k: v for k, v in line.items() if k != "fingerprint"}
+        for line in ledger_lines(dest / "A001")
+    ]
+    ledger.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in legacy))
     shoot(card, b"take 2 ")
     dry = run("copy", "--dry-run", "--json", card, tmp_path / "dest")
     assert dry.returncode == 0, dry.stderr

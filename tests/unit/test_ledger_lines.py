@@ -46,6 +46,7 @@ def _encoded(entry: LedgerEntry) -> str:
     bypass=st.sampled_from(["", "none", "server", "o_direct"]),
     etag=_NAMES,
     card=_NAMES,
+    fingerprint=st.just("") | _NAMES,
 )
 def test_a_line_is_the_encoders_text(
     relative: str,
@@ -58,6 +59,7 @@ def test_a_line_is_the_encoders_text(
     bypass: str,
     etag: str,
     card: str,
+    fingerprint: str,
 ) -> None:
     entry = verified_entry(
         relative,
@@ -69,12 +71,14 @@ def test_a_line_is_the_encoders_text(
         verify=verify,
         cache_bypass=bypass,
         card=card,
+        fingerprint=fingerprint,
     )
     for candidate in (
         entry,
         LedgerEntry(relative, "revoked"),
         _with_etag(entry, etag),
         replace(entry, card=""),
+        replace(entry, fingerprint=""),
     ):
         assert entry_line(candidate) == _encoded(candidate)
 
@@ -128,6 +132,7 @@ def test_the_template_writes_every_field_of_an_entry() -> None:
     bypass=st.sampled_from(["", "none", "server", "o_direct", "fadvise", "not-read"]),
     recorded_at=st.floats(allow_nan=False, allow_infinity=False),
     card=st.just("") | _NAMES,
+    fingerprint=st.just("") | _NAMES,
 )
 def test_a_verified_line_is_its_entrys_line(
     relative: str,
@@ -140,6 +145,7 @@ def test_a_verified_line_is_its_entrys_line(
     bypass: str,
     recorded_at: float,
     card: str,
+    fingerprint: str,
 ) -> None:
     """The committer's line made without an entry (``verified_line``) is the line of the
     entry ``verified_entry`` makes of the same values, recorded at the same time, byte for
@@ -152,6 +158,7 @@ def test_a_verified_line_is_its_entrys_line(
         "final_name": final,
         "verify": verify,
         "cache_bypass": bypass,
+        "fingerprint": fingerprint,
     }
     entry = replace(verified_entry(relative, **values), recorded_at=recorded_at, card=card)  # type: ignore[arg-type]
     line = verified_line(VerifiedCopy(relative, **values), recorded_at, card)  # type: ignore[arg-type]
@@ -187,6 +194,7 @@ def test_append_verified_writes_what_append_of_the_entries_writes(tmp_path: Path
             f"{index}.MP4",
             verify,
             bypass,
+            f"{index:032x}" if index else "",  # an entry may record none
         )
         for index, (verify, bypass) in enumerate(
             [("transfer", "not-read"), ("full", "none"), ("destination", "o_direct")]
@@ -226,3 +234,30 @@ def test_an_entry_vouches_for_its_own_card_or_where_either_is_unknown() -> None:
     assert same_card(LedgerEntry("C001.MOV", "verified"), '5678-EF01 "A001"')  # legacy entry
     assert not same_card(entry, '5678-EF01 "A001"')  # formatted again: a new serial
     assert not same_card(entry, '1234-ABCD "A001"/CLIPS')  # a folder of that volume
+
+
+def test_a_fingerprint_is_written_only_when_recorded_and_an_older_line_still_loads(
+    tmp_path: Path,
+) -> None:
+    """A copy's line records the card file's fingerprint (``fingerprint``) when it has one,
+    and no key otherwise (a revocation, a re-checked copy whose entry had none): every
+    reader of this version folds both, and a ledger written by a version before the key (no
+    ``fingerprint``, no ``card``) loads as it did."""
+    ledger = Ledger(tmp_path)
+    copy = verified_entry(
+        "C001.MOV", size_bytes=1, mtime_ns=2, digests={"xxh64": "00"}, partial_name="",
+        final_name="", verify="full", fingerprint="ab" * 16,
+    )  # fmt: skip
+    ledger.append([copy, replace(copy, relative_path="C002.MOV", fingerprint="")])
+    ledger.append([LedgerEntry("C003.MOV", "revoked")])
+    lines = [json.loads(line) for line in ledger.path.read_text().splitlines()]
+    assert [line.get("fingerprint") for line in lines] == ["ab" * 16, None, None]
+    assert ledger.load()["C001.MOV"].fingerprint == "ab" * 16
+    old = tmp_path / "old"
+    (old / ".offload").mkdir(parents=True)
+    (old / ".offload" / "ledger.jsonl").write_text(
+        '{"relative_path": "C001.MOV", "state": "verified", "size_bytes": 1, "mtime_ns": 2, '
+        '"digests": {"xxh64": "00"}, "partial_name": "", "final_name": "", "verify": "full", '
+        '"recorded_at": 1.5, "etag": ""}\n'
+    )
+    assert Ledger(old).load() == {"C001.MOV": replace(copy, recorded_at=1.5, fingerprint="")}

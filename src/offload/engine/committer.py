@@ -602,6 +602,7 @@ def _ledger_records(done: Verified, proven: str) -> list[VerifiedCopy]:
                     ),
                     proven,
                     bypass,
+                    ticket.fingerprint,
                 ),
             )
         )

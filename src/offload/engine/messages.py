@@ -113,6 +113,7 @@ class FileTicket:
     __slots__ = (
         "_hashed",
         "board",
+        "fingerprint",
         "inflight_digests",
         "published",
         "sequence",
@@ -127,6 +128,7 @@ class FileTicket:
         self.sequence = sequence
         self.board = board
         self.inflight_digests: Mapping[str, str] = NO_DIGESTS
+        self.fingerprint = ""  # offload.fingerprint of the bytes read, with the digests
         self.source_reread_digests: Mapping[str, str] = NO_DIGESTS
         self.source_cache_bypass = CacheBypass.NOT_READ
         self.source_error: OffloadError | None = None

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from offload import fingerprint
 from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import (
@@ -323,12 +324,21 @@ class SourceReader:
                     f"source {path} changed since it was scanned ({changed}); re-run the offload",
                     path=path,
                 )
+            # The card file's fingerprint (its ledger entry's: offload.fingerprint), from the
+            # bytes this read hashes: no read of its own.
             if pack is not None:
                 offset, direct = self._read_into_pack(
                     pack, fd, direct, before.st_size, active, hasher, path
                 )
+                assert pack.chunk is not None  # the file's bytes are in it, from pack.used on
+                start = pack.used
+                sample = fingerprint.of_bytes(pack.chunk.writable[start : start + offset])
             else:
-                offset, direct = self._stream(fd, direct, before.st_size, active, hasher, path)
+                sampler = fingerprint.Sampler(before.st_size)
+                offset, direct = self._stream(
+                    fd, direct, before.st_size, active, hasher, path, sampler
+                )
+                sample = sampler.hexdigest()
             try:
                 after = os.fstat(fd)
             except OSError as exc:
@@ -362,6 +372,7 @@ class SourceReader:
             )
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
+        ticket.fingerprint = sample
         for name, expected in ticket.task.reference_digests.items():
             if name in digests and digests[name] != comparable_digest(name, expected):
                 if ticket.task.reference_origin:
@@ -426,11 +437,12 @@ class SourceReader:
         active: list[DestinationWriter],
         hasher: MultiHasher,
         path: str,
+        sampler: fingerprint.Sampler,
     ) -> tuple[int, bool]:
         """Read a larger file chunk by chunk, handing each chunk to the writers of *active*
-        (those not lost) and the hashers as it is read. Returns the bytes read and whether
-        the reads were direct. Raises SourceError, or CancelledError while it waits for a
-        free chunk."""
+        (those not lost), the hashers and *sampler* as it is read. Returns the bytes read and
+        whether the reads were direct. Raises SourceError, or CancelledError while it waits
+        for a free chunk."""
         offset = 0
         pool = self._pool
         chunk_size = pool.chunk_size
@@ -446,6 +458,7 @@ class SourceReader:
                 break
             chunk.length = n
             chunk.offset = offset
+            sampler.take(offset, chunk.data)  # before any consumer may release the chunk
             receivers = [w for w in active if w.lost is None]
             chunk.hand_out(len(receivers) + hasher.threaded_count)
             for worker in receivers:

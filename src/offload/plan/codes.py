@@ -95,6 +95,10 @@ class PreflightCode(StrEnum):
     # longer has (deleted in camera, or another card's in a shared copy root): their copies
     # are kept; named before the copy, one warning a destination (offload.card).
     NOT_ON_CARD = "not-on-card"
+    # Card files whose name, size and mtime a destination's ledger records with another
+    # fingerprint (offload.fingerprint: another card, or the card shot again): their copies
+    # there are not trusted but read back; named before the copy, one a destination.
+    LEDGER_OTHER_CONTENT = "ledger-other-content"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)

@@ -496,6 +496,9 @@ _UNVOUCHED = {
     "unlike": "recorded in the destination's ledger, but no longer as recorded there",
     "card": "recorded in the destination's ledger from another card (its copy is not "
     "trusted for this one)",
+    "content": "where the destination's ledger records another file of the same name, size and "
+    "date (its first or last 64 KiB differ from the card file's: another card, or the card "
+    "shot again)",
     "revoked": "whose record in the destination's ledger was revoked (found wrong or not "
     "finished by an earlier run)",
 }
