@@ -134,6 +134,14 @@ def verify_against_ledger(
     # First what will be read (a size that differs is changed unread), then the reads: the
     # progress total is what is read.
     reads: list[tuple[str, int]] = []
+
+    def note(relative: str, exc: OSError) -> None:
+        if isinstance(exc, FileNotFoundError):
+            missing.append(relative)  # vanished while checked
+            on_disk.discard(relative)
+        else:
+            unreadable.append(relative)
+
     for relative in sorted(recorded):
         size = recorded[relative][0]
         if relative not in on_disk:
@@ -144,12 +152,8 @@ def verify_against_ledger(
             continue
         try:
             actual_size = os.stat(root / relative).st_size
-        except FileNotFoundError:
-            missing.append(relative)  # vanished while checked
-            on_disk.discard(relative)
-            continue
-        except OSError:
-            unreadable.append(relative)
+        except OSError as exc:
+            note(relative, exc)
             continue
         if actual_size != size:
             changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
@@ -161,12 +165,8 @@ def verify_against_ledger(
         size, digests = recorded[relative]
         try:
             actual = hash_file(root / relative, list(digests))
-        except FileNotFoundError:
-            missing.append(relative)  # vanished while checked
-            on_disk.discard(relative)
-            continue
-        except OSError:
-            unreadable.append(relative)
+        except OSError as exc:
+            note(relative, exc)
             continue
         if any(actual[name] != value for name, value in digests.items()):
             changed.append(

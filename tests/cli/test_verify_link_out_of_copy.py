@@ -21,17 +21,10 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from support.copied_links import card_with_clips, clips_replaced_by_links
 from support.offload_cli import offload, run_offload
 
 WARNING = "SYMLINK LEADS OUTSIDE THE COPY"
-
-
-def card_with_clips(tmp_path: Path) -> Path:
-    card = tmp_path / "card"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "A001.MOV").write_bytes(os.urandom(200_000))
-    (card / "CLIPS" / "A002.MOV").write_bytes(os.urandom(1000))
-    return card
 
 
 def copied(tmp_path: Path, card: Path, *options: str) -> Path:
@@ -157,12 +150,7 @@ def test_against_the_ledger_a_recorded_clip_now_a_link_out_or_nowhere_says_why(
     card = card_with_clips(tmp_path)
     root = copied(tmp_path, card, "--mhl", "none")
     assert not (root / "ascmhl").exists()
-    first = root / "CLIPS" / "A001.MOV"
-    first.unlink()
-    first.symlink_to(card / "CLIPS" / "A001.MOV")  # the card's clip: not the copy's bytes
-    second = root / "CLIPS" / "A002.MOV"
-    second.unlink()
-    second.symlink_to("A002-gone.MOV")  # leads nowhere
+    first, second = clips_replaced_by_links(card, root)  # to the card's clip; to nowhere
     (root / "CLIPS" / "host.txt").symlink_to(tmp_path / "elsewhere")  # not recorded: not judged
 
     code, report = verify_json(root)

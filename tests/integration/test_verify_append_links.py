@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,7 @@ from offload.cli.offload import main
 from offload.manifest import read_history
 from offload.manifest.ignore import IgnoreSpec
 from support.ascmhl_judge import AscmhlJudge, JudgeResult
-
-
-def card_with_clips(tmp_path: Path) -> Path:
-    card = tmp_path / "card"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "A001.MOV").write_bytes(os.urandom(200_000))
-    (card / "CLIPS" / "A002.MOV").write_bytes(os.urandom(1000))
-    return card
+from support.copied_links import card_with_clips, clips_replaced_by_links
 
 
 def offload(*argv: str | Path) -> tuple[int, str, str]:
@@ -103,12 +95,7 @@ def test_a_recorded_file_now_a_link_out_or_nowhere_stays_missing_in_the_chain(
     tmp_path: Path, judge: AscmhlJudge
 ) -> None:
     card, root = copied(tmp_path)
-    first = root / "CLIPS" / "A001.MOV"
-    first.unlink()
-    first.symlink_to(card / "CLIPS" / "A001.MOV")  # the card's clip: not the copy's bytes
-    second = root / "CLIPS" / "A002.MOV"
-    second.unlink()
-    second.symlink_to("A002-gone.MOV")  # leads nowhere
+    clips_replaced_by_links(card, root)  # A001 to the card's clip, A002 to nowhere
     reports = tmp_path / "verify-reports"
 
     code, report = verify("--append", "--report-dir", reports, root)
