@@ -89,8 +89,10 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "offload copy writes for links to folders, dangling, looping or out of the card); "
         "other symlinks that lead nowhere or to a file outside the copy (or into its "
         "ascmhl/.offload) are never read: named in a warning, missing if recorded (their "
-        "bytes are not the copy's); against a legacy MHL, links out of the card it does not "
-        "list are passed over. PATH may be "
+        "bytes are not the copy's; against the ledger too), ignored by the generation "
+        "--append writes when not recorded (as offload copy does), so ascmhl skips them too; "
+        "against a legacy MHL, links out of the card it does not list are passed over. "
+        "PATH may be "
         "s3://bucket/prefix/CARD: its history (or ledger) is read from the bucket and every "
         "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,
