@@ -42,7 +42,7 @@ def copied(tmp_path: Path, *options: str) -> tuple[Path, Path]:
 def test_the_bar_ends_at_100_percent_beside_a_link_out_of_the_copy(tmp_path: Path) -> None:
     _, root = copied(tmp_path)
     big = tmp_path / "elsewhere.bin"
-    big.write_bytes(os.urandom(2_000_000))  # ten times the copy: a total with it ends far short
+    big.write_bytes(os.urandom(2_000_000))  # five times the copy: a total with it ends far short
     (root / "CLIPS" / "host.bin").symlink_to(big)
 
     run = run_on_terminal("verify", "--report-dir", tmp_path / "reports", root)
