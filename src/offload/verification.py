@@ -37,6 +37,8 @@ from offload.manifest import (
 )
 from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
+from offload.manifest.links import LinkKind, classify_link
+from offload.manifest.verify import OnPlan
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
@@ -91,8 +93,16 @@ def exit_code_of(report: VerifyReport) -> VerifyExit:
     return VerifyExit.OK
 
 
-def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
+def verify_against_ledger(
+    root: Path, hash_file: HashFile, on_plan: OnPlan | None = None
+) -> VerifyReport:
     """Compare the files under *root* with the digests offload-ai recorded in its ledger.
+
+    A recorded file whose name is now a symlink is missing (the ledger records the files it
+    copied, never a link), and, as against a manifest, listed in ``dangling`` when the link
+    leads nowhere, in ``outside`` when it reaches a file outside the copy or into its own
+    state (:func:`offload.manifest.links.classify_link`). *on_plan(files, bytes)*: called
+    once, before the first read, with what will be read (``verify_tree``).
 
     Raises NoReferenceError if there is no ledger, OSError if a folder cannot be read.
     """
@@ -119,25 +129,44 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
     changed: list[ChangedFile] = []
     missing: list[str] = []
     unreadable: list[str] = []
+    links: dict[str, list[str]] = {"dangling": [], "outside": []}
     on_disk = set(_walk(root))
-    for relative in sorted(recorded):
-        size, digests = recorded[relative]
-        absolute = root / relative
-        if relative not in on_disk:
-            missing.append(relative)
-            continue
-        try:
-            actual_size = os.stat(absolute).st_size
-            if actual_size != size:
-                changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
-                continue
-            actual = hash_file(absolute, list(digests))
-        except FileNotFoundError:
+    # First what will be read (a size that differs is changed unread), then the reads: the
+    # progress total is what is read.
+    reads: list[tuple[str, int]] = []
+
+    def note(relative: str, exc: OSError) -> None:
+        if isinstance(exc, FileNotFoundError):
             missing.append(relative)  # vanished while checked
             on_disk.discard(relative)
-            continue
-        except OSError:
+        else:
             unreadable.append(relative)
+
+    for relative in sorted(recorded):
+        size = recorded[relative][0]
+        if relative not in on_disk:
+            missing.append(relative)
+            why = _link_not_read(root, relative)
+            if why is not None:
+                links[why].append(relative)
+            continue
+        try:
+            actual_size = os.stat(root / relative).st_size
+        except OSError as exc:
+            note(relative, exc)
+            continue
+        if actual_size != size:
+            changed.append(ChangedFile(relative, ChangeReason.SIZE, size, actual_size))
+            continue
+        reads.append((relative, actual_size))
+    if on_plan is not None:
+        on_plan(len(reads), sum(size for _, size in reads))
+    for relative, actual_size in reads:
+        size, digests = recorded[relative]
+        try:
+            actual = hash_file(root / relative, list(digests))
+        except OSError as exc:
+            note(relative, exc)
             continue
         if any(actual[name] != value for name, value in digests.items()):
             changed.append(
@@ -155,11 +184,32 @@ def verify_against_ledger(root: Path, hash_file: HashFile) -> VerifyReport:
         root=root,
         reference=ReferenceKind.LEDGER,
         verified=tuple(verified),
-        changed=tuple(changed),
-        missing=tuple(missing),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        missing=tuple(sorted(missing)),
         extra=tuple(extra),
-        unreadable=tuple(unreadable),
+        unreadable=tuple(sorted(unreadable)),
+        dangling=tuple(links["dangling"]),
+        outside=tuple(links["outside"]),
     )
+
+
+def _link_not_read(root: Path, relative: str) -> str | None:
+    """Why a recorded path that the walk did not list as a file is not read, when a symlink
+    stands there, judged as ``verify_tree`` judges one: ``"dangling"`` (it leads nowhere,
+    or loops), ``"outside"`` (it reaches a file outside the copy or in its own state); else
+    None (no link; one to a folder, or to a file of the copy: no copy the ledger records)."""
+    path = root / relative
+    if not os.path.islink(path):
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "dangling"
+    try:
+        inside = classify_link(root, relative) is LinkKind.FILE
+    except OSError:
+        return None  # cannot be followed one step at a time (EACCES, EIO): just missing
+    return "outside" if stat.S_ISREG(info.st_mode) and not inside else None
 
 
 def _root_name(root: Path) -> str:
@@ -203,12 +253,15 @@ def verify_path(
     on_file: Callable[[Path, int], None] | None = None,
     hash_file: HashFile | None = None,
     own_links: Collection[Path] = (),
+    on_plan: OnPlan | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report, how many files were
     read from the media (the page cache bypassed, and any cache below the filesystem dropped:
     ``fs.below``) and how many through a cache (a network share's server, a FUSE
     filesystem's block device that could not be opened, pages that stayed cached).
-    *on_file(path, size)* is called after each file is hashed (progress). *hash_file*
+    *on_file(path, size)* is called after each file is hashed (progress); *on_plan(files,
+    bytes)* before each tree's first read (each nested history is a tree), with what will
+    be read there: the sum of its calls is what *on_file* is called for. *hash_file*
     replaces the read from the media (``offload verify s3://...`` hashes a local mirror's
     files by streaming their objects: s3verify.py). *own_links*: links under *root* the
     caller made itself (that mirror's link to a local legacy MHL), not the copy's: left out
@@ -266,6 +319,7 @@ def verify_path(
                     creator=creator,
                     now=now,
                     own_links=own_links,
+                    on_plan=on_plan,
                     # The root's own state only (anchored: this walk is relative to the
                     # root); a card's own .offload entries are checked. An appended
                     # generation's list needs the unanchored name (ascmhl matches patterns
@@ -308,7 +362,7 @@ def verify_path(
                     f"{root} has no ASC MHL history to append a generation to", path=root
                 )
             try:
-                report = verify_against_ledger(root, hasher)
+                report = verify_against_ledger(root, hasher, on_plan)
             except OSError as exc:
                 raise UnreadableTreeError(
                     f"cannot verify {root}: {describe_os_error(exc)}", path=root

@@ -21,17 +21,10 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from support.copied_links import card_with_clips, clips_replaced_by_links
 from support.offload_cli import offload, run_offload
 
 WARNING = "SYMLINK LEADS OUTSIDE THE COPY"
-
-
-def card_with_clips(tmp_path: Path) -> Path:
-    card = tmp_path / "card"
-    (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "A001.MOV").write_bytes(os.urandom(200_000))
-    (card / "CLIPS" / "A002.MOV").write_bytes(os.urandom(1000))
-    return card
 
 
 def copied(tmp_path: Path, card: Path, *options: str) -> Path:
@@ -146,3 +139,32 @@ def test_against_a_legacy_mhl_a_listed_link_out_is_missing_an_unlisted_one_passe
     assert code == 10, report
     assert report["missing"] == ["CLIPS/A001.MOV"] and report["outside"] == ["CLIPS/A001.MOV"]
     assert report["verified"] == ["CLIPS/A002.MOV"]
+
+
+def test_against_the_ledger_a_recorded_clip_now_a_link_out_or_nowhere_says_why(
+    tmp_path: Path,
+) -> None:
+    """Ledger mode (no manifest: ``--mhl none``) gives the reason and status manifest mode
+    gives. Failed before: both were missing with no reason (``outside`` and ``dangling``
+    empty, no warning)."""
+    card = card_with_clips(tmp_path)
+    root = copied(tmp_path, card, "--mhl", "none")
+    assert not (root / "ascmhl").exists()
+    first, second = clips_replaced_by_links(card, root)  # to the card's clip; to nowhere
+    (root / "CLIPS" / "host.txt").symlink_to(tmp_path / "elsewhere")  # not recorded: not judged
+
+    code, report = verify_json(root)
+
+    assert code == 10, report
+    assert report["reference"] == "ledger"
+    assert report["missing"] == ["CLIPS/A001.MOV", "CLIPS/A002.MOV"]
+    assert report["outside"] == ["CLIPS/A001.MOV"] and report["dangling"] == ["CLIPS/A002.MOV"]
+    assert report["verified"] == [] and report["extra"] == [] and not report["passed"]
+    shown = run_offload("verify", "--report-dir", tmp_path / "r", root)
+    assert shown.returncode == 10
+    said = " ".join(shown.stderr.split())
+    assert f"MISSING {first}" in said and f"MISSING {second}" in said, said
+    assert f"{WARNING} (to a file that is not the copy's; not read, not verified) {first}" in said
+    assert f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {second}" in said
+    csv_rows = next((tmp_path / "r").glob("verify_*.csv")).read_text().splitlines()
+    assert "CLIPS/A001.MOV,outside," in csv_rows and "CLIPS/A002.MOV,dangling," in csv_rows

@@ -222,3 +222,22 @@ def test_the_callers_own_link_is_left_out_of_the_check(tmp_path: Path) -> None:
 
     judged = verify_tree(root, legacy_mhl=link)  # a user's link: judged
     assert judged.missing == ("theirs.mhl",) and judged.outside == ("theirs.mhl",)
+
+
+def test_an_appended_generation_ignores_no_link_whose_pattern_would_hide_a_recorded_path(
+    tmp_path: Path,
+) -> None:
+    """A dangling ``a.mov`` at the root: its exact pattern (``**/a.mov``) would also hide the
+    recorded ``Clips/a.mov`` from ascmhl and from later checks, so the appended generation
+    leaves that link unignored; a dangling link elsewhere is ignored by its own pattern."""
+    build(tmp_path)
+    (tmp_path / "a.mov").symlink_to("nowhere.mov")
+    (tmp_path / "Clips" / "gone.mov").symlink_to("nowhere.mov")
+
+    report = verify_tree(tmp_path, append_generation=True, creator=CREATOR, now=lambda: T2)
+
+    assert report.dangling == ("Clips/gone.mov", "a.mov") and report.passed
+    patterns = read_history(tmp_path).latest_ignore_patterns() or ()
+    assert "**/Clips/gone.mov" in patterns and "**/a.mov" not in patterns, patterns
+    again = verify_tree(tmp_path)
+    assert "Clips/a.mov" in again.verified and again.dangling == ("a.mov",)

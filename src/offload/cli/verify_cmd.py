@@ -52,11 +52,12 @@ from offload.errors import OffloadError, UsageError, describe_os_error, printabl
 from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
+from offload.manifest.verify import OnPlan
 from offload.manifest.xmltext import xml_can_hold, xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
 from offload.report.words import plural
-from offload.verification import VerifyExit, content_entries, exit_code_of, verify_path
+from offload.verification import VerifyExit, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 
@@ -88,8 +89,10 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "offload copy writes for links to folders, dangling, looping or out of the card); "
         "other symlinks that lead nowhere or to a file outside the copy (or into its "
         "ascmhl/.offload) are never read: named in a warning, missing if recorded (their "
-        "bytes are not the copy's); against a legacy MHL, links out of the card it does not "
-        "list are passed over. PATH may be "
+        "bytes are not the copy's; against the ledger too), ignored by the generation "
+        "--append writes when not recorded (as offload copy does), so ascmhl skips them too; "
+        "against a legacy MHL, links out of the card it does not list are passed over. "
+        "PATH may be "
         "s3://bucket/prefix/CARD: its history (or ledger) is read from the bucket and every "
         "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,
@@ -127,23 +130,6 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat()
-
-
-def _files_to_read(root: Path) -> tuple[int, int]:
-    """A quick count (files, bytes) for the progress total; never raises."""
-    files = total = 0
-
-    def pass_over(folder: Path, error: OSError) -> None:
-        return None
-
-    for item in content_entries(root, on_error=pass_over):
-        try:
-            info = os.stat(item.path)
-        except OSError:
-            continue
-        files += 1
-        total += info.st_size
-    return files, total
 
 
 def report_dict(
@@ -328,14 +314,18 @@ def _write_stdout(env: Environment, text: str) -> None:
             os.close(devnull)
 
 
-def _verifier(
-    args: argparse.Namespace, creator: CreatorInfo | None
-) -> Callable[[Callable[[Path, int], None]], tuple[VerifyReport, int, int]]:
+OnFile = Callable[[Path, int], None]
+Verifier = Callable[[OnFile, OnPlan | None], tuple[VerifyReport, int, int]]
+
+
+def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier:
     """What checks PATH: a local folder, or an S3 copy root (``destinations.s3verify``,
-    imported only then)."""
+    imported only then). It is called with *on_file(path, size)*, told after each file is
+    read, and *on_plan(files, bytes)*, told what each tree's check will read before its
+    first read (``verify_path``)."""
     if is_s3_url(args.path):
 
-        def remote(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int, int]:
+        def remote(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
             from offload.destinations.s3verify import verify_s3
 
             settings = settings_from_env(
@@ -348,18 +338,20 @@ def _verifier(
                 append_generation=args.append,
                 creator=creator,
                 on_file=on_file,
+                on_plan=on_plan,
             )
             return report, objects, 0
 
         return remote
 
-    def local(on_file: Callable[[Path, int], None]) -> tuple[VerifyReport, int, int]:
+    def local(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
         return verify_path(
             _local_root(args.path),
             legacy_mhl=None if args.mhl_file is None else _local_root(args.mhl_file),
             append_generation=args.append,
             creator=creator,
             on_file=on_file,
+            on_plan=on_plan,
         )
 
     return local
@@ -413,7 +405,6 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
             if refused is not None:
                 raise UsageError(refused)
             if live:
-                files, total = (0, 0) if remote else _files_to_read(root)
                 columns = (
                     TextColumn("[bold]verify"),
                     BarColumn(),
@@ -424,23 +415,32 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                     TimeRemainingColumn(),
                 )
                 with Progress(*columns, console=console, transient=True) as progress:
-                    task = progress.add_task("verify", total=total or None, files="")
+                    # The total is what the check will read, as it says before reading
+                    # (each nested history adds its own): the bar ends at 100 % exactly.
+                    task = progress.add_task("verify", total=None, files="")
+                    planned = {"bytes": 0, "files": 0}
+
+                    def shown_files() -> str:
+                        return f"{done['files']}/{planned['files']} files"
+
+                    def on_plan(files: int, size: int) -> None:
+                        planned["files"] += files
+                        planned["bytes"] += size
+                        progress.update(task, total=planned["bytes"] or None, files=shown_files())
 
                     def on_file(path: Path, size: int) -> None:
                         done["bytes"] += size
                         done["files"] += 1
-                        progress.update(
-                            task, completed=done["bytes"], files=f"{done['files']}/{files} files"
-                        )
+                        progress.update(task, completed=done["bytes"], files=shown_files())
 
-                    report, reads, cached = verifier(on_file)
+                    report, reads, cached = verifier(on_file, on_plan)
             else:
 
                 def count(path: Path, size: int) -> None:
                     done["bytes"] += size
                     done["files"] += 1
 
-                report, reads, cached = verifier(count)
+                report, reads, cached = verifier(count, None)
             code = int(exit_code_of(report))
         except OffloadError as exc:
             error = exc.message

@@ -58,6 +58,7 @@ def verify_s3(
     append_generation: bool = False,
     creator: CreatorInfo | None = None,
     on_file: Callable[[Path, int], None] | None = None,
+    on_plan: Callable[[int, int], None] | None = None,
 ) -> tuple[VerifyReport, int]:
     """Verify the copy root at *url_text*; returns the report (its ``root`` and its
     ``generation`` print as URLs) and how many objects were read back by a GET (each
@@ -66,7 +67,8 @@ def verify_s3(
     root, or a local file describing it: module docstring).
     *append_generation* (with *creator*) stores an ``in-place`` generation recording this
     check under the prefix, as ``verify_path`` does in a folder (not when a file could not
-    be read). Raises what ``verify_path`` raises, its messages naming the URL;
+    be read). *on_file*, *on_plan*: progress, as for ``verify_path`` (the sizes the
+    objects were listed with). Raises what ``verify_path`` raises, its messages naming the URL;
     UsageError (64) when the bucket cannot be used (one line, from the preflight of a
     copy) or *legacy_mhl* is a URL outside the copy root; UnreadableTreeError (11) when
     the generation cannot be stored."""
@@ -109,6 +111,7 @@ def verify_s3(
                     legacy_mhl=legacy,
                     hash_file=hash_file,
                     on_file=on_file,
+                    on_plan=on_plan,
                     append_generation=append_generation,
                     creator=creator,
                     own_links=own,

@@ -12,7 +12,12 @@ card must not look empty).
 
 Optionally a new generation is appended (process ``in-place``): verified files as
 ``verified``, changed files as ``failed``, extra files as ``original``, so the history
-records this check. That needs every file hashed, extra ones included.
+records this check. That needs every file hashed, extra ones included. A missing file is
+not listed (as ``ascmhl create`` leaves it). A symlink not read (``outside``, ``dangling``,
+to a folder) that the history does not record is ignored by the generation's list, by a
+pattern naming that path alone, as ``offload copy`` ignores such a link of a card: the
+reference tool then skips it too, where it would call it new; a recorded one is missing and
+never so hidden (ascmhl leaves ignored paths out of its missing ones).
 
 What is not a plain file, as the reference tool (``ascmhl`` 1.2) sees it: a symlink to a
 file is a file (its content is the target's); a symlink to a folder is skipped; a symlink
@@ -59,12 +64,14 @@ from offload.manifest.errors import (
 from offload.manifest.history import ASCMHL_FOLDER, History, path_escapes, read_history
 from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_patterns
 from offload.manifest.legacy import read_legacy_mhl
-from offload.manifest.links import LinkKind, classify_link
+from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import xml_can_hold
 from offload.walk import walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+#: Told, before a tree's files are read, how many files and bytes will be read (progress).
+OnPlan = Callable[[int, int], None]
 
 _CHUNK_BYTES = 4 << 20  # large reads amortise the per-call cost; the hashers release the GIL
 
@@ -128,7 +135,8 @@ class VerifyReport:
     symlinks that lead nowhere (dangling or looping): nothing to read, not counted against
     ``passed`` (a recorded one is also ``missing``). ``outside``: symlinks that reach a file
     outside the copy or in its own state (module doc): never read, not counted against
-    ``passed`` (a recorded one is also ``missing``). ``nested``: the roots of nested
+    ``passed`` (a recorded one is also ``missing``; against the ledger, only recorded ones
+    are listed in these two: ``offload.verification``). ``nested``: the roots of nested
     histories checked against their own history (their files are in the lists above, with
     their full paths).
     ``folder_hashes_unchecked``: the folders (the root included) for which the ASC MHL
@@ -168,6 +176,23 @@ class _DiskFile:
     absolute: Path
     size_bytes: int
     mtime_ns: int
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A file the check will read: in *formats*; *expected* (the recorded digests compared)
+    None for a file new to the history, hashed for the generation alone."""
+
+    item: _DiskFile
+    formats: Sequence[str]
+    expected: Mapping[str, str] | None = None
+    expected_size: int | None = None
+
+
+def _announce(on_plan: OnPlan | None, items: Sequence[_DiskFile]) -> None:
+    """Tell *on_plan* how many files and bytes are about to be read."""
+    if on_plan is not None:
+        on_plan(len(items), sum(item.size_bytes for item in items))
 
 
 @dataclass
@@ -280,6 +305,7 @@ def verify_tree(
     now: Callable[[], datetime] = utc_now,
     own_links: Collection[Path] = (),
     copy_root: Path | None = None,
+    on_plan: OnPlan | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -292,6 +318,16 @@ def verify_tree(
 
     *append_generation* (ASC MHL only) hashes every file, extra ones included, and appends an
     ``in-place`` generation written by *creator* at *now*; it returns its path in the report.
+    The generation lists what this check read, not what is missing (as ``ascmhl create``),
+    and ignores, by an exact pattern (:func:`offload.manifest.links.exact_pattern`), each
+    symlink the history does not record that is ``outside`` or ``dangling`` or leads to a
+    folder, as ``offload copy`` does, so that ``ascmhl verify`` skips them as this check did;
+    never one whose path the history records (its pattern would hide the loss from every
+    later check) nor one whose pattern would hide a recorded or listed path.
+
+    *on_plan(files, bytes)* is called once per tree checked (each nested history's too),
+    after its walk and before its first read, with how many files and bytes it will read:
+    what *hash_file* is then called for (the progress total).
 
     *own_links*: links under *root* (not in a nested history) that the caller made itself,
     such as the S3 verify's link to a local legacy MHL in its mirror: not entries of the
@@ -311,7 +347,7 @@ def verify_tree(
     if legacy_mhl is not None:
         if append_generation:
             raise ValueError("append_generation needs an ASC MHL history, not a legacy MHL")
-        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within)
+        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan)
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
     history = read_history(root)
@@ -355,14 +391,15 @@ def verify_tree(
         # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
         # text): a history the reference tool rejects is never called good here.
         upper_case = history.upper_case_originals()
+        # First what will be read (a size that differs is changed unread, unless the
+        # generation needs its hashes), so the progress total is what is read, then the reads.
+        reads: list[_Read] = []
         for item in disk:
             recorded = history.reference_hash_formats(item.path)
             if recorded is None:
                 extra.append(item.path)
                 if append_generation:
-                    digests = _hash_or_note(hash_file, item, generation_formats, unreadable, gone)
-                    if digests is not None:
-                        good.append(_manifest_file(item, digests, now))
+                    reads.append(_Read(item, generation_formats))
                 continue
             compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
             if not compare:
@@ -383,13 +420,26 @@ def verify_tree(
                     )
                 )
                 continue
-            to_hash = sorted_formats([*compare, *generation_formats])
-            digests = _hash_or_note(hash_file, item, to_hash, unreadable, gone)
+            as_written = upper_case.get(item.path, {})
+            reads.append(
+                _Read(
+                    item,
+                    sorted_formats([*compare, *generation_formats]),
+                    {f: as_written.get(f, recorded[f]) for f in compare},
+                    expected_size,
+                )
+            )
+        _announce(on_plan, [read.item for read in reads])
+        for read in reads:
+            item = read.item
+            digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
             if digests is None:
                 continue
-            as_written = upper_case.get(item.path, {})
-            expected = {f: as_written.get(f, recorded[f]) for f in compare}
-            actual = {f: digests[f] for f in compare}
+            if read.expected is None:  # new to the history: recorded as an original
+                good.append(_manifest_file(item, digests, now))
+                continue
+            expected, expected_size = read.expected, read.expected_size
+            actual = {f: digests[f] for f in expected}
             if actual != expected or (
                 expected_size is not None and expected_size != item.size_bytes
             ):
@@ -416,29 +466,38 @@ def verify_tree(
     )
     missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
     nested_reports = [
-        _verify_nested(root, folder, hash_file, formats, ignore_patterns, within.copy_root)
+        _verify_nested(root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan)
         for folder in tree.nested
     ]
     generation: Path | None = None
     if append_generation and not unreadable:
         assert creator is not None
         # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
+        listed = [f for f in good if xml_can_hold(f.relative_path)]
+        failed = [f for f in bad if xml_can_hold(f.relative_path)]
+        directories = [f for f in folders if xml_can_hold(f)]
+        links = _unrecorded_link_patterns(
+            root,
+            history,
+            [*tree.outside, *tree.dangling, *tree.folder_links],
+            [f.relative_path for f in (*listed, *failed)] + directories,
+        )
         generation = write_generation(
             root,
-            [f for f in good if xml_can_hold(f.relative_path)],
-            directories=[f for f in folders if xml_can_hold(f)],
+            listed,
+            directories=directories,
             creator=creator,
             process="in-place",
-            ignore_patterns=ignore_patterns,
+            ignore_patterns=[*ignore_patterns, *links],
             now=now,
-            failed=[f for f in bad if xml_can_hold(f.relative_path)],
+            failed=failed,
             hash_formats=generation_formats,
         )
     report = VerifyReport(
         root=root,
         reference=ReferenceKind.ASCMHL,
         verified=tuple(verified),
-        changed=tuple(changed),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
         missing=tuple(missing),
         extra=tuple(extra),
         unreadable=tuple(unreadable),
@@ -460,6 +519,30 @@ def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> 
         for link in own_links
     )
     return _Within(top, "" if below == os.curdir else below.replace(os.sep, "/") + "/", own)
+
+
+def _unrecorded_link_patterns(
+    root: Path, history: History, links: Sequence[str], listed: Sequence[str]
+) -> list[str]:
+    """The exact ignore patterns an appended generation holds for *links* (symlinks not read:
+    outside the copy, leading nowhere, to a folder) so that ``ascmhl verify`` skips them as
+    this check did, instead of calling them new: one for each link whose path the history
+    does not record (a recorded one is missing, and a pattern would hide that from every
+    later check, ours and ascmhl's, which leaves ignored paths out of its missing ones), whose
+    name XML can hold, and whose pattern hides no path the history records or the generation
+    lists (*listed*), as ascmhl matches it (:func:`~offload.manifest.links.pattern_hides`).
+    A link left without one is called new by ascmhl, as before this check."""
+    recorded = {
+        *history.recorded_file_paths(),
+        *history.expected_file_paths(),
+        *history.recorded_directory_paths(),
+        *history.expected_directory_paths(),
+    }
+    candidates = [path for path in links if path not in recorded and xml_can_hold(path)]
+    if not candidates:
+        return []
+    hides = pattern_hides(candidates, [*recorded, *listed], root)
+    return [exact_pattern(path) for path in sorted(candidates) if path not in hides]
 
 
 def _hashed_folders(history: History) -> int:
@@ -514,6 +597,7 @@ def _verify_nested(
     formats: Sequence[str] | None,
     ignore_patterns: Sequence[str],
     copy_root: Path,
+    on_plan: OnPlan | None,
 ) -> VerifyReport:
     """Verify a nested history root; its paths come back prefixed with *folder*."""
     inner = verify_tree(
@@ -522,6 +606,7 @@ def _verify_nested(
         formats=formats,
         ignore_patterns=ignore_patterns,
         copy_root=copy_root,
+        on_plan=on_plan,
     )
     prefix = folder + "/"
 
@@ -612,6 +697,7 @@ def _verify_legacy(
     hash_file: HashFile,
     ignore_patterns: Sequence[str],
     within: _Within,
+    on_plan: OnPlan | None,
 ) -> VerifyReport:
     hash_list = read_legacy_mhl(legacy_mhl)
     base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
@@ -637,6 +723,7 @@ def _verify_legacy(
         disk = {item.path: item for item in walked.files}
         listed: set[str] = set()
         missing: list[str] = []
+        reads: list[_Read] = []
         for entry in hash_list.entries:
             path = prefix + entry.path
             listed.add(path)
@@ -659,23 +746,27 @@ def _verify_legacy(
                 unverifiable.append(path)
                 continue
             # Every format the entry holds, xxh32 (no ASC MHL format) included.
-            hashed = _hash_or_note(hash_file, item, sorted(entry.digests), unreadable)
+            reads.append(_Read(item, sorted(entry.digests), entry.digests, entry.size_bytes))
+        _announce(on_plan, [read.item for read in reads])
+        for read in reads:
+            item, expected = read.item, dict(read.expected or {})
+            hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
             if hashed is None:
                 continue
-            actual = {f: hashed[f] for f in entry.digests}
-            if actual != dict(entry.digests):
+            actual = {f: hashed[f] for f in expected}
+            if actual != expected:
                 changed.append(
                     ChangedFile(
-                        path,
+                        item.path,
                         ChangeReason.HASH,
-                        entry.size_bytes,
+                        read.expected_size,
                         item.size_bytes,
-                        dict(entry.digests),
+                        expected,
                         actual,
                     )
                 )
             else:
-                verified.append(path)
+                verified.append(item.path)
     except OSError as exc:
         raise ManifestError(
             f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
