@@ -145,7 +145,9 @@ def test_card_unplugged_mid_card_ends_with_the_rest_failed(
     transfer mode (5 of 7 runs)."""
     card_fs: FaultyFS = faulty_fs()
     card = make_card(card_fs.backing, 200, clip_bytes=9 * MIB)
-    stall = card_fs.stall("open", path="*/F0100.bin")
+    # The second open: the first is the start-up's read-ahead of the card's first small
+    # files (fs/readahead.py), before the job; the reader's prefetch opens it again.
+    stall = card_fs.stall("open", path="*/F0100.bin", nth=2)
     dests = [tmp_path / "d0", tmp_path / "d1"]
     process = start(tmp_path, card_fs.mountpoint / card.name, mode, dests)
     card_fs.wait_stalled(stall, timeout_s=30)

@@ -125,8 +125,10 @@ def test_a_writeback_error_in_a_shared_syncfs_fails_only_the_destination_it_hit(
         try:
             fs.wait_stalled(stall, timeout_s=_TIMEOUT_S)
             # Bad sectors under destination B's files that writeback placed, nowhere else
-            # (a file placed later is written, but B is lost by then).
-            placed = _placed_under(roots[1], _FILES // 2)
+            # (a file placed later is written, but B is lost by then). One is enough: how
+            # many writeback places before the stalled write holds it back is the kernel's
+            # timing (waiting for three failed one run in three on a busy machine).
+            placed = _placed_under(roots[1], 1)
             bad = [
                 fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
                 for extents in placed.values()
