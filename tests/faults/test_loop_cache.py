@@ -19,21 +19,11 @@ import subprocess
 from pathlib import Path
 
 from offload.fs.below import cache_below
-from offload.fs.ops import cached_pages
 from offload.results import CacheBypass
 from tests.faults.test_cache_below import make_card, newest_report, run
 from tests.support import mounts
+from tests.support.page_cache import pages_cached
 from tests.support.requirements import require_root
-
-
-def _image_pages(image: Path) -> int:
-    fd = os.open(image, os.O_RDONLY)
-    try:
-        pages = cached_pages(fd, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
-    assert pages is not None
-    return pages
 
 
 def _written(folder: Path, size: int) -> None:
@@ -50,11 +40,11 @@ def test_ext4_on_a_loop_image_drops_the_images_cache_before_the_read_back(
     require_root("loop devices")
     with mounts.ext4_loop(tmp_path / "ext4", 32 << 20) as disk:
         _written(disk.path, 4 << 20)
-        assert _image_pages(disk.image) > 0  # the write went through the image's cache
+        assert pages_cached(disk.image) > 0  # the write went through the image's cache
         below = cache_below(disk.path)
         how = below.bypass(CacheBypass.O_DIRECT, below.written())
         assert how is CacheBypass.O_DIRECT
-        assert _image_pages(disk.image) == 0  # so O_DIRECT now reaches the disk
+        assert pages_cached(disk.image) == 0  # so O_DIRECT now reaches the disk
 
 
 def test_exfat_fuse_on_a_loop_image_drops_the_images_cache_too(tmp_path: Path) -> None:
@@ -64,7 +54,7 @@ def test_exfat_fuse_on_a_loop_image_drops_the_images_cache_too(tmp_path: Path) -
         below = cache_below(disk.path)
         how = below.bypass(CacheBypass.O_DIRECT, below.written())
         assert how is CacheBypass.DEVICE
-        assert _image_pages(disk.image) == 0
+        assert pages_cached(disk.image) == 0
 
 
 def test_a_loop_image_in_ram_is_read_through_a_cache(tmp_path: Path) -> None:
