@@ -48,10 +48,13 @@ _FREE_SPACE_MARGIN = 1024 * 1024
 
 # The preflight's errors that, with ``-k`` (``pfndispatchcopy``), fail their destination
 # alone: it cannot be written (a read-only mount, no permission), or the file does not fit
-# there (free space, free inodes). The first found, in this order, is the one its failure
-# says: the room first, as a drive out of inodes also fails the preflight's write probe
-# (ENOSPC), which "not writable ... fix its permissions" would misname.
+# there (larger than its filesystem holds in one file, FAT's 4 GiB - 1 byte; free space,
+# free inodes). The first found, in this order, is the one its failure says: the file's
+# size first (no room freed there would take it), then the room, as a drive out of inodes
+# also fails the preflight's write probe (ENOSPC), which "not writable ... fix its
+# permissions" would misname.
 _FAILS_ALONE = (
+    PreflightCode.FILE_TOO_LARGE,
     PreflightCode.INSUFFICIENT_SPACE,
     PreflightCode.INSUFFICIENT_INODES,
     PreflightCode.DEST_NOT_WRITABLE,
@@ -131,8 +134,9 @@ def _plan_targets(
 ) -> tuple[list[Path], dict[int, str]]:
     """``plan_file`` but for the files already at the targets (not looked at): the final
     paths, and, with *keep_going*, the destinations that fail alone (``_FAILS_ALONE``: a
-    read-only mount, no permission, ``dest-not-writable``; too little free space or too
-    few free inodes for the file, ``insufficient-space``, ``insufficient-inodes``), by
+    read-only mount, no permission, ``dest-not-writable``; a file larger than its
+    filesystem holds, ``file-too-large``; too little free space or too few free inodes for
+    the file, ``insufficient-space``, ``insufficient-inodes``), by
     index, with the preflight's line naming the folder and what to do (for room: what is
     free and what the copy needs). Those fail alone (``-k``); without *keep_going*, or for
     any other error (a typo, an overlap), UsageError, nothing written."""
@@ -259,7 +263,8 @@ def copy_with_multiple_destinations(
     one completes it), else refused. Raises UsageError for bad input (nothing written);
     everything that happens during the copy is in the returned report (``report.exit_code``),
     and so is a local destination that cannot be written (a read-only mount, no permission)
-    or that has no room for the file (free space, free inodes: failed there with the
+    or that cannot take the file (larger than its filesystem holds, FAT's 4 GiB - 1 byte;
+    free space, free inodes: failed there with the
     preflight's line, nothing written there, the others written), or whose drive went away.
     Blocks until done. *sink*'s exceptions never reach the engine (``events.isolated``): a
     subscriber that raises is named in a WarningIssued and in ``report.warnings``.

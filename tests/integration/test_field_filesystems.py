@@ -20,9 +20,12 @@ from support.mounts import without_device
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
 
-def run(*args: str | Path, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, prefix: list[str] | None = None, cli: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """*args* run as ``offload`` (after *prefix*), or as *prefix* alone with *cli* False."""
     return subprocess.run(
-        [*(prefix or []), *CLI, *map(str, args)],
+        [*(prefix or []), *(CLI if cli else []), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -293,6 +296,38 @@ def test_a_file_over_4_gib_is_refused_up_front_on_fat_only(
     assert "'DAY1/A001C001.MOV' (4.3 GB) is larger than fuse.fusefat at" in too_large[0], err
     assert str(fat.path) in too_large[0] and str(ext) not in too_large[0]
     assert os.listdir(fat.path) == [] and os.listdir(ext) == []
+
+
+def test_a_file_over_4_gib_fails_its_fat_destination_alone_in_pfndispatchcopy(
+    tmp_path: Path, fusefat_mount: Any, tmpfs_mount: Any
+) -> None:
+    """``pfndispatchcopy`` of a file over 4 GiB to a FAT drive and a drive without room:
+    each fails alone with the preflight's line and "was not copied" (exit 2: none can take
+    it; 1 when another could, as for no room), nothing written on either; the FAT line is
+    the file's size, not the FAT drive's room. Failed before: exit 64 (usage error), the
+    whole copy refused for one destination's filesystem, while one without room failed
+    alone. (No destination here takes the file: a copy that works would write 4 GiB.)"""
+    fat = fusefat_mount(32 << 20, fat_bits=32)
+    small = tmpfs_mount(2 << 20).path
+    big = tmp_path / "A001C001.MOV"
+    with big.open("wb") as f:
+        f.truncate(2**32)  # one byte over; sparse, so nothing is really written
+    pfn = [str(Path(sys.executable).with_name("pfndispatchcopy"))]
+    result = run("-v", big, fat.path, small, prefix=pfn, cli=False)
+    assert result.returncode == 2, result.stderr
+    too_large, no_room = result.stderr.splitlines()
+    assert too_large == (
+        f"ERROR: 'A001C001.MOV' (4.3 GB) is larger than fuse.fusefat at {fat.path} can hold "
+        "(FAT keeps a file to 4 GiB - 1 byte): copy it to an exFAT, NTFS or other drive, or "
+        f"reformat this one as exFAT; {fat.path / big.name} was not copied"
+    )
+    assert no_room.startswith(f"ERROR: not enough free space: {small} has 2.1 MB free"), no_room
+    assert no_room.endswith(f"; {small / big.name} was not copied"), no_room
+    # No copy made: no hash, no speed.
+    assert result.stdout == f"INFO: copying {big}...\n", result.stdout
+    alone = run(big, fat.path, prefix=pfn, cli=False)
+    assert alone.returncode == 2 and alone.stderr == too_large + "\n", alone.stderr
+    assert os.listdir(fat.path) == [] and os.listdir(small) == []
 
 
 def test_a_copy_read_back_through_fusefat_over_an_image_says_through_a_cache(

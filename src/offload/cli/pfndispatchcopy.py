@@ -16,9 +16,10 @@ With ``-v`` it prints Pomfort's lines::
                                        no line when every destination failed)
 
 Errors go to stderr as ``ERROR: ...`` lines naming the destination and file; a destination
-that cannot be written (a read-only mount, no permission) or has no room for the file (the
-preflight's line: what is free there, what the copy needs, what to do) is such a line naming
-its folder, and the others are copied and verified all the same (``-k``); so is a copy already
+that cannot be written (a read-only mount, no permission), has no room for the file (the
+preflight's line: what is free there, what the copy needs, what to do) or cannot hold a file
+that large (FAT: 4 GiB - 1 byte; the preflight's line) is such a line naming its folder,
+and the others are copied and verified all the same (``-k``); so is a copy already
 on a read-only drive, equal to the source but of another date, which cannot be given the
 source's (remount it read-write, or leave it out). A destination
 given with ``-noflush_dest`` gets a ``WARNING: DST: not flushed (-noflush_dest): ...`` line
@@ -31,10 +32,10 @@ that is not written and read back now gets an ``INFO: DST ...`` line: one alread
 destination (read back, equal to the source, kept) or one only transfer-checked
 (``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with
 ``--verify transfer``; a ``-noflush_dest`` destination, or one read back through a cache, as
-its WARNING line says), 1 some destination failed (one that cannot be written or has no
-room among them), others verified, 2 nothing verified, 64 usage error or bad input (nothing
-written; a file already at a destination that differs from the source), 130 cancelled
-(partials removed; the same command again completes it).
+its WARNING line says), 1 some destination failed (one that cannot be written, has no
+room or cannot hold a file that large among them), others verified, 2 nothing verified,
+64 usage error or bad input (nothing written; a file already at a destination that differs
+from the source), 130 cancelled (partials removed; the same command again completes it).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 every copy verified (with --verify transfer: every copy "
         "transfer-checked only, never read back; a -noflush_dest destination, or one read "
         "back through a cache such as a tmpfs: said in a WARNING line); 1 some destination "
-        "failed (a read-only one, or one without room, among them), others succeeded; 2 none "
+        "failed (a read-only one, one without room or on FAT for a file over 4 GiB, among "
+        "them), others succeeded; 2 none "
         "succeeded; 64 usage error / bad input, nothing written; "
         "130 cancelled (re-run the same command to complete it: a copy already at a "
         "destination is read back and kept when equal to the source, refused when not). "
