@@ -892,6 +892,54 @@ def test_destination_without_room_fails_alone_in_pfndispatchcopy(
     assert os.listdir(small) == []
 
 
+def test_two_destinations_on_one_small_drive_the_first_given_gets_the_room(
+    tmp_path: Path, tmpfs_mount: Callable[..., object]
+) -> None:
+    """A 4 MiB tmpfs, room for one copy of a 3 MB file but not two, holding two of the
+    destinations: ``pfndispatchcopy`` copies and verifies the first given there (and the
+    others), the next fails alone before a byte is written, its one line saying whom it
+    shares the drive with and how much more room both need (exit 1). ``offload copy`` (no
+    ``-k``) refuses the card (64) as for any destination without room, naming the next
+    alone, in the same words, on the terminal and in its JSON line. Failed before: both
+    destinations there failed (pfndispatchcopy wrote to neither; both named in the refusal)."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(3_000_000))
+    shared = tmpfs_mount(4 * MIB).path  # type: ignore[attr-defined]
+    a, b = shared / "a", shared / "b"
+    a.mkdir()
+    b.mkdir()
+    (d1,) = plain_dests(tmp_path, 1)
+    result = _pfn(source, a, d1, b)
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors == [
+        f"ERROR: not enough free space: {b} shares one filesystem with {a}, given the room "
+        f"first (4.1 MB of the 4.2 MB free); the copy to {b} needs 4.1 MB: both need 8.1 MB, "
+        "short by 3.9 MB (3,907,584 bytes); free space or choose a larger destination for "
+        f"{b}; {b / source.name} was not copied"
+    ], result.stderr
+    assert (a / source.name).read_bytes() == source.read_bytes()
+    assert (d1 / source.name).read_bytes() == source.read_bytes()
+    assert os.listdir(b) == []
+    (a / source.name).unlink()
+    card = make_card(tmp_path / "cards", {"a.mov": 3_000_000})
+    out, err = io.StringIO(), io.StringIO()
+    code = offload_main(
+        ["copy", "--json", str(card), str(a), str(b)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 64, err.getvalue()
+    refused = json.loads(out.getvalue().splitlines()[-1])
+    assert refused["event"] == "offload_refused"
+    (error,) = refused["errors"]
+    assert error["code"] == "insufficient-space" and error["destination_index"] == 1
+    assert error["message"].startswith(
+        f"not enough free space: {b} shares one filesystem with {a}, given the room first ("
+    ), error["message"]
+    assert f"ERROR: {error['message']}" in err.getvalue().splitlines()
+    assert os.listdir(b) == [] and os.listdir(a) == []
+
+
 def test_a_copy_of_another_date_on_a_read_only_drive_fails_in_clear_words(
     tmp_path: Path, tmpfs_mount: Callable[..., object]
 ) -> None:

@@ -407,10 +407,19 @@ def test_destinations_on_one_filesystem_share_its_free_space(tmp_path: Path, tmp
     alone, _ = run(src, [a], reserve_bytes=0)
     assert alone.ok, alone.errors
 
+    # The first given takes the room, the next alone is short (failed before: both were,
+    # "a and b share one filesystem", and pfndispatchcopy copied to neither).
     both, _ = run(src, [a, b], reserve_bytes=0)
-    space = [i for i in both.errors if i.code is C.INSUFFICIENT_SPACE]
-    assert [i.destination_index for i in space] == [0, 1]
-    assert "share one filesystem" in space[0].message
+    (space,) = [i for i in both.errors if i.code is C.INSUFFICIENT_SPACE]
+    assert space.destination_index == 1 and space.path == b
+    assert space.message.startswith(
+        f"not enough free space: {b} shares one filesystem with {a}, given the room first ("
+    ), space.message
+    assert f"; free space or choose a larger destination for {b}" in space.message
+    assert ": both need " in space.message and ", short by " in space.message
+    # Given the other way round, the other way round.
+    (space,) = run(src, [b, a], reserve_bytes=0)[0].errors
+    assert space.destination_index == 1 and space.path == a
 
 
 def test_shared_free_space_with_an_injected_probe(tmp_path: Path) -> None:
@@ -421,7 +430,38 @@ def test_shared_free_space_with_an_injected_probe(tmp_path: Path) -> None:
     alone, _ = run(src, [a], space_of=fits_once, reserve_bytes=0)
     assert alone.ok
     both, _ = run(src, [a, b], space_of=fits_once, reserve_bytes=0)
-    assert codes(both.errors) == [C.INSUFFICIENT_SPACE, C.INSUFFICIENT_SPACE]
+    assert codes(both.errors) == [C.INSUFFICIENT_SPACE]
+    assert both.errors[0].destination_index == 1
+    # Room for neither: each says so alone, what is free and what it needs.
+    fits_never = lambda _: SpaceInfo(need - 4096, 4096)  # noqa: E731
+    neither, _ = run(src, [a, b], space_of=fits_never, reserve_bytes=0)
+    assert [i.destination_index for i in neither.errors] == [0, 1]
+    for item, dest in zip(neither.errors, (a, b), strict=True):
+        assert item.message.startswith(f"not enough free space: {dest} has "), item.message
+        assert "short by 4.1 kB (4,096 bytes)" in item.message, item.message
+
+
+@pytest.mark.fault
+def test_shared_inodes_go_to_the_first_destination_given(tmp_path: Path, tmpfs: object) -> None:
+    """Failed before: on a tmpfs with inodes for one copy but not two, both destinations
+    were out of inodes; now the first given takes them and the next alone is."""
+    src = card(tmp_path)
+    (plain,) = dests(tmp_path, "plain")
+    one = run(src, [plain], reserve_bytes=0)[0].destinations[0].required_inodes
+    # Its root and the two folders take 3 of its inodes: one more is left than one copy needs.
+    shared = tmpfs("shared", "8m", f"nr_inodes={one + 4}")  # type: ignore[operator]
+    a, b = shared / "a", shared / "b"
+    a.mkdir()
+    b.mkdir()
+    assert os.statvfs(shared).f_favail == one + 1
+    both, _ = run(src, [a, b], reserve_bytes=0)
+    (item,) = both.errors
+    assert item.code is C.INSUFFICIENT_INODES and item.destination_index == 1
+    assert item.message.startswith(
+        f"out of inodes: {b} shares one filesystem with {a}, given the inodes first ({one:,} "
+        f"of its room for {one + 1:,} more files and folders, free inodes); the copy to {b} "
+        f"creates {one:,}: both create {2 * one:,}: short by {one - 1:,}; "
+    ), item.message
 
 
 def test_unreadable_free_space_is_a_warning(tmp_path: Path) -> None:

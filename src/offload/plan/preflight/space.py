@@ -460,33 +460,16 @@ def check_devices(
         free += reclaimed
         required = sum(c.required_bytes for _, c in group)
         if required > free:
-            short = f"{human_bytes(required - free)} ({required - free:,} bytes)"
-            shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
-            counted = (
-                f" (counting {human_bytes(reclaimed)} of partial files an interrupted run "
-                "left, which this run removes)"
-                if reclaimed
-                else ""
-            )
-            for plan, _ in group:
-                subject = "" if len(group) > 1 else f"{plan.destination} "
-                out.error(
-                    C.INSUFFICIENT_SPACE,
-                    plan.destination,
-                    f"not enough free space: {subject}{shared} {human_bytes(free)} free"
-                    f"{counted} but the copy needs {human_bytes(required)}: short by {short}; "
-                    "free space or choose a larger destination",
-                    plan.index,
-                )
+            _refuse_room(group, free, reclaimed, out)
         elif any(c.rewrite_if_wrong_bytes for _, c in group):
             _warn_reverify_room(group, free - required, out)
         # Inodes likewise (f_favail; None: no fixed number, as on btrfs or exFAT).
         inodes = next((c.free_inodes for _, c in group if c.free_inodes is not None), None)
         wanted = sum(c.required_inodes for _, c in group)
         if inodes is not None and wanted > inodes:
-            shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
             fstype = fs.fstype.lower() if fs is not None else ""
             if not inode_counts_are_real(fstype):
+                shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
                 for plan, _ in group:
                     subject = "" if len(group) > 1 else f"{plan.destination} "
                     out.warning(
@@ -500,18 +483,7 @@ def check_devices(
                         plan.index,
                     )
                 continue
-            for plan, _ in group:
-                subject = "" if len(group) > 1 else f"{plan.destination} "
-                out.error(
-                    C.INSUFFICIENT_INODES,
-                    plan.destination,
-                    f"out of inodes: {subject}{shared} room for {inodes:,} more files and "
-                    f"folders (free inodes) but the copy creates {wanted:,}: short by "
-                    f"{wanted - inodes:,}; free space does not help (its filesystem was made "
-                    "with a fixed number of inodes): delete files there, or choose another "
-                    "destination",
-                    plan.index,
-                )
+            _refuse_inodes(group, inodes, out)
 
     disks: dict[str, list[DestinationPlan]] = defaultdict(list)
     source_disk = disk_of(tree.root_dev, tree.root)
@@ -538,6 +510,111 @@ def check_devices(
                 "copy there, so they are not backups of each other",
                 group_plans[-1].index,
             )
+
+
+def share_in_order(needs: Sequence[int], free: int) -> list[int | None]:
+    """How one filesystem's *free* room (bytes or inodes) is given to the destinations on
+    it, in the order they were given: each whose need (*needs*, in that order) fits in what
+    the ones before it left takes it (None); one that does not gets nothing, and its entry
+    is the room the others left it. So a drive with room for one copy of the card but not
+    two takes the first, and only the next fails (``pfndispatchcopy`` copies to the first;
+    ``offload copy`` refuses the card, naming the next alone)."""
+    left = free
+    given: list[int | None] = []
+    for need in needs:
+        if need <= left:
+            left -= need
+            given.append(None)
+        else:
+            given.append(left)
+    return given
+
+
+def _refuse_room(
+    group: Sequence[tuple[DestinationPlan, DestinationCheck]],
+    free: int,
+    reclaimed: int,
+    out: Findings,
+) -> None:
+    """An ``insufficient-space`` error for each destination of one filesystem (*group*, in
+    the order given; *free* bytes there, *reclaimed* of them partials this run removes) that
+    does not get the room it needs (``share_in_order``): one the whole drive could not hold
+    says what is free and what it needs; one that fits alone but not beside the copies
+    given the room before it names them and how much more room they all need."""
+    counted = (
+        f" (counting {human_bytes(reclaimed)} of partial files an interrupted run left, which "
+        "this run removes)"
+        if reclaimed
+        else ""
+    )
+    given = share_in_order([c.required_bytes for _, c in group], free)
+    taking: list[tuple[DestinationPlan, DestinationCheck]] = []
+    for (plan, check), left in zip(group, given, strict=True):
+        if left is None:
+            taking.append((plan, check))
+            continue
+        need = check.required_bytes
+        alone = need > free or not taking  # the whole drive could not hold it
+        short = need - (free if alone else left)
+        short_text = f"{human_bytes(short)} ({short:,} bytes)"
+        if alone:
+            message = (
+                f"not enough free space: {plan.destination} has {human_bytes(free)} free"
+                f"{counted} but the copy needs {human_bytes(need)}: short by {short_text}; free "
+                "space or choose a larger destination"
+            )
+        else:
+            others = join_paths([p.destination for p, _ in taking])
+            taken = sum(c.required_bytes for _, c in taking)
+            everyone = "both" if len(taking) == 1 else f"all {len(taking) + 1}"
+            message = (
+                f"not enough free space: {plan.destination} shares one filesystem with "
+                f"{others}, given the room first ({human_bytes(taken)} of the "
+                f"{human_bytes(free)} free{counted}); the copy to {plan.destination} needs "
+                f"{human_bytes(need)}: {everyone} need {human_bytes(taken + need)}, short by "
+                f"{short_text}; free space or choose a larger destination for "
+                f"{plan.destination}"
+            )
+        out.error(C.INSUFFICIENT_SPACE, plan.destination, message, plan.index)
+
+
+def _refuse_inodes(
+    group: Sequence[tuple[DestinationPlan, DestinationCheck]], inodes: int, out: Findings
+) -> None:
+    """An ``insufficient-inodes`` error for each destination of one filesystem (*group*,
+    *inodes* free there) that does not get the inodes it needs (``share_in_order``), in the
+    words of ``_refuse_room``."""
+    given = share_in_order([c.required_inodes for _, c in group], inodes)
+    taking: list[tuple[DestinationPlan, DestinationCheck]] = []
+    for (plan, check), left in zip(group, given, strict=True):
+        if left is None:
+            taking.append((plan, check))
+            continue
+        wanted = check.required_inodes
+        alone = wanted > inodes or not taking
+        if alone:
+            found = (
+                f"{plan.destination} has room for {inodes:,} more files and folders (free "
+                f"inodes) but the copy creates {wanted:,}"
+            )
+        else:
+            taken = sum(c.required_inodes for _, c in taking)
+            everyone = "both" if len(taking) == 1 else f"all {len(taking) + 1}"
+            found = (
+                f"{plan.destination} shares one filesystem with "
+                f"{join_paths([p.destination for p, _ in taking])}, given the inodes first "
+                f"({taken:,} of its room for {inodes:,} more files and folders, free inodes); "
+                f"the copy to {plan.destination} creates {wanted:,}: {everyone} create "
+                f"{taken + wanted:,}"
+            )
+        out.error(
+            C.INSUFFICIENT_INODES,
+            plan.destination,
+            f"out of inodes: {found}: short by {wanted - (inodes if alone else left):,}; free "
+            "space does not help (its filesystem was made with a fixed number of inodes): "
+            "delete files there, or choose another destination",
+            plan.index,
+        )
 
 
 def _warn_reverify_room(
