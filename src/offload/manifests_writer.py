@@ -354,8 +354,8 @@ def _covered_links(
         if not xml_can_hold(path):  # left out of any generation (_representable)
             states[path] = (
                 LinkState.LEFT_OUT,
-                "its name is not valid UTF-8 (or holds a control character): it is in no "
-                "ASC MHL manifest (ascmhl diff will list it as a new file)",
+                f"{unlisted_name_reason(path)}: it is in no ASC MHL manifest (ascmhl diff "
+                "will list it as a new file)",
             )
             continue
         if always.excludes(path, is_dir=False):
@@ -434,7 +434,7 @@ def _ignore_links(
             problem = (
                 f"an ignore pattern for it would also hide {printable_name(hides[relative])}"
                 if relative in hides
-                else "its name is not valid UTF-8 (or holds a control character)"
+                else unlisted_name_reason(relative)
             )
             _leave_link_out(
                 outcome,
@@ -547,10 +547,7 @@ def _representable(
                 continue
             refused.add(relative)
             shown = printable_name(relative)
-            why = (
-                "its name is not valid UTF-8 (or holds a control character), which an XML "
-                "manifest cannot hold"
-            )
+            why = unlisted_name_reason(relative)  # which character, or bytes not UTF-8
             if is_link:  # a link is copied, never verified
                 _leave_link_out(
                     outcome,

@@ -268,3 +268,51 @@ def test_a_file_link_whose_name_xml_cannot_hold_is_left_out_never_called_verifie
     assert link["status"] == "created" and link["manifest"] == "left-out"
     assert "copied as a link" in link["manifest_note"]
     assert "verified" not in link["manifest_note"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        (b"caf\xe9", "its name is not valid UTF-8, which an XML manifest cannot hold"),
+        (
+            b"bell\x07",
+            "its name holds the control character \\x07, which an XML manifest cannot hold",
+        ),
+    ],
+    ids=["not-utf8", "control-character"],
+)
+def test_a_link_left_out_for_its_name_says_which_reason(
+    tmp_path: Path, report_dir: Path, name: bytes, reason: str
+) -> None:
+    """A link to a file and a dangling link, each named so an XML manifest cannot hold the
+    name: every line and note about them (the first run's, and a re-run's, whose manifests
+    already cover them) gives the one reason that is true, in ``unlisted_name_reason``'s
+    words. Failed before: "its name is not valid UTF-8 (or holds a control character)" for
+    either, and the preflight said a link's copy "is verified" (a link is never read back)."""
+    card = tmp_path / "cards" / "A006"
+    card.mkdir(parents=True)
+    (card / "clip.mov").write_bytes(b"clip")
+    os.symlink("clip.mov", os.fsencode(card) + b"/" + name + b".mov")
+    os.symlink("GONE.mov", os.fsencode(card) + b"/" + name + b"-gone.mov")
+    dest = tmp_path / "RAID0"
+    dest.mkdir()
+    code, output = offload("copy", str(card), str(dest))
+    assert code == 0, output
+    assert "(or holds a control character)" not in output
+    shown = os.fsdecode(name).encode("ascii", "backslashreplace").decode()
+    shown = shown.replace("\\udc", "\\x").replace("\x07", "\\x07")
+    lines = [line for line in output.splitlines() if f"symlink {shown}" in line]
+    assert len(lines) == 2, output
+    assert all(f" {reason}" in line for line in lines), lines
+    assert "its copy is verified" not in output, output
+    for again in (False, True):
+        if again:  # the manifests there already cover the links: no generation written
+            for report in report_dir.glob("*.json"):
+                report.unlink()
+            code, output = offload("copy", str(card), str(dest))
+            assert code == 0, output
+        links = copy_report(report_dir)["symlinks"]
+        assert len(links) == 2
+        for link in links:
+            assert link["manifest"] == "left-out", link
+            assert reason in link["manifest_note"], link

@@ -78,20 +78,20 @@ def check_names(
     rules: NameRules = fs.rules
     where = f"{fs.name} at {plan.destination}"
     name_max = _name_max(plan.destination) - name_headroom_bytes
-    # (folder relative to plan.destination, name, source, path as the card names it)
-    named: list[tuple[str, str, Path | str, str]] = []
+    # (folder relative to plan.destination, name, source, path as the card names it, kind)
+    named: list[tuple[str, str, Path | str, str, EntryKind]] = []
     prefix = ""
     if plan.creates_root:
-        named.append(("", plan.root.name, tree.root, plan.root.name))
+        named.append(("", plan.root.name, tree.root, plan.root.name, EntryKind.FOLDER))
         prefix = plan.root.name + "/"
     for entry in entries:
         parent, _, name = (prefix + entry.relative_path).rpartition("/")
         if plan.file_name is not None:  # a single file under a name of its own
             parent, name = "", plan.file_name
-        named.append((parent, name, entry.source_path, entry.relative_path))
+        named.append((parent, name, entry.source_path, entry.relative_path, entry.kind))
 
     folders: dict[str, list[str]] = defaultdict(list)
-    for position, (parent, name, source, shown_path) in enumerate(named):
+    for position, (parent, name, source, shown_path, kind) in enumerate(named):
         folders[parent].append(name)
         for problem in name_problems(name, rules, name_max_bytes=name_max):
             if problem.code is C.NAME_NOT_UTF8 and not rules.requires_unicode:
@@ -99,7 +99,7 @@ def check_names(
                 # NUL), and the copy is verified under them; what cannot hold the name is an
                 # XML manifest. The copy root's own name is in no manifest: nothing to say.
                 if not (plan.creates_root and position == 0):
-                    _not_utf8_warning(name, source, plan, where, out)
+                    _not_utf8_warning(name, source, plan, where, out, kind)
                 continue
             # The card's path names the folder too: a name alone does not say which of the
             # card's folders holds it.
@@ -271,17 +271,28 @@ def _existing_twin(
 
 
 def _not_utf8_warning(
-    name: str, source: Path | str, plan: DestinationPlan, where: str, out: Findings
+    name: str,
+    source: Path | str,
+    plan: DestinationPlan,
+    where: str,
+    out: Findings,
+    kind: EntryKind = EntryKind.FILE,
 ) -> None:
     """What a name that is not UTF-8 really costs on a filesystem that stores bytes: it is
-    copied and verified as it is, but an XML manifest (ASC MHL, legacy MHL) cannot hold it,
-    so the manifests written there leave it out (``manifests_writer``, which names it again
-    after the copy) while the job report lists it with its state."""
+    copied and verified as it is (a symlink, *kind*: copied as a link, which is never read
+    back), but an XML manifest (ASC MHL, legacy MHL) cannot hold it, so the manifests
+    written there leave it out (``manifests_writer``, which names it again after the copy)
+    while the job report lists it with its state."""
+    copied = (
+        "it is copied as a link (a link is never read back: not verified)"
+        if kind is EntryKind.SYMLINK
+        else "its copy is verified"
+    )
     out.warning(
         C.NAME_NOT_UTF8,
         Path(source),
         f"the name '{printable_name(name)}' is not valid UTF-8: {where} takes it as it is "
-        "and its copy is verified, but an XML manifest cannot hold such a name, so the ASC "
+        f"and {copied}, but an XML manifest cannot hold such a name, so the ASC "
         "MHL (or legacy MHL) written there leaves it out (everything below it, for a folder) "
         "and the job report alone gives its state; rename it on the source if the manifest "
         "must list it",
