@@ -10,6 +10,7 @@ from pathlib import Path
 
 from offload.card import OffloadOptions, offload
 from offload.destinations.s3config import S3Settings
+from s3.conftest import admin
 from s3.test_s3_cli import offload as offload_cli
 
 ODD = "CLIPS/C002\x01take.mov"
@@ -69,3 +70,70 @@ def test_the_terminal_and_json_name_the_bucket_and_the_code(  # type: ignore[no-
     lines = [line for line in again.splitlines() if line.startswith("WARNING: ")]
     assert lines and all(shown in line for line in lines), again
     assert "offload-s3-mhl-" not in again
+
+
+def test_a_cascade_to_a_bucket_names_every_copy_the_manifests_leave_out(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    """``--cascade CARD /local s3://...``: the file whose name no manifest can hold is
+    copied to both, and the summary's NOT IN THE MANIFEST line names both, the fast copy
+    and the bucket fed from it, each with its state (the bucket's read back now)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(20_000))
+    (card / ODD).write_bytes(os.urandom(10_000))
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    args = ["--s3-endpoint", s3_server.url, "--cascade", str(card), str(local), url]
+    code, out, err = offload_cli(tmp_path, *args)
+    assert code == 0, err
+    lines = [line for line in (out + err).splitlines() if line.startswith("NOT IN THE MANIFEST")]
+    why = "its name holds the control character \\x01, which an XML manifest cannot hold"
+    assert [line.partition(": ")[0] for line in lines] == [
+        f"NOT IN THE MANIFEST on {local}",
+        f"NOT IN THE MANIFEST on {url}",
+    ], lines
+    for line in lines:
+        assert "1 file of the card copied there (1 verified now)" in line, line
+        assert f"({why}): CLIPS/C002\\x01take.mov." in line, line
+
+
+def test_a_name_that_is_not_utf8_is_refused_before_the_copy_to_a_bucket(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    """A card file whose name is not UTF-8, which no S3 key can be: the offload to a bucket
+    (alone, or fed in cascade from a fast copy) is refused before the first byte (exit 64),
+    one line naming the file and the bucket, with an ``--ignore`` that works as printed
+    (``?`` for the byte: the ``\\xff`` escape printed for it is no pattern of it). Failed
+    before: a traceback (OSError EILSEQ from the upload clean-up's list of keys), exit 1."""
+    card = tmp_path / "B002"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(20_000))
+    with open(os.fsencode(card / "CLIPS") + b"/C003\xfftake.mov", "wb") as handle:
+        handle.write(os.urandom(100))
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    expected = (
+        "ERROR: 'CLIPS/C003\\xfftake.mov': its name is not valid UTF-8, which S3 keys must be: "
+        f"{url}/B002 cannot hold it; leave it out with --ignore '/CLIPS/C003?take.mov', "
+        "choose another destination, or rename it on the source (a write to the card)"
+    )
+    for cascade in ([], ["--cascade"]):
+        fast = [str(local)] if cascade else []
+        code, _, err = offload_cli(
+            tmp_path, "--s3-endpoint", s3_server.url, *cascade, str(card), *fast, url
+        )
+        assert code == 64, err
+        assert expected in err.splitlines(), err
+        assert "Traceback" not in err
+        assert os.listdir(local) == []
+    assert not admin(s3_server.url).list_objects_v2(Bucket=bucket).get("Contents")
+    # The remedy, as printed: the other file copied, that one left out and named.
+    ignore = ["--ignore", "/CLIPS/C003?take.mov"]
+    code, _, err = offload_cli(tmp_path, "--s3-endpoint", s3_server.url, *ignore, str(card), url)
+    assert code == 0, err
+    stored = [o["Key"] for o in admin(s3_server.url).list_objects_v2(Bucket=bucket)["Contents"]]
+    assert "day1/B002/CLIPS/C001.mov" in stored
+    assert not any("C003" in key for key in stored)

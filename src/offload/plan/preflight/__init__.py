@@ -38,7 +38,7 @@ from offload.plan.preflight.limits import check_file_sizes, check_mtimes
 from offload.plan.preflight.names import (
     Entry,
     EntryKind,
-    check_key_lengths,
+    check_keys,
     check_names,
     entries_of,
 )
@@ -132,7 +132,7 @@ def preflight(
     by their backend when opened, planned under a stand-in root): only compared with each
     other by name (:func:`.paths.check_remote_overlaps`: the same one named twice, copy
     roots inside one another) and by the length of each file's whole key
-    (:func:`.names.check_key_lengths`); ``plans`` may then be empty, and the source's findings are
+    (:func:`.names.check_keys`); ``plans`` may then be empty, and the source's findings are
     left out (they are about what a local copy would hold).
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
@@ -294,7 +294,7 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_key_lengths(plan, entries, out)
+        check_keys(plan, entries, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

@@ -19,6 +19,7 @@ from offload.plan.names import (
     PATH_MAX_BYTES,
     Collision,
     find_collisions,
+    is_utf8,
     name_problems,
 )
 from offload.plan.preflight.findings import C, Findings
@@ -302,20 +303,28 @@ def _not_utf8_warning(
 
 def _ignore_pattern(relative_path: str) -> str:
     """The ``--ignore`` argument that leaves exactly *relative_path* out, shell-quoted (as
-    ``paths.unreadable_findings`` names a file the user cannot read)."""
+    ``paths.unreadable_findings`` names a file the user cannot read). A character no one
+    can type as printed (a byte that is not UTF-8, printed ``\xff``; a control character,
+    printed ``\x07``) is a ``?`` there, which matches it: the escape as printed would be
+    taken as those four characters, and match nothing."""
     import shlex
 
     from offload.manifest.links import exact_pattern  # its escaping of glob characters
 
-    return shlex.quote("/" + exact_pattern(relative_path).removeprefix("**/"))
+    pattern = "/" + exact_pattern(relative_path).removeprefix("**/")
+    if not pattern.isprintable():
+        pattern = "".join(c if c.isprintable() else "?" for c in pattern)
+    return shlex.quote(pattern)
 
 
-def check_key_lengths(plan: DestinationPlan, entries: list[Entry], out: Findings) -> None:
-    """The whole key of every file a remote (``s3://``) plan stores: prefix, card folder and
-    relative path at most ``MAX_KEY_BYTES`` of UTF-8 (S3's limit; ``S3Backend.name_problem``
-    checks each name alone, and a server that takes more, as moto does, would hold a key AWS
-    refuses). An error naming the file: refused before the first byte, as a local path too
-    long is."""
+def check_keys(plan: DestinationPlan, entries: list[Entry], out: Findings) -> None:
+    """The whole key of every file a remote (``s3://``) plan stores: valid UTF-8 (S3 keys
+    are UTF-8: a name that is not, its bytes kept by surrogateescape, has no key, and
+    ``S3Backend.key`` raises for it), and prefix, card folder and relative path at most
+    ``MAX_KEY_BYTES`` of it (S3's limit; ``S3Backend.name_problem`` checks each name alone,
+    and a server that takes more, as moto does, would hold a key AWS refuses). An error
+    naming the file: refused before the first byte, as a name a drive that stores Unicode
+    (exFAT) cannot take, or a local path too long, is."""
     from offload.destinations.s3url import MAX_KEY_BYTES, S3_ROOT, display_path
 
     root = str(plan.root)
@@ -327,6 +336,18 @@ def check_key_lengths(plan: DestinationPlan, entries: list[Entry], out: Findings
         if entry.kind is not EntryKind.FILE:
             continue  # a folder is no object; a symlink fails there with its own message
         relative = plan.file_name if plan.file_name is not None else entry.relative_path
+        if not is_utf8(relative):
+            shown = printable_name(entry.relative_path)
+            out.error(
+                C.NAME_NOT_UTF8,
+                Path(entry.source_path),
+                f"'{shown}': its name is not valid UTF-8, which S3 keys must be: "
+                f"{display_path(plan.root)} cannot hold it; leave it out with --ignore "
+                f"{_ignore_pattern(entry.relative_path)}, choose another destination, or "
+                "rename it on the source (a write to the card)",
+                plan.index,
+            )
+            continue
         size = head + len(relative.encode("utf-8", "surrogateescape"))
         if size > MAX_KEY_BYTES:
             out.error(
