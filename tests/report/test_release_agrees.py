@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from report.helpers import pdf_text
+from report.helpers import Browser, pdf_text
 from support.cards import three_clip_card
 from support.offload_cli import run_offload
 
@@ -137,14 +137,21 @@ def test_a_plain_rerun_says_its_release_rests_on_the_ledger(
 
 
 def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
-    tmp_path: Path, memory_card: Path, disk_folder: Path, poppler: dict[str, str]
+    tmp_path: Path,
+    memory_card: Path,
+    disk_folder: Path,
+    poppler: dict[str, str],
+    browser: Browser,
 ) -> None:
     """Two fast copies an earlier run verified, a new slow destination: the cascade feeds it
     from the first fast copy only, which its read proves, and the card is released then. The
     second fast copy was read by nothing in this run: no word says it was (failed before:
     "CARD RELEASED: ... all 3 files are verified on RAID1, RAID2, the 3 an earlier run
     verified now read again by the cascade", and "once the cascade had read the fast copies
-    an earlier run verified" in the summary and the documents)."""
+    an earlier run verified" in the summary and the documents). And no word says the first
+    was not read: each of its rows, its destination's result, the copies' count and the
+    headline in the HTML (Chromium) and the PDF say its copies were read again now by the
+    cascade (failed before: "Verified earlier (..., not re-read)" for both)."""
     card = three_clip_card(memory_card, 100_000)
     raid1, raid2 = disk_folder / "RAID1", disk_folder / "RAID2"
     slow, reports = disk_folder / "SHUTTLE", tmp_path / "reports"
@@ -175,6 +182,41 @@ def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
     for entry in run.report["files"]:
         states = {d["index"]: d["status"] for d in entry["destinations"]}
         assert states == {0: "verified_earlier", 1: "verified_earlier", 2: "verified"}, entry
+    # The terminal's count of them, and its lines below (failed before: "6 earlier (not
+    # re-read)", "not re-read now: 6").
+    assert "and 6 earlier (3 read again now by the cascade, 3 not re-read)" in run.err, run.err
+    assert (
+        "verified earlier and trusted from the destination's ledger: 6 (verified " in run.err
+        and "), 3 of them read again now by the cascade and equal to the card's digests, 3 not "
+        "re-read now (--reverify re-reads them)." in run.err
+    ), run.err
+    assert "not re-read now: 6" not in run.err
+    # The documents' rows: RAID1's copies read again by the cascade, RAID2's not re-read.
+    (written,) = [
+        p
+        for p in reports.glob("*.html")
+        if json.loads(p.with_suffix(".json").read_text()).get("cascade")
+    ]
+    page = browser.open(written)
+    assert page.errors == []
+    pdf = " ".join(pdf_text(poppler, written.with_suffix(".pdf")).split())
+    for text in (" ".join(page.text.split()), pdf):
+        for clip in ("A001C001", "A001C002", "A001C003"):
+            at = text.index(f"{clip}.mov")
+            row = text[at : text.index("Verified now", at)]
+            assert (
+                "Verified earlier (" in row
+                and "full verification; read again now by the cascade, equal to the card's digests)"
+                in row
+            ), row
+            assert row.count("not re-read") == 1, row  # RAID2's
+        assert "2 read again now by the cascade" not in text
+        assert (
+            "ALL COPIES VERIFIED (6 of 9 verified earlier, 3 read again now by the cascade, 3 "
+            "not re-read now)" in text
+        ), text[:3000]
+        assert "3 verified earlier (read again now by the cascade, equal to the card's " in text
+        assert "3 verified earlier (not re-read)" in text
     # Proven now on SHUTTLE (and RAID1 by the cascade's read): no ledger words needed.
     release = run.report["card_release"]
     assert release["may_format"] and release["files_verified_earlier_only"] == 0, release

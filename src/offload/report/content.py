@@ -7,7 +7,11 @@ The words never claim more than the JSON's ``status`` says:
 status                 words                                               mark
 =====================  ==================================================  =======
 ``verified``           Verified now                                        ✔ / OK
-``verified_earlier``   Verified earlier (date, not re-read)                ✔ / OK
+``verified_earlier``   Verified earlier (date, not re-read); on a fast     ✔ / OK
+                       copy a cascade read this run, matched to the
+                       card's digests (``cascade.fast_copies_reread``):
+                       Verified earlier (date, read again now by the
+                       cascade, equal to the card's digests)
 ``transfer_checked``   Transfer-checked only (not read back); trusted      ~
                        from the ledger: Transfer-checked earlier
                        (date, never read back)
@@ -200,8 +204,24 @@ _THROUGH_A_CACHE = {
 }
 
 
-def describe(entry: dict[str, Any]) -> State:
-    """The words for one file on one destination (see the module's table)."""
+# A copy verified earlier that a cascade read this run, every file of its fast copy
+# matched to the card's digests (``cascade.fast_copies_reread``): read again now, though
+# its status (trusted from the ledger) is the earlier run's, as the terminal's CARD
+# RELEASED line says. Not "verified now": that read fed the slow destinations, and
+# nothing says it did not come from the page cache.
+REREAD_BY_CASCADE = "read again now by the cascade, equal to the card's digests"
+
+
+def reread_by_cascade(data: dict[str, Any]) -> frozenset[int]:
+    """The destinations (indexes) whose copies verified earlier a cascade read this run and
+    matched to the card's digests (the JSON's ``cascade.fast_copies_reread``)."""
+    cascade = data.get("cascade") or {}
+    return frozenset(int(i) for i in cascade.get("fast_copies_reread") or ())
+
+
+def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> State:
+    """The words for one file on one destination (see the module's table); *reread*: the
+    destinations a cascade read this run (:func:`reread_by_cascade`)."""
     status = str(entry.get("status") or "missing")
     if status == "verified":
         through = _THROUGH_A_CACHE.get(str(entry.get("cache_bypass")))
@@ -224,6 +244,8 @@ def describe(entry: dict[str, Any]) -> State:
         # The earlier run read it back through a cache (its ledger entry says so).
         if entry.get("cache_bypass") in _THROUGH_A_CACHE:
             parts.append("through a cache")
+        if entry.get("index") in reread:
+            return State(status, f"Verified earlier ({', '.join(parts)}; {REREAD_BY_CASCADE})")
         parts.append("not re-read")
         return State(status, f"Verified earlier ({', '.join(parts)})")
     if status == "transfer_checked":
@@ -237,12 +259,14 @@ def describe(entry: dict[str, Any]) -> State:
     return State(status, status)
 
 
-def clip_state(clip: Clip, index: int) -> State:
-    """The state of a clip (all its files) on destination *index*."""
-    return clip_states(clip, [index])[0]
+def clip_state(clip: Clip, index: int, *, reread: frozenset[int] = frozenset()) -> State:
+    """The state of a clip (all its files) on destination *index* (*reread*: ``describe``)."""
+    return clip_states(clip, [index], reread=reread)[0]
 
 
-def clip_states(clip: Clip, indexes: Iterable[int]) -> list[State]:
+def clip_states(
+    clip: Clip, indexes: Iterable[int], *, reread: frozenset[int] = frozenset()
+) -> list[State]:
     """``clip_state(clip, index)`` for each of *indexes*, each file's copies read once (a
     file's ``destinations`` is built each time it is read: ``FileEntryView``)."""
     per_index: dict[int, list[State]] = {index: [] for index in indexes}
@@ -253,7 +277,7 @@ def clip_states(clip: Clip, indexes: Iterable[int]) -> list[State]:
         for d in entry.get("destinations", []):
             copies.setdefault(d.get("index"), d)  # the first copy of an index, as before
         for index, states in per_index.items():
-            states.append(describe(copies.get(index, missing)))
+            states.append(describe(copies.get(index, missing), reread=reread))
         names.append(str(entry.get("path", "")).rsplit("/", 1)[-1])
     return [_clip_state(states, names) for states in per_index.values()]
 
@@ -320,10 +344,16 @@ def destination_label(destination: dict[str, Any]) -> str:
 
 def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
     rows = []
+    reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
+        earlier = (
+            f"verified earlier ({REREAD_BY_CASCADE})"
+            if d.get("index") in reread
+            else "verified earlier (not re-read)"
+        )
         counts = [
             (d.get("files_verified"), "verified now"),
-            (d.get("files_verified_earlier"), "verified earlier (not re-read)"),
+            (d.get("files_verified_earlier"), earlier),
             (d.get("files_transfer_checked"), "transfer-checked only (not read back)"),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
@@ -392,7 +422,12 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
     return rows
 
 
-def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> ClipRow:
+def _clip_row(
+    clip: Clip,
+    info: MediaInfo | None,
+    labels: dict[int, str],
+    reread: frozenset[int] = frozenset(),
+) -> ClipRow:
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -473,7 +508,7 @@ def _clip_row(clip: Clip, info: MediaInfo | None, labels: dict[int, str]) -> Cli
         + (f" in {len(clip.files)} files" if len(clip.files) > 1 else ""),
         digests=digests,
         sidecars=sidecars,
-        states=list(zip(labels.values(), clip_states(clip, labels), strict=True)),
+        states=list(zip(labels.values(), clip_states(clip, labels, reread=reread), strict=True)),
         media_note=_media_note(clip, info),
     )
 
@@ -578,12 +613,14 @@ def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
 
 
 def _media_rows(
-    clips: list[tuple[Clip, MediaInfo | None]], labels: dict[int, str]
+    clips: list[tuple[Clip, MediaInfo | None]],
+    labels: dict[int, str],
+    reread: frozenset[int] = frozenset(),
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state without a thumbnail."""
     if len(clips) <= MAX_CLIP_ROWS:
-        return [_clip_row(clip, info, labels) for clip, info in clips]
+        return [_clip_row(clip, info, labels, reread) for clip, info in clips]
     rows: list[ClipRow] = []
     folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
@@ -592,7 +629,7 @@ def _media_rows(
             or (info is not None and info.thumbnail)
             or not _fine(clip, labels)
         ):
-            rows.append(_clip_row(clip, info, labels))
+            rows.append(_clip_row(clip, info, labels, reread))
         else:
             folded.setdefault(clip.folder, []).append((clip, info))
     for folder, members in sorted(folded.items()):
@@ -600,7 +637,7 @@ def _media_rows(
         # A recorder's folder of takes says so; a folder with any clip counts clips.
         noun = "audio take" if all(clip.kind == "audio" for clip, _ in members) else "clip"
         kind = "takes" if noun == "audio take" else "clips"
-        row = _folded_row(folder, plural(len(members), noun), kind, entries, labels)
+        row = _folded_row(folder, plural(len(members), noun), kind, entries, labels, reread)
         reasons = Counter(_media_note(clip, info) or "no thumbnail" for clip, info in members)
         row.media_note = "; ".join(
             f"{reason} ({count})" if len(reasons) > 1 else reason
@@ -616,7 +653,12 @@ def _media_rows(
 
 
 def _folded_row(
-    folder: str, count: str, kind: str, entries: list[FileEntry], labels: dict[int, str]
+    folder: str,
+    count: str,
+    kind: str,
+    entries: list[FileEntry],
+    labels: dict[int, str],
+    reread: frozenset[int] = frozenset(),
 ) -> ClipRow:
     """One row for *entries* of *folder* ("DATA/b/ (399 files)"), their states counted."""
     group = Clip(
@@ -626,7 +668,7 @@ def _folded_row(
         primary=entries[0],
         files=entries,
     )
-    row = _clip_row(group, None, labels)
+    row = _clip_row(group, None, labels, reread)
     row.digests = ["per file in the JSON/CSV report"]
     return row
 
@@ -644,18 +686,20 @@ def _fine(clip: Clip, labels: dict[int, str]) -> bool:
     return True
 
 
-def _file_rows(files: list[Clip], labels: dict[int, str]) -> list[ClipRow]:
+def _file_rows(
+    files: list[Clip], labels: dict[int, str], reread: frozenset[int] = frozenset()
+) -> list[ClipRow]:
     if len(files) <= MAX_FILE_ROWS:
-        return [_clip_row(clip, None, labels) for clip in files]
+        return [_clip_row(clip, None, labels, reread) for clip in files]
     rows: list[ClipRow] = []
     folded: dict[str, list[FileEntry]] = {}
     for clip in files:
         if any(state.bad for state in clip_states(clip, labels)):
-            rows.append(_clip_row(clip, None, labels))
+            rows.append(_clip_row(clip, None, labels, reread))
         else:
             folded.setdefault(clip.folder, []).extend(clip.files)
     for folder, entries in sorted(folded.items()):
-        row = _folded_row(folder, plural(len(entries), "file"), "folder", entries, labels)
+        row = _folded_row(folder, plural(len(entries), "file"), "folder", entries, labels, reread)
         row.details = [f"{plural(len(entries), 'other file')}, each listed in the JSON/CSV report"]
         rows.append(row)
     return rows
@@ -782,10 +826,13 @@ def build_view(
     card_name = os.path.basename(source.rstrip("/")) or source
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
+    reread = reread_by_cascade(data)
     rows = _media_rows(
-        [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"], labels
+        [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
+        labels,
+        reread,
     )
-    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels))
+    rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread))
     # Failures first; then clips and sequences, then other files (each in path order).
     order = {
         **dict.fromkeys(("clip", "sequence", "audio", "empty", "clips", "takes"), 0),
@@ -810,6 +857,7 @@ def build_view(
     slow_fed = slow_failed = fast_failed = False
     failed_lines = []
     statuses: Counter[str] = Counter()
+    read_again = 0  # copies verified earlier a cascade read now (``REREAD_BY_CASCADE``)
     cached = 0
     for entry in data.get("files", []):
         if entry.get("source_error"):
@@ -836,6 +884,8 @@ def build_view(
                 statuses["transfer_checked"] += 1
             else:
                 statuses[str(status)] += 1
+                if status == "verified_earlier" and dest.get("index") in reread:
+                    read_again += 1
             # Verified now, or earlier by a run whose ledger entry says it read through a
             # cache.
             if (
@@ -923,10 +973,17 @@ def build_view(
         )
     elif statuses["verified_earlier"]:
         through = f"; {cached} of {copies} read back through a cache" if cached else ""
+        earlier = statuses["verified_earlier"]
+        not_read = earlier - read_again
+        how = (
+            "not re-read now"
+            if not read_again
+            else "read again now by the cascade"
+            if not not_read
+            else f"{read_again} read again now by the cascade, {not_read} not re-read now"
+        )
         verdict, ok = (
-            "✔ ALL COPIES VERIFIED "
-            f"({statuses['verified_earlier']} of {copies} verified earlier, not re-read "
-            f"now{through})",
+            f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
             True,
         )
     elif cached:
@@ -1037,11 +1094,12 @@ def build_view(
         ("Ignored (not copied)", str(len(data.get("ignored") or []))),
         ("Destinations", str(len(destinations))),
     ]
-    totals.extend(
-        (f"Copies: {names.get(status, status)}", str(statuses[status]))
-        for status in SEVERITY
-        if statuses.get(status)
-    )
+    counted = {**statuses, "verified_earlier": statuses["verified_earlier"] - read_again}
+    for status in SEVERITY:
+        if status == "verified_earlier" and read_again:
+            totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", str(read_again)))
+        if counted.get(status):
+            totals.append((f"Copies: {names.get(status, status)}", str(counted[status])))
     # One line per disk: what was detected and how its destinations read back.
     totals.extend(
         (f"Disk {entry.get('device')}", describe_devices(entry, list(labels.values())))

@@ -28,10 +28,18 @@ from offload.results import (
     JobReport,
 )
 
+# A fast copy's files verified earlier that a cascade read this run, every one matched to
+# the card's digests (``OffloadReport.fast_copies_reread``): read again now, not "not
+# re-read"; counted in a column of their own (``_count``).
+_REREAD = "files_verified_earlier_reread"
+# Those words, in the lines below the table (the HTML/PDF's, ``content.REREAD_BY_CASCADE``).
+_REREAD_WORDS = "read again now by the cascade"
+
 # (header, attribute): headers are short enough for 80 columns and say what they count.
 _COUNT_COLUMNS = (
     ("verified\nnow", "files_verified"),
     ("verified\nearlier (not\nre-read)", "files_verified_earlier"),
+    ("verified\nearlier, read\nagain by the\ncascade", _REREAD),
     ("transfer-\nchecked\nonly", "files_transfer_checked"),
     ("failed", "files_failed"),
     ("cancelled", "files_cancelled"),
@@ -62,6 +70,16 @@ class _Summary:
         others = Measurement.get(console, unbounded, probe).maximum - len("destination")
         room = max(len("destination"), options.max_width - others)
         yield _table(self._report, lambda root: _stacked(root, room), options.max_width)
+
+
+def _count(report: OffloadReport, dest: DestinationSummary, attribute: str) -> int:
+    """The count of a column of the table (``_COUNT_COLUMNS``) for *dest*: its files verified
+    earlier under "not re-read", or under ``_REREAD`` where a cascade read them this run."""
+    if attribute == _REREAD:
+        return dest.files_verified_earlier if dest.index in report.fast_copies_reread else 0
+    if attribute == "files_verified_earlier" and dest.index in report.fast_copies_reread:
+        return 0
+    return int(getattr(dest, attribute))
 
 
 def _stacked(path: str, width: int) -> str:
@@ -97,7 +115,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     shown = [
         (header, attribute)
         for header, attribute in _COUNT_COLUMNS
-        if attribute in _ALWAYS or any(getattr(d, attribute) for d in job.destinations)
+        if attribute in _ALWAYS or any(_count(report, d, attribute) for d in job.destinations)
     ]
     for header, _attribute in shown:
         table.add_column(header, justify="right", no_wrap=True)
@@ -113,7 +131,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         failed_links = len(report.failed_links(dest.index))
         table.add_row(
             shown_path(printable_name(dest.root)),
-            *[str(getattr(dest, attribute)) for _header, attribute in shown],
+            *[str(_count(report, dest, attribute)) for _header, attribute in shown],
             *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),
             _speed(dest),
@@ -214,11 +232,19 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         # as read from the media when that run's ledger entry says it read through a cache).
         cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
         through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
+        earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
+        reread_n = _reread_by_cascade(report)
+        how = (
+            "not re-read"
+            if not reread_n
+            else _REREAD_WORDS
+            if reread_n == earlier_n
+            else f"{reread_n} {_REREAD_WORDS}, {earlier_n - reread_n} not re-read"
+        )
         lines.append(
             f"{_all_files(total, job.total_bytes)} verified on every destination, "
             f"{plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now ({job.verify} "
-            f"verification) and {by_state[DestinationStatus.VERIFIED_EARLIER]} earlier "
-            f"(not re-read{through}){speed}."
+            f"verification) and {earlier_n} earlier ({how}{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
@@ -281,11 +307,22 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if cached
             else "read back from the media in this run"
         )
-        lines.append(
-            f"Copies verified now ({how}): {now}; verified "
-            f"earlier and trusted from the destination's ledger, not re-read now: "
-            f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
-        )
+        reread_n = _reread_by_cascade(report)
+        if not reread_n:
+            lines.append(
+                f"Copies verified now ({how}): {now}; verified "
+                f"earlier and trusted from the destination's ledger, not re-read now: "
+                f"{len(earlier)} ({_earlier_detail(earlier)}; --reverify re-reads them)."
+            )
+        else:
+            unread = len(earlier) - reread_n
+            lines.append(
+                f"Copies verified now ({how}): {now}; verified earlier and trusted from the "
+                f"destination's ledger: {len(earlier)} ({_earlier_detail(earlier)}), "
+                f"{reread_n} of them {_REREAD_WORDS} and equal to the card's digests"
+                + (f", {unread} not re-read now (--reverify re-reads them)" if unread else "")
+                + "."
+            )
         cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
         if cached_earlier:
             lines.append(
@@ -524,6 +561,20 @@ def _adopted_line(report: OffloadReport, adopted: int) -> str:
         for kind, count in sorted(kinds.items())
     )
     return f"{_copies_were(adopted)} already there ({parts}): {done}"
+
+
+def _reread_by_cascade(report: OffloadReport) -> int:
+    """How many copies verified earlier a cascade read this run (on the fast copies of
+    ``fast_copies_reread``, every file of which its read matched to the card's digests)."""
+    if not report.fast_copies_reread:
+        return 0
+    return sum(
+        1
+        for f in report.job.files
+        for d in f.destinations
+        if d.status is DestinationStatus.VERIFIED_EARLIER
+        and d.destination_index in report.fast_copies_reread
+    )
 
 
 def _no_bytes_written(job: JobReport) -> str:
