@@ -188,7 +188,8 @@ def test_of_two_fast_copies_only_the_one_the_cascade_read_is_said_read(
     assert (
         "verified earlier and trusted from the destination's ledger: 6 (verified " in run.err
         and "), 3 of them read again now by the cascade and equal to the card's digests, 3 not "
-        "re-read now (--reverify re-reads them)." in run.err
+        "re-read now (--reverify re-reads them)."
+        in run.err
     ), run.err
     assert "not re-read now: 6" not in run.err
     # The documents' rows: RAID1's copies read again by the cascade, RAID2's not re-read.
