@@ -168,3 +168,46 @@ def test_against_the_ledger_a_recorded_clip_now_a_link_out_or_nowhere_says_why(
     assert f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {second}" in said
     csv_rows = next((tmp_path / "r").glob("verify_*.csv")).read_text().splitlines()
     assert "CLIPS/A001.MOV,outside," in csv_rows and "CLIPS/A002.MOV,dangling," in csv_rows
+
+
+def test_against_the_ledger_a_recorded_clip_now_a_link_in_the_copy_says_why(
+    tmp_path: Path,
+) -> None:
+    """Ledger mode: a recorded clip replaced by a link to another file of the copy, and one
+    by a link to a folder of it: each MISSING line (and its CSV row) says a symlink stands
+    there and is no copy, in the words manifest mode uses for a link it reads through ("the
+    ledger never records a link ..."). Failed before: "MISSING <path>", no reason. A link
+    out of the copy keeps its own line, its MISSING line unchanged."""
+    card = card_with_clips(tmp_path)
+    root = copied(tmp_path, card, "--mhl", "none")
+    first, second = root / "CLIPS" / "A001.MOV", root / "CLIPS" / "A002.MOV"
+    (root / "CLIPS" / "twin.MOV").write_bytes(first.read_bytes())
+    first.unlink()
+    first.symlink_to("twin.MOV")
+    second.unlink()
+    second.symlink_to("..")
+    shown = run_offload("verify", "--report-dir", tmp_path / "r", root)
+    assert shown.returncode == 10, shown.stderr
+    said = " ".join(shown.stderr.split())
+    no_copy = (
+        "stands at its name and is no copy: the ledger never records a link (offload copy "
+        "makes a card's link as a link); the file recorded there is not read through it"
+    )
+    assert f"MISSING (a symlink to CLIPS/twin.MOV in this copy {no_copy}) {first}" in said, said
+    assert f"MISSING (a symlink to a folder {no_copy}) {second}" in said, said
+    csv_rows = next((tmp_path / "r").glob("verify_*.csv")).read_text().splitlines()
+    assert f"CLIPS/A001.MOV,missing,a symlink to CLIPS/twin.MOV in this copy {no_copy}" in (
+        csv_rows
+    ), csv_rows
+    # The words manifest mode gives a link it reads through, the same.
+    manifest_root = tmp_path / "with_manifest"
+    manifest_root.mkdir()
+    code, out = offload("copy", "--quiet", str(card), str(manifest_root))
+    assert code == 0, out
+    (manifest_root / card.name / "CLIPS" / "A001.MOV").unlink()
+    (manifest_root / card.name / "CLIPS" / "A001.MOV").symlink_to("A002.MOV")
+    read = run_offload("verify", "--report-dir", tmp_path / "r2", manifest_root / card.name)
+    assert read.returncode == 11, read.stderr
+    assert "1 symlink above is no copy: the ledger never records a link (offload copy makes " in (
+        " ".join(read.stderr.split())
+    )

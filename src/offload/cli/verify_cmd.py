@@ -18,7 +18,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.verify import OnPlan
+from offload.manifest.xmlchars import unlisted_name_reason
 from offload.manifest.xmltext import xml_can_hold, xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -218,21 +219,51 @@ def report_dict(
     }
 
 
-#: Why a file new to a manifest is in none: its name. ``offload copy`` copies such a file,
-#: leaves it out of the manifests and names it in its reports (code ``not-in-manifest``).
+#: Why a file new to a manifest is in none: its name (``unlisted_name_reason``'s words,
+#: which say which: bytes not UTF-8, or which control character). ``offload copy`` copies
+#: such a file, leaves it out of the manifests and names it in its reports (code
+#: ``not-in-manifest``).
 NAME_NO_MANIFEST_HOLDS = (
-    "no XML manifest can hold its name (a control character, or bytes that are not UTF-8): "
     "offload copy leaves such a file out of the manifest and names it in its reports; its "
     "content is not checked here"
 )
+
+#: Why a symlink is no copy, in both modes' words: a check against a manifest reads through
+#: one standing at a recorded name (``_report``), one against the ledger does not (MISSING).
+LINK_IS_NO_COPY = "the ledger never records a link (offload copy makes a card's link as a link)"
 
 
 def _why_new(path: str, reference: str | None) -> str:
     """Why *path*, new to the manifest *reference* names, is not in it, when its name
     says so; else ""."""
     if reference in ("ascmhl", "legacy") and not xml_can_hold(path):
-        return NAME_NO_MANIFEST_HOLDS
+        return f"{unlisted_name_reason(path)}: {NAME_NO_MANIFEST_HOLDS}"
     return ""
+
+
+def _why_missing(root: str, path: str, reference: str | None, said: Collection[str]) -> str:
+    """Why *path*, recorded under *root* and missing, was not read, when a symlink stands
+    at its name in a check against the ledger (which, unlike one against a manifest, never
+    reads through one); else "" (no link there, a bucket: ``root`` an ``s3://`` URL, or a
+    link in *said*: one that leads nowhere or out of the copy, which has its own line,
+    ``dangling`` or ``outside``)."""
+    if reference != "ledger" or is_s3_url(root) or path in said:
+        return ""
+    link = os.path.join(root, path)
+    if not os.path.islink(link):
+        return ""
+    target = os.path.realpath(link)
+    inside = os.path.relpath(target, os.path.realpath(root))
+    if os.path.isdir(target):
+        leads = "a symlink to a folder"
+    elif inside.startswith(".."):  # not judged (a step it could not follow): no target named
+        leads = "a symlink"
+    else:
+        leads = f"a symlink to {printable_name(inside)} in this copy"
+    return (
+        f"{leads} stands at its name and is no copy: {LINK_IS_NO_COPY}; the file recorded "
+        "there is not read through it"
+    )
 
 
 def csv_text(data: dict[str, Any]) -> str:
@@ -253,6 +284,7 @@ def csv_text(data: dict[str, Any]) -> str:
             )
         )
         rows.append((change["path"], "changed", detail))
+    said = {*data["dangling"], *data["outside"]}
     for key, status in (
         ("missing", "missing"),
         ("extra", "new"),
@@ -262,7 +294,16 @@ def csv_text(data: dict[str, Any]) -> str:
         ("outside", "outside"),
     ):
         rows.extend(
-            (p, status, _why_new(p, data["reference"]) if key == "extra" else "") for p in data[key]
+            (
+                p,
+                status,
+                _why_new(p, data["reference"])
+                if key == "extra"
+                else _why_missing(str(data["path"]), p, data["reference"], said)
+                if key == "missing"
+                else "",
+            )
+            for p in data[key]
         )
     for path, status, detail in sorted(rows):
         writer.writerow([cell(path), status, cell(detail)])
@@ -633,15 +674,17 @@ def _print_human(
         if links:
             one = len(links) == 1
             parts.append(
-                f"{plural(len(links), 'symlink')} above {'is' if one else 'are'} no copy: the "
-                "ledger never records a link (offload copy makes a card's link as a link); "
-                f"what {'it reads' if one else 'they read'} is the file "
+                f"{plural(len(links), 'symlink')} above {'is' if one else 'are'} no copy: "
+                f"{LINK_IS_NO_COPY}; what {'it reads' if one else 'they read'} is the file "
                 f"{'it leads' if one else 'they lead'} to in this copy, judged under that "
                 "file's own name"
             )
         env.warning("; ".join(parts))
     for path in report.missing:
-        env.error(f"MISSING {printable_name(str(where / path))}")
+        why = _why_missing(
+            str(where), path, str(report.reference), {*report.dangling, *report.outside}
+        )
+        env.error(f"MISSING {f'({why}) ' if why else ''}{printable_name(str(where / path))}")
     for path in report.unverifiable:
         env.warning(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
