@@ -129,6 +129,25 @@ def test_an_object_already_there_is_refused_before_the_first_byte(s3_server, buc
     assert not [k for k in keys(s3_server.url, bucket) if k.startswith("day2/")]
 
 
+def test_a_source_name_no_key_can_be_is_refused_in_its_words(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A source named with a byte that is not UTF-8, to a bucket's folder (the key would be
+    its name): refused before the first byte (64), one line naming it as printed elsewhere
+    (``\\xff``). Failed before: "cannot be looked up (... C003\\udcfftake.mov is not
+    valid UTF-8 ...)": the lookup came first and the name was spelt as Python holds it."""
+    source = Path(os.fsdecode(os.fsencode(tmp_path) + b"/C003\xfftake.mov"))
+    source.write_bytes(b"clip")
+    local = tmp_path / "d1"
+    local.mkdir()
+    url = f"s3://{bucket}/day1/"
+    code, out, err = pfn("--s3-endpoint", s3_server.url, str(source), str(local), url)
+    assert code == 64 and out == "", err
+    assert err.strip() == (
+        f"ERROR: destination {url}C003\\xfftake.mov: 'C003\\xfftake.mov' is not valid UTF-8, "
+        "which S3 keys must be; nothing was written"
+    ), err
+    assert os.listdir(local) == [] and keys(s3_server.url, bucket) == []
+
+
 def test_missing_bucket_or_no_service_exit_64_nothing_written(s3_server, clip) -> None:  # type: ignore[no-untyped-def]
     local = clip.parent.parent / "d1" / "copy.mov"
     code, out, err = pfn(

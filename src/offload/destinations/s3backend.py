@@ -41,6 +41,7 @@ from offload.destinations.s3url import (
     display_path,
     s3_root,
 )
+from offload.errors import printable_name
 from offload.options import ExistingFilePolicy
 from offload.results import CacheBypass
 
@@ -274,8 +275,7 @@ class S3Backend:
         except UnicodeEncodeError:
             raise OSError(
                 errno.EILSEQ,
-                f"{display_path(path).encode('utf-8', 'backslashreplace').decode()} is not "
-                "valid UTF-8, which S3 keys must be",
+                f"{printable_name(display_path(path))} is not valid UTF-8, which S3 keys must be",
             ) from None
         return key
 
@@ -526,7 +526,7 @@ class S3Backend:
         try:
             name.encode("utf-8")
         except UnicodeEncodeError:
-            return f"{name!r} is not valid UTF-8, which S3 keys must be"
+            return f"'{printable_name(name)}' is not valid UTF-8, which S3 keys must be"
         if len(name.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             return f"{name!r} is longer than S3's {MAX_KEY_BYTES}-byte keys"
         return None

@@ -73,16 +73,13 @@ def open_s3_file_targets(
             opened[index] = S3FileTarget(backend, target)  # closed on error below
             store.check()
             store.probe()
+            _check_name(backend, target)  # before a lookup: a name with no key has none
             info = _stat(backend, target)
             if info is not None and info.kind == "folder":  # objects below it: cp's folder
                 target = target / source_name
                 opened[index] = S3FileTarget(backend, target)
+                _check_name(backend, target)
                 info = _stat(backend, target)
-            problem = backend.name_problem(target.name)
-            if problem is not None:
-                raise UsageError(
-                    f"destination {display_path(target)}: {problem}; nothing was written"
-                )
             if info is not None and existing is ExistingFilePolicy.FAIL:
                 raise UsageError(
                     f"destination {display_path(target)} already exists; nothing was written "
@@ -98,6 +95,14 @@ def open_s3_file_targets(
         close_targets(opened)
         raise
     return opened
+
+
+def _check_name(backend: S3Backend, target: Path) -> None:
+    """Refuse (UsageError, nothing written) a target whose name no S3 key can be (not
+    UTF-8, too long: ``S3Backend.name_problem``), in its words."""
+    problem = backend.name_problem(target.name)
+    if problem is not None:
+        raise UsageError(f"destination {display_path(target)}: {problem}; nothing was written")
 
 
 def _stat(backend: S3Backend, target: Path) -> EntryInfo | None:
