@@ -83,7 +83,7 @@ def _card(tmp_path: Path) -> Path:
 def _env(cache_home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != DISABLE_VARIABLE}
     env["XDG_CACHE_HOME"] = str(cache_home)
-    if not cache_home.exists():  # the user's to make: the command makes only its own folder
+    if not cache_home.exists():  # a missing $XDG_CACHE_HOME is never made (only ~/.cache is)
         cache_home.mkdir(parents=True)
     env.update(extra)
     return env
@@ -167,6 +167,24 @@ def test_a_second_run_is_served_from_it_and_writes_nothing(tmp_path: Path) -> No
     after = {name: (p.stat().st_ino, p.read_bytes()) for name, p in _files(cache_home).items()}
     assert after == before
     assert len(list((tmp_path / "reports-2").glob("*.pdf"))) == 1
+
+
+def test_a_home_without_its_cache_folder_gets_one(tmp_path: Path) -> None:
+    """A fresh account: a home of the user's own with no ``~/.cache`` (``XDG_CACHE_HOME``
+    unset). The first run makes ``~/.cache`` (0700, as the XDG spec asks) and its cache
+    there; before, no run ever had a cache (docs/performance.md, "Fixed cost: eighteenth
+    pass")."""
+    _card(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    env = {k: v for k, v in _env(tmp_path / "unused").items() if k != "XDG_CACHE_HOME"}
+    env["HOME"] = str(home)
+    done = _copy(tmp_path, env, "1")
+    assert done.returncode == 0, done.stderr
+    assert (home / ".cache").stat().st_mode & 0o777 == 0o700
+    command = _files(home / ".cache")[file_name("command")]
+    assert len(load(str(command), interpreter_tag())) > 100
+    assert home.stat().st_mode & 0o777 == 0o755  # the home itself left as it was
 
 
 @pytest.mark.parametrize(

@@ -134,6 +134,41 @@ def test_a_quiet_offload_loads_none_of_what_its_copy_does_not_need_before_its_jo
     assert (tmp_path / "dest" / "CARD" / "a.bin").read_bytes() == b"x" * 1000
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_summary_s_modules_load_on_the_thread_with_a_report_worker_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    """With the report worker drawing the documents, the summary's modules (rich) are loaded
+    by the thread during the copy's end as without one: loaded when the summary was
+    printed, they lay on the command's leg of the end, the longer one (docs/performance.md,
+    "Fixed cost: eighteenth pass"). Not for ``--json`` (no summary)."""
+    from offload.cli import offload as command
+
+    asked: list[tuple[str, ...]] = []
+    loader = command._ReportModulesLoader
+
+    class Recording(loader):  # type: ignore[misc, valid-type]
+        def __init__(self, *, summary: bool, worker: bool = False) -> None:
+            super().__init__(summary=summary, worker=worker)
+            asked.append(self.imports._modules)
+
+    monkeypatch.setattr(command, "_ReportModulesLoader", Recording)
+    card = tmp_path / "CARD"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"x" * 5000)
+    (tmp_path / "dest").mkdir()
+    words = ["copy", "--quiet", "--report-dir", str(tmp_path / "r")]
+    code = main(
+        [*words, *(["--json"] if as_json else []), str(card), str(tmp_path / "dest")],
+        Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False),
+    )
+    assert code == 0
+    assert len(list((tmp_path / "r").glob("*.pdf"))) == 1
+    [modules] = asked
+    assert "pickle" in modules  # a report worker was used
+    assert ("rich.console" in modules) is not as_json
+
+
 @pytest.mark.parametrize("columns", [None, "", "0", "-5", "wide", "40", "100", "250"])
 def test_the_help_is_laid_out_as_argparse_lays_it_out(
     monkeypatch: pytest.MonkeyPatch, columns: str | None

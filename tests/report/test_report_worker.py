@@ -378,3 +378,38 @@ def test_the_worker_loads_and_draws_with_no_cyclic_collection(
     html, pdf = marshal.loads(done.stdout)
     assert b"</html>" in html
     assert pdf.startswith(b"%PDF-")
+
+
+def test_the_worker_draws_without_loading_the_copy_s_plan(
+    job_data: dict[str, Any], tmp_path: Path
+) -> None:
+    """The worker loads what drawing needs, not the plan package (the scan, the preflight,
+    the ledger's checks: ~16 ms of its start-up, on the core the copy's threads need then):
+    ``fs/below.py``, whose filesystem names the card release reads, loads it only to look a
+    filesystem up, which the worker never does (docs/performance.md, "Fixed cost: eighteenth
+    pass"). It still answers both documents. Failed before: every ``offload.plan`` module
+    was loaded."""
+    import pickle
+
+    script = (
+        "import os, runpy, sys\n"
+        "end = os._exit\n"
+        "def done(code):\n"
+        "    plan = sorted(m for m in sys.modules if m.split('.')[:2] == ['offload', 'plan'])\n"
+        "    os.write(2, repr(plan).encode() + b'\\n')\n"
+        "    end(code)\n"
+        "os._exit = done\n"
+        "runpy.run_module('offload.report.worker', run_name='__main__', alter_sys=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps((job_data, "a4")),
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == b"[]"
+    html, pdf = marshal.loads(done.stdout)
+    assert b"</html>" in html
+    assert pdf.startswith(b"%PDF-")

@@ -55,3 +55,24 @@ def test_a_pools_chunks_are_private_memory() -> None:
     for chunk in chunks:
         chunk.hand_out(0)
     pool.close()
+
+
+def test_a_pool_hands_out_the_buffer_given_back_last() -> None:
+    """A buffer's pages are backed by memory at their first write: a pool that keeps
+    handing out the buffer just given back touches one buffer's pages where a job needs
+    one at a time, not every buffer of the pool once (first in, first out: a 200-file card
+    faulted in 20 of the small files' 48 buffers; docs/performance.md, "Fixed cost:
+    eighteenth pass"). Twenty fills, each given back before the next: one buffer used."""
+    pool = ChunkPool(count=48, chunk_size=MIB)
+    used = set()
+    for _ in range(20):
+        chunk = pool.acquire(CancelToken())
+        chunk.writable[:] = b"\1" * MIB
+        used.add(address_of(chunk.writable))
+        chunk.hand_out(0)
+    assert len(used) == 1
+    held = [pool.acquire(CancelToken()) for _ in range(3)]  # then the others, one by one
+    assert len({address_of(chunk.writable) for chunk in held} | used) == 3
+    for chunk in held:
+        chunk.hand_out(0)
+    assert pool.close() is None

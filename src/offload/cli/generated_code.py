@@ -38,8 +38,11 @@ What it promises:
   by others is ignored, and one that cannot be written is not written: never an error,
   never a message. ``OFFLOAD_NO_CODE_CACHE`` set to anything but empty turns it off.
 * **Where a user's caches live.** ``$XDG_CACHE_HOME/offload-ai/`` (an absolute path), else
-  ``~/.cache/offload-ai/``, the folder made 0700; none when ``$XDG_CACHE_HOME`` (or
-  ``~/.cache``) is missing, or it or the home is not the effective user's (``sudo -E``); a
+  ``~/.cache/offload-ai/``, the folder made 0700, and ``~/.cache`` too (0700, as the XDG
+  base directory spec asks) when a home of the effective user's own has none: a fresh
+  account's first run makes it, the next runs are served (before, no run ever was); none
+  when ``$XDG_CACHE_HOME`` is missing (it may name a drive not mounted), or it, ``~/.cache``
+  or the home is not the effective user's (``sudo -E``); a
   file a role and interpreter kind (``generated-code-command-cpython-311-1a2b3c4d.bin``, its
   last part the CRC-32 of ``interpreter_tag``); the file written whole under a temporary
   name, then renamed over the old one (two commands ending together: the last one wins, both
@@ -113,21 +116,22 @@ def _has_debug_ranges() -> bool:
 
 def cache_folder(environ: Mapping[str, str]) -> str | None:
     """``$XDG_CACHE_HOME/offload-ai``, else ``~/.cache/offload-ai``; None without a home,
-    or when the folder it goes in (``$XDG_CACHE_HOME``, ``~/.cache``) is missing or not
-    the effective user's own, or the home is not (``sudo -E``: root keeps the user's
-    ``HOME``, and must neither make the user's ``~/.cache`` root's own nor write there;
-    pip skips its cache so too). That folder is never made here: it is the user's (or the
-    desktop's) to make, with its owner and mode. A relative ``XDG_CACHE_HOME`` is ignored,
-    as the XDG base directory spec says."""
+    or when the folder it goes in (``$XDG_CACHE_HOME``, ``~/.cache``) is not the effective
+    user's own, or the home is not (``sudo -E``: root keeps the user's ``HOME``, and must
+    neither make the user's ``~/.cache`` root's own nor write there; pip skips its cache
+    so too), or ``$XDG_CACHE_HOME`` is missing (a variable the user set may name a drive
+    not mounted: never made here). A missing ``~/.cache`` in a home of the user's own is
+    made by ``store`` (0700), as the XDG base directory spec asks of a program that writes
+    there: a fresh account otherwise never had its cache (docs/performance.md, "Fixed
+    cost: eighteenth pass"). A relative ``XDG_CACHE_HOME`` is ignored, as the spec says."""
     base = environ.get("XDG_CACHE_HOME", "")
-    owners = [base]
-    if not os.path.isabs(base):
-        home = environ.get("HOME") or os.path.expanduser("~")
-        if not os.path.isabs(home):
-            return None
-        base = os.path.join(home, ".cache")
-        owners = [home, base]
-    if not all(_own_folder(path) for path in owners):
+    if os.path.isabs(base):
+        return os.path.join(base, "offload-ai") if _own_folder(base) else None
+    home = environ.get("HOME") or os.path.expanduser("~")
+    if not os.path.isabs(home) or not _own_folder(home):
+        return None
+    base = os.path.join(home, ".cache")
+    if not (_own_folder(base) or not os.path.lexists(base)):
         return None
     return os.path.join(base, "offload-ai")
 
@@ -195,12 +199,15 @@ def _read_all(fd: int, size: int) -> bytes:
         pieces.append(piece)
 
 
-def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
+def store(
+    path: str, tag: bytes, table: Mapping[Key, CodeType], *, make_parent: bool = False
+) -> bool:
     """Write *table* to *path* atomically (a temporary name in the same folder, then a
-    rename), its folder made 0700 if missing (not the one it goes in). False when it
-    cannot be written. Whatever ends it early (an OSError, a signal's exception, anything)
-    removes the temporary; the temporaries a writer killed outright left
-    (``manifest/atomic.py``'s names, a pid no longer alive) are removed first.
+    rename), its folder made 0700 if missing, and the one that folder goes in too (0700)
+    when *make_parent* (``~/.cache`` in a home of the user's own: ``cache_folder``), never
+    more. False when it cannot be written. Whatever ends it early (an OSError, a signal's
+    exception, anything) removes the temporary; the temporaries a writer killed outright
+    left (``manifest/atomic.py``'s names, a pid no longer alive) are removed first.
 
     Not fsynced: a cache is only ever faster, and a file a crash left torn or empty
     behind its new name fails the header's or the CRC's check and is ignored (``load``),
@@ -218,10 +225,11 @@ def store(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> bool:
     temporary = os.path.join(folder, temp_name(os.path.basename(path)))
     published = False
     try:
-        try:  # its own folder alone: the one it goes in is checked, never made (cache_folder)
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            pass
+        for made in [os.path.dirname(folder), folder] if make_parent else [folder]:
+            try:  # a folder that exists is left as it is (its mode is the user's)
+                os.mkdir(made, 0o700)
+            except FileExistsError:
+                pass
         for stale in stale_temp_files(Path(folder), _is_cache_file):
             try:
                 stale.unlink()
@@ -255,7 +263,9 @@ class _WriteCancelled(Exception):
     """A Ctrl-C while the file was written: the write is given up (``_store_quietly``)."""
 
 
-def _store_quietly(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> None:
+def _store_quietly(
+    path: str, tag: bytes, table: Mapping[Key, CodeType], *, make_parent: bool = False
+) -> None:
     """``store``, run once the command is done (its exit code decided): a Ctrl-C meanwhile
     gives the write up, and is not raised. A KeyboardInterrupt here would turn a finished
     run (a verified copy, its JSON saying exit 0) into a traceback and exit 130. Where
@@ -269,7 +279,7 @@ def _store_quietly(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> None
         and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     )
     if not own:
-        store(path, tag, table)
+        store(path, tag, table, make_parent=make_parent)
         return
 
     writing = [True]
@@ -280,7 +290,7 @@ def _store_quietly(path: str, tag: bytes, table: Mapping[Key, CodeType]) -> None
 
     signal.signal(signal.SIGINT, cancel)
     try:
-        store(path, tag, table)  # its temporary removed when cancel raises inside it
+        store(path, tag, table, make_parent=make_parent)  # cancel removes its temporary
         writing[0] = False
     except _WriteCancelled:
         pass
@@ -379,6 +389,8 @@ def generated_code_cache(
     import typing
 
     path = os.path.join(folder, file_name(role))
+    # ``~/.cache`` missing (``cache_folder`` checked the home is the user's): made on write.
+    make_parent = not os.path.isabs(env.get("XDG_CACHE_HOME", ""))
     tag = interpreter_tag()
     cache = GeneratedCode(load(path, tag))
     hooks = (
@@ -395,4 +407,4 @@ def generated_code_cache(
             if vars(module).get(name) is hook:  # not if someone replaced it meanwhile
                 delattr(module, name)
     if cache.added:
-        _store_quietly(path, tag, cache.to_store())
+        _store_quietly(path, tag, cache.to_store(), make_parent=make_parent)

@@ -217,8 +217,10 @@ class _ReportModulesLoader:
     measurable on a 200-file card and added ~4 MiB to the peak RSS at 50,000 files, where the
     PDF is drawn after the peak (docs/performance.md, "The PDF on reportlab").
 
-    Without the summary's modules when the report worker draws the documents: the summary
-    is then printed while the command waits for it, so loading rich there costs nothing.
+    The summary's modules also when the report worker draws the documents: the worker's
+    leg of the end had become the shorter one, and rich loaded with the summary lay on the
+    command's (docs/performance.md, "Fixed cost: eighteenth pass"); not for ``--json``,
+    which prints no summary.
 
     Released at the first batch a destination makes durable (``PhaseChanged`` "flush", which
     a committer sends just before its ``syncfs``), else at ``JobFinished``: on a small card
@@ -240,10 +242,10 @@ class _ReportModulesLoader:
         # hashlib: the manifests' C4 IDs and the stamp's fingerprint (OpenSSL, ~2 ms), no
         # longer loaded with the plan (docs/performance.md, "Fixed cost: fifteenth pass").
         modules = ["offload.manifests_writer", "hashlib", "offload.report.job_report"]
-        if summary:
-            modules += ["offload.report.summary", "rich.console"]
         if worker:  # the job report is pickled for the report worker (~2 ms of import)
             modules.append("pickle")
+        if summary:  # last: the summary is printed after the manifests and JSON + CSV
+            modules += ["offload.report.summary", "rich.console"]
         self.imports = BackgroundImports(*modules)
 
     def emit(self, event: Event) -> None:
@@ -389,11 +391,11 @@ def cmd_copy(
 
             return print_dry_run(plan, env, as_json=args.json)
         worker = _report_worker(plan.tree.file_count, started)
-        # With a report worker, the summary's modules (rich: ~25 ms of CPU) load when it is
-        # printed, while the worker draws: on the thread they competed with the copy's end.
-        loader = _ReportModulesLoader(
-            summary=not args.json and worker is None, worker=worker is not None
-        )
+        # The summary's modules (rich: ~12 ms of CPU) on the thread too, with a report worker:
+        # loaded when the summary is printed they were on the command's leg of the end, the
+        # longer one (the worker's documents were ready ~30 ms before they were asked for:
+        # docs/performance.md, "Fixed cost: eighteenth pass").
+        loader = _ReportModulesLoader(summary=not args.json, worker=worker is not None)
         try:
             return _offload(args, env, plan, no_cascade, worker, loader)
         finally:

@@ -73,13 +73,21 @@ class Chunk:
 
 
 class ChunkPool:
-    """``count`` buffers of ``chunk_size`` bytes, allocated once per job. Thread-safe."""
+    """``count`` buffers of ``chunk_size`` bytes, allocated once per job. Thread-safe.
+
+    The buffer given back last is handed out first (last in, first out): a buffer's pages
+    are backed by memory at their first write, so a job that needs only a few buffers at a
+    time (a card of small files, written as fast as it is read) keeps reusing those few
+    instead of touching every buffer of the pool once. First in, first out, a 200-file card
+    of 100 KB faulted in 20 of the small files' 48 buffers of 1 MiB (~5,000 page faults in
+    the reader, and as many pages to free at the job's end) where 2-3 were in use at once
+    (docs/performance.md, "Fixed cost: eighteenth pass")."""
 
     def __init__(self, *, count: int, chunk_size: int) -> None:
         self.chunk_size = chunk_size
         self._buffers = [AlignedBuffer(chunk_size) for _ in range(count)]
-        self._free: queue.SimpleQueue[Chunk] = queue.SimpleQueue()
-        for buffer in self._buffers:
+        self._free: queue.LifoQueue[Chunk] = queue.LifoQueue()
+        for buffer in reversed(self._buffers):  # the first buffer on top
             self._free.put(Chunk(self, buffer))
         self._sequence = 0
 

@@ -53,7 +53,6 @@ import stat
 import threading
 from pathlib import Path
 
-from offload.plan.filesystem import detect_filesystem
 from offload.results import CacheBypass
 
 # Filesystems served over the network (types as /proc/self/mountinfo spells them): a read
@@ -212,6 +211,12 @@ IN_MEMORY = CacheBelow("memory")
 
 def cache_below(path: Path | str) -> CacheBelow:
     """What lies below the filesystem holding *path* (the mount table; never raises)."""
+    # Here, not with the module: ``offload.plan`` (its package loads the scan and the
+    # preflight: ~16 ms) is the copy's, loaded by then; the report worker, which imports
+    # this module for its filesystem names (report/release.py), never needs it
+    # (docs/performance.md, "Fixed cost: eighteenth pass").
+    from offload.plan.filesystem import detect_filesystem
+
     info = detect_filesystem(Path(path))
     if info.fstype in NETWORK_FILESYSTEMS:
         return CacheBelow("server")
