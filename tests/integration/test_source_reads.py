@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import re
@@ -228,3 +229,59 @@ def test_full_mode_reads_frames_back_through_the_batch_prefetch(tmp_path: Path) 
     for dest in dests:
         for source in [*frames, large]:
             assert (dest / "CARD" / "A004C001" / source.name).read_bytes() == source.read_bytes()
+
+
+def test_full_mode_re_reads_frames_two_at_a_time(tmp_path: Path) -> None:
+    """Full mode re-reads the frames of an image sequence (files of 1 MiB to the 8 MiB chunk,
+    which the re-read's read-ahead leaves to one O_DIRECT read each) on two threads, every
+    other frame on each, so that two requests are in flight: with one at a time, every
+    commit of the image-sequence card waited for the re-read (docs/performance.md, "The
+    image sequence in full mode: eighteenth pass"). Each frame is still re-read exactly
+    once, from the media (``o_direct``), and its copy verified. Failed before: one thread
+    re-read all six frames."""
+    if on_tmpfs(tmp_path):
+        pytest.skip("the temporary folder is on tmpfs: no O_DIRECT re-read there")
+    strace = require_tool("strace")
+    card = tmp_path / "CARD" / "A004C001"
+    card.mkdir(parents=True)
+    frames = []
+    for index in range(6):
+        frame = card / f"A004C001.{index:07d}.dpx"
+        frame.write_bytes(os.urandom(2_000_000))
+        frames.append(frame)
+    os.sync()
+    dest = tmp_path / "d1"
+    dest.mkdir()
+    trace = tmp_path / "trace"
+    reports = tmp_path / "reports"
+    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "full"]
+    command += ["--report-dir", str(reports), str(tmp_path / "CARD"), str(dest)]
+    # One trace file a thread (-ff): which thread read which frame.
+    subprocess.run(
+        [strace, "-ff", "-qq", "-y", "-e", "trace=preadv,preadv2", "-o", str(trace), *command],
+        check=True,
+        capture_output=True,
+    )
+    read_by: dict[str, list[str]] = {}  # thread's trace file -> the card frames it read
+    for part in tmp_path.glob("trace.*"):
+        for line in part.read_text().splitlines():
+            found = re.search(r"<[^>]*/CARD/A004C001/(A004C001\.\d{7}\.dpx)>", line)
+            # A call that read bytes (the reader's second call a frame finds its end: 0).
+            if found and not line.rstrip().endswith("= 0"):
+                read_by.setdefault(part.name, []).append(found.group(1))
+    names = sorted(frame.name for frame in frames)
+    # The reader reads every frame once; the re-reads are the other threads' reads.
+    readers = [t for t, read in read_by.items() if sorted(read) == names]
+    assert readers, read_by
+    re_reads = {t: read for t, read in read_by.items() if t != readers[0]}
+    assert sorted(f for read in re_reads.values() for f in read) == names, re_reads
+    assert len(re_reads) == 2, re_reads
+    assert all(len(read) == 3 for read in re_reads.values()), re_reads
+    (job_report,) = reports.glob("*.json")
+    files = json.loads(job_report.read_text())["files"]
+    assert len(files) == 6, files
+    for file in files:
+        assert file["source_cache_bypass"] == "o_direct", file
+        assert [d["status"] for d in file["destinations"]] == ["verified"], file
+    for frame in frames:
+        assert (dest / "CARD" / "A004C001" / frame.name).read_bytes() == frame.read_bytes()

@@ -491,7 +491,11 @@ class SourceReader:
         return cache_below(path)
 
     def _reread_source(
-        self, ticket: FileTicket, read_at: int = 0, evicted: CacheBypass | None = None
+        self,
+        ticket: FileTicket,
+        read_at: int = 0,
+        evicted: CacheBypass | None = None,
+        buffer: AlignedBuffer | None = None,
     ) -> None:
         """Full mode: re-read the source from the media; it must match the in-flight hash.
         The cache below the card's filesystem is dropped first where one is (a FUSE card's
@@ -500,10 +504,14 @@ class SourceReader:
         a second attempt. *evicted*: the file was dropped from the cache, found empty and
         asked to be read from the media in the background (``_SourceVerifier``'s read-ahead,
         ``evict_and_prefetch``: FADVISE); its first attempt reads what that brought in, any
-        other (and every second attempt) reads with O_DIRECT or a checked cache drop."""
+        other (and every second attempt) reads with O_DIRECT or a checked cache drop.
+        *buffer*: where it reads (a thread's own: ``_DirectReReader``'s), else the reader's
+        re-read buffer (the verifier thread's)."""
         source = ticket.task.source
-        if self._reread_buffer is None:
-            self._reread_buffer = AlignedBuffer(self._options.chunk_size)
+        if buffer is None:
+            if self._reread_buffer is None:
+                self._reread_buffer = AlignedBuffer(self._options.chunk_size)
+            buffer = self._reread_buffer
         if self._verify_phase_events:
             self._sink.emit(PhaseChanged(SOURCE_INDEX, source.relative_path, "verify"))
         expected = ticket.inflight_digests[self._verify_algorithm]
@@ -533,7 +541,7 @@ class SourceReader:
                 digest, size, how = hash_read_back(
                     media,
                     self._verify_algorithm,
-                    self._reread_buffer,
+                    buffer,
                     cancel=self._cancel,
                     on_bytes=counted if self._verified_events else None,
                     expected_size=source.size_bytes,
@@ -558,6 +566,29 @@ class SourceReader:
             "unreliable, or the file is being modified",
             path=source.path,
         )
+
+    def _reread_one(
+        self,
+        item: tuple[FileTicket, list[int], int],
+        evicted: CacheBypass | None,
+        buffer: AlignedBuffer | None,
+    ) -> None:
+        """Re-read one file (``_reread_source``) on a re-read thread, fail it everywhere if
+        it reads otherwise, then publish its verdict, whatever happened (a bug stops the job
+        and is kept for it to re-raise)."""
+        ticket, indexes, read_at = item
+        try:
+            if not self._cancel.cancelled:
+                self._reread_source(ticket, read_at, evicted, buffer)
+        except SourceError as error:
+            ticket.source_error = error
+            self._fail_everywhere(ticket, error, indexes)
+        except CancelledError:
+            pass
+        except BaseException as exc:  # a bug: stop the job; the job re-raises it
+            self._bug(exc)
+        finally:
+            ticket.publish()
 
 
 # A card whose device cache is dropped before a re-read (fs/below.py): the verifier waits
@@ -585,7 +616,11 @@ class _SourceVerifier:
 
     Tickets come in order through a bounded queue; each is re-read from the media, compared
     with its in-flight digest, failed everywhere on a mismatch, then published. Never waits on
-    a destination, so the committers waiting for its verdicts cannot deadlock with it.
+    a destination, so the committers waiting for its verdicts cannot deadlock with it. On a
+    card with nothing below its page cache, every other file below the chunk that is not read
+    ahead (a frame) is re-read on a second thread, a ``_DirectReReader`` this thread starts
+    and stops: its verdicts are published as it finishes each, out of order with this
+    thread's (the committers wait for each ticket's own).
     """
 
     _QUEUE_TICKETS = 64
@@ -629,8 +664,11 @@ class _SourceVerifier:
 
     def _run(self) -> None:
         pending: deque[tuple[FileTicket, list[int], int] | None] = deque()
+        second: _DirectReReader | None = None
         try:
-            self._serve(pending)
+            if self._reader._below.kind == "":
+                second = _DirectReReader(self._reader)
+            self._serve(pending, second)
         except BaseException as exc:  # a bug: stop the job; the job re-raises it
             self._reader._bug(exc)
             # Every ticket still held or queued gets its verdict (the committers wait for
@@ -641,6 +679,9 @@ class _SourceVerifier:
                 if item is None:
                     return
                 item[0].publish()
+        finally:
+            if second is not None:
+                second.stop()  # every ticket handed to it has its verdict once it returns
 
     def _read_ahead(self, pending: deque[tuple[FileTicket, list[int], int] | None]) -> None:
         """Take the tickets already queued (never waiting) and read ahead the small files
@@ -676,11 +717,17 @@ class _SourceVerifier:
                     pass  # the re-read opens it again and says why
             self._decided += 1
 
-    def _serve(self, pending: deque[tuple[FileTicket, list[int], int] | None]) -> None:
+    def _serve(
+        self,
+        pending: deque[tuple[FileTicket, list[int], int] | None],
+        second: _DirectReReader | None,
+    ) -> None:
         reader = self._reader
         # Nothing known below the card's page cache (a kernel filesystem over a disk): read
         # ahead. A card with a device cache below gathers files for one drop instead.
         ahead = reader._below.kind == ""
+        chunk_size = reader._pool.chunk_size
+        handed = False  # whether the last direct re-read below the chunk went to *second*
         while True:
             if not pending:
                 pending.append(self._queue.get())
@@ -693,22 +740,70 @@ class _SourceVerifier:
                 self._decided -= 1
             if item is None:
                 return
-            ticket, indexes, read_at = item
+            ticket = item[0]
             evicted = self._evicted.pop(ticket.sequence, None)
             if evicted is not None:
                 self._ahead_bytes -= ticket.task.source.size_bytes
-            try:
-                if not reader._cancel.cancelled:
-                    reader._reread_source(ticket, read_at, evicted)
-            except SourceError as error:
-                ticket.source_error = error
-                reader._fail_everywhere(ticket, error, indexes)
-            except CancelledError:
-                pass
-            except BaseException as exc:  # a bug: stop the job; the job re-raises it
-                reader._bug(exc)
-            finally:
-                ticket.publish()
+            elif second is not None and ticket.task.source.size_bytes < chunk_size:
+                # A frame read with O_DIRECT: every other one on the second thread (it
+                # waits at most for the one it is re-reading), the rest here meanwhile.
+                handed = not handed
+                if handed:
+                    second.put(item)
+                    continue
+            reader._reread_one(item, evicted, None)
+
+
+class _DirectReReader:
+    """Full mode's second re-read thread: re-reads the files ``_SourceVerifier`` hands it
+    (frames below the chunk, each one O_DIRECT read from the media, exactly as the verifier
+    re-reads its own) into a buffer of its own, one at a time, and publishes each verdict.
+
+    Why: one synchronous O_DIRECT request at a time made the re-read the lane every commit
+    waited for on an image sequence (300 × 4 MB frames to three destinations on the card's
+    disk: each batch committed as the re-read reached its last frame, and the re-read ended
+    0.45-0.93 s after the card's first read; docs/performance.md, "The image sequence in
+    full mode: eighteenth pass"); with every other frame here, two requests are in flight.
+    Larger files keep one re-read at a time (their 8 MiB reads; the large cards' ratios
+    were measured so).
+
+    Threading: started and stopped by the verifier's thread, the only one that calls
+    ``put`` (blocks while the one slot is taken: at most the one re-read running here) and
+    ``stop`` (returns once every file handed over has its verdict). It waits on nothing but
+    its slot, so the committers waiting for its verdicts cannot deadlock with it. A bug
+    stops the job (``SourceReader._bug``) and every later file still gets its verdict.
+    """
+
+    def __init__(self, reader: SourceReader) -> None:
+        self._reader = reader
+        self._slot: queue.Queue[tuple[FileTicket, list[int], int] | None] = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name="source-verifier-2")
+        self._thread.start()
+
+    def put(self, item: tuple[FileTicket, list[int], int]) -> None:
+        self._slot.put(item)
+
+    def stop(self) -> None:
+        self._slot.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        buffer: AlignedBuffer | None = None
+        item: tuple[FileTicket, list[int], int] | None = None
+        try:
+            while (item := self._slot.get()) is not None:
+                if buffer is None:  # made for the first file (a card may hand it none)
+                    buffer = AlignedBuffer(self._reader._options.chunk_size)
+                self._reader._reread_one(item, None, buffer)
+        except BaseException as exc:  # a bug (the buffer could not be made): stop the job
+            self._reader._bug(exc)
+            if item is not None:
+                item[0].publish()
+            while (item := self._slot.get()) is not None:
+                item[0].publish()
+        finally:
+            if buffer is not None:
+                buffer.close()
 
 
 class _Prefetcher:
