@@ -39,6 +39,7 @@ from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.verify import OnPlan
+from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
@@ -367,6 +368,8 @@ def verify_path(
                 raise UnreadableTreeError(
                     f"cannot verify {root}: {describe_os_error(exc)}", path=root
                 ) from None
-        return report, media.bypassed, media.through_cache
+        # What stands at a missing path, why a new one is in no manifest: looked at now,
+        # so every output (the terminal, the CSV, the JSON) says the same.
+        return with_reasons(report), media.bypassed, media.through_cache
     finally:
         media.close()
