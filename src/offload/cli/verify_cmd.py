@@ -491,6 +491,13 @@ def _shown(name: str, digest: str | None) -> str | None:
     return digest
 
 
+def _named(where: Path, path: str) -> str:
+    """*path* (relative) under the checked root *where*, as printed: joined as text, not by
+    pathlib, which would fold a bucket key's empty part (``a//b.mov``) into another key's
+    name (``a/b.mov``)."""
+    return printable_name(os.path.join(str(where), path))
+
+
 def _has_ledger(root: Path) -> bool:
     """Whether *root* is a copy root with offload-ai's ledger."""
     try:
@@ -563,9 +570,9 @@ def _print_human(
                 for k, v in changed.expected.items()
             )
         )
-        env.error(f"CHANGED {printable_name(str(where / changed.path))}: {detail}")
+        env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
-        env.error(f"UNREADABLE {printable_name(str(where / path))}")
+        env.error(f"UNREADABLE {_named(where, path)}")
     # A symlink at a recorded name, read through against a manifest (a card's link, made as
     # a link, or one put in a copy's place): no copy, and none of the copies the ledger's
     # words below speak of; a re-run leaves it as it is.
@@ -644,34 +651,30 @@ def _print_human(
         env.warning("; ".join(parts))
     for path in report.missing:
         why = report.reasons[path].text if path in report.reasons else ""
-        env.error(f"MISSING {f'({why}) ' if why else ''}{printable_name(str(where / path))}")
+        env.error(f"MISSING {f'({why}) ' if why else ''}{_named(where, path)}")
     for path in report.unverifiable:
         env.warning(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
-            f"not verified) {printable_name(str(where / path))}"
+            f"not verified) {_named(where, path)}"
         )
     # New to the reference this check used: another record (the ledger, where a cancelled
     # run wrote no manifest) may hold it.
     records = _REFERENCE_WORDS.get(str(report.reference), "the records")
     for path in report.extra:
         why = report.reasons[path].text if path in report.reasons else ""
-        env.warning(
-            f"NEW (not in {records}{': ' + why if why else ''}) {printable_name(str(where / path))}"
-        )
+        env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
     for path in report.dangling:
         env.warning(
-            f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "
-            f"{printable_name(str(where / path))}"
+            f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {_named(where, path)}"
         )
     for path in report.outside:
         env.warning(
             "SYMLINK LEADS OUTSIDE THE COPY (to a file that is not the copy's; not read, not "
-            f"verified) {printable_name(str(where / path))}"
+            f"verified) {_named(where, path)}"
         )
     for folder in report.nested:
         env.warning(
-            f"nested ASC MHL history {printable_name(str(where / folder))}: checked against "
-            "its own history"
+            f"nested ASC MHL history {_named(where, folder)}: checked against its own history"
         )
     nested = (
         f", {len(report.nested)} nested {'history' if len(report.nested) == 1 else 'histories'}"
