@@ -256,7 +256,9 @@ def verify_path(
     own_links: Collection[Path] = (),
     on_plan: OnPlan | None = None,
 ) -> tuple[VerifyReport, int, int]:
-    """Verify *root* against its best reference; returns the report, how many files were
+    """Verify *root* against its best reference; returns the report (its ``reasons`` filled:
+    ``offload.verification_reason``, what stands at a missing path, looked at right after
+    the check), how many files were
     read from the media (the page cache bypassed, and any cache below the filesystem dropped:
     ``fs.below``) and how many through a cache (a network share's server, a FUSE
     filesystem's block device that could not be opened, pages that stayed cached).

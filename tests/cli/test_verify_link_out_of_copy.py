@@ -323,3 +323,23 @@ def test_against_a_manifest_a_changed_link_says_what_was_read_not_the_ledger(
     # Where offload copy would put a file, a link is refused, --overwrite too (as said).
     code, out = offload("copy", "--quiet", "--overwrite", str(card), str(root.parent))
     assert code == 64 and "exists and is a symlink, where the copy puts a file" in out, out
+
+
+def test_against_a_manifest_a_recorded_clip_now_a_fifo_says_why(tmp_path: Path) -> None:
+    """A FIFO at a recorded clip's name is never opened (it would block the check): MISSING,
+    saying what stands there. Failed before: no reason."""
+    card = card_with_clips(tmp_path)
+    root = copied(tmp_path, card)
+    (root / "CLIPS" / "A001.MOV").unlink()
+    os.mkfifo(root / "CLIPS" / "A001.MOV")
+
+    code, report = verify_json(root)
+
+    assert code == 10, report
+    assert report["missing"] == ["CLIPS/A001.MOV"] and report["verified"] == ["CLIPS/A002.MOV"]
+    assert report["reasons"] == {
+        "CLIPS/A001.MOV": {
+            "code": "not-a-file",
+            "text": "a FIFO stands at its name, no file: nothing is read there",
+        }
+    }
