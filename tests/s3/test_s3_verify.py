@@ -223,6 +223,7 @@ def test_missing_and_new_objects_say_why_in_every_output(s3_server, bucket, tmp_
     data = json.loads(out)
     assert data["missing"] == ["A001.xml"]
     never = ": offload copy never writes such a key; it is not read"
+    both = ", which no file and folder can be at once; it is not read"
     assert data["reasons"] == {
         "A001.xml": {
             "code": "folder",
@@ -232,7 +233,7 @@ def test_missing_and_new_objects_say_why_in_every_output(s3_server, bucket, tmp_
         "CLIPS/A001C002.mov/x": {
             "code": "key-no-file-name",
             "text": "another object's key is a folder of its key, or its key one of another's"
-            + never,
+            + both,
         },
         "CLIPS/C\x01.mov": {
             "code": "name-not-in-manifest",

@@ -165,10 +165,7 @@ def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, str]) -> dict
             )
         reasons[path] = why
     for path, words in odd.items():
-        reasons[path] = Reason(
-            "key-no-file-name",
-            f"{words}: offload copy never writes such a key; it is not read",
-        )
+        reasons[path] = Reason("key-no-file-name", f"{words}; it is not read")
     return reasons
 
 
@@ -244,7 +241,10 @@ def _mirror(
             continue  # a "folder" marker some tools write
         parts = _mirror_parts(relative)
         if parts is None:
-            odd[relative] = "its key has an empty, '.' or '..' part, which no file name can be"
+            odd[relative] = (
+                "its key has an empty, '.' or '..' part, which no file name can be: offload "
+                "copy never writes such a key"
+            )
             continue
         target = root.joinpath(*parts)
         try:
@@ -276,9 +276,16 @@ def _mirror(
 def _unheld(exc: OSError | ValueError) -> str:
     """Why the mirror could not hold a key as a file, in words naming no mirror path."""
     if isinstance(exc, (NotADirectoryError, FileExistsError, IsADirectoryError)):
-        return "another object's key is a folder of its key, or its key one of another's"
+        # Either key may be offload copy's (CLIPS/A001.MOV beside another tool's CLIPS).
+        return (
+            "another object's key is a folder of its key, or its key one of another's, "
+            "which no file and folder can be at once"
+        )
     if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-        return "its name is longer than a file name of this machine can be"
+        return (
+            "its name is longer than a file name of this machine can be: offload copy never "
+            "writes such a key"
+        )
     if isinstance(exc, OSError):
         return f"no file of this machine can be named so ({describe_os_error(exc)})"
     return "no file of this machine can be named so (a NUL byte)"
