@@ -220,12 +220,23 @@ def _root_name(root: Path) -> str:
 def _walk(root: Path) -> list[str]:
     """The regular files under *root* (not the ledger's or the history's folders, not
     partials). Symlinks are left out: the ledger records the files offload-ai copied, and a
-    link is reproduced as a link, never copied as a file."""
+    link is reproduced as a link, never copied as a file. So is what is no file (a FIFO, a
+    socket, a device), as a check against a manifest leaves it: a FIFO at a recorded name
+    is missing, never opened (that would block the check for good)."""
     return [
         item.relative
         for item in content_entries(root)
-        if not is_partial_name(item.name) and not item.entry.is_symlink()
+        if not is_partial_name(item.name) and _is_plain_file(item.entry)
     ]
+
+
+def _is_plain_file(entry: os.DirEntry[str]) -> bool:
+    """Whether *entry* is a regular file, not through a symlink; an entry that vanished
+    meanwhile (or cannot be looked at) is none."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def content_entries(root: Path, *, on_error: OnError | None = None) -> Iterator[WalkEntry]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from support.ascmhl_judge import AscmhlJudge
 from support.copied_links import card_with_clips, clips_replaced_by_links
-from support.offload_cli import offload, run_offload
+from support.offload_cli import CLI, offload, run_offload
 
 WARNING = "SYMLINK LEADS OUTSIDE THE COPY"
 
@@ -343,3 +344,30 @@ def test_against_a_manifest_a_recorded_clip_now_a_fifo_says_why(tmp_path: Path) 
             "text": "a FIFO stands at its name, no file: nothing is read there",
         }
     }
+
+
+def test_against_the_ledger_a_fifo_at_a_recorded_name_is_missing_never_opened(
+    tmp_path: Path,
+) -> None:
+    """Against the ledger, a FIFO where an empty file was recorded: MISSING, saying what
+    stands there, as against a manifest; a FIFO at a clip's name too (not "CHANGED size 0").
+    Failed before: the check opened the FIFO and blocked for good (killed here after 20 s),
+    and a clip's was called changed."""
+    card = card_with_clips(tmp_path)
+    (card / "CLIPS" / "empty.bin").write_bytes(b"")
+    root = copied(tmp_path, card, "--mhl", "none")
+    for name in ("empty.bin", "A001.MOV"):
+        (root / "CLIPS" / name).unlink()
+        os.mkfifo(root / "CLIPS" / name)
+
+    argv = [*CLI, "verify", "--json", "--report-dir", str(tmp_path / "r"), str(root)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+
+    assert done.returncode == 10, done.stderr
+    report = json.loads(done.stdout)
+    assert report["missing"] == ["CLIPS/A001.MOV", "CLIPS/empty.bin"] and report["changed"] == []
+    fifo = {
+        "code": "not-a-file",
+        "text": "a FIFO stands at its name, no file: nothing is read there",
+    }
+    assert report["reasons"] == {"CLIPS/A001.MOV": fifo, "CLIPS/empty.bin": fifo}
