@@ -228,7 +228,8 @@ def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
     unreadable, unverifiable, dangling, outside; detail: what changed, then the path's
     reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
-    ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as ``\\xNN``, a control character...)."""
+    ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as
+    ``\\xNN``, a control character...)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "status", "detail"])
