@@ -39,6 +39,7 @@ from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.verify import OnPlan
+from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
@@ -219,12 +220,23 @@ def _root_name(root: Path) -> str:
 def _walk(root: Path) -> list[str]:
     """The regular files under *root* (not the ledger's or the history's folders, not
     partials). Symlinks are left out: the ledger records the files offload-ai copied, and a
-    link is reproduced as a link, never copied as a file."""
+    link is reproduced as a link, never copied as a file. So is what is no file (a FIFO, a
+    socket, a device), as a check against a manifest leaves it: a FIFO at a recorded name
+    is missing, never opened (that would block the check for good)."""
     return [
         item.relative
         for item in content_entries(root)
-        if not is_partial_name(item.name) and not item.entry.is_symlink()
+        if not is_partial_name(item.name) and _is_plain_file(item.entry)
     ]
+
+
+def _is_plain_file(entry: os.DirEntry[str]) -> bool:
+    """Whether *entry* is a regular file, not through a symlink; an entry that vanished
+    meanwhile (or cannot be looked at) is none."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def content_entries(root: Path, *, on_error: OnError | None = None) -> Iterator[WalkEntry]:
@@ -255,7 +267,9 @@ def verify_path(
     own_links: Collection[Path] = (),
     on_plan: OnPlan | None = None,
 ) -> tuple[VerifyReport, int, int]:
-    """Verify *root* against its best reference; returns the report, how many files were
+    """Verify *root* against its best reference; returns the report (its ``reasons`` filled:
+    ``offload.verification_reason``, what stands at a missing path, looked at right after
+    the check), how many files were
     read from the media (the page cache bypassed, and any cache below the filesystem dropped:
     ``fs.below``) and how many through a cache (a network share's server, a FUSE
     filesystem's block device that could not be opened, pages that stayed cached).
@@ -367,6 +381,8 @@ def verify_path(
                 raise UnreadableTreeError(
                     f"cannot verify {root}: {describe_os_error(exc)}", path=root
                 ) from None
-        return report, media.bypassed, media.through_cache
+        # What stands at a missing path, why a new one is in no manifest: looked at now,
+        # so every output (the terminal, the CSV, the JSON) says the same.
+        return with_reasons(report), media.bypassed, media.through_cache
     finally:
         media.close()

@@ -72,7 +72,7 @@ def test_a_changed_symlink_is_not_called_a_copy_kept_by_keep_both(tmp_path: Path
     assert "not vouched for" not in said and "--keep-both" not in said, said
     assert "this copy root's ledger still vouches for the copies it recorded" in said, said
     assert (
-        "1 symlink above is no copy: the ledger never records a link (offload copy makes a "
-        "card's link as a link); what it reads is the file it leads to in this copy, judged "
-        "under that file's own name" in said
+        "1 symlink above is no copy: what this check reads through it, as ascmhl does, for "
+        "what the ASC MHL history records at the link's name is the file it leads to in this "
+        "copy" in said
     ), said

@@ -104,6 +104,12 @@ def test_a_file_left_out_of_the_manifest_is_named_in_every_saved_report(
     assert "its name holds the control character \\\\x01, which an XML manifest cannot " in (
         verify_csv.read_text()
     )
+    # The JSON says it too, the same words under the exact name (failed before: no reason).
+    argv = ["verify", "--json", str(copy_root), "--report-dir", str(reports)]
+    code, out, _ = offload_cli(argv)
+    assert code == 21
+    reason = json.loads(out)["reasons"][ODD]
+    assert reason["code"] == "name-not-in-manifest" and reason["text"] in new, reason
 
 
 PREFLIGHT_CODE = "name-not-in-manifest"

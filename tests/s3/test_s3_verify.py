@@ -194,3 +194,70 @@ def test_verify_wrong_credentials_or_no_service_one_line_exit_64(
     code, out, err = verify(tmp_path, f"http://127.0.0.1:{port}", "--json", "s3://rushes/x")
     assert code == 64
     assert json.loads(out)["exit_code"] == 64 and "cannot be reached" in json.loads(out)["error"]
+
+
+def test_missing_and_new_objects_say_why_in_every_output(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On a bucket, the reasons a folder's check gives, in a bucket's words: a recorded
+    object gone whose key objects now lie below (the mirror's folder); keys no file can be
+    named (an empty part, a name too long, a key below another object's), which are new
+    and not read; a name no manifest can hold. The terminal, the CSV and the JSON say the
+    same, the terminal naming each key as it is. Failed before: no reason anywhere (and no
+    ``reasons`` in the JSON), and ``a//b.mov`` printed as ``.../a/b.mov``, another key."""
+    url = copied(s3_server, bucket, tmp_path)
+    client = admin(s3_server.url)
+    client.delete_object(Bucket=bucket, Key="day1/A001/A001.xml")
+    long_name = "x" * 300 + ".mov"
+    for key in (
+        "A001.xml/under.bin",
+        "a//b.mov",
+        long_name,
+        "CLIPS/A001C002.mov/x",
+        "CLIPS/C\x01.mov",
+    ):
+        client.put_object(Bucket=bucket, Key=f"day1/A001/{key}", Body=b"late")
+
+    code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
+    shown_code, _, err = verify(tmp_path, s3_server.url, url)
+
+    assert code == shown_code == 10, out
+    data = json.loads(out)
+    assert data["missing"] == ["A001.xml"]
+    never = ": offload copy never writes such a key; it is not read"
+    both = ", which no file and folder can be at once; it is not read"
+    assert data["reasons"] == {
+        "A001.xml": {
+            "code": "folder",
+            "text": "no object has its key, but objects lie below it (A001.xml/...): the file "
+            "recorded there is not read",
+        },
+        "CLIPS/A001C002.mov/x": {
+            "code": "key-no-file-name",
+            "text": "another object's key is a folder of its key, or its key one of another's"
+            + both,
+        },
+        "CLIPS/C\x01.mov": {
+            "code": "name-not-in-manifest",
+            "text": "its name holds the control character \\x01, which an XML manifest cannot "
+            "hold: offload copy leaves such a file out of the manifest and names it in its "
+            "reports; its content is not checked here",
+        },
+        "a//b.mov": {
+            "code": "key-no-file-name",
+            "text": "its key has an empty, '.' or '..' part, which no file name can be" + never,
+        },
+        long_name: {
+            "code": "key-no-file-name",
+            "text": "its name is longer than a file name of this machine can be" + never,
+        },
+    }
+    assert "A001.xml/under.bin" in data["extra"] and "A001.xml/under.bin" not in data["reasons"]
+    said = " ".join(err.split())
+    for path, why in data["reasons"].items():
+        line = (
+            f"MISSING ({why['text']}) {url}/{path}"
+            if path in data["missing"]
+            else f"NEW (not in the ASC MHL history: {why['text']}) {url}/{path}"
+        )
+        assert line.replace("\x01", "\\x01") in said, (line, said)
+    csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
+    assert f"{long_name},new,its name is longer than a file name of this" in csv_text, csv_text

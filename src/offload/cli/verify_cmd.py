@@ -18,7 +18,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,8 +53,7 @@ from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.verify import OnPlan
-from offload.manifest.xmlchars import unlisted_name_reason
-from offload.manifest.xmltext import xml_can_hold, xml_safe
+from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
 from offload.report.words import plural
@@ -209,6 +208,12 @@ def report_dict(
         "dangling": lists["dangling"],
         "outside": lists["outside"],
         "nested": lists["nested"],
+        # Why a path is in its list, where its name does not say it all (one reason a path,
+        # the words the terminal and the CSV print: offload.verification_reason).
+        "reasons": {
+            path: {"code": why.code, "text": why.text}
+            for path, why in sorted((report.reasons if report is not None else {}).items())
+        },
         "files_read_from_media": 0 if remote else reads,
         "files_read_through_cache": 0 if remote else through_cache,
         "objects_read_back": reads if remote else None,
@@ -219,60 +224,20 @@ def report_dict(
     }
 
 
-#: Why a file new to a manifest is in none: its name (``unlisted_name_reason``'s words,
-#: which say which: bytes not UTF-8, or which control character). ``offload copy`` copies
-#: such a file, leaves it out of the manifests and names it in its reports (code
-#: ``not-in-manifest``).
-NAME_NO_MANIFEST_HOLDS = (
-    "offload copy leaves such a file out of the manifest and names it in its reports; its "
-    "content is not checked here"
-)
-
-#: Why a symlink is no copy, in both modes' words: a check against a manifest reads through
-#: one standing at a recorded name (``_report``), one against the ledger does not (MISSING).
-LINK_IS_NO_COPY = "the ledger never records a link (offload copy makes a card's link as a link)"
-
-
-def _why_new(path: str, reference: str | None) -> str:
-    """Why *path*, new to the manifest *reference* names, is not in it, when its name
-    says so; else ""."""
-    if reference in ("ascmhl", "legacy") and not xml_can_hold(path):
-        return f"{unlisted_name_reason(path)}: {NAME_NO_MANIFEST_HOLDS}"
-    return ""
-
-
-def _why_missing(root: str, path: str, reference: str | None, said: Collection[str]) -> str:
-    """Why *path*, recorded under *root* and missing, was not read, when a symlink stands
-    at its name in a check against the ledger (which, unlike one against a manifest, never
-    reads through one); else "" (no link there, a bucket: ``root`` an ``s3://`` URL, or a
-    link in *said*: one that leads nowhere or out of the copy, which has its own line,
-    ``dangling`` or ``outside``)."""
-    if reference != "ledger" or is_s3_url(root) or path in said:
-        return ""
-    link = os.path.join(root, path)
-    if not os.path.islink(link):
-        return ""
-    target = os.path.realpath(link)
-    inside = os.path.relpath(target, os.path.realpath(root))
-    if os.path.isdir(target):
-        leads = "a symlink to a folder"
-    elif inside.startswith(".."):  # not judged (a step it could not follow): no target named
-        leads = "a symlink"
-    else:
-        leads = f"a symlink to {printable_name(inside)} in this copy"
-    return (
-        f"{leads} stands at its name and is no copy: {LINK_IS_NO_COPY}; the file recorded "
-        "there is not read through it"
-    )
-
-
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling, outside). Text cells as ``report.csv_cells`` writes them
-    (names exact, escaped: a byte that is not UTF-8 as ``\\xNN``, a control character...)."""
+    unreadable, unverifiable, dangling, outside; detail: what changed, then the path's
+    reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
+    ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as
+    ``\\xNN``, a control character...)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "status", "detail"])
+    reasons = data.get("reasons", {})
+
+    def why(path: str) -> str:
+        return str(reasons[path]["text"]) if path in reasons else ""
+
     rows: list[tuple[str, str, str]] = [(p, "verified", "") for p in data["verified"]]
     for change in data["changed"]:
         detail = (
@@ -283,8 +248,9 @@ def csv_text(data: dict[str, Any]) -> str:
                 for k, v in change["expected"].items()
             )
         )
-        rows.append((change["path"], "changed", detail))
-    said = {*data["dangling"], *data["outside"]}
+        rows.append(
+            (change["path"], "changed", "; ".join(filter(None, (detail, why(change["path"])))))
+        )
     for key, status in (
         ("missing", "missing"),
         ("extra", "new"),
@@ -293,16 +259,9 @@ def csv_text(data: dict[str, Any]) -> str:
         ("dangling", "dangling"),
         ("outside", "outside"),
     ):
+        # A path in dangling or outside is missing too: its reason is that row's status.
         rows.extend(
-            (
-                p,
-                status,
-                _why_new(p, data["reference"])
-                if key == "extra"
-                else _why_missing(str(data["path"]), p, data["reference"], said)
-                if key == "missing"
-                else "",
-            )
+            (p, status, why(p) if key in ("missing", "extra", "unreadable") else "")
             for p in data[key]
         )
     for path, status, detail in sorted(rows):
@@ -534,6 +493,13 @@ def _shown(name: str, digest: str | None) -> str | None:
     return digest
 
 
+def _named(where: Path, path: str) -> str:
+    """*path* (relative) under the checked root *where*, as printed: joined as text, not by
+    pathlib, which would fold a bucket key's empty part (``a//b.mov``) into another key's
+    name (``a/b.mov``)."""
+    return printable_name(os.path.join(str(where), path))
+
+
 def _has_ledger(root: Path) -> bool:
     """Whether *root* is a copy root with offload-ai's ledger."""
     try:
@@ -606,22 +572,35 @@ def _print_human(
                 for k, v in changed.expected.items()
             )
         )
-        env.error(f"CHANGED {printable_name(str(where / changed.path))}: {detail}")
+        env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
-        env.error(f"UNREADABLE {printable_name(str(where / path))}")
-    if (report.changed or report.unreadable) and not remote and _has_ledger(where):
+        env.error(f"UNREADABLE {_named(where, path)}")
+    # A symlink at a recorded name, read through against a manifest (a card's link, made as
+    # a link, or one put in a copy's place): no copy, and none of the copies the ledger's
+    # words below speak of; a re-run leaves it as it is.
+    links = {
+        path
+        for path in (*(c.path for c in report.changed), *report.unreadable)
+        if path in report.reasons and report.reasons[path].code == "symlink-read-through"
+    }
+    if links:
+        one = len(links) == 1
+        env.warning(
+            f"{plural(len(links), 'symlink')} above {'is' if one else 'are'} no copy: what "
+            f"this check reads through {'it' if one else 'them'}, as ascmhl does, for what "
+            f"{_REFERENCE_WORDS.get(str(report.reference), 'the records')} records at "
+            f"{'the' if one else 'each'} link's name is the file {'it' if one else 'each'} "
+            "leads to in this copy; offload copy never writes over a link (it makes a card's "
+            "link as a link, and refuses one where it puts a file, --overwrite too: move it "
+            "away)"
+        )
+    if (set(c.path for c in report.changed) | set(report.unreadable)) - links and (
+        not remote and _has_ledger(where)
+    ):
         # A check changes no ledger: the next plain offload trusts a changed copy that kept
         # its size and mtime ("verified earlier"). Say so, and what reads it back; a copy
         # whose size changed is replaced by --reverify where the ledger records it as ours
         # (Ledger.changed_copy), and by nothing but --overwrite where it does not.
-        # A symlink (a card's link, made as a link, never copied) is no copy: the ledger
-        # records the file it leads to, under that file's own name, never the link; a
-        # re-run leaves it as it is. It is none of the copies the words below speak of.
-        links = {
-            path
-            for path in (*(c.path for c in report.changed), *report.unreadable)
-            if os.path.islink(where / path)
-        }
         sized = [
             c.path for c in report.changed if c.reason is ChangeReason.SIZE and c.path not in links
         ]
@@ -671,47 +650,33 @@ def _print_human(
                 f"{'it' if resized == 1 else 'them'} once the new "
                 f"{'copy is' if resized == 1 else 'copies are'} verified"
             )
-        if links:
-            one = len(links) == 1
-            parts.append(
-                f"{plural(len(links), 'symlink')} above {'is' if one else 'are'} no copy: "
-                f"{LINK_IS_NO_COPY}; what {'it reads' if one else 'they read'} is the file "
-                f"{'it leads' if one else 'they lead'} to in this copy, judged under that "
-                "file's own name"
-            )
         env.warning("; ".join(parts))
     for path in report.missing:
-        why = _why_missing(
-            str(where), path, str(report.reference), {*report.dangling, *report.outside}
-        )
-        env.error(f"MISSING {f'({why}) ' if why else ''}{printable_name(str(where / path))}")
+        why = report.reasons[path].text if path in report.reasons else ""
+        env.error(f"MISSING {f'({why}) ' if why else ''}{_named(where, path)}")
     for path in report.unverifiable:
         env.warning(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
-            f"not verified) {printable_name(str(where / path))}"
+            f"not verified) {_named(where, path)}"
         )
     # New to the reference this check used: another record (the ledger, where a cancelled
     # run wrote no manifest) may hold it.
     records = _REFERENCE_WORDS.get(str(report.reference), "the records")
     for path in report.extra:
-        why = _why_new(path, str(report.reference))
-        env.warning(
-            f"NEW (not in {records}{': ' + why if why else ''}) {printable_name(str(where / path))}"
-        )
+        why = report.reasons[path].text if path in report.reasons else ""
+        env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
     for path in report.dangling:
         env.warning(
-            f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) "
-            f"{printable_name(str(where / path))}"
+            f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {_named(where, path)}"
         )
     for path in report.outside:
         env.warning(
             "SYMLINK LEADS OUTSIDE THE COPY (to a file that is not the copy's; not read, not "
-            f"verified) {printable_name(str(where / path))}"
+            f"verified) {_named(where, path)}"
         )
     for folder in report.nested:
         env.warning(
-            f"nested ASC MHL history {printable_name(str(where / folder))}: checked against "
-            "its own history"
+            f"nested ASC MHL history {_named(where, folder)}: checked against its own history"
         )
     nested = (
         f", {len(report.nested)} nested {'history' if len(report.nested) == 1 else 'histories'}"

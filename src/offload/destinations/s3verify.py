@@ -14,7 +14,10 @@ that (``S3Destination.read_back``). So OK / changed / missing / new and the exit
 exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror.
 
 A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
-than the local filesystem takes) is reported as new (it is not a file offload-ai writes).
+than the local filesystem takes, an object below another object's key) is reported as new
+(it is not a file offload-ai writes), its reason (``reasons``, code ``key-no-file-name``)
+saying which. The reasons the local verify finds on the mirror are worded for a bucket
+(:func:`_bucket_reasons`): a "folder" at a missing file's name is objects below its key.
 
 ``--mhl-file`` (a legacy MHL v1) is the local one too, on the mirror: an ``s3://`` URL under
 the copy root is downloaded to its place there (its entries are relative to its folder, as on
@@ -36,7 +39,7 @@ import errno
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.s3 import S3Destination
@@ -45,9 +48,10 @@ from offload.destinations.s3card import upload_history_changes
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
-from offload.errors import OffloadError, UsageError
+from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import STATE_FOLDER
 from offload.manifest import ASCMHL_FOLDER, CreatorInfo, VerifyReport
+from offload.manifest.verify import Reason
 
 
 def verify_s3(
@@ -140,10 +144,29 @@ def verify_s3(
                 root=shown_root,
                 extra=tuple(sorted({*report.extra, *odd})),
                 generation=generation,
+                reasons=_bucket_reasons(report.reasons, odd),
             )
             return report, read_back
     finally:
         store.close()
+
+
+def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, str]) -> dict[str, Reason]:
+    """The reasons the local verify gave on the mirror (``offload.verification_reason``),
+    worded for a bucket, and those of the keys the mirror could not hold (*odd*: path →
+    why). A bucket holds no links, so a mirror gives none of those."""
+    reasons: dict[str, Reason] = {}
+    for path, why in found.items():
+        if why.code == "folder":  # the mirror made a folder for the objects below the key
+            why = Reason(
+                "folder",
+                f"no object has its key, but objects lie below it ({printable_name(path)}/...): "
+                "the file recorded there is not read",
+            )
+        reasons[path] = why
+    for path, words in odd.items():
+        reasons[path] = Reason("key-no-file-name", f"{words}; it is not read")
+    return reasons
 
 
 def _stage_legacy(
@@ -198,16 +221,17 @@ def _mirror_parts(relative: str) -> list[str] | None:
 
 def _mirror(
     backend: S3Backend, root: Path
-) -> tuple[dict[str, tuple[str, int]], list[str], dict[str, bytes]]:
+) -> tuple[dict[str, tuple[str, int]], dict[str, str], dict[str, bytes]]:
     """Fill *root* (see the module docstring); returns {relative path: (key, size)} of the
-    content objects, the relative paths of keys the mirror cannot hold, and the histories'
-    files as downloaded ({relative path: bytes}: what an appended generation changes)."""
+    content objects, {relative path: why} of the keys the mirror cannot hold, and the
+    histories' files as downloaded ({relative path: bytes}: what an appended generation
+    changes)."""
     store = backend.store
     url = store.url
     prefix = url.key("") + "/" if url.prefix else ""
     state = f"{STATE_FOLDER}/"
     keys: dict[str, tuple[str, int]] = {}
-    odd: list[str] = []
+    odd: dict[str, str] = {}
     history: dict[str, bytes] = {}
     for info in store.list_keys(prefix):
         relative = info.key[len(prefix) :]
@@ -217,7 +241,10 @@ def _mirror(
             continue  # a "folder" marker some tools write
         parts = _mirror_parts(relative)
         if parts is None:
-            odd.append(relative)
+            odd[relative] = (
+                "its key has an empty, '.' or '..' part, which no file name can be: offload "
+                "copy never writes such a key"
+            )
             continue
         target = root.joinpath(*parts)
         try:
@@ -230,8 +257,8 @@ def _mirror(
                 handle.truncate(info.size_bytes)  # sparse: no data, the object's size
             # An appended generation records the file's date: the object's (S3 keeps no other).
             os.utime(target, ns=(info.mtime_ns, info.mtime_ns))
-        except (OSError, ValueError):
-            odd.append(relative)
+        except (OSError, ValueError) as exc:
+            odd[relative] = _unheld(exc)
             continue
         keys[relative] = (info.key, info.size_bytes)
     entries = S3Ledger(backend, backend.root).load_entries()
@@ -244,6 +271,24 @@ def _mirror(
             for entry in entries.standing():
                 handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
     return keys, odd, history
+
+
+def _unheld(exc: OSError | ValueError) -> str:
+    """Why the mirror could not hold a key as a file, in words naming no mirror path."""
+    if isinstance(exc, (NotADirectoryError, FileExistsError, IsADirectoryError)):
+        # Either key may be offload copy's (CLIPS/A001.MOV beside another tool's CLIPS).
+        return (
+            "another object's key is a folder of its key, or its key one of another's, "
+            "which no file and folder can be at once"
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return (
+            "its name is longer than a file name of this machine can be: offload copy never "
+            "writes such a key"
+        )
+    if isinstance(exc, OSError):
+        return f"no file of this machine can be named so ({describe_os_error(exc)})"
+    return "no file of this machine can be named so (a NUL byte)"
 
 
 __all__ = ["verify_s3"]

@@ -124,6 +124,17 @@ class ChangedFile:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a path is in the list a check put it in, where more can be said than the list's
+    name: what stands at a missing file's name, why a new file is in no manifest, that a
+    changed file is a symlink read through (``offload.verification_reason``). ``code``: a
+    short stable word for scripts (docs/json.md); ``text``: the words every output prints."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """The outcome of :func:`verify_tree`. All path lists are sorted, relative, ``/``-separated.
 
@@ -144,6 +155,9 @@ class VerifyReport:
     nested histories' included; this check does not recompute them (each file is checked
     on its own; ``ascmhl-debug verify -dh`` checks them), and says so rather than let a
     pass read as if they were.
+    ``reasons``: path → :class:`Reason` for the paths of ``missing``, ``extra``, ``changed``
+    and ``unreadable`` of which more can be said (``offload.verification`` fills it; those
+    in ``dangling`` or ``outside`` have theirs in that list).
     """
 
     root: Path
@@ -159,6 +173,7 @@ class VerifyReport:
     nested: tuple[str, ...] = ()
     folder_hashes_unchecked: int = 0
     outside: tuple[str, ...] = ()
+    reasons: Mapping[str, Reason] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

@@ -1,0 +1,183 @@
+"""Why ``offload verify`` put a path in its list, where the list's name does not say it all:
+one :class:`~offload.manifest.verify.Reason` per path, which the terminal, the CSV and the
+JSON report (``reasons``) all print, so a script gets the facts a person reads.
+
+* **missing**, when something stands at the recorded name (or above it) that the check does
+  not read: a symlink to a folder (never entered, by ascmhl either, which counts the name as
+  found and reads nothing there), a folder, a FIFO or other special file, a folder above it
+  now a symlink or a file; against the ledger, which never reads through a link, any symlink
+  (:data:`LINK_IS_NO_COPY`). A missing path where nothing stands has no reason (the list
+  says it); one also in ``dangling`` or ``outside`` has that list, and its own warning line.
+* **extra** (new), against a manifest: a name no XML manifest can hold (``offload copy``
+  leaves such a file out of the manifests and names it in its reports).
+* **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
+  read through as ascmhl does (the file it leads to in this copy was compared with the
+  record of the link's name).
+
+Reasons are looked for on the local disk right after the check (what stands there then);
+``offload verify s3://`` gets them from its mirror, and words its own (``s3verify``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from pathlib import Path
+
+from offload.errors import printable_name
+from offload.manifest.verify import Reason, ReferenceKind, VerifyReport
+from offload.manifest.xmlchars import unlisted_name_reason
+from offload.manifest.xmltext import xml_can_hold
+
+#: Why a file new to a manifest is in none, after ``unlisted_name_reason``'s words (which
+#: say which: bytes not UTF-8, or which control character). ``offload copy`` copies such a
+#: file, leaves it out of the manifests and names it in its reports (``not-in-manifest``).
+NAME_NO_MANIFEST_HOLDS = (
+    "offload copy leaves such a file out of the manifest and names it in its reports; its "
+    "content is not checked here"
+)
+
+#: Why a symlink at a recorded name is no copy, in a check against the ledger, which never
+#: reads through one (the file recorded there is MISSING).
+LINK_IS_NO_COPY = "the ledger never records a link (offload copy makes a card's link as a link)"
+
+#: What a check against a manifest says of a symlink at a recorded name that it read
+#: through (a changed or unreadable file): no copy either, but read, as ascmhl reads it.
+LINK_READ_THROUGH = (
+    "a symlink stands at its name and is no copy: what this check reads through it, as "
+    "ascmhl does, for what {records} records at the link's name is the file it leads to in "
+    "this copy; offload copy never writes over a link (it makes a card's link as a link, "
+    "and refuses one where it puts a file, --overwrite too: move it away)"
+)
+
+_RECORDS = {
+    ReferenceKind.ASCMHL: "the ASC MHL history",
+    ReferenceKind.LEGACY: "the legacy MHL",
+    ReferenceKind.LEDGER: "the ledger",
+}
+
+_TO_FOLDER = "a symlink to a folder"
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def with_reasons(report: VerifyReport) -> VerifyReport:
+    """*report* with its ``reasons`` filled from what stands under ``report.root`` now
+    (module doc). Never raises: an entry that cannot be looked at gives no reason."""
+    said = {*report.dangling, *report.outside}
+    reasons: dict[str, Reason] = {}
+    for path in report.missing:
+        if path not in said and (why := missing_reason(report.root, path, report.reference)):
+            reasons[path] = why
+    for path in report.extra:
+        if why := new_reason(path, report.reference):
+            reasons[path] = why
+    if report.reference is not ReferenceKind.LEDGER:
+        for path in (*(c.path for c in report.changed), *report.unreadable):
+            if os.path.islink(report.root / path):
+                text = LINK_READ_THROUGH.format(records=_RECORDS[report.reference])
+                reasons[path] = Reason("symlink-read-through", text)
+    return dataclasses.replace(report, reasons=reasons)
+
+
+def new_reason(path: str, reference: ReferenceKind) -> Reason | None:
+    """Why *path*, new to *reference*, is in no such record, when its name says so."""
+    if reference is not ReferenceKind.LEDGER and not xml_can_hold(path):
+        return Reason(
+            "name-not-in-manifest", f"{unlisted_name_reason(path)}: {NAME_NO_MANIFEST_HOLDS}"
+        )
+    return None
+
+
+def missing_reason(root: Path, path: str, reference: ReferenceKind) -> Reason | None:
+    """What stands at (or above) *path*, recorded under *root* and missing, that the check
+    did not read (module doc); None when nothing stands there or it cannot be looked at."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        above = "/".join(parts[:depth])
+        try:
+            info = os.lstat(root / above)
+        except OSError:
+            return None  # gone (plainly missing), or not to be looked at
+        if stat.S_ISLNK(info.st_mode):
+            return Reason(
+                "symlink-above",
+                f"{printable_name(above)}, the folder it was recorded in, is now "
+                f"{_link_words(root, above)}, which no check enters"
+                f"{' (nor does ascmhl)' if reference is ReferenceKind.ASCMHL else ''}: "
+                "nothing below it is read",
+            )
+        if not stat.S_ISDIR(info.st_mode):
+            return Reason(
+                "file-above",
+                f"{printable_name(above)}, the folder it was recorded in, is now "
+                f"{_kind(info.st_mode)}: nothing of the folder is there",
+            )
+    try:
+        info = os.lstat(root / path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        leads = _link_words(root, path)
+        code = "symlink-to-folder" if leads == _TO_FOLDER else "symlink"
+        if reference is ReferenceKind.LEDGER:
+            return Reason(
+                code,
+                f"{leads} stands at its name and is no copy: {LINK_IS_NO_COPY}; the file "
+                "recorded there is not read through it",
+            )
+        # Against a manifest a link to a file of the copy is read (changed or verified),
+        # one leading nowhere or out of it is ``dangling`` or ``outside``: what is left is
+        # a link to a folder, or one that changed since the walk.
+        if code == "symlink-to-folder":
+            return Reason(
+                code,
+                f"{leads} stands at its name: no check enters a link to a folder, so the "
+                f"file recorded there is not read{_ascmhl_passes(reference)}",
+            )
+        return Reason(code, f"{leads} stands at its name: the file recorded there is not read")
+    if stat.S_ISDIR(info.st_mode):
+        return Reason(
+            "folder",
+            "a folder stands at its name: the file recorded there is not read"
+            + _ascmhl_passes(reference),
+        )
+    if not stat.S_ISREG(info.st_mode):
+        return Reason(
+            "not-a-file",
+            f"{_kind(info.st_mode)} stands at its name, no file: nothing is read there",
+        )
+    return None  # a file: back since the check, or left out by an ignore pattern
+
+
+def _ascmhl_passes(reference: ReferenceKind) -> str:
+    """What the reference tool makes of a recorded file's name where a folder (or a link to
+    one) now stands, said against an ASC MHL history: it finds the name and reads nothing,
+    so it calls nothing missing there (where this check proved nothing either)."""
+    if reference is not ReferenceKind.ASCMHL:
+        return ""
+    return "; ascmhl-debug verify counts the name as found and reads nothing there"
+
+
+def _kind(mode: int) -> str:
+    """What an entry that is neither a folder nor a symlink is, in words."""
+    return next((words for test, words in _SPECIAL if test(mode)), "a file")
+
+
+def _link_words(root: Path, path: str) -> str:
+    """A symlink at *path* under *root*, in words: to a folder, to a file of this copy
+    (named), or just a symlink (one that leads out of it, or that cannot be followed)."""
+    link = root / path
+    target = os.path.realpath(link)
+    inside = os.path.relpath(target, os.path.realpath(root))
+    if os.path.isdir(target):
+        return _TO_FOLDER
+    if inside == os.pardir or inside.startswith(os.pardir + os.sep) or not os.path.isfile(target):
+        return "a symlink"
+    return f"a symlink to {printable_name(inside)} in this copy"
