@@ -30,6 +30,7 @@ belongs to one thread (the reader's), a ``ReadAhead`` to the thread that asks it
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -109,14 +110,17 @@ def read(path: str, size: int) -> str:
 
 
 #: Reads in flight at once (``ReadAhead``). One synchronous read after another pays each
-#: read's latency in turn; with several in flight the device queues them: a cold re-run of
-#: 5,000 × 100 KB read its fingerprints ~2× faster with 8 than with 1 here, 16 no better
-#: (docs/performance.md, "eighteenth pass"). A reader that serves one request at a time
-#: (USB mass storage without UAS) only queues them: no slower than one at a time.
+#: read's latency in turn; with several in flight the device queues them (docs/performance.md,
+#: "eighteenth pass"). A reader that serves one request at a time (USB mass storage without
+#: UAS) only queues them: no slower than one at a time.
 READERS = 8
+#: Files read one after another by one reader thread, handed over together: a thread pool's
+#: hand-over (a future, two wake-ups) costs tens of µs, more than a cached file's read, and
+#: a re-run of a warm card must not pay it for every file.
+BATCH = 8
 #: Fingerprints read ahead of the one asked for, at most (finished or in flight): bounds
-#: what is held (a text and a future each) whatever the card's file count.
-AHEAD = 64
+#: what is held whatever the card's file count, and keeps every reader busy.
+AHEAD = READERS * BATCH
 
 
 class Wanted(NamedTuple):
@@ -128,16 +132,21 @@ class Wanted(NamedTuple):
     size_bytes: int
 
 
+def _read_batch(files: list[Wanted]) -> list[str]:
+    return [read_or_nothing(file.path, file.size_bytes) for file in files]
+
+
 class ReadAhead:
     """The fingerprints of the card files a re-run checks, read from the card several at a
-    time (``READERS`` threads), in the card's order, up to ``AHEAD`` ahead of the one asked.
+    time (``READERS`` threads, each reading ``BATCH`` files in turn), in the card's order, up
+    to ``AHEAD`` ahead of the one asked for.
 
-    *wanted* (consumed lazily, as the window moves) names the files, by rising index, whose
-    fingerprint ``sample`` may be asked for; the one asking walks the card in the same order.
-    A file asked for that *wanted* did not name, or named with another path or size, is read
-    then, on the asking thread: every fingerprint given is one read from that path now
-    (``read_or_nothing``). A file named but never asked for was read for nothing (its copy
-    gone since its ledger entry, say): a read of 128 KiB at most.
+    *wanted* (consumed lazily, as the window moves) names the files, by rising position,
+    whose fingerprint ``sample`` may be asked for; the one asking walks the card in the same
+    order. A file asked for that *wanted* did not name, or named with another path or size,
+    is read then, on the asking thread: every fingerprint given is one read from that path
+    in this run (``read_or_nothing``). A file named but never asked for was read for nothing
+    (its copy gone since its ledger entry, say): a read of 128 KiB at most.
 
     Threads: the pool is made on the first read and shut down by ``close`` (or leaving the
     ``with`` block): reads not started are dropped, those in flight finish first (a read
@@ -145,12 +154,22 @@ class ReadAhead:
     Raises what a read raised other than OSError (``read_or_nothing``: "" then)."""
 
     def __init__(
-        self, wanted: Iterable[Wanted], *, readers: int = READERS, ahead: int = AHEAD
+        self,
+        wanted: Iterable[Wanted],
+        *,
+        readers: int = READERS,
+        batch: int = BATCH,
+        ahead: int = AHEAD,
     ) -> None:
         self._wanted: Iterator[Wanted] | None = iter(wanted)
         self._readers = readers
+        self._batch = batch
         self._ahead = ahead
-        self._pending: deque[tuple[Wanted, Future[str]]] = deque()
+        # Batches handed to the readers, in order, and the files of those taken back.
+        self._pending: deque[tuple[list[Wanted], Future[list[str]]]] = deque()
+        self._ready: deque[tuple[Wanted, str]] = deque()
+        self._held = 0  # files in both
+        self._last = -1  # the position of the last file handed to a reader
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> ReadAhead:
@@ -159,28 +178,38 @@ class ReadAhead:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def sample(self, index: int, path: str, size_bytes: int) -> str:
-        """``read_or_nothing(path, size_bytes)`` of the card file at *index*: from the read
-        made ahead, else read now. Indexes asked for must rise. Blocks until it is read."""
-        self._fill(index)
-        pending = self._pending
-        while pending and pending[0][0].position < index:
-            pending.popleft()[1].cancel()  # not asked for after all
-        if pending and pending[0][0] == (index, path, size_bytes):
-            _, future = pending.popleft()
-            self._fill(index + 1)  # keep the readers busy while this one is waited for
-            return future.result()
+    def sample(self, position: int, path: str, size_bytes: int) -> str:
+        """``read_or_nothing(path, size_bytes)`` of the card file at *position*: from the
+        read made ahead, else read now. Positions asked for must rise. Blocks until read."""
+        self._fill(position)
+        ready, pending = self._ready, self._pending
+        while True:
+            while ready and ready[0][0].position < position:
+                ready.popleft()  # not asked for after all
+                self._held -= 1
+            if ready or not pending:
+                break
+            files, future = pending.popleft()
+            if files[-1].position < position:
+                future.cancel()
+                self._held -= len(files)
+                continue
+            ready.extend(zip(files, future.result(), strict=True))
+        if ready and ready[0][0] == (position, path, size_bytes):
+            self._held -= 1
+            sample = ready.popleft()[1]
+            self._fill(position)
+            return sample
         return read_or_nothing(path, size_bytes)
 
-    def _fill(self, index: int) -> None:
-        """Start reads until ``AHEAD`` are pending or *wanted* ran out, and at least those up
-        to *index* were started."""
-        while self._wanted is not None and (
-            len(self._pending) < self._ahead or self._pending[-1][0].position < index
-        ):
-            file = next(self._wanted, None)
-            if file is None:
+    def _fill(self, position: int) -> None:
+        """Hand batches to the readers until ``AHEAD`` files are held or *wanted* ran out,
+        and at least the files up to *position* were handed over."""
+        while self._wanted is not None and (self._held < self._ahead or self._last < position):
+            files = list(itertools.islice(self._wanted, self._batch))
+            if len(files) < self._batch:
                 self._wanted = None
+            if not files:
                 break
             if self._pool is None:
                 # Imported here: a first offload (no ledger) reads no fingerprint.
@@ -189,13 +218,16 @@ class ReadAhead:
                 self._pool = ThreadPoolExecutor(
                     self._readers, thread_name_prefix="offload-fingerprint"
                 )
-            future = self._pool.submit(read_or_nothing, file.path, file.size_bytes)
-            self._pending.append((file, future))
+            self._pending.append((files, self._pool.submit(_read_batch, files)))
+            self._held += len(files)
+            self._last = files[-1].position
 
     def close(self) -> None:
         """Drop the reads not started, wait for those in flight, end the threads."""
         self._wanted = None
         self._pending.clear()
+        self._ready.clear()
+        self._held = 0
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
