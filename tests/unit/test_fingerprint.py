@@ -97,7 +97,7 @@ def test_read_ahead_gives_each_file_asked_for_its_own_fingerprint_read_now(
 
 
 def test_read_ahead_of_a_file_gone_or_unreadable_gives_nothing(tmp_path: Path) -> None:
-    """"": matches no fingerprint (the file's own read then says what failed)."""
+    """ "": matches no fingerprint (the file's own read then says what failed)."""
     files = _card(tmp_path, 20)
     os.unlink(files[7].path)
     with fingerprint.ReadAhead(files, readers=2, batch=3, ahead=6) as ahead:
