@@ -112,7 +112,7 @@ def read(path: str, size: int) -> str:
 #: Reads in flight at once (``ReadAhead``). One synchronous read after another pays each
 #: read's latency in turn; with several in flight the device queues them (docs/performance.md,
 #: "eighteenth pass"). A reader that serves one request at a time (USB mass storage without
-#: UAS) only queues them: no slower than one at a time.
+#: UAS) only queues them (not measured on one).
 READERS = 8
 #: Files read one after another by one reader thread, handed over together: a thread pool's
 #: hand-over (a future, two wake-ups) costs tens of µs, more than a cached file's read, and
@@ -132,10 +132,6 @@ class Wanted(NamedTuple):
     size_bytes: int
 
 
-def _read_batch(files: list[Wanted]) -> list[str]:
-    return [read_or_nothing(file.path, file.size_bytes) for file in files]
-
-
 class ReadAhead:
     """The fingerprints of the card files a re-run checks, read from the card several at a
     time (``READERS`` threads, each reading ``BATCH`` files in turn), in the card's order, up
@@ -149,8 +145,9 @@ class ReadAhead:
     (its copy gone since its ledger entry, say): a read of 128 KiB at most.
 
     Threads: the pool is made on the first read and shut down by ``close`` (or leaving the
-    ``with`` block): reads not started are dropped, those in flight finish first (a read
-    blocks as the planner's own would). ``sample`` and ``close`` belong to one thread.
+    ``with`` block, a Ctrl-C included): batches not started are dropped, a batch being read
+    stops after the file it is reading (a read blocks as the planner's own would), and the
+    threads are joined. ``sample`` and ``close`` belong to one thread.
     Raises what a read raised other than OSError (``read_or_nothing``: "" then)."""
 
     def __init__(
@@ -171,6 +168,7 @@ class ReadAhead:
         self._held = 0  # files in both
         self._last = -1  # the position of the last file handed to a reader
         self._pool: ThreadPoolExecutor | None = None
+        self._closing = False  # read by the readers between two files (a plain bool: the GIL)
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -218,12 +216,23 @@ class ReadAhead:
                 self._pool = ThreadPoolExecutor(
                     self._readers, thread_name_prefix="offload-fingerprint"
                 )
-            self._pending.append((files, self._pool.submit(_read_batch, files)))
+            self._pending.append((files, self._pool.submit(self._read_batch, files)))
             self._held += len(files)
             self._last = files[-1].position
 
+    def _read_batch(self, files: list[Wanted]) -> list[str]:
+        """A reader thread's: the fingerprints of *files*, in order; fewer once closing."""
+        samples = []
+        for file in files:
+            if self._closing:
+                break
+            samples.append(read_or_nothing(file.path, file.size_bytes))
+        return samples
+
     def close(self) -> None:
-        """Drop the reads not started, wait for those in flight, end the threads."""
+        """Drop the reads not started, stop those in flight after their current file, end
+        the threads."""
+        self._closing = True
         self._wanted = None
         self._pending.clear()
         self._ready.clear()

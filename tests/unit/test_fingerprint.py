@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,29 @@ def test_read_ahead_closed_early_drops_its_reads_and_ends_its_threads(tmp_path: 
     assert not [t for t in threading.enumerate() if t.name.startswith("offload-fingerprint")]
     # Asked again after close: read on the asking thread, never from a dropped read.
     assert ahead.sample(*files[50]) == fingerprint.read(files[50].path, files[50].size_bytes)
+
+
+def test_read_ahead_closed_while_a_batch_is_read_stops_after_the_file_being_read(
+    tmp_path: Path,
+) -> None:
+    """A read that blocks (a dying card; here a FIFO no one writes to) holds ``close``
+    only for itself, never for the rest of its batch. Failed before: the reader went on to
+    the next file of its batch (another blocked FIFO) and ``close`` never returned."""
+    fifos = [tmp_path / "first", tmp_path / "second"]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    files = [fingerprint.Wanted(i, str(fifo), 10) for i, fifo in enumerate(fifos)]
+    ahead = fingerprint.ReadAhead(files, readers=1, batch=2, ahead=2)
+    ahead._fill(0)  # the reader opens the first FIFO and waits there for a writer
+    closer = threading.Thread(target=ahead.close)
+    closer.start()
+    while not ahead._closing:
+        time.sleep(0.001)
+    os.close(os.open(fifos[0], os.O_WRONLY))  # the first read ends (nothing written)
+    closer.join(timeout=5)
+    try:
+        assert not closer.is_alive()
+    finally:
+        if closer.is_alive():  # let the reader out of the second FIFO, then end
+            os.close(os.open(fifos[1], os.O_WRONLY))
+            closer.join()
