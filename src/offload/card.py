@@ -81,6 +81,7 @@ from offload.ledger import (
     LedgerEntry,
     final_path_of,
     proof_satisfies,
+    recorded_entry,
     same_card,
 )
 from offload.lock import lock_copy_roots
@@ -491,6 +492,32 @@ def plan_offload(
         raise
 
 
+def _fingerprints_wanted(
+    files: Sequence[SourceFile],
+    entries: Sequence[dict[str, LedgerEntry]],
+    algorithms: Sequence[str],
+) -> Iterator[fingerprint.Wanted]:
+    """The card files whose fingerprint the plan may check, in the card's order: those a
+    destination's ledger has an entry for that records a fingerprint and may vouch for the
+    file (``recorded_entry``: what ``Ledger.recorded`` and ``changed_copy`` start from;
+    whether the copy is still there is not looked at here)."""
+    vouching = [known for known in entries if known]
+    if not vouching:  # a first offload, or --no-resume: no read
+        return
+    for index, source_file in enumerate(files):
+        for known in vouching:
+            entry = recorded_entry(
+                known,
+                source_file.relative_path,
+                size_bytes=source_file.size_bytes,
+                mtime_ns=source_file.mtime_ns,
+                algorithms=algorithms,
+            )
+            if entry is not None and entry.fingerprint:
+                yield fingerprint.Wanted(index, source_file.path_text, source_file.size_bytes)
+                break
+
+
 def _s3() -> ModuleType:
     """The card layer's S3 steps, imported only when an s3:// destination is named."""
     from offload.destinations import s3card
@@ -580,167 +607,172 @@ def _plan(
     # ledger entry of their name, size and mtime records with another fingerprint.
     fingerprinted: dict[int, int] = {}
     other_content: dict[int, list[str]] = {}
-    for source_file in tree.files:
-        # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
-        # was a large share of a 50,000-file card's memory.
-        targets: list[str | None] = []
-        preset: list[DestinationFileResult] = []
-        sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
-        for plan, ledger, known, other, not_there in zip(
-            plans, ledgers, entries, others, absent, strict=True
-        ):
-            final = plan.target_text(source_file.relative_path)
-            if not known and plan.index not in backends and not_there.holds_nothing_at(final):
-                # No ledger entry, its folder absent: copy it (what _existing_copy_kind says
-                # then), without its call (a card's first offload: every file)
-                targets.append(final)
-                continue
-            recorded = (
-                ledger.recorded(
-                    source_file.relative_path,
-                    size_bytes=source_file.size_bytes,
-                    mtime_ns=source_file.mtime_ns,
-                    algorithms=algorithms,
-                    entries=known,
-                )
-                if known
-                else None
-            )
-            # A copy of ours (the ledger records this card file at that name) that is no
-            # longer as recorded: --reverify takes it up as ours; a plain run only names it.
-            changed = (
-                ledger.changed_copy(
-                    source_file.relative_path,
-                    size_bytes=source_file.size_bytes,
-                    mtime_ns=source_file.mtime_ns,
-                    algorithms=algorithms,
-                    entries=known,
-                )
-                if known and recorded is None
-                else None
-            )
-            named = recorded or (changed[0] if changed is not None else None)
-            # Before an entry vouches for this card file (or takes its copy up as ours): the
-            # file it records must be this one, by its fingerprint read now (whatever the
-            # card's identity: a card restored from an image keeps its serial). Another
-            # fingerprint: another file of this name, size and date (another card, this
-            # card shot again), whose copy is read back like one no ledger vouches for.
-            foreign: LedgerEntry | None = None
-            if named is not None and named.fingerprint:
-                if sample is None:
-                    sample = fingerprint.read_or_nothing(
-                        source_file.path_text, source_file.size_bytes
-                    )
-                if sample != named.fingerprint:
-                    foreign, recorded, changed, named = named, None, None, None
-                    if sample:  # "": unreadable now, its read-back says why
-                        other_content.setdefault(plan.index, []).append(final)
-            if named is not None and named.final_name:
-                if link_targets.copy_home(
-                    source_file.relative_path, final, linked, recorded, plan.index in backends
-                ):
+    # The card files' fingerprints the loop checks, read ahead of it, several at once.
+    wanted = _fingerprints_wanted(tree.files, entries, algorithms)
+    with fingerprint.ReadAhead(wanted) as samples:
+        for index, source_file in enumerate(tree.files):
+            # Targets as text (FileTask): a Path a file and destination, kept for the whole job,
+            # was a large share of a 50,000-file card's memory.
+            targets: list[str | None] = []
+            preset: list[DestinationFileResult] = []
+            sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
+            for plan, ledger, known, other, not_there in zip(
+                plans, ledgers, entries, others, absent, strict=True
+            ):
+                final = plan.target_text(source_file.relative_path)
+                if not known and plan.index not in backends and not_there.holds_nothing_at(final):
+                    # No ledger entry, its folder absent: copy it (what _existing_copy_kind says
+                    # then), without its call (a card's first offload: every file)
                     targets.append(final)
                     continue
-                final = str(Path(final).with_name(named.final_name))
-            kind = _existing_copy_kind(
-                recorded,
-                final,
-                source_file.size_bytes,
-                verify=verify,
-                reverify=options.reverify,
-                backend=backends.get(plan.index),
-                # Its size changed: found wrong by that alone (--reverify). With --keep-both
-                # too it is kept as it is and the new copy written beside it (``settle``):
-                # no record ties the copy to one inode (a file written over ours since looks
-                # the same), and keep-both asks that nothing in the way be lost; it is named
-                # all the same, as a same-size copy read back and found wrong is.
-                changed=None if changed is None else changed[1],
-                absent=not_there,
-            )
-            if kind is None or kind is _IN_THE_WAY:
-                if kind is _IN_THE_WAY and not may_replace:
-                    in_the_way.setdefault(plan.index, []).append(
-                        (
-                            len(tasks),
-                            final,
-                            "size"
-                            if changed is not None
-                            else "card"
-                            if other and source_file.relative_path in other
-                            else "",
+                recorded = (
+                    ledger.recorded(
+                        source_file.relative_path,
+                        size_bytes=source_file.size_bytes,
+                        mtime_ns=source_file.mtime_ns,
+                        algorithms=algorithms,
+                        entries=known,
+                    )
+                    if known
+                    else None
+                )
+                # A copy of ours (the ledger records this card file at that name) that is no
+                # longer as recorded: --reverify takes it up as ours; a plain run only names it.
+                changed = (
+                    ledger.changed_copy(
+                        source_file.relative_path,
+                        size_bytes=source_file.size_bytes,
+                        mtime_ns=source_file.mtime_ns,
+                        algorithms=algorithms,
+                        entries=known,
+                    )
+                    if known and recorded is None
+                    else None
+                )
+                named = recorded or (changed[0] if changed is not None else None)
+                # Before an entry vouches for this card file (or takes its copy up as ours): the
+                # file it records must be this one, by its fingerprint read now (whatever the
+                # card's identity: a card restored from an image keeps its serial). Another
+                # fingerprint: another file of this name, size and date (another card, this
+                # card shot again), whose copy is read back like one no ledger vouches for.
+                foreign: LedgerEntry | None = None
+                if named is not None and named.fingerprint:
+                    if sample is None:
+                        sample = samples.sample(
+                            index, source_file.path_text, source_file.size_bytes
+                        )
+                    if sample != named.fingerprint:
+                        foreign, recorded, changed, named = named, None, None, None
+                        if sample:  # "": unreadable now, its read-back says why
+                            other_content.setdefault(plan.index, []).append(final)
+                if named is not None and named.final_name:
+                    if link_targets.copy_home(
+                        source_file.relative_path, final, linked, recorded, plan.index in backends
+                    ):
+                        targets.append(final)
+                        continue
+                    final = str(Path(final).with_name(named.final_name))
+                kind = _existing_copy_kind(
+                    recorded,
+                    final,
+                    source_file.size_bytes,
+                    verify=verify,
+                    reverify=options.reverify,
+                    backend=backends.get(plan.index),
+                    # Its size changed: found wrong by that alone (--reverify). With --keep-both
+                    # too it is kept as it is and the new copy written beside it (``settle``):
+                    # no record ties the copy to one inode (a file written over ours since looks
+                    # the same), and keep-both asks that nothing in the way be lost; it is named
+                    # all the same, as a same-size copy read back and found wrong is.
+                    changed=None if changed is None else changed[1],
+                    absent=not_there,
+                )
+                if kind is None or kind is _IN_THE_WAY:
+                    if kind is _IN_THE_WAY and not may_replace:
+                        in_the_way.setdefault(plan.index, []).append(
+                            (
+                                len(tasks),
+                                final,
+                                "size"
+                                if changed is not None
+                                else "card"
+                                if other and source_file.relative_path in other
+                                else "",
+                            )
+                        )
+                    targets.append(final)
+                    continue
+                targets.append(None)
+                if not isinstance(kind, CheckKind):  # trusted from the ledger
+                    assert recorded is not None
+                    if card is None or not recorded.card:
+                        counts = fingerprinted if recorded.fingerprint else unidentified
+                        counts[plan.index] = counts.get(plan.index, 0) + 1
+                    preset.append(
+                        DestinationFileResult(
+                            destination_index=plan.index,
+                            final_path=final,
+                            # A record of a transfer check (or of a mode unknown here) proves no
+                            # read-back: trusted, the copy is still transfer-checked only.
+                            status=DestinationStatus.VERIFIED_EARLIER
+                            if proof_satisfies(recorded.verify, VerifyMode.DESTINATION)
+                            else DestinationStatus.TRANSFER_CHECKED,
+                            verified_at=recorded.recorded_at or None,
+                            verified_mode=recorded.verify or None,
+                            recorded_digests={name: recorded.digests[name] for name in algorithms},
+                            # How the earlier run read it back, when through a cache (the
+                            # ledger records only that): the card release does not count it.
+                            cache_bypass=CacheBypass(recorded.cache_bypass)
+                            if recorded.cache_bypass in THROUGH_A_CACHE
+                            else CacheBypass.NOT_READ,
+                            action=CopyAction.TRUSTED,
                         )
                     )
-                targets.append(final)
-                continue
-            targets.append(None)
-            if not isinstance(kind, CheckKind):  # trusted from the ledger
-                assert recorded is not None
-                if card is None or not recorded.card:
-                    counts = fingerprinted if recorded.fingerprint else unidentified
-                    counts[plan.index] = counts.get(plan.index, 0) + 1
-                preset.append(
-                    DestinationFileResult(
+                    continue
+                # Recorded from another card, or of another file of this name, size and date:
+                # read back like any file no ledger vouches for, and its refusal says whose.
+                if foreign is not None and kind is CheckKind.ADOPT:
+                    other_card = _other_content_words(foreign, bool(sample))
+                else:
+                    other_card = (
+                        _other_card_words(other, source_file.relative_path, card)
+                        if other and kind is CheckKind.ADOPT
+                        else ""
+                    )
+                checks.append(
+                    ExistingCopy(
+                        task_index=len(tasks),
                         destination_index=plan.index,
-                        final_path=final,
-                        # A record of a transfer check (or of a mode unknown here) proves no
-                        # read-back: trusted, the copy is still transfer-checked only.
-                        status=DestinationStatus.VERIFIED_EARLIER
-                        if proof_satisfies(recorded.verify, VerifyMode.DESTINATION)
-                        else DestinationStatus.TRANSFER_CHECKED,
-                        verified_at=recorded.recorded_at or None,
-                        verified_mode=recorded.verify or None,
-                        recorded_digests={name: recorded.digests[name] for name in algorithms},
-                        # How the earlier run read it back, when through a cache (the
-                        # ledger records only that): the card release does not count it.
-                        cache_bypass=CacheBypass(recorded.cache_bypass)
-                        if recorded.cache_bypass in THROUGH_A_CACHE
-                        else CacheBypass.NOT_READ,
-                        action=CopyAction.TRUSTED,
+                        final_path=Path(final),
+                        kind=kind,
+                        recorded={} if recorded is None else dict(recorded.digests),
+                        recorded_mode="" if recorded is None else recorded.verify,
+                        changed=""
+                        if changed is None or not options.reverify
+                        else _changed_words(changed[0], final, changed[1]),
+                        ours=changed is not None,
+                        ledger_entry="content"
+                        if foreign is not None and other_card
+                        else "card"
+                        if other_card
+                        else _unvouched(
+                            known.get(source_file.relative_path), source_file, algorithms
+                        )
+                        if kind is CheckKind.ADOPT and known
+                        else "",
+                        other_card=other_card,
+                        # Matched above: a read-back that proves the copy again keeps it.
+                        fingerprint="" if recorded is None else recorded.fingerprint,
                     )
                 )
-                continue
-            # Recorded from another card, or of another file of this name, size and date:
-            # read back like any file no ledger vouches for, and its refusal says whose.
-            if foreign is not None and kind is CheckKind.ADOPT:
-                other_card = _other_content_words(foreign, bool(sample))
-            else:
-                other_card = (
-                    _other_card_words(other, source_file.relative_path, card)
-                    if other and kind is CheckKind.ADOPT
-                    else ""
-                )
-            checks.append(
-                ExistingCopy(
-                    task_index=len(tasks),
-                    destination_index=plan.index,
-                    final_path=Path(final),
-                    kind=kind,
-                    recorded={} if recorded is None else dict(recorded.digests),
-                    recorded_mode="" if recorded is None else recorded.verify,
-                    changed=""
-                    if changed is None or not options.reverify
-                    else _changed_words(changed[0], final, changed[1]),
-                    ours=changed is not None,
-                    ledger_entry="content"
-                    if foreign is not None and other_card
-                    else "card"
-                    if other_card
-                    else _unvouched(known.get(source_file.relative_path), source_file, algorithms)
-                    if kind is CheckKind.ADOPT and known
-                    else "",
-                    other_card=other_card,
-                    # Matched above: a read-back that proves the copy again keeps it.
-                    fingerprint="" if recorded is None else recorded.fingerprint,
+            tasks.append(
+                FileTask(
+                    source_file,
+                    tuple(targets),
+                    tuple(preset),
+                    references.get(source_file.relative_path) or NO_DIGESTS,
                 )
             )
-        tasks.append(
-            FileTask(
-                source_file,
-                tuple(targets),
-                tuple(preset),
-                references.get(source_file.relative_path) or NO_DIGESTS,
-            )
-        )
     # The preflight runs over the real task list: what the ledgers trust and the copies
     # already there are not counted as to be copied (space, counts). No name headroom: a
     # partial's name is cut to fit NAME_MAX (its unique token keeps it apart), so any name

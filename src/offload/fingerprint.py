@@ -23,15 +23,23 @@ Why XXH3-128: ~10 GB/s, already a dependency (``xxhash``); 128 bits so that two 
 samples agreeing by chance is never the explanation of a match.
 
 Computed from the bytes the copy reads anyway (``Sampler``, ``of_bytes``: the engine's
-reader, no extra read), and read again on a re-run (``read``: at most two reads, 128 KiB).
-Stateless functions; a ``Sampler`` belongs to one thread (the reader's).
+reader, no extra read), and read again on a re-run (``read``: at most two reads, 128 KiB;
+``ReadAhead``: the re-run's reads, several in flight). Stateless functions; a ``Sampler``
+belongs to one thread (the reader's), a ``ReadAhead`` to the thread that asks it.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
 import xxhash
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 #: The bytes taken from each end of a file.
 SAMPLE = 64 * 1024
@@ -99,3 +107,136 @@ def read(path: str, size: int) -> str:
         return hasher.hexdigest()
     finally:
         os.close(fd)
+
+
+#: Reads in flight at once (``ReadAhead``). One synchronous read after another pays each
+#: read's latency in turn; with several in flight the device queues them (docs/performance.md,
+#: "eighteenth pass"). A reader that serves one request at a time (USB mass storage without
+#: UAS) only queues them (not measured on one).
+READERS = 8
+#: Files read one after another by one reader thread, handed over together: a thread pool's
+#: hand-over (a future, two wake-ups) costs tens of µs, more than a cached file's read, and
+#: a re-run of a warm card must not pay it for every file.
+BATCH = 8
+#: Fingerprints read ahead of the one asked for, at most (finished or in flight): bounds
+#: what is held whatever the card's file count, and keeps every reader busy.
+AHEAD = READERS * BATCH
+
+
+class Wanted(NamedTuple):
+    """A card file whose fingerprint a re-run will ask for: its position in the card's
+    order (what ``ReadAhead.sample`` is asked by), its path and its size (the scan's)."""
+
+    position: int
+    path: str
+    size_bytes: int
+
+
+class ReadAhead:
+    """The fingerprints of the card files a re-run checks, read from the card several at a
+    time (``READERS`` threads, each reading ``BATCH`` files in turn), in the card's order, up
+    to ``AHEAD`` ahead of the one asked for.
+
+    *wanted* (consumed lazily, as the window moves) names the files, by rising position,
+    whose fingerprint ``sample`` may be asked for; the one asking walks the card in the same
+    order. A file asked for that *wanted* did not name, or named with another path or size,
+    is read then, on the asking thread: every fingerprint given is one read from that path
+    in this run (``read_or_nothing``). A file named but never asked for was read for nothing
+    (its copy gone since its ledger entry, say): a read of 128 KiB at most.
+
+    Threads: the pool is made on the first read and shut down by ``close`` (or leaving the
+    ``with`` block, a Ctrl-C included): batches not started are dropped, a batch being read
+    stops after the file it is reading (a read blocks as the planner's own would), and the
+    threads are joined. ``sample`` and ``close`` belong to one thread.
+    Raises what a read raised other than OSError (``read_or_nothing``: "" then)."""
+
+    def __init__(
+        self,
+        wanted: Iterable[Wanted],
+        *,
+        readers: int = READERS,
+        batch: int = BATCH,
+        ahead: int = AHEAD,
+    ) -> None:
+        self._wanted: Iterator[Wanted] | None = iter(wanted)
+        self._readers = readers
+        self._batch = batch
+        self._ahead = ahead
+        # Batches handed to the readers, in order, and the files of those taken back.
+        self._pending: deque[tuple[list[Wanted], Future[list[str]]]] = deque()
+        self._ready: deque[tuple[Wanted, str]] = deque()
+        self._held = 0  # files in both
+        self._last = -1  # the position of the last file handed to a reader
+        self._pool: ThreadPoolExecutor | None = None
+        self._closing = False  # read by the readers between two files (a plain bool: the GIL)
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def sample(self, position: int, path: str, size_bytes: int) -> str:
+        """``read_or_nothing(path, size_bytes)`` of the card file at *position*: from the
+        read made ahead, else read now. Positions asked for must rise. Blocks until read."""
+        self._fill(position)
+        ready, pending = self._ready, self._pending
+        while True:
+            while ready and ready[0][0].position < position:
+                ready.popleft()  # not asked for after all
+                self._held -= 1
+            if ready or not pending:
+                break
+            files, future = pending.popleft()
+            if files[-1].position < position:
+                future.cancel()
+                self._held -= len(files)
+                continue
+            ready.extend(zip(files, future.result(), strict=True))
+        if ready and ready[0][0] == (position, path, size_bytes):
+            self._held -= 1
+            sample = ready.popleft()[1]
+            self._fill(position)
+            return sample
+        return read_or_nothing(path, size_bytes)
+
+    def _fill(self, position: int) -> None:
+        """Hand batches to the readers until ``AHEAD`` files are held or *wanted* ran out,
+        and at least the files up to *position* were handed over."""
+        while self._wanted is not None and (self._held < self._ahead or self._last < position):
+            files = list(itertools.islice(self._wanted, self._batch))
+            if len(files) < self._batch:
+                self._wanted = None
+            if not files:
+                break
+            if self._pool is None:
+                # Imported here: a first offload (no ledger) reads no fingerprint.
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(
+                    self._readers, thread_name_prefix="offload-fingerprint"
+                )
+            self._pending.append((files, self._pool.submit(self._read_batch, files)))
+            self._held += len(files)
+            self._last = files[-1].position
+
+    def _read_batch(self, files: list[Wanted]) -> list[str]:
+        """A reader thread's: the fingerprints of *files*, in order; fewer once closing."""
+        samples = []
+        for file in files:
+            if self._closing:
+                break
+            samples.append(read_or_nothing(file.path, file.size_bytes))
+        return samples
+
+    def close(self) -> None:
+        """Drop the reads not started, stop those in flight after their current file, end
+        the threads."""
+        self._closing = True
+        self._wanted = None
+        self._pending.clear()
+        self._ready.clear()
+        self._held = 0
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

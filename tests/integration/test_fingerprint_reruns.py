@@ -168,3 +168,44 @@ def test_an_adopted_copy_records_its_fingerprint_and_a_recheck_keeps_it(tmp_path
     again = copy(tmp_path, card)
     assert again.returncode == 2, again.stdout + again.stderr
     assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "failed")
+
+
+def test_a_card_of_many_files_read_ahead_catches_each_reshot_file_and_only_those(
+    tmp_path: Path,
+) -> None:
+    """A re-run reads its fingerprints several at a time, ahead of the plan
+    (``fingerprint.ReadAhead``): each file's read must be matched to its own ledger entry.
+    Re-shot (same name, size and date, other bytes) at the start, at batch and window
+    edges, right after a file whose copy was deleted (named ahead, never asked for), and
+    last; only those are refused, the rest trusted, the deleted copy made again."""
+    card = tmp_path / "A002"
+    count = 150
+    names = [f"DCIM/{position // 50:03d}/C{position:04d}.ARW" for position in range(count)]
+    for name in names:
+        path = card / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(1000 + len(name)))
+        os.utime(path, ns=(MTIME_NS, MTIME_NS))
+    dest, reports = tmp_path / "dest" / "A002", tmp_path / "reports"
+    first = copy(tmp_path, card, "--verify", "transfer")
+    assert first.returncode == 0, first.stdout + first.stderr
+    reshot = {0, 7, 8, 63, 64, 65, 100, count - 1}
+    (dest / names[99]).unlink()
+    for position in reshot:
+        path = card / names[position]
+        path.write_bytes(os.urandom(path.stat().st_size))
+        os.utime(path, ns=(MTIME_NS, MTIME_NS))
+    again = copy(tmp_path, card, "--verify", "transfer")
+    assert again.returncode == 1, again.stdout + again.stderr  # some refused, the rest done
+    report = newest_report(reports)
+    found = statuses(report)
+    assert {name for name, status in found.items() if status == "failed"} == {
+        names[position] for position in reshot
+    }
+    assert list(found.values()).count("transfer_checked") == count - len(reshot)
+    actions = {f["path"]: f["destinations"][0]["action"] for f in report["files"]}
+    assert [name for name in names if actions[name] != "trusted"] == sorted(
+        {names[position] for position in reshot} | {names[99]}
+    )
+    assert actions[names[99]] == "copied"
+    assert (dest / names[99]).read_bytes() == (card / names[99]).read_bytes()
