@@ -24,7 +24,6 @@ from offload.engine.buffers import Chunk, ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.job import SMALL_CHUNK_SIZE, SMALL_CHUNKS, CopyJob
 from offload.engine.messages import FileTask, FileTicket, Finish, VerdictBoard, WholeFiles
-from offload.engine.opener import PartialOpener
 from offload.engine.pack import PACK_AGE_S, PACK_FILES
 from offload.engine.partial import PARTIAL_PREFIX
 from offload.engine.reader import SourceReader
@@ -301,43 +300,3 @@ def test_a_packs_buffer_stays_out_of_the_pool_while_its_writers_hold_it(tmp_path
     for source in files:
         copy = tmp_path / "dest" / source.relative_path
         assert copy.read_bytes() == Path(source.path_text).read_bytes(), source.relative_path
-
-
-def test_partials_opened_ahead_and_never_taken_are_removed(tmp_path: Path) -> None:
-    """``engine.opener``: the partials of 20 small files are opened ahead on the opener's
-    thread (real creates on a local disk, each claimed); the writer takes the 6th (the 5
-    before it never reached it: their partials are removed then), and ``stop`` removes the
-    14 after it. Only the taken one is left, open and claimed, for its writer."""
-    files = write_source_files(tmp_path / "card", {f"{n:04d}.JPG": 100 for n in range(20)})
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    destination = LocalDestination(dest)
-    assert destination.features.opens_ahead
-    board = VerdictBoard()
-    tickets = [
-        FileTicket(FileTask(f, (str(dest / f.relative_path),)), n, board)
-        for n, f in enumerate(files)
-    ]
-    state = DestinationState(
-        index=0,
-        destination=destination,
-        device=str(dest),
-        options=CopyOptions(verify=VerifyMode.TRANSFER),
-        verify_algorithm="xxh64",
-        sink=NullSink(),
-        cancel=CancelToken(),
-        record=lambda _ticket, _result: pytest.fail("nothing is recorded here"),
-    )
-    opener = PartialOpener(state, tickets, SMALL_CHUNK_SIZE)
-    opener.start()
-    taken = opener.take(tickets[5])
-    assert taken is not None and taken.final_path == dest / files[5].relative_path
-    for _ in range(500):  # the opener goes on to the end of the 20 (its window is 64)
-        if len(_partials(dest)) == 15:
-            break
-        time.sleep(0.01)
-    assert len(_partials(dest)) == 15, "the 5 before the one taken removed, 14 after it made"
-    opener.stop()
-    assert _partials(dest) == [taken.partial_name], "only the one taken is left"
-    destination.remove_partial(taken)
-    assert os.listdir(dest) == []

@@ -59,10 +59,9 @@ def _traces(tmp_path: Path, dest: Path, calls: str = _CALLS) -> dict[Path, str]:
 def test_the_writer_makes_two_calls_a_small_file_and_every_copy_keeps_its_time(
     tmp_path: Path,
 ) -> None:
-    """The thread that creates the partials (the writer, or on a local disk the opener
-    ahead of it: ``engine.opener``) asks for the destination root once for the batch (it
-    was once a file) and sets no time (it did, once a file); the committer sets each copy's
-    time, and each copy has its source's."""
+    """The writer thread (the one that creates the partials) asks for the destination root
+    once for the batch (it was once a file) and sets no time (it did, once a file); the
+    committer sets each copy's time, and each copy has its source's."""
     dest = tmp_path / "dest"
     traces = _traces(tmp_path, dest)
     creates = re.compile(r'openat\([^"]*"[^"]*/CLIPS/[^"/]*"[^)]*O_EXCL')
@@ -118,34 +117,3 @@ def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
         assert copy.stat().st_mtime_ns == MTIME_NS + index
-
-
-def test_small_files_partials_are_created_ahead_on_a_thread_of_their_own(
-    tmp_path: Path,
-) -> None:
-    """On a local disk (``Features.opens_ahead``) each small file's partial is created
-    (O_EXCL) and claimed on a thread of its own (``engine.opener``), not on the writer
-    thread that writes its bytes into that same descriptor: the creates, most of the
-    writer's time on a card of many small files, run on the other core. Before, one thread
-    created, claimed and wrote every partial. Every copy is still whole, under its name,
-    and no partial is left."""
-    dest = tmp_path / "dest"
-    traces = _traces(tmp_path, dest, "openat,flock,write")
-    created = re.compile(
-        r'openat\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*O_EXCL[^=]*= (\d+)'
-    )
-    openers = [text for text in traces.values() if created.search(text)]
-    assert len(openers) == 1, "one thread creates the partials"
-    descriptors = dict(created.findall(openers[0]))
-    assert len(descriptors) == FILES
-    for name, fd in descriptors.items():  # claimed where created, before it is handed on
-        assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0", openers[0]), name
-    writes = re.compile(rf"^write\(({'|'.join(set(descriptors.values()))}), .* = {SIZE}$", re.M)
-    writers = [text for text in traces.values() if writes.search(text)]
-    assert len(writers) == 1, "one thread writes the copies"
-    assert writers[0] is not openers[0], "the writer creates none of the partials it writes"
-    assert len(writes.findall(writers[0])) == FILES
-    for index in range(FILES):
-        copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
-        assert copy.stat().st_size == SIZE
-    assert not [p for p in dest.rglob("*") if p.name.startswith(".offload-partial")]

@@ -104,10 +104,6 @@ class Features:
     # The destination stores a file's digests with the copy (S3 object metadata): the writer
     # hands ``open_partial`` the signal of the digests known once the file was read.
     stores_digests: bool = False
-    # Partials can be created ahead of the writer on a thread of their own
-    # (``engine.opener``): a create is the kernel's alone (a filesystem on a local disk,
-    # no server or FUSE daemon to wait for), so stopping that thread never waits long.
-    opens_ahead: bool = False
     # Names are compared byte for byte, so a name in the way of a publish is that very name
     # (S3 keys). Off: it may be one differing only by case (a local filesystem may fold
     # case: exFAT, NTFS, FAT, APFS), and a refusal says so.

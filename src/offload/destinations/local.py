@@ -187,7 +187,6 @@ def _features(magic: int | None, name_max: int) -> Features:
         mtimes=True,
         rename_may_set_mtime=magic == _FUSE,
         max_name_bytes=name_max,
-        opens_ahead=magic in _SYNCFS_TRUSTED,
     )
 
 

@@ -30,7 +30,6 @@ from offload.engine.buffers import ChunkPool
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations, read_back_gates
 from offload.engine.messages import FileTask, FileTicket, VerdictBoard
-from offload.engine.opener import OPEN_AHEAD_FILES
 from offload.engine.reader import (
     PREFETCH_DESCRIPTORS,
     PREFETCH_FILES,
@@ -109,18 +108,15 @@ class _SignallingThread(threading.Thread):
 
 def _fit_batches_to_open_file_limit(
     options: CopyOptions, destinations: int
-) -> tuple[CopyOptions, int, int]:
+) -> tuple[CopyOptions, int]:
     """Keep the descriptors a job holds open within the open-file limit: the options with
-    batches that fit, the reader's prefetch window (files), and each destination's window
-    of partials opened ahead of its writer (``engine.opener``; 0: none).
+    batches that fit, and the reader's prefetch window (files).
 
     Each destination holds up to ``BATCHES_HELD`` batches of open partials (one being
     written, two waiting for its committer, one it commits); the reader holds its prefetch
     window's descriptors and the current file's (``PREFETCH_DESCRIPTORS``); each destination
-    a few of its own, and ``OPEN_AHEAD_FILES`` partials opened ahead where the limit has room
-    for everything (else none are: the writers open their partials themselves). The soft
-    limit is raised towards the hard one first (the default of 1024 would allow only a few
-    destinations); if it is still too low, batches get smaller,
+    a few of its own. The soft limit is raised towards the hard one first (the default of
+    1024 would allow only a few destinations); if it is still too low, batches get smaller,
     never the other way round (EMFILE would fail files that are fine), down to one file; below
     that the prefetch window shrinks to what is left (none: each small file read on a
     descriptor of its own, one at a time).
@@ -128,8 +124,7 @@ def _fit_batches_to_open_file_limit(
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     own = _SPARE_FILE_DESCRIPTORS + _SPARE_DESCRIPTORS_PER_DESTINATION * destinations
     per_batch_file = BATCHES_HELD * destinations
-    ahead = OPEN_AHEAD_FILES * destinations
-    wanted = per_batch_file * options.batch_files + PREFETCH_DESCRIPTORS + own + ahead
+    wanted = per_batch_file * options.batch_files + PREFETCH_DESCRIPTORS + own
     if soft != resource.RLIM_INFINITY and soft < wanted:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         try:
@@ -138,14 +133,12 @@ def _fit_batches_to_open_file_limit(
         except (ValueError, OSError):
             pass
     if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return options, PREFETCH_FILES, OPEN_AHEAD_FILES
-    if soft >= wanted - ahead:
-        return options, PREFETCH_FILES, 0
+        return options, PREFETCH_FILES
     batch_files = max(1, (soft - PREFETCH_DESCRIPTORS - own) // per_batch_file)
     left = soft - own - per_batch_file * batch_files
     # the window's descriptors and the current file's
     prefetch_files = max(0, min(PREFETCH_FILES, left - 1))
-    return dataclasses.replace(options, batch_files=batch_files), prefetch_files, 0
+    return dataclasses.replace(options, batch_files=batch_files), prefetch_files
 
 
 def preset_event(relative_path: str, result: DestinationFileResult) -> Event | None:
@@ -343,7 +336,7 @@ class CopyJob:
                 raise ValueError("every task needs one target (or None) per destination")
 
     def run(self) -> JobReport:
-        options, prefetch_files, open_ahead = _fit_batches_to_open_file_limit(
+        options, prefetch_files = _fit_batches_to_open_file_limit(
             self.options, len(self.destination_roots)
         )
         verify_algorithm = verification_algorithm(options.algorithms)
@@ -424,8 +417,6 @@ class CopyJob:
                     remedies=self.remedies,
                     card_names=card_names[index],
                 ),
-                tickets if open_ahead else (),
-                small_pool.chunk_size,
             )
             for index in range(len(self.destination_roots))
         ]

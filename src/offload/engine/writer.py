@@ -23,13 +23,6 @@ failed) removes it. Files that fit in one small buffer come packed, up to 64 con
 ones in one WholeFiles message (``engine.pack``: all three steps of each file, sent once
 they were read and checked); each is still created, written and handed on as a file of its
 own. Every destination I/O goes through the destination backend.
-
-Where the destination allows it (``Features.opens_ahead``: a filesystem on a local disk),
-the partials of the small files are created ahead of the writer by a ``PartialOpener``
-(``engine.opener``) on a thread of its own, in the order the reader reads them: the writer
-takes each one as the file's bytes arrive, and opens itself, as before, any the opener did
-not. On a card of many small files the creates were most of the writer's time, and the
-writer paced the job while the second core waited.
 """
 
 from __future__ import annotations
@@ -39,7 +32,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Sequence
 
 from offload.engine.buffers import Chunk
 from offload.engine.committer import DestinationCommitter
@@ -54,7 +46,6 @@ from offload.engine.messages import (
     StartFile,
     WholeFiles,
 )
-from offload.engine.opener import PartialOpener
 from offload.engine.state import DestinationState, Pending
 from offload.errors import (
     DestinationFileError,
@@ -72,15 +63,7 @@ class DestinationWriter:
     ``index`` may be read by anyone.
     """
 
-    def __init__(
-        self,
-        state: DestinationState,
-        tickets: Sequence[FileTicket] = (),
-        small_below: int = 0,
-    ) -> None:
-        """*tickets* (the job's, in the order the reader reads them) and *small_below* (the
-        size below which a file comes packed): the small files whose partials are opened
-        ahead where the destination allows it (``engine.opener``); none without them."""
+    def __init__(self, state: DestinationState) -> None:
         self.state = state
         self.index = state.index  # read per chunk by the reader: a plain attribute
         self.queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
@@ -98,11 +81,6 @@ class DestinationWriter:
         # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
         self._phase_events = wanted_phase(state.sink, "copy")
         self._written_events = wanted(state.sink, DestinationBytesWritten)
-        # The small files' partials opened ahead (``engine.opener``), started by ``run``.
-        self._small_below = small_below
-        self._opener: PartialOpener | None = None
-        if tickets and small_below and state.destination.features.opens_ahead:
-            self._opener = PartialOpener(state, tickets, small_below)
 
     @property
     def lost(self) -> OffloadError | None:
@@ -122,8 +100,6 @@ class DestinationWriter:
         thread.start()
         try:
             try:
-                if self._opener is not None:
-                    self._opener.start()
                 self._serve()
             except BaseException as exc:  # a bug: this destination is lost, never the job
                 state.internal_error(exc)
@@ -134,8 +110,6 @@ class DestinationWriter:
         finally:
             # Each step whatever the one before did: the committer waits for the None.
             try:
-                if self._opener is not None:
-                    self._opener.stop()  # and the partials it opened that were not taken
                 self._discard_own_files()
             finally:
                 state.batches.put(None)
@@ -259,21 +233,14 @@ class DestinationWriter:
                 raise destination_io_error(exc, "reach", state.root, state.device) from exc
             if self._phase_events:
                 state.sink.emit(PhaseChanged(state.index, ticket.relative_path, "copy"))
-            size = ticket.task.source.size_bytes
             try:
-                partial = (
-                    self._opener.take(ticket)
-                    if self._opener is not None and size < self._small_below
-                    else None
+                partial = destination.open_partial(
+                    text,
+                    size_bytes=ticket.task.source.size_bytes,
+                    folder_known=known,
+                    digests=ticket.task.reference_digests or None,
+                    hashed=ticket.hashed if destination.features.stores_digests else None,
                 )
-                if partial is None:
-                    partial = destination.open_partial(
-                        text,
-                        size_bytes=size,
-                        folder_known=known,
-                        digests=ticket.task.reference_digests or None,
-                        hashed=ticket.hashed if destination.features.stores_digests else None,
-                    )
             except OSError as exc:
                 if known:
                     # The presence check skipped above: a drive gone (its folder vanished
