@@ -1,7 +1,8 @@
 """The local destination's path helpers (``destinations.local``: ``_split``, ``_folder_of``,
 ``_joined``) are ``os.path``'s split, dirname and join, made with ``str`` methods for plain
 paths (a few Python calls less a file on the writer and committer threads): the same answer
-for every path, odd ones too ("/x", "a//x", "x/", "")."""
+for every path, odd ones too ("/x", "a//x", "x/", ""). A partial's name
+(``naming.partial_name``) is its rule's for every name, its short-ASCII shortcut too."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from offload.destinations.local import _folder_of, _joined, _split
+from offload.destinations.naming import PARTIAL_PREFIX, partial_name
 
 # Paths made of separators, dots and short names: every case os.path treats apart.
 _PATHS = st.lists(st.sampled_from(["/", "//", "a", "b.c", ".", ".."]), max_size=6).map("".join)
@@ -28,3 +30,29 @@ def test_split_and_folder_are_os_paths(path: str) -> None:
 @given(folder=_PATHS, name=_NAMES)
 def test_joined_is_os_path_join(folder: str, name: str) -> None:
     assert _joined(folder, name) == os.path.join(folder, name)
+
+
+def _cut_partial_name(final_name: str, stem: str) -> str:
+    """``naming.partial_name``'s rule for any name: the stem, then the final name's UTF-8
+    bytes (surrogates escaped) cut to the bytes left of NAME_MAX, a character cut in two
+    dropped."""
+    budget = 255 - len(stem.encode())
+    encoded = final_name.encode("utf-8", "surrogateescape")[:budget]
+    return stem + encoded.decode("utf-8", "ignore")
+
+
+@given(
+    final_name=st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=300),
+        st.text(max_size=300),
+        st.sampled_from(["C0001.MP4", "a" * 222, "a" * 223, "a" * 254, "é" * 120, "\udcff.MP4"]),
+    )
+)
+def test_a_partial_name_is_the_final_name_cut_to_name_max(final_name: str) -> None:
+    """``partial_name`` answers a short ASCII name without encoding it (its bytes are its
+    characters): the same name the rule makes, for ASCII names of every length, non-ASCII
+    ones, lone surrogates and names at the cut."""
+    name = partial_name(final_name)
+    stem = name[: name.index(".", len(PARTIAL_PREFIX)) + 1]
+    assert name == _cut_partial_name(final_name, stem)
+    assert len(name.encode("utf-8", "surrogateescape")) <= 255

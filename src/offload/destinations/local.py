@@ -88,6 +88,8 @@ _CLAIM_ATTEMPTS = 3
 # group's and lie end to end whether open or not: for them the three calls would buy nothing
 # (and the writer thread paces a card of tiny files).
 CLOSE_WRITTEN_ABOVE = 64 * 1024
+# A partial's create (``LocalPartial._open``), its flags looked up once.
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 # ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
 # after it opens the file for writing again (``_write_again``).
 _REOPEN = -2
@@ -315,7 +317,7 @@ class LocalPartial:
 
     def _open(self) -> int:
         """Create the partial (O_EXCL), with O_DIRECT where asked and taken."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        flags = _CREATE_FLAGS
         if self._want_direct and O_DIRECT:
             try:
                 fd = os.open(self.partial_text, flags | O_DIRECT, 0o666)
@@ -344,10 +346,25 @@ class LocalPartial:
         writes). Writing the whole last chunk buffered instead put up to 8 MiB a file
         through the page cache for a few bytes' sake.
         """
+        total = len(data)
+        if not self.direct and total <= self._write_call_size and self._close_at != _REOPEN:
+            # A buffered write of at most one call (every small file's whole write): made
+            # here, without ``_write_from``'s loop and slices (the writer thread paces a
+            # card of small files); a short write goes on there, as any other.
+            fd = self._fd
+            assert fd is not None
+            written = os.write(fd, data)
+            if written != total:
+                if written <= 0:
+                    raise OSError(errno.EIO, "write() wrote nothing", self.partial_text)
+                self._write_from(data, written)
+            self.bytes_written += total
+            if self.bytes_written == self._close_at:
+                self._written_whole()
+            return
         if self._close_at == _REOPEN:
             self._write_again()
         position = 0
-        total = len(data)
         if self.direct and self.bytes_written % PAGE_SIZE:
             self._stop_direct()
         if self.direct and total % PAGE_SIZE:

@@ -29,9 +29,13 @@ def partial_name(final_name: str) -> str:
     A per-process random token and a counter (one urandom call a file was measurable on cards
     of small files); O_EXCL at creation guards against any collision anyway.
     """
-    token = f"{_RUN_TOKEN}{next(_SERIAL):x}"
-    stem = f"{PARTIAL_PREFIX}{token}."
-    budget = _NAME_MAX - len(stem.encode())
+    stem = f"{PARTIAL_PREFIX}{_RUN_TOKEN}{next(_SERIAL):x}."  # ASCII: a byte a character
+    if final_name.isascii() and len(stem) + len(final_name) <= _NAME_MAX:
+        # Its UTF-8 bytes are its characters, and they fit: the cut below would keep them
+        # all (three calls and two bytes objects less a file on the writer thread, which
+        # paces a card of small files).
+        return stem + final_name
+    budget = _NAME_MAX - len(stem)
     encoded = final_name.encode("utf-8", "surrogateescape")[:budget]
     return stem + encoded.decode("utf-8", "ignore")
 

@@ -81,6 +81,10 @@ class DestinationWriter:
         # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
         self._phase_events = wanted_phase(state.sink, "copy")
         self._written_events = wanted(state.sink, DestinationBytesWritten)
+        # Asked once, not a file: an enum member's look-up goes through ``EnumType``'s
+        # Python ``__getattr__`` in Python 3.11 (docs/performance.md, "The committer:
+        # fifteenth pass").
+        self._fail_on_existing = state.options.existing is ExistingFilePolicy.FAIL
 
     @property
     def lost(self) -> OffloadError | None:
@@ -220,7 +224,7 @@ class DestinationWriter:
                     destination.check_present()
                 # In a folder this run created, nothing can be in the way: no lookup needed.
                 if (
-                    state.options.existing is ExistingFilePolicy.FAIL
+                    self._fail_on_existing
                     and folder not in self._created_folders
                     and destination.exists(text)
                 ):
