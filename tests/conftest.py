@@ -56,14 +56,18 @@ def _ci() -> bool:
 
 
 @pytest.fixture(scope="session")
-def judge() -> AscmhlJudge:
+def judge() -> Iterator[AscmhlJudge]:
     """The reference tool ascmhl 1.2 in its own venv; under CI=true it must be available."""
     try:
-        return ensure_judge()
+        found = ensure_judge()
     except JudgeUnavailable as exc:
         if _ci():
             pytest.fail(f"the ASC MHL judge (ascmhl 1.2) must run under CI: {exc}")
         pytest.skip(f"the ASC MHL judge (ascmhl 1.2) is unavailable: {exc}")
+    try:
+        yield found
+    finally:
+        found.close()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

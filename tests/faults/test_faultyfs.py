@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import gc
 import os
 import subprocess
 import sys
@@ -112,6 +113,36 @@ def test_mount_lifecycle_leaves_nothing_behind(tmp_path: Path) -> None:
     assert not mounts.is_mounted(mnt)
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
     assert not (backing / STATE_NAME).exists()
+
+
+class _HeldInACycle:
+    """A descriptor on a mount that only the collector releases (as a CopyJob's cycle holds
+    its LocalDestination's SharedSyncfs)."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        self.me = self
+
+    def __del__(self) -> None:
+        os.close(self.fd)
+
+
+def test_a_mount_held_only_by_garbage_is_unmounted_and_its_daemon_exits(tmp_path: Path) -> None:
+    """Failed before: the unmount was lazy, the mount lived on under the garbage's descriptor
+    and the daemon was SIGKILLed after EXIT_TIMEOUT_S (5 s of each such test's teardown)."""
+    skip_unavailable(faultyfs.unavailable_reason())
+    fs = FaultyFS(tmp_path / "backing", tmp_path / "mnt")
+    fs.start()
+    daemon = fs._proc
+    assert daemon is not None
+    held = _HeldInACycle(fs.mountpoint)
+    del held  # unreachable, not freed: a cycle
+    try:
+        fs.close()
+    finally:
+        gc.collect()
+    assert daemon.returncode == 0  # exited on its own, not killed (-9)
+    assert not mounts.is_mounted(tmp_path / "mnt")
 
 
 def test_passthrough_supports_what_a_copy_tool_uses(faulty_fs: FaultyFactory) -> None:

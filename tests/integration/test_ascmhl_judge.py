@@ -7,7 +7,9 @@ cannot be installed (no network to PyPI), except under CI=true where that is a f
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -261,3 +263,66 @@ def test_the_judge_is_not_vacuous(judge: AscmhlJudge, card: Path) -> None:
     assert judge.check_manifest_schema(broken).returncode != 0
     (card / "Sidecar.xml").write_bytes(b"<xmm/>")  # same size, other bytes
     assert judge.verify(card).returncode == 11
+
+
+# The tool run as a process of its own from ``python -c`` (how the judge ran it before its
+# fork server): what each forked run answers must be this, word for word.
+_FRESH_PROCESS = """
+import sys
+import ascmhl.cli.update as update
+update.Updater._get_latest_version = lambda self: None
+tool = sys.argv.pop(1)
+if tool == "ascmhl":
+    from ascmhl.cli.ascmhl import mhltool_cli as cli
+else:
+    from ascmhl.cli.ascmhl_debug import mhldebugtool_cli as cli
+cli(prog_name=tool)
+"""
+
+
+def _program_line(stderr: str) -> str:
+    return re.sub(r'File "<string>", line \d+', 'File "<string>", line N', stderr)
+
+
+def test_a_forked_run_answers_as_a_fresh_process_of_the_tool(
+    judge: AscmhlJudge, card: Path
+) -> None:
+    """Exit code, stdout and stderr of each run alike: clean, failing, a usage error, the
+    tool's own crash (a traceback, exit 1); runs that write a generation each start from the
+    state before any run; a run that outlives its timeout is killed."""
+    generation(card, ("xxh64",), Clock())
+    (card / "Sidecar.xml").write_bytes(b"<xmm/>")  # same size, other bytes: verify fails
+    twin = card.parent / "twin" / card.name
+    shutil.copytree(card, twin, ignore=shutil.ignore_patterns("ascmhl"))
+    runs: list[tuple[str, ...]] = [
+        ("ascmhl-debug", "verify", str(card)),
+        ("ascmhl", "info", "-v", str(card)),
+        ("ascmhl", "diff", str(card)),
+        ("ascmhl", "no-such-command"),
+        ("ascmhl-debug", "xsd-schema-check", "-xsd", str(judge.manifest_xsd), str(card)),
+    ]
+    for tool, *args in runs:
+        forked = judge.run(tool, *args)
+        fresh = subprocess.run(
+            [str(judge.python), "-c", _FRESH_PROCESS, tool, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TZ": "UTC"},
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        # an uncaught exception's traceback names the line of the program it ran from
+        assert (forked.returncode, forked.stdout, _program_line(forked.stderr)) == (
+            fresh.returncode,
+            fresh.stdout,
+            _program_line(fresh.stderr),
+        ), (tool, *args)
+    assert judge.verify(card).returncode == 11  # one of them failed, as the tool does
+    # A run's own changes are the files it writes, never state the next run inherits.
+    assert_clean(judge.create(twin, "xxh64"))
+    assert_clean(judge.create(twin, "xxh64"))
+    assert len(list((twin / "ascmhl").glob("*.mhl"))) == 2
+    with pytest.raises(subprocess.TimeoutExpired):
+        judge.run("ascmhl", "create", "-h", "xxh64", str(twin), timeout_s=0.0)
+    assert judge.verify(card).returncode == 11  # and the next run is served
