@@ -19,6 +19,15 @@ than the local filesystem takes, an object below another object's key) is report
 saying which. The reasons the local verify finds on the mirror are worded for a bucket
 (:func:`_bucket_reasons`): a "folder" at a missing file's name is objects below its key.
 
+S3 keys are flat: ``CLIPS`` and ``CLIPS/A001.mov`` can both be objects, a file and a folder
+of the mirror cannot. Where they clash the mirror holds the folder, so the objects below it
+are read back like any other (another tool's object at ``CLIPS`` beside our clips), unless
+the reference records a file at the key and nothing below it (our object ``CLIPS``, another
+tool's below it: those are ``key-no-file-name``). The object at the key not held is new,
+code ``key-is-folder``; one the reference records too (two cards copied ``--into`` one root)
+is there and unread: ``unreadable`` with that reason, never ``missing``
+(:func:`_place_clashes`).
+
 ``--mhl-file`` (a legacy MHL v1) is the local one too, on the mirror: an ``s3://`` URL under
 the copy root is downloaded to its place there (its entries are relative to its folder, as on
 a disk); a local file is linked at the mirror's top (it describes the copy root, where
