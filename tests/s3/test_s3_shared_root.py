@@ -92,3 +92,6 @@ def test_an_object_at_a_folders_key_leaves_the_root_unhashed(  # type: ignore[no
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
     assert hashed_folders(mirror) == [{".", "CLIPS", "SOUND"}, {"CLIPS", "SOUND"}]
+    # Another tool's object is left as it is (a copy never writes over what is not ours).
+    body = client.get_object(Bucket=bucket, Key="ROLL/CLIPS")["Body"].read()
+    assert body == b"another tool's object"

@@ -272,9 +272,17 @@ AT_A_FOLDER = (
 )
 
 
-@pytest.mark.parametrize("mhl", [(), ("--mhl", "none")], ids=["history", "ledger"])
+@pytest.mark.parametrize(
+    ("mhl", "records"),
+    [
+        ((), "the ASC MHL history"),
+        (("--mhl", "none"), "offload-ai's ledger"),
+        (("--mhl", "legacy"), "the legacy MHL"),
+    ],
+    ids=["history", "ledger", "legacy"],
+)
 def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_read(  # type: ignore[no-untyped-def]
-    s3_server, bucket, tmp_path, mhl
+    s3_server, bucket, tmp_path, mhl, records
 ) -> None:
     """S3 keys are flat: another tool's object at ``CLIPS`` beside our ``CLIPS/*.mov``.
     Failed before: the mirror made a file of ``CLIPS`` and could not hold our objects
@@ -289,9 +297,16 @@ def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_
     client = admin(s3_server.url)
     client.put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"another tool's object")
     client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C002.mov", Body=b"\0" * 2000)
+    # The legacy MHL ``--mhl legacy`` stored at the copy root, named to the check.
+    legacy = [
+        f"s3://{bucket}/{k}"
+        for k in keys(s3_server.url, bucket)
+        if k.endswith(".mhl") and "/ascmhl/" not in k
+    ]
+    against = ("--mhl-file", legacy[0]) if "legacy" in mhl else ()
 
-    code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
-    shown_code, _, err = verify(tmp_path, s3_server.url, url)
+    code, out, _ = verify(tmp_path, s3_server.url, *against, "--json", url)
+    shown_code, _, err = verify(tmp_path, s3_server.url, *against, url)
 
     assert code == shown_code == 11, out
     data = json.loads(out)
@@ -300,7 +315,6 @@ def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_
     assert data["missing"] == [] and data["extra"] == ["CLIPS"]
     assert data["objects_read_back"] == 3
     assert data["reasons"] == {"CLIPS": {"code": "key-is-folder", "text": AT_A_FOLDER}}
-    records = "offload-ai's ledger" if mhl else "the ASC MHL history"
     said = " ".join(err.split())
     assert f"NEW (not in {records}: {AT_A_FOLDER}) {url}/CLIPS" in said, said
     assert f"CHANGED {url}/CLIPS/A001C002.mov" in said and "MISSING" not in said
