@@ -294,10 +294,10 @@ def _mirror(
         for parts in (relative.split("/") for relative in history)
         for depth in range(1, len(parts))
     )
-    clashes = sorted(item.relative for item in listed if item.relative in folders)
+    clashes = {item.relative for item in listed if item.relative in folders}
     pending: list[_Listed] = []
     for item in listed:
-        if any(item.relative == c or item.relative.startswith(c + "/") for c in clashes):
+        if clashes and _at_or_below(item.parts, clashes):
             pending.append(item)
         elif (why := _place(root, item)) is not None:
             odd[item.relative] = _no_file_name(why)
@@ -361,26 +361,26 @@ def _place_clashes(
         "/".join(p.split("/")[:d]) for p in recorded for d in range(1, p.count("/") + 1)
     }
     folder_keys = {"/".join(i.parts[:d]) for i in pending for d in range(1, len(i.parts))}
-    files: list[str] = []  # clashing keys held as files, shallowest first
-    for item in sorted(pending, key=lambda i: len(i.parts)):
-        if item.relative not in folder_keys or any(
-            item.relative.startswith(f + "/") for f in files
-        ):
+    files: set[str] = set()  # clashing keys held as files
+    for item in sorted(pending, key=lambda i: len(i.parts)):  # shallowest first
+        if item.relative not in folder_keys or _at_or_below(item.parts, files):
             continue
         if item.relative in recorded and item.relative not in recorded_folders:
-            files.append(item.relative)
+            files.add(item.relative)
     for item in pending:
-        if (
-            item.relative in folder_keys
-            and item.relative not in files
-            and not any(item.relative.startswith(f + "/") for f in files)
-        ):
+        if item.relative in folder_keys and not _at_or_below(item.parts, files):
             odd[item.relative] = _shadowed_reason(item.relative, recorded=False)
             continue
         if (why := _place(root, item)) is not None:
             odd[item.relative] = _no_file_name(why)
         else:
             keys[item.relative] = (item.key, item.size_bytes)
+
+
+def _at_or_below(parts: Sequence[str], keys: Collection[str]) -> bool:
+    """Whether the path of *parts*, or a folder above it, is one of *keys* (a set: one
+    look-up a level, so a listing of thousands of keys costs no product of the two)."""
+    return any("/".join(parts[:depth]) in keys for depth in range(1, len(parts) + 1))
 
 
 def _recorded(root: Path, legacy: Path | None) -> set[str]:
