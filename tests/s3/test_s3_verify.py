@@ -19,6 +19,7 @@ from offload.manifest.history import read_history
 from s3 import test_s3_preflight
 from s3.conftest import admin
 from s3.test_s3_cli import CARD, keys, make_card, offload
+from s3.test_s3_shared_root import hashed_folders
 
 # The module-scoped server that checks credentials (its IAM authentication on).
 auth_server = test_s3_preflight.auth_server
@@ -368,3 +369,28 @@ def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_unread_neve
     assert f"UNREADABLE ({why}) {url}/CLIPS" in said, said
     csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
     assert f'CLIPS,unreadable,"{why}"' in csv_text, csv_text
+
+
+def test_append_hashes_no_folder_holding_an_object_the_mirror_cannot(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append`` beside another tool's object at ``CLIPS`` (a folder of the copy): the
+    generation lists the clips it read, not ``CLIPS`` (no file tree holds both), so the
+    root, which holds it, gets no folder hash (CLIPS/ does). Failed before: the clips were
+    not read at all; with them read, the generation hashed the root from the mirror, which
+    does not hold the object."""
+    card = make_card(tmp_path, SMALL)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    url += "/A001"
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"another")
+    code, out, err = verify(tmp_path, s3_server.url, "--append", "--json", url)
+    assert code == 21, err
+    data = json.loads(out)
+    assert data["verified"] == sorted(SMALL) and data["extra"] == ["CLIPS"]
+    assert data["generation"].startswith(f"s3://{bucket}/day1/A001/ascmhl/0002_")
+    history = tmp_path / "history"
+    download_prefix(s3_server.url, bucket, "day1/A001/ascmhl", history / "ascmhl")
+    assert hashed_folders(history) == [{".", "CLIPS"}, {"CLIPS"}]
+    assert {f.path for f in read_history(history).generations[-1].files} == set(SMALL)

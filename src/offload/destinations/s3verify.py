@@ -61,6 +61,7 @@ from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
 from offload.ledger import STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestError, VerifyReport
+from offload.manifest.coverage import Entry, Lister, local_lister
 from offload.manifest.history import read_history
 from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.verify import Reason
@@ -133,6 +134,7 @@ def verify_s3(
                     append_generation=append_generation,
                     creator=creator,
                     own_links=own,
+                    lister=_bucket_lister(root, odd) if odd else None,
                 )
             except OffloadError as exc:
                 message = exc.message
@@ -375,6 +377,25 @@ def _place_clashes(
             odd[item.relative] = _no_file_name(why)
         else:
             keys[item.relative] = (item.key, item.size_bytes)
+
+
+def _bucket_lister(root: Path, odd: Collection[str]) -> Lister:
+    """What stands in each folder of the copy root: the mirror at *root*'s entries, and a
+    file for each key it does not hold (*odd*, at its folder: another tool's ``CLIPS``
+    beside ``CLIPS/...``, in the root), which no generation lists, so the folder holding
+    one is not whole (``coverage``) and gets no hash, as a disk's folder holding a file
+    put there by hand."""
+    mirror = local_lister(root)
+    unheld: dict[str, list[str]] = {}
+    for path in odd:
+        folder, _, name = path.rpartition("/")
+        unheld.setdefault(folder, []).append(name)
+
+    def entries(folder: str) -> list[Entry]:
+        found = list(mirror(folder))
+        return found + [Entry(name, False, False) for name in unheld.get(folder, ())]
+
+    return entries
 
 
 def _at_or_below(parts: Sequence[str], keys: Collection[str]) -> bool:
