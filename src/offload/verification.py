@@ -35,6 +35,7 @@ from offload.manifest import (
     utc_now,
     verify_tree,
 )
+from offload.manifest.coverage import Lister
 from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
@@ -266,6 +267,7 @@ def verify_path(
     hash_file: HashFile | None = None,
     own_links: Collection[Path] = (),
     on_plan: OnPlan | None = None,
+    lister: Lister | None = None,
 ) -> tuple[VerifyReport, int, int]:
     """Verify *root* against its best reference; returns the report (its ``reasons`` filled:
     ``offload.verification_reason``, what stands at a missing path, looked at right after
@@ -279,7 +281,9 @@ def verify_path(
     replaces the read from the media (``offload verify s3://...`` hashes a local mirror's
     files by streaming their objects: s3verify.py). *own_links*: links under *root* the
     caller made itself (that mirror's link to a local legacy MHL), not the copy's: left out
-    of the check (``verify_tree``).
+    of the check (``verify_tree``). *lister*: what stands in each folder of the copy, for
+    an appended generation's folder hashes, where *root* shows less than it holds (that
+    mirror: objects it cannot hold as files; ``verify_tree``).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
     missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
@@ -334,6 +338,7 @@ def verify_path(
                     now=now,
                     own_links=own_links,
                     on_plan=on_plan,
+                    lister=lister,
                     # The root's own state only (anchored: this walk is relative to the
                     # root); a card's own .offload entries are checked. An appended
                     # generation's list needs the unanchored name (ascmhl matches patterns

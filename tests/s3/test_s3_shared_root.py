@@ -62,3 +62,36 @@ def test_two_cards_into_one_s3_root_hash_the_folders_a_disk_does(  # type: ignor
     assert hashed_folders(mirror) == [{".", "CLIPS", "SOUND"}, {"GRADE", "GRADE/LUT"}]
     newest = read_history(mirror).generations[-1]
     assert {f.path for f in newest.files} == {"CLIPS/B001C001.mov", "GRADE/LUT/show.cube"}
+
+
+def test_an_object_at_a_folders_key_leaves_the_root_unhashed(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """S3 keys are flat: another tool's object at ``ROLL/CLIPS`` beside the card's
+    ``ROLL/CLIPS/...``. The root then holds content no generation lists, so a re-run's
+    generation (``--reverify`` writes one) hashes CLIPS/ and SOUND/ but not the root, as on
+    a disk holding a file put there by hand. Failed before: the store's listing made one
+    folder of both names, and the generation recorded a root hash of content it did not
+    list whole."""
+    card = tmp_path / "cards" / "DAY1"
+    write(card / "CLIPS" / "A001C001.mov", 3_000)
+    write(card / "SOUND" / "S01T01.wav", 2_000)
+    url = f"s3://{bucket}/ROLL"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, "--into", str(card), url)
+    assert code == 0, err
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="ROLL/CLIPS", Body=b"another tool's object")
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--reverify", "--into", str(card), url
+    )
+    assert code == 0, err
+    mirror = tmp_path / "mirror"
+    listing = client.list_objects_v2(Bucket=bucket, Prefix="ROLL/ascmhl/")
+    for item in listing.get("Contents", []):
+        target = mirror / item["Key"][len("ROLL/") :]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+    assert hashed_folders(mirror) == [{".", "CLIPS", "SOUND"}, {"CLIPS", "SOUND"}]
+    # Another tool's object is left as it is (a copy never writes over what is not ours).
+    body = client.get_object(Bucket=bucket, Key="ROLL/CLIPS")["Body"].read()
+    assert body == b"another tool's object"

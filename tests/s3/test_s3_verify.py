@@ -11,12 +11,15 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.manifest.history import read_history
 from s3 import test_s3_preflight
 from s3.conftest import admin
 from s3.test_s3_cli import CARD, keys, make_card, offload
+from s3.test_s3_shared_root import hashed_folders
 
 # The module-scoped server that checks credentials (its IAM authentication on).
 auth_server = test_s3_preflight.auth_server
@@ -261,3 +264,133 @@ def test_missing_and_new_objects_say_why_in_every_output(s3_server, bucket, tmp_
         assert line.replace("\x01", "\\x01") in said, (line, said)
     csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
     assert f"{long_name},new,its name is longer than a file name of this" in csv_text, csv_text
+
+
+SMALL = {"CLIPS/A001C001.mov": 3000, "CLIPS/A001C002.mov": 2000, "A001.xml": 900}
+AT_A_FOLDER = (
+    "its key is also a folder of this copy (objects lie below it: CLIPS/...), which no file "
+    "can be at once; it is not read"
+)
+
+
+@pytest.mark.parametrize(
+    ("mhl", "records"),
+    [
+        ((), "the ASC MHL history"),
+        (("--mhl", "none"), "offload-ai's ledger"),
+        (("--mhl", "legacy"), "the legacy MHL"),
+    ],
+    ids=["history", "ledger", "legacy"],
+)
+def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_read(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, mhl, records
+) -> None:
+    """S3 keys are flat: another tool's object at ``CLIPS`` beside our ``CLIPS/*.mov``.
+    Failed before: the mirror made a file of ``CLIPS`` and could not hold our objects
+    below it, so each was both MISSING (exit 10: untrue, they are there) and NEW, and none
+    was read. Now each is read back and compared (one replaced by other bytes of its size
+    is CHANGED) and ``CLIPS`` is new, saying why, on the terminal, in the CSV and the JSON.
+    Against each reference: where it records a file and nothing below (our
+    ``CLIPS/A001C001.mov``, another tool's ``CLIPS/A001C001.mov/x``), the file is read."""
+    card = make_card(tmp_path, SMALL)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, *mhl, str(card), url)
+    assert code == 0, err
+    url += "/A001"
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"another tool's object")
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C002.mov", Body=b"\0" * 2000)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C001.mov/x", Body=b"below")
+    # The legacy MHL ``--mhl legacy`` stored at the copy root, named to the check.
+    legacy = [
+        f"s3://{bucket}/{k}"
+        for k in keys(s3_server.url, bucket)
+        if k.endswith(".mhl") and "/ascmhl/" not in k
+    ]
+    against = ("--mhl-file", legacy[0]) if "legacy" in mhl else ()
+
+    code, out, _ = verify(tmp_path, s3_server.url, *against, "--json", url)
+    shown_code, _, err = verify(tmp_path, s3_server.url, *against, url)
+
+    assert code == shown_code == 11, out
+    data = json.loads(out)
+    assert data["verified"] == ["A001.xml", "CLIPS/A001C001.mov"]
+    assert [c["path"] for c in data["changed"]] == ["CLIPS/A001C002.mov"]
+    assert data["missing"] == [] and data["extra"] == ["CLIPS", "CLIPS/A001C001.mov/x"]
+    assert data["objects_read_back"] == 3
+    below = (
+        "another object's key is a folder of its key, or its key one of another's, which no "
+        "file and folder can be at once; it is not read"
+    )
+    assert data["reasons"] == {
+        "CLIPS": {"code": "key-is-folder", "text": AT_A_FOLDER},
+        "CLIPS/A001C001.mov/x": {"code": "key-no-file-name", "text": below},
+    }
+    said = " ".join(err.split())
+    assert f"NEW (not in {records}: {AT_A_FOLDER}) {url}/CLIPS" in said, said
+    assert f"CHANGED {url}/CLIPS/A001C002.mov" in said and "MISSING" not in said
+    csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
+    assert f'CLIPS,new,"{AT_A_FOLDER}"' in csv_text, csv_text
+    assert "CLIPS/A001C001.mov,verified," in csv_text
+
+
+def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_unread_never_missing(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A second card copied ``--into`` the copy root holds a file ``CLIPS`` where the
+    first card's clips lie below ``CLIPS/``: both recorded, which no file tree can hold.
+    The clips are read (the mirror holds the folder); the object ``CLIPS`` is there and
+    not read: UNREADABLE, saying why (exit 11), never MISSING."""
+    other = make_card(tmp_path / "first", {"CLIPS": 10})
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
+    assert code == 0, err
+    card = make_card(tmp_path, SMALL)
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--into", str(card), url + "/A001"
+    )
+    assert code == 0, err
+    url += "/A001"
+    assert "day1/A001/CLIPS" in keys(s3_server.url, bucket)
+
+    code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
+    shown_code, _, err = verify(tmp_path, s3_server.url, url)
+
+    assert code == shown_code == 11, out
+    data = json.loads(out)
+    assert data["verified"] == sorted(SMALL) and data["unreadable"] == ["CLIPS"]
+    assert data["missing"] == [] and data["extra"] == []
+    why = (
+        "an object has its key, but its key is also a folder of this copy whose objects are "
+        "recorded too (CLIPS/...), and no file can be a folder at once: the object is not read"
+    )
+    assert data["reasons"] == {"CLIPS": {"code": "key-is-folder", "text": why}}
+    said = " ".join(err.split())
+    assert f"UNREADABLE ({why}) {url}/CLIPS" in said, said
+    csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
+    assert f'CLIPS,unreadable,"{why}"' in csv_text, csv_text
+
+
+def test_append_hashes_no_folder_holding_an_object_the_mirror_cannot(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append`` beside another tool's object at ``CLIPS`` (a folder of the copy): the
+    generation lists the clips it read, not ``CLIPS`` (no file tree holds both), so the
+    root, which holds it, gets no folder hash (CLIPS/ does). Failed before: the clips were
+    not read at all; with them read, the generation hashed the root from the mirror, which
+    does not hold the object."""
+    card = make_card(tmp_path, SMALL)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    url += "/A001"
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"another")
+    code, out, err = verify(tmp_path, s3_server.url, "--append", "--json", url)
+    assert code == 21, err
+    data = json.loads(out)
+    assert data["verified"] == sorted(SMALL) and data["extra"] == ["CLIPS"]
+    assert data["generation"].startswith(f"s3://{bucket}/day1/A001/ascmhl/0002_")
+    history = tmp_path / "history"
+    download_prefix(s3_server.url, bucket, "day1/A001/ascmhl", history / "ascmhl")
+    assert hashed_folders(history) == [{".", "CLIPS"}, {"CLIPS"}]
+    assert {f.path for f in read_history(history).generations[-1].files} == set(SMALL)

@@ -574,7 +574,10 @@ def _print_human(
         )
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
-        env.error(f"UNREADABLE {_named(where, path)}")
+        # A read-through link's words are said once for all, in the warning below.
+        reason = report.reasons.get(path)
+        said = f"({reason.text}) " if reason and reason.code != "symlink-read-through" else ""
+        env.error(f"UNREADABLE {said}{_named(where, path)}")
     # A symlink at a recorded name, read through against a manifest (a card's link, made as
     # a link, or one put in a copy's place): no copy, and none of the copies the ledger's
     # words below speak of; a re-run leaves it as it is.

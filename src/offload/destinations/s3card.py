@@ -336,21 +336,23 @@ def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[s
     hashes (:mod:`offload.manifest.coverage`): the keys under its prefix (listed once, when
     first asked; another card's objects there are content this generation does not list),
     and the card's folders (*directories*): a store holds no empty folder, so a folder with
-    no key is not content left out."""
+    no key is not content left out. S3 keys are flat: a name that is both an object and a
+    folder of others (another tool's ``CLIPS`` beside ``CLIPS/...``) is two entries, the
+    file one no generation lists, so the folder holding it is not whole."""
     from offload.manifest.coverage import Entry
 
-    children: dict[str, dict[str, bool]] | None = None  # folder -> name -> is a folder
+    children: dict[str, set[tuple[str, bool]]] | None = None  # folder -> (name, is a folder)
 
-    def listing() -> dict[str, dict[str, bool]]:
-        found: dict[str, dict[str, bool]] = {"": {}}
+    def listing() -> dict[str, set[tuple[str, bool]]]:
+        found: dict[str, set[tuple[str, bool]]] = {"": set()}
 
         def add(path: str, is_dir: bool) -> None:
             parent, _, name = path.rpartition("/")
             if is_dir:
-                found.setdefault(path, {})
+                found.setdefault(path, set())
             if parent:
                 add(parent, True)
-            found.setdefault(parent, {})[name] = is_dir or found[parent].get(name, False)
+            found.setdefault(parent, set()).add((name, is_dir))
 
         prefix = backend.key(copy_root / ASCMHL_FOLDER)[: -len(ASCMHL_FOLDER)]
         for info in backend.store.list_keys(prefix):
@@ -366,7 +368,7 @@ def _store_lister(backend: S3Backend, copy_root: Path, directories: Collection[s
         nonlocal children
         if children is None:
             children = listing()
-        return [Entry(n, d, False) for n, d in children.get(folder, {}).items()]
+        return [Entry(n, d, False) for n, d in sorted(children.get(folder, set()))]
 
     return entries
 

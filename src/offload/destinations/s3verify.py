@@ -19,6 +19,15 @@ than the local filesystem takes, an object below another object's key) is report
 saying which. The reasons the local verify finds on the mirror are worded for a bucket
 (:func:`_bucket_reasons`): a "folder" at a missing file's name is objects below its key.
 
+S3 keys are flat: ``CLIPS`` and ``CLIPS/A001.mov`` can both be objects, a file and a folder
+of the mirror cannot. Where they clash the mirror holds the folder, so the objects below it
+are read back like any other (another tool's object at ``CLIPS`` beside our clips), unless
+the reference records a file at the key and nothing below it (our object ``CLIPS``, another
+tool's below it: those are ``key-no-file-name``). The object at the key not held is new,
+code ``key-is-folder``; one the reference records too (two cards copied ``--into`` one root)
+is there and unread: ``unreadable`` with that reason, never ``missing``
+(:func:`_place_clashes`).
+
 ``--mhl-file`` (a legacy MHL v1) is the local one too, on the mirror: an ``s3://`` URL under
 the copy root is downloaded to its place there (its entries are relative to its folder, as on
 a disk); a local file is linked at the mirror's top (it describes the copy root, where
@@ -39,8 +48,9 @@ import errno
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
@@ -49,8 +59,11 @@ from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
-from offload.ledger import STATE_FOLDER
-from offload.manifest import ASCMHL_FOLDER, CreatorInfo, VerifyReport
+from offload.ledger import STATE_FOLDER, Ledger, final_path_of
+from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestError, VerifyReport
+from offload.manifest.coverage import Entry, Lister, local_lister
+from offload.manifest.history import read_history
+from offload.manifest.legacy import read_legacy_mhl
 from offload.manifest.verify import Reason
 
 
@@ -88,10 +101,12 @@ def verify_s3(
             name = PurePosixPath(url.prefix).name or url.bucket
             root = Path(staging) / name
             root.mkdir()
-            keys, odd, history = _mirror(backend, root)
+            keys, odd, history, pending = _mirror(backend, root)
+            legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
+            if pending:
+                _place_clashes(root, pending, _recorded(root, legacy), keys, odd)
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
-            legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
             # The link to a local legacy MHL is ours, not the copy's (it leads out of the
             # mirror: a user's link doing so is never read through).
             own = () if legacy is None or not os.path.islink(legacy) else (legacy,)
@@ -119,6 +134,7 @@ def verify_s3(
                     append_generation=append_generation,
                     creator=creator,
                     own_links=own,
+                    lister=_bucket_lister(root, odd) if odd else None,
                 )
             except OffloadError as exc:
                 message = exc.message
@@ -139,10 +155,19 @@ def verify_s3(
                         path=str(url),
                     ) from None
                 generation = S3ShownPath(backend.root / report.generation.relative_to(root))
+            # A recorded object the mirror holds no file for (its key is also a folder of
+            # recorded objects, which the mirror holds) is there, unread: never "missing".
+            unread = {
+                path for path in report.missing if path in odd and odd[path].code == "key-is-folder"
+            }
+            for path in unread:
+                odd[path] = _shadowed_reason(path, recorded=True)
             report = dataclasses.replace(
                 report,
                 root=shown_root,
-                extra=tuple(sorted({*report.extra, *odd})),
+                missing=tuple(p for p in report.missing if p not in unread),
+                unreadable=tuple(sorted({*report.unreadable, *unread})),
+                extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
                 reasons=_bucket_reasons(report.reasons, odd),
             )
@@ -151,10 +176,10 @@ def verify_s3(
         store.close()
 
 
-def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, str]) -> dict[str, Reason]:
+def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, Reason]) -> dict[str, Reason]:
     """The reasons the local verify gave on the mirror (``offload.verification_reason``),
-    worded for a bucket, and those of the keys the mirror could not hold (*odd*: path →
-    why). A bucket holds no links, so a mirror gives none of those."""
+    worded for a bucket, and those of the keys the mirror did not hold (*odd*: path →
+    why, which wins). A bucket holds no links, so a mirror gives none of those."""
     reasons: dict[str, Reason] = {}
     for path, why in found.items():
         if why.code == "folder":  # the mirror made a folder for the objects below the key
@@ -164,8 +189,7 @@ def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, str]) -> dict
                 "the file recorded there is not read",
             )
         reasons[path] = why
-    for path, words in odd.items():
-        reasons[path] = Reason("key-no-file-name", f"{words}; it is not read")
+    reasons.update(odd)
     return reasons
 
 
@@ -194,6 +218,9 @@ def _stage_legacy(
         found = keys.get(relative)
         data = None if found is None else store.get_small(found[0])
         if data is not None:
+            # Its folder may not be made yet: one below a key that is also an object's
+            # waits for _place_clashes.
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         return target
     # The mirror is a folder of our own: what its top holds is the ledger's folder and one
@@ -221,18 +248,21 @@ def _mirror_parts(relative: str) -> list[str] | None:
 
 def _mirror(
     backend: S3Backend, root: Path
-) -> tuple[dict[str, tuple[str, int]], dict[str, str], dict[str, bytes]]:
-    """Fill *root* (see the module docstring); returns {relative path: (key, size)} of the
-    content objects, {relative path: why} of the keys the mirror cannot hold, and the
-    histories' files as downloaded ({relative path: bytes}: what an appended generation
-    changes)."""
+) -> tuple[dict[str, tuple[str, int]], dict[str, Reason], dict[str, bytes], list[_Listed]]:
+    """Fill *root* (see the module docstring), all but the objects at or below a key that
+    is both an object and a folder of others (returned last, in listing order: where they
+    go depends on what the reference records, :func:`_place_clashes`); returns {relative
+    path: (key, size)} of the content objects held, {relative path: why} of the keys the
+    mirror cannot hold, the histories' files as downloaded ({relative path: bytes}: what an
+    appended generation changes), and those pending objects."""
     store = backend.store
     url = store.url
     prefix = url.key("") + "/" if url.prefix else ""
     state = f"{STATE_FOLDER}/"
     keys: dict[str, tuple[str, int]] = {}
-    odd: dict[str, str] = {}
+    odd: dict[str, Reason] = {}
     history: dict[str, bytes] = {}
+    listed: list[_Listed] = []
     for info in store.list_keys(prefix):
         relative = info.key[len(prefix) :]
         if relative.startswith(state):
@@ -241,26 +271,40 @@ def _mirror(
             continue  # a "folder" marker some tools write
         parts = _mirror_parts(relative)
         if parts is None:
-            odd[relative] = (
+            odd[relative] = _no_file_name(
                 "its key has an empty, '.' or '..' part, which no file name can be: offload "
                 "copy never writes such a key"
             )
             continue
-        target = root.joinpath(*parts)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if ASCMHL_FOLDER in parts[:-1]:
+        if ASCMHL_FOLDER in parts[:-1]:
+            target = root.joinpath(*parts)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 history[relative] = store.get_small(info.key) or b""
                 target.write_bytes(history[relative])
-                continue
-            with open(target, "xb") as handle:
-                handle.truncate(info.size_bytes)  # sparse: no data, the object's size
-            # An appended generation records the file's date: the object's (S3 keeps no other).
-            os.utime(target, ns=(info.mtime_ns, info.mtime_ns))
-        except (OSError, ValueError) as exc:
-            odd[relative] = _unheld(exc)
+            except (OSError, ValueError) as exc:
+                odd[relative] = _no_file_name(_unheld(exc))
             continue
-        keys[relative] = (info.key, info.size_bytes)
+        listed.append(_Listed(info.key, relative, parts, info.size_bytes, info.mtime_ns))
+    # S3 keys are flat: CLIPS and CLIPS/A001.mov can both be objects, a file and a folder
+    # of the mirror cannot. Such a key and what lies below it wait for the reference.
+    folders = {
+        "/".join(item.parts[:depth]) for item in listed for depth in range(1, len(item.parts))
+    }
+    folders.update(
+        "/".join(parts[:depth])
+        for parts in (relative.split("/") for relative in history)
+        for depth in range(1, len(parts))
+    )
+    clashes = {item.relative for item in listed if item.relative in folders}
+    pending: list[_Listed] = []
+    for item in listed:
+        if clashes and _at_or_below(item.parts, clashes):
+            pending.append(item)
+        elif (why := _place(root, item)) is not None:
+            odd[item.relative] = _no_file_name(why)
+        else:
+            keys[item.relative] = (item.key, item.size_bytes)
     entries = S3Ledger(backend, backend.root).load_entries()
     if entries.latest:
         ledger = root / STATE_FOLDER / "ledger.jsonl"
@@ -270,7 +314,146 @@ def _mirror(
             # folds back to them): every copy the bucket's ledger vouches for.
             for entry in entries.standing():
                 handle.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
-    return keys, odd, history
+    return keys, odd, history, pending
+
+
+class _Listed(NamedTuple):
+    """One content object as listed: its key, its path below the copy root (and that
+    path's parts), its size and LastModified."""
+
+    key: str
+    relative: str
+    parts: list[str]
+    size_bytes: int
+    mtime_ns: int
+
+
+def _place(root: Path, item: _Listed) -> str | None:
+    """Make *item*'s sparse file in the mirror at *root*; None when made, else why the
+    mirror cannot hold its key (words naming no mirror path)."""
+    target = root.joinpath(*item.parts)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as handle:
+            handle.truncate(item.size_bytes)  # sparse: no data, the object's size
+        # An appended generation records the file's date: the object's (S3 keeps no other).
+        os.utime(target, ns=(item.mtime_ns, item.mtime_ns))
+    except (OSError, ValueError) as exc:
+        return _unheld(exc)
+    return None
+
+
+def _place_clashes(
+    root: Path,
+    pending: Sequence[_Listed],
+    recorded: Collection[str],
+    keys: dict[str, tuple[str, int]],
+    odd: dict[str, Reason],
+) -> None:
+    """Put in the mirror at *root* the objects :func:`_mirror` left *pending* (at or below
+    a key that is also a folder of other keys), adding them to *keys* or *odd*.
+
+    Such a key is held as a file only when the reference records a file there and nothing
+    below it (our copy's object, another tool's objects below it: those are then keys no
+    file can be named); otherwise as the folder of the objects below it, which are then
+    checked like any other, and the object at the key itself is not held (``key-is-folder``,
+    :func:`_shadowed_reason`). *recorded*: the paths the reference records (the copy root's
+    ``/``-separated relative paths)."""
+    recorded_folders = {
+        "/".join(p.split("/")[:d]) for p in recorded for d in range(1, p.count("/") + 1)
+    }
+    folder_keys = {"/".join(i.parts[:d]) for i in pending for d in range(1, len(i.parts))}
+    files: set[str] = set()  # clashing keys held as files
+    for item in sorted(pending, key=lambda i: len(i.parts)):  # shallowest first
+        if item.relative not in folder_keys or _at_or_below(item.parts, files):
+            continue
+        if item.relative in recorded and item.relative not in recorded_folders:
+            files.add(item.relative)
+    for item in pending:
+        if item.relative in folder_keys and not _at_or_below(item.parts, files):
+            odd[item.relative] = _shadowed_reason(item.relative, recorded=False)
+            continue
+        if (why := _place(root, item)) is not None:
+            odd[item.relative] = _no_file_name(why)
+        else:
+            keys[item.relative] = (item.key, item.size_bytes)
+
+
+def _bucket_lister(root: Path, odd: Collection[str]) -> Lister:
+    """What stands in each folder of the copy root: the mirror at *root*'s entries, and a
+    file for each key it does not hold (*odd*, at its folder: another tool's ``CLIPS``
+    beside ``CLIPS/...``, in the root), which no generation lists, so the folder holding
+    one is not whole (``coverage``) and gets no hash, as a disk's folder holding a file
+    put there by hand."""
+    mirror = local_lister(root)
+    unheld: dict[str, list[str]] = {}
+    for path in odd:
+        folder, _, name = path.rpartition("/")
+        unheld.setdefault(folder, []).append(name)
+
+    def entries(folder: str) -> list[Entry]:
+        found = list(mirror(folder))
+        return found + [Entry(name, False, False) for name in unheld.get(folder, ())]
+
+    return entries
+
+
+def _at_or_below(parts: Sequence[str], keys: Collection[str]) -> bool:
+    """Whether the path of *parts*, or a folder above it, is one of *keys* (a set: one
+    look-up a level, so a listing of thousands of keys costs no product of the two)."""
+    return any("/".join(parts[:depth]) in keys for depth in range(1, len(parts) + 1))
+
+
+def _recorded(root: Path, legacy: Path | None) -> set[str]:
+    """The file paths (relative to *root*, the mirror) that the reference ``verify_path``
+    will use records: the legacy MHL, else every ASC MHL history (the copy root's and the
+    nested ones, at their folders), else the ledger staged there. What cannot be read gives
+    nothing: ``verify_path`` then says why."""
+    found: set[str] = set()
+    try:
+        if legacy is not None:
+            folder = os.path.relpath(os.path.dirname(legacy), root)
+            above = "" if folder == os.curdir or folder.startswith(os.pardir) else folder + "/"
+            return {above + entry.path for entry in read_legacy_mhl(legacy).entries}
+        if (root / ASCMHL_FOLDER).is_dir():
+            for folder, names, _ in os.walk(root):
+                if ASCMHL_FOLDER in names:
+                    names.remove(ASCMHL_FOLDER)
+                    above = Path(folder).relative_to(root).as_posix()
+                    above = "" if above == "." else above + "/"
+                    paths = read_history(Path(folder), check_chain=False).expected_file_paths()
+                    found.update(above + path for path in paths)
+            return found
+        ledger = Ledger(root)
+        if ledger.path.exists():
+            for entry in ledger.load_entries().standing():
+                found.add(final_path_of(Path(), entry).as_posix())
+    except (OSError, ManifestError, HistoryError):
+        pass
+    return found
+
+
+def _shadowed_reason(path: str, *, recorded: bool) -> Reason:
+    """Why the object at *path*, a key that is also a folder of the copy (objects lie
+    below it), is not read: the mirror holds the folder. *recorded*: the reference records
+    a file there too (and files below it)."""
+    name = printable_name(path)
+    if recorded:
+        return Reason(
+            "key-is-folder",
+            f"an object has its key, but its key is also a folder of this copy whose objects "
+            f"are recorded too ({name}/...), and no file can be a folder at once: the object "
+            "is not read",
+        )
+    return Reason(
+        "key-is-folder",
+        f"its key is also a folder of this copy (objects lie below it: {name}/...), which "
+        "no file can be at once; it is not read",
+    )
+
+
+def _no_file_name(words: str) -> Reason:
+    return Reason("key-no-file-name", f"{words}; it is not read")
 
 
 def _unheld(exc: OSError | ValueError) -> str:

@@ -54,6 +54,7 @@ from pathlib import Path
 from offload.errors import describe_os_error
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest.ascmhl import utc_now, write_generation
+from offload.manifest.coverage import Lister
 from offload.manifest.digest import sorted_formats
 from offload.manifest.errors import (
     ManifestError,
@@ -321,6 +322,7 @@ def verify_tree(
     own_links: Collection[Path] = (),
     copy_root: Path | None = None,
     on_plan: OnPlan | None = None,
+    lister: Lister | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -349,6 +351,12 @@ def verify_tree(
     copy, left out of the walk. Never a link found in a user's tree: those are judged (module
     doc). *copy_root*: the copy root *root* lies in (a nested history's folder: a link
     there is the copy's when it stays inside the copy root); by default *root*.
+
+    *lister*: what stands in each folder of the copy (:mod:`offload.manifest.coverage`),
+    for an appended generation's folder hashes, where *root* shows less than the copy
+    holds (``offload verify s3://``'s mirror: objects it cannot hold as files); given, a
+    folder gets a hash only when the generation lists it whole; None: every folder (the
+    walk saw the whole tree).
 
     Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
     Raises NoHistoryError for an absent history (there is nothing to verify against),
@@ -507,6 +515,7 @@ def verify_tree(
             now=now,
             failed=failed,
             hash_formats=generation_formats,
+            lister=lister,
         )
     report = VerifyReport(
         root=root,
