@@ -117,3 +117,78 @@ def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
         assert copy.stat().st_mtime_ns == MTIME_NS + index
+
+
+def test_a_batch_whose_syncfs_made_its_new_folders_durable_fsyncs_only_the_folders_published_in(
+    tmp_path: Path, ext4_loop: Callable[..., Mount]
+) -> None:
+    """On ext4 (a loop device) a batch's files go into two new clip folders. The batch's
+    syncfs began after the writer made every folder and answered 0: the folders' names
+    (``DCIM/100MEDIA`` in ``DCIM``, ``DCIM`` in ``CARD``, ``CARD`` in the root) are durable
+    then, so after the renames the committer fsyncs only the two folders the files were
+    published in, and the ledger's line for each file comes after its rename and its
+    folder's fsync. Before: ``DCIM``, ``CARD`` and the root were fsynced too (a cache flush
+    each on ext4; a new clip folder's parent every time one appeared)."""
+    strace = require_tool("strace")
+    dest = ext4_loop().path
+    clips = ("100MEDIA", "101MEDIA")
+    for clip in clips:
+        folder = tmp_path / "CARD" / "DCIM" / clip
+        folder.mkdir(parents=True)
+        for index in range(FILES // 2):
+            (folder / f"C{index:04d}.MP4").write_bytes(os.urandom(SIZE))
+    trace = tmp_path / "trace"
+    command = [sys.executable, "-m", "offload", "copy", "--quiet", "--verify", "transfer"]
+    command += ["--report-dir", str(tmp_path / "reports"), str(tmp_path / "CARD"), str(dest)]
+    calls = "mkdir,mkdirat,syncfs,fsync,renameat2,rename,write"
+    subprocess.run(
+        [strace, "-f", "-qq", "-y", "-e", f"trace={calls}", "-o", str(trace), *command],
+        check=True,
+        capture_output=True,
+    )
+    card = f"{dest}/CARD"
+    folders = {f"{card}/DCIM/{clip}" for clip in clips}
+    # Each call with its result, an interrupted one joined with its resumption.
+    events: list[tuple[str, str]] = []
+    pending: dict[str, int] = {}
+    for line in trace.read_text().splitlines():
+        pid, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if rest.endswith("<unfinished ...>"):
+            pending[pid] = len(events)
+            events.append((rest, ""))
+        elif rest.startswith("<... ") and pid in pending:
+            position = pending.pop(pid)
+            events[position] = (events[position][0], rest)
+        else:
+            events.append((rest, rest))
+
+    def first(pattern: str) -> int:
+        return next(i for i, (call, _) in enumerate(events) if re.search(pattern, call))
+
+    ledger = first(rf"^write\(\d+<{re.escape(card)}/\.offload/ledger\.jsonl>")  # one batch
+    made = [first(rf'^mkdir(at)?\(.*"{re.escape(folder)}"') for folder in folders]
+    renames = [
+        i
+        for i, (call, _) in enumerate(events)
+        if re.match(r"renameat2?\(.*\.offload-partial\..*C\d{4}\.MP4", call)
+    ]
+    assert len(renames) == FILES
+    synced = [
+        i
+        for i, (call, done) in enumerate(events)
+        if call.startswith("syncfs(") and done.rstrip().endswith("= 0") and i > max(made)
+    ]
+    assert synced and synced[0] < min(renames), "a syncfs after the folders were made"
+    commit = [
+        (i, re.match(r"fsync\(\d+<([^>]*)>", call).group(1))  # type: ignore[union-attr]
+        for i, (call, done) in enumerate(events)
+        if call.startswith("fsync(") and min(renames) < i < ledger
+    ]
+    fsynced = {path for _, path in commit}
+    assert fsynced == folders, commit  # not DCIM, CARD, the root
+    assert all(i > max(renames) for i, _ in commit)
+    for clip in clips:
+        for index in range(FILES // 2):
+            copy = dest / "CARD" / "DCIM" / clip / f"C{index:04d}.MP4"
+            assert copy.read_bytes() == (tmp_path / "CARD" / "DCIM" / clip / copy.name).read_bytes()

@@ -38,8 +38,11 @@ every fallback on Linux):
 * publishing without replacing uses ``renameat2(RENAME_NOREPLACE)`` (``atomic_noreplace``;
   macOS ``renamex_np(RENAME_EXCL)``), else ``link()`` + ``unlink()`` (``hard_links``), else a
   check for the name then ``rename()``. ``--overwrite`` uses ``rename()`` (atomic replace).
-* the published names are made durable by fsyncing every folder up to the root, deepest
-  first (``folder_sync``).
+* the published names are made durable by fsyncing their folders and every folder above
+  them up to the root whose own name may not be durable yet, deepest first
+  (``folder_sync``); a folder made before a batch's syncfs that reported no error (Linux ≥
+  5.17: the filesystem's own errors reported too) has a durable name already, so a new
+  clip folder's parent is not fsynced for it.
 
 Thread-safe: a LocalDestination keeps nothing that changes after construction but the
 folders it made durable (under a lock) and its filesystem's syncfs rounds (thread-safe:
@@ -134,17 +137,24 @@ _FUSE = 0x65735546
 _NS = 1_000_000_000
 
 
-def _kernel_reports_syncfs_errors() -> bool:
+def _linux_at_least(wanted: tuple[int, int]) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
         major, minor = (int(part) for part in os.uname().release.split(".")[:2])
     except ValueError:
         return False
-    return (major, minor) >= (5, 8)
+    return (major, minor) >= wanted
 
 
-_SYNCFS_REPORTS_ERRORS = _kernel_reports_syncfs_errors()
+# Linux ≥ 5.8: syncfs reports the files' writeback errors (the superblock's ``s_wb_err``).
+_SYNCFS_REPORTS_ERRORS = _linux_at_least((5, 8))
+# Linux ≥ 5.17: syncfs also returns the filesystem's own error from ``sync_fs`` and from the
+# write of its device's buffers (a journal commit or a metadata write that failed), so a
+# syncfs that answers 0 made every folder entry made before it durable: a folder made for a
+# batch's files then needs no fsync of its parent (``LocalDestination.make_durable``).
+# Before 5.17 that error was dropped, and only each folder's fsync tells.
+_SYNCFS_REPORTS_METADATA_ERRORS = _linux_at_least((5, 17))
 
 
 def probe_features(root: Path) -> Features:
@@ -555,9 +565,10 @@ class LocalDestination:
             if self.features.durable_batch
             else MIN_DIRECT_WRITE_BYTES
         )
-        # Folders (as text) this destination fsynced after their entry for every folder and
-        # file it published below them was made: ``make_names_durable`` (committer thread;
-        # locked anyway, as the contract asks of a Destination's state).
+        # Folders (as text) whose own name is durable in their parent: their parent was
+        # fsynced after they were made (``make_names_durable``), or a batch's syncfs that
+        # reported no error began after they were made (``make_durable``). Committer
+        # thread; locked anyway, as the contract asks of a Destination's state.
         self._durable_folders: set[str] = set()
         self._durable_lock = threading.Lock()
         # Whether a rename sets the mtime again (``_keep_mtime``): None until a publish shows
@@ -624,12 +635,36 @@ class LocalDestination:
         """One ``syncfs`` shared with the job's other destinations on this filesystem
         (``destinations.shared_syncfs``). False (each file is then fsynced, which finds
         whose a writeback error is) where a round since the batch's first file was created
-        reported an error, or where syncfs does not report every file's errors."""
+        reported an error, or where syncfs does not report every file's errors. True also
+        makes the names of the files' folders durable where syncfs reports the
+        filesystem's own errors (Linux ≥ 5.17): ``make_names_durable`` then fsyncs only the
+        folders the files are published in."""
         shared = self._syncfs
         if not partials or shared is None:
             return False
         since = min([_own(partial).since for partial in partials])
-        return shared.sync(since) and self.features.durable_batch
+        if not (shared.sync(since) and self.features.durable_batch):
+            return False
+        if _SYNCFS_REPORTS_METADATA_ERRORS:
+            # The round began after every folder of these files was made (each before its
+            # file was created) and reported no error, the filesystem's own included: their
+            # names are durable in their parents, up to the root. The fsyncs after the
+            # renames (``make_names_durable``) are then of the folders the files went into
+            # alone, not of a new clip folder's parent as well (docs/performance.md, "The
+            # small card's batches and folders: eighteenth pass").
+            self._names_made_durable({_own(partial).folder_text for partial in partials})
+        return True
+
+    def _names_made_durable(self, folders: Iterable[str]) -> None:
+        """Record *folders*, and every folder above them below the root, as durable in their
+        parents (``_durable_folders``)."""
+        root = os.fspath(self.root)
+        with self._durable_lock:
+            durable = self._durable_folders
+            for folder in folders:
+                while folder not in durable and _strictly_under(folder, root):
+                    durable.add(folder)
+                    folder = os.path.dirname(folder)
 
     def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         if not self.features.cache_eviction:
@@ -704,7 +739,8 @@ class LocalDestination:
         (any of them may be new), then only where a folder this destination has not made
         durable appeared (a new clip folder: its parent). An fsync of an unchanged folder
         still costs the disk a cache flush on ext4 (three a batch on a camera card's
-        ``CARD/DCIM/100MEDIA``)."""
+        ``CARD/DCIM/100MEDIA``). Where the batch's syncfs made the folders' own names
+        durable (``make_durable``), only the folders the files are in are fsynced."""
         if not self.features.folder_sync:
             return
         root = os.fspath(self.root)
