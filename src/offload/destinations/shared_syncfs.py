@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 
 from offload.fs.ops import syncfs
@@ -53,7 +52,6 @@ class SharedSyncfs:
         self._running = False
         self._failed_round = 0  # the last round that reported an error (0: none)
         self.rounds_failed = 0  # how many did (tests read it)
-        self._close_own: Callable[[], object] | None = None  # closes ``open``'s descriptor
 
     @classmethod
     def open(cls, root: Path | str) -> SharedSyncfs:
@@ -61,15 +59,8 @@ class SharedSyncfs:
         when it is collected. Raises OSError if *root* cannot be opened."""
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         shared = cls(fd)
-        shared._close_own = weakref.finalize(shared, os.close, fd)
+        weakref.finalize(shared, os.close, fd)
         return shared
-
-    def close(self) -> None:
-        """Close the descriptor ``open`` opened (once no ``sync`` runs); later rounds fail.
-        Nothing for a table's (its table closes it)."""
-        self.detach()
-        if self._close_own is not None:
-            self._close_own()
 
     def mark(self) -> int:
         """The rounds done so far: what ``sync`` needs as ``since`` for files whose first

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from offload.fs.ops import fsync_dir, rename_noreplace
+from offload.fs.ops import fsync_dir, rename_noreplace, start_writeback
 from offload.hashing.c4 import C4Hasher
 
 if TYPE_CHECKING:
@@ -120,15 +120,13 @@ class AtomicFile:
         self._flush()
         self._write_all(data)
 
-    def flush(self) -> None:
-        """Write the buffered text to the temporary file (before a ``DurablePoint`` makes it
-        durable: ``destinations.durable_point``). Raises OSError."""
+    def start_writeback(self) -> None:
+        """Write the buffered text and ask the kernel to start writing the file back now
+        (``fs.ops.start_writeback``: a hint; ``commit``'s fsync is still the durability
+        point). Raises OSError (from the write)."""
         self._flush()
-
-    def stat(self) -> os.stat_result:
-        """``fstat`` of the temporary file. Raises OSError."""
         assert self._fd is not None, "AtomicFile used outside its with-block"
-        return os.fstat(self._fd)
+        start_writeback(self._fd)
 
     def _flush(self) -> None:
         if not self._pending:
@@ -162,7 +160,7 @@ class AtomicFile:
         os.lseek(self._fd, 0, os.SEEK_SET)
         self._hasher = self._new_hasher()
 
-    def commit(self, *, replace: bool, sync_folder: bool = True, durable: bool = False) -> None:
+    def commit(self, *, replace: bool, sync_folder: bool = True) -> None:
         """Flush, fsync, rename to the final name, fsync the folder.
 
         *replace*: overwrite an existing final file (the chain file); if False, raise
@@ -170,15 +168,11 @@ class AtomicFile:
         *sync_folder* False: the caller fsyncs the folder itself (``fs.ops.fsync_dir``),
         once for several files, before it calls them durable: until then the new name may
         be lost in a crash (the file's bytes are durable, the old file or none is seen).
-        *durable* True: a ``DurablePoint`` made every byte written durable already (a
-        ``syncfs`` after the last write, ``destinations.durable_point``; nothing written
-        since): no fsync here.
         Raises OSError on any I/O failure; the temporary file is then removed on exit.
         """
         self._flush()
         assert self._fd is not None
-        if not durable:
-            os.fsync(self._fd)
+        os.fsync(self._fd)
         os.close(self._fd)
         self._fd = None
         if replace:

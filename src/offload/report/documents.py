@@ -193,9 +193,9 @@ def write_documents(
     ``offload report X.json`` writes the documents again.
 
     The PDF is drawn first (a failure to draw it costs the PDF alone), then both are written
-    beside every JSON: every temporary file, one durability point for them all (one
-    ``syncfs`` a filesystem where it reports their errors, else an fsync each), the renames,
-    one fsync a folder: every document written is durable when this returns."""
+    beside every JSON: every temporary file, handed to the kernel's writeback at once, then
+    each fsynced and renamed, then one fsync a folder: every document written is durable
+    when this returns."""
     return PendingDocuments(data, options).finish(json_paths, remote)
 
 
@@ -203,35 +203,28 @@ def write_beside_json(
     documents: Sequence[tuple[str, bytes]], json_paths: Sequence[Path]
 ) -> list[str]:
     """Write each of *documents* (suffix, bytes) beside every JSON of *json_paths*, replacing
-    an older one: every temporary file first, then one durability point for them all (one
-    ``syncfs`` a filesystem where it reports their errors, else an fsync each:
-    ``destinations.durable_point``), the renames, then one fsync a folder. The notes of what
-    failed (a file that fails is never published; the others are)."""
-    from offload.destinations.durable_point import DurablePoint
-
+    an older one: every temporary file first, each handed to the kernel's writeback at once
+    (``AtomicFile.start_writeback``), then each fsynced and renamed (on ext4 the first fsync
+    commits the blocks of all of them: one journal commit and cache flush, not one a file),
+    then one fsync a folder. The notes of what failed (a file that fails is never
+    published; the others are)."""
     notes: list[str] = []
     folders: dict[Path, None] = {}  # written into, in order: each fsynced once
-    targets = [json_path.with_suffix(suffix) for suffix, _ in documents for json_path in json_paths]
-    point = DurablePoint()
-    for target in targets:
-        point.watch(target.parent)  # before any byte: the syncfs's descriptor hears its errors
     written: list[tuple[Path, AtomicFile]] = []
     with contextlib.ExitStack() as temporaries:  # a temporary never published is removed
-        for (_suffix, content), target in zip(
-            [d for d in documents for _ in json_paths], targets, strict=True
-        ):
-            try:
-                handle = temporaries.enter_context(AtomicFile(target))
-                handle.write_bytes(content)
-            except OSError as exc:
-                notes.append(_cannot_write(target, exc))
-                continue
-            written.append((target, handle))
-        durable = point.sync(handle for _, handle in written)
-        point.close()
+        for suffix, content in documents:
+            for target in (json_path.with_suffix(suffix) for json_path in json_paths):
+                try:
+                    handle = temporaries.enter_context(AtomicFile(target))
+                    handle.write_bytes(content)
+                    handle.start_writeback()
+                except OSError as exc:
+                    notes.append(_cannot_write(target, exc))
+                    continue
+                written.append((target, handle))
         for target, handle in written:
             try:
-                handle.commit(replace=True, sync_folder=False, durable=handle in durable)
+                handle.commit(replace=True, sync_folder=False)
             except OSError as exc:
                 notes.append(_cannot_write(target, exc))
             folders[target.parent] = None  # a failed rename may have happened all the same
