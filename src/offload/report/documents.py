@@ -204,9 +204,9 @@ def write_beside_json(
 ) -> list[str]:
     """Write each of *documents* (suffix, bytes) beside every JSON of *json_paths*, replacing
     an older one: every temporary file first, each handed to the kernel's writeback at once
-    (``AtomicFile.start_writeback``), then each fsynced and renamed (on ext4 the first fsync
-    commits the blocks of all of them: one journal commit and cache flush, not one a file),
-    then one fsync a folder. The notes of what failed (a file that fails is never
+    (``AtomicFile.start_writeback``), then each fsynced and renamed (on ext4 the first
+    fsync's journal commit carries the blocks of all of them: the others need no commit of
+    their own), then one fsync a folder. The notes of what failed (a file that fails is never
     published; the others are)."""
     notes: list[str] = []
     folders: dict[Path, None] = {}  # written into, in order: each fsynced once
