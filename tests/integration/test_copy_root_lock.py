@@ -165,6 +165,23 @@ def test_the_lock_creates_its_folders_and_describes_its_holder(tmp_path: Path) -
     assert not is_locked(root) and lock_path(root).read_bytes() == b""
 
 
+def test_the_lock_fsyncs_each_folder_it_made_once_and_they_survive_a_power_cut(
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The copy root and its ``.offload`` are made before the first byte, and each new
+    folder and the folder that held the topmost is fsynced once: ``A001`` was fsynced twice
+    (as ``.offload``'s parent, then as itself), one more wait on the disk before the copy.
+    A power cut then keeps every folder the lock made."""
+    fs = faulty_fs()
+    root = fs.mountpoint / "dest" / "A001"
+    fs.oplog(clear=True)
+    with lock_copy_roots([root]):
+        synced = [r.path for r in fs.oplog() if r.op == "fsyncdir"]
+    assert synced == ["dest/A001/.offload", "dest/A001", "dest", ""]
+    fs.power_cut()
+    assert (root / ".offload").is_dir()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_a_refused_preflight_creates_nothing_on_the_destination(
     tmp_path: Path, tmpfs_mount: Callable[..., Mount]

@@ -132,3 +132,30 @@ def test_report_dates_are_each_seconds_gmtime(timestamp: float) -> None:
     assert job_report.iso_date(timestamp) == expected
     assert job_report.iso_date(timestamp) == expected  # from the cache
     assert job_report.iso_date(None) is None
+
+
+def test_a_pair_whose_name_another_report_holds_takes_the_next_and_leaves_no_temporary(
+    tmp_path: Path,
+) -> None:
+    """A JSON of that name already there (another run's, the same second) sends both to
+    ``_2``; a CSV of that name there (the JSON's name free) refuses the folder and takes the
+    JSON published meanwhile back. Nothing is replaced, no temporary stays."""
+    data = job_report.StreamedFile(lambda code: [b'{"exit_code": %d}\n' % code])
+    table = job_report.StreamedFile(lambda _code: [b"path,size\n"])
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "R.json").write_bytes(b"another run's")
+    written = job_report._write_pair(folder, "R", data, table, 3)
+    assert written == folder / "R_2.json"
+    assert written.read_bytes() == b'{"exit_code": 3}\n'
+    assert (folder / "R_2.csv").read_bytes() == b"path,size\n"
+    assert (folder / "R.json").read_bytes() == b"another run's"
+    assert sorted(p.name for p in folder.iterdir()) == ["R.json", "R_2.csv", "R_2.json"]
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "R.csv").write_bytes(b"another run's")
+    with pytest.raises(FileExistsError):
+        job_report._write_pair(other, "R", data, table, 3)
+    assert sorted(p.name for p in other.iterdir()) == ["R.csv"]
+    assert (other / "R.csv").read_bytes() == b"another run's"

@@ -28,6 +28,10 @@ _renameat2 = _libc.renameat2 if _HAS_RENAMEAT2 else None
 _FS_ENCODING = sys.getfilesystemencoding()
 _FS_ERRORS = sys.getfilesystemencodeerrors()
 HAS_SYNCFS = hasattr(_libc, "syncfs")  # Linux only
+_sync_file_range = getattr(_libc, "sync_file_range", None)  # Linux only
+if _sync_file_range is not None:
+    _sync_file_range.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+_SYNC_FILE_RANGE_WRITE = 2
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
 
@@ -107,6 +111,20 @@ def syncfs(fd: int) -> None:
     if _libc.syncfs(fd) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
+
+
+def start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing *fd*'s dirty pages back now, without waiting
+    (``sync_file_range(SYNC_FILE_RANGE_WRITE)``): a hint, never a durability point, so every
+    error (and a system without the call) is ignored; the file's ``fsync`` still makes it
+    durable and reports its errors. Called on several files before they are fsynced one by
+    one, it lets ext4 place all their blocks in one journal transaction, which the first
+    ``fsync`` commits: the others then need no commit of their own, only a cache flush
+    (docs/performance.md, "The end's fsyncs: eighteenth pass": 10 device flushes for four
+    documents in two folders, 7-8 with it)."""
+    if _sync_file_range is None:
+        return
+    _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
 def full_fsync(fd: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from offload.fs.ops import fsync_dir, rename_noreplace
+from offload.fs.ops import fsync_dir, rename_noreplace, start_writeback
 from offload.hashing.c4 import C4Hasher
 
 if TYPE_CHECKING:
@@ -119,6 +119,14 @@ class AtomicFile:
     def write_bytes(self, data: bytes) -> None:
         self._flush()
         self._write_all(data)
+
+    def start_writeback(self) -> None:
+        """Write the buffered text and ask the kernel to start writing the file back now
+        (``fs.ops.start_writeback``: a hint; ``commit``'s fsync is still the durability
+        point). Raises OSError (from the write)."""
+        self._flush()
+        assert self._fd is not None, "AtomicFile used outside its with-block"
+        start_writeback(self._fd)
 
     def _flush(self) -> None:
         if not self._pending:

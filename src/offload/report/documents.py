@@ -15,6 +15,7 @@ make them are imported only where they are made (this module alone is cheap to i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from offload._version import __version__
 from offload.errors import describe_os_error
 from offload.fs.ops import fsync_dir
-from offload.manifest.atomic import write_file_atomically
+from offload.manifest.atomic import AtomicFile
 
 if TYPE_CHECKING:
     from offload.report.clips import Clip
@@ -191,9 +192,52 @@ def write_documents(
     for what failed: a bug or a full disk here must not cost the JSON and CSV reports, and
     ``offload report X.json`` writes the documents again.
 
-    The HTML is written first, then the PDF is drawn and written; each folder is fsynced
-    once, after both: every document written is durable when this returns."""
+    The PDF is drawn first (a failure to draw it costs the PDF alone), then both are written
+    beside every JSON: every temporary file, handed to the kernel's writeback at once, then
+    each fsynced and renamed, then one fsync a folder: every document written is durable
+    when this returns."""
     return PendingDocuments(data, options).finish(json_paths, remote)
+
+
+def write_beside_json(
+    documents: Sequence[tuple[str, bytes]], json_paths: Sequence[Path]
+) -> list[str]:
+    """Write each of *documents* (suffix, bytes) beside every JSON of *json_paths*, replacing
+    an older one: every temporary file first, each handed to the kernel's writeback at once
+    (``AtomicFile.start_writeback``), then each fsynced and renamed (on ext4 the first
+    fsync's journal commit carries the blocks of all of them: the others need no commit of
+    their own), then one fsync a folder. The notes of what failed (a file that fails is never
+    published; the others are)."""
+    notes: list[str] = []
+    folders: dict[Path, None] = {}  # written into, in order: each fsynced once
+    written: list[tuple[Path, AtomicFile]] = []
+    with contextlib.ExitStack() as temporaries:  # a temporary never published is removed
+        for suffix, content in documents:
+            for target in (json_path.with_suffix(suffix) for json_path in json_paths):
+                try:
+                    handle = temporaries.enter_context(AtomicFile(target))
+                    handle.write_bytes(content)
+                    handle.start_writeback()
+                except OSError as exc:
+                    notes.append(_cannot_write(target, exc))
+                    continue
+                written.append((target, handle))
+        for target, handle in written:
+            try:
+                handle.commit(replace=True, sync_folder=False)
+            except OSError as exc:
+                notes.append(_cannot_write(target, exc))
+            folders[target.parent] = None  # a failed rename may have happened all the same
+    for folder in folders:
+        try:
+            fsync_dir(folder)
+        except OSError as exc:
+            notes.append(f"cannot make the HTML/PDF reports in {folder} durable: {exc}")
+    return notes
+
+
+def _cannot_write(target: Path, exc: OSError) -> str:
+    return f"cannot write the {target.suffix[1:].upper()} report {target}: {exc}"
 
 
 class PendingDocuments:
@@ -269,16 +313,17 @@ class PendingDocuments:
                     f"(offload report {shown[0]} tries again)"
                 ]
         notes: list[str] = []
-        folders: dict[Path, None] = {}  # written into, in order: each fsynced once
-
-        def write(suffix: str, content: bytes) -> None:
-            for json_path in map(Path, json_paths):
-                target = json_path.with_suffix(suffix)
-                try:
-                    write_file_atomically(target, content, replace=True, sync_folder=False)
-                except OSError as exc:
-                    notes.append(f"cannot write the {suffix[1:].upper()} report {target}: {exc}")
-                folders[target.parent] = None  # a failed rename may have happened all the same
+        documents = [(".html", html)]
+        pdf_note: str | None = None
+        try:
+            documents.append((".pdf", pdf()))
+        except Exception as exc:  # the HTML is written all the same; the PDF is not
+            pdf_note = (
+                f"cannot build the PDF report: {type(exc).__name__}: {exc} "
+                f"(offload report {shown[0]} tries again)"
+            )
+        notes.extend(write_beside_json(documents, list(map(Path, json_paths))))
+        for suffix, content in documents:
             for name, put in remote:
                 target_name = name.removesuffix(".json") + suffix
                 try:
@@ -288,22 +333,8 @@ class PendingDocuments:
                         f"cannot write the {suffix[1:].upper()} report {target_name}: "
                         f"{describe_os_error(exc)}"
                     )
-
-        write(".html", html)
-        try:
-            content = pdf()
-        except Exception as exc:  # the HTML is written; the PDF is not
-            notes.append(
-                f"cannot build the PDF report: {type(exc).__name__}: {exc} "
-                f"(offload report {shown[0]} tries again)"
-            )
-        else:
-            write(".pdf", content)
-        for folder in folders:
-            try:
-                fsync_dir(folder)
-            except OSError as exc:
-                notes.append(f"cannot make the HTML/PDF reports in {folder} durable: {exc}")
+        if pdf_note is not None:
+            notes.append(pdf_note)
         return notes
 
     def close(self) -> None:
