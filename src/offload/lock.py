@@ -51,7 +51,7 @@ from types import TracebackType
 
 from offload.destinations.naming import run_token
 from offload.errors import UsageError, describe_os_error
-from offload.fs.ops import fsync_dir
+from offload.fs.ops import make_folders_durable
 from offload.ledger import STATE_FOLDER
 
 LOCK_NAME = "lock"
@@ -133,7 +133,7 @@ def lock_copy_roots(
 def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
     path = lock_path(root)
     try:
-        _make_folders(path.parent)
+        make_folders_durable(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         locks.warnings.append(
@@ -165,24 +165,6 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks) -> None:
         os.pwrite(fd, body, 0)
     except OSError:
         pass  # the body only describes the holder; the lock is held
-
-
-def _make_folders(folder: Path) -> None:
-    """``makedirs`` that fsyncs what it created, deepest first, then the folder that held the
-    topmost: each folder once (a created folder is its child's parent: fsyncing it twice, as
-    child and as parent, was one more wait on the disk before the first byte)."""
-    missing: list[Path] = []
-    probe = folder
-    while not probe.is_dir():
-        missing.append(probe)
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if not missing:
-        return
-    os.makedirs(folder, exist_ok=True)
-    for created in [*missing, missing[-1].parent]:
-        fsync_dir(created)
 
 
 def holder_body(command: Sequence[str] | None, source: str | None) -> bytes:

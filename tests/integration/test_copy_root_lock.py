@@ -401,3 +401,21 @@ def test_a_nested_run_starting_while_the_strays_are_listed_keeps_its_partial(
         finally:
             if nested is not None:
                 stop(nested)
+
+
+def test_a_new_report_folder_survives_a_power_cut(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--report-dir`` names a folder that does not exist yet: it is made and its name made
+    durable in its parent before the reports in it are called written (its name was never
+    fsynced: a power cut took the whole folder, reports and all)."""
+    card = make_card(tmp_path / "A001", {"CLIPS/C001.MOV": 100_000})
+    fs = faulty_fs()
+    reports = fs.mountpoint / "day1"
+    (tmp_path / "dest").mkdir()
+    done = run(offload_cli("--report-dir", reports, card, tmp_path / "dest"))
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in reports.iterdir())
+    assert any(name.endswith(".json") for name in written), written
+    fs.power_cut()
+    assert sorted(p.name for p in reports.iterdir()) == written

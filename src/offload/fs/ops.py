@@ -102,6 +102,25 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
+def make_folders_durable(folder: Path) -> None:
+    """``makedirs(folder, exist_ok=True)`` whose new names survive a power cut: each folder
+    it created is fsynced, deepest first, then the folder that held the topmost (a created
+    folder is its child's parent: each fsynced once). Nothing is fsynced when *folder*
+    exists. Raises OSError (and whatever ``fsync_dir`` raises)."""
+    missing: list[Path] = []
+    probe = folder
+    while not probe.is_dir():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not missing:
+        return
+    os.makedirs(folder, exist_ok=True)
+    for created in [*missing, missing[-1].parent]:
+        fsync_dir(created)
+
+
 def syncfs(fd: int) -> None:
     """Flush the whole filesystem that *fd* lives on (one call instead of one fsync a file).
 

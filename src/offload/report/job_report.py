@@ -25,7 +25,7 @@ from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.devices import describe as describe_devices
 from offload.errors import describe_os_error
-from offload.fs.ops import fsync_dir
+from offload.fs.ops import fsync_dir, make_folders_durable
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
@@ -761,7 +761,6 @@ def write_reports(
     result.paths = [str(p) for p in written]
     if local_dir is not None:
         try:
-            local_dir.mkdir(parents=True, exist_ok=True)
             result.paths.insert(
                 0, str(_write_pair(local_dir, base, json_file, table, result.exit_code))
             )
@@ -882,7 +881,9 @@ def _write_pair(
     names); if another run took the name meanwhile, the next free one; a CSV that cannot
     be written takes its JSON back with it (the folder is then refused, never rewritten).
     Raises OSError."""
-    folder.mkdir(parents=True, exist_ok=True)
+    # A new report folder's own name must survive a power cut too, not only the names in it
+    # (a FAT or exFAT drive has no journal to carry the mkdir along with a later fsync).
+    make_folders_durable(folder)
     name = base
     for number in range(2, 1000):
         json_path = folder / f"{name}.json"
