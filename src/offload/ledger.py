@@ -232,6 +232,7 @@ class Ledger:
         """*card*: the identity (``CardIdentity.key``) of the card this run reads, recorded
         in each entry of a copy it appends ("" unknown: recorded nowhere)."""
         self.copy_root = copy_root
+        self._root_text = str(copy_root)
         self.card = card
         self.folder = copy_root / STATE_FOLDER
         self.path = self.folder / LEDGER_NAME
@@ -496,8 +497,10 @@ class Ledger:
         partial it names is still there (the rename never happened: that file is not ours).
         *listing*: the plan's listings of the copy root's folders, which answer both
         questions with one listing a folder (``fs.listing``: the same answers)."""
-        final = str(final_path_of(self.copy_root, entry))
-        partial = f"{final.rpartition('/')[0]}/{entry.partial_name}" if entry.partial_name else ""
+        # As text: two Paths a file and destination (final_path_of) were ~40 % of this check.
+        folder, _, name = f"{self._root_text}/{entry.relative_path}".rpartition("/")
+        final = f"{folder}/{entry.final_name or name}"
+        partial = f"{folder}/{entry.partial_name}" if entry.partial_name else ""
         if listing is not None:
             st = listing.regular(final)
             if st is None or (partial and listing.lexists(partial)):

@@ -44,8 +44,10 @@ KEEP = 16
 
 def caseless(name: str) -> str:
     """*name*'s key for a caseless match: NFD(casefold(NFD(name))) (Unicode, "canonical
-    caseless matching"). A name with bytes that are no UTF-8 (surrogate escapes) keeps them
-    as they are."""
+    caseless matching"; for an ASCII name, which NFD leaves as it is, its lower case). A
+    name with bytes that are no UTF-8 (surrogate escapes) keeps them as they are."""
+    if name.isascii():
+        return name.lower()
     return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
@@ -117,9 +119,12 @@ class FolderListings:
         listing = self._listing(folder or "/")
         entry = None if listing is None else listing.entries.get(name)
         try:
-            if entry is not None and not entry.is_file(follow_symlinks=False):
-                return None  # a folder, a link, a FIFO by its d_type (DT_UNKNOWN: one lstat)
-            st = self.lstat(path)
+            if entry is None:
+                st = self.lstat(path)
+            elif entry.is_file(follow_symlinks=False):  # d_type (DT_UNKNOWN: one lstat)
+                st = entry.stat(follow_symlinks=False)
+            else:
+                return None  # a folder, a link, a FIFO
         except (OSError, ValueError):
             return None
         return st if stat.S_ISREG(st.st_mode) else None
