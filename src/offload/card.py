@@ -70,6 +70,7 @@ from offload.existing import (
     settle,
     settle_rewrites,
 )
+from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
 from offload.ledger import (
     LEDGER_NAME,
@@ -590,6 +591,9 @@ def _plan(
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)
     absent = [AbsentFolders() for _ in plans]  # a destination's folders not there
+    # A destination's folders, each listed once: what the ledger's checks of its copies ask
+    # (the copy there, the partial its entry names) without two lstats a file (fs.listing).
+    listings = [FolderListings() for _ in plans]
     algorithms = options.copy.algorithms
     verify = options.copy.verify.value
     tasks: list[FileTask] = []
@@ -616,8 +620,8 @@ def _plan(
             targets: list[str | None] = []
             preset: list[DestinationFileResult] = []
             sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
-            for plan, ledger, known, other, not_there in zip(
-                plans, ledgers, entries, others, absent, strict=True
+            for plan, ledger, known, other, not_there, listing in zip(
+                plans, ledgers, entries, others, absent, listings, strict=True
             ):
                 final = plan.target_text(source_file.relative_path)
                 if not known and plan.index not in backends and not_there.holds_nothing_at(final):
@@ -632,6 +636,7 @@ def _plan(
                         mtime_ns=source_file.mtime_ns,
                         algorithms=algorithms,
                         entries=known,
+                        listing=listing,
                     )
                     if known
                     else None
@@ -645,6 +650,7 @@ def _plan(
                         mtime_ns=source_file.mtime_ns,
                         algorithms=algorithms,
                         entries=known,
+                        listing=listing,
                     )
                     if known and recorded is None
                     else None
@@ -686,6 +692,7 @@ def _plan(
                     # all the same, as a same-size copy read back and found wrong is.
                     changed=None if changed is None else changed[1],
                     absent=not_there,
+                    listing=listing,
                 )
                 if kind is None or kind is _IN_THE_WAY:
                     if kind is _IN_THE_WAY and not may_replace:
@@ -820,6 +827,7 @@ def _plan(
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
         absent_card=stands_in_for,
+        listings={plan.index: listing for plan, listing in zip(plans, listings, strict=True)},
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
@@ -1038,6 +1046,7 @@ def _existing_copy_kind(
     backend: S3Backend | None = None,
     changed: int | None = None,
     absent: AbsentFolders | None = None,
+    listing: FolderListings | None = None,
 ) -> CheckKind | str | None:
     """What to do with a file on one destination: None (copy it), _TRUSTED (the ledger
     proves it as strictly as asked), _IN_THE_WAY (copy it if the existing-file policy lets
@@ -1047,7 +1056,8 @@ def _existing_copy_kind(
     (``Ledger.changed_copy``): with *reverify*, REVERIFY when its size changed (found wrong
     by that alone), ADOPT when only its date did (compared with the source); without, it is
     judged as any file there. *absent*: the destination's folders found absent (nothing
-    is at a path in one of them)."""
+    is at a path in one of them). *listing*: the plan's listings of its folders, which
+    answer the ``lstat`` (``fs.listing``)."""
     if recorded is not None:
         if not proof_satisfies(recorded.verify, verify):
             return CheckKind.UPGRADE
@@ -1064,7 +1074,7 @@ def _existing_copy_kind(
     if absent is not None and absent.holds_nothing_at(final):
         return None
     try:
-        st = os.lstat(final)
+        st = os.lstat(final) if listing is None else listing.lstat(final)
     except OSError:
         return None
     if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from offload.destinations.s3 import ObjectInfo
 from offload.destinations.s3backend import S3Backend
+from offload.fs.listing import FolderListings
 from offload.ledger import (
     STATE_FOLDER,
     Ledger,
@@ -110,7 +111,10 @@ class S3Ledger(Ledger):
         mtime_ns: int,
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
+        listing: FolderListings | None = None,
     ) -> LedgerEntry | None:
+        """As ``Ledger.recorded``, against the object at the key (its one listing of the
+        copy root, ``_listed``); *listing* is a local folder's and is not used."""
         entry = recorded_entry(
             entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
         )
@@ -140,6 +144,7 @@ class S3Ledger(Ledger):
         mtime_ns: int,
         algorithms: Sequence[str],
         entries: dict[str, LedgerEntry],
+        listing: FolderListings | None = None,
     ) -> tuple[LedgerEntry, int] | None:
         """None, always: an object cannot change in place (no append, no truncate), so an
         object of another size (or ETag) under a key the ledger records is another object,

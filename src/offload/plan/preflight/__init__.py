@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
 
+from offload.fs.listing import FolderListings
 from offload.plan.cardlike import camera_card_volume, destination_card_sign
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -83,6 +84,7 @@ def preflight(
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
     absent_card: Path | None = None,
+    listings: Mapping[int, FolderListings] | None = None,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -126,7 +128,9 @@ def preflight(
     largest file already there. ``expected_equal``, by destination index, is which of the
     ``rechecked`` ones the ledger vouches for (``--reverify``): written again only if found
     wrong, their room is not required, and a warning (``reverify-room-short``) says when
-    the free space could not hold their new copies.
+    the free space could not hold their new copies. ``listings``, by destination index:
+    the plan's listings of its folders (``fs.listing``), which answer the ``lstat`` of
+    each target (a name the plan already stat'ed: no call again).
 
     ``remote`` are the plans of destinations that are no local folder (``s3://``: checked
     by their backend when opened, planned under a stand-in root): only compared with each
@@ -252,6 +256,7 @@ def preflight(
             may_rewrite=None if needed is None else (rechecked or {}).get(plan.index, frozenset()),
             expected_equal=(expected_equal or {}).get(plan.index, frozenset()),
             reserve_inodes=reserve.inodes,
+            listing=(listings or {}).get(plan.index),
             entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
         )
         if space is not None and space.free_bytes is None:

@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
 from offload.engine.state import BATCHES_HELD
+from offload.fs.listing import FolderListings
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import disk_of
@@ -197,6 +198,7 @@ def check_targets(
     expected_equal: AbstractSet[str] = frozenset(),
     reserve_inodes: int = 0,
     entries: FolderEntries = "posix",
+    listing: FolderListings | None = None,
 ) -> DestinationCheck:
     """Compare the plan with what is already at the destination; estimate the space needed.
 
@@ -220,7 +222,8 @@ def check_targets(
     *entries* the filesystem keeps), counted in blocks beyond its first (the block of a new
     folder, or the room an existing one has left). ``required_inodes`` counts what will be
     created (folders, links, files, a new copy beside an old one) and *reserve_inodes*
-    (offload-ai's own files)."""
+    (offload-ai's own files). *listing*: the plan's listings of the destination's folders,
+    which answer each target's ``lstat`` (``fs.listing``)."""
     files_to_copy = files_present = bytes_to_copy = 0
     needed = 0
     inodes = reserve_inodes
@@ -258,7 +261,7 @@ def check_targets(
         if not root_exists:
             return None
         try:
-            return os.lstat(target)
+            return os.lstat(target) if listing is None else listing.lstat(str(target))
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
