@@ -821,6 +821,9 @@ def _plan(
         manifests=len(options.manifests.kinds),
         absent_card=stands_in_for,
     )
+    if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
+        clashes = _s3().type_conflicts(tree, plans, backends)
+        checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise PreflightRefused(

@@ -357,3 +357,46 @@ def test_keep_both_beside_an_object_stored_at_its_key_after_the_plan(
     assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
     copied = client.get_object(Bucket=bucket, Key="day1/A001/A001 (1).xml")["Body"].read()
     assert len(copied) == 2 * 1024 * 1024 + 7
+
+
+def test_a_card_file_where_the_bucket_has_a_folder_is_refused_before_the_copy(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A card file ``CLIPS`` where objects lie below ``CLIPS/`` (another tool's): refused in
+    the preflight as a disk refuses it (exit 64, nothing uploaded), --overwrite too: an
+    object there would make the copy root hold a file and a folder of one name, which no disk
+    (nor ``offload verify``, nor ASC MHL) can. Failed before: refused as "already exists" with
+    no object at the key, and with --overwrite "REPLACED" though nothing was."""
+    card = make_card(tmp_path, {"CLIPS": 1000, "A001.xml": 900})
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov", Body=b"another tool's")
+    before = keys(s3_server.url, bucket)
+    url = f"s3://{bucket}/day1"
+    for extra in ((), ("--overwrite",)):
+        code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), url)
+        assert code == 64, err
+        assert (
+            f"{url}/A001/CLIPS exists and is a folder of objects, where the copy puts a file"
+        ) in err, err
+        assert "REPLACED" not in err and "already exists" not in err, err
+        assert keys(s3_server.url, bucket) == before  # nothing uploaded, nothing replaced
+
+
+def test_a_card_folder_where_the_bucket_has_an_object_is_refused_before_the_copy(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The reverse: a card holding ``CLIPS/...`` copied --into a root where the object
+    ``CLIPS`` is (an earlier card's file): refused in the preflight (exit 64), nothing written
+    below it. Failed before: the card's files were uploaded below the object's key."""
+    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 5000, "A001.xml": 900})
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/CLIPS", Body=b"an earlier card's file")
+    before = keys(s3_server.url, bucket)
+    url = f"s3://{bucket}/day1"
+    for extra in ((), ("--overwrite",)):
+        code, _, err = cli_offload(
+            tmp_path, "--s3-endpoint", s3_server.url, "--into", *extra, str(card), url
+        )
+        assert code == 64, err
+        assert f"{url}/CLIPS exists and is a file, where the copy puts a folder" in err, err
+        assert keys(s3_server.url, bucket) == before

@@ -238,8 +238,8 @@ class S3Backend:
         # Keys the card's files take here (``reserve_names``): keep-both gives none of
         # them to a copy kept beside another.
         self._card_keys: frozenset[str] = frozenset()
-        # folder key -> (every name there, its objects by name), listed once
-        self._listed: dict[str, tuple[set[str], dict[str, EntryInfo]]] = {}
+        # folder key -> (every name there, its objects by name, its folders), listed once
+        self._listed: dict[str, tuple[set[str], dict[str, EntryInfo], set[str]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
@@ -299,6 +299,16 @@ class S3Backend:
                 return True
         return key.rpartition("/")[2] in self._listing(key, path)[0]
 
+    def listed_as(self, path: Path | str) -> tuple[bool, bool]:
+        """What the one listing of *path*'s folder (shared with ``exists`` and ``listed``)
+        shows at its key: (an object has that key, objects lie below it as a folder). Both
+        can be true in a bucket (another tool's ``CLIPS`` beside ``CLIPS/x.mov``), never on
+        a disk. Raises OSError where the folder cannot be listed."""
+        key = self.key(path)
+        name = key.rpartition("/")[2]
+        _, objects, folders = self._listing(key, path)
+        return name in objects, name in folders
+
     def listed(self, path: Path | str) -> EntryInfo | None:
         """The object under *path*'s key as the one listing of its folder showed it (shared
         with ``exists``; its size is the listing's, so no HEAD a key), or None: no object
@@ -307,9 +317,12 @@ class S3Backend:
         key = self.key(path)
         return self._listing(key, path)[1].get(key.rpartition("/")[2])
 
-    def _listing(self, key: str, path: Path | str) -> tuple[set[str], dict[str, EntryInfo]]:
-        """The names in the folder of *key* (objects and common prefixes) and its objects
-        by name, from one listing of that folder, made on the first call."""
+    def _listing(
+        self, key: str, path: Path | str
+    ) -> tuple[set[str], dict[str, EntryInfo], set[str]]:
+        """The names in the folder of *key* (objects and common prefixes), its objects by
+        name, and its common prefixes' names, from one listing of that folder, made on the
+        first call."""
         folder = key.rpartition("/")[0]
         with self._lock:
             found = self._listed.get(folder)
@@ -318,6 +331,7 @@ class S3Backend:
             found = (
                 {entry.name for entry in entries},
                 {entry.name: entry for entry in entries if entry.kind == "file"},
+                {entry.name for entry in entries if entry.kind == "folder"},
             )
             with self._lock:
                 self._listed[folder] = found

@@ -233,6 +233,86 @@ def folders_not_kept(
     return items
 
 
+def type_conflicts(
+    tree: SourceTree, plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> list[PreflightItem]:
+    """An error per S3 destination and key where the copy would put a file at a folder of
+    objects (objects lie below ``CLIPS/`` where the card has a file ``CLIPS``), or a folder at
+    an object (the object ``CLIPS`` where the card has ``CLIPS/...``, the copy root included):
+    a disk's preflight refuses both (``target-type-conflict``), and so does this, for every
+    policy. A bucket may hold a file and a folder of one name, but then it can no longer be
+    restored to a disk, verified by ``offload verify`` or described by ASC MHL; and
+    ``--overwrite`` would replace nothing (the objects below stay).
+
+    From the listings of the card's folders (``S3Backend.listed_as``, shared with the
+    planner's look at each key), top down: a folder not there has nothing below it, so a
+    card's first offload costs one listing (the copy root's folder). A folder that cannot be
+    listed is skipped: the copy will say what is wrong with the destination."""
+    # Only the folders holding a file are made in a bucket (``folders_not_kept``).
+    folders = sorted(_folders_holding(f.relative_path for f in tree.files), key=_depth)
+    items: list[PreflightItem] = []
+    for plan in plans:
+        backend = backends.get(plan.index)
+        if backend is None:
+            continue
+
+        def conflict(target: Path, there: str, wanted: str, *, index: int = plan.index) -> None:
+            shown_target = S3ShownPath(target)
+            remedy = (
+                "move those objects away (a bucket holding both could not be restored to a disk)"
+                if there == "a folder of objects"
+                else "move that object away"
+            )
+            items.append(
+                PreflightItem(
+                    PreflightCode.TARGET_TYPE_CONFLICT,
+                    shown_target,
+                    f"{shown_target} exists and is {there}, where the copy {wanted}: "
+                    f"{remedy}, or copy into another destination",
+                    index,
+                )
+            )
+
+        def kinds(path: Path, *, backend: S3Backend = backend) -> tuple[bool, bool] | None:
+            try:
+                return backend.listed_as(path)
+            except OSError:
+                return None
+
+        present: set[str] = set()  # the card's folders ("" the root) found there as folders
+        if plan.creates_root:
+            found = kinds(plan.root)
+            if found is not None and found[0]:
+                conflict(plan.root, "a file", "needs a folder")
+                continue
+            if found is None or not found[1]:
+                continue  # a card's first offload here: nothing below the copy root
+        present.add("")
+        for folder in folders:
+            if folder.rpartition("/")[0] not in present:
+                continue
+            found = kinds(Path(plan.target_for(folder)))
+            if found is None:
+                continue
+            if found[0]:
+                conflict(Path(plan.target_for(folder)), "a file", "puts a folder")
+            if found[1]:
+                present.add(folder)
+        for source_file in tree.files:
+            relative = source_file.relative_path
+            if relative.rpartition("/")[0] not in present:
+                continue
+            target = Path(plan.target_text(relative))
+            found = kinds(target)
+            if found is not None and found[1]:
+                conflict(target, "a folder of objects", "puts a file")
+    return items
+
+
+def _depth(folder: str) -> tuple[int, str]:
+    return folder.count("/"), folder
+
+
 def probe_warnings(
     plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
 ) -> list[PreflightItem]:
