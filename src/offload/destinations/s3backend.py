@@ -492,7 +492,15 @@ class S3Backend:
             own.upload.discard()
 
     def stat(self, path: Path) -> EntryInfo | None:
+        """What is at *path*'s key now: an object ("file"), objects below it ("folder"), or
+        None. Our own direct upload waiting for its publish is not there yet (as for
+        ``exists``; on a disk it would still be a partial under another name): the
+        committer, asking what a publish replaces, must not take it for what it replaces.
+        Raises OSError."""
         key = self.key(path)
+        with self._lock:
+            if key in self._sealed:
+                return None
         info = self.store.stat_key(key)
         if info is not None:
             return EntryInfo(path.name, "file", info.size_bytes, info.mtime_ns)
