@@ -367,17 +367,19 @@ def test_a_card_file_where_the_bucket_has_a_folder_is_refused_before_the_copy(
     object there would make the copy root hold a file and a folder of one name, which no disk
     (nor ``offload verify``, nor ASC MHL) can. Failed before: refused as "already exists" with
     no object at the key, and with --overwrite "REPLACED" though nothing was."""
-    card = make_card(tmp_path, {"CLIPS": 1000, "A001.xml": 900})
+    card = make_card(tmp_path, {"CLIPS": 1000, "A001.xml": 900, "SUB/TAKE": 500, "SUB/ok": 9})
     client = admin(s3_server.url)
     client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov", Body=b"another tool's")
+    client.put_object(Bucket=bucket, Key="day1/A001/SUB/TAKE/y/z.mov", Body=b"and deeper")
     before = keys(s3_server.url, bucket)
     url = f"s3://{bucket}/day1"
     for extra in ((), ("--overwrite",)):
         code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), url)
         assert code == 64, err
-        assert (
-            f"{url}/A001/CLIPS exists and is a folder of objects, where the copy puts a file"
-        ) in err, err
+        for name in ("CLIPS", "SUB/TAKE"):
+            assert (
+                f"{url}/A001/{name} exists and is a folder of objects, where the copy puts a file"
+            ) in err, err
         assert "REPLACED" not in err and "already exists" not in err, err
         assert keys(s3_server.url, bucket) == before  # nothing uploaded, nothing replaced
 
@@ -388,9 +390,14 @@ def test_a_card_folder_where_the_bucket_has_an_object_is_refused_before_the_copy
     """The reverse: a card holding ``CLIPS/...`` copied --into a root where the object
     ``CLIPS`` is (an earlier card's file): refused in the preflight (exit 64), nothing written
     below it. Failed before: the card's files were uploaded below the object's key."""
-    card = make_card(tmp_path, {"CLIPS/A001C001.mov": 5000, "A001.xml": 900})
+    card = make_card(
+        tmp_path,
+        {"CLIPS/A001C001.mov": 5000, "A001.xml": 900, "AUDIO/s1/a.wav": 90, "AUDIO/b.wav": 80},
+    )
     client = admin(s3_server.url)
     client.put_object(Bucket=bucket, Key="day1/CLIPS", Body=b"an earlier card's file")
+    client.put_object(Bucket=bucket, Key="day1/AUDIO/s1", Body=b"another's")
+    client.put_object(Bucket=bucket, Key="day1/AUDIO/b.wav/c.wav", Body=b"and another's")
     before = keys(s3_server.url, bucket)
     url = f"s3://{bucket}/day1"
     for extra in ((), ("--overwrite",)):
@@ -398,7 +405,9 @@ def test_a_card_folder_where_the_bucket_has_an_object_is_refused_before_the_copy
             tmp_path, "--s3-endpoint", s3_server.url, "--into", *extra, str(card), url
         )
         assert code == 64, err
-        assert f"{url}/CLIPS exists and is a file, where the copy puts a folder" in err, err
+        for name in ("CLIPS", "AUDIO/s1"):
+            assert f"{url}/{name} exists and is a file, where the copy puts a folder" in err, err
+        assert f"{url}/AUDIO/b.wav exists and is a folder of objects, where" in err, err
         assert keys(s3_server.url, bucket) == before
 
 

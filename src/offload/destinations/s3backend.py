@@ -508,6 +508,27 @@ class S3Backend:
             return EntryInfo(path.name, "folder", 0, 0)
         return None
 
+    def keys_below(self, folder: Path) -> list[str]:
+        """The key of every object below *folder*, at any depth, relative to it (one
+        listing without a delimiter: a request a thousand keys, whatever the folders).
+        Raises OSError (a key outside the prefix asked for: EPROTO, never a name cut from
+        it)."""
+        prefix = f"{self.key(folder)}/"
+        found: list[str] = []
+        paginator = self.store.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.store.url.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    if not item["Key"].startswith(prefix):
+                        raise self.store.foreign_listing(prefix, item["Key"])
+                    found.append(item["Key"][len(prefix) :])
+        except Exception as exc:
+            error = self.store._error(exc, "cannot list", prefix)
+            if error is exc:
+                raise
+            raise error from exc
+        return found
+
     def list(self, folder: Path) -> list[EntryInfo]:
         key = self.key(folder)
         prefix = f"{key}/" if key else ""
