@@ -15,8 +15,8 @@ import pytest
 
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import Environment
-from offload.destinations.s3config import S3Settings
 from offload.cli.offload import main
+from offload.destinations.s3config import S3Settings
 from offload.manifest.history import read_history
 from s3 import test_s3_preflight
 from s3.conftest import admin
