@@ -290,7 +290,9 @@ class S3Backend:
         """From one listing a folder (not a HEAD a file: thousands of files would cost
         thousands of round trips), plus what this run published since. A key created by
         someone else after the listing is still refused when its upload completes
-        (If-None-Match, or the HEAD of the fallback)."""
+        (If-None-Match, or the HEAD of the fallback). A folder of objects at the key counts
+        as there: the card's plan refuses a file at one (``s3card.type_conflicts``), and one
+        made since is better refused than written beside."""
         key = self.key(path)
         with self._lock:
             if key in self._sealed:
