@@ -829,6 +829,9 @@ def _plan(
         absent_card=stands_in_for,
         listings={plan.index: listing for plan, listing in zip(plans, listings, strict=True)},
     )
+    if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
+        clashes = _s3().type_conflicts(tree, plans, backends)
+        checked = dataclasses.replace(checked, errors=(*checked.errors, *clashes))
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)
         raise PreflightRefused(

@@ -357,3 +357,78 @@ def test_keep_both_beside_an_object_stored_at_its_key_after_the_plan(
     assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
     copied = client.get_object(Bucket=bucket, Key="day1/A001/A001 (1).xml")["Body"].read()
     assert len(copied) == 2 * 1024 * 1024 + 7
+
+
+def test_a_card_file_where_the_bucket_has_a_folder_is_refused_before_the_copy(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A card file ``CLIPS`` where objects lie below ``CLIPS/`` (another tool's): refused in
+    the preflight as a disk refuses it (exit 64, nothing uploaded), --overwrite too: an
+    object there would make the copy root hold a file and a folder of one name, which no disk
+    (nor ``offload verify``, nor ASC MHL) can. Failed before: refused as "already exists" with
+    no object at the key, and with --overwrite "REPLACED" though nothing was."""
+    card = make_card(tmp_path, {"CLIPS": 1000, "A001.xml": 900, "SUB/TAKE": 500, "SUB/ok": 9})
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov", Body=b"another tool's")
+    client.put_object(Bucket=bucket, Key="day1/A001/SUB/TAKE/y/z.mov", Body=b"and deeper")
+    before = keys(s3_server.url, bucket)
+    url = f"s3://{bucket}/day1"
+    for extra in ((), ("--overwrite",)):
+        code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), url)
+        assert code == 64, err
+        for name in ("CLIPS", "SUB/TAKE"):
+            assert (
+                f"{url}/A001/{name} exists and is a folder of objects, where the copy puts a file"
+            ) in err, err
+        assert "REPLACED" not in err and "already exists" not in err, err
+        assert keys(s3_server.url, bucket) == before  # nothing uploaded, nothing replaced
+
+
+def test_a_card_folder_where_the_bucket_has_an_object_is_refused_before_the_copy(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The reverse: a card holding ``CLIPS/...`` copied --into a root where the object
+    ``CLIPS`` is (an earlier card's file): refused in the preflight (exit 64), nothing written
+    below it. Failed before: the card's files were uploaded below the object's key."""
+    card = make_card(
+        tmp_path,
+        {"CLIPS/A001C001.mov": 5000, "A001.xml": 900, "AUDIO/s1/a.wav": 90, "AUDIO/b.wav": 80},
+    )
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/CLIPS", Body=b"an earlier card's file")
+    client.put_object(Bucket=bucket, Key="day1/AUDIO/s1", Body=b"another's")
+    client.put_object(Bucket=bucket, Key="day1/AUDIO/b.wav/c.wav", Body=b"and another's")
+    before = keys(s3_server.url, bucket)
+    url = f"s3://{bucket}/day1"
+    for extra in ((), ("--overwrite",)):
+        code, _, err = cli_offload(
+            tmp_path, "--s3-endpoint", s3_server.url, "--into", *extra, str(card), url
+        )
+        assert code == 64, err
+        for name in ("CLIPS", "AUDIO/s1"):
+            assert f"{url}/{name} exists and is a file, where the copy puts a folder" in err, err
+        assert f"{url}/AUDIO/b.wav exists and is a folder of objects, where" in err, err
+        assert keys(s3_server.url, bucket) == before
+
+
+def test_overwrite_calls_a_copy_replaced_only_where_an_object_was(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """--overwrite: the copy over another object is REPLACED; a copy uploaded where no object
+    was is copied, not replaced, though objects were stored below its key after the plan (a
+    race the preflight cannot see; they are kept). Failed before: every copy uploaded in one
+    PUT was called REPLACED (the committer asked what was at the key after the upload had
+    stored it, and took the copy itself for what it replaced)."""
+    card = make_card(tmp_path, {"CLIPS": 1000, "A001.xml": 900})
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/A001.xml", Body=b"another tool's index")
+    plan = plan_offload(
+        card, [f"s3://{bucket}/day1"], options(s3_server.url, existing=ExistingFilePolicy.OVERWRITE)
+    )
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov", Body=b"another writer's")
+    report = run_offload(plan)
+    actions = {f.relative_path: r.action for f in report.job.files for r in f.destinations}
+    assert actions == {"CLIPS": CopyAction.COPIED, "A001.xml": CopyAction.REPLACED}, actions
+    replaced = [w for w in report.warnings if w.code == "existing-replaced"]
+    assert len(replaced) == 1 and "A001.xml" in replaced[0].message, replaced
+    assert client.get_object(Bucket=bucket, Key="day1/A001/CLIPS/x.mov")["Body"].read()

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.destinations.s3config import S3Settings
 from offload.manifest.history import read_history
 from s3 import test_s3_preflight
 from s3.conftest import admin
@@ -337,19 +339,20 @@ def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_
 def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_unread_never_missing(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
-    """A second card copied ``--into`` the copy root holds a file ``CLIPS`` where the
-    first card's clips lie below ``CLIPS/``: both recorded, which no file tree can hold.
+    """A card holding a file ``CLIPS``, and a second card with clips below ``CLIPS/``
+    copied ``--into`` the same copy root: both recorded, which no file tree can hold.
     The clips are read (the mirror holds the folder); the object ``CLIPS`` is there and
-    not read: UNREADABLE, saying why (exit 11), never MISSING."""
+    not read: UNREADABLE, saying why (exit 11), never MISSING. The copy now refuses the
+    second card (``target-type-conflict``) unless the first is copied after its plan (a
+    race no preflight closes), as here; earlier versions copied it."""
     other = make_card(tmp_path / "first", {"CLIPS": 10})
     url = f"s3://{bucket}/day1"
+    card = make_card(tmp_path, SMALL)
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    plan = plan_offload(card, [url + "/A001"], OffloadOptions(into=True, s3=settings))
     code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
     assert code == 0, err
-    card = make_card(tmp_path, SMALL)
-    code, _, err = offload(
-        tmp_path, "--s3-endpoint", s3_server.url, "--into", str(card), url + "/A001"
-    )
-    assert code == 0, err
+    assert run_offload(plan).exit_code == 0
     url += "/A001"
     assert "day1/A001/CLIPS" in keys(s3_server.url, bucket)
 

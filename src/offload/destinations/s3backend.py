@@ -238,8 +238,8 @@ class S3Backend:
         # Keys the card's files take here (``reserve_names``): keep-both gives none of
         # them to a copy kept beside another.
         self._card_keys: frozenset[str] = frozenset()
-        # folder key -> (every name there, its objects by name), listed once
-        self._listed: dict[str, tuple[set[str], dict[str, EntryInfo]]] = {}
+        # folder key -> (every name there, its objects by name, its folders), listed once
+        self._listed: dict[str, tuple[set[str], dict[str, EntryInfo], set[str]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
@@ -290,7 +290,9 @@ class S3Backend:
         """From one listing a folder (not a HEAD a file: thousands of files would cost
         thousands of round trips), plus what this run published since. A key created by
         someone else after the listing is still refused when its upload completes
-        (If-None-Match, or the HEAD of the fallback)."""
+        (If-None-Match, or the HEAD of the fallback). A folder of objects at the key counts
+        as there: the card's plan refuses a file at one (``s3card.type_conflicts``), and one
+        made since is better refused than written beside."""
         key = self.key(path)
         with self._lock:
             if key in self._sealed:
@@ -298,6 +300,16 @@ class S3Backend:
             if key in self._published or key in self._taken:
                 return True
         return key.rpartition("/")[2] in self._listing(key, path)[0]
+
+    def listed_as(self, path: Path | str) -> tuple[bool, bool]:
+        """What the one listing of *path*'s folder (shared with ``exists`` and ``listed``)
+        shows at its key: (an object has that key, objects lie below it as a folder). Both
+        can be true in a bucket (another tool's ``CLIPS`` beside ``CLIPS/x.mov``), never on
+        a disk. Raises OSError where the folder cannot be listed."""
+        key = self.key(path)
+        name = key.rpartition("/")[2]
+        _, objects, folders = self._listing(key, path)
+        return name in objects, name in folders
 
     def listed(self, path: Path | str) -> EntryInfo | None:
         """The object under *path*'s key as the one listing of its folder showed it (shared
@@ -307,9 +319,12 @@ class S3Backend:
         key = self.key(path)
         return self._listing(key, path)[1].get(key.rpartition("/")[2])
 
-    def _listing(self, key: str, path: Path | str) -> tuple[set[str], dict[str, EntryInfo]]:
-        """The names in the folder of *key* (objects and common prefixes) and its objects
-        by name, from one listing of that folder, made on the first call."""
+    def _listing(
+        self, key: str, path: Path | str
+    ) -> tuple[set[str], dict[str, EntryInfo], set[str]]:
+        """The names in the folder of *key* (objects and common prefixes), its objects by
+        name, and its common prefixes' names, from one listing of that folder, made on the
+        first call."""
         folder = key.rpartition("/")[0]
         with self._lock:
             found = self._listed.get(folder)
@@ -318,6 +333,7 @@ class S3Backend:
             found = (
                 {entry.name for entry in entries},
                 {entry.name: entry for entry in entries if entry.kind == "file"},
+                {entry.name for entry in entries if entry.kind == "folder"},
             )
             with self._lock:
                 self._listed[folder] = found
@@ -478,13 +494,42 @@ class S3Backend:
             own.upload.discard()
 
     def stat(self, path: Path) -> EntryInfo | None:
+        """What is at *path*'s key now: an object ("file"), objects below it ("folder"), or
+        None. Our own direct upload waiting for its publish is not there yet (as for
+        ``exists``; on a disk it would still be a partial under another name): the
+        committer, asking what a publish replaces, must not take it for what it replaces.
+        Raises OSError."""
         key = self.key(path)
+        with self._lock:
+            if key in self._sealed:
+                return None
         info = self.store.stat_key(key)
         if info is not None:
             return EntryInfo(path.name, "file", info.size_bytes, info.mtime_ns)
         if self._is_folder(key):
             return EntryInfo(path.name, "folder", 0, 0)
         return None
+
+    def keys_below(self, folder: Path) -> list[str]:
+        """The key of every object below *folder*, at any depth, relative to it (one
+        listing without a delimiter: a request a thousand keys, whatever the folders).
+        Raises OSError (a key outside the prefix asked for: EPROTO, never a name cut from
+        it)."""
+        prefix = f"{self.key(folder)}/"
+        found: list[str] = []
+        paginator = self.store.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.store.url.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    if not item["Key"].startswith(prefix):
+                        raise self.store.foreign_listing(prefix, item["Key"])
+                    found.append(item["Key"][len(prefix) :])
+        except Exception as exc:
+            error = self.store._error(exc, "cannot list", prefix)
+            if error is exc:
+                raise
+            raise error from exc
+        return found
 
     def list(self, folder: Path) -> list[EntryInfo]:
         key = self.key(folder)

@@ -233,6 +233,113 @@ def folders_not_kept(
     return items
 
 
+def type_conflicts(
+    tree: SourceTree, plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+) -> list[PreflightItem]:
+    """An error per S3 destination and key where the copy would put a file at a folder of
+    objects (objects lie below ``CLIPS/`` where the card has a file ``CLIPS``), or a folder at
+    an object (the object ``CLIPS`` where the card has ``CLIPS/...``, the copy root included):
+    a disk's preflight refuses both (``target-type-conflict``), and so does this, for every
+    policy. A bucket may hold a file and a folder of one name, but then it can no longer be
+    restored to a disk, verified by ``offload verify`` or described by ASC MHL; and
+    ``--overwrite`` would replace nothing (the objects below stay).
+
+    What is there comes from the listing of the copy root's folder (``S3Backend.listed_as``,
+    shared with the planner's look at each key), then listings without a delimiter
+    (``S3Backend.keys_below``: a request a thousand keys, not one a folder, which a card of
+    image sequences has thousands of): of the whole copy root when it is the card's own; of
+    each top folder of the card found there when the root is shared (``--into``), its top
+    files and folders judged from the root's listing. A copy root not there has nothing
+    below it: a card's first offload costs one listing. A listing that fails is skipped: the
+    copy will say what is wrong with the destination."""
+    # Only the folders holding a file are made in a bucket (``folders_not_kept``).
+    folders = sorted(_folders_holding(f.relative_path for f in tree.files))
+    items: list[PreflightItem] = []
+    for plan in plans:
+        backend = backends.get(plan.index)
+        if backend is not None:
+            items.extend(_plan_conflicts(tree, folders, plan, backend))
+    return items
+
+
+def _plan_conflicts(
+    tree: SourceTree, folders: Sequence[str], plan: DestinationPlan, backend: S3Backend
+) -> list[PreflightItem]:
+    items: list[PreflightItem] = []
+
+    def conflict(target: Path, there: str, wanted: str) -> None:
+        shown_target = S3ShownPath(target)
+        remedy = (
+            "move those objects away (a bucket holding both could not be restored to a disk)"
+            if there == "a folder of objects"
+            else "move that object away"
+        )
+        items.append(
+            PreflightItem(
+                PreflightCode.TARGET_TYPE_CONFLICT,
+                shown_target,
+                f"{shown_target} exists and is {there}, where the copy {wanted}: "
+                f"{remedy}, or copy into another destination",
+                plan.index,
+            )
+        )
+
+    def kinds(path: Path) -> tuple[bool, bool] | None:
+        try:
+            return backend.listed_as(path)
+        except OSError:
+            return None
+
+    if plan.creates_root:
+        found = kinds(plan.root)
+        if found is not None and found[0]:
+            conflict(plan.root, "a file", "needs a folder")
+            return items
+        if found is None or not found[1]:
+            return items  # a card's first offload here: nothing below the copy root
+    # What lies below: every object's key (relative to the copy root), and every folder
+    # those keys make. A copy root of the card's own is listed whole; one shared with others
+    # (--into) only below the card's top folders found there.
+    objects: set[str] = set()
+    below: set[str] = set()
+    scopes = [""] if plan.creates_root else [f for f in folders if "/" not in f]
+    for top in scopes:
+        where = Path(plan.target_for(top)) if top else plan.root
+        if top:
+            found = kinds(where)
+            if found is None:
+                continue
+            if found[0]:
+                conflict(where, "a file", "puts a folder")
+            if not found[1]:
+                continue
+        try:
+            keys = backend.keys_below(where)
+        except OSError:
+            continue
+        for key in keys:
+            relative = f"{top}/{key}" if top else key
+            objects.add(relative)
+            folder = relative.rpartition("/")[0]
+            while folder and folder not in below:
+                below.add(folder)
+                folder = folder.rpartition("/")[0]
+    whole = plan.creates_root  # every key below the root is in *objects*
+    for folder in folders:
+        if (whole or "/" in folder) and folder in objects:
+            conflict(Path(plan.target_for(folder)), "a file", "puts a folder")
+    for source_file in tree.files:
+        relative = source_file.relative_path
+        if whole or "/" in relative:
+            if relative in below:
+                conflict(Path(plan.target_text(relative)), "a folder of objects", "puts a file")
+            continue
+        found = kinds(Path(plan.target_text(relative)))
+        if found is not None and found[1]:
+            conflict(Path(plan.target_text(relative)), "a folder of objects", "puts a file")
+    return items
+
+
 def probe_warnings(
     plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
 ) -> list[PreflightItem]:
