@@ -57,12 +57,6 @@ DEFAULT_BATCH_FILES = 256
 # read back the 64 MiB stays: a larger batch starts the first read-back later and leaves a
 # longer last one after the writes end (measured no faster in full mode: tenth pass).
 DEFAULT_TRANSFER_BATCH_BYTES = 256 * MIB
-# Where copies are read back, what is still to be flushed and read back when the writes end
-# runs with nothing else overlapping it (the tail of a run): near the card's end a batch closes
-# once it holds half the bytes still to come (but not below ``batch_bytes`` ÷ this), so the
-# last batches shrink (300 frames of 4 MB: the last three 12-20 MB each, not 68 MB;
-# docs/performance.md, "The tail of a full-mode run: eighteenth pass").
-TAIL_BATCH_DIVISOR = 8
 MAX_CHUNK_SIZE = 256 * MIB
 
 

@@ -53,7 +53,7 @@ from offload.events import (
 )
 from offload.hashing.registry import ALGORITHMS, fastest
 from offload.ledger import Ledger
-from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
+from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import (
     NO_DIGESTS,
     CopyAction,
@@ -401,15 +401,6 @@ class CopyJob:
             ]
             for backend, names in zip(backends, card_names, strict=True):
                 backend.reserve_names(names)
-        # Each destination's bytes to come, by which its writer closes the last batches early
-        # (only where copies are read back: not summed over the card otherwise).
-        planned = [0] * len(backends)
-        if options.verify is not VerifyMode.TRANSFER:
-            tasks = self.tasks
-            planned = [
-                sum([t.source.size_bytes for t in tasks if t.targets[index] is not None])
-                for index in range(len(backends))
-            ]
         workers = [
             DestinationWriter(
                 DestinationState(
@@ -425,7 +416,6 @@ class CopyJob:
                     read_back_gate=gates[index],
                     remedies=self.remedies,
                     card_names=card_names[index],
-                    planned_bytes=planned[index],
                 ),
             )
             for index in range(len(self.destination_roots))

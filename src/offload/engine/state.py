@@ -89,7 +89,6 @@ class DestinationState:
         read_back_gate: ReadBackGate | None = None,
         remedies: Mapping[str, str] | None = None,
         card_names: frozenset[str] = frozenset(),
-        planned_bytes: int = 0,
     ) -> None:
         self.index = index
         self.destination = destination
@@ -111,9 +110,6 @@ class DestinationState:
         # (``clip (1).mov`` of the card would find it taken when its turn came). Empty under
         # any other policy, which chooses no name.
         self.card_names = card_names
-        # The bytes of the files the job sends here (0: not known); the writer closes its
-        # last batches early by it (``engine.writer``).
-        self.planned_bytes = planned_bytes
         # A destination not flushed (--noflush) is neither synced nor read back from the media.
         self.flush = index not in options.noflush_destinations
         self.lost: OffloadError | None = None

@@ -15,10 +15,7 @@ The writer owns the file being written (``_current``) and the batch being filled
 (``_batch``); a closed batch goes to the committer through ``DestinationState.batches`` and
 belongs to it from then on (a batch closes at ``batch_bytes``, ``transfer_batch_bytes`` in
 transfer mode, or ``batch_files``: big files make a batch of their own; many small files
-share one, which is what lets a card of small files go as fast as ``cp``). Where copies are
-read back, a batch near the card's end closes once it holds half the bytes still to come
-(``DestinationState.planned_bytes``; not below ``batch_bytes`` ÷ ``TAIL_BATCH_DIVISOR``): the
-last batches shrink, and so does what is left to flush and read back after the last write.
+share one, which is what lets a card of small files go as fast as ``cp``).
 
 Per file: StartFile opens a partial (``Destination.open_partial``), chunks are written,
 EndFile adds the finished partial to the batch (its committer sets the mtime); AbortFile (the source
@@ -33,7 +30,6 @@ from __future__ import annotations
 import errno
 import os
 import queue
-import sys
 import threading
 import time
 
@@ -57,7 +53,7 @@ from offload.errors import (
     destination_io_error,
 )
 from offload.events import DestinationBytesWritten, PhaseChanged, wanted, wanted_phase
-from offload.options import TAIL_BATCH_DIVISOR, ExistingFilePolicy, VerifyMode
+from offload.options import ExistingFilePolicy
 
 
 class DestinationWriter:
@@ -81,14 +77,6 @@ class DestinationWriter:
         # Where a batch closes (bytes): larger in transfer mode, where nothing is read back
         # (``CopyOptions.closing_batch_bytes``).
         self._batch_limit = state.options.closing_batch_bytes
-        # The bytes of the files not yet ended here, and the smallest batch that closes
-        # early for them: where copies are read back, the last batches' flush and read-back
-        # are what runs after the writes end, so they close at half the bytes to come.
-        # Nothing closes early where nothing is read back (or the plan's bytes are not known).
-        self._left = state.planned_bytes
-        self._tail_floor = sys.maxsize
-        if state.planned_bytes and state.flush and state.options.verify is not VerifyMode.TRANSFER:
-            self._tail_floor = max(1, self._batch_limit // TAIL_BATCH_DIVISOR)
         # The per-file events the sink takes at all (``events.wanted``, a file's "copy" phase
         # ``events.wanted_phase``; none of them under ``offload copy --quiet``).
         self._phase_events = wanted_phase(state.sink, "copy")
@@ -333,14 +321,8 @@ class DestinationWriter:
         # (``DestinationCommitter._sync``): one system call less a file on this thread.
         current.copy_s = time.monotonic() - current.started
         self._batch.append(current)
-        written = current.partial.bytes_written
-        self._left -= written
-        held = self._batch_bytes = self._batch_bytes + written
-        if (
-            held >= self._batch_limit
-            or len(self._batch) >= options.batch_files
-            or (held >= self._tail_floor and 2 * held >= self._left)
-        ):
+        self._batch_bytes += current.partial.bytes_written
+        if self._batch_bytes >= self._batch_limit or len(self._batch) >= options.batch_files:
             self._hand_off()
 
     def _on_abort(self, ticket: FileTicket) -> None:
