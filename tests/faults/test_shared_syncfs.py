@@ -236,3 +236,33 @@ def test_callers_during_a_round_share_the_next_and_learn_only_errors_since_their
         assert after_error == 3
         assert shared.sync(before_error) is False
         assert shared.sync(after_error) is True
+
+
+def test_a_batch_on_a_filesystem_mounted_inside_the_root_is_fsynced_not_trusted_to_its_syncfs(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The copy goes into ``day1``, a folder below the destination root where another
+    filesystem is mounted (a second drive): the root's ``syncfs`` never writes those files
+    back. Every write to that filesystem's disk fails: the batch must be fsynced file by
+    file and lost, not published and called transfer-checked from the page cache."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
+    files = make_sources(tmp_path / "card", _FILES, 64 * 1024)
+    fs = faulty_fs()
+    with mounts.ext4_loop(tmp_path / "root", 16 << 20) as outer:
+        root = outer.path
+        with _ext4_on(fs, root / "day1", 16 << 20) as nested:
+            tasks = [FileTask(f, (root / "day1" / f.relative_path,)) for f in files]
+            bad = fs.fail("write", errno.EIO, path="disk.img")
+            try:
+                report = CopyJob(tasks, [root], CopyOptions(verify=VerifyMode.TRANSFER)).run()
+                fired = fs.fired(bad)
+            finally:
+                fs.remove(bad)  # the unmount's writes are good again
+            published = [f for f in files if (nested.path / f.relative_path).exists()]
+    assert fired >= 1  # the fault happened, on the nested filesystem's disk
+    assert published == []
+    (lost,) = report.destinations
+    assert lost.lost and lost.lost_errno == errno.EIO, lost
+    for file in report.files:
+        failed = file.destination(0)
+        assert failed is not None and failed.status is DestinationStatus.FAILED, file
