@@ -820,6 +820,10 @@ def _plan(
         algorithms=options.copy.algorithms,
         manifests=len(options.manifests.kinds),
         absent_card=stands_in_for,
+        # The room for rewrites is that of the job's batches: in transfer mode they close
+        # at ``transfer_batch_bytes``, not the read-back batches' 64 MiB.
+        batch_bytes=options.copy.closing_batch_bytes,
+        batch_files=options.copy.batch_files,
     )
     if checked.errors:
         lines = "\n".join(f"{item.message}" for item in checked.errors)

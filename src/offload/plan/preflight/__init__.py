@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
 
+from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.cardlike import camera_card_volume, destination_card_sign
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -83,6 +84,8 @@ def preflight(
     algorithms: Sequence[str] = ("xxh64",),
     manifests: int = 1,
     absent_card: Path | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_files: int = DEFAULT_BATCH_FILES,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -137,7 +140,9 @@ def preflight(
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
-    the fast copy, not with the card, which is not there.
+    the fast copy, not with the card, which is not there. ``batch_bytes``, ``batch_files``:
+    where the job's batches close (``CopyOptions.closing_batch_bytes``, ``batch_files``),
+    which bounds the room for copies written again beside their old ones.
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -253,6 +258,8 @@ def preflight(
             expected_equal=(expected_equal or {}).get(plan.index, frozenset()),
             reserve_inodes=reserve.inodes,
             entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
+            batch_bytes=batch_bytes,
+            batch_files=batch_files,
         )
         if space is not None and space.free_bytes is None:
             out.warning(
