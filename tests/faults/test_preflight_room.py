@@ -534,3 +534,17 @@ def test_overwrite_in_transfer_mode_keeps_room_for_the_larger_transfer_batches(
     plan(VerifyMode.DESTINATION)
     with pytest.raises(UsageError, match="not enough free space"):
         plan(VerifyMode.TRANSFER)
+
+
+def test_a_card_folder_that_is_a_smaller_drive_mounted_below_the_destination_is_counted(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The card's folder on the destination (``DEST/A006``) is where another filesystem is
+    mounted: the files land there, so its free space is what counts, not the
+    destination's. Failed before: the destination's (the machine's disk) let a card of
+    3 MiB through onto a 1 MiB drive."""
+    card = make_card(tmp_path / "cards", 3, MIB)
+    (dest,) = plain(tmp_path, "dest")
+    tmpfs_mount(MIB, path=dest / "A006")
+    with pytest.raises(UsageError, match=r"not enough free space: .* has 1\.0 MB free"):
+        plan_offload(card, [dest], OffloadOptions())
