@@ -634,9 +634,10 @@ class LocalDestination:
 
     def _covers(self, st_dev: int, where: int | str) -> bool:
         """Whether the root's syncfs writes back what is on device *st_dev* (*where*: a
-        descriptor or path there). Only one mount id proves it: an unknown id, another mount
-        of the same filesystem (a bind mount) or another filesystem answer False, and every
-        file there is fsynced (always safe)."""
+        descriptor or path there). The root's ``st_dev`` is the root's filesystem (a bind
+        mount of it too); another device is covered only on the root's own mount (a btrfs
+        subvolume below it). An unknown mount id, a subvolume mounted apart or another
+        filesystem answer False, and every file there is fsynced (always safe)."""
         if st_dev in self._covered_devices:
             return True
         try:
