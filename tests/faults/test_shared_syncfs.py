@@ -27,7 +27,7 @@ from offload.destinations.shared_syncfs import SharedSyncfs
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.options import CopyOptions, VerifyMode
-from offload.results import DestinationStatus, JobReport
+from offload.results import CacheBypass, DestinationStatus, JobReport
 from support import mounts
 from support.faultyfs import FaultyFS
 from support.requirements import skip_unavailable
@@ -266,3 +266,35 @@ def test_a_batch_on_a_filesystem_mounted_inside_the_root_is_fsynced_not_trusted_
     for file in report.files:
         failed = file.destination(0)
         assert failed is not None and failed.status is DestinationStatus.FAILED, file
+
+
+def test_a_read_back_below_the_root_is_judged_by_the_filesystem_it_reads(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The copy goes into ``day1``, a FUSE filesystem (FaultyFS, a pass-through) mounted
+    below a root on an ext4 disk: its daemon reads its storage through a cache this
+    process cannot drop, so the read-back must say it went through a cache
+    (``CacheBypass.NONE``), as a copy into ``day1`` as the root does, never that it read the
+    media. Failed before: judged by the root's filesystem."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
+    files = make_sources(tmp_path / "card", 3, 64 * 1024)
+    with mounts.ext4_loop(tmp_path / "root", 16 << 20) as outer:
+        root = outer.path
+        faulty_fs(mountpoint=root / "day1")
+        options = CopyOptions(verify=VerifyMode.DESTINATION)
+        below = CopyJob(
+            [FileTask(f, (root / "day1" / "a" / f.relative_path,)) for f in files], [root], options
+        ).run()
+        alone = CopyJob(
+            [FileTask(f, (root / "day1" / "b" / f.relative_path,)) for f in files],
+            [root / "day1"],
+            options,
+        ).run()
+        claims = []
+        for report in (below, alone):
+            copies = [file.destination(0) for file in report.files]
+            assert all(c is not None and c.status is DestinationStatus.VERIFIED for c in copies)
+            claims.append({c.cache_bypass for c in copies if c is not None})
+        mounts.unmount(root / "day1")
+    assert claims[1] == {CacheBypass.NONE}
+    assert claims[0] == claims[1]

@@ -222,7 +222,6 @@ class LocalPartial:
     bytes_resumed = 0  # a partial file is written whole by every run
 
     __slots__ = (
-        "_below",
         "_check_device",
         "_claim",
         "_close_at",
@@ -233,6 +232,7 @@ class LocalPartial:
         "_root_device",
         "_want_direct",
         "_write_call_size",
+        "below",
         "bytes_written",
         "created_dirs",
         "direct",
@@ -253,7 +253,7 @@ class LocalPartial:
         direct: bool,
         below: CacheBelow = NOTHING_BELOW,
         root_device: int | None = None,
-        check_device: Callable[[int, int], bool] | None = None,
+        check_device: Callable[[int, int, str], CacheBelow | None] | None = None,
         quiet_close: bool = False,
         size_bytes: int = 0,
         since: int = 0,
@@ -273,7 +273,9 @@ class LocalPartial:
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
         self._want_direct = direct
         self._write_call_size = write_call_size
-        self._below = below  # told when this file is durable (a read-back drops it again)
+        # The cache below this file's filesystem: told when the file is durable (a
+        # read-back drops it again); the root's, unless ``seal`` finds the file on another.
+        self.below = below
         self._fd: int | None = None
         self._claim: int | None = None  # holds the claim from ``seal`` on
         # close(2) reports nothing on this filesystem (``_CLOSE_REPORTS_NOTHING``): the
@@ -491,14 +493,18 @@ class LocalPartial:
             # writer asks for presence only once a batch). The destination says whether it
             # is gone (DestinationError); a folder below the root on a filesystem of its own
             # (a btrfs subvolume) passes. The fstat is made anyway: no call more a file.
-            covered = self._check_device(fd, info.st_dev)
-            if self.synced_by_batch and not covered:
-                # Another filesystem mounted below the root since the batch's folders were
-                # looked at: the root's syncfs never wrote this file back.
-                full_fsync(fd)
+            other = self._check_device(fd, info.st_dev, self.folder_text)
+            if other is not None:
+                # On another filesystem mounted below the root: read back through what lies
+                # under that one (a FUSE daemon's cache, a server), not the root's.
+                self.below = other
+                if self.synced_by_batch:
+                    # Mounted since the batch's folders were looked at: the root's syncfs
+                    # never wrote this file back.
+                    full_fsync(fd)
         # Durable now (synced here, or by the batch's syncfs before): the device's cache
         # must be dropped again before this file is read back (dirty pages cannot be).
-        self._below.written()
+        self.below.written()
         size = info.st_size
         if self._quiet_close:
             # Its close cannot report an error here, so the descriptor itself keeps the
@@ -592,6 +598,8 @@ class LocalDestination:
         self._covered_devices = {self.root_device}
         self._folder_covered: dict[str, bool] = {}
         self._root_mount: int | None = None
+        # The cache below each such other filesystem, by device (``_check_device``).
+        self._belows: dict[int, CacheBelow] = {}
         # Whether a rename sets the mtime again (``_keep_mtime``): None until a publish shows
         # it; False at once where the filesystem is known to keep it (no call a file).
         self._rename_sets_mtime: bool | None = None if self.features.rename_may_set_mtime else False
@@ -625,12 +633,22 @@ class LocalDestination:
                 path=self.root,
             )
 
-    def _check_device(self, fd: int, st_dev: int) -> bool:
-        """For a partial (open as *fd*) on device *st_dev*, not the root's: raise
-        DestinationError if the destination is gone (``check_present``); else whether the
-        root's syncfs covers the file (same mount: a btrfs subvolume). Thread-safe."""
+    def _check_device(self, fd: int, st_dev: int, folder: str) -> CacheBelow | None:
+        """For a partial (open as *fd*, in *folder*) on device *st_dev*, not the root's:
+        raise DestinationError if the destination is gone (``check_present``); None where
+        the root's syncfs covers the file (same mount: a btrfs subvolume); else it is on
+        another filesystem mounted below the root, and this is the cache below that one
+        (``fs.below``, probed once a device). Thread-safe."""
         self.check_present()
-        return self._covers(st_dev, fd)
+        if self._covers(st_dev, fd):
+            return None
+        with self._durable_lock:
+            found = self._belows.get(st_dev)
+        if found is None:
+            found = cache_below(folder)
+            with self._durable_lock:
+                found = self._belows.setdefault(st_dev, found)
+        return found
 
     def _covers(self, st_dev: int, where: int | str) -> bool:
         """Whether the root's syncfs writes back what is on device *st_dev* (*where*: a
@@ -743,14 +761,16 @@ class LocalDestination:
     def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         if not self.features.cache_eviction:
             return None
-        return evict_and_prefetch(_own(partial).partial_text, self.below)
+        own = _own(partial)
+        return evict_and_prefetch(own.partial_text, own.below)
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        own = _own(partial)
         return MediaReader(
-            _own(partial).partial_text,
+            own.partial_text,
             direct=bypass_cache and self.features.direct_reads,
             evict=bypass_cache and self.features.cache_eviction,
-            below=self.below,
+            below=own.below,
         )
 
     def publish(
