@@ -282,19 +282,23 @@ def test_a_read_back_below_the_root_is_judged_by_the_filesystem_it_reads(
         root = outer.path
         faulty_fs(mountpoint=root / "day1")
         options = CopyOptions(verify=VerifyMode.DESTINATION)
-        below = CopyJob(
-            [FileTask(f, (root / "day1" / "a" / f.relative_path,)) for f in files], [root], options
-        ).run()
-        alone = CopyJob(
-            [FileTask(f, (root / "day1" / "b" / f.relative_path,)) for f in files],
-            [root / "day1"],
-            options,
-        ).run()
-        claims = []
-        for report in (below, alone):
-            copies = [file.destination(0) for file in report.files]
-            assert all(c is not None and c.status is DestinationStatus.VERIFIED for c in copies)
-            claims.append({c.cache_bypass for c in copies if c is not None})
-        mounts.unmount(root / "day1")
+        try:
+            below = CopyJob(
+                [FileTask(f, (root / "day1" / "a" / f.relative_path,)) for f in files],
+                [root],
+                options,
+            ).run()
+            alone = CopyJob(
+                [FileTask(f, (root / "day1" / "b" / f.relative_path,)) for f in files],
+                [root / "day1"],
+                options,
+            ).run()
+        finally:
+            mounts.unmount(root / "day1")  # before the ext4 below it
+    claims = []
+    for report in (below, alone):
+        copies = [file.destination(0) for file in report.files]
+        assert all(c is not None and c.status is DestinationStatus.VERIFIED for c in copies)
+        claims.append({c.cache_bypass for c in copies if c is not None})
     assert claims[1] == {CacheBypass.NONE}
     assert claims[0] == claims[1]
