@@ -828,6 +828,10 @@ def _plan(
         manifests=len(options.manifests.kinds),
         absent_card=stands_in_for,
         listings={plan.index: listing for plan, listing in zip(plans, listings, strict=True)},
+        # The room for rewrites is that of the job's batches: in transfer mode they close
+        # at ``transfer_batch_bytes``, not the read-back batches' 64 MiB.
+        batch_bytes=options.copy.closing_batch_bytes,
+        batch_files=options.copy.batch_files,
     )
     if backends:  # a file at a folder of objects, a folder at an object: refused as on a disk
         clashes = _s3().type_conflicts(tree, plans, backends)

@@ -23,9 +23,10 @@ from offload.card import OffloadOptions, plan_offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.errors import UsageError
+from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
-from support.mounts import ExfatLoop, Ext4Loop
+from support.mounts import ExfatLoop, Ext4Loop, Mount
 
 pytestmark = pytest.mark.fault
 
@@ -506,3 +507,44 @@ def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_dr
     code, output = offload("copy", "--overwrite", card, drive, "--report-dir", reports)
     assert code == 64 and "not enough free space" in output, output
     assert copy.read_bytes() == wrong
+
+
+def test_overwrite_in_transfer_mode_keeps_room_for_the_larger_transfer_batches(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """``--overwrite`` writes each new copy beside its old one; the job holds up to
+    ``BATCHES_HELD`` batches of them at once, and in transfer mode a batch closes at
+    ``transfer_batch_bytes`` (256 MiB), not the read-back batches' 64 MiB. 300 copies of
+    1 MiB there (sparse: no room taken) on a 280 MiB tmpfs: all 300 may be written at once
+    in transfer mode, refused; 4 x 64 MiB + 4 MiB with read-backs, let through. Failed
+    before: transfer mode let through as well (room for 260 MiB of rewrites kept)."""
+    dest = tmpfs_mount(280 * MIB).path
+    card = tmp_path / "A006"
+    (dest / "A006").mkdir()
+    card.mkdir()
+    for i in range(300):
+        for path in (card / f"C{i:04d}.bin", dest / "A006" / f"C{i:04d}.bin"):
+            with open(path, "wb") as handle:
+                handle.truncate(MIB)
+
+    def plan(verify: VerifyMode) -> None:
+        copy = CopyOptions(verify=verify, existing=ExistingFilePolicy.OVERWRITE)
+        plan_offload(card, [dest], OffloadOptions(copy=copy))
+
+    plan(VerifyMode.DESTINATION)
+    with pytest.raises(UsageError, match="not enough free space"):
+        plan(VerifyMode.TRANSFER)
+
+
+def test_a_card_folder_that_is_a_smaller_drive_mounted_below_the_destination_is_counted(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The card's folder on the destination (``DEST/A006``) is where another filesystem is
+    mounted: the files land there, so its free space is what counts, not the
+    destination's. Failed before: the destination's (the machine's disk) let a card of
+    3 MiB through onto a 1 MiB drive."""
+    card = make_card(tmp_path / "cards", 3, MIB)
+    (dest,) = plain(tmp_path, "dest")
+    tmpfs_mount(MIB, path=dest / "A006")
+    with pytest.raises(UsageError, match=r"not enough free space: .* has 1\.0 MB free"):
+        plan_offload(card, [dest], OffloadOptions())

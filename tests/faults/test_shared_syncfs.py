@@ -31,7 +31,7 @@ from offload.engine.messages import FileTask
 from offload.fs.ops import fsync_dir
 from offload.options import CopyOptions, VerifyMode
 from offload.report.documents import write_beside_json
-from offload.results import DestinationStatus, JobReport
+from offload.results import CacheBypass, DestinationStatus, JobReport
 from support import mounts
 from support.faultyfs import FaultyFS
 from support.requirements import skip_unavailable
@@ -359,3 +359,69 @@ def test_documents_on_fuse_are_fsynced_each_and_survive_a_power_cut(
     for folder in folders:
         for suffix, content in _DOCUMENTS:
             assert (folder / f"CARD{suffix}").read_bytes() == content
+
+
+def test_a_batch_on_a_filesystem_mounted_inside_the_root_is_fsynced_not_trusted_to_its_syncfs(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The copy goes into ``day1``, a folder below the destination root where another
+    filesystem is mounted (a second drive): the root's ``syncfs`` never writes those files
+    back. Every write to that filesystem's disk fails: the batch must be fsynced file by
+    file and lost, not published and called transfer-checked from the page cache."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
+    files = make_sources(tmp_path / "card", _FILES, 64 * 1024)
+    fs = faulty_fs()
+    with mounts.ext4_loop(tmp_path / "root", 16 << 20) as outer:
+        root = outer.path
+        with _ext4_on(fs, root / "day1", 16 << 20) as nested:
+            tasks = [FileTask(f, (root / "day1" / f.relative_path,)) for f in files]
+            bad = fs.fail("write", errno.EIO, path="disk.img")
+            try:
+                report = CopyJob(tasks, [root], CopyOptions(verify=VerifyMode.TRANSFER)).run()
+                fired = fs.fired(bad)
+            finally:
+                fs.remove(bad)  # the unmount's writes are good again
+            published = [f for f in files if (nested.path / f.relative_path).exists()]
+    assert fired >= 1  # the fault happened, on the nested filesystem's disk
+    assert published == []
+    (lost,) = report.destinations
+    assert lost.lost and lost.lost_errno == errno.EIO, lost
+    for file in report.files:
+        failed = file.destination(0)
+        assert failed is not None and failed.status is DestinationStatus.FAILED, file
+
+
+def test_a_read_back_below_the_root_is_judged_by_the_filesystem_it_reads(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The copy goes into ``day1``, a FUSE filesystem (FaultyFS, a pass-through) mounted
+    below a root on an ext4 disk: its daemon reads its storage through a cache this
+    process cannot drop, so the read-back must say it went through a cache
+    (``CacheBypass.NONE``), as a copy into ``day1`` as the root does, never that it read the
+    media. Failed before: judged by the root's filesystem."""
+    skip_unavailable(mounts.unavailable_reason("ext4"))
+    files = make_sources(tmp_path / "card", 3, 64 * 1024)
+    with mounts.ext4_loop(tmp_path / "root", 16 << 20) as outer:
+        root = outer.path
+        faulty_fs(mountpoint=root / "day1")
+        options = CopyOptions(verify=VerifyMode.DESTINATION)
+        try:
+            below = CopyJob(
+                [FileTask(f, (root / "day1" / "a" / f.relative_path,)) for f in files],
+                [root],
+                options,
+            ).run()
+            alone = CopyJob(
+                [FileTask(f, (root / "day1" / "b" / f.relative_path,)) for f in files],
+                [root / "day1"],
+                options,
+            ).run()
+        finally:
+            mounts.unmount(root / "day1")  # before the ext4 below it
+    claims = []
+    for report in (below, alone):
+        copies = [file.destination(0) for file in report.files]
+        assert all(c is not None and c.status is DestinationStatus.VERIFIED for c in copies)
+        claims.append({c.cache_bypass for c in copies if c is not None})
+    assert claims[1] == {CacheBypass.NONE}
+    assert claims[0] == claims[1]

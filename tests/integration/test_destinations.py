@@ -10,6 +10,7 @@ import errno
 import itertools
 import os
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from offload.fs.direct import AlignedBuffer
 from offload.fs.ops import cached_pages
 from offload.hashing import new_hasher
 from offload.results import CacheBypass
+from support import mounts
 from support.memory_destination import MemoryDestination
-from support.mounts import Ext4Loop, file_extents
+from support.mounts import Ext4Loop, Mount, file_extents
 
 MIB = 1024 * 1024
 
@@ -373,6 +375,35 @@ def test_batch_durability_off_asks_for_a_sync_per_file(tmp_path: Path) -> None:
     assert on.make_durable([]) is False
     for partial in partials:
         assert partial.seal(sync=True) == 10
+
+
+def test_a_batch_is_trusted_to_the_roots_syncfs_only_on_the_roots_mount(
+    tmp_path: Path, btrfs_loop: Callable[..., Ext4Loop], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """A btrfs subvolume below the root (its own ``st_dev``, the root's mount and
+    filesystem) and a bind mount of the root's own folder (the root's ``st_dev``) are
+    written back by the root's syncfs; another filesystem mounted below the root (a drive
+    at the user's ``--into`` folder) is not: each file is fsynced, and none of its folders'
+    names is recorded as durable. Failed before the fix: True for the tmpfs."""
+    root = btrfs_loop().path
+    subprocess.run(["btrfs", "-q", "subvolume", "create", str(root / "day1")], check=True)
+    assert os.stat(root / "day1").st_dev != os.stat(root).st_dev
+    tmpfs_mount(1 << 20, path=root / "day2")
+    (root / "plain").mkdir()
+    with mounts.bind_mount(root / "plain", root / "day3"):
+        dest = LocalDestination(root)
+        assert dest.features.durable_batch
+        for folder, trusted in (("day1", True), ("day2", False), ("day3", True)):
+            partials = [write_unsealed(dest, root / folder / "clip" / f"f{i}") for i in range(2)]
+            assert dest.make_durable(partials) is trusted, folder
+            # A batch with one file on the root's mount and one below a mount is not either.
+            mixed = [write_unsealed(dest, root / f"m{folder}"), partials[0]]
+            assert dest.make_durable(mixed) is trusted, folder
+            for partial in [*partials, *mixed[:1]]:
+                assert partial.seal(sync=not trusted) == 10
+                dest.remove_partial(partial)
+        assert str(root / "day2" / "clip") not in dest._durable_folders
+        assert str(root / "day1" / "clip") in dest._durable_folders
 
 
 def write_unsealed(dest: LocalDestination, final: Path) -> LocalPartial:

@@ -659,6 +659,10 @@ def test_the_room_for_rewrites_is_bounded_by_what_a_job_holds_in_flight() -> Non
     # being written is its batch's last: no clip more), not all of them
     clips = [10 * DEFAULT_BATCH_BYTES] * 100
     assert rewrite_room(clips) == BATCHES_HELD * DEFAULT_BATCH_BYTES + BATCHES_HELD * clips[0]
+    # batches closing later (transfer mode's): more held at once
+    wide = 4 * DEFAULT_BATCH_BYTES
+    assert rewrite_room(clips, wide) == BATCHES_HELD * wide + BATCHES_HELD * clips[0]
+    assert rewrite_room(many, batch_files=10) == 4096 * BATCHES_HELD * 10
 
 
 def apfs(_: Path) -> FilesystemInfo:

@@ -24,10 +24,13 @@ every fallback on Linux):
   the same filesystem (``destinations.shared_syncfs``: one round for every batch that asked
   while the last ran), which covers every file only where the kernel (≥ 5.8) reports
   writeback errors through it and the filesystem is a trusted local one
-  (``durable_batch``), and no round since the batch's first file reported an error;
-  elsewhere each file is fsynced as well (cheap once syncfs wrote the data back), which
-  tells whose an error is. A failed fsync is final. macOS: no syncfs; ``F_FULLFSYNC`` per
-  file.
+  (``durable_batch``), no round since the batch's first file reported an error, and every
+  file's folder is on the root's mount (another filesystem mounted below the root, a drive
+  or a share at the user's ``--into`` folder, is not written back by the root's syncfs at
+  all; a btrfs subvolume, another ``st_dev`` on the same mount, is; ``seal`` compares each
+  file's own device as well); elsewhere each file is fsynced as well (cheap once syncfs
+  wrote the data back), which tells whose an error is. A failed fsync is final. macOS: no
+  syncfs; ``F_FULLFSYNC`` per file.
 * read-backs use O_DIRECT (``direct_reads``; macOS ``F_NOCACHE``), else drop the file's cache
   and check it empty with ``mincore`` (``cache_eviction``), else read through the cache and
   record ``CacheBypass.NONE``. A batch of small files is evicted and prefetched at once. On
@@ -45,7 +48,8 @@ every fallback on Linux):
   clip folder's parent is not fsynced for it.
 
 Thread-safe: a LocalDestination keeps nothing that changes after construction but the
-folders it made durable (under a lock) and its filesystem's syncfs rounds (thread-safe:
+folders it made durable and the devices its syncfs covers (under a lock), which folders
+are on them (committer thread) and its filesystem's syncfs rounds (thread-safe:
 ``destinations.shared_syncfs``); a LocalPartial is used by one thread at a time
 (see ``destinations.base``).
 """
@@ -75,6 +79,7 @@ from offload.fs.ops import (
     filesystem_magic,
     fsync_dir,
     full_fsync,
+    mount_id,
     rename_noreplace,
 )
 from offload.results import CacheBypass
@@ -217,8 +222,7 @@ class LocalPartial:
     bytes_resumed = 0  # a partial file is written whole by every run
 
     __slots__ = (
-        "_below",
-        "_check_present",
+        "_check_device",
         "_claim",
         "_close_at",
         "_fd",
@@ -228,6 +232,7 @@ class LocalPartial:
         "_root_device",
         "_want_direct",
         "_write_call_size",
+        "below",
         "bytes_written",
         "created_dirs",
         "direct",
@@ -238,6 +243,7 @@ class LocalPartial:
         "partial_text",
         "published",
         "since",
+        "synced_by_batch",
     )
 
     def __init__(
@@ -247,7 +253,7 @@ class LocalPartial:
         direct: bool,
         below: CacheBelow = NOTHING_BELOW,
         root_device: int | None = None,
-        check_present: Callable[[], None] | None = None,
+        check_device: Callable[[int, int, str], CacheBelow | None] | None = None,
         quiet_close: bool = False,
         size_bytes: int = 0,
         since: int = 0,
@@ -267,7 +273,9 @@ class LocalPartial:
         self.direct = False  # O_DIRECT in effect for the aligned part of the data
         self._want_direct = direct
         self._write_call_size = write_call_size
-        self._below = below  # told when this file is durable (a read-back drops it again)
+        # The cache below this file's filesystem: told when the file is durable (a
+        # read-back drops it again); the root's, unless ``seal`` finds the file on another.
+        self.below = below
         self._fd: int | None = None
         self._claim: int | None = None  # holds the claim from ``seal`` on
         # close(2) reports nothing on this filesystem (``_CLOSE_REPORTS_NOTHING``): the
@@ -277,13 +285,17 @@ class LocalPartial:
         # file's last byte is written (``_written_whole``); -1: never (a file of 64 KiB or
         # less, or a close that may report an error, heard at the seal).
         self._close_at = size_bytes if quiet_close and size_bytes > CLOSE_WRITTEN_ABOVE else -1
-        # The destination root's device, and how to ask whether it is still there: ``seal``
-        # compares the file's own device with it (``check_present``).
+        # The destination root's device, and how to ask whether it is still there and
+        # whether the root's syncfs covers another device: ``seal`` compares the file's own
+        # device with it (``LocalDestination._check_device``).
         self._root_device = root_device
-        self._check_present = check_present
+        self._check_device = check_device
         # The filesystem's syncfs rounds done before this file was created
         # (``SharedSyncfs.mark``): an error a later round reports may be this file's.
         self.since = since
+        # Whether the batch's shared syncfs is to stand for this file's fsync
+        # (``LocalDestination.make_durable`` answered True for its batch).
+        self.synced_by_batch = False
 
     @property
     def final_path(self) -> Path:
@@ -474,17 +486,25 @@ class LocalPartial:
         assert fd is not None
         if sync:
             full_fsync(fd)  # fsyncgate: a failure is final, never retried
-        # Durable now (synced here, or by the batch's syncfs before): the device's cache
-        # must be dropped again before this file is read back.
-        self._below.written()
         info = os.fstat(fd)
-        if info.st_dev != self._root_device and self._check_present is not None:
+        if info.st_dev != self._root_device and self._check_device is not None:
             # Not on the root's device: a drive unmounted (even lazily) or swapped at the same
             # path while its batch was written, the file made in whatever is there now (the
             # writer asks for presence only once a batch). The destination says whether it
             # is gone (DestinationError); a folder below the root on a filesystem of its own
             # (a btrfs subvolume) passes. The fstat is made anyway: no call more a file.
-            self._check_present()
+            other = self._check_device(fd, info.st_dev, self.folder_text)
+            if other is not None:
+                # On another filesystem mounted below the root: read back through what lies
+                # under that one (a FUSE daemon's cache, a server), not the root's.
+                self.below = other
+                if self.synced_by_batch:
+                    # Mounted since the batch's folders were looked at: the root's syncfs
+                    # never wrote this file back.
+                    full_fsync(fd)
+        # Durable now (synced here, or by the batch's syncfs before): the device's cache
+        # must be dropped again before this file is read back (dirty pages cannot be).
+        self.below.written()
         size = info.st_size
         if self._quiet_close:
             # Its close cannot report an error here, so the descriptor itself keeps the
@@ -571,6 +591,15 @@ class LocalDestination:
         # thread; locked anyway, as the contract asks of a Destination's state.
         self._durable_folders: set[str] = set()
         self._durable_lock = threading.Lock()
+        # Devices the root's syncfs is known to cover: the root's, and a btrfs subvolume's
+        # below it (its own st_dev, the root's mount); and whether each folder a batch was
+        # in is on one of them (``_on_root_filesystem``). Another filesystem mounted below
+        # the root (a drive, a share) is not written back by the root's syncfs at all.
+        self._covered_devices = {self.root_device}
+        self._folder_covered: dict[str, bool] = {}
+        self._root_mount: int | None = None
+        # The cache below each such other filesystem, by device (``_check_device``).
+        self._belows: dict[int, CacheBelow] = {}
         # Whether a rename sets the mtime again (``_keep_mtime``): None until a publish shows
         # it; False at once where the filesystem is known to keep it (no call a file).
         self._rename_sets_mtime: bool | None = None if self.features.rename_may_set_mtime else False
@@ -604,6 +633,60 @@ class LocalDestination:
                 path=self.root,
             )
 
+    def _check_device(self, fd: int, st_dev: int, folder: str) -> CacheBelow | None:
+        """For a partial (open as *fd*, in *folder*) on device *st_dev*, not the root's:
+        raise DestinationError if the destination is gone (``check_present``); None where
+        the root's syncfs covers the file (same mount: a btrfs subvolume); else it is on
+        another filesystem mounted below the root, and this is the cache below that one
+        (``fs.below``, probed once a device). Thread-safe."""
+        self.check_present()
+        if self._covers(st_dev, fd):
+            return None
+        with self._durable_lock:
+            found = self._belows.get(st_dev)
+        if found is None:
+            found = cache_below(folder)
+            with self._durable_lock:
+                found = self._belows.setdefault(st_dev, found)
+        return found
+
+    def _covers(self, st_dev: int, where: int | str) -> bool:
+        """Whether the root's syncfs writes back what is on device *st_dev* (*where*: a
+        descriptor or path there). The root's ``st_dev`` is the root's filesystem (a bind
+        mount of it too); another device is covered only on the root's own mount (a btrfs
+        subvolume below it). An unknown mount id, a subvolume mounted apart or another
+        filesystem answer False, and every file there is fsynced (always safe)."""
+        if st_dev in self._covered_devices:
+            return True
+        try:
+            if self._root_mount is None:
+                self._root_mount = mount_id(self.root)
+            mount = mount_id(where)
+        except OSError:
+            return False
+        if mount is None or mount != self._root_mount:
+            return False
+        with self._durable_lock:
+            self._covered_devices.add(st_dev)
+        return True
+
+    def _on_root_filesystem(self, folders: Iterable[str]) -> bool:
+        """Whether every one of *folders* is on a filesystem the root's syncfs covers, each
+        looked at once a job (a later mount below the root is caught by ``seal``, which
+        compares each file's own device). A folder that cannot be looked at is not."""
+        known = self._folder_covered
+        for folder in folders:
+            covered = known.get(folder)
+            if covered is None:
+                try:
+                    covered = self._covers(os.stat(folder).st_dev, folder)
+                except OSError:
+                    covered = False
+                known[folder] = covered
+            if not covered:
+                return False
+        return True
+
     def exists(self, path: Path | str) -> bool:
         return os.path.lexists(path)
 
@@ -623,7 +706,7 @@ class LocalDestination:
             self._direct_writes and size_bytes >= self._direct_from,
             self.below,
             self.root_device,
-            self.check_present,
+            self._check_device,
             self._quiet_close,
             size_bytes,
             self._syncfs.mark() if self._syncfs is not None else 0,
@@ -642,9 +725,18 @@ class LocalDestination:
         shared = self._syncfs
         if not partials or shared is None:
             return False
-        since = min([_own(partial).since for partial in partials])
+        owns = [_own(partial) for partial in partials]
+        folders = {own.folder_text for own in owns}
+        if not self._on_root_filesystem(folders):
+            # Some are on another filesystem mounted below the root (a drive, a share at
+            # the user's ``--into`` folder): the root's syncfs never writes them back, and
+            # their folders' names are not its to make durable. Each file is fsynced.
+            return False
+        since = min([own.since for own in owns])
         if not (shared.sync(since) and self.features.durable_batch):
             return False
+        for own in owns:
+            own.synced_by_batch = True
         if _SYNCFS_REPORTS_METADATA_ERRORS:
             # The round began after every folder of these files was made (each before its
             # file was created) and reported no error, the filesystem's own included: their
@@ -652,7 +744,7 @@ class LocalDestination:
             # renames (``make_names_durable``) are then of the folders the files went into
             # alone, not of a new clip folder's parent as well (docs/performance.md, "The
             # small card's batches and folders: eighteenth pass").
-            self._names_made_durable({_own(partial).folder_text for partial in partials})
+            self._names_made_durable(folders)
         return True
 
     def _names_made_durable(self, folders: Iterable[str]) -> None:
@@ -669,14 +761,16 @@ class LocalDestination:
     def prefetch_read_back(self, partial: Partial) -> CacheBypass | None:
         if not self.features.cache_eviction:
             return None
-        return evict_and_prefetch(_own(partial).partial_text, self.below)
+        own = _own(partial)
+        return evict_and_prefetch(own.partial_text, own.below)
 
     def open_read_back(self, partial: Partial, *, bypass_cache: bool) -> ReadBack:
+        own = _own(partial)
         return MediaReader(
-            _own(partial).partial_text,
+            own.partial_text,
             direct=bypass_cache and self.features.direct_reads,
             evict=bypass_cache and self.features.cache_eviction,
-            below=self.below,
+            below=own.below,
         )
 
     def publish(

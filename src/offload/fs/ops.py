@@ -230,3 +230,32 @@ def filesystem_magic(fd: int) -> int | None:
     if _libc.fstatfs(fd, ctypes.byref(buffer)) != 0:
         return None
     return int(buffer.f_type) & 0xFFFFFFFF
+
+
+def mount_id(path: Path | str | int) -> int | None:
+    """The id of the mount *path* (or the open descriptor *path*) is on (Linux: ``mnt_id``
+    in ``/proc/self/fdinfo``, what ``statx``'s ``STATX_MNT_ID`` answers), None where unknown
+    (another system, no ``/proc``). Two paths with one mount id are on one superblock (one
+    ``syncfs`` covers both); two ids may still be one superblock (a bind mount). Raises
+    OSError if *path* cannot be opened."""
+    if isinstance(path, int):
+        return _fd_mount_id(path)
+    flags = getattr(os, "O_PATH", 0)
+    if not flags:
+        return None
+    fd = os.open(path, flags | os.O_CLOEXEC)
+    try:
+        return _fd_mount_id(fd)
+    finally:
+        os.close(fd)
+
+
+def _fd_mount_id(fd: int) -> int | None:
+    try:
+        with open(f"/proc/self/fdinfo/{fd}", "rb") as info:
+            for line in info:
+                if line.startswith(b"mnt_id:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

@@ -18,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 
 from offload.fs.listing import FolderListings
+from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.cardlike import camera_card_volume, destination_card_sign
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
@@ -85,6 +86,8 @@ def preflight(
     manifests: int = 1,
     absent_card: Path | None = None,
     listings: Mapping[int, FolderListings] | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_files: int = DEFAULT_BATCH_FILES,
 ) -> PreflightReport:
     """Check that the planned copy can be done, before copying anything.
 
@@ -141,7 +144,9 @@ def preflight(
 
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
-    the fast copy, not with the card, which is not there.
+    the fast copy, not with the card, which is not there. ``batch_bytes``, ``batch_files``:
+    where the job's batches close (``CopyOptions.closing_batch_bytes``, ``batch_files``),
+    which bounds the room for copies written again beside their old ones.
 
     Never raises for a filesystem problem: every failure to inspect a destination becomes a
     finding. Blocks on one ``lstat`` per planned entry and destination; writes nothing but the
@@ -258,6 +263,8 @@ def preflight(
             reserve_inodes=reserve.inodes,
             listing=(listings or {}).get(plan.index),
             entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
+            batch_bytes=batch_bytes,
+            batch_files=batch_files,
         )
         if space is not None and space.free_bytes is None:
             out.warning(

@@ -167,8 +167,13 @@ def source_findings(tree: SourceTree, out: Findings) -> None:
 def existing_folder(plan: DestinationPlan, *, create_folders: bool) -> Path:
     """The folder the checks look at: the destination, or, for a single file whose folder
     is still to be created (*create_folders*), its nearest existing ancestor (the folders
-    are created only once every check has passed)."""
+    are created only once every check has passed), or the copy's own folder below the
+    destination (``DEST/<card>``) where that is a mount point of another filesystem (a
+    drive mounted there): the files land on it, so its free space, inodes and names are
+    the ones that count."""
     folder = plan.destination
+    if plan.creates_root and _mounted_below(folder, plan.root):
+        return plan.root
     if not create_folders or plan.file_name is None or os.path.lexists(folder):
         return folder
     while not os.path.lexists(folder) and folder != folder.parent:
@@ -383,3 +388,13 @@ def _same_file(a: Path, b: Path, spell: Speller) -> bool:
         return True
     folder_a, folder_b = _identity(a.parent), _identity(b.parent)
     return folder_a is not None and folder_a == folder_b and a.name == b.name
+
+
+def _mounted_below(folder: Path, below: Path) -> bool:
+    """Whether *below* (inside *folder*) is a folder on another device than *folder*."""
+    try:
+        outer = os.stat(folder)
+        inner = os.stat(below)
+    except OSError:
+        return False
+    return stat.S_ISDIR(inner.st_mode) and inner.st_dev != outer.st_dev

@@ -169,20 +169,26 @@ def _round_up(size: int, block: int) -> int:
     return -(-size // block) * block
 
 
-def rewrite_room(sizes: Sequence[int]) -> int:
+def rewrite_room(
+    sizes: Sequence[int],
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_files: int = DEFAULT_BATCH_FILES,
+) -> int:
     """The room the new copies of files already there take at most at once, beside their old
     copies, when any of *sizes* (each rounded up to blocks) is written again: the partials a
     destination can hold at once, those of its ``BATCHES_HELD`` batches (the one its
     committer reads back, two waiting, the one its writer fills, whose last file is the one
     being written; with three handed off the writer blocks before it starts another). A
-    batch closes once it holds ``DEFAULT_BATCH_FILES`` files or ``DEFAULT_BATCH_BYTES``
-    (the job only ever makes batches smaller): so at most that many files a batch, and at
-    most that many bytes a batch before its last file. For clips larger than a batch: one
+    batch closes once it holds *batch_files* files or *batch_bytes* (the job's
+    ``CopyOptions.batch_files`` and ``closing_batch_bytes``: in transfer mode
+    ``transfer_batch_bytes``, four times the default; the job only ever makes batches
+    smaller): so at most that many files a batch, and at most that many bytes a batch
+    before its last file. For clips larger than a batch: one
     clip a batch, ``BATCHES_HELD`` of the largest at once (not the largest alone, which the
     engine may hold beside three more)."""
     largest = sorted(sizes, reverse=True)
-    by_count = sum(largest[: BATCHES_HELD * DEFAULT_BATCH_FILES])
-    by_bytes = BATCHES_HELD * DEFAULT_BATCH_BYTES + sum(largest[:BATCHES_HELD])
+    by_count = sum(largest[: BATCHES_HELD * batch_files])
+    by_bytes = BATCHES_HELD * batch_bytes + sum(largest[:BATCHES_HELD])
     return min(by_count, by_bytes)
 
 
@@ -199,6 +205,8 @@ def check_targets(
     reserve_inodes: int = 0,
     entries: FolderEntries = "posix",
     listing: FolderListings | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_files: int = DEFAULT_BATCH_FILES,
 ) -> DestinationCheck:
     """Compare the plan with what is already at the destination; estimate the space needed.
 
@@ -215,7 +223,8 @@ def check_targets(
     *expected_equal* (the copies of ours ``--reverify`` reads back, which the ledger
     vouches for) are written again only if the read-back finds them wrong: their room is
     not required but given apart (``rewrite_if_wrong_bytes``), so that re-reading a full
-    drive is not refused for a rewrite that verified copies never need.
+    drive is not refused for a rewrite that verified copies never need. *batch_bytes* and
+    *batch_files*: where the job's batches close (``rewrite_room``).
 
     A folder grows with the names written into it (a large card folder takes many blocks;
     each name and, while it is copied, its partial's: ``folder_bytes``, by the kind of
@@ -335,7 +344,7 @@ def check_targets(
         bytes_to_copy += size
         needed += -(-size // block) * block  # _round_up, written out: once a file
         names[relative.rpartition("/")[0]].append(relative)  # _parent
-    rewrite = rewrite_room(rewritable)
+    rewrite = rewrite_room(rewritable, batch_bytes, batch_files)
     needed += rewrite + reserve_bytes
     # A new copy written beside an old one is a file more until the old one goes.
     inodes += files_to_copy + min(len(rewritable), IN_FLIGHT)
@@ -351,7 +360,11 @@ def check_targets(
         files_present=files_present,
         required_bytes=needed,
         required_inodes=inodes,
-        rewrite_if_wrong_bytes=rewrite_room(rewritable + if_wrong) - rewrite if if_wrong else 0,
+        rewrite_if_wrong_bytes=(
+            rewrite_room(rewritable + if_wrong, batch_bytes, batch_files) - rewrite
+            if if_wrong
+            else 0
+        ),
     )
 
 
