@@ -71,7 +71,7 @@ from offload.destinations.claim import claim, claim_again
 from offload.destinations.naming import name_problem, partial_name
 from offload.destinations.shared_syncfs import SharedSyncfs, SharedSyncfsTable
 from offload.errors import DestinationError
-from offload.fs.below import NOTHING_BELOW, CacheBelow, cache_below
+from offload.fs.below import NOTHING_BELOW, CacheBelow, CachesBelow, cache_below
 from offload.fs.direct import O_DIRECT, PAGE_SIZE, disable_direct
 from offload.fs.media import MediaReader, evict_and_prefetch
 from offload.fs.ops import (
@@ -599,7 +599,7 @@ class LocalDestination:
         self._folder_covered: dict[str, bool] = {}
         self._root_mount: int | None = None
         # The cache below each such other filesystem, by device (``_check_device``).
-        self._belows: dict[int, CacheBelow] = {}
+        self._belows = CachesBelow()
         # Whether a rename sets the mtime again (``_keep_mtime``): None until a publish shows
         # it; False at once where the filesystem is known to keep it (no call a file).
         self._rename_sets_mtime: bool | None = None if self.features.rename_may_set_mtime else False
@@ -642,13 +642,7 @@ class LocalDestination:
         self.check_present()
         if self._covers(st_dev, fd):
             return None
-        with self._durable_lock:
-            found = self._belows.get(st_dev)
-        if found is None:
-            found = cache_below(folder)
-            with self._durable_lock:
-                found = self._belows.setdefault(st_dev, found)
-        return found
+        return self._belows.of_device(st_dev, folder)
 
     def _covers(self, st_dev: int, where: int | str) -> bool:
         """Whether the root's syncfs writes back what is on device *st_dev* (*where*: a

@@ -281,7 +281,12 @@ class CachesBelow:
 
     def of(self, path: Path | str) -> CacheBelow:
         """The cache below *path*'s filesystem. Raises OSError from ``stat``."""
-        device = os.stat(path).st_dev
+        return self.of_device(os.stat(path).st_dev, path)
+
+    def of_device(self, device: int, path: Path | str) -> CacheBelow:
+        """The cache below the filesystem of device *device*, which *path* is on (probed
+        from *path* the first time the device is asked). Thread-safe: two first askers may
+        both probe; the first answer kept is every caller's."""
         with self._lock:
             found = self._by_device.get(device)
         if found is None:
