@@ -87,6 +87,15 @@ def _allocated(partial: Path) -> list[mounts.Extent] | None:
     return extents
 
 
+def _bad_sectors_under(fs: FaultyFS, extents: list[mounts.Extent]) -> list[str]:
+    """EIO for every write to the image within *extents* (bad sectors there, nowhere else);
+    the rules' ids, for ``fired`` and ``remove``."""
+    return [
+        fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
+        for e in extents
+    ]
+
+
 def _placed_somewhere(roots: list[Path]) -> tuple[int, dict[Path, list[mounts.Extent]]]:
     """The index of a destination (the middle one first) some of whose partials writeback
     has placed, and those partials' extents (the shared syncfs's writes to the image are
@@ -138,11 +147,7 @@ def test_a_writeback_error_in_a_shared_syncfs_fails_only_the_destination_it_hit(
             # is the kernel's timing (waiting for three failed one run in three on a busy
             # machine).
             hit, placed = _placed_somewhere(roots)
-            bad = [
-                fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
-                for extents in placed.values()
-                for e in extents
-            ]
+            bad = _bad_sectors_under(fs, [e for extents in placed.values() for e in extents])
         finally:
             fs.release(stall)
         job.join(_TIMEOUT_S)
@@ -221,10 +226,7 @@ def test_callers_during_a_round_share_the_next_and_learn_only_errors_since_their
             _wait_for(lambda: _allocated(disk.path / "b") is not None, "b's blocks")
             extents = _allocated(disk.path / "b")
             assert extents is not None
-            bad = [
-                fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
-                for e in extents
-            ]
+            bad = _bad_sectors_under(fs, extents)
         finally:
             fs.release(stall)
             fs.remove(stall)
@@ -285,10 +287,7 @@ def test_a_writeback_error_under_one_document_fails_that_document_alone(
             _wait_for(lambda: placed() is not None, "the HTML's blocks")
             extents = placed()
             assert extents is not None
-            bad = [
-                fs.fail("write", errno.EIO, path="disk.img", offset=e.physical, length=e.length)
-                for e in extents
-            ]
+            bad = _bad_sectors_under(fs, extents)
         finally:
             fs.release(stall)
             fs.remove(stall)

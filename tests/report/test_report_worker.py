@@ -356,8 +356,6 @@ def test_the_worker_loads_and_draws_with_no_cyclic_collection(
     and the documents' modules or while it draws (~40 collections before, over objects that
     live until it exits), and it still answers both documents. Failed before: collections
     once reportlab was loading."""
-    import pickle
-
     script = (
         "import gc, os, runpy, sys\n"
         "def seen(phase, info):\n"
@@ -366,13 +364,7 @@ def test_the_worker_loads_and_draws_with_no_cyclic_collection(
         "gc.callbacks.append(seen)\n"
         "runpy.run_module('offload.report.worker', run_name='__main__', alter_sys=True)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        input=pickle.dumps((job_data, "a4")),
-        capture_output=True,
-        check=False,
-        timeout=120,
-    )
+    done = _run_worker(script, job_data)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count(b"collected") == 0
     html, pdf = marshal.loads(done.stdout)
@@ -389,8 +381,6 @@ def test_the_worker_draws_without_loading_the_copy_s_plan(
     filesystem up, which the worker never does (docs/performance.md, "Fixed cost: eighteenth
     pass"). It still answers both documents. Failed before: every ``offload.plan`` module
     was loaded."""
-    import pickle
-
     script = (
         "import os, runpy, sys\n"
         "end = os._exit\n"
@@ -401,15 +391,23 @@ def test_the_worker_draws_without_loading_the_copy_s_plan(
         "os._exit = done\n"
         "runpy.run_module('offload.report.worker', run_name='__main__', alter_sys=True)\n"
     )
-    done = subprocess.run(
+    done = _run_worker(script, job_data)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == b"[]"
+    html, pdf = marshal.loads(done.stdout)
+    assert b"</html>" in html
+    assert pdf.startswith(b"%PDF-")
+
+
+def _run_worker(script: str, job_data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:
+    """Run *script* (which runs the worker's module as ``__main__``) in a fresh interpreter,
+    the worker's input, *job_data* on A4, on its stdin."""
+    import pickle
+
+    return subprocess.run(
         [sys.executable, "-c", script],
         input=pickle.dumps((job_data, "a4")),
         capture_output=True,
         check=False,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == b"[]"
-    html, pdf = marshal.loads(done.stdout)
-    assert b"</html>" in html
-    assert pdf.startswith(b"%PDF-")
