@@ -49,10 +49,13 @@ def make_sources(root: Path, count: int, size: int = 10_000, prefix: str = "f") 
 def copy_through(
     destination: LocalDestination, files: list[SourceFile], **options: int
 ) -> JobReport:
+    """Copy *files* through *destination*, a backend made for this call, then close it
+    (the job closes only the backends it makes)."""
     tasks = [FileTask(f, (destination.root / f.relative_path,)) for f in files]
-    return CopyJob(
-        tasks, [destination.root], CopyOptions(**options), destinations=[destination]
-    ).run()
+    with destination:
+        return CopyJob(
+            tasks, [destination.root], CopyOptions(**options), destinations=[destination]
+        ).run()
 
 
 def test_rename_eio_mid_batch_fails_every_remaining_file_and_removes_partials(
@@ -263,12 +266,12 @@ def test_unchanged_folders_are_fsynced_once_and_every_published_name_survives_a_
             relative = f"CARD/DCIM/{clip}/{source.relative_path}"
             files.append(SourceFile(source.path, relative, source.size_bytes, source.mtime_ns))
     fs = faulty_fs()
-    destination = LocalDestination(fs.mountpoint)
-    tasks = [FileTask(f, (destination.root / f.relative_path,)) for f in files]
+    tasks = [FileTask(f, (fs.mountpoint / f.relative_path,)) for f in files]
     fs.oplog(clear=True)
-    report = CopyJob(
-        tasks, [destination.root], CopyOptions(batch_files=3), destinations=[destination]
-    ).run()
+    with LocalDestination(fs.mountpoint) as destination:
+        report = CopyJob(
+            tasks, [destination.root], CopyOptions(batch_files=3), destinations=[destination]
+        ).run()
     assert report.exit_code == 0
     synced = [r.path for r in fs.oplog() if r.op == "fsyncdir"]
     assert synced.count("CARD/DCIM/100MEDIA") == 2  # its two batches

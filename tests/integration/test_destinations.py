@@ -138,6 +138,67 @@ def test_check_present_notices_a_lost_destination(tmp_path: Path) -> None:
         memory.check_present()
 
 
+def _descriptors_on(folder: Path) -> list[str]:
+    """What this process holds open at or below *folder* (``/proc/self/fd``)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # the listing's own descriptor, closed by now
+        if target == str(folder) or target.startswith(f"{folder}/"):
+            found.append(target)
+    return found
+
+
+def test_a_destination_made_outside_a_job_lets_its_drive_go_when_closed(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """A library user's ``LocalDestination`` opens a descriptor on its filesystem for its
+    syncfs rounds (before any write: it must report every later error). ``with`` closes
+    it on the way out, so the drive can be unmounted at once, the object still alive;
+    ``close`` again does nothing, and a batch after it is never called durable. Failed
+    before: no ``close`` (nor ``with``): the descriptor stayed open until the garbage
+    collector ran, and ``umount`` said the drive was busy."""
+    drive = tmpfs_mount(1 << 20)
+    with LocalDestination(drive.path) as dest:
+        assert _descriptors_on(drive.path) == [str(drive.path)]
+        partial = write_sealed(dest, drive.path / "CLIPS" / "a.mov", b"clip")
+        dest.publish(partial, drive.path / "CLIPS" / "a.mov", replace=False)
+    assert _descriptors_on(drive.path) == []
+    dest.close()
+    late = dest.open_partial(drive.path / "b.mov", size_bytes=1, folder_known=True)
+    late.write(memoryview(b"b"))
+    assert dest.make_durable([late]) is False  # each file fsynced: nothing claimed
+    assert late.seal(sync=True) == 1
+    dest.remove_partial(late)
+    subprocess.run(["umount", str(drive.path)], check=True, capture_output=True)
+    assert not drive.is_mounted()
+
+
+def test_closing_one_of_a_jobs_destinations_leaves_the_shared_rounds_to_the_others(
+    tmp_path: Path,
+) -> None:
+    """Destinations that share the job's syncfs table (one filesystem) do not own its
+    descriptor: one closed, the other's batches are still made durable by one syncfs,
+    until the table itself is closed."""
+    from offload.destinations.shared_syncfs import SharedSyncfsTable
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    table = SharedSyncfsTable()
+    first = LocalDestination(tmp_path / "a", syncfs_table=table)
+    second = LocalDestination(tmp_path / "b", syncfs_table=table)
+    first.close()
+    first.close()
+    partial = second.open_partial(tmp_path / "b" / "x", size_bytes=1, folder_known=True)
+    partial.write(memoryview(b"x"))
+    assert second.make_durable([partial]) is second.features.durable_batch
+    second.remove_partial(partial)
+    second.close()
+    table.close()
+
+
 # -- the local backend's probes and fallbacks --------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,11 @@ class Rig:
 
 
 @pytest.fixture(params=["local", "memory"])
-def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Rig:
-    return Rig(str(request.param), tmp_path)
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
+    made = Rig(str(request.param), tmp_path)
+    yield made
+    for destination in made.destinations:  # ours, not the job's: closed here
+        destination.close()
 
 
 def make_card(root: Path, sizes: dict[str, int]) -> list[SourceFile]:

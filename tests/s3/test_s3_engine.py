@@ -41,13 +41,14 @@ def run(
     local_root.mkdir(parents=True, exist_ok=True)
     roots = [local_root, backend.root]
     tasks = [FileTask(f, tuple(r / "A001" / f.relative_path for r in roots)) for f in files]
-    return CopyJob(
-        tasks,
-        roots,
-        CopyOptions(verify=mode, chunk_size=MiB, existing=existing),
-        destinations=[LocalDestination(local_root), backend],
-        ledgers=[None, S3Ledger(backend, backend.root / "A001")],
-    ).run()
+    with LocalDestination(local_root) as local:
+        return CopyJob(
+            tasks,
+            roots,
+            CopyOptions(verify=mode, chunk_size=MiB, existing=existing),
+            destinations=[local, backend],
+            ledgers=[None, S3Ledger(backend, backend.root / "A001")],
+        ).run()
 
 
 def stored(endpoint: str, bucket: str, key: str) -> bytes:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
-from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
 from offload.destinations.naming import name_problem, partial_name
 from offload.errors import DestinationError
 from offload.results import CacheBypass
@@ -89,7 +89,7 @@ class _MemoryReadBack:
         pass
 
 
-class MemoryDestination:
+class MemoryDestination(Closing):
     """A destination kept in memory, with fault switches (see the module docstring)."""
 
     def __init__(

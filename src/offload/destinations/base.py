@@ -40,6 +40,16 @@ Contract common to every method:
 * **Ownership.** The engine owns the bytes it passes (``write`` must not keep the buffer
   after it returns: the buffer goes back to the pool). The backend owns each Partial's
   handles (descriptors, upload ids) until ``publish`` or ``remove_partial`` releases them.
+* **Lifetime.** A backend may hold resources from the moment it is made (a local
+  destination's ``syncfs`` descriptor, opened before any write so that it reports every
+  later error; an S3 destination's thread pools and HTTP clients). ``close()`` releases
+  them; it is idempotent, never raises, and is called once no thread uses the destination
+  any more. Whoever made a destination closes it: the job those it makes itself (a root
+  given without a backend), a caller those it makes and passes in
+  (``CopyJob(destinations=...)``), the card layer its S3 backends. Every backend is a
+  context manager that closes it on exit (``with LocalDestination(root) as dest:``,
+  :class:`Closing`). A closed backend never claims more than before: a local one's
+  ``make_durable`` answers False (each file is then fsynced).
 * **Paths.** Paths are absolute and lie under ``root``; an object store maps them to keys
   relative to ``root``. Names are as the source had them (no normalisation).
 * **Honesty.** Where a backend cannot give a guarantee the engine asks for, it says so in
@@ -52,7 +62,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol, Self
 
 from offload.results import CacheBypass
 
@@ -192,8 +202,24 @@ class Partial(Protocol):
         ...
 
 
+class Closing:
+    """What makes a backend a context manager (module docstring, "Lifetime"): ``with`` gives
+    the backend itself and closes it on the way out, an exception or not. A backend that
+    holds nothing keeps this ``close``, which does nothing."""
+
+    def close(self) -> None:
+        """Release what the destination holds; idempotent, never raises."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class Destination(Protocol):
-    """One destination (see the module docstring for errors, threads and ownership)."""
+    """One destination (see the module docstring for errors, threads, ownership and its
+    lifetime: ``close``)."""
 
     @property
     def root(self) -> Path: ...
@@ -303,4 +329,9 @@ class Destination(Protocol):
         key) must keep them; one whose name is chosen at ``publish`` (a disk: the committer,
         against ``DestinationState.card_names``) keeps nothing. Never raises: a name the
         destination cannot hold is left out (its file fails on its own)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the destination holds (module docstring, "Lifetime"). Idempotent,
+        never raises; called once no thread uses the destination any more."""
         ...

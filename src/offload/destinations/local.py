@@ -66,7 +66,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
 from offload.destinations.claim import claim, claim_again
 from offload.destinations.naming import name_problem, partial_name
 from offload.destinations.shared_syncfs import SharedSyncfs, SharedSyncfsTable
@@ -548,11 +548,16 @@ class LocalPartial:
                 pass
 
 
-class LocalDestination:
+class LocalDestination(Closing):
     """A folder on a local (or mounted network) filesystem; see the module docstring.
 
     ``root``: the folder whose device must stay the same while the job runs (unmounted or
     replaced: the destination is gone). ``features``: None to probe them.
+    ``syncfs_table``: the job's syncfs rounds (``destinations.shared_syncfs``), which own
+    their descriptors; None: this destination opens a descriptor of its own on its
+    filesystem, which ``close`` closes (or the collector: a destination not closed keeps
+    its filesystem busy, an unmount refused, until then). A context manager
+    (``with LocalDestination(root) as dest:``; ``destinations.base``, "Lifetime").
     Raises OSError if *root* cannot be reached.
     """
 
@@ -607,12 +612,22 @@ class LocalDestination:
         # there (``syncfs_table``), else this destination's own. Opened now, before any
         # write: its descriptor must be older than every error it is to report.
         self._syncfs: SharedSyncfs | None = None
+        self._owns_syncfs = syncfs_table is None
         if HAS_SYNCFS:
             self._syncfs = (
                 syncfs_table.for_root(self.root, self.root_device)
                 if syncfs_table is not None
                 else SharedSyncfs.open(self.root)
             )
+
+    def close(self) -> None:
+        """Close the syncfs descriptor this destination opened for itself (one of the job's
+        table is the table's: only let go). Idempotent, never raises; call once its writer
+        and committer have stopped. Batches after it are fsynced file by file
+        (``make_durable`` answers False)."""
+        shared, self._syncfs = self._syncfs, None
+        if shared is not None and self._owns_syncfs:
+            shared.close()
 
     def check_present(self) -> None:
         try:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
-from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
 from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
 from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
@@ -210,7 +210,7 @@ class _ReadAhead:
                 self._started[id(partial)] = (partial, fetch)
 
 
-class S3Backend:
+class S3Backend(Closing):
     """``s3://bucket/prefix`` as a ``destinations.base.Destination`` (module docstring).
 
     ``existing``: the job's policy (the upload needs it before the engine's publish step:
@@ -598,6 +598,8 @@ class S3Backend:
         return other
 
     def close(self) -> None:
+        """Stop the store's executors and close its clients (``S3Destination.close``);
+        idempotent. A backend ``with_policy`` made shares the store: close one of them."""
         self.store.close()
 
 

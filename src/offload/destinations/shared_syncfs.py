@@ -26,7 +26,7 @@ Thread-safety: every method may be called from any thread. ``sync`` blocks while
 round it waits for runs (uncancellable, as the ``syncfs`` itself). ``mark`` reads one
 integer. Ownership: the table owns the descriptors it opened and closes them in ``close``
 (or when it is collected); a ``SharedSyncfs`` made alone (``SharedSyncfs.open``) owns its
-own.
+own and closes it in ``close`` (or when it is collected).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from offload.fs.ops import syncfs
@@ -52,6 +53,8 @@ class SharedSyncfs:
         self._running = False
         self._failed_round = 0  # the last round that reported an error (0: none)
         self.rounds_failed = 0  # how many did (tests read it)
+        # Closes the descriptor where this object owns it (``open``), once.
+        self._close_fd: Callable[[], object] | None = None
 
     @classmethod
     def open(cls, root: Path | str) -> SharedSyncfs:
@@ -59,8 +62,16 @@ class SharedSyncfs:
         when it is collected. Raises OSError if *root* cannot be opened."""
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         shared = cls(fd)
-        weakref.finalize(shared, os.close, fd)
+        shared._close_fd = weakref.finalize(shared, os.close, fd)
         return shared
+
+    def close(self) -> None:
+        """Close the descriptor this object owns (made by ``open``; one of a table's is the
+        table's to close: only forgotten). Idempotent; a ``sync`` after it fails (every
+        file is then fsynced by its writer). Call once no ``sync`` runs."""
+        self.detach()
+        if self._close_fd is not None:
+            self._close_fd()
 
     def mark(self) -> int:
         """The rounds done so far: what ``sync`` needs as ``since`` for files whose first

@@ -17,17 +17,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from offload.destinations.base import EntryInfo, Features, Partial, ReadBack
+from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
 from offload.results import CacheBypass
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
 
-class UnreachableDestination:
+class UnreachableDestination(Closing):
     """A ``Destination`` on *root* whose every call raises an OSError of *errno_* (a fresh
-    one each time: two threads may raise it), but ``remove_partial`` (never raises) and
-    ``name_problem`` (nothing to say). It has no features: nothing is promised."""
+    one each time: two threads may raise it), but ``remove_partial`` (never raises),
+    ``name_problem`` (nothing to say) and ``close`` (holds nothing). It has no features:
+    nothing is promised."""
 
     def __init__(self, root: Path, errno_: int, *, device: str | None = None) -> None:
         self._root = Path(root)

@@ -299,7 +299,8 @@ class CopyJob:
     One job runs once.
 
     ``destinations``: the backends to write through, one per root (default, and for a None
-    entry: a ``LocalDestination`` on that root, made when the job runs).
+    entry: a ``LocalDestination`` on that root, made when the job runs and closed when it
+    ends); the caller's, which the caller closes (``destinations.base``, "Lifetime").
     ``devices``: the destinations grouped by the disk they share, with each group's
     read-back decision (``engine.devices.group_destinations``; default: grouped when the job
     runs, by ``options.device_concurrency``); recorded in the report.
@@ -441,6 +442,11 @@ class CopyJob:
         for thread in threads:
             thread.start()
         self._join(threads)
+        # The backends the job made are the job's to close (a caller's are the caller's:
+        # ``destinations.base``, "Lifetime"), then the table their descriptors belong to.
+        for backend, handed in zip(backends, given, strict=True):
+            if handed is None:
+                backend.close()
         syncfs_table.close()
         # Every thread stopped: each buffer is back. One that is not is a bug, named as the
         # job's warning (the words say what it puts in doubt), never a crash: the job's
