@@ -104,7 +104,8 @@ def verify_against_ledger(
     copied, never a link), and, as against a manifest, listed in ``dangling`` when the link
     leads nowhere, in ``outside`` when it reaches a file outside the copy or into its own
     state (:func:`offload.manifest.links.classify_link`). *on_plan(files, bytes)*: called
-    once, before the first read, with what will be read (``verify_tree``).
+    once, before the first read, with what will be read (``verify_tree``). Its ``reasons``
+    are filled, as ``verify_tree``'s (``offload.verification_reason``).
 
     Raises NoReferenceError if there is no ledger, OSError if a folder cannot be read.
     """
@@ -182,7 +183,8 @@ def verify_against_ledger(
         for path in on_disk - set(recorded)
         if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
     )
-    return VerifyReport(
+    # What stands at a missing path: looked at now, right after the check.
+    report = VerifyReport(
         root=root,
         reference=ReferenceKind.LEDGER,
         verified=tuple(verified),
@@ -193,6 +195,7 @@ def verify_against_ledger(
         dangling=tuple(links["dangling"]),
         outside=tuple(links["outside"]),
     )
+    return with_reasons(report)
 
 
 def _link_not_read(root: Path, relative: str) -> str | None:
@@ -269,9 +272,9 @@ def verify_path(
     on_plan: OnPlan | None = None,
     lister: Lister | None = None,
 ) -> tuple[VerifyReport, int, int]:
-    """Verify *root* against its best reference; returns the report (its ``reasons`` filled:
-    ``offload.verification_reason``, what stands at a missing path, looked at right after
-    the check), how many files were
+    """Verify *root* against its best reference; returns the report (its ``reasons`` filled
+    by the check: ``offload.verification_reason``, what stands at a missing path, looked at
+    right after it), how many files were
     read from the media (the page cache bypassed, and any cache below the filesystem dropped:
     ``fs.below``) and how many through a cache (a network share's server, a FUSE
     filesystem's block device that could not be opened, pages that stayed cached).
@@ -386,8 +389,8 @@ def verify_path(
                 raise UnreadableTreeError(
                     f"cannot verify {root}: {describe_os_error(exc)}", path=root
                 ) from None
-        # What stands at a missing path, why a new one is in no manifest: looked at now,
-        # so every output (the terminal, the CSV, the JSON) says the same.
-        return with_reasons(report), media.bypassed, media.through_cache
+        # Its reasons (what stands at a missing path, why a new one is in no manifest)
+        # were looked for by the check itself, so every output says the same.
+        return report, media.bypassed, media.through_cache
     finally:
         media.close()

@@ -371,3 +371,23 @@ def test_against_the_ledger_a_fifo_at_a_recorded_name_is_missing_never_opened(
         "text": "a FIFO stands at its name, no file: nothing is read there",
     }
     assert report["reasons"] == {"CLIPS/A001.MOV": fifo, "CLIPS/empty.bin": fifo}
+
+
+def test_the_ledger_check_called_directly_says_what_stands_at_a_missing_name(
+    tmp_path: Path,
+) -> None:
+    """``verification.verify_against_ledger`` (the library's check against the ledger)
+    fills the reasons itself, as ``verify_tree`` does. Failed before: only ``verify_path``
+    filled them; a direct caller got none."""
+    from offload.manifest.verify import hash_file_plain
+    from offload.verification import verify_against_ledger
+
+    card = card_with_clips(tmp_path)
+    root = copied(tmp_path, card, "--mhl", "none")
+    (root / "CLIPS" / "A001.MOV").unlink()
+    (root / "CLIPS" / "A001.MOV").mkdir()
+
+    report = verify_against_ledger(root, hash_file_plain)
+
+    assert report.missing == ("CLIPS/A001.MOV",)
+    assert report.reasons["CLIPS/A001.MOV"].code == "folder"

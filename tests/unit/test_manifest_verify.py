@@ -241,3 +241,43 @@ def test_an_appended_generation_ignores_no_link_whose_pattern_would_hide_a_recor
     assert "**/Clips/gone.mov" in patterns and "**/a.mov" not in patterns, patterns
     again = verify_tree(tmp_path)
     assert "Clips/a.mov" in again.verified and again.dangling == ("a.mov",)
+
+
+def test_a_direct_caller_gets_the_reasons_of_what_stands_at_a_missing_name(
+    tmp_path: Path,
+) -> None:
+    """``verify_tree`` (the library's check, without ``offload verify``) says what stands
+    at a missing file's name, nested histories and a legacy MHL included: the reasons are
+    part of what the check returns, whoever calls it. Failed before: only
+    ``verification.verify_path`` filled ``reasons``; a direct caller got none."""
+    build(tmp_path)
+    build(tmp_path / "Nested")
+    for root in (tmp_path, tmp_path / "Nested"):
+        (root / "c.txt").unlink()
+        (root / "c.txt").mkdir()  # a folder at a recorded file's name
+    for name in TREE:
+        if name.startswith("Clips/"):
+            (tmp_path / name).unlink()
+    (tmp_path / "Clips").rmdir()
+    (tmp_path / "Clips").write_bytes(b"")  # the recorded files' folder, now a file
+
+    report = verify_tree(tmp_path)
+
+    assert report.missing == ("Clips/a.mov", "Clips/b.mov", "Nested/c.txt", "c.txt")
+    assert {path: why.code for path, why in report.reasons.items()} == {
+        "Clips/a.mov": "file-above",
+        "Clips/b.mov": "file-above",
+        "Nested/c.txt": "folder",
+        "c.txt": "folder",
+    }
+    assert "a folder stands at its name" in report.reasons["c.txt"].text
+
+    legacy = write_legacy_mhl(
+        tmp_path / "Nested",
+        [ManifestFile("c.txt", 7, 0, digests_of(b"charlie", ("md5",)), T1)],
+        creator=CREATOR,
+        now=lambda: T1,
+    )
+    against_legacy = verify_tree(tmp_path / "Nested", legacy_mhl=legacy)
+    assert against_legacy.missing == ("c.txt",)
+    assert against_legacy.reasons["c.txt"].code == "folder"

@@ -157,8 +157,9 @@ class VerifyReport:
     on its own; ``ascmhl-debug verify -dh`` checks them), and says so rather than let a
     pass read as if they were.
     ``reasons``: path → :class:`Reason` for the paths of ``missing``, ``extra``, ``changed``
-    and ``unreadable`` of which more can be said (``offload.verification`` fills it; those
-    in ``dangling`` or ``outside`` have theirs in that list).
+    and ``unreadable`` of which more can be said (``offload.verification_reason``, filled
+    by :func:`verify_tree` and ``verification.verify_against_ledger``; those in
+    ``dangling`` or ``outside`` have theirs in that list).
     """
 
     root: Path
@@ -358,6 +359,11 @@ def verify_tree(
     folder gets a hash only when the generation lists it whole; None: every folder (the
     walk saw the whole tree).
 
+    The report's ``reasons`` say what stands at (or above) a missing file's name, why a
+    new name is in no manifest, that a changed file is a link read through
+    (``offload.verification_reason``), looked for right after the check, nested histories'
+    paths included: every caller gets them, not ``offload verify`` alone.
+
     Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
     Raises NoHistoryError for an absent history (there is nothing to verify against),
     UntrustedHistoryError for one recording paths outside *root* (broken or forged),
@@ -366,6 +372,44 @@ def verify_tree(
     ManifestError wrapping an OSError from the walk (an unreadable folder must not look
     empty) or from writing the generation.
     """
+    # Imported here: verification_reason reads this module's types at its own import.
+    from offload.verification_reason import with_reasons
+
+    return with_reasons(
+        _verify_tree(
+            root,
+            hash_file=hash_file,
+            formats=formats,
+            legacy_mhl=legacy_mhl,
+            ignore_patterns=ignore_patterns,
+            append_generation=append_generation,
+            creator=creator,
+            now=now,
+            own_links=own_links,
+            copy_root=copy_root,
+            on_plan=on_plan,
+            lister=lister,
+        )
+    )
+
+
+def _verify_tree(
+    root: Path,
+    *,
+    hash_file: HashFile,
+    formats: Sequence[str] | None,
+    legacy_mhl: Path | None,
+    ignore_patterns: Sequence[str],
+    append_generation: bool,
+    creator: CreatorInfo | None,
+    now: Callable[[], datetime],
+    own_links: Collection[Path],
+    copy_root: Path | None,
+    on_plan: OnPlan | None,
+    lister: Lister | None,
+) -> VerifyReport:
+    """:func:`verify_tree` without the reasons (a nested history's check: they are looked
+    for once, on the merged report)."""
     within = _within(root, copy_root, own_links)
     if legacy_mhl is not None:
         if append_generation:
@@ -624,13 +668,19 @@ def _verify_nested(
     on_plan: OnPlan | None,
 ) -> VerifyReport:
     """Verify a nested history root; its paths come back prefixed with *folder*."""
-    inner = verify_tree(
+    inner = _verify_tree(
         root / folder,
         hash_file=hash_file,
         formats=formats,
+        legacy_mhl=None,
         ignore_patterns=ignore_patterns,
+        append_generation=False,
+        creator=None,
+        now=utc_now,
+        own_links=(),
         copy_root=copy_root,
         on_plan=on_plan,
+        lister=None,
     )
     prefix = folder + "/"
 
