@@ -397,3 +397,38 @@ def test_append_hashes_no_folder_holding_an_object_the_mirror_cannot(  # type: i
     download_prefix(s3_server.url, bucket, "day1/A001/ascmhl", history / "ascmhl")
     assert hashed_folders(history) == [{".", "CLIPS"}, {"CLIPS"}]
     assert {f.path for f in read_history(history).generations[-1].files} == set(SMALL)
+
+
+def test_append_is_refused_where_a_recorded_object_cannot_be_read_as_a_file(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The two cards of the test above (a file ``CLIPS`` and clips below ``CLIPS/``, both
+    recorded): ``--append`` cannot list the object ``CLIPS`` (the check cannot read it as a
+    file), and a generation without it would drop a recorded file without saying so. It is
+    refused before anything is read: one line naming the key and what to do, exit 64,
+    nothing stored; without ``--append`` the check still runs (exit 11). Failed before: a
+    generation was appended that silently did not list ``CLIPS``."""
+    other = make_card(tmp_path / "first", {"CLIPS": 10})
+    url = f"s3://{bucket}/day1"
+    card = make_card(tmp_path, SMALL)
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    plan = plan_offload(card, [url + "/A001"], OffloadOptions(into=True, s3=settings))
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
+    assert code == 0, err
+    assert run_offload(plan).exit_code == 0
+    url += "/A001"
+    before = sorted(keys(s3_server.url, bucket))
+
+    code, out, err = verify(tmp_path, s3_server.url, "--append", "--author-name", "Dana", url)
+
+    assert code == 64, out + err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0] == (
+        f"ERROR: cannot append a generation to {url}: {url}/CLIPS is recorded, but its object "
+        "cannot be read as a file (its key is also a folder of recorded objects (CLIPS/...), "
+        "which no file can be at once), and a generation without it would drop a recorded "
+        "file without saying so: verify without --append; nothing was verified or appended"
+    ), err
+    assert sorted(keys(s3_server.url, bucket)) == before  # no generation, no chain change
+    assert verify(tmp_path, s3_server.url, url)[0] == 11

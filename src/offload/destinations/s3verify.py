@@ -38,7 +38,10 @@ hashed: a digest kept in the object's metadata is never taken for a read-back.
 the mirror's ``ascmhl/`` (each mirror file carries its object's size and LastModified, which
 the generation records), then what changed there is uploaded under the prefix by the card
 layer's history upload (``s3card.upload_history_changes``: the new manifest never over an
-object, then the chain).
+object, then the chain). Where a recorded object is one the mirror does not hold (its key
+also a folder of recorded objects; a key no file can be named), ``--append`` is refused
+before anything is read (exit 64): the check cannot read that object, and ASC MHL has no
+entry for a file that is there unread, so a generation would drop it without saying so.
 """
 
 from __future__ import annotations
@@ -84,11 +87,13 @@ def verify_s3(
     root, or a local file describing it: module docstring).
     *append_generation* (with *creator*) stores an ``in-place`` generation recording this
     check under the prefix, as ``verify_path`` does in a folder (not when a file could not
-    be read). *on_file*, *on_plan*: progress, as for ``verify_path`` (the sizes the
-    objects were listed with). Raises what ``verify_path`` raises, its messages naming the URL;
-    UsageError (64) when the bucket cannot be used (one line, from the preflight of a
-    copy) or *legacy_mhl* is a URL outside the copy root; UnreadableTreeError (11) when
-    the generation cannot be stored."""
+    be read; refused, before anything is read, where a recorded object is one the mirror
+    cannot hold: ``_refuse_append_dropping``). *on_file*, *on_plan*: progress, as for
+    ``verify_path`` (the sizes the objects were listed with). Raises what ``verify_path``
+    raises, its messages naming the URL; UsageError (64) when the bucket cannot be used
+    (one line, from the preflight of a copy), *legacy_mhl* is a URL outside the copy root,
+    or *append_generation* would drop a recorded object the check cannot read as a file;
+    UnreadableTreeError (11) when the generation cannot be stored."""
     from offload.verification import UnreadableTreeError, verify_path
 
     url = parse_s3_url(url_text)
@@ -103,8 +108,11 @@ def verify_s3(
             root.mkdir()
             keys, odd, history, pending = _mirror(backend, root)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
+            recorded = _recorded(root, legacy) if pending or (odd and append_generation) else set()
             if pending:
-                _place_clashes(root, pending, _recorded(root, legacy), keys, odd)
+                _place_clashes(root, pending, recorded, keys, odd)
+            if append_generation:
+                _refuse_append_dropping(url, recorded, odd)
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
             # The link to a local legacy MHL is ours, not the copy's (it leads out of the
@@ -174,6 +182,34 @@ def verify_s3(
             return report, read_back
     finally:
         store.close()
+
+
+def _refuse_append_dropping(
+    url: S3Url, recorded: Collection[str], odd: Mapping[str, Reason]
+) -> None:
+    """Raise UsageError (64) when a recorded file's object is one the mirror does not hold
+    (*odd*: its key is also a folder of recorded objects, ``CLIPS`` beside ``CLIPS/...``, or
+    no file can be named so): the check cannot read it, and a generation appended without it
+    would drop a recorded file without saying so (ASC MHL has no entry for a file that is
+    there unread). Refused before anything is read, as an append to nested histories."""
+    dropped = sorted(path for path in odd if path in recorded)
+    if not dropped:
+        return
+    path = dropped[0]
+    why = odd[path]
+    words = (
+        f"its key is also a folder of recorded objects ({printable_name(path)}/...), which no "
+        "file can be at once"
+        if why.code == "key-is-folder"
+        else why.text.removesuffix("; it is not read")
+    )
+    more = f"; {len(dropped) - 1} more recorded objects likewise" if len(dropped) > 1 else ""
+    raise UsageError(
+        f"cannot append a generation to {url}: {S3Url(url.bucket, url.key(path))} is "
+        f"recorded, but its object cannot be read as a file ({words}{more}), and a "
+        "generation without it would drop a recorded file without saying so: verify without "
+        "--append; nothing was verified or appended"
+    )
 
 
 def _bucket_reasons(found: Mapping[str, Reason], odd: Mapping[str, Reason]) -> dict[str, Reason]:
