@@ -22,7 +22,7 @@ import pytest
 from offload.card import OffloadOptions, plan_offload
 from offload.cli.common import Environment
 from offload.cli.offload import main
-from offload.errors import UsageError
+from offload.errors import PreflightRefused, UsageError
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS
@@ -548,3 +548,36 @@ def test_a_card_folder_that_is_a_smaller_drive_mounted_below_the_destination_is_
     tmpfs_mount(MIB, path=dest / "A006")
     with pytest.raises(UsageError, match=r"not enough free space: .* has 1\.0 MB free"):
         plan_offload(card, [dest], OffloadOptions())
+
+
+def test_the_refusal_names_the_drive_mounted_inside_the_destination_that_lacks_room(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The drive that lacks room is the one mounted at the card's folder (``DEST/A006``),
+    not the destination (the machine's disk, with room to spare): the one line names the
+    mount point, its free space and shortfall, and what to do there, and the finding's path
+    is the mount point; with the inodes short, likewise. Failed before: "DEST has 1.0 MB
+    free", naming the destination, whose own filesystem was not the one short."""
+    card = make_card(tmp_path / "cards", 3, MIB)
+    (dest,) = plain(tmp_path, "dest")
+    mounted = dest / "A006"
+    tmpfs_mount(MIB, path=mounted)
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [dest], OffloadOptions())
+    (space,) = [e for e in refused.value.errors if e["code"] == "insufficient-space"]
+    assert space["path"] == str(mounted)
+    line = str(space["message"])
+    assert f"not enough free space: {mounted}, a drive mounted inside {dest}, has 1.0 MB " in line
+    assert f"{dest} has" not in line and "\n" not in line
+    assert line.endswith(f"free space on that drive, or mount a larger one at {mounted}"), line
+
+    few = tmp_path / "few"
+    few.mkdir()
+    tmpfs_mount(64 * MIB, nr_inodes=4, path=few / "A006")
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [few], OffloadOptions())
+    (inodes,) = [e for e in refused.value.errors if e["code"] == "insufficient-inodes"]
+    assert inodes["path"] == str(few / "A006")
+    assert str(inodes["message"]).startswith(
+        f"out of inodes: {few / 'A006'}, a drive mounted inside {few}, has room for "
+    ), inodes

@@ -293,6 +293,8 @@ def preflight(
                 free_inodes=inodes,
                 required_inodes=check.required_inodes,
                 rewrite_if_wrong_bytes=check.rewrite_if_wrong_bytes,
+                # A drive mounted at the copy root (DEST/A006): its room was counted.
+                space_at=folder if plan.creates_root and folder == plan.root else None,
                 # A card's re-run removes them (one file: pfndispatchcopy removes none).
                 reclaimable_bytes=0
                 if tree.root_is_file

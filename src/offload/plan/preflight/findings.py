@@ -27,7 +27,10 @@ class DestinationCheck:
     the largest present file (an overwrite writes a partial before the rename frees the old
     one) and the reserve for offload-ai's own files (``space.own_files``); ``required_inodes``
     the files and folders it creates there, ``free_inodes`` how many the filesystem can
-    still create (``None``: no fixed number, or not known).
+    still create (``None``: no fixed number, or not known). ``space_at``: where the room
+    was counted when that is not the destination's own filesystem: the copy root, where
+    another filesystem (a drive) is mounted inside the destination (``paths.existing_folder``);
+    the findings about room and inodes name it (``space.shown_where``).
     """
 
     index: int
@@ -49,6 +52,7 @@ class DestinationCheck:
     # found wrong (``space.rewrite_room``): not in ``required_bytes`` (a copy of ours is
     # expected to verify), but a warning says when the free space falls short of it.
     rewrite_if_wrong_bytes: int = 0
+    space_at: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -486,11 +486,12 @@ def check_devices(
             fstype = fs.fstype.lower() if fs is not None else ""
             if not inode_counts_are_real(fstype):
                 shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
-                for plan, _ in group:
-                    subject = "" if len(group) > 1 else f"{plan.destination} "
+                for plan, check in group:
+                    where, named = shown_where(plan, check)
+                    subject = "" if len(group) > 1 else f"{named} "
                     out.warning(
                         C.INSUFFICIENT_INODES,
-                        plan.destination,
+                        where,
                         f"few inodes: {subject}{shared} room for {inodes:,} more files and "
                         f"folders (free inodes) by what its filesystem ({fstype}) reports, "
                         f"but the copy creates {wanted:,}; a FUSE filesystem's program may "
@@ -546,6 +547,25 @@ def share_in_order(needs: Sequence[int], free: int) -> list[int | None]:
     return given
 
 
+def shown_where(plan: DestinationPlan, check: DestinationCheck) -> tuple[Path, str]:
+    """Where a finding about room or inodes points, and how its line names it: the
+    destination, or the drive mounted inside it whose room was counted
+    (``DestinationCheck.space_at``: ``DEST/A006, a drive mounted inside DEST``), so that
+    the line names the filesystem that is short, not the destination's own."""
+    if check.space_at is None:
+        return plan.destination, str(plan.destination)
+    return check.space_at, f"{check.space_at}, a drive mounted inside {plan.destination},"
+
+
+def _remedy(plan: DestinationPlan, check: DestinationCheck, *, alone: bool) -> str:
+    """What to do about a refusal for room (``_refuse_room``)."""
+    if check.space_at is not None:
+        return f"free space on that drive, or mount a larger one at {check.space_at}"
+    return "free space or choose a larger destination" + (
+        "" if alone else f" for {plan.destination}"
+    )
+
+
 def _refuse_room(
     group: Sequence[tuple[DestinationPlan, DestinationCheck]],
     free: int,
@@ -573,25 +593,25 @@ def _refuse_room(
         alone = need > free or not taking  # the whole drive could not hold it
         short = need - (free if alone else left)
         short_text = f"{human_bytes(short)} ({short:,} bytes)"
+        where, named = shown_where(plan, check)
         if alone:
             message = (
-                f"not enough free space: {plan.destination} has {human_bytes(free)} free"
-                f"{counted} but the copy needs {human_bytes(need)}: short by {short_text}; free "
-                "space or choose a larger destination"
+                f"not enough free space: {named} has {human_bytes(free)} free"
+                f"{counted} but the copy needs {human_bytes(need)}: short by {short_text}; "
+                f"{_remedy(plan, check, alone=True)}"
             )
         else:
-            others = join_paths([p.destination for p, _ in taking])
+            others = join_paths([shown_where(p, c)[0] for p, c in taking])
             taken = sum(c.required_bytes for _, c in taking)
             everyone = "both" if len(taking) == 1 else f"all {len(taking) + 1}"
             message = (
-                f"not enough free space: {plan.destination} shares one filesystem with "
+                f"not enough free space: {named} shares one filesystem with "
                 f"{others}, given the room first ({human_bytes(taken)} of the "
                 f"{human_bytes(free)} free{counted}); the copy to {plan.destination} needs "
                 f"{human_bytes(need)}: {everyone} need {human_bytes(taken + need)}, short by "
-                f"{short_text}; free space or choose a larger destination for "
-                f"{plan.destination}"
+                f"{short_text}; {_remedy(plan, check, alone=False)}"
             )
-        out.error(C.INSUFFICIENT_SPACE, plan.destination, message, plan.index)
+        out.error(C.INSUFFICIENT_SPACE, where, message, plan.index)
 
 
 def _refuse_inodes(
@@ -608,24 +628,25 @@ def _refuse_inodes(
             continue
         wanted = check.required_inodes
         alone = wanted > inodes or not taking
+        where, named = shown_where(plan, check)
         if alone:
             found = (
-                f"{plan.destination} has room for {inodes:,} more files and folders (free "
+                f"{named} has room for {inodes:,} more files and folders (free "
                 f"inodes) but the copy creates {wanted:,}"
             )
         else:
             taken = sum(c.required_inodes for _, c in taking)
             everyone = "both" if len(taking) == 1 else f"all {len(taking) + 1}"
             found = (
-                f"{plan.destination} shares one filesystem with "
-                f"{join_paths([p.destination for p, _ in taking])}, given the inodes first "
+                f"{named} shares one filesystem with "
+                f"{join_paths([shown_where(p, c)[0] for p, c in taking])}, given the inodes first "
                 f"({taken:,} of its room for {inodes:,} more files and folders, free inodes); "
                 f"the copy to {plan.destination} creates {wanted:,}: {everyone} create "
                 f"{taken + wanted:,}"
             )
         out.error(
             C.INSUFFICIENT_INODES,
-            plan.destination,
+            where,
             f"out of inodes: {found}: short by {wanted - (inodes if alone else left):,}; free "
             "space does not help (its filesystem was made with a fixed number of inodes): "
             "delete files there, or choose another destination",
