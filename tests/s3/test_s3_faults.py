@@ -22,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from offload.destinations.s3 import S3Destination
+from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3url import S3Url
 from s3 import test_s3_preflight
 from s3.conftest import admin, destination
 from s3.test_s3_cli import card_local_url, keys, make_card, offload
@@ -73,9 +76,42 @@ def test_slow_down_is_retried_with_backoff(s3_server, bucket, proxy, caplog) -> 
     assert stored == data
 
 
-def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy, tmp_path
+def test_aws_max_attempts_bounds_the_attempts_a_request_gets(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
 ) -> None:
+    """The standard ``AWS_MAX_ATTEMPTS`` (attempts, the first included) is what a request
+    gets: 2 attempts against a service answering 503 SlowDown to 5 requests, then the
+    upload fails. A value that is no number of attempts is refused: one line naming it,
+    exit 64, nothing written. Failed before: the variable was ignored (the client's own
+    retries, 8, overrode it) and the upload went through on the 6th attempt."""
+    settings = settings_from_env(
+        {"AWS_MAX_ATTEMPTS": "2", "AWS_REGION": "us-east-1"}, endpoint_url=proxy.url
+    )
+    dest = S3Destination(S3Url(bucket, "cards"), settings)
+    proxy.slow_down_next(5)
+    try:
+        with pytest.raises(OSError):
+            dest.put_small(dest.url.key("clip.mov"), b"clip")
+    finally:
+        dest.close()
+    assert proxy.stats.slowed == 2
+    assert "cards/clip.mov" not in keys(s3_server.url, bucket)
+
+    card, local, url = card_local_url(tmp_path, bucket, {"A001.xml": 900})
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "lots")
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
+    assert code == 64, out + err
+    said = [line for line in err.splitlines() if line.strip()]
+    assert len(said) == 1 and "AWS_MAX_ATTEMPTS='lots' is not a number of attempts" in said[0]
+    assert not any(local.iterdir()) and keys(s3_server.url, bucket) == []
+
+
+def test_service_gone_mid_card_loses_s3_only_then_the_rerun_resumes(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    # Three attempts a request (AWS_MAX_ATTEMPTS, as a DIT sets it): the service is gone for
+    # good, and each of its requests failing after the default nine waited ~21 s of backoff.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
     card, local, url = card_local_url(tmp_path, bucket, CARD)
 
     # The big file's third part is held (its upload cannot complete); once the server holds

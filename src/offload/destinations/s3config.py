@@ -53,7 +53,11 @@ class S3Settings:
     # HEAD check before each write (True: ``--s3-head-check``, OFFLOAD_S3_HEAD_CHECK=1, with a
     # warning naming the race), else the copy is refused (False, the default).
     head_check: bool = False
-    max_attempts: int = 8  # botocore standard retries, per request
+    # Retries of a failed request after its first attempt (botocore's standard mode, its
+    # client config's ``max_attempts``): 9 attempts, exponential backoff with jitter, so a
+    # dropped connection or a busy service on a field network is ridden out. The standard
+    # AWS_MAX_ATTEMPTS (attempts, the first included) sets it (``settings_from_env``).
+    max_attempts: int = 8
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
     # Our unfinished uploads of keys this run does not write are aborted once this old.
@@ -90,11 +94,25 @@ def settings_from_env(
     **overrides: Any,
 ) -> S3Settings:
     """Settings from the CLI's values, falling back on the standard AWS variables
-    (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``) and on
-    ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless given)."""
+    (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``,
+    ``AWS_MAX_ATTEMPTS``: the attempts a request gets, the first included, as AWS's own
+    tools count them) and on ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless
+    given). Raises UsageError (64) for an ``AWS_MAX_ATTEMPTS`` that is not a whole number
+    of at least 1."""
     endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
     if "head_check" not in overrides and env.get("OFFLOAD_S3_HEAD_CHECK", "") not in ("", "0"):
         overrides["head_check"] = True
+    attempts = env.get("AWS_MAX_ATTEMPTS", "").strip()
+    if "max_attempts" not in overrides and attempts:
+        # Given explicitly to botocore (``_client``), our retries would otherwise override
+        # the variable botocore itself reads: the user's setting silently ignored.
+        if not attempts.isdigit() or int(attempts) < 1:
+            raise UsageError(
+                f"AWS_MAX_ATTEMPTS={attempts!r} is not a number of attempts: give a whole "
+                "number of at least 1 (the first attempt included, e.g. 3), or unset it "
+                "for offload-ai's default of 9"
+            )
+        overrides["max_attempts"] = int(attempts) - 1
     settings = S3Settings(
         endpoint_url=endpoint or None,
         profile=profile or env.get("AWS_PROFILE") or None,
