@@ -111,7 +111,8 @@ def verify_s3(
             recorded = _recorded(root, legacy) if pending or (odd and append_generation) else set()
             if pending:
                 _place_clashes(root, pending, recorded, keys, odd)
-            if append_generation:
+            if append_generation and (root / ASCMHL_FOLDER).is_dir():
+                # (Without a history verify_path refuses --append itself.)
                 _refuse_append_dropping(url, recorded, odd)
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
