@@ -948,7 +948,12 @@ def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) 
     ``--mhl legacy`` or ``both``). Not card content: a generation that does not name them
     leaves each a new file to ``ascmhl verify`` (exit 21) and to ``offload verify``. A card
     file of such a name (the card was itself a copy root) is the card's, recorded as such."""
-    pattern = [f"{xml_safe(destination.root.name, '?')}_*.mhl"]
+    name = destination.root.name
+    if not name.isascii():  # its ASCII form where only ASCII names are written (fusefat)
+        from offload.manifest.legacy import legacy_root_name
+
+        name = legacy_root_name(destination.root)
+    pattern = [f"{xml_safe(name, '?')}_*.mhl"]
     if MhlKind.LEGACY in options.kinds:
         return pattern
     from offload.manifest.legacy import is_legacy_mhl_name  # only when a name may be one

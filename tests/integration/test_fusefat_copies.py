@@ -184,3 +184,21 @@ def test_the_legacy_mhl_on_fusefat_takes_an_ascii_name_and_is_still_ours(
     verify = run("verify", dest)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "Jour_e_" not in verify.stdout + verify.stderr
+
+
+def test_the_ascmhl_history_on_fusefat_ignores_the_legacy_mhl_by_its_ascii_name(
+    tmp_path: Path, fusefat_mount: Any, judge: Any
+) -> None:
+    """Failed before: with ``--mhl both`` into ``Jour_é`` on fusefat the generation ignored
+    ``Jour_é_*.mhl`` while the legacy MHL is ``Jour_e_<date>.mhl``: ``ascmhl-debug verify``
+    and ``offload verify`` called it a new file (exit 21) after an offload that exited 0."""
+    card, dest = card_and_unicode_folder(tmp_path, fusefat_mount, "CARD")
+    reports = tmp_path / "reports"
+    result = run("copy", "--into", "--mhl", "both", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [legacy] = dest.glob("*.mhl")
+    assert legacy.name.startswith("Jour_e_"), legacy
+    verdict = judge.verify(dest)
+    assert verdict.clean, verdict.describe()
+    verify = run("verify", dest)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
