@@ -184,12 +184,22 @@ def check_names(
             # ('\xe9' against 'e\u0301'), tell the reader which is which.
             shown = ", ".join(repr(n) if case else f"{n!r} ({n!a})" for n in collision.names)
             verdict = "will" if collision.is_error else "may"
+            # Leaving one out first, as for a name the filesystem refuses: a rename is a
+            # write to the card, which the DIT may not be allowed to make.
+            below = f"{parent}/"[len(prefix) :] if parent else None
+            leave = (
+                f"leave one out with --ignore {_ignore_pattern(below + collision.names[-1])}, "
+                "choose another destination, or "
+                if below is not None and not tree.root_is_file and plan.file_name is None
+                else ""
+            )
             out.add(
                 is_error=collision.is_error,
                 code=collision.code,
                 path=folder,
                 message=f"{shown} differ only by {how}: in {folder} on {fs.name} they "
-                f"{verdict} become one entry; rename one of them on the source",
+                f"{verdict} become one entry; {leave}rename one of them on the source"
+                + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
 
