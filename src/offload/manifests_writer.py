@@ -958,13 +958,17 @@ def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) 
         return pattern
     from offload.manifest.legacy import is_legacy_mhl_name  # only when a name may be one
 
-    lister = destination.lister or local_lister(destination.root)
+    # The root itself, not destination.lister: an S3 copy root's staging folder holds its
+    # legacy MHLs (downloaded with its history, s3card), and the store's lister would list
+    # every key under the prefix on a re-run that writes nothing.
     try:
-        found = {
-            entry.name
-            for entry in lister("")
-            if not entry.is_dir and is_legacy_mhl_name(destination.root.name, entry.name)
-        }
+        with os.scandir(destination.root) as entries:
+            found = {
+                entry.name
+                for entry in entries
+                if is_legacy_mhl_name(destination.root.name, entry.name)
+                and not entry.is_dir(follow_symlinks=False)
+            }
     except OSError:
         return []  # the root cannot be listed: write_generation names the problem
     if found:
