@@ -233,14 +233,14 @@ def _own_names_taken(
         own = ours.get(collision_key(name, fs.rules))
         if own is None or own == name or own in present:
             continue  # not ours; ours itself; or already there: _existing_twin names it
-        source = next(n[2] for n in named if n[1] == name and "/" not in n[3])
+        source = next((n[2] for n in named if n[1] == name and "/" not in n[3]), root)
         out.error(
             C.NAME_CASE_COLLISION,
             Path(source),
             f"the card's {name!r} and offload-ai's own {own!r} ({_OWN_ENTRIES[own]}) differ "
             f"only by case, which is one name on {fs.name} at {root}: the card's files "
             f"would be mixed into offload-ai's; copy the card to a drive that keeps case "
-            f"apart (ext4, XFS, NTFS, APFS), or leave it out with --ignore "
+            f"apart (ext4, XFS, btrfs), or leave it out with --ignore "
             f"{_ignore_pattern(name)}",
             plan.index,
         )
