@@ -1482,16 +1482,20 @@ def _run_locked(
 
 
 def _recheck_after_renames(plan: OffloadPlan, job: JobReport) -> list[tuple[str, str]]:
-    """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations, by
-    the filesystem type each is on (one read of the mount table each)."""
+    """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
+    lost, by the filesystem type each is on (one read of the mount table each)."""
     from offload.plan.filesystem import detect_filesystem
     from offload.renamed_recheck import recheck_after_renames
 
-    fstypes = {
-        p.index: detect_filesystem(p.destination).fstype
-        for p in plan.plans
-        if p.index not in plan.backends
-    }
+    lost = {d.index for d in job.destinations if d.lost}
+    fstypes: dict[int, str] = {}
+    for p in plan.plans:
+        if p.index in plan.backends or p.index in lost:
+            continue
+        try:
+            fstypes[p.index] = detect_filesystem(p.destination).fstype
+        except OSError:  # gone since (EIO, ENOTCONN): its copies' states are the job's
+            continue
     return recheck_after_renames(job, plan.plans, plan.ledgers, fstypes)
 
 
