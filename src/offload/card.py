@@ -1405,6 +1405,10 @@ def _run_locked(
         ).run()
         settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
         merge_job_reports(job_report, again)
+    # On a filesystem whose renames damage other files of a folder (fusefat), the copies
+    # as the run leaves them are read once more: a copy damaged after its read-back fails.
+    for message, path in _recheck_after_renames(plan, job_report):
+        sink.emit(WarningIssued(message, path))
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
@@ -1475,6 +1479,24 @@ def _run_locked(
     if plan.backends:
         _s3().show_s3_paths(report, plan.backends)
     return report
+
+
+def _recheck_after_renames(plan: OffloadPlan, job: JobReport) -> list[tuple[str, str]]:
+    """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
+    lost, by the filesystem type each is on (one read of the mount table each)."""
+    from offload.plan.filesystem import detect_filesystem
+    from offload.renamed_recheck import recheck_after_renames
+
+    lost = {d.index for d in job.destinations if d.lost}
+    fstypes: dict[int, str] = {}
+    for p in plan.plans:
+        if p.index in plan.backends or p.index in lost:
+            continue
+        try:
+            fstypes[p.index] = detect_filesystem(p.destination).fstype
+        except OSError:  # gone since (EIO, ENOTCONN): its copies' states are the job's
+            continue
+    return recheck_after_renames(job, plan.plans, plan.ledgers, fstypes)
 
 
 def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:

@@ -839,8 +839,7 @@ def _write_after_carrying(
     plan = _plan_links(records, destination, planned)
     creator = options.creator()
     patterns = ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE))
-    # The legacy MHL (written next to it) is not card content.
-    legacy = [f"{xml_safe(root.name, '?')}_*.mhl"] if MhlKind.LEGACY in options.kinds else []
+    legacy = _legacy_patterns(options, destination)
     requested = [*patterns, *legacy, *plan.ignored.values()]
     history: History | None = None
     if ascmhl:
@@ -943,6 +942,40 @@ def _write_after_carrying(
     return outcome
 
 
+def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) -> list[str]:
+    """The ignore pattern of the legacy MHLs at the copy root, for a generation written now:
+    when this run writes one, or when one of ours stands there already (an earlier run's
+    ``--mhl legacy`` or ``both``). Not card content: a generation that does not name them
+    leaves each a new file to ``ascmhl verify`` (exit 21) and to ``offload verify``. A card
+    file of such a name (the card was itself a copy root) is the card's, recorded as such."""
+    name = destination.root.name
+    if not name.isascii():  # its ASCII form where only ASCII names are written (fusefat)
+        from offload.manifest.legacy import legacy_root_name
+
+        name = legacy_root_name(destination.root)
+    pattern = [f"{xml_safe(name, '?')}_*.mhl"]
+    if MhlKind.LEGACY in options.kinds:
+        return pattern
+    from offload.manifest.legacy import is_legacy_mhl_name  # only when a name may be one
+
+    # The root itself, not destination.lister: an S3 copy root's staging folder holds its
+    # legacy MHLs (downloaded with its history, s3card), and the store's lister would list
+    # every key under the prefix on a re-run that writes nothing.
+    try:
+        with os.scandir(destination.root) as entries:
+            found = {
+                entry.name
+                for entry in entries
+                if is_legacy_mhl_name(destination.root.name, entry.name)
+                and not entry.is_dir(follow_symlinks=False)
+            }
+    except OSError:
+        return []  # the root cannot be listed: write_generation names the problem
+    if found:
+        found -= {f.relative_path for f in destination.files if f.relative_path in found}
+    return pattern if found else []
+
+
 def _media_state(
     records: OffloadRecords, options: ManifestOptions, destination: DestinationRecords
 ) -> dict[str, object] | None:
@@ -992,8 +1025,9 @@ def _kinds_lacking(
     (it has no generation, or an earlier run stopped between recording its files in the
     ledger and writing its manifests, or its newest generation is the card's own, carried:
     no transfer to this destination recorded); the legacy MHL when there is none or the
-    newest does not list each file. *patterns*: the requested ignore patterns (the copy root's state
-    last); *legacy*: the legacy MHL's name, when one is written (each as
+    newest does not list each file; the ASC MHL history too when its newest generation does not
+    ignore *legacy*. *patterns*: the requested ignore patterns (the copy root's state
+    last); *legacy*: the legacy MHLs' pattern, when one is or stands there (each as
     :func:`_write_on_destination` passes them); *carried*: what this run (or a dead one it
     finishes) carried of the card's history there."""
     requested = [*patterns, *legacy, *plan.ignored.values()]
@@ -1057,6 +1091,14 @@ def _kinds_lacking(
                     "file verified there, those verified by an earlier run with the digests "
                     "and dates of that verification (not re-read now)"
                 )
+        if (
+            MhlKind.ASCMHL not in lacking
+            and history is not None
+            and not set(legacy) <= set(history.latest_ignore_patterns() or ())
+        ):
+            # A legacy MHL stands (or is written now) at the copy root that the newest
+            # generation does not ignore: a generation that does names it.
+            lacking.add(MhlKind.ASCMHL)
     if MhlKind.LEGACY in kinds:
         from offload.manifest.legacy import first_unlisted  # only when one is asked for
 

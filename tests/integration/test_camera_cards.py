@@ -160,3 +160,28 @@ def test_card_layout_offloaded_and_judged(
         "SEQUENCES": {"A004C001.[0086400-0086409].dpx": [(86403, 86404)]},
     }
     assert gaps == expected_gaps.get(layout, {})
+
+
+@pytest.mark.parametrize(("first", "then"), [("ascmhl", "both"), ("legacy", "ascmhl")])
+def test_a_rerun_that_adds_the_other_manifest_kind_leaves_no_new_file_to_ascmhl(
+    first: str, then: str, tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A sound card offloaded with one ``--mhl`` and re-run with another, nothing new on it:
+    the legacy MHL at the copy root (written by either run) is no card file, so the newest
+    ASC MHL generation must ignore it: else ``ascmhl-debug verify`` and ``offload verify``
+    call it a new file (exit 21) after an offload that exited 0."""
+    card = camera_cards.write_card(tmp_path / "cards" / "SOUND", camera_cards.SOUND_DEVICES)
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    for kind in (first, then, then):  # the third run finds the manifests complete
+        code, output = offload("copy", str(card), str(destination), "--mhl", kind)
+        assert code == 0, output
+    root = destination / "SOUND"
+    assert len(list(root.glob("SOUND_*.mhl"))) == 1
+    generations = sorted(p.name for p in (root / "ascmhl").glob("*.mhl"))
+    assert len(generations) == (2 if first == "ascmhl" else 1), generations
+    verdict = judge.verify(root)
+    assert verdict.clean, verdict.describe()
+    code, output = offload("verify", str(root))
+    assert code == 0, output
+    assert " 0 new," in output

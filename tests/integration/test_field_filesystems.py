@@ -95,6 +95,54 @@ def test_the_same_name_already_there_is_no_twin(tmp_path: Path, exfat_loop: Any)
     assert "would be written where" not in again.stderr
 
 
+def test_a_card_entry_named_as_our_own_in_another_case_is_refused_on_exfat(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: the card's ``.OFFLOAD/ledger.jsonl`` and ``ASCMHL/notes.txt`` went into
+    offload-ai's own ``.offload/`` and ``ascmhl/`` on exFAT (one name there): "3 verified
+    now", exit 0, then the ledger took the card's file's place (``offload verify``: MISSING,
+    exit 10) and ``ascmhl-debug verify`` found the history's own manifests new (exit 21)."""
+    disk = exfat_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / ".OFFLOAD" / "ledger.jsonl", b"the card's own file\n")
+    write(card / "ASCMHL" / "notes.txt", b"the card's notes\n")
+    write(card / "A001C001.mov", b"clip\n")
+    # and two of the card's own names that differ by case: the way on offered first is the
+    # one that does not write to the card
+    write(card / "DCIM" / "IMG_0001.JPG", b"one\n")
+    write(card / "DCIM" / "img_0001.jpg", b"two\n")
+    reports = tmp_path / "reports"
+    result = run("copy", card, disk.path, "--report-dir", reports)
+    assert result.returncode == 64, result.stdout + result.stderr
+    err = result.stderr
+    for theirs, ours in ((".OFFLOAD", ".offload"), ("ASCMHL", "ascmhl")):
+        assert f"the card's {theirs!r} and offload-ai's own {ours!r}" in err, err
+        assert f"--ignore /{theirs}" in err
+    assert "'IMG_0001.JPG', 'img_0001.jpg' differ only by case" in err
+    assert (
+        "leave one out with --ignore /DCIM/img_0001.jpg, choose another destination, or rename "
+        "one of them on the source (a write to the card)"
+    ) in err
+    assert "nothing was copied" in err and os.listdir(disk.path) == []
+    # The way on that the message names: the card's entries left out (and said so).
+    left_out = run(
+        "copy",
+        card,
+        disk.path,
+        "--report-dir",
+        reports,
+        "--ignore",
+        "/.OFFLOAD",
+        "--ignore",
+        "/ASCMHL",
+        "--ignore",
+        "/DCIM/img_0001.jpg",
+    )
+    assert left_out.returncode == 0, left_out.stderr
+    assert sorted(os.listdir(disk.path / "card" / "ascmhl"))[-1] == "ascmhl_chain.xml"
+    assert b"the card's" not in (disk.path / "card" / ".offload" / "ledger.jsonl").read_bytes()
+
+
 # -- one folder typed in two cases ------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ CLI in a subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -184,3 +185,52 @@ def test_the_legacy_mhl_on_fusefat_takes_an_ascii_name_and_is_still_ours(
     verify = run("verify", dest)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "Jour_e_" not in verify.stdout + verify.stderr
+
+
+def test_the_ascmhl_history_on_fusefat_ignores_the_legacy_mhl_by_its_ascii_name(
+    tmp_path: Path, fusefat_mount: Any, judge: Any
+) -> None:
+    """Failed before: with ``--mhl both`` into ``Jour_é`` on fusefat the generation ignored
+    ``Jour_é_*.mhl`` while the legacy MHL is ``Jour_e_<date>.mhl``: ``ascmhl-debug verify``
+    and ``offload verify`` called it a new file (exit 21) after an offload that exited 0."""
+    card, dest = card_and_unicode_folder(tmp_path, fusefat_mount, "CARD")
+    reports = tmp_path / "reports"
+    result = run("copy", "--into", "--mhl", "both", card, dest, "--report-dir", reports)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [legacy] = dest.glob("*.mhl")
+    assert legacy.name.startswith("Jour_e_"), legacy
+    verdict = judge.verify(dest)
+    assert verdict.clean, verdict.describe()
+    verify = run("verify", dest)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verified(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """Failed before: a GoPro time-lapse (55 stills in one folder) copied onto fusefat
+    exited 0, every copy "verified now", while fusefat, renaming later copies into the
+    folder, had written folder entries over some earlier ones (3 of 55 here; ``mv`` does the
+    same): ``offload verify`` then found them CHANGED. Now every copy is read once more after
+    the last rename, and one that changed is failed, named, and revoked from the ledger."""
+    from support import camera_cards
+
+    fat = fusefat_mount(96 << 20)
+    card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
+    reports = tmp_path / "reports"
+    result = run("copy", card, fat.path, "--report-dir", reports)
+    report = newest_report(reports)
+    statuses = {}
+    for file in report["files"]:
+        [copy] = file["destinations"]
+        statuses[file["path"]] = copy["status"]
+        equal = Path(copy["final_path"]).read_bytes() == (card / file["path"]).read_bytes()
+        # Whatever fusefat did this time, no copy that differs from the card is verified.
+        assert equal or copy["status"] == "failed", (file["path"], copy)
+        if not equal:
+            assert "after it was read back and verified: fusefat damages" in copy["error"]
+    failed = [path for path, status in statuses.items() if status == "failed"]
+    assert result.returncode == (1 if failed else 0), result.stderr
+    ledger = (fat.path / "GOPRO" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    revoked = {e["relative_path"] for e in map(json.loads, ledger) if e["state"] == "revoked"}
+    assert revoked == set(failed)

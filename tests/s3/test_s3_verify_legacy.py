@@ -16,7 +16,7 @@ from pathlib import Path
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from s3.conftest import admin
-from s3.test_s3_cli import CARD, keys
+from s3.test_s3_cli import CARD, keys, offload
 from s3.test_s3_verify import copied, download_prefix, verify
 
 CLIP = "CLIPS/A001C002.mov"
@@ -197,3 +197,23 @@ def test_a_legacy_only_copy_verifies_clean_against_its_ledger(  # type: ignore[n
     data = json.loads(out)
     assert data["reference"] == "ledger" and data["extra"] == []
     assert sorted(data["verified"]) == sorted(CARD)
+
+
+def test_a_later_ascmhl_run_ignores_the_legacy_mhl_an_earlier_run_stored(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, judge
+) -> None:
+    """``--mhl legacy`` then ``--mhl ascmhl`` (nothing new): the generation the second run
+    writes must ignore the legacy MHL object at the copy root, else the prefix downloaded
+    fails ``ascmhl-debug verify`` (a new file, exit 21) and so does ``offload verify``."""
+    url = copied(s3_server, bucket, tmp_path, "--mhl", "legacy")
+    legacy_key(s3_server.url, bucket)
+    card = tmp_path / "A001"
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, str(card), f"s3://{bucket}/day1"
+    )
+    assert code == 0, err
+    folder = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    verdict = judge.verify(folder)
+    assert verdict.clean, verdict.describe()
+    code, out, err = verify(tmp_path, s3_server.url, url)
+    assert code == 0 and " 0 new," in out, out + err

@@ -414,6 +414,19 @@ def test_a_trailing_double_star_also_matches_the_folder_itself() -> None:
     assert IgnoreRules.none().adding(["*"]).matches("any/thing", is_dir=False)
 
 
+def test_offload_ais_own_entries_on_a_source_say_why_they_are_left_out() -> None:
+    """A source that is itself a copy root (a drive's copy offloaded again) holds our state:
+    before, its entry read "matches ignore pattern /.offload/", as if the user had given it."""
+    from offload.ledger import TOOL_IGNORE_PATTERNS
+    from offload.plan.ignore import TOOL_IGNORE_REASONS
+
+    assert tuple(TOOL_IGNORE_REASONS) == TOOL_IGNORE_PATTERNS
+    rules = IgnoreRules.default().adding(TOOL_IGNORE_PATTERNS)
+    assert rules.why(".offload").startswith("/.offload/: offload-ai's own state")
+    assert rules.why("CLIPS/.offload-partial.1.A.mov").startswith(".offload-partial.*: a partial")
+    assert rules.adding(["*.LRF"]).why("A.LRF") == "matches ignore pattern *.LRF"
+
+
 def test_macos_versions_and_linux_trash_are_os_junk(tmp_path: Path) -> None:
     """macOS keeps a store of document versions on a volume it mounts (HFS+/APFS recorder
     drives): copied, it made the card's manifests differ per computer that mounted it. A

@@ -380,7 +380,6 @@ def write_s3_manifests(
 ) -> list[ManifestResult]:
     """The manifests of every S3 destination in *records* (see the module docstring). Never
     raises for I/O: a failure is the destination's ``ManifestResult.error``."""
-    from offload.manifest_options import MhlKind
     from offload.manifests_writer import ManifestResult, warning_codes, write_manifests
 
     results: list[ManifestResult] = []
@@ -393,9 +392,9 @@ def write_s3_manifests(
             root = Path(staging) / (destination.root.name or backend.store.url.bucket)
             try:
                 root.mkdir()
-                before = _download_history(
-                    backend, destination.root, root, legacy=MhlKind.LEGACY in options.kinds
-                )
+                # The legacy MHLs too, asked for or not: a generation written now ignores
+                # those an earlier run stored (manifests_writer._legacy_patterns).
+                before = _download_history(backend, destination.root, root, legacy=True)
                 # Only the folders the bucket holds: those above an object the manifest lists.
                 holding = _folders_holding(f.relative_path for f in destination.files)
                 directories = tuple(d for d in records.directories if d in holding)
@@ -485,7 +484,8 @@ def _download_history(
 ) -> dict[str, bytes]:
     """Copy ``<copy root>/ascmhl/*`` from the store into *staging*; returns what it held.
     *legacy*: the legacy MHLs at the copy root too (``<root name>_*.mhl``: the manifest step
-    writes one when the newest does not list every file verified there)."""
+    writes one when the newest does not list every file verified there, and a generation
+    ignores those there)."""
     held: dict[str, bytes] = {}
     if legacy:
         under = backend.key(copy_root / ASCMHL_FOLDER)[: -len(ASCMHL_FOLDER)]  # the root's

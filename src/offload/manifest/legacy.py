@@ -86,6 +86,19 @@ def _root_names(root_name: str) -> list[str]:
     return [root_name, ascii_form(root_name)]
 
 
+def legacy_root_name(root: Path) -> str:
+    """The root name :func:`write_legacy_mhl` starts the name of *root*'s legacy MHL with:
+    the folder's own, or its ASCII form where only ASCII names are written (fusefat refuses
+    any other, EPERM). An ASC MHL ignore pattern naming the legacy MHLs must use it too."""
+    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
+    if not root_name.isascii():
+        from offload.plan.filesystem import writes_ascii_only
+
+        if writes_ascii_only(root):
+            return _root_names(root_name)[1]
+    return root_name
+
+
 def _legacy_name(root_name: str) -> re.Pattern[str]:
     """The names of the legacy MHLs of a folder named *root_name*; group 1 the date and
     time, group 2 the counter (None for the first)."""
@@ -193,13 +206,7 @@ def write_legacy_mhl(
         f"    <finishdate>{finish_text}</finishdate>\n",
         "  </creatorinfo>\n",
     ]
-    root_name = os.path.basename(os.path.normpath(os.path.abspath(root)))
-    if not root_name.isascii():
-        from offload.plan.filesystem import writes_ascii_only
-
-        if writes_ascii_only(root):  # fusefat refuses any other name (EPERM)
-            root_name = _root_names(root_name)[1]
-    target = _legacy_file_name(root, root_name, finished)
+    target = _legacy_file_name(root, legacy_root_name(root), finished)
     try:
         with AtomicFile(target) as out:
             out.write_text("".join(header))

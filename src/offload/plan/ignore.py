@@ -52,6 +52,16 @@ DEFAULT_IGNORE_REASONS: dict[str, str] = {
 
 DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = tuple(DEFAULT_IGNORE_REASONS)
 
+#: Why offload-ai's own patterns (``ledger.TOOL_IGNORE_PATTERNS``, added to every scan) leave
+#: an entry out: a source that is itself a copy root (a drive's copy of a card offloaded
+#: again) holds them. Not imported from the ledger, which planning does not need.
+TOOL_IGNORE_REASONS: dict[str, str] = {
+    "/.offload/": "offload-ai's own state (ledger, locks, reports) of an earlier offload into "
+    "this folder, not the card's content; each destination gets its own",
+    ".offload-partial.*": "a partial file an interrupted offload-ai copy left, not the card's "
+    "content",
+}
+
 #: The pattern that :attr:`IgnoreRules.exclude_root_ascmhl` adds: the ASC MHL history folder at
 #: the source root (the manifest module copies or extends it; nested histories are kept).
 ROOT_ASCMHL_PATTERN = "/ascmhl/"
@@ -141,6 +151,8 @@ class IgnoreRules:
         pattern = self._origin[matched]
         if pattern in DEFAULT_IGNORE_REASONS:
             return f"{pattern}: {DEFAULT_IGNORE_REASONS[pattern]}"
+        if pattern in TOOL_IGNORE_REASONS:
+            return f"{pattern}: {TOOL_IGNORE_REASONS[pattern]}"
         if pattern == ROOT_ASCMHL_PATTERN:
             return f"{pattern}: {history} ASC MHL history, carried and continued"
         return f"matches ignore pattern {pattern}"

@@ -80,6 +80,7 @@ _READ_THE_MEDIA = frozenset({"o_direct", "fadvise", "device", "remote"})
 # IgnoreRules.why): not a default OS-junk pattern, not the card's ASC MHL history, not
 # offload-ai's own state folder or partial files (ledger.TOOL_IGNORE_PATTERNS).
 _USER_IGNORE = "matches ignore pattern "
+# (the words of a report written before the tool's patterns had reasons of their own)
 _TOOL_IGNORE = frozenset(_USER_IGNORE + pattern for pattern in TOOL_IGNORE_PATTERNS)
 
 

@@ -160,6 +160,9 @@ def check_names(
             )
 
     folding = rules.case_insensitive or rules.normalisation_insensitive
+    if folding and plan.file_name is None and not tree.root_is_file:
+        root_folder = plan.root.name if plan.creates_root else ""
+        _own_names_taken(folders.get(root_folder, ()), named, plan, fs, out)
     for parent, names in folders.items():
         folder = plan.destination.joinpath(*parent.split("/")) if parent else plan.destination
         # What is already in the folder counts too: a card's 'clip.mov' beside an existing
@@ -181,14 +184,66 @@ def check_names(
             # ('\xe9' against 'e\u0301'), tell the reader which is which.
             shown = ", ".join(repr(n) if case else f"{n!r} ({n!a})" for n in collision.names)
             verdict = "will" if collision.is_error else "may"
+            # Leaving one out first, as for a name the filesystem refuses: a rename is a
+            # write to the card, which the DIT may not be allowed to make.
+            below = f"{parent}/"[len(prefix) :] if parent else None
+            leave = (
+                f"leave one out with --ignore {_ignore_pattern(below + collision.names[-1])}, "
+                "choose another destination, or "
+                if below is not None and not tree.root_is_file and plan.file_name is None
+                else ""
+            )
             out.add(
                 is_error=collision.is_error,
                 code=collision.code,
                 path=folder,
                 message=f"{shown} differ only by {how}: in {folder} on {fs.name} they "
-                f"{verdict} become one entry; rename one of them on the source",
+                f"{verdict} become one entry; {leave}rename one of them on the source"
+                + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+# The entries offload-ai makes at a copy root (offload.ledger.STATE_FOLDER: its ledger,
+# reports and locks; offload.manifest.layout.ASCMHL_FOLDER: the ASC MHL history; neither
+# imported, as cardlike.py does not), and what each holds.
+_OWN_ENTRIES = {".offload": "its ledger and reports", "ascmhl": "the ASC MHL history"}
+
+
+def _own_names_taken(
+    names: list[str] | tuple[()],
+    named: list[tuple[str, str, Path | str, str, EntryKind]],
+    plan: DestinationPlan,
+    fs: FilesystemInfo,
+    out: Findings,
+) -> None:
+    """A card entry at its root whose name is one offload-ai makes at the copy root in
+    another case (``.OFFLOAD``, ``ASCMHL``) on a filesystem that folds case: one folder
+    there, so the card's files would be mixed into offload-ai's own (the card's
+    ``.OFFLOAD/ledger.jsonl`` taken for the ledger, its ``ASCMHL/`` for the history), and
+    neither judged as it is. Refused before the copy, whether or not that entry of ours is
+    there yet (once it is, the check of what is already in the folder names it too); the
+    same name in the same case is another matter (the ignore rules, the card's history)."""
+    from offload.plan.names import collision_key
+
+    ours = {collision_key(own, fs.rules): own for own in _OWN_ENTRIES}
+    root = plan.root if plan.creates_root else plan.destination
+    present = _present_names(root)
+    for name in names:
+        own = ours.get(collision_key(name, fs.rules))
+        if own is None or own == name or own in present:
+            continue  # not ours; ours itself; or already there: _existing_twin names it
+        source = next((n[2] for n in named if n[1] == name and "/" not in n[3]), root)
+        out.error(
+            C.NAME_CASE_COLLISION,
+            Path(source),
+            f"the card's {name!r} and offload-ai's own {own!r} ({_OWN_ENTRIES[own]}) differ "
+            f"only by case, which is one name on {fs.name} at {root}: the card's files "
+            f"would be mixed into offload-ai's; copy the card to a drive that keeps case "
+            f"apart (ext4, XFS, btrfs), or leave it out with --ignore "
+            f"{_ignore_pattern(name)}",
+            plan.index,
+        )
 
 
 # Filesystems that store a name decomposed (Linux hfs/hfsplus store and list NFD, Apple's
