@@ -581,3 +581,52 @@ def test_the_refusal_names_the_drive_mounted_inside_the_destination_that_lacks_r
     assert str(inodes["message"]).startswith(
         f"out of inodes: {few / 'A006'}, a drive mounted inside {few}, has room for "
     ), inodes
+
+
+def test_a_drive_mounted_deeper_inside_the_copy_root_is_checked_for_what_lands_on_it(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount], exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """``DEST/A006/CLIPS`` the mount point of a small drive, below the card's folder on a
+    destination with room to spare: the clips land on that drive, so its room, its inodes
+    and its names' rules are the ones checked, each refusal naming it. Failed before: all
+    was counted against the destination's own filesystem, and the copy was let start
+    onto a drive that could not hold it (ENOSPC mid-card)."""
+    card = tmp_path / "cards" / "A006"
+    (card / "CLIPS").mkdir(parents=True)
+    for i in range(3):
+        (card / "CLIPS" / f"C{i:04d}.bin").write_bytes(os.urandom(MIB))
+    (card / "A006.xml").write_bytes(b"<clip/>")
+    (dest,) = plain(tmp_path, "dest")
+    mounted = dest / "A006" / "CLIPS"
+    tmpfs_mount(MIB, path=mounted)
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [dest], OffloadOptions())
+    (space,) = [e for e in refused.value.errors if e["code"] == "insufficient-space"]
+    assert space["path"] == str(mounted)
+    line = str(space["message"])
+    assert f"not enough free space: {mounted}, a drive mounted inside {dest}, has 1.0 MB " in line
+    assert line.endswith(f"free space on that drive, or mount a larger one at {mounted}"), line
+
+    (few,) = plain(tmp_path, "few")
+    tmpfs_mount(64 * MIB, nr_inodes=2, path=few / "A006" / "CLIPS")
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [few], OffloadOptions())
+    (inodes,) = [e for e in refused.value.errors if e["code"] == "insufficient-inodes"]
+    assert inodes["path"] == str(few / "A006" / "CLIPS")
+    assert "creates 3" in str(inodes["message"]), inodes
+
+    # Room enough there, but its names are exFAT's: a ':' the destination's own takes.
+    (card / "CLIPS" / "C0001.bin").unlink()
+    (card / "CLIPS" / "C0002.bin").rename(card / "CLIPS" / "C:0002.bin")
+    (named,) = plain(tmp_path, "named")
+    exfat_loop(16 * MIB, path=named / "A006" / "CLIPS")
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [named], OffloadOptions())
+    (name,) = refused.value.errors
+    assert name["code"] == "name-invalid-chars", name
+    assert f"exFAT (fuseblk) at {named / 'A006' / 'CLIPS'} will not take" in str(name["message"])
+
+    # A drive with room, inodes and names enough: the plan passes.
+    (roomy,) = plain(tmp_path, "roomy")
+    tmpfs_mount(64 * MIB, path=roomy / "A006" / "CLIPS")
+    assert passes(card, [roomy])

@@ -27,7 +27,7 @@ from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url
 from s3 import test_s3_preflight
-from s3.conftest import admin, destination
+from s3.conftest import ACCESS_KEY, SECRET_KEY, admin, destination
 from s3.test_s3_cli import card_local_url, keys, make_card, offload
 from support.tcpproxy import FaultProxy
 
@@ -103,6 +103,53 @@ def test_aws_max_attempts_bounds_the_attempts_a_request_gets(  # type: ignore[no
     assert code == 64, out + err
     said = [line for line in err.splitlines() if line.strip()]
     assert len(said) == 1 and "AWS_MAX_ATTEMPTS='lots' is not a number of attempts" in said[0]
+    assert not any(local.iterdir()) and keys(s3_server.url, bucket) == []
+
+
+def test_profile_max_attempts_in_the_aws_config_file_is_honoured(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch
+) -> None:
+    """A profile's ``max_attempts`` in the AWS config file (``AWS_CONFIG_FILE``) bounds the
+    attempts a request gets, in AWS's order: ``AWS_MAX_ATTEMPTS`` first, then the profile's
+    (``[profile x]``, or ``[default]`` without one), then offload-ai's 9. A bad value is one
+    line naming the file and profile, exit 64, nothing written. Failed before: the profile
+    was ignored (8 retries) and the upload went through on the 6th attempt."""
+    config = tmp_path / "aws-config"
+    # A named profile's credentials are its own (botocore then skips the variables).
+    keys_of = f"aws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    config.write_text(
+        f"[default]\nmax_attempts = 4\n\n[profile shoot]\nmax_attempts = 2\n{keys_of}"
+        f"\n[profile bad]\nmax_attempts = many\n{keys_of}"
+    )
+    env = {"AWS_CONFIG_FILE": str(config), "AWS_REGION": "us-east-1"}
+    assert settings_from_env(env).max_attempts == 3  # [default]'s 4 attempts
+    assert settings_from_env({**env, "AWS_PROFILE": "shoot"}).max_attempts == 1
+    assert settings_from_env(env, profile="shoot").max_attempts == 1
+    assert settings_from_env({**env, "AWS_MAX_ATTEMPTS": "6"}, profile="shoot").max_attempts == 5
+    assert settings_from_env({**env, "AWS_CONFIG_FILE": str(tmp_path / "none")}).max_attempts == 8
+
+    # botocore's session reads the file the process's environment names.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    settings = settings_from_env(env, endpoint_url=proxy.url, profile="shoot")
+    dest = S3Destination(S3Url(bucket, "cards"), settings)
+    proxy.slow_down_next(5)
+    try:
+        with pytest.raises(OSError) as caught:
+            dest.put_small(dest.url.key("clip.mov"), b"clip")
+    finally:
+        dest.close()
+    assert proxy.stats.slowed == 2, caught.value
+    assert "cards/clip.mov" not in keys(s3_server.url, bucket)
+
+    card, local, url = card_local_url(tmp_path, bucket, {"A001.xml": 900})
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--s3-profile", "bad", str(card), str(local), url
+    )
+    assert code == 64, out + err
+    said = [line for line in err.splitlines() if line.strip()]
+    assert len(said) == 1, said
+    assert f"max_attempts = 'many' of profile 'bad' in {config}" in said[0], said[0]
     assert not any(local.iterdir()) and keys(s3_server.url, bucket) == []
 
 

@@ -154,6 +154,9 @@ def test_busy_service_retried_then_passes(proxy, bucket) -> None:  # type: ignor
 
 
 def test_busy_service_said_busy(proxy, bucket) -> None:  # type: ignore[no-untyped-def]
+    """The attempts the line counts are the requests the service answered SlowDown: the
+    quick client's two, then the destination's four (``max_attempts`` 3: retries after the
+    first). Failed before: the quick client made three, and the line said 3 of 7."""
     proxy.slow_down_next(50)
     dest = destination(proxy.url, bucket, max_attempts=3)
     try:
@@ -162,6 +165,8 @@ def test_busy_service_said_busy(proxy, bucket) -> None:  # type: ignore[no-untyp
         message = str(caught.value)
         assert "busy or failing" in message and "HeadBucket" in message, message
         assert "503" in message and "try again" in message
+        assert proxy.stats.slowed == 2 + 4
+        assert "after 6 attempts" in message, message
     finally:
         dest.close()
 

@@ -252,7 +252,7 @@ def test_missing_and_new_objects_say_why_in_every_output(s3_server, bucket, tmp_
         },
         long_name: {
             "code": "key-no-file-name",
-            "text": "its name is longer than a file name of this machine can be" + never,
+            "text": "its name is longer than a file name of this machine can be; it is not read",
         },
     }
     assert "A001.xml/under.bin" in data["extra"] and "A001.xml/under.bin" not in data["reasons"]
@@ -432,3 +432,44 @@ def test_append_is_refused_where_a_recorded_object_cannot_be_read_as_a_file(  # 
     ), err
     assert sorted(keys(s3_server.url, bucket)) == before  # no generation, no chain change
     assert verify(tmp_path, s3_server.url, url)[0] == 11
+
+
+def test_a_recorded_key_too_long_for_a_file_name_here_is_unreadable_never_missing(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, exfat_loop
+) -> None:
+    """A card on exFAT holds a clip whose name is 204 characters but 404 bytes of UTF-8
+    (exFAT counts UTF-16 units; ext4 and tmpfs, where the check holds its local view, take
+    255 bytes): the copy stores its key, and the check cannot hold that name as a file.
+    The clip is there and not read: UNREADABLE with that reason (exit 11), never MISSING
+    nor NEW; ``--append`` is refused. Failed before: the recorded clip was MISSING (exit
+    10: untrue, it is there), its key NEW, saying "offload copy never writes such a key"."""
+    card = exfat_loop(32 * 1024 * 1024, path=tmp_path / "A001").path
+    long_name = "\u00e9" * 200 + ".mov"
+    clip = f"CLIPS/{long_name}"
+    (card / "CLIPS").mkdir()
+    (card / clip).write_bytes(b"long" * 1000)
+    (card / "A001.xml").write_bytes(b"<clip/>")
+    url = f"s3://{bucket}/day1"
+    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, out + err
+    url += "/A001"
+
+    code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
+    shown_code, _, err = verify(tmp_path, s3_server.url, url)
+
+    assert code == shown_code == 11, out
+    data = json.loads(out)
+    assert data["verified"] == ["A001.xml"] and data["unreadable"] == [clip]
+    assert data["missing"] == [] and data["extra"] == [] and data["changed"] == []
+    why = (
+        "an object has its key, recorded, but its name is longer than a file name of this "
+        "machine can be, and this check reads an object as a file of this machine: the object "
+        "is not read"
+    )
+    assert data["reasons"] == {clip: {"code": "key-no-file-name", "text": why}}
+    said = " ".join(err.split())
+    assert "MISSING" not in said and "NEW" not in said and "never writes" not in said, said
+    assert why in said and f"{url}/{clip}" in said, said
+
+    code, _, err = verify(tmp_path, s3_server.url, "--append", url)
+    assert code == 64 and "verify without --append" in err, err

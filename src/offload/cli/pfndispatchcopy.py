@@ -62,6 +62,7 @@ from offload.cli.common import (
     hash_algorithms,
 )
 from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3url import is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.errors import (
     DriveUnreachable,
@@ -259,12 +260,16 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
                 create_folders=args.create_folders,
                 sink=sink,
                 cancel=cancel,
+                # Only for an s3:// destination: reading the AWS config file's profile
+                # (its max_attempts) imports botocore, ~30 ms a local copy has no use for.
                 s3=settings_from_env(
                     os.environ,
                     endpoint_url=args.s3_endpoint,
                     profile=args.s3_profile,
                     **({"head_check": True} if args.s3_head_check else {}),
-                ),
+                )
+                if any(map(is_s3_url, args.destinations))
+                else None,
             )
         except UsageError:
             raise

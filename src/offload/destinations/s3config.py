@@ -13,6 +13,7 @@ Retries are botocore's "standard" mode, set explicitly (throttling such as 503 S
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -56,7 +57,8 @@ class S3Settings:
     # Retries of a failed request after its first attempt (botocore's standard mode, its
     # client config's ``max_attempts``): 9 attempts, exponential backoff with jitter, so a
     # dropped connection or a busy service on a field network is ridden out. The standard
-    # AWS_MAX_ATTEMPTS (attempts, the first included) sets it (``settings_from_env``).
+    # AWS_MAX_ATTEMPTS (attempts, the first included), else the profile's max_attempts in
+    # the AWS config file, sets it (``settings_from_env``).
     max_attempts: int = 8
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
@@ -96,30 +98,63 @@ def settings_from_env(
     """Settings from the CLI's values, falling back on the standard AWS variables
     (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``,
     ``AWS_MAX_ATTEMPTS``: the attempts a request gets, the first included, as AWS's own
-    tools count them) and on ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless
-    given). Raises UsageError (64) for an ``AWS_MAX_ATTEMPTS`` that is not a whole number
-    of at least 1."""
+    tools count them; without it, the profile's ``max_attempts`` in the AWS config file,
+    ``profile_attempts``) and on ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless
+    given). Raises UsageError (64) for an ``AWS_MAX_ATTEMPTS`` or a profile's
+    ``max_attempts`` that is not a whole number of at least 1."""
     endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
     if "head_check" not in overrides and env.get("OFFLOAD_S3_HEAD_CHECK", "") not in ("", "0"):
         overrides["head_check"] = True
-    attempts = env.get("AWS_MAX_ATTEMPTS", "").strip()
-    if "max_attempts" not in overrides and attempts:
+    profile = profile or env.get("AWS_PROFILE") or None
+    if "max_attempts" not in overrides:
         # Given explicitly to botocore (``_client``), our retries would otherwise override
-        # the variable botocore itself reads: the user's setting silently ignored.
-        if not attempts.isdigit() or int(attempts) < 1:
-            raise UsageError(
-                f"AWS_MAX_ATTEMPTS={attempts!r} is not a number of attempts: give a whole "
-                "number of at least 1 (the first attempt included, e.g. 3), or unset it "
-                "for offload-ai's default of 9"
-            )
-        overrides["max_attempts"] = int(attempts) - 1
+        # the variable and the profile's setting botocore itself reads: the user's setting
+        # silently ignored. AWS's order: the variable, then the profile, then our default.
+        attempts = env.get("AWS_MAX_ATTEMPTS", "").strip()
+        if attempts:
+            named = f"AWS_MAX_ATTEMPTS={attempts!r}"
+            fix = "or unset it"
+        else:
+            attempts, named = profile_attempts(env, profile)
+            fix = "or remove it"
+        if attempts:
+            if not attempts.isdigit() or int(attempts) < 1:
+                raise UsageError(
+                    f"{named} is not a number of attempts: give a whole number of at least "
+                    f"1 (the first attempt included, e.g. 3), {fix} for offload-ai's "
+                    "default of 9"
+                )
+            overrides["max_attempts"] = int(attempts) - 1
     settings = S3Settings(
         endpoint_url=endpoint or None,
-        profile=profile or env.get("AWS_PROFILE") or None,
+        profile=profile,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
         **overrides,
     )
     return settings
+
+
+def profile_attempts(env: Mapping[str, str], profile: str | None) -> tuple[str, str]:
+    """The ``max_attempts`` of *profile* (None: ``default``) in the AWS config file
+    (``AWS_CONFIG_FILE``, else ``~/.aws/config``; ``[profile x]`` or ``[default]``), read
+    with botocore's own loader, and how a message names it; ``""`` where there is no such
+    file, profile or setting, or botocore cannot read the file (``make_client`` says why).
+    Raises nothing. botocore is imported only where the file exists."""
+    path = os.path.expanduser(env.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    name = profile or "default"
+    if not os.path.isfile(path):
+        return "", ""
+    try:
+        from botocore.configloader import load_config
+        from botocore.exceptions import BotoCoreError
+
+        loaded = load_config(path)
+    except (ImportError, BotoCoreError, OSError, ValueError):
+        return "", ""
+    value = loaded.get("profiles", {}).get(name, {}).get("max_attempts")
+    if not isinstance(value, str) or not value.strip():
+        return "", ""
+    return value.strip(), f"max_attempts = {value.strip()!r} of profile {name!r} in {path}"
 
 
 def redact_endpoint(endpoint: str | None) -> str:

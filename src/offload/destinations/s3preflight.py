@@ -95,15 +95,40 @@ def _where(store: S3Destination) -> str:
     return f"{store.url} ({store.endpoint})"
 
 
-def refusal(store: S3Destination, operation: str, exc: BaseException, *, tail: str) -> UsageError:
+def refusal(
+    store: S3Destination,
+    operation: str,
+    exc: BaseException,
+    *,
+    tail: str,
+    attempts: int | None = None,
+) -> UsageError:
     """The one line of a preflight request that failed: what failed, why, what to do; *tail*
-    says what was left behind ("nothing was written"). Never a secret: botocore quotes the
+    says what was left behind ("nothing was written"). *attempts*: how many times the
+    request was sent in all (None: those botocore made of the one that raised *exc*,
+    ``attempts_made``), said of a busy service. Never a secret: botocore quotes the
     endpoint whole (user:password, query) in some of its errors, so the line as a whole goes
     through ``redact_secrets``, whichever branch worded it."""
-    return UsageError(redact_secrets(_refusal_text(store, operation, exc, tail=tail)))
+    if attempts is None:
+        attempts = attempts_made(exc)
+    return UsageError(
+        redact_secrets(_refusal_text(store, operation, exc, tail=tail, attempts=attempts))
+    )
 
 
-def _refusal_text(store: S3Destination, operation: str, exc: BaseException, *, tail: str) -> str:
+def attempts_made(exc: BaseException) -> int:
+    """The times botocore sent the request that raised *exc*: the first and its retries
+    (the answer's ``RetryAttempts``, what was done, which the retry quota may hold below
+    the configured ``max_attempts``); 1 where the error carries no answer."""
+    response = getattr(exc, "response", None)
+    metadata = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
+    retries = metadata.get("RetryAttempts")
+    return 1 + retries if isinstance(retries, int) and retries >= 0 else 1
+
+
+def _refusal_text(
+    store: S3Destination, operation: str, exc: BaseException, *, tail: str, attempts: int
+) -> str:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     where = _where(store)
@@ -142,7 +167,7 @@ def _refusal_text(store: S3Destination, operation: str, exc: BaseException, *, t
         if _busy(code, status):
             return (
                 f"{where}: the service is busy or failing ({operation} answered {said} "
-                f"after {store.settings.max_attempts} attempts); try again later; " + tail
+                f"after {attempts} attempts); try again later; " + tail
             )
         message = str(exc.response.get("Error", {}).get("Message", "") or "").strip()
         return (
@@ -174,25 +199,31 @@ def _ask(
     tail: str,
 ) -> Any:
     """*call* with the quick client; a busy or failing service is asked again with the
-    destination's own (botocore's standard retries, ``max_attempts``). Raises UsageError."""
+    destination's own (botocore's standard retries, ``max_attempts``). Raises UsageError,
+    whose line counts the attempts of both clients."""
     try:
         return call(quick)
     except Exception as exc:
         code, status = _error_code(exc)
         if not _busy(code, status):
             raise refusal(store, operation, exc, tail=tail) from None
+        asked = attempts_made(exc)
     try:
         return call(store.client)
     except Exception as exc:
-        raise refusal(store, operation, exc, tail=tail) from None
+        raise refusal(
+            store, operation, exc, tail=tail, attempts=asked + attempts_made(exc)
+        ) from None
 
 
 def _quick_client(store: S3Destination) -> S3Client:
     """Two attempts, short timeouts: an unreachable endpoint is said in seconds. Made once
     for the store's ``check`` and ``probe`` (``store.preflight_client``)."""
     if store.preflight_client is None:
+        # ``max_attempts`` counts the retries after the first attempt (botocore's client
+        # config): one retry, two attempts.
         store.preflight_client = make_client(
-            replace(store.settings, max_attempts=2, connect_timeout_s=5.0, read_timeout_s=15.0)
+            replace(store.settings, max_attempts=1, connect_timeout_s=5.0, read_timeout_s=15.0)
         )
     return store.preflight_client
 

@@ -14,10 +14,12 @@ that (``S3Destination.read_back``). So OK / changed / missing / new and the exit
 exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror.
 
 A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
-than the local filesystem takes, an object below another object's key) is reported as new
-(it is not a file offload-ai writes), its reason (``reasons``, code ``key-no-file-name``)
-saying which. The reasons the local verify finds on the mirror are worded for a bucket
-(:func:`_bucket_reasons`): a "folder" at a missing file's name is objects below its key.
+than the local filesystem takes, an object below another object's key) is reported as new,
+its reason (``reasons``, code ``key-no-file-name``) saying which; one the reference records
+(a card's exFAT takes names of 255 characters, which ext4 takes only up to 255 bytes) is
+there and unread: ``unreadable`` with that reason, never ``missing`` nor new. The reasons
+the local verify finds on the mirror are worded for a bucket (:func:`_bucket_reasons`): a
+"folder" at a missing file's name is objects below its key.
 
 S3 keys are flat: ``CLIPS`` and ``CLIPS/A001.mov`` can both be objects, a file and a folder
 of the mirror cannot. Where they clash the mirror holds the folder, so the objects below it
@@ -165,12 +167,15 @@ def verify_s3(
                     ) from None
                 generation = S3ShownPath(backend.root / report.generation.relative_to(root))
             # A recorded object the mirror holds no file for (its key is also a folder of
-            # recorded objects, which the mirror holds) is there, unread: never "missing".
-            unread = {
-                path for path in report.missing if path in odd and odd[path].code == "key-is-folder"
-            }
+            # recorded objects, which the mirror holds; a name no file here can have) is
+            # there, unread: never "missing", nor "new".
+            unread = {path for path in report.missing if path in odd}
             for path in unread:
-                odd[path] = _shadowed_reason(path, recorded=True)
+                odd[path] = (
+                    _shadowed_reason(path, recorded=True)
+                    if odd[path].code == "key-is-folder"
+                    else _recorded_unheld(odd[path])
+                )
             report = dataclasses.replace(
                 report,
                 root=shown_root,
@@ -493,6 +498,17 @@ def _no_file_name(words: str) -> Reason:
     return Reason("key-no-file-name", f"{words}; it is not read")
 
 
+def _recorded_unheld(why: Reason) -> Reason:
+    """*why* (``_no_file_name``) of a key the reference records: the object is there, and
+    this check, which holds each object as a file of the mirror, cannot read it."""
+    words = why.text.removesuffix("; it is not read")
+    return Reason(
+        "key-no-file-name",
+        f"an object has its key, recorded, but {words}, and this check reads an object as a "
+        "file of this machine: the object is not read",
+    )
+
+
 def _unheld(exc: OSError | ValueError) -> str:
     """Why the mirror could not hold a key as a file, in words naming no mirror path."""
     if isinstance(exc, (NotADirectoryError, FileExistsError, IsADirectoryError)):
@@ -502,10 +518,9 @@ def _unheld(exc: OSError | ValueError) -> str:
             "which no file and folder can be at once"
         )
     if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-        return (
-            "its name is longer than a file name of this machine can be: offload copy never "
-            "writes such a key"
-        )
+        # offload copy may have written it: a card's exFAT takes 255 characters, where
+        # ext4 and tmpfs take 255 bytes (a name of accented or CJK letters).
+        return "its name is longer than a file name of this machine can be"
     if isinstance(exc, OSError):
         return f"no file of this machine can be named so ({describe_os_error(exc)})"
     return "no file of this machine can be named so (a NUL byte)"

@@ -12,6 +12,8 @@ shared devices), :mod:`.names` (names and paths the destination filesystem refus
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
@@ -29,6 +31,7 @@ from offload.plan.filesystem import (
     rules_for_fstype,
     statvfs_space,
 )
+from offload.plan.preflight.drives import mounted_below, split_tree
 from offload.plan.preflight.findings import (
     C,
     DestinationCheck,
@@ -199,6 +202,68 @@ def preflight(
             generation=generation,
         )
 
+    def drive_check(
+        plan: DestinationPlan, mount: Path, part: SourceTree
+    ) -> DestinationCheck | None:
+        """The checks of what *plan* puts on the drive mounted at *mount* below its copy
+        root (*part* of the card: ``drives.split_tree``): its names, file sizes and dates
+        by that drive's filesystem, the targets there, and the room and inodes they take
+        on it (``DestinationCheck.space_at``: *mount*; offload-ai's own files are in the
+        copy root, not there). None where nothing lands on it or it cannot be stat'ed."""
+        if not (part.files or part.directories or part.symlinks):
+            return None
+        try:
+            st_dev = os.stat(mount).st_dev
+        except OSError:
+            return None  # gone since it was found: the copy says what is wrong
+        # The drive's words, rules and NAME_MAX: its own plan, anchored at the copy root.
+        on_drive = DestinationPlan(plan.index, mount, plan.root, creates_root=False)
+        fs = filesystem_of(mount)
+        check_names(
+            part, on_drive, entries_of(part), fs, out, name_headroom_bytes=name_headroom_bytes
+        )
+        check_file_sizes(part, on_drive, fs, out)
+        to_write = None if needed is None else needed.get(plan.index, frozenset())
+        check_mtimes(part, on_drive, fs, out, to_write=to_write)
+        space: SpaceInfo | None
+        try:
+            space = space_of(mount)
+        except OSError as exc:
+            space = None
+            out.warning(
+                C.FREE_SPACE_UNKNOWN,
+                mount,
+                f"cannot read the free space of {mount}, a drive mounted inside "
+                f"{plan.destination}: {exc.strerror}; make sure it is large enough",
+                plan.index,
+            )
+        block = space.block_size if space else FALLBACK_BLOCK
+        check = check_targets(
+            part,
+            plan,
+            block,
+            0,
+            out,
+            to_write=to_write,
+            may_rewrite=None if needed is None else (rechecked or {}).get(plan.index, frozenset()),
+            expected_equal=(expected_equal or {}).get(plan.index, frozenset()),
+            listing=(listings or {}).get(plan.index),
+            entries=folder_entries(fs.fstype.lower(), rules_for_fstype(fs.fstype).family),
+            batch_bytes=batch_bytes,
+            batch_files=batch_files,
+        )
+        fixed = space is not None and fs.fstype.lower() not in NO_FIXED_INODES
+        return dataclasses.replace(
+            check,
+            st_dev=st_dev,
+            filesystem=fs,
+            free_bytes=space.free_bytes if space else None,
+            block_size=block,
+            free_inodes=space.free_inodes if space is not None and fixed else None,
+            space_at=mount,
+            reclaimable_bytes=sum(size for _, size in stray_partials(part, plan)),
+        )
+
     entries = (
         entries_of(tree)
         if not tree.root_is_file
@@ -231,10 +296,17 @@ def preflight(
                 "limits were checked",
                 plan.index,
             )
-        check_names(tree, plan, entries, fs, out, name_headroom_bytes=name_headroom_bytes)
-        check_file_sizes(tree, plan, fs, out)
+        # A drive mounted below the copy root (DEST/A006/CLIPS): what lands on it is
+        # checked against it (drive_check), the rest against this filesystem.
+        drives = (
+            mounted_below(plan.root) if not tree.root_is_file and plan.file_name is None else []
+        )
+        own, on_drives = split_tree(tree, [r for r, _ in drives]) if drives else (tree, {})
+        own_entries = entries_of(own) if drives else entries
+        check_names(own, plan, own_entries, fs, out, name_headroom_bytes=name_headroom_bytes)
+        check_file_sizes(own, plan, fs, out)
         check_mtimes(
-            tree, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
+            own, plan, fs, out, to_write=None if needed is None else needed.get(plan.index, ())
         )
 
         space: SpaceInfo | None
@@ -252,7 +324,7 @@ def preflight(
         block = space.block_size if space else FALLBACK_BLOCK
         reserve = reserve_for(block, plan)
         check = check_targets(
-            tree,
+            own,
             plan,
             block,
             reserve.bytes,
@@ -298,7 +370,12 @@ def preflight(
                 # A card's re-run removes them (one file: pfndispatchcopy removes none).
                 reclaimable_bytes=0
                 if tree.root_is_file
-                else sum(size for _, size in stray_partials(tree, plan)),
+                else sum(size for _, size in stray_partials(own, plan)),
+                below=tuple(
+                    drive
+                    for relative, mount in drives
+                    if (drive := drive_check(plan, mount, on_drives[relative])) is not None
+                ),
             )
         )
     usable = [

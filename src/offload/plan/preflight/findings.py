@@ -30,7 +30,10 @@ class DestinationCheck:
     still create (``None``: no fixed number, or not known). ``space_at``: where the room
     was counted when that is not the destination's own filesystem: the copy root, where
     another filesystem (a drive) is mounted inside the destination (``paths.existing_folder``);
-    the findings about room and inodes name it (``space.shown_where``).
+    the findings about room and inodes name it (``space.shown_where``). ``below``: the
+    checks of the drives mounted inside the copy root (``DEST/A006/CLIPS``,
+    ``drives.mounted_below``), one each, counting what lands on that drive (its files and
+    bytes, its room and inodes, ``space_at`` its mount point); this check counts the rest.
     """
 
     index: int
@@ -53,6 +56,7 @@ class DestinationCheck:
     # expected to verify), but a warning says when the free space falls short of it.
     rewrite_if_wrong_bytes: int = 0
     space_at: Path | None = None
+    below: tuple[DestinationCheck, ...] = ()
 
 
 @dataclass(frozen=True)

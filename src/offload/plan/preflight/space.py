@@ -467,41 +467,18 @@ def check_devices(
                     _on_the_source(plan.destination, "filesystem", tree.root, absent_card),
                     plan.index,
                 )
-        # Destinations on one filesystem draw on the same free space.
-        free = next((c.free_bytes for _, c in group if c.free_bytes is not None), None)
-        if free is None:
-            continue
-        # The partials an interrupted run left there: removed before the copy's first byte.
-        reclaimed = sum(c.reclaimable_bytes for _, c in group)
-        free += reclaimed
-        required = sum(c.required_bytes for _, c in group)
-        if required > free:
-            _refuse_room(group, free, reclaimed, out)
-        elif any(c.rewrite_if_wrong_bytes for _, c in group):
-            _warn_reverify_room(group, free - required, out)
-        # Inodes likewise (f_favail; None: no fixed number, as on btrfs or exFAT).
-        inodes = next((c.free_inodes for _, c in group if c.free_inodes is not None), None)
-        wanted = sum(c.required_inodes for _, c in group)
-        if inodes is not None and wanted > inodes:
-            fstype = fs.fstype.lower() if fs is not None else ""
-            if not inode_counts_are_real(fstype):
-                shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
-                for plan, check in group:
-                    where, named = shown_where(plan, check)
-                    subject = "" if len(group) > 1 else f"{named} "
-                    out.warning(
-                        C.INSUFFICIENT_INODES,
-                        where,
-                        f"few inodes: {subject}{shared} room for {inodes:,} more files and "
-                        f"folders (free inodes) by what its filesystem ({fstype}) reports, "
-                        f"but the copy creates {wanted:,}; a FUSE filesystem's program may "
-                        "report a number that is no limit, so the copy starts: if it is "
-                        "one, the files past it fail",
-                        plan.index,
-                    )
-                continue
-            _refuse_inodes(group, inodes, out)
-
+    # Destinations on one filesystem draw on the same free space, and so do the drives
+    # mounted inside their copy roots (``DestinationCheck.below``) on theirs.
+    by_room: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
+    for dev, group in by_dev.items():
+        by_room[dev].extend(group)
+    for plan, check in usable:
+        if plan.index not in duplicate:
+            for drive in check.below:
+                if drive.st_dev is not None:
+                    by_room[drive.st_dev].append((plan, drive))
+    for group in by_room.values():
+        _check_room(group, out)
     disks: dict[str, list[DestinationPlan]] = defaultdict(list)
     source_disk = disk_of(tree.root_dev, tree.root)
     for dev, group in by_dev.items():
@@ -527,6 +504,48 @@ def check_devices(
                 "copy there, so they are not backups of each other",
                 group_plans[-1].index,
             )
+
+
+def _check_room(group: Sequence[tuple[DestinationPlan, DestinationCheck]], out: Findings) -> None:
+    """The free space and inodes of one filesystem, for all the copies it takes (*group*:
+    the destinations on it and the drives mounted inside copy roots that it is): errors
+    where they fall short (``_refuse_room``, ``_refuse_inodes``), warnings where its
+    inode count may be no limit or a ``--reverify`` rewrite may not fit."""
+    free = next((c.free_bytes for _, c in group if c.free_bytes is not None), None)
+    if free is None:
+        return
+    names = join_paths([shown_where(p, c)[0] for p, c in group])
+    fs = group[0][1].filesystem
+    # The partials an interrupted run left there: removed before the copy's first byte.
+    reclaimed = sum(c.reclaimable_bytes for _, c in group)
+    free += reclaimed
+    required = sum(c.required_bytes for _, c in group)
+    if required > free:
+        _refuse_room(group, free, reclaimed, out)
+    elif any(c.rewrite_if_wrong_bytes for _, c in group):
+        _warn_reverify_room(group, free - required, out)
+    # Inodes likewise (f_favail; None: no fixed number, as on btrfs or exFAT).
+    inodes = next((c.free_inodes for _, c in group if c.free_inodes is not None), None)
+    wanted = sum(c.required_inodes for _, c in group)
+    if inodes is not None and wanted > inodes:
+        fstype = fs.fstype.lower() if fs is not None else ""
+        if not inode_counts_are_real(fstype):
+            shared = f"{names} share one filesystem with" if len(group) > 1 else "has"
+            for plan, check in group:
+                where, named = shown_where(plan, check)
+                subject = "" if len(group) > 1 else f"{named} "
+                out.warning(
+                    C.INSUFFICIENT_INODES,
+                    where,
+                    f"few inodes: {subject}{shared} room for {inodes:,} more files and "
+                    f"folders (free inodes) by what its filesystem ({fstype}) reports, "
+                    f"but the copy creates {wanted:,}; a FUSE filesystem's program may "
+                    "report a number that is no limit, so the copy starts: if it is "
+                    "one, the files past it fail",
+                    plan.index,
+                )
+            return
+        _refuse_inodes(group, inodes, out)
 
 
 def share_in_order(needs: Sequence[int], free: int) -> list[int | None]:
