@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,10 +17,9 @@ from offload.card import offload
 from offload.destinations.local import LocalDestination, probe_features
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.events import Event, PhaseChanged
 from offload.ledger import Ledger
 from offload.model import SourceFile
-from offload.options import CopyOptions, VerifyMode
+from offload.options import CopyOptions
 from offload.results import CopyAction, DestinationStatus, JobReport
 from support.faultyfs import FaultyFS
 
@@ -320,107 +318,3 @@ def test_a_ledger_append_that_fails_leaves_no_line_for_the_files_it_failed(
         if file.relative_path in failed:
             result = file.destination(0)
             assert result is not None and result.action is not CopyAction.TRUSTED, result
-
-
-def _flush_stage_run(
-    tmp_path: Path, fs: FaultyFS, during_read_back: Callable[[], bool]
-) -> tuple[JobReport, list[SourceFile], list[bool]]:
-    """30 files in batches of 10, full mode, to a plain folder (0) and *fs* (1). Destination
-    1's committer calls *during_read_back* as it starts reading batch 1 back (while its
-    flush thread makes batch 2 durable), and what it says is returned. The job runs on a
-    thread: one still going after a minute is a hang, and the test fails."""
-    sources = make_sources(tmp_path / "card", 30, prefix="f0")
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    roots = [plain, fs.mountpoint]
-    said: list[bool] = []
-
-    class Sink:
-        def emit(self, event: Event) -> None:
-            if (
-                isinstance(event, PhaseChanged)
-                and event.destination_index == 1
-                and event.phase == "verify"
-                and not said
-            ):
-                said.append(during_read_back())
-
-    tasks = [FileTask(f, tuple(root / "A001" / f.relative_path for root in roots)) for f in sources]
-    options = CopyOptions(batch_files=10, verify=VerifyMode.FULL)
-    reports: list[JobReport] = []
-    job = CopyJob(tasks, roots, options, sink=Sink())
-    runner = threading.Thread(target=lambda: reports.append(job.run()), daemon=True)
-    runner.start()
-    runner.join(60)
-    assert not runner.is_alive(), "the job hung"
-    return reports[0], sources, said
-
-
-def _assert_lost_alone(report: JobReport, copies: Path) -> None:
-    """Destination 1 lost, every file failed there and no copy of it under a final name;
-    destination 0 verified whole."""
-    assert report.exit_code == 1
-    assert report.destinations[1].lost
-    for file in report.files:
-        assert file.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
-        there = file.destination(1)
-        assert there is not None and there.status is DestinationStatus.FAILED, there
-        assert "internal error" not in (there.error or ""), there
-    finals = [
-        name
-        for folder, _dirs, names in os.walk(copies)
-        for name in names
-        if not name.startswith(".offload-partial.") and ".offload" not in Path(folder).parts
-    ]
-    assert finals == []
-
-
-def test_an_fsync_that_fails_in_the_flush_stage_loses_that_destination_alone(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    """Full mode, pipelined committer: batch 2's fsync fails with EIO in destination 1's
-    flush thread (held until its committer starts reading batch 1 back, then let fail).
-    That destination is lost alone: batch 1, durable but not yet read back, is not
-    published (nothing is called good on a drive that failed), batch 2 is never called
-    durable (fsyncgate: not retried), batch 3 is not written; no partial is left;
-    destination 0 has every file verified; the run ends, exit 1."""
-    fs = faulty_fs()
-    stall = fs.stall("fsync", path="*.f015.bin", then_errno=errno.EIO)
-
-    def fail_the_next_batchs_fsync() -> bool:
-        try:
-            fs.wait_stalled(stall, timeout_s=10)
-        except TimeoutError:  # batch 2 is not being made durable now: said False
-            return False
-        fs.release(stall)
-        fs.wait_fired(stall)
-        return True
-
-    report, _sources, said = _flush_stage_run(tmp_path, fs, fail_the_next_batchs_fsync)
-    assert fs.fired(stall) == 1
-    assert said == [True], "the fsync did not fail while batch 1 waited to be read back"
-    assert "EIO" in (report.destinations[1].lost_reason or "")
-    _assert_lost_alone(report, fs.backing / "A001")
-    assert partials_under(fs.backing) == []
-
-
-def test_a_destination_gone_during_the_flush_stage_is_lost_alone(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    """The drive is pulled out (every operation EIO from then on) while destination 1's
-    flush thread is in batch 2's fsync and its committer starts reading batch 1 back: the
-    destination is lost alone, nothing there is called good or put under a final name,
-    destination 0 is verified whole, the run ends (exit 1) instead of waiting on it."""
-    fs = faulty_fs()
-    stall = fs.stall("fsync", path="*.f015.bin")
-
-    def pull_the_drive() -> bool:
-        fs.wait_stalled(stall, timeout_s=10)
-        fs.unplug()
-        fs.release(stall)
-        return True
-
-    report, _sources, said = _flush_stage_run(tmp_path, fs, pull_the_drive)
-    assert said == [True]
-    fs.replug()
-    _assert_lost_alone(report, fs.backing / "A001")

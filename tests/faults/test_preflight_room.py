@@ -514,15 +514,15 @@ def test_overwrite_in_transfer_mode_keeps_room_for_the_larger_transfer_batches(
 ) -> None:
     """``--overwrite`` writes each new copy beside its old one; the job holds up to
     ``BATCHES_HELD`` batches of them at once, and in transfer mode a batch closes at
-    ``transfer_batch_bytes`` (256 MiB), not the read-back batches' 64 MiB. 400 copies of
-    1 MiB there (sparse: no room taken) on a 350 MiB tmpfs: all 400 may be written at once
-    in transfer mode, refused; 5 x 64 MiB + 5 MiB with read-backs, let through. Failed
-    before: transfer mode let through as well (room for 325 MiB of rewrites kept)."""
-    dest = tmpfs_mount(350 * MIB).path
+    ``transfer_batch_bytes`` (256 MiB), not the read-back batches' 64 MiB. 300 copies of
+    1 MiB there (sparse: no room taken) on a 280 MiB tmpfs: all 300 may be written at once
+    in transfer mode, refused; 4 x 64 MiB + 4 MiB with read-backs, let through. Failed
+    before: transfer mode let through as well (room for 260 MiB of rewrites kept)."""
+    dest = tmpfs_mount(280 * MIB).path
     card = tmp_path / "A006"
     (dest / "A006").mkdir()
     card.mkdir()
-    for i in range(400):
+    for i in range(300):
         for path in (card / f"C{i:04d}.bin", dest / "A006" / f"C{i:04d}.bin"):
             with open(path, "wb") as handle:
                 handle.truncate(MIB)

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from offload.cli.offload import _ReportModulesLoader
-from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import ExitCode
@@ -178,77 +177,13 @@ def _run_bounded(job: CopyJob) -> JobReport:
     return reports[0]
 
 
-def test_the_next_batch_is_made_durable_while_one_is_read_back(tmp_path: Path) -> None:
-    """Full mode: a destination's flush thread makes batch 2 durable while its committer
-    reads batch 1 back (the first read-back waits, at most 5 s, for batch 2's "flush"),
-    and every copy still ends verified under its name. Failed before: one thread made each
-    batch durable, read it back and committed it in turn, so batch 2's flush came only
-    after batch 1's commit (the wait ran out)."""
-    files = _card(tmp_path, 30)
-    destination = tmp_path / "dest"
-    destination.mkdir()
-    trace: list[str] = []
-    next_flush = threading.Event()
-    waited: list[bool] = []
-
-    class Sink:
-        def emit(self, event: Event) -> None:
-            if not isinstance(event, PhaseChanged) or event.destination_index != 0:
-                return
-            trace.append(event.phase)  # list.append is atomic: three threads append here
-            if event.phase == "flush" and trace.count("flush") == 2:
-                next_flush.set()
-            elif event.phase == "verify" and not waited:
-                waited.append(next_flush.wait(5))
-
-    tasks = [FileTask(f, (destination / "copy" / f.relative_path,)) for f in files]
-    options = CopyOptions(chunk_size=MIB, batch_files=10, verify=VerifyMode.FULL)
-    report = _run_bounded(CopyJob(tasks, [destination], options, sink=Sink()))
-    assert report.exit_code is ExitCode.OK
-    assert waited == [True], trace
-    assert trace.index("commit") > [n for n, p in enumerate(trace) if p == "flush"][1], trace
-    assert trace.count("flush") == 3 and trace.count("commit") == 3, trace
-    for f in report.files:
-        assert f.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
-    for f in files:
-        assert (destination / "copy" / f.relative_path).read_bytes() == f.path.read_bytes()
-
-
-def test_a_cancel_while_batches_are_between_stages_leaves_nothing(tmp_path: Path) -> None:
-    """The job is cancelled while batch 2 is in a destination's flush stage and batch 1,
-    made durable, waits in its committer to be read back: the run ends cancelled, every file
-    reported cancelled, no partial and no copy left under a final name, the others'
-    batches included (batch 3, written or not)."""
-    files = _card(tmp_path, 30)
-    destination = tmp_path / "dest"
-    destination.mkdir()
-    cancel = CancelToken()
-    cancelled = threading.Event()
-
-    class Sink:
-        def emit(self, event: Event) -> None:
-            if not isinstance(event, PhaseChanged) or event.destination_index != 0:
-                return
-            if event.phase == "flush" and event.relative_path == files[10].relative_path:
-                cancel.cancel()  # on the flush thread, batch 2 in hand
-                cancelled.set()
-            elif event.phase == "verify" and event.relative_path == files[0].relative_path:
-                cancelled.wait(5)
-
-    tasks = [FileTask(f, (destination / "copy" / f.relative_path,)) for f in files]
-    options = CopyOptions(chunk_size=MIB, batch_files=10, verify=VerifyMode.FULL)
-    report = _run_bounded(CopyJob(tasks, [destination], options, sink=Sink(), cancel=cancel))
-    assert cancelled.is_set()
-    assert report.cancelled and report.exit_code is ExitCode.CANCELLED
-    for f in report.files:
-        assert f.destination(0).status is DestinationStatus.CANCELLED  # type: ignore[union-attr]
-    assert [name for _folder, _dirs, names in os.walk(destination) for name in names] == []
-
-
-def test_a_bug_in_the_flush_stage_loses_that_destination_alone(tmp_path: Path) -> None:
-    """Something in destination 1's flush stage raises (here its progress subscriber, on
-    batch 2's "flush"): that destination is lost, every file it had not committed fails
-    there and leaves no partial, destination 0 is verified whole, the run ends (exit 1)."""
+def test_a_bug_while_a_batch_is_made_durable_loses_that_destination_alone(
+    tmp_path: Path,
+) -> None:
+    """Something raises while destination 1's committer makes batch 2 durable (here its
+    progress subscriber, on that batch's "flush"): that destination is lost, every file it
+    had not committed fails there and leaves no partial (batch 1, committed before, stays
+    verified), destination 0 is verified whole, the run ends (exit 1) instead of hanging."""
     files = _card(tmp_path, 30)
     roots = [tmp_path / "d0", tmp_path / "d1"]
     for root in roots:
@@ -262,22 +197,21 @@ def test_a_bug_in_the_flush_stage_loses_that_destination_alone(tmp_path: Path) -
                 and event.destination_index == 1
                 and event.relative_path == files[10].relative_path
             ):
-                raise RuntimeError("a bug in the flush stage")
+                raise RuntimeError("a bug while making a batch durable")
 
     tasks = [FileTask(f, tuple(root / f.relative_path for root in roots)) for f in files]
     options = CopyOptions(chunk_size=MIB, batch_files=10, verify=VerifyMode.FULL)
     report = _run_bounded(CopyJob(tasks, roots, options, sink=Sink()))
     assert report.exit_code is ExitCode.PARTIAL
     lost = report.destinations[1]
-    assert lost.lost and "a bug in the flush stage" in (lost.lost_reason or "")
+    assert lost.lost and "a bug while making a batch durable" in (lost.lost_reason or "")
     for number, f in enumerate(report.files):
         assert f.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
         there = f.destination(1)
         assert there is not None
-        if number >= 10:
-            assert there.status is DestinationStatus.FAILED, there
-        assert there.status in (DestinationStatus.VERIFIED, DestinationStatus.FAILED), there
-        copy = roots[1] / f.relative_path
-        assert copy.exists() is (there.status is DestinationStatus.VERIFIED), there
+        # Batch 1 was published and recorded before batch 2 was taken: it stays verified.
+        good = number < 10
+        assert there.status is (DestinationStatus.VERIFIED if good else DestinationStatus.FAILED)
+        assert (roots[1] / f.relative_path).exists() is good, there
     partials = [n for _f, _d, names in os.walk(roots[1]) for n in names if n.startswith(".off")]
     assert partials == []

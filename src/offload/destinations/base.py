@@ -32,14 +32,11 @@ Contract common to every method:
   while the job is cancelled, the writer or committer then records nothing for that file
   (the job reports it ``cancelled``), as after its own cancellable waits; otherwise
   ECANCELED is an ordinary error of that file.
-* **Threads.** A ``Destination`` is used by several threads at once (the destination's
-  writer and its committer's, which are two where copies are read back: one seals while the
-  other reads back, publishes or removes) and must be safe for that: its methods keep no
-  per-call state, or lock it. A ``Partial`` is used by one thread at a time: the writer
-  creates and writes it, then hands it to the committer through a queue (which orders the
-  two), and the committer seals, reads back, publishes or removes it (a pipelined
-  committer's flush thread seals it, then hands it to its committer thread, which orders
-  those two).
+* **Threads.** A ``Destination`` is used by two threads at once (the destination's writer and
+  its committer) and must be safe for that: its methods keep no per-call state, or lock it.
+  A ``Partial`` is used by one thread at a time: the writer creates and writes it, then hands
+  it to the committer through a queue (which orders the two), and the committer seals,
+  reads back, publishes or removes it.
 * **Ownership.** The engine owns the bytes it passes (``write`` must not keep the buffer
   after it returns: the buffer goes back to the pool). The backend owns each Partial's
   handles (descriptors, upload ids) until ``publish`` or ``remove_partial`` releases them.

@@ -6,23 +6,6 @@ and joined by the destination's writer (``engine.writer``). It takes batches fro
 ``engine.state``). It owns the read-back buffer. Every destination I/O goes through the
 destination backend (``offload.destinations.base``).
 
-Where copies are read back from the media (a flushed destination, not transfer mode) the
-committer is two stages on two threads, so that batch N+1 is made durable while batch N is
-read back (docs/performance.md, "The pipelined committer: nineteenth pass"): a flush thread
-(``flush-<index>``, started and joined by ``run``) takes each batch from
-``DestinationState.batches``, sets its mtimes and makes it durable (``_sync``), and hands
-the files that survived to the committer thread through a one-slot hand-over
-(``_Handover``), waiting there until the committer took them; the committer thread reads
-them back, judges, publishes and records them. A batch belongs to the flush thread from the
-moment it takes it until the committer takes it from the hand-over, then to the committer:
-whoever owns it is the only one that touches it (syncs, fails or discards it). So one batch
-more than the serial committer holds is open at most (the one being made durable while
-another is read back: ``engine.state.BATCHES_HELD``). Each stage takes its input to the end
-whatever happens (a loss, a cancel, a bug in a batch): the flush thread always hands the
-writer's None on, the committer always takes until it, so neither the writer nor the flush
-thread is ever left blocked. In transfer mode, and on a destination that is not flushed,
-the one committer thread does both stages in turn (measured: no gain there).
-
 Per batch: give every file its source's modification time, make every file durable
 (``make_durable``: one call for the batch where the destination can promise it covers every
 file, else a sync per file), read each back from the media (unless transfer mode), wait for
@@ -37,9 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
-import threading
 import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -89,79 +70,32 @@ class DestinationCommitter:
             DestinationStatus.VERIFIED if self._verifying else DestinationStatus.TRANSFER_CHECKED
         )
         self._replace = options.existing is ExistingFilePolicy.OVERWRITE
-        # Two stages on two threads only where a batch is read back from the media: in
-        # transfer mode the flush overlapped only the renames and the ledger, and measured
-        # no gain (docs/performance.md, "The pipelined committer: nineteenth pass").
-        self._pipelined = self._verifying and state.flush
 
     def run(self) -> None:
         """Take batches until the writer's None. Never stops before it: a bug in a batch
         loses the destination (its files fail), and the next batches are taken all the
-        same (the writer blocks handing one over while two wait). Where the stages are
-        pipelined, starts the flush thread and joins it before returning."""
+        same (the writer blocks handing one over while two wait)."""
         state = self.state
-        if not self._pipelined:
-            self._both_stages()
-            return
-        handover = _Handover()
-        flusher = threading.Thread(
-            target=self._flush_stage, args=(handover,), name=f"flush-{state.index}"
-        )
-        try:
-            flusher.start()
-        except RuntimeError:  # no thread to be had (a process at its limit): both stages here
-            self._both_stages()
-            return
-        try:
-            while True:
-                durable = handover.take()
-                if durable is None:
-                    return
-                self._stage(durable, self._publish)
-        finally:
-            flusher.join()
-
-    def _flush_stage(self, handover: _Handover) -> None:
-        """The flush thread's body: make each batch durable and hand on what survived (see
-        the module docstring); the writer's None is handed on whatever happened."""
-        state = self.state
-        try:
-            while True:
-                batch = state.batches.get()
-                if batch is None:
-                    return
-                durable = self._stage(batch, self._sync)
-                if durable:
-                    handover.give(durable)
-        finally:
-            handover.give(None)
-
-    def _stage(
-        self, batch: list[Pending], step: Callable[[list[Pending]], list[Pending] | None]
-    ) -> list[Pending] | None:
-        """Run *step* on a batch this thread owns and return what it returns, unless the job
-        was cancelled (the partials removed: the job records the files cancelled) or the
-        destination lost (the batch fails). A bug in *step* loses the destination and
-        removes the batch's partials; it never propagates, so the thread goes on taking
-        batches to the end. Returns None where *step* did not run to its end."""
-        state = self.state
-        try:
-            if state.cancel.cancelled:
-                for pending in batch:
-                    state.destination.remove_partial(pending.partial)
-                return None
-            if state.lost is not None:
-                state.fail_all(batch, state.lost)
-                return None
-            return step(batch)
-        except BaseException as exc:  # a bug must not leave the writer blocked on us
-            state.internal_error(exc)
-            for pending in batch:
-                try:
-                    state.destination.remove_partial(pending.partial)
-                except Exception:  # never raises by contract; the loss is recorded
+        while True:
+            batch = state.batches.get()
+            if batch is None:
+                return
+            try:
+                if state.cancel.cancelled:
+                    for pending in batch:
+                        state.destination.remove_partial(pending.partial)
                     continue
-            return None
+                if state.lost is not None:
+                    state.fail_all(batch, state.lost)
+                    continue
+                self._flush_batch(batch)
+            except BaseException as exc:  # a bug must not leave the writer blocked on us
+                state.internal_error(exc)
+                for pending in batch:
+                    try:
+                        state.destination.remove_partial(pending.partial)
+                    except Exception:  # never raises by contract; the loss is recorded
+                        continue
 
     def close(self) -> None:
         """Free the read-back buffer (after ``run`` returned)."""
@@ -169,23 +103,10 @@ class DestinationCommitter:
             self._buffer.close()
             self._buffer = None
 
-    def _both_stages(self) -> None:
-        """Not pipelined: make each batch durable and publish it, in turn, on this thread."""
-        batches = self.state.batches
-        while True:
-            batch = batches.get()
-            if batch is None:
-                return
-            self._stage(batch, self._sync_and_publish)
-
-    def _sync_and_publish(self, batch: list[Pending]) -> None:
-        self._publish(self._sync(batch))
-
-    def _publish(self, durable: list[Pending]) -> None:
-        """Read back, judge, publish and record the files of a batch made durable."""
+    def _flush_batch(self, batch: list[Pending]) -> None:
         state = self.state
         options = state.options
-        read = self._read_batch_back(durable)
+        read = self._read_batch_back(self._sync(batch))
         verified: Verified = []
         for position, (pending, result) in enumerate(read):
             if state.lost is not None:
@@ -651,37 +572,6 @@ class DestinationCommitter:
         elapsed = time.monotonic() - started
         result.verify_s += elapsed
         state.verify_s += elapsed
-
-
-class _Handover:
-    """The flush thread's one-slot hand-over to the committer thread: ``give`` blocks until
-    the committer ``take``s what it gave, so the flush thread holds no batch made durable
-    while it waits, and takes the writer's next batch only once the committer has the last
-    one (one batch ahead at most). Thread-safe; one giver, one taker."""
-
-    __slots__ = ("_condition", "_full", "_item")
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._item: list[Pending] | None = None
-        self._full = False
-
-    def give(self, item: list[Pending] | None) -> None:
-        """Hand *item* (None: the end) over; blocks until it was taken."""
-        with self._condition:
-            self._item, self._full = item, True
-            self._condition.notify_all()
-            while self._full:
-                self._condition.wait()
-
-    def take(self) -> list[Pending] | None:
-        """Wait for the next item and take it (None: no more will come)."""
-        with self._condition:
-            while not self._full:
-                self._condition.wait()
-            item, self._item, self._full = self._item, None, False
-            self._condition.notify_all()
-            return item
 
 
 def _ledger_records(done: Verified, proven: str) -> list[VerifiedCopy]:

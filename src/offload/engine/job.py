@@ -113,8 +113,7 @@ def _fit_batches_to_open_file_limit(
     batches that fit, and the reader's prefetch window (files).
 
     Each destination holds up to ``BATCHES_HELD`` batches of open partials (one being
-    written, two waiting for its committer, one it makes durable, one it reads back and
-    commits); the reader holds its prefetch
+    written, two waiting for its committer, one it commits); the reader holds its prefetch
     window's descriptors and the current file's (``PREFETCH_DESCRIPTORS``); each destination
     a few of its own. The soft limit is raised towards the hard one first (the default of
     1024 would allow only a few destinations); if it is still too low, batches get smaller,

@@ -1,18 +1,16 @@
 """What a destination's writer and committer threads share, and who may touch what.
 
-One ``DestinationState`` per destination, created by the job, shared by the writer
-(``engine.writer``) and the committer (``engine.committer``: one thread, or, where copies
-are read back, a flush thread and a committer thread, its two stages). The rules:
+One ``DestinationState`` per destination, created by the job, shared by exactly two threads:
+the writer (``engine.writer``) and the committer (``engine.committer``). The rules:
 
 * ``lost`` is written once, under ``_lost_lock``, by ``declare_lost`` (either thread); anyone
   may read it without the lock (the reader, to stop sending chunks there): a read that misses
   the loss only sends a chunk that is then released.
 * ``batches`` carries finished files from the writer to the committer (at most two batches
-  wait): a ``Pending`` belongs to the writer until it is put there, then to the committer
-  (pipelined: to its flush thread until that hands it to the committer thread).
+  wait): a ``Pending`` belongs to the writer until it is put there, then to the committer.
   Whoever owns a Pending is the only one that may touch it (write, sync, discard, fail it).
-* ``copy_s`` is written by the thread that makes batches durable, ``verify_s`` by the one
-  that reads them back; both are read by the job after every thread stopped.
+* ``copy_s`` and ``verify_s`` are written by the committer only and read by the job after
+  both threads stopped.
 * ``read_back_gate`` is shared with the other destinations on the same disk (thread-safe;
   held by the committer only while it reads back, ``engine.devices``).
 * ``destination`` (the backend) is safe for both threads by its contract
@@ -43,12 +41,10 @@ RecordResult = Callable[[FileTicket, DestinationFileResult], None]
 # Batches waiting for the committer: the writer blocks (and with it, through the bounded
 # queues, the reader) while two are pending.
 _PENDING_BATCHES = 2
-#: A destination's batches whose partials can be open at once: the one its committer reads
-#: back, the next one its flush thread makes durable meanwhile (or has made durable and is
-#: handing over; ``engine.committer``: where nothing is read back, one thread does both and
-#: holds one batch), two waiting, and the one the writer fills (or, full, is blocked handing
-#: off). The job keeps this many within the open-file limit.
-BATCHES_HELD = _PENDING_BATCHES + 3
+#: A destination's batches whose partials can be open at once: the one its committer makes
+#: durable and reads back, two waiting, and the one the writer fills (or, full, is blocked
+#: handing off). The job keeps this many within the open-file limit.
+BATCHES_HELD = _PENDING_BATCHES + 2
 
 
 class Pending:

@@ -177,16 +177,15 @@ def rewrite_room(
     """The room the new copies of files already there take at most at once, beside their old
     copies, when any of *sizes* (each rounded up to blocks) is written again: the partials a
     destination can hold at once, those of its ``BATCHES_HELD`` batches (the one its
-    committer reads back, the one made durable meanwhile, two waiting, the one its writer
-    fills, whose last file is the one being written; with four handed off the writer blocks
-    before it starts another). A
+    committer reads back, two waiting, the one its writer fills, whose last file is the one
+    being written; with three handed off the writer blocks before it starts another). A
     batch closes once it holds *batch_files* files or *batch_bytes* (the job's
     ``CopyOptions.batch_files`` and ``closing_batch_bytes``: in transfer mode
     ``transfer_batch_bytes``, four times the default; the job only ever makes batches
     smaller): so at most that many files a batch, and at most that many bytes a batch
     before its last file. For clips larger than a batch: one
     clip a batch, ``BATCHES_HELD`` of the largest at once (not the largest alone, which the
-    engine may hold beside four more)."""
+    engine may hold beside three more)."""
     largest = sorted(sizes, reverse=True)
     by_count = sum(largest[: BATCHES_HELD * batch_files])
     by_bytes = BATCHES_HELD * batch_bytes + sum(largest[:BATCHES_HELD])
