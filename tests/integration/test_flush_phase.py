@@ -20,6 +20,7 @@ from offload.errors import ExitCode
 from offload.events import Event, JobFinished, PhaseChanged
 from offload.model import SourceFile
 from offload.options import CopyOptions, VerifyMode
+from offload.results import DestinationStatus, JobReport
 
 MIB = 1024 * 1024
 # A source time no copy can have by chance: 2001-09-09.
@@ -163,3 +164,54 @@ def test_a_transfer_batch_limit_must_be_positive() -> None:
         CopyOptions(transfer_batch_bytes=0)
     assert CopyOptions(verify=VerifyMode.TRANSFER).closing_batch_bytes == 256 * MIB
     assert CopyOptions(verify=VerifyMode.FULL).closing_batch_bytes == 64 * MIB
+
+
+def _run_bounded(job: CopyJob) -> JobReport:
+    """Run *job* on a thread; a run still going after a minute is a hang: the test fails
+    (the stuck thread is left behind, the test run goes on)."""
+    reports: list[JobReport] = []
+    runner = threading.Thread(target=lambda: reports.append(job.run()), daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "the job hung"
+    return reports[0]
+
+
+def test_a_bug_while_a_batch_is_made_durable_loses_that_destination_alone(
+    tmp_path: Path,
+) -> None:
+    """Something raises while destination 1's committer makes batch 2 durable (here its
+    progress subscriber, on that batch's "flush"): that destination is lost, every file it
+    had not committed fails there and leaves no partial (batch 1, committed before, stays
+    verified), destination 0 is verified whole, the run ends (exit 1) instead of hanging."""
+    files = _card(tmp_path, 30)
+    roots = [tmp_path / "d0", tmp_path / "d1"]
+    for root in roots:
+        root.mkdir()
+
+    class Sink:
+        def emit(self, event: Event) -> None:
+            if (
+                isinstance(event, PhaseChanged)
+                and event.phase == "flush"
+                and event.destination_index == 1
+                and event.relative_path == files[10].relative_path
+            ):
+                raise RuntimeError("a bug while making a batch durable")
+
+    tasks = [FileTask(f, tuple(root / f.relative_path for root in roots)) for f in files]
+    options = CopyOptions(chunk_size=MIB, batch_files=10, verify=VerifyMode.FULL)
+    report = _run_bounded(CopyJob(tasks, roots, options, sink=Sink()))
+    assert report.exit_code is ExitCode.PARTIAL
+    lost = report.destinations[1]
+    assert lost.lost and "a bug while making a batch durable" in (lost.lost_reason or "")
+    for number, f in enumerate(report.files):
+        assert f.destination(0).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
+        there = f.destination(1)
+        assert there is not None
+        # Batch 1 was published and recorded before batch 2 was taken: it stays verified.
+        good = number < 10
+        assert there.status is (DestinationStatus.VERIFIED if good else DestinationStatus.FAILED)
+        assert (roots[1] / f.relative_path).exists() is good, there
+    partials = [n for _f, _d, names in os.walk(roots[1]) for n in names if n.startswith(".off")]
+    assert partials == []
