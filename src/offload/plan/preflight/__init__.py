@@ -12,6 +12,7 @@ shared devices), :mod:`.names` (names and paths the destination filesystem refus
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
@@ -199,10 +200,14 @@ def preflight(
             generation=generation,
         )
 
-    entries = (
-        entries_of(tree)
-        if not tree.root_is_file
-        else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
+    # Sorted once, and only when asked: a card whose names all fit (``names_all_fit``)
+    # onto local destinations alone needs none.
+    entries = functools.cache(
+        lambda: (
+            entries_of(tree)
+            if not tree.root_is_file
+            else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
+        )
     )
     checks: list[DestinationCheck] = []
     spell = Speller()  # the mount table read once for every path compared
@@ -306,7 +311,7 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_keys(plan, entries, out)
+        check_keys(plan, entries(), out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 
