@@ -12,9 +12,9 @@ shared devices), :mod:`.names` (names and paths the destination filesystem refus
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from functools import cache, partial
 from itertools import chain
 from pathlib import Path
 
@@ -200,14 +200,12 @@ def preflight(
             generation=generation,
         )
 
-    # Sorted once, and only when asked: a card whose names all fit (``names_all_fit``)
-    # onto local destinations alone needs none.
-    entries = functools.cache(
-        lambda: (
-            entries_of(tree)
-            if not tree.root_is_file
-            else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
-        )
+    entries = (
+        # Sorted once, and only when asked: a card whose names all fit (``names_all_fit``)
+        # onto local destinations alone needs none.
+        cache(partial(entries_of, tree))
+        if not tree.root_is_file
+        else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
     )
     checks: list[DestinationCheck] = []
     spell = Speller()  # the mount table read once for every path compared
@@ -311,7 +309,7 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_keys(plan, entries(), out)
+        check_keys(plan, entries() if callable(entries) else entries, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

@@ -121,28 +121,30 @@ def names_all_fit(tree: SourceTree, plan: DestinationPlan, rules: NameRules, nam
 def check_names(
     tree: SourceTree,
     plan: DestinationPlan,
-    entries: Callable[[], list[Entry]],
+    entries: list[Entry] | Callable[[], list[Entry]],
     fs: FilesystemInfo,
     out: Findings,
     *,
     name_headroom_bytes: int,
 ) -> None:
     """The findings of the names of *tree* written on *plan* (``fs``'s rules) into *out*.
-    *entries*: the tree's entries (``entries_of``), asked for only when the names are not
-    all found to fit at once (``names_all_fit``). One ``pathconf`` of the destination,
-    and a listing of each folder already there where the filesystem folds names."""
+    *entries*: the tree's entries (``entries_of``), or what makes them, asked only when
+    the names are not all found to fit at once (``names_all_fit``). One ``pathconf`` of
+    the destination, and a listing of each folder already there where the filesystem
+    folds names."""
     rules: NameRules = fs.rules
     where = f"{fs.name} at {plan.destination}"
     name_max = _name_max(plan.destination) - name_headroom_bytes
     if names_all_fit(tree, plan, rules, name_max):
         return
+    listed = entries() if callable(entries) else entries
     # (folder relative to plan.destination, name, source, path as the card names it, kind)
     named: list[tuple[str, str, Path | str, str, EntryKind]] = []
     prefix = ""
     if plan.creates_root:
         named.append(("", plan.root.name, tree.root, plan.root.name, EntryKind.FOLDER))
         prefix = plan.root.name + "/"
-    for entry in entries():
+    for entry in listed:
         parent, _, name = (prefix + entry.relative_path).rpartition("/")
         if plan.file_name is not None:  # a single file under a name of its own
             parent, name = "", plan.file_name
@@ -188,7 +190,7 @@ def check_names(
                 index=plan.index,
             )
 
-    for entry in entries():
+    for entry in listed:
         target = plan.target_text(entry.relative_path)
         # An ASCII path's bytes are its characters: no bytes made a path
         size = (len(target) if target.isascii() else len(os.fsencode(target))) + 1
