@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offload.card import plan_offload
+from offload.card import OffloadPlan, plan_offload, run_offload
 from offload.plan import AbsentFolders
 
 
@@ -80,3 +80,50 @@ def test_files_already_there_are_found_as_before(tmp_path: Path) -> None:
     assert checked == {str(there / "C01000.MP4")}
     assert plan.copies_not_overwritten == 1  # C01001.MP4: refused, the file is kept
     assert plan.files_to_copy == 18  # the 20 less the one read back and the one refused
+
+
+def test_a_first_offload_plans_the_tasks_the_file_by_file_look_plans(tmp_path: Path) -> None:
+    """A card's first offload (each copy root absent, no ledger: its tasks made at once)
+    plans what the file-by-file look plans into a copy root that is there and empty: the
+    same files, targets, nothing preset, and the digests the card's own ASC MHL history
+    records for each file (the card here is a copy holding its own history, an ignored OS
+    file and a symlink), onto two destinations at once."""
+    first = _card(tmp_path, folders=3, per_folder=4)
+    (first / "DCIM" / "._C00000.MP4").write_bytes(b"resource fork")
+    (first / "DCIM" / "link.MP4").symlink_to("100MEDIA/C00000.MP4")
+    copied = tmp_path / "copied"
+    (copied / "CARD").mkdir(parents=True)  # the card copied file by file, as before
+    assert run_offload(plan_offload(first, [copied])).job.exit_code == 0
+    card = copied / "CARD"  # a card with a history of its own
+    fresh = [tmp_path / "a", tmp_path / "b"]
+    there = [tmp_path / "c", tmp_path / "d"]
+    for dest in (*fresh, *there):
+        dest.mkdir()
+    for dest in there:
+        (dest / "CARD").mkdir()  # there and empty: each file looked at in turn
+    at_once, one_by_one = plan_offload(card, fresh), plan_offload(card, there)
+
+    def tasks(plan: OffloadPlan, dests: list[Path]) -> list[object]:
+        return [
+            (
+                task.source,
+                [
+                    None if t is None else os.path.relpath(t, d)
+                    for t, d in zip(task.targets, dests, strict=True)
+                ],
+                task.preset,
+                dict(task.reference_digests),
+                task.reference_origin,
+            )
+            for task in plan.tasks
+        ]
+
+    assert tasks(at_once, fresh) == tasks(one_by_one, there)
+    assert len(at_once.tasks) == 12
+    assert all(task.reference_digests for task in at_once.tasks)  # the history's digests
+    assert at_once.files_to_copy == one_by_one.files_to_copy == 12
+    counts = [
+        [(c.files_to_copy, c.bytes_to_copy) for c in plan.preflight.destinations]
+        for plan in (at_once, one_by_one)
+    ]
+    assert counts[0] == counts[1]

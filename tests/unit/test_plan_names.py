@@ -6,12 +6,15 @@ import os
 import subprocess
 import unicodedata
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from offload.model import SourceFile, SourceSymlink
 from offload.plan import NameFamily, PreflightCode, detect_filesystem, rules_for_fstype
+from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
     FilesystemInfo,
     NameRules,
@@ -22,6 +25,7 @@ from offload.plan.filesystem import (
 from offload.plan.names import (
     _WINDOWS_RESERVED,
     NAME_MAX_BYTES,
+    PATH_MAX_BYTES,
     NameProblem,
     collision_key,
     find_collisions,
@@ -29,6 +33,10 @@ from offload.plan.names import (
     name_problems,
     utf16_units,
 )
+from offload.plan.preflight import names as preflight_names
+from offload.plan.preflight.findings import Findings
+from offload.plan.preflight.names import check_names, entries_of, names_all_fit
+from offload.plan.scan import SourceTree
 from support.requirements import root_mark
 
 C = PreflightCode
@@ -332,3 +340,160 @@ def test_ascii_form_of_the_names_offload_chooses() -> None:
     assert ascii_form("カード") == "___"
     assert ascii_form("x\udce9y") == "x_y"  # a byte that was not UTF-8
     assert all(ascii_form(n).isascii() for n in ("ß", "Ø", "ﬁ", "\u0301"))
+
+
+# The card's names all at once (``preflight.names.names_all_fit``): trees of plain names,
+# one of them at most odd (what a check names: a trailing dot or space, a character a rule
+# forbids, a control character, one not ASCII or not UTF-8, a long or reserved name).
+_PLAIN_NAME = st.text(alphabet="aZ09_-.", min_size=1, max_size=6)
+_ODD_NAME = st.sampled_from(
+    ["a.", "b ", "c:d", "e\\f", "g\x1f", "h\x7f", "é", "\udcff", "CON", "x" * 13, "x" * 143]
+) | st.sampled_from(["x" * 255, "y" * 256])
+
+
+def _tree_of(paths: list[list[str]], root: Path, links: int) -> SourceTree:
+    """A scanned tree holding *paths* (each a list of names) as files, the folders above
+    them, and the last *links* of them as symlinks instead."""
+    texts = list(dict.fromkeys("/".join(parts) for parts in paths))
+    folders = {text.rsplit("/", i)[0] for text in texts for i in range(1, text.count("/") + 1)}
+    leaves = [text for text in texts if text not in folders]
+    kept, linked = leaves[: len(leaves) - links], leaves[len(leaves) - links :]
+    return SourceTree(
+        root=root,
+        root_is_file=False,
+        files=tuple(SourceFile(f"{root}/{rel}", rel, 1, 0) for rel in kept),
+        directories=tuple(sorted(folders)),
+        symlinks=tuple(SourceSymlink(Path(root, rel), rel, "x", 0) for rel in linked),
+        skipped=(),
+        ignored=(),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    paths=st.lists(st.lists(_PLAIN_NAME, min_size=1, max_size=4), min_size=1, max_size=8),
+    odd=st.none() | _ODD_NAME,
+    links=st.integers(min_value=0, max_value=2),
+    rules=st.sampled_from(_FSTYPES).map(rules_for_fstype)
+    | st.builds(
+        NameRules,
+        family=st.sampled_from(list(NameFamily)),
+        forbidden_chars=st.frozensets(st.sampled_from('"*/:<>?\\|a. \x01é')),
+        forbid_control_chars=st.booleans(),
+        forbid_trailing_dot_or_space=st.booleans(),
+        max_name_utf16=st.none() | st.integers(min_value=0, max_value=20),
+        case_insensitive=st.booleans(),
+        normalisation_insensitive=st.booleans(),
+        symlinks=st.sampled_from([True, False, None]),
+    ),
+    name_max=st.sampled_from([255, 143, 12, 3]),
+    creates_root=st.booleans(),
+    root_name=st.sampled_from(["CARD", "A001.", "carte é", "r" * 20]),
+    depth=st.sampled_from([0, 3900, 4080]),
+)
+def test_the_names_found_to_fit_at_once_are_those_no_check_refuses(
+    paths: list[list[str]],
+    odd: str | None,
+    links: int,
+    rules: NameRules,
+    name_max: int,
+    creates_root: bool,
+    root_name: str,
+    depth: int,
+) -> None:
+    """``names_all_fit`` says True only where the entry-by-entry checks find nothing: no
+    name ``name_problems`` names (the copy root's included), no target over ``PATH_MAX``,
+    no symlink the filesystem may not hold, no rules that fold names together; and it says
+    True for a plain card on POSIX rules (it is used)."""
+    destination = Path("/" + "d" * depth) if depth else Path("/media/shuttle")
+    root = destination / root_name if creates_root else destination
+    plan = DestinationPlan(0, destination, root, creates_root)
+    if odd is not None:
+        paths[0][-1] = odd
+    tree = _tree_of(paths, Path("/card") / root_name, links)
+    if not names_all_fit(tree, plan, rules, name_max):
+        return
+    names = {name for parts in paths for name in parts}
+    if creates_root:
+        names.add(root_name)
+    assert all(name_problems(name, rules, name_max_bytes=name_max) == [] for name in names)
+    rels = [*tree.directories, *(f.relative_path for f in tree.files)]
+    rels += [link.relative_path for link in tree.symlinks]
+    assert all(len(os.fsencode(plan.target_text(rel))) + 1 <= PATH_MAX_BYTES for rel in rels)
+    assert not rules.case_insensitive and not rules.normalisation_insensitive
+    assert not tree.symlinks or rules.symlinks is True
+
+
+_POSIX = rules_for_fstype("ext4")
+
+
+@pytest.mark.parametrize(
+    ("odd", "rules", "name_max", "links", "destination"),
+    [
+        ("a.", NameRules(NameFamily.POSIX, forbid_trailing_dot_or_space=True), 255, 0, ""),
+        ("b ", NameRules(NameFamily.POSIX, forbid_trailing_dot_or_space=True), 255, 0, ""),
+        ("c:d", NameRules(NameFamily.POSIX, forbidden_chars=frozenset(":")), 255, 0, ""),
+        ("g\x1f", NameRules(NameFamily.POSIX, forbid_control_chars=True), 255, 0, ""),
+        ("\udcff", _POSIX, 255, 0, ""),  # not UTF-8
+        ("é" * 200, _POSIX, 255, 0, ""),  # 200 characters, 400 bytes
+        ("x" * 13, NameRules(NameFamily.POSIX, max_name_utf16=12), 255, 0, ""),
+        ("x" * 13, _POSIX, 12, 0, ""),
+        ("C1.MP4", NameRules(NameFamily.POSIX, case_insensitive=True), 255, 0, ""),
+        ("C1.MP4", NameRules(NameFamily.POSIX, normalisation_insensitive=True), 255, 0, ""),
+        ("C1.MP4", NameRules(NameFamily.WINDOWS), 255, 0, ""),
+        ("C1.MP4", NameRules(NameFamily.POSIX, symlinks=None), 255, 1, ""),
+        ("C1.MP4", NameRules(NameFamily.POSIX, symlinks=False), 255, 1, ""),
+        ("C1.MP4", _POSIX, 255, 0, "/" + "d" * 4070),  # a target over PATH_MAX
+    ],
+)
+def test_a_card_is_found_to_fit_at_once_unless_a_check_would_look(
+    odd: str, rules: NameRules, name_max: int, links: int, destination: str
+) -> None:
+    """Each reason a name, a link or a target needs the entry-by-entry checks makes
+    ``names_all_fit`` say False; the same card without it (plain names, POSIX rules, a
+    short destination) is found to fit."""
+    folder = Path(destination or "/media/shuttle")
+    plan = DestinationPlan(0, folder, folder / "A001", True)
+    plain = [["DCIM", "100MEDIA", f"C{i:05d}.MP4"] for i in range(3)]
+    tree = _tree_of([*plain, ["DCIM", "100MEDIA", odd]], Path("/a"), links)
+    assert not names_all_fit(tree, plan, rules, name_max)
+    fine = DestinationPlan(0, Path("/media/shuttle"), Path("/media/shuttle/A"), True)
+    assert names_all_fit(_tree_of(plain, Path("/a"), 0), fine, _POSIX, 255)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    paths=st.lists(st.lists(_PLAIN_NAME, min_size=1, max_size=3), min_size=1, max_size=6),
+    odd=st.none() | _ODD_NAME,
+    links=st.integers(min_value=0, max_value=1),
+    fstype=st.sampled_from(_FSTYPES),
+)
+def test_check_names_finds_the_same_with_and_without_the_names_found_at_once(
+    tmp_path: Path, paths: list[list[str]], odd: str | None, links: int, fstype: str
+) -> None:
+    """The preflight's findings on the names of a card are the same whether or not they
+    are first looked at all at once (a destination folder that is there: a real
+    ``pathconf``)."""
+    plan = DestinationPlan(0, tmp_path, tmp_path / "CARD", True)
+    if odd is not None:
+        paths[0][-1] = odd
+    tree = _tree_of(paths, Path("/card"), links)
+    fs = FilesystemInfo(fstype)
+    found = []
+    for at_once in (names_all_fit, lambda *_: False):
+        out = Findings()
+        with patch.object(preflight_names, "names_all_fit", at_once):
+            check_names(tree, plan, lambda: entries_of(tree), fs, out, name_headroom_bytes=0)
+        found.append((out.errors, out.warnings))
+    assert found[0] == found[1]
+
+
+def test_a_copy_root_name_too_long_is_looked_at() -> None:
+    """The copy root the run creates is a name the filesystem must take too: one longer
+    than the limit, over a card whose paths are all within it, is no fit at once."""
+    tree = _tree_of([["a", "b"]], Path("/card"), 0)
+    for root, fits in (("A001", False), ("A01", True)):
+        plan = DestinationPlan(0, Path("/media/shuttle"), Path("/media/shuttle", root), True)
+        assert names_all_fit(tree, plan, _POSIX, 3) is fits

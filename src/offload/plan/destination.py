@@ -70,7 +70,11 @@ class AbsentFolders:
     def holds_nothing_at(self, path: str) -> bool:
         """True only when the folder of *path* (absolute, ``/``-separated) is absent, so
         nothing is at *path*; False when it is there or unknown."""
-        folder = path.rpartition("/")[0] or "/"
+        return self.holds_nothing_in(path.rpartition("/")[0] or "/")
+
+    def holds_nothing_in(self, folder: str) -> bool:
+        """True only when *folder* (absolute, as the paths spell it) is absent, so nothing
+        is at any path below it; False when it is there or unknown."""
         absent = self._absent.get(folder)
         if absent is None:
             try:

@@ -16,6 +16,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from functools import cache, partial
 from itertools import chain
 from pathlib import Path
 
@@ -265,7 +266,9 @@ def preflight(
         )
 
     entries = (
-        entries_of(tree)
+        # Sorted once, and only when asked: a card whose names all fit (``names_all_fit``)
+        # onto local destinations alone needs none.
+        cache(partial(entries_of, tree))
         if not tree.root_is_file
         else [Entry(tree.files[0].relative_path, tree.root, EntryKind.FILE)]
     )
@@ -385,7 +388,7 @@ def preflight(
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card)
     check_remote_overlaps(remote, out)
     for plan in remote:
-        check_keys(plan, entries, out)
+        check_keys(plan, entries() if callable(entries) else entries, out)
     return PreflightReport(tuple(out.errors), tuple(out.warnings), tuple(checks))
 
 

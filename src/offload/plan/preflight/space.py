@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
 from pathlib import Path
@@ -107,11 +107,10 @@ def own_files(
     that writes none, its manifests found complete); one that is written lists the whole
     card, so it is counted whole."""
     n = tree.file_count + len(tree.symlinks)
-    r = sum(
-        len(path.encode("utf-8", "surrogateescape"))
-        for path in chain(
-            (f.relative_path for f in tree.files), (s.relative_path for s in tree.symlinks)
-        )
+    # The bytes of the paths: those of their text joined, encoded once (a path's bytes
+    # are its characters' alone), not an encoding a path.
+    r = _encoded_length(
+        chain((f.relative_path for f in tree.files), (s.relative_path for s in tree.symlinks))
     )
     hex_digits = sum(DIGEST_HEX.get(name, 64) for name in algorithms)
     roots = len(copy_roots)
@@ -123,10 +122,8 @@ def own_files(
     if ledger_paths is None:
         ledger = per_file(*LEDGER_FILE)
     else:
-        lines = path_bytes = 0
-        for path in ledger_paths:
-            lines += 1
-            path_bytes += len(path.encode("utf-8", "surrogateescape"))
+        paths = ledger_paths if isinstance(ledger_paths, Collection) else list(ledger_paths)
+        lines, path_bytes = len(paths), _encoded_length(paths)
         base, path_factor, digest_factor = LEDGER_FILE
         ledger = int(base * lines + path_factor * path_bytes + digest_factor * hex_digits * lines)
     manifest = per_file(*MANIFEST_FILE)
@@ -150,6 +147,12 @@ def own_files(
     taken = sum(_round_up(OWN_FILE_BASE + size, block) for size in sizes)
     taken += (OWN_FOLDERS + OWN_SMALL_FILES) * block
     return OwnFiles(taken, OWN_ENTRIES)
+
+
+def _encoded_length(paths: Iterable[str]) -> int:
+    """The bytes of *paths* together, as the disk holds them (a name byte that is not UTF-8
+    kept by surrogateescape)."""
+    return len("".join(paths).encode("utf-8", "surrogateescape"))
 
 
 #: FUSE programs whose free inodes are those of a real inode table (fuse2fs serves ext2/3/4).
