@@ -249,6 +249,25 @@ def test_a_file_written_whole_is_no_longer_open_for_writing_but_stays_claimed(
     dest.remove_partial(grown)
 
 
+def test_a_partial_sealed_before_its_last_byte_keeps_its_claim_and_no_written_descriptor(
+    tmp_path: Path,
+) -> None:
+    # A file over 64 KiB is claimed at its create on a read-only descriptor of the same
+    # file; sealed before its last byte came, the written one is closed at the seal and the
+    # read-only one keeps the claim until the partial goes.
+    dest = local(tmp_path)
+    data = os.urandom(60_000)
+    partial = dest.open_partial(dest.root / "C0004.JPG", size_bytes=100_000, folder_known=False)
+    assert isinstance(partial, LocalPartial)
+    partial.write(memoryview(data))
+    assert _open_for_writing(partial.partial_text)
+    assert partial.seal(sync=True) == len(data)
+    assert _open_for_writing(partial.partial_text) == []
+    assert claimed(partial.partial_text) is True
+    dest.remove_partial(partial)
+    assert not os.path.lexists(partial.partial_text)
+
+
 def test_small_files_of_a_batch_lie_next_to_each_other_on_ext4(
     tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
 ) -> None:
