@@ -106,6 +106,9 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 # read-only descriptor that claims it from its create on (``LocalPartial._claim_read_only``).
 _PROC_FD = "/proc/self/fd/"
 _READ_ONLY_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+# False once such an open found no ``/proc`` (ENOENT: not mounted): a benign race between
+# writer threads, each of which may ask once more.
+_proc_fd_opens = True
 # ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
 # after it opens the file for writing again (``_write_again``).
 _REOPEN = -2
@@ -364,12 +367,17 @@ class LocalPartial:
         True: claimed; False: removed before the claim was granted (the read-only
         descriptor closed; the caller closes *fd* and starts over under a new name); None:
         no such descriptor (no ``/proc``, or a mode that denies its owner reading): *fd* is
-        claimed instead, and it is closed at the seal, as elsewhere. Raises OSError from
-        ``claim``'s ``fstat``, the read-only descriptor closed."""
+        claimed instead, and at the last byte the file is opened by its name and claimed
+        again (``_written_whole``), as before. Raises OSError from ``claim``'s ``fstat``,
+        the read-only descriptor closed. Writer thread only (one partial at a time)."""
+        global _proc_fd_opens
+        if not _proc_fd_opens:
+            return None
         try:
             held = os.open(f"{_PROC_FD}{fd}", _READ_ONLY_FLAGS)
-        except OSError:
-            self._close_at = -1
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                _proc_fd_opens = False  # no /proc here: not asked again in this process
             return None
         try:
             claimed = claim(held)
