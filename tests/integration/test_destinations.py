@@ -11,6 +11,7 @@ import itertools
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from offload.hashing import new_hasher
 from offload.results import CacheBypass
 from support import mounts
 from support.memory_destination import MemoryDestination
-from support.mounts import Ext4Loop, Mount, file_extents
+from support.mounts import Ext4Loop, Mount, MountError, file_extents, without_proc
 
 MIB = 1024 * 1024
 
@@ -308,6 +309,76 @@ def test_a_file_written_whole_is_no_longer_open_for_writing_but_stays_claimed(
     assert grown.partial_path.read_bytes() == data + b"efg"
     assert claimed(grown.partial_path.as_posix()) is True
     dest.remove_partial(grown)
+
+
+def test_a_partial_sealed_before_its_last_byte_keeps_its_claim_and_no_written_descriptor(
+    tmp_path: Path,
+) -> None:
+    # A file over 64 KiB is claimed at its create on a read-only descriptor of the same
+    # file; sealed before its last byte came, the written one is closed at the seal and the
+    # read-only one keeps the claim until the partial goes.
+    dest = local(tmp_path)
+    data = os.urandom(60_000)
+    partial = dest.open_partial(dest.root / "C0004.JPG", size_bytes=100_000, folder_known=False)
+    assert isinstance(partial, LocalPartial)
+    partial.write(memoryview(data))
+    assert _open_for_writing(partial.partial_text)
+    assert partial.seal(sync=True) == len(data)
+    assert _open_for_writing(partial.partial_text) == []
+    assert claimed(partial.partial_text) is True
+    dest.remove_partial(partial)
+    assert not os.path.lexists(partial.partial_text)
+
+
+WITHOUT_PROC_CHILD = """
+import fcntl, os, sys
+from pathlib import Path
+import offload.destinations.local as local
+from offload.destinations.claim import claimed
+dest = local.LocalDestination(Path(sys.argv[1]))
+data = os.urandom(100_000)
+partial = dest.open_partial(dest.root / "C0001.JPG", size_bytes=len(data), folder_known=False)
+written = partial.fd
+partial.write(memoryview(data))
+assert not local._proc_fd_opens  # looked for, not found
+held = partial.fd
+assert held != written and fcntl.fcntl(held, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+try:
+    os.fstat(written)
+except OSError:
+    pass
+else:
+    raise AssertionError("the written descriptor is still open")
+assert claimed(partial.partial_text) is True
+assert dest.make_durable([partial]) is dest.features.durable_batch
+assert partial.seal(sync=True) == len(data)
+dest.publish(partial, dest.root / "C0001.JPG", replace=False)
+assert (dest.root / "C0001.JPG").read_bytes() == data
+print("ok")
+"""
+
+
+def test_without_proc_a_file_written_whole_is_opened_by_its_name_and_claimed_again(
+    tmp_path: Path,
+) -> None:
+    # Where ``/proc`` is not mounted the read-only descriptor cannot be opened at the
+    # create: the written one is claimed, and at the last byte the file is opened by its
+    # name, claimed again and the written one closed, as before ``/proc/self/fd`` was used.
+    try:
+        prefix = without_proc()
+    except MountError as exc:
+        pytest.skip(str(exc))
+    root = tmp_path / "dest"
+    root.mkdir()
+    run = subprocess.run(
+        [*prefix, sys.executable, "-c", WITHOUT_PROC_CHILD, str(root)],
+        capture_output=True,
+        text=True,
+    )
+    if run.returncode != 0 and "umount" in run.stderr:
+        pytest.skip(f"no mount namespace here: {run.stderr.strip()}")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
 
 
 def test_small_files_of_a_batch_lie_next_to_each_other_on_ext4(

@@ -34,15 +34,17 @@ MTIME_NS = 1_600_000_000_123_456_789
 _CALLS = "newfstatat,statx,stat,lstat,openat,utimensat"
 
 
-def _traces(tmp_path: Path, dest: Path, calls: str = _CALLS) -> dict[Path, str]:
-    """``offload copy --verify transfer`` of a 12-file card into *dest* under ``strace -ff``
-    of *calls*: each thread's trace by file."""
+def _traces(
+    tmp_path: Path, dest: Path, calls: str = _CALLS, *, size: int = SIZE
+) -> dict[Path, str]:
+    """``offload copy --verify transfer`` of a 12-file card (files of *size* bytes) into
+    *dest* under ``strace -ff`` of *calls*: each thread's trace by file."""
     strace = require_tool("strace")
     card = tmp_path / "CARD" / "CLIPS"
     card.mkdir(parents=True)
     for index in range(FILES):
         path = card / f"C{index:04d}.MP4"
-        path.write_bytes(os.urandom(SIZE))
+        path.write_bytes(os.urandom(size))
         os.utime(path, ns=(MTIME_NS, MTIME_NS + index))
     dest.mkdir(exist_ok=True)
     trace = tmp_path / "trace"
@@ -116,6 +118,64 @@ def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
     assert published == FILES
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
+        assert copy.stat().st_mtime_ns == MTIME_NS + index
+
+
+def test_a_file_closed_at_its_last_byte_is_claimed_once_on_its_read_only_descriptor(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """A file over 64 KiB where close(2) reports nothing (a tmpfs here) is closed for writing
+    at its last byte, and a read-only descriptor holds its claim from then to its rename.
+    That descriptor is opened through ``/proc/self/fd`` right after the create (the same
+    file, whatever happened to its name) and claimed there, once: the writer's calls a file
+    are the create, that open, its ``flock`` and ``fstat`` (the link count), the write and
+    the written descriptor's close; the committer closes the read-only one after the rename.
+    Before: the written descriptor was claimed (``flock``, ``fstat``), and at the last byte
+    the file was opened again by its name and claimed again (a ``flock`` more a file)."""
+    dest = tmpfs_mount(64 * 1024 * 1024).path
+    size = 100_000
+    traces = _traces(
+        tmp_path, dest, "openat,flock,fstat,newfstatat,write,close,renameat2", size=size
+    )
+    created = re.compile(
+        r'openat\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*O_EXCL[^=]*= (\d+)'
+    )
+    writer = next(text for text in traces.values() if created.search(text))
+    lines = writer.splitlines()
+    held: dict[str, str] = {}
+    for position, line in enumerate(lines):
+        match = created.search(line)
+        if match is None:
+            continue
+        name, written = match.groups()
+        calls = lines[position + 1 : position + 6]
+        opened = re.match(
+            rf'openat\([^"]*"/proc/self/fd/{written}", O_RDONLY\|O_CLOEXEC\) = (\d+)', calls[0]
+        )
+        assert opened, (name, calls)
+        reader = opened.group(1)
+        assert re.match(rf"flock\({reader}, LOCK_SH\) += 0", calls[1]), (name, calls)
+        assert re.match(rf"(newfstatat|fstat)\({reader}, ", calls[2]), (name, calls)
+        assert re.match(rf"write\({written}, .*= {size}$", calls[3]), (name, calls)
+        assert re.match(rf"close\({written}\) += 0", calls[4]), (name, calls)
+        held[name] = reader
+    assert len(held) == FILES
+    assert not re.search(r"flock\(\d+, LOCK_SH\|LOCK_NB\)", writer), "claimed again"
+    renamed = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
+    committer = next(text for text in traces.values() if renamed.search(text))
+    lines = committer.splitlines()
+    published = 0
+    for position, line in enumerate(lines):
+        match = renamed.search(line)
+        if match is None:
+            continue
+        published += 1
+        after = next(later for later in lines[position + 1 :] if later.startswith("close("))
+        assert after.startswith(f"close({held[match.group(1)]})"), (line, after)
+    assert published == FILES
+    for index in range(FILES):
+        copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
+        assert copy.read_bytes() == (tmp_path / "CARD" / "CLIPS" / f"C{index:04d}.MP4").read_bytes()
         assert copy.stat().st_mtime_ns == MTIME_NS + index
 
 

@@ -579,6 +579,16 @@ def without_device(device: str) -> list[str]:
     return [tool, "-m", "--propagation", "private", "sh", "-c", script, device]
 
 
+def without_proc() -> list[str]:
+    """A command prefix that runs a program in a mount namespace of its own where ``/proc``
+    is not mounted (a container or a chroot without it)."""
+    tool = which("unshare")
+    if tool is None:
+        raise MountError("unshare not found")
+    script = 'umount -l /proc && exec "$@"'
+    return [tool, "-m", "--propagation", "private", "sh", "-c", script, "sh"]
+
+
 @dataclass
 class LoopDisk(Mount):
     """ext4 on a loop device of its own (``device``, e.g. ``/dev/loop3``), its image on a

@@ -12,11 +12,14 @@ it is held on the file itself (its inode), and the kernel drops it when the writ
 Contract:
 
 * The writer calls ``claim`` on the descriptor of the partial it has just created
-  (``O_EXCL``), and that open file description is kept until the partial is renamed to its
-  final name or removed (``destinations/local.py``): the descriptor itself where close(2)
-  reports nothing (local filesystems without a flush on close; once the file is written
-  whole, a read-only descriptor claimed with ``claim_again`` before the written one is
-  closed takes its place), else a ``dup`` of it made when the partial is sealed (its own
+  (``O_EXCL``), or on a read-only descriptor of that same file (opened through
+  ``/proc/self/fd``, never by its name), and that open file description is kept until the
+  partial is renamed to its final name or removed (``destinations/local.py``): the
+  descriptor itself where close(2) reports nothing (local filesystems without a flush on
+  close; a file over 64 KiB is claimed on the read-only one, which takes over when the
+  written one is closed at its last byte; without ``/proc``, a read-only descriptor claimed
+  with ``claim_again`` before the written one is closed takes its place there), else a
+  ``dup`` of it made when the partial is sealed (its own
   close then reports a deferred write error: NFS, FUSE). ``claim`` waits for a clean-up that
   holds the exclusive lock for an instant (below) and then answers whether the partial is
   still linked: False when that clean-up removed it meanwhile (the file was unclaimed for an

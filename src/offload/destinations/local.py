@@ -9,9 +9,11 @@ every fallback on Linux):
   final folder, and claimed (``destinations.claim``: a shared ``flock`` held from their
   creation until they are published or removed, so another run's clean-up of killed runs'
   partials knows a live one, whatever path it reached the folder by; where close(2) reports
-  nothing, held by the descriptor written through until the file's last byte, then by a
-  read-only one claimed again before the written one is closed (ext4 gives a file open for
-  writing a rounded-up preallocation at writeback), closed after the rename; else by a
+  nothing, held by the descriptor written through, or for a file over 64 KiB by a
+  read-only descriptor of it opened through ``/proc/self/fd`` and claimed at the create,
+  which takes over when the written one is closed at the file's last byte (ext4 gives a
+  file open for writing a rounded-up preallocation at writeback; without ``/proc``, the
+  read-only one is opened and claimed again then), closed after the rename; else by a
   duplicate made at the seal, whose close heard the error); files of 8 MiB or more
   where one syncfs makes a batch durable, of 1 MiB or more elsewhere
   (``MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH``, ``MIN_DIRECT_WRITE_BYTES``), are written with
@@ -93,11 +95,20 @@ _CLAIM_ATTEMPTS = 3
 # Files larger than this are closed for writing at their last byte (``_written_whole``):
 # ext4 gives a larger file still open for writing a preallocation of its own, rounded up,
 # while files up to 16 blocks (64 KiB of 4 KiB blocks, ``mb_stream_req``) share a locality
-# group's and lie end to end whether open or not: for them the three calls would buy nothing
+# group's and lie end to end whether open or not: for them the two calls more (the read-only
+# descriptor's open, the written one's close) would buy nothing
 # (and the writer thread paces a card of tiny files).
 CLOSE_WRITTEN_ABOVE = 64 * 1024
 # A partial's create (``LocalPartial._open``), its flags looked up once.
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+# Linux: opening a descriptor's entry here opens the very file that descriptor is open on
+# (by its inode, not by its name), which is how a partial closed at its last byte gets the
+# read-only descriptor that claims it from its create on (``LocalPartial._claim_read_only``).
+_PROC_FD = "/proc/self/fd/"
+_READ_ONLY_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+# False once such an open found no ``/proc`` (ENOENT: not mounted): a benign race between
+# writer threads, each of which may ask once more.
+_proc_fd_opens = True
 # ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
 # after it opens the file for writing again (``_write_again``).
 _REOPEN = -2
@@ -277,7 +288,10 @@ class LocalPartial:
         # read-back drops it again); the root's, unless ``seal`` finds the file on another.
         self.below = below
         self._fd: int | None = None
-        self._claim: int | None = None  # holds the claim from ``seal`` on
+        # Holds the claim from ``seal`` on; before it, only a read-only descriptor that
+        # claimed the partial at its create while ``_fd`` is the one written through
+        # (``_claim_read_only``), until the last byte (``_written_whole``).
+        self._claim: int | None = None
         # close(2) reports nothing on this filesystem (``_CLOSE_REPORTS_NOTHING``): the
         # descriptor written through holds the claim from ``seal`` on, no duplicate.
         self._quiet_close = quiet_close
@@ -321,7 +335,10 @@ class LocalPartial:
             self.created_dirs = [Path(made) for made in reversed(missing)]
         for _attempt in range(_CLAIM_ATTEMPTS):
             fd = self._open()
-            if claim(fd):
+            claimed = self._claim_read_only(fd) if self._close_at >= 0 else None
+            if claimed is None:
+                claimed = claim(fd)
+            if claimed:
                 self._fd = fd
                 return
             # Removed by another run's clean-up before the claim was granted (an instant
@@ -336,6 +353,42 @@ class LocalPartial:
             "the partial file was removed as soon as it was created",
             self.partial_text,
         )
+
+    def _claim_read_only(self, fd: int) -> bool | None:
+        """Claim the partial just created on *fd* through a read-only descriptor of the same
+        file (``_claim``), for a partial whose written descriptor is closed at its last byte
+        (``_written_whole``): that one then takes over with no call of its own, where it
+        was opened, claimed again and its written one closed there (one ``flock`` a file
+        more, on the thread that paces a card of small files: docs/performance.md, "The
+        small card's calls and wake-ups: nineteenth pass"). Opened through ``/proc/self/fd``,
+        so it is the file *fd* is open on even if another run's clean-up removed its name
+        meanwhile (``claim`` then answers False from its link count, as on *fd*).
+
+        True: claimed; False: removed before the claim was granted (the read-only
+        descriptor closed; the caller closes *fd* and starts over under a new name); None:
+        no such descriptor (no ``/proc``, or a mode that denies its owner reading): *fd* is
+        claimed instead, and at the last byte the file is opened by its name and claimed
+        again (``_written_whole``), as before. Raises OSError from ``claim``'s ``fstat``,
+        the read-only descriptor closed. Writer thread only (one partial at a time)."""
+        global _proc_fd_opens
+        if not _proc_fd_opens:
+            return None
+        try:
+            held = os.open(f"{_PROC_FD}{fd}", _READ_ONLY_FLAGS)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                _proc_fd_opens = False  # no /proc here: not asked again in this process
+            return None
+        try:
+            claimed = claim(held)
+        except OSError:
+            os.close(held)
+            raise
+        if not claimed:
+            os.close(held)
+            return False
+        self._claim = held
+        return True
 
     def _open(self) -> int:
         """Create the partial (O_EXCL), with O_DIRECT where asked and taken."""
@@ -413,7 +466,18 @@ class LocalPartial:
         Only where close(2) reports nothing (``_quiet_close``): elsewhere the close is where
         a deferred write error is heard, at the seal. Best effort: without the new
         descriptor or its claim, the written one stays. The partial's name is this run's
-        (``O_EXCL``, claimed: no clean-up removes it), so the path names the file written."""
+        (``O_EXCL``, claimed: no clean-up removes it), so the path names the file written.
+
+        The read-only descriptor is the one opened and claimed at the create
+        (``_claim_read_only``), where there was one: no call here but the close."""
+        held = self._claim
+        if held is not None:
+            written, self._fd, self._claim = self._fd, held, None
+            self.direct = False
+            self._close_at = _REOPEN
+            if written is not None:
+                os.close(written)  # reports nothing here (``_CLOSE_REPORTS_NOTHING``)
+            return
         try:
             fd = os.open(self.partial_text, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
@@ -510,8 +574,13 @@ class LocalPartial:
             # Its close cannot report an error here, so the descriptor itself keeps the
             # claim until the partial is published or removed: no dup and no close now (two
             # calls a file; docs/performance.md, "The committer: fifteenth pass").
-            self._claim = fd
             self._fd = None
+            if self._claim is not None:
+                # Never written whole (``_written_whole``): the read-only descriptor claimed
+                # at the create keeps the claim; the written one goes (reports nothing).
+                os.close(fd)
+                return size
+            self._claim = fd
             return size
         # The claim is the open file description's: a duplicate keeps it until the partial
         # is published or removed, while close() still reports a deferred write error (NFS,
