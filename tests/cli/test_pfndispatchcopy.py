@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from offload.cli import pfndispatchcopy
 from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
+from offload.events import FileVerified
 from support.requirements import require_tool
 
 SPEED_LINE = re.compile(r"^INFO: copy speed (\d+) bytes in (\d+\.\d{5}) sec \((\d+\.\d) MB/sec\)$")
@@ -353,3 +357,38 @@ def test_a_file_that_appears_at_the_target_during_the_copy_is_refused_naming_ove
     assert "already exists" in error and "--overwrite replaces it" in error, error
     assert "--keep-both" not in error, error
     assert target.read_bytes() == b"another program's file"
+
+
+def test_a_signal_once_every_copy_is_verified_cancels_nothing(
+    card: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real SIGINT to the process once the last of three copies is verified and published,
+    before the job ends: every copy is done, so nothing was cancelled: exit 0, the hash line
+    a caller parses, and a WARNING saying the signal changed nothing. Failed before: exit 130
+    and "cancelled; partial files were removed; run the same command again", no hash line,
+    with the three copies verified under their names."""
+    emit = pfndispatchcopy._VerboseProgress.emit
+    verified: list[FileVerified] = []
+
+    def emit_then_signal(self: Any, event: Any) -> None:
+        emit(self, event)
+        if isinstance(event, FileVerified):
+            verified.append(event)
+            if len(verified) == 3:  # a committer thread: the handler runs on the main one
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(pfndispatchcopy._VerboseProgress, "emit", emit_then_signal)
+    assert threading.current_thread() is threading.main_thread()
+    dests = [str(card.parent / f"d{i}" / card.name) for i in (1, 2, 3)]
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO())  # its signal handlers
+    code = main(["-v", str(card), *dests], env)
+    assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
+    out, err = env.stdout.getvalue(), env.stderr.getvalue()
+    assert len(verified) == 3  # the signal was sent, once every copy was verified
+    assert code == 0, err
+    assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
+    assert err == (
+        "WARNING: Ctrl-C (or SIGTERM) came once every copy had its outcome: nothing was cancelled\n"
+    )
+    for dest in dests:
+        assert Path(dest).read_bytes() == card.read_bytes()

@@ -28,6 +28,7 @@ from offload.report.summary import verdict_lines
 from offload.results import DestinationStatus
 from support.cards import partials_under
 from support.faultyfs import FaultyFS
+from support.terminal import ControllingTerminal
 
 pytestmark = pytest.mark.fault
 
@@ -616,6 +617,118 @@ def test_copy_started_with_sigint_ignored_still_cancels_on_sigterm(
     assert process.returncode == 130, err
     for dest in dests:
         assert partials_under(dest) == []
+
+
+def _hang_up_once_stalled(terminal: ControllingTerminal, slow: FaultyFS, stall: str) -> None:
+    """Read the command's terminal until *stall* holds a write of it, then close the terminal
+    (its window closed, its ssh connection dropped), then let the write go."""
+    deadline = time.monotonic() + 30
+    while slow.stats()["rules"].get(stall, {}).get("waiting", 0) < 1:
+        assert time.monotonic() < deadline, "the stall never held a write"
+        assert terminal.process.poll() is None, terminal.output.decode(errors="replace")
+        terminal.drain()
+    terminal.hang_up()
+    time.sleep(0.2)
+    slow.release(stall)
+
+
+def test_a_closed_terminal_cancels_the_copy_and_its_report_says_so(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The terminal of ``offload copy`` closed mid-copy (SIGHUP, and EIO on every later write
+    to it): the copy is cancelled as by SIGTERM: exit 130, partial files removed, and the
+    job report written, cancelled, each copy verified (complete under its name) or
+    cancelled; the same command again completes it. Failed before: SIGHUP's default ended
+    the process at once (no report, the partial files left); with only a handler, the first
+    line to the dead terminal ended it (exit 1, no report)."""
+    card = make_card(tmp_path / "cards", CARD)
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    reports = tmp_path / "r"
+    stall = slow.stall("write", path="*A007C002.mov")  # until released
+    terminal = ControllingTerminal(
+        [OFFLOAD, "copy", "--report-dir", reports, card, *dests], columns=200
+    )
+    try:
+        _hang_up_once_stalled(terminal, slow, stall)
+        assert terminal.process.wait(timeout=60) == 130
+    finally:
+        terminal.close()
+    for dest in dests:
+        assert partials_under(dest) == []
+    assert partials_under(slow.backing) == []
+    report = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
+    assert report["cancelled"] is True and report["exit_code"] == 130
+    statuses = set()
+    for file in report["files"]:
+        for copy in file["destinations"]:
+            statuses.add(copy["status"])
+            final = dests[copy["index"]] / card.name / file["path"]
+            if copy["status"] == "verified":
+                assert final.read_bytes() == (card / file["path"]).read_bytes()
+            else:
+                assert copy["status"] == "cancelled" and not final.exists(), (file, copy)
+    assert "cancelled" in statuses  # the stalled clip, at least, on the slow drive
+    rerun = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), *map(str, dests)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    for dest in dests:
+        assert_complete_copy(card, dest / card.name)
+
+
+def test_a_terminal_closed_after_every_copy_finished_changes_nothing(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The terminal closed while the manifests are written (every copy verified): nothing is
+    left to cancel, so the run goes on to its end, unprinted: exit 0, the ASC MHL on every
+    destination, the job report not cancelled and with no note of a Ctrl-C. Failed before:
+    SIGHUP ended the process at the manifest step (no manifest, no report)."""
+    card = make_card(tmp_path / "cards", CARD)
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    reports = tmp_path / "r"
+    stall = slow.stall("mkdir", path=f"{card.name}/ascmhl")  # until released
+    terminal = ControllingTerminal([OFFLOAD, "copy", "--report-dir", reports, card, *dests])
+    try:
+        _hang_up_once_stalled(terminal, slow, stall)
+        assert terminal.process.wait(timeout=60) == 0
+    finally:
+        terminal.close()
+    report = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
+    assert report["cancelled"] is False and report["exit_code"] == 0 and report["notes"] == []
+    for dest in dests:
+        assert_complete_copy(card, dest / card.name)
+        assert list((dest / card.name / "ascmhl").glob("0001_*.mhl"))
+    assert {c["status"] for f in report["files"] for c in f["destinations"]} == {"verified"}
+
+
+def test_a_closed_terminal_cancels_pfndispatchcopy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``pfndispatchcopy``'s terminal closed while its slow destination is held mid-file: exit
+    130 and no partial file left, as for SIGTERM. Failed before: SIGHUP ended it at once
+    (the partial files left); with only a handler, exit 1 on the first line to the dead
+    terminal."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(12 * MIB))
+    slow = faulty_fs()
+    dests = [*plain_dests(tmp_path, 2), slow.mountpoint]
+    stall = slow.stall("write", path="*clip.mov", offset=4 * MIB)  # until released
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    terminal = ControllingTerminal([exe, "-v", source, *dests])
+    try:
+        _hang_up_once_stalled(terminal, slow, stall)
+        assert terminal.process.wait(timeout=60) == 130
+    finally:
+        terminal.close()
+    for dest in dests:
+        assert partials_under(dest) == []
+    assert os.listdir(slow.mountpoint) == []  # held mid-file when the terminal closed
+    assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
 
 
 def test_verify_started_with_sigint_ignored_keeps_it_ignored(

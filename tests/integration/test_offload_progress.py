@@ -10,7 +10,10 @@ import os
 import threading
 from pathlib import Path
 
+from rich.console import Console
+
 from offload.card import OffloadOptions, offload
+from offload.cli.live import render
 from offload.engine.cancel import CancelToken
 from offload.events import (
     CardReleased,
@@ -157,6 +160,29 @@ def test_a_cancelled_offload_says_cancelled_in_its_last_progress(tmp_path: Path)
     assert [d["phase"] for d in last] == ["cancelled", "cancelled"], last  # type: ignore[index,union-attr]
     assert [d["lost"] for d in last] == [False, False], last  # type: ignore[index,union-attr]
     assert progress[-1]["fraction"] < 1.0
+
+
+def test_a_finished_destination_names_no_current_file(tmp_path: Path) -> None:
+    """Once a job ends, a destination whose files all have their outcome is done and the
+    live view's "current file" cell is empty there. Failed before: the last file a phase
+    was announced for stayed beside "done" (a full run of 56 files: the 13th clip, while the
+    reports were written), as if it were still being copied."""
+    card = make_card(tmp_path / "cards", files=6)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    recorder = Recorder(ProgressModel())
+    report = offload(card, dests, sink=recorder)
+    assert report.exit_code == 0
+    last = recorder.seen[-1][1]
+    assert [(d.phase, d.files_done) for d in last.destinations] == [("done", 6), ("done", 6)]
+    console = Console(width=160, record=True, color_system=None, force_terminal=False)
+    console.print(render(last))
+    text = console.export_text()
+    assert "current file" in text, text
+    rows = [line.split() for line in text.splitlines() if line.startswith(("1 ", "2 "))]
+    # index, destination, state, written, read back, done, failed: no file after them
+    assert [row[2:] for row in rows] == [["done", "1.8", "MB", "1.8", "MB", "6", "0"]] * 2, text
 
 
 def test_a_cancelled_cascade_keeps_the_fast_copy_done(tmp_path: Path) -> None:

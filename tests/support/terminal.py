@@ -119,3 +119,56 @@ def run_on_terminal(
             process.wait()
         os.close(primary)
     return TerminalRun(returncode, list(screen.display), raw)
+
+
+class ControllingTerminal:
+    """A command started in its own session with a pty as its controlling terminal, as a
+    shell in a terminal window starts it; ``hang_up()`` closes our end, so the kernel hangs
+    the terminal up as when the window is closed or the ssh connection drops: SIGHUP to the
+    command, and every later write of it to the terminal fails with EIO. Not thread-safe."""
+
+    def __init__(self, argv: Sequence[str | Path], columns: int = 120, rows: int = 40) -> None:
+        primary, secondary = pty.openpty()
+        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+        env["TERM"] = "xterm-256color"
+        self.process = subprocess.Popen(
+            list(map(str, argv)),
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+            preexec_fn=_take_controlling_terminal,
+        )
+        os.close(secondary)
+        self._primary: int | None = primary
+        self.output = b""
+
+    def drain(self, timeout_s: float = 0.05) -> None:
+        """Read what the command wrote within *timeout_s* (a full pty would block it)."""
+        assert self._primary is not None
+        ready, _, _ = select.select([self._primary], [], [], timeout_s)
+        if ready:
+            try:
+                self.output += os.read(self._primary, 65536)
+            except OSError:  # EIO: the command has closed its end
+                pass
+
+    def hang_up(self) -> None:
+        if self._primary is not None:
+            os.close(self._primary)
+            self._primary = None
+
+    def close(self) -> None:
+        """Hang up, and kill the command if it is still running."""
+        self.hang_up()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def _take_controlling_terminal() -> None:
+    """In the child, after ``setsid``: its stdin (the pty) becomes its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)

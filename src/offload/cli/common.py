@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import signal
@@ -213,6 +214,36 @@ class Environment:
         print(f"ERROR: {printable_line(message)}", file=self.stderr, flush=True)
 
 
+#: The signals a command takes while it works: Ctrl-C (SIGINT), ``kill`` (SIGTERM), and the
+#: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def leave_hung_up_terminal() -> None:
+    """Point stdout and stderr at /dev/null where they are a terminal that hung up.
+
+    A terminal that hung up fails every write with EIO (a write of nothing too, which is how
+    it is told from a live one, a pipe or a file: those are left as they are). The command
+    that got its SIGHUP goes on to cancel, remove its partial files and write its reports:
+    its first line to the dead terminal must not end it instead, half-way (a traceback nobody
+    sees, exit 1, no report). Safe from a signal handler: only ``write``, ``open``, ``dup2``
+    and ``close`` on file descriptors."""
+    devnull = -1
+    try:
+        for fd in (1, 2):
+            try:
+                os.write(fd, b"")
+            except OSError as error:
+                if error.errno != errno.EIO:
+                    continue
+                if devnull < 0:
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+    finally:
+        if devnull >= 0:
+            os.close(devnull)
+
+
 @contextlib.contextmanager
 def handling_signals(
     env: Environment,
@@ -220,22 +251,31 @@ def handling_signals(
     *,
     previous: dict[int, Any] | None = None,
 ) -> Iterator[None]:
-    """*handler* for SIGINT and SIGTERM while the block runs; what was there before is put
-    back on exit. Only from the main thread, and only where the environment allows it.
+    """*handler* for SIGINT, SIGTERM and SIGHUP (``HANDLED_SIGNALS``) while the block runs;
+    what was there before is put back on exit. Only from the main thread, and only where the
+    environment allows it. Before *handler* sees a SIGHUP, stdout and stderr are taken off
+    the terminal if it hung up (``leave_hung_up_terminal``), so what the handler starts (a
+    cancel, the reports) is not cut short by the first line printed.
 
     A signal this process started with ignored (``SIG_IGN``) is left ignored: a script's
     ``offload copy ... &`` inherits SIGINT so from its non-interactive shell (and ``nohup``
-    SIGHUP, which no handler of ours takes), so that the Ctrl-C meant for the script's
-    foreground job does not reach it. Python follows that convention for SIGINT (no
-    KeyboardInterrupt then); a handler put in its place here would have made the same
-    ``kill -INT`` ignored while the command loads and scans and a cancel during the copy."""
+    SIGHUP), so that the Ctrl-C meant for the script's foreground job does not reach it.
+    Python follows that convention for SIGINT (no KeyboardInterrupt then); a handler put in
+    its place here would have made the same ``kill -INT`` ignored while the command loads
+    and scans and a cancel during the copy."""
     if not env.install_signal_handlers or threading.current_thread() is not threading.main_thread():
         yield
         return
+
+    def on_signal(signum: int, frame: object) -> None:
+        if signum == signal.SIGHUP:
+            leave_hung_up_terminal()
+        handler(signum, frame)
+
     replaced: dict[int, Any] = {} if previous is None else previous  # the caller may see them
-    for number in (signal.SIGINT, signal.SIGTERM):
+    for number in HANDLED_SIGNALS:
         if signal.getsignal(number) is not signal.SIG_IGN:
-            replaced[number] = signal.signal(number, handler)
+            replaced[number] = signal.signal(number, on_signal)
     try:
         yield
     finally:
@@ -250,8 +290,10 @@ class SignalsAfterCopy:
     as Python does (KeyboardInterrupt: the command's one line, exit 130), and SIGTERM acts
     as it would without our handler (the default: the process ends). So a run whose reports
     hang (a stalled bucket, a share gone) can always be stopped, without a kill -9; what is
-    cut short is under a temporary name, never half-written under its final one.
-    Main thread only, like the handler."""
+    cut short is under a temporary name, never half-written under its final one. A SIGHUP
+    then (the terminal closed) changes nothing: the run writes its manifests and reports,
+    its output to a terminal that hung up dropped (``handling_signals``); nothing is recorded,
+    as nobody asked for anything. Main thread only, like the handler."""
 
     def __init__(self, cancel: CancelToken) -> None:
         self._cancel = cancel
@@ -264,6 +306,8 @@ class SignalsAfterCopy:
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
             self._cancel.cancel()
+        elif signum == signal.SIGHUP:
+            return
         elif signum == signal.SIGINT and not self._cancel.cancelled:
             self._cancel.cancel()  # recorded; the command says so at the end
         elif signum == signal.SIGINT:
@@ -275,7 +319,7 @@ class SignalsAfterCopy:
 
 @contextlib.contextmanager
 def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[SignalsAfterCopy]:
-    """SIGINT/SIGTERM set the cancel token instead of raising; restored on exit
+    """SIGINT, SIGTERM and SIGHUP set the cancel token instead of raising; restored on exit
     (:func:`handling_signals`: one inherited as ignored stays ignored). Yields the
     :class:`SignalsAfterCopy` whose ``after_copy()`` the caller calls once the copy is over.
 

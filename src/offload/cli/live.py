@@ -139,7 +139,10 @@ class _Frame:
             if wide:
                 # A name or a reason in one cell: every control character escaped.
                 why = dest.lost or (dest.full if full else None)
-                row.append(_tail(printable_name(why or dest.current_file), room))
+                # A destination done (or not started) has no current file: the model keeps
+                # the last one a phase was announced for.
+                current = "" if phase in ("done", "waiting") else dest.current_file
+                row.append(_tail(printable_name(why or current), room))
             table.add_row(*row)
         yield table
 

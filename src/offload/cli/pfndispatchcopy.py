@@ -35,12 +35,15 @@ destination (read back, equal to the source, kept) or one only transfer-checked
 its WARNING line says), 1 some destination failed (one that cannot be written, has no
 room or cannot hold a file that large among them), others verified, 2 nothing verified,
 64 usage error or bad input (nothing written; a file already at a destination that differs
-from the source), 130 cancelled (partials removed; the same command again completes it).
+from the source), 130 cancelled (partials removed; the same command again completes it; a
+Ctrl-C, SIGTERM or closed terminal once every copy had its outcome cancels nothing: a
+WARNING line says so, the exit code is the outcome's).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import stat
 import sys
@@ -101,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
         "them), others succeeded; 2 none "
         "succeeded; 64 usage error / bad input, nothing written; "
         "130 cancelled (re-run the same command to complete it: a copy already at a "
-        "destination is read back and kept when equal to the source, refused when not). "
+        "destination is read back and kept when equal to the source, refused when not; a "
+        "signal once every copy had its outcome cancels nothing: the outcome's code). "
         "-k (keep going) is always in effect: one failed destination never stops the others.",
     )
     parser.add_argument("source", metavar="SRC")
@@ -279,6 +283,14 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     for message in report.warnings:  # the S3 probe's findings, a subscriber that failed
         env.warning(message)
     file = report.files[0]
+    if report.cancelled and not any(
+        result.status is DestinationStatus.CANCELLED for result in file.destinations
+    ):
+        # The signal came once every copy had its outcome (verified, published, or failed):
+        # it cancelled nothing, so the words and the exit code are the outcome's (the hash
+        # line a caller parses included), never "cancelled ... run the same command again".
+        env.warning(SIGNAL_AFTER_EVERY_COPY)
+        report = dataclasses.replace(report, cancelled=False)
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
             # The engine's reason names no file (a card's report names it beside it).
@@ -320,6 +332,13 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         print(line, file=env.stdout)
     env.stdout.flush()
     return int(report.exit_code)
+
+
+#: The line of a run whose Ctrl-C or SIGTERM (or closed terminal) came once every copy had its
+#: outcome: nothing was left to cancel.
+SIGNAL_AFTER_EVERY_COPY = (
+    "Ctrl-C (or SIGTERM) came once every copy had its outcome: nothing was cancelled"
+)
 
 
 def _proved(result: DestinationFileResult) -> str | None:
