@@ -120,6 +120,11 @@ def _line(relative: str, size: int, mtime_ns: int, digests: Mapping[str, str]) -
     line of the fingerprint. Written out for the usual file (its texts need no escape, its
     numbers are ints): the encoder's call was ~3 µs a file, most of the fingerprint's
     ~0.2 s at 50,000 files. The same text (a test holds it against the encoder)."""
+    if len(digests) == 1 and type(size) is int and type(mtime_ns) is int:
+        # The usual file (one algorithm): no sort, no list, no join (~0.6 µs a file less).
+        ((name, value),) = digests.items()
+        if not _ESCAPED(relative + name + value):
+            return f'["{relative}", {size}, {mtime_ns}, [["{name}", "{value}"]]]'
     pairs = sorted(digests.items())
     # A character is escaped alone: none in any of the texts is none in them all together.
     if (

@@ -151,6 +151,19 @@ def test_recorded_files_are_the_definitions_files() -> None:
     assert os.fsdecode(b"DCIM/odd\xff.MP4") in paths
 
 
+def test_recorded_files_are_made_once_for_the_three_reads() -> None:
+    # The names check, the generation and the stamp read the same records: made by the first
+    # read (the names check's), the same objects for the next ones (the generation's, the
+    # stamp's), never made again.
+    files = _files()
+    recorded = _RecordedFiles(files, 0, ROOT, FINISHED)
+    paths = list(paths_of(recorded))
+    first, second = list(recorded), list(recorded)
+    assert [item.relative_path for item in first] == paths
+    assert first == _as_before(files, 0, ROOT)
+    assert all(a is b for a, b in zip(first, second, strict=True))
+
+
 def _fingerprint_as_before(files: list[ManifestFile]) -> list[object]:
     hasher = hashlib.blake2b(digest_size=20)
     count = 0

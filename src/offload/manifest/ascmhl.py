@@ -114,8 +114,15 @@ class _Entry:
     def elements(self) -> list[tuple[str, str, Action]]:
         """The hash elements to write: (format, digest, action)."""
         if self.written is None:
-            return [(f, self.digests[f], Action.ORIGINAL) for f in sorted_formats(self.digests)]
+            return [(f, self.digests[f], Action.ORIGINAL) for f in _formats_of(*self.digests)]
         return self.written
+
+
+# The formats of a file's digests in XSD order, by their names as the digests list them: a
+# card's files share one set (``sorted_formats`` a file was ~0.03 s at 50,000 files).
+@functools.lru_cache(maxsize=64)
+def _formats_of(*names: str) -> tuple[str, ...]:
+    return sorted_formats(names)
 
 
 def check_relative_path(path: str) -> None:
@@ -297,6 +304,9 @@ def _iso_second(second: int) -> str:
     return iso_utc(utc_from_ns(second * 1_000_000_000))
 
 
+# Each action's text (an enum member's ``value`` is a property: ~0.1 µs a hash element).
+_ACTION_TEXT = {action: action.value for action in Action}
+
 # A run's files share their hash dates (a batch's); the same text for equal instants.
 _iso_hashed = functools.lru_cache(maxsize=1024)(iso_utc)
 
@@ -304,16 +314,20 @@ _iso_hashed = functools.lru_cache(maxsize=1024)(iso_utc)
 def _file_element(entry: _Entry) -> str:
     modified = _iso_second(entry.mtime_ns // 1_000_000_000)
     hashed = _iso_hashed(entry.hash_date)
-    lines = [
-        "    <hash>\n",
-        f'      <path size="{entry.size_bytes}" lastmodificationdate="{modified}">'
-        f"{escape_text(entry.path)}</path>\n",
-    ]
-    for fmt, value, action in entry.elements():
-        text = escape_text(value)
-        lines.append(f'      <{fmt} action="{action.value}" hashdate="{hashed}">{text}</{fmt}>\n')
-    lines.append("    </hash>\n")
-    return "".join(lines)
+    # One string made a file, not a list of lines joined (~1 µs a file less at 50,000):
+    # the same text.
+    return (
+        f'    <hash>\n      <path size="{entry.size_bytes}" lastmodificationdate="{modified}">'
+        f"{escape_text(entry.path)}</path>\n"
+        + "".join(
+            [
+                f'      <{fmt} action="{_ACTION_TEXT[action]}" hashdate="{hashed}">'
+                f"{escape_text(value)}</{fmt}>\n"
+                for fmt, value, action in entry.elements()
+            ]
+        )
+        + "    </hash>\n"
+    )
 
 
 def _creator_block(creator: CreatorInfo, created: str) -> str:

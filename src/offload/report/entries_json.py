@@ -101,6 +101,9 @@ def _quoted_date(timestamp: float) -> str:
 
 def _seconds(value: float) -> str:
     """``round(value, 6)`` as json writes it; ValueError for what it writes otherwise."""
+    if type(value) is float and value - value == 0.0:  # finite (inf - inf, nan: nan)
+        # A zero (every verify_s in transfer mode) is its own rounding: its sign kept.
+        return repr(round(value, 6)) if value else repr(value)
     rounded: object = round(value, 6)  # an int for an int (or a bool)
     kind = type(rounded)
     if kind is int:
