@@ -380,8 +380,13 @@ def verify_path(
                 ) from None
         if report is None:
             if append_generation:
+                # The ledger or a legacy MHL can be checked, but a generation needs a
+                # history to join: say how to check it instead.
                 raise UsageError(
-                    f"{root} has no ASC MHL history to append a generation to", path=root
+                    f"{root} has no ASC MHL history (ascmhl/) to append a generation to; "
+                    "run offload verify without --append to check it against its "
+                    "offload-ai ledger (or a legacy MHL: --mhl-file)",
+                    path=root,
                 )
             try:
                 report = verify_against_ledger(root, hasher, on_plan)

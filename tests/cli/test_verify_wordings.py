@@ -52,6 +52,34 @@ def test_an_edited_manifest_is_named_with_what_to_do(tmp_path: Path) -> None:
     ], err
 
 
+def test_append_without_a_history_says_what_to_do(tmp_path: Path) -> None:
+    """A copy made without an ASC MHL history (``--mhl none``): ``--append`` has nothing to
+    append to. One line naming the copy and the next step, exit 64, nothing written; and
+    the step it names works. Failed before: "ROOT has no ASC MHL history to append a
+    generation to", with no next step."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C001.MOV").write_bytes(os.urandom(20_000))
+    (tmp_path / "dest").mkdir()
+    code, _, err = run("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, err
+    root = tmp_path / "dest" / "A001"
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+
+    code, out, err = run("verify", "--append", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 64, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: {root} has no ASC MHL history (ascmhl/) to append a generation to; run "
+        "offload verify without --append to check it against its offload-ai ledger (or a "
+        "legacy MHL: --mhl-file)"
+    ], err
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 0, out + err
+
+
 def test_a_changed_symlink_is_not_called_a_copy_kept_by_keep_both(tmp_path: Path) -> None:
     """A card's link copied as a link reads the clip it leads to: when that clip changed,
     both are CHANGED, and the note on the ledger spoke of the link as "1 changed copy is not
