@@ -1515,9 +1515,10 @@ def _recheck_after_renames(plan: OffloadPlan, job: JobReport) -> list[tuple[str,
         if p.index in plan.backends or p.index in lost:
             continue
         try:
-            fstypes[p.index] = detect_filesystem(p.destination).fstype
+            os.stat(p.destination)
         except OSError:  # gone since (EIO, ENOTCONN): its copies' states are the job's
             continue
+        fstypes[p.index] = detect_filesystem(p.destination).fstype  # never raises
     return recheck_after_renames(job, plan.plans, plan.ledgers, fstypes)
 
 

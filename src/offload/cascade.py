@@ -946,8 +946,9 @@ def _fail_damaged(
         if result is not None:
             result.status = DestinationStatus.FAILED
             result.error = why
-            # Its commit dated it verified; a failed copy has no verification time.
+            # Its commit dated it verified; a failed copy has no verification time or mode.
             result.verified_at = None
+            result.verified_mode = None
             sink.emit(FileFailed(index, relative, why))
         if 0 <= index < len(plan.ledgers):
             revoke.setdefault(index, {})[relative] = plan.ledgers[index].card

@@ -62,6 +62,7 @@ def recheck_after_renames(
             if why is None:
                 continue
             result.status = DestinationStatus.FAILED
+            result.verified_at = result.verified_mode = None  # nothing stands proved
             result.error = (
                 f"{result.final_path} {why} after it was read back and verified: fusefat "
                 "damages files of a folder while renaming others into it; copy the card to "

@@ -17,7 +17,6 @@ from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 
-from offload.engine.partial import is_partial_name
 from offload.engine.verifier import MediaHasher
 from offload.errors import DriveUnreachable, UsageError, describe_os_error, reach
 from offload.ledger import STATE_FOLDER, Ledger
@@ -39,7 +38,7 @@ from offload.manifest.coverage import Lister
 from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
-from offload.manifest.verify import OnPlan
+from offload.manifest.verify import OnPlan, split_leftovers
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -178,10 +177,12 @@ def verify_against_ledger(
         else:
             verified.append(relative)
     # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
-    extra = sorted(
-        path
-        for path in on_disk - set(recorded)
-        if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
+    extra, leftovers = split_leftovers(
+        sorted(
+            path
+            for path in on_disk - set(recorded)
+            if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
+        )
     )
     # What stands at a missing path: looked at now, right after the check.
     report = VerifyReport(
@@ -194,6 +195,7 @@ def verify_against_ledger(
         unreadable=tuple(sorted(unreadable)),
         dangling=tuple(links["dangling"]),
         outside=tuple(links["outside"]),
+        leftovers=tuple(leftovers),
     )
     return with_reasons(report)
 
@@ -222,16 +224,13 @@ def _root_name(root: Path) -> str:
 
 
 def _walk(root: Path) -> list[str]:
-    """The regular files under *root* (not the ledger's or the history's folders, not
-    partials). Symlinks are left out: the ledger records the files offload-ai copied, and a
-    link is reproduced as a link, never copied as a file. So is what is no file (a FIFO, a
-    socket, a device), as a check against a manifest leaves it: a FIFO at a recorded name
-    is missing, never opened (that would block the check for good)."""
-    return [
-        item.relative
-        for item in content_entries(root)
-        if not is_partial_name(item.name) and _is_plain_file(item.entry)
-    ]
+    """The regular files under *root* (not the ledger's or the history's folders; partials
+    included, which the caller names leftovers). Symlinks are left out: the ledger records
+    the files offload-ai copied, and a link is reproduced as a link, never copied as a
+    file. So is what is no file (a FIFO, a socket, a device), as a check against a manifest
+    leaves it: a FIFO at a recorded name is missing, never opened (that would block the
+    check for good)."""
+    return [item.relative for item in content_entries(root) if _is_plain_file(item.entry)]
 
 
 def _is_plain_file(entry: os.DirEntry[str]) -> bool:
@@ -380,8 +379,13 @@ def verify_path(
                 ) from None
         if report is None:
             if append_generation:
+                # The ledger or a legacy MHL can be checked, but a generation needs a
+                # history to join: say how to check it instead.
                 raise UsageError(
-                    f"{root} has no ASC MHL history to append a generation to", path=root
+                    f"{root} has no ASC MHL history (ascmhl/) to append a generation to; "
+                    "run offload verify without --append to check it against its "
+                    "offload-ai ledger (or a legacy MHL: --mhl-file)",
+                    path=root,
                 )
             try:
                 report = verify_against_ledger(root, hasher, on_plan)

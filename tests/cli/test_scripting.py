@@ -288,6 +288,29 @@ def test_job_report_line_names_the_destination_of_each_failure(card: Path, tmp_p
     assert last["destinations"] == _saved(reports)["destinations"]
 
 
+def test_job_report_line_counts_the_ignored_entries_the_terminal_counts(
+    card: Path, tmp_path: Path
+) -> None:
+    """The terminal says "Ignored (not copied): 1 entry"; the ``--json`` stream says the
+    same: the saved report's ``totals`` (``ignored`` among them) and ``ignored`` entries on
+    the ``job_report`` line. Failed before: no count of ignored entries in any event."""
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d2").mkdir()
+    said = run("copy", card, tmp_path / "d1", reports=tmp_path / "r1")
+    assert said.returncode == 0, said.stderr
+    assert "Ignored (not copied): 1 entry" in said.stderr
+    reports = tmp_path / "r2"
+    result = run("copy", "--json", card, tmp_path / "d2", reports=reports)
+    assert result.returncode == 0, result.stderr
+    last = _json_lines(result.stdout)[-1]
+    assert last["event"] == "job_report"
+    saved = _saved(reports)
+    assert last["totals"] == saved["totals"]
+    assert last["totals"]["ignored"] == 1  # type: ignore[index]
+    assert last["ignored"] == saved["ignored"]
+    assert [entry["path"] for entry in last["ignored"]] == [".DS_Store"]  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("dry_run", [False, True], ids=["copy", "dry-run"])
 def test_a_json_run_refused_by_the_preflight_says_why_on_stdout(
     card: Path, tmp_path: Path, dry_run: bool

@@ -5,8 +5,11 @@ Real copies by ``offload copy``, the CLI in this process."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import os
+import shutil
 from pathlib import Path
 
 from offload.cli.common import Environment
@@ -50,6 +53,78 @@ def test_an_edited_manifest_is_named_with_what_to_do(tmp_path: Path) -> None:
         f"written; restore the original file from a backup of {root / 'ascmhl'} (only its "
         "original bytes match the chain); nothing was verified against it"
     ], err
+
+
+def test_append_without_a_history_says_what_to_do(tmp_path: Path) -> None:
+    """A copy made without an ASC MHL history (``--mhl none``): ``--append`` has nothing to
+    append to. One line naming the copy and the next step, exit 64, nothing written; and
+    the step it names works. Failed before: "ROOT has no ASC MHL history to append a
+    generation to", with no next step."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C001.MOV").write_bytes(os.urandom(20_000))
+    (tmp_path / "dest").mkdir()
+    code, _, err = run("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, err
+    root = tmp_path / "dest" / "A001"
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+
+    code, out, err = run("verify", "--append", "--report-dir", tmp_path / "reports", root)
+
+    assert code == 64, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: {root} has no ASC MHL history (ascmhl/) to append a generation to; run "
+        "offload verify without --append to check it against its offload-ai ledger (or a "
+        "legacy MHL: --mhl-file)"
+    ], err
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 0, out + err
+
+
+def test_partial_leftovers_are_named_as_ours_not_new(tmp_path: Path) -> None:
+    """An entry offload-ai's own unfinished write left (a partial's name, or the
+    ``.offload-part`` piece of one fusefat leaves after renames) is no file of the card:
+    every output names it a leftover, not a new file; nothing reads or records it (not in
+    an --append generation); exit 0 when all else is verified. Against the ASC MHL history
+    and against the ledger alike. Failed before: NEW (not in the ASC MHL history), exit 21;
+    against the ledger a partial was passed over in silence."""
+    root = copied(tmp_path)
+    (root / "CLIPS" / ".offload-part").write_bytes(b"\0" * 64)
+    (root / "CLIPS" / ".offload-partial.abc1230.C002.MOV").write_bytes(b"half a clip")
+    leftovers = ["CLIPS/.offload-part", "CLIPS/.offload-partial.abc1230.C002.MOV"]
+    reports = tmp_path / "reports"
+
+    for reference in ("ascmhl", "ledger"):
+        if reference == "ledger":
+            shutil.rmtree(root / "ascmhl")
+        code, out, err = run("verify", "--report-dir", reports, root)
+        assert code == 0, out + err
+        said = [line for line in err.splitlines() if "LEFTOVER" in line or "NEW" in line]
+        expected = ["CLIPS/.offload-part"] if reference == "ascmhl" else leftovers
+        # The history's own ignore list hides a whole partial name; its piece it cannot.
+        assert said == [
+            "WARNING: LEFTOVER (what an unfinished write of offload-ai left, not a file of the "
+            f"card; not checked: delete it) {root / p}"
+            for p in expected
+        ], err
+        assert f"1 OK, 0 changed, 0 missing, 0 new, 0 unreadable, {len(expected)} leftover" in out
+        (saved,) = sorted(reports.glob("verify_*.json"), key=os.path.getmtime)[-1:]
+        data = json.loads(saved.read_text())
+        assert data["leftovers"] == expected and data["extra"] == []
+        assert data["totals"]["leftovers"] == len(expected)
+        assert data["exit_code"] == 0
+        rows = list(csv.reader(io.StringIO(saved.with_suffix(".csv").read_text())))
+        assert sorted(r[0] for r in rows if r[1] == "leftover") == expected
+
+    # Restored history: --append records the check, never the leftovers.
+    root2 = copied(tmp_path / "again")
+    (root2 / "CLIPS" / ".offload-part").write_bytes(b"\0" * 64)
+    code, out, err = run("verify", "--append", "--report-dir", reports, root2)
+    assert code == 0, out + err
+    generations = sorted((root2 / "ascmhl").glob("0002_*.mhl"))
+    assert len(generations) == 1 and "CLIPS/.offload-part<" not in generations[0].read_text()
 
 
 def test_a_changed_symlink_is_not_called_a_copy_kept_by_keep_both(tmp_path: Path) -> None:

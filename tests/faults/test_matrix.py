@@ -339,6 +339,54 @@ def test_destination_unplugged_mid_card(
     assert partials_under(fs.backing) == []
 
 
+def test_destination_gone_after_its_copies_ends_the_run_with_reports(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A drive that starts answering EIO once its copies are verified (pulled while its
+    manifest is written), under a card whose name is not ASCII: the reports' name asks each
+    destination's filesystem whether it takes only ASCII names, and that look must not raise
+    (``detect_filesystem`` never raises). The run ends with its reports on the healthy
+    destination and locally, the lost drive's failures named, exit 1. Failed before: a
+    traceback from ``nearest_existing`` (OSError EIO) at the end of the run, no report."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    card = card.rename(card.with_name("Café"))
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    stall = fs.stall("mkdir", path="*ascmhl")
+    out, err = io.StringIO(), io.StringIO()
+    reports = tmp_path / "reports"
+    outcome: list[int] = []
+    import threading
+
+    runner = threading.Thread(
+        target=lambda: outcome.append(
+            offload_main(
+                ["copy", "--report-dir", str(reports), str(card), *map(str, dests)],
+                Environment(stdout=out, stderr=err, install_signal_handlers=False),
+            )
+        )
+    )
+    runner.start()
+    fs.wait_stalled(stall, timeout_s=30)
+    fs.unplug()
+    fs.release(stall)
+    runner.join(timeout=60)
+    assert not runner.is_alive()
+    assert outcome == [1], err.getvalue()
+    said = err.getvalue()
+    assert "Traceback" not in said
+    assert f"cannot write the report into {fs.mountpoint / 'Café'}" in said, said
+    assert len(list(reports.glob("Café_*.json"))) == 1
+    assert len(list((dests[0] / "Café" / ".offload" / "reports").glob("Café_*.json"))) == 1
+    assert_complete_copy(card, dests[0] / "Café")
+    # What the reports' name asked, on the drive still gone: its mount, not an error.
+    from offload.plan.filesystem import detect_filesystem, writes_ascii_only
+
+    gone = fs.mountpoint / "Café" / ".offload" / "reports"
+    assert detect_filesystem(gone).mount_point == fs.mountpoint
+    assert writes_ascii_only(gone) is False
+
+
 # -- the card --------------------------------------------------------------------------------
 
 

@@ -95,6 +95,43 @@ def test_rerun_reports_verified_earlier_not_verified_now(tmp_path: Path) -> None
     assert "file_verified" not in names
 
 
+def test_each_copy_says_what_proved_it_in_the_json_and_csv(tmp_path: Path) -> None:
+    """Every copy's record says what was proved for it, not only the run's top-level
+    ``verify``: ``verified_mode`` is this run's mode for one verified now, ``transfer`` for
+    one transfer-checked, the earlier run's for one trusted from the ledger; the CSV's
+    column the same. Failed before: null (an empty CSV cell) for every copy this run wrote
+    and proved (verified now or transfer-checked)."""
+    card = make_card(tmp_path, files=2, size=20_000)
+    d1, d2, d3 = (tmp_path / name for name in ("d1", "d2", "d3"))
+    for dest in (d1, d2, d3):
+        dest.mkdir()
+    reports = tmp_path / "reports"
+    runs: list[tuple[list[str | Path], dict[str, tuple[str, str]]]] = [
+        (["--verify", "destination", card, d1], {str(d1): ("verified", "destination")}),
+        (
+            ["--verify", "transfer", card, d1, d2],
+            {
+                str(d1): ("verified_earlier", "destination"),
+                str(d2): ("transfer_checked", "transfer"),
+            },
+        ),
+        ([card, d2, d3], {str(d2): ("verified", "full"), str(d3): ("verified", "full")}),
+    ]
+    for argv, expected in runs:
+        done = run("copy", "--quiet", "--report-dir", reports, *argv)
+        assert done.returncode == 0, done.stderr
+        report = newest_report(reports)
+        roots = {d["index"]: d["path"] for d in report["destinations"]}
+        seen = {
+            (roots[c["index"]], c["status"], c["verified_mode"])
+            for f in report["files"]
+            for c in f["destinations"]
+        }
+        assert seen == {(root, *state) for root, state in expected.items()}, seen
+        rows = list(csv.DictReader(io.StringIO((reports / _csv_of(reports)).read_text())))
+        assert {(r["destination"], r["status"], r["verified_mode"]) for r in rows} == seen
+
+
 def _csv_of(folder: Path) -> str:
     return sorted(folder.glob("*.csv"), key=lambda p: p.stat().st_mtime_ns)[-1].name
 

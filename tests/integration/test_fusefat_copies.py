@@ -234,3 +234,24 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
     ledger = (fat.path / "GOPRO" / ".offload" / "ledger.jsonl").read_text().splitlines()
     revoked = {e["relative_path"] for e in map(json.loads, ledger) if e["state"] == "revoked"}
     assert revoked == set(failed)
+    # What fusefat left of the partials' names (".offload-part", a long name's first 13
+    # characters) is named a leftover by `offload verify`, never a new file of the card.
+    # Failed before: "NEW (not in the ASC MHL history) .../.offload-part", exit 21.
+    root = fat.path / "GOPRO"
+    debris = sorted(
+        os.path.relpath(os.path.join(folder, name), root)
+        for folder, _dirs, files in os.walk(root)
+        for name in files
+        if name.startswith(".offload-part")
+    )
+    checked = subprocess.run(
+        [*CLI, "verify", "--json", "--report-dir", str(reports), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = json.loads(checked.stdout)
+    assert sorted(said["leftovers"]) == debris, checked.stderr
+    assert not [p for p in said["extra"] if Path(p).name.startswith(".offload-part")]
+    assert set(said["extra"]) == set(failed)  # the damaged copies, revoked: in no manifest
+    assert checked.returncode == (21 if failed else 0), checked.stderr

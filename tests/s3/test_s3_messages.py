@@ -39,6 +39,29 @@ def test_profile_endpoint_named_in_the_refusal(tmp_path, monkeypatch) -> None:  
     assert "AWS default" not in err
 
 
+def test_unknown_profile_names_the_files_actually_read(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A profile in neither file: the refusal names the config and credentials files botocore
+    read (``AWS_CONFIG_FILE``, ``AWS_SHARED_CREDENTIALS_FILE``), not ~/.aws's, in one line,
+    exit 64, nothing written. Failed before: it always named ~/.aws/config."""
+    config = tmp_path / "shoot-config"
+    config.write_text("[profile other]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    credentials = tmp_path / "shoot-credentials"
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    card = make_card(tmp_path, {"a.wav": 1000})
+    local = tmp_path / "local"
+    local.mkdir()
+    code, out, err = offload(
+        tmp_path, "--s3-profile", "nope", str(card), str(local), "s3://rushes/day1"
+    )
+    assert code == 64, out + err
+    said = [line for line in err.splitlines() if line.strip()]
+    assert len(said) == 1, said
+    assert f"'nope' is not in {config} or {credentials}" in said[0], said[0]
+    assert "~/.aws" not in said[0]
+    assert not any(local.iterdir())
+
+
 def test_profile_endpoint_used_for_a_copy(s3_server, bucket, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "aws-config"
     config.write_text(f"[default]\nendpoint_url = {s3_server.url}\n")

@@ -178,7 +178,8 @@ def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_
     assert code == 64
     assert len(err.strip().splitlines()) == 1 and "does not exist" in err
     code, _, err = verify(tmp_path, s3_server.url, "--append", f"s3://{bucket}/loose")
-    assert code == 64 and "no ASC MHL history to append" in err, err
+    assert code == 64 and "no ASC MHL history (ascmhl/) to append" in err, err
+    assert "without --append" in err and len(err.strip().splitlines()) <= 2, err
 
 
 def test_verify_wrong_credentials_or_no_service_one_line_exit_64(

@@ -637,6 +637,10 @@ def _reports_and_summary(
                 "reports": report.report_paths,
                 # The saved report's very entries: each key means the same in both.
                 "destinations": written.destinations,
+                # The counts the summary prints (ignored entries among them) and the entries
+                # ignored, as the saved report has them: a script learns what the terminal says.
+                "totals": written.totals,
+                "ignored": written.ignored,
                 "failures": failed,
                 "card_release": written.card_release,
                 "notes": report.notes,

@@ -161,6 +161,7 @@ def report_dict(
             "dangling",
             "outside",
             "nested",
+            "leftovers",
         )
     }
     changed = [
@@ -195,6 +196,7 @@ def report_dict(
             "unverifiable": len(lists["unverifiable"]),
             "dangling": len(lists["dangling"]),
             "outside": len(lists["outside"]),
+            "leftovers": len(lists["leftovers"]),
             "bytes_read": bytes_read,
             # Recorded, not recomputed: a pass is of the files alone (docs/json.md).
             "folder_hashes_unchecked": 0 if report is None else report.folder_hashes_unchecked,
@@ -208,6 +210,8 @@ def report_dict(
         "dangling": lists["dangling"],
         "outside": lists["outside"],
         "nested": lists["nested"],
+        # offload-ai's own debris (a partial, or what fusefat leaves of one): no card file.
+        "leftovers": lists["leftovers"],
         # Why a path is in its list, where its name does not say it all (one reason a path,
         # the words the terminal and the CSV print: offload.verification_reason).
         "reasons": {
@@ -226,7 +230,7 @@ def report_dict(
 
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling, outside; detail: what changed, then the path's
+    unreadable, unverifiable, dangling, outside, leftover; detail: what changed, then the path's
     reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
     ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as
     ``\\xNN``, a control character...)."""
@@ -258,11 +262,12 @@ def csv_text(data: dict[str, Any]) -> str:
         ("unverifiable", "unverifiable"),
         ("dangling", "dangling"),
         ("outside", "outside"),
+        ("leftovers", "leftover"),
     ):
         # A path in dangling or outside is missing too: its reason is that row's status.
         rows.extend(
             (p, status, why(p) if key in ("missing", "extra", "unreadable") else "")
-            for p in data[key]
+            for p in data.get(key, ())
         )
     for path, status, detail in sorted(rows):
         writer.writerow([cell(path), status, cell(detail)])
@@ -668,6 +673,11 @@ def _print_human(
     for path in report.extra:
         why = report.reasons[path].text if path in report.reasons else ""
         env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
+    for path in report.leftovers:
+        env.warning(
+            f"LEFTOVER (what an unfinished write of offload-ai left, not a file of the card; "
+            f"not checked: delete it) {_named(where, path)}"
+        )
     for path in report.dangling:
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {_named(where, path)}"
@@ -692,6 +702,7 @@ def _print_human(
         f"{len(report.missing)} missing, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable"
         + (f", {len(report.unverifiable)} by size only" if report.unverifiable else "")
+        + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
         + f" (against {report.reference}{nested}; "
         + (
             f"{plural(reads, 'object')} read back by a GET)"

@@ -44,6 +44,19 @@ def is_partial_name(name: str) -> bool:
     return name.startswith(PARTIAL_PREFIX)
 
 
+# A FAT long name is stored 13 characters a directory entry. fusefat, renaming a partial to
+# its final name in a folder of many files, can leave an entry holding the first of them
+# alone: ".offload-part" (a real card of 55 stills left three).
+_FAT_NAME_PIECE = PARTIAL_PREFIX[:13]
+
+
+def is_partial_leftover(name: str) -> bool:
+    """Whether *name* is offload-ai's own debris, never a file of a card: a partial's name
+    (:func:`is_partial_name`) or the piece of one fusefat leaves behind after renames
+    (``.offload-part``). ``offload verify`` names such an entry a leftover, not a new file."""
+    return name.startswith(PARTIAL_PREFIX) or name == _FAT_NAME_PIECE
+
+
 def run_token() -> str:
     """This process's token, the one its partials' names carry (``partial_token``)."""
     return _RUN_TOKEN

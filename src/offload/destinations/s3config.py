@@ -134,13 +134,22 @@ def settings_from_env(
     return settings
 
 
+def aws_config_files(env: Mapping[str, str]) -> tuple[str, str]:
+    """The AWS config and shared credentials files botocore reads for *env*, as messages name
+    them: ``AWS_CONFIG_FILE`` (else ``~/.aws/config``) and ``AWS_SHARED_CREDENTIALS_FILE``
+    (else ``~/.aws/credentials``), ``~`` expanded. Raises nothing; the files need not exist."""
+    config = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return os.path.expanduser(config), os.path.expanduser(credentials)
+
+
 def profile_attempts(env: Mapping[str, str], profile: str | None) -> tuple[str, str]:
     """The ``max_attempts`` of *profile* (None: ``default``) in the AWS config file
     (``AWS_CONFIG_FILE``, else ``~/.aws/config``; ``[profile x]`` or ``[default]``), read
     with botocore's own loader, and how a message names it; ``""`` where there is no such
     file, profile or setting, or botocore cannot read the file (``make_client`` says why).
     Raises nothing. botocore is imported only where the file exists."""
-    path = os.path.expanduser(env.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    path = aws_config_files(env)[0]
     name = profile or "default"
     if not os.path.isfile(path):
         return "", ""
@@ -219,8 +228,9 @@ def make_client(settings: S3Settings) -> S3Client:
     try:
         session = boto3.session.Session(profile_name=settings.profile)
     except ProfileNotFound:
+        config, credentials = aws_config_files(os.environ)
         raise UsageError(
-            f"AWS profile {settings.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
+            f"AWS profile {settings.profile!r} is not in {config} or {credentials}; "
             "name an existing profile (--s3-profile or AWS_PROFILE)"
         ) from None
     client = _client(session, settings, path_style=bool(settings.endpoint_url))

@@ -176,8 +176,14 @@ class DestinationCommitter:
                 state.fail_all([p for p, _ in done], error)
                 return
         record = state.record
+        # Each result says how this run proved it (the JSON and CSV ``verified_mode``, as a
+        # copy trusted from the ledger says the earlier run's): "transfer" for a transfer
+        # check, else the read-back's mode (one through a cache says so in ``cache_bypass``;
+        # the ledger above records such a copy "transfer", for later runs' trust).
+        mode = options.verify.value
         for pending, result in done:
             result.verified_at = proven_at
+            result.verified_mode = mode
             record(pending.ticket, result)
 
     def _gone(self, victims: list[Pending]) -> bool:

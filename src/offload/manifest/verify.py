@@ -51,6 +51,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from offload.destinations.naming import is_partial_leftover
 from offload.errors import describe_os_error
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
 from offload.manifest.ascmhl import utc_now, write_generation
@@ -156,6 +157,10 @@ class VerifyReport:
     nested histories' included; this check does not recompute them (each file is checked
     on its own; ``ascmhl-debug verify -dh`` checks them), and says so rather than let a
     pass read as if they were.
+    ``leftovers``: unrecorded entries named as offload-ai's own debris (a partial, or the
+    piece of a partial's name fusefat leaves: ``destinations.naming.is_partial_leftover``):
+    never card content, so not ``extra``, not read, never in a generation, not counted
+    against ``passed``.
     ``reasons``: path → :class:`Reason` for the paths of ``missing``, ``extra``, ``changed``
     and ``unreadable`` of which more can be said (``offload.verification_reason``, filled
     by :func:`verify_tree` and ``verification.verify_against_ledger``; those in
@@ -176,6 +181,7 @@ class VerifyReport:
     folder_hashes_unchecked: int = 0
     outside: tuple[str, ...] = ()
     reasons: Mapping[str, Reason] = field(default_factory=dict)
+    leftovers: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -185,6 +191,15 @@ class VerifyReport:
         return not (
             self.changed or self.missing or self.extra or self.unreadable or self.unverifiable
         )
+
+
+def split_leftovers(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """*paths* (unrecorded, relative) as (new files, :attr:`VerifyReport.leftovers`)."""
+    extra: list[str] = []
+    leftovers: list[str] = []
+    for path in paths:
+        (leftovers if is_partial_leftover(posixpath.basename(path)) else extra).append(path)
+    return extra, leftovers
 
 
 @dataclass(frozen=True)
@@ -441,6 +456,7 @@ def _verify_tree(
     verified: list[str] = []
     changed: list[ChangedFile] = []
     extra: list[str] = []
+    leftovers: list[str] = []
     unreadable: list[str] = []
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
@@ -463,6 +479,9 @@ def _verify_tree(
         reads: list[_Read] = []
         for item in disk:
             recorded = history.reference_hash_formats(item.path)
+            if recorded is None and is_partial_leftover(item.absolute.name):
+                leftovers.append(item.path)  # our own debris: neither read nor recorded
+                continue
             if recorded is None:
                 extra.append(item.path)
                 if append_generation:
@@ -571,6 +590,7 @@ def _verify_tree(
         unreadable=tuple(unreadable),
         generation=generation,
         dangling=tuple(tree.dangling),
+        leftovers=tuple(sorted(leftovers)),
         nested=tuple(tree.nested),
         folder_hashes_unchecked=_hashed_folders(history),
         outside=tuple(tree.outside),
@@ -699,6 +719,7 @@ def _verify_nested(
         ),
         missing=paths(inner.missing),
         extra=paths(inner.extra),
+        leftovers=paths(inner.leftovers),
         unverifiable=paths(inner.unverifiable),
         unreadable=paths(inner.unreadable),
         dangling=paths(inner.dangling),
@@ -726,6 +747,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         changed=tuple(sorted(changed, key=lambda c: c.path)),
         missing=joined("missing"),
         extra=joined("extra"),
+        leftovers=joined("leftovers"),
         unverifiable=joined("unverifiable"),
         unreadable=joined("unreadable"),
         generation=report.generation,
@@ -846,11 +868,13 @@ def _verify_legacy(
             f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
         ) from exc
     own_folder = prefix.rstrip("/")
-    extra = sorted(
-        path
-        for path in disk
-        if path not in listed
-        and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
+    extra, leftovers = split_leftovers(
+        sorted(
+            path
+            for path in disk
+            if path not in listed
+            and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
+        )
     )
     return VerifyReport(
         root=root,
@@ -865,4 +889,5 @@ def _verify_legacy(
         # A link out of the card that the legacy MHL does not list is passed over (module
         # doc): offload copy reproduces a card's link as it is and lists none such.
         outside=tuple(path for path in walked.outside if path in listed),
+        leftovers=tuple(leftovers),
     )

@@ -6,6 +6,7 @@ replacement (tests simulate exFAT without mounting anything).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -214,11 +215,27 @@ def within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+# What stat says of a name that is not there (or not reachable as a name: a dangling or
+# looping link): look one folder up. Any other error (EIO, ENOTCONN: a drive gone) says
+# something is there, on the mount that holds the name, and the look stops at it.
+_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EBADF})
+
+
 def nearest_existing(path: Path) -> Path:
-    """``path`` or its nearest ancestor that exists (``/`` at worst)."""
+    """``path`` or its nearest ancestor that exists (``/`` at worst), or the first that
+    cannot be looked at for another reason than its absence (EIO, ENOTCONN: a drive gone
+    mid-copy; the mount holding it is still the one it is on). The disk is read, but this
+    never raises."""
     current = Path(os.path.abspath(path))
-    while not current.exists() and current.parent != current:
-        current = current.parent
+    while current.parent != current:
+        try:
+            os.stat(current)
+        except OSError as exc:
+            if exc.errno not in _ABSENT:
+                return current
+            current = current.parent
+        else:
+            return current
     return current
 
 
@@ -240,8 +257,9 @@ def find_mount(path: Path, mounts: list[MountEntry]) -> MountEntry | None:
 def detect_filesystem(path: Path) -> FilesystemInfo:
     """Find the filesystem type of the mount holding ``path`` from ``/proc/self/mountinfo``.
 
-    ``path`` need not exist (its nearest existing ancestor is used). Never raises: where
-    mountinfo cannot be read (not Linux) the type is ``"unknown"``.
+    ``path`` need not exist (its nearest existing ancestor is used, :func:`nearest_existing`)
+    nor be readable (a drive answering EIO or ENOTCONN is still found by its mount point).
+    Never raises: where mountinfo cannot be read (not Linux) the type is ``"unknown"``.
     """
     try:
         data = MOUNTINFO.read_bytes()

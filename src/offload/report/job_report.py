@@ -591,8 +591,10 @@ class ReportsWritten:
         "destinations",
         "documents",
         "exit_code",
+        "ignored",
         "local_error",
         "paths",
+        "totals",
     )
 
     def __init__(self, exit_code: int = 0) -> None:
@@ -605,6 +607,10 @@ class ReportsWritten:
         # The JSON's `destinations`, as written (volumes included): `--json`'s `job_report` line
         # states these very entries, so that a key means the same in both.
         self.destinations: list[dict[str, Any]] = []
+        # The JSON's `totals` (the counts the summary prints, `ignored` among them) and its
+        # `ignored` entries, for that line too.
+        self.totals: dict[str, Any] = {}
+        self.ignored: list[dict[str, str]] = []
         # The HTML and PDF reports still being made by the report worker (``write_reports``
         # with a worker): written by ``finish_documents`` (this writes them, returns notes).
         self.documents: Callable[[], list[str]] | None = None
@@ -679,6 +685,7 @@ def write_reports(
         data["files"] = [file_entry(f) for f in report.job.files]
     result.card_release = data["card_release"]
     result.destinations = data["destinations"]
+    result.totals, result.ignored = data["totals"], data["ignored"]
     # The HTML and PDF reports are made from *data* (as it stands now, but for the exit code
     # set below): by the report worker, if there is one, from now on.
     documents = PendingDocuments(data, worker=worker)
@@ -734,6 +741,7 @@ def write_reports(
         data = report_data(report, exit_code=result.exit_code)
         result.card_release = data["card_release"]
         result.destinations = data["destinations"]
+        result.totals, result.ignored = data["totals"], data["ignored"]
         documents.restate(data)  # the worker's documents were made from the first data
         json_file = _json_file(data)
         for path in list(rewrite):

@@ -372,6 +372,7 @@ _VERIFY_REPORT = obj(
                     "unverifiable",
                     "dangling",
                     "outside",
+                    "leftovers",
                     "bytes_read",
                 )
             }
