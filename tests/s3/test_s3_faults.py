@@ -98,12 +98,17 @@ def test_aws_max_attempts_bounds_the_attempts_a_request_gets(  # type: ignore[no
     assert "cards/clip.mov" not in keys(s3_server.url, bucket)
 
     card, local, url = card_local_url(tmp_path, bucket, {"A001.xml": 900})
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "lots")
-    code, out, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url)
-    assert code == 64, out + err
-    said = [line for line in err.splitlines() if line.strip()]
-    assert len(said) == 1 and "AWS_MAX_ATTEMPTS='lots' is not a number of attempts" in said[0]
-    assert not any(local.iterdir()) and keys(s3_server.url, bucket) == []
+    # '²' is a digit to str.isdigit() but not to int(): it crashed (ValueError) before.
+    for value in ("lots", "\u00b2"):
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", value)
+        code, out, err = offload(
+            tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), url
+        )
+        assert code == 64, out + err
+        said = [line for line in err.splitlines() if line.strip()]
+        assert len(said) == 1, said
+        assert f"AWS_MAX_ATTEMPTS={value!r} is not a number of attempts" in said[0], said
+        assert not any(local.iterdir()) and keys(s3_server.url, bucket) == []
 
 
 def test_profile_max_attempts_in_the_aws_config_file_is_honoured(  # type: ignore[no-untyped-def]

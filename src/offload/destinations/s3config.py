@@ -118,7 +118,8 @@ def settings_from_env(
             attempts, named = profile_attempts(env, profile)
             fix = "or remove it"
         if attempts:
-            if not attempts.isdigit() or int(attempts) < 1:
+            # ASCII digits alone: str.isdigit() also takes '²', which int() refuses.
+            if not (attempts.isascii() and attempts.isdigit()) or int(attempts) < 1:
                 raise UsageError(
                     f"{named} is not a number of attempts: give a whole number of at least "
                     f"1 (the first attempt included, e.g. 3), {fix} for offload-ai's "
