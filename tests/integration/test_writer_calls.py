@@ -58,6 +58,28 @@ def _traces(
     return {path: path.read_text() for path in tmp_path.glob("trace.*")}
 
 
+_RENAMED = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
+
+
+def _assert_closed_after_rename(traces: dict[Path, str], holder: dict[str, str]) -> list[str]:
+    """One thread (the committer) renames each of the card's partials to its final name,
+    and the first descriptor it closes after each rename is the one that held that
+    partial's claim (*holder*: partial name -> descriptor). Returns that thread's lines."""
+    committers = [text for text in traces.values() if _RENAMED.search(text)]
+    assert len(committers) == 1, "one thread publishes the copies"
+    lines = committers[0].splitlines()
+    published = 0
+    for position, line in enumerate(lines):
+        match = _RENAMED.search(line)
+        if match is None:
+            continue
+        published += 1
+        after = next(later for later in lines[position + 1 :] if later.startswith("close("))
+        assert after.startswith(f"close({holder[match.group(1)]})"), (line, after)
+    assert published == FILES
+    return lines
+
+
 def test_the_writer_makes_two_calls_a_small_file_and_every_copy_keeps_its_time(
     tmp_path: Path,
 ) -> None:
@@ -102,20 +124,8 @@ def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
     assert len(descriptors) == FILES
     for name, fd in descriptors.items():  # claimed on the descriptor it was created on
         assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0", writer), name
-    renamed = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
-    committers = [text for text in traces.values() if renamed.search(text)]
-    assert len(committers) == 1, "one thread publishes the copies"
-    lines = committers[0].splitlines()
+    lines = _assert_closed_after_rename(traces, descriptors)
     assert not [line for line in lines if re.match(r"(dup[23]?|fcntl)\(", line)], "no duplicate"
-    published = 0
-    for position, line in enumerate(lines):
-        match = renamed.search(line)
-        if match is None:
-            continue
-        published += 1
-        after = next(later for later in lines[position + 1 :] if later.startswith("close("))
-        assert after.startswith(f"close({descriptors[match.group(1)]})"), (line, after)
-    assert published == FILES
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
         assert copy.stat().st_mtime_ns == MTIME_NS + index
@@ -161,18 +171,7 @@ def test_a_file_closed_at_its_last_byte_is_claimed_once_on_its_read_only_descrip
         held[name] = reader
     assert len(held) == FILES
     assert not re.search(r"flock\(\d+, LOCK_SH\|LOCK_NB\)", writer), "claimed again"
-    renamed = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
-    committer = next(text for text in traces.values() if renamed.search(text))
-    lines = committer.splitlines()
-    published = 0
-    for position, line in enumerate(lines):
-        match = renamed.search(line)
-        if match is None:
-            continue
-        published += 1
-        after = next(later for later in lines[position + 1 :] if later.startswith("close("))
-        assert after.startswith(f"close({held[match.group(1)]})"), (line, after)
-    assert published == FILES
+    _assert_closed_after_rename(traces, held)
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
         assert copy.read_bytes() == (tmp_path / "CARD" / "CLIPS" / f"C{index:04d}.MP4").read_bytes()

@@ -10,6 +10,7 @@ import io
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -337,6 +338,22 @@ def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_
     assert "CLIPS/A001C001.mov,verified," in csv_text
 
 
+def _a_file_and_a_folder_recorded_at_one_key(s3_server: Any, bucket: str, tmp_path: Path) -> str:
+    """Two cards copied ``--into`` ``s3://BUCKET/day1``: one holding a file ``CLIPS``, the
+    other (SMALL) clips below ``CLIPS/``, the second planned before the first is copied
+    (the preflight's ``target-type-conflict`` would refuse it after). Both recorded, which
+    no file tree can hold. Returns the copy root's URL (``.../day1/A001``)."""
+    other = make_card(tmp_path / "first", {"CLIPS": 10})
+    url = f"s3://{bucket}/day1"
+    card = make_card(tmp_path, SMALL)
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    plan = plan_offload(card, [url + "/A001"], OffloadOptions(into=True, s3=settings))
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
+    assert code == 0, err
+    assert run_offload(plan).exit_code == 0
+    return url + "/A001"
+
+
 def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_unread_never_missing(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
@@ -346,15 +363,7 @@ def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_unread_neve
     not read: UNREADABLE, saying why (exit 11), never MISSING. The copy now refuses the
     second card (``target-type-conflict``) unless the first is copied after its plan (a
     race no preflight closes), as here; earlier versions copied it."""
-    other = make_card(tmp_path / "first", {"CLIPS": 10})
-    url = f"s3://{bucket}/day1"
-    card = make_card(tmp_path, SMALL)
-    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
-    plan = plan_offload(card, [url + "/A001"], OffloadOptions(into=True, s3=settings))
-    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
-    assert code == 0, err
-    assert run_offload(plan).exit_code == 0
-    url += "/A001"
+    url = _a_file_and_a_folder_recorded_at_one_key(s3_server, bucket, tmp_path)
     assert "day1/A001/CLIPS" in keys(s3_server.url, bucket)
 
     code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
@@ -409,15 +418,7 @@ def test_append_is_refused_where_a_recorded_object_cannot_be_read_as_a_file(  # 
     refused before anything is read: one line naming the key and what to do, exit 64,
     nothing stored; without ``--append`` the check still runs (exit 11). Failed before: a
     generation was appended that silently did not list ``CLIPS``."""
-    other = make_card(tmp_path / "first", {"CLIPS": 10})
-    url = f"s3://{bucket}/day1"
-    card = make_card(tmp_path, SMALL)
-    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
-    plan = plan_offload(card, [url + "/A001"], OffloadOptions(into=True, s3=settings))
-    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
-    assert code == 0, err
-    assert run_offload(plan).exit_code == 0
-    url += "/A001"
+    url = _a_file_and_a_folder_recorded_at_one_key(s3_server, bucket, tmp_path)
     before = sorted(keys(s3_server.url, bucket))
 
     code, out, err = verify(tmp_path, s3_server.url, "--append", "--author-name", "Dana", url)
