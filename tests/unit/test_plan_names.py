@@ -302,6 +302,22 @@ def _problems_as_before(name: str, rules: NameRules, name_max_bytes: int) -> lis
 _FSTYPES = ("ext4", "xfs", "exfat", "vfat", "ntfs", "fuseblk", "apfs", "hfsplus", "tmpfs", "nfs")
 
 
+def _any_rules(
+    max_name_utf16: int, **more: st.SearchStrategy[object]
+) -> st.SearchStrategy[NameRules]:
+    """Each filesystem's name rules, or any mix of the rules (a UTF-16 limit up to
+    *max_name_utf16*, or none); *more*: strategies of further ``NameRules`` fields."""
+    return st.sampled_from(_FSTYPES).map(rules_for_fstype) | st.builds(
+        NameRules,
+        family=st.sampled_from(list(NameFamily)),
+        forbidden_chars=st.frozensets(st.sampled_from('"*/:<>?\\|a. \x01é')),
+        forbid_control_chars=st.booleans(),
+        forbid_trailing_dot_or_space=st.booleans(),
+        max_name_utf16=st.none() | st.integers(min_value=0, max_value=max_name_utf16),
+        **more,
+    )
+
+
 @settings(max_examples=600, deadline=None)
 @given(
     name=st.text(
@@ -310,15 +326,7 @@ _FSTYPES = ("ext4", "xfs", "exfat", "vfat", "ntfs", "fuseblk", "apfs", "hfsplus"
         max_size=300,
     )
     | st.sampled_from(["", ".", " ", "CON", "con.txt", "a.", "a ", "AUX ", "x" * 255, "x" * 256]),
-    rules=st.sampled_from(_FSTYPES).map(rules_for_fstype)
-    | st.builds(
-        NameRules,
-        family=st.sampled_from(list(NameFamily)),
-        forbidden_chars=st.frozensets(st.sampled_from('"*/:<>?\\|a. \x01é')),
-        forbid_control_chars=st.booleans(),
-        forbid_trailing_dot_or_space=st.booleans(),
-        max_name_utf16=st.none() | st.integers(min_value=0, max_value=300),
-    ),
+    rules=_any_rules(max_name_utf16=300),
     name_max=st.sampled_from([NAME_MAX_BYTES, 255, 143, 12]),
 )
 def test_name_problems_are_the_definitions(name: str, rules: NameRules, name_max: int) -> None:
@@ -374,14 +382,8 @@ def _tree_of(paths: list[list[str]], root: Path, links: int) -> SourceTree:
     paths=st.lists(st.lists(_PLAIN_NAME, min_size=1, max_size=4), min_size=1, max_size=8),
     odd=st.none() | _ODD_NAME,
     links=st.integers(min_value=0, max_value=2),
-    rules=st.sampled_from(_FSTYPES).map(rules_for_fstype)
-    | st.builds(
-        NameRules,
-        family=st.sampled_from(list(NameFamily)),
-        forbidden_chars=st.frozensets(st.sampled_from('"*/:<>?\\|a. \x01é')),
-        forbid_control_chars=st.booleans(),
-        forbid_trailing_dot_or_space=st.booleans(),
-        max_name_utf16=st.none() | st.integers(min_value=0, max_value=20),
+    rules=_any_rules(
+        max_name_utf16=20,
         case_insensitive=st.booleans(),
         normalisation_insensitive=st.booleans(),
         symlinks=st.sampled_from([True, False, None]),
