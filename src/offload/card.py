@@ -1477,6 +1477,10 @@ def _run_locked(
     if slow:
 
         def finish_slow(history: Path | None, times: Mapping[Path, int]) -> None:
+            # The slow destinations' copies were written by the cascade, after the re-read
+            # above: theirs on fusefat are read again now, after their last rename.
+            for message, path in _recheck_after_renames(plan, report.job, set(slow)):
+                sink.emit(WarningIssued(message, path))
             _copies_complete(plan, sink)  # the cascade's copy is over: only its finish is left
             _finish_destinations(
                 plan, report, set(slow), sink, history_source=history, folder_times=times
@@ -1503,9 +1507,12 @@ def _run_locked(
     return report
 
 
-def _recheck_after_renames(plan: OffloadPlan, job: JobReport) -> list[tuple[str, str]]:
+def _recheck_after_renames(
+    plan: OffloadPlan, job: JobReport, among: Collection[int] | None = None
+) -> list[tuple[str, str]]:
     """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
-    lost, by the filesystem type each is on (one read of the mount table each)."""
+    lost (of *among* alone, where given: the slow ones, once the cascade has written
+    them), by the filesystem type each is on (one read of the mount table each)."""
     from offload.plan.filesystem import detect_filesystem
     from offload.renamed_recheck import recheck_after_renames
 
@@ -1513,6 +1520,8 @@ def _recheck_after_renames(plan: OffloadPlan, job: JobReport) -> list[tuple[str,
     fstypes: dict[int, str] = {}
     for p in plan.plans:
         if p.index in plan.backends or p.index in lost:
+            continue
+        if among is not None and p.index not in among:
             continue
         try:
             os.stat(p.destination)

@@ -205,24 +205,33 @@ def test_the_ascmhl_history_on_fusefat_ignores_the_legacy_mhl_by_its_ascii_name(
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+@pytest.mark.parametrize("cascade", [False, True], ids=["direct", "cascade"])
 def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verified(
-    tmp_path: Path, fusefat_mount: Any
+    tmp_path: Path, fusefat_mount: Any, cascade: bool
 ) -> None:
     """Failed before: a GoPro time-lapse (55 stills in one folder) copied onto fusefat
     exited 0, every copy "verified now", while fusefat, renaming later copies into the
     folder, had written folder entries over some earlier ones (3 of 55 here; ``mv`` does the
     same): ``offload verify`` then found them CHANGED. Now every copy is read once more after
-    the last rename, and one that changed is failed, named, and revoked from the ledger."""
+    the last rename, and one that changed is failed, named, and revoked from the ledger.
+    Likewise where fusefat is fed in cascade (``--cascade-to``), its copies written after
+    the fast destination's: failed before, damaged copies "verified now" (the re-read ran
+    before the cascade wrote them)."""
     from support import camera_cards
 
     fat = fusefat_mount(96 << 20)
     card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
     reports = tmp_path / "reports"
-    result = run("copy", card, fat.path, "--report-dir", reports)
+    if cascade:
+        fast = tmp_path / "fast"
+        fast.mkdir()
+        result = run("copy", card, fast, "--cascade-to", fat.path, "--report-dir", reports)
+    else:
+        result = run("copy", card, fat.path, "--report-dir", reports)
     report = newest_report(reports)
     statuses = {}
     for file in report["files"]:
-        [copy] = file["destinations"]
+        [copy] = [d for d in file["destinations"] if d["index"] == int(cascade)]
         statuses[file["path"]] = copy["status"]
         equal = Path(copy["final_path"]).read_bytes() == (card / file["path"]).read_bytes()
         # Whatever fusefat did this time, no copy that differs from the card is verified.
