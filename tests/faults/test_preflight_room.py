@@ -625,6 +625,19 @@ def test_a_drive_mounted_deeper_inside_the_copy_root_is_checked_for_what_lands_o
     (name,) = refused.value.errors
     assert name["code"] == "name-invalid-chars", name
     assert f"exFAT (fuseblk) at {named / 'A006' / 'CLIPS'} will not take" in str(name["message"])
+    # A card name that drive takes for a file already on it (exFAT folds case): refused,
+    # naming both, never taken for the copy at its name. Failed before: the drive's
+    # folder was looked for at DEST/A006/CLIPS/CLIPS, and the plan passed.
+    (card / "CLIPS" / "C:0002.bin").rename(card / "CLIPS" / "c0002.bin")
+    clips = named / "A006" / "CLIPS"
+    (clips / "C0002.BIN").write_bytes(b"another tool's file")
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [named], OffloadOptions())
+    (twin,) = refused.value.errors
+    assert twin["code"] == "name-case-collision", twin
+    assert str(twin["message"]).startswith(
+        f"{clips / 'c0002.bin'} would be written where {clips / 'C0002.BIN'} already is"
+    ), twin
 
     # A drive with room, inodes and names enough: the plan passes.
     (roomy,) = plain(tmp_path, "roomy")

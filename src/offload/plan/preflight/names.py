@@ -223,7 +223,7 @@ def check_names(
         root_folder = plan.root.name if plan.creates_root else ""
         _own_names_taken(folders.get(root_folder, ()), named, plan, fs, out)
     for parent, names in folders.items():
-        folder = plan.destination.joinpath(*parent.split("/")) if parent else plan.destination
+        folder = _folder_at(plan, parent, prefix)
         # What is already in the folder counts too: a card's 'clip.mov' beside an existing
         # 'CLIP.MOV' is one name to Windows and macOS (ntfs-3g would publish a second file,
         # exFAT would take the old one for it).
@@ -261,6 +261,18 @@ def check_names(
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
+
+
+def _folder_at(plan: DestinationPlan, parent: str, prefix: str) -> Path:
+    """The folder *parent* names (``check_names``' key: *prefix*, the copy root's name and a
+    "/" where the plan creates it, then the path below the copy root), found from the copy
+    root: for a drive mounted below it (``drives``: a plan whose ``destination`` is that
+    drive's mount point, anchored at the same root) ``destination`` is no folder above the
+    card's paths."""
+    if not parent:
+        return plan.destination if plan.creates_root else plan.root
+    below = parent[len(prefix) :] if plan.creates_root else parent
+    return plan.root.joinpath(*below.split("/")) if below else plan.root
 
 
 # The entries offload-ai makes at a copy root (offload.ledger.STATE_FOLDER: its ledger,
