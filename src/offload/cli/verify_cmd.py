@@ -295,8 +295,9 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
 
 @contextmanager
 def _interruptible(env: Environment) -> Iterator[None]:
-    """SIGINT and SIGTERM end the check (exit 130, with a report), not silently: SIGTERM's
-    default would end the process without one. A signal the process started with ignored
+    """SIGINT, SIGTERM and SIGHUP (the terminal closed: its output then goes to /dev/null)
+    end the check (exit 130, with a report), not silently: SIGTERM's and SIGHUP's defaults
+    would end the process without one. A signal the process started with ignored
     (``offload verify ... &`` in a script: SIGINT) stays ignored, as in ``offload copy``
     (``handling_signals``)."""
 
