@@ -92,11 +92,14 @@ def test_reader_accepts_older_dialects(tmp_path: Path) -> None:
         "<hash><file>B.mov</file><size>3</size><xxhash>0001234567</xxhash></hash>"
         "<hash><file>C.mov</file><size>3</size><xxhash>4294967296</xxhash></hash>"
         "<hash><file>D.mov</file><size>3</size><null></null></hash>"
+        # A digit to str.isdigit() that int() refuses: no size (ValueError before).
+        "<hash><file>E.mov</file><size>\u00b2</size><null></null></hash>"
         "</hashlist>"
     )
     hash_list = read_legacy_mhl(path)
     assert hash_list.version == "1.0" and hash_list.hostname == "h"
-    a, b, c, d = hash_list.entries
+    a, b, c, d, e = hash_list.entries
+    assert e.path == "E.mov" and e.size_bytes is None
     assert a.path == "Clips/A.mov" and a.digests == {"xxh64": be}
     # <xxhash> is XXH32 in decimal (mhl-tool: %010u): canonical hex, recomputed on verify.
     assert b.digests == {"xxh32": "0012d687"} and b.other_digests == {}

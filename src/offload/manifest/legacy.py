@@ -354,7 +354,7 @@ def _legacy_entry(element: ET.Element) -> LegacyEntry:
     size_text = values.get("size", "").strip()
     return LegacyEntry(
         path=values.get("file", "").replace("\\", "/"),
-        size_bytes=int(size_text) if size_text.isdigit() else None,
+        size_bytes=int(size_text) if size_text.isascii() and size_text.isdigit() else None,
         last_modification_date=values.get("lastmodificationdate"),
         digests=digests,
         other_digests=others,
