@@ -125,6 +125,7 @@ if TYPE_CHECKING:
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.model import SourceFile
+    from offload.renamed_recheck import Rechecked
     from offload.report.job_report import RemoteReportFolder
 
 
@@ -1429,8 +1430,7 @@ def _run_locked(
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
     # as the run leaves them are read once more: a copy damaged after its read-back fails.
-    for message, path in _recheck_after_renames(plan, job_report):
-        sink.emit(WarningIssued(message, path))
+    _say_rechecked(_recheck_after_renames(plan, job_report), sink)
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
@@ -1479,8 +1479,7 @@ def _run_locked(
         def finish_slow(history: Path | None, times: Mapping[Path, int]) -> None:
             # The slow destinations' copies were written by the cascade, after the re-read
             # above: theirs on fusefat are read again now, after their last rename.
-            for message, path in _recheck_after_renames(plan, report.job, set(slow)):
-                sink.emit(WarningIssued(message, path))
+            _say_rechecked(_recheck_after_renames(plan, report.job, set(slow)), sink)
             _copies_complete(plan, sink)  # the cascade's copy is over: only its finish is left
             _finish_destinations(
                 plan, report, set(slow), sink, history_source=history, folder_times=times
@@ -1507,9 +1506,18 @@ def _run_locked(
     return report
 
 
+def _say_rechecked(failed: Sequence[Rechecked], sink: EventSink) -> None:
+    """Each copy the fusefat re-read failed: its warning, and its ``FileFailed`` (after its
+    ``FileVerified``: the later event is its outcome, as for a copy the cascade's re-read
+    found damaged)."""
+    for copy in failed:
+        sink.emit(WarningIssued(copy.warning, copy.path))
+        sink.emit(FileFailed(copy.destination_index, copy.relative_path, copy.error))
+
+
 def _recheck_after_renames(
     plan: OffloadPlan, job: JobReport, among: Collection[int] | None = None
-) -> list[tuple[str, str]]:
+) -> list[Rechecked]:
     """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
     lost (of *among* alone, where given: the slow ones, once the cascade has written
     them), by the filesystem type each is on (one read of the mount table each)."""

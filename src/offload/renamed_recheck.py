@@ -20,12 +20,25 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from offload.errors import describe_os_error
 from offload.hashing.registry import comparable_digest, fastest, new_hasher
 from offload.ledger import Ledger
 from offload.plan.destination import DestinationPlan
 from offload.results import CopyAction, DestinationStatus, JobReport
+
+
+class Rechecked(NamedTuple):
+    """A copy the re-read failed: the warning line and the path it names; the copy's
+    destination index, card path and reason (its ``FileFailed``)."""
+
+    warning: str
+    path: str
+    destination_index: int
+    relative_path: str
+    error: str
+
 
 # The filesystems whose renames were seen to damage other files of the folder.
 RENAMES_DAMAGE = frozenset({"fuse.fusefat"})
@@ -37,17 +50,19 @@ def recheck_after_renames(
     plans: Sequence[DestinationPlan],
     ledgers: Sequence[Ledger | None],
     fstype_of: dict[int, str],
-) -> list[tuple[str, str]]:
+) -> list[Rechecked]:
     """Read again every copy *job* verified now on a destination of *plans* whose
     filesystem (*fstype_of*, by destination index) is in :data:`RENAMES_DAMAGE`; fail each
     that no longer has its in-flight digest (status ``failed``, the reason in ``error``)
     and revoke it in that destination's ledger (*ledgers*, by index), then recount the
-    destinations' totals. Returns (warning, path) for each copy failed so. Never raises
-    for I/O: a copy that cannot be read is failed with the error."""
+    destinations' totals. Returns a :class:`Rechecked` for each copy failed so (the caller
+    says so: a warning, and the copy's ``FileFailed``, its outcome after its
+    ``FileVerified``). Never raises for I/O: a copy that cannot be read is failed with the
+    error."""
     damaged = {p.index: p for p in plans if fstype_of.get(p.index) in RENAMES_DAMAGE}
     if not damaged:
         return []
-    failed: list[tuple[str, str]] = []
+    failed: list[Rechecked] = []
     for file in job.files:
         if not file.inflight_digests:
             continue
@@ -75,7 +90,15 @@ def recheck_after_renames(
                     ledger.revoke({relative: ledger.card})  # this card's copy alone
                 except OSError as exc:
                     result.error += f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
-            failed.append((f"copy FAILED: {result.error}", result.final_path))
+            failed.append(
+                Rechecked(
+                    f"copy FAILED: {result.error}",
+                    result.final_path,
+                    result.destination_index,
+                    file.relative_path,
+                    result.error,
+                )
+            )
     if failed:
         for summary in job.destinations:
             summary.count(job.files)

@@ -225,9 +225,11 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
     if cascade:
         fast = tmp_path / "fast"
         fast.mkdir()
-        result = run("copy", card, fast, "--cascade-to", fat.path, "--report-dir", reports)
+        result = run(
+            "copy", card, fast, "--cascade-to", fat.path, "--report-dir", reports, "--json"
+        )
     else:
-        result = run("copy", card, fat.path, "--report-dir", reports)
+        result = run("copy", card, fat.path, "--report-dir", reports, "--json")
     report = newest_report(reports)
     statuses = {}
     for file in report["files"]:
@@ -240,6 +242,16 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
             assert "after it was read back and verified: fusefat damages" in copy["error"]
     failed = [path for path, status in statuses.items() if status == "failed"]
     assert result.returncode == (1 if failed else 0), result.stderr
+    # --json: each copy failed so has its file_failed line after its file_verified one (the
+    # later line is its outcome). Failed before: file_verified alone, then a warning.
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    last = {
+        (e["destination_index"], e["relative_path"]): e["event"]
+        for e in events
+        if e.get("event") in ("file_verified", "file_failed")
+    }
+    for path in failed:
+        assert last[(int(cascade), path)] == "file_failed", path
     ledger = (fat.path / "GOPRO" / ".offload" / "ledger.jsonl").read_text().splitlines()
     revoked = {e["relative_path"] for e in map(json.loads, ledger) if e["state"] == "revoked"}
     assert revoked == set(failed)
