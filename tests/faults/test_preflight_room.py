@@ -550,6 +550,20 @@ def test_a_card_folder_that_is_a_smaller_drive_mounted_below_the_destination_is_
         plan_offload(card, [dest], OffloadOptions())
 
 
+def _refused_for_room_on(card: Path, dest: Path, mounted: Path) -> str:
+    """Plan *card* onto *dest*, where a 1 MB drive is mounted at *mounted* inside it:
+    refused for room, the one finding naming that drive, its free space and what to do
+    there. Returns the finding's line."""
+    with pytest.raises(PreflightRefused) as refused:
+        plan_offload(card, [dest], OffloadOptions())
+    (space,) = [e for e in refused.value.errors if e["code"] == "insufficient-space"]
+    assert space["path"] == str(mounted)
+    line = str(space["message"])
+    assert f"not enough free space: {mounted}, a drive mounted inside {dest}, has 1.0 MB " in line
+    assert line.endswith(f"free space on that drive, or mount a larger one at {mounted}"), line
+    return line
+
+
 def test_the_refusal_names_the_drive_mounted_inside_the_destination_that_lacks_room(
     tmp_path: Path, tmpfs_mount: Callable[..., Mount]
 ) -> None:
@@ -562,14 +576,8 @@ def test_the_refusal_names_the_drive_mounted_inside_the_destination_that_lacks_r
     (dest,) = plain(tmp_path, "dest")
     mounted = dest / "A006"
     tmpfs_mount(MIB, path=mounted)
-    with pytest.raises(PreflightRefused) as refused:
-        plan_offload(card, [dest], OffloadOptions())
-    (space,) = [e for e in refused.value.errors if e["code"] == "insufficient-space"]
-    assert space["path"] == str(mounted)
-    line = str(space["message"])
-    assert f"not enough free space: {mounted}, a drive mounted inside {dest}, has 1.0 MB " in line
+    line = _refused_for_room_on(card, dest, mounted)
     assert f"{dest} has" not in line and "\n" not in line
-    assert line.endswith(f"free space on that drive, or mount a larger one at {mounted}"), line
 
     few = tmp_path / "few"
     few.mkdir()
@@ -599,13 +607,7 @@ def test_a_drive_mounted_deeper_inside_the_copy_root_is_checked_for_what_lands_o
     (dest,) = plain(tmp_path, "dest")
     mounted = dest / "A006" / "CLIPS"
     tmpfs_mount(MIB, path=mounted)
-    with pytest.raises(PreflightRefused) as refused:
-        plan_offload(card, [dest], OffloadOptions())
-    (space,) = [e for e in refused.value.errors if e["code"] == "insufficient-space"]
-    assert space["path"] == str(mounted)
-    line = str(space["message"])
-    assert f"not enough free space: {mounted}, a drive mounted inside {dest}, has 1.0 MB " in line
-    assert line.endswith(f"free space on that drive, or mount a larger one at {mounted}"), line
+    _refused_for_room_on(card, dest, mounted)
 
     (few,) = plain(tmp_path, "few")
     tmpfs_mount(64 * MIB, nr_inodes=2, path=few / "A006" / "CLIPS")
