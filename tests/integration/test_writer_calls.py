@@ -58,6 +58,10 @@ def _traces(
     return {path: path.read_text() for path in tmp_path.glob("trace.*")}
 
 
+# A partial's create (O_EXCL) in a trace: its name and the descriptor it got.
+_CREATED = re.compile(
+    r'openat\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*O_EXCL[^=]*= (\d+)'
+)
 _RENAMED = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
 
 
@@ -116,11 +120,8 @@ def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
     dest = tmpfs_mount(64 * 1024 * 1024).path
     calls = "openat,flock,dup,dup2,dup3,fcntl,close,renameat2,rename,fstat,newfstatat,utimensat"
     traces = _traces(tmp_path, dest, calls)
-    created = re.compile(
-        r'openat\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*O_EXCL[^=]*= (\d+)'
-    )
-    writer = next(text for text in traces.values() if created.search(text))
-    descriptors = {name: fd for name, fd in created.findall(writer)}
+    writer = next(text for text in traces.values() if _CREATED.search(text))
+    descriptors = {name: fd for name, fd in _CREATED.findall(writer)}
     assert len(descriptors) == FILES
     for name, fd in descriptors.items():  # claimed on the descriptor it was created on
         assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0", writer), name
@@ -147,14 +148,11 @@ def test_a_file_closed_at_its_last_byte_is_claimed_once_on_its_read_only_descrip
     traces = _traces(
         tmp_path, dest, "openat,flock,fstat,newfstatat,write,close,renameat2", size=size
     )
-    created = re.compile(
-        r'openat\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*O_EXCL[^=]*= (\d+)'
-    )
-    writer = next(text for text in traces.values() if created.search(text))
+    writer = next(text for text in traces.values() if _CREATED.search(text))
     lines = writer.splitlines()
     held: dict[str, str] = {}
     for position, line in enumerate(lines):
-        match = created.search(line)
+        match = _CREATED.search(line)
         if match is None:
             continue
         name, written = match.groups()
