@@ -9,8 +9,10 @@ copies held folder entries once the run ended, and plain ``mv`` does the same. T
 read-back proved each copy when it was made; only a read after the last rename proves the
 copies as the run leaves them. So each copy this run verified on such a destination is
 read again here (through the cache fusefat is always read through: what a user reading it
-would get); one that no longer has its in-flight digest is failed, named, and revoked from
-the ledger, so no later run trusts it.
+would get), and so is an earlier run's copy trusted from the ledger in a folder this run
+renamed copies into (a resumed or incremental offload: those renames damage it as well);
+one that no longer has its in-flight digest (the ledger's, for a trusted copy) is failed,
+named, and revoked from the ledger, so no later run trusts it.
 
 Not thread-safe: called once the copy jobs are over, before the reports and manifests.
 """
@@ -43,6 +45,14 @@ class Rechecked(NamedTuple):
 # The filesystems whose renames were seen to damage other files of the folder.
 RENAMES_DAMAGE = frozenset({"fuse.fusefat"})
 _CHUNK = 1 << 20
+# A copy at its final name: verified now or earlier, or transfer-checked.
+_WRITTEN = frozenset(
+    {
+        DestinationStatus.VERIFIED,
+        DestinationStatus.VERIFIED_EARLIER,
+        DestinationStatus.TRANSFER_CHECKED,
+    }
+)
 
 
 def recheck_after_renames(
@@ -52,8 +62,11 @@ def recheck_after_renames(
     fstype_of: dict[int, str],
 ) -> list[Rechecked]:
     """Read again every copy *job* verified now on a destination of *plans* whose
-    filesystem (*fstype_of*, by destination index) is in :data:`RENAMES_DAMAGE`; fail each
-    that no longer has its in-flight digest (status ``failed``, the reason in ``error``)
+    filesystem (*fstype_of*, by destination index) is in :data:`RENAMES_DAMAGE`, and each
+    copy an earlier run made that is trusted from the ledger in a folder this run renamed
+    copies into there (those renames may have damaged it too); fail each that no longer has
+    its in-flight digest (the ledger's recorded one for a trusted copy: status ``failed``,
+    the reason in ``error``)
     and revoke it in that destination's ledger (*ledgers*, by index), then recount the
     destinations' totals. Returns a :class:`Rechecked` for each copy failed so (the caller
     says so: a warning, and the copy's ``FileFailed``, its outcome after its
@@ -62,26 +75,45 @@ def recheck_after_renames(
     damaged = {p.index: p for p in plans if fstype_of.get(p.index) in RENAMES_DAMAGE}
     if not damaged:
         return []
+    # The folders this run renamed copies into there: an earlier run's copy in one of them
+    # (trusted from the ledger, not read back now) may have been damaged by those renames.
+    renamed_into = {
+        (result.destination_index, os.path.dirname(result.final_path))
+        for file in job.files
+        for result in file.destinations
+        if result.destination_index in damaged
+        and result.action is not CopyAction.TRUSTED
+        and result.status in _WRITTEN
+    }
     failed: list[Rechecked] = []
     for file in job.files:
-        if not file.inflight_digests:
-            continue
-        name = fastest(file.inflight_digests)
         for result in file.destinations:
             plan = damaged.get(result.destination_index)
-            if plan is None or result.status is not DestinationStatus.VERIFIED:
+            if plan is None:
                 continue
             if result.action is CopyAction.TRUSTED:
+                if (result.destination_index, os.path.dirname(result.final_path)) not in (
+                    renamed_into
+                ) or result.status not in _WRITTEN:
+                    continue
+                digests = result.recorded_digests
+                when = "since an earlier run verified it, this run renaming copies into its folder"
+            elif result.status is DestinationStatus.VERIFIED:
+                digests, when = file.inflight_digests, "after it was read back and verified"
+            else:
                 continue
-            why = _changed(result.final_path, name, file.inflight_digests[name])
+            if not digests:
+                continue
+            name = fastest(digests)
+            why = _changed(result.final_path, name, digests[name])
             if why is None:
                 continue
             result.status = DestinationStatus.FAILED
             result.verified_at = result.verified_mode = None  # nothing stands proved
             result.error = (
-                f"{result.final_path} {why} after it was read back and verified: fusefat "
-                "damages files of a folder while renaming others into it; copy the card to "
-                "a drive the kernel's vfat or exfat driver mounts"
+                f"{result.final_path} {why} {when}: fusefat damages files of a folder while "
+                "renaming others into it; copy the card to a drive the kernel's vfat or "
+                "exfat driver mounts"
             )
             ledger = ledgers[result.destination_index]
             if ledger is not None:

@@ -276,3 +276,35 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
     assert not [p for p in said["extra"] if Path(p).name.startswith(".offload-part")]
     assert set(said["extra"]) == set(failed)  # the damaged copies, revoked: in no manifest
     assert checked.returncode == (21 if failed else 0), checked.stderr
+
+
+def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """A GoPro time-lapse offloaded in two runs onto fusefat (the first leaves out the second
+    series, ``--ignore``; an incremental or resumed offload): the second run renames its
+    copies into the folder that holds the first run's, which fusefat may damage. Those are
+    trusted from the ledger, not read back, so the re-read after the last rename reads them
+    too (against the ledger's digests): no copy that differs from the card is called
+    verified, earlier or now; each that changed is failed and revoked. Failed before:
+    G0010016.JPG "verified_earlier", exit 1 for another copy only."""
+    from support import camera_cards
+
+    fat = fusefat_mount(96 << 20)
+    card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
+    reports = tmp_path / "reports"
+    run("copy", card, fat.path, "--report-dir", reports, "--ignore", "G002*")
+    result = run("copy", card, fat.path, "--report-dir", reports)
+    report = newest_report(reports)
+    failed = set()
+    for file in report["files"]:
+        [copy] = file["destinations"]
+        equal = Path(copy["final_path"]).read_bytes() == (card / file["path"]).read_bytes()
+        assert equal or copy["status"] == "failed", (file["path"], copy)
+        if copy["status"] == "failed":
+            failed.add(file["path"])
+    assert result.returncode == (1 if failed else 0), result.stderr
+    ledger = (fat.path / "GOPRO" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in ledger]
+    last = {e["relative_path"]: e["state"] for e in entries}
+    assert {path for path, state in last.items() if state == "revoked"} >= failed
