@@ -414,6 +414,8 @@ def test_manifest_not_written_is_said_in_the_verdict_and_a_rerun_writes_it(
     (report,) = reports.glob("A007R1CD_*.json")
     data = json.loads(report.read_text())
     assert "run the same command again" in data["card_release"]["text"]
+    html = report.with_suffix(".html").read_text()
+    assert "manifest not written on" in html and "run the same command again" in html
     assert not (fs.mountpoint / card.name / "ascmhl").exists()
     fs.remove(rule)
     err = io.StringIO()
