@@ -285,3 +285,8 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
         )
         == debris
     )
+    # The remedy named works: --overwrite replaces each (read again after the last rename).
+    replaced = run("copy", "--overwrite", card, fat.path, "--report-dir", reports)
+    assert replaced.returncode == 0, replaced.stderr
+    for path in failed:
+        assert (root / path).read_bytes() == (card / path).read_bytes()
