@@ -81,12 +81,15 @@ def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     return {target: _OVERWRITE for target in targets if target is not None}
 
 
-def many_in_the_way(ours: int, found: int, other_card: int = 0) -> str:
+def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of
     them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
-    of them recorded in the copy root's ledger from another card (``another_card``)."""
+    of them recorded in the copy root's ledger from another card (``another_card``),
+    *revoked* of them copies an earlier run revoked (named so when it is the only one)."""
     if found == 1:
-        return in_the_way("size" if ours else "card" if other_card else "")
+        return in_the_way(
+            "size" if ours else "card" if other_card else "revoked" if revoked else ""
+        )
     if other_card:
         some = "all are" if other_card == found else f"{other_card} of them are"
         return (
