@@ -600,7 +600,8 @@ def _plan(
     tasks: list[FileTask] = []
     checks: list[ExistingCopy] = []
     # By destination: (task index, path, what the ledger says of it: "size" a copy of ours
-    # whose size changed, "card" another card's, "" nothing: ``OffloadPlan.in_the_way``).
+    # whose size changed, "card" another card's, "revoked" one an earlier run revoked, ""
+    # nothing: ``OffloadPlan.in_the_way``).
     in_the_way: dict[int, list[tuple[int, str, str]]] = {}
     may_replace = options.copy.existing is not ExistingFilePolicy.FAIL
     # The files a symlink of the card leads to: a link is made only where such a file's
@@ -724,7 +725,7 @@ def _plan(
                                 if changed is not None
                                 else "card"
                                 if other and source_file.relative_path in other
-                                else "",
+                                else _revoked(known, source_file.relative_path),
                             )
                         )
                     targets.append(final)
@@ -955,6 +956,7 @@ def _in_the_way_warnings(
                     sum(1 for _, _, ours in found if ours == "size"),
                     len(found),
                     sum(1 for _, _, ours in found if ours == "card"),
+                    sum(1 for _, _, ours in found if ours == "revoked"),
                 ),
                 plan.index,
             )
@@ -1110,6 +1112,14 @@ def _existing_copy_kind(
     if stat.S_ISREG(st.st_mode) and st.st_size == size_bytes:
         return CheckKind.ADOPT
     return _IN_THE_WAY  # the engine's existing-file policy decides
+
+
+def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str:
+    """``"revoked"`` when the ledger's last entry of *relative_path* (in *known*) is a
+    ``revoked`` line (an earlier run found that copy wrong, or never finished it), else
+    "": the word ``remedies.in_the_way`` takes for a file in the way there."""
+    entry = known.get(relative_path) if known else None
+    return "revoked" if entry is not None and entry.state == "revoked" else ""
 
 
 def _unvouched(entry: LedgerEntry | None, source: SourceFile, algorithms: Sequence[str]) -> str:

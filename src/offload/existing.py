@@ -129,6 +129,14 @@ class ExistingCopy(NamedTuple):
     fingerprint: str = ""
 
 
+def _whose(check: ExistingCopy) -> str:
+    """The ``remedies.in_the_way`` word for an ADOPT copy found different: a copy of ours
+    whose date changed, one whose ledger entry an earlier run revoked, or any file."""
+    if check.ours:
+        return "date"
+    return "revoked" if check.ledger_entry == "revoked" else ""
+
+
 def found_wrong_unread(check: ExistingCopy) -> bool:
     """Whether *check* is found wrong by what the planner saw (its size), with no read."""
     return check.kind is CheckKind.REVERIFY and bool(check.changed)
@@ -506,7 +514,7 @@ def settle(
             elif policy is ExistingFilePolicy.FAIL:
                 result.error = (
                     f"{check.final_path} already exists with other content; not overwritten "
-                    f"({remedies.in_the_way('date' if check.ours else '')})"
+                    f"({remedies.in_the_way(_whose(check))})"
                 )
             else:
                 targets[check.task_index][check.destination_index] = str(check.final_path)

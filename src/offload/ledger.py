@@ -90,8 +90,10 @@ from offload.fs.ops import fsync_dir
 
 STATE_FOLDER = ".offload"
 LEDGER_NAME = "ledger.jsonl"
-# Our own state on a destination, and partials of an interrupted run, are never card content.
-TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*")
+# Our own state on a destination, partials of an interrupted run, and the piece of a partial's
+# name fusefat leaves as a folder entry of its own (``naming.is_partial_leftover``) are never
+# card content; the manifests carry the unanchored ones, so ``ascmhl verify`` hides them too.
+TOOL_IGNORE_PATTERNS = (f"/{STATE_FOLDER}/", ".offload-partial.*", ".offload-part")
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _PROOF_RANK = {"transfer": 0, "destination": 1, "full": 2}
 # The read-backs that went through a cache (results.CacheBypass values): the only ones an

@@ -131,6 +131,17 @@ class ManifestResult:
     not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
+def not_written(where: object, why: str) -> str:
+    """The error of a manifest step that failed on the destination *where* (its root or URL)
+    for the reason *why*, with the remedy: the copies verified there are in its ledger, so
+    the same command run again finds nothing to copy and writes the manifests that record
+    them (the check of a run that verifies nothing new, ``_write_after_carrying``)."""
+    return (
+        f"manifest not written on {where}: {why}; its copies stay verified: run the same command "
+        "again to write the manifest"
+    )
+
+
 class LinkToRecord(NamedTuple):
     """A symlink this offload made (or found as it should be) on a destination."""
 
@@ -667,7 +678,7 @@ def _write_on_destination(
         try:
             carried = copy_history(records.source, root, pending=record)
         except OffloadError as exc:
-            outcome.error = f"manifest not written on {destination.destination}: {exc.message}"
+            outcome.error = not_written(destination.destination, exc.message)
             return outcome
         outcome.written.extend(str(p) for p in carried.written)
         if carried.not_carried:
@@ -930,9 +941,8 @@ def _write_after_carrying(
                     "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
                 )
     except (OffloadError, ValueError) as exc:
-        outcome.error = (
-            f"manifest not written on {destination.destination}: "
-            f"{getattr(exc, 'message', str(exc))}"
+        outcome.error = not_written(
+            destination.destination, getattr(exc, "message", None) or str(exc)
         )
     if stamping and outcome.error is None and not outcome.left_out:
         # every file is now in the manifests just written (durable when they returned)

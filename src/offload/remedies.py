@@ -41,13 +41,26 @@ def rewrite_failed(error: str) -> str:
 def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
-    copy root's ledger records from another card (``another_card``); empty for any other
-    file."""
+    copy root's ledger records from another card (``another_card``); ``"revoked"`` for one
+    whose ledger entry an earlier run revoked (``revoked``); empty for any other file."""
     if not ours:
         return _ANY
     if ours == "card":
         return f"{_FROM_ANOTHER_CARD}: {another_card()}"
+    if ours == "revoked":
+        return revoked()
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
+
+
+def revoked() -> str:
+    """What to do about a file in the way whose entry in the copy root's ledger an earlier
+    run revoked (it found that copy wrong after its read-back, or never finished it): not
+    the card's file, yet never replaced unasked, since the revoked line names the path
+    alone and nothing proves the file there now is the copy it revoked."""
+    return (
+        "an earlier offload revoked the copy at this name (found wrong after it was verified, "
+        f"or never finished): it is not the card's file; {_ANY}"
+    )
 
 
 def another_card() -> str:
@@ -68,12 +81,15 @@ def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     return {target: _OVERWRITE for target in targets if target is not None}
 
 
-def many_in_the_way(ours: int, found: int, other_card: int = 0) -> str:
+def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of
     them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
-    of them recorded in the copy root's ledger from another card (``another_card``)."""
+    of them recorded in the copy root's ledger from another card (``another_card``),
+    *revoked* of them copies an earlier run revoked (named so when it is the only one)."""
     if found == 1:
-        return in_the_way("size" if ours else "card" if other_card else "")
+        return in_the_way(
+            "size" if ours else "card" if other_card else "revoked" if revoked else ""
+        )
     if other_card:
         some = "all are" if other_card == found else f"{other_card} of them are"
         return (

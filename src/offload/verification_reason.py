@@ -9,7 +9,9 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
   (:data:`LINK_IS_NO_COPY`). A missing path where nothing stands has no reason (the list
   says it); one also in ``dangling`` or ``outside`` has that list, and its own warning line.
 * **extra** (new), against a manifest: a name no XML manifest can hold (``offload copy``
-  leaves such a file out of the manifests and names it in its reports).
+  leaves such a file out of the manifests and names it in its reports); against any
+  reference, a copy the copy root's ledger revoked last (``offload copy`` found it wrong
+  after its read-back, or never finished it, and left it at its name: :data:`REVOKED_COPY`).
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
@@ -36,6 +38,15 @@ from offload.manifest.xmltext import xml_can_hold
 NAME_NO_MANIFEST_HOLDS = (
     "offload copy leaves such a file out of the manifest and names it in its reports; its "
     "content is not checked here"
+)
+
+#: Why a file new to its records is in none: the copy root's ledger's last entry for it is
+#: ``revoked``. The revoked line names the path alone, so nothing proves the file there now
+#: is the copy revoked: ``offload copy`` never replaces it unasked (``existing.settle``).
+REVOKED_COPY = (
+    "an earlier offload revoked its copy at this name in the ledger (found wrong after it was "
+    "verified, or never finished): nothing vouches for the file there; offload copy reads it "
+    "back, and --overwrite replaces it once the new copy is verified"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never
@@ -78,12 +89,29 @@ def with_reasons(report: VerifyReport) -> VerifyReport:
     for path in report.extra:
         if why := new_reason(path, report.reference):
             reasons[path] = why
+    for path in _revoked(report.root, [p for p in report.extra if p not in reasons]):
+        reasons[path] = Reason("revoked-copy", REVOKED_COPY)
     if report.reference is not ReferenceKind.LEDGER:
         for path in (*(c.path for c in report.changed), *report.unreadable):
             if os.path.islink(report.root / path):
                 text = LINK_READ_THROUGH.format(records=_RECORDS[report.reference])
                 reasons[path] = Reason("symlink-read-through", text)
     return dataclasses.replace(report, reasons=reasons)
+
+
+def _revoked(root: Path, paths: list[str]) -> list[str]:
+    """Those of *paths* whose last entry in the ledger of the copy root *root* is
+    ``revoked``; none when it has no ledger or it cannot be read (read only when *paths*
+    has some: most checks find nothing new)."""
+    if not paths:
+        return []
+    from offload.ledger import Ledger
+
+    try:
+        latest = Ledger(root).load()
+    except OSError:
+        return []
+    return [p for p in paths if (e := latest.get(p)) is not None and e.state == "revoked"]
 
 
 def new_reason(path: str, reference: ReferenceKind) -> Reason | None:

@@ -387,6 +387,43 @@ def test_destination_gone_after_its_copies_ends_the_run_with_reports(
     assert writes_ascii_only(gone) is False
 
 
+def test_manifest_not_written_is_said_in_the_verdict_and_a_rerun_writes_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A drive that refuses its manifest (EIO at the ``ascmhl`` folder) once its copies are
+    verified: the verdict line, the card release (terminal, JSON, HTML) say the files are
+    verified there but that drive has no manifest, and to run the same command again; the
+    re-run writes it without copying anything again, exit 0. Failed before: "All 2 files
+    (...) are verified on every destination" and nothing more, beside a table saying FAILED."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    rule = fs.fail("mkdir", errno.EIO, path="*ascmhl")
+    reports = tmp_path / "reports"
+    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    assert f"NO MANIFEST on {fs.mountpoint}" in verdict, said
+    assert "run the same command again" in verdict, said
+    release = next(line for line in said.splitlines() if line.startswith("Do not format"))
+    assert "run the same command again" in release, said
+    (report,) = reports.glob("A007R1CD_*.json")
+    data = json.loads(report.read_text())
+    assert "run the same command again" in data["card_release"]["text"]
+    html = report.with_suffix(".html").read_text()
+    assert "manifest not written on" in html and "run the same command again" in html
+    assert not (fs.mountpoint / card.name / "ascmhl").exists()
+    fs.remove(rule)
+    err = io.StringIO()
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0, err.getvalue()
+    assert list((fs.mountpoint / card.name / "ascmhl").glob("0001_*.mhl"))
+    assert "0 to copy" in err.getvalue(), err.getvalue()
+
+
 # -- the card --------------------------------------------------------------------------------
 
 

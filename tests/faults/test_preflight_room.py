@@ -496,6 +496,9 @@ def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_dr
         assert code == 1, (flags, output)
         assert "not enough free space" not in output, (flags, output)
         assert "C0001.bin" in output and "--overwrite replaces it" in output, (flags, output)
+        # Read back and found different (same size), or of another size: the refusal says
+        # whose it was. Failed before: the words of any other file in the way.
+        assert "an earlier offload revoked the copy at this name" in output, output
         assert "Do not format the card: a copy failed: C0001.bin." in output, (flags, output)
         assert copy.read_bytes() == wrong  # kept as it is
         assert not [n for n in os.listdir(copy.parent) if n.startswith(".offload-partial.")]

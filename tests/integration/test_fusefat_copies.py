@@ -207,7 +207,7 @@ def test_the_ascmhl_history_on_fusefat_ignores_the_legacy_mhl_by_its_ascii_name(
 
 @pytest.mark.parametrize("cascade", [False, True], ids=["direct", "cascade"])
 def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verified(
-    tmp_path: Path, fusefat_mount: Any, cascade: bool
+    tmp_path: Path, fusefat_mount: Any, cascade: bool, judge: Any
 ) -> None:
     """Failed before: a GoPro time-lapse (55 stills in one folder) copied onto fusefat
     exited 0, every copy "verified now", while fusefat, renaming later copies into the
@@ -256,8 +256,9 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
     revoked = {e["relative_path"] for e in map(json.loads, ledger) if e["state"] == "revoked"}
     assert revoked == set(failed)
     # What fusefat left of the partials' names (".offload-part", a long name's first 13
-    # characters) is named a leftover by `offload verify`, never a new file of the card.
-    # Failed before: "NEW (not in the ASC MHL history) .../.offload-part", exit 21.
+    # characters) is never a new file of the card: the generation's ignore list hides it
+    # (`offload verify` names one a leftover where no manifest hides it). Failed before:
+    # "NEW (not in the ASC MHL history) .../.offload-part", exit 21.
     root = fat.path / "GOPRO"
     debris = sorted(
         os.path.relpath(os.path.join(folder, name), root)
@@ -272,10 +273,44 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
         timeout=120,
     )
     said = json.loads(checked.stdout)
-    assert sorted(said["leftovers"]) == debris, checked.stderr
+    assert said["leftovers"] == [], checked.stderr
     assert not [p for p in said["extra"] if Path(p).name.startswith(".offload-part")]
     assert set(said["extra"]) == set(failed)  # the damaged copies, revoked: in no manifest
     assert checked.returncode == (21 if failed else 0), checked.stderr
+    # Each says why it is new: its copy was revoked, and what to do. Failed before: a bare
+    # "NEW (not in the ASC MHL history)", as if another tool had put it there.
+    for path in failed:
+        assert said["reasons"][path]["code"] == "revoked-copy", said["reasons"]
+        assert "--overwrite" in said["reasons"][path]["text"]
+    # The reference tool hides the debris too: the manifest's ignore list names it. Failed
+    # before: "found new file DCIM/100GOPRO/.offload-part", exit 21 on a copy with no damage.
+    verdict = judge.verify(root)
+    assert ".offload-part" not in verdict.stderr, verdict.describe()
+    assert verdict.returncode == (21 if failed else 0), verdict.describe()
+    # The same command again: a revoked copy at its final name is not the card's file, and
+    # not provably the one revoked (the revoked line names only its path): refused, named
+    # so, with the remedy. Failed before: "already exists with other content", as for any
+    # file. The debris stays: removing it through fusefat frees clusters a copy still uses.
+    again = run("copy", card, fat.path, "--report-dir", reports)
+    assert again.returncode == (1 if failed else 0), again.stderr
+    refused = [line for line in again.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(refused) == len(failed), again.stderr
+    for line in refused:
+        assert "an earlier offload revoked" in line and "--overwrite replaces it" in line, line
+    assert (
+        sorted(
+            os.path.relpath(os.path.join(folder, name), root)
+            for folder, _dirs, files in os.walk(root)
+            for name in files
+            if name.startswith(".offload-part")
+        )
+        == debris
+    )
+    # The remedy named works: --overwrite replaces each (read again after the last rename).
+    replaced = run("copy", "--overwrite", card, fat.path, "--report-dir", reports)
+    assert replaced.returncode == 0, replaced.stderr
+    for path in failed:
+        assert (root / path).read_bytes() == (card / path).read_bytes()
 
 
 def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(

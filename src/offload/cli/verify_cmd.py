@@ -15,6 +15,7 @@ import argparse
 import csv
 import io
 import os
+import posixpath
 import socket
 import sys
 import time
@@ -675,10 +676,7 @@ def _print_human(
         why = report.reasons[path].text if path in report.reasons else ""
         env.warning(f"NEW (not in {records}{': ' + why if why else ''}) {_named(where, path)}")
     for path in report.leftovers:
-        env.warning(
-            f"LEFTOVER (what an unfinished write of offload-ai left, not a file of the card; "
-            f"not checked: delete it) {_named(where, path)}"
-        )
+        env.warning(f"LEFTOVER ({_leftover_words(path)}) {_named(where, path)}")
     for path in report.dangling:
         env.warning(
             f"SYMLINK LEADS NOWHERE (dangling or looping; nothing to check) {_named(where, path)}"
@@ -723,4 +721,23 @@ def _print_human(
             if report.generation is not None
             else ""
         ),
+    )
+
+
+def _leftover_words(path: str) -> str:
+    """What a leftover is, and what to do with it. The piece of a partial's name fusefat
+    leaves (``naming.is_partial_name`` false) is a damaged folder entry that may share its
+    clusters with a copy: unlinked through fusefat, it frees them under that copy (fsck.fat
+    then finds the copy's chain freed), so it is never to be deleted so."""
+    from offload.destinations.naming import is_partial_name
+
+    if is_partial_name(posixpath.basename(path)):
+        return (
+            "what an unfinished write of offload-ai left, not a file of the card; not checked: "
+            "delete it"
+        )
+    return (
+        "a piece of an offload-ai partial's name that fusefat left as a folder entry of its "
+        "own, not a file of the card; not checked: do not delete it through fusefat, which "
+        "may free clusters a copy still uses; fsck.fat repairs the drive"
     )

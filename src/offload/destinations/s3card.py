@@ -380,7 +380,12 @@ def write_s3_manifests(
 ) -> list[ManifestResult]:
     """The manifests of every S3 destination in *records* (see the module docstring). Never
     raises for I/O: a failure is the destination's ``ManifestResult.error``."""
-    from offload.manifests_writer import ManifestResult, warning_codes, write_manifests
+    from offload.manifests_writer import (
+        ManifestResult,
+        not_written,
+        warning_codes,
+        write_manifests,
+    )
 
     results: list[ManifestResult] = []
     for destination in records.destinations:
@@ -431,7 +436,7 @@ def write_s3_manifests(
                 results.append(
                     ManifestResult(
                         destination.index,
-                        error=f"manifest not written on {backend.store.url}: {message}",
+                        error=not_written(backend.store.url, message),
                     )
                 )
     return results

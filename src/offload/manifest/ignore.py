@@ -59,6 +59,7 @@ KNOWN_TRANSLATIONS: dict[str, str] = {
     ".offload": r"^(?:.+/)?\.offload(?:/|$)",
     "/.offload": r"^\.offload(?:/|$)",
     ".offload-partial.*": r"^(?:.+/)?\.offload\-partial\.[^/]*(?:/|$)",
+    ".offload-part": r"^(?:.+/)?\.offload\-part(?:/|$)",
 }
 
 

@@ -60,6 +60,8 @@ TOOL_IGNORE_REASONS: dict[str, str] = {
     "this folder, not the card's content; each destination gets its own",
     ".offload-partial.*": "a partial file an interrupted offload-ai copy left, not the card's "
     "content",
+    ".offload-part": "a piece of an offload-ai partial file's name that fusefat left as a "
+    "folder entry of its own, not the card's content",
 }
 
 #: The pattern that :attr:`IgnoreRules.exclude_root_ascmhl` adds: the ASC MHL history folder at

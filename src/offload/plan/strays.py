@@ -38,6 +38,12 @@ takes no copy root's lock) and a run that reached the same folder by another pat
 mount of a sub-folder, a symlinked folder). A stray is removed while its exclusive lock is
 held (``claim.remove_unclaimed``), so a writer cannot claim it in between.
 
+Never a stray: the ``.offload-part`` entry fusefat leaves of a partial's name after renames
+(``naming.is_partial_leftover``; ``is_partial_name`` is false for it). It carries no token,
+and it is a damaged folder entry whose clusters a copy may still use: unlinked through
+fusefat, it frees them under that copy (fsck.fat then finds the copy's chain free). The
+manifests' ignore list hides it instead (``ledger.TOOL_IGNORE_PATTERNS``).
+
 Not seen: a live writer on a filesystem without locks, silent for 12 hours; and a partial of
 an older version (which takes no claim) whose run reached the folder by another path or
 holds no copy root's lock.

@@ -229,6 +229,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         for d in f.destinations
         if d.status is DestinationStatus.TRANSFER_CHECKED and d.action is CopyAction.TRUSTED
     ]
+    head_at = len(lines)  # the line a destination without its manifest qualifies
     if total == 0:
         lines.append("No files to copy.")
     elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
@@ -288,6 +289,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
                 f"({plural(transfer_only, 'copy', 'copies')}{by_earlier_run}){speed}."
             )
     else:
+        head_at = -1  # "NOT ALL VERIFIED" claims nothing a missing manifest would contradict
         failed_files = sum(1 for f in job.files if not f.ok)
         lines.append(
             f"NOT ALL VERIFIED: {failed_files} of {plural(total, 'file')} failed on at least one "
@@ -295,6 +297,8 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             "verified on every "
             f"destination{speed}."
         )
+    if head_at >= 0 and total:
+        lines[head_at] = _without_manifest(report, lines[head_at])
     now = by_state[DestinationStatus.VERIFIED]
     earlier = [
         d
@@ -379,6 +383,26 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             "in the report)."
         )
     return lines
+
+
+def _without_manifest(report: OffloadReport, head: str) -> str:
+    """*head* (a line saying every file is verified, or transfer-checked, on every
+    destination), qualified by the destinations whose manifests could not be written: the
+    copies there are what *head* says, but no manifest of this run records them, and the
+    table calls that destination FAILED. The remedy is the manifest error's own
+    (``manifests_writer.not_written``): the same command run again writes it."""
+    roots = [
+        str(report.job.destinations[m.destination_index].root)
+        for m in report.manifests
+        if m.error is not None and 0 <= m.destination_index < len(report.job.destinations)
+    ]
+    if not roots:
+        return head
+    return (
+        f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "
+        f"{'its' if len(roots) == 1 else 'their'} manifest could not be written (the error "
+        "below): run the same command again to write it (nothing is copied again)."
+    )
 
 
 def _transfer_checks(report: OffloadReport) -> str:
