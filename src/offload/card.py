@@ -1431,12 +1431,11 @@ def _run_locked(
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
     # as the run leaves them are read once more: a copy damaged after its read-back fails.
-    if not job_report.cancelled:
-        # A cancel during it (minutes on a large card over a slow fusefat drive) stops it:
-        # the run is cancelled, its copies not read again are (``renamed_recheck``).
-        job_report.cancelled = _say_rechecked(
-            _recheck_after_renames(plan, job_report, cancel, sink), sink
-        )
+    # A cancel stops it (minutes on a large card over a slow fusefat drive): the run is
+    # cancelled, and so is each copy not read again (``renamed_recheck``); after a job
+    # cancelled already, each copy it verified there.
+    if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink):
+        job_report.cancelled = True
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
