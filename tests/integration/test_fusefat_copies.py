@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -317,7 +316,8 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     tmp_path: Path, fusefat_mount: Any
 ) -> None:
     """A real SIGINT to the CLI while the re-read after the renames is under way (its open of
-    b.mov held 3 s by strace, a drive that slow): the re-read stops, a.mov (re-read) stays
+    b.mov held 3 s by strace, a drive that slow; sent at b.mov's ``phase_changed`` ``verify``
+    line, after the job's ``job_finished``): the re-read stops, a.mov (re-read) stays
     verified, b.mov and c.mov are cancelled, "verified before the renames; not re-checked"
     in the report, the warning (terminal and --json), and revoked from the ledger; the run
     exits 130. Failed before: the SIGINT was ignored until the re-read ended, every copy
@@ -340,12 +340,16 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     ) as process:
         assert process.stdout is not None and process.stderr is not None
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-        lines = []
+        lines, job_over = [], False
         for line in process.stdout:
             lines.append(line)
-            if json.loads(line).get("event") == "job_finished":
+            event = json.loads(line)
+            job_over = job_over or event.get("event") == "job_finished"
+            # The re-read's progress line for b.mov comes just before its open, held 3 s.
+            reading = event.get("phase") == "verify" and event.get("relative_path") == "CLIPS/b.mov"
+            if job_over and reading:
                 break
-        time.sleep(1.0)  # the re-read is in b.mov's open now
+        assert job_over and reading, "no progress line of the re-read after the job"
         [offload_pid] = map(int, children.read_text().split())
         os.kill(offload_pid, signal.SIGINT)
         out, err = process.communicate(timeout=60)
