@@ -121,6 +121,9 @@ def recheck_after_renames(
     }
     failed: list[Rechecked] = []
     not_rechecked: list[tuple[str, int, str]] = []
+    # Revoked together, one write a ledger: on fusefat each write of the ledger rewrites it
+    # whole (it refuses appends), and a cancel may leave thousands not re-checked.
+    unchecked: dict[int, list[DestinationFileResult]] = {}
     stopped = False
     for file in job.files:
         for result in file.destinations:
@@ -151,7 +154,7 @@ def recheck_after_renames(
                 result.status = DestinationStatus.CANCELLED
                 result.verified_at = result.verified_mode = None  # not proved as left
                 result.error = f"{result.final_path}: {NOT_RECHECKED}"
-                _revoke(result, plan, ledgers)
+                unchecked.setdefault(result.destination_index, []).append(result)
                 not_rechecked.append(
                     (result.final_path, result.destination_index, file.relative_path)
                 )
@@ -165,7 +168,7 @@ def recheck_after_renames(
                 "renaming others into it; copy the card to a drive the kernel's vfat or "
                 "exfat driver mounts"
             )
-            _revoke(result, plan, ledgers)
+            _revoke([result], plan, ledgers)
             failed.append(
                 Rechecked(
                     f"copy FAILED: {result.error}",
@@ -175,6 +178,8 @@ def recheck_after_renames(
                     result.error,
                 )
             )
+    for index, results in unchecked.items():
+        _revoke(results, damaged[index], ledgers)
     if failed or not_rechecked:
         for summary in job.destinations:
             summary.count(job.files)
@@ -182,20 +187,27 @@ def recheck_after_renames(
 
 
 def _revoke(
-    result: DestinationFileResult, plan: DestinationPlan, ledgers: Sequence[Ledger | None]
+    results: Sequence[DestinationFileResult],
+    plan: DestinationPlan,
+    ledgers: Sequence[Ledger | None],
 ) -> None:
-    """Revoke *result*'s copy (this card's alone) in its destination's ledger; a ledger
-    that cannot be written is said in its ``error``."""
-    ledger = ledgers[result.destination_index]
+    """Revoke the copies of *results*, all of *plan*'s destination (this card's alone), in
+    its ledger, one write; a ledger that cannot be written is said in each one's
+    ``error``."""
+    ledger = ledgers[plan.index]
     if ledger is None:
         return
-    relative = Path(os.path.relpath(result.final_path, plan.root)).as_posix()
+    copies = {
+        Path(os.path.relpath(result.final_path, plan.root)).as_posix(): ledger.card
+        for result in results
+    }
     try:
-        ledger.revoke({relative: ledger.card})
+        ledger.revoke(copies)
     except OSError as exc:
-        result.error = (result.error or "") + (
-            f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
-        )
+        for result in results:
+            result.error = (result.error or "") + (
+                f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
+            )
 
 
 # What ``_changed`` answers for a read stopped by a cancel.
