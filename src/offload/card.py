@@ -51,6 +51,7 @@ from offload.events import (
     OffloadFinished,
     OffloadFinishing,
     OffloadPlanned,
+    PhaseChanged,
     WarningIssued,
     WorkPlanned,
     accepts_of,
@@ -125,7 +126,7 @@ if TYPE_CHECKING:
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
     from offload.model import SourceFile
-    from offload.renamed_recheck import Rechecked
+    from offload.renamed_recheck import RecheckOutcome
     from offload.report.job_report import RemoteReportFolder
 
 
@@ -1440,7 +1441,11 @@ def _run_locked(
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
     # as the run leaves them are read once more: a copy damaged after its read-back fails.
-    _say_rechecked(_recheck_after_renames(plan, job_report), sink)
+    # A cancel stops it (minutes on a large card over a slow fusefat drive): the run is
+    # cancelled, and so is each copy not read again (``renamed_recheck``); after a job
+    # cancelled already, each copy it verified there.
+    if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink):
+        job_report.cancelled = True
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
@@ -1489,7 +1494,11 @@ def _run_locked(
         def finish_slow(history: Path | None, times: Mapping[Path, int]) -> None:
             # The slow destinations' copies were written by the cascade, after the re-read
             # above: theirs on fusefat are read again now, after their last rename.
-            _say_rechecked(_recheck_after_renames(plan, report.job, set(slow)), sink)
+            if _say_rechecked(
+                _recheck_after_renames(plan, report.job, cancel, sink, set(slow)), sink
+            ):
+                report.job.cancelled = True  # the slow destinations are left unfinished
+                return
             _copies_complete(plan, sink)  # the cascade's copy is over: only its finish is left
             _finish_destinations(
                 plan, report, set(slow), sink, history_source=history, folder_times=times
@@ -1516,21 +1525,41 @@ def _run_locked(
     return report
 
 
-def _say_rechecked(failed: Sequence[Rechecked], sink: EventSink) -> None:
+def _say_rechecked(outcome: RecheckOutcome, sink: EventSink) -> bool:
     """Each copy the fusefat re-read failed: its warning, and its ``FileFailed`` (after its
     ``FileVerified``: the later event is its outcome, as for a copy the cascade's re-read
-    found damaged)."""
-    for copy in failed:
+    found damaged). Where a cancel stopped it, one warning saying how many copies were
+    left not re-checked, and where (each is ``cancelled`` in the report, its ``error``
+    saying so). True where it was cancelled."""
+    from offload.renamed_recheck import NOT_RECHECKED
+
+    for copy in outcome.failed:
         sink.emit(WarningIssued(copy.warning, copy.path))
         sink.emit(FileFailed(copy.destination_index, copy.relative_path, copy.error))
+    if outcome.not_rechecked:
+        count = len(outcome.not_rechecked)
+        first = outcome.not_rechecked[0][0]
+        sink.emit(
+            WarningIssued(
+                f"{count} cop{'y' if count == 1 else 'ies'} on fusefat, the first {first}, "
+                f"cancelled: {NOT_RECHECKED}",
+                first,
+            )
+        )
+    return outcome.cancelled
 
 
 def _recheck_after_renames(
-    plan: OffloadPlan, job: JobReport, among: Collection[int] | None = None
-) -> list[Rechecked]:
+    plan: OffloadPlan,
+    job: JobReport,
+    cancel: CancelToken,
+    sink: EventSink,
+    among: Collection[int] | None = None,
+) -> RecheckOutcome:
     """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
     lost (of *among* alone, where given: the slow ones, once the cascade has written
-    them), by the filesystem type each is on (one read of the mount table each)."""
+    them), by the filesystem type each is on (one read of the mount table each); stopped
+    by *cancel*, each copy's read shown in the views (``PhaseChanged`` ``verify``)."""
     from offload.plan.filesystem import detect_filesystem
     from offload.renamed_recheck import recheck_after_renames
 
@@ -1546,7 +1575,14 @@ def _recheck_after_renames(
         except OSError:  # gone since (EIO, ENOTCONN): its copies' states are the job's
             continue
         fstypes[p.index] = detect_filesystem(p.destination).fstype  # never raises
-    return recheck_after_renames(job, plan.plans, plan.ledgers, fstypes)
+    return recheck_after_renames(
+        job,
+        plan.plans,
+        plan.ledgers,
+        fstypes,
+        cancelled=lambda: cancel.cancelled,
+        reading=lambda index, path: sink.emit(PhaseChanged(index, path, "verify")),
+    )
 
 
 def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:

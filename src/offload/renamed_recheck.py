@@ -14,13 +14,20 @@ renamed copies into (a resumed or incremental offload: those renames damage it a
 one that no longer has its in-flight digest (the ledger's, for a trusted copy) is failed,
 named, and revoked from the ledger, so no later run trusts it.
 
+Cancellable: on a large card over a slow fusefat drive this is minutes, so a Ctrl-C (the
+job's cancel token) stops it between two reads of 1 MiB. A copy not yet read again then
+is not proved as the run leaves it: its read-back (or the ledger) proved it only before the
+renames. It is ``cancelled`` (the run was cancelled before it was proved), its ``error``
+saying "verified before the renames; not re-checked", and revoked from the ledger like a
+failed one, so a later run reads it again instead of trusting it.
+
 Not thread-safe: called once the copy jobs are over, before the reports and manifests.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +35,7 @@ from offload.errors import describe_os_error
 from offload.hashing.registry import comparable_digest, fastest, new_hasher
 from offload.ledger import Ledger
 from offload.plan.destination import DestinationPlan
-from offload.results import CopyAction, DestinationStatus, JobReport
+from offload.results import CopyAction, DestinationFileResult, DestinationStatus, JobReport
 
 
 class Rechecked(NamedTuple):
@@ -40,6 +47,24 @@ class Rechecked(NamedTuple):
     destination_index: int
     relative_path: str
     error: str
+
+
+class RecheckOutcome(NamedTuple):
+    """What :func:`recheck_after_renames` did: each copy it failed; each copy left not
+    re-checked by a cancel (now ``cancelled``: its final path, destination index, card
+    path); and whether it was cancelled."""
+
+    failed: list[Rechecked]
+    not_rechecked: list[tuple[str, int, str]]
+    cancelled: bool
+
+
+#: A not re-checked copy's ``error`` (``cancelled``): what stands proved of it, and what not.
+NOT_RECHECKED = (
+    "verified before the renames; not re-checked: the run was cancelled during the re-read "
+    "fusefat needs after its renames (they can damage other files of a folder), so it is "
+    "not trusted by a later run, which reads it again"
+)
 
 
 # The filesystems whose renames were seen to damage other files of the folder.
@@ -60,7 +85,10 @@ def recheck_after_renames(
     plans: Sequence[DestinationPlan],
     ledgers: Sequence[Ledger | None],
     fstype_of: dict[int, str],
-) -> list[Rechecked]:
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    reading: Callable[[int, str], None] = lambda index, relative_path: None,
+) -> RecheckOutcome:
     """Read again every copy *job* verified now on a destination of *plans* whose
     filesystem (*fstype_of*, by destination index) is in :data:`RENAMES_DAMAGE`, and each
     copy an earlier run made that is trusted from the ledger in a folder this run renamed
@@ -71,10 +99,16 @@ def recheck_after_renames(
     destinations' totals. Returns a :class:`Rechecked` for each copy failed so (the caller
     says so: a warning, and the copy's ``FileFailed``, its outcome after its
     ``FileVerified``). Never raises for I/O: a copy that cannot be read is failed with the
-    error."""
+    error.
+
+    *cancelled* is asked before each copy and between reads of 1 MiB: once it answers True,
+    every copy not yet read again (the one being read included) is set ``cancelled`` with
+    :data:`NOT_RECHECKED` as its ``error`` and revoked from its ledger (the module's
+    docstring). *reading* is told each copy (destination index, card path) as its read
+    starts: the views' progress."""
     damaged = {p.index: p for p in plans if fstype_of.get(p.index) in RENAMES_DAMAGE}
     if not damaged:
-        return []
+        return RecheckOutcome([], [], False)
     # The folders this run renamed copies into there: an earlier run's copy in one of them
     # (trusted from the ledger, not read back now) may have been damaged by those renames.
     renamed_into = {
@@ -86,6 +120,11 @@ def recheck_after_renames(
         and result.status in _WRITTEN
     }
     failed: list[Rechecked] = []
+    not_rechecked: list[tuple[str, int, str]] = []
+    # Revoked together, one write a ledger: on fusefat each write of the ledger rewrites it
+    # whole (it refuses appends), and a cancel may leave thousands not re-checked.
+    unchecked: dict[int, list[DestinationFileResult]] = {}
+    stopped = False
     for file in job.files:
         for result in file.destinations:
             plan = damaged.get(result.destination_index)
@@ -104,8 +143,22 @@ def recheck_after_renames(
                 continue
             if not digests:
                 continue
-            name = fastest(digests)
-            why = _changed(result.final_path, name, digests[name])
+            stopped = stopped or cancelled()
+            why = None
+            if not stopped:
+                reading(result.destination_index, file.relative_path)
+                name = fastest(digests)
+                why = _changed(result.final_path, name, digests[name], cancelled)
+                stopped = why is _CANCELLED
+            if stopped:
+                result.status = DestinationStatus.CANCELLED
+                result.verified_at = result.verified_mode = None  # not proved as left
+                result.error = f"{result.final_path}: {NOT_RECHECKED}"
+                unchecked.setdefault(result.destination_index, []).append(result)
+                not_rechecked.append(
+                    (result.final_path, result.destination_index, file.relative_path)
+                )
+                continue
             if why is None:
                 continue
             result.status = DestinationStatus.FAILED
@@ -115,13 +168,7 @@ def recheck_after_renames(
                 "renaming others into it; copy the card to a drive the kernel's vfat or "
                 "exfat driver mounts"
             )
-            ledger = ledgers[result.destination_index]
-            if ledger is not None:
-                relative = Path(os.path.relpath(result.final_path, plan.root)).as_posix()
-                try:
-                    ledger.revoke({relative: ledger.card})  # this card's copy alone
-                except OSError as exc:
-                    result.error += f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
+            _revoke([result], plan, ledgers)
             failed.append(
                 Rechecked(
                     f"copy FAILED: {result.error}",
@@ -131,18 +178,51 @@ def recheck_after_renames(
                     result.error,
                 )
             )
-    if failed:
+    for index, results in unchecked.items():
+        _revoke(results, damaged[index], ledgers)
+    if failed or not_rechecked:
         for summary in job.destinations:
             summary.count(job.files)
-    return failed
+    return RecheckOutcome(failed, not_rechecked, stopped)
 
 
-def _changed(path: str, name: str, expected: str) -> str | None:
-    """Why the file at *path* is not the copy whose *name* digest was *expected*, or None."""
+def _revoke(
+    results: Sequence[DestinationFileResult],
+    plan: DestinationPlan,
+    ledgers: Sequence[Ledger | None],
+) -> None:
+    """Revoke the copies of *results*, all of *plan*'s destination (this card's alone), in
+    its ledger, one write; a ledger that cannot be written is said in each one's
+    ``error``."""
+    ledger = ledgers[plan.index]
+    if ledger is None:
+        return
+    copies = {
+        Path(os.path.relpath(result.final_path, plan.root)).as_posix(): ledger.card
+        for result in results
+    }
+    try:
+        ledger.revoke(copies)
+    except OSError as exc:
+        for result in results:
+            result.error = (result.error or "") + (
+                f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
+            )
+
+
+# What ``_changed`` answers for a read stopped by a cancel.
+_CANCELLED = "cancelled"
+
+
+def _changed(path: str, name: str, expected: str, cancelled: Callable[[], bool]) -> str | None:
+    """Why the file at *path* is not the copy whose *name* digest was *expected*, or None;
+    ``_CANCELLED`` (the same object) where *cancelled* answered True between two reads."""
     hasher = new_hasher(name)
     try:
         with open(path, "rb", buffering=0) as handle:
             while chunk := handle.read(_CHUNK):
+                if cancelled():
+                    return _CANCELLED
                 hasher.update(chunk)
     except OSError as exc:
         return f"could not be read again ({describe_os_error(exc)})"

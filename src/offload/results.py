@@ -28,7 +28,9 @@ class DestinationStatus(StrEnum):
     (transfer mode), by this run or, with ``CopyAction.TRUSTED``, by an earlier one whose
     ledger record is trusted (``verified_mode`` ``transfer``, ``recorded_digests``).
     FAILED: see ``error``. CANCELLED: the job was cancelled before this copy was verified
-    (no final name was given to it by this run).
+    (no final name was given to it by this run), or, on fusefat, before it was read again
+    after the run's last rename (``renamed_recheck``: at its final name, proved only before
+    the renames, its ``error`` says so, revoked from the ledger).
     """
 
     VERIFIED = "verified"

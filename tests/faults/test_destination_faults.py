@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from offload.card import offload
-from offload.destinations.local import LocalDestination, probe_features
+from offload.destinations.local import LocalDestination, LocalPartial, probe_features
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.ledger import Ledger
@@ -321,3 +322,39 @@ def test_a_ledger_append_that_fails_leaves_no_line_for_the_files_it_failed(
         if file.relative_path in failed:
             result = file.destination(0)
             assert result is not None and result.action is not CopyAction.TRUSTED, result
+
+
+@pytest.mark.parametrize("size", [10_000, 1 << 20], ids=["claimed-written", "claimed-read-only"])
+def test_a_partial_whose_claim_fails_leaves_no_descriptor_and_no_file(
+    faulty_fs: Callable[..., FaultyFS], size: int
+) -> None:
+    """GETATTR answered EIO on the new partial, the n-th one for every n up to the first
+    that lets the create through: one of them is ``claim``'s fstat, after the create
+    (earlier ones are the lookup and the create's own). Whatever raised, no descriptor of
+    the process is left open; where the claim raised, the partial is removed too (the
+    fstat's failure leaked the descriptor and left the file)."""
+    fs = faulty_fs()
+    claim_failed = False
+    for nth in range(1, 8):
+        rule = fs.fail("getattr", errno.EIO, path="*.offload-partial.*", nth=nth)
+        # quiet_close and a file above 64 KiB: claimed through a read-only descriptor.
+        partial = LocalPartial(
+            fs.mountpoint / f"c{nth}.bin", 1 << 20, False, quiet_close=True, size_bytes=size
+        )
+        before = set(os.listdir("/proc/self/fd"))
+        try:
+            partial.create(folder_known=True)
+        except OSError as exc:
+            assert exc.errno == errno.EIO
+            assert set(os.listdir("/proc/self/fd")) <= before
+            if any(frame.name == "claim" for frame in traceback.extract_tb(exc.__traceback__)):
+                claim_failed = True
+                assert not os.path.lexists(partial.partial_text)
+        else:
+            partial.discard()
+            break  # past the getattrs that fail a create: all tried
+        finally:
+            fs.remove(rule)
+    else:
+        pytest.fail("every create failed")
+    assert claim_failed

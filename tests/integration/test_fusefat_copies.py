@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -343,3 +344,63 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
     entries = [json.loads(line) for line in ledger]
     last = {e["relative_path"]: e["state"] for e in entries}
     assert {path for path, state in last.items() if state == "revoked"} >= failed
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verified_now(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """A real SIGINT to the CLI while the re-read after the renames is under way (its open of
+    b.mov held 3 s by strace, a drive that slow; sent at b.mov's ``phase_changed`` ``verify``
+    line, after the job's ``job_finished``): the re-read stops, a.mov (re-read) stays
+    verified, b.mov and c.mov are cancelled, "verified before the renames; not re-checked"
+    in the report, the warning (terminal and --json), and revoked from the ledger; the run
+    exits 130. Failed before: the SIGINT was ignored until the re-read ended, every copy
+    "verified", exit 0."""
+    fat = fusefat_mount(64 << 20)
+    card = tmp_path / "S1"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("a.mov", "b.mov", "c.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(3 << 20))
+    held = fat.path / "S1" / "CLIPS" / "b.mov"
+    reports = tmp_path / "reports"
+    # The run's first open of b.mov by its final name is the re-read's (the read-back reads
+    # the partial; the report worker opens it later, a run not cancelled).
+    command = ["strace", "-f", "-qq", "-o", os.devnull, "-P", str(held), "-e", "trace=openat"]
+    command += ["-e", "inject=openat:delay_enter=3000000:when=1"]
+    command += [*CLI, "copy", str(card), str(fat.path), "--report-dir", str(reports), "--json"]
+    env = {**os.environ, "COLUMNS": "200"}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        lines, job_over = [], False
+        for line in process.stdout:
+            lines.append(line)
+            event = json.loads(line)
+            job_over = job_over or event.get("event") == "job_finished"
+            # The re-read's progress line for b.mov comes just before its open, held 3 s.
+            reading = event.get("phase") == "verify" and event.get("relative_path") == "CLIPS/b.mov"
+            if job_over and reading:
+                break
+        assert job_over and reading, "no progress line of the re-read after the job"
+        [offload_pid] = map(int, children.read_text().split())
+        os.kill(offload_pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    lines += out.splitlines()
+    assert process.returncode == 130, err
+    report = newest_report(reports)
+    copies = {f["path"]: f["destinations"][0] for f in report["files"]}
+    assert copies["CLIPS/a.mov"]["status"] == "verified"
+    for name in ("CLIPS/b.mov", "CLIPS/c.mov"):
+        assert copies[name]["status"] == "cancelled", copies[name]
+        assert "verified before the renames; not re-checked" in copies[name]["error"]
+    warnings = [line for line in lines if '"warning_issued"' in line]
+    assert any("not re-checked" in str(w) for w in warnings), "".join(lines[-12:])
+    [csv] = reports.glob("*.csv")
+    assert csv.read_text().count("verified before the renames; not re-checked") == 2
+    ledger = (fat.path / "S1" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    last = {e["relative_path"]: e["state"] for e in map(json.loads, ledger)}
+    assert last["CLIPS/b.mov"] == last["CLIPS/c.mov"] == "revoked"
+    assert last["CLIPS/a.mov"] != "revoked"

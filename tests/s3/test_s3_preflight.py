@@ -136,7 +136,12 @@ def test_profile_from_aws_config(s3_server, bucket, monkeypatch, tmp_path) -> No
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     settings = settings_from_env(
-        {"AWS_ENDPOINT_URL": s3_server.url, "AWS_PROFILE": "dit", "AWS_REGION": "us-east-1"}
+        {
+            "AWS_ENDPOINT_URL": s3_server.url,
+            "AWS_PROFILE": "dit",
+            "AWS_REGION": "us-east-1",
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        }
     )
     assert settings.endpoint_url == s3_server.url and settings.profile == "dit"
     from offload.destinations.s3 import S3Destination
@@ -144,6 +149,38 @@ def test_profile_from_aws_config(s3_server, bucket, monkeypatch, tmp_path) -> No
     dest = S3Destination(S3Url(bucket, "x"), settings)
     dest.check()
     dest.close()
+
+
+def test_aws_files_from_the_environment_given(s3_server, bucket, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The AWS config and credentials files are those of the environment settings_from_env
+    was given, for the session as for the message, not those of os.environ (make_client
+    took botocore's, from os.environ)."""
+    from s3.conftest import ACCESS_KEY, SECRET_KEY
+
+    credentials = tmp_path / "given-credentials"
+    credentials.write_text(
+        f"[dit]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    config = tmp_path / "given-config"
+    config.write_text("[profile dit]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "process-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "process-credentials"))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    given = {
+        "AWS_ENDPOINT_URL": s3_server.url,
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+    }
+    from offload.destinations.s3 import S3Destination
+
+    dest = S3Destination(S3Url(bucket, "x"), settings_from_env(given, profile="dit"))
+    dest.check()
+    dest.close()
+    with pytest.raises(UsageError) as caught:
+        make_client(settings_from_env(given, profile="nope"))
+    assert str(config) in str(caught.value) and str(credentials) in str(caught.value)
+    assert "process-" not in str(caught.value)
 
 
 def test_endpoint_precedence() -> None:

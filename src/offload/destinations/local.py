@@ -324,6 +324,10 @@ class LocalPartial:
         return self._partial_path
 
     def create(self, *, folder_known: bool) -> None:
+        """Create the partial file (and its missing folders unless *folder_known*) and claim
+        it (``destinations.claim``). Raises OSError from the OS; where the create succeeded
+        but the claim raised, the new descriptor is closed and the partial removed first.
+        Writer thread only."""
         folder = self.folder_text
         if not folder_known and not os.path.isdir(folder):
             missing: list[str] = []
@@ -335,9 +339,15 @@ class LocalPartial:
             self.created_dirs = [Path(made) for made in reversed(missing)]
         for _attempt in range(_CLAIM_ATTEMPTS):
             fd = self._open()
-            claimed = self._claim_read_only(fd) if self._close_at >= 0 else None
-            if claimed is None:
-                claimed = claim(fd)
+            try:
+                claimed = self._claim_read_only(fd) if self._close_at >= 0 else None
+                if claimed is None:
+                    claimed = claim(fd)
+            except BaseException:
+                # ``claim``'s fstat failed (EIO from a failing drive): no Partial is handed
+                # out, so nobody else would ever close this descriptor or remove the file.
+                self._abandon(fd)
+                raise
             if claimed:
                 self._fd = fd
                 return
@@ -353,6 +363,18 @@ class LocalPartial:
             "the partial file was removed as soon as it was created",
             self.partial_text,
         )
+
+    def _abandon(self, fd: int) -> None:
+        """Close *fd*, the partial ``create`` just made and could not claim, and remove the
+        partial (this run's name, made with O_EXCL: no one else's). Never raises."""
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        try:
+            os.unlink(self.partial_text)
+        except OSError:
+            pass
 
     def _claim_read_only(self, fd: int) -> bool | None:
         """Claim the partial just created on *fd* through a read-only descriptor of the same

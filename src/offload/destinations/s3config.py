@@ -72,6 +72,11 @@ class S3Settings:
     # Store the digests of a direct copy in its object's metadata (offload-<algorithm>): free
     # for a PutObject; a multipart object is copied onto itself, server-side, to get them.
     metadata_digests: bool = True
+    # The AWS config and shared credentials files the client's session reads (paths, no
+    # secret): those of the environment ``settings_from_env`` was given (``aws_config_files``),
+    # which need not be os.environ. None: botocore's own, from os.environ.
+    config_file: str | None = None
+    credentials_file: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse what S3 would refuse (UsageError, exit 64: one line saying what to give)."""
@@ -126,10 +131,13 @@ def settings_from_env(
                     "default of 9"
                 )
             overrides["max_attempts"] = int(attempts) - 1
+    config_file, credentials_file = aws_config_files(env)
     settings = S3Settings(
         endpoint_url=endpoint or None,
         profile=profile,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        config_file=config_file,
+        credentials_file=credentials_file,
         **overrides,
     )
     return settings
@@ -221,15 +229,25 @@ def require_boto3() -> Any:
 
 
 def make_client(settings: S3Settings) -> S3Client:
-    """A thread-safe S3 client for *settings*. Raises UsageError for an unknown profile or
-    a malformed endpoint (nothing is sent over the network here)."""
+    """A thread-safe S3 client for *settings*, its session reading the AWS config and
+    credentials files *settings* names (else botocore's, from os.environ). Raises
+    UsageError for an unknown profile or a malformed endpoint (nothing is sent over the
+    network here)."""
     boto3 = require_boto3()
+    import botocore.session
     from botocore.exceptions import ProfileNotFound
 
+    config, credentials = aws_config_files(os.environ)
+    core = botocore.session.get_session()
+    if settings.config_file is not None:
+        config = settings.config_file
+        core.set_config_variable("config_file", config)
+    if settings.credentials_file is not None:
+        credentials = settings.credentials_file
+        core.set_config_variable("credentials_file", credentials)
     try:
-        session = boto3.session.Session(profile_name=settings.profile)
+        session = boto3.session.Session(botocore_session=core, profile_name=settings.profile)
     except ProfileNotFound:
-        config, credentials = aws_config_files(os.environ)
         raise UsageError(
             f"AWS profile {settings.profile!r} is not in {config} or {credentials}; "
             "name an existing profile (--s3-profile or AWS_PROFILE)"

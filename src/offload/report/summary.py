@@ -16,6 +16,7 @@ from rich.text import Text
 
 from offload.card import OffloadReport
 from offload.errors import printable_line, printable_name
+from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import are, plural
 from offload.results import (
@@ -212,13 +213,26 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         lines.append(_cascade_line(report))
     if job.cancelled:
         cancelled = by_state[DestinationStatus.CANCELLED]
+        # Copies on fusefat whose re-read after the renames the cancel stopped: at their
+        # final names, no partial (``renamed_recheck``).
+        unchecked = sum(
+            1
+            for f in job.files
+            for d in f.destinations
+            if d.status is DestinationStatus.CANCELLED and NOT_RECHECKED in (d.error or "")
+        )
+        kept = (
+            f"; {unchecked} of them at {'its name' if unchecked == 1 else 'their names'}, "
+            "verified before the renames, not re-checked"
+            if unchecked
+            else ""
+        )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
             "destination; "
             f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
-            "cancelled "
-            "(partial files removed; run the same command again to resume)"
+            f"cancelled (partial files removed{kept}; run the same command again to resume)"
         )
         return lines
     transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
