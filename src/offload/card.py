@@ -282,6 +282,11 @@ class OffloadPlan:
         self.tree = self.tree._replace(files=())
 
 
+#: The steps of a destination's end, after its copies (``_finish_destinations``, then the
+#: reports): a failure of one is recorded with it (``OffloadReport.destination_error``).
+FINISH_STEPS = ("folders", "manifest", "folder-times", "report")
+
+
 @dataclass
 class OffloadReport:
     """The outcome of a card offload: the engine's JobReport plus what the card layer did."""
@@ -353,6 +358,10 @@ class OffloadReport:
     # times or its report could not be written there), by destination index: each message
     # is in ``folder_errors`` too, and makes that destination's ``result`` failed.
     destination_errors: dict[int, list[str]] = field(default_factory=dict)
+    # The end-of-run steps that failed on each destination (by index), in order: one of
+    # ``FINISH_STEPS``, for the verdict line to say what still holds there and the remedy
+    # (``report/summary._finish_failures``).
+    failed_steps: dict[int, list[str]] = field(default_factory=dict)
     # The destinations whose links, folders, manifests and folder times this run wrote
     # (``_finish_destinations``): a cancelled run leaves the others unfinished, whatever
     # their files' states, and ``destination_result`` never calls such a one ``ok``.
@@ -362,11 +371,16 @@ class OffloadReport:
     def exit_code(self) -> int:
         return self.exit_code_with(more_errors=False)
 
-    def destination_error(self, index: int, message: str) -> None:
+    def destination_error(self, index: int, message: str, step: str | None = None) -> None:
         """Record that something of destination *index* beyond its files failed
         (*message* names it and the path): in ``folder_errors`` (exit 1) and against that
-        destination (its ``result``)."""
+        destination (its ``result``); *step*, one of ``FINISH_STEPS``, says which step of
+        its end failed (the verdict line words what still holds there by it)."""
         self.destination_errors.setdefault(index, []).append(message)
+        if step is not None:
+            steps = self.failed_steps.setdefault(index, [])
+            if step not in steps:
+                steps.append(step)
         self.folder_errors.append(message)
 
     def destination_result(self, summary: DestinationSummary) -> str:
@@ -1710,7 +1724,7 @@ def _finish_destinations(
         unproven = link_targets.unproven_targets(plan.tree.symlinks, targets, results, dest_plan)
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
         for error in _make_folders(plan.tree, dest_plan):
-            report.destination_error(dest_plan.index, error)
+            report.destination_error(dest_plan.index, error, "folders")
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
@@ -1730,7 +1744,7 @@ def _finish_destinations(
     roots = {p.index: p.root for p in plan.plans}
     for manifest in manifests:
         if manifest.error:
-            report.destination_error(manifest.destination_index, manifest.error)
+            report.destination_error(manifest.destination_index, manifest.error, "manifest")
         # The warnings the job report lists as well as the run's output (docs/json.md).
         index = manifest.destination_index
         report.warnings.extend(
@@ -1753,7 +1767,7 @@ def _finish_destinations(
             and dest_plan.index in indexes
         ):
             for error in _set_folder_times(plan.tree, dest_plan, folder_times):
-                report.destination_error(dest_plan.index, error)
+                report.destination_error(dest_plan.index, error, "folder-times")
 
 
 # The words of a file of the card left out of the manifests, before the copy

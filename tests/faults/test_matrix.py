@@ -424,6 +424,46 @@ def test_manifest_not_written_is_said_in_the_verdict_and_a_rerun_writes_it(
     assert "0 to copy" in err.getvalue(), err.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("op", "path", "words"),
+    [
+        ("utimens", "*A007R1CD", "folders' times could not be set"),
+        ("create", "*/reports/*", "this run's report could not be written there"),
+    ],
+    ids=["folder-times", "report"],
+)
+def test_late_step_failed_is_said_in_the_verdict_and_a_rerun_mends_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], op: str, path: str, words: str
+) -> None:
+    """A drive whose copies are verified but that refuses a step of its end (its folder's
+    time, its report): the verdict line names that drive, what failed, what still holds and
+    the remedy; the re-run does it without copying anything again, exit 0. Failed before:
+    "All 2 files (...) are verified on every destination" and nothing more, beside a table
+    saying FAILED and an ERROR line."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    rule = fs.fail(op, errno.EIO, path=path)
+    argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    assert f"BUT ON {fs.mountpoint}: " in verdict, said
+    assert words in verdict and "run the same command again" in verdict, said
+    assert "NO MANIFEST" not in verdict, said
+    fs.remove(rule)
+    err = io.StringIO()
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0, err.getvalue()
+    assert "0 to copy" in err.getvalue(), err.getvalue()
+    if op == "utimens":
+        assert (fs.mountpoint / card.name).stat().st_mtime_ns == card.stat().st_mtime_ns
+    else:
+        assert list((fs.mountpoint / card.name / ".offload" / "reports").glob("*.json"))
+
+
 # -- the card --------------------------------------------------------------------------------
 
 
