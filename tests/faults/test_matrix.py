@@ -464,6 +464,38 @@ def test_late_step_failed_is_said_in_the_verdict_and_a_rerun_mends_it(
         assert list((fs.mountpoint / card.name / ".offload" / "reports").glob("*.json"))
 
 
+def test_several_revoked_copies_in_the_way_are_each_named_revoked(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two copies a ``--reverify`` found wrong (cut short on the drive) and could not rewrite
+    (the drive refuses the new copies: EIO at their partials) are revoked; the next run's
+    warning before the copy, with a third file in the way (another tool's), says that two of
+    the three are copies an earlier offload revoked. Failed before: only a lone file in the
+    way was named as a revoked copy; with several, the words of any other file."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), str(fs.mountpoint)]
+    err = io.StringIO()
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0, err.getvalue()
+    for name in ("A.mov", "B.mov"):  # the copies damaged: cut short
+        os.truncate(fs.mountpoint / card.name / name, 1000)
+    rule = fs.fail("create", errno.EIO, path=f"*{PARTIAL_PREFIX}*")
+    err = io.StringIO()
+    code = offload_main([*argv, "--reverify"], Environment(stdout=io.StringIO(), stderr=err))
+    assert fs.fired(rule) >= 1
+    assert code != 0, err.getvalue()
+    fs.remove(rule)
+    (card / "C.mov").write_bytes(os.urandom(5000))  # a new file, and another's at its name
+    (fs.mountpoint / card.name / "C.mov").write_bytes(b"another tool's")
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert code == 2, said  # a copy failed
+    warning = next(line for line in said.splitlines() if "of another size already" in line)
+    assert "3 files of another size" in warning, said
+    assert "2 of them are copies an earlier offload revoked at their names" in warning, said
+
+
 # -- the card --------------------------------------------------------------------------------
 
 
