@@ -1544,22 +1544,27 @@ def _recheck_after_renames(
 ) -> list[Rechecked]:
     """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
     lost (of *among* alone, where given: the slow ones, once the cascade has written
-    them), by the filesystem type each is on (one read of the mount table each)."""
+    them), by the filesystem each copy is on: its copy root's (a drive mounted there, at
+    ``DEST/A006``, is that root's), or a drive's mounted below it (``DEST/A006/CLIPS``,
+    ``plan.preflight.drives.mounted_below``); one read of the mount table each."""
     from offload.plan.filesystem import detect_filesystem
+    from offload.plan.preflight.drives import mounted_below
     from offload.renamed_recheck import recheck_after_renames
 
     lost = {d.index for d in job.destinations if d.lost}
-    fstypes: dict[int, str] = {}
+    fstypes: dict[int, list[tuple[str, str]]] = {}
     for p in plan.plans:
         if p.index in plan.backends or p.index in lost:
             continue
         if among is not None and p.index not in among:
             continue
         try:
-            os.stat(p.destination)
-        except OSError:  # gone since (EIO, ENOTCONN): its copies' states are the job's
+            os.stat(p.root)
+        except OSError:  # gone since (EIO, ENOTCONN), or nothing copied: the job's states
             continue
-        fstypes[p.index] = detect_filesystem(p.destination).fstype  # never raises
+        below = [(str(path), detect_filesystem(path).fstype) for _, path in mounted_below(p.root)]
+        # Deepest first: a copy is on the filesystem of the deepest folder above it.
+        fstypes[p.index] = [*reversed(below), (str(p.root), detect_filesystem(p.root).fstype)]
     return recheck_after_renames(job, plan.plans, plan.ledgers, fstypes)
 
 
@@ -2321,20 +2326,46 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     return errors
 
 
+# The filesystems whose root folder takes no time: setting one kills fusefat's daemon.
+_ROOT_TAKES_NO_TIME = frozenset({"fuse.fusefat"})
+
+
+def _fusefat_roots(root: Path) -> set[Path]:
+    """The folders of copy root *root* (itself included) that are the root of a drive in
+    ``_ROOT_TAKES_NO_TIME``, spelled from *root*. Never raises; reads the mount table twice,
+    and once more for each drive mounted below *root*."""
+    from offload.plan.filesystem import detect_filesystem
+    from offload.plan.preflight.drives import mounted_below
+
+    found = {path for _, path in mounted_below(root)}
+    try:
+        if os.path.ismount(root):
+            found.add(root)
+    except OSError:
+        pass
+    return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
+
+
 def _set_folder_times(
     tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
 ) -> list[str]:
     """Give every folder its source mtime, deepest first (a child's entries change the
-    parent's time); from *times* (source path → mtime) where given, else from the card."""
+    parent's time); from *times* (source path → mtime) where given, else from the card.
+    A folder that is the root of a fusefat drive (the copy root, or a folder below it, a
+    drive mounted there) is left as it is: a FAT volume's root has no entry to hold a time,
+    and fusefat's daemon dies when asked to set one (every later access: ENOTCONN)."""
     errors = []
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
         folders.append(plan.root)
         sources.append(tree.root)
+    untimed = _fusefat_roots(plan.root)
     for folder, source in sorted(
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
+        if folder in untimed:
+            continue
         try:
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
         except OSError as exc:  # the card's folder: the source is the problem, not the copy

@@ -20,7 +20,7 @@ Not thread-safe: called once the copy jobs are over, before the reports and mani
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +28,7 @@ from offload.errors import describe_os_error
 from offload.hashing.registry import comparable_digest, fastest, new_hasher
 from offload.ledger import Ledger
 from offload.plan.destination import DestinationPlan
-from offload.results import CopyAction, DestinationStatus, JobReport
+from offload.results import CopyAction, DestinationFileResult, DestinationStatus, JobReport
 
 
 class Rechecked(NamedTuple):
@@ -59,10 +59,12 @@ def recheck_after_renames(
     job: JobReport,
     plans: Sequence[DestinationPlan],
     ledgers: Sequence[Ledger | None],
-    fstype_of: dict[int, str],
+    fstypes: Mapping[int, Sequence[tuple[str, str]]],
 ) -> list[Rechecked]:
-    """Read again every copy *job* verified now on a destination of *plans* whose
-    filesystem (*fstype_of*, by destination index) is in :data:`RENAMES_DAMAGE`, and each
+    """Read again every copy *job* verified now on a destination of *plans* that lands on a
+    filesystem in :data:`RENAMES_DAMAGE` (*fstypes*, by destination index: (folder, its
+    filesystem type) for the copy root and each drive mounted below it, deepest first; a
+    copy is on the first folder's that holds it: ``filesystem_of``), and each
     copy an earlier run made that is trusted from the ledger in a folder this run renamed
     copies into there (those renames may have damaged it too); fail each that no longer has
     its in-flight digest (the ledger's recorded one for a trusted copy: status ``failed``,
@@ -72,9 +74,18 @@ def recheck_after_renames(
     says so: a warning, and the copy's ``FileFailed``, its outcome after its
     ``FileVerified``). Never raises for I/O: a copy that cannot be read is failed with the
     error."""
-    damaged = {p.index: p for p in plans if fstype_of.get(p.index) in RENAMES_DAMAGE}
+    damaged = {
+        p.index: p
+        for p in plans
+        if any(fstype in RENAMES_DAMAGE for _, fstype in fstypes.get(p.index, ()))
+    }
     if not damaged:
         return []
+
+    def on_damaging(result: DestinationFileResult) -> bool:
+        folders = fstypes[result.destination_index]
+        return filesystem_of(result.final_path, folders) in RENAMES_DAMAGE
+
     # The folders this run renamed copies into there: an earlier run's copy in one of them
     # (trusted from the ledger, not read back now) may have been damaged by those renames.
     renamed_into = {
@@ -82,6 +93,7 @@ def recheck_after_renames(
         for file in job.files
         for result in file.destinations
         if result.destination_index in damaged
+        and on_damaging(result)
         and result.action is not CopyAction.TRUSTED
         and result.status in _WRITTEN
     }
@@ -89,7 +101,7 @@ def recheck_after_renames(
     for file in job.files:
         for result in file.destinations:
             plan = damaged.get(result.destination_index)
-            if plan is None:
+            if plan is None or not on_damaging(result):
                 continue
             if result.action is CopyAction.TRUSTED:
                 if (result.destination_index, os.path.dirname(result.final_path)) not in (
@@ -135,6 +147,15 @@ def recheck_after_renames(
         for summary in job.destinations:
             summary.count(job.files)
     return failed
+
+
+def filesystem_of(path: str, folders: Sequence[tuple[str, str]]) -> str | None:
+    """The filesystem type of the first of *folders* ((folder, type), deepest first) that
+    holds *path* (spelled from the same copy root), or None where none does."""
+    for folder, fstype in folders:
+        if path == folder or path.startswith(folder.rstrip("/") + "/"):
+            return fstype
+    return None
 
 
 def _changed(path: str, name: str, expected: str) -> str | None:
