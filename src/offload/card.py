@@ -2377,5 +2377,8 @@ def _set_folder_times(
         try:
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
-            errors.append(f"cannot set the time of folder {folder}: {exc.strerror or exc}")
+            errors.append(
+                f"cannot set the time of folder {folder}: {exc.strerror or exc} (its copies "
+                "are not affected; run the same command again to set it)"
+            )
     return errors
