@@ -283,6 +283,11 @@ class OffloadPlan:
         self.tree = self.tree._replace(files=())
 
 
+#: The steps of a destination's end, after its copies (``_finish_destinations``, then the
+#: reports): a failure of one is recorded with it (``OffloadReport.destination_error``).
+FINISH_STEPS = ("folders", "manifest", "folder-times", "report")
+
+
 @dataclass
 class OffloadReport:
     """The outcome of a card offload: the engine's JobReport plus what the card layer did."""
@@ -354,6 +359,10 @@ class OffloadReport:
     # times or its report could not be written there), by destination index: each message
     # is in ``folder_errors`` too, and makes that destination's ``result`` failed.
     destination_errors: dict[int, list[str]] = field(default_factory=dict)
+    # The end-of-run steps that failed on each destination (by index), in order: one of
+    # ``FINISH_STEPS``, for the verdict line to say what still holds there and the remedy
+    # (``report/summary._finish_failures``).
+    failed_steps: dict[int, list[str]] = field(default_factory=dict)
     # The destinations whose links, folders, manifests and folder times this run wrote
     # (``_finish_destinations``): a cancelled run leaves the others unfinished, whatever
     # their files' states, and ``destination_result`` never calls such a one ``ok``.
@@ -363,11 +372,16 @@ class OffloadReport:
     def exit_code(self) -> int:
         return self.exit_code_with(more_errors=False)
 
-    def destination_error(self, index: int, message: str) -> None:
+    def destination_error(self, index: int, message: str, step: str | None = None) -> None:
         """Record that something of destination *index* beyond its files failed
         (*message* names it and the path): in ``folder_errors`` (exit 1) and against that
-        destination (its ``result``)."""
+        destination (its ``result``); *step*, one of ``FINISH_STEPS``, says which step of
+        its end failed (the verdict line words what still holds there by it)."""
         self.destination_errors.setdefault(index, []).append(message)
+        if step is not None:
+            steps = self.failed_steps.setdefault(index, [])
+            if step not in steps:
+                steps.append(step)
         self.folder_errors.append(message)
 
     def destination_result(self, summary: DestinationSummary) -> str:
@@ -1558,23 +1572,28 @@ def _recheck_after_renames(
 ) -> RecheckOutcome:
     """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
     lost (of *among* alone, where given: the slow ones, once the cascade has written
-    them), by the filesystem type each is on (one read of the mount table each); stopped
-    by *cancel*, each copy's read shown in the views (``PhaseChanged`` ``verify``)."""
+    them), by the filesystem each copy is on: its copy root's (a drive mounted there, at
+    ``DEST/A006``, is that root's), or a drive's mounted below it (``DEST/A006/CLIPS``,
+    ``plan.preflight.drives.mounted_below``); one read of the mount table each; stopped by
+    *cancel*, each copy's read shown in the views (``PhaseChanged`` ``verify``)."""
     from offload.plan.filesystem import detect_filesystem
+    from offload.plan.preflight.drives import mounted_below
     from offload.renamed_recheck import recheck_after_renames
 
     lost = {d.index for d in job.destinations if d.lost}
-    fstypes: dict[int, str] = {}
+    fstypes: dict[int, list[tuple[str, str]]] = {}
     for p in plan.plans:
         if p.index in plan.backends or p.index in lost:
             continue
         if among is not None and p.index not in among:
             continue
         try:
-            os.stat(p.destination)
-        except OSError:  # gone since (EIO, ENOTCONN): its copies' states are the job's
+            os.stat(p.root)
+        except OSError:  # gone since (EIO, ENOTCONN), or nothing copied: the job's states
             continue
-        fstypes[p.index] = detect_filesystem(p.destination).fstype  # never raises
+        below = [(str(path), detect_filesystem(path).fstype) for _, path in mounted_below(p.root)]
+        # Deepest first: a copy is on the filesystem of the deepest folder above it.
+        fstypes[p.index] = [*reversed(below), (str(p.root), detect_filesystem(p.root).fstype)]
     return recheck_after_renames(
         job,
         plan.plans,
@@ -1746,7 +1765,7 @@ def _finish_destinations(
         unproven = link_targets.unproven_targets(plan.tree.symlinks, targets, results, dest_plan)
         report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
         for error in _make_folders(plan.tree, dest_plan):
-            report.destination_error(dest_plan.index, error)
+            report.destination_error(dest_plan.index, error, "folders")
     report.directories = len(plan.tree.directories)
     records = _records(plan, report)
     records = dataclasses.replace(
@@ -1766,7 +1785,7 @@ def _finish_destinations(
     roots = {p.index: p.root for p in plan.plans}
     for manifest in manifests:
         if manifest.error:
-            report.destination_error(manifest.destination_index, manifest.error)
+            report.destination_error(manifest.destination_index, manifest.error, "manifest")
         # The warnings the job report lists as well as the run's output (docs/json.md).
         index = manifest.destination_index
         report.warnings.extend(
@@ -1789,7 +1808,7 @@ def _finish_destinations(
             and dest_plan.index in indexes
         ):
             for error in _set_folder_times(plan.tree, dest_plan, folder_times):
-                report.destination_error(dest_plan.index, error)
+                report.destination_error(dest_plan.index, error, "folder-times")
 
 
 # The words of a file of the card left out of the manifests, before the copy
@@ -2343,20 +2362,46 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
     return errors
 
 
+# The filesystems whose root folder takes no time: setting one kills fusefat's daemon.
+_ROOT_TAKES_NO_TIME = frozenset({"fuse.fusefat"})
+
+
+def _fusefat_roots(root: Path) -> set[Path]:
+    """The folders of copy root *root* (itself included) that are the root of a drive in
+    ``_ROOT_TAKES_NO_TIME``, spelled from *root*. Never raises; reads the mount table twice,
+    and once more for each drive mounted below *root*."""
+    from offload.plan.filesystem import detect_filesystem
+    from offload.plan.preflight.drives import mounted_below
+
+    found = {path for _, path in mounted_below(root)}
+    try:
+        if os.path.ismount(root):
+            found.add(root)
+    except OSError:
+        pass
+    return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
+
+
 def _set_folder_times(
     tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
 ) -> list[str]:
     """Give every folder its source mtime, deepest first (a child's entries change the
-    parent's time); from *times* (source path → mtime) where given, else from the card."""
+    parent's time); from *times* (source path → mtime) where given, else from the card.
+    A folder that is the root of a fusefat drive (the copy root, or a folder below it, a
+    drive mounted there) is left as it is: a FAT volume's root has no entry to hold a time,
+    and fusefat's daemon dies when asked to set one (every later access: ENOTCONN)."""
     errors = []
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
         folders.append(plan.root)
         sources.append(tree.root)
+    untimed = _fusefat_roots(plan.root)
     for folder, source in sorted(
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
+        if folder in untimed:
+            continue
         try:
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
         except OSError as exc:  # the card's folder: the source is the problem, not the copy
@@ -2368,5 +2413,8 @@ def _set_folder_times(
         try:
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
-            errors.append(f"cannot set the time of folder {folder}: {exc.strerror or exc}")
+            errors.append(
+                f"cannot set the time of folder {folder}: {exc.strerror or exc} (its copies "
+                "are not affected; run the same command again to set it)"
+            )
     return errors

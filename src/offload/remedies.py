@@ -85,16 +85,38 @@ def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0
     """What to do about *found* files in the way of one destination's copies, *ours* of
     them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
     of them recorded in the copy root's ledger from another card (``another_card``),
-    *revoked* of them copies an earlier run revoked (named so when it is the only one)."""
+    *revoked* of them copies an earlier run revoked (``revoked``: named so, with how many
+    they are, whether or not other files are in the way too)."""
     if found == 1:
         return in_the_way(
             "size" if ours else "card" if other_card else "revoked" if revoked else ""
         )
+    words = _many_in_the_way(ours, found, other_card)
+    if not revoked:
+        return words
+    some = (
+        ("both are copies" if found == 2 else f"all {found} are copies")
+        if revoked == found
+        else f"{revoked} of them {'is a copy' if revoked == 1 else 'are copies'}"
+    )
+    names, was, what = (
+        ("its name", "it was", "the card's file")
+        if revoked == 1
+        else ("their names", "they were", "the card's files")
+    )
+    return (
+        f"{words}; {some} an earlier offload revoked at {names} (found wrong after {was} "
+        f"verified, or never finished): not {what}"
+    )
+
+
+def _many_in_the_way(ours: int, found: int, other_card: int) -> str:
+    """``many_in_the_way`` but for the revoked copies among them."""
     if other_card:
         some = "all are" if other_card == found else f"{other_card} of them are"
         return (
             f"{some} recorded in this copy root's ledger from another card: "
-            f"{another_card_many()}" + (f"; {many_in_the_way(ours, found)}" if ours else "")
+            f"{another_card_many()}" + (f"; {_many_in_the_way(ours, found, 0)}" if ours else "")
         )
     if not ours:
         return _ANY_MANY

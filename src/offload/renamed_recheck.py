@@ -27,7 +27,7 @@ Not thread-safe: called once the copy jobs are over, before the reports and mani
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -84,13 +84,15 @@ def recheck_after_renames(
     job: JobReport,
     plans: Sequence[DestinationPlan],
     ledgers: Sequence[Ledger | None],
-    fstype_of: dict[int, str],
+    fstypes: Mapping[int, Sequence[tuple[str, str]]],
     *,
     cancelled: Callable[[], bool] = lambda: False,
     reading: Callable[[int, str], None] = lambda index, relative_path: None,
 ) -> RecheckOutcome:
-    """Read again every copy *job* verified now on a destination of *plans* whose
-    filesystem (*fstype_of*, by destination index) is in :data:`RENAMES_DAMAGE`, and each
+    """Read again every copy *job* verified now on a destination of *plans* that lands on a
+    filesystem in :data:`RENAMES_DAMAGE` (*fstypes*, by destination index: (folder, its
+    filesystem type) for the copy root and each drive mounted below it, deepest first; a
+    copy is on the first folder's that holds it: ``filesystem_of``), and each
     copy an earlier run made that is trusted from the ledger in a folder this run renamed
     copies into there (those renames may have damaged it too); fail each that no longer has
     its in-flight digest (the ledger's recorded one for a trusted copy: status ``failed``,
@@ -106,9 +108,18 @@ def recheck_after_renames(
     :data:`NOT_RECHECKED` as its ``error`` and revoked from its ledger (the module's
     docstring). *reading* is told each copy (destination index, card path) as its read
     starts: the views' progress."""
-    damaged = {p.index: p for p in plans if fstype_of.get(p.index) in RENAMES_DAMAGE}
+    damaged = {
+        p.index: p
+        for p in plans
+        if any(fstype in RENAMES_DAMAGE for _, fstype in fstypes.get(p.index, ()))
+    }
     if not damaged:
         return RecheckOutcome([], [], False)
+
+    def on_damaging(result: DestinationFileResult) -> bool:
+        folders = fstypes[result.destination_index]
+        return filesystem_of(result.final_path, folders) in RENAMES_DAMAGE
+
     # The folders this run renamed copies into there: an earlier run's copy in one of them
     # (trusted from the ledger, not read back now) may have been damaged by those renames.
     renamed_into = {
@@ -116,6 +127,7 @@ def recheck_after_renames(
         for file in job.files
         for result in file.destinations
         if result.destination_index in damaged
+        and on_damaging(result)
         and result.action is not CopyAction.TRUSTED
         and result.status in _WRITTEN
     }
@@ -128,7 +140,7 @@ def recheck_after_renames(
     for file in job.files:
         for result in file.destinations:
             plan = damaged.get(result.destination_index)
-            if plan is None:
+            if plan is None or not on_damaging(result):
                 continue
             if result.action is CopyAction.TRUSTED:
                 if (result.destination_index, os.path.dirname(result.final_path)) not in (
@@ -184,6 +196,15 @@ def recheck_after_renames(
         for summary in job.destinations:
             summary.count(job.files)
     return RecheckOutcome(failed, not_rechecked, stopped)
+
+
+def filesystem_of(path: str, folders: Sequence[tuple[str, str]]) -> str | None:
+    """The filesystem type of the first of *folders* ((folder, type), deepest first) that
+    holds *path* (spelled from the same copy root), or None where none does."""
+    for folder, fstype in folders:
+        if path == folder or path.startswith(folder.rstrip("/") + "/"):
+            return fstype
+    return None
 
 
 def _revoke(

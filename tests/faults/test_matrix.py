@@ -424,6 +424,81 @@ def test_manifest_not_written_is_said_in_the_verdict_and_a_rerun_writes_it(
     assert "0 to copy" in err.getvalue(), err.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("op", "path", "words"),
+    [
+        ("utimens", "*A007R1CD", "folders' times could not be set"),
+        ("create", "*/reports/*", "this run's report could not be written there"),
+    ],
+    ids=["folder-times", "report"],
+)
+def test_late_step_failed_is_said_in_the_verdict_and_a_rerun_mends_it(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], op: str, path: str, words: str
+) -> None:
+    """A drive whose copies are verified but that refuses a step of its end (its folder's
+    time, its report): the verdict line names that drive, what failed, what still holds and
+    the remedy; the re-run does it without copying anything again, exit 0. Failed before:
+    "All 2 files (...) are verified on every destination" and nothing more, beside a table
+    saying FAILED and an ERROR line."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    rule = fs.fail(op, errno.EIO, path=path)
+    argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    assert f"BUT ON {fs.mountpoint}: " in verdict, said
+    assert words in verdict and "run the same command again" in verdict, said
+    assert "NO MANIFEST" not in verdict, said
+    if op == "utimens":  # the card release and the ERROR line name the remedy too
+        release = next(line for line in said.splitlines() if line.startswith("Do not format"))
+        assert "copies are not affected; run the same command again" in release, said
+    fs.remove(rule)
+    err = io.StringIO()
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0, err.getvalue()
+    assert "0 to copy" in err.getvalue(), err.getvalue()
+    if op == "utimens":
+        assert (fs.mountpoint / card.name).stat().st_mtime_ns == card.stat().st_mtime_ns
+    else:
+        assert list((fs.mountpoint / card.name / ".offload" / "reports").glob("*.json"))
+
+
+def test_several_revoked_copies_in_the_way_are_each_named_revoked(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two copies a ``--reverify`` found wrong (cut short on the drive) and could not rewrite
+    (the drive refuses the new copies: EIO at their partials) are revoked; the next run's
+    warning before the copy, with a third file in the way (another tool's), says that two of
+    the three are copies an earlier offload revoked. Failed before: only a lone file in the
+    way was named as a revoked copy; with several, the words of any other file."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), str(fs.mountpoint)]
+    err = io.StringIO()
+    assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0, err.getvalue()
+    for name in ("A.mov", "B.mov"):  # the copies damaged: cut short
+        os.truncate(fs.mountpoint / card.name / name, 1000)
+    rule = fs.fail("create", errno.EIO, path=f"*{PARTIAL_PREFIX}*")
+    err = io.StringIO()
+    code = offload_main([*argv, "--reverify"], Environment(stdout=io.StringIO(), stderr=err))
+    assert fs.fired(rule) >= 1
+    assert code != 0, err.getvalue()
+    fs.remove(rule)
+    (card / "C.mov").write_bytes(os.urandom(5000))  # a new file, and another's at its name
+    (fs.mountpoint / card.name / "C.mov").write_bytes(b"another tool's")
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert code == 2, said  # a copy failed
+    warning = next(line for line in said.splitlines() if "of another size already" in line)
+    assert "3 files of another size" in warning, said
+    assert "2 of them are copies an earlier offload revoked at their names" in warning, said
+
+
 # -- the card --------------------------------------------------------------------------------
 
 

@@ -340,6 +340,8 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
         if copy["status"] == "failed":
             failed.add(file["path"])
     assert result.returncode == (1 if failed else 0), result.stderr
+    assert "cannot set the time" not in result.stderr, result.stderr
+    assert os.listdir(fat.path)  # the daemon is still there
     ledger = (fat.path / "GOPRO" / ".offload" / "ledger.jsonl").read_text().splitlines()
     entries = [json.loads(line) for line in ledger]
     last = {e["relative_path"]: e["state"] for e in entries}
@@ -404,3 +406,35 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     last = {e["relative_path"]: e["state"] for e in map(json.loads, ledger)}
     assert last["CLIPS/b.mov"] == last["CLIPS/c.mov"] == "revoked"
     assert last["CLIPS/a.mov"] != "revoked"
+
+
+@pytest.mark.parametrize("mounted_at", ["GOPRO", "GOPRO/DCIM"], ids=["copy-root", "below-it"])
+def test_a_fusefat_drive_mounted_inside_the_destination_is_read_again(
+    tmp_path: Path, fusefat_mount: Any, mounted_at: str
+) -> None:
+    """fusefat mounted at the copy root (``DEST/GOPRO``) or at a folder below it
+    (``DEST/GOPRO/DCIM``), DEST itself on another filesystem: the copies that land on it are
+    read again after the last rename like those of a destination on fusefat, so none that
+    differs from the card is called verified. Failed before: only DEST's filesystem was
+    asked, and the copies fusefat damaged (3 of the time-lapse's here) were "verified"; and
+    the run set the time of the drive's root folder, which killed fusefat's daemon (every
+    later access: ENOTCONN). A FAT volume's root holds no time: it is left as it is."""
+    from support import camera_cards
+
+    dest = tmp_path / "dest"
+    fat = fusefat_mount(96 << 20, path=dest / mounted_at)
+    card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
+    reports = tmp_path / "reports"
+    result = run("copy", card, dest, "--report-dir", reports)
+    report = newest_report(reports)
+    failed = set()
+    for file in report["files"]:
+        [copy] = file["destinations"]
+        assert Path(copy["final_path"]).is_relative_to(fat.path)
+        equal = Path(copy["final_path"]).read_bytes() == (card / file["path"]).read_bytes()
+        assert equal or copy["status"] == "failed", (file["path"], copy, result.stderr)
+        if copy["status"] == "failed":
+            failed.add(file["path"])
+    assert result.returncode == (1 if failed else 0), result.stderr
+    assert "cannot set the time" not in result.stderr, result.stderr
+    assert os.listdir(fat.path)  # the daemon is still there

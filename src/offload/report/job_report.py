@@ -815,7 +815,7 @@ def _refused(
     if index is None:  # not known to be a destination's: the exit code still says so
         report.folder_errors.append(message)
     else:
-        report.destination_error(index, message)
+        report.destination_error(index, message, "report")
 
 
 def _may_hold_reports(root: Path) -> bool:

@@ -401,22 +401,55 @@ def verdict_lines(report: OffloadReport) -> list[str]:
 
 def _without_manifest(report: OffloadReport, head: str) -> str:
     """*head* (a line saying every file is verified, or transfer-checked, on every
-    destination), qualified by the destinations whose manifests could not be written: the
-    copies there are what *head* says, but no manifest of this run records them, and the
-    table calls that destination FAILED. The remedy is the manifest error's own
-    (``manifests_writer.not_written``): the same command run again writes it."""
+    destination), qualified by each destination whose end-of-run steps failed after its
+    copies (``OffloadReport.failed_steps``): the copies there are what *head* says, the
+    table calls that destination FAILED, and this says what else holds there and the
+    remedy, and no more. A manifest not written: no manifest of this run records the
+    copies, the same command run again writes it (the manifest error's own remedy,
+    ``manifests_writer.not_written``)."""
+    destinations = report.job.destinations
     roots = [
-        str(report.job.destinations[m.destination_index].root)
+        str(destinations[m.destination_index].root)
         for m in report.manifests
-        if m.error is not None and 0 <= m.destination_index < len(report.job.destinations)
+        if m.error is not None and 0 <= m.destination_index < len(destinations)
     ]
-    if not roots:
-        return head
-    return (
-        f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "
-        f"{'its' if len(roots) == 1 else 'their'} manifest could not be written (the error "
-        "below): run the same command again to write it (nothing is copied again)."
-    )
+    if roots:
+        head = (
+            f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "
+            f"{'its' if len(roots) == 1 else 'their'} manifest could not be written (the "
+            "error below): run the same command again to write it (nothing is copied again)."
+        )
+    for index, steps in sorted(report.failed_steps.items()):
+        # Where this run's report is kept instead: the first written, as "Report:" says.
+        kept = f" (one is {report.report_paths[0]})" if report.report_paths else ""
+        said = [_FINISH_WORDS[s].format(kept=kept) for s in steps if s in _FINISH_WORDS]
+        if said and 0 <= index < len(destinations):
+            head = (
+                f"{head.removesuffix('.')}; BUT ON {destinations[index].root}: "
+                f"{'; and '.join(said)}."
+            )
+    return head
+
+
+# What failed at a destination's end, after its copies were proven, what still holds there
+# and the remedy: the verdict line's words (``_without_manifest``), by ``card.FINISH_STEPS``.
+_FINISH_WORDS = {
+    "folders": (
+        "a folder of the card could not be made there (the error below): the card's files "
+        "are there as said, but not every folder of the card; run the same command again to "
+        "make it (nothing is copied again)"
+    ),
+    "folder-times": (
+        "its folders' times could not be set to the card's (the error below): the copies "
+        "are as said, only those folders' dates differ from the card's; run the same command "
+        "again to set them (nothing is copied again)"
+    ),
+    "report": (
+        "this run's report could not be written there (the error below): the copies are as "
+        "said, but that drive holds no report of this run{kept}; run the same command again to "
+        "write one there (nothing is copied again)"
+    ),
+}
 
 
 def _transfer_checks(report: OffloadReport) -> str:
