@@ -176,14 +176,71 @@ def _nested_history_root(path: str) -> str | None:
     return None
 
 
+class SharedWork:
+    """The per-file work of the generations of one offload's destinations that depends on a
+    file's path, its digests and the ignore list alone, done for the first destination and
+    reused for the others (the same card's files: in transfer mode the very same in-flight
+    digests objects, only the hash dates differ).
+
+    Nothing is compared file by file to prove two destinations alike: each result is kept
+    under its own inputs (a path checked and matched against the same ignore list; the
+    canonical form of the same digests object; a folder-hash contribution of the same path
+    and digests object in the same formats), so a generation written with it is byte for
+    byte the one written without it, whatever differs between destinations. The digests
+    mappings given must not change while it lives (a finished job's). Not thread-safe: one
+    writer at a time (``manifests_writer.write_manifests`` owns one for its loop).
+    """
+
+    def __init__(self) -> None:
+        # id(digests) → (that object, kept alive so the id is not reused; canonical form)
+        self._canonical: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
+        # ignore list → path (checked clean) → excluded by that list
+        self._excluded: dict[tuple[str, ...], dict[str, bool]] = {}
+        # folder-hash formats → DirectoryHasher's leaves
+        self._leaves: dict[
+            tuple[str, ...], dict[str, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]]
+        ] = {}
+
+    def canonical(self, digests: Mapping[str, str]) -> dict[str, str]:
+        """``canonical_digests(digests)``, computed once per digests object."""
+        kept = self._canonical.get(id(digests))
+        if kept is not None and kept[0] is digests:
+            return kept[1]
+        result = canonical_digests(digests)
+        self._canonical[id(digests)] = (digests, result)
+        return result
+
+    def excluded(self, patterns: tuple[str, ...]) -> dict[str, bool]:
+        """The paths already checked clean, each with whether *patterns* exclude it."""
+        return self._excluded.setdefault(patterns, {})
+
+    def leaves(
+        self, formats: tuple[str, ...]
+    ) -> dict[str, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]]:
+        """The folder-hash contributions kept for *formats* (``DirectoryHasher(leaves=)``)."""
+        return self._leaves.setdefault(formats, {})
+
+
 def _prepare(
-    files: Iterable[ManifestFile], spec: IgnoreSpec, seen: set[str], nested: set[str]
+    files: Iterable[ManifestFile],
+    spec: IgnoreSpec,
+    seen: set[str],
+    nested: set[str],
+    shared: SharedWork | None = None,
 ) -> list[_Entry]:
     entries: list[_Entry] = []
     aware: datetime | None = None  # the last hash date found aware (a batch's files share it)
+    # One destination (no *shared*): nothing kept, no lookup a file.
+    checked = shared.excluded(spec.patterns) if shared is not None else None
+    canonical = shared.canonical if shared is not None else canonical_digests
     for item in files:
         path = item.relative_path
-        check_relative_path(path)
+        excluded = checked.get(path) if checked is not None else None
+        if excluded is None:
+            check_relative_path(path)
+            excluded = spec.excludes(path, is_dir=False)
+            if checked is not None:
+                checked[path] = excluded
         if path in seen:
             raise ValueError(f"{path!r} is listed twice")
         seen.add(path)
@@ -192,12 +249,12 @@ def _prepare(
             nested_root = _nested_history_root(path)
             if nested_root is not None:
                 nested.add(nested_root)
-        if spec.excludes(path, is_dir=False):
+        if excluded:
             continue
         size = item.size_bytes
         if size < 0:
             raise ValueError(f"negative size for {path!r}")
-        digests = canonical_digests(item.digests)
+        digests = canonical(item.digests)
         if not digests:
             raise ValueError(f"{path!r} has no digest in an ASC MHL format")
         date = item.hash_date
@@ -411,6 +468,7 @@ def write_generation(
     on_uncarried: Callable[[str, str], None] | None = None,
     lister: Lister | None = None,
     history: History | None = None,
+    shared: SharedWork | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -428,6 +486,8 @@ def write_generation(
     *lister*: what stands in each folder of *root* (:mod:`offload.manifest.coverage`); given,
     a folder (and the root) gets a hash only when this generation lists it whole; None: every
     folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
+    *shared*: the per-file work kept from the generations of the same offload's other
+    destinations (:class:`SharedWork`); the manifest is the same with it or without.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -451,8 +511,8 @@ def write_generation(
 
     seen: set[str] = set()
     nested: set[str] = set()
-    good = _prepare(files, spec, seen, nested)
-    bad = _prepare(failed, spec, seen, nested)
+    good = _prepare(files, spec, seen, nested, shared)
+    bad = _prepare(failed, spec, seen, nested, shared)
     for entry in good:
         _decide(entry, history)
     recorded = list(good)
@@ -474,7 +534,7 @@ def write_generation(
         formats = _rooted_formats(formats, history)
         if not formats:
             hashed = set()
-    hasher = DirectoryHasher(formats)
+    hasher = DirectoryHasher(formats, shared.leaves(formats) if shared is not None else None)
     for folder in folders:
         hasher.add_directory(folder)
     for entry in recorded:
