@@ -504,6 +504,7 @@ def test_work_shared_between_destinations_leaves_each_manifest_as_written_alone(
         (records(T2, **{other: digests_of(b"another clip")}), ()),
         (records(T1, **{"Sidecar.xml": {}}), ("*.tmp",)),
         (records(T2), ()),
+        (records(T2), ()),  # a history there already knows the files: verified, not original
     ]
     shared = ascmhl_module.SharedWork()
     for index, (listed, patterns) in enumerate(destinations):
@@ -511,6 +512,8 @@ def test_work_shared_between_destinations_leaves_each_manifest_as_written_alone(
         for way, with_shared in (("with", shared), ("alone", None)):
             root = tmp_path / way / str(index) / "card"
             make_tree(root, files, SMALL_DIRS)
+            if index == 4:
+                write_generation(root, records(T1), creator=CREATOR, now=fixed_clock(T1))
             written.append(
                 write_generation(
                     root,
@@ -523,4 +526,6 @@ def test_work_shared_between_destinations_leaves_each_manifest_as_written_alone(
                 ).read_bytes()
             )
         assert written[0] == written[1], index
-    assert b"scratch.tmp" in written[0]  # the third's ignore list is not the fourth's
+        assert (b'action="verified"' in written[0]) == (index == 4)
+    # the third's ignore list is not the others'
+    assert b"scratch.tmp" in written[0]

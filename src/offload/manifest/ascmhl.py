@@ -176,6 +176,17 @@ def _nested_history_root(path: str) -> str | None:
     return None
 
 
+class _KeptElement(NamedTuple):
+    """A file's ``<hash>`` element as written for one destination, with what it was made of
+    (``SharedWork``): its actions all ``original`` (a path the history did not know)."""
+
+    digests: Mapping[str, str]
+    hashed: str
+    size_bytes: int
+    modified: str
+    text: str
+
+
 class SharedWork:
     """The per-file work of the generations of one offload's destinations that depends on a
     file's path, its digests and the ignore list alone, done for the first destination and
@@ -185,7 +196,9 @@ class SharedWork:
     Nothing is compared file by file to prove two destinations alike: each result is kept
     under its own inputs (a path checked and matched against the same ignore list; the
     canonical form of the same digests object; a folder-hash contribution of the same path
-    and digests object in the same formats), so a generation written with it is byte for
+    and digests object in the same formats; a ``<hash>`` element of a path no history there
+    knew, with the same digests object, size, modification date and hash date's text: a
+    run's files verified within the same second on each), so a generation written with it is byte for
     byte the one written without it, whatever differs between destinations. The digests
     mappings given must not change while it lives (a finished job's). Not thread-safe: one
     writer at a time (``manifests_writer.write_manifests`` owns one for its loop).
@@ -200,6 +213,8 @@ class SharedWork:
         self._leaves: dict[
             tuple[str, ...], dict[str, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]]
         ] = {}
+        # path → the <hash> element last written for it (its digests object kept alive)
+        self.elements: dict[str, _KeptElement] = {}
 
     def canonical(self, digests: Mapping[str, str]) -> dict[str, str]:
         """``canonical_digests(digests)``, computed once per digests object."""
@@ -368,12 +383,26 @@ _ACTION_TEXT = {action: action.value for action in Action}
 _iso_hashed = functools.lru_cache(maxsize=1024)(iso_utc)
 
 
-def _file_element(entry: _Entry) -> str:
+def _file_element(entry: _Entry, kept: dict[str, _KeptElement] | None = None) -> str:
+    """The ``<hash>`` element of *entry*; *kept*: the elements already written for other
+    destinations (:class:`SharedWork`), by path: one is reused when every input of its text
+    is the same (a path the history does not know, the same digests object, size, date of
+    modification and hash date's text), else made and kept."""
     modified = _iso_second(entry.mtime_ns // 1_000_000_000)
     hashed = _iso_hashed(entry.hash_date)
+    if kept is not None and entry.written is None:
+        same = kept.get(entry.path)
+        if (
+            same is not None
+            and same.digests is entry.digests
+            and same.hashed == hashed
+            and same.size_bytes == entry.size_bytes
+            and same.modified == modified
+        ):
+            return same.text
     # One string made a file, not a list of lines joined (~1 µs a file less at 50,000):
     # the same text.
-    return (
+    text = (
         f'    <hash>\n      <path size="{entry.size_bytes}" lastmodificationdate="{modified}">'
         f"{escape_text(entry.path)}</path>\n"
         + "".join(
@@ -385,6 +414,9 @@ def _file_element(entry: _Entry) -> str:
         )
         + "    </hash>\n"
     )
+    if kept is not None and entry.written is None:
+        kept[entry.path] = _KeptElement(entry.digests, hashed, entry.size_bytes, modified, text)
+    return text
 
 
 def _creator_block(creator: CreatorInfo, created: str) -> str:
@@ -575,7 +607,7 @@ def write_generation(
         else:
             fsync_dir(root)
         with AtomicFile(manifest_path) as out:
-            _write_manifest(out, plan)
+            _write_manifest(out, plan, shared)
             out.commit(replace=False)
         assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
         chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
@@ -756,8 +788,9 @@ class _Plan(NamedTuple):
 _EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
 
 
-def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
+def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = None) -> None:
     created = iso_utc(plan.created_at)
+    kept = shared.elements if shared is not None else None
     out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write_text('<hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">\n')
     out.write_text(_creator_block(plan.creator, created))
@@ -780,7 +813,7 @@ def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
         out.write_text("  <hashes>\n")
         for folder, item in _walk_order(plan.folders, plan.entries):
             if item is not None:
-                out.write_text(_file_element(item))
+                out.write_text(_file_element(item, kept))
             elif folder and plan.formats and folder in plan.hashed:
                 modified = _directory_mtime(plan.root, folder)
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
