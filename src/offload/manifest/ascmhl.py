@@ -187,6 +187,30 @@ class _KeptElement(NamedTuple):
     text: str
 
 
+class _Hashed(NamedTuple):
+    path: str
+    digests: Mapping[str, str]
+
+
+class _HashedFrom(NamedTuple):
+    """What a generation's folder hashes were computed from (``SharedWork``)."""
+
+    formats: tuple[str, ...]
+    folders: set[str]
+    entries: list[_Hashed]
+
+
+def _folder_hashes(
+    formats: tuple[str, ...], folders: set[str], entries: list[_Entry]
+) -> dict[str, DirectoryHash]:
+    hasher = DirectoryHasher(formats)
+    for folder in folders:
+        hasher.add_directory(folder)
+    for entry in entries:
+        hasher.add_file(entry.path, entry.digests)
+    return hasher.compute()
+
+
 class SharedWork:
     """The per-file work of the generations of one offload's destinations that depends on a
     file's path, its digests and the ignore list alone, done for the first destination and
@@ -195,8 +219,10 @@ class SharedWork:
 
     Nothing is compared file by file to prove two destinations alike: each result is kept
     under its own inputs (a path checked and matched against the same ignore list; the
-    canonical form of the same digests object; a folder-hash contribution of the same path
-    and digests object in the same formats; a ``<hash>`` element of a path no history there
+    canonical form of the same digests object; the folder hashes of the same folders, in the
+    same formats, over files of the same paths with the same digests objects, in the same
+    order (one comparison of the entries' paths and digests' identities, not their
+    hashing); a ``<hash>`` element of a path no history there
     knew, with the same digests object, size, modification date and hash date's text: a
     run's files verified within the same second on each), so a generation written with it
     is byte for byte the one written without it, whatever differs between destinations.
@@ -209,10 +235,8 @@ class SharedWork:
         self._canonical: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
         # ignore list → path (checked clean) → excluded by that list
         self._excluded: dict[tuple[str, ...], dict[str, bool]] = {}
-        # folder-hash formats → DirectoryHasher's leaves
-        self._leaves: dict[
-            tuple[str, ...], dict[str, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]]
-        ] = {}
+        # the last folder hashes computed, with what they were computed from
+        self._hashes: tuple[_HashedFrom, dict[str, DirectoryHash]] | None = None
         # path → the <hash> element last written for it (its digests object kept alive)
         self.elements: dict[str, _KeptElement] = {}
 
@@ -229,11 +253,30 @@ class SharedWork:
         """The paths already checked clean, each with whether *patterns* exclude it."""
         return self._excluded.setdefault(patterns, {})
 
-    def leaves(
-        self, formats: tuple[str, ...]
-    ) -> dict[str, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]]:
-        """The folder-hash contributions kept for *formats* (``DirectoryHasher(leaves=)``)."""
-        return self._leaves.setdefault(formats, {})
+    def folder_hashes(
+        self, formats: tuple[str, ...], folders: set[str], entries: list[_Entry]
+    ) -> dict[str, DirectoryHash]:
+        """:func:`_folder_hashes`, reused when the last call's inputs were the same."""
+        kept = self._hashes
+        if kept is not None:
+            was = kept[0]
+            if (
+                was.formats == formats
+                and was.folders == folders
+                and len(was.entries) == len(entries)
+                and all(
+                    a.digests is b.digests and a.path == b.path
+                    for a, b in zip(was.entries, entries, strict=True)
+                )
+            ):
+                return kept[1]
+        hashes = _folder_hashes(formats, folders, entries)
+        # the entries' paths and digests objects kept, not the entries (changed by _decide)
+        self._hashes = (
+            _HashedFrom(formats, set(folders), [_Hashed(e.path, e.digests) for e in entries]),
+            hashes,
+        )
+        return hashes
 
 
 def _prepare(
@@ -566,11 +609,11 @@ def write_generation(
         formats = _rooted_formats(formats, history)
         if not formats:
             hashed = set()
-    hasher = DirectoryHasher(formats, shared.leaves(formats) if shared is not None else None)
-    for folder in folders:
-        hasher.add_directory(folder)
-    for entry in recorded:
-        hasher.add_file(entry.path, entry.digests)
+    folder_hashes = (
+        _folder_hashes(formats, folders, recorded)
+        if shared is None
+        else shared.folder_hashes(formats, folders, recorded)
+    )
     plan = _Plan(
         root=root,
         creator=creator,
@@ -580,10 +623,9 @@ def write_generation(
         folders=folders,
         hashed=hashed,
         entries=recorded,
-        folder_hashes=hasher.compute(),
+        folder_hashes=folder_hashes,
         created_at=to_utc(now()),
     )
-    del hasher  # two hashes a file and format, not needed past this point
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
     # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
     root_name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root))))

@@ -36,21 +36,10 @@ class DirectoryHasher:
 
     Paths are relative (``/``-separated); ``""`` is the root. Work is linear in the number of
     files and folders (plus the sorting of each folder's children). Not thread-safe.
-
-    *leaves*: a file's contributions (per format: its raw hash, and the structure hash of its
-    name with it) by path, kept from an earlier hasher of the same *formats* (the same card
-    hashed for another destination: :class:`offload.manifest.ascmhl.SharedWork`) and added
-    to here; one is reused only for the very same digests object (never changed while the
-    mapping lives), so the hashes are those computed afresh.
     """
 
-    def __init__(
-        self,
-        formats: Sequence[str],
-        leaves: dict[str, tuple[Mapping[str, str], list[tuple[bytes, bytes]]]] | None = None,
-    ) -> None:
+    def __init__(self, formats: Sequence[str]) -> None:
         self.formats = tuple(formats)
-        self._leaves = leaves
         self._digesters = tuple(map(digester, self.formats))  # hash_bytes of each, resolved once
         # folder → per format: (content hashes, structure hashes) of its children, as bytes
         self._children: dict[str, list[tuple[list[bytes], list[bytes]]]] = {"": self._empty()}
@@ -77,29 +66,13 @@ class DirectoryHasher:
         Raises KeyError if a format is missing from *digests*.
         """
         parent, _, name = relative_path.rpartition("/")
-        leaves = self._leaves
-        if leaves is not None:
-            kept = leaves.get(relative_path)
-            if kept is not None and kept[0] is digests:
-                for (contents, structures), (raw, structure) in zip(
-                    self._folder(parent), kept[1], strict=True
-                ):
-                    contents.append(raw)
-                    structures.append(structure)
-                return
         name_bytes = name.encode("utf-8")
-        made: list[tuple[bytes, bytes]] | None = None if leaves is None else []
         for (contents, structures), fmt, digest in zip(
             self._folder(parent), self.formats, self._digesters, strict=True
         ):
             raw = digest_to_bytes(fmt, digests[fmt])
-            structure = digest(name_bytes + raw)
             contents.append(raw)
-            structures.append(structure)
-            if made is not None:
-                made.append((raw, structure))
-        if leaves is not None and made is not None:
-            leaves[relative_path] = (digests, made)
+            structures.append(digest(name_bytes + raw))
 
     def compute(self) -> dict[str, DirectoryHash]:
         """Every folder's hashes, keyed by relative path (``""`` for the root)."""
