@@ -222,12 +222,12 @@ class SharedWork:
     canonical form of the same digests object; the folder hashes of the same folders, in the
     same formats, over files of the same paths with the same digests objects, in the same
     order (one comparison of the entries' paths and digests' identities, not their
-    hashing); a ``<hash>`` element of a path no history there
-    knew, with the same digests object, size, modification date and hash date's text: a
-    run's files verified within the same second on each), so a generation written with it
-    is byte for byte the one written without it, whatever differs between destinations.
-    The digests mappings given must not change while it lives (a finished job's). Not
-    thread-safe: one writer at a time (``manifests_writer.write_manifests`` owns one for its loop).
+    hashing); a ``<hash>`` element of a path no history there knew, with the same digests
+    object, size, modification date and hash date's text: a run's files verified within
+    the same second on each), so a generation written with it is byte for byte the one
+    written without it, whatever differs between destinations. The digests mappings given
+    must not change while it lives (a finished job's). Not thread-safe: one writer at a
+    time (``manifests_writer.write_manifests`` owns one for its loop).
     """
 
     def __init__(self) -> None:
