@@ -68,7 +68,7 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
-from offload.manifest.ascmhl import first_unheld, retirable_patterns
+from offload.manifest.ascmhl import SharedWork, first_unheld, retirable_patterns
 from offload.manifest.copy_root import (
     COPY_ROOT_STATE,
     nested_state_paths,
@@ -615,9 +615,12 @@ def write_manifests(
         return results
     sink = sink or NullSink()
     hasher = MediaHasher()
+    # The same card's files on every destination: their per-file work done once (one
+    # destination: nothing to share, and 50,000 files' results not kept for nothing).
+    shared = SharedWork() if len(records.destinations) > 1 else None
     try:
         for destination in records.destinations:
-            outcome = _write_on_destination(records, options, destination, hasher)
+            outcome = _write_on_destination(records, options, destination, hasher, shared)
             results.append(outcome)
             for message, code in zip(outcome.warnings, warning_codes(outcome), strict=True):
                 sink.emit(WarningIssued(message, str(destination.root), code and code.value))
@@ -643,6 +646,7 @@ def _write_on_destination(
     options: ManifestOptions,
     destination: DestinationRecords,
     hasher: MediaHasher,
+    shared: SharedWork | None = None,
 ) -> ManifestResult:
     root = destination.root
     outcome = ManifestResult(destination.index)
@@ -691,7 +695,15 @@ def _write_on_destination(
             made_folder=pending.made_folder,
         )
     outcome = _write_after_carrying(
-        records, options, destination, hasher, outcome, state_folders, carried, ascmhl=ascmhl
+        records,
+        options,
+        destination,
+        hasher,
+        outcome,
+        state_folders,
+        carried,
+        ascmhl=ascmhl,
+        shared=shared,
     )
     if carried.written:
         _settle(root, records, carried, outcome, record, pending=pending is not None)
@@ -831,6 +843,7 @@ def _write_after_carrying(
     carried: CarriedHistory,
     *,
     ascmhl: bool,
+    shared: SharedWork | None = None,
 ) -> ManifestResult:
     """The manifests of one destination once the card's history is carried there
     (*carried*: what this run, or a dead one it finishes, carried of it)."""
@@ -914,6 +927,7 @@ def _write_after_carrying(
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                         lister=destination.lister or local_lister(root),
                         history=history,
+                        shared=shared,
                     )
                 )
             )

@@ -480,3 +480,52 @@ def test_existing_manifest_name_is_never_replaced(tmp_path: Path) -> None:
         write_generation(root, manifest_files({"a": b"a"}, T1), creator=CREATOR, now=lambda: T1)
     assert taken.read_bytes() == b"not ours"
     assert [p.name for p in (root / "ascmhl").iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_work_shared_between_destinations_leaves_each_manifest_as_written_alone(
+    tmp_path: Path,
+) -> None:
+    # One offload's destinations: the same card's files with the very same digests objects
+    # (transfer mode's in-flight digests), but each with its own hash dates, and here one
+    # with a file whose copy differs, one without a file, one with its own ignore list.
+    files = {**SMALL_TREE, "scratch.tmp": b"t"}
+    digests = {rel: digests_of(data) for rel, data in files.items()}
+
+    def records(date: datetime, **changed: dict[str, str]) -> list[ManifestFile]:
+        return [
+            ManifestFile(rel, len(data), FIXED_MTIME_NS, changed.get(rel, digests[rel]), date)
+            for rel, data in files.items()
+            if rel not in changed or changed[rel]
+        ]
+
+    other = "Clips/A001C001_230101.mov"
+    destinations = [
+        (records(T1), ()),
+        (records(T2, **{other: digests_of(b"another clip")}), ()),
+        (records(T1, **{"Sidecar.xml": {}}), ("*.tmp",)),
+        (records(T2), ()),
+        (records(T2), ()),  # a history there already knows the files: verified, not original
+    ]
+    shared = ascmhl_module.SharedWork()
+    for index, (listed, patterns) in enumerate(destinations):
+        written = []
+        for way, with_shared in (("with", shared), ("alone", None)):
+            root = tmp_path / way / str(index) / "card"
+            make_tree(root, files, SMALL_DIRS)
+            if index == 4:
+                write_generation(root, records(T1), creator=CREATOR, now=fixed_clock(T1))
+            written.append(
+                write_generation(
+                    root,
+                    listed,
+                    directories=["Clips", "Sub Folder", "Sub Folder/deeper", *SMALL_DIRS],
+                    creator=CREATOR,
+                    ignore_patterns=patterns,
+                    now=fixed_clock(T2),
+                    shared=with_shared,
+                ).read_bytes()
+            )
+        assert written[0] == written[1], index
+        assert (b'action="verified"' in written[0]) == (index == 4)
+    # the third's ignore list is not the others'
+    assert b"scratch.tmp" in written[0]

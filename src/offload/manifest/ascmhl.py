@@ -176,14 +176,132 @@ def _nested_history_root(path: str) -> str | None:
     return None
 
 
+class _KeptElement(NamedTuple):
+    """A file's ``<hash>`` element as written for one destination, with what it was made of
+    (``SharedWork``): its actions all ``original`` (a path the history did not know)."""
+
+    digests: Mapping[str, str]
+    hashed: str
+    size_bytes: int
+    modified: str
+    text: str
+
+
+class _Hashed(NamedTuple):
+    path: str
+    digests: Mapping[str, str]
+
+
+class _HashedFrom(NamedTuple):
+    """What a generation's folder hashes were computed from (``SharedWork``)."""
+
+    formats: tuple[str, ...]
+    folders: set[str]
+    entries: list[_Hashed]
+
+
+def _folder_hashes(
+    formats: tuple[str, ...], folders: set[str], entries: list[_Entry]
+) -> dict[str, DirectoryHash]:
+    hasher = DirectoryHasher(formats)
+    for folder in folders:
+        hasher.add_directory(folder)
+    for entry in entries:
+        hasher.add_file(entry.path, entry.digests)
+    return hasher.compute()
+
+
+class SharedWork:
+    """The per-file work of the generations of one offload's destinations that depends on a
+    file's path, its digests and the ignore list alone, done for the first destination and
+    reused for the others (the same card's files: in transfer mode the very same in-flight
+    digests objects, only the hash dates differ).
+
+    Nothing is compared file by file to prove two destinations alike: each result is kept
+    under its own inputs (a path checked and matched against the same ignore list; the
+    canonical form of the same digests object; the folder hashes of the same folders, in the
+    same formats, over files of the same paths with the same digests objects, in the same
+    order (one comparison of the entries' paths and digests' identities, not their
+    hashing); a ``<hash>`` element of a path no history there knew, with the same digests
+    object, size, modification date and hash date's text: a run's files verified within
+    the same second on each), so a generation written with it is byte for byte the one
+    written without it, whatever differs between destinations. The digests mappings given
+    must not change while it lives (a finished job's). Not thread-safe: one writer at a
+    time (``manifests_writer.write_manifests`` owns one for its loop).
+    """
+
+    def __init__(self) -> None:
+        # id(digests) → (that object, kept alive so the id is not reused; canonical form)
+        self._canonical: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
+        # ignore list → path (checked clean) → excluded by that list
+        self._excluded: dict[tuple[str, ...], dict[str, bool]] = {}
+        # the last folder hashes computed, with what they were computed from
+        self._hashes: tuple[_HashedFrom, dict[str, DirectoryHash]] | None = None
+        # path → the <hash> element last written for it (its digests object kept alive)
+        self.elements: dict[str, _KeptElement] = {}
+
+    def canonical(self, digests: Mapping[str, str]) -> dict[str, str]:
+        """``canonical_digests(digests)``, computed once per digests object."""
+        kept = self._canonical.get(id(digests))
+        if kept is not None and kept[0] is digests:
+            return kept[1]
+        result = canonical_digests(digests)
+        self._canonical[id(digests)] = (digests, result)
+        return result
+
+    def excluded(self, patterns: tuple[str, ...]) -> dict[str, bool]:
+        """The paths already checked clean, each with whether *patterns* exclude it."""
+        return self._excluded.setdefault(patterns, {})
+
+    def folder_hashes(
+        self, formats: tuple[str, ...], folders: set[str], entries: list[_Entry]
+    ) -> dict[str, DirectoryHash]:
+        """:func:`_folder_hashes`, reused when the last call's inputs were the same."""
+        kept = self._hashes
+        if kept is not None:
+            was = kept[0]
+            if (
+                was.formats == formats
+                and was.folders == folders
+                and len(was.entries) == len(entries)
+                and all(
+                    a.digests is b.digests and a.path == b.path
+                    for a, b in zip(was.entries, entries, strict=True)
+                )
+            ):
+                return kept[1]
+        hashes = _folder_hashes(formats, folders, entries)
+        # the entries' paths and digests objects kept, not the entries (changed by _decide)
+        self._hashes = (
+            _HashedFrom(formats, set(folders), [_Hashed(e.path, e.digests) for e in entries]),
+            hashes,
+        )
+        return hashes
+
+
 def _prepare(
-    files: Iterable[ManifestFile], spec: IgnoreSpec, seen: set[str], nested: set[str]
+    files: Iterable[ManifestFile],
+    spec: IgnoreSpec,
+    seen: set[str],
+    nested: set[str],
+    shared: SharedWork | None = None,
 ) -> list[_Entry]:
     entries: list[_Entry] = []
     aware: datetime | None = None  # the last hash date found aware (a batch's files share it)
+    # One destination (no *shared*): nothing kept, no lookup a file.
+    checked = shared.excluded(spec.patterns) if shared is not None else None
+    canonical = shared.canonical if shared is not None else canonical_digests
     for item in files:
         path = item.relative_path
-        check_relative_path(path)
+        excluded: bool | None
+        if checked is None:
+            check_relative_path(path)
+            excluded = spec.excludes(path, is_dir=False)
+        else:
+            excluded = checked.get(path)
+            if excluded is None:
+                check_relative_path(path)
+                excluded = checked[path] = spec.excludes(path, is_dir=False)
         if path in seen:
             raise ValueError(f"{path!r} is listed twice")
         seen.add(path)
@@ -192,12 +310,12 @@ def _prepare(
             nested_root = _nested_history_root(path)
             if nested_root is not None:
                 nested.add(nested_root)
-        if spec.excludes(path, is_dir=False):
+        if excluded:
             continue
         size = item.size_bytes
         if size < 0:
             raise ValueError(f"negative size for {path!r}")
-        digests = canonical_digests(item.digests)
+        digests = canonical(item.digests)
         if not digests:
             raise ValueError(f"{path!r} has no digest in an ASC MHL format")
         date = item.hash_date
@@ -330,6 +448,29 @@ def _file_element(entry: _Entry) -> str:
     )
 
 
+def _kept_file_element(entry: _Entry, kept: dict[str, _KeptElement]) -> str:
+    """:func:`_file_element`, reused from *kept* (the elements already written for other
+    destinations, by path: :class:`SharedWork`) when every input of its text is the same: a
+    path the history does not know, the same digests object, size, date of modification
+    and hash date's text; else made and kept."""
+    if entry.written is not None:
+        return _file_element(entry)
+    modified = _iso_second(entry.mtime_ns // 1_000_000_000)
+    hashed = _iso_hashed(entry.hash_date)
+    same = kept.get(entry.path)
+    if (
+        same is not None
+        and same.digests is entry.digests
+        and same.hashed == hashed
+        and same.size_bytes == entry.size_bytes
+        and same.modified == modified
+    ):
+        return same.text
+    text = _file_element(entry)
+    kept[entry.path] = _KeptElement(entry.digests, hashed, entry.size_bytes, modified, text)
+    return text
+
+
 def _creator_block(creator: CreatorInfo, created: str) -> str:
     lines = [
         "  <creatorinfo>\n",
@@ -411,6 +552,7 @@ def write_generation(
     on_uncarried: Callable[[str, str], None] | None = None,
     lister: Lister | None = None,
     history: History | None = None,
+    shared: SharedWork | None = None,
 ) -> Path:
     """Append a generation to the ASC MHL history of *root*; return the new manifest's path.
 
@@ -428,6 +570,8 @@ def write_generation(
     *lister*: what stands in each folder of *root* (:mod:`offload.manifest.coverage`); given,
     a folder (and the root) gets a hash only when this generation lists it whole; None: every
     folder is hashed (the caller lists the whole tree, as ``verify_tree`` does).
+    *shared*: the per-file work kept from the generations of the same offload's other
+    destinations (:class:`SharedWork`); the manifest is the same with it or without.
 
     Writes ``root/ascmhl/NNNN_<root name>_<YYYY-MM-DD>_<HHMMSS>Z.mhl`` atomically (never over
     an existing file), then ``ascmhl_chain.xml`` atomically; if the chain cannot be written
@@ -451,8 +595,8 @@ def write_generation(
 
     seen: set[str] = set()
     nested: set[str] = set()
-    good = _prepare(files, spec, seen, nested)
-    bad = _prepare(failed, spec, seen, nested)
+    good = _prepare(files, spec, seen, nested, shared)
+    bad = _prepare(failed, spec, seen, nested, shared)
     for entry in good:
         _decide(entry, history)
     recorded = list(good)
@@ -474,11 +618,11 @@ def write_generation(
         formats = _rooted_formats(formats, history)
         if not formats:
             hashed = set()
-    hasher = DirectoryHasher(formats)
-    for folder in folders:
-        hasher.add_directory(folder)
-    for entry in recorded:
-        hasher.add_file(entry.path, entry.digests)
+    folder_hashes = (
+        _folder_hashes(formats, folders, recorded)
+        if shared is None
+        else shared.folder_hashes(formats, folders, recorded)
+    )
     plan = _Plan(
         root=root,
         creator=creator,
@@ -488,10 +632,9 @@ def write_generation(
         folders=folders,
         hashed=hashed,
         entries=recorded,
-        folder_hashes=hasher.compute(),
+        folder_hashes=folder_hashes,
         created_at=to_utc(now()),
     )
-    del hasher  # two hashes a file and format, not needed past this point
     # The root's name is informational in the file name (ascmhl reads any NNNN_*.mhl): a name
     # that is not UTF-8, or not ASCII where only ASCII is written, must not cost the history.
     root_name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root))))
@@ -515,7 +658,7 @@ def write_generation(
         else:
             fsync_dir(root)
         with AtomicFile(manifest_path) as out:
-            _write_manifest(out, plan)
+            _write_manifest(out, plan, shared)
             out.commit(replace=False)
         assert out.digest is not None  # its C4 ID (AtomicFile's default hasher)
         chain = (*history.chain, ChainEntry(sequence_number, file_name, out.digest))
@@ -696,8 +839,9 @@ class _Plan(NamedTuple):
 _EMPTY_ROOT_HASH = "    <roothash>\n      <content/>\n      <structure/>\n    </roothash>\n"
 
 
-def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
+def _write_manifest(out: AtomicFile, plan: _Plan, shared: SharedWork | None = None) -> None:
     created = iso_utc(plan.created_at)
+    kept = shared.elements if shared is not None else None
     out.write_text('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write_text('<hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">\n')
     out.write_text(_creator_block(plan.creator, created))
@@ -720,7 +864,9 @@ def _write_manifest(out: AtomicFile, plan: _Plan) -> None:
         out.write_text("  <hashes>\n")
         for folder, item in _walk_order(plan.folders, plan.entries):
             if item is not None:
-                out.write_text(_file_element(item))
+                out.write_text(
+                    _file_element(item) if kept is None else _kept_file_element(item, kept)
+                )
             elif folder and plan.formats and folder in plan.hashed:
                 modified = _directory_mtime(plan.root, folder)
                 attribute = "" if modified is None else f' lastmodificationdate="{modified}"'
