@@ -229,9 +229,11 @@ def test_manifests_of_an_offload_stay_small(tmp_path: Path) -> None:
     hash is known. A ``ManifestFile`` and a ``datetime`` a file made by the card layer and
     held in a tuple, and an entry with an instance dict and a list of tuples a file in the
     writer, made that ~510 B a file here (~25 MB over the results on 50,000 files); the
-    records are now made as they are read and the entries are slotted: ~300 B. Traced
-    Python allocations at the manifest step's peak, as the slope between 500 and 1,500
-    files."""
+    entries are now slotted, and the records are made once, at their first read, and kept
+    while the manifests are written (the names check, the generation and the stamp read
+    them; building them three times cost ~65 ms of CPU on 50,000 files): ~410 B, of which
+    the kept records ~100 B. Traced Python allocations at the manifest step's peak, as the
+    slope between 500 and 1,500 files."""
     per_file = _probe_per_file(_MANIFEST_PROBE, tmp_path)
     print(f"{per_file:.0f} B a file at the manifests' peak")
-    assert per_file < 400, f"{per_file:.0f} B a file"
+    assert per_file < 450, f"{per_file:.0f} B a file"
