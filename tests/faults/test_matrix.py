@@ -339,6 +339,27 @@ def test_destination_unplugged_mid_card(
     assert partials_under(fs.backing) == []
 
 
+def _late_step_failed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], op: str, path: str
+) -> tuple[Path, FaultyFS, str, list[str], str, str]:
+    """A 2-file card copied to a plain destination and a FaultyFS one whose *op* on *path*
+    fails with EIO (a step of the end: the copies are verified before it): the card, the
+    filesystem, its rule, the command's argv, what it said and its verdict line. The run is
+    asserted to have hit the rule and to exit 1."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    rule = fs.fail(op, errno.EIO, path=path)
+    argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    return card, fs, rule, argv, said, verdict
+
+
 def test_destination_gone_after_its_copies_ends_the_run_with_reports(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -395,18 +416,8 @@ def test_manifest_not_written_is_said_in_the_verdict_and_a_rerun_writes_it(
     verified there but that drive has no manifest, and to run the same command again; the
     re-run writes it without copying anything again, exit 0. Failed before: "All 2 files
     (...) are verified on every destination" and nothing more, beside a table saying FAILED."""
-    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
-    fs = faulty_fs()
-    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
-    rule = fs.fail("mkdir", errno.EIO, path="*ascmhl")
+    card, fs, rule, argv, said, verdict = _late_step_failed(tmp_path, faulty_fs, "mkdir", "*ascmhl")
     reports = tmp_path / "reports"
-    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
-    err = io.StringIO()
-    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
-    said = err.getvalue()
-    assert fs.fired(rule) >= 1
-    assert code == 1, said
-    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
     assert f"NO MANIFEST on {fs.mountpoint}" in verdict, said
     assert "run the same command again" in verdict, said
     release = next(line for line in said.splitlines() if line.startswith("Do not format"))
@@ -440,17 +451,7 @@ def test_late_step_failed_is_said_in_the_verdict_and_a_rerun_mends_it(
     the remedy; the re-run does it without copying anything again, exit 0. Failed before:
     "All 2 files (...) are verified on every destination" and nothing more, beside a table
     saying FAILED and an ERROR line."""
-    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
-    fs = faulty_fs()
-    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
-    rule = fs.fail(op, errno.EIO, path=path)
-    argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)]
-    err = io.StringIO()
-    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
-    said = err.getvalue()
-    assert fs.fired(rule) >= 1
-    assert code == 1, said
-    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    card, fs, rule, argv, said, verdict = _late_step_failed(tmp_path, faulty_fs, op, path)
     assert f"BUT ON {fs.mountpoint}: " in verdict, said
     assert words in verdict and "run the same command again" in verdict, said
     assert "NO MANIFEST" not in verdict, said
