@@ -780,17 +780,22 @@ def test_copy_started_with_sigint_ignored_still_cancels_on_sigterm(
         assert partials_under(dest) == []
 
 
-def _hang_up_once_stalled(terminal: ControllingTerminal, slow: FaultyFS, stall: str) -> None:
+def _exit_after_hang_up(terminal: ControllingTerminal, slow: FaultyFS, stall: str) -> int:
     """Read the command's terminal until *stall* holds a write of it, then close the terminal
-    (its window closed, its ssh connection dropped), then let the write go."""
-    deadline = time.monotonic() + 30
-    while slow.stats()["rules"].get(stall, {}).get("waiting", 0) < 1:
-        assert time.monotonic() < deadline, "the stall never held a write"
-        assert terminal.process.poll() is None, terminal.output.decode(errors="replace")
-        terminal.drain()
-    terminal.hang_up()
-    time.sleep(0.2)
-    slow.release(stall)
+    (its window closed, its ssh connection dropped), then let the write go; the command's
+    exit code (within 60 s). The terminal is closed however it ends."""
+    try:
+        deadline = time.monotonic() + 30
+        while slow.stats()["rules"].get(stall, {}).get("waiting", 0) < 1:
+            assert time.monotonic() < deadline, "the stall never held a write"
+            assert terminal.process.poll() is None, terminal.output.decode(errors="replace")
+            terminal.drain()
+        terminal.hang_up()
+        time.sleep(0.2)
+        slow.release(stall)
+        return terminal.process.wait(timeout=60)
+    finally:
+        terminal.close()
 
 
 def test_a_closed_terminal_cancels_the_copy_and_its_report_says_so(
@@ -810,11 +815,7 @@ def test_a_closed_terminal_cancels_the_copy_and_its_report_says_so(
     terminal = ControllingTerminal(
         [OFFLOAD, "copy", "--report-dir", reports, card, *dests], columns=200
     )
-    try:
-        _hang_up_once_stalled(terminal, slow, stall)
-        assert terminal.process.wait(timeout=60) == 130
-    finally:
-        terminal.close()
+    assert _exit_after_hang_up(terminal, slow, stall) == 130
     for dest in dests:
         assert partials_under(dest) == []
     assert partials_under(slow.backing) == []
@@ -854,11 +855,7 @@ def test_a_terminal_closed_after_every_copy_finished_changes_nothing(
     reports = tmp_path / "r"
     stall = slow.stall("mkdir", path=f"{card.name}/ascmhl")  # until released
     terminal = ControllingTerminal([OFFLOAD, "copy", "--report-dir", reports, card, *dests])
-    try:
-        _hang_up_once_stalled(terminal, slow, stall)
-        assert terminal.process.wait(timeout=60) == 0
-    finally:
-        terminal.close()
+    assert _exit_after_hang_up(terminal, slow, stall) == 0
     report = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
     assert report["cancelled"] is False and report["exit_code"] == 0 and report["notes"] == []
     for dest in dests:
@@ -881,11 +878,7 @@ def test_a_closed_terminal_cancels_pfndispatchcopy(
     stall = slow.stall("write", path="*clip.mov", offset=4 * MIB)  # until released
     exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
     terminal = ControllingTerminal([exe, "-v", source, *dests])
-    try:
-        _hang_up_once_stalled(terminal, slow, stall)
-        assert terminal.process.wait(timeout=60) == 130
-    finally:
-        terminal.close()
+    assert _exit_after_hang_up(terminal, slow, stall) == 130
     for dest in dests:
         assert partials_under(dest) == []
     assert os.listdir(slow.mountpoint) == []  # held mid-file when the terminal closed
