@@ -3,26 +3,36 @@ nothing, and every output says so: ``offload copy`` on a real pty, a real SIGINT
 
 Before, the live view said CANCELLING, then CANCELLED with every file done, while the run
 went on to write its manifests and reports and exited 0 with ``cancelled: false``.
+
+The manifests of a small card take less than a frame of the view (0.1 s): the tests that
+need the Ctrl-C to land in them hold the manifest step on a FaultyFS destination until the
+Ctrl-C is sent (before, they waited for a frame that a fast run never drew, sent no Ctrl-C
+and failed).
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tests.support.faultyfs import FaultyFS
 from tests.support.terminal import TerminalRun, run_on_terminal
 
-FILES = 5000  # ~1-2 s of manifests and reports: time for a Ctrl-C to land in them
+FILES = 5000  # a copy long enough that a Ctrl-C as the bar reaches 100 % can land on either side
+HELD_FILES = 20  # the card of the tests that hold the manifest step: no timing to rely on
 AFTER_COPY = "Ctrl-C after every copy finished"
 MANIFESTS = "writing the manifests"  # the view's words once every copy has its outcome
 
 
-def _card(root: Path) -> Path:
+def _card(root: Path, files: int = FILES) -> Path:
     card = root / "card"
     folder = card / "DCIM" / "100X"
     folder.mkdir(parents=True)
-    for index in range(FILES):
+    for index in range(files):
         (folder / f"IMG_{index:05d}.JPG").write_bytes(b"y" * 10)
     return card
 
@@ -33,11 +43,11 @@ def _saved_report(reports: Path) -> dict[str, object]:
     return data
 
 
-def _assert_finished_whole(run: TerminalRun, dest: Path, reports: Path) -> None:
+def _assert_finished_whole(run: TerminalRun, dest: Path, reports: Path, files: int = FILES) -> None:
     """Exit 0, never a word of cancelling, every manifest whole under its final name."""
     assert run.returncode == 0, run.text
     assert b"CANCEL" not in run.raw, run.text  # not in any frame, not only the last
-    assert run.shows(f"All {FILES} files"), run.text
+    assert run.shows(f"All {files} files"), run.text
     manifests = list((dest / "card" / "ascmhl").iterdir())
     assert any(p.name.endswith(".mhl") for p in manifests), manifests
     for path in manifests:
@@ -64,14 +74,24 @@ def test_ctrl_c_as_the_copy_ends_is_told_the_same_way_everywhere(tmp_path: Path)
     assert run.shows(AFTER_COPY) or run.shows("came while the reports"), run.text
 
 
-def test_ctrl_c_while_the_manifests_are_written_is_not_a_cancel(tmp_path: Path) -> None:
-    card = _card(tmp_path)
-    dest, reports = tmp_path / "D", tmp_path / "reports"
-    dest.mkdir()
+@pytest.mark.fault
+def test_ctrl_c_while_the_manifests_are_written_is_not_a_cancel(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = _card(tmp_path, HELD_FILES)
+    drive, reports = faulty_fs(), tmp_path / "reports"
+    held = drive.stall("mkdir", path=f"{card.name}/ascmhl")  # the manifests' first step
     run = run_on_terminal(
-        "copy", "--report-dir", reports, card, dest, interrupt_after=MANIFESTS, timeout_s=240
+        "copy",
+        "--report-dir",
+        reports,
+        card,
+        drive.mountpoint,
+        interrupt_after=MANIFESTS,
+        after_interrupt=lambda _: drive.release(held),
+        timeout_s=240,
     )
-    _assert_finished_whole(run, dest, reports)
+    _assert_finished_whole(run, drive.mountpoint, reports, HELD_FILES)
     assert run.shows(AFTER_COPY), run.text
     notes = _saved_report(reports)["notes"]
     assert isinstance(notes, list)
@@ -81,16 +101,22 @@ def test_ctrl_c_while_the_manifests_are_written_is_not_a_cancel(tmp_path: Path) 
     assert "went on to its end" in note and "in full" not in note, note
 
 
+@pytest.mark.fault
 def test_a_second_ctrl_c_while_finishing_stops_leaving_nothing_half_written(
-    tmp_path: Path,
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     """The first Ctrl-C after the copy is recorded, a second one stops the run (a run whose
     manifests or reports hang must not need a kill -9): one line, exit 130, nothing
     half-written under a final name, and the same command run again writes what is
-    missing, every copy trusted from the ledger."""
-    card = _card(tmp_path)
-    dest, reports = tmp_path / "D", tmp_path / "reports"
-    dest.mkdir()
+    missing, every copy trusted from the ledger. The manifest step is held at its folder
+    until the first Ctrl-C, then at its first file until the second."""
+    card = _card(tmp_path, HELD_FILES)
+    drive, reports = faulty_fs(), tmp_path / "reports"
+    dest = drive.mountpoint
+    held = [
+        drive.stall("mkdir", path=f"{card.name}/ascmhl"),
+        drive.stall("create", path=f"{card.name}/ascmhl/*"),
+    ]
     run = run_on_terminal(
         "copy",
         "--report-dir",
@@ -98,11 +124,9 @@ def test_a_second_ctrl_c_while_finishing_stops_leaving_nothing_half_written(
         card,
         dest,
         interrupt_after=[MANIFESTS, AFTER_COPY],
+        after_interrupt=lambda index: drive.release(held[index]),
         timeout_s=240,
     )
-    if run.returncode == 0:  # the run ended before the second Ctrl-C could land
-        _assert_finished_whole(run, dest, reports)
-        return
     assert run.returncode == 130, run.text
     stopped = "stopped by a further Ctrl-C while the manifests and reports were written"
     assert run.shows(stopped), run.text
@@ -115,5 +139,6 @@ def test_a_second_ctrl_c_while_finishing_stops_leaving_nothing_half_written(
         json.loads(path.read_text())
     again = run_on_terminal("copy", "--report-dir", reports, card, dest, timeout_s=240)
     assert again.returncode == 0, again.text
-    assert again.shows(f"All {FILES} files"), again.text
+    assert again.shows(f"All {HELD_FILES} files"), again.text
+    assert again.shows(f"not re-read now: {HELD_FILES}"), again.text  # the ledger's, kept
     assert any(p.name.endswith(".mhl") for p in history.iterdir())

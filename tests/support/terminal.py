@@ -19,7 +19,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +60,15 @@ def run_on_terminal(
     columns: int = 120,
     rows: int = 100,
     interrupt_after: str | Sequence[str] | None = None,
+    after_interrupt: Callable[[int], None] | None = None,
     timeout_s: float = 120.0,
 ) -> TerminalRun:
     """Run ``offload *argv`` on a *columns* × *rows* pty (tall enough that nothing scrolls
     off); *interrupt_after*: send SIGINT (Ctrl-C) once the output holds this text; several
     texts: one SIGINT for each, in turn, each once the output after the previous one's
-    SIGINT holds it."""
+    SIGINT holds it. *after_interrupt*: called with each SIGINT's index (0 for the first)
+    once it is sent (to release a FaultyFS stall that held the command at that step, so a
+    step shorter than a frame of the view is still there when the Ctrl-C lands)."""
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
@@ -90,6 +93,7 @@ def run_on_terminal(
         if isinstance(interrupt_after, str)
         else list(interrupt_after)
     )
+    sent = 0
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
@@ -112,6 +116,9 @@ def run_on_terminal(
                     process.send_signal(signal.SIGINT)
                     pending.pop(0)
                     seen = b""
+                    if after_interrupt is not None:
+                        after_interrupt(sent)
+                    sent += 1
         returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
