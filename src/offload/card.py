@@ -2057,7 +2057,12 @@ class _RecordedFiles(Collection["ManifestFile"]):
                 relative,
                 file.size_bytes,
                 file.mtime_ns,
-                file.inflight_digests or result.digests or result.recorded_digests,
+                # A copy trusted from the ledger: the digests of the verification that
+                # proved it, never this run's read of the card for another destination
+                # (which may differ between the fingerprint's bytes: nothing read it there).
+                result.recorded_digests
+                if result.action is CopyAction.TRUSTED
+                else file.inflight_digests or result.digests,
                 date[1] if date is not None and date[0] == when else self._hash_date(when),
             )
 

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -176,6 +177,58 @@ def test_a_name_left_out_of_the_manifest_is_not_called_verified_in_transfer_mode
     assert code == 0, err
     (warning,) = [line for line in err.splitlines() if "not in the ASC MHL manifest" in line]
     assert "verified" not in warning and "job report" in warning
+
+
+def recorded_hashes(root: Path, path: str) -> list[tuple[str, str, str]]:
+    """Every ``<hash>`` element for *path* in the history of *root*, oldest generation
+    first: (format, action, digest)."""
+    ns = "{urn:ASC:MHL:v2.0}"
+    found: list[tuple[str, str, str]] = []
+    for manifest in sorted((root / "ascmhl").glob("*.mhl")):
+        for element in ET.parse(manifest).getroot().iter(f"{ns}hash"):
+            if element.findtext(f"{ns}path") == path:
+                found.extend(
+                    (child.tag.removeprefix(ns), child.get("action", ""), child.text or "")
+                    for child in element
+                    if child.tag != f"{ns}path"
+                )
+    return found
+
+
+def test_a_copy_trusted_from_its_ledger_is_recorded_with_the_ledgers_digest_beside_a_new_copy(
+    tmp_path: Path,
+) -> None:
+    """A re-run adding a destination: the copy trusted on the first one (its ledger's entry,
+    the card file's size, date and fingerprint matching) is recorded there with the digest
+    of that verification, not the in-flight digest of this run's read of the card for the
+    new destination, which no one computed of that copy. Here the card file changed
+    between its fingerprint's bytes: the manifest said the trusted copy ``failed``, with
+    a hash never read from it, while the run said it verified."""
+    card = small_card(tmp_path / "cards")
+    first, second = tmp_path / "RAID0", tmp_path / "RAID1"
+    code, err = copy(tmp_path, card, first)
+    assert code == 0, err
+    clip = card / "CLIPS" / "A001C001.mov"
+    (entry,) = [
+        json.loads(line)
+        for line in (first / card.name / ".offload" / "ledger.jsonl").read_text().splitlines()
+        if json.loads(line)["relative_path"] == "CLIPS/A001C001.mov"
+    ]
+    before = os.stat(clip)
+    with open(clip, "r+b") as handle:  # a byte outside the first and last 64 KiB
+        handle.seek(150_000)
+        byte = handle.read(1)[0]
+        handle.seek(150_000)
+        handle.write(bytes([byte ^ 1]))
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+    code, err = copy(tmp_path, card, first, second)
+    assert code == 0, err
+    ((name, digest),) = entry["digests"].items()
+    # Nothing new on the first: its history holds the copy as verified (no generation
+    # records another hash of it, nor calls it failed).
+    assert recorded_hashes(first / card.name, "CLIPS/A001C001.mov") == [(name, "original", digest)]
+    ((_, action, now),) = recorded_hashes(second / card.name, "CLIPS/A001C001.mov")
+    assert action == "original" and now != digest  # the card's content now
 
 
 # -- offload verify: every end has a documented exit code, never a traceback -----------------
