@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -698,9 +698,14 @@ def test_sigint_exits_130_promptly_and_removes_partials(
     for dest in dests:
         assert partials_under(dest) == []
     assert partials_under(slow.backing) == []
-    # Resumable: the same command again completes.
+    _rerun_completes(tmp_path / "r", card, dests)  # resumable
+
+
+def _rerun_completes(reports: Path, card: Path, dests: Sequence[Path]) -> None:
+    """The same command again (``offload copy -q``, its reports in *reports*) completes the
+    copy of *card* on every one of *dests*: exit 0, each copy whole."""
     rerun = subprocess.run(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), *map(str, dests)],
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), *map(str, dests)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -831,15 +836,7 @@ def test_a_closed_terminal_cancels_the_copy_and_its_report_says_so(
             else:
                 assert copy["status"] == "cancelled" and not final.exists(), (file, copy)
     assert "cancelled" in statuses  # the stalled clip, at least, on the slow drive
-    rerun = subprocess.run(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), *map(str, dests)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert rerun.returncode == 0, rerun.stderr
-    for dest in dests:
-        assert_complete_copy(card, dest / card.name)
+    _rerun_completes(reports, card, dests)
 
 
 def test_a_terminal_closed_after_every_copy_finished_changes_nothing(

@@ -55,6 +55,17 @@ class TerminalRun:
         return text in "".join(self.rows)
 
 
+def _sized_pty(columns: int, rows: int) -> tuple[int, int, dict[str, str]]:
+    """A new pty of *columns* × *rows* (its primary and secondary descriptors, the caller's
+    to close) and the environment of a command on it: this one's, without what would size
+    or colour its output otherwise, as an xterm."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    return primary, secondary, env
+
+
 def run_on_terminal(
     *argv: str | Path,
     columns: int = 120,
@@ -69,10 +80,7 @@ def run_on_terminal(
     SIGINT holds it. *after_interrupt*: called with each SIGINT's index (0 for the first)
     once it is sent (to release a FaultyFS stall that held the command at that step, so a
     step shorter than a frame of the view is still there when the Ctrl-C lands)."""
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-    env["TERM"] = "xterm-256color"
+    primary, secondary, env = _sized_pty(columns, rows)
     process = subprocess.Popen(
         [OFFLOAD, *map(str, argv)],
         stdin=secondary,
@@ -135,10 +143,7 @@ class ControllingTerminal:
     command, and every later write of it to the terminal fails with EIO. Not thread-safe."""
 
     def __init__(self, argv: Sequence[str | Path], columns: int = 120, rows: int = 40) -> None:
-        primary, secondary = pty.openpty()
-        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-        env["TERM"] = "xterm-256color"
+        primary, secondary, env = _sized_pty(columns, rows)
         self.process = subprocess.Popen(
             list(map(str, argv)),
             stdin=secondary,
