@@ -303,6 +303,13 @@ class ProgressModel:
             self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
         elif isinstance(event, OffloadFinishing):
             self._finishing = event.step
+            # Every copy has its outcome, none cancelled: each destination not lost is done,
+            # also one whose phase was announced after its job ended (the fusefat re-read's
+            # ``verify``, ``card._recheck_after_renames``), which would stand beside it while
+            # the manifests and reports are written.
+            for dest in self._destinations:
+                if dest.lost is None:
+                    dest.phase = self._end_phase(dest, cancelled=False)
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True

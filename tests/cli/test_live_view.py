@@ -150,3 +150,17 @@ def test_nothing_to_read_names_what_the_earlier_run_proved() -> None:
             model.emit(FileVerifiedEarlier(0, f"f{index}", f"/mnt/A/f{index}", 1.0, "full", status))
         text = _print(render(model.snapshot()))
         assert words in text, text
+
+
+def test_a_destination_read_again_after_its_job_is_done_once_the_manifests_start() -> None:
+    """On fusefat every copy is read again after the job (a ``verify`` phase a copy, after
+    ``JobFinished``); once the run goes on to its manifests (``OffloadFinishing``), that
+    destination is done, no current file. Failed before: "verify" and the last copy read
+    again stood beside it while the manifests and reports were written."""
+    model = _ended_job()
+    model.emit(PhaseChanged(0, "DCIM/G0010055.JPG", "verify"))
+    assert "G0010055.JPG" in _print(render(model.snapshot()))  # shown while it is read
+    model.emit(OffloadFinishing("manifests"))
+    assert [d.phase for d in model.snapshot().destinations] == ["done", "done"]
+    text = _print(render(model.snapshot()))
+    assert "G0010055.JPG" not in text and "verify" not in text, text
