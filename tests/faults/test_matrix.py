@@ -882,6 +882,58 @@ def test_a_closed_terminal_cancels_pfndispatchcopy(
     assert [n for n in os.listdir(slow.backing) if n != ".faultyfs-state"] == []
 
 
+# A process whose stdout and stderr are a terminal that hung up, with no descriptor left
+# to open (RLIMIT_NOFILE at the lowest free one), sent a SIGHUP while the command's handler
+# is in place: it says what its handler saw, and whether anything was raised at it.
+_HUNG_UP_AT_THE_LIMIT = """
+import os, pty, resource, signal, sys
+from offload.cli.common import Environment, handling_signals
+said = os.fdopen(int(sys.argv[1]), "w")
+primary, secondary = pty.openpty()
+os.dup2(secondary, 1)
+os.dup2(secondary, 2)
+os.close(secondary)
+os.close(primary)
+seen = []
+with handling_signals(Environment(), lambda signum, frame: seen.append(signum)):
+    lowest = os.open(os.devnull, os.O_RDONLY)
+    os.close(lowest)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest, hard))
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        said.write(f"handled {seen}")
+    except BaseException as exc:
+        said.write(f"raised {exc!r}, handled {seen}")
+said.close()
+"""
+
+
+def test_a_terminal_closed_with_no_descriptor_left_still_cancels_and_raises_nothing() -> None:
+    """The SIGHUP of a closed terminal reaching a process at its descriptors' limit: the
+    command's handler (the cancel) runs and nothing is raised into the code the signal
+    interrupted; the output stays on the dead terminal (nothing to point it at). Failed
+    before: /dev/null's open raised EMFILE out of the signal handler, before the cancel."""
+    read_end, write_end = os.pipe()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _HUNG_UP_AT_THE_LIMIT, str(write_end)],
+            pass_fds=(write_end,),
+            capture_output=True,
+            timeout=60,
+        )
+        os.close(write_end)
+        write_end = -1
+        with os.fdopen(read_end, "r") as said:
+            read_end = -1
+            assert said.read() == f"handled [{int(signal.SIGHUP)}]", done.stderr
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+    assert done.returncode == 0, done.stderr
+
+
 def test_verify_started_with_sigint_ignored_keeps_it_ignored(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

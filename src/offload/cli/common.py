@@ -227,7 +227,10 @@ def leave_hung_up_terminal() -> None:
     that got its SIGHUP goes on to cancel, remove its partial files and write its reports:
     its first line to the dead terminal must not end it instead, half-way (a traceback nobody
     sees, exit 1, no report). Safe from a signal handler: only ``write``, ``open``, ``dup2``
-    and ``close`` on file descriptors."""
+    and ``close`` on file descriptors, and never raises: where /dev/null cannot be opened
+    (EMFILE: no descriptor left) the output stays on the dead terminal, and the handler
+    still runs (an exception here would end, at the line the signal interrupted, a command
+    that has not even cancelled)."""
     devnull = -1
     try:
         for fd in (1, 2):
@@ -239,6 +242,8 @@ def leave_hung_up_terminal() -> None:
                 if devnull < 0:
                     devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, fd)
+    except OSError:
+        pass
     finally:
         if devnull >= 0:
             os.close(devnull)
