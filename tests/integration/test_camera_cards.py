@@ -1,7 +1,9 @@
 """Camera card layouts offloaded for real and judged with the field's tools.
 
 Each synthetic card (``support/camera_cards.py``: P2, Sony, AVCHD, ARRI, RED, Canon,
-Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names) is
+Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names;
+ALEXA 35 clip folders, RED spans past 9, Venice, Blackmagic clip folders, DJI's dated names,
+Broadcast WAVs, a Mac's volume files, more names and a deep path) is
 copied to three destinations with full verification; then every destination's ASC MHL
 history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
 must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
@@ -58,6 +60,32 @@ ROWS: dict[str, list[tuple[str, str]]] = {
         ("audio", "ZOOM0001_LR.WAV (+2 tracks)"),
         ("file", "250101.CSV"),
     ],
+    # a clip folder's MXF is a clip; an ARRIRAW clip folder one sequence (its XML beside it)
+    "ALEXA35": [
+        *(("clip", f"A001C00{n}_261203_RA1B.mxf") for n in (1, 2, 3)),
+        ("sequence", "A001C004_261203_RA1B.[0000001-0000024].ari"),
+    ],
+    # spans 010-012 after 009: one clip
+    "RED_SPANS": [
+        ("clip", "A002_C001_1203XY_001.R3D (+11 spans)"),
+        ("clip", "A002_C002_1203XY_001.R3D"),
+        ("file", "A002_1203XY.RTN"),
+    ],
+    "BRAW_FOLDERS": [("clip", f"A004_12031530_C00{n}.braw") for n in (1, 2, 3)],
+    # the 0-byte chapter a full card left is a row of its own, flagged empty
+    "DRONES": [
+        ("clip", "GX010050.MP4 (+1 span)"),
+        ("empty", "GX030050.MP4"),
+        ("clip", "DJI_20261203101100_0001_D.MP4"),
+        ("clip", "DJI_20261203101200_0002_D.MP4"),
+        ("file", "version.txt"),
+    ],
+    "SOUND_BWF": [
+        ("audio", "Sc12A-T03.WAV"),
+        ("audio", "Sc12A-T04.WAV"),
+        ("audio", "ZOOM0007_LR.WAV (+2 tracks)"),
+        ("file", "261203.CSV"),
+    ],
 }
 OS_JUNK_IGNORED = [
     "$RECYCLE.BIN",
@@ -74,6 +102,18 @@ OS_JUNK_IGNORED = [
     "System Volume Information",
     "Thumbs.db",
 ]
+
+# What the default ignore rules leave out of a layout (none but these two).
+IGNORED = {
+    "OS_JUNK": OS_JUNK_IGNORED,
+    "MAC_VOLUME": [
+        ".TemporaryItems",
+        ".Trashes",
+        "._.Trashes",
+        ".fseventsd",
+        "DCIM/100CANON/._MVI_0001.MP4",
+    ],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +158,7 @@ def test_card_layout_offloaded_and_judged(
     assert all(d["status"] == "verified" for f in files for d in f["destinations"])
     # Every file the card holds, but what the ignore rules leave out, was copied.
     ignored = sorted(entry["path"] for entry in data["ignored"])
-    assert ignored == (OS_JUNK_IGNORED if layout == "OS_JUNK" else [])
+    assert ignored == IGNORED.get(layout, [])
     on_card = sorted(
         os.path.relpath(os.path.join(folder, name), card)
         for folder, _, names in os.walk(card)
