@@ -25,6 +25,7 @@ from offload.report.clips import group_clips
 from support import camera_cards
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import offload
+from support.mounts import exfat_replugged
 from support.requirements import require_tool
 
 # What the report must show for a layout: (kind, name) of every row.
@@ -225,3 +226,59 @@ def test_a_rerun_that_adds_the_other_manifest_kind_leaves_no_new_file_to_ascmhl(
     code, output = offload("verify", str(root))
     assert code == 0, output
     assert " 0 new," in output
+
+
+# A day's cards in one folder each, as a DIT brings them to an exFAT shuttle drive (the names
+# exFAT refuses, `<>"`, left out: the preflight refuses them, test_field_filesystems.py).
+SHUTTLE_CARDS = ("ALEXA35", "DRONES", "SOUND_BWF", "NAMES_MORE")
+
+
+def test_a_days_cards_on_an_exfat_shuttle_pass_the_field_tools_after_a_replug(
+    tmp_path: Path, judge: AscmhlJudge, report_dir: Path, exfat_loop: Any
+) -> None:
+    """A day's cards offloaded to an exFAT shuttle drive (exfat-fuse over a loop device) and
+    a folder, with every hash the legacy MHL records and both manifests; then the drive
+    unplugged and plugged in again: ``ascmhl verify -dh``, ``xxhsum -H1``, ``md5sum`` and
+    ``sha1sum`` on both, ``offload verify --mhl-file`` (the legacy MHL) on the shuttle,
+    must all agree with what the card's files hash to, and the same command again must write nothing and trust
+    every copy (verified earlier)."""
+    for tool in ("xxhsum", "md5sum", "sha1sum"):
+        require_tool(tool)
+    card = tmp_path / "cards" / "DAY01"
+    for name in SHUTTLE_CARDS:
+        layout = camera_cards.LAYOUTS[name]
+        camera_cards.write_card(
+            card / name, {p: c for p, c in layout.items() if not set('<>"') & set(p)}
+        )
+    shuttle = exfat_loop(16 << 20)
+    folder = tmp_path / "raid"
+    folder.mkdir()
+    argv = ["copy", str(card), str(shuttle.path), str(folder), "-t", "xxh64,md5,sha1"]
+    code, output = offload(*argv, "--mhl", "both")
+    assert code == 0, output
+    (report,) = report_dir.glob("*.json")
+    files = json.loads(report.read_text())["files"]
+    assert all(d["status"] == "verified" for f in files for d in f["destinations"])
+    paths = [f["path"] for f in files]
+    with exfat_replugged(shuttle):
+        for root in (shuttle.path / "DAY01", folder / "DAY01"):
+            deep = judge.verify(root, directory_hashes=True)
+            assert deep.clean, deep.describe()
+            for tool, algorithm in (("xxhsum", "xxh64"), ("md5sum", "md5"), ("sha1sum", "sha1")):
+                found = field_digests(tool, root, paths)
+                assert found == {f["path"]: f["digests"][algorithm] for f in files}, tool
+        root = shuttle.path / "DAY01"  # the legacy MHL, which ascmhl does not read
+        (legacy,) = root.glob("DAY01_*.mhl")
+        code, output = offload("verify", "--mhl-file", str(legacy), str(root))
+        assert code == 0 and f"{len(files)} OK, 0 changed" in output, output
+        for report_file in report_dir.iterdir():
+            report_file.unlink()
+        code, output = offload(*argv, "--mhl", "both")
+        assert code == 0, output
+        (again,) = report_dir.glob("*.json")
+        rerun = json.loads(again.read_text())
+        assert {d["status"] for f in rerun["files"] for d in f["destinations"]} == {
+            "verified_earlier"
+        }
+        assert [d["bytes_written"] for d in rerun["destinations"]] == [0, 0]
+        assert len(list((shuttle.path / "DAY01" / "ascmhl").glob("*.mhl"))) == 1
