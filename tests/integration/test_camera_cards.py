@@ -24,8 +24,8 @@ from offload.manifest import read_history
 from offload.report.clips import group_clips
 from support import camera_cards
 from support.ascmhl_judge import AscmhlJudge
-from support.offload_cli import offload
 from support.mounts import exfat_replugged
+from support.offload_cli import offload
 from support.requirements import require_tool
 
 # What the report must show for a layout: (kind, name) of every row.
