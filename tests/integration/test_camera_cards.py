@@ -240,8 +240,8 @@ def test_a_days_cards_on_an_exfat_shuttle_pass_the_field_tools_after_a_replug(
     a folder, with every hash the legacy MHL records and both manifests; then the drive
     unplugged and plugged in again: ``ascmhl verify -dh``, ``xxhsum -H1``, ``md5sum`` and
     ``sha1sum`` on both, ``offload verify --mhl-file`` (the legacy MHL) on the shuttle,
-    must all agree with what the card's files hash to, and the same command again must write nothing and trust
-    every copy (verified earlier)."""
+    must all agree with what the card's files hash to, and the same command again must
+    write nothing and trust every copy (verified earlier)."""
     for tool in ("xxhsum", "md5sum", "sha1sum"):
         require_tool(tool)
     card = tmp_path / "cards" / "DAY01"
