@@ -228,6 +228,44 @@ def test_a_rerun_that_adds_the_other_manifest_kind_leaves_no_new_file_to_ascmhl(
     assert " 0 new," in output
 
 
+@pytest.mark.parametrize(("first", "then"), [("both", "both"), ("legacy", "ascmhl")])
+def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
+    first: str, then: str, tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A card folder that carries another tool's legacy MHL (``DAY2_<date>_<time>.mhl``: a
+    copy tool that wrote one onto the card, or an earlier copy root offloaded again) and a
+    note named ``DAY2_notes.mhl`` in a clip folder, offloaded with a legacy MHL: the
+    generation's pattern that hides the copy root's own legacy MHLs (``DAY2_*.mhl``) hid
+    both card files too, at any depth, with no warning, so neither ``ascmhl verify`` nor
+    ``offload verify`` saw a change to their copies (both exit 0); so did a generation
+    written after an earlier run's legacy MHL. Each must be listed, checked, and a re-run
+    with nothing new must write no generation."""
+    card = camera_cards.write_card(
+        tmp_path / "cards" / "DAY2",
+        camera_cards.SOUND_BWF
+        | {
+            "DAY2_2026-01-01_120000.mhl": b'<hashlist version="1.1"></hashlist>\n',
+            "SOUNDDEV/261203/DAY2_notes.mhl": b"scene 12A: wild track\n",
+        },
+    )
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    for kind in (first, then, then):  # the third run has nothing new
+        code, output = offload("copy", str(card), str(destination), "--mhl", kind)
+        assert code == 0, output
+    root = destination / "DAY2"
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
+    files = len(camera_cards.file_paths(camera_cards.SOUND_BWF)) + 2
+    code, output = offload("verify", str(root))
+    assert code == 0 and f"{files} OK, 0 changed, 0 missing, 0 new" in output, output
+    assert judge.verify(root).clean
+    note = root / "SOUNDDEV/261203/DAY2_notes.mhl"
+    note.write_bytes(b"scene 12A: wild trackX")  # the same size, another byte
+    assert judge.verify(root).returncode == 11
+    code, output = offload("verify", str(root))
+    assert code == 11 and "1 changed" in output, output
+
+
 # A day's cards in one folder each, as a DIT brings them to an exFAT shuttle drive (the names
 # exFAT refuses, `<>"`, left out: the preflight refuses them, test_field_filesystems.py).
 SHUTTLE_CARDS = ("ALEXA35", "DRONES", "SOUND_BWF", "NAMES_MORE")
