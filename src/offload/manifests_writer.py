@@ -971,7 +971,10 @@ def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) 
     when this run writes one, or when one of ours stands there already (an earlier run's
     ``--mhl legacy`` or ``both``). Not card content: a generation that does not name them
     leaves each a new file to ``ascmhl verify`` (exit 21) and to ``offload verify``. A card
-    file of such a name (the card was itself a copy root) is the card's, recorded as such."""
+    file of such a name (the card was itself a copy root, a copy tool wrote its legacy MHL
+    onto the card, a note so named in a clip folder) is the card's, recorded as such: the
+    pattern hides a name at any depth, so each is listed again after it
+    (:func:`_card_files_listed_again`)."""
     name = destination.root.name
     if not name.isascii():  # its ASCII form where only ASCII names are written (fusefat)
         from offload.manifest.legacy import legacy_root_name
@@ -979,7 +982,7 @@ def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) 
         name = legacy_root_name(destination.root)
     pattern = [f"{xml_safe(name, '?')}_*.mhl"]
     if MhlKind.LEGACY in options.kinds:
-        return pattern
+        return [*pattern, *_card_files_listed_again(pattern[0], destination)]
     from offload.manifest.legacy import is_legacy_mhl_name  # only when a name may be one
 
     # The root itself, not destination.lister: an S3 copy root's staging folder holds its
@@ -997,7 +1000,27 @@ def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) 
         return []  # the root cannot be listed: write_generation names the problem
     if found:
         found -= {f.relative_path for f in destination.files if f.relative_path in found}
-    return pattern if found else []
+    return [*pattern, *_card_files_listed_again(pattern[0], destination)] if found else []
+
+
+def _card_files_listed_again(pattern: str, destination: DestinationRecords) -> list[str]:
+    """The patterns that list again, after *pattern* (the copy root's legacy MHLs, hidden by
+    their name: ascmhl matches a pattern against absolute paths, so no pattern names the
+    root's alone), each file of the card on *destination* that it hides too: ``!`` and the
+    file's exact pattern, which matches no legacy MHL of ours (none has a card file's name).
+    Without them such a file is copied and verified but in no generation, so neither
+    ``ascmhl verify`` nor ``offload verify`` ever checks its copy. A file below a card folder
+    so named stays hidden with that folder (ascmhl does not walk into an ignored one)."""
+    spec = IgnoreSpec([pattern])
+    again = []
+    for relative in paths_of(destination.files):
+        if not relative.endswith(".mhl") or not spec.matches(relative, is_dir=False):
+            continue
+        folder = relative.rpartition("/")[0]
+        if (folder and spec.excludes(folder, is_dir=True)) or not xml_can_hold(relative):
+            continue
+        again.append("!" + exact_pattern(relative))
+    return again
 
 
 def _media_state(

@@ -1,7 +1,9 @@
 """Camera card layouts offloaded for real and judged with the field's tools.
 
 Each synthetic card (``support/camera_cards.py``: P2, Sony, AVCHD, ARRI, RED, Canon,
-Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names) is
+Blackmagic, DJI, GoPro, Insta360, iPhone, sound recorders, sequences, OS junk, odd names;
+ALEXA 35 clip folders, RED spans past 9, Venice, Blackmagic clip folders, DJI's dated names,
+Broadcast WAVs, a Mac's volume files, more names and a deep path) is
 copied to three destinations with full verification; then every destination's ASC MHL
 history must pass ``ascmhl verify`` (1.2; the first's with its folder hashes too), every copy
 must hash as the card did with ``xxhsum -H1`` and ``md5sum``, the OS's junk must be left out
@@ -22,6 +24,7 @@ from offload.manifest import read_history
 from offload.report.clips import group_clips
 from support import camera_cards
 from support.ascmhl_judge import AscmhlJudge
+from support.mounts import exfat_replugged
 from support.offload_cli import offload
 from support.requirements import require_tool
 
@@ -58,6 +61,32 @@ ROWS: dict[str, list[tuple[str, str]]] = {
         ("audio", "ZOOM0001_LR.WAV (+2 tracks)"),
         ("file", "250101.CSV"),
     ],
+    # a clip folder's MXF is a clip; an ARRIRAW clip folder one sequence (its XML beside it)
+    "ALEXA35": [
+        *(("clip", f"A001C00{n}_261203_RA1B.mxf") for n in (1, 2, 3)),
+        ("sequence", "A001C004_261203_RA1B.[0000001-0000024].ari"),
+    ],
+    # spans 010-012 after 009: one clip
+    "RED_SPANS": [
+        ("clip", "A002_C001_1203XY_001.R3D (+11 spans)"),
+        ("clip", "A002_C002_1203XY_001.R3D"),
+        ("file", "A002_1203XY.RTN"),
+    ],
+    "BRAW_FOLDERS": [("clip", f"A004_12031530_C00{n}.braw") for n in (1, 2, 3)],
+    # the 0-byte chapter a full card left is a row of its own, flagged empty
+    "DRONES": [
+        ("clip", "GX010050.MP4 (+1 span)"),
+        ("empty", "GX030050.MP4"),
+        ("clip", "DJI_20261203101100_0001_D.MP4"),
+        ("clip", "DJI_20261203101200_0002_D.MP4"),
+        ("file", "version.txt"),
+    ],
+    "SOUND_BWF": [
+        ("audio", "Sc12A-T03.WAV"),
+        ("audio", "Sc12A-T04.WAV"),
+        ("audio", "ZOOM0007_LR.WAV (+2 tracks)"),
+        ("file", "261203.CSV"),
+    ],
 }
 OS_JUNK_IGNORED = [
     "$RECYCLE.BIN",
@@ -74,6 +103,18 @@ OS_JUNK_IGNORED = [
     "System Volume Information",
     "Thumbs.db",
 ]
+
+# What the default ignore rules leave out of a layout (none but these two).
+IGNORED = {
+    "OS_JUNK": OS_JUNK_IGNORED,
+    "MAC_VOLUME": [
+        ".TemporaryItems",
+        ".Trashes",
+        "._.Trashes",
+        ".fseventsd",
+        "DCIM/100CANON/._MVI_0001.MP4",
+    ],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +159,7 @@ def test_card_layout_offloaded_and_judged(
     assert all(d["status"] == "verified" for f in files for d in f["destinations"])
     # Every file the card holds, but what the ignore rules leave out, was copied.
     ignored = sorted(entry["path"] for entry in data["ignored"])
-    assert ignored == (OS_JUNK_IGNORED if layout == "OS_JUNK" else [])
+    assert ignored == IGNORED.get(layout, [])
     on_card = sorted(
         os.path.relpath(os.path.join(folder, name), card)
         for folder, _, names in os.walk(card)
@@ -185,3 +226,97 @@ def test_a_rerun_that_adds_the_other_manifest_kind_leaves_no_new_file_to_ascmhl(
     code, output = offload("verify", str(root))
     assert code == 0, output
     assert " 0 new," in output
+
+
+@pytest.mark.parametrize(("first", "then"), [("both", "both"), ("legacy", "ascmhl")])
+def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
+    first: str, then: str, tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A card folder that carries another tool's legacy MHL (``DAY2_<date>_<time>.mhl``: a
+    copy tool that wrote one onto the card, or an earlier copy root offloaded again) and a
+    note named ``DAY2_notes.mhl`` in a clip folder, offloaded with a legacy MHL: the
+    generation's pattern that hides the copy root's own legacy MHLs (``DAY2_*.mhl``) hid
+    both card files too, at any depth, with no warning, so neither ``ascmhl verify`` nor
+    ``offload verify`` saw a change to their copies (both exit 0); so did a generation
+    written after an earlier run's legacy MHL. Each must be listed, checked, and a re-run
+    with nothing new must write no generation."""
+    card = camera_cards.write_card(
+        tmp_path / "cards" / "DAY2",
+        camera_cards.SOUND_BWF
+        | {
+            "DAY2_2026-01-01_120000.mhl": b'<hashlist version="1.1"></hashlist>\n',
+            "SOUNDDEV/261203/DAY2_notes.mhl": b"scene 12A: wild track\n",
+        },
+    )
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    for kind in (first, then, then):  # the third run has nothing new
+        code, output = offload("copy", str(card), str(destination), "--mhl", kind)
+        assert code == 0, output
+    root = destination / "DAY2"
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
+    files = len(camera_cards.file_paths(camera_cards.SOUND_BWF)) + 2
+    code, output = offload("verify", str(root))
+    assert code == 0 and f"{files} OK, 0 changed, 0 missing, 0 new" in output, output
+    assert judge.verify(root).clean
+    note = root / "SOUNDDEV/261203/DAY2_notes.mhl"
+    note.write_bytes(b"scene 12A: wild trackX")  # the same size, another byte
+    assert judge.verify(root).returncode == 11
+    code, output = offload("verify", str(root))
+    assert code == 11 and "1 changed" in output, output
+
+
+# A day's cards in one folder each, as a DIT brings them to an exFAT shuttle drive (the names
+# exFAT refuses, `<>"`, left out: the preflight refuses them, test_field_filesystems.py).
+SHUTTLE_CARDS = ("ALEXA35", "DRONES", "SOUND_BWF", "NAMES_MORE")
+
+
+def test_a_days_cards_on_an_exfat_shuttle_pass_the_field_tools_after_a_replug(
+    tmp_path: Path, judge: AscmhlJudge, report_dir: Path, exfat_loop: Any
+) -> None:
+    """A day's cards offloaded to an exFAT shuttle drive (exfat-fuse over a loop device) and
+    a folder, with every hash the legacy MHL records and both manifests; then the drive
+    unplugged and plugged in again: ``ascmhl verify -dh``, ``xxhsum -H1``, ``md5sum`` and
+    ``sha1sum`` on both, ``offload verify --mhl-file`` (the legacy MHL) on the shuttle,
+    must all agree with what the card's files hash to, and the same command again must
+    write nothing and trust every copy (verified earlier)."""
+    for tool in ("xxhsum", "md5sum", "sha1sum"):
+        require_tool(tool)
+    card = tmp_path / "cards" / "DAY01"
+    for name in SHUTTLE_CARDS:
+        layout = camera_cards.LAYOUTS[name]
+        camera_cards.write_card(
+            card / name, {p: c for p, c in layout.items() if not set('<>"') & set(p)}
+        )
+    shuttle = exfat_loop(16 << 20)
+    folder = tmp_path / "raid"
+    folder.mkdir()
+    argv = ["copy", str(card), str(shuttle.path), str(folder), "-t", "xxh64,md5,sha1"]
+    code, output = offload(*argv, "--mhl", "both")
+    assert code == 0, output
+    (report,) = report_dir.glob("*.json")
+    files = json.loads(report.read_text())["files"]
+    assert all(d["status"] == "verified" for f in files for d in f["destinations"])
+    paths = [f["path"] for f in files]
+    with exfat_replugged(shuttle):
+        for root in (shuttle.path / "DAY01", folder / "DAY01"):
+            deep = judge.verify(root, directory_hashes=True)
+            assert deep.clean, deep.describe()
+            for tool, algorithm in (("xxhsum", "xxh64"), ("md5sum", "md5"), ("sha1sum", "sha1")):
+                found = field_digests(tool, root, paths)
+                assert found == {f["path"]: f["digests"][algorithm] for f in files}, tool
+        root = shuttle.path / "DAY01"  # the legacy MHL, which ascmhl does not read
+        (legacy,) = root.glob("DAY01_*.mhl")
+        code, output = offload("verify", "--mhl-file", str(legacy), str(root))
+        assert code == 0 and f"{len(files)} OK, 0 changed" in output, output
+        for report_file in report_dir.iterdir():
+            report_file.unlink()
+        code, output = offload(*argv, "--mhl", "both")
+        assert code == 0, output
+        (again,) = report_dir.glob("*.json")
+        rerun = json.loads(again.read_text())
+        assert {d["status"] for f in rerun["files"] for d in f["destinations"]} == {
+            "verified_earlier"
+        }
+        assert [d["bytes_written"] for d in rerun["destinations"]] == [0, 0]
+        assert len(list((shuttle.path / "DAY01" / "ascmhl").glob("*.mhl"))) == 1

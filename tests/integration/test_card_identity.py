@@ -153,6 +153,12 @@ def test_a_source_of_unknown_identity_keeps_the_quick_check(
     dry = run("copy", "--dry-run", "--json", card, tmp_path / "dest")
     assert dry.returncode == 0, dry.stderr
     (planned,) = json.loads(dry.stdout)["notes"]
+    # --dry-run's Card: line says what these copies are matched by, as the note does.
+    words = run("copy", "--dry-run", card, tmp_path / "dest")
+    (card_line,) = [line for line in words.stderr.splitlines() if line.startswith("Card: ")]
+    assert card_line.endswith(
+        "read now); 2 copies whose ledger entry records no fingerprint by path, size and date alone"
+    ), card_line
     again = copy_into_dest(tmp_path, card)
     assert_all_trusted(again, reports)
     # Every report says what that trust rests on (failed before: "verified earlier" alone,

@@ -117,13 +117,22 @@ def test_a_rerun_of_the_same_card_trusts_its_copies_and_says_what_was_compared(
     tmp_path: Path, tmpfs_mount: Any
 ) -> None:
     """Failed before: the note said the copies were matched by path, size and modification
-    time alone (which they were)."""
+    time alone (which they were); and, later, ``--dry-run``'s ``Card:`` line still said so
+    while its own note below it said the fingerprints were read and matched."""
     card = a_card(tmp_path, tmpfs_mount)
     reports = tmp_path / "reports"
     assert copy(tmp_path, card).returncode == 0
     dry = run("copy", "--dry-run", "--json", card, tmp_path / "dest")
     assert dry.returncode == 0, dry.stderr
     (planned,) = json.loads(dry.stdout)["notes"]
+    words = run("copy", "--dry-run", card, tmp_path / "dest")
+    assert words.returncode == 0, words.stderr
+    (card_line,) = [line for line in words.stderr.splitlines() if line.startswith("Card: ")]
+    assert card_line == (
+        "Card: identity unknown (no volume serial found): the ledgers' copies are trusted by "
+        "path, size, date and the card file's content fingerprint (its first and last 64 KiB, "
+        "read now)"
+    ), card_line
     again = copy(tmp_path, card)
     assert again.returncode == 0, again.stdout + again.stderr
     report = newest_report(reports)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import unicodedata
 import wave
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,31 @@ def _wav(path: str, channels: int = 2) -> bytes:
         out.setframerate(48_000)
         out.writeframes(samples)
     return buffer.getvalue()
+
+
+def _bwf(path: str, channels: int, scene: str, take: int) -> bytes:
+    """A recorder's Broadcast WAV: ``_wav``'s take with a ``bext`` chunk (its timecode as
+    samples since midnight) and an ``iXML`` chunk (scene, take, track names) between
+    ``fmt `` and ``data``, where Sound Devices and Zoom recorders write them."""
+    plain = _wav(path, channels)
+    fmt_end = 12 + 8 + int.from_bytes(plain[16:20], "little")
+    bext = bytearray(602)
+    bext[:32] = f"{scene}-T{take:02d}".encode().ljust(32, b"\0")
+    bext[338:346] = (10 * 3600 * 48_000).to_bytes(8, "little")  # TimeReference: 10:00:00:00
+    tracks = "".join(
+        f"<TRACK><CHANNEL_INDEX>{n}</CHANNEL_INDEX><NAME>Mic {n}</NAME></TRACK>"
+        for n in range(1, channels + 1)
+    )
+    ixml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><BWFXML><IXML_VERSION>1.61</IXML_VERSION>'
+        f"<SCENE>{scene}</SCENE><TAKE>{take}</TAKE><TRACK_LIST>"
+        f"<TRACK_COUNT>{channels}</TRACK_COUNT>{tracks}</TRACK_LIST></BWFXML>"
+    ).encode()
+    ixml += bytes(len(ixml) % 2)  # a chunk of odd size is padded to an even one
+    chunks = b"bext" + len(bext).to_bytes(4, "little") + bytes(bext)
+    chunks += b"iXML" + len(ixml).to_bytes(4, "little") + ixml
+    body = plain[8:fmt_end] + chunks + plain[fmt_end:]
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
 
 
 def _files(*paths: str) -> dict[str, bytes | None]:
@@ -267,6 +293,96 @@ NAMES: dict[str, bytes | None] = _files(
     "Ünïcödé_名前.mp4",
 ) | {"Day 1/empty folder": None, "empty.txt": b""}
 
+# ARRI ALEXA 35 / Mini LF on a Codex drive: a reel folder, a folder per clip (MXF, or an
+# ARRIRAW frame sequence with its clip metadata), and a clip folder the camera left empty
+# (a take stopped before its first frame).
+ALEXA35 = _files(
+    *(f"A001RA1B/A001C00{n}_261203_RA1B/A001C00{n}_261203_RA1B.mxf" for n in (1, 2, 3)),
+    *(f"A001RA1B/A001C004_261203_RA1B/A001C004_261203_RA1B.{n:07d}.ari" for n in range(1, 25)),
+    "A001RA1B/A001C004_261203_RA1B/A001C004_261203_RA1B.xml",
+) | {"A001RA1B/A001C005_261203_RA1B": None}
+
+# RED: a clip of twelve spans (their numbers past 9 must sort after 9), one of one span,
+# each RDC with its RMD, and the magazine's RTN.
+RED_SPANS = _files(
+    *(f"A002_1203XY.RDM/A002_C001_1203XY.RDC/A002_C001_1203XY_{n:03d}.R3D" for n in range(1, 13)),
+    "A002_1203XY.RDM/A002_C001_1203XY.RDC/A002_C001_1203XY.RMD",
+    "A002_1203XY.RDM/A002_C002_1203XY.RDC/A002_C002_1203XY_001.R3D",
+    "A002_1203XY.RDM/A002_C002_1203XY.RDC/A002_C002_1203XY.RMD",
+    "A002_1203XY.RDM/A002_1203XY.RTN",
+)
+
+# Sony Venice / FX: XAVC beside the AVF_INFO index, empty TAKE and GENERAL folders.
+VENICE = _files(
+    *(f"PRIVATE/M4ROOT/CLIP/B001C00{n}_261203AB.MP4" for n in (1, 2, 3)),
+    *(f"PRIVATE/M4ROOT/CLIP/B001C00{n}_261203ABM01.XML" for n in (1, 2, 3)),
+    *(f"PRIVATE/M4ROOT/THMBNL/B001C00{n}_261203ABT01.JPG" for n in (1, 2, 3)),
+    "PRIVATE/M4ROOT/MEDIAPRO.XML",
+    "PRIVATE/M4ROOT/STATUS.BIN",
+    "AVF_INFO/AVIN0001.BNP",
+    "AVF_INFO/AVIN0001.INP",
+    "AVF_INFO/PRV00001.BIN",
+) | {"PRIVATE/M4ROOT/TAKE": None, "PRIVATE/M4ROOT/GENERAL/SONY": None}
+
+# Blackmagic (URSA, Pyxis): a folder a clip, the .braw with its .sidecar and a proxy.
+BRAW_FOLDERS = _files(
+    *(f"A004_12031530_C00{n}/A004_12031530_C00{n}.braw" for n in (1, 2, 3)),
+    *(f"A004_12031530_C00{n}/A004_12031530_C00{n}.sidecar" for n in (1, 2, 3)),
+    "A004_12031530_C001/Proxy/A004_12031530_C001.mp4",
+)
+
+# DJI's naming since 2023 (date and time in the name) and a GoPro whose last chapter the
+# card filled up at 0 bytes.
+DRONES = _files(
+    *(
+        f"DCIM/DJI_001/DJI_20261203101{n}00_000{n}_D.{ext}"
+        for n in (1, 2)
+        for ext in ("MP4", "LRF", "SRT")
+    ),
+    "DCIM/100GOPRO/GX010050.MP4",
+    "DCIM/100GOPRO/GX020050.MP4",
+    "DCIM/100GOPRO/GX010050.THM",
+    "DCIM/100GOPRO/GL010050.LRV",
+    "MISC/version.txt",
+) | {"DCIM/100GOPRO/GX030050.MP4": b""}
+
+# Sound Devices (a polyphonic BWF a take, bext and iXML) and a Zoom take folder.
+SOUND_BWF: dict[str, bytes | None] = {
+    "SOUNDDEV/261203/Sc12A-T03.WAV": _bwf("Sc12A-T03.WAV", 8, "12A", 3),
+    "SOUNDDEV/261203/Sc12A-T04.WAV": _bwf("Sc12A-T04.WAV", 8, "12A", 4),
+    "ZOOM0007/ZOOM0007_LR.WAV": _bwf("ZOOM0007_LR.WAV", 2, "ZOOM0007", 1),
+    "ZOOM0007/ZOOM0007_Tr1.WAV": _bwf("ZOOM0007_Tr1.WAV", 1, "ZOOM0007", 1),
+    "ZOOM0007/ZOOM0007_Tr2.WAV": _bwf("ZOOM0007_Tr2.WAV", 1, "ZOOM0007", 1),
+} | _files("SOUNDDEV/261203/261203.CSV")
+
+# What macOS leaves beside OS_JUNK's: volume settings a user asked for (kept: not in the
+# default ignore list, as a camera never writes them but a user may want them back), an
+# AppleDouble of a folder, and the Finder's nested scratch folders.
+MAC_VOLUME = _files(
+    "DCIM/100CANON/MVI_0001.MP4",
+    "DCIM/100CANON/._MVI_0001.MP4",
+    "._.Trashes",
+    ".Trashes/501/._x",
+    ".TemporaryItems/folders.501/Cleanup At Startup/x",
+    ".fseventsd/0000001",
+    ".VolumeIcon.icns",
+) | {".metadata_never_index": b""}
+
+# Names a Mac, a Windows PC and a person give: only NFD (the name a Mac's Finder wrote),
+# an emoji, leading and trailing spaces, XML's special characters, and a path 15 folders of
+# 200 bytes deep (past 3,000 bytes, under Linux's 4,095).
+_DEEP = "/".join(f"level_{n:02d}_" + "d" * 191 for n in range(15))
+NAMES_MORE: dict[str, bytes | None] = _files(
+    f"{unicodedata.normalize('NFD', 'Séquence Café')}/prise 1.mov",
+    "emoji 🎬/clip.mov",
+    " leading space/x.mov",
+    "Day 01/Cam A/trailing space .mov",
+    "Day 01/Cam A/two  spaces.mov",
+    "quote's & <amp>/a\"b.mov",
+    "semi;colon/hash#pct%.mov",
+    f"{_DEEP}/deep_clip.mov",
+) | {"empty folder/nested empty": None}
+
 LAYOUTS: dict[str, Layout] = {
     "P2": P2,
     "SONY_XAVC": SONY_XAVC,
@@ -287,6 +403,14 @@ LAYOUTS: dict[str, Layout] = {
     "SEQUENCES": SEQUENCES,
     "OS_JUNK": OS_JUNK,
     "NAMES": NAMES,
+    "ALEXA35": ALEXA35,
+    "RED_SPANS": RED_SPANS,
+    "VENICE": VENICE,
+    "BRAW_FOLDERS": BRAW_FOLDERS,
+    "DRONES": DRONES,
+    "SOUND_BWF": SOUND_BWF,
+    "MAC_VOLUME": MAC_VOLUME,
+    "NAMES_MORE": NAMES_MORE,
 }
 
 

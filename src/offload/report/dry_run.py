@@ -454,10 +454,21 @@ def _cascade_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[s
 
 
 def _card_words(plan: OffloadPlan) -> str:
-    """Which card the ledgers are read for (``card_identity``), in words."""
+    """Which card the ledgers are read for (``card_identity``), in words, and, for a card of
+    unknown identity, what a ledger's copy is matched by: the card file's fingerprint too
+    (read by the plan, ``OffloadPlan.trusted_fingerprinted``), the quick check alone only for
+    entries that record none (``trusted_unidentified``), as the notes below it say."""
     if plan.card is None:
+        alone = sum(plan.trusted_unidentified.values())
+        older = (
+            f"; {plural(alone, 'copy', 'copies')} whose ledger entry records no fingerprint "
+            "by path, size and date alone"
+            if alone
+            else ""
+        )
         return (
             "identity unknown (no volume serial found): the ledgers' copies are trusted by "
-            "path, size and date alone"
+            "path, size, date and the card file's content fingerprint (its first and last "
+            f"64 KiB, read now){older}"
         )
     return f"{plan.card.words()}: the ledgers' copies of another card are read back"
