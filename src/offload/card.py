@@ -47,6 +47,7 @@ from offload.events import (
     EventSink,
     ExistingCopiesChecking,
     FileFailed,
+    FileVerified,
     JobStarted,
     OffloadFinished,
     OffloadFinishing,
@@ -1458,7 +1459,8 @@ def _run_locked(
     # A cancel stops it (minutes on a large card over a slow fusefat drive): the run is
     # cancelled, and so is each copy not read again (``renamed_recheck``); after a job
     # cancelled already, each copy it verified there.
-    if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink):
+    rechecked: list[str] = []  # the re-read's note, for the report made below
+    if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink, rechecked):
         job_report.cancelled = True
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
@@ -1490,6 +1492,7 @@ def _run_locked(
         },
     )
     report.notes.extend(unidentified_trust_notes(plan))
+    report.notes.extend(rechecked)
     if job_report.cancelled:
         if slow:
             _cascade().not_cascaded(
@@ -1509,7 +1512,9 @@ def _run_locked(
             # The slow destinations' copies were written by the cascade, after the re-read
             # above: theirs on fusefat are read again now, after their last rename.
             if _say_rechecked(
-                _recheck_after_renames(plan, report.job, cancel, sink, set(slow)), sink
+                _recheck_after_renames(plan, report.job, cancel, sink, set(slow)),
+                sink,
+                report.notes,
             ):
                 report.job.cancelled = True  # the slow destinations are left unfinished
                 return
@@ -1539,24 +1544,39 @@ def _run_locked(
     return report
 
 
-def _say_rechecked(outcome: RecheckOutcome, sink: EventSink) -> bool:
+def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -> bool:
     """Each copy the fusefat re-read failed: its warning, and its ``FileFailed`` (after its
     ``FileVerified``: the later event is its outcome, as for a copy the cascade's re-read
-    found damaged). Where a cancel stopped it, one warning saying how many copies were
-    left not re-checked, and where (each is ``cancelled`` in the report, its ``error``
-    saying so). True where it was cancelled."""
-    from offload.renamed_recheck import NOT_RECHECKED
+    found damaged); each transfer-checked copy it verified, a ``FileVerified`` (its
+    outcome now), and the note saying what was read beyond ``--verify transfer``, appended
+    to *notes* (every report's). Where a cancel stopped it, one warning saying how many
+    copies were left not re-checked, and where (each is ``cancelled`` in the report, its
+    ``error`` saying so). True where it was cancelled."""
+    from offload.renamed_recheck import NOT_RECHECKED, transfer_note
 
     for copy in outcome.failed:
         sink.emit(WarningIssued(copy.warning, copy.path))
         sink.emit(FileFailed(copy.destination_index, copy.relative_path, copy.error))
+    if outcome.transfer is not None:
+        for result, relative_path in outcome.transfer.verified:
+            sink.emit(
+                FileVerified(
+                    result.destination_index,
+                    relative_path,
+                    result.final_path,
+                    result.status.value,
+                    dict(result.digests),
+                )
+            )
+        notes.append(transfer_note(outcome.transfer))
     if outcome.not_rechecked:
         count = len(outcome.not_rechecked)
         first = outcome.not_rechecked[0][0]
+        checked = sorted({copy[3] for copy in outcome.not_rechecked}, reverse=True)
         sink.emit(
             WarningIssued(
                 f"{count} cop{'y' if count == 1 else 'ies'} on fusefat, the first {first}, "
-                f"cancelled: {NOT_RECHECKED}",
+                f"cancelled: {' or '.join(checked)} before the renames; {NOT_RECHECKED}",
                 first,
             )
         )
