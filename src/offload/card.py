@@ -104,6 +104,7 @@ from offload.plan import (
     scan_source,
 )
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
+from offload.report.refusal import refusal_entry
 from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
@@ -360,6 +361,12 @@ class OffloadReport:
     # times or its report could not be written there), by destination index: each message
     # is in ``folder_errors`` too, and makes that destination's ``result`` failed.
     destination_errors: dict[int, list[str]] = field(default_factory=dict)
+    # The folder times a destination refused (``report/refusal.refusal_entry``: its index,
+    # errno, whether its copies are in doubt, the message also in ``folder_errors``): a
+    # folder's date is no copy, so one refused "in the way" keeps no card by itself
+    # (report/release.py), one that may mean a failing disk takes that destination out of
+    # the release's count.
+    folder_times_unset: list[dict[str, Any]] = field(default_factory=list)
     # The end-of-run steps that failed on each destination (by index), in order: one of
     # ``FINISH_STEPS``, for the verdict line to say what still holds there and the remedy
     # (``report/summary._finish_failures``).
@@ -1827,8 +1834,10 @@ def _finish_destinations(
             and dest_plan.index not in plan.backends
             and dest_plan.index in indexes
         ):
-            for error in _set_folder_times(plan.tree, dest_plan, folder_times):
+            for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
                 report.destination_error(dest_plan.index, error, "folder-times")
+                if refused is not None:  # the destination's: its copies are as verified
+                    report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
 
 
 # The words of a file of the card left out of the manifests, before the copy
@@ -2404,13 +2413,15 @@ def _fusefat_roots(root: Path) -> set[Path]:
 
 def _set_folder_times(
     tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
-) -> list[str]:
+) -> list[tuple[str, OSError | None]]:
     """Give every folder its source mtime, deepest first (a child's entries change the
     parent's time); from *times* (source path → mtime) where given, else from the card.
     A folder that is the root of a fusefat drive (the copy root, or a folder below it, a
     drive mounted there) is left as it is: a FAT volume's root has no entry to hold a time,
-    and fusefat's daemon dies when asked to set one (every later access: ENOTCONN)."""
-    errors = []
+    and fusefat's daemon dies when asked to set one (every later access: ENOTCONN).
+    Returns each error's message, with the destination's OSError where the destination
+    refused the time (None: the card's folder could not be read, a fault of the card)."""
+    errors: list[tuple[str, OSError | None]] = []
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
@@ -2426,15 +2437,21 @@ def _set_folder_times(
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
         except OSError as exc:  # the card's folder: the source is the problem, not the copy
             errors.append(
-                f"cannot read the time of the card's folder {source} (for {folder}): "
-                f"{exc.strerror or exc}; check the card and the reader (was it removed?)"
+                (
+                    f"cannot read the time of the card's folder {source} (for {folder}): "
+                    f"{exc.strerror or exc}; check the card and the reader (was it removed?)",
+                    None,
+                )
             )
             continue
         try:
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
             errors.append(
-                f"cannot set the time of folder {folder}: {exc.strerror or exc} (its copies "
-                "are not affected; run the same command again to set it)"
+                (
+                    f"cannot set the time of folder {folder}: {exc.strerror or exc} (its "
+                    "copies are not affected; run the same command again to set it)",
+                    exc,
+                )
             )
     return errors
