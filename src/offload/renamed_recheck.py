@@ -130,7 +130,10 @@ def recheck_after_renames(
     filesystem type) for the copy root and each drive mounted below it, deepest first; a
     copy is on the first folder's that holds it: ``filesystem_of``), and each
     copy an earlier run made that is trusted from the ledger in a folder this run renamed
-    copies into there (those renames may have damaged it too); fail each that no longer has
+    copies into there (those renames may have damaged it too), and each copy *job*
+    transfer-checked there (``--verify transfer``: one found equal to its in-flight digest
+    becomes ``verified``, mode ``destination``, ``cache_bypass`` NONE; ``transfer`` in the
+    outcome counts them, :func:`transfer_note` words it); fail each that no longer has
     its in-flight digest (the ledger's recorded one for a trusted copy: status ``failed``,
     the reason in ``error``)
     and revoke it in that destination's ledger (*ledgers*, by index), then recount the

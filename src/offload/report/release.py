@@ -6,9 +6,10 @@ card be formatted?"), for the HTML/PDF reports, the terminal and the JSON (``car
 
 The rule: the card **may be formatted** only when nothing went wrong (not cancelled, no
 destination lost, no copy failed, the card read every file, nothing its own history lists is
-missing, every link made, no folder error but a report a destination refused, which says
-nothing of the copies and is said after the answer) and **every file of the card has a
-verified copy** (read back now,
+missing, every link made, no folder error but a report a destination refused or a folder time
+it refused to set, which say nothing of the copies and are said after the answer, or take
+that destination out of the count where the errno may mean a failing disk) and **every
+file of the card has a verified copy** (read back now,
 or verified earlier by a run that read it back) **on at least one destination on another
 physical disk than the card's** (the job report's ``devices``: a group with
 ``source_on_device`` false). A copy that was only transfer-checked proves nothing about the
