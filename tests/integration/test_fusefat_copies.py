@@ -417,8 +417,9 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@pytest.mark.parametrize("verify", ["full", "transfer"])
 def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verified_now(
-    tmp_path: Path, fusefat_mount: Any
+    tmp_path: Path, fusefat_mount: Any, verify: str
 ) -> None:
     """A real SIGINT to the CLI while the re-read after the renames is under way (its open of
     b.mov held 3 s by strace, a drive that slow; sent at b.mov's ``phase_changed`` ``verify``
@@ -426,7 +427,9 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     verified, b.mov and c.mov are cancelled, "verified before the renames; not re-checked"
     in the report, the warning (terminal and --json), and revoked from the ledger; the run
     exits 130. Failed before: the SIGINT was ignored until the re-read ended, every copy
-    "verified", exit 0."""
+    "verified", exit 0. With ``--verify transfer`` the same, b.mov and c.mov "transfer-checked
+    before the renames; not re-checked" and a.mov, read again and equal, verified now.
+    Failed before: transfer-mode copies were never read again (no such line)."""
     fat = fusefat_mount(64 << 20)
     card = tmp_path / "S1"
     (card / "CLIPS").mkdir(parents=True)
@@ -439,6 +442,8 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     command = ["strace", "-f", "-qq", "-o", os.devnull, "-P", str(held), "-e", "trace=openat"]
     command += ["-e", "inject=openat:delay_enter=3000000:when=1"]
     command += [*CLI, "copy", str(card), str(fat.path), "--report-dir", str(reports), "--json"]
+    command += ["--verify", verify]
+    checked = "transfer-checked" if verify == "transfer" else "verified"
     env = {**os.environ, "COLUMNS": "200"}
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -465,11 +470,11 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     assert copies["CLIPS/a.mov"]["status"] == "verified"
     for name in ("CLIPS/b.mov", "CLIPS/c.mov"):
         assert copies[name]["status"] == "cancelled", copies[name]
-        assert "verified before the renames; not re-checked" in copies[name]["error"]
+        assert f"{checked} before the renames; not re-checked" in copies[name]["error"]
     warnings = [line for line in lines if '"warning_issued"' in line]
     assert any("not re-checked" in str(w) for w in warnings), "".join(lines[-12:])
     [csv] = reports.glob("*.csv")
-    assert csv.read_text().count("verified before the renames; not re-checked") == 2
+    assert csv.read_text().count(f"{checked} before the renames; not re-checked") == 2
     ledger = (fat.path / "S1" / ".offload" / "ledger.jsonl").read_text().splitlines()
     last = {e["relative_path"]: e["state"] for e in map(json.loads, ledger)}
     assert last["CLIPS/b.mov"] == last["CLIPS/c.mov"] == "revoked"
