@@ -47,6 +47,7 @@ from offload.events import (
     EventSink,
     ExistingCopiesChecking,
     FileFailed,
+    FileVerified,
     JobStarted,
     OffloadFinished,
     OffloadFinishing,
@@ -103,6 +104,7 @@ from offload.plan import (
     scan_source,
 )
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
+from offload.report.refusal import refusal_entry
 from offload.report.words import plural
 from offload.results import (
     GOOD_STATUSES,
@@ -359,6 +361,12 @@ class OffloadReport:
     # times or its report could not be written there), by destination index: each message
     # is in ``folder_errors`` too, and makes that destination's ``result`` failed.
     destination_errors: dict[int, list[str]] = field(default_factory=dict)
+    # The folder times a destination refused (``report/refusal.refusal_entry``: its index,
+    # errno, whether its copies are in doubt, the message also in ``folder_errors``): a
+    # folder's date is no copy, so one refused "in the way" keeps no card by itself
+    # (report/release.py), one that may mean a failing disk takes that destination out of
+    # the release's count.
+    folder_times_unset: list[dict[str, Any]] = field(default_factory=list)
     # The end-of-run steps that failed on each destination (by index), in order: one of
     # ``FINISH_STEPS``, for the verdict line to say what still holds there and the remedy
     # (``report/summary._finish_failures``).
@@ -1458,7 +1466,8 @@ def _run_locked(
     # A cancel stops it (minutes on a large card over a slow fusefat drive): the run is
     # cancelled, and so is each copy not read again (``renamed_recheck``); after a job
     # cancelled already, each copy it verified there.
-    if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink):
+    rechecked: list[str] = []  # the re-read's note, for the report made below
+    if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink, rechecked):
         job_report.cancelled = True
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
@@ -1490,6 +1499,7 @@ def _run_locked(
         },
     )
     report.notes.extend(unidentified_trust_notes(plan))
+    report.notes.extend(rechecked)
     if job_report.cancelled:
         if slow:
             _cascade().not_cascaded(
@@ -1509,7 +1519,9 @@ def _run_locked(
             # The slow destinations' copies were written by the cascade, after the re-read
             # above: theirs on fusefat are read again now, after their last rename.
             if _say_rechecked(
-                _recheck_after_renames(plan, report.job, cancel, sink, set(slow)), sink
+                _recheck_after_renames(plan, report.job, cancel, sink, set(slow)),
+                sink,
+                report.notes,
             ):
                 report.job.cancelled = True  # the slow destinations are left unfinished
                 return
@@ -1539,24 +1551,39 @@ def _run_locked(
     return report
 
 
-def _say_rechecked(outcome: RecheckOutcome, sink: EventSink) -> bool:
+def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -> bool:
     """Each copy the fusefat re-read failed: its warning, and its ``FileFailed`` (after its
     ``FileVerified``: the later event is its outcome, as for a copy the cascade's re-read
-    found damaged). Where a cancel stopped it, one warning saying how many copies were
-    left not re-checked, and where (each is ``cancelled`` in the report, its ``error``
-    saying so). True where it was cancelled."""
-    from offload.renamed_recheck import NOT_RECHECKED
+    found damaged); each transfer-checked copy it verified, a ``FileVerified`` (its
+    outcome now), and the note saying what was read beyond ``--verify transfer``, appended
+    to *notes* (every report's). Where a cancel stopped it, one warning saying how many
+    copies were left not re-checked, and where (each is ``cancelled`` in the report, its
+    ``error`` saying so). True where it was cancelled."""
+    from offload.renamed_recheck import NOT_RECHECKED, transfer_note
 
     for copy in outcome.failed:
         sink.emit(WarningIssued(copy.warning, copy.path))
         sink.emit(FileFailed(copy.destination_index, copy.relative_path, copy.error))
+    if outcome.transfer is not None:
+        for result, relative_path in outcome.transfer.verified:
+            sink.emit(
+                FileVerified(
+                    result.destination_index,
+                    relative_path,
+                    result.final_path,
+                    result.status.value,
+                    dict(result.digests),
+                )
+            )
+        notes.append(transfer_note(outcome.transfer))
     if outcome.not_rechecked:
         count = len(outcome.not_rechecked)
         first = outcome.not_rechecked[0][0]
+        checked = sorted({copy[3] for copy in outcome.not_rechecked}, reverse=True)
         sink.emit(
             WarningIssued(
                 f"{count} cop{'y' if count == 1 else 'ies'} on fusefat, the first {first}, "
-                f"cancelled: {NOT_RECHECKED}",
+                f"cancelled: {' or '.join(checked)} before the renames; {NOT_RECHECKED}",
                 first,
             )
         )
@@ -1807,8 +1834,10 @@ def _finish_destinations(
             and dest_plan.index not in plan.backends
             and dest_plan.index in indexes
         ):
-            for error in _set_folder_times(plan.tree, dest_plan, folder_times):
+            for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
                 report.destination_error(dest_plan.index, error, "folder-times")
+                if refused is not None:  # the destination's: its copies are as verified
+                    report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
 
 
 # The words of a file of the card left out of the manifests, before the copy
@@ -2389,13 +2418,15 @@ def _fusefat_roots(root: Path) -> set[Path]:
 
 def _set_folder_times(
     tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
-) -> list[str]:
+) -> list[tuple[str, OSError | None]]:
     """Give every folder its source mtime, deepest first (a child's entries change the
     parent's time); from *times* (source path → mtime) where given, else from the card.
     A folder that is the root of a fusefat drive (the copy root, or a folder below it, a
     drive mounted there) is left as it is: a FAT volume's root has no entry to hold a time,
-    and fusefat's daemon dies when asked to set one (every later access: ENOTCONN)."""
-    errors = []
+    and fusefat's daemon dies when asked to set one (every later access: ENOTCONN).
+    Returns each error's message, with the destination's OSError where the destination
+    refused the time (None: the card's folder could not be read, a fault of the card)."""
+    errors: list[tuple[str, OSError | None]] = []
     folders = [plan.target_for(d) for d in tree.directories]
     sources = [tree.root.joinpath(*d.split("/")) for d in tree.directories]
     if plan.creates_root:
@@ -2411,15 +2442,21 @@ def _set_folder_times(
             mtime = times[source] if times and source in times else os.lstat(source).st_mtime_ns
         except OSError as exc:  # the card's folder: the source is the problem, not the copy
             errors.append(
-                f"cannot read the time of the card's folder {source} (for {folder}): "
-                f"{exc.strerror or exc}; check the card and the reader (was it removed?)"
+                (
+                    f"cannot read the time of the card's folder {source} (for {folder}): "
+                    f"{exc.strerror or exc}; check the card and the reader (was it removed?)",
+                    None,
+                )
             )
             continue
         try:
             os.utime(folder, ns=(mtime, mtime))
         except OSError as exc:
             errors.append(
-                f"cannot set the time of folder {folder}: {exc.strerror or exc} (its copies "
-                "are not affected; run the same command again to set it)"
+                (
+                    f"cannot set the time of folder {folder}: {exc.strerror or exc} (its "
+                    "copies are not affected; run the same command again to set it)",
+                    exc,
+                )
             )
     return errors

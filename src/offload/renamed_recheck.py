@@ -14,12 +14,25 @@ renamed copies into (a resumed or incremental offload: those renames damage it a
 one that no longer has its in-flight digest (the ledger's, for a trusted copy) is failed,
 named, and revoked from the ledger, so no later run trusts it.
 
+A copy written in transfer mode (``--verify transfer``) there is read again too: those
+renames damage it as well (measured: the time-lapse's 3 damaged copies were reported
+"transfer-checked", exit 0). Read back and compared with this run's in-flight digests,
+the very check the ``destination`` mode makes, one found equal is ``verified`` now
+(``verified_mode`` ``destination``, ``cache_bypass`` ``none``: read through fusefat and the
+caches under it, as fusefat's own read-backs are), never left "transfer-checked", which
+says "never read back"; its ledger entry keeps the transfer check it recorded (a later run
+trusts it as that, never as more). A copy an earlier run transfer-checked, trusted from the
+ledger, is compared with the ledger's digests: not this run's read of the card, so it stays
+``transfer_checked`` when equal. The report says what was read and why
+(:func:`transfer_note`): a read the user did not ask for.
+
 Cancellable: on a large card over a slow fusefat drive this is minutes, so a Ctrl-C (the
 job's cancel token) stops it between two reads of 1 MiB. A copy not yet read again then
-is not proved as the run leaves it: its read-back (or the ledger) proved it only before the
-renames. It is ``cancelled`` (the run was cancelled before it was proved), its ``error``
-saying "verified before the renames; not re-checked", and revoked from the ledger like a
-failed one, so a later run reads it again instead of trusting it.
+is not proved as the run leaves it: its read-back (or the ledger, or the transfer check)
+proved it only before the renames. It is ``cancelled`` (the run was cancelled before it
+was proved), its ``error`` saying "verified before the renames; not re-checked" (or
+"transfer-checked before ..."), and revoked from the ledger like a failed one, so a later
+run reads it again instead of trusting it.
 
 Not thread-safe: called once the copy jobs are over, before the reports and manifests.
 """
@@ -27,6 +40,7 @@ Not thread-safe: called once the copy jobs are over, before the reports and mani
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -35,7 +49,13 @@ from offload.errors import describe_os_error
 from offload.hashing.registry import comparable_digest, fastest, new_hasher
 from offload.ledger import Ledger
 from offload.plan.destination import DestinationPlan
-from offload.results import CopyAction, DestinationFileResult, DestinationStatus, JobReport
+from offload.results import (
+    CacheBypass,
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+    JobReport,
+)
 
 
 class Rechecked(NamedTuple):
@@ -52,16 +72,32 @@ class Rechecked(NamedTuple):
 class RecheckOutcome(NamedTuple):
     """What :func:`recheck_after_renames` did: each copy it failed; each copy left not
     re-checked by a cancel (now ``cancelled``: its final path, destination index, card
-    path); and whether it was cancelled."""
+    path, and what proved it before the renames: "verified" or "transfer-checked"); whether
+    it was cancelled; and the transfer-mode copies it read (``transfer``)."""
 
     failed: list[Rechecked]
-    not_rechecked: list[tuple[str, int, str]]
+    not_rechecked: list[tuple[str, int, str, str]]
     cancelled: bool
+    transfer: TransferRead | None = None
 
 
-#: A not re-checked copy's ``error`` (``cancelled``): what stands proved of it, and what not.
+class TransferRead(NamedTuple):
+    """The transfer-checked copies :func:`recheck_after_renames` read whole: this run's,
+    each found equal to its in-flight digests and now ``verified`` (*verified*: its result
+    and card path, for a ``FileVerified``), how many of this run's had changed and are
+    failed (*changed*), and how many an earlier run transfer-checked were read against their
+    ledger digests (*earlier*; *earlier_changed* of them failed)."""
+
+    verified: list[tuple[DestinationFileResult, str]]
+    changed: int
+    earlier: int
+    earlier_changed: int
+
+
+#: How a not re-checked copy's ``error`` (``cancelled``) ends, after what proved it before
+#: the renames ("verified before the renames; ", "transfer-checked before the renames; ").
 NOT_RECHECKED = (
-    "verified before the renames; not re-checked: the run was cancelled during the re-read "
+    "not re-checked: the run was cancelled during the re-read "
     "fusefat needs after its renames (they can damage other files of a folder), so it is "
     "not trusted by a later run, which reads it again"
 )
@@ -94,7 +130,10 @@ def recheck_after_renames(
     filesystem type) for the copy root and each drive mounted below it, deepest first; a
     copy is on the first folder's that holds it: ``filesystem_of``), and each
     copy an earlier run made that is trusted from the ledger in a folder this run renamed
-    copies into there (those renames may have damaged it too); fail each that no longer has
+    copies into there (those renames may have damaged it too), and each copy *job*
+    transfer-checked there (``--verify transfer``: one found equal to its in-flight digest
+    becomes ``verified``, mode ``destination``, ``cache_bypass`` NONE; ``transfer`` in the
+    outcome counts them, :func:`transfer_note` words it); fail each that no longer has
     its in-flight digest (the ledger's recorded one for a trusted copy: status ``failed``,
     the reason in ``error``)
     and revoke it in that destination's ledger (*ledgers*, by index), then recount the
@@ -132,7 +171,10 @@ def recheck_after_renames(
         and result.status in _WRITTEN
     }
     failed: list[Rechecked] = []
-    not_rechecked: list[tuple[str, int, str]] = []
+    not_rechecked: list[tuple[str, int, str, str]] = []
+    # Transfer-checked copies read whole, by (trusted from the ledger, changed).
+    counts = {(False, False): 0, (False, True): 0, (True, False): 0, (True, True): 0}
+    promoted: list[tuple[DestinationFileResult, str]] = []
     # Revoked together, one write a ledger: on fusefat each write of the ledger rewrites it
     # whole (it refuses appends), and a cancel may leave thousands not re-checked.
     unchecked: dict[int, list[DestinationFileResult]] = {}
@@ -142,35 +184,56 @@ def recheck_after_renames(
             plan = damaged.get(result.destination_index)
             if plan is None or not on_damaging(result):
                 continue
+            transfer = result.status is DestinationStatus.TRANSFER_CHECKED
+            checked = "transfer-checked" if transfer else "verified"
             if result.action is CopyAction.TRUSTED:
                 if (result.destination_index, os.path.dirname(result.final_path)) not in (
                     renamed_into
                 ) or result.status not in _WRITTEN:
                     continue
                 digests = result.recorded_digests
-                when = "since an earlier run verified it, this run renaming copies into its folder"
+                when = (
+                    f"since an earlier run {checked} it, this run renaming copies into its folder"
+                )
             elif result.status is DestinationStatus.VERIFIED:
                 digests, when = file.inflight_digests, "after it was read back and verified"
+            elif transfer:
+                # Written and transfer-checked by this run, then renamed into a folder that
+                # fusefat's later renames may overwrite: what the transfer check saw of it is
+                # no longer what the drive holds.
+                digests, when = file.inflight_digests, "after it was written and transfer-checked"
             else:
                 continue
             if not digests:
                 continue
             stopped = stopped or cancelled()
-            why = None
+            why = found = None
             if not stopped:
                 reading(result.destination_index, file.relative_path)
                 name = fastest(digests)
-                why = _changed(result.final_path, name, digests[name], cancelled)
+                why, found = _changed(result.final_path, name, digests[name], cancelled, checked)
                 stopped = why is _CANCELLED
             if stopped:
                 result.status = DestinationStatus.CANCELLED
                 result.verified_at = result.verified_mode = None  # not proved as left
-                result.error = f"{result.final_path}: {NOT_RECHECKED}"
+                result.error = f"{result.final_path}: {checked} before the renames; {NOT_RECHECKED}"
                 unchecked.setdefault(result.destination_index, []).append(result)
                 not_rechecked.append(
-                    (result.final_path, result.destination_index, file.relative_path)
+                    (result.final_path, result.destination_index, file.relative_path, checked)
                 )
                 continue
+            if transfer:
+                earlier = result.action is CopyAction.TRUSTED
+                counts[earlier, why is not None] += 1
+                if why is None and not earlier and found is not None:
+                    # Read back now and equal to this run's in-flight digest: what the
+                    # destination mode proves, read through fusefat and the caches below it.
+                    result.status = DestinationStatus.VERIFIED
+                    result.verified_mode = "destination"
+                    result.verified_at = time.time()
+                    result.cache_bypass = CacheBypass.NONE
+                    result.digests = {name: found}
+                    promoted.append((result, file.relative_path))
             if why is None:
                 continue
             result.status = DestinationStatus.FAILED
@@ -192,10 +255,47 @@ def recheck_after_renames(
             )
     for index, results in unchecked.items():
         _revoke(results, damaged[index], ledgers)
-    if failed or not_rechecked:
+    if failed or not_rechecked or promoted:
         for summary in job.destinations:
             summary.count(job.files)
-    return RecheckOutcome(failed, not_rechecked, stopped)
+    read = None
+    if any(counts.values()):
+        read = TransferRead(
+            promoted,
+            counts[False, True],
+            counts[True, False] + counts[True, True],
+            counts[True, True],
+        )
+    return RecheckOutcome(failed, not_rechecked, stopped, read)
+
+
+def transfer_note(read: TransferRead) -> str:
+    """The report's note on the transfer-checked copies *read* again after the renames: what
+    was read that ``--verify transfer`` does not read, why, and what each became."""
+    mine = len(read.verified) + read.changed
+    parts = []
+    if mine:
+        parts.append(
+            f"{_copies(mine)} this run transfer-checked ({len(read.verified)} equal to this "
+            "run's in-flight digests: verified now, read through fusefat and the caches "
+            f"below it, cache_bypass none; {read.changed} changed: failed)"
+        )
+    if read.earlier:
+        parts.append(
+            f"{_copies(read.earlier)} an earlier run transfer-checked, against the digests "
+            "its ledger records, not this run's read of the card "
+            f"({read.earlier - read.earlier_changed} equal: still transfer-checked only; "
+            f"{read.earlier_changed} changed: failed)"
+        )
+    return (
+        "--verify transfer reads no copy back, but fusefat's renames can damage other files "
+        "of a folder, so the copies in the folders this run renamed copies into on fusefat "
+        f"were read again after its last rename: {'; and '.join(parts)}"
+    )
+
+
+def _copies(count: int) -> str:
+    return f"{count} cop{'y' if count == 1 else 'ies'}"
 
 
 def filesystem_of(path: str, folders: Sequence[tuple[str, str]]) -> str | None:
@@ -235,19 +335,23 @@ def _revoke(
 _CANCELLED = "cancelled"
 
 
-def _changed(path: str, name: str, expected: str, cancelled: Callable[[], bool]) -> str | None:
-    """Why the file at *path* is not the copy whose *name* digest was *expected*, or None;
-    ``_CANCELLED`` (the same object) where *cancelled* answered True between two reads."""
+def _changed(
+    path: str, name: str, expected: str, cancelled: Callable[[], bool], checked: str
+) -> tuple[str | None, str | None]:
+    """Why the file at *path* is not the copy whose *name* digest was *expected* (None: it
+    is) when it was *checked* ("verified", "transfer-checked"), and its *name* digest as
+    read (None: not read whole); why is ``_CANCELLED`` (the same object) where *cancelled*
+    answered True between two reads."""
     hasher = new_hasher(name)
     try:
         with open(path, "rb", buffering=0) as handle:
             while chunk := handle.read(_CHUNK):
                 if cancelled():
-                    return _CANCELLED
+                    return _CANCELLED, None
                 hasher.update(chunk)
     except OSError as exc:
-        return f"could not be read again ({describe_os_error(exc)})"
+        return f"could not be read again ({describe_os_error(exc)})", None
     found = hasher.hexdigest()  # a C4 ID for c4, as the in-flight digest is written
     if comparable_digest(name, found) != comparable_digest(name, expected):
-        return f"has another {name} ({found}, verified {expected})"
-    return None
+        return f"has another {name} ({found}, {checked} {expected})", found
+    return None, found

@@ -22,11 +22,15 @@ class DestinationStatus(StrEnum):
     """What this run proved about one file on one destination; the only words reports use.
 
     VERIFIED: read back from the destination's media in this run and matched (destination or
-    full mode). VERIFIED_EARLIER: trusted from the destination's ledger, where an earlier run
+    full mode; on fusefat, also a transfer-mode copy read again after the run's last rename
+    and equal to its in-flight digest: ``renamed_recheck``, ``cache_bypass`` NONE).
+    VERIFIED_EARLIER: trusted from the destination's ledger, where an earlier run
     recorded it verified (``verified_at``, ``verified_mode``); not re-read now.
     TRANSFER_CHECKED: written with the in-flight hash and the size checked, never read back
     (transfer mode), by this run or, with ``CopyAction.TRUSTED``, by an earlier one whose
-    ledger record is trusted (``verified_mode`` ``transfer``, ``recorded_digests``).
+    ledger record is trusted (``verified_mode`` ``transfer``, ``recorded_digests``; on
+    fusefat such a copy may have been read again after the run's renames and found equal
+    to the ledger's digests: the report's notes say so).
     FAILED: see ``error``. CANCELLED: the job was cancelled before this copy was verified
     (no final name was given to it by this run), or, on fusefat, before it was read again
     after the run's last rename (``renamed_recheck``: at its final name, proved only before

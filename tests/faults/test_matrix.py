@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -455,9 +456,10 @@ def test_late_step_failed_is_said_in_the_verdict_and_a_rerun_mends_it(
     assert f"BUT ON {fs.mountpoint}: " in verdict, said
     assert words in verdict and "run the same command again" in verdict, said
     assert "NO MANIFEST" not in verdict, said
-    if op == "utimens":  # the card release and the ERROR line name the remedy too
+    if op == "utimens":  # a folder's date keeps no card: the release gives its own reason
         release = next(line for line in said.splitlines() if line.startswith("Do not format"))
-        assert "copies are not affected; run the same command again" in release, said
+        assert "cannot set the time" not in release, said
+        assert "copies are not affected; run the same command again" in said, said
     fs.remove(rule)
     err = io.StringIO()
     assert offload_main(argv, Environment(stdout=io.StringIO(), stderr=err)) == 0, err.getvalue()
@@ -466,6 +468,46 @@ def test_late_step_failed_is_said_in_the_verdict_and_a_rerun_mends_it(
         assert (fs.mountpoint / card.name).stat().st_mtime_ns == card.stat().st_mtime_ns
     else:
         assert list((fs.mountpoint / card.name / ".offload" / "reports").glob("*.json"))
+
+
+def test_a_folder_time_refused_after_the_copies_are_verified_keeps_no_card(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    tmpfs_mount: Callable[..., Any],
+    ext4_loop: Callable[..., Any],
+) -> None:
+    """The card on a tmpfs, copied to an ext4 drive (a disk other than the card's) and to a
+    drive that refuses the card folder's time (EPERM at ``utimens``: a last step, after every
+    copy is verified and the manifests written): the copies are verified on both, a folder's
+    date is no copy, so the card may be formatted, and the same sentence (terminal, JSON,
+    HTML) says which folders kept another date and why; the verdict line still says
+    ``BUT ON <root>``, the run exits 1 and the JSON lists the refusal, not in doubt. Failed
+    before: "Do not format the card: cannot set the time of folder ..." with every file
+    verified on the ext4 drive."""
+    card = make_card(tmpfs_mount(16 << 20).path, {"A.mov": 200_000, "B.mov": 100_000})
+    disk = ext4_loop(32 << 20).path
+    fs = faulty_fs()
+    rule = fs.fail("utimens", errno.EPERM, path=f"*{card.name}")
+    reports = tmp_path / "reports"
+    argv = ["copy", "--report-dir", str(reports), str(card), str(disk), str(fs.mountpoint)]
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    assert f"BUT ON {fs.mountpoint}: its folders' times could not be set" in verdict, said
+    release = next(line for line in said.splitlines() if line.startswith("The card may be"))
+    assert f"Some folders on {fs.mountpoint / card.name} did not get the card's folder" in release
+    assert "Operation not permitted (its copies are not affected" in release, release
+    (report,) = reports.glob("A007R1CD_*.json")
+    data = json.loads(report.read_text())
+    assert data["card_release"]["may_format"] is True
+    assert data["card_release"]["text"] == release
+    [unset] = data["folder_times_unset"]
+    assert (unset["index"], unset["errno"], unset["copies_in_doubt"]) == (1, "EPERM", False)
+    html = report.with_suffix(".html").read_text()
+    assert "did not get the card&#x27;s folder times" in html or "did not get the card's" in html
 
 
 def test_several_revoked_copies_in_the_way_are_each_named_revoked(

@@ -314,8 +314,61 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
         assert (root / path).read_bytes() == (card / path).read_bytes()
 
 
-def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
+def test_a_transfer_checked_copy_fusefat_damages_is_failed_and_the_others_verified(
     tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """``--verify transfer`` onto fusefat: the GoPro time-lapse's copies are read again
+    after the last rename like those of a verified run, against this run's in-flight
+    digests. Each that changed is failed, named, revoked; each equal is verified now
+    (``destination``, read through fusefat: ``cache_bypass`` ``none``), and the report's
+    notes say what was read that a transfer check does not read. Failed before: exit 0,
+    all 55 "transfer_checked" (sizes and in-flight hashes checked, "never read back"),
+    3 of them holding fusefat's folder entries."""
+    from support import camera_cards
+
+    fat = fusefat_mount(96 << 20)
+    card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
+    reports = tmp_path / "reports"
+    argv = ("copy", card, fat.path, "--verify", "transfer", "--report-dir", reports)
+    result = run(*argv, "--json")
+    report = newest_report(reports)
+    failed = set()
+    for file in report["files"]:
+        [copy] = file["destinations"]
+        equal = Path(copy["final_path"]).read_bytes() == (card / file["path"]).read_bytes()
+        if not equal:
+            assert copy["status"] == "failed", (file["path"], copy)
+            assert "after it was written and transfer-checked: fusefat damages" in copy["error"]
+            failed.add(file["path"])
+        else:
+            assert copy["status"] == "verified", (file["path"], copy)
+            assert (copy["verified_mode"], copy["cache_bypass"]) == ("destination", "none")
+    # The time-lapse's folder outgrows its first cluster: fusefat damaged some copies (3).
+    assert failed, "fusefat damaged no copy: the test proves nothing"
+    assert result.returncode == 1, result.stderr
+    [note] = [n for n in report["notes"] if "--verify transfer reads no copy back" in n]
+    assert f"({55 - len(failed)} equal to this run's in-flight digests: verified now" in note
+    assert f"; {len(failed)} changed: failed)" in note
+    assert report["card_release"]["may_format"] is False
+    # --json: each copy's last line is its outcome.
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    last = {
+        e["relative_path"]: (e["event"], e.get("status"))
+        for e in events
+        if e.get("event") in ("file_verified", "file_failed")
+    }
+    for path, outcome in last.items():
+        assert outcome == (
+            ("file_failed", None) if path in failed else ("file_verified", "verified")
+        )
+    ledger = (fat.path / "GOPRO" / ".offload" / "ledger.jsonl").read_text().splitlines()
+    revoked = {e["relative_path"] for e in map(json.loads, ledger) if e["state"] == "revoked"}
+    assert revoked == failed
+
+
+@pytest.mark.parametrize("verify", ["full", "transfer"])
+def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
+    tmp_path: Path, fusefat_mount: Any, verify: str
 ) -> None:
     """A GoPro time-lapse offloaded in two runs onto fusefat (the first leaves out the second
     series, ``--ignore``; an incremental or resumed offload): the second run renames its
@@ -329,8 +382,8 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
     fat = fusefat_mount(96 << 20)
     card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
     reports = tmp_path / "reports"
-    run("copy", card, fat.path, "--report-dir", reports, "--ignore", "G002*")
-    result = run("copy", card, fat.path, "--report-dir", reports)
+    run("copy", card, fat.path, "--verify", verify, "--report-dir", reports, "--ignore", "G002*")
+    result = run("copy", card, fat.path, "--verify", verify, "--report-dir", reports)
     report = newest_report(reports)
     failed = set()
     for file in report["files"]:
@@ -339,6 +392,21 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
         assert equal or copy["status"] == "failed", (file["path"], copy)
         if copy["status"] == "failed":
             failed.add(file["path"])
+            if copy["action"] == "trusted":
+                checked = "transfer-checked" if verify == "transfer" else "verified"
+                assert f"since an earlier run {checked} it, this run renaming" in copy["error"]
+        elif verify == "transfer" and file["path"].startswith("DCIM/100GOPRO/G001"):
+            # The first run's, read against its ledger's digests: no read of the card by
+            # this run, so no more than the transfer check it was. Failed before: unchanged.
+            assert (copy["status"], copy["action"]) == ("transfer_checked", "trusted"), copy
+        elif verify == "transfer":  # this run's, read again against its in-flight digests
+            assert (copy["status"], copy["verified_mode"]) == ("verified", "destination"), copy
+    if verify == "transfer":
+        [note] = [n for n in report["notes"] if "--verify transfer reads no copy back" in n]
+        earlier = [f for f in report["files"] if f["destinations"][0]["action"] == "trusted"]
+        changed = len([f for f in earlier if f["destinations"][0]["status"] == "failed"])
+        assert f"{len(earlier)} copies an earlier run transfer-checked, against" in note, note
+        assert f"{len(earlier) - changed} equal: still transfer-checked only; {changed}" in note
     assert result.returncode == (1 if failed else 0), result.stderr
     assert "cannot set the time" not in result.stderr, result.stderr
     assert os.listdir(fat.path)  # the daemon is still there
@@ -349,8 +417,9 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@pytest.mark.parametrize("verify", ["full", "transfer"])
 def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verified_now(
-    tmp_path: Path, fusefat_mount: Any
+    tmp_path: Path, fusefat_mount: Any, verify: str
 ) -> None:
     """A real SIGINT to the CLI while the re-read after the renames is under way (its open of
     b.mov held 3 s by strace, a drive that slow; sent at b.mov's ``phase_changed`` ``verify``
@@ -358,7 +427,9 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     verified, b.mov and c.mov are cancelled, "verified before the renames; not re-checked"
     in the report, the warning (terminal and --json), and revoked from the ledger; the run
     exits 130. Failed before: the SIGINT was ignored until the re-read ended, every copy
-    "verified", exit 0."""
+    "verified", exit 0. With ``--verify transfer`` the same, b.mov and c.mov "transfer-checked
+    before the renames; not re-checked" and a.mov, read again and equal, verified now.
+    Failed before: transfer-mode copies were never read again (no such line)."""
     fat = fusefat_mount(64 << 20)
     card = tmp_path / "S1"
     (card / "CLIPS").mkdir(parents=True)
@@ -371,6 +442,8 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     command = ["strace", "-f", "-qq", "-o", os.devnull, "-P", str(held), "-e", "trace=openat"]
     command += ["-e", "inject=openat:delay_enter=3000000:when=1"]
     command += [*CLI, "copy", str(card), str(fat.path), "--report-dir", str(reports), "--json"]
+    command += ["--verify", verify]
+    checked = "transfer-checked" if verify == "transfer" else "verified"
     env = {**os.environ, "COLUMNS": "200"}
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -397,11 +470,11 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     assert copies["CLIPS/a.mov"]["status"] == "verified"
     for name in ("CLIPS/b.mov", "CLIPS/c.mov"):
         assert copies[name]["status"] == "cancelled", copies[name]
-        assert "verified before the renames; not re-checked" in copies[name]["error"]
+        assert f"{checked} before the renames; not re-checked" in copies[name]["error"]
     warnings = [line for line in lines if '"warning_issued"' in line]
     assert any("not re-checked" in str(w) for w in warnings), "".join(lines[-12:])
     [csv] = reports.glob("*.csv")
-    assert csv.read_text().count("verified before the renames; not re-checked") == 2
+    assert csv.read_text().count(f"{checked} before the renames; not re-checked") == 2
     ledger = (fat.path / "S1" / ".offload" / "ledger.jsonl").read_text().splitlines()
     last = {e["relative_path"]: e["state"] for e in map(json.loads, ledger)}
     assert last["CLIPS/b.mov"] == last["CLIPS/c.mov"] == "revoked"

@@ -444,6 +444,46 @@ def test_a_report_refused_in_doubt_takes_that_destination_out_of_the_count() -> 
     assert card_release(older).text == f"Do not format the card: {message}."
 
 
+def test_a_folder_time_refused_in_doubt_takes_that_destination_out_of_the_count() -> None:
+    """A folder time a destination refused with an errno that may mean its disk failed
+    (EIO) takes it out of the count, said why; refused in the way (EPERM) it still counts,
+    and the sentence names the folders whose date differs. Both destinations refusing in
+    doubt keeps the card. Failed before: "Do not format the card: cannot set the time of
+    folder ..." for each."""
+    message = (
+        "cannot set the time of folder /mnt/a/C9: {} (its copies are not affected; run the "
+        "same command again to set it)"
+    )
+
+    def unset(*refusals: tuple[int, str, bool]) -> dict[str, Any]:
+        entries = [
+            {"index": i, "errno": code, "copies_in_doubt": doubt, "message": message.format(code)}
+            for i, code, doubt in refusals
+        ]
+        data = report(VERIFIED, VERIFIED, folder_errors=[e["message"] for e in entries])
+        data["folder_times_unset"] = entries
+        data["destinations"][0]["copy_root"] = "/mnt/a/C9"
+        data["destinations"][1]["copy_root"] = "/mnt/b/C9"
+        return data
+
+    doubted = card_release(unset((0, "EIO", True)))
+    assert doubted.may_format, doubted.text
+    assert doubted.text == (
+        "The card may be formatted: every file is verified (read back) on 1 disk other than "
+        "the card's. That is one backup: keep the card if your production wants two. Some "
+        "folders on /mnt/a/C9 did not get the card's folder times, so only their dates differ "
+        f"from the card's: {message.format('EIO')}. Destination 1 could not set its folders' "
+        "times (EIO): its disk may have failed since its copies were read back, so they do "
+        "not count."
+    ), doubted.text
+    in_the_way = card_release(unset((0, "EPERM", False)))
+    assert in_the_way.may_format and "on 2 disks other than the card's" in in_the_way.text
+    assert "Some folders on /mnt/a/C9 did not get" in in_the_way.text, in_the_way.text
+    both = card_release(unset((0, "EIO", True), (1, "EROFS", True)))
+    assert not both.may_format, both.text
+    assert "could not set its folders' times (EIO)" in both.text, both.text
+
+
 def test_a_release_resting_on_copies_verified_earlier_only_says_so() -> None:
     """Every copy that counts trusted from the ledger (read back by an earlier run, not by
     this one): counted, but never the plain "may be formatted"."""

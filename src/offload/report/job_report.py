@@ -347,6 +347,8 @@ def report_data(
         # The reports a destination refused, and whether the refusal puts its copies in
         # doubt (report/refusal.py): the card release counts no such destination.
         "reports_refused": report.reports_refused,
+        # The folder times a destination refused, likewise (its copies are as verified).
+        "folder_times_unset": report.folder_times_unset,
         "notes": report.notes,
         "removed_stray_partials": report.removed_partials,
     }

@@ -6,9 +6,10 @@ card be formatted?"), for the HTML/PDF reports, the terminal and the JSON (``car
 
 The rule: the card **may be formatted** only when nothing went wrong (not cancelled, no
 destination lost, no copy failed, the card read every file, nothing its own history lists is
-missing, every link made, no folder error but a report a destination refused, which says
-nothing of the copies and is said after the answer) and **every file of the card has a
-verified copy** (read back now,
+missing, every link made, no folder error but a report a destination refused or a folder time
+it refused to set, which say nothing of the copies and are said after the answer, or take
+that destination out of the count where the errno may mean a failing disk) and **every
+file of the card has a verified copy** (read back now,
 or verified earlier by a run that read it back) **on at least one destination on another
 physical disk than the card's** (the job report's ``devices``: a group with
 ``source_on_device`` false). A copy that was only transfer-checked proves nothing about the
@@ -371,6 +372,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # its copies were read back (report/refusal.py: EROFS, EIO, a drive gone) does not count.
     refusals = [r for r in data.get("reports_refused") or () if isinstance(r, Mapping)]
     doubted = _doubted(refusals)
+    # Folder times a destination refused, after its copies were verified: likewise.
+    unset = [r for r in data.get("folder_times_unset") or () if isinstance(r, Mapping)]
+    for index, why in _doubted(unset, "could not set its folders' times").items():
+        doubted.setdefault(index, why)
     uncounted = [doubted[i] for i in sorted(doubted) if independent.pop(i, None) is not None]
     reasons[:0] = uncounted
     stand_in = _stand_in_disk(data)  # the fast copy standing in for the card: one copy more
@@ -487,6 +492,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         r for r in refusals if r.get("index") is not None or not r.get("copies_in_doubt", True)
     ]
     said = {str(r.get("message")) for r in unwritten}
+    # A folder's time is no copy: the copies there are as verified, the date alone differs.
+    said.update(str(r.get("message")) for r in unset if r.get("index") is not None)
     folder_errors = [e for e in data.get("folder_errors") or () if str(e) not in said]
     if folder_errors:
         return keep(f"{folder_errors[0]}")
@@ -575,11 +582,13 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
+    if unset:
+        text += " " + _times_not_set(data, unset)
     if unwritten:
         text += " " + _report_not_written(data, unwritten)
-        if uncounted:
-            why = "; ".join(uncounted)
-            text += f" {why[0].upper()}{why[1:]}."
+    if uncounted and (unwritten or unset):
+        why = "; ".join(uncounted)
+        text += f" {why[0].upper()}{why[1:]}."
     return CardRelease(True, text, earlier_only=earlier_only)
 
 
@@ -601,10 +610,13 @@ def _earlier_words(files: int, count: int, before: str) -> str:
 REPORT_REFUSED = "cannot write the report "
 
 
-def _doubted(refusals: Iterable[Mapping[str, Any]]) -> dict[int, str]:
-    """Destination index -> why it does not count, for the ``reports_refused`` entries
-    whose refusal puts that destination's copies in doubt (``copies_in_doubt``; an entry
-    that does not say is in doubt)."""
+def _doubted(
+    refusals: Iterable[Mapping[str, Any]], what: str = "refused its report"
+) -> dict[int, str]:
+    """Destination index -> why it does not count, for the ``reports_refused`` (or
+    ``folder_times_unset``: *what* the destination did) entries whose refusal puts that
+    destination's copies in doubt (``copies_in_doubt``; an entry that does not say is in
+    doubt)."""
     doubted: dict[int, str] = {}
     for refusal in refusals:
         index = refusal.get("index")
@@ -612,7 +624,7 @@ def _doubted(refusals: Iterable[Mapping[str, Any]]) -> dict[int, str]:
             continue
         doubted.setdefault(
             int(index),
-            f"destination {int(index) + 1} refused its report "
+            f"destination {int(index) + 1} {what} "
             f"({refusal.get('errno') or 'an error with no errno'}): its disk may have failed "
             "since its copies were read back, so they do not count",
         )
@@ -641,6 +653,29 @@ def _report_not_written(data: Mapping[str, Any], refusals: Sequence[Mapping[str,
     )
     into = "into " if errors[0].startswith(REPORT_REFUSED + "into ") else ""
     return f"The report could not be written {into}{refused}; {where}."
+
+
+def _times_not_set(data: Mapping[str, Any], unset: Sequence[Mapping[str, Any]]) -> str:
+    """The sentence for the folder times some destinations refused (*unset*, entries of
+    ``folder_times_unset``): where, the first error, and that nothing else differs."""
+    destinations = data.get("destinations") or ()
+    roots = []
+    for entry in unset:
+        index = entry.get("index")
+        if isinstance(index, int) and 0 <= index < len(destinations):
+            root = str(destinations[index].get("copy_root") or "")
+            if root and root not in roots:
+                roots.append(root)
+    where = f" on {', '.join(roots)}" if roots else ""
+    return (
+        f"Some folders{where} did not get the card's folder times, so only their dates "
+        f"differ from the card's: {_entry_message(unset[0])}."
+    )
+
+
+def _entry_message(entry: Mapping[str, Any]) -> str:
+    """An entry's message without its closing period (it ends a sentence of ours)."""
+    return str(entry.get("message") or "").rstrip(".")
 
 
 def _read_source(data: Mapping[str, Any]) -> bool:

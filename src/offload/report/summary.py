@@ -215,15 +215,22 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         cancelled = by_state[DestinationStatus.CANCELLED]
         # Copies on fusefat whose re-read after the renames the cancel stopped: at their
         # final names, no partial (``renamed_recheck``).
-        unchecked = sum(
-            1
+        unchecked = [
+            d.error or ""
             for f in job.files
             for d in f.destinations
             if d.status is DestinationStatus.CANCELLED and NOT_RECHECKED in (d.error or "")
+        ]
+        # What proved them before the renames, as each one's error says.
+        checked = " or ".join(
+            word
+            for word in ("verified", "transfer-checked")
+            if any(f": {word} before the renames" in error for error in unchecked)
         )
         kept = (
-            f"; {unchecked} of them at {'its name' if unchecked == 1 else 'their names'}, "
-            "verified before the renames, not re-checked"
+            f"; {len(unchecked)} of them at "
+            f"{'its name' if len(unchecked) == 1 else 'their names'}, "
+            f"{checked} before the renames, not re-checked"
             if unchecked
             else ""
         )

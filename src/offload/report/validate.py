@@ -297,6 +297,18 @@ _JOB_REPORT = obj(
                 )
             )
         ),
+        "folder_times_unset": _o(
+            list_of(
+                obj(
+                    {
+                        "index": nullable(INT),
+                        "errno": _o(_TEXT),
+                        "copies_in_doubt": BOOL,
+                        "message": STR,
+                    }
+                )
+            )
+        ),
         "notes": _o(list_of(STR)),
         "removed_stray_partials": _o(nullable(COUNT)),
         "devices": _o(
