@@ -403,6 +403,25 @@ class FanoutSink:
         self.emit(WarningIssued(message))
 
 
+class SerialFanoutSink(FanoutSink):
+    """A :class:`FanoutSink` that hands its subscribers one event at a time: each event
+    reaches every subscriber, in order, before the next event (from any thread) reaches the
+    first. For a subscriber that writes what an earlier one holds: ``--progress-trace``'s
+    snapshot of the progress model that the subscribers before it feed never counts an event
+    whose own line it has not written yet (a plain FanoutSink lets a second thread's
+    snapshot in between the model's update and the line). Thread-safe; re-entrant (a
+    subscriber's failure is announced from inside ``emit``); every emitting thread waits
+    for the others' events, so use it only where that order is the point."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        super().__init__(*sinks)
+        self._order = threading.RLock()
+
+    def emit(self, event: Event) -> None:
+        with self._order:
+            super().emit(event)
+
+
 def subscriber_name(sink: object) -> str:
     cls = type(sink)
     return f"{cls.__module__}.{cls.__qualname__}"
