@@ -46,6 +46,7 @@ from offload.events import (
     Event,
     EventSink,
     ExistingCopiesChecking,
+    FileCancelled,
     FileFailed,
     JobStarted,
     OffloadFinished,
@@ -1542,14 +1543,18 @@ def _run_locked(
 def _say_rechecked(outcome: RecheckOutcome, sink: EventSink) -> bool:
     """Each copy the fusefat re-read failed: its warning, and its ``FileFailed`` (after its
     ``FileVerified``: the later event is its outcome, as for a copy the cascade's re-read
-    found damaged). Where a cancel stopped it, one warning saying how many copies were
-    left not re-checked, and where (each is ``cancelled`` in the report, its ``error``
-    saying so). True where it was cancelled."""
+    found damaged). Where a cancel stopped it, each copy left not re-checked gets its
+    ``FileCancelled`` (``cancelled`` in the report, its ``error`` saying so), then one
+    warning says how many, and where. True where it was cancelled."""
     from offload.renamed_recheck import NOT_RECHECKED
 
     for copy in outcome.failed:
         sink.emit(WarningIssued(copy.warning, copy.path))
         sink.emit(FileFailed(copy.destination_index, copy.relative_path, copy.error))
+    # Each copy left not re-checked: its own line after its FileVerified, so a script
+    # reading the events never takes it for verified; then one warning counting them.
+    for final_path, index, relative_path in outcome.not_rechecked:
+        sink.emit(FileCancelled(index, relative_path, final_path, NOT_RECHECKED))
     if outcome.not_rechecked:
         count = len(outcome.not_rechecked)
         first = outcome.not_rechecked[0][0]

@@ -167,6 +167,20 @@ class FileFailed(Event):
 
 
 @dataclass(frozen=True)
+class FileCancelled(Event):
+    """A copy announced good (its ``FileVerified`` or ``FileVerifiedEarlier``) that the
+    run's cancel left unproved as the run leaves it: on fusefat, its re-read after the last
+    rename was cancelled (``renamed_recheck``). It is at its final name, but ``cancelled``
+    in the reports; this is its outcome, after that event. ``message`` says what stands
+    proved of it and what not."""
+
+    destination_index: int
+    relative_path: str
+    final_path: str
+    message: str
+
+
+@dataclass(frozen=True)
 class FileVerifiedEarlier(Event):
     """A copy an earlier run recorded is trusted from the destination's ledger: not copied
     and not re-read by this run. ``verified_at`` is when that run checked it (Unix s),
