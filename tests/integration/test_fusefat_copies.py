@@ -415,6 +415,10 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
         assert outcome[name]["destination_index"] == 0
         assert outcome[name]["final_path"] == copies[name]["final_path"]
         assert "verified before the renames; not re-checked" in outcome[name]["message"]
+    # The last progress line counts a.mov alone done there, and that destination cancelled.
+    [last] = [e for e in events if e["event"] == "progress"][-1:]
+    assert last["destinations"][0]["files_done"] == 1, last
+    assert last["destinations"][0]["phase"] == "cancelled" and last["files_finished"] == 1
     [csv] = reports.glob("*.csv")
     assert csv.read_text().count("verified before the renames; not re-checked") == 2
     ledger = (fat.path / "S1" / ".offload" / "ledger.jsonl").read_text().splitlines()
