@@ -127,6 +127,11 @@ def test_a_manifest_or_report_not_written_fails_that_destination_and_says_why(
     first = " ".join(page_one(poppler, local.with_suffix(".pdf")).split())
     assert "ALL COPIES VERIFIED" not in first and "FAILED" in first, first
     assert headline in first and proved in first, first
+    # offload history words the run likewise: its copies, then the step that failed.
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(reports)], Environment(stdout=out))
+    [entry] = json.loads(out.getvalue())
+    assert entry["result"] == "verified, 3 through a cache, then a step FAILED", entry
     for what in refused:
         assert SAYS[what] in first, first
 
