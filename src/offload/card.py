@@ -46,6 +46,7 @@ from offload.events import (
     Event,
     EventSink,
     ExistingCopiesChecking,
+    FileCancelled,
     FileFailed,
     FileVerified,
     JobStarted,
@@ -1556,9 +1557,9 @@ def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -
     ``FileVerified``: the later event is its outcome, as for a copy the cascade's re-read
     found damaged); each transfer-checked copy it verified, a ``FileVerified`` (its
     outcome now), and the note saying what was read beyond ``--verify transfer``, appended
-    to *notes* (every report's). Where a cancel stopped it, one warning saying how many
-    copies were left not re-checked, and where (each is ``cancelled`` in the report, its
-    ``error`` saying so). True where it was cancelled."""
+    to *notes* (every report's). Where a cancel stopped it, each copy left not re-checked
+    gets its ``FileCancelled`` (``cancelled`` in the report, its ``error`` saying so), then
+    one warning says how many, and where. True where it was cancelled."""
     from offload.renamed_recheck import NOT_RECHECKED, transfer_note
 
     for copy in outcome.failed:
@@ -1576,6 +1577,14 @@ def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -
                 )
             )
         notes.append(transfer_note(outcome.transfer))
+    # Each copy left not re-checked: its own line after its FileVerified, so a script
+    # reading the events never takes it for verified; then one warning counting them.
+    for final_path, index, relative_path, checked in outcome.not_rechecked:
+        sink.emit(
+            FileCancelled(
+                index, relative_path, final_path, f"{checked} before the renames; {NOT_RECHECKED}"
+            )
+        )
     if outcome.not_rechecked:
         count = len(outcome.not_rechecked)
         first = outcome.not_rechecked[0][0]

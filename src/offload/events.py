@@ -167,6 +167,20 @@ class FileFailed(Event):
 
 
 @dataclass(frozen=True)
+class FileCancelled(Event):
+    """A copy announced good (its ``FileVerified`` or ``FileVerifiedEarlier``) that the
+    run's cancel left unproved as the run leaves it: on fusefat, its re-read after the last
+    rename was cancelled (``renamed_recheck``). It is at its final name, but ``cancelled``
+    in the reports; this is its outcome, after that event. ``message`` says what stands
+    proved of it and what not."""
+
+    destination_index: int
+    relative_path: str
+    final_path: str
+    message: str
+
+
+@dataclass(frozen=True)
 class FileVerifiedEarlier(Event):
     """A copy an earlier run recorded is trusted from the destination's ledger: not copied
     and not re-read by this run. ``verified_at`` is when that run checked it (Unix s),
@@ -401,6 +415,25 @@ class FanoutSink:
         logging.getLogger("offload.events").debug("%s", message, exc_info=exc)
         # Re-entrant, and finite: a subscriber that raises on this warning is only counted.
         self.emit(WarningIssued(message))
+
+
+class SerialFanoutSink(FanoutSink):
+    """A :class:`FanoutSink` that hands its subscribers one event at a time: each event
+    reaches every subscriber, in order, before the next event (from any thread) reaches the
+    first. For a subscriber that writes what an earlier one holds: ``--progress-trace``'s
+    snapshot of the progress model that the subscribers before it feed never counts an event
+    whose own line it has not written yet (a plain FanoutSink lets a second thread's
+    snapshot in between the model's update and the line). Thread-safe; re-entrant (a
+    subscriber's failure is announced from inside ``emit``); every emitting thread waits
+    for the others' events, so use it only where that order is the point."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        super().__init__(*sinks)
+        self._order = threading.RLock()
+
+    def emit(self, event: Event) -> None:
+        with self._order:
+            super().emit(event)
 
 
 def subscriber_name(sink: object) -> str:

@@ -22,6 +22,7 @@ from offload.events import (
     DestinationLost,
     Event,
     ExistingCopiesChecking,
+    FileCancelled,
     FileFailed,
     FileStarted,
     FileVerified,
@@ -379,6 +380,8 @@ class ProgressModel:
                     self._finished_per_file.pop(event.relative_path, None)
                 else:
                     self._finished_per_file[event.relative_path] = mask
+        elif isinstance(event, FileCancelled) and event.destination_index >= 0:
+            self._uncount(event)
         elif isinstance(event, DestinationLost):
             dest = self._destinations[event.destination_index]
             dest.lost = event.message
@@ -410,6 +413,26 @@ class ProgressModel:
             dest.files_done += 1
             failed, done = failed & ~bit, done | bit
         self._failed_on[path], self._done_on[path] = failed, done
+
+    def _uncount(self, event: FileCancelled) -> None:
+        """A copy counted done that the cancel left unproved (fusefat's re-read after the
+        renames): no longer done there, nor the file finished everywhere, and that
+        destination's part is cancelled, not done. The fraction stays (it never goes back)."""
+        index, path = event.destination_index, event.relative_path
+        bit = 1 << index
+        done = self._done_on.get(path, 0)
+        if not done & bit:
+            return
+        self._done_on[path] = done & ~bit
+        dest = self._destinations[index]
+        dest.files_done -= 1
+        if dest.lost is None:
+            dest.phase = "cancelled"
+        mask = self._finished_per_file.get(path)
+        if mask is None:  # it had its outcome on every destination: finished no more
+            self._files_finished -= 1
+            mask = self._all_destinations
+        self._finished_per_file[path] = mask & ~bit
 
     def _end_phase(self, dest: DestinationProgress, *, cancelled: bool) -> str:
         """The phase of a destination not lost when the run ends: on a cancel, ``done`` if

@@ -35,8 +35,10 @@ SNAPSHOT = "snapshot"
 class ProgressTraceWriter:
     """An event sink that writes a progress trace to an open text stream. Thread-safe: one
     lock around each line (events come from the engine's threads). It never feeds *progress*;
-    it only takes snapshots of it. A write that fails (a full disk) abandons the trace, never
-    the copy."""
+    it only takes snapshots of it: the subscriber that feeds it comes before this one, in an
+    ``events.SerialFanoutSink``, so that no snapshot counts an event whose line another
+    thread has yet to write (a plain ``FanoutSink`` lets that happen). A write that fails (a
+    full disk) abandons the trace, never the copy."""
 
     def __init__(
         self, stream: IO[str], *, progress: ProgressModel, interval_s: float = 0.25

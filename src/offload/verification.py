@@ -38,7 +38,7 @@ from offload.manifest.coverage import Lister
 from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
-from offload.manifest.verify import OnPlan, split_leftovers
+from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_check, split_leftovers
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -163,19 +163,30 @@ def verify_against_ledger(
         reads.append((relative, actual_size))
     if on_plan is not None:
         on_plan(len(reads), sum(size for _, size in reads))
-    for relative, actual_size in reads:
-        size, digests = recorded[relative]
-        try:
-            actual = hash_file(root / relative, list(digests))
-        except OSError as exc:
-            note(relative, exc)
-            continue
-        if any(actual[name] != value for name, value in digests.items()):
-            changed.append(
-                ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
-            )
-        else:
-            verified.append(relative)
+    done = 0
+    try:
+        for done, (relative, actual_size) in enumerate(reads):  # noqa: B007 (read after it)
+            size, digests = recorded[relative]
+            try:
+                actual = hash_file(root / relative, list(digests))
+            except OSError as exc:
+                note(relative, exc)
+                continue
+            if any(actual[name] != value for name, value in digests.items()):
+                changed.append(
+                    ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
+                )
+            else:
+                verified.append(relative)
+    except KeyboardInterrupt as exc:  # what was read before the cancel stands
+        raise cancelled_check(
+            root,
+            ReferenceKind.LEDGER,
+            verified=verified,
+            changed=changed,
+            unreadable=unreadable,
+            unfinished=[relative for relative, _ in reads[done:]],
+        ) from exc
     # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
     extra, leftovers = split_leftovers(
         sorted(
@@ -328,73 +339,94 @@ def verify_path(
         return digests
 
     try:
-        report: VerifyReport | None = None
-        if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
-            try:
-                report = verify_tree(
-                    root,
-                    hash_file=hasher,
-                    legacy_mhl=legacy_mhl,
-                    append_generation=append_generation,
-                    creator=creator,
-                    now=now,
-                    own_links=own_links,
-                    on_plan=on_plan,
-                    lister=lister,
-                    # The root's own state only (anchored: this walk is relative to the
-                    # root); a card's own .offload entries are checked. An appended
-                    # generation's list needs the unanchored name (ascmhl matches patterns
-                    # against absolute paths), which hides them too.
-                    ignore_patterns=[STATE_FOLDER if append_generation else f"/{STATE_FOLDER}/"],
-                )
-            except NoHistoryError as exc:
-                if legacy_mhl is not None:
-                    raise NoReferenceError(
-                        f"nothing to verify {root} against: {exc.message}", path=root
-                    ) from None
-                # An ascmhl/ folder with no chain file and no manifest (a run stopped before
-                # its first generation was written) is no history: as without the folder.
-            except HistoryError as exc:
-                raise UntrustedReferenceError(
-                    f"cannot verify {root}: {exc.message}; nothing was verified against it",
-                    path=root,
-                ) from None
-            except (UnsupportedTreeError, ValueError) as exc:
-                raise UsageError(
-                    f"cannot verify {root}: {getattr(exc, 'message', str(exc))}", path=root
-                ) from None
-            except LegacyMhlUnreadableError as exc:
-                # Bad input, not a damaged copy: nothing was checked (11 would say the
-                # copy's files changed or could not be read).
-                raise UsageError(
-                    f"{exc.message}; --mhl-file names the legacy MHL (v1) file to verify "
-                    "against; nothing was verified",
-                    path=root,
-                ) from None
-            except ManifestError as exc:
-                raise UnreadableTreeError(exc.message, path=root) from None
-            except OSError as exc:  # the legacy MHL itself cannot be read
-                raise UsageError(
-                    f"cannot verify {root}: {describe_os_error(exc)}", path=root
-                ) from None
-        if report is None:
-            if append_generation:
-                # The ledger or a legacy MHL can be checked, but a generation needs a
-                # history to join: say how to check it instead.
-                raise UsageError(
-                    f"{root} has no ASC MHL history (ascmhl/) to append a generation to; "
-                    "run offload verify without --append to check it against its "
-                    "offload-ai ledger (or a legacy MHL: --mhl-file)",
-                    path=root,
-                )
-            try:
-                report = verify_against_ledger(root, hasher, on_plan)
-            except OSError as exc:
-                raise UnreadableTreeError(
-                    f"cannot verify {root}: {describe_os_error(exc)}", path=root
-                ) from None
-        # Its reasons (what stands at a missing path, why a new one is in no manifest)
-        # were looked for by the check itself, so every output says the same.
-        return report, media.bypassed, media.through_cache
+        return _verify_with(
+            root, media, hasher, legacy_mhl, append_generation, creator, now, own_links,
+            on_plan, lister,
+        )  # fmt: skip
+    except CheckCancelled as exc:  # what was read before the cancel, and how
+        exc.files_read_from_media = media.bypassed
+        exc.files_read_through_cache = media.through_cache
+        raise
     finally:
         media.close()
+
+
+def _verify_with(
+    root: Path,
+    media: MediaHasher,
+    hasher: HashFile,
+    legacy_mhl: Path | None,
+    append_generation: bool,
+    creator: CreatorInfo | None,
+    now: Callable[[], datetime],
+    own_links: Collection[Path],
+    on_plan: OnPlan | None,
+    lister: Lister | None,
+) -> tuple[VerifyReport, int, int]:
+    """``verify_path``'s check of *root*, reading through *hasher* (*media* counts how)."""
+    report: VerifyReport | None = None
+    if legacy_mhl is not None or (root / ASCMHL_FOLDER).is_dir():
+        try:
+            report = verify_tree(
+                root,
+                hash_file=hasher,
+                legacy_mhl=legacy_mhl,
+                append_generation=append_generation,
+                creator=creator,
+                now=now,
+                own_links=own_links,
+                on_plan=on_plan,
+                lister=lister,
+                # The root's own state only (anchored: this walk is relative to the
+                # root); a card's own .offload entries are checked. An appended
+                # generation's list needs the unanchored name (ascmhl matches patterns
+                # against absolute paths), which hides them too.
+                ignore_patterns=[STATE_FOLDER if append_generation else f"/{STATE_FOLDER}/"],
+            )
+        except NoHistoryError as exc:
+            if legacy_mhl is not None:
+                raise NoReferenceError(
+                    f"nothing to verify {root} against: {exc.message}", path=root
+                ) from None
+            # An ascmhl/ folder with no chain file and no manifest (a run stopped before
+            # its first generation was written) is no history: as without the folder.
+        except HistoryError as exc:
+            raise UntrustedReferenceError(
+                f"cannot verify {root}: {exc.message}; nothing was verified against it",
+                path=root,
+            ) from None
+        except (UnsupportedTreeError, ValueError) as exc:
+            raise UsageError(
+                f"cannot verify {root}: {getattr(exc, 'message', str(exc))}", path=root
+            ) from None
+        except LegacyMhlUnreadableError as exc:
+            # Bad input, not a damaged copy: nothing was checked (11 would say the
+            # copy's files changed or could not be read).
+            raise UsageError(
+                f"{exc.message}; --mhl-file names the legacy MHL (v1) file to verify "
+                "against; nothing was verified",
+                path=root,
+            ) from None
+        except ManifestError as exc:
+            raise UnreadableTreeError(exc.message, path=root) from None
+        except OSError as exc:  # the legacy MHL itself cannot be read
+            raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
+    if report is None:
+        if append_generation:
+            # The ledger or a legacy MHL can be checked, but a generation needs a
+            # history to join: say how to check it instead.
+            raise UsageError(
+                f"{root} has no ASC MHL history (ascmhl/) to append a generation to; "
+                "run offload verify without --append to check it against its "
+                "offload-ai ledger (or a legacy MHL: --mhl-file)",
+                path=root,
+            )
+        try:
+            report = verify_against_ledger(root, hasher, on_plan)
+        except OSError as exc:
+            raise UnreadableTreeError(
+                f"cannot verify {root}: {describe_os_error(exc)}", path=root
+            ) from None
+    # Its reasons (what stands at a missing path, why a new one is in no manifest)
+    # were looked for by the check itself, so every output says the same.
+    return report, media.bypassed, media.through_cache

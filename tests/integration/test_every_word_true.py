@@ -1042,6 +1042,45 @@ def test_a_destination_the_cancel_left_unfinished_is_not_called_ok(tmp_path: Pat
     assert "✔ 3 verified now" not in html and "not finished" in html
 
 
+@pytest.mark.parametrize("verify", [VerifyMode.FULL, VerifyMode.TRANSFER])
+def test_a_cancelled_rerun_says_which_copies_an_earlier_run_proved(
+    tmp_path: Path, verify: VerifyMode
+) -> None:
+    """A re-run (3 copies trusted from the ledger, 2 new files) cancelled at its first new
+    copy: the CANCELLED line says how the copies that stand were proved: "verified earlier:
+    not re-read" for those an earlier run read back, "transfer-checked only (never read
+    back)" for those it transfer-checked. Failed before: "CANCELLED: N of 5 files ... are
+    verified on every destination" with the trusted copies among them and no word of it,
+    and nothing of the transfer-checked copies."""
+    from offload.engine.cancel import CancelToken
+    from offload.events import Event, FileVerified
+    from offload.report.summary import verdict_lines
+
+    card = make_card(tmp_path)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    options = OffloadOptions(copy=CopyOptions(verify=verify))
+    assert offload(card, [dest], options=options).exit_code == 0
+    for name in ("N1.mov", "N2.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(150_000))
+    token = CancelToken()
+
+    class CancelAtTheFirstNewCopy:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileVerified):
+                token.cancel()
+
+    report = offload(card, [dest], options=options, sink=CancelAtTheFirstNewCopy(), cancel=token)
+    assert report.job.cancelled
+    [line] = [line for line in verdict_lines(report) if line.startswith("CANCELLED")]
+    if verify is VerifyMode.FULL:
+        assert "3 verified earlier: not re-read" in line, line
+    else:
+        # The 3 trusted, and any new one transfer-checked before the cancel took.
+        assert "copies transfer-checked only (never read back)" in line, line
+        assert line.startswith("CANCELLED: 0 of 5 files"), line
+
+
 def test_failed_files_are_said_to_be_listed_where_they_are(tmp_path: Path) -> None:
     """The verdict points at the failures' list: the ERROR lines, printed after it. Failed
     before: "NOT ALL VERIFIED: 1 of 3 files failed ... (listed above)" with nothing above

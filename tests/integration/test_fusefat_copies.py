@@ -425,11 +425,14 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     b.mov held 3 s by strace, a drive that slow; sent at b.mov's ``phase_changed`` ``verify``
     line, after the job's ``job_finished``): the re-read stops, a.mov (re-read) stays
     verified, b.mov and c.mov are cancelled, "verified before the renames; not re-checked"
-    in the report, the warning (terminal and --json), and revoked from the ledger; the run
-    exits 130. Failed before: the SIGINT was ignored until the re-read ended, every copy
-    "verified", exit 0. With ``--verify transfer`` the same, b.mov and c.mov "transfer-checked
-    before the renames; not re-checked" and a.mov, read again and equal, verified now.
-    Failed before: transfer-mode copies were never read again (no such line)."""
+    in the report, the warning (terminal and --json), each its own ``file_cancelled`` line
+    after its ``file_verified`` (--json), and revoked from the ledger; the run exits 130.
+    Failed before: the SIGINT was ignored until the re-read ended, every copy "verified",
+    exit 0; then (the per-copy line) --json's last word on b.mov and c.mov was their
+    ``file_verified``. With ``--verify transfer`` the same, b.mov and c.mov
+    "transfer-checked before the renames; not re-checked" and a.mov, read again and equal,
+    verified now. Failed before: transfer-mode copies were never read again (no such
+    line)."""
     fat = fusefat_mount(64 << 20)
     card = tmp_path / "S1"
     (card / "CLIPS").mkdir(parents=True)
@@ -473,6 +476,23 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
         assert f"{checked} before the renames; not re-checked" in copies[name]["error"]
     warnings = [line for line in lines if '"warning_issued"' in line]
     assert any("not re-checked" in str(w) for w in warnings), "".join(lines[-12:])
+    # --json: each copy left not re-checked has its own line after its file_verified, its
+    # outcome (a script never takes it for verified); a.mov, re-read, has none.
+    events = [json.loads(line) for line in lines]
+    outcome = {}
+    for event in events:
+        if event["event"] in ("file_verified", "file_failed", "file_cancelled"):
+            outcome[event["relative_path"]] = event
+    assert outcome["CLIPS/a.mov"]["event"] == "file_verified", outcome
+    for name in ("CLIPS/b.mov", "CLIPS/c.mov"):
+        assert outcome[name]["event"] == "file_cancelled", outcome[name]
+        assert outcome[name]["destination_index"] == 0
+        assert outcome[name]["final_path"] == copies[name]["final_path"]
+        assert f"{checked} before the renames; not re-checked" in outcome[name]["message"]
+    # The last progress line counts a.mov alone done there, and that destination cancelled.
+    [last] = [e for e in events if e["event"] == "progress"][-1:]
+    assert last["destinations"][0]["files_done"] == 1, last
+    assert last["destinations"][0]["phase"] == "cancelled" and last["files_finished"] == 1
     [csv] = reports.glob("*.csv")
     assert csv.read_text().count(f"{checked} before the renames; not re-checked") == 2
     ledger = (fat.path / "S1" / ".offload" / "ledger.jsonl").read_text().splitlines()

@@ -487,17 +487,26 @@ def test_a_card_whose_own_name_is_not_utf8_keeps_its_history(tmp_path: Path) -> 
 
 
 @pytest.mark.fault
+@pytest.mark.parametrize("reference", ["ascmhl", "legacy", "ledger"])
 def test_verify_interrupted_exits_130_with_a_report(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], reference: str
 ) -> None:
+    """A SIGTERM while the check reads the second of three recorded files (its read held by
+    FaultyFS): exit 130, a report, and what was proved before the cancel: the first file
+    read and matched is ``verified``, the other two ``cancelled`` (JSON, CSV, the terminal's
+    count), against each reference. Failed before: "0 verified" and nothing cancelled,
+    though a file was read and matched."""
     card = small_card(tmp_path / "cards")
     backing = tmp_path / "disk"
-    code, err = copy(tmp_path, card, backing)
+    mhl = {"ascmhl": "ascmhl", "legacy": "legacy", "ledger": "none"}[reference]
+    code, err = copy(tmp_path, card, backing, extra=("--mhl", mhl))
     assert code == 0, err
     fs = faulty_fs(backing=backing)
-    rule = fs.stall("read", path="A001/CLIPS/A001C001.mov")
+    rule = fs.stall("read", path="A001/CLIPS/A001C002.mov")
+    root = fs.mountpoint / card.name
+    legacy = [f"--mhl-file={next(root.glob('*.mhl'))}"] if reference == "legacy" else []
     process = subprocess.Popen(
-        [OFFLOAD, "verify", str(fs.mountpoint / card.name)],
+        [OFFLOAD, "verify", *legacy, str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -513,6 +522,16 @@ def test_verify_interrupted_exits_130_with_a_report(
     assert "interrupted" in err and "Traceback" not in err
     reports = list((tmp_path / "r").glob("verify_*.json"))
     assert [json.loads(p.read_text())["exit_code"] for p in reports] == [130]
+    data = json.loads(reports[0].read_text())
+    assert data["reference"] == reference and data["passed"] is False
+    assert data["verified"] == ["CLIPS/A001C001.mov"], data
+    assert data["cancelled"] == ["CLIPS/A001C002.mov", "META/sidecar.xml"], data
+    assert data["totals"]["verified"] == 1 and data["totals"]["cancelled"] == 2
+    assert "2 recorded files not checked (cancelled)" in data["error"]
+    rows = reports[0].with_suffix(".csv").read_text().splitlines()
+    assert "CLIPS/A001C001.mov,verified," in rows and "META/sidecar.xml,cancelled," in rows
+    assert "CANCELLED: 1 OK, 0 changed, 0 unreadable before the cancel, 2 not checked" in out
+    assert "missing" not in out, out  # none was looked for
 
 
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(

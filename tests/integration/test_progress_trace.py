@@ -4,8 +4,10 @@ progress model's promises (no timing thresholds: only the order and the ends of 
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +116,47 @@ def test_a_trace_that_cannot_be_written_never_stops_the_events(tmp_path: Path) -
         writer.emit(SourceBytesRead(2000))
     writer.emit(JobFinished(0, False))
     writer.close()
+
+
+def test_no_snapshot_counts_a_file_before_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/json.md: the trace's lines are in the order of their ``t``, and a ``snapshot``
+    shows what the progress showed then; so a snapshot never counts a copy (``files_done``)
+    whose ``file_verified`` line comes after it. A real run of 200 files to two destinations,
+    the trace's snapshot taken at every event (interval 0: the 0.25 s default makes the same
+    race rarer, not impossible). Failed before: the model was fed by one subscriber and the
+    trace written by the next, so a second thread's snapshot landed between the two: ~190
+    snapshots a run ahead of their ``file_verified`` line."""
+    from offload import progress_trace
+
+    init = progress_trace.ProgressTraceWriter.__init__
+
+    def every_event(self: Any, stream: Any, *, progress: Any, interval_s: float = 0.25) -> None:
+        init(self, stream, progress=progress, interval_s=0.0)
+
+    monkeypatch.setattr(progress_trace.ProgressTraceWriter, "__init__", every_event)
+    card = tmp_path / "A001"
+    (card / "C").mkdir(parents=True)
+    for index in range(200):
+        (card / "C" / f"f{index:03d}.bin").write_bytes(os.urandom(1000 + 97 * index))
+    dests = [tmp_path / f"dest{i}" for i in range(2)]
+    for dest in dests:
+        dest.mkdir()
+    trace_path = tmp_path / "trace.jsonl"
+    code, err = _copy(["--progress-trace", str(trace_path), str(card), *map(str, dests)], tmp_path)
+    assert code == 0, err
+    outcomes = [0, 0]
+    ahead = []
+    snapshots = 0
+    for line in trace_path.read_text().splitlines()[1:]:
+        entry = json.loads(line)
+        if entry["event"] in ("file_verified", "file_failed", "file_verified_earlier"):
+            outcomes[entry["destination_index"]] += 1
+        elif entry["event"] == "snapshot":
+            snapshots += 1
+            done = [d["files_done"] for d in entry["destinations"]]
+            if any(d > o for d, o in zip(done, outcomes, strict=False)):  # [] before the plan
+                ahead.append((entry["t"], done, list(outcomes)))
+    assert outcomes == [200, 200] and snapshots > 400
+    assert ahead == [], f"{len(ahead)} snapshots ahead of their lines, the first {ahead[:3]}"

@@ -24,6 +24,7 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from report.helpers import Browser
 from support.faultyfs import FaultyFS
 
 pytestmark = pytest.mark.fault
@@ -77,8 +78,14 @@ def test_a_manifest_or_report_not_written_fails_that_destination_and_says_why(
     tmp_path: Path,
     faulty_fs: Callable[..., FaultyFS],
     poppler: dict[str, str],
+    browser: Browser,
     refused: tuple[str, ...],
 ) -> None:
+    """Page 1 (the HTML as Chromium shows it, the PDF as pdftotext reads it) says FAILED
+    with the reason, and what the copies are: every one verified now, as the terminal's
+    verdict ("All 3 files ... verified on every destination ...; BUT ...") and the JSON's
+    ``totals.results`` say. Failed before (the headline): "FAILED: 1 problem(s)" alone,
+    as if copies were lost."""
     card = make_card(tmp_path / "card")
     good = tmp_path / "good"
     good.mkdir()
@@ -105,12 +112,26 @@ def test_a_manifest_or_report_not_written_fails_that_destination_and_says_why(
         assert data["card_release"]["may_format"] is False
     # Page 1 of the HTML and of the PDF, beside the local JSON: FAILED, and why.
     [local] = reports.glob("*.json")
+    assert json.loads(local.read_text())["totals"]["results"]["verified"] == 6
+    assert "verified on every destination" in output and "; BUT " in output, output
+    headline = "FAILED AFTER THE COPIES: "
+    # The FUSE drive's 3 copies are read back through its cache (the daemon's storage).
+    proved = "the copies: all 6 verified now (read back and matched, 3 of them through a cache"
     html = local.with_suffix(".html").read_text()
     assert "ALL COPIES VERIFIED" not in html and "FAILED" in html
     for what in refused:
         assert SAYS[what] in html
+    shown = " ".join(browser.open(local.with_suffix(".html")).text.split())
+    assert f"✖ {headline}" in shown and proved in shown, shown
+    assert "ALL COPIES VERIFIED" not in shown, shown
     first = " ".join(page_one(poppler, local.with_suffix(".pdf")).split())
     assert "ALL COPIES VERIFIED" not in first and "FAILED" in first, first
+    assert headline in first and proved in first, first
+    # offload history words the run likewise: its copies, then the step that failed.
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(reports)], Environment(stdout=out))
+    [entry] = json.loads(out.getvalue())
+    assert entry["result"] == "verified, 3 through a cache, then a step FAILED", entry
     for what in refused:
         assert SAYS[what] in first, first
 

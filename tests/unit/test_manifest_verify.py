@@ -281,3 +281,40 @@ def test_a_direct_caller_gets_the_reasons_of_what_stands_at_a_missing_name(
     against_legacy = verify_tree(tmp_path / "Nested", legacy_mhl=legacy)
     assert against_legacy.missing == ("c.txt",)
     assert against_legacy.reasons["c.txt"].code == "folder"
+
+
+def test_a_cancel_in_a_nested_history_keeps_what_was_proved_before(tmp_path: Path) -> None:
+    """A cancel (the KeyboardInterrupt ``offload verify``'s signal handler raises in the
+    thread that reads) during the second file of a nested history: the copy root's file and
+    the nested history's first file, read and matched, stay verified; the file being read and
+    the one after it are cancelled, with their paths from the copy root; nothing is called
+    missing or new. Failed before: a bare KeyboardInterrupt, every result lost."""
+    from offload.manifest.verify import CheckCancelled
+
+    top = ManifestFile("top.mov", 3, 0, digests_of(b"top", ("xxh64",)), T1)
+    (tmp_path / "top.mov").write_bytes(b"top")
+    write_generation(tmp_path, [top], creator=CREATOR, now=lambda: T1)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    files = []
+    for name in ("a.mov", "b.mov", "c.mov"):
+        (inner / name).write_bytes(name.encode())
+        files.append(ManifestFile(name, 5, 0, digests_of(name.encode(), ("xxh64",)), T1))
+    write_generation(inner, files, creator=CREATOR, now=lambda: T1)
+    read: list[str] = []
+
+    def cancelled_at_b(path: Path, formats: Sequence[str]) -> dict[str, str]:
+        if path.name == "b.mov":
+            raise KeyboardInterrupt
+        read.append(path.name)
+        return hash_file_plain(path, formats)
+
+    with pytest.raises(CheckCancelled) as raised:
+        verify_tree(tmp_path, hash_file=cancelled_at_b)
+
+    report = raised.value.report
+    assert read == ["top.mov", "a.mov"]
+    assert report.verified == ("inner/a.mov", "top.mov")
+    assert report.cancelled == ("inner/b.mov", "inner/c.mov")
+    assert report.missing == report.extra == report.changed == ()
+    assert report.nested == ("inner",) and not report.passed

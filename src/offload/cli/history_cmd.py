@@ -182,6 +182,9 @@ def _result(data: dict[str, Any]) -> str:
     the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy);
     with how many copies it found damaged and replaced, when it did and succeeded."""
     result = _proved(data)
+    # What failed after the copies is said last, after everything said of the copies.
+    then_failed = result.endswith(_THEN_FAILED)
+    result = result.removesuffix(_THEN_FAILED)
     found = [
         str(warning.get("message") or "")
         for warning in data.get("warnings") or []
@@ -215,7 +218,12 @@ def _result(data: dict[str, Any]) -> str:
         )
         if cached:
             result += f", {cached} through a cache"
-    return result
+    return result + (_THEN_FAILED if then_failed else "")
+
+
+#: Every copy of the run good, and a step after them failed (exit 1): a manifest, a
+#: folder, its times, a report, a link of the card (the job report's ``folder_errors``).
+_THEN_FAILED = ", then a step FAILED"
 
 
 def _proved(data: dict[str, Any]) -> str:
@@ -223,13 +231,32 @@ def _proved(data: dict[str, Any]) -> str:
     code = data.get("exit_code")
     if data.get("cancelled") or code == 130:
         return "cancelled"
+    counts = (data.get("totals") or {}).get("results")
     if code == 1:
+        # Every copy good, and what failed came after them (a manifest, a folder, its
+        # times, a report, a link): the copies' words, and that (as the reports' verdict).
+        if (
+            isinstance(counts, dict)
+            and not (counts.get("failed") or counts.get("cancelled"))
+            and not data.get("missing_from_card")
+            and not any(d.get("lost") for d in data.get("destinations") or [])
+            and not any(f.get("source_error") for f in data.get("files") or [])
+            and (
+                data.get("folder_errors")
+                or any(link.get("status") == "failed" for link in data.get("symlinks") or [])
+            )
+        ):
+            return f"{_states(data, counts)}{_THEN_FAILED}"
         return "partly failed"
     if code != 0:
         return "failed"
-    counts = (data.get("totals") or {}).get("results")
     if not isinstance(counts, dict):  # not a report of ours as we know it: what it asked
         return "transfer-checked" if data.get("verify") == "transfer" else "verified"
+    return _states(data, counts)
+
+
+def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:
+    """The words for the copies' states (``totals.results``), every one of them good."""
     now, earlier = counts.get("verified") or 0, counts.get("verified_earlier") or 0
     if counts.get("transfer_checked") or (earlier and _trusted_transfer_checks(data)):
         return "transfer-checked"  # the weakest proof of the run names it

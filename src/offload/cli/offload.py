@@ -48,6 +48,7 @@ from offload.events import (
     JobFinished,
     OffloadFinishing,
     PhaseChanged,
+    SerialFanoutSink,
     WarningIssued,
 )
 from offload.hashing.registry import (
@@ -450,7 +451,9 @@ def _offload(
     )
     trace = _open_progress_trace(args.progress_trace, model)
     if trace is not None:
-        sink = FanoutSink(sink, trace)
+        # One event at a time through the model and then the trace: a snapshot line never
+        # counts an event whose line comes after it (docs/json.md).
+        sink = SerialFanoutSink(sink, trace)
     announced = (
         f"Offloading {plural(plan.tree.file_count, 'file')} "
         f"({human_bytes(plan.tree.total_bytes)}) "

@@ -53,7 +53,7 @@ from offload.errors import OffloadError, UsageError, describe_os_error, printabl
 from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.verify import OnPlan
+from offload.manifest.verify import CheckCancelled, OnPlan
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -163,6 +163,7 @@ def report_dict(
             "outside",
             "nested",
             "leftovers",
+            "cancelled",
         )
     }
     changed = [
@@ -198,6 +199,7 @@ def report_dict(
             "dangling": len(lists["dangling"]),
             "outside": len(lists["outside"]),
             "leftovers": len(lists["leftovers"]),
+            "cancelled": len(lists["cancelled"]),
             "bytes_read": bytes_read,
             # Recorded, not recomputed: a pass is of the files alone (docs/json.md).
             "folder_hashes_unchecked": 0 if report is None else report.folder_hashes_unchecked,
@@ -213,6 +215,8 @@ def report_dict(
         "nested": lists["nested"],
         # offload-ai's own debris (a partial, or what fusefat leaves of one): no card file.
         "leftovers": lists["leftovers"],
+        # A check a cancel stopped: the recorded files it had not finished reading.
+        "cancelled": lists["cancelled"],
         # Why a path is in its list, where its name does not say it all (one reason a path,
         # the words the terminal and the CSV print: offload.verification_reason).
         "reasons": {
@@ -231,8 +235,8 @@ def report_dict(
 
 def csv_text(data: dict[str, Any]) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling, outside, leftover; detail: what changed, then the path's
-    reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
+    unreadable, unverifiable, dangling, outside, leftover, cancelled; detail: what changed,
+    then the path's reason, the ``text`` of its ``reasons`` entry in *data*). Text cells as
     ``report.csv_cells`` writes them (names exact, escaped: a byte that is not UTF-8 as
     ``\\xNN``, a control character...)."""
     out = io.StringIO()
@@ -264,6 +268,7 @@ def csv_text(data: dict[str, Any]) -> str:
         ("dangling", "dangling"),
         ("outside", "outside"),
         ("leftovers", "leftover"),
+        ("cancelled", "cancelled"),
     ):
         # A path in dangling or outside is missing too: its reason is that row's status.
         rows.extend(
@@ -452,6 +457,18 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         except OffloadError as exc:
             error = exc.message
             code = int(exc.exit_code)
+        except CheckCancelled as exc:
+            # What it read before the cancel stands: those files' states, and the rest
+            # named cancelled (never "0 verified" after files were read and matched).
+            report = exc.report
+            reads = exc.files_read_from_media  # on S3: the objects read back by a GET
+            cached = exc.files_read_through_cache
+            error = (
+                "interrupted: the check did not finish; "
+                f"{plural(len(report.cancelled), 'recorded file')} not checked (cancelled), "
+                "and no file was looked for as missing or new"
+            )
+            code = int(VerifyExit.CANCELLED)
         except KeyboardInterrupt:
             error = "interrupted: the check did not finish"
             code = int(VerifyExit.CANCELLED)
@@ -486,7 +503,14 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         for line in printable_name(error).splitlines():
             env.error(line)
     if report is not None:
-        _print_human(env, report, reads, remote=remote, through_cache=cached)
+        _print_human(
+            env,
+            report,
+            reads,
+            remote=remote,
+            through_cache=cached,
+            cancelled=code == VerifyExit.CANCELLED,
+        )
     if data["report"] is not None:
         print(f"Report: {printable_name(data['report'])}", file=env.stderr)
     return code
@@ -553,6 +577,7 @@ def _print_human(
     *,
     remote: bool = False,
     through_cache: int = 0,
+    cancelled: bool = False,
 ) -> None:
     where = report.root
     if through_cache:
@@ -695,11 +720,19 @@ def _print_human(
         if report.nested
         else ""
     )
-    _write_stdout(
-        env,
-        f"{printable_name(str(where))}: {len(report.verified)} OK, {len(report.changed)} changed, "
+    # A check a cancel stopped looked for no missing or new file: it counts what it read.
+    counts = (
+        f"CANCELLED: {len(report.verified)} OK, {len(report.changed)} changed, "
+        f"{len(report.unreadable)} unreadable before the cancel, "
+        f"{len(report.cancelled)} not checked (cancelled)"
+        if cancelled
+        else f"{len(report.verified)} OK, {len(report.changed)} changed, "
         f"{len(report.missing)} missing, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable"
+    )
+    _write_stdout(
+        env,
+        f"{printable_name(str(where))}: {counts}"
         + (f", {len(report.unverifiable)} by size only" if report.unverifiable else "")
         + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
         + f" (against {report.reference}{nested}; "

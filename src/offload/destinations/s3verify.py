@@ -69,7 +69,7 @@ from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestE
 from offload.manifest.coverage import Entry, Lister, local_lister
 from offload.manifest.history import read_history
 from offload.manifest.legacy import read_legacy_mhl
-from offload.manifest.verify import Reason
+from offload.manifest.verify import CheckCancelled, Reason
 
 
 def verify_s3(
@@ -147,6 +147,10 @@ def verify_s3(
                     own_links=own,
                     lister=_bucket_lister(root, odd) if odd else None,
                 )
+            except CheckCancelled as exc:  # what was read before the cancel: at the URL
+                exc.report = dataclasses.replace(exc.report, root=shown_root)
+                exc.files_read_from_media = read_back
+                raise
             except OffloadError as exc:
                 message = exc.message
                 if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):

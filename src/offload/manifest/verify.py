@@ -182,15 +182,69 @@ class VerifyReport:
     outside: tuple[str, ...] = ()
     reasons: Mapping[str, Reason] = field(default_factory=dict)
     leftovers: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
         """True when every recorded file was read and matched its recorded hash, none is
         missing, none unknown appeared. A legacy entry without a hash offload-ai can
-        recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22."""
+        recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22.
+        A check a cancel stopped (``cancelled``) is none either."""
         return not (
-            self.changed or self.missing or self.extra or self.unreadable or self.unverifiable
+            self.changed
+            or self.missing
+            or self.extra
+            or self.unreadable
+            or self.unverifiable
+            or self.cancelled
         )
+
+
+class CheckCancelled(KeyboardInterrupt):
+    """A check stopped by a cancel (Ctrl-C, SIGTERM: a KeyboardInterrupt) while it read the
+    files. ``report`` is what it proved before: the files read and matched (``verified``),
+    found changed (by size before any read, or by hash), unreadable, checked by size only,
+    and in ``cancelled`` the recorded files it had not finished reading; nothing more (no
+    missing or new file is named: the check never got there; no generation). A
+    KeyboardInterrupt, so code that does not know it stops as for any cancel.
+    ``files_read_from_media`` and ``files_read_through_cache``: the files read so far each
+    way, set by ``offload.verification.verify_path`` (on S3, ``destinations.s3verify``:
+    the objects read back by a GET)."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        super().__init__("the check was cancelled before it finished")
+        self.report = report
+        self.files_read_from_media = 0
+        self.files_read_through_cache = 0
+
+
+def cancelled_check(
+    root: Path,
+    reference: ReferenceKind,
+    *,
+    verified: Sequence[str],
+    changed: Sequence[ChangedFile],
+    unreadable: Sequence[str],
+    unfinished: Sequence[str],
+    unverifiable: Sequence[str] = (),
+) -> CheckCancelled:
+    """The :class:`CheckCancelled` of a check stopped in its reads: *unfinished*, the
+    recorded paths it had yet to read (the one being read included), less any it had
+    already judged (the cancel can come between a judgment and the loop's next turn)."""
+    judged = {*verified, *unreadable, *(c.path for c in changed)}
+    return CheckCancelled(
+        VerifyReport(
+            root=root,
+            reference=reference,
+            verified=tuple(sorted(verified)),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=(),
+            extra=(),
+            unverifiable=tuple(sorted(unverifiable)),
+            unreadable=tuple(sorted(unreadable)),
+            cancelled=tuple(sorted(p for p in unfinished if p not in judged)),
+        )
+    )
 
 
 def split_leftovers(paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -516,27 +570,41 @@ def _verify_tree(
                 )
             )
         _announce(on_plan, [read.item for read in reads])
-        for read in reads:
-            item = read.item
-            digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
-            if digests is None:
-                continue
-            if read.expected is None:  # new to the history: recorded as an original
-                good.append(_manifest_file(item, digests, now))
-                continue
-            expected, expected_size = read.expected, read.expected_size
-            actual = {f: digests[f] for f in expected}
-            if actual != expected or (
-                expected_size is not None and expected_size != item.size_bytes
-            ):
-                reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
-                changed.append(
-                    ChangedFile(item.path, reason, expected_size, item.size_bytes, expected, actual)
-                )
-                bad.append(_manifest_file(item, digests, now))
-            else:
-                verified.append(item.path)
-                good.append(_manifest_file(item, digests, now))
+        done = 0
+        try:
+            for done, read in enumerate(reads):  # noqa: B007 (read after it)
+                item = read.item
+                digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
+                if digests is None:
+                    continue
+                if read.expected is None:  # new to the history: recorded as an original
+                    good.append(_manifest_file(item, digests, now))
+                    continue
+                expected, expected_size = read.expected, read.expected_size
+                actual = {f: digests[f] for f in expected}
+                if actual != expected or (
+                    expected_size is not None and expected_size != item.size_bytes
+                ):
+                    reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
+                    changed.append(
+                        ChangedFile(
+                            item.path, reason, expected_size, item.size_bytes, expected, actual
+                        )
+                    )
+                    bad.append(_manifest_file(item, digests, now))
+                else:
+                    verified.append(item.path)
+                    good.append(_manifest_file(item, digests, now))
+        except KeyboardInterrupt as exc:
+            raise cancelled_check(
+                root,
+                ReferenceKind.ASCMHL,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                # A file new to the history is read for the generation alone: not recorded.
+                unfinished=[r.item.path for r in reads[done:] if r.expected is not None],
+            ) from exc
     except OSError as exc:
         raise ManifestError(
             f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
@@ -551,10 +619,28 @@ def _verify_tree(
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     )
     missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
-    nested_reports = [
-        _verify_nested(root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan)
-        for folder in tree.nested
-    ]
+    nested_reports: list[VerifyReport] = []
+    for folder in tree.nested:
+        try:
+            nested_reports.append(
+                _verify_nested(
+                    root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan
+                )
+            )
+        except KeyboardInterrupt as exc:
+            # What this tree and the nested histories before proved stands; a nested
+            # history not reached names no file (not walked).
+            so_far = cancelled_check(
+                root,
+                ReferenceKind.ASCMHL,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                unfinished=(),
+            ).report
+            stopped = exc.report if isinstance(exc, CheckCancelled) else None
+            merged = _merge(so_far, [*nested_reports, *([stopped] if stopped else [])])
+            raise CheckCancelled(merged) from exc
     generation: Path | None = None
     if append_generation and not unreadable:
         assert creator is not None
@@ -687,8 +773,25 @@ def _verify_nested(
     copy_root: Path,
     on_plan: OnPlan | None,
 ) -> VerifyReport:
-    """Verify a nested history root; its paths come back prefixed with *folder*."""
-    inner = _verify_tree(
+    """Verify a nested history root; its paths come back prefixed with *folder* (those of
+    the :class:`CheckCancelled` it raises when a cancel stops it too)."""
+    try:
+        inner = _nested_tree(root, folder, hash_file, formats, ignore_patterns, copy_root, on_plan)
+    except CheckCancelled as exc:
+        raise CheckCancelled(_prefixed(exc.report, root, folder)) from exc
+    return _prefixed(inner, root, folder)
+
+
+def _nested_tree(
+    root: Path,
+    folder: str,
+    hash_file: HashFile,
+    formats: Sequence[str] | None,
+    ignore_patterns: Sequence[str],
+    copy_root: Path,
+    on_plan: OnPlan | None,
+) -> VerifyReport:
+    return _verify_tree(
         root / folder,
         hash_file=hash_file,
         formats=formats,
@@ -702,6 +805,10 @@ def _verify_nested(
         on_plan=on_plan,
         lister=None,
     )
+
+
+def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
+    """*inner*, a nested history's report, with its paths under *root*: *folder* first."""
     prefix = folder + "/"
 
     def paths(items: Sequence[str]) -> tuple[str, ...]:
@@ -726,6 +833,7 @@ def _verify_nested(
         nested=(folder, *paths(inner.nested)),
         folder_hashes_unchecked=inner.folder_hashes_unchecked,
         outside=paths(inner.outside),
+        cancelled=paths(inner.cancelled),
     )
 
 
@@ -756,6 +864,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         folder_hashes_unchecked=report.folder_hashes_unchecked
         + sum(other.folder_hashes_unchecked for other in others),
         outside=joined("outside"),
+        cancelled=joined("cancelled"),
     )
 
 
@@ -844,25 +953,37 @@ def _verify_legacy(
             # Every format the entry holds, xxh32 (no ASC MHL format) included.
             reads.append(_Read(item, sorted(entry.digests), entry.digests, entry.size_bytes))
         _announce(on_plan, [read.item for read in reads])
-        for read in reads:
-            item, expected = read.item, dict(read.expected or {})
-            hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
-            if hashed is None:
-                continue
-            actual = {f: hashed[f] for f in expected}
-            if actual != expected:
-                changed.append(
-                    ChangedFile(
-                        item.path,
-                        ChangeReason.HASH,
-                        read.expected_size,
-                        item.size_bytes,
-                        expected,
-                        actual,
+        done = 0
+        try:
+            for done, read in enumerate(reads):  # noqa: B007 (read after it)
+                item, expected = read.item, dict(read.expected or {})
+                hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
+                if hashed is None:
+                    continue
+                actual = {f: hashed[f] for f in expected}
+                if actual != expected:
+                    changed.append(
+                        ChangedFile(
+                            item.path,
+                            ChangeReason.HASH,
+                            read.expected_size,
+                            item.size_bytes,
+                            expected,
+                            actual,
+                        )
                     )
-                )
-            else:
-                verified.append(item.path)
+                else:
+                    verified.append(item.path)
+        except KeyboardInterrupt as exc:
+            raise cancelled_check(
+                root,
+                ReferenceKind.LEGACY,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                unverifiable=unverifiable,
+                unfinished=[read.item.path for read in reads[done:]],
+            ) from exc
     except OSError as exc:
         raise ManifestError(
             f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno

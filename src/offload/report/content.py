@@ -814,6 +814,51 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
     return lines
 
 
+def _proved(
+    statuses: Counter[str], *, copies: int, cached: int, read_again: int
+) -> tuple[str, str] | None:
+    """What the copies' states prove, when every copy is good (verified now or earlier, or
+    transfer-checked): the verdict of a run with no problem, and the same in a clause for a
+    run whose problems came after its copies. None when a copy is not good, or there is
+    none. *cached*: copies read back through a cache; *read_again*: copies verified earlier
+    that a cascade read now."""
+    if not copies or any(n for status, n in statuses.items() if status not in GOOD):
+        return None
+    if statuses["transfer_checked"]:
+        never = statuses["transfer_checked"]
+        return (
+            f"≈ COPIED, TRANSFER-CHECKED ONLY: {never} of {copies} "
+            f"{'copy was' if copies == 1 else 'copies were'} never read back",
+            f"all {copies} copied, {never} of them transfer-checked only (never read back)",
+        )
+    if statuses["verified_earlier"]:
+        through = f"; {cached} of {copies} read back through a cache" if cached else ""
+        earlier = statuses["verified_earlier"]
+        not_read = earlier - read_again
+        how = (
+            "not re-read now"
+            if not read_again
+            else "read again now by the cascade"
+            if not not_read
+            else f"{read_again} read again now by the cascade, {not_read} not re-read now"
+        )
+        return (
+            f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
+            f"all {copies} verified ({earlier} of them earlier, {how}{through})",
+        )
+    if cached:
+        return (
+            f"✔ ALL COPIES VERIFIED: every copy read back and matched, {cached} of {copies} "
+            "through a cache, not from the media",
+            f"all {copies} verified now (read back and matched, {cached} of them through a "
+            "cache, not from the media)",
+        )
+    return (
+        "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched",
+        f"all {copies} verified now (read back from their drives and matched)",
+    )
+
+
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -843,8 +888,10 @@ def build_view(
     problems: list[str] = []
     if data.get("cancelled"):
         problems.append("The offload was CANCELLED before it finished: run it again to resume.")
+    lost = False
     for d in destinations:
         if d.get("lost"):
+            lost = True
             problems.append(
                 f"Destination {destination_label(d)} LOST: {d.get('lost_reason') or 'no reason'}"
             )
@@ -955,45 +1002,25 @@ def build_view(
             f"{unfinished} of {copies} {'copy was' if copies == 1 else 'copies were'} not "
             "finished (cancelled or missing)"
         )
+    proved = _proved(statuses, copies=copies, cached=cached, read_again=read_again)
     if data.get("cancelled"):
         verdict, ok = "✖ CANCELLED: the offload did not finish", False
+    elif problems and proved and not (failed_lines or missing or unfinished or lost):
+        # Every copy is what *proved* says; what failed came after them (a manifest, a
+        # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON
+        # <root>" line says: never "N problem(s)" alone, which reads as copies lost.
+        verdict, ok = (
+            f"✖ FAILED AFTER THE COPIES: {len(problems) + unlisted} problem(s), listed first "
+            f"below; the copies: {proved[1]}",
+            False,
+        )
     elif problems:
         verdict, ok = (
             f"✖ FAILED: {len(problems) + unlisted} problem(s), listed first below",
             False,
         )
-    elif not copies:
-        verdict, ok = "Nothing was copied", True
-    elif statuses["transfer_checked"]:
-        verdict, ok = (
-            "≈ COPIED, TRANSFER-CHECKED ONLY: "
-            f"{statuses['transfer_checked']} of {copies} "
-            f"{'copy was' if copies == 1 else 'copies were'} never read back",
-            True,
-        )
-    elif statuses["verified_earlier"]:
-        through = f"; {cached} of {copies} read back through a cache" if cached else ""
-        earlier = statuses["verified_earlier"]
-        not_read = earlier - read_again
-        how = (
-            "not re-read now"
-            if not read_again
-            else "read again now by the cascade"
-            if not not_read
-            else f"{read_again} read again now by the cascade, {not_read} not re-read now"
-        )
-        verdict, ok = (
-            f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
-            True,
-        )
-    elif cached:
-        verdict, ok = (
-            f"✔ ALL COPIES VERIFIED: every copy read back and matched, {cached} of {copies} "
-            "through a cache, not from the media",
-            True,
-        )
     else:
-        verdict, ok = "✔ ALL COPIES VERIFIED: every copy read back from its drive and matched", True
+        verdict, ok = proved[0] if proved else "Nothing was copied", True
     outside_manifest = sum(
         1
         for warning in data.get("warnings") or []

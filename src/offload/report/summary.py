@@ -234,10 +234,25 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if unchecked
             else ""
         )
+        # What proved the copies that stand: now, or an earlier run (trusted from the
+        # ledger, not re-read), and the transfer checks, never read back (not "verified").
+        earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
+        checked_n = by_state[DestinationStatus.TRANSFER_CHECKED]
+        proof = (
+            f" ({plural(by_state[DestinationStatus.VERIFIED], 'copy', 'copies')} now, "
+            f"{earlier_n} verified earlier: not re-read)"
+            if earlier_n
+            else ""
+        )
+        checked = (
+            f"; {plural(checked_n, 'copy', 'copies')} transfer-checked only (never read back)"
+            if checked_n
+            else ""
+        )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
-            "destination; "
+            f"destination{proof}{checked}; "
             f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
             f"cancelled (partial files removed{kept}; run the same command again to resume)"
         )
