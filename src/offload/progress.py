@@ -368,11 +368,13 @@ class ProgressModel:
             if isinstance(event, FileVerifiedEarlier) and event.destination_index >= 0:
                 self._earlier[event.status != "verified_earlier"] += 1
             if event.destination_index >= 0:
-                self._count_outcome(event)
+                had_outcome = self._count_outcome(event)
                 size = self._started_paths.get(event.relative_path)
                 if size is not None:
                     self._commits[event.destination_index] += 1
                     self._committed_bytes[event.destination_index] += size
+                if had_outcome:  # a later outcome there (a re-read's): finished already
+                    return
                 mask = self._finished_per_file.get(event.relative_path, 0)
                 mask |= 1 << event.destination_index
                 if mask == self._all_destinations:
@@ -395,9 +397,10 @@ class ProgressModel:
                 if dest.lost is None:
                     dest.phase = self._end_phase(dest, cancelled=event.cancelled)
 
-    def _count_outcome(self, event: FileVerified | FileFailed | FileVerifiedEarlier) -> None:
-        """Count a file's outcome on a destination; one given before (a file fed again)
-        is replaced by it, so a file counts once there, as its latest outcome says."""
+    def _count_outcome(self, event: FileVerified | FileFailed | FileVerifiedEarlier) -> bool:
+        """Count a file's outcome on a destination; one given before (a file fed again, a
+        copy the fusefat or cascade re-read found changed or verified) is replaced by it, so
+        a file counts once there, as its latest outcome says. Whether it had one there."""
         index, path = event.destination_index, event.relative_path
         dest = self._destinations[index]
         bit = 1 << index
@@ -412,7 +415,9 @@ class ProgressModel:
         else:
             dest.files_done += 1
             failed, done = failed & ~bit, done | bit
+        had = bool((self._failed_on.get(path, 0) | self._done_on.get(path, 0)) & bit)
         self._failed_on[path], self._done_on[path] = failed, done
+        return had
 
     def _uncount(self, event: FileCancelled) -> None:
         """A copy counted done that the cancel left unproved (fusefat's re-read after the

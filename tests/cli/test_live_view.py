@@ -9,7 +9,9 @@ from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
     ExistingCopiesChecking,
+    FileFailed,
     FileStarted,
+    FileVerified,
     FileVerifiedEarlier,
     JobFinished,
     JobStarted,
@@ -164,3 +166,23 @@ def test_a_destination_read_again_after_its_job_is_done_once_the_manifests_start
     assert [d.phase for d in model.snapshot().destinations] == ["done", "done"]
     text = _print(render(model.snapshot()))
     assert "G0010055.JPG" not in text and "verify" not in text, text
+
+
+def test_a_copys_later_outcome_replaces_its_first_and_never_counts_the_file_twice() -> None:
+    """The fusefat re-read after the renames gives a copy a second outcome after its
+    ``FileVerified`` (a ``FileFailed`` when it changed; a ``FileVerified`` when a
+    transfer-checked copy read again is equal): the file was finished already and stays
+    finished once. Failed before: each later outcome counted the file finished again
+    (``files_finished`` 2 and 3 of 2 files)."""
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, ("/mnt/A",), 1_000, (1_000,), (2,)))
+    model.emit(JobStarted(2, 1_000, ("/mnt/A",), "transfer", ("xxh64",)))
+    for name in ("a.mov", "b.mov"):
+        model.emit(FileVerified(0, name, f"/mnt/A/{name}", "transfer_checked"))
+    model.emit(JobFinished(0, False))
+    model.emit(FileVerified(0, "a.mov", "/mnt/A/a.mov", "verified", {"xxh64": "0" * 16}))
+    model.emit(FileFailed(0, "b.mov", "changed after the renames"))
+    snap = model.snapshot()
+    assert snap.files_finished == 2, snap
+    [dest] = snap.destinations
+    assert (dest.files_done, dest.files_failed) == (1, 1), dest
