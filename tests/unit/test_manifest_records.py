@@ -126,7 +126,10 @@ def _as_before(files: list[FileResult], index: int, root: Path) -> list[Manifest
                 relative_path=_relative_to(result.final_path, root, f"{root}/", file),
                 size_bytes=file.size_bytes,
                 mtime_ns=file.mtime_ns,
-                digests=file.inflight_digests or result.digests or result.recorded_digests,
+                # A copy trusted from its ledger: the digests of the run that proved it.
+                digests=result.recorded_digests
+                if result.action is CopyAction.TRUSTED
+                else file.inflight_digests or result.digests,
                 hash_date=datetime.fromtimestamp(when, UTC),
             )
         )
