@@ -295,6 +295,71 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     assert len(build_view(job(files=few), group_clips(few), {}, []).clips) == len(few)
 
 
+def test_a_folded_rows_states_count_every_file_of_its_clips_as_its_list_would() -> None:
+    """Past MAX_CLIP_ROWS, each file's copies are worded once and counted into its folder's
+    row (content._Tally): the row says what the list of its files' states says, the
+    shares in the files' order and the worst first; a clip whose span failed keeps its own
+    row, naming its first failed file, and its files are no folded row's."""
+    from offload.report.content import MAX_CLIP_ROWS
+
+    def copy(index: int, status: str, **more: Any) -> dict[str, Any]:
+        return {"index": index, "status": status, **more}
+
+    earlier = {"verified_at": "2026-11-27T14:02:33Z", "verified_mode": "full"}
+    files: list[dict[str, Any]] = []
+    for n in range(MAX_CLIP_ROWS + 1):  # GoPro chapters: two files a clip
+        for chapter in (1, 2):
+            first = (
+                copy(0, "verified", cache_bypass="none")
+                if n % 3 == 0
+                else copy(0, "verified_earlier", **earlier)
+                if n % 3 == 1
+                else copy(0, "transfer_checked", action="copied")
+            )
+            second = copy(1, "transfer_checked", action="copied")
+            if n == 5 and chapter == 2:
+                first = copy(0, "failed", error="disk full")
+            if n == 6:  # read back on the second destination: one clip of the folded ones
+                second = copy(1, "verified")
+            files.append(
+                {
+                    "path": f"DCIM/100GOPRO/GX{chapter:02d}{n:04d}.MP4",
+                    "size_bytes": 1,
+                    "destinations": [first, second],
+                }
+            )
+    clips = group_clips(files)
+    assert len(clips) == MAX_CLIP_ROWS + 1
+    view = build_view(job(files=files), clips, {}, [])
+    names = [row.name for row in view.clips]
+    assert names == ["GX010005.MP4 (+1 span)", f"DCIM/100GOPRO/ ({MAX_CLIP_ROWS} clips)"]
+    failed, folded = view.clips
+    assert failed.states[0][1].text == (
+        "FAILED: 1 of 2 files (GX020005.MP4): disk full; "
+        "Transfer-checked only (not read back): 1 of 2 files"
+    )
+    assert failed.states[0][1].level == "failed"
+    # 1,000 clips, 2,000 files: n % 3 == 0 for 334 of them (n = 5 apart), each two files.
+    thirds = {0: 0, 1: 0, 2: 0}
+    for n in range(MAX_CLIP_ROWS + 1):
+        if n != 5:
+            thirds[n % 3] += 2
+    total = 2 * MAX_CLIP_ROWS
+    assert folded.states[0][1] == (
+        "transfer_checked",
+        f"Transfer-checked only (not read back): {thirds[2]} of {total} files; "
+        f"Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): "
+        f"{thirds[1]} of {total} files; "
+        f"Verified now (read through the page cache, not from the disk): {thirds[0]} of "
+        f"{total} files",
+    )
+    assert folded.states[1][1] == (
+        "transfer_checked",
+        f"Transfer-checked only (not read back): {total - 2} of {total} files; "
+        f"Verified now: 2 of {total} files",
+    )
+
+
 def test_files_missing_from_the_card_and_notes_are_shown() -> None:
     data = job(
         exit_code=1,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from offload.card import offload
 from offload.report import job_report
 from offload.results import NO_DIGESTS, DestinationFileResult, DestinationStatus, FileResult
+from support.faultyfs import FaultyFS
 
 # A name that is not UTF-8 (a surrogate escape in Python), written as \udcXX / \xNN.
 ODD_NAME = os.fsdecode(b"odd\xff.txt")
@@ -159,3 +161,35 @@ def test_a_pair_whose_name_another_report_holds_takes_the_next_and_leaves_no_tem
         job_report._write_pair(other, "R", data, table, 3)
     assert sorted(p.name for p in other.iterdir()) == ["R.csv"]
     assert (other / "R.csv").read_bytes() == b"another run's"
+
+
+def test_a_pairs_temporaries_are_both_written_before_either_is_fsynced(
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The JSON and the CSV are written under their temporary names (and handed to the
+    kernel's writeback) before the first fsync, so the JSON's bytes are written back while
+    the CSV is made; then each is fsynced before its rename, both before the folder's
+    fsync (before, the JSON was fsynced and renamed before the CSV was made). Seen on a
+    real FUSE filesystem's log of what the kernel asked of it."""
+    fs = faulty_fs()
+    folder = fs.mountpoint / "reports"
+    folder.mkdir()
+    data = job_report.StreamedFile(lambda code: [b'{"exit_code": %d}\n' % code])
+    table = job_report.StreamedFile(lambda _code: [b"path,size\n"])
+    fs.oplog(clear=True)
+    written = job_report._write_pair(folder, "R", data, table, 3)
+    assert written == folder / "R.json"
+    ops = [
+        (r.op, "json" if ".json" in r.path else "csv" if ".csv" in r.path else r.path)
+        for r in fs.oplog()
+        if r.op in ("write", "fsync", "rename", "fsyncdir")
+    ]
+    first_fsync = ops.index(("fsync", "json"))
+    assert ("write", "csv") in ops[:first_fsync], ops
+    assert ops.index(("fsync", "csv")) < ops.index(("rename", "csv")), ops
+    assert ops.index(("rename", "csv")) < max(
+        i for i, (op, _) in enumerate(ops) if op == "fsyncdir"
+    ), ops
+    assert written.read_bytes() == b'{"exit_code": 3}\n'
+    assert (folder / "R.csv").read_bytes() == b"path,size\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["R.csv", "R.json"]

@@ -888,33 +888,47 @@ def _document_put(folder: RemoteReportFolder, name: str) -> Callable[[str, bytes
 def _write_pair(
     folder: Path, base: str, data: StreamedFile, table: StreamedFile, exit_code: int
 ) -> Path:
-    """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything
-    (temporary name, fsync, rename without replace; then one fsync of the folder for both
-    names); if another run took the name meanwhile, the next free one; a CSV that cannot
-    be written takes its JSON back with it (the folder is then refused, never rewritten).
-    Raises OSError."""
+    """Write ``base.json`` and ``base.csv`` into *folder* without replacing anything: both
+    temporaries written and handed to the kernel's writeback first (the JSON's written back
+    while the CSV is made), then each fsynced and renamed without replace, then one fsync
+    of the folder for both names; if another run took the JSON's name meanwhile, the next
+    free one; a CSV that cannot be written takes its JSON with it (the folder is then
+    refused, never rewritten): its JSON is never published, or removed if the CSV's name
+    was taken since. Raises OSError."""
     # A new report folder's own name must survive a power cut too, not only the names in it
     # (a FAT or exFAT drive has no journal to carry the mkdir along with a later fsync).
     make_folders_durable(folder)
     name = base
     for number in range(2, 1000):
         json_path = folder / f"{name}.json"
-        try:
-            data.write(json_path, exit_code, replace=False, sync_folder=False)
-        except FileExistsError:
-            name = f"{base}_{number}"
-            continue
-        try:
-            table.write(folder / f"{name}.csv", 0, replace=False, sync_folder=False)
-        except BaseException:
-            # The folder is refused, so no end-of-run rewrite reaches it: a JSON left
-            # without its CSV would state an exit code and results the run no longer has.
-            with contextlib.suppress(OSError):
-                json_path.unlink()
-            raise
-        finally:
-            fsync_dir(folder)  # the names (or the JSON's removal) durable
-        return json_path
+        # Each temporary not published is removed on the way out (AtomicFile).
+        with contextlib.ExitStack() as temporaries:
+            try:
+                first = temporaries.enter_context(AtomicFile(json_path, hasher=_CHECK))
+                data.fill(first, json_path, exit_code)
+            except FileExistsError:
+                name = f"{base}_{number}"
+                continue
+            second = temporaries.enter_context(AtomicFile(folder / f"{name}.csv", hasher=_CHECK))
+            table.fill(second, second.final_path, 0)
+            try:
+                first.commit(replace=False, sync_folder=False)
+            except FileExistsError:  # taken since the name was chosen
+                name = f"{base}_{number}"
+                continue
+            data.committed(first, exit_code)
+            try:
+                second.commit(replace=False, sync_folder=False)
+            except BaseException:
+                # The folder is refused, so no end-of-run rewrite reaches it: a JSON left
+                # without its CSV would state an exit code and results the run no longer has.
+                with contextlib.suppress(OSError):
+                    json_path.unlink()
+                raise
+            finally:
+                fsync_dir(folder)  # the names (or the JSON's removal) durable
+            table.committed(second, 0)
+            return json_path
     raise FileExistsError(f"no free report name {base}_N in {folder}")
 
 
@@ -946,20 +960,32 @@ class StreamedFile:
         """Write the bytes for *exit_code* to *path* atomically (``AtomicFile``; *sync_folder*
         as its ``commit``). Raises OSError (FileExistsError: *path* exists and not
         *replace*)."""
+        with AtomicFile(path, hasher=_CHECK) as handle:
+            self.fill(handle, path, exit_code)
+            handle.commit(replace=replace, sync_folder=sync_folder)
+        self.committed(handle, exit_code)
+
+    def fill(self, handle: AtomicFile, path: Path, exit_code: int) -> None:
+        """``write``'s first half: the bytes for *exit_code* written into *handle* (an
+        ``AtomicFile`` of *path*, entered, with the ``_CHECK`` hasher) and handed to the
+        kernel's writeback, so that its fsync (``commit``) finds them on their way. Raises
+        OSError."""
         # A file about to be replaced no longer holds another code's bytes.
         self._written = {code: w for code, w in self._written.items() if w[0] != path}
         known = self._written.get(exit_code)
         held = self._held.get(exit_code)
-        with AtomicFile(path, hasher=_CHECK) as handle:
-            if held is not None:
-                handle.write_bytes(held)
-            elif known is None or not _copy_file(known, handle):
-                for piece in self._chunks(exit_code):
-                    handle.write_bytes(piece)
-            handle.commit(replace=replace, sync_folder=sync_folder)
+        if held is not None:
+            handle.write_bytes(held)
+        elif known is None or not _copy_file(known, handle):
+            for piece in self._chunks(exit_code):
+                handle.write_bytes(piece)
+        handle.start_writeback()
+
+    def committed(self, handle: AtomicFile, exit_code: int) -> None:
+        """``write``'s second half, once *handle* (``fill``'s) is committed: its file holds
+        the bytes for *exit_code* (``content`` reads them back; no longer held in memory)."""
         assert handle.digest is not None
-        self._written.setdefault(exit_code, (path, handle.digest))
-        # A file holds them now (``content`` reads it back): not held in memory any more.
+        self._written.setdefault(exit_code, (handle.final_path, handle.digest))
         self._held.pop(exit_code, None)
 
     def content(self, exit_code: int) -> bytes:
