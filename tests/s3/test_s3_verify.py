@@ -354,34 +354,58 @@ def _a_file_and_a_folder_recorded_at_one_key(s3_server: Any, bucket: str, tmp_pa
     return url + "/A001"
 
 
-def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_unread_never_missing(  # type: ignore[no-untyped-def]
-    s3_server, bucket, tmp_path
+def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_read_by_its_key(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
 ) -> None:
     """A card holding a file ``CLIPS``, and a second card with clips below ``CLIPS/``
     copied ``--into`` the same copy root: both recorded, which no file tree can hold.
-    The clips are read (the mirror holds the folder); the object ``CLIPS`` is there and
-    not read: UNREADABLE, saying why (exit 11), never MISSING. The copy now refuses the
-    second card (``target-type-conflict``) unless the first is copied after its plan (a
-    race no preflight closes), as here; earlier versions copied it."""
+    The clips are read (the mirror holds the folder); the object ``CLIPS`` is read back by
+    a GET of its own key and compared with its record: OK (exit 0), then, replaced by other
+    bytes of its size, CHANGED (exit 11); never MISSING. Failed before: it was UNREADABLE,
+    never read, and nothing said how it could be checked. The copy now refuses the second
+    card (``target-type-conflict``) unless the first is copied after its plan (a race no
+    preflight closes), as here; earlier versions copied it."""
     url = _a_file_and_a_folder_recorded_at_one_key(s3_server, bucket, tmp_path)
     assert "day1/A001/CLIPS" in keys(s3_server.url, bucket)
 
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["verified"] == sorted([*SMALL, "CLIPS"]) and data["unreadable"] == []
+    assert data["missing"] == [] and data["extra"] == [] and data["reasons"] == {}
+    assert data["objects_read_back"] == 4
+
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"x" * 10)
     code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
     shown_code, _, err = verify(tmp_path, s3_server.url, url)
 
     assert code == shown_code == 11, out
     data = json.loads(out)
-    assert data["verified"] == sorted(SMALL) and data["unreadable"] == ["CLIPS"]
-    assert data["missing"] == [] and data["extra"] == []
-    why = (
-        "an object has its key, but its key is also a folder of this copy whose objects are "
-        "recorded too (CLIPS/...), and no file can be a folder at once: the object is not read"
-    )
-    assert data["reasons"] == {"CLIPS": {"code": "key-is-folder", "text": why}}
+    assert data["verified"] == sorted(SMALL) and [c["path"] for c in data["changed"]] == ["CLIPS"]
+    assert data["missing"] == [] and data["unreadable"] == [] and data["reasons"] == {}
     said = " ".join(err.split())
-    assert f"UNREADABLE ({why}) {url}/CLIPS" in said, said
+    assert f"CHANGED {url}/CLIPS: xxh64 " in said and "MISSING" not in said, said
     csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
-    assert f'CLIPS,unreadable,"{why}"' in csv_text, csv_text
+    assert "\nCLIPS,changed," in csv_text, csv_text
+
+    # Its GET refused (403): UNREADABLE, never OK, saying why and what to do (exit 11).
+    proxy.intercept("GET", "/day1/A001/CLIPS HTTP", status=403, count=100)
+    code, out, _ = verify(tmp_path, proxy.url, "--json", url)
+    assert code == 11, out
+    data = json.loads(out)
+    assert data["verified"] == sorted(SMALL) and data["unreadable"] == ["CLIPS"]
+    assert data["changed"] == [] and data["missing"] == [] and not data["passed"]
+    why = data["reasons"]["CLIPS"]
+    assert why["code"] == "key-is-folder", why
+    assert why["text"].startswith(
+        "an object has its key, recorded, but its key is also a folder of this copy whose "
+        "objects are recorded too (CLIPS/...), so this check reads it by its own key, and its "
+        "GET failed ("
+    ), why
+    assert why["text"].endswith("): check it again once the service answers; it is not verified"), (
+        why
+    )
 
 
 def test_append_hashes_no_folder_holding_an_object_the_mirror_cannot(  # type: ignore[no-untyped-def]
@@ -416,8 +440,9 @@ def test_append_is_refused_where_a_recorded_object_cannot_be_read_as_a_file(  # 
     recorded): ``--append`` cannot list the object ``CLIPS`` (the check cannot read it as a
     file), and a generation without it would drop a recorded file without saying so. It is
     refused before anything is read: one line naming the key and what to do, exit 64,
-    nothing stored; without ``--append`` the check still runs (exit 11). Failed before: a
-    generation was appended that silently did not list ``CLIPS``."""
+    nothing stored; without ``--append`` the check runs (exit 0: ``CLIPS`` is read by its
+    own key). Failed before: a generation was appended that silently did not list
+    ``CLIPS``."""
     url = _a_file_and_a_folder_recorded_at_one_key(s3_server, bucket, tmp_path)
     before = sorted(keys(s3_server.url, bucket))
 
@@ -433,18 +458,19 @@ def test_append_is_refused_where_a_recorded_object_cannot_be_read_as_a_file(  # 
         "file without saying so: verify without --append; nothing was verified or appended"
     ), err
     assert sorted(keys(s3_server.url, bucket)) == before  # no generation, no chain change
-    assert verify(tmp_path, s3_server.url, url)[0] == 11
+    assert verify(tmp_path, s3_server.url, url)[0] == 0
 
 
-def test_a_recorded_key_too_long_for_a_file_name_here_is_unreadable_never_missing(  # type: ignore[no-untyped-def]
+def test_a_recorded_key_too_long_for_a_file_name_here_is_read_by_its_key(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path, exfat_loop
 ) -> None:
     """A card on exFAT holds a clip whose name is 204 characters but 404 bytes of UTF-8
     (exFAT counts UTF-16 units; ext4 and tmpfs, where the check holds its local view, take
     255 bytes): the copy stores its key, and the check cannot hold that name as a file.
-    The clip is there and not read: UNREADABLE with that reason (exit 11), never MISSING
-    nor NEW; ``--append`` is refused. Failed before: the recorded clip was MISSING (exit
-    10: untrue, it is there), its key NEW, saying "offload copy never writes such a key"."""
+    The clip is read back by a GET of its own key and compared with its record: OK (exit
+    0), never MISSING nor NEW; ``--append`` is refused (a generation cannot list it).
+    Failed before: first the recorded clip was MISSING (exit 10: untrue, it is there), its
+    key NEW; then UNREADABLE (exit 11), never read."""
     card = exfat_loop(32 * 1024 * 1024, path=tmp_path / "A001").path
     long_name = "\u00e9" * 200 + ".mov"
     clip = f"CLIPS/{long_name}"
@@ -456,22 +482,13 @@ def test_a_recorded_key_too_long_for_a_file_name_here_is_unreadable_never_missin
     assert code == 0, out + err
     url += "/A001"
 
-    code, out, _ = verify(tmp_path, s3_server.url, "--json", url)
-    shown_code, _, err = verify(tmp_path, s3_server.url, url)
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
 
-    assert code == shown_code == 11, out
+    assert code == 0, out + err
     data = json.loads(out)
-    assert data["verified"] == ["A001.xml"] and data["unreadable"] == [clip]
+    assert data["verified"] == sorted(["A001.xml", clip]) and data["unreadable"] == []
     assert data["missing"] == [] and data["extra"] == [] and data["changed"] == []
-    why = (
-        "an object has its key, recorded, but its name is longer than a file name of this "
-        "machine can be, and this check reads an object as a file of this machine: the object "
-        "is not read"
-    )
-    assert data["reasons"] == {clip: {"code": "key-no-file-name", "text": why}}
-    said = " ".join(err.split())
-    assert "MISSING" not in said and "NEW" not in said and "never writes" not in said, said
-    assert why in said and f"{url}/{clip}" in said, said
+    assert data["reasons"] == {} and data["objects_read_back"] == 2
 
     code, _, err = verify(tmp_path, s3_server.url, "--append", url)
     assert code == 64 and "verify without --append" in err, err
