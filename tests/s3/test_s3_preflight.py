@@ -183,6 +183,63 @@ def test_aws_files_from_the_environment_given(s3_server, bucket, monkeypatch, tm
     assert "process-" not in str(caught.value)
 
 
+def test_the_environment_given_is_the_one_source_of_the_client_settings(  # type: ignore[no-untyped-def]
+    s3_server, bucket, monkeypatch, tmp_path
+) -> None:
+    """settings_from_env's environment is the one source of every client setting, not
+    os.environ: the process's AWS_PROFILE, AWS_DEFAULT_REGION, AWS_CA_BUNDLE and
+    AWS_ENDPOINT_URL name things that do not exist, the environment given names none of
+    them and a config file whose profile holds the endpoint, region and addressing style.
+    The copy's client reaches the server by that profile's endpoint, in its region; the
+    same settings from os.environ are refused, naming os.environ's profile. Failed before:
+    botocore took AWS_PROFILE from os.environ (ProfileNotFound) and, that unset, the
+    region, CA bundle and endpoint from os.environ too."""
+    config = tmp_path / "given-config"
+    config.write_text(
+        f"[default]\nregion = eu-west-3\nendpoint_url = {s3_server.url}\n"
+        "s3 =\n    addressing_style = path\n"
+    )
+    monkeypatch.setenv("AWS_PROFILE", "ghost")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "xx-nowhere-1")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "no-such-ca.pem"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    given = {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    settings = settings_from_env(given)
+    assert settings.endpoint_url == s3_server.url and settings.profile is None
+    assert settings.region == "eu-west-3" and settings.ca_bundle is None
+    assert settings.addressing_style == "path"
+    from offload.destinations.s3 import S3Destination
+
+    dest = S3Destination(S3Url(bucket, "x"), settings)
+    assert dest.client.meta.region_name == "eu-west-3"
+    assert dest.client.meta.endpoint_url == s3_server.url
+    dest.check()
+    dest.close()
+    # The variables of the environment given win over its config file, as in AWS's tools.
+    ca = tmp_path / "given-ca.pem"
+    ca.write_text("")
+    settings = settings_from_env(
+        {**given, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": str(ca), "AWS_PROFILE": "p"}
+    )
+    assert (settings.region, settings.ca_bundle, settings.profile) == ("us-east-1", str(ca), "p")
+    with pytest.raises(UsageError, match="profile 'ghost'"):
+        make_client(settings_from_env({**os.environ, **given}))
+
+
+def test_a_profile_addressing_style_botocore_does_not_know_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    config.write_text("[profile cart]\ns3 =\n    addressing_style = sideways\n")
+    with pytest.raises(UsageError) as caught:
+        settings_from_env({"AWS_CONFIG_FILE": str(config)}, profile="cart")
+    assert str(caught.value) == (
+        f"addressing_style = 'sideways' of profile 'cart' in {config} is not one botocore "
+        "knows: give path, virtual, auto, or remove it"
+    )
+
+
 def test_endpoint_precedence() -> None:
     env = {"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_S3": "http://b"}
     assert settings_from_env(env).endpoint_url == "http://b"
