@@ -183,6 +183,29 @@ def test_verify_nothing_to_verify_against_and_bad_bucket(s3_server, bucket, tmp_
     assert "without --append" in err and len(err.strip().splitlines()) <= 2, err
 
 
+def test_verify_on_a_service_without_list_multipart_uploads(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """A service that answers ListMultipartUploads 501 NotImplemented (npm s3rver 3.7.1,
+    tried by hand: docs/s3.md) cannot take a copy, but a check reads only (and ``--append``
+    stores small objects): it runs, and appends. Failed before: refused, exit 64, "does not
+    support ListMultipartUploads", though the check never lists an upload."""
+    url = copied(s3_server, bucket, tmp_path)
+    proxy.intercept("GET", "?uploads", status=501, code="NotImplemented", count=100)
+
+    code, out, err = verify(tmp_path, proxy.url, "--json", url)
+    assert code == 0, out + err
+    assert json.loads(out)["verified"] == sorted(CARD)
+    code, out, err = verify(tmp_path, proxy.url, "--append", "--json", url)
+    assert code == 0, out + err
+    assert json.loads(out)["generation"].startswith(f"{url}/ascmhl/0002_")
+    assert proxy.stats.intercepted == 0  # no upload was listed
+    # A copy there is refused before its first byte, saying why.
+    code, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(tmp_path / "A001"), url)
+    assert code == 64 and "does not support ListMultipartUploads" in err, err
+    assert proxy.stats.intercepted == 1
+
+
 def test_verify_wrong_credentials_or_no_service_one_line_exit_64(
     auth_server, monkeypatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]

@@ -102,7 +102,9 @@ def verify_s3(
     url = parse_s3_url(url_text)
     store = S3Destination(url, settings)
     try:
-        store.check()
+        # Reads, and --append stores small objects: no multipart upload is listed, resumed
+        # or aborted, so a service without ListMultipartUploads (s3rver) can be checked.
+        store.check(writes=False)
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
         with tempfile.TemporaryDirectory(prefix="offload-s3-verify-") as staging:
