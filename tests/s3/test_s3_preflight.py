@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,8 +38,9 @@ def auth_server() -> Iterator[tuple[S3Server, str, str]]:
         setup.put_user_policy(
             UserName="dit",
             PolicyName="s3",
+            # iam:* too: a test makes a user of narrower rights (test_a_read_only_...).
             PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Action":"s3:*","Resource":"*"}]}',
+            '"Action":["s3:*","iam:*"],"Resource":"*"}]}',
         )
         key = setup.create_access_key(UserName="dit")["AccessKey"]
         s3 = boto3.client(
@@ -118,6 +120,68 @@ def test_check_of_a_good_destination_writes_nothing(s3_server, bucket) -> None: 
     dest.check()
     _nothing_written(s3_server.url, bucket)
     dest.close()
+
+
+def test_a_read_only_credential_verifies_but_cannot_copy(
+    auth_server, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A user allowed to list and read (no s3:PutObject), checked for real by the server's
+    IAM: ``offload verify s3://`` of a copy passes (exit 0); ``offload copy`` is refused
+    before its first byte, one line naming the operation refused and where the permissions
+    are listed, exit 64, nothing stored."""
+    import json
+
+    import boto3
+
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    card = make_card(tmp_path)
+    prefix = f"ro-{secrets.token_hex(4)}"
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", server.url, str(card), f"s3://rushes/{prefix}"
+    )
+    assert code == 0, err
+    iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1")
+    user = f"viewer-{prefix}"
+    iam.create_user(UserName=user)
+    # s3:HeadBucket: moto's own name for HeadBucket's action (AWS asks for s3:ListBucket).
+    allowed = ["s3:ListBucket", "s3:HeadBucket", "s3:ListBucketMultipartUploads", "s3:GetObject"]
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="read",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}],
+            }
+        ),
+    )
+    reader = iam.create_access_key(UserName=user)["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", reader["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", reader["SecretAccessKey"])
+
+    code, out, err = verify(tmp_path, server.url, f"s3://rushes/{prefix}/A001")
+    assert code == 0, out + err
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", server.url, str(card), f"s3://rushes/{prefix}/b"
+    )
+    assert code == 64, err
+    assert err.strip() == (
+        f"ERROR: s3://rushes/{prefix}/b ({server.url}): access denied (AccessDenied on "
+        "PutObject); check the credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
+        "~/.aws/credentials) and the permissions listed in docs/s3.md; nothing was copied"
+    ), err
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    listed = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1").list_objects_v2(
+        Bucket="rushes", Prefix=f"{prefix}/b/"
+    )
+    assert "Contents" not in listed
+    assert reader["SecretAccessKey"] not in out + err
 
 
 def test_unknown_profile(s3_server) -> None:  # type: ignore[no-untyped-def]
