@@ -19,6 +19,7 @@ from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.destinations.s3config import S3Settings
 from offload.manifest.history import read_history
+from offload.manifest_options import ManifestOptions
 from s3 import test_s3_preflight
 from s3.conftest import admin
 from s3.test_s3_cli import CARD, keys, make_card, offload
@@ -361,17 +362,23 @@ def test_an_object_at_a_folder_key_of_the_copy_is_new_and_the_objects_below_are_
     assert "CLIPS/A001C001.mov,verified," in csv_text
 
 
-def _a_file_and_a_folder_recorded_at_one_key(s3_server: Any, bucket: str, tmp_path: Path) -> str:
+def _a_file_and_a_folder_recorded_at_one_key(
+    s3_server: Any, bucket: str, tmp_path: Path, *, ledger_only: bool = False
+) -> str:
     """Two cards copied ``--into`` ``s3://BUCKET/day1``: one holding a file ``CLIPS``, the
     other (SMALL) clips below ``CLIPS/``, the second planned before the first is copied
     (the preflight's ``target-type-conflict`` would refuse it after). Both recorded, which
-    no file tree can hold. Returns the copy root's URL (``.../day1/A001``)."""
+    no file tree can hold. *ledger_only*: no manifest (``--mhl none``), the S3 ledger the
+    only record. Returns the copy root's URL (``.../day1/A001``)."""
     other = make_card(tmp_path / "first", {"CLIPS": 10})
     url = f"s3://{bucket}/day1"
     card = make_card(tmp_path, SMALL)
     settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
-    plan = plan_offload(card, [url + "/A001"], OffloadOptions(into=True, s3=settings))
-    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(other), url)
+    kinds = ManifestOptions(kinds=frozenset()) if ledger_only else ManifestOptions()
+    options = OffloadOptions(into=True, s3=settings, manifests=kinds)
+    plan = plan_offload(card, [url + "/A001"], options)
+    mhl = ("--mhl", "none") if ledger_only else ()
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, *mhl, str(other), url)
     assert code == 0, err
     assert run_offload(plan).exit_code == 0
     return url + "/A001"
@@ -429,6 +436,28 @@ def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_read_by_its
     assert why["text"].endswith("): check it again once the service answers; it is not verified"), (
         why
     )
+
+
+def test_against_the_ledger_a_recorded_object_at_a_recorded_folder_is_read_by_its_key(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The two cards of the test above, copied with ``--mhl none``: the S3 ledger is the
+    only record, and ``CLIPS`` is read by its own key and compared with the digests the
+    ledger recorded: OK, then CHANGED once other bytes of its size stand there. Failed
+    before: UNREADABLE (exit 11), never read."""
+    url = _a_file_and_a_folder_recorded_at_one_key(s3_server, bucket, tmp_path, ledger_only=True)
+    assert not [k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k]
+
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["reference"] == "ledger" and data["unreadable"] == []
+    assert data["verified"] == sorted([*SMALL, "CLIPS"]) and data["reasons"] == {}
+
+    admin(s3_server.url).put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"y" * 10)
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 11, out + err
+    assert [c["path"] for c in json.loads(out)["changed"]] == ["CLIPS"]
 
 
 def test_append_hashes_no_folder_holding_an_object_the_mirror_cannot(  # type: ignore[no-untyped-def]
