@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -22,6 +23,8 @@ from typing import Any
 
 import xxhash
 
+from offload.cli.common import Environment
+from offload.cli.offload import main
 from s3.conftest import ACCESS_KEY, SECRET_KEY
 from s3.test_s3_cli import make_card, offload
 from support.requirements import require_tool
@@ -222,3 +225,44 @@ def test_s3cmd_reads_the_bytes_md5_and_digests(s3_server, bucket, tmp_path) -> N
     }
     assert lines["MD5 sum"] == hashlib.md5(data).hexdigest(), info
     assert lines["x-amz-meta-offload-xxh64"] == xxhash.xxh64(data).hexdigest(), info
+
+
+def test_a_profile_asking_for_virtual_hosted_requests_gets_them(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, monkeypatch
+) -> None:
+    """A profile whose service takes virtual-hosted requests only (``s3 = addressing_style
+    = virtual``, its ``endpoint_url`` a host name): every request of ``offload copy`` and
+    ``offload verify`` names the bucket in the host (``BUCKET.s3.offload.test``; a forward
+    proxy on loopback stands in for DNS, and moto takes the bucket from the host), and both
+    pass. Failed before: the profile's style was overridden by path-style, so moto read the
+    host's first label as the bucket (``s3``) and the copy was refused (exit 64)."""
+    from support.httpproxy import ForwardProxy
+
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile far]\nregion = us-east-1\nendpoint_url = http://s3.offload.test:{s3_server.port}\n"
+        "s3 =\n    addressing_style = virtual\n"
+    )
+    credentials = tmp_path / "credentials"  # a named profile's: botocore skips AWS_ACCESS_KEY_ID
+    credentials.write_text(
+        f"[far]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    card = make_card(tmp_path, CARD)
+    with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        url = f"s3://{bucket}/day1"
+        code, _, err = offload(tmp_path, "--s3-profile", "far", str(card), url)
+        assert code == 0, err
+        out = io.StringIO()
+        code = main(
+            ["verify", "--s3-profile", "far", "--report-dir", str(tmp_path / "v"), f"{url}/A001"],
+            Environment(stdout=out, stderr=out, install_signal_handlers=False),
+        )
+        assert code == 0, out.getvalue()
+        hosts = set(proxy.hosts)
+    assert hosts == {f"{bucket}.s3.offload.test:{s3_server.port}"}, hosts
