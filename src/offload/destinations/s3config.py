@@ -293,7 +293,9 @@ def require_boto3() -> Any:
 
 def make_client(settings: S3Settings) -> S3Client:
     """A thread-safe S3 client for *settings*, its session reading the AWS config and
-    credentials files *settings* names (else botocore's, from os.environ). Raises
+    credentials files *settings* names (else botocore's, from os.environ). Settings
+    ``from_environment`` are the one source of the endpoint, profile, region, CA bundle and
+    addressing style: botocore fills in none of them from os.environ or the files. Raises
     UsageError for an unknown profile or a malformed endpoint (nothing is sent over the
     network here)."""
     boto3 = require_boto3()
