@@ -207,6 +207,47 @@ def test_verify_on_a_service_without_list_multipart_uploads(  # type: ignore[no-
     assert proxy.stats.intercepted == 1
 
 
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (
+            "InvalidObjectState",
+            "its GET was refused (InvalidObjectState): the object is in an archive storage "
+            "class (Glacier, Deep Archive); restore it (aws s3api restore-object), then check "
+            "again; it is not verified",
+        ),
+        (
+            "AccessDenied",
+            "its GET was refused (access denied): these credentials may list it but not read "
+            "it (s3:GetObject, or the KMS key it is encrypted with); check it again with "
+            "credentials that may; it is not verified",
+        ),
+    ],
+)
+def test_an_object_listed_but_not_readable_is_unreadable_saying_what_to_do(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy, code: str, words: str
+) -> None:
+    """An object the listing shows whose GET is refused (an archived object: 403
+    InvalidObjectState; a credential that may list but not read: 403 AccessDenied):
+    UNREADABLE (exit 11), never OK, its reason on its line, in the CSV and the JSON
+    (code ``get-failed``) saying why and what reads it. Failed before: ``UNREADABLE
+    s3://...`` alone, no reason, nothing said of what to do."""
+    url = copied(s3_server, bucket, tmp_path)
+    proxy.intercept("GET", "/day1/A001/A001.xml HTTP", status=403, code=code, count=100)
+
+    exit_code, out, _ = verify(tmp_path, proxy.url, "--json", url)
+    shown_code, _, err = verify(tmp_path, proxy.url, url)
+
+    assert exit_code == shown_code == 11, out
+    data = json.loads(out)
+    assert data["unreadable"] == ["A001.xml"] and not data["passed"]
+    assert data["verified"] == sorted(set(CARD) - {"A001.xml"}) and data["changed"] == []
+    assert data["reasons"] == {"A001.xml": {"code": "get-failed", "text": words}}
+    assert f"UNREADABLE ({words}) {url}/A001.xml" in " ".join(err.split()), err
+    csv_text = sorted((tmp_path / "vreports").glob("verify_*.csv"))[-1].read_text()
+    assert f'A001.xml,unreadable,"{words}"' in csv_text, csv_text
+
+
 def test_verify_wrong_credentials_or_no_service_one_line_exit_64(
     auth_server, monkeypatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -428,14 +469,13 @@ def test_a_recorded_object_at_a_key_that_is_a_recorded_folder_too_is_read_by_its
     assert data["changed"] == [] and data["missing"] == [] and not data["passed"]
     why = data["reasons"]["CLIPS"]
     assert why["code"] == "key-is-folder", why
-    assert why["text"].startswith(
+    assert why["text"] == (
         "an object has its key, recorded, but its key is also a folder of this copy whose "
         "objects are recorded too (CLIPS/...), so this check reads it by its own key, and its "
-        "GET failed ("
+        "GET was refused (access denied): these credentials may list it but not read it "
+        "(s3:GetObject, or the KMS key it is encrypted with); check it again with credentials "
+        "that may; it is not verified"
     ), why
-    assert why["text"].endswith("): check it again once the service answers; it is not verified"), (
-        why
-    )
 
 
 def test_against_the_ledger_a_recorded_object_at_a_recorded_folder_is_read_by_its_key(  # type: ignore[no-untyped-def]

@@ -11,7 +11,10 @@ The same checks as a local verify (``offload.verification.verify_path``), run on
 
 and a hash function that, for a file of the mirror, streams the GET of its object and hashes
 that (``S3Destination.read_back``). So OK / changed / missing / new and the exit codes are
-exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror.
+exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror. An
+object whose GET fails is ``unreadable``, its reason (code ``get-failed``) saying why and what
+reads it (:func:`_get_failed`: an archived object to restore, a credential that may list but
+not read, a service to ask again).
 
 A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
 than the local filesystem takes, an object below another object's key) is reported as new,
@@ -121,6 +124,9 @@ def verify_s3(
                 _refuse_append_dropping(url, recorded, odd)
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
+            # Why each object listed was not read (its GET failed): the local verify keeps
+            # only that it was not (``unreadable``); its reason says why and what to do.
+            failed: dict[str, OSError] = {}
             # The link to a local legacy MHL is ours, not the copy's (it leads out of the
             # mirror: a user's link doing so is never read through).
             own = () if legacy is None or not os.path.islink(legacy) else (legacy,)
@@ -132,7 +138,11 @@ def verify_s3(
                 if found is None:  # not an object: the history or the ledger we staged
                     raise OSError(errno.ENOENT, f"{relative} is not an object of {url}")
                 key = found[0]
-                digests, size = store.read_back(key, formats)
+                try:
+                    digests, size = store.read_back(key, formats)
+                except OSError as exc:
+                    failed[relative] = exc
+                    raise
                 if size != sizes[key] and store.stat_key(key) is None:
                     raise FileNotFoundError(errno.ENOENT, f"{store.display(key)} is gone")
                 read_back += 1
@@ -191,9 +201,19 @@ def verify_s3(
                 unreadable=tuple(sorted({*report.unreadable, *still})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                reasons=_bucket_reasons(
-                    {p: why for p, why in report.reasons.items() if p not in compared}, odd
-                ),
+                reasons={
+                    **_bucket_reasons(
+                        {p: why for p, why in report.reasons.items() if p not in compared}, odd
+                    ),
+                    # A listed object whose GET failed: why, and what reads it.
+                    **{
+                        path: Reason(
+                            "get-failed", f"{_get_failed(failed[path])}; it is not verified"
+                        )
+                        for path in report.unreadable
+                        if path in failed and path not in report.reasons
+                    },
+                },
             )
             return report, read_back
     finally:
@@ -530,10 +550,7 @@ def _read_by_key(
         try:
             actual, size = store.read_back(url.key(path), sorted(record.digests))
         except OSError as exc:
-            still[path] = (
-                f"its GET failed ({describe_os_error(exc)}): check it again once the service "
-                "answers"
-            )
+            still[path] = _get_failed(exc)
             continue
         compared = {f: actual.get(f, "") for f in record.digests}
         if compared != record.digests:
@@ -579,6 +596,27 @@ def _recorded_unread(path: str, why: Reason, failure: str) -> Reason:
         f"an object has its key, recorded, but {held}, so this check reads it by its own "
         f"key, and {failure}; it is not verified",
     )
+
+
+def _get_failed(exc: OSError) -> str:
+    """Why an object listed could not be read by its GET (*exc*), and what to do, in words
+    naming no URL (the line names it)."""
+    text = exc.strerror or str(exc)
+    if "InvalidObjectState" in text:
+        return (
+            "its GET was refused (InvalidObjectState): the object is in an archive storage "
+            "class (Glacier, Deep Archive); restore it (aws s3api restore-object), then check "
+            "again"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            "its GET was refused (access denied): these credentials may list it but not read "
+            "it (s3:GetObject, or the KMS key it is encrypted with); check it again with "
+            "credentials that may"
+        )
+    # The words after the URL and endpoint the error names.
+    _, _, why = text.partition("): ")
+    return f"its GET failed ({why or text}): check it again once the service answers"
 
 
 def _unheld(exc: OSError | ValueError) -> str:
