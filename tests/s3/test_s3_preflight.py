@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,8 +38,9 @@ def auth_server() -> Iterator[tuple[S3Server, str, str]]:
         setup.put_user_policy(
             UserName="dit",
             PolicyName="s3",
+            # iam:* too: a test makes a user of narrower rights (test_a_read_only_...).
             PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Action":"s3:*","Resource":"*"}]}',
+            '"Action":["s3:*","iam:*"],"Resource":"*"}]}',
         )
         key = setup.create_access_key(UserName="dit")["AccessKey"]
         s3 = boto3.client(
@@ -120,6 +122,68 @@ def test_check_of_a_good_destination_writes_nothing(s3_server, bucket) -> None: 
     dest.close()
 
 
+def test_a_read_only_credential_verifies_but_cannot_copy(
+    auth_server, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A user allowed to list and read (no s3:PutObject), checked for real by the server's
+    IAM: ``offload verify s3://`` of a copy passes (exit 0); ``offload copy`` is refused
+    before its first byte, one line naming the operation refused and where the permissions
+    are listed, exit 64, nothing stored."""
+    import json
+
+    import boto3
+
+    from s3.test_s3_cli import make_card, offload
+    from s3.test_s3_verify import verify
+
+    server, key_id, secret = auth_server
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    card = make_card(tmp_path)
+    prefix = f"ro-{secrets.token_hex(4)}"
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", server.url, str(card), f"s3://rushes/{prefix}"
+    )
+    assert code == 0, err
+    iam = boto3.client("iam", endpoint_url=server.url, region_name="us-east-1")
+    user = f"viewer-{prefix}"
+    iam.create_user(UserName=user)
+    # s3:HeadBucket: moto's own name for HeadBucket's action (AWS asks for s3:ListBucket).
+    allowed = ["s3:ListBucket", "s3:HeadBucket", "s3:ListBucketMultipartUploads", "s3:GetObject"]
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="read",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}],
+            }
+        ),
+    )
+    reader = iam.create_access_key(UserName=user)["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", reader["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", reader["SecretAccessKey"])
+
+    code, out, err = verify(tmp_path, server.url, f"s3://rushes/{prefix}/A001")
+    assert code == 0, out + err
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", server.url, str(card), f"s3://rushes/{prefix}/b"
+    )
+    assert code == 64, err
+    assert err.strip() == (
+        f"ERROR: s3://rushes/{prefix}/b ({server.url}): access denied (AccessDenied on "
+        "PutObject); check the credentials of the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, "
+        "~/.aws/credentials) and the permissions listed in docs/s3.md; nothing was copied"
+    ), err
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    listed = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1").list_objects_v2(
+        Bucket="rushes", Prefix=f"{prefix}/b/"
+    )
+    assert "Contents" not in listed
+    assert reader["SecretAccessKey"] not in out + err
+
+
 def test_unknown_profile(s3_server) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UsageError, match="profile 'nope'"):
         make_client(S3Settings(endpoint_url=s3_server.url, profile="nope"))
@@ -181,6 +245,63 @@ def test_aws_files_from_the_environment_given(s3_server, bucket, monkeypatch, tm
         make_client(settings_from_env(given, profile="nope"))
     assert str(config) in str(caught.value) and str(credentials) in str(caught.value)
     assert "process-" not in str(caught.value)
+
+
+def test_the_environment_given_is_the_one_source_of_the_client_settings(  # type: ignore[no-untyped-def]
+    s3_server, bucket, monkeypatch, tmp_path
+) -> None:
+    """settings_from_env's environment is the one source of every client setting, not
+    os.environ: the process's AWS_PROFILE, AWS_DEFAULT_REGION, AWS_CA_BUNDLE and
+    AWS_ENDPOINT_URL name things that do not exist, the environment given names none of
+    them and a config file whose profile holds the endpoint, region and addressing style.
+    The copy's client reaches the server by that profile's endpoint, in its region; the
+    same settings from os.environ are refused, naming os.environ's profile. Failed before:
+    botocore took AWS_PROFILE from os.environ (ProfileNotFound) and, that unset, the
+    region, CA bundle and endpoint from os.environ too."""
+    config = tmp_path / "given-config"
+    config.write_text(
+        f"[default]\nregion = eu-west-3\nendpoint_url = {s3_server.url}\n"
+        "s3 =\n    addressing_style = path\n"
+    )
+    monkeypatch.setenv("AWS_PROFILE", "ghost")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "xx-nowhere-1")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "no-such-ca.pem"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    given = {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    settings = settings_from_env(given)
+    assert settings.endpoint_url == s3_server.url and settings.profile is None
+    assert settings.region == "eu-west-3" and settings.ca_bundle is None
+    assert settings.addressing_style == "path"
+    from offload.destinations.s3 import S3Destination
+
+    dest = S3Destination(S3Url(bucket, "x"), settings)
+    assert dest.client.meta.region_name == "eu-west-3"
+    assert dest.client.meta.endpoint_url == s3_server.url
+    dest.check()
+    dest.close()
+    # The variables of the environment given win over its config file, as in AWS's tools.
+    ca = tmp_path / "given-ca.pem"
+    ca.write_text("")
+    settings = settings_from_env(
+        {**given, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": str(ca), "AWS_PROFILE": "p"}
+    )
+    assert (settings.region, settings.ca_bundle, settings.profile) == ("us-east-1", str(ca), "p")
+    with pytest.raises(UsageError, match="profile 'ghost'"):
+        make_client(settings_from_env({**os.environ, **given}))
+
+
+def test_a_profile_addressing_style_botocore_does_not_know_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    config.write_text("[profile cart]\ns3 =\n    addressing_style = sideways\n")
+    with pytest.raises(UsageError) as caught:
+        settings_from_env({"AWS_CONFIG_FILE": str(config)}, profile="cart")
+    assert str(caught.value) == (
+        f"addressing_style = 'sideways' of profile 'cart' in {config} is not one botocore "
+        "knows: give path, virtual, auto, or remove it"
+    )
 
 
 def test_endpoint_precedence() -> None:

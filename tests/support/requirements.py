@@ -46,6 +46,8 @@ PACKAGES = {
     "sftp-server": "openssh-sftp-server",
     "losetup": "mount",
     "fusermount3": "fuse3",
+    "rclone": "rclone",
+    "s3cmd": "s3cmd",
 }
 """Debian package of each program the tests run (the list scripts/install-test-deps installs
 is the authority; this maps names for the skip reasons)."""

@@ -333,13 +333,14 @@ class S3Destination:
 
     # -- preflight --------------------------------------------------------------------
 
-    def check(self) -> None:
+    def check(self, *, writes: bool = True) -> None:
         """Before the first byte: can we reach the service, does the bucket exist, may we
-        list there? Raises UsageError (exit 64) with one line naming the URL, the operation
-        and what to do. Writes nothing (``s3preflight.check``)."""
+        list there (and, for a command that *writes*, list multipart uploads)? Raises
+        UsageError (exit 64) with one line naming the URL, the operation and what to do.
+        Writes nothing (``s3preflight.check``)."""
         from offload.destinations import s3preflight
 
-        s3preflight.check(self)
+        s3preflight.check(self, writes=writes)
 
     def probe(self) -> list[tuple[str, str]]:
         """Before the first byte of a copy (after ``check``): what the service really does

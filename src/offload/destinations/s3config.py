@@ -77,6 +77,21 @@ class S3Settings:
     # which need not be os.environ. None: botocore's own, from os.environ.
     config_file: str | None = None
     credentials_file: str | None = None
+    # A CA bundle (a PEM file) that the service's TLS certificate is checked against:
+    # AWS_CA_BUNDLE, else the profile's ca_bundle. None: the system's (certifi's).
+    ca_bundle: str | None = None
+    # "path", "virtual" or "auto": the profile's ``s3 = addressing_style = ...`` in the AWS
+    # config file. None: path-style on an endpoint that is not AWS's (every S3-compatible
+    # service takes it), botocore's choice on AWS.
+    addressing_style: str | None = None
+    # True when ``settings_from_env`` resolved every setting above from the environment it
+    # was given (its variables, then the profile it names in the AWS config file it names):
+    # the client then takes none of them from os.environ, where botocore would look for what
+    # is unset (one source of truth). False (settings made by hand): botocore fills in what
+    # is None from the process's environment and files, as it does for any client.
+    # Credentials are never settings: botocore's chain reads them (the credentials file
+    # named above; the process's AWS_ACCESS_KEY_ID..., SSO, roles).
+    from_environment: bool = False
 
     def __post_init__(self) -> None:
         """Refuse what S3 would refuse (UsageError, exit 64: one line saying what to give)."""
@@ -91,6 +106,14 @@ class S3Settings:
             )
         if self.parallel_parts < 1:
             raise UsageError(f"S3 parallel parts must be at least 1, not {self.parallel_parts}")
+        if self.addressing_style not in (None, *ADDRESSING_STYLES):
+            raise UsageError(
+                f"unknown S3 addressing style {self.addressing_style!r} (accepted: "
+                f"{', '.join(ADDRESSING_STYLES)})"
+            )
+
+
+ADDRESSING_STYLES = ("path", "virtual", "auto")
 
 
 def settings_from_env(
@@ -100,17 +123,34 @@ def settings_from_env(
     profile: str | None = None,
     **overrides: Any,
 ) -> S3Settings:
-    """Settings from the CLI's values, falling back on the standard AWS variables
-    (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ``AWS_REGION``,
-    ``AWS_MAX_ATTEMPTS``: the attempts a request gets, the first included, as AWS's own
-    tools count them; without it, the profile's ``max_attempts`` in the AWS config file,
-    ``profile_attempts``) and on ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless
-    given). Raises UsageError (64) for an ``AWS_MAX_ATTEMPTS`` or a profile's
-    ``max_attempts`` that is not a whole number of at least 1."""
-    endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    """Settings from the CLI's values, falling back on the standard AWS variables of *env*,
+    then on the profile's settings in the AWS config file *env* names, as AWS's own tools
+    do: the endpoint (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, the profile's
+    ``services`` section's ``s3 = endpoint_url``, its ``endpoint_url``; none of those from
+    the files where ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` or the profile's
+    ``ignore_configured_endpoint_urls`` is true), the profile (``AWS_PROFILE``,
+    ``AWS_DEFAULT_PROFILE``), the region (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the
+    profile's ``region``), the CA bundle (``AWS_CA_BUNDLE``, the profile's ``ca_bundle``),
+    the addressing style (the profile's ``s3 = addressing_style``), the attempts a request
+    gets (``AWS_MAX_ATTEMPTS``, the first included; the profile's ``max_attempts``) and the
+    AWS config and credentials files themselves (``aws_config_files``); and on
+    ``OFFLOAD_S3_HEAD_CHECK`` (``1``: ``head_check``, unless given). The settings are then
+    ``from_environment``: ``make_client`` takes none of these from os.environ, so *env* is
+    the one source of them (the CLI gives os.environ). Raises UsageError (64) for an
+    ``AWS_MAX_ATTEMPTS`` or a profile's ``max_attempts`` that is not a whole number of at
+    least 1, or an addressing style botocore does not know."""
     if "head_check" not in overrides and env.get("OFFLOAD_S3_HEAD_CHECK", "") not in ("", "0"):
         overrides["head_check"] = True
-    profile = profile or env.get("AWS_PROFILE") or None
+    profile = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or None
+    config_file, credentials_file = aws_config_files(env)
+    scoped, services, where = _profile_config(config_file, profile)
+    endpoint = endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    ignore = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") or _text(
+        scoped.get("ignore_configured_endpoint_urls")
+    )
+    if not endpoint and ignore.strip().lower() != "true":
+        service = _section(services.get(_text(scoped.get("services")), {})).get("s3")
+        endpoint = _text(_section(service).get("endpoint_url")) or _text(scoped.get("endpoint_url"))
     if "max_attempts" not in overrides:
         # Given explicitly to botocore (``_client``), our retries would otherwise override
         # the variable and the profile's setting botocore itself reads: the user's setting
@@ -120,7 +160,8 @@ def settings_from_env(
             named = f"AWS_MAX_ATTEMPTS={attempts!r}"
             fix = "or unset it"
         else:
-            attempts, named = profile_attempts(env, profile)
+            attempts = _text(scoped.get("max_attempts")).strip()
+            named = f"max_attempts = {attempts!r} of {where}"
             fix = "or remove it"
         if attempts:
             # ASCII digits alone: str.isdigit() also takes '²', which int() refuses.
@@ -131,16 +172,27 @@ def settings_from_env(
                     "default of 9"
                 )
             overrides["max_attempts"] = int(attempts) - 1
-    config_file, credentials_file = aws_config_files(env)
-    settings = S3Settings(
+    if "addressing_style" not in overrides:
+        style = _text(_section(scoped.get("s3")).get("addressing_style")).strip() or None
+        if style is not None and style not in ADDRESSING_STYLES:
+            raise UsageError(
+                f"addressing_style = {style!r} of {where} is not one botocore knows: give "
+                f"{', '.join(ADDRESSING_STYLES)}, or remove it"
+            )
+        overrides["addressing_style"] = style
+    return S3Settings(
         endpoint_url=endpoint or None,
         profile=profile,
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        region=env.get("AWS_REGION")
+        or env.get("AWS_DEFAULT_REGION")
+        or _text(scoped.get("region"))
+        or None,
         config_file=config_file,
         credentials_file=credentials_file,
+        ca_bundle=env.get("AWS_CA_BUNDLE") or _text(scoped.get("ca_bundle")) or None,
+        from_environment=True,
         **overrides,
     )
-    return settings
 
 
 def aws_config_files(env: Mapping[str, str]) -> tuple[str, str]:
@@ -152,27 +204,38 @@ def aws_config_files(env: Mapping[str, str]) -> tuple[str, str]:
     return os.path.expanduser(config), os.path.expanduser(credentials)
 
 
-def profile_attempts(env: Mapping[str, str], profile: str | None) -> tuple[str, str]:
-    """The ``max_attempts`` of *profile* (None: ``default``) in the AWS config file
-    (``AWS_CONFIG_FILE``, else ``~/.aws/config``; ``[profile x]`` or ``[default]``), read
-    with botocore's own loader, and how a message names it; ``""`` where there is no such
-    file, profile or setting, or botocore cannot read the file (``make_client`` says why).
-    Raises nothing. botocore is imported only where the file exists."""
-    path = aws_config_files(env)[0]
+def _profile_config(path: str, profile: str | None) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The settings of *profile* (None: ``default``) in the AWS config file at *path*
+    (``[profile x]`` or ``[default]``), the file's ``[services ...]`` sections, and how a
+    message names the profile and the file; empty where there is no such file or profile,
+    or botocore cannot read the file (``make_client`` then says why). Read with botocore's
+    own loader, imported only where the file exists. Raises nothing."""
     name = profile or "default"
+    where = f"profile {name!r} in {path}"
     if not os.path.isfile(path):
-        return "", ""
+        return {}, {}, where
     try:
         from botocore.configloader import load_config
         from botocore.exceptions import BotoCoreError
 
         loaded = load_config(path)
     except (ImportError, BotoCoreError, OSError, ValueError):
-        return "", ""
-    value = loaded.get("profiles", {}).get(name, {}).get("max_attempts")
-    if not isinstance(value, str) or not value.strip():
-        return "", ""
-    return value.strip(), f"max_attempts = {value.strip()!r} of profile {name!r} in {path}"
+        return {}, {}, where
+    return (
+        _section(loaded.get("profiles", {}).get(name)),
+        _section(loaded.get("services")),
+        where,
+    )
+
+
+def _section(value: object) -> dict[str, Any]:
+    """*value* if it is a section (a dict) of the AWS config file, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str:
+    """*value* if it is a setting's text in the AWS config file, else ``""``."""
+    return value if isinstance(value, str) else ""
 
 
 def redact_endpoint(endpoint: str | None) -> str:
@@ -230,7 +293,9 @@ def require_boto3() -> Any:
 
 def make_client(settings: S3Settings) -> S3Client:
     """A thread-safe S3 client for *settings*, its session reading the AWS config and
-    credentials files *settings* names (else botocore's, from os.environ). Raises
+    credentials files *settings* names (else botocore's, from os.environ). Settings
+    ``from_environment`` are the one source of the endpoint, profile, region, CA bundle and
+    addressing style: botocore fills in none of them from os.environ or the files. Raises
     UsageError for an unknown profile or a malformed endpoint (nothing is sent over the
     network here)."""
     boto3 = require_boto3()
@@ -245,6 +310,17 @@ def make_client(settings: S3Settings) -> S3Client:
     if settings.credentials_file is not None:
         credentials = settings.credentials_file
         core.set_config_variable("credentials_file", credentials)
+    if settings.from_environment:
+        # What settings_from_env resolved, None included, is final: botocore would take
+        # what is unset from os.environ (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_CA_BUNDLE,
+        # AWS_ENDPOINT_URL...), which need not be the environment the settings came from.
+        # The config store's overrides hold None too (a session's own variable set to None
+        # would fall through to the environment).
+        store = core.get_component("config_store")
+        store.set_config_variable("profile", settings.profile)
+        store.set_config_variable("region", settings.region)
+        store.set_config_variable("ca_bundle", settings.ca_bundle)
+        store.set_config_variable("ignore_configured_endpoint_urls", True)
     try:
         session = boto3.session.Session(botocore_session=core, profile_name=settings.profile)
     except ProfileNotFound:
@@ -254,9 +330,9 @@ def make_client(settings: S3Settings) -> S3Client:
         ) from None
     client = _client(session, settings, path_style=bool(settings.endpoint_url))
     endpoint = client.meta.endpoint_url or ""
-    if not settings.endpoint_url and not _is_aws(endpoint):
-        # A profile's endpoint_url (~/.aws/config, no flag or variable): an S3-compatible
-        # service, reached path-style as one named by --s3-endpoint is.
+    if not settings.endpoint_url and not _is_aws(endpoint) and settings.addressing_style is None:
+        # A profile's endpoint_url (~/.aws/config, no flag or variable) in settings made by
+        # hand: an S3-compatible service, reached path-style as one named by --s3-endpoint is.
         client = _client(session, settings, path_style=True)
     return client
 
@@ -270,13 +346,15 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
+    style: Any = settings.addressing_style or ("path" if path_style else "auto")
     config = Config(
         retries={"mode": "standard", "max_attempts": settings.max_attempts},
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
         max_pool_connections=2 * settings.parallel_parts + 4,
-        # Path-style requests work on every S3-compatible service; AWS itself picks.
-        s3={"addressing_style": "path" if path_style else "auto"},
+        # Path-style requests work on every S3-compatible service; AWS itself picks; the
+        # profile's addressing_style wins (a service that takes virtual-hosted alone).
+        s3={"addressing_style": style},
         # We compute and send the part checksums ourselves, and verify reads with our own
         # hashes: botocore adds none of its own.
         request_checksum_calculation="when_required",
@@ -289,6 +367,8 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
             endpoint_url=settings.endpoint_url,
             region_name=settings.region,
             config=config,
+            # None: botocore's own (the session's ca_bundle, else certifi's).
+            verify=settings.ca_bundle,
         )
     except (BotoCoreError, ValueError) as exc:
         # Named without its user:password part, also where botocore's message quotes it.

@@ -2,7 +2,9 @@
 the service is found to really do with what our guarantees rest on.
 
 * ``check`` (every command, ``offload verify`` too; reads only): HeadBucket, a one-key
-  ListObjectsV2 under the prefix, a one-upload ListMultipartUploads. A refusal is one line
+  ListObjectsV2 under the prefix, and for a command that writes a one-upload
+  ListMultipartUploads (``offload verify`` uploads nothing in parts and never resumes one, so
+  a service without it, npm s3rver, is checked all the same). A refusal is one line
   naming the URL, the endpoint botocore really uses, the operation and what to do
   (``UsageError``, exit 64). Throttling and 5xx answers are asked again with the destination's
   own client (botocore's standard retries, ``max_attempts``), not given up after the quick
@@ -228,8 +230,9 @@ def _quick_client(store: S3Destination) -> S3Client:
     return store.preflight_client
 
 
-def check(store: S3Destination) -> None:
-    """The read-only check (module docstring). Raises UsageError. Its client stays open for
+def check(store: S3Destination, *, writes: bool = True) -> None:
+    """The read-only check (module docstring); *writes* False (``offload verify``): not the
+    ListMultipartUploads only a writer needs. Raises UsageError. Its client stays open for
     ``probe`` (closed there, or by ``store.close``)."""
     quick = _quick_client(store)
     bucket = store.url.bucket
@@ -242,6 +245,8 @@ def check(store: S3Destination) -> None:
         lambda c: c.list_objects_v2(Bucket=bucket, Prefix=store._state_key(""), MaxKeys=1),
         tail=tail,
     )
+    if not writes:
+        return
     _ask(
         store,
         quick,

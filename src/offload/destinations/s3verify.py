@@ -11,13 +11,18 @@ The same checks as a local verify (``offload.verification.verify_path``), run on
 
 and a hash function that, for a file of the mirror, streams the GET of its object and hashes
 that (``S3Destination.read_back``). So OK / changed / missing / new and the exit codes are
-exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror.
+exactly those of a local verify; the report names ``s3://bucket/key``, never the mirror. An
+object whose GET fails is ``unreadable``, its reason (code ``get-failed``) saying why and what
+reads it (:func:`_get_failed`: an archived object to restore, a credential that may list but
+not read, a service to ask again).
 
 A key the mirror cannot hold as a file (an empty, ``.`` or ``..`` component, a name longer
 than the local filesystem takes, an object below another object's key) is reported as new,
 its reason (``reasons``, code ``key-no-file-name``) saying which; one the reference records
 (a card's exFAT takes names of 255 characters, which ext4 takes only up to 255 bytes) is
-there and unread: ``unreadable`` with that reason, never ``missing`` nor new. The reasons
+read back by a GET of its own key and compared with its record (:func:`_read_by_key`):
+verified or changed, never ``missing`` nor new; ``unreadable`` only where that GET fails or
+the record holds no digest this check recomputes, its reason saying so. The reasons
 the local verify finds on the mirror are worded for a bucket (:func:`_bucket_reasons`): a
 "folder" at a missing file's name is objects below its key.
 
@@ -27,8 +32,7 @@ are read back like any other (another tool's object at ``CLIPS`` beside our clip
 the reference records a file at the key and nothing below it (our object ``CLIPS``, another
 tool's below it: those are ``key-no-file-name``). The object at the key not held is new,
 code ``key-is-folder``; one the reference records too (two cards copied ``--into`` one root)
-is there and unread: ``unreadable`` with that reason, never ``missing``
-(:func:`_place_clashes`).
+is read by its own key as above, never ``missing`` (:func:`_place_clashes`).
 
 ``--mhl-file`` (a legacy MHL v1) is the local one too, on the mirror: an ``s3://`` URL under
 the copy root is downloaded to its place there (its entries are relative to its folder, as on
@@ -69,7 +73,7 @@ from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestE
 from offload.manifest.coverage import Entry, Lister, local_lister
 from offload.manifest.history import read_history
 from offload.manifest.legacy import read_legacy_mhl
-from offload.manifest.verify import CheckCancelled, Reason
+from offload.manifest.verify import ChangedFile, ChangeReason, CheckCancelled, Reason
 
 
 def verify_s3(
@@ -101,7 +105,9 @@ def verify_s3(
     url = parse_s3_url(url_text)
     store = S3Destination(url, settings)
     try:
-        store.check()
+        # Reads, and --append stores small objects: no multipart upload is listed, resumed
+        # or aborted, so a service without ListMultipartUploads (s3rver) can be checked.
+        store.check(writes=False)
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
         with tempfile.TemporaryDirectory(prefix="offload-s3-verify-") as staging:
@@ -110,7 +116,7 @@ def verify_s3(
             root.mkdir()
             keys, odd, history, pending = _mirror(backend, root)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
-            recorded = _recorded(root, legacy) if pending or (odd and append_generation) else set()
+            recorded = _recorded(root, legacy) if pending or odd else {}
             if pending:
                 _place_clashes(root, pending, recorded, keys, odd)
             if append_generation and (root / ASCMHL_FOLDER).is_dir():
@@ -118,6 +124,9 @@ def verify_s3(
                 _refuse_append_dropping(url, recorded, odd)
             sizes = {key: size for key, size in keys.values()}
             read_back = 0  # objects hashed from a GET in this run
+            # Why each object listed was not read (its GET failed): the local verify keeps
+            # only that it was not (``unreadable``); its reason says why and what to do.
+            failed: dict[str, OSError] = {}
             # The link to a local legacy MHL is ours, not the copy's (it leads out of the
             # mirror: a user's link doing so is never read through).
             own = () if legacy is None or not os.path.islink(legacy) else (legacy,)
@@ -129,7 +138,11 @@ def verify_s3(
                 if found is None:  # not an object: the history or the ledger we staged
                     raise OSError(errno.ENOENT, f"{relative} is not an object of {url}")
                 key = found[0]
-                digests, size = store.read_back(key, formats)
+                try:
+                    digests, size = store.read_back(key, formats)
+                except OSError as exc:
+                    failed[relative] = exc
+                    raise
                 if size != sizes[key] and store.stat_key(key) is None:
                     raise FileNotFoundError(errno.ENOENT, f"{store.display(key)} is gone")
                 read_back += 1
@@ -172,22 +185,39 @@ def verify_s3(
                 generation = S3ShownPath(backend.root / report.generation.relative_to(root))
             # A recorded object the mirror holds no file for (its key is also a folder of
             # recorded objects, which the mirror holds; a name no file here can have) is
-            # there, unread: never "missing", nor "new".
-            unread = {path for path in report.missing if path in odd}
-            for path in unread:
-                odd[path] = (
-                    _shadowed_reason(path, recorded=True)
-                    if odd[path].code == "key-is-folder"
-                    else _recorded_unheld(odd[path])
-                )
+            # there: never "missing", nor "new". It is read back by its own key and compared
+            # with its record; one that cannot be (no digest this check recomputes, a GET
+            # that failed) is unreadable, its reason saying why and what reads it.
+            unread = [path for path in report.missing if path in odd]
+            by_key, changed_by_key, still = _read_by_key(store, url, unread, recorded)
+            read_back += len(by_key) + len(changed_by_key)
+            for path, failure in still.items():
+                odd[path] = _recorded_unread(path, odd[path], failure)
+            compared = {*by_key, *(c.path for c in changed_by_key)}
+            for path in compared:
+                del odd[path]  # read and compared: no reason to give
             report = dataclasses.replace(
                 report,
                 root=shown_root,
+                verified=tuple(sorted({*report.verified, *by_key})),
+                changed=tuple(sorted((*report.changed, *changed_by_key), key=lambda c: c.path)),
                 missing=tuple(p for p in report.missing if p not in unread),
-                unreadable=tuple(sorted({*report.unreadable, *unread})),
+                unreadable=tuple(sorted({*report.unreadable, *still})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
-                reasons=_bucket_reasons(report.reasons, odd),
+                reasons={
+                    **_bucket_reasons(
+                        {p: why for p, why in report.reasons.items() if p not in compared}, odd
+                    ),
+                    # A listed object whose GET failed: why, and what reads it.
+                    **{
+                        path: Reason(
+                            "get-failed", f"{_get_failed(failed[path])}; it is not verified"
+                        )
+                        for path in report.unreadable
+                        if path in failed and path not in report.reasons
+                    },
+                },
             )
             return report, read_back
     finally:
@@ -417,7 +447,7 @@ def _place_clashes(
             files.add(item.relative)
     for item in pending:
         if item.relative in folder_keys and not _at_or_below(item.parts, files):
-            odd[item.relative] = _shadowed_reason(item.relative, recorded=False)
+            odd[item.relative] = _shadowed_reason(item.relative)
             continue
         if (why := _place(root, item)) is not None:
             odd[item.relative] = _no_file_name(why)
@@ -450,51 +480,104 @@ def _at_or_below(parts: Sequence[str], keys: Collection[str]) -> bool:
     return any("/".join(parts[:depth]) in keys for depth in range(1, len(parts) + 1))
 
 
-def _recorded(root: Path, legacy: Path | None) -> set[str]:
+def _recorded(root: Path, legacy: Path | None) -> dict[str, _Record]:
     """The file paths (relative to *root*, the mirror) that the reference ``verify_path``
-    will use records: the legacy MHL, else every ASC MHL history (the copy root's and the
-    nested ones, at their folders), else the ledger staged there. What cannot be read gives
-    nothing: ``verify_path`` then says why."""
-    found: set[str] = set()
+    will use records, each with its recorded size (None where none is) and the digests it
+    can be compared with (format → text, as the check compares them: an ASC MHL hash in
+    upper-case hex as written, which no recomputed digest equals; empty where none can be
+    recomputed): the legacy MHL, else every ASC MHL history (the copy root's and the nested
+    ones, at their folders), else the ledger staged there (its verified and
+    transfer-checked copies). What cannot be read gives nothing: ``verify_path`` then says
+    why."""
+    found: dict[str, _Record] = {}
     try:
         if legacy is not None:
             folder = os.path.relpath(os.path.dirname(legacy), root)
             above = "" if folder == os.curdir or folder.startswith(os.pardir) else folder + "/"
-            return {above + entry.path for entry in read_legacy_mhl(legacy).entries}
+            return {
+                above + entry.path: _Record(entry.size_bytes, dict(entry.digests))
+                for entry in read_legacy_mhl(legacy).entries
+            }
         if (root / ASCMHL_FOLDER).is_dir():
             for folder, names, _ in os.walk(root):
                 if ASCMHL_FOLDER in names:
                     names.remove(ASCMHL_FOLDER)
                     above = Path(folder).relative_to(root).as_posix()
                     above = "" if above == "." else above + "/"
-                    paths = read_history(Path(folder), check_chain=False).expected_file_paths()
-                    found.update(above + path for path in paths)
+                    history = read_history(Path(folder), check_chain=False)
+                    reference = history.reference_hashes()
+                    upper = history.upper_case_originals()
+                    for path in history.expected_file_paths():
+                        digests = {**reference.get(path, {}), **upper.get(path, {})}
+                        found[above + path] = _Record(history.reference_size(path), digests)
             return found
         ledger = Ledger(root)
         if ledger.path.exists():
             for entry in ledger.load_entries().standing():
-                found.add(final_path_of(Path(), entry).as_posix())
+                digests = (
+                    dict(entry.digests) if entry.state in ("verified", "transfer_checked") else {}
+                )
+                found[final_path_of(Path(), entry).as_posix()] = _Record(entry.size_bytes, digests)
     except (OSError, ManifestError, HistoryError):
         pass
     return found
 
 
-def _shadowed_reason(path: str, *, recorded: bool) -> Reason:
+class _Record(NamedTuple):
+    """What the reference records of one file: its size (None: not recorded) and the
+    digests a read can be compared with (format → text; empty: none)."""
+
+    size_bytes: int | None
+    digests: dict[str, str]
+
+
+def _read_by_key(
+    store: S3Destination,
+    url: S3Url,
+    unread: Collection[str],
+    recorded: Mapping[str, _Record],
+) -> tuple[list[str], list[ChangedFile], dict[str, str]]:
+    """Read back, by a GET of its own key, each recorded object of *unread* (the mirror
+    holds no file for it: its key is also a folder of recorded objects, or no file here can
+    be named so) and compare it with what *recorded* holds for it: returns the paths
+    verified now, those changed, and those still not read with why (words: the record holds
+    no digest this check can recompute, or the GET failed). Raises nothing: a failed GET
+    leaves the object unread, as a local check's unreadable file."""
+    verified: list[str] = []
+    changed: list[ChangedFile] = []
+    still: dict[str, str] = {}
+    for path in unread:
+        record = recorded.get(path)
+        if record is None or not record.digests:
+            still[path] = "its record holds no digest this check can recompute"
+            continue
+        try:
+            actual, size = store.read_back(url.key(path), sorted(record.digests))
+        except OSError as exc:
+            still[path] = _get_failed(exc)
+            continue
+        compared = {f: actual.get(f, "") for f in record.digests}
+        if compared != record.digests:
+            changed.append(
+                ChangedFile(
+                    path, ChangeReason.HASH, record.size_bytes, size, record.digests, compared
+                )
+            )
+        elif record.size_bytes is not None and record.size_bytes != size:
+            changed.append(ChangedFile(path, ChangeReason.SIZE, record.size_bytes, size))
+        else:
+            verified.append(path)
+    return verified, changed, still
+
+
+def _shadowed_reason(path: str) -> Reason:
     """Why the object at *path*, a key that is also a folder of the copy (objects lie
-    below it), is not read: the mirror holds the folder. *recorded*: the reference records
-    a file there too (and files below it)."""
-    name = printable_name(path)
-    if recorded:
-        return Reason(
-            "key-is-folder",
-            f"an object has its key, but its key is also a folder of this copy whose objects "
-            f"are recorded too ({name}/...), and no file can be a folder at once: the object "
-            "is not read",
-        )
+    below it) and that the reference does not record, is not read: the mirror holds the
+    folder."""
     return Reason(
         "key-is-folder",
-        f"its key is also a folder of this copy (objects lie below it: {name}/...), which "
-        "no file can be at once; it is not read",
+        f"its key is also a folder of this copy (objects lie below it: {printable_name(path)}"
+        "/...), which no file can be at once; it is not read",
     )
 
 
@@ -502,15 +585,42 @@ def _no_file_name(words: str) -> Reason:
     return Reason("key-no-file-name", f"{words}; it is not read")
 
 
-def _recorded_unheld(why: Reason) -> Reason:
-    """*why* (``_no_file_name``) of a key the reference records: the object is there, and
-    this check, which holds each object as a file of the mirror, cannot read it."""
-    words = why.text.removesuffix("; it is not read")
-    return Reason(
-        "key-no-file-name",
-        f"an object has its key, recorded, but {words}, and this check reads an object as a "
-        "file of this machine: the object is not read",
+def _recorded_unread(path: str, why: Reason, failure: str) -> Reason:
+    """*why* (``_shadowed_reason`` or ``_no_file_name``) of a key the reference records,
+    whose object is there but could not be read by its own key either (*failure*): what
+    stands in the way, and what to do."""
+    name = printable_name(path)
+    held = (
+        f"its key is also a folder of this copy whose objects are recorded too ({name}/...)"
+        if why.code == "key-is-folder"
+        else why.text.removesuffix("; it is not read")
     )
+    return Reason(
+        why.code,
+        f"an object has its key, recorded, but {held}, so this check reads it by its own "
+        f"key, and {failure}; it is not verified",
+    )
+
+
+def _get_failed(exc: OSError) -> str:
+    """Why an object listed could not be read by its GET (*exc*), and what to do, in words
+    naming no URL (the line names it)."""
+    text = exc.strerror or str(exc)
+    if "InvalidObjectState" in text:
+        return (
+            "its GET was refused (InvalidObjectState): the object is in an archive storage "
+            "class (Glacier, Deep Archive); restore it (aws s3api restore-object), then check "
+            "again"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            "its GET was refused (access denied): these credentials may list it but not read "
+            "it (s3:GetObject, or the KMS key it is encrypted with); check it again with "
+            "credentials that may"
+        )
+    # The words after the URL and endpoint the error names.
+    _, _, why = text.partition("): ")
+    return f"its GET failed ({why or text}): check it again once the service answers"
 
 
 def _unheld(exc: OSError | ValueError) -> str:

@@ -1,0 +1,268 @@
+"""What other S3 clients read of what ``offload copy`` stored, against the real test server:
+awscli (``aws s3 cp --recursive``, ``aws s3api head-object --checksum-mode ENABLED``,
+``get-object-attributes``; the test extra), rclone 1.60 (``rclone check``, ``rclone copy``)
+and s3cmd 2.3 (``s3cmd get``, ``s3cmd info``; Debian packages, scripts/install-test-deps).
+Each reads the card's bytes back, and the ETags, part checksums and ``offload-<hash>``
+metadata are what those clients check: an object's ETag is the MD5 of its bytes (a multipart
+object once copied onto itself with its digests, the default), or, with
+``--s3-no-digest-metadata``, S3's multipart ETag (the MD5 of the parts' MD5s, ``-N``) and a
+composite CRC32 (the CRC32 of the parts' CRC32s), which no client takes for an MD5."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from s3.conftest import ACCESS_KEY, SECRET_KEY
+from s3.test_s3_cli import make_card, offload
+from support.requirements import require_tool
+
+MiB = 1024 * 1024
+PART = 8 * MiB  # offload copy's part size
+CARD = {"CLIPS/A001C001.mov": PART + 3000, "CLIPS/A001C002.mov": 100_000, "A001.xml": 700}
+TIMEOUT = 60
+
+
+def _copied(s3_server: Any, bucket: str, tmp: Path, *extra: str) -> Path:
+    """The card CARD, copied by ``offload copy -t xxh64 -t md5`` to ``s3://BUCKET/day1``."""
+    card = make_card(tmp, CARD)
+    code, _, err = offload(
+        tmp,
+        "--s3-endpoint",
+        s3_server.url,
+        "-t",
+        "xxh64",
+        "-t",
+        "md5",
+        *extra,
+        str(card),
+        f"s3://{bucket}/day1",
+    )
+    assert code == 0, err
+    return card
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert done.returncode == 0, f"{args[:3]}: {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def _aws(s3_server: Any, *args: str) -> str:
+    """awscli (the venv's, beside this Python), with the credentials the tests set."""
+    tool = Path(sys.executable).parent / "aws"
+    aws = str(tool) if tool.exists() else require_tool("aws")
+    return _run([aws, "--endpoint-url", s3_server.url, *args], dict(os.environ))
+
+
+def _same_tree(card: Path, downloaded: Path) -> None:
+    for relative in CARD:
+        assert (downloaded / relative).read_bytes() == (card / relative).read_bytes(), relative
+
+
+def _crc32(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def test_aws_cli_reads_the_bytes_etags_checksums_and_digests(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``aws s3 cp --recursive`` gets the card's bytes; ``head-object --checksum-mode
+    ENABLED`` shows each object's ETag as the MD5 of its bytes, the multipart clip's CRC32
+    as that of its whole bytes (it was copied onto itself with its digests), and the
+    ``offload-xxh64`` / ``offload-md5`` metadata as xxhsum and md5sum give them."""
+    card = _copied(s3_server, bucket, tmp_path)
+    target = tmp_path / "aws"
+    _aws(
+        s3_server,
+        "s3",
+        "cp",
+        "--recursive",
+        "--only-show-errors",
+        f"s3://{bucket}/day1/A001",
+        str(target),
+    )
+    _same_tree(card, target)
+    for relative in CARD:
+        data = (card / relative).read_bytes()
+        head = json.loads(
+            _aws(
+                s3_server,
+                "s3api",
+                "head-object",
+                "--checksum-mode",
+                "ENABLED",
+                "--bucket",
+                bucket,
+                "--key",
+                f"day1/A001/{relative}",
+            )
+        )
+        assert head["ETag"] == f'"{hashlib.md5(data).hexdigest()}"', (relative, head)
+        assert head["ContentLength"] == len(data)
+        assert head["Metadata"]["offload-md5"] == hashlib.md5(data).hexdigest()
+        assert head["Metadata"]["offload-xxh64"] == xxhash.xxh64(data).hexdigest()
+        if len(data) > PART:
+            assert head["ChecksumCRC32"] == _crc32(data), head
+
+
+def test_a_multipart_object_without_digest_metadata_has_s3s_multipart_etag_and_crc(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """With ``--s3-no-digest-metadata`` the multipart clip stays as its upload completed it:
+    ``get-object-attributes`` gives S3's multipart ETag (the MD5 of the parts' MD5s, ``-2``)
+    and a COMPOSITE CRC32 (the CRC32 of the parts' CRC32s), which a DIT can recompute from
+    the file and the part size (8 MiB)."""
+    card = _copied(s3_server, bucket, tmp_path, "--s3-no-digest-metadata")
+    relative = "CLIPS/A001C001.mov"
+    data = (card / relative).read_bytes()
+    parts = [data[i : i + PART] for i in range(0, len(data), PART)]
+    attributes = json.loads(
+        _aws(
+            s3_server,
+            "s3api",
+            "get-object-attributes",
+            "--bucket",
+            bucket,
+            "--key",
+            f"day1/A001/{relative}",
+            "--object-attributes",
+            "ETag",
+            "Checksum",
+            "ObjectSize",
+        )
+    )
+    md5s = b"".join(hashlib.md5(p).digest() for p in parts)
+    assert attributes["ETag"] == f"{hashlib.md5(md5s).hexdigest()}-{len(parts)}", attributes
+    crcs = b"".join(zlib.crc32(p).to_bytes(4, "big") for p in parts)
+    assert attributes["Checksum"]["ChecksumCRC32"].split("-")[0] == _crc32(crcs), attributes
+    assert attributes["Checksum"]["ChecksumType"] == "COMPOSITE"
+    assert attributes["ObjectSize"] == len(data)
+
+
+def _rclone_env(s3_server: Any) -> dict[str, str]:
+    """A remote ``m:`` given by variables alone (no config file). rclone 1.60 cannot start
+    with AWS_CA_BUNDLE set (LoadCustomCABundleError; aws_env unsets every AWS_ variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
+    env.update(
+        RCLONE_CONFIG=os.devnull,
+        RCLONE_CONFIG_M_TYPE="s3",
+        RCLONE_CONFIG_M_PROVIDER="Other",
+        RCLONE_CONFIG_M_ENV_AUTH="false",
+        RCLONE_CONFIG_M_ACCESS_KEY_ID=ACCESS_KEY,
+        RCLONE_CONFIG_M_SECRET_ACCESS_KEY=SECRET_KEY,
+        RCLONE_CONFIG_M_ENDPOINT=s3_server.url,
+        RCLONE_CONFIG_M_REGION="us-east-1",
+    )
+    return env
+
+
+def test_rclone_checks_every_copy_by_md5_and_reads_the_bytes(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``rclone check`` of the card against the copy root finds every file matching, each
+    by its MD5 (the ETag: the multipart clip's too, once copied with its digests), and
+    ``rclone copy`` gets the card's bytes. Without the metadata copy rclone cannot check
+    the multipart clip's hash (its ETag is no MD5) and says so."""
+    rclone = require_tool("rclone")
+    card = _copied(s3_server, bucket, tmp_path)
+    env = _rclone_env(s3_server)
+    ours = ["--exclude", ".offload/**", "--exclude", "ascmhl/**"]
+    said = _run([rclone, "check", str(card), f"m:{bucket}/day1/A001", *ours], env)
+    assert "0 differences found" in said and f"{len(CARD)} matching files" in said, said
+    assert "could not be checked" not in said, said
+    target = tmp_path / "rclone"
+    _run([rclone, "copy", f"m:{bucket}/day1/A001", str(target), *ours], env)
+    _same_tree(card, target)
+
+    code, _, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--s3-no-digest-metadata",
+        str(card),
+        f"s3://{bucket}/day2",
+    )
+    assert code == 0, err
+    said = _run([rclone, "check", str(card), f"m:{bucket}/day2/A001", *ours], env)
+    assert "0 differences found" in said and "1 hashes could not be checked" in said, said
+
+
+def test_s3cmd_reads_the_bytes_md5_and_digests(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``s3cmd get --recursive`` gets the card's bytes (s3cmd checks each download against
+    its MD5 ETag); ``s3cmd info`` gives the MD5 and the ``offload-<hash>`` metadata."""
+    s3cmd = require_tool("s3cmd")
+    card = _copied(s3_server, bucket, tmp_path)
+    host = s3_server.url.removeprefix("http://")
+    config = tmp_path / "s3cfg"
+    config.write_text(
+        f"[default]\naccess_key = {ACCESS_KEY}\nsecret_key = {SECRET_KEY}\nhost_base = {host}\n"
+        f"host_bucket = {host}\nuse_https = False\nsignature_v2 = False\n"
+        "bucket_location = us-east-1\n"
+    )
+    target = tmp_path / "s3cmd"
+    (target / "CLIPS").mkdir(parents=True)
+    base = [s3cmd, "--config", str(config), "--no-progress"]
+    _run([*base, "get", "--recursive", f"s3://{bucket}/day1/A001/CLIPS/", f"{target}/CLIPS/"])
+    _run([*base, "get", f"s3://{bucket}/day1/A001/A001.xml", f"{target}/A001.xml"])
+    _same_tree(card, target)
+    data = (card / "CLIPS/A001C001.mov").read_bytes()
+    info = _run([*base, "info", f"s3://{bucket}/day1/A001/CLIPS/A001C001.mov"])
+    lines = {
+        line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+        for line in info.splitlines()
+        if ":" in line
+    }
+    assert lines["MD5 sum"] == hashlib.md5(data).hexdigest(), info
+    assert lines["x-amz-meta-offload-xxh64"] == xxhash.xxh64(data).hexdigest(), info
+
+
+def test_a_profile_asking_for_virtual_hosted_requests_gets_them(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, monkeypatch
+) -> None:
+    """A profile whose service takes virtual-hosted requests only (``s3 = addressing_style
+    = virtual``, its ``endpoint_url`` a host name): every request of ``offload copy`` and
+    ``offload verify`` names the bucket in the host (``BUCKET.s3.offload.test``; a forward
+    proxy on loopback stands in for DNS, and moto takes the bucket from the host), and both
+    pass. Failed before: the profile's style was overridden by path-style, so moto read the
+    host's first label as the bucket (``s3``) and the copy was refused (exit 64)."""
+    from support.httpproxy import ForwardProxy
+
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile far]\nregion = us-east-1\nendpoint_url = http://s3.offload.test:{s3_server.port}\n"
+        "s3 =\n    addressing_style = virtual\n"
+    )
+    credentials = tmp_path / "credentials"  # a named profile's: botocore skips AWS_ACCESS_KEY_ID
+    credentials.write_text(
+        f"[far]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    card = make_card(tmp_path, CARD)
+    with ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        url = f"s3://{bucket}/day1"
+        code, _, err = offload(tmp_path, "--s3-profile", "far", str(card), url)
+        assert code == 0, err
+        out = io.StringIO()
+        code = main(
+            ["verify", "--s3-profile", "far", "--report-dir", str(tmp_path / "v"), f"{url}/A001"],
+            Environment(stdout=out, stderr=out, install_signal_handlers=False),
+        )
+        assert code == 0, out.getvalue()
+        hosts = set(proxy.hosts)
+    assert hosts == {f"{bucket}.s3.offload.test:{s3_server.port}"}, hosts
