@@ -1579,10 +1579,10 @@ def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -
         notes.append(transfer_note(outcome.transfer))
     # Each copy left not re-checked: its own line after its FileVerified, so a script
     # reading the events never takes it for verified; then one warning counting them.
-    for final_path, index, relative_path, checked in outcome.not_rechecked:
+    for final_path, index, relative_path, proved in outcome.not_rechecked:
         sink.emit(
             FileCancelled(
-                index, relative_path, final_path, f"{checked} before the renames; {NOT_RECHECKED}"
+                index, relative_path, final_path, f"{proved} before the renames; {NOT_RECHECKED}"
             )
         )
     if outcome.not_rechecked:
