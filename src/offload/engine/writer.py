@@ -258,7 +258,8 @@ class DestinationWriter:
                 # Named as the OS named it (the partial, or a folder it needed).
                 where = exc.filename or text
                 raise destination_io_error(exc, "create", where, state.device) from exc
-            self._known_folders.add(folder)
+            if not known:
+                self._known_folders.add(folder)
             if partial.created_dirs:
                 self._created_folders.update(map(str, partial.created_dirs))
             self._current = Pending(ticket, partial, time.monotonic(), text)
