@@ -702,6 +702,8 @@ class LocalDestination(Closing):
         self.below = cache_below(self.root)
         self._write_call_size = write_call_size
         self._direct_writes = direct_writes and self.features.direct_writes
+        # The seal's device check, bound once (a bound method made a file otherwise).
+        self._check_device_bound = self._check_device
         self._direct_from = (
             MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH
             if self.features.durable_batch
@@ -832,7 +834,7 @@ class LocalDestination(Closing):
             self._direct_writes and size_bytes >= self._direct_from,
             self.below,
             self.root_device,
-            self._check_device,
+            self._check_device_bound,
             self._quiet_close,
             size_bytes,
             self._syncfs.mark() if self._syncfs is not None else 0,

@@ -63,6 +63,9 @@ SOURCE_INDEX = -1  # events about the source carry this destination index
 # ``__getattr__`` (~800 instructions), one a file here.
 _O_DIRECT = CacheBypass.O_DIRECT
 _NOT_READ = CacheBypass.NOT_READ
+# The prefetcher's open and hint (``_Prefetcher.advance``), looked up once.
+_PREFETCH_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+_WILLNEED = os.POSIX_FADV_WILLNEED
 
 
 #: The small files the reader asks the kernel to read ahead of the one it copies, each on a
@@ -866,28 +869,40 @@ class _Prefetcher:
                 self._taken = (index, fd)
             else:
                 _close_unread(fd)
-        self._next = max(self._next, current + 1)
-        while (
-            self._next < len(self._tickets)
-            and self._next - current <= self._window_files
-            and self._ahead_bytes < self._window_bytes
-        ):
-            index = self._next
-            self._next += 1
-            task = self._tickets[index].task
-            size = task.source.size_bytes
-            if size == 0 or size >= self._small_below or not any(task.targets):
-                continue
-            try:
-                fd = os.open(task.source.path_text, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                continue  # the reader reports it when it gets there
-            try:
-                os.posix_fadvise(fd, 0, size, os.POSIX_FADV_WILLNEED)
-            except OSError:
-                pass
-            self._ahead.append((index, size, fd))
-            self._ahead_bytes += size
+        # The window's loop on locals, stored back once (in ``finally``: what was opened is
+        # counted whatever raised): it runs once a file, and was the most of the reader's
+        # Python a small file (docs/performance.md, "The 50,000-file card's copy phase:
+        # twentieth pass").
+        following = self._next
+        if following <= current:
+            following = current + 1
+        tickets = self._tickets
+        last = min(len(tickets), current + self._window_files + 1)
+        ahead = self._ahead
+        ahead_bytes = self._ahead_bytes
+        window_bytes = self._window_bytes
+        small_below = self._small_below
+        try:
+            while following < last and ahead_bytes < window_bytes:
+                index = following
+                following += 1
+                task = tickets[index].task
+                size = task.source.size_bytes
+                if size == 0 or size >= small_below or not any(task.targets):
+                    continue
+                try:
+                    fd = os.open(task.source.path_text, _PREFETCH_FLAGS)
+                except OSError:
+                    continue  # the reader reports it when it gets there
+                try:
+                    os.posix_fadvise(fd, 0, size, _WILLNEED)
+                except OSError:
+                    pass
+                ahead.append((index, size, fd))
+                ahead_bytes += size
+        finally:
+            self._next = following
+            self._ahead_bytes = ahead_bytes
 
     def take(self, current: int) -> int | None:
         """The descriptor of ticket *current*'s file, if a hint opened it, else None; from
