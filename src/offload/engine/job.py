@@ -56,6 +56,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import (
     NO_DIGESTS,
+    CacheBypass,
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
@@ -81,6 +82,7 @@ _SPARE_DESCRIPTORS_PER_DESTINATION = 6
 # Looked up once: ``DestinationStatus.FAILED`` goes through ``EnumType.__getattr__`` in
 # Python 3.11, and ``_ResultBook.record`` asks it once a file and destination.
 _FAILED = DestinationStatus.FAILED
+_NOT_READ = CacheBypass.NOT_READ
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -190,14 +192,22 @@ class _ResultBook:
         for ticket in tickets:
             task = ticket.task
             source = task.source
-            # By position (relative path, the scan's path string, shared, size, mtime): a
-            # dataclass's keywords were ~0.5 µs a file before the job's first byte
-            # (docs/performance.md, "The 50,000-file card's copy phase: twentieth pass").
+            # By position (relative path, the scan's path string, shared, size, mtime, the
+            # in-flight and re-read digests, no source error, not read, its results): a
+            # dataclass's keywords, and its default factories' Python calls, were ~0.5 µs a
+            # file before the job's first byte (docs/performance.md, "The 50,000-file card's
+            # copy phase: twentieth pass").
             result = FileResult(
-                source.relative_path, source.path_text, source.size_bytes, source.mtime_ns
+                source.relative_path,
+                source.path_text,
+                source.size_bytes,
+                source.mtime_ns,
+                NO_DIGESTS,
+                NO_DIGESTS,
+                None,
+                _NOT_READ,
+                list(task.preset),
             )
-            if task.preset:
-                result.destinations.extend(task.preset)
             results[ticket.sequence] = result
             files.append(result)
 
