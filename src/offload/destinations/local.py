@@ -91,7 +91,8 @@ if TYPE_CHECKING:
 
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
-_CLAIM_ATTEMPTS = 3
+# (A tuple, not ``range(3)``: no range object made a file on the writer thread.)
+_CLAIM_ATTEMPTS = (1, 2, 3)
 # Files larger than this are closed for writing at their last byte (``_written_whole``):
 # ext4 gives a larger file still open for writing a preallocation of its own, rounded up,
 # while files up to 16 blocks (64 KiB of 4 KiB blocks, ``mb_stream_req``) share a locality
@@ -352,7 +353,7 @@ class LocalPartial:
                 cursor = os.path.dirname(cursor)
             os.makedirs(folder, exist_ok=True)
             self.created_dirs = [Path(made) for made in reversed(missing)]
-        for _attempt in range(_CLAIM_ATTEMPTS):
+        for _attempt in _CLAIM_ATTEMPTS:
             fd = self._open()
             try:
                 device = self._claim_read_only(fd) if self._close_at >= 0 else _UNCLAIMED
