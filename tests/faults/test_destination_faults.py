@@ -329,7 +329,7 @@ def test_a_partial_whose_claim_fails_leaves_no_descriptor_and_no_file(
     faulty_fs: Callable[..., FaultyFS], size: int
 ) -> None:
     """GETATTR answered EIO on the new partial, the n-th one for every n up to the first
-    that lets the create through: one of them is ``claim``'s fstat, after the create
+    that lets the create through: one of them is ``claim_device``'s fstat, after the create
     (earlier ones are the lookup and the create's own). Whatever raised, no descriptor of
     the process is left open; where the claim raised, the partial is removed too (the
     fstat's failure leaked the descriptor and left the file)."""
@@ -347,7 +347,9 @@ def test_a_partial_whose_claim_fails_leaves_no_descriptor_and_no_file(
         except OSError as exc:
             assert exc.errno == errno.EIO
             assert set(os.listdir("/proc/self/fd")) <= before
-            if any(frame.name == "claim" for frame in traceback.extract_tb(exc.__traceback__)):
+            if any(
+                frame.name == "claim_device" for frame in traceback.extract_tb(exc.__traceback__)
+            ):
                 claim_failed = True
                 assert not os.path.lexists(partial.partial_text)
         else:

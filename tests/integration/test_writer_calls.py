@@ -249,3 +249,32 @@ def test_a_batch_whose_syncfs_made_its_new_folders_durable_fsyncs_only_the_folde
         for index in range(FILES // 2):
             copy = dest / "CARD" / "DCIM" / clip / f"C{index:04d}.MP4"
             assert copy.read_bytes() == (tmp_path / "CARD" / "DCIM" / clip / copy.name).read_bytes()
+
+
+def test_the_seal_takes_the_size_from_the_end_and_the_device_from_the_claim(
+    tmp_path: Path, tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The committer's seal makes no ``stat_result`` of a partial: the writer's claim
+    ``fstat``s each partial once at its create (its link count), and the device it saw
+    there (a file's device never changes) is what the seal compares with the root's; the
+    size is the descriptor's end (``lseek``). The committer's calls a small file are the
+    time, that ``lseek``, the rename and the close. Before: a second ``fstat`` a file, at
+    the seal (its float and nanosecond times made for the size and the device)."""
+    dest = tmpfs_mount(64 * 1024 * 1024).path
+    calls = "openat,flock,fstat,newfstatat,statx,lseek,utimensat,renameat2,close"
+    traces = _traces(tmp_path, dest, calls)
+    writer = next(text for text in traces.values() if _CREATED.search(text))
+    descriptors = {name: fd for name, fd in _CREATED.findall(writer)}
+    assert len(descriptors) == FILES
+    for name, fd in descriptors.items():  # the claim: a flock and an fstat at the create
+        assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0\n(newfstatat|fstat)\({fd}, ", writer), name
+    lines = _assert_closed_after_rename(traces, descriptors)
+    # A stat of a descriptor of a file of the partials' size (the ledger's is another size).
+    on_partial = re.compile(rf'(fstat|statx|newfstatat)\(\d+, ("",)?.*st_size={SIZE}\b')
+    assert not [line for line in lines if on_partial.match(line)], "no stat of a partial"
+    ends = [line for line in lines if re.match(r"lseek\(\d+, 0, SEEK_END\) *= " + str(SIZE), line)]
+    assert len(ends) == FILES
+    for index in range(FILES):
+        copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
+        assert copy.read_bytes() == (tmp_path / "CARD" / "CLIPS" / f"C{index:04d}.MP4").read_bytes()
+        assert copy.stat().st_mtime_ns == MTIME_NS + index

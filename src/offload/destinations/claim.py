@@ -49,18 +49,34 @@ _NO_LOCKS = frozenset(
 )
 
 
+#: ``claim_device``'s answer where the filesystem keeps no locks: claimed as far as it goes,
+#: and no ``fstat`` made (the partial's device is not known from the claim).
+UNKNOWN_DEVICE = -1
+
+
 def claim(fd: int) -> bool:
     """Claim the partial open on *fd* (see the module's contract): True when claimed or
     when its filesystem keeps no locks, False when it was removed before the claim was
     granted. Blocks while a clean-up holds the exclusive lock (an instant). Raises OSError
     from ``fstat``."""
+    return claim_device(fd) is not None
+
+
+def claim_device(fd: int) -> int | None:
+    """``claim``, answering with what its ``fstat`` saw: the partial's device (``st_dev``)
+    when claimed, None when it was removed before the claim was granted, and
+    ``UNKNOWN_DEVICE`` where its filesystem keeps no locks (no claim and no ``fstat``). The
+    device of an open file never changes, so the writer keeps it for the seal's check of
+    the file's device (``destinations/local.py``: no ``stat_result`` more a file). Blocks
+    and raises as ``claim``."""
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
     except OSError as exc:
         if exc.errno not in _NO_LOCKS:
             raise
-        return True  # no claim on this filesystem: the copy root's lock and age decide
-    return os.fstat(fd).st_nlink > 0
+        return UNKNOWN_DEVICE  # no claim on this filesystem: the copy root's lock and age decide
+    info = os.fstat(fd)
+    return info.st_dev if info.st_nlink > 0 else None
 
 
 def claim_again(fd: int) -> bool:

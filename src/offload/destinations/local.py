@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
-from offload.destinations.claim import claim, claim_again
+from offload.destinations.claim import UNKNOWN_DEVICE, claim_again, claim_device
 from offload.destinations.naming import name_problem, partial_name
 from offload.destinations.shared_syncfs import SharedSyncfs, SharedSyncfsTable
 from offload.errors import DestinationError
@@ -91,7 +91,8 @@ if TYPE_CHECKING:
 
 # A partial removed by another run's clean-up in the instant between its creation and its
 # claim is made again under a new name; a clean-up lists a folder once, so twice is rare.
-_CLAIM_ATTEMPTS = 3
+# (A tuple, not ``range(3)``: no range object made a file on the writer thread.)
+_CLAIM_ATTEMPTS = (1, 2, 3)
 # Files larger than this are closed for writing at their last byte (``_written_whole``):
 # ext4 gives a larger file still open for writing a preallocation of its own, rounded up,
 # while files up to 16 blocks (64 KiB of 4 KiB blocks, ``mb_stream_req``) share a locality
@@ -109,6 +110,8 @@ _READ_ONLY_FLAGS = os.O_RDONLY | os.O_CLOEXEC
 # False once such an open found no ``/proc`` (ENOENT: not mounted): a benign race between
 # writer threads, each of which may ask once more.
 _proc_fd_opens = True
+# ``LocalPartial._claim_read_only``'s answer where no read-only descriptor could be opened.
+_UNCLAIMED = -2
 # ``LocalPartial._close_at`` once the written descriptor was closed at the last byte: a write
 # after it opens the file for writing again (``_write_again``).
 _REOPEN = -2
@@ -151,6 +154,7 @@ _NO_LINKS = frozenset({0x2011BAB0, 0x4D44})  # exfat, vfat
 # FUSE (fuse, fuseblk): the daemon decides what a rename does to the mtime (fusefat: now).
 _FUSE = 0x65735546
 _NS = 1_000_000_000
+_SEP = os.sep
 
 
 def _linux_at_least(wanted: tuple[int, int]) -> bool:
@@ -236,6 +240,7 @@ class LocalPartial:
         "_check_device",
         "_claim",
         "_close_at",
+        "_device",
         "_fd",
         "_final_path",
         "_partial_path",
@@ -269,12 +274,19 @@ class LocalPartial:
         size_bytes: int = 0,
         since: int = 0,
     ) -> None:
-        final = os.fspath(final_path)
-        folder, name = _split(final)
+        final = final_path if type(final_path) is str else os.fspath(final_path)
+        # ``_split`` and ``_joined``'s plain case made here (two calls a file less on the
+        # writer thread): a folder that is neither empty nor ends with a separator.
+        folder, _, name = final.rpartition(_SEP)
         self.final_text = final
+        if folder and folder[-1] != _SEP:
+            self.partial_name = hidden = partial_name(name)
+            self.partial_text = f"{folder}{_SEP}{hidden}"
+        else:
+            folder, name = os.path.split(final)
+            self.partial_name = partial_name(name)
+            self.partial_text = _joined(folder, self.partial_name)
         self.folder_text = folder
-        self.partial_name = partial_name(name)
-        self.partial_text = _joined(folder, self.partial_name)
         self._final_path = final_path if isinstance(final_path, Path) else None
         self._partial_path: Path | None = None
         self.bytes_written = 0
@@ -304,6 +316,10 @@ class LocalPartial:
         # device with it (``LocalDestination._check_device``).
         self._root_device = root_device
         self._check_device = check_device
+        # The file's own device, from the claim's ``fstat`` at the create (a file's device
+        # never changes): what ``seal`` compares with the root's. ``UNKNOWN_DEVICE`` where no
+        # claim was taken (no locks there): ``seal`` then asks ``fstat``.
+        self._device = UNKNOWN_DEVICE
         # The filesystem's syncfs rounds done before this file was created
         # (``SharedSyncfs.mark``): an error a later round reports may be this file's.
         self.since = since
@@ -337,19 +353,20 @@ class LocalPartial:
                 cursor = os.path.dirname(cursor)
             os.makedirs(folder, exist_ok=True)
             self.created_dirs = [Path(made) for made in reversed(missing)]
-        for _attempt in range(_CLAIM_ATTEMPTS):
+        for _attempt in _CLAIM_ATTEMPTS:
             fd = self._open()
             try:
-                claimed = self._claim_read_only(fd) if self._close_at >= 0 else None
-                if claimed is None:
-                    claimed = claim(fd)
+                device = self._claim_read_only(fd) if self._close_at >= 0 else _UNCLAIMED
+                if device == _UNCLAIMED:
+                    device = claim_device(fd)
             except BaseException:
                 # ``claim``'s fstat failed (EIO from a failing drive): no Partial is handed
                 # out, so nobody else would ever close this descriptor or remove the file.
                 self._abandon(fd)
                 raise
-            if claimed:
+            if device is not None:
                 self._fd = fd
+                self._device = device
                 return
             # Removed by another run's clean-up before the claim was granted (an instant
             # after the open: ``destinations.claim``): a new partial, under a new name.
@@ -376,7 +393,7 @@ class LocalPartial:
         except OSError:
             pass
 
-    def _claim_read_only(self, fd: int) -> bool | None:
+    def _claim_read_only(self, fd: int) -> int | None:
         """Claim the partial just created on *fd* through a read-only descriptor of the same
         file (``_claim``), for a partial whose written descriptor is closed at its last byte
         (``_written_whole``): that one then takes over with no call of its own, where it
@@ -386,31 +403,32 @@ class LocalPartial:
         so it is the file *fd* is open on even if another run's clean-up removed its name
         meanwhile (``claim`` then answers False from its link count, as on *fd*).
 
-        True: claimed; False: removed before the claim was granted (the read-only
-        descriptor closed; the caller closes *fd* and starts over under a new name); None:
-        no such descriptor (no ``/proc``, or a mode that denies its owner reading): *fd* is
-        claimed instead, and at the last byte the file is opened by its name and claimed
-        again (``_written_whole``), as before. Raises OSError from ``claim``'s ``fstat``,
-        the read-only descriptor closed. Writer thread only (one partial at a time)."""
+        Claimed: the file's device (``claim_device``); None: removed before the claim was
+        granted (the read-only descriptor closed; the caller closes *fd* and starts over
+        under a new name); ``_UNCLAIMED``: no such descriptor (no ``/proc``, or a mode that
+        denies its owner reading): *fd* is claimed instead, and at the last byte the file is
+        opened by its name and claimed again (``_written_whole``), as before. Raises OSError
+        from ``claim``'s ``fstat``, the read-only descriptor closed. Writer thread only (one
+        partial at a time)."""
         global _proc_fd_opens
         if not _proc_fd_opens:
-            return None
+            return _UNCLAIMED
         try:
             held = os.open(f"{_PROC_FD}{fd}", _READ_ONLY_FLAGS)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 _proc_fd_opens = False  # no /proc here: not asked again in this process
-            return None
+            return _UNCLAIMED
         try:
-            claimed = claim(held)
+            device = claim_device(held)
         except OSError:
             os.close(held)
             raise
-        if not claimed:
+        if device is None:
             os.close(held)
-            return False
+            return None
         self._claim = held
-        return True
+        return device
 
     def _open(self) -> int:
         """Create the partial (O_EXCL), with O_DIRECT where asked and taken."""
@@ -572,14 +590,24 @@ class LocalPartial:
         assert fd is not None
         if sync:
             full_fsync(fd)  # fsyncgate: a failure is final, never retried
-        info = os.fstat(fd)
-        if info.st_dev != self._root_device and self._check_device is not None:
+        device = self._device
+        if device == UNKNOWN_DEVICE:
+            info = os.fstat(fd)
+            device, size = info.st_dev, info.st_size
+        else:
+            # The device is the claim's (an open file's never changes) and the size its
+            # end: one call that makes no ``stat_result`` (its float and nanosecond times,
+            # ~4,500 instructions a file on the committer thread; docs/performance.md, "The
+            # 50,000-file card's copy phase: twentieth pass"). The offset moved is never
+            # used: nothing is written through the descriptor after its seal.
+            size = os.lseek(fd, 0, os.SEEK_END)
+        if device != self._root_device and self._check_device is not None:
             # Not on the root's device: a drive unmounted (even lazily) or swapped at the same
             # path while its batch was written, the file made in whatever is there now (the
             # writer asks for presence only once a batch). The destination says whether it
             # is gone (DestinationError); a folder below the root on a filesystem of its own
-            # (a btrfs subvolume) passes. The fstat is made anyway: no call more a file.
-            other = self._check_device(fd, info.st_dev, self.folder_text)
+            # (a btrfs subvolume) passes.
+            other = self._check_device(fd, device, self.folder_text)
             if other is not None:
                 # On another filesystem mounted below the root: read back through what lies
                 # under that one (a FUSE daemon's cache, a server), not the root's.
@@ -591,7 +619,6 @@ class LocalPartial:
         # Durable now (synced here, or by the batch's syncfs before): the device's cache
         # must be dropped again before this file is read back (dirty pages cannot be).
         self.below.written()
-        size = info.st_size
         if self._quiet_close:
             # Its close cannot report an error here, so the descriptor itself keeps the
             # claim until the partial is published or removed: no dup and no close now (two
@@ -676,6 +703,8 @@ class LocalDestination(Closing):
         self.below = cache_below(self.root)
         self._write_call_size = write_call_size
         self._direct_writes = direct_writes and self.features.direct_writes
+        # The seal's device check, bound once (a bound method made a file otherwise).
+        self._check_device_bound = self._check_device
         self._direct_from = (
             MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH
             if self.features.durable_batch
@@ -806,7 +835,7 @@ class LocalDestination(Closing):
             self._direct_writes and size_bytes >= self._direct_from,
             self.below,
             self.root_device,
-            self._check_device,
+            self._check_device_bound,
             self._quiet_close,
             size_bytes,
             self._syncfs.mark() if self._syncfs is not None else 0,

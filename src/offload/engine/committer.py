@@ -39,7 +39,13 @@ from offload.events import BytesVerified, PhaseChanged, wanted, wanted_phase
 from offload.fs.direct import AlignedBuffer
 from offload.ledger import VerifiedCopy
 from offload.options import ExistingFilePolicy, VerifyMode
-from offload.results import CacheBypass, CopyAction, DestinationFileResult, DestinationStatus
+from offload.results import (
+    NO_DIGESTS,
+    CacheBypass,
+    CopyAction,
+    DestinationFileResult,
+    DestinationStatus,
+)
 
 Verified = list[tuple[Pending, DestinationFileResult]]
 
@@ -389,8 +395,9 @@ class DestinationCommitter:
     def _new_result(self, pending: Pending) -> DestinationFileResult:
         partial = pending.partial
         resumed = partial.bytes_resumed
-        # By position (index, final path, status, error, bytes written, bytes resumed): the
-        # keywords' dict was a share of a small file's cost here.
+        # By position (index, final path, status, error, bytes written, bytes resumed, the
+        # digests read back and recorded): the keywords' dict was a share of a small file's
+        # cost here, and each digests field left to its ``default_factory`` a Python call.
         result = DestinationFileResult(
             self.state.index,
             pending.final,
@@ -399,6 +406,8 @@ class DestinationCommitter:
             # What this run sent: the parts of a resumed upload already there are not.
             partial.bytes_written - resumed,
             resumed,
+            NO_DIGESTS,
+            NO_DIGESTS,
         )
         result.copy_s = pending.copy_s
         return result

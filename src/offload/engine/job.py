@@ -56,6 +56,7 @@ from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import (
     NO_DIGESTS,
+    CacheBypass,
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
@@ -81,6 +82,7 @@ _SPARE_DESCRIPTORS_PER_DESTINATION = 6
 # Looked up once: ``DestinationStatus.FAILED`` goes through ``EnumType.__getattr__`` in
 # Python 3.11, and ``_ResultBook.record`` asks it once a file and destination.
 _FAILED = DestinationStatus.FAILED
+_NOT_READ = CacheBypass.NOT_READ
 
 
 def verification_algorithm(selected: Sequence[str]) -> str:
@@ -185,17 +187,29 @@ class _ResultBook:
         # --quiet`` does not, and one a file and destination was a share of its cost.
         self._verified_events = wanted(sink, FileVerified)
         self._results: dict[int, FileResult] = {}
+        results = self._results
+        files = report.files
         for ticket in tickets:
-            source = ticket.task.source
+            task = ticket.task
+            source = task.source
+            # By position (relative path, the scan's path string, shared, size, mtime, the
+            # in-flight and re-read digests, no source error, not read, its results): a
+            # dataclass's keywords, and its default factories' Python calls, were ~0.5 µs a
+            # file before the job's first byte (docs/performance.md, "The 50,000-file card's
+            # copy phase: twentieth pass").
             result = FileResult(
-                relative_path=source.relative_path,
-                source_path=source.path_text,  # the scan's string, shared
-                size_bytes=source.size_bytes,
-                mtime_ns=source.mtime_ns,
+                source.relative_path,
+                source.path_text,
+                source.size_bytes,
+                source.mtime_ns,
+                NO_DIGESTS,
+                NO_DIGESTS,
+                None,
+                _NOT_READ,
+                list(task.preset),
             )
-            result.destinations.extend(ticket.task.preset)
-            self._results[ticket.sequence] = result
-            report.files.append(result)
+            results[ticket.sequence] = result
+            files.append(result)
 
     def record(self, ticket: FileTicket, result: DestinationFileResult) -> None:
         """Keep the first result per file and destination (a source error and a lost

@@ -58,9 +58,9 @@ class Pack:
         "_files",
         "_publish",
         "_started",
-        "_used",
         "_writers",
         "chunk",
+        "used",
     )
 
     def __init__(self, board: VerdictBoard | None) -> None:
@@ -69,7 +69,9 @@ class Pack:
         self._board = board
         self.chunk: Chunk | None = None
         self._capacity = 0
-        self._used = 0
+        # Where the next file's bytes go in the chunk: a plain attribute the reader reads
+        # (a property was a call a file), written here only.
+        self.used = 0
         self._started = 0.0
         self._writers: Sequence[DestinationWriter] = ()
         self._files: list[tuple[FileTicket, int, int]] = []
@@ -80,7 +82,7 @@ class Pack:
         bytes for *writers* is read into it."""
         return (
             self.chunk is None
-            or size > self._capacity - self._used
+            or size > self._capacity - self.used
             or len(self._files) >= PACK_FILES
             or writers != self._writers
             or time.monotonic() - self._started > PACK_AGE_S
@@ -93,19 +95,14 @@ class Pack:
         chunk.hand_out(1)
         self.chunk = chunk
         self._capacity = len(chunk.writable)
-        self._used = 0
+        self.used = 0
         self._started = time.monotonic()
         self._writers = writers
 
-    @property
-    def used(self) -> int:
-        """Where the next file's bytes go in the chunk."""
-        return self._used
-
     def add(self, ticket: FileTicket, length: int) -> None:
         """The file read at ``used`` (*length* bytes) passed every check: it goes."""
-        start = self._used
-        self._used = start + length
+        start = self.used
+        self.used = start + length
         self._files.append((ticket, start, start + length))
         if self._board is not None:
             self._publish.append(ticket)

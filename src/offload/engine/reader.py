@@ -59,6 +59,13 @@ from offload.options import CopyOptions, VerifyMode
 from offload.results import CacheBypass
 
 SOURCE_INDEX = -1  # events about the source carry this destination index
+# Looked up once: in Python 3.11 an enum member's look-up goes through ``EnumType``'s Python
+# ``__getattr__`` (~800 instructions), one a file here.
+_O_DIRECT = CacheBypass.O_DIRECT
+_NOT_READ = CacheBypass.NOT_READ
+# The prefetcher's open and hint (``_Prefetcher.advance``), looked up once.
+_PREFETCH_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+_WILLNEED = os.POSIX_FADV_WILLNEED
 
 
 #: The small files the reader asks the kernel to read ahead of the one it copies, each on a
@@ -192,9 +199,14 @@ class SourceReader:
         the reader's (closed once the file was read, or here if it is not read), else None."""
         source = ticket.task.source
         try:
-            wanted = [w for w in self._workers if ticket.task.targets[w.index] is not None]
+            # One loop, no comprehension: in Python 3.11 each is a function object made and
+            # called, a file (docs/performance.md, "The 50,000-file card's copy phase:
+            # twentieth pass").
+            targets = ticket.task.targets
             active = []
-            for worker in wanted:
+            for worker in self._workers:
+                if targets[worker.index] is None:
+                    continue
                 if worker.lost is None:
                     active.append(worker)
                 else:
@@ -327,12 +339,9 @@ class SourceReader:
             # The card file's fingerprint (its ledger entry's: offload.fingerprint), from the
             # bytes this read hashes: no read of its own.
             if pack is not None:
-                offset, direct = self._read_into_pack(
+                offset, direct, sample = self._read_into_pack(
                     pack, fd, direct, before.st_size, active, hasher, path
                 )
-                assert pack.chunk is not None  # the file's bytes are in it, from pack.used on
-                start = pack.used
-                sample = fingerprint.of_bytes(pack.chunk.writable[start : start + offset])
             else:
                 sampler = fingerprint.Sampler(before.st_size)
                 offset, direct = self._stream(
@@ -373,7 +382,8 @@ class SourceReader:
         digests = hasher.hexdigests()
         ticket.inflight_digests = digests
         ticket.fingerprint = sample
-        for name, expected in ticket.task.reference_digests.items():
+        reference = ticket.task.reference_digests
+        for name, expected in reference.items() if reference else ():
             if name in digests and digests[name] != comparable_digest(name, expected):
                 if ticket.task.reference_origin:
                     raise SourceError(
@@ -390,7 +400,7 @@ class SourceReader:
         # sends the file then, and never for a file that failed here (``publish`` resolves
         # it with None).
         ticket.resolve_hashed(dict(digests))
-        ticket.source_cache_bypass = CacheBypass.O_DIRECT if direct else CacheBypass.NOT_READ
+        ticket.source_cache_bypass = _O_DIRECT if direct else _NOT_READ
         return offset
 
     def _read_into_pack(
@@ -402,18 +412,20 @@ class SourceReader:
         active: list[DestinationWriter],
         hasher: MultiHasher,
         path: str,
-    ) -> tuple[int, bool]:
+    ) -> tuple[int, bool, str]:
         """Read a small file of *size* bytes (its ``fstat``) into *pack*'s free part, sending
         the pack first and starting a new one when it must (``Pack.due``), and hash it.
-        Returns the bytes read and whether the read was direct. Raises SourceError, or
-        CancelledError while it waits for a free buffer."""
+        Returns the bytes read, whether the read was direct and the file's fingerprint
+        (``fingerprint.of_bytes`` of them). Raises SourceError, or CancelledError while it
+        waits for a free buffer."""
         if pack.due(size, active):
             pack.send()
             pack.start(self._small_pool.acquire(self._cancel), active)
         chunk = pack.chunk
         assert chunk is not None
         start = pack.used
-        free = chunk.writable[start:]
+        writable = chunk.writable
+        free = writable[start:]
         try:
             # Up to its size: a second read to find its end was one more system call a
             # small file; a file that grew meanwhile is caught by the fstat after the read.
@@ -422,12 +434,16 @@ class SourceReader:
             raise source_io_error(exc, failed_read_words(exc, 0, size), path) from exc
         finally:
             free.release()  # no view of the pool's buffer outlives the read (a traceback)
-        if hasher.threaded_count:
-            chunk.retain(hasher.threaded_count)  # each releases the chunk once it hashed
-        hasher.update(chunk.writable[start : start + n], release=chunk.release)
+        threaded = hasher.threaded_count
+        if threaded:
+            chunk.retain(threaded)  # each releases the chunk once it hashed
+        data = writable[start : start + n]
+        hasher.update(data, release=chunk.release)
+        # The card file's fingerprint (its ledger entry's) from the same view of its bytes.
+        sample = fingerprint.of_bytes(data)
         if self._read_events:
             self._sink.emit(SourceBytesRead(n))
-        return n, direct
+        return n, direct, sample
 
     def _stream(
         self,
@@ -853,28 +869,40 @@ class _Prefetcher:
                 self._taken = (index, fd)
             else:
                 _close_unread(fd)
-        self._next = max(self._next, current + 1)
-        while (
-            self._next < len(self._tickets)
-            and self._next - current <= self._window_files
-            and self._ahead_bytes < self._window_bytes
-        ):
-            index = self._next
-            self._next += 1
-            task = self._tickets[index].task
-            size = task.source.size_bytes
-            if size == 0 or size >= self._small_below or not any(task.targets):
-                continue
-            try:
-                fd = os.open(task.source.path_text, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                continue  # the reader reports it when it gets there
-            try:
-                os.posix_fadvise(fd, 0, size, os.POSIX_FADV_WILLNEED)
-            except OSError:
-                pass
-            self._ahead.append((index, size, fd))
-            self._ahead_bytes += size
+        # The window's loop on locals, stored back once (in ``finally``: what was opened is
+        # counted whatever raised): it runs once a file, and was the most of the reader's
+        # Python a small file (docs/performance.md, "The 50,000-file card's copy phase:
+        # twentieth pass").
+        following = self._next
+        if following <= current:
+            following = current + 1
+        tickets = self._tickets
+        last = min(len(tickets), current + self._window_files + 1)
+        ahead = self._ahead
+        ahead_bytes = self._ahead_bytes
+        window_bytes = self._window_bytes
+        small_below = self._small_below
+        try:
+            while following < last and ahead_bytes < window_bytes:
+                index = following
+                following += 1
+                task = tickets[index].task
+                size = task.source.size_bytes
+                if size == 0 or size >= small_below or not any(task.targets):
+                    continue
+                try:
+                    fd = os.open(task.source.path_text, _PREFETCH_FLAGS)
+                except OSError:
+                    continue  # the reader reports it when it gets there
+                try:
+                    os.posix_fadvise(fd, 0, size, _WILLNEED)
+                except OSError:
+                    pass
+                ahead.append((index, size, fd))
+                ahead_bytes += size
+        finally:
+            self._next = following
+            self._ahead_bytes = ahead_bytes
 
     def take(self, current: int) -> int | None:
         """The descriptor of ticket *current*'s file, if a hint opened it, else None; from

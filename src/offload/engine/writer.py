@@ -85,6 +85,10 @@ class DestinationWriter:
         # Python ``__getattr__`` in Python 3.11 (docs/performance.md, "The committer:
         # fifteenth pass").
         self._fail_on_existing = state.options.existing is ExistingFilePolicy.FAIL
+        # Asked once, not a file (the writer thread paces a card of small files): where a
+        # batch closes by its files, and whether the backend waits for a file's digests.
+        self._batch_files = state.options.batch_files
+        self._stores_digests = state.destination.features.stores_digests
 
     @property
     def lost(self) -> OffloadError | None:
@@ -196,7 +200,8 @@ class DestinationWriter:
 
     def _on_start(self, ticket: FileTicket) -> None:
         state = self.state
-        text = ticket.task.targets[state.index]
+        task = ticket.task
+        text = task.targets[self.index]
         assert text is not None
         if state.lost is not None:
             state.fail(ticket, text, state.lost)
@@ -240,10 +245,10 @@ class DestinationWriter:
             try:
                 partial = destination.open_partial(
                     text,
-                    size_bytes=ticket.task.source.size_bytes,
+                    size_bytes=task.source.size_bytes,
                     folder_known=known,
-                    digests=ticket.task.reference_digests or None,
-                    hashed=ticket.hashed if destination.features.stores_digests else None,
+                    digests=task.reference_digests or None,
+                    hashed=ticket.hashed if self._stores_digests else None,
                 )
             except OSError as exc:
                 if known:
@@ -258,7 +263,8 @@ class DestinationWriter:
                 # Named as the OS named it (the partial, or a folder it needed).
                 where = exc.filename or text
                 raise destination_io_error(exc, "create", where, state.device) from exc
-            self._known_folders.add(folder)
+            if not known:
+                self._known_folders.add(folder)
             if partial.created_dirs:
                 self._created_folders.update(map(str, partial.created_dirs))
             self._current = Pending(ticket, partial, time.monotonic(), text)
@@ -320,13 +326,13 @@ class DestinationWriter:
         if current is None:
             return
         assert current.ticket is ticket
-        options = self.state.options
         # The source's mtime is set by the committer, before the batch is made durable
         # (``DestinationCommitter._sync``): one system call less a file on this thread.
         current.copy_s = time.monotonic() - current.started
-        self._batch.append(current)
+        batch = self._batch
+        batch.append(current)
         self._batch_bytes += current.partial.bytes_written
-        if self._batch_bytes >= self._batch_limit or len(self._batch) >= options.batch_files:
+        if self._batch_bytes >= self._batch_limit or len(batch) >= self._batch_files:
             self._hand_off()
 
     def _on_abort(self, ticket: FileTicket) -> None:

@@ -114,7 +114,14 @@ class MultiHasher:
         return len(self._threads)
 
     def _reset_inline(self) -> None:
-        self._inline = [factory() for factory in self._factories]
+        factories = self._factories
+        if len(factories) == 1:
+            # One algorithm (the default): no comprehension, which Python 3.11 makes and
+            # calls as a function, once a file (docs/performance.md, "The 50,000-file
+            # card's copy phase: twentieth pass").
+            self._inline = [factories[0]()]
+        else:
+            self._inline = [factory() for factory in factories]
 
     def update(self, data: Buffer, *, release: Release | None = None) -> None:
         for hasher in self._inline:
@@ -148,6 +155,8 @@ class MultiHasher:
         self._reset_inline()
         names = self._inline_names
         if not self._threads:  # every algorithm inline (the default): in selection order
+            if len(inline) == 1:
+                return {names[0]: inline[0].hexdigest()}
             return {names[index]: hasher.hexdigest() for index, hasher in enumerate(inline)}
         markers = {thread.name: thread.finish() for thread in self._threads}
         results = {names[index]: hasher.hexdigest() for index, hasher in enumerate(inline)}
