@@ -165,6 +165,19 @@ def _o(check: Check) -> MayLack:
 
 _TEXT = nullable(STR)
 _DIGESTS = nullable(map_of(STR))
+# A step the destination refused after its copies (a report, a folder's time), by errno.
+_STEP_REFUSALS = _o(
+    list_of(
+        obj(
+            {
+                "index": nullable(INT),
+                "errno": _o(_TEXT),
+                "copies_in_doubt": BOOL,
+                "message": STR,
+            }
+        )
+    )
+)
 
 _COPY = obj(
     {
@@ -285,30 +298,8 @@ _JOB_REPORT = obj(
         "card_history_untrusted": _o(_TEXT),
         "warnings": _o(list_of(obj({"code": _o(_TEXT), "path": _o(_TEXT), "message": _o(_TEXT)}))),
         "folder_errors": _o(list_of(STR)),
-        "reports_refused": _o(
-            list_of(
-                obj(
-                    {
-                        "index": nullable(INT),
-                        "errno": _o(_TEXT),
-                        "copies_in_doubt": BOOL,
-                        "message": STR,
-                    }
-                )
-            )
-        ),
-        "folder_times_unset": _o(
-            list_of(
-                obj(
-                    {
-                        "index": nullable(INT),
-                        "errno": _o(_TEXT),
-                        "copies_in_doubt": BOOL,
-                        "message": STR,
-                    }
-                )
-            )
-        ),
+        "reports_refused": _STEP_REFUSALS,
+        "folder_times_unset": _STEP_REFUSALS,
         "notes": _o(list_of(STR)),
         "removed_stray_partials": _o(nullable(COUNT)),
         "devices": _o(
