@@ -340,6 +340,18 @@ def test_destination_unplugged_mid_card(
     assert partials_under(fs.backing) == []
 
 
+def _run_to_late_failure(argv: list[str], fs: FaultyFS, rule: str) -> tuple[str, str]:
+    """Run *argv* in-process, asserting it hit *rule* on *fs* and exited 1: what it said and
+    its verdict line (every copy verified, a later step failed)."""
+    err = io.StringIO()
+    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    return said, verdict
+
+
 def _late_step_failed(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], op: str, path: str
 ) -> tuple[Path, FaultyFS, str, list[str], str, str]:
@@ -352,12 +364,7 @@ def _late_step_failed(
     dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
     rule = fs.fail(op, errno.EIO, path=path)
     argv = ["copy", "--report-dir", str(tmp_path / "reports"), str(card), *map(str, dests)]
-    err = io.StringIO()
-    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
-    said = err.getvalue()
-    assert fs.fired(rule) >= 1
-    assert code == 1, said
-    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    said, verdict = _run_to_late_failure(argv, fs, rule)
     return card, fs, rule, argv, said, verdict
 
 
@@ -490,12 +497,7 @@ def test_a_folder_time_refused_after_the_copies_are_verified_keeps_no_card(
     rule = fs.fail("utimens", errno.EPERM, path=f"*{card.name}")
     reports = tmp_path / "reports"
     argv = ["copy", "--report-dir", str(reports), str(card), str(disk), str(fs.mountpoint)]
-    err = io.StringIO()
-    code = offload_main(argv, Environment(stdout=io.StringIO(), stderr=err))
-    said = err.getvalue()
-    assert fs.fired(rule) >= 1
-    assert code == 1, said
-    verdict = next(line for line in said.splitlines() if "verified on every destination" in line)
+    said, verdict = _run_to_late_failure(argv, fs, rule)
     assert f"BUT ON {fs.mountpoint}: its folders' times could not be set" in verdict, said
     release = next(line for line in said.splitlines() if line.startswith("The card may be"))
     assert f"Some folders on {fs.mountpoint / card.name} did not get the card's folder" in release

@@ -776,35 +776,23 @@ def _verify_nested(
     """Verify a nested history root; its paths come back prefixed with *folder* (those of
     the :class:`CheckCancelled` it raises when a cancel stops it too)."""
     try:
-        inner = _nested_tree(root, folder, hash_file, formats, ignore_patterns, copy_root, on_plan)
+        inner = _verify_tree(
+            root / folder,
+            hash_file=hash_file,
+            formats=formats,
+            legacy_mhl=None,
+            ignore_patterns=ignore_patterns,
+            append_generation=False,
+            creator=None,
+            now=utc_now,
+            own_links=(),
+            copy_root=copy_root,
+            on_plan=on_plan,
+            lister=None,
+        )
     except CheckCancelled as exc:
         raise CheckCancelled(_prefixed(exc.report, root, folder)) from exc
     return _prefixed(inner, root, folder)
-
-
-def _nested_tree(
-    root: Path,
-    folder: str,
-    hash_file: HashFile,
-    formats: Sequence[str] | None,
-    ignore_patterns: Sequence[str],
-    copy_root: Path,
-    on_plan: OnPlan | None,
-) -> VerifyReport:
-    return _verify_tree(
-        root / folder,
-        hash_file=hash_file,
-        formats=formats,
-        legacy_mhl=None,
-        ignore_patterns=ignore_patterns,
-        append_generation=False,
-        creator=None,
-        now=utc_now,
-        own_links=(),
-        copy_root=copy_root,
-        on_plan=on_plan,
-        lister=None,
-    )
 
 
 def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
