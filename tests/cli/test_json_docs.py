@@ -3,10 +3,11 @@ sends: each engine event (``offload.events``) has its row in the ``--json`` tabl
 its fields, each row is an event or a line of the command's own; every key of what a real
 run prints or writes (``copy --json``'s lines, the job report, ``verify --json``, ``history
 --json``, ``copy --dry-run --json``, a refused run's line) is named in its section (a nested
-key there or in the job report's, where the shapes they share are described); and the job
+key there or in the job report's, where the shapes they share are described); the job
 report's and the verify report's top-level keys are those the documents list, no more, no
-fewer. A key added without its documentation, or documentation left of a key removed, fails
-here, not in a reader's script."""
+fewer; and its table of the preflight's codes lists each ``PreflightCode`` once. A key or
+code added without its documentation, or documentation left of one removed, fails here,
+not in a reader's script."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import pytest
 import offload.events
 from offload.cli.common import Environment
 from offload.cli.offload import main as offload_main
+from offload.plan.codes import PreflightCode
 from offload.report.events_json import event_class_name
 
 DOC = (Path(__file__).parents[2] / "docs" / "json.md").read_text(encoding="utf-8")
@@ -223,3 +225,13 @@ def test_the_reports_top_level_keys_are_the_ones_listed(outputs: dict[str, Any])
     table = re.findall(r"^\| `([a-z_]+)` \|", verify[start:after], re.MULTILINE)
     listed = [*top_level(verify[start:]), *table, *top_level(verify[after + 1 :])]
     assert sorted(listed) == sorted(outputs["verify"])
+
+
+def test_every_preflight_code_has_its_row() -> None:
+    """docs/json.md's table of the preflight's codes lists each ``PreflightCode`` once and
+    nothing else. Failed before: no such table, and 20 of the 50 codes (``dest-same-disk``,
+    ``free-space-unknown``, ...) were named in no document."""
+    text = section("The preflight's codes")
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \|", text, re.MULTILINE)
+    assert len(rows) == len(set(rows))
+    assert set(rows) == {code.value for code in PreflightCode}
