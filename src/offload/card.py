@@ -1140,7 +1140,8 @@ def _existing_copy_kind(
 
 def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str:
     """``"revoked"`` when the ledger's last entry of *relative_path* (in *known*) is a
-    ``revoked`` line (an earlier run found that copy wrong, or never finished it), else
+    ``revoked`` line (an earlier run found that copy wrong, was cancelled before its re-read
+    after fusefat's renames, or never finished it), else
     "": the word ``remedies.in_the_way`` takes for a file in the way there."""
     entry = known.get(relative_path) if known else None
     return "revoked" if entry is not None and entry.state == "revoked" else ""

@@ -133,12 +133,15 @@ class ManifestResult:
 
 def not_written(where: object, why: str) -> str:
     """The error of a manifest step that failed on the destination *where* (its root or URL)
-    for the reason *why*, with the remedy: the copies verified there are in its ledger, so
-    the same command run again finds nothing to copy and writes the manifests that record
-    them (the check of a run that verifies nothing new, ``_write_after_carrying``)."""
+    for the reason *why*, with the remedy: the copies this run proved there (verified, or
+    transfer-checked only) are in its ledger, so the same command run again finds nothing
+    to copy and writes the manifests that record them (the check of a run that verifies
+    nothing new, ``_write_after_carrying``). It says no more of the copies than that: which
+    of them are verified, transfer-checked or failed is the report's to say."""
     return (
-        f"manifest not written on {where}: {why}; its copies stay verified: run the same command "
-        "again to write the manifest"
+        f"manifest not written on {where}: {why}; the copies there keep the states this run "
+        "gave them (its ledger records each one it proved): run the same command again to "
+        "write the manifest"
     )
 
 

@@ -54,12 +54,14 @@ def in_the_way(ours: str = "") -> str:
 
 def revoked() -> str:
     """What to do about a file in the way whose entry in the copy root's ledger an earlier
-    run revoked (it found that copy wrong after its read-back, or never finished it): not
+    run revoked (it found that copy wrong after its read-back, was cancelled before it read
+    it again after fusefat's renames, or never finished it): not
     the card's file, yet never replaced unasked, since the revoked line names the path
     alone and nothing proves the file there now is the copy it revoked."""
     return (
         "an earlier offload revoked the copy at this name (found wrong after it was verified, "
-        f"or never finished): it is not the card's file; {_ANY}"
+        "cancelled before its re-read after fusefat's renames, or never finished): it is not "
+        f"the card's file; {_ANY}"
     )
 
 
@@ -106,7 +108,8 @@ def many_in_the_way(ours: int, found: int, other_card: int = 0, revoked: int = 0
     )
     return (
         f"{words}; {some} an earlier offload revoked at {names} (found wrong after {was} "
-        f"verified, or never finished): not {what}"
+        "verified, cancelled before the re-read after fusefat's renames, or never finished): "
+        f"not {what}"
     )
 
 

@@ -11,7 +11,8 @@ JSON report (``reasons``) all print, so a script gets the facts a person reads.
 * **extra** (new), against a manifest: a name no XML manifest can hold (``offload copy``
   leaves such a file out of the manifests and names it in its reports); against any
   reference, a copy the copy root's ledger revoked last (``offload copy`` found it wrong
-  after its read-back, or never finished it, and left it at its name: :data:`REVOKED_COPY`).
+  after its read-back, was cancelled before it read it again after fusefat's renames, or
+  never finished it, and left it at its name: :data:`REVOKED_COPY`).
 * **changed** or **unreadable**, against a manifest: a symlink now at the recorded name,
   read through as ascmhl does (the file it leads to in this copy was compared with the
   record of the link's name).
@@ -45,8 +46,9 @@ NAME_NO_MANIFEST_HOLDS = (
 #: is the copy revoked: ``offload copy`` never replaces it unasked (``existing.settle``).
 REVOKED_COPY = (
     "an earlier offload revoked its copy at this name in the ledger (found wrong after it was "
-    "verified, or never finished): nothing vouches for the file there; offload copy reads it "
-    "back, and --overwrite replaces it once the new copy is verified"
+    "verified, cancelled before its re-read after fusefat's renames, or never finished): "
+    "nothing vouches for the file there; offload copy reads it back, and --overwrite replaces "
+    "it once the new copy is verified"
 )
 
 #: Why a symlink at a recorded name is no copy, in a check against the ledger, which never

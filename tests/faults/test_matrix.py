@@ -443,6 +443,38 @@ def test_manifest_not_written_is_said_in_the_verdict_and_a_rerun_writes_it(
     assert "0 to copy" in err.getvalue(), err.getvalue()
 
 
+def test_manifest_not_written_after_transfer_checks_never_calls_the_copies_verified(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The same refused manifest (EIO at the ``ascmhl`` folder) after ``--verify
+    transfer``: the copies were never read back, and the manifest's error (terminal,
+    ``folder_errors``) says they keep the states the run gave them, never that they are
+    verified. Failed before: "...; its copies stay verified: run the same command again"
+    beside copies all ``transfer_checked``."""
+    card = make_card(tmp_path / "cards", {"A.mov": 200_000, "B.mov": 100_000})
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    rule = fs.fail("mkdir", errno.EIO, path="*ascmhl")
+    reports = tmp_path / "reports"
+    argv = ["copy", "--verify", "transfer", "--report-dir", str(reports), str(card)]
+    err = io.StringIO()
+    code = offload_main([*argv, *map(str, dests)], Environment(stdout=io.StringIO(), stderr=err))
+    said = err.getvalue()
+    assert fs.fired(rule) >= 1
+    assert code == 1, said
+    assert f"NO MANIFEST on {fs.mountpoint}" in said, said
+    (report,) = reports.glob("A007R1CD_*.json")
+    data = json.loads(report.read_text())
+    assert {d["status"] for f in data["files"] for d in f["destinations"]} == {"transfer_checked"}
+    (error,) = [e for e in data["folder_errors"] if "manifest not written on" in e]
+    lines = [line for line in said.splitlines() if "manifest not written on" in line]
+    assert lines, said
+    for text in (error, *lines):
+        assert "verified" not in text, text
+        assert "keep the states this run gave them" in text, text
+        assert "run the same command again to write the manifest" in text, text
+
+
 @pytest.mark.parametrize(
     ("op", "path", "words"),
     [

@@ -499,6 +499,19 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
     last = {e["relative_path"]: e["state"] for e in map(json.loads, ledger)}
     assert last["CLIPS/b.mov"] == last["CLIPS/c.mov"] == "revoked"
     assert last["CLIPS/a.mov"] != "revoked"
+    # offload verify (against the ledger: the cancelled run wrote no manifest) names them
+    # new, revoked, for what happened: a re-read cancelled, not a copy found wrong. Failed
+    # before: "found wrong after it was verified, or never finished".
+    found = run("verify", "--json", "--report-dir", tmp_path / "checks", fat.path / "S1")
+    assert found.returncode == 21, found.stderr
+    data = json.loads(found.stdout)
+    assert data["verified"] == ["CLIPS/a.mov"] and data["extra"] == ["CLIPS/b.mov", "CLIPS/c.mov"]
+    for name in ("CLIPS/b.mov", "CLIPS/c.mov"):
+        assert data["reasons"][name]["code"] == "revoked-copy"
+        assert (
+            "cancelled before its re-read after fusefat's renames"
+            in (data["reasons"][name]["text"])
+        )
 
 
 @pytest.mark.parametrize("mounted_at", ["GOPRO", "GOPRO/DCIM"], ids=["copy-root", "below-it"])

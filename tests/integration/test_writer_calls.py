@@ -65,6 +65,19 @@ _CREATED = re.compile(
 _RENAMED = re.compile(r'renameat2\([^"]*"[^"]*/CLIPS/(\.offload-partial\.[^"/]*)"[^)]*\) *= 0')
 
 
+def _created_partials(
+    tmp_path: Path, dest: Path, calls: str
+) -> tuple[dict[Path, str], str, dict[str, str]]:
+    """``_traces`` of the card copied into *dest*, the writer's trace (the thread that
+    created the partials) and each partial's name -> the descriptor it was created on
+    (one a file of the card)."""
+    traces = _traces(tmp_path, dest, calls)
+    writer = next(text for text in traces.values() if _CREATED.search(text))
+    descriptors = {name: fd for name, fd in _CREATED.findall(writer)}
+    assert len(descriptors) == FILES
+    return traces, writer, descriptors
+
+
 def _assert_closed_after_rename(traces: dict[Path, str], holder: dict[str, str]) -> list[str]:
     """One thread (the committer) renames each of the card's partials to its final name,
     and the first descriptor it closes after each rename is the one that held that
@@ -115,14 +128,11 @@ def test_the_partial_keeps_its_claim_on_its_own_descriptor_until_its_rename(
     one each partial was created (O_EXCL) and claimed (``flock``) on by the writer is closed
     by the committer right after that partial's rename, so the claim is held from the
     create to the publish, as ``destinations.claim`` promises; and the committer makes four
-    calls a file (the time, the seal's ``fstat``, the rename, that close). Before: a
+    calls a file (the time, the seal's ``lseek``, the rename, that close). Before: a
     ``dup`` and a ``close`` at each seal, the duplicate closed after the rename."""
     dest = tmpfs_mount(64 * 1024 * 1024).path
     calls = "openat,flock,dup,dup2,dup3,fcntl,close,renameat2,rename,fstat,newfstatat,utimensat"
-    traces = _traces(tmp_path, dest, calls)
-    writer = next(text for text in traces.values() if _CREATED.search(text))
-    descriptors = {name: fd for name, fd in _CREATED.findall(writer)}
-    assert len(descriptors) == FILES
+    traces, writer, descriptors = _created_partials(tmp_path, dest, calls)
     for name, fd in descriptors.items():  # claimed on the descriptor it was created on
         assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0", writer), name
     lines = _assert_closed_after_rename(traces, descriptors)
@@ -262,10 +272,7 @@ def test_the_seal_takes_the_size_from_the_end_and_the_device_from_the_claim(
     the seal (its float and nanosecond times made for the size and the device)."""
     dest = tmpfs_mount(64 * 1024 * 1024).path
     calls = "openat,flock,fstat,newfstatat,statx,lseek,utimensat,renameat2,close"
-    traces = _traces(tmp_path, dest, calls)
-    writer = next(text for text in traces.values() if _CREATED.search(text))
-    descriptors = {name: fd for name, fd in _CREATED.findall(writer)}
-    assert len(descriptors) == FILES
+    traces, writer, descriptors = _created_partials(tmp_path, dest, calls)
     for name, fd in descriptors.items():  # the claim: a flock and an fstat at the create
         assert re.search(rf"flock\({fd}, LOCK_SH\) *= 0\n(newfstatat|fstat)\({fd}, ", writer), name
     lines = _assert_closed_after_rename(traces, descriptors)
