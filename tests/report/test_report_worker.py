@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 from offload.card import offload as offload_card
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.report import documents as documents_module
 from offload.report import job_report
 from offload.report import worker as worker_module
 from offload.report.documents import PendingDocuments, write_documents
@@ -349,6 +351,104 @@ def test_the_json_written_with_a_worker_is_the_json_written_without(
     assert len(entries) == 7
 
 
+def test_a_large_cards_entries_are_made_and_sent_a_batch_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``WHOLE_ENTRIES_FILES`` (here 2) the command never makes every entry whole: the
+    worker is sent them ``BATCH_FILES`` (here 3) at a time, each made whole as it is sent,
+    and it makes the documents (the command's own drawing is made to fail here, so a
+    document made in-process would be a note). They state what the documents made from the
+    JSON beside them state. Before, a card of more than 10,000 files had no worker: its
+    documents were drawn in the command after its JSON and CSV."""
+    card = tmp_path / "CARD"
+    (card / "sub").mkdir(parents=True)
+    for number in range(7):
+        (card / ("sub" if number % 2 else "") / f"C{number:03}.MOV").write_bytes(
+            os.urandom(1000 + number)
+        )
+    (tmp_path / "dest").mkdir()
+    report = offload_card(card, [tmp_path / "dest"])
+    monkeypatch.setattr(job_report, "WHOLE_ENTRIES_FILES", 2)
+    monkeypatch.setattr(worker_module, "BATCH_FILES", 3)
+    made: list[tuple[int, int]] = []
+    whole = job_report.FileEntries.whole
+
+    def counted(entries: job_report.FileEntries, start: int, stop: int) -> list[dict[str, Any]]:
+        made.append((start, stop))
+        return whole(entries, start, stop)
+
+    monkeypatch.setattr(job_report.FileEntries, "whole", counted)
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("drawn in the command")
+
+    drawn_here = documents_module.render_documents
+    monkeypatch.setattr(documents_module, "render_documents", not_here)
+    worker = DocumentWorker.start()
+    assert worker is not None
+    result = job_report.write_reports(report, tmp_path / "r", worker=worker)
+    result.finish_documents()
+    assert result.local_error is None
+    assert made == [(0, 3), (3, 6), (6, 9)]
+    (json_path,) = (tmp_path / "r").glob("*.json")
+    monkeypatch.setattr(documents_module, "render_documents", drawn_here)
+    here = tmp_path / "here" / "CARD.json"
+    here.parent.mkdir()
+    assert write_documents(json.loads(json_path.read_bytes()), [here]) == []
+    assert _normal(json_path.with_suffix(".html").read_text()) == _normal(
+        here.with_suffix(".html").read_text()
+    )
+    assert worker.pid is None  # answered and reaped
+
+
+def test_a_worker_that_stops_reading_a_large_request_costs_the_patience_alone(
+    job_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stopped (SIGSTOP) while the command sends a report larger than the pipe
+    holds: the command gives up after ``PATIENCE_S`` (here 1 s), kills and reaps it, and
+    makes the documents itself. Before, the command's write blocked until the worker read,
+    that is for ever (here it was stopped after 20 s by killing the worker)."""
+    monkeypatch.setattr(worker_module, "PATIENCE_S", 1.0)
+    files = [  # ~4 MB pickled (each entry a dict of its own), beyond the pipe's 1 MB
+        {**entry, "path": f"{number:0300}/{entry['path']}"}
+        for number in range(1_000)
+        for entry in job_data["files"]
+    ]
+    data = {**job_data, "files": files}
+    worker = DocumentWorker.start()
+    assert worker is not None
+    pid = worker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    sent: list[bool] = []
+    sender = threading.Thread(target=lambda: sent.append(worker.submit(data, "a4")))
+    sender.start()
+    sender.join(20)
+    if sender.is_alive():
+        os.kill(pid, signal.SIGKILL)  # unblocks the write (EPIPE), so the test can end
+        sender.join()
+        pytest.fail("the command waited for a stopped worker beyond its patience")
+    assert sent == [False]
+    assert _gone(pid)
+    json_path = tmp_path / "CARD.json"
+    assert PendingDocuments(job_data, worker=worker).finish([json_path]) == []
+    assert json_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_a_request_cut_short_is_no_answer(job_data: dict[str, Any]) -> None:
+    """The command gone after the report and one batch of its entries (its end of the pipe
+    closed): the worker answers nothing and exits 1 (the command, were it there, would make
+    the documents itself); nothing at all sent: it exits 0 without a word."""
+    pieces = list(worker_module._pieces(job_data, "a4"))
+    assert len(pieces) == 3  # the report, one batch, the end
+    for request, code in ((b"".join(pieces[:2]), 1), (b"", 0)):
+        done = subprocess.run(
+            [sys.executable, "-m", "offload.report.worker"],
+            input=request, capture_output=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert (done.returncode, done.stdout) == (code, b""), done.stderr
+
+
 def test_the_worker_loads_and_draws_with_no_cyclic_collection(
     job_data: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -402,11 +502,9 @@ def test_the_worker_draws_without_loading_the_copy_s_plan(
 def _run_worker(script: str, job_data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:
     """Run *script* (which runs the worker's module as ``__main__``) in a fresh interpreter,
     the worker's input, *job_data* on A4, on its stdin."""
-    import pickle
-
     return subprocess.run(
         [sys.executable, "-c", script],
-        input=pickle.dumps((job_data, "a4")),
+        input=b"".join(worker_module._pieces(job_data, "a4")),
         capture_output=True,
         check=False,
         timeout=120,

@@ -99,6 +99,11 @@ def _iso_second(second: int) -> str:
 
 
 _VERIFIED = DestinationStatus.VERIFIED
+# Up to this many files, ``write_reports`` with a report worker makes every file's entry
+# whole once (~1 KB a file), for the worker and the JSON alike; past it the worker is sent
+# them a batch at a time and the JSON is written from the results (the run's peak memory is
+# its reports': 50,000 entries whole were ~47 MB more, above the 150 MB target).
+WHOLE_ENTRIES_FILES = 10_000
 
 
 def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
@@ -259,6 +264,11 @@ class FileEntries(Sequence[Mapping[str, Any]]):
 
     def __len__(self) -> int:
         return len(self.files)
+
+    def whole(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """The entries of files *start* to *stop* made whole (``file_entry``): what the
+        report worker is sent a batch at a time (``worker.submit``)."""
+        return [file_entry(f) for f in self.files[start:stop]]
 
 
 def job_report_dict(
@@ -679,11 +689,12 @@ def write_reports(
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
     # of the offload's peak memory.
     data = report_data(report, exit_code=result.exit_code)
-    if worker is not None:
+    if worker is not None and len(report.job.files) <= WHOLE_ENTRIES_FILES:
         # The worker is sent every entry whole (pickled): made once, here, and the JSON is
         # encoded from the same list (the same bytes as from FileEntries), not made again
-        # (~8 µs a file of the command's time after the copy; a card of at most
-        # MAX_WORKER_FILES files, held while its JSON is written, as it was to be sent).
+        # (~8 µs a file of the command's time after the copy; held while its JSON is
+        # written). A larger card's entries are made whole a batch at a time as they are
+        # sent (``FileEntries.whole``), never all at once.
         data["files"] = [file_entry(f) for f in report.job.files]
     result.card_release = data["card_release"]
     result.destinations = data["destinations"]
