@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import pickle
 import re
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -351,15 +353,15 @@ def test_the_json_written_with_a_worker_is_the_json_written_without(
     assert len(entries) == 7
 
 
-def test_a_large_cards_entries_are_made_and_sent_a_batch_at_a_time(
+def test_a_large_cards_results_are_sent_a_batch_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past ``WHOLE_ENTRIES_FILES`` (here 2) the command never makes every entry whole: the
-    worker is sent them ``BATCH_FILES`` (here 3) at a time, each made whole as it is sent,
-    and it makes the documents (the command's own drawing is made to fail here, so a
-    document made in-process would be a note). They state what the documents made from the
-    JSON beside them state. Before, a card of more than 10,000 files had no worker: its
-    documents were drawn in the command after its JSON and CSV."""
+    worker is sent the results ``BATCH_FILES`` (here 3) a pickle, and it makes the documents
+    from them (the command's own drawing is made to fail here, so a document made
+    in-process would be a note): the same HTML as the command makes in-process from the same
+    report. Before, a card of more than 10,000 files had no worker: its documents were drawn
+    in the command after its JSON and CSV."""
     card = tmp_path / "CARD"
     (card / "sub").mkdir(parents=True)
     for number in range(7):
@@ -370,14 +372,15 @@ def test_a_large_cards_entries_are_made_and_sent_a_batch_at_a_time(
     report = offload_card(card, [tmp_path / "dest"])
     monkeypatch.setattr(job_report, "WHOLE_ENTRIES_FILES", 2)
     monkeypatch.setattr(worker_module, "BATCH_FILES", 3)
-    made: list[tuple[int, int]] = []
-    whole = job_report.FileEntries.whole
+    sent: list[int] = []
+    pieces = worker_module._pieces
 
-    def counted(entries: job_report.FileEntries, start: int, stop: int) -> list[dict[str, Any]]:
-        made.append((start, stop))
-        return whole(entries, start, stop)
+    def counted(data: dict[str, Any], paper: str) -> Iterator[bytes]:
+        for piece in pieces(data, paper):
+            sent.append(len(pickle.loads(piece) or ()))
+            yield piece
 
-    monkeypatch.setattr(job_report.FileEntries, "whole", counted)
+    monkeypatch.setattr(worker_module, "_pieces", counted)
 
     def not_here(*_: object) -> None:
         raise AssertionError("drawn in the command")
@@ -389,16 +392,17 @@ def test_a_large_cards_entries_are_made_and_sent_a_batch_at_a_time(
     result = job_report.write_reports(report, tmp_path / "r", worker=worker)
     result.finish_documents()
     assert result.local_error is None
-    assert made == [(0, 3), (3, 6), (6, 9)]
+    assert sent[1:] == [3, 3, 1, 0]  # the results a batch at a time, then the end
+    assert worker.pid is None  # answered and reaped
     (json_path,) = (tmp_path / "r").glob("*.json")
     monkeypatch.setattr(documents_module, "render_documents", drawn_here)
     here = tmp_path / "here" / "CARD.json"
     here.parent.mkdir()
-    assert write_documents(json.loads(json_path.read_bytes()), [here]) == []
+    data = job_report.report_data(report, exit_code=0)
+    assert write_documents(data, [here]) == []
     assert _normal(json_path.with_suffix(".html").read_text()) == _normal(
         here.with_suffix(".html").read_text()
     )
-    assert worker.pid is None  # answered and reaped
 
 
 def test_a_worker_that_stops_reading_a_large_request_costs_the_patience_alone(

@@ -52,7 +52,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 _PIPE_SIZE = 1 << 20  # the command's request fits in the pipe, up to this, without waiting
@@ -146,12 +146,10 @@ class DocumentWorker:
         the command makes them itself. Blocks while the worker reads.
 
         Sent as pickles, one after the other (``_pieces``): the report without its files,
-        then the files ``BATCH_FILES`` at a time, then None. A ``files`` that can make its
-        entries whole a slice at a time (``job_report.FileEntries.whole``, a card of many
-        files whose entries the command never holds at once) has them made a batch at a time,
-        each dropped once it is written into the pipe: the command's memory grows by one
-        batch (~2 MB), not by every entry (~1 KB a file), while the worker takes each batch
-        as it comes."""
+        then the files ``BATCH_FILES`` at a time (a ``FileEntries``' as its results), then
+        None, each pickle dropped once it is in the pipe: the command's memory grows by one
+        batch, never by every entry made whole (~1 KB a file), while the worker takes each
+        batch as it comes."""
         if self._writer is None:
             return False
         self._deadline = time.monotonic() + PATIENCE_S
@@ -252,21 +250,27 @@ class DocumentWorker:
 
 def _pieces(data: Mapping[str, Any], paper: str) -> Iterator[bytes]:
     """``submit``'s request, pickled a piece at a time (``_take`` reads it): ``(data without
-    its files, paper)``, the file entries ``BATCH_FILES`` a pickle, then None. Raises what
-    pickling raises (a value that is not plain data)."""
+    its files, paper, whether its files are results)``, the files ``BATCH_FILES`` a pickle,
+    then None. Raises what pickling raises (a value that is not plain data).
+
+    A ``FileEntries`` (``report/entries.py``: a card of many files, whose entries the
+    command never makes whole at once) is sent as its results, which the worker views as
+    the command does (the same documents by the same code; a result and its copy hold
+    ~30 % less memory than their entries made whole). Anything else is sent as entries: a
+    dict as it is, another mapping made a dict (its copies stay ``CopyEntryView``s, pickled
+    with the result each reads)."""
     import pickle  # here: the command spawns its worker before it imports anything else
 
+    from offload.report.entries import FileEntries
+
     files = data.get("files") or ()
-    yield pickle.dumps(({**data, "files": []}, paper), pickle.HIGHEST_PROTOCOL)
-    # A ``FileEntries`` makes its entries whole a slice at a time; an entry already a dict
-    # is sent as it is, a view made a dict (its copies stay ``CopyEntryView``s, pickled
-    # with the result each reads).
-    whole: Callable[[int, int], list[dict[str, Any]]] | None = getattr(files, "whole", None)
+    results = files.files if isinstance(files, FileEntries) else None
+    yield pickle.dumps(({**data, "files": []}, paper, results is not None), pickle.HIGHEST_PROTOCOL)
     for start in range(0, len(files), BATCH_FILES):
         stop = start + BATCH_FILES
         batch = (
-            whole(start, stop)
-            if whole is not None
+            results[start:stop]
+            if results is not None
             else [entry if type(entry) is dict else dict(entry) for entry in files[start:stop]]
         )
         yield pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
@@ -275,17 +279,20 @@ def _pieces(data: Mapping[str, Any], paper: str) -> Iterator[bytes]:
 
 def _take(stream: io.BufferedReader[io.FileIO]) -> tuple[dict[str, Any], str] | None:
     """The request ``_pieces`` made, read from *stream* as it comes: the report dict with
-    every file entry, and the paper; None if the command went without asking (nothing to
-    read). Raises what unpickling raises (a request cut short: EOFError)."""
+    its files (entries, or a ``FileEntries`` of the results sent), and the paper; None if
+    the command went without asking (nothing to read). Raises what unpickling raises (a
+    request cut short: EOFError)."""
     import pickle
+
+    from offload.report.entries import FileEntries
 
     if not stream.peek(1):  # the end of the input before anything came
         return None
-    data, paper = pickle.load(stream)
-    files: list[dict[str, Any]] = []
+    data, paper, results = pickle.load(stream)
+    files: list[Any] = []
     while (batch := pickle.load(stream)) is not None:
         files.extend(batch)
-    data["files"] = files
+    data["files"] = FileEntries(files) if results else files
     return data, paper
 
 
@@ -311,6 +318,7 @@ def _serve() -> int:
     # Everything drawing needs, loaded before the request comes (while the command copies):
     # the HTML's module and the results' (the report's empty-digests mapping unpickles to
     # one) are otherwise loaded on the way.
+    import offload.report.entries
     import offload.report.html
     import offload.results  # noqa: F401
     from offload.report.documents import DocumentOptions, render_documents
