@@ -27,7 +27,7 @@ from offload.card import offload as offload_card
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.report import documents as documents_module
-from offload.report import job_report
+from offload.report import entries, job_report
 from offload.report import worker as worker_module
 from offload.report.documents import PendingDocuments, write_documents
 from offload.report.worker import DocumentWorker
@@ -370,6 +370,8 @@ def test_a_large_cards_results_are_sent_a_batch_at_a_time(
         )
     (tmp_path / "dest").mkdir()
     report = offload_card(card, [tmp_path / "dest"])
+    # What is sent of each result makes the same result again, field for field.
+    assert entries.results_of(entries.result_rows(report.job.files)) == report.job.files
     monkeypatch.setattr(job_report, "WHOLE_ENTRIES_FILES", 2)
     monkeypatch.setattr(worker_module, "BATCH_FILES", 3)
     sent: list[int] = []

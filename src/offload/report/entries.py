@@ -10,10 +10,12 @@ report's writer (which loads the copy's plan: ~35 ms of imports).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import operator
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
@@ -197,3 +199,31 @@ class FileEntries(Sequence[Mapping[str, Any]]):
 
     def __len__(self) -> int:
         return len(self.files)
+
+
+# Every field of a result and of its copy, in their order: all of them ``__init__``'s, the
+# copies (``destinations``) a result's last.
+_FILE_NAMES = tuple(f.name for f in dataclasses.fields(FileResult))
+_COPY_NAMES = tuple(f.name for f in dataclasses.fields(DestinationFileResult))
+assert _FILE_NAMES[-1] == "destinations"
+_file_row = operator.attrgetter(*_FILE_NAMES[:-1])
+_copy_row = operator.attrgetter(*_COPY_NAMES)
+ResultRow = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
+
+
+def result_rows(files: Sequence[FileResult]) -> list[ResultRow]:
+    """*files* as plain rows (each field's value, in order; its copies' likewise), which
+    ``results_of`` makes into the same results again: what the report worker is sent of a
+    card of many files. Tuples pickle and unpickle in C; a result pickled as itself is
+    rebuilt through a Python ``__setstate__`` a result and a copy, which made the worker,
+    not the command, the slower end of the pipe (docs/performance.md, "The 50,000-file
+    card's end: the documents by the report worker: twenty-first pass")."""
+    copy_row = _copy_row
+    return [(_file_row(f), [copy_row(d) for d in f.destinations]) for f in files]
+
+
+def results_of(rows: Iterable[ResultRow]) -> list[FileResult]:
+    """The results ``result_rows`` made *rows* of, field for field."""
+    copy = DestinationFileResult
+    made = FileResult
+    return [made(*row, [copy(*c) for c in copies]) for row, copies in rows]  # type: ignore[call-arg]
