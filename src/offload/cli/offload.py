@@ -69,6 +69,9 @@ if TYPE_CHECKING:
     from offload.report.events_json import JsonLinesSink
     from offload.report.worker import DocumentWorker
 
+# A card of more files makes its HTML and PDF reports in the command (_report_worker).
+MAX_WORKER_FILES = 10_000
+
 
 def _same_destination(a: str, b: str) -> bool:
     """Whether two destination arguments name one place: ``s3://`` URLs once normalised
@@ -388,7 +391,7 @@ def cmd_copy(
             from offload.report.dry_run import print_dry_run
 
             return print_dry_run(plan, env, as_json=args.json)
-        worker = _report_worker(started)
+        worker = _report_worker(plan.tree.file_count, started)
         # The summary's modules (rich: ~12 ms of CPU) on the thread too, with a report worker:
         # loaded when the summary is printed they were on the command's leg of the end, the
         # longer one (the worker's documents were ready ~30 ms before they were asked for:
@@ -402,13 +405,18 @@ def cmd_copy(
                 worker.close()
 
 
-def _report_worker(started: DocumentWorker | None) -> DocumentWorker | None:
-    """The report worker (``report/worker.py``): a second process that loads the PDF's and
-    the reports' modules while this one loads and copies, then makes the HTML and PDF
-    reports while this one writes the JSON and CSV and prints its summary. *started* if the
-    entry point spawned it, else spawned now (``main`` called in-process). None when it
-    cannot start: the documents are then made here, as they always could be. Whatever the
-    card's size: a large card's entries are sent a batch at a time (``DocumentWorker.submit``)."""
+def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:
+    """The report worker (``report/worker.py``) for a card of *files* files: a second
+    process that loads the PDF's and the reports' modules while this one loads and copies,
+    then makes the HTML and PDF reports while this one writes the JSON and CSV and prints
+    its summary. *started* if the entry point spawned it, else spawned now (``main`` called
+    in-process). None for a card of more than ``MAX_WORKER_FILES`` files (the job report's
+    entries are sent whole: ~1 KB a file), or when it cannot start: the documents are then
+    made here, as they always could be."""
+    if files > MAX_WORKER_FILES:
+        if started is not None:
+            started.close()
+        return None
     if started is not None:
         return started
     from offload.report.worker import DocumentWorker

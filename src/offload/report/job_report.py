@@ -11,13 +11,14 @@ import csv
 import functools
 import io
 import json
+import math
 import os
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import xxhash
 
@@ -31,25 +32,10 @@ from offload.ledger import STATE_FOLDER
 from offload.manifest.atomic import AtomicFile
 from offload.report.csv_cells import cell
 from offload.report.documents import PendingDocuments
-from offload.report.entries import (  # the entries' own module; named here as before
-    CopyEntryView as CopyEntryView,
-)
-from offload.report.entries import (
-    FileEntries as FileEntries,
-)
-from offload.report.entries import (
-    FileEntryView as FileEntryView,
-)
-from offload.report.entries import (
-    file_entry as file_entry,
-)
-from offload.report.entries import (
-    iso_date as iso_date,
-)
 from offload.report.refusal import refusal_entry
 from offload.report.release import card_release
 from offload.report.volumes import add_volume_info
-from offload.results import DestinationStatus
+from offload.results import DestinationFileResult, DestinationStatus, FileResult
 
 if TYPE_CHECKING:
     from offload.report.worker import DocumentWorker
@@ -95,12 +81,184 @@ CSV_COLUMNS = (
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 
+def iso_date(timestamp: float | None) -> str | None:
+    """*timestamp* (seconds since the epoch) as the reports' UTC date, to the second (its
+    floor, as ``gmtime``); None for None."""
+    if timestamp is None:
+        return None
+    # gmtime takes a float's floor (its seconds); a run's dates share their seconds (the
+    # files verified in the same second, a card's clips recorded in it), so each second is
+    # formatted once: twice a file and report file (mtime, verified_at) was ~0.14 s of
+    # CPU at 50,000 files for the JSON and again for the CSV.
+    return _iso_second(math.floor(timestamp))
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
 _VERIFIED = DestinationStatus.VERIFIED
-# Up to this many files, ``write_reports`` with a report worker makes every file's entry
-# whole once (~1 KB a file), for the worker and the JSON alike; past it the worker is sent
-# them a batch at a time and the JSON is written from the results (the run's peak memory is
-# its reports': 50,000 entries whole were ~47 MB more, above the 150 MB target).
-WHOLE_ENTRIES_FILES = 10_000
+
+
+def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
+    # Built up to ~7 times a copy after an offload (the JSON, then each reader of the HTML/PDF
+    # view), so kept cheap: an enum's `.value` is a property lookup through the enum's
+    # descriptor (~3 a copy, ~0.2 µs each); `_value_` is the member's plain attribute, the
+    # same text (these are StrEnums). The same keys, values and order as before.
+    status = d.status
+    verified_at = d.verified_at
+    return {
+        "index": d.destination_index,
+        "status": status._value_,
+        "action": d.action._value_,
+        "verified_at": None if verified_at is None else iso_date(verified_at),
+        "verified_mode": d.verified_mode,
+        "final_path": d.final_path,
+        "error": d.error,
+        # Only a read-back made now is one: a transfer check or a ledger record never is.
+        "readback_digests": d.digests if status is _VERIFIED else {},
+        "recorded_digests": d.recorded_digests,
+        "cache_bypass": d.cache_bypass._value_,
+        "copy_s": round(d.copy_s, 6),
+        "verify_s": round(d.verify_s, 6),
+        "reread": d.reread,
+    }
+
+
+# A copy's entry (``_destination_entry``), key by key, for ``CopyEntryView``.
+_COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
+    "index": lambda d: d.destination_index,
+    "status": lambda d: d.status._value_,
+    "action": lambda d: d.action._value_,
+    "verified_at": lambda d: None if d.verified_at is None else iso_date(d.verified_at),
+    "verified_mode": lambda d: d.verified_mode,
+    "final_path": lambda d: d.final_path,
+    "error": lambda d: d.error,
+    "readback_digests": lambda d: d.digests if d.status is _VERIFIED else {},
+    "recorded_digests": lambda d: d.recorded_digests,
+    "cache_bypass": lambda d: d.cache_bypass._value_,
+    "copy_s": lambda d: round(d.copy_s, 6),
+    "verify_s": lambda d: round(d.verify_s, 6),
+    "reread": lambda d: d.reread,
+}
+
+
+class CopyEntryView(Mapping[str, Any]):
+    """``_destination_entry(copy)`` read key by key, computed when read and never kept: a
+    ``FileEntryView``'s ``destinations``. The documents read two to six keys of each copy,
+    three times a file; the whole entry (thirteen keys) made each time was ~0.25 s of CPU at
+    50,000 files. The same keys and values as the JSON report's."""
+
+    __slots__ = ("_copy",)
+
+    def __init__(self, copy: DestinationFileResult) -> None:
+        self._copy = copy
+
+    def __getitem__(self, key: str) -> Any:
+        return _COPY_FIELDS[key](self._copy)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "status":  # the key read most (each copy's, three times, by the documents)
+            return self._copy.status._value_
+        getter = _COPY_FIELDS.get(key)
+        return default if getter is None else getter(self._copy)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_COPY_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_COPY_FIELDS)
+
+
+# A file's entry in the JSON report, key by key (in the report's order): ``file_entry``
+# builds it whole, ``FileEntryView`` computes one key when it is read.
+_FILE_FIELDS: dict[str, Callable[[FileResult], Any]] = {
+    "path": lambda f: f.relative_path,
+    "size_bytes": lambda f: f.size_bytes,
+    "mtime": lambda f: iso_date(f.mtime_ns / 1e9),
+    "mtime_ns": lambda f: f.mtime_ns,
+    "digests": lambda f: f.inflight_digests,
+    "source_reread_digests": lambda f: f.source_reread_digests,
+    "source_cache_bypass": lambda f: f.source_cache_bypass.value,
+    "source_error": lambda f: f.source_error,
+    "destinations": lambda f: [CopyEntryView(d) for d in f.destinations],
+}
+
+
+def file_entry(file: FileResult) -> dict[str, Any]:
+    """The entry of *file* in the JSON report's ``files``: ``_FILE_FIELDS`` written out (the
+    same keys, values and order; a test holds the two equal), since a call through nine
+    lambdas and a dict comprehension was ~0.5 s of CPU at 50,000 files."""
+    return {
+        "path": file.relative_path,
+        "size_bytes": file.size_bytes,
+        "mtime": iso_date(file.mtime_ns / 1e9),
+        "mtime_ns": file.mtime_ns,
+        "digests": file.inflight_digests,
+        "source_reread_digests": file.source_reread_digests,
+        "source_cache_bypass": file.source_cache_bypass._value_,
+        "source_error": file.source_error,
+        "destinations": [_destination_entry(d) for d in file.destinations],
+    }
+
+
+class FileEntryView(Mapping[str, Any]):
+    """``file_entry(file)`` read key by key, computed when read and never kept: what the
+    HTML/PDF reports are built from after an offload (a whole entry a file, kept while they
+    are built, was ~1 KB a file; the same keys and values as the JSON report's)."""
+
+    __slots__ = ("_file",)
+
+    def __init__(self, file: FileResult) -> None:
+        self._file = file
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "path":  # the key read most (each file's, several times, by the clips)
+            return self._file.relative_path
+        return _FILE_FIELDS[key](self._file)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get's meaning, without its try/except round through __getitem__.
+        if key == "path":
+            return self._file.relative_path
+        if key == "destinations":  # read three times a file by the documents
+            return [CopyEntryView(d) for d in self._file.destinations]
+        getter = _FILE_FIELDS.get(key)
+        return default if getter is None else getter(self._file)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FILE_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_FILE_FIELDS)
+
+
+class FileEntries(Sequence[Mapping[str, Any]]):
+    """The ``files`` of a report being written: a ``FileEntryView`` of each result, made
+    when asked for. ``json_chunks`` encodes them a batch at a time, so that neither the
+    entries nor the whole JSON text are ever held at once."""
+
+    __slots__ = ("files",)
+
+    def __init__(self, files: Sequence[FileResult]) -> None:
+        self.files = files
+
+    @overload
+    def __getitem__(self, index: int) -> Mapping[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Mapping[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> Mapping[str, Any] | Sequence[Mapping[str, Any]]:
+        if isinstance(index, slice):
+            return [FileEntryView(f) for f in self.files[index]]
+        return FileEntryView(self.files[index])
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        # Sequence's own ``__iter__`` asks ``__getitem__`` for each index (~1.5 µs a file).
+        return map(FileEntryView, self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
 
 
 def job_report_dict(
@@ -521,12 +679,11 @@ def write_reports(
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
     # of the offload's peak memory.
     data = report_data(report, exit_code=result.exit_code)
-    if worker is not None and len(report.job.files) <= WHOLE_ENTRIES_FILES:
+    if worker is not None:
         # The worker is sent every entry whole (pickled): made once, here, and the JSON is
         # encoded from the same list (the same bytes as from FileEntries), not made again
-        # (~8 µs a file of the command's time after the copy; held while its JSON is
-        # written). A larger card's entries are made whole a batch at a time as they are
-        # sent (``FileEntries.whole``), never all at once.
+        # (~8 µs a file of the command's time after the copy; a card of at most
+        # MAX_WORKER_FILES files, held while its JSON is written, as it was to be sent).
         data["files"] = [file_entry(f) for f in report.job.files]
     result.card_release = data["card_release"]
     result.destinations = data["destinations"]

@@ -28,9 +28,7 @@ What it promises, and how:
   with the same paper size, the function the command runs in-process: the same bytes but
   for the generation time the reports state (and the PDF's document ID, random in both).
 * **Data over a pipe.** The job report dict (its values JSON-able: dicts, lists, text,
-  numbers, the results' empty-digests mapping) pickled a piece at a time (the report, then
-  its file entries 2,000 a pickle: a card of many files never has every entry made whole in
-  the command, whose peak memory is its reports'), the answer marshalled (two byte
+  numbers, the results' empty-digests mapping) pickled, the answer marshalled (two byte
   strings); a dict that cannot be pickled is not sent (``submit`` returns False: the
   documents are made in-process).
 * **Ctrl-C, crashes, no zombie.** The worker is in the command's process group, so a Ctrl-C
@@ -46,23 +44,19 @@ What it promises, and how:
 from __future__ import annotations
 
 import gc
-import io
 import marshal
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 _PIPE_SIZE = 1 << 20  # the command's request fits in the pipe, up to this, without waiting
 _READ = 1 << 16
-# File entries a pickle (``submit``): ~2 MB of entries made and ~0.5 MB pickled at a time.
-BATCH_FILES = 2_000
-# How long the command waits for the worker to take the report and answer: far beyond what
-# the documents take (clip probing alone stops at 20 s; the rest is ~10 µs a file); past it
-# the worker is taken for hung (stopped, stuck), killed, and the documents are made in the
-# command.
+# How long the command waits for the worker to take the report and answer: far beyond what a
+# card of MAX_WORKER_FILES files takes (clip probing alone stops at 20 s); past it the worker
+# is taken for hung (stopped, stuck), killed, and the documents are made in the command.
 PATIENCE_S = 120.0
 # Variables the worker never needs: it draws; the command alone talks to S3.
 _SECRET_PREFIXES = ("AWS_",)
@@ -143,30 +137,37 @@ class DocumentWorker:
         """Hand the worker the job report dict *data* (its ``files`` a sequence of file
         entries) to make the documents of, on *paper*. False when it cannot be sent (a
         value that is not plain data, the worker gone or not reading for ``PATIENCE_S``):
-        the command makes them itself. Blocks while the worker reads.
-
-        Sent as pickles, one after the other (``_pieces``): the report without its files,
-        then the files ``BATCH_FILES`` at a time (a ``FileEntries``' as its results), then
-        None, each pickle dropped once it is in the pipe: the command's memory grows by one
-        batch, never by every entry made whole (~1 KB a file), while the worker takes each
-        batch as it comes."""
+        the command makes them itself. Blocks while the worker reads, ``PATIENCE_S`` at most."""
         if self._writer is None:
+            return False
+        import pickle  # here: the command spawns its worker before it imports anything else
+
+        try:
+            # A view's entry made a dict (an entry already one sent as it is); its copies stay
+            # ``CopyEntryView``s, pickled with the result each reads (picklable, a third larger
+            # than a copy's dict; the worker serves cards of up to 10,000 files).
+            files = [
+                entry if type(entry) is dict else dict(entry) for entry in data.get("files") or ()
+            ]
+            request = pickle.dumps(({**data, "files": files}, paper), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # cannot be pickled: no worker for this report
+            self.close()
             return False
         self._deadline = time.monotonic() + PATIENCE_S
         try:
-            # Not blocking: a worker that stops reading (stopped, hung) costs the command
-            # PATIENCE_S at most, never a write that waits for ever on a full pipe.
+            # Not blocking: a request larger than the pipe holds, to a worker that stops
+            # reading (stopped, hung), costs the command PATIENCE_S at most; a blocking write
+            # waited until the worker read, that is for ever.
             os.set_blocking(self._writer, False)
-            for piece in _pieces(data, paper):
-                view = memoryview(piece)
-                while view:
-                    if not _ready(self._writer, self._deadline, write=True):
-                        raise TimeoutError("the report worker does not read")
-                    try:
-                        view = view[os.write(self._writer, view) :]
-                    except BlockingIOError:  # less room than select said: wait again
-                        continue
-        except Exception:  # cannot be pickled (no worker for this report), EPIPE, hung
+            view = memoryview(request)
+            while view:
+                if not _ready(self._writer, self._deadline, write=True):
+                    raise TimeoutError("the report worker does not read")
+                try:
+                    view = view[os.write(self._writer, view) :]
+                except BlockingIOError:  # less room than select said: wait again
+                    continue
+        except OSError:  # EPIPE: the worker died; or it hangs
             self.close()
             return False
         finally:
@@ -248,55 +249,6 @@ class DocumentWorker:
             return os.waitstatus_to_exitcode(status) if done else None
 
 
-def _pieces(data: Mapping[str, Any], paper: str) -> Iterator[bytes]:
-    """``submit``'s request, pickled a piece at a time (``_take`` reads it): ``(data without
-    its files, paper, whether its files are results)``, the files ``BATCH_FILES`` a pickle,
-    then None. Raises what pickling raises (a value that is not plain data).
-
-    A ``FileEntries`` (``report/entries.py``: a card of many files, whose entries the
-    command never makes whole at once) is sent as its results (``result_rows``), which the
-    worker makes again and views as the command does (the same documents by the same code;
-    a result and its copy hold ~30 % less memory than their entries made whole; at 50,000
-    files the worker's peak was above the command's). Anything else is sent as entries: a
-    dict as it is, another mapping made a dict (its copies stay ``CopyEntryView``s, pickled
-    with the result each reads)."""
-    import pickle  # here: the command spawns its worker before it imports anything else
-
-    from offload.report.entries import FileEntries, result_rows
-
-    files = data.get("files") or ()
-    results = files.files if isinstance(files, FileEntries) else None
-    yield pickle.dumps(({**data, "files": []}, paper, results is not None), pickle.HIGHEST_PROTOCOL)
-    for start in range(0, len(files), BATCH_FILES):
-        stop = start + BATCH_FILES
-        batch = (
-            result_rows(results[start:stop])
-            if results is not None
-            else [entry if type(entry) is dict else dict(entry) for entry in files[start:stop]]
-        )
-        yield pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
-    yield pickle.dumps(None, pickle.HIGHEST_PROTOCOL)
-
-
-def _take(stream: io.BufferedReader[io.FileIO]) -> tuple[dict[str, Any], str] | None:
-    """The request ``_pieces`` made, read from *stream* as it comes: the report dict with
-    its files (entries, or a ``FileEntries`` of the results sent), and the paper; None if
-    the command went without asking (nothing to read). Raises what unpickling raises (a
-    request cut short: EOFError)."""
-    import pickle
-
-    from offload.report.entries import FileEntries, results_of
-
-    if not stream.peek(1):  # the end of the input before anything came
-        return None
-    data, paper, results = pickle.load(stream)
-    files: list[Any] = []
-    while (batch := pickle.load(stream)) is not None:
-        files.extend(results_of(batch) if results else batch)
-    data["files"] = FileEntries(files) if results else files
-    return data, paper
-
-
 def _ready(fd: int, deadline: float, *, write: bool) -> bool:
     """Wait until *fd* can be written (*write*) or read, at most until *deadline*
     (``time.monotonic``); False if it did not come to that."""
@@ -316,21 +268,22 @@ def _serve() -> int:
     """The worker's main: load what drawing needs, read the request (stdin to its end),
     answer the two documents (stdout). Exit 1, with nothing on stdout, if anything fails:
     the command then makes them itself."""
+    import pickle
+
     # Everything drawing needs, loaded before the request comes (while the command copies):
     # the HTML's module and the results' (the report's empty-digests mapping unpickles to
     # one) are otherwise loaded on the way.
-    import offload.report.entries
     import offload.report.html
     import offload.results  # noqa: F401
     from offload.report.documents import DocumentOptions, render_documents
     from offload.report.pdf import render_pdf  # noqa: F401 (reportlab, loaded now)
 
-    # Each piece unpickled as it comes, while the command makes and sends the next.
-    with io.BufferedReader(io.FileIO(0, closefd=False), _READ) as stdin:
-        request = _take(stdin)
-    if request is None:  # the command went without asking: nothing to do
+    chunks = []
+    while chunk := os.read(0, _READ):
+        chunks.append(chunk)
+    if not chunks:  # the command went without asking: nothing to do
         return 0
-    data, paper = request
+    data, paper = pickle.loads(b"".join(chunks))
     html, pdf = render_documents(data, DocumentOptions(paper=paper))
     answer = marshal.dumps((html, pdf()))
     view = memoryview(answer)
