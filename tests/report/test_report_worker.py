@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -347,6 +348,40 @@ def test_the_json_written_with_a_worker_is_the_json_written_without(
     (json_path,) = (tmp_path / "r").glob("*.json")
     assert json.loads(json_path.read_bytes())["files"] == json.loads(json.dumps(entries))
     assert len(entries) == 7
+
+
+def test_a_worker_that_stops_reading_a_large_request_costs_the_patience_alone(
+    job_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stopped (SIGSTOP) before the command sends it a report larger than the pipe
+    holds: the command gives up after ``PATIENCE_S`` (here 1 s), kills and reaps it, and
+    makes the documents itself. Failed before: the command's write blocked until the worker
+    read, that is for ever (the test then ends it after 20 s by killing the worker)."""
+    monkeypatch.setattr(worker_module, "PATIENCE_S", 1.0)
+    files = [  # ~4 MB pickled (each entry a dict of its own), beyond the pipe's 1 MB
+        {**entry, "path": f"{number:0300}/{entry['path']}"}
+        for number in range(1_000)
+        for entry in job_data["files"]
+    ]
+    data = {**job_data, "files": files}
+    worker = DocumentWorker.start()
+    assert worker is not None
+    pid = worker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    sent: list[bool] = []
+    sender = threading.Thread(target=lambda: sent.append(worker.submit(data, "a4")))
+    sender.start()
+    sender.join(20)
+    if sender.is_alive():
+        os.kill(pid, signal.SIGKILL)  # unblocks the write (EPIPE), so the test can end
+        sender.join()
+        pytest.fail("the command waited for a stopped worker beyond its patience")
+    assert sent == [False]
+    assert _gone(pid)
+    json_path = tmp_path / "CARD.json"
+    assert PendingDocuments(job_data, worker=worker).finish([json_path]) == []
+    assert json_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_the_worker_loads_and_draws_with_no_cyclic_collection(

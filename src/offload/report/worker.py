@@ -136,7 +136,8 @@ class DocumentWorker:
     def submit(self, data: Mapping[str, Any], paper: str) -> bool:
         """Hand the worker the job report dict *data* (its ``files`` a sequence of file
         entries) to make the documents of, on *paper*. False when it cannot be sent (a
-        value that is not plain data, the worker gone): the command makes them itself."""
+        value that is not plain data, the worker gone or not reading for ``PATIENCE_S``):
+        the command makes them itself. Blocks while the worker reads, ``PATIENCE_S`` at most."""
         if self._writer is None:
             return False
         import pickle  # here: the command spawns its worker before it imports anything else
@@ -154,11 +155,18 @@ class DocumentWorker:
             return False
         self._deadline = time.monotonic() + PATIENCE_S
         try:
+            # Not blocking: a request larger than the pipe holds, to a worker that stops
+            # reading (stopped, hung), costs the command PATIENCE_S at most; a blocking write
+            # waited until the worker read, that is for ever.
+            os.set_blocking(self._writer, False)
             view = memoryview(request)
             while view:
                 if not _ready(self._writer, self._deadline, write=True):
                     raise TimeoutError("the report worker does not read")
-                view = view[os.write(self._writer, view) :]
+                try:
+                    view = view[os.write(self._writer, view) :]
+                except BlockingIOError:  # less room than select said: wait again
+                    continue
         except OSError:  # EPIPE: the worker died; or it hangs
             self.close()
             return False
