@@ -218,6 +218,43 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
     return OSError(errno.EIO, f"{operation} {place}: {exc}")
 
 
+# The errnos of a GET that failed without saying anything of the object's bytes (``os_error``):
+# refused (credentials, an archive storage class), or the service failing or out of reach.
+# Not ENOENT (the object is gone) nor a cancel.
+_UNREADABLE_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTCONN, errno.ETIMEDOUT, errno.ECONNRESET}
+)
+
+
+def get_refused(
+    exc: OSError, *, again: str = "check it again", then: str = "check again"
+) -> str | None:
+    """Why the GET of an object the listing shows failed (*exc*, from ``os_error``) and what
+    to do, in words naming no URL (the caller names it), when the failure says nothing of the
+    object's bytes: an archived object (InvalidObjectState), a credential that may list but
+    not read (access denied), a service that kept failing or could not be reached. None for
+    any other failure (the object gone, a cancel). *again* and *then*: how the caller's
+    command is run again (``offload verify``: "check it again", "check again"; a copy: "run
+    the same command again" twice). Pure; thread-safe."""
+    if exc.errno not in _UNREADABLE_ERRNOS:
+        return None
+    text = exc.strerror or str(exc)
+    if "InvalidObjectState" in text:
+        return (
+            "its GET was refused (InvalidObjectState): the object is in an archive storage "
+            f"class (Glacier, Deep Archive); restore it (aws s3api restore-object), then {then}"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            "its GET was refused (access denied): these credentials may list it but not read "
+            f"it (s3:GetObject, or the KMS key it is encrypted with); {again} with "
+            "credentials that may"
+        )
+    # The words after the URL and endpoint the error names.
+    _, _, why = text.partition("): ")
+    return f"its GET failed ({why or text}): {again} once the service answers"
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str

@@ -34,7 +34,7 @@ from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
-from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
+from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload, get_refused
 from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
@@ -587,6 +587,13 @@ class S3Backend(Closing):
         of ``existing.CopyReader``; its ETag is noted for the ledger (``known_etag``).
         Raises OSError."""
         return self.store.read_back(self.key(path), formats, etags=self._read_etags)[0]
+
+    def unreadable(self, exc: OSError) -> str | None:
+        """``existing.CopyReader.unreadable``: a GET refused (access denied, an archived
+        object) or a service that kept failing leaves the object unread, not wrong; what to
+        do is to run the copy again once it can be read (``s3.get_refused``)."""
+        again = "run the same command again"
+        return get_refused(exc, again=again, then=again)
 
     def with_policy(self, existing: ExistingFilePolicy) -> S3Backend:
         """This destination with another existing-file policy (the re-copy of copies of ours
