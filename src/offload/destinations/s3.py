@@ -623,6 +623,7 @@ class S3Destination:
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
         staged: bool = False,
+        mtime_ns: int | None = None,
     ) -> S3Upload:
         """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
         file's digests when known up front (stored as ``offload-<name>`` metadata).
@@ -632,8 +633,10 @@ class S3Destination:
         (``promote`` stores them).
         *staged*: upload to ``staging_key(key)`` instead (one PutObject: a staging key of
         its own), to be verified there and copied to *key* by ``promote`` (the replacement
-        of an object: the object stays until its replacement is proven). Raises OSError."""
-        metadata = {MARKER_KEY: _RUN_TOKEN, **digest_metadata(digests)}
+        of an object: the object stays until its replacement is proven). *mtime_ns*: the
+        source's modification time, stored as rclone stores it (``mtime_metadata``).
+        Raises OSError."""
+        metadata = {MARKER_KEY: _RUN_TOKEN, **mtime_metadata(mtime_ns), **digest_metadata(digests)}
         if staged:
             upload = S3Upload(
                 self,
@@ -1222,6 +1225,11 @@ class S3Upload:
                 # The metadata is the upload's, fixed at its creation: a resumed upload must
                 # not complete with the digests of another source of the same size.
                 and record.get("digests", {}) == self.digests
+                # ... nor with another source's modification time. A record written before
+                # the time was stored has no "mtime": resumed as before (the digests' copy
+                # onto itself gives the object its time; without it, it has none).
+                and record.get("mtime", self.metadata.get(MTIME_KEY))
+                == self.metadata.get(MTIME_KEY)
             )
             if same and upload_id and dest._upload_in_progress(self.key, upload_id):
                 self.upload_id = upload_id
@@ -1260,6 +1268,7 @@ class S3Upload:
                     "part_size": self.part_size,
                     "checksum": dest.settings.checksum,
                     "digests": self.digests,
+                    "mtime": self.metadata.get(MTIME_KEY),
                     "created_at": time.time(),
                     "run": _RUN_TOKEN,
                     # Whether a later run may take it over (``may_take_over``).
@@ -1684,6 +1693,24 @@ def content_type_for(key: str) -> str:
     # compressed file (.gz) is its compressed bytes: an encoding, no type, so the fallback.
     guessed, _encoding = _TYPES.guess_type(f"x.{suffix}", strict=False)
     return guessed or GENERIC_TYPE
+
+
+# Object metadata: the source file's modification time, where rclone keeps it
+# (``X-Amz-Meta-Mtime``, seconds since the epoch with their fraction: rclone's S3 backend
+# docs, "Modification times"), so ``rclone lsl``/``check``/``sync`` see the card's time.
+MTIME_KEY = "mtime"
+
+
+def mtime_metadata(mtime_ns: int | None) -> dict[str, str]:
+    """The object metadata holding *mtime_ns* as rclone writes and reads it: whole seconds,
+    then the nanoseconds as a nine-digit fraction (``1700000000.123456789``), exact to the
+    nanosecond (a float would round it). Empty for None and for a time before 1970, which
+    a camera's clock never gives a card file and whose fraction rclone's parser reads
+    differently from a negative float."""
+    if mtime_ns is None or mtime_ns < 0:
+        return {}
+    seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
+    return {MTIME_KEY: f"{seconds}.{nanoseconds:09d}"}
 
 
 def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:

@@ -84,8 +84,10 @@ class S3Partial:
         self.upload.write(data)
 
     def set_mtime(self, mtime_ns: int) -> None:
-        """Objects keep their upload time (``features.mtimes`` is off); the source's mtime is
-        in the ledger and the ASC MHL."""
+        """Nothing: an object's LastModified is its upload time, which cannot be set
+        (``features.mtimes`` is off); the source's mtime went into its metadata when the
+        upload was opened (``open_partial``'s *mtime_ns*), and is in the ledger and the
+        ASC MHL."""
 
     def seal(self, *, sync: bool) -> int:
         """Complete the upload: the object appears under its key (a completed upload is
@@ -363,13 +365,15 @@ class S3Backend(Closing):
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        mtime_ns: int | None = None,
     ) -> Partial:
         """Start the upload. With the overwrite policy and an object already under the key,
         the upload is *staged* (``S3Destination.promote``): the object stays until its
         replacement is verified. *digests* (known before the bytes: a cascade's, the card's
         ASC MHL's) go into the object's metadata, and so do the digests *hashed* resolves with
         (a direct copy: ``S3Upload`` waits for them before its PutObject, or copies its
-        completed multipart object onto itself with them)."""
+        completed multipart object onto itself with them); so does *mtime_ns*, the source's
+        modification time, as rclone stores it (``s3.mtime_metadata``)."""
         final_path = Path(final_path)
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
@@ -386,6 +390,7 @@ class S3Backend(Closing):
             digests=digests,
             hashed=hashed if self.store.settings.metadata_digests else None,
             staged=replace and self.exists(final_path),
+            mtime_ns=mtime_ns,
         )
         return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
 
