@@ -495,7 +495,7 @@ class S3Destination:
     def put_small(self, key: str, data: bytes, *, replace: bool = False) -> str:
         """Store a small object (a manifest, a report) without overwriting unless *replace*;
         returns its ETag. Raises OSError (FileExistsError if the key exists)."""
-        return self._put(key, data, metadata={}, replace=replace)
+        return self._put(key, data, metadata={}, replace=replace)[0]
 
     def _put(
         self,
@@ -505,9 +505,11 @@ class S3Destination:
         metadata: dict[str, str],
         replace: bool,
         named: str | None = None,
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """PutObject of *data* under *key*, its Content-Type from the name *named* (the final
-        key of a staged upload), else from *key*."""
+        key of a staged upload), else from *key*; returns the object's ETag and VersionId
+        (None: the bucket keeps no versions, or the object stored is not known to be this
+        request's own version)."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
         for attempt in range(attempts):
@@ -542,9 +544,9 @@ class S3Destination:
                         # may be the one the first attempt stored.
                         etag = self._stored_by(key, data, param, value)
                         if etag is not None:
-                            return etag
+                            return etag, None
                 raise self._error(exc, "cannot store", key) from exc
-            return str(answer.get("ETag", ""))
+            return str(answer.get("ETag", "")), answer.get("VersionId")
         raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
 
     def _stored_by(self, key: str, data: bytes | bytearray, param: str, value: str) -> str | None:
@@ -594,6 +596,24 @@ class S3Destination:
             raise
         except Exception as exc:
             raise self._error(exc, "cannot delete", key) from exc
+
+    def delete_own(self, key: str, *, etag: str, version_id: str | None) -> None:
+        """Delete an object this run stored and no longer wants (a staging object once
+        copied over its final key, an object whose read-back failed or that a cancel left):
+        on a bucket that keeps versions, its own version by *version_id*, which leaves
+        nothing behind (a plain delete there leaves the object as a noncurrent version, the
+        file stored for nothing, under a delete marker); else, or where the service refuses
+        that (no ``s3:DeleteObjectVersion``), only while the key still has *etag*
+        (``delete_key``). Never the "null" version by its id (a bucket whose versioning is
+        suspended: the key's only version may be another writer's by then). Raises
+        OSError."""
+        if version_id and version_id != "null":
+            try:
+                self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
+                return
+            except Exception:
+                pass  # refused: delete it as a bucket without versions would
+        self.delete_key(key, etag=etag)
 
     def delete_own_version(self, key: str, version_id: str) -> str | None:
         """Delete the version *version_id* of *key*, one this run made and replaced (the
@@ -763,8 +783,10 @@ class S3Destination:
                 f"({problem}); the copy was deleted, and the object it replaced is gone: "
                 "copy the file again",
             )
-        staging_etag = upload.etag
-        self._clean_up(lambda: self.delete_key(upload.key, etag=staging_etag))
+        staging_etag, staging_version = upload.etag, upload.version_id
+        self._clean_up(
+            lambda: self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
+        )
         return etag
 
     def copy_object(
@@ -1365,14 +1387,14 @@ class S3Upload:
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
-                etag = dest._put(
+                etag, version = dest._put(
                     self.key,
                     data,
                     metadata=self.metadata,
                     replace=self.replace,
                     named=self.final_key,
                 )
-                return {"ETag": etag}
+                return {"ETag": etag, "VersionId": version}
             finally:
                 dest._slots.release()
 
@@ -1488,6 +1510,7 @@ class S3Upload:
                 self._submit_single()
             answer = self._wait()[0]
             self.etag = str(answer["ETag"])
+            self.version_id = answer.get("VersionId")
             self.completed = True
             return self.bytes_written
         if self._buffer is not None and self._fill:
@@ -1639,6 +1662,7 @@ class S3Upload:
             answer = future.result()
             if not self.multipart and answer.get("ETag"):
                 stored = str(answer["ETag"])
+                self.version_id = answer.get("VersionId")
         if self._buffer is not None:
             self._buffer = None
             dest._slots.release()
@@ -1646,8 +1670,8 @@ class S3Upload:
         if stored is not None and not self.completed:
             self.etag, self.completed = stored, True
         if self.completed and self.etag:
-            etag = self.etag
-            dest._clean_up(lambda: dest.delete_key(self.key, etag=etag))
+            etag, version = self.etag, self.version_id
+            dest._clean_up(lambda: dest.delete_own(self.key, etag=etag, version_id=version))
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded = self.upload_id, self._recorded
