@@ -244,6 +244,9 @@ class S3Backend(Closing):
         self._listed: dict[str, tuple[set[str], dict[str, EntryInfo], set[str]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
+        # final key -> ETag of the copy a replacement's publish made there and read back
+        # whole, pinned to that ETag (``replacement_etag``).
+        self._replaced_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
 
     @property
@@ -422,6 +425,14 @@ class S3Backend(Closing):
             return ""
         return partial.upload.etag
 
+    def replacement_etag(self, path: Path) -> str:
+        """The ETag of the copy a replacement (a staged upload) put under *path*'s key in
+        this run, for its ledger entry: only where that copy was read back whole after it was
+        made and matched (``destination`` and ``full`` modes, ``promote``); "" otherwise (a
+        ``transfer`` run's copy, confirmed by a HEAD alone, or no replacement there). Raises
+        OSError for a name S3 cannot hold."""
+        return self._replaced_etags.get(self.key(path), "")
+
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
 
@@ -474,8 +485,9 @@ class S3Backend(Closing):
                 f"{self.store.display(upload.final_key)}",
                 str(target),
             )
+        etag = upload.etag
         if upload.staged:
-            self.store.promote(upload, digests=digests, fingerprint=own.fingerprint)
+            etag = self.store.promote(upload, digests=digests, fingerprint=own.fingerprint)
         own.published = True
         with self._lock:
             self._published.add(upload.final_key)
@@ -486,6 +498,11 @@ class S3Backend(Closing):
                 self._read_etags.pop(upload.final_key, None)
             else:
                 self._read_etags[upload.final_key] = upload.etag
+            if upload.staged and own.fingerprint is not None and etag:
+                # ... but the copy's confirmation read it back whole, pinned to its ETag,
+                # and found the bytes the staging object's read-back compared with the
+                # source (``promote``): that ETag is proven (``replacement_etag``).
+                self._replaced_etags[upload.final_key] = etag
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """A completed upload is durable with its name: nothing to do."""
@@ -607,6 +624,7 @@ class S3Backend(Closing):
         other = S3Backend(self.store, existing=existing)
         other._sealed = self._sealed
         other._read_etags = self._read_etags
+        other._replaced_etags = self._replaced_etags
         return other
 
     def close(self) -> None:
