@@ -309,3 +309,55 @@ def test_rclone_shows_the_card_files_modification_time(s3_server, bucket, tmp_pa
         # differ): nothing to copy, no time to update.
         said = _run([rclone, "copy", "-v", "--dry-run", str(card), remote, *ours], env)
         assert "Skipped" not in said and "modification time" not in said, said
+
+
+# Names a key must carry byte for byte: URL-special characters (a space, "+" which some
+# servers read as a space, "%" sequences, "?", "#", "&"), quotes, NFD and NFC (a Mac's card
+# and a Linux one), a path 60 folders deep; and sizes at the single-PutObject threshold
+# (8 MiB: one PutObject), one byte over (a multipart upload) and empty.
+NAMES = {
+    "CLIPS/with space.mov": 1000,
+    "CLIPS/plus+sign.mov": 1001,
+    "CLIPS/per%25cent%.mov": 1002,
+    "CLIPS/Cafe\u0301 NFD.mov": 1003,
+    "CLIPS/Caf\u00e9 NFC.mov": 1004,
+    "CLIPS/q?mark&amp=x#hash.mov": 1005,
+    "CLIPS/tilde~ 'single' \"double\".mov": 1006,
+    "/".join(["d"] * 60) + "/deep.mov": 1007,
+    "empty.bin": 0,
+    "at-threshold.bin": PART,
+    "one-over.bin": PART + 1,
+}
+
+
+def test_awkward_names_and_threshold_sizes_read_back_by_every_client(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A card of NAMES copied, then read by the other clients: ``aws s3 cp --recursive``
+    gives the card's tree byte for byte (names included), ``rclone check`` matches every
+    file, ``offload verify s3://`` finds them all OK, and a re-run has nothing to copy.
+    (Passed when written: a regression test of what an independent check tried.)"""
+    card = make_card(tmp_path, NAMES)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    target = tmp_path / "aws"
+    _aws(s3_server, "s3", "cp", "--recursive", "--only-show-errors", f"{url}/A001", str(target))
+    for relative in NAMES:
+        assert (target / relative).read_bytes() == (card / relative).read_bytes(), relative
+    rclone = require_tool("rclone")
+    ours = ["--exclude", ".offload/**", "--exclude", "ascmhl/**"]
+    said = _run(
+        [rclone, "check", str(card), f"m:{bucket}/day1/A001", *ours], _rclone_env(s3_server)
+    )
+    assert "0 differences found" in said and f"{len(NAMES)} matching files" in said, said
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["verify", "--report-dir", str(tmp_path / "v"), "--s3-endpoint", s3_server.url,
+         f"{url}/A001"],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )  # fmt: skip
+    assert code == 0, out.getvalue() + err.getvalue()
+    assert f"{len(NAMES)} OK, 0 changed, 0 missing, 0 new, 0 unreadable" in out.getvalue()
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0 and "0 to copy" in err, err
