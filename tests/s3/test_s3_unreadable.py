@@ -139,3 +139,30 @@ def test_an_object_already_there_whose_get_is_refused_is_unreadable_not_adopted(
     assert client.head_object(Bucket=bucket, Key=CLIP)["ETag"] == before
     result = _clip_result(_last_report(tmp_path))
     assert result["status"] == "failed", result
+
+
+@pytest.mark.fault
+def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
+    tmp_path, faulty_fs
+) -> None:  # type: ignore[no-untyped-def]
+    """The local counterpart, unchanged: ``--reverify`` of a copy on a drive whose read
+    fails (EIO from a real FUSE filesystem, once) is a copy of ours found wrong, named so
+    and copied again, renamed over it once verified (a disk's read error is the copy's
+    own), never "unreadable, not found wrong"."""
+    import errno
+
+    card = make_card(tmp_path, CARD)
+    drive = faulty_fs()
+    code, _, err = offload(tmp_path, str(card), str(drive.mountpoint))
+    assert code == 0, err
+    rule = drive.fail("read", errno.EIO, path="A001/CLIPS/A001C001.mov", times=1)
+    code, _, err = offload(tmp_path, "--reverify", str(card), str(drive.mountpoint))
+    assert drive.fired(rule) == 1  # the fault fired
+    assert code == 0, err
+    flat = " ".join(err.split())
+    copy = drive.mountpoint / "A001/CLIPS/A001C001.mov"
+    assert f"WARNING: copy no longer matches, copying it again: cannot read {copy}:" in flat, flat
+    assert "unreadable, not found wrong" not in flat, flat
+    result = _clip_result(_last_report(tmp_path))
+    assert result["status"] == "verified" and result["action"] == "copied", result
+    assert copy.read_bytes() == (card / "CLIPS/A001C001.mov").read_bytes()
