@@ -138,6 +138,10 @@ def test_a_refused_copy_leaves_the_old_object(s3_server, bucket, proxy, tmp_path
     result = result_of(report, SMALL)
     assert result.status is DestinationStatus.FAILED
     assert "cannot replace" in (result.error or "") and "AccessDenied" in (result.error or "")
+    # S3 has no rename: the step that failed is named as what it is, the publish of the
+    # replacement (a server-side copy). Failed before: "cannot rename s3://...".
+    assert (result.error or "").startswith(f"cannot publish {url}/A001/{SMALL} on "), result
+    assert "rename" not in (result.error or ""), result
     assert stored(s3_server.url, bucket, SMALL) == bad
     assert staging_keys(s3_server.url, bucket) == []
     # Not trusted afterwards: the re-run reads it back (and refuses it: other content).
