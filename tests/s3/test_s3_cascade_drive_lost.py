@@ -166,6 +166,14 @@ def test_the_only_drive_pulled_as_the_cascade_starts_is_reported_not_a_crash(  #
         else:
             assert bucket_result["status"] == "failed", file
             assert "not cascaded" in (bucket_result["error"] or ""), file
+    # The pulled drive's ledger cannot be told: the copies' words never say it no longer
+    # vouches for them (it does: a re-run with the drive back would trust them), they say
+    # --reverify. Failed before: "its ledger no longer vouches for it" beside "WARNING:
+    # cannot revoke the damaged copies ...".
+    flat = " ".join(err.split())
+    assert "cannot revoke the copies the cascade found changed or could not read" in flat, flat
+    assert "no longer vouches" not in flat, flat
+    assert "its ledger could not be told, so a re-run would trust it again" in flat, flat
     # No file is verified on every destination (the drive's copies no longer stand): 2
     # when nothing was verified anywhere now, 1 when some object was.
     assert code == data["exit_code"] == (1 if verified else 2), err
