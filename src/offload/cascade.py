@@ -797,7 +797,13 @@ def _drop_cache(path: Path) -> None:
     except OSError:
         pass
     finally:
-        os.close(fd)
+        try:
+            os.close(fd)
+        except OSError:
+            # The drive pulled as it closes (FUSE: ECONNABORTED, ENOTCONN): the descriptor
+            # is released all the same, and the cascade's read of the copy says what is
+            # wrong (this raised out of the whole run, with no report written).
+            pass
 
 
 def _record_failures(
@@ -929,6 +935,14 @@ def _explain(
     return retry, damaged
 
 
+# How a fast copy's failure in the cascade ends when its ledger entry was revoked, and what it
+# says instead when the ledger could not be written (``_fail_damaged``).
+_NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
+_STILL_VOUCHES = (
+    "its ledger could not be told, so a re-run would trust it again: --reverify reads it back"
+)
+
+
 def _fail_damaged(
     plan: OffloadPlan, report: OffloadReport, damaged: list[tuple[str, int, str]], sink: EventSink
 ) -> None:
@@ -941,7 +955,30 @@ def _fail_damaged(
     failed (``cascade_words``, ``report/release.py``: the card is kept)."""
     by_path = {f.relative_path: f for f in report.job.files}
     revoke: dict[int, dict[str, str]] = {}
+    for relative, index, _why in damaged:
+        if 0 <= index < len(plan.ledgers):
+            revoke.setdefault(index, {})[relative] = plan.ledgers[index].card
+    # The ledgers that could not be told (their drive pulled, say): their copies' words must
+    # not say the ledger no longer vouches for them.
+    unrevoked: set[int] = set()
+    for index, paths in revoke.items():
+        ledger = plan.ledgers[index]
+        try:
+            ledger.revoke(paths)  # this card's copies, not another's kept beside them
+            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
+        except OSError as exc:
+            unrevoked.add(index)
+            sink.emit(
+                WarningIssued(
+                    f"cannot revoke the copies the cascade found changed or could not read in "
+                    f"{ledger.path} ({exc.strerror or exc}): a re-run would trust them again; "
+                    "re-run with --reverify",
+                    str(ledger.path),
+                )
+            )
     for relative, index, why in damaged:
+        if index in unrevoked:
+            why = why.replace(_NO_LONGER_VOUCHES, _STILL_VOUCHES)
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
@@ -950,21 +987,6 @@ def _fail_damaged(
             result.verified_at = None
             result.verified_mode = None
             sink.emit(FileFailed(index, relative, why))
-        if 0 <= index < len(plan.ledgers):
-            revoke.setdefault(index, {})[relative] = plan.ledgers[index].card
-    for index, paths in revoke.items():
-        ledger = plan.ledgers[index]
-        try:
-            ledger.revoke(paths)  # this card's copies, not another's kept beside them
-            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
-        except OSError as exc:
-            sink.emit(
-                WarningIssued(
-                    f"cannot revoke the damaged copies in {ledger.path} ({exc.strerror or exc}): "
-                    "a re-run would trust them again; re-run with --reverify",
-                    str(ledger.path),
-                )
-            )
     if damaged:
         for summary in report.job.destinations:
             summary.count(report.job.files)

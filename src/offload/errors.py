@@ -346,9 +346,12 @@ def destination_io_error(
     """
     # The name as the terminal shows it (the report's path fields keep it exact).
     shown = printable_name(str(path))
+    service = str(path).startswith(_S3_STAND_IN) or device.startswith("s3://")
+    if service and operation == "rename":
+        # An object store has no rename: its publish of a replacement is a server-side copy.
+        operation = "publish"
     message = f"cannot {operation} {shown} on destination {device}: {describe_os_error(exc)}"
     if exc.errno in _DESTINATION_LOST_ERRNOS:
-        service = str(path).startswith(_S3_STAND_IN) or device.startswith("s3://")
         # A full disk and one out of inodes both give ENOSPC; only the filesystem can say
         # which (statvfs, on this failure only).
         inodes_out = exc.errno == errno.ENOSPC and not service and out_of_inodes(path)

@@ -83,6 +83,14 @@ class CopyReader(Protocol):
         """Read the copy at *path* as stored and hash it. Raises OSError."""
         ...
 
+    def unreadable(self, exc: OSError) -> str | None:
+        """Why *exc*, raised by ``hash_copy``, leaves the copy unread without saying anything
+        of its bytes (an object store that refuses the read, an archived object, a service
+        failing), and what to do, in words naming no path; None when the failure is the
+        copy's own (it is gone): then it is found wrong, as a disk's copy that cannot be
+        read. Pure."""
+        ...
+
 
 class CheckKind(StrEnum):
     ADOPT = "adopt"
@@ -129,6 +137,21 @@ class ExistingCopy(NamedTuple):
     fingerprint: str = ""
 
 
+def _unreadable_words(check: ExistingCopy, why: str) -> str:
+    """The failure of a copy that could not be read for a reason that says nothing of it
+    (*why*: ``CopyReader.unreadable``'s words, with what to do): never "found wrong", and
+    what became of it (nothing)."""
+    if check.kind is CheckKind.ADOPT and not check.ours and not check.changed:
+        return (
+            f"{check.final_path} is already there but unreadable: {why}; it was neither "
+            "compared with the source nor written over"
+        )
+    return (
+        f"{check.final_path} is unreadable, not found wrong: {why}; it is kept as it is "
+        "(nothing was written over it) and its ledger entry stands"
+    )
+
+
 def _whose(check: ExistingCopy) -> str:
     """The ``remedies.in_the_way`` word for an ADOPT copy found different: a copy of ours
     whose date changed, one whose ledger entry an earlier run revoked, or any file."""
@@ -155,7 +178,9 @@ class CheckOutcome:
 
     ``matched``: every requested digest of the copy equals the reference (the source as read
     now, or the recorded digests, or both). ``error``: the copy or the source could not be
-    read (then ``matched`` is False and nothing was proved).
+    read (then ``matched`` is False and nothing was proved). ``unreadable``: the copy could
+    not be read for a reason that says nothing of it (``CopyReader.unreadable``; ``error``
+    says why and what to do): neither proved nor found wrong.
     """
 
     __slots__ = (
@@ -168,6 +193,7 @@ class CheckOutcome:
         "mismatch",
         "source_digests",
         "source_error",
+        "unreadable",
         "verify_s",
     )
 
@@ -180,6 +206,7 @@ class CheckOutcome:
         # come from RAM; REMOTE: read through its destination's CopyReader, an object store).
         self.cache_bypass = CacheBypass.NOT_READ
         self.error: str | None = None
+        self.unreadable = False
         self.source_error: str | None = None
         self.mismatch: str | None = None  # what differed, for the report
         self.verify_s = 0.0
@@ -381,7 +408,12 @@ def _check_one(
             outcome.digests = media(check.final_path, formats, on_read)
             outcome.cache_bypass = media.last_bypass
     except OSError as exc:
-        outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+        why = None if reader is None else reader.unreadable(exc)
+        if why is not None:
+            outcome.unreadable = True
+            outcome.error = _unreadable_words(check, why)
+        else:
+            outcome.error = f"cannot read {check.final_path}: {describe_os_error(exc)}"
         # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
         # ECANCELED, and only once the job is cancelled.
         outcome.cancelled = exc.errno == errno.ECANCELED
@@ -503,6 +535,15 @@ def settle(
                 proofs.setdefault(check.destination_index, []).append(
                     _Proven(check, outcome, result, _proof(check, outcome, task, proven_mode))
                 )
+        elif outcome.unreadable:
+            # Neither proven nor found wrong (an object store refused the read, or kept
+            # failing): kept as it is, its ledger entry untouched (it is not revoked: nothing
+            # proved it wrong, and a copy of ours written over it would replace an object,
+            # S3 having no rename), the file failed here. ``action``: what the run set out to
+            # do there.
+            result.error = outcome.error
+            if check.kind is not CheckKind.ADOPT:
+                result.action = CopyAction.RECHECKED
         elif check.kind is CheckKind.ADOPT and not check.changed:
             if outcome.error:
                 result.error = outcome.error

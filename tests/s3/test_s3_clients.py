@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -266,3 +267,97 @@ def test_a_profile_asking_for_virtual_hosted_requests_gets_them(  # type: ignore
         assert code == 0, out.getvalue()
         hosts = set(proxy.hosts)
     assert hosts == {f"{bucket}.s3.offload.test:{s3_server.port}"}, hosts
+
+
+def test_rclone_shows_the_card_files_modification_time(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every object carries its card file's modification time where rclone keeps one (the
+    ``mtime`` metadata, ``X-Amz-Meta-Mtime``: seconds since the epoch with a nine-digit
+    fraction), so ``rclone lsjson`` lists the card's time to the nanosecond, ``rclone copy``
+    gives it to the files it downloads, and ``rclone copy`` of the card to the bucket finds
+    nothing to do: a single PutObject, a multipart object copied onto itself with its
+    digests, and one without that copy (``--s3-no-digest-metadata``: the metadata of its
+    CreateMultipartUpload). Failed before: rclone showed each object's upload time, and
+    its copy of the card to the bucket updated every object's time."""
+    rclone = require_tool("rclone")
+    card = make_card(tmp_path, CARD)
+    times = {}
+    for n, relative in enumerate(sorted(CARD)):
+        # 2024-05-01 10:00:0n UTC and a fraction no float of seconds holds exactly.
+        times[relative] = (1_714_557_600 + n) * 1_000_000_000 + 123_456_789 + n
+        os.utime(card / relative, ns=(times[relative], times[relative]))
+    env = _rclone_env(s3_server)
+    ours = ["--exclude", ".offload/**", "--exclude", "ascmhl/**"]
+    for prefix, extra in (("day1", ()), ("day2", ("--s3-no-digest-metadata",))):
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", s3_server.url, *extra, str(card), f"s3://{bucket}/{prefix}"
+        )
+        assert code == 0, err
+        remote = f"m:{bucket}/{prefix}/A001"
+        listed = json.loads(_run([rclone, "lsjson", "-R", "--files-only", remote, *ours], env))
+        shown = {item["Path"]: item["ModTime"] for item in listed}
+        assert sorted(shown) == sorted(CARD), shown
+        for relative, mtime_ns in times.items():
+            seconds, fraction = divmod(mtime_ns, 1_000_000_000)
+            when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+            assert shown[relative] == f"{when}.{fraction:09d}Z", (prefix, relative, shown)
+        target = tmp_path / f"rclone-{prefix}"
+        _run([rclone, "copy", remote, str(target), *ours], env)
+        _same_tree(card, target)
+        for relative, mtime_ns in times.items():
+            assert (target / relative).stat().st_mtime_ns == mtime_ns, relative
+        # The card to the bucket: rclone compares sizes and times (and MD5s where the times
+        # differ): nothing to copy, no time to update.
+        said = _run([rclone, "copy", "-v", "--dry-run", str(card), remote, *ours], env)
+        assert "Skipped" not in said and "modification time" not in said, said
+
+
+# Names a key must carry byte for byte: URL-special characters (a space, "+" which some
+# servers read as a space, "%" sequences, "?", "#", "&"), quotes, NFD and NFC (a Mac's card
+# and a Linux one), a path 60 folders deep; and sizes at the single-PutObject threshold
+# (8 MiB: one PutObject), one byte over (a multipart upload) and empty.
+NAMES = {
+    "CLIPS/with space.mov": 1000,
+    "CLIPS/plus+sign.mov": 1001,
+    "CLIPS/per%25cent%.mov": 1002,
+    "CLIPS/Cafe\u0301 NFD.mov": 1003,
+    "CLIPS/Caf\u00e9 NFC.mov": 1004,
+    "CLIPS/q?mark&amp=x#hash.mov": 1005,
+    "CLIPS/tilde~ 'single' \"double\".mov": 1006,
+    "/".join(["d"] * 60) + "/deep.mov": 1007,
+    "empty.bin": 0,
+    "at-threshold.bin": PART,
+    "one-over.bin": PART + 1,
+}
+
+
+def test_awkward_names_and_threshold_sizes_read_back_by_every_client(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A card of NAMES copied, then read by the other clients: ``aws s3 cp --recursive``
+    gives the card's tree byte for byte (names included), ``rclone check`` matches every
+    file, ``offload verify s3://`` finds them all OK, and a re-run has nothing to copy.
+    (Passed when written: a regression test of what an independent check tried.)"""
+    card = make_card(tmp_path, NAMES)
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    target = tmp_path / "aws"
+    _aws(s3_server, "s3", "cp", "--recursive", "--only-show-errors", f"{url}/A001", str(target))
+    for relative in NAMES:
+        assert (target / relative).read_bytes() == (card / relative).read_bytes(), relative
+    rclone = require_tool("rclone")
+    ours = ["--exclude", ".offload/**", "--exclude", "ascmhl/**"]
+    said = _run(
+        [rclone, "check", str(card), f"m:{bucket}/day1/A001", *ours], _rclone_env(s3_server)
+    )
+    assert "0 differences found" in said and f"{len(NAMES)} matching files" in said, said
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["verify", "--report-dir", str(tmp_path / "v"), "--s3-endpoint", s3_server.url,
+         f"{url}/A001"],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )  # fmt: skip
+    assert code == 0, out.getvalue() + err.getvalue()
+    assert f"{len(NAMES)} OK, 0 changed, 0 missing, 0 new, 0 unreadable" in out.getvalue()
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0 and "0 to copy" in err, err

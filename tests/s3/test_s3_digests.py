@@ -213,9 +213,10 @@ def test_a_resumed_direct_upload_stores_the_digests(s3_server, bucket, proxy, tm
     clip = card / "CLIPS/A001C001.mov"
     data = clip.read_bytes()
     key = "day1/A001/CLIPS/A001C001.mov"
-    # As the run below would start it (same part size and checksum): no digests yet.
+    # As the run below would start it (same part size, checksum and card file's time): no
+    # digests yet.
     dest = destination(s3_server.url, bucket, prefix="day1", part_size=8 * MiB)
-    upload = dest.open_upload(key, len(data))
+    upload = dest.open_upload(key, len(data), mtime_ns=clip.stat().st_mtime_ns)
     upload.write(memoryview(data)[: 10 * MiB])
     upload._wait()  # part 1 (8 MiB) on the service, the rest not: then the process "dies"
     dest.close()

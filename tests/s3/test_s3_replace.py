@@ -92,17 +92,19 @@ def test_a_wrong_copy_is_replaced_through_a_staging_key(s3_server, bucket, proxy
         meta = client.head_object(Bucket=bucket, Key=f"day1/A001/{relative}")["Metadata"]
         assert meta["offload-xxh64"] == xxhash.xxh64(data).hexdigest()
     assert staging_keys(s3_server.url, bucket) == []
-    # A replacement's ledger entry cannot know the ETag of the copy made after it: a plain
-    # re-run reads the replacements back once (adopted, with their ETags recorded), then
-    # trusts them.
-    again = offload(card, [url], options=options(s3_server.url))
+    # A replacement's ledger entry records the ETag of the copy made over the final key,
+    # which the copy's confirmation read back whole: a plain re-run trusts it, reading
+    # nothing. (Before, the entry claimed no ETag: the re-run read every replacement back
+    # again, "no longer as recorded there", and adopted it.)
+    proxy.reset()
+    proxy.targets.clear()
+    again = offload(card, [url], options=options(proxy.url))
     assert again.exit_code == 0
     for relative in (CLIP, SMALL):
-        assert result_of(again, relative).action is CopyAction.ADOPTED
-    third = offload(card, [url], options=options(s3_server.url))
-    assert {r.status for f in third.job.files for r in f.destinations} == {
-        DestinationStatus.VERIFIED_EARLIER
-    }
+        assert result_of(again, relative).status is DestinationStatus.VERIFIED_EARLIER
+        assert result_of(again, relative).action is CopyAction.TRUSTED
+    gets = [t for m, t in zip(proxy.stats.methods, proxy.targets, strict=True) if m == "GET"]
+    assert not [t for t in gets if CLIP in t or SMALL in t], gets
 
 
 def test_a_replacement_that_fails_its_read_back_leaves_the_old_object(  # type: ignore[no-untyped-def]
@@ -136,6 +138,10 @@ def test_a_refused_copy_leaves_the_old_object(s3_server, bucket, proxy, tmp_path
     result = result_of(report, SMALL)
     assert result.status is DestinationStatus.FAILED
     assert "cannot replace" in (result.error or "") and "AccessDenied" in (result.error or "")
+    # S3 has no rename: the step that failed is named as what it is, the publish of the
+    # replacement (a server-side copy). Failed before: "cannot rename s3://...".
+    assert (result.error or "").startswith(f"cannot publish {url}/A001/{SMALL} on "), result
+    assert "rename" not in (result.error or ""), result
     assert stored(s3_server.url, bucket, SMALL) == bad
     assert staging_keys(s3_server.url, bucket) == []
     # Not trusted afterwards: the re-run reads it back (and refuses it: other content).
@@ -194,15 +200,17 @@ def test_ctrl_c_before_the_copy_leaves_the_old_object(  # type: ignore[no-untype
     assert [u["Key"] for u in uploads if not u["Key"].startswith("day1/.offload/")] == []
 
 
-def test_an_entry_whose_staging_object_is_still_there_is_not_trusted(  # type: ignore[no-untyped-def]
+def test_a_replacements_entry_is_trusted_only_while_its_key_holds_that_copy(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
+    """A replacement's ledger entry records the ETag of the copy over the final key (read
+    back whole by its confirmation): a staging object left over changes nothing (the key
+    holds that copy: trusted), other bytes stored at the key since are not trusted but read
+    back and found different (refused, not replaced unasked)."""
     card = make_card(tmp_path)
     url = first_copy(s3_server.url, bucket, card)
     spoil(s3_server.url, bucket, SMALL)
     assert offload(card, [url], options=options(s3_server.url, reverify=True)).exit_code == 0
-    # A run killed after recording the replacement and before its copy leaves the staging
-    # object (and the old object under the key): the entry must not be trusted then.
     store = S3Destination(S3Url(bucket, "day1"), settings(s3_server.url))
     try:
         staging = store.staging_key(f"day1/A001/{SMALL}")
@@ -210,9 +218,15 @@ def test_an_entry_whose_staging_object_is_still_there_is_not_trusted(  # type: i
         store.close()
     admin(s3_server.url).put_object(Bucket=bucket, Key=staging, Body=b"left over")
     again = offload(card, [url], options=options(s3_server.url))
-    result = result_of(again, SMALL)
-    assert result.status is DestinationStatus.VERIFIED
-    assert result.action is CopyAction.ADOPTED  # read back and compared, not trusted
+    assert result_of(again, SMALL).status is DestinationStatus.VERIFIED_EARLIER
+    # Another writer's bytes of the same size under the key: another ETag.
+    other = b"\2" * CARD[SMALL]
+    admin(s3_server.url).put_object(Bucket=bucket, Key=f"day1/A001/{SMALL}", Body=other)
+    third = offload(card, [url], options=options(s3_server.url))
+    result = result_of(third, SMALL)
+    assert result.status is DestinationStatus.FAILED, result
+    assert "already exists with other content" in (result.error or ""), result
+    assert stored(s3_server.url, bucket, SMALL) == other
 
 
 def test_old_staging_objects_are_deleted(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,29 @@ def test_a_part_that_differs_from_the_source_is_sent_again(s3_server, bucket, pr
     dest.close()
 
 
+def test_upload_of_another_modification_time_is_started_again(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """An upload started for a source of another modification time (the metadata is fixed
+    at CreateMultipartUpload) is not resumed: started again, the object carries the new
+    time (``mtime``, as rclone reads it). Failed before the time was compared: resumed, the
+    object kept the other source's time."""
+    data = os.urandom(12 * MiB)
+    dest = destination(s3_server.url, bucket)
+    old = dest.open_upload("cards/clip.mov", len(data), mtime_ns=1_600_000_000_000_000_001)
+    old.write(memoryview(data)[: 5 * MiB])
+    old._wait()
+    dest.close()
+    dest = destination(proxy.url, bucket)
+    upload = dest.open_upload("cards/clip.mov", len(data), mtime_ns=1_700_000_000_500_000_000)
+    assert upload.upload_id != old.upload_id
+    upload.write(memoryview(data))
+    upload.complete()
+    assert upload.resumed_parts == 0
+    head = admin(s3_server.url).head_object(Bucket=bucket, Key="cards/clip.mov")
+    assert head["Metadata"]["mtime"] == "1700000000.500000000", head["Metadata"]
+    assert admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    dest.close()
+
+
 def test_upload_of_another_size_is_aborted_and_started_again(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
     old_id = _interrupted(s3_server.url, bucket, "cards/clip.mov", os.urandom(17 * MiB), parts=2)
     data = os.urandom(12 * MiB)
@@ -142,7 +165,9 @@ def test_a_resumed_upload_counts_only_what_it_sent(s3_server, bucket, tmp_path) 
     card = make_card(tmp_path, {"clip.mov": 12 * 5 * MiB - 123})  # 12 parts of 5 MiB
     data = (card / "clip.mov").read_bytes()
     dest = destination(s3_server.url, bucket, prefix="day1")
-    upload = dest.open_upload("day1/A001/clip.mov", len(data))
+    # Started as the run below starts it (the card file's time in its metadata).
+    mtime_ns = (card / "clip.mov").stat().st_mtime_ns
+    upload = dest.open_upload("day1/A001/clip.mov", len(data), mtime_ns=mtime_ns)
     upload.write(memoryview(data)[: 8 * 5 * MiB])  # parts 1-8 sent...
     upload._wait()
     dest.close()

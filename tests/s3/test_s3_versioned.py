@@ -104,3 +104,61 @@ def test_the_note_claims_no_verification_in_transfer_mode(
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
     summary = json.loads(report.read_text())["destinations"][1]
     assert summary["files_verified"] == 0, summary
+
+
+def _all_versions(endpoint: str, bucket: str, prefix: str) -> tuple[Counter[str], Counter[str]]:
+    """The versions and the delete markers under *prefix*, by key."""
+    listing = admin(endpoint).list_object_versions(Bucket=bucket, Prefix=prefix)
+    return (
+        Counter(v["Key"] for v in listing.get("Versions", [])),
+        Counter(m["Key"] for m in listing.get("DeleteMarkers", [])),
+    )
+
+
+def test_a_replacement_leaves_no_staging_object_behind_as_a_version(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """--overwrite over objects already there, on a bucket that keeps versions: each key
+    keeps the object replaced (the bucket's own choice) and the new copy, and nothing of the
+    staging objects the replacements were verified at (deleted by their own VersionId).
+    Failed before: every staging object stayed as a noncurrent version under a delete
+    marker, each replaced file stored once more for nothing (9.7 MB here)."""
+    import os
+
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    for relative, size in SIZES.items():
+        client.put_object(Bucket=bucket, Key=f"day1/A001/{relative}", Body=os.urandom(size))
+    code, _out, err = offload_cli(
+        tmp_path, "--s3-endpoint", s3_server.url, "--overwrite", str(card), str(local), url
+    )
+    assert code == 0, err
+    assert "REPLACED: 2 files" in err, err
+    stored, _ = _all_versions(s3_server.url, bucket, "day1/A001/CLIPS/")
+    assert stored == Counter({f"day1/A001/{relative}": 2 for relative in SIZES}), stored
+    for relative in SIZES:
+        body = client.get_object(Bucket=bucket, Key=f"day1/A001/{relative}")["Body"].read()
+        assert body == (card / relative).read_bytes()
+    staged, markers = _all_versions(s3_server.url, bucket, "day1/.offload/staging/")
+    assert not staged and not markers, (staged, markers)
+
+
+def test_an_object_whose_read_back_failed_leaves_no_version(
+    s3_server, bucket, proxy, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A copy whose read-back does not match (its GET answers corrupted on the way, every
+    time) is deleted, ours: on a bucket that keeps versions, by its own VersionId, so the
+    key is as before the run (nothing there, no delete marker, no bad bytes kept). Failed
+    before: the object stayed as a noncurrent version under a delete marker."""
+    admin(s3_server.url).put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    key = "day1/A001/CLIPS/A001C002.mov"
+    proxy.intercept("GET", f"/{bucket}/{key}", flip=True, count=50)
+    card, local, url = card_local_url(tmp_path, bucket, SIZES)
+    code, _out, err = offload_cli(tmp_path, "--s3-endpoint", proxy.url, str(card), str(local), url)
+    assert code == 1, err
+    assert proxy.stats.intercepted >= 1  # the fault fired
+    stored, markers = _all_versions(s3_server.url, bucket, key)
+    assert not stored and not markers, (stored, markers)

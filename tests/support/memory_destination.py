@@ -164,6 +164,7 @@ class MemoryDestination(Closing):
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        mtime_ns: int | None = None,
     ) -> Partial:
         final_path = Path(final_path)
         partial = MemoryPartial(self, final_path)

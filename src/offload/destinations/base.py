@@ -247,6 +247,7 @@ class Destination(Protocol):
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        mtime_ns: int | None = None,
     ) -> Partial:
         """Create a new, empty partial for *final_path* (a path, or its text: the engine
         passes the task's text, the backend makes a ``Path`` only if it needs one), creating
@@ -258,7 +259,10 @@ class Destination(Protocol):
         *hashed*: resolves with the file's digests once all its bytes were read (None: never),
         for a destination that stores them with the copy although they are not known before;
         it may wait for them in ``write``'s background work or ``seal``, never in
-        ``open_partial``."""
+        ``open_partial``. *mtime_ns*: the source's modification time (None: not kept,
+        ``preserve_mtime`` off), for a destination that fixes it when the copy is created
+        (S3: the object's ``mtime`` metadata, as rclone reads it); one that sets it later
+        (``Partial.set_mtime``) ignores it."""
         ...
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:

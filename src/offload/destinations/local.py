@@ -827,6 +827,7 @@ class LocalDestination(Closing):
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        mtime_ns: int | None = None,
     ) -> Partial:
         # By position: keywords to a class are gathered into a dict, one a file.
         partial = LocalPartial(

@@ -218,6 +218,43 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
     return OSError(errno.EIO, f"{operation} {place}: {exc}")
 
 
+# The errnos of a GET that failed without saying anything of the object's bytes (``os_error``):
+# refused (credentials, an archive storage class), or the service failing or out of reach.
+# Not ENOENT (the object is gone) nor a cancel.
+_UNREADABLE_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTCONN, errno.ETIMEDOUT, errno.ECONNRESET}
+)
+
+
+def get_refused(
+    exc: OSError, *, again: str = "check it again", then: str = "check again"
+) -> str | None:
+    """Why the GET of an object the listing shows failed (*exc*, from ``os_error``) and what
+    to do, in words naming no URL (the caller names it), when the failure says nothing of the
+    object's bytes: an archived object (InvalidObjectState), a credential that may list but
+    not read (access denied), a service that kept failing or could not be reached. None for
+    any other failure (the object gone, a cancel). *again* and *then*: how the caller's
+    command is run again (``offload verify``: "check it again", "check again"; a copy: "run
+    the same command again" twice). Pure; thread-safe."""
+    if exc.errno not in _UNREADABLE_ERRNOS:
+        return None
+    text = exc.strerror or str(exc)
+    if "InvalidObjectState" in text:
+        return (
+            "its GET was refused (InvalidObjectState): the object is in an archive storage "
+            f"class (Glacier, Deep Archive); restore it (aws s3api restore-object), then {then}"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            "its GET was refused (access denied): these credentials may list it but not read "
+            f"it (s3:GetObject, or the KMS key it is encrypted with); {again} with "
+            "credentials that may"
+        )
+    # The words after the URL and endpoint the error names.
+    _, _, why = text.partition("): ")
+    return f"its GET failed ({why or text}): {again} once the service answers"
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -458,7 +495,7 @@ class S3Destination:
     def put_small(self, key: str, data: bytes, *, replace: bool = False) -> str:
         """Store a small object (a manifest, a report) without overwriting unless *replace*;
         returns its ETag. Raises OSError (FileExistsError if the key exists)."""
-        return self._put(key, data, metadata={}, replace=replace)
+        return self._put(key, data, metadata={}, replace=replace)[0]
 
     def _put(
         self,
@@ -468,9 +505,11 @@ class S3Destination:
         metadata: dict[str, str],
         replace: bool,
         named: str | None = None,
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """PutObject of *data* under *key*, its Content-Type from the name *named* (the final
-        key of a staged upload), else from *key*."""
+        key of a staged upload), else from *key*; returns the object's ETag and VersionId
+        (None: the bucket keeps no versions, or the object stored is not known to be this
+        request's own version)."""
         param, value = self._checksum(data)
         attempts = max(1, self.settings.part_attempts)
         for attempt in range(attempts):
@@ -505,9 +544,9 @@ class S3Destination:
                         # may be the one the first attempt stored.
                         etag = self._stored_by(key, data, param, value)
                         if etag is not None:
-                            return etag
+                            return etag, None
                 raise self._error(exc, "cannot store", key) from exc
-            return str(answer.get("ETag", ""))
+            return str(answer.get("ETag", "")), answer.get("VersionId")
         raise OSError(errno.EBADMSG, f"cannot store {self.display(key)}: refused every attempt")
 
     def _stored_by(self, key: str, data: bytes | bytearray, param: str, value: str) -> str | None:
@@ -558,6 +597,24 @@ class S3Destination:
         except Exception as exc:
             raise self._error(exc, "cannot delete", key) from exc
 
+    def delete_own(self, key: str, *, etag: str, version_id: str | None) -> None:
+        """Delete an object this run stored and no longer wants (a staging object once
+        copied over its final key, an object whose read-back failed or that a cancel left):
+        on a bucket that keeps versions, its own version by *version_id*, which leaves
+        nothing behind (a plain delete there leaves the object as a noncurrent version, the
+        file stored for nothing, under a delete marker); else, or where the service refuses
+        that (no ``s3:DeleteObjectVersion``), only while the key still has *etag*
+        (``delete_key``). Never the "null" version by its id (a bucket whose versioning is
+        suspended: the key's only version may be another writer's by then). Raises
+        OSError."""
+        if version_id and version_id != "null":
+            try:
+                self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
+                return
+            except Exception:
+                pass  # refused: delete it as a bucket without versions would
+        self.delete_key(key, etag=etag)
+
     def delete_own_version(self, key: str, version_id: str) -> str | None:
         """Delete the version *version_id* of *key*, one this run made and replaced (the
         object a multipart upload completed, copied onto itself since): on a bucket that
@@ -586,6 +643,7 @@ class S3Destination:
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
         staged: bool = False,
+        mtime_ns: int | None = None,
     ) -> S3Upload:
         """Start (or resume) the upload of *size_bytes* bytes to *key*. *digests*: the
         file's digests when known up front (stored as ``offload-<name>`` metadata).
@@ -595,8 +653,10 @@ class S3Destination:
         (``promote`` stores them).
         *staged*: upload to ``staging_key(key)`` instead (one PutObject: a staging key of
         its own), to be verified there and copied to *key* by ``promote`` (the replacement
-        of an object: the object stays until its replacement is proven). Raises OSError."""
-        metadata = {MARKER_KEY: _RUN_TOKEN, **digest_metadata(digests)}
+        of an object: the object stays until its replacement is proven). *mtime_ns*: the
+        source's modification time, stored as rclone stores it (``mtime_metadata``).
+        Raises OSError."""
+        metadata = {MARKER_KEY: _RUN_TOKEN, **mtime_metadata(mtime_ns), **digest_metadata(digests)}
         if staged:
             upload = S3Upload(
                 self,
@@ -723,8 +783,10 @@ class S3Destination:
                 f"({problem}); the copy was deleted, and the object it replaced is gone: "
                 "copy the file again",
             )
-        staging_etag = upload.etag
-        self._clean_up(lambda: self.delete_key(upload.key, etag=staging_etag))
+        staging_etag, staging_version = upload.etag, upload.version_id
+        self._clean_up(
+            lambda: self.delete_own(upload.key, etag=staging_etag, version_id=staging_version)
+        )
         return etag
 
     def copy_object(
@@ -1185,6 +1247,11 @@ class S3Upload:
                 # The metadata is the upload's, fixed at its creation: a resumed upload must
                 # not complete with the digests of another source of the same size.
                 and record.get("digests", {}) == self.digests
+                # ... nor with another source's modification time. A record written before
+                # the time was stored has no "mtime": resumed as before (the digests' copy
+                # onto itself gives the object its time; without it, it has none).
+                and record.get("mtime", self.metadata.get(MTIME_KEY))
+                == self.metadata.get(MTIME_KEY)
             )
             if same and upload_id and dest._upload_in_progress(self.key, upload_id):
                 self.upload_id = upload_id
@@ -1223,6 +1290,7 @@ class S3Upload:
                     "part_size": self.part_size,
                     "checksum": dest.settings.checksum,
                     "digests": self.digests,
+                    "mtime": self.metadata.get(MTIME_KEY),
                     "created_at": time.time(),
                     "run": _RUN_TOKEN,
                     # Whether a later run may take it over (``may_take_over``).
@@ -1319,14 +1387,14 @@ class S3Upload:
                 if self._aborted.is_set():
                     raise OSError(errno.ECANCELED, f"discarded: {dest.display(self.key)}")
                 dest._stop_if_cancelled(f"{dest.display(self.key)} not stored")
-                etag = dest._put(
+                etag, version = dest._put(
                     self.key,
                     data,
                     metadata=self.metadata,
                     replace=self.replace,
                     named=self.final_key,
                 )
-                return {"ETag": etag}
+                return {"ETag": etag, "VersionId": version}
             finally:
                 dest._slots.release()
 
@@ -1442,6 +1510,7 @@ class S3Upload:
                 self._submit_single()
             answer = self._wait()[0]
             self.etag = str(answer["ETag"])
+            self.version_id = answer.get("VersionId")
             self.completed = True
             return self.bytes_written
         if self._buffer is not None and self._fill:
@@ -1593,6 +1662,7 @@ class S3Upload:
             answer = future.result()
             if not self.multipart and answer.get("ETag"):
                 stored = str(answer["ETag"])
+                self.version_id = answer.get("VersionId")
         if self._buffer is not None:
             self._buffer = None
             dest._slots.release()
@@ -1600,8 +1670,8 @@ class S3Upload:
         if stored is not None and not self.completed:
             self.etag, self.completed = stored, True
         if self.completed and self.etag:
-            etag = self.etag
-            dest._clean_up(lambda: dest.delete_key(self.key, etag=etag))
+            etag, version = self.etag, self.version_id
+            dest._clean_up(lambda: dest.delete_own(self.key, etag=etag, version_id=version))
             self.completed = False
         elif self.upload_id is not None:
             upload_id, recorded = self.upload_id, self._recorded
@@ -1647,6 +1717,24 @@ def content_type_for(key: str) -> str:
     # compressed file (.gz) is its compressed bytes: an encoding, no type, so the fallback.
     guessed, _encoding = _TYPES.guess_type(f"x.{suffix}", strict=False)
     return guessed or GENERIC_TYPE
+
+
+# Object metadata: the source file's modification time, where rclone keeps it
+# (``X-Amz-Meta-Mtime``, seconds since the epoch with their fraction: rclone's S3 backend
+# docs, "Modification times"), so ``rclone lsl``/``check``/``sync`` see the card's time.
+MTIME_KEY = "mtime"
+
+
+def mtime_metadata(mtime_ns: int | None) -> dict[str, str]:
+    """The object metadata holding *mtime_ns* as rclone writes and reads it: whole seconds,
+    then the nanoseconds as a nine-digit fraction (``1700000000.123456789``), exact to the
+    nanosecond (a float would round it). Empty for None and for a time before 1970, which
+    a camera's clock never gives a card file and whose fraction rclone's parser reads
+    differently from a negative float."""
+    if mtime_ns is None or mtime_ns < 0:
+        return {}
+    seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
+    return {MTIME_KEY: f"{seconds}.{nanoseconds:09d}"}
 
 
 def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:

@@ -34,7 +34,7 @@ from concurrent.futures import CancelledError, Future
 from pathlib import Path, PurePosixPath
 
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
-from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload
+from offload.destinations.s3 import S3Destination, S3ReadBack, S3Upload, get_refused
 from offload.destinations.s3config import redact_secrets
 from offload.destinations.s3url import (
     MAX_KEY_BYTES,
@@ -84,8 +84,10 @@ class S3Partial:
         self.upload.write(data)
 
     def set_mtime(self, mtime_ns: int) -> None:
-        """Objects keep their upload time (``features.mtimes`` is off); the source's mtime is
-        in the ledger and the ASC MHL."""
+        """Nothing: an object's LastModified is its upload time, which cannot be set
+        (``features.mtimes`` is off); the source's mtime went into its metadata when the
+        upload was opened (``open_partial``'s *mtime_ns*), and is in the ledger and the
+        ASC MHL."""
 
     def seal(self, *, sync: bool) -> int:
         """Complete the upload: the object appears under its key (a completed upload is
@@ -242,6 +244,9 @@ class S3Backend(Closing):
         self._listed: dict[str, tuple[set[str], dict[str, EntryInfo], set[str]]] = {}
         # key -> ETag of the object ``hash_copy`` read (a dict: setting a key is atomic).
         self._read_etags: dict[str, str] = {}
+        # final key -> ETag of the copy a replacement's publish made there and read back
+        # whole, pinned to that ETag (``replacement_etag``).
+        self._replaced_etags: dict[str, str] = {}
         self._ahead = _ReadAhead(store)
 
     @property
@@ -363,13 +368,15 @@ class S3Backend(Closing):
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        mtime_ns: int | None = None,
     ) -> Partial:
         """Start the upload. With the overwrite policy and an object already under the key,
         the upload is *staged* (``S3Destination.promote``): the object stays until its
         replacement is verified. *digests* (known before the bytes: a cascade's, the card's
         ASC MHL's) go into the object's metadata, and so do the digests *hashed* resolves with
         (a direct copy: ``S3Upload`` waits for them before its PutObject, or copies its
-        completed multipart object onto itself with them)."""
+        completed multipart object onto itself with them); so does *mtime_ns*, the source's
+        modification time, as rclone stores it (``s3.mtime_metadata``)."""
         final_path = Path(final_path)
         key = self.key(final_path)
         if self._existing is ExistingFilePolicy.KEEP_BOTH:
@@ -386,6 +393,7 @@ class S3Backend(Closing):
             digests=digests,
             hashed=hashed if self.store.settings.metadata_digests else None,
             staged=replace and self.exists(final_path),
+            mtime_ns=mtime_ns,
         )
         return S3Partial(final_path, self._path(upload.key), upload, self._sealed)
 
@@ -416,6 +424,14 @@ class S3Backend(Closing):
         if partial.upload.staged or not partial.upload.etag:
             return ""
         return partial.upload.etag
+
+    def replacement_etag(self, path: Path) -> str:
+        """The ETag of the copy a replacement (a staged upload) put under *path*'s key in
+        this run, for its ledger entry: only where that copy was read back whole after it was
+        made and matched (``destination`` and ``full`` modes, ``promote``); "" otherwise (a
+        ``transfer`` run's copy, confirmed by a HEAD alone, or no replacement there). Raises
+        OSError for a name S3 cannot hold."""
+        return self._replaced_etags.get(self.key(path), "")
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
         return False  # each upload completes in its own seal
@@ -469,8 +485,9 @@ class S3Backend(Closing):
                 f"{self.store.display(upload.final_key)}",
                 str(target),
             )
+        etag = upload.etag
         if upload.staged:
-            self.store.promote(upload, digests=digests, fingerprint=own.fingerprint)
+            etag = self.store.promote(upload, digests=digests, fingerprint=own.fingerprint)
         own.published = True
         with self._lock:
             self._published.add(upload.final_key)
@@ -481,6 +498,11 @@ class S3Backend(Closing):
                 self._read_etags.pop(upload.final_key, None)
             else:
                 self._read_etags[upload.final_key] = upload.etag
+            if upload.staged and own.fingerprint is not None and etag:
+                # ... but the copy's confirmation read it back whole, pinned to its ETag,
+                # and found the bytes the staging object's read-back compared with the
+                # source (``promote``): that ETag is proven (``replacement_etag``).
+                self._replaced_etags[upload.final_key] = etag
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:
         """A completed upload is durable with its name: nothing to do."""
@@ -588,6 +610,13 @@ class S3Backend(Closing):
         Raises OSError."""
         return self.store.read_back(self.key(path), formats, etags=self._read_etags)[0]
 
+    def unreadable(self, exc: OSError) -> str | None:
+        """``existing.CopyReader.unreadable``: a GET refused (access denied, an archived
+        object) or a service that kept failing leaves the object unread, not wrong; what to
+        do is to run the copy again once it can be read (``s3.get_refused``)."""
+        again = "run the same command again"
+        return get_refused(exc, again=again, then=again)
+
     def with_policy(self, existing: ExistingFilePolicy) -> S3Backend:
         """This destination with another existing-file policy (the re-copy of copies of ours
         found wrong runs with OVERWRITE); shares the store, and what was uploaded and read
@@ -595,6 +624,7 @@ class S3Backend(Closing):
         other = S3Backend(self.store, existing=existing)
         other._sealed = self._sealed
         other._read_etags = self._read_etags
+        other._replaced_etags = self._replaced_etags
         return other
 
     def close(self) -> None:

@@ -12,9 +12,9 @@ trusts an entry only if the object under the key still has that ETag and the rec
 (objects keep no source mtime: that is checked against the entry, which recorded it):
 another object there, even of the same size, is an existing object of unknown content,
 which the existing-copies pre-pass reads back and adopts or refuses. A replacement (staged,
-then copied over the final key) gets a new ETag its entry does not claim (it names the
-staging key: ``_with_etag``): it is never trusted from the ledger alone, and is read back on
-the next run instead.
+then copied over the final key) names the staging key, and claims the ETag of the copy over
+the final key only where that copy was read back whole (``S3Backend.replacement_etag``;
+``transfer`` mode: no ETag, read back on the next run instead).
 
 A re-run checks every recorded object: one listing of the copy root (a request a thousand
 keys) answers for all of them; a key the listing does not show with the recorded ETag and
@@ -93,12 +93,15 @@ class S3Ledger(Ledger):
         if entry.state == "revoked":
             return entry
         final = final_path_of(self.copy_root, entry)
-        if entry.partial_name and entry.partial_name != final.name:
-            # A replacement (uploaded to a staging key): the object under the final key is
-            # still the one it replaces, with an ETag this entry must not claim.
-            return entry
         try:
-            etag = self.backend.known_etag(final)
+            if entry.partial_name and entry.partial_name != final.name:
+                # A replacement (uploaded to a staging key): the copy over the final key is
+                # another object than the one verified, and no other ETag known for that
+                # key stands for it (an earlier read there was of the object it replaced);
+                # claimed only where that copy was itself read back whole.
+                etag = self.backend.replacement_etag(final)
+            else:
+                etag = self.backend.known_etag(final)
         except OSError:
             return entry
         return replace(entry, etag=etag) if etag else entry

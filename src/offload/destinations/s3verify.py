@@ -61,7 +61,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from offload.destinations.s3 import S3Destination
+from offload.destinations.s3 import S3Destination, get_refused
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import upload_history_changes
 from offload.destinations.s3config import S3Settings
@@ -605,20 +605,10 @@ def _recorded_unread(path: str, why: Reason, failure: str) -> Reason:
 def _get_failed(exc: OSError) -> str:
     """Why an object listed could not be read by its GET (*exc*), and what to do, in words
     naming no URL (the line names it)."""
+    words = get_refused(exc)
+    if words is not None:
+        return words
     text = exc.strerror or str(exc)
-    if "InvalidObjectState" in text:
-        return (
-            "its GET was refused (InvalidObjectState): the object is in an archive storage "
-            "class (Glacier, Deep Archive); restore it (aws s3api restore-object), then check "
-            "again"
-        )
-    if exc.errno == errno.EACCES:
-        return (
-            "its GET was refused (access denied): these credentials may list it but not read "
-            "it (s3:GetObject, or the KMS key it is encrypted with); check it again with "
-            "credentials that may"
-        )
-    # The words after the URL and endpoint the error names.
     _, _, why = text.partition("): ")
     return f"its GET failed ({why or text}): check it again once the service answers"
 

@@ -60,6 +60,7 @@ class UnreachableDestination(Closing):
         folder_known: bool,
         digests: Mapping[str, str] | None = None,
         hashed: Future[dict[str, str] | None] | None = None,
+        mtime_ns: int | None = None,
     ) -> Partial:
         self._raise()
 

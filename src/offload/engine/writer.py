@@ -89,6 +89,7 @@ class DestinationWriter:
         # batch closes by its files, and whether the backend waits for a file's digests.
         self._batch_files = state.options.batch_files
         self._stores_digests = state.destination.features.stores_digests
+        self._preserve_mtime = state.options.preserve_mtime
 
     @property
     def lost(self) -> OffloadError | None:
@@ -249,6 +250,7 @@ class DestinationWriter:
                     folder_known=known,
                     digests=task.reference_digests or None,
                     hashed=ticket.hashed if self._stores_digests else None,
+                    mtime_ns=task.source.mtime_ns if self._preserve_mtime else None,
                 )
             except OSError as exc:
                 if known:

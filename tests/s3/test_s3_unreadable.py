@@ -1,0 +1,169 @@
+"""An object whose GET is refused (403 AccessDenied, 403 InvalidObjectState: archived) or
+keeps failing (500 after the retries) when ``offload copy`` reads it back as a copy
+already there: unreadable, never "found wrong". The object is kept as it is (nothing
+uploaded or copied over it: S3 has no rename, and a new copy would replace an object
+nothing proved wrong), its ledger entry stands, the file fails (exit 1) with words saying
+why and what to do. Failed before: ``--reverify`` called it a copy found wrong, revoked
+its ledger entry, uploaded a replacement and copied it over the object ("cannot rename
+... the copy found wrong is left as it is ... --overwrite replaces it"); the re-run then
+refused it as a file in the way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from s3.conftest import admin
+from s3.test_s3_cli import make_card, offload
+from support.tcpproxy import FaultProxy
+
+CARD = {"CLIPS/A001C001.mov": 3000, "A001.xml": 900}
+CLIP = "day1/A001/CLIPS/A001C001.mov"
+# What a run writes besides copies (a staging object of a replacement is a copy).
+BOOKKEEPING = (
+    "/.offload/ledger/",
+    "/.offload/reports/",
+    "/.offload/lock",
+    "/.offload/probe/",
+    "/ascmhl/",
+)
+
+# (status, S3 error code, what the words must say to do)
+REFUSALS = {
+    "access-denied": (
+        403,
+        "AccessDenied",
+        "its GET was refused (access denied): these credentials may list it but not read it "
+        "(s3:GetObject, or the KMS key it is encrypted with); run the same command again with "
+        "credentials that may",
+    ),
+    "archived": (
+        403,
+        "InvalidObjectState",
+        "its GET was refused (InvalidObjectState): the object is in an archive storage class "
+        "(Glacier, Deep Archive); restore it (aws s3api restore-object), then run the same "
+        "command again",
+    ),
+    "failing": (500, "InternalError", "run the same command again once the service answers"),
+}
+
+
+def _last_report(tmp: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(sorted((tmp / "reports").glob("*.json"))[-1].read_text())
+
+
+def _clip_result(report: dict) -> dict:  # type: ignore[type-arg]
+    (file,) = [f for f in report["files"] if f["path"] == "CLIPS/A001C001.mov"]
+    (result,) = file["destinations"]
+    return result
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+def test_reverify_of_an_object_whose_get_is_refused_says_unreadable(
+    s3_server, bucket, tmp_path, refusal, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    status, code, what_to_do = REFUSALS[refusal]
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # a 500 kept: given up on after 2 attempts
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    first, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert first == 0, err
+    client = admin(s3_server.url)
+    before = client.head_object(Bucket=bucket, Key=CLIP)
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept("GET", f"/{bucket}/{CLIP}", status=status, code=code, count=1000)
+        got, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--reverify", str(card), url)
+        fired = proxy.stats.intercepted
+        writes = [
+            target
+            for method, target in zip(proxy.stats.methods, proxy.targets, strict=True)
+            if method in ("PUT", "POST") and not any(part in target for part in BOOKKEEPING)
+        ]
+    finally:
+        proxy.close()
+    assert fired >= 1  # the fault fired
+    assert got == 1, err  # a file failed, the other verified
+    flat = " ".join(err.split())
+    words = f"{url}/A001/CLIPS/A001C001.mov is unreadable, not found wrong: "
+    assert f"ERROR: {words}" in flat, flat
+    assert what_to_do in flat, flat
+    assert "it is kept as it is (nothing was written over it) and its ledger entry stands" in flat
+    for wrong in ("no longer matches", "found wrong is left", "rename", "--overwrite", "damaged"):
+        assert wrong not in flat, (wrong, flat)
+    # Nothing was uploaded or copied over it: the object is the one the first run stored.
+    assert writes == [], writes
+    after = client.head_object(Bucket=bucket, Key=CLIP)
+    assert after["ETag"] == before["ETag"] and after["LastModified"] == before["LastModified"]
+    # The JSON report: failed, what the run set out to do (re-check it), the same words; no
+    # copy-no-longer-matches warning.
+    report = _last_report(tmp_path)
+    result = _clip_result(report)
+    assert result["status"] == "failed" and result["action"] == "rechecked", result
+    assert words in result["error"] and what_to_do in result["error"], result
+    assert not [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    # The ledger entry stands (not revoked): a re-run trusts the copy the first run verified.
+    again, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert again == 0, err
+    assert _clip_result(_last_report(tmp_path))["status"] == "verified_earlier"
+
+
+def test_an_object_already_there_whose_get_is_refused_is_unreadable_not_adopted(
+    s3_server, bucket, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """An object no ledger records (put there by another tool) at a card file's key, of
+    its size, whose GET is refused: neither adopted nor refused as other content, nor
+    written over; the words say so and what to do. Failed before: ``cannot read s3://...:
+    cannot read back s3://... (...) (EACCES)``, nothing to do named."""
+    card = make_card(tmp_path, CARD)
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key=CLIP, Body=(card / "CLIPS/A001C001.mov").read_bytes())
+    before = client.head_object(Bucket=bucket, Key=CLIP)["ETag"]
+    url = f"s3://{bucket}/day1"
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept("GET", f"/{bucket}/{CLIP}", status=403, code="AccessDenied", count=1000)
+        got, _, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), url)
+    finally:
+        proxy.close()
+    assert got == 1, err
+    flat = " ".join(err.split())
+    assert (
+        f"ERROR: {url}/A001/CLIPS/A001C001.mov is already there but unreadable: its GET was "
+        "refused (access denied)"
+    ) in flat, flat
+    assert "run the same command again with credentials that may" in flat, flat
+    assert "it was neither compared with the source nor written over" in flat, flat
+    assert "cannot read back" not in flat, flat
+    assert client.head_object(Bucket=bucket, Key=CLIP)["ETag"] == before
+    result = _clip_result(_last_report(tmp_path))
+    assert result["status"] == "failed", result
+
+
+@pytest.mark.fault
+def test_a_local_copy_that_cannot_be_read_is_still_found_wrong_and_copied_again(
+    tmp_path, faulty_fs
+) -> None:  # type: ignore[no-untyped-def]
+    """The local counterpart, unchanged: ``--reverify`` of a copy on a drive whose read
+    fails (EIO from a real FUSE filesystem, once) is a copy of ours found wrong, named so
+    and copied again, renamed over it once verified (a disk's read error is the copy's
+    own), never "unreadable, not found wrong"."""
+    import errno
+
+    card = make_card(tmp_path, CARD)
+    drive = faulty_fs()
+    code, _, err = offload(tmp_path, str(card), str(drive.mountpoint))
+    assert code == 0, err
+    rule = drive.fail("read", errno.EIO, path="A001/CLIPS/A001C001.mov", times=1)
+    code, _, err = offload(tmp_path, "--reverify", str(card), str(drive.mountpoint))
+    assert drive.fired(rule) == 1  # the fault fired
+    assert code == 0, err
+    flat = " ".join(err.split())
+    copy = drive.mountpoint / "A001/CLIPS/A001C001.mov"
+    assert f"WARNING: copy no longer matches, copying it again: cannot read {copy}:" in flat, flat
+    assert "unreadable, not found wrong" not in flat, flat
+    result = _clip_result(_last_report(tmp_path))
+    assert result["status"] == "verified" and result["action"] == "copied", result
+    assert copy.read_bytes() == (card / "CLIPS/A001C001.mov").read_bytes()
