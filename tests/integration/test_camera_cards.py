@@ -100,6 +100,7 @@ OS_JUNK_IGNORED = [
     ".fseventsd",
     "DCIM/.DS_Store",
     "DCIM/100MEDIA/._DJI_0001.MP4",
+    "DCIM/desktop.ini",
     "System Volume Information",
     "Thumbs.db",
 ]
@@ -110,8 +111,10 @@ IGNORED = {
     "MAC_VOLUME": [
         ".TemporaryItems",
         ".Trashes",
+        ".VolumeIcon.icns",
         "._.Trashes",
         ".fseventsd",
+        ".metadata_never_index",
         "DCIM/100CANON/._MVI_0001.MP4",
     ],
 }
@@ -201,6 +204,29 @@ def test_card_layout_offloaded_and_judged(
         "SEQUENCES": {"A004C001.[0086400-0086409].dpx": [(86403, 86404)]},
     }
     assert gaps == expected_gaps.get(layout, {})
+
+
+def test_a_volumes_own_files_are_left_out_named_and_one_brought_back_on_request(
+    tmp_path: Path, judge: AscmhlJudge, report_dir: Path
+) -> None:
+    """A Mac's volume icon and Spotlight switch were copied as clips: they are the volume's,
+    not the card's content, so they are left out, each listed in the report with its reason;
+    ``--ignore '!NAME'`` brings one back (copied, recorded in the ASC MHL, judged)."""
+    card = camera_cards.write_card(tmp_path / "cards" / "MAC", camera_cards.MAC_VOLUME)
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    code, output = offload("copy", str(card), str(destination), "--ignore", "!.VolumeIcon.icns")
+    assert code == 0, output
+    (report,) = report_dir.glob("*.json")
+    data = json.loads(report.read_text())
+    why = {entry["path"]: entry["reason"] for entry in data["ignored"]}
+    assert "Spotlight" in why[".metadata_never_index"], why
+    assert ".VolumeIcon.icns" not in why
+    root = destination / "MAC"
+    assert (root / ".VolumeIcon.icns").is_file() and not (root / ".metadata_never_index").exists()
+    assert ".VolumeIcon.icns" in read_history(root).reference_hashes()
+    verdict = judge.verify(root)
+    assert verdict.clean, verdict.describe()
 
 
 @pytest.mark.parametrize(("first", "then"), [("ascmhl", "both"), ("legacy", "ascmhl")])
