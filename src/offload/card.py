@@ -563,6 +563,34 @@ def _close(backends: dict[int, S3Backend]) -> None:
         backend.close()
 
 
+def _refuse_root_entry_named_like_history(source_path: Path, options: OffloadOptions) -> None:
+    """Raise UsageError, before anything is copied, for a card entry at its root named
+    ``ascmhl`` that is not a folder (a file, a link) when an ASC MHL is asked for: its copy
+    would take the name of the history folder the specification puts at every copy root
+    (``ROOT/ascmhl/``), so no destination could hold both, and every manifest would fail
+    after the copy. One ``lstat``; an entry the ignore rules leave out is not copied. A
+    file so named deeper in the card is recorded (:mod:`offload.manifest.listed_again`)."""
+    from offload.manifest_options import MhlKind
+
+    if MhlKind.ASCMHL not in options.manifests.kinds:
+        return
+    from offload.manifest.layout import ASCMHL_FOLDER
+
+    entry = source_path / ASCMHL_FOLDER
+    try:
+        mode = os.lstat(entry).st_mode
+    except OSError:
+        return  # none (or unreadable: the scan named it)
+    if stat.S_ISDIR(mode) or options.ignore.excludes(ASCMHL_FOLDER, is_dir=False):
+        return
+    raise UsageError(
+        f"{printable_name(str(entry))}: the card holds an entry named {ASCMHL_FOLDER} at its "
+        "root that is not a folder, and every copy root needs that name for its ASC MHL "
+        f"history folder ({ASCMHL_FOLDER}/): leave it out with --ignore /{ASCMHL_FOLDER}, "
+        "or write a legacy MHL alone (--mhl legacy) or no manifest (--mhl none)"
+    )
+
+
 def _plan(
     source_path: Path,
     tree: SourceTree,
@@ -600,6 +628,8 @@ def _plan(
     refused = manifest_formats_problem(options.manifests.kinds, options.copy.algorithms)
     if refused is not None:
         raise UsageError(refused)
+    if not tree.root_is_file:
+        _refuse_root_entry_named_like_history(source_path, options)
     # Which card this is (found once a run: a mount table read and one blkid): each entry
     # the run records names it, and an entry of another card vouches for nothing here.
     card_key = "" if card is None else card.key

@@ -193,10 +193,41 @@ def _link_to(folder: Path, device: str) -> str | None:
 
 
 def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
-    """UUID, label and type from ``blkid -p -o udev DEVICE``, or None (no blkid, not
-    permitted, no UUID, timed out). The udev format: its ``ID_FS_LABEL_ENC`` escapes a label
-    as udev's ``by-label`` links do (``CAMÉRA\\x201``), so the label reads the same whichever
-    answered; ``-o export`` mangles a byte above 127 (``CAMM-CM-^IRA``)."""
+    """UUID, label and type from ``blkid -p -o udev DEVICE`` (:func:`_probe`), or None (no
+    blkid, not permitted, no UUID, timed out)."""
+    values = _probe(device, timeout_s)
+    if values is None:
+        return None
+    uuid = unescape_escapes(values.get("ID_FS_UUID_ENC", values.get("ID_FS_UUID", "")))
+    if not uuid:
+        return None
+    label = unescape_escapes(values.get("ID_FS_LABEL_ENC", ""))
+    return uuid, label, values.get("ID_FS_TYPE", "")
+
+
+def filesystem_label(device: str, *, timeout_s: float = BLKID_TIMEOUT_S) -> str | None:
+    """The label the filesystem on *device* (a block device or an image file) holds, as
+    udev's ``/dev/disk/by-label`` link names it or, where udev made none (a container, a
+    loop device without udev), as ``blkid -p`` reads it from the device itself: ext4,
+    exFAT, FAT and NTFS all answer. ``""`` when the filesystem has no label; None when no
+    one could tell (no blkid, not permitted to read the device, no filesystem blkid knows,
+    timed out). Never raises; at most one blkid (*timeout_s*)."""
+    label = _link_to(DISK_LINKS / "by-label", device)
+    if label is not None:
+        return label
+    values = _probe(device, timeout_s)
+    if values is None or not values.get("ID_FS_TYPE"):
+        return None
+    return unescape_escapes(values.get("ID_FS_LABEL_ENC", ""))
+
+
+def _probe(device: str, timeout_s: float) -> dict[str, str] | None:
+    """What ``blkid -p -o udev DEVICE`` says of *device* (``ID_FS_*`` name → value), or None
+    (no blkid, not permitted, nothing found, timed out). The udev format: its
+    ``ID_FS_LABEL_ENC`` escapes a label as udev's ``by-label`` links do (``CAMÉRA\\x201``),
+    so the label reads the same whichever answered; ``-o export`` mangles a byte above 127
+    (``CAMM-CM-^IRA``). Not cached: a library process offloads card after card from one
+    reader (``/dev/sdb1``), and a card formatted again is another card."""
     blkid = _blkid()
     if blkid is None or not _readable(device):
         return None
@@ -215,16 +246,11 @@ def _from_blkid(device: str, timeout_s: float) -> tuple[str, str, str] | None:
         return None
     if done.returncode != 0:
         return None
-    values = dict(
+    return dict(
         line.partition("=")[::2]
         for line in done.stdout.decode("utf-8", "surrogateescape").splitlines()
         if "=" in line
     )
-    uuid = unescape_escapes(values.get("ID_FS_UUID_ENC", values.get("ID_FS_UUID", "")))
-    if not uuid:
-        return None
-    label = unescape_escapes(values.get("ID_FS_LABEL_ENC", ""))
-    return uuid, label, values.get("ID_FS_TYPE", "")
 
 
 def _readable(device: str) -> bool:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -91,6 +91,7 @@ from offload.manifest.links import (
     pattern_hides,
     resolve_link,
 )
+from offload.manifest.listed_again import history_named_files, legacy_named_folders
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import ManifestOptions, MhlKind
@@ -865,15 +866,21 @@ def _write_after_carrying(
     planned = ManifestResult(destination.index)
     plan = _plan_links(records, destination, planned)
     creator = options.creator()
-    patterns = ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE))
-    legacy = _legacy_patterns(options, destination)
-    requested = [*patterns, *legacy, *plan.ignored.values()]
+    # The card's files named like the history folder are the card's: listed (listed_again)
+    patterns = [
+        *ascmhl_ignore_patterns((*records.ignore_patterns, *COPY_ROOT_STATE)),
+        *history_named_files(paths_of(destination.files)),
+    ]
     history: History | None = None
     if ascmhl:
         try:
             history = read_history(root)
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
+    legacy = _legacy_patterns(
+        options, destination, records.directories, _hiding(history, patterns), outcome
+    )
+    requested = [*patterns, *legacy, *plan.ignored.values()]
     kinds = set(options.kinds)
     if not destination.anything_new:
         # Nothing new here: each manifest only when it does not yet hold what it would now
@@ -925,7 +932,9 @@ def _write_after_carrying(
                         directories=directories,
                         creator=creator,
                         process="transfer",
-                        ignore_patterns=[*patterns, *state, *legacy, *links.patterns],
+                        # the legacy MHLs' patterns before the state's: what they list
+                        # again would list a card's .offload in such a folder
+                        ignore_patterns=[*patterns, *legacy, *state, *links.patterns],
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                         lister=destination.lister or local_lister(root),
@@ -969,55 +978,80 @@ def _write_after_carrying(
     return outcome
 
 
-def _legacy_patterns(options: ManifestOptions, destination: DestinationRecords) -> list[str]:
+def _legacy_patterns(
+    options: ManifestOptions,
+    destination: DestinationRecords,
+    directories: Iterable[str],
+    hiding: Sequence[str],
+    outcome: ManifestResult,
+) -> list[str]:
     """The ignore pattern of the legacy MHLs at the copy root, for a generation written now:
     when this run writes one, or when one of ours stands there already (an earlier run's
     ``--mhl legacy`` or ``both``). Not card content: a generation that does not name them
     leaves each a new file to ``ascmhl verify`` (exit 21) and to ``offload verify``. A card
-    file of such a name (the card was itself a copy root, a copy tool wrote its legacy MHL
-    onto the card, a note so named in a clip folder) is the card's, recorded as such: the
-    pattern hides a name at any depth, so each is listed again after it
-    (:func:`_card_files_listed_again`)."""
+    entry of such a name (the card was itself a copy root, a copy tool wrote its legacy MHL
+    onto the card, a note so named in a clip folder, a folder ``DAY2_2024.mhl/`` of clips)
+    is the card's, recorded as such: the pattern hides a name at any depth, folders
+    included, so each folder is listed again after it with what it holds
+    (:func:`~offload.manifest.listed_again.legacy_named_folders`; *directories*: the card's
+    folders; *hiding*: the patterns before it), then each file
+    (:func:`_card_files_listed_again`). A folder no pattern can list is left out, named in
+    *outcome*."""
     name = destination.root.name
     if not name.isascii():  # its ASCII form where only ASCII names are written (fusefat)
         from offload.manifest.legacy import legacy_root_name
 
         name = legacy_root_name(destination.root)
-    pattern = [f"{xml_safe(name, '?')}_*.mhl"]
-    if MhlKind.LEGACY in options.kinds:
-        return [*pattern, *_card_files_listed_again(pattern[0], destination)]
-    from offload.manifest.legacy import is_legacy_mhl_name  # only when a name may be one
+    pattern = f"{xml_safe(name, '?')}_*.mhl"
+    if MhlKind.LEGACY not in options.kinds:
+        from offload.manifest.legacy import is_legacy_mhl_name  # only when a name may be one
 
-    # The root itself, not destination.lister: an S3 copy root's staging folder holds its
-    # legacy MHLs (downloaded with its history, s3card), and the store's lister would list
-    # every key under the prefix on a re-run that writes nothing.
-    try:
-        with os.scandir(destination.root) as entries:
-            found = {
-                entry.name
-                for entry in entries
-                if is_legacy_mhl_name(destination.root.name, entry.name)
-                and not entry.is_dir(follow_symlinks=False)
-            }
-    except OSError:
-        return []  # the root cannot be listed: write_generation names the problem
-    if found:
-        found -= {f.relative_path for f in destination.files if f.relative_path in found}
-    return [*pattern, *_card_files_listed_again(pattern[0], destination)] if found else []
+        # The root itself, not destination.lister: an S3 copy root's staging folder holds
+        # its legacy MHLs (downloaded with its history, s3card), and the store's lister
+        # would list every key under the prefix on a re-run that writes nothing.
+        try:
+            with os.scandir(destination.root) as entries:
+                found = {
+                    entry.name
+                    for entry in entries
+                    if is_legacy_mhl_name(destination.root.name, entry.name)
+                    and not entry.is_dir(follow_symlinks=False)
+                }
+        except OSError:
+            return []  # the root cannot be listed: write_generation names the problem
+        if found:
+            found -= {f.relative_path for f in destination.files if f.relative_path in found}
+        if not found:
+            return []
+    folders, hidden = legacy_named_folders(destination.root, pattern, directories, hiding)
+    for path, why in hidden.items():
+        _leave_out(
+            outcome,
+            path,
+            f"{printable_name(path)} on {destination.root}: the card's folder, copied (the "
+            "job report has its files, each with its state), is not in the ASC MHL manifest "
+            f"there: the pattern {pattern} that hides the copy root's legacy MHLs hides it "
+            f"too, and {why}; ascmhl verify does not check it",
+            content=f"the pattern {pattern} that hides the copy root's legacy MHLs hides it "
+            f"too, and {why}",
+        )
+    return [pattern, *folders, *_card_files_listed_again([pattern, *folders], destination)]
 
 
-def _card_files_listed_again(pattern: str, destination: DestinationRecords) -> list[str]:
-    """The patterns that list again, after *pattern* (the copy root's legacy MHLs, hidden by
-    their name: ascmhl matches a pattern against absolute paths, so no pattern names the
-    root's alone), each file of the card on *destination* that it hides too: ``!`` and the
-    file's exact pattern, which matches no legacy MHL of ours (none has a card file's name).
-    Without them such a file is copied and verified but in no generation, so neither
-    ``ascmhl verify`` nor ``offload verify`` ever checks its copy. A file below a card folder
-    so named stays hidden with that folder (ascmhl does not walk into an ignored one)."""
-    spec = IgnoreSpec([pattern])
+def _card_files_listed_again(patterns: Sequence[str], destination: DestinationRecords) -> list[str]:
+    """The patterns that list again, after *patterns* (the copy root's legacy MHLs' first,
+    hidden by their name: ascmhl matches a pattern against absolute paths, so no pattern
+    names the root's alone; then those that list the card's folders so named again), each
+    file of the card on *destination* that the first hides too: ``!`` and the file's exact
+    pattern, which matches no legacy MHL of ours (none has a card file's name). Without
+    them such a file is copied and verified but in no generation, so neither ``ascmhl
+    verify`` nor ``offload verify`` ever checks its copy. A file in a folder left hidden
+    stays hidden with it (ascmhl does not walk into an ignored one)."""
+    spec = IgnoreSpec(patterns)
+    name = IgnoreSpec(patterns[:1])
     again = []
     for relative in paths_of(destination.files):
-        if not relative.endswith(".mhl") or not spec.matches(relative, is_dir=False):
+        if not relative.endswith(".mhl") or not name.matches(relative, is_dir=False):
             continue
         folder = relative.rpartition("/")[0]
         if (folder and spec.excludes(folder, is_dir=True)) or not xml_can_hold(relative):
@@ -1114,7 +1148,7 @@ def _kinds_lacking(
                 unheld = first_unheld(
                     listed,
                     history,
-                    ignore_patterns=[*patterns, *state, *legacy, *plan.ignored.values()],
+                    ignore_patterns=[*patterns, *legacy, *state, *plan.ignored.values()],
                 )
             if unheld is None and _newest_is_the_cards(history, records, carried):
                 lacking.add(MhlKind.ASCMHL)

@@ -100,6 +100,7 @@ OS_JUNK_IGNORED = [
     ".fseventsd",
     "DCIM/.DS_Store",
     "DCIM/100MEDIA/._DJI_0001.MP4",
+    "DCIM/desktop.ini",
     "System Volume Information",
     "Thumbs.db",
 ]
@@ -110,8 +111,10 @@ IGNORED = {
     "MAC_VOLUME": [
         ".TemporaryItems",
         ".Trashes",
+        ".VolumeIcon.icns",
         "._.Trashes",
         ".fseventsd",
+        ".metadata_never_index",
         "DCIM/100CANON/._MVI_0001.MP4",
     ],
 }
@@ -203,6 +206,29 @@ def test_card_layout_offloaded_and_judged(
     assert gaps == expected_gaps.get(layout, {})
 
 
+def test_a_volumes_own_files_are_left_out_named_and_one_brought_back_on_request(
+    tmp_path: Path, judge: AscmhlJudge, report_dir: Path
+) -> None:
+    """A Mac's volume icon and Spotlight switch were copied as clips: they are the volume's,
+    not the card's content, so they are left out, each listed in the report with its reason;
+    ``--ignore '!NAME'`` brings one back (copied, recorded in the ASC MHL, judged)."""
+    card = camera_cards.write_card(tmp_path / "cards" / "MAC", camera_cards.MAC_VOLUME)
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    code, output = offload("copy", str(card), str(destination), "--ignore", "!.VolumeIcon.icns")
+    assert code == 0, output
+    (report,) = report_dir.glob("*.json")
+    data = json.loads(report.read_text())
+    why = {entry["path"]: entry["reason"] for entry in data["ignored"]}
+    assert "Spotlight" in why[".metadata_never_index"], why
+    assert ".VolumeIcon.icns" not in why
+    root = destination / "MAC"
+    assert (root / ".VolumeIcon.icns").is_file() and not (root / ".metadata_never_index").exists()
+    assert ".VolumeIcon.icns" in read_history(root).reference_hashes()
+    verdict = judge.verify(root)
+    assert verdict.clean, verdict.describe()
+
+
 @pytest.mark.parametrize(("first", "then"), [("ascmhl", "both"), ("legacy", "ascmhl")])
 def test_a_rerun_that_adds_the_other_manifest_kind_leaves_no_new_file_to_ascmhl(
     first: str, then: str, tmp_path: Path, judge: AscmhlJudge
@@ -239,13 +265,19 @@ def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
     both card files too, at any depth, with no warning, so neither ``ascmhl verify`` nor
     ``offload verify`` saw a change to their copies (both exit 0); so did a generation
     written after an earlier run's legacy MHL. Each must be listed, checked, and a re-run
-    with nothing new must write no generation."""
+    with nothing new must write no generation. So must the clips in a card *folder* so
+    named (``DAY2_2024.mhl/``, a note so named in it too): the pattern hid the folder, and
+    ascmhl does not walk into an ignored folder, so its files were in no generation, with
+    no warning; what the list hides elsewhere (``.DS_Store``) stays hidden in there."""
     card = camera_cards.write_card(
         tmp_path / "cards" / "DAY2",
         camera_cards.SOUND_BWF
         | {
             "DAY2_2026-01-01_120000.mhl": b'<hashlist version="1.1"></hashlist>\n',
             "SOUNDDEV/261203/DAY2_notes.mhl": b"scene 12A: wild track\n",
+            "DAY2_2024.mhl/C001.mov": b"a clip in a folder named like a legacy MHL\n",
+            "DAY2_2024.mhl/DAY2_more.mhl/C002.mov": b"and one deeper\n",
+            "DAY2_2024.mhl/DAY2_x.mhl": b"a note\n",
         },
     )
     destination = tmp_path / "dest"
@@ -255,15 +287,67 @@ def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
         assert code == 0, output
     root = destination / "DAY2"
     assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
-    files = len(camera_cards.file_paths(camera_cards.SOUND_BWF)) + 2
+    files = len(camera_cards.file_paths(camera_cards.SOUND_BWF)) + 5
+    (root / "DAY2_2024.mhl" / ".DS_Store").write_bytes(b"Finder was here")  # hidden in there
     code, output = offload("verify", str(root))
     assert code == 0 and f"{files} OK, 0 changed, 0 missing, 0 new" in output, output
     assert judge.verify(root).clean
-    note = root / "SOUNDDEV/261203/DAY2_notes.mhl"
-    note.write_bytes(b"scene 12A: wild trackX")  # the same size, another byte
+    deep = judge.verify(root, directory_hashes=True)
+    assert deep.clean, deep.describe()
+    recorded = read_history(root).reference_hashes()
+    assert {"DAY2_2024.mhl/C001.mov", "DAY2_2024.mhl/DAY2_more.mhl/C002.mov"} <= set(recorded)
+    assert "DAY2_2024.mhl/DAY2_x.mhl" in recorded
+    for changed in ("SOUNDDEV/261203/DAY2_notes.mhl", "DAY2_2024.mhl/DAY2_more.mhl/C002.mov"):
+        copy = root / changed
+        copy.write_bytes(copy.read_bytes()[:-1] + b"X")  # the same size, another byte
+        assert judge.verify(root).returncode == 11
+        code, output = offload("verify", str(root))
+        assert code == 11 and "1 changed" in output, output
+        copy.write_bytes((card / changed).read_bytes())
+
+
+def test_a_card_file_named_ascmhl_is_recorded_and_one_at_the_root_refused_first(
+    tmp_path: Path, judge: AscmhlJudge, report_dir: Path
+) -> None:
+    """A card file named ``ascmhl`` in a clip folder (a card may hold any name) was taken
+    for a nested ASC MHL history: the manifest was refused on every destination after the
+    whole copy. Only a *folder* so named is a history: the file is listed and checked, also
+    where the copy root's path ends with its folder (card ``A001``, file ``A001/ascmhl``:
+    the pattern that lists it matches the copy root's own ``ascmhl/`` too, as ascmhl
+    matches absolute paths). At the card's root the name is the history folder's: refused
+    before the first byte, in one line that names it and what to do."""
+    card = camera_cards.write_card(
+        tmp_path / "cards" / "A001",
+        {"A001/ascmhl": b"a file, not a history\n", "A001/C001.mov": b"clip\n"},
+    )
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    for _ in range(2):  # the second run has nothing new: no generation
+        code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+        assert code == 0 and "manifest not written" not in output, output
+    root = destination / "A001"
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
+    assert "A001/ascmhl" in read_history(root).reference_hashes()
+    (legacy,) = root.glob("A001_*.mhl")
+    assert "<file>A001/ascmhl</file>" in legacy.read_text()
+    deep = judge.verify(root, directory_hashes=True)
+    assert deep.clean, deep.describe()
+    (root / "A001" / "ascmhl").write_bytes(b"a file, not a historX")
     assert judge.verify(root).returncode == 11
     code, output = offload("verify", str(root))
     assert code == 11 and "1 changed" in output, output
+
+    (card / "ascmhl").write_bytes(b"at the root\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code, output = offload("copy", str(card), str(elsewhere))
+    assert code == 64, output
+    (line,) = [line for line in output.splitlines() if line.startswith("ERROR")]
+    assert str(card / "ascmhl") in line and "--ignore /ascmhl" in line, output
+    assert not any(elsewhere.iterdir())  # nothing written
+    code, output = offload("copy", str(card), str(elsewhere), "--ignore", "/ascmhl")
+    assert code == 0, output
+    assert not (elsewhere / "A001" / "ascmhl").is_file()
 
 
 # A day's cards in one folder each, as a DIT brings them to an exFAT shuttle drive (the names

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from support.faultyfs import FaultyFS
-from support.mounts import Mount, unmount
+from support.mounts import ExfatLoop, Mount, unmount
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -75,3 +75,32 @@ def test_a_cascade_rerun_without_its_card_does_not_name_its_fast_copy_by_the_car
     assert any(w["code"] == "card-absent" for w in report["warnings"]), second.stderr
     assert report["card"]["label"] == "A001CARD", report["card"]  # the card it stands in for
     assert report["source_volume"]["volume_label"] == "FASTSSD", report["source_volume"]
+
+
+def test_destinations_are_named_by_the_labels_their_filesystems_hold(
+    tmp_path: Path, ext4_loop: Callable[..., Mount], exfat_loop: Callable[..., ExfatLoop]
+) -> None:
+    """Without udev a destination's volume was named by its mount point ("mnt-raid") even
+    when its filesystem holds a label: now the label blkid reads from the device, for ext4
+    and exFAT (exfat-fuse over a loop device) labelled by their mkfs; a volume without a
+    label keeps its mount point's name, and the report says that is what it is."""
+    if os.path.isdir("/dev/disk/by-label"):
+        pytest.skip("udev names the label here: the fallback is not reached")
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "C001.mov").write_bytes(os.urandom(1000))
+    raid = ext4_loop(path=tmp_path / "mnt-raid", mkfs_args=("-L", "RAID_7")).path
+    shuttle = exfat_loop(path=tmp_path / "mnt-shuttle", label="SHUTTLE 2").path
+    bare = ext4_loop(path=tmp_path / "BARE").path
+    reports = tmp_path / "r"
+    done = subprocess.run(
+        [*CLI, "copy", card, raid, shuttle, bare, "--report-dir", reports],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(next(reports.glob("*.json")).read_text())
+    labels = [d["volume_label"] for d in report["destinations"]]
+    assert labels == ["RAID_7", "SHUTTLE 2", "BARE"], report["destinations"]
+    said = [d["volume_label_from"] for d in report["destinations"]]
+    assert said == ["filesystem", "filesystem", "mount point"]

@@ -278,6 +278,7 @@ OS_JUNK = _files(
     "System Volume Information/WPSettings.dat",
     "$RECYCLE.BIN/desktop.ini",
     "Thumbs.db",
+    "DCIM/desktop.ini",
 )
 
 # Names that stress the manifests and the destinations' filesystems.
@@ -355,8 +356,8 @@ SOUND_BWF: dict[str, bytes | None] = {
     "ZOOM0007/ZOOM0007_Tr2.WAV": _bwf("ZOOM0007_Tr2.WAV", 1, "ZOOM0007", 1),
 } | _files("SOUNDDEV/261203/261203.CSV")
 
-# What macOS leaves beside OS_JUNK's: volume settings a user asked for (kept: not in the
-# default ignore list, as a camera never writes them but a user may want them back), an
+# What macOS leaves beside OS_JUNK's: volume settings (its icon, its Spotlight switch: left
+# out by default, as a camera never writes them; `--ignore '!NAME'` brings one back), an
 # AppleDouble of a folder, and the Finder's nested scratch folders.
 MAC_VOLUME = _files(
     "DCIM/100CANON/MVI_0001.MP4",

@@ -369,10 +369,16 @@ def ext4_loop(
 
 @contextlib.contextmanager
 def exfat_loop(
-    path: Path, size_bytes: int, *, image: Path | None = None, cluster: str | None = None
+    path: Path,
+    size_bytes: int,
+    *,
+    image: Path | None = None,
+    cluster: str | None = None,
+    label: str | None = None,
 ) -> Iterator[ExfatLoop]:
     """Make an exFAT image on a loop device and mount it with ``mount.exfat-fuse``;
-    *cluster*: its cluster size (``mkfs.exfat -c 64K``), else mkfs.exfat's default.
+    *cluster*: its cluster size (``mkfs.exfat -c 64K``), else mkfs.exfat's default;
+    *label*: its volume label (``mkfs.exfat -L``), else none.
 
     The kernel here has no exFAT driver and exfat-fuse wants a block device, hence the loop
     device. It is marked autoclear once mounted, so it vanishes with the FUSE daemon even if
@@ -383,7 +389,7 @@ def exfat_loop(
         Path(path),
         size_bytes,
         Path(image) if image is not None else None,
-        ["mkfs.exfat", *(("-c", cluster) if cluster else ())],
+        ["mkfs.exfat", *(("-c", cluster) if cluster else ()), *(("-L", label) if label else ())],
         lambda device, mount: ["mount.exfat-fuse", "-d", device, mount],
     ) as loop:
         yield loop

@@ -435,6 +435,28 @@ def test_nested_history_is_refused(tmp_path: Path) -> None:
         )
 
 
+def test_a_file_named_ascmhl_is_no_nested_history(tmp_path: Path) -> None:
+    """A *file* named ascmhl below the root was taken for a nested history and the whole
+    generation refused; listed again after ascmhl's default pattern, it is recorded. A
+    folder so named below it is still one (refused)."""
+    root = tmp_path / "day1"
+    files = {"A001/ascmhl": b"a", "A001/clip.mov": b"c"}
+    make_tree(root, files)
+    manifest = write_generation(
+        root,
+        manifest_files(files, T1),
+        directories=["A001"],
+        creator=CREATOR,
+        now=lambda: T1,
+        ignore_patterns=["!**/A001/ascmhl", "**/A001/ascmhl/"],
+    )
+    assert set(actions(manifest)) == set(files)
+    deeper = {"A001/ascmhl/x": b"x"}
+    make_tree(root / "B", deeper)
+    with pytest.raises(UnsupportedTreeError, match="nested"):
+        write_generation(root / "B", manifest_files(deeper, T1), creator=CREATOR, now=lambda: T1)
+
+
 def test_modified_history_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "card"
     root.mkdir()

@@ -169,8 +169,11 @@ def _ascmhl_name(name: str) -> str | None:
 
 
 def _nested_history_root(path: str) -> str | None:
+    """The folder holding a nested history that the file at *path* is in: the folder above
+    the first *folder* named ``ascmhl`` below the root. A file so named is a file (a card
+    may hold one: recorded, :mod:`offload.manifest.listed_again`), never a history."""
     parts = path.split("/")
-    for index in range(1, len(parts)):
+    for index in range(1, len(parts) - 1):
         if parts[index] == ASCMHL_FOLDER:
             return "/".join(parts[:index])
     return None

@@ -19,8 +19,15 @@ An ignored folder is not descended into. The root itself is never ignored.
 Why each default is there (:data:`DEFAULT_IGNORE_PATTERNS`): these are written by an operating
 system (or its filesystem check: ``lost+found``, at the source's root only), never by a
 camera, and copying them makes manifests of the same card differ from one
-computer to the next. Hidden files in general are *not* ignored: some cameras and tools write
-dot-files that belong to the media.
+computer to the next. Each is a name matched at any depth (but ``lost+found``): a volume's
+own files (its icon, its Spotlight switch) are found deeper too where a whole volume was
+copied into a folder, and a name at any depth keeps the scan's test of a file one look at
+its name (:mod:`offload.manifest.ignore`, ``_FileScreen``). Hidden files in general are
+*not* ignored: some cameras and tools write dot-files that belong to the media. Every entry
+left out is listed in the job report with its reason (:meth:`IgnoreRules.why`); a user's
+``!`` pattern brings one back
+(``--ignore '!.VolumeIcon.icns'``, added after the defaults: the last match wins), and no
+default at all is applied with ``--no-default-ignore``.
 """
 
 from __future__ import annotations
@@ -42,9 +49,16 @@ DEFAULT_IGNORE_REASONS: dict[str, str] = {
     ".DocumentRevisions-V100": "macOS per-volume store of document versions",
     ".Trash-*": "Linux desktops' per-volume trash (.Trash-1000, freedesktop.org): files the "
     "user deleted, not the card's content",
+    ".VolumeIcon.icns": "macOS volume's custom icon, which the Finder shows for a volume's "
+    "root alone; set by a person or a formatting tool, never by a camera",
+    ".metadata_never_index": "macOS switch that keeps Spotlight from indexing the volume (a "
+    "DIT puts it on a card so that the Mac writes no index onto it): about the volume, not "
+    "its content",
     "System Volume Information": "Windows volume metadata (indexer GUID, restore points)",
     "$RECYCLE.BIN": "Windows per-volume recycle bin: deleted files",
     "Thumbs.db": "Windows Explorer thumbnail cache",
+    "desktop.ini": "Windows Explorer's settings of the folder that holds it (its icon, its "
+    "view), written by Windows, never by a camera",
     "/lost+found/": "fsck's folder at the root of an ext2/3/4 volume: fragments a filesystem "
     "check recovered, not the card's content, and readable only by root (a user's offload "
     "of such a drive would otherwise stop on it); only at the source's root",

@@ -213,6 +213,7 @@ _FILE = obj(
 
 _VOLUME = {
     "volume_label": _o(_TEXT),
+    "volume_label_from": _o(_TEXT),
     "device": _o(_TEXT),
     "disk": _o(_TEXT),
     "filesystem": _o(_TEXT),

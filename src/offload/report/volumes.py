@@ -1,14 +1,18 @@
 """Which volume a path is on: device, label, filesystem, free space (for the reports).
 
 Linux: the mount is the longest mount point in ``/proc/self/mountinfo`` that holds the path;
-the label comes from ``/dev/disk/by-label`` (udev) when there is one. Elsewhere (or when
-/proc is not there) only ``os.statvfs`` answers, and the other fields stay ``None``. Nothing
-here raises: a report must never fail because a drive was unplugged after the copy.
+the label comes from ``/dev/disk/by-label`` (udev) when there is one, else from the
+filesystem itself (``blkid -p`` of the mount's device or image: containers and systems
+without udev), and only where neither can tell from the mount point's name, which
+``volume_label_from`` then says. Elsewhere (or when /proc is not there) only
+``os.statvfs`` answers, and the other fields stay ``None``. Nothing here raises: a report
+must never fail because a drive was unplugged after the copy.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -77,7 +81,11 @@ def volume_of(
     """``mount_point``, ``device``, ``disk``, ``volume_label``, ``filesystem``,
     ``free_bytes``, ``total_bytes`` of the volume holding *path* (``None`` where unknown).
     ``volume_label``: udev's; else, for the card (*card*: the report's ``card``, read by
-    blkid) when *path* is that card's folder, its label; else the mount point's name.
+    blkid) when *path* is that card's folder, its label; else the label ``blkid -p`` reads
+    from the mount's device or image (``card_identity.filesystem_label``); else the mount
+    point's name. ``volume_label_from``: where it came from, ``"filesystem"`` (the first
+    three: the volume's own label) or ``"mount point"`` (none could be read, or the
+    filesystem has none: the name a file browser shows), None with no label.
     ``filesystem``: the mount's type, but for a FUSE block mount (``fuseblk``: ntfs-3g,
     exfat-fuse) the filesystem on its device (``ntfs``, ``exfat``, ``vfat``) when its boot
     sector or udev says (``fs.fstype``).
@@ -90,6 +98,7 @@ def volume_of(
         "device": None,
         "disk": None,
         "volume_label": None,
+        "volume_label_from": None,
         "filesystem": None,
         "free_bytes": None,
         "total_bytes": None,
@@ -124,10 +133,17 @@ def volume_of(
                 pass
     if info["volume_label"] is None and card:
         info["volume_label"] = _card_label(real, card, info["filesystem"])
-    if info["volume_label"] is None and info["mount_point"] not in (None, "/"):
-        # No udev label (containers, network shares): the mount point's name is what a
-        # person sees in a file browser (/media/dit/RAID1 → RAID1).
-        info["volume_label"] = os.path.basename(str(info["mount_point"]).rstrip("/")) or None
+    if info["volume_label"] is None and best is not None:
+        info["volume_label"] = _read_label(best[2]) or None  # "": the filesystem has none
+    if info["volume_label"] is not None:
+        info["volume_label_from"] = "filesystem"
+    elif info["mount_point"] not in (None, "/"):
+        # No label to read (a network share, a filesystem without one, blkid not allowed):
+        # the mount point's name is what a person sees in a file browser (/media/dit/RAID1
+        # → RAID1), said to be that.
+        named = os.path.basename(str(info["mount_point"]).rstrip("/"))
+        if named:
+            info["volume_label"], info["volume_label_from"] = named, "mount point"
     statvfs = getattr(os, "statvfs", None)
     if statvfs is not None:
         try:
@@ -139,6 +155,23 @@ def volume_of(
                 info["free_bytes"] = st.f_bavail * st.f_frsize
                 info["total_bytes"] = st.f_blocks * st.f_frsize
     return info
+
+
+def _read_label(source: str) -> str | None:
+    """The label the filesystem of a mount whose source is *source* holds (udev's link or
+    ``blkid -p``), ``""`` for none, None when unknown or no device or image: tmpfs, a
+    network share, a pass-through FUSE filesystem (``card_identity.filesystem_label``)."""
+    from offload.card_identity import filesystem_label
+
+    if not source.startswith("/"):
+        return None
+    try:
+        mode = os.stat(source).st_mode
+    except OSError:
+        return None
+    if not (stat.S_ISBLK(mode) or stat.S_ISREG(mode)):
+        return None
+    return filesystem_label(source)
 
 
 def _card_label(real: str, card: Mapping[str, Any], filesystem: str | None) -> str | None:
@@ -167,7 +200,16 @@ def _card_label(real: str, card: Mapping[str, Any], filesystem: str | None) -> s
 
 
 _UNKNOWN: dict[str, Any] = dict.fromkeys(
-    ("mount_point", "device", "disk", "volume_label", "filesystem", "free_bytes", "total_bytes")
+    (
+        "mount_point",
+        "device",
+        "disk",
+        "volume_label",
+        "volume_label_from",
+        "filesystem",
+        "free_bytes",
+        "total_bytes",
+    )
 )
 
 
@@ -193,6 +235,7 @@ def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
         # the volume of the folder the command ran in, which a relative path would give.
         info = _UNKNOWN if _is_url(where) else volume_of(where)
         destination["volume_label"] = info["volume_label"]
+        destination["volume_label_from"] = info["volume_label_from"]
         destination["device"] = info["device"]
         destination["disk"] = info["disk"]
         destination["filesystem"] = info["filesystem"]
