@@ -403,7 +403,7 @@ def test_a_transfer_checked_copy_the_reread_found_equal_is_recorded_as_what_it_p
         ), entry
         checked = next(e for e in entries if e["relative_path"] == path)
         assert checked["state"] == "transfer_checked"
-        assert entry["digests"] == checked["digests"] and entry["card"] == checked.get("card")
+        assert entry["digests"] == checked["digests"] and entry.get("card") == checked.get("card")
 
     again = run("copy", card, fat.path, "--verify", "transfer", "--report-dir", reports)
     assert again.returncode == 0, again.stderr
@@ -443,6 +443,17 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
     card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
     reports = tmp_path / "reports"
     run("copy", card, fat.path, "--verify", verify, "--report-dir", reports, "--ignore", "G002*")
+    if verify == "transfer":
+        # The first run's ledger as a version before the re-read recorded its proof left it:
+        # its copies transfer-checked only (this version records each one its re-read found
+        # equal as verified, which a re-run trusts as such: the test above).
+        ledger = fat.path / "GOPRO" / ".offload" / "ledger.jsonl"
+        kept = [
+            line for line in ledger.read_text().splitlines() if '"state": "verified"' not in line
+        ]
+        fresh = ledger.with_name("ledger.new")  # fusefat refuses to extend a file it has
+        fresh.write_text("".join(line + "\n" for line in kept))
+        os.replace(fresh, ledger)
     result = run("copy", card, fat.path, "--verify", verify, "--report-dir", reports)
     report = newest_report(reports)
     failed = set()
@@ -571,8 +582,8 @@ def test_the_live_view_of_a_recheck_a_ctrl_c_stopped_says_cancelled_not_done(
     CANCELLED, the fusefat destination ``cancelled`` (not done), as the summary's
     CANCELLED line does, never "nothing cancelled". Failed before: the frame took the
     Ctrl-C for one after every copy finished ("Ctrl-C after every copy finished: nothing
-    cancelled; writing the manifests and reports", no CANCELLED) above the summary's
-    CANCELLED line, exit 130."""
+    cancelled; writing the manifests and reports", no CANCELLED; its row "cancelled") above
+    the summary's CANCELLED line, exit 130."""
     from support.terminal import run_on_terminal
 
     fat = fusefat_mount(32 << 20)
@@ -589,14 +600,12 @@ def test_the_live_view_of_a_recheck_a_ctrl_c_stopped_says_cancelled_not_done(
     )  # fmt: skip
     assert run.returncode == 130, run.text
     assert "not re-checked" in run.text, run.text
-    frame = [line for line in run.lines if "files ·" in line or "fusefat" in line or "│" in line]
+    # The live view's last frame: its status line, then its row of the fusefat drive.
     status = next(line for line in run.lines if "files" in line and "·" in line)
     assert status.startswith("CANCELLED"), run.text
     assert "nothing cancelled" not in run.text, run.text
-    [row] = [
-        line for line in run.lines if line.lstrip().startswith("1 ") and str(fat.path)[-8:] in line
-    ]
-    assert " cancelled " in f"{row} " and " done " not in f"{row} ", (row, frame)
+    [row] = [line for line in run.lines if line.startswith("1 ") and "fat-0" in line]
+    assert " cancelled " in row and " done " not in row, run.text
 
 
 @pytest.mark.parametrize("mounted_at", ["GOPRO", "GOPRO/DCIM"], ids=["copy-root", "below-it"])

@@ -58,6 +58,7 @@ are on them (committer thread) and its filesystem's syncfs rounds (thread-safe:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -365,7 +366,16 @@ class LocalPartial:
         """``create``'s partial, in a folder that exists: made, claimed, or removed again
         (see ``create``). Raises OSError."""
         for _attempt in _CLAIM_ATTEMPTS:
-            fd = self._open()
+            try:
+                fd = self._open()
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    # A FUSE create can make the file and then fail (its GETATTR: EIO): the
+                    # name is this run's (O_EXCL, a name of its own), so what stands there
+                    # is ours, never another's, and no one else would remove it.
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.partial_text)
+                raise
             try:
                 device = self._claim_read_only(fd) if self._close_at >= 0 else _UNCLAIMED
                 if device == _UNCLAIMED:
