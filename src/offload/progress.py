@@ -294,6 +294,8 @@ class ProgressModel:
         elif isinstance(event, OffloadFinished):
             self._finished = True
             self._cancelled = event.cancelled
+            if event.cancelled:  # the run was cancelled: not a cancel after the copy
+                self._copies_over = False
             for dest in self._destinations:
                 if dest.lost is None and dest.phase != "done":
                     dest.phase = self._end_phase(dest, cancelled=event.cancelled)
@@ -362,6 +364,11 @@ class ProgressModel:
             if dest.lost is None and (plan is None or plan.destination_files[dest.index]):
                 dest.phase = event.phase
                 dest.current_file = event.relative_path
+            if self._copies_over and not self._finishing:
+                # A copy read after the last job ended (fusefat's re-read after the renames,
+                # ``card._recheck_after_renames``): copy work a cancel stops, so a Ctrl-C
+                # now is one, not one "after every copy finished".
+                self._copies_over = False
         elif isinstance(event, FileVerified | FileFailed | FileVerifiedEarlier):
             if isinstance(event, FileFailed) and event.destination_index < 0:
                 self._source_failed = True
@@ -384,6 +391,7 @@ class ProgressModel:
                     self._finished_per_file[event.relative_path] = mask
         elif isinstance(event, FileCancelled) and event.destination_index >= 0:
             self._uncount(event)
+            self._copies_over = False  # the cancel left a copy unproved: it cancelled
         elif isinstance(event, DestinationLost):
             dest = self._destinations[event.destination_index]
             dest.lost = event.message

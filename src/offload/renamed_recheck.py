@@ -20,11 +20,16 @@ renames damage it as well (measured: the time-lapse's 3 damaged copies were repo
 the very check the ``destination`` mode makes, one found equal is ``verified`` now
 (``verified_mode`` ``destination``, ``cache_bypass`` ``none``: read through fusefat and the
 caches under it, as fusefat's own read-backs are), never left "transfer-checked", which
-says "never read back"; its ledger entry keeps the transfer check it recorded (a later run
-trusts it as that, never as more). A copy an earlier run transfer-checked, trusted from the
-ledger, is compared with the ledger's digests: not this run's read of the card, so it stays
-``transfer_checked`` when equal. The report says what was read and why
-(:func:`transfer_note`): a read the user did not ask for.
+says "never read back". Its ledger records that proof too, a ``verified`` entry of mode
+``destination`` with ``cache_bypass`` ``none`` after its ``transfer_checked`` one (the
+same copy: its size, mtime, digests, names, card and fingerprint), so a later run trusts
+it as what this run proved, neither more ("verified earlier", through a cache: no card is
+released on it, a ``--verify full`` run reads it back) nor less (a ``--verify
+destination`` run trusts it instead of reading it again); an older version skips that
+line (it records ``cache_bypass``) and trusts the transfer check, as before. A copy an
+earlier run transfer-checked, trusted from the ledger, is compared with the ledger's
+digests: not this run's read of the card, so it stays ``transfer_checked`` when equal. The
+report says what was read and why (:func:`transfer_note`): a read the user did not ask for.
 
 Cancellable: on a large card over a slow fusefat drive this is minutes, so a Ctrl-C (the
 job's cancel token) stops it between two reads of 1 MiB. A copy not yet read again then
@@ -42,6 +47,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -255,6 +261,7 @@ def recheck_after_renames(
             )
     for index, results in unchecked.items():
         _revoke(results, damaged[index], ledgers)
+    _record_verified(promoted, damaged, ledgers)
     if failed or not_rechecked or promoted:
         for summary in job.destinations:
             summary.count(job.files)
@@ -329,6 +336,53 @@ def _revoke(
             result.error = (result.error or "") + (
                 f" (cannot revoke it in its ledger: {describe_os_error(exc)})"
             )
+
+
+def _record_verified(
+    promoted: Sequence[tuple[DestinationFileResult, str]],
+    plans: Mapping[int, DestinationPlan],
+    ledgers: Sequence[Ledger | None],
+) -> None:
+    """Record in its destination's ledger (*ledgers*, by index; *plans* the destinations)
+    each transfer-checked copy of *promoted* (result, card path) that the re-read found
+    equal to its in-flight digests: its ``transfer_checked`` entry again, as ``verified``
+    by ``destination``, ``cache_bypass`` ``none`` (the module's docstring), one write a
+    ledger. Only where the ledger's last entry of the path is a transfer check of a copy
+    of that name (this run's, written before the re-read): anything else is left as it
+    stands. A ledger that
+    cannot be read or written keeps the transfer check alone: a later run then trusts less
+    than was proved, never more. Never raises for I/O."""
+    by_destination: dict[int, list[tuple[DestinationFileResult, str]]] = {}
+    for result, relative_path in promoted:
+        by_destination.setdefault(result.destination_index, []).append((result, relative_path))
+    for index, copies in by_destination.items():
+        ledger = ledgers[index] if index < len(ledgers) else None
+        if ledger is None or index not in plans:
+            continue
+        try:
+            latest = ledger.load()
+            entries = []
+            for result, relative_path in copies:
+                entry = latest.get(relative_path)
+                if (
+                    entry is None
+                    or entry.state != "transfer_checked"
+                    or os.path.basename(result.final_path)
+                    != (entry.final_name or os.path.basename(relative_path))
+                ):
+                    continue
+                entries.append(
+                    replace(
+                        entry,
+                        state="verified",
+                        verify="destination",
+                        cache_bypass=CacheBypass.NONE.value,
+                        recorded_at=result.verified_at or time.time(),
+                    )
+                )
+            ledger.append(entries)
+        except OSError:
+            continue
 
 
 # What ``_changed`` answers for a read stopped by a cancel.

@@ -9,6 +9,7 @@ from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
     ExistingCopiesChecking,
+    FileCancelled,
     FileFailed,
     FileStarted,
     FileVerified,
@@ -87,6 +88,11 @@ def test_the_finishing_steps_are_named_instead_of_an_eta() -> None:
     model.emit(OffloadFinished(False))
     model.emit(OffloadFinishing("reports"))
     assert "writing the reports…" in _print(render(model.snapshot())), text
+    # The signal that came is the one named (``SignalsAfterCopy.words``), never a Ctrl-C
+    # for a SIGTERM. Before: "Ctrl-C" whatever came.
+    after = _print(render(model.snapshot(), cancelled=True, signal="SIGTERM"))
+    assert "SIGTERM after every copy finished: nothing cancelled" in after, after
+    assert "Ctrl-C" not in after, after
 
 
 def test_a_reverify_says_what_it_read_back() -> None:
@@ -186,3 +192,30 @@ def test_a_copys_later_outcome_replaces_its_first_and_never_counts_the_file_twic
     assert snap.files_finished == 2, snap
     [dest] = snap.destinations
     assert (dest.files_done, dest.files_failed) == (1, 1), dest
+
+
+def test_a_cancelled_reread_after_the_renames_is_cancelled_to_its_last_frame() -> None:
+    """fusefat's re-read after the renames (a ``verify`` phase a copy after the last job
+    ended uncancelled, ``card._recheck_after_renames``), stopped by a Ctrl-C: the frame says
+    CANCELLING while it stops, then CANCELLED, the destination cancelled with the copies
+    not re-read no longer done (their ``FileCancelled``), as the summary's CANCELLED line.
+    Failed before: the job's end had made every Ctrl-C one "after every copy finished":
+    "nothing cancelled; writing the manifests and reports", never CANCELLED."""
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, ("/mnt/FAT",), 1_000, (1_000,), (2,)))
+    model.emit(JobStarted(2, 1_000, ("/mnt/FAT",), "full", ("xxh64",)))
+    model.emit(WorkPlanned(1_000, (1_000,), (2,)))
+    for name in ("a.mov", "b.mov"):
+        model.emit(FileVerified(0, name, f"/mnt/FAT/{name}", "verified"))
+    model.emit(JobFinished(0, False))
+    model.emit(PhaseChanged(0, "a.mov", "verify"))
+    text = _print(render(model.snapshot(), cancelled=True))
+    assert "CANCELLING" in text and "nothing cancelled" not in text, text
+    for name in ("a.mov", "b.mov"):
+        model.emit(FileCancelled(0, name, f"/mnt/FAT/{name}", "verified before the renames"))
+    model.emit(OffloadFinished(True))
+    snap = model.snapshot()
+    assert [(d.phase, d.files_done) for d in snap.destinations] == [("cancelled", 0)]
+    text = _print(render(snap, cancelled=True))
+    assert "CANCELLED" in text and "nothing cancelled" not in text, text
+    assert " done " not in text.split("current file")[-1], text

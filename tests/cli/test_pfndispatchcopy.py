@@ -359,14 +359,25 @@ def test_a_file_that_appears_at_the_target_during_the_copy_is_refused_naming_ove
     assert target.read_bytes() == b"another program's file"
 
 
+@pytest.mark.parametrize(
+    ("signum", "words"),
+    [
+        (signal.SIGINT, "Ctrl-C"),
+        (signal.SIGTERM, "SIGTERM"),
+        (signal.SIGHUP, "SIGHUP (the terminal closed)"),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
 def test_a_signal_once_every_copy_is_verified_cancels_nothing(
-    card: Path, monkeypatch: pytest.MonkeyPatch
+    card: Path, monkeypatch: pytest.MonkeyPatch, signum: int, words: str
 ) -> None:
-    """A real SIGINT to the process once the last of three copies is verified and published,
-    before the job ends: every copy is done, so nothing was cancelled: exit 0, the hash line
-    a caller parses, and a WARNING saying the signal changed nothing. Failed before: exit 130
-    and "cancelled; partial files were removed; run the same command again", no hash line,
-    with the three copies verified under their names."""
+    """A real SIGINT, SIGTERM or SIGHUP to the process once the last of three copies is
+    verified and published, before the job ends: every copy is done, so nothing was
+    cancelled: exit 0, the hash line a caller parses, and a WARNING naming the signal that
+    came and saying it changed nothing. Failed before: exit 130 and "cancelled; partial
+    files were removed; run the same command again", no hash line, with the three copies
+    verified under their names; then the WARNING said "Ctrl-C (or SIGTERM)" for a SIGHUP
+    too (and for a SIGTERM named a Ctrl-C it did not get)."""
     emit = pfndispatchcopy._VerboseProgress.emit
     verified: list[FileVerified] = []
 
@@ -375,7 +386,7 @@ def test_a_signal_once_every_copy_is_verified_cancels_nothing(
         if isinstance(event, FileVerified):
             verified.append(event)
             if len(verified) == 3:  # a committer thread: the handler runs on the main one
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signum)
 
     monkeypatch.setattr(pfndispatchcopy._VerboseProgress, "emit", emit_then_signal)
     assert threading.current_thread() is threading.main_thread()
@@ -388,7 +399,7 @@ def test_a_signal_once_every_copy_is_verified_cancels_nothing(
     assert code == 0, err
     assert f"hash XXH64BE:{xxhsum(card)}" in out.splitlines()
     assert err == (
-        "WARNING: Ctrl-C (or SIGTERM) came once every copy had its outcome: nothing was cancelled\n"
+        f"WARNING: {words} came once every copy had its outcome: nothing was cancelled\n"
     )
     for dest in dests:
         assert Path(dest).read_bytes() == card.read_bytes()

@@ -324,29 +324,38 @@ def test_a_ledger_append_that_fails_leaves_no_line_for_the_files_it_failed(
             assert result is not None and result.action is not CopyAction.TRUSTED, result
 
 
+@pytest.mark.parametrize("folders", ["there", "made"])
 @pytest.mark.parametrize("size", [10_000, 1 << 20], ids=["claimed-written", "claimed-read-only"])
 def test_a_partial_whose_claim_fails_leaves_no_descriptor_and_no_file(
-    faulty_fs: Callable[..., FaultyFS], size: int
+    faulty_fs: Callable[..., FaultyFS], size: int, folders: str
 ) -> None:
     """GETATTR answered EIO on the new partial, the n-th one for every n up to the first
     that lets the create through: one of them is ``claim_device``'s fstat, after the create
     (earlier ones are the lookup and the create's own). Whatever raised, no descriptor of
     the process is left open; where the claim raised, the partial is removed too (the
-    fstat's failure leaked the descriptor and left the file)."""
+    fstat's failure leaked the descriptor and left the file). With its folders to make
+    (``DAY1/C<n>/CLIPS`` below an existing ``DAY1``): whatever raised, the folders the
+    create made are gone and ``DAY1``, there before, stays. Failed before: the claim's
+    failure left ``C<n>/CLIPS`` behind, empty."""
     fs = faulty_fs()
     claim_failed = False
+    day = fs.mountpoint / "DAY1"
+    day.mkdir()
     for nth in range(1, 8):
         rule = fs.fail("getattr", errno.EIO, path="*.offload-partial.*", nth=nth)
+        folder = day / f"C{nth}" / "CLIPS" if folders == "made" else fs.mountpoint
         # quiet_close and a file above 64 KiB: claimed through a read-only descriptor.
         partial = LocalPartial(
-            fs.mountpoint / f"c{nth}.bin", 1 << 20, False, quiet_close=True, size_bytes=size
+            folder / f"c{nth}.bin", 1 << 20, False, quiet_close=True, size_bytes=size
         )
         before = set(os.listdir("/proc/self/fd"))
         try:
-            partial.create(folder_known=True)
+            partial.create(folder_known=folders == "there")
         except OSError as exc:
             assert exc.errno == errno.EIO
             assert set(os.listdir("/proc/self/fd")) <= before
+            assert sorted(os.listdir(day)) == [], "a folder made for the partial was left"
+            assert partial.created_dirs == ()
             if any(
                 frame.name == "claim_device" for frame in traceback.extract_tb(exc.__traceback__)
             ):

@@ -366,6 +366,66 @@ def test_a_transfer_checked_copy_fusefat_damages_is_failed_and_the_others_verifi
     assert revoked == failed
 
 
+def test_a_transfer_checked_copy_the_reread_found_equal_is_recorded_as_what_it_proved(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """``--verify transfer`` onto fusefat: each copy, read again after the last rename and
+    equal to the in-flight digests, is verified now (``destination``, through fusefat's
+    caches: ``cache_bypass`` ``none``), and its ledger says so after its transfer check. A
+    re-run with ``--verify transfer`` trusts it as verified earlier through a cache, in
+    its words and its report; one with ``--verify full`` reads it back. Failed before: the
+    ledger kept "transfer_checked" alone, and the re-run said "Copies transfer-checked by
+    an earlier run ... never read back" of copies the first run had read back."""
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "S1"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("a.mov", "b.mov", "c.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(200_000))
+    reports = tmp_path / "reports"
+    first = run("copy", card, fat.path, "--verify", "transfer", "--report-dir", reports)
+    assert first.returncode == 0, first.stderr
+    for file in newest_report(reports)["files"]:
+        [copy] = file["destinations"]
+        assert (copy["status"], copy["verified_mode"], copy["cache_bypass"]) == (
+            "verified",
+            "destination",
+            "none",
+        ), copy
+    ledger = fat.path / "S1" / ".offload" / "ledger.jsonl"
+    entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+    last = {e["relative_path"]: e for e in entries}
+    assert len(last) == 3 and len(entries) == 6, entries  # the transfer check, then this
+    for path, entry in last.items():
+        assert (entry["state"], entry["verify"], entry["cache_bypass"]) == (
+            "verified",
+            "destination",
+            "none",
+        ), entry
+        checked = next(e for e in entries if e["relative_path"] == path)
+        assert checked["state"] == "transfer_checked"
+        assert entry["digests"] == checked["digests"] and entry.get("card") == checked.get("card")
+
+    again = run("copy", card, fat.path, "--verify", "transfer", "--report-dir", reports)
+    assert again.returncode == 0, again.stderr
+    words = again.stdout + again.stderr
+    assert "READ THROUGH A CACHE EARLIER: 3 copies were verified earlier" in words, words
+    assert "never read back" not in words, words
+    assert "transfer-checked" not in words.lower(), words
+    for file in newest_report(reports)["files"]:
+        [copy] = file["destinations"]
+        assert (copy["status"], copy["action"], copy["cache_bypass"]) == (
+            "verified_earlier",
+            "trusted",
+            "none",
+        ), copy
+
+    full = run("copy", card, fat.path, "--report-dir", reports)  # --verify full: read back
+    assert full.returncode == 0, full.stderr
+    for file in newest_report(reports)["files"]:
+        [copy] = file["destinations"]
+        assert copy["status"] == "verified" and copy["action"] != "trusted", copy
+
+
 @pytest.mark.parametrize("verify", ["full", "transfer"])
 def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
     tmp_path: Path, fusefat_mount: Any, verify: str
@@ -383,6 +443,17 @@ def test_an_earlier_runs_copy_fusefat_damages_while_this_run_renames_is_failed(
     card = camera_cards.write_card(tmp_path / "GOPRO", camera_cards.GOPRO_TIMELAPSE)
     reports = tmp_path / "reports"
     run("copy", card, fat.path, "--verify", verify, "--report-dir", reports, "--ignore", "G002*")
+    if verify == "transfer":
+        # The first run's ledger as a version before the re-read recorded its proof left it:
+        # its copies transfer-checked only (this version records each one its re-read found
+        # equal as verified, which a re-run trusts as such: the test above).
+        ledger = fat.path / "GOPRO" / ".offload" / "ledger.jsonl"
+        kept = [
+            line for line in ledger.read_text().splitlines() if '"state": "verified"' not in line
+        ]
+        fresh = ledger.with_name("ledger.new")  # fusefat refuses to extend a file it has
+        fresh.write_text("".join(line + "\n" for line in kept))
+        os.replace(fresh, ledger)
     result = run("copy", card, fat.path, "--verify", verify, "--report-dir", reports)
     report = newest_report(reports)
     failed = set()
@@ -512,6 +583,42 @@ def test_a_ctrl_c_during_the_recheck_stops_it_and_no_copy_left_unread_is_verifie
             "cancelled before its re-read after fusefat's renames"
             in (data["reasons"][name]["text"])
         )
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_the_live_view_of_a_recheck_a_ctrl_c_stopped_says_cancelled_not_done(
+    tmp_path: Path, fusefat_mount: Any
+) -> None:
+    """The live view on a real terminal, a real Ctrl-C while the re-read after the renames
+    is held (its open of a.mov, the first copy it reads, held 3 s by strace; the Ctrl-C 1 s
+    after the view counts every file finished, the job over): its last frame says
+    CANCELLED, the fusefat destination ``cancelled`` (not done), as the summary's
+    CANCELLED line does, never "nothing cancelled". Failed before: the frame took the
+    Ctrl-C for one after every copy finished ("Ctrl-C after every copy finished: nothing
+    cancelled; writing the manifests and reports", no CANCELLED; its row "cancelled") above
+    the summary's CANCELLED line, exit 130."""
+    from support.terminal import run_on_terminal
+
+    fat = fusefat_mount(32 << 20)
+    card = tmp_path / "S1"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("a.mov", "b.mov", "c.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(1 << 20))
+    held = fat.path / "S1" / "CLIPS" / "a.mov"
+    strace = ["strace", "-f", "-qq", "-o", os.devnull, "-P", str(held), "-e", "trace=openat"]
+    strace += ["-e", "inject=openat:delay_enter=3000000:when=1", "--"]
+    run = run_on_terminal(
+        "copy", card, fat.path, "--report-dir", tmp_path / "reports",
+        interrupt_after="3/3 files", interrupt_delay_s=1.0, wrapper=strace, timeout_s=120,
+    )  # fmt: skip
+    assert run.returncode == 130, run.text
+    assert "not re-checked" in run.text, run.text
+    # The live view's last frame: its status line, then its row of the fusefat drive.
+    status = next(line for line in run.lines if "files" in line and "·" in line)
+    assert status.startswith("CANCELLED"), run.text
+    assert "nothing cancelled" not in run.text, run.text
+    [row] = [line for line in run.lines if line.startswith("1 ") and "fat-0" in line]
+    assert " cancelled " in row and " done " not in row, run.text
 
 
 @pytest.mark.parametrize("mounted_at", ["GOPRO", "GOPRO/DCIM"], ids=["copy-root", "below-it"])

@@ -528,6 +528,10 @@ def test_verify_interrupted_exits_130_with_a_report(
     assert data["cancelled"] == ["CLIPS/A001C002.mov", "META/sidecar.xml"], data
     assert data["totals"]["verified"] == 1 and data["totals"]["cancelled"] == 2
     assert "2 recorded files not checked (cancelled)" in data["error"]
+    # Never looked for: empty lists (what every reader of the schema takes), so named.
+    assert data["missing"] == data["extra"] == [] and data["not_looked_for"] == [
+        "missing", "extra", "dangling", "outside", "leftovers",
+    ]  # fmt: skip
     rows = reports[0].with_suffix(".csv").read_text().splitlines()
     assert "CLIPS/A001C001.mov,verified," in rows and "META/sidecar.xml,cancelled," in rows
     assert "CANCELLED: 1 OK, 0 changed, 0 unreadable before the cancel, 2 not checked" in out

@@ -73,16 +73,21 @@ def run_on_terminal(
     interrupt_after: str | Sequence[str] | None = None,
     after_interrupt: Callable[[int], None] | None = None,
     timeout_s: float = 120.0,
+    wrapper: Sequence[str] = (),
+    interrupt_delay_s: float = 0.0,
 ) -> TerminalRun:
     """Run ``offload *argv`` on a *columns* × *rows* pty (tall enough that nothing scrolls
     off); *interrupt_after*: send SIGINT (Ctrl-C) once the output holds this text; several
     texts: one SIGINT for each, in turn, each once the output after the previous one's
     SIGINT holds it. *after_interrupt*: called with each SIGINT's index (0 for the first)
     once it is sent (to release a FaultyFS stall that held the command at that step, so a
-    step shorter than a frame of the view is still there when the Ctrl-C lands)."""
+    step shorter than a frame of the view is still there when the Ctrl-C lands).
+    *wrapper*: a command that runs ``offload`` as its one child (``strace ... --``, which
+    holds a call of it); the SIGINT then goes to that child, as the terminal's Ctrl-C
+    reaches it. *interrupt_delay_s*: how long after its text each SIGINT is sent."""
     primary, secondary, env = _sized_pty(columns, rows)
     process = subprocess.Popen(
-        [OFFLOAD, *map(str, argv)],
+        [*wrapper, OFFLOAD, *map(str, argv)],
         stdin=secondary,
         stdout=secondary,
         stderr=secondary,
@@ -121,7 +126,13 @@ def run_on_terminal(
             if pending:
                 seen += chunk
                 if pending[0].encode() in seen:
-                    process.send_signal(signal.SIGINT)
+                    time.sleep(interrupt_delay_s)
+                    if wrapper:
+                        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+                        [child] = map(int, children.read_text().split())
+                        os.kill(child, signal.SIGINT)
+                    else:
+                        process.send_signal(signal.SIGINT)
                     pending.pop(0)
                     seen = b""
                     if after_interrupt is not None:

@@ -218,6 +218,29 @@ class Environment:
 #: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
+# How a line names each of them: the one that came, never "Ctrl-C (or SIGTERM)" for a
+# closed terminal.
+_SIGNAL_WORDS: dict[int, str] = {
+    signal.SIGINT: "Ctrl-C",
+    signal.SIGTERM: "SIGTERM",
+    signal.SIGHUP: "SIGHUP (the terminal closed)",
+}
+
+
+def signal_words(signum: int | None) -> str:
+    """How a line names the signal *signum* the command received (one of
+    ``HANDLED_SIGNALS``: "Ctrl-C", "SIGTERM", "SIGHUP (the terminal closed)"); another
+    signal by its name; None (no signal recorded: a cancel asked for otherwise) "a cancel"."""
+    if signum is None:
+        return "a cancel"
+    words = _SIGNAL_WORDS.get(signum)
+    if words is not None:
+        return words
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
 
 def leave_hung_up_terminal() -> None:
     """Point stdout and stderr at /dev/null where they are a terminal that hung up.
@@ -298,28 +321,42 @@ class SignalsAfterCopy:
     cut short is under a temporary name, never half-written under its final one. A SIGHUP
     then (the terminal closed) changes nothing: the run writes its manifests and reports,
     its output to a terminal that hung up dropped (``handling_signals``); nothing is recorded,
-    as nobody asked for anything. Main thread only, like the handler."""
+    as nobody asked for anything. Main thread only, like the handler.
+
+    ``received``: the signal that set the token (None while none did), so that what the
+    command says of it names the signal that came (``signal_words``)."""
 
     def __init__(self, cancel: CancelToken) -> None:
         self._cancel = cancel
         self.finishing = False
         self.previous: dict[int, Any] = {}  # filled by handling_signals
+        self.received: int | None = None
 
     def after_copy(self) -> None:
         self.finishing = True
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
-            self._cancel.cancel()
+            self._set(signum)
         elif signum == signal.SIGHUP:
             return
         elif signum == signal.SIGINT and not self._cancel.cancelled:
-            self._cancel.cancel()  # recorded; the command says so at the end
+            self._set(signum)  # recorded; the command says so at the end
         elif signum == signal.SIGINT:
             raise KeyboardInterrupt
         else:  # SIGTERM after the copy: what was there before (default: the process ends)
             signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))
             os.kill(os.getpid(), signum)
+
+    def _set(self, signum: int) -> None:
+        """Set the token, recording *signum* as ``received`` if it is the first to."""
+        if not self._cancel.cancelled:
+            self.received = signum
+        self._cancel.cancel()
+
+    def words(self) -> str:
+        """How a line names the signal that set the token (``signal_words``)."""
+        return signal_words(self.received)
 
 
 @contextlib.contextmanager

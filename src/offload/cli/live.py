@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from rich import filesize
@@ -43,9 +44,15 @@ class _Frame:
     bar and a line per destination; the current file only where there is room)."""
 
     def __init__(
-        self, snap: ProgressSnapshot, *, cancelled: bool, planned: tuple[int, int] = (0, 0)
+        self,
+        snap: ProgressSnapshot,
+        *,
+        cancelled: bool,
+        planned: tuple[int, int] = (0, 0),
+        signal: str = "Ctrl-C",
     ) -> None:
         self.snap = snap
+        self.signal = signal
         # A cancel asked for once every copy had its outcome (``snap.finishing``, or a moment
         # before it: ``snap.copies_over``, the last job ended uncancelled) cancels nothing:
         # the run goes on to its manifests and reports, and the frame says so.
@@ -90,7 +97,7 @@ class _Frame:
                     status,
                     _finishing_words(
                         snap.finishing or ("manifests" if snap.copies_over else ""),
-                        interrupted=self.interrupted,
+                        interrupted=self.signal if self.interrupted else "",
                     ),
                     f"{snap.files_finished}/{files} files",
                     _bytes_words(snap, total_bytes) if byte_words else "",
@@ -192,14 +199,15 @@ def _eta_words(snap: ProgressSnapshot, *, cancelled: bool) -> str:
     return f"ETA {human_eta(None if cancelled else snap.eta_s)}"
 
 
-def _finishing_words(step: str, *, interrupted: bool) -> str:
+def _finishing_words(step: str, *, interrupted: str) -> str:
     """What the run does once every copy has its outcome (``ProgressSnapshot.finishing``),
-    and, after a Ctrl-C then, that it cancelled nothing."""
+    and, after a signal then (*interrupted*: its words, "Ctrl-C", "SIGTERM"; "" none), that
+    it cancelled nothing."""
     if not step:
         return ""
     doing = "writing the reports" if step == "reports" else "writing the manifests and reports"
     if interrupted:
-        return f"Ctrl-C after every copy finished: nothing cancelled; {doing}"
+        return f"{interrupted} after every copy finished: nothing cancelled; {doing}"
     return "writing the reports…" if step == "reports" else "writing the manifests…"
 
 
@@ -218,19 +226,25 @@ def _failures(snap: ProgressSnapshot) -> str:
 
 
 def render(
-    snap: ProgressSnapshot, *, cancelled: bool = False, planned: tuple[int, int] = (0, 0)
+    snap: ProgressSnapshot,
+    *,
+    cancelled: bool = False,
+    planned: tuple[int, int] = (0, 0),
+    signal: str = "Ctrl-C",
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
-    cancel was asked for (shown as one only while a copy was left to cancel); *planned*: the
+    cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
+    the signal that asked for it is named (``SignalsAfterCopy.words``); *planned*: the
     card's files and the bytes of it the plan copies, as the command announced them, shown
     until the job's own plan is known (no bytes to copy: no byte words until then)."""
-    return _Frame(snap, cancelled=cancelled, planned=planned)
+    return _Frame(snap, cancelled=cancelled, planned=planned, signal=signal)
 
 
 class LiveView:
     """Context manager that shows the model on a terminal while the job runs. *planned*:
     the card's files and the bytes of it the plan copies, as the command announced them (its
-    first frames come before the offload's own plan)."""
+    first frames come before the offload's own plan); *signal*: how the signal that set
+    *cancel* is named (``SignalsAfterCopy.words``)."""
 
     def __init__(
         self,
@@ -239,6 +253,7 @@ class LiveView:
         *,
         cancel: CancelToken | None = None,
         planned: tuple[int, int] = (0, 0),
+        signal: Callable[[], str] = lambda: "Ctrl-C",
     ) -> None:
         self._model = model
         self._cancel = cancel
@@ -247,6 +262,7 @@ class LiveView:
                 model.snapshot(),
                 cancelled=bool(cancel is not None and cancel.cancelled),
                 planned=planned,
+                signal=signal(),
             ),
             console=console,
             refresh_per_second=10,

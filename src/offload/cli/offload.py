@@ -501,7 +501,7 @@ def _offload(
                 # The bytes the copy reads from the card, not the card's: a resume reads
                 # only what is left (the first frames come before the offload's own plan).
                 planned = (plan.tree.file_count, plan.bytes_to_copy)
-                with LiveView(model, console, cancel=cancel, planned=planned):
+                with LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words):
                     report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
                     if not report.job.cancelled:  # the view's last frame says what is next
                         model.emit(OffloadFinishing("reports"))
@@ -513,12 +513,12 @@ def _offload(
                 trace.close()
         noted = cancel.cancelled and not report.job.cancelled
         if noted:
-            report.notes.append(CTRL_C_AFTER_COPY)
+            report.notes.append(signal_after_copy(signals.words()))
         plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
         with collector_paused():
             code = _reports_and_summary(args, env, report, no_cascade, worker, json_sink)
     if cancel.cancelled and not noted and not report.job.cancelled:
-        env.warning(CTRL_C_DURING_REPORTS)
+        env.warning(signal_during_reports(signals.words()))
     return code
 
 
@@ -546,19 +546,25 @@ STOPPED_AFTER_COPY = (
 )
 
 
-#: The note of a run whose Ctrl-C (or SIGTERM) came once every copy had its outcome: what
-#: the summary, the reports and ``--json``'s ``job_report`` say instead of "cancelled".
-#: It is added before the manifests' and reports' outcome is known, so it claims nothing of
-#: them (a manifest that failed says so on its own line); the signal is not known here, so
-#: both are named.
-CTRL_C_AFTER_COPY = (
-    "Ctrl-C (or SIGTERM) came after every copy had finished: nothing was cancelled; the run "
-    "went on to its end"
-)
-CTRL_C_DURING_REPORTS = (
-    "Ctrl-C (or SIGTERM) came while the reports were written, after every copy had "
-    "finished: nothing was cancelled; the run went on to its end"
-)
+def signal_after_copy(signal: str) -> str:
+    """The note of a run whose *signal* (``SignalsAfterCopy.words``: the one that came,
+    "Ctrl-C", "SIGTERM" or "SIGHUP (the terminal closed)") came once every copy had its
+    outcome: what the summary, the reports and ``--json``'s ``job_report`` say instead of
+    "cancelled". It is added before the manifests' and reports' outcome is known, so it
+    claims nothing of them (a manifest that failed says so on its own line)."""
+    return (
+        f"{signal} came after every copy had finished: nothing was cancelled; the run went "
+        "on to its end"
+    )
+
+
+def signal_during_reports(signal: str) -> str:
+    """The warning of a run whose *signal* came while its reports were written, after
+    every copy had finished (``signal_after_copy``'s words)."""
+    return (
+        f"{signal} came while the reports were written, after every copy had finished: "
+        "nothing was cancelled; the run went on to its end"
+    )
 
 
 # The oldest generation's threshold while ``full_collections_paused``: never reached.

@@ -254,7 +254,7 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
     started = time.monotonic()
-    with cancel_on_signals(env, cancel):
+    with cancel_on_signals(env, cancel) as signals:
         try:
             report = copy_with_multiple_destinations(
                 source,
@@ -289,7 +289,7 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         # The signal came once every copy had its outcome (verified, published, or failed):
         # it cancelled nothing, so the words and the exit code are the outcome's (the hash
         # line a caller parses included), never "cancelled ... run the same command again".
-        env.warning(SIGNAL_AFTER_EVERY_COPY)
+        env.warning(signal_after_every_copy(signals.words()))
         report = dataclasses.replace(report, cancelled=False)
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
@@ -334,11 +334,11 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     return int(report.exit_code)
 
 
-#: The line of a run whose Ctrl-C or SIGTERM (or closed terminal) came once every copy had its
-#: outcome: nothing was left to cancel.
-SIGNAL_AFTER_EVERY_COPY = (
-    "Ctrl-C (or SIGTERM) came once every copy had its outcome: nothing was cancelled"
-)
+def signal_after_every_copy(signal: str) -> str:
+    """The line of a run whose *signal* (``SignalsAfterCopy.words``: "Ctrl-C", "SIGTERM",
+    "SIGHUP (the terminal closed)") came once every copy had its outcome: nothing was left
+    to cancel."""
+    return f"{signal} came once every copy had its outcome: nothing was cancelled"
 
 
 def _proved(result: DestinationFileResult) -> str | None:

@@ -61,6 +61,9 @@ from offload.report.words import plural
 from offload.verification import VerifyExit, exit_code_of, verify_path
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
+#: The lists of the report a cancelled check leaves empty, not having looked for them: the
+#: report's ``not_looked_for`` then (docs/json.md).
+NOT_LOOKED_FOR = ("missing", "extra", "dangling", "outside", "leftovers")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all OK; 10 files (or folders the history records) missing (a recorded "
@@ -217,6 +220,9 @@ def report_dict(
         "leftovers": lists["leftovers"],
         # A check a cancel stopped: the recorded files it had not finished reading.
         "cancelled": lists["cancelled"],
+        # The lists such a check never looked for: empty there, but not "none". Named here,
+        # not made null: every reader of this schema takes them as lists (docs/json.md).
+        "not_looked_for": list(NOT_LOOKED_FOR) if code == VerifyExit.CANCELLED else [],
         # Why a path is in its list, where its name does not say it all (one reason a path,
         # the words the terminal and the CSV print: offload.verification_reason).
         "reasons": {

@@ -58,6 +58,7 @@ are on them (committer thread) and its filesystem's syncfs rounds (thread-safe:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -342,19 +343,39 @@ class LocalPartial:
     def create(self, *, folder_known: bool) -> None:
         """Create the partial file (and its missing folders unless *folder_known*) and claim
         it (``destinations.claim``). Raises OSError from the OS; where the create succeeded
-        but the claim raised, the new descriptor is closed and the partial removed first.
+        but the claim raised, the new descriptor is closed and the partial removed first,
+        and where it raised after this call made folders for the partial (the claim, the
+        create itself, a folder made part-way), those folders are removed again, deepest
+        first, each only while empty: never one that was there before the call (a file
+        that failed left no empty clip folder behind on the drive, in no manifest).
         Writer thread only."""
         folder = self.folder_text
-        if not folder_known and not os.path.isdir(folder):
-            missing: list[str] = []
-            cursor = folder
-            while not os.path.exists(cursor):
-                missing.append(cursor)
-                cursor = os.path.dirname(cursor)
-            os.makedirs(folder, exist_ok=True)
-            self.created_dirs = [Path(made) for made in reversed(missing)]
+        if folder_known or os.path.isdir(folder):
+            self._create_claimed()
+            return
+        made = _make_folders(folder)
+        self.created_dirs = [Path(path) for path in made]
+        try:
+            self._create_claimed()
+        except BaseException:
+            _remove_empty_folders(made)
+            self.created_dirs = ()
+            raise
+
+    def _create_claimed(self) -> None:
+        """``create``'s partial, in a folder that exists: made, claimed, or removed again
+        (see ``create``). Raises OSError."""
         for _attempt in _CLAIM_ATTEMPTS:
-            fd = self._open()
+            try:
+                fd = self._open()
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    # A FUSE create can make the file and then fail (its GETATTR: EIO): the
+                    # name is this run's (O_EXCL, a name of its own), so what stands there
+                    # is ours, never another's, and no one else would remove it.
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.partial_text)
+                raise
             try:
                 device = self._claim_read_only(fd) if self._close_at >= 0 else _UNCLAIMED
                 if device == _UNCLAIMED:
@@ -1039,6 +1060,45 @@ def _folder_of(path: Path | str) -> str:
         if folder and folder[-1] != os.sep:
             return folder
     return os.path.dirname(path)
+
+
+def _make_folders(folder: str) -> list[str]:
+    """Make *folder* and each missing folder above it, outermost first; the ones this call
+    made, in that order (one another writer made meanwhile is not among them). Raises
+    OSError, having removed again the ones it made (``_remove_empty_folders``)."""
+    missing: list[str] = []
+    cursor = folder
+    while not os.path.exists(cursor):
+        missing.append(cursor)
+        parent = os.path.dirname(cursor)
+        if parent == cursor:
+            break
+        cursor = parent
+    made: list[str] = []
+    try:
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                if not os.path.isdir(path):  # a file at a folder's name: makedirs' error
+                    raise
+                continue
+            made.append(path)
+    except BaseException:
+        _remove_empty_folders(made)
+        raise
+    return made
+
+
+def _remove_empty_folders(made: Sequence[str]) -> None:
+    """Remove the folders of *made* (outermost first, as ``_make_folders`` gives them),
+    deepest first, each only while empty (``rmdir``): one that another writer put a file in
+    meanwhile stays, and so does every folder above it. Never raises."""
+    for path in reversed(made):
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
 
 
 def _joined(folder: str, name: str) -> str:
