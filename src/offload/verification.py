@@ -38,7 +38,13 @@ from offload.manifest.coverage import Lister
 from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
-from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_check, split_leftovers
+from offload.manifest.verify import (
+    CheckCancelled,
+    OnPlan,
+    cancelled_check,
+    reporting_cancels,
+    split_leftovers,
+)
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -163,52 +169,71 @@ def verify_against_ledger(
         reads.append((relative, actual_size))
     if on_plan is not None:
         on_plan(len(reads), sum(size for _, size in reads))
-    done = 0
-    try:
-        for done, (relative, actual_size) in enumerate(reads):  # noqa: B007 (read after it)
-            size, digests = recorded[relative]
-            try:
-                actual = hash_file(root / relative, list(digests))
-            except OSError as exc:
-                note(relative, exc)
-                continue
-            if any(actual[name] != value for name, value in digests.items()):
-                changed.append(
-                    ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
-                )
-            else:
-                verified.append(relative)
-    except KeyboardInterrupt as exc:  # what was read before the cancel stands
-        raise cancelled_check(
-            root,
-            ReferenceKind.LEDGER,
-            verified=verified,
-            changed=changed,
-            unreadable=unreadable,
-            unfinished=[relative for relative, _ in reads[done:]],
-        ) from exc
-    # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
-    extra, leftovers = split_leftovers(
-        sorted(
-            path
-            for path in on_disk - set(recorded)
-            if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
+    reads_over = False
+
+    def so_far() -> VerifyReport | None:
+        """What the check proved when a cancel came after its reads (None before)."""
+        if not reads_over:
+            return None
+        return VerifyReport(
+            root=root,
+            reference=ReferenceKind.LEDGER,
+            verified=tuple(verified),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=(),
+            extra=(),
+            unreadable=tuple(sorted(unreadable)),
         )
-    )
-    # What stands at a missing path: looked at now, right after the check.
-    report = VerifyReport(
-        root=root,
-        reference=ReferenceKind.LEDGER,
-        verified=tuple(verified),
-        changed=tuple(sorted(changed, key=lambda c: c.path)),
-        missing=tuple(sorted(missing)),
-        extra=tuple(extra),
-        unreadable=tuple(sorted(unreadable)),
-        dangling=tuple(links["dangling"]),
-        outside=tuple(links["outside"]),
-        leftovers=tuple(leftovers),
-    )
-    return with_reasons(report)
+
+    # A cancel after the reads (the new files, the reasons): what they proved stands.
+    with reporting_cancels(so_far):
+        done = 0
+        try:
+            for done, (relative, actual_size) in enumerate(reads):  # noqa: B007 (read after it)
+                size, digests = recorded[relative]
+                try:
+                    actual = hash_file(root / relative, list(digests))
+                except OSError as exc:
+                    note(relative, exc)
+                    continue
+                if any(actual[name] != value for name, value in digests.items()):
+                    changed.append(
+                        ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
+                    )
+                else:
+                    verified.append(relative)
+            reads_over = True
+        except KeyboardInterrupt as exc:  # what was read before the cancel stands
+            raise cancelled_check(
+                root,
+                ReferenceKind.LEDGER,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                unfinished=() if reads_over else [relative for relative, _ in reads[done:]],
+            ) from exc
+        # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
+        extra, leftovers = split_leftovers(
+            sorted(
+                path
+                for path in on_disk - set(recorded)
+                if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
+            )
+        )
+        # What stands at a missing path: looked at now, right after the check.
+        report = VerifyReport(
+            root=root,
+            reference=ReferenceKind.LEDGER,
+            verified=tuple(verified),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=tuple(sorted(missing)),
+            extra=tuple(extra),
+            unreadable=tuple(sorted(unreadable)),
+            dangling=tuple(links["dangling"]),
+            outside=tuple(links["outside"]),
+            leftovers=tuple(leftovers),
+        )
+        return with_reasons(report)
 
 
 def _link_not_read(root: Path, relative: str) -> str | None:

@@ -41,11 +41,13 @@ is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -157,6 +159,8 @@ class VerifyReport:
     nested histories' included; this check does not recompute them (each file is checked
     on its own; ``ascmhl-debug verify -dh`` checks them), and says so rather than let a
     pass read as if they were.
+    ``stopped``: a cancel stopped the check (the report of a :class:`CheckCancelled`): it is
+    no pass, whatever its lists hold.
     ``leftovers``: unrecorded entries named as offload-ai's own debris (a partial, or the
     piece of a partial's name fusefat leaves: ``destinations.naming.is_partial_leftover``):
     never card content, so not ``extra``, not read, never in a generation, not counted
@@ -183,13 +187,15 @@ class VerifyReport:
     reasons: Mapping[str, Reason] = field(default_factory=dict)
     leftovers: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
+    stopped: bool = False
 
     @property
     def passed(self) -> bool:
         """True when every recorded file was read and matched its recorded hash, none is
         missing, none unknown appeared. A legacy entry without a hash offload-ai can
         recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22.
-        A check a cancel stopped (``cancelled``) is none either."""
+        A check a cancel stopped (``stopped``; ``cancelled`` names what it had yet to read,
+        none when the cancel came after its reads) is none either."""
         return not (
             self.changed
             or self.missing
@@ -197,15 +203,19 @@ class VerifyReport:
             or self.unreadable
             or self.unverifiable
             or self.cancelled
+            or self.stopped
         )
 
 
 class CheckCancelled(KeyboardInterrupt):
-    """A check stopped by a cancel (Ctrl-C, SIGTERM: a KeyboardInterrupt) while it read the
-    files. ``report`` is what it proved before: the files read and matched (``verified``),
-    found changed (by size before any read, or by hash), unreadable, checked by size only,
-    and in ``cancelled`` the recorded files it had not finished reading; nothing more (no
-    missing or new file is named: the check never got there; no generation). A
+    """A check stopped by a cancel (Ctrl-C, SIGTERM: a KeyboardInterrupt) once it had begun
+    to read the files: in its reads, or after them (the search for missing files and
+    folders, a nested history, an appended generation, the reasons). ``report`` is what it
+    proved before: the files read and matched (``verified``), found changed (by size before
+    any read, or by hash), unreadable, checked by size only, and in ``cancelled`` the
+    recorded files it had not finished reading (none when the cancel came after the reads);
+    nothing more: no missing or new file is named (the check had not looked for them, or
+    not said which), and a generation only when it was written before the cancel. A
     KeyboardInterrupt, so code that does not know it stops as for any cancel.
     ``files_read_from_media`` and ``files_read_through_cache``: the files read so far each
     way, set by ``offload.verification.verify_path`` (on S3, ``destinations.s3verify``:
@@ -243,8 +253,48 @@ def cancelled_check(
             unverifiable=tuple(sorted(unverifiable)),
             unreadable=tuple(sorted(unreadable)),
             cancelled=tuple(sorted(p for p in unfinished if p not in judged)),
+            stopped=True,
         )
     )
+
+
+def cancelled_after_reads(report: VerifyReport) -> CheckCancelled:
+    """The :class:`CheckCancelled` of a check a cancel stopped after its reads, *report*
+    what it had found so far: its judgments of the files it read (and by size), its nested
+    histories and the generation it had written, none of what it was still looking for
+    (missing, new, links, leftovers, reasons: not named, see :class:`CheckCancelled`)."""
+    return CheckCancelled(
+        dataclasses.replace(
+            report,
+            missing=(),
+            extra=(),
+            dangling=(),
+            outside=(),
+            leftovers=(),
+            reasons={},
+            folder_hashes_unchecked=0,
+            stopped=True,
+        )
+    )
+
+
+@contextmanager
+def reporting_cancels(
+    so_far: Callable[[], VerifyReport | None],
+) -> Iterator[None]:
+    """Turn a cancel (a KeyboardInterrupt not yet a :class:`CheckCancelled`) raised in the
+    block into :func:`cancelled_after_reads` of ``so_far()``, the report of what the check
+    had proved when it came; as it is when ``so_far()`` is None (the reads had not begun).
+    A :class:`CheckCancelled` passes as it is: it already says what it proved."""
+    try:
+        yield
+    except CheckCancelled:
+        raise
+    except KeyboardInterrupt as exc:
+        report = so_far()
+        if report is None:
+            raise
+        raise cancelled_after_reads(report) from exc
 
 
 def split_leftovers(paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -444,8 +494,11 @@ def verify_tree(
     # Imported here: verification_reason reads this module's types at its own import.
     from offload.verification_reason import with_reasons
 
-    return with_reasons(
-        _verify_tree(
+    # A cancel while the reasons are looked for: the check's judgments of what it read stand
+    # (one in the check itself is its own CheckCancelled, passed on as it is).
+    proved: VerifyReport | None = None
+    with reporting_cancels(lambda: proved):
+        proved = _verify_tree(
             root,
             hash_file=hash_file,
             formats=formats,
@@ -459,7 +512,7 @@ def verify_tree(
             on_plan=on_plan,
             lister=lister,
         )
-    )
+        return with_reasons(proved)
 
 
 def _verify_tree(
@@ -515,173 +568,198 @@ def _verify_tree(
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
     gone: set[str] = set()
-    try:
-        tree = _walk(root, spec, split_nested=True, within=within)
-        if tree.nested and append_generation:
-            raise UnsupportedTreeError(
-                f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
-                "appending a generation to them is not supported; verify without --append, "
-                "or verify each nested folder on its own",
-                path=root,
-            )
-        disk, folders = tree.files, tree.folders
-        # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
-        # text): a history the reference tool rejects is never called good here.
-        upper_case = history.upper_case_originals()
-        # First what will be read (a size that differs is changed unread, unless the
-        # generation needs its hashes), so the progress total is what is read, then the reads.
-        reads: list[_Read] = []
-        for item in disk:
-            recorded = history.reference_hash_formats(item.path)
-            if recorded is None and is_partial_leftover(item.absolute.name):
-                leftovers.append(item.path)  # our own debris: neither read nor recorded
-                continue
-            if recorded is None:
-                extra.append(item.path)
-                if append_generation:
-                    reads.append(_Read(item, generation_formats))
-                continue
-            compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
-            if not compare:
-                compare = [next(iter(recorded))]
-            expected_size = history.reference_size(item.path)
-            if (
-                expected_size is not None
-                and expected_size != item.size_bytes
-                and not append_generation
-            ):
-                changed.append(
-                    ChangedFile(
-                        item.path,
-                        ChangeReason.SIZE,
-                        expected_size,
-                        item.size_bytes,
-                        {f: recorded[f] for f in compare},
-                    )
-                )
-                continue
-            as_written = upper_case.get(item.path, {})
-            reads.append(
-                _Read(
-                    item,
-                    sorted_formats([*compare, *generation_formats]),
-                    {f: as_written.get(f, recorded[f]) for f in compare},
-                    expected_size,
-                )
-            )
-        _announce(on_plan, [read.item for read in reads])
-        done = 0
+    generation: Path | None = None
+    nested_reports: list[VerifyReport] = []
+    reads_over = False
+
+    def so_far() -> VerifyReport | None:
+        """What the check proved when a cancel came after its reads (None before: the
+        reads' own handler says what they proved)."""
+        if not reads_over:
+            return None
+        report = VerifyReport(
+            root=root,
+            reference=ReferenceKind.ASCMHL,
+            verified=tuple(verified),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=(),
+            extra=(),
+            unreadable=tuple(unreadable),
+            generation=generation,
+        )
+        return _merge(report, nested_reports)
+
+    # A cancel once the reads are over (the search for missing files and folders, the
+    # nested histories, the generation): what they proved is said, never "0 verified".
+    with reporting_cancels(so_far):
         try:
-            for done, read in enumerate(reads):  # noqa: B007 (read after it)
-                item = read.item
-                digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
-                if digests is None:
+            tree = _walk(root, spec, split_nested=True, within=within)
+            if tree.nested and append_generation:
+                raise UnsupportedTreeError(
+                    f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
+                    "appending a generation to them is not supported; verify without --append, "
+                    "or verify each nested folder on its own",
+                    path=root,
+                )
+            disk, folders = tree.files, tree.folders
+            # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
+            # text): a history the reference tool rejects is never called good here.
+            upper_case = history.upper_case_originals()
+            # First what will be read (a size that differs is changed unread, unless the
+            # generation needs its hashes), so the progress total is what is read, then the reads.
+            reads: list[_Read] = []
+            for item in disk:
+                recorded = history.reference_hash_formats(item.path)
+                if recorded is None and is_partial_leftover(item.absolute.name):
+                    leftovers.append(item.path)  # our own debris: neither read nor recorded
                     continue
-                if read.expected is None:  # new to the history: recorded as an original
-                    good.append(_manifest_file(item, digests, now))
+                if recorded is None:
+                    extra.append(item.path)
+                    if append_generation:
+                        reads.append(_Read(item, generation_formats))
                     continue
-                expected, expected_size = read.expected, read.expected_size
-                actual = {f: digests[f] for f in expected}
-                if actual != expected or (
-                    expected_size is not None and expected_size != item.size_bytes
+                compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
+                if not compare:
+                    compare = [next(iter(recorded))]
+                expected_size = history.reference_size(item.path)
+                if (
+                    expected_size is not None
+                    and expected_size != item.size_bytes
+                    and not append_generation
                 ):
-                    reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
                     changed.append(
                         ChangedFile(
-                            item.path, reason, expected_size, item.size_bytes, expected, actual
+                            item.path,
+                            ChangeReason.SIZE,
+                            expected_size,
+                            item.size_bytes,
+                            {f: recorded[f] for f in compare},
                         )
                     )
-                    bad.append(_manifest_file(item, digests, now))
-                else:
-                    verified.append(item.path)
-                    good.append(_manifest_file(item, digests, now))
-        except KeyboardInterrupt as exc:
-            raise cancelled_check(
-                root,
-                ReferenceKind.ASCMHL,
-                verified=verified,
-                changed=changed,
-                unreadable=unreadable,
-                # A file new to the history is read for the generation alone: not recorded.
-                unfinished=[r.item.path for r in reads[done:] if r.expected is not None],
-            ) from exc
-    except OSError as exc:
-        raise ManifestError(
-            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
-        ) from exc
-    extra = [path for path in extra if path not in gone]
-    on_disk = {item.path for item in disk} - gone
-    missing = sorted(
-        path
-        for path in history.expected_file_paths()
-        if path not in on_disk
-        and not spec.excludes(path, is_dir=False)
-        and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
-    )
-    missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
-    nested_reports: list[VerifyReport] = []
-    for folder in tree.nested:
-        try:
-            nested_reports.append(
-                _verify_nested(
-                    root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan
+                    continue
+                as_written = upper_case.get(item.path, {})
+                reads.append(
+                    _Read(
+                        item,
+                        sorted_formats([*compare, *generation_formats]),
+                        {f: as_written.get(f, recorded[f]) for f in compare},
+                        expected_size,
+                    )
                 )
-            )
-        except KeyboardInterrupt as exc:
-            # What this tree and the nested histories before proved stands; a nested
-            # history not reached names no file (not walked).
-            so_far = cancelled_check(
+            _announce(on_plan, [read.item for read in reads])
+            done = 0
+            try:
+                for done, read in enumerate(reads):  # noqa: B007 (read after it)
+                    item = read.item
+                    digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
+                    if digests is None:
+                        continue
+                    if read.expected is None:  # new to the history: recorded as an original
+                        good.append(_manifest_file(item, digests, now))
+                        continue
+                    expected, expected_size = read.expected, read.expected_size
+                    actual = {f: digests[f] for f in expected}
+                    if actual != expected or (
+                        expected_size is not None and expected_size != item.size_bytes
+                    ):
+                        reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
+                        changed.append(
+                            ChangedFile(
+                                item.path, reason, expected_size, item.size_bytes, expected, actual
+                            )
+                        )
+                        bad.append(_manifest_file(item, digests, now))
+                    else:
+                        verified.append(item.path)
+                        good.append(_manifest_file(item, digests, now))
+                reads_over = True
+            except KeyboardInterrupt as exc:
+                raise cancelled_check(
+                    root,
+                    ReferenceKind.ASCMHL,
+                    verified=verified,
+                    changed=changed,
+                    unreadable=unreadable,
+                    # A file new to the history is read for the generation alone: not recorded.
+                    unfinished=()
+                    if reads_over
+                    else [r.item.path for r in reads[done:] if r.expected is not None],
+                ) from exc
+        except OSError as exc:
+            raise ManifestError(
+                f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+            ) from exc
+        extra = [path for path in extra if path not in gone]
+        on_disk = {item.path for item in disk} - gone
+        missing = sorted(
+            path
+            for path in history.expected_file_paths()
+            if path not in on_disk
+            and not spec.excludes(path, is_dir=False)
+            and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
+        )
+        missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
+        for folder in tree.nested:
+            try:
+                nested_reports.append(
+                    _verify_nested(
+                        root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan
+                    )
+                )
+            except KeyboardInterrupt as exc:
+                # What this tree and the nested histories before proved stands; a nested
+                # history not reached names no file (not walked).
+                before = cancelled_check(
+                    root,
+                    ReferenceKind.ASCMHL,
+                    verified=verified,
+                    changed=changed,
+                    unreadable=unreadable,
+                    unfinished=(),
+                ).report
+                stopped = exc.report if isinstance(exc, CheckCancelled) else None
+                merged = _merge(before, [*nested_reports, *([stopped] if stopped else [])])
+                raise CheckCancelled(merged) from exc
+        if append_generation and not unreadable:
+            assert creator is not None
+            # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
+            listed = [f for f in good if xml_can_hold(f.relative_path)]
+            failed = [f for f in bad if xml_can_hold(f.relative_path)]
+            directories = [f for f in folders if xml_can_hold(f)]
+            links = _unrecorded_link_patterns(
                 root,
-                ReferenceKind.ASCMHL,
-                verified=verified,
-                changed=changed,
-                unreadable=unreadable,
-                unfinished=(),
-            ).report
-            stopped = exc.report if isinstance(exc, CheckCancelled) else None
-            merged = _merge(so_far, [*nested_reports, *([stopped] if stopped else [])])
-            raise CheckCancelled(merged) from exc
-    generation: Path | None = None
-    if append_generation and not unreadable:
-        assert creator is not None
-        # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
-        listed = [f for f in good if xml_can_hold(f.relative_path)]
-        failed = [f for f in bad if xml_can_hold(f.relative_path)]
-        directories = [f for f in folders if xml_can_hold(f)]
-        links = _unrecorded_link_patterns(
-            root,
-            history,
-            [*tree.outside, *tree.dangling, *tree.folder_links],
-            [f.relative_path for f in (*listed, *failed)] + directories,
+                history,
+                [*tree.outside, *tree.dangling, *tree.folder_links],
+                [f.relative_path for f in (*listed, *failed)] + directories,
+            )
+            generation = write_generation(
+                root,
+                listed,
+                directories=directories,
+                creator=creator,
+                process="in-place",
+                ignore_patterns=[*ignore_patterns, *links],
+                now=now,
+                failed=failed,
+                hash_formats=generation_formats,
+                lister=lister,
+            )
+        report = VerifyReport(
+            root=root,
+            reference=ReferenceKind.ASCMHL,
+            verified=tuple(verified),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=tuple(missing),
+            extra=tuple(extra),
+            unreadable=tuple(unreadable),
+            generation=generation,
+            dangling=tuple(tree.dangling),
+            leftovers=tuple(sorted(leftovers)),
+            nested=tuple(tree.nested),
+            folder_hashes_unchecked=_hashed_folders(history),
+            outside=tuple(tree.outside),
         )
-        generation = write_generation(
-            root,
-            listed,
-            directories=directories,
-            creator=creator,
-            process="in-place",
-            ignore_patterns=[*ignore_patterns, *links],
-            now=now,
-            failed=failed,
-            hash_formats=generation_formats,
-            lister=lister,
-        )
-    report = VerifyReport(
-        root=root,
-        reference=ReferenceKind.ASCMHL,
-        verified=tuple(verified),
-        changed=tuple(sorted(changed, key=lambda c: c.path)),
-        missing=tuple(missing),
-        extra=tuple(extra),
-        unreadable=tuple(unreadable),
-        generation=generation,
-        dangling=tuple(tree.dangling),
-        leftovers=tuple(sorted(leftovers)),
-        nested=tuple(tree.nested),
-        folder_hashes_unchecked=_hashed_folders(history),
-        outside=tuple(tree.outside),
-    )
-    return _merge(report, nested_reports)
+        return _merge(report, nested_reports)
 
 
 def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> _Within:
@@ -822,6 +900,7 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
         folder_hashes_unchecked=inner.folder_hashes_unchecked,
         outside=paths(inner.outside),
         cancelled=paths(inner.cancelled),
+        stopped=inner.stopped,
     )
 
 
@@ -853,6 +932,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         + sum(other.folder_hashes_unchecked for other in others),
         outside=joined("outside"),
         cancelled=joined("cancelled"),
+        stopped=report.stopped or any(other.stopped for other in others),
     )
 
 
@@ -911,92 +991,111 @@ def _verify_legacy(
     changed: list[ChangedFile] = []
     unverifiable: list[str] = []
     unreadable: list[str] = []
-    try:
-        walked = _walk(root, spec, split_nested=False, within=within)
-        disk = {item.path: item for item in walked.files}
-        listed: set[str] = set()
-        missing: list[str] = []
-        reads: list[_Read] = []
-        for entry in hash_list.entries:
-            path = prefix + entry.path
-            listed.add(path)
-            item = disk.get(path)
-            if item is None:
-                missing.append(path)
-                continue
-            if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
-                changed.append(
-                    ChangedFile(
-                        path,
-                        ChangeReason.SIZE,
-                        entry.size_bytes,
-                        item.size_bytes,
-                        dict(entry.digests),
-                    )
-                )
-                continue
-            if not entry.digests:
-                unverifiable.append(path)
-                continue
-            # Every format the entry holds, xxh32 (no ASC MHL format) included.
-            reads.append(_Read(item, sorted(entry.digests), entry.digests, entry.size_bytes))
-        _announce(on_plan, [read.item for read in reads])
-        done = 0
+    reads_over = False
+
+    def so_far() -> VerifyReport | None:
+        """What the check proved when a cancel came after its reads (None before)."""
+        if not reads_over:
+            return None
+        return VerifyReport(
+            root=root,
+            reference=ReferenceKind.LEGACY,
+            verified=tuple(sorted(verified)),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=(),
+            extra=(),
+            unverifiable=tuple(sorted(unverifiable)),
+            unreadable=tuple(sorted(unreadable)),
+        )
+
+    with reporting_cancels(so_far):  # a cancel after the reads: what they proved stands
         try:
-            for done, read in enumerate(reads):  # noqa: B007 (read after it)
-                item, expected = read.item, dict(read.expected or {})
-                hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
-                if hashed is None:
+            walked = _walk(root, spec, split_nested=False, within=within)
+            disk = {item.path: item for item in walked.files}
+            listed: set[str] = set()
+            missing: list[str] = []
+            reads: list[_Read] = []
+            for entry in hash_list.entries:
+                path = prefix + entry.path
+                listed.add(path)
+                item = disk.get(path)
+                if item is None:
+                    missing.append(path)
                     continue
-                actual = {f: hashed[f] for f in expected}
-                if actual != expected:
+                if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
                     changed.append(
                         ChangedFile(
-                            item.path,
-                            ChangeReason.HASH,
-                            read.expected_size,
+                            path,
+                            ChangeReason.SIZE,
+                            entry.size_bytes,
                             item.size_bytes,
-                            expected,
-                            actual,
+                            dict(entry.digests),
                         )
                     )
-                else:
-                    verified.append(item.path)
-        except KeyboardInterrupt as exc:
-            raise cancelled_check(
-                root,
-                ReferenceKind.LEGACY,
-                verified=verified,
-                changed=changed,
-                unreadable=unreadable,
-                unverifiable=unverifiable,
-                unfinished=[read.item.path for read in reads[done:]],
+                    continue
+                if not entry.digests:
+                    unverifiable.append(path)
+                    continue
+                # Every format the entry holds, xxh32 (no ASC MHL format) included.
+                reads.append(_Read(item, sorted(entry.digests), entry.digests, entry.size_bytes))
+            _announce(on_plan, [read.item for read in reads])
+            done = 0
+            try:
+                for done, read in enumerate(reads):  # noqa: B007 (read after it)
+                    item, expected = read.item, dict(read.expected or {})
+                    hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
+                    if hashed is None:
+                        continue
+                    actual = {f: hashed[f] for f in expected}
+                    if actual != expected:
+                        changed.append(
+                            ChangedFile(
+                                item.path,
+                                ChangeReason.HASH,
+                                read.expected_size,
+                                item.size_bytes,
+                                expected,
+                                actual,
+                            )
+                        )
+                    else:
+                        verified.append(item.path)
+                reads_over = True
+            except KeyboardInterrupt as exc:
+                raise cancelled_check(
+                    root,
+                    ReferenceKind.LEGACY,
+                    verified=verified,
+                    changed=changed,
+                    unreadable=unreadable,
+                    unverifiable=unverifiable,
+                    unfinished=() if reads_over else [read.item.path for read in reads[done:]],
+                ) from exc
+        except OSError as exc:
+            raise ManifestError(
+                f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
             ) from exc
-    except OSError as exc:
-        raise ManifestError(
-            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
-        ) from exc
-    own_folder = prefix.rstrip("/")
-    extra, leftovers = split_leftovers(
-        sorted(
-            path
-            for path in disk
-            if path not in listed
-            and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
+        own_folder = prefix.rstrip("/")
+        extra, leftovers = split_leftovers(
+            sorted(
+                path
+                for path in disk
+                if path not in listed
+                and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
+            )
         )
-    )
-    return VerifyReport(
-        root=root,
-        reference=ReferenceKind.LEGACY,
-        verified=tuple(sorted(verified)),
-        changed=tuple(sorted(changed, key=lambda c: c.path)),
-        missing=tuple(sorted(missing)),
-        extra=tuple(extra),
-        unverifiable=tuple(sorted(unverifiable)),
-        unreadable=tuple(sorted(unreadable)),
-        dangling=tuple(walked.dangling),
-        # A link out of the card that the legacy MHL does not list is passed over (module
-        # doc): offload copy reproduces a card's link as it is and lists none such.
-        outside=tuple(path for path in walked.outside if path in listed),
-        leftovers=tuple(leftovers),
-    )
+        return VerifyReport(
+            root=root,
+            reference=ReferenceKind.LEGACY,
+            verified=tuple(sorted(verified)),
+            changed=tuple(sorted(changed, key=lambda c: c.path)),
+            missing=tuple(sorted(missing)),
+            extra=tuple(extra),
+            unverifiable=tuple(sorted(unverifiable)),
+            unreadable=tuple(sorted(unreadable)),
+            dangling=tuple(walked.dangling),
+            # A link out of the card that the legacy MHL does not list is passed over (module
+            # doc): offload copy reproduces a card's link as it is and lists none such.
+            outside=tuple(path for path in walked.outside if path in listed),
+            leftovers=tuple(leftovers),
+        )
