@@ -41,6 +41,7 @@ from offload.manifest.links import LinkKind, classify_link
 from offload.manifest.verify import (
     CheckCancelled,
     OnPlan,
+    Proved,
     cancelled_check,
     reporting_cancels,
     split_leftovers,
@@ -112,8 +113,21 @@ def verify_against_ledger(
     once, before the first read, with what will be read (``verify_tree``). Its ``reasons``
     are filled, as ``verify_tree``'s (``offload.verification_reason``).
 
+    A cancel once the reads are over (the new files, the reasons) raises the
+    ``CheckCancelled`` of what they proved (``manifest.verify.reporting_cancels``), as one
+    in them does.
+
     Raises NoReferenceError if there is no ledger, OSError if a folder cannot be read.
     """
+    proved = Proved(ReferenceKind.LEDGER)
+    with reporting_cancels(root, proved):
+        return _against_ledger(root, hash_file, on_plan, proved)
+
+
+def _against_ledger(
+    root: Path, hash_file: HashFile, on_plan: OnPlan | None, proved: Proved
+) -> VerifyReport:
+    """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
     if not ledger.path.exists():
         raise NoReferenceError(
@@ -133,10 +147,8 @@ def verify_against_ledger(
         name = entry.final_name or final[-1]
         relative = f"{final[0]}/{name}" if len(final) == 2 else name
         recorded[relative] = (entry.size_bytes, entry.digests)
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
+    verified, changed, unreadable = proved.verified, proved.changed, proved.unreadable
     missing: list[str] = []
-    unreadable: list[str] = []
     links: dict[str, list[str]] = {"dangling": [], "outside": []}
     on_disk = set(_walk(root))
     # First what will be read (a size that differs is changed unread), then the reads: the
@@ -169,71 +181,53 @@ def verify_against_ledger(
         reads.append((relative, actual_size))
     if on_plan is not None:
         on_plan(len(reads), sum(size for _, size in reads))
-    reads_over = False
-
-    def so_far() -> VerifyReport | None:
-        """What the check proved when a cancel came after its reads (None before)."""
-        if not reads_over:
-            return None
-        return VerifyReport(
-            root=root,
-            reference=ReferenceKind.LEDGER,
-            verified=tuple(verified),
-            changed=tuple(sorted(changed, key=lambda c: c.path)),
-            missing=(),
-            extra=(),
-            unreadable=tuple(sorted(unreadable)),
+    done = 0
+    try:
+        for done, (relative, actual_size) in enumerate(reads):  # noqa: B007 (read after it)
+            size, digests = recorded[relative]
+            try:
+                actual = hash_file(root / relative, list(digests))
+            except OSError as exc:
+                note(relative, exc)
+                continue
+            if any(actual[name] != value for name, value in digests.items()):
+                changed.append(
+                    ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
+                )
+            else:
+                verified.append(relative)
+        proved.reads_over = True
+    except KeyboardInterrupt as exc:  # what was read before the cancel stands
+        raise cancelled_check(
+            root,
+            ReferenceKind.LEDGER,
+            verified=verified,
+            changed=changed,
+            unreadable=unreadable,
+            unfinished=() if proved.reads_over else [relative for relative, _ in reads[done:]],
+        ) from exc
+    # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
+    extra, leftovers = split_leftovers(
+        sorted(
+            path
+            for path in on_disk - set(recorded)
+            if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
         )
-
-    # A cancel after the reads (the new files, the reasons): what they proved stands.
-    with reporting_cancels(so_far):
-        done = 0
-        try:
-            for done, (relative, actual_size) in enumerate(reads):  # noqa: B007 (read after it)
-                size, digests = recorded[relative]
-                try:
-                    actual = hash_file(root / relative, list(digests))
-                except OSError as exc:
-                    note(relative, exc)
-                    continue
-                if any(actual[name] != value for name, value in digests.items()):
-                    changed.append(
-                        ChangedFile(relative, ChangeReason.HASH, size, actual_size, digests, actual)
-                    )
-                else:
-                    verified.append(relative)
-            reads_over = True
-        except KeyboardInterrupt as exc:  # what was read before the cancel stands
-            raise cancelled_check(
-                root,
-                ReferenceKind.LEDGER,
-                verified=verified,
-                changed=changed,
-                unreadable=unreadable,
-                unfinished=() if reads_over else [relative for relative, _ in reads[done:]],
-            ) from exc
-        # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
-        extra, leftovers = split_leftovers(
-            sorted(
-                path
-                for path in on_disk - set(recorded)
-                if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
-            )
-        )
-        # What stands at a missing path: looked at now, right after the check.
-        report = VerifyReport(
-            root=root,
-            reference=ReferenceKind.LEDGER,
-            verified=tuple(verified),
-            changed=tuple(sorted(changed, key=lambda c: c.path)),
-            missing=tuple(sorted(missing)),
-            extra=tuple(extra),
-            unreadable=tuple(sorted(unreadable)),
-            dangling=tuple(links["dangling"]),
-            outside=tuple(links["outside"]),
-            leftovers=tuple(leftovers),
-        )
-        return with_reasons(report)
+    )
+    # What stands at a missing path: looked at now, right after the check.
+    report = VerifyReport(
+        root=root,
+        reference=ReferenceKind.LEDGER,
+        verified=tuple(verified),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        missing=tuple(sorted(missing)),
+        extra=tuple(extra),
+        unreadable=tuple(sorted(unreadable)),
+        dangling=tuple(links["dangling"]),
+        outside=tuple(links["outside"]),
+        leftovers=tuple(leftovers),
+    )
+    return with_reasons(report)
 
 
 def _link_not_read(root: Path, relative: str) -> str | None:

@@ -215,8 +215,8 @@ class CheckCancelled(KeyboardInterrupt):
     any read, or by hash), unreadable, checked by size only, and in ``cancelled`` the
     recorded files it had not finished reading (none when the cancel came after the reads);
     nothing more: no missing or new file is named (the check had not looked for them, or
-    not said which), and a generation only when it was written before the cancel. A
-    KeyboardInterrupt, so code that does not know it stops as for any cancel.
+    not said which), and a generation only when it was written before the cancel; it is
+    ``stopped``. A KeyboardInterrupt, so code that does not know it stops as for any cancel.
     ``files_read_from_media`` and ``files_read_through_cache``: the files read so far each
     way, set by ``offload.verification.verify_path`` (on S3, ``destinations.s3verify``:
     the objects read back by a GET)."""
@@ -278,20 +278,54 @@ def cancelled_after_reads(report: VerifyReport) -> CheckCancelled:
     )
 
 
+@dataclass
+class Proved:
+    """What a check has proved so far, kept as it goes so that a cancel after its reads can
+    say it (:func:`reporting_cancels`). The check appends to the lists (its own lists: it
+    holds them by these names), sets ``generation`` once written and ``reads_over`` once
+    its read loop ended; ``nested``: the reports of the nested histories checked. Owned by
+    one check, in one thread."""
+
+    reference: ReferenceKind = ReferenceKind.ASCMHL
+    verified: list[str] = field(default_factory=list)
+    changed: list[ChangedFile] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    unverifiable: list[str] = field(default_factory=list)
+    nested: list[VerifyReport] = field(default_factory=list)
+    generation: Path | None = None
+    reads_over: bool = False
+
+    def report(self, root: Path) -> VerifyReport | None:
+        """The report of what was proved, once the reads are over (None before: the read
+        loop's own handler says what they proved)."""
+        if not self.reads_over:
+            return None
+        report = VerifyReport(
+            root=root,
+            reference=self.reference,
+            verified=tuple(sorted(self.verified)),
+            changed=tuple(sorted(self.changed, key=lambda c: c.path)),
+            missing=(),
+            extra=(),
+            unverifiable=tuple(sorted(self.unverifiable)),
+            unreadable=tuple(sorted(self.unreadable)),
+            generation=self.generation,
+        )
+        return _merge(report, self.nested)
+
+
 @contextmanager
-def reporting_cancels(
-    so_far: Callable[[], VerifyReport | None],
-) -> Iterator[None]:
+def reporting_cancels(root: Path, proved: Proved) -> Iterator[None]:
     """Turn a cancel (a KeyboardInterrupt not yet a :class:`CheckCancelled`) raised in the
-    block into :func:`cancelled_after_reads` of ``so_far()``, the report of what the check
-    had proved when it came; as it is when ``so_far()`` is None (the reads had not begun).
-    A :class:`CheckCancelled` passes as it is: it already says what it proved."""
+    block once *proved*'s reads are over into :func:`cancelled_after_reads` of what they
+    proved (*root*: the checked root); one before passes as it is (nothing proved), and so
+    does a :class:`CheckCancelled` (it already says what it proved)."""
     try:
         yield
     except CheckCancelled:
         raise
     except KeyboardInterrupt as exc:
-        report = so_far()
+        report = proved.report(root)
         if report is None:
             raise
         raise cancelled_after_reads(report) from exc
@@ -494,25 +528,27 @@ def verify_tree(
     # Imported here: verification_reason reads this module's types at its own import.
     from offload.verification_reason import with_reasons
 
-    # A cancel while the reasons are looked for: the check's judgments of what it read stand
-    # (one in the check itself is its own CheckCancelled, passed on as it is).
-    proved: VerifyReport | None = None
-    with reporting_cancels(lambda: proved):
-        proved = _verify_tree(
-            root,
-            hash_file=hash_file,
-            formats=formats,
-            legacy_mhl=legacy_mhl,
-            ignore_patterns=ignore_patterns,
-            append_generation=append_generation,
-            creator=creator,
-            now=now,
-            own_links=own_links,
-            copy_root=copy_root,
-            on_plan=on_plan,
-            lister=lister,
+    # A cancel after the reads (the missing files and folders, the nested histories, the
+    # generation, the reasons) says what they proved, never "0 verified".
+    proved = Proved()
+    with reporting_cancels(root, proved):
+        return with_reasons(
+            _verify_tree(
+                root,
+                hash_file=hash_file,
+                formats=formats,
+                legacy_mhl=legacy_mhl,
+                ignore_patterns=ignore_patterns,
+                append_generation=append_generation,
+                creator=creator,
+                now=now,
+                own_links=own_links,
+                copy_root=copy_root,
+                on_plan=on_plan,
+                lister=lister,
+                proved=proved,
+            )
         )
-        return with_reasons(proved)
 
 
 def _verify_tree(
@@ -529,14 +565,15 @@ def _verify_tree(
     copy_root: Path | None,
     on_plan: OnPlan | None,
     lister: Lister | None,
+    proved: Proved,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
-    for once, on the merged report)."""
+    for once, on the merged report), keeping what it proves in *proved* as it goes."""
     within = _within(root, copy_root, own_links)
     if legacy_mhl is not None:
         if append_generation:
             raise ValueError("append_generation needs an ASC MHL history, not a legacy MHL")
-        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan)
+        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan, proved)
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
     history = read_history(root)
@@ -560,206 +597,182 @@ def _verify_tree(
     )
     generation_formats = _generation_formats(history, formats) if append_generation else ()
 
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
+    verified, changed, unreadable = proved.verified, proved.changed, proved.unreadable
     extra: list[str] = []
     leftovers: list[str] = []
-    unreadable: list[str] = []
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
     gone: set[str] = set()
-    generation: Path | None = None
-    nested_reports: list[VerifyReport] = []
-    reads_over = False
-
-    def so_far() -> VerifyReport | None:
-        """What the check proved when a cancel came after its reads (None before: the
-        reads' own handler says what they proved)."""
-        if not reads_over:
-            return None
-        report = VerifyReport(
-            root=root,
-            reference=ReferenceKind.ASCMHL,
-            verified=tuple(verified),
-            changed=tuple(sorted(changed, key=lambda c: c.path)),
-            missing=(),
-            extra=(),
-            unreadable=tuple(unreadable),
-            generation=generation,
-        )
-        return _merge(report, nested_reports)
-
-    # A cancel once the reads are over (the search for missing files and folders, the
-    # nested histories, the generation): what they proved is said, never "0 verified".
-    with reporting_cancels(so_far):
-        try:
-            tree = _walk(root, spec, split_nested=True, within=within)
-            if tree.nested and append_generation:
-                raise UnsupportedTreeError(
-                    f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
-                    "appending a generation to them is not supported; verify without --append, "
-                    "or verify each nested folder on its own",
-                    path=root,
+    try:
+        tree = _walk(root, spec, split_nested=True, within=within)
+        if tree.nested and append_generation:
+            raise UnsupportedTreeError(
+                f"{root} holds nested ASC MHL histories ({', '.join(tree.nested)}): "
+                "appending a generation to them is not supported; verify without --append, "
+                "or verify each nested folder on its own",
+                path=root,
+            )
+        disk, folders = tree.files, tree.folders
+        # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
+        # text): a history the reference tool rejects is never called good here.
+        upper_case = history.upper_case_originals()
+        # First what will be read (a size that differs is changed unread, unless the
+        # generation needs its hashes), so the progress total is what is read, then the reads.
+        reads: list[_Read] = []
+        for item in disk:
+            recorded = history.reference_hash_formats(item.path)
+            if recorded is None and is_partial_leftover(item.absolute.name):
+                leftovers.append(item.path)  # our own debris: neither read nor recorded
+                continue
+            if recorded is None:
+                extra.append(item.path)
+                if append_generation:
+                    reads.append(_Read(item, generation_formats))
+                continue
+            compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
+            if not compare:
+                compare = [next(iter(recorded))]
+            expected_size = history.reference_size(item.path)
+            if (
+                expected_size is not None
+                and expected_size != item.size_bytes
+                and not append_generation
+            ):
+                changed.append(
+                    ChangedFile(
+                        item.path,
+                        ChangeReason.SIZE,
+                        expected_size,
+                        item.size_bytes,
+                        {f: recorded[f] for f in compare},
+                    )
                 )
-            disk, folders = tree.files, tree.folders
-            # Hex recorded in upper case is a mismatch, as for ascmhl verify (it compares the
-            # text): a history the reference tool rejects is never called good here.
-            upper_case = history.upper_case_originals()
-            # First what will be read (a size that differs is changed unread, unless the
-            # generation needs its hashes), so the progress total is what is read, then the reads.
-            reads: list[_Read] = []
-            for item in disk:
-                recorded = history.reference_hash_formats(item.path)
-                if recorded is None and is_partial_leftover(item.absolute.name):
-                    leftovers.append(item.path)  # our own debris: neither read nor recorded
+                continue
+            as_written = upper_case.get(item.path, {})
+            reads.append(
+                _Read(
+                    item,
+                    sorted_formats([*compare, *generation_formats]),
+                    {f: as_written.get(f, recorded[f]) for f in compare},
+                    expected_size,
+                )
+            )
+        _announce(on_plan, [read.item for read in reads])
+        done = 0
+        try:
+            for done, read in enumerate(reads):  # noqa: B007 (read after it)
+                item = read.item
+                digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
+                if digests is None:
                     continue
-                if recorded is None:
-                    extra.append(item.path)
-                    if append_generation:
-                        reads.append(_Read(item, generation_formats))
+                if read.expected is None:  # new to the history: recorded as an original
+                    good.append(_manifest_file(item, digests, now))
                     continue
-                compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]
-                if not compare:
-                    compare = [next(iter(recorded))]
-                expected_size = history.reference_size(item.path)
-                if (
-                    expected_size is not None
-                    and expected_size != item.size_bytes
-                    and not append_generation
+                expected, expected_size = read.expected, read.expected_size
+                actual = {f: digests[f] for f in expected}
+                if actual != expected or (
+                    expected_size is not None and expected_size != item.size_bytes
                 ):
+                    reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
                     changed.append(
                         ChangedFile(
-                            item.path,
-                            ChangeReason.SIZE,
-                            expected_size,
-                            item.size_bytes,
-                            {f: recorded[f] for f in compare},
+                            item.path, reason, expected_size, item.size_bytes, expected, actual
                         )
                     )
-                    continue
-                as_written = upper_case.get(item.path, {})
-                reads.append(
-                    _Read(
-                        item,
-                        sorted_formats([*compare, *generation_formats]),
-                        {f: as_written.get(f, recorded[f]) for f in compare},
-                        expected_size,
-                    )
-                )
-            _announce(on_plan, [read.item for read in reads])
-            done = 0
-            try:
-                for done, read in enumerate(reads):  # noqa: B007 (read after it)
-                    item = read.item
-                    digests = _hash_or_note(hash_file, item, read.formats, unreadable, gone)
-                    if digests is None:
-                        continue
-                    if read.expected is None:  # new to the history: recorded as an original
-                        good.append(_manifest_file(item, digests, now))
-                        continue
-                    expected, expected_size = read.expected, read.expected_size
-                    actual = {f: digests[f] for f in expected}
-                    if actual != expected or (
-                        expected_size is not None and expected_size != item.size_bytes
-                    ):
-                        reason = ChangeReason.HASH if actual != expected else ChangeReason.SIZE
-                        changed.append(
-                            ChangedFile(
-                                item.path, reason, expected_size, item.size_bytes, expected, actual
-                            )
-                        )
-                        bad.append(_manifest_file(item, digests, now))
-                    else:
-                        verified.append(item.path)
-                        good.append(_manifest_file(item, digests, now))
-                reads_over = True
-            except KeyboardInterrupt as exc:
-                raise cancelled_check(
-                    root,
-                    ReferenceKind.ASCMHL,
-                    verified=verified,
-                    changed=changed,
-                    unreadable=unreadable,
-                    # A file new to the history is read for the generation alone: not recorded.
-                    unfinished=()
-                    if reads_over
-                    else [r.item.path for r in reads[done:] if r.expected is not None],
-                ) from exc
-        except OSError as exc:
-            raise ManifestError(
-                f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+                    bad.append(_manifest_file(item, digests, now))
+                else:
+                    verified.append(item.path)
+                    good.append(_manifest_file(item, digests, now))
+            proved.reads_over = True
+        except KeyboardInterrupt as exc:
+            raise cancelled_check(
+                root,
+                ReferenceKind.ASCMHL,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                # A file new to the history is read for the generation alone: not recorded.
+                unfinished=()
+                if proved.reads_over
+                else [r.item.path for r in reads[done:] if r.expected is not None],
             ) from exc
-        extra = [path for path in extra if path not in gone]
-        on_disk = {item.path for item in disk} - gone
-        missing = sorted(
-            path
-            for path in history.expected_file_paths()
-            if path not in on_disk
-            and not spec.excludes(path, is_dir=False)
-            and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
-        )
-        missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
-        for folder in tree.nested:
-            try:
-                nested_reports.append(
-                    _verify_nested(
-                        root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan
-                    )
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+        ) from exc
+    extra = [path for path in extra if path not in gone]
+    on_disk = {item.path for item in disk} - gone
+    missing = sorted(
+        path
+        for path in history.expected_file_paths()
+        if path not in on_disk
+        and not spec.excludes(path, is_dir=False)
+        and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
+    )
+    missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
+    nested_reports = proved.nested
+    for folder in tree.nested:
+        try:
+            nested_reports.append(
+                _verify_nested(
+                    root, folder, hash_file, formats, ignore_patterns, within.copy_root, on_plan
                 )
-            except KeyboardInterrupt as exc:
-                # What this tree and the nested histories before proved stands; a nested
-                # history not reached names no file (not walked).
-                before = cancelled_check(
-                    root,
-                    ReferenceKind.ASCMHL,
-                    verified=verified,
-                    changed=changed,
-                    unreadable=unreadable,
-                    unfinished=(),
-                ).report
-                stopped = exc.report if isinstance(exc, CheckCancelled) else None
-                merged = _merge(before, [*nested_reports, *([stopped] if stopped else [])])
-                raise CheckCancelled(merged) from exc
-        if append_generation and not unreadable:
-            assert creator is not None
-            # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
-            listed = [f for f in good if xml_can_hold(f.relative_path)]
-            failed = [f for f in bad if xml_can_hold(f.relative_path)]
-            directories = [f for f in folders if xml_can_hold(f)]
-            links = _unrecorded_link_patterns(
-                root,
-                history,
-                [*tree.outside, *tree.dangling, *tree.folder_links],
-                [f.relative_path for f in (*listed, *failed)] + directories,
             )
-            generation = write_generation(
+        except KeyboardInterrupt as exc:
+            # What this tree and the nested histories before proved stands; a nested
+            # history not reached names no file (not walked).
+            so_far = cancelled_check(
                 root,
-                listed,
-                directories=directories,
-                creator=creator,
-                process="in-place",
-                ignore_patterns=[*ignore_patterns, *links],
-                now=now,
-                failed=failed,
-                hash_formats=generation_formats,
-                lister=lister,
-            )
-        report = VerifyReport(
-            root=root,
-            reference=ReferenceKind.ASCMHL,
-            verified=tuple(verified),
-            changed=tuple(sorted(changed, key=lambda c: c.path)),
-            missing=tuple(missing),
-            extra=tuple(extra),
-            unreadable=tuple(unreadable),
-            generation=generation,
-            dangling=tuple(tree.dangling),
-            leftovers=tuple(sorted(leftovers)),
-            nested=tuple(tree.nested),
-            folder_hashes_unchecked=_hashed_folders(history),
-            outside=tuple(tree.outside),
+                ReferenceKind.ASCMHL,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                unfinished=(),
+            ).report
+            stopped = exc.report if isinstance(exc, CheckCancelled) else None
+            merged = _merge(so_far, [*nested_reports, *([stopped] if stopped else [])])
+            raise CheckCancelled(merged) from exc
+    generation: Path | None = None
+    if append_generation and not unreadable:
+        assert creator is not None
+        # A name XML cannot hold (not UTF-8) stays out of the generation (it stays "extra").
+        listed = [f for f in good if xml_can_hold(f.relative_path)]
+        failed = [f for f in bad if xml_can_hold(f.relative_path)]
+        directories = [f for f in folders if xml_can_hold(f)]
+        links = _unrecorded_link_patterns(
+            root,
+            history,
+            [*tree.outside, *tree.dangling, *tree.folder_links],
+            [f.relative_path for f in (*listed, *failed)] + directories,
         )
-        return _merge(report, nested_reports)
+        generation = proved.generation = write_generation(
+            root,
+            listed,
+            directories=directories,
+            creator=creator,
+            process="in-place",
+            ignore_patterns=[*ignore_patterns, *links],
+            now=now,
+            failed=failed,
+            hash_formats=generation_formats,
+            lister=lister,
+        )
+    report = VerifyReport(
+        root=root,
+        reference=ReferenceKind.ASCMHL,
+        verified=tuple(verified),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        missing=tuple(missing),
+        extra=tuple(extra),
+        unreadable=tuple(unreadable),
+        generation=generation,
+        dangling=tuple(tree.dangling),
+        leftovers=tuple(sorted(leftovers)),
+        nested=tuple(tree.nested),
+        folder_hashes_unchecked=_hashed_folders(history),
+        outside=tuple(tree.outside),
+    )
+    return _merge(report, nested_reports)
 
 
 def _within(root: Path, copy_root: Path | None, own_links: Collection[Path]) -> _Within:
@@ -867,6 +880,7 @@ def _verify_nested(
             copy_root=copy_root,
             on_plan=on_plan,
             lister=None,
+            proved=Proved(),  # a cancel after its reads: its caller's handler merges it
         )
     except CheckCancelled as exc:
         raise CheckCancelled(_prefixed(exc.report, root, folder)) from exc
@@ -971,7 +985,9 @@ def _verify_legacy(
     ignore_patterns: Sequence[str],
     within: _Within,
     on_plan: OnPlan | None,
+    proved: Proved,
 ) -> VerifyReport:
+    proved.reference = ReferenceKind.LEGACY
     hash_list = read_legacy_mhl(legacy_mhl)
     base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
     if base == os.pardir or base.startswith(os.pardir + os.sep):
@@ -987,115 +1003,95 @@ def _verify_legacy(
             f"{root} ({', '.join(repr(p) for p in escaping[:5])}); it is not trusted",
             path=legacy_mhl,
         )
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
-    unverifiable: list[str] = []
-    unreadable: list[str] = []
-    reads_over = False
-
-    def so_far() -> VerifyReport | None:
-        """What the check proved when a cancel came after its reads (None before)."""
-        if not reads_over:
-            return None
-        return VerifyReport(
-            root=root,
-            reference=ReferenceKind.LEGACY,
-            verified=tuple(sorted(verified)),
-            changed=tuple(sorted(changed, key=lambda c: c.path)),
-            missing=(),
-            extra=(),
-            unverifiable=tuple(sorted(unverifiable)),
-            unreadable=tuple(sorted(unreadable)),
-        )
-
-    with reporting_cancels(so_far):  # a cancel after the reads: what they proved stands
+    verified, changed = proved.verified, proved.changed
+    unverifiable, unreadable = proved.unverifiable, proved.unreadable
+    try:
+        walked = _walk(root, spec, split_nested=False, within=within)
+        disk = {item.path: item for item in walked.files}
+        listed: set[str] = set()
+        missing: list[str] = []
+        reads: list[_Read] = []
+        for entry in hash_list.entries:
+            path = prefix + entry.path
+            listed.add(path)
+            item = disk.get(path)
+            if item is None:
+                missing.append(path)
+                continue
+            if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
+                changed.append(
+                    ChangedFile(
+                        path,
+                        ChangeReason.SIZE,
+                        entry.size_bytes,
+                        item.size_bytes,
+                        dict(entry.digests),
+                    )
+                )
+                continue
+            if not entry.digests:
+                unverifiable.append(path)
+                continue
+            # Every format the entry holds, xxh32 (no ASC MHL format) included.
+            reads.append(_Read(item, sorted(entry.digests), entry.digests, entry.size_bytes))
+        _announce(on_plan, [read.item for read in reads])
+        done = 0
         try:
-            walked = _walk(root, spec, split_nested=False, within=within)
-            disk = {item.path: item for item in walked.files}
-            listed: set[str] = set()
-            missing: list[str] = []
-            reads: list[_Read] = []
-            for entry in hash_list.entries:
-                path = prefix + entry.path
-                listed.add(path)
-                item = disk.get(path)
-                if item is None:
-                    missing.append(path)
+            for done, read in enumerate(reads):  # noqa: B007 (read after it)
+                item, expected = read.item, dict(read.expected or {})
+                hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
+                if hashed is None:
                     continue
-                if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
+                actual = {f: hashed[f] for f in expected}
+                if actual != expected:
                     changed.append(
                         ChangedFile(
-                            path,
-                            ChangeReason.SIZE,
-                            entry.size_bytes,
+                            item.path,
+                            ChangeReason.HASH,
+                            read.expected_size,
                             item.size_bytes,
-                            dict(entry.digests),
+                            expected,
+                            actual,
                         )
                     )
-                    continue
-                if not entry.digests:
-                    unverifiable.append(path)
-                    continue
-                # Every format the entry holds, xxh32 (no ASC MHL format) included.
-                reads.append(_Read(item, sorted(entry.digests), entry.digests, entry.size_bytes))
-            _announce(on_plan, [read.item for read in reads])
-            done = 0
-            try:
-                for done, read in enumerate(reads):  # noqa: B007 (read after it)
-                    item, expected = read.item, dict(read.expected or {})
-                    hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
-                    if hashed is None:
-                        continue
-                    actual = {f: hashed[f] for f in expected}
-                    if actual != expected:
-                        changed.append(
-                            ChangedFile(
-                                item.path,
-                                ChangeReason.HASH,
-                                read.expected_size,
-                                item.size_bytes,
-                                expected,
-                                actual,
-                            )
-                        )
-                    else:
-                        verified.append(item.path)
-                reads_over = True
-            except KeyboardInterrupt as exc:
-                raise cancelled_check(
-                    root,
-                    ReferenceKind.LEGACY,
-                    verified=verified,
-                    changed=changed,
-                    unreadable=unreadable,
-                    unverifiable=unverifiable,
-                    unfinished=() if reads_over else [read.item.path for read in reads[done:]],
-                ) from exc
-        except OSError as exc:
-            raise ManifestError(
-                f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+                else:
+                    verified.append(item.path)
+            proved.reads_over = True
+        except KeyboardInterrupt as exc:
+            raise cancelled_check(
+                root,
+                ReferenceKind.LEGACY,
+                verified=verified,
+                changed=changed,
+                unreadable=unreadable,
+                unverifiable=unverifiable,
+                unfinished=() if proved.reads_over else [read.item.path for read in reads[done:]],
             ) from exc
-        own_folder = prefix.rstrip("/")
-        extra, leftovers = split_leftovers(
-            sorted(
-                path
-                for path in disk
-                if path not in listed
-                and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
-            )
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot verify {root}: {describe_os_error(exc)}", path=root, errno_=exc.errno
+        ) from exc
+    own_folder = prefix.rstrip("/")
+    extra, leftovers = split_leftovers(
+        sorted(
+            path
+            for path in disk
+            if path not in listed
+            and not (path.rpartition("/")[0] == own_folder and path.endswith(".mhl"))
         )
-        return VerifyReport(
-            root=root,
-            reference=ReferenceKind.LEGACY,
-            verified=tuple(sorted(verified)),
-            changed=tuple(sorted(changed, key=lambda c: c.path)),
-            missing=tuple(sorted(missing)),
-            extra=tuple(extra),
-            unverifiable=tuple(sorted(unverifiable)),
-            unreadable=tuple(sorted(unreadable)),
-            dangling=tuple(walked.dangling),
-            # A link out of the card that the legacy MHL does not list is passed over (module
-            # doc): offload copy reproduces a card's link as it is and lists none such.
-            outside=tuple(path for path in walked.outside if path in listed),
-            leftovers=tuple(leftovers),
-        )
+    )
+    return VerifyReport(
+        root=root,
+        reference=ReferenceKind.LEGACY,
+        verified=tuple(sorted(verified)),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        missing=tuple(sorted(missing)),
+        extra=tuple(extra),
+        unverifiable=tuple(sorted(unverifiable)),
+        unreadable=tuple(sorted(unreadable)),
+        dangling=tuple(walked.dangling),
+        # A link out of the card that the legacy MHL does not list is passed over (module
+        # doc): offload copy reproduces a card's link as it is and lists none such.
+        outside=tuple(path for path in walked.outside if path in listed),
+        leftovers=tuple(leftovers),
+    )
