@@ -541,7 +541,7 @@ def _verify_cancelled_at(
 
 
 @pytest.mark.fault
-@pytest.mark.parametrize("reference", ["ascmhl", "legacy", "ledger"])
+@pytest.mark.parametrize("reference", ["ascmhl", "legacy", "ledger", "nested"])
 def test_verify_cancelled_after_its_reads_reports_what_they_proved(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], reference: str
 ) -> None:
@@ -549,12 +549,20 @@ def test_verify_cancelled_after_its_reads_reports_what_they_proved(
     at what stands at the name of one that is gone (held by FaultyFS: the reasons' lstat,
     after the reads): exit 130 and a report that keeps the two files read and matched
     ``verified``, none ``cancelled``, and names no file missing or new (the check stopped
-    before it named them). Failed before: a plain "interrupted", "0 verified"."""
+    before it named them). ``nested``: the card's history nested in a copy root whose own
+    history records one more file, the root checked: the nested history's files are kept
+    too. Failed before: a plain "interrupted", "0 verified"."""
     card = small_card(tmp_path / "cards")
     backing = tmp_path / "disk"
-    mhl = {"ascmhl": "ascmhl", "legacy": "legacy", "ledger": "none"}[reference]
+    mhl = {"legacy": "legacy", "ledger": "none"}.get(reference, "ascmhl")
     code, err = copy(tmp_path, card, backing, extra=("--mhl", mhl))
     assert code == 0, err
+    top: list[str] = []
+    if reference == "nested":
+        (tmp_path / "file.mov").write_bytes(b"one file")
+        code, err = copy(tmp_path, tmp_path / "file.mov", backing)
+        assert code == 0, err
+        top = ["file.mov"]
     (backing / card.name / "META" / "sidecar.xml").unlink()
     fs = faulty_fs(backing=backing)
     # The ledger's check looks at a recorded name not on disk once before its reads (is a
@@ -562,13 +570,18 @@ def test_verify_cancelled_after_its_reads_reports_what_they_proved(
     rule = fs.stall("getattr", path="A001/META/sidecar.xml", nth=2 if reference == "ledger" else 1)
     root = fs.mountpoint / card.name
     legacy = [f"--mhl-file={next(root.glob('*.mhl'))}"] if reference == "legacy" else []
+    if reference == "nested":
+        root = fs.mountpoint
     out, data, rows = _verify_cancelled_at(fs, rule, tmp_path / "r", *legacy, str(root))
-    assert data["reference"] == reference and data["passed"] is False
-    assert data["verified"] == ["CLIPS/A001C001.mov", "CLIPS/A001C002.mov"], data
+    assert data["reference"] == reference.replace("nested", "ascmhl"), data
+    assert data["passed"] is False, data
+    below = f"{card.name}/" if reference == "nested" else ""
+    clips = [f"{below}CLIPS/A001C001.mov", f"{below}CLIPS/A001C002.mov"]
+    assert data["verified"] == [*clips, *top], data
     assert data["cancelled"] == [] and data["changed"] == [], data
     assert "0 recorded files not checked (cancelled)" in str(data["error"]), data
-    assert "CLIPS/A001C002.mov,verified," in rows, rows
-    assert "CANCELLED: 2 OK, 0 changed, 0 unreadable before the cancel, 0 not checked" in out
+    assert f"{clips[1]},verified," in rows, rows
+    assert f"CANCELLED: {len(clips) + len(top)} OK, 0 changed, 0 unreadable before the " in out
     assert "MISSING" not in out, out  # not named: the check stopped before it named them
 
 
