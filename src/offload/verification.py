@@ -38,7 +38,14 @@ from offload.manifest.coverage import Lister
 from offload.manifest.errors import LegacyMhlUnreadableError
 from offload.manifest.legacy import is_legacy_mhl_name
 from offload.manifest.links import LinkKind, classify_link
-from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_check, split_leftovers
+from offload.manifest.verify import (
+    CheckCancelled,
+    OnPlan,
+    Proved,
+    cancelled_check,
+    reporting_cancels,
+    split_leftovers,
+)
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -106,8 +113,21 @@ def verify_against_ledger(
     once, before the first read, with what will be read (``verify_tree``). Its ``reasons``
     are filled, as ``verify_tree``'s (``offload.verification_reason``).
 
+    A cancel once the reads are over (the new files, the reasons) raises the
+    ``CheckCancelled`` of what they proved (``manifest.verify.reporting_cancels``), as one
+    in them does.
+
     Raises NoReferenceError if there is no ledger, OSError if a folder cannot be read.
     """
+    proved = Proved(ReferenceKind.LEDGER)
+    with reporting_cancels(root, proved):
+        return _against_ledger(root, hash_file, on_plan, proved)
+
+
+def _against_ledger(
+    root: Path, hash_file: HashFile, on_plan: OnPlan | None, proved: Proved
+) -> VerifyReport:
+    """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
     if not ledger.path.exists():
         raise NoReferenceError(
@@ -127,10 +147,8 @@ def verify_against_ledger(
         name = entry.final_name or final[-1]
         relative = f"{final[0]}/{name}" if len(final) == 2 else name
         recorded[relative] = (entry.size_bytes, entry.digests)
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
+    verified, changed, unreadable = proved.verified, proved.changed, proved.unreadable
     missing: list[str] = []
-    unreadable: list[str] = []
     links: dict[str, list[str]] = {"dangling": [], "outside": []}
     on_disk = set(_walk(root))
     # First what will be read (a size that differs is changed unread), then the reads: the
@@ -178,6 +196,7 @@ def verify_against_ledger(
                 )
             else:
                 verified.append(relative)
+        proved.reads_over = True
     except KeyboardInterrupt as exc:  # what was read before the cancel stands
         raise cancelled_check(
             root,
@@ -185,7 +204,7 @@ def verify_against_ledger(
             verified=verified,
             changed=changed,
             unreadable=unreadable,
-            unfinished=[relative for relative, _ in reads[done:]],
+            unfinished=() if proved.reads_over else [relative for relative, _ in reads[done:]],
         ) from exc
     # The legacy MHL ``offload copy --mhl legacy`` wrote at the root is not card content.
     extra, leftovers = split_leftovers(

@@ -505,24 +505,7 @@ def test_verify_interrupted_exits_130_with_a_report(
     rule = fs.stall("read", path="A001/CLIPS/A001C002.mov")
     root = fs.mountpoint / card.name
     legacy = [f"--mhl-file={next(root.glob('*.mhl'))}"] if reference == "legacy" else []
-    process = subprocess.Popen(
-        [OFFLOAD, "verify", *legacy, str(root)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        fs.wait_stalled(rule)
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-    finally:
-        fs.release(rule)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, out + err
-    assert "interrupted" in err and "Traceback" not in err
-    reports = list((tmp_path / "r").glob("verify_*.json"))
-    assert [json.loads(p.read_text())["exit_code"] for p in reports] == [130]
-    data = json.loads(reports[0].read_text())
+    out, data, rows = _verify_cancelled_at(fs, rule, tmp_path / "r", *legacy, str(root))
     assert data["reference"] == reference and data["passed"] is False
     assert data["verified"] == ["CLIPS/A001C001.mov"], data
     assert data["cancelled"] == ["CLIPS/A001C002.mov", "META/sidecar.xml"], data
@@ -532,10 +515,107 @@ def test_verify_interrupted_exits_130_with_a_report(
     assert data["missing"] == data["extra"] == [] and data["not_looked_for"] == [
         "missing", "extra", "dangling", "outside", "leftovers",
     ]  # fmt: skip
-    rows = reports[0].with_suffix(".csv").read_text().splitlines()
     assert "CLIPS/A001C001.mov,verified," in rows and "META/sidecar.xml,cancelled," in rows
     assert "CANCELLED: 1 OK, 0 changed, 0 unreadable before the cancel, 2 not checked" in out
     assert "missing" not in out, out  # none was looked for
+
+
+def _verify_cancelled_at(
+    fs: FaultyFS, rule: str, reports: Path, *argv: str
+) -> tuple[str, dict[str, object], list[str]]:
+    """``offload verify *argv*`` in a subprocess, sent a real SIGTERM while FaultyFS holds
+    *rule*'s operation: asserts exit 130, no traceback, one report (exit code 130); returns
+    the stdout, the JSON report and the CSV's rows."""
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        fs.wait_stalled(rule)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release(rule)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err, err
+    saved = list(reports.glob("verify_*.json"))
+    assert [json.loads(p.read_text())["exit_code"] for p in saved] == [130]
+    data = json.loads(saved[0].read_text())
+    return out, data, saved[0].with_suffix(".csv").read_text().splitlines()
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("reference", ["ascmhl", "legacy", "ledger", "nested"])
+def test_verify_cancelled_after_its_reads_reports_what_they_proved(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], reference: str
+) -> None:
+    """A SIGTERM once every recorded file there was read and matched, while the check looks
+    at what stands at the name of one that is gone (held by FaultyFS: the reasons' lstat,
+    after the reads): exit 130 and a report that keeps the two files read and matched
+    ``verified``, none ``cancelled``, and names no file missing or new (the check stopped
+    before it named them). ``nested``: the card's history nested in a copy root whose own
+    history records one more file, the root checked: the nested history's files are kept
+    too. Failed before: a plain "interrupted", "0 verified"."""
+    card = small_card(tmp_path / "cards")
+    backing = tmp_path / "disk"
+    mhl = {"legacy": "legacy", "ledger": "none"}.get(reference, "ascmhl")
+    code, err = copy(tmp_path, card, backing, extra=("--mhl", mhl))
+    assert code == 0, err
+    top: list[str] = []
+    if reference == "nested":
+        (tmp_path / "file.mov").write_bytes(b"one file")
+        code, err = copy(tmp_path, tmp_path / "file.mov", backing)
+        assert code == 0, err
+        top = ["file.mov"]
+    (backing / card.name / "META" / "sidecar.xml").unlink()
+    fs = faulty_fs(backing=backing)
+    # The ledger's check looks at a recorded name not on disk once before its reads (is a
+    # link there?): its second look is the one after them.
+    rule = fs.stall("getattr", path="A001/META/sidecar.xml", nth=2 if reference == "ledger" else 1)
+    root = fs.mountpoint / card.name
+    legacy = [f"--mhl-file={next(root.glob('*.mhl'))}"] if reference == "legacy" else []
+    if reference == "nested":
+        root = fs.mountpoint
+    out, data, rows = _verify_cancelled_at(fs, rule, tmp_path / "r", *legacy, str(root))
+    assert data["reference"] == reference.replace("nested", "ascmhl"), data
+    assert data["passed"] is False, data
+    below = f"{card.name}/" if reference == "nested" else ""
+    clips = [f"{below}CLIPS/A001C001.mov", f"{below}CLIPS/A001C002.mov"]
+    assert data["verified"] == [*clips, *top], data
+    assert data["cancelled"] == [] and data["changed"] == [], data
+    assert data["missing"] == [] and "missing" in data["not_looked_for"], data
+    assert "0 recorded files not checked (cancelled)" in str(data["error"]), data
+    assert f"{clips[1]},verified," in rows, rows
+    assert f"CANCELLED: {len(clips) + len(top)} OK, 0 changed, 0 unreadable before the " in out
+    assert "MISSING" not in out, out  # not named: the check stopped before it named them
+
+
+@pytest.mark.fault
+def test_verify_append_cancelled_while_its_generation_is_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A SIGTERM while ``offload verify --append`` writes its generation (the manifest's
+    creation held by FaultyFS), every file read and matched: exit 130, the three files
+    ``verified`` in the report, no generation said or left (the history as it was, nothing
+    half-written). Failed before: a plain "interrupted", "0 verified"."""
+    card = small_card(tmp_path / "cards")
+    backing = tmp_path / "disk"
+    code, err = copy(tmp_path, card, backing)
+    assert code == 0, err
+    before = sorted(p.name for p in (backing / card.name / "ascmhl").iterdir())
+    fs = faulty_fs(backing=backing)
+    rule = fs.stall("create", path="A001/ascmhl/*")
+    out, data, _ = _verify_cancelled_at(
+        fs, rule, tmp_path / "r", "--append", str(fs.mountpoint / card.name)
+    )
+    assert data["verified"] == [
+        "CLIPS/A001C001.mov",
+        "CLIPS/A001C002.mov",
+        "META/sidecar.xml",
+    ], data
+    assert data["cancelled"] == [] and data["generation"] is None, data
+    assert "CANCELLED: 3 OK" in out and "Recorded in" not in out, out
+    assert sorted(p.name for p in (backing / card.name / "ascmhl").iterdir()) == before
 
 
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(

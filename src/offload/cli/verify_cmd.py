@@ -53,7 +53,7 @@ from offload.errors import OffloadError, UsageError, describe_os_error, printabl
 from offload.ledger import LEDGER_NAME, STATE_FOLDER, Ledger, final_path_of
 from offload.manifest import ChangeReason, CreatorInfo, VerifyReport
 from offload.manifest.atomic import write_file_atomically
-from offload.manifest.verify import CheckCancelled, OnPlan
+from offload.manifest.verify import CheckCancelled, OnPlan, cancelled_after_reads
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.report.csv_cells import cell
@@ -463,20 +463,26 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         except OffloadError as exc:
             error = exc.message
             code = int(exc.exit_code)
-        except CheckCancelled as exc:
-            # What it read before the cancel stands: those files' states, and the rest
-            # named cancelled (never "0 verified" after files were read and matched).
-            report = exc.report
-            reads = exc.files_read_from_media  # on S3: the objects read back by a GET
-            cached = exc.files_read_through_cache
-            error = (
-                "interrupted: the check did not finish; "
-                f"{plural(len(report.cancelled), 'recorded file')} not checked (cancelled), "
-                "and no file was looked for as missing or new"
-            )
-            code = int(VerifyExit.CANCELLED)
-        except KeyboardInterrupt:
-            error = "interrupted: the check did not finish"
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, CheckCancelled):
+                # What it read before the cancel stands: those files' states, and the rest
+                # named cancelled (never "0 verified" after files were read and matched).
+                report = exc.report
+                reads = exc.files_read_from_media  # on S3: the objects read back by a GET
+                cached = exc.files_read_through_cache
+            elif report is not None:
+                # The check had returned (the progress bar was closing): its judgments of
+                # the files stand, told as for any cancel after the reads.
+                report = cancelled_after_reads(report).report
+            if report is None:  # before the reads: nothing was proved
+                error = "interrupted: the check did not finish"
+            else:
+                error = (
+                    "interrupted: the check did not finish; "
+                    f"{plural(len(report.cancelled), 'recorded file')} not checked "
+                    "(cancelled), and no file is named missing or new (the check stopped "
+                    "before it named them)"
+                )
             code = int(VerifyExit.CANCELLED)
     finished = time.time()
     data = report_dict(

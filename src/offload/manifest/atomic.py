@@ -105,9 +105,19 @@ class AtomicFile:
         self._committed = False
 
     def __enter__(self) -> AtomicFile:
-        self._fd = os.open(
-            self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
-        )
+        try:
+            self._fd = os.open(
+                self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
+            )
+        except KeyboardInterrupt:
+            # A cancel (a signal's handler) can be raised as the open returns, the file made
+            # but no descriptor kept, and no __exit__ runs for a failed __enter__: the name
+            # is this call's own (O_EXCL, random), so whatever stands there is ours to remove.
+            try:
+                os.unlink(self.temp_path)
+            except OSError:
+                pass
+            raise
         return self
 
     def write_text(self, text: str) -> None:

@@ -41,11 +41,13 @@ is passed over, as the ignore pattern ``offload copy`` writes for it in the ASC 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -157,6 +159,8 @@ class VerifyReport:
     nested histories' included; this check does not recompute them (each file is checked
     on its own; ``ascmhl-debug verify -dh`` checks them), and says so rather than let a
     pass read as if they were.
+    ``stopped``: a cancel stopped the check (the report of a :class:`CheckCancelled`): it is
+    no pass, whatever its lists hold.
     ``leftovers``: unrecorded entries named as offload-ai's own debris (a partial, or the
     piece of a partial's name fusefat leaves: ``destinations.naming.is_partial_leftover``):
     never card content, so not ``extra``, not read, never in a generation, not counted
@@ -183,13 +187,15 @@ class VerifyReport:
     reasons: Mapping[str, Reason] = field(default_factory=dict)
     leftovers: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
+    stopped: bool = False
 
     @property
     def passed(self) -> bool:
         """True when every recorded file was read and matched its recorded hash, none is
         missing, none unknown appeared. A legacy entry without a hash offload-ai can
         recompute (``unverifiable``: checked for its size only) is no pass: the run exits 22.
-        A check a cancel stopped (``cancelled``) is none either."""
+        A check a cancel stopped (``stopped``; ``cancelled`` names what it had yet to read,
+        none when the cancel came after its reads) is none either."""
         return not (
             self.changed
             or self.missing
@@ -197,16 +203,20 @@ class VerifyReport:
             or self.unreadable
             or self.unverifiable
             or self.cancelled
+            or self.stopped
         )
 
 
 class CheckCancelled(KeyboardInterrupt):
-    """A check stopped by a cancel (Ctrl-C, SIGTERM: a KeyboardInterrupt) while it read the
-    files. ``report`` is what it proved before: the files read and matched (``verified``),
-    found changed (by size before any read, or by hash), unreadable, checked by size only,
-    and in ``cancelled`` the recorded files it had not finished reading; nothing more (no
-    missing or new file is named: the check never got there; no generation). A
-    KeyboardInterrupt, so code that does not know it stops as for any cancel.
+    """A check stopped by a cancel (Ctrl-C, SIGTERM: a KeyboardInterrupt) once it had begun
+    to read the files: in its reads, or after them (the search for missing files and
+    folders, a nested history, an appended generation, the reasons). ``report`` is what it
+    proved before: the files read and matched (``verified``), found changed (by size before
+    any read, or by hash), unreadable, checked by size only, and in ``cancelled`` the
+    recorded files it had not finished reading (none when the cancel came after the reads);
+    nothing more: no missing or new file is named (the check had not looked for them, or
+    not said which), and a generation only when it was written before the cancel; it is
+    ``stopped``. A KeyboardInterrupt, so code that does not know it stops as for any cancel.
     ``files_read_from_media`` and ``files_read_through_cache``: the files read so far each
     way, set by ``offload.verification.verify_path`` (on S3, ``destinations.s3verify``:
     the objects read back by a GET)."""
@@ -243,8 +253,82 @@ def cancelled_check(
             unverifiable=tuple(sorted(unverifiable)),
             unreadable=tuple(sorted(unreadable)),
             cancelled=tuple(sorted(p for p in unfinished if p not in judged)),
+            stopped=True,
         )
     )
+
+
+def cancelled_after_reads(report: VerifyReport) -> CheckCancelled:
+    """The :class:`CheckCancelled` of a check a cancel stopped after its reads, *report*
+    what it had found so far: its judgments of the files it read (and by size), its nested
+    histories and the generation it had written, none of what it was still looking for
+    (missing, new, links, leftovers, reasons: not named, see :class:`CheckCancelled`)."""
+    return CheckCancelled(
+        dataclasses.replace(
+            report,
+            missing=(),
+            extra=(),
+            dangling=(),
+            outside=(),
+            leftovers=(),
+            reasons={},
+            folder_hashes_unchecked=0,
+            stopped=True,
+        )
+    )
+
+
+@dataclass
+class Proved:
+    """What a check has proved so far, kept as it goes so that a cancel after its reads can
+    say it (:func:`reporting_cancels`). The check appends to the lists (its own lists: it
+    holds them by these names), sets ``generation`` once written and ``reads_over`` once
+    its read loop ended; ``nested``: the reports of the nested histories checked. Owned by
+    one check, in one thread."""
+
+    reference: ReferenceKind = ReferenceKind.ASCMHL
+    verified: list[str] = field(default_factory=list)
+    changed: list[ChangedFile] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    unverifiable: list[str] = field(default_factory=list)
+    nested: list[VerifyReport] = field(default_factory=list)
+    generation: Path | None = None
+    reads_over: bool = False
+
+    def report(self, root: Path) -> VerifyReport | None:
+        """The report of what was proved, once the reads are over (None before: the read
+        loop's own handler says what they proved)."""
+        if not self.reads_over:
+            return None
+        report = VerifyReport(
+            root=root,
+            reference=self.reference,
+            verified=tuple(sorted(self.verified)),
+            changed=tuple(sorted(self.changed, key=lambda c: c.path)),
+            missing=(),
+            extra=(),
+            unverifiable=tuple(sorted(self.unverifiable)),
+            unreadable=tuple(sorted(self.unreadable)),
+            generation=self.generation,
+        )
+        return _merge(report, self.nested)
+
+
+@contextmanager
+def reporting_cancels(root: Path, proved: Proved) -> Iterator[None]:
+    """Turn a cancel (a KeyboardInterrupt not yet a :class:`CheckCancelled`) raised in the
+    block once *proved*'s reads are over into :func:`cancelled_after_reads` of what they
+    proved (*root*: the checked root); one before passes as it is (nothing proved), and so
+    does a :class:`CheckCancelled` (it already says what it proved)."""
+    try:
+        yield
+    except CheckCancelled:
+        raise
+    except KeyboardInterrupt as exc:
+        report = proved.report(root)
+        if report is None:
+            raise
+        raise cancelled_after_reads(report) from exc
 
 
 def split_leftovers(paths: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -444,22 +528,27 @@ def verify_tree(
     # Imported here: verification_reason reads this module's types at its own import.
     from offload.verification_reason import with_reasons
 
-    return with_reasons(
-        _verify_tree(
-            root,
-            hash_file=hash_file,
-            formats=formats,
-            legacy_mhl=legacy_mhl,
-            ignore_patterns=ignore_patterns,
-            append_generation=append_generation,
-            creator=creator,
-            now=now,
-            own_links=own_links,
-            copy_root=copy_root,
-            on_plan=on_plan,
-            lister=lister,
+    # A cancel after the reads (the missing files and folders, the nested histories, the
+    # generation, the reasons) says what they proved, never "0 verified".
+    proved = Proved()
+    with reporting_cancels(root, proved):
+        return with_reasons(
+            _verify_tree(
+                root,
+                hash_file=hash_file,
+                formats=formats,
+                legacy_mhl=legacy_mhl,
+                ignore_patterns=ignore_patterns,
+                append_generation=append_generation,
+                creator=creator,
+                now=now,
+                own_links=own_links,
+                copy_root=copy_root,
+                on_plan=on_plan,
+                lister=lister,
+                proved=proved,
+            )
         )
-    )
 
 
 def _verify_tree(
@@ -476,14 +565,15 @@ def _verify_tree(
     copy_root: Path | None,
     on_plan: OnPlan | None,
     lister: Lister | None,
+    proved: Proved,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
-    for once, on the merged report)."""
+    for once, on the merged report), keeping what it proves in *proved* as it goes."""
     within = _within(root, copy_root, own_links)
     if legacy_mhl is not None:
         if append_generation:
             raise ValueError("append_generation needs an ASC MHL history, not a legacy MHL")
-        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan)
+        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan, proved)
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
     history = read_history(root)
@@ -507,11 +597,9 @@ def _verify_tree(
     )
     generation_formats = _generation_formats(history, formats) if append_generation else ()
 
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
+    verified, changed, unreadable = proved.verified, proved.changed, proved.unreadable
     extra: list[str] = []
     leftovers: list[str] = []
-    unreadable: list[str] = []
     good: list[ManifestFile] = []
     bad: list[ManifestFile] = []
     gone: set[str] = set()
@@ -595,6 +683,7 @@ def _verify_tree(
                 else:
                     verified.append(item.path)
                     good.append(_manifest_file(item, digests, now))
+            proved.reads_over = True
         except KeyboardInterrupt as exc:
             raise cancelled_check(
                 root,
@@ -603,7 +692,9 @@ def _verify_tree(
                 changed=changed,
                 unreadable=unreadable,
                 # A file new to the history is read for the generation alone: not recorded.
-                unfinished=[r.item.path for r in reads[done:] if r.expected is not None],
+                unfinished=()
+                if proved.reads_over
+                else [r.item.path for r in reads[done:] if r.expected is not None],
             ) from exc
     except OSError as exc:
         raise ManifestError(
@@ -619,7 +710,7 @@ def _verify_tree(
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     )
     missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
-    nested_reports: list[VerifyReport] = []
+    nested_reports = proved.nested
     for folder in tree.nested:
         try:
             nested_reports.append(
@@ -654,7 +745,7 @@ def _verify_tree(
             [*tree.outside, *tree.dangling, *tree.folder_links],
             [f.relative_path for f in (*listed, *failed)] + directories,
         )
-        generation = write_generation(
+        generation = proved.generation = write_generation(
             root,
             listed,
             directories=directories,
@@ -789,6 +880,7 @@ def _verify_nested(
             copy_root=copy_root,
             on_plan=on_plan,
             lister=None,
+            proved=Proved(),  # a cancel after its reads: its caller's handler merges it
         )
     except CheckCancelled as exc:
         raise CheckCancelled(_prefixed(exc.report, root, folder)) from exc
@@ -822,6 +914,7 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
         folder_hashes_unchecked=inner.folder_hashes_unchecked,
         outside=paths(inner.outside),
         cancelled=paths(inner.cancelled),
+        stopped=inner.stopped,
     )
 
 
@@ -853,6 +946,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         + sum(other.folder_hashes_unchecked for other in others),
         outside=joined("outside"),
         cancelled=joined("cancelled"),
+        stopped=report.stopped or any(other.stopped for other in others),
     )
 
 
@@ -891,7 +985,9 @@ def _verify_legacy(
     ignore_patterns: Sequence[str],
     within: _Within,
     on_plan: OnPlan | None,
+    proved: Proved,
 ) -> VerifyReport:
+    proved.reference = ReferenceKind.LEGACY
     hash_list = read_legacy_mhl(legacy_mhl)
     base = os.path.relpath(os.path.abspath(legacy_mhl.parent), os.path.abspath(root))
     if base == os.pardir or base.startswith(os.pardir + os.sep):
@@ -907,10 +1003,8 @@ def _verify_legacy(
             f"{root} ({', '.join(repr(p) for p in escaping[:5])}); it is not trusted",
             path=legacy_mhl,
         )
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
-    unverifiable: list[str] = []
-    unreadable: list[str] = []
+    verified, changed = proved.verified, proved.changed
+    unverifiable, unreadable = proved.unverifiable, proved.unreadable
     try:
         walked = _walk(root, spec, split_nested=False, within=within)
         disk = {item.path: item for item in walked.files}
@@ -962,6 +1056,7 @@ def _verify_legacy(
                     )
                 else:
                     verified.append(item.path)
+            proved.reads_over = True
         except KeyboardInterrupt as exc:
             raise cancelled_check(
                 root,
@@ -970,7 +1065,7 @@ def _verify_legacy(
                 changed=changed,
                 unreadable=unreadable,
                 unverifiable=unverifiable,
-                unfinished=[read.item.path for read in reads[done:]],
+                unfinished=() if proved.reads_over else [read.item.path for read in reads[done:]],
             ) from exc
     except OSError as exc:
         raise ManifestError(
