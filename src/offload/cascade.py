@@ -787,7 +787,9 @@ def _in_the_way(error: str | None) -> bool:
 
 
 def _drop_cache(path: Path) -> None:
-    """Evict a verified (durable) copy's pages, so the cascade reads it from the media."""
+    """Evict a verified (durable) copy's pages, so the cascade reads it from the media.
+    Never raises: a drop that fails is no verdict on the copy; the cascade's read of it,
+    which follows, says whether it can be read (a drive pulled answers EIO there too)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -797,7 +799,12 @@ def _drop_cache(path: Path) -> None:
     except OSError:
         pass
     finally:
-        os.close(fd)
+        try:
+            # A FUSE drive unplugged since the open fails its flush here (EIO): that ended
+            # the whole run with a traceback, no report, the slow destinations unfed.
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _record_failures(
