@@ -787,7 +787,9 @@ def _in_the_way(error: str | None) -> bool:
 
 
 def _drop_cache(path: Path) -> None:
-    """Evict a verified (durable) copy's pages, so the cascade reads it from the media."""
+    """Evict a verified (durable) copy's pages, so the cascade reads it from the media.
+    Never raises: a drop that fails is no verdict on the copy; the cascade's read of it,
+    which follows, says whether it can be read (a drive pulled answers EIO there too)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -800,9 +802,10 @@ def _drop_cache(path: Path) -> None:
         try:
             os.close(fd)
         except OSError:
-            # The drive pulled as it closes (FUSE: ECONNABORTED, ENOTCONN): the descriptor
-            # is released all the same, and the cascade's read of the copy says what is
-            # wrong (this raised out of the whole run, with no report written).
+            # The drive pulled as it closes (FUSE: EIO from its flush, ECONNABORTED,
+            # ENOTCONN): the descriptor is released all the same, and the cascade's read of
+            # the copy says what is wrong (this raised out of the whole run: a traceback, no
+            # report written, the slow destinations unfed).
             pass
 
 

@@ -340,6 +340,56 @@ def test_destination_unplugged_mid_card(
     assert partials_under(fs.backing) == []
 
 
+def test_an_ext4_drive_unmounted_mid_card_keeps_its_partial_and_a_replugged_rerun_completes(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    ext4_loop: Callable[..., Any],
+) -> None:
+    """A real ext4 drive lazily unmounted (``umount -l``) while the card, stalled mid-clip,
+    is being copied to it: the descriptors the run holds keep the detached filesystem alive,
+    so the bytes of the clip being written land on the drive itself (not on the host disk
+    under the empty mount point). The run loses that destination (exit 1); the drive plugged
+    back shows only a hidden partial, never a final name; the same command then sweeps it
+    and completes. (The FaultyFS ``umount -l`` case above never plugs the drive back.)"""
+    card = faulty_fs(tmp_path / "cardback", tmp_path / "A007R1CD")
+    for name, size in {"CLIPS/C001.mov": 2 * MIB + 17, "CLIPS/C002.mov": 2 * MIB}.items():
+        (card.backing / name).parent.mkdir(parents=True, exist_ok=True)
+        (card.backing / name).write_bytes(os.urandom(size))
+    drive = ext4_loop(32 * MIB)
+    dests = [*plain_dests(tmp_path, 1), drive.path]
+    stall = card.stall("read", path="CLIPS/C002.mov", offset=MIB)
+    argv = [OFFLOAD, "copy", str(card.mountpoint), *map(str, dests)]
+    with subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as run:
+        card.wait_stalled(stall, timeout_s=30)
+        subprocess.run(["umount", "-l", str(drive.path)], check=True)
+        card.release(stall)
+        card.remove(stall)
+        _out, said = run.communicate(timeout=60)
+    assert run.returncode == 1, said
+    # Said once as the drive gone, not as copies missing (failed before: "cannot read back
+    # .../C001.mov ...: No such file or directory (ENOENT)", a line a file, no drive named).
+    assert f"ERROR: destination {drive.path} lost" in said, said
+    assert f"destination {drive.path} is gone" in said, said
+    assert "No such file or directory" not in said, said
+    assert "Traceback" not in said, said
+    assert os.listdir(drive.path) == []  # nothing on the host disk under the mount point
+    # The detached filesystem goes with the run's last descriptor, its loop device after it.
+    deadline = time.monotonic() + 10
+    while subprocess.run(
+        ["losetup", "-j", str(drive.image)], capture_output=True, text=True, check=True
+    ).stdout.strip():
+        assert time.monotonic() < deadline, "the detached drive's loop device stayed"
+        time.sleep(0.05)
+    subprocess.run(["mount", "-o", "loop", str(drive.image), str(drive.path)], check=True)
+    copy_root = drive.path / card.mountpoint.name
+    assert_nothing_bad_named(card.backing, copy_root)
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert_complete_copy(card.backing, copy_root)
+
+
 def _run_to_late_failure(argv: list[str], fs: FaultyFS, rule: str) -> tuple[str, str]:
     """Run *argv* in-process, asserting it hit *rule* on *fs* and exited 1: what it said and
     its verdict line (every copy verified, a later step failed)."""

@@ -577,7 +577,18 @@ class DestinationCommitter:
                 expected_size=pending.ticket.task.source.size_bytes,
             )
         except OSError as exc:
-            raise self._io_error(exc, "read back", pending.partial.final_path) from exc
+            error = self._io_error(exc, "read back", pending.partial.final_path)
+            if not isinstance(error, CancelledError):
+                # A drive unmounted (even lazily) after its files were written keeps no
+                # partial at its path (ENOENT): the destination is gone, said as such (it
+                # was "cannot read back ...: No such file or directory", a file at a time).
+                try:
+                    state.destination.check_present()
+                except DestinationError as gone:
+                    raise gone from exc
+                except OSError:
+                    pass  # the file's own error says it
+            raise error from exc
         if size != pending.ticket.task.source.size_bytes:
             digest = f"(read back {size} bytes)"
         result.digests = {state.verify_algorithm: digest}
