@@ -174,6 +174,15 @@ def test_the_only_drive_pulled_as_the_cascade_starts_is_reported_not_a_crash(  #
     assert "cannot revoke the copies the cascade found changed or could not read" in flat, flat
     assert "no longer vouches" not in flat, flat
     assert "its ledger could not be told, so a re-run would trust it again" in flat, flat
+    # The drive is gone, its copies were not found bad: the advice is to reconnect it, never
+    # --overwrite (which replaces a copy found wrong). Failed before: "check that drive
+    # (offload verify) and re-run with the card and --overwrite to replace it".
+    drive_errors = [f["destinations"][0]["error"] or "" for f in data["files"]]
+    for error in drive_errors:
+        if error:
+            assert "reconnect that drive" in error and "--overwrite" not in error, error
+    assert any(drive_errors), data["files"]
+    assert "--overwrite" not in flat, flat
     # No file is verified on every destination (the drive's copies no longer stand): 2
     # when nothing was verified anywhere now, 1 when some object was.
     assert code == data["exit_code"] == (1 if verified else 2), err
