@@ -54,6 +54,14 @@ def test_a_drive_lost_after_the_release_is_reported_and_every_other_report_writt
     results = {d["copy_root"]: d["result"] for d in data["destinations"]}
     assert results[str(lost_root)] == "failed", results
     assert results[str(healthy / "C7")] == "ok", results
+    # The card release names the pulled drive as gone, not by the empty mount point it left
+    # on "/" (failed before: "destination 2 is on the card's own filesystem (/)").
+    flat = " ".join(rest.split())
+    assert "destination 2 no longer answers (Transport endpoint is not connected)" in flat, flat
+    assert "destination 2 is on the card's own" not in flat, flat
+    lost = [d for d in data["destinations"] if d["copy_root"] == str(lost_root)]
+    assert lost[0]["unreachable"] == "Transport endpoint is not connected", lost
+    assert lost[0]["mount_point"] is None, lost
     on_healthy = sorted((healthy / "C7" / ".offload" / "reports").glob("C7_*.json"))
     assert [p.name for p in on_healthy] == [local[0].name]
     assert json.loads(on_healthy[0].read_text())["exit_code"] == 1
