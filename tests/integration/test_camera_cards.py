@@ -306,6 +306,44 @@ def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
         copy.write_bytes((card / changed).read_bytes())
 
 
+def test_a_history_written_under_the_earlier_rule_is_written_again_once_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy root whose history was written before card files named like the legacy MHLs
+    were listed again (stamp rule 3: the generation's ``DAY2_*.mhl`` hid
+    ``SOUNDDEV/261203/DAY2_notes.mhl``, no ``!`` pattern brought it back): the re-run's
+    new generation lists it, and its warning says why the history lacked it. Failed before:
+    "an earlier run stopped before writing its manifests", which no run did. The first run
+    is this writer with that step left out and its stamp of rule 3, as that version wrote
+    them."""
+    from offload import manifest_stamp, manifests_writer
+
+    notes = "SOUNDDEV/261203/DAY2_notes.mhl"
+    card = camera_cards.write_card(
+        tmp_path / "cards" / "DAY2", camera_cards.SOUND_BWF | {notes: b"scene 12A\n"}
+    )
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    root = destination / "DAY2"
+    with monkeypatch.context() as earlier:
+        earlier.setattr(manifests_writer, "_card_files_listed_again", lambda *_: [])
+        earlier.setattr(manifest_stamp, "_VERSION", 3)
+        code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+    assert code == 0, output
+    assert notes not in read_history(root).reference_hashes()  # hidden, as it was
+    code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert "stopped before writing" not in flat, flat
+    assert f"does not record {notes} as verified, though its ledger does: its newest " in flat
+    assert "written under an earlier rule" in flat, flat
+    assert notes in read_history(root).reference_hashes()
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+    assert code == 0 and "earlier rule" not in output, output  # once
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+
+
 def test_a_card_file_named_ascmhl_is_recorded_and_one_at_the_root_refused_first(
     tmp_path: Path, judge: AscmhlJudge, report_dir: Path
 ) -> None:
