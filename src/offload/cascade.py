@@ -31,6 +31,7 @@ and feeds the slow destinations; without one the re-run is refused (``card_absen
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import shutil
@@ -703,7 +704,17 @@ def _cascade_tasks(
                     f"not cascaded: the copy {copy_path} has {st.st_size} bytes, the card's "
                     f"file {task.source.size_bytes}; it changed since it was verified"
                 )
-            if found:  # the verified copy is gone or changed: it no longer stands
+            gone = _drive_gone(copy_path) if st is None else None
+            if found and gone:  # the drive was pulled: the copy was not found bad
+                damaged.append(
+                    (
+                        relative,
+                        chosen.destination_index,
+                        f"{relative}: the copy {copy_path} was verified, then could not be "
+                        f"read when the cascade came to it: {gone}; {_RECONNECT}",
+                    )
+                )
+            elif found:  # the verified copy is gone or changed: it no longer stands
                 damaged.append(
                     (
                         relative,
@@ -777,6 +788,42 @@ def _no_copy_reason(
     return (
         f"cannot be cascaded: no fast destination holds a verified copy of it ({detail}); {remedy}"
     )
+
+
+# What a path on a drive that went away answers (its FUSE program killed: ENOTCONN; its
+# device removed: ENODEV, ENXIO, ENOMEDIUM; a share's handle stale). Not EIO: a drive that
+# still answers but fails may hold a bad copy, which --overwrite replaces.
+_GONE_ERRNOS = frozenset(
+    {
+        errno.ENOTCONN,
+        errno.ENODEV,
+        errno.ENXIO,
+        errno.ENOMEDIUM,
+        errno.ESTALE,
+        errno.ESHUTDOWN,
+        errno.ECONNABORTED,
+    }
+)
+# What a fast copy that could not be read because its drive is gone is told: it was not
+# found bad (no --overwrite), the drive must come back. Ends with _NO_LONGER_VOUCHES, which
+# _fail_damaged replaces when the drive's ledger could not be told either.
+_RECONNECT = (
+    "the copy was not found bad: reconnect that drive and run the same command again "
+    "(its ledger no longer vouches for it)"
+)
+
+
+def _drive_gone(copy_path: Path) -> str | None:
+    """Why the drive holding the fast copy *copy_path* no longer answers ("its drive is gone
+    (Transport endpoint is not connected)"), looked at now; None when it answers (the copy
+    is there, missing or unreadable on a drive that is still there) or fails otherwise
+    (EIO). Never raises."""
+    try:
+        os.stat(copy_path)
+    except OSError as exc:
+        if exc.errno in _GONE_ERRNOS:
+            return f"its drive is gone ({exc.strerror or exc})"
+    return None
 
 
 def _in_the_way(error: str | None) -> bool:
@@ -910,14 +957,19 @@ def _explain(
             why = f"{file.relative_path}: not cascaded from {copy_path}: {file.source_error}"
             # Verified when the card was read, unreadable now: the report must not go on
             # calling it verified, nor the card's release count it (report/release.py).
+            gone = _drive_gone(copy_path) if copy_path is not None else None
+            remedy = (
+                f"{gone}; {_RECONNECT}"
+                if gone
+                else "check that drive (offload verify) and re-run with the card and "
+                "--overwrite to replace it (its ledger no longer vouches for it)"
+            )
             damaged.append(
                 (
                     file.relative_path,
                     used.get(file.relative_path, (0, 1, -1))[2],
                     f"{file.relative_path}: the copy {copy_path} was verified, then failed its "
-                    f"read for the cascade ({file.source_error}); check that drive (offload "
-                    "verify) and re-run with the card and --overwrite to replace it (its "
-                    "ledger no longer vouches for it)",
+                    f"read for the cascade ({file.source_error}); {remedy}",
                 )
             )
         position, count, _index = used.get(file.relative_path, (0, 1, -1))

@@ -50,7 +50,8 @@ STAMP_NAME = "manifests-complete.json"
 # for changes (``ascmhl.first_unheld``, ``legacy.first_unlisted``, which files the writer must
 # list), so that stamps written under the old rule are not trusted by the new one. The
 # package's version is recorded beside it, so a release never trusts another's stamp.
-_VERSION = 4
+# 5: card folders named like the legacy MHLs (and files named ascmhl) are listed again.
+_VERSION = 5
 
 
 def stamp_path(root: Path) -> Path:

@@ -1169,9 +1169,23 @@ def _kinds_lacking(
                     else f"there is no ASC MHL history on {root}, though its ledger records "
                     f"files verified there ({printable_name(unheld)}, ...)"
                 )
+                if history.exists and _ignored_by_newest(history, unheld):
+                    # Left out on purpose, not missed: the newest generation's patterns hide
+                    # what this run lists (card files named like the legacy MHLs, listed
+                    # again with "!" patterns since the stamp's rule 4).
+                    why = (
+                        "its newest generation's ignore patterns hide it: the history was "
+                        "written under an earlier rule (an earlier offload-ai hid card files "
+                        "named like the copy root's legacy MHLs; or other --ignore patterns): "
+                        "checked in full this once"
+                    )
+                else:
+                    why = (
+                        "an earlier run stopped before writing its manifests (or wrote none, "
+                        "or the history was changed since)"
+                    )
                 gaps.append(
-                    f"{what}: an earlier run stopped before writing its manifests (or wrote "
-                    "none, or the history was changed since); a new generation records every "
+                    f"{what}: {why}; a new generation records every "
                     "file verified there, those verified by an earlier run with the digests "
                     "and dates of that verification (not re-read now)"
                 )
@@ -1204,6 +1218,14 @@ def _kinds_lacking(
                 "the digests and dates of that verification (not re-read now)"
             )
     return lacking, gaps
+
+
+def _ignored_by_newest(history: History, relative: str) -> bool:
+    """Whether the newest generation of *history* ignores the file *relative* (its own
+    patterns, or a folder above it they hide): it was left out by the rule that wrote it,
+    not missed by a run that stopped."""
+    latest = history.latest_ignore_patterns()
+    return latest is not None and IgnoreSpec(latest).excludes(relative, is_dir=False)
 
 
 def _newest_is_the_cards(

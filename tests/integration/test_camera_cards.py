@@ -306,6 +306,51 @@ def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
         copy.write_bytes((card / changed).read_bytes())
 
 
+@pytest.mark.parametrize(("rule", "left_out"), [(3, ("files", "folders")), (4, ("folders",))])
+def test_a_history_written_under_an_earlier_rule_is_written_again_once_and_said_so(
+    rule: int, left_out: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy root whose history was written under an earlier rule of what a generation
+    lists: before stamp rule 4 the generation's ``DAY2_*.mhl`` hid the card file
+    ``SOUNDDEV/261203/DAY2_notes.mhl`` and the folder ``DAY2_2024.mhl/``; under rule 4 (until
+    the folders were listed again) the folder still. The re-run's new generation lists them,
+    and its warning says why the history lacked them. Failed before: "an earlier run stopped
+    before writing its manifests", which no run did; and a stamp of rule 4 was trusted, so
+    the folder's clips were never recorded (no generation written, exit 0). The first run is
+    this writer with the later steps left out and its stamp of that rule, as that version
+    wrote them."""
+    from offload import manifest_stamp, manifests_writer
+
+    notes, clip = "SOUNDDEV/261203/DAY2_notes.mhl", "DAY2_2024.mhl/C001.mov"
+    card = camera_cards.write_card(
+        tmp_path / "cards" / "DAY2",
+        camera_cards.SOUND_BWF | {notes: b"scene 12A\n", clip: b"a clip in a folder so named\n"},
+    )
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    root = destination / "DAY2"
+    with monkeypatch.context() as earlier:
+        if "files" in left_out:
+            earlier.setattr(manifests_writer, "_card_files_listed_again", lambda *_: [])
+        earlier.setattr(manifests_writer, "legacy_named_folders", lambda *_: ([], {}))
+        earlier.setattr(manifest_stamp, "_VERSION", rule)
+        code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+    assert code == 0, output
+    hidden = {notes, clip} if "files" in left_out else {clip}
+    assert not hidden & set(read_history(root).reference_hashes())  # hidden, as it was
+    code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert "stopped before writing" not in flat, flat
+    assert "as verified, though its ledger does: its newest generation's ignore" in flat, flat
+    assert "written under an earlier rule" in flat, flat
+    assert {notes, clip} <= set(read_history(root).reference_hashes())
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+    code, output = offload("copy", str(card), str(destination), "--mhl", "both")
+    assert code == 0 and "earlier rule" not in output, output  # once
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 2
+
+
 def test_a_card_file_named_ascmhl_is_recorded_and_one_at_the_root_refused_first(
     tmp_path: Path, judge: AscmhlJudge, report_dir: Path
 ) -> None:

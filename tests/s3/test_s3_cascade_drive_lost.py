@@ -54,6 +54,14 @@ def test_a_drive_lost_after_the_release_is_reported_and_every_other_report_writt
     results = {d["copy_root"]: d["result"] for d in data["destinations"]}
     assert results[str(lost_root)] == "failed", results
     assert results[str(healthy / "C7")] == "ok", results
+    # The card release names the pulled drive as gone, not by the empty mount point it left
+    # on "/" (failed before: "destination 2 is on the card's own filesystem (/)").
+    flat = " ".join(rest.split())
+    assert "destination 2 no longer answers (Transport endpoint is not connected)" in flat, flat
+    assert "destination 2 is on the card's own" not in flat, flat
+    lost = [d for d in data["destinations"] if d["copy_root"] == str(lost_root)]
+    assert lost[0]["unreachable"] == "Transport endpoint is not connected", lost
+    assert lost[0]["mount_point"] is None, lost
     on_healthy = sorted((healthy / "C7" / ".offload" / "reports").glob("C7_*.json"))
     assert [p.name for p in on_healthy] == [local[0].name]
     assert json.loads(on_healthy[0].read_text())["exit_code"] == 1
@@ -174,6 +182,15 @@ def test_the_only_drive_pulled_as_the_cascade_starts_is_reported_not_a_crash(  #
     assert "cannot revoke the copies the cascade found changed or could not read" in flat, flat
     assert "no longer vouches" not in flat, flat
     assert "its ledger could not be told, so a re-run would trust it again" in flat, flat
+    # The drive is gone, its copies were not found bad: the advice is to reconnect it, never
+    # --overwrite (which replaces a copy found wrong). Failed before: "check that drive
+    # (offload verify) and re-run with the card and --overwrite to replace it".
+    drive_errors = [f["destinations"][0]["error"] or "" for f in data["files"]]
+    for error in drive_errors:
+        if error:
+            assert "reconnect that drive" in error and "--overwrite" not in error, error
+    assert any(drive_errors), data["files"]
+    assert "--overwrite" not in flat, flat
     # No file is verified on every destination (the drive's copies no longer stand): 2
     # when nothing was verified anywhere now, 1 when some object was.
     assert code == data["exit_code"] == (1 if verified else 2), err

@@ -237,6 +237,18 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         )
     for group in devices:
         members = [int(i) for i in group.get("destinations") or []]
+        for index in members:
+            gone = (destinations.get(index) or {}).get("unreachable")
+            if gone:
+                # Its mount point now reads as a folder of the filesystem below (maybe the
+                # card's): what it was when the run began no longer answers.
+                reasons.append(
+                    f"destination {index + 1} no longer answers ({gone}): its drive was "
+                    "pulled or unmounted since the run began"
+                )
+        members = [i for i in members if not (destinations.get(i) or {}).get("unreachable")]
+        if not members:
+            continue
         numbers = ", ".join(str(i + 1) for i in members)
         device = str(group.get("device") or "")
         if stand_in and (group.get("source_on_device") or device == stand_in):

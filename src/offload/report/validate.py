@@ -229,6 +229,7 @@ _DESTINATION = obj(
         "endpoint": _o(_TEXT),
         "lost": _o(nullable(BOOL)),
         "lost_reason": _o(_TEXT),
+        "unreachable": _o(_TEXT),
         "result": _o(_TEXT),
         **{
             key: _o(nullable(COUNT))

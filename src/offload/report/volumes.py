@@ -219,11 +219,26 @@ def _is_url(where: str) -> bool:
     return bool(sep) and scheme.isalnum() and not scheme.isdigit()
 
 
+def _unreachable(where: str) -> str | None:
+    """Why the copy root *where* is on a drive that went away since (``errors.
+    drive_unreachable``'s errnos: ENOTCONN from a killed FUSE program, ENODEV, EIO, ...),
+    looked at now; None when it answers or is merely missing. Never raises."""
+    from offload.errors import drive_unreachable
+
+    try:
+        os.stat(where)
+    except OSError as exc:
+        if drive_unreachable(exc, where) is not None:
+            return exc.strerror or str(exc)
+    return None
+
+
 def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
     """Add ``source_volume`` and, per destination, ``volume_label``, ``device``, ``disk``,
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
-    returned for chaining), all ``None`` for a URL destination (S3). Called once the copies
-    are done, so the free space is "after"."""
+    returned for chaining), all ``None`` for a URL destination (S3) and for one whose drive
+    no longer answers (``unreachable``: why, else None). Called once the copies are done,
+    so the free space is "after"."""
     # A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
     # warning): its card record, rebuilt from the ledger, is of a volume this run never saw,
     # so its label is never the source's.
@@ -233,7 +248,12 @@ def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
         where = str(destination.get("copy_root") or destination.get("path") or ".")
         # A URL (s3://bucket/prefix) is on no local volume: every field unknown (null), never
         # the volume of the folder the command ran in, which a relative path would give.
-        info = _UNKNOWN if _is_url(where) else volume_of(where)
+        gone = None if _is_url(where) else _unreachable(where)
+        # A drive that no longer answers (its FUSE program killed, its device pulled): the
+        # nearest folder that answers is the empty mount point on the filesystem below,
+        # which is not the volume the copies are on (nor the card's, when that is "/").
+        info = _UNKNOWN if _is_url(where) or gone else volume_of(where)
+        destination["unreachable"] = gone
         destination["volume_label"] = info["volume_label"]
         destination["volume_label_from"] = info["volume_label_from"]
         destination["device"] = info["device"]
