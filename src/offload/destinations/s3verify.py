@@ -105,7 +105,9 @@ def verify_s3(
     raises, its messages naming the URL; UsageError (64) when the bucket cannot be used
     (one line, from the preflight of a copy), *legacy_mhl* is a URL outside the copy root,
     or *append_generation* would drop a recorded object the check cannot read as a file;
-    UnreadableTreeError (11) when the generation cannot be stored."""
+    UnreadableTreeError (11) when the generation cannot be stored; CheckCancelled for a
+    cancel in the check or after it (the generation's upload, the reads by key: those not
+    yet read ``cancelled``, the generation only once stored)."""
     from offload.verification import UnreadableTreeError, verify_path
 
     url = parse_s3_url(url_text)
