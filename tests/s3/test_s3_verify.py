@@ -778,3 +778,55 @@ def test_verify_append_cancelled_while_the_generation_is_stored(  # type: ignore
     assert data["objects_read_back"] == len(CARD) and data["generation"] is None, data
     assert "0 recorded files not checked (cancelled)" in err, err
     assert "Recorded in" not in out, out
+
+
+@pytest.mark.fault
+def test_verify_append_cancelled_after_the_local_view_holds_its_generation(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, faulty_fs
+) -> None:
+    """``--append`` with an object deleted: the check writes its generation into its local
+    view, then looks at what stands at the missing name (held by FaultyFS, the view's
+    folder on it through TMPDIR) and a real SIGTERM comes: exit 130, the objects read
+    ``verified``, no generation claimed (the view's was never stored under the prefix).
+    Failed before: the report named the view's temporary generation file as recorded."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = copied(s3_server, bucket, tmp_path)
+    admin(s3_server.url).delete_object(Bucket=bucket, Key="day1/A001/A001.xml")
+    fs = faulty_fs()
+    rule = fs.stall("getattr", path="*/A001/A001.xml")
+    reports = tmp_path / "vreports"
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("offload")),
+            "verify",
+            "--report-dir",
+            str(reports),
+            "--s3-endpoint",
+            s3_server.url,
+            "--append",
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(fs.mountpoint)},
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    (report,) = reports.glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert data["verified"] == sorted(set(CARD) - {"A001.xml"}), data
+    assert data["cancelled"] == [] and data["missing"] == [], data
+    assert data["generation"] is None and "Recorded in" not in out, data
