@@ -618,6 +618,66 @@ def test_verify_append_cancelled_while_its_generation_is_written(
     assert sorted(p.name for p in (backing / card.name / "ascmhl").iterdir()) == before
 
 
+@pytest.mark.fault
+@pytest.mark.parametrize("signals", ["SIGTERM", "SIGINT", "SIGTERM twice"])
+def test_verify_signalled_while_its_report_is_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], signals: str
+) -> None:
+    """A real signal once the check is over, while its report's creation is held by
+    FaultyFS on the report folder: nothing is left to cancel, so the report is written in
+    full, the exit code is the check's (0) and a warning says the signal came then, as
+    ``offload copy`` does for one during its reports. A second signal stops it: exit 130,
+    one line, no report under its name nor a temporary file left. Failed before: SIGTERM
+    killed the process (-15, no report), SIGINT ended it on a traceback."""
+    card = small_card(tmp_path / "cards")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    fs = faulty_fs()
+    rule = fs.stall("create", path="*verify_*.json*")
+    csv_rule = fs.stall("create", path="*verify_*.csv*")
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--report-dir", str(fs.mountpoint), str(tmp_path / "disk" / "A001")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    number = signal.SIGINT if signals == "SIGINT" else signal.SIGTERM
+    try:
+        fs.wait_stalled(rule)
+        process.send_signal(number)
+        time.sleep(0.3)
+        fs.release(rule)
+        # Two signals while one call is held come as one: the second once the first
+        # was taken, while the CSV's creation is held (if the first has not ended it).
+        deadline = time.monotonic() + 10
+        while process.poll() is None and not fs.stats()["rules"][csv_rule].get("waiting"):
+            assert time.monotonic() < deadline, "the CSV was never created"
+            time.sleep(0.01)
+        if signals == "SIGTERM twice":
+            process.send_signal(number)
+            time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    if signals == "SIGTERM twice":
+        assert process.returncode == 130, out + err
+        assert "stopped by a further signal while the report was written" in err, err
+        # The JSON written in full, the CSV cut short: not there, nor its temporary file.
+        (report,) = os.listdir(fs.mountpoint)
+        assert report.startswith("verify_A001_") and report.endswith(".json"), report
+        assert json.loads((fs.mountpoint / report).read_text())["exit_code"] == 0
+        return
+    assert process.returncode == 0, out + err
+    words = "Ctrl-C" if signals == "SIGINT" else "SIGTERM"
+    assert f"{words} came while the report was written, after the check had finished" in err
+    assert "3 OK, 0 changed, 0 missing" in out, out
+    (report,) = fs.mountpoint.glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 0 and data["passed"] is True and len(data["verified"]) == 3
+    assert report.with_suffix(".csv").read_text().count(",verified,") == 3
+
+
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:

@@ -659,7 +659,7 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
     ) in out, out
     assert (
         "ERROR: interrupted: the check did not finish; 2 recorded files not checked "
-        "(cancelled), and no file was looked for as missing or new"
+        "(cancelled), and no file is named missing or new"
     ) in err, err
     (report,) = reports.glob("verify_*.json")
     data = json.loads(report.read_text())
@@ -677,3 +677,156 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
         "CLIPS/A001C001.mov,cancelled,",
         "CLIPS/A001C002.mov,cancelled,",
     ], rows
+
+
+def _sigterm_while_held(
+    tmp_path: Path, upstream_port: int, method: str, path_part: str, *args: str
+) -> tuple[int, str, str, dict[str, Any]]:
+    """Run a real ``offload verify`` process through a proxy holding the first *method*
+    request whose path has *path_part* (``FaultProxy.hold``), SIGTERM it once held; returns
+    its exit code, stdout, stderr and its JSON report. It must end within 10 s (the held
+    request does not keep it)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from support.tcpproxy import FaultProxy
+
+    reports = tmp_path / "held-reports"
+    proxy = FaultProxy(upstream_port)
+    try:
+        proxy.hold(method, path_part)
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("offload")),
+                "verify",
+                "--report-dir",
+                str(reports),
+                "--s3-endpoint",
+                proxy.url,
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        try:
+            assert proxy.held.wait(30), f"the {method} was never sent"
+            process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            out, err = process.communicate(timeout=30)
+            took = time.monotonic() - signalled
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    finally:
+        proxy.close()
+    assert took < 10, took
+    assert "Traceback" not in err, err
+    (report,) = reports.glob("verify_*.json")
+    return process.returncode, out, err, json.loads(report.read_text())
+
+
+def test_verify_cancelled_while_a_recorded_object_is_read_by_its_key(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The mirror's check over, SIGTERM while the GET of a recorded object the mirror
+    cannot hold (``CLIPS``, also a folder of recorded clips) is held: exit 130, the clips
+    read and matched stay ``verified``, ``CLIPS`` is ``cancelled`` (not read), no missing
+    or new named, as a local check's cancel. Failed before: a bare "interrupted", nothing
+    verified, no count."""
+    url = _a_file_and_a_folder_recorded_at_one_key(s3_server, bucket, tmp_path)
+
+    code, out, err, data = _sigterm_while_held(
+        tmp_path, s3_server.port, "GET", "/day1/A001/CLIPS HTTP", url
+    )
+
+    assert code == 130, out + err
+    assert (
+        f"{url}: CANCELLED: 3 OK, 0 changed, 0 unreadable before the cancel, "
+        "1 not checked (cancelled)"
+    ) in out, out
+    assert "1 recorded file not checked (cancelled)" in err, err
+    assert data["exit_code"] == 130 and data["passed"] is False
+    assert data["verified"] == sorted(SMALL) and data["cancelled"] == ["CLIPS"], data
+    for empty in ("changed", "missing", "extra", "unreadable"):
+        assert data[empty] == [], (empty, data)
+    assert data["objects_read_back"] == 3 and data["generation"] is None, data
+    assert "missing" in data["not_looked_for"], data
+
+
+def test_verify_append_cancelled_while_the_generation_is_stored(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append``, the check over, SIGTERM while the upload of its generation is held:
+    exit 130, every object read stays ``verified``, none ``cancelled`` (all were read), no
+    generation claimed (it was not stored). Failed before: a bare "interrupted", nothing
+    verified."""
+    url = copied(s3_server, bucket, tmp_path)
+
+    code, out, err, data = _sigterm_while_held(
+        tmp_path, s3_server.port, "PUT", "/ascmhl/", "--append", url
+    )
+
+    assert code == 130, out + err
+    assert data["exit_code"] == 130 and data["passed"] is False
+    assert data["verified"] == sorted(CARD) and data["cancelled"] == [], data
+    assert data["objects_read_back"] == len(CARD) and data["generation"] is None, data
+    assert "0 recorded files not checked (cancelled)" in err, err
+    assert "Recorded in" not in out, out
+
+
+@pytest.mark.fault
+def test_verify_append_cancelled_after_the_local_view_holds_its_generation(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, faulty_fs
+) -> None:
+    """``--append`` with an object deleted: the check writes its generation into its local
+    view, then looks at what stands at the missing name (held by FaultyFS, the view's
+    folder on it through TMPDIR) and a real SIGTERM comes: exit 130, the objects read
+    ``verified``, no generation claimed (the view's was never stored under the prefix).
+    Failed before: the report named the view's temporary generation file as recorded."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = copied(s3_server, bucket, tmp_path)
+    admin(s3_server.url).delete_object(Bucket=bucket, Key="day1/A001/A001.xml")
+    fs = faulty_fs()
+    rule = fs.stall("getattr", path="*/A001/A001.xml")
+    reports = tmp_path / "vreports"
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("offload")),
+            "verify",
+            "--report-dir",
+            str(reports),
+            "--s3-endpoint",
+            s3_server.url,
+            "--append",
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(fs.mountpoint)},
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    (report,) = reports.glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert data["verified"] == sorted(set(CARD) - {"A001.xml"}), data
+    assert data["cancelled"] == [] and data["missing"] == [], data
+    assert data["generation"] is None and "Recorded in" not in out, data

@@ -243,7 +243,8 @@ class FaultProxy:
 
     def hold(self, method: str, path_part: str, *, header: str = "") -> None:
         """Hold every *method* request whose path contains *path_part* (and whose head
-        contains *header*, if given) until ``release``."""
+        contains *header*, if given) until ``release``. As for ``intercept``, a *path_part*
+        ending in `` HTTP`` matches the end of the path only (one key, not those below it)."""
         with self._lock:
             self._hold = (method, path_part, header.lower())
             self.held.clear()
@@ -314,7 +315,7 @@ class FaultProxy:
                 if (
                     hold is not None
                     and method == hold[0]
-                    and hold[1] in rest.split(" ")[0]
+                    and hold[1] in rest.split(" ")[0] + " HTTP"
                     and hold[2].encode() in head.lower()
                 ):
                     self.held.set()

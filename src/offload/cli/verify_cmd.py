@@ -16,6 +16,7 @@ import csv
 import io
 import os
 import posixpath
+import signal
 import socket
 import sys
 import time
@@ -46,6 +47,7 @@ from offload.cli.common import (
     handling_signals,
     local_report_dir,
     manifest_options,
+    signal_words,
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
@@ -305,19 +307,63 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
     raise FileExistsError(f"too many reports named {stem} in {folder}")
 
 
-@contextmanager
-def _interruptible(env: Environment) -> Iterator[None]:
+class _Signals:
     """SIGINT, SIGTERM and SIGHUP (the terminal closed: its output then goes to /dev/null)
     end the check (exit 130, with a report), not silently: SIGTERM's and SIGHUP's defaults
     would end the process without one. A signal the process started with ignored
     (``offload verify ... &`` in a script: SIGINT) stays ignored, as in ``offload copy``
-    (``handling_signals``)."""
+    (``handling_signals``).
 
-    def handler(signum: int, frame: object) -> None:
+    Once the check is over (``check_over()``: its report and summary next) nothing is left
+    to cancel, so, as after ``offload copy``'s copy (``SignalsAfterCopy``), the first
+    SIGINT or SIGTERM is only recorded (``received``: the report is written in full, the
+    exit code the check's, the command says so at the end), a SIGHUP changes nothing, and a
+    second SIGINT or SIGTERM stops the process (KeyboardInterrupt, which ``cmd_verify``
+    turns into one line and exit 130: a report cut short is under a temporary name, never
+    half-written under its final one). Main thread only, like the handler."""
+
+    def __init__(self) -> None:
+        self.over = False
+        self.received: int | None = None
+
+    def check_over(self) -> None:
+        self.over = True
+
+    def handler(self, signum: int, frame: object) -> None:
+        if not self.over:
+            raise KeyboardInterrupt
+        if signum == signal.SIGHUP:
+            return
+        if self.received is None:
+            self.received = signum
+            return
         raise KeyboardInterrupt
 
-    with handling_signals(env, handler):
-        yield
+
+@contextmanager
+def _interruptible(env: Environment) -> Iterator[_Signals]:
+    """:class:`_Signals`' handler for SIGINT, SIGTERM and SIGHUP while the block runs."""
+    signals = _Signals()
+    with handling_signals(env, signals.handler):
+        yield signals
+
+
+#: The line of a run stopped by a second signal while its report was written or its
+#: summary printed, the check over.
+STOPPED_DURING_REPORTS = (
+    "stopped by a further signal while the report was written, the check over: a report "
+    "not yet written is missing (none is left half-written under its name); run the check "
+    "again for one"
+)
+
+
+def signal_during_reports(words: str) -> str:
+    """The warning of a run whose signal (*words*: ``signal_words``) came once its check
+    was over, while its report was written or its summary printed."""
+    return (
+        f"{words} came while the report was written, after the check had finished: nothing "
+        "was cancelled; the exit code is the check's"
+    )
 
 
 def _write_stdout(env: Environment, text: str) -> None:
@@ -418,7 +464,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
     reads = cached = 0
     error: str | None = None
     code: int
-    with _interruptible(env):
+    with _interruptible(env) as signals:
         try:
             if refused is not None:
                 raise UsageError(refused)
@@ -484,6 +530,48 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                     "before it named them)"
                 )
             code = int(VerifyExit.CANCELLED)
+        # Nothing is left to cancel: a signal now is recorded, the report written in full.
+        signals.check_over()
+        try:
+            code = _report_and_summary(
+                args,
+                env,
+                report,
+                root=root,
+                remote=remote,
+                code=code,
+                error=error,
+                started=started,
+                reads=reads,
+                bytes_read=done["bytes"],
+                cached=cached,
+                report_dir=report_dir if refused is None else None,
+            )
+        except KeyboardInterrupt:
+            env.error(STOPPED_DURING_REPORTS)
+            return int(VerifyExit.CANCELLED)
+    if signals.received is not None:
+        env.warning(signal_during_reports(signal_words(signals.received)))
+    return code
+
+
+def _report_and_summary(
+    args: argparse.Namespace,
+    env: Environment,
+    report: VerifyReport | None,
+    *,
+    root: Path,
+    remote: bool,
+    code: int,
+    error: str | None,
+    started: float,
+    reads: int,
+    bytes_read: int,
+    cached: int,
+    report_dir: Path | None,
+) -> int:
+    """Write the check's report into *report_dir* (None: the input was refused, no
+    report) and print its summary (or ``--json``); returns *code*."""
     finished = time.time()
     data = report_dict(
         args.path if remote else root,
@@ -493,12 +581,12 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
         started=started,
         finished=finished,
         reads=reads,
-        bytes_read=done["bytes"],
+        bytes_read=bytes_read,
         remote=remote,
         through_cache=cached,
     )
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
-    if refused is None and ((code != VerifyExit.USAGE) if remote else os.path.isdir(root)):
+    if report_dir is not None and ((code != VerifyExit.USAGE) if remote else os.path.isdir(root)):
         try:
             write_report(report_dir, root, data, started)
         except OSError as exc:

@@ -73,7 +73,13 @@ from offload.manifest import ASCMHL_FOLDER, CreatorInfo, HistoryError, ManifestE
 from offload.manifest.coverage import Entry, Lister, local_lister
 from offload.manifest.history import read_history
 from offload.manifest.legacy import read_legacy_mhl
-from offload.manifest.verify import ChangedFile, ChangeReason, CheckCancelled, Reason
+from offload.manifest.verify import (
+    ChangedFile,
+    ChangeReason,
+    CheckCancelled,
+    Reason,
+    cancelled_after_reads,
+)
 
 
 def verify_s3(
@@ -99,7 +105,9 @@ def verify_s3(
     raises, its messages naming the URL; UsageError (64) when the bucket cannot be used
     (one line, from the preflight of a copy), *legacy_mhl* is a URL outside the copy root,
     or *append_generation* would drop a recorded object the check cannot read as a file;
-    UnreadableTreeError (11) when the generation cannot be stored."""
+    UnreadableTreeError (11) when the generation cannot be stored; CheckCancelled for a
+    cancel in the check or after it (the generation's upload, the reads by key: those not
+    yet read ``cancelled``, the generation only once stored)."""
     from offload.verification import UnreadableTreeError, verify_path
 
     url = parse_s3_url(url_text)
@@ -161,7 +169,8 @@ def verify_s3(
                     lister=_bucket_lister(root, odd) if odd else None,
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
-                exc.report = dataclasses.replace(exc.report, root=shown_root)
+                # A generation it wrote is the mirror's, never stored under the prefix.
+                exc.report = dataclasses.replace(exc.report, root=shown_root, generation=None)
                 exc.files_read_from_media = read_back
                 raise
             except OffloadError as exc:
@@ -171,25 +180,49 @@ def verify_s3(
                 message = message.replace(str(root), str(url))
                 raise type(exc)(message) from None
             generation: Path | None = None
-            if report.generation is not None:
-                try:
-                    upload_history_changes(
-                        backend, backend.root, root, history, under=ASCMHL_FOLDER
-                    )
-                except OSError as exc:
-                    raise UnreadableTreeError(
-                        f"{url}: checked, but the generation recording the check could not "
-                        f"be stored: {exc.strerror or exc}; nothing was appended",
-                        path=str(url),
-                    ) from None
-                generation = S3ShownPath(backend.root / report.generation.relative_to(root))
             # A recorded object the mirror holds no file for (its key is also a folder of
             # recorded objects, which the mirror holds; a name no file here can have) is
             # there: never "missing", nor "new". It is read back by its own key and compared
             # with its record; one that cannot be (no digest this check recomputes, a GET
             # that failed) is unreadable, its reason saying why and what reads it.
             unread = [path for path in report.missing if path in odd]
-            by_key, changed_by_key, still = _read_by_key(store, url, unread, recorded)
+            by_key: list[str] = []
+            changed_by_key: list[ChangedFile] = []
+            still: dict[str, str] = {}
+            try:
+                if report.generation is not None:
+                    try:
+                        upload_history_changes(
+                            backend, backend.root, root, history, under=ASCMHL_FOLDER
+                        )
+                    except OSError as exc:
+                        raise UnreadableTreeError(
+                            f"{url}: checked, but the generation recording the check could "
+                            f"not be stored: {exc.strerror or exc}; nothing was appended",
+                            path=str(url),
+                        ) from None
+                    generation = S3ShownPath(backend.root / report.generation.relative_to(root))
+                _read_by_key(store, url, unread, recorded, by_key, changed_by_key, still)
+            except KeyboardInterrupt as exc:
+                # A cancel after the mirror's check, as a local one after its reads: what
+                # was read stands, the objects still to be read by their keys cancelled,
+                # and a generation only once stored (``manifest.verify.CheckCancelled``).
+                judged = {*by_key, *still, *(c.path for c in changed_by_key)}
+                stopped = cancelled_after_reads(
+                    dataclasses.replace(
+                        report,
+                        root=shown_root,
+                        verified=tuple(sorted({*report.verified, *by_key})),
+                        changed=tuple(
+                            sorted((*report.changed, *changed_by_key), key=lambda c: c.path)
+                        ),
+                        unreadable=tuple(sorted({*report.unreadable, *still})),
+                        cancelled=tuple(sorted(p for p in unread if p not in judged)),
+                        generation=generation,
+                    )
+                )
+                stopped.files_read_from_media = read_back + len(by_key) + len(changed_by_key)
+                raise stopped from exc
             read_back += len(by_key) + len(changed_by_key)
             for path, failure in still.items():
                 odd[path] = _recorded_unread(path, odd[path], failure)
@@ -536,16 +569,18 @@ def _read_by_key(
     url: S3Url,
     unread: Collection[str],
     recorded: Mapping[str, _Record],
-) -> tuple[list[str], list[ChangedFile], dict[str, str]]:
+    verified: list[str],
+    changed: list[ChangedFile],
+    still: dict[str, str],
+) -> None:
     """Read back, by a GET of its own key, each recorded object of *unread* (the mirror
     holds no file for it: its key is also a folder of recorded objects, or no file here can
-    be named so) and compare it with what *recorded* holds for it: returns the paths
-    verified now, those changed, and those still not read with why (words: the record holds
-    no digest this check can recompute, or the GET failed). Raises nothing: a failed GET
-    leaves the object unread, as a local check's unreadable file."""
-    verified: list[str] = []
-    changed: list[ChangedFile] = []
-    still: dict[str, str] = {}
+    be named so) and compare it with what *recorded* holds for it: adds to *verified* the
+    paths verified now, to *changed* those changed, and to *still* those still not read
+    with why (words: the record holds no digest this check can recompute, or the GET
+    failed), each as it is judged, so that a cancel (KeyboardInterrupt, which passes) leaves
+    in them what was judged before it. Raises nothing else: a failed GET leaves the object
+    unread, as a local check's unreadable file."""
     for path in unread:
         record = recorded.get(path)
         if record is None or not record.digests:
@@ -567,7 +602,6 @@ def _read_by_key(
             changed.append(ChangedFile(path, ChangeReason.SIZE, record.size_bytes, size))
         else:
             verified.append(path)
-    return verified, changed, still
 
 
 def _shadowed_reason(path: str) -> Reason:
