@@ -44,10 +44,10 @@ def card_gone(tree: SourceTree) -> str | None:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return "its folder no longer exists"
         if exc.errno in GONE_ERRNOS:
-            return f"its folder cannot be reached ({describe_os_error(exc)})"
+            return f"its folder cannot be reached: {describe_os_error(exc)}"
         return None  # EACCES, ELOOP...: not a card gone, the files' own errors say it
     if device != tree.root_dev:
-        return "its mount is gone (another filesystem is at its path now)"
+        return "its mount is gone, another filesystem is at its path now"
     return None
 
 

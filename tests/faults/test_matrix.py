@@ -685,7 +685,9 @@ def test_a_card_pulled_mid_file_is_said_once_and_a_rerun_after_reinserting_compl
     dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
     stall = fs.stall("create", path="*C002.mov")
     reports = tmp_path / "reports"
-    argv = ["copy", "--report-dir", str(reports), str(card), *map(str, dests)]
+    # 1 MiB blocks: the reader runs at most a few MiB ahead of the held writer, so it is
+    # mid-C002 when the card goes (8 MiB ones could buffer the whole card first).
+    argv = ["copy", "-b", str(MIB), "--report-dir", str(reports), str(card), *map(str, dests)]
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
     outcome: dict[str, int] = {}
