@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from offload import fingerprint, link_targets, remedies
+from offload import card_presence, fingerprint, link_targets, remedies
 from offload.card_history import (
     CardHistory,
     check_card_history,
@@ -376,6 +376,11 @@ class OffloadReport:
     # (``_finish_destinations``): a cancelled run leaves the others unfinished, whatever
     # their files' states, and ``destination_result`` never calls such a one ``ok``.
     finished: set[int] = field(default_factory=set)
+    # The card went away during the offload (pulled, unmounted: ``card_presence.card_gone``,
+    # asked once after the copy jobs): the one line that says so, names the card and what to
+    # do; None while the card was still there. The files that failed for it keep their own
+    # errors (every report lists each); the terminal prints this line instead of them.
+    card_gone: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -433,7 +438,13 @@ class OffloadReport:
         failed_links = any(s.status is SymlinkStatus.FAILED for s in self.symlinks)
         # A file the card's own history records but the card lost is a file this offload
         # could not deliver: never a silent success.
-        problems = self.folder_errors or failed_links or more_errors or self.missing_from_card
+        problems = (
+            self.folder_errors
+            or failed_links
+            or more_errors
+            or self.missing_from_card
+            or self.card_gone
+        )
         if code == 0 and problems:
             return 1
         return code
@@ -1532,6 +1543,13 @@ def _run_locked(
     )
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
+    gone = card_presence.card_gone(plan.tree)  # once, before the card's folders are read
+    if gone is not None:
+        report.card_gone = card_presence.card_gone_line(
+            str(plan.tree.root),
+            gone,
+            sum(1 for f in job_report.files if card_presence.of_the_gone_card(f.source_error)),
+        )
     if job_report.cancelled:
         if slow:
             _cascade().not_cascaded(
@@ -2456,6 +2474,11 @@ def _fusefat_roots(root: Path) -> set[Path]:
     return {path for path in found if detect_filesystem(path).fstype in _ROOT_TAKES_NO_TIME}
 
 
+#: How the error of a card's folder whose time could not be read begins (``_set_folder_times``):
+#: the terminal leaves such errors to the card's line when the card went away.
+CARD_FOLDER_UNREAD = "cannot read the time of the card's folder"
+
+
 def _set_folder_times(
     tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
 ) -> list[tuple[str, OSError | None]]:
@@ -2483,7 +2506,7 @@ def _set_folder_times(
         except OSError as exc:  # the card's folder: the source is the problem, not the copy
             errors.append(
                 (
-                    f"cannot read the time of the card's folder {source} (for {folder}): "
+                    f"{CARD_FOLDER_UNREAD} {source} (for {folder}): "
                     f"{exc.strerror or exc}; check the card and the reader (was it removed?)",
                     None,
                 )

@@ -450,3 +450,57 @@ def _card_with_nested_history(tmp_path: Path, judge: AscmhlJudge) -> Path:
     assert judge.create(nested, "xxh64").clean
     assert judge.create(card, "xxh64").clean
     return card
+
+
+@pytest.mark.timeout(120)
+def test_a_pdf_report_killed_mid_write_in_the_report_folder_is_swept_by_the_next_run(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A run SIGKILLed while its PDF report is written into the user's report folder (held
+    there: the temporary's write stalled on FaultyFS) leaves ``.<report>.pdf.<pid>.<hex>
+    .partial``; the next run that writes reports there removes it and says so in one line,
+    but keeps another tool's file of that shape, a live writer's (its pid alive) and one a
+    live writer claims (its ``flock``). Failed before: the dead run's temporary stayed for
+    good (only copy roots were swept)."""
+    import fcntl
+
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    reports = fs.mountpoint
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    kill_when_stalled(fs, "write", ".A001_*.pdf.*.partial", [card, dest], reports)
+    # The PDF's temporary, and any other the run had open beside it (the HTML's).
+    dead = [p for p in os.listdir(reports) if p.endswith(".partial")]
+    pdf = r"\.A001_.*Z\.pdf\.[0-9]+\.[0-9a-f]{8}\.partial"
+    assert any(re.fullmatch(pdf, name) for name in dead), dead
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    kept = [
+        f".notes.pdf.{gone.pid}.0123abcd.partial",  # not a report's name: another tool's
+        f".A001_2026-01-01_000000Z.json.{alive.pid}.0123abcd.partial",  # a live pid's
+        f".A001_2026-01-01_000001Z.html.{gone.pid}.0123abcd.partial",  # claimed below
+    ]
+    for name in kept:
+        (reports / name).write_bytes(b"x")
+    claim = os.open(reports / kept[2], os.O_RDONLY)
+    fcntl.flock(claim, fcntl.LOCK_SH)  # a live writer on another host: its pid means nothing
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+        code = main(["copy", "--report-dir", str(reports), str(card), str(dest)], env)
+        assert code == 0, err.getvalue()
+        assert not any((reports / name).exists() for name in dead)
+        for name in kept:
+            assert (reports / name).exists(), name
+        said = [line for line in err.getvalue().splitlines() if "unfinished report" in line]
+        assert len(said) == 1, err.getvalue()
+        assert all(name in said[0] for name in dead) and str(reports) in said[0], said
+        assert not any(name in said[0] for name in kept), said
+        saved = sorted(reports.glob("A001_*.json"))[-1]  # this run's (the killed one's before)
+        assert any("unfinished report" in n for n in json.loads(saved.read_text())["notes"])
+    finally:
+        os.close(claim)
+        alive.kill()
+        alive.wait()

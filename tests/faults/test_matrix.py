@@ -700,11 +700,92 @@ def test_card_unplugged_mid_card(tmp_path: Path, faulty_fs: Callable[..., Faulty
     assert {f"CLIPS/A007C{i:03d}.mov" for i in range(3, 6)} <= {f.relative_path for f in failed}
     assert all(f.ok or f.source_error for f in report.job.files)
     assert all("EIO" in (f.source_error or "") for f in failed)
+    # Said once: the card's root answers EIO too (its reader gone).
+    assert report.card_gone is not None and "cannot be reached" in report.card_gone
+    assert f"{len(failed)} files of it failed" in report.card_gone, report.card_gone
     for dest in dests:
         assert partials_under(dest) == []
         for f in failed:
             assert not (dest / card.name / f.relative_path).exists()
         assert_nothing_bad_named(card, dest / card.name)
+
+
+@pytest.mark.timeout(120)
+def test_a_card_pulled_mid_file_is_said_once_and_a_rerun_after_reinserting_completes(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A real card (an ext4 loop image) unmounted lazily, as udisks does when it is pulled,
+    while its third clip is read (held there: a FaultyFS destination stalls that clip's
+    create, so the reader waits on its queue mid-file): one ERROR line names the card, says
+    it went away and what to do, instead of a "cannot open source" line a file; the saved
+    JSON and HTML say it too; the copies verified before are kept and the same command, the
+    card mounted again, completes. Failed before: a line a remaining file, and never that
+    the card was gone."""
+    import threading
+
+    from support import mounts
+
+    loop = ext4_loop(64 * MIB, path=tmp_path / "A003")
+    card = loop.path
+    for i in range(5):  # 8 MiB clips are streamed, each opened when the reader gets to it
+        (card / "CLIPS").mkdir(exist_ok=True)
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(8 * MIB + i))
+    kept = {p.relative_to(card): p.read_bytes() for p in (card / "CLIPS").iterdir()}
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    stall = fs.stall("create", path="*C002.mov")
+    reports = tmp_path / "reports"
+    # 1 MiB blocks: the reader runs at most a few MiB ahead of the held writer, so it is
+    # mid-C002 when the card goes (8 MiB ones could buffer the whole card first).
+    argv = ["copy", "-b", str(MIB), "--report-dir", str(reports), str(card), *map(str, dests)]
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    outcome: dict[str, int] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("code", offload_main(argv, env)))
+    runner.start()
+    try:
+        fs.wait_stalled(stall, timeout_s=30)
+        mounts.detach(card)  # pulled: open files read on, new look-ups see the folder below
+    finally:
+        fs.release(stall)
+        runner.join(timeout=90)
+    assert not runner.is_alive()
+    text = err.getvalue()
+    assert outcome["code"] in (1, 2), text  # 2 when even the first clips' re-reads met it gone
+    errors = [line for line in text.splitlines() if line.startswith("ERROR:")]
+    gone = [line for line in errors if "went away during the offload" in line]
+    assert len(gone) == 1, text
+    assert f"the card {card} went away" in gone[0] and "re-insert it" in gone[0], gone
+    assert not any("cannot open source" in line for line in errors), text
+    assert not any("cannot read the time of the card's folder" in line for line in errors), text
+    (saved,) = reports.glob("A003_*.json")
+    data = json.loads(saved.read_text())
+    assert data["card_gone"] == gone[0].removeprefix("ERROR: ")
+    unread = [f for f in data["files"] if f["source_error"]]
+    assert {"CLIPS/C003.mov", "CLIPS/C004.mov"} <= {f["path"] for f in unread}  # each listed
+    assert f"{len(unread)} files of it failed as read" in data["card_gone"]
+    html = saved.with_suffix(".html").read_text()
+    assert "went away during the offload" in html
+    verified = [
+        f["path"]
+        for f in data["files"]
+        if all(d["status"] == "verified" for d in f["destinations"])
+    ]
+    for dest in dests:
+        assert partials_under(dest) == []
+
+    subprocess.run(["mount", "-o", "loop", str(loop.image), str(card)], check=True)
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert offload_main(argv, env) == 0, err.getvalue()
+    data = json.loads(sorted(reports.glob("A003_*.json"))[-1].read_text())
+    assert data["card_gone"] is None
+    for entry in data["files"]:  # the copies verified before were kept, not copied again
+        states = {d["status"] for d in entry["destinations"]}
+        assert states == ({"verified_earlier"} if entry["path"] in verified else {"verified"})
+    for dest in dests:
+        for relative, content in kept.items():
+            assert (dest / card.name / relative).read_bytes() == content
 
 
 @pytest.mark.parametrize("mode", [VerifyMode.FULL, VerifyMode.DESTINATION])

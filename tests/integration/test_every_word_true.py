@@ -944,6 +944,12 @@ def test_a_card_gone_before_its_folder_times_are_read_names_the_card(tmp_path: P
         assert error.startswith(f"cannot read the time of the card's folder {card}")
         assert "check the card and the reader" in error
         assert "cannot set the time of folder" not in error
+    # And the card's one line says it is gone, its file failed for it (card_presence).
+    assert report.card_gone is not None, report.folder_errors
+    assert f"the card {card} went away during the offload (its folder no longer exists)" in (
+        report.card_gone
+    )
+    assert "1 file of it failed as read" in report.card_gone, report.card_gone
 
 
 def test_a_copy_whose_path_the_ledger_records_for_another_file_is_said_so(

@@ -652,6 +652,7 @@ def _reports_and_summary(
                 "ignored": written.ignored,
                 "failures": failed,
                 "card_release": written.card_release,
+                "card_gone": report.card_gone,
                 "notes": report.notes,
             }
         )
@@ -676,11 +677,12 @@ def _reports_and_summary(
     written.finish_documents()
     if written.local_error:
         report.notes.append(written.local_error)
-    from offload.report.failure_lines import failure_lines
+    from offload.report.failure_lines import failure_lines, folder_error_lines
 
-    for line in failure_lines(report, failed):  # a lost destination's: one line and a count
+    # A lost destination's: one line and a count; a card gone: one line.
+    for line in failure_lines(report, failed):
         env.error_line(line)
-    for error in report.folder_errors:
+    for error in folder_error_lines(report):
         env.error(error)
     for note in report.notes:
         env.warning(note)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -40,11 +41,18 @@ def temp_name(final_name: str) -> str:
     return f".{final_name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
 
 
-def stale_temp_files(folder: Path, is_ours: Callable[[str], bool]) -> list[Path]:
+def stale_temp_files(
+    folder: Path, is_ours: Callable[[str], bool], *, unaskable_after_s: float | None = None
+) -> list[Path]:
     """The temporary files :class:`AtomicFile` left in *folder* when its writer died before
-    publishing or removing one (killed, power cut): those whose final name *is_ours* accepts
-    and whose writer (the pid in the name) is not a process alive on this host, nor this
-    one. Regular files only; sorted. [] when *folder* cannot be listed.
+    publishing or removing one (killed, power cut): those whose final name *is_ours* accepts,
+    whose writer (the pid in the name) is not a process alive on this host, nor this one,
+    and which no writer claims (``destinations.claim``: the shared ``flock`` an
+    :class:`AtomicFile` holds while it writes, seen from any host that shares the lock).
+    *unaskable_after_s*: for a folder no lock of ours guards (the user's report folder, maybe
+    a share another host writes to), a file whose claim cannot be asked (no locks on that
+    filesystem) is stale only once that old (its modification time). Regular files only;
+    sorted. [] when *folder* cannot be listed.
 
     Only a caller that holds the copy root's lock may delete them (no other offload-ai run
     writes there then, but for a report of a run that already released it, whose process
@@ -59,8 +67,20 @@ def stale_temp_files(folder: Path, is_ours: Callable[[str], bool]) -> list[Path]
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
-                if not _pid_alive(int(match.group(2))):
-                    stale.append(Path(entry.path))
+                if _pid_alive(int(match.group(2))):
+                    continue
+                from offload.destinations.claim import claimed
+
+                held = claimed(entry.path)
+                if held:
+                    continue  # a live writer's (another host's, whose pid means nothing here)
+                if (
+                    held is None
+                    and unaskable_after_s is not None
+                    and time.time() - entry.stat(follow_symlinks=False).st_mtime < unaskable_after_s
+                ):
+                    continue  # no lock says, and young enough to be a live run's
+                stale.append(Path(entry.path))
     except OSError:
         return []
     return sorted(stale)
@@ -76,6 +96,18 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return True  # EPERM: alive, another user's
     return True
+
+
+def _claim(fd: int) -> None:
+    """The writer's shared ``flock`` on its temporary file, dropped by the kernel when the
+    descriptor is closed or the writer dies; nothing where the filesystem keeps no locks
+    (NFS, which takes no shared lock on a write-only descriptor, included). Never raises."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        pass
 
 
 class AtomicFile:
@@ -109,6 +141,9 @@ class AtomicFile:
             self._fd = os.open(
                 self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
             )
+            # Claimed while it is written (``destinations.claim``), so a clean-up of dead
+            # runs' temporaries (``stale_temp_files``) keeps it whatever host it runs on.
+            _claim(self._fd)
         except KeyboardInterrupt:
             # A cancel (a signal's handler) can be raised as the open returns, the file made
             # but no descriptor kept, and no __exit__ runs for a failed __enter__: the name

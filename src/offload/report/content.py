@@ -972,6 +972,8 @@ def build_view(
     rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
 
     problems: list[str] = []
+    if data.get("card_gone"):  # first: the files that failed for it are listed below
+        problems.append(str(data["card_gone"]))
     if data.get("cancelled"):
         problems.append("The offload was CANCELLED before it finished: run it again to resume.")
     lost = False

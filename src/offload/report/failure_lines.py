@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from offload.card import OffloadReport
+from offload.card import CARD_FOLDER_UNREAD, OffloadReport
+from offload.card_presence import of_the_gone_card
 from offload.destinations.s3url import display_path
 from offload.errors import printable_name
 
@@ -28,13 +29,20 @@ def failure_lines(report: OffloadReport, failed: Sequence[Mapping[str, Any]]) ->
     loss as its first one, prefixed with the destination (and the cause, where that error
     does not give it), then ``... and N
     more files on DEST failed: same cause``, the count placed right after that first line."""
+    gone: set[str] = set()  # the files that failed because the card went away
+    if report.card_gone is not None:
+        gone = {f.relative_path for f in report.job.files if of_the_gone_card(f.source_error)}
     lost = {d.index: d for d in report.job.destinations if d.lost}
     roots = {d.index: display_path(d.root) for d in report.job.destinations}
     lines: list[str] = []
     seen: set[str] = set()
     first_at: dict[int, int] = {}  # lost destination → the index of its first line
     more: dict[int, int] = {}
+    if report.card_gone is not None:
+        lines.append(report.card_gone)  # first: it stands for each file that failed for it
     for failure in failed:
+        if failure["kind"] == "file" and failure["path"] in gone:
+            continue
         error = failure["error"] or failure["path"]
         index = failure["destination_index"]
         dest = lost.get(index)
@@ -86,3 +94,12 @@ def _without_path(message: str, path: str | None) -> str:
     if path and path in message:
         message = message[message.rindex(path) + len(path) :]
     return message.rpartition(": ")[2]
+
+
+def folder_error_lines(report: OffloadReport) -> list[str]:
+    """The lines (without ``ERROR: ``) for *report*'s ``folder_errors``: each, but for a card
+    that went away (``card_gone``, printed by ``failure_lines``) those of its folders whose
+    time could not be read, which that line stands for (the reports list each)."""
+    if report.card_gone is None:
+        return list(report.folder_errors)
+    return [e for e in report.folder_errors if not e.startswith(CARD_FOLDER_UNREAD)]

@@ -25,7 +25,7 @@ import xxhash
 from offload._version import __version__
 from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.devices import describe as describe_devices
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir, make_folders_durable
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER
@@ -340,6 +340,8 @@ def report_data(
         "ignored": [{"path": path, "reason": reason} for path, reason in report.ignored],
         "missing_from_card": report.missing_from_card,
         "card_history_untrusted": report.card_history_untrusted,
+        # The card went away during the offload: the one line that says so (card_presence).
+        "card_gone": report.card_gone,
         "warnings": [w.as_report_dict() for w in report.warnings]
         # Problems of the run itself (an event subscriber that raised): no path, one code.
         + [{"code": "job-warning", "path": None, "message": w} for w in job.warnings],
@@ -663,6 +665,10 @@ def write_reports(
     1, on page 1 of its HTML and PDF too. The exit code written is the one the caller
     returns (``report.exit_code``). Never raises for I/O.
     """
+    if local_dir is not None:
+        swept = remove_dead_temporaries(local_dir)
+        if swept is not None:
+            report.notes.append(swept)
     lost = {d.index for d in report.job.destinations if d.lost}
     folders = [
         plan.root / STATE_FOLDER / "reports"
@@ -799,6 +805,50 @@ def write_reports(
     if worker is None:
         result.finish_documents()
     return result
+
+
+#: A report's final name in a report folder: ``report_basename`` (maybe ``_N``), then its kind.
+_REPORT_NAME = re.compile(r".+_\d{4}-\d{2}-\d{2}_\d{6}Z(?:_\d+)?\.(?:json|csv|html|pdf)", re.DOTALL)
+
+
+def remove_dead_temporaries(folder: Path) -> str | None:
+    """Delete the temporary report files (``AtomicFile``'s ``.<report name>.<pid>.<hex>.partial``)
+    that an offload killed while it wrote its reports (kill -9, a crash, a power cut) left in
+    the user's report *folder* (``--report-dir``, ``$OFFLOAD_REPORT_DIR``, the default), which
+    no copy root's clean-up reaches; returns the one line that says what was removed (None:
+    nothing). Only ours (a report's name, ``_REPORT_NAME``), and only those whose writer is
+    dead: its pid alive on no process here and no writer's claim on it; where the filesystem
+    keeps no locks (a share another host may write to), only those untouched for
+    ``UNASKABLE_STALE_S`` (``manifest.atomic.stale_temp_files``). Never raises: one that
+    cannot be deleted is kept for the next run."""
+    from offload.manifest.atomic import stale_temp_files
+    from offload.plan.strays import UNASKABLE_STALE_S
+
+    try:
+        with os.scandir(folder) as entries:
+            if not any(entry.name.endswith(".partial") for entry in entries):
+                return None  # the usual case: nothing to parse, nothing imported
+    except OSError:
+        return None  # the report's own write says what is wrong with the folder
+    removed: list[str] = []
+    for path in stale_temp_files(
+        folder,
+        lambda name: _REPORT_NAME.fullmatch(name) is not None,
+        unaskable_after_s=UNASKABLE_STALE_S,
+    ):
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        removed.append(printable_name(path.name))
+    if not removed:
+        return None
+    shown = ", ".join(removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")
+    return (
+        f"removed {len(removed)} unfinished report file(s) that an offload killed while "
+        f"writing its reports left in {printable_name(str(folder))}: {shown} (its "
+        "finished reports are kept)"
+    )
 
 
 def _json_file(data: dict[str, Any]) -> StreamedFile:

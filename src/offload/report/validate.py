@@ -298,6 +298,7 @@ _JOB_REPORT = obj(
         "ignored": _o(list_of(obj({"path": STR, "reason": _o(_TEXT)}))),
         "missing_from_card": _o(list_of(STR)),
         "card_history_untrusted": _o(_TEXT),
+        "card_gone": _o(_TEXT),
         "warnings": _o(list_of(obj({"code": _o(_TEXT), "path": _o(_TEXT), "message": _o(_TEXT)}))),
         "folder_errors": _o(list_of(STR)),
         "reports_refused": _STEP_REFUSALS,
