@@ -21,6 +21,7 @@ from offload.events import (
     DestinationBytesWritten,
     DestinationFull,
     DestinationLost,
+    DestinationUnfinished,
     Event,
     ExistingCopiesChecking,
     FileCancelled,
@@ -62,6 +63,9 @@ class DestinationProgress:
     files_failed: int = 0
     lost: str | None = None
     full: str | None = None
+    # The steps that finish it which failed there once its copies had their outcomes
+    # (``DestinationUnfinished``: ``links``, ``folders``, ``manifest``, ``folder-times``).
+    unfinished: tuple[str, ...] = ()
 
 
 @dataclass
@@ -407,6 +411,8 @@ class ProgressModel:
             dest.phase = "lost"
         elif isinstance(event, DestinationFull):
             self._destinations[event.destination_index].full = event.message
+        elif isinstance(event, DestinationUnfinished):
+            self._destinations[event.destination_index].unfinished = event.steps
         elif isinstance(event, JobFinished):
             self._finished = True
             self._cancelled = event.cancelled

@@ -194,3 +194,22 @@ def test_a_destination_whose_copies_failed_is_never_called_done(
     assert run.colour("/good ", "done") == "green", run.text
     assert run.colour("faultyfs0/every ", "failed") == "red", run.text
     assert run.colour("faultyfs0/some ", "partly failed") == "red", run.text
+
+
+@pytest.mark.fault
+def test_a_destination_whose_manifest_failed_is_never_called_done(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Every copy verified, then its manifests' folder refused (EACCES): the summary says
+    FAILED (exit 1), and so does the last frame: "failed" in red, the step named, "1
+    destination not finished". Failed before: "done" in green, no failure said."""
+    card = make_card(tmp_path / "cards", files=2, size=10_000)
+    drive = faulty_fs()
+    refused = drive.fail("mkdir", errno.EACCES, path="*/ascmhl")
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, drive.mountpoint)
+    assert run.returncode == 1 and drive.fired(refused), run.text
+    [frame] = frames(run)
+    assert "FINISHED WITH FAILURES: 1 destination not finished" in frame, run.text
+    [row] = [line for line in run.lines if line.startswith("1  ")]
+    assert row.split()[2] == "failed" and "manifest FAILED" in row, run.text
+    assert run.colour("1  ", "failed") == "red", run.text

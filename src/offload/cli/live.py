@@ -138,7 +138,7 @@ class _Frame:
             ]
             if wide:
                 # A name or a reason in one cell: every control character escaped.
-                why = dest.lost or (dest.full if full else None)
+                why = dest.lost or (dest.full if full else None) or _unfinished_words(dest)
                 # A destination done (or not started) has no current file: the model keeps
                 # the last one a phase was announced for.
                 current = "" if phase in ("done", "waiting") else dest.current_file
@@ -154,7 +154,9 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
     column says which was read); ``failed`` when every one failed, ``partly failed`` when
     some are good, in the failure colour, as the summary's FAILED (a failure outweighs a
     cancel: the CANCELLED line says the run was cancelled); ``cancelled`` (yellow) when the
-    cancel left copies there without an outcome and none failed."""
+    cancel left copies there without an outcome and none failed; ``failed`` too where every
+    copy is good but a step that finishes it (its links, folders, manifests, folder times)
+    failed, as the summary's FAILED."""
     if dest.lost:
         return Text("LOST", style="bold red")
     if full:
@@ -162,6 +164,8 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
     ended = dest.phase in ("done", "cancelled")
     if ended and dest.files_failed:
         return Text("partly failed" if dest.files_done else "failed", style="bold red")
+    if ended and dest.unfinished:  # its copies good, a step of its finish failed
+        return Text("failed", style="bold red")
     style = "green" if dest.phase == "done" else "yellow" if ended else "cyan"
     return Text(dest.phase, style=style)
 
@@ -229,12 +233,20 @@ def _failures(snap: ProgressSnapshot) -> str:
     two destinations is two failed copies."""
     copies = sum(dest.files_failed for dest in snap.destinations)
     lost = sum(1 for dest in snap.destinations if dest.lost)
+    unfinished = sum(1 for dest in snap.destinations if dest.unfinished and not dest.lost)
     parts = []
     if copies:
         parts.append(f"{copies} {'copy' if copies == 1 else 'copies'} failed")
     if lost:
         parts.append(f"{lost} destination{'' if lost == 1 else 's'} lost")
+    if unfinished:
+        parts.append(f"{unfinished} destination{'' if unfinished == 1 else 's'} not finished")
     return ", ".join(parts)
+
+
+def _unfinished_words(dest: DestinationProgress) -> str:
+    """The steps of *dest*'s finish that failed ("manifest FAILED"); "" when none did."""
+    return f"{', '.join(dest.unfinished)} FAILED" if dest.unfinished else ""
 
 
 def render(
