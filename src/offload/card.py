@@ -43,6 +43,7 @@ from offload.errors import (
 from offload.events import (
     DestinationFull,
     DestinationLost,
+    DestinationUnfinished,
     Event,
     EventSink,
     ExistingCopiesChecking,
@@ -1896,6 +1897,12 @@ def _finish_destinations(
                 report.destination_error(dest_plan.index, error, "folder-times")
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
+    # The views' row of such a destination says it failed, as the summary's result will.
+    for index in sorted(indexes - lost):
+        links = ("links",) if report.failed_links(index) else ()
+        steps = (*links, *report.failed_steps.get(index, ()))
+        if steps:
+            sink.emit(DestinationUnfinished(index, steps))
 
 
 # The words of a file of the card left out of the manifests, before the copy

@@ -218,6 +218,19 @@ class DestinationFull(Event):
 
 
 @dataclass(frozen=True)
+class DestinationUnfinished(Event):
+    """A step that finishes a destination once its copies have their outcomes failed there
+    (``steps``: ``links``, a symlink of the card not made; or ``card.FINISH_STEPS``'
+    ``folders``, ``manifest``, ``folder-times``): its ``result`` is ``failed`` and the run
+    exits 1, its copies' own states standing. Sent once per such destination at the end of
+    its finish (``card._finish_destinations``); the errors themselves are the report's
+    ``folder_errors``."""
+
+    destination_index: int
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class WarningIssued(Event):
     """Something the user should read, the copy going on (``path`` if about one; ``code``:
     a preflight finding's code, ``plan.codes.PreflightCode``, None for any other warning)."""

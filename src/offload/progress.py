@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from offload.eta import EtaEstimator, Lane
 from offload.events import (
     BytesVerified,
+    CardReleased,
     DestinationBytesWritten,
     DestinationFull,
     DestinationLost,
+    DestinationUnfinished,
     Event,
     ExistingCopiesChecking,
     FileCancelled,
@@ -46,9 +48,10 @@ class DestinationProgress:
     (nothing of it started yet: a cascaded destination during the card's pass), ``checking``
     (copies already there read back), a job's phase (``PhaseChanged``: ``copy``, ``flush``,
     ``verify``, ``commit``, ``wait``, ``idle``), ``done`` (its part of the offload finished),
-    ``cancelled`` (it was not done when the run was cancelled) or ``lost``. ``full``: why
-    it filled up while copies of ours found wrong were written again (``DestinationFull``:
-    those rewrites failed, the copies verified there stand; not lost), else None."""
+    ``cancelled`` (not finished when the run was cancelled: ``ProgressModel._end_phase``)
+    or ``lost``. ``full``: why it filled up while copies of ours found wrong were written
+    again (``DestinationFull``: those rewrites failed, the copies verified there stand; not
+    lost), else None."""
 
     index: int
     path: str
@@ -60,6 +63,9 @@ class DestinationProgress:
     files_failed: int = 0
     lost: str | None = None
     full: str | None = None
+    # The steps that finish it which failed there once its copies had their outcomes
+    # (``DestinationUnfinished``: ``links``, ``folders``, ``manifest``, ``folder-times``).
+    unfinished: tuple[str, ...] = ()
 
 
 @dataclass
@@ -237,6 +243,9 @@ class ProgressModel:
         self._copy_after_check = 0
         # The offload's cascaded destinations (OffloadPlanned): only they make a card pass.
         self._cascaded: frozenset[int] = frozenset()
+        # The card was released (CardReleased): the other destinations were finished then
+        # (links, folders, manifests), so a cancel of the cascade leaves them done.
+        self._released = False
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -297,7 +306,9 @@ class ProgressModel:
             if event.cancelled:  # the run was cancelled: not a cancel after the copy
                 self._copies_over = False
             for dest in self._destinations:
-                if dest.lost is None and dest.phase != "done":
+                # A cancel also takes "done" from a destination not finished (its job ended
+                # before the cancel, its manifests were never written).
+                if dest.lost is None and (dest.phase != "done" or event.cancelled):
                     dest.phase = self._end_phase(dest, cancelled=event.cancelled)
             # The offload is over: the per-file maps (~5.6 MiB at 50,000 files) are read by
             # no snapshot (its counts are the destinations'), and the command's reports,
@@ -313,6 +324,8 @@ class ProgressModel:
             for dest in self._destinations:
                 if dest.lost is None:
                     dest.phase = self._end_phase(dest, cancelled=False)
+        elif isinstance(event, CardReleased):
+            self._released = True
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
@@ -398,6 +411,8 @@ class ProgressModel:
             dest.phase = "lost"
         elif isinstance(event, DestinationFull):
             self._destinations[event.destination_index].full = event.message
+        elif isinstance(event, DestinationUnfinished):
+            self._destinations[event.destination_index].unfinished = event.steps
         elif isinstance(event, JobFinished):
             self._finished = True
             self._cancelled = event.cancelled
@@ -449,10 +464,16 @@ class ProgressModel:
 
     def _end_phase(self, dest: DestinationProgress, *, cancelled: bool) -> str:
         """The phase of a destination not lost when the run ends: on a cancel, ``done`` if
-        every file has its outcome there (it finished before the cancel), else ``cancelled``."""
-        if not cancelled or dest.files_done + dest.files_failed >= self._total_files:
+        every file has its outcome there and, in a card offload, the destination was
+        finished before the cancel (its links, folders and manifests written: every one
+        once ``OffloadFinishing`` came, a cascade's fast ones once the card was released),
+        else ``cancelled``, as the summary's result (``OffloadReport.destination_result``)."""
+        if not cancelled:
             return "done"
-        return "cancelled"
+        if dest.files_done + dest.files_failed < self._total_files:
+            return "cancelled"
+        finished = bool(self._finishing) or (self._released and dest.index not in self._cascaded)
+        return "done" if finished or not self._offload else "cancelled"
 
     def _add_unplanned(self, plan: WorkPlanned) -> None:
         """A job of the offload starts (its WorkPlanned): what it does counts against the

@@ -129,3 +129,17 @@ def test_history_says_which_runs_read_through_a_cache(
         "offload": "verified, 2 through a cache",
         "verify": "verified, 2 through a cache",
     }
+    # Again with --verify transfer and a second destination: the copies on tmpfs trusted
+    # from its ledger (read back through a cache by the first run), the new ones
+    # transfer-checked: the weakest proof names the run, and the cache is still said, in
+    # the table as in --json. Failed before: plain "transfer-checked".
+    (tmp_path / "other").mkdir()
+    again = _run(
+        "copy", "--verify", "transfer", card, disk.path, tmp_path / "other", "--report-dir", reports
+    )
+    assert again.returncode == 0, again.stderr
+    listed = _run("history", "--json", "--report-dir", reports)
+    [transfer] = [e for e in json.loads(listed.stdout) if e["verify"] == "transfer"]
+    assert transfer["result"] == "transfer-checked, 2 through a cache", transfer
+    table = _run("history", "--report-dir", reports)
+    assert "transfer-checked, 2 through a cache" in table.stdout, table.stdout

@@ -4,10 +4,15 @@ by a terminal emulator (tests/support/terminal.py). Every line printed while the
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tests.support.faultyfs import FaultyFS
 from tests.support.terminal import TerminalRun, run_on_terminal
 
 SAME_DISK = "is on the same filesystem as the source: it is not a backup of the card"
@@ -159,3 +164,52 @@ def test_a_resume_with_nothing_to_read_never_promises_bytes_in_its_first_frame(
     assert " files · " in drawn, drawn
     # No "N of M read" in any frame ("nothing to read" may come before its reason is known).
     assert not re.search(r" of [0-9.]+ (bytes|kB|MB) read", drawn), drawn
+
+
+@pytest.mark.fault
+def test_a_destination_whose_copies_failed_is_never_called_done(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Three destinations: a good one, one refusing every copy's write (EFBIG: that copy
+    fails, the drive is not lost) and one whose read-back of one copy mismatches (a byte
+    flipped on its way back). The last frame's states: done (green), failed and partly
+    failed (red). Failed before: all three "done" in green, beside their failed counts
+    and "FINISHED WITH FAILURES: 4 copies failed"."""
+    card = make_card(tmp_path / "cards", files=3, size=200_000)
+    good = tmp_path / "good"
+    good.mkdir()
+    drive = faulty_fs(direct_io=True)  # every read-back reaches the daemon: the flip is seen
+    every, some = drive.mountpoint / "every", drive.mountpoint / "some"
+    every.mkdir()
+    some.mkdir()
+    refused = drive.fail("write", errno.EFBIG, path="every/*.mov*")
+    flipped = drive.flip(1000, op="read", path="some/*/CLIPS/.offload-partial*A001C001.mov*")
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, good, every, some)
+    assert run.returncode == 1, run.text
+    assert drive.fired(refused) >= 3 and drive.fired(flipped) >= 1
+    [frame] = frames(run)
+    assert "FINISHED WITH FAILURES: 4 copies failed" in frame, run.text
+    rows = {line.split()[0]: line.split()[2:4] for line in run.lines if line[:3] in ("2  ", "3  ")}
+    assert rows["2"][0] == "failed" and rows["3"] == ["partly", "failed"], run.text
+    assert run.colour("/good ", "done") == "green", run.text
+    assert run.colour("faultyfs0/every ", "failed") == "red", run.text
+    assert run.colour("faultyfs0/some ", "partly failed") == "red", run.text
+
+
+@pytest.mark.fault
+def test_a_destination_whose_manifest_failed_is_never_called_done(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Every copy verified, then its manifests' folder refused (EACCES): the summary says
+    FAILED (exit 1), and so does the last frame: "failed" in red, the step named, "1
+    destination not finished". Failed before: "done" in green, no failure said."""
+    card = make_card(tmp_path / "cards", files=2, size=10_000)
+    drive = faulty_fs()
+    refused = drive.fail("mkdir", errno.EACCES, path="*/ascmhl")
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "reports", card, drive.mountpoint)
+    assert run.returncode == 1 and drive.fired(refused), run.text
+    [frame] = frames(run)
+    assert "FINISHED WITH FAILURES: 1 destination not finished" in frame, run.text
+    [row] = [line for line in run.lines if line.startswith("1  ")]
+    assert row.split()[2] == "failed" and "manifest FAILED" in row, run.text
+    assert run.colour("1  ", "failed") == "red", run.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 
 from offload.cli.live import render
@@ -219,3 +221,31 @@ def test_a_cancelled_reread_after_the_renames_is_cancelled_to_its_last_frame() -
     text = _print(render(snap, cancelled=True))
     assert "CANCELLED" in text and "nothing cancelled" not in text, text
     assert " done " not in text.split("current file")[-1], text
+
+
+def test_a_cancelled_destinations_failures_outweigh_the_cancel() -> None:
+    """A run cancelled after every copy on A failed, one of B's failed and one verified, and
+    C's one copy verified: A "failed" and B "partly failed" in red (as the summary's FAILED),
+    C "cancelled" in yellow (a file left without an outcome there, none failed). Failed
+    before: A "done" in green (every file had its outcome there), B "cancelled"."""
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, ("/mnt/A", "/mnt/B", "/mnt/C"), 2_000, (2_000,) * 3, (2,) * 3))
+    model.emit(JobStarted(2, 2_000, ("/mnt/A", "/mnt/B", "/mnt/C"), "full", ("xxh64",)))
+    for name in ("a.mov", "b.mov"):
+        model.emit(FileFailed(0, name, "File too large (EFBIG)"))
+    model.emit(FileFailed(1, "a.mov", "does not match the source"))
+    model.emit(FileVerified(1, "b.mov", "/mnt/B/b.mov", "verified"))
+    model.emit(FileVerified(2, "a.mov", "/mnt/C/a.mov", "verified"))
+    model.emit(JobFinished(1, True))
+    model.emit(OffloadFinished(True))
+    console = Console(width=120, record=True, color_system="truecolor", force_terminal=True)
+    console.print(render(model.snapshot(), cancelled=True))
+    text = console.export_text(clear=False)
+    assert "CANCELLED" in text, text
+    rows = {line.split()[1]: line.split()[2:4] for line in text.splitlines()[3:]}
+    assert rows["/mnt/A"][0] == "failed" and rows["/mnt/B"] == ["partly", "failed"], text
+    assert rows["/mnt/C"][0] == "cancelled", text
+    styled = console.export_html(inline_styles=True)
+    red, yellow = "#800000", "#808000"  # rich's red and yellow
+    for word, colour in (("failed", red), ("partly failed", red), ("cancelled", yellow)):
+        assert re.search(f'<span style="color: {colour};[^>]*">{word} *</span>', styled), styled

@@ -284,10 +284,13 @@ def test_a_slow_target_no_fast_copy_can_feed_shows_as_failed(tmp_path: Path) -> 
     assert [(d.files_done, d.files_failed) for d in last.destinations] == [(3, 1), (3, 1)]
 
 
-def test_a_cancel_after_a_destination_finished_leaves_it_done(tmp_path: Path) -> None:
-    # A cancel during the cascade: the fast destination verified all its files (its summary
-    # is ok) and stays done; the slow one, not finished, is cancelled. Without a cascade,
-    # a run cancelled once its last file had its outcome everywhere says done too.
+def test_a_cancel_after_every_outcome_before_the_manifests_is_cancelled(tmp_path: Path) -> None:
+    """A run cancelled once its last file had its outcome everywhere, before the steps that
+    finish the destinations (links, folders, manifests): each destination's phase ends
+    ``cancelled``, as the summary's result and its "not finished" note say (a cascade's fast
+    destination, finished at the card's release, stays done:
+    test_a_cancelled_cascade_keeps_the_fast_copy_done). Failed before: "done" in green on
+    every row of the last frame beside a summary of two "cancelled"."""
     card = make_card(tmp_path / "cards", files=6)
     dests = [tmp_path / "c1", tmp_path / "c2"]
     for dest in dests:
@@ -310,8 +313,13 @@ def test_a_cancel_after_a_destination_finished_leaves_it_done(tmp_path: Path) ->
     )
     last = recorder.seen[-1][1]
     assert [s.files_verified for s in report.job.destinations] == [6, 6]
-    assert [s.result() for s in report.job.destinations] == ["ok", "ok"]
-    assert [d.phase for d in last.destinations] == ["done", "done"], last.destinations
+    results = [report.destination_result(s) for s in report.job.destinations]
+    assert report.job.cancelled and results == ["cancelled", "cancelled"], results
+    assert [d.phase for d in last.destinations] == results, last.destinations
+    console = Console(width=120, record=True, color_system=None)
+    console.print(render(last, cancelled=True))
+    rows = [line.split() for line in console.export_text().splitlines() if "/c" in line]
+    assert [row[2] for row in rows] == ["cancelled", "cancelled"], rows
 
 
 def test_the_per_file_maps_are_freed_when_the_offload_ends_and_the_end_stands(

@@ -20,7 +20,7 @@ import sys
 import termios
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyte
@@ -37,6 +37,7 @@ class TerminalRun:
     raw: bytes = (
         b""  # every byte the command wrote, every frame's (what the screen shows last is *rows*)
     )
+    colours: list[list[str]] = field(default_factory=list)  # each cell's foreground, as *rows*
 
     @property
     def lines(self) -> list[str]:
@@ -53,6 +54,14 @@ class TerminalRun:
     def shows(self, text: str) -> bool:
         """Whether *text* is on the screen, wrapped over rows or not."""
         return text in "".join(self.rows)
+
+    def colour(self, line_holding: str, word: str) -> str:
+        """The foreground colour (pyte's name: "red", "green", "default"...) of *word*'s
+        first cell on the last row holding *line_holding* and *word*; KeyError if none."""
+        for row, text in reversed(list(enumerate(self.rows))):
+            if line_holding in text and word in text:
+                return self.colours[row][text.index(word)]
+        raise KeyError(f"no row holds {line_holding!r} and {word!r}")
 
 
 def _sized_pty(columns: int, rows: int) -> tuple[int, int, dict[str, str]]:
@@ -144,7 +153,8 @@ def run_on_terminal(
             process.kill()
             process.wait()
         os.close(primary)
-    return TerminalRun(returncode, list(screen.display), raw)
+    colours = [[screen.buffer[y][x].fg for x in range(columns)] for y in range(rows)]
+    return TerminalRun(returncode, list(screen.display), raw, colours)
 
 
 class ControllingTerminal:

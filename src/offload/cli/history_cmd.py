@@ -206,9 +206,11 @@ def _result(data: dict[str, Any]) -> str:
     )
     if unlisted:
         result += f", {unlisted} cop{'y' if unlisted == 1 else 'ies'} not in the manifest"
-    if result.startswith("verified"):
-        # Read back (now, or by the run the ledger trusts) through a cache that could not be
-        # dropped: what such a copy rests on is not the media (README, cache_bypass).
+    if result.startswith(("verified", "transfer-checked")):
+        # Every copy good (a check's rows say it of exit 0 likewise): those read back (now,
+        # or by the run the ledger trusts) through a cache that could not be dropped rest
+        # on what the cache returned, not the media (README, cache_bypass); said beside
+        # "transfer-checked" too, whose copies read back are not all from the media either.
         cached = sum(
             1
             for file in data.get("files") or []

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from offload.engine.cancel import CancelToken
 from offload.errors import printable_name
-from offload.progress import ProgressModel, ProgressSnapshot
+from offload.progress import DestinationProgress, ProgressModel, ProgressSnapshot
 
 
 def human_rate(rate: float) -> str:
@@ -115,25 +115,18 @@ class _Frame:
         columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
         if wide:
             columns.append("current file")
-        fixed = 2 + 12 + 10 + 10 + 6 + 6 + 2 * len(columns)
+        fixed = 2 + 13 + 10 + 10 + 6 + 6 + 2 * len(columns)  # state: "partly failed"
         room = max(12, (width - fixed) // (2 if wide else 1))
         for column in columns:
             table.add_column(column, no_wrap=True, overflow="ellipsis")
         for dest in snap.destinations:
-            phase = dest.phase  # the model's: "done" and "cancelled" true per destination
+            # The model's phase ("done": its part ended; "cancelled"); the word says what
+            # became of its copies (``_state``).
+            phase = dest.phase
             # Done, but filled up by the rewrite of copies found wrong: "full", its failed
             # count beside it (the copies verified there stand: not lost).
             full = dest.full is not None and phase == "done"
-            state = Text(
-                "LOST" if dest.lost else "full" if full else phase,
-                style="bold red"
-                if dest.lost or full
-                else "green"
-                if phase == "done"
-                else "yellow"
-                if phase == "cancelled"
-                else "cyan",
-            )
+            state = _state(dest, full=full)
             row: list[str | Text] = [
                 str(dest.index + 1),
                 _tail(printable_name(dest.path), room),
@@ -145,13 +138,36 @@ class _Frame:
             ]
             if wide:
                 # A name or a reason in one cell: every control character escaped.
-                why = dest.lost or (dest.full if full else None)
+                why = dest.lost or (dest.full if full else None) or _unfinished_words(dest)
                 # A destination done (or not started) has no current file: the model keeps
                 # the last one a phase was announced for.
                 current = "" if phase in ("done", "waiting") else dest.current_file
                 row.append(_tail(printable_name(why or current), room))
             table.add_row(*row)
         yield table
+
+
+def _state(dest: DestinationProgress, *, full: bool) -> Text:
+    """The state word of *dest*'s row, in its colour: a phase while a job feeds it; once its
+    part has ended, what became of its copies. ``done`` (green) only when every copy there
+    with an outcome is good (verified now or earlier, or transfer-checked: the "read back"
+    column says which was read); ``failed`` when every one failed, ``partly failed`` when
+    some are good, in the failure colour, as the summary's FAILED (a failure outweighs a
+    cancel: the CANCELLED line says the run was cancelled); ``cancelled`` (yellow) when the
+    cancel left copies there without an outcome and none failed; ``failed`` too where every
+    copy is good but a step that finishes it (its links, folders, manifests, folder times)
+    failed, as the summary's FAILED."""
+    if dest.lost:
+        return Text("LOST", style="bold red")
+    if full:
+        return Text("full", style="bold red")
+    ended = dest.phase in ("done", "cancelled")
+    if ended and dest.files_failed:
+        return Text("partly failed" if dest.files_done else "failed", style="bold red")
+    if ended and dest.unfinished:  # its copies good, a step of its finish failed
+        return Text("failed", style="bold red")
+    style = "green" if dest.phase == "done" else "yellow" if ended else "cyan"
+    return Text(dest.phase, style=style)
 
 
 def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
@@ -217,12 +233,20 @@ def _failures(snap: ProgressSnapshot) -> str:
     two destinations is two failed copies."""
     copies = sum(dest.files_failed for dest in snap.destinations)
     lost = sum(1 for dest in snap.destinations if dest.lost)
+    unfinished = sum(1 for dest in snap.destinations if dest.unfinished and not dest.lost)
     parts = []
     if copies:
         parts.append(f"{copies} {'copy' if copies == 1 else 'copies'} failed")
     if lost:
         parts.append(f"{lost} destination{'' if lost == 1 else 's'} lost")
+    if unfinished:
+        parts.append(f"{unfinished} destination{'' if unfinished == 1 else 's'} not finished")
     return ", ".join(parts)
+
+
+def _unfinished_words(dest: DestinationProgress) -> str:
+    """The steps of *dest*'s finish that failed ("manifest FAILED"); "" when none did."""
+    return f"{', '.join(dest.unfinished)} FAILED" if dest.unfinished else ""
 
 
 def render(
