@@ -13,24 +13,13 @@ from __future__ import annotations
 import errno
 import os
 
-from offload.errors import describe_os_error, printable_name
+from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error, printable_name
 from offload.plan.scan import SourceTree
 
 # What a file of a card that went away fails with: its path gone (ENOENT, ENOTDIR), its
-# reader gone or failing (EIO, ENODEV, ENXIO, ENOMEDIUM), a FUSE card's daemon gone
-# (ENOTCONN), a network share's handle (ESTALE).
-GONE_ERRNOS = frozenset(
-    {
-        errno.ENOENT,
-        errno.ENOTDIR,
-        errno.EIO,
-        errno.ENODEV,
-        errno.ENXIO,
-        errno.ENOMEDIUM,
-        errno.ENOTCONN,
-        errno.ESTALE,
-    }
-)
+# reader failing (EIO), or what any drive that is gone answers (`errors.DRIVE_GONE_ERRNOS`:
+# a FUSE card's daemon gone, its device removed, a network share's handle stale).
+GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
 # How ``errors.describe_os_error`` ends for each (a source error's last words).
 _GONE_ENDINGS = tuple(f"({errno.errorcode[code]})" for code in sorted(GONE_ERRNOS))
 

@@ -31,7 +31,6 @@ and feeds the slow destinations; without one the re-run is refused (``card_absen
 from __future__ import annotations
 
 import dataclasses
-import errno
 import json
 import os
 import shutil
@@ -45,7 +44,7 @@ from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.errors import UsageError
+from offload.errors import DRIVE_GONE_ERRNOS, UsageError
 from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
 from offload.existing import settle_rewrites
 from offload.fs.ops import fsync_dir
@@ -790,20 +789,6 @@ def _no_copy_reason(
     )
 
 
-# What a path on a drive that went away answers (its FUSE program killed: ENOTCONN; its
-# device removed: ENODEV, ENXIO, ENOMEDIUM; a share's handle stale). Not EIO: a drive that
-# still answers but fails may hold a bad copy, which --overwrite replaces.
-_GONE_ERRNOS = frozenset(
-    {
-        errno.ENOTCONN,
-        errno.ENODEV,
-        errno.ENXIO,
-        errno.ENOMEDIUM,
-        errno.ESTALE,
-        errno.ESHUTDOWN,
-        errno.ECONNABORTED,
-    }
-)
 # What a fast copy that could not be read because its drive is gone is told: it was not
 # found bad (no --overwrite), the drive must come back. Ends with _NO_LONGER_VOUCHES, which
 # _fail_damaged replaces when the drive's ledger could not be told either.
@@ -821,7 +806,7 @@ def _drive_gone(copy_path: Path) -> str | None:
     try:
         os.stat(copy_path)
     except OSError as exc:
-        if exc.errno in _GONE_ERRNOS:
+        if exc.errno in DRIVE_GONE_ERRNOS:
             return f"its drive is gone ({exc.strerror or exc})"
     return None
 

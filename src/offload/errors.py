@@ -261,13 +261,12 @@ def _lost_what_to_do(code: int | None, *, service: bool = False, inodes_out: boo
     return f"{what}{remedies.RESUME}"
 
 
-# What a path on a drive that went away raises: its FUSE program gone (a killed exfat-fuse,
-# ntfs-3g: ENOTCONN), its device gone (ENODEV, ENXIO, ENOMEDIUM), failing (EIO), a share's
-# handle gone stale (ESTALE). Not ENOSPC nor EROFS: a full or read-only drive still answers.
-_UNREACHABLE_ERRNOS = frozenset(
-    code
-    for code in (
-        errno.EIO,
+# What a path on a drive that is gone answers: its FUSE program gone (a killed exfat-fuse,
+# ntfs-3g: ENOTCONN, ECONNABORTED), its device gone (ENODEV, ENXIO, ENOMEDIUM), a share's
+# handle gone stale or its connection shut (ESTALE, ESHUTDOWN). Not EIO: a drive that still
+# answers but fails may hold a bad copy (the cascade's advice, `--overwrite`, depends on it).
+DRIVE_GONE_ERRNOS = frozenset(
+    {
         errno.ENOTCONN,
         errno.ENODEV,
         errno.ENXIO,
@@ -275,9 +274,12 @@ _UNREACHABLE_ERRNOS = frozenset(
         errno.ESTALE,
         errno.ESHUTDOWN,
         errno.ECONNABORTED,
-        getattr(errno, "EREMOTEIO", None),
-    )
-    if code is not None
+    }
+)
+# What a path on a drive that went away or fails raises: gone (above), or failing (EIO,
+# EREMOTEIO). Not ENOSPC nor EROFS: a full or read-only drive still answers.
+_UNREACHABLE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset(
+    code for code in (errno.EIO, getattr(errno, "EREMOTEIO", None)) if code is not None
 )
 
 
