@@ -247,35 +247,6 @@ def test_a_close_error_at_the_seal_fails_the_copy_without_a_read_back(
     assert_nothing_bad_named(card, fs.mountpoint / card.name)
 
 
-@pytest.mark.parametrize("op", ["utimens", "fsync", "rename"])
-def test_a_small_batch_committed_by_its_writer_fails_on_its_destination_alone(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], op: str
-) -> None:
-    """In transfer mode a batch of small files is committed by its destination's writer
-    thread itself (``engine.writer.INLINE_BATCH_BYTES``). A step of that commit failing with
-    EIO on one file (its time, its durability sync, its rename) fails that file there, or
-    loses that destination, and nothing else: the other destinations' copies are complete
-    and transfer-checked, nothing wrong is under a final name, no partial is left, and the
-    file is never called transfer-checked there."""
-    card = make_card(tmp_path / "cards", {f"CLIPS/A007C{i:03d}.xml": 2000 for i in range(20)})
-    fs = faulty_fs()
-    dests = [*plain_dests(tmp_path), fs.mountpoint]
-    rule = fs.fail(op, errno.EIO, path="*A007C005.xml")
-    options = OffloadOptions(copy=CopyOptions(verify=VerifyMode.TRANSFER))
-    report = offload(card, dests, options=options)
-    assert fs.fired(rule) >= 1
-    assert report.exit_code == 1
-    statuses = status_by_destination(report, 2)
-    assert statuses["CLIPS/A007C005.xml"] is DestinationStatus.FAILED
-    for index in (0, 1):
-        assert set(status_by_destination(report, index).values()) == {
-            DestinationStatus.TRANSFER_CHECKED
-        }
-        assert_complete_copy(card, dests[index] / card.name)
-    assert_nothing_bad_named(card, fs.mountpoint / card.name)
-    assert partials_under(fs.backing) == []
-
-
 def test_short_writes_are_completed(tmp_path: Path, faulty_fs: Callable[..., FaultyFS]) -> None:
     card = make_card(tmp_path / "cards", CARD)
     fs = faulty_fs()

@@ -24,9 +24,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from offload.engine.writer import INLINE_BATCH_BYTES
 from support.mounts import Mount
 from support.requirements import require_tool
 
@@ -104,10 +101,8 @@ def test_the_writer_makes_two_calls_a_small_file_and_every_copy_keeps_its_time(
     tmp_path: Path,
 ) -> None:
     """The writer thread (the one that creates the partials) asks for the destination root
-    once for the batch (it was once a file) and sets no time while it creates them (it did,
-    once a file); the times are set at the batch's commit, after the last create (here, a
-    small batch in transfer mode, by the writer thread itself), and each copy has its
-    source's."""
+    once for the batch (it was once a file) and sets no time (it did, once a file); the
+    committer sets each copy's time, and each copy has its source's."""
     dest = tmp_path / "dest"
     traces = _traces(tmp_path, dest)
     creates = re.compile(r'openat\([^"]*"[^"]*/CLIPS/[^"/]*"[^)]*O_EXCL')
@@ -115,46 +110,14 @@ def test_the_writer_makes_two_calls_a_small_file_and_every_copy_keeps_its_time(
     assert len(writers) == 1, "one thread creates the partials"
     writer = writers[0]
     assert len(creates.findall(writer)) == FILES
-    # While it creates them (the batch's commit after the last create asks again, twice:
-    # before the publish and before the ledger's lines).
-    creating = writer[: max(match.end() for match in creates.finditer(writer))]
-    root_stats = re.findall(rf'stat[a-z0-9]*\([^"]*"{re.escape(str(dest))}"', creating)
+    root_stats = re.findall(rf'stat[a-z0-9]*\([^"]*"{re.escape(str(dest))}"', writer)
     assert len(root_stats) == 1, root_stats
-    assert "utimensat" not in creating
+    assert "utimensat" not in writer
     # A time set on a descriptor (futimens): the copies' (other files' times go by path).
     times = sum(len(re.findall(r"utimensat\(\d+, NULL", text)) for text in traces.values())
     assert times == FILES
     for index in range(FILES):
         copy = dest / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
-        assert copy.stat().st_mtime_ns == MTIME_NS + index
-
-
-@pytest.mark.parametrize(("size", "same_thread"), [(SIZE, True), (100_000, False)])
-def test_a_small_batch_in_transfer_mode_is_published_by_the_writer_thread_itself(
-    tmp_path: Path, size: int, same_thread: bool
-) -> None:
-    """In transfer mode a batch of at most ``INLINE_BATCH_BYTES`` (12 files of 10 kB) is
-    made durable, published and recorded by the writer thread that created its partials: no
-    committer thread takes turns with it at the interpreter lock a file. A larger batch
-    (12 files of 100 kB: 1.2 MB) still goes to the committer thread, whose durability sync
-    then runs beside the writer's creates. Before: every batch went to the committer."""
-    assert FILES * SIZE <= INLINE_BATCH_BYTES < FILES * 100_000
-    traces = _traces(
-        tmp_path, tmp_path / "dest", "openat,renameat2,utimensat,syncfs,fsync", size=size
-    )
-    creators = [path for path, text in traces.items() if _CREATED.search(text)]
-    publishers = [path for path, text in traces.items() if _RENAMED.search(text)]
-    assert len(creators) == 1 and len(publishers) == 1
-    assert (creators == publishers) is same_thread
-    publisher = traces[publishers[0]]
-    assert len(_RENAMED.findall(publisher)) == FILES
-    # Durable before published: the batch's sync comes before its first rename.
-    first_rename = _RENAMED.search(publisher)
-    assert first_rename is not None
-    assert re.search(r"^(syncfs|fsync)\(", publisher[: first_rename.start()], re.M)
-    for index in range(FILES):
-        copy = tmp_path / "dest" / "CARD" / "CLIPS" / f"C{index:04d}.MP4"
-        assert copy.read_bytes() == (tmp_path / "CARD" / "CLIPS" / f"C{index:04d}.MP4").read_bytes()
         assert copy.stat().st_mtime_ns == MTIME_NS + index
 
 

@@ -81,41 +81,27 @@ class DestinationCommitter:
         """Take batches until the writer's None. Never stops before it: a bug in a batch
         loses the destination (its files fail), and the next batches are taken all the
         same (the writer blocks handing one over while two wait)."""
-        batches = self.state.batches
-        while True:
-            batch = batches.get()
-            try:
-                if batch is None:
-                    return
-                self.take(batch)
-            finally:
-                # The writer commits a small batch itself only once this count is 0: no
-                # batch waits or is in hand here (``DestinationWriter._hand_off``).
-                batches.task_done()
-
-    def take(self, batch: list[Pending]) -> None:
-        """Commit *batch* (it is this committer's from now on): every file gets its result,
-        or is left to the job (cancel) or the reader (a source error). Never raises: a bug
-        loses the destination and removes the batch's partials. Called by the committer
-        thread, or by the writer thread for a small batch while the committer thread holds
-        none (so never by both at once)."""
         state = self.state
-        try:
-            if state.cancel.cancelled:
-                for pending in batch:
-                    state.destination.remove_partial(pending.partial)
+        while True:
+            batch = state.batches.get()
+            if batch is None:
                 return
-            if state.lost is not None:
-                state.fail_all(batch, state.lost)
-                return
-            self._flush_batch(batch)
-        except BaseException as exc:  # a bug must not leave the writer blocked on us
-            state.internal_error(exc)
-            for pending in batch:
-                try:
-                    state.destination.remove_partial(pending.partial)
-                except Exception:  # never raises by contract; the loss is recorded
+            try:
+                if state.cancel.cancelled:
+                    for pending in batch:
+                        state.destination.remove_partial(pending.partial)
                     continue
+                if state.lost is not None:
+                    state.fail_all(batch, state.lost)
+                    continue
+                self._flush_batch(batch)
+            except BaseException as exc:  # a bug must not leave the writer blocked on us
+                state.internal_error(exc)
+                for pending in batch:
+                    try:
+                        state.destination.remove_partial(pending.partial)
+                    except Exception:  # never raises by contract; the loss is recorded
+                        continue
 
     def close(self) -> None:
         """Free the read-back buffer (after ``run`` returned)."""

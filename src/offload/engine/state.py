@@ -9,12 +9,8 @@ the writer (``engine.writer``) and the committer (``engine.committer``). The rul
 * ``batches`` carries finished files from the writer to the committer (at most two batches
   wait): a ``Pending`` belongs to the writer until it is put there, then to the committer.
   Whoever owns a Pending is the only one that may touch it (write, sync, discard, fail it).
-  In transfer mode the writer thread commits a small batch itself, through the same
-  ``DestinationCommitter.take``, but only while ``batches.unfinished_tasks`` is 0 (the
-  committer thread holds no batch, and gets one only from the writer): the two threads
-  never commit at once.
-* ``copy_s`` and ``verify_s`` are written by whichever thread commits a batch (never both at
-  once, above) and read by the job after both threads stopped.
+* ``copy_s`` and ``verify_s`` are written by the committer only and read by the job after
+  both threads stopped.
 * ``read_back_gate`` is shared with the other destinations on the same disk (thread-safe;
   held by the committer only while it reads back, ``engine.devices``).
 * ``destination`` (the backend) is safe for both threads by its contract

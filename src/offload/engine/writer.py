@@ -53,15 +53,7 @@ from offload.errors import (
     destination_io_error,
 )
 from offload.events import DestinationBytesWritten, PhaseChanged, wanted, wanted_phase
-from offload.options import ExistingFilePolicy, VerifyMode
-
-#: In transfer mode (nothing read back), a batch of at most this many bytes is committed by
-#: the writer thread itself when its committer thread holds no batch: a card of small files
-#: then has two threads, not three, passing the interpreter lock to one another at every
-#: system call (docs/performance.md, "The 50,000-file card's copy on two threads:
-#: twenty-first pass"). The batch's durability sync then stops this writer's creates for as
-#: long as it takes, which is short only for a small batch; larger ones go to the thread.
-INLINE_BATCH_BYTES = 1 << 20
+from offload.options import ExistingFilePolicy
 
 
 class DestinationWriter:
@@ -97,10 +89,6 @@ class DestinationWriter:
         # batch closes by its files, and whether the backend waits for a file's digests.
         self._batch_files = state.options.batch_files
         self._stores_digests = state.destination.features.stores_digests
-        self._inline_bytes = (
-            INLINE_BATCH_BYTES if state.options.verify is VerifyMode.TRANSFER else -1
-        )
-        self._committer: DestinationCommitter | None = None
 
     @property
     def lost(self) -> OffloadError | None:
@@ -115,7 +103,7 @@ class DestinationWriter:
 
     def run(self) -> None:
         state = self.state
-        committer = self._committer = DestinationCommitter(state)
+        committer = DestinationCommitter(state)
         thread = threading.Thread(target=committer.run, name=f"commit-{state.index}")
         thread.start()
         try:
@@ -205,24 +193,10 @@ class DestinationWriter:
                 continue
 
     def _hand_off(self) -> None:
-        """Give the current batch to the committer (blocks while two batches are pending),
-        or, a small batch in transfer mode while the committer thread holds none, commit it
-        here (``INLINE_BATCH_BYTES``): made durable, published and recorded before the
-        writer takes its next message."""
-        batch, size = self._batch, self._batch_bytes
-        self._batch, self._batch_bytes = [], 0
-        if not batch:
-            return
-        batches = self.state.batches
-        committer = self._committer
-        # ``unfinished_tasks`` only this thread raises (its puts) and the committer thread
-        # lowers once a batch is done: read as 0, the committer holds none and can take
-        # none until this thread puts one, so the two never commit at once, and batches
-        # are committed in order.
-        if size <= self._inline_bytes and not batches.unfinished_tasks and committer is not None:
-            committer.take(batch)
-        else:
-            batches.put(batch)
+        """Give the current batch to the committer (blocks while two batches are pending)."""
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if batch:
+            self.state.batches.put(batch)
 
     def _on_start(self, ticket: FileTicket) -> None:
         state = self.state
