@@ -1544,13 +1544,7 @@ def _run_locked(
     )
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
-    gone = card_presence.card_gone(plan.tree)  # once, before the card's folders are read
-    if gone is not None:
-        report.card_gone = card_presence.card_gone_line(
-            str(plan.tree.root),
-            gone,
-            sum(1 for f in job_report.files if card_presence.of_the_gone_card(f.source_error)),
-        )
+    _check_card_present(plan, report)  # before the card's folders are read (and again there)
     if job_report.cancelled:
         if slow:
             _cascade().not_cascaded(
@@ -1818,6 +1812,26 @@ def _found_wrong(
     ]
 
 
+def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Say in ``report.card_gone`` (``card_presence``'s one line) that the card went away,
+    when it did and it is not said yet: after the copy jobs, and again when a folder time of
+    the card cannot be read (a card pulled between the two). One ``stat``; where another
+    filesystem is at the card's path, its identity (``card_presence.card_now_at``)."""
+    if report.card_gone is not None:
+        return
+    gone = card_presence.card_gone(plan.tree)
+    if gone is None:
+        return
+    report.card_gone = card_presence.card_gone_line(
+        str(plan.tree.root),
+        gone,
+        sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error)),
+        identity=plan.card,
+        # A cascade re-run reads a fast copy standing in for the card: no card to put back.
+        other=None if plan.stands_in_for else card_presence.card_now_at(plan.tree, plan.card),
+    )
+
+
 def _finish_destinations(
     plan: OffloadPlan,
     report: OffloadReport,
@@ -1894,6 +1908,8 @@ def _finish_destinations(
             and dest_plan.index in indexes
         ):
             for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
+                if refused is None:  # the card's folder unread: was the card pulled since?
+                    _check_card_present(plan, report)
                 report.destination_error(dest_plan.index, error, "folder-times")
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))
