@@ -354,6 +354,12 @@ class OffloadReport:
     # any credentials), by destination index: the card release does not count a bucket
     # served from this host (report/release.py).
     endpoints: dict[int, str] = field(default_factory=dict)
+    # Each local destination's folder (or the copy root, a drive mounted there: the
+    # preflight's ``space_at``) and its device (``st_dev``) as the preflight stat'ed it at the
+    # start, by index: the reports' ``unreachable`` compares it with the folder's at report
+    # time, so a drive unmounted cleanly since (its path a folder below, or gone) is named as
+    # gone (``report/volumes.add_volume_info``).
+    destination_devices: dict[int, tuple[str, int]] = field(default_factory=dict)
     # Copies adopted (read back, equal) whose path the destination's ledger has an entry for
     # that did not vouch for them, by (relative path, destination index): what that entry
     # says (``ExistingCopy.ledger_entry``); the summary names it.
@@ -1536,6 +1542,11 @@ def _run_locked(
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         cascade=tuple(sorted(slow)),
+        destination_devices={
+            c.index: (str(c.space_at or c.destination), c.st_dev)
+            for c in plan.preflight.destinations
+            if c.st_dev is not None and c.index not in plan.backends
+        },
         adopted_entries={
             (plan.tasks[c.task_index].source.relative_path, c.destination_index): c.ledger_entry
             for c in plan.checks

@@ -1760,3 +1760,49 @@ def test_a_card_pulled_after_the_copies_before_its_folder_times_is_said_once(
     assert "every file of it had been read" in line and "re-insert it" in line, line
     assert any(e.startswith("cannot read the time") for e in report.folder_errors)
     assert folder_error_lines(report) == [], folder_error_lines(report)
+
+
+@pytest.mark.timeout(120)
+def test_a_destination_drive_unmounted_cleanly_mid_run_is_named_gone_by_the_release(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination drive (an ext4 loop image at DEST) unmounted with a real ``umount``
+    once its copies and folder times are done, while a FaultyFS destination holds a folder
+    time: its path is a plain folder on the filesystem below now (no ENOTCONN anywhere). The
+    report names it unreachable and the card release says it is gone, never describing the
+    empty mount-point folder left below. Failed before: ``unreachable`` null, and that
+    folder's volume reported as the copies'."""
+    from offload.report.job_report import job_report_dict
+    from support import mounts
+
+    card = tmp_path / "A005"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(100_000))
+    drive = ext4_loop(16 * MIB, path=tmp_path / "DRIVE").path
+    fs = faulty_fs()
+    stall = fs.stall("utimens", path="*CLIPS")
+    plan = plan_offload(card, [drive, fs.mountpoint])
+    import threading
+
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("report", run_offload(plan)))
+    runner.start()
+    try:
+        fs.wait_stalled(stall, timeout_s=30)
+        mounts.unmount(drive)  # ejected: DRIVE is the empty folder below
+    finally:
+        fs.release(stall)
+        runner.join(timeout=90)
+    assert not runner.is_alive()
+    assert not os.path.ismount(drive)
+    data = job_report_dict(outcome["report"])
+    first = data["destinations"][0]
+    assert first["unreachable"] == "another filesystem is at its path now", first
+    assert first["mount_point"] is None and first["device"] is None, first
+    assert data["destinations"][1]["unreachable"] is None, data["destinations"][1]
+    release = data["card_release"]
+    assert not release["may_format"], release
+    assert (
+        "destination 1 no longer answers (another filesystem is at its path now)"
+        in (release["text"])
+    ), release
