@@ -354,6 +354,12 @@ class OffloadReport:
     # any credentials), by destination index: the card release does not count a bucket
     # served from this host (report/release.py).
     endpoints: dict[int, str] = field(default_factory=dict)
+    # Each local destination's folder (or the copy root, a drive mounted there: the
+    # preflight's ``space_at``) and its device (``st_dev``) as the preflight stat'ed it at the
+    # start, by index: the reports' ``unreachable`` compares it with the folder's at report
+    # time, so a drive unmounted cleanly since (its path a folder below, or gone) is named as
+    # gone (``report/volumes.add_volume_info``).
+    destination_devices: dict[int, tuple[str, int]] = field(default_factory=dict)
     # Copies adopted (read back, equal) whose path the destination's ledger has an entry for
     # that did not vouch for them, by (relative path, destination index): what that entry
     # says (``ExistingCopy.ledger_entry``); the summary names it.
@@ -1536,6 +1542,11 @@ def _run_locked(
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
         card_history_untrusted=plan.card_history.untrusted_reason if plan.card_history else None,
         cascade=tuple(sorted(slow)),
+        destination_devices={
+            c.index: (str(c.space_at or c.destination), c.st_dev)
+            for c in plan.preflight.destinations
+            if c.st_dev is not None and c.index not in plan.backends
+        },
         adopted_entries={
             (plan.tasks[c.task_index].source.relative_path, c.destination_index): c.ledger_entry
             for c in plan.checks
@@ -1544,13 +1555,7 @@ def _run_locked(
     )
     report.notes.extend(unidentified_trust_notes(plan))
     report.notes.extend(rechecked)
-    gone = card_presence.card_gone(plan.tree)  # once, before the card's folders are read
-    if gone is not None:
-        report.card_gone = card_presence.card_gone_line(
-            str(plan.tree.root),
-            gone,
-            sum(1 for f in job_report.files if card_presence.of_the_gone_card(f.source_error)),
-        )
+    _check_card_present(plan, report)  # before the card's folders are read (and again there)
     if job_report.cancelled:
         if slow:
             _cascade().not_cascaded(
@@ -1818,6 +1823,26 @@ def _found_wrong(
     ]
 
 
+def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Say in ``report.card_gone`` (``card_presence``'s one line) that the card went away,
+    when it did and it is not said yet: after the copy jobs, and again when a folder time of
+    the card cannot be read (a card pulled between the two). One ``stat``; where another
+    filesystem is at the card's path, its identity (``card_presence.card_now_at``)."""
+    if report.card_gone is not None:
+        return
+    gone = card_presence.card_gone(plan.tree)
+    if gone is None:
+        return
+    report.card_gone = card_presence.card_gone_line(
+        str(plan.tree.root),
+        gone,
+        sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error)),
+        identity=plan.card,
+        # A cascade re-run reads a fast copy standing in for the card: no card to put back.
+        other=None if plan.stands_in_for else card_presence.card_now_at(plan.tree, plan.card),
+    )
+
+
 def _finish_destinations(
     plan: OffloadPlan,
     report: OffloadReport,
@@ -1894,6 +1919,8 @@ def _finish_destinations(
             and dest_plan.index in indexes
         ):
             for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
+                if refused is None:  # the card's folder unread: was the card pulled since?
+                    _check_card_present(plan, report)
                 report.destination_error(dest_plan.index, error, "folder-times")
                 if refused is not None:  # the destination's: its copies are as verified
                     report.folder_times_unset.append(refusal_entry(dest_plan.index, error, refused))

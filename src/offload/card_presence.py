@@ -4,8 +4,12 @@ A card pulled mid-offload (udisks unmounts it lazily; ``umount -l``) leaves its 
 plain folder of the filesystem below, or no folder at all: every file not read yet then fails
 to open (ENOENT), one error a file, and nothing said the card was gone. The destinations have
 ``Destination.check_present`` (the root's ``st_dev`` against the one at the start); this is
-the card's: asked once, after the copy jobs, against the scan's ``root_dev``, and said in one
-line naming the card and what to do (``card.OffloadReport.card_gone``).
+the card's: asked after the copy jobs, and again when a folder time of the card cannot be
+read (a card pulled between the two), against the scan's ``root_dev``, and said in one line
+naming the card and what to do (``card.OffloadReport.card_gone``). Where another filesystem
+is at the card's path now and the card's identity was known (``card_identity``: its volume
+UUID or serial), that filesystem's identity tells a different card put in its place from the
+same card mounted again (``card_now_at``), and the line says to put the right one back.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 
+from offload.card_identity import CardIdentity, card_identity, same_volume_and_folder
 from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error, printable_name
 from offload.plan.scan import SourceTree
 
@@ -40,6 +45,20 @@ def card_gone(tree: SourceTree) -> str | None:
     return None
 
 
+def card_now_at(tree: SourceTree, card: CardIdentity | None) -> CardIdentity | None:
+    """The identity of a card other than *card* (the one the run read: ``card_identity`` at
+    the plan) at *tree*'s root now, or None: the same card (its volume and folder), none
+    there, or either unknown (no UUID readable: then the line cannot say another card is
+    there). Asked only once ``card_gone`` said another filesystem is at the path; never
+    raises; one mount-table read and at most one ``blkid``."""
+    if card is None:
+        return None
+    now = card_identity(tree.root)
+    if now is None or same_volume_and_folder(now.key, card.key):
+        return None
+    return now
+
+
 def of_the_gone_card(error: str | None) -> bool:
     """Whether a file's source *error* is what a card that went away gives (an OS error of
     ``GONE_ERRNOS``, as ``errors.source_io_error`` words it): such a file failed because the
@@ -47,19 +66,39 @@ def of_the_gone_card(error: str | None) -> bool:
     return error is not None and error.endswith(_GONE_ENDINGS)
 
 
-def card_gone_line(card: str, why: str, failed: int) -> str:
+def card_gone_line(
+    card: str,
+    why: str,
+    failed: int,
+    *,
+    identity: CardIdentity | None = None,
+    other: CardIdentity | None = None,
+) -> str:
     """The one line that says the card *card* went away during the offload (*why*:
-    ``card_gone``'s words), how many of its files failed for it (*failed*), and what to do."""
+    ``card_gone``'s words), how many of its files failed for it (*failed*), and what to do:
+    put it back, or, where *other* (``card_now_at``) is a different card at its path now,
+    put the card (*identity*, the one the run read) back in that one's place."""
     files = (
         f"{failed:,} {'file' if failed == 1 else 'files'} of it failed as read (not copied; "
         "the reports list each)"
         if failed
         else "every file of it had been read"
     )
+    name = printable_name(card)
+    todo = "re-insert it"
+    if other is not None:
+        which = f" ({identity.words()})" if identity is not None else ""
+        todo = f"a different card ({other.words()}) is at {name} now: put card {name}{which} back"
     return (
-        f"the card {printable_name(card)} went away during the offload ({why}): {files}; "
-        "re-insert it and run the same command again: the copies already verified are kept"
+        f"the card {name} went away during the offload ({why}): {files}; {todo} "
+        "and run the same command again: the copies already verified are kept"
     )
 
 
-__all__ = ["GONE_ERRNOS", "card_gone", "card_gone_line", "of_the_gone_card"]
+__all__ = [
+    "GONE_ERRNOS",
+    "card_gone",
+    "card_gone_line",
+    "card_now_at",
+    "of_the_gone_card",
+]

@@ -1676,3 +1676,133 @@ def test_a_destination_lost_mid_card_is_one_error_line_and_a_count(
     shown = len(errors) - 1  # every other line names one file
     assert counted + shown == len(failed), errors
     assert f"more files on {fs.mountpoint} failed: same cause" in more, more
+
+
+def _pull_card_while_held(
+    tmp_path: Path,
+    card: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    op: str,
+    path: str,
+    swap: Callable[[], None],
+) -> OffloadReport:
+    """Offload *card* to a plain folder and a FaultyFS destination whose *op* on *path* is
+    held; while held, *swap* (pull the card, put something at its path); then the report."""
+    import threading
+
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    stall = fs.stall(op, path=path)
+    plan = plan_offload(card, dests, OffloadOptions(copy=CopyOptions(chunk_size=MIB)))
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("report", run_offload(plan)))
+    runner.start()
+    try:
+        fs.wait_stalled(stall, timeout_s=30)
+        swap()
+    finally:
+        fs.release(stall)
+        runner.join(timeout=90)
+    assert not runner.is_alive()
+    return outcome["report"]
+
+
+@pytest.mark.timeout(120)
+def test_a_different_card_put_at_the_cards_path_mid_run_is_named_as_another(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Card A003 pulled mid-file (lazily unmounted) and another card, B001, mounted at the
+    same path before the run looks: the one line says a different card (its label) is there
+    and to put A003 back, not "re-insert it" (which would have the same command read B001).
+    Failed before: "re-insert it", B001 never named."""
+    from support import mounts
+
+    card = ext4_loop(64 * MIB, path=tmp_path / "A003", mkfs_args=("-L", "A003")).path
+    (card / "CLIPS").mkdir()
+    for i in range(5):  # 8 MiB clips are streamed, each opened when the reader gets to it
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(8 * MIB + i))
+    other = ext4_loop(16 * MIB, path=tmp_path / "B001", mkfs_args=("-L", "B001")).path
+
+    def swap() -> None:
+        mounts.detach(card)
+        mounts.move_mount(other, card)
+
+    report = _pull_card_while_held(tmp_path, card, faulty_fs, "create", "*C002.mov", swap)
+    line = report.card_gone
+    assert line is not None and f"the card {card} went away" in line, line
+    assert 'a different card ("B001", volume ' in line and f"is at {card} now" in line, line
+    assert f'put card {card} ("A003", volume ' in line and "back" in line, line
+    assert "re-insert" not in line, line
+
+
+@pytest.mark.timeout(120)
+def test_a_card_pulled_after_the_copies_before_its_folder_times_is_said_once(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The card pulled once every file is copied, while the manifests are written (a
+    FaultyFS destination holds its ascmhl/ folder's mkdir), so after the check that follows
+    the copy jobs but before the card's folder times are read: the card's one line, not a
+    "cannot read the time of the card's folder" line a folder. Failed before: no
+    ``card_gone``, and one such line for each folder."""
+    from offload.report.failure_lines import folder_error_lines
+    from support import mounts
+
+    card = ext4_loop(16 * MIB, path=tmp_path / "A004").path
+    for folder in ("CLIPS", "AUDIO"):
+        (card / folder).mkdir()
+        (card / folder / "C001.mov").write_bytes(os.urandom(100_000))
+    report = _pull_card_while_held(
+        tmp_path, card, faulty_fs, "mkdir", "*ascmhl", lambda: mounts.detach(card)
+    )
+    assert all(f.ok for f in report.job.files), report.job.files
+    line = report.card_gone
+    assert line is not None and f"the card {card} went away" in line, report.folder_errors
+    assert "every file of it had been read" in line and "re-insert it" in line, line
+    assert any(e.startswith("cannot read the time") for e in report.folder_errors)
+    assert folder_error_lines(report) == [], folder_error_lines(report)
+
+
+@pytest.mark.timeout(120)
+def test_a_destination_drive_unmounted_cleanly_mid_run_is_named_gone_by_the_release(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination drive (an ext4 loop image at DEST) unmounted with a real ``umount``
+    once its copies and folder times are done, while a FaultyFS destination holds a folder
+    time: its path is a plain folder on the filesystem below now (no ENOTCONN anywhere). The
+    report names it unreachable and the card release says it is gone, never describing the
+    empty mount-point folder left below. Failed before: ``unreachable`` null, and that
+    folder's volume reported as the copies'."""
+    from offload.report.job_report import job_report_dict
+    from support import mounts
+
+    card = tmp_path / "A005"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(100_000))
+    drive = ext4_loop(16 * MIB, path=tmp_path / "DRIVE").path
+    fs = faulty_fs()
+    stall = fs.stall("utimens", path="*CLIPS")
+    plan = plan_offload(card, [drive, fs.mountpoint])
+    import threading
+
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("report", run_offload(plan)))
+    runner.start()
+    try:
+        fs.wait_stalled(stall, timeout_s=30)
+        mounts.unmount(drive)  # ejected: DRIVE is the empty folder below
+    finally:
+        fs.release(stall)
+        runner.join(timeout=90)
+    assert not runner.is_alive()
+    assert not os.path.ismount(drive)
+    data = job_report_dict(outcome["report"])
+    first = data["destinations"][0]
+    assert first["unreachable"] == "another filesystem is at its path now", first
+    assert first["mount_point"] is None and first["device"] is None, first
+    assert data["destinations"][1]["unreachable"] is None, data["destinations"][1]
+    release = data["card_release"]
+    assert not release["may_format"], release
+    assert (
+        "destination 1 no longer answers (another filesystem is at its path now)"
+        in (release["text"])
+    ), release

@@ -371,7 +371,7 @@ def report_data(
             "fast_copies_reread": list(report.fast_copies_reread),
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
-    add_volume_info(data)
+    add_volume_info(data, devices=report.destination_devices)
     # May the card be formatted (docs/reports.md): from the facts above and each file's
     # copies (only the keys the rule reads: whole entries cost ~0.5 s at 50,000 files).
     facts = (

@@ -11,6 +11,7 @@ must never fail because a drive was unplugged after the copy.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Mapping
@@ -233,12 +234,33 @@ def _unreachable(where: str) -> str | None:
     return None
 
 
-def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
+def _unmounted(at_start: tuple[str, int] | None) -> str | None:
+    """Why the destination folder on the device (``st_dev``) *at_start* gives, as the run
+    began, is no longer on it: unmounted cleanly (``umount``, udisks' eject), its path now a
+    folder of the filesystem below or gone. None when on it still, when *at_start* is None,
+    or when it cannot be told (EACCES...). Never raises; one ``stat``."""
+    if at_start is None:
+        return None
+    where, device = at_start
+    try:
+        now = os.stat(where).st_dev
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "its folder no longer exists"
+        return None
+    return "another filesystem is at its path now" if now != device else None
+
+
+def add_volume_info(
+    data: dict[str, Any], *, devices: Mapping[int, tuple[str, int]] | None = None
+) -> dict[str, Any]:
     """Add ``source_volume`` and, per destination, ``volume_label``, ``device``, ``disk``,
     ``filesystem``, ``mount_point`` and ``free_bytes_after`` to a job report dict (in place;
     returned for chaining), all ``None`` for a URL destination (S3) and for one whose drive
-    no longer answers (``unreachable``: why, else None). Called once the copies are done,
-    so the free space is "after"."""
+    no longer answers (``unreachable``: why, else None): ENOTCONN-like errors, or, where
+    *devices* gives a destination's folder and its device at the start (by index), the folder no
+    longer on it (``_unmounted``). Called once the copies are done, so the free space is
+    "after"."""
     # A cascade re-run whose card is absent reads a fast copy of it (the ``card-absent``
     # warning): its card record, rebuilt from the ledger, is of a volume this run never saw,
     # so its label is never the source's.
@@ -248,7 +270,12 @@ def add_volume_info(data: dict[str, Any]) -> dict[str, Any]:
         where = str(destination.get("copy_root") or destination.get("path") or ".")
         # A URL (s3://bucket/prefix) is on no local volume: every field unknown (null), never
         # the volume of the folder the command ran in, which a relative path would give.
-        gone = None if _is_url(where) else _unreachable(where)
+        gone = (
+            None
+            if _is_url(where)
+            else _unreachable(where)
+            or _unmounted((devices or {}).get(destination.get("index", -1)))
+        )
         # A drive that no longer answers (its FUSE program killed, its device pulled): the
         # nearest folder that answers is the empty mount point on the filesystem below,
         # which is not the volume the copies are on (nor the card's, when that is "/").
