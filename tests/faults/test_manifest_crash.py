@@ -504,3 +504,28 @@ def test_a_pdf_report_killed_mid_write_in_the_report_folder_is_swept_by_the_next
         os.close(claim)
         alive.kill()
         alive.wait()
+
+
+def test_a_report_temporary_that_cannot_be_asked_keeps_only_itself(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """One dead run's report temporary that the report folder answers EIO for (its stat
+    and its open: a failing share, a bad sector in the folder) is kept, and the sweep goes
+    on to the others: a dead run's temporary beside it is removed and said. Failed before:
+    the one error emptied the whole sweep (nothing removed, nothing said)."""
+    from offload.report.job_report import remove_dead_temporaries
+
+    fs = faulty_fs()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    # Sorted so the unanswerable one is listed first, as a directory's order may put it.
+    bad = f".A001_2026-01-01_000000Z.html.{gone.pid}.0123abcd.partial"
+    dead = f".A001_2026-01-01_000001Z.pdf.{gone.pid}.0123abcd.partial"
+    for name in (bad, dead):
+        (fs.mountpoint / name).write_bytes(b"x")
+    fs.fail("getattr", errno.EIO, path=bad)
+    fs.fail("open", errno.EIO, path=bad)
+    said = remove_dead_temporaries(fs.mountpoint)
+    assert said is not None and dead in said and bad not in said, said
+    assert not (fs.backing / dead).exists()
+    assert (fs.backing / bad).exists()

@@ -542,3 +542,17 @@ def test_index_files_refused_beside_clips_verified_earlier_say_so() -> None:
         "of 2 files verified only by an earlier run, trusted from the ledger, not read back "
         "now: --reverify reads them back)" in release.text
     ), release.text
+
+
+def test_a_destination_that_no_longer_answers_is_never_said_to_be_pulled_alone() -> None:
+    # `unreachable` holds the strerror of the copy root's stat at report time: ENOTCONN (a
+    # FUSE program killed) or EIO, which a failing drive still plugged in answers too.
+    data = report(VERIFIED, VERIFIED)
+    data["destinations"][1]["unreachable"] = "Input/output error"
+    data["devices"][0].update(device="/dev/zram0", kind="memory")  # the other no backup
+    release = card_release(data)
+    assert not release.may_format
+    assert (
+        "destination 2 no longer answers (Input/output error): its drive was pulled or "
+        "unmounted since the run began, or is failing"
+    ) in release.text, release.text

@@ -598,14 +598,7 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
     held GET does not keep it), exit 130, and says what a local check's cancel says: the
     object read and matched before is ``verified``, the other two ``cancelled`` (the
     terminal's count, the JSON, the CSV), nothing missing or new. No test before."""
-    import os
     import re
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from support.tcpproxy import FaultProxy
 
     card = make_card(tmp_path, VERIFY_CARD)
     url = f"s3://{bucket}/day1"
@@ -618,41 +611,15 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
             k for k in keys(s3_server.url, bucket) if re.fullmatch(r"day1/A001/[^/]*\.mhl", k)
         ]
         legacy = ["--mhl-file", f"s3://{bucket}/{key}"]
-    reports = tmp_path / "vreports"
-    proxy = FaultProxy(s3_server.port)
-    try:
-        proxy.hold("GET", f"/{bucket}/day1/A001/CLIPS/A001C001.mov")
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("offload")),
-                "verify",
-                "--report-dir",
-                str(reports),
-                "--s3-endpoint",
-                proxy.url,
-                *legacy,
-                f"{url}/A001",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "COLUMNS": "200"},
-        )
-        try:
-            assert proxy.held.wait(30), "the GET was never sent"
-            process.send_signal(signal.SIGTERM)
-            signalled = time.monotonic()
-            out, err = process.communicate(timeout=30)  # the GET still held
-            took = time.monotonic() - signalled
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    finally:
-        proxy.close()
-    assert process.returncode == 130, out + err
-    assert took < 10, took  # not the read timeout (60 s) of the held GET
-    assert "Traceback" not in err, err
+    code, out, err, data = _sigterm_while_held(
+        tmp_path,
+        s3_server.port,
+        "GET",
+        f"/{bucket}/day1/A001/CLIPS/A001C001.mov",
+        *legacy,
+        f"{url}/A001",
+    )
+    assert code == 130, out + err
     assert (
         f"{url}/A001: CANCELLED: 1 OK, 0 changed, 0 unreadable before the cancel, "
         "2 not checked (cancelled)"
@@ -661,8 +628,6 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
         "ERROR: interrupted: the check did not finish; 2 recorded files not checked "
         "(cancelled), and no file is named missing or new"
     ) in err, err
-    (report,) = reports.glob("verify_*.json")
-    data = json.loads(report.read_text())
     assert data["exit_code"] == 130 and data["passed"] is False
     assert data["reference"] == reference and data["path"] == f"{url}/A001"
     assert data["verified"] == ["A001.xml"], data
@@ -671,7 +636,8 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
     for empty in ("changed", "missing", "extra", "unreadable"):
         assert data[empty] == [], (empty, data)
     assert data["objects_read_back"] == 1 and data["generation"] is None, data
-    rows = report.with_suffix(".csv").read_text().splitlines()
+    (csv,) = (tmp_path / "held-reports").glob("verify_*.csv")
+    rows = csv.read_text().splitlines()
     assert rows[1:] == [
         "A001.xml,verified,",
         "CLIPS/A001C001.mov,cancelled,",

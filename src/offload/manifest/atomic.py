@@ -52,12 +52,16 @@ def stale_temp_files(
     *unaskable_after_s*: for a folder no lock of ours guards (the user's report folder, maybe
     a share another host writes to), a file whose claim cannot be asked (no locks on that
     filesystem) is stale only once that old (its modification time). Regular files only;
-    sorted. [] when *folder* cannot be listed.
+    sorted. [] when *folder* cannot be listed; a file that cannot be asked (its ``stat``
+    fails: a failing share, a bad sector) is kept and the others are still judged.
 
-    Only a caller that holds the copy root's lock may delete them (no other offload-ai run
-    writes there then, but for a report of a run that already released it, whose process
-    is alive). A pid alive now (maybe reused by another program) keeps its file: a stale
-    temporary file costs its bytes, a removed live one a manifest or a report."""
+    In a copy root, only a caller that holds its lock may delete them (no other offload-ai
+    run writes there then, but for a report of a run that already released it, whose
+    process is alive); elsewhere (the user's report folder) the claim and the age decide,
+    and the caller removes each with ``destinations.claim.remove_unclaimed``, so a writer
+    cannot claim it between this judgment and its unlink. A pid alive now (maybe reused by
+    another program) keeps its file: a stale temporary file costs its bytes, a removed live
+    one a manifest or a report."""
     stale: list[Path] = []
     try:
         with os.scandir(folder) as entries:
@@ -65,25 +69,31 @@ def stale_temp_files(
                 match = _TEMP_NAME.fullmatch(entry.name)
                 if match is None or not is_ours(match.group(1)):
                     continue
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                if _pid_alive(int(match.group(2))):
-                    continue
-                from offload.destinations.claim import claimed
-
-                held = claimed(entry.path)
-                if held:
-                    continue  # a live writer's (another host's, whose pid means nothing here)
-                if (
-                    held is None
-                    and unaskable_after_s is not None
-                    and time.time() - entry.stat(follow_symlinks=False).st_mtime < unaskable_after_s
-                ):
-                    continue  # no lock says, and young enough to be a live run's
-                stale.append(Path(entry.path))
+                if _is_stale(entry, int(match.group(2)), unaskable_after_s):
+                    stale.append(Path(entry.path))
     except OSError:
         return []
     return sorted(stale)
+
+
+def _is_stale(entry: os.DirEntry[str], pid: int, unaskable_after_s: float | None) -> bool:
+    """``stale_temp_files``'s judgment of one listed temporary whose writer's pid is *pid*.
+    False (kept) when it cannot be asked: one file's error never stops the others'."""
+    from offload.destinations.claim import claimed
+
+    try:
+        if not entry.is_file(follow_symlinks=False) or _pid_alive(pid):
+            return False
+        held = claimed(entry.path)
+        if held:
+            return False  # a live writer's (another host's, whose pid means nothing here)
+        if held is None and unaskable_after_s is not None:
+            # No lock says: stale only once too old to be a live run's.
+            age = time.time() - entry.stat(follow_symlinks=False).st_mtime
+            return age >= unaskable_after_s
+        return True
+    except OSError:
+        return False
 
 
 def _pid_alive(pid: int) -> bool:

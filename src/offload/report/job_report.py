@@ -821,6 +821,7 @@ def remove_dead_temporaries(folder: Path) -> str | None:
     keeps no locks (a share another host may write to), only those untouched for
     ``UNASKABLE_STALE_S`` (``manifest.atomic.stale_temp_files``). Never raises: one that
     cannot be deleted is kept for the next run."""
+    from offload.destinations.claim import remove_unclaimed
     from offload.manifest.atomic import stale_temp_files
     from offload.plan.strays import UNASKABLE_STALE_S
 
@@ -836,11 +837,10 @@ def remove_dead_temporaries(folder: Path) -> str | None:
         lambda name: _REPORT_NAME.fullmatch(name) is not None,
         unaskable_after_s=UNASKABLE_STALE_S,
     ):
-        try:
-            os.unlink(path)
-        except OSError:
-            continue
-        removed.append(printable_name(path.name))
+        # Unlinked under its exclusive lock: a writer that claims it since it was judged
+        # keeps it (``remove_unclaimed``: False then, and when it cannot be deleted).
+        if remove_unclaimed(str(path)):
+            removed.append(printable_name(path.name))
     if not removed:
         return None
     shown = ", ".join(removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")

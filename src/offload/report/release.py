@@ -240,11 +240,12 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], list[str]]:
         for index in members:
             gone = (destinations.get(index) or {}).get("unreachable")
             if gone:
-                # Its mount point now reads as a folder of the filesystem below (maybe the
-                # card's): what it was when the run began no longer answers.
+                # Its copy root's stat failed at report time (``volumes._unreachable``):
+                # ENOTCONN, ENODEV... of a drive gone, or EIO, which a failing drive still
+                # plugged in answers too: never said to be pulled alone.
                 reasons.append(
                     f"destination {index + 1} no longer answers ({gone}): its drive was "
-                    "pulled or unmounted since the run began"
+                    "pulled or unmounted since the run began, or is failing"
                 )
         members = [i for i in members if not (destinations.get(i) or {}).get("unreachable")]
         if not members:
