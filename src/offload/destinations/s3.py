@@ -497,6 +497,14 @@ class S3Destination:
         returns its ETag. Raises OSError (FileExistsError if the key exists)."""
         return self._put(key, data, metadata={}, replace=replace)[0]
 
+    def put_small_own(
+        self, key: str, data: bytes, *, replace: bool = False
+    ) -> tuple[str, str | None]:
+        """``put_small``, also returning the VersionId of the object stored (None: the bucket
+        keeps no versions, or it is not known to be this request's own), for a caller that
+        may take the object back by ``delete_own``. Raises OSError."""
+        return self._put(key, data, metadata={}, replace=replace)
+
     def _put(
         self,
         key: str,
