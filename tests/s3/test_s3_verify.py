@@ -887,3 +887,26 @@ def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  
     after = sorted((v["Key"], v["VersionId"]) for v in listing.get("Versions", []))
     assert after == before, after
     assert listing.get("DeleteMarkers", []) == [], listing["DeleteMarkers"]
+
+
+def test_a_copy_whose_chain_is_refused_leaves_no_orphan_generation(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``offload`` to S3 stores its manifests in the same order (the generation, then the
+    chain): the chain's PUT refused, the run says the manifest was not written and leaves
+    no ``ascmhl/`` object behind. Failed before: the generation's manifest stayed."""
+    from support.tcpproxy import FaultProxy
+
+    card = make_card(tmp_path)
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept("PUT", "/ascmhl/ascmhl_chain.xml", status=403)
+        code, out, err = offload(
+            tmp_path, "--s3-endpoint", proxy.url, str(card), f"s3://{bucket}/day1"
+        )
+    finally:
+        proxy.close()
+
+    assert code != 0, out + err
+    assert _ascmhl_keys(s3_server.url, bucket) == []
+    assert "day1/A001/CLIPS/A001C001.mov" in keys(s3_server.url, bucket)
