@@ -162,6 +162,54 @@ def test_the_holder_refreshes_its_lock_and_a_lost_lock_is_named(  # type: ignore
         store.close()
 
 
+def _lock_versions(endpoint: str, bucket: str, key: str) -> tuple[list[str], int]:
+    """The version ids of *key* and how many delete markers it has."""
+    listing = admin(endpoint).list_object_versions(Bucket=bucket, Prefix=key)
+    stored = [v for v in listing.get("Versions", []) if v["Key"] == key]
+    markers = [m for m in listing.get("DeleteMarkers", []) if m["Key"] == key]
+    return [v["VersionId"] for v in sorted(stored, key=lambda v: v["LastModified"])], len(markers)
+
+
+def test_on_a_versioned_bucket_a_lock_deletes_its_own_versions_only(  # type: ignore[no-untyped-def]
+    s3_server, bucket
+) -> None:
+    """A versioned bucket keeps every refresh of the lock (one a beat) as a version: the
+    release deletes those the lock stored, by their ids (no delete marker), and never one
+    it did not store: an earlier writer's version stays, and after a takeover the taker's
+    lock (current) and version stay while ours go. Failed before: every refresh stayed
+    as a noncurrent version, and the release added a delete marker."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    store = destination(s3_server.url, bucket, prefix="day1")
+    key = lock_key("day1/A001")
+    _foreign_lock(s3_server.url, bucket, key)  # an earlier writer's version, then removed
+    (earlier,), _ = _lock_versions(s3_server.url, bucket, key)
+    client.delete_object(Bucket=bucket, Key=key)
+    try:
+        lock = S3CopyRootLock(store, "day1/A001", heartbeat_s=0.1, stale_after_s=3.0)
+        lock.acquire()
+        time.sleep(0.6)
+        lock.release()
+        made, markers = _lock_versions(s3_server.url, bucket, key)
+        assert made == [earlier] and markers == 1, (made, markers)  # as before the run
+
+        lock = S3CopyRootLock(store, "day1/A001", heartbeat_s=0.1, stale_after_s=3.0)
+        lock.acquire()
+        time.sleep(0.4)
+        _foreign_lock(s3_server.url, bucket, key)  # a taker's
+        deadline = time.monotonic() + 5
+        while lock.lost is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock.lost is not None
+        lock.release()
+        made, markers = _lock_versions(s3_server.url, bucket, key)
+        taker = client.get_object(Bucket=bucket, Key=key)
+        assert b"not-" in taker["Body"].read()
+        assert sorted(made) == sorted([earlier, taker["VersionId"]]) and markers == 1, made
+    finally:
+        store.close()
+
+
 def test_two_cards_into_one_prefix_run_side_by_side(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:

@@ -796,3 +796,83 @@ def test_verify_append_cancelled_after_the_local_view_holds_its_generation(  # t
     assert data["verified"] == sorted(set(CARD) - {"A001.xml"}), data
     assert data["cancelled"] == [] and data["missing"] == [], data
     assert data["generation"] is None and "Recorded in" not in out, data
+
+
+def _ascmhl_keys(endpoint: str, bucket: str) -> list[str]:
+    return [k for k in keys(endpoint, bucket) if k.startswith("day1/A001/ascmhl/")]
+
+
+def test_verify_append_cancelled_before_its_chain_leaves_no_orphan_generation(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, judge
+) -> None:
+    """``--append``: its new manifest stored, a real SIGTERM while the PUT of the chain
+    naming it is held: exit 130, and the manifest is taken back (deleted), so the bucket's
+    ``ascmhl/`` is what it was before the run and a mirror of it passes the reference
+    tool's verify. Failed before: the manifest object stayed, a generation no chain
+    names."""
+    url = copied(s3_server, bucket, tmp_path)
+    before = _ascmhl_keys(s3_server.url, bucket)
+
+    code, out, err, data = _sigterm_while_held(
+        tmp_path, s3_server.port, "PUT", "/ascmhl/ascmhl_chain.xml", "--append", url
+    )
+
+    assert code == 130, out + err
+    assert data["generation"] is None and "Recorded in" not in out, out
+    assert _ascmhl_keys(s3_server.url, bucket) == before
+    mirror = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    for result in (judge.verify(mirror), judge.diff(mirror)):
+        assert result.clean, result.describe()
+
+
+def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append`` on a versioned bucket, the PUT of the chain refused (AccessDenied,
+    through the proxy): the run fails saying nothing was appended, and the manifest it had
+    stored is deleted by its version id: no current object, no noncurrent version, no
+    delete marker left under ``ascmhl/``. Failed before: the manifest stayed, an orphan
+    generation."""
+    from support.tcpproxy import FaultProxy
+
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    url = copied(s3_server, bucket, tmp_path)
+    listing = client.list_object_versions(Bucket=bucket, Prefix="day1/A001/ascmhl/")
+    before = sorted((v["Key"], v["VersionId"]) for v in listing.get("Versions", []))
+
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept("PUT", "/ascmhl/ascmhl_chain.xml", status=403)
+        code, out, err = verify(tmp_path, proxy.url, "--append", url)
+    finally:
+        proxy.close()
+
+    assert code != 0 and "nothing was appended" in err, out + err
+    listing = client.list_object_versions(Bucket=bucket, Prefix="day1/A001/ascmhl/")
+    after = sorted((v["Key"], v["VersionId"]) for v in listing.get("Versions", []))
+    assert after == before, after
+    assert listing.get("DeleteMarkers", []) == [], listing["DeleteMarkers"]
+
+
+def test_a_copy_whose_chain_is_refused_leaves_no_orphan_generation(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``offload`` to S3 stores its manifests in the same order (the generation, then the
+    chain): the chain's PUT refused, the run says the manifest was not written and leaves
+    no ``ascmhl/`` object behind. Failed before: the generation's manifest stayed."""
+    from support.tcpproxy import FaultProxy
+
+    card = make_card(tmp_path)
+    proxy = FaultProxy(s3_server.port)
+    try:
+        proxy.intercept("PUT", "/ascmhl/ascmhl_chain.xml", status=403)
+        code, out, err = offload(
+            tmp_path, "--s3-endpoint", proxy.url, str(card), f"s3://{bucket}/day1"
+        )
+    finally:
+        proxy.close()
+
+    assert code != 0, out + err
+    assert _ascmhl_keys(s3_server.url, bucket) == []
+    assert "day1/A001/CLIPS/A001C001.mov" in keys(s3_server.url, bucket)

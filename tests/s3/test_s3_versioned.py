@@ -39,6 +39,10 @@ def test_a_versioned_bucket_keeps_one_version_of_each_file(s3_server, bucket, tm
     assert head["ContentLength"] == SIZES["CLIPS/A001C001.mov"]
     assert "offload-xxh64" in head["Metadata"]  # the digests were stored all the same
     assert json.loads(out.strip().splitlines()[-1])["notes"] == []
+    # The multipart upload's record under .offload/uploads/: its versions deleted by their
+    # ids, no delete marker left (failed before: one version and one marker stayed).
+    listing = client.list_object_versions(Bucket=bucket, Prefix="day1/.offload/uploads/")
+    assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == [], listing
 
 
 def test_a_suspended_bucket_keeps_the_object(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]

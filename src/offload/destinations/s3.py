@@ -325,6 +325,8 @@ class S3Destination:
         # versioned bucket, objects stored twice (``delete_own_version``; the card layer
         # names them in the report's notes).
         self.versions_kept: list[tuple[str, str]] = []
+        # key -> the VersionIds of its upload record this run stored (``_drop_record``).
+        self._record_versions: dict[str, list[str]] = {}
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
@@ -496,6 +498,14 @@ class S3Destination:
         """Store a small object (a manifest, a report) without overwriting unless *replace*;
         returns its ETag. Raises OSError (FileExistsError if the key exists)."""
         return self._put(key, data, metadata={}, replace=replace)[0]
+
+    def put_small_own(
+        self, key: str, data: bytes, *, replace: bool = False
+    ) -> tuple[str, str | None]:
+        """``put_small``, also returning the VersionId of the object stored (None: the bucket
+        keeps no versions, or it is not known to be this request's own), for a caller that
+        may take the object back by ``delete_own``. Raises OSError."""
+        return self._put(key, data, metadata={}, replace=replace)
 
     def _put(
         self,
@@ -986,13 +996,29 @@ class S3Destination:
 
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
-        self._put(self._record_key(key), body, metadata={}, replace=True)
+        _etag, version = self._put(self._record_key(key), body, metadata={}, replace=True)
+        if version and version != "null":  # "null": a suspended bucket's, maybe not ours
+            with self._lock:
+                self._record_versions.setdefault(key, []).append(version)
 
     def _drop_record(self, key: str) -> None:
+        """Delete the upload record of *key*: on a versioned bucket, each version this run
+        stored of it by its id (nothing left, no delete marker; never another run's), else
+        (a record an earlier run left, a bucket without versions, a refusal) a plain
+        delete. Never raises: a stale record is found and dropped by a later run."""
+        record = self._record_key(key)
+        with self._lock:
+            versions = self._record_versions.pop(key, [])
         try:
-            self.client.delete_object(Bucket=self.url.bucket, Key=self._record_key(key))
+            for version in versions:
+                self.client.delete_object(Bucket=self.url.bucket, Key=record, VersionId=version)
+            if not versions:
+                self.client.delete_object(Bucket=self.url.bucket, Key=record)
         except Exception:
-            pass  # a stale record is found and dropped by a later run
+            try:
+                self.client.delete_object(Bucket=self.url.bucket, Key=record)
+            except Exception:
+                pass
 
     def _upload_in_progress(self, key: str, upload_id: str) -> bool:
         try:

@@ -522,18 +522,39 @@ def upload_history_changes(
     is new or changed against *before* (relative path → bytes as downloaded); returns their
     stand-in paths. New files never replace an object (If-None-Match); changed ones (the
     chain) do. In name order, so a new generation is stored before the chain naming it.
+    All or nothing for what is new: where an upload fails or the run is cancelled
+    (KeyboardInterrupt) before the last one is stored, the new objects this call stored
+    under ``ascmhl/`` (a generation's manifest the chain does not name yet; a legacy MHL
+    stands on its own and stays) are deleted again, each its own
+    version by its id (``S3Destination.delete_own``), so no ASC MHL reader finds an orphan
+    generation; a delete that fails leaves that object (the error raised is the upload's).
     Raises OSError."""
     uploaded: list[Path] = []
-    for folder, _, names in sorted(os.walk(staging / under if under else staging)):
-        for name in sorted(names):
-            local = Path(folder) / name
-            relative = local.relative_to(staging).as_posix()
-            data = local.read_bytes()
-            if before.get(relative) == data:
-                continue
-            target = copy_root / relative
-            backend.store.put_small(backend.key(target), data, replace=relative in before)
-            uploaded.append(target)
+    stored: list[tuple[str, str, str | None]] = []  # new objects: key, ETag, VersionId
+    try:
+        for folder, _, names in sorted(os.walk(staging / under if under else staging)):
+            for name in sorted(names):
+                local = Path(folder) / name
+                relative = local.relative_to(staging).as_posix()
+                data = local.read_bytes()
+                if before.get(relative) == data:
+                    continue
+                target = copy_root / relative
+                key = backend.key(target)
+                replace = relative in before
+                etag, version = backend.store.put_small_own(key, data, replace=replace)
+                if not replace and relative.startswith(f"{ASCMHL_FOLDER}/"):
+                    stored.append((key, etag, version))
+                uploaded.append(target)
+    except BaseException:
+        # The chain (changed, stored last) not stored: take back the new manifests. A chain
+        # stored whole names them; none is stored after it, so nothing to undo then.
+        for key, etag, version in reversed(stored):
+            try:
+                backend.store.delete_own(key, etag=etag, version_id=version)
+            except OSError:
+                pass  # left in the bucket: the upload's error is the one said
+        raise
     return uploaded
 
 

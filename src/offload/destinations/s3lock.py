@@ -128,6 +128,9 @@ class S3CopyRootLock:
         holder.update(token=_token(), lock=self._nonce, heartbeat_s=heartbeat_s)
         self._holder = holder
         self._etag: str | None = None
+        # Every version of the lock object this lock stored (a versioned bucket: one a
+        # beat), deleted by its id on release: only ours, whoever holds the lock by then.
+        self._versions: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost: str | None = None  # why the lock is no longer ours, once it is not
@@ -147,7 +150,7 @@ class S3CopyRootLock:
         store = self.store
         for _attempt in range(3):
             try:
-                self._etag = store.put_small(self.key, self._body())
+                self._etag = self._own(store.put_small_own(self.key, self._body()))
             except FileExistsError:
                 pass
             else:
@@ -199,7 +202,7 @@ class S3CopyRootLock:
             # just before instead, racy (the module's contract).
             if not self._still(etag, ours=etag == self._etag):
                 raise FileExistsError(errno.EEXIST, "the lock changed")
-            return store.put_small(self.key, body, replace=True)
+            return self._own(store.put_small_own(self.key, body, replace=True))
         try:
             answer = store.client.put_object(
                 Bucket=store.url.bucket, Key=self.key, Body=body, IfMatch=etag
@@ -213,8 +216,17 @@ class S3CopyRootLock:
             info = store.stat_key(self.key)
             if info is None or info.etag != etag:
                 raise FileExistsError(errno.EEXIST, "the lock changed") from None
-            return store.put_small(self.key, body, replace=True)
-        return str(answer.get("ETag", ""))
+            return self._own(store.put_small_own(self.key, body, replace=True))
+        return self._own((str(answer.get("ETag", "")), answer.get("VersionId")))
+
+    def _own(self, stored: tuple[str, str | None]) -> str:
+        """Note the VersionId of a lock object we stored (not "null": a bucket whose
+        versioning is suspended, where that id may name another writer's object by the
+        release); returns its ETag."""
+        etag, version = stored
+        if version and version != "null":
+            self._versions.append(version)
+        return etag
 
     def _still(self, etag: str, *, ours: bool) -> bool:
         """Whether the lock there is still the object of *etag* (and, when *ours*, still
@@ -292,6 +304,9 @@ class S3CopyRootLock:
         if not self._stop_beating():
             return  # a refresh stuck on the network: the lock goes stale on its own
         etag, self._etag = self._etag, None
+        versions, self._versions = self._versions, []
+        if versions and self._delete_versions(versions):
+            return  # every version of ours gone, the last (if still current) with them
         if etag is None or self.lost is not None:
             return
         try:
@@ -301,6 +316,21 @@ class S3CopyRootLock:
                 self.store.delete_key(self.key)
         except Exception:
             pass  # left behind: stale once its holder is gone (the module's contract)
+
+    def _delete_versions(self, versions: list[str]) -> bool:
+        """Delete each of *versions* of the lock object by its id: a version id names our
+        object only, so this never deletes a lock another run wrote since (a takeover's is
+        a later version), and deleting the current version by id leaves no delete marker.
+        True if all were deleted; False at the first refusal or failure (the rest stay:
+        noncurrent versions, the release's plain delete then does its usual part)."""
+        for version in versions:
+            try:
+                self.store.client.delete_object(
+                    Bucket=self.store.url.bucket, Key=self.key, VersionId=version
+                )
+            except Exception:
+                return False
+        return True
 
 
 def read_lock(store: S3Destination, key: str) -> tuple[object, str, float] | None:
