@@ -157,7 +157,14 @@ class AtomicFile:
         except KeyboardInterrupt:
             # A cancel (a signal's handler) can be raised as the open returns, the file made
             # but no descriptor kept, and no __exit__ runs for a failed __enter__: the name
-            # is this call's own (O_EXCL, random), so whatever stands there is ours to remove.
+            # is this call's own (O_EXCL, random), so whatever stands there is ours to remove;
+            # a descriptor kept before the signal (it landed in the claim) is closed first.
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+                self._fd = None
             try:
                 os.unlink(self.temp_path)
             except OSError:
