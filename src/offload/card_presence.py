@@ -91,7 +91,8 @@ def card_gone_line(
         todo = f"a different card ({other.words()}) is at {name} now: put card {name}{which} back"
     return (
         f"the card {name} went away during the offload ({why}): {files}; {todo} "
-        "and run the same command again: the copies already verified are kept"
+        # "checked", not "verified": in transfer mode the copies kept were never read back.
+        "and run the same command again: the copies already made and checked are kept"
     )
 
 
