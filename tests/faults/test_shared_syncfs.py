@@ -130,7 +130,11 @@ def test_a_writeback_error_in_a_shared_syncfs_fails_only_the_destination_it_hit(
         for root in roots:
             root.mkdir()
         tasks = [FileTask(f, tuple(root / f.relative_path for root in roots)) for f in files]
-        options = CopyOptions(verify=VerifyMode.TRANSFER)
+        # Buffered writes: the writeback of the batch's syncfs places and writes the files
+        # (a packed small file's head is written O_DIRECT by default, at its write:
+        # ``destinations.local.MAX_DIRECT_SMALL_WRITE_BYTES``; what stays buffered is a
+        # file's tail, a file of 1 to 8 MiB, a filesystem that refuses O_DIRECT).
+        options = CopyOptions(verify=VerifyMode.TRANSFER, direct_writes=False)
         # Every write to the image waits from now on: the writers fill the page cache, and
         # the batch's shared syncfs allocates the files' blocks and then waits there.
         stall = fs.stall("write", path="disk.img")
