@@ -130,11 +130,7 @@ def test_a_writeback_error_in_a_shared_syncfs_fails_only_the_destination_it_hit(
         for root in roots:
             root.mkdir()
         tasks = [FileTask(f, tuple(root / f.relative_path for root in roots)) for f in files]
-        # Buffered writes: the writeback of the batch's syncfs places and writes the files
-        # (a packed small file's head is written O_DIRECT by default, at its write:
-        # ``destinations.local.MAX_DIRECT_SMALL_WRITE_BYTES``; what stays buffered is a
-        # file's tail, a file of 1 to 8 MiB, a filesystem that refuses O_DIRECT).
-        options = CopyOptions(verify=VerifyMode.TRANSFER, direct_writes=False)
+        options = CopyOptions(verify=VerifyMode.TRANSFER)
         # Every write to the image waits from now on: the writers fill the page cache, and
         # the batch's shared syncfs allocates the files' blocks and then waits there.
         stall = fs.stall("write", path="disk.img")
@@ -428,43 +424,3 @@ def test_a_read_back_below_the_root_is_judged_by_the_filesystem_it_reads(
         claims.append({c.cache_bypass for c in copies if c is not None})
     assert claims[1] == {CacheBypass.NONE}
     assert claims[0] == claims[1]
-
-
-def test_bad_sectors_under_small_files_direct_heads_fail_them_and_keep_the_other_copy(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    """A packed small file's head is written O_DIRECT where a batch's syncfs makes it
-    durable: a media error there comes back from the write itself (EIO), not from the
-    writeback. Bad sectors under the ext4's free space (where the copies' heads are
-    allocated, behind a probe file written first): every copy there fails, none is published
-    or left as a partial, none is reported transfer-checked, and the other destination (a
-    folder of the test's own filesystem) gets every file. (On main, whose heads were
-    buffered, the copies were allocated at writeback, elsewhere, and published whole: the
-    fault's place is where a direct write allocates.)"""
-    files = make_sources(tmp_path / "card", _FILES, 100_000)
-    fs = faulty_fs()
-    with _ext4_on(fs, tmp_path / "ext4", 64 << 20) as disk:
-        probe = disk.path / "probe"
-        probe.write_bytes(os.urandom(1 << 20))
-        (extent,) = mounts.file_extents(probe)
-        end = extent.physical + extent.length
-        # 3 MiB: the heads' room (ext4 keeps each a slot of its own), short of the journal
-        # (a 64 MiB ext4's lies at 16 MiB), whose loss would take the whole filesystem.
-        bad = fs.fail("write", errno.EIO, path="disk.img", offset=end, length=3 << 20)
-        roots = [disk.path / "A", tmp_path / "B"]
-        for root in roots:
-            root.mkdir()
-        tasks = [FileTask(f, tuple(root / f.relative_path for root in roots)) for f in files]
-        report = CopyJob(tasks, roots, CopyOptions(verify=VerifyMode.TRANSFER)).run()
-        fired = fs.fired(bad)
-        fs.remove(bad)
-        for file in files:
-            assert not (roots[0] / file.relative_path).exists()
-            assert (roots[1] / file.relative_path).read_bytes() == file.path.read_bytes()
-        assert _partials(roots[0]) == []
-    assert fired >= 1
-    for file in report.files:
-        failed = file.destination(0)
-        assert failed is not None and failed.status is DestinationStatus.FAILED, file
-        good = file.destination(1)
-        assert good is not None and good.status is DestinationStatus.TRANSFER_CHECKED, file

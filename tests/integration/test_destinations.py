@@ -254,42 +254,6 @@ def test_a_frame_below_the_chunk_is_written_buffered_and_read_back_from_the_medi
     per_file.remove_partial(kept)
 
 
-def test_a_small_file_is_written_direct_but_its_tail_where_a_batch_is_synced_whole(
-    tmp_path: Path,
-) -> None:
-    # A packed small file (a page up to 1 MiB) on a disk whose batches one syncfs makes
-    # durable: its page-aligned head O_DIRECT, never in the page cache, its tail buffered
-    # (docs/performance.md, "The small card's writes direct: twenty-second pass"). Below a
-    # page, or where each file is fsynced (FUSE, a share), it stays buffered.
-    dest = local(tmp_path)
-    size = 100_000
-    buffer = AlignedBuffer(MIB)
-    try:
-        buffer.view[:size] = os.urandom(size)
-        partial = dest.open_partial(dest.root / "C0001.MP4", size_bytes=size, folder_known=False)
-        assert isinstance(partial, LocalPartial) and partial.direct
-        partial.write(buffer.view[:size])
-        fd = os.open(partial.partial_path, os.O_RDONLY)
-        try:
-            cached = cached_pages(fd, size)
-        finally:
-            os.close(fd)
-        assert cached is not None and cached <= 1
-        assert partial.seal(sync=True) == size
-        assert read_back(dest, partial)[0] == xxh64(bytes(buffer.view[:size]))
-    finally:
-        buffer.close()
-    tiny = dest.open_partial(dest.root / "C0002.XML", size_bytes=4000, folder_known=False)
-    assert isinstance(tiny, LocalPartial) and not tiny.direct
-    dest.remove_partial(tiny)
-    per_file = local(tmp_path, durable_batch=False)
-    fsynced = per_file.open_partial(
-        per_file.root / "C0003.MP4", size_bytes=size, folder_known=False
-    )
-    assert isinstance(fsynced, LocalPartial) and not fsynced.direct
-    per_file.remove_partial(fsynced)
-
-
 def _open_for_writing(path: str) -> list[int]:
     """This process's descriptors open for writing on the file at *path*."""
     found = []
@@ -426,11 +390,8 @@ def test_small_files_of_a_batch_lie_next_to_each_other_on_ext4(
     # 128 KiB slot), so the files lay 28 KiB apart and writeback sent each as a request of
     # its own (the small card: 7x the write requests of `cp -r` + sync; docs/performance.md,
     # "The small card's writes: sixteenth pass"). Closed by then, they lie end to end.
-    # Buffered files, that is: a file whose head is written O_DIRECT (a packed small file
-    # where O_DIRECT is taken, twenty-second pass) gets its blocks at that write, each head
-    # its own request anyway; here direct writes are off, as where a filesystem refuses them.
     drive = ext4_loop(64 << 20, mkfs_args=("-b", "4096"))
-    dest = LocalDestination(drive.path, direct_writes=False)
+    dest = LocalDestination(drive.path)
     partials = []
     for number in range(40):
         partial = dest.open_partial(

@@ -31,8 +31,6 @@ from offload.engine.state import DestinationState
 from offload.engine.writer import DestinationWriter
 from offload.errors import CancelledError, ExitCode
 from offload.events import Event, NullSink, SourceBytesRead
-from offload.fs.direct import PAGE_SIZE
-from offload.fs.ops import cached_pages
 from offload.model import SourceFile
 from offload.options import CopyOptions, VerifyMode
 from offload.results import DestinationFileResult, DestinationStatus
@@ -153,38 +151,6 @@ def test_a_writer_takes_consecutive_small_files_in_few_messages(tmp_path: Path) 
         copy = tmp_path / "dest" / source.relative_path
         assert copy.read_bytes() == Path(source.path_text).read_bytes()
     assert _partials(tmp_path / "dest") == []
-
-
-def test_packed_files_begin_on_a_page_and_are_written_past_the_page_cache(
-    tmp_path: Path,
-) -> None:
-    """Each packed file's bytes begin at a page of the pack's buffer, so a destination where
-    a batch's syncfs makes the files durable writes each one's page-aligned head O_DIRECT:
-    once the batch is committed, a copy of 100,000 bytes (24 whole pages and a tail) has at
-    most its tail's page in the page cache. (Packed end to end, the second file began 1,696
-    bytes past a page, and every copy's 25 pages were written through the cache.)"""
-    sizes = {f"DCIM/100MEDIA/C{n:04d}.MP4": 100_000 for n in range(8)}
-    sizes["DCIM/100MEDIA/C0099.MP4"] = 5_000  # below two pages: its first page direct too
-    files = write_source_files(tmp_path / "card", sizes)
-    messages, writer, results, _ = _read_alone(tmp_path, files)
-    if not writer.state.destination.features.durable_batch:
-        pytest.skip("the temporary folder's filesystem has no durable batches (tmpfs?)")
-    starts = [start for m in messages if isinstance(m, WholeFiles) for _, start, _ in m.files]
-    assert len(starts) == len(sizes)
-    assert all(start % PAGE_SIZE == 0 for start in starts), starts
-    for message in messages:
-        writer.queue.put(message)  # type: ignore[arg-type]
-    writer.run()
-    assert {r.status for r in results} == {DestinationStatus.TRANSFER_CHECKED}
-    for source in files:
-        copy = tmp_path / "dest" / source.relative_path
-        fd = os.open(copy, os.O_RDONLY)
-        try:
-            cached = cached_pages(fd, source.size_bytes)  # before the copy is read below
-        finally:
-            os.close(fd)
-        assert cached is not None and cached <= 1, (source.relative_path, cached)
-        assert copy.read_bytes() == Path(source.path_text).read_bytes()
 
 
 def test_a_pack_is_sent_once_it_is_older_than_its_age_bound(tmp_path: Path) -> None:

@@ -131,18 +131,6 @@ MIN_DIRECT_WRITE_BYTES = 1024 * 1024
 # bound stays: each buffered call is a request to the daemon or server, and a chunk's calls
 # are not cut short by a cancel (a stalled FUSE write then held Ctrl-C for a chunk's 16).
 MIN_DIRECT_WRITE_BYTES_DURABLE_BATCH = 8 * 1024 * 1024
-# There, a file of a page up to this size (a small file the reader packs, ``engine.pack``,
-# its bytes page-aligned in the pack) is written O_DIRECT too: its head in one direct
-# call, its tail past the last page buffered. Buffered, each such file took new page-cache
-# pages and a copy into them, and its writeback came from the batch's syncfs; on this
-# project's virtual disk that page-cache work was most of a small card's system time
-# (docs/performance.md, "The small card's writes direct: twenty-second pass": 5,000 ×
-# 100 KB to three destinations). Between this and the bound above the fifteenth pass's
-# measurement stands (4 MB frames: buffered faster).
-MAX_DIRECT_SMALL_WRITE_BYTES = 1024 * 1024
-
-# ``_direct_small`` where no small file is written O_DIRECT.
-_NEVER = MAX_DIRECT_SMALL_WRITE_BYTES + 1
 
 # Local filesystems whose syncfs() writes back every file and reports writeback errors
 # (Linux ≥ 5.8 records them per superblock): one syncfs can stand for a batch of fsyncs there.
@@ -743,9 +731,6 @@ class LocalDestination(Closing):
             if self.features.durable_batch
             else MIN_DIRECT_WRITE_BYTES
         )
-        # The smallest file written O_DIRECT below ``_direct_from`` (a page, where a batch's
-        # syncfs makes it durable; else never: above ``MAX_DIRECT_SMALL_WRITE_BYTES``).
-        self._direct_small = PAGE_SIZE if self.features.durable_batch else _NEVER
         # Folders (as text) whose own name is durable in their parent: their parent was
         # fsynced after they were made (``make_names_durable``), or a batch's syncfs that
         # reported no error began after they were made (``make_durable``). Committer
@@ -869,11 +854,7 @@ class LocalDestination(Closing):
         partial = LocalPartial(
             final_path,
             self._write_call_size,
-            self._direct_writes
-            and (
-                size_bytes >= self._direct_from
-                or self._direct_small <= size_bytes <= MAX_DIRECT_SMALL_WRITE_BYTES
-            ),
+            self._direct_writes and size_bytes >= self._direct_from,
             self.below,
             self.root_device,
             self._check_device_bound,

@@ -22,10 +22,6 @@ Reader thread only. The contract:
   once its last holder released it.
 * Before the reader streams a larger file it sends the pack: each writer takes the files
   in the order they were read.
-* Each file's bytes begin at a page boundary of the chunk (whose buffer is page-aligned):
-  a destination may write a packed file's page-aligned head with O_DIRECT, which takes
-  only an aligned address (``destinations.local.MAX_DIRECT_SMALL_WRITE_BYTES``). What it
-  costs: up to a page less room a file (a 1 MiB chunk holds 9 files of 100 KB, not 10).
 """
 
 from __future__ import annotations
@@ -36,7 +32,6 @@ from typing import TYPE_CHECKING
 
 from offload.engine.buffers import Chunk
 from offload.engine.messages import FileTicket, VerdictBoard, WholeFiles
-from offload.fs.direct import PAGE_SIZE
 
 if TYPE_CHECKING:
     from offload.engine.writer import DestinationWriter
@@ -105,10 +100,9 @@ class Pack:
         self._writers = writers
 
     def add(self, ticket: FileTicket, length: int) -> None:
-        """The file read at ``used`` (*length* bytes) passed every check: it goes. The next
-        file's bytes begin at the page after its last byte (see the module's contract)."""
+        """The file read at ``used`` (*length* bytes) passed every check: it goes."""
         start = self.used
-        self.used = -(-(start + length) // PAGE_SIZE) * PAGE_SIZE
+        self.used = start + length
         self._files.append((ticket, start, start + length))
         if self._board is not None:
             self._publish.append(ticket)
