@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -646,12 +647,18 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
 
 
 def _sigterm_while_held(
-    tmp_path: Path, upstream_port: int, method: str, path_part: str, *args: str
+    tmp_path: Path,
+    upstream_port: int,
+    method: str,
+    path_part: str,
+    *args: str,
+    then_hold: tuple[str, str] | None = None,
 ) -> tuple[int, str, str, dict[str, Any]]:
     """Run a real ``offload verify`` process through a proxy holding the first *method*
     request whose path has *path_part* (``FaultProxy.hold``), SIGTERM it once held; returns
     its exit code, stdout, stderr and its JSON report. It must end within 10 s (the held
-    request does not keep it)."""
+    request does not keep it). *then_hold* (method, path part): once the first is held, the
+    proxy holds those requests too, never answered (a service that stopped answering)."""
     import os
     import signal
     import subprocess
@@ -681,6 +688,8 @@ def _sigterm_while_held(
         )
         try:
             assert proxy.held.wait(30), f"the {method} was never sent"
+            if then_hold is not None:
+                proxy.hold(*then_hold)
             process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             out, err = process.communicate(timeout=30)
@@ -823,6 +832,39 @@ def test_verify_append_cancelled_before_its_chain_leaves_no_orphan_generation(  
     mirror = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
     for result in (judge.verify(mirror), judge.diff(mirror)):
         assert result.clean, result.describe()
+
+
+def test_a_cancel_against_a_silent_service_is_prompt_and_names_what_it_left(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append``, SIGTERM while the chain's PUT is held and the service answers nothing
+    more (the proxy holds the clean-up's DELETE too): the run still ends within 10 s, exit
+    130, and the report and the terminal name the manifest it could not take back, with the
+    command that removes it. Failed before: the DELETE waited for the read timeout (60 s)
+    and its retries, the run did not end within 30 s."""
+    url = copied(s3_server, bucket, tmp_path)
+    before = _ascmhl_keys(s3_server.url, bucket)
+
+    code, out, err, data = _sigterm_while_held(
+        tmp_path,
+        s3_server.port,
+        "PUT",
+        "/ascmhl/ascmhl_chain.xml",
+        "--append",
+        url,
+        then_hold=("DELETE", "/ascmhl/"),
+    )
+
+    assert code == 130, out + err
+    (note,) = data["notes"]
+    # The manifest stored before the chain (its DELETE may still land once the proxy lets
+    # it go, as the note's "may" says).
+    (left,) = re.findall(r"--key (\S+)\)", note)
+    assert left.startswith("day1/A001/ascmhl/0002_") and left not in before, note
+    assert f"s3://{bucket}/{left}" in note and "may be left" in note, note
+    assert f"aws s3api delete-object --bucket {bucket} --key {left}" in note, note
+    assert "had not finished" in note, note
+    assert note.split(": ", 1)[1][:60] in " ".join(err.split()), err
 
 
 def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  # type: ignore[no-untyped-def]

@@ -77,11 +77,17 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
     key = "day1/A001/CLIPS/A001C001.mov"
     assert versions(s3_server.url, bucket, key) == Counter({key: 2})  # what was refused
     final = json.loads(out.strip().splitlines()[-1])
-    (note,) = final["notes"]
+    note, left = final["notes"]
     assert url in note and "stored twice" in note and "--s3-no-digest-metadata" in note, note
     assert "AccessDenied" in note and "s3:DeleteObjectVersion" in note
+    # The multipart upload's record: each version of it refused, named (_a_refusal_...).
+    records = "day1/.offload/uploads/"
+    listing = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix=records)
+    assert listing.get("Versions", []), listing
+    for version in listing.get("Versions", []):
+        assert f"--key {version['Key']} --version-id {version['VersionId']})" in left, left
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
-    assert json.loads(report.read_text())["notes"] == [note]
+    assert json.loads(report.read_text())["notes"] == [note, left]
     assert json.loads(report.read_text())["destinations"][1]["files_verified"] == 2
 
 
@@ -102,9 +108,9 @@ def test_the_note_claims_no_verification_in_transfer_mode(
     )  # fmt: skip
     assert code == 0, err
     final = json.loads(out.strip().splitlines()[-1])
-    (note,) = final["notes"]
+    note, left = final["notes"]
     assert "stored twice" in note and "nothing is wrong with the copies" in note, note
-    assert "verified" not in note, note
+    assert "verified" not in note and "verified" not in left, (note, left)
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
     summary = json.loads(report.read_text())["destinations"][1]
     assert summary["files_verified"] == 0, summary

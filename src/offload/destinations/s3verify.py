@@ -63,7 +63,7 @@ from typing import NamedTuple
 
 from offload.destinations.s3 import S3Destination, get_refused
 from offload.destinations.s3backend import S3Backend, S3ShownPath
-from offload.destinations.s3card import upload_history_changes
+from offload.destinations.s3card import left_behind_notes, upload_history_changes
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
@@ -170,7 +170,9 @@ def verify_s3(
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
-                exc.report = dataclasses.replace(exc.report, root=shown_root, generation=None)
+                exc.report = dataclasses.replace(
+                    exc.report, root=shown_root, generation=None, notes=_notes(store)
+                )
                 exc.files_read_from_media = read_back
                 raise
             except OffloadError as exc:
@@ -196,9 +198,10 @@ def verify_s3(
                             backend, backend.root, root, history, under=ASCMHL_FOLDER
                         )
                     except OSError as exc:
+                        left = "".join(f"; {note}" for note in _notes(store))
                         raise UnreadableTreeError(
                             f"{url}: checked, but the generation recording the check could "
-                            f"not be stored: {exc.strerror or exc}; nothing was appended",
+                            f"not be stored: {exc.strerror or exc}; nothing was appended" + left,
                             path=str(url),
                         ) from None
                     generation = S3ShownPath(backend.root / report.generation.relative_to(root))
@@ -219,6 +222,7 @@ def verify_s3(
                         unreadable=tuple(sorted({*report.unreadable, *still})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
+                        notes=_notes(store),
                     )
                 )
                 stopped.files_read_from_media = read_back + len(by_key) + len(changed_by_key)
@@ -238,6 +242,7 @@ def verify_s3(
                 unreadable=tuple(sorted({*report.unreadable, *still})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
+                notes=_notes(store),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -255,6 +260,11 @@ def verify_s3(
             return report, read_back
     finally:
         store.close()
+
+
+def _notes(store: S3Destination) -> tuple[str, ...]:
+    """The report's notes: the objects of this run's it may have left in the bucket."""
+    return tuple(left_behind_notes(store))
 
 
 def _refuse_append_dropping(
