@@ -1405,11 +1405,15 @@ def run_offload(
                 guarded.emit(WarningIssued(message))
             guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend([*locks.warnings, *lost])
-            return report
     finally:
         if s3_locks:
             _s3().release_locks(s3_locks)
         _close(plan.backends)
+    # Once the locks are released (their versions deleted or not): what each S3 destination
+    # may have left of this run's in the bucket, with the command that removes each.
+    for backend in plan.backends.values():
+        report.notes.extend(_s3().left_behind_notes(backend.store))
+    return report
 
 
 def _run_locked(

@@ -666,14 +666,16 @@ class S3Destination:
                     return  # gone already: nothing of ours is left
                 # Refused: deleted as on a bucket without versions, which leaves this
                 # version (noncurrent under a delete marker, or current if that fails too).
-                self._left(
-                    key, version_id, _refused_reason(exc, code, status), refused=bool(status)
+                self.note_left_behind(
+                    key, version_id, refused_reason(exc, code, status), refused=bool(status)
                 )
         self.delete_key(key, etag=etag, client=client)
 
-    def _left(
+    def note_left_behind(
         self, key: str, version_id: str | None, reason: str, *, refused: bool = False
     ) -> None:
+        """Name *key* (its version *version_id*, if given) in ``left_behind``, with why.
+        Thread-safe."""
         with self._lock:
             self.left_behind.append(LeftBehind(key, version_id, reason, refused))
 
@@ -731,7 +733,7 @@ class S3Destination:
                     continue
                 shown = version if version and version != "null" else None
                 if (key, shown) not in named:
-                    self._left(key, shown, reason)
+                    self.note_left_behind(key, shown, reason)
 
     def _quick_client(self) -> S3Client:
         """The clean-up's client (``_TAKE_BACK_TIMEOUTS``), made once; the destination's own
@@ -1141,8 +1143,8 @@ class S3Destination:
                 if code == "NoSuchVersion":
                     continue
                 for left in versions[index:]:
-                    self._left(
-                        record, left, _refused_reason(exc, code, status), refused=bool(status)
+                    self.note_left_behind(
+                        record, left, refused_reason(exc, code, status), refused=bool(status)
                     )
                 break
         else:
@@ -1838,7 +1840,7 @@ class S3Upload:
         self.upload_id = None
 
 
-def _refused_reason(exc: BaseException, code: str, status: int) -> str:
+def refused_reason(exc: BaseException, code: str, status: int) -> str:
     """Why the service refused a delete by version id, in words naming its answer."""
     if not code and not status:  # no answer at all: not a refusal
         return f"its delete by version id failed ({type(exc).__name__})"

@@ -587,8 +587,6 @@ def show_s3_paths(report: OffloadReport, backends: Mapping[int, S3Backend]) -> N
     if not backends:
         return
     report.notes.extend(versions_kept_notes(backends))
-    for reached in backends.values():
-        report.notes.extend(left_behind_notes(reached.store))
     for index, reached in backends.items():
         if reached.store.endpoint_url:  # redacted: no user:password, no query
             report.endpoints[index] = reached.store.endpoint

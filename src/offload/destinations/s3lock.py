@@ -322,13 +322,23 @@ class S3CopyRootLock:
         object only, so this never deletes a lock another run wrote since (a takeover's is
         a later version), and deleting the current version by id leaves no delete marker.
         True if all were deleted; False at the first refusal or failure (the rest stay:
-        noncurrent versions, the release's plain delete then does its usual part)."""
-        for version in versions:
+        noncurrent versions, the release's plain delete then does its usual part; each is
+        named in the store's ``left_behind``)."""
+        from offload.destinations.s3 import _error_code, refused_reason
+
+        for index, version in enumerate(versions):
             try:
                 self.store.client.delete_object(
                     Bucket=self.store.url.bucket, Key=self.key, VersionId=version
                 )
-            except Exception:
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code == "NoSuchVersion":
+                    continue
+                for left in versions[index:]:
+                    self.store.note_left_behind(
+                        self.key, left, refused_reason(exc, code, status), refused=bool(status)
+                    )
                 return False
         return True
 
