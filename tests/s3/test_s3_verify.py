@@ -918,3 +918,42 @@ def test_a_copy_whose_chain_is_refused_leaves_no_orphan_generation(  # type: ign
     assert code != 0, out + err
     assert _ascmhl_keys(s3_server.url, bucket) == []
     assert "day1/A001/CLIPS/A001C001.mov" in keys(s3_server.url, bucket)
+
+
+def test_an_appended_generation_dates_each_file_by_its_mtime_metadata(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append`` records each file's date: the card file's, from the object's ``mtime``
+    metadata (which ``offload copy`` writes and rclone reads), where it holds a valid time;
+    else the upload time (an object stored by another tool, or with a malformed value).
+    Failed before: every file dated by its upload time."""
+    import os
+
+    card = make_card(tmp_path)
+    old = 1_500_000_000  # 2017-07-14T02:40:00Z, long before any upload here
+    for path in card.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    client = admin(s3_server.url)
+    # Another tool's object of the same bytes: no mtime metadata (a malformed one, likewise).
+    clips = sorted(k for k in keys(s3_server.url, bucket) if k.startswith("day1/A001/CLIPS/"))
+    for key, metadata in zip(clips[:2], ({}, {"mtime": "not-a-time"}), strict=True):
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata)
+    code, out, err = verify(tmp_path, s3_server.url, "--append", f"{url}/A001")
+    assert code == 0, out + err
+    (generation,) = [k for k in _ascmhl_keys(s3_server.url, bucket) if "/0002_" in k]
+    text = client.get_object(Bucket=bucket, Key=generation)["Body"].read().decode()
+    by_path = {
+        path: date for date, path in re.findall(r'lastmodificationdate="([^"]+)">([^<]+)<', text)
+    }
+    card_files = [p.relative_to(card).as_posix() for p in card.rglob("*") if p.is_file()]
+    retold = {k[len("day1/A001/") :] for k in clips[:2]}
+    for relative in card_files:
+        if relative in retold:
+            assert not by_path[relative].startswith("2017-07-14"), (relative, by_path)
+        else:
+            assert by_path[relative].startswith("2017-07-14T02:40:00"), (relative, by_path)

@@ -1913,6 +1913,29 @@ def mtime_metadata(mtime_ns: int | None) -> dict[str, str]:
     return {MTIME_KEY: f"{seconds}.{nanoseconds:09d}"}
 
 
+# Latest time an ``mtime`` value is taken for (year 9999): beyond, it is no card file's date.
+_MTIME_MAX_S = 253_402_300_799
+
+
+def mtime_from_metadata(metadata: Mapping[str, str]) -> int | None:
+    """The time in nanoseconds that *metadata*'s ``mtime`` holds, as ``mtime_metadata``
+    writes it and rclone does (whole seconds, then up to nine digits of fraction); None
+    where there is none, or it is not such a time (another tool's, malformed, before 1970
+    or after 9999)."""
+    import re
+
+    value = metadata.get(MTIME_KEY)
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d{1,12})(?:\.(\d{1,9}))?", value.strip())
+    if match is None:
+        return None
+    seconds = int(match.group(1))
+    if seconds > _MTIME_MAX_S:
+        return None
+    return seconds * 1_000_000_000 + int((match.group(2) or "").ljust(9, "0"))
+
+
 def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:
     """The object metadata holding *digests* (``offload-xxh64: ...``, one per algorithm)."""
     return {f"{DIGEST_PREFIX}{name}": value for name, value in sorted((digests or {}).items())}

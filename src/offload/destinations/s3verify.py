@@ -61,7 +61,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from offload.destinations.s3 import S3Destination, get_refused
+from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import left_behind_notes, upload_history_changes
 from offload.destinations.s3config import S3Settings
@@ -122,7 +122,7 @@ def verify_s3(
             name = PurePosixPath(url.prefix).name or url.bucket
             root = Path(staging) / name
             root.mkdir()
-            keys, odd, history, pending = _mirror(backend, root)
+            keys, odd, history, pending = _mirror(backend, root, dates=append_generation)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
             recorded = _recorded(root, legacy) if pending or odd else {}
             if pending:
@@ -366,7 +366,7 @@ def _mirror_parts(relative: str) -> list[str] | None:
 
 
 def _mirror(
-    backend: S3Backend, root: Path
+    backend: S3Backend, root: Path, *, dates: bool = False
 ) -> tuple[dict[str, tuple[str, int]], dict[str, Reason], dict[str, bytes], list[_Listed]]:
     """Fill *root* (see the module docstring), all but the objects at or below a key that
     is both an object and a folder of others (returned last, in listing order: where they
@@ -405,6 +405,8 @@ def _mirror(
                 odd[relative] = _no_file_name(_unheld(exc))
             continue
         listed.append(_Listed(info.key, relative, parts, info.size_bytes, info.mtime_ns))
+    if dates:
+        listed = _card_dates(store, listed)
     # S3 keys are flat: CLIPS and CLIPS/A001.mov can both be objects, a file and a folder
     # of the mirror cannot. Such a key and what lies below it wait for the reference.
     folders = {
@@ -436,6 +438,26 @@ def _mirror(
     return keys, odd, history, pending
 
 
+def _card_dates(store: S3Destination, listed: Sequence[_Listed]) -> list[_Listed]:
+    """*listed*, each object dated by its ``mtime`` metadata where that holds a valid time
+    (the card file's: ``offload copy`` writes it, rclone reads and writes it), else by its
+    upload time as listed (another tool's object, a malformed value, a HEAD that failed:
+    its read says what is wrong). For ``--append``, whose generation records each file's
+    date: a HEAD per object (the listing holds no metadata), several at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def dated(item: _Listed) -> _Listed:
+        try:
+            info = store.stat_key(item.key)
+        except OSError:
+            return item
+        mtime = None if info is None else mtime_from_metadata(info.metadata)
+        return item if mtime is None else item._replace(mtime_ns=mtime)
+
+    with ThreadPoolExecutor(max(1, store.settings.parallel_parts), "s3-dates") as pool:
+        return list(pool.map(dated, listed))
+
+
 class _Listed(NamedTuple):
     """One content object as listed: its key, its path below the copy root (and that
     path's parts), its size and LastModified."""
@@ -455,7 +477,8 @@ def _place(root: Path, item: _Listed) -> str | None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as handle:
             handle.truncate(item.size_bytes)  # sparse: no data, the object's size
-        # An appended generation records the file's date: the object's (S3 keeps no other).
+        # An appended generation records the file's date: the card file's from the object's
+        # metadata where it holds one (``_card_dates``), else the object's upload time.
         os.utime(target, ns=(item.mtime_ns, item.mtime_ns))
     except (OSError, ValueError) as exc:
         return _unheld(exc)
