@@ -191,6 +191,14 @@ def verify_s3(
             by_key: list[str] = []
             changed_by_key: list[ChangedFile] = []
             still: dict[str, str] = {}
+            sized: list[str] = []  # no digest to recompute: their size checked (a HEAD)
+
+            def size_only() -> set[str]:
+                return set(sized) - {c.path for c in changed_by_key}
+
+            def read_by_get() -> int:
+                return len(by_key) + len([c for c in changed_by_key if c.path not in sized])
+
             try:
                 if report.generation is not None:
                     try:
@@ -205,12 +213,12 @@ def verify_s3(
                             path=str(url),
                         ) from None
                     generation = S3ShownPath(backend.root / report.generation.relative_to(root))
-                _read_by_key(store, url, unread, recorded, by_key, changed_by_key, still)
+                _read_by_key(store, url, unread, recorded, by_key, changed_by_key, still, sized)
             except KeyboardInterrupt as exc:
                 # A cancel after the mirror's check, as a local one after its reads: what
                 # was read stands, the objects still to be read by their keys cancelled,
                 # and a generation only once stored (``manifest.verify.CheckCancelled``).
-                judged = {*by_key, *still, *(c.path for c in changed_by_key)}
+                judged = {*by_key, *still, *sized, *(c.path for c in changed_by_key)}
                 stopped = cancelled_after_reads(
                     dataclasses.replace(
                         report,
@@ -220,17 +228,18 @@ def verify_s3(
                             sorted((*report.changed, *changed_by_key), key=lambda c: c.path)
                         ),
                         unreadable=tuple(sorted({*report.unreadable, *still})),
+                        unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
                         notes=_notes(store),
                     )
                 )
-                stopped.files_read_from_media = read_back + len(by_key) + len(changed_by_key)
+                stopped.files_read_from_media = read_back + read_by_get()
                 raise stopped from exc
-            read_back += len(by_key) + len(changed_by_key)
+            read_back += read_by_get()
             for path, failure in still.items():
                 odd[path] = _recorded_unread(path, odd[path], failure)
-            compared = {*by_key, *(c.path for c in changed_by_key)}
+            compared = {*by_key, *sized, *(c.path for c in changed_by_key)}
             for path in compared:
                 del odd[path]  # read and compared: no reason to give
             report = dataclasses.replace(
@@ -240,6 +249,7 @@ def verify_s3(
                 changed=tuple(sorted((*report.changed, *changed_by_key), key=lambda c: c.path)),
                 missing=tuple(p for p in report.missing if p not in unread),
                 unreadable=tuple(sorted({*report.unreadable, *still})),
+                unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
                 notes=_notes(store),
@@ -605,19 +615,39 @@ def _read_by_key(
     verified: list[str],
     changed: list[ChangedFile],
     still: dict[str, str],
+    sized: list[str],
 ) -> None:
     """Read back, by a GET of its own key, each recorded object of *unread* (the mirror
     holds no file for it: its key is also a folder of recorded objects, or no file here can
     be named so) and compare it with what *recorded* holds for it: adds to *verified* the
-    paths verified now, to *changed* those changed, and to *still* those still not read
-    with why (words: the record holds no digest this check can recompute, or the GET
-    failed), each as it is judged, so that a cancel (KeyboardInterrupt, which passes) leaves
-    in them what was judged before it. Raises nothing else: a failed GET leaves the object
-    unread, as a local check's unreadable file."""
+    paths verified now, to *changed* those changed, to *sized* those whose record holds no
+    digest this check can recompute (a legacy MHL's ``<null>``), judged by a HEAD of the key
+    (``unverifiable`` where the size matches, as that entry for a file on a disk; another
+    size is also in *changed*), and to *still* those still not read with why (words: the
+    GET or the HEAD failed), each as it is judged, so that a cancel (KeyboardInterrupt,
+    which passes) leaves in them what was judged before it. Raises nothing else: a failed
+    GET leaves the object unread, as a local check's unreadable file."""
     for path in unread:
         record = recorded.get(path)
-        if record is None or not record.digests:
+        if record is None:
             still[path] = "its record holds no digest this check can recompute"
+            continue
+        if not record.digests:
+            try:
+                info = store.stat_key(url.key(path))
+            except OSError as exc:
+                still[path] = _get_failed(exc)
+                continue
+            if info is None:
+                still[path] = "its object is gone since it was listed"
+            elif record.size_bytes is not None and record.size_bytes != info.size_bytes:
+                # Judged by its HEAD, not read: ``sized`` names it for the count of reads.
+                changed.append(
+                    ChangedFile(path, ChangeReason.SIZE, record.size_bytes, info.size_bytes)
+                )
+                sized.append(path)
+            else:
+                sized.append(path)
             continue
         try:
             actual, size = store.read_back(url.key(path), sorted(record.digests))
