@@ -351,6 +351,9 @@ class S3Destination:
         self._take_back_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}
+        # Keys whose upload record this run stored (``_drop_record``: any other is a record
+        # an earlier run left, whose versions are looked for).
+        self._records_ours: set[str] = set()
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
@@ -1122,19 +1125,27 @@ class S3Destination:
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
         _etag, version = self._put(self._record_key(key), body, metadata={}, replace=True)
+        with self._lock:
+            self._records_ours.add(key)
         if version and version != "null":  # "null": a suspended bucket's, maybe not ours
             with self._lock:
                 self._record_versions.setdefault(key, []).append(version)
 
-    def _drop_record(self, key: str) -> None:
+    def _drop_record(self, key: str, upload_id: str | None = None) -> None:
         """Delete the upload record of *key*: on a versioned bucket, each version this run
         stored of it by its id (nothing left, no delete marker; never another run's), else
         (a record an earlier run left, a bucket without versions, a refusal) a plain
-        delete; each version a refusal leaves is named in ``left_behind``. Never raises: a
-        stale record is found and dropped by a later run."""
+        delete; each version a refusal leaves is named in ``left_behind``. A record an
+        earlier run left (none of its versions this run's) of the upload *upload_id*, now
+        completed or aborted: on a versioned bucket, each version of it that is provably
+        that upload's record (``delete_versions_where``: our record's format, its key and
+        *upload_id*), a run killed since it stored them, is deleted by its id too. Never
+        raises: a stale record is found and dropped by a later run."""
         record = self._record_key(key)
         with self._lock:
             versions = self._record_versions.pop(key, [])
+            earlier = key not in self._records_ours
+            self._records_ours.discard(key)
         for index, version in enumerate(versions):
             try:
                 self.client.delete_object(Bucket=self.url.bucket, Key=record, VersionId=version)
@@ -1150,10 +1161,64 @@ class S3Destination:
         else:
             if versions:
                 return
+        if earlier and upload_id:
+
+            def same_upload(body: bytes) -> bool:
+                try:
+                    found = json.loads(body)
+                except ValueError:
+                    return False
+                return (
+                    isinstance(found, dict)
+                    and found.get("key") == key
+                    and found.get("upload_id") == upload_id
+                )
+
+            if self.delete_versions_where(record, same_upload):
+                return  # every version gone: a plain delete would leave a delete marker
         try:
             self.client.delete_object(Bucket=self.url.bucket, Key=record)
         except Exception:
             pass
+
+    def delete_versions_where(self, key: str, ours: Callable[[bytes], bool]) -> bool:
+        """On a bucket that keeps versions, delete by its id each version of *key* whose body
+        (its first 64 KiB, read by that id) *ours* says is provably ours and done with (a
+        lock of a holder judged stale, the record of an upload completed or aborted): what
+        a run killed (SIGKILL, power cut) left, which no run deletes otherwise. Versions of
+        other bodies, and the "null" version, are left alone. Returns True when no version
+        of *key* is left (nothing current either); False otherwise, on a bucket without
+        versions, or where the listing is refused (no ``s3:ListBucketVersions``). Never
+        raises. One ListObjectVersions, a GET and a DELETE a version."""
+        bucket = self.url.bucket
+        try:
+            found: list[str] = []
+            others = False
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=key):
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if entry.get("Key") != key:
+                        continue
+                    version = entry.get("VersionId")
+                    if not version or version == "null" or "Size" not in entry:
+                        others = True  # the "null" version, or a delete marker
+                    else:
+                        found.append(str(version))
+        except Exception:
+            return False
+        left = others
+        for version in found:
+            try:
+                answer = self.client.get_object(Bucket=bucket, Key=key, VersionId=version)
+                with answer["Body"] as body:
+                    data = body.read(64 * 1024)
+                if not ours(data):
+                    left = True
+                    continue
+                self.client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+            except Exception:
+                left = True
+        return not left
 
     def _upload_in_progress(self, key: str, upload_id: str) -> bool:
         try:
@@ -1193,7 +1258,7 @@ class S3Destination:
         except Exception:
             pass
         if drop_record:
-            self._drop_record(key)
+            self._drop_record(key, upload_id)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1287,7 +1352,7 @@ class S3Destination:
             if key in keep:
                 continue
             if not self._upload_in_progress(key, upload_id):
-                self._drop_record(key)
+                self._drop_record(key, upload_id)
                 continue
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
@@ -1682,7 +1747,7 @@ class S3Upload:
         dest._stop_if_cancelled(f"{dest.display(self.key)} not completed")
         self._complete_multipart(parts)
         if self._recorded:
-            dest._drop_record(self.key)
+            dest._drop_record(self.key, self.upload_id)
         self._store_digests()
         return self.bytes_written
 
