@@ -957,3 +957,17 @@ def test_an_appended_generation_dates_each_file_by_its_mtime_metadata(  # type: 
             assert not by_path[relative].startswith("2017-07-14"), (relative, by_path)
         else:
             assert by_path[relative].startswith("2017-07-14T02:40:00"), (relative, by_path)
+
+
+def test_the_mtime_metadata_reads_back_what_copy_writes_and_nothing_else() -> None:
+    """``mtime_from_metadata`` is the inverse of ``mtime_metadata`` to the nanosecond, takes
+    rclone's shorter fractions, and refuses what is no such time."""
+    from offload.destinations.s3 import mtime_from_metadata, mtime_metadata
+
+    for ns in (0, 1, 1_500_000_000_123_456_789, 1_700_000_000_000_000_000):
+        assert mtime_from_metadata(mtime_metadata(ns)) == ns
+    assert mtime_from_metadata({"mtime": "1700000000.5"}) == 1_700_000_000_500_000_000
+    assert mtime_from_metadata({"mtime": "1700000000"}) == 1_700_000_000_000_000_000
+    for bad in ("", "-1", "1e9", "17 00", "1.2.3", "1.1234567890", "99999999999999", "nan"):
+        assert mtime_from_metadata({"mtime": bad}) is None, bad
+    assert mtime_from_metadata({}) is None
