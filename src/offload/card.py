@@ -1390,6 +1390,7 @@ def run_offload(
     # Local copy roots have a lock file (a flock), S3 copy roots a lock object (s3lock.py).
     roots = [p.root for p in plan.plans if p.index not in plan.backends]
     s3_locks: list[Any] = []
+    report: OffloadReport | None = None
     try:
         with lock_copy_roots(roots, source=str(plan.source)) as locks:
             if plan.backends:
@@ -1405,11 +1406,21 @@ def run_offload(
                 guarded.emit(WarningIssued(message))
             guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend([*locks.warnings, *lost])
-            return report
     finally:
         if s3_locks:
             _s3().release_locks(s3_locks)
         _close(plan.backends)
+        if report is None:
+            # The run stopped short (a second Ctrl-C while its manifests were stored): no
+            # report will name what each S3 destination may have left, so a warning does.
+            for backend in plan.backends.values():
+                for note in _s3().left_behind_notes(backend.store):
+                    guarded.emit(WarningIssued(note))
+    # Once the locks are released (their versions deleted or not): what each S3 destination
+    # may have left of this run's in the bucket, with the command that removes each.
+    for backend in plan.backends.values():
+        report.notes.extend(_s3().left_behind_notes(backend.store))
+    return report
 
 
 def _run_locked(

@@ -87,6 +87,51 @@ def test_the_lock_of_a_killed_run_on_this_host_is_taken_over(  # type: ignore[no
     assert admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
+def test_a_killed_runs_lock_and_record_versions_are_deleted_by_the_next_run(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """On a bucket that keeps versions, a run killed (SIGKILL) mid-upload leaves its lock
+    object's and its upload record's versions. The next run takes the lock over (its pid
+    is gone) and resumes the upload; it then deletes, by their ids, the versions provably
+    that dead lock's (its nonce) and that upload's record (its key and upload id): no
+    version and no delete marker left under ``.offload/lock`` or ``.offload/uploads/``,
+    while a version of another body stored at the lock's key stays. Failed before: the
+    killed run's versions stayed, and the record's under a delete marker."""
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    client.put_object(Bucket=bucket, Key=LOCK, Body=b"not a lock of ours")
+    client.delete_object(Bucket=bucket, Key=LOCK)  # that version stays, noncurrent
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.hold("PUT", "partNumber=2")
+    first = _offload_process(tmp_path, proxy.url, str(card), url)
+    try:
+        assert proxy.held.wait(120), "run A never uploaded its big file"
+        first.kill()
+        first.communicate()
+    finally:
+        proxy.release()
+
+    def ours(prefix: str) -> tuple[list[str], list[str]]:
+        listing = client.list_object_versions(Bucket=bucket, Prefix=prefix)
+        return (
+            [v["Key"] for v in listing.get("Versions", [])],
+            [m["Key"] for m in listing.get("DeleteMarkers", [])],
+        )
+
+    assert ours("day1/.offload/uploads/")[0] and LOCK in ours(LOCK)[0]  # what the kill left
+    second = _offload_process(tmp_path / "b", s3_server.url, str(card), url)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert "RESUMED" in err + out or "resumed" in err + out, err
+    assert ours("day1/.offload/uploads/") == ([], []), ours("day1/.offload/uploads/")
+    versions, _markers = ours(LOCK)
+    assert versions == [LOCK], versions  # the other body's only
+    (kept,) = client.list_object_versions(Bucket=bucket, Prefix=LOCK)["Versions"]
+    body = client.get_object(Bucket=bucket, Key=LOCK, VersionId=kept["VersionId"])["Body"]
+    assert body.read() == b"not a lock of ours"
+
+
 def test_one_prefix_in_two_buckets_is_two_copy_roots_each_locked(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:

@@ -107,6 +107,43 @@ def test_a_wrong_copy_is_replaced_through_a_staging_key(s3_server, bucket, proxy
     assert not [t for t in gets if CLIP in t or SMALL in t], gets
 
 
+def test_a_transfer_mode_replacement_records_the_etag_of_its_copy(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--verify transfer``: a replacement's ledger entry records the ETag of the copy over
+    the final key (the HEAD of its confirmation showed it, with the upload's size), as a
+    direct upload's records its own; the next run trusts it as transfer-checked, and an
+    object stored at the key since (another ETag) is not trusted. Failed before: no ETag,
+    only the full and destination modes recorded one."""
+    from offload.destinations.s3backend import S3Backend
+    from offload.destinations.s3ledger import S3Ledger
+    from offload.options import VerifyMode
+
+    card = make_card(tmp_path)
+    url = first_copy(s3_server.url, bucket, card)
+    for relative in (CLIP, SMALL):
+        spoil(s3_server.url, bucket, relative)
+    transfer = OffloadOptions(
+        copy=CopyOptions(verify=VerifyMode.TRANSFER), reverify=True, s3=settings(s3_server.url)
+    )
+    assert offload(card, [url], options=transfer).exit_code == 0
+    backend = S3Backend(destination(s3_server.url, bucket, prefix="day1"))
+    try:
+        ledger = S3Ledger(backend, backend.root / "A001").load()
+    finally:
+        backend.close()
+    client = admin(s3_server.url)
+    for relative in (CLIP, SMALL):
+        head = client.head_object(Bucket=bucket, Key=f"day1/A001/{relative}")
+        assert ledger[relative].etag == head["ETag"], relative
+        assert stored(s3_server.url, bucket, relative) == (card / relative).read_bytes()
+    plain = OffloadOptions(copy=CopyOptions(verify=VerifyMode.TRANSFER), s3=settings(s3_server.url))
+    again = offload(card, [url], options=plain)
+    for relative in (CLIP, SMALL):
+        assert result_of(again, relative).action is CopyAction.TRUSTED, relative
+        assert result_of(again, relative).status is DestinationStatus.TRANSFER_CHECKED
+
+
 def test_a_replacement_that_fails_its_read_back_leaves_the_old_object(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:

@@ -85,3 +85,38 @@ def test_a_second_ctrl_c_while_the_reports_hang_stops_with_one_line(
     # Every copy stands: the objects are there whole, nothing of ours half-written.
     keys = {o["Key"] for o in admin(s3_server.url).list_objects_v2(Bucket=bucket)["Contents"]}
     assert {f"day1/A001/CLIPS/A001C00{i}.mov" for i in range(3)} <= keys
+
+
+@pytest.mark.timeout(240)
+def test_a_second_ctrl_c_while_the_chain_hangs_names_the_manifest_it_may_leave(
+    s3_server: S3Server, bucket: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The chain's PUT held, then the service silent (the clean-up's DELETE held too): a
+    second Ctrl-C ends the run within 10 s, exit 130, and a WARNING names the generation's
+    manifest it may have left and the command that removes it. Failed before: the DELETE
+    waited for the read timeout and its retries (60 s each), and nothing named it."""
+    card = _card(tmp_path)
+    env = dict(os.environ, AWS_ENDPOINT_URL=proxy.url, OFFLOAD_NO_CODE_CACHE="1")
+    proxy.hold("PUT", "/ascmhl/ascmhl_chain.xml")
+    command = [sys.executable, "-m", "offload", "copy", "--quiet"]
+    command += ["--report-dir", str(tmp_path / "r"), str(card), f"s3://{bucket}/day1"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proxy.held.wait(120), "the chain's upload was never held"
+        proxy.hold("DELETE", "/ascmhl/")
+        process.send_signal(signal.SIGINT)
+        assert not _ended_within(process, 1), "the first Ctrl-C after the copy is only recorded"
+        process.send_signal(signal.SIGINT)
+        assert _ended_within(process, 10), "the clean-up held the second Ctrl-C"
+    finally:
+        proxy.release()
+        if process.poll() is None:
+            process.kill()
+    _out, err = process.communicate()
+    assert process.returncode == 130, err
+    said = " ".join(err.split())
+    assert "may be left in the bucket" in said and "had not finished" in said, err
+    assert f"aws s3api delete-object --bucket {bucket} --key day1/A001/ascmhl/0001_" in said, err
+    assert "Traceback" not in err, err

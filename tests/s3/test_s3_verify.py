@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -646,12 +647,18 @@ def test_verify_cancelled_by_sigterm_while_a_get_is_held(
 
 
 def _sigterm_while_held(
-    tmp_path: Path, upstream_port: int, method: str, path_part: str, *args: str
+    tmp_path: Path,
+    upstream_port: int,
+    method: str,
+    path_part: str,
+    *args: str,
+    then_hold: tuple[str, str] | None = None,
 ) -> tuple[int, str, str, dict[str, Any]]:
     """Run a real ``offload verify`` process through a proxy holding the first *method*
     request whose path has *path_part* (``FaultProxy.hold``), SIGTERM it once held; returns
     its exit code, stdout, stderr and its JSON report. It must end within 10 s (the held
-    request does not keep it)."""
+    request does not keep it). *then_hold* (method, path part): once the first is held, the
+    proxy holds those requests too, never answered (a service that stopped answering)."""
     import os
     import signal
     import subprocess
@@ -681,6 +688,8 @@ def _sigterm_while_held(
         )
         try:
             assert proxy.held.wait(30), f"the {method} was never sent"
+            if then_hold is not None:
+                proxy.hold(*then_hold)
             process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             out, err = process.communicate(timeout=30)
@@ -825,6 +834,39 @@ def test_verify_append_cancelled_before_its_chain_leaves_no_orphan_generation(  
         assert result.clean, result.describe()
 
 
+def test_a_cancel_against_a_silent_service_is_prompt_and_names_what_it_left(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append``, SIGTERM while the chain's PUT is held and the service answers nothing
+    more (the proxy holds the clean-up's DELETE too): the run still ends within 10 s, exit
+    130, and the report and the terminal name the manifest it could not take back, with the
+    command that removes it. Failed before: the DELETE waited for the read timeout (60 s)
+    and its retries, the run did not end within 30 s."""
+    url = copied(s3_server, bucket, tmp_path)
+    before = _ascmhl_keys(s3_server.url, bucket)
+
+    code, out, err, data = _sigterm_while_held(
+        tmp_path,
+        s3_server.port,
+        "PUT",
+        "/ascmhl/ascmhl_chain.xml",
+        "--append",
+        url,
+        then_hold=("DELETE", "/ascmhl/"),
+    )
+
+    assert code == 130, out + err
+    (note,) = data["notes"]
+    # The manifest stored before the chain (its DELETE may still land once the proxy lets
+    # it go, as the note's "may" says).
+    (left,) = re.findall(r"--key (\S+)\)", note)
+    assert left.startswith("day1/A001/ascmhl/0002_") and left not in before, note
+    assert f"s3://{bucket}/{left}" in note and "may be left" in note, note
+    assert f"aws s3api delete-object --bucket {bucket} --key {left}" in note, note
+    assert "had not finished" in note, note
+    assert note.split(": ", 1)[1][:60] in " ".join(err.split()), err
+
+
 def test_verify_append_whose_chain_is_refused_takes_back_its_manifest_version(  # type: ignore[no-untyped-def]
     s3_server, bucket, tmp_path
 ) -> None:
@@ -876,3 +918,56 @@ def test_a_copy_whose_chain_is_refused_leaves_no_orphan_generation(  # type: ign
     assert code != 0, out + err
     assert _ascmhl_keys(s3_server.url, bucket) == []
     assert "day1/A001/CLIPS/A001C001.mov" in keys(s3_server.url, bucket)
+
+
+def test_an_appended_generation_dates_each_file_by_its_mtime_metadata(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--append`` records each file's date: the card file's, from the object's ``mtime``
+    metadata (which ``offload copy`` writes and rclone reads), where it holds a valid time;
+    else the upload time (an object stored by another tool, or with a malformed value).
+    Failed before: every file dated by its upload time."""
+    import os
+
+    card = make_card(tmp_path)
+    old = 1_500_000_000  # 2017-07-14T02:40:00Z, long before any upload here
+    for path in card.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    url = f"s3://{bucket}/day1"
+    code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    client = admin(s3_server.url)
+    # Another tool's object of the same bytes: no mtime metadata (a malformed one, likewise).
+    clips = sorted(k for k in keys(s3_server.url, bucket) if k.startswith("day1/A001/CLIPS/"))
+    for key, metadata in zip(clips[:2], ({}, {"mtime": "not-a-time"}), strict=True):
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata)
+    code, out, err = verify(tmp_path, s3_server.url, "--append", f"{url}/A001")
+    assert code == 0, out + err
+    (generation,) = [k for k in _ascmhl_keys(s3_server.url, bucket) if "/0002_" in k]
+    text = client.get_object(Bucket=bucket, Key=generation)["Body"].read().decode()
+    by_path = {
+        path: date for date, path in re.findall(r'lastmodificationdate="([^"]+)">([^<]+)<', text)
+    }
+    card_files = [p.relative_to(card).as_posix() for p in card.rglob("*") if p.is_file()]
+    retold = {k[len("day1/A001/") :] for k in clips[:2]}
+    for relative in card_files:
+        if relative in retold:
+            assert not by_path[relative].startswith("2017-07-14"), (relative, by_path)
+        else:
+            assert by_path[relative].startswith("2017-07-14T02:40:00"), (relative, by_path)
+
+
+def test_the_mtime_metadata_reads_back_what_copy_writes_and_nothing_else() -> None:
+    """``mtime_from_metadata`` is the inverse of ``mtime_metadata`` to the nanosecond, takes
+    rclone's shorter fractions, and refuses what is no such time."""
+    from offload.destinations.s3 import mtime_from_metadata, mtime_metadata
+
+    for ns in (0, 1, 1_500_000_000_123_456_789, 1_700_000_000_000_000_000):
+        assert mtime_from_metadata(mtime_metadata(ns)) == ns
+    assert mtime_from_metadata({"mtime": "1700000000.5"}) == 1_700_000_000_500_000_000
+    assert mtime_from_metadata({"mtime": "1700000000"}) == 1_700_000_000_000_000_000
+    for bad in ("", "-1", "1e9", "17 00", "1.2.3", "1.1234567890", "99999999999999", "nan"):
+        assert mtime_from_metadata({"mtime": bad}) is None, bad
+    assert mtime_from_metadata({}) is None

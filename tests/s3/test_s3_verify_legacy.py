@@ -217,3 +217,43 @@ def test_a_later_ascmhl_run_ignores_the_legacy_mhl_an_earlier_run_stored(  # typ
     assert verdict.clean, verdict.describe()
     code, out, err = verify(tmp_path, s3_server.url, url)
     assert code == 0 and " 0 new," in out, out + err
+
+
+def test_a_legacy_entry_without_a_hash_at_a_folder_key_is_unverifiable_as_on_a_disk(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A legacy MHL entry with no hash (``<null>``) for an object whose key is also a
+    folder of recorded objects (``CLIPS`` beside ``CLIPS/A.mov``): checked for its size
+    only, ``unverifiable`` (exit 22), as the same entry for a file on a disk; other bytes of
+    another size there are CHANGED (size). Failed before: ``unreadable`` (exit 11), "its
+    record holds no digest this check can recompute"."""
+    import xxhash
+
+    client = admin(s3_server.url)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"0123456789")
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A.mov", Body=b"abc")
+    mhl = tmp_path / "old.mhl"
+    mhl.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<hashlist version="1.1"><creatorinfo><username>u</username><hostname>h</hostname>'
+        "<tool>t</tool><startdate>2018-01-07T21:31:17Z</startdate>"
+        "<finishdate>2018-01-07T21:31:52Z</finishdate></creatorinfo>"
+        "<hash><file>CLIPS</file><size>10</size><null></null></hash>"
+        f"<hash><file>CLIPS/A.mov</file><size>3</size>"
+        f"<xxhash64be>{xxhash.xxh64(b'abc').hexdigest()}</xxhash64be></hash>"
+        "</hashlist>"
+    )
+    url = f"s3://{bucket}/day1/A001"
+    code, out, err = verify(tmp_path, s3_server.url, "--mhl-file", str(mhl), "--json", url)
+    assert code == 22, out + err
+    data = json.loads(out)
+    assert data["unverifiable"] == ["CLIPS"] and data["unreadable"] == [], data
+    assert data["verified"] == ["CLIPS/A.mov"] and data["reasons"] == {}, data
+
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS", Body=b"01234")
+    code, out, err = verify(tmp_path, s3_server.url, "--mhl-file", str(mhl), "--json", url)
+    assert code == 11, out + err
+    data = json.loads(out)
+    (changed,) = data["changed"]
+    assert (changed["path"], changed["reason"], changed["actual_size"]) == ("CLIPS", "size", 5)
+    assert data["unverifiable"] == [] and data["unreadable"] == [], data

@@ -77,11 +77,17 @@ def test_a_refused_version_delete_is_noted_not_failed(s3_server, bucket, proxy, 
     key = "day1/A001/CLIPS/A001C001.mov"
     assert versions(s3_server.url, bucket, key) == Counter({key: 2})  # what was refused
     final = json.loads(out.strip().splitlines()[-1])
-    (note,) = final["notes"]
+    note, left = final["notes"]
     assert url in note and "stored twice" in note and "--s3-no-digest-metadata" in note, note
     assert "AccessDenied" in note and "s3:DeleteObjectVersion" in note
+    # The multipart upload's record: each version of it refused, named (_a_refusal_...).
+    records = "day1/.offload/uploads/"
+    listing = admin(s3_server.url).list_object_versions(Bucket=bucket, Prefix=records)
+    assert listing.get("Versions", []), listing
+    for version in listing.get("Versions", []):
+        assert f"--key {version['Key']} --version-id {version['VersionId']})" in left, left
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
-    assert json.loads(report.read_text())["notes"] == [note]
+    assert json.loads(report.read_text())["notes"] == [note, left]
     assert json.loads(report.read_text())["destinations"][1]["files_verified"] == 2
 
 
@@ -102,9 +108,9 @@ def test_the_note_claims_no_verification_in_transfer_mode(
     )  # fmt: skip
     assert code == 0, err
     final = json.loads(out.strip().splitlines()[-1])
-    (note,) = final["notes"]
+    note, left = final["notes"]
     assert "stored twice" in note and "nothing is wrong with the copies" in note, note
-    assert "verified" not in note, note
+    assert "verified" not in note and "verified" not in left, (note, left)
     (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
     summary = json.loads(report.read_text())["destinations"][1]
     assert summary["files_verified"] == 0, summary
@@ -166,3 +172,37 @@ def test_an_object_whose_read_back_failed_leaves_no_version(
     assert proxy.stats.intercepted >= 1  # the fault fired
     stored, markers = _all_versions(s3_server.url, bucket, key)
     assert not stored and not markers, (stored, markers)
+
+
+def test_a_refused_delete_of_a_staging_version_is_named_with_its_command(
+    s3_server, bucket, proxy, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """--overwrite on a bucket that keeps versions, the service refusing every delete by
+    version id (a policy without s3:DeleteObjectVersion: the proxy answers 403): the staging
+    objects fall back to a plain delete, which leaves each as a noncurrent version. The
+    report's notes (JSON) and the terminal's WARNING name each such version and the
+    command that removes it. Failed before: no note, the versions left unsaid."""
+    import os
+
+    client = admin(s3_server.url)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    small = {"CLIPS/A001C002.mov": 300_000}  # one PutObject: no digest-metadata version
+    card, local, url = card_local_url(tmp_path, bucket, small)
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C002.mov", Body=os.urandom(9))
+    proxy.intercept("DELETE", "versionId=", status=403, count=50)
+    code, _out, err = offload_cli(
+        tmp_path, "--s3-endpoint", proxy.url, "--overwrite", str(card), str(local), url
+    )
+    assert code == 0, err
+    listing = client.list_object_versions(Bucket=bucket, Prefix="day1/.offload/staging/")
+    (staged,) = listing.get("Versions", [])  # what the refusal left
+    (report,) = (local / "A001" / ".offload" / "reports").glob("*.json")
+    notes = json.loads(report.read_text())["notes"]
+    (note,) = [n for n in notes if "may be left" in n]
+    command = (
+        f"aws s3api delete-object --bucket {bucket} --key {staged['Key']} "
+        f"--version-id {staged['VersionId']}"
+    )
+    assert command in note and "AccessDenied" in note, note
+    assert "s3:DeleteObjectVersion" in note, note
+    assert command in " ".join(err.split()), err  # the terminal's WARNING

@@ -237,6 +237,8 @@ def report_dict(
         "generation": None
         if report is None or report.generation is None
         else str(report.generation),
+        # Beyond the files' states (on S3: objects of this run's it may have left there).
+        "notes": list(report.notes) if report is not None else [],
         "report": None,
     }
 
@@ -680,6 +682,8 @@ def _print_human(
     cancelled: bool = False,
 ) -> None:
     where = report.root
+    for note in report.notes:
+        env.warning(note)
     if through_cache:
         env.warning(
             f"{plural(through_cache, 'file')} read through a cache, not from the media (a "

@@ -96,6 +96,11 @@ _CHECKSUM_REFUSED = frozenset(
     {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 )
 _GET_CHUNK = 1024 * 1024
+# A clean-up after a cancel or a failure (``take_back``) waits at most this long in all, its
+# requests on a client of short timeouts and no retry: a service that stopped answering
+# must not hold a cancelled run for the read timeout (60 s) times the retries.
+TAKE_BACK_BUDGET_S = 4.0
+_TAKE_BACK_TIMEOUTS = {"connect_timeout_s": 2.0, "read_timeout_s": 3.0, "max_attempts": 1}
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -272,6 +277,19 @@ class _ExistingPart:
     checksum: str | None  # the service's checksum of our algorithm, if it returned one
 
 
+@dataclass(frozen=True)
+class LeftBehind:
+    """An object, or one version of it, this run stored and meant to delete but may have
+    left in the bucket: *version_id* None is the object under *key* itself (a bucket without
+    versions, or its version not known), else that version (noncurrent under a delete
+    marker when a plain delete followed). *reason* says why, in words."""
+
+    key: str
+    version_id: str | None
+    reason: str
+    refused: bool = False  # the service refused the delete by version id (a policy)
+
+
 class S3Destination:
     """One ``s3://bucket/prefix`` destination (see the module docstring).
 
@@ -289,6 +307,7 @@ class S3Destination:
         self.url = url
         self.settings = settings or S3Settings()
         self.client: S3Client = client if client is not None else make_client(self.settings)
+        self._client_given = client is not None
         self.device = str(url)
         # The endpoint botocore really talks to: the flag's or the environment's, else the
         # profile's ``endpoint_url`` in ~/.aws/config, else AWS's own (redacted for messages).
@@ -325,8 +344,16 @@ class S3Destination:
         # versioned bucket, objects stored twice (``delete_own_version``; the card layer
         # names them in the report's notes).
         self.versions_kept: list[tuple[str, str]] = []
+        # What this run stored and meant to delete but may have left (``LeftBehind``: a
+        # version whose delete by id was refused, a clean-up cut short); the card layer and
+        # the S3 verify name them, with the command that removes each (``s3card``).
+        self.left_behind: list[LeftBehind] = []
+        self._take_back_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}
+        # Keys whose upload record this run stored (``_drop_record``: any other is a record
+        # an earlier run left, whose versions are looked for).
+        self._records_ours: set[str] = set()
         # Set by the caller (the card layer: its CancelToken): long steps of our own (a
         # multipart copy, the read-back that confirms it) stop when it answers True.
         self.cancelled: Callable[[], bool] = lambda: False
@@ -353,6 +380,8 @@ class S3Destination:
         if self.preflight_client is not None:
             self.preflight_client.close()
             self.preflight_client = None
+        # Not closed: a clean-up thread ``take_back`` gave up on may still be using it.
+        self._take_back_client = None
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._cleanup.shutdown(wait=True)
@@ -585,12 +614,16 @@ class S3Destination:
                 return None
             raise self._error(exc, "cannot read", key) from exc
 
-    def delete_key(self, key: str, *, etag: str | None = None) -> None:
-        """Delete *key* (only if it still has *etag*, where given). Raises OSError."""
+    def delete_key(
+        self, key: str, *, etag: str | None = None, client: S3Client | None = None
+    ) -> None:
+        """Delete *key* (only if it still has *etag*, where given), on *client* if given (else
+        the destination's). Raises OSError."""
+        client = client or self.client
         try:
             if etag:
                 try:
-                    self.client.delete_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
+                    client.delete_object(Bucket=self.url.bucket, Key=key, IfMatch=etag)
                     return
                 except Exception as exc:
                     code, status = _error_code(exc)
@@ -601,29 +634,124 @@ class S3Destination:
                 info = self.stat_key(key)
                 if info is None or info.etag != etag:
                     return
-            self.client.delete_object(Bucket=self.url.bucket, Key=key)
+            client.delete_object(Bucket=self.url.bucket, Key=key)
         except OSError:
             raise
         except Exception as exc:
             raise self._error(exc, "cannot delete", key) from exc
 
-    def delete_own(self, key: str, *, etag: str, version_id: str | None) -> None:
+    def delete_own(
+        self,
+        key: str,
+        *,
+        etag: str,
+        version_id: str | None,
+        client: S3Client | None = None,
+    ) -> None:
         """Delete an object this run stored and no longer wants (a staging object once
         copied over its final key, an object whose read-back failed or that a cancel left):
         on a bucket that keeps versions, its own version by *version_id*, which leaves
         nothing behind (a plain delete there leaves the object as a noncurrent version, the
         file stored for nothing, under a delete marker); else, or where the service refuses
         that (no ``s3:DeleteObjectVersion``), only while the key still has *etag*
-        (``delete_key``). Never the "null" version by its id (a bucket whose versioning is
-        suspended: the key's only version may be another writer's by then). Raises
-        OSError."""
+        (``delete_key``), the version refused then named in ``left_behind``. Never the
+        "null" version by its id (a bucket whose versioning is suspended: the key's only
+        version may be another writer's by then). On *client* if given (else the
+        destination's). Thread-safe. Raises OSError."""
+        client = client or self.client
         if version_id and version_id != "null":
             try:
-                self.client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
+                client.delete_object(Bucket=self.url.bucket, Key=key, VersionId=version_id)
                 return
-            except Exception:
-                pass  # refused: delete it as a bucket without versions would
-        self.delete_key(key, etag=etag)
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code == "NoSuchVersion":
+                    return  # gone already: nothing of ours is left
+                # Refused: deleted as on a bucket without versions, which leaves this
+                # version (noncurrent under a delete marker, or current if that fails too).
+                self.note_left_behind(
+                    key, version_id, refused_reason(exc, code, status), refused=bool(status)
+                )
+        self.delete_key(key, etag=etag, client=client)
+
+    def note_left_behind(
+        self, key: str, version_id: str | None, reason: str, *, refused: bool = False
+    ) -> None:
+        """Name *key* (its version *version_id*, if given) in ``left_behind``, with why.
+        Thread-safe."""
+        with self._lock:
+            self.left_behind.append(LeftBehind(key, version_id, reason, refused))
+
+    def take_back(
+        self,
+        objects: Sequence[tuple[str, str, str | None]],
+        *,
+        budget_s: float = TAKE_BACK_BUDGET_S,
+    ) -> None:
+        """Delete *objects* (key, ETag, VersionId: each one this run stored and no longer
+        wants, ``delete_own``), in order, promptly: on a client of short timeouts and no
+        retry, on a thread of its own waited for at most *budget_s* seconds in all (a cancel
+        or a failure called it: a service that stopped answering must not hold the run).
+        Each object not known to be deleted when it returns (its delete failed, or had not
+        finished in time: it may still be, later) is named in ``left_behind`` with why.
+        Never raises but a KeyboardInterrupt that cuts the wait short (the objects not
+        deleted yet are named first). Thread-safe."""
+        if not objects:
+            return
+        settled: set[int] = set()  # indexes deleted, or already named in left_behind
+        failures: dict[int, str] = {}
+
+        def work() -> None:
+            try:
+                client = self._quick_client()
+            except Exception as exc:
+                failures.update(dict.fromkeys(range(len(objects)), _plain_reason(exc)))
+                return
+            for index, (key, etag, version) in enumerate(objects):
+                try:
+                    self.delete_own(key, etag=etag, version_id=version, client=client)
+                except Exception as exc:
+                    failures[index] = _plain_reason(exc)
+                with self._lock:
+                    settled.add(index)
+
+        # A daemon thread: one still waiting on a silent service never holds the exit.
+        worker = threading.Thread(target=work, name="s3-take-back", daemon=True)
+        worker.start()
+        try:
+            worker.join(budget_s)
+        finally:
+            with self._lock:
+                done = set(settled)
+                named = {(item.key, item.version_id) for item in self.left_behind}
+            for index, (key, _etag, version) in enumerate(objects):
+                if index in failures:
+                    reason = f"its delete failed: {failures[index]}"
+                elif index not in done:
+                    reason = (
+                        f"its delete had not finished after {budget_s:g} s (the service did "
+                        "not answer in time)"
+                    )
+                else:
+                    continue
+                shown = version if version and version != "null" else None
+                if (key, shown) not in named:
+                    self.note_left_behind(key, shown, reason)
+
+    def _quick_client(self) -> S3Client:
+        """The clean-up's client (``_TAKE_BACK_TIMEOUTS``), made once; the destination's own
+        where it was given one (a test's)."""
+        if self._client_given:
+            return self.client
+        with self._lock:
+            client = self._take_back_client
+        if client is None:
+            from dataclasses import replace
+
+            client = make_client(replace(self.settings, **_TAKE_BACK_TIMEOUTS))  # type: ignore[arg-type]
+            with self._lock:
+                self._take_back_client = client
+        return client
 
     def delete_own_version(self, key: str, version_id: str) -> str | None:
         """Delete the version *version_id* of *key*, one this run made and replaced (the
@@ -997,28 +1125,100 @@ class S3Destination:
     def _save_record(self, key: str, record: dict[str, Any]) -> None:
         body = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogateescape")
         _etag, version = self._put(self._record_key(key), body, metadata={}, replace=True)
+        with self._lock:
+            self._records_ours.add(key)
         if version and version != "null":  # "null": a suspended bucket's, maybe not ours
             with self._lock:
                 self._record_versions.setdefault(key, []).append(version)
 
-    def _drop_record(self, key: str) -> None:
+    def _drop_record(self, key: str, upload_id: str | None = None) -> None:
         """Delete the upload record of *key*: on a versioned bucket, each version this run
         stored of it by its id (nothing left, no delete marker; never another run's), else
         (a record an earlier run left, a bucket without versions, a refusal) a plain
-        delete. Never raises: a stale record is found and dropped by a later run."""
+        delete; each version a refusal leaves is named in ``left_behind``. A record an
+        earlier run left (none of its versions this run's) of the upload *upload_id*, now
+        completed or aborted: on a versioned bucket, each version of it that is provably
+        that upload's record (``delete_versions_where``: our record's format, its key and
+        *upload_id*), a run killed since it stored them, is deleted by its id too. Never
+        raises: a stale record is found and dropped by a later run."""
         record = self._record_key(key)
         with self._lock:
             versions = self._record_versions.pop(key, [])
-        try:
-            for version in versions:
-                self.client.delete_object(Bucket=self.url.bucket, Key=record, VersionId=version)
-            if not versions:
-                self.client.delete_object(Bucket=self.url.bucket, Key=record)
-        except Exception:
+            earlier = key not in self._records_ours
+            self._records_ours.discard(key)
+        for index, version in enumerate(versions):
             try:
-                self.client.delete_object(Bucket=self.url.bucket, Key=record)
+                self.client.delete_object(Bucket=self.url.bucket, Key=record, VersionId=version)
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code == "NoSuchVersion":
+                    continue
+                for left in versions[index:]:
+                    self.note_left_behind(
+                        record, left, refused_reason(exc, code, status), refused=bool(status)
+                    )
+                break
+        else:
+            if versions:
+                return
+        if earlier and upload_id:
+
+            def same_upload(body: bytes) -> bool:
+                try:
+                    found = json.loads(body)
+                except ValueError:
+                    return False
+                return (
+                    isinstance(found, dict)
+                    and found.get("key") == key
+                    and found.get("upload_id") == upload_id
+                )
+
+            if self.delete_versions_where(record, same_upload):
+                return  # every version gone: a plain delete would leave a delete marker
+        try:
+            self.client.delete_object(Bucket=self.url.bucket, Key=record)
+        except Exception:
+            pass
+
+    def delete_versions_where(self, key: str, ours: Callable[[bytes], bool]) -> bool:
+        """On a bucket that keeps versions, delete by its id each version of *key* whose body
+        (its first 64 KiB, read by that id) *ours* says is provably ours and done with (a
+        lock of a holder judged stale, the record of an upload completed or aborted): what
+        a run killed (SIGKILL, power cut) left, which no run deletes otherwise. Versions of
+        other bodies, and the "null" version, are left alone. Returns True when no version
+        of *key* is left (nothing current either); False otherwise, on a bucket without
+        versions, or where the listing is refused (no ``s3:ListBucketVersions``). Never
+        raises. One ListObjectVersions, a GET and a DELETE a version."""
+        bucket = self.url.bucket
+        try:
+            found: list[str] = []
+            others = False
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=key):
+                for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if entry.get("Key") != key:
+                        continue
+                    version = entry.get("VersionId")
+                    if not version or version == "null" or "Size" not in entry:
+                        others = True  # the "null" version, or a delete marker
+                    else:
+                        found.append(str(version))
+        except Exception:
+            return False
+        left = others
+        for version in found:
+            try:
+                answer = self.client.get_object(Bucket=bucket, Key=key, VersionId=version)
+                with answer["Body"] as body:
+                    data = body.read(64 * 1024)
+                if not ours(data):
+                    left = True
+                    continue
+                self.client.delete_object(Bucket=bucket, Key=key, VersionId=version)
             except Exception:
-                pass
+                left = True
+        return not left
 
     def _upload_in_progress(self, key: str, upload_id: str) -> bool:
         try:
@@ -1058,7 +1258,7 @@ class S3Destination:
         except Exception:
             pass
         if drop_record:
-            self._drop_record(key)
+            self._drop_record(key, upload_id)
 
     def may_take_over(self, key: str, record: Mapping[str, Any]) -> bool:
         """Whether the upload *record* names may be resumed or aborted by this run; *key*:
@@ -1152,7 +1352,7 @@ class S3Destination:
             if key in keep:
                 continue
             if not self._upload_in_progress(key, upload_id):
-                self._drop_record(key)
+                self._drop_record(key, upload_id)
                 continue
             # The live locks that matter are those above the key the upload ends at: a
             # staging key lies outside every nested copy root.
@@ -1547,7 +1747,7 @@ class S3Upload:
         dest._stop_if_cancelled(f"{dest.display(self.key)} not completed")
         self._complete_multipart(parts)
         if self._recorded:
-            dest._drop_record(self.key)
+            dest._drop_record(self.key, self.upload_id)
         self._store_digests()
         return self.bytes_written
 
@@ -1705,6 +1905,21 @@ class S3Upload:
         self.upload_id = None
 
 
+def refused_reason(exc: BaseException, code: str, status: int) -> str:
+    """Why the service refused a delete by version id, in words naming its answer."""
+    if not code and not status:  # no answer at all: not a refusal
+        return f"its delete by version id failed ({type(exc).__name__})"
+    return f"its delete by version id was refused ({code or f'HTTP {status}'})"
+
+
+def _plain_reason(exc: BaseException) -> str:
+    """An error in a few words, no secret (``redact_secrets``)."""
+    code, status = _error_code(exc)
+    if code or status:
+        return code or f"HTTP {status}"
+    return redact_secrets(str(exc) or type(exc).__name__)
+
+
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:40]
 
@@ -1761,6 +1976,29 @@ def mtime_metadata(mtime_ns: int | None) -> dict[str, str]:
         return {}
     seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
     return {MTIME_KEY: f"{seconds}.{nanoseconds:09d}"}
+
+
+# Latest time an ``mtime`` value is taken for (year 9999): beyond, it is no card file's date.
+_MTIME_MAX_S = 253_402_300_799
+
+
+def mtime_from_metadata(metadata: Mapping[str, str]) -> int | None:
+    """The time in nanoseconds that *metadata*'s ``mtime`` holds, as ``mtime_metadata``
+    writes it and rclone does (whole seconds, then up to nine digits of fraction); None
+    where there is none, or it is not such a time (another tool's, malformed, before 1970
+    or after 9999)."""
+    import re
+
+    value = metadata.get(MTIME_KEY)
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d{1,12})(?:\.(\d{1,9}))?", value.strip())
+    if match is None:
+        return None
+    seconds = int(match.group(1))
+    if seconds > _MTIME_MAX_S:
+        return None
+    return seconds * 1_000_000_000 + int((match.group(2) or "").ljust(9, "0"))
 
 
 def digest_metadata(digests: Mapping[str, str] | None) -> dict[str, str]:

@@ -427,10 +427,11 @@ class S3Backend(Closing):
 
     def replacement_etag(self, path: Path) -> str:
         """The ETag of the copy a replacement (a staged upload) put under *path*'s key in
-        this run, for its ledger entry: only where that copy was read back whole after it was
-        made and matched (``destination`` and ``full`` modes, ``promote``); "" otherwise (a
-        ``transfer`` run's copy, confirmed by a HEAD alone, or no replacement there). Raises
-        OSError for a name S3 cannot hold."""
+        this run, for its ledger entry, as its confirmation (``promote``) showed it: read
+        back whole and matched (``destination`` and ``full`` modes), or its HEAD's ETag and
+        size (``transfer``: what a direct upload's entry claims, its entry transfer-checked
+        only); "" where no replacement was published there. Raises OSError for a name S3
+        cannot hold."""
         return self._replaced_etags.get(self.key(path), "")
 
     def make_durable(self, partials: Sequence[Partial]) -> bool:
@@ -498,10 +499,13 @@ class S3Backend(Closing):
                 self._read_etags.pop(upload.final_key, None)
             else:
                 self._read_etags[upload.final_key] = upload.etag
-            if upload.staged and own.fingerprint is not None and etag:
-                # ... but the copy's confirmation read it back whole, pinned to its ETag,
-                # and found the bytes the staging object's read-back compared with the
-                # source (``promote``): that ETag is proven (``replacement_etag``).
+            if upload.staged and etag:
+                # ... but the copy's confirmation showed its ETag (``promote``): with a
+                # read-back (destination, full) it read the copy back whole, pinned to that
+                # ETag, and found the bytes the staging object's read-back compared with the
+                # source; in transfer mode its HEAD showed that ETag and the upload's size,
+                # a copy made server-side from the transfer-checked staging object pinned to
+                # its ETag: what a direct upload's entry claims (``replacement_etag``).
                 self._replaced_etags[upload.final_key] = etag
 
     def make_names_durable(self, paths: Iterable[Path | str]) -> None:

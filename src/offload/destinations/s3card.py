@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import tempfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -527,8 +528,10 @@ def upload_history_changes(
     under ``ascmhl/`` (a generation's manifest the chain does not name yet; a legacy MHL
     stands on its own and stays) are deleted again, each its own
     version by its id (``S3Destination.delete_own``), so no ASC MHL reader finds an orphan
-    generation; a delete that fails leaves that object (the error raised is the upload's).
-    Raises OSError."""
+    generation. That clean-up is bounded (``S3Destination.take_back``: short timeouts, a
+    few seconds in all), so a cancel stays prompt against a service that stopped answering;
+    what it could not delete is in the store's ``left_behind`` (``left_behind_notes`` names
+    it), and the error raised is still the upload's. Raises OSError."""
     uploaded: list[Path] = []
     stored: list[tuple[str, str, str | None]] = []  # new objects: key, ETag, VersionId
     try:
@@ -549,11 +552,7 @@ def upload_history_changes(
     except BaseException:
         # The chain (changed, stored last) not stored: take back the new manifests. A chain
         # stored whole names them; none is stored after it, so nothing to undo then.
-        for key, etag, version in reversed(stored):
-            try:
-                backend.store.delete_own(key, etag=etag, version_id=version)
-            except OSError:
-                pass  # left in the bucket: the upload's error is the one said
+        backend.store.take_back(list(reversed(stored)))
         raise
     return uploaded
 
@@ -636,6 +635,42 @@ def versions_kept_notes(backends: Mapping[int, S3Backend]) -> list[str]:
     return notes
 
 
+#: How many objects a ``left_behind_notes`` note names one by one.
+LEFT_NAMED = 10
+
+
+def left_behind_notes(store: S3Destination) -> list[str]:
+    """One note for *store* when it may have left objects or versions of this run's behind
+    (``S3Destination.left_behind``: a delete by version id refused, a clean-up cut short),
+    naming each (up to ``LEFT_NAMED``, then the count) with why and the command that removes
+    it; none otherwise. It claims no state for any copy: each file's is in the report."""
+    left = list(dict.fromkeys(store.left_behind))
+    if not left:
+        return []
+    named = []
+    for item in left[:LEFT_NAMED]:
+        version = f" --version-id {shlex.quote(item.version_id)}" if item.version_id else ""
+        what = store.display(item.key) + (f" version {item.version_id}" if item.version_id else "")
+        named.append(
+            f"{what} ({item.reason}; remove it: aws s3api delete-object --bucket "
+            f"{shlex.quote(store.url.bucket)} --key {shlex.quote(item.key)}{version})"
+        )
+    more = len(left) - len(named)
+    tail = f"; and {more} more of the same kind" if more > 0 else ""
+    if any(item.refused for item in left):
+        tail += (
+            " (a version left behind stays as a noncurrent version, stored for nothing: allow "
+            "s3:DeleteObjectVersion to have the next runs delete theirs)"
+        )
+    plural = "s" if len(left) != 1 else ""
+    count = f"{len(left)} object{plural} or version{plural}"
+    return [
+        f"{store.url}: {count} this run stored and meant to delete may be left in the bucket: "
+        + "; ".join(named)
+        + tail
+    ]
+
+
 def show_job_paths(job: JobReport) -> None:
     """Name S3 copies, and the S3 destinations, by ``s3://`` URL in *job* (never the
     stand-in path); used by card offloads and by the one-file API."""
@@ -677,6 +712,7 @@ __all__ = [
     "close_all",
     "existing_object",
     "folders_not_kept",
+    "left_behind_notes",
     "open_s3_destinations",
     "probe_warnings",
     "show_job_paths",

@@ -13,8 +13,8 @@ trusts an entry only if the object under the key still has that ETag and the rec
 another object there, even of the same size, is an existing object of unknown content,
 which the existing-copies pre-pass reads back and adopts or refuses. A replacement (staged,
 then copied over the final key) names the staging key, and claims the ETag of the copy over
-the final key only where that copy was read back whole (``S3Backend.replacement_etag``;
-``transfer`` mode: no ETag, read back on the next run instead).
+the final key as its confirmation showed it (``S3Backend.replacement_etag``: read back whole,
+or in ``transfer`` mode its HEAD's ETag and size, as a direct upload's entry claims its own).
 
 A re-run checks every recorded object: one listing of the copy root (a request a thousand
 keys) answers for all of them; a key the listing does not show with the recorded ETag and
@@ -98,7 +98,7 @@ class S3Ledger(Ledger):
                 # A replacement (uploaded to a staging key): the copy over the final key is
                 # another object than the one verified, and no other ETag known for that
                 # key stands for it (an earlier read there was of the object it replaced);
-                # claimed only where that copy was itself read back whole.
+                # claimed as that copy's confirmation showed it.
                 etag = self.backend.replacement_etag(final)
             else:
                 etag = self.backend.known_etag(final)

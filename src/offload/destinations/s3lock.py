@@ -162,6 +162,7 @@ class S3CopyRootLock:
             if not self._stale(holder, age_s):
                 raise self._busy(holder, age_s)
             if self._take_over(etag):
+                self._sweep(holder)
                 break
         else:
             raise CopyRootBusy(
@@ -174,6 +175,24 @@ class S3CopyRootLock:
             _HELD.add((store.url.bucket, self.key))
         self._thread = threading.Thread(target=self._beat, name="s3-lock", daemon=True)
         self._thread.start()
+
+    def _sweep(self, stale: object) -> None:
+        """After taking over the lock of the holder *stale*: on a bucket that keeps
+        versions, delete each version of the lock object that holder stored (our lock's
+        format, its own nonce: provably that lock, judged stale), which a run killed
+        (SIGKILL, power cut) never deleted. Never raises; nothing without such a nonce."""
+        nonce = stale.get("lock") if isinstance(stale, dict) else None
+        if not isinstance(nonce, str) or not nonce:
+            return
+
+        def of_that_lock(body: bytes) -> bool:
+            try:
+                found = json.loads(body)
+            except ValueError:
+                return False
+            return isinstance(found, dict) and found.get("lock") == nonce
+
+        self.store.delete_versions_where(self.key, of_that_lock)
 
     def _read(self) -> tuple[object, str, float] | None:
         """The lock there (``read_lock``)."""
@@ -322,13 +341,23 @@ class S3CopyRootLock:
         object only, so this never deletes a lock another run wrote since (a takeover's is
         a later version), and deleting the current version by id leaves no delete marker.
         True if all were deleted; False at the first refusal or failure (the rest stay:
-        noncurrent versions, the release's plain delete then does its usual part)."""
-        for version in versions:
+        noncurrent versions, the release's plain delete then does its usual part; each is
+        named in the store's ``left_behind``)."""
+        from offload.destinations.s3 import _error_code, refused_reason
+
+        for index, version in enumerate(versions):
             try:
                 self.store.client.delete_object(
                     Bucket=self.store.url.bucket, Key=self.key, VersionId=version
                 )
-            except Exception:
+            except Exception as exc:
+                code, status = _error_code(exc)
+                if code == "NoSuchVersion":
+                    continue
+                for left in versions[index:]:
+                    self.store.note_left_behind(
+                        self.key, left, refused_reason(exc, code, status), refused=bool(status)
+                    )
                 return False
         return True
 

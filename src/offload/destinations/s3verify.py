@@ -61,9 +61,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from offload.destinations.s3 import S3Destination, get_refused
+from offload.destinations.s3 import S3Destination, get_refused, mtime_from_metadata
 from offload.destinations.s3backend import S3Backend, S3ShownPath
-from offload.destinations.s3card import upload_history_changes
+from offload.destinations.s3card import left_behind_notes, upload_history_changes
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
@@ -122,7 +122,7 @@ def verify_s3(
             name = PurePosixPath(url.prefix).name or url.bucket
             root = Path(staging) / name
             root.mkdir()
-            keys, odd, history, pending = _mirror(backend, root)
+            keys, odd, history, pending = _mirror(backend, root, dates=append_generation)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
             recorded = _recorded(root, legacy) if pending or odd else {}
             if pending:
@@ -170,7 +170,9 @@ def verify_s3(
                 )
             except CheckCancelled as exc:  # what was read before the cancel: at the URL
                 # A generation it wrote is the mirror's, never stored under the prefix.
-                exc.report = dataclasses.replace(exc.report, root=shown_root, generation=None)
+                exc.report = dataclasses.replace(
+                    exc.report, root=shown_root, generation=None, notes=_notes(store)
+                )
                 exc.files_read_from_media = read_back
                 raise
             except OffloadError as exc:
@@ -189,6 +191,14 @@ def verify_s3(
             by_key: list[str] = []
             changed_by_key: list[ChangedFile] = []
             still: dict[str, str] = {}
+            sized: list[str] = []  # no digest to recompute: their size checked (a HEAD)
+
+            def size_only() -> set[str]:
+                return set(sized) - {c.path for c in changed_by_key}
+
+            def read_by_get() -> int:
+                return len(by_key) + len([c for c in changed_by_key if c.path not in sized])
+
             try:
                 if report.generation is not None:
                     try:
@@ -196,18 +206,19 @@ def verify_s3(
                             backend, backend.root, root, history, under=ASCMHL_FOLDER
                         )
                     except OSError as exc:
+                        left = "".join(f"; {note}" for note in _notes(store))
                         raise UnreadableTreeError(
                             f"{url}: checked, but the generation recording the check could "
-                            f"not be stored: {exc.strerror or exc}; nothing was appended",
+                            f"not be stored: {exc.strerror or exc}; nothing was appended" + left,
                             path=str(url),
                         ) from None
                     generation = S3ShownPath(backend.root / report.generation.relative_to(root))
-                _read_by_key(store, url, unread, recorded, by_key, changed_by_key, still)
+                _read_by_key(store, url, unread, recorded, by_key, changed_by_key, still, sized)
             except KeyboardInterrupt as exc:
                 # A cancel after the mirror's check, as a local one after its reads: what
                 # was read stands, the objects still to be read by their keys cancelled,
                 # and a generation only once stored (``manifest.verify.CheckCancelled``).
-                judged = {*by_key, *still, *(c.path for c in changed_by_key)}
+                judged = {*by_key, *still, *sized, *(c.path for c in changed_by_key)}
                 stopped = cancelled_after_reads(
                     dataclasses.replace(
                         report,
@@ -217,16 +228,18 @@ def verify_s3(
                             sorted((*report.changed, *changed_by_key), key=lambda c: c.path)
                         ),
                         unreadable=tuple(sorted({*report.unreadable, *still})),
+                        unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                         cancelled=tuple(sorted(p for p in unread if p not in judged)),
                         generation=generation,
+                        notes=_notes(store),
                     )
                 )
-                stopped.files_read_from_media = read_back + len(by_key) + len(changed_by_key)
+                stopped.files_read_from_media = read_back + read_by_get()
                 raise stopped from exc
-            read_back += len(by_key) + len(changed_by_key)
+            read_back += read_by_get()
             for path, failure in still.items():
                 odd[path] = _recorded_unread(path, odd[path], failure)
-            compared = {*by_key, *(c.path for c in changed_by_key)}
+            compared = {*by_key, *sized, *(c.path for c in changed_by_key)}
             for path in compared:
                 del odd[path]  # read and compared: no reason to give
             report = dataclasses.replace(
@@ -236,8 +249,10 @@ def verify_s3(
                 changed=tuple(sorted((*report.changed, *changed_by_key), key=lambda c: c.path)),
                 missing=tuple(p for p in report.missing if p not in unread),
                 unreadable=tuple(sorted({*report.unreadable, *still})),
+                unverifiable=tuple(sorted({*report.unverifiable, *size_only()})),
                 extra=tuple(sorted({*report.extra, *(p for p in odd if p not in unread)})),
                 generation=generation,
+                notes=_notes(store),
                 reasons={
                     **_bucket_reasons(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
@@ -255,6 +270,11 @@ def verify_s3(
             return report, read_back
     finally:
         store.close()
+
+
+def _notes(store: S3Destination) -> tuple[str, ...]:
+    """The report's notes: the objects of this run's it may have left in the bucket."""
+    return tuple(left_behind_notes(store))
 
 
 def _refuse_append_dropping(
@@ -356,7 +376,7 @@ def _mirror_parts(relative: str) -> list[str] | None:
 
 
 def _mirror(
-    backend: S3Backend, root: Path
+    backend: S3Backend, root: Path, *, dates: bool = False
 ) -> tuple[dict[str, tuple[str, int]], dict[str, Reason], dict[str, bytes], list[_Listed]]:
     """Fill *root* (see the module docstring), all but the objects at or below a key that
     is both an object and a folder of others (returned last, in listing order: where they
@@ -395,6 +415,8 @@ def _mirror(
                 odd[relative] = _no_file_name(_unheld(exc))
             continue
         listed.append(_Listed(info.key, relative, parts, info.size_bytes, info.mtime_ns))
+    if dates:
+        listed = _card_dates(store, listed)
     # S3 keys are flat: CLIPS and CLIPS/A001.mov can both be objects, a file and a folder
     # of the mirror cannot. Such a key and what lies below it wait for the reference.
     folders = {
@@ -426,6 +448,26 @@ def _mirror(
     return keys, odd, history, pending
 
 
+def _card_dates(store: S3Destination, listed: Sequence[_Listed]) -> list[_Listed]:
+    """*listed*, each object dated by its ``mtime`` metadata where that holds a valid time
+    (the card file's: ``offload copy`` writes it, rclone reads and writes it), else by its
+    upload time as listed (another tool's object, a malformed value, a HEAD that failed:
+    its read says what is wrong). For ``--append``, whose generation records each file's
+    date: a HEAD per object (the listing holds no metadata), several at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def dated(item: _Listed) -> _Listed:
+        try:
+            info = store.stat_key(item.key)
+        except OSError:
+            return item
+        mtime = None if info is None else mtime_from_metadata(info.metadata)
+        return item if mtime is None else item._replace(mtime_ns=mtime)
+
+    with ThreadPoolExecutor(max(1, store.settings.parallel_parts), "s3-dates") as pool:
+        return list(pool.map(dated, listed))
+
+
 class _Listed(NamedTuple):
     """One content object as listed: its key, its path below the copy root (and that
     path's parts), its size and LastModified."""
@@ -445,7 +487,8 @@ def _place(root: Path, item: _Listed) -> str | None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as handle:
             handle.truncate(item.size_bytes)  # sparse: no data, the object's size
-        # An appended generation records the file's date: the object's (S3 keeps no other).
+        # An appended generation records the file's date: the card file's from the object's
+        # metadata where it holds one (``_card_dates``), else the object's upload time.
         os.utime(target, ns=(item.mtime_ns, item.mtime_ns))
     except (OSError, ValueError) as exc:
         return _unheld(exc)
@@ -572,19 +615,39 @@ def _read_by_key(
     verified: list[str],
     changed: list[ChangedFile],
     still: dict[str, str],
+    sized: list[str],
 ) -> None:
     """Read back, by a GET of its own key, each recorded object of *unread* (the mirror
     holds no file for it: its key is also a folder of recorded objects, or no file here can
     be named so) and compare it with what *recorded* holds for it: adds to *verified* the
-    paths verified now, to *changed* those changed, and to *still* those still not read
-    with why (words: the record holds no digest this check can recompute, or the GET
-    failed), each as it is judged, so that a cancel (KeyboardInterrupt, which passes) leaves
-    in them what was judged before it. Raises nothing else: a failed GET leaves the object
-    unread, as a local check's unreadable file."""
+    paths verified now, to *changed* those changed, to *sized* those whose record holds no
+    digest this check can recompute (a legacy MHL's ``<null>``), judged by a HEAD of the key
+    (``unverifiable`` where the size matches, as that entry for a file on a disk; another
+    size is also in *changed*), and to *still* those still not read with why (words: the
+    GET or the HEAD failed), each as it is judged, so that a cancel (KeyboardInterrupt,
+    which passes) leaves in them what was judged before it. Raises nothing else: a failed
+    GET leaves the object unread, as a local check's unreadable file."""
     for path in unread:
         record = recorded.get(path)
-        if record is None or not record.digests:
+        if record is None:
             still[path] = "its record holds no digest this check can recompute"
+            continue
+        if not record.digests:
+            try:
+                info = store.stat_key(url.key(path))
+            except OSError as exc:
+                still[path] = _get_failed(exc)
+                continue
+            if info is None:
+                still[path] = "its object is gone since it was listed"
+            elif record.size_bytes is not None and record.size_bytes != info.size_bytes:
+                # Judged by its HEAD, not read: ``sized`` names it for the count of reads.
+                changed.append(
+                    ChangedFile(path, ChangeReason.SIZE, record.size_bytes, info.size_bytes)
+                )
+                sized.append(path)
+            else:
+                sized.append(path)
             continue
         try:
             actual, size = store.read_back(url.key(path), sorted(record.digests))

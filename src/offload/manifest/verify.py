@@ -188,6 +188,9 @@ class VerifyReport:
     leftovers: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
     stopped: bool = False
+    # What the check has to say beyond the files' states (on S3: objects of this run's it
+    # may have left in the bucket, ``s3card.left_behind_notes``); never counted in ``passed``.
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
