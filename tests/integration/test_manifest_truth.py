@@ -678,6 +678,80 @@ def test_verify_signalled_while_its_report_is_written(
     assert report.with_suffix(".csv").read_text().count(",verified,") == 3
 
 
+def _reports_in(folder: Path) -> list[str]:
+    """The names in a report folder, temporaries included (a dot name: ``AtomicFile``'s)."""
+    return sorted(os.listdir(folder))
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("signals", ["SIGTERM", "SIGINT twice", "SIGINT"])
+def test_copy_signalled_while_its_html_and_pdf_are_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], signals: str
+) -> None:
+    """A real signal once the JSON and CSV reports are written, while the HTML report's
+    creation is held by FaultyFS on the report folder. One SIGINT cancels nothing: exit 0,
+    and every JSON report (the local one, the destination's) says the signal came, as the
+    warning does. A SIGTERM, or a second SIGINT (while the PDF's creation is held), stops
+    the run: exit 130, every JSON report already written restated with exit 130 and a note
+    saying what is missing, no HTML or PDF under a final name (they stated exit 0), no
+    temporary left. Failed before: SIGTERM killed the process (-15) and a second SIGINT
+    exited 130, each leaving JSON reports that said exit 0; one SIGINT was said on stderr
+    only."""
+    card = small_card(tmp_path / "cards")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    fs = faulty_fs()
+    html = fs.stall("create", path="*.html*")
+    pdf = fs.stall("create", path="*.pdf*")
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = signal.SIGTERM if signals == "SIGTERM" else signal.SIGINT
+    try:
+        fs.wait_stalled(html, timeout_s=60)  # the JSON and CSV reports written (not looked
+        process.send_signal(first)  # at here: the mount answers nothing while it holds a call)
+        time.sleep(0.3)
+        fs.release(html)
+        if signals == "SIGINT twice":
+            # Two signals while one call is held come as one: the second while the PDF's is.
+            fs.wait_stalled(pdf, timeout_s=30)
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    folders = [fs.mountpoint, dest / card.name / ".offload" / "reports"]
+    reports = [json.loads(next(folder.glob("*.json")).read_text()) for folder in folders]
+    if signals == "SIGINT":
+        assert process.returncode == 0, out + err
+        said = "Ctrl-C came while the reports were written, after every copy had finished"
+        assert said in err, err
+        for data in reports:
+            assert data["exit_code"] == 0 and data["cancelled"] is False, data
+            assert any(said in note for note in data["notes"]), data["notes"]
+        for folder in folders:
+            assert [n.rsplit(".", 1)[1] for n in _reports_in(folder)] == [
+                "csv",
+                "html",
+                "json",
+                "pdf",
+            ], _reports_in(folder)
+        return
+    assert process.returncode == 130, out + err
+    words = "SIGTERM" if signals == "SIGTERM" else "a further Ctrl-C"
+    assert f"stopped by {words} while the manifests and reports were written" in err, err
+    for data in reports:
+        assert data["exit_code"] == 130, data
+        assert any(f"stopped by {words}" in note for note in data["notes"]), data["notes"]
+    for folder in folders:
+        names = _reports_in(folder)
+        assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "json"], names
+
+
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
