@@ -4,6 +4,7 @@ agreeing with it."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import pty
 import signal
 import subprocess
 import sys
+import termios
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -628,7 +630,10 @@ def test_verify_signalled_while_its_report_is_written(
     full, the exit code is the check's (0) and a warning says the signal came then, as
     ``offload copy`` does for one during its reports. A second signal stops it: exit 130,
     one line, no report under its name nor a temporary file left. Failed before: SIGTERM
-    killed the process (-15, no report), SIGINT ended it on a traceback."""
+    killed the process (-15, no report), SIGINT ended it on a traceback. The report says
+    what the process did: the signal in its ``notes`` (written before the signal was taken:
+    restated), and after a second one exit 130, ``passed`` false and a note. Failed before:
+    the signal on stderr only, and a report of exit 0 from a process that exited 130."""
     card = small_card(tmp_path / "cards")
     code, err = copy(tmp_path, card, tmp_path / "disk")
     assert code == 0, err
@@ -666,7 +671,14 @@ def test_verify_signalled_while_its_report_is_written(
         # The JSON written in full, the CSV cut short: not there, nor its temporary file.
         (report,) = os.listdir(fs.mountpoint)
         assert report.startswith("verify_A001_") and report.endswith(".json"), report
-        assert json.loads((fs.mountpoint / report).read_text())["exit_code"] == 0
+        data = json.loads((fs.mountpoint / report).read_text())
+        assert data["exit_code"] == 130 and data["passed"] is False, data
+        assert len(data["verified"]) == 3 and data["not_looked_for"] == [], data
+        assert data["notes"] == [
+            "stopped by a further signal while the report was written, the check over (exit "
+            "130): the files' states stand as this report gives them, every list was looked "
+            "for; its CSV, and the summary, may be missing"
+        ], data
         return
     assert process.returncode == 0, out + err
     words = "Ctrl-C" if signals == "SIGINT" else "SIGTERM"
@@ -675,7 +687,54 @@ def test_verify_signalled_while_its_report_is_written(
     (report,) = fs.mountpoint.glob("verify_*.json")
     data = json.loads(report.read_text())
     assert data["exit_code"] == 0 and data["passed"] is True and len(data["verified"]) == 3
+    [note] = data["notes"]
+    assert f"{words} came while the report was written, after the check had finished" in note
     assert report.with_suffix(".csv").read_text().count(",verified,") == 3
+
+
+@pytest.mark.timeout(60)
+def test_verify_json_signalled_twice_while_its_document_is_written(tmp_path: Path) -> None:
+    """``offload verify --json``: two real SIGTERMs while its document is being written to a
+    stdout pipe nobody reads yet (the pipe shrunk to one page, held full): the reader gets
+    one whole JSON document, the process exits with its ``exit_code`` (0), stderr warns, and
+    the saved report names the signal. Failed before: the second SIGTERM cut the document
+    short (a fragment ``jq`` refuses) and the process exited 130 after a document of exit 0."""
+    card = small_card(tmp_path / "cards")
+    for index in range(80):  # a document of a few pages
+        (card / "META" / f"frame_{index:04d}_{'x' * 60}.xml").write_bytes(b"<frame/>")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    root = tmp_path / "disk" / "A001"
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", "--report-dir", str(tmp_path / "vr"), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        reader = process.stdout.fileno()
+        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
+        deadline = time.monotonic() + 30
+        # The document has begun and fills the pipe: its writer is held in the write.
+        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+            assert process.poll() is None and time.monotonic() < deadline, "no document"
+            time.sleep(0.01)
+        for _ in range(2):
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+        out, err_bytes = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = err_bytes.decode()
+    assert "Traceback" not in err, err
+    data = json.loads(out)  # one whole document
+    assert process.returncode == data["exit_code"] == 0, err
+    assert len(data["verified"]) == 83, data
+    assert "SIGTERM came while the report was written" in err, err
+    saved = json.loads(Path(data["report"]).read_text())
+    [note] = saved["notes"]
+    assert "SIGTERM came while the report was written" in note, saved
 
 
 def _reports_in(folder: Path) -> list[str]:
