@@ -737,6 +737,62 @@ def test_verify_json_signalled_twice_while_its_document_is_written(tmp_path: Pat
     assert "SIGTERM came while the report was written" in note, saved
 
 
+@pytest.mark.timeout(60)
+def test_copy_json_signalled_twice_while_its_job_report_line_is_written(tmp_path: Path) -> None:
+    """``offload copy --json``: two real SIGINTs while its ``job_report`` line (several
+    pages: a card whose many ignored entries it lists) is written to a stdout pipe nobody
+    reads yet (shrunk to one page, held full): the reader gets that line whole, the
+    process exits with its ``exit_code`` (0) and stderr says the signals came. Failed
+    before: the first SIGINT cut the line short (Python's buffered write dropped the rest),
+    the second ended the process with exit 130 after a line (had it been whole) of exit 0."""
+    card = small_card(tmp_path / "cards")
+    for index in range(60):  # ignored entries (an OS file), each named in the line
+        folder = card / "META" / f"take_{index:03d}_{'y' * 60}"
+        folder.mkdir()
+        (folder / ".DS_Store").write_bytes(b"os")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--json", "--report-dir", str(tmp_path / "r2"), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines: list[bytes] = []
+    try:
+        assert process.stdout is not None
+        reader = process.stdout.fileno()
+        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
+        pending = b""
+        deadline = time.monotonic() + 30
+        # Read up to the line before ``job_report`` (``offload_finished``), then no more.
+        while not lines or json.loads(lines[-1])["event"] != "offload_finished":
+            assert time.monotonic() < deadline, lines[-3:]
+            chunk = os.read(reader, 1)  # never past that line
+            assert chunk, b"".join(lines)[-500:]
+            pending += chunk
+            if chunk == b"\n":
+                lines.append(pending)
+                pending = b""
+        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+            assert process.poll() is None and time.monotonic() < deadline, "no job_report"
+            time.sleep(0.01)
+        for _ in range(2):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+        out, err_bytes = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = err_bytes.decode()
+    assert "Traceback" not in err, err
+    [last] = out.splitlines()
+    line = json.loads(last)  # whole
+    assert line["event"] == "job_report" and len(last) > 2 * page, last[:200]
+    assert process.returncode == line["exit_code"] == 0, err
+    assert len(line["ignored"]) == 60, line["ignored"]
+    assert "Ctrl-C came while the job_report line was written" in err, err
+
+
 def _reports_in(folder: Path) -> list[str]:
     """The names in a report folder, temporaries included (a dot name: ``AtomicFile``'s)."""
     return sorted(os.listdir(folder))

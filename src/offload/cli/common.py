@@ -328,7 +328,12 @@ class SignalsAfterCopy:
     as nobody asked for anything. Main thread only, like the handler.
 
     ``received``: the signal that set the token (None while none did), so that what the
-    command says of it names the signal that came (``signal_words``)."""
+    command says of it names the signal that came (``signal_words``).
+
+    While ``holding`` (``--json``'s ``job_report`` line being written: its exit code the
+    command's from then on) nothing stops the process: a line cut short would be a
+    fragment a reader cannot parse; a SIGINT or SIGTERM then is recorded (``further``) and
+    the command says so once the line is out."""
 
     def __init__(self, cancel: CancelToken) -> None:
         self._cancel = cancel
@@ -336,6 +341,8 @@ class SignalsAfterCopy:
         self.previous: dict[int, Any] = {}  # filled by handling_signals
         self.received: int | None = None
         self.stopped_by: int | None = None
+        self.holding = False
+        self.further: int | None = None
 
     def after_copy(self) -> None:
         self.finishing = True
@@ -347,6 +354,8 @@ class SignalsAfterCopy:
             return
         elif signum == signal.SIGINT and not self._cancel.cancelled:
             self._set(signum)  # recorded; the command says so at the end
+        elif self.holding:
+            self.further = signum
         elif signum == signal.SIGINT:
             self.stopped_by = signum
             raise KeyboardInterrupt

@@ -35,6 +35,7 @@ from offload.cli.common import (
     hash_algorithms,
     local_report_dir,
     manifest_options,
+    signal_words,
 )
 from offload.cli.parser import build_parser
 from offload.destinations.s3limits import MAX_PART_SIZE, MIN_PART_SIZE
@@ -530,6 +531,11 @@ def _offload(
         late = late_signal()
     if late is not None and late not in report.notes:  # after the reports were restated
         env.warning(late)
+    if signals.further is not None:
+        env.warning(
+            f"{signal_words(signals.further)} came while the job_report line was written: it "
+            "was written whole, and the exit code is the one it gives"
+        )
     return code
 
 
@@ -697,6 +703,9 @@ def _reports_and_summary(
         if written.local_error:
             report.notes.append(written.local_error)
         restate_late_signal()
+        # The line whole, or nothing: no signal stops the run from here (its exit code is
+        # the line's), nor restates the reports it names.
+        args.signals.holding = True
         json_sink.write(
             {
                 "event": "job_report",
