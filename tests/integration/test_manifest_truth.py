@@ -799,7 +799,7 @@ def _reports_in(folder: Path) -> list[str]:
 
 
 @pytest.mark.fault
-@pytest.mark.parametrize("signals", ["SIGTERM", "SIGINT twice", "SIGINT"])
+@pytest.mark.parametrize("signals", ["SIGTERM", "SIGINT twice", "SIGINT", "SIGTERM cascade"])
 def test_copy_signalled_while_its_html_and_pdf_are_written(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], signals: str
 ) -> None:
@@ -811,20 +811,24 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
     saying what is missing, no HTML or PDF under a final name (they stated exit 0), no
     temporary left. Failed before: SIGTERM killed the process (-15) and a second SIGINT
     exited 130, each leaving JSON reports that said exit 0; one SIGINT was said on stderr
-    only."""
+    only. The same in a cascade (a second destination fed from the first)."""
     card = small_card(tmp_path / "cards")
     dest = tmp_path / "disk"
     dest.mkdir()
+    dests = [str(dest)]
+    if signals.endswith("cascade"):
+        (tmp_path / "slow").mkdir()
+        dests = ["--cascade-to", str(tmp_path / "slow"), str(dest), str(tmp_path / "slow")]
     fs = faulty_fs()
     html = fs.stall("create", path="*.html*")
     pdf = fs.stall("create", path="*.pdf*")
     process = subprocess.Popen(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), *dests],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    first = signal.SIGTERM if signals == "SIGTERM" else signal.SIGINT
+    first = signal.SIGTERM if signals.startswith("SIGTERM") else signal.SIGINT
     try:
         fs.wait_stalled(html, timeout_s=60)  # the JSON and CSV reports written (not looked
         process.send_signal(first)  # at here: the mount answers nothing while it holds a call)
@@ -840,6 +844,8 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
     out, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
     folders = [fs.mountpoint, dest / card.name / ".offload" / "reports"]
+    if signals.endswith("cascade"):
+        folders.append(tmp_path / "slow" / card.name / ".offload" / "reports")
     reports = [json.loads(next(folder.glob("*.json")).read_text()) for folder in folders]
     if signals == "SIGINT":
         assert process.returncode == 0, out + err
@@ -857,7 +863,7 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
             ], _reports_in(folder)
         return
     assert process.returncode == 130, out + err
-    words = "SIGTERM" if signals == "SIGTERM" else "a further Ctrl-C"
+    words = "SIGTERM" if first == signal.SIGTERM else "a further Ctrl-C"
     assert f"stopped by {words} while the manifests and reports were written" in err, err
     for data in reports:
         assert data["exit_code"] == 130, data
