@@ -873,6 +873,40 @@ def test_copy_signalled_while_its_html_and_pdf_are_written(
         assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "json"], names
 
 
+@pytest.mark.fault
+def test_report_signalled_while_it_writes_the_pdf(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload report JOB.json`` with a real SIGTERM while the PDF's creation is held by
+    FaultyFS: one line naming what was written (the HTML), exit 130, the PDF neither under
+    its name nor as a temporary file. Failed before: the process was killed (-15)."""
+    card = small_card(tmp_path / "cards")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    fs = faulty_fs()
+    [saved] = (tmp_path / "reports").glob("*.json")
+    job = fs.mountpoint / saved.name
+    job.write_bytes(saved.read_bytes())
+    pdf = fs.stall("create", path="*.pdf*")
+    process = subprocess.Popen(
+        [OFFLOAD, "report", "--no-media", str(job)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled(pdf, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    assert f"stopped by SIGTERM: {job.with_suffix('.html')} written, the rest not" in err, err
+    assert _reports_in(fs.mountpoint) == [job.with_suffix(".html").name, job.name]
+
+
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:
