@@ -4,6 +4,7 @@ agreeing with it."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import pty
 import signal
 import subprocess
 import sys
+import termios
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -628,7 +630,10 @@ def test_verify_signalled_while_its_report_is_written(
     full, the exit code is the check's (0) and a warning says the signal came then, as
     ``offload copy`` does for one during its reports. A second signal stops it: exit 130,
     one line, no report under its name nor a temporary file left. Failed before: SIGTERM
-    killed the process (-15, no report), SIGINT ended it on a traceback."""
+    killed the process (-15, no report), SIGINT ended it on a traceback. The report says
+    what the process did: the signal in its ``notes`` (written before the signal was taken:
+    restated), and after a second one exit 130, ``passed`` false and a note. Failed before:
+    the signal on stderr only, and a report of exit 0 from a process that exited 130."""
     card = small_card(tmp_path / "cards")
     code, err = copy(tmp_path, card, tmp_path / "disk")
     assert code == 0, err
@@ -666,7 +671,14 @@ def test_verify_signalled_while_its_report_is_written(
         # The JSON written in full, the CSV cut short: not there, nor its temporary file.
         (report,) = os.listdir(fs.mountpoint)
         assert report.startswith("verify_A001_") and report.endswith(".json"), report
-        assert json.loads((fs.mountpoint / report).read_text())["exit_code"] == 0
+        data = json.loads((fs.mountpoint / report).read_text())
+        assert data["exit_code"] == 130 and data["passed"] is False, data
+        assert len(data["verified"]) == 3 and data["not_looked_for"] == [], data
+        assert data["notes"] == [
+            "stopped by a further signal while the report was written, the check over (exit "
+            "130): the files' states stand as this report gives them, every list was looked "
+            "for; its CSV, and the summary, may be missing"
+        ], data
         return
     assert process.returncode == 0, out + err
     words = "Ctrl-C" if signals == "SIGINT" else "SIGTERM"
@@ -675,7 +687,224 @@ def test_verify_signalled_while_its_report_is_written(
     (report,) = fs.mountpoint.glob("verify_*.json")
     data = json.loads(report.read_text())
     assert data["exit_code"] == 0 and data["passed"] is True and len(data["verified"]) == 3
+    [note] = data["notes"]
+    assert f"{words} came while the report was written, after the check had finished" in note
     assert report.with_suffix(".csv").read_text().count(",verified,") == 3
+
+
+@pytest.mark.timeout(60)
+def test_verify_json_signalled_twice_while_its_document_is_written(tmp_path: Path) -> None:
+    """``offload verify --json``: two real SIGTERMs while its document is being written to a
+    stdout pipe nobody reads yet (the pipe shrunk to one page, held full): the reader gets
+    one whole JSON document, the process exits with its ``exit_code`` (0), stderr warns, and
+    the saved report names the signal. Failed before: the second SIGTERM cut the document
+    short (a fragment ``jq`` refuses) and the process exited 130 after a document of exit 0."""
+    card = small_card(tmp_path / "cards")
+    for index in range(80):  # a document of a few pages
+        (card / "META" / f"frame_{index:04d}_{'x' * 60}.xml").write_bytes(b"<frame/>")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    root = tmp_path / "disk" / "A001"
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", "--report-dir", str(tmp_path / "vr"), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        reader = process.stdout.fileno()
+        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
+        deadline = time.monotonic() + 30
+        # The document has begun and fills the pipe: its writer is held in the write.
+        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+            assert process.poll() is None and time.monotonic() < deadline, "no document"
+            time.sleep(0.01)
+        for _ in range(2):
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+        out, err_bytes = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = err_bytes.decode()
+    assert "Traceback" not in err, err
+    data = json.loads(out)  # one whole document
+    assert process.returncode == data["exit_code"] == 0, err
+    assert len(data["verified"]) == 83, data
+    assert "SIGTERM came while the report was written" in err, err
+    saved = json.loads(Path(data["report"]).read_text())
+    [note] = saved["notes"]
+    assert "SIGTERM came while the report was written" in note, saved
+
+
+@pytest.mark.timeout(60)
+def test_copy_json_signalled_twice_while_its_job_report_line_is_written(tmp_path: Path) -> None:
+    """``offload copy --json``: two real SIGINTs while its ``job_report`` line (several
+    pages: a card whose many ignored entries it lists) is written to a stdout pipe nobody
+    reads yet (shrunk to one page, held full): the reader gets that line whole, the
+    process exits with its ``exit_code`` (0) and stderr says the signals came. Failed
+    before: the first SIGINT cut the line short (Python's buffered write dropped the rest),
+    the second ended the process with exit 130 after a line (had it been whole) of exit 0."""
+    card = small_card(tmp_path / "cards")
+    for index in range(60):  # ignored entries (an OS file), each named in the line
+        folder = card / "META" / f"take_{index:03d}_{'y' * 60}"
+        folder.mkdir()
+        (folder / ".DS_Store").write_bytes(b"os")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--json", "--report-dir", str(tmp_path / "r2"), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lines: list[bytes] = []
+    try:
+        assert process.stdout is not None
+        reader = process.stdout.fileno()
+        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
+        pending = b""
+        deadline = time.monotonic() + 30
+        # Read up to the line before ``job_report`` (``offload_finished``), then no more.
+        while not lines or json.loads(lines[-1])["event"] != "offload_finished":
+            assert time.monotonic() < deadline, lines[-3:]
+            chunk = os.read(reader, 1)  # never past that line
+            assert chunk, b"".join(lines)[-500:]
+            pending += chunk
+            if chunk == b"\n":
+                lines.append(pending)
+                pending = b""
+        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+            assert process.poll() is None and time.monotonic() < deadline, "no job_report"
+            time.sleep(0.01)
+        for _ in range(2):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+        out, err_bytes = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = err_bytes.decode()
+    assert "Traceback" not in err, err
+    [last] = out.splitlines()
+    line = json.loads(last)  # whole
+    assert line["event"] == "job_report" and len(last) > 2 * page, last[:200]
+    assert process.returncode == line["exit_code"] == 0, err
+    assert len(line["ignored"]) == 60, line["ignored"]
+    assert "Ctrl-C came while the job_report line was written" in err, err
+
+
+def _reports_in(folder: Path) -> list[str]:
+    """The names in a report folder, temporaries included (a dot name: ``AtomicFile``'s)."""
+    return sorted(os.listdir(folder))
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("signals", ["SIGTERM", "SIGINT twice", "SIGINT", "SIGTERM cascade"])
+def test_copy_signalled_while_its_html_and_pdf_are_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], signals: str
+) -> None:
+    """A real signal once the JSON and CSV reports are written, while the HTML report's
+    creation is held by FaultyFS on the report folder. One SIGINT cancels nothing: exit 0,
+    and every JSON report (the local one, the destination's) says the signal came, as the
+    warning does. A SIGTERM, or a second SIGINT (while the PDF's creation is held), stops
+    the run: exit 130, every JSON report already written restated with exit 130 and a note
+    saying what is missing, no HTML or PDF under a final name (they stated exit 0), no
+    temporary left. Failed before: SIGTERM killed the process (-15) and a second SIGINT
+    exited 130, each leaving JSON reports that said exit 0; one SIGINT was said on stderr
+    only. The same in a cascade (a second destination fed from the first)."""
+    card = small_card(tmp_path / "cards")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    dests = [str(dest)]
+    if signals.endswith("cascade"):
+        (tmp_path / "slow").mkdir()
+        dests = ["--cascade-to", str(tmp_path / "slow"), str(dest), str(tmp_path / "slow")]
+    fs = faulty_fs()
+    html = fs.stall("create", path="*.html*")
+    pdf = fs.stall("create", path="*.pdf*")
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), *dests],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = signal.SIGTERM if signals.startswith("SIGTERM") else signal.SIGINT
+    try:
+        fs.wait_stalled(html, timeout_s=60)  # the JSON and CSV reports written (not looked
+        process.send_signal(first)  # at here: the mount answers nothing while it holds a call)
+        time.sleep(0.3)
+        fs.release(html)
+        if signals == "SIGINT twice":
+            # Two signals while one call is held come as one: the second while the PDF's is.
+            fs.wait_stalled(pdf, timeout_s=30)
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    folders = [fs.mountpoint, dest / card.name / ".offload" / "reports"]
+    if signals.endswith("cascade"):
+        folders.append(tmp_path / "slow" / card.name / ".offload" / "reports")
+    reports = [json.loads(next(folder.glob("*.json")).read_text()) for folder in folders]
+    if signals == "SIGINT":
+        assert process.returncode == 0, out + err
+        said = "Ctrl-C came while the reports were written, after every copy had finished"
+        assert said in err, err
+        for data in reports:
+            assert data["exit_code"] == 0 and data["cancelled"] is False, data
+            assert any(said in note for note in data["notes"]), data["notes"]
+        for folder in folders:
+            assert [n.rsplit(".", 1)[1] for n in _reports_in(folder)] == [
+                "csv",
+                "html",
+                "json",
+                "pdf",
+            ], _reports_in(folder)
+        return
+    assert process.returncode == 130, out + err
+    words = "SIGTERM" if first == signal.SIGTERM else "a further Ctrl-C"
+    assert f"stopped by {words} while the manifests and reports were written" in err, err
+    for data in reports:
+        assert data["exit_code"] == 130, data
+        assert any(f"stopped by {words}" in note for note in data["notes"]), data["notes"]
+    for folder in folders:
+        names = _reports_in(folder)
+        assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "json"], names
+
+
+@pytest.mark.fault
+def test_report_signalled_while_it_writes_the_pdf(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload report JOB.json`` with a real SIGTERM while the PDF's creation is held by
+    FaultyFS: one line naming what was written (the HTML), exit 130, the PDF neither under
+    its name nor as a temporary file. Failed before: the process was killed (-15)."""
+    card = small_card(tmp_path / "cards")
+    code, err = copy(tmp_path, card, tmp_path / "disk")
+    assert code == 0, err
+    fs = faulty_fs()
+    [saved] = (tmp_path / "reports").glob("*.json")
+    job = fs.mountpoint / saved.name
+    job.write_bytes(saved.read_bytes())
+    pdf = fs.stall("create", path="*.pdf*")
+    process = subprocess.Popen(
+        [OFFLOAD, "report", "--no-media", str(job)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fs.wait_stalled(pdf, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    assert f"stopped by SIGTERM: {job.with_suffix('.html')} written, the rest not" in err, err
+    assert _reports_in(fs.mountpoint) == [job.with_suffix(".html").name, job.name]
 
 
 def test_a_card_history_with_a_file_symlink_is_carried_and_continued(

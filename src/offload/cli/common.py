@@ -315,22 +315,34 @@ class SignalsAfterCopy:
     """What :func:`cancel_on_signals` does once the copy is over (``after_copy()``, called
     when the job returned): nothing is left to cancel, so the first SIGINT is only recorded
     (the token set: the manifests and reports go on), a SIGINT after that stops the process
-    as Python does (KeyboardInterrupt: the command's one line, exit 130), and SIGTERM acts
-    as it would without our handler (the default: the process ends). So a run whose reports
-    hang (a stalled bucket, a share gone) can always be stopped, without a kill -9; what is
-    cut short is under a temporary name, never half-written under its final one. A SIGHUP
+    as Python does (KeyboardInterrupt: the command's one line, exit 130), and so does a
+    SIGTERM, which also gives SIGTERM back what it had before our handler (the default: a
+    further SIGTERM ends the process, even one blocked in a call a signal does not
+    interrupt: a hung FUSE drive). ``stopped_by``: the signal that stopped it, so that the
+    command restates the reports already written (their exit code 130, a note) before it
+    returns. So a run whose reports hang (a stalled bucket, a share gone) can always be
+    stopped, without a kill -9; what is cut short is under a temporary name, never
+    half-written under its final one. A SIGHUP
     then (the terminal closed) changes nothing: the run writes its manifests and reports,
     its output to a terminal that hung up dropped (``handling_signals``); nothing is recorded,
     as nobody asked for anything. Main thread only, like the handler.
 
     ``received``: the signal that set the token (None while none did), so that what the
-    command says of it names the signal that came (``signal_words``)."""
+    command says of it names the signal that came (``signal_words``).
+
+    While ``holding`` (``--json``'s ``job_report`` line being written: its exit code the
+    command's from then on) nothing stops the process: a line cut short would be a
+    fragment a reader cannot parse; a SIGINT or SIGTERM then is recorded (``further``) and
+    the command says so once the line is out."""
 
     def __init__(self, cancel: CancelToken) -> None:
         self._cancel = cancel
         self.finishing = False
         self.previous: dict[int, Any] = {}  # filled by handling_signals
         self.received: int | None = None
+        self.stopped_by: int | None = None
+        self.holding = False
+        self.further: int | None = None
 
     def after_copy(self) -> None:
         self.finishing = True
@@ -342,11 +354,15 @@ class SignalsAfterCopy:
             return
         elif signum == signal.SIGINT and not self._cancel.cancelled:
             self._set(signum)  # recorded; the command says so at the end
+        elif self.holding:
+            self.further = signum
         elif signum == signal.SIGINT:
+            self.stopped_by = signum
             raise KeyboardInterrupt
-        else:  # SIGTERM after the copy: what was there before (default: the process ends)
+        else:  # SIGTERM after the copy: a further one gets what was there before (default)
             signal.signal(signum, self.previous.get(signum, signal.SIG_DFL))
-            os.kill(os.getpid(), signum)
+            self.stopped_by = signum
+            raise KeyboardInterrupt
 
     def _set(self, signum: int) -> None:
         """Set the token, recording *signum* as ``received`` if it is the first to."""

@@ -18,9 +18,10 @@ import atexit
 import contextlib
 import gc
 import os
+import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.card import OffloadOptions, OffloadPlan, OffloadReport, plan_offload, run_offload
@@ -34,6 +35,7 @@ from offload.cli.common import (
     hash_algorithms,
     local_report_dir,
     manifest_options,
+    signal_words,
 )
 from offload.cli.parser import build_parser
 from offload.destinations.s3limits import MAX_PART_SIZE, MIN_PART_SIZE
@@ -515,10 +517,25 @@ def _offload(
         if noted:
             report.notes.append(signal_after_copy(signals.words()))
         plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
+
+        def late_signal() -> str | None:
+            """The note of a signal recorded since ``noted`` was decided: during the reports."""
+            if cancel.cancelled and not noted and not report.job.cancelled:
+                return signal_during_reports(signals.words())
+            return None
+
         with collector_paused():
-            code = _reports_and_summary(args, env, report, no_cascade, worker, json_sink)
-    if cancel.cancelled and not noted and not report.job.cancelled:
-        env.warning(signal_during_reports(signals.words()))
+            code = _reports_and_summary(
+                args, env, report, no_cascade, worker, json_sink, late_signal
+            )
+        late = late_signal()
+    if late is not None and late not in report.notes:  # after the reports were restated
+        env.warning(late)
+    if signals.further is not None:
+        env.warning(
+            f"{signal_words(signals.further)} came while the job_report line was written: it "
+            "was written whole, and the exit code is the one it gives"
+        )
     return code
 
 
@@ -544,6 +561,40 @@ STOPPED_AFTER_COPY = (
     "stopped by a further Ctrl-C while the manifests and reports were written, the copy over: "
     "those not yet written are missing; run the same command again to write them"
 )
+
+
+def stopped_after_copy(signum: int | None) -> str:
+    """``STOPPED_AFTER_COPY`` for the signal that stopped the run (*signum*: a SIGTERM's
+    own words; a SIGINT, or not known, a further Ctrl-C's)."""
+    if signum != signal.SIGTERM:
+        return STOPPED_AFTER_COPY
+    return STOPPED_AFTER_COPY.replace("a further Ctrl-C", "SIGTERM", 1)
+
+
+def stopped_note(signum: int | None) -> str:
+    """The note a JSON report already written is restated with when a signal stopped the
+    run after it was written (exit 130): what that report no longer has beside it."""
+    words = "SIGTERM" if signum == signal.SIGTERM else "a further Ctrl-C"
+    return (
+        f"stopped by {words} while the manifests and reports were written, the copy over "
+        "(exit 130): this report's copies stand as it gives them, but the reports after it "
+        "(its HTML and PDF, which offload report makes from this file) and the manifests not "
+        "yet written are missing; run the same command again to write them"
+    )
+
+
+def _restate_stopped(args: argparse.Namespace | None, env: Environment, signum: int | None) -> None:
+    """The JSON reports a stopped run (``SignalsAfterCopy.stopped_by``) had already written,
+    restated with exit 130 and ``stopped_note`` (their HTML and PDF removed: they state the
+    run before it was stopped). A further signal meanwhile leaves the rest as they were."""
+    written = getattr(args, "reports_written", None)
+    if written is None:
+        return
+    try:
+        for problem in written.restate(130, [stopped_note(signum)], stopped=True):
+            env.error(problem)
+    except KeyboardInterrupt:
+        env.error("stopped again while the reports were restated: some may still give exit 0")
 
 
 def signal_after_copy(signal: str) -> str:
@@ -622,22 +673,39 @@ def _reports_and_summary(
     no_cascade: str | None,
     worker: DocumentWorker | None,
     json_sink: JsonLinesSink | None,
+    late_signal: Callable[[], str | None],
 ) -> int:
-    """``_offload`` once the copy is done: the reports, the summary, the exit code."""
-    from offload.report.job_report import failures, write_reports
+    """``_offload`` once the copy is done: the reports, the summary, the exit code.
+    *late_signal*: the note of a signal that came once the copy was over and after the
+    run's notes were made (None: none came): the JSON reports, written before, are restated
+    with it (``ReportsWritten.restate``). ``args.reports_written`` is what was written, for
+    ``main`` to restate if a signal stops the run."""
+    from offload.report.job_report import ReportsWritten, failures, write_reports
 
     if no_cascade is not None:
         report.notes.append(no_cascade)
     # A destination that refuses its report is recorded on the report by write_reports.
-    written = write_reports(report, args.report_dir or default_report_dir(), worker=worker)
+    args.reports_written = written = ReportsWritten()
+    write_reports(report, args.report_dir or default_report_dir(), worker=worker, into=written)
     report.report_paths = written.paths
     exit_code = report.exit_code
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
     failed = failures(report)
+
+    def restate_late_signal() -> None:
+        note = late_signal()
+        if note is not None and note not in report.notes:
+            report.notes.append(note)
+            report.notes.extend(written.restate(exit_code, [note]))
+
     if json_sink is not None:
         written.finish_documents()
         if written.local_error:
             report.notes.append(written.local_error)
+        restate_late_signal()
+        # The line whole, or nothing: no signal stops the run from here (its exit code is
+        # the line's), nor restates the reports it names.
+        args.signals.holding = True
         json_sink.write(
             {
                 "event": "job_report",
@@ -677,6 +745,7 @@ def _reports_and_summary(
     written.finish_documents()
     if written.local_error:
         report.notes.append(written.local_error)
+    restate_late_signal()
     from offload.report.failure_lines import failure_lines, folder_error_lines
 
     # A lost destination's: one line and a count; a card gone: one line.
@@ -808,8 +877,10 @@ def main(
             raise
         signals = getattr(args, "signals", None)
         if signals is not None and signals.finishing:
-            # A second Ctrl-C once the copy is over (``SignalsAfterCopy``).
-            env.error(STOPPED_AFTER_COPY)
+            # A second Ctrl-C, or a SIGTERM, once the copy is over (``SignalsAfterCopy``):
+            # the reports already written say so before the command ends.
+            _restate_stopped(args, env, signals.stopped_by)
+            env.error(stopped_after_copy(signals.stopped_by))
             return 130
         if getattr(args, "copy_started", False):
             raise

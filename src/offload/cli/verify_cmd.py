@@ -237,7 +237,8 @@ def report_dict(
         "generation": None
         if report is None or report.generation is None
         else str(report.generation),
-        # Beyond the files' states (on S3: objects of this run's it may have left there).
+        # Beyond the files' states: on S3, objects of this run's it may have left there; a
+        # signal that came once the check was over (appended later; docs/json.md).
         "notes": list(report.notes) if report is not None else [],
         "report": None,
     }
@@ -290,9 +291,17 @@ def csv_text(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def write_report(folder: Path, root: Path, data: dict[str, Any], started: float) -> Path:
+def write_report(
+    folder: Path,
+    root: Path,
+    data: dict[str, Any],
+    started: float,
+    *,
+    written: _Written | None = None,
+) -> Path:
     """Write ``verify_<root>_<stamp>Z[_N].json`` and its ``.csv``; never over an existing
-    report. Returns the JSON's path. Raises OSError."""
+    report. Returns the JSON's path, also given to *written* as soon as the JSON is there.
+    Raises OSError."""
     folder.mkdir(parents=True, exist_ok=True)
     name = xml_safe(os.path.basename(os.path.normpath(os.path.abspath(root)))) or "root"
     stem = f"verify_{name}_{datetime.fromtimestamp(started, UTC):%Y-%m-%d_%H%M%S}Z"
@@ -304,6 +313,8 @@ def write_report(folder: Path, root: Path, data: dict[str, Any], started: float)
             write_file_atomically(target, json_text.encoded(json_text.dumps(data)), replace=False)
         except FileExistsError:
             continue
+        if written is not None:
+            written.path = target
         write_file_atomically(folder / f"{base}.csv", csv_text(data).encode("utf-8"), replace=True)
         return target
     raise FileExistsError(f"too many reports named {stem} in {folder}")
@@ -322,11 +333,18 @@ class _Signals:
     exit code the check's, the command says so at the end), a SIGHUP changes nothing, and a
     second SIGINT or SIGTERM stops the process (KeyboardInterrupt, which ``cmd_verify``
     turns into one line and exit 130: a report cut short is under a temporary name, never
-    half-written under its final one). Main thread only, like the handler."""
+    half-written under its final one). Main thread only, like the handler.
+
+    While ``holding`` (``--json``'s document being written on stdout) no signal stops the
+    command: a document cut short would be a fragment a reader's ``jq`` cannot parse, and
+    its ``exit_code`` is the one the command exits with from then on; a further signal
+    then is only recorded (``further``)."""
 
     def __init__(self) -> None:
         self.over = False
+        self.holding = False
         self.received: int | None = None
+        self.further: int | None = None
 
     def check_over(self) -> None:
         self.over = True
@@ -338,6 +356,9 @@ class _Signals:
             return
         if self.received is None:
             self.received = signum
+            return
+        if self.holding:
+            self.further = signum
             return
         raise KeyboardInterrupt
 
@@ -361,17 +382,65 @@ STOPPED_DURING_REPORTS = (
 
 def signal_during_reports(words: str) -> str:
     """The warning of a run whose signal (*words*: ``signal_words``) came once its check
-    was over, while its report was written or its summary printed."""
+    was over, while its report was written or its summary printed; its report's note too."""
     return (
         f"{words} came while the report was written, after the check had finished: nothing "
         "was cancelled; the exit code is the check's"
     )
 
 
+#: The note a report already written is restated with when a further signal stopped the
+#: command (``STOPPED_DURING_REPORTS``): its exit code is then 130, ``passed`` false.
+STOPPED_NOTE = (
+    "stopped by a further signal while the report was written, the check over (exit 130): "
+    "the files' states stand as this report gives them, every list was looked for; its CSV, "
+    "and the summary, may be missing"
+)
+
+
+class _Written:
+    """The verify report as ``_report_and_summary`` got it written: its *data* and the
+    JSON's *path* (None: not written), and whether ``--json``'s document was *printed*
+    (its exit code the command's from then on). ``restate`` writes the JSON again."""
+
+    __slots__ = ("data", "path", "printed")
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] | None = None
+        self.path: Path | None = None
+        self.printed: int | None = None
+
+    def restate(self, env: Environment, note: str, *, stopped: bool = False) -> None:
+        """The JSON written again over itself, atomically, with *note* added to its
+        ``notes`` (*stopped*: its exit code 130, ``passed`` false). A failure is one line;
+        a further signal meanwhile leaves it as it was."""
+        if self.data is None or note in self.data["notes"]:
+            return
+        self.data["notes"].append(note)
+        if stopped:
+            self.data.update(exit_code=int(VerifyExit.CANCELLED), passed=False)
+        if self.path is None:
+            return
+        try:
+            encoded = json_text.encoded(json_text.dumps(self.data))
+            write_file_atomically(self.path, encoded, replace=True)
+        except OSError as exc:
+            env.error(
+                f"cannot restate the verify report {printable_name(str(self.path))}: "
+                f"{describe_os_error(exc)}"
+            )
+        except KeyboardInterrupt:
+            env.error(
+                f"stopped again while {printable_name(str(self.path))} was restated: it "
+                "still gives the exit code it was written with"
+            )
+
+
 def _write_stdout(env: Environment, text: str) -> None:
-    """Print; a reader that went away (``| head``) is not an error: the rest is dropped."""
+    """Print, whole (``json_text.write_whole``: a signal cuts no document short); a reader
+    that went away (``| head``) is not an error: the rest is dropped."""
     try:
-        print(text, file=env.stdout, flush=True)
+        json_text.write_whole(env.stdout, text + "\n")
     except BrokenPipeError:
         if env.stdout is sys.stdout:
             # Python flushes stdout again at exit: point it at /dev/null so that cannot fail.
@@ -534,6 +603,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
             code = int(VerifyExit.CANCELLED)
         # Nothing is left to cancel: a signal now is recorded, the report written in full.
         signals.check_over()
+        written = _Written()
         try:
             code = _report_and_summary(
                 args,
@@ -548,10 +618,18 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                 bytes_read=done["bytes"],
                 cached=cached,
                 report_dir=report_dir if refused is None else None,
+                signals=signals,
+                written=written,
             )
+            if signals.received is not None:  # the report says it too, not stderr alone
+                written.restate(env, signal_during_reports(signal_words(signals.received)))
         except KeyboardInterrupt:
-            env.error(STOPPED_DURING_REPORTS)
-            return int(VerifyExit.CANCELLED)
+            if written.printed is not None:  # --json's document stands: its exit code
+                code = written.printed
+            else:
+                written.restate(env, STOPPED_NOTE, stopped=True)
+                env.error(STOPPED_DURING_REPORTS)
+                return int(VerifyExit.CANCELLED)
     if signals.received is not None:
         env.warning(signal_during_reports(signal_words(signals.received)))
     return code
@@ -571,9 +649,13 @@ def _report_and_summary(
     bytes_read: int,
     cached: int,
     report_dir: Path | None,
+    signals: _Signals,
+    written: _Written,
 ) -> int:
     """Write the check's report into *report_dir* (None: the input was refused, no
-    report) and print its summary (or ``--json``); returns *code*."""
+    report) and print its summary (or ``--json``); returns *code*. What was written is
+    recorded in *written* as it is (a signal that stops the command restates it); a signal
+    already recorded by *signals* is a note of the report."""
     finished = time.time()
     data = report_dict(
         args.path if remote else root,
@@ -587,10 +669,13 @@ def _report_and_summary(
         remote=remote,
         through_cache=cached,
     )
+    written.data = data
+    if signals.received is not None:
+        data["notes"].append(signal_during_reports(signal_words(signals.received)))
     # A run that got as far as a folder (or a bucket it may read) leaves a report.
     if report_dir is not None and ((code != VerifyExit.USAGE) if remote else os.path.isdir(root)):
         try:
-            write_report(report_dir, root, data, started)
+            write_report(report_dir, root, data, started, written=written)
         except OSError as exc:
             data["report"] = None
             env.error(
@@ -599,7 +684,14 @@ def _report_and_summary(
                 "result stands)"
             )
     if args.json:
-        _write_stdout(env, json_text.stream_dumps(data, env.stdout, indent=2))
+        # Whole or not at all: no signal stops the command while it is written.
+        document = json_text.stream_dumps(data, env.stdout, indent=2)
+        signals.holding = True
+        try:
+            _write_stdout(env, document)
+        finally:
+            signals.holding = False
+            written.printed = code
         return code
     if error is not None:
         for line in printable_name(error).splitlines():

@@ -8,7 +8,9 @@ exists is never replaced without --overwrite: refused before anything is built o
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
 report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
-path whose folder does not exist, or that exists, without --overwrite: nothing written).
+path whose folder does not exist, or that exists, without --overwrite: nothing written); 130
+stopped by Ctrl-C, SIGTERM or SIGHUP (one line naming what was written and what was not;
+none is left half-written under its name, nor its temporary file).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from offload.cli.common import Environment
+from offload.cli.common import Environment, handling_signals, signal_words
 from offload.errors import UsageError, describe_os_error
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, build_documents, default_paper
@@ -86,7 +88,35 @@ def load_job_report(path: Path) -> dict[str, Any]:
     return data
 
 
+class _Stopped(KeyboardInterrupt):
+    """A signal stopped ``offload report``: *signum* the one that came."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def cmd_report(args: argparse.Namespace, env: Environment) -> int:
+    """The command; a signal stops it with one line and exit 130 (``_write_documents``)."""
+    written: list[Path] = []
+    try:
+        with handling_signals(env, _stop):
+            return _write_documents(args, env, written)
+    except _Stopped as stop:
+        done = ", ".join(map(str, written)) if written else "nothing"
+        env.error(
+            f"stopped by {signal_words(stop.signum)}: {done} written, the rest not (nothing is "
+            "left half-written under its name); run the same command again to write it"
+        )
+        return 130
+
+
+def _write_documents(args: argparse.Namespace, env: Environment, written: list[Path]) -> int:
+    """Build the documents and write them, each appended to *written* once under its name."""
     data = load_job_report(args.job)
     for given in (args.html, args.pdf):
         # A folder is never made for a path given: a mistyped one is refused, as the other
@@ -125,6 +155,7 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> int:
         try:
             replace = args.overwrite or target not in named
             write_file_atomically(target, documents[suffix], replace=replace)
+            written.append(target)
             print(f"{suffix[1:].upper()} report: {target}", file=env.stdout)
         except OSError as exc:
             env.error(f"cannot write {target}: {exc.strerror or exc}")

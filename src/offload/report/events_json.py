@@ -21,7 +21,7 @@ from offload.events import (
     OffloadFinished,
     SourceBytesRead,
 )
-from offload.json_text import ascii_only_for, dumps
+from offload.json_text import ascii_only_for, dumps, write_whole
 from offload.progress import ProgressModel
 
 _BYTE_EVENTS = (SourceBytesRead, DestinationBytesWritten, BytesVerified)
@@ -59,8 +59,7 @@ class JsonLinesSink:
             if self._broken:
                 return
             try:
-                self._stream.write(line + "\n")
-                self._stream.flush()
+                write_whole(self._stream, line + "\n")  # a signal cuts no line short
             except UnicodeError:
                 raise
             except (OSError, ValueError):  # a pipe closed, or the stream closed

@@ -591,11 +591,14 @@ class ReportsWritten:
 
     __slots__ = (
         "card_release",
+        "data",
         "destination_errors",
         "destinations",
         "documents",
         "exit_code",
         "ignored",
+        "json_stored",
+        "json_written",
         "local_error",
         "paths",
         "totals",
@@ -618,6 +621,51 @@ class ReportsWritten:
         # The HTML and PDF reports still being made by the report worker (``write_reports``
         # with a worker): written by ``finish_documents`` (this writes them, returns notes).
         self.documents: Callable[[], list[str]] | None = None
+        # What ``restate`` rewrites: the data the JSON reports were last written from, and
+        # each JSON report under its final name as soon as it is there (a run stopped in
+        # the middle of ``write_reports`` restates those already written).
+        self.data: dict[str, Any] | None = None
+        self.json_written: list[Path] = []
+        self.json_stored: list[tuple[RemoteReportFolder, str]] = []  # (folder, name.json)
+
+    def restate(self, exit_code: int, notes: Sequence[str], *, stopped: bool = False) -> list[str]:
+        """Write every JSON report already written again, atomically over itself, with
+        *exit_code* and *notes* added to its ``notes``: what the run turned out to be after
+        they were written (a signal during the reports; a run stopped by one, *stopped*:
+        its HTML and PDF reports beside a local JSON are removed too, made from what the
+        JSON no longer says; ``offload report JOB.json`` makes them again). Returns what
+        could not be done, one line each; never raises for I/O. Main thread only."""
+        if self.data is None:
+            return []
+        data = {**self.data, "notes": [*self.data["notes"], *notes]}
+        self.data, self.exit_code = data, exit_code
+        restated = _json_file(data)
+        problems: list[str] = []
+        for path in self.json_written:
+            try:
+                restated.write(path, exit_code, replace=True)
+            except OSError as exc:
+                problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
+            if stopped:
+                for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
+                    try:
+                        document.unlink()
+                    except FileNotFoundError:
+                        pass
+                    except OSError as exc:
+                        problems.append(
+                            f"cannot remove {document}, which states the run before it was "
+                            f"stopped: {describe_os_error(exc)}"
+                        )
+        for folder, name in self.json_stored:
+            try:
+                folder.put(name, restated.content(exit_code), replace=True)
+            except OSError as exc:
+                problems.append(
+                    f"cannot restate the report {name} in {folder.name}: {describe_os_error(exc)}"
+                )
+        restated.release()
+        return problems
 
     def finish_documents(self) -> None:
         """Write the HTML and PDF reports the report worker was making (waiting for it, or
@@ -649,7 +697,11 @@ class RemoteReportFolder(Protocol):
 
 
 def write_reports(
-    report: OffloadReport, local_dir: Path | None, *, worker: DocumentWorker | None = None
+    report: OffloadReport,
+    local_dir: Path | None,
+    *,
+    worker: DocumentWorker | None = None,
+    into: ReportsWritten | None = None,
 ) -> ReportsWritten:
     """Write JSON + CSV into every destination not lost (a local folder, or a
     ``report_folders`` one: S3), then locally (if *local_dir*), then the HTML and PDF reports
@@ -663,7 +715,9 @@ def write_reports(
     exit 1, that destination's ``result`` failed), and the reports already written are
     written again saying so (and the exit code): the report of a run names why it exited
     1, on page 1 of its HTML and PDF too. The exit code written is the one the caller
-    returns (``report.exit_code``). Never raises for I/O.
+    returns (``report.exit_code``). Never raises for I/O. *into*: the caller's
+    ``ReportsWritten``, filled as each JSON report is written (a run stopped meanwhile
+    restates those: ``ReportsWritten.restate``); returned.
     """
     if local_dir is not None:
         swept = remove_dead_temporaries(local_dir)
@@ -680,7 +734,8 @@ def write_reports(
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
     base = _free_basename(report_basename(report, folders=folders), everywhere, remote)
-    result = ReportsWritten(exit_code=report.exit_code)
+    result = into if into is not None else ReportsWritten()
+    result.exit_code = report.exit_code
     # Streamed into the first file, then copied from it (StreamedFile): at 50,000 files the
     # JSON is ~30 MB and the CSV ~11 MB, each ~1 s to build, and held whole they were most
     # of the offload's peak memory.
@@ -694,6 +749,7 @@ def write_reports(
     result.card_release = data["card_release"]
     result.destinations = data["destinations"]
     result.totals, result.ignored = data["totals"], data["ignored"]
+    result.data = data
     # The HTML and PDF reports are made from *data* (as it stands now, but for the exit code
     # set below): by the report worker, if there is one, from now on.
     documents = PendingDocuments(data, worker=worker)
@@ -708,6 +764,7 @@ def write_reports(
     for folder in folders:
         try:
             written.append(_write_pair(folder, base, json_file, table, result.exit_code))
+            result.json_written.append(written[-1])
         except OSError as exc:
             refused.append(
                 (
@@ -723,6 +780,7 @@ def write_reports(
                 remote_folder, base, json_file.content(result.exit_code), table.content(0)
             )
             stored.append((remote_folder, name, shown))
+            result.json_stored.append((remote_folder, f"{name}.json"))
         except OSError as exc:
             refused.append(
                 (
@@ -750,6 +808,7 @@ def write_reports(
         result.card_release = data["card_release"]
         result.destinations = data["destinations"]
         result.totals, result.ignored = data["totals"], data["ignored"]
+        result.data = data
         documents.restate(data)  # the worker's documents were made from the first data
         json_file = _json_file(data)
         for path in list(rewrite):
@@ -779,9 +838,9 @@ def write_reports(
     result.paths = [str(p) for p in written]
     if local_dir is not None:
         try:
-            result.paths.insert(
-                0, str(_write_pair(local_dir, base, json_file, table, result.exit_code))
-            )
+            local = _write_pair(local_dir, base, json_file, table, result.exit_code)
+            result.paths.insert(0, str(local))
+            result.json_written.insert(0, local)
         except OSError as exc:
             result.local_error = (
                 f"cannot write the local report into {local_dir}: {describe_os_error(exc)} "
