@@ -1400,6 +1400,7 @@ def run_offload(
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
+            _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
                 guarded.emit(WarningIssued(message))
@@ -1827,7 +1828,8 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
     """Say in ``report.card_gone`` (``card_presence``'s one line) that the card went away,
     when it did and it is not said yet: after the copy jobs, and again when a folder time of
     the card cannot be read (a card pulled between the two). One ``stat``; where another
-    filesystem is at the card's path, its identity (``card_presence.card_now_at``)."""
+    filesystem is at the card's path, its identity (``card_presence.card_now_at``); the
+    same card put back is said as the run ends (``_say_card_put_back``)."""
     if report.card_gone is not None:
         return
     gone = card_presence.card_gone(plan.tree)
@@ -1836,11 +1838,33 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
     report.card_gone = card_presence.card_gone_line(
         str(plan.tree.root),
         gone,
-        sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error)),
+        _failed_for_the_card(report),
         identity=plan.card,
         # A cascade re-run reads a fast copy standing in for the card: no card to put back.
         other=None if plan.stands_in_for else card_presence.card_now_at(plan.tree, plan.card),
     )
+
+
+def _failed_for_the_card(report: OffloadReport) -> int:
+    """How many of the run's files failed because the card went away."""
+    return sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error))
+
+
+def _say_card_put_back(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Where the card went away during the run (``report.card_gone``) and the card at its
+    path now is that card itself, mounted again (``card_presence.card_back``: put back while
+    the run went on, after its line was made), the line says it was pulled and put back and
+    to run the same command again, not "re-insert it" nor "a different card". Asked once, as
+    the run ends: at most one mount-table read and one ``blkid``."""
+    if report.card_gone is None or plan.stands_in_for:
+        return
+    # Not ``card_gone`` again: a card put back may be on the device the scan saw (a reader
+    # whose device comes back with the same number, a loop device still held): that says
+    # nothing of which card it is, its identity does.
+    if card_presence.card_back(plan.tree, plan.card):
+        report.card_gone = card_presence.card_gone_line(
+            str(plan.tree.root), "", _failed_for_the_card(report), identity=plan.card, back=True
+        )
 
 
 def _finish_destinations(

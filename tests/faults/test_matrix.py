@@ -1736,6 +1736,69 @@ def test_a_different_card_put_at_the_cards_path_mid_run_is_named_as_another(
 
 
 @pytest.mark.timeout(120)
+def test_the_same_card_pulled_and_put_back_mid_run_is_said_put_back(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Card A003 pulled mid-file (lazily unmounted while a FaultyFS destination holds its
+    third clip's create), its last clips failing as read while it is out, then put back at
+    its path (its image mounted again through another loop device, as a reader re-inserted
+    mounts it) while the manifests are written: the line says it was pulled and put back,
+    that the files read while it was out failed and to run the same command again, not
+    "re-insert it" (it is there). Failed before: "re-insert it"."""
+    import threading
+
+    from support import mounts
+
+    loop = ext4_loop(64 * MIB, path=tmp_path / "A003", mkfs_args=("-L", "A003"))
+    card = loop.path
+    (card / "CLIPS").mkdir()
+    for i in range(5):  # 8 MiB clips are streamed, each opened when the reader gets to it
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(8 * MIB + i))
+    # Read-only from here: mounted again below while the pulled mount still holds the clip
+    # being read, and an ext4 mounted twice read-write would be damaged.
+    subprocess.run(["mount", "-o", "remount,ro", str(card)], check=True)
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    held = fs.stall("create", path="*C002.mov")
+    late = fs.stall("mkdir", path="*ascmhl")  # after the copy jobs and the card's check
+    plan = plan_offload(card, dests, OffloadOptions(copy=CopyOptions(chunk_size=MIB)))
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("report", run_offload(plan)))
+    device = ""
+    runner.start()
+    try:
+        fs.wait_stalled(held, timeout_s=30)
+        mounts.detach(card)
+        fs.release(held)
+        fs.wait_stalled(late, timeout_s=60)
+        device = subprocess.run(
+            ["losetup", "-f", "--show", "-r", str(loop.image)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run(["mount", "-o", "ro", device, str(card)], check=True)
+    finally:
+        fs.release()
+        runner.join(timeout=90)
+        if device:
+            mounts.unmount(card)
+            subprocess.run(["losetup", "-d", device], check=False)
+    assert not runner.is_alive()
+    report = outcome["report"]
+    unread = [f for f in report.job.files if f.source_error]
+    assert {"CLIPS/C003.mov", "CLIPS/C004.mov"} <= {f.relative_path for f in unread}
+    line = report.card_gone
+    assert line is not None, report.job.files
+    assert f'the card {card} ("A003", volume ' in line, line
+    assert "was pulled and put back during the offload" in line, line
+    assert f"{len(unread)} files of it read while it was out failed" in line, line
+    assert f"it is at {card} again: run the same command again to finish" in line, line
+    assert "the copies already made and checked are kept" in line, line
+    assert "re-insert" not in line and "different card" not in line, line
+
+
+@pytest.mark.timeout(120)
 def test_a_card_pulled_after_the_copies_before_its_folder_times_is_said_once(
     tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
 ) -> None:
