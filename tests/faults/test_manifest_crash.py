@@ -506,6 +506,54 @@ def test_a_pdf_report_killed_mid_write_in_the_report_folder_is_swept_by_the_next
         alive.wait()
 
 
+def test_offload_report_sweeps_a_dead_runs_report_temporaries_as_copy_does(
+    tmp_path: Path,
+) -> None:
+    """``offload report JOB.json`` writes into the report folder, so it sweeps it as ``offload
+    copy`` does: a dead writer's temporaries of a report (its pid gone, no claim) are
+    removed and said in one line; a live pid's, one a live writer claims (its ``flock``)
+    and another tool's file of that shape are kept. Failed before: nothing was swept."""
+    import fcntl
+
+    card = make_card(tmp_path / "card")
+    dest, reports = tmp_path / "D1", tmp_path / "reports"
+    dest.mkdir()
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    (job,) = reports.glob("A001_*.json")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = [
+        f".A001_2026-01-01_000000Z.pdf.{gone.pid}.0123abcd.partial",
+        f".{job.with_suffix('.html').name}.{gone.pid}.89abcdef.partial",
+    ]
+    kept = [
+        f".notes.pdf.{gone.pid}.0123abcd.partial",  # not a report's name: another tool's
+        f".A001_2026-01-01_000001Z.json.{alive.pid}.0123abcd.partial",  # a live pid's
+        f".A001_2026-01-01_000002Z.html.{gone.pid}.0123abcd.partial",  # claimed below
+    ]
+    for name in (*dead, *kept):
+        (reports / name).write_bytes(b"x")
+    claim = os.open(reports / kept[2], os.O_RDONLY)
+    fcntl.flock(claim, fcntl.LOCK_SH)  # a live writer on another host: its pid means nothing
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+        assert main(["report", "--no-media", str(job)], env) == 0, err.getvalue()
+        assert not any((reports / name).exists() for name in dead)
+        for name in kept:
+            assert (reports / name).exists(), name
+        said = [line for line in err.getvalue().splitlines() if "unfinished report" in line]
+        assert len(said) == 1 and said[0].startswith("WARNING: "), err.getvalue()
+        assert all(name in said[0] for name in dead) and str(reports) in said[0], said
+        assert job.with_suffix(".html").exists() and job.with_suffix(".pdf").exists()
+    finally:
+        os.close(claim)
+        alive.kill()
+        alive.wait()
+
+
 def test_a_report_temporary_that_cannot_be_asked_keeps_only_itself(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
