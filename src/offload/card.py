@@ -1443,7 +1443,10 @@ def _run_locked(
         kept: list[tuple[str, int]] = []
         removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept)
         if os.path.realpath(dest_plan.root) in held:
-            removed += _remove_stale_temps(dest_plan.root)
+            unlisted: list[str] = []
+            removed += _remove_stale_temps(dest_plan.root, unlisted)
+            for message in unlisted:
+                sink.emit(WarningIssued(message, str(dest_plan.root)))
         if kept:  # never kept silently: on a lockless filesystem their room is not given back
             sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
     if plan.backends:
@@ -2410,7 +2413,7 @@ def _unlink_each(paths: Iterable[str | Path]) -> int:
     return removed
 
 
-def _remove_stale_temps(root: Path) -> int:
+def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
     """Delete the temporary files a run that died left while it wrote a manifest or a job
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
@@ -2418,7 +2421,9 @@ def _remove_stale_temps(root: Path) -> int:
     stamp of complete manifests, ``manifest_stamp``; the ledger written whole where appending
     is refused, ``Ledger._rewrite``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
-    manifests there now). Returns how many were deleted; one that cannot be is kept."""
+    manifests there now). Returns how many were deleted; one that cannot be is kept. A
+    folder that cannot be listed (whole) adds its line to *unlisted*
+    (``manifest.atomic.could_not_look``)."""
     from offload.manifest.layout import ASCMHL_FOLDER
     from offload.manifest_stamp import STAMP_NAME
 
@@ -2435,11 +2440,18 @@ def _remove_stale_temps(root: Path) -> int:
             with os.scandir(folder) as entries:
                 if not any(entry.name.endswith(".partial") for entry in entries):
                     continue  # the usual case: nothing to parse, nothing imported
+        except FileNotFoundError:
+            continue  # not made yet: nothing in it
         except OSError:
-            continue
-        from offload.manifest.atomic import stale_temp_files
+            pass  # said below, by the listing that judges them
+        from offload.manifest.atomic import could_not_look, stale_temp_files
 
-        removed += _unlink_each(stale_temp_files(folder, is_ours))
+        found = stale_temp_files(folder, is_ours)
+        removed += _unlink_each(found.paths)
+        if found.unlisted is not None:  # never taken for "nothing left there"
+            unlisted.append(
+                could_not_look(folder, "the unfinished files a killed run left", found.unlisted)
+            )
     return removed
 
 

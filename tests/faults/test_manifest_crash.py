@@ -554,6 +554,40 @@ def test_offload_report_sweeps_a_dead_runs_report_temporaries_as_copy_does(
         alive.wait()
 
 
+def test_a_report_folder_whose_listing_fails_partway_is_said_not_looked_at(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A report folder of 1,000 dead runs' temporaries whose listing fails with EIO partway (a
+    FaultyFS folder answering its third FUSE_READDIR, each some 32 KiB of entries, with EIO:
+    the sweep's first look reads one batch, its listing the first batch again, then fails
+    on the next: a folder whose later blocks cannot be read): the temporaries listed before
+    it are removed, and the line says
+    the folder could not be looked at whole, not that nothing else is left. Failed before:
+    ``stale_temp_files`` gave [] (nothing removed, nothing said: "nothing stale")."""
+    from offload.manifest.atomic import stale_temp_files
+    from offload.report.job_report import remove_dead_temporaries
+
+    fs = faulty_fs()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    names = [f".A001_2026-01-01_{i:06d}Z.pdf.{gone.pid}.0123abcd.partial" for i in range(1000)]
+    for name in names:
+        (fs.backing / name).write_bytes(b"x")
+    fs.fail("readdir", errno.EIO, path="", nth=3)
+    said = remove_dead_temporaries(fs.mountpoint)
+    left = [name for name in names if (fs.backing / name).exists()]
+    assert said is not None, "nothing said"
+    assert 0 < len(left) < len(names), len(left)  # the first page's removed, the rest kept
+    assert f"removed {len(names) - len(left)} unfinished report file(s)" in said, said
+    assert f"could not look in {fs.mountpoint} for the unfinished report files" in said, said
+    assert "Input/output error (EIO)" in said and "any there are kept" in said, said
+    fs.clear()
+    fs.fail("readdir", errno.EIO, path="", nth=2)  # its listing's second page
+    found = stale_temp_files(fs.mountpoint, lambda name: True)
+    assert isinstance(found.unlisted, OSError) and found.unlisted.errno == errno.EIO, found
+    assert 0 < len(found.paths) < len(left), len(found.paths)
+
+
 def test_a_report_temporary_that_cannot_be_asked_keeps_only_itself(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

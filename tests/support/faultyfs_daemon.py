@@ -952,7 +952,13 @@ class FaultyOps(mfusepy.Operations):
                 raise _fail(errno.ENOTDIR)
             return 0
 
-    def readdir(self, path: str, fh: int) -> list[tuple[str, dict[str, int], int]]:
+    def readdir_with_offset(
+        self, path: str, offset: int, fh: int
+    ) -> list[tuple[str, dict[str, int], int]]:
+        """The folder's entries from the *offset*-th on, each with its offset (its index + 1)
+        so that the kernel asks again for the rest once its buffer (a page) is full: a long
+        listing is several FUSE_READDIR calls, each gated, so a rule with ``nth`` fails one
+        partway through (a folder whose later blocks cannot be read), not only the first."""
         self._gate("readdir", (self._rel(path),))
         with self._backing():
             real = self._real(path)
@@ -964,7 +970,12 @@ class FaultyOps(mfusepy.Operations):
                     if real == self.root and entry.name == STATE_NAME:
                         continue
                     entries.append((entry.name, entry.stat(follow_symlinks=False)))
-            return [(name, {"st_ino": st.st_ino, "st_mode": st.st_mode}, 0) for name, st in entries]
+            entries.sort(key=lambda pair: pair[0])  # one order from call to call
+            return [
+                (name, {"st_ino": st.st_ino, "st_mode": st.st_mode}, index + 1)
+                for index, (name, st) in enumerate(entries)
+                if index >= offset
+            ]
 
     def releasedir(self, path: str, fh: int) -> int:
         return 0

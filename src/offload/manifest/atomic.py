@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir, rename_noreplace, start_writeback
 from offload.hashing.c4 import C4Hasher
@@ -41,9 +41,19 @@ def temp_name(final_name: str) -> str:
     return f".{final_name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
 
 
+class StaleTemps(NamedTuple):
+    """What ``stale_temp_files`` found in a folder."""
+
+    paths: list[Path]  # the stale temporaries, sorted
+    # The error that stopped the folder's listing (at its start or partway: EIO in its later
+    # blocks), None when it was listed whole. Not None: *paths* are only those listed before
+    # it, and the caller says that it could not look, never that nothing is stale there.
+    unlisted: OSError | None = None
+
+
 def stale_temp_files(
     folder: Path, is_ours: Callable[[str], bool], *, unaskable_after_s: float | None = None
-) -> list[Path]:
+) -> StaleTemps:
     """The temporary files :class:`AtomicFile` left in *folder* when its writer died before
     publishing or removing one (killed, power cut): those whose final name *is_ours* accepts,
     whose writer (the pid in the name) is not a process alive on this host, nor this one,
@@ -52,8 +62,10 @@ def stale_temp_files(
     *unaskable_after_s*: for a folder no lock of ours guards (the user's report folder, maybe
     a share another host writes to), a file whose claim cannot be asked (no locks on that
     filesystem) is stale only once that old (its modification time). Regular files only;
-    sorted. [] when *folder* cannot be listed; a file that cannot be asked (its ``stat``
-    fails: a failing share, a bad sector) is kept and the others are still judged.
+    sorted. Where *folder* cannot be listed, or its listing fails partway, ``unlisted`` is
+    the error (and the paths those judged before it); a folder that does not exist is
+    listed whole (nothing in it). A file that cannot be asked (its ``stat`` fails: a failing
+    share, a bad sector) is kept and the others are still judged. Never raises.
 
     In a copy root, only a caller that holds its lock may delete them (no other offload-ai
     run writes there then, but for a report of a run that already released it, whose
@@ -63,6 +75,7 @@ def stale_temp_files(
     another program) keeps its file: a stale temporary file costs its bytes, a removed live
     one a manifest or a report."""
     stale: list[Path] = []
+    unlisted: OSError | None = None
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -71,9 +84,22 @@ def stale_temp_files(
                     continue
                 if _is_stale(entry, int(match.group(2)), unaskable_after_s):
                     stale.append(Path(entry.path))
-    except OSError:
-        return []
-    return sorted(stale)
+    except FileNotFoundError:
+        pass  # no folder, no temporary in it
+    except OSError as exc:
+        unlisted = exc
+    return StaleTemps(sorted(stale), unlisted)
+
+
+def could_not_look(folder: Path | str, what: str, error: OSError) -> str:
+    """The one line that says *folder* could not be listed (whole) to look for *what* (the
+    unfinished files of a killed run): what is there is kept, nothing said removed of it."""
+    from offload.errors import describe_os_error, printable_name
+
+    return (
+        f"could not look in {printable_name(str(folder))} for {what}: "
+        f"{describe_os_error(error)}; any there are kept (they take room, nothing else)"
+    )
 
 
 def _is_stale(entry: os.DirEntry[str], pid: int, unaskable_after_s: float | None) -> bool:
