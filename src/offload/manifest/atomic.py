@@ -5,6 +5,7 @@ A reader (or a crash) sees either the old file or the complete new one, never a 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -134,16 +135,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _claim(fd: int) -> None:
-    """The writer's shared ``flock`` on its temporary file, dropped by the kernel when the
-    descriptor is closed or the writer dies; nothing where the filesystem keeps no locks
-    (NFS, which takes no shared lock on a write-only descriptor, included). Never raises."""
-    import fcntl
+#: How many temporaries ``AtomicFile`` makes before it gives up, each removed by another
+#: host's clean-up before its claim was granted (once is already a race of microseconds).
+_CLAIM_TRIES = 3
 
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        pass
+
+def _claim(fd: int) -> bool:
+    """The writer's shared ``flock`` on its temporary file, dropped by the kernel when the
+    descriptor is closed or the writer dies, by ``destinations.claim.claim``'s contract: it
+    waits while a clean-up holds the exclusive lock (an instant), then answers whether the
+    file is still linked: False when that clean-up removed it meanwhile (another host's,
+    to which the temporary was unclaimed for the instant between its ``open`` and its
+    claim; its pid means nothing there). True where the filesystem keeps no locks (NFS,
+    which takes no shared lock on a write-only descriptor, included: the age rule of an
+    unguarded folder's clean-up, ``stale_temp_files``, decides there). Raises OSError (the
+    ``fstat`` of *fd*, another error of ``flock``)."""
+    from offload.destinations.claim import claim
+
+    return claim(fd)
 
 
 class AtomicFile:
@@ -173,30 +182,56 @@ class AtomicFile:
         self._committed = False
 
     def __enter__(self) -> AtomicFile:
+        """Make the temporary file and claim it. Raises OSError (its ``open`` or claim;
+        nothing left then), or, after ``_CLAIM_TRIES`` temporaries each removed by another
+        host's clean-up before its claim was granted, OSError EAGAIN."""
+        for _ in range(_CLAIM_TRIES):
+            if self._open_claimed():
+                return self
+            # Removed before the claim was granted (``_claim``): a new name, as
+            # ``destinations.claim``'s contract has a partial's writer do.
+            self.temp_path = self.final_path.with_name(temp_name(self.final_path.name))
+        raise OSError(
+            errno.EAGAIN,
+            f"each temporary file made for {self.final_path} was removed before it could be "
+            "claimed (another host's clean-up of that folder)",
+        )
+
+    def _open_claimed(self) -> bool:
+        """Make ``temp_path`` and claim it (``_claim``): True when claimed, False when a
+        clean-up removed it first (its descriptor closed). Whatever else ends it (an
+        OSError, a cancel) closes the descriptor and removes the file before it is raised:
+        no ``__exit__`` runs for a failed ``__enter__``."""
         try:
             self._fd = os.open(
                 self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
             )
             # Claimed while it is written (``destinations.claim``), so a clean-up of dead
             # runs' temporaries (``stale_temp_files``) keeps it whatever host it runs on.
-            _claim(self._fd)
-        except KeyboardInterrupt:
+            if _claim(self._fd):
+                return True
+            os.close(self._fd)  # unlinked by the clean-up: nothing left to remove
+            self._fd = None
+            return False
+        except BaseException as exc:
             # A cancel (a signal's handler) can be raised as the open returns, the file made
-            # but no descriptor kept, and no __exit__ runs for a failed __enter__: the name
-            # is this call's own (O_EXCL, random), so whatever stands there is ours to remove;
-            # a descriptor kept before the signal (it landed in the claim) is closed first.
+            # but no descriptor kept: the name is this call's own (O_EXCL, random), so
+            # whatever stands there is ours to remove; a descriptor kept before the signal
+            # (it landed in the claim) is closed first. Another error removes the file only
+            # once it was made (a name that existed is not ours).
+            made = self._fd is not None or isinstance(exc, KeyboardInterrupt)
             if self._fd is not None:
                 try:
                     os.close(self._fd)
                 except OSError:
                     pass
                 self._fd = None
-            try:
-                os.unlink(self.temp_path)
-            except OSError:
-                pass
+            if made:
+                try:
+                    os.unlink(self.temp_path)
+                except OSError:
+                    pass
             raise
-        return self
 
     def write_text(self, text: str) -> None:
         self._pending.append(text)
