@@ -1741,8 +1741,10 @@ def test_the_same_card_pulled_and_put_back_mid_run_is_said_put_back(
 ) -> None:
     """Card A003 pulled mid-file (lazily unmounted while a FaultyFS destination holds its
     third clip's create), its last clips failing as read while it is out, then put back at
-    its path (its image mounted again through another loop device, as a reader re-inserted
-    mounts it) while the manifests are written: the line says it was pulled and put back,
+    its path while the manifests are written (its image set up again on a free loop device,
+    read-only: usually the number the first one had, freed once the pulled mount's last file
+    closed, as a re-inserted card's reader device comes back with its number, so the
+    card's root is on the scan's device again): the line says it was pulled and put back,
     that the files read while it was out failed and to run the same command again, not
     "re-insert it" (it is there). Failed before: "re-insert it"."""
     import threading
