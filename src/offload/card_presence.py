@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 
 from offload.card_identity import CardIdentity, card_identity, same_volume_and_folder
 from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error, printable_name
@@ -30,6 +31,8 @@ from offload.plan.scan import SourceTree
 GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
 # How ``errors.describe_os_error`` ends for each (a source error's last words).
 _GONE_ENDINGS = tuple(f"({errno.errorcode[code]})" for code in sorted(GONE_ERRNOS))
+# Those of a file whose path was gone (not a reader's error: EIO may be a bad sector).
+_PATH_GONE_ENDINGS = ("(ENOENT)", "(ENOTDIR)")
 
 
 def card_gone(tree: SourceTree) -> str | None:
@@ -46,6 +49,28 @@ def card_gone(tree: SourceTree) -> str | None:
     if device != tree.root_dev:
         return "its mount is gone, another filesystem is at its path now"
     return None
+
+
+#: ``card_gone``'s words for a card back at its path, on the scan's device number.
+REMOUNTED = "unmounted, then mounted again at its path"
+
+
+def came_back(tree: SourceTree, failed: Iterable[tuple[str, str | None]]) -> bool:
+    """Whether the card at *tree*'s root, on the scan's device (``card_gone`` says None),
+    was away meanwhile: a file of it that failed because its path was gone (*failed*:
+    relative path and source error; ENOENT or ENOTDIR, ``of_the_gone_card``) is there again
+    now, on the card's device. A reader's device comes back with its number when the card
+    is put back, so the device alone cannot tell (the mount's id neither: the kernel gives
+    a freed one out again). Never raises; one ``lstat`` a file until one is found."""
+    for relative, error in failed:
+        if error is None or not error.endswith(_PATH_GONE_ENDINGS):
+            continue
+        try:
+            if os.lstat(os.path.join(tree.root, relative)).st_dev == tree.root_dev:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def card_now_at(tree: SourceTree, card: CardIdentity | None) -> CardIdentity | None:
@@ -135,6 +160,8 @@ def card_gone_line(
 
 __all__ = [
     "GONE_ERRNOS",
+    "REMOUNTED",
+    "came_back",
     "card_back",
     "card_gone",
     "card_gone_line",
