@@ -588,6 +588,36 @@ def test_a_report_folder_whose_listing_fails_partway_is_said_not_looked_at(
     assert 0 < len(found.paths) < len(left), len(found.paths)
 
 
+def test_a_copy_root_folder_whose_listing_fails_partway_is_said_not_looked_at(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A copy root on a FaultyFS drive whose ``.offload/reports/`` holds 1,000 dead runs'
+    report temporaries and answers its third FUSE_READDIR with EIO (the sweep's first look,
+    then its listing's first batch, then the failure): the run removes those listed before
+    it and says in one warning that it could not look in that folder whole. Failed before:
+    nothing removed, nothing said (``stale_temp_files`` gave [])."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    reports = fs.backing / card.name / ".offload" / "reports"
+    reports.mkdir(parents=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    names = [f".A001_2026-01-01_{i:06d}Z.json.{gone.pid}.0123abcd.partial" for i in range(1000)]
+    for name in names:
+        (reports / name).write_bytes(b"x")
+    fs.fail("readdir", errno.EIO, path=f"{card.name}/.offload/reports", nth=3)
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    code = main(["copy", "--report-dir", str(tmp_path / "r"), str(card), str(fs.mountpoint)], env)
+    left = [name for name in names if (reports / name).exists()]
+    assert 0 < len(left) < len(names), (len(left), err.getvalue())
+    said = [line for line in err.getvalue().splitlines() if "could not look in" in line]
+    assert len(said) == 1 and said[0].startswith("WARNING: "), err.getvalue()
+    assert str(fs.mountpoint / card.name / ".offload" / "reports") in said[0], said
+    assert "Input/output error (EIO)" in said[0] and "any there are kept" in said[0], said
+    assert code in (0, 1), err.getvalue()
+
+
 def test_a_report_temporary_that_cannot_be_asked_keeps_only_itself(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
