@@ -1401,6 +1401,7 @@ def run_offload(
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
+            _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
                 guarded.emit(WarningIssued(message))
@@ -1453,7 +1454,10 @@ def _run_locked(
         kept: list[tuple[str, int]] = []
         removed += _remove_stray_partials(plan.tree, dest_plan, ledger, held, kept)
         if os.path.realpath(dest_plan.root) in held:
-            removed += _remove_stale_temps(dest_plan.root)
+            unlisted: list[str] = []
+            removed += _remove_stale_temps(dest_plan.root, unlisted)
+            for message in unlisted:
+                sink.emit(WarningIssued(message, str(dest_plan.root)))
         if kept:  # never kept silently: on a lockless filesystem their room is not given back
             sink.emit(WarningIssued(_kept_partials_message(kept), str(dest_plan.root)))
     if plan.backends:
@@ -1838,20 +1842,47 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
     """Say in ``report.card_gone`` (``card_presence``'s one line) that the card went away,
     when it did and it is not said yet: after the copy jobs, and again when a folder time of
     the card cannot be read (a card pulled between the two). One ``stat``; where another
-    filesystem is at the card's path, its identity (``card_presence.card_now_at``)."""
+    filesystem is at the card's path, its identity (``card_presence.card_now_at``); the
+    same card put back is said as the run ends (``_say_card_put_back``)."""
     if report.card_gone is not None:
         return
     gone = card_presence.card_gone(plan.tree)
+    if gone is None and card_presence.came_back(
+        plan.tree, ((f.relative_path, f.source_error) for f in report.job.files)
+    ):
+        gone = card_presence.REMOUNTED  # back on its device number: its files tell
     if gone is None:
         return
     report.card_gone = card_presence.card_gone_line(
         str(plan.tree.root),
         gone,
-        sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error)),
+        _failed_for_the_card(report),
         identity=plan.card,
         # A cascade re-run reads a fast copy standing in for the card: no card to put back.
         other=None if plan.stands_in_for else card_presence.card_now_at(plan.tree, plan.card),
     )
+
+
+def _failed_for_the_card(report: OffloadReport) -> int:
+    """How many of the run's files failed because the card went away."""
+    return sum(1 for f in report.job.files if card_presence.of_the_gone_card(f.source_error))
+
+
+def _say_card_put_back(plan: OffloadPlan, report: OffloadReport) -> None:
+    """Where the card went away during the run (``report.card_gone``) and the card at its
+    path now is that card itself, mounted again (``card_presence.card_back``: put back while
+    the run went on, after its line was made), the line says it was pulled and put back and
+    to run the same command again, not "re-insert it" nor "a different card". Asked once, as
+    the run ends: at most one mount-table read and one ``blkid``."""
+    if report.card_gone is None or plan.stands_in_for:
+        return
+    # Not ``card_gone`` again: a card put back may be on the device the scan saw (a reader
+    # whose device comes back with the same number, a loop device still held): that says
+    # nothing of which card it is, its identity does.
+    if card_presence.card_back(plan.tree, plan.card):
+        report.card_gone = card_presence.card_gone_line(
+            str(plan.tree.root), "", _failed_for_the_card(report), identity=plan.card, back=True
+        )
 
 
 def _finish_destinations(
@@ -2397,7 +2428,7 @@ def _unlink_each(paths: Iterable[str | Path]) -> int:
     return removed
 
 
-def _remove_stale_temps(root: Path) -> int:
+def _remove_stale_temps(root: Path, unlisted: list[str]) -> int:
     """Delete the temporary files a run that died left while it wrote a manifest or a job
     report in the copy root *root* (``manifest.atomic``: a dot, the final name, the writer's
     pid, ``.partial``): in ``ascmhl/`` (a generation or the chain file), at the root (the
@@ -2405,7 +2436,9 @@ def _remove_stale_temps(root: Path) -> int:
     stamp of complete manifests, ``manifest_stamp``; the ledger written whole where appending
     is refused, ``Ledger._rewrite``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
-    manifests there now). Returns how many were deleted; one that cannot be is kept."""
+    manifests there now). Returns how many were deleted; one that cannot be is kept. A
+    folder that cannot be listed (whole) adds its line to *unlisted*
+    (``manifest.atomic.could_not_look``)."""
     from offload.manifest.layout import ASCMHL_FOLDER
     from offload.manifest_stamp import STAMP_NAME
 
@@ -2422,11 +2455,18 @@ def _remove_stale_temps(root: Path) -> int:
             with os.scandir(folder) as entries:
                 if not any(entry.name.endswith(".partial") for entry in entries):
                     continue  # the usual case: nothing to parse, nothing imported
+        except FileNotFoundError:
+            continue  # not made yet: nothing in it
         except OSError:
-            continue
-        from offload.manifest.atomic import stale_temp_files
+            pass  # said below, by the listing that judges them
+        from offload.manifest.atomic import could_not_look, stale_temp_files
 
-        removed += _unlink_each(stale_temp_files(folder, is_ours))
+        found = stale_temp_files(folder, is_ours)
+        removed += _unlink_each(found.paths)
+        if found.unlisted is not None:  # never taken for "nothing left there"
+            unlisted.append(
+                could_not_look(folder, "the unfinished files a killed run left", found.unlisted)
+            )
     return removed
 
 

@@ -9,13 +9,17 @@ read (a card pulled between the two), against the scan's ``root_dev``, and said 
 naming the card and what to do (``card.OffloadReport.card_gone``). Where another filesystem
 is at the card's path now and the card's identity was known (``card_identity``: its volume
 UUID or serial), that filesystem's identity tells a different card put in its place from the
-same card mounted again (``card_now_at``), and the line says to put the right one back.
+same card mounted again (``card_now_at``), and the line says to put the right one back; the
+same card, once back at its path (``card_back``: its volume UUID or serial, folder and label as
+at the plan) is said to have been pulled and put back, and to run the same command again:
+the files read while it was gone failed.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 
 from offload.card_identity import CardIdentity, card_identity, same_volume_and_folder
 from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error, printable_name
@@ -27,6 +31,8 @@ from offload.plan.scan import SourceTree
 GONE_ERRNOS = DRIVE_GONE_ERRNOS | frozenset({errno.ENOENT, errno.ENOTDIR, errno.EIO})
 # How ``errors.describe_os_error`` ends for each (a source error's last words).
 _GONE_ENDINGS = tuple(f"({errno.errorcode[code]})" for code in sorted(GONE_ERRNOS))
+# Those of a file whose path was gone (not a reader's error: EIO may be a bad sector).
+_PATH_GONE_ENDINGS = ("(ENOENT)", "(ENOTDIR)")
 
 
 def card_gone(tree: SourceTree) -> str | None:
@@ -45,6 +51,28 @@ def card_gone(tree: SourceTree) -> str | None:
     return None
 
 
+#: ``card_gone``'s words for a card back at its path, on the scan's device number.
+REMOUNTED = "unmounted, then mounted again at its path"
+
+
+def came_back(tree: SourceTree, failed: Iterable[tuple[str, str | None]]) -> bool:
+    """Whether the card at *tree*'s root, on the scan's device (``card_gone`` says None),
+    was away meanwhile: a file of it that failed because its path was gone (*failed*:
+    relative path and source error; ENOENT or ENOTDIR, ``of_the_gone_card``) is there again
+    now, on the card's device. A reader's device comes back with its number when the card
+    is put back, so the device alone cannot tell (the mount's id neither: the kernel gives
+    a freed one out again). Never raises; one ``lstat`` a file until one is found."""
+    for relative, error in failed:
+        if error is None or not error.endswith(_PATH_GONE_ENDINGS):
+            continue
+        try:
+            if os.lstat(os.path.join(tree.root, relative)).st_dev == tree.root_dev:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def card_now_at(tree: SourceTree, card: CardIdentity | None) -> CardIdentity | None:
     """The identity of a card other than *card* (the one the run read: ``card_identity`` at
     the plan) at *tree*'s root now, or None: the same card (its volume and folder), none
@@ -57,6 +85,22 @@ def card_now_at(tree: SourceTree, card: CardIdentity | None) -> CardIdentity | N
     if now is None or same_volume_and_folder(now.key, card.key):
         return None
     return now
+
+
+def card_back(tree: SourceTree, card: CardIdentity | None) -> bool:
+    """Whether the card at *tree*'s root now is *card* itself, mounted again after it went
+    away (pulled and put back, or unmounted and mounted again): its volume UUID or serial,
+    its folder on the volume and its label all as ``card_identity`` read them at the plan.
+    False when *card* is unknown or nothing readable is there (then nothing says it is the
+    same card). The label too, not only ``same_volume_and_folder``: a card restored from an
+    image keeps its serial, and what is said here sends the user to run the same command
+    on it; a re-run still trusts a copy only by the ledger's rules (``ledger.same_card``,
+    the fingerprints), so a false "back" costs a re-run, never a copy. Never raises; one
+    mount-table read and at most one ``blkid``."""
+    if card is None:
+        return False
+    now = card_identity(tree.root)
+    return now is not None and same_volume_and_folder(now.key, card.key) and now.label == card.label
 
 
 def of_the_gone_card(error: str | None) -> bool:
@@ -73,11 +117,14 @@ def card_gone_line(
     *,
     identity: CardIdentity | None = None,
     other: CardIdentity | None = None,
+    back: bool = False,
 ) -> str:
     """The one line that says the card *card* went away during the offload (*why*:
     ``card_gone``'s words), how many of its files failed for it (*failed*), and what to do:
     put it back, or, where *other* (``card_now_at``) is a different card at its path now,
-    put the card (*identity*, the one the run read) back in that one's place."""
+    put the card (*identity*, the one the run read) back in that one's place, or, where
+    *back* (``card_back``), that it was pulled and put back and is there again: run the same
+    command again to finish."""
     files = (
         f"{failed:,} {'file' if failed == 1 else 'files'} of it failed as read (not copied; "
         "the reports list each)"
@@ -85,19 +132,37 @@ def card_gone_line(
         else "every file of it had been read"
     )
     name = printable_name(card)
+    # "checked", not "verified": in transfer mode the copies kept were never read back.
+    kept = "the copies already made and checked are kept"
+    if other is None and back:
+        which = f" ({identity.words()})" if identity is not None else ""
+        read = (
+            f"{failed:,} {'file' if failed == 1 else 'files'} of it read while it was out "
+            "failed (not copied; the reports list each)"
+            if failed
+            else "every file of it had been read"
+        )
+        return (
+            # Not *why* ("another filesystem is at its path"): it is this card's, mounted anew.
+            f"the card {name}{which} was pulled and put back during the offload (unmounted, "
+            "then mounted again at its path): "
+            f"{read}; it is at {name} again: run the same command again to finish: {kept}"
+        )
     todo = "re-insert it"
     if other is not None:
         which = f" ({identity.words()})" if identity is not None else ""
         todo = f"a different card ({other.words()}) is at {name} now: put card {name}{which} back"
     return (
         f"the card {name} went away during the offload ({why}): {files}; {todo} "
-        # "checked", not "verified": in transfer mode the copies kept were never read back.
-        "and run the same command again: the copies already made and checked are kept"
+        f"and run the same command again: {kept}"
     )
 
 
 __all__ = [
     "GONE_ERRNOS",
+    "REMOUNTED",
+    "came_back",
+    "card_back",
     "card_gone",
     "card_gone_line",
     "card_now_at",

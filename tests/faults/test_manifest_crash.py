@@ -506,6 +506,118 @@ def test_a_pdf_report_killed_mid_write_in_the_report_folder_is_swept_by_the_next
         alive.wait()
 
 
+def test_offload_report_sweeps_a_dead_runs_report_temporaries_as_copy_does(
+    tmp_path: Path,
+) -> None:
+    """``offload report JOB.json`` writes into the report folder, so it sweeps it as ``offload
+    copy`` does: a dead writer's temporaries of a report (its pid gone, no claim) are
+    removed and said in one line; a live pid's, one a live writer claims (its ``flock``)
+    and another tool's file of that shape are kept. Failed before: nothing was swept."""
+    import fcntl
+
+    card = make_card(tmp_path / "card")
+    dest, reports = tmp_path / "D1", tmp_path / "reports"
+    dest.mkdir()
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert main(["copy", "--report-dir", str(reports), str(card), str(dest)], env) == 0
+    (job,) = reports.glob("A001_*.json")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = [
+        f".A001_2026-01-01_000000Z.pdf.{gone.pid}.0123abcd.partial",
+        f".{job.with_suffix('.html').name}.{gone.pid}.89abcdef.partial",
+    ]
+    kept = [
+        f".notes.pdf.{gone.pid}.0123abcd.partial",  # not a report's name: another tool's
+        f".A001_2026-01-01_000001Z.json.{alive.pid}.0123abcd.partial",  # a live pid's
+        f".A001_2026-01-01_000002Z.html.{gone.pid}.0123abcd.partial",  # claimed below
+    ]
+    for name in (*dead, *kept):
+        (reports / name).write_bytes(b"x")
+    claim = os.open(reports / kept[2], os.O_RDONLY)
+    fcntl.flock(claim, fcntl.LOCK_SH)  # a live writer on another host: its pid means nothing
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+        assert main(["report", "--no-media", str(job)], env) == 0, err.getvalue()
+        assert not any((reports / name).exists() for name in dead)
+        for name in kept:
+            assert (reports / name).exists(), name
+        said = [line for line in err.getvalue().splitlines() if "unfinished report" in line]
+        assert len(said) == 1 and said[0].startswith("WARNING: "), err.getvalue()
+        assert all(name in said[0] for name in dead) and str(reports) in said[0], said
+        assert job.with_suffix(".html").exists() and job.with_suffix(".pdf").exists()
+    finally:
+        os.close(claim)
+        alive.kill()
+        alive.wait()
+
+
+def test_a_report_folder_whose_listing_fails_partway_is_said_not_looked_at(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A report folder of 1,000 dead runs' temporaries whose listing fails with EIO partway (a
+    FaultyFS folder answering its third FUSE_READDIR, each some 32 KiB of entries, with EIO:
+    the sweep's first look reads one batch, its listing the first batch again, then fails
+    on the next: a folder whose later blocks cannot be read): the temporaries listed before
+    it are removed, and the line says
+    the folder could not be looked at whole, not that nothing else is left. Failed before:
+    ``stale_temp_files`` gave [] (nothing removed, nothing said: "nothing stale")."""
+    from offload.manifest.atomic import stale_temp_files
+    from offload.report.job_report import remove_dead_temporaries
+
+    fs = faulty_fs()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    names = [f".A001_2026-01-01_{i:06d}Z.pdf.{gone.pid}.0123abcd.partial" for i in range(1000)]
+    for name in names:
+        (fs.backing / name).write_bytes(b"x")
+    fs.fail("readdir", errno.EIO, path="", nth=3)
+    said = remove_dead_temporaries(fs.mountpoint)
+    left = [name for name in names if (fs.backing / name).exists()]
+    assert said is not None, "nothing said"
+    assert 0 < len(left) < len(names), len(left)  # the first page's removed, the rest kept
+    assert f"removed {len(names) - len(left)} unfinished report file(s)" in said, said
+    assert f"could not look in {fs.mountpoint} for the unfinished report files" in said, said
+    assert "Input/output error (EIO)" in said and "any there are kept" in said, said
+    fs.clear()
+    fs.fail("readdir", errno.EIO, path="", nth=2)  # its listing's second page
+    found = stale_temp_files(fs.mountpoint, lambda name: True)
+    assert isinstance(found.unlisted, OSError) and found.unlisted.errno == errno.EIO, found
+    assert 0 < len(found.paths) < len(left), len(found.paths)
+
+
+def test_a_copy_root_folder_whose_listing_fails_partway_is_said_not_looked_at(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A copy root on a FaultyFS drive whose ``.offload/reports/`` holds 1,000 dead runs'
+    report temporaries and answers its third FUSE_READDIR with EIO (the sweep's first look,
+    then its listing's first batch, then the failure): the run removes those listed before
+    it and says in one warning that it could not look in that folder whole. Failed before:
+    nothing removed, nothing said (``stale_temp_files`` gave [])."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    reports = fs.backing / card.name / ".offload" / "reports"
+    reports.mkdir(parents=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    names = [f".A001_2026-01-01_{i:06d}Z.json.{gone.pid}.0123abcd.partial" for i in range(1000)]
+    for name in names:
+        (reports / name).write_bytes(b"x")
+    fs.fail("readdir", errno.EIO, path=f"{card.name}/.offload/reports", nth=3)
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    code = main(["copy", "--report-dir", str(tmp_path / "r"), str(card), str(fs.mountpoint)], env)
+    left = [name for name in names if (reports / name).exists()]
+    assert 0 < len(left) < len(names), (len(left), err.getvalue())
+    said = [line for line in err.getvalue().splitlines() if "could not look in" in line]
+    assert len(said) == 1 and said[0].startswith("WARNING: "), err.getvalue()
+    assert str(fs.mountpoint / card.name / ".offload" / "reports") in said[0], said
+    assert "Input/output error (EIO)" in said[0] and "any there are kept" in said[0], said
+    assert code in (0, 1), err.getvalue()
+
+
 def test_a_report_temporary_that_cannot_be_asked_keeps_only_itself(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

@@ -1678,6 +1678,13 @@ def test_a_destination_lost_mid_card_is_one_error_line_and_a_count(
     assert f"more files on {fs.mountpoint} failed: same cause" in more, more
 
 
+class _Sink:
+    """An event sink calling *emit* with each event, in the engine's thread."""
+
+    def __init__(self, emit: Callable[[Any], None]) -> None:
+        self.emit = emit
+
+
 def _pull_card_while_held(
     tmp_path: Path,
     card: Path,
@@ -1733,6 +1740,137 @@ def test_a_different_card_put_at_the_cards_path_mid_run_is_named_as_another(
     assert 'a different card ("B001", volume ' in line and f"is at {card} now" in line, line
     assert f'put card {card} ("A003", volume ' in line and "back" in line, line
     assert "re-insert" not in line, line
+
+
+@pytest.mark.timeout(120)
+def test_the_same_card_pulled_and_put_back_mid_run_is_said_put_back(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Card A003 pulled mid-file (lazily unmounted while a FaultyFS destination holds its
+    third clip's create), its last clips failing as read while it is out, then put back at
+    its path while the manifests are written (its image set up again on a free loop device,
+    read-only: usually the number the first one had, freed once the pulled mount's last file
+    closed, as a re-inserted card's reader device comes back with its number, so the
+    card's root is on the scan's device again): the line says it was pulled and put back,
+    that the files read while it was out failed and to run the same command again, not
+    "re-insert it" (it is there). Failed before: "re-insert it"."""
+    import threading
+
+    from support import mounts
+
+    loop = ext4_loop(64 * MIB, path=tmp_path / "A003", mkfs_args=("-L", "A003"))
+    card = loop.path
+    (card / "CLIPS").mkdir()
+    for i in range(5):  # 8 MiB clips are streamed, each opened when the reader gets to it
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(8 * MIB + i))
+    # Read-only from here: mounted again below while the pulled mount still holds the clip
+    # being read, and an ext4 mounted twice read-write would be damaged.
+    subprocess.run(["mount", "-o", "remount,ro", str(card)], check=True)
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    held = fs.stall("create", path="*C002.mov")
+    late = fs.stall("mkdir", path="*ascmhl")  # after the copy jobs and the card's check
+    plan = plan_offload(card, dests, OffloadOptions(copy=CopyOptions(chunk_size=MIB)))
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(target=lambda: outcome.setdefault("report", run_offload(plan)))
+    device = ""
+    runner.start()
+    try:
+        fs.wait_stalled(held, timeout_s=30)
+        mounts.detach(card)
+        fs.release(held)
+        fs.wait_stalled(late, timeout_s=60)
+        device = subprocess.run(
+            ["losetup", "-f", "--show", "-r", str(loop.image)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run(["mount", "-o", "ro", device, str(card)], check=True)
+    finally:
+        fs.release()
+        runner.join(timeout=90)
+        if device:
+            mounts.unmount(card)
+            subprocess.run(["losetup", "-d", device], check=False)
+    assert not runner.is_alive()
+    report = outcome["report"]
+    unread = [f for f in report.job.files if f.source_error]
+    assert {"CLIPS/C003.mov", "CLIPS/C004.mov"} <= {f.relative_path for f in unread}
+    line = report.card_gone
+    assert line is not None, report.job.files
+    assert f'the card {card} ("A003", volume ' in line, line
+    assert "was pulled and put back during the offload" in line, line
+    assert f"{len(unread)} files of it read while it was out failed" in line, line
+    assert f"it is at {card} again: run the same command again to finish" in line, line
+    assert "the copies already made and checked are kept" in line, line
+    assert "re-insert" not in line and "different card" not in line, line
+
+
+@pytest.mark.timeout(120)
+def test_a_card_put_back_before_the_copies_end_is_still_said_pulled_and_put_back(
+    tmp_path: Path, ext4_loop: Callable[..., Any], faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Card A003 pulled mid-file, its last two clips failing as read (ENOENT) while it is out,
+    and put back at its path before the copy jobs end (as the last clip's failure is
+    reported: the run's event sink mounts it), from its own loop device (as a re-inserted
+    card's reader device comes back with its number): its root is on the scan's device
+    again, and its clips that failed ENOENT are there again (``card_presence.came_back``).
+    The line says it was pulled and put back and to run the same command again. Failed
+    before: no line at all, only a "cannot open source" error a file (``card_gone`` saw the
+    scan's device)."""
+    import threading
+
+    from offload.events import Event, FileFailed
+    from support import mounts
+
+    loop = ext4_loop(64 * MIB, path=tmp_path / "A003", mkfs_args=("-L", "A003"))
+    card = loop.path
+    (card / "CLIPS").mkdir()
+    for i in range(5):  # 8 MiB clips are streamed, each opened when the reader gets to it
+        (card / "CLIPS" / f"C{i:03d}.mov").write_bytes(os.urandom(8 * MIB + i))
+    subprocess.run(["mount", "-o", "remount,ro", str(card)], check=True)  # mounted twice below
+    fs = faulty_fs()
+    dests = [*plain_dests(tmp_path, 1), fs.mountpoint]
+    held = fs.stall("create", path="*C002.mov")
+    plan = plan_offload(card, dests, OffloadOptions(copy=CopyOptions(chunk_size=MIB)))
+    mounted: list[bool] = []
+
+    def put_back(event: Event) -> None:
+        # The last clip failed as read (the card out): put it back, before the check that
+        # follows the copy jobs.
+        last = isinstance(event, FileFailed) and event.relative_path == "CLIPS/C004.mov"
+        if last and event.destination_index == -1 and not mounted:
+            # Its own device again (the pulled mount kept alive by a file held open below):
+            # the scan's device number, as a re-inserted card's reader device comes back.
+            subprocess.run(["mount", "-o", "ro", loop.source, str(card)], check=True)
+            mounted.append(True)
+
+    outcome: dict[str, OffloadReport] = {}
+    runner = threading.Thread(
+        target=lambda: outcome.setdefault("report", run_offload(plan, sink=_Sink(put_back)))
+    )
+    kept = os.open(card / "CLIPS" / "C000.mov", os.O_RDONLY)  # the pulled mount lives on
+    runner.start()
+    try:
+        fs.wait_stalled(held, timeout_s=30)
+        mounts.detach(card)
+    finally:
+        fs.release()
+        runner.join(timeout=90)
+        if mounted:
+            mounts.unmount(card)
+        os.close(kept)
+    assert mounted, "the last clip never failed"
+    assert not runner.is_alive()
+    line = outcome["report"].card_gone
+    assert line is not None, [f.source_error for f in outcome["report"].job.files]
+    assert f'the card {card} ("A003", volume ' in line, line
+    assert "was pulled and put back during the offload" in line, line
+    unread = [f for f in outcome["report"].job.files if f.source_error]
+    assert {"CLIPS/C003.mov", "CLIPS/C004.mov"} <= {f.relative_path for f in unread}
+    assert f"{len(unread)} files of it read while it was out failed" in line, line
+    assert f"it is at {card} again: run the same command again to finish" in line, line
 
 
 @pytest.mark.timeout(120)

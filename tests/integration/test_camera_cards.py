@@ -306,6 +306,41 @@ def test_card_files_named_like_the_legacy_mhls_are_in_the_history_and_checked(
         copy.write_bytes((card / changed).read_bytes())
 
 
+@pytest.mark.parametrize("runs", [("ascmhl", "both", "both"), ("both", "both", "both")])
+def test_a_dangling_link_in_a_folder_named_like_the_legacy_mhls_stays_ignored_on_re_runs(
+    runs: tuple[str, ...], tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    """A card folder named like the copy root's legacy MHLs (``DAY2_2024.mhl/``) holding a
+    clip, a note so named (``DAY2_x.mhl``) and a dangling link (``gone``), offloaded again.
+    Once a run adds the legacy MHLs' pattern after a history that ignores the link (``--mhl
+    ascmhl``, then ``both``), the folder's ``!`` pattern came after the link's carried one and
+    listed it again: ``ascmhl verify`` found it new (exit 21). With links the re-runs write
+    generations again, and each re-scoped the history's own ``DAY2_*.mhl`` below the folder,
+    after the note's ``!``: the note hidden, a changed copy of it passed ``ascmhl verify``.
+    Now the link stays ignored and the note checked, run after run."""
+    card = camera_cards.write_card(
+        tmp_path / "cards" / "DAY2",
+        camera_cards.SOUND_BWF
+        | {
+            "DAY2_2024.mhl/C001.mov": b"a clip in a folder named like a legacy MHL\n",
+            "DAY2_2024.mhl/DAY2_x.mhl": b"a note\n",
+        },
+    )
+    (card / "DAY2_2024.mhl" / "gone").symlink_to("nowhere")
+    (card / "gone2").symlink_to("nowhere")
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    root = destination / "DAY2"
+    for kind in runs:
+        code, output = offload("copy", str(card), str(destination), "--mhl", kind)
+        assert code == 0, output
+        verdict = judge.verify(root)
+        assert verdict.clean, verdict.describe()
+    note = root / "DAY2_2024.mhl" / "DAY2_x.mhl"
+    note.write_bytes(b"a notE\n")  # the same size, another byte
+    assert judge.verify(root).returncode == 11
+
+
 @pytest.mark.parametrize(("rule", "left_out"), [(3, ("files", "folders")), (4, ("folders",))])
 def test_a_history_written_under_an_earlier_rule_is_written_again_once_and_said_so(
     rule: int, left_out: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -104,3 +105,20 @@ def test_destinations_are_named_by_the_labels_their_filesystems_hold(
     assert labels == ["RAID_7", "SHUTTLE 2", "BARE"], report["destinations"]
     said = [d["volume_label_from"] for d in report["destinations"]]
     assert said == ["filesystem", "filesystem", "mount point"]
+    # The HTML and PDF say it too, in words, for BARE alone: a name shown as a volume's is
+    # read as its label (failed before: "BARE on /dev/loopN (ext4)", like the labelled ones).
+    from offload.report.content import MOUNT_POINT_NAME
+
+    saved = next(reports.glob("*.json"))
+    html = saved.with_suffix(".html").read_text()
+    assert html.count(MOUNT_POINT_NAME) == 1, html
+    assert html.index("BARE on ") < html.index(MOUNT_POINT_NAME)
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is not None:
+        text = subprocess.run(
+            [pdftotext, "-raw", str(saved.with_suffix(".pdf")), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert " ".join(MOUNT_POINT_NAME.split()) in " ".join(text.split()), text

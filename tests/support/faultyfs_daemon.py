@@ -373,6 +373,9 @@ class FaultyOps(mfusepy.Operations):
         self.durability = Durability(self.root)
         self.handles: dict[int, Handle] = {}
         self._handles_lock = threading.Lock()
+        self._next_dir = 0  # the last folder handle given (opendir)
+        # What each open folder's listing read at its first call (readdir_with_offset).
+        self._listings: dict[int, list[tuple[str, dict[str, int], int]]] = {}
         self.rules: dict[str, Rule] = {}
         self.op_counts: dict[str, int] = {}
         self.oplog: list[tuple[int, str, str, str]] = []
@@ -950,10 +953,24 @@ class FaultyOps(mfusepy.Operations):
         with self._backing():
             if not os.path.isdir(self._real(path)):
                 raise _fail(errno.ENOTDIR)
-            return 0
+        with self._handles_lock:
+            self._next_dir += 1  # each listing its own handle: its entries kept for it
+            return self._next_dir
 
-    def readdir(self, path: str, fh: int) -> list[tuple[str, dict[str, int], int]]:
+    def readdir_with_offset(
+        self, path: str, offset: int, fh: int
+    ) -> list[tuple[str, dict[str, int], int]]:
+        """The folder's entries from the *offset*-th on, each with its offset (its index + 1)
+        so that the kernel asks again for the rest once its buffer is full: a long listing is
+        several FUSE_READDIR calls, each gated, so a rule with ``nth`` fails one partway
+        through (a folder whose later blocks cannot be read), not only the first. The folder
+        is read at a listing's first call and its later batches come from that read (kept
+        by its handle until ``releasedir``)."""
         self._gate("readdir", (self._rel(path),))
+        with self._handles_lock:
+            listed = self._listings.get(fh) if offset else None
+        if listed is not None:  # a listing's next batch: from what its first call read
+            return [entry for entry in listed if entry[2] > offset]
         with self._backing():
             real = self._real(path)
             # With use_ino every entry needs its inode number: glibc's readdir skips d_ino == 0.
@@ -964,9 +981,18 @@ class FaultyOps(mfusepy.Operations):
                     if real == self.root and entry.name == STATE_NAME:
                         continue
                     entries.append((entry.name, entry.stat(follow_symlinks=False)))
-            return [(name, {"st_ino": st.st_ino, "st_mode": st.st_mode}, 0) for name, st in entries]
+            entries.sort(key=lambda pair: pair[0])  # one order from call to call
+            listed = [
+                (name, {"st_ino": st.st_ino, "st_mode": st.st_mode}, index + 1)
+                for index, (name, st) in enumerate(entries)
+            ]
+        with self._handles_lock:
+            self._listings[fh] = listed
+        return [entry for entry in listed if entry[2] > offset]
 
     def releasedir(self, path: str, fh: int) -> int:
+        with self._handles_lock:
+            self._listings.pop(fh, None)
         return 0
 
     def fsyncdir(self, path: str, datasync: int, fh: int) -> int:

@@ -230,7 +230,8 @@ def store(
                 os.mkdir(made, 0o700)
             except FileExistsError:
                 pass
-        for stale in stale_temp_files(Path(folder), _is_cache_file):
+        # A folder listed only in part keeps the rest: a cache's leftovers cost only room.
+        for stale in stale_temp_files(Path(folder), _is_cache_file).paths:
             try:
                 stale.unlink()
             except OSError:

@@ -35,6 +35,11 @@ Contract:
   age rules decide there (``plan/strays.py``). A partial of an older version carries no
   claim either: ``claimed`` False says only that no live writer claims it.
 * Never raises but for ``claim``'s ``fstat`` (an OSError of the writer's own descriptor).
+
+``manifest.atomic.AtomicFile``'s temporaries (manifests, reports, the ledger written whole)
+keep the same contract: claimed with ``claim`` on the descriptor that created them, waited
+for and checked still linked, a new name where a clean-up (``stale_temp_files``, maybe
+another host's, to which the writer's pid means nothing) removed one first.
 """
 
 from __future__ import annotations

@@ -752,6 +752,33 @@ def retirable_patterns(latest: Sequence[str], requested: Sequence[str]) -> dict[
     return retirable
 
 
+def hidden_again_below(patterns: Sequence[str]) -> tuple[str, ...]:
+    """*patterns* with each one that hides something below a folder a later ``!`` pattern
+    brings back (``!<folder>/``, ``listed_again``: pathspec, as ascmhl, brings back
+    everything below it) moved after the last such ``!`` one, order kept among the moved.
+    The merge keeps a pattern's first place, so one the history carries (a dangling link's
+    exact pattern in a card folder named like the legacy MHLs, written before a run that
+    adds the legacy MHLs' pattern and the folder's ``!``) would stand before the ``!`` and
+    be undone by it: the link listed again, which ``ascmhl verify`` then finds new."""
+    brought_back = [
+        (index, pattern[1:])
+        for index, pattern in enumerate(patterns)
+        if pattern.startswith("!") and pattern.endswith("/")
+    ]
+    moved = [
+        pattern
+        for index, pattern in enumerate(patterns)
+        if not pattern.startswith("!")
+        and any(index < at and pattern.startswith(folder) for at, folder in brought_back)
+    ]
+    if not moved:
+        return tuple(patterns)
+    last = brought_back[-1][0]
+    gone = set(moved)
+    before = [p for p in patterns[: last + 1] if p not in gone]
+    return (*before, *moved, *(p for p in patterns[last + 1 :] if p not in gone))
+
+
 class _Carried:
     """The ignore list of a new generation: ascmhl's defaults, the history's latest patterns
     (carried, as the reference tool's ``create`` carries them), then the caller's.
@@ -773,7 +800,7 @@ class _Carried:
         """The list, without the carried patterns of the *retired* paths."""
         dropped = {self.retirable[path] for path in retired}
         kept = [p for p in self._latest if p not in dropped]
-        return merge_patterns(DEFAULT_IGNORE_PATTERNS, kept, self._requested)
+        return hidden_again_below(merge_patterns(DEFAULT_IGNORE_PATTERNS, kept, self._requested))
 
     def hiding(
         self, root: Path, recorded: Sequence[_Entry], folders: Iterable[str]

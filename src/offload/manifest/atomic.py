@@ -5,13 +5,14 @@ A reader (or a crash) sees either the old file or the complete new one, never a 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir, rename_noreplace, start_writeback
 from offload.hashing.c4 import C4Hasher
@@ -41,9 +42,19 @@ def temp_name(final_name: str) -> str:
     return f".{final_name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
 
 
+class StaleTemps(NamedTuple):
+    """What ``stale_temp_files`` found in a folder."""
+
+    paths: list[Path]  # the stale temporaries, sorted
+    # The error that stopped the folder's listing (at its start or partway: EIO in its later
+    # blocks), None when it was listed whole. Not None: *paths* are only those listed before
+    # it, and the caller says that it could not look, never that nothing is stale there.
+    unlisted: OSError | None = None
+
+
 def stale_temp_files(
     folder: Path, is_ours: Callable[[str], bool], *, unaskable_after_s: float | None = None
-) -> list[Path]:
+) -> StaleTemps:
     """The temporary files :class:`AtomicFile` left in *folder* when its writer died before
     publishing or removing one (killed, power cut): those whose final name *is_ours* accepts,
     whose writer (the pid in the name) is not a process alive on this host, nor this one,
@@ -52,8 +63,10 @@ def stale_temp_files(
     *unaskable_after_s*: for a folder no lock of ours guards (the user's report folder, maybe
     a share another host writes to), a file whose claim cannot be asked (no locks on that
     filesystem) is stale only once that old (its modification time). Regular files only;
-    sorted. [] when *folder* cannot be listed; a file that cannot be asked (its ``stat``
-    fails: a failing share, a bad sector) is kept and the others are still judged.
+    sorted. Where *folder* cannot be listed, or its listing fails partway, ``unlisted`` is
+    the error (and the paths those judged before it); a folder that does not exist is
+    listed whole (nothing in it). A file that cannot be asked (its ``stat`` fails: a failing
+    share, a bad sector) is kept and the others are still judged. Never raises.
 
     In a copy root, only a caller that holds its lock may delete them (no other offload-ai
     run writes there then, but for a report of a run that already released it, whose
@@ -63,6 +76,7 @@ def stale_temp_files(
     another program) keeps its file: a stale temporary file costs its bytes, a removed live
     one a manifest or a report."""
     stale: list[Path] = []
+    unlisted: OSError | None = None
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -71,9 +85,22 @@ def stale_temp_files(
                     continue
                 if _is_stale(entry, int(match.group(2)), unaskable_after_s):
                     stale.append(Path(entry.path))
-    except OSError:
-        return []
-    return sorted(stale)
+    except FileNotFoundError:
+        pass  # no folder, no temporary in it
+    except OSError as exc:
+        unlisted = exc
+    return StaleTemps(sorted(stale), unlisted)
+
+
+def could_not_look(folder: Path | str, what: str, error: OSError) -> str:
+    """The one line that says *folder* could not be listed (whole) to look for *what* (the
+    unfinished files of a killed run): what is there is kept, nothing said removed of it."""
+    from offload.errors import describe_os_error, printable_name
+
+    return (
+        f"could not look in {printable_name(str(folder))} for {what}: "
+        f"{describe_os_error(error)}; any there are kept (they take room, nothing else)"
+    )
 
 
 def _is_stale(entry: os.DirEntry[str], pid: int, unaskable_after_s: float | None) -> bool:
@@ -108,16 +135,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _claim(fd: int) -> None:
-    """The writer's shared ``flock`` on its temporary file, dropped by the kernel when the
-    descriptor is closed or the writer dies; nothing where the filesystem keeps no locks
-    (NFS, which takes no shared lock on a write-only descriptor, included). Never raises."""
-    import fcntl
+#: How many temporaries ``AtomicFile`` makes before it gives up, each removed by another
+#: host's clean-up before its claim was granted (once is already a race of microseconds).
+_CLAIM_TRIES = 3
 
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        pass
+
+def _claim(fd: int) -> bool:
+    """The writer's shared ``flock`` on its temporary file, dropped by the kernel when the
+    descriptor is closed or the writer dies, by ``destinations.claim.claim``'s contract: it
+    waits while a clean-up holds the exclusive lock (an instant), then answers whether the
+    file is still linked: False when that clean-up removed it meanwhile (another host's,
+    to which the temporary was unclaimed for the instant between its ``open`` and its
+    claim; its pid means nothing there). True where the filesystem keeps no locks (NFS,
+    which takes no shared lock on a write-only descriptor, included: the age rule of an
+    unguarded folder's clean-up, ``stale_temp_files``, decides there). Raises OSError (the
+    ``fstat`` of *fd*, another error of ``flock``)."""
+    from offload.destinations.claim import claim
+
+    return claim(fd)
 
 
 class AtomicFile:
@@ -147,30 +182,56 @@ class AtomicFile:
         self._committed = False
 
     def __enter__(self) -> AtomicFile:
+        """Make the temporary file and claim it. Raises OSError (its ``open`` or claim;
+        nothing left then), or, after ``_CLAIM_TRIES`` temporaries each removed by another
+        host's clean-up before its claim was granted, OSError EAGAIN."""
+        for _ in range(_CLAIM_TRIES):
+            if self._open_claimed():
+                return self
+            # Removed before the claim was granted (``_claim``): a new name, as
+            # ``destinations.claim``'s contract has a partial's writer do.
+            self.temp_path = self.final_path.with_name(temp_name(self.final_path.name))
+        raise OSError(
+            errno.EAGAIN,
+            f"each temporary file made for {self.final_path} was removed before it could be "
+            "claimed (another host's clean-up of that folder)",
+        )
+
+    def _open_claimed(self) -> bool:
+        """Make ``temp_path`` and claim it (``_claim``): True when claimed, False when a
+        clean-up removed it first (its descriptor closed). Whatever else ends it (an
+        OSError, a cancel) closes the descriptor and removes the file before it is raised:
+        no ``__exit__`` runs for a failed ``__enter__``."""
         try:
             self._fd = os.open(
                 self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
             )
             # Claimed while it is written (``destinations.claim``), so a clean-up of dead
             # runs' temporaries (``stale_temp_files``) keeps it whatever host it runs on.
-            _claim(self._fd)
-        except KeyboardInterrupt:
+            if _claim(self._fd):
+                return True
+            os.close(self._fd)  # unlinked by the clean-up: nothing left to remove
+            self._fd = None
+            return False
+        except BaseException as exc:
             # A cancel (a signal's handler) can be raised as the open returns, the file made
-            # but no descriptor kept, and no __exit__ runs for a failed __enter__: the name
-            # is this call's own (O_EXCL, random), so whatever stands there is ours to remove;
-            # a descriptor kept before the signal (it landed in the claim) is closed first.
+            # but no descriptor kept: the name is this call's own (O_EXCL, random), so
+            # whatever stands there is ours to remove; a descriptor kept before the signal
+            # (it landed in the claim) is closed first. Another error removes the file only
+            # once it was made (a name that existed is not ours).
+            made = self._fd is not None or isinstance(exc, KeyboardInterrupt)
             if self._fd is not None:
                 try:
                     os.close(self._fd)
                 except OSError:
                     pass
                 self._fd = None
-            try:
-                os.unlink(self.temp_path)
-            except OSError:
-                pass
+            if made:
+                try:
+                    os.unlink(self.temp_path)
+                except OSError:
+                    pass
             raise
-        return self
 
     def write_text(self, text: str) -> None:
         self._pending.append(text)

@@ -36,7 +36,7 @@ from pathlib import Path
 from offload.manifest.copy_root import scoped_below
 from offload.manifest.ignore import IgnoreSpec
 from offload.manifest.layout import ASCMHL_FOLDER
-from offload.manifest.links import exact_pattern
+from offload.manifest.links import exact_pattern, exact_pattern_path
 from offload.manifest.xmlchars import xml_can_hold
 
 
@@ -110,6 +110,10 @@ def legacy_named_folders(
         exact = exact_pattern(folder)
         patterns.append(f"!{exact}/")
         for earlier in dict.fromkeys(hiding):
+            if _lists_again(earlier, pattern, spec):
+                # this pattern's own, carried from the history: scoped below a folder it
+                # would hide what it lists (the files so named, its nested folders)
+                continue
             if earlier == ASCMHL_FOLDER:
                 # a file so named in there is the card's, listed (history_named_files); a
                 # folder so named stays hidden by ascmhl's "ascmhl/", scoped below too
@@ -118,3 +122,17 @@ def legacy_named_folders(
             if scoped is not None:
                 patterns.append(scoped)
     return patterns, hidden
+
+
+def _lists_again(earlier: str, pattern: str, spec: IgnoreSpec) -> bool:
+    """Whether *earlier* (a pattern of the list before *pattern*, the legacy MHLs', whose
+    matcher is *spec*) is *pattern* itself or one of the ``!`` ones that list its folders
+    again (:func:`legacy_named_folders`): an earlier generation's, carried. Scoped below a
+    folder brought back it would hide there what this list brings back: the legacy pattern,
+    the card files so named (listed after it); a nested folder's ``!``, the rest of it."""
+    if earlier == pattern:
+        return True
+    if not (earlier.startswith("!") and earlier.endswith("/")):
+        return False
+    path = exact_pattern_path(earlier[1:-1])
+    return path is not None and spec.matches(path, is_dir=True)

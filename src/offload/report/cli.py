@@ -5,6 +5,10 @@ Without --html/--pdf both are written beside JOB.json (``JOB.html``, ``JOB.pdf``
 report's own documents, written again, replacing them). Clips are probed again for thumbnails
 (the card, or a verified copy when the card is gone). A file named by --html or --pdf that
 exists is never replaced without --overwrite: refused before anything is built or written.
+The temporary report files a run killed while writing its reports left in the folders written
+to are removed first, by the rules ``offload copy`` sweeps its report folder with
+(``job_report.remove_dead_temporaries``: a report's name, its writer dead, no claim on it),
+and said in one ``WARNING:`` line.
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
 report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
@@ -25,6 +29,7 @@ from offload.cli.common import Environment, handling_signals, signal_words
 from offload.errors import UsageError, describe_os_error
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, build_documents, default_paper
+from offload.report.job_report import remove_dead_temporaries
 from offload.report.media import ProbeBudget
 from offload.report.validate import JOB_SCHEMA_PREFIX, is_job_report, job_report_problem
 
@@ -147,6 +152,12 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         targets.pop(".pdf")
     elif args.pdf is not None and args.html is None:
         targets.pop(".html")
+    # A dead run's temporaries in the folders written to (a report killed mid-write), swept
+    # as ``offload copy`` sweeps its report folder: the same code, the same rules.
+    for folder in sorted({target.parent for target in targets.values()}):
+        swept = remove_dead_temporaries(folder)
+        if swept is not None:
+            env.warning(swept)
     code = 0
     # The report's own documents beside it are written again; a file the user named is
     # replaced only when asked (one made since the check above is kept: FileExistsError).

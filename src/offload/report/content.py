@@ -26,7 +26,7 @@ import os
 import posixpath
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -395,13 +395,27 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
     ]
 
 
-def _volume_text(label: Any, device: Any, filesystem: Any) -> str:
+#: What the Volume row adds when its name is no label: ``volume_label_from`` "mount point"
+#: (report/volumes.py), a producer reading it as the drive's label would be misled.
+MOUNT_POINT_NAME = "no label read from the filesystem: the name shown is that of its mount folder"
+
+
+def _volume_text(volume: Mapping[str, Any]) -> str:
+    """A volume's row (a destination's or ``source_volume``): its label, device and
+    filesystem, and where the label is only the mount point's name, that it is."""
+    label, device, filesystem = (
+        volume.get("volume_label"),
+        volume.get("device"),
+        volume.get("filesystem"),
+    )
     parts = [str(p) for p in (label, device) if p]
     text = " on ".join(parts)
     if filesystem == "fuseblk":  # ntfs-3g or exfat-fuse, its device unread
         filesystem = "FUSE block filesystem"
     if filesystem:
         text = f"{text} ({filesystem})" if text else str(filesystem)
+    if label and volume.get("volume_label_from") == "mount point":
+        text = f"{text}; {MOUNT_POINT_NAME}"
     return text
 
 
@@ -466,7 +480,7 @@ def _destination_rows(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
         if free is not None and total:
             free_text += f" of {human_bytes(total)}"
         where = str(d.get("copy_root") or d.get("path") or "")
-        volume = _volume_text(d.get("volume_label"), d.get("device"), d.get("filesystem"))
+        volume = _volume_text(d)
         if where.startswith("s3://"):  # a bucket: no local volume, no free space to speak of
             volume = f"S3 bucket {where[5:].split('/', 1)[0]}"
             free_text = free_text or "—"
@@ -1175,9 +1189,7 @@ def build_view(
         ("Source: fast copy" if absent else "Path", source),
         (
             "Volume of the fast copy" if absent else "Volume",
-            _volume_text(
-                volume.get("volume_label"), volume.get("device"), volume.get("filesystem")
-            ),
+            _volume_text(volume),
         ),
         ("Size", human_bytes(totals_data.get("bytes"))),
         ("Files", str(totals_data.get("files", ""))),

@@ -878,36 +878,47 @@ def remove_dead_temporaries(folder: Path) -> str | None:
     nothing). Only ours (a report's name, ``_REPORT_NAME``), and only those whose writer is
     dead: its pid alive on no process here and no writer's claim on it; where the filesystem
     keeps no locks (a share another host may write to), only those untouched for
-    ``UNASKABLE_STALE_S`` (``manifest.atomic.stale_temp_files``). Never raises: one that
-    cannot be deleted is kept for the next run."""
+    ``UNASKABLE_STALE_S`` (``manifest.atomic.stale_temp_files``). A folder whose listing
+    fails (at its start or partway: EIO) is said in the line (``could_not_look``), never
+    taken for one with nothing left; one that does not exist, is no folder or may not be
+    read returns None (the report's own write says what is wrong there). Never raises: one
+    that cannot be deleted is kept for the next run."""
     from offload.destinations.claim import remove_unclaimed
-    from offload.manifest.atomic import stale_temp_files
+    from offload.manifest.atomic import could_not_look, stale_temp_files
     from offload.plan.strays import UNASKABLE_STALE_S
 
     try:
         with os.scandir(folder) as entries:
             if not any(entry.name.endswith(".partial") for entry in entries):
                 return None  # the usual case: nothing to parse, nothing imported
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
         return None  # the report's own write says what is wrong with the folder
-    removed: list[str] = []
-    for path in stale_temp_files(
+    except OSError:
+        pass  # a listing that fails partway (EIO): said below, by the one that judges them
+    found = stale_temp_files(
         folder,
         lambda name: _REPORT_NAME.fullmatch(name) is not None,
         unaskable_after_s=UNASKABLE_STALE_S,
-    ):
+    )
+    removed: list[str] = []
+    for path in found.paths:
         # Unlinked under its exclusive lock: a writer that claims it since it was judged
         # keeps it (``remove_unclaimed``: False then, and when it cannot be deleted).
         if remove_unclaimed(str(path)):
             removed.append(printable_name(path.name))
-    if not removed:
-        return None
-    shown = ", ".join(removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")
-    return (
-        f"removed {len(removed)} unfinished report file(s) that an offload killed while "
-        f"writing its reports left in {printable_name(str(folder))}: {shown} (its "
-        "finished reports are kept)"
-    )
+    lines = []
+    if removed:
+        shown = ", ".join(removed[:3])
+        shown += f" and {len(removed) - 3} more" if len(removed) > 3 else ""
+        lines.append(
+            f"removed {len(removed)} unfinished report file(s) that an offload killed while "
+            f"writing its reports left in {printable_name(str(folder))}: {shown} (its "
+            "finished reports are kept)"
+        )
+    if found.unlisted is not None:  # never taken for "none left there"
+        what = "the unfinished report files an offload killed while writing its reports left"
+        lines.append(could_not_look(folder, what, found.unlisted))
+    return "; ".join(lines) or None
 
 
 def _json_file(data: dict[str, Any]) -> StreamedFile:
