@@ -94,7 +94,9 @@ def test_the_card_release_line_stands_alone_above_the_view(tmp_path: Path) -> No
 def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path: Path) -> None:
     card = make_card(tmp_path / "cards", files=2, size=100_000)
     volumes = tmp_path / "x" / "Volumes"
-    dests = [volumes / "RAID_SHUTTLE_01", volumes / "RAID_MASTER_02"]
+    # At most 12 cells: what 80 columns leave the destination beside a result stacked 9
+    # wide ("transfer-" over "checked", as wide as "cancelled") and a speed of 2 digits.
+    dests = [volumes / "SHUTTLE_01", volumes / "MASTER_02"]
     for dest in dests:
         dest.mkdir(parents=True)
     run = run_on_terminal(
@@ -107,8 +109,39 @@ def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path
     for dest in dests:  # each path stacked at its "/", the drive's name whole on its line
         assert any(line.split()[:1] == [dest.name] for line in run.lines), run.text
         assert run.shows(str(dest.parent)[-10:]), run.text
-    rows = [line for line in run.lines if line.split()[-1:] == ["ok"]]
-    assert len(rows) == 2, run.text
+    # Never "ok" (green beside "transfer-checked only": read as verified); stacked at its
+    # hyphen as the column's header is, whole on 80 columns.
+    rows = [i for i, line in enumerate(run.lines) if line.startswith(" /") and "transfer-" in line]
+    assert [run.lines[i + 1].split()[-1] for i in rows] == ["checked"] * 2, run.text
+    assert not [line for line in run.lines if line.split()[-1:] == ["ok"]], run.text
+
+
+def test_a_transfer_checked_destination_is_never_called_done_nor_shown_green(
+    tmp_path: Path,
+) -> None:
+    """``--verify transfer``, then the same again (every copy trusted from the ledger as
+    transfer-checked): the last frame's rows and the summary's results say
+    "transfer-checked", in bold blue, on both runs. Failed before: "done" and "ok" in
+    green, which a DIT reads as verified, beside "0 bytes" read back."""
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    args = ("copy", "--verify", "transfer", "--report-dir", tmp_path / "reports", card, *dests)
+    for _ in range(2):  # the copy, then the re-run trusting the ledger
+        run = run_on_terminal(*args)
+        assert run.returncode == 0, run.text
+        assert len([line for line in run.lines if " files · " in line]) == 1, run.text
+        rows = [line.split() for line in run.lines if line[:3] in ("1  ", "2  ")]
+        assert [row[2] for row in rows] == ["transfer-checked"] * 2, run.text
+        assert not any(row[2] == "done" for row in rows), run.text
+        assert run.colour("1  ", "transfer-checked") == "blue", run.text
+        # The summary's result column: "transfer-" above "checked", never "ok".
+        results = [i for i, line in enumerate(run.lines) if line.startswith(" /")]
+        assert [run.lines[i + 1].split()[-1] for i in results] == ["checked"] * 2, run.text
+        assert [run.lines[i].split()[-1] for i in results] == ["transfer-"] * 2, run.text
+        assert run.colour(run.lines[results[0]], "transfer-") == "blue", run.text
+        assert not [line for line in run.lines if line.rstrip().endswith(" ok")], run.text
 
 
 def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) -> None:

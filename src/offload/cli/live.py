@@ -15,6 +15,7 @@ from rich.text import Text
 from offload.engine.cancel import CancelToken
 from offload.errors import printable_name
 from offload.progress import DestinationProgress, ProgressModel, ProgressSnapshot
+from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE
 
 
 def human_rate(rate: float) -> str:
@@ -115,7 +116,7 @@ class _Frame:
         columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
         if wide:
             columns.append("current file")
-        fixed = 2 + 13 + 10 + 10 + 6 + 6 + 2 * len(columns)  # state: "partly failed"
+        fixed = 2 + 16 + 10 + 10 + 6 + 6 + 2 * len(columns)  # state: "transfer-checked"
         room = max(12, (width - fixed) // (2 if wide else 1))
         for column in columns:
             table.add_column(column, no_wrap=True, overflow="ellipsis")
@@ -150,8 +151,10 @@ class _Frame:
 def _state(dest: DestinationProgress, *, full: bool) -> Text:
     """The state word of *dest*'s row, in its colour: a phase while a job feeds it; once its
     part has ended, what became of its copies. ``done`` (green) only when every copy there
-    with an outcome is good (verified now or earlier, or transfer-checked: the "read back"
-    column says which was read); ``failed`` when every one failed, ``partly failed`` when
+    with an outcome is good and was read back (verified now or earlier);
+    ``transfer-checked`` (``TRANSFER_CHECKED_STYLE``) when they are all good but some was
+    only transfer-checked (``--verify transfer``, now or by an earlier run: never read
+    back); ``failed`` when every one failed, ``partly failed`` when
     some are good, in the failure colour, as the summary's FAILED (a failure outweighs a
     cancel: the CANCELLED line says the run was cancelled); ``cancelled`` (yellow) when the
     cancel left copies there without an outcome and none failed; ``failed`` too where every
@@ -166,6 +169,10 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
         return Text("partly failed" if dest.files_done else "failed", style="bold red")
     if ended and dest.unfinished:  # its copies good, a step of its finish failed
         return Text("failed", style="bold red")
+    if dest.phase == "done" and dest.files_transfer_checked:
+        # Copied, its in-flight hash and size checked, never read back from the drive:
+        # neither the green of a copy read back nor the colour of a problem.
+        return Text(TRANSFER_CHECKED, style=TRANSFER_CHECKED_STYLE)
     style = "green" if dest.phase == "done" else "yellow" if ended else "cyan"
     return Text(dest.phase, style=style)
 
