@@ -5,6 +5,7 @@ subprocess where the words on the terminal matter."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -370,6 +372,86 @@ def test_local_report_folder_that_cannot_be_written_is_a_warning(tmp_path: Path)
     assert "WARNING: cannot write the local report" in result.stderr
     on_dest = next((dest / "A001" / ".offload" / "reports").glob("*.json"))
     assert json.loads(on_dest.read_text())["exit_code"] == 0
+
+
+def test_each_report_not_written_has_its_own_json_line_naming_the_file_and_why(
+    tmp_path: Path,
+) -> None:
+    """``--json``: a destination whose reports folder is a file (EEXIST), and a local
+    report folder that cannot be made: one ``report_refused`` line each, before
+    ``job_report``, saying which folder, why, and whether the run fails for it (exit 1 for
+    the destination's). Failed before: no line said so; the local one was only a note, the
+    destination's only its ``result`` ``failed``, with ``failures`` empty."""
+    card = make_card(tmp_path, files=1)
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    (bad / "A001" / ".offload").mkdir(parents=True)
+    (bad / "A001" / ".offload" / "reports").write_text("in the way")
+    blocker = tmp_path / "state" / "offload-ai"
+    blocker.parent.mkdir()
+    blocker.write_text("x")
+    state = {"XDG_STATE_HOME": str(blocker.parent), "OFFLOAD_REPORT_DIR": ""}
+    result = run("copy", "--json", card, good, bad, env=state)
+    assert result.returncode == 1, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    events = [line["event"] for line in lines]
+    refused = [line for line in lines if line["event"] == "report_refused"]
+    assert events.index("report_refused") > events.index("offload_finished")
+    assert events[-1] == "job_report" and lines[-1]["exit_code"] == 1
+    folder = bad / "A001" / ".offload" / "reports"
+    assert [{k: v for k, v in r.items() if k not in ("time", "message")} for r in refused] == [
+        {
+            "event": "report_refused",
+            "report": "json",
+            "destination_index": 1,
+            "local": False,
+            "path": str(folder),
+            "errno": "EEXIST",  # mkdir of the reports folder: a file has its name
+            "fails_run": True,
+        },
+        {
+            "event": "report_refused",
+            "report": "json",
+            "destination_index": None,
+            "local": True,
+            "path": str(blocker / "reports"),
+            "errno": "ENOTDIR",
+            "fails_run": False,
+        },
+    ]
+    assert f"cannot write the report into {folder}" in refused[0]["message"]
+    assert f"cannot write the local report into {blocker / 'reports'}" in refused[1]["message"]
+    assert [d["result"] for d in lines[-1]["destinations"]] == ["ok", "failed"]
+
+
+@pytest.mark.fault
+def test_a_full_disk_refusing_a_report_or_its_pdf_has_its_json_line(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """A real drive (FUSE) that fills up (ENOSPC) as the destination's reports are written,
+    and a local report folder whose PDF does not fit: a ``report_refused`` line each, the
+    destination's failing the run (exit 1), the PDF's only a warning. Failed before: no
+    line said either."""
+    card = make_card(tmp_path, files=1)
+    drive = faulty_fs()
+    dest, local = drive.mountpoint / "dest", drive.mountpoint / "local"
+    dest.mkdir()
+    local.mkdir()
+    full = drive.fail("write", errno.ENOSPC, path="dest/A001/.offload/reports/*")
+    pdf = drive.fail("write", errno.ENOSPC, path="local/*.pdf*")
+    result = run("copy", "--json", "--report-dir", local, card, dest)
+    assert result.returncode == 1, result.stderr
+    assert drive.fired(full) and drive.fired(pdf)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    refused = [line for line in lines if line["event"] == "report_refused"]
+    assert [(r["report"], r["destination_index"], r["errno"], r["fails_run"]) for r in refused] == [
+        ("json", 0, "ENOSPC", True),
+        ("documents", None, None, False),
+    ], refused
+    assert refused[0]["path"] == str(dest / "A001" / ".offload" / "reports")
+    assert "No space left on device" in refused[0]["message"]
+    assert refused[1]["message"].startswith(f"cannot write the PDF report {local}/"), refused
+    assert lines[-1]["event"] == "job_report" and lines[-1]["exit_code"] == 1
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

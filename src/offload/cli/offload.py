@@ -638,6 +638,8 @@ def _reports_and_summary(
         written.finish_documents()
         if written.local_error:
             report.notes.append(written.local_error)
+        for refused in written.refusals:  # each report not written, before the verdict
+            json_sink.write({"event": "report_refused", "time": round(time.time(), 3), **refused})
         json_sink.write(
             {
                 "event": "job_report",
