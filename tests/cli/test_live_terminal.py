@@ -246,3 +246,37 @@ def test_a_destination_whose_manifest_failed_is_never_called_done(
     [row] = [line for line in run.lines if line.startswith("1  ")]
     assert row.split()[2] == "failed" and "manifest FAILED" in row, run.text
     assert run.colour("1  ", "failed") == "red", run.text
+
+
+@pytest.mark.fault
+def test_the_last_frame_names_each_report_not_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination whose reports folder is a file, and a local report folder on a drive
+    that is full (ENOSPC): the last frame names both ("REPORT NOT WRITTEN: ..."), the
+    destination's in red, and its row says "failed", "report FAILED", as the summary's
+    FAILED (exit 1). Failed before: the last frame said "writing the reports…" and the
+    destination "done" in green."""
+    card = make_card(tmp_path / "cards", files=2, size=10_000)
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    (bad / card.name / ".offload").mkdir(parents=True)
+    (bad / card.name / ".offload" / "reports").write_text("in the way")
+    drive = faulty_fs()
+    full = drive.fail("create", errno.ENOSPC, path="*")
+    run = run_on_terminal("copy", "--report-dir", drive.mountpoint, card, good, bad)
+    assert run.returncode == 1 and drive.fired(full), run.text
+    [frame] = frames(run)
+    assert "FINISHED WITH FAILURES: 1 destination not finished" in frame, run.text
+    folder = bad / card.name / ".offload" / "reports"
+    flat = " ".join(run.lines)  # each message whole, wrapped at the terminal's width
+    for message in (
+        f"REPORT NOT WRITTEN: cannot write the report into {folder}: File exists (EEXIST)",
+        f"REPORT NOT WRITTEN: cannot write the local report into {drive.mountpoint}: No space",
+    ):
+        assert message in flat, run.text
+    assert run.colour("REPORT NOT WRITTEN: cannot write the report", "REPORT") == "red", run.text
+    [row] = [line for line in run.lines if line.startswith("2  ")]
+    assert row.split()[2] == "failed" and "report FAILED" in row, run.text
+    assert run.colour("2  ", "failed") == "red", run.text
+    assert run.colour("1  ", "done") == "green", run.text

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from offload.engine.cancel import CancelToken
 from offload.errors import printable_name
+from offload.events import DestinationUnfinished
 from offload.progress import DestinationProgress, ProgressModel, ProgressSnapshot
 from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE
 
@@ -51,9 +52,11 @@ class _Frame:
         cancelled: bool,
         planned: tuple[int, int] = (0, 0),
         signal: str = "Ctrl-C",
+        refused: tuple[tuple[str, bool], ...] = (),
     ) -> None:
         self.snap = snap
         self.signal = signal
+        self.refused = refused
         # A cancel asked for once every copy had its outcome (``snap.finishing``, or a moment
         # before it: ``snap.copies_over``, the last job ended uncancelled) cancels nothing:
         # the run goes on to its manifests and reports, and the frame says so.
@@ -111,6 +114,12 @@ class _Frame:
             ),
             overflow="fold",
         )
+        for message, fails_run in self.refused:  # the reports not written, each whole
+            yield Text(
+                f"REPORT NOT WRITTEN: {printable_name(message)}",
+                style="bold red" if fails_run else "yellow",
+                overflow="fold",
+            )
         wide = width >= 120
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
@@ -262,13 +271,15 @@ def render(
     cancelled: bool = False,
     planned: tuple[int, int] = (0, 0),
     signal: str = "Ctrl-C",
+    refused: tuple[tuple[str, bool], ...] = (),
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
     the signal that asked for it is named (``SignalsAfterCopy.words``); *planned*: the
     card's files and the bytes of it the plan copies, as the command announced them, shown
-    until the job's own plan is known (no bytes to copy: no byte words until then)."""
-    return _Frame(snap, cancelled=cancelled, planned=planned, signal=signal)
+    until the job's own plan is known (no bytes to copy: no byte words until then);
+    *refused*: the reports not written (``LiveView.reports_written``), a line each."""
+    return _Frame(snap, cancelled=cancelled, planned=planned, signal=signal, refused=refused)
 
 
 class LiveView:
@@ -288,17 +299,33 @@ class LiveView:
     ) -> None:
         self._model = model
         self._cancel = cancel
+        self._refused: tuple[tuple[str, bool], ...] = ()
         self._live = Live(
             get_renderable=lambda: render(
                 model.snapshot(),
                 cancelled=bool(cancel is not None and cancel.cancelled),
                 planned=planned,
                 signal=signal(),
+                refused=self._refused,
             ),
             console=console,
             refresh_per_second=10,
             transient=False,
         )
+
+    def reports_written(self, refused: list[tuple[str, bool, int | None]]) -> None:
+        """The JSON and CSV reports are written but *refused* ones (their message, whether
+        the run fails for it, the destination whose folder refused it or None): the next
+        frame names each, and a destination that refused its report is ``failed`` there
+        (its row's "report FAILED", "N destinations not finished"), as the summary's FAILED.
+        Called from the command's thread; the frame is drawn at once."""
+        shown = {d.index: d.unfinished for d in self._model.snapshot().destinations}
+        for _message, fails_run, index in refused:
+            if fails_run and index is not None and "report" not in shown.get(index, ("report",)):
+                shown[index] = (*shown[index], "report")
+                self._model.emit(DestinationUnfinished(index, shown[index]))
+        self._refused = tuple((message, fails_run) for message, fails_run, _ in refused)
+        self._live.refresh()
 
     def __enter__(self) -> LiveView:
         self._live.__enter__()

@@ -20,7 +20,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from offload.card import OffloadOptions, OffloadPlan, OffloadReport, plan_offload, run_offload
@@ -63,6 +63,7 @@ from offload.sizes import parse_size
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from offload.cli.live import LiveView
     from offload.destinations.s3config import S3Settings
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
@@ -490,9 +491,12 @@ def _offload(
     # cancel, and the manifests and reports are written in full whatever comes (a
     # KeyboardInterrupt there would have cut them short). Before, ``main`` says nothing
     # was copied.
-    with cancel_on_signals(env, cancel) as signals:
+    # The live view stays up while the JSON and CSV reports are written, so its last frame
+    # says which of them could not be (``_reports_and_summary`` closes it before the summary).
+    with cancel_on_signals(env, cancel) as signals, contextlib.ExitStack() as view:
         sink = FanoutSink(sink, _AfterCopySignals(signals))
         args.signals = signals  # ``main`` tells a second Ctrl-C after the copy by it
+        live_view: LiveView | None = None
         try:
             args.copy_started = True
             if live and console is not None and model is not None:
@@ -501,10 +505,12 @@ def _offload(
                 # The bytes the copy reads from the card, not the card's: a resume reads
                 # only what is left (the first frames come before the offload's own plan).
                 planned = (plan.tree.file_count, plan.bytes_to_copy)
-                with LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words):
-                    report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
-                    if not report.job.cancelled:  # the view's last frame says what is next
-                        model.emit(OffloadFinishing("reports"))
+                live_view = view.enter_context(
+                    LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words)
+                )
+                report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
+                if not report.job.cancelled:  # the view's last frame says what is next
+                    model.emit(OffloadFinishing("reports"))
             else:
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
         finally:
@@ -516,7 +522,9 @@ def _offload(
             report.notes.append(signal_after_copy(signals.words()))
         plan.release_files()  # the reports reuse their memory (the run's peak is theirs)
         with collector_paused():
-            code = _reports_and_summary(args, env, report, no_cascade, worker, json_sink)
+            code = _reports_and_summary(
+                args, env, report, no_cascade, worker, json_sink, view=(live_view, view.close)
+            )
     if cancel.cancelled and not noted and not report.job.cancelled:
         env.warning(signal_during_reports(signals.words()))
     return code
@@ -622,14 +630,25 @@ def _reports_and_summary(
     no_cascade: str | None,
     worker: DocumentWorker | None,
     json_sink: JsonLinesSink | None,
+    *,
+    view: tuple[LiveView | None, Callable[[], None]] = (None, lambda: None),
 ) -> int:
-    """``_offload`` once the copy is done: the reports, the summary, the exit code."""
+    """``_offload`` once the copy is done: the reports, the summary, the exit code. *view*:
+    the live view still shown (None: none) and what closes it, called once the JSON and
+    CSV reports are written, its last frame naming those not written."""
     from offload.report.job_report import failures, write_reports
 
     if no_cascade is not None:
         report.notes.append(no_cascade)
     # A destination that refuses its report is recorded on the report by write_reports.
-    written = write_reports(report, args.report_dir or default_report_dir(), worker=worker)
+    try:
+        written = write_reports(report, args.report_dir or default_report_dir(), worker=worker)
+        if view[0] is not None:
+            view[0].reports_written(
+                [(r["message"], r["fails_run"], r["destination_index"]) for r in written.refusals]
+            )
+    finally:
+        view[1]()  # the summary is printed below the view's last frame
     report.report_paths = written.paths
     exit_code = report.exit_code
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
