@@ -719,6 +719,13 @@ class ProgressModel:
                 # (their speed decides it: a bucket behind a slow link, a shuttle drive); the
                 # ETA of the card's release is what is known.
                 card_eta, eta = (None if self._cancelled else eta), None
+            if self._checking and self._copy_after_check and eta is not None:
+                # The check's lanes end with the check; the copy known before it follows
+                # (``ExistingCopiesChecking``): an ETA of the check alone ran out with the
+                # whole copy ahead. That copy's work (the same kind: the card read, the drives
+                # written and read back) counted at the check's rate of work until the
+                # offload's jobs measure their own.
+                eta = eta + self._copy_after_check / rate if rate > 0 else None
             if self._cancelled or (total == 0 and not self._finished):
                 eta = None  # cancelled, or no job yet: nothing to estimate
             elif eta is not None and self._offload and not self._finished and done < total:
