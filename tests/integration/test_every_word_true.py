@@ -483,6 +483,52 @@ def test_cancel_writes_the_job_report(tmp_path: Path, signum: int) -> None:
     assert last["event"] == "job_report" and last["exit_code"] == 130
 
 
+@pytest.mark.fault
+def test_a_cancelled_reverify_keeps_the_copies_and_never_says_it_copied_or_removed_them(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """``--reverify`` of a card offloaded before, SIGINT while a copy's read-back is held
+    (a real FUSE drive stalls it): the copies not re-read are kept as they were, and the
+    words say so: their entries ``action`` ``rechecked`` (never ``copied``: this run wrote
+    nothing), ``error`` "cancelled before it was read back", and the summary never says
+    "partial files removed". Failed before: ``copied``, and "8 copies were cancelled
+    (partial files removed; ...)" of copies this run never wrote and left whole."""
+    card = make_card(tmp_path, files=3, size=100_000)
+    drive = faulty_fs()
+    dest = drive.mountpoint / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    held = drive.stall("read", path="dest/A001/CLIPS/C001.mov")
+    process = subprocess.Popen(
+        [*CLI, "copy", "--reverify", str(card), str(dest), "--report-dir", str(reports)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        drive.wait_stalled(held, timeout_s=30)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)  # the cancel is seen before the read goes on
+    finally:
+        drive.release(held)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    cancelled = [
+        d for f in newest_report(reports)["files"] for d in f["destinations"]
+        if d["status"] == "cancelled"
+    ]  # fmt: skip
+    assert cancelled, stderr
+    assert {d["action"] for d in cancelled} == {"rechecked"}, cancelled
+    assert all(d["error"].startswith("cancelled before it was read back") for d in cancelled)
+    assert "partial files removed" not in stderr, stderr
+    assert "kept as they were" in stderr or "kept as it was" in stderr, stderr
+    for i in range(3):  # every copy whole, as the first run wrote it
+        name = f"CLIPS/C{i:03d}.mov"
+        assert (dest / "A001" / name).read_bytes() == (card / name).read_bytes()
+
+
 def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     """Failed before: exit 1 and "cannot set the time of folder ...: No such file"."""
     card = tmp_path / "EMPTY"

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from offload.card import OffloadReport
 from offload.errors import printable_line, printable_name
+from offload.existing import CHECK_CANCELLED
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE, are, plural
@@ -255,12 +256,29 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if checked_n
             else ""
         )
+        # Copies already there whose read-back the cancel stopped before it began
+        # (``existing.CHECK_CANCELLED``): nothing of them written or removed.
+        untouched = sum(
+            1
+            for f in job.files
+            for d in f.destinations
+            if d.status is DestinationStatus.CANCELLED and d.error == CHECK_CANCELLED
+        )
+        what = (
+            f"partial files removed{kept}"
+            if not untouched
+            else f"{untouched} of them already there and kept as "
+            f"{'it was' if untouched == 1 else 'they were'}, not read back"
+            if untouched == cancelled
+            else f"partial files removed{kept}; {untouched} of them already there and kept "
+            f"as {'it was' if untouched == 1 else 'they were'}, not read back"
+        )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
             f"destination{proof}{checked}; "
             f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
-            f"cancelled (partial files removed{kept}; run the same command again to resume)"
+            f"cancelled ({what}; run the same command again to resume)"
         )
         return lines
     transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
