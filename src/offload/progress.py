@@ -64,6 +64,9 @@ class DestinationProgress:
     files_done: int = 0
     files_failed: int = 0
     files_transfer_checked: int = 0
+    # The bytes read back there by the check of the copies already there, before the
+    # offload's jobs (``ExistingCopiesChecking``); ``bytes_verified`` is the jobs' own.
+    bytes_checked: int = 0
     lost: str | None = None
     full: str | None = None
     # The steps that finish it which failed there once its copies had their outcomes
@@ -267,6 +270,9 @@ class ProgressModel:
             # copies known before it, and those it found wrong are added now.
             checked = self._check_work() if self._checking else (0, 0)
             checked_bytes = self._checked_bytes() if self._checking else 0
+            per_destination = (
+                [d.bytes_verified for d in self._destinations] if self._checking else []
+            )
             shown = self._shown
             self._reset()
             self._checked, self._checked_read, self._shown = checked, checked_bytes, shown
@@ -275,6 +281,9 @@ class ProgressModel:
             self._total_bytes = event.source_bytes
             self._total_files = event.files
             self._set_destinations(event.destinations)
+            if len(per_destination) == len(self._destinations):
+                for dest, nbytes in zip(self._destinations, per_destination, strict=True):
+                    dest.bytes_checked = nbytes
             self._source_total = event.source_bytes
             self._destination_totals = list(event.destination_bytes)
             self._destination_files = list(event.destination_files)

@@ -111,6 +111,10 @@ def test_a_reverify_says_what_it_read_back() -> None:
     model.emit(OffloadPlanned(5, ("/mnt/A", "/mnt/B"), 0, (0, 0), (0, 0)))
     text = _print(render(model.snapshot()))
     assert "2.2 GB read back" in text and "0 bytes of 0 bytes" not in text, text
+    # Each row's "read back" keeps what the check read back there (it said "0 bytes" once
+    # the offload's plan came, beside the copies it counted done).
+    rows = [line.split() for line in text.splitlines() if "/mnt/" in line]
+    assert [row[5:7] for row in rows] == [["750.0", "MB"], ["750.0", "MB"]], text
 
 
 def _ended_job(*, replace: int = 0, cascaded: tuple[int, ...] = ()) -> ProgressModel:

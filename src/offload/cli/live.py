@@ -142,7 +142,8 @@ class _Frame:
                 _tail(printable_name(dest.path), room),
                 state,
                 filesize.decimal(dest.bytes_written),
-                filesize.decimal(dest.bytes_verified),
+                # The copies already there it read back before the jobs, and the jobs' own.
+                filesize.decimal(dest.bytes_verified + dest.bytes_checked),
                 str(dest.files_done),
                 str(dest.files_failed),
             ]
