@@ -280,3 +280,43 @@ def test_the_last_frame_names_each_report_not_written(
     assert row.split()[2] == "failed" and "report FAILED" in row, run.text
     assert run.colour("2  ", "failed") == "red", run.text
     assert run.colour("1  ", "done") == "green", run.text
+
+
+@pytest.mark.fault
+def test_a_destination_lost_mid_run_is_lost_in_the_last_frame(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A drive that goes away (every operation EIO, as a pulled cable under FUSE) while a
+    copy to it is held: the last frame says "LOST" in red on its row, the reason beside it,
+    "1 destination lost" in the head line, and the other destination "done" in green; the
+    summary "LOST" on its row. Nothing of it is called done, verified or cancelled."""
+    import threading
+
+    card = make_card(tmp_path / "cards", files=4, size=200_000)
+    good = tmp_path / "good"
+    good.mkdir()
+    drive = faulty_fs()
+    held = drive.stall("create", path="*A001C002.mov*")
+
+    def pull() -> None:
+        drive.wait_stalled(held, timeout_s=60)
+        drive.unplug()
+        drive.release(held)
+
+    puller = threading.Thread(target=pull)
+    puller.start()
+    try:
+        run = run_on_terminal(
+            "copy", "--report-dir", tmp_path / "reports", card, good, drive.mountpoint
+        )
+    finally:
+        puller.join(timeout=90)
+        drive.replug()
+    assert run.returncode == 1, run.text
+    [frame] = [line for line in run.lines if line.startswith("FINISHED WITH FAILURES:")]
+    assert "1 destination lost" in frame, run.text
+    [row] = [line for line in run.lines if line.startswith("2  ")]
+    assert row.split()[2] == "LOST", run.text
+    assert run.colour("2  ", "LOST") == "red", run.text
+    assert run.colour("1  ", "done") == "green", run.text
+    assert any("LOST: " in line for line in run.lines if not line.startswith("2  ")), run.text
