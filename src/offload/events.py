@@ -224,7 +224,9 @@ class DestinationUnfinished(Event):
     ``folders``, ``manifest``, ``folder-times``): its ``result`` is ``failed`` and the run
     exits 1, its copies' own states standing. Sent once per such destination at the end of
     its finish (``card._finish_destinations``); the errors themselves are the report's
-    ``folder_errors``."""
+    ``folder_errors``. The live view also feeds its progress model (never ``--json``) one
+    with a ``report`` step for a destination that refused its report
+    (``LiveView.reports_written``)."""
 
     destination_index: int
     steps: tuple[str, ...]

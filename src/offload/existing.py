@@ -92,6 +92,10 @@ class CopyReader(Protocol):
         ...
 
 
+#: The error of a copy already there whose read-back the cancel stopped before it began.
+CHECK_CANCELLED = "cancelled before it was read back; the copy already there is kept as it was"
+
+
 class CheckKind(StrEnum):
     ADOPT = "adopt"
     UPGRADE = "upgrade"
@@ -520,8 +524,16 @@ def settle(
             status=DestinationStatus.FAILED,
         )
         if outcome is None:
+            # Never reached: the copy there is as it was (nothing of it written or removed),
+            # its ledger entry untouched. ``action``: what the run set out to do there, as
+            # for one that could not be read (never ``copied``: this run wrote nothing).
             result.status = DestinationStatus.CANCELLED
-            result.error = "cancelled before it was verified"
+            result.error = CHECK_CANCELLED
+            result.action = (
+                CopyAction.ADOPTED
+                if check.kind is CheckKind.ADOPT and not check.changed
+                else CopyAction.RECHECKED
+            )
         elif outcome.source_digests:
             settled.source_digests[relative] = outcome.source_digests
         if outcome is None:

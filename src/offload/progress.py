@@ -51,7 +51,9 @@ class DestinationProgress:
     ``cancelled`` (not finished when the run was cancelled: ``ProgressModel._end_phase``)
     or ``lost``. ``full``: why it filled up while copies of ours found wrong were written
     again (``DestinationFull``: those rewrites failed, the copies verified there stand; not
-    lost), else None."""
+    lost), else None. ``files_transfer_checked``: of ``files_done``, the copies whose proof
+    is a transfer check only (this run's ``--verify transfer``, or an earlier run's trusted
+    from the ledger): never read back, so the views never call that destination verified."""
 
     index: int
     path: str
@@ -61,6 +63,10 @@ class DestinationProgress:
     bytes_verified: int = 0
     files_done: int = 0
     files_failed: int = 0
+    files_transfer_checked: int = 0
+    # The bytes read back there by the check of the copies already there, before the
+    # offload's jobs (``ExistingCopiesChecking``); ``bytes_verified`` is the jobs' own.
+    bytes_checked: int = 0
     lost: str | None = None
     full: str | None = None
     # The steps that finish it which failed there once its copies had their outcomes
@@ -205,6 +211,10 @@ class ProgressModel:
         # its last outcome says (a retry that ends verified is no longer counted failed).
         self._failed_on: dict[str, int] = {}
         self._done_on: dict[str, int] = {}
+        # Of those good, the destinations where that outcome is a transfer check only (now
+        # or trusted from an earlier run): an entry only for such files, so a run that reads
+        # every copy back keeps this map empty.
+        self._transfer_on: dict[str, int] = {}
         # An offload of several jobs (OffloadPlanned): per destination, the files planned
         # for jobs not yet started; the running job's plan and its counters at its start.
         self._offload = False
@@ -260,6 +270,9 @@ class ProgressModel:
             # copies known before it, and those it found wrong are added now.
             checked = self._check_work() if self._checking else (0, 0)
             checked_bytes = self._checked_bytes() if self._checking else 0
+            per_destination = (
+                [d.bytes_verified for d in self._destinations] if self._checking else []
+            )
             shown = self._shown
             self._reset()
             self._checked, self._checked_read, self._shown = checked, checked_bytes, shown
@@ -268,6 +281,9 @@ class ProgressModel:
             self._total_bytes = event.source_bytes
             self._total_files = event.files
             self._set_destinations(event.destinations)
+            if len(per_destination) == len(self._destinations):
+                for dest, nbytes in zip(self._destinations, per_destination, strict=True):
+                    dest.bytes_checked = nbytes
             self._source_total = event.source_bytes
             self._destination_totals = list(event.destination_bytes)
             self._destination_files = list(event.destination_files)
@@ -315,6 +331,7 @@ class ProgressModel:
             # made next, would otherwise hold them at its peak.
             self._started_paths = {}
             self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
+            self._transfer_on = {}
         elif isinstance(event, OffloadFinishing):
             self._finishing = event.step
             # Every copy has its outcome, none cancelled: each destination not lost is done,
@@ -438,9 +455,26 @@ class ProgressModel:
         else:
             dest.files_done += 1
             failed, done = failed & ~bit, done | bit
+        checked = not isinstance(event, FileFailed) and event.status == "transfer_checked"
+        self._set_transfer_checked(dest, path, checked)
         had = bool((self._failed_on.get(path, 0) | self._done_on.get(path, 0)) & bit)
         self._failed_on[path], self._done_on[path] = failed, done
         return had
+
+    def _set_transfer_checked(self, dest: DestinationProgress, path: str, checked: bool) -> None:
+        """Whether *path*'s good copy on *dest* is proved by a transfer check only; a copy
+        given a later outcome (fusefat's re-read after the renames reading it back) counts
+        as that one says."""
+        bit = 1 << dest.index
+        mask = self._transfer_on.get(path, 0)
+        if bool(mask & bit) == checked:
+            return
+        dest.files_transfer_checked += 1 if checked else -1
+        mask ^= bit
+        if mask:
+            self._transfer_on[path] = mask
+        else:
+            self._transfer_on.pop(path, None)
 
     def _uncount(self, event: FileCancelled) -> None:
         """A copy counted done that the cancel left unproved (fusefat's re-read after the
@@ -454,6 +488,7 @@ class ProgressModel:
         self._done_on[path] = done & ~bit
         dest = self._destinations[index]
         dest.files_done -= 1
+        self._set_transfer_checked(dest, path, False)
         if dest.lost is None:
             dest.phase = "cancelled"
         mask = self._finished_per_file.get(path)
@@ -693,6 +728,13 @@ class ProgressModel:
                 # (their speed decides it: a bucket behind a slow link, a shuttle drive); the
                 # ETA of the card's release is what is known.
                 card_eta, eta = (None if self._cancelled else eta), None
+            if self._checking and self._copy_after_check and eta is not None:
+                # The check's lanes end with the check; the copy known before it follows
+                # (``ExistingCopiesChecking``): an ETA of the check alone ran out with the
+                # whole copy ahead. That copy's work (the same kind: the card read, the drives
+                # written and read back) counted at the check's rate of work until the
+                # offload's jobs measure their own.
+                eta = eta + self._copy_after_check / rate if rate > 0 else None
             if self._cancelled or (total == 0 and not self._finished):
                 eta = None  # cancelled, or no job yet: nothing to estimate
             elif eta is not None and self._offload and not self._finished and done < total:

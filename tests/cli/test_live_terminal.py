@@ -94,7 +94,9 @@ def test_the_card_release_line_stands_alone_above_the_view(tmp_path: Path) -> No
 def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path: Path) -> None:
     card = make_card(tmp_path / "cards", files=2, size=100_000)
     volumes = tmp_path / "x" / "Volumes"
-    dests = [volumes / "RAID_SHUTTLE_01", volumes / "RAID_MASTER_02"]
+    # At most 12 cells: what 80 columns leave the destination beside a result stacked 9
+    # wide ("transfer-" over "checked", as wide as "cancelled") and a speed of 2 digits.
+    dests = [volumes / "SHUTTLE_01", volumes / "MASTER_02"]
     for dest in dests:
         dest.mkdir(parents=True)
     run = run_on_terminal(
@@ -107,8 +109,39 @@ def test_the_summary_fits_80_columns_without_cutting_a_header_or_a_name(tmp_path
     for dest in dests:  # each path stacked at its "/", the drive's name whole on its line
         assert any(line.split()[:1] == [dest.name] for line in run.lines), run.text
         assert run.shows(str(dest.parent)[-10:]), run.text
-    rows = [line for line in run.lines if line.split()[-1:] == ["ok"]]
-    assert len(rows) == 2, run.text
+    # Never "ok" (green beside "transfer-checked only": read as verified); stacked at its
+    # hyphen as the column's header is, whole on 80 columns.
+    rows = [i for i, line in enumerate(run.lines) if line.startswith(" /") and "transfer-" in line]
+    assert [run.lines[i + 1].split()[-1] for i in rows] == ["checked"] * 2, run.text
+    assert not [line for line in run.lines if line.split()[-1:] == ["ok"]], run.text
+
+
+def test_a_transfer_checked_destination_is_never_called_done_nor_shown_green(
+    tmp_path: Path,
+) -> None:
+    """``--verify transfer``, then the same again (every copy trusted from the ledger as
+    transfer-checked): the last frame's rows and the summary's results say
+    "transfer-checked", in bold blue, on both runs. Failed before: "done" and "ok" in
+    green, which a DIT reads as verified, beside "0 bytes" read back."""
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    args = ("copy", "--verify", "transfer", "--report-dir", tmp_path / "reports", card, *dests)
+    for _ in range(2):  # the copy, then the re-run trusting the ledger
+        run = run_on_terminal(*args)
+        assert run.returncode == 0, run.text
+        assert len([line for line in run.lines if " files · " in line]) == 1, run.text
+        rows = [line.split() for line in run.lines if line[:3] in ("1  ", "2  ")]
+        assert [row[2] for row in rows] == ["transfer-checked"] * 2, run.text
+        assert not any(row[2] == "done" for row in rows), run.text
+        assert run.colour("1  ", "transfer-checked") == "blue", run.text
+        # The summary's result column: "transfer-" above "checked", never "ok".
+        results = [i for i, line in enumerate(run.lines) if line.startswith(" /")]
+        assert [run.lines[i + 1].split()[-1] for i in results] == ["checked"] * 2, run.text
+        assert [run.lines[i].split()[-1] for i in results] == ["transfer-"] * 2, run.text
+        assert run.colour(run.lines[results[0]], "transfer-") == "blue", run.text
+        assert not [line for line in run.lines if line.rstrip().endswith(" ok")], run.text
 
 
 def test_a_run_with_a_failed_copy_says_so_beside_its_full_bar(tmp_path: Path) -> None:
@@ -213,3 +246,77 @@ def test_a_destination_whose_manifest_failed_is_never_called_done(
     [row] = [line for line in run.lines if line.startswith("1  ")]
     assert row.split()[2] == "failed" and "manifest FAILED" in row, run.text
     assert run.colour("1  ", "failed") == "red", run.text
+
+
+@pytest.mark.fault
+def test_the_last_frame_names_each_report_not_written(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination whose reports folder is a file, and a local report folder on a drive
+    that is full (ENOSPC): the last frame names both ("REPORT NOT WRITTEN: ..."), the
+    destination's in red, and its row says "failed", "report FAILED", as the summary's
+    FAILED (exit 1). Failed before: the last frame said "writing the reports…" and the
+    destination "done" in green."""
+    card = make_card(tmp_path / "cards", files=2, size=10_000)
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    (bad / card.name / ".offload").mkdir(parents=True)
+    (bad / card.name / ".offload" / "reports").write_text("in the way")
+    drive = faulty_fs()
+    full = drive.fail("create", errno.ENOSPC, path="*")
+    run = run_on_terminal("copy", "--report-dir", drive.mountpoint, card, good, bad)
+    assert run.returncode == 1 and drive.fired(full), run.text
+    [frame] = frames(run)
+    assert "FINISHED WITH FAILURES: 1 destination not finished" in frame, run.text
+    folder = bad / card.name / ".offload" / "reports"
+    flat = " ".join(run.lines)  # each message whole, wrapped at the terminal's width
+    for message in (
+        f"REPORT NOT WRITTEN: cannot write the report into {folder}: File exists (EEXIST)",
+        f"REPORT NOT WRITTEN: cannot write the local report into {drive.mountpoint}: No space",
+    ):
+        assert message in flat, run.text
+    assert run.colour("REPORT NOT WRITTEN: cannot write the report", "REPORT") == "red", run.text
+    [row] = [line for line in run.lines if line.startswith("2  ")]
+    assert row.split()[2] == "failed" and "report FAILED" in row, run.text
+    assert run.colour("2  ", "failed") == "red", run.text
+    assert run.colour("1  ", "done") == "green", run.text
+
+
+@pytest.mark.fault
+def test_a_destination_lost_mid_run_is_lost_in_the_last_frame(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A drive that goes away (every operation EIO, as a pulled cable under FUSE) while a
+    copy to it is held: the last frame says "LOST" in red on its row, the reason beside it,
+    "1 destination lost" in the head line, and the other destination "done" in green; the
+    summary "LOST" on its row. Nothing of it is called done, verified or cancelled."""
+    import threading
+
+    card = make_card(tmp_path / "cards", files=4, size=200_000)
+    good = tmp_path / "good"
+    good.mkdir()
+    drive = faulty_fs()
+    held = drive.stall("create", path="*A001C002.mov*")
+
+    def pull() -> None:
+        drive.wait_stalled(held, timeout_s=60)
+        drive.unplug()
+        drive.release(held)
+
+    puller = threading.Thread(target=pull)
+    puller.start()
+    try:
+        run = run_on_terminal(
+            "copy", "--report-dir", tmp_path / "reports", card, good, drive.mountpoint
+        )
+    finally:
+        puller.join(timeout=90)
+        drive.replug()
+    assert run.returncode == 1, run.text
+    [frame] = [line for line in run.lines if line.startswith("FINISHED WITH FAILURES:")]
+    assert "1 destination lost" in frame, run.text
+    [row] = [line for line in run.lines if line.startswith("2  ")]
+    assert row.split()[2] == "LOST", run.text
+    assert run.colour("2  ", "LOST") == "red", run.text
+    assert run.colour("1  ", "done") == "green", run.text
+    assert any("LOST: " in line for line in run.lines if not line.startswith("2  ")), run.text

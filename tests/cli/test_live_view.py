@@ -111,6 +111,10 @@ def test_a_reverify_says_what_it_read_back() -> None:
     model.emit(OffloadPlanned(5, ("/mnt/A", "/mnt/B"), 0, (0, 0), (0, 0)))
     text = _print(render(model.snapshot()))
     assert "2.2 GB read back" in text and "0 bytes of 0 bytes" not in text, text
+    # Each row's "read back" keeps what the check read back there (it said "0 bytes" once
+    # the offload's plan came, beside the copies it counted done).
+    rows = [line.split() for line in text.splitlines() if "/mnt/" in line]
+    assert [row[5:7] for row in rows] == [["750.0", "MB"], ["750.0", "MB"]], text
 
 
 def _ended_job(*, replace: int = 0, cascaded: tuple[int, ...] = ()) -> ProgressModel:
@@ -249,3 +253,27 @@ def test_a_cancelled_destinations_failures_outweigh_the_cancel() -> None:
     red, yellow = "#800000", "#808000"  # rich's red and yellow
     for word, colour in (("failed", red), ("partly failed", red), ("cancelled", yellow)):
         assert re.search(f'<span style="color: {colour};[^>]*">{word} *</span>', styled), styled
+
+
+def test_a_destination_whose_copies_were_only_transfer_checked_is_not_called_done() -> None:
+    """Its part done, every copy good, one never read back (this run's transfer check, or
+    an earlier run's trusted from the ledger): "transfer-checked", not a green "done". A
+    copy read back later (fusefat's re-read after the renames) counts as read back; one
+    whose proof the cancel took away counts no more. Failed before: "done" on all three."""
+    model = ProgressModel()
+    model.emit(JobStarted(2, 2_000, ("/mnt/A", "/mnt/B", "/mnt/C"), "transfer", ("xxh64",)))
+    for name in ("a.mov", "b.mov"):
+        model.emit(FileStarted(name, 1_000))
+        for index in range(3):
+            status = "verified" if index == 2 else "transfer_checked"
+            model.emit(FileVerified(index, name, f"/mnt/{index}/{name}", status))
+    model.emit(FileVerified(0, "a.mov", "/mnt/A/a.mov", "verified"))  # read again: verified
+    model.emit(FileVerifiedEarlier(2, "c.mov", "/mnt/C/c.mov", 1.0, "transfer", "transfer_checked"))
+    model.emit(FileCancelled(1, "b.mov", "/mnt/B/b.mov", "transfer-checked before the renames"))
+    model.emit(JobFinished(cancelled=False, exit_code=0))
+    snap = model.snapshot()
+    assert [d.files_transfer_checked for d in snap.destinations] == [1, 1, 1]
+    text = _print(render(snap))
+    rows = [line.split() for line in text.splitlines() if line[:1] in "123" and "/mnt/" in line]
+    assert [row[2] for row in rows] == ["transfer-checked"] * 3, text
+    assert " done " not in text.split("current file")[1], text

@@ -5,6 +5,7 @@ subprocess where the words on the terminal matter."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -372,6 +374,86 @@ def test_local_report_folder_that_cannot_be_written_is_a_warning(tmp_path: Path)
     assert json.loads(on_dest.read_text())["exit_code"] == 0
 
 
+def test_each_report_not_written_has_its_own_json_line_naming_the_file_and_why(
+    tmp_path: Path,
+) -> None:
+    """``--json``: a destination whose reports folder is a file (EEXIST), and a local
+    report folder that cannot be made: one ``report_refused`` line each, before
+    ``job_report``, saying which folder, why, and whether the run fails for it (exit 1 for
+    the destination's). Failed before: no line said so; the local one was only a note, the
+    destination's only its ``result`` ``failed``, with ``failures`` empty."""
+    card = make_card(tmp_path, files=1)
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    (bad / "A001" / ".offload").mkdir(parents=True)
+    (bad / "A001" / ".offload" / "reports").write_text("in the way")
+    blocker = tmp_path / "state" / "offload-ai"
+    blocker.parent.mkdir()
+    blocker.write_text("x")
+    state = {"XDG_STATE_HOME": str(blocker.parent), "OFFLOAD_REPORT_DIR": ""}
+    result = run("copy", "--json", card, good, bad, env=state)
+    assert result.returncode == 1, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    events = [line["event"] for line in lines]
+    refused = [line for line in lines if line["event"] == "report_refused"]
+    assert events.index("report_refused") > events.index("offload_finished")
+    assert events[-1] == "job_report" and lines[-1]["exit_code"] == 1
+    folder = bad / "A001" / ".offload" / "reports"
+    assert [{k: v for k, v in r.items() if k not in ("time", "message")} for r in refused] == [
+        {
+            "event": "report_refused",
+            "report": "json",
+            "destination_index": 1,
+            "local": False,
+            "path": str(folder),
+            "errno": "EEXIST",  # mkdir of the reports folder: a file has its name
+            "fails_run": True,
+        },
+        {
+            "event": "report_refused",
+            "report": "json",
+            "destination_index": None,
+            "local": True,
+            "path": str(blocker / "reports"),
+            "errno": "ENOTDIR",
+            "fails_run": False,
+        },
+    ]
+    assert f"cannot write the report into {folder}" in refused[0]["message"]
+    assert f"cannot write the local report into {blocker / 'reports'}" in refused[1]["message"]
+    assert [d["result"] for d in lines[-1]["destinations"]] == ["ok", "failed"]
+
+
+@pytest.mark.fault
+def test_a_full_disk_refusing_a_report_or_its_pdf_has_its_json_line(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """A real drive (FUSE) that fills up (ENOSPC) as the destination's reports are written,
+    and a local report folder whose PDF does not fit: a ``report_refused`` line each, the
+    destination's failing the run (exit 1), the PDF's only a warning. Failed before: no
+    line said either."""
+    card = make_card(tmp_path, files=1)
+    drive = faulty_fs()
+    dest, local = drive.mountpoint / "dest", drive.mountpoint / "local"
+    dest.mkdir()
+    local.mkdir()
+    full = drive.fail("write", errno.ENOSPC, path="dest/A001/.offload/reports/*")
+    pdf = drive.fail("write", errno.ENOSPC, path="local/*.pdf*")
+    result = run("copy", "--json", "--report-dir", local, card, dest)
+    assert result.returncode == 1, result.stderr
+    assert drive.fired(full) and drive.fired(pdf)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    refused = [line for line in lines if line["event"] == "report_refused"]
+    assert [(r["report"], r["destination_index"], r["errno"], r["fails_run"]) for r in refused] == [
+        ("json", 0, "ENOSPC", True),
+        ("documents", None, None, False),
+    ], refused
+    assert refused[0]["path"] == str(dest / "A001" / ".offload" / "reports")
+    assert "No space left on device" in refused[0]["message"]
+    assert refused[1]["message"].startswith(f"cannot write the PDF report {local}/"), refused
+    assert lines[-1]["event"] == "job_report" and lines[-1]["exit_code"] == 1
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_cancel_writes_the_job_report(tmp_path: Path, signum: int) -> None:
     """Failed before: a cancelled offload wrote no report at all."""
@@ -399,6 +481,52 @@ def test_cancel_writes_the_job_report(tmp_path: Path, signum: int) -> None:
     assert set(states) <= {"verified", "cancelled"}
     last = json.loads(stdout.splitlines()[-1])
     assert last["event"] == "job_report" and last["exit_code"] == 130
+
+
+@pytest.mark.fault
+def test_a_cancelled_reverify_keeps_the_copies_and_never_says_it_copied_or_removed_them(
+    tmp_path: Path, faulty_fs: Callable[..., Any]
+) -> None:
+    """``--reverify`` of a card offloaded before, SIGINT while a copy's read-back is held
+    (a real FUSE drive stalls it): the copies not re-read are kept as they were, and the
+    words say so: their entries ``action`` ``rechecked`` (never ``copied``: this run wrote
+    nothing), ``error`` "cancelled before it was read back", and the summary never says
+    "partial files removed". Failed before: ``copied``, and "8 copies were cancelled
+    (partial files removed; ...)" of copies this run never wrote and left whole."""
+    card = make_card(tmp_path, files=3, size=100_000)
+    drive = faulty_fs()
+    dest = drive.mountpoint / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, "--report-dir", reports).returncode == 0
+    held = drive.stall("read", path="dest/A001/CLIPS/C001.mov")
+    process = subprocess.Popen(
+        [*CLI, "copy", "--reverify", str(card), str(dest), "--report-dir", str(reports)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        drive.wait_stalled(held, timeout_s=30)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)  # the cancel is seen before the read goes on
+    finally:
+        drive.release(held)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    cancelled = [
+        d for f in newest_report(reports)["files"] for d in f["destinations"]
+        if d["status"] == "cancelled"
+    ]  # fmt: skip
+    assert cancelled, stderr
+    assert {d["action"] for d in cancelled} == {"rechecked"}, cancelled
+    assert all(d["error"].startswith("cancelled before it was read back") for d in cancelled)
+    assert "partial files removed" not in stderr, stderr
+    assert "kept as they were" in stderr or "kept as it was" in stderr, stderr
+    for i in range(3):  # every copy whole, as the first run wrote it
+        name = f"CLIPS/C{i:03d}.mov"
+        assert (dest / "A001" / name).read_bytes() == (card / name).read_bytes()
 
 
 def test_empty_card_is_refused_before_anything_is_written(tmp_path: Path) -> None:

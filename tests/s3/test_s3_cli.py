@@ -274,3 +274,26 @@ def test_history_missing_after_a_crash_is_written_by_the_next_run(  # type: igno
     assert [
         k for k in keys(s3_server.url, bucket) if "/ascmhl/" in k or k.endswith(".mhl")
     ] == again
+
+
+def test_a_bucket_copied_in_transfer_mode_is_never_called_done_on_the_terminal(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """``--verify transfer`` to a folder and a bucket, on a real pty: each row of the last
+    frame, and each result of the summary, says "transfer-checked" (the bucket's objects
+    were uploaded with their checksums, never read back), not "done" or "ok" in green."""
+    from support.terminal import run_on_terminal
+
+    sizes = {"CLIPS/A001C001.mov": 300_000, "A001.xml": 900}
+    card, local, url = card_local_url(tmp_path, bucket, sizes)
+    run = run_on_terminal(
+        "copy", "--s3-endpoint", s3_server.url, "--verify", "transfer",
+        "--report-dir", tmp_path / "reports", card, local, url,
+    )  # fmt: skip
+    assert run.returncode == 0, run.text
+    rows = [line.split() for line in run.lines if line[:3] in ("1  ", "2  ")]
+    assert [row[2] for row in rows] == ["transfer-checked"] * 2, run.text
+    assert run.colour(url, "transfer-checked") == "blue", run.text
+    results = [line for line in run.lines if "B/s" in line and line.rstrip().endswith("transfer-")]
+    assert len(results) == 2, run.text  # "transfer-" above "checked", as the header
+    assert not [line for line in run.lines if line.rstrip().endswith(" ok")], run.text

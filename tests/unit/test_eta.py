@@ -251,6 +251,26 @@ def test_the_read_back_of_existing_copies_has_its_own_eta() -> None:
     assert all(eta is None for t, eta, _l, f in polls if end + 0.1 < t and not f)
 
 
+def test_the_read_back_before_a_copy_counts_the_copy_in_its_eta() -> None:
+    """--reverify with files still to copy: 500 MB read back from the card and the copy
+    (each at 100 MB/s) while 500 MB wait to be copied and verified (read, written, read
+    back: 1.5 GB of work at the check's 200 MB/s, ~7.5 s). Near the check's end the ETA
+    still counts that copy. Failed before: it counted the check alone, ~1 s ("ETA 00:01")
+    with the whole copy ahead, then jumped back up when the copy started."""
+    run = Run()
+    run.at(
+        0.0,
+        ExistingCopiesChecking(
+            1, ("/d0",), 500 * MB, (500 * MB,), 500 * MB, (500 * MB,), (1,), "destination"
+        ),
+    )
+    run.stream(0.0, 100 * MB, 500 * MB, BytesVerified, -1)
+    end = run.stream(0.0, 100 * MB, 500 * MB, BytesVerified, 0)
+    polls = [(t, eta) for t, eta, _l, _f in run.play() if 3.0 <= t < end - 0.2]
+    assert polls and all(eta is not None for _t, eta in polls), polls
+    assert all(eta is not None and eta >= end - t + 5.0 for t, eta in polls), polls
+
+
 def test_a_lane_that_keeps_pace_ends_its_trail_after_the_one_it_follows() -> None:
     """Bytes at 5 % a second for 10 s, then 25 % a second (another job on the drive ended):
     done at 12 s. Commits in steps of 25 %, each 1 s after the bytes got there (6, 11, 12,

@@ -14,7 +14,9 @@ from rich.text import Text
 
 from offload.engine.cancel import CancelToken
 from offload.errors import printable_name
+from offload.events import DestinationUnfinished
 from offload.progress import DestinationProgress, ProgressModel, ProgressSnapshot
+from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE
 
 
 def human_rate(rate: float) -> str:
@@ -50,9 +52,11 @@ class _Frame:
         cancelled: bool,
         planned: tuple[int, int] = (0, 0),
         signal: str = "Ctrl-C",
+        refused: tuple[tuple[str, bool], ...] = (),
     ) -> None:
         self.snap = snap
         self.signal = signal
+        self.refused = refused
         # A cancel asked for once every copy had its outcome (``snap.finishing``, or a moment
         # before it: ``snap.copies_over``, the last job ended uncancelled) cancels nothing:
         # the run goes on to its manifests and reports, and the frame says so.
@@ -110,12 +114,18 @@ class _Frame:
             ),
             overflow="fold",
         )
+        for message, fails_run in self.refused:  # the reports not written, each whole
+            yield Text(
+                f"REPORT NOT WRITTEN: {printable_name(message)}",
+                style="bold red" if fails_run else "yellow",
+                overflow="fold",
+            )
         wide = width >= 120
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
         if wide:
             columns.append("current file")
-        fixed = 2 + 13 + 10 + 10 + 6 + 6 + 2 * len(columns)  # state: "partly failed"
+        fixed = 2 + 16 + 10 + 10 + 6 + 6 + 2 * len(columns)  # state: "transfer-checked"
         room = max(12, (width - fixed) // (2 if wide else 1))
         for column in columns:
             table.add_column(column, no_wrap=True, overflow="ellipsis")
@@ -132,7 +142,8 @@ class _Frame:
                 _tail(printable_name(dest.path), room),
                 state,
                 filesize.decimal(dest.bytes_written),
-                filesize.decimal(dest.bytes_verified),
+                # The copies already there it read back before the jobs, and the jobs' own.
+                filesize.decimal(dest.bytes_verified + dest.bytes_checked),
                 str(dest.files_done),
                 str(dest.files_failed),
             ]
@@ -150,8 +161,10 @@ class _Frame:
 def _state(dest: DestinationProgress, *, full: bool) -> Text:
     """The state word of *dest*'s row, in its colour: a phase while a job feeds it; once its
     part has ended, what became of its copies. ``done`` (green) only when every copy there
-    with an outcome is good (verified now or earlier, or transfer-checked: the "read back"
-    column says which was read); ``failed`` when every one failed, ``partly failed`` when
+    with an outcome is good and was read back (verified now or earlier);
+    ``transfer-checked`` (``TRANSFER_CHECKED_STYLE``) when they are all good but some was
+    only transfer-checked (``--verify transfer``, now or by an earlier run: never read
+    back); ``failed`` when every one failed, ``partly failed`` when
     some are good, in the failure colour, as the summary's FAILED (a failure outweighs a
     cancel: the CANCELLED line says the run was cancelled); ``cancelled`` (yellow) when the
     cancel left copies there without an outcome and none failed; ``failed`` too where every
@@ -166,6 +179,10 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
         return Text("partly failed" if dest.files_done else "failed", style="bold red")
     if ended and dest.unfinished:  # its copies good, a step of its finish failed
         return Text("failed", style="bold red")
+    if dest.phase == "done" and dest.files_transfer_checked:
+        # Copied, its in-flight hash and size checked, never read back from the drive:
+        # neither the green of a copy read back nor the colour of a problem.
+        return Text(TRANSFER_CHECKED, style=TRANSFER_CHECKED_STYLE)
     style = "green" if dest.phase == "done" else "yellow" if ended else "cyan"
     return Text(dest.phase, style=style)
 
@@ -255,13 +272,15 @@ def render(
     cancelled: bool = False,
     planned: tuple[int, int] = (0, 0),
     signal: str = "Ctrl-C",
+    refused: tuple[tuple[str, bool], ...] = (),
 ) -> RenderableType:
     """The live view of *snap*, fitted to the console's width when printed. *cancelled*: a
     cancel was asked for (shown as one only while a copy was left to cancel); *signal*: how
     the signal that asked for it is named (``SignalsAfterCopy.words``); *planned*: the
     card's files and the bytes of it the plan copies, as the command announced them, shown
-    until the job's own plan is known (no bytes to copy: no byte words until then)."""
-    return _Frame(snap, cancelled=cancelled, planned=planned, signal=signal)
+    until the job's own plan is known (no bytes to copy: no byte words until then);
+    *refused*: the reports not written (``LiveView.reports_written``), a line each."""
+    return _Frame(snap, cancelled=cancelled, planned=planned, signal=signal, refused=refused)
 
 
 class LiveView:
@@ -281,17 +300,33 @@ class LiveView:
     ) -> None:
         self._model = model
         self._cancel = cancel
+        self._refused: tuple[tuple[str, bool], ...] = ()
         self._live = Live(
             get_renderable=lambda: render(
                 model.snapshot(),
                 cancelled=bool(cancel is not None and cancel.cancelled),
                 planned=planned,
                 signal=signal(),
+                refused=self._refused,
             ),
             console=console,
             refresh_per_second=10,
             transient=False,
         )
+
+    def reports_written(self, refused: list[tuple[str, bool, int | None]]) -> None:
+        """The JSON and CSV reports are written but *refused* ones (their message, whether
+        the run fails for it, the destination whose folder refused it or None): the next
+        frame names each, and a destination that refused its report is ``failed`` there
+        (its row's "report FAILED", "N destinations not finished"), as the summary's FAILED.
+        Called from the command's thread; the frame is drawn at once."""
+        shown = {d.index: d.unfinished for d in self._model.snapshot().destinations}
+        for _message, fails_run, index in refused:
+            if fails_run and index is not None and "report" not in shown.get(index, ("report",)):
+                shown[index] = (*shown[index], "report")
+                self._model.emit(DestinationUnfinished(index, shown[index]))
+        self._refused = tuple((message, fails_run) for message, fails_run, _ in refused)
+        self._live.refresh()
 
     def __enter__(self) -> LiveView:
         self._live.__enter__()

@@ -65,6 +65,7 @@ from offload.sizes import parse_size
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from offload.cli.live import LiveView
     from offload.destinations.s3config import S3Settings
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
@@ -492,9 +493,12 @@ def _offload(
     # cancel, and the manifests and reports are written in full whatever comes (a
     # KeyboardInterrupt there would have cut them short). Before, ``main`` says nothing
     # was copied.
-    with cancel_on_signals(env, cancel) as signals:
+    # The live view stays up while the JSON and CSV reports are written, so its last frame
+    # says which of them could not be (``_reports_and_summary`` closes it before the summary).
+    with cancel_on_signals(env, cancel) as signals, contextlib.ExitStack() as view:
         sink = FanoutSink(sink, _AfterCopySignals(signals))
         args.signals = signals  # ``main`` tells a second Ctrl-C after the copy by it
+        live_view: LiveView | None = None
         try:
             args.copy_started = True
             if live and console is not None and model is not None:
@@ -503,10 +507,12 @@ def _offload(
                 # The bytes the copy reads from the card, not the card's: a resume reads
                 # only what is left (the first frames come before the offload's own plan).
                 planned = (plan.tree.file_count, plan.bytes_to_copy)
-                with LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words):
-                    report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
-                    if not report.job.cancelled:  # the view's last frame says what is next
-                        model.emit(OffloadFinishing("reports"))
+                live_view = view.enter_context(
+                    LiveView(model, console, cancel=cancel, planned=planned, signal=signals.words)
+                )
+                report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
+                if not report.job.cancelled:  # the view's last frame says what is next
+                    model.emit(OffloadFinishing("reports"))
             else:
                 report = run_offload(plan, sink=sink, cancel=cancel, on_locked=announce)
         finally:
@@ -526,7 +532,14 @@ def _offload(
 
         with collector_paused():
             code = _reports_and_summary(
-                args, env, report, no_cascade, worker, json_sink, late_signal
+                args,
+                env,
+                report,
+                no_cascade,
+                worker,
+                json_sink,
+                late_signal,
+                view=(live_view, view.close),
             )
         late = late_signal()
     if late is not None and late not in report.notes:  # after the reports were restated
@@ -674,19 +687,30 @@ def _reports_and_summary(
     worker: DocumentWorker | None,
     json_sink: JsonLinesSink | None,
     late_signal: Callable[[], str | None],
+    *,
+    view: tuple[LiveView | None, Callable[[], None]] = (None, lambda: None),
 ) -> int:
     """``_offload`` once the copy is done: the reports, the summary, the exit code.
     *late_signal*: the note of a signal that came once the copy was over and after the
     run's notes were made (None: none came): the JSON reports, written before, are restated
     with it (``ReportsWritten.restate``). ``args.reports_written`` is what was written, for
-    ``main`` to restate if a signal stops the run."""
+    ``main`` to restate if a signal stops the run. *view*: the live view still shown (None:
+    none) and what closes it, called once the JSON and CSV reports are written, its last
+    frame naming those not written."""
     from offload.report.job_report import ReportsWritten, failures, write_reports
 
     if no_cascade is not None:
         report.notes.append(no_cascade)
     # A destination that refuses its report is recorded on the report by write_reports.
     args.reports_written = written = ReportsWritten()
-    write_reports(report, args.report_dir or default_report_dir(), worker=worker, into=written)
+    try:
+        write_reports(report, args.report_dir or default_report_dir(), worker=worker, into=written)
+        if view[0] is not None:
+            view[0].reports_written(
+                [(r["message"], r["fails_run"], r["destination_index"]) for r in written.refusals]
+            )
+    finally:
+        view[1]()  # the summary is printed below the view's last frame
     report.report_paths = written.paths
     exit_code = report.exit_code
     assert exit_code == written.exit_code, "the reports must state the process's exit code"
@@ -703,6 +727,8 @@ def _reports_and_summary(
         if written.local_error:
             report.notes.append(written.local_error)
         restate_late_signal()
+        for refused in written.refusals:  # each report not written, before the verdict
+            json_sink.write({"event": "report_refused", "time": round(time.time(), 3), **refused})
         # The line whole, or nothing: no signal stops the run from here (its exit code is
         # the line's), nor restates the reports it names.
         args.signals.holding = True

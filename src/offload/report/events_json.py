@@ -102,6 +102,7 @@ class JsonLinesSink:
                         "bytes_verified": d.bytes_verified,
                         "files_done": d.files_done,
                         "files_failed": d.files_failed,
+                        "files_transfer_checked": d.files_transfer_checked,
                         "lost": d.lost is not None,  # why: its destination_lost line
                     }
                     for d in snap.destinations

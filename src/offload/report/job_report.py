@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import functools
 import io
 import json
@@ -601,6 +602,7 @@ class ReportsWritten:
         "json_written",
         "local_error",
         "paths",
+        "refusals",
         "totals",
     )
 
@@ -609,6 +611,10 @@ class ReportsWritten:
         self.exit_code = exit_code
         self.destination_errors: list[str] = []
         self.local_error: str | None = None
+        # Every report not written, in the order met, as ``--json``'s ``report_refused``
+        # lines give them (``refusal``): a destination's (which made the exit code 1), the
+        # local folder's and the HTML/PDF's (notes: the exit code stands).
+        self.refusals: list[dict[str, Any]] = []
         # The JSON's `card_release` (report/release.py): may the card be formatted, in words.
         self.card_release: dict[str, Any] = {}
         # The JSON's `destinations`, as written (volumes included): `--json`'s `job_report` line
@@ -677,6 +683,8 @@ class ReportsWritten:
         notes = pending()
         if notes:
             self.local_error = "; ".join([*filter(None, [self.local_error]), *notes])
+            # The note names the file and why; no errno is kept for a document's.
+            self.refusals += [refusal("documents", None, None, note, None) for note in notes]
 
 
 class RemoteReportFolder(Protocol):
@@ -759,7 +767,8 @@ def write_reports(
     # Which destination each report folder is.
     local_index = {plan.root / STATE_FOLDER / "reports": plan.index for plan in report.plans}
     remote_index = {id(f): i for i, f in report.report_folders.items()}
-    refused: list[tuple[int | None, str, OSError]] = []  # (destination index, what, why)
+    # (destination index, what, why, the folder or file refused)
+    refused: list[tuple[int | None, str, OSError, str]] = []
     written: list[Path] = []
     for folder in folders:
         try:
@@ -771,6 +780,7 @@ def write_reports(
                     local_index.get(folder),
                     f"cannot write the report into {folder}: {describe_os_error(exc)}",
                     exc,
+                    str(folder),
                 )
             )
     stored: list[tuple[RemoteReportFolder, str, str]] = []  # (folder, name, shown JSON path)
@@ -787,6 +797,7 @@ def write_reports(
                     remote_index.get(id(remote_folder)),
                     f"cannot write the report into {remote_folder.name}: {describe_os_error(exc)}",
                     exc,
+                    remote_folder.name,
                 )
             )
     # A destination refused its report: recorded on the report (exit 1, that destination
@@ -799,8 +810,9 @@ def write_reports(
     # Each round leaves out a folder more, so this ends.
     rewrite, remote_rewrite = list(written), list(stored)
     while refused:
-        for index, message, error in refused:
+        for index, message, error, where in refused:
             _refused(report, index, message, error, result)
+            result.refusals.append(refusal("json", index, where, message, error))
         refused = []
         result.exit_code = report.exit_code
         json_file.release()
@@ -821,6 +833,7 @@ def write_reports(
                         local_index.get(path.parent),
                         f"cannot write the report {path}: {describe_os_error(exc)}",
                         exc,
+                        str(path),
                     )
                 )
         for remote_folder, name, shown in list(remote_rewrite):
@@ -833,6 +846,7 @@ def write_reports(
                         remote_index.get(id(remote_folder)),
                         f"cannot write the report {shown}: {describe_os_error(exc)}",
                         exc,
+                        shown,
                     )
                 )
     result.paths = [str(p) for p in written]
@@ -845,6 +859,9 @@ def write_reports(
             result.local_error = (
                 f"cannot write the local report into {local_dir}: {describe_os_error(exc)} "
                 "(the copies are not affected; --report-dir chooses another folder)"
+            )
+            result.refusals.append(
+                refusal("json", None, str(local_dir), result.local_error, exc, local=True)
             )
     json_file.release()
     table.release()
@@ -919,6 +936,35 @@ def remove_dead_temporaries(folder: Path) -> str | None:
         what = "the unfinished report files an offload killed while writing its reports left"
         lines.append(could_not_look(folder, what, found.unlisted))
     return "; ".join(lines) or None
+
+
+def refusal(
+    report: str,
+    index: int | None,
+    path: str | None,
+    message: str,
+    exc: OSError | None,
+    *,
+    local: bool = False,
+) -> dict[str, Any]:
+    """One ``report_refused`` line's fields (docs/json.md): *report* ``json`` (the JSON and
+    CSV pair) or ``documents`` (the HTML and PDF); *index* the destination whose report
+    folder refused it (None: the local folder, a folder not known to be a destination's, a
+    document); *path* the folder or file refused (None when only *message* names it);
+    ``errno`` the error's name (None when unknown); ``local`` whether it was the local
+    folder's; ``fails_run`` whether it makes the run exit 1 (a destination's JSON/CSV, or
+    a folder not known to be one, as ``_refused`` records it; the local folder's and the
+    documents' are notes)."""
+    code = exc.errno if exc is not None and isinstance(exc.errno, int) else None
+    return {
+        "report": report,
+        "destination_index": index,
+        "local": local,
+        "path": path,
+        "errno": errno.errorcode.get(code) if code is not None else None,
+        "message": message,
+        "fails_run": report == "json" and not local,
+    }
 
 
 def _json_file(data: dict[str, Any]) -> StreamedFile:

@@ -16,9 +16,10 @@ from rich.text import Text
 
 from offload.card import OffloadReport
 from offload.errors import printable_line, printable_name
+from offload.existing import CHECK_CANCELLED
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
-from offload.report.words import are, plural
+from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE, are, plural
 from offload.results import (
     WRITTEN_ACTIONS,
     CacheBypass,
@@ -125,8 +126,8 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         table.add_column("links\nnot made", justify="right", no_wrap=True)
     table.add_column("written", justify="right", no_wrap=True)
     table.add_column("speed", justify="right", no_wrap=True)
-    # Never cut: as wide as its longest word ("cancelled"); a LOST reason folds within a
-    # quarter of the width.
+    # Never cut: as wide as its longest word ("cancelled"; "transfer-checked" is stacked at
+    # its hyphen, as the column's header); a LOST reason folds within a quarter of the width.
     table.add_column("result", overflow="fold", max_width=max(9, width // 4))
     for dest in job.destinations:
         failed_links = len(report.failed_links(dest.index))
@@ -147,11 +148,17 @@ def _speed(dest: DestinationSummary) -> str:
 
 
 def _result(dest: DestinationSummary, result: str) -> Text:
-    """*result*: the word the JSON reports state (``OffloadReport.destination_result``)."""
+    """*result*: the word the JSON reports state (``OffloadReport.destination_result``);
+    its ``ok`` said ``transfer-checked`` where some good copy there was never read back
+    (``--verify transfer``, now or trusted from an earlier such run): a green "ok" beside
+    the "transfer-checked only" count read as verified."""
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
         return Text("FAILED", style="bold red")
+    if result == "ok" and dest.files_transfer_checked:
+        # Two lines, as the "transfer-checked only" header: 80 columns keep it whole.
+        return Text(TRANSFER_CHECKED.replace("-", "-\n"), style=TRANSFER_CHECKED_STYLE)
     return Text(result, style="yellow" if result == "cancelled" else "green")
 
 
@@ -249,12 +256,29 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if checked_n
             else ""
         )
+        # Copies already there whose read-back the cancel stopped before it began
+        # (``existing.CHECK_CANCELLED``): nothing of them written or removed.
+        untouched = sum(
+            1
+            for f in job.files
+            for d in f.destinations
+            if d.status is DestinationStatus.CANCELLED and d.error == CHECK_CANCELLED
+        )
+        what = (
+            f"partial files removed{kept}"
+            if not untouched
+            else f"{untouched} of them already there and kept as "
+            f"{'it was' if untouched == 1 else 'they were'}, not read back"
+            if untouched == cancelled
+            else f"partial files removed{kept}; {untouched} of them already there and kept "
+            f"as {'it was' if untouched == 1 else 'they were'}, not read back"
+        )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
             f"destination{proof}{checked}; "
             f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
-            f"cancelled (partial files removed{kept}; run the same command again to resume)"
+            f"cancelled ({what}; run the same command again to resume)"
         )
         return lines
     transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]

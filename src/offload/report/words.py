@@ -1,5 +1,6 @@
 """Counted nouns, the one place the reports and messages make them agree ("1 file",
-"2 files"): no imports, so a command's first line can use it for free."""
+"2 files"), and the state words the live view and the summary share: no imports, so a
+command's first line can use it for free."""
 
 from __future__ import annotations
 
@@ -13,3 +14,11 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and ``noun``, in the plural (*nouns*, by default ``noun`` and an ``s``)
     unless ``count`` is 1: ``1 file``, ``0 files``, ``2 copies``."""
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
+
+
+#: A destination whose copies are all good but some never read back (``--verify
+#: transfer``, now or by an earlier run), in the live view's "state" and the summary's
+#: "result", in its style: not the green of a copy read back, nor a problem's red or a
+#: cancel's yellow.
+TRANSFER_CHECKED = "transfer-checked"
+TRANSFER_CHECKED_STYLE = "bold blue"
