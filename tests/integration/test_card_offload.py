@@ -228,6 +228,23 @@ def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
     assert os.listdir(dests[0]) == []
 
 
+def test_a_line_break_in_a_destination_path_stays_in_its_one_line(
+    card: Path, dests: list[Path]
+) -> None:
+    """Failed before: the refusal printed the path raw, so its second half came out as an
+    ERROR line of its own ("ERROR: name does not exist: check the drive is mounted")."""
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    typed = dests[0] / "bad\nname"
+    assert main(["copy", str(card), str(typed)], env) == 64
+    assert err.getvalue().splitlines() == [
+        "ERROR: preflight refused the offload; nothing was copied:",
+        f"ERROR: destination {dests[0]}/bad\\x0aname does not exist: check the drive is mounted, "
+        "or create the folder",
+    ]
+    assert os.listdir(dests[0]) == []
+
+
 def _big_card(root: Path, files: int, size: int) -> Path:
     card = root / "BIGCARD"
     for index in range(files):
