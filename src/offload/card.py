@@ -513,8 +513,8 @@ def plan_offload(
                 path=source_path,
             )
         raise UsageError(
-            f"source {source_path} does not exist; nothing was copied (check the path, and "
-            "that the card is mounted)",
+            f"source {printable_name(str(source_path))} does not exist; nothing was copied "
+            "(check the path, and that the card is mounted)",
             path=source_path,
         )
     try:
