@@ -228,9 +228,7 @@ def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
     assert os.listdir(dests[0]) == []
 
 
-def test_a_line_break_in_a_typed_path_stays_in_its_one_line(
-    card: Path, dests: list[Path]
-) -> None:
+def test_a_line_break_in_a_typed_path_stays_in_its_one_line(card: Path, dests: list[Path]) -> None:
     """Failed before: the refusal printed the path raw, so its second half came out as an
     ERROR line of its own ("ERROR: name does not exist: check the drive is mounted"); the
     same for a source that does not exist."""
