@@ -352,6 +352,10 @@ def closed_folder(path: Path | str) -> str | None:
             break
         parent = above
     for folder in reversed(folders):
+        # A folder missing, or a file where a folder is named: no permission is at fault
+        # (os.access says False for those too).
+        if not os.path.isdir(folder):
+            return None
         if not os.access(folder, os.X_OK, effective_ids=effective):
             return folder
     return None

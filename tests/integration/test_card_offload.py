@@ -222,6 +222,11 @@ def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
     env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
     assert main(["copy", str(card / "missing"), str(dests[0])], env) == 64
     assert "missing does not exist; nothing was copied" in err.getvalue()
+    # Below a missing folder, or below a file: no permission is at fault (closed_folder).
+    for below in (card / "gone" / "card", card / "CLIPS" / "zero.bin" / "card"):
+        err.truncate(0), err.seek(0)
+        assert main(["copy", str(below), str(dests[0])], env) == 64
+        assert err.getvalue().startswith(f"ERROR: source {below} does not exist;"), err.getvalue()
     assert main(["copy", str(card), str(card / "CLIPS")], env) == 64
     assert main(["copy", str(card), str(dests[0] / "nope")], env) == 64
     assert main(["copy", "-t", "crc32", str(card), str(dests[0])], env) == 64
