@@ -36,6 +36,7 @@ from offload.engine.messages import FileTask
 from offload.errors import (
     PreflightRefused,
     UsageError,
+    closed_folder,
     describe_os_error,
     printable_name,
     unreachable_ancestor,
@@ -502,9 +503,18 @@ def plan_offload(
         gone = unreachable_ancestor(source_path)
         if gone is not None:
             raise gone
+        # lexists says False for a card below a folder this user may not enter (EACCES).
+        closed = closed_folder(source_path)
+        if closed is not None:
+            raise UsageError(
+                f"permission denied: cannot reach source {printable_name(str(source_path))}: "
+                f"this user may not enter folder {printable_name(closed)}; nothing was copied "
+                "(give this user access to that folder, or run as a user who may read the card)",
+                path=source_path,
+            )
         raise UsageError(
-            f"source {source_path} does not exist; nothing was copied (check the path, and "
-            "that the card is mounted)",
+            f"source {printable_name(str(source_path))} does not exist; nothing was copied "
+            "(check the path, and that the card is mounted)",
             path=source_path,
         )
     try:
@@ -1352,7 +1362,8 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
     """The ledger's entries (``Ledger.load_entries``); UsageError (exit 64, nothing
     written) when it cannot be read: for a drive that went away (ENOTCONN, EIO, ENODEV),
     naming the drive to reconnect (the ledger is not at fault: moving it away would lose
-    what it vouches for)."""
+    what it vouches for); for a copy root below a folder this user may not enter, naming
+    that folder (``closed_folder``)."""
     try:
         return ledger.load_entries()
     except OSError as exc:
@@ -1364,6 +1375,18 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
         gone = unreachable_ancestor(ledger.path.parent.parent) if local else None
         if gone is not None:
             raise gone from None
+        # A destination below a folder this user may not enter: that folder is at fault, not
+        # the ledger (which may not even exist); moving the ledger away would change nothing.
+        closed = closed_folder(ledger.path) if local else None
+        if closed is not None:
+            copy_root = printable_name(str(ledger.path.parent.parent))
+            raise UsageError(
+                f"permission denied: cannot reach destination {copy_root}: this user may not "
+                f"enter folder {printable_name(closed)}; nothing was copied (give this user "
+                "access to that folder, run as a user who may write there, or choose another "
+                "destination)",
+                path=ledger.path,
+            ) from None
         raise UsageError(
             f"cannot read {ledger.path}: {describe_os_error(exc)}; fix or move it away",
             path=ledger.path,

@@ -337,6 +337,30 @@ def unreachable_ancestor(path: Path | str) -> DriveUnreachable | None:
             return drive_unreachable(exc, path)
 
 
+def closed_folder(path: Path | str) -> str | None:
+    """The outermost folder above *path* this process may not enter (no search permission
+    for its effective ids), or None when every one may be entered. Why: ``lstat`` of a path
+    below such a folder fails with EACCES, which ``os.path.lexists`` reports as "not there"
+    and a read reports against the file: the folder is what the user must fix."""
+    effective = os.access in os.supports_effective_ids
+    parent = os.path.dirname(os.path.abspath(path))
+    folders: list[str] = []
+    while True:
+        folders.append(parent)
+        above = os.path.dirname(parent)
+        if above == parent:
+            break
+        parent = above
+    for folder in reversed(folders):
+        # A folder missing, or a file where a folder is named: no permission is at fault
+        # (os.access says False for those too).
+        if not os.path.isdir(folder):
+            return None
+        if not os.access(folder, os.X_OK, effective_ids=effective):
+            return folder
+    return None
+
+
 def destination_io_error(
     exc: OSError, operation: str, path: Path | str, device: str
 ) -> OffloadError:

@@ -124,15 +124,28 @@ def verify_against_ledger(
         return _against_ledger(root, hash_file, on_plan, proved)
 
 
+def _recorded_above(root: Path) -> Path | None:
+    """The nearest folder above *root* with an ASC MHL history or an offload-ai ledger (a
+    copy root, when *root* is a folder of a copy: a clip folder the DIT wanted checked
+    alone), or None. The histories and the ledger record paths from their own root, so
+    the check is of that folder."""
+    for folder in Path(os.path.abspath(root)).parents:
+        if (folder / ASCMHL_FOLDER).is_dir() or Ledger(folder).path.exists():
+            return folder
+    return None
+
+
 def _against_ledger(
     root: Path, hash_file: HashFile, on_plan: OnPlan | None, proved: Proved
 ) -> VerifyReport:
     """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
     if not ledger.path.exists():
+        above = _recorded_above(root)
+        hint = f"; it is inside {above}, whose records cover it: verify {above}" if above else ""
         raise NoReferenceError(
             f"nothing to verify {root} against: no ASC MHL history "
-            f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger",
+            f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger{hint}",
             path=root,
         )
     # A transfer-checked copy's entry holds its in-flight digests: as good a reference.

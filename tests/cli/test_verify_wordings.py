@@ -158,3 +158,19 @@ def test_a_changed_symlink_is_not_called_a_copy_kept_by_keep_both(tmp_path: Path
         "what the ASC MHL history records at the link's name is the file it leads to in this "
         "copy" in said
     ), said
+
+
+def test_a_folder_inside_a_copy_names_the_copy_root_to_verify(tmp_path: Path) -> None:
+    """Failed before: ``offload verify DEST/A001/CLIPS`` said only "nothing to verify against"
+    (exit 30), though A001's history records every file below CLIPS."""
+    root = copied(tmp_path)
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", root / "CLIPS")
+
+    assert code == 30, out + err
+    lines = [line for line in err.splitlines() if not line.startswith("Report: ")]
+    assert lines == [
+        f"ERROR: nothing to verify {root / 'CLIPS'} against: no ASC MHL history (ascmhl/), no "
+        f"legacy MHL given and no offload-ai ledger; it is inside {root}, whose records cover "
+        f"it: verify {root}"
+    ], err

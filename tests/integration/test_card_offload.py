@@ -222,10 +222,37 @@ def test_usage_errors_exit_64(card: Path, dests: list[Path]) -> None:
     env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
     assert main(["copy", str(card / "missing"), str(dests[0])], env) == 64
     assert "missing does not exist; nothing was copied" in err.getvalue()
+    # Below a missing folder, or below a file: no permission is at fault (closed_folder).
+    for below in (card / "gone" / "card", card / "CLIPS" / "zero.bin" / "card"):
+        err.truncate(0), err.seek(0)
+        assert main(["copy", str(below), str(dests[0])], env) == 64
+        assert err.getvalue().startswith(f"ERROR: source {below} does not exist;"), err.getvalue()
     assert main(["copy", str(card), str(card / "CLIPS")], env) == 64
     assert main(["copy", str(card), str(dests[0] / "nope")], env) == 64
     assert main(["copy", "-t", "crc32", str(card), str(dests[0])], env) == 64
     assert os.listdir(dests[0]) == []
+
+
+def test_a_line_break_in_a_typed_path_stays_in_its_one_line(card: Path, dests: list[Path]) -> None:
+    """Failed before: the refusal printed the path raw, so its second half came out as an
+    ERROR line of its own ("ERROR: name does not exist: check the drive is mounted"); the
+    same for a source that does not exist."""
+    err = io.StringIO()
+    env = Environment(stdout=io.StringIO(), stderr=err, install_signal_handlers=False)
+    typed = dests[0] / "bad\nname"
+    assert main(["copy", str(card), str(typed)], env) == 64
+    assert err.getvalue().splitlines() == [
+        "ERROR: preflight refused the offload; nothing was copied:",
+        f"ERROR: destination {dests[0]}/bad\\x0aname does not exist: check the drive is mounted, "
+        "or create the folder",
+    ]
+    assert os.listdir(dests[0]) == []
+    err.truncate(0), err.seek(0)
+    assert main(["copy", str(dests[0] / "no\nsuch"), str(dests[1])], env) == 64
+    assert err.getvalue().splitlines() == [
+        f"ERROR: source {dests[0]}/no\\x0asuch does not exist; nothing was copied (check the "
+        "path, and that the card is mounted)"
+    ]
 
 
 def _big_card(root: Path, files: int, size: int) -> Path:

@@ -211,6 +211,24 @@ def test_one_file_to_one_exfat_target_typed_in_two_cases_is_refused(
         assert os.listdir(disk.path / "Dest") == []
 
 
+def test_a_target_name_exfat_refuses_names_the_typed_name_as_the_one_to_change(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: ``pfndispatchcopy f.bin /M/a:b.bin`` said to "rename it on the source
+    (a write to the card)", but 'a:b.bin' is the name typed for the copy, not the source's."""
+    disk = exfat_loop(32 << 20)
+    source = write(tmp_path / "f.bin", b"a clip\n")
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    one = subprocess.run(
+        [exe, source, disk.path / "a:b.bin"], capture_output=True, text=True, timeout=300
+    )
+    assert one.returncode == 64, one.stdout + one.stderr
+    assert "the name 'a:b.bin' contains ':'" in one.stderr, one.stderr
+    assert "name the copy otherwise (the name given for it on the command line)" in one.stderr
+    assert "rename it on the source" not in one.stderr
+    assert os.listdir(disk.path) == []
+
+
 def test_two_folders_differing_by_case_on_a_case_sensitive_filesystem_are_two(
     tmp_path: Path, ext4_loop: Any
 ) -> None:

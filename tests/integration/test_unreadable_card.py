@@ -121,3 +121,37 @@ def test_a_folder_this_user_cannot_list_says_what_to_do(place: Path) -> None:
         place, "copy", str(card), str(dest), "--report-dir", str(place / "r"), "--ignore", "/META/"
     )
     assert again.returncode == 0, again.stderr
+
+
+def test_a_card_below_a_folder_this_user_cannot_enter_is_not_called_missing(place: Path) -> None:
+    """Failed before: "source ... does not exist; ... check that the card is mounted" (lexists
+    says False on EACCES), a wrong remedy for a card that is there."""
+    (place / "shut").mkdir(mode=0o700)
+    (place / "card").rename(place / "shut" / "card")
+    card, dest = place / "shut" / "card", place / "dest"
+    done = as_nobody(place, "copy", str(card), str(dest), "--report-dir", str(place / "r"))
+    assert done.returncode == 64, done.stderr
+    assert done.stderr == (
+        f"ERROR: permission denied: cannot reach source {card}: this user may not enter "
+        f"folder {place / 'shut'}; nothing was copied (give this user access to that folder, "
+        "or run as a user who may read the card)\n"
+    )
+    assert list(dest.iterdir()) == []
+
+
+def test_a_destination_below_a_folder_this_user_cannot_enter_names_that_folder(
+    place: Path,
+) -> None:
+    """Failed before: "cannot read DEST/card/.offload/ledger.jsonl: Permission denied (EACCES);
+    fix or move it away", about a ledger that does not exist."""
+    closed = place / "closed"
+    closed.mkdir(mode=0o700)
+    card = place / "card"
+    done = as_nobody(place, "copy", str(card), str(closed), "--report-dir", str(place / "r"))
+    assert done.returncode == 64, done.stderr
+    assert done.stderr == (
+        f"ERROR: permission denied: cannot reach destination {closed / 'card'}: this user may "
+        f"not enter folder {closed}; nothing was copied (give this user access to that folder, "
+        "run as a user who may write there, or choose another destination)\n"
+    )
+    assert list(closed.iterdir()) == []

@@ -335,3 +335,29 @@ def test_offload_report_never_replaces_a_file_it_was_not_asked_to(
     assert own.exists()
     code, out, err = offload_cli(["report", str(offloaded["job_path"]), "--no-media"])
     assert code == 0 and f"HTML report: {own}" in out, err
+
+
+def test_names_and_digests_read_back_exactly(
+    tmp_path: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """What a post house searches for is in the reports' text whole. Failed before: the HTML
+    showed "take  two.mov" as "take two.mov" (white-space: normal), and the PDF cut every
+    md5, xxh128 and sha1 over two lines (pdftotext: two words)."""
+    card = tmp_path / "A002"
+    card.mkdir()
+    (card / "take  two.mov").write_bytes(b"\x01" * 5000)
+    (card / "A002C001.mov").write_bytes(b"\x02" * 7000)
+    dest = tmp_path / "RAID1"
+    dest.mkdir()
+    argv = ["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")]
+    code, _, err = offload_cli([*argv, "-t", "md5", "-t", "xxh128", "-t", "sha1"])
+    assert code == 0, err
+    html = sorted((tmp_path / "r").glob("*.html"))[-1]
+    page = browser.open(html)
+    assert page.errors == []
+    assert "take  two.mov" in page.text
+    words = set(pdf_text(poppler, html.with_suffix(".pdf")).split())
+    job = json.loads(html.with_suffix(".json").read_text())
+    digests = [v for f in job["files"] for v in f["digests"].values()]
+    assert len(digests) == 6
+    assert [d for d in digests if d not in words] == []

@@ -44,6 +44,9 @@ td.thumb img { width: 160px; height: auto; display: block; border: 1px solid #99
 .nothumb { width: 160px; height: 90px; border: 1px dashed #999; color: #666; font-size: 11px;
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 4px; }
 .name b { font-size: 14px; word-break: break-all; }
+/* A name as it is: two spaces stay two (white-space: normal shows one, and a name copied
+   from the page, or read from its text, would not be the file's). */
+.name b, .folder, .side li { white-space: pre-wrap; }
 .folder, .side, .digest { color: #555; font-size: 11.5px; }
 /* Long paths wrap anywhere: a table cell's narrowest width is its longest unbreakable word. */
 .folder, .side, .gap { overflow-wrap: anywhere; }

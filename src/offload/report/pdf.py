@@ -40,6 +40,11 @@ MARGIN = 12.0
 LINE = 3.6  # mm per line at 7.5 pt
 PT = 25.4 / 72  # mm per point
 MAX_SIDECAR_LINES = 12
+# A digest's line: 6.5 pt, smaller (not under 4.8 pt) where its hex would not fit its column on
+# one line, since a digest cut over two lines is not found by a search of the PDF's text
+# (pdftotext gives two words): md5, xxh128 and sha1 fit whole; sha256 and C4 still wrap.
+DIGEST_SIZE = 6.5
+DIGEST_MIN_SIZE = 4.8
 FOOTER_Y = 9.0  # the footer's top, mm above the bottom edge
 BOTTOM = 14.0  # no row below this many mm above the bottom edge
 _PAGES_FORM = "page_count"
@@ -620,7 +625,7 @@ class PdfWriter:
             more = len(sidecars) - MAX_SIDECAR_LINES + 1
             sidecars = [*sidecars[: MAX_SIDECAR_LINES - 1], f"... and {more} more files"]
         name.extend(Segment(f"+ {s}", "", 6.5) for s in sidecars)
-        size = [Segment(row.size, "B"), *(Segment(d, "", 6.5) for d in row.digests)]
+        size = [Segment(row.size, "B"), *(self._digest(d, widths[2] - 2.0) for d in row.digests)]
         states = [_state_segment(label, state) for label, state in row.states]
         self.row(
             list(zip(widths, [picture, name, size, states], strict=True)),
@@ -629,6 +634,17 @@ class PdfWriter:
             bad=row.bad,
             header=header,
         )
+
+    def _digest(self, text: str, width: float) -> Segment:
+        """*text* (``md5 <hex>``) at the largest size up to ``DIGEST_SIZE``, not under
+        ``DIGEST_MIN_SIZE``, at which its last word fits *width* mm on one line."""
+        value = latin1(text.rpartition(" ")[2])
+        wide = self._measure("", DIGEST_SIZE)(value)
+        if wide <= width:
+            return Segment(text, "", DIGEST_SIZE)
+        # Rounded down to 0.1 pt: a few sizes a document (each measured and set once).
+        size = max(DIGEST_MIN_SIZE, int(DIGEST_SIZE * width / wide * 10) / 10)
+        return Segment(text, "", size)
 
     def totals(self) -> None:
         self.heading("Totals")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich import filesize
 
+from offload.errors import printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.filesystem import FilesystemInfo
 
@@ -94,6 +95,18 @@ def kind_of(mode: int) -> str:
     return "a special file"
 
 
+def _shown(path: Path | None, message: str) -> str:
+    """*message* with the finding's *path* in it as the terminal shows it (``printable_name``):
+    a line break in a path typed on the command line must not cut the message's one line in
+    two (the second printed as an ``ERROR:`` line of its own). The item's ``path`` keeps the
+    exact name."""
+    if path is None:
+        return message
+    raw = str(path)
+    shown = printable_name(raw)
+    return message if shown == raw else message.replace(raw, shown)
+
+
 class Findings:
     """Errors and warnings in the order the checks find them."""
 
@@ -102,14 +115,14 @@ class Findings:
         self.warnings: list[PreflightItem] = []
 
     def error(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
-        self.errors.append(PreflightItem(code, path, message, index))
+        self.errors.append(PreflightItem(code, path, _shown(path, message), index))
 
     def warning(self, code: C, path: Path | None, message: str, index: int | None = None) -> None:
-        self.warnings.append(PreflightItem(code, path, message, index))
+        self.warnings.append(PreflightItem(code, path, _shown(path, message), index))
 
     def add(
         self, *, is_error: bool, code: C, path: Path | None, message: str, index: int | None
     ) -> None:
         (self.errors if is_error else self.warnings).append(
-            PreflightItem(code, path, message, index)
+            PreflightItem(code, path, _shown(path, message), index)
         )

@@ -180,13 +180,21 @@ def check_names(
             # Leaving it out first: a rename is a write to the card, which the DIT may not
             # be allowed to make (the card's own ASC MHL records the name).
             of_card = not tree.root_is_file and not (plan.creates_root and position == 0)
+            # A single file copied under a name the command line gave it: that name is the
+            # one to change, not the source's (pfndispatchcopy f.bin /M/a:b.bin).
+            typed = plan.file_name is not None and name != shown_path.rpartition("/")[2]
+            remedy = (
+                "name the copy otherwise (the name given for it on the command line)"
+                if typed
+                else "choose another destination, or rename it on the source (a write to the card)"
+            )
             out.add(
                 is_error=problem.code is not C.NAME_NOT_UTF8 or rules.requires_unicode,
                 code=problem.code,
                 path=Path(source),
                 message=f"{what}, which {where} will not take as it is: "
                 + (f"leave it out with --ignore {_ignore_pattern(shown_path)}, " if of_card else "")
-                + "choose another destination, or rename it on the source (a write to the card)",
+                + remedy,
                 index=plan.index,
             )
 
