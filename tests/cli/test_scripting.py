@@ -16,8 +16,10 @@ import pytest
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
 
-def run(*args: str | Path, reports: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``offload *args`` with its local reports in *reports*."""
+def run(
+    *args: str | Path, reports: Path, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``offload *args`` with its local reports in *reports*, run in *cwd* (None: this one)."""
     env = {**os.environ, "OFFLOAD_REPORT_DIR": str(reports)}
     return subprocess.run(
         [*CLI, *map(str, args)],
@@ -26,6 +28,7 @@ def run(*args: str | Path, reports: Path, timeout: float = 120) -> subprocess.Co
         timeout=timeout,
         check=False,
         env=env,
+        cwd=cwd,
     )
 
 
@@ -381,3 +384,27 @@ def test_a_report_dir_whose_folder_does_not_exist_is_refused_before_copying(
     (line,) = verified.stderr.splitlines()
     assert f"the report folder {typo} cannot be made" in line
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("where", ["source", "destination", "cascade"])
+def test_an_empty_path_is_refused_not_taken_as_the_current_folder(
+    card: Path, tmp_path: Path, where: str
+) -> None:
+    """A script's unset variable gives ``''``: refused (64, one line saying which argument
+    is empty and what to do), nothing written. Before, an empty DEST was the current folder
+    (the card copied into wherever the script ran) and an empty SOURCE copied that folder."""
+    dest = tmp_path / "o4"
+    dest.mkdir()
+    args: list[str | Path] = {
+        "source": ["", dest],
+        "destination": [card, dest, ""],
+        "cascade": ["--cascade-to", "", card, dest],
+    }[where]
+    here = tmp_path / "where-the-script-runs"  # what '' meant before: never the repository
+    here.mkdir()
+    result = run("copy", "-q", *args, reports=tmp_path / "reports", cwd=here)
+    assert result.returncode == 64, result.stderr
+    lines = errors(result.stderr)
+    assert len(lines) == 1 and "is empty" in lines[0] and "''" in lines[0], result.stderr
+    assert list(dest.iterdir()) == [] and not (tmp_path / "reports").exists()
+    assert list(here.iterdir()) == []
