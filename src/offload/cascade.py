@@ -31,9 +31,11 @@ and feeds the slow destinations; without one the re-run is refused (``card_absen
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -387,6 +389,13 @@ def run_cascade(
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
             _fail_damaged(plan, report, damaged, sink)
+        # The fast copies the reports still call good, as they are now: one cut short or
+        # written over since it was verified (after the cascade read it, or never read by
+        # it) is no longer reported so, nor counted by the release (cancelled too: the
+        # report says what each copy is).
+        changed = _changed_since_verified(plan, report, feeders)
+        _fail_damaged(plan, report, changed, sink)
+        matched.difference_update((relative, index) for relative, index, _why in changed)
         # Cancelled too: what the cascade read whole before the cancel was read.
         _release_after_reread(plan, report, fast, withheld, matched, sink)
         if report.job.cancelled or cancel.cancelled:
@@ -745,6 +754,66 @@ def _cascade_tasks(
         if relative not in used:
             failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
     return fed, references, failures, used
+
+
+def _changed_since_verified(
+    plan: OffloadPlan, report: OffloadReport, feeders: Sequence[int]
+) -> list[tuple[str, int, str]]:
+    """Each copy on a local fast destination (*feeders*) that the report still calls good
+    (verified now or earlier, transfer-checked) but that is no longer as it was verified:
+    gone, no longer a regular file, of another size than the card's file, or (the card's
+    dates given to the copies) of another modification time than the filesystem's
+    tolerance allows (``Ledger.as_recorded``); or whose ``lstat`` fails otherwise (EIO: its
+    drive may be failing). Each as (path, destination index, why), for ``_fail_damaged``.
+
+    The cascade's end, after its copies and before the card's release is stated again: the
+    card was released on what the fast copies were then, and the cascade reads only the one
+    copy of each file that feeds the slow destinations (before the slow writes, a small
+    file read whole ahead of them), so a copy cut short after that read, or on a drive the
+    cascade never read, was reported verified; one ``lstat`` a copy finds it. Not a
+    read-back: a copy changed in place, its size and date kept, is not found here. A drive
+    that no longer answers (``DRIVE_GONE_ERRNOS``) is not looked at further: its copies
+    were verified before it went, nothing found says otherwise (the destination's own
+    failure, its report not written there, names it)."""
+    changed: list[tuple[str, int, str]] = []
+    dates = plan.options.copy.preserve_mtime
+    for index in feeders:
+        ledger = plan.ledgers[index]
+        for file in report.job.files:
+            result = file.destination(index)
+            if result is None or result.status not in GOOD_STATUSES:
+                continue
+            copy_path = result.final_path
+            try:
+                st = os.lstat(copy_path)
+            except OSError as exc:
+                if exc.errno in DRIVE_GONE_ERRNOS:
+                    break
+                found = (
+                    "gone"
+                    if exc.errno in (errno.ENOENT, errno.ENOTDIR)
+                    else f"unreadable ({exc.strerror or exc})"
+                )
+            else:
+                if not stat.S_ISREG(st.st_mode):
+                    found = "no longer a regular file"
+                elif st.st_size != file.size_bytes:
+                    found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
+                elif dates and not ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
+                    found = "with another modification time than the card's file"
+                else:
+                    continue
+            changed.append(
+                (
+                    file.relative_path,
+                    index,
+                    f"{file.relative_path}: the copy {copy_path} was verified, then found "
+                    f"{found} when the cascade checked the fast copies at its end; re-run "
+                    "with the card to copy it again (with --overwrite where it is still "
+                    f"there: {_NO_LONGER_VOUCHES})",
+                )
+            )
+    return changed
 
 
 def _no_copy_reason(

@@ -452,7 +452,7 @@ class Ledger:
         if entry is None:
             return None
         st = self._at_its_name(entry, listing)
-        if st is None or not self._as_recorded(st, size_bytes, mtime_ns):
+        if st is None or not self.as_recorded(st, size_bytes, mtime_ns):
             return None
         return entry
 
@@ -487,7 +487,7 @@ class Ledger:
         st = self._at_its_name(entry, listing)
         if st is None:
             return None
-        if self._as_recorded(st, size_bytes, mtime_ns):
+        if self.as_recorded(st, size_bytes, mtime_ns):
             return None
         return entry, st.st_size
 
@@ -518,8 +518,10 @@ class Ledger:
             return None  # the rename never happened: the final file is not ours
         return st
 
-    def _as_recorded(self, st: os.stat_result, size_bytes: int, mtime_ns: int) -> bool:
-        """Whether the file *st* has the recorded size and mtime."""
+    def as_recorded(self, st: os.stat_result, size_bytes: int, mtime_ns: int) -> bool:
+        """Whether the file *st* has the recorded size and mtime (the source's, within what
+        this copy root's filesystem can store); also the cascade's check of the fast copies
+        at its end (``cascade._changed_since_verified``)."""
         if st.st_size != size_bytes:
             return False
         # exFAT keeps 10 ms and FAT 2 s: tolerate what the filesystem could not store.

@@ -37,7 +37,8 @@ class CascadeFacts(NamedTuple):
     fed: bool  # the cascade wrote a copy on a slow destination (from a fast copy)
     slow_failed: bool  # a copy failed on a slow destination
     # A copy failed on a fast destination: after a release, one the cascade found damaged or
-    # could not read again (``cascade._fail_damaged``): the release no longer holds.
+    # could not read again, or found changed at its end (``cascade._fail_damaged``,
+    # ``cascade._changed_since_verified``): the release no longer holds.
     fast_failed: bool = False
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
@@ -85,8 +86,8 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             kept = (
                 f"The card's pass ended at {when}, the card NOT released: the fast copies an "
                 "earlier run verified were to be read again by the cascade, and a copy there "
-                "failed when it read it (listed below): keep the card, and re-run with it and "
-                "--overwrite to replace that copy"
+                "failed when it read it or checked the fast copies at its end (listed below): "
+                "keep the card, and re-run with it and --overwrite to replace that copy"
             )
         else:
             kept = (
@@ -132,17 +133,19 @@ def cascade_sentence(facts: CascadeFacts) -> str:
         if facts.fast_failed:  # another fast copy failed that read: the reports keep the card
             return (
                 f"{released}; but a copy on a fast destination failed when the cascade read "
-                "it (listed below): keep the card, and re-run with it and --overwrite to "
-                "replace that copy."
+                "it or checked the fast copies at its end (listed below): keep the card, and "
+                "re-run with it and --overwrite to replace that copy."
             )
         return f"{released}."
     if facts.fast_failed:
         # Released on what the fast copies were then; one of them failed since, when the
-        # cascade read it: said here, where "released" would otherwise be the last word.
+        # cascade read it or checked them at its end: said here, where "released" would
+        # otherwise be the last word.
         since = (
             f"The card was released at {when} (the fast destinations were then complete), "
-            "but since then a copy there failed when the cascade read it again (listed "
-            "below): keep the card, and re-run with it and --overwrite to replace that copy"
+            "but since then a copy there failed when the cascade read it again or checked "
+            "the fast copies at its end (listed below): keep the card, and re-run with it and "
+            "--overwrite to replace that copy"
         )
         if facts.cancelled:
             return f"{since}; the cascade to {slow} was cancelled."
