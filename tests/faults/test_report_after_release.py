@@ -146,23 +146,21 @@ def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
     """A file in the way of one destination's reports folder (EEXIST: nothing said of its
     copies) keeps no card, and the line names where the report was written. That other
     destination's copy root is a tail of the refusing one's path (``<d>/q/<d>/...``): it was
-    taken for a refused one by the folder's text before ("no destination holds it")."""
+    taken for a refused one by the folder's text before ("no destination holds it").
+
+    The file is there before the run (nothing before the report looks at that name): put
+    there at the ``CARD RELEASED`` line, it raced the cascade, which feeds that destination
+    and writes its report within ~0.2 s (the test failed whenever its action came 1 s late)."""
     card = _card(tmpfs_mount, 2, 100_000)
     fast = ext4_loop(32 << 20).path
     nested = fast / "q" / str(fast).lstrip("/")
-    nested.mkdir(parents=True)
     blocked = nested / "C9" / ".offload" / "reports"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("in the way\n")
     reports = tmp_path / "reports"
-
-    def block_its_reports_folder() -> None:
-        blocked.parent.mkdir(parents=True, exist_ok=True)
-        if blocked.is_dir():
-            blocked.rmdir()
-        blocked.write_text("in the way\n")
-
     released, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(nested), str(card), str(fast),
-        at_release=block_its_reports_folder,
+        at_release=lambda: None,
     )  # fmt: skip
     assert "can be ejected" in released, f"{code}: {rest}"
     data = json.loads(sorted(reports.glob("C9_*.json"))[0].read_text())
@@ -173,6 +171,7 @@ def test_a_report_refused_in_the_way_names_the_destinations_holding_it_by_index(
     assert [(r["index"], r["errno"], r["copies_in_doubt"]) for r in data["reports_refused"]] == [
         (1, "EEXIST", False)
     ], data["reports_refused"]
+    assert blocked.read_text() == "in the way\n"  # refused, never replaced
 
 
 def _when_stalled(fs: FaultyFS, rule: str, act: Callable[[], None]) -> Callable[[], None]:
