@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from offload.ledger import Ledger
 from offload.manifest.history import read_history
 from offload.options import CopyOptions
 from offload.results import DestinationStatus
+from support.faultyfs import FaultyFS
 
 
 def make_card(root: Path, files: int = 12, size: int = 200_000) -> Path:
@@ -309,14 +311,19 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path) -> 
     assert report.job.destinations[2].files_verified == 4
 
 
-def _ctrl_c_at_release(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
-    """A 200-file card cascaded from RAID to SHUTTLE by the real CLI, sent a real SIGINT as
-    soon as it prints "CARD RELEASED" (exit 130): (card, slow, the command without
-    ``--cascade-to``, the stderr after that line)."""
+def _ctrl_c_at_release(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> tuple[Path, Path, list[str], str]:
+    """A 200-file card cascaded from RAID to SHUTTLE (a FaultyFS drive) by the real CLI, sent
+    a real SIGINT as soon as it prints "CARD RELEASED" (exit 130): (card, slow, the command
+    without ``--cascade-to``, the stderr after that line). SHUTTLE's writes are held until
+    the signal is sent: unheld, the cascade (60 MB) could end before a late signal (it did
+    whenever the signal came 1.5 s after the line: exit 0)."""
     card = make_card(tmp_path / "cards", files=200, size=300_000)
-    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast, drive = tmp_path / "RAID", faulty_fs()
+    slow = drive.mountpoint
     fast.mkdir()
-    slow.mkdir()
+    held = drive.stall("write", path="*.mov")
     exe = Path(sys.executable).with_name("offload")
     command = [str(exe), "copy", "--report-dir", str(tmp_path / "r"), str(card), str(fast)]
     with subprocess.Popen(
@@ -332,6 +339,7 @@ def _ctrl_c_at_release(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
             if line.startswith("CARD RELEASED"):
                 process.send_signal(signal.SIGINT)
                 break
+        drive.release(held)
         rest = process.stderr.read()
         assert process.wait(timeout=60) == 130, "".join(seen) + rest
     return card, slow, command, rest
@@ -339,9 +347,9 @@ def _ctrl_c_at_release(tmp_path: Path) -> tuple[Path, Path, list[str], str]:
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
-    tmp_path: Path,
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    card, slow, command, rest = _ctrl_c_at_release(tmp_path)
+    card, slow, command, rest = _ctrl_c_at_release(tmp_path, faulty_fs)
     assert "The card was released at" in rest and "cascade to" in rest and "cancelled" in rest
     verified_on_slow = len(Ledger(slow / card.name).load())
     assert verified_on_slow < 200
@@ -723,13 +731,13 @@ def _documents_text(tmp_path: Path, report: Path) -> list[str]:
 
 @pytest.mark.timeout(120)
 def test_a_cascade_cancelled_by_ctrl_c_is_called_cancelled_in_the_html_and_pdf(
-    tmp_path: Path,
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     """A real SIGINT right after "CARD RELEASED": the summary says the cascade was
     cancelled, and so must the HTML and the PDF. Failed before: both said "Cascading copy:
     destination(s) 2 needed nothing from the fast destinations" (the JSON's ``cancelled``
     unread), while the slow destination's copies were cancelled."""
-    _card, slow, _command, rest = _ctrl_c_at_release(tmp_path)
+    _card, slow, _command, rest = _ctrl_c_at_release(tmp_path, faulty_fs)
     assert f"the cascade to {slow} was cancelled" in rest
     data = json.loads(sorted((tmp_path / "r").glob("*.json"))[-1].read_text())
     assert data["cancelled"] and data["destinations"][1]["files_cancelled"] > 0
