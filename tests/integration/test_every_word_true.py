@@ -454,12 +454,20 @@ def test_a_full_disk_refusing_a_report_or_its_pdf_has_its_json_line(
     assert lines[-1]["event"] == "job_report" and lines[-1]["exit_code"] == 1
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_cancel_writes_the_job_report(tmp_path: Path, signum: int) -> None:
-    """Failed before: a cancelled offload wrote no report at all."""
+def test_cancel_writes_the_job_report(
+    tmp_path: Path, signum: int, faulty_fs: Callable[..., Any]
+) -> None:
+    """Failed before: a cancelled offload wrote no report at all.
+
+    The destination (a FaultyFS drive) holds the last clip's writes until the signal is
+    sent: unheld, the copy (160 MB) could end before a late signal (exit 0 whenever the
+    signal came 1.5 s after the first ``file_verified``)."""
     card = make_card(tmp_path, files=40, size=4_000_000)
-    dest = tmp_path / "dest"
-    dest.mkdir()
+    drive = faulty_fs()
+    dest = drive.mountpoint
+    held = drive.stall("write", path="A001/CLIPS/*C039.mov*")
     reports = tmp_path / "reports"
     process = subprocess.Popen(
         [*CLI, "copy", "--json", str(card), str(dest), "--report-dir", str(reports)],
@@ -472,6 +480,7 @@ def test_cancel_writes_the_job_report(tmp_path: Path, signum: int) -> None:
         if json.loads(line)["event"] == "file_verified":
             break
     process.send_signal(signum)
+    drive.release(held)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     report = newest_report(reports)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from support.faultyfs import FaultyFS
 from support.mounts import Mount
 from support.requirements import require_root
 
@@ -85,15 +86,23 @@ def test_a_rerun_into_a_copy_of_a_card_layout_is_not_refused(tmp_path: Path, lay
     assert (dest / layout.replace("0001", "0002")).is_file()
 
 
-def test_an_into_offload_of_a_card_stopped_by_ctrl_c_resumes(tmp_path: Path) -> None:
+@pytest.mark.fault
+def test_an_into_offload_of_a_card_stopped_by_ctrl_c_resumes(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
     """Failed before: the resume of an `--into` offload of a Sony card stopped by SIGINT was
     refused ("looks like a camera card (PRIVATE/M4ROOT/ ...)"): the copy stopped after its
-    first verified files had put the card's layout at the destination's root."""
+    first verified files had put the card's layout at the destination's root.
+
+    The destination (a FaultyFS drive) holds the last clip's writes until the signal is
+    sent: unheld, the copy (120 MB) could end before a late signal (exit 0 whenever the
+    signal came 1.5 s after the first ``file_verified``)."""
     card = tmp_path / "c"
     for i in range(30):
         write(card / "PRIVATE" / "M4ROOT" / "CLIP" / f"C{i:04d}.MP4", os.urandom(4_000_000))
-    dest = tmp_path / "d"
-    dest.mkdir()
+    drive = faulty_fs()
+    dest = drive.mountpoint
+    held = drive.stall("write", path="PRIVATE/M4ROOT/CLIP/*C0029.MP4*")
     reports = tmp_path / "r"
     process = subprocess.Popen(
         [*CLI, "copy", "--json", "--into", str(card), str(dest), "--report-dir", str(reports)],
@@ -106,6 +115,7 @@ def test_an_into_offload_of_a_card_stopped_by_ctrl_c_resumes(tmp_path: Path) -> 
         if json.loads(line)["event"] == "file_verified":
             break
     process.send_signal(signal.SIGINT)
+    drive.release(held)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert (dest / "PRIVATE" / "M4ROOT").is_dir()
