@@ -451,6 +451,53 @@ def test_cascade_without_an_s3_destination_says_it_is_an_ordinary_offload(tmp_pa
     assert any("ordinary offload" in note for note in data["notes"])
 
 
+def test_a_fast_copy_the_cascade_does_not_read_changed_after_the_release_is_failed(
+    tmp_path: Path,
+) -> None:
+    """RAID1 feeds the cascade; RAID2's copies are never read again. At the card's release
+    (``CardReleased``, before the cascade starts) one of RAID2's copies is cut short, one
+    given another date (its size kept) and one deleted: the cascade's check of the fast
+    copies at its end fails each, saying what it found, and revokes it from RAID2's ledger;
+    RAID1's and SHUTTLE's copies stay verified, and the run fails (exit 1). Failed before:
+    all three "verified", exit 0."""
+    card = make_card(tmp_path / "cards", files=4)
+    raid1, raid2, slow = tmp_path / "RAID1", tmp_path / "RAID2", tmp_path / "SHUTTLE"
+    for folder in (raid1, raid2, slow):
+        folder.mkdir()
+    copies = raid2 / card.name / "CLIPS" / "C00"
+
+    class ChangeRaid2AtRelease:
+        def emit(self, event: Event) -> None:
+            if isinstance(event, CardReleased):
+                os.truncate(copies / "A003C000.mov", 1000)
+                st = (copies / "A003C001.mov").stat()
+                os.utime(copies / "A003C001.mov", ns=(st.st_atime_ns, st.st_mtime_ns - 10**10))
+                (copies / "A003C002.mov").unlink()
+
+    options = OffloadOptions(cascade=frozenset({2}))
+    report = offload(card, [raid1, raid2, slow], options=options, sink=ChangeRaid2AtRelease())
+    assert report.exit_code == 1
+    results = {f.relative_path: f for f in report.job.files}
+    at_end = "when the cascade checked the fast copies at its end"
+    found = {
+        "CLIPS/C00/A003C000.mov": "found 1000 bytes long, the card's file 200000",
+        "CLIPS/C00/A003C001.mov": "found with another modification time than the card's file",
+        "CLIPS/C00/A003C002.mov": "found gone",
+    }
+    for path, words in found.items():
+        result = results[path].destination(1)
+        assert result is not None and result.status is DestinationStatus.FAILED, result
+        assert f"was verified, then {words} {at_end}" in (result.error or ""), result.error
+    for file in report.job.files:
+        for index in (0, 2):
+            result = file.destination(index)
+            assert result is not None and result.status is DestinationStatus.VERIFIED, result
+    assert results["CLIPS/C00/A003C003.mov"].destination(1).status is DestinationStatus.VERIFIED
+    entries = Ledger(raid2 / card.name).load()
+    assert {p: entries[p].state for p in found} == dict.fromkeys(found, "revoked")
+    assert entries["CLIPS/C00/A003C003.mov"].state == "verified"
+
+
 def released_and_stopped(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A 4-file card cascaded from RAID to SHUTTLE, the run stopped (Ctrl-C) right at the
     card's release: (card, fast, slow). The fast copy holds the card and its record."""
