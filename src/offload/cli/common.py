@@ -214,6 +214,22 @@ class Environment:
         print(f"ERROR: {printable_line(message)}", file=self.stderr, flush=True)
 
 
+def write_stdout_whole(env: Environment, text: str) -> None:
+    """Write *text* to stdout whole (``json_text.write_whole``: a signal cuts no document
+    short). A reader that went away (``| head``) is not an error: the rest is dropped, and
+    the process's stdout then points at /dev/null, since Python flushes it again at exit
+    (a second ``BrokenPipeError``, "Exception ignored")."""
+    from offload.json_text import write_whole
+
+    try:
+        write_whole(env.stdout, text)
+    except BrokenPipeError:
+        if env.stdout is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
 #: The signals a command takes while it works: Ctrl-C (SIGINT), ``kill`` (SIGTERM), and the
 #: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

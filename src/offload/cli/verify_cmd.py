@@ -18,7 +18,6 @@ import os
 import posixpath
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +47,7 @@ from offload.cli.common import (
     local_report_dir,
     manifest_options,
     signal_words,
+    write_stdout_whole,
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
@@ -437,16 +437,9 @@ class _Written:
 
 
 def _write_stdout(env: Environment, text: str) -> None:
-    """Print, whole (``json_text.write_whole``: a signal cuts no document short); a reader
-    that went away (``| head``) is not an error: the rest is dropped."""
-    try:
-        json_text.write_whole(env.stdout, text + "\n")
-    except BrokenPipeError:
-        if env.stdout is sys.stdout:
-            # Python flushes stdout again at exit: point it at /dev/null so that cannot fail.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+    """Print, whole; a reader that went away (``| head``) is not an error: the rest is
+    dropped (``common.write_stdout_whole``)."""
+    write_stdout_whole(env, text + "\n")
 
 
 OnFile = Callable[[Path, int], None]
