@@ -412,8 +412,11 @@ class _Written:
 
     def restate(self, env: Environment, note: str, *, stopped: bool = False) -> None:
         """The JSON written again over itself, atomically, with *note* added to its
-        ``notes`` (*stopped*: its exit code 130, ``passed`` false). A failure is one line;
-        a further signal meanwhile leaves it as it was."""
+        ``notes`` (*stopped*: its exit code 130, ``passed`` false). A failure is one line.
+        A signal that stops the command meanwhile (KeyboardInterrupt) leaves the JSON as it
+        was: when *stopped*, said in one line (the command exits 130 anyway); otherwise
+        raised, for the command to stop as for any signal after the check (a stopped run
+        restated with exit 130, never one that exits with the check's code)."""
         if self.data is None or note in self.data["notes"]:
             return
         self.data["notes"].append(note)
@@ -430,6 +433,8 @@ class _Written:
                 f"{describe_os_error(exc)}"
             )
         except KeyboardInterrupt:
+            if not stopped:
+                raise
             env.error(
                 f"stopped again while {printable_name(str(self.path))} was restated: it "
                 "still gives the exit code it was written with"
