@@ -269,3 +269,48 @@ def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
     [saved] = (tmp_path / "r").glob("*.json")
     assert json.loads(saved.read_text())["exit_code"] == 0
     assert saved.with_suffix(".html").exists() and saved.with_suffix(".pdf").exists()
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("second", ["SIGTERM", "SIGINT"])
+def test_verify_json_signalled_once_its_outcome_is_stated_keeps_its_exit_code(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], second: str
+) -> None:
+    """``offload verify --json``: a first SIGTERM while its report's creation is held (the
+    check over: recorded, the report restated with it), then, its document printed (exit
+    code 0), a second signal while the command is held writing the warning that names the
+    first (stderr a full pipe): the document stands, exit 0, no traceback. Failed before:
+    the handler was put back before that warning, so a SIGTERM killed the process (-15)
+    and a SIGINT ended it on a KeyboardInterrupt traceback, after a document of exit 0."""
+    root = _copied(tmp_path)
+    fs = faulty_fs()
+    held = fs.stall("create", path="*verify_*.json*", nth=1)
+    read, write = _full_pipe()
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", "--report-dir", str(fs.mountpoint), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=write,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        _fill(read, write)
+        fs.release()
+        _writing_stderr(process)  # the document printed, the warning held
+        process.send_signal(getattr(signal, second))
+        time.sleep(0.3)
+        err = _drain(read, write, process)
+        assert process.stdout is not None
+        document = json.loads(process.stdout.read())
+        process.stdout.close()
+    finally:
+        fs.release()
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in err, err
+    assert process.returncode == document["exit_code"] == 0, err
+    assert "SIGTERM came while the report was written" in err, err
+    saved = json.loads(Path(document["report"]).read_text())
+    assert saved["exit_code"] == 0 and len(saved["notes"]) == 1, saved

@@ -910,7 +910,7 @@ def main(
         if args.command == "verify":
             from offload.cli.verify_cmd import cmd_verify
 
-            return cmd_verify(args, env)
+            return cmd_verify(args, env, own_process=own_process)
         if args.command == "bench":
             from offload.bench.cli import cmd_bench
 
