@@ -314,3 +314,53 @@ def test_verify_json_signalled_once_its_outcome_is_stated_keeps_its_exit_code(
     assert "SIGTERM came while the report was written" in err, err
     saved = json.loads(Path(document["report"]).read_text())
     assert saved["exit_code"] == 0 and len(saved["notes"]) == 1, saved
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("number", ["SIGINT", "SIGTERM"])
+def test_pfndispatchcopy_signalled_while_its_hash_line_is_printed_keeps_its_outcome(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], number: str
+) -> None:
+    """``pfndispatchcopy``: the copy verified and published on both destinations, a real
+    signal while the command is held writing its hash line (stdout a full pipe): the line
+    is written whole, exit 0, as after any signal once every copy had its outcome. Failed
+    before: the handler was put back before the outcome was printed, so a SIGINT ended it
+    on a KeyboardInterrupt traceback and a SIGTERM killed it (-15), the hash line a caller
+    parses never written."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(300_000))
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    fs = faulty_fs()
+    published = fs.stall("fsyncdir", path="*")  # the slow destination's rename made durable
+    read, write = _full_pipe()
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    process = subprocess.Popen(
+        [exe, str(source), str(fast), str(fs.mountpoint)],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(published, timeout_s=60)
+        _fill(read, write)
+        fs.release()
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{process.pid}/syscall").read_text().split()[:2] != ["1", "0x1"]:
+            assert process.poll() is None and time.monotonic() < deadline, "no hash line"
+            time.sleep(0.01)
+        process.send_signal(getattr(signal, number))
+        time.sleep(0.3)
+        out = _drain(read, write, process)
+        assert process.stderr is not None
+        err = process.stderr.read().decode()
+        process.stderr.close()
+    finally:
+        fs.release()
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in err, err
+    assert process.returncode == 0, err
+    [line] = out.splitlines()
+    assert line.startswith("hash XXH64BE:") and len(line) == len("hash XXH64BE:") + 16, out
+    assert (fast / "clip.mov").read_bytes() == (fs.mountpoint / "clip.mov").read_bytes()
