@@ -364,3 +364,49 @@ def test_pfndispatchcopy_signalled_while_its_hash_line_is_printed_keeps_its_outc
     [line] = out.splitlines()
     assert line.startswith("hash XXH64BE:") and len(line) == len("hash XXH64BE:") + 16, out
     assert (fast / "clip.mov").read_bytes() == (fs.mountpoint / "clip.mov").read_bytes()
+
+
+@pytest.mark.fault
+def test_copy_stopped_again_while_its_reports_are_restated_names_those_left(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload copy`` stopped by a real SIGTERM while its HTML report's creation is held,
+    then a real SIGINT while the restatement of its first JSON report (the local one, on
+    FaultyFS) is held: exit 130, and one line names each JSON report that still gives the
+    exit code it was written with (both here), never "some". Failed before: "some may still
+    give exit 0", naming none."""
+    card = _card(tmp_path / "cards")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    fs = faulty_fs()
+    html = fs.stall("create", path="*.html*")
+    restated = fs.stall("create", path="*.json*", nth=2)
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(html, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        fs.release(html)
+        fs.wait_stalled(restated, timeout_s=30)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    [local] = fs.mountpoint.glob("*.json")
+    [other] = (dest / card.name / ".offload" / "reports").glob("*.json")
+    said = " ".join(err.split())
+    assert (
+        "stopped again while the reports were restated: these still give the exit code they "
+        f"were written with, not the run's 130: {local}, {other}"
+    ) in said, err
+    assert json.loads(local.read_text())["exit_code"] == 0
+    assert json.loads(other.read_text())["exit_code"] == 0

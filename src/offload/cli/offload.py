@@ -638,7 +638,13 @@ def _restate_stopped(args: argparse.Namespace | None, env: Environment, signum: 
         for problem in written.restate(130, [stopped_note(signum)], stopped=True):
             env.error(problem)
     except KeyboardInterrupt:
-        env.error("stopped again while the reports were restated: some may still give exit 0")
+        # Those not restated yet still give the exit code they were written with: named,
+        # never left as "some" (the run itself exits 130).
+        left = ", ".join(printable_name(name) for name in written.unrestated) or "none"
+        env.error(
+            "stopped again while the reports were restated: these still give the exit code "
+            f"they were written with, not the run's 130: {left}"
+        )
 
 
 def signal_after_copy(signal: str) -> str:

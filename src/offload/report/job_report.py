@@ -604,6 +604,7 @@ class ReportsWritten:
         "paths",
         "refusals",
         "totals",
+        "unrestated",
     )
 
     def __init__(self, exit_code: int = 0) -> None:
@@ -633,6 +634,9 @@ class ReportsWritten:
         self.data: dict[str, Any] | None = None
         self.json_written: list[Path] = []
         self.json_stored: list[tuple[RemoteReportFolder, str]] = []  # (folder, name.json)
+        # The JSON reports the last ``restate`` had not yet written again (as shown), for a
+        # caller whose restatement a signal cut short to name them.
+        self.unrestated: list[str] = []
 
     def restate(self, exit_code: int, notes: Sequence[str], *, stopped: bool = False) -> list[str]:
         """Write every JSON report already written again, atomically over itself, with
@@ -647,11 +651,14 @@ class ReportsWritten:
         self.data, self.exit_code = data, exit_code
         restated = _json_file(data)
         problems: list[str] = []
+        self.unrestated = [str(path) for path in self.json_written]
+        self.unrestated += [f"{folder.name}/{name}" for folder, name in self.json_stored]
         for path in self.json_written:
             try:
                 restated.write(path, exit_code, replace=True)
             except OSError as exc:
                 problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
+            self.unrestated.remove(str(path))
             if stopped:
                 for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
                     try:
@@ -670,6 +677,7 @@ class ReportsWritten:
                 problems.append(
                     f"cannot restate the report {name} in {folder.name}: {describe_os_error(exc)}"
                 )
+            self.unrestated.remove(f"{folder.name}/{name}")
         restated.release()
         return problems
 
