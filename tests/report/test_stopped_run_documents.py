@@ -118,3 +118,43 @@ def test_a_stopped_runs_documents_made_again_say_stopped_never_all_verified(
         " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()),
     ):
         assert said in text and "ALL COPIES VERIFIED" not in text, text[:600]
+
+
+@pytest.mark.fault
+def test_a_ctrl_c_during_the_reports_is_in_the_html_and_pdf_too(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], poppler: dict[str, str]
+) -> None:
+    """A real Ctrl-C while the local JSON report's creation is held (every copy had its
+    outcome: it cancels nothing, exit 0): the note saying so is in every JSON report and,
+    the HTML and PDF not written yet, in them too. Failed before: in the JSON reports and on
+    stderr only, the documents a producer reads silent about it."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    fs = faulty_fs()
+    held = fs.stall("create", path="*.json*", nth=1)
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    said = "Ctrl-C came while the reports were written, after every copy had finished"
+    assert said in err, err
+    for folder in (fs.mountpoint, dest / card.name / ".offload" / "reports"):
+        [saved] = folder.glob("*.json")
+        assert any(said in note for note in json.loads(saved.read_text())["notes"])
+        assert said in _html_text(saved.with_suffix(".html")), folder
+        assert said in " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()), folder

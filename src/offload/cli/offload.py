@@ -760,6 +760,7 @@ def _reports_and_summary(
             report.notes.extend(written.restate(exit_code, [note]))
 
     if json_sink is not None:
+        restate_late_signal()  # before the HTML and PDF are written: they carry it too
         written.finish_documents()
         if written.local_error:
             report.notes.append(written.local_error)
@@ -804,7 +805,9 @@ def _reports_and_summary(
         written.finish_documents()
         raise
     # The HTML and PDF reports, which the worker made while the lines above were printed
-    # (nothing above depends on them): durable before the notes and the exit.
+    # (nothing above depends on them): durable before the notes and the exit. A signal
+    # recorded by now is in them too (made again here from the restated data).
+    restate_late_signal()
     written.finish_documents()
     if written.local_error:
         report.notes.append(written.local_error)
