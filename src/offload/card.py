@@ -1432,7 +1432,10 @@ def run_offload(
             report.job.warnings.extend([*locks.warnings, *lost])
     finally:
         if s3_locks:
-            _s3().release_locks(s3_locks)
+            # Stopped short (report None): released within the stop's clean-up budget.
+            _s3().release_locks(
+                s3_locks, budget_s=_s3().TAKE_BACK_BUDGET_S if report is None else None
+            )
         _close(plan.backends)
         if report is None:
             # The run stopped short (a second Ctrl-C while its manifests were stored): no

@@ -214,6 +214,22 @@ class Environment:
         print(f"ERROR: {printable_line(message)}", file=self.stderr, flush=True)
 
 
+def write_stdout_whole(env: Environment, text: str) -> None:
+    """Write *text* to stdout whole (``json_text.write_whole``: a signal cuts no document
+    short). A reader that went away (``| head``) is not an error: the rest is dropped, and
+    the process's stdout then points at /dev/null, since Python flushes it again at exit
+    (a second ``BrokenPipeError``, "Exception ignored")."""
+    from offload.json_text import write_whole
+
+    try:
+        write_whole(env.stdout, text)
+    except BrokenPipeError:
+        if env.stdout is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
 #: The signals a command takes while it works: Ctrl-C (SIGINT), ``kill`` (SIGTERM), and the
 #: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -278,12 +294,15 @@ def handling_signals(
     handler: Callable[[int, object], None],
     *,
     previous: dict[int, Any] | None = None,
+    keep: Callable[[], bool] | None = None,
 ) -> Iterator[None]:
     """*handler* for SIGINT, SIGTERM and SIGHUP (``HANDLED_SIGNALS``) while the block runs;
-    what was there before is put back on exit. Only from the main thread, and only where the
-    environment allows it. Before *handler* sees a SIGHUP, stdout and stderr are taken off
-    the terminal if it hung up (``leave_hung_up_terminal``), so what the handler starts (a
-    cancel, the reports) is not cut short by the first line printed.
+    what was there before is put back on exit, unless *keep* then returns True (the
+    process is the command's own and ends next: ``SignalsAfterCopy.kept``). Only from the
+    main thread, and only where the environment allows it. Before *handler* sees a SIGHUP,
+    stdout and stderr are taken off the terminal if it hung up (``leave_hung_up_terminal``),
+    so what the handler starts (a cancel, the reports) is not cut short by the first line
+    printed.
 
     A signal this process started with ignored (``SIG_IGN``) is left ignored: a script's
     ``offload copy ... &`` inherits SIGINT so from its non-interactive shell (and ``nohup``
@@ -307,8 +326,9 @@ def handling_signals(
     try:
         yield
     finally:
-        for signum, old in replaced.items():
-            signal.signal(signum, old)
+        if keep is None or not keep():
+            for signum, old in replaced.items():
+                signal.signal(signum, old)
 
 
 class SignalsAfterCopy:
@@ -330,10 +350,17 @@ class SignalsAfterCopy:
     ``received``: the signal that set the token (None while none did), so that what the
     command says of it names the signal that came (``signal_words``).
 
-    While ``holding`` (``--json``'s ``job_report`` line being written: its exit code the
-    command's from then on) nothing stops the process: a line cut short would be a
-    fragment a reader cannot parse; a SIGINT or SIGTERM then is recorded (``further``) and
-    the command says so once the line is out."""
+    From ``holding`` on, the run's outcome is stated (``--json``'s ``job_report`` line
+    being written: its exit code the command's from then on; without ``--json``, every
+    report final, restated with any signal recorded before), and nothing stops the process
+    any more: a line cut short would be a fragment a reader cannot parse, and a stop would
+    make the exit code differ from the one that line and the reports give (restating them
+    would remove finished HTML and PDF reports). A SIGINT or SIGTERM then, the first
+    SIGINT too, is recorded (``further``) and the command says so at its end. ``kept``: set
+    by the command of a process of its own once it has said so, so that the handler stays
+    until the process exits (``handling_signals``' *keep*): put back at the block's end,
+    Python's KeyboardInterrupt (or SIGTERM's default, the process killed) would still land
+    in what is left of the exit, with another exit code than the outcome's."""
 
     def __init__(self, cancel: CancelToken) -> None:
         self._cancel = cancel
@@ -343,6 +370,7 @@ class SignalsAfterCopy:
         self.stopped_by: int | None = None
         self.holding = False
         self.further: int | None = None
+        self.kept = False
 
     def after_copy(self) -> None:
         self.finishing = True
@@ -352,10 +380,10 @@ class SignalsAfterCopy:
             self._set(signum)
         elif signum == signal.SIGHUP:
             return
+        elif self.holding:
+            self.further = signum  # the outcome is stated: the command says it came
         elif signum == signal.SIGINT and not self._cancel.cancelled:
             self._set(signum)  # recorded; the command says so at the end
-        elif self.holding:
-            self.further = signum
         elif signum == signal.SIGINT:
             self.stopped_by = signum
             raise KeyboardInterrupt
@@ -384,7 +412,7 @@ def cancel_on_signals(env: Environment, cancel: CancelToken) -> Iterator[Signals
     A second SIGINT while cancelling is ignored: cleaning up the partial files must finish.
     """
     state = SignalsAfterCopy(cancel)
-    with handling_signals(env, state.handler, previous=state.previous):
+    with handling_signals(env, state.handler, previous=state.previous, keep=lambda: state.kept):
         yield state
 
 

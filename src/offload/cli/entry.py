@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             return cancelled_at_start(
                 sys.stdout, sys.stderr, copy=words[:1] == ["copy"], as_json="--json" in words
             )
-        return command(words, report_worker=worker, parsed=parsed)
+        return command(words, report_worker=worker, parsed=parsed, own_process=own_process)
 
 
 class _loading:

@@ -5,6 +5,11 @@ Reads the JSON reports in the local report folder (``--report-dir``, default as 
 (which go to the same folder), each listed as what it is. A file that is not one of our
 reports, cannot be read, or is not in the shape of one (``report.validate``) is listed with
 the reason instead of stopping the listing. Never writes.
+
+Ctrl-C, SIGTERM or SIGHUP while the reports are read stops it with one line and exit 130,
+nothing printed on stdout; once ``--json``'s document has begun it is written whole (no
+signal cuts it short) and the exit code stays 0, stderr naming the signal. A reader that
+went away (``| head``) ends the output quietly, as for ``offload verify``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from offload.cli.common import Environment, default_report_dir
+from offload.cli.common import (
+    Environment,
+    default_report_dir,
+    handling_signals,
+    signal_words,
+    write_stdout_whole,
+)
 from offload.errors import UsageError, describe_os_error, printable_name
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
@@ -279,7 +290,50 @@ def _trusted_transfer_checks(data: dict[str, Any]) -> bool:
     )
 
 
+class _Stopped(KeyboardInterrupt):
+    """A signal stopped ``offload history``: *signum* the one that came."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Signals:
+    """SIGINT, SIGTERM and SIGHUP stop the listing (``_Stopped``), except while ``holding``
+    (``--json``'s document being written: a document cut short is one no reader can parse),
+    when the signal is only recorded (``further``)."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.further: int | None = None
+
+    def handler(self, signum: int, frame: object) -> None:
+        if self.holding:
+            self.further = signum
+            return
+        raise _Stopped(signum)
+
+
 def cmd_history(args: argparse.Namespace, env: Environment) -> int:
+    """The command: the list (a table, or ``--json``'s document) on stdout."""
+    signals = _Signals()
+    try:
+        with handling_signals(env, signals.handler):
+            code = _history(args, env, signals)
+    except _Stopped as stop:
+        env.error(f"stopped by {signal_words(stop.signum)}: nothing listed")
+        return 130
+    except BrokenPipeError:  # the table's reader went away (``| head``): the rest dropped
+        write_stdout_whole(env, "")
+        return 0
+    if signals.further is not None:
+        env.warning(
+            f"{signal_words(signals.further)} came while the list was written: it was written whole"
+        )
+    return code
+
+
+def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> int:
     folder = args.report_dir or default_report_dir()
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"-n {args.limit}: give how many runs to show, 1 or more")
@@ -299,7 +353,9 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
     if args.limit is not None:
         entries = entries[: args.limit]
     if args.json:
-        print(stream_dumps([asdict(e) for e in entries], env.stdout), file=env.stdout)
+        document = stream_dumps([asdict(e) for e in entries], env.stdout)
+        signals.holding = True  # the document whole, or nothing: no signal cuts it short
+        write_stdout_whole(env, document + "\n")
         return 0
     if not entries:
         print(f"No offload reports in {folder} yet.", file=env.stdout)

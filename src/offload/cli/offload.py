@@ -388,9 +388,14 @@ def _refuse_empty_paths(args: argparse.Namespace) -> None:
 
 
 def cmd_copy(
-    args: argparse.Namespace, env: Environment, started: DocumentWorker | None = None
+    args: argparse.Namespace,
+    env: Environment,
+    started: DocumentWorker | None = None,
+    *,
+    own_process: bool = False,
 ) -> int:
-    """``offload copy``; *started*: its report worker, if the entry point spawned one."""
+    """``offload copy``; *started*: its report worker, if the entry point spawned one;
+    *own_process*: as for ``main``."""
     _refuse_empty_paths(args)
     _freeze_objects_at_exit()
     options = _copy_options(args)
@@ -418,7 +423,7 @@ def cmd_copy(
         # docs/performance.md, "Fixed cost: eighteenth pass").
         loader = _ReportModulesLoader(summary=not args.json, worker=worker is not None)
         try:
-            return _offload(args, env, plan, no_cascade, worker, loader)
+            return _offload(args, env, plan, no_cascade, worker, loader, own_process)
         finally:
             loader.close()
             if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
@@ -451,9 +456,10 @@ def _offload(
     no_cascade: str | None,
     worker: DocumentWorker | None,
     loader: _ReportModulesLoader,
+    own_process: bool = False,
 ) -> int:
     """``cmd_copy`` once planned: the copy, the reports and the summary; *loader* loads
-    what comes after the copy while the job ends."""
+    what comes after the copy while the job ends; *own_process*: as for ``main``."""
     # rich (~30 ms of imports) only where a live view may be shown; the summary imports it
     # at the end.
     console = None if args.json or args.quiet else _console(env)
@@ -558,14 +564,22 @@ def _offload(
                 late_signal,
                 view=(live_view, view.close),
             )
+        # Said while the handler is still ours: from ``holding`` on, a signal is recorded,
+        # never a stop (nor, once the handler is put back, a KeyboardInterrupt or SIGTERM's
+        # default landing in these lines with another exit code than the outcome's).
         late = late_signal()
-    if late is not None and late not in report.notes:  # after the reports were restated
-        env.warning(late)
-    if signals.further is not None:
-        env.warning(
-            f"{signal_words(signals.further)} came while the job_report line was written: it "
-            "was written whole, and the exit code is the one it gives"
-        )
+        if late is not None and late not in report.notes:  # after the reports were restated
+            env.warning(late)
+        if signals.further is not None:
+            env.warning(
+                f"{signal_words(signals.further)} came while the job_report line was written: "
+                "it was written whole, and the exit code is the one it gives"
+                if args.json
+                else f"{signal_words(signals.further)} came once the reports were written: "
+                "nothing was stopped, and the exit code is the one they give"
+            )
+        # The process ends next: a signal from here to its exit is recorded as above.
+        signals.kept = own_process and signals.holding
     return code
 
 
@@ -624,7 +638,13 @@ def _restate_stopped(args: argparse.Namespace | None, env: Environment, signum: 
         for problem in written.restate(130, [stopped_note(signum)], stopped=True):
             env.error(problem)
     except KeyboardInterrupt:
-        env.error("stopped again while the reports were restated: some may still give exit 0")
+        # Those not restated yet still give the exit code they were written with: named,
+        # never left as "some" (the run itself exits 130).
+        left = ", ".join(printable_name(name) for name in written.unrestated) or "none"
+        env.error(
+            "stopped again while the reports were restated: these still give the exit code "
+            f"they were written with, not the run's 130: {left}"
+        )
 
 
 def signal_after_copy(signal: str) -> str:
@@ -740,6 +760,7 @@ def _reports_and_summary(
             report.notes.extend(written.restate(exit_code, [note]))
 
     if json_sink is not None:
+        restate_late_signal()  # before the HTML and PDF are written: they carry it too
         written.finish_documents()
         if written.local_error:
             report.notes.append(written.local_error)
@@ -784,11 +805,15 @@ def _reports_and_summary(
         written.finish_documents()
         raise
     # The HTML and PDF reports, which the worker made while the lines above were printed
-    # (nothing above depends on them): durable before the notes and the exit.
+    # (nothing above depends on them): durable before the notes and the exit. A signal
+    # recorded by now is in them too (made again here from the restated data).
+    restate_late_signal()
     written.finish_documents()
     if written.local_error:
         report.notes.append(written.local_error)
     restate_late_signal()
+    # Every report final, stating the exit code: no signal stops the run from here.
+    args.signals.holding = True
     from offload.report.failure_lines import failure_lines, folder_error_lines
 
     # A lost destination's: one line and a count; a card gone: one line.
@@ -874,11 +899,15 @@ def main(
     *,
     report_worker: DocumentWorker | None = None,
     parsed: argparse.Namespace | None = None,
+    own_process: bool = False,
 ) -> int:
     """The ``offload`` command. *report_worker*: ``offload copy``'s report worker, spawned
     by the entry point before this module was imported (closed here if unused). *parsed*:
     *argv* as the entry point parsed it already, with this parser (``cli/parser.py``),
-    before this module was imported (``entry._copy_arguments``)."""
+    before this module was imported (``entry._copy_arguments``). *own_process*: the
+    process is this command's alone and ends when it returns (the entry point's): once
+    ``offload copy``'s outcome is stated its signal handler stays to the end
+    (``SignalsAfterCopy.kept``)."""
     env = env or Environment()
     words = sys.argv[1:] if argv is None else list(argv)
     args: argparse.Namespace | None = parsed
@@ -886,11 +915,11 @@ def main(
         if args is None:
             args = build_parser(copy_only=words[:1] == ["copy"]).parse_args(words)
         if args.command == "copy":
-            return cmd_copy(args, env, report_worker)
+            return cmd_copy(args, env, report_worker, own_process=own_process)
         if args.command == "verify":
             from offload.cli.verify_cmd import cmd_verify
 
-            return cmd_verify(args, env)
+            return cmd_verify(args, env, own_process=own_process)
         if args.command == "bench":
             from offload.bench.cli import cmd_bench
 
@@ -919,6 +948,10 @@ def main(
         if not interrupted(exc) or not copy:
             raise
         signals = getattr(args, "signals", None)
+        if signals is not None and signals.holding:
+            # The outcome was stated and the handler put back (a caller's own process):
+            # this Ctrl-C is the caller's, after the run.
+            raise
         if signals is not None and signals.finishing:
             # A second Ctrl-C, or a SIGTERM, once the copy is over (``SignalsAfterCopy``):
             # the reports already written say so before the command ends.

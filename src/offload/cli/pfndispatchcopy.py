@@ -56,6 +56,7 @@ from offload._version import __version__
 from offload.api import copy_with_multiple_destinations
 from offload.cli.common import (
     Environment,
+    SignalsAfterCopy,
     UsageParser,
     add_block_size_option,
     add_hash_option,
@@ -86,6 +87,7 @@ from offload.results import (
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
+    JobReport,
 )
 
 PROGRESS_INTERVAL_S = 1.0
@@ -213,16 +215,20 @@ class _VerboseProgress:
         print(f"INFO: copied {copied} of {self._total} bytes", file=self._env.stdout, flush=True)
 
 
-def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, env: Environment | None = None, *, own_process: bool = False
+) -> int:
+    """The command. *own_process*: the process is its alone and ends when it returns (the
+    console script): once the outcome is known, its signal handler stays to the exit."""
     env = env or Environment()
     try:
-        return _run(build_parser().parse_args(argv), env)
+        return _run(build_parser().parse_args(argv), env, own_process=own_process)
     except UsageError as error:
         env.error(error.message)
         return int(ExitCode.USAGE)
 
 
-def _run(args: argparse.Namespace, env: Environment) -> int:
+def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = False) -> int:
     requested = args.hash or ["xxh64be"]
     algorithms = hash_algorithms(requested)
     labels: dict[str, str] = {}
@@ -280,6 +286,24 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
         except OffloadError as error:
             env.error(error.message)
             return int(error.exit_code)
+        # Said while the handler is still ours: a signal now sets the token, which nothing
+        # reads any more (never a KeyboardInterrupt, nor SIGTERM's default, cutting the
+        # hash line a caller parses short or ending the run with another code than its).
+        code = _say_outcome(args, env, report, signals, options, labels, started)
+        signals.kept = own_process  # and so to the process's exit
+    return code
+
+
+def _say_outcome(
+    args: argparse.Namespace,
+    env: Environment,
+    report: JobReport,
+    signals: SignalsAfterCopy,
+    options: CopyOptions,
+    labels: dict[str, str],
+    started: float,
+) -> int:
+    """The warnings, errors and the hash line of the copy's *report*; its exit code."""
     for message in report.warnings:  # the S3 probe's findings, a subscriber that failed
         env.warning(message)
     file = report.files[0]
@@ -425,7 +449,7 @@ def _noflush_indexes(
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    sys.exit(main(own_process=True))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import os
 import posixpath
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +47,7 @@ from offload.cli.common import (
     local_report_dir,
     manifest_options,
     signal_words,
+    write_stdout_whole,
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
@@ -338,11 +338,19 @@ class _Signals:
     While ``holding`` (``--json``'s document being written on stdout) no signal stops the
     command: a document cut short would be a fragment a reader's ``jq`` cannot parse, and
     its ``exit_code`` is the one the command exits with from then on; a further signal
-    then is only recorded (``further``)."""
+    then is only recorded (``further``).
+
+    Once ``stated`` (the report and its restatement written, the summary or document
+    printed: the exit code is theirs) no signal stops the command either: it is recorded
+    (``further``, said at the end), and in the command's own process the handler stays to
+    the exit (``kept``, ``handling_signals``' *keep*), so that no KeyboardInterrupt (a
+    traceback) or SIGTERM's default (killed) lands in what is left of it."""
 
     def __init__(self) -> None:
         self.over = False
         self.holding = False
+        self.stated = False
+        self.kept = False
         self.received: int | None = None
         self.further: int | None = None
 
@@ -353,6 +361,9 @@ class _Signals:
         if not self.over:
             raise KeyboardInterrupt
         if signum == signal.SIGHUP:
+            return
+        if self.stated:
+            self.further = signum
             return
         if self.received is None:
             self.received = signum
@@ -367,7 +378,7 @@ class _Signals:
 def _interruptible(env: Environment) -> Iterator[_Signals]:
     """:class:`_Signals`' handler for SIGINT, SIGTERM and SIGHUP while the block runs."""
     signals = _Signals()
-    with handling_signals(env, signals.handler):
+    with handling_signals(env, signals.handler, keep=lambda: signals.kept):
         yield signals
 
 
@@ -412,8 +423,11 @@ class _Written:
 
     def restate(self, env: Environment, note: str, *, stopped: bool = False) -> None:
         """The JSON written again over itself, atomically, with *note* added to its
-        ``notes`` (*stopped*: its exit code 130, ``passed`` false). A failure is one line;
-        a further signal meanwhile leaves it as it was."""
+        ``notes`` (*stopped*: its exit code 130, ``passed`` false). A failure is one line.
+        A signal that stops the command meanwhile (KeyboardInterrupt) leaves the JSON as it
+        was: when *stopped*, said in one line (the command exits 130 anyway); otherwise
+        raised, for the command to stop as for any signal after the check (a stopped run
+        restated with exit 130, never one that exits with the check's code)."""
         if self.data is None or note in self.data["notes"]:
             return
         self.data["notes"].append(note)
@@ -430,6 +444,8 @@ class _Written:
                 f"{describe_os_error(exc)}"
             )
         except KeyboardInterrupt:
+            if not stopped:
+                raise
             env.error(
                 f"stopped again while {printable_name(str(self.path))} was restated: it "
                 "still gives the exit code it was written with"
@@ -437,16 +453,9 @@ class _Written:
 
 
 def _write_stdout(env: Environment, text: str) -> None:
-    """Print, whole (``json_text.write_whole``: a signal cuts no document short); a reader
-    that went away (``| head``) is not an error: the rest is dropped."""
-    try:
-        json_text.write_whole(env.stdout, text + "\n")
-    except BrokenPipeError:
-        if env.stdout is sys.stdout:
-            # Python flushes stdout again at exit: point it at /dev/null so that cannot fail.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+    """Print, whole; a reader that went away (``| head``) is not an error: the rest is
+    dropped (``common.write_stdout_whole``)."""
+    write_stdout_whole(env, text + "\n")
 
 
 OnFile = Callable[[Path, int], None]
@@ -499,7 +508,9 @@ def _local_root(path: str) -> Path:
     return Path(os.path.abspath(path))
 
 
-def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
+def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool = False) -> int:
+    """``offload verify``; *own_process*: the process is this command's alone and ends when
+    it returns (``offload.main``'s)."""
     remote = is_s3_url(args.path)
     root = Path(args.path) if remote else _local_root(args.path)
     report_dir = args.report_dir or default_report_dir()
@@ -630,8 +641,17 @@ def cmd_verify(args: argparse.Namespace, env: Environment) -> int:
                 written.restate(env, STOPPED_NOTE, stopped=True)
                 env.error(STOPPED_DURING_REPORTS)
                 return int(VerifyExit.CANCELLED)
-    if signals.received is not None:
-        env.warning(signal_during_reports(signal_words(signals.received)))
+        # The outcome stated: said while the handler is ours, a signal now only recorded.
+        signals.stated = True
+        if signals.received is not None:
+            env.warning(signal_during_reports(signal_words(signals.received)))
+        if signals.further is not None:
+            env.warning(
+                f"{signal_words(signals.further)} came after the report was written, while "
+                "the command finished: nothing was stopped, and the exit code is the one it "
+                "gives"
+            )
+        signals.kept = own_process
     return code
 
 

@@ -29,12 +29,13 @@ import dataclasses
 import os
 import shlex
 import tempfile
+import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offload.destinations.base import EntryInfo
-from offload.destinations.s3 import S3Destination
+from offload.destinations.s3 import TAKE_BACK_BUDGET_S, S3Destination
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3config import S3Settings, redact_secrets, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
@@ -157,10 +158,42 @@ def lock_copy_roots(
     return locks, warnings
 
 
-def release_locks(locks: Sequence[S3CopyRootLock]) -> None:
-    """Release every lock of ``lock_copy_roots`` (never raises)."""
-    for lock in reversed(locks):
-        lock.release()
+def release_locks(locks: Sequence[S3CopyRootLock], *, budget_s: float | None = None) -> None:
+    """Release every lock of ``lock_copy_roots`` (never raises). With *budget_s* (a run
+    stopped short: a second Ctrl-C or a SIGTERM while its manifests or reports were stored),
+    on a daemon thread waited for at most that long, as the stop's other clean-up
+    (``S3Destination.take_back``): a service that stopped answering must not hold a stopped
+    run for the read timeout times the retries. A lock not known to be released by then
+    (its delete may still come) is named in its store's ``left_behind``, with how the next
+    run treats it; a KeyboardInterrupt that cuts the wait short names them first."""
+    if budget_s is None:
+        for lock in reversed(locks):
+            lock.release()
+        return
+    released: list[S3CopyRootLock] = []
+
+    def work() -> None:
+        for lock in reversed(locks):
+            lock.release()
+            released.append(lock)  # list.append: atomic, read by the waiting thread
+
+    worker = threading.Thread(target=work, name="s3-lock-release", daemon=True)
+    worker.start()
+    try:
+        worker.join(budget_s)
+    finally:
+        done = list(released)
+        for lock in locks:
+            if lock not in done:
+                lock.store.note_left_behind(
+                    lock.key,
+                    None,
+                    f"the lock of {lock.root}: its delete had not finished after {budget_s:g} s "
+                    "(the service did not answer in time); left there, the next offload into "
+                    "it takes it over: from this host at once (this process will have "
+                    "exited), from another once it has not been refreshed for "
+                    f"{lock.stale_after_s / 60:g} minutes",
+                )
 
 
 def lost_locks(locks: Sequence[S3CopyRootLock]) -> list[str]:
@@ -705,6 +738,7 @@ class S3PathSink:
 
 
 __all__ = [
+    "TAKE_BACK_BUDGET_S",
     "S3Ledger",
     "S3PathSink",
     "S3ReportFolder",

@@ -914,6 +914,21 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
     return lines
 
 
+def _at_the_stop(statuses: Counter[str]) -> str:
+    """The copies of a run cancelled or stopped, by state, as the run left them: "the
+    copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled"."""
+    words = (
+        ("verified", "verified now"),
+        ("verified_earlier", "verified earlier (trusted from the ledger, not re-read)"),
+        ("transfer_checked", "transfer-checked only (never read back)"),
+        ("failed", "failed"),
+        ("cancelled", "cancelled"),
+        ("missing", "missing"),
+    )
+    counts = [f"{statuses[state]} {said}" for state, said in words if statuses[state]]
+    return f"the copies: {', '.join(counts)}" if counts else "no copy was made"
+
+
 def _proved(
     statuses: Counter[str], *, copies: int, cached: int, read_again: int
 ) -> tuple[str, str] | None:
@@ -1118,7 +1133,18 @@ def build_view(
         )
     proved = _proved(statuses, copies=copies, cached=cached, read_again=read_again)
     if data.get("cancelled"):
-        verdict, ok = "✖ CANCELLED: the offload did not finish", False
+        # What stood at the cancel, as the terminal's CANCELLED line gives it: never a page
+        # that reads as done, nor one that hides the copies already proved.
+        verdict, ok = f"✖ CANCELLED: the offload did not finish; {_at_the_stop(statuses)}", False
+    elif data.get("exit_code") == 130:
+        # Stopped once every copy had its outcome (a second Ctrl-C or a SIGTERM while the
+        # manifests and reports were written): the JSON restated with exit 130 and a note
+        # saying what is missing, these documents made again from it (offload report).
+        verdict, ok = (
+            "✖ STOPPED AFTER THE COPIES (exit 130): the manifests and reports not written "
+            f"before the stop are missing (see the notes); {_at_the_stop(statuses)}",
+            False,
+        )
     elif problems and proved and not (failed_lines or missing or unfinished or lost):
         # Every copy is what *proved* says; what failed came after them (a manifest, a
         # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON

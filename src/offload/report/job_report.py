@@ -602,8 +602,10 @@ class ReportsWritten:
         "json_written",
         "local_error",
         "paths",
+        "pending",
         "refusals",
         "totals",
+        "unrestated",
     )
 
     def __init__(self, exit_code: int = 0) -> None:
@@ -627,12 +629,18 @@ class ReportsWritten:
         # The HTML and PDF reports still being made by the report worker (``write_reports``
         # with a worker): written by ``finish_documents`` (this writes them, returns notes).
         self.documents: Callable[[], list[str]] | None = None
+        # What makes them, while they are not written yet: a restatement meanwhile has
+        # them made from the restated data (``restate``), so they say what the JSON says.
+        self.pending: PendingDocuments | None = None
         # What ``restate`` rewrites: the data the JSON reports were last written from, and
         # each JSON report under its final name as soon as it is there (a run stopped in
         # the middle of ``write_reports`` restates those already written).
         self.data: dict[str, Any] | None = None
         self.json_written: list[Path] = []
         self.json_stored: list[tuple[RemoteReportFolder, str]] = []  # (folder, name.json)
+        # The JSON reports the last ``restate`` had not yet written again (as shown), for a
+        # caller whose restatement a signal cut short to name them.
+        self.unrestated: list[str] = []
 
     def restate(self, exit_code: int, notes: Sequence[str], *, stopped: bool = False) -> list[str]:
         """Write every JSON report already written again, atomically over itself, with
@@ -645,13 +653,20 @@ class ReportsWritten:
             return []
         data = {**self.data, "notes": [*self.data["notes"], *notes]}
         self.data, self.exit_code = data, exit_code
+        if self.documents is not None and self.pending is not None and not stopped:
+            # The HTML and PDF not written yet: made from the restated data (here, not by
+            # the worker, which has the first), so they carry the notes too.
+            self.pending.restate({**data, "exit_code": exit_code})
         restated = _json_file(data)
         problems: list[str] = []
+        self.unrestated = [str(path) for path in self.json_written]
+        self.unrestated += [f"{folder.name}/{name}" for folder, name in self.json_stored]
         for path in self.json_written:
             try:
                 restated.write(path, exit_code, replace=True)
             except OSError as exc:
                 problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
+            self.unrestated.remove(str(path))
             if stopped:
                 for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
                     try:
@@ -670,6 +685,7 @@ class ReportsWritten:
                 problems.append(
                     f"cannot restate the report {name} in {folder.name}: {describe_os_error(exc)}"
                 )
+            self.unrestated.remove(f"{folder.name}/{name}")
         restated.release()
         return problems
 
@@ -678,6 +694,7 @@ class ReportsWritten:
         making them here if it failed): each durable when this returns, what could not be
         written added to ``local_error``. Nothing to do once done, or without a worker."""
         pending, self.documents = self.documents, None
+        self.pending = None
         if pending is None:
             return
         notes = pending()
@@ -877,6 +894,7 @@ def write_reports(
     remote_documents = [(shown, _document_put(folder, name)) for folder, name, shown in stored]
     json_paths = list(result.paths)
     result.documents = lambda: documents.finish(json_paths, remote_documents)
+    result.pending = documents
     result.paths += [shown for _, _, shown in stored]
     if worker is None:
         result.finish_documents()

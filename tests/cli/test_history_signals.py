@@ -1,0 +1,128 @@
+"""``offload history`` stopped by a real signal, or read by a reader that goes away: one
+line and exit 130 while the reports are read (nothing on stdout); ``--json``'s document
+written whole once begun (exit 0, stderr names the signal); a closed pipe (``| head -c
+10``) ends it quietly. Failed before: a Ctrl-C ended it on a traceback, a SIGTERM while the
+document was written killed it (-15) with the document cut short, and a closed pipe gave a
+``BrokenPipeError`` traceback (the document was a plain ``print``)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+F_SETPIPE_SZ = 1031
+
+
+def _store(folder: Path, count: int = 60) -> None:
+    """A report folder of *count* files that are not reports (each listed with why): a
+    document of several pages."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        (folder / f"notes_{index:03d}_{'n' * 60}.json").write_text("{not json")
+
+
+def _held_in_its_write(process: subprocess.Popen[bytes]) -> int:
+    """Shrink *process*'s stdout pipe to one page and wait until it is full (the document
+    begun, its writer held in the write); the page's size."""
+    assert process.stdout is not None
+    reader = process.stdout.fileno()
+    page = fcntl.fcntl(reader, F_SETPIPE_SZ, 4096)
+    deadline = time.monotonic() + 30
+    while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+        assert process.poll() is None and time.monotonic() < deadline, "no document"
+        time.sleep(0.01)
+    return page
+
+
+@pytest.mark.timeout(60)
+def test_history_json_to_a_reader_that_goes_away_ends_quietly(tmp_path: Path) -> None:
+    """``offload history --json | head -c 10``: the reader takes 10 bytes and goes."""
+    _store(tmp_path / "r")
+    process = subprocess.Popen(
+        [OFFLOAD, "history", "--json", "--report-dir", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        _held_in_its_write(process)
+        assert process.stdout is not None
+        assert os.read(process.stdout.fileno(), 10) == b'[{"report"'
+        process.stdout.close()
+        _, err_bytes = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = err_bytes.decode()
+    assert process.returncode == 0, err
+    assert err == "", err
+
+
+@pytest.mark.timeout(60)
+def test_history_json_signalled_while_its_document_is_written_writes_it_whole(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path / "r")
+    process = subprocess.Popen(
+        [OFFLOAD, "history", "--json", "--report-dir", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        page = _held_in_its_write(process)
+        for number in (signal.SIGTERM, signal.SIGINT):
+            process.send_signal(number)
+            time.sleep(0.3)
+        out, err_bytes = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = err_bytes.decode()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err, err
+    entries = json.loads(out)  # one whole document
+    assert len(out) > 2 * page and len(entries) == 60, out[-200:]
+    assert "came while the list was written: it was written whole" in err, err
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_history_signalled_while_it_reads_the_reports_stops_with_one_line(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], number: int
+) -> None:
+    """A real signal while FaultyFS holds the read of a report in the store."""
+    fs = faulty_fs()
+    _store(fs.mountpoint, count=3)
+    rule = fs.stall("read", path="*notes_001_*")
+    process = subprocess.Popen(
+        [OFFLOAD, "history", "--json", "--report-dir", str(fs.mountpoint)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+        process.send_signal(number)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    words = "Ctrl-C" if number == signal.SIGINT else "SIGTERM"
+    assert err == f"ERROR: stopped by {words}: nothing listed\n", err
+    assert out == "", out

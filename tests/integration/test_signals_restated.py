@@ -1,0 +1,412 @@
+"""A signal while a report already written is restated, and a signal once a run's outcome
+is stated (its reports final, ``--json``'s last line or document written): real
+``offload`` processes, real signals, FaultyFS holding the call the signal must land in.
+
+A stopped run never exits 0, and never exits with another code than the one its last JSON
+line (or document) and its reports give."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+def _card(root: Path) -> Path:
+    card = root / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "A001C001.mov").write_bytes(os.urandom(300_000))
+    (card / "CLIPS" / "A001C002.mov").write_bytes(b"second clip")
+    return card
+
+
+def _copied(tmp_path: Path) -> Path:
+    """A card offloaded to ``tmp_path/disk``: the copy root."""
+    card = _card(tmp_path / "cards")
+    (tmp_path / "disk").mkdir()
+    done = subprocess.run(
+        [
+            OFFLOAD,
+            "copy",
+            "-q",
+            "--report-dir",
+            str(tmp_path / "r0"),
+            str(card),
+            str(tmp_path / "disk"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "disk" / card.name
+
+
+@pytest.mark.fault
+def test_verify_stopped_while_its_report_is_restated_exits_130(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify``: a first SIGTERM while its JSON report's creation is held (the
+    check over: recorded, the report restated with it once written), then a second one
+    while that restatement's creation is held: the command is stopped, so it exits 130 and
+    its report says so. Failed before: the restatement swallowed the stop and the command
+    exited 0 ("stopped again ..." on stderr), its report giving exit 0 too."""
+    root = _copied(tmp_path)
+    fs = faulty_fs()
+    written = fs.stall("create", path="*verify_*.json*", nth=1)
+    restated = fs.stall("create", path="*verify_*.json*", nth=2)
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--report-dir", str(fs.mountpoint), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(written, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        fs.release(written)
+        fs.wait_stalled(restated, timeout_s=30)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    [report] = fs.mountpoint.glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 130 and data["passed"] is False, data
+    assert any(note.startswith("stopped by a further signal") for note in data["notes"]), data
+
+
+def _full_pipe() -> tuple[int, int]:
+    """A pipe of one page (read end, write end) for a process's stderr; ``_fill`` fills it,
+    so that the process's next write to it waits until the test reads."""
+    import fcntl
+
+    read, write = os.pipe()
+    fcntl.fcntl(write, 1031, 4096)  # F_SETPIPE_SZ
+    return read, write
+
+
+def _fill(read: int, write: int) -> None:
+    """Read out what the process wrote to the pipe so far, then fill it (through a
+    descriptor of our own: O_NONBLOCK on the shared one would be the process's too)."""
+    os.set_blocking(read, False)
+    try:
+        while os.read(read, 65536):
+            pass
+    except BlockingIOError:
+        pass
+    os.set_blocking(read, True)
+    filler = os.open(f"/proc/self/fd/{write}", os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(filler, b"\n")
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(filler)
+
+
+def _writing_stderr(process: subprocess.Popen[bytes]) -> None:
+    """Wait until *process* is held writing to its stderr (a full pipe)."""
+    deadline = time.monotonic() + 30
+    while True:
+        call = Path(f"/proc/{process.pid}/syscall").read_text().split()
+        if call[:2] == ["1", "0x2"]:  # write(2, ...)
+            return
+        assert process.poll() is None and time.monotonic() < deadline, call
+        time.sleep(0.01)
+
+
+def _drain(read: int, write: int, process: subprocess.Popen[bytes]) -> str:
+    """Close our end of the pipe, read what the process writes to it until it exits."""
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    process.wait(timeout=60)
+    return b"".join(chunks).decode().lstrip("\n")
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("moment", ["summary", "last lines"])
+def test_copy_sigterm_while_its_summary_or_last_lines_are_printed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], moment: str
+) -> None:
+    """``offload copy`` held writing to its stderr (a full pipe) by a real SIGTERM's time.
+    While the summary is printed (its HTML and PDF not yet written): a stop, exit 130,
+    every JSON report restated with exit 130, no HTML or PDF, no temporary. Once every
+    report is final (the summary printed, the HTML and PDF written; its last lines being
+    printed): the outcome is stated, nothing is stopped: exit 0 as every report says, the
+    HTML and PDF kept, a WARNING naming the signal. Failed before (last lines): exit 130,
+    the finished HTML and PDF removed, the JSON reports restated with exit 130 and a note
+    saying the reports not yet written are missing, when none was."""
+    card = _card(tmp_path / "cards")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    fs = faulty_fs()
+    html = fs.stall("create", path="*.html*")
+    read, write = _full_pipe()
+    command = [OFFLOAD, "copy", "--report-dir", str(fs.mountpoint), str(card), str(dest)]
+    if moment == "summary":  # the reports' creation held until the pipe is full
+        held = fs.stall("create", path="*.json*")
+        html, held = held, html
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=write, cwd=tmp_path)
+    try:
+        fs.wait_stalled(html, timeout_s=60)
+        _fill(read, write)
+        fs.release()
+        _writing_stderr(process)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        err = _drain(read, write, process)
+    finally:
+        fs.release()
+        if process.poll() is None:
+            process.kill()
+    assert process.stdout is not None
+    process.stdout.close()
+    assert "Traceback" not in err, err
+    folders = [fs.mountpoint, dest / card.name / ".offload" / "reports"]
+    reports = [json.loads(next(folder.glob("*.json")).read_text()) for folder in folders]
+    kinds = [sorted(n.rsplit(".", 1)[1] for n in os.listdir(folder)) for folder in folders]
+    if moment == "summary":
+        assert process.returncode == 130, err
+        assert "stopped by SIGTERM while the manifests and reports were written" in err, err
+        assert all(data["exit_code"] == 130 for data in reports), reports
+        assert kinds == [["csv", "json"], ["csv", "json"]], kinds
+        return
+    assert process.returncode == 0, err
+    assert "SIGTERM came once the reports were written: nothing was stopped" in err, err
+    assert all(data["exit_code"] == 0 and data["notes"] == [] for data in reports), reports
+    assert kinds == [["csv", "html", "json", "pdf"]] * 2, kinds
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("second", ["SIGTERM", "SIGINT"])
+def test_copy_json_signalled_after_its_job_report_line_keeps_its_exit_code(
+    tmp_path: Path, second: str
+) -> None:
+    """``offload copy --json``: a Ctrl-C while its ``job_report`` line (exit code 0) is held
+    in a full stdout pipe, then, the line out, a second signal while the command is held
+    writing the warning that names the first (stderr a full pipe too). The line stands: exit
+    0, as it says, the reports as written (HTML and PDF kept). Failed before: a SIGTERM there
+    killed the process (-15) and a SIGINT made it exit 130, its reports restated with exit
+    130 and their HTML and PDF removed, after a ``job_report`` line of exit code 0."""
+    import fcntl
+    import termios
+
+    card = _card(tmp_path / "cards")
+    for index in range(60):  # ignored entries, each named in the line: several pages
+        folder = card / f"take_{index:03d}_{'y' * 60}"
+        folder.mkdir()
+        (folder / ".DS_Store").write_bytes(b"os")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    read, write = _full_pipe()
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--json", "--report-dir", str(tmp_path / "r"), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=write,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        reader = process.stdout.fileno()
+        page = fcntl.fcntl(reader, 1031, 4096)  # F_SETPIPE_SZ: one page
+        lines: list[bytes] = []
+        pending = b""
+        deadline = time.monotonic() + 60
+        while not lines or json.loads(lines[-1])["event"] != "offload_finished":
+            assert time.monotonic() < deadline, lines[-3:]
+            chunk = os.read(reader, 1)  # never past that line
+            assert chunk, b"".join(lines)[-500:]
+            pending += chunk
+            if chunk == b"\n":
+                lines.append(pending)
+                pending = b""
+        while fcntl.ioctl(reader, termios.FIONREAD, b"\0\0\0\0") != page.to_bytes(4, "little"):
+            assert process.poll() is None and time.monotonic() < deadline, "no job_report"
+            time.sleep(0.01)
+        _fill(read, write)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        last = b""
+        while not last.endswith(b"\n"):
+            chunk = os.read(reader, 65536)
+            assert chunk, last[-200:]
+            last += chunk
+        line = json.loads(last)
+        assert line["event"] == "job_report" and line["exit_code"] == 0, line
+        _writing_stderr(process)  # the warning naming the Ctrl-C
+        process.send_signal(getattr(signal, second))
+        time.sleep(0.3)
+        err = _drain(read, write, process)
+        process.stdout.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in err, err
+    assert process.returncode == 0, err
+    assert "Ctrl-C came while the job_report line was written" in err, err
+    [saved] = (tmp_path / "r").glob("*.json")
+    assert json.loads(saved.read_text())["exit_code"] == 0
+    assert saved.with_suffix(".html").exists() and saved.with_suffix(".pdf").exists()
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("second", ["SIGTERM", "SIGINT"])
+def test_verify_json_signalled_once_its_outcome_is_stated_keeps_its_exit_code(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], second: str
+) -> None:
+    """``offload verify --json``: a first SIGTERM while its report's creation is held (the
+    check over: recorded, the report restated with it), then, its document printed (exit
+    code 0), a second signal while the command is held writing the warning that names the
+    first (stderr a full pipe): the document stands, exit 0, no traceback. Failed before:
+    the handler was put back before that warning, so a SIGTERM killed the process (-15)
+    and a SIGINT ended it on a KeyboardInterrupt traceback, after a document of exit 0."""
+    root = _copied(tmp_path)
+    fs = faulty_fs()
+    held = fs.stall("create", path="*verify_*.json*", nth=1)
+    read, write = _full_pipe()
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", "--report-dir", str(fs.mountpoint), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=write,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        _fill(read, write)
+        fs.release()
+        _writing_stderr(process)  # the document printed, the warning held
+        process.send_signal(getattr(signal, second))
+        time.sleep(0.3)
+        err = _drain(read, write, process)
+        assert process.stdout is not None
+        document = json.loads(process.stdout.read())
+        process.stdout.close()
+    finally:
+        fs.release()
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in err, err
+    assert process.returncode == document["exit_code"] == 0, err
+    assert "SIGTERM came while the report was written" in err, err
+    saved = json.loads(Path(document["report"]).read_text())
+    assert saved["exit_code"] == 0 and len(saved["notes"]) == 1, saved
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("number", ["SIGINT", "SIGTERM"])
+def test_pfndispatchcopy_signalled_while_its_hash_line_is_printed_keeps_its_outcome(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], number: str
+) -> None:
+    """``pfndispatchcopy``: the copy verified and published on both destinations, a real
+    signal while the command is held writing its hash line (stdout a full pipe): the line
+    is written whole, exit 0, as after any signal once every copy had its outcome. Failed
+    before: the handler was put back before the outcome was printed, so a SIGINT ended it
+    on a KeyboardInterrupt traceback and a SIGTERM killed it (-15), the hash line a caller
+    parses never written."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(300_000))
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    fs = faulty_fs()
+    published = fs.stall("fsyncdir", path="*")  # the slow destination's rename made durable
+    read, write = _full_pipe()
+    exe = str(Path(sys.executable).with_name("pfndispatchcopy"))
+    process = subprocess.Popen(
+        [exe, str(source), str(fast), str(fs.mountpoint)],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(published, timeout_s=60)
+        _fill(read, write)
+        fs.release()
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{process.pid}/syscall").read_text().split()[:2] != ["1", "0x1"]:
+            assert process.poll() is None and time.monotonic() < deadline, "no hash line"
+            time.sleep(0.01)
+        process.send_signal(getattr(signal, number))
+        time.sleep(0.3)
+        out = _drain(read, write, process)
+        assert process.stderr is not None
+        err = process.stderr.read().decode()
+        process.stderr.close()
+    finally:
+        fs.release()
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in err, err
+    assert process.returncode == 0, err
+    [line] = out.splitlines()
+    assert line.startswith("hash XXH64BE:") and len(line) == len("hash XXH64BE:") + 16, out
+    assert (fast / "clip.mov").read_bytes() == (fs.mountpoint / "clip.mov").read_bytes()
+
+
+@pytest.mark.fault
+def test_copy_stopped_again_while_its_reports_are_restated_names_those_left(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload copy`` stopped by a real SIGTERM while its HTML report's creation is held,
+    then a real SIGINT while the restatement of its first JSON report (the local one, on
+    FaultyFS) is held: exit 130, and one line names each JSON report that still gives the
+    exit code it was written with (both here), never "some". Failed before: "some may still
+    give exit 0", naming none."""
+    card = _card(tmp_path / "cards")
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    fs = faulty_fs()
+    html = fs.stall("create", path="*.html*")
+    restated = fs.stall("create", path="*.json*", nth=2)
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(html, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        fs.release(html)
+        fs.wait_stalled(restated, timeout_s=30)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    [local] = fs.mountpoint.glob("*.json")
+    [other] = (dest / card.name / ".offload" / "reports").glob("*.json")
+    said = " ".join(err.split())
+    assert (
+        "stopped again while the reports were restated: these still give the exit code they "
+        f"were written with, not the run's 130: {local}, {other}"
+    ) in said, err
+    assert json.loads(local.read_text())["exit_code"] == 0
+    assert json.loads(other.read_text())["exit_code"] == 0

@@ -1,0 +1,160 @@
+"""The HTML and PDF reports of a run a real signal cancelled or stopped say so on their
+first line, with what the copies were at the stop, never a verdict that reads as done.
+Real ``offload`` processes, real signals; the PDF read with pdftotext."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from report.helpers import pdf_text
+from support.faultyfs import FaultyFS
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+
+
+def _html_text(path: Path) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", path.read_text()).split())
+
+
+def test_a_cancelled_runs_documents_say_cancelled_and_what_the_copies_were(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """A real SIGINT once the first copy is verified: the verdict says CANCELLED and counts
+    the copies by state, as the JSON gives them (the terminal's CANCELLED line counts what
+    was verified too). Failed before: "CANCELLED: the offload did not finish" alone, the
+    copies already verified not said."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(40):  # as test_every_word_true's cancel: the copy outlasts the signal
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(4_000_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "r"
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--json", "--report-dir", str(reports), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["event"] == "file_verified":
+            break
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    [saved] = reports.glob("*.json")
+    data = json.loads(saved.read_text())
+    states = Counter(d["status"] for f in data["files"] for d in f["destinations"])
+    assert data["cancelled"] and states["verified"] and states["cancelled"], states
+    said = (
+        f"CANCELLED: the offload did not finish; the copies: {states['verified']} verified "
+        f"now, {states['cancelled']} cancelled"
+    )
+    assert said in _html_text(saved.with_suffix(".html"))
+    assert said in " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split())
+
+
+@pytest.mark.fault
+def test_a_stopped_runs_documents_made_again_say_stopped_never_all_verified(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], poppler: dict[str, str]
+) -> None:
+    """A real SIGTERM while the HTML report's creation is held (the copy over): the run
+    stops, exit 130, its JSON restated with exit 130 and a note, its HTML and PDF removed;
+    ``offload report JOB.json`` makes them again. Their verdict: STOPPED AFTER THE COPIES,
+    the copies as they stand. Failed before: "✔ ALL COPIES VERIFIED" in green over a run
+    that exited 130 with its manifests and reports possibly missing."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    fs = faulty_fs()
+    html = fs.stall("create", path="*.html*")
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(html, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    [saved] = fs.mountpoint.glob("*.json")
+    assert json.loads(saved.read_text())["exit_code"] == 130
+    again = subprocess.run(
+        [OFFLOAD, "report", "--no-media", str(saved)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    said = (
+        "STOPPED AFTER THE COPIES (exit 130): the manifests and reports not written before "
+        "the stop are missing (see the notes); the copies: 3 verified now"
+    )
+    for text in (
+        _html_text(saved.with_suffix(".html")),
+        " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()),
+    ):
+        assert said in text and "ALL COPIES VERIFIED" not in text, text[:600]
+
+
+@pytest.mark.fault
+def test_a_ctrl_c_during_the_reports_is_in_the_html_and_pdf_too(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], poppler: dict[str, str]
+) -> None:
+    """A real Ctrl-C while the local JSON report's creation is held (every copy had its
+    outcome: it cancels nothing, exit 0): the note saying so is in every JSON report and,
+    the HTML and PDF not written yet, in them too. Failed before: in the JSON reports and on
+    stderr only, the documents a producer reads silent about it."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for index in range(3):
+        (card / f"C{index:03d}.mov").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    fs = faulty_fs()
+    held = fs.stall("create", path="*.json*", nth=1)
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fs.wait_stalled(held, timeout_s=60)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    finally:
+        fs.release()
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    said = "Ctrl-C came while the reports were written, after every copy had finished"
+    assert said in err, err
+    for folder in (fs.mountpoint, dest / card.name / ".offload" / "reports"):
+        [saved] = folder.glob("*.json")
+        assert any(said in note for note in json.loads(saved.read_text())["notes"])
+        assert said in _html_text(saved.with_suffix(".html")), folder
+        assert said in " ".join(pdf_text(poppler, saved.with_suffix(".pdf")).split()), folder
