@@ -20,7 +20,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from offload.cli.common import Environment, default_report_dir
+from offload.cli.common import Environment, default_report_dir, path_value
 from offload.errors import UsageError, describe_os_error, printable_name
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
@@ -82,7 +82,7 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
     history.add_argument("--json", action="store_true", help="print the list as JSON")
     history.add_argument(
         "--report-dir",
-        type=Path,
+        type=path_value,
         default=None,
         help=f"the local report folder (default {default_report_dir()})",
     )
