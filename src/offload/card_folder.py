@@ -65,34 +65,40 @@ def refuse_another_cards_folder(
     a free name, *source* the card's path)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
-    by_path: dict[str, SourceFile] | None = None
+    key = "" if card is None else card.key
     for plan, entries in zip(plans, loaded, strict=True):
         if not plan.creates_root or not entries.latest:
             continue
-        standing = [e for e in entries.standing() if e.state != "revoked"]
-        if not standing:
+        # A re-run: its first entry (known cards) or first card file (either unknown) is
+        # this card's, so the usual re-run asks one entry; a refusal looks at them all.
+        if key and any(e.card and _vouches(e) and same_card(e, key) for e in entries.standing()):
             continue
-        if card is not None and any(e.card and same_card(e, card.key) for e in standing):
-            continue  # this card's own entries: a re-run
-        if by_path is None:
-            by_path = {f.relative_path: f for f in files}
-        if any(_this_cards(e, card, by_path) for e in standing):
+        if any(_this_cards_file(entries, f, key) for f in files):
             continue
-        raise UsageError(_refusal(source, plan, plans, standing, card), path=plan.root)
+        standing = [e for e in entries.standing() if _vouches(e)]
+        if standing:
+            raise UsageError(_refusal(source, plan, plans, standing, card), path=plan.root)
 
 
-def _this_cards(
-    entry: LedgerEntry, card: CardIdentity | None, files: dict[str, SourceFile]
-) -> bool:
-    """Whether *entry* is this card's: both known, the same card (asked by the caller
-    first); either unknown, a card file at its path of its size and modification time."""
-    if card is not None and entry.card:
-        return same_card(entry, card.key)
-    found = files.get(entry.relative_path)
-    return (
-        found is not None
-        and found.size_bytes == entry.size_bytes
-        and found.mtime_ns == entry.mtime_ns
+def _vouches(entry: LedgerEntry) -> bool:
+    """Whether *entry* records a copy (a ``revoked`` line names a path alone)."""
+    return entry.state != "revoked"
+
+
+def _this_cards_file(entries: LedgerEntries, file: SourceFile, key: str) -> bool:
+    """Whether an entry of *file*'s path records it, its card or this card unknown (*key*
+    ""): of its size and modification time (an entry of a known card, this card known, was
+    asked by its card alone)."""
+    found = entries.latest.get(file.relative_path)
+    candidates: tuple[LedgerEntry, ...] = (found,) if found is not None else ()
+    if entries.beside:
+        candidates += entries.beside.get(file.relative_path, ())
+    return any(
+        _vouches(e)
+        and not (key and e.card)
+        and e.size_bytes == file.size_bytes
+        and e.mtime_ns == file.mtime_ns
+        for e in candidates
     )
 
 
