@@ -5,7 +5,7 @@ default (no ``--into``) a card's copy root is ``DEST/<card folder name>``, so a 
 of the same name would land in the first one's folder, its clips merged among the first
 card's (and a clip of the same name refused, with ``--overwrite`` among the ways on). A
 copy root named after the card that its ledger shows to be another card's is refused before
-anything is written (UsageError, exit 64), naming the folder and a free name to copy this
+anything is written (PreflightRefused, exit 64; its code ``copy-root-of-another-card``), naming the folder and a free name to copy this
 card into with ``--into``. With ``--into`` the user named the folder: a shared copy root is
 then asked for, and each file's own rules apply (``card._plan``; README, "Which card").
 
@@ -37,12 +37,14 @@ import os
 import shlex
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from offload.card_identity import CardIdentity, describe_key
 from offload.destinations.s3url import display_path, is_s3_root
-from offload.errors import UsageError, printable_name
+from offload.errors import PreflightRefused, printable_name
 from offload.ledger import Ledger, LedgerEntries, LedgerEntry, same_card
 from offload.model import SourceFile
+from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import DestinationPlan
 from offload.report.words import plural
 
@@ -58,7 +60,7 @@ def refuse_another_cards_folder(
     files: Sequence[SourceFile],
     source: str,
 ) -> None:
-    """Raise UsageError when a copy root the plan named after the card (``creates_root``:
+    """Raise PreflightRefused (a UsageError, one line) when a copy root the plan named after the card (``creates_root``:
     no ``--into``, a folder source) holds, by its ledger (*loaded*, one a plan), another
     card's offload and none of this one's (module docstring). The message is one line: the
     first such folder, whose offload it holds, and the way on (the command with --into and
@@ -77,7 +79,15 @@ def refuse_another_cards_folder(
             continue
         standing = [e for e in entries.standing() if _vouches(e)]
         if standing:
-            raise UsageError(_refusal(source, plan, plans, standing, card), path=plan.root)
+            message = _refusal(source, plan, plans, standing, card)
+            finding = PreflightItem(
+                PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
+                Path(display_path(plan.root)),
+                message,
+                plan.index,
+            )
+            # One line on the terminal; --json's offload_refused names its code.
+            raise PreflightRefused(message, errors=[finding.as_dict()])
 
 
 def _holds_this_cards_entry(entries: LedgerEntries, key: str) -> bool:

@@ -101,6 +101,14 @@ def test_a_second_card_of_the_same_name_is_refused_not_merged_into_the_firsts_fo
         again = run("copy", *more, second.path, dest, *report_dir, cwd=here)
         assert again.returncode == 64, again.stdout + again.stderr
         assert "holds another card's offload" in error_lines(again)[0]
+    # --json: the refusal's code, for a script to act on.
+    scripted = run("copy", "--json", second.path, dest, *report_dir, cwd=here)
+    assert scripted.returncode == 64, scripted.stdout + scripted.stderr
+    (refusal,) = [json.loads(line) for line in scripted.stdout.splitlines()]
+    assert refusal["event"] == "offload_refused" and refusal["message"] == line[len("ERROR: ") :]
+    (found,) = refusal["errors"]
+    assert found["code"] == "copy-root-of-another-card" and found["destination_index"] == 0
+    assert found["path"] == str(dest / "EOS_DIGITAL")
     assert tree(dest) == before
 
     # The way on the line names: the second card in a folder of its own.
