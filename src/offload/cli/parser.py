@@ -59,7 +59,9 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
     copy.add_argument(
         "--into",
         action="store_true",
-        help="copy the contents of SOURCE into DEST (not DEST/<name>/)",
+        help="copy the contents of SOURCE into DEST (not DEST/<name>/), an existing folder: "
+        "a card whose DEST/<name> holds another card's offload (cards of one name, "
+        "EOS_DIGITAL) is refused without it, and goes into a folder of its own with it",
     )
     add_hash_option(copy, DEFAULT_ALGORITHM)
     add_verify_option(copy)
