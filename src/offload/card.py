@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from offload import card_presence, fingerprint, link_targets, remedies
+from offload import card_folder, card_presence, fingerprint, link_targets, remedies
 from offload.card_history import (
     CardHistory,
     check_card_history,
@@ -670,6 +670,15 @@ def _plan(
     loaded = [
         _load_ledger(ledger) if options.incremental else LedgerEntries({}, {}) for ledger in ledgers
     ]
+    # A copy root named after the card that holds another card's offload (cards sharing a
+    # volume name: EOS_DIGITAL, NO NAME) is refused, before anything is written.
+    card_folder.refuse_another_cards_folder(
+        plans,
+        card_folder.loaded_for_the_check(ledgers, options.incremental, loaded),
+        card,
+        tree.files,
+        str(source_path),
+    )
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)

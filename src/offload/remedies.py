@@ -3,7 +3,8 @@ the planner's warning before the copy (``card._in_the_way_warnings``), the engin
 of that copy (``engine/writer.py``, ``engine/committer.py``), the read-back's refusal of a
 file of other content (``existing.settle``) and ``--dry-run``'s ``refused`` list.
 
-A file in the way is replaced by ``--overwrite`` or kept beside by ``--keep-both``; a copy
+A file in the way is replaced by ``--overwrite`` or kept beside by ``--keep-both`` (for
+another card's copy, ``--into`` another folder or ``--keep-both``: ``another_card``); a copy
 of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
 replaced by ``--reverify``, and its refusal says so wherever it is made. The one-file copy
 (``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``)."""
@@ -65,15 +66,22 @@ def revoked() -> str:
     )
 
 
+# Another card's copy (or another file of this name, size and date: the card formatted and
+# shot again) is offered no --overwrite: it would replace what may be that take's only copy
+# left, the card it came from formatted since. The flag still does it, asked for.
+_APART = "--into another folder keeps the two cards apart, --keep-both keeps both here"
+
+
 def another_card() -> str:
     """What to do about a file in the way that the copy root's ledger records from another
-    card (``ledger.same_card``): keep the cards apart, or either remedy of any file."""
-    return f"--into another folder keeps the two cards apart; {_ANY}"
+    card (``ledger.same_card``), or of another file of its name, size and date: keep the
+    cards apart, or both copies here; never ``--overwrite`` (``_APART``)."""
+    return _APART
 
 
 def another_card_many() -> str:
     """``another_card`` for several files."""
-    return f"--into another folder keeps the two cards apart; {_ANY_MANY}"
+    return _APART
 
 
 def one_file(targets: Iterable[str | None]) -> dict[str, str]:

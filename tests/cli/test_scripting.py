@@ -386,24 +386,62 @@ def test_a_report_dir_whose_folder_does_not_exist_is_refused_before_copying(
     assert not (tmp_path / "no").exists()
 
 
-@pytest.mark.parametrize("where", ["source", "destination", "cascade"])
+# Every path argument of every command, empty: the command line, "{card}", "{dest}" and
+# "{file}" replaced by a card, an empty destination folder and one of the card's files.
+EMPTY_PATHS = {
+    "source": ["copy", "-q", "", "{dest}"],
+    "destination": ["copy", "-q", "{card}", "{dest}", ""],
+    "cascade": ["copy", "-q", "--cascade-to", "", "{card}", "{dest}"],
+    "into": ["copy", "-q", "--into", "", "{dest}"],
+    "copy-report-dir": ["copy", "-q", "--report-dir", "", "{card}", "{dest}"],
+    "progress-trace": ["copy", "-q", "--progress-trace", "", "{card}", "{dest}"],
+    "verify": ["verify", "-q", ""],
+    "verify-mhl-file": ["verify", "-q", "--mhl-file", "", "{dest}"],
+    "verify-report-dir": ["verify", "-q", "--report-dir", "", "{dest}"],
+    "history-report-dir": ["history", "--report-dir", ""],
+    "report": ["report", ""],
+    "report-html": ["report", "{dest}/job.json", "--html", ""],
+    "report-pdf": ["report", "{dest}/job.json", "--pdf", ""],
+    # --list: the plan alone (before, it ran on; with '' its results went into the cwd)
+    "bench-out": ["bench", "--list", "--out", ""],
+    "bench-data-dir": ["bench", "--list", "--data-dir", ""],
+    "bench-report-only": ["bench", "--report-only", ""],
+    "pfn-destination": ["pfndispatchcopy", "{file}", ""],
+    "pfn-source": ["pfndispatchcopy", "", "{dest}/x.mov"],
+    "pfn-noflush": ["pfndispatchcopy", "-noflush_dest", "", "{file}", "{dest}/x.mov"],
+}
+
+
+@pytest.mark.parametrize("where", sorted(EMPTY_PATHS))
 def test_an_empty_path_is_refused_not_taken_as_the_current_folder(
     card: Path, tmp_path: Path, where: str
 ) -> None:
-    """A script's unset variable gives ``''``: refused (64, one line saying which argument
-    is empty and what to do), nothing written. Before, an empty DEST was the current folder
-    (the card copied into wherever the script ran) and an empty SOURCE copied that folder."""
+    """A script's unset variable gives ``''``: refused by every command, whichever path
+    argument it is (64, one line saying which argument is empty and what to do), nothing
+    written, nothing read from the current folder. Before, an empty DEST was the current
+    folder (the card copied into wherever the script ran), an empty SOURCE copied that
+    folder, ``pfndispatchcopy FILE ''`` wrote the file into it, ``offload verify ''``
+    checked it, ``--report-dir ''`` put the reports there."""
     dest = tmp_path / "o4"
     dest.mkdir()
-    args: list[str | Path] = {
-        "source": ["", dest],
-        "destination": [card, dest, ""],
-        "cascade": ["--cascade-to", "", card, dest],
-    }[where]
     here = tmp_path / "where-the-script-runs"  # what '' meant before: never the repository
     here.mkdir()
-    result = run("copy", "-q", *args, reports=tmp_path / "reports", cwd=here)
-    assert result.returncode == 64, result.stderr
+    command, *args = [
+        a.format(card=card, dest=dest, file=card / "A001" / "note.txt") for a in EMPTY_PATHS[where]
+    ]
+    if command == "pfndispatchcopy":
+        result = subprocess.run(
+            [sys.executable, "-m", "offload.cli.pfndispatchcopy", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=here,
+            env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+        )
+    else:
+        result = run(command, *args, reports=tmp_path / "reports", cwd=here)
+    assert result.returncode == 64, result.stdout + result.stderr
     lines = errors(result.stderr)
     assert len(lines) == 1 and "is empty" in lines[0] and "''" in lines[0], result.stderr
     assert list(dest.iterdir()) == [] and not (tmp_path / "reports").exists()

@@ -21,10 +21,16 @@ MTIME_NS = 1_700_000_000_000_000_000
 NAMES = ("CLIPS/A001C001.MOV", "CLIPS/A001C002.MOV")
 
 
-def copy_into_dest(tmp_path: Path, card: Path) -> subprocess.CompletedProcess[str]:
-    """``offload copy CARD <tmp_path>/dest``, its reports in ``<tmp_path>/reports``."""
+def copy_into_dest(
+    tmp_path: Path, card: Path, *, shared: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``offload copy CARD <tmp_path>/dest``, its reports in ``<tmp_path>/reports``;
+    *shared*: ``--into <tmp_path>/dest/A001``, the same copy root named on purpose, as a
+    second card of that name must (without ``--into`` it is refused before the copy, as
+    the folder holds another card's offload: test_card_same_name.py)."""
     (tmp_path / "dest").mkdir(exist_ok=True)
-    return run("copy", card, tmp_path / "dest", "--report-dir", tmp_path / "reports")
+    where = ("--into", card, tmp_path / "dest" / "A001") if shared else (card, tmp_path / "dest")
+    return run("copy", *where, "--report-dir", tmp_path / "reports")
 
 
 def assert_all_trusted(done: subprocess.CompletedProcess[str], reports: Path) -> None:
@@ -75,7 +81,7 @@ def test_a_reshot_card_of_the_same_names_sizes_and_dates_is_read_back_and_refuse
     identity = card_identity(first)
     assert identity is not None
 
-    again = copy_into_dest(tmp_path, second)
+    again = copy_into_dest(tmp_path, second, shared=True)
     out = again.stdout + again.stderr
     assert again.returncode == 2, out  # every copy failed
     assert statuses(newest_report(reports)) == dict.fromkeys(NAMES, "failed")
@@ -84,7 +90,9 @@ def test_a_reshot_card_of_the_same_names_sizes_and_dates_is_read_back_and_refuse
     assert "already exists with other content" in out
     assert "ledger records it from another card" in out
     assert f"volume {identity.volume_id}" in out
-    assert "--into another folder" in out and "--keep-both" in out and "--overwrite" in out
+    assert "--into another folder" in out and "--keep-both" in out
+    # Not offered: it would replace take 1, maybe its only copy left (the card reformatted).
+    assert "--overwrite" not in out
     # Each entry records the card it was copied from; the refusals recorded nothing.
     assert {line["card"] for line in ledger_lines(dest / "A001")} == {identity.key}
 
@@ -95,7 +103,7 @@ def test_a_copy_of_the_card_on_another_card_is_adopted_and_recorded_as_this_card
     first, second = two_cards(tmp_path, exfat_loop, b"take 1 ")
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     assert copy_into_dest(tmp_path, first).returncode == 0
-    again = copy_into_dest(tmp_path, second)
+    again = copy_into_dest(tmp_path, second, shared=True)
     assert again.returncode == 0, again.stdout + again.stderr
     report = newest_report(reports)
     assert statuses(report) == dict.fromkeys(NAMES, "verified")
@@ -212,7 +220,7 @@ def test_files_recorded_from_another_card_are_not_named_as_gone_from_this_one(
     (second / NAMES[1]).unlink()
     reports = tmp_path / "reports"
     assert copy_into_dest(tmp_path, first).returncode == 0
-    again = copy_into_dest(tmp_path, second)
+    again = copy_into_dest(tmp_path, second, shared=True)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "not on the card now" not in again.stdout + again.stderr
     # (the cards are loop images on the disk the destination is on: dest-on-source-device)
@@ -236,7 +244,7 @@ def test_a_file_of_another_size_recorded_from_another_card_is_refused_naming_it(
     os.utime(longer, ns=(MTIME_NS, MTIME_NS))
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     assert copy_into_dest(tmp_path, first).returncode == 0
-    again = copy_into_dest(tmp_path, second)
+    again = copy_into_dest(tmp_path, second, shared=True)
     assert again.returncode == 2, again.stdout + again.stderr
     report = newest_report(reports)
     (warning,) = [w for w in report["warnings"] if w["code"] == "existing-not-overwritten"]
@@ -294,7 +302,8 @@ def test_the_dry_run_names_the_card_and_reads_another_cards_copies_back(
 ) -> None:
     first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
     assert copy_into_dest(tmp_path, first).returncode == 0
-    dry = run("copy", "--dry-run", "--json", second, tmp_path / "dest")
+    shared = ("--into", second, tmp_path / "dest" / "A001")  # test_card_same_name.py
+    dry = run("copy", "--dry-run", "--json", *shared)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     plan = json.loads(dry.stdout)
     second_id = card_identity(second)
@@ -303,18 +312,19 @@ def test_the_dry_run_names_the_card_and_reads_another_cards_copies_back(
     assert dest["verified_earlier"] == [] and dest["copy"] == []
     assert [item["path"] for item in dest["read_back"]] == list(NAMES)
     assert all("from another card" in item["why"] for item in dest["read_back"])
-    words = run("copy", "--dry-run", second, tmp_path / "dest")
+    words = run("copy", "--dry-run", *shared)
     assert f"Card: volume {second_id.volume_id}" in words.stderr, words.stderr
 
 
 def a_then_b_kept_both(tmp_path: Path, exfat_loop: Any) -> tuple[Path, Path, Path, Path]:
     """Two real exFAT cards of one name and layout: A offloaded into ``dest``, then B with
-    ``--keep-both`` (its clips kept beside A's). Returns A, B, ``dest`` and the report folder."""
+    ``--into dest/A001 --keep-both`` (its clips kept beside A's; a later run of either finds
+    its own entries there, ``--into`` or not). Returns A, B, ``dest`` and the report folder."""
     first, second = two_cards(tmp_path, exfat_loop, b"take 2 ")
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     done = copy_into_dest(tmp_path, first)
     assert done.returncode == 0, done.stdout + done.stderr
-    kept = run("copy", second, dest, "--keep-both", "--report-dir", reports)
+    kept = run("copy", "--into", second, dest / "A001", "--keep-both", "--report-dir", reports)
     assert kept.returncode == 0, kept.stdout + kept.stderr
     return first, second, dest, reports
 

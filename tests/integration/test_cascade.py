@@ -419,7 +419,11 @@ def test_a_card_pass_with_a_failure_never_says_the_card_was_released(tmp_path: P
     slow.mkdir()
     assert cli(tmp_path, "-q", str(card), str(fast))[0] == 0
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(300_000))  # the card re-formatted
-    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    # --into the first card's folder: without it, another card's offload is refused before
+    # the copy (test_card_same_name.py)
+    (slow / "CARD").mkdir()
+    into = ("--into", str(card), str(fast / "CARD"), "--cascade-to", str(slow / "CARD"))
+    code, _out, err = cli(tmp_path, *into)
     assert code == 2, err
     assert "CARD PASS DONE" in err and "keep the card" in err
     assert "The card was released" not in err
@@ -749,7 +753,10 @@ def test_without_the_card_a_history_not_carried_on_is_named_as_the_fast_copys(
     assert cli(tmp_path, str(other), str(slow))[0] == 0
     assert (slow / card.name / "ascmhl").is_dir()
     card.rename(card.with_name("gone"))
-    code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
+    # --into: that folder named on purpose (without it, a folder whose ledger records
+    # another card's offload alone is refused before the copy: test_card_same_name.py)
+    into = ("--into", str(card), str(fast / card.name), "--cascade-to", str(slow / card.name))
+    code, _out, err = cli(tmp_path, *into)
     assert code == 0, err
     words = " ".join(err.split())  # rich wraps the line
     start = words.index("ASC MHL history (")

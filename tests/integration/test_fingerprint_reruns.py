@@ -93,7 +93,8 @@ def test_a_reshot_card_of_unknown_identity_is_not_trusted_and_nothing_is_lost(
     assert "other content (the first or last 64 KiB read from the card now differ" in out
     assert "already exists with other content" in out
     assert "with other content: the first or last 64 KiB of this card's file" in out
-    assert "--keep-both" in out and "--overwrite" in out
+    # --overwrite is not offered: it would replace take 1, maybe its only copy left.
+    assert "--keep-both" in out and "--into another folder" in out and "--overwrite" not in out
     report = newest_report(reports)
     codes = [w["code"] for w in report["warnings"]]
     assert codes.count("ledger-other-content") == 1, codes

@@ -1,6 +1,7 @@
 """An S3 destination's ledger records the card too: a reshot card (another exFAT volume
 serial, the same names, sizes and dates) offloaded into the same bucket prefix is not
-trusted from the first card's entries; each object is read back and refused. A real moto
+trusted from the first card's entries: into the prefix named after the card it is refused
+before the copy, and ``--into`` that prefix each object is read back and refused. A real moto
 server process, real exFAT cards (loop devices, exfat-fuse), the real CLI (in-process)."""
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ def test_a_reshot_card_is_read_back_from_a_bucket_and_refused(  # type: ignore[n
     identity = card_identity(first)
     assert identity is not None
 
+    # Into the prefix named after the card (s3://.../day1/A001), the second card of that
+    # name is refused before anything is uploaded: its ledger records another card's offload.
     code, out, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(second), url)
+    assert code == 64, out + err
+    assert f"{url}/A001 holds another card's offload" in err, err
+    assert f"offload copy --into {second} {url}/A001_2 (" in err, err
+    # --into that prefix: asked for, each object read back and refused.
+    code, out, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--into", str(second), f"{url}/A001"
+    )
     assert code == 2, out + err
     assert "ledger records it from another card" in err, err
     assert f"volume {identity.volume_id}" in err
@@ -58,7 +68,10 @@ def test_two_cards_kept_both_under_one_prefix_each_find_their_own_objects(  # ty
     endpoint = ("--s3-endpoint", s3_server.url)
     code, _, err = cli_offload(tmp_path, *endpoint, str(first), url)
     assert code == 0, err
-    code, _, err = cli_offload(tmp_path, *endpoint, "--keep-both", str(second), url)
+    # --into: the prefix of the first card named on purpose (test_s3_card_identity's first test)
+    code, _, err = cli_offload(
+        tmp_path, *endpoint, "--keep-both", "--into", str(second), f"{url}/A001"
+    )
     assert code == 0, err
     client = admin(s3_server.url)
 

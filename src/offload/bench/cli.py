@@ -18,6 +18,7 @@ from offload.bench.plan import SECTIONS, BenchConfig, build_cases
 from offload.bench.report import issue_targets_table, s3_table, write_report
 from offload.bench.runner import Results, Runner
 from offload.bench.stats import human_size
+from offload.cli.common import path_text, path_value
 from offload.sizes import parse_size
 
 DEFAULT_OUT = Path("bench-results")
@@ -96,7 +97,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--s3-sidecars", type=int, help="sidecar files on the S3 card (20)")
     parser.add_argument("--s3-sidecar-size", type=_size, help="size of each sidecar (100KB)")
     parser.add_argument(
-        "--aws", help="path of the aws program (default: .test-venvs/awscli, then PATH)"
+        "--aws",
+        type=path_text,
+        help="path of the aws program (default: .test-venvs/awscli, then PATH)",
     )
     parser.add_argument(
         "--no-warm", action="store_true", help="skip the warm-source (page cache) case"
@@ -110,21 +113,23 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=path_value,
         default=DEFAULT_OUT,
         help="results go to OUT/<timestamp>/ (default bench-results/)",
     )
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=path_value,
         help="where test data is made and kept for later runs (default OUT/data); it must "
         "be on the disk you want to measure",
     )
-    parser.add_argument("--ocopy", help="path of the ocopy program (default: PATH, .test-venvs)")
+    parser.add_argument(
+        "--ocopy", type=path_text, help="path of the ocopy program (default: PATH, .test-venvs)"
+    )
     parser.add_argument("--list", action="store_true", help="print the plan and exit")
     parser.add_argument(
         "--report-only",
-        type=Path,
+        type=path_value,
         metavar="DIR",
         help="re-render summary.md and plots from DIR/results.json; run nothing",
     )

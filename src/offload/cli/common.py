@@ -48,6 +48,28 @@ class UsageParser(argparse.ArgumentParser):
         return parsed
 
 
+# An empty path argument ('': a script's unset variable): the operating system would take it
+# as the current folder, and a command would copy into, check, or write its files into
+# wherever the script runs. Refused by the parser (exit 64), whichever argument it is.
+_EMPTY_PATH = (
+    "is empty (''): name the path (an unset variable in a script gives this; write . for "
+    "the current folder)"
+)
+
+
+def path_text(text: str) -> str:
+    """An argparse ``type`` for a path argument kept as text: *text*, or
+    ``ArgumentTypeError`` (the parser's UsageError, exit 64) when it is empty."""
+    if not text:
+        raise argparse.ArgumentTypeError(_EMPTY_PATH)
+    return text
+
+
+def path_value(text: str) -> Path:
+    """``path_text`` as a ``Path`` (``Path('')`` is the current folder: never made)."""
+    return Path(path_text(text))
+
+
 def terminal_columns() -> int:
     """``shutil.get_terminal_size().columns``, without importing ``shutil``: ``$COLUMNS`` if
     a positive number, else the width of the terminal on ``sys.__stdout__``, else 80."""
@@ -117,7 +139,7 @@ def add_quiet_and_report_dir_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no live progress")
     parser.add_argument(
         "--report-dir",
-        type=Path,
+        type=path_value,
         default=None,
         help=f"where local reports go (default {default_report_dir()})",
     )

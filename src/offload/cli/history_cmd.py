@@ -29,6 +29,7 @@ from offload.cli.common import (
     Environment,
     default_report_dir,
     handling_signals,
+    path_value,
     signal_words,
     write_stdout_whole,
 )
@@ -93,7 +94,7 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
     history.add_argument("--json", action="store_true", help="print the list as JSON")
     history.add_argument(
         "--report-dir",
-        type=Path,
+        type=path_value,
         default=None,
         help=f"the local report folder (default {default_report_dir()})",
     )

@@ -371,22 +371,6 @@ def card_released_line(event: CardReleased) -> str:
     )
 
 
-def _refuse_empty_paths(args: argparse.Namespace) -> None:
-    """Raise UsageError for an empty SOURCE, DEST or ``--cascade-to`` (``''``: a script's
-    unset variable): the operating system would take it as the current folder, and copy
-    that folder, or the card into wherever the script runs."""
-    for what, paths in (
-        ("SOURCE", [args.source]),
-        ("DEST", args.destinations),
-        ("--cascade-to", args.cascade_to),
-    ):
-        if "" in paths:
-            raise UsageError(
-                f"{what} is empty (''): name the card's or the drive's folder (an unset "
-                "variable in a script gives this; write . for the current folder)"
-            )
-
-
 def cmd_copy(
     args: argparse.Namespace,
     env: Environment,
@@ -396,7 +380,6 @@ def cmd_copy(
 ) -> int:
     """``offload copy``; *started*: its report worker, if the entry point spawned one;
     *own_process*: as for ``main``."""
-    _refuse_empty_paths(args)
     _freeze_objects_at_exit()
     options = _copy_options(args)
     # A mistyped --report-dir is refused now (exit 64), not made whole after the copy.

@@ -16,6 +16,7 @@ from offload.cli.common import (
     add_hash_option,
     add_quiet_and_report_dir_options,
     add_verify_option,
+    path_text,
 )
 from offload.destinations.s3limits import CHECKSUMS
 from offload.hashing.registry import DEFAULT_ALGORITHM
@@ -53,12 +54,14 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
         "media and compared before it gets its final name. Re-running the same "
         "command resumes an interrupted offload and copies only what is new.",
     )
-    copy.add_argument("source", metavar="SOURCE")
-    copy.add_argument("destinations", metavar="DEST", nargs="+")
+    copy.add_argument("source", metavar="SOURCE", type=path_text)
+    copy.add_argument("destinations", metavar="DEST", nargs="+", type=path_text)
     copy.add_argument(
         "--into",
         action="store_true",
-        help="copy the contents of SOURCE into DEST (not DEST/<name>/)",
+        help="copy the contents of SOURCE into DEST (not DEST/<name>/), an existing folder: "
+        "a card whose DEST/<name> holds another card's offload (cards of one name, "
+        "EOS_DIGITAL) is refused without it, and goes into a folder of its own with it",
     )
     add_hash_option(copy, DEFAULT_ALGORITHM)
     add_verify_option(copy)
@@ -150,6 +153,7 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="DEST",
+        type=path_text,
         help="also copy to DEST (a folder or s3:// URL; it may be one of the DESTs) in "
         "cascade; repeat for several slow destinations",
     )
@@ -194,6 +198,7 @@ def build_parser(*, copy_only: bool = False) -> argparse.ArgumentParser:
     copy.add_argument(
         "--progress-trace",
         metavar="FILE",
+        type=path_text,
         help="record the run's progress (every event with its time, and what the progress "
         "showed) as JSON lines into FILE, a new file, to judge the ETA (docs/json.md)",
     )

@@ -64,6 +64,7 @@ from offload.cli.common import (
     cancel_on_signals,
     engine_arguments,
     hash_algorithms,
+    path_text,
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
@@ -110,11 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         "signal once every copy had its outcome cancels nothing: the outcome's code). "
         "-k (keep going) is always in effect: one failed destination never stops the others.",
     )
-    parser.add_argument("source", metavar="SRC")
+    parser.add_argument("source", metavar="SRC", type=path_text)
     parser.add_argument(
         "destinations",
         metavar="DST",
         nargs="+",
+        type=path_text,
         help="destination file path, or an existing folder, or s3://bucket/key "
         "(s3://bucket/folder/: under the source's name; docs/s3.md)",
     )
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
+        type=path_text,
         help="do not flush this destination: its read-back then comes from the page cache, "
         "not the disk, and a WARNING line on stderr says so",
     )

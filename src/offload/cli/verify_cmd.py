@@ -46,6 +46,7 @@ from offload.cli.common import (
     handling_signals,
     local_report_dir,
     manifest_options,
+    path_text,
     signal_words,
     write_stdout_whole,
 )
@@ -103,10 +104,13 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         "object re-hashed by a streamed GET (docs/s3.md).",
         epilog=EXIT_CODES_HELP,
     )
-    verify.add_argument("path", metavar="PATH", help="a folder, or s3://bucket/prefix/CARD")
+    verify.add_argument(
+        "path", metavar="PATH", type=path_text, help="a folder, or s3://bucket/prefix/CARD"
+    )
     verify.add_argument(
         "--mhl-file",
         metavar="FILE",
+        type=path_text,
         help="verify against this legacy MHL v1 file (for an s3:// PATH: an s3:// URL under "
         "PATH, or a local file whose entries are relative to PATH)",
     )

@@ -99,6 +99,9 @@ class PreflightCode(StrEnum):
     # fingerprint (offload.fingerprint: another card, or the card shot again): their copies
     # there are not trusted but read back; named before the copy, one a destination.
     LEDGER_OTHER_CONTENT = "ledger-other-content"
+    # An error: the copy root named after the card (no --into) holds another card's
+    # offload, none of this card's (cards sharing a volume name: offload.card_folder).
+    COPY_ROOT_OF_ANOTHER_CARD = "copy-root-of-another-card"
     # A cascade re-run without its card: the source is a fast copy (offload.cascade).
     CARD_ABSENT = "card-absent"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)

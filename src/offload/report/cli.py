@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from offload.cli.common import Environment, handling_signals, signal_words
+from offload.cli.common import Environment, handling_signals, path_value, signal_words
 from offload.errors import UsageError, describe_os_error
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, build_documents, default_paper
@@ -46,9 +46,13 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
         "thumbnail, metadata, digests and its state on each destination.",
         epilog="Exit codes: 0 written; 1 a report could not be written; 64 usage error.",
     )
-    parser.add_argument("job", metavar="JOB.json", type=Path)
-    parser.add_argument("--html", type=Path, metavar="OUT", help="HTML output (default JOB.html)")
-    parser.add_argument("--pdf", type=Path, metavar="OUT", help="PDF output (default JOB.pdf)")
+    parser.add_argument("job", metavar="JOB.json", type=path_value)
+    parser.add_argument(
+        "--html", type=path_value, metavar="OUT", help="HTML output (default JOB.html)"
+    )
+    parser.add_argument(
+        "--pdf", type=path_value, metavar="OUT", help="PDF output (default JOB.pdf)"
+    )
     parser.add_argument(
         "--overwrite",
         action="store_true",

@@ -1,0 +1,208 @@
+"""Whether the folder an offload names after its card holds another card's offload.
+
+Camera cards share volume names (``EOS_DIGITAL``, ``Untitled``, ``NO NAME``, ``CANON``): by
+default (no ``--into``) a card's copy root is ``DEST/<card folder name>``, so a second card
+of the same name would land in the first one's folder, its clips merged among the first
+card's (and a clip of the same name refused, with ``--overwrite`` among the ways on). A
+copy root named after the card that its ledger shows to be another card's is refused before
+anything is written (PreflightRefused, exit 64, code ``copy-root-of-another-card``), naming
+the folder and a free name to copy this card into with ``--into``. With ``--into`` the user
+named the folder: a shared copy root is then asked for, and each file's own rules apply
+(``card._plan``; README, "Which card").
+
+Whose offload a copy root holds is told by its ledger's standing entries (a ``revoked``
+line vouches for nothing and says nothing here):
+
+* an entry is this card's when both cards are known and the same (``ledger.same_card``:
+  volume and folder), or, either unknown, when the card has a file at the entry's path of
+  the size and modification time the entry records (the quick check, as the ledger trusts
+  it for an unknown card);
+* the copy root is another card's when no entry is this card's and some entry is not.
+
+So the same card re-run (a resume, a card with new clips, a card that lost some) finds its
+own entries and goes on as before; so does a copy root whose ledger is empty or missing (a
+first run killed before its first entry: nothing tells whose it is, and its files are read
+back, never trusted). A card whose every recorded file changed or went (deleted in camera,
+the card formatted and shot again) with its identity unknown reads as another card: it is
+one, for the copy root (nothing recorded there is on it now), and ``--into`` names that
+folder on purpose.
+
+Reads nothing but the ledgers the plan has loaded and the scan; looks up (``lstat``) the
+free name it suggests on the local destinations alone (a bucket is not asked: the name is
+an example there).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from offload.card_identity import CardIdentity, describe_key
+from offload.destinations.s3url import display_path, is_s3_root
+from offload.errors import PreflightRefused, printable_name
+from offload.ledger import Ledger, LedgerEntries, LedgerEntry, same_card
+from offload.model import SourceFile
+from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.destination import DestinationPlan
+from offload.report.words import plural
+
+# How far the suggested free name counts (``NAME_2`` .. ``NAME_99``): past it, the message
+# names no example (a drive holding 98 cards of one name needs a naming scheme, not a guess).
+_MAX_SUFFIX = 99
+
+
+def refuse_another_cards_folder(
+    plans: Sequence[DestinationPlan],
+    loaded: Sequence[LedgerEntries],
+    card: CardIdentity | None,
+    files: Sequence[SourceFile],
+    source: str,
+) -> None:
+    """Raise PreflightRefused (a UsageError, exit 64) when a copy root the plan named after
+    the card (``creates_root``: no ``--into``, a folder source) holds, by its ledger
+    (*loaded*, one a plan), another card's offload and none of this one's (module
+    docstring). The message is one line: the first such folder, whose offload it holds,
+    and the way on (the command with --into and a free name, *source* the card's path)."""
+    if not any(plan.creates_root for plan in plans):
+        return  # --into, or a single file: the user named the place
+    key = "" if card is None else card.key
+    for plan, entries in zip(plans, loaded, strict=True):
+        if not plan.creates_root or not entries.latest:
+            continue
+        # A re-run: its first entry (known cards) or first card file (either unknown) is
+        # this card's, so the usual re-run asks one entry; a refusal looks at them all.
+        if key and _holds_this_cards_entry(entries, key):
+            continue
+        if any(_this_cards_file(entries, f, key) for f in files):
+            continue
+        standing = [e for e in entries.standing() if _vouches(e)]
+        if standing:
+            message = _refusal(source, plan, plans, standing, card)
+            finding = PreflightItem(
+                PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
+                Path(display_path(plan.root)),
+                message,
+                plan.index,
+            )
+            # One line on the terminal; --json's offload_refused names its code.
+            raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def _holds_this_cards_entry(entries: LedgerEntries, key: str) -> bool:
+    """Whether an entry standing in *entries* records a copy of the card *key* (known).
+    Each other card's key compared once (``same_card`` parses keys that differ: ~8 µs,
+    ~0.4 s over a 50,000-entry ledger of another card's entries before this card's)."""
+    others: set[str] = set()
+    for entry in entries.standing():
+        known = entry.card
+        if known and known not in others and _vouches(entry):
+            if same_card(entry, key):
+                return True
+            others.add(known)
+    return False
+
+
+def _vouches(entry: LedgerEntry) -> bool:
+    """Whether *entry* records a copy (a ``revoked`` line names a path alone)."""
+    return entry.state != "revoked"
+
+
+def _this_cards_file(entries: LedgerEntries, file: SourceFile, key: str) -> bool:
+    """Whether an entry of *file*'s path records it, its card or this card unknown (*key*
+    ""): of its size and modification time (an entry of a known card, this card known, was
+    asked by its card alone)."""
+    found = entries.latest.get(file.relative_path)
+    candidates: tuple[LedgerEntry, ...] = (found,) if found is not None else ()
+    if entries.beside:
+        candidates += entries.beside.get(file.relative_path, ())
+    return any(
+        _vouches(e)
+        and not (key and e.card)
+        and e.size_bytes == file.size_bytes
+        and e.mtime_ns == file.mtime_ns
+        for e in candidates
+    )
+
+
+def _refusal(
+    source: str,
+    plan: DestinationPlan,
+    plans: Sequence[DestinationPlan],
+    standing: Sequence[LedgerEntry],
+    card: CardIdentity | None,
+) -> str:
+    folder = printable_name(display_path(plan.root))
+    free = _free_name(plans)
+    if free is None:
+        way = "copy this card into a folder of its own with --into (DEST naming that folder)"
+    else:
+        # --into takes an existing folder (a drive not mounted is never written into): the
+        # local ones are made first.
+        named = [display_path(p.destination / free if p.creates_root else p.root) for p in plans]
+        local = [n for n, p in zip(named, plans, strict=True) if not is_s3_root(str(p.root))]
+        make = f"mkdir {_words(local)} && " if local else ""
+        way = (
+            f"copy this card into a folder of its own: {make}offload copy --into "
+            f"{_words([source, *named])} (with the command's other options)"
+        )
+    return (
+        f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
+        f"share a name must not share a folder: nothing was copied; {way}, or --into "
+        f"{shlex.quote(folder)} to add it to that folder"
+    )
+
+
+def _words(paths: Sequence[str]) -> str:
+    """*paths* as a shell command's arguments."""
+    return " ".join(shlex.quote(printable_name(path)) for path in paths)
+
+
+def _whose(standing: Sequence[LedgerEntry], card: CardIdentity | None) -> str:
+    """What the ledger says of the other offload: its card(s) and last date, or, its card
+    unknown, that none of its files is on this card at its size and date."""
+    count = plural(len(standing), "file")
+    this = card.words() if card is not None else "unknown"
+    last = max((e.recorded_at for e in standing), default=0.0)
+    when = f", the last on {time.strftime('%Y-%m-%d %H:%M', time.localtime(last))}" if last else ""
+    cards = sorted({e.card for e in standing if e.card})
+    if card is not None and cards and all(e.card for e in standing):
+        named = ", ".join(describe_key(key) for key in cards[:2])
+        more = f" and {len(cards) - 2} more" if len(cards) > 2 else ""
+        return f"its ledger records {count} of {named}{more}{when}; this card: {this}"
+    return (
+        f"its ledger records {count}{when}, none on this card at its size and date: "
+        "another card of the same name, or this card formatted and shot again"
+    )
+
+
+def _free_name(plans: Sequence[DestinationPlan]) -> str | None:
+    """``<name>_2``, ``<name>_3``, ...: the first that no local destination holds (a bucket
+    is not asked), or None past ``_MAX_SUFFIX``."""
+    name = plans[0].root.name
+    local = [p.destination for p in plans if p.creates_root and not is_s3_root(str(p.root))]
+    for suffix in range(2, _MAX_SUFFIX + 1):
+        candidate = f"{name}_{suffix}"
+        if not any(os.path.lexists(dest / candidate) for dest in local):
+            return candidate
+    return None
+
+
+def loaded_for_the_check(
+    ledgers: Iterable[Ledger], incremental: bool, loaded: Sequence[LedgerEntries]
+) -> Sequence[LedgerEntries]:
+    """The entries the check reads: the plan's own (*loaded*) when it reads the ledgers;
+    with ``--no-resume`` (*incremental* false) each ledger read for this check alone, one
+    that cannot be read (OSError) taken as empty: ``--no-resume`` trusts no entry, and a
+    ledger it cannot read never stopped it."""
+    if incremental:
+        return loaded
+    read: list[LedgerEntries] = []
+    for ledger in ledgers:
+        try:
+            read.append(ledger.load_entries())
+        except OSError:
+            read.append(LedgerEntries({}, {}))
+    return read

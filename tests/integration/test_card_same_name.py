@@ -1,0 +1,187 @@
+"""Two cards of one name (``EOS_DIGITAL``, ``NO NAME``: cameras name every card alike)
+offloaded one after the other to one DEST: the second card's default copy root,
+``DEST/<name>``, holds the first card's offload, which its ledger says. Refused before
+anything is written (exit 64, one line naming the folder, whose offload it holds, and the
+command with ``--into`` and a free name); the same card again, ``--into`` that folder, and
+the free name all go on. Real cards: exFAT images on loop devices (each format its own
+volume serial), and folders whose identity no run can tell (the content then tells).
+Each test runs the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from offload.card_identity import card_identity
+
+CLI = [sys.executable, "-m", "offload.cli.offload"]
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``offload *args``, run in *cwd* (a tmp folder)."""
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def shoot(card: Path, clips: dict[str, int], seed: bytes) -> None:
+    """The card's clips: each name's size in bytes, its bytes from *seed*."""
+    for name, size in clips.items():
+        path = card / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(((seed + name.encode()) * (size // len(seed) + 1))[:size])
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file below *folder* (its ledger and reports included) and its bytes."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+
+
+def statuses(reports: Path) -> dict[str, str]:
+    """Each file's status on the first destination, in the newest JSON report."""
+    newest = max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    report = json.loads(newest.read_text())
+    return {f["path"]: f["destinations"][0]["status"] for f in report["files"]}
+
+
+FIRST = {"DCIM/100CANON/MVI_0001.MOV": 300_000, "DCIM/100CANON/MVI_0002.MOV": 70_000}
+SECOND = {"DCIM/100CANON/MVI_0001.MOV": 250_000, "DCIM/100CANON/MVI_0003.MOV": 90_000}
+FIRST_CLIP, OTHER_CLIP = "DCIM/100CANON/MVI_0001.MOV", "DCIM/100CANON/MVI_0003.MOV"
+
+
+def test_a_second_card_of_the_same_name_is_refused_not_merged_into_the_firsts_folder(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """Failed before: the second EOS_DIGITAL card went into DEST/EOS_DIGITAL beside the
+    first card's clips (its MVI_0003 merged in silently, its MVI_0001 refused naming
+    --overwrite, which would have replaced the first card's clip)."""
+    first = exfat_loop(16 << 20, path=tmp_path / "reader1" / "EOS_DIGITAL", label="EOS_DIGITAL")
+    second = exfat_loop(16 << 20, path=tmp_path / "reader2" / "EOS_DIGITAL", label="EOS_DIGITAL")
+    shoot(first.path, FIRST, b"card one ")
+    shoot(second.path, SECOND, b"card two ")
+    a, b = card_identity(first.path), card_identity(second.path)
+    assert a is not None and b is not None and a.volume_id != b.volume_id, (a, b)
+    dest, reports, here = tmp_path / "dest", tmp_path / "reports", tmp_path / "here"
+    for folder in (dest, here):
+        folder.mkdir()
+    report_dir = ("--report-dir", reports)
+    assert run("copy", first.path, dest, *report_dir, cwd=here).returncode == 0
+    before, reports_before = tree(dest), tree(reports)
+
+    refused = run("copy", second.path, dest, *report_dir, cwd=here)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    assert f"{dest / 'EOS_DIGITAL'} holds another card's offload" in line, line
+    assert f"volume {a.volume_id}" in line and f"volume {b.volume_id}" in line, line
+    free = dest / "EOS_DIGITAL_2"
+    assert f"mkdir {free} && offload copy --into {second.path} {free} (" in line, line
+    assert "--overwrite" not in line and "--keep-both" not in line
+    # Nothing written: not a byte on the first card's folder, no new folder, no report.
+    assert tree(dest) == before and sorted(os.listdir(dest)) == ["EOS_DIGITAL"]
+    assert tree(reports) == reports_before and list(here.iterdir()) == []
+    # --dry-run says the same, and so does --no-resume (which trusts no entry: it still
+    # reads whose folder it is).
+    for more in (["--dry-run"], ["--no-resume"]):
+        again = run("copy", *more, second.path, dest, *report_dir, cwd=here)
+        assert again.returncode == 64, again.stdout + again.stderr
+        assert "holds another card's offload" in error_lines(again)[0]
+    # --json: the refusal's code, for a script to act on.
+    scripted = run("copy", "--json", second.path, dest, *report_dir, cwd=here)
+    assert scripted.returncode == 64, scripted.stdout + scripted.stderr
+    (refusal,) = [json.loads(line) for line in scripted.stdout.splitlines()]
+    assert refusal["event"] == "offload_refused" and refusal["message"] == line[len("ERROR: ") :]
+    (found,) = refusal["errors"]
+    assert found["code"] == "copy-root-of-another-card" and found["destination_index"] == 0
+    assert found["path"] == str(dest / "EOS_DIGITAL")
+    assert tree(dest) == before
+
+    # The way on the line names: the second card in a folder of its own.
+    free.mkdir()
+    apart = run("copy", "--into", second.path, free, *report_dir, cwd=here)
+    assert apart.returncode == 0, apart.stdout + apart.stderr
+    assert tree(dest / "EOS_DIGITAL_2").keys() >= SECOND.keys()
+    for name in SECOND:
+        assert (dest / "EOS_DIGITAL_2" / name).read_bytes() == (second.path / name).read_bytes()
+    assert {k: v for k, v in tree(dest).items() if k.startswith("EOS_DIGITAL/")} == before
+    # The first card's re-run is as before: everything trusted from its ledger.
+    again = run("copy", first.path, dest, *report_dir, cwd=here)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert statuses(reports) == dict.fromkeys(FIRST, "verified_earlier")
+    assert list(here.iterdir()) == []
+
+
+def test_unknown_cards_of_one_name_are_told_apart_by_what_the_ledger_records(
+    tmp_path: Path,
+) -> None:
+    """Folders no run can identify (no device): the ledger's paths, sizes and dates tell.
+    A second ``NO NAME`` card is refused (the way on quoted for the shell: the name holds a
+    space), on either destination; the first card re-run with a new clip and after an
+    interrupted run goes on; ``--into`` the first card's folder adds the second card to it
+    on purpose, and its re-runs then go on without ``--into``."""
+    first, second = tmp_path / "r1" / "NO NAME", tmp_path / "r2" / "NO NAME"
+    shoot(first, FIRST, b"card one ")
+    shoot(second, SECOND, b"card two ")
+    assert card_identity(first) is None  # the run cannot tell: the content must
+    d1, d2, reports, here = (tmp_path / n for n in ("d1", "d2", "reports", "here"))
+    for folder in (d1, d2, here):
+        folder.mkdir()
+    report_dir = ("--report-dir", reports)
+    # The first card, its run interrupted after one clip: one entry, one copy, on d1 alone.
+    assert run("copy", first, d1, *report_dir, cwd=here).returncode == 0
+    ledger = d1 / "NO NAME" / ".offload" / "ledger.jsonl"
+    kept, *dropped = ledger.read_text().splitlines(keepends=True)
+    assert dropped, kept
+    ledger.write_text(kept)
+    for line in dropped:  # never recorded: never made, as far as a re-run can tell
+        (d1 / "NO NAME" / json.loads(line)["relative_path"]).unlink()
+    before = tree(d1)
+
+    refused = run("copy", second, d2, d1, *report_dir, cwd=here)
+    assert refused.returncode == 64, refused.stdout + refused.stderr
+    (line,) = error_lines(refused)
+    assert f"{d1 / 'NO NAME'} holds another card's offload" in line, line
+    assert "none on this card at its size and date" in line, line
+    frees = f"'{d2 / 'NO NAME_2'}' '{d1 / 'NO NAME_2'}'"
+    assert f"mkdir {frees} && offload copy --into '{second}' {frees} (" in line, line
+    assert tree(d1) == before and list(d2.iterdir()) == [] and list(here.iterdir()) == []
+
+    # The same card again (a resume): what the interrupted run left is copied.
+    resumed = run("copy", first, d2, d1, *report_dir, cwd=here)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    # A new clip on it: copied, the others trusted.
+    shoot(first, {"DCIM/100CANON/MVI_0004.MOV": 40_000}, b"card one, later ")
+    grown = run("copy", first, d1, *report_dir, cwd=here)
+    assert grown.returncode == 0, grown.stdout + grown.stderr
+    assert statuses(reports) == {
+        **dict.fromkeys(FIRST, "verified_earlier"),
+        "DCIM/100CANON/MVI_0004.MOV": "verified",
+    }
+
+    # --into that folder: asked for, so the second card is added there (its MVI_0001, of
+    # other content, refused: the first card's clip is kept).
+    shared = run("copy", "--into", second, d1 / "NO NAME", *report_dir, cwd=here)
+    assert shared.returncode == 1, shared.stdout + shared.stderr
+    folder = d1 / "NO NAME" / "DCIM" / "100CANON"
+    assert (folder / "MVI_0001.MOV").read_bytes() == (first / FIRST_CLIP).read_bytes()
+    assert (folder / "MVI_0003.MOV").read_bytes() == (second / OTHER_CLIP).read_bytes()
+    # Its entries there now: the second card's default run finds them (no refusal).
+    again = run("copy", second, d1, *report_dir, cwd=here)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "holds another card's offload" not in again.stderr
+    assert list(here.iterdir()) == []

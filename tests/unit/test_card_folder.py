@@ -1,0 +1,96 @@
+"""Whose offload a copy root named after the card holds (``card_folder``): real ledger
+files written and read back, the plan's destinations as ``plan_destinations`` makes them.
+The end-to-end refusals, on real cards: integration/test_card_same_name.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from offload.card_folder import refuse_another_cards_folder
+from offload.card_identity import parse_key
+from offload.errors import UsageError
+from offload.ledger import Ledger, LedgerEntry, verified_entry
+from offload.model import SourceFile
+from offload.plan.destination import DestinationPlan
+
+A = '1234-AAAA "EOS_DIGITAL"'
+B = '5678-BBBB "EOS_DIGITAL"'
+CLIP = "DCIM/100CANON/MVI_0001.MOV"
+
+
+def _entry(card: str, size: int = 10, mtime_ns: int = 20, path: str = CLIP) -> LedgerEntry:
+    return verified_entry(
+        path, size_bytes=size, mtime_ns=mtime_ns, digests={"xxh64": "00"}, partial_name="",
+        final_name="", verify="destination", recorded_at=1.0, card=card,
+    )  # fmt: skip
+
+
+def _check(tmp_path: Path, entries: list[LedgerEntry], card: str, *, into: bool = False) -> None:
+    """The check of one destination whose copy root's ledger holds *entries*, for a card
+    (*card* its key, "" unknown) holding CLIP, 10 bytes, mtime 20."""
+    root = tmp_path / "dest" if into else tmp_path / "dest" / "EOS_DIGITAL"
+    ledger = Ledger(root)
+    if entries:
+        ledger.append(entries)
+    plan = DestinationPlan(0, tmp_path / "dest", root, creates_root=not into)
+    files = [SourceFile(f"/card/{CLIP}", CLIP, 10, 20)]
+    refuse_another_cards_folder(
+        [plan], [ledger.load_entries()], parse_key(card) if card else None, files, "/card"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "card"),
+    [
+        ([], B),  # no ledger: nothing tells whose
+        ([_entry(A)], A),  # the same card
+        ([_entry('1234-AAAA "RENAMED"')], A),  # relabelled: the same volume
+        ([_entry(A), _entry(B, path="OTHER.MOV")], B),  # both cards there (--into before)
+        ([_entry(""), _entry(A, path="OTHER.MOV")], ""),  # this card unknown, its file's entry
+        ([_entry("")], B),  # an entry of no card: this card's file, of its size and date
+    ],
+)
+def test_the_same_card_or_no_sign_of_another_goes_on(
+    tmp_path: Path, entries: list[LedgerEntry], card: str
+) -> None:
+    _check(tmp_path, entries, card)
+
+
+@pytest.mark.parametrize(
+    ("entries", "card", "words"),
+    [
+        (
+            [_entry(A)],
+            B,
+            'of "EOS_DIGITAL", volume 1234-AAAA',
+        ),  # another known card, even of equal files
+        ([_entry("", size=11)], B, "none on this card at its size and date"),
+        ([_entry(A, mtime_ns=21)], "", "none on this card at its size and date"),
+    ],
+)
+def test_another_cards_folder_is_refused(
+    tmp_path: Path, entries: list[LedgerEntry], card: str, words: str
+) -> None:
+    with pytest.raises(UsageError) as refused:
+        _check(tmp_path, entries, card)
+    message = str(refused.value)
+    assert "\n" not in message and words in message, message
+    assert f"holds another card's offload ({'its ledger records 1 file'}" in message
+    assert f"--into /card {tmp_path / 'dest' / 'EOS_DIGITAL_2'} (" in message, message
+
+
+def test_into_names_the_folder_on_purpose_and_a_revoked_line_vouches_for_nothing(
+    tmp_path: Path,
+) -> None:
+    _check(tmp_path, [_entry(A)], B, into=True)
+    revoked = LedgerEntry(relative_path=CLIP, state="revoked")
+    _check(tmp_path / "r", [_entry(A), revoked], B)
+
+
+def test_the_free_name_is_one_no_destination_holds(tmp_path: Path) -> None:
+    for taken in ("EOS_DIGITAL_2", "EOS_DIGITAL_3"):
+        (tmp_path / "dest" / taken).mkdir(parents=True)
+    with pytest.raises(UsageError, match="EOS_DIGITAL_4"):
+        _check(tmp_path, [_entry(A)], B)
