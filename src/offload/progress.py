@@ -53,7 +53,10 @@ class DestinationProgress:
     again (``DestinationFull``: those rewrites failed, the copies verified there stand; not
     lost), else None. ``files_transfer_checked``: of ``files_done``, the copies whose proof
     is a transfer check only (this run's ``--verify transfer``, or an earlier run's trusted
-    from the ledger): never read back, so the views never call that destination verified."""
+    from the ledger): never read back, so the views never call that destination verified.
+    ``files_verified_earlier``: of ``files_done``, the copies an earlier run read back,
+    trusted from the ledger and not read again by this run (``FileVerifiedEarlier``
+    "verified_earlier"): the views call them verified earlier, never verified now."""
 
     index: int
     path: str
@@ -64,6 +67,7 @@ class DestinationProgress:
     files_done: int = 0
     files_failed: int = 0
     files_transfer_checked: int = 0
+    files_verified_earlier: int = 0
     # The bytes read back there by the check of the copies already there, before the
     # offload's jobs (``ExistingCopiesChecking``); ``bytes_verified`` is the jobs' own.
     bytes_checked: int = 0
@@ -215,6 +219,9 @@ class ProgressModel:
         # or trusted from an earlier run): an entry only for such files, so a run that reads
         # every copy back keeps this map empty.
         self._transfer_on: dict[str, int] = {}
+        # Likewise the destinations where it is an earlier run's read-back, trusted from the
+        # ledger (FileVerifiedEarlier "verified_earlier"): an entry only for such files.
+        self._earlier_on: dict[str, int] = {}
         # An offload of several jobs (OffloadPlanned): per destination, the files planned
         # for jobs not yet started; the running job's plan and its counters at its start.
         self._offload = False
@@ -331,7 +338,7 @@ class ProgressModel:
             # made next, would otherwise hold them at its peak.
             self._started_paths = {}
             self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
-            self._transfer_on = {}
+            self._transfer_on, self._earlier_on = {}, {}
         elif isinstance(event, OffloadFinishing):
             self._finishing = event.step
             # Every copy has its outcome, none cancelled: each destination not lost is done,
@@ -455,26 +462,39 @@ class ProgressModel:
         else:
             dest.files_done += 1
             failed, done = failed & ~bit, done | bit
-        checked = not isinstance(event, FileFailed) and event.status == "transfer_checked"
-        self._set_transfer_checked(dest, path, checked)
+        good = not isinstance(event, FileFailed)
+        self._set_proof(dest, path, transfer=good and event.status == "transfer_checked")
+        self._set_proof(dest, path, earlier=good and event.status == "verified_earlier")
         had = bool((self._failed_on.get(path, 0) | self._done_on.get(path, 0)) & bit)
         self._failed_on[path], self._done_on[path] = failed, done
         return had
 
-    def _set_transfer_checked(self, dest: DestinationProgress, path: str, checked: bool) -> None:
-        """Whether *path*'s good copy on *dest* is proved by a transfer check only; a copy
-        given a later outcome (fusefat's re-read after the renames reading it back) counts
-        as that one says."""
+    def _set_proof(
+        self,
+        dest: DestinationProgress,
+        path: str,
+        *,
+        transfer: bool | None = None,
+        earlier: bool | None = None,
+    ) -> None:
+        """Whether *path*'s good copy on *dest* is proved by a transfer check only
+        (*transfer*), or by an earlier run's read-back trusted from the ledger (*earlier*);
+        the one given is set. A copy given a later outcome (fusefat's re-read after the
+        renames reading it back) counts as that one says."""
+        if transfer is not None:
+            flag, masks, counter = transfer, self._transfer_on, "files_transfer_checked"
+        else:
+            flag, masks, counter = bool(earlier), self._earlier_on, "files_verified_earlier"
         bit = 1 << dest.index
-        mask = self._transfer_on.get(path, 0)
-        if bool(mask & bit) == checked:
+        mask = masks.get(path, 0)
+        if bool(mask & bit) == flag:
             return
-        dest.files_transfer_checked += 1 if checked else -1
+        setattr(dest, counter, getattr(dest, counter) + (1 if flag else -1))
         mask ^= bit
         if mask:
-            self._transfer_on[path] = mask
+            masks[path] = mask
         else:
-            self._transfer_on.pop(path, None)
+            masks.pop(path, None)
 
     def _uncount(self, event: FileCancelled) -> None:
         """A copy counted done that the cancel left unproved (fusefat's re-read after the
@@ -488,7 +508,8 @@ class ProgressModel:
         self._done_on[path] = done & ~bit
         dest = self._destinations[index]
         dest.files_done -= 1
-        self._set_transfer_checked(dest, path, False)
+        self._set_proof(dest, path, transfer=False)
+        self._set_proof(dest, path, earlier=False)
         if dest.lost is None:
             dest.phase = "cancelled"
         mask = self._finished_per_file.get(path)

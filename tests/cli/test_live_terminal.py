@@ -176,6 +176,34 @@ def test_a_resume_with_every_copy_verified_earlier_says_nothing_to_read(tmp_path
     assert "0 bytes of 0 bytes" not in run.text, run.text
 
 
+def test_copies_trusted_from_the_ledger_are_verified_earlier_never_done(tmp_path: Path) -> None:
+    """The card offloaded to c1, then again to c1 and c2: c1's copies are trusted from its
+    ledger (an earlier run read them back; this one does not), c2's are read back now. The
+    last frame's row of c1 says "verified earlier" (green, in italics), c2's "done", the
+    head line "2 copies verified earlier (not re-read)", as the summary's "verified earlier
+    (not re-read)" column. Failed before: c1 "done" in green, as if read back now."""
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run_on_terminal("copy", "--report-dir", reports, card, dests[0]).returncode == 0
+    run = run_on_terminal("copy", "--report-dir", reports, card, *dests)
+    assert run.returncode == 0, run.text
+    [frame] = frames(run)
+    assert "2 copies verified earlier (not re-read)" in frame, run.text
+    rows = {line.split()[0]: line.split()[2:4] for line in run.lines if line[:3] in ("1  ", "2  ")}
+    assert rows["1"] == ["verified", "earlier"] and rows["2"][0] == "done", run.text
+    assert run.colour("1  ", "verified earlier") == "green", run.text
+    assert "\x1b[3;32mverified earlier" in run.raw.decode("utf-8", "replace"), run.text
+    # The summary's result: "verified" above "earlier" for c1, in the row's style, never
+    # "ok" (c2's: read back now).
+    rows = [i for i, line in enumerate(run.lines) if line.startswith(" /")]
+    assert [run.lines[i].split()[-1] for i in rows] == ["verified", "ok"], run.text
+    assert run.lines[rows[0] + 1].split()[-1] == "earlier", run.text
+    assert run.colour(run.lines[rows[0]], "verified") == "green", run.text
+
+
 def test_a_resume_with_nothing_to_read_never_promises_bytes_in_its_first_frame(
     tmp_path: Path,
 ) -> None:
