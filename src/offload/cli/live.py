@@ -146,7 +146,9 @@ class _Frame:
             state = _state(dest, full=full)
             row: list[str | Text] = [
                 str(dest.index + 1),
-                _tail(printable_name(dest.path), room),
+                # Text, not markup: a folder named "[day1]" or "RAID[/]" is a name, not a
+                # style (rich dropped the first and raised on the second).
+                Text(_tail(printable_name(dest.path), room)),
                 state,
                 filesize.decimal(dest.bytes_written),
                 # The copies already there it read back before the jobs, and the jobs' own.
@@ -160,7 +162,7 @@ class _Frame:
                 # A destination done (or not started) has no current file: the model keeps
                 # the last one a phase was announced for.
                 current = "" if phase in ("done", "waiting") else dest.current_file
-                row.append(_tail(printable_name(why or current), room))
+                row.append(Text(_tail(printable_name(why or current), room)))
             table.add_row(*row)
         yield table
 

@@ -114,8 +114,13 @@ def _stacked(path: str, width: int) -> str:
 def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) -> Table:
     job = report.job
     table = Table(
-        title=f"{printable_name(str(report.source))}: {job.verify} verification, "
-        f"{', '.join(job.algorithms)}",
+        # Names as Text, never as rich markup: a card or drive named "[day1]" lost that part
+        # of its name, one named "RAID[/]" stopped the summary (MarkupError).
+        title=Text(
+            f"{printable_name(str(report.source))}: {job.verify} verification, "
+            f"{', '.join(job.algorithms)}",
+            style="table.title",
+        ),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -139,7 +144,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     for dest in job.destinations:
         failed_links = len(report.failed_links(dest.index))
         table.add_row(
-            shown_path(printable_name(dest.root)),
+            Text(shown_path(printable_name(dest.root))),
             *[str(_count(report, dest, attribute)) for _header, attribute in shown],
             *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),
