@@ -348,3 +348,39 @@ def test_a_destination_lost_mid_run_is_lost_in_the_last_frame(
     assert run.colour("2  ", "LOST") == "red", run.text
     assert run.colour("1  ", "done") == "green", run.text
     assert any("LOST: " in line for line in run.lines if not line.startswith("2  ")), run.text
+
+
+@pytest.mark.fault
+def test_an_html_report_not_written_is_a_line_of_the_summary_with_what_to_do(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The local report folder's drive refuses the HTML report's file (ENOSPC); the JSON,
+    CSV and PDF are written. Below the live view, the summary says so on a line of its own,
+    before "Report:": the HTML report's final name, why in words and what to do (``offload
+    report`` on the JSON), which then writes it; the exit code stands (0: README). Failed
+    before: a WARNING naming the hidden temporary (".A001R2_...html.<pid>.<hex>.partial")
+    in Python's words ("[Errno 28] ...") and nothing to do."""
+    card = make_card(tmp_path / "cards", files=2, size=10_000)
+    good = tmp_path / "good"
+    good.mkdir()
+    drive = faulty_fs()
+    full = drive.fail("create", errno.ENOSPC, path="*.html*")
+    run = run_on_terminal("copy", "--report-dir", drive.mountpoint, card, good)
+    assert run.returncode == 0 and drive.fired(full), run.text
+    [job] = drive.mountpoint.glob("A001R2_*.json")
+    html = job.with_suffix(".html")
+    assert not html.exists() and job.with_suffix(".pdf").exists()
+    flat = " ".join(run.lines)  # each message whole, wrapped at the terminal's width
+    line = (
+        f"REPORT NOT WRITTEN: cannot write the HTML report {html}: No space left on device "
+        f"(ENOSPC) (the JSON and CSV reports are written; once that is fixed, offload report "
+        f"{job} makes it again)"
+    )
+    assert line in "".join(run.rows).replace("  ", ""), run.text
+    assert ".partial" not in flat and "Errno" not in flat and "WARNING: cannot" not in flat
+    said = next(i for i, text in enumerate(run.lines) if text.startswith("REPORT NOT WRITTEN"))
+    verdict = next(i for i, text in enumerate(run.lines) if text.startswith("All 2 files"))
+    assert verdict < said and run.lines[-1].startswith(f"Report: {job}"), run.text
+    drive.remove(full)
+    again = run_on_terminal("report", job, "--no-media")
+    assert again.returncode == 0 and html.exists(), again.text

@@ -743,6 +743,7 @@ def _reports_and_summary(
         written.finish_documents()
         if written.local_error:
             report.notes.append(written.local_error)
+        report.notes.extend(written.document_errors)
         restate_late_signal()
         for refused in written.refusals:  # each report not written, before the verdict
             json_sink.write({"event": "report_refused", "time": round(time.time(), 3), **refused})
@@ -786,6 +787,12 @@ def _reports_and_summary(
     # The HTML and PDF reports, which the worker made while the lines above were printed
     # (nothing above depends on them): durable before the notes and the exit.
     written.finish_documents()
+    # Each HTML or PDF report not written, a line of the summary's own: the file, why and
+    # what to do, in the words of the live view's lines for the JSON and CSV; the exit code
+    # stands (README). Joined to the local folder's note in one WARNING, after the card's
+    # release and below every other line, it went unseen.
+    for note in written.document_errors:
+        print(f"REPORT NOT WRITTEN: {printable_line(note)}", file=env.stderr)
     if written.local_error:
         report.notes.append(written.local_error)
     restate_late_signal()
