@@ -115,3 +115,37 @@ def test_folders_named_with_brackets_and_control_characters_print_whole_and_esca
         f"{kind} report: {printable_name(str(job.with_suffix('.' + kind.lower())))}"
         for kind in ("HTML", "PDF")
     ], again.text
+
+
+def test_refusals_naming_a_path_with_control_characters_are_one_line_each(tmp_path: Path) -> None:
+    """Each refusal that names a path the user gave prints it through ``printable_name``:
+    one ``ERROR:`` line, ESC and the newline escaped, never a second line the name forged.
+    Failed before: ``--progress-trace`` printed "ERROR: ERROR: forged/t: ..." as a line of
+    its own; ``pfndispatchcopy``'s source, ``offload report --html`` and ``offload
+    history``'s folder likewise split at the newline."""
+    named = tmp_path / "no\x1b[2Jcard\nERROR: forged"
+    shown = printable_name(str(named))
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 100)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    a_file = tmp_path / "file\x1b[2J\nERROR: forged"
+    a_file.write_text("not a folder")
+    assert run("copy", card, dest, reports=tmp_path / "reports").returncode == 0
+    [job] = (tmp_path / "reports").glob("A001_*.json")
+    pfn = [str(Path(sys.executable).with_name("pfndispatchcopy"))]
+    for argv, wanted in (
+        ([*CLI, "copy", card, dest, "--progress-trace", named / "t"], f"{shown}/t: cannot"),
+        ([*pfn, named, dest / "x"], f"source {shown} does not exist"),
+        ([*CLI, "history", "--report-dir", a_file], printable_name(str(a_file))),
+        ([*CLI, "report", job, "--html", named / "x.html"], f"cannot write {shown}/x.html"),
+        ([*CLI, "copy", card, dest, "--report-dir", named / "r"], f"{shown}/r cannot be made"),
+    ):
+        result = subprocess.run(
+            list(map(str, argv)), capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        assert result.returncode == 64, (argv, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert line.startswith("ERROR: ") and wanted in line, (argv, line)
+        assert "\x1b" not in result.stderr + result.stdout, (argv, result.stderr)

@@ -838,15 +838,16 @@ def _open_progress_trace(
     assert model is not None, "a progress trace records the progress: it has a model"
     from offload.progress_trace import ProgressTraceWriter
 
+    shown = printable_name(path)  # one line, its control characters escaped
     try:
         stream = open(path, "x", encoding="utf-8")  # noqa: SIM115 (closed after the run)
     except FileExistsError:
         raise UsageError(
-            f"--progress-trace {path}: the file exists; name a new file (it is never replaced)"
+            f"--progress-trace {shown}: the file exists; name a new file (it is never replaced)"
         ) from None
     except OSError as error:
         raise UsageError(
-            f"--progress-trace {path}: cannot create it ({error.strerror}); name a writable file"
+            f"--progress-trace {shown}: cannot create it ({error.strerror}); name a writable file"
         ) from None
     return ProgressTraceWriter(stream, progress=model)
 
