@@ -462,39 +462,25 @@ class ProgressModel:
         else:
             dest.files_done += 1
             failed, done = failed & ~bit, done | bit
-        good = not isinstance(event, FileFailed)
-        self._set_proof(dest, path, transfer=good and event.status == "transfer_checked")
-        self._set_proof(dest, path, earlier=good and event.status == "verified_earlier")
+        status = None if isinstance(event, FileFailed) else event.status
+        # A copy verified now with no earlier proof counted (most): nothing to change.
+        if status != "verified" or path in self._transfer_on or path in self._earlier_on:
+            self._set_proof(dest, path, status)
         had = bool((self._failed_on.get(path, 0) | self._done_on.get(path, 0)) & bit)
         self._failed_on[path], self._done_on[path] = failed, done
         return had
 
-    def _set_proof(
-        self,
-        dest: DestinationProgress,
-        path: str,
-        *,
-        transfer: bool | None = None,
-        earlier: bool | None = None,
-    ) -> None:
-        """Whether *path*'s good copy on *dest* is proved by a transfer check only
-        (*transfer*), or by an earlier run's read-back trusted from the ledger (*earlier*);
-        the one given is set. A copy given a later outcome (fusefat's re-read after the
-        renames reading it back) counts as that one says."""
-        if transfer is not None:
-            flag, masks, counter = transfer, self._transfer_on, "files_transfer_checked"
-        else:
-            flag, masks, counter = bool(earlier), self._earlier_on, "files_verified_earlier"
-        bit = 1 << dest.index
-        mask = masks.get(path, 0)
-        if bool(mask & bit) == flag:
-            return
-        setattr(dest, counter, getattr(dest, counter) + (1 if flag else -1))
-        mask ^= bit
-        if mask:
-            masks[path] = mask
-        else:
-            masks.pop(path, None)
+    def _set_proof(self, dest: DestinationProgress, path: str, status: str | None) -> None:
+        """Whether *path*'s copy on *dest* is proved by a transfer check only, or by an
+        earlier run's read-back trusted from the ledger, as its outcome's *status* says
+        (None: failed, or its proof taken away by a cancel). A copy given a later outcome
+        (fusefat's re-read after the renames reading it back) counts as that one says."""
+        transfer = status == "transfer_checked"
+        if _flip(self._transfer_on, dest.index, path, transfer):
+            dest.files_transfer_checked += 1 if transfer else -1
+        earlier = status == "verified_earlier"
+        if _flip(self._earlier_on, dest.index, path, earlier):
+            dest.files_verified_earlier += 1 if earlier else -1
 
     def _uncount(self, event: FileCancelled) -> None:
         """A copy counted done that the cancel left unproved (fusefat's re-read after the
@@ -508,8 +494,7 @@ class ProgressModel:
         self._done_on[path] = done & ~bit
         dest = self._destinations[index]
         dest.files_done -= 1
-        self._set_proof(dest, path, transfer=False)
-        self._set_proof(dest, path, earlier=False)
+        self._set_proof(dest, path, None)
         if dest.lost is None:
             dest.phase = "cancelled"
         mask = self._finished_per_file.get(path)
@@ -788,3 +773,18 @@ class ProgressModel:
             )
             self._shown = snap.fraction
             return snap
+
+
+def _flip(masks: dict[str, int], index: int, path: str, flag: bool) -> bool:
+    """Set destination *index*'s bit of *path* in *masks* to *flag* (an entry only while a
+    bit is set); whether it changed."""
+    bit = 1 << index
+    mask = masks.get(path, 0)
+    if bool(mask & bit) == flag:
+        return False
+    mask ^= bit
+    if mask:
+        masks[path] = mask
+    else:
+        masks.pop(path, None)
+    return True
