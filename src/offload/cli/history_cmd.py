@@ -341,7 +341,7 @@ def _middle(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     head = max(1, (width - 1) // 3)
-    return f"{text[:head]}…{text[len(text) - (width - 1 - head):]}"
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head) :]}"
 
 
 def _report_words(entry: HistoryEntry, folder: Path) -> str:
@@ -396,9 +396,7 @@ class _Listing:
         return table
 
 
-def _print_blocks(
-    console: Console, title: Text, entries: list[HistoryEntry], folder: Path
-) -> None:
+def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], folder: Path) -> None:
     """The runs on a narrow terminal: a line each (when, what, which card, its result, its
     exit code), then its destinations and its report on lines of their own, each path whole
     where it fits, its middle left out where not."""

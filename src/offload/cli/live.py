@@ -172,11 +172,12 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
     part has ended, what became of its copies. ``done`` (green) only when every copy there
     with an outcome is good and was read back by this run (verified now); ``verified
     earlier`` (``VERIFIED_EARLIER_STYLE``) when they are all good and read back, some by an
-    earlier run only (trusted from the ledger, not re-read now); ``transfer-checked`` (``TRANSFER_CHECKED_STYLE``) when they are all good but some was
-    only transfer-checked (``--verify transfer``, now or by an earlier run: never read
-    back); ``failed`` when every one failed, ``partly failed`` when
-    some are good, in the failure colour, as the summary's FAILED (a failure outweighs a
-    cancel: the CANCELLED line says the run was cancelled); ``cancelled`` (yellow) when the
+    earlier run only (trusted from the ledger, not re-read now); ``transfer-checked``
+    (``TRANSFER_CHECKED_STYLE``) when they are all good but some was only transfer-checked
+    (``--verify transfer``, now or by an earlier run: never read back); ``failed`` when
+    every one failed, ``partly failed`` when some are good, in the failure colour, as the
+    summary's FAILED (a failure outweighs a cancel: the CANCELLED line says the run was
+    cancelled); ``cancelled`` (yellow) when the
     cancel left copies there without an outcome and none failed; ``failed`` too where every
     copy is good but a step that finishes it (its links, folders, manifests, folder times)
     failed, as the summary's FAILED."""

@@ -89,7 +89,9 @@ def load_job_report(path: Path) -> dict[str, Any]:
     except ValueError as exc:
         raise UsageError(f"{shown} is not JSON: {exc}", path=path) from None
     if not isinstance(data, dict) or not is_job_report(data):
-        raise UsageError(f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)")
+        raise UsageError(
+            f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)"
+        )
     problem = job_report_problem(data)
     if problem is not None:  # one line, never a traceback from the code that draws it
         raise UsageError(f"not a valid job report: {shown}: {problem}", path=path)
