@@ -350,6 +350,8 @@ class ProgressModel:
                     dest.phase = self._end_phase(dest, cancelled=False)
         elif isinstance(event, CardReleased):
             self._released = True
+            if event.after_cascade and event.reread:
+                self._reread_by_cascade(event.reread)
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
@@ -481,6 +483,20 @@ class ProgressModel:
         earlier = status == "verified_earlier"
         if _flip(self._earlier_on, dest.index, path, earlier):
             dest.files_verified_earlier += 1 if earlier else -1
+
+    def _reread_by_cascade(self, reread: tuple[str, ...]) -> None:
+        """The fast copies the cascade read this run and matched to the card's digests
+        (``CardReleased.reread``, their paths as shown): their copies verified earlier were
+        read now, as the summary's "verified earlier, read again by the cascade" column
+        counts them; no longer counted verified earlier."""
+        from offload.destinations.s3url import display_path  # a cascade's end only
+
+        for dest in self._destinations:
+            if dest.files_verified_earlier and display_path(dest.path) in reread:
+                dest.files_verified_earlier = 0
+                bit = 1 << dest.index
+                for path in [p for p, mask in self._earlier_on.items() if mask & bit]:
+                    _flip(self._earlier_on, dest.index, path, False)
 
     def _uncount(self, event: FileCancelled) -> None:
         """A copy counted done that the cancel left unproved (fusefat's re-read after the

@@ -315,3 +315,31 @@ def test_a_destination_trusted_from_its_ledger_says_verified_earlier_not_done() 
     green = r'<span style="color: #008000;[^"]*'  # rich's green
     assert re.search(green + r'font-style: italic">verified earlier', styled), styled
     assert re.search(green + r'#008000">done', styled), styled
+
+
+def test_fast_copies_the_cascade_read_again_are_no_longer_verified_earlier() -> None:
+    """A cascade re-run: the fast copies on A and B were verified by an earlier run; the
+    cascade read A's again and matched them to the card's digests (``CardReleased``
+    ``after_cascade``, ``reread`` A): A's row is "done", as the summary counts its copies
+    under "verified earlier, read again by the cascade" and says "ok"; B's, not read, stays
+    "verified earlier". Failed before this change: both "verified earlier"."""
+    from offload.events import CardReleased
+
+    paths = ("/mnt/A", "/mnt/B", "s3://bucket/A001")
+    model = ProgressModel()
+    model.emit(OffloadPlanned(1, paths, 0, (0, 0, 0), (0, 0, 0), (2,)))
+    model.emit(JobStarted(1, 0, paths, "full", ("xxh64",)))
+    for index in (0, 1, 2):
+        model.emit(FileVerifiedEarlier(index, "a", f"{paths[index]}/a", 1.0, "full"))
+    model.emit(JobFinished(0, False))
+    model.emit(
+        CardReleased(
+            "/card", paths[:2], paths[2:], 1, 0, True, after_cascade=True, reread=(paths[0],)
+        )
+    )
+    model.emit(OffloadFinishing("manifests"))
+    model.emit(OffloadFinished(False))
+    snap = model.snapshot()
+    assert [d.files_verified_earlier for d in snap.destinations] == [0, 1, 1]
+    rows = [line.split() for line in _print(render(snap)).splitlines() if "/mnt/" in line]
+    assert [" ".join(row[2:4]) for row in rows] == ["done 0", "verified earlier"], rows
