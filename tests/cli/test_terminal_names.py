@@ -149,3 +149,29 @@ def test_refusals_naming_a_path_with_control_characters_are_one_line_each(tmp_pa
         [line] = result.stderr.splitlines()
         assert line.startswith("ERROR: ") and wanted in line, (argv, line)
         assert "\x1b" not in result.stderr + result.stdout, (argv, result.stderr)
+
+
+def test_a_folder_error_on_a_drive_whose_name_holds_a_newline_is_one_line(tmp_path: Path) -> None:
+    """A destination named with a newline whose reports folder is a file: the run's folder
+    error (its report not written there, exit 1) is one ``ERROR:`` line, the newline
+    escaped. Failed before: printed as a message of several lines, the name's second part a
+    line of its own ("ERROR: forged/card/.offload/reports: ...")."""
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 100)
+    dest = tmp_path / "RAID\nforged"
+    (dest / "card" / ".offload").mkdir(parents=True)
+    (dest / "card" / ".offload" / "reports").write_text("in the way")
+    result = subprocess.run(
+        [*CLI, "copy", str(card), str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("ERROR: forged")], result.stderr
+    shown = printable_name(str(dest / "card" / ".offload" / "reports"))
+    assert any(line.startswith("ERROR: ") and shown in line for line in lines), result.stderr

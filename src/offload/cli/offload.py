@@ -801,8 +801,8 @@ def _reports_and_summary(
     # A lost destination's: one line and a count; a card gone: one line.
     for line in failure_lines(report, failed):
         env.error_line(line)
-    for error in folder_error_lines(report):
-        env.error(error)
+    for error in folder_error_lines(report):  # one line each: a name's newline escaped
+        env.error_line(error)
     for note in report.notes:
         env.warning(note)
     for path in report.report_paths[:1]:
