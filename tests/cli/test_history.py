@@ -168,7 +168,8 @@ def test_history_is_readable_on_80_columns_and_a_table_where_there_is_room(tmp_p
     assert narrow.returncode == 0, narrow.text
     lines = narrow.lines
     # The title: the folder's path whole (on a line of its own when it does not fit).
-    assert f"Offloads and checks in {reports}" in " ".join(lines[:2]), narrow.text
+    title = "".join(lines[: lines.index("")]).replace(" ", "")
+    assert title == f"Offloads and checks in {reports}".replace(" ", ""), narrow.text
     [head] = [line for line in lines if " offload " in line]
     assert head.endswith("  offload  A001R2AB  verified  exit 0"), narrow.text
     at = lines.index(head)
@@ -176,7 +177,9 @@ def test_history_is_readable_on_80_columns_and_a_table_where_there_is_room(tmp_p
     assert first.startswith("  to      /") and "…" in first, first
     assert first.endswith("/SHOOT_DAY_12/CAMERA_A/A001R2AB"), first
     assert len(first) <= 80 and first[10:].startswith(str(tmp_path)[:20]), first
-    assert second == f"          {short}/A001R2AB", narrow.text
+    # Whole where it fits (under a long temporary folder, its middle left out too).
+    assert second.startswith("          /") and second.endswith("/RAID/A001R2AB"), second
+    assert second[10:] == f"{short}/A001R2AB" or len(second) == 79, second
     assert report == f"  report  {job.name} (+ HTML, PDF)", narrow.text
     assert "destinatio" not in narrow.text, narrow.text
 

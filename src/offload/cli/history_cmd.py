@@ -358,15 +358,16 @@ def _started(entry: HistoryEntry) -> str:
 
 class _Listing:
     """The table of the runs, fitted to the width it is printed in: every column but the
-    destinations as wide as it needs (the result folded at its words), and each destination
-    on a line of its own, its middle left out where it would not fit (``_middle``)."""
+    destinations as wide as it needs (the result whole: scripts and eyes look for its words),
+    and each destination on a line of its own, its middle left out where it would not fit
+    (``_middle``)."""
 
     def __init__(self, title: Text, entries: list[HistoryEntry], folder: Path) -> None:
         self._title, self._entries, self._folder = title, entries, folder
 
     def room(self, console: Console, options: ConsoleOptions) -> int:
         """The cells left for the destinations once every other column is as wide as it
-        needs (its longest line, "result" up to its fold)."""
+        needs (its longest line)."""
         probe = self._table(lambda path: "")
         unbounded = options.update_width(1 << 20)  # the columns' own widths, not clamped
         others = Measurement.get(console, unbounded, probe).maximum - len("destinations")
@@ -380,7 +381,7 @@ class _Listing:
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=self._title)
         for column in ("started (UTC)", "run", "card", "destinations"):
             table.add_column(column, no_wrap=True)
-        table.add_column("result", overflow="fold", max_width=30)
+        table.add_column("result", no_wrap=True)
         table.add_column("exit", no_wrap=True)
         table.add_column("report", no_wrap=True)
         for entry in self._entries:
