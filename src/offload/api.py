@@ -24,7 +24,13 @@ from offload.destinations.unreachable import UnreachableDestination
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.errors import UsageError, describe_os_error, reach, unreachable_ancestor
+from offload.errors import (
+    UsageError,
+    describe_os_error,
+    printable_name,
+    reach,
+    unreachable_ancestor,
+)
 from offload.events import EventSink, WarningIssued, isolated
 from offload.model import SourceFile
 from offload.options import DEFAULT_CHUNK_SIZE, CopyOptions, ExistingFilePolicy
@@ -78,24 +84,25 @@ _MOOT_WHEN_FAILED = frozenset(
 
 
 def _stat_source(source: Path) -> os.stat_result:
+    shown = printable_name(str(source))  # a name's control characters escaped, one line
     try:
         st = reach(source)
     except OSError as exc:
         raise UsageError(
-            f"cannot read source {source}: {describe_os_error(exc)}", path=source
+            f"cannot read source {shown}: {describe_os_error(exc)}", path=source
         ) from None
     if st is None:
-        raise UsageError(f"source {source} does not exist; check the path", path=source)
+        raise UsageError(f"source {shown} does not exist; check the path", path=source)
     if stat.S_ISDIR(st.st_mode):
         raise UsageError(
-            f"source {source} is a folder; pfndispatchcopy copies one file "
+            f"source {shown} is a folder; pfndispatchcopy copies one file "
             "(use 'offload copy' for folders and cards)",
             path=source,
         )
     if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"source {source} is not a regular file", path=source)
+        raise UsageError(f"source {shown} is not a regular file", path=source)
     if not os.access(source, os.R_OK):
-        raise UsageError(f"source {source} is not readable (permissions)", path=source)
+        raise UsageError(f"source {shown} is not readable (permissions)", path=source)
     return st
 
 
@@ -176,7 +183,7 @@ def _plan_targets(
 
 def _already_exists(target: Path, detail: str = "") -> UsageError:
     return UsageError(
-        f"destination {target} already exists{detail}; nothing was written "
+        f"destination {printable_name(str(target))} already exists{detail}; nothing was written "
         "(pass --overwrite to replace it)",
         path=target,
     )
@@ -404,7 +411,8 @@ def _copy_planned(
             os.makedirs(target.parent, exist_ok=True)
         except OSError as exc:
             raise UsageError(
-                f"cannot create destination folder {target.parent}: {describe_os_error(exc)}",
+                f"cannot create destination folder {printable_name(str(target.parent))}: "
+                f"{describe_os_error(exc)}",
                 path=target.parent,
             ) from None
     roots = [remote[i].backend.root if i in remote else t.parent for i, t in enumerate(targets)]

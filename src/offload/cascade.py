@@ -46,7 +46,7 @@ from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.errors import DRIVE_GONE_ERRNOS, UsageError
+from offload.errors import DRIVE_GONE_ERRNOS, UsageError, printable_name
 from offload.events import CardReleased, EventSink, FileFailed, WarningIssued
 from offload.existing import settle_rewrites
 from offload.fs.ops import fsync_dir
@@ -221,7 +221,8 @@ def card_absent(source: Path, looked: Sequence[str]) -> UsageError:
     (nothing written): one line, what was looked at, what to do."""
     detail = "; ".join(looked) or "no local destination that is not cascaded"
     return UsageError(
-        f"the card {source} is absent and no fast copy holds it complete, read back from its media "
+        f"the card {printable_name(str(source))} is absent and no fast copy holds it complete, "
+        "read back from its media "
         f"({detail}); nothing was written: insert the card and run the same command again",
         path=source,
     )

@@ -53,7 +53,10 @@ class DestinationProgress:
     again (``DestinationFull``: those rewrites failed, the copies verified there stand; not
     lost), else None. ``files_transfer_checked``: of ``files_done``, the copies whose proof
     is a transfer check only (this run's ``--verify transfer``, or an earlier run's trusted
-    from the ledger): never read back, so the views never call that destination verified."""
+    from the ledger): never read back, so the views never call that destination verified.
+    ``files_verified_earlier``: of ``files_done``, the copies an earlier run read back,
+    trusted from the ledger and not read again by this run (``FileVerifiedEarlier``
+    "verified_earlier"): the views call them verified earlier, never verified now."""
 
     index: int
     path: str
@@ -64,6 +67,7 @@ class DestinationProgress:
     files_done: int = 0
     files_failed: int = 0
     files_transfer_checked: int = 0
+    files_verified_earlier: int = 0
     # The bytes read back there by the check of the copies already there, before the
     # offload's jobs (``ExistingCopiesChecking``); ``bytes_verified`` is the jobs' own.
     bytes_checked: int = 0
@@ -215,6 +219,9 @@ class ProgressModel:
         # or trusted from an earlier run): an entry only for such files, so a run that reads
         # every copy back keeps this map empty.
         self._transfer_on: dict[str, int] = {}
+        # Likewise the destinations where it is an earlier run's read-back, trusted from the
+        # ledger (FileVerifiedEarlier "verified_earlier"): an entry only for such files.
+        self._earlier_on: dict[str, int] = {}
         # An offload of several jobs (OffloadPlanned): per destination, the files planned
         # for jobs not yet started; the running job's plan and its counters at its start.
         self._offload = False
@@ -331,7 +338,7 @@ class ProgressModel:
             # made next, would otherwise hold them at its peak.
             self._started_paths = {}
             self._failed_on, self._done_on, self._finished_per_file = {}, {}, {}
-            self._transfer_on = {}
+            self._transfer_on, self._earlier_on = {}, {}
         elif isinstance(event, OffloadFinishing):
             self._finishing = event.step
             # Every copy has its outcome, none cancelled: each destination not lost is done,
@@ -343,6 +350,8 @@ class ProgressModel:
                     dest.phase = self._end_phase(dest, cancelled=False)
         elif isinstance(event, CardReleased):
             self._released = True
+            if event.after_cascade and event.reread:
+                self._reread_by_cascade(event.reread)
         elif isinstance(event, ExistingCopiesChecking):
             self._reset()
             self._checking = True
@@ -455,26 +464,39 @@ class ProgressModel:
         else:
             dest.files_done += 1
             failed, done = failed & ~bit, done | bit
-        checked = not isinstance(event, FileFailed) and event.status == "transfer_checked"
-        self._set_transfer_checked(dest, path, checked)
+        status = None if isinstance(event, FileFailed) else event.status
+        # A copy verified now with no earlier proof counted (most): nothing to change.
+        if status != "verified" or path in self._transfer_on or path in self._earlier_on:
+            self._set_proof(dest, path, status)
         had = bool((self._failed_on.get(path, 0) | self._done_on.get(path, 0)) & bit)
         self._failed_on[path], self._done_on[path] = failed, done
         return had
 
-    def _set_transfer_checked(self, dest: DestinationProgress, path: str, checked: bool) -> None:
-        """Whether *path*'s good copy on *dest* is proved by a transfer check only; a copy
-        given a later outcome (fusefat's re-read after the renames reading it back) counts
-        as that one says."""
-        bit = 1 << dest.index
-        mask = self._transfer_on.get(path, 0)
-        if bool(mask & bit) == checked:
-            return
-        dest.files_transfer_checked += 1 if checked else -1
-        mask ^= bit
-        if mask:
-            self._transfer_on[path] = mask
-        else:
-            self._transfer_on.pop(path, None)
+    def _set_proof(self, dest: DestinationProgress, path: str, status: str | None) -> None:
+        """Whether *path*'s copy on *dest* is proved by a transfer check only, or by an
+        earlier run's read-back trusted from the ledger, as its outcome's *status* says
+        (None: failed, or its proof taken away by a cancel). A copy given a later outcome
+        (fusefat's re-read after the renames reading it back) counts as that one says."""
+        transfer = status == "transfer_checked"
+        if _flip(self._transfer_on, dest.index, path, transfer):
+            dest.files_transfer_checked += 1 if transfer else -1
+        earlier = status == "verified_earlier"
+        if _flip(self._earlier_on, dest.index, path, earlier):
+            dest.files_verified_earlier += 1 if earlier else -1
+
+    def _reread_by_cascade(self, reread: tuple[str, ...]) -> None:
+        """The fast copies the cascade read this run and matched to the card's digests
+        (``CardReleased.reread``, their paths as shown): their copies verified earlier were
+        read now, as the summary's "verified earlier, read again by the cascade" column
+        counts them; no longer counted verified earlier."""
+        from offload.destinations.s3url import display_path  # a cascade's end only
+
+        for dest in self._destinations:
+            if dest.files_verified_earlier and display_path(dest.path) in reread:
+                dest.files_verified_earlier = 0
+                bit = 1 << dest.index
+                for path in [p for p, mask in self._earlier_on.items() if mask & bit]:
+                    _flip(self._earlier_on, dest.index, path, False)
 
     def _uncount(self, event: FileCancelled) -> None:
         """A copy counted done that the cancel left unproved (fusefat's re-read after the
@@ -488,7 +510,7 @@ class ProgressModel:
         self._done_on[path] = done & ~bit
         dest = self._destinations[index]
         dest.files_done -= 1
-        self._set_transfer_checked(dest, path, False)
+        self._set_proof(dest, path, None)
         if dest.lost is None:
             dest.phase = "cancelled"
         mask = self._finished_per_file.get(path)
@@ -767,3 +789,18 @@ class ProgressModel:
             )
             self._shown = snap.fraction
             return snap
+
+
+def _flip(masks: dict[str, int], index: int, path: str, flag: bool) -> bool:
+    """Set destination *index*'s bit of *path* in *masks* to *flag* (an entry only while a
+    bit is set); whether it changed."""
+    bit = 1 << index
+    mask = masks.get(path, 0)
+    if bool(mask & bit) == flag:
+        return False
+    mask ^= bit
+    if mask:
+        masks[path] = mask
+    else:
+        masks.pop(path, None)
+    return True

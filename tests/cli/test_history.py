@@ -143,3 +143,49 @@ def test_history_says_which_runs_read_through_a_cache(
     assert transfer["result"] == "transfer-checked, 2 through a cache", transfer
     table = _run("history", "--report-dir", reports)
     assert "transfer-checked, 2 through a cache" in table.stdout, table.stdout
+
+
+def test_history_is_readable_on_80_columns_and_a_table_where_there_is_room(tmp_path: Path) -> None:
+    """On an 80-column terminal each run is a block: its line (when, what, card, result,
+    exit code), then each destination on a line of its own, whole where it fits and its
+    middle left out (``…``) where not, the card's folder kept at its end, and the report's
+    name (the title names the folder). Failed before: a seven-column table that folded
+    each path over five lines 10 cells wide and its header into "destinatio" / "ns". On
+    200 columns: the table, each path whole on its row."""
+    from tests.support.terminal import run_on_terminal
+
+    card = tmp_path / "A001R2AB"
+    card.mkdir()
+    (card / "A001C001_240501_R2AB.mov").write_bytes(os.urandom(10_000))
+    deep = tmp_path / ("Volumes/SHUTTLE_DRIVE_01/PRODUCTION_NAME_2026/SHOOT_DAY_12/CAMERA_A")
+    short, reports = tmp_path / "RAID", tmp_path / "reports"
+    deep.mkdir(parents=True)
+    short.mkdir()
+    assert _run("copy", card, deep, short, "--report-dir", reports).returncode == 0
+    [job] = reports.glob("A001R2AB_*.json")
+
+    narrow = run_on_terminal("history", "--report-dir", reports, columns=80)
+    assert narrow.returncode == 0, narrow.text
+    lines = narrow.lines
+    # The title: the folder's path whole (on a line of its own when it does not fit).
+    title = "".join(lines[: lines.index("")]).replace(" ", "")
+    assert title == f"Offloads and checks in {reports}".replace(" ", ""), narrow.text
+    [head] = [line for line in lines if " offload " in line]
+    assert head.endswith("  offload  A001R2AB  verified  exit 0"), narrow.text
+    at = lines.index(head)
+    first, second, report = lines[at + 1 : at + 4]
+    assert first.startswith("  to      /") and "…" in first, first
+    assert first.endswith("/SHOOT_DAY_12/CAMERA_A/A001R2AB"), first
+    assert len(first) <= 80 and first[10:].startswith(str(tmp_path)[:20]), first
+    # Whole where it fits (under a long temporary folder, its middle left out too).
+    assert second.startswith("          /") and second.endswith("/RAID/A001R2AB"), second
+    assert second[10:] == f"{short}/A001R2AB" or len(second) == 79, second
+    assert report == f"  report  {job.name} (+ HTML, PDF)", narrow.text
+    assert "destinatio" not in narrow.text, narrow.text
+
+    wide = run_on_terminal("history", "--report-dir", reports, columns=300)
+    assert wide.returncode == 0, wide.text
+    assert "destinations" in wide.text and "result" in wide.text, wide.text
+    [row] = [line for line in wide.lines if " offload " in line]
+    assert f"{deep}/A001R2AB" in row and f"{job.name} (+ HTML, PDF)" in row, wide.text
+    assert any(line.strip() == f"{short}/A001R2AB" for line in wide.lines), wide.text

@@ -176,6 +176,34 @@ def test_a_resume_with_every_copy_verified_earlier_says_nothing_to_read(tmp_path
     assert "0 bytes of 0 bytes" not in run.text, run.text
 
 
+def test_copies_trusted_from_the_ledger_are_verified_earlier_never_done(tmp_path: Path) -> None:
+    """The card offloaded to c1, then again to c1 and c2: c1's copies are trusted from its
+    ledger (an earlier run read them back; this one does not), c2's are read back now. The
+    last frame's row of c1 says "verified earlier" (green, in italics), c2's "done", the
+    head line "2 copies verified earlier (not re-read)", as the summary's "verified earlier
+    (not re-read)" column. Failed before: c1 "done" in green, as if read back now."""
+    card = make_card(tmp_path / "cards", files=2, size=100_000)
+    dests = [tmp_path / "c1", tmp_path / "c2"]
+    for dest in dests:
+        dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run_on_terminal("copy", "--report-dir", reports, card, dests[0]).returncode == 0
+    run = run_on_terminal("copy", "--report-dir", reports, card, *dests)
+    assert run.returncode == 0, run.text
+    [frame] = frames(run)
+    assert "2 copies verified earlier (not re-read)" in frame, run.text
+    rows = {line.split()[0]: line.split()[2:4] for line in run.lines if line[:3] in ("1  ", "2  ")}
+    assert rows["1"] == ["verified", "earlier"] and rows["2"][0] == "done", run.text
+    assert run.colour("1  ", "verified earlier") == "green", run.text
+    assert "\x1b[3;32mverified earlier" in run.raw.decode("utf-8", "replace"), run.text
+    # The summary's result: "verified" above "earlier" for c1, in the row's style, never
+    # "ok" (c2's: read back now).
+    rows = [i for i, line in enumerate(run.lines) if line.startswith(" /")]
+    assert [run.lines[i].split()[-1] for i in rows] == ["verified", "ok"], run.text
+    assert run.lines[rows[0] + 1].split()[-1] == "earlier", run.text
+    assert run.colour(run.lines[rows[0]], "verified") == "green", run.text
+
+
 def test_a_resume_with_nothing_to_read_never_promises_bytes_in_its_first_frame(
     tmp_path: Path,
 ) -> None:
@@ -320,3 +348,39 @@ def test_a_destination_lost_mid_run_is_lost_in_the_last_frame(
     assert run.colour("2  ", "LOST") == "red", run.text
     assert run.colour("1  ", "done") == "green", run.text
     assert any("LOST: " in line for line in run.lines if not line.startswith("2  ")), run.text
+
+
+@pytest.mark.fault
+def test_an_html_report_not_written_is_a_line_of_the_summary_with_what_to_do(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The local report folder's drive refuses the HTML report's file (ENOSPC); the JSON,
+    CSV and PDF are written. Below the live view, the summary says so on a line of its own,
+    before "Report:": the HTML report's final name, why in words and what to do (``offload
+    report`` on the JSON), which then writes it; the exit code stands (0: README). Failed
+    before: a WARNING naming the hidden temporary (".A001R2_...html.<pid>.<hex>.partial")
+    in Python's words ("[Errno 28] ...") and nothing to do."""
+    card = make_card(tmp_path / "cards", files=2, size=10_000)
+    good = tmp_path / "good"
+    good.mkdir()
+    drive = faulty_fs()
+    full = drive.fail("create", errno.ENOSPC, path="*.html*")
+    run = run_on_terminal("copy", "--report-dir", drive.mountpoint, card, good)
+    assert run.returncode == 0 and drive.fired(full), run.text
+    [job] = drive.mountpoint.glob("A001R2_*.json")
+    html = job.with_suffix(".html")
+    assert not html.exists() and job.with_suffix(".pdf").exists()
+    flat = " ".join(run.lines)  # each message whole, wrapped at the terminal's width
+    line = (
+        f"REPORT NOT WRITTEN: cannot write the HTML report {html}: No space left on device "
+        f"(ENOSPC) (the JSON and CSV reports are written; once that is fixed, offload report "
+        f"{job} makes it again)"
+    )
+    assert line in "".join(run.rows).replace("  ", ""), run.text
+    assert ".partial" not in flat and "Errno" not in flat and "WARNING: cannot" not in flat
+    said = next(i for i, text in enumerate(run.lines) if text.startswith("REPORT NOT WRITTEN"))
+    verdict = next(i for i, text in enumerate(run.lines) if text.startswith("All 2 files"))
+    assert verdict < said and run.lines[-1].startswith(f"Report: {job}"), run.text
+    drive.remove(full)
+    again = run_on_terminal("report", job, "--no-media")
+    assert again.returncode == 0 and html.exists(), again.text

@@ -277,3 +277,69 @@ def test_a_destination_whose_copies_were_only_transfer_checked_is_not_called_don
     rows = [line.split() for line in text.splitlines() if line[:1] in "123" and "/mnt/" in line]
     assert [row[2] for row in rows] == ["transfer-checked"] * 3, text
     assert " done " not in text.split("current file")[1], text
+
+
+def test_a_destination_trusted_from_its_ledger_says_verified_earlier_not_done() -> None:
+    """A copy an earlier run read back, trusted from the ledger and not re-read now, is
+    "verified earlier" (its own word and style), never the green "done" of a copy this run
+    read back: A (every copy trusted), B (one trusted, one read back now) "verified
+    earlier", C (read back now) "done", D (trusted, then read again after the renames:
+    verified now) "done"; the head line counts the copies verified earlier, as the
+    summary's "verified earlier (not re-read)" column. Failed before: four green "done"."""
+    paths = ("/mnt/A", "/mnt/B", "/mnt/C", "/mnt/D")
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, paths, 1_000, (0, 500, 1_000, 0), (0, 1, 2, 0)))
+    model.emit(JobStarted(2, 1_000, paths, "full", ("xxh64",)))
+    for index, names in ((0, "ab"), (1, "a"), (3, "ab")):
+        for name in names:
+            model.emit(FileVerifiedEarlier(index, name, f"{paths[index]}/{name}", 1.0, "full"))
+    for index, names in ((1, "b"), (2, "ab")):
+        for name in names:
+            model.emit(FileStarted(name, 500))
+            model.emit(FileVerified(index, name, f"{paths[index]}/{name}", "verified"))
+    model.emit(JobFinished(0, False))
+    for name in "ab":  # read again after the renames (renamed_recheck): verified now
+        model.emit(FileVerified(3, name, f"/mnt/D/{name}", "verified"))
+    model.emit(OffloadFinishing("manifests"))
+    model.emit(OffloadFinished(False))
+    snap = model.snapshot()
+    assert [d.files_verified_earlier for d in snap.destinations] == [2, 1, 0, 0]
+    console = Console(width=120, record=True, color_system="truecolor", force_terminal=True)
+    console.print(render(snap))
+    text = console.export_text(clear=False)
+    rows = {line.split()[1]: " ".join(line.split()[2:4]) for line in text.splitlines()[3:]}
+    assert rows["/mnt/A"] == rows["/mnt/B"] == "verified earlier", text
+    assert rows["/mnt/C"].split()[0] == rows["/mnt/D"].split()[0] == "done", text
+    assert "3 copies verified earlier (not re-read)" in text.splitlines()[1], text
+    styled = console.export_html(inline_styles=True)
+    green = r'<span style="color: #008000;[^"]*'  # rich's green
+    assert re.search(green + r'font-style: italic">verified earlier', styled), styled
+    assert re.search(green + r'#008000">done', styled), styled
+
+
+def test_fast_copies_the_cascade_read_again_are_no_longer_verified_earlier() -> None:
+    """A cascade re-run: the fast copies on A and B were verified by an earlier run; the
+    cascade read A's again and matched them to the card's digests (``CardReleased``
+    ``after_cascade``, ``reread`` A): A's row is "done", as the summary counts its copies
+    under "verified earlier, read again by the cascade" and says "ok"; B's, not read, stays
+    "verified earlier". Failed before this change: both "verified earlier"."""
+    from offload.events import CardReleased
+
+    paths = ("/mnt/A", "/mnt/B", "s3://bucket/A001")
+    model = ProgressModel()
+    model.emit(OffloadPlanned(1, paths, 0, (0, 0, 0), (0, 0, 0), (2,)))
+    model.emit(JobStarted(1, 0, paths, "full", ("xxh64",)))
+    for index in (0, 1, 2):
+        model.emit(FileVerifiedEarlier(index, "a", f"{paths[index]}/a", 1.0, "full"))
+    model.emit(JobFinished(0, False))
+    model.emit(
+        CardReleased(
+            "/card", paths[:2], paths[2:], 1, 0, True, after_cascade=True, reread=(paths[0],)
+        )
+    )
+    model.emit(OffloadFinishing("manifests"))
+    model.emit(OffloadFinished(False))
+    snap = model.snapshot()
+    assert [d.files_verified_earlier for d in snap.destinations] == [0, 1, 1]
+    rows = [line.split() for line in _print(render(snap)).splitlines() if "/mnt/" in line]
+    assert [" ".join(row[2:4]) for row in rows] == ["done 0", "verified earlier"], rows

@@ -62,3 +62,116 @@ def test_names_with_control_characters_are_escaped_on_the_terminal(tmp_path: Pat
     (report,) = reports.glob("card_*.json")
     names = {f["path"] for f in json.loads(report.read_bytes())["files"]}
     assert {f"N/{ESC_NAME}", f"N/{NEWLINE_NAME}", "N/plain.mov"} == names
+
+
+def test_folders_named_with_brackets_and_control_characters_print_whole_and_escaped(
+    tmp_path: Path,
+) -> None:
+    """A card and drives whose folder names hold rich's markup (``[b]``, ``[day1]``, a
+    closing ``[/b]``), ESC sequences (``ESC[2J`` clears a screen), a tab, a newline and a
+    byte that is not UTF-8: the live view, the summary, ``offload history`` (its table, and
+    its line for a folder with no report) and ``offload report`` print each name whole,
+    escaped by ``printable_name``, on a real terminal. Failed before: the summary stopped
+    with a traceback (rich's MarkupError on ``RAID[/b]``: no "Report:" line, its notes
+    lost), ``[day1]`` vanished from the live view's row, history and the report command
+    printed ESC raw (the screen cleared)."""
+    from tests.support.terminal import run_on_terminal
+
+    card = Path(os.fsdecode(os.fsencode(tmp_path / "cards" / "A001 [b]\x1b[2J") + b"\xff"))
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001 [red].mov").write_bytes(os.urandom(1000))
+    # "RAID[" holding "b]\nX": the path's text holds the closing tag "[/b]".
+    shuttle, raid = tmp_path / "SHUTTLE [day1]\t\x1b[31m", tmp_path / "RAID[" / "b]\nX"
+    shuttle.mkdir()
+    raid.mkdir(parents=True)
+    reports = tmp_path / "rep [x]\x1b[2J"
+    run = run_on_terminal("copy", "--report-dir", reports, card, shuttle, raid, columns=200)
+    assert run.returncode == 0, run.text
+    assert "Traceback" not in run.text and run.lines[0].startswith("Offloading"), run.text
+    flat = "".join(run.rows)
+    rows = [line for line in run.lines if line[:3] in ("1  ", "2  ")]
+    assert "SHUTTLE [day1]\\x09\\x1b[31m " in rows[0] and "RAID[/b]\\x0aX " in rows[1], run.text
+    assert "A001 [b]\\x1b[2J\\xff: full verification" in flat, run.text  # the summary's title
+    for name in ("SHUTTLE [day1]\\x09\\x1b[31m", "RAID[/b]\\x0aX"):  # the summary's rows
+        assert name in "".join(line.strip() for line in run.lines), run.text
+    assert run.lines[-1].startswith(f"Report: {printable_name(str(reports))}/A001 "), run.text
+
+    listed = run_on_terminal("history", "--report-dir", reports, columns=160)
+    assert listed.returncode == 0 and "Traceback" not in listed.text, listed.text
+    assert listed.shows(f"Offloads and checks in {printable_name(str(reports))}"), listed.text
+    assert listed.shows("A001 [b]\\x1b[2J\\xff"), listed.text
+    for name in ("[day1]\\x09\\x1b[31m/A001", "RAID[/b]\\x0aX/A001"):  # folded at spaces
+        assert name in listed.text, listed.text
+    empty = run_on_terminal("history", "--report-dir", tmp_path / "none [/]\x1b[2J")
+    assert empty.returncode == 0, empty.text
+    assert empty.lines == [
+        f"No offload reports in {printable_name(str(tmp_path))}/none [/]\\x1b[2J yet."
+    ], empty.text
+
+    [job] = reports.glob("A001*.json")
+    again = run_on_terminal("report", job, "--no-media", columns=200)
+    assert again.returncode == 0, again.text
+    assert again.lines == [
+        f"{kind} report: {printable_name(str(job.with_suffix('.' + kind.lower())))}"
+        for kind in ("HTML", "PDF")
+    ], again.text
+
+
+def test_refusals_naming_a_path_with_control_characters_are_one_line_each(tmp_path: Path) -> None:
+    """Each refusal that names a path the user gave prints it through ``printable_name``:
+    one ``ERROR:`` line, ESC and the newline escaped, never a second line the name forged.
+    Failed before: ``--progress-trace`` printed "ERROR: ERROR: forged/t: ..." as a line of
+    its own; ``pfndispatchcopy``'s source, ``offload report --html`` and ``offload
+    history``'s folder likewise split at the newline."""
+    named = tmp_path / "no\x1b[2Jcard\nERROR: forged"
+    shown = printable_name(str(named))
+    card = tmp_path / "A001"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 100)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    a_file = tmp_path / "file\x1b[2J\nERROR: forged"
+    a_file.write_text("not a folder")
+    assert run("copy", card, dest, reports=tmp_path / "reports").returncode == 0
+    [job] = (tmp_path / "reports").glob("A001_*.json")
+    pfn = [str(Path(sys.executable).with_name("pfndispatchcopy"))]
+    for argv, wanted in (
+        ([*CLI, "copy", card, dest, "--progress-trace", named / "t"], f"{shown}/t: cannot"),
+        ([*pfn, named, dest / "x"], f"source {shown} does not exist"),
+        ([*CLI, "history", "--report-dir", a_file], printable_name(str(a_file))),
+        ([*CLI, "report", job, "--html", named / "x.html"], f"cannot write {shown}/x.html"),
+        ([*CLI, "copy", card, dest, "--report-dir", named / "r"], f"{shown}/r cannot be made"),
+    ):
+        result = subprocess.run(
+            list(map(str, argv)), capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        assert result.returncode == 64, (argv, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert line.startswith("ERROR: ") and wanted in line, (argv, line)
+        assert "\x1b" not in result.stderr + result.stdout, (argv, result.stderr)
+
+
+def test_a_folder_error_on_a_drive_whose_name_holds_a_newline_is_one_line(tmp_path: Path) -> None:
+    """A destination named with a newline whose reports folder is a file: the run's folder
+    error (its report not written there, exit 1) is one ``ERROR:`` line, the newline
+    escaped. Failed before: printed as a message of several lines, the name's second part a
+    line of its own ("ERROR: forged/card/.offload/reports: ...")."""
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "clip.mov").write_bytes(b"x" * 100)
+    dest = tmp_path / "RAID\nforged"
+    (dest / "card" / ".offload").mkdir(parents=True)
+    (dest / "card" / ".offload" / "reports").write_text("in the way")
+    result = subprocess.run(
+        [*CLI, "copy", str(card), str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("ERROR: forged")], result.stderr
+    shown = printable_name(str(dest / "card" / ".offload" / "reports"))
+    assert any(line.startswith("ERROR: ") and shown in line for line in lines), result.stderr

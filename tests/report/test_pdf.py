@@ -257,3 +257,25 @@ def test_a_line_break_in_a_file_name_prints_as_a_question_mark(
     assert "A001?B002.mov" in text and "CLIPS/A001?B002.mov on 2: FAILED" in text
     lines = pdf_text(poppler, tmp_path / "report.pdf").splitlines()
     assert "A001" not in lines and "B002.mov" not in lines
+
+
+def test_a_name_in_nfd_prints_as_the_same_name_in_nfc(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A card written by macOS names its files decomposed (NFD: ``e`` then a combining acute
+    accent); the PDF prints them as the composed name the HTML shows (``Café``), the same
+    text as that name in NFC. Failed before: ``Cafe<U+0301>_Señor.mov``, the accent as a
+    code, while the NFC card's row said ``Café_Señor.mov``."""
+    import unicodedata
+
+    nfc = "Café_Señor_Ærø.mov"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc and latin1(nfd) == latin1(nfc) == nfc
+    # A mark no Latin-1 letter composes with keeps its code: nothing is lost from a name.
+    assert latin1("q\u0301.mov") == "q<U+0301>.mov"
+    texts = []
+    for name in (nfc, nfd):
+        view = _view([_clip(name)], problems=[f"CLIPS/{name} on 2: FAILED: x"])
+        texts.append("".join(" ".join(_pages(poppler, render_pdf(view), tmp_path)).split()))
+    assert texts[0] == texts[1], texts
+    assert "Café_Señor_Ærø.mov" in texts[1] and "<U+0301>" not in texts[1], texts[1]

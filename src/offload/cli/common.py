@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offload.engine.cancel import CancelToken
-from offload.errors import OffloadError, UsageError, printable_line, printable_text
+from offload.errors import OffloadError, UsageError, printable_line, printable_name, printable_text
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
@@ -177,7 +177,8 @@ def local_report_dir(given: Path | None) -> Path:
     if os.path.lexists(folder):
         if not folder.is_dir():
             raise UsageError(
-                f"the report folder {folder} is not a folder; {option} names the folder the "
+                f"the report folder {printable_name(str(folder))} is not a folder; {option} "
+                "names the folder the "
                 "local reports go in",
                 path=folder,
             )
@@ -185,7 +186,8 @@ def local_report_dir(given: Path | None) -> Path:
     parent = Path(os.path.abspath(folder)).parent
     if not parent.is_dir():
         raise UsageError(
-            f"the report folder {folder} cannot be made: {parent} does not exist (or is not "
+            f"the report folder {printable_name(str(folder))} cannot be made: "
+            f"{printable_name(str(parent))} does not exist (or is not "
             f"a folder); create it first, or fix {option} (the report folder itself is made, "
             "never the folders above it)",
             path=folder,

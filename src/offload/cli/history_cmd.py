@@ -17,13 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from offload.cli.common import (
     Environment,
@@ -33,7 +36,7 @@ from offload.cli.common import (
     signal_words,
     write_stdout_whole,
 )
-from offload.errors import UsageError, describe_os_error, printable_name
+from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
 from offload.report.validate import (
@@ -347,7 +350,8 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
             else (f"it cannot be listed: {describe_os_error(exc)}")
         )
         raise UsageError(
-            f"cannot list the reports in {folder}: {what}; --report-dir names the report folder",
+            f"cannot list the reports in {printable_name(str(folder))}: {what}; --report-dir "
+            "names the report folder",
             path=folder,
         ) from None
     found = len(entries)
@@ -359,26 +363,114 @@ def _history(args: argparse.Namespace, env: Environment, signals: _Signals) -> i
         write_stdout_whole(env, document + "\n")
         return 0
     if not entries:
-        print(f"No offload reports in {folder} yet.", file=env.stdout)
+        print(f"No offload reports in {printable_name(str(folder))} yet.", file=env.stdout)
         return 0
-    console = Console(file=env.stdout, width=None if env.stdout.isatty() else 160)
+    console = Console(file=env.stdout, width=None if env.stdout.isatty() else _columns(160))
     shown = "" if len(entries) == found else f" (the newest {len(entries)} of {found})"
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        title=f"Offloads and checks in {printable_name(str(folder))}{shown}",
-    )
-    for column in ("started (UTC)", "run", "card", "destinations", "result", "exit", "report"):
-        table.add_column(column, overflow="fold")
-    for entry in entries:
-        table.add_row(
-            (entry.started or "?")[:19].replace("T", " "),
-            entry.kind or "?",
-            printable_name(entry.card or "?"),  # names: control characters escaped
-            "\n".join(map(printable_name, entry.destinations)),
-            entry.result,
-            "" if entry.exit_code is None else str(entry.exit_code),
-            "\n".join(printable_name(p) for p in (entry.report, entry.html, entry.pdf) if p),
-        )
-    console.print(table)
+    # Names as Text, never as rich markup ("[day1]" is a name, "[/b]" a closing tag).
+    title = Text(f"Offloads and checks in {printable_name(str(folder))}{shown}")
+    listing = _Listing(title, entries, folder)
+    if listing.room(console, console.options) < PATH_ROOM:
+        _print_blocks(console, title, entries, folder)
+    else:
+        console.print(listing)
     return 0
+
+
+#: The cells a table leaves its destinations at least, or the runs are blocks of lines
+#: (``_print_blocks``): on 80 columns the table's seven columns left a path 10 cells, folded
+#: over five lines, and "destinatio/ns" for a header.
+PATH_ROOM = 32
+
+
+def _columns(default: int) -> int:
+    """The width a listing not printed on a terminal is laid out for: ``$COLUMNS``, else
+    *default*."""
+    try:
+        return int(os.environ.get("COLUMNS", "")) or default
+    except ValueError:
+        return default
+
+
+def _middle(text: str, width: int) -> str:
+    """*text* in at most *width* cells, its middle left out (``…``): a path's start (the
+    drive) and its end (the card's folder) both tell copies apart; a cut end lost the card."""
+    if len(text) <= width:
+        return text
+    head = max(1, (width - 1) // 3)
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head) :]}"
+
+
+def _report_words(entry: HistoryEntry, folder: Path) -> str:
+    """The report's file name (the listing's title names its folder), and which of its HTML
+    and PDF documents are beside it."""
+    name = os.path.relpath(entry.report, folder) if entry.report else "?"
+    beside = [kind for kind, path in (("HTML", entry.html), ("PDF", entry.pdf)) if path]
+    return printable_name(name) + (f" (+ {', '.join(beside)})" if beside else "")
+
+
+def _started(entry: HistoryEntry) -> str:
+    return (entry.started or "?")[:19].replace("T", " ")
+
+
+class _Listing:
+    """The table of the runs, fitted to the width it is printed in: every column but the
+    destinations as wide as it needs (the result whole: scripts and eyes look for its words),
+    and each destination on a line of its own, its middle left out where it would not fit
+    (``_middle``)."""
+
+    def __init__(self, title: Text, entries: list[HistoryEntry], folder: Path) -> None:
+        self._title, self._entries, self._folder = title, entries, folder
+
+    def room(self, console: Console, options: ConsoleOptions) -> int:
+        """The cells left for the destinations once every other column is as wide as it
+        needs (its longest line)."""
+        probe = self._table(lambda path: "")
+        unbounded = options.update_width(1 << 20)  # the columns' own widths, not clamped
+        others = Measurement.get(console, unbounded, probe).maximum - len("destinations")
+        return options.max_width - others
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = max(len("destinations"), self.room(console, options))
+        yield self._table(lambda path: _middle(path, room))
+
+    def _table(self, shown: Callable[[str], str]) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=self._title)
+        for column in ("started (UTC)", "run", "card", "destinations"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("result", no_wrap=True)
+        table.add_column("exit", no_wrap=True)
+        table.add_column("report", no_wrap=True)
+        for entry in self._entries:
+            table.add_row(
+                _started(entry),
+                entry.kind or "?",
+                Text(printable_name(entry.card or "?")),  # names: control characters escaped
+                Text("\n".join(shown(printable_name(d)) for d in entry.destinations)),
+                Text(entry.result),
+                "" if entry.exit_code is None else str(entry.exit_code),
+                Text(_report_words(entry, self._folder)),
+            )
+        return table
+
+
+def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], folder: Path) -> None:
+    """The runs on a narrow terminal: a line each (when, what, which card, its result, its
+    exit code), then its destinations and its report on lines of their own, each path whole
+    where it fits, its middle left out where not."""
+    console.print(title, style="table.title")
+    room = max(20, console.width - 11)  # "  to      " / "  report  " before each
+    for entry in entries:
+        exit_code = "" if entry.exit_code is None else f"  exit {entry.exit_code}"
+        head = Text(f"{_started(entry)}  {entry.kind or '?'}  ", style="bold")
+        head.append(Text(printable_name(entry.card or "?"), style="bold"))
+        head.append(f"  {entry.result}{exit_code}")
+        console.print()
+        console.print(head, overflow="fold")
+        label = "to" if entry.kind == "offload" else "checked"
+        for index, destination in enumerate(entry.destinations):
+            word = label if index == 0 else ""
+            console.print(Text(f"  {word:<8}{_middle(printable_name(destination), room)}"))
+        console.print(Text(f"  {'report':<8}{_report_words(entry, folder)}"), overflow="fold")
+        if entry.error:  # a file of the folder that is no readable report: why
+            console.print(Text(f"  {'why':<8}{printable_line(entry.error)}"), overflow="fold")

@@ -16,7 +16,13 @@ from offload.engine.cancel import CancelToken
 from offload.errors import printable_name
 from offload.events import DestinationUnfinished
 from offload.progress import DestinationProgress, ProgressModel, ProgressSnapshot
-from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE
+from offload.report.words import (
+    TRANSFER_CHECKED,
+    TRANSFER_CHECKED_STYLE,
+    VERIFIED_EARLIER,
+    VERIFIED_EARLIER_STYLE,
+    plural,
+)
 
 
 def human_rate(rate: float) -> str:
@@ -105,6 +111,7 @@ class _Frame:
                     ),
                     f"{snap.files_finished}/{files} files",
                     _bytes_words(snap, total_bytes) if byte_words else "",
+                    _verified_earlier_words(snap),
                     human_rate(source_rate),
                     # While the manifests and reports are written the ETA (00:00: every
                     # lane is done) says nothing; the words before say what is going on.
@@ -139,7 +146,9 @@ class _Frame:
             state = _state(dest, full=full)
             row: list[str | Text] = [
                 str(dest.index + 1),
-                _tail(printable_name(dest.path), room),
+                # Text, not markup: a folder named "[day1]" or "RAID[/]" is a name, not a
+                # style (rich dropped the first and raised on the second).
+                Text(_tail(printable_name(dest.path), room)),
                 state,
                 filesize.decimal(dest.bytes_written),
                 # The copies already there it read back before the jobs, and the jobs' own.
@@ -153,7 +162,7 @@ class _Frame:
                 # A destination done (or not started) has no current file: the model keeps
                 # the last one a phase was announced for.
                 current = "" if phase in ("done", "waiting") else dest.current_file
-                row.append(_tail(printable_name(why or current), room))
+                row.append(Text(_tail(printable_name(why or current), room)))
             table.add_row(*row)
         yield table
 
@@ -161,12 +170,14 @@ class _Frame:
 def _state(dest: DestinationProgress, *, full: bool) -> Text:
     """The state word of *dest*'s row, in its colour: a phase while a job feeds it; once its
     part has ended, what became of its copies. ``done`` (green) only when every copy there
-    with an outcome is good and was read back (verified now or earlier);
-    ``transfer-checked`` (``TRANSFER_CHECKED_STYLE``) when they are all good but some was
-    only transfer-checked (``--verify transfer``, now or by an earlier run: never read
-    back); ``failed`` when every one failed, ``partly failed`` when
-    some are good, in the failure colour, as the summary's FAILED (a failure outweighs a
-    cancel: the CANCELLED line says the run was cancelled); ``cancelled`` (yellow) when the
+    with an outcome is good and was read back by this run (verified now); ``verified
+    earlier`` (``VERIFIED_EARLIER_STYLE``) when they are all good and read back, some by an
+    earlier run only (trusted from the ledger, not re-read now); ``transfer-checked``
+    (``TRANSFER_CHECKED_STYLE``) when they are all good but some was only transfer-checked
+    (``--verify transfer``, now or by an earlier run: never read back); ``failed`` when
+    every one failed, ``partly failed`` when some are good, in the failure colour, as the
+    summary's FAILED (a failure outweighs a cancel: the CANCELLED line says the run was
+    cancelled); ``cancelled`` (yellow) when the
     cancel left copies there without an outcome and none failed; ``failed`` too where every
     copy is good but a step that finishes it (its links, folders, manifests, folder times)
     failed, as the summary's FAILED."""
@@ -183,6 +194,9 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
         # Copied, its in-flight hash and size checked, never read back from the drive:
         # neither the green of a copy read back nor the colour of a problem.
         return Text(TRANSFER_CHECKED, style=TRANSFER_CHECKED_STYLE)
+    if dest.phase == "done" and dest.files_verified_earlier:
+        # Read back, but by an earlier run: trusted from the ledger, not proven again now.
+        return Text(VERIFIED_EARLIER, style=VERIFIED_EARLIER_STYLE)
     style = "green" if dest.phase == "done" else "yellow" if ended else "cyan"
     return Text(dest.phase, style=style)
 
@@ -204,6 +218,16 @@ def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
         return read
     back = f"{filesize.decimal(snap.bytes_read_back)} read back"
     return f"{back} · {read}" if total_bytes else back
+
+
+def _verified_earlier_words(snap: ProgressSnapshot) -> str:
+    """The copies trusted from the ledgers as an earlier run's read-back, not re-read now
+    ("2 copies verified earlier (not re-read)", the summary's column): never counted among
+    those verified now. "" when none, or when every copy is (``_earlier_words`` says so)."""
+    earlier = sum(dest.files_verified_earlier for dest in snap.destinations)
+    if not earlier or _earlier_words(snap):
+        return ""
+    return f"{plural(earlier, 'copy', 'copies')} {VERIFIED_EARLIER} (not re-read)"
 
 
 def _earlier_words(snap: ProgressSnapshot) -> str:

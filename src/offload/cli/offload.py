@@ -747,6 +747,7 @@ def _reports_and_summary(
         written.finish_documents()
         if written.local_error:
             report.notes.append(written.local_error)
+        report.notes.extend(written.document_errors)
         restate_late_signal()
         for refused in written.refusals:  # each report not written, before the verdict
             json_sink.write({"event": "report_refused", "time": round(time.time(), 3), **refused})
@@ -792,6 +793,12 @@ def _reports_and_summary(
     # recorded by now is in them too (made again here from the restated data).
     restate_late_signal()
     written.finish_documents()
+    # Each HTML or PDF report not written, a line of the summary's own: the file, why and
+    # what to do, in the words of the live view's lines for the JSON and CSV; the exit code
+    # stands (README). Joined to the local folder's note in one WARNING, after the card's
+    # release and below every other line, it went unseen.
+    for note in written.document_errors:
+        print(f"REPORT NOT WRITTEN: {printable_line(note)}", file=env.stderr)
     if written.local_error:
         report.notes.append(written.local_error)
     restate_late_signal()
@@ -802,8 +809,8 @@ def _reports_and_summary(
     # A lost destination's: one line and a count; a card gone: one line.
     for line in failure_lines(report, failed):
         env.error_line(line)
-    for error in folder_error_lines(report):
-        env.error(error)
+    for error in folder_error_lines(report):  # one line each: a name's newline escaped
+        env.error_line(error)
     for note in report.notes:
         env.warning(note)
     for path in report.report_paths[:1]:
@@ -839,15 +846,16 @@ def _open_progress_trace(
     assert model is not None, "a progress trace records the progress: it has a model"
     from offload.progress_trace import ProgressTraceWriter
 
+    shown = printable_name(path)  # one line, its control characters escaped
     try:
         stream = open(path, "x", encoding="utf-8")  # noqa: SIM115 (closed after the run)
     except FileExistsError:
         raise UsageError(
-            f"--progress-trace {path}: the file exists; name a new file (it is never replaced)"
+            f"--progress-trace {shown}: the file exists; name a new file (it is never replaced)"
         ) from None
     except OSError as error:
         raise UsageError(
-            f"--progress-trace {path}: cannot create it ({error.strerror}); name a writable file"
+            f"--progress-trace {shown}: cannot create it ({error.strerror}); name a writable file"
         ) from None
     return ProgressTraceWriter(stream, progress=model)
 

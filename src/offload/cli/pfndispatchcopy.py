@@ -447,7 +447,9 @@ def _noflush_indexes(
         try:
             indexes.add(keys.index(key(path)))
         except ValueError:
-            raise UsageError(f"-noflush_dest {path} is not one of the destinations") from None
+            raise UsageError(
+                f"-noflush_dest {printable_name(str(path))} is not one of the destinations"
+            ) from None
     return frozenset(indexes)
 
 

@@ -528,7 +528,8 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
             creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator()
         if os.path.lexists(report_dir) and not report_dir.is_dir():
             raise UsageError(
-                f"the report folder {report_dir} is not a folder; --report-dir (or "
+                f"the report folder {printable_name(str(report_dir))} is not a folder; "
+                "--report-dir (or "
                 "$OFFLOAD_REPORT_DIR) names a folder for the reports, made if missing; "
                 "nothing was verified",
                 path=report_dir,

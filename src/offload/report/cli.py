@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from offload.cli.common import Environment, handling_signals, path_value, signal_words
-from offload.errors import UsageError, describe_os_error
+from offload.errors import UsageError, describe_os_error, printable_name
 from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, build_documents, default_paper
 from offload.report.job_report import remove_dead_temporaries
@@ -79,21 +79,26 @@ def add_report_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def load_job_report(path: Path) -> dict[str, Any]:
+    """The job report at *path*; UsageError (one line, *path* escaped: ``printable_name``)
+    for one that cannot be read or is not a valid job report."""
+    shown = printable_name(str(path))
     try:
         data = json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
     except OSError as exc:
         raise UsageError(
-            f"cannot read {path}: {describe_os_error(exc)}; name a saved JSON job report "
+            f"cannot read {shown}: {describe_os_error(exc)}; name a saved JSON job report "
             "(offload history lists the report folder's)",
             path=path,
         ) from None
     except ValueError as exc:
-        raise UsageError(f"{path} is not JSON: {exc}", path=path) from None
+        raise UsageError(f"{shown} is not JSON: {exc}", path=path) from None
     if not isinstance(data, dict) or not is_job_report(data):
-        raise UsageError(f"{path} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)")
+        raise UsageError(
+            f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*)"
+        )
     problem = job_report_problem(data)
     if problem is not None:  # one line, never a traceback from the code that draws it
-        raise UsageError(f"not a valid job report: {path}: {problem}", path=path)
+        raise UsageError(f"not a valid job report: {shown}: {problem}", path=path)
     return data
 
 
@@ -116,7 +121,7 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> int:
         with handling_signals(env, _stop):
             return _write_documents(args, env, written)
     except _Stopped as stop:
-        done = ", ".join(map(str, written)) if written else "nothing"
+        done = ", ".join(printable_name(str(path)) for path in written) if written else "nothing"
         env.error(
             f"stopped by {signal_words(stop.signum)}: {done} written, the rest not (nothing is "
             "left half-written under its name); run the same command again to write it"
@@ -132,13 +137,15 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
         # commands refuse a --report-dir that is not a folder (exit 64, nothing written).
         if given is not None and not given.parent.is_dir():
             raise UsageError(
-                f"cannot write {given}: the folder {given.parent} does not exist (or is not a "
+                f"cannot write {printable_name(str(given))}: the folder "
+                f"{printable_name(str(given.parent))} does not exist (or is not a "
                 "folder); nothing was written (create it, or name a file in an existing folder)",
                 path=given,
             )
         if given is not None and not args.overwrite and os.path.lexists(given):
             raise UsageError(
-                f"{given} exists; nothing was written (name a new file, or pass --overwrite "
+                f"{printable_name(str(given))} exists; nothing was written (name a new file, or "
+                "pass --overwrite "
                 "to replace it)",
                 path=given,
             )
@@ -171,8 +178,8 @@ def _write_documents(args: argparse.Namespace, env: Environment, written: list[P
             replace = args.overwrite or target not in named
             write_file_atomically(target, documents[suffix], replace=replace)
             written.append(target)
-            print(f"{suffix[1:].upper()} report: {target}", file=env.stdout)
+            print(f"{suffix[1:].upper()} report: {printable_name(str(target))}", file=env.stdout)
         except OSError as exc:
-            env.error(f"cannot write {target}: {exc.strerror or exc}")
+            env.error(f"cannot write {printable_name(str(target))}: {describe_os_error(exc)}")
             code = 1
     return code

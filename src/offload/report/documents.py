@@ -232,12 +232,31 @@ def write_beside_json(
         try:
             fsync_dir(folder)
         except OSError as exc:
-            notes.append(f"cannot make the HTML/PDF reports in {folder} durable: {exc}")
+            notes.append(
+                f"cannot make the HTML/PDF reports in {folder} durable: "
+                f"{describe_os_error(exc)}{_again(folder)}"
+            )
     return notes
 
 
 def _cannot_write(target: Path, exc: OSError) -> str:
-    return f"cannot write the {target.suffix[1:].upper()} report {target}: {exc}"
+    """The note of a document not written: its final name (never the temporary's, which
+    Python's message for the error names) and why, in words, and what to do."""
+    return (
+        f"cannot write the {target.suffix[1:].upper()} report {target}: "
+        f"{describe_os_error(exc)}{_again(target.with_suffix('.json'))}"
+    )
+
+
+def _again(json_path: Path) -> str:
+    """What to do about a document not written beside *json_path* (a JSON report, or the
+    folder of them): the JSON and CSV are written, and ``offload report`` makes it again."""
+    command = (
+        f"offload report {json_path}"
+        if json_path.suffix == ".json"
+        else f"offload report {json_path}/<report>.json"
+    )
+    return f" (the JSON and CSV reports are written; once that is fixed, {command} makes it again)"
 
 
 class PendingDocuments:

@@ -27,7 +27,7 @@ from offload.card import OffloadPlan, unidentified_trust_notes
 from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.devices import describe as describe_devices
-from offload.errors import ExitCode, printable_name, printable_text
+from offload.errors import ExitCode, printable_line, printable_name, printable_text
 from offload.existing import CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
@@ -269,7 +269,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         f"({filesize.decimal(plan.tree.total_bytes)}), {len(plan.tree.ignored)} ignored",
         file=err,
     )
-    print(f"Card: {_card_words(plan)}", file=err)
+    print(f"Card: {printable_line(_card_words(plan))}", file=err)  # a label names it
     fast = [printable_name(item.copy_root) for item in results if item.cascade_pass == 1]
     slow = [printable_name(item.copy_root) for item in results if item.cascade_pass == 2]
     if slow:
@@ -352,7 +352,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     for note in unidentified_trust_notes(plan):
         print(f"\nNote: {printable_text(note)}", file=err)
     if code:
-        print(f"\nThe offload would exit {int(code)}: {why}", file=err)
+        print(f"\nThe offload would exit {int(code)}: {printable_line(why)}", file=err)
     return int(code)
 
 

@@ -103,6 +103,7 @@ class JsonLinesSink:
                         "files_done": d.files_done,
                         "files_failed": d.files_failed,
                         "files_transfer_checked": d.files_transfer_checked,
+                        "files_verified_earlier": d.files_verified_earlier,
                         "lost": d.lost is not None,  # why: its destination_lost line
                     }
                     for d in snap.destinations

@@ -595,6 +595,7 @@ class ReportsWritten:
         "data",
         "destination_errors",
         "destinations",
+        "document_errors",
         "documents",
         "exit_code",
         "ignored",
@@ -632,6 +633,9 @@ class ReportsWritten:
         # What makes them, while they are not written yet: a restatement meanwhile has
         # them made from the restated data (``restate``), so they say what the JSON says.
         self.pending: PendingDocuments | None = None
+        # What ``finish_documents`` could not write (an HTML or PDF report), a line each:
+        # the summary prints each on its own line, ``--json`` adds each to the notes.
+        self.document_errors: list[str] = []
         # What ``restate`` rewrites: the data the JSON reports were last written from, and
         # each JSON report under its final name as soon as it is there (a run stopped in
         # the middle of ``write_reports`` restates those already written).
@@ -692,14 +696,14 @@ class ReportsWritten:
     def finish_documents(self) -> None:
         """Write the HTML and PDF reports the report worker was making (waiting for it, or
         making them here if it failed): each durable when this returns, what could not be
-        written added to ``local_error``. Nothing to do once done, or without a worker."""
+        written in ``document_errors``. Nothing to do once done, or without a worker."""
         pending, self.documents = self.documents, None
         self.pending = None
         if pending is None:
             return
         notes = pending()
         if notes:
-            self.local_error = "; ".join([*filter(None, [self.local_error]), *notes])
+            self.document_errors += notes
             # The note names the file and why; no errno is kept for a document's.
             self.refusals += [refusal("documents", None, None, note, None) for note in notes]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,9 +92,14 @@ def latin1(text: str) -> str:
     """*text* as the standard fonts can show it: the symbols above in words, a control
     character as ``?``, and any other character outside Latin-1 as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
-    in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is."""
+    in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
+    Composed first (NFC): a name macOS wrote decomposed (``e`` and a combining accent)
+    prints as the letter the HTML shows, ``é``, not ``e<U+0301>``; a mark no Latin-1
+    letter composes with keeps its code."""
     if text.isascii() and text.isprintable():  # most names: nothing to replace
         return text
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
     return _OUTSIDE.sub(_code, text).translate(_CONTROLS)

@@ -19,7 +19,14 @@ from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
-from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE, are, plural
+from offload.report.words import (
+    TRANSFER_CHECKED,
+    TRANSFER_CHECKED_STYLE,
+    VERIFIED_EARLIER,
+    VERIFIED_EARLIER_STYLE,
+    are,
+    plural,
+)
 from offload.results import (
     WRITTEN_ACTIONS,
     CacheBypass,
@@ -107,8 +114,13 @@ def _stacked(path: str, width: int) -> str:
 def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) -> Table:
     job = report.job
     table = Table(
-        title=f"{printable_name(str(report.source))}: {job.verify} verification, "
-        f"{', '.join(job.algorithms)}",
+        # Names as Text, never as rich markup: a card or drive named "[day1]" lost that part
+        # of its name, one named "RAID[/]" stopped the summary (MarkupError).
+        title=Text(
+            f"{printable_name(str(report.source))}: {job.verify} verification, "
+            f"{', '.join(job.algorithms)}",
+            style="table.title",
+        ),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -132,12 +144,16 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     for dest in job.destinations:
         failed_links = len(report.failed_links(dest.index))
         table.add_row(
-            shown_path(printable_name(dest.root)),
+            Text(shown_path(printable_name(dest.root))),
             *[str(_count(report, dest, attribute)) for _header, attribute in shown],
             *([str(failed_links)] if links else []),
             filesize.decimal(dest.bytes_written),
             _speed(dest),
-            _result(dest, report.destination_result(dest)),
+            _result(
+                dest,
+                report.destination_result(dest),
+                earlier=_count(report, dest, "files_verified_earlier"),
+            ),
         )
     return table
 
@@ -147,11 +163,14 @@ def _speed(dest: DestinationSummary) -> str:
     return f"{rate:,.0f} MB/s" if rate > 0 else "-"
 
 
-def _result(dest: DestinationSummary, result: str) -> Text:
+def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:
     """*result*: the word the JSON reports state (``OffloadReport.destination_result``);
     its ``ok`` said ``transfer-checked`` where some good copy there was never read back
     (``--verify transfer``, now or trusted from an earlier such run): a green "ok" beside
-    the "transfer-checked only" count read as verified."""
+    the "transfer-checked only" count read as verified; and ``verified earlier`` (as the
+    live view's row) where every copy there was read back but *earlier* of them by an
+    earlier run only, trusted from the ledger and not re-read now (those a cascade read
+    again this run are not counted in *earlier*)."""
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
@@ -159,6 +178,9 @@ def _result(dest: DestinationSummary, result: str) -> Text:
     if result == "ok" and dest.files_transfer_checked:
         # Two lines, as the "transfer-checked only" header: 80 columns keep it whole.
         return Text(TRANSFER_CHECKED.replace("-", "-\n"), style=TRANSFER_CHECKED_STYLE)
+    if result == "ok" and earlier:
+        # Two lines, as "transfer-checked": the column stays as narrow on 80 columns.
+        return Text(VERIFIED_EARLIER.replace(" ", "\n"), style=VERIFIED_EARLIER_STYLE)
     return Text(result, style="yellow" if result == "cancelled" else "green")
 
 

@@ -22,3 +22,10 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 #: cancel's yellow.
 TRANSFER_CHECKED = "transfer-checked"
 TRANSFER_CHECKED_STYLE = "bold blue"
+
+#: A destination whose copies are all good and read back, some by an earlier run only
+#: (trusted from the ledger, not re-read now), in the live view's "state" and the summary's
+#: "result": the copies' state in the JSON (``verified_earlier``), the HTML and the PDF
+#: ("Verified earlier (not re-read)"); not the plain green of copies all verified now.
+VERIFIED_EARLIER = "verified earlier"
+VERIFIED_EARLIER_STYLE = "italic green"
