@@ -68,7 +68,12 @@ from offload.manifest import (
     write_generation,
     write_legacy_mhl,
 )
-from offload.manifest.ascmhl import SharedWork, first_unheld, retirable_patterns
+from offload.manifest.ascmhl import (
+    SharedWork,
+    first_unheld,
+    hidden_by_carried,
+    retirable_patterns,
+)
 from offload.manifest.copy_root import (
     COPY_ROOT_STATE,
     nested_state_paths,
@@ -895,10 +900,18 @@ def _write_after_carrying(
             outcome.links.update(_left_out_states(history, planned))
             outcome.links.update(_covered_links(history, plan, requested) or {})
         if not kinds:
-            # The card's files the manifests there leave out by their names are named by
-            # every run's reports, not only the run that left them out: never stamped
-            # complete, so the next run comes here again (as one that wrote them does not).
+            # The card's files the manifests there leave out by their names (or in a folder
+            # the history's carried patterns hide) are named by every run's reports, not
+            # only the run that left them out: never stamped complete, so the next run
+            # comes here again (as one that wrote them does not).
             _named_unlisted(destination, outcome)
+            _listed_again_past_history(
+                history,
+                requested,
+                (f for f in destination.files if xml_can_hold(f.relative_path)),
+                root,
+                outcome,
+            )
             if found is not None and not outcome.left_out:
                 _stamp(root, found)  # read before the check: a change since makes it miss
             return outcome
@@ -922,6 +935,13 @@ def _write_after_carrying(
         _hiding(history, patterns),
         outcome,
     )
+    again = (
+        _listed_again_past_history(
+            history, [*patterns, *legacy, *state, *links.patterns], listed, root, outcome
+        )
+        if ascmhl
+        else []
+    )
     try:
         if ascmhl:
             outcome.written.append(
@@ -934,7 +954,7 @@ def _write_after_carrying(
                         process="transfer",
                         # the legacy MHLs' patterns before the state's: what they list
                         # again would list a card's .offload in such a folder
-                        ignore_patterns=[*patterns, *legacy, *state, *links.patterns],
+                        ignore_patterns=[*patterns, *legacy, *state, *links.patterns, *again],
                         now=options.now,
                         on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
                         lister=destination.lister or local_lister(root),
@@ -1060,6 +1080,43 @@ def _card_files_listed_again(patterns: Sequence[str], destination: DestinationRe
     return again
 
 
+def _listed_again_past_history(
+    history: History | None,
+    requested: list[str],
+    listed: Iterable[ManifestFile],
+    root: Path,
+    outcome: ManifestResult,
+) -> list[str]:
+    """The ``!`` patterns that list again, after *requested* (every other pattern of the
+    generation), the card's files in *listed* that a pattern carried from the history there
+    would hide (:func:`~offload.manifest.ascmhl.hidden_by_carried`: the card's own history's
+    ``*.tmp``, a copy root of ours offloaded again, its legacy MHL hidden by the
+    ``<root>_*.mhl`` its history carries); those in a folder such a pattern hides are left
+    out, each named in a warning (``not-in-manifest``), never dropped unsaid."""
+    if history is None:
+        return []
+    left_out = set(outcome.left_out)
+    again, hidden = hidden_by_carried(
+        history.latest_ignore_patterns() or (),
+        requested,
+        (item.relative_path for item in listed if item.relative_path not in left_out),
+    )
+    for path in hidden:
+        why = (
+            "it is in a folder the ignore list carried from the card's ASC MHL history hides, "
+            "which no pattern can list again"
+        )
+        _leave_out(
+            outcome,
+            path,
+            f"{printable_name(path)} on {root} is not in the ASC MHL manifest: {why}; its copy "
+            "is in the job report with its state (ascmhl verify and offload verify do not "
+            "check it)",
+            content=why,
+        )
+    return again
+
+
 def _media_state(
     records: OffloadRecords, options: ManifestOptions, destination: DestinationRecords
 ) -> dict[str, object] | None:
@@ -1121,14 +1178,18 @@ def _kinds_lacking(
 
     def as_written() -> tuple[Iterable[ManifestFile], list[str]]:
         """The files as a manifest would list them, and the patterns that bring back the
-        card's entries named like our state: one more pass over the files, made only when
-        a quick test did not settle it."""
+        card's entries named like our state and its files a pattern carried from the
+        history hides: one more pass over the files, made only when a quick test did not
+        settle it."""
         nonlocal exact
         if exact is None:
             named_like_state: set[str] = set()
             listed = _representable(destination.files, [], root, scratch, named_like_state)
             hiding = _hiding(history, patterns)
-            exact = listed, _nested_state(root, state_folders | named_like_state, hiding, scratch)
+            state = _nested_state(root, state_folders | named_like_state, hiding, scratch)
+            asked = [*patterns, *legacy, *state, *plan.ignored.values()]
+            again = _listed_again_past_history(history, asked, listed, root, scratch)
+            exact = listed, [*state, *again]
         return exact
 
     lacking: set[MhlKind] = set()
@@ -1172,11 +1233,13 @@ def _kinds_lacking(
                 if history.exists and _ignored_by_newest(history, unheld):
                     # Left out on purpose, not missed: the newest generation's patterns hide
                     # what this run lists (card files named like the legacy MHLs, listed
-                    # again with "!" patterns since the stamp's rule 4).
+                    # again with "!" patterns since the stamp's rule 4; those a pattern
+                    # carried from the history hides, since rule 6).
                     why = (
                         "its newest generation's ignore patterns hide it: the history was "
                         "written under an earlier rule (an earlier offload-ai hid card files "
-                        "named like the copy root's legacy MHLs; or other --ignore patterns): "
+                        "named like the copy root's legacy MHLs, or hidden by a pattern "
+                        "carried from the card's history; or other --ignore patterns): "
                         "checked in full this once"
                     )
                 else:

@@ -257,3 +257,91 @@ def test_a_card_file_its_history_refutes_is_not_said_unreadable(
     (keep,) = [line for line in out.splitlines() if line.startswith("Do not format the card")]
     assert "could not be read" not in keep and "b.mov" in keep
     assert "lists 1 file the card no longer has" in out and "1 files" not in out
+
+
+# --- card files the card's own history's ignore list hides ---------------------------------
+
+
+def test_card_files_the_card_historys_ignore_list_hides_are_listed_and_checked(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history ignores ``*.tmp`` (``ascmhl create -i``); the card holds such files,
+    which offload-ai copies and verifies. The generation carries that ignore list, so
+    before, it left them out silently: copied and verified but in no manifest, and neither
+    ``offload verify`` ("1 OK, 0 new") nor ``ascmhl-debug verify`` ever checked their copies:
+    a corrupted one passed both. Now each is listed again by its exact ``!`` pattern."""
+    card = tmp_path / "C7"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    (card / "x.tmp").write_bytes(b"take notes\n")
+    create(judge, card, "-i", "*.tmp")
+    (card / "y.tmp").write_bytes(b"added later\n")
+    (tmp_path / "R7").mkdir()
+    code, out = offload("copy", "--quiet", card, tmp_path / "R7")
+    assert code == 0, out
+    copy = tmp_path / "R7" / "C7"
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    # The newest generation's folder hashes match; the card's own generation hashed the
+    # root without the .tmp files, which are on the copy and listed now: ascmhl-debug
+    # verify -dh finds that older root hash off, as after "create, new files, create".
+    judged = judge.verify(copy, directory_hashes=True)
+    errors = [line for line in judged.stderr.splitlines() if "ERROR" in line]
+    assert errors and all(line.endswith("(generation 0001)") for line in errors), judged.describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "3 OK" in out, out
+    (copy / "y.tmp").write_bytes(b"ADDED LATER\n")  # the copy rots: both tools must see it
+    code, out = offload("verify", copy)
+    assert code == 11 and "y.tmp" in out, out
+    assert judge.verify(copy).returncode != 0
+
+
+def test_a_copy_root_copied_again_lists_its_legacy_mhl_as_the_cards_file(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The shuttle drive's copy root (made with ``--mhl both``: its ``C8_<date>.mhl`` and a
+    history ignoring ``C8_*.mhl``) offloaded again, to the RAID, with the default ``--mhl
+    ascmhl``: the legacy MHL is the card's file there, copied and verified, and listed in
+    the RAID's generation. Before, the carried pattern hid it: in no manifest, never
+    checked (it was listed only when the second run wrote a legacy MHL too)."""
+    card = tmp_path / "C8"
+    card.mkdir()
+    (card / "a.mov").write_bytes(b"clip\n")
+    (tmp_path / "SHUTTLE").mkdir()
+    code, out = offload("copy", "--quiet", "--mhl", "both", card, tmp_path / "SHUTTLE")
+    assert code == 0, out
+    shuttle = tmp_path / "SHUTTLE" / "C8"
+    (legacy,) = shuttle.glob("C8_*.mhl")
+    (tmp_path / "RAID").mkdir()
+    code, out = offload("copy", "--quiet", shuttle, tmp_path / "RAID")
+    assert code == 0, out
+    copy = tmp_path / "RAID" / "C8"
+    assert (copy / legacy.name).read_bytes() == legacy.read_bytes()
+    assert judge.verify(copy).clean, judge.verify(copy).describe()
+    code, out = offload("verify", copy)
+    assert code == 0 and "2 OK" in out, out
+    (copy / legacy.name).write_bytes(legacy.read_bytes().replace(b"<", b"[", 1))
+    code, out = offload("verify", copy)
+    assert code == 11 and legacy.name in out, out
+
+
+def test_card_files_in_a_folder_the_card_historys_ignore_list_hides_are_named(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's history ignores the folder ``Proxy/``: its files are copied and verified,
+    but no ``!`` pattern can list them (ascmhl does not walk into an ignored folder), so each
+    is named, not-in-manifest, on every run, with what a check does with it (passes over it:
+    before, nothing named them, and they were never checked)."""
+    card = tmp_path / "C9"
+    (card / "Proxy").mkdir(parents=True)
+    (card / "a.mov").write_bytes(b"clip\n")
+    (card / "Proxy" / "p.mp4").write_bytes(b"proxy\n")
+    create(judge, card, "-i", "Proxy/")
+    (tmp_path / "R9").mkdir()
+    for _ in range(2):  # the re-run, which copies nothing, names it too
+        code, out = offload("copy", card, tmp_path / "R9")
+        assert code == 0, out
+        assert "Proxy/p.mp4 on " in out and "is not in the ASC MHL manifest" in out, out
+        (line,) = [x for x in out.splitlines() if x.startswith("NOT IN THE MANIFEST")]
+        assert "Proxy/p.mp4" in line and line.endswith("passes over it: its ignore list hides it.")
+    copy = tmp_path / "R9" / "C9"
+    assert judge.verify(copy).clean

@@ -17,6 +17,7 @@ from rich.text import Text
 from offload.card import OffloadReport
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED
+from offload.manifest.xmlchars import xml_can_hold
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import CascadeFacts, cascade_sentence
 from offload.report.words import TRANSFER_CHECKED, TRANSFER_CHECKED_STYLE, are, plural
@@ -541,8 +542,9 @@ _STATE_WORDS = {
 
 def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
     """A line per destination whose manifests leave out some of the card's files copied
-    there (a name XML cannot hold): each copy is what its state says, but no manifest
-    vouches for it, and a check against the manifest calls it new."""
+    there (a name XML cannot hold, a folder the card's history ignores): each copy is what
+    its state says, but no manifest vouches for it, and a check against the manifest calls
+    it new or passes over it (:func:`_check_words`)."""
     left = report.not_in_manifest()
     if not left:
         return []
@@ -570,10 +572,26 @@ def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
             f"NOT IN THE MANIFEST on {dest.root}: {plural(len(paths), 'file')} of the card "
             f"copied there ({counted or 'see the report'}) "
             f"{'is' if len(paths) == 1 else 'are'} in no manifest there ({reasons}): "
-            f"{names}{more}. A check of the copy against its manifest (ascmhl verify, "
-            f"offload verify) calls {'it' if len(paths) == 1 else 'them'} new (exit 21)."
+            f"{names}{more}. {_check_words(paths)}"
         )
     return lines
+
+
+def _check_words(paths: dict[str, str]) -> str:
+    """What a check of the copy against its manifest does with *paths* (left out of it):
+    a name XML cannot hold is found new (exit 21); a file the manifest's ignore list hides
+    (in a card folder the card's history ignores) is passed over, never checked."""
+    new = sum(1 for path in paths if not xml_can_hold(path))
+    tools = "A check of the copy against its manifest (ascmhl verify, offload verify)"
+    if new == len(paths):
+        return f"{tools} calls {'it' if new == 1 else 'them'} new (exit 21)."
+    if not new:
+        them = "it" if len(paths) == 1 else "them"
+        return f"{tools} passes over {them}: its ignore list hides {them}."
+    return (
+        f"{tools} calls those whose names XML cannot hold new (exit 21) and passes over the "
+        "others: its ignore list hides them."
+    )
 
 
 def _replaced_lines(report: OffloadReport) -> list[str]:
