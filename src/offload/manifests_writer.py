@@ -80,6 +80,7 @@ from offload.manifest.copy_root import (
     unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister
+from offload.manifest.errors import UnsupportedTreeError
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
     CarriedHistory,
@@ -124,12 +125,14 @@ class ManifestResult:
     (the card's history not carried on). ``not_listed``: the entries of ``left_out`` that
     are the card's files (or folders) this offload copied there, not links: path → (why, in
     a few words; the warning naming it), which every saved report names too (code
-    ``not-in-manifest``).
+    ``not-in-manifest``). ``lasting``: *error* comes from the card's tree itself (nested
+    histories), so the same command run again writes no manifest either.
     """
 
     destination_index: int
     written: list[str] = field(default_factory=list)
     error: str | None = None
+    lasting: bool = False
     left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
@@ -137,18 +140,22 @@ class ManifestResult:
     not_listed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def not_written(where: object, why: str) -> str:
+def not_written(where: object, why: str, *, lasting: bool = False) -> str:
     """The error of a manifest step that failed on the destination *where* (its root or URL)
     for the reason *why*, with the remedy: the copies this run proved there (verified, or
     transfer-checked only) are in its ledger, so the same command run again finds nothing
     to copy and writes the manifests that record them (the check of a run that verifies
     nothing new, ``_write_after_carrying``). It says no more of the copies than that: which
-    of them are verified, transfer-checked or failed is the report's to say."""
-    return (
+    of them are verified, transfer-checked or failed is the report's to say. *lasting*: the
+    card's tree itself refuses the manifest (nested histories: *why* names the way on), so
+    no re-run is offered, as none would write it."""
+    kept = (
         f"manifest not written on {where}: {why}; the copies there keep the states this run "
-        "gave them (its ledger records each one it proved): run the same command again to "
-        "write the manifest"
+        "gave them (its ledger records each one it proved)"
     )
+    if lasting:
+        return f"{kept}; the same command again writes no manifest there either"
+    return f"{kept}: run the same command again to write the manifest"
 
 
 class LinkToRecord(NamedTuple):
@@ -987,8 +994,11 @@ def _write_after_carrying(
                     "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
                 )
     except (OffloadError, ValueError) as exc:
+        outcome.lasting = isinstance(exc, UnsupportedTreeError)
         outcome.error = not_written(
-            destination.destination, getattr(exc, "message", None) or str(exc)
+            destination.destination,
+            getattr(exc, "message", None) or str(exc),
+            lasting=outcome.lasting,
         )
     if stamping and outcome.error is None and not outcome.left_out:
         # every file is now in the manifests just written (durable when they returned)

@@ -345,3 +345,27 @@ def test_card_files_in_a_folder_the_card_historys_ignore_list_hides_are_named(
         assert "Proxy/p.mp4" in line and line.endswith("passes over it: its ignore list hides it.")
     copy = tmp_path / "R9" / "C9"
     assert judge.verify(copy).clean
+
+
+def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A shuttle drive's day folder of cards, each with its own history, offloaded as one
+    source: no manifest can be written (nested histories), and no run of the same command
+    will write one. Before, the summary and the error both said "run the same command again
+    to write it": the re-run said the same, forever."""
+    day = tmp_path / "DAY1"
+    for reel in ("A001", "A002"):
+        (day / reel).mkdir(parents=True)
+        (day / reel / "clip.mov").write_bytes(f"{reel}\n".encode())
+        create(judge, day / reel)
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    for _ in range(2):
+        code, out = offload("copy", "--quiet", day, raid)
+        assert code == 1, out
+        assert "nested ASC MHL histories are not supported: A001, A002" in out, out
+        assert "offload each of those folders as a card of its own" in out
+        assert "run the same command again to write" not in out, out
+        assert "the same command again would not write it" in out
+        assert not (raid / "DAY1" / "ascmhl").exists()

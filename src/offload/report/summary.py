@@ -453,18 +453,27 @@ def _without_manifest(report: OffloadReport, head: str) -> str:
     table calls that destination FAILED, and this says what else holds there and the
     remedy, and no more. A manifest not written: no manifest of this run records the
     copies, the same command run again writes it (the manifest error's own remedy,
-    ``manifests_writer.not_written``)."""
+    ``manifests_writer.not_written``), unless the card's tree refuses one (``lasting``:
+    nested histories), where the error names the way on."""
     destinations = report.job.destinations
-    roots = [
-        str(destinations[m.destination_index].root)
+    failed = [
+        m
         for m in report.manifests
         if m.error is not None and 0 <= m.destination_index < len(destinations)
     ]
-    if roots:
+    if failed:
+        roots = [str(destinations[m.destination_index].root) for m in failed]
+        # A card whose tree refuses a manifest (nested histories) gets none on a re-run
+        # either: the error's own words say the way on.
+        remedy = (
+            "the error below says why and the way on; the same command again would not write it"
+            if all(m.lasting for m in failed)
+            else "the error below): run the same command again to write it (nothing is copied again"
+        )
         head = (
             f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "
-            f"{'its' if len(roots) == 1 else 'their'} manifest could not be written (the "
-            "error below): run the same command again to write it (nothing is copied again)."
+            f"{'its' if len(roots) == 1 else 'their'} manifest could not be written "
+            f"({remedy})."
         )
     for index, steps in sorted(report.failed_steps.items()):
         # Where this run's report is kept instead: the first written, as "Report:" says.
